@@ -1,0 +1,121 @@
+"""What an ISA backend is: a relocation table as data, field encoders, and a few numbers.
+
+Every ELF relocation type an architecture supports is one ``Howto`` row:
+
+    type -> (generic kind, field encoder, range, alignment)
+
+The core (``xld.link.relocate``) computes the kind's value for many sites at once, checks the
+row's range and alignment, and hands the value to the field encoder, which only moves bits.
+Encoders are pure, vectorized functions over NumPy arrays:
+
+    write(word: uint64[n], value: int64[n]) -> uint64[n]
+
+``word`` holds the ``width`` bytes at each site, little-endian, zero-extended to 64 bits; the
+encoder returns the new contents.  ``read`` (data fields only) returns the value a field holds,
+for the read-modify-write kinds (ADD, SUB).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from typing import Callable
+
+import numpy as np
+
+from xld.link.kinds import Kind
+
+Words = np.ndarray      # uint64[n]
+Values = np.ndarray     # int64[n]
+
+
+@dataclass(frozen=True)
+class Field:
+    """An instruction or data field at a relocation site."""
+    name: str
+    width: int                                  # bytes spanned at the site; 0 = variable (ULEB128)
+    write: Callable[[Words, Values], Words]
+    read: Callable[[Words], Values] | None = None
+
+
+@dataclass(frozen=True)
+class Howto:
+    """One row of an architecture's relocation table."""
+    type: int
+    name: str                   # the psABI's name, verbatim: "R_AARCH64_CALL26"
+    kind: Kind
+    field: Field | None         # None for hints
+    lo: int | None = None       # inclusive range of the kind's value; None: not checked (_NC)
+    hi: int | None = None
+    align: int = 1              # the value must be a multiple of this
+
+
+@dataclass(frozen=True)
+class Arch:
+    """An ISA backend: data plus the few hooks only that ISA can answer."""
+    name: str                   # "arm64" | "riscv64"
+    machine: int                # e_machine
+    howtos: dict[int, Howto]
+    image_base: int             # first address of a static executable, as GNU ld places it
+    max_page_size: int          # PT_LOAD alignment
+    common_page_size: int
+    tls_tcb_size: int           # bytes between TP and the start of the TLS block (arm64: 16)
+    nop: bytes                  # padding for code sections
+    emulations: tuple[str, ...] = ()   # names accepted by -m
+    aliases: tuple[str, ...] = ()      # names accepted by --arch
+    hooks: dict[str, Callable] = dc_field(default_factory=dict)
+
+    def howto(self, rtype: int) -> Howto | None:
+        return self.howtos.get(rtype)
+
+
+def table(rows: list[Howto]) -> dict[int, Howto]:
+    """Index rows by type, refusing duplicates (a hand-typed table's classic slip)."""
+    out: dict[int, Howto] = {}
+    for row in rows:
+        if row.type in out:
+            raise ValueError(f"duplicate relocation type {row.type}: {out[row.type].name} and {row.name}")
+        out[row.type] = row
+    return out
+
+
+# --- fields every ISA shares: plain little-endian data --------------------------------------
+
+def _data(width: int) -> Field:
+    mask = np.uint64((1 << (8 * width)) - 1)
+
+    def write(word: Words, value: Values) -> Words:
+        return value.astype(np.int64).view(np.uint64) & mask
+
+    def read(word: Words) -> Values:
+        bits = 8 * width
+        v = word.astype(np.uint64) & mask
+        if bits == 64:
+            return v.view(np.int64)
+        return v.astype(np.int64)
+
+    return Field(f"data{8 * width}", width, write, read)
+
+
+DATA8 = _data(1)
+DATA16 = _data(2)
+DATA32 = _data(4)
+DATA64 = _data(8)
+
+
+def _uleb_write(word: Words, value: Values) -> Words:   # pragma: no cover - handled by the core
+    raise NotImplementedError("ULEB128 fields are variable-width; the core encodes them")
+
+
+ULEB128 = Field("uleb128", 0, _uleb_write)
+
+# Signed and unsigned ranges, spelled once.
+def srange(bits: int) -> tuple[int, int]:
+    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+
+
+def urange(bits: int) -> tuple[int, int]:
+    return 0, (1 << bits) - 1
+
+
+def any_range(bits: int) -> tuple[int, int]:
+    """Accept a value that fits as signed or unsigned (R_AARCH64_ABS32/16, R_RISCV_32 …)."""
+    return -(1 << (bits - 1)), (1 << bits) - 1

@@ -1,0 +1,1 @@
+"""pytest plugin: the ``xld_run`` fixture (filled in by the runner work)."""
