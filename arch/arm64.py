@@ -1,0 +1,424 @@
+"""AArch64 (arm64) backend: relocation table, instruction-field encoders, TLS rewrites.
+
+Reference: "ELF for the Arm 64-bit Architecture (AArch64)", aaelf64, section 5.7
+"Relocation" (https://github.com/ARM-software/abi-aa/blob/main/aaelf64/aaelf64.rst).
+Names are the psABI's, verbatim; the value each row's kind computes is checked against the
+row's range and alignment by the core before the encoder runs, so encoders below only move
+bits.  All of them take and return arrays (see ``xld.arch.base``):
+
+    write(word: uint64[n], value: int64[n]) -> uint64[n]
+
+AArch64 instructions are 32-bit little-endian words; bit 0 is the least significant.
+
+Only relocations that can appear in relocatable input to a static link are in the table; the
+dynamic ones (COPY, GLOB_DAT, RELATIVE, IRELATIVE …) are listed in ``DYNAMIC`` for the
+writer of ``.rela.iplt`` and for messages.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.arch.base import (
+    DATA16, DATA32, DATA64, Arch, Field, Howto, Values, Words, any_range, srange, table, urange,
+)
+from xld.link.kinds import Kind
+
+EM_AARCH64 = 183
+
+NOP = 0xD503201F            # hint #0
+MOVZ_X0_LSL16 = 0xD2A00000  # movz x0, #0, lsl #16
+MOVK_X0 = 0xF2800000        # movk x0, #0
+
+_U = np.uint64
+
+
+def _u64(value: Values) -> Words:
+    """The two's-complement bits of ``value`` as uint64 (no float detour, no copy if possible)."""
+    return np.asarray(value).astype(np.int64, copy=False).view(np.uint64)
+
+
+def _w64(word: Words) -> Words:
+    return np.asarray(word).astype(np.uint64, copy=False)
+
+
+def _put(word: Words, mask: int, bits: Words) -> Words:
+    """Replace the bits of ``word`` selected by ``mask`` with ``bits`` (already in place)."""
+    m = _U(mask)
+    return (_w64(word) & ~m) | (bits & m)
+
+
+# --- branches ---------------------------------------------------------------------------------
+
+def write_imm26(word: Words, value: Values) -> Words:
+    """B / BL: a word offset in bits [25:0].
+
+        31  26 25                                                  0
+       | op   |                  imm26 = offset >> 2                |
+    """
+    return _put(word, 0x03FFFFFF, _u64(value) >> _U(2))
+
+
+def write_imm19(word: Words, value: Values) -> Words:
+    """B.cond, CBZ/CBNZ, LDR (literal): a word offset in bits [23:5].
+
+        31    24 23                               5 4     0
+       |  op    |       imm19 = offset >> 2        |  Rt   |
+    """
+    return _put(word, 0x7FFFF << 5, (_u64(value) >> _U(2)) << _U(5))
+
+
+def write_imm14(word: Words, value: Values) -> Words:
+    """TBZ / TBNZ: a word offset in bits [18:5].
+
+        31 30   24 23  19 18                 5 4    0
+       |b5| op    | b40  |  imm14 = off >> 2  |  Rt  |
+    """
+    return _put(word, 0x3FFF << 5, (_u64(value) >> _U(2)) << _U(5))
+
+
+# --- PC-relative addresses ----------------------------------------------------------------------
+
+def _adr_bits(imm: Words) -> Words:
+    """A 21-bit ADR/ADRP immediate split into immlo [30:29] and immhi [23:5]."""
+    return ((imm & _U(3)) << _U(29)) | (((imm >> _U(2)) & _U(0x7FFFF)) << _U(5))
+
+
+_ADR_MASK = (3 << 29) | (0x7FFFF << 5)
+
+
+def write_adr(word: Words, value: Values) -> Words:
+    """ADR: a byte offset, 21 bits, split in two.
+
+        31 30 29 28   24 23                  5 4    0
+       |op|immlo|10000 |   immhi = off[20:2]  |  Rd  |
+            = off[1:0]
+    """
+    return _put(word, _ADR_MASK, _adr_bits(_u64(value)))
+
+
+def write_adrp(word: Words, value: Values) -> Words:
+    """ADRP: Page(S+A) - Page(P), stored >> 12 in the ADR layout.
+
+        31 30 29 28   24 23                   5 4    0
+       |1 |immlo|10000 |  immhi = (v>>12)[20:2] |  Rd  |
+         = (v>>12)[1:0]
+    """
+    return _put(word, _ADR_MASK, _adr_bits(_u64(value) >> _U(12)))
+
+
+# --- 12-bit immediates: ADD and scaled loads/stores ----------------------------------------------
+
+_IMM12_MASK = 0xFFF << 10
+
+
+def write_add_lo12(word: Words, value: Values) -> Words:
+    """ADD (immediate): the low 12 bits of the value, unscaled, in bits [21:10].
+
+        31 30 29 28    23 22 21              10 9    5 4    0
+       |sf|op| S|100010 |sh|  imm12 = v[11:0]  |  Rn  |  Rd  |
+    """
+    return _put(word, _IMM12_MASK, (_u64(value) & _U(0xFFF)) << _U(10))
+
+
+def write_add_hi12(word: Words, value: Values) -> Words:
+    """ADD (immediate, LSL #12): bits [23:12] of the value in bits [21:10].
+
+        31 30 29 28    23 22 21              10 9    5 4    0
+       |sf|op| S|100010 | 1|  imm12 = v[23:12] |  Rn  |  Rd  |
+    """
+    return _put(word, _IMM12_MASK, ((_u64(value) >> _U(12)) & _U(0xFFF)) << _U(10))
+
+
+def _ldst_lo12(size: int) -> Field:
+    shift = size.bit_length() - 1    # log2 of the access size in bytes
+
+    def write(word: Words, value: Values) -> Words:
+        return _put(word, _IMM12_MASK, ((_u64(value) & _U(0xFFF)) >> _U(shift)) << _U(10))
+
+    write.__name__ = f"write_ldst{8 * size}_lo12"
+    write.__doc__ = f"""LDR/STR (unsigned offset), {8 * size}-bit access: v[11:{shift}] in bits [21:10].
+
+        31 30 29   27 26 25 24 23 22 21                   10 9    5 4    0
+       | size |111  |V | 0| 1| opc |  imm12 = v[11:0] >> {shift}  |  Rn  |  Rt  |
+    """
+    return Field(f"ldst{8 * size}_lo12", 4, write)
+
+
+def write_ld64_gotpage_lo15(word: Words, value: Values) -> Words:
+    """LDR Xt, [Xn, #imm] for LD64_GOTPAGE_LO15: v[14:3] in bits [21:10].
+
+        31 30 29   27 26 25 24 23 22 21                   10 9    5 4    0
+       | 11   |111  |0 | 0| 1| 01  |  imm12 = v[14:3]      |  Rn  |  Rt  |
+    """
+    return _put(word, _IMM12_MASK, ((_u64(value) & _U(0x7FFF)) >> _U(3)) << _U(10))
+
+
+# --- MOVZ / MOVK / MOVN ----------------------------------------------------------------------
+
+_IMM16_MASK = 0xFFFF << 5
+_OPC_MOVZ = 1 << 30          # opc = 10 (MOVZ) vs 00 (MOVN); bit 29 stays 0 for both
+
+
+def _movw(group: int) -> Field:
+    shift = 16 * group
+
+    def write(word: Words, value: Values) -> Words:
+        return _put(word, _IMM16_MASK, ((_u64(value) >> _U(shift)) & _U(0xFFFF)) << _U(5))
+
+    write.__name__ = f"write_movw_g{group}"
+    write.__doc__ = f"""MOVZ / MOVK: v[{shift + 15}:{shift}] in bits [20:5]; the opcode is kept.
+
+        31 30 29 28    23 22 21 20                5 4    0
+       |sf| opc |100101 |  hw |  imm16 = v[{shift + 15}:{shift}] |  Rd  |
+    """
+    return Field(f"movw_g{group}", 4, write)
+
+
+def _movw_signed(group: int) -> Field:
+    shift = 16 * group
+
+    def write(word: Words, value: Values) -> Words:
+        v = _u64(value)
+        neg = np.asarray(value) < 0
+        imm = np.where(neg, ~v, v)
+        w = _put(word, _IMM16_MASK, ((imm >> _U(shift)) & _U(0xFFFF)) << _U(5))
+        return np.where(neg, w & ~_U(_OPC_MOVZ), w | _U(_OPC_MOVZ))
+
+    write.__name__ = f"write_movw_sg{group}"
+    write.__doc__ = f"""MOVZ / MOVN by the sign of v (MOVW_SABS, MOVW_PREL, TLSLE_MOVW_TPREL):
+
+        31 30 29 28    23 22 21 20                5 4    0
+       |sf| opc |100101 |  hw |      imm16         |  Rd  |
+
+        v >= 0: opc = 10 (MOVZ), imm16 = v[{shift + 15}:{shift}]
+        v <  0: opc = 00 (MOVN), imm16 = (~v)[{shift + 15}:{shift}]
+    """
+    return Field(f"movw_sg{group}", 4, write)
+
+
+# --- the fields ------------------------------------------------------------------------------
+
+IMM26 = Field("imm26", 4, write_imm26)
+IMM19 = Field("imm19", 4, write_imm19)
+IMM14 = Field("imm14", 4, write_imm14)
+ADR = Field("adr", 4, write_adr)
+ADRP = Field("adrp", 4, write_adrp)
+ADD_LO12 = Field("add_lo12", 4, write_add_lo12)
+ADD_HI12 = Field("add_hi12", 4, write_add_hi12)
+LDST8_LO12 = _ldst_lo12(1)
+LDST16_LO12 = _ldst_lo12(2)
+LDST32_LO12 = _ldst_lo12(4)
+LDST64_LO12 = _ldst_lo12(8)
+LDST128_LO12 = _ldst_lo12(16)
+LD64_GOTPAGE_LO15 = Field("ld64_gotpage_lo15", 4, write_ld64_gotpage_lo15)
+MOVW_G0, MOVW_G1, MOVW_G2, MOVW_G3 = (_movw(g) for g in range(4))
+MOVW_SG0, MOVW_SG1, MOVW_SG2, MOVW_SG3 = (_movw_signed(g) for g in range(4))
+
+FIELDS: tuple[Field, ...] = (
+    DATA16, DATA32, DATA64, IMM26, IMM19, IMM14, ADR, ADRP, ADD_LO12, ADD_HI12,
+    LDST8_LO12, LDST16_LO12, LDST32_LO12, LDST64_LO12, LDST128_LO12, LD64_GOTPAGE_LO15,
+    MOVW_G0, MOVW_G1, MOVW_G2, MOVW_G3, MOVW_SG0, MOVW_SG1, MOVW_SG2, MOVW_SG3,
+)
+
+_LDST = {8: LDST8_LO12, 16: LDST16_LO12, 32: LDST32_LO12, 64: LDST64_LO12, 128: LDST128_LO12}
+
+
+# --- the relocation table (aaelf64 5.7) ------------------------------------------------------
+
+def _r(rtype: int, name: str, kind: Kind, field: Field | None,
+       rng: tuple[int, int] | None = None, align: int = 1) -> Howto:
+    lo, hi = rng if rng is not None else (None, None)
+    return Howto(rtype, "R_AARCH64_" + name, kind, field, lo, hi, align)
+
+
+K = Kind
+_rows = [
+    # 5.7.5 null relocations (256 is the withdrawn R_AARCH64_NONE of early drafts, still NONE)
+    Howto(0, "R_AARCH64_NONE", K.NONE, None),
+    Howto(256, "R_AARCH64_NONE", K.NONE, None),
+    # 5.7.6 static data relocations
+    _r(257, "ABS64", K.ADDR, DATA64),
+    _r(258, "ABS32", K.ADDR, DATA32, any_range(32)),
+    _r(259, "ABS16", K.ADDR, DATA16, any_range(16)),
+    _r(260, "PREL64", K.PCREL, DATA64),
+    _r(261, "PREL32", K.PCREL, DATA32, any_range(32)),
+    _r(262, "PREL16", K.PCREL, DATA16, any_range(16)),
+    _r(314, "PLT32", K.PCREL, DATA32, srange(32)),
+    _r(315, "GOTPCREL32", K.GOT_PCREL, DATA32, srange(32)),
+    # 5.7.7 group relocations for MOV[ZK] (unsigned) and MOV[NZ] (signed)
+    _r(263, "MOVW_UABS_G0", K.ADDR, MOVW_G0, urange(16)),
+    _r(264, "MOVW_UABS_G0_NC", K.ADDR, MOVW_G0),
+    _r(265, "MOVW_UABS_G1", K.ADDR, MOVW_G1, urange(32)),
+    _r(266, "MOVW_UABS_G1_NC", K.ADDR, MOVW_G1),
+    _r(267, "MOVW_UABS_G2", K.ADDR, MOVW_G2, urange(48)),
+    _r(268, "MOVW_UABS_G2_NC", K.ADDR, MOVW_G2),
+    _r(269, "MOVW_UABS_G3", K.ADDR, MOVW_G3),
+    _r(270, "MOVW_SABS_G0", K.ADDR, MOVW_SG0, srange(17)),
+    _r(271, "MOVW_SABS_G1", K.ADDR, MOVW_SG1, srange(33)),
+    _r(272, "MOVW_SABS_G2", K.ADDR, MOVW_SG2, srange(49)),
+    _r(287, "MOVW_PREL_G0", K.PCREL, MOVW_SG0, srange(17)),
+    _r(288, "MOVW_PREL_G0_NC", K.PCREL, MOVW_G0),
+    _r(289, "MOVW_PREL_G1", K.PCREL, MOVW_SG1, srange(33)),
+    _r(290, "MOVW_PREL_G1_NC", K.PCREL, MOVW_G1),
+    _r(291, "MOVW_PREL_G2", K.PCREL, MOVW_SG2, srange(49)),
+    _r(292, "MOVW_PREL_G2_NC", K.PCREL, MOVW_G2),
+    _r(293, "MOVW_PREL_G3", K.PCREL, MOVW_SG3),
+    # 5.7.8 PC-relative addresses and 12-bit immediates
+    _r(273, "LD_PREL_LO19", K.PCREL, IMM19, srange(21), 4),
+    _r(274, "ADR_PREL_LO21", K.PCREL, ADR, srange(21)),
+    _r(275, "ADR_PREL_PG_HI21", K.PAGE_PCREL, ADRP, srange(33)),
+    _r(276, "ADR_PREL_PG_HI21_NC", K.PAGE_PCREL, ADRP),
+    _r(277, "ADD_ABS_LO12_NC", K.ADDR, ADD_LO12),
+    _r(278, "LDST8_ABS_LO12_NC", K.ADDR, LDST8_LO12),
+    _r(284, "LDST16_ABS_LO12_NC", K.ADDR, LDST16_LO12, None, 2),
+    _r(285, "LDST32_ABS_LO12_NC", K.ADDR, LDST32_LO12, None, 4),
+    _r(286, "LDST64_ABS_LO12_NC", K.ADDR, LDST64_LO12, None, 8),
+    _r(299, "LDST128_ABS_LO12_NC", K.ADDR, LDST128_LO12, None, 16),
+    # 5.7.9 control flow
+    _r(279, "TSTBR14", K.PCREL, IMM14, srange(16), 4),
+    _r(280, "CONDBR19", K.PCREL, IMM19, srange(21), 4),
+    _r(282, "JUMP26", K.CALL, IMM26, srange(28), 4),
+    _r(283, "CALL26", K.CALL, IMM26, srange(28), 4),
+    # 5.7.11 GOT-relative (the small-model subset a static link meets)
+    _r(309, "GOT_LD_PREL19", K.GOT_PCREL, IMM19, srange(21), 4),
+    _r(311, "ADR_GOT_PAGE", K.GOT_PAGE_PCREL, ADRP, srange(33)),
+    _r(312, "LD64_GOT_LO12_NC", K.GOT, LDST64_LO12, None, 8),
+    _r(313, "LD64_GOTPAGE_LO15", K.GOT_GOTPAGE, LD64_GOTPAGE_LO15, urange(15), 8),
+    # 5.7.12 TLS initial-exec
+    _r(541, "TLSIE_ADR_GOTTPREL_PAGE21", K.TLS_IE_PAGE_PCREL, ADRP, srange(33)),
+    _r(542, "TLSIE_LD64_GOTTPREL_LO12_NC", K.TLS_IE, LDST64_LO12, None, 8),
+    _r(543, "TLSIE_LD_GOTTPREL_PREL19", K.TLS_IE_PCREL, IMM19, srange(21), 4),
+    # 5.7.12 TLS local-exec
+    _r(544, "TLSLE_MOVW_TPREL_G2", K.TLS_LE, MOVW_SG2, srange(49)),
+    _r(545, "TLSLE_MOVW_TPREL_G1", K.TLS_LE, MOVW_SG1, srange(33)),
+    _r(546, "TLSLE_MOVW_TPREL_G1_NC", K.TLS_LE, MOVW_G1),
+    _r(547, "TLSLE_MOVW_TPREL_G0", K.TLS_LE, MOVW_SG0, srange(17)),
+    _r(548, "TLSLE_MOVW_TPREL_G0_NC", K.TLS_LE, MOVW_G0),
+    _r(549, "TLSLE_ADD_TPREL_HI12", K.TLS_LE, ADD_HI12, urange(24)),
+    _r(550, "TLSLE_ADD_TPREL_LO12", K.TLS_LE, ADD_LO12, urange(12)),
+    _r(551, "TLSLE_ADD_TPREL_LO12_NC", K.TLS_LE, ADD_LO12),
+    # 5.7.13 TLS descriptors: rewritten to local-exec by the tls_desc_to_le hook
+    _r(560, "TLSDESC_LD_PREL19", K.TLS_DESC, None),
+    _r(561, "TLSDESC_ADR_PREL21", K.TLS_DESC, None),
+    _r(562, "TLSDESC_ADR_PAGE21", K.TLS_DESC, None),
+    _r(563, "TLSDESC_LD64_LO12", K.TLS_DESC, None),
+    _r(564, "TLSDESC_ADD_LO12", K.TLS_DESC, None),
+    _r(569, "TLSDESC_CALL", K.TLS_DESC, None),
+]
+# TLSLE_LDST{8,16,32,64}_TPREL_LO12[_NC] are 552..559 in pairs; the 128-bit pair is 570/571.
+for _bits, _type in ((8, 552), (16, 554), (32, 556), (64, 558), (128, 570)):
+    _rows.append(_r(_type, f"TLSLE_LDST{_bits}_TPREL_LO12", K.TLS_LE, _LDST[_bits],
+                    urange(12), _bits // 8))
+    _rows.append(_r(_type + 1, f"TLSLE_LDST{_bits}_TPREL_LO12_NC", K.TLS_LE, _LDST[_bits],
+                    None, _bits // 8))
+
+HOWTOS: dict[int, Howto] = table(_rows)
+del _rows, _bits, _type
+
+# Dynamic relocation types (aaelf64 5.7.14): never inputs; the writer uses IRELATIVE for the
+# .rela.iplt of a static executable with IFUNCs.
+DYNAMIC = {
+    "COPY": 1024, "GLOB_DAT": 1025, "JUMP_SLOT": 1026, "RELATIVE": 1027,
+    "TLS_DTPMOD": 1028, "TLS_DTPREL": 1029, "TLS_TPREL": 1030, "TLSDESC": 1031,
+    "IRELATIVE": 1032,
+}
+
+# Names of types the table does not carry, so that "unsupported relocation" errors can name
+# them (GOT-base-relative, TLS GD/LD, large-model TLSDESC, dynamic).
+_OTHER_NAMES = {
+    300: "MOVW_GOTOFF_G0", 301: "MOVW_GOTOFF_G0_NC", 302: "MOVW_GOTOFF_G1",
+    303: "MOVW_GOTOFF_G1_NC", 304: "MOVW_GOTOFF_G2", 305: "MOVW_GOTOFF_G2_NC",
+    306: "MOVW_GOTOFF_G3", 307: "GOTREL64", 308: "GOTREL32", 310: "LD64_GOTOFF_LO15",
+    512: "TLSGD_ADR_PREL21", 513: "TLSGD_ADR_PAGE21", 514: "TLSGD_ADD_LO12_NC",
+    515: "TLSGD_MOVW_G1", 516: "TLSGD_MOVW_G0_NC", 517: "TLSLD_ADR_PREL21",
+    518: "TLSLD_ADR_PAGE21", 519: "TLSLD_ADD_LO12_NC", 520: "TLSLD_MOVW_G1",
+    521: "TLSLD_MOVW_G0_NC", 522: "TLSLD_LD_PREL19", 523: "TLSLD_MOVW_DTPREL_G2",
+    524: "TLSLD_MOVW_DTPREL_G1", 525: "TLSLD_MOVW_DTPREL_G1_NC", 526: "TLSLD_MOVW_DTPREL_G0",
+    527: "TLSLD_MOVW_DTPREL_G0_NC", 528: "TLSLD_ADD_DTPREL_HI12", 529: "TLSLD_ADD_DTPREL_LO12",
+    530: "TLSLD_ADD_DTPREL_LO12_NC", 531: "TLSLD_LDST8_DTPREL_LO12",
+    532: "TLSLD_LDST8_DTPREL_LO12_NC", 533: "TLSLD_LDST16_DTPREL_LO12",
+    534: "TLSLD_LDST16_DTPREL_LO12_NC", 535: "TLSLD_LDST32_DTPREL_LO12",
+    536: "TLSLD_LDST32_DTPREL_LO12_NC", 537: "TLSLD_LDST64_DTPREL_LO12",
+    538: "TLSLD_LDST64_DTPREL_LO12_NC", 539: "TLSIE_MOVW_GOTTPREL_G1",
+    540: "TLSIE_MOVW_GOTTPREL_G0_NC", 565: "TLSDESC_OFF_G1", 566: "TLSDESC_OFF_G0_NC",
+    567: "TLSDESC_LDR", 568: "TLSDESC_ADD", 572: "TLSLD_LDST128_DTPREL_LO12",
+    573: "TLSLD_LDST128_DTPREL_LO12_NC",
+}
+
+
+def reloc_name(rtype: int) -> str:
+    """The psABI name of any AArch64 relocation type, or ``R_AARCH64_<number>``."""
+    if rtype in HOWTOS:
+        return HOWTOS[rtype].name
+    for name, number in DYNAMIC.items():
+        if number == rtype:
+            return "R_AARCH64_" + name
+    return "R_AARCH64_" + _OTHER_NAMES.get(rtype, str(rtype))
+
+
+# --- hooks -----------------------------------------------------------------------------------
+
+def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
+    """The instruction that replaces one site of a TLS descriptor sequence in a static link.
+
+    The compiler's sequence asks the descriptor for x0 = TP offset of the variable; in an
+    executable that offset is a link-time constant, so (as GNU ld and lld do) the four
+    instructions become two moves and two nops (aaelf64 "Relocation optimization"):
+
+        adrp x0, :tlsdesc:v            TLSDESC_ADR_PAGE21   ->  movz x0, #tpoff[31:16], lsl #16
+        ldr  x1, [x0, :tlsdesc_lo12:v] TLSDESC_LD64_LO12    ->  movk x0, #tpoff[15:0]
+        add  x0, x0, :tlsdesc_lo12:v   TLSDESC_ADD_LO12     ->  nop
+        blr  x1                        TLSDESC_CALL         ->  nop
+
+    The tiny-model form ``ldr x1, :tlsdesc:v`` (TLSDESC_LD_PREL19) / ``adr x0, :tlsdesc:v``
+    (TLSDESC_ADR_PREL21) becomes the same movz / movk.  ``tpoff`` is S + A - TP and must fit
+    in 32 unsigned bits (ValueError otherwise).  Returns None for a type it does not know.
+    """
+    name = howto.name
+    if name in ("R_AARCH64_TLSDESC_ADD_LO12", "R_AARCH64_TLSDESC_CALL"):
+        return NOP
+    if not 0 <= tpoff < 1 << 32:
+        raise ValueError(f"{name}: TP offset {tpoff:#x} does not fit in movz/movk (32 bits)")
+    if name in ("R_AARCH64_TLSDESC_ADR_PAGE21", "R_AARCH64_TLSDESC_LD_PREL19"):
+        return MOVZ_X0_LSL16 | ((tpoff >> 16) & 0xFFFF) << 5
+    if name in ("R_AARCH64_TLSDESC_LD64_LO12", "R_AARCH64_TLSDESC_ADR_PREL21"):
+        return MOVK_X0 | (tpoff & 0xFFFF) << 5
+    return None
+
+
+def e_flags(flags: list[int]) -> int:
+    """AArch64 defines no e_flags; the output carries 0 whatever the inputs say."""
+    return 0
+
+
+def nop_fill(size: int) -> bytes:
+    """``size`` bytes of padding that executes as nops (ValueError unless a multiple of 4)."""
+    if size % 4:
+        raise ValueError(f"cannot fill {size} bytes with AArch64 nops")
+    return NOP.to_bytes(4, "little") * (size // 4)
+
+
+def dynamic_type(name: str) -> int:
+    """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
+    return DYNAMIC[name]
+
+
+ARCH = Arch(
+    name="arm64",
+    machine=EM_AARCH64,
+    howtos=HOWTOS,
+    image_base=0x400000,
+    max_page_size=0x10000,
+    common_page_size=0x1000,
+    tls_tcb_size=16,
+    nop=NOP.to_bytes(4, "little"),
+    emulations=("aarch64linux", "aarch64elf"),     # little-endian only
+    aliases=("arm64", "aarch64"),
+    hooks={
+        "tls_desc_to_le": tls_desc_to_le,
+        "e_flags": e_flags,
+        "reloc_name": reloc_name,
+        "dynamic_type": dynamic_type,
+        "nop_fill": nop_fill,
+    },
+)

@@ -1,0 +1,368 @@
+"""RISC-V 64 (rv64gc, LP64D) backend: relocation table, instruction-field encoders, hooks.
+
+Reference: "RISC-V ELF Specification", riscv-elf.adoc, section "Relocations"
+(https://github.com/riscv-non-isa/riscv-elf-psabi-doc).  Names are the psABI's, verbatim.
+The core computes each row's value and checks its range and alignment; the encoders below
+only move bits, on arrays (see ``xld.arch.base``):
+
+    write(word: uint64[n], value: int64[n]) -> uint64[n]
+
+Standard instructions are 32-bit little-endian words, compressed ones 16-bit.  The
+AUIPC+JALR pair of R_RISCV_CALL[_PLT] is one 8-byte "word": AUIPC in bits [31:0], JALR in
+bits [63:32].
+
+The %hi/%lo split: hi20 = (v + 0x800) >> 12 and lo12 = v - (hi20 << 12), a signed 12-bit
+number; since an I/S immediate is sign-extended, writing v[11:0] into it is the same thing.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.arch.base import (
+    DATA8, DATA16, DATA32, DATA64, ULEB128, Arch, Field, Howto, Values, Words, any_range,
+    srange, table,
+)
+from xld.link.kinds import Kind
+
+EM_RISCV = 243
+
+NOP = 0x00000013        # addi x0, x0, 0
+C_NOP = 0x0001          # c.addi x0, 0
+LUI_A0 = 0x00000537     # lui a0, 0
+ADDI_A0_A0 = 0x00050513  # addi a0, a0, 0
+
+EF_RISCV_RVC = 0x0001
+EF_RISCV_FLOAT_ABI = 0x0006
+EF_RISCV_RVE = 0x0008
+EF_RISCV_TSO = 0x0010
+_FLOAT_ABI_NAMES = {0: "soft-float", 2: "single-float", 4: "double-float", 6: "quad-float"}
+
+_U = np.uint64
+
+
+def _u64(value: Values) -> Words:
+    """The two's-complement bits of ``value`` as uint64 (no float detour)."""
+    return np.asarray(value).astype(np.int64, copy=False).view(np.uint64)
+
+
+def _w64(word: Words) -> Words:
+    return np.asarray(word).astype(np.uint64, copy=False)
+
+
+def _bit(v: Words, hi: int, lo: int, to: int) -> Words:
+    """v[hi:lo] moved so that bit ``lo`` lands at bit ``to``."""
+    return ((v >> _U(lo)) & _U((1 << (hi - lo + 1)) - 1)) << _U(to)
+
+
+def _put(word: Words, mask: int, bits: Words) -> Words:
+    m = _U(mask)
+    return (_w64(word) & ~m) | (bits & m)
+
+
+# --- 32-bit instruction immediates -----------------------------------------------------------
+
+def _hi20(v: Words) -> Words:
+    return ((v + _U(0x800)) >> _U(12)) & _U(0xFFFFF)
+
+
+def write_u_hi20(word: Words, value: Values) -> Words:
+    """U-type (LUI, AUIPC): the rounded high part, (v + 0x800) >> 12, in bits [31:12].
+
+        31                              12 11    7 6      0
+       |   imm[31:12] = (v + 0x800) >> 12 |   rd   | opcode |
+    """
+    return _put(word, 0xFFFFF000, _hi20(_u64(value)) << _U(12))
+
+
+def write_i_lo12(word: Words, value: Values) -> Words:
+    """I-type (ADDI, loads, JALR): v[11:0] in bits [31:20].
+
+        31          20 19   15 14  12 11    7 6      0
+       |  imm[11:0]   |  rs1  |funct3|   rd   | opcode |
+    """
+    return _put(word, 0xFFF00000, _bit(_u64(value), 11, 0, 20))
+
+
+def write_s_lo12(word: Words, value: Values) -> Words:
+    """S-type (stores): v[11:5] in bits [31:25], v[4:0] in bits [11:7].
+
+        31      25 24   20 19   15 14  12 11       7 6      0
+       | imm[11:5] |  rs2  |  rs1  |funct3| imm[4:0] | opcode |
+    """
+    v = _u64(value)
+    return _put(word, 0xFE000F80, _bit(v, 11, 5, 25) | _bit(v, 4, 0, 7))
+
+
+def write_b_imm13(word: Words, value: Values) -> Words:
+    """B-type (BEQ … BGEU): a 13-bit even offset, scattered.
+
+        31     30      25 24  20 19  15 14  12 11     8     7     6      0
+       |v[12]| v[10:5]   |  rs2 |  rs1 |funct3| v[4:1] |v[11] | opcode |
+    """
+    v = _u64(value)
+    bits = _bit(v, 12, 12, 31) | _bit(v, 10, 5, 25) | _bit(v, 4, 1, 8) | _bit(v, 11, 11, 7)
+    return _put(word, 0xFE000F80, bits)
+
+
+def write_j_imm21(word: Words, value: Values) -> Words:
+    """J-type (JAL): a 21-bit even offset, scattered.
+
+        31     30        21    20    19       12 11    7 6      0
+       |v[20]|  v[10:1]    |v[11] |  v[19:12]  |   rd   | opcode |
+    """
+    v = _u64(value)
+    bits = _bit(v, 20, 20, 31) | _bit(v, 10, 1, 21) | _bit(v, 11, 11, 20) | _bit(v, 19, 12, 12)
+    return _put(word, 0xFFFFF000, bits)
+
+
+def write_call(word: Words, value: Values) -> Words:
+    """AUIPC + JALR as one 8-byte little-endian word (R_RISCV_CALL, R_RISCV_CALL_PLT).
+
+        63          52 51                32 31                  12 11              0
+       | JALR imm12   | JALR rs1,rd,…      | AUIPC imm20          | AUIPC rd, opcode |
+         = v[11:0]                           = (v + 0x800) >> 12
+    """
+    v = _u64(value)
+    bits = (_hi20(v) << _U(12)) | _bit(v, 11, 0, 52)
+    return _put(word, 0xFFF00000_FFFFF000, bits)
+
+
+# --- compressed instruction immediates ---------------------------------------------------------
+
+def write_cb_imm9(word: Words, value: Values) -> Words:
+    """CB-type (C.BEQZ, C.BNEZ): a 9-bit even offset, scattered.
+
+        15  13 12    11   10 9   7 6     5 4     3   2    1  0
+       |funct3| v[8] | v[4:3] | rs1'| v[7:6] | v[2:1] |v[5] | op |
+    """
+    v = _u64(value)
+    bits = (_bit(v, 8, 8, 12) | _bit(v, 4, 3, 10) | _bit(v, 7, 6, 5) | _bit(v, 2, 1, 3)
+            | _bit(v, 5, 5, 2))
+    return _put(word, 0x1C7C, bits)
+
+
+def write_cj_imm12(word: Words, value: Values) -> Words:
+    """CJ-type (C.J, C.JAL): a 12-bit even offset, scattered.
+
+        15  13  12   11   10  9   8    7    6    5    3   2    1  0
+       |funct3|v[11]|v[4]|v[9:8]|v[10]|v[6]|v[7]| v[3:1] |v[5]| op |
+    """
+    v = _u64(value)
+    bits = (_bit(v, 11, 11, 12) | _bit(v, 4, 4, 11) | _bit(v, 9, 8, 9) | _bit(v, 10, 10, 8)
+            | _bit(v, 6, 6, 7) | _bit(v, 7, 7, 6) | _bit(v, 3, 1, 3) | _bit(v, 5, 5, 2))
+    return _put(word, 0x1FFC, bits)
+
+
+# --- 6-bit data (R_RISCV_SET6, R_RISCV_SUB6) ----------------------------------------------------
+
+def write_word6(word: Words, value: Values) -> Words:
+    """The low 6 bits of a byte; the top two bits are kept (DWARF CFA opcodes live there).
+
+         7  6 5              0
+       | keep |   v[5:0]      |
+    """
+    return _put(word, 0x3F, _u64(value))
+
+
+def read_word6(word: Words) -> Values:
+    """The 6-bit value held in the low bits of the byte, zero-extended."""
+    return (_w64(word) & _U(0x3F)).astype(np.int64)
+
+
+# --- the fields ------------------------------------------------------------------------------
+
+U_HI20 = Field("u_hi20", 4, write_u_hi20)
+I_LO12 = Field("i_lo12", 4, write_i_lo12)
+S_LO12 = Field("s_lo12", 4, write_s_lo12)
+B_IMM13 = Field("b_imm13", 4, write_b_imm13)
+J_IMM21 = Field("j_imm21", 4, write_j_imm21)
+CALL = Field("call", 8, write_call)
+CB_IMM9 = Field("cb_imm9", 2, write_cb_imm9)
+CJ_IMM12 = Field("cj_imm12", 2, write_cj_imm12)
+WORD6 = Field("word6", 1, write_word6, read_word6)
+
+FIELDS: tuple[Field, ...] = (
+    DATA8, DATA16, DATA32, DATA64, ULEB128, U_HI20, I_LO12, S_LO12, B_IMM13, J_IMM21, CALL,
+    CB_IMM9, CJ_IMM12, WORD6,
+)
+
+# The value range a %hi/%lo pair reaches: hi20 is a signed 20-bit number after rounding.
+HI20_RANGE = (-(1 << 31) - 0x800, (1 << 31) - 0x800 - 1)
+
+
+# --- the relocation table (riscv-elf.adoc, "Relocations") ---------------------------------------
+
+def _r(rtype: int, name: str, kind: Kind, field: Field | None,
+       rng: tuple[int, int] | None = None, align: int = 1) -> Howto:
+    lo, hi = rng if rng is not None else (None, None)
+    return Howto(rtype, "R_RISCV_" + name, kind, field, lo, hi, align)
+
+
+K = Kind
+HOWTOS: dict[int, Howto] = table([
+    _r(0, "NONE", K.NONE, None),
+    _r(1, "32", K.ADDR, DATA32, any_range(32)),
+    _r(2, "64", K.ADDR, DATA64),
+    # control flow
+    _r(16, "BRANCH", K.PCREL, B_IMM13, srange(13), 2),
+    _r(17, "JAL", K.CALL, J_IMM21, srange(21), 2),
+    _r(18, "CALL", K.CALL, CALL, HI20_RANGE),
+    _r(19, "CALL_PLT", K.CALL, CALL, HI20_RANGE),
+    _r(44, "RVC_BRANCH", K.PCREL, CB_IMM9, srange(9), 2),
+    _r(45, "RVC_JUMP", K.CALL, CJ_IMM12, srange(12), 2),
+    # GOT and TLS through the GOT
+    _r(20, "GOT_HI20", K.GOT_PCREL, U_HI20, HI20_RANGE),
+    _r(21, "TLS_GOT_HI20", K.TLS_IE_PCREL, U_HI20, HI20_RANGE),
+    _r(22, "TLS_GD_HI20", K.TLS_DESC, None),    # not relaxable: see tls_desc_to_le
+    _r(41, "GOT32_PCREL", K.GOT_PCREL, DATA32, srange(32)),
+    # PC-relative and absolute %hi / %lo
+    _r(23, "PCREL_HI20", K.PCREL, U_HI20, HI20_RANGE),
+    _r(24, "PCREL_LO12_I", K.PAIRED_LO, I_LO12),
+    _r(25, "PCREL_LO12_S", K.PAIRED_LO, S_LO12),
+    _r(26, "HI20", K.ADDR, U_HI20, HI20_RANGE),
+    _r(27, "LO12_I", K.ADDR, I_LO12),
+    _r(28, "LO12_S", K.ADDR, S_LO12),
+    # TLS local-exec
+    _r(29, "TPREL_HI20", K.TLS_LE, U_HI20, HI20_RANGE),
+    _r(30, "TPREL_LO12_I", K.TLS_LE, I_LO12),
+    _r(31, "TPREL_LO12_S", K.TLS_LE, S_LO12),
+    _r(32, "TPREL_ADD", K.HINT, None),
+    # label arithmetic (read-modify-write: V + S + A, V - S - A) and assignment
+    _r(33, "ADD8", K.ADD, DATA8),
+    _r(34, "ADD16", K.ADD, DATA16),
+    _r(35, "ADD32", K.ADD, DATA32),
+    _r(36, "ADD64", K.ADD, DATA64),
+    _r(37, "SUB8", K.SUB, DATA8),
+    _r(38, "SUB16", K.SUB, DATA16),
+    _r(39, "SUB32", K.SUB, DATA32),
+    _r(40, "SUB64", K.SUB, DATA64),
+    _r(52, "SUB6", K.SUB, WORD6),
+    _r(53, "SET6", K.SET, WORD6),
+    _r(54, "SET8", K.SET, DATA8),
+    _r(55, "SET16", K.SET, DATA16),
+    _r(56, "SET32", K.SET, DATA32),
+    _r(60, "SET_ULEB128", K.SET, ULEB128),
+    _r(61, "SUB_ULEB128", K.SUB, ULEB128),
+    # PC-relative data
+    _r(57, "32_PCREL", K.PCREL, DATA32, srange(32)),
+    _r(59, "PLT32", K.PCREL, DATA32, srange(32)),
+    # linker directives
+    _r(43, "ALIGN", K.ALIGN, None),
+    _r(51, "RELAX", K.HINT, None),
+    # TLS descriptors: rewritten to local-exec by the tls_desc_to_le hook
+    _r(62, "TLSDESC_HI20", K.TLS_DESC, None),
+    _r(63, "TLSDESC_LOAD_LO12", K.TLS_DESC, None),
+    _r(64, "TLSDESC_ADD_LO12", K.TLS_DESC, None),
+    _r(65, "TLSDESC_CALL", K.TLS_DESC, None),
+])
+
+# Dynamic relocation types: never inputs; the writer uses IRELATIVE for .rela.iplt.
+DYNAMIC = {
+    "RELATIVE": 3, "COPY": 4, "JUMP_SLOT": 5, "TLS_DTPMOD32": 6, "TLS_DTPMOD64": 7,
+    "TLS_DTPREL32": 8, "TLS_DTPREL64": 9, "TLS_TPREL32": 10, "TLS_TPREL64": 11,
+    "TLSDESC": 12, "IRELATIVE": 58,
+}
+
+# Static types the table does not carry (GP-relative ones have no generic kind).
+_OTHER_NAMES = {46: "RVC_LUI", 47: "GPREL_LO12_I", 48: "GPREL_LO12_S", 49: "GPREL_HI20",
+                191: "VENDOR"}
+
+
+def reloc_name(rtype: int) -> str:
+    """The psABI name of any RISC-V relocation type, or ``R_RISCV_<number>``."""
+    if rtype in HOWTOS:
+        return HOWTOS[rtype].name
+    for name, number in DYNAMIC.items():
+        if number == rtype:
+            return "R_RISCV_" + name
+    return "R_RISCV_" + _OTHER_NAMES.get(rtype, str(rtype))
+
+
+# --- hooks -----------------------------------------------------------------------------------
+
+def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
+    """The instruction that replaces one site of a TLS descriptor sequence in a static link.
+
+    TLSDESC (psABI "TLS Descriptors") leaves a0 = TP offset of the variable; in an
+    executable that is a link-time constant, so without shrinking the code:
+
+        auipc tX, %tlsdesc_hi(v)              TLSDESC_HI20       ->  nop
+        ld    tY, tX, %tlsdesc_load_lo(.L)    TLSDESC_LOAD_LO12  ->  lui  a0, %hi(tpoff)
+        addi  a0, tX, %tlsdesc_add_lo(.L)     TLSDESC_ADD_LO12   ->  addi a0, a0, %lo(tpoff)
+        jalr  t0, tY, %tlsdesc_call(.L)       TLSDESC_CALL       ->  nop
+
+    (LOAD/ADD/CALL name the label of the HI20 site; the core resolves that to the variable
+    and passes its ``tpoff`` = S + A - TP.)
+
+    R_RISCV_TLS_GD_HI20 returns None: general dynamic is ``auipc a0, %tls_gd_pcrel_hi(v);
+    addi a0, a0, %pcrel_lo(.L); call __tls_get_addr``, and its PCREL_LO12 and CALL carry no
+    mark that they belong to a TLS sequence, so a linker cannot rewrite it (GNU ld and lld do
+    not either); it needs a GOT pair (module 1, DTP offset) and a real __tls_get_addr.
+    Compile with -ftls-model=initial-exec / local-exec or -mtls-dialect=desc instead.
+    """
+    name = howto.name
+    if name in ("R_RISCV_TLSDESC_HI20", "R_RISCV_TLSDESC_CALL"):
+        return NOP
+    if name in ("R_RISCV_TLSDESC_LOAD_LO12", "R_RISCV_TLSDESC_ADD_LO12"):
+        if not HI20_RANGE[0] <= tpoff <= HI20_RANGE[1]:
+            raise ValueError(f"{name}: TP offset {tpoff:#x} does not fit in lui/addi")
+        if name == "R_RISCV_TLSDESC_LOAD_LO12":
+            return LUI_A0 | (((tpoff + 0x800) >> 12) & 0xFFFFF) << 12
+        return ADDI_A0_A0 | (tpoff & 0xFFF) << 20
+    return None
+
+
+def e_flags(flags: list[int]) -> int:
+    """Merge the inputs' e_flags as the psABI's "Policy for Merge Objects" says.
+
+    RVC and TSO: set if any input sets them.  Float ABI and RVE: must agree (ValueError
+    naming both ABIs otherwise).  Other bits are taken from the first input.  No inputs: 0.
+    """
+    if not flags:
+        return 0
+    first = flags[0]
+    out = first
+    for f in flags[1:]:
+        if (f ^ first) & EF_RISCV_FLOAT_ABI:
+            a = _FLOAT_ABI_NAMES[first & EF_RISCV_FLOAT_ABI]
+            b = _FLOAT_ABI_NAMES[f & EF_RISCV_FLOAT_ABI]
+            raise ValueError(f"cannot link {b} ABI object with {a} ABI object "
+                             f"(e_flags {f:#x} vs {first:#x})")
+        if (f ^ first) & EF_RISCV_RVE:
+            raise ValueError(f"cannot link RVE and non-RVE objects (e_flags {f:#x} vs {first:#x})")
+        out |= f & (EF_RISCV_RVC | EF_RISCV_TSO)
+    return out
+
+
+def nop_fill(size: int) -> bytes:
+    """``size`` bytes of padding that executes as nops: 4-byte ``nop`` s, then one ``c.nop``
+    when ``size`` is 2 mod 4 (RVC code only; ValueError for an odd size)."""
+    if size % 2:
+        raise ValueError(f"cannot fill {size} bytes with RISC-V nops")
+    return NOP.to_bytes(4, "little") * (size // 4) + C_NOP.to_bytes(2, "little") * (size % 4 // 2)
+
+
+def dynamic_type(name: str) -> int:
+    """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
+    return DYNAMIC[name]
+
+
+ARCH = Arch(
+    name="riscv64",
+    machine=EM_RISCV,
+    howtos=HOWTOS,
+    image_base=0x10000,
+    max_page_size=0x1000,
+    common_page_size=0x1000,
+    tls_tcb_size=0,
+    nop=NOP.to_bytes(4, "little"),
+    emulations=("elf64lriscv", "elf64lriscv_lp64f", "elf64lriscv_lp64"),
+    aliases=("riscv64", "rv64", "riscv"),
+    hooks={
+        "tls_desc_to_le": tls_desc_to_le,
+        "e_flags": e_flags,
+        "reloc_name": reloc_name,
+        "dynamic_type": dynamic_type,
+        "nop_fill": nop_fill,
+    },
+)
