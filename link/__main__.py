@@ -1,0 +1,1 @@
+from xld.link.cli import main; import sys; sys.exit(main())

@@ -1,0 +1,77 @@
+"""The ``xld`` command: a drop-in ``ld`` for static links, plus the run/nm/objdump/demo tools."""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from xld import __version__
+from xld.link.errors import Diag, LinkAborted, LinkError, report
+
+SUBCOMMANDS = {
+    "run": ("xld.emu.cli", "main"),
+    "nm": ("xld.tools.nm", "main"),
+    "objdump": ("xld.tools.objdump", "main"),
+    "demo": ("xld.tools.demo", "main"),
+    "bench": ("xld.tools.bench", "main"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        import importlib
+        mod, fn = SUBCOMMANDS[argv[0]]
+        try:
+            func = getattr(importlib.import_module(mod), fn)
+        except (ImportError, AttributeError) as e:
+            print(f"xld: error: '{argv[0]}' is not available: {e}", file=sys.stderr)
+            return 1
+        return int(func(argv[1:]) or 0)
+    return link_main(argv)
+
+
+def link_main(argv: list[str]) -> int:
+    from xld.link import options
+    diag = Diag()
+    try:
+        opts = options.parse(argv)
+        if opts.help or not argv:
+            sys.stdout.write(options.HELP)
+            return 0 if opts.help else 1
+        if opts.version_only:
+            print(f"xld {__version__} (compatible with GNU linkers)")
+            if not opts.inputs:
+                return 0
+        diag.max_errors = opts.error_limit or 10**9
+        from xld.link import driver
+        ctx = driver.link(opts, diag)
+        if opts.stats:
+            total = sum(t for _, t in ctx.timings)
+            for name, t in ctx.timings:
+                print(f"{name:>16}: {t * 1000:8.2f} ms", file=sys.stderr)
+            print(f"{'total':>16}: {total * 1000:8.2f} ms", file=sys.stderr)
+        return 1 if diag.errors else 0
+    except LinkAborted as e:
+        report(e.errors, limit=diag.max_errors)
+        return 1
+    except LinkError as e:
+        report([str(e)])
+        return 1
+    except KeyboardInterrupt:
+        print("xld: error: interrupted", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("xld: error: out of memory", file=sys.stderr)
+        return 1
+    except Exception as e:    # a bug in xld: say so plainly; the traceback only on request
+        print(f"xld: error: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        if os.environ.get("XLD_DEBUG"):
+            traceback.print_exc()
+        else:
+            print("xld: note: set XLD_DEBUG=1 for a traceback, and please report this", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,360 @@
+"""The link, as a flat list of passes over one context.  Each pass is timed (--stats)."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from xld import arch as arches
+from xld.link import elf, input as inp, layout, relocate, resolve, write
+from xld.link.elf import align_up
+from xld.link.errors import Diag, LinkError
+from xld.link.layout import OutputSection
+from xld.link.options import Options, find_library
+
+
+class Context:
+    def __init__(self, opts: Options, diag: Diag | None = None):
+        self.opts = opts
+        self.diag = diag or Diag()
+        self.arch = None
+        self.files: list = [None]              # file id 0 is "none"
+        self.symtab = resolve.SymbolTable()
+        self.refs: dict[int, list[tuple[int, int]]] = {}
+        self.loaded_members: list = []
+        self.outputs: dict[str, OutputSection] = {}
+        self.attributes: list = []
+        self.linker_sec: dict[int, OutputSection] = {}
+        self.tp_base = 0
+        self.timings: list[tuple[str, float]] = []
+        self.e_flags = 0
+        if opts.arch:
+            a = arches.by_name(opts.arch)
+            if a is None:
+                raise LinkError(f"unknown --arch '{opts.arch}' (expected arm64 or riscv64)")
+            self.arch = a
+        elif opts.emulation:
+            self.arch = _arch_from_emulation(opts.emulation)
+
+    def check_machine(self, obj) -> None:
+        a = arches.by_machine(obj.machine)
+        if a is None:
+            raise LinkError(f"{obj.name}: unsupported machine {obj.machine} (xld links AArch64 and RISC-V 64)")
+        if self.arch is None:
+            self.arch = a
+        elif a is not self.arch:
+            raise LinkError(f"{obj.name} is incompatible with {self.arch.name} "
+                            f"(it is {a.name}{'; first input decided the target' if not self.opts.arch else ''})")
+
+    def synthetic_sections(self):
+        out = []
+        if self.got_entries or "_GLOBAL_OFFSET_TABLE_" in self.symtab.ids:
+            got = OutputSection(".got", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
+            got.data = bytes(8 * len(self.got_entries))
+            got.size = len(got.data)
+            got.align = 8
+            got.entsize = 8
+            got.rank = layout._RANK[".got"]
+            out.append(got)
+        if self.attributes:
+            obj, i = self.attributes[0]
+            a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)
+            a.data = bytes(obj.section_bytes(i))
+            a.size = len(a.data)
+            a.rank = 1001
+            out.append(a)
+        return out
+
+
+def _arch_from_emulation(emu: str):
+    e = emu.lower()
+    if e.startswith("aarch64"):
+        return arches.by_name("arm64")
+    if "riscv" in e and "64" in e:
+        return arches.by_name("riscv64")
+    raise LinkError(f"unknown emulation: {emu}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def load_inputs(ctx: Context) -> None:
+    """Read objects and archives in command-line order (archives lazily; groups rescanned)."""
+    r = resolve.Resolver(ctx)
+    ctx.resolver = r
+    for name in ctx.opts.undefined:
+        g = ctx.symtab.intern(name)
+        ctx.symtab.strong_ref[g] = True
+    whole = False
+    group: list | None = None
+    for item in ctx.opts.inputs:
+        if item.kind == "group_start":
+            if group is not None:
+                raise LinkError("nested --start-group")
+            group = []
+            continue
+        if item.kind == "group_end":
+            if group is None:
+                raise LinkError("stray --end-group")
+            while any(r.add_archive(a) for a in group):
+                pass
+            group = None
+            continue
+        if item.kind == "whole_on":
+            whole = True
+            continue
+        if item.kind == "whole_off":
+            whole = False
+            continue
+        path = item.value if item.kind == "file" else find_library(ctx.opts, item.value)
+        f = inp.open_input(path)
+        if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
+            for p in _script_inputs(ctx, f[1], f[2]):
+                _add(ctx, r, inp.open_input(p), whole, group)
+            continue
+        _add(ctx, r, f, whole, group)
+        if ctx.opts.trace:
+            print(path, file=sys.stdout)
+    if group is not None:
+        while any(r.add_archive(a) for a in group):
+            pass
+    if len(ctx.files) == 1:
+        raise LinkError("no input files")
+
+
+def _add(ctx, r, f, whole, group):
+    if isinstance(f, inp.Archive):
+        r.add_archive(f, whole=whole)
+        if group is not None:
+            group.append(f)
+    else:
+        r.add_object(f)
+
+
+def _script_inputs(ctx, path: str, text: bytes) -> list[str]:
+    """The tiny subset of linker scripts found in library directories: GROUP/INPUT(files)."""
+    import re
+    s = re.sub(rb"/\*.*?\*/", b" ", text, flags=re.S).decode("utf-8", "replace")
+    out = []
+    for m in re.finditer(r"\b(GROUP|INPUT)\s*\(([^)]*)\)", s):
+        for tok in m.group(2).replace(",", " ").split():
+            if tok in ("AS_NEEDED", "(", ")"):
+                continue
+            if tok.startswith("-l"):
+                out.append(find_library(ctx.opts, tok[2:]))
+            elif os.path.exists(tok):
+                out.append(tok)
+            elif ctx.opts.sysroot and os.path.exists(ctx.opts.sysroot + tok):
+                out.append(ctx.opts.sysroot + tok)
+            else:
+                cand = os.path.join(os.path.dirname(path), os.path.basename(tok))
+                out.append(cand if os.path.exists(cand) else tok)
+    if not out:
+        raise LinkError(f"{path}: unknown file type (linker scripts are not supported)")
+    return [p for p in out if not p.endswith(".so") and ".so." not in p]
+
+
+# Symbols the linker defines when they are referenced and not defined by any input.
+def define_linker_symbols(ctx) -> None:
+    st = ctx.symtab
+    names = ["_end", "end", "_etext", "etext", "__etext", "_edata", "edata", "__bss_start",
+             "__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__ehdr_start", "__executable_start",
+             "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
+             "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
+             "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
+             "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"]
+    for name, v in ctx.opts.defsym:
+        g = st.intern(name)
+        st.state[g] = resolve.DEFINED
+        st.def_file[g] = resolve.LINKER
+    wanted = set(names)
+    for g in range(1, len(st)):
+        name = st.names[g]
+        if st.state[g] != resolve.UNDEF:
+            continue
+        if name in wanted or ((name.startswith("__start_") or name.startswith("__stop_"))
+                              and layout.C_IDENT.match(name.split("_", 3)[-1] or "")):
+            st.state[g] = resolve.DEFINED
+            st.def_file[g] = resolve.LINKER
+    ctx.linker_names = wanted
+
+
+def linker_symbol_values(ctx) -> None:
+    st = ctx.symtab
+    outs = ctx.outputs
+    alloc = [o for o in ctx.ordered if o.alloc]
+    base = ctx.opts.image_base if ctx.opts.image_base is not None else ctx.arch.image_base
+    text_end = max((o.addr + o.size for o in alloc if o.flags & elf.SHF_EXECINSTR), default=base)
+    data_secs = [o for o in alloc if o.flags & elf.SHF_WRITE and not o.flags & elf.SHF_TLS]
+    edata = max((o.addr + o.size for o in data_secs if not o.nobits), default=text_end)
+    bss = [o for o in data_secs if o.nobits]
+    bss_start = min((o.addr for o in bss), default=edata)
+    end = max((o.addr + o.size for o in alloc if not (o.flags & elf.SHF_TLS and o.nobits)), default=base)
+    first_data = min((o.addr for o in data_secs if segment_class(o) == 3), default=edata)
+
+    def sec_start(name, default):
+        o = outs.get(name)
+        return (o.addr, o.addr + o.size, o) if o is not None and o.alloc else (default, default, None)
+
+    values: dict[str, tuple[int, OutputSection | None]] = {}
+    values["_end"] = values["end"] = values["__end__"] = values["__bss_end__"] = values["_bss_end__"] = (end, None)
+    values["_etext"] = values["etext"] = values["__etext"] = (text_end, None)
+    values["_edata"] = values["edata"] = (edata, None)
+    values["__bss_start"] = values["__bss_start__"] = (bss_start, None)
+    values["__ehdr_start"] = values["__executable_start"] = (base, None)
+    for arr in ("init_array", "fini_array", "preinit_array"):
+        s, e, o = sec_start("." + arr, end)
+        values[f"__{arr}_start"] = (s, o)
+        values[f"__{arr}_end"] = (e, o)
+    s, e, o = sec_start(".rela.iplt", end)
+    values["__rela_iplt_start"] = (s, o)
+    values["__rela_iplt_end"] = (e, o)
+    got = outs.get(".got")
+    values["_GLOBAL_OFFSET_TABLE_"] = (got.addr if got else 0, got)
+    values["__dso_handle"] = (0, None)
+    values["__data_start"] = values["data_start"] = (first_data, None)
+    values["__TMC_END__"] = (first_data, None)
+    values["_DYNAMIC"] = (0, None)
+    eh = outs.get(".eh_frame_hdr")
+    values["__GNU_EH_FRAME_HDR"] = (eh.addr if eh else 0, eh)
+    # RISC-V, as GNU ld's script places it:
+    #   MIN(__SDATA_BEGIN__ + 0x800, MAX(__DATA_BEGIN__ + 0x800, __BSS_END__ - 0x800))
+    rw = [o for o in data_secs if segment_class(o) == 3]
+    small = [o for o in rw if o.name in (".sdata", ".sbss")]
+    if small:
+        sdata_begin = small[0].addr
+    else:
+        sdata_begin = max((o.addr + o.size for o in rw if not o.nobits), default=first_data)
+    bss_end = max((o.addr + o.size for o in rw), default=end)
+    gp = min(sdata_begin + 0x800, max(first_data + 0x800, bss_end - 0x800))
+    values["__global_pointer$"] = (gp, None)
+    for g in range(1, len(st)):
+        if st.def_file[g] != resolve.LINKER:
+            continue
+        name = st.names[g]
+        if name in values:
+            v, o = values[name]
+        elif name.startswith("__start_") or name.startswith("__stop_"):
+            sec = name[8:] if name.startswith("__start_") else name[7:]
+            o = outs.get(sec)
+            v = (o.addr if name.startswith("__start_") else o.addr + o.size) if o is not None else 0
+        else:
+            v, o = 0, None
+        st.linker_value[g] = v
+        if o is not None:
+            ctx.linker_sec[g] = o
+    for name, expr in ctx.opts.defsym:
+        g = st.ids[name]
+        st.linker_value[g] = _defsym_value(ctx, expr)
+
+
+def _defsym_value(ctx, expr: str) -> int:
+    expr = expr.strip()
+    try:
+        return int(expr, 0)
+    except ValueError:
+        pass
+    st = ctx.symtab
+    g = st.ids.get(expr)
+    if g is None:
+        raise LinkError(f"--defsym: undefined symbol: {expr}")
+    return int(ctx.gaddr[g]) if hasattr(ctx, "gaddr") else 0
+
+
+def segment_class(o) -> int:
+    return layout.segment_of(o.rank)
+
+
+def entry_and_tls(ctx) -> None:
+    st = ctx.symtab
+    name = ctx.opts.entry or "_start"
+    g = st.ids.get(name)
+    if g is None or st.state[g] == resolve.UNDEF:
+        try:
+            ctx.entry_addr = int(name, 0)
+            return
+        except ValueError:
+            raise LinkError(f"entry symbol {name} not found")
+    ctx.entry_addr = int(ctx.gaddr[g])
+
+
+def compute_tp(ctx) -> None:
+    if ctx.tls_range is None:
+        ctx.tp_base = 0
+        return
+    start, end, align, _, _ = ctx.tls_range
+    ctx.tp_base = start - align_up(ctx.arch.tls_tcb_size, align) if ctx.arch.tls_tcb_size else start
+
+
+def merge_flags(ctx) -> None:
+    hook = ctx.arch.hooks.get("e_flags")
+    flags = [f.e_flags for f in ctx.files[1:]]
+    if hook is None:
+        ctx.e_flags = 0
+        return
+    try:
+        ctx.e_flags = hook(flags)
+    except ValueError as e:
+        raise LinkError(str(e))
+
+
+def number_sections(ctx) -> None:
+    for k, o in enumerate(ctx.ordered, start=1):
+        o.index = k
+
+
+# ---------------------------------------------------------------------------------------------
+
+def link(opts: Options, diag: Diag | None = None) -> Context:
+    ctx = Context(opts, diag)
+    passes = [
+        ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
+        ("check", lambda c: c.diag.check()),
+        ("linker symbols", define_linker_symbols),
+        ("flags", merge_flags),
+        ("gc", _gc),                          # --gc-sections: reachability from the roots
+        ("assign", layout.assign_sections),   # input sections -> output sections
+        ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
+        ("check", lambda c: c.diag.check()),
+        ("layout", layout.place),             # addresses, offsets, segments
+        ("addresses", layout.finalize_section_addresses),
+        ("number", number_sections),
+        ("linker values", linker_symbol_values),
+        ("tls", compute_tp),
+        ("symbols", relocate.symbol_addresses),
+        ("entry", entry_and_tls),
+        ("image", _image),
+        ("relocate", _relocate),
+        ("check", lambda c: c.diag.check()),
+        ("write", _write),
+        ("commit", write.commit),             # temp file, then rename into place
+    ]
+    for name, fn in passes:
+        t0 = time.perf_counter()
+        fn(ctx)
+        ctx.timings.append((name, time.perf_counter() - t0))
+    return ctx
+
+
+def _gc(ctx):
+    if ctx.opts.gc_sections or ctx.opts.dumpdep or ctx.opts.why_live:
+        try:
+            from xld.link import gc
+        except ImportError:
+            if ctx.opts.gc_sections:
+                ctx.diag.warn("--gc-sections is not implemented yet; keeping every section")
+            return
+        gc.run(ctx)
+
+
+def _image(ctx):
+    ctx.img = write.build_image(ctx)
+
+
+def _relocate(ctx):
+    relocate.relocate(ctx, ctx.img)
+
+
+def _write(ctx):
+    write.write_output(ctx, ctx.img)

@@ -1,0 +1,105 @@
+"""ELF64 little-endian: constants and NumPy record layouts for the tables xld reads in bulk.
+
+Symbol and relocation tables are viewed as structured arrays straight over the file's bytes,
+so reading a table costs one ``np.frombuffer`` whatever its length.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+# e_ident / e_type
+ELFMAG = b"\x7fELF"
+ELFCLASS64 = 2
+ELFDATA2LSB = 1
+ET_REL, ET_EXEC, ET_DYN = 1, 2, 3
+EV_CURRENT = 1
+
+# section types
+SHT_NULL, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA = 0, 1, 2, 3, 4
+SHT_HASH, SHT_DYNAMIC, SHT_NOTE, SHT_NOBITS, SHT_REL = 5, 6, 7, 8, 9
+SHT_DYNSYM = 11
+SHT_INIT_ARRAY, SHT_FINI_ARRAY, SHT_PREINIT_ARRAY = 14, 15, 16
+SHT_GROUP, SHT_SYMTAB_SHNDX = 17, 18
+SHT_LLVM_ADDRSIG = 0x6FFF4C03
+SHT_GNU_ATTRIBUTES = 0x6FFFFFF5
+SHT_RISCV_ATTRIBUTES = 0x70000003
+SHT_AARCH64_ATTRIBUTES = 0x70000003
+
+# section flags
+SHF_WRITE = 0x1
+SHF_ALLOC = 0x2
+SHF_EXECINSTR = 0x4
+SHF_MERGE = 0x10
+SHF_STRINGS = 0x20
+SHF_INFO_LINK = 0x40
+SHF_LINK_ORDER = 0x80
+SHF_GROUP = 0x200
+SHF_TLS = 0x400
+SHF_COMPRESSED = 0x800
+SHF_GNU_RETAIN = 0x200000
+SHF_EXCLUDE = 0x80000000
+
+GRP_COMDAT = 1
+
+# special section indices
+SHN_UNDEF = 0
+SHN_LORESERVE = 0xFF00
+SHN_ABS = 0xFFF1
+SHN_COMMON = 0xFFF2
+SHN_XINDEX = 0xFFFF
+
+# symbol binding / type / visibility
+STB_LOCAL, STB_GLOBAL, STB_WEAK = 0, 1, 2
+STB_GNU_UNIQUE = 10
+STT_NOTYPE, STT_OBJECT, STT_FUNC, STT_SECTION, STT_FILE, STT_COMMON, STT_TLS = 0, 1, 2, 3, 4, 5, 6
+STT_GNU_IFUNC = 10
+STV_DEFAULT, STV_INTERNAL, STV_HIDDEN, STV_PROTECTED = 0, 1, 2, 3
+
+# program headers
+PT_NULL, PT_LOAD, PT_DYNAMIC, PT_INTERP, PT_NOTE, PT_PHDR, PT_TLS = 0, 1, 2, 3, 4, 6, 7
+PT_GNU_EH_FRAME = 0x6474E550
+PT_GNU_STACK = 0x6474E551
+PT_GNU_RELRO = 0x6474E552
+PT_RISCV_ATTRIBUTES = 0x70000003
+PF_X, PF_W, PF_R = 1, 2, 4
+
+EHDR_SIZE = 64
+PHDR_SIZE = 56
+SHDR_SIZE = 64
+SYM_SIZE = 24
+RELA_SIZE = 24
+
+SHDR = np.dtype([
+    ("sh_name", "<u4"), ("sh_type", "<u4"), ("sh_flags", "<u8"), ("sh_addr", "<u8"),
+    ("sh_offset", "<u8"), ("sh_size", "<u8"), ("sh_link", "<u4"), ("sh_info", "<u4"),
+    ("sh_addralign", "<u8"), ("sh_entsize", "<u8"),
+])
+SYM = np.dtype([
+    ("st_name", "<u4"), ("st_info", "u1"), ("st_other", "u1"), ("st_shndx", "<u2"),
+    ("st_value", "<u8"), ("st_size", "<u8"),
+])
+RELA = np.dtype([("r_offset", "<u8"), ("r_info", "<u8"), ("r_addend", "<i8")])
+PHDR = np.dtype([
+    ("p_type", "<u4"), ("p_flags", "<u4"), ("p_offset", "<u8"), ("p_vaddr", "<u8"),
+    ("p_paddr", "<u8"), ("p_filesz", "<u8"), ("p_memsz", "<u8"), ("p_align", "<u8"),
+])
+EHDR = np.dtype([
+    ("e_ident", "u1", (16,)), ("e_type", "<u2"), ("e_machine", "<u2"), ("e_version", "<u4"),
+    ("e_entry", "<u8"), ("e_phoff", "<u8"), ("e_shoff", "<u8"), ("e_flags", "<u4"),
+    ("e_ehsize", "<u2"), ("e_phentsize", "<u2"), ("e_phnum", "<u2"), ("e_shentsize", "<u2"),
+    ("e_shnum", "<u2"), ("e_shstrndx", "<u2"),
+])
+assert SHDR.itemsize == SHDR_SIZE and SYM.itemsize == SYM_SIZE and RELA.itemsize == RELA_SIZE
+assert PHDR.itemsize == PHDR_SIZE and EHDR.itemsize == EHDR_SIZE
+
+
+def cstr(buf, off: int) -> str:
+    """The NUL-terminated string at ``off`` in a string table."""
+    end = buf.find(b"\0", off)
+    if end < 0:
+        end = len(buf)
+    return bytes(buf[off:end]).decode("utf-8", "replace")
+
+
+def align_up(x: int, a: int) -> int:
+    return x if a <= 1 else (x + a - 1) & -a

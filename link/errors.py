@@ -1,0 +1,48 @@
+"""Diagnostics in lld's words.
+
+Errors are collected while a pass runs and reported together at the pass boundary
+(``Diag.check``), so a user sees every undefined symbol at once, not the first one.
+A ``LinkError`` raised anywhere aborts the link with its message.
+"""
+from __future__ import annotations
+
+import sys
+
+
+class LinkError(Exception):
+    """A fatal, user-facing error; the message is printed after 'xld: error: '."""
+
+
+class Diag:
+    def __init__(self, stream=None, max_errors: int = 20):
+        self.stream = stream or sys.stderr
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.max_errors = max_errors
+
+    def error(self, msg: str) -> None:
+        self.errors.append(msg)
+
+    def warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        print(f"xld: warning: {msg}", file=self.stream)
+
+    def check(self) -> None:
+        """End of a pass: if anything went wrong, stop the link."""
+        if self.errors:
+            raise LinkAborted(self.errors)
+
+
+class LinkAborted(Exception):
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def report(errors: list[str], stream=None, limit: int = 20) -> None:
+    stream = stream or sys.stderr
+    for msg in errors[:limit]:
+        print(f"xld: error: {msg}", file=stream)
+    if len(errors) > limit:
+        print(f"xld: error: too many errors emitted, stopping now "
+              f"(use --error-limit=0 to see all errors)", file=stream)

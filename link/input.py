@@ -1,0 +1,319 @@
+"""Reading inputs: ELF64 relocatable objects and ``ar`` archives.
+
+An object's section headers, symbol table and relocation tables are NumPy structured arrays
+viewed over the file bytes (no per-record Python objects).  An archive is read through its
+symbol index: a member is parsed only when it defines a symbol that is still undefined.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.errors import LinkError
+
+
+def read_file(path: str) -> bytes | mmap.mmap:
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                return b""
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except IsADirectoryError:
+        raise LinkError(f"cannot open {path}: Is a directory")
+    except OSError as e:
+        raise LinkError(f"cannot open {path}: {e.strerror}")
+
+
+class ObjectFile:
+    """One ELF64 relocatable object.  Symbols and sections are indexed as in the file."""
+
+    def __init__(self, name: str, data, offset: int = 0, size: int | None = None):
+        self.name = name                  # for messages: "a.o" or "libc.a(printf.o)"
+        self.buf = memoryview(data)[offset:offset + size if size is not None else None]
+        self.data = np.frombuffer(self.buf, dtype=np.uint8)
+        self.file_id = 0                  # set when added to the link
+        self.sec_base = 0                 # global section id of section 0
+        self._parse()
+
+    # -- parsing ---------------------------------------------------------------------------
+    def _fail(self, what: str):
+        raise LinkError(f"{self.name}: {what}")
+
+    def _parse(self) -> None:
+        buf = self.buf
+        n = len(buf)
+        if n < elf.EHDR_SIZE or bytes(buf[:4]) != elf.ELFMAG:
+            self._fail("not an ELF file" if n < 4 or bytes(buf[:4]) != elf.ELFMAG
+                       else "file is too short to be an ELF file")
+        if buf[4] != elf.ELFCLASS64:
+            self._fail("not a 64-bit ELF file")
+        if buf[5] != elf.ELFDATA2LSB:
+            self._fail("not a little-endian ELF file")
+        hdr = np.frombuffer(buf, elf.EHDR, 1)[0]
+        self.e_type = int(hdr["e_type"])
+        self.machine = int(hdr["e_machine"])
+        self.e_flags = int(hdr["e_flags"])
+        if self.e_type != elf.ET_REL:
+            kind = {elf.ET_EXEC: "an executable", elf.ET_DYN: "a shared object"}.get(self.e_type, f"of type {self.e_type}")
+            self._fail(f"is {kind}, not a relocatable object; xld links static executables from relocatable objects")
+        shoff, shnum = int(hdr["e_shoff"]), int(hdr["e_shnum"])
+        if int(hdr["e_shentsize"]) != elf.SHDR_SIZE:
+            self._fail(f"unexpected section header size {int(hdr['e_shentsize'])}")
+        if shoff == 0:
+            self._fail("has no section header table")
+        if shnum == 0 and shoff + elf.SHDR_SIZE <= n:    # extended numbering
+            shnum = int(np.frombuffer(buf, elf.SHDR, 1, shoff)[0]["sh_size"])
+        if shoff + shnum * elf.SHDR_SIZE > n:
+            self._fail(f"section header table goes past the end of the file (truncated?)")
+        self.shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
+        ends = self.shdrs["sh_offset"] + np.where(self.shdrs["sh_type"] == elf.SHT_NOBITS, 0, self.shdrs["sh_size"])
+        bad = np.nonzero(ends > n)[0]
+        if len(bad):
+            self._fail(f"section {int(bad[0])} goes past the end of the file (truncated?)")
+        shstrndx = int(hdr["e_shstrndx"])
+        if shstrndx == elf.SHN_XINDEX:
+            shstrndx = int(self.shdrs[0]["sh_link"])
+        if shstrndx >= shnum:
+            self._fail("invalid section name string table index")
+        strtab = self.section_bytes(shstrndx)
+        self.sec_names = [elf.cstr(strtab, int(o)) for o in self.shdrs["sh_name"]]
+
+        # symbol table (at most one in a relocatable object)
+        self.syms = np.zeros(1, elf.SYM)
+        self.first_global = 1
+        self.symstr = b""
+        self.shndx_ext = None
+        sym_secs = np.nonzero(self.shdrs["sh_type"] == elf.SHT_SYMTAB)[0]
+        if len(sym_secs):
+            s = int(sym_secs[0])
+            sh = self.shdrs[s]
+            if int(sh["sh_entsize"]) != elf.SYM_SIZE:
+                self._fail("unexpected symbol table entry size")
+            count = int(sh["sh_size"]) // elf.SYM_SIZE
+            self.syms = np.frombuffer(buf, elf.SYM, count, int(sh["sh_offset"]))
+            self.first_global = int(sh["sh_info"])
+            if int(sh["sh_link"]) >= shnum:
+                self._fail("invalid string table index in the symbol table")
+            self.symstr = bytes(self.section_bytes(int(sh["sh_link"])))
+            if self.first_global > count or self.first_global < 1:
+                self._fail("invalid sh_info in the symbol table")
+            ext = np.nonzero(self.shdrs["sh_type"] == elf.SHT_SYMTAB_SHNDX)[0]
+            if len(ext):
+                self.shndx_ext = np.frombuffer(buf, "<u4", count, int(self.shdrs[int(ext[0])]["sh_offset"]))
+        self.symtab_index = int(sym_secs[0]) if len(sym_secs) else 0
+        self.nsyms = len(self.syms)
+        self.sym_shndx = self._symbol_sections()
+        if self.nsyms and int(self.symstr and len(self.symstr) or 0) == 0 and self.nsyms > 1:
+            self._fail("symbol table has no string table")
+        bad = np.nonzero(self.syms["st_name"] >= max(len(self.symstr), 1))[0]
+        if len(bad) and self.nsyms > 1:
+            self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
+        self._names: dict[int, str] = {}
+
+        # relocation tables, by the section they patch
+        self.relas: dict[int, np.ndarray] = {}
+        for i in np.nonzero(self.shdrs["sh_type"] == elf.SHT_RELA)[0]:
+            sh = self.shdrs[int(i)]
+            target = int(sh["sh_info"])
+            if target >= shnum:
+                self._fail(f"relocation section {self.sec_names[int(i)]} applies to invalid section {target}")
+            if int(sh["sh_entsize"]) not in (0, elf.RELA_SIZE):
+                self._fail(f"{self.sec_names[int(i)]}: unexpected relocation entry size")
+            count = int(sh["sh_size"]) // elf.RELA_SIZE
+            r = np.frombuffer(buf, elf.RELA, count, int(sh["sh_offset"]))
+            syms = (r["r_info"] >> np.uint64(32))
+            if count and int(syms.max()) >= self.nsyms:
+                self._fail(f"{self.sec_names[int(i)]}: relocation refers to invalid symbol index {int(syms.max())}")
+            self.relas[target] = r
+        if np.any(self.shdrs["sh_type"] == elf.SHT_REL):
+            self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
+
+        # COMDAT groups: (signature, member section indices)
+        self.groups: list[tuple[str, np.ndarray, int]] = []
+        for i in np.nonzero(self.shdrs["sh_type"] == elf.SHT_GROUP)[0]:
+            sh = self.shdrs[int(i)]
+            words = np.frombuffer(buf, "<u4", int(sh["sh_size"]) // 4, int(sh["sh_offset"]))
+            if len(words) == 0:
+                continue
+            sig_sym = int(sh["sh_info"])
+            if sig_sym >= self.nsyms:
+                self._fail(f"group section {int(i)} has an invalid signature symbol")
+            sig = self.sym_name(sig_sym)
+            if int(self.syms[sig_sym]["st_info"]) & 0xF == elf.STT_SECTION:
+                sig = self.sec_names[int(self.sym_shndx[sig_sym])]
+            self.groups.append((sig, words[1:].astype(np.int64), int(words[0])))
+
+    def _symbol_sections(self) -> np.ndarray:
+        shndx = self.syms["st_shndx"].astype(np.int64)
+        if self.shndx_ext is not None:
+            x = shndx == elf.SHN_XINDEX
+            shndx[x] = self.shndx_ext[x]
+        return shndx
+
+    # -- accessors -------------------------------------------------------------------------
+    def section_bytes(self, i: int) -> memoryview:
+        sh = self.shdrs[i]
+        if int(sh["sh_type"]) == elf.SHT_NOBITS:
+            return memoryview(b"")
+        off, size = int(sh["sh_offset"]), int(sh["sh_size"])
+        return self.buf[off:off + size]
+
+    def sym_name(self, i: int) -> str:
+        name = self._names.get(i)
+        if name is None:
+            name = elf.cstr(self.symstr, int(self.syms[i]["st_name"])) if self.symstr else ""
+            self._names[i] = name
+        return name
+
+    def global_names(self) -> list[str]:
+        """Names of the global symbols, in table order (one string split, no per-entry find)."""
+        offs = self.syms["st_name"][self.first_global:]
+        if len(offs) == 0:
+            return []
+        s = self.symstr
+        out = []
+        for o in offs.tolist():
+            e = s.find(b"\0", o)
+            out.append(s[o:e].decode("utf-8", "replace"))
+        return out
+
+    def where(self, shndx: int, offset: int) -> str:
+        """lld's way to name a place: file:(section+0xoff)."""
+        return f"{self.name}:({self.sec_names[shndx]}+0x{offset:x})"
+
+    def __repr__(self) -> str:
+        return f"<ObjectFile {self.name}>"
+
+
+# -- archives ------------------------------------------------------------------------------
+
+AR_MAGIC = b"!<arch>\n"
+THIN_MAGIC = b"!<thin>\n"
+
+
+class Archive:
+    """An ``ar`` archive with its symbol index; members are parsed on demand."""
+
+    def __init__(self, path: str, data):
+        self.path = path
+        self.data = data
+        self.thin = bytes(data[:8]) == THIN_MAGIC
+        self.symbols: list[tuple[str, int]] = []      # (name, member header offset)
+        self.members: dict[int, tuple[str, int, int]] = {}   # header offset -> (name, data off, size)
+        self.loaded: set[int] = set()
+        self._parse()
+
+    def _fail(self, what: str):
+        raise LinkError(f"{self.path}: {what}")
+
+    def _parse(self) -> None:
+        d = self.data
+        n = len(d)
+        pos = 8
+        longnames = b""
+        index_raw = None
+        index_kind = None
+        while pos + 60 <= n:
+            hdr = bytes(d[pos:pos + 60])
+            if hdr[58:60] != b"`\n":
+                self._fail(f"corrupt archive member header at offset 0x{pos:x}")
+            raw_name = hdr[:16].rstrip(b" ")
+            try:
+                size = int(hdr[48:58].strip() or b"0")
+            except ValueError:
+                self._fail(f"corrupt archive member size at offset 0x{pos:x}")
+            body = pos + 60
+            name = raw_name.decode("latin-1")
+            if raw_name == b"/" or raw_name == b"/SYM64/":
+                index_raw = (body, size)
+                index_kind = "gnu64" if raw_name == b"/SYM64/" else "gnu"
+            elif raw_name == b"//":
+                longnames = bytes(d[body:body + size])
+            elif raw_name.startswith(b"#1/"):       # BSD: name follows the header
+                ln = int(raw_name[3:])
+                name = bytes(d[body:body + ln]).rstrip(b"\0").decode("latin-1")
+                if name.startswith("__.SYMDEF"):
+                    index_raw = (body + ln, size - ln)
+                    index_kind = "bsd"
+                else:
+                    self.members[pos] = (name, body + ln, size - ln)
+            elif raw_name.startswith(b"__.SYMDEF"):
+                index_raw = (body, size)
+                index_kind = "bsd"
+            else:
+                if raw_name.startswith(b"/") and raw_name[1:].isdigit():
+                    off = int(raw_name[1:])
+                    end = longnames.find(b"\n", off)
+                    name = longnames[off:end if end >= 0 else None].decode("latin-1").rstrip("/")
+                else:
+                    name = name.rstrip("/")
+                self.members[pos] = (name, -1, size) if self.thin else (name, body, size)
+            if self.thin and raw_name not in (b"/", b"//", b"/SYM64/"):
+                pos = body                     # thin: member data lives in its own file
+            else:
+                pos = body + size + (size & 1)
+        if index_raw is None:
+            self._build_index()
+        else:
+            self._read_index(index_kind, *index_raw)
+
+    def _read_index(self, kind: str, off: int, size: int) -> None:
+        d = bytes(self.data[off:off + size])
+        try:
+            if kind in ("gnu", "gnu64"):
+                w = 8 if kind == "gnu64" else 4
+                fmt = ">Q" if w == 8 else ">I"
+                count = struct.unpack_from(fmt, d, 0)[0]
+                offs = np.frombuffer(d, ">u8" if w == 8 else ">u4", count, w)
+                names = d[w + w * count:].split(b"\0")
+                self.symbols = [(names[i].decode("latin-1"), int(offs[i])) for i in range(count)]
+            else:                                       # BSD __.SYMDEF: ranlib structs
+                nbytes = struct.unpack_from("<I", d, 0)[0]
+                ents = np.frombuffer(d, "<u4", nbytes // 4, 4).reshape(-1, 2)
+                strsize_at = 4 + nbytes
+                strs = d[strsize_at + 4:]
+                self.symbols = [(elf.cstr(strs, int(s)), int(o)) for s, o in ents]
+        except (struct.error, ValueError, IndexError):
+            self._fail("corrupt archive symbol index")
+
+    def _build_index(self) -> None:
+        """No index (ar without 's'): read every member's globals, as lld does."""
+        for pos in self.members:
+            try:
+                obj = self.member(pos)
+            except LinkError:
+                continue
+            for i, nm in enumerate(obj.global_names()):
+                if int(obj.sym_shndx[obj.first_global + i]) != elf.SHN_UNDEF:
+                    self.symbols.append((nm, pos))
+
+    def member(self, pos: int) -> ObjectFile:
+        name, off, size = self.members[pos]
+        display = f"{self.path}({name})"
+        if self.thin:
+            mpath = os.path.join(os.path.dirname(self.path), name)
+            return ObjectFile(display, read_file(mpath))
+        return ObjectFile(display, self.data, off, size)
+
+
+def open_input(path: str):
+    """An ObjectFile or Archive for ``path`` (errors in lld's words)."""
+    data = read_file(path)
+    head = bytes(data[:8])
+    if head in (AR_MAGIC, THIN_MAGIC):
+        return Archive(path, data)
+    if head[:4] == elf.ELFMAG:
+        return ObjectFile(path, data)
+    if len(data) == 0:
+        raise LinkError(f"{path}: file is empty")
+    if head.startswith(b"/*") or head.startswith(b"GROUP") or head.startswith(b"INPUT") or head.startswith(b"OUTPUT"):
+        return ("script", path, bytes(data))
+    if head[:2] == b"BC" or head[:4] == b"\xde\xc0\x17\x0b":
+        raise LinkError(f"{path}: is an LLVM bitcode (LTO) file; xld does not do link-time optimization "
+                        f"(build without -flto)")
+    raise LinkError(f"{path}: unknown file type (not an ELF object or archive)")

@@ -1,0 +1,323 @@
+"""Layout: input sections into output sections, output sections into segments, addresses.
+
+Output sections are ordered by a rank that groups them by permission, like lld:
+
+    R     ELF and program headers, .note*, .rodata, .eh_frame_hdr, .eh_frame, .gcc_except_table
+    R+X   .init, .text, .fini, stubs
+    R+W   .tdata, .tbss, .preinit_array, .init_array, .fini_array, .data.rel.ro, .got  (RELRO)
+          .data, .sdata, .sbss, .bss
+    none  .comment, debug sections, attributes
+
+Each class starts a PT_LOAD segment at an address congruent to its file offset modulo the
+maximum page size, so segments never share a writable and an executable mapping.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.elf import align_up
+
+# (prefix, output name); first match wins.  A prefix ending in '.' matches the name itself too.
+_RULES = [
+    (".text.", ".text"), (".text", ".text"), (".gnu.linkonce.t.", ".text"),
+    (".rodata.", ".rodata"), (".rodata", ".rodata"), (".gnu.linkonce.r.", ".rodata"),
+    (".data.rel.ro.", ".data.rel.ro"), (".data.rel.ro", ".data.rel.ro"),
+    (".data.", ".data"), (".data", ".data"), (".gnu.linkonce.d.", ".data"),
+    (".bss.", ".bss"), (".bss", ".bss"), (".gnu.linkonce.b.", ".bss"),
+    (".tdata.", ".tdata"), (".tdata", ".tdata"), (".gnu.linkonce.td.", ".tdata"),
+    (".tbss.", ".tbss"), (".tbss", ".tbss"), (".gnu.linkonce.tb.", ".tbss"),
+    (".srodata.", ".sdata"), (".srodata", ".sdata"),
+    (".sdata.", ".sdata"), (".sdata", ".sdata"), (".gnu.linkonce.s.", ".sdata"),
+    (".sbss.", ".sbss"), (".sbss", ".sbss"), (".gnu.linkonce.sb.", ".sbss"),
+    (".init_array.", ".init_array"), (".init_array", ".init_array"),
+    (".fini_array.", ".fini_array"), (".fini_array", ".fini_array"),
+    (".ctors.", ".init_array"), (".ctors", ".init_array"),
+    (".dtors.", ".fini_array"), (".dtors", ".fini_array"),
+    (".preinit_array", ".preinit_array"),
+    (".gcc_except_table.", ".gcc_except_table"), (".gcc_except_table", ".gcc_except_table"),
+]
+
+# rank of an output section by name; unknown sections are ranked by their flags
+_RANK = {
+    ".note": 10, ".rodata": 20, ".eh_frame_hdr": 30, ".eh_frame": 31, ".gcc_except_table": 32,
+    ".init": 100, ".text": 101, ".fini": 102, ".iplt": 103,
+    ".tdata": 200, ".tbss": 201, ".preinit_array": 202, ".init_array": 203, ".fini_array": 204,
+    ".data.rel.ro": 205, ".got": 206, ".got.plt": 207,
+    ".data": 300, ".sdata": 302, ".sbss": 400, ".bss": 401,
+}
+SEG_R, SEG_RX, SEG_RELRO, SEG_RW = 0, 1, 2, 3
+
+_DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
+_DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
+               elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
+C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def output_name(name: str, flags: int) -> str:
+    for prefix, out in _RULES:
+        if name == prefix or (prefix.endswith(".") and name.startswith(prefix)) or \
+                (not prefix.endswith(".") and name == prefix):
+            return out
+    if name.startswith(".note"):
+        return name
+    return name
+
+
+def rank_of(name: str, flags: int, stype: int) -> int:
+    if name in _RANK:
+        return _RANK[name]
+    if name.startswith(".note"):
+        return 10
+    if not flags & elf.SHF_ALLOC:
+        return 1000
+    if flags & elf.SHF_TLS:
+        return 200 if stype != elf.SHT_NOBITS else 201
+    if flags & elf.SHF_EXECINSTR:
+        return 110
+    if flags & elf.SHF_WRITE:
+        return 410 if stype == elf.SHT_NOBITS else 310
+    return 25
+
+
+def segment_of(rank: int) -> int:
+    if rank < 100:
+        return SEG_R
+    if rank < 200:
+        return SEG_RX
+    if rank < 300:
+        return SEG_RELRO
+    return SEG_RW
+
+
+class OutputSection:
+    def __init__(self, name: str, stype: int, flags: int):
+        self.name = name
+        self.type = stype
+        self.flags = flags
+        self.align = 1
+        self.inputs: list[tuple[object, int]] = []      # (ObjectFile, section index)
+        self.addr = 0
+        self.offset = 0
+        self.size = 0
+        self.entsize = 0
+        self.rank = 0
+        self.index = 0                                  # section header index in the output
+        self.data: bytes | None = None                  # synthetic contents
+        self.link = 0
+        self.info = 0
+
+    @property
+    def alloc(self) -> bool:
+        return bool(self.flags & elf.SHF_ALLOC)
+
+    @property
+    def nobits(self) -> bool:
+        return self.type == elf.SHT_NOBITS
+
+    def __repr__(self):
+        return f"<OutputSection {self.name} {self.addr:#x}+{self.size:#x}>"
+
+
+def _init_priority(name: str) -> int:
+    """Sort key of .init_array.N / .ctors.N: GNU ld runs lower priorities first;
+    .ctors.N sort as .init_array.(65535-N); unnumbered ones come last."""
+    for p in (".init_array.", ".fini_array."):
+        if name.startswith(p) and name[len(p):].isdigit():
+            return int(name[len(p):])
+    for p in (".ctors.", ".dtors."):
+        if name.startswith(p) and name[len(p):].isdigit():
+            return 65535 - int(name[len(p):])
+    return 1 << 20
+
+
+def assign_sections(ctx) -> None:
+    """Decide which input sections are kept and which output section takes each."""
+    outs: dict[str, OutputSection] = {}
+    strip_debug = ctx.opts.strip_debug or ctx.opts.strip_all
+    for obj in ctx.files:
+        n = len(obj.shdrs)
+        obj.sec_out = np.full(n, -1, dtype=np.int64)
+        types = obj.shdrs["sh_type"].tolist()
+        flags = obj.shdrs["sh_flags"].tolist()
+        live = getattr(obj, "live", None)
+        for i in range(1, n):
+            name = obj.sec_names[i]
+            t, f = types[i], flags[i]
+            if t in _DROP_TYPES or name in _DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE:
+                continue
+            if live is not None and not live[i] and f & elf.SHF_ALLOC:
+                continue
+            if t == elf.SHT_RISCV_ATTRIBUTES and name == ".riscv.attributes":
+                ctx.attributes.append((obj, i))
+                continue
+            if t == elf.SHT_AARCH64_ATTRIBUTES and ctx.arch.name == "arm64":
+                continue
+            if not f & elf.SHF_ALLOC:
+                if strip_debug and (name.startswith(".debug") or name.startswith(".zdebug")):
+                    continue
+                if name.startswith(".gnu.warning"):
+                    continue
+            oname = output_name(name, f)
+            out = outs.get(oname)
+            if out is None:
+                otype = t
+                if oname in (".init_array", ".fini_array", ".preinit_array"):
+                    otype = {".init_array": elf.SHT_INIT_ARRAY, ".fini_array": elf.SHT_FINI_ARRAY,
+                             ".preinit_array": elf.SHT_PREINIT_ARRAY}[oname]
+                out = OutputSection(oname, otype, f & ~(elf.SHF_GROUP | elf.SHF_MERGE | elf.SHF_STRINGS
+                                                       | elf.SHF_INFO_LINK | elf.SHF_LINK_ORDER
+                                                       | elf.SHF_GNU_RETAIN))
+                out.rank = rank_of(oname, f, t)
+                outs[oname] = out
+            else:
+                if t != elf.SHT_NOBITS and out.type == elf.SHT_NOBITS:
+                    out.type = elf.SHT_PROGBITS
+                out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
+            out.inputs.append((obj, i))
+    for out in outs.values():
+        if out.name in (".init_array", ".fini_array"):
+            # stable sort by priority; .ctors/.dtors run in reverse order within a priority
+            out.inputs.sort(key=lambda fs: _init_priority(fs[0].sec_names[fs[1]]))
+    ctx.outputs = outs
+
+
+def _common_bss(ctx) -> OutputSection | None:
+    st = ctx.symtab
+    commons = [g for g in range(1, len(st)) if st.state[g] == 2]
+    if not commons:
+        return None
+    out = ctx.outputs.get(".bss")
+    if out is None:
+        out = OutputSection(".bss", elf.SHT_NOBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
+        out.rank = _RANK[".bss"]
+        ctx.outputs[".bss"] = out
+    ctx.commons = commons
+    return out
+
+
+def place(ctx) -> None:
+    """Assign addresses and file offsets to every output section; build segments."""
+    arch = ctx.arch
+    bss = _common_bss(ctx)
+    for out in ctx.synthetic_sections():
+        ctx.outputs.setdefault(out.name, out)
+    alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
+                   key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 310, 410) else ""))
+    nonalloc = [o for o in ctx.outputs.values() if not o.alloc and o.inputs]
+    nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
+    ctx.ordered = alloc + nonalloc
+    # program headers: LOAD per used class, TLS, GNU_STACK, GNU_RELRO (+ NOTE, EH_FRAME)
+    classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R})
+    has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
+    has_note = any(o.type == elf.SHT_NOTE for o in alloc)
+    nphdr = len(classes) + (1 if has_tls else 0) + 1 + (1 if has_note else 0) \
+        + (1 if SEG_RELRO in classes else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
+        + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start)
+    ctx.nphdr = nphdr
+    maxpage = ctx.opts.max_page_size or arch.max_page_size
+    base = ctx.opts.image_base if ctx.opts.image_base is not None else arch.image_base
+    hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+    addr = base + hdr_size
+    off = hdr_size
+    cur_class = SEG_R
+    # segments: [class, vaddr, offset, file end, memory end]
+    segments = [[SEG_R, base, 0, hdr_size, base + hdr_size]]
+    starts = ctx.opts.section_start
+    for o in alloc:
+        _size_inputs(ctx, o)
+        cls = segment_of(o.rank)
+        if o.name in starts:
+            # a fixed address starts a segment of its own (GNU ld's --section-start)
+            want = starts[o.name]
+            off = off + ((want - off) % maxpage)
+            addr = want
+            cur_class = cls
+            segments.append([cls, addr, off, off, addr])
+        elif cls != cur_class:
+            # next segment: a new page, at the same offset within the page as the file
+            addr = align_up(addr, maxpage) + (off % maxpage)
+            cur_class = cls
+            segments.append([cls, addr, off, off, addr])
+        seg = segments[-1]
+        if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
+            o.addr = align_up(addr, o.align)
+            o.offset = off
+            continue            # .tbss takes no address space
+        delta = addr - off
+        addr = align_up(addr, o.align)
+        off = addr - delta
+        if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
+            seg[1], seg[2] = addr, off
+        o.addr, o.offset = addr, off
+        addr += o.size
+        if not o.nobits:
+            off += o.size
+            seg[3] = off
+        seg[4] = addr
+    ctx.segments = segments
+    ctx.tls_range = _tls_range(alloc)
+    # non-alloc sections follow
+    for o in nonalloc:
+        _size_inputs(ctx, o)
+        off = align_up(off, o.align)
+        o.offset = off
+        o.addr = 0
+        off += o.size
+    ctx.file_end = off
+
+
+def _tls_range(alloc):
+    tls = [o for o in alloc if o.flags & elf.SHF_TLS]
+    if not tls:
+        return None
+    start = tls[0].addr
+    end = max(o.addr + o.size for o in tls)
+    align = max(o.align for o in tls)
+    filesz = sum(o.size for o in tls if not o.nobits)
+    return start, end, align, tls[0].offset, filesz
+
+
+def _size_inputs(ctx, o: OutputSection) -> None:
+    if o.data is not None and not o.inputs:
+        o.size = len(o.data) if not o.nobits else o.size
+        return
+    pos = 0
+    for obj, i in o.inputs:
+        sh = obj.shdrs[i]
+        a = max(int(sh["sh_addralign"]), 1)
+        o.align = max(o.align, a)
+        pos = align_up(pos, a)
+        obj.sec_out[i] = pos          # offset within the output section, fixed up below
+        pos += int(sh["sh_size"])
+        if o.entsize == 0:
+            o.entsize = int(sh["sh_entsize"]) if len(o.inputs) == 1 else 0
+    if o.name == ".bss" and getattr(ctx, "commons", None):
+        st = ctx.symtab
+        ctx.common_off = {}
+        for g in ctx.commons:
+            a = st.common_align[g]
+            o.align = max(o.align, a)
+            pos = align_up(pos, a)
+            ctx.common_off[g] = pos
+            pos += st.common_size[g]
+    o.size = pos
+
+
+def finalize_section_addresses(ctx) -> None:
+    """Per input section: its address and output file offset (NumPy arrays per file)."""
+    for obj in ctx.files:
+        n = len(obj.shdrs)
+        obj.sec_addr = np.zeros(n, dtype=np.int64)
+        obj.sec_fileoff = np.full(n, -1, dtype=np.int64)
+        obj.sec_outsec = [None] * n
+    for o in ctx.ordered:
+        for obj, i in o.inputs:
+            rel = int(obj.sec_out[i])
+            obj.sec_addr[i] = (o.addr + rel) if o.alloc else rel
+            obj.sec_fileoff[i] = o.offset + rel
+            obj.sec_outsec[i] = o
+    for obj in ctx.files:
+        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)

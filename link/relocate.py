@@ -1,0 +1,411 @@
+"""Scan and relocate: every relocation classified once, then applied in vectorized groups.
+
+``scan`` (before layout) gathers all relocations of all kept sections into one table of NumPy
+columns, maps each ELF type to its generic kind through the architecture's table, reports
+unknown types and undefined symbols, and decides the synthetic entries the kinds need (GOT
+slots, TLS GOT slots).
+
+``relocate`` (after layout) computes the kinds' values for whole columns at once, checks each
+row's range and alignment, and lets the field encoders patch the output image, one
+(type) group at a time.  Nothing here knows an instruction's bits or which machine it is.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
+from xld.link.resolve import UNDEF, WEAK
+
+_KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS
+_RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
+
+
+class RelocTable:
+    """All relocations of the link, as columns."""
+
+    def __init__(self):
+        self.n = 0
+
+
+def _sym_desc(ctx, file_id: int, symidx: int) -> str:
+    obj = ctx.files[file_id]
+    gid = int(obj.gids[symidx])
+    if gid:
+        return ctx.symtab.names[gid]
+    s = obj.syms[symidx]
+    if int(s["st_info"]) & 0xF == elf.STT_SECTION:
+        shndx = int(obj.sym_shndx[symidx])
+        return obj.sec_names[shndx] if shndx < len(obj.sec_names) else "<section>"
+    return obj.sym_name(symidx)
+
+
+def _where(ctx, file_id: int, sec: int, off: int) -> str:
+    return ctx.files[file_id].where(sec, off)
+
+
+def scan(ctx) -> None:
+    """Collect relocations from kept sections; classify; find GOT needs and undefined symbols."""
+    arch = ctx.arch
+    files_c, secs_c, rels = [], [], []
+    for obj in ctx.files:
+        for target, r in obj.relas.items():
+            if len(r) == 0 or target >= len(obj.sec_outsec) or obj.sec_outsec[target] is None:
+                continue
+            files_c.append(obj.file_id)
+            secs_c.append(target)
+            rels.append(r)
+    t = RelocTable()
+    ctx.rel = t
+    counts = np.array([len(r) for r in rels], dtype=np.int64)
+    t.n = int(counts.sum()) if len(counts) else 0
+    t.counts = counts
+    t.part_file = np.array(files_c, dtype=np.int64)
+    t.part_sec = np.array(secs_c, dtype=np.int64)
+    if t.n == 0:
+        for name in ("type", "sym", "file", "sec", "gid", "addend", "offset", "kind"):
+            setattr(t, name, np.zeros(0, dtype=np.int64))
+        t.got_slot = np.zeros(0, dtype=np.int64)
+        ctx.got_entries = []
+        return
+    allr = np.concatenate(rels)
+    t.offset = allr["r_offset"].astype(np.int64)
+    info = allr["r_info"]
+    t.type = (info & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    t.sym = (info >> np.uint64(32)).astype(np.int64)
+    t.addend = allr["r_addend"].astype(np.int64)
+    t.file = np.repeat(t.part_file, counts)
+    t.sec = np.repeat(t.part_sec, counts)
+    t.gid = np.concatenate([ctx.files[f].gids[r["r_info"] >> np.uint64(32)] for f, r in zip(files_c, rels)])
+
+    # classify: ELF type -> generic kind, through the arch table
+    maxt = max(max(arch.howtos), int(t.type.max())) + 1
+    kind_of = np.full(maxt, -1, dtype=np.int64)
+    width_of = np.zeros(maxt, dtype=np.int64)
+    for rt, h in arch.howtos.items():
+        kind_of[rt] = int(h.kind)
+        width_of[rt] = h.field.width if h.field is not None else 0
+    t.kind = kind_of[t.type]
+    t.width = width_of[t.type]
+    unknown = np.nonzero(t.kind < 0)[0]
+    seen = set()
+    for row in unknown.tolist():
+        rt = int(t.type[row])
+        if rt in seen:
+            continue
+        seen.add(rt)
+        ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                       f"unknown relocation ({rt}) against symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
+    # sites must lie inside their section
+    sizes = np.concatenate([np.full(c, int(ctx.files[f].shdrs[s]["sh_size"]), dtype=np.int64)
+                            for f, s, c in zip(files_c, secs_c, counts.tolist())])
+    bad = np.nonzero(t.offset + t.width > sizes)[0]
+    for row in bad[:5].tolist():
+        ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                       f"relocation offset is out of bounds of the section")
+
+    _check_undefined(ctx, t)
+    _assign_got(ctx, t)
+
+
+def _check_undefined(ctx, t) -> None:
+    st = ctx.symtab
+    state = np.array(st.state, dtype=np.int64)
+    strong = np.array(st.strong_ref, dtype=bool)
+    rows = np.nonzero((t.gid > 0) & (state[t.gid] == UNDEF))[0]
+    if len(rows) == 0:
+        return
+    # a reference through a weak symbol entry is fine; report strong references only
+    by_gid: dict[int, list[int]] = {}
+    for row in rows.tolist():
+        g = int(t.gid[row])
+        obj = ctx.files[int(t.file[row])]
+        if int(obj.syms[int(t.sym[row])]["st_info"]) >> 4 == elf.STB_WEAK:
+            continue
+        by_gid.setdefault(g, []).append(row)
+    for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
+        rs = by_gid[g]
+        lines = [f"undefined symbol: {st.names[g]}"]
+        for row in rs[:3]:
+            lines.append(f">>> referenced by {_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}")
+        if len(rs) > 3:
+            lines.append(f">>> referenced {len(rs) - 3} more times")
+        ctx.diag.error("\n".join(lines))
+    del strong
+
+
+def _assign_got(ctx, t) -> None:
+    """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind."""
+    isg = np.isin(t.kind, [int(k) for k in _KINDS_WITH_G])
+    t.got_slot = np.full(t.n, -1, dtype=np.int64)
+    rows = np.nonzero(isg)[0]
+    ctx.got_entries = []
+    if len(rows) == 0:
+        return
+    tls = np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]).astype(np.int64)
+    is_local = t.gid[rows] == 0
+    # identity of the symbol: gid for globals, (file, index) for locals
+    ident_a = np.where(is_local, t.file[rows] + 1, 0)
+    ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
+    keys = np.stack([tls, ident_a, ident_b, t.addend[rows]], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    t.got_slot[rows] = inverse.reshape(-1)
+    ctx.got_entries = [tuple(int(x) for x in k) for k in uniq]     # (tls, file+1|0, sym|gid, addend)
+
+
+# -- relocate --------------------------------------------------------------------------------
+
+def symbol_addresses(ctx) -> None:
+    """Final addresses: per file, an int64 array with the value of every symbol table entry."""
+    st = ctx.symtab
+    ng = len(st)
+    gaddr = np.zeros(ng, dtype=np.int64)
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
+    for obj in ctx.files:
+        shndx = obj.sym_shndx
+        value = obj.syms["st_value"].astype(np.int64)
+        in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < len(obj.sec_addr))
+        addr = np.where(in_sec, obj.sec_addr[np.where(in_sec, shndx, 0)] + value, 0)
+        addr = np.where(shndx == elf.SHN_ABS, value, addr)
+        obj.symaddr = addr
+        # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
+        obj.sym_dead = in_sec & ~obj.sec_kept[np.where(in_sec, shndx, 0)]
+        fg = obj.first_global
+        g = obj.gids[fg:]
+        mine = (def_file[g] == obj.file_id) & (def_index[g] == np.arange(fg, obj.nsyms))
+        gaddr[g[mine]] = addr[fg:][mine]
+    for g, off in getattr(ctx, "common_off", {}).items():
+        gaddr[g] = ctx.outputs[".bss"].addr + off
+    for g, v in st.linker_value.items():
+        gaddr[g] = v
+    ctx.gaddr = gaddr
+    for obj in ctx.files:
+        fg = obj.first_global
+        S = obj.symaddr.copy()
+        S[fg:] = gaddr[obj.gids[fg:]]
+        obj.S = S
+
+
+def _gather(img: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+    idx = pos[:, None] + np.arange(width)
+    b = img[idx].astype(np.uint64)
+    return (b << (np.arange(width, dtype=np.uint64) * np.uint64(8))).sum(axis=1, dtype=np.uint64)
+
+
+def _scatter(img: np.ndarray, pos: np.ndarray, width: int, words: np.ndarray) -> None:
+    idx = pos[:, None] + np.arange(width)
+    shifts = np.arange(width, dtype=np.uint64) * np.uint64(8)
+    img[idx] = ((words[:, None] >> shifts) & np.uint64(0xFF)).astype(np.uint8)
+
+
+def _page(x: np.ndarray) -> np.ndarray:
+    return x & ~np.int64(0xFFF)
+
+
+def relocate(ctx, img: np.ndarray) -> None:
+    """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
+    t = ctx.rel
+    arch = ctx.arch
+    if t.n == 0:
+        return
+    counts = t.counts
+    files = [ctx.files[f] for f in t.part_file.tolist()]
+    secs = t.part_sec.tolist()
+    base_addr = np.repeat(np.array([f.sec_addr[s] for f, s in zip(files, secs)], dtype=np.int64), counts)
+    base_off = np.repeat(np.array([f.sec_fileoff[s] for f, s in zip(files, secs)], dtype=np.int64), counts)
+    S = np.concatenate([f.S[t.sym[a:b]] for f, a, b in _parts(files, counts)])
+    dead = np.concatenate([f.sym_dead[t.sym[a:b]] for f, a, b in _parts(files, counts)])
+    P = base_addr + t.offset
+    pos = base_off + t.offset
+    A = t.addend
+    alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(files, secs)]), counts)
+    t.P, t.pos = P, pos
+
+    # references into discarded sections: an error from code and data, a tombstone in debug info
+    if dead.any():
+        bad = np.nonzero(dead & alloc & (t.kind != Kind.HINT) & (t.kind != Kind.NONE) & (t.kind != Kind.ALIGN))[0]
+        for row in bad[:10].tolist():
+            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                           f"relocation refers to a symbol in a discarded section: "
+                           f"{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
+        S = np.where(dead, 0, S)
+    got = ctx.outputs.get(".got")
+    got_addr = got.addr if got is not None else 0
+    G = np.where(t.got_slot >= 0, got_addr + 8 * t.got_slot, 0)
+    tp = ctx.tp_base
+
+    K = t.kind
+    val = np.zeros(t.n, dtype=np.int64)
+
+    def sel(*kinds):
+        return np.isin(K, [int(k) for k in kinds])
+
+    m = sel(Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB)
+    val[m] = S[m] + A[m]
+    m = sel(Kind.PCREL, Kind.CALL)
+    val[m] = S[m] + A[m] - P[m]
+    m = sel(Kind.PAGE_PCREL)
+    val[m] = _page(S[m] + A[m]) - _page(P[m])
+    m = sel(Kind.GOT, Kind.TLS_IE)
+    val[m] = G[m] + A[m] * 0
+    m = sel(Kind.GOT_PCREL, Kind.TLS_IE_PCREL)
+    val[m] = G[m] - P[m]
+    m = sel(Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL)
+    val[m] = _page(G[m]) - _page(P[m])
+    m = sel(Kind.GOT_GOTPAGE)
+    val[m] = G[m] - _page(np.int64(got_addr))
+    m = sel(Kind.TLS_LE)
+    val[m] = S[m] + A[m] - tp
+    # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
+    m = np.nonzero(sel(Kind.PAIRED_LO))[0]
+    if len(m):
+        hi = np.nonzero(sel(Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL) & alloc & (t.width == 4))[0]
+        order = np.argsort(P[hi], kind="stable")
+        hp = P[hi][order]
+        target = S[m]
+        k = np.searchsorted(hp, target)
+        k = np.minimum(k, max(len(hp) - 1, 0))
+        found = (len(hp) > 0) & (hp[k] == target) if len(hp) else np.zeros(len(m), dtype=bool)
+        for row in m[~found][:10].tolist():
+            h = arch.howtos[int(t.type[row])]
+            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                           f"could not find the HI20 relocation that {h.name} at this place pairs with "
+                           f"(label {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
+        val[m[found]] = val[hi[order][k[found]]]
+    # the TLS GOT and the GOT: filled here, part of the image
+    if got is not None and ctx.got_entries:
+        _fill_got(ctx, img, got)
+
+    # range and alignment, per type, from the table rows
+    types = np.unique(t.type)
+    for rt in types.tolist():
+        h = arch.howtos.get(rt)
+        if h is None or h.field is None:
+            continue
+        rows = np.nonzero(t.type == rt)[0]
+        if h.kind in _RMW_ORDER:
+            continue
+        v = val[rows]
+        bad = np.zeros(len(rows), dtype=bool)
+        if h.lo is not None:
+            bad |= (v < h.lo) | (v > h.hi)
+        if h.align > 1:
+            misaligned = (v & (h.align - 1)) != 0
+            for row in rows[misaligned & ~bad][:5].tolist():
+                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                               f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
+                               f"is not aligned to {h.align} bytes")
+            bad |= misaligned
+        for row in rows[bad][:5].tolist():
+            if h.lo is not None and not (h.lo <= int(val[row]) <= h.hi):
+                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                               f"relocation {h.name} out of range: {int(val[row])} is not in "
+                               f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
+        ok = rows[~bad]
+        if h.field.width == 0 or len(ok) == 0:
+            continue
+        p = pos[ok]
+        w = h.field.width
+        img_words = _gather(img, p, w)
+        _scatter(img, p, w, h.field.write(img_words, val[ok]))
+    # read-modify-write kinds, SET before ADD and SUB (psABI pairs: SET6+SUB6, SET_ULEB128+SUB_ULEB128)
+    for kind in _RMW_ORDER:
+        for rt in types.tolist():
+            h = arch.howtos.get(rt)
+            if h is None or h.kind != kind or h.field is None:
+                continue
+            rows = np.nonzero(t.type == rt)[0]
+            if h.field.width == 0:
+                _uleb(ctx, img, h, rows, pos, val)
+                continue
+            w = h.field.width
+            p = pos[rows]
+            if len(np.unique(p)) != len(p):        # same place twice: apply one at a time
+                for r in rows.tolist():
+                    _rmw(img, np.array([pos[r]]), w, h, np.array([val[r]]))
+            else:
+                _rmw(img, p, w, h, val[rows])
+    # TLS descriptors and the like: per-site rewrites only the ISA knows
+    m = np.nonzero(K == Kind.TLS_DESC)[0]
+    if len(m):
+        rewrite = arch.hooks.get("tls_desc_to_le")
+        for row in m.tolist():
+            h = arch.howtos[int(t.type[row])]
+            new = rewrite(int(_gather(img, pos[row:row + 1], 4)[0]), h, int(S[row] + A[row] - tp)) if rewrite else None
+            if new is None:
+                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                               f"{h.name} cannot be relaxed to local-exec in a static link")
+                continue
+            _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
+    # R_RISCV_ALIGN: the padding must end on the boundary it asks for
+    m = np.nonzero(K == Kind.ALIGN)[0]
+    if len(m):
+        end = P[m] + A[m]
+        align = np.left_shift(1, np.array([int(a).bit_length() for a in A[m].tolist()], dtype=np.int64))
+        bad = (end & (align - 1)) != 0
+        for row, al in zip(m[bad][:5].tolist(), align[bad][:5].tolist()):
+            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                           f"R_RISCV_ALIGN asks for {al}-byte alignment, which this layout does not give "
+                           f"without deleting padding; this object needs linker relaxation")
+
+
+def _parts(files, counts):
+    a = 0
+    for f, c in zip(files, counts.tolist()):
+        yield f, a, a + c
+        a += c
+
+
+def _rmw(img, p, w, h, v):
+    words = _gather(img, p, w)
+    cur = h.field.read(words) if h.field.read is not None else np.zeros(len(p), dtype=np.int64)
+    if h.kind == Kind.ADD:
+        v = cur + v
+    elif h.kind == Kind.SUB:
+        v = cur - v
+    _scatter(img, p, w, h.field.write(words, v))
+
+
+def _uleb(ctx, img, h, rows, pos, val) -> None:
+    for r in rows.tolist():
+        p = int(pos[r])
+        # length and current value of the ULEB128 at p
+        cur, shift, n = 0, 0, 0
+        while True:
+            byte = int(img[p + n])
+            cur |= (byte & 0x7F) << shift
+            shift += 7
+            n += 1
+            if not byte & 0x80 or n >= 10:
+                break
+        v = int(val[r])
+        if h.kind == Kind.SUB:
+            v = cur - v
+        elif h.kind == Kind.ADD:
+            v = cur + v
+        v &= (1 << 64) - 1
+        if v >= 1 << (7 * n):
+            ctx.diag.error(f"{_where(ctx, int(ctx.rel.file[r]), int(ctx.rel.sec[r]), int(ctx.rel.offset[r]))}: "
+                           f"{h.name}: value {v} does not fit in {n} ULEB128 bytes")
+            continue
+        for i in range(n):
+            b = (v >> (7 * i)) & 0x7F
+            if i < n - 1:
+                b |= 0x80
+            img[p + i] = b
+
+
+def _fill_got(ctx, img, got) -> None:
+    vals = []
+    for tls, fplus, ident, addend in ctx.got_entries:
+        if fplus:
+            s = int(ctx.files[fplus - 1].S[ident])
+        else:
+            s = int(ctx.gaddr[ident])
+        v = s + addend
+        if tls:
+            v -= ctx.tp_base
+        vals.append(v & (2**64 - 1))
+    data = np.array(vals, dtype=np.uint64).view(np.uint8)
+    img[got.offset:got.offset + len(data)] = data
