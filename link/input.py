@@ -80,7 +80,7 @@ class ObjectFile:
             shstrndx = int(self.shdrs[0]["sh_link"])
         if shstrndx >= shnum:
             self._fail("invalid section name string table index")
-        strtab = self.section_bytes(shstrndx)
+        strtab = bytes(self.section_bytes(shstrndx))
         self.sec_names = [elf.cstr(strtab, int(o)) for o in self.shdrs["sh_name"]]
 
         # symbol table (at most one in a relocatable object)

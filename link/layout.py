@@ -137,9 +137,10 @@ def assign_sections(ctx) -> None:
     """Decide which input sections are kept and which output section takes each."""
     outs: dict[str, OutputSection] = {}
     strip_debug = ctx.opts.strip_debug or ctx.opts.strip_all
-    for obj in ctx.files:
+    for obj in ctx.files[1:]:
         n = len(obj.shdrs)
-        obj.sec_out = np.full(n, -1, dtype=np.int64)
+        obj.sec_out = np.full(n, -1, dtype=np.int64)      # offset within its output section
+        obj.sec_outsec = [None] * n                        # the output section, or None
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
         live = getattr(obj, "live", None)
@@ -177,6 +178,9 @@ def assign_sections(ctx) -> None:
                     out.type = elf.SHT_PROGBITS
                 out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
             out.inputs.append((obj, i))
+            obj.sec_outsec[i] = out
+    for obj in ctx.files[1:]:
+        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
             # stable sort by priority; .ctors/.dtors run in reverse order within a priority
@@ -206,7 +210,7 @@ def place(ctx) -> None:
         ctx.outputs.setdefault(out.name, out)
     alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
                    key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 310, 410) else ""))
-    nonalloc = [o for o in ctx.outputs.values() if not o.alloc and o.inputs]
+    nonalloc = [o for o in ctx.outputs.values() if not o.alloc and (o.inputs or o.data is not None)]
     nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
     ctx.ordered = alloc + nonalloc
     # program headers: LOAD per used class, TLS, GNU_STACK, GNU_RELRO (+ NOTE, EH_FRAME)
@@ -308,16 +312,12 @@ def _size_inputs(ctx, o: OutputSection) -> None:
 
 def finalize_section_addresses(ctx) -> None:
     """Per input section: its address and output file offset (NumPy arrays per file)."""
-    for obj in ctx.files:
+    for obj in ctx.files[1:]:
         n = len(obj.shdrs)
         obj.sec_addr = np.zeros(n, dtype=np.int64)
         obj.sec_fileoff = np.full(n, -1, dtype=np.int64)
-        obj.sec_outsec = [None] * n
     for o in ctx.ordered:
         for obj, i in o.inputs:
             rel = int(obj.sec_out[i])
             obj.sec_addr[i] = (o.addr + rel) if o.alloc else rel
             obj.sec_fileoff[i] = o.offset + rel
-            obj.sec_outsec[i] = o
-    for obj in ctx.files:
-        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)

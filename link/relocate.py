@@ -48,7 +48,7 @@ def scan(ctx) -> None:
     """Collect relocations from kept sections; classify; find GOT needs and undefined symbols."""
     arch = ctx.arch
     files_c, secs_c, rels = [], [], []
-    for obj in ctx.files:
+    for obj in ctx.files[1:]:
         for target, r in obj.relas.items():
             if len(r) == 0 or target >= len(obj.sec_outsec) or obj.sec_outsec[target] is None:
                 continue
@@ -162,7 +162,7 @@ def symbol_addresses(ctx) -> None:
     gaddr = np.zeros(ng, dtype=np.int64)
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
-    for obj in ctx.files:
+    for obj in ctx.files[1:]:
         shndx = obj.sym_shndx
         value = obj.syms["st_value"].astype(np.int64)
         in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < len(obj.sec_addr))
@@ -180,7 +180,7 @@ def symbol_addresses(ctx) -> None:
     for g, v in st.linker_value.items():
         gaddr[g] = v
     ctx.gaddr = gaddr
-    for obj in ctx.files:
+    for obj in ctx.files[1:]:
         fg = obj.first_global
         S = obj.symaddr.copy()
         S[fg:] = gaddr[obj.gids[fg:]]

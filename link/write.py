@@ -65,7 +65,7 @@ def symbol_table(ctx):
     rows = [(0, 0, 0, 0, 0, 0)]
     # locals, file by file
     if not opts.discard_all:
-        for obj in ctx.files:
+        for obj in ctx.files[1:]:
             syms = obj.syms
             fg = obj.first_global
             if fg <= 1:
