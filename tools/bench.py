@@ -1,0 +1,669 @@
+"""Link-time benchmark (issue 7): xld against GNU ld, lld and mold, on the same inputs.
+
+For each arch it compiles a generated C corpus (tools/corpus.py) once, caches the objects, and
+links them the way `gcc -static` would: the crt files, -L paths, libraries and flags are taken
+from the compiler driver's own collect2 command line (`gcc -static -###`), and every linker gets
+exactly that list. Linkers run alternately, one warm-up round then `--reps` timed rounds; for
+each run the wall time (perf_counter around fork..wait), CPU time (user + system) and peak RSS
+come from os.wait4, i.e. from the kernel's rusage of the linker process itself. Every output
+is run under qemu-user and must print the checksum the generator computed. A linker that fails
+is reported as "failed: <its first error line>" and the benchmark carries on.
+
+    python -m xld.tools.bench                       # arm64+riscv64, 50x20,400x50,1200x50
+    python -m xld.tools.bench --quick               # tiny sizes, 2 reps: a smoke test
+    python -m xld.tools.bench --arch arm64 --sizes 400x50 --linkers xld,ld --profile
+
+Cases: each corpus size, static glibc "hello", and a --gc-sections link of a corpus with dead
+functions built with -ffunction-sections -fdata-sections. The emulator benchmark
+(tools/bench_emu.py) runs afterwards when it is importable. Results: a table on stdout, a JSON
+record under bench-results/ (or --json FILE). See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xld.tools import corpus as corpus_mod
+from xld.tools.corpus import ARCH_ALIASES, CFLAGS, CROSS_CC, GC_CFLAGS, CorpusSpec
+
+LINKERS = ("xld", "ld", "lld", "mold")
+REFERENCE = ("ld", "lld", "mold")
+TRIPLE = {"arm64": "aarch64-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+QEMU = {"arm64": "qemu-aarch64", "riscv64": "qemu-riscv64"}
+DEFAULT_SIZES = "50x20,400x50,1200x50"
+QUICK_SIZES = "4x5,20x10"
+HELLO_C = '#include <stdio.h>\n\nint main(void)\n{\n    printf("hello, %s\\n", "world");\n    return 0;\n}\n'
+HELLO_OUT = "hello, world"
+
+# What issue 7 asks of xld, checked on every run: (arch or None for all, limit).
+BUDGET_WALL_VS_LD = {"arm64": 2.0, "riscv64": 1.0}
+BUDGET_SIZES = ("400x50", "1200x50")
+BUDGET_HELLO_VS_LD = 5.0
+BUDGET_RSS_VS_LD = 2.0
+BUDGET_LINEAR = 1.5    # marginal cost per MB, last size step over first, at most this
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---- running one process and measuring it ------------------------------------------------------
+
+@dataclass
+class Run:
+    wall: float          # seconds
+    cpu: float           # seconds, user + system
+    rss_kb: int          # peak resident set size
+    rc: int
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+
+
+def measure(argv: list[str], cwd: Path | None = None, timeout: float | None = None,
+            env: dict | None = None) -> Run:
+    """Run argv to completion; wall time, CPU time and peak RSS of that process (os.wait4)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        except OSError as e:
+            return Run(0.0, 0.0, 0, 127, "", f"cannot run {argv[0]}: {e}")
+        killed = threading.Event()
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill) if timeout else None
+        if timer:
+            timer.start()
+        try:
+            _, status, ru = os.wait4(proc.pid, 0)
+        finally:
+            if timer:
+                timer.cancel()
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, proc.returncode,
+                   out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                   killed.is_set())
+
+
+def first_error(run: Run) -> str:
+    """The line that says what went wrong: the first line of stderr (the last one of a traceback)."""
+    if run.timed_out:
+        return "timed out"
+    lines = [ln.strip() for ln in (run.stderr or run.stdout).splitlines() if ln.strip()]
+    if not lines:
+        return f"exit status {run.rc}"
+    if lines[0].startswith("Traceback"):
+        return lines[-1][:200]
+    errors = [ln for ln in lines if "error" in ln.lower()]
+    return (errors or lines)[0][:200]
+
+
+# ---- toolchains and link command lines ----------------------------------------------------------
+
+def tool_version(argv: list[str]) -> str:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    lines = (r.stdout or r.stderr).strip().splitlines()
+    return lines[0].strip() if lines else "?"
+
+
+def xld_command(override: str | None) -> list[str]:
+    if override:
+        return shlex.split(override)
+    exe = shutil.which("xld")
+    return [exe] if exe else [sys.executable, "-m", "xld.link"]
+
+
+@dataclass
+class Toolchain:
+    """One target: its compiler, qemu, and the collect2 arguments of `gcc -static`."""
+    arch: str
+    cc: str
+    qemu: str
+    template: list[str]      # collect2 arguments with @OUT@ and @OBJ@ placeholders
+    linkers: dict[str, list[str] | None]   # name -> argv prefix (None: not installed)
+
+    @classmethod
+    def probe(cls, arch: str, xld: list[str]) -> "Toolchain":
+        cc = CROSS_CC[arch]
+        r = subprocess.run([cc, "-static", "-###", "-o", "@OUT@", "@OBJ@.o"], capture_output=True, text=True)
+        lines = [ln for ln in r.stderr.splitlines() if "collect2" in ln and "@OBJ@.o" in ln]
+        if r.returncode != 0 or not lines:
+            raise RuntimeError(f"cannot get the link command from {cc} -static -###:\n{r.stderr}")
+        words = shlex.split(lines[-1])[1:]        # drop collect2 itself
+        template, skip = [], False
+        for w in words:
+            if skip:
+                skip = False
+            elif w == "-plugin":
+                skip = True                      # LTO plugin: GNU ld only, and no LTO here
+            elif not w.startswith("-plugin-opt"):
+                template.append(w)
+        gnu_ld = f"{TRIPLE[arch]}-ld"
+        linkers = {
+            "xld": [*xld, "--arch", arch, "-static"],
+            "ld": [gnu_ld] if shutil.which(gnu_ld) else None,
+            "lld": ["ld.lld"] if shutil.which("ld.lld") else None,
+            # --no-fork: by default mold's parent returns before its child has finished
+            # (unmapping the output); its child's CPU and memory would then go uncounted.
+            "mold": ["mold", "--no-fork"] if shutil.which("mold") else None,
+        }
+        return cls(arch, cc, QEMU[arch], template, linkers)
+
+    def link_args(self, output: str, objects: list[str], extra: list[str] = ()) -> list[str]:
+        """The driver's arguments with our output and objects in place (`extra` before -o)."""
+        args: list[str] = []
+        for w in self.template:
+            if w == "@OBJ@.o":
+                args += objects
+            elif w == "@OUT@":
+                args.append(output)
+            elif w == "-o":
+                args += [*extra, w]
+            else:
+                args.append(w)
+        return args
+
+    def versions(self) -> dict[str, str]:
+        v = {"cc": tool_version([self.cc, "--version"]), "qemu": tool_version([self.qemu, "--version"])}
+        for name, cmd in self.linkers.items():
+            if cmd:
+                prefix = cmd[:cmd.index("--arch")] if name == "xld" else cmd[:1]
+                v[name] = tool_version([*prefix, "--version"])
+        return v
+
+
+# ---- cases ---------------------------------------------------------------------------------------
+
+@dataclass
+class Case:
+    arch: str
+    name: str                # "400x50", "hello", "gc 400x50"
+    kind: str                # "corpus", "hello", "gc"
+    objects: list[Path]
+    expected: str
+    extra: list[str] = field(default_factory=list)
+    functions: int = 0
+
+    @property
+    def slug(self) -> str:
+        return self.name.replace(" ", "-")
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.objects)
+
+
+def hello_case(arch: str, cache: Path) -> Case:
+    src = cache / "src" / "hello" / "hello.c"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    if not src.exists() or src.read_text() != HELLO_C:
+        src.write_text(HELLO_C)
+    [obj] = corpus_mod.compile_sources(CROSS_CC[arch], [src], cache / arch / "hello", CFLAGS)
+    return Case(arch, "hello", "hello", [obj], HELLO_OUT)
+
+
+def corpus_case(arch: str, spec: CorpusSpec, cache: Path, jobs: int | None, gc: bool = False) -> Case:
+    built = corpus_mod.build(spec, arch, cache, GC_CFLAGS if gc else CFLAGS, jobs, log=lambda m: log(f"{arch}: {m}"))
+    if gc:
+        return Case(arch, f"gc {spec.size}", "gc", built.objects, built.expected, ["--gc-sections"],
+                    built.info.get("functions", 0))
+    return Case(arch, spec.size, "corpus", built.objects, built.expected, [], built.info.get("functions", 0))
+
+
+# ---- benchmarking one case ----------------------------------------------------------------------
+
+@dataclass
+class Result:
+    linker: str
+    status: str = "ok"
+    runs: list[Run] = field(default_factory=list)
+    output_bytes: int = 0
+    passes: dict[str, float] = field(default_factory=dict)   # xld --stats of the warm-up run
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok" and bool(self.runs)
+
+    def median(self, attr: str) -> float | None:
+        return statistics.median(getattr(r, attr) for r in self.runs) if self.ok else None
+
+    def to_json(self) -> dict:
+        d = {"status": self.status, "n": len(self.runs), "output_bytes": self.output_bytes}
+        if self.ok:
+            d.update(wall=self.median("wall"), cpu=self.median("cpu"), rss_mb=self.median("rss_kb") / 1024,
+                     runs=[{"wall": r.wall, "cpu": r.cpu, "rss_kb": r.rss_kb} for r in self.runs])
+        if self.passes:
+            d["passes_ms"] = self.passes
+        return d
+
+
+def check_output(tc: Toolchain, exe: Path, expected: str, timeout: float) -> str | None:
+    """None if `exe` runs under qemu-user and prints `expected`; else what went wrong."""
+    try:
+        r = subprocess.run([tc.qemu, str(exe)], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "wrong output: timed out under qemu"
+    got = r.stdout.strip()
+    if r.returncode != 0:
+        detail = (r.stderr.strip().splitlines() or [got[:80]])[0][:120]
+        return f"wrong output: exit status {r.returncode} under qemu ({detail})"
+    if got != expected:
+        return f"wrong output: {got[:60]!r}, expected {expected!r}"
+    return None
+
+
+def parse_stats(stderr: str) -> dict[str, float]:
+    """xld --stats lines '   name:   12.34 ms' -> {name: ms}."""
+    out = {}
+    for ln in stderr.splitlines():
+        name, sep, rest = ln.partition(":")
+        if sep and rest.strip().endswith(" ms"):
+            try:
+                out[name.strip()] = float(rest.strip()[:-3])
+            except ValueError:
+                pass
+    return out
+
+
+def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path) -> dict[str, Result]:
+    """Warm-up round, then opts.reps timed rounds, linkers alternating (the order rotates)."""
+    objdir = case.objects[0].parent
+    objects = [p.name if p.parent == objdir else str(p) for p in case.objects]
+    results = {name: Result(name) for name in linkers}
+    planned: dict[str, int] = {}
+
+    def link(name: str, stats: bool = False) -> tuple[Run, Path]:
+        out = outdir / f"{case.arch}-{case.slug}.{name}"
+        out.unlink(missing_ok=True)
+        argv = [*tc.linkers[name], *(["--stats"] if stats else []),
+                *tc.link_args(str(out), objects, case.extra)]
+        return measure(argv, cwd=objdir, timeout=opts.timeout), out
+
+    def attempt(name: str, timed: bool) -> None:
+        res = results[name]
+        run, out = link(name, stats=(name == "xld" and not timed))
+        if run.rc != 0 or not out.exists():
+            res.status = f"failed: {first_error(run)}"
+            res.runs.clear()
+        else:
+            if not timed:
+                res.output_bytes = out.stat().st_size
+                if name == "xld":
+                    res.passes = parse_stats(run.stderr)
+            wrong = check_output(tc, out, case.expected, opts.run_timeout) if (opts.verify == "all" or not timed) else None
+            if wrong:
+                res.status = wrong
+                res.runs.clear()
+            elif timed:
+                res.runs.append(run)
+        out.unlink(missing_ok=True)
+        if not timed:
+            if res.status == "ok" and run.wall * 2 > opts.budget:
+                res.runs.append(run)             # too slow to repeat: the warm-up is the sample
+                planned[name] = 1
+            else:
+                planned[name] = max(1, min(opts.reps, int(opts.budget // max(run.wall, 1e-3)) - 1))
+
+    for name in linkers:
+        if tc.linkers.get(name) is None:
+            results[name].status = "not installed"
+            continue
+        attempt(name, timed=False)
+    for rep in range(opts.reps):
+        k = rep % len(linkers)
+        for name in linkers[k:] + linkers[:k]:
+            res = results[name]
+            if res.status == "ok" and len(res.runs) < planned.get(name, 0):
+                attempt(name, timed=True)
+    return results
+
+
+def ratios(results: dict[str, Result]) -> dict[str, dict[str, float]]:
+    """xld/<reference> of the medians: wall, cpu, rss."""
+    out = {}
+    x = results.get("xld")
+    if not x or not x.ok:
+        return out
+    for ref in REFERENCE:
+        r = results.get(ref)
+        if r and r.ok:
+            out[f"xld/{ref}"] = {"wall": x.median("wall") / r.median("wall"),
+                                 "cpu": x.median("cpu") / max(r.median("cpu"), 1e-6),
+                                 "rss": x.median("rss_kb") / r.median("rss_kb")}
+    return out
+
+
+# ---- reporting -----------------------------------------------------------------------------------
+
+def fmt(v: float | None, spec: str) -> str:
+    if v is None:
+        width = "".join(ch for ch in spec.split(".")[0] if ch.isdigit())
+        return "-".rjust(int(width or 0))
+    return format(v, spec)
+
+
+def case_table(case: Case, results: dict[str, Result]) -> str:
+    head = f"{case.arch} {case.name}: {len(case.objects)} objects, {case.input_bytes / 2**20:.1f} MB"
+    if case.functions:
+        head += f", {case.functions} functions"
+    head += f"; expects '{case.expected}'"
+    lines = [head, f"  {'linker':<6} {'wall s':>8} {'cpu s':>8} {'rss MB':>8} {'out MB':>8} {'n':>3}  status"]
+    for name, r in results.items():
+        lines.append(f"  {name:<6} {fmt(r.median('wall'), '8.3f')} {fmt(r.median('cpu'), '8.3f')} "
+                     f"{fmt(r.median('rss_kb') and r.median('rss_kb') / 1024, '8.1f')} "
+                     f"{fmt(r.output_bytes / 2**20 if r.output_bytes else None, '8.2f')} {len(r.runs):>3}  {r.status}")
+    rat = ratios(results)
+    if rat:
+        lines.append("  " + "; ".join(f"{k}: wall {v['wall']:.2f}x cpu {v['cpu']:.2f}x rss {v['rss']:.2f}x"
+                                      for k, v in rat.items()))
+    return "\n".join(lines)
+
+
+def scaling(records: list[dict], arch: str, linkers: list[str]) -> tuple[str, dict]:
+    """Median wall per corpus size, and the marginal cost (ms per MB of objects) between sizes."""
+    rows = [r for r in records if r["arch"] == arch and r["kind"] == "corpus"]
+    rows.sort(key=lambda r: r["input_bytes"])
+    if len(rows) < 2:
+        return "", {}
+    mb = [r["input_bytes"] / 2**20 for r in rows]
+    head = f"  {'linker':<6}" + "".join(f"{r['case'] + f' ({m:.0f} MB)':>17}" for r, m in zip(rows, mb))
+    head += "".join(f"{'ms/MB ' + a['case'] + '>' + b['case']:>22}" for a, b in zip(rows, rows[1:]))
+    lines = [f"{arch} scaling: median wall s per size, then marginal ms per MB of objects", head]
+    curve = {}
+    for name in linkers:
+        walls = [r["results"].get(name, {}).get("wall") for r in rows]
+        if all(w is None for w in walls):
+            continue
+        marg = []
+        for i in range(len(rows) - 1):
+            a, b = walls[i], walls[i + 1]
+            marg.append(None if a is None or b is None or mb[i + 1] == mb[i] else (b - a) * 1000 / (mb[i + 1] - mb[i]))
+        curve[name] = {"sizes": [r["case"] for r in rows], "input_mb": mb, "wall": walls, "marginal_ms_per_mb": marg}
+        lines.append(f"  {name:<6}" + "".join(f"{fmt(w, '17.3f')}" for w in walls)
+                     + "".join(f"{fmt(m, '22.1f')}" for m in marg))
+    return "\n".join(lines), curve
+
+
+def budget_checks(records: list[dict], curves: dict[str, dict]) -> list[dict]:
+    checks = []
+
+    def check(what: str, value: float | None, limit: float, why: str = "") -> None:
+        status = "n/a" if value is None else ("PASS" if value <= limit else "FAIL")
+        checks.append({"check": what, "value": value, "limit": limit, "status": status, "note": why})
+
+    def xld_vs_ld(rec: dict, key: str) -> tuple[float | None, str]:
+        x, ld = rec["results"].get("xld"), rec["results"].get("ld")
+        if not x or x["status"] != "ok":
+            return None, "xld " + (x["status"].split(":")[0] if x else "not run")
+        if not ld or ld["status"] != "ok":
+            return None, "ld " + (ld["status"].split(":")[0] if ld else "not run")
+        return x[key] / ld[key], ""
+
+    for rec in records:
+        if rec["kind"] == "corpus" and rec["case"] in BUDGET_SIZES:
+            v, why = xld_vs_ld(rec, "wall")
+            check(f"{rec['arch']} {rec['case']} wall xld/ld", v, BUDGET_WALL_VS_LD[rec["arch"]], why)
+        if rec["kind"] == "hello":
+            v, why = xld_vs_ld(rec, "wall")
+            check(f"{rec['arch']} hello wall xld/ld", v, BUDGET_HELLO_VS_LD, why)
+    for rec in records:
+        v, why = xld_vs_ld(rec, "rss_mb")
+        check(f"{rec['arch']} {rec['case']} peak RSS xld/ld", v, BUDGET_RSS_VS_LD, why)
+    for arch, curve in curves.items():
+        marg = curve.get("xld", {}).get("marginal_ms_per_mb", [])
+        if len(marg) >= 2 and marg[0] and marg[-1] is not None and marg[0] > 0:
+            check(f"{arch} linear: xld marginal ms/MB, last step / first step", marg[-1] / marg[0], BUDGET_LINEAR)
+        else:
+            check(f"{arch} linear: xld marginal ms/MB, last step / first step", None, BUDGET_LINEAR,
+                  "needs xld results at 3 or more corpus sizes")
+    return checks
+
+
+# ---- profile, emulator benchmark, environment ------------------------------------------------------
+
+PROFILE_CHILD = r"""
+import sys
+from pyinstrument import Profiler
+html, txt, *args = sys.argv[1:]
+sys.argv = ["xld", *args]
+from xld.link.cli import main
+p = Profiler(interval=0.001)
+p.start()
+rc = 1
+try:
+    rc = main(args)
+except SystemExit as e:
+    rc = e.code if isinstance(e.code, int) else 1
+finally:
+    p.stop()
+    open(html, "w").write(p.output_html())
+    open(txt, "w").write(p.output_text(unicode=True, color=False))
+sys.exit(rc)
+"""
+
+
+def profile_xld(tc: Toolchain, case: Case, outdir: Path, prefix: Path, timeout: float) -> dict:
+    """One xld link under pyinstrument; writes PREFIX.html and PREFIX.txt."""
+    objdir = case.objects[0].parent
+    objects = [p.name if p.parent == objdir else str(p) for p in case.objects]
+    out = outdir / f"{case.arch}-{case.slug}.xld-profile"
+    html, txt = prefix.with_suffix(".html"), prefix.with_suffix(".txt")
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    xld_args = tc.linkers["xld"]
+    args = [*xld_args[xld_args.index("--arch"):], *tc.link_args(str(out), objects, case.extra)]
+    run = measure([sys.executable, "-c", PROFILE_CHILD, str(html.resolve()), str(txt.resolve()), *args],
+                  cwd=objdir, timeout=timeout)
+    out.unlink(missing_ok=True)
+    status = "ok" if run.rc == 0 else f"failed: {first_error(run)}"
+    return {"case": f"{case.arch} {case.name}", "status": status, "wall": run.wall,
+            "html": str(html) if html.exists() else None, "text": str(txt) if txt.exists() else None}
+
+
+def run_emu_bench(quick: bool, timeout: float) -> dict | None:
+    """tools/bench_emu.py, someone else's, if present: run as its own process, keep its output."""
+    try:
+        if importlib.util.find_spec("xld.tools.bench_emu") is None:
+            return None
+    except (ImportError, ValueError):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        jpath = Path(tmp) / "emu.json"
+        argv = [sys.executable, "-m", "xld.tools.bench_emu", "--json", str(jpath), *(["--quick"] if quick else [])]
+        run = measure(argv, timeout=timeout)
+        if run.rc != 0 and ("unrecognized arguments" in run.stderr or "usage:" in run.stderr):
+            run = measure([sys.executable, "-m", "xld.tools.bench_emu"], timeout=timeout)
+        data = None
+        if jpath.exists():
+            try:
+                data = json.loads(jpath.read_text())
+            except ValueError:
+                data = None
+    return {"status": "ok" if run.rc == 0 else f"failed: {first_error(run)}", "wall": run.wall,
+            "stdout": run.stdout[-20000:], "json": data}
+
+
+def environment(tcs: list[Toolchain]) -> dict:
+    cpu = "?"
+    try:
+        for ln in Path("/proc/cpuinfo").read_text().splitlines():
+            if ln.lower().startswith(("model name", "uarch", "cpu model")):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    here = Path(__file__).resolve().parent
+    commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True)
+    return {"host": platform.node(), "loadavg": os.getloadavg(), "machine": platform.machine(), "cpu": cpu, "cpus": os.cpu_count(),
+            "kernel": platform.release(), "python": platform.python_version(),
+            "xld_commit": commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "") if commit.returncode == 0 else None,
+            "tools": {tc.arch: tc.versions() for tc in tcs}}
+
+
+# ---- command line --------------------------------------------------------------------------------
+
+def parse_args(argv: list[str] | None):
+    ap = argparse.ArgumentParser(prog="python -m xld.tools.bench",
+                                 description="Link-time benchmark: xld against GNU ld, lld and mold (issue 7).")
+    ap.add_argument("--arch", default="arm64,riscv64", help="comma-separated: arm64, riscv64 (default both)")
+    ap.add_argument("--sizes", help=f"corpus sizes FILESxFUNCS, comma-separated (default {DEFAULT_SIZES})")
+    ap.add_argument("--reps", type=int, help="timed runs per linker and case (default 5; --quick 2)")
+    ap.add_argument("--linkers", default=",".join(LINKERS), help="comma-separated subset of xld,ld,lld,mold")
+    ap.add_argument("--quick", action="store_true", help=f"tiny sizes ({QUICK_SIZES}), 2 reps: a smoke test")
+    ap.add_argument("--seed", type=int, default=1, help="corpus seed (default 1)")
+    ap.add_argument("--gc-size", help="corpus size of the --gc-sections case (default 400x50; --quick: 4x5)")
+    ap.add_argument("--dead", type=float, default=0.5, help="dead functions per file in the gc case, as a fraction (0.5)")
+    ap.add_argument("--no-gc", action="store_true", help="skip the --gc-sections case")
+    ap.add_argument("--no-hello", action="store_true", help="skip the static hello case")
+    ap.add_argument("--no-emu", action="store_true", help="skip the emulator benchmark (tools/bench_emu.py)")
+    ap.add_argument("--json", type=Path, help="write results here (default bench-results/<UTC time>.json)")
+    ap.add_argument("--no-json", action="store_true", help="do not write a JSON record")
+    ap.add_argument("--profile", action="store_true",
+                    help="also run xld once under pyinstrument (largest corpus, first arch); saves .html and .txt")
+    ap.add_argument("--xld", help="command that runs xld (default: the xld on PATH)")
+    ap.add_argument("--cache", type=Path, help="object cache (default $XLD_BENCH_CACHE or ~/.cache/xld-bench)")
+    ap.add_argument("--jobs", type=int, help="parallel compiles (default: CPU count)")
+    ap.add_argument("--verify", choices=("all", "first"), default="all",
+                    help="run every output under qemu (all), or only the warm-up output (first)")
+    ap.add_argument("--budget", type=float, default=300.0,
+                    help="seconds per linker and case; a slower linker gets fewer timed runs (default 300)")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before a link is killed (default 1800)")
+    ap.add_argument("--run-timeout", type=float, default=300.0, help="seconds allowed for a linked program under qemu")
+    opts = ap.parse_args(argv)
+    opts.arches = []
+    for a in opts.arch.split(","):
+        if a.strip().lower() not in ARCH_ALIASES:
+            ap.error(f"unknown arch {a!r}: use arm64 or riscv64")
+        opts.arches.append(ARCH_ALIASES[a.strip().lower()])
+    opts.linker_list = [x.strip() for x in opts.linkers.split(",") if x.strip()]
+    for x in opts.linker_list:
+        if x not in LINKERS:
+            ap.error(f"unknown linker {x!r}: use {','.join(LINKERS)}")
+    try:
+        opts.specs = [CorpusSpec.parse(s, opts.seed) for s in (opts.sizes or (QUICK_SIZES if opts.quick else DEFAULT_SIZES)).split(",") if s]
+        gc = opts.gc_size or ("4x5" if opts.quick else "400x50")
+        opts.gc_spec = CorpusSpec.parse(gc, opts.seed, opts.dead)
+    except ValueError as e:
+        ap.error(str(e))
+    if opts.reps is None:
+        opts.reps = 2 if opts.quick else 5
+    if opts.reps < 1:
+        ap.error("--reps must be at least 1")
+    return opts
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse_args(argv)
+    cache = opts.cache or corpus_mod.default_cache()
+    outdir = cache / "out"
+    outdir.mkdir(parents=True, exist_ok=True)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_start = os.getloadavg()
+    xld = xld_command(opts.xld)
+    tcs = [Toolchain.probe(arch, xld) for arch in opts.arches]
+    linkers = opts.linker_list
+    records: list[dict] = []
+    tables: list[str] = []
+    profile = None
+
+    for tc in tcs:
+        cases: list[Case] = [corpus_case(tc.arch, spec, cache, opts.jobs) for spec in opts.specs]
+        if not opts.no_hello:
+            cases.insert(0, hello_case(tc.arch, cache))
+        if not opts.no_gc:
+            cases.append(corpus_case(tc.arch, opts.gc_spec, cache, opts.jobs, gc=True))
+        for case in cases:
+            log(f"{tc.arch} {case.name}: linking with {', '.join(linkers)}")
+            results = bench_case(tc, case, linkers, opts, outdir)
+            table = case_table(case, results)
+            print(table + "\n", flush=True)
+            tables.append(table)
+            records.append({"arch": tc.arch, "case": case.name, "kind": case.kind, "objects": len(case.objects),
+                            "input_bytes": case.input_bytes, "functions": case.functions,
+                            "expected": case.expected, "link_flags": case.extra,
+                            "results": {k: v.to_json() for k, v in results.items()},
+                            "ratios": ratios(results)})
+        if opts.profile and profile is None and "xld" in linkers:
+            corpus_cases = [c for c in cases if c.kind == "corpus"]
+            if corpus_cases:
+                case = max(corpus_cases, key=lambda c: c.input_bytes)
+                where = (opts.json.parent if opts.json else Path("bench-results"))
+                prefix = where / f"profile-{tc.arch}-{case.slug}-{started:%Y%m%dT%H%M%S}"
+                log(f"profiling xld on {tc.arch} {case.name}")
+                profile = profile_xld(tc, case, outdir, prefix, opts.timeout)
+
+    curves = {}
+    for tc in tcs:
+        text, curve = scaling(records, tc.arch, linkers)
+        if text:
+            print(text + "\n")
+            curves[tc.arch] = curve
+    checks = budget_checks(records, curves) if "xld" in linkers else []
+    if checks:
+        print("budget (issue 7)")
+        for c in checks:
+            val = "-" if c["value"] is None else f"{c['value']:.2f}"
+            print(f"  {c['status']:<4} {c['check']}: {val} (limit {c['limit']:g})"
+                  + (f"  [{c['note']}]" if c["note"] else ""))
+        print()
+    if profile:
+        print(f"profile: {profile['case']}: {profile['status']}, {profile['wall']:.2f} s; "
+              f"{profile['html']} {profile['text']}\n")
+
+    emu = None
+    if not opts.no_emu:
+        emu = run_emu_bench(opts.quick, opts.timeout)
+        if emu:
+            print(f"emulator benchmark (tools/bench_emu.py): {emu['status']}, {emu['wall']:.1f} s")
+            if emu["stdout"].strip():
+                print(emu["stdout"].rstrip())
+            print()
+
+    record = {"schema": 1, "date": started.isoformat(timespec="seconds"),
+              "loadavg_start": load_start,
+              "duration_s": (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(),
+              "argv": sys.argv[1:] if argv is None else argv,
+              "options": {"arches": opts.arches, "sizes": [s.size for s in opts.specs], "reps": opts.reps,
+                          "linkers": linkers, "seed": opts.seed, "gc_size": None if opts.no_gc else opts.gc_spec.size,
+                          "dead": opts.dead, "cflags": list(CFLAGS), "gc_cflags": list(GC_CFLAGS),
+                          "verify": opts.verify},
+              "link_commands": {tc.arch: {name: (cmd and [*cmd, *tc.template]) for name, cmd in tc.linkers.items()}
+                                for tc in tcs},
+              "environment": environment(tcs), "cases": records, "scaling": curves, "budget": checks,
+              "profile": profile, "emu": emu}
+    if not opts.no_json:
+        path = opts.json or Path("bench-results") / f"{started:%Y-%m-%dT%H%M%SZ}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=1) + "\n")
+        log(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
