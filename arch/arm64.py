@@ -422,3 +422,29 @@ ARCH = Arch(
         "nop_fill": nop_fill,
     },
 )
+
+
+# --- IFUNC stubs (static executables) ----------------------------------------------------------
+
+IPLT_STUB_SIZE = 16
+
+
+def iplt_stub(stub: int, slot: int) -> bytes:
+    """The code every call to an IFUNC goes through: jump to the address glibc's start-up code
+    stored in ``slot`` (the IRELATIVE target), using x16/x17 as the AAPCS64 allows veneers to:
+
+        adrp x16, slot
+        ldr  x17, [x16, :lo12:slot]
+        add  x16, x16, :lo12:slot
+        br   x17
+    """
+    words = np.array([0x90000010, 0xF9400211, 0x91000210, 0xD61F0220], dtype=np.uint64)
+    v = np.array([(slot & ~0xFFF) - (stub & ~0xFFF), slot, slot, 0], dtype=np.int64)
+    words[0:1] = write_adrp(words[0:1], v[0:1])
+    words[1:2] = LDST64_LO12.write(words[1:2], v[1:2])
+    words[2:3] = write_add_lo12(words[2:3], v[2:3])
+    return words.astype("<u4").tobytes()
+
+
+ARCH.hooks["iplt_stub"] = iplt_stub
+ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE

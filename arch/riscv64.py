@@ -366,3 +366,28 @@ ARCH = Arch(
         "nop_fill": nop_fill,
     },
 )
+
+
+# --- IFUNC stubs (static executables) ----------------------------------------------------------
+
+IPLT_STUB_SIZE = 16
+
+
+def iplt_stub(stub: int, slot: int) -> bytes:
+    """The code every call to an IFUNC goes through: jump to the address the start-up code
+    stored in ``slot`` (the IRELATIVE target), with t3 as scratch and t1 as link, like a PLT:
+
+        auipc t3, %pcrel_hi(slot)
+        ld    t3, %pcrel_lo(slot)(t3)
+        jalr  t1, t3
+        nop
+    """
+    words = np.array([0x00000E17, 0x000E3E03, 0x000E0367, NOP], dtype=np.uint64)
+    d = np.array([slot - stub], dtype=np.int64)
+    words[0:1] = write_u_hi20(words[0:1], d)
+    words[1:2] = write_i_lo12(words[1:2], d)
+    return words.astype("<u4").tobytes()
+
+
+ARCH.hooks["iplt_stub"] = iplt_stub
+ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE

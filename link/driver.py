@@ -58,6 +58,19 @@ class Context:
             got.entsize = 8
             got.rank = layout._RANK[".got"]
             out.append(got)
+        if getattr(self, "ifuncs", None):
+            n = len(self.ifuncs)
+            size = self.arch.hooks["iplt_stub_size"]
+            for name, typ, flags, nbytes, align, rank in (
+                    (".iplt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_EXECINSTR, size * n, 16, ".iplt"),
+                    (".got.plt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE, 8 * n, 8, ".got.plt"),
+                    (".rela.iplt", elf.SHT_RELA, elf.SHF_ALLOC | elf.SHF_INFO_LINK, 24 * n, 8, ".rela.iplt")):
+                sec = OutputSection(name, typ, flags)
+                sec.data = bytes(nbytes)
+                sec.size, sec.align, sec.rank = nbytes, align, layout._RANK[rank]
+                if name == ".rela.iplt":
+                    sec.entsize = 24
+                out.append(sec)
         if self.attributes:
             obj, i = self.attributes[0]
             a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)

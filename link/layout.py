@@ -42,10 +42,10 @@ _RULES = [
 
 # rank of an output section by name; unknown sections are ranked by their flags
 _RANK = {
-    ".note": 10, ".rodata": 20, ".eh_frame_hdr": 30, ".eh_frame": 31, ".gcc_except_table": 32,
+    ".note": 10, ".rela.iplt": 15, ".rodata": 20, ".eh_frame_hdr": 30, ".eh_frame": 31, ".gcc_except_table": 32,
     ".init": 100, ".text": 101, ".fini": 102, ".iplt": 103,
     ".tdata": 200, ".tbss": 201, ".preinit_array": 202, ".init_array": 203, ".fini_array": 204,
-    ".data.rel.ro": 205, ".got": 206, ".got.plt": 207,
+    ".data.rel.ro": 205, ".got": 206, ".got.plt": 299,
     ".data": 300, ".sdata": 302, ".sbss": 400, ".bss": 401,
 }
 SEG_R, SEG_RX, SEG_RELRO, SEG_RW = 0, 1, 2, 3
@@ -87,7 +87,7 @@ def segment_of(rank: int) -> int:
         return SEG_R
     if rank < 200:
         return SEG_RX
-    if rank < 300:
+    if rank < 299:
         return SEG_RELRO
     return SEG_RW
 

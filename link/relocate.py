@@ -106,6 +106,19 @@ def scan(ctx) -> None:
 
     _check_undefined(ctx, t)
     _assign_got(ctx, t)
+    _find_ifuncs(ctx, t)
+
+
+def _find_ifuncs(ctx, t) -> None:
+    """Globals of type STT_GNU_IFUNC that relocations use: each gets a stub in .iplt, a slot in
+    .got.plt and an IRELATIVE entry in .rela.iplt; every reference then means the stub."""
+    st = ctx.symtab
+    ctx.ifuncs = []
+    used = np.unique(t.gid[t.gid > 0]).tolist() if t.n else []
+    for g in used:
+        f = st.def_file[g]
+        if f > 0 and int(ctx.files[f].syms[st.def_index[g]]["st_info"]) & 0xF == elf.STT_GNU_IFUNC:
+            ctx.ifuncs.append(g)
 
 
 def _check_undefined(ctx, t) -> None:
@@ -172,6 +185,7 @@ def symbol_addresses(ctx) -> None:
         # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
         obj.sym_dead = in_sec & ~obj.sec_kept[np.where(in_sec, shndx, 0)]
         fg = obj.first_global
+        obj.sym_dead[fg:] = False          # a global's definition is judged where it resolved
         g = obj.gids[fg:]
         mine = (def_file[g] == obj.file_id) & (def_index[g] == np.arange(fg, obj.nsyms))
         gaddr[g[mine]] = addr[fg:][mine]
@@ -179,6 +193,14 @@ def symbol_addresses(ctx) -> None:
         gaddr[g] = ctx.outputs[".bss"].addr + off
     for g, v in st.linker_value.items():
         gaddr[g] = v
+    # IFUNCs: the resolver's address goes into .rela.iplt; every reference means the stub
+    ctx.ifunc_resolver = {}
+    if ctx.ifuncs:
+        iplt = ctx.outputs[".iplt"]
+        size = ctx.arch.hooks["iplt_stub_size"]
+        for k, g in enumerate(ctx.ifuncs):
+            ctx.ifunc_resolver[g] = int(gaddr[g])
+            gaddr[g] = iplt.addr + k * size
     ctx.gaddr = gaddr
     for obj in ctx.files[1:]:
         fg = obj.first_global
@@ -276,6 +298,8 @@ def relocate(ctx, img: np.ndarray) -> None:
     # the TLS GOT and the GOT: filled here, part of the image
     if got is not None and ctx.got_entries:
         _fill_got(ctx, img, got)
+    if ctx.ifuncs:
+        _fill_iplt(ctx, img)
 
     # range and alignment, per type, from the table rows
     types = np.unique(t.type)
@@ -409,3 +433,22 @@ def _fill_got(ctx, img, got) -> None:
         vals.append(v & (2**64 - 1))
     data = np.array(vals, dtype=np.uint64).view(np.uint8)
     img[got.offset:got.offset + len(data)] = data
+
+
+def _fill_iplt(ctx, img) -> None:
+    """Stubs, their slots (initially the resolver, as GNU ld leaves them) and IRELATIVEs."""
+    arch = ctx.arch
+    iplt, slots, rela = ctx.outputs[".iplt"], ctx.outputs[".got.plt"], ctx.outputs[".rela.iplt"]
+    size = arch.hooks["iplt_stub_size"]
+    irel = arch.hooks["dynamic_type"]("IRELATIVE")
+    code = bytearray()
+    entries = np.zeros(len(ctx.ifuncs), dtype=elf.RELA)
+    slotvals = np.zeros(len(ctx.ifuncs), dtype=np.uint64)
+    for k, g in enumerate(ctx.ifuncs):
+        stub, slot = iplt.addr + k * size, slots.addr + 8 * k
+        code += arch.hooks["iplt_stub"](stub, slot)
+        entries[k] = (slot, irel, ctx.ifunc_resolver[g])
+        slotvals[k] = ctx.ifunc_resolver[g]
+    img[iplt.offset:iplt.offset + len(code)] = np.frombuffer(bytes(code), dtype=np.uint8)
+    img[slots.offset:slots.offset + 8 * len(slotvals)] = slotvals.view(np.uint8)
+    img[rela.offset:rela.offset + entries.nbytes] = entries.view(np.uint8)
