@@ -329,6 +329,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", layout.assign_sections),   # input sections -> output sections
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
+        ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("check", lambda c: c.diag.check()),
         ("layout", layout.place),             # addresses, offsets, segments
         ("addresses", layout.finalize_section_addresses),
@@ -359,6 +360,11 @@ def _gc(ctx):
                 ctx.diag.warn("--gc-sections is not implemented yet; keeping every section")
             return
         gc.run(ctx)
+
+
+def _shrink(ctx):
+    from xld.link import shrink
+    shrink.run(ctx)
 
 
 def _image(ctx):

@@ -114,6 +114,7 @@ class ObjectFile:
         if len(bad) and self.nsyms > 1:
             self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
+        self.content_override: dict[int, bytes] = {}     # sections rewritten by shrinking
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
@@ -162,6 +163,11 @@ class ObjectFile:
             return memoryview(b"")
         off, size = int(sh["sh_offset"]), int(sh["sh_size"])
         return self.buf[off:off + size]
+
+    def section_content(self, i: int):
+        """The bytes of section i as they go to the output (after any shrinking)."""
+        data = self.content_override.get(i)
+        return data if data is not None else self.section_bytes(i)
 
     def sym_name(self, i: int) -> str:
         name = self._names.get(i)

@@ -41,8 +41,12 @@ def build_image(ctx) -> np.ndarray:
                 pad = (fill * (gap // len(fill) + 1))[:gap]
                 if prev_end % len(fill) == 0 and gap % len(fill) == 0:
                     img[prev_end:start] = np.frombuffer(pad, dtype=np.uint8)
-            src = int(sh["sh_offset"])
-            img[start:start + size] = obj.data[src:src + size]
+            override = obj.content_override.get(i)
+            if override is not None:
+                img[start:start + size] = np.frombuffer(override, dtype=np.uint8)
+            else:
+                src = int(sh["sh_offset"])
+                img[start:start + size] = obj.data[src:src + size]
             prev_end = start + size
     return img
 
