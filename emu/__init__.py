@@ -1,1 +1,10 @@
-"""xld.emu."""
+"""xld.emu: run static arm64/riscv64 Linux executables on Unicorn, like a process.
+
+    from xld.emu import run
+    res = run("hello", argv=["a"], stdin=b"input", timeout=10)
+    res.returncode, res.stdout, res.stderr, res.crash
+"""
+
+from .runner import Result, RunError, run
+
+__all__ = ["run", "Result", "RunError"]

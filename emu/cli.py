@@ -1,0 +1,103 @@
+"""``xld run``: run a static arm64/riscv64 Linux program, passing stdin/stdout/stderr through.
+
+    xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] [-E VAR=VALUE] [-U VAR]
+            [--argv0 NAME] [--unknown-syscall={stop,enosys}] PROG [ARGS...]
+
+The exit status is the program's, or 128+signal when it was killed (a crash or a limit); a
+crash report goes to stderr. Problems with the command itself print ``xld: error: ...`` and
+exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise _Usage(message)
+
+
+class _Usage(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="xld run", description="Run a static arm64/riscv64 Linux executable under Unicorn.")
+    p.add_argument("--root", metavar="DIR", help="host directory the program sees as / (default: .)")
+    p.add_argument("--timeout", metavar="S", type=float, help="wall-clock limit in seconds")
+    p.add_argument("--max-insns", metavar="N", type=int, help="instruction limit")
+    p.add_argument("--max-memory", metavar="BYTES", type=int, help="limit on brk+mmap memory")
+    p.add_argument("--strace", action="store_true", help="print each system call to stderr")
+    p.add_argument("-E", dest="setenv", metavar="VAR=VALUE", action="append", default=[],
+                   help="set an environment variable for the program")
+    p.add_argument("-U", dest="unsetenv", metavar="VAR", action="append", default=[],
+                   help="remove an environment variable")
+    p.add_argument("--argv0", metavar="NAME", help="argv[0] for the program (default: PROG)")
+    p.add_argument("--unknown-syscall", choices=("stop", "enosys"), default="stop",
+                   help="on an unsupported system call: stop (default) or fail it with ENOSYS")
+    p.add_argument("--no-tlb", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("prog", metavar="PROG")
+    p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER)
+    return p
+
+
+def _error(msg: str) -> int:
+    sys.stderr.write(f"xld: error: {msg}\n")
+    sys.stderr.flush()
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .runner import InternalError, RunError, run
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        opts = _parser().parse_args(argv)
+    except _Usage as e:
+        return _error(str(e))
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
+    env = dict(os.environ)
+    for kv in opts.setenv:
+        if "=" not in kv:
+            return _error(f"-E {kv}: expected VAR=VALUE")
+        k, v = kv.split("=", 1)
+        env[k] = v
+    for k in opts.unsetenv:
+        env.pop(k, None)
+    if opts.timeout is not None and opts.timeout <= 0:
+        return _error("--timeout must be positive")
+    if opts.max_insns is not None and opts.max_insns <= 0:
+        return _error("--max-insns must be positive")
+    kwargs = {}
+    if opts.max_memory:
+        kwargs["max_memory"] = opts.max_memory
+    try:
+        sys.stdout.flush()
+        res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
+                  timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
+                  unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
+                  **kwargs)
+    except RunError as e:
+        return _error(str(e))
+    except InternalError as e:
+        if os.environ.get("XLD_DEBUG"):
+            sys.stderr.write(e.tb)
+        return _error(f"{e} (set XLD_DEBUG=1 for a traceback)")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # never a traceback for users
+        if os.environ.get("XLD_DEBUG"):
+            raise
+        return _error(f"internal error: {e!r} (set XLD_DEBUG=1 for a traceback)")
+    if res.crash:
+        sys.stderr.write(res.crash)
+        sys.stderr.flush()
+    return res.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Crash reports: what a developer needs to see when a program dies under ``xld run``.
+
+The report names the signal and why, the faulting address and access, the PC and the caller
+(LR / RA) symbolized from the executable's own symbol table, the instruction at the PC
+(capstone), the general registers, and the last system calls. On riscv64 an illegal
+instruction from the Zba/Zbb bit-manipulation extensions gets a note: Unicorn's riscv64 CPU
+models do not implement them, so such a program must be built for plain rv64gc.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from . import uc as U
+from .memory import ACCESS_NAME
+from .syscalls import SIGNAL_NAMES
+from .sysnames import name_of
+
+SIGILL, SIGTRAP, SIGBUS, SIGSEGV = 4, 5, 7, 11
+
+# CPU exception numbers as Unicorn reports them to the interrupt hook.
+_A64_EXC = {1: (SIGILL, "illegal instruction"), 3: (SIGSEGV, "instruction fetch abort"),
+            4: (SIGSEGV, "data abort"), 7: (SIGTRAP, "breakpoint (brk)"),
+            0x10: (SIGBUS, "misaligned access"), 6: (SIGSEGV, "fast interrupt"),
+            5: (SIGSEGV, "interrupt")}
+_RV_EXC = {0: (SIGBUS, "misaligned instruction fetch"), 1: (SIGSEGV, "instruction access fault"),
+           2: (SIGILL, "illegal instruction"), 3: (SIGTRAP, "breakpoint (ebreak)"),
+           4: (SIGBUS, "misaligned load"), 5: (SIGSEGV, "load access fault"),
+           6: (SIGBUS, "misaligned store"), 7: (SIGSEGV, "store access fault"),
+           12: (SIGSEGV, "instruction page fault"), 13: (SIGSEGV, "load page fault"),
+           15: (SIGSEGV, "store page fault")}
+
+
+def classify_exception(arch, intno: int) -> tuple[int, str]:
+    table = _A64_EXC if arch.name == "arm64" else _RV_EXC
+    sig, what = table.get(intno, (SIGILL, f"CPU exception {intno}"))
+    return sig, what
+
+
+def disassemble(arch, code: bytes, addr: int, count: int = 1) -> list[str]:
+    try:
+        import capstone as C
+        if arch.name == "arm64":
+            md = C.Cs(C.CS_ARCH_ARM64, C.CS_MODE_ARM)
+        else:
+            md = C.Cs(C.CS_ARCH_RISCV, C.CS_MODE_RISCV64 | C.CS_MODE_RISCVC)
+        out = []
+        for insn in md.disasm(code, addr):
+            out.append(f"{insn.address:#x}: {insn.bytes.hex():<8}  {insn.mnemonic} {insn.op_str}".rstrip())
+            if len(out) >= count:
+                break
+        return out
+    except Exception:  # capstone missing or cannot decode
+        return []
+
+
+def riscv_bitmanip(word: int) -> str | None:
+    """Name the Zba/Zbb extension if this 32-bit riscv instruction belongs to it."""
+    if word & 3 != 3:
+        return None
+    op = word & 0x7F
+    f3 = (word >> 12) & 7
+    f7 = word >> 25
+    imm = word >> 20
+    if op == 0x33:  # OP
+        if f7 == 0x10 and f3 in (2, 4, 6):
+            return "Zba (sh1add/sh2add/sh3add)"
+        if f7 == 0x20 and f3 in (4, 6, 7):
+            return "Zbb (xnor/orn/andn)"
+        if f7 == 0x05 and f3 in (4, 5, 6, 7):
+            return "Zbb (min/max)"
+        if f7 == 0x30 and f3 in (1, 5):
+            return "Zbb (rol/ror)"
+        if f7 == 0x04 and f3 == 4:
+            return "Zbb (zext.h)"
+    if op == 0x3B:  # OP-32
+        if f7 == 0x04 and f3 == 0:
+            return "Zba (add.uw)"
+        if f7 == 0x10 and f3 in (2, 4, 6):
+            return "Zba (shNadd.uw)"
+        if f7 == 0x04 and f3 == 4:
+            return "Zbb (zext.h)"
+        if f7 == 0x30 and f3 in (1, 5):
+            return "Zbb (rolw/rorw)"
+    if op == 0x13:  # OP-IMM
+        if f3 == 1 and imm >> 6 == 0x18:
+            return "Zbb (clz/ctz/cpop/sext)"
+        if f3 == 5 and (imm >> 6 == 0x18 or imm in (0x287, 0x6B8)):
+            return "Zbb (rori/orc.b/rev8)"
+    if op == 0x1B:  # OP-IMM-32
+        if f3 == 1 and imm >> 6 == 0x02:
+            return "Zba (slli.uw)"
+        if f3 == 1 and imm >> 5 == 0x30:
+            return "Zbb (clzw/ctzw/cpopw)"
+        if f3 == 5 and imm >> 5 == 0x30:
+            return "Zbb (roriw)"
+    return None
+
+
+def symbolize(proc, addr: int) -> str:
+    try:
+        name = proc.elf.symbols().lookup(addr, proc.bias)
+    except Exception:
+        name = None
+    return f"{addr:#x} <{name}>" if name else f"{addr:#x}"
+
+
+def report(proc, stop) -> str:
+    arch = proc.arch
+    eng = proc.eng
+    lines = []
+    sig = stop.signal
+    title = SIGNAL_NAMES.get(sig, f"signal {sig}") if sig else "stopped"
+    lines.append(f"xld run: program terminated by {title}: {stop.reason}" if sig else
+                 f"xld run: {stop.reason}")
+    if stop.limit:
+        lines[-1] = f"xld run: {stop.reason} (limit: {stop.limit}; reported as {title})"
+    try:
+        pc = eng.reg_read(arch.pc)
+        lr = eng.reg_read(arch.lr)
+    except Exception:
+        pc = lr = 0
+    if stop.fault:
+        addr, access = stop.fault
+        what = ACCESS_NAME.get(access, "access")
+        if addr is not None:
+            i = proc.mem.find(addr)
+            state = "unmapped" if i < 0 else "not permitted by the mapping"
+            hint = ""
+            if addr < 0x1000:
+                hint = " (NULL pointer)"
+            elif i < 0 and (proc.mem.starts and _near_stack(proc, addr)):
+                hint = " (below the stack: stack overflow?)"
+            lines.append(f"  fault:  {what} of {addr:#x}{hint}: {state}")
+            if access == U.MEM_FETCH:
+                pc = addr if pc == 0 else pc
+    lines.append(f"  pc:     {symbolize(proc, pc)}")
+    lines.append(f"  {arch.lr_name + ':':<7} {symbolize(proc, lr)}")
+    code = b""
+    try:
+        if proc.mem.is_mapped(pc, 4):
+            code = proc.mem.read(pc, 4)
+    except Exception:
+        pass
+    if code:
+        dis = disassemble(arch, code, pc)
+        lines.append(f"  insn:   {dis[0] if dis else code.hex() + '  (cannot disassemble)'}")
+        if arch.name == "riscv64" and sig == SIGILL and len(code) == 4:
+            ext = riscv_bitmanip(struct.unpack("<I", code)[0])
+            if ext:
+                lines.append(f"  note:   this instruction is from the {ext} bit-manipulation extension, "
+                             f"which Unicorn's riscv64 CPU models do not implement; build for "
+                             f"-march=rv64gc")
+    if stop.note:
+        lines.append(f"  note:   {stop.note}")
+    lines.append("  registers:")
+    regs = []
+    for name, rid in arch.gregs:
+        try:
+            regs.append(f"{name:>4}={eng.reg_read(rid):016x}")
+        except Exception:
+            pass
+    for i in range(0, len(regs), 4):
+        lines.append("    " + "  ".join(regs[i:i + 4]))
+    if proc.history:
+        lines.append("  last system calls:")
+        for nr, args, ret in list(proc.history)[-5:]:
+            name = name_of(nr, arch.name)
+            r = ret if isinstance(ret, str) else (f"{ret}" if ret is None or ret >= -4095 else f"{ret:#x}")
+            lines.append(f"    {name}({', '.join(hex(a) for a in args[:4])}) = {r}")
+    return "\n".join(lines) + "\n"
+
+
+def _near_stack(proc, addr: int) -> bool:
+    from .memory import STACK_SIZE, STACK_TOP
+    lo = STACK_TOP - STACK_SIZE
+    return lo - (1 << 20) <= addr < lo

@@ -1,0 +1,232 @@
+"""The guest address space: mappings, permissions, brk, and the virtual-TLB fill hook.
+
+Unicorn 2.1's default ("CPU") TLB sends every guest store down a slow path (upstream issue
+1970). In virtual-TLB mode Unicorn instead asks a hook to translate each page once; the hook
+below answers from our own mapping list with the page's real permissions (identity-mapped),
+which made emulation 3-4x faster. Two consequences shape this module:
+
+- Unicorn's own uc_mem_unmap/uc_mem_protect probe pages through the same hook with fetch
+  accesses; while we are inside such a call (``host_op``) every mapped page is granted.
+- A refused access surfaces from uc_emu_start as a generic UC_ERR_EXCEPTION, so the hook
+  records the faulting address and access kind for the crash report.
+
+The mapping list is the single truth: sorted, non-overlapping [start, end) ranges with
+permissions, mirrored into Unicorn regions (which also carry the permissions, so the CPU-TLB
+fallback enforces them too).
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from . import uc as U
+
+PAGE = 4096
+PAGE_MASK = ~(PAGE - 1) & 0xFFFFFFFFFFFFFFFF
+
+# Layout (kept under 2^38 so it also suits an Sv39 riscv64 program's expectations).
+STACK_TOP = 0x3F_FFFF_F000
+STACK_SIZE = 8 << 20
+MMAP_TOP = 0x3F_0000_0000          # mmap areas are handed out top-down from here
+PIE_BASE = 0x55_5555_0000 & 0xF_FFFF_F000  # static-pie load base
+
+ACCESS_NAME = {U.MEM_READ: "read", U.MEM_WRITE: "write", U.MEM_FETCH: "execute"}
+_ACCESS_PERM = {U.MEM_READ: U.PROT_READ, U.MEM_WRITE: U.PROT_WRITE, U.MEM_FETCH: U.PROT_EXEC}
+
+
+def page_down(x: int) -> int:
+    return x & PAGE_MASK
+
+
+def page_up(x: int) -> int:
+    return (x + PAGE - 1) & PAGE_MASK
+
+
+class OutOfMemory(Exception):
+    pass
+
+
+class Memory:
+    def __init__(self, eng: U.Engine, limit: int):
+        self.eng = eng
+        self.limit = limit
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.perms: list[int] = []
+        self.names: list[str] = []
+        self.committed = 0          # bytes of brk + mmap, counted against the limit
+        self.host_op = False
+        self.fault = None           # (address, access) of the last refused access
+        self.brk_start = self.brk_cur = 0
+        self.mmap_top = MMAP_TOP
+        self._tlb_cb = None
+
+    # --- the mapping list ---------------------------------------------------------------
+    def find(self, addr: int) -> int:
+        """Index of the mapping containing ``addr``, or -1."""
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i >= 0 and addr < self.ends[i]:
+            return i
+        return -1
+
+    def is_mapped(self, addr: int, size: int, perm: int = 0) -> bool:
+        """True if [addr, addr+size) is wholly mapped with at least ``perm``."""
+        end = addr + size
+        while addr < end:
+            i = self.find(addr)
+            if i < 0 or (self.perms[i] & perm) != perm:
+                return False
+            addr = self.ends[i]
+        return True
+
+    def _cut(self, start: int, end: int) -> None:
+        """Remove [start, end) from the list (splitting ranges that straddle it)."""
+        out_s, out_e, out_p, out_n = [], [], [], []
+        for s, e, p, n in zip(self.starts, self.ends, self.perms, self.names):
+            if e <= start or s >= end:
+                out_s.append(s); out_e.append(e); out_p.append(p); out_n.append(n)
+                continue
+            if s < start:
+                out_s.append(s); out_e.append(start); out_p.append(p); out_n.append(n)
+            if e > end:
+                out_s.append(end); out_e.append(e); out_p.append(p); out_n.append(n)
+        self.starts, self.ends, self.perms, self.names = out_s, out_e, out_p, out_n
+
+    def _insert(self, start: int, end: int, perm: int, name: str) -> None:
+        i = bisect.bisect_left(self.starts, start)
+        self.starts.insert(i, start); self.ends.insert(i, end)
+        self.perms.insert(i, perm); self.names.insert(i, name)
+
+    def _mapped_bytes(self, start: int, end: int) -> int:
+        total = 0
+        for s, e in zip(self.starts, self.ends):
+            lo, hi = max(s, start), min(e, end)
+            if lo < hi:
+                total += hi - lo
+        return total
+
+    # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
+    def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True) -> None:
+        """Map zeroed pages at [start, start+size), replacing whatever was there."""
+        end = page_up(start + size)
+        start = page_down(start)
+        if count and self.committed + (end - start) - self._mapped_bytes(start, end) > self.limit:
+            raise OutOfMemory
+        self.unmap(start, end - start)
+        self.host_op = True
+        try:
+            self.eng.mem_map(start, end - start, perm)
+        finally:
+            self.host_op = False
+        self._insert(start, end, perm, name)
+        if count:
+            self.committed += end - start
+
+    def unmap(self, start: int, size: int) -> None:
+        end = page_up(start + size)
+        start = page_down(start)
+        self.host_op = True
+        try:
+            for s, e in list(zip(self.starts, self.ends)):
+                lo, hi = max(s, start), min(e, end)
+                if lo < hi:
+                    self.eng.mem_unmap(lo, hi - lo)
+                    self.committed = max(0, self.committed - (hi - lo))
+        finally:
+            self.host_op = False
+        self._cut(start, end)
+
+    def protect(self, start: int, size: int, perm: int) -> bool:
+        end = page_up(start + size)
+        if not self.is_mapped(start, end - start):
+            return False
+        self.host_op = True
+        try:
+            self.eng.mem_protect(start, end - start, perm)
+        finally:
+            self.host_op = False
+        pieces = [(max(s, start), min(e, end), n) for s, e, n in zip(self.starts, self.ends, self.names)
+                  if s < end and e > start]
+        self._cut(start, end)
+        for s, e, n in pieces:
+            self._insert(s, e, perm, n)
+        self.eng.flush_tlb()
+        return True
+
+    def find_free(self, size: int) -> int:
+        """Highest free, page-aligned gap of ``size`` bytes below the mmap top."""
+        size = page_up(size)
+        top = self.mmap_top
+        for s, e in reversed(list(zip(self.starts, self.ends))):
+            if s >= top:
+                continue
+            if e <= top - size:
+                return top - size
+            top = min(top, s)
+        if top - size > max(self.brk_cur, 0x10000):
+            return top - size
+        raise OutOfMemory
+
+    # --- brk ----------------------------------------------------------------------------
+    def set_brk_base(self, addr: int) -> None:
+        self.brk_start = self.brk_cur = page_up(addr)
+
+    def brk(self, new: int) -> int:
+        if new < self.brk_start:
+            return self.brk_cur
+        old_top, new_top = page_up(self.brk_cur), page_up(new)
+        try:
+            if new_top > old_top:
+                if not self._free(old_top, new_top - old_top):
+                    return self.brk_cur
+                self.map(old_top, new_top - old_top, U.PROT_READ | U.PROT_WRITE, "[heap]")
+            elif new_top < old_top:
+                self.unmap(new_top, old_top - new_top)
+        except OutOfMemory:
+            return self.brk_cur
+        self.brk_cur = new
+        return new
+
+    def _free(self, start: int, size: int) -> bool:
+        return self._mapped_bytes(start, start + size) == 0
+
+    # --- access from the host (system calls) --------------------------------------------
+    def read(self, addr: int, size: int) -> bytes:
+        return self.eng.mem_read(addr, size)
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.eng.mem_write(addr, data)
+
+    # --- the virtual-TLB fill hook --------------------------------------------------------
+    def install_tlb(self) -> None:
+        self.eng.set_tlb_mode(1)  # UC_TLB_VIRTUAL
+        starts_ref = self  # look lists up through self: they are replaced on change
+        access_perm = _ACCESS_PERM
+
+        def fill(_uc, vaddr, access, entry, _user):
+            m = starts_ref
+            i = bisect.bisect_right(m.starts, vaddr) - 1
+            if i >= 0 and vaddr < m.ends[i]:
+                p = m.perms[i]
+                if m.host_op:
+                    p = U.PROT_ALL
+                elif not p & access_perm.get(access, 0):
+                    m.fault = (vaddr, access)
+                    return False
+                e = entry[0]
+                e.paddr = vaddr & PAGE_MASK
+                e.perms = p
+                return True
+            if not m.host_op:
+                m.fault = (vaddr, access)
+            return False
+
+        self._tlb_cb = U.TLB_FILL_CB(fill)
+        self.eng.hook_add(U.K.UC_HOOK_TLB_FILL, self._tlb_cb)
+
+    def describe(self) -> list[str]:
+        out = []
+        for s, e, p, n in zip(self.starts, self.ends, self.perms, self.names):
+            flags = ("r" if p & 1 else "-") + ("w" if p & 2 else "-") + ("x" if p & 4 else "-")
+            out.append(f"{s:012x}-{e:012x} {flags} {n}")
+        return out

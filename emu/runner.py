@@ -1,0 +1,470 @@
+"""Run one static Linux executable in a fresh Unicorn engine, like a process.
+
+The sequence is the kernel's execve, then the CPU loop:
+
+1. read the ELF, refuse what we cannot run (dynamic executables, other machines);
+2. create the engine (arm64: 4 KiB pages, the "max" CPU model so LSE atomics work) and switch
+   it to the virtual TLB (see memory.py);
+3. map the PT_LOAD segments, the stack, and place brk after the image;
+4. build the initial stack: argc, argv, envp, auxv, and the strings and random bytes they
+   point to;
+5. start at e_entry; every ``svc #0``/``ecall`` enters ``_on_intr`` (the PC is already past the
+   instruction), which reads the call number and arguments with one C call and dispatches to
+   syscalls.py; any other CPU exception, or a refused memory access, ends the run with the
+   signal the kernel would have sent.
+
+Limits: a watchdog thread stops the engine at the wall-clock deadline (uc_emu_stop is safe to
+call from another thread, and costs nothing while the program runs, unlike Unicorn's own
+timeout which polls); an instruction budget is Unicorn's ``count``. Output and memory are
+capped by the file objects and the memory map.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import struct
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from . import crash
+from . import fs as F
+from . import uc as U
+from unicorn import unicorn_const as K
+from .arch import BY_MACHINE, Arch
+from .elf import ET_DYN, ET_EXEC, PT_LOAD, PT_PHDR, Elf, ElfError, read_elf
+from .fs import GuestOSError
+from .memory import PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, page_down, page_up
+from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
+from .sysnames import name_of
+
+SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
+
+DEFAULT_MAX_MEMORY = 4 << 30
+DEFAULT_MAX_OUTPUT = 256 << 20
+UNTIL_NEVER = 0xFFFFFFFFFFFFFFFF  # an address no instruction can be at (misaligned)
+
+AT = dict(NULL=0, PHDR=3, PHENT=4, PHNUM=5, PAGESZ=6, BASE=7, FLAGS=8, ENTRY=9, UID=11, EUID=12,
+          GID=13, EGID=14, PLATFORM=15, HWCAP=16, CLKTCK=17, SECURE=23, RANDOM=25, HWCAP2=26,
+          EXECFN=31)
+
+
+class RunError(Exception):
+    """The program could not be started (bad file, dynamic executable, bad options)."""
+
+
+@dataclass
+class Result:
+    """What happened to one run.
+
+    ``returncode`` is what a shell would see: the exit status, or 128+signal for a program
+    killed by a signal. Limits are reported as the signals the kernel uses for its own limits:
+    the wall-clock timeout as SIGKILL, the instruction budget as SIGXCPU, the output cap as
+    SIGXFSZ; ``limit`` names which one it was.
+    """
+
+    status: int | None = None          # exit status, when the program exited
+    signal: int | None = None          # terminating signal, when it was killed
+    stdout: bytes = b""
+    stderr: bytes = b""
+    limit: str | None = None           # "timeout", "max-insns", "output" or None
+    crash: str | None = None           # human-readable report for signals and limits
+    reason: str = ""                   # one line: why the program stopped
+    insns: int | None = None
+    elapsed: float = 0.0
+    syscalls: int = 0
+    arch: str = ""
+
+    @property
+    def returncode(self) -> int:
+        if self.signal is not None:
+            return 128 + self.signal
+        return self.status if self.status is not None else 1
+
+    @property
+    def signal_name(self) -> str | None:
+        return SIGNAL_NAMES.get(self.signal) if self.signal else None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 0 and self.signal is None
+
+    def __repr__(self):
+        what = f"status={self.status}" if self.signal is None else f"signal={self.signal_name}"
+        lim = f", limit={self.limit}" if self.limit else ""
+        return f"Result({what}{lim}, stdout={len(self.stdout)}B, stderr={len(self.stderr)}B)"
+
+
+@dataclass
+class Stop:
+    status: int | None = None
+    signal: int | None = None
+    reason: str = ""
+    note: str = ""
+    fault: tuple | None = None
+    limit: str | None = None
+    report: bool = False
+
+
+class Process(Syscalls):
+    def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
+                 timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
+                 tlb=True):
+        self.elf = elf
+        self.arch = arch
+        self.argv = argv
+        self.env = env
+        self.timeout = timeout
+        self.max_insns = max_insns
+        self.strace = strace
+        self.unknown_syscall = unknown_syscall
+        self.tlb = tlb
+        self.stop: Stop | None = None
+        self.error: BaseException | None = None
+        self.error_tb = ""
+        self.stop_event = threading.Event()
+        self.history = collections.deque(maxlen=8)
+        self.nsyscalls = 0
+        self.sigactions: dict[int, bytes] = {}
+        self.sigmask = 0
+        self.umask = 0o022
+        self.clear_child_tid = 0
+        self.bias = 0
+
+        self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd)
+        self.output = F.Output(max_output)
+        self.fds = F.FdTable()
+        self.fds.install(_stdin_file(stdin), fd=0)
+        self.out_sink = _out_file(stdout, self.output)
+        self.err_sink = _out_file(stderr, self.output)
+        self.fds.install(self.out_sink, fd=1)
+        self.fds.install(self.err_sink, fd=2)
+
+        eng = self.eng = U.Engine(arch.uc_arch, arch.uc_mode)
+        if arch.name == "arm64":
+            eng.set_page_size(PAGE)
+        eng.set_cpu_model(arch.cpu_model)
+        self.mem = Memory(eng, max_memory)
+        if tlb:
+            self.mem.install_tlb()
+        self._handlers = handler_table(self, arch.name)
+        self._read_sys = eng.batch_reader([arch.sysno, *arch.args])
+        self._hooks()
+
+    # --- setup --------------------------------------------------------------------------
+    def _hooks(self):
+        self._intr_cb = U.INTR_CB(self._on_intr)
+        self.eng.hook_add(K.UC_HOOK_INTR, self._intr_cb)
+        if not self.tlb:
+            self._inval_cb = U.MEM_INVALID_CB(self._on_invalid_mem)
+            self.eng.hook_add(K.UC_HOOK_MEM_INVALID, self._inval_cb)
+
+    def load(self) -> int:
+        elf = self.elf
+        self.bias = PIE_BASE if elf.type == ET_DYN else 0
+        page_perm: dict[int, int] = {}
+        hi = 0
+        for s in elf.loads:
+            if s.memsz == 0:
+                continue
+            perm = (1 if s.flags & 4 else 0) | (2 if s.flags & 2 else 0) | (4 if s.flags & 1 else 0)
+            start, end = page_down(s.vaddr + self.bias), page_up(s.vaddr + s.memsz + self.bias)
+            for p in range(start, end, PAGE):
+                page_perm[p] = page_perm.get(p, 0) | perm
+            hi = max(hi, end)
+        # coalesce pages into ranges of equal permission
+        run = None
+        for p in sorted(page_perm):
+            perm = page_perm[p]
+            if run and run[1] == p and run[2] == perm:
+                run[1] = p + PAGE
+                continue
+            if run:
+                self.mem.map(run[0], run[1] - run[0], run[2], os.path.basename(elf.path), count=False)
+            run = [p, p + PAGE, perm]
+        if run:
+            self.mem.map(run[0], run[1] - run[0], run[2], os.path.basename(elf.path), count=False)
+        for s in elf.loads:
+            if s.filesz:
+                self.mem.write(s.vaddr + self.bias, elf.data[s.offset:s.offset + s.filesz])
+        self.mem.set_brk_base(hi)
+        return self.bias
+
+    def _phdr_addr(self) -> int:
+        for s in self.elf.segments:
+            if s.type == PT_PHDR:
+                return s.vaddr + self.bias
+        for s in self.elf.loads:
+            if s.offset <= self.elf.phoff < s.offset + s.filesz:
+                return s.vaddr + (self.elf.phoff - s.offset) + self.bias
+        return 0
+
+    def build_stack(self) -> int:
+        arch = self.arch
+        self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]", count=False)
+        blob = bytearray()
+        top = STACK_TOP - 16  # keep a zero word at the very top, as the kernel does
+
+        def put(data: bytes) -> int:
+            blob[:0] = data
+            return top - len(blob)
+
+        execfn = put(self.sandbox.exe_guest.encode() + b"\0")
+        arg_ptrs = [put(os.fsencode(a) + b"\0") for a in reversed(self.argv)][::-1]
+        env_ptrs = [put(os.fsencode(e) + b"\0") for e in reversed(self.env)][::-1]
+        platform = put(arch.platform.encode() + b"\0")
+        rand = put(os.urandom(16))
+        uid, gid = os.getuid(), os.getgid()
+        auxv = [
+            (AT["PHDR"], self._phdr_addr()), (AT["PHENT"], self.elf.phentsize),
+            (AT["PHNUM"], self.elf.phnum), (AT["PAGESZ"], PAGE), (AT["BASE"], 0),
+            (AT["FLAGS"], 0), (AT["ENTRY"], self.elf.entry + self.bias),
+            (AT["UID"], uid), (AT["EUID"], uid), (AT["GID"], gid), (AT["EGID"], gid),
+            (AT["PLATFORM"], platform), (AT["HWCAP"], arch.hwcap), (AT["HWCAP2"], arch.hwcap2),
+            (AT["CLKTCK"], 100), (AT["SECURE"], 0), (AT["RANDOM"], rand), (AT["EXECFN"], execfn),
+            (AT["NULL"], 0),
+        ]
+        words = [len(self.argv), *arg_ptrs, 0, *env_ptrs, 0]
+        for k, v in auxv:
+            words += [k, v]
+        strings_bottom = top - len(blob)
+        sp = (strings_bottom - 8 * len(words)) & ~15
+        table = struct.pack(f"<{len(words)}Q", *words)
+        self.mem.write(sp, table)
+        self.mem.write(strings_bottom, bytes(blob))
+        return sp
+
+    # --- running ------------------------------------------------------------------------
+    def run(self) -> Result:
+        t0 = time.perf_counter()
+        arch = self.arch
+        self.load()
+        sp = self.build_stack()
+        eng = self.eng
+        eng.reg_write(arch.sp, sp)
+        if arch.name == "riscv64":
+            import unicorn.riscv_const as R
+            mstatus = eng.reg_read(R.UC_RISCV_REG_MSTATUS)
+            eng.reg_write(R.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
+        entry = self.elf.entry + self.bias
+
+        watchdog = None
+        if self.timeout:
+            watchdog = threading.Timer(self.timeout, self._on_timeout)
+            watchdog.daemon = True
+            watchdog.start()
+        try:
+            err = eng.emu_start(entry, UNTIL_NEVER, 0, self.max_insns or 0)
+        finally:
+            if watchdog:
+                watchdog.cancel()
+        if self.error is not None:
+            raise InternalError(self.error, self.error_tb)
+        if self.stop is None:
+            self.stop = self._classify_stop(err)
+        res = self._result()
+        res.elapsed = time.perf_counter() - t0
+        return res
+
+    def _classify_stop(self, err: int) -> Stop:
+        fault = self.mem.fault
+        if err == 0:
+            if self.max_insns:
+                return Stop(signal=SIGXCPU, limit="max-insns", report=True,
+                            reason=f"instruction limit reached: {self.max_insns} instructions executed")
+            return Stop(signal=SIGKILL, reason="emulation stopped", report=True)
+        if err in (6, 7, 8, 12, 13, 14) or (err == 21 and fault is not None):
+            kind = {6: U.MEM_READ, 7: U.MEM_WRITE, 8: U.MEM_FETCH, 12: U.MEM_WRITE, 13: U.MEM_READ,
+                    14: U.MEM_FETCH}.get(err)
+            if fault is None:
+                fault = (None, kind)
+            return Stop(signal=SIGSEGV, fault=fault, report=True, reason="segmentation fault")
+        if err in (16, 17, 18):
+            return Stop(signal=SIGBUS, fault=fault, report=True, reason="misaligned access")
+        if err == 10:
+            return Stop(signal=SIGILL, report=True, reason="illegal instruction")
+        return Stop(signal=SIGILL, report=True, reason=f"CPU exception ({U.strerror(err)})")
+
+    def _on_timeout(self):
+        if self.stop is None:
+            self.stop = Stop(signal=SIGKILL, limit="timeout", report=True,
+                             reason=f"time limit reached: still running after {self.timeout:g} s")
+        self.stop_event.set()
+        self.eng.emu_stop()
+
+    def _on_invalid_mem(self, _uc, access, address, size, value, _user):
+        kind = {19: U.MEM_READ, 20: U.MEM_WRITE, 21: U.MEM_FETCH, 22: U.MEM_WRITE, 23: U.MEM_READ,
+                24: U.MEM_FETCH}.get(access, access)
+        self.mem.fault = (address, kind)
+        return False
+
+    def terminate(self, status=None, signal=None, reason="", note="", report=None):
+        if self.stop is None:
+            self.stop = Stop(status=status, signal=signal, reason=reason, note=note,
+                             report=signal is not None if report is None else report)
+        self.eng.emu_stop()
+
+    def _on_intr(self, _uc, intno, _user):
+        try:
+            if intno not in self.arch.syscall_intnos:
+                self._cpu_exception(intno)
+                return
+            vals = self._read_sys()
+            nr = vals[0]
+            self.nsyscalls += 1
+            h = self._handlers.get(nr)
+            if h is None:
+                ret = self._unknown(nr, vals)
+                if ret is None:
+                    return
+            else:
+                try:
+                    ret = h(*vals[1:])
+                except GuestOSError as e:
+                    ret = -e.errno
+                except F.OutputLimit:
+                    self.terminate(signal=SIGXFSZ, reason=f"output limit reached: more than "
+                                   f"{self.output.limit} bytes written to stdout/stderr", report=True)
+                    self.stop.limit = "output"
+                    ret = None
+            self.history.append((nr, vals[1:], ret))
+            if self.strace:
+                self._trace(nr, vals[1:], ret)
+            if ret is not None:
+                self.eng.reg_write(self.arch.ret, ret)
+        except BaseException as e:  # never let an exception unwind into C
+            self.error = e
+            self.error_tb = traceback.format_exc()
+            self.eng.emu_stop()
+
+    def _unknown(self, nr, vals):
+        name = name_of(nr, self.arch.name)
+        if self.unknown_syscall == "enosys":
+            return -38
+        pc = self.eng.reg_read(self.arch.pc) - 4
+        known = not name.startswith("syscall_")
+        self.terminate(signal=SIGSYS, report=True,
+                       reason=f"unsupported system call {nr} ({name if known else 'unknown'}) at pc {pc:#x}",
+                       note="run with --unknown-syscall=enosys to make it fail with ENOSYS instead")
+        self.history.append((nr, vals[1:], "stopped"))
+        return None
+
+    def _cpu_exception(self, intno):
+        sig, reason = crash.classify_exception(self.arch, intno)
+        self.terminate(signal=sig, reason=reason, report=True)
+        if sig == SIGSEGV and self.mem.fault:
+            self.stop.fault = self.mem.fault
+
+    def _trace(self, nr, args, ret):
+        from . import strace
+        line = strace.format_call(self, nr, args, ret)
+        err = self.err_sink
+        import sys
+        sys.stderr.write(line + "\n") if not isinstance(err, F.HostStream) else os.write(2, (line + "\n").encode())
+
+    def _result(self) -> Result:
+        st = self.stop
+        res = Result(status=st.status, signal=st.signal, limit=st.limit, reason=st.reason,
+                     syscalls=self.nsyscalls, arch=self.arch.name)
+        if isinstance(self.out_sink, F.CaptureSink):
+            res.stdout = bytes(self.out_sink.buf)
+        if isinstance(self.err_sink, F.CaptureSink):
+            res.stderr = bytes(self.err_sink.buf)
+        if st.report:
+            res.crash = crash.report(self, st)
+        return res
+
+    def close(self):
+        self.fds.close_all()
+        self.sandbox.cleanup()
+        self.eng.close()
+
+
+class InternalError(Exception):
+    def __init__(self, err, tb):
+        super().__init__(f"internal error while serving a system call: {err!r}")
+        self.tb = tb
+
+
+def _stdin_file(stdin) -> F.OpenFile:
+    if stdin is None:
+        return F.StdinBytes(b"")
+    if isinstance(stdin, (bytes, bytearray, memoryview)):
+        return F.StdinBytes(bytes(stdin))
+    if isinstance(stdin, str):
+        return F.StdinBytes(stdin.encode())
+    if isinstance(stdin, int):
+        return F.HostStream(stdin, None, True, False)
+    if hasattr(stdin, "fileno"):
+        return F.HostStream(stdin.fileno(), None, True, False)
+    raise RunError(f"stdin: expected bytes, a file descriptor or a file, not {type(stdin).__name__}")
+
+
+def _out_file(target, acct) -> F.OpenFile:
+    if target is None:
+        return F.CaptureSink(acct)
+    if isinstance(target, int):
+        return F.HostStream(target, acct, False, True)
+    if hasattr(target, "fileno"):
+        return F.HostStream(target.fileno(), acct, False, True)
+    raise RunError(f"output: expected None (capture), a file descriptor or a file, not {type(target).__name__}")
+
+
+def _check(elf: Elf) -> Arch:
+    arch = BY_MACHINE.get(elf.machine)
+    if arch is None:
+        raise RunError(f"{elf.path}: unsupported machine {elf.machine} (xld run runs arm64 and riscv64 programs)")
+    if elf.interp is not None:
+        raise RunError(f"{elf.path}: dynamically linked (program interpreter {elf.interp}); "
+                       f"xld run runs static executables only: link with -static")
+    if elf.type not in (ET_EXEC, ET_DYN):
+        raise RunError(f"{elf.path}: not an executable (ELF type {elf.type})")
+    if not any(s.type == PT_LOAD for s in elf.segments):
+        raise RunError(f"{elf.path}: no loadable segments")
+    return arch
+
+
+def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
+        max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
+        strace=False, unknown_syscall="stop", argv0=None, tlb=True) -> Result:
+    """Run a static arm64/riscv64 Linux executable; return its Result.
+
+    argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
+    env: a dict or a list of "VAR=VALUE" strings (default: empty environment).
+    stdin: bytes fed to standard input, or a host file descriptor / file object.
+    stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
+    root: host directory the guest sees as "/" (default: the current directory).
+    timeout: wall-clock seconds; max_insns: instruction budget.
+    """
+    path = os.fspath(path)
+    try:
+        elf = read_elf(path)
+    except ElfError as e:
+        raise RunError(str(e)) from None
+    arch = _check(elf)
+    root = os.path.realpath(root if root is not None else os.getcwd())
+    if not os.path.isdir(root):
+        raise RunError(f"--root {root}: not a directory")
+    sb = F.Sandbox(root, "", "")
+    exe_guest = sb.guest_of_host(os.path.abspath(path)) or "/" + os.path.basename(path)
+    if cwd is None:
+        cwd = sb.guest_of_host(os.getcwd()) or "/"
+    if env is None:
+        env_list = []
+    elif isinstance(env, dict):
+        env_list = [f"{k}={v}" for k, v in env.items()]
+    else:
+        env_list = list(env)
+    full_argv = [argv0 if argv0 is not None else path, *(argv or [])]
+    if max_insns is not None and max_insns <= 0:
+        raise RunError("max_insns must be positive")
+    p = Process(elf, arch, argv=full_argv, env=env_list, stdin=stdin, stdout=stdout, stderr=stderr,
+                root=root, cwd=cwd, timeout=timeout, max_insns=max_insns, max_memory=max_memory,
+                max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
+                exe_guest=exe_guest, tlb=tlb)
+    try:
+        return p.run()
+    finally:
+        p.close()

@@ -1,0 +1,944 @@
+"""The Linux system calls the runner serves, one method each, named after the call.
+
+Handlers take the raw register arguments and return the result register's value: a
+non-negative result, or ``-errno`` (Qiling's convention, and the kernel's). Raising
+GuestOSError(e) is the same as returning -e. A handler that ends the program (exit, fatal
+signal) calls ``self.terminate`` and returns None.
+
+arm64 and riscv64 share the asm-generic numbering; the one ABI difference that matters here
+is the encoding of a few open(2) flags on arm64 (O_DIRECTORY, O_NOFOLLOW, O_DIRECT,
+O_LARGEFILE), translated in ``_host_open_flags``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import struct
+import time
+
+from . import fs as F
+from .fs import GuestOSError
+from .memory import PAGE, OutOfMemory, page_up
+from .sysnames import NUMBERS
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
+AT_EMPTY_PATH = 0x1000
+
+O_ACCMODE = 3
+O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
+O_CLOEXEC = 0o2000000
+O_PATH = 0o10000000
+O_TMPFILE_BASE = 0o20000000
+# (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE) per ISA
+_OFLAGS_GENERIC = (0o200000, 0o400000, 0o40000, 0o100000)
+_OFLAGS_ARM64 = (0o40000, 0o100000, 0o200000, 0o400000)
+
+MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x20
+MAP_FIXED_NOREPLACE = 0x100000
+MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
+MADV_DONTNEED = 4
+
+SIG_DFL, SIG_IGN = 0, 1
+SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
+                7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2",
+                13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 16: "SIGSTKFLT", 17: "SIGCHLD",
+                18: "SIGCONT", 19: "SIGSTOP", 20: "SIGTSTP", 21: "SIGTTIN", 22: "SIGTTOU",
+                23: "SIGURG", 24: "SIGXCPU", 25: "SIGXFSZ", 26: "SIGVTALRM", 27: "SIGPROF",
+                28: "SIGWINCH", 29: "SIGIO", 30: "SIGPWR", 31: "SIGSYS"}
+# Signals whose default action is not to terminate.
+_DEFAULT_IGNORED = {17, 18, 19, 20, 21, 22, 23, 28}
+
+TCGETS, TIOCGWINSZ, FIONBIO = 0x5401, 0x5413, 0x5421
+
+RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
+RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA = 3, 7, 9, 2
+
+PID = 4242
+
+
+def _s64(x: int) -> int:
+    return x - (1 << 64) if x & (1 << 63) else x
+
+
+def _s32(x: int) -> int:
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x & (1 << 31) else x
+
+
+def pack_stat(st) -> bytes:
+    """struct stat of asm-generic (arm64, riscv64): 128 bytes."""
+    def ts(ns):
+        return ns // 1_000_000_000, ns % 1_000_000_000
+    a, m, c = ts(st.st_atime_ns), ts(st.st_mtime_ns), ts(st.st_ctime_ns)
+    return struct.pack("<QQIIIIQQqiiqqQqQqQII", st.st_dev & 0xFFFFFFFFFFFFFFFF, st.st_ino, st.st_mode,
+                       st.st_nlink, st.st_uid, st.st_gid, getattr(st, "st_rdev", 0), 0, st.st_size,
+                       st.st_blksize, 0, st.st_blocks, a[0], a[1], m[0], m[1], c[0], c[1], 0, 0)
+
+
+def pack_statx(st) -> bytes:
+    def ts(ns):
+        return struct.pack("<qIi", ns // 1_000_000_000, ns % 1_000_000_000, 0)
+    rdev = getattr(st, "st_rdev", 0)
+    head = struct.pack("<IIQIIIHHQQQQ", 0x7FF, st.st_blksize, 0, st.st_nlink, st.st_uid, st.st_gid,
+                       st.st_mode, 0, st.st_ino, st.st_size, st.st_blocks, 0)
+    times = ts(st.st_atime_ns) + ts(st.st_ctime_ns) + ts(st.st_ctime_ns) + ts(st.st_mtime_ns)
+    devs = struct.pack("<IIII", os.major(rdev), os.minor(rdev), os.major(st.st_dev), os.minor(st.st_dev))
+    out = head + times + devs
+    return out + bytes(256 - len(out))
+
+
+def _dtype(mode: int) -> int:
+    if stat.S_ISDIR(mode):
+        return 4
+    if stat.S_ISREG(mode):
+        return 8
+    if stat.S_ISLNK(mode):
+        return 10
+    if stat.S_ISCHR(mode):
+        return 2
+    if stat.S_ISFIFO(mode):
+        return 1
+    if stat.S_ISSOCK(mode):
+        return 12
+    if stat.S_ISBLK(mode):
+        return 6
+    return 0
+
+
+class Syscalls:
+    """Mixin for the Process: every ``sys_<name>`` method serves the call of that name."""
+
+    # --- guest memory helpers -----------------------------------------------------------
+    def rd(self, addr: int, size: int) -> bytes:
+        if size == 0:
+            return b""
+        if not self.mem.is_mapped(addr, size, 1):
+            raise GuestOSError(errno.EFAULT)
+        return self.mem.read(addr, size)
+
+    def wr(self, addr: int, data: bytes) -> None:
+        if not data:
+            return
+        if not self.mem.is_mapped(addr, len(data), 2):
+            raise GuestOSError(errno.EFAULT)
+        self.mem.write(addr, data)
+
+    def rd_u64(self, addr: int) -> int:
+        return struct.unpack("<Q", self.rd(addr, 8))[0]
+
+    def cstr(self, addr: int, limit: int = 4096) -> bytes:
+        out = b""
+        while len(out) < limit:
+            i = self.mem.find(addr)
+            if i < 0 or not self.mem.perms[i] & 1:
+                raise GuestOSError(errno.EFAULT)
+            n = min(256, self.mem.ends[i] - addr)
+            chunk = self.mem.read(addr, n)
+            z = chunk.find(b"\0")
+            if z >= 0:
+                return out + chunk[:z]
+            out += chunk
+            addr += n
+        raise GuestOSError(errno.ENAMETOOLONG)
+
+    def path_arg(self, addr: int) -> str:
+        return os.fsdecode(self.cstr(addr))
+
+    def dir_base(self, dirfd: int) -> str | None:
+        dirfd = _s32(dirfd)
+        if dirfd == AT_FDCWD:
+            return None
+        f = self.fds.get(dirfd)
+        if getattr(f, "kind", "") != "dir":
+            raise GuestOSError(errno.ENOTDIR)
+        return f.guest_path
+
+    def resolve_at(self, dirfd: int, path: str, follow: bool = True):
+        base = None if path.startswith("/") else self.dir_base(dirfd)
+        return self.sandbox.resolve(path, base, follow)
+
+    # --- process ------------------------------------------------------------------------
+    def sys_exit(self, status, *_):
+        self.terminate(status=status & 0xFF)
+
+    sys_exit_group = sys_exit
+
+    def sys_set_tid_address(self, ptr, *_):
+        self.clear_child_tid = ptr
+        return PID
+
+    def sys_set_robust_list(self, *_):
+        return 0
+
+    def sys_get_robust_list(self, *_):
+        return 0
+
+    def sys_rseq(self, *_):
+        return -errno.ENOSYS
+
+    def sys_getpid(self, *_):
+        return PID
+
+    sys_gettid = sys_getpid
+
+    def sys_getppid(self, *_):
+        return 1
+
+    def sys_getuid(self, *_):
+        return os.getuid()
+
+    sys_geteuid = sys_getuid
+
+    def sys_getgid(self, *_):
+        return os.getgid()
+
+    sys_getegid = sys_getgid
+
+    def sys_getresuid(self, r, e, s, *_):
+        for a in (r, e, s):
+            self.wr(a, struct.pack("<I", os.getuid()))
+        return 0
+
+    def sys_getresgid(self, r, e, s, *_):
+        for a in (r, e, s):
+            self.wr(a, struct.pack("<I", os.getgid()))
+        return 0
+
+    def sys_getgroups(self, *_):
+        return 0
+
+    def sys_getpgid(self, *_):
+        return PID
+
+    sys_getsid = sys_getpgid
+
+    def sys_setpgid(self, *_):
+        return 0
+
+    def sys_umask(self, mask, *_):
+        old, self.umask = self.umask, mask & 0o777
+        return old
+
+    def sys_prctl(self, option, *_):
+        return 0 if option in (15, 16, 38, 4, 3) else -errno.EINVAL
+
+    def sys_personality(self, *_):
+        return 0
+
+    def sys_uname(self, buf, *_):
+        fields = [b"Linux", b"xld", b"6.1.0", b"#1 SMP PREEMPT xld-run",
+                  self.arch.uname_machine.encode(), b"(none)"]
+        self.wr(buf, b"".join(f.ljust(65, b"\0") for f in fields))
+        return 0
+
+    def sys_prlimit64(self, pid, resource, new, old, *_):
+        if old:
+            lim = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096)}.get(
+                resource, (RLIM_INFINITY, RLIM_INFINITY))
+            self.wr(old, struct.pack("<QQ", *lim))
+        return 0
+
+    def sys_getrlimit(self, resource, old, *_):
+        return self.sys_prlimit64(0, resource, 0, old)
+
+    def sys_setrlimit(self, *_):
+        return 0
+
+    def sys_getrusage(self, who, buf, *_):
+        self.wr(buf, bytes(144))
+        return 0
+
+    def sys_sysinfo(self, buf, *_):
+        info = struct.pack("<q3QQQQQQHHxxxxQQI", int(time.monotonic()), 0, 0, 0, 4 << 30, 2 << 30,
+                           0, 0, 0, 0, 1, 0, 0, 0, 1)
+        self.wr(buf, info.ljust(112, b"\0"))
+        return 0
+
+    def sys_getrandom(self, buf, size, flags, *_):
+        size = min(size, 1 << 20)
+        self.wr(buf, os.urandom(size))
+        return size
+
+    def sys_sched_getaffinity(self, pid, size, mask, *_):
+        if size < 8:
+            return -errno.EINVAL
+        self.wr(mask, struct.pack("<Q", 1))
+        return 8
+
+    def sys_sched_setaffinity(self, *_):
+        return 0
+
+    def sys_sched_yield(self, *_):
+        return 0
+
+    def sys_getcpu(self, cpu, node, *_):
+        if cpu:
+            self.wr(cpu, bytes(4))
+        if node:
+            self.wr(node, bytes(4))
+        return 0
+
+    def sys_membarrier(self, *_):
+        return 0
+
+    def sys_futex(self, uaddr, op, val, *_):
+        cmd = op & 0x7F
+        if cmd in (0, 9):  # FUTEX_WAIT(_BITSET): nobody could ever wake a single thread
+            cur = struct.unpack("<I", self.rd(uaddr, 4))[0]
+            return -errno.EAGAIN if cur != val & 0xFFFFFFFF else -errno.ETIMEDOUT
+        return 0
+
+    # --- signals (recorded, default actions only) ----------------------------------------
+    def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *_):
+        if not 1 <= sig <= 64 or sig in (9, 19) and act:
+            return -errno.EINVAL
+        size = 32 if self.arch.name == "arm64" else 24
+        if oact:
+            self.wr(oact, self.sigactions.get(sig, bytes(size)))
+        if act:
+            self.sigactions[sig] = self.rd(act, size)
+        return 0
+
+    def sys_rt_sigprocmask(self, how, nset, oset, size, *_):
+        if oset:
+            self.wr(oset, struct.pack("<Q", self.sigmask))
+        if nset:
+            m = struct.unpack("<Q", self.rd(nset, 8))[0]
+            if how == 0:
+                self.sigmask |= m
+            elif how == 1:
+                self.sigmask &= ~m
+            elif how == 2:
+                self.sigmask = m
+            else:
+                return -errno.EINVAL
+        return 0
+
+    def sys_sigaltstack(self, new, old, *_):
+        if old:
+            self.wr(old, struct.pack("<QiiQ", 0, 2, 0, 0))  # SS_DISABLE
+        return 0
+
+    def sys_rt_sigpending(self, buf, *_):
+        self.wr(buf, bytes(8))
+        return 0
+
+    def raise_signal(self, sig: int):
+        if sig == 0:
+            return 0
+        if not 1 <= sig <= 64:
+            return -errno.EINVAL
+        act = self.sigactions.get(sig)
+        handler = struct.unpack_from("<Q", act)[0] if act else SIG_DFL
+        if sig not in (9, 19):
+            if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
+                return 0
+        note = ""
+        if handler not in (SIG_DFL, SIG_IGN):
+            note = f"the program's handler at {handler:#x} was not run (xld run does not deliver signals)"
+        self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
+                       f"sent by the program itself", note=note)
+        return None
+
+    def sys_tgkill(self, tgid, tid, sig, *_):
+        if tid != PID:
+            return -errno.ESRCH
+        return self.raise_signal(sig)
+
+    def sys_tkill(self, tid, sig, *_):
+        if tid != PID:
+            return -errno.ESRCH
+        return self.raise_signal(sig)
+
+    def sys_kill(self, pid, sig, *_):
+        if _s32(pid) not in (PID, 0, -1):
+            return -errno.ESRCH
+        return self.raise_signal(sig)
+
+    # --- time ---------------------------------------------------------------------------
+    _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 2: time.CLOCK_PROCESS_CPUTIME_ID,
+               3: time.CLOCK_THREAD_CPUTIME_ID, 4: getattr(time, "CLOCK_MONOTONIC_RAW", 1),
+               5: time.CLOCK_REALTIME, 6: time.CLOCK_MONOTONIC,
+               7: getattr(time, "CLOCK_BOOTTIME", 1)}
+
+    def sys_clock_gettime(self, clk, tp, *_):
+        c = self._CLOCKS.get(_s32(clk))
+        if c is None:
+            return -errno.EINVAL
+        ns = time.clock_gettime_ns(c)
+        self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+        return 0
+
+    def sys_clock_getres(self, clk, tp, *_):
+        if tp:
+            self.wr(tp, struct.pack("<qq", 0, 1))
+        return 0
+
+    def sys_gettimeofday(self, tv, tz, *_):
+        ns = time.time_ns()
+        if tv:
+            self.wr(tv, struct.pack("<qq", ns // 1_000_000_000, (ns // 1000) % 1_000_000))
+        if tz:
+            self.wr(tz, bytes(8))
+        return 0
+
+    def _sleep(self, req):
+        sec, nsec = struct.unpack("<qq", self.rd(req, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        self.stop_event.wait(sec + nsec / 1e9)
+        return 0
+
+    def sys_nanosleep(self, req, rem, *_):
+        return self._sleep(req)
+
+    def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
+        if flags & 1:  # TIMER_ABSTIME
+            sec, nsec = struct.unpack("<qq", self.rd(req, 16))
+            c = self._CLOCKS.get(_s32(clk), time.CLOCK_MONOTONIC)
+            delay = sec + nsec / 1e9 - time.clock_gettime(c)
+            if delay > 0:
+                self.stop_event.wait(delay)
+            return 0
+        return self._sleep(req)
+
+    def sys_times(self, buf, *_):
+        if buf:
+            self.wr(buf, bytes(32))
+        return int(time.monotonic() * 100) & 0x7FFFFFFF
+
+    # --- memory -------------------------------------------------------------------------
+    def sys_brk(self, addr, *_):
+        return self.mem.brk(addr)
+
+    def sys_mmap(self, addr, length, prot, flags, fd, offset, *_):
+        if length == 0 or addr & (PAGE - 1) or offset & (PAGE - 1):
+            return -errno.EINVAL
+        size = page_up(length)
+        prot &= 7
+        m = self.mem
+        f = None
+        if not flags & MAP_ANONYMOUS:
+            f = self.fds.get(_s32(fd))
+            if not isinstance(f, F.HostFile) or f.is_dir:
+                return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
+            if flags & MAP_SHARED and prot & 2:
+                return -errno.ENODEV  # shared writable file mappings are not emulated
+        if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+            if flags & MAP_FIXED_NOREPLACE and m._mapped_bytes(addr, addr + size):
+                return -errno.EEXIST
+            where = addr
+        elif addr and m._mapped_bytes(addr, addr + size) == 0 and addr + size <= m.mmap_top:
+            where = addr
+        else:
+            try:
+                where = m.find_free(size)
+            except OutOfMemory:
+                return -errno.ENOMEM
+        try:
+            m.map(where, size, prot, "[anon]" if f is None else f.guest_path)
+        except OutOfMemory:
+            return -errno.ENOMEM
+        if f is not None:
+            data = f.pread(length, offset)
+            if data:
+                m.write(where, data)
+        return where
+
+    def sys_munmap(self, addr, length, *_):
+        if addr & (PAGE - 1) or length == 0:
+            return -errno.EINVAL
+        self.mem.unmap(addr, length)
+        return 0
+
+    def sys_mprotect(self, addr, length, prot, *_):
+        if addr & (PAGE - 1):
+            return -errno.EINVAL
+        if length == 0:
+            return 0
+        return 0 if self.mem.protect(addr, length, prot & 7) else -errno.ENOMEM
+
+    def sys_mremap(self, old, old_size, new_size, flags, new_addr, *_):
+        m = self.mem
+        if old & (PAGE - 1) or new_size == 0:
+            return -errno.EINVAL
+        old_size, new_size = page_up(old_size), page_up(new_size)
+        i = m.find(old)
+        if i < 0:
+            return -errno.EFAULT
+        perm, name = m.perms[i], m.names[i]
+        if flags & MREMAP_FIXED:
+            return -errno.EINVAL
+        if new_size <= old_size:
+            if new_size < old_size:
+                m.unmap(old + new_size, old_size - new_size)
+            return old
+        try:
+            if m._mapped_bytes(old + old_size, old + new_size) == 0 and old + new_size <= m.mmap_top + (1 << 36):
+                m.map(old + old_size, new_size - old_size, perm, name)
+                return old
+            if not flags & MREMAP_MAYMOVE:
+                return -errno.ENOMEM
+            where = m.find_free(new_size)
+            m.map(where, new_size, perm, name)
+        except OutOfMemory:
+            return -errno.ENOMEM
+        m.write(where, m.read(old, old_size))
+        m.unmap(old, old_size)
+        return where
+
+    def sys_madvise(self, addr, length, advice, *_):
+        if advice == MADV_DONTNEED and length:
+            m = self.mem
+            end = page_up(addr + length)
+            pieces = [(max(s, addr), min(e, end), p, n) for s, e, p, n in
+                      zip(m.starts, m.ends, m.perms, m.names) if s < end and e > addr]
+            for s, e, p, n in pieces:
+                if p & 2:
+                    m.write(s, bytes(e - s)) if e - s <= (1 << 16) else m.map(s, e - s, p, n)
+        return 0
+
+    def sys_msync(self, *_):
+        return 0
+
+    sys_mlock = sys_munlock = sys_mlockall = sys_munlockall = sys_msync
+
+    def sys_riscv_flush_icache(self, *_):
+        self.eng.flush_tb()
+        return 0
+
+    # --- files --------------------------------------------------------------------------
+    def _host_open_flags(self, flags: int) -> tuple[int, bool]:
+        """Guest open flags -> (host flags, O_DIRECTORY requested)."""
+        d, nofollow, direct, large = _OFLAGS_ARM64 if self.arch.name == "arm64" else _OFLAGS_GENERIC
+        host = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK)
+        if flags & d:
+            host |= os.O_DIRECTORY
+        if flags & nofollow:
+            host |= os.O_NOFOLLOW
+        return host, bool(flags & d)
+
+    def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
+        guest = self.sandbox.absolute(path, None if path.startswith("/") else self.dir_base(dirfd))
+        norm = _normalize(guest)
+        if norm in F.SPECIAL_DEVICES:
+            return F.Device(norm)
+        if norm == "/proc/self/exe":
+            fd = os.open(self.sandbox.exe_host, os.O_RDONLY | os.O_CLOEXEC)
+            return F.HostFile(fd, norm, os.O_RDONLY, False)
+        host_flags, want_dir = self._host_open_flags(flags)
+        follow = not host_flags & os.O_NOFOLLOW
+        if flags & O_TMPFILE_BASE:
+            return _raise(errno.EOPNOTSUPP)
+        host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
+        if flags & O_PATH:
+            host_flags = os.O_RDONLY | (host_flags & os.O_DIRECTORY)
+        try:
+            fd = os.open(host_path, host_flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode & ~self.umask & 0o7777)
+        except OSError as e:
+            raise GuestOSError(e.errno or errno.EIO) from None
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        if want_dir and not is_dir:
+            os.close(fd)
+            raise GuestOSError(errno.ENOTDIR)
+        return F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
+
+    def sys_openat(self, dirfd, path, flags, mode, *_):
+        p = self.path_arg(path)
+        f = self.open_path(dirfd, p, flags, mode)
+        fd = self.fds.install(f)
+        if flags & O_CLOEXEC:
+            self.fds.cloexec.add(fd)
+        return fd
+
+    def sys_close(self, fd, *_):
+        self.fds.close(_s32(fd))
+        return 0
+
+    def sys_close_range(self, first, last, flags, *_):
+        for fd in [f for f in self.fds.fds if first <= f <= last]:
+            if flags & 4:  # CLOSE_RANGE_CLOEXEC
+                self.fds.cloexec.add(fd)
+            else:
+                self.fds.close(fd)
+        return 0
+
+    def sys_read(self, fd, buf, count, *_):
+        f = self.fds.get(_s32(fd))
+        count = min(count, 1 << 24)
+        if count and not self.mem.is_mapped(buf, count, 2):
+            return -errno.EFAULT
+        data = f.read(count)
+        self.wr(buf, data)
+        return len(data)
+
+    def sys_write(self, fd, buf, count, *_):
+        f = self.fds.get(_s32(fd))
+        count = min(count, 1 << 24)
+        return f.write(self.rd(buf, count))
+
+    def _iov(self, iov, cnt):
+        if cnt > 1024:
+            raise GuestOSError(errno.EINVAL)
+        raw = self.rd(iov, 16 * cnt)
+        return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+
+    def sys_readv(self, fd, iov, cnt, *_):
+        f = self.fds.get(_s32(fd))
+        total = 0
+        for base, ln in self._iov(iov, cnt):
+            if not ln:
+                continue
+            data = f.read(ln)
+            self.wr(base, data)
+            total += len(data)
+            if len(data) < ln:
+                break
+        return total
+
+    def sys_writev(self, fd, iov, cnt, *_):
+        f = self.fds.get(_s32(fd))
+        data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
+        return f.write(data) if data else 0
+
+    def sys_pread64(self, fd, buf, count, off, *_):
+        f = self.fds.get(_s32(fd))
+        data = f.pread(min(count, 1 << 24), off)
+        self.wr(buf, data)
+        return len(data)
+
+    def sys_pwrite64(self, fd, buf, count, off, *_):
+        f = self.fds.get(_s32(fd))
+        return f.pwrite(self.rd(buf, count), off)
+
+    def sys_lseek(self, fd, off, whence, *_):
+        f = self.fds.get(_s32(fd))
+        if whence > 4:
+            return -errno.EINVAL
+        return f.lseek(_s64(off), whence)
+
+    def _stat_path(self, dirfd, path, flags):
+        p = self.path_arg(path) if path else ""
+        if p == "" and flags & AT_EMPTY_PATH:
+            return self.fds.get(_s32(dirfd)).fstat()
+        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
+        if guest in F.SPECIAL_DEVICES:
+            return F.Device(guest).fstat()
+        if guest == "/proc/self/exe":
+            return os.stat(self.sandbox.exe_host)
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        try:
+            return os.lstat(host)
+        except OSError as e:
+            raise GuestOSError(e.errno or errno.EIO) from None
+
+    def sys_newfstatat(self, dirfd, path, buf, flags, *_):
+        self.wr(buf, pack_stat(self._stat_path(dirfd, path, flags)))
+        return 0
+
+    def sys_fstat(self, fd, buf, *_):
+        self.wr(buf, pack_stat(self.fds.get(_s32(fd)).fstat()))
+        return 0
+
+    def sys_statx(self, dirfd, path, flags, mask, buf, *_):
+        self.wr(buf, pack_statx(self._stat_path(dirfd, path, flags)))
+        return 0
+
+    def sys_faccessat2(self, dirfd, path, mode, flags, *_):
+        p = self.path_arg(path)
+        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
+        if guest in F.SPECIAL_DEVICES or guest == "/proc/self/exe":
+            return 0
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        if not os.path.lexists(host):
+            return -errno.ENOENT
+        return 0 if os.access(host, mode & 7) else -errno.EACCES
+
+    def sys_faccessat(self, dirfd, path, mode, *_):
+        return self.sys_faccessat2(dirfd, path, mode, 0)
+
+    def sys_getdents64(self, fd, buf, count, *_):
+        f = self.fds.get(_s32(fd))
+        if getattr(f, "kind", "") != "dir":
+            return -errno.ENOTDIR
+        if f.dir_entries is None:
+            st = os.fstat(f.fd)
+            entries = [(st.st_ino, 4, b"."), (st.st_ino, 4, b"..")]
+            with os.scandir(f.fd) as it:
+                for e in sorted(it, key=lambda e: e.name):
+                    try:
+                        mode = e.stat(follow_symlinks=False).st_mode
+                    except OSError:
+                        mode = 0
+                    entries.append((e.inode(), _dtype(mode), os.fsencode(e.name)))
+            f.dir_entries = entries
+        data, nxt = F.dirent64_records(f.dir_entries, f.dir_pos, count)
+        if not data and nxt < len(f.dir_entries):
+            return -errno.EINVAL
+        f.dir_pos = nxt
+        self.wr(buf, data)
+        return len(data)
+
+    def sys_getcwd(self, buf, size, *_):
+        cwd = self.sandbox.cwd.encode() + b"\0"
+        if len(cwd) > size:
+            return -errno.ERANGE
+        self.wr(buf, cwd)
+        return len(cwd)
+
+    def sys_chdir(self, path, *_):
+        host, guest = self.sandbox.resolve(self.path_arg(path))
+        if not os.path.isdir(host):
+            return -errno.ENOENT if not os.path.exists(host) else -errno.ENOTDIR
+        self.sandbox.cwd = guest
+        return 0
+
+    def sys_fchdir(self, fd, *_):
+        f = self.fds.get(_s32(fd))
+        if getattr(f, "kind", "") != "dir":
+            return -errno.ENOTDIR
+        self.sandbox.cwd = f.guest_path
+        return 0
+
+    def sys_unlinkat(self, dirfd, path, flags, *_):
+        host, guest = self.resolve_at(dirfd, self.path_arg(path), follow=False)
+        if guest == "/" or guest == "/tmp":
+            return -errno.EBUSY
+        try:
+            if flags & AT_REMOVEDIR:
+                os.rmdir(host)
+            else:
+                if os.path.isdir(host) and not os.path.islink(host):
+                    return -errno.EISDIR
+                os.unlink(host)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_mkdirat(self, dirfd, path, mode, *_):
+        host, _g = self.resolve_at(dirfd, self.path_arg(path), follow=False)
+        try:
+            os.mkdir(host, mode & ~self.umask & 0o7777)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_renameat2(self, olddirfd, oldpath, newdirfd, newpath, flags, *_):
+        src, _g1 = self.resolve_at(olddirfd, self.path_arg(oldpath), follow=False)
+        dst, _g2 = self.resolve_at(newdirfd, self.path_arg(newpath), follow=False)
+        try:
+            if flags & 1 and os.path.lexists(dst):  # RENAME_NOREPLACE
+                return -errno.EEXIST
+            if flags & ~1:
+                return -errno.EINVAL
+            os.rename(src, dst)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_renameat(self, olddirfd, oldpath, newdirfd, newpath, *_):
+        return self.sys_renameat2(olddirfd, oldpath, newdirfd, newpath, 0)
+
+    def sys_symlinkat(self, target, newdirfd, linkpath, *_):
+        t = self.cstr(target)
+        host, _g = self.resolve_at(newdirfd, self.path_arg(linkpath), follow=False)
+        try:
+            os.symlink(t, host)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_linkat(self, olddirfd, oldpath, newdirfd, newpath, flags, *_):
+        src, _g1 = self.resolve_at(olddirfd, self.path_arg(oldpath), follow=bool(flags & 0x400))
+        dst, _g2 = self.resolve_at(newdirfd, self.path_arg(newpath), follow=False)
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_readlinkat(self, dirfd, path, buf, size, *_):
+        p = self.path_arg(path)
+        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
+        if guest == "/proc/self/exe":
+            target = self.sandbox.exe_guest.encode()
+        else:
+            host, _g = self.resolve_at(dirfd, p, follow=False)
+            try:
+                target = os.fsencode(os.readlink(host))
+            except OSError as e:
+                return -(e.errno or errno.EIO)
+        if _s64(size) <= 0:
+            return -errno.EINVAL
+        target = target[:size]
+        self.wr(buf, target)
+        return len(target)
+
+    def sys_fchmodat(self, dirfd, path, mode, *_):
+        host, _g = self.resolve_at(dirfd, self.path_arg(path))
+        try:
+            os.chmod(host, mode & 0o7777, follow_symlinks=False)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_fchmod(self, fd, mode, *_):
+        f = self.fds.get(_s32(fd))
+        if isinstance(f, F.HostFile):
+            os.fchmod(f.fd, mode & 0o7777)
+        return 0
+
+    def sys_fchownat(self, *_):
+        return 0
+
+    sys_fchown = sys_fchownat
+
+    def sys_utimensat(self, *_):
+        return 0
+
+    def sys_ftruncate(self, fd, length, *_):
+        f = self.fds.get(_s32(fd))
+        if not isinstance(f, F.HostFile) or not f.writable:
+            return -errno.EINVAL
+        os.ftruncate(f.fd, length)
+        return 0
+
+    def sys_truncate(self, path, length, *_):
+        host, _g = self.sandbox.resolve(self.path_arg(path))
+        try:
+            os.truncate(host, length)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        return 0
+
+    def sys_fsync(self, fd, *_):
+        self.fds.get(_s32(fd))
+        return 0
+
+    sys_fdatasync = sys_fsync
+
+    def sys_sync(self, *_):
+        return 0
+
+    def sys_fadvise64(self, *_):
+        return 0
+
+    def sys_fallocate(self, *_):
+        return -errno.EOPNOTSUPP
+
+    def sys_statfs(self, path, buf, *_):
+        self.wr(buf, struct.pack("<qqQQQQQqqq", 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                                  0, 255, 4096).ljust(120, b"\0"))
+        return 0
+
+    def sys_fstatfs(self, fd, buf, *_):
+        self.fds.get(_s32(fd))
+        return self.sys_statfs(0, buf)
+
+    def sys_dup(self, fd, *_):
+        f = self.fds.get(_s32(fd))
+        return self.fds.install(f)
+
+    def sys_dup3(self, old, new, flags, *_):
+        old, new = _s32(old), _s32(new)
+        f = self.fds.get(old)
+        if old == new or flags & ~O_CLOEXEC:
+            return -errno.EINVAL
+        if not 0 <= new < self.fds.max_fds:
+            return -errno.EBADF
+        self.fds.install(f, fd=new)
+        if flags & O_CLOEXEC:
+            self.fds.cloexec.add(new)
+        return new
+
+    def sys_fcntl(self, fd, cmd, arg, *_):
+        fd = _s32(fd)
+        f = self.fds.get(fd)
+        if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
+            nfd = self.fds.install(f, lowest=arg)
+            if cmd == 1030:
+                self.fds.cloexec.add(nfd)
+            return nfd
+        if cmd == 1:  # F_GETFD
+            return 1 if fd in self.fds.cloexec else 0
+        if cmd == 2:  # F_SETFD
+            (self.fds.cloexec.add if arg & 1 else self.fds.cloexec.discard)(fd)
+            return 0
+        if cmd == 3:  # F_GETFL
+            acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
+            return acc
+        if cmd == 4:  # F_SETFL
+            return 0
+        if cmd in (5, 6, 7, 36, 37, 38):  # locks: always granted (single process)
+            return 0
+        return -errno.EINVAL
+
+    def sys_ioctl(self, fd, req, arg, *_):
+        f = self.fds.get(_s32(fd))
+        req &= 0xFFFFFFFF
+        if req in (TCGETS, TIOCGWINSZ):
+            if not f.isatty():
+                return -errno.ENOTTY
+            import fcntl as _fcntl
+            size = 36 if req == TCGETS else 8
+            try:
+                data = _fcntl.ioctl(f.host_fd(), req, bytes(size))
+            except OSError as e:
+                return -(e.errno or errno.ENOTTY)
+            self.wr(arg, data)
+            return 0
+        if req == FIONBIO:
+            return 0
+        return -errno.ENOTTY
+
+    def sys_pipe2(self, fds, flags, *_):
+        p = F.Pipe()
+        r = self.fds.install(F.PipeEnd(p, True))
+        w = self.fds.install(F.PipeEnd(p, False))
+        self.wr(fds, struct.pack("<ii", r, w))
+        return 0
+
+    def sys_ppoll(self, fds, nfds, *_):
+        # everything the guest can wait on is always ready
+        raw = bytearray(self.rd(fds, 8 * nfds))
+        for i in range(nfds):
+            fd, events = struct.unpack_from("<ih", raw, 8 * i)
+            struct.pack_into("<h", raw, 8 * i + 6, events & 5 if fd >= 0 else 0)
+        self.wr(fds, bytes(raw))
+        return nfds
+
+
+def _normalize(path: str) -> str:
+    parts: list[str] = []
+    for p in path.split("/"):
+        if p in ("", "."):
+            continue
+        if p == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(p)
+    return "/" + "/".join(parts)
+
+
+def _raise(err):
+    raise GuestOSError(err)
+
+
+def handler_table(obj, arch_name: str) -> dict:
+    """number -> bound handler, for every sys_<name> the object defines."""
+    from .sysnames import NAMES_RISCV64, NAMES
+    names = NAMES_RISCV64 if arch_name == "riscv64" else NAMES
+    table = {}
+    for nr, name in names.items():
+        h = getattr(obj, "sys_" + name, None)
+        if h is not None:
+            table[nr] = h
+    return table
+
+
+__all__ = ["Syscalls", "handler_table", "SIGNAL_NAMES", "NUMBERS"]

@@ -1,0 +1,199 @@
+"""A thin ctypes layer over libunicorn, for the runner's hot paths.
+
+The Python binding of Unicorn 2.1 wraps every call in several layers of Python (argument
+checks, callback decorators, register-class lookups); a batch register read through it costs
+about 25 µs, which is most of a system call's budget. This module loads the same shared
+library the binding found, declares the few C functions the runner needs with exact
+prototypes, and calls them directly. Hooks are plain ``CFUNCTYPE`` callbacks with no wrapper.
+
+Only what the runner uses is here; setup-time conveniences stay equally small.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_size_t, c_uint32, c_uint64, c_void_p
+
+from unicorn import unicorn_const as K
+from unicorn.unicorn_py3 import unicorn as _binding
+
+# A separate handle on the library the binding already loaded: same code, our own prototypes.
+_lib = ctypes.CDLL(_binding.uclib._name)
+
+
+def _proto(name, restype, *argtypes):
+    fn = getattr(_lib, name)
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_uc_open = _proto("uc_open", c_int, c_uint32, c_uint32, POINTER(c_void_p))
+_uc_close = _proto("uc_close", c_int, c_void_p)
+_uc_strerror = _proto("uc_strerror", c_char_p, c_int)
+_uc_mem_map = _proto("uc_mem_map", c_int, c_void_p, c_uint64, c_uint64, c_uint32)
+_uc_mem_unmap = _proto("uc_mem_unmap", c_int, c_void_p, c_uint64, c_uint64)
+_uc_mem_protect = _proto("uc_mem_protect", c_int, c_void_p, c_uint64, c_uint64, c_uint32)
+_uc_mem_read = _proto("uc_mem_read", c_int, c_void_p, c_uint64, c_void_p, c_uint64)
+_uc_mem_write = _proto("uc_mem_write", c_int, c_void_p, c_uint64, c_char_p, c_uint64)
+_uc_reg_read = _proto("uc_reg_read", c_int, c_void_p, c_int, c_void_p)
+_uc_reg_write = _proto("uc_reg_write", c_int, c_void_p, c_int, c_void_p)
+_uc_reg_read_batch = _proto("uc_reg_read_batch", c_int, c_void_p, c_void_p, c_void_p, c_int)
+_uc_emu_start = _proto("uc_emu_start", c_int, c_void_p, c_uint64, c_uint64, c_uint64, c_size_t)
+_uc_emu_stop = _proto("uc_emu_stop", c_int, c_void_p)
+# uc_hook_add and uc_ctl are variadic: no argtypes, every argument passed as an explicit ctypes value.
+_uc_hook_add = _lib.uc_hook_add
+_uc_hook_add.restype = c_int
+_uc_ctl = _lib.uc_ctl
+_uc_ctl.restype = c_int
+
+
+class tlb_entry(ctypes.Structure):
+    _fields_ = [("paddr", c_uint64), ("perms", c_int)]
+
+
+# Callback prototypes (unicorn.h).
+INTR_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_void_p)
+TLB_FILL_CB = ctypes.CFUNCTYPE(c_bool, c_void_p, c_uint64, c_int, POINTER(tlb_entry), c_void_p)
+MEM_INVALID_CB = ctypes.CFUNCTYPE(c_bool, c_void_p, c_int, c_uint64, c_int, ctypes.c_int64, c_void_p)
+INSN_INVALID_CB = ctypes.CFUNCTYPE(c_bool, c_void_p, c_void_p)
+CODE_CB = ctypes.CFUNCTYPE(None, c_void_p, c_uint64, c_uint32, c_void_p)
+
+PROT_NONE, PROT_READ, PROT_WRITE, PROT_EXEC, PROT_ALL = 0, 1, 2, 4, 7
+MEM_READ, MEM_WRITE, MEM_FETCH = K.UC_MEM_READ, K.UC_MEM_WRITE, K.UC_MEM_FETCH
+
+
+class UcError(Exception):
+    def __init__(self, err: int, what: str = ""):
+        self.errno = err
+        msg = _uc_strerror(err).decode()
+        super().__init__(f"{what}: {msg}" if what else msg)
+
+
+def _ctl_code(ctl: int, op: int, nargs: int) -> int:
+    return (op << 30) | (nargs << 26) | ctl
+
+
+class Engine:
+    """One Unicorn engine. Close it (or use ``with``) to free its memory at once."""
+
+    def __init__(self, arch: int, mode: int):
+        h = c_void_p()
+        err = _uc_open(arch, mode, byref(h))
+        if err:
+            raise UcError(err, "uc_open")
+        self.h = h
+        self._keep = []  # callbacks must outlive the engine
+        self._u64 = c_uint64()
+
+    def close(self) -> None:
+        if self.h:
+            _uc_close(self.h)
+            self.h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # --- controls -----------------------------------------------------------------------
+    def ctl_write(self, ctl: int, *args) -> None:
+        err = _uc_ctl(self.h, c_int(_ctl_code(ctl, K.UC_CTL_IO_WRITE, len(args))), *args)
+        if err:
+            raise UcError(err, f"uc_ctl({ctl})")
+
+    def set_page_size(self, size: int) -> None:
+        self.ctl_write(K.UC_CTL_UC_PAGE_SIZE, c_uint32(size))
+
+    def set_cpu_model(self, model: int) -> None:
+        self.ctl_write(K.UC_CTL_CPU_MODEL, c_int(model))
+
+    def set_tlb_mode(self, mode: int) -> None:
+        self.ctl_write(K.UC_CTL_TLB_TYPE, c_int(mode))
+
+    def flush_tlb(self) -> None:
+        self.ctl_write(K.UC_CTL_TLB_FLUSH)
+
+    def flush_tb(self) -> None:
+        self.ctl_write(K.UC_CTL_TB_FLUSH)
+
+    # --- memory -------------------------------------------------------------------------
+    def mem_map(self, addr: int, size: int, perms: int = PROT_ALL) -> None:
+        err = _uc_mem_map(self.h, addr, size, perms)
+        if err:
+            raise UcError(err, f"uc_mem_map({addr:#x}, {size:#x})")
+
+    def mem_unmap(self, addr: int, size: int) -> None:
+        err = _uc_mem_unmap(self.h, addr, size)
+        if err:
+            raise UcError(err, f"uc_mem_unmap({addr:#x}, {size:#x})")
+
+    def mem_protect(self, addr: int, size: int, perms: int) -> None:
+        err = _uc_mem_protect(self.h, addr, size, perms)
+        if err:
+            raise UcError(err, f"uc_mem_protect({addr:#x}, {size:#x})")
+
+    def mem_read(self, addr: int, size: int) -> bytes:
+        buf = ctypes.create_string_buffer(size)
+        err = _uc_mem_read(self.h, addr, buf, size)
+        if err:
+            raise UcError(err, f"uc_mem_read({addr:#x}, {size})")
+        return buf.raw
+
+    def mem_read_into(self, addr: int, buf, size: int) -> int:
+        """Read into a ctypes buffer; returns the Unicorn error code (0 = ok)."""
+        return _uc_mem_read(self.h, addr, buf, size)
+
+    def mem_write(self, addr: int, data: bytes) -> None:
+        err = _uc_mem_write(self.h, addr, data, len(data))
+        if err:
+            raise UcError(err, f"uc_mem_write({addr:#x}, {len(data)})")
+
+    def mem_write_err(self, addr: int, data: bytes) -> int:
+        return _uc_mem_write(self.h, addr, data, len(data))
+
+    # --- registers ----------------------------------------------------------------------
+    def reg_read(self, reg: int) -> int:
+        v = self._u64
+        _uc_reg_read(self.h, reg, byref(v))
+        return v.value
+
+    def reg_write(self, reg: int, value: int) -> None:
+        _uc_reg_write(self.h, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
+
+    def batch_reader(self, regs: list[int]):
+        """Return a function that reads ``regs`` at once (one C call) as a list of ints."""
+        n = len(regs)
+        ids = (c_int * n)(*regs)
+        vals = (c_uint64 * n)()
+        ptrs = (c_void_p * n)(*[ctypes.addressof(vals) + 8 * i for i in range(n)])
+        h = self.h
+
+        def read():
+            _uc_reg_read_batch(h, ids, ptrs, n)
+            return vals[:]
+
+        return read
+
+    # --- hooks & running ----------------------------------------------------------------
+    def hook_add(self, htype: int, cb, begin: int = 1, end: int = 0, *extra) -> int:
+        hh = c_size_t()
+        self._keep.append(cb)
+        err = _uc_hook_add(self.h, byref(hh), c_int(htype), cb, c_void_p(None),
+                           c_uint64(begin), c_uint64(end), *extra)
+        if err:
+            raise UcError(err, "uc_hook_add")
+        return hh.value
+
+    def emu_start(self, begin: int, until: int, timeout_us: int = 0, count: int = 0) -> int:
+        """Run; returns the Unicorn error code (0 = stopped normally)."""
+        return _uc_emu_start(self.h, begin, until, timeout_us, count)
+
+    def emu_stop(self) -> None:
+        if self.h:
+            _uc_emu_stop(self.h)
+
+
+def strerror(err: int) -> str:
+    return _uc_strerror(err).decode()
