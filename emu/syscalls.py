@@ -471,6 +471,13 @@ class Syscalls:
         if i < 0:
             return -errno.EFAULT
         perm, name = m.perms[i], m.names[i]
+        # like the kernel: the old range must be one mapping (adjacent equal ones merge)
+        a = old
+        while a < old + old_size:
+            j = m.find(a)
+            if j < 0 or m.perms[j] != perm:
+                return -errno.EFAULT
+            a = m.ends[j]
         if flags & MREMAP_FIXED:
             return -errno.EINVAL
         if new_size <= old_size:

@@ -1,0 +1,108 @@
+"""Build the test programs in tests/emu/progs with real cross toolchains, once per session.
+
+Toolchains (each skipped with its reason when missing):
+  gcc  — Debian cross GCC, static glibc 2.36, linked by GNU ld
+  pie  — the same, -static-pie (arm64 only)
+  zig  — zig cc, static musl, linked by zig's own linker
+None of this uses xld's linker: these tests are about the runner alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+
+PROGS = os.path.join(os.path.dirname(__file__), "progs")
+ARCHES = ("arm64", "riscv64")
+GNU = {"arm64": "aarch64-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+ZIG = {"arm64": "aarch64-linux-musl", "riscv64": "riscv64-linux-musl"}
+QEMU = {"arm64": "qemu-aarch64", "riscv64": "qemu-riscv64"}
+
+_zig_ok = None
+
+
+def _have_zig() -> bool:
+    global _zig_ok
+    if _zig_ok is None:
+        try:
+            _zig_ok = subprocess.run([sys.executable, "-m", "ziglang", "version"], capture_output=True,
+                                     timeout=60).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _zig_ok = False
+    return _zig_ok
+
+
+def compile_command(toolchain: str, arch: str, src: str, out: str) -> list[str]:
+    cxx = src.endswith(".cpp")
+    if toolchain in ("gcc", "pie"):
+        cc = shutil.which(f"{GNU[arch]}-{'g++' if cxx else 'gcc'}")
+        if cc is None:
+            pytest.skip(f"{GNU[arch]}-{'g++' if cxx else 'gcc'} not installed")
+        if toolchain == "pie" and arch != "arm64":
+            pytest.skip("static-pie is tested on arm64 only")
+        link = ["-static-pie"] if toolchain == "pie" else ["-static"]
+        return [cc, "-O2", "-g0", *link, src, "-o", out, "-lm"]
+    if toolchain == "zig":
+        if cxx:
+            pytest.skip("C++ is built with GCC only (zig builds libc++ from source: too slow)")
+        if not _have_zig():
+            pytest.skip("zig (python -m ziglang) not available")
+        return [sys.executable, "-m", "ziglang", "cc", "-target", ZIG[arch], "-O2",
+                "-fno-sanitize=undefined", "-static", src, "-o", out]
+    raise ValueError(toolchain)
+
+
+class Builder:
+    def __init__(self, outdir):
+        self.outdir = str(outdir)
+        self.cache: dict = {}
+        self.locks: dict = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, prog: str, arch: str, toolchain: str = "gcc") -> str:
+        key = (prog, arch, toolchain)
+        with self.lock:
+            lk = self.locks.setdefault(key, threading.Lock())
+        with lk:
+            if key in self.cache:
+                res = self.cache[key]
+                if isinstance(res, Exception):
+                    raise res
+                return res
+            src = next(os.path.join(PROGS, f) for f in os.listdir(PROGS)
+                       if os.path.splitext(f)[0] == prog)
+            out = os.path.join(self.outdir, f"{prog}-{arch}-{toolchain}")
+            cmd = compile_command(toolchain, arch, src, out)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            if p.returncode != 0:
+                err = RuntimeError(f"compiling {prog} failed:\n{' '.join(cmd)}\n{p.stderr}")
+                self.cache[key] = err
+                raise err
+            self.cache[key] = out
+            return out
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    """build(prog, arch, toolchain="gcc") -> path of the static executable (cached)."""
+    return Builder(tmp_path_factory.mktemp("emu-progs"))
+
+
+def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, timeout=60):
+    """Run under qemu-user; (returncode as a shell sees it, stdout, stderr)."""
+    qemu = shutil.which(QEMU[arch])
+    if qemu is None:
+        pytest.skip(f"{QEMU[arch]} not installed")
+    p = subprocess.run([qemu, exe, *args], input=stdin, capture_output=True, env=env or {},
+                       cwd=cwd, timeout=timeout)
+    rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return rc, p.stdout, p.stderr
+
+
+TOOLCHAINS = [(a, t) for a in ARCHES for t in ("gcc", "zig")] + [("arm64", "pie")]
+TOOLCHAIN_IDS = [f"{a}-{t}" for a, t in TOOLCHAINS]

@@ -1,0 +1,83 @@
+"""Programs built by GCC (glibc) and zig (musl) behave byte-for-byte as under qemu-user:
+stdout, stderr and exit status, with arguments, environment, stdin and files in the root."""
+
+import pytest
+
+from xld.emu import run
+
+from conftest import TOOLCHAINS, TOOLCHAIN_IDS, run_qemu
+
+ENV = {"XLD_GREETING": "hello there", "XLD_EMPTY": "", "PATH": "/bin:/usr/bin"}
+
+
+def same_as_qemu(arch, exe, args=(), stdin=b"", root=None, env=ENV):
+    rc, out, err = run_qemu(arch, exe, args, stdin=stdin, env=env, cwd=root)
+    res = run(exe, argv=list(args), env=env, stdin=stdin, root=root, timeout=60)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    return res
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_hello_args_floats_exit_status(build, arch, tc):
+    exe = build("hello", arch, tc)
+    res = same_as_qemu(arch, exe, ["one", "two words", "", "7"])
+    assert res.returncode == 7
+    assert b"3.250 3.25e+10" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_environment_and_argv(build, arch, tc):
+    exe = build("env", arch, tc)
+    res = same_as_qemu(arch, exe, ["--flag", "x=y"])
+    assert b"greeting: hello there" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_stdin_is_piped(build, arch, tc):
+    exe = build("stdin", arch, tc)
+    data = b"first line\nsecond  line here\n\tthird\n" * 50
+    res = same_as_qemu(arch, exe, stdin=data)
+    assert res.stdout.endswith(b"150 300 1800\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_empty_stdin(build, arch, tc):
+    exe = build("stdin", arch, tc)
+    res = same_as_qemu(arch, exe, stdin=b"")
+    assert res.returncode == 2
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_files_in_the_root(build, arch, tc, tmp_path):
+    exe = build("files", arch, tc)
+    for d in ("q", "x"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "data.txt").write_text("line one\nline two\n")
+    rc, out, err = run_qemu(arch, exe, env=ENV, cwd=tmp_path / "q")
+    res = run(exe, env=ENV, root=tmp_path / "x", timeout=60)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    assert b"entry moved.bin" in res.stdout
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == ["data.txt"]
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_heap_and_mappings(build, arch, tc):
+    exe = build("mem", arch, tc)
+    same_as_qemu(arch, exe)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_cxx_iostream_exceptions(build, arch):
+    exe = build("cxx", arch, "gcc")
+    res = same_as_qemu(arch, exe, ["a"])
+    assert b"caught: deep error" in res.stdout
+    assert res.stdout.endswith(b"static destructor\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_cpu_work(build, arch):
+    exe = build("fib", arch, "gcc")
+    res = same_as_qemu(arch, exe, ["24"])
+    assert res.stdout == b"fib(24) = 46368\n"
