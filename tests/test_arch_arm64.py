@@ -497,3 +497,17 @@ def test_tlsdesc_offset_beyond_32_bits_is_an_error():
 def test_e_flags_is_zero():
     assert A.ARCH.hooks["e_flags"]([]) == 0
     assert A.ARCH.hooks["e_flags"]([0, 0]) == 0
+
+
+@pytest.mark.parametrize("stub,slot", [(0x400100, 0x420008), (0x4FFFF0, 0x401FF8),
+                                       (0x7FFF_F000, 0x1000), (0x400000, 0x400000 + (1 << 32) - 8)])
+def test_iplt_stub_loads_its_slot_and_branches(stub, slot):
+    code = A.ARCH.hooks["iplt_stub"](stub, slot)
+    assert len(code) == A.ARCH.hooks["iplt_stub_size"] == 16
+    insns = list(MD.disasm(code, stub))
+    assert [i.mnemonic for i in insns] == ["adrp", "ldr", "add", "br"]
+    page = insns[0].operands[1].imm
+    assert page == slot & ~0xFFF
+    assert insns[1].operands[1].mem.disp == slot & 0xFFF == add_imm(int.from_bytes(code[8:12], "little"))
+    assert insns[0].op_str.startswith("x16") and insns[1].op_str.startswith("x17, [x16")
+    assert insns[3].op_str == "x17"

@@ -186,7 +186,9 @@ def test_required_kinds_and_ranges():
         "TPREL_ADD": Kind.HINT, "ADD32": Kind.ADD, "SUB6": Kind.SUB, "SET6": Kind.SET,
         "32_PCREL": Kind.PCREL, "RELAX": Kind.HINT, "ALIGN": Kind.ALIGN,
         "SET_ULEB128": Kind.SET, "SUB_ULEB128": Kind.SUB, "PLT32": Kind.PCREL,
-        "TLSDESC_HI20": Kind.TLS_DESC, "TLS_GD_HI20": Kind.TLS_DESC,
+        "TLSDESC_HI20": Kind.TLS_DESC,
+        # general dynamic: a (module, DTP offset) GOT pair when the core knows that kind
+        "TLS_GD_HI20": getattr(Kind, "TLS_GD_PCREL", Kind.TLS_DESC),
     }
     for name, kind in kinds.items():
         assert h[name].kind == kind, name
@@ -499,3 +501,17 @@ def test_e_flags_merge():
         merge([double | rvc, rvc])
     with pytest.raises(ValueError, match="RVE"):
         merge([0, R.EF_RISCV_RVE])
+
+
+@pytest.mark.parametrize("stub,slot", [(0x10100, 0x12008), (0x10FF0, 0x10800), (0x7FFF0000, 0x1000),
+                                       (0x20000, 0x20000 + R.HI20_RANGE[1] // 8 * 8)])
+def test_iplt_stub_loads_its_slot_and_jumps(stub, slot):
+    code = R.ARCH.hooks["iplt_stub"](stub, slot)
+    assert len(code) == R.ARCH.hooks["iplt_stub_size"] == 16
+    insns = list(MD.disasm(code, stub))
+    assert [i.mnemonic for i in insns][:3] == ["auipc", "ld", "jalr"]
+    hi = sext(insns[0].operands[1].imm << 12, 32)
+    lo = insns[1].operands[1].mem.disp
+    assert stub + hi + lo == slot
+    assert insns[0].op_str.startswith("t3") and insns[1].op_str.startswith("t3")
+    assert disasm(int.from_bytes(code[12:16], "little")).mnemonic in ("nop", "addi")
