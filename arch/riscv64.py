@@ -213,7 +213,7 @@ HOWTOS: dict[int, Howto] = table([
     # GOT and TLS through the GOT
     _r(20, "GOT_HI20", K.GOT_PCREL, U_HI20, HI20_RANGE),
     _r(21, "TLS_GOT_HI20", K.TLS_IE_PCREL, U_HI20, HI20_RANGE),
-    _r(22, "TLS_GD_HI20", K.TLS_DESC, None),    # not relaxable: see tls_desc_to_le
+    _r(22, "TLS_GD_HI20", K.TLS_GD_PCREL, U_HI20, HI20_RANGE),   # static: GOT pair (1, DTP offset)
     _r(41, "GOT32_PCREL", K.GOT_PCREL, DATA32, srange(32)),
     # PC-relative and absolute %hi / %lo
     _r(23, "PCREL_HI20", K.PCREL, U_HI20, HI20_RANGE),
@@ -391,3 +391,7 @@ def iplt_stub(stub: int, slot: int) -> bytes:
 
 ARCH.hooks["iplt_stub"] = iplt_stub
 ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
+
+# glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a
+# DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.
+ARCH.hooks["dtp_offset_bias"] = 0x800

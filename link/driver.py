@@ -52,7 +52,7 @@ class Context:
         out = []
         if self.got_entries or "_GLOBAL_OFFSET_TABLE_" in self.symtab.ids:
             got = OutputSection(".got", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
-            got.data = bytes(8 * len(self.got_entries))
+            got.data = bytes(8 * getattr(self, 'got_slots', 0))
             got.size = len(got.data)
             got.align = 8
             got.entsize = 8
@@ -328,6 +328,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("flags", merge_flags),
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", layout.assign_sections),   # input sections -> output sections
+        ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("check", lambda c: c.diag.check()),
@@ -360,6 +361,11 @@ def _gc(ctx):
                 ctx.diag.warn("--gc-sections is not implemented yet; keeping every section")
             return
         gc.run(ctx)
+
+
+def _ehframe(ctx):
+    from xld.link import ehframe
+    ehframe.prune(ctx)
 
 
 def _shrink(ctx):

@@ -34,7 +34,9 @@ class Kind(IntEnum):
     HINT = 17           # nothing to write (R_RISCV_RELAX)
     ALIGN = 18          # R_RISCV_ALIGN: the padding that follows must end aligned
     TLS_DESC = 19       # TLS descriptor sequence, rewritten to local-exec in a static link
+    TLS_GD_PCREL = 20   # G(gd) + A - P          -- a two-slot GOT entry (module 1, DTP offset)
 
 
 GOT_KINDS = frozenset({Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE})
 TLS_IE_KINDS = frozenset({Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL})
+TLS_GD_KINDS = frozenset({Kind.TLS_GD_PCREL})

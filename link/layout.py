@@ -292,6 +292,10 @@ def _size_inputs(ctx, o: OutputSection) -> None:
     for obj, i in o.inputs:
         sh = obj.shdrs[i]
         a = max(int(sh["sh_addralign"]), 1)
+        if o.name == ".eh_frame":
+            # records are 4-byte aligned; a gap of zeros between inputs would read as the
+            # terminator that ends the unwinder's walk
+            a = min(a, 4)
         o.align = max(o.align, a)
         pos = align_up(pos, a)
         obj.sec_out[i] = pos          # offset within the output section, fixed up below

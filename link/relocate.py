@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from xld.link import elf
-from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
+from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF, WEAK
 
-_KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS
+_KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
 _RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
 
 
@@ -155,15 +155,20 @@ def _assign_got(ctx, t) -> None:
     ctx.got_entries = []
     if len(rows) == 0:
         return
+    # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset) pair
     tls = np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]).astype(np.int64)
+    tls += 2 * np.isin(t.kind[rows], [int(k) for k in TLS_GD_KINDS])
     is_local = t.gid[rows] == 0
     # identity of the symbol: gid for globals, (file, index) for locals
     ident_a = np.where(is_local, t.file[rows] + 1, 0)
     ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
     keys = np.stack([tls, ident_a, ident_b, t.addend[rows]], axis=1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-    t.got_slot[rows] = inverse.reshape(-1)
-    ctx.got_entries = [tuple(int(x) for x in k) for k in uniq]     # (tls, file+1|0, sym|gid, addend)
+    sizes = np.where(uniq[:, 0] == 2, 2, 1)
+    first_slot = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    t.got_slot[rows] = first_slot[inverse.reshape(-1)]
+    ctx.got_entries = [tuple(int(x) for x in k) for k in uniq]     # (flavour, file+1|0, sym|gid, addend)
+    ctx.got_slots = int(sizes.sum())
 
 
 # -- relocate --------------------------------------------------------------------------------
@@ -271,7 +276,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     val[m] = _page(S[m] + A[m]) - _page(P[m])
     m = sel(Kind.GOT, Kind.TLS_IE)
     val[m] = G[m] + A[m] * 0
-    m = sel(Kind.GOT_PCREL, Kind.TLS_IE_PCREL)
+    m = sel(Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)
     val[m] = G[m] - P[m]
     m = sel(Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL)
     val[m] = _page(G[m]) - _page(P[m])
@@ -282,7 +287,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
     m = np.nonzero(sel(Kind.PAIRED_LO))[0]
     if len(m):
-        hi = np.nonzero(sel(Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL) & alloc & (t.width == 4))[0]
+        hi = np.nonzero(sel(Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL) & alloc & (t.width == 4))[0]
         order = np.argsort(P[hi], kind="stable")
         hp = P[hi][order]
         target = S[m]
@@ -422,15 +427,21 @@ def _uleb(ctx, img, h, rows, pos, val) -> None:
 
 def _fill_got(ctx, img, got) -> None:
     vals = []
-    for tls, fplus, ident, addend in ctx.got_entries:
+    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
+    dtp_bias = ctx.arch.hooks.get("dtp_offset_bias", 0)
+    for flavour, fplus, ident, addend in ctx.got_entries:
         if fplus:
             s = int(ctx.files[fplus - 1].S[ident])
         else:
             s = int(ctx.gaddr[ident])
         v = s + addend
-        if tls:
-            v -= ctx.tp_base
-        vals.append(v & (2**64 - 1))
+        if flavour == 1:
+            vals.append((v - ctx.tp_base) & (2**64 - 1))
+        elif flavour == 2:     # general dynamic, resolved statically: module 1 of the executable
+            vals.append(1)
+            vals.append((v - tls_start - dtp_bias) & (2**64 - 1))
+        else:
+            vals.append(v & (2**64 - 1))
     data = np.array(vals, dtype=np.uint64).view(np.uint8)
     img[got.offset:got.offset + len(data)] = data
 

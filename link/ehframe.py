@@ -1,0 +1,127 @@
+""".eh_frame: drop the FDEs of functions that are not in the output, and build .eh_frame_hdr.
+
+An input .eh_frame is a sequence of length-prefixed records: CIEs (CIE id 0) and FDEs (a
+field pointing back to their CIE, then the address of the function they describe, relocated).
+When a COMDAT copy is discarded or --gc-sections drops a function, its FDE must go too, or it
+would describe code that is not there (GNU ld and lld do the same).  The FDE's function is
+named by the relocation at FDE offset + 8.  Dropping records moves the later ones, so the
+CIE pointers of the FDEs that stay and the offsets of their relocations are rewritten.
+
+.eh_frame_hdr (with --eh-frame-hdr) is the sorted table (function start, FDE address) the
+unwinder searches via PT_GNU_EH_FRAME; it is filled after relocation from the output bytes.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from xld.link import elf
+
+
+def prune(ctx) -> None:
+    st = ctx.symtab
+    secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
+            if name == ".eh_frame" and obj.sec_outsec[i] is not None]
+    for k, (obj, i) in enumerate(secs):
+        # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
+        _prune_section(ctx, obj, i, st, keep_terminator=(k == len(secs) - 1))
+
+
+def _sym_kept(ctx, obj, symidx: int, st) -> bool:
+    g = int(obj.gids[symidx])
+    if g:
+        f = st.def_file[g]
+        if f <= 0:
+            return True
+        d = ctx.files[f]
+        sec = int(d.sym_shndx[st.def_index[g]])
+    else:
+        d, sec = obj, int(obj.sym_shndx[symidx])
+    if sec == 0 or sec >= elf.SHN_LORESERVE:
+        return True
+    return d.sec_outsec[sec] is not None
+
+
+def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
+    data = bytes(obj.section_content(sec))
+    rel = obj.relas.get(sec)
+    if rel is None:
+        from xld.link import elf as _e
+        rel = np.zeros(0, dtype=_e.RELA)
+    roff = rel["r_offset"].astype(np.int64)
+    rsym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+    records = []             # (start, end, is_cie, keep)
+    pos = 0
+    n = len(data)
+    while pos + 4 <= n:
+        length = struct.unpack_from("<I", data, pos)[0]
+        if length == 0:
+            records.append((pos, pos + 4, True, keep_terminator))
+            pos += 4
+            continue
+        if length == 0xFFFFFFFF:
+            ctx.diag.error(f"{obj.where(sec, pos)}: 64-bit .eh_frame records are not supported")
+            return
+        end = pos + 4 + length
+        if end > n:
+            ctx.diag.error(f"{obj.where(sec, pos)}: .eh_frame record goes past the end of the section")
+            return
+        cie_id = struct.unpack_from("<I", data, pos + 4)[0]
+        keep = True
+        if cie_id != 0:
+            k = np.nonzero(roff == pos + 8)[0]
+            if len(k):
+                keep = _sym_kept(ctx, obj, int(rsym[k[0]]), st)
+        records.append((pos, end, cie_id == 0, keep))
+        pos = end
+    if all(r[3] for r in records):
+        return
+    # new offsets of the kept records
+    out = bytearray()
+    new_start = {}
+    for start, end, is_cie, keep in records:
+        if keep:
+            new_start[start] = len(out)
+            out += data[start:end]
+    # CIE pointers of kept FDEs: distance from the pointer field back to the CIE
+    for start, end, is_cie, keep in records:
+        if keep and not is_cie and end - start > 4:
+            old_ptr = struct.unpack_from("<I", data, start + 4)[0]
+            cie_old = start + 4 - old_ptr
+            if cie_old not in new_start:
+                ctx.diag.error(f"{obj.where(sec, start)}: FDE points to a CIE that is not there")
+                continue
+            ns = new_start[start]
+            struct.pack_into("<I", out, ns + 4, ns + 4 - new_start[cie_old])
+    # relocations: keep those inside kept records, at their new offsets
+    starts = np.array([r[0] for r in records], dtype=np.int64)
+    k = np.searchsorted(starts, roff, side="right") - 1
+    keep_rec = np.array([r[3] for r in records], dtype=bool)
+    shift = np.array([new_start.get(r[0], -1) - r[0] for r in records], dtype=np.int64)
+    mask = keep_rec[k]
+    new_rel = rel[mask].copy()
+    new_rel["r_offset"] = (roff[mask] + shift[k[mask]]).astype(np.uint64)
+    if sec in obj.relas:
+        obj.relas[sec] = new_rel
+    obj.content_override[sec] = bytes(out)
+    if not getattr(obj, "_own_tables", False):
+        obj.syms = obj.syms.copy()
+        obj.shdrs = obj.shdrs.copy()
+        obj._own_tables = True
+    obj.shdrs[sec]["sh_size"] = len(out)
+    # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move along
+    in_sec = np.nonzero(obj.sym_shndx == sec)[0]
+    if len(in_sec):
+        v = obj.syms["st_value"][in_sec].astype(np.int64)
+        rec = np.clip(np.searchsorted(starts, v, side="right") - 1, 0, max(len(records) - 1, 0))
+        nv = []
+        for val, r in zip(v.tolist(), rec.tolist()):
+            if not records:
+                nv.append(0)
+            elif records[r][3] and val < records[r][1]:
+                nv.append(val + int(shift[r]))
+            else:   # in a dropped record or past the end: the next kept record, or the end
+                nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
+                nv.append(nxt[0] if nxt else len(out))
+        obj.syms["st_value"][in_sec] = nv
