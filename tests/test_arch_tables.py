@@ -183,7 +183,17 @@ tv2: .quad 2
 """
 # No .p2align in the RISC-V text: GNU ld deletes the excess of R_RISCV_ALIGN padding even with
 # --no-relax, so the section would no longer line up byte for byte with the object's.
-RISCV64_SYMS = {"far_fn": 0x5000000, "near_fn": 0x10800, "gsym": 0x40123}
+RISCV64_SYMS = {"far_fn": 0x5000000, "near_fn": 0x10800, "gsym": 0x40123,
+                "__tls_get_addr": 0x10900}
+
+# General dynamic in a static link: a GOT pair (module 1, DTP offset), when the core has a kind
+# for it.  The DTP offset is biased by TLS_DTV_OFFSET = 0x800 (riscv-elf.adoc, "Constants").
+# GD uses tv and IE tv2: GNU ld 2.40 mixes up the GOT entries of a variable used both ways.
+TLS_GD_PCREL = getattr(Kind, "TLS_GD_PCREL", None)
+if TLS_GD_PCREL is not None:
+    RISCV64_SRC = RISCV64_SRC.replace("  call far_fn\n", "  la.tls.gd a0, tv\n"
+                                      "  call __tls_get_addr\n  call far_fn\n", 1)
+DTV_OFFSET = {"arm64": 0, "riscv64": 0x800}
 
 TOOLS = {
     "arm64": ("aarch64-linux-gnu-as", [], "aarch64-linux-gnu-ld",
@@ -223,6 +233,8 @@ class Linked:
         self.got_addr = got["sh_addr"] if got is not None else 0
         self.got = got.data() if got is not None else b""
         self.got_base = self.gsyms.get("_GLOBAL_OFFSET_TABLE_", self.got_addr)
+        self.tls_start = tls["p_vaddr"]
+        self.dtv_offset = DTV_OFFSET[name]
 
     def S(self, sym) -> int:
         shndx = sym["st_shndx"]
@@ -239,6 +251,14 @@ class Linked:
             if int.from_bytes(self.got[i:i + 8], "little") == value & (2**64 - 1):
                 return self.got_addr + i
         raise AssertionError(f"no GOT slot holds {value:#x}")
+
+    def G_pair(self, module: int, offset: int) -> int:
+        """The address of the GOT pair GNU ld filled with (module, offset)."""
+        want = module.to_bytes(8, "little") + (offset & (2**64 - 1)).to_bytes(8, "little")
+        for i in range(0, len(self.got) - 8, 8):
+            if self.got[i:i + 16] == want:
+                return self.got_addr + i
+        raise AssertionError(f"no GOT pair holds ({module}, {offset:#x})")
 
 
 def _signed(v: int) -> int:
@@ -286,6 +306,8 @@ def apply_like_xld(link: Linked, sec_name: str, used: set[int]) -> tuple[bytes, 
             v = link.G(S + A - link.tp) - P
         elif k == Kind.TLS_IE_PAGE_PCREL:
             v = _page(link.G(S + A - link.tp)) - _page(P)
+        elif TLS_GD_PCREL is not None and k == TLS_GD_PCREL:
+            v = link.G_pair(1, S + A - link.tls_start - link.dtv_offset) - P
         elif k == Kind.PAIRED_LO:
             v = hi_at[S]
         elif k == Kind.TLS_DESC:
@@ -297,7 +319,7 @@ def apply_like_xld(link: Linked, sec_name: str, used: set[int]) -> tuple[bytes, 
         else:       # pragma: no cover
             raise AssertionError(f"{h.name}: kind {k!r} has no formula here")
         if h.field is not None and h.field.width == 4 and k in (
-                Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL):
+                Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, TLS_GD_PCREL):
             hi_at[P] = v
         if h.lo is not None:
             assert h.lo <= v <= h.hi, f"{h.name}: GNU ld accepted {v:#x}, the row refuses it"
