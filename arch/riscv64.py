@@ -294,11 +294,11 @@ def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
     (LOAD/ADD/CALL name the label of the HI20 site; the core resolves that to the variable
     and passes its ``tpoff`` = S + A - TP.)
 
-    R_RISCV_TLS_GD_HI20 returns None: general dynamic is ``auipc a0, %tls_gd_pcrel_hi(v);
-    addi a0, a0, %pcrel_lo(.L); call __tls_get_addr``, and its PCREL_LO12 and CALL carry no
-    mark that they belong to a TLS sequence, so a linker cannot rewrite it (GNU ld and lld do
-    not either); it needs a GOT pair (module 1, DTP offset) and a real __tls_get_addr.
-    Compile with -ftls-model=initial-exec / local-exec or -mtls-dialect=desc instead.
+    Anything else returns None.  General dynamic (``auipc a0, %tls_gd_pcrel_hi(v); addi a0,
+    a0, %pcrel_lo(.L); call __tls_get_addr``) cannot be rewritten: its PCREL_LO12 and CALL
+    carry no mark that they belong to a TLS sequence (GNU ld leaves it as it is too).
+    R_RISCV_TLS_GD_HI20 is therefore its own kind, TLS_GD_PCREL: the core gives it a GOT
+    pair (module 1, DTP offset - 0x800) and the static libc's __tls_get_addr does the rest.
     """
     name = howto.name
     if name in ("R_RISCV_TLSDESC_HI20", "R_RISCV_TLSDESC_CALL"):
