@@ -249,6 +249,8 @@ def parse(argv: list[str]) -> Options:
             o.inputs.append(Input("whole_on"))
         elif a == "--no-whole-archive":
             o.inputs.append(Input("whole_off"))
+        elif a == "-mllvm":
+            value(a)
         elif a == "-m":
             o.emulation = value(a)
         elif a.startswith("-m") and len(a) > 2 and not a.startswith("--"):
@@ -336,6 +338,10 @@ def parse(argv: list[str]) -> Options:
             v = value(a)
             if a in ("-plugin-opt", "--plugin-opt"):
                 o.plugin_opts.append(v)
+        elif a == "-mllvm":
+            value(a)                        # LLVM code-generation flags: no code generation here
+        elif a.startswith("-O") and a[2:].isdigit():
+            pass                            # optimization level: nothing to optimize
         elif a == "-":
             raise LinkError("reading an object from standard input is not supported")
         elif a.startswith("-") and len(a) > 1:

@@ -3,9 +3,10 @@
 Strong beats common beats weak beats undefined.  Two strong definitions are an error naming
 both places; an undefined reference that no input defines is an error naming every place
 that refers to it (after linker-defined symbols have had their chance).  Archive members are
-loaded as GNU ld does: when the archive is reached on the command line (or rescanned inside
-a group), every member that defines a symbol still undefined is read, until nothing changes.
-Weak references do not pull members out of archives.  COMDAT groups keep their first copy;
+loaded as lld does: an archive's symbols stay available ("lazy") after it has been read, so a
+later reference still pulls the member that defines it — a superset of GNU ld's order rules,
+which Clang/zig command lines (libc.a before the archives that need it) rely on.  Weak
+references do not pull members out of archives.  COMDAT groups keep their first copy;
 a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
@@ -60,6 +61,9 @@ class Resolver:
         self.ctx = ctx
         self.symtab: SymbolTable = ctx.symtab
         self.comdats: dict[str, int] = {}        # signature -> file id of the kept copy
+        self.lazy: dict[str, tuple] = {}          # name -> (archive, member) not yet loaded
+        self.pending: list[tuple] = []
+        self._loading = False
 
     # -- objects ---------------------------------------------------------------------------
     def add_object(self, obj) -> None:
@@ -101,6 +105,8 @@ class Resolver:
             if sec == elf.SHN_UNDEF or (sec < elf.SHN_LORESERVE and sec < len(discarded) and discarded[sec]):
                 if bind != elf.STB_WEAK:
                     st.strong_ref[gid] = True
+                    if st.state[gid] == UNDEF and name in self.lazy:
+                        self.pending.append(self.lazy.pop(name))
                 ctx.refs.setdefault(gid, []).append((obj.file_id, si))
                 continue
             if sec == elf.SHN_COMMON or types[i] == elf.STT_COMMON and sec == elf.SHN_COMMON:
@@ -131,38 +137,43 @@ class Resolver:
 
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:
-        """Load the members that satisfy undefined symbols; True if any was loaded."""
+        """Load the members that satisfy undefined symbols, remember the rest as lazy;
+        True if any member was loaded."""
+        before = len(self.ctx.files)
         if whole:
-            any_new = False
             for pos in ar.members:
-                if pos not in ar.loaded:
-                    ar.loaded.add(pos)
-                    self._load_member(ar, pos)
-                    any_new = True
-            return any_new
+                self._load(ar, pos, None)
+            self._drain()
+            return len(self.ctx.files) > before
         st = self.symtab
-        any_new = False
-        changed = True
-        while changed:
-            changed = False
-            for name, pos in ar.symbols:
-                if pos in ar.loaded:
-                    continue
-                gid = st.ids.get(name)
-                if gid is None or st.state[gid] != UNDEF or not st.strong_ref[gid]:
-                    if gid is None or st.state[gid] != COMMON:
-                        continue
-                    # GNU ld: a common symbol does not pull a member (unlike a definition) -
-                    continue
-                ar.loaded.add(pos)
-                self._load_member(ar, pos)
-                changed = any_new = True
-        return any_new
+        for name, pos in ar.symbols:
+            gid = st.ids.get(name)
+            if gid is not None and st.state[gid] == UNDEF and st.strong_ref[gid]:
+                self._load(ar, pos, name)
+            elif (gid is None or st.state[gid] == UNDEF) and name not in self.lazy:
+                self.lazy[name] = (ar, pos, name)
+        self._drain()
+        return len(self.ctx.files) > before
 
-    def _load_member(self, ar, pos: int) -> None:
+    def _load(self, ar, pos: int, why: str | None) -> None:
+        if pos in ar.loaded:
+            return
+        ar.loaded.add(pos)
+        self._load_member(ar, pos, why)
+
+    def _drain(self) -> None:
+        """Load the members that later references asked for (iteratively: chains are long)."""
+        while self.pending:
+            ar, pos, name = self.pending.pop(0)
+            gid = self.symtab.ids.get(name)
+            if gid is not None and self.symtab.state[gid] == UNDEF:
+                self._load(ar, pos, name)
+
+    def _load_member(self, ar, pos: int, why: str | None = None) -> None:
         if pos not in ar.members:
             raise LinkError(f"{ar.path}: symbol index points to an invalid member offset 0x{pos:x}")
         obj = ar.member(pos)
         obj.archive = ar
+        obj.pulled_by = why
         self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
         self.add_object(obj)
