@@ -386,6 +386,11 @@ def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
     return None
 
 
+def tls_desc_is_paired(howto: Howto) -> bool:
+    """AArch64 TLSDESC relocations all name the variable itself: never paired."""
+    return False
+
+
 def e_flags(flags: list[int]) -> int:
     """AArch64 defines no e_flags; the output carries 0 whatever the inputs say."""
     return 0
@@ -416,6 +421,7 @@ ARCH = Arch(
     aliases=("arm64", "aarch64"),
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
+        "tls_desc_is_paired": tls_desc_is_paired,
         "e_flags": e_flags,
         "reloc_name": reloc_name,
         "dynamic_type": dynamic_type,

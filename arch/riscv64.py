@@ -312,6 +312,14 @@ def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
     return None
 
 
+def tls_desc_is_paired(howto: Howto) -> bool:
+    """True for the TLSDESC rows whose symbol is the label of the TLSDESC_HI20 site rather
+    than the variable (LOAD_LO12, ADD_LO12, CALL): like PCREL_LO12, the core must take the
+    variable, and so ``tpoff``, from the HI20 relocation at that label."""
+    return howto.name in ("R_RISCV_TLSDESC_LOAD_LO12", "R_RISCV_TLSDESC_ADD_LO12",
+                          "R_RISCV_TLSDESC_CALL")
+
+
 def e_flags(flags: list[int]) -> int:
     """Merge the inputs' e_flags as the psABI's "Policy for Merge Objects" says.
 
@@ -360,6 +368,7 @@ ARCH = Arch(
     aliases=("riscv64", "rv64", "riscv"),
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
+        "tls_desc_is_paired": tls_desc_is_paired,
         "e_flags": e_flags,
         "reloc_name": reloc_name,
         "dynamic_type": dynamic_type,

@@ -511,3 +511,8 @@ def test_iplt_stub_loads_its_slot_and_branches(stub, slot):
     assert insns[1].operands[1].mem.disp == slot & 0xFFF == add_imm(int.from_bytes(code[8:12], "little"))
     assert insns[0].op_str.startswith("x16") and insns[1].op_str.startswith("x17, [x16")
     assert insns[3].op_str == "x17"
+
+
+def test_tlsdesc_rows_name_the_variable():
+    paired = A.ARCH.hooks["tls_desc_is_paired"]
+    assert not any(paired(r) for r in A.HOWTOS.values())

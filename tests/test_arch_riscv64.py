@@ -515,3 +515,9 @@ def test_iplt_stub_loads_its_slot_and_jumps(stub, slot):
     assert stub + hi + lo == slot
     assert insns[0].op_str.startswith("t3") and insns[1].op_str.startswith("t3")
     assert disasm(int.from_bytes(code[12:16], "little")).mnemonic in ("nop", "addi")
+
+
+def test_tlsdesc_rows_that_name_the_hi20_label_are_marked_paired():
+    paired = R.ARCH.hooks["tls_desc_is_paired"]
+    assert [t for t, r in R.HOWTOS.items() if r.kind == Kind.TLS_DESC and paired(r)] == [63, 64, 65]
+    assert not paired(R.HOWTOS[62]) and not paired(R.HOWTOS[24])
