@@ -37,6 +37,21 @@ def classify_exception(arch, intno: int) -> tuple[int, str]:
     return sig, what
 
 
+def classify_insn(proc) -> tuple[int, str]:
+    """Signal for a CPU exception Unicorn reported without a number: look at the instruction."""
+    try:
+        pc = proc.eng.reg_read(proc.arch.pc)
+        code = proc.mem.read(pc, 4) if proc.mem.is_mapped(pc, 4) else proc.mem.read(pc, 2)
+    except Exception:
+        return SIGILL, "CPU exception"
+    if proc.arch.name == "riscv64":
+        if code[:2] == b"\x02\x90" or code[:4] == struct.pack("<I", 0x00100073):
+            return SIGTRAP, "breakpoint (ebreak)"
+    elif len(code) == 4 and struct.unpack("<I", code)[0] & 0xFFE0001F == 0xD4200000:
+        return SIGTRAP, "breakpoint (brk)"
+    return SIGILL, "illegal instruction"
+
+
 def disassemble(arch, code: bytes, addr: int, count: int = 1) -> list[str]:
     try:
         import capstone as C
@@ -97,9 +112,18 @@ def riscv_bitmanip(word: int) -> str | None:
     return None
 
 
-def symbolize(proc, addr: int) -> str:
+def symbolize(proc, addr: int, return_address: bool = False) -> str:
+    """'0x... <func+0xoff>'. A return address is looked up one byte earlier, so the call of a
+    noreturn function at the very end of its caller is still named after the caller."""
     try:
-        name = proc.elf.symbols().lookup(addr, proc.bias)
+        syms = proc.elf.symbols()
+        name = syms.lookup(addr, proc.bias)
+        if return_address and addr:
+            caller = syms.lookup(addr - 1, proc.bias)
+            if caller and (name is None or caller.split("+")[0] != name.split("+")[0]):
+                base = caller.split("+")[0]
+                off = addr - (syms.address_of(base) or addr) - proc.bias
+                name = f"{base}+{off:#x}"
     except Exception:
         name = None
     return f"{addr:#x} <{name}>" if name else f"{addr:#x}"
@@ -135,7 +159,7 @@ def report(proc, stop) -> str:
             if access == U.MEM_FETCH:
                 pc = addr if pc == 0 else pc
     lines.append(f"  pc:     {symbolize(proc, pc)}")
-    lines.append(f"  {arch.lr_name + ':':<7} {symbolize(proc, lr)}")
+    lines.append(f"  {arch.lr_name + ':':<7} {symbolize(proc, lr, return_address=True)}")
     code = b""
     try:
         if proc.mem.is_mapped(pc, 4):

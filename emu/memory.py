@@ -27,6 +27,9 @@ PAGE_MASK = ~(PAGE - 1) & 0xFFFFFFFFFFFFFFFF
 # Layout (kept under 2^38 so it also suits an Sv39 riscv64 program's expectations).
 STACK_TOP = 0x3F_FFFF_F000
 STACK_SIZE = 8 << 20
+EXIT_PAGE = STACK_TOP        # holds emu_start's `until`: mapped, never part of the guest's view
+# Unicorn translates the page of `until - 1` for execution when it stops: keep both on EXIT_PAGE.
+UNTIL = EXIT_PAGE + 0x800
 MMAP_TOP = 0x3F_0000_0000          # mmap areas are handed out top-down from here
 PIE_BASE = 0x55_5555_0000 & 0xF_FFFF_F000  # static-pie load base
 
@@ -216,6 +219,13 @@ class Memory:
                 e = entry[0]
                 e.paddr = vaddr & PAGE_MASK
                 e.perms = p
+                return True
+            if vaddr & PAGE_MASK == EXIT_PAGE:
+                # Unicorn translates the page of emu_start's `until - 1` when it stops; refusing
+                # it would turn every stop into UC_ERR_EXCEPTION. The page holds no code.
+                e = entry[0]
+                e.paddr = EXIT_PAGE
+                e.perms = U.PROT_EXEC
                 return True
             if not m.host_op:
                 m.fault = (vaddr, access)

@@ -36,7 +36,7 @@ from unicorn import unicorn_const as K
 from .arch import BY_MACHINE, Arch
 from .elf import ET_DYN, ET_EXEC, PT_LOAD, PT_PHDR, Elf, ElfError, read_elf
 from .fs import GuestOSError
-from .memory import PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, page_down, page_up
+from .memory import EXIT_PAGE, PAGE, UNTIL, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, page_down, page_up
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
 
@@ -44,7 +44,6 @@ SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4
 
 DEFAULT_MAX_MEMORY = 4 << 30
 DEFAULT_MAX_OUTPUT = 256 << 20
-UNTIL_NEVER = 0xFFFFFFFFFFFFFFFF  # an address no instruction can be at (misaligned)
 
 AT = dict(NULL=0, PHDR=3, PHENT=4, PHNUM=5, PAGESZ=6, BASE=7, FLAGS=8, ENTRY=9, UID=11, EUID=12,
           GID=13, EGID=14, PLATFORM=15, HWCAP=16, CLKTCK=17, SECURE=23, RANDOM=25, HWCAP2=26,
@@ -203,6 +202,7 @@ class Process(Syscalls):
 
     def build_stack(self) -> int:
         arch = self.arch
+        self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_EXEC)  # emu_start's `until` (memory.py)
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]", count=False)
         blob = bytearray()
         top = STACK_TOP - 16  # keep a zero word at the very top, as the kernel does
@@ -256,7 +256,7 @@ class Process(Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
-            err = eng.emu_start(entry, UNTIL_NEVER, 0, self.max_insns or 0)
+            err = eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)
         finally:
             if watchdog:
                 watchdog.cancel()
@@ -270,6 +270,9 @@ class Process(Syscalls):
 
     def _classify_stop(self, err: int) -> Stop:
         fault = self.mem.fault
+        if err == 0 and self.eng.reg_read(self.arch.pc) == UNTIL:
+            return Stop(signal=SIGSEGV, fault=(UNTIL, U.MEM_FETCH), report=True,
+                        reason="segmentation fault")
         if err == 0:
             if self.max_insns:
                 return Stop(signal=SIGXCPU, limit="max-insns", report=True,
@@ -283,8 +286,9 @@ class Process(Syscalls):
             return Stop(signal=SIGSEGV, fault=fault, report=True, reason="segmentation fault")
         if err in (16, 17, 18):
             return Stop(signal=SIGBUS, fault=fault, report=True, reason="misaligned access")
-        if err == 10:
-            return Stop(signal=SIGILL, report=True, reason="illegal instruction")
+        if err in (10, 21):  # invalid instruction / CPU exception: look at the instruction
+            sig, what = crash.classify_insn(self)
+            return Stop(signal=sig, report=True, reason=what)
         return Stop(signal=SIGILL, report=True, reason=f"CPU exception ({U.strerror(err)})")
 
     def _on_timeout(self):
@@ -344,6 +348,7 @@ class Process(Syscalls):
         if self.unknown_syscall == "enosys":
             return -38
         pc = self.eng.reg_read(self.arch.pc) - 4
+        self.eng.reg_write(self.arch.pc, pc)  # report the svc/ecall itself
         known = not name.startswith("syscall_")
         self.terminate(signal=SIGSYS, report=True,
                        reason=f"unsupported system call {nr} ({name if known else 'unknown'}) at pc {pc:#x}",
@@ -352,6 +357,9 @@ class Process(Syscalls):
         return None
 
     def _cpu_exception(self, intno):
+        if self.arch.name == "riscv64":
+            # Unicorn's riscv64 has already stepped the PC past the instruction, as for ecall
+            self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
         sig, reason = crash.classify_exception(self.arch, intno)
         self.terminate(signal=sig, reason=reason, report=True)
         if sig == SIGSEGV and self.mem.fault:
