@@ -1,0 +1,198 @@
+"""Compile, link and run helpers shared by the test suites.
+
+Tools are found once; a test that needs a missing one is skipped with the reason — except in
+CI (``CI=true``), where a missing tool fails the test, so a broken CI image cannot pass by
+skipping everything.
+
+    cc = compiler("gcc", "arm64")           # or "zig"; Compiler or skip/fail
+    objs = cc.compile_many(sources, outdir, flags)
+    gnu_ld("arm64", objs, out)              # the oracle: GNU ld -static
+    link = xld_link(["-o", out, *objs])     # xld in process: LinkResult(status, stderr)
+    xld_cli([...])                          # xld as a subprocess: CompletedProcess
+    qemu_run("arm64", exe, args)            # RunResult(status, stdout, stderr)
+    xld_run(exe, args)                      # the same through xld.emu.run
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ARCHES = ("arm64", "riscv64")
+TRIPLE = {"arm64": "aarch64-linux-gnu", "riscv64": "riscv64-linux-gnu"}
+ZIG_TARGET = {"arm64": "aarch64-linux-musl", "riscv64": "riscv64-linux-musl"}
+QEMU = {"arm64": "qemu-aarch64", "riscv64": "qemu-riscv64"}
+MACHINE = {"arm64": 183, "riscv64": 243}
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+JOBS = max(1, min(4, os.cpu_count() or 1))
+
+
+def missing(reason: str):
+    """Skip (locally) or fail (in CI) because a tool is missing."""
+    if IN_CI:
+        pytest.fail(f"required tool missing in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@functools.cache
+def which(name: str) -> str | None:
+    return shutil.which(name)
+
+
+@functools.cache
+def have_zig() -> bool:
+    return importlib.util.find_spec("ziglang") is not None
+
+
+def require(name: str) -> str:
+    path = which(name)
+    if path is None:
+        missing(f"{name} not found on PATH")
+    return path
+
+
+# --- compilers --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Compiler:
+    kind: str               # "gcc" or "zig"
+    arch: str
+    argv: tuple[str, ...]   # the command up to the flags
+
+    # Freestanding code: no libc, no stack protector, no builtins the libc would provide.
+    def base_flags(self) -> list[str]:
+        flags = ["-ffreestanding", "-fno-stack-protector", "-fno-builtin"]
+        if self.kind == "zig":
+            flags += ["-fno-sanitize=undefined"]      # zig cc's Debug default adds UBSan calls
+        if self.arch == "riscv64" and self.kind == "gcc":
+            flags += ["-march=rv64gc", "-mabi=lp64d"]    # zig's riscv64 baseline is rv64gc
+        return flags
+
+    def compile(self, src: Path, obj: Path, flags=()) -> Path:
+        cmd = [*self.argv, *self.base_flags(), *flags, "-c", str(src), "-o", str(obj)]
+        env = dict(os.environ)
+        if self.kind == "zig":
+            # keep zig's caches out of the user's home when it is not writable
+            env.setdefault("ZIG_GLOBAL_CACHE_DIR",
+                           os.path.join(os.path.expanduser("~"), ".cache", "zig"))
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            raise AssertionError(f"compile failed: {' '.join(cmd)}\n{p.stderr}")
+        return obj
+
+    def compile_many(self, sources, outdir: Path, flags=()) -> list[Path]:
+        """Compile in parallel; objects are named after their sources' directory and stem."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        jobs = [(Path(s), outdir / f"{Path(s).parent.name}_{Path(s).stem}.o") for s in sources]
+        with ThreadPoolExecutor(JOBS) as ex:
+            return list(ex.map(lambda j: self.compile(j[0], j[1], flags), jobs))
+
+
+def compiler(kind: str, arch: str) -> Compiler:
+    """The ``kind`` ("gcc" or "zig") cross compiler for ``arch``, or skip/fail."""
+    if kind == "gcc":
+        cc = f"{TRIPLE[arch]}-gcc"
+        require(cc)
+        return Compiler("gcc", arch, (cc,))
+    if kind == "zig":
+        if not have_zig():
+            missing("zig cc not available (pip install ziglang)")
+        return Compiler("zig", arch, (sys.executable, "-m", "ziglang", "cc",
+                                      "-target", ZIG_TARGET[arch]))
+    if kind == "clang":
+        require("clang-14")
+        return Compiler("clang", arch, ("clang-14", f"--target={TRIPLE[arch]}"))
+    raise ValueError(kind)
+
+
+def assemble(arch: str, source: str, obj: Path) -> Path:
+    """Assemble a snippet of GNU assembler source with the cross gcc."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    src = obj.with_suffix(".s")
+    src.write_text(source)
+    p = subprocess.run([cc, "-c", str(src), "-o", str(obj)], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise AssertionError(f"assembly failed:\n{p.stderr}")
+    return obj
+
+
+# --- linkers ----------------------------------------------------------------------------------
+
+def gnu_ld(arch: str, objs, out: Path, extra=()) -> Path:
+    """Link with GNU ld, the oracle: ``<triple>-ld -static -o out objs``."""
+    ld = require(f"{TRIPLE[arch]}-ld")
+    cmd = [ld, "-static", *extra, "-o", str(out), *map(str, objs)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise AssertionError(f"GNU ld failed: {' '.join(cmd)}\n{p.stderr}")
+    return out
+
+
+@dataclass
+class LinkResult:
+    status: int
+    stderr: str
+
+
+def xld_link(args) -> LinkResult:
+    """Run the ``xld`` command's entry point in this process (no interpreter start-up)."""
+    from xld.link.cli import main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as e:           # argparse-style exits
+            status = e.code if isinstance(e.code, int) else 1
+    return LinkResult(int(status or 0), err.getvalue())
+
+
+def xld_command() -> list[str]:
+    """How to start the xld command as a separate process."""
+    exe = shutil.which("xld")
+    return [exe] if exe else [sys.executable, "-m", "xld.link"]
+
+
+def xld_cli(args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([*xld_command(), *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout)
+
+
+# --- runners ----------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    status: int
+    stdout: bytes
+    stderr: bytes = b""
+    note: str = ""
+
+    def summary(self) -> str:
+        out = self.stdout.decode(errors="replace")
+        return f"status {self.status}\n--- stdout ---\n{out}" + (
+            f"--- note ---\n{self.note}\n" if self.note else "")
+
+
+def qemu_run(arch: str, exe: Path, args=(), timeout=60) -> RunResult:
+    qemu = require(QEMU[arch])
+    p = subprocess.run([qemu, str(exe), *args], capture_output=True, timeout=timeout)
+    status = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return RunResult(status, p.stdout, p.stderr)
+
+
+def xld_run(exe: Path, args=(), timeout=60) -> RunResult:
+    """Run with xld's Unicorn runner, in process."""
+    from xld.emu import run
+    res = run(str(exe), argv=list(args), timeout=timeout, root=str(Path(exe).parent))
+    note = res.crash or ""
+    return RunResult(res.returncode, res.stdout, res.stderr, note)
