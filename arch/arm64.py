@@ -391,7 +391,7 @@ def tls_desc_is_paired(howto: Howto) -> bool:
     return False
 
 
-def e_flags(flags: list[int]) -> int:
+def e_flags(flags: list[int], has_code: list[bool] | None = None) -> int:
     """AArch64 defines no e_flags; the output carries 0 whatever the inputs say."""
     return 0
 

@@ -320,12 +320,18 @@ def tls_desc_is_paired(howto: Howto) -> bool:
                           "R_RISCV_TLSDESC_CALL")
 
 
-def e_flags(flags: list[int]) -> int:
+def e_flags(flags: list[int], has_code: list[bool] | None = None) -> int:
     """Merge the inputs' e_flags as the psABI's "Policy for Merge Objects" says.
 
     RVC and TSO: set if any input sets them.  Float ABI and RVE: must agree (ValueError
     naming both ABIs otherwise).  Other bits are taken from the first input.  No inputs: 0.
+
+    ``has_code`` (optional, one bool per input: does it have an executable section?) lets
+    inputs with e_flags 0 and no code -- data blobs from ``objcopy -I binary`` or ``ld -r -b
+    binary`` -- skip the checks, as the psABI allows.
     """
+    if has_code is not None:
+        flags = [f for f, code in zip(flags, has_code) if f or code]
     if not flags:
         return 0
     first = flags[0]

@@ -521,3 +521,13 @@ def test_tlsdesc_rows_that_name_the_hi20_label_are_marked_paired():
     paired = R.ARCH.hooks["tls_desc_is_paired"]
     assert [t for t, r in R.HOWTOS.items() if r.kind == Kind.TLS_DESC and paired(r)] == [63, 64, 65]
     assert not paired(R.HOWTOS[62]) and not paired(R.HOWTOS[24])
+
+
+def test_e_flags_lets_code_free_zero_flag_objects_through():
+    merge = R.ARCH.hooks["e_flags"]
+    double_rvc = 0x5
+    assert merge([double_rvc, 0], has_code=[True, False]) == double_rvc     # objcopy'd data
+    assert merge([0, double_rvc], has_code=[False, True]) == double_rvc
+    assert merge([0], has_code=[False]) == 0
+    with pytest.raises(ValueError):                                          # soft-float code
+        merge([double_rvc, 0], has_code=[True, True])
