@@ -131,6 +131,7 @@ class Process(Syscalls):
         self.umask = 0o022
         self.clear_child_tid = 0
         self.bias = 0
+        self.pid = PID
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd)
         self.output = F.Output(max_output)
@@ -150,6 +151,7 @@ class Process(Syscalls):
             self.mem.install_tlb()
         self._handlers = handler_table(self, arch.name)
         self._read_sys = eng.batch_reader([arch.sysno, *arch.args])
+        self._write_ret = eng.reg_writer(arch.ret)
         self._hooks()
 
     # --- setup --------------------------------------------------------------------------
@@ -337,7 +339,7 @@ class Process(Syscalls):
             if self.strace:
                 self._trace(nr, vals[1:], ret)
             if ret is not None:
-                self.eng.reg_write(self.arch.ret, ret)
+                self._write_ret(ret)
         except BaseException as e:  # never let an exception unwind into C
             self.error = e
             self.error_tb = traceback.format_exc()
@@ -354,6 +356,8 @@ class Process(Syscalls):
                        reason=f"unsupported system call {nr} ({name if known else 'unknown'}) at pc {pc:#x}",
                        note="run with --unknown-syscall=enosys to make it fail with ENOSYS instead")
         self.history.append((nr, vals[1:], "stopped"))
+        if self.strace:
+            self._trace(nr, vals[1:], "unsupported: stopped")
         return None
 
     def _cpu_exception(self, intno):
@@ -367,10 +371,11 @@ class Process(Syscalls):
 
     def _trace(self, nr, args, ret):
         from . import strace
-        line = strace.format_call(self, nr, args, ret)
-        err = self.err_sink
-        import sys
-        sys.stderr.write(line + "\n") if not isinstance(err, F.HostStream) else os.write(2, (line + "\n").encode())
+        line = strace.format_call(self, nr, args, ret) + "\n"
+        if callable(self.strace):
+            self.strace(line)
+        else:
+            os.write(2, line.encode())
 
     def _result(self) -> Result:
         st = self.stop

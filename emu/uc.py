@@ -162,6 +162,18 @@ class Engine:
     def reg_write(self, reg: int, value: int) -> None:
         _uc_reg_write(self.h, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
 
+    def reg_writer(self, reg: int):
+        """Return a function that writes one register (preallocated ctypes value)."""
+        v = c_uint64()
+        ref = byref(v)
+        h = self.h
+
+        def write(value):
+            v.value = value & 0xFFFFFFFFFFFFFFFF
+            _uc_reg_write(h, reg, ref)
+
+        return write
+
     def batch_reader(self, regs: list[int]):
         """Return a function that reads ``regs`` at once (one C call) as a list of ints."""
         n = len(regs)

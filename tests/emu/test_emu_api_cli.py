@@ -1,0 +1,108 @@
+"""The in-process API, the pytest fixture, the CLI (`python -m xld.emu` and cli.main) and --strace."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from xld.emu import Result, RunError, run
+from xld.emu.cli import main
+
+
+def test_fixture_runs_programs_in_a_private_root(build, xld_run, tmp_path):
+    (tmp_path / "data.txt").write_text("line one\nline two\n")
+    res = xld_run(build("files", "riscv64"))
+    assert isinstance(res, Result)
+    assert res.ok, res.crash
+    assert b"data: line two" in res.stdout
+
+
+def test_in_process_runs_are_fast(build):
+    exe = build("hello", "arm64")
+    run(exe)
+    t = time.perf_counter()
+    for _ in range(5):
+        assert run(exe).ok
+    per_run = (time.perf_counter() - t) / 5
+    assert per_run < 0.25, per_run  # ~20 ms on a laptop; generous for CI
+
+
+def test_env_as_list_and_argv0(build):
+    res = run(build("env", "arm64"), ["a"], env=["XLD_A=1", "XLD_B=2"], argv0="/bin/renamed")
+    assert b"env XLD_A=1\nenv XLD_B=2\n" in res.stdout
+    assert b"argv[0] = renamed\n" in res.stdout
+
+
+def test_strace_lines(build):
+    lines = []
+    res = run(build("hello", "riscv64"), ["x"], strace=lines.append)
+    assert res.returncode == 0
+    text = "".join(lines)
+    assert 'write(1,"hello from 2 args' in text
+    assert "exit_group(0)" in text.splitlines()[-1]
+
+
+def test_dynamic_executable_is_refused(tmp_path):
+    exe = tmp_path / "dyn"
+    p = subprocess.run(["aarch64-linux-gnu-gcc", "-x", "c", "-", "-o", str(exe)],
+                       input=b"int main(){return 0;}", capture_output=True)
+    if p.returncode:
+        pytest.skip("aarch64-linux-gnu-gcc not usable")
+    with pytest.raises(RunError, match="dynamically linked.*static"):
+        run(exe)
+    assert main([str(exe)]) == 1
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main([str(tmp_path / "missing")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("xld: error: cannot open") and "Traceback" not in err
+    (tmp_path / "text").write_text("not elf")
+    assert main([str(tmp_path / "text")]) == 1
+    assert "not an ELF file" in capsys.readouterr().err
+    assert main(["--timeout", "soon", "x"]) == 1
+    assert capsys.readouterr().err.startswith("xld: error:")
+    assert main([]) == 1
+    assert main(["--root", str(tmp_path / "nope"), str(tmp_path / "text")]) == 1
+
+
+def _cli(args, **kw):
+    return subprocess.run([sys.executable, "-m", "xld.emu", *args], capture_output=True, timeout=120, **kw)
+
+
+def test_cli_passes_streams_and_status(build, tmp_path):
+    exe = build("stdin", "arm64", "zig")
+    p = _cli([exe], input=b"a b\nc\n")
+    assert p.returncode == 0
+    assert p.stdout == b"tty: 0\nA B\nC\n\n2 3 6\n"
+    assert p.stderr == b"done\n"
+
+
+def test_cli_env_options(build):
+    exe = build("env", "riscv64")
+    p = _cli(["-E", "XLD_GREETING=hey", "-E", "XLD_X=1", "-U", "XLD_X", "--argv0", "myname", exe, "arg"],
+             env={**os.environ, "XLD_INHERITED": "yes"})
+    out = p.stdout.decode()
+    assert "greeting: hey" in out and "XLD_INHERITED=yes" in out and "XLD_X" not in out
+    assert "argv[0] = myname" in out
+
+
+def test_cli_crash_report_and_status(build):
+    p = _cli([build("crash", "riscv64"), "null"])
+    assert p.returncode == 139
+    assert b"SIGSEGV" in p.stderr and b"<write_null" in p.stderr
+
+
+def test_cli_limits(build):
+    p = _cli(["--max-insns", "1000000", build("spin", "arm64")])
+    assert p.returncode == 152 and b"instruction limit" in p.stderr
+    p = _cli(["--timeout", "0.5", build("spin", "riscv64")])
+    assert p.returncode == 137 and b"time limit" in p.stderr
+
+
+def test_cli_strace(build):
+    p = _cli(["--strace", build("hello", "arm64")])
+    assert p.returncode == 0
+    assert b"exit_group(0)" in p.stderr and b"hello from 1 args" in p.stdout
