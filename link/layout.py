@@ -254,7 +254,7 @@ def place(ctx) -> None:
         addr = align_up(addr, o.align)
         off = addr - delta
         if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
-            seg[1], seg[2] = addr, off
+            seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
         o.addr, o.offset = addr, off
         addr += o.size
         if not o.nobits:
