@@ -356,6 +356,49 @@ def nop_fill(size: int) -> bytes:
     return NOP.to_bytes(4, "little") * (size // 4) + C_NOP.to_bytes(2, "little") * (size % 4 // 2)
 
 
+# --- relaxation helpers (for the shrink pass; pure functions of one site) -------------------
+
+C_J = 0xA001            # c.j 0
+JAL = 0x0000006F        # jal x0, 0
+REG_ZERO, REG_RA, REG_GP, REG_TP = 0, 1, 3, 4
+
+
+def relax_call(word: int, value: int, rvc: bool) -> bytes | None:
+    """The shorter code an AUIPC+JALR call or tail call (R_RISCV_CALL[_PLT] + R_RISCV_RELAX)
+    becomes when its target is near, or None when it must stay 8 bytes.
+
+    ``word`` is the 8-byte pair (AUIPC low, JALR high), ``value`` = S + A - P with P the
+    address of the AUIPC, which is also where the replacement starts (psABI "Linker
+    Relaxation", function-call relaxation):
+
+        jalr x0, …  and rvc and -2 KiB <= value < 2 KiB  ->  c.j value        (2 bytes)
+        -1 MiB <= value < 1 MiB                          ->  jal rd, value    (4 bytes)
+
+    (C.JAL is RV32-only.)  The caller deletes the 8 - len(result) bytes that follow.
+    """
+    rd = (word >> 39) & 0x1F              # JALR rd: bits [11:7] of the high word
+    if value & 1:
+        return None
+    v = np.array([value], dtype=np.int64)
+    if rd == REG_ZERO and rvc and -(1 << 11) <= value < 1 << 11:
+        return int(write_cj_imm12(np.array([C_J], np.uint64), v)[0]).to_bytes(2, "little")
+    if -(1 << 20) <= value < 1 << 20:
+        return int(write_j_imm21(np.array([JAL | rd << 7], np.uint64), v)[0]).to_bytes(4, "little")
+    return None
+
+
+def set_rs1(word: int, reg: int) -> int:
+    """An I- or S-type instruction with its base register (rs1, bits [19:15]) replaced: the
+    LO12 half of a pair whose HI20 instruction was deleted now adds to x0 (absolute value
+    fits in 12 bits), tp (TP offset fits) or gp (GP-relative)."""
+    return (word & ~(0x1F << 15)) | (reg & 0x1F) << 15
+
+
+def hi20_is_zero(value: int) -> bool:
+    """True when %hi(value) is 0, so a LUI (or LUI + ADD tp) can be deleted outright."""
+    return -0x800 <= value < 0x800
+
+
 def dynamic_type(name: str) -> int:
     """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
     return DYNAMIC[name]
@@ -379,6 +422,9 @@ ARCH = Arch(
         "reloc_name": reloc_name,
         "dynamic_type": dynamic_type,
         "nop_fill": nop_fill,
+        "relax_call": relax_call,
+        "set_rs1": set_rs1,
+        "hi20_is_zero": hi20_is_zero,
     },
 )
 

@@ -531,3 +531,44 @@ def test_e_flags_lets_code_free_zero_flag_objects_through():
     assert merge([0], has_code=[False]) == 0
     with pytest.raises(ValueError):                                          # soft-float code
         merge([double_rvc, 0], has_code=[True, True])
+
+
+# --- relaxation helpers ---------------------------------------------------------------------
+
+CALL_RA = 0x000080E7 << 32 | 0x00000097        # auipc ra, 0; jalr ra, 0(ra)
+TAIL_T1 = 0x00030067 << 32 | 0x00000317        # auipc t1, 0; jalr zero, 0(t1)
+
+
+@pytest.mark.parametrize("value", [2, -2, 0x7FE, -0x800, 0x800, 0x12344, -0x100000, 0xFFFFE])
+def test_relax_call_becomes_jal_ra(value):
+    code = R.relax_call(CALL_RA, value, rvc=True)
+    assert len(code) == 4
+    insn = disasm(int.from_bytes(code, "little"))
+    assert insn.mnemonic == "jal" and last_imm(int.from_bytes(code, "little")) == value
+    assert (int.from_bytes(code, "little") >> 7) & 0x1F == R.REG_RA
+
+
+@pytest.mark.parametrize("value", [2, -2, 0x7FE, -0x800])
+def test_relax_tail_becomes_c_j_with_rvc_and_jal_zero_without(value):
+    code = R.relax_call(TAIL_T1, value, rvc=True)
+    assert len(code) == 2 and disasm(int.from_bytes(code, "little"), 2).mnemonic == "c.j"
+    assert last_imm(int.from_bytes(code, "little"), 2) == value
+    code = R.relax_call(TAIL_T1, value, rvc=False)
+    word = int.from_bytes(code, "little")
+    assert len(code) == 4 and word & 0xFFF == 0x06F and last_imm(word) == value   # jal x0
+
+
+@pytest.mark.parametrize("value", [0x100000, -0x100002, 0x7FFFF000, 3])
+def test_relax_call_keeps_far_or_odd_targets(value):
+    assert R.relax_call(CALL_RA, value, rvc=True) is None
+    assert R.relax_call(TAIL_T1, value, rvc=True) is None
+
+
+def test_set_rs1_moves_the_base_of_loads_stores_and_addi():
+    addi = enc(R.I_LO12, TEMPLATES["addi a1, a2, 0"], 0x123)
+    sd = enc(R.S_LO12, TEMPLATES["sd a0, 0(a1)"], -8)
+    assert disasm(R.set_rs1(addi, R.REG_ZERO)).op_str in ("a1, zero, 0x123", "a1, 0x123")
+    assert disasm(R.set_rs1(sd, R.REG_TP)).op_str == "a0, -8(tp)"
+    assert disasm(R.set_rs1(TEMPLATES["ld a0, 0(a1)"], R.REG_GP)).op_str == "a0, 0(gp)"
+    assert R.hi20_is_zero(0x7FF) and R.hi20_is_zero(-0x800)
+    assert not R.hi20_is_zero(0x800) and not R.hi20_is_zero(-0x801)
