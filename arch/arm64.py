@@ -396,6 +396,24 @@ def e_flags(flags: list[int], has_code: list[bool] | None = None) -> int:
     return 0
 
 
+THUNK_SIZE = 12
+BRANCH_RANGE = (-(1 << 27), (1 << 27) - 4)     # what B/BL reach; beyond it, a thunk
+
+
+def thunk(at: int, target: int) -> bytes:
+    """A range-extension thunk placed at ``at`` that jumps anywhere within +-4 GiB, using x16
+    (IP0), which AAPCS64 reserves for exactly this (aaelf64 "Call and Jump relocations"):
+
+        adrp x16, target
+        add  x16, x16, :lo12:target
+        br   x16
+    """
+    words = np.array([0x90000010, 0x91000210, 0xD61F0200], dtype=np.uint64)
+    words[0:1] = write_adrp(words[0:1], np.array([(target & ~0xFFF) - (at & ~0xFFF)], np.int64))
+    words[1:2] = write_add_lo12(words[1:2], np.array([target], np.int64))
+    return words.astype("<u4").tobytes()
+
+
 def nop_fill(size: int) -> bytes:
     """``size`` bytes of padding that executes as nops (ValueError unless a multiple of 4)."""
     if size % 4:
@@ -426,6 +444,8 @@ ARCH = Arch(
         "reloc_name": reloc_name,
         "dynamic_type": dynamic_type,
         "nop_fill": nop_fill,
+        "thunk": thunk,
+        "thunk_size": THUNK_SIZE,
     },
 )
 

@@ -516,3 +516,17 @@ def test_iplt_stub_loads_its_slot_and_branches(stub, slot):
 def test_tlsdesc_rows_name_the_variable():
     paired = A.ARCH.hooks["tls_desc_is_paired"]
     assert not any(paired(r) for r in A.HOWTOS.values())
+
+
+@pytest.mark.parametrize("at,target", [(0x400000, 0x9400000), (0x8400000, 0x400123 & ~3),
+                                       (0x10000, 0x10000 + (1 << 32) - 4), (0x7FFF_F000, 0x1000)])
+def test_thunk_reaches_its_target_through_x16(at, target):
+    code = A.ARCH.hooks["thunk"](at, target)
+    assert len(code) == A.ARCH.hooks["thunk_size"] == 12
+    insns = list(MD.disasm(code, at))
+    assert [i.mnemonic for i in insns] == ["adrp", "add", "br"]
+    assert insns[0].operands[1].imm + add_imm(int.from_bytes(code[4:8], "little")) == target
+    assert insns[0].op_str.startswith("x16") and insns[1].op_str.startswith("x16, x16")
+    assert insns[2].op_str == "x16"
+    lo, hi = A.BRANCH_RANGE
+    assert (lo, hi) == (A.HOWTOS[283].lo, A.HOWTOS[283].hi // 4 * 4)
