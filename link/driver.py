@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import sys
 import time
 
@@ -71,6 +72,18 @@ class Context:
                 if name == ".rela.iplt":
                     sec.entsize = 24
                 out.append(sec)
+        if self.opts.eh_frame_hdr and ".eh_frame" in self.outputs:
+            from xld.link import ehframe
+            n = ehframe.count_fdes(self)
+            h = OutputSection(".eh_frame_hdr", elf.SHT_PROGBITS, elf.SHF_ALLOC)
+            h.data = bytes(12 + 8 * n)
+            h.size, h.align, h.rank = len(h.data), 4, layout._RANK[".eh_frame_hdr"]
+            out.append(h)
+        if self.opts.build_id and self.opts.build_id != "none":
+            b = OutputSection(".note.gnu.build-id", elf.SHT_NOTE, elf.SHF_ALLOC)
+            b.data = bytes(16 + _build_id_size(self.opts.build_id))
+            b.size, b.align, b.rank = len(b.data), 4, 9
+            out.append(b)
         if self.attributes:
             obj, i = self.attributes[0]
             a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)
@@ -79,6 +92,39 @@ class Context:
             a.rank = 1001
             out.append(a)
         return out
+
+
+def _build_id_size(style: str) -> int:
+    if style in ("sha1", "tree"):
+        return 20
+    if style in ("md5", "uuid", "fast"):
+        return 16
+    if style.startswith("0x"):
+        try:
+            return len(bytes.fromhex(style[2:]))
+        except ValueError:
+            raise LinkError(f"--build-id: invalid hex string: {style}")
+    raise LinkError(f"unknown --build-id style: {style}")
+
+
+def _fill_build_id(ctx) -> None:
+    import hashlib
+    import uuid
+    sec = ctx.outputs.get(".note.gnu.build-id")
+    if sec is None:
+        return
+    style = ctx.opts.build_id
+    n = sec.size - 16
+    if style.startswith("0x"):
+        desc = bytes.fromhex(style[2:])
+    elif style == "uuid":
+        desc = uuid.uuid4().bytes
+    else:
+        # a digest of the whole output with the note's descriptor still zero: deterministic
+        h = hashlib.md5 if style in ("md5", "fast") else hashlib.sha1
+        desc = h(ctx.out_bytes.tobytes()).digest()[:n]
+    note = struct.pack("<III", 4, n, 3) + b"GNU\0" + desc
+    ctx.out_bytes[sec.offset:sec.offset + len(note)] = np.frombuffer(note, dtype=np.uint8)
 
 
 def _arch_from_emulation(emu: str):
@@ -343,6 +389,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("relocate", _relocate),
         ("check", lambda c: c.diag.check()),
         ("write", _write),
+        ("build id", _fill_build_id),
         ("commit", write.commit),             # temp file, then rename into place
     ]
     for name, fn in passes:
@@ -379,6 +426,9 @@ def _image(ctx):
 
 def _relocate(ctx):
     relocate.relocate(ctx, ctx.img)
+    if ".eh_frame_hdr" in ctx.outputs:
+        from xld.link import ehframe
+        ehframe.fill_hdr(ctx, ctx.img)
 
 
 def _write(ctx):

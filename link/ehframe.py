@@ -125,3 +125,110 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
                 nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
                 nv.append(nxt[0] if nxt else len(out))
         obj.syms["st_value"][in_sec] = nv
+
+
+# -- .eh_frame_hdr -------------------------------------------------------------------------------
+
+def count_fdes(ctx) -> int:
+    n = 0
+    for obj in ctx.files[1:]:
+        for i, name in enumerate(obj.sec_names):
+            if name != ".eh_frame" or obj.sec_outsec[i] is None:
+                continue
+            data = bytes(obj.section_content(i))
+            pos = 0
+            while pos + 8 <= len(data):
+                length = struct.unpack_from("<I", data, pos)[0]
+                if length == 0:
+                    pos += 4
+                    continue
+                if struct.unpack_from("<I", data, pos + 4)[0] != 0:
+                    n += 1
+                pos += 4 + length
+    return n
+
+
+def _uleb(d: bytes, p: int) -> tuple[int, int]:
+    v = shift = 0
+    while True:
+        b = d[p]
+        p += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, p
+
+
+def _read_ptr(d: bytes, p: int, enc: int, addr: int) -> int:
+    """Decode a DW_EH_PE-encoded pointer at offset p of a section loaded at addr."""
+    fmt = enc & 0x0F
+    size, code = {0x00: (8, "<Q"), 0x02: (2, "<H"), 0x03: (4, "<I"), 0x04: (8, "<Q"),
+                  0x0A: (2, "<h"), 0x0B: (4, "<i"), 0x0C: (8, "<q")}.get(fmt, (None, None))
+    if size is None:
+        raise ValueError(f"unsupported pointer encoding 0x{enc:02x}")
+    v = struct.unpack_from(code, d, p)[0]
+    if enc & 0x70 == 0x10:
+        v += addr + p
+    return v & (2**64 - 1)
+
+
+def _fde_encoding(d: bytes, cie: int) -> int:
+    p = cie + 8
+    version = d[p]
+    p += 1
+    end = d.index(b"\0", p)
+    aug = d[p:end].decode("ascii", "replace")
+    p = end + 1
+    if "eh" in aug:
+        p += 8
+    _, p = _uleb(d, p)                       # code alignment
+    _, p = _uleb(d, p)                       # data alignment (sleb; only skipped)
+    if version == 1:
+        p += 1
+    else:
+        _, p = _uleb(d, p)
+    if not aug.startswith("z"):
+        return 0x00
+    _, p = _uleb(d, p)
+    for ch in aug[1:]:
+        if ch == "R":
+            return d[p]
+        if ch == "P":
+            penc = d[p]
+            p += 1
+            fmt = penc & 0x0F
+            p += {0x00: 8, 0x02: 2, 0x03: 4, 0x04: 8, 0x0A: 2, 0x0B: 4, 0x0C: 8}.get(fmt, 8)
+        elif ch == "L":
+            p += 1
+    return 0x00
+
+
+def fill_hdr(ctx, img) -> None:
+    """Write .eh_frame_hdr from the relocated .eh_frame in the image."""
+    hdr = ctx.outputs.get(".eh_frame_hdr")
+    eh = ctx.outputs.get(".eh_frame")
+    if hdr is None or eh is None:
+        return
+    d = bytes(img[eh.offset:eh.offset + eh.size])
+    table = []
+    pos = 0
+    encs: dict[int, int] = {}
+    while pos + 8 <= len(d):
+        length = struct.unpack_from("<I", d, pos)[0]
+        if length == 0:
+            pos += 4
+            continue
+        cie_ptr = struct.unpack_from("<I", d, pos + 4)[0]
+        if cie_ptr != 0:
+            cie = pos + 4 - cie_ptr
+            enc = encs.get(cie)
+            if enc is None:
+                enc = encs[cie] = _fde_encoding(d, cie)
+            table.append((_read_ptr(d, pos + 8, enc, eh.addr), eh.addr + pos))
+        pos += 4 + length
+    table.sort()
+    out = bytearray(struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(table)))
+    for loc, fde in table:
+        out += struct.pack("<ii", loc - hdr.addr, fde - hdr.addr)
+    out = bytes(out[:hdr.size]).ljust(hdr.size, b"\0")
+    img[hdr.offset:hdr.offset + hdr.size] = np.frombuffer(out, dtype=np.uint8)
