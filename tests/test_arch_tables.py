@@ -417,3 +417,26 @@ def test_every_type_the_system_libraries_use_is_in_the_table(name):
     missing = sorted(arch.hooks["reloc_name"](t) for t in used - set(arch.howtos))
     assert not missing, f"relocation types in {', '.join(libs)} that xld does not know"
     assert len(used) >= 15
+
+
+# --- both backends: the encoder contract ------------------------------------------------------
+
+@pytest.mark.parametrize("arch", [arm64, riscv64], ids=lambda m: m.ARCH.name)
+def test_encoders_take_empty_arrays_and_scalars(arch):
+    for field in arch.FIELDS:
+        if field.width == 0:            # ULEB128: variable width, the core encodes it
+            continue
+        empty = field.write(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+        assert empty.shape == (0,) and empty.dtype == np.uint64, field.name
+        one = field.write(np.uint64(0), np.int64(-4))
+        many = field.write(np.zeros(1, np.uint64), np.array([-4], np.int64))
+        assert int(one) == int(many[0]), field.name
+
+
+@pytest.mark.parametrize("arch", [arm64, riscv64], ids=lambda m: m.ARCH.name)
+def test_every_field_is_listed_and_every_row_field_is_one_of_them(arch):
+    assert len({f.name for f in arch.FIELDS}) == len(arch.FIELDS)
+    for row in arch.HOWTOS.values():
+        assert row.field is None or row.field in arch.FIELDS, row.name
+    for hook in ("tls_desc_to_le", "e_flags", "reloc_name", "dynamic_type", "nop_fill"):
+        assert callable(arch.ARCH.hooks[hook]), hook
