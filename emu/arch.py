@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import unicorn.arm64_const as A
-import unicorn.riscv_const as R
-from unicorn import unicorn_const as K
+from . import ucconst as K
+from . import ucconst as A
+from . import ucconst as R
 
 EM_AARCH64 = 183
 EM_RISCV = 243
@@ -76,7 +76,7 @@ ARM64 = Arch(
     name="arm64", machine=EM_AARCH64,
     uc_arch=K.UC_ARCH_ARM64, uc_mode=K.UC_MODE_ARM, cpu_model=A.UC_CPU_ARM64_MAX,
     pc=A.UC_ARM64_REG_PC, sp=A.UC_ARM64_REG_SP, lr=A.UC_ARM64_REG_X30, tp=A.UC_ARM64_REG_TPIDR_EL0,
-    sysno=A.UC_ARM64_REG_X8, args=tuple(A.UC_ARM64_REG_X0 + i for i in range(6)), ret=A.UC_ARM64_REG_X0,
+    sysno=A.UC_ARM64_REG_X0 + 8, args=tuple(A.UC_ARM64_REG_X0 + i for i in range(6)), ret=A.UC_ARM64_REG_X0,
     syscall_intnos=frozenset({2}),  # EXCP_SWI
     hwcap=sum(1 << b for b in _A64_HWCAP.values()), hwcap2=0,
     platform="aarch64", uname_machine="aarch64", gregs=_a64_gregs(), lr_name="lr", insn_align=4,

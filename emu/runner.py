@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from . import crash
 from . import fs as F
 from . import uc as U
-from unicorn import unicorn_const as K
+from . import ucconst as K
 from .arch import BY_MACHINE, Arch
 from .elf import ET_DYN, ET_EXEC, PT_LOAD, PT_PHDR, Elf, ElfError, read_elf
 from .fs import GuestOSError
@@ -247,9 +247,8 @@ class Process(Syscalls):
         eng = self.eng
         eng.reg_write(arch.sp, sp)
         if arch.name == "riscv64":
-            import unicorn.riscv_const as R
-            mstatus = eng.reg_read(R.UC_RISCV_REG_MSTATUS)
-            eng.reg_write(R.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
+            mstatus = eng.reg_read(K.UC_RISCV_REG_MSTATUS)
+            eng.reg_write(K.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
         entry = self.elf.entry + self.bias
 
         watchdog = None

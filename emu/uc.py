@@ -14,11 +14,25 @@ from __future__ import annotations
 import ctypes
 from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_size_t, c_uint32, c_uint64, c_void_p
 
-from unicorn import unicorn_const as K
-from unicorn.unicorn_py3 import unicorn as _binding
+from . import ucconst as K
 
-# A separate handle on the library the binding already loaded: same code, our own prototypes.
-_lib = ctypes.CDLL(_binding.uclib._name)
+
+def _find_lib() -> str:
+    """libunicorn as shipped in the unicorn wheel, found without importing the binding."""
+    import importlib.util
+    import os
+    spec = importlib.util.find_spec("unicorn")
+    for d in (spec.submodule_search_locations or []) if spec else []:
+        for name in ("libunicorn.so.2", "libunicorn.so", "libunicorn.2.dylib", "libunicorn.dylib",
+                     "unicorn.dll"):
+            path = os.path.join(d, "lib", name)
+            if os.path.exists(path):
+                return path
+    from unicorn.unicorn_py3 import unicorn as binding  # let the binding find it
+    return binding.uclib._name
+
+
+_lib = ctypes.CDLL(_find_lib())
 
 
 def _proto(name, restype, *argtypes):

@@ -1,0 +1,74 @@
+"""Pieces of the runner that need no cross compiler."""
+
+import struct
+
+import pytest
+
+from xld.emu import ucconst
+from xld.emu.crash import riscv_bitmanip
+from xld.emu.elf import read_elf
+from xld.emu.fs import dirent64_records
+from xld.emu.sysnames import NAMES, NAMES_RISCV64, name_of
+from xld.emu.syscalls import handler_table
+
+
+def test_constants_match_the_unicorn_binding():
+    from unicorn import arm64_const, riscv_const, unicorn_const
+    for name, value in vars(ucconst).items():
+        if not name.startswith("UC_"):
+            continue
+        src = next((m for m in (unicorn_const, arm64_const, riscv_const) if hasattr(m, name)), None)
+        assert src is not None, name
+        assert getattr(src, name) == value, name
+    assert arm64_const.UC_ARM64_REG_X28 == ucconst.UC_ARM64_REG_X0 + 28
+    assert riscv_const.UC_RISCV_REG_X31 == ucconst.UC_RISCV_REG_X0 + 31
+
+
+def test_syscall_names():
+    assert NAMES[63] == "read" and NAMES[64] == "write" and NAMES[93] == "exit"
+    assert NAMES[94] == "exit_group" and NAMES[222] == "mmap" and NAMES[291] == "statx"
+    assert NAMES[439] == "faccessat2" and NAMES_RISCV64[259] == "riscv_flush_icache"
+    assert name_of(999) == "syscall_999"
+
+
+def test_every_issue_syscall_has_a_handler():
+    class P:
+        pass
+    from xld.emu.runner import Process
+    table = {NAMES[nr] for nr in handler_table(Process.__new__(Process), "arm64")}
+    wanted = """brk mmap munmap mremap mprotect madvise read write readv writev pread64 openat close
+        lseek newfstatat fstat statx faccessat faccessat2 getdents64 getcwd unlinkat mkdirat
+        renameat2 readlinkat dup3 fcntl ioctl pipe2 uname clock_gettime gettimeofday nanosleep
+        getpid gettid getuid geteuid getgid getegid set_tid_address set_robust_list rseq
+        prlimit64 getrandom rt_sigaction rt_sigprocmask tgkill tkill exit exit_group""".split()
+    assert not set(wanted) - table
+
+
+@pytest.mark.parametrize("word,ext", [
+    (0x20B52533, "Zba"),   # sh1add a0, a0, a1 -> funct7 0x10 funct3 2
+    (0x0805053B, "Zba"),   # add.uw
+    (0x60051513, "Zbb"),   # clz a0, a0
+    (0x40B57533, "Zbb"),   # andn
+    (0x00B50533, None),    # add
+    (0x00100073, None),    # ebreak
+])
+def test_riscv_bitmanip_detection(word, ext):
+    got = riscv_bitmanip(word)
+    assert (got or "").startswith(ext or "") and (got is None) == (ext is None)
+
+
+def test_dirent_records_are_aligned():
+    data, nxt = dirent64_records([(1, 4, b"."), (2, 8, b"file.txt")], 0, 4096)
+    assert nxt == 2 and len(data) % 8 == 0
+    ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, 0)
+    assert (ino, reclen, dtype) == (1, 24, 4)
+    data, nxt = dirent64_records([(1, 4, b"."), (2, 8, b"file.txt")], 0, 30)
+    assert nxt == 1
+
+
+def test_read_elf_rejects_non_elf(tmp_path):
+    from xld.emu.elf import ElfError
+    p = tmp_path / "x"
+    p.write_bytes(b"#!/bin/sh\n")
+    with pytest.raises(ElfError):
+        read_elf(str(p))

@@ -1,0 +1,151 @@
+"""Benchmark ``xld run`` against qemu-user on the same programs, in the same run.
+
+    python -m xld.tools.bench_emu [--arch arm64,riscv64] [--fib 32] [--calls 50000] [--repeat 3]
+                                  [--json out.json]
+
+Two workloads, built here with the Debian cross GCC (static glibc) from tests/emu/progs:
+
+- cpu: fib(N) by naive recursion. Reported as whole-process wall time (``python -m xld.emu``
+  vs ``qemu-<arch>``, both from a cold process) and as in-process time (``xld.emu.run``, what a
+  test suite pays per run), each as a ratio to qemu.
+- syscalls: a loop of getppid() and 1-byte writes to /dev/null. The cost per system call is
+  the slope between a short and a long run, so start-up cost cancels out.
+
+The table goes to stdout, followed by the same numbers as one JSON object (or into --json).
+Aims (issue 6): cpu within 3x of qemu-user (whole process), system calls under 10 µs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGS = os.path.join(os.path.dirname(HERE), "tests", "emu", "progs")
+GNU = {"arm64": "aarch64-linux-gnu-gcc", "riscv64": "riscv64-linux-gnu-gcc"}
+QEMU = {"arm64": "qemu-aarch64", "riscv64": "qemu-riscv64"}
+
+
+def _best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def _check(p, what):
+    if p.returncode != 0:
+        raise SystemExit(f"bench_emu: {what} failed ({p.returncode}):\n{p.stderr.decode(errors='replace')}")
+
+
+def build(arch, prog, outdir):
+    cc = shutil.which(GNU[arch])
+    if cc is None:
+        return None
+    src = os.path.join(PROGS, prog + ".c")
+    out = os.path.join(outdir, f"{prog}-{arch}")
+    p = subprocess.run([cc, "-O2", "-static", src, "-o", out], capture_output=True)
+    _check(p, f"compiling {src}")
+    return out
+
+
+def bench_arch(arch, args, outdir):
+    from xld.emu import run
+
+    qemu = shutil.which(QEMU[arch])
+    fib = build(arch, "fib", outdir)
+    sysloop = build(arch, "sysloop", outdir)
+    if fib is None or qemu is None:
+        return {"arch": arch, "skipped": f"{GNU[arch]} or {QEMU[arch]} missing"}
+    n = str(args.fib)
+    xld_cmd = [sys.executable, "-m", "xld.emu"]
+
+    def q(exe, *a):
+        p = subprocess.run([qemu, exe, *a], capture_output=True)
+        _check(p, "qemu")
+
+    def x(exe, *a):
+        p = subprocess.run([*xld_cmd, exe, *a], capture_output=True)
+        _check(p, "xld run")
+
+    def inproc(exe, *a):
+        r = run(exe, list(a))
+        if not r.ok:
+            raise SystemExit(f"bench_emu: xld.emu.run failed: {r.crash or r.stderr}")
+        return r
+
+    r = repeat = args.repeat
+    res = {"arch": arch}
+    res["cpu_qemu_s"] = _best(lambda: q(fib, n), r)
+    res["cpu_xld_process_s"] = _best(lambda: x(fib, n), r)
+    res["cpu_xld_inprocess_s"] = _best(lambda: inproc(fib, n), r)
+    res["startup_qemu_s"] = _best(lambda: q(fib, "1"), r)
+    res["startup_xld_process_s"] = _best(lambda: x(fib, "1"), r)
+    res["startup_xld_inprocess_s"] = _best(lambda: inproc(fib, "1"), r)
+    res["cpu_ratio_process"] = res["cpu_xld_process_s"] / res["cpu_qemu_s"]
+    res["cpu_ratio_inprocess"] = res["cpu_xld_inprocess_s"] / res["cpu_qemu_s"]
+    res["cpu_ratio_net"] = ((res["cpu_xld_inprocess_s"] - res["startup_xld_inprocess_s"]) /
+                            max(1e-9, res["cpu_qemu_s"] - res["startup_qemu_s"]))
+
+    lo, hi = 200, args.calls
+    tq = [_best(lambda k=k: q(sysloop, str(k)), repeat) for k in (lo, hi)]
+    tx = [_best(lambda k=k: inproc(sysloop, str(k)), repeat) for k in (lo, hi)]
+    calls = 2 * (hi - lo)
+    res["syscall_qemu_us"] = (tq[1] - tq[0]) / calls * 1e6
+    res["syscall_xld_us"] = (tx[1] - tx[0]) / calls * 1e6
+    res["syscall_ratio"] = res["syscall_xld_us"] / max(1e-9, res["syscall_qemu_us"])
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m xld.tools.bench_emu", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", default="arm64,riscv64")
+    ap.add_argument("--fib", type=int, default=32)
+    ap.add_argument("--calls", type=int, default=50000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", metavar="PATH", help="write the JSON here instead of stdout")
+    args = ap.parse_args(argv)
+    import unicorn
+
+    out = {"unicorn": unicorn.__version__, "python": platform.python_version(),
+           "machine": platform.machine(), "fib": args.fib, "calls": args.calls, "results": []}
+    with tempfile.TemporaryDirectory(prefix="xld-bench-") as d:
+        for arch in args.arch.split(","):
+            out["results"].append(bench_arch(arch.strip(), args, d))
+
+    rows = [("", "qemu", "xld (process)", "xld (in-process)", "ratio process", "ratio in-proc", "ratio net")]
+    for r in out["results"]:
+        if "skipped" in r:
+            rows.append((r["arch"], "skipped: " + r["skipped"], "", "", "", "", ""))
+            continue
+        rows.append((f"{r['arch']} fib({args.fib})", f"{r['cpu_qemu_s']:.3f} s", f"{r['cpu_xld_process_s']:.3f} s",
+                     f"{r['cpu_xld_inprocess_s']:.3f} s", f"{r['cpu_ratio_process']:.2f}x",
+                     f"{r['cpu_ratio_inprocess']:.2f}x", f"{r['cpu_ratio_net']:.2f}x"))
+        rows.append((f"{r['arch']} start-up", f"{r['startup_qemu_s'] * 1e3:.0f} ms",
+                     f"{r['startup_xld_process_s'] * 1e3:.0f} ms", f"{r['startup_xld_inprocess_s'] * 1e3:.0f} ms",
+                     "", "", ""))
+        rows.append((f"{r['arch']} per syscall", f"{r['syscall_qemu_us']:.2f} µs", "",
+                     f"{r['syscall_xld_us']:.2f} µs", "", f"{r['syscall_ratio']:.1f}x", ""))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    text = json.dumps(out, indent=2)
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
