@@ -4,11 +4,13 @@ Toolchains (each skipped with its reason when missing):
   gcc  — Debian cross GCC, static glibc 2.36, linked by GNU ld
   pie  — the same, -static-pie (arm64 only)
   zig  — zig cc, static musl, linked by zig's own linker
+  zbb  — GCC for riscv64 with -march=rv64gc_zba_zbb (which Unicorn cannot run)
 None of this uses xld's linker: these tests are about the runner alone.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -39,14 +41,17 @@ def _have_zig() -> bool:
 
 def compile_command(toolchain: str, arch: str, src: str, out: str) -> list[str]:
     cxx = src.endswith(".cpp")
-    if toolchain in ("gcc", "pie"):
+    if toolchain in ("gcc", "pie", "zbb"):
         cc = shutil.which(f"{GNU[arch]}-{'g++' if cxx else 'gcc'}")
         if cc is None:
             pytest.skip(f"{GNU[arch]}-{'g++' if cxx else 'gcc'} not installed")
         if toolchain == "pie" and arch != "arm64":
             pytest.skip("static-pie is tested on arm64 only")
+        if toolchain == "zbb" and arch != "riscv64":
+            pytest.skip("Zba/Zbb are riscv64 extensions")
         link = ["-static-pie"] if toolchain == "pie" else ["-static"]
-        return [cc, "-O2", "-g0", *link, src, "-o", out, "-lm"]
+        march = ["-march=rv64gc_zba_zbb"] if toolchain == "zbb" else []
+        return [cc, "-O2", "-g0", *march, *link, src, "-o", out, "-lm"]
     if toolchain == "zig":
         if cxx:
             pytest.skip("C++ is built with GCC only (zig builds libc++ from source: too slow)")
@@ -58,39 +63,59 @@ def compile_command(toolchain: str, arch: str, src: str, out: str) -> list[str]:
 
 
 class Builder:
+    """Compiles on a small thread pool; the first request starts every build tests will need,
+    so the slow first zig compile of each target (it builds musl) overlaps with the others."""
+
     def __init__(self, outdir):
         self.outdir = str(outdir)
-        self.cache: dict = {}
-        self.locks: dict = {}
+        self.futures: dict = {}
         self.lock = threading.Lock()
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2))
 
-    def __call__(self, prog: str, arch: str, toolchain: str = "gcc") -> str:
+    def _compile(self, prog, arch, toolchain):
+        src = next(os.path.join(PROGS, f) for f in sorted(os.listdir(PROGS))
+                   if os.path.splitext(f)[0] == prog)
+        out = os.path.join(self.outdir, f"{prog}-{arch}-{toolchain}")
+        try:
+            cmd = compile_command(toolchain, arch, src, out)
+        except pytest.skip.Exception as e:
+            return e
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        if p.returncode != 0:
+            return RuntimeError(f"compiling {prog} failed:\n{' '.join(cmd)}\n{p.stderr}")
+        return out
+
+    def submit(self, prog, arch, toolchain="gcc"):
         key = (prog, arch, toolchain)
         with self.lock:
-            lk = self.locks.setdefault(key, threading.Lock())
-        with lk:
-            if key in self.cache:
-                res = self.cache[key]
-                if isinstance(res, Exception):
-                    raise res
-                return res
-            src = next(os.path.join(PROGS, f) for f in os.listdir(PROGS)
-                       if os.path.splitext(f)[0] == prog)
-            out = os.path.join(self.outdir, f"{prog}-{arch}-{toolchain}")
-            cmd = compile_command(toolchain, arch, src, out)
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-            if p.returncode != 0:
-                err = RuntimeError(f"compiling {prog} failed:\n{' '.join(cmd)}\n{p.stderr}")
-                self.cache[key] = err
-                raise err
-            self.cache[key] = out
-            return out
+            if key not in self.futures:
+                self.futures[key] = self.pool.submit(self._compile, prog, arch, toolchain)
+            return self.futures[key]
+
+    def __call__(self, prog: str, arch: str, toolchain: str = "gcc") -> str:
+        res = self.submit(prog, arch, toolchain).result()
+        if isinstance(res, pytest.skip.Exception):
+            pytest.skip(str(res))
+        if isinstance(res, Exception):
+            raise res
+        return res
+
+
+# Built ahead of time, in this order (zig first: its first build per target is the slowest).
+PREBUILD = [(p, a, "zig") for a in ("arm64", "riscv64") for p in ("hello", "env", "stdin", "files", "mem")] + \
+    [(p, a, "gcc") for a in ("arm64", "riscv64")
+     for p in ("hello", "env", "stdin", "files", "mem", "cxx", "fib", "crash", "spin", "unknown")] + \
+    [(p, "arm64", "pie") for p in ("hello", "env", "stdin", "files", "mem")]
 
 
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
     """build(prog, arch, toolchain="gcc") -> path of the static executable (cached)."""
-    return Builder(tmp_path_factory.mktemp("emu-progs"))
+    b = Builder(tmp_path_factory.mktemp("emu-progs"))
+    for key in PREBUILD:
+        b.submit(*key)
+    yield b
+    b.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, timeout=60):

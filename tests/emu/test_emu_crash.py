@@ -102,3 +102,11 @@ def test_memory_limit_makes_malloc_fail(build):
     res = run(build("mem", "arm64"), max_memory=16 << 20, timeout=60)
     # the 32 MiB realloc cannot be satisfied: glibc reports it and the program crashes or fails
     assert not res.ok
+
+
+def test_riscv_bitmanip_is_explained(build):
+    res = run(build("bitmanip", "riscv64", "zbb"), timeout=60)
+    assert res.signal_name == "SIGILL"
+    assert "Zbb" in res.crash and "rv64gc" in res.crash
+    assert "<bits" in res.crash
+    assert run(build("bitmanip", "riscv64", "gcc")).stdout == b"56\n"
