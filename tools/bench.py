@@ -27,6 +27,7 @@ import importlib.util
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -484,27 +485,43 @@ def profile_xld(tc: Toolchain, case: Case, outdir: Path, prefix: Path, timeout: 
             "html": str(html) if html.exists() else None, "text": str(txt) if txt.exists() else None}
 
 
-def run_emu_bench(quick: bool, timeout: float) -> dict | None:
-    """tools/bench_emu.py, someone else's, if present: run as its own process, keep its output."""
+def run_emu_bench(arches: list[str], quick: bool, timeout: float) -> dict | None:
+    """tools/bench_emu.py (someone else's), if present: run as its own process, keep its output.
+
+    Its options are read from its --help, so only the ones it has are passed: --json, --arch,
+    and for --quick either its own --quick or smaller --fib/--calls/--repeat.
+    """
     try:
         if importlib.util.find_spec("xld.tools.bench_emu") is None:
             return None
     except (ImportError, ValueError):
         return None
+    base = [sys.executable, "-m", "xld.tools.bench_emu"]
+    helptext = measure([*base, "--help"], timeout=120).stdout
+    flags = set(re.findall(r"--[a-z][a-z-]*", helptext))
     with tempfile.TemporaryDirectory() as tmp:
         jpath = Path(tmp) / "emu.json"
-        argv = [sys.executable, "-m", "xld.tools.bench_emu", "--json", str(jpath), *(["--quick"] if quick else [])]
+        argv = list(base)
+        if "--json" in flags:
+            argv += ["--json", str(jpath)]
+        if "--arch" in flags:
+            argv += ["--arch", ",".join(arches)]
+        if quick:
+            if "--quick" in flags:
+                argv.append("--quick")
+            else:
+                for flag, value in (("--fib", "20"), ("--calls", "2000"), ("--repeat", "1")):
+                    if flag in flags:
+                        argv += [flag, value]
         run = measure(argv, timeout=timeout)
-        if run.rc != 0 and ("unrecognized arguments" in run.stderr or "usage:" in run.stderr):
-            run = measure([sys.executable, "-m", "xld.tools.bench_emu"], timeout=timeout)
         data = None
         if jpath.exists():
             try:
                 data = json.loads(jpath.read_text())
             except ValueError:
                 data = None
-    return {"status": "ok" if run.rc == 0 else f"failed: {first_error(run)}", "wall": run.wall,
-            "stdout": run.stdout[-20000:], "json": data}
+    return {"argv": argv[1:], "status": "ok" if run.rc == 0 else f"failed: {first_error(run)}",
+            "wall": run.wall, "stdout": run.stdout[-20000:], "json": data}
 
 
 def environment(tcs: list[Toolchain]) -> dict:
@@ -638,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
 
     emu = None
     if not opts.no_emu:
-        emu = run_emu_bench(opts.quick, opts.timeout)
+        emu = run_emu_bench(opts.arches, opts.quick, opts.timeout)
         if emu:
             print(f"emulator benchmark (tools/bench_emu.py): {emu['status']}, {emu['wall']:.1f} s")
             if emu["stdout"].strip():
