@@ -1,0 +1,222 @@
+"""Bad input: every failed link exits 1, says ``xld: error:`` in lld's words, names the symbol
+or file at fault, shows no Python traceback, and leaves no output (nor temporary) file.
+
+The ``xld`` command runs as a separate process, as users run it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+ARCHES = pytest.mark.parametrize("arch", tc.ARCHES)
+
+
+def c_object(arch: str, tmp: Path, name: str, source: str, flags=("-O2",)) -> Path:
+    src = tmp / f"{Path(name).stem}.c"
+    src.write_text(source)
+    return tc.compiler("gcc", arch).compile(src, tmp / name, list(flags))
+
+
+START = {
+    "arm64": ".globl _start\n_start:\n  bl main\n1: b 1b\n",
+    "riscv64": ".globl _start\n_start:\n  call main\n1: j 1b\n",
+}
+
+
+def start_object(arch: str, tmp: Path) -> Path:
+    return tc.assemble(arch, START[arch], tmp / "start.o")
+
+
+def link_fails(tmp: Path, args, *must_mention: str) -> str:
+    """Run ``xld args`` in ``tmp`` and check the failure contract; return stderr."""
+    before = set(tmp.iterdir())
+    out = tmp / "out"
+    p = tc.xld_cli(["-o", out.name, *args], cwd=tmp)
+    err = p.stderr
+    assert p.returncode == 1, f"exit status {p.returncode}, stderr:\n{err}"
+    assert err.startswith("xld: error:"), err
+    assert "Traceback" not in err, err
+    assert "internal error" not in err, f"xld crashed instead of diagnosing:\n{err}"
+    for word in must_mention:
+        assert word in err, f"{word!r} not mentioned in:\n{err}"
+    assert not out.exists(), "a failed link left an output file"
+    left = set(tmp.iterdir()) - before
+    assert not left, f"a failed link left files behind: {sorted(p.name for p in left)}"
+    return err
+
+
+@ARCHES
+def test_undefined_symbol_names_symbol_and_referencing_object(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o", "void foo(void);\nint main(void) { foo(); return 0; }\n")
+    err = link_fails(tmp_path, [start.name, main.name], "undefined symbol: foo", "main.o")
+    lines = err.splitlines()
+    i = next(i for i, line in enumerate(lines) if "undefined symbol: foo" in line)
+    assert lines[i + 1].startswith(">>> referenced by main.o"), err
+    assert "(.text" in lines[i + 1], err
+
+
+@ARCHES
+def test_undefined_symbols_are_all_reported(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o",
+                    "void foo(void); extern int bar;\n"
+                    "int main(void) { foo(); return bar; }\n")
+    link_fails(tmp_path, [start.name, main.name], "undefined symbol: foo",
+               "undefined symbol: bar")
+
+
+@ARCHES
+def test_duplicate_symbol_names_both_definitions(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    a = c_object(arch, tmp_path, "a.o", "int dup = 1;\nint main(void) { return dup; }\n")
+    b = c_object(arch, tmp_path, "b.o", "int dup = 2;\n")
+    err = link_fails(tmp_path, [start.name, a.name, b.name], "duplicate symbol: dup")
+    assert ">>> defined at a.o" in err and ">>> defined at b.o" in err, err
+
+
+@ARCHES
+def test_duplicate_function_names_both_definitions(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    a = c_object(arch, tmp_path, "a.o", "int twice(int x) { return 2 * x; }\n"
+                                        "int main(void) { return twice(3); }\n")
+    b = c_object(arch, tmp_path, "b.o", "int twice(int x) { return x + x; }\n")
+    link_fails(tmp_path, [start.name, a.name, b.name], "duplicate symbol: twice", "a.o", "b.o")
+
+
+def test_missing_input_file(tmp_path):
+    err = link_fails(tmp_path, ["nosuch.o"], "nosuch.o")
+    assert "cannot open nosuch.o: No such file or directory" in err, err
+
+
+@ARCHES
+def test_missing_file_among_good_ones(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o", "int main(void) { return 0; }\n")
+    link_fails(tmp_path, [start.name, main.name, "nosuch.o"],
+               "cannot open nosuch.o: No such file or directory")
+
+
+@ARCHES
+@pytest.mark.parametrize("keep", [10, 64, 200], ids=["in-ident", "header-only", "cut-sections"])
+def test_truncated_elf(arch, keep, tmp_path):
+    good = c_object(arch, tmp_path, "good.o", "int x = 5;\nint main(void) { return x; }\n")
+    data = good.read_bytes()
+    assert len(data) > keep
+    bad = tmp_path / "trunc.o"
+    bad.write_bytes(data[:keep])
+    good.unlink()
+    link_fails(tmp_path, [bad.name], "trunc.o")
+
+
+@ARCHES
+def test_corrupt_section_table(arch, tmp_path):
+    good = c_object(arch, tmp_path, "good.o", "int main(void) { return 0; }\n")
+    data = bytearray(good.read_bytes())
+    data[0x28:0x30] = (len(data) + 0x1000).to_bytes(8, "little")   # e_shoff past the end
+    bad = tmp_path / "corrupt.o"
+    bad.write_bytes(bytes(data))
+    good.unlink()
+    link_fails(tmp_path, [bad.name], "corrupt.o")
+
+
+def test_non_elf_file(tmp_path):
+    junk = tmp_path / "junk.o"
+    junk.write_text("this is not an object file\n")
+    link_fails(tmp_path, [junk.name], "junk.o")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.o").write_bytes(b"")
+    link_fails(tmp_path, ["empty.o"], "empty.o")
+
+
+def test_elf32_object_rejected(tmp_path):
+    # a 32-bit ELF header (EI_CLASS = 1): xld links ELF64 only
+    hdr = bytearray(52)
+    hdr[:7] = b"\x7fELF\x01\x01\x01"
+    hdr[16:18] = (1).to_bytes(2, "little")         # ET_REL
+    hdr[18:20] = (40).to_bytes(2, "little")        # EM_ARM
+    (tmp_path / "arm32.o").write_bytes(bytes(hdr))
+    link_fails(tmp_path, ["arm32.o"], "arm32.o")
+
+
+def test_mixed_machines(tmp_path):
+    a = c_object("arm64", tmp_path, "arm.o", "int main(void) { return 0; }\n")
+    r = c_object("riscv64", tmp_path, "rv.o", "int helper(void) { return 1; }\n")
+    link_fails(tmp_path, [a.name, r.name], "rv.o")
+
+
+def test_object_for_other_arch_than_requested(tmp_path):
+    r = c_object("riscv64", tmp_path, "rv.o", "int main(void) { return 0; }\n")
+    link_fails(tmp_path, ["--arch", "arm64", r.name], "rv.o")
+
+
+# Branches to a symbol defined in another object with an absolute value far from the code
+# (in another object, so that the assembler cannot resolve the branch itself).
+FAR_BRANCH = {
+    "arm64": ("R_AARCH64_CALL26", 0x100000000, "bl far"),
+    "riscv64": ("R_RISCV_JAL", 0x10000000, "jal ra, far"),
+}
+
+
+def far_objects(arch: str, tmp: Path, value: int, insn: str) -> list[str]:
+    absolute = tc.assemble(arch, f".globl far\n.set far, {value:#x}\n", tmp / "abs.o")
+    norelax = ".option norelax\n" if arch == "riscv64" else ""
+    code = tc.assemble(arch, f"{norelax}.text\n.globl _start\n_start:\n  {insn}\n  ret\n",
+                       tmp / "far.o")
+    for o in (absolute, code):
+        o.with_suffix(".s").unlink()
+    return [code.name, absolute.name]
+
+
+@ARCHES
+def test_branch_out_of_range(arch, tmp_path):
+    rtype, value, insn = FAR_BRANCH[arch]
+    objs = far_objects(arch, tmp_path, value, insn)
+    err = link_fails(tmp_path, objs, rtype, "out of range", "far.o")
+    assert "references 'far'" in err, err
+    assert "far.o:(.text+0x0)" in err, err
+
+
+def test_riscv_conditional_branch_out_of_range(tmp_path):
+    # GNU as rewrites `beq a0, a1, far` into bne + jal; spell the instruction and its
+    # relocation out to get a real R_RISCV_BRANCH.
+    objs = far_objects("riscv64", tmp_path, 0x20000,
+                       ".reloc ., R_RISCV_BRANCH, far\n  .4byte 0x00b50063   # beq a0, a1, .")
+    link_fails(tmp_path, objs, "R_RISCV_BRANCH", "out of range", "'far'")
+
+
+def test_arm64_conditional_branch_out_of_range(tmp_path):
+    objs = far_objects("arm64", tmp_path, 0x10000000, "cbz x0, far")
+    link_fails(tmp_path, objs, "R_AARCH64_CONDBR19", "out of range", "'far'")
+
+
+def test_arm64_adrp_out_of_range(tmp_path):
+    objs = far_objects("arm64", tmp_path, 0x7000000000, "adrp x0, far")
+    link_fails(tmp_path, objs, "R_AARCH64_ADR_PREL_PG_HI21", "out of range", "'far'")
+
+
+@pytest.mark.parametrize("opt", ["--no-such-option", "-Zbogus"])
+def test_unknown_option(opt, tmp_path):
+    err = link_fails(tmp_path, [opt, "whatever.o"])
+    assert opt in err.splitlines()[0], err
+
+
+def test_failed_link_does_not_touch_a_previous_output(tmp_path):
+    """A failed link must not leave a new (partial) file; an output from an earlier success
+    is either kept intact or removed, never replaced by something else."""
+    arch = "arm64"
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o", "int main(void) { return 0; }\n")
+    ok = tc.xld_cli(["-o", "out", start.name, main.name], cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    before = (tmp_path / "out").read_bytes()
+    bad = c_object(arch, tmp_path, "bad.o", "void foo(void);\nint bad(void) { foo(); return 1; }\n")
+    p = tc.xld_cli(["-o", "out", start.name, main.name, bad.name], cwd=tmp_path)
+    assert p.returncode == 1 and "undefined symbol: foo" in p.stderr, p.stderr
+    out = tmp_path / "out"
+    assert not out.exists() or out.read_bytes() == before
