@@ -39,57 +39,75 @@ import numpy as np
 from xld.link import elf, resolve
 from xld.link.layout import C_IDENT, _DROP, _DROP_TYPES
 
-NONE = np.iinfo(np.int64).max          # "no section" in a target column
 ROOT = -1                              # parent of a root
 
-_KEEP_PREFIXES = (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors", ".note")
-_KEEP_NAMES = {".init", ".fini", ".jcr"}
+_KEEP_PREFIXES = (".init", ".fini", ".preinit_array", ".ctors", ".dtors", ".jcr", ".note")
 _KEEP_TYPES = {elf.SHT_NOTE, elf.SHT_INIT_ARRAY, elf.SHT_FINI_ARRAY, elf.SHT_PREINIT_ARRAY}
 
 
-def _is_root_section(name: str, stype: int, flags: int) -> bool:
-    if flags & elf.SHF_GNU_RETAIN or stype in _KEEP_TYPES or name in _KEEP_NAMES:
+def _is_root_name(name: str) -> bool:
+    """.init, .fini, .jcr, .init_array*, .fini_array*, .preinit_array*, .ctors*, .dtors*, .note*"""
+    if name in (".init", ".fini", ".jcr") or name.startswith(".note"):
         return True
-    for p in _KEEP_PREFIXES:
-        if name == p or name.startswith(p + ".") or (p == ".note" and name.startswith(p)):
+    for p in (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors"):
+        if name == p or name.startswith(p + "."):
             return True
     return False
 
 
 class Graph:
-    """Sections of the link as global ids, and the relocation edges between them."""
+    """Sections of the link as global ids, and the relocation edges between them.
+
+    Everything is computed for the whole link at once: the section headers, symbol tables
+    and relocation tables of all files are concatenated, so the cost is a few NumPy passes
+    whatever the number of files.  A global section id is ``base[file] + index`` (0 is
+    "none"); a symbol row is ``sym_base[file] + index``.
+    """
 
     def __init__(self, ctx):
         self.ctx = ctx
-        files = ctx.files
-        self.base = [0] * len(files)
-        total = 1                               # global id 0 is "none"
-        for obj in files[1:]:
-            self.base[obj.file_id] = total
-            total += len(obj.shdrs)
+        files = ctx.files[1:]
+        nsec = [len(o.shdrs) for o in files]
+        nsym = [o.nsyms for o in files]
+        self.base = [0] * len(ctx.files)
+        self.sym_base = [0] * len(ctx.files)
+        total, srows = 1, 0                   # section id 0 and symbol row 0 are "none"
+        for o, a, b in zip(files, nsec, nsym):
+            self.base[o.file_id] = total
+            self.sym_base[o.file_id] = srows
+            total += a
+            srows += b
         self.total = total
-        self.owner_file = np.zeros(total, dtype=np.int64)
-        # graph member: an allocated section that is in play (not COMDAT-discarded, not a
-        # table the link consumes, not dropped by name)
-        self.member = bytearray(total)
-        for obj in files[1:]:
-            b = self.base[obj.file_id]
-            n = len(obj.shdrs)
-            self.owner_file[b:b + n] = obj.file_id
-            types = obj.shdrs["sh_type"].tolist()
-            flags = obj.shdrs["sh_flags"].tolist()
-            disc = obj.discarded.tolist()
-            for i in range(1, n):
-                if flags[i] & elf.SHF_ALLOC and not disc[i] and types[i] not in _DROP_TYPES \
-                        and not flags[i] & elf.SHF_EXCLUDE and obj.sec_names[i] not in _DROP:
-                    self.member[b + i] = 1
-        self.member_np = np.frombuffer(bytes(self.member), dtype=np.uint8).astype(bool)
-        self._gid_targets()
-        self._edges = {}                       # file id -> (targets, offsets, syms, {sec: (a, b)})
+        fids = np.array([o.file_id for o in files], dtype=np.int64)
+        self.owner_file = np.concatenate([[0], np.repeat(fids, nsec)]).astype(np.int64)
+        self._sym_starts = np.array([self.sym_base[o.file_id] for o in files], dtype=np.int64)
+        self._sym_fids = fids
+
+        # graph members: allocated sections in play (not COMDAT-discarded, not a table the
+        # link consumes, not dropped by name) -- the sections --gc-sections may remove
+        sh = np.concatenate([o.shdrs for o in files]) if files else np.zeros(0, elf.SHDR)
+        flags = np.concatenate([[0], sh["sh_flags"].astype(np.int64)])
+        types = np.concatenate([[0], sh["sh_type"].astype(np.int64)])
+        disc = np.concatenate([[True]] + [o.discarded for o in files])
+        names = [""]
+        for o in files:
+            names += o.sec_names
+        self.names = names
+        dropped = np.array([n in _DROP for n in names], dtype=bool)
+        member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~np.isin(types, list(_DROP_TYPES)) \
+            & ((flags & elf.SHF_EXCLUDE) == 0) & ~dropped
+        member[0] = False
+        self.member_np = member
+        self.member = bytearray(member.astype(np.uint8).tobytes())
+        self.flags = flags
+        self.types = types
+
+        self._symbol_targets(files)
+        self._relocations(files)
         self.extra: dict[int, list[int]] = {}  # gsec -> sections live whenever it is
         self.cie_edges: dict[int, list[tuple[int, int, int]]] = {}
         self.eh_sections: set[int] = set()
-        self._dependents()
+        self._dependents(files, sh)
         self._ehframes()
 
     # -- ids ---------------------------------------------------------------------------------
@@ -100,147 +118,160 @@ class Graph:
         f = int(self.owner_file[g])
         return self.ctx.files[f], g - self.base[f]
 
-    def _gid_targets(self) -> None:
-        """Per global symbol: the global id of the section of its definition, NONE when it has
-        none (undefined, absolute, common), or -gid for a linker-defined __start_/__stop_."""
-        ctx = self.ctx
-        st = ctx.symtab
+    def symbol(self, row: int):
+        """(ObjectFile, symbol index) of a symbol row."""
+        k = int(np.searchsorted(self._sym_starts, row, side="right")) - 1
+        obj = self.ctx.files[int(self._sym_fids[k])]
+        return obj, row - self.sym_base[obj.file_id]
+
+    def _symbol_targets(self, files) -> None:
+        """Per symbol row: the section id it stands for.  A global stands for the section of
+        its definition (wherever resolution put it); 0 when there is none (undefined,
+        absolute, common, a removed COMDAT copy); -gid for a linker-defined __start_/__stop_."""
+        st = self.ctx.symtab
+        member = self.member_np
         def_file = np.array(st.def_file, dtype=np.int64)
         def_index = np.array(st.def_index, dtype=np.int64)
-        tg = np.full(len(st), NONE, dtype=np.int64)
-        member = self.member_np
-        for obj in ctx.files[1:]:
-            fg = obj.first_global
-            g = obj.gids[fg:]
-            if len(g) == 0:
-                continue
-            mine = (def_file[g] == obj.file_id) & (def_index[g] == np.arange(fg, obj.nsyms))
-            sh = obj.sym_shndx[fg:]
-            ok = mine & (sh > 0) & (sh < min(elf.SHN_LORESERVE, len(obj.shdrs)))
-            gs = self.base[obj.file_id] + sh[ok]
-            gs = np.where(member[gs], gs, NONE)
-            tg[g[ok]] = gs
+        base = np.array(self.base, dtype=np.int64)
+        sym_base = np.array(self.sym_base, dtype=np.int64)
+        if files:
+            shndx_all = np.concatenate([o.sym_shndx for o in files]).astype(np.int64)
+            gids_all = np.concatenate([o.gids for o in files]).astype(np.int64)
+            nsec_of_row = np.repeat(np.array([len(o.shdrs) for o in files], dtype=np.int64),
+                                    [o.nsyms for o in files])
+            file_of_row = np.repeat(self._sym_fids, [o.nsyms for o in files])
+        else:
+            shndx_all = gids_all = nsec_of_row = file_of_row = np.zeros(0, np.int64)
+        # globals: through their definition
+        gt = np.zeros(len(st), dtype=np.int64)
+        has = def_file > 0
+        rows = sym_base[np.where(has, def_file, 0)] + def_index
+        sh = np.where(has, shndx_all[np.where(has, rows, 0)] if len(shndx_all) else 0, 0)
+        ok = has & (sh > 0) & (sh < elf.SHN_LORESERVE)
+        gs = np.where(ok, base[np.where(has, def_file, 0)] + sh, 0)
+        gs = np.where(ok & (gs < self.total), gs, 0)
+        gt = np.where(member[gs], gs, 0)
         self.by_name: dict[str, list[int]] = {}
-        for g in range(1, len(st)):
-            if st.def_file[g] != resolve.LINKER:
-                continue
+        for g in np.nonzero(def_file == resolve.LINKER)[0].tolist():
             name = st.names[g]
             if name.startswith("__start_") or name.startswith("__stop_"):
-                sec = name[8:] if name.startswith("__start_") else name[7:]
-                if C_IDENT.match(sec):
-                    tg[g] = -g
-        if (tg < 0).any():
-            for obj in ctx.files[1:]:
-                b = self.base[obj.file_id]
-                for i, name in enumerate(obj.sec_names):
-                    if self.member[b + i] and C_IDENT.match(name):
-                        self.by_name.setdefault(name, []).append(b + i)
-        self.gid_target = tg
+                if C_IDENT.match(name[8:] if name.startswith("__start_") else name[7:]):
+                    gt[g] = -g
+                    self.by_name = None
+        if self.by_name is None:
+            self.by_name = {}
+            for g in np.nonzero(member)[0].tolist():
+                if C_IDENT.match(self.names[g]):
+                    self.by_name.setdefault(self.names[g], []).append(g)
+        self.gid_target = gt
+        # locals: their own section
+        lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
+        ls = np.where(lok, base[file_of_row] + shndx_all, 0)
+        ls = np.where(member[ls], ls, 0)
+        self.sym_target = np.where(gids_all > 0, gt[gids_all], ls)
+        if len(self.sym_target):
+            self.sym_target[self._sym_starts] = 0      # symbol 0 of every file
+        self.gids_all = gids_all
 
-    def _dependents(self) -> None:
-        """Group members keep each other; a SHF_LINK_ORDER section follows the one it names."""
-        ctx = self.ctx
-        for obj in ctx.files[1:]:
-            b = self.base[obj.file_id]
-            for _sig, members, _flags in obj.groups:
-                ms = [b + int(m) for m in members.tolist() if 0 < m < len(obj.shdrs) and self.member[b + int(m)]]
-                for m in ms:
-                    self.extra.setdefault(m, []).extend(o for o in ms if o != m)
-            lo = np.nonzero(obj.shdrs["sh_flags"] & np.uint64(elf.SHF_LINK_ORDER))[0]
-            for i in lo.tolist():
-                link = int(obj.shdrs[i]["sh_link"])
-                if self.member[b + i] and 0 < link < len(obj.shdrs):
-                    self.extra.setdefault(b + link, []).append(b + i)
-
-    # -- relocation edges --------------------------------------------------------------------
-    def _file_edges(self, obj):
-        e = self._edges.get(obj.file_id)
-        if e is not None:
-            return e
-        b = self.base[obj.file_id]
-        parts, spans, pos = [], {}, 0
-        for sec, r in obj.relas.items():
-            if 0 < sec < len(obj.shdrs) and self.member[b + sec] and len(r):
-                parts.append(r)
-                spans[sec] = (pos, pos + len(r))
-                pos += len(r)
+    def _relocations(self, files) -> None:
+        """One table of all relocations that patch graph members, ordered by section id."""
+        parts, src, syms_base, counts = [], [], [], []
+        for o in files:
+            b = self.base[o.file_id]
+            for sec, r in o.relas.items():
+                if 0 < sec < len(o.shdrs) and self.member[b + sec] and len(r):
+                    parts.append(r)
+                    src.append(b + sec)
+                    syms_base.append(self.sym_base[o.file_id])
+                    counts.append(len(r))
+        self.rel_src_order = src
         if not parts:
-            e = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), spans)
-            self._edges[obj.file_id] = e
-            return e
-        allr = np.concatenate(parts)
-        sym = (allr["r_info"] >> np.uint64(32)).astype(np.int64)
-        e = (self._targets(obj, sym), allr["r_offset"].astype(np.int64), sym, spans)
-        self._edges[obj.file_id] = e
-        return e
+            self.rel_target = self.rel_offset = self.rel_sym = []
+            self.span = {}
+            return
+        order = np.argsort(np.array(src, dtype=np.int64), kind="stable")
+        parts = [parts[k] for k in order.tolist()]
+        src = [src[k] for k in order.tolist()]
+        counts = [counts[k] for k in order.tolist()]
+        syms_base = [syms_base[k] for k in order.tolist()]
+        # plain uint64 words: concatenating structured arrays is much slower
+        allr = np.concatenate([np.ascontiguousarray(r).view(np.uint64).reshape(-1, 3) for r in parts])
+        row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
+        self.rel_target = self.sym_target[row].tolist()
+        self.rel_offset = allr[:, 0].astype(np.int64).tolist()
+        self.rel_sym = row.tolist()
+        self.span = {}
+        pos = 0
+        for g, c in zip(src, counts):
+            self.span[g] = (pos, pos + c)
+            pos += c
 
-    def _targets(self, obj, sym: np.ndarray) -> np.ndarray:
-        """Global section ids the symbols ``sym`` of ``obj`` stand for (NONE if none)."""
-        b = self.base[obj.file_id]
-        gid = obj.gids[sym]
-        shndx = obj.sym_shndx[sym]
-        local_ok = (gid == 0) & (sym > 0) & (shndx > 0) & (shndx < min(elf.SHN_LORESERVE, len(obj.shdrs)))
-        gs = np.where(local_ok, b + np.where(local_ok, shndx, 0), NONE)
-        member = self.member_np
-        gs = np.where((gs != NONE) & member[np.where(gs == NONE, 0, gs)], gs, NONE)
-        return np.where(gid > 0, self.gid_target[gid], gs)
+    def _dependents(self, files, sh) -> None:
+        """Group members keep each other; a SHF_LINK_ORDER section follows the one it names."""
+        for o in files:
+            b = self.base[o.file_id]
+            for _sig, members, _flags in o.groups:
+                ms = [b + int(m) for m in members.tolist() if 0 < m < len(o.shdrs) and self.member[b + int(m)]]
+                for m in ms:
+                    self.extra.setdefault(m, []).extend(x for x in ms if x != m)
+        lo = np.nonzero(((self.flags & elf.SHF_LINK_ORDER) != 0) & self.member_np)[0]
+        for g in lo.tolist():
+            link = int(sh[g - 1]["sh_link"])
+            obj, _ = self.split(g)
+            if 0 < link < len(obj.shdrs):
+                self.extra.setdefault(self.base[obj.file_id] + link, []).append(g)
 
     def edges(self, g: int):
-        """(target, offset, symbol index) of each relocation of section g, in table order."""
-        obj, i = self.split(g)
-        tg, off, sym, spans = self._file_edges(obj)
-        span = spans.get(i)
+        """(target, offset, symbol row) of each relocation of section g, in table order."""
+        span = self.span.get(g)
         if span is None:
             return ()
         a, z = span
-        return zip(tg[a:z].tolist(), off[a:z].tolist(), sym[a:z].tolist())
+        return zip(self.rel_target[a:z], self.rel_offset[a:z], self.rel_sym[a:z])
 
     def _ehframes(self) -> None:
         """Split each .eh_frame into CIEs and FDEs: CIE relocations become edges of the
         .eh_frame section, an FDE's other relocations (its LSDA) edges of its function."""
-        for obj in self.ctx.files[1:]:
-            b = self.base[obj.file_id]
-            for i, name in enumerate(obj.sec_names):
-                if name != ".eh_frame" or not self.member[b + i]:
+        unpack = struct.unpack_from
+        for g in np.nonzero(self.member_np)[0].tolist():
+            if self.names[g] != ".eh_frame":
+                continue
+            self.eh_sections.add(g)
+            span = self.span.get(g)
+            if span is None:
+                continue
+            obj, i = self.split(g)
+            data = bytes(obj.section_content(i))
+            a, z = span
+            rel = sorted(zip(self.rel_offset[a:z], self.rel_target[a:z], self.rel_sym[a:z]))
+            k, n, pos, nrel = 0, len(data), 0, len(rel)
+            cie_edges = self.cie_edges.setdefault(g, [])
+            while pos + 4 <= n and k < nrel:
+                length = unpack("<I", data, pos)[0]
+                if length == 0:
+                    pos += 4
                     continue
-                g = b + i
-                self.eh_sections.add(g)
-                r = obj.relas.get(i)
-                if r is None or len(r) == 0:
-                    continue
-                data = bytes(obj.section_content(i))
-                off = r["r_offset"].astype(np.int64)
-                sym = (r["r_info"] >> np.uint64(32)).astype(np.int64)
-                tg = self._targets(obj, sym)
-                order = np.argsort(off, kind="stable")
-                off, sym, tg = off[order].tolist(), sym[order].tolist(), tg[order].tolist()
-                k, n, pos = 0, len(data), 0
-                cie_edges = self.cie_edges.setdefault(g, [])
-                while pos + 4 <= n:
-                    length = struct.unpack_from("<I", data, pos)[0]
-                    if length == 0 or length == 0xFFFFFFFF:
-                        pos += 4
-                        if length:
-                            break
-                        continue
-                    end = pos + 4 + length
-                    is_cie = pos + 8 <= n and struct.unpack_from("<I", data, pos + 4)[0] == 0
-                    recs = []
-                    while k < len(off) and off[k] < end:
-                        if off[k] >= pos:
-                            recs.append((tg[k], off[k], sym[k]))
-                        k += 1
-                    if is_cie:
-                        cie_edges.extend(recs)
-                    else:
-                        func = [t for t, o, _ in recs if o == pos + 8]
-                        rest = [t for t, o, _ in recs if o != pos + 8 and t != NONE]
-                        if func and func[0] != NONE and func[0] >= 0:
-                            if rest:
-                                self.extra.setdefault(func[0], []).extend(rest)
-                        else:                  # describes nothing we can name: keep what it uses
-                            cie_edges.extend((t, o, s) for t, o, s in recs if o != pos + 8)
-                    pos = end
+                if length == 0xFFFFFFFF:
+                    break
+                end = pos + 4 + length
+                is_cie = pos + 8 <= n and unpack("<I", data, pos + 4)[0] == 0
+                while k < nrel and rel[k][0] < pos:
+                    k += 1
+                first = k
+                while k < nrel and rel[k][0] < end:
+                    k += 1
+                recs = rel[first:k]
+                if is_cie:
+                    cie_edges.extend((t, o, s) for o, t, s in recs)
+                elif recs:
+                    func = [t for o, t, _ in recs if o == pos + 8]
+                    if func and func[0] > 0:
+                        rest = [t for o, t, _ in recs if o != pos + 8 and t != 0]
+                        if rest:
+                            self.extra.setdefault(func[0], []).extend(rest)
+                    else:                   # describes nothing we can name: keep what it uses
+                        cie_edges.extend((t, o, s) for o, t, s in recs if o != pos + 8)
+                pos = end
 
 
 class Walk:
@@ -250,7 +281,9 @@ class Walk:
         self.ctx = ctx
         self.g = graph
         self.live = bytearray(graph.total)
-        self.why: dict[int, tuple] = {}        # gsec -> (parent gsec | ROOT, offset, (file, sym) | reason)
+        self.live[0] = 1                       # section id 0 is "none": never marked
+        # gsec -> (parent gsec | ROOT, offset in the parent, symbol row | (kind, name) for roots)
+        self.why: dict[int, tuple] = {}
         self.heap: list[int] = []
         self.dump: list[str] | None = [] if ctx.opts.dumpdep else None
         self.names = SectionNames(ctx, graph)
@@ -267,8 +300,6 @@ class Walk:
             self.dump.append(f"{frm} -> {self.names.of(t)}")
 
     def _follow(self, t: int, parent: int, offset: int, ref) -> None:
-        if t == NONE:
-            return
         if t >= 0:
             if not self.live[t]:
                 self.mark(t, parent, offset, ref)
@@ -292,16 +323,14 @@ class Walk:
             gid = st.ids.get(name)
             if gid is not None:
                 self._follow(int(g.gid_target[gid]), ROOT, -1, ("symbol", name))
-        for obj in ctx.files[1:]:
-            b = g.base[obj.file_id]
-            types = obj.shdrs["sh_type"].tolist()
-            flags = obj.shdrs["sh_flags"].tolist()
-            for i, name in enumerate(obj.sec_names):
-                if not g.member[b + i]:
-                    continue
-                if b + i in g.eh_sections or (_is_root_section(name, types[i], flags[i])
-                                              and not flags[i] & elf.SHF_LINK_ORDER):
-                    self.mark(b + i, ROOT, -1, ("section", name))
+        by_flag = ((g.flags & elf.SHF_GNU_RETAIN) != 0) | np.isin(g.types, list(_KEEP_TYPES))
+        by_flag &= (g.flags & elf.SHF_LINK_ORDER) == 0
+        names = g.names
+        for s in np.nonzero(g.member_np)[0].tolist():
+            name = names[s]
+            if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and _is_root_name(name)
+                                                    and not g.flags[s] & elf.SHF_LINK_ORDER):
+                self.mark(s, ROOT, -1, ("section", name))
 
     def run(self) -> None:
         self.roots()
@@ -309,16 +338,15 @@ class Walk:
         heap = self.heap
         while heap:
             s = heapq.heappop(heap)
-            obj, i = g.split(s)
-            fid = obj.file_id
             if s in g.eh_sections:
                 for t, off, sym in g.cie_edges.get(s, ()):
-                    self._follow(t, s, off, (fid, sym))
+                    self._follow(t, s, off, sym)
             else:
+                live = self.live
                 for t, off, sym in g.edges(s):
-                    if t == NONE or (t >= 0 and self.live[t]):
+                    if t >= 0 and live[t]:
                         continue
-                    self._follow(t, s, off, (fid, sym))
+                    self._follow(t, s, off, sym)
             # group members, SHF_LINK_ORDER dependents, the LSDAs of the FDEs describing s
             for t in g.extra.get(s, ()):
                 self._follow(t, s, -1, None)
@@ -438,11 +466,10 @@ def run(ctx) -> None:
 
 # -- --why-live ----------------------------------------------------------------------------------
 
-def _ref_name(ctx, ref) -> str | None:
-    if not isinstance(ref, tuple) or len(ref) != 2 or isinstance(ref[0], str):
+def _ref_name(ctx, walk, ref) -> str | None:
+    if not isinstance(ref, int):
         return None
-    fid, si = ref
-    obj = ctx.files[fid]
+    obj, si = walk.g.symbol(ref)
     gid = int(obj.gids[si])
     if gid:
         return ctx.symtab.names[gid]
@@ -468,7 +495,7 @@ def chain(ctx, walk: Walk, sym: str | None, sec: int) -> list[str]:
                 lines.append(names.section(sec))
                 lines.append(what)
             break
-        rname = _ref_name(ctx, ref)
+        rname = _ref_name(ctx, walk, ref)
         if rname is None or rname != sym:
             lines.append(names.section(sec))
             if rname is not None:
