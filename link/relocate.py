@@ -359,9 +359,24 @@ def relocate(ctx, img: np.ndarray) -> None:
     m = np.nonzero(K == Kind.TLS_DESC)[0]
     if len(m):
         rewrite = arch.hooks.get("tls_desc_to_le")
+        paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
+        # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
+        at_label = {int(P[r]): r for r in m.tolist() if not paired(arch.howtos[int(t.type[r])])}
         for row in m.tolist():
             h = arch.howtos[int(t.type[row])]
-            new = rewrite(int(_gather(img, pos[row:row + 1], 4)[0]), h, int(S[row] + A[row] - tp)) if rewrite else None
+            var = row
+            if paired(h):
+                var = at_label.get(int(S[row]))
+                if var is None:
+                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                   f"{h.name} does not point at a TLSDESC_HI20 site")
+                    continue
+            tpoff = int(S[var] + A[var] - tp)
+            try:
+                new = rewrite(int(_gather(img, pos[row:row + 1], 4)[0]), h, tpoff) if rewrite else None
+            except ValueError as e:
+                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: {e}")
+                continue
             if new is None:
                 ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to local-exec in a static link")
