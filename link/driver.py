@@ -385,6 +385,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("tls", compute_tp),
         ("symbols", relocate.symbol_addresses),
         ("entry", entry_and_tls),
+        ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
         ("relocate", _relocate),
         ("check", lambda c: c.diag.check()),
@@ -397,6 +398,12 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         fn(ctx)
         ctx.timings.append((name, time.perf_counter() - t0))
     return ctx
+
+
+def _map(ctx):
+    if ctx.opts.map_file:
+        from xld.link import mapfile
+        mapfile.write(ctx)
 
 
 def _gc(ctx):

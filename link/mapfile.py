@@ -1,0 +1,182 @@
+"""-Map FILE / -M: what went where, for people reading a link.
+
+Four parts, the first two in GNU ld's words so that habits carry over:
+
+    Archive member included to satisfy reference by file (symbol)
+        every member pulled out of an archive, and the file and symbol that pulled it
+    Discarded input sections
+        sections left out: COMDAT copies after the first, and --gc-sections' leftovers
+    Memory map
+        output sections (address, size, alignment), the input sections inside each one
+        with their files, and the symbols they define — lld's table layout:
+
+                 VMA     Size Align Out     In      Symbol
+              400000      1c0     8 .rodata
+              400000       a3     8         a.o:(.rodata.str1.8)
+              400010        0     1                 msg
+    Linker-defined symbols
+        the values xld gave _end, __bss_start, __start_SEC and the like
+
+Addresses are final (written after layout, before relocation); "-" writes to stdout.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from xld.link import elf, resolve
+from xld.link.layout import _DROP, _DROP_TYPES
+
+
+def write(ctx) -> None:
+    text = render(ctx)
+    path = ctx.opts.map_file
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as e:
+        ctx.diag.error(f"cannot open map file {path}: {e.strerror}")
+
+
+def render(ctx) -> str:
+    out: list[str] = []
+    _archive_members(ctx, out)
+    _discarded(ctx, out)
+    _memory_map(ctx, out)
+    _linker_symbols(ctx, out)
+    return "".join(out)
+
+
+# -- archive members -------------------------------------------------------------------------
+
+def reason(ctx, obj) -> str:
+    """'file (symbol)' that pulled an archive member in, as GNU ld words it."""
+    why = getattr(obj, "pulled_by", None)
+    if why is None:
+        return "--whole-archive"
+    st = ctx.symtab
+    gid = st.ids.get(why)
+    if why in ctx.opts.undefined:
+        return f"-u ({why})"
+    for fid, _si in ctx.refs.get(gid, ()) if gid is not None else ():
+        if fid < obj.file_id:
+            return f"{ctx.files[fid].name} ({why})"
+    return f"({why})"
+
+
+def _archive_members(ctx, out) -> None:
+    if not ctx.loaded_members:
+        return
+    out.append("Archive member included to satisfy reference by file (symbol)\n\n")
+    for _archive, _member, obj in ctx.loaded_members:
+        name = obj.name
+        out.append(name + ("\n" + " " * 30 if len(name) >= 30 else " " * (30 - len(name))))
+        out.append(reason(ctx, obj) + "\n")
+    out.append("\n")
+
+
+# -- discarded sections ----------------------------------------------------------------------
+
+def discarded_sections(ctx) -> list[tuple[object, int]]:
+    """Allocated input sections that are not in the output (COMDAT duplicates, GC'd)."""
+    res = []
+    for obj in ctx.files[1:]:
+        flags = obj.shdrs["sh_flags"]
+        types = obj.shdrs["sh_type"].tolist()
+        alloc = ((flags & np.uint64(elf.SHF_ALLOC)) != 0).tolist()
+        for i in range(1, len(obj.shdrs)):
+            if alloc[i] and obj.sec_outsec[i] is None and types[i] not in _DROP_TYPES \
+                    and obj.sec_names[i] not in _DROP:
+                res.append((obj, i))
+    return res
+
+
+def _discarded(ctx, out) -> None:
+    rows = discarded_sections(ctx)
+    out.append("Discarded input sections\n\n")
+    for obj, i in rows:
+        name = obj.sec_names[i]
+        size = int(obj.shdrs[i]["sh_size"])
+        lead = f" {name}"
+        if len(lead) >= 16:
+            lead += "\n" + " " * 16
+        else:
+            lead += " " * (16 - len(lead))
+        why = " (COMDAT)" if obj.discarded[i] else ""
+        out.append(f"{lead}0x{0:016x} {size:#10x} {obj.name}{why}\n")
+    out.append("\n")
+
+
+# -- memory map ------------------------------------------------------------------------------
+
+def _symbols_by_section(ctx, obj) -> dict[int, list[tuple[int, str, int]]]:
+    """Symbols a file defines in its kept sections: section index -> [(address, name, size)].
+    Globals only where resolution chose this definition; locals without assembler labels."""
+    st = ctx.symtab
+    syms = obj.syms
+    shndx = obj.sym_shndx
+    n = len(obj.shdrs)
+    typ = syms["st_info"] & 0xF
+    cand = (shndx > 0) & (shndx < min(elf.SHN_LORESERVE, n)) & (typ != elf.STT_SECTION) & (typ != elf.STT_FILE)
+    cand &= syms["st_name"] != 0
+    cand[0] = False
+    kept = obj.sec_kept if hasattr(obj, "sec_kept") else np.ones(n, dtype=bool)
+    cand &= kept[np.where(cand, shndx, 0)]
+    res: dict[int, list[tuple[int, str]]] = {}
+    fg = obj.first_global
+    addrs = obj.symaddr
+    sizes = syms["st_size"]
+    for si in np.nonzero(cand)[0].tolist():
+        if si >= fg:
+            gid = int(obj.gids[si])
+            if st.def_file[gid] != obj.file_id or st.def_index[gid] != si:
+                continue
+            name = st.names[gid]
+        else:
+            name = obj.sym_name(si)
+            if name.startswith(".L") or name.startswith("$") or not name:
+                continue
+        res.setdefault(int(shndx[si]), []).append((int(addrs[si]), name, int(sizes[si])))
+    for v in res.values():
+        v.sort()
+    return res
+
+
+def _memory_map(ctx, out) -> None:
+    out.append("Memory map\n\n")
+    out.append(f"{'VMA':>16} {'Size':>8} {'Align':>5} Out     In      Symbol\n")
+    per_file: dict[int, dict] = {}
+    st = ctx.symtab
+    for o in ctx.ordered:
+        out.append(f"{o.addr:16x} {o.size:8x} {o.align:5d} {o.name}\n")
+        for obj, i in o.inputs:
+            sh = obj.shdrs[i]
+            addr = int(obj.sec_addr[i]) if o.alloc else int(obj.sec_out[i])
+            out.append(f"{addr:16x} {int(sh['sh_size']):8x} {max(int(sh['sh_addralign']), 1):5d}"
+                       f"         {obj.name}:({obj.sec_names[i]})\n")
+            syms = per_file.get(obj.file_id)
+            if syms is None:
+                syms = per_file[obj.file_id] = _symbols_by_section(ctx, obj)
+            for a, name, size in syms.get(i, ()):
+                out.append(f"{a:16x} {size:8x} {1:5d}                 {name}\n")
+        if o.name == ".bss" and getattr(ctx, "commons", None):
+            for g in ctx.commons:
+                a = o.addr + ctx.common_off[g]
+                out.append(f"{a:16x} {st.common_size[g]:8x} {st.common_align[g]:5d}"
+                           f"         <common>\n{a:16x} {0:8x} {1:5d}                 {st.names[g]}\n")
+    out.append("\n")
+
+
+def _linker_symbols(ctx, out) -> None:
+    st = ctx.symtab
+    rows = [(int(ctx.gaddr[g]), st.names[g]) for g in range(1, len(st)) if st.def_file[g] == resolve.LINKER]
+    if not rows:
+        return
+    out.append("Linker-defined symbols\n\n")
+    for a, name in sorted(rows, key=lambda r: (r[0], r[1])):
+        out.append(f"{a & (2**64 - 1):16x} {name}\n")
