@@ -120,6 +120,8 @@ def symbol_table(ctx):
             else:
                 continue
             if other in (elf.STV_HIDDEN, elf.STV_INTERNAL):
+                if opts.discard_all:     # -x: locals go, and so do hidden globals (GNU ld)
+                    continue
                 info = (elf.STB_LOCAL << 4) | (info & 0xF)   # hidden symbols become local, as ld does
             rows.append((add_str(name), info, other, shndx, int(ctx.gaddr[g]) & (2**64 - 1), size))
         elif f < 0:      # linker-defined
