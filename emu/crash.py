@@ -155,7 +155,11 @@ def report(proc, stop) -> str:
                 hint = " (NULL pointer)"
             elif i < 0 and (proc.mem.starts and _near_stack(proc, addr)):
                 hint = " (below the stack: stack overflow?)"
-            lines.append(f"  fault:  {what} of {addr:#x}{hint}: {state}")
+            if i >= 0 and addr % 4096 == 0:
+                # a permission fault on a page already translated is reported per page
+                lines.append(f"  fault:  {what} in the page at {addr:#x}: {state}")
+            else:
+                lines.append(f"  fault:  {what} of {addr:#x}{hint}: {state}")
             if access == U.MEM_FETCH:
                 pc = addr if pc == 0 else pc
     lines.append(f"  pc:     {symbolize(proc, pc)}")
@@ -177,6 +181,10 @@ def report(proc, stop) -> str:
                              f"-march=rv64gc")
     if stop.note:
         lines.append(f"  note:   {stop.note}")
+    handler = proc.sigactions.get(sig) if sig else None
+    if handler and struct.unpack_from("<Q", handler)[0] > 1 and not stop.note:
+        lines.append(f"  note:   the program installed a handler for {title}; xld run does not deliver "
+                     f"signals, so it was not run")
     lines.append("  registers:")
     regs = []
     for name, rid in arch.gregs:

@@ -386,9 +386,16 @@ class HostStream(OpenFile):
         self.writable = writable
         self.kind = "tty" if os.isatty(fd) else "stream"
 
+    stop_event = None  # set by the runner: a timeout must not wait for input forever
+
     def read(self, n):
         if not self.readable:
             raise GuestOSError(errno.EBADF)
+        if self.stop_event is not None:
+            import select
+            while not select.select([self.fd], [], [], 0.05)[0]:
+                if self.stop_event.is_set():
+                    raise GuestOSError(errno.EINTR)
         return _os(os.read, self.fd, n)
 
     def write(self, data):

@@ -136,7 +136,10 @@ class Process(Syscalls):
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd)
         self.output = F.Output(max_output)
         self.fds = F.FdTable()
-        self.fds.install(_stdin_file(stdin), fd=0)
+        stdin_file = _stdin_file(stdin)
+        if isinstance(stdin_file, F.HostStream):
+            stdin_file.stop_event = self.stop_event
+        self.fds.install(stdin_file, fd=0)
         self.out_sink = _out_file(stdout, self.output)
         self.err_sink = _out_file(stderr, self.output)
         self.fds.install(self.out_sink, fd=1)

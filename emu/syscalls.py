@@ -327,7 +327,7 @@ class Syscalls:
         self.wr(buf, bytes(8))
         return 0
 
-    def raise_signal(self, sig: int):
+    def raise_signal(self, sig: int, reason: str = ""):
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
@@ -340,8 +340,8 @@ class Syscalls:
         note = ""
         if handler not in (SIG_DFL, SIG_IGN):
             note = f"the program's handler at {handler:#x} was not run (xld run does not deliver signals)"
-        self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
-                       f"sent by the program itself", note=note)
+        self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
+                       f"sent by the program itself", note=note, report=sig != 13)
         return None
 
     def sys_tgkill(self, tgid, tid, sig, *_):
@@ -583,10 +583,22 @@ class Syscalls:
         self.wr(buf, data)
         return len(data)
 
+    def _broken_pipe(self):
+        """Writing to a pipe nobody reads: SIGPIPE, whose default action ends the program."""
+        act = self.sigactions.get(13)
+        if act is None or struct.unpack_from("<Q", act)[0] == SIG_DFL:
+            return self.raise_signal(13, "write to a pipe with no reader")
+        return -errno.EPIPE
+
     def sys_write(self, fd, buf, count, *_):
         f = self.fds.get(_s32(fd))
         count = min(count, 1 << 24)
-        return f.write(self.rd(buf, count))
+        try:
+            return f.write(self.rd(buf, count))
+        except GuestOSError as e:
+            if e.errno == errno.EPIPE:
+                return self._broken_pipe()
+            raise
 
     def _iov(self, iov, cnt):
         if cnt > 1024:
@@ -610,7 +622,12 @@ class Syscalls:
     def sys_writev(self, fd, iov, cnt, *_):
         f = self.fds.get(_s32(fd))
         data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
-        return f.write(data) if data else 0
+        try:
+            return f.write(data) if data else 0
+        except GuestOSError as e:
+            if e.errno == errno.EPIPE:
+                return self._broken_pipe()
+            raise
 
     def sys_pread64(self, fd, buf, count, off, *_):
         f = self.fds.get(_s32(fd))

@@ -17,6 +17,9 @@ ARCHES = ["arm64", "riscv64"]
     ("abort", "SIGABRT", None),
     ("illegal", "SIGILL", "illegal"),
     ("trap", "SIGTRAP", "trap"),
+    ("rodata", "SIGSEGV", "write_rodata"),
+    ("munmap", "SIGSEGV", "use_after_munmap"),
+    ("protnone", "SIGSEGV", "read_prot_none"),
 ])
 def test_crash_reports(build, arch, how, signal, func):
     exe = build("crash", arch)
@@ -34,6 +37,12 @@ def test_crash_reports(build, arch, how, signal, func):
         assert "<main+" in report  # the caller, from the link register
     if how == "stack":
         assert "stack overflow" in report
+    if how == "rodata":
+        assert "write in the page at" in report and "not permitted by the mapping" in report
+    if how == "munmap":
+        assert "read of 0x" in report and ": unmapped" in report
+    if how == "protnone":
+        assert "not permitted by the mapping" in report
     if how == "abort":
         assert "tgkill" in report or "tkill" in report  # last system calls
 
@@ -110,3 +119,10 @@ def test_riscv_bitmanip_is_explained(build):
     assert "Zbb" in res.crash and "rv64gc" in res.crash
     assert "<bits" in res.crash
     assert run(build("bitmanip", "riscv64", "gcc")).stdout == b"56\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_broken_pipe_kills_with_sigpipe(build, arch):
+    res = run(build("crash", arch), ["pipe"], timeout=60)
+    assert res.signal_name == "SIGPIPE" and res.returncode == 141
+    assert res.crash is None  # like a shell, nothing to report for SIGPIPE
