@@ -175,9 +175,9 @@ def print_symbols(elf: ELFFile, out) -> None:
         name = sym.name
         if is_special(name):
             continue    # mapping symbols and .L temporaries, as GNU objdump hides them
-        if sym["st_info"]["type"] != "STT_SECTION" and not name:
-            continue
-        if not name:
+        if sym["st_info"]["type"] != "STT_SECTION" and not name and machine(elf) == EM_RISCV:
+            continue    # GNU objdump shows ld's nameless FILE symbol for arm64, not for riscv
+        if not name and sym["st_info"]["type"] == "STT_SECTION":
             name = _sec_name(elf, sym["st_shndx"])
         size = sym["st_value"] if sym["st_shndx"] == "SHN_COMMON" else sym["st_size"]
         value = sym["st_size"] if sym["st_shndx"] == "SHN_COMMON" else sym["st_value"]
@@ -289,6 +289,74 @@ RISCV_BRANCHES = re.compile(r"^(c\.)?(j|jal|beq|bne|blt|bge|bltu|bgeu|beqz|bnez|
 _LAST_IMM = re.compile(r"(#?)(-?0x[0-9a-f]+|-?\d+)$")
 
 
+class FileSymbols:
+    """All named symbols of an executable by address, for targets in other sections."""
+
+    def __init__(self, elf: ELFFile):
+        entries = {}
+        tab = _symtab(elf)
+        for sym in tab.iter_symbols() if tab is not None else ():
+            if (not sym.name or is_special(sym.name) or not isinstance(sym["st_shndx"], int)
+                    or sym["st_info"]["type"] in ("STT_SECTION", "STT_FILE")):
+                continue
+            entries.setdefault(sym["st_value"], sym.name)
+        self.addrs = sorted(entries)
+        self.names = [entries[a] for a in self.addrs]
+
+    def near(self, addr: int) -> str | None:
+        i = bisect.bisect_right(self.addrs, addr) - 1
+        if i < 0:
+            return None
+        off = addr - self.addrs[i]
+        return self.names[i] if off == 0 else f"{self.names[i]}+0x{off:x}"
+
+
+_FILE_SYMBOLS: dict[int, FileSymbols] = {}
+
+
+def _file_symbols(elf: ELFFile) -> FileSymbols:
+    key = id(elf)
+    if key not in _FILE_SYMBOLS:
+        _FILE_SYMBOLS.clear()
+        _FILE_SYMBOLS[key] = FileSymbols(elf)
+    return _FILE_SYMBOLS[key]
+
+
+_AUIPC = re.compile(r"^(\w+), (0x[0-9a-f]+|\d+)$")
+_BASE_IMM = re.compile(r"^(\w+), (?:(\w+), )?(-?0x[0-9a-f]+|-?\d+)(?:\((\w+)\))?$")
+
+
+class AuipcTracker:
+    """GNU objdump's ``# 11344 <put_num>`` after the instruction that completes an
+    ``auipc`` pair (addi, jalr, loads and stores through the auipc's register)."""
+
+    def __init__(self):
+        self.regs: dict[str, int] = {}
+
+    def comment(self, insn) -> int | None:
+        mn, ops = insn.mnemonic, insn.op_str
+        if mn == "auipc":
+            m = _AUIPC.match(ops)
+            if m:
+                hi = int(m.group(2), 0) & 0xFFFFF
+                hi = hi - (1 << 20) if hi & (1 << 19) else hi
+                self.regs[m.group(1)] = insn.address + (hi << 12)
+            return None
+        m = _BASE_IMM.match(ops)
+        target = None
+        if m:
+            rd, rs, imm, base = m.groups()
+            src = base or rs
+            if src in self.regs and (base or mn in ("addi", "jalr")):
+                target = self.regs[src] + int(imm, 0)
+            if rd in self.regs and not (mn.startswith("s") and base):   # rd overwritten
+                del self.regs[rd]
+        else:
+            first = ops.split(",")[0].strip()
+            self.regs.pop(first, None)
+        return target
+
+
 def _annotate(m: int, insn, labels: Labels, base: int) -> str:
     ops = insn.op_str
     mn = insn.mnemonic
@@ -357,6 +425,7 @@ def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
             for name, value in rel_at.get(o, ()):
                 print(f"\t\t\t{_fmt_addr(vma + o, skip)}: {name}\t{value}", file=out)
 
+    auipc = AuipcTracker() if m == EM_RISCV else None
     while pos < len(data):
         in_data, end = labels.is_data(pos)
         stop = len(data) if end is None or end <= pos else min(end, len(data))
@@ -373,6 +442,13 @@ def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
         chunk_end = min(stop, nxt[0]) if nxt else stop
         for insn in md.disasm(data[pos:chunk_end], vma + pos):
             ops = _annotate(m, insn, labels, 0 if relocatable else vma)
+            if auipc is not None:
+                target = auipc.comment(insn)
+                if target is not None:
+                    name = labels.near(target - (0 if relocatable else vma))
+                    if name is None and not relocatable:
+                        name = _file_symbols(elf).near(target)
+                    ops += f" # 0x{target:x}" + (f" <{name}>" if name else "")
             emit(pos, bytes(insn.bytes), f"{insn.mnemonic}\t{ops}")
             pos += insn.size
         if pos >= chunk_end:
