@@ -253,7 +253,7 @@ class Syscalls:
         return 0
 
     def sys_sysinfo(self, buf, *_):
-        info = struct.pack("<q3QQQQQQHHxxxxQQI", int(time.monotonic()), 0, 0, 0, 4 << 30, 2 << 30,
+        info = struct.pack("<q3Q6QHHxxxxQQI", int(time.monotonic()), 0, 0, 0, 4 << 30, 2 << 30,
                            0, 0, 0, 0, 1, 0, 0, 0, 1)
         self.wr(buf, info.ljust(112, b"\0"))
         return 0
