@@ -72,7 +72,7 @@ def _cli(args, **kw):
     return subprocess.run([sys.executable, "-m", "xld.emu", *args], capture_output=True, timeout=120, **kw)
 
 
-def test_cli_passes_streams_and_status(build, tmp_path):
+def test_cli_passes_streams_and_status_musl(build, tmp_path):
     exe = build("stdin", "arm64", "zig")
     p = _cli([exe], input=b"a b\nc\n")
     assert p.returncode == 0
