@@ -1,0 +1,394 @@
+"""--gc-sections, --print-gc-sections, --dumpdep, --why-live and the strip options, per ISA.
+
+Two C programs are compiled at test time with -ffunction-sections -fdata-sections:
+
+- a freestanding one (own ``_start``, raw system calls) in two files, with unreferenced
+  functions and data, a table reached only through ``__start_``/``__stop_``, a C-identifier
+  section nobody asks for, and a constructor reached only through ``.init_array``;
+- a static glibc one, linked through ``gcc -static -B DIR`` (DIR/ld runs xld), with TLS
+  variables, an IFUNC, a constructor, a destructor and a ``__start_``/``__stop_`` table.
+
+Each is linked by xld with and without --gc-sections and by GNU ld with --gc-sections (the
+oracle; on riscv64 with --no-relax, since xld does not relax and the freestanding program has
+no gp set up).  What must hold: the unreferenced code and data are gone and the rest is there
+(pyelftools reads the symbol tables), the same symbols survive as with GNU ld, the programs
+behave identically under qemu-user, and .text is no larger than GNU ld's.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests.toolchain import ARCHES, QEMU, TRIPLE, missing, require
+
+FLAGS = ["-O2", "-ffunction-sections", "-fdata-sections"]
+FREE_FLAGS = ["-ffreestanding", "-fno-stack-protector", "-fno-builtin", "-fasynchronous-unwind-tables"]
+
+SYS_H = r"""
+static inline long sys_write(int fd, const void *b, unsigned long n) {
+#ifdef __aarch64__
+  register long x8 asm("x8") = 64; register long x0 asm("x0") = fd;
+  register long x1 asm("x1") = (long)b; register long x2 asm("x2") = n;
+  asm volatile("svc #0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory"); return x0;
+#else
+  register long a7 asm("a7") = 64; register long a0 asm("a0") = fd;
+  register long a1 asm("a1") = (long)b; register long a2 asm("a2") = n;
+  asm volatile("ecall" : "+r"(a0) : "r"(a7), "r"(a1), "r"(a2) : "memory"); return a0;
+#endif
+}
+static inline __attribute__((noreturn)) void sys_exit(int c) {
+#ifdef __aarch64__
+  register long x8 asm("x8") = 93; register long x0 asm("x0") = c; asm volatile("svc #0" :: "r"(x8), "r"(x0));
+#else
+  register long a7 asm("a7") = 93; register long a0 asm("a0") = c; asm volatile("ecall" :: "r"(a7), "r"(a0));
+#endif
+  for (;;) {}
+}
+"""
+
+MAIN_C = r"""
+#include "sys.h"
+struct item { const char *name; int value; };
+#define ITEM(n, v) static const struct item item_##n __attribute__((section("xld_items"), used)) = { #n, v }
+ITEM(alpha, 1);
+ITEM(beta, 20);
+extern const struct item __start_xld_items[], __stop_xld_items[];
+/* a C-identifier section nobody refers to through __start_/__stop_: removed */
+static const int lonely __attribute__((section("xld_lonely"), used)) = 99;
+
+static int ctor_ran;
+__attribute__((constructor)) static void ctor(void) { ctor_ran = 300; }
+typedef void (*fn)(void);
+extern fn __init_array_start[], __init_array_end[];
+
+int used_data = 7;
+int unused_data[64] = {1, 2, 3, 4};
+const char unused_rodata[] = "this string is never printed";
+__attribute__((noinline)) int unused_fn(int x) { return x * unused_data[3]; }
+__attribute__((noinline)) int helper(int x) { return x + used_data; }
+__attribute__((noinline)) int used_fn(int x) { return helper(x) * 2; }
+extern int other_used(int);
+
+__attribute__((noinline)) static void put_num(char **p, long v) {
+  char tmp[24]; int n = 0;
+  if (v < 0) { *(*p)++ = '-'; v = -v; }
+  do { tmp[n++] = '0' + v % 10; v /= 10; } while (v);
+  while (n) *(*p)++ = tmp[--n];
+}
+__attribute__((noinline)) static void put_str(char **p, const char *s) { while (*s) *(*p)++ = *s++; }
+
+void _start(void) {
+  for (fn *f = __init_array_start; f < __init_array_end; f++) (*f)();
+  long sum = 0;
+  char buf[128], *p = buf;
+  for (const struct item *it = __start_xld_items; it < __stop_xld_items; it++) {
+    sum += it->value; put_str(&p, it->name); *p++ = ' ';
+  }
+  put_str(&p, "sum="); put_num(&p, sum);
+  put_str(&p, " ctor="); put_num(&p, ctor_ran);
+  put_str(&p, " used="); put_num(&p, used_fn(1));
+  put_str(&p, " other="); put_num(&p, other_used(2));
+  *p++ = '\n';
+  sys_write(1, buf, p - buf);
+  sys_exit((sum + ctor_ran + used_fn(1) + other_used(2)) & 0x7f);
+}
+"""
+
+OTHER_C = r"""
+static int table[] = {10, 20, 30, 40};
+static int dead_table[] = {5, 6, 7, 8, 9};
+__attribute__((noinline)) static int dead_static(int x) { return dead_table[x & 3]; }
+int other_unused(int x) { return dead_static(x) + 1; }
+int other_used(int x) { return table[x & 3]; }
+"""
+
+LIBC_C = r"""
+#include <stdio.h>
+#include <string.h>
+__thread int tls_counter = 5;
+__thread char tls_buf[32];
+static int twice_plain(int x) { return 2 * x; }
+static int twice_fancy(int x) { return x + x; }
+static int (*resolve_twice(void))(int) { return twice_fancy; }
+int twice(int) __attribute__((ifunc("resolve_twice")));
+struct entry { const char *name; int v; };
+static const struct entry e1 __attribute__((section("xld_table"), used)) = {"one", 1};
+static const struct entry e2 __attribute__((section("xld_table"), used)) = {"two", 2};
+extern const struct entry __start_xld_table[], __stop_xld_table[];
+static int ctor_value;
+__attribute__((constructor)) static void init_me(void) { ctor_value = 1234; }
+static int dtor_count;
+__attribute__((destructor)) static void fini_me(void) { printf("fini %d\n", dtor_count); }
+int unused_glibc_fn(const char *s) { return (int)strlen(s) * 3 + puts(s) + twice_plain(2); }
+double unused_glibc_data[100] = {1.5};
+int main(int argc, char **argv) {
+  tls_counter += twice(21);
+  snprintf(tls_buf, sizeof tls_buf, "tls=%d", tls_counter);
+  int sum = 0;
+  for (const struct entry *e = __start_xld_table; e < __stop_xld_table; e++) sum += e->v;
+  dtor_count = sum;
+  printf("%s ctor=%d table=%d argc=%d\n", tls_buf, ctor_value, sum, argc);
+  return 0;
+}
+"""
+
+KEPT = {"_start", "used_fn", "helper", "used_data", "other_used", "table", "ctor", "item_alpha", "item_beta",
+        "put_num", "put_str"}
+GONE = {"unused_fn", "unused_data", "unused_rodata", "other_unused", "dead_static", "dead_table", "lonely"}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def _sh(cmd, **kw) -> subprocess.CompletedProcess:
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise AssertionError(f"command failed ({p.returncode}): {shlex.join(map(str, cmd))}\n{p.stderr[-3000:]}")
+    return p
+
+
+def xld(args) -> tuple[int, str, str]:
+    """xld in process: (status, stdout, stderr)."""
+    from xld.link.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main([str(a) for a in args])
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else 1
+    return int(status or 0), out.getvalue(), err.getvalue()
+
+
+def xld_ok(args) -> tuple[str, str]:
+    status, out, err = xld(args)
+    assert status == 0, f"xld {' '.join(map(str, args))} failed:\n{err}"
+    return out, err
+
+
+def symbols(path: Path) -> dict[str, tuple[int, int, str]]:
+    """name -> (value, size, type) of the defined symbols (pyelftools)."""
+    res = {}
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        st = e.get_section_by_name(".symtab")
+        if st is None:
+            return res
+        for s in st.iter_symbols():
+            if s.name and s["st_shndx"] != "SHN_UNDEF":
+                res[s.name] = (s["st_value"], s["st_size"], s["st_info"]["type"])
+    return res
+
+
+def section_size(path: Path, name: str) -> int:
+    with open(path, "rb") as f:
+        s = ELFFile(f).get_section_by_name(name)
+        return s["sh_size"] if s is not None else 0
+
+
+def section_names(path: Path) -> set[str]:
+    with open(path, "rb") as f:
+        return {s.name for s in ELFFile(f).iter_sections()}
+
+
+def run(arch: str, exe: Path) -> tuple[int, bytes]:
+    p = subprocess.run([require(QEMU[arch]), str(exe)], capture_output=True, timeout=60)
+    return p.returncode, p.stdout
+
+
+def gnu_extra(arch: str) -> list[str]:
+    return ["--no-relax"] if arch == "riscv64" else []
+
+
+class Free:
+    """The freestanding program, compiled once per ISA, linked a few ways."""
+
+    def __init__(self, arch: str, d: Path):
+        self.arch, self.d = arch, d
+        cc = require(f"{TRIPLE[arch]}-gcc")
+        self.ld = require(f"{TRIPLE[arch]}-ld")
+        (d / "sys.h").write_text(SYS_H)
+        (d / "main.c").write_text(MAIN_C)
+        (d / "other.c").write_text(OTHER_C)
+        self.main, self.other = d / "main.o", d / "other.o"
+        for src, obj in ((d / "main.c", self.main), (d / "other.c", self.other)):
+            _sh([cc, *FLAGS, *FREE_FLAGS, "-g", "-c", src, "-o", obj])
+        self.objs = [self.main, self.other]
+        self.gnu = d / "gnu-gc"
+        _sh([self.ld, "-static", "--gc-sections", *gnu_extra(arch), "-o", self.gnu, *self.objs])
+        self.gc = d / "xld-gc"
+        _, self.gc_stderr = xld_ok(["-static", "--gc-sections", "--print-gc-sections", "-o", self.gc, *self.objs])
+        self.nogc = d / "xld-nogc"
+        xld_ok(["-static", "-o", self.nogc, *self.objs])
+
+
+@pytest.fixture(scope="module", params=ARCHES)
+def free(request, tmp_path_factory) -> Free:
+    return Free(request.param, tmp_path_factory.mktemp(f"gc-free-{request.param}"))
+
+
+# -- --gc-sections on the freestanding program ---------------------------------------------------
+
+def test_unreferenced_code_and_data_are_removed(free):
+    gc, nogc = symbols(free.gc), symbols(free.nogc)
+    assert KEPT <= gc.keys(), f"missing after --gc-sections: {KEPT - gc.keys()}"
+    assert not (GONE & gc.keys()), f"should have been removed: {GONE & gc.keys()}"
+    assert GONE <= nogc.keys(), "without --gc-sections every section stays"
+
+
+def test_same_symbols_survive_as_with_gnu_ld(free):
+    def kept(path):
+        return {n for n, (_, _, t) in symbols(path).items() if t in ("STT_FUNC", "STT_OBJECT")
+                and n != "_GLOBAL_OFFSET_TABLE_"}        # GNU ld defines it whether used or not
+    assert kept(free.gc) == kept(free.gnu)
+
+
+def test_programs_run_like_gnu_ld(free):
+    want = run(free.arch, free.gnu)
+    assert want[1].startswith(b"beta alpha sum=21 ctor=300") or want[1].startswith(b"alpha beta sum=21 ctor=300")
+    assert run(free.arch, free.gc) == want
+    assert run(free.arch, free.nogc) == want
+
+
+def test_text_is_no_larger_than_gnu_ld(free):
+    ours, gnu, full = (section_size(p, ".text") for p in (free.gc, free.gnu, free.nogc))
+    assert ours <= gnu, f".text {ours} bytes with xld, {gnu} with GNU ld"
+    assert ours < full
+
+
+def test_eh_frame_describes_only_live_functions(free):
+    """FDEs of removed functions are dropped; every FDE left starts at a function."""
+    with open(free.gc, "rb") as f:
+        e = ELFFile(f)
+        if e.get_section_by_name(".eh_frame") is None:
+            pytest.skip("the compiler emitted no .eh_frame for this ISA")
+        starts = [fde.header["initial_location"] for fde in e.get_dwarf_info().EH_CFI_entries()
+                  if type(fde).__name__ == "FDE"]
+    funcs = {v: n for n, (v, _, t) in symbols(free.gc).items() if t == "STT_FUNC"}
+    assert starts and all(s in funcs for s in starts), (starts, funcs)
+    with open(free.gnu, "rb") as f:
+        gnu = [x for x in ELFFile(f).get_dwarf_info().EH_CFI_entries() if type(x).__name__ == "FDE"]
+    assert len(starts) == len(gnu)
+
+
+def test_print_gc_sections_lists_what_gnu_ld_lists(free):
+    ours = sorted(l for l in free.gc_stderr.splitlines() if l.strip())
+    assert f"removing unused section '.text.unused_fn' in file '{free.main}'" in ours
+    assert f"removing unused section '.rodata.dead_table' in file '{free.other}'" in ours or \
+        f"removing unused section '.data.dead_table' in file '{free.other}'" in ours
+    assert not any("used_fn'" in l and "unused" not in l for l in ours)
+    p = subprocess.run([free.ld, "-static", "--gc-sections", "--print-gc-sections", *gnu_extra(free.arch),
+                        "-o", free.d / "gnu-print", *map(str, free.objs)], capture_output=True, text=True)
+    gnu = sorted(re.sub(r"^\S*ld: ", "", l) for l in p.stderr.splitlines() if "removing" in l)
+    assert ours == gnu
+
+
+def test_dumpdep_prints_the_walk(free):
+    out, _ = xld_ok(["--dumpdep", "--gc-sections", "-o", free.d / "dd", *free.objs])
+    edges = [tuple(l.split(" -> ")) for l in out.splitlines()]
+    assert all(len(e) == 2 for e in edges), out
+    assert ("<root>", "_start") in edges
+    for e in [("_start", "used_fn"), ("used_fn", "helper"), ("helper", "used_data"), ("_start", "other_used"),
+              ("other_used", "table")]:
+        assert e in edges, f"missing edge {e}:\n{out}"
+    # the table reached through __start_xld_items, the constructor through .init_array
+    assert any(a == "_start" and b.startswith("item_") for a, b in edges), out
+    assert any(a.endswith(":.init_array") and b == "ctor" for a, b in edges), out
+    # roots come first; each section is reached once, from one already reached
+    seen = set()
+    for k, (a, b) in enumerate(edges):
+        if a == "<root>":
+            assert all(x == "<root>" for x, _ in edges[:k])
+        else:
+            assert a in seen, f"{a} used before it was reached"
+        assert b not in seen, f"{b} reached twice"
+        seen.add(b)
+    assert not any("unused" in b or "dead" in b for _, b in edges)
+
+
+def test_dumpdep_alone_removes_nothing(free):
+    out = free.d / "dd-only"
+    xld_ok(["--dumpdep", "-o", out, *free.objs])
+    assert GONE <= symbols(out).keys()
+
+
+def test_why_live_prints_the_chain(free):
+    out, _ = xld_ok(["--gc-sections", "--why-live=helper", "--why-live=item_beta", "--why-live=unused_fn",
+                     "-o", free.d / "wl", *free.objs])
+    lines = out.splitlines()
+    assert lines[:3] == ["live symbol: helper", ">>> kept live by used_fn", ">>> kept live by _start"]
+    assert lines[3:] == ["live symbol: item_beta", f">>> kept live by {free.main}:(xld_items)",
+                         ">>> kept live by __start_xld_items", ">>> kept live by _start"] or \
+        lines[3:] == ["live symbol: item_beta", f">>> kept live by {free.main}:(xld_items)",
+                      ">>> kept live by __stop_xld_items", ">>> kept live by _start"], out
+    # a glob, as lld takes
+    out, _ = xld_ok(["--gc-sections", "--why-live=other_*", "-o", free.d / "wl2", *free.objs])
+    assert out.splitlines() == ["live symbol: other_used", ">>> kept live by _start"]
+
+
+# -- static glibc: TLS, IFUNC, constructors, __start_/__stop_ --------------------------------------
+
+@pytest.fixture(scope="module")
+def ld_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("gc-xld-bin")
+    ld = d / "ld"
+    ld.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m xld.link \"$@\"\n")
+    ld.chmod(0o755)
+    return d
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_static_glibc_program_keeps_tls_ifunc_ctors(arch, ld_dir, tmp_path):
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    require(QEMU[arch])
+    (tmp_path / "prog.c").write_text(LIBC_C)
+    obj = tmp_path / "prog.o"
+    _sh([cc, *FLAGS, "-c", tmp_path / "prog.c", "-o", obj])
+    gnu, ours, full = tmp_path / "gnu", tmp_path / "xld", tmp_path / "xld-nogc"
+    try:
+        _sh([cc, "-static", obj, "-o", gnu, "-Wl,--gc-sections" + ("".join(",--no-relax" for _ in gnu_extra(arch)))])
+    except AssertionError as e:
+        if "cannot find -lc" in str(e):
+            missing(f"static glibc for {arch} is not installed")
+        raise
+    _sh([cc, "-static", "-B", ld_dir, obj, "-o", ours, "-Wl,--gc-sections"])
+    _sh([cc, "-static", "-B", ld_dir, obj, "-o", full])
+    want = run(arch, gnu)
+    assert want == (0, b"tls=47 ctor=1234 table=3 argc=1\nfini 3\n")
+    assert run(arch, ours) == want
+    s = symbols(ours)
+    assert s["tls_counter"][2] == "STT_TLS" and s["tls_buf"][2] == "STT_TLS"
+    assert s["twice"][2] == "STT_LOOS"        # STT_GNU_IFUNC, as pyelftools names it
+    for name in ("resolve_twice", "twice_fancy", "init_me", "fini_me", "e1", "e2", "main"):
+        assert name in s, name
+    for name in ("unused_glibc_fn", "unused_glibc_data"):
+        assert name not in s, name
+        assert name in symbols(full)
+    ours_text, gnu_text, full_text = (section_size(p, ".text") for p in (ours, gnu, full))
+    assert ours_text <= gnu_text, f".text {ours_text} bytes with xld, {gnu_text} with GNU ld"
+    assert ours_text < full_text
+
+
+# -- stripping -----------------------------------------------------------------------------------
+
+def test_strip_all_debug_and_locals(free):
+    d = free.d
+    outs = {flag: d / f"strip{flag}" for flag in ("-s", "-S", "--discard-all")}
+    for flag, out in outs.items():
+        xld_ok([flag, "--gc-sections", "-o", out, *free.objs])
+        assert run(free.arch, out) == run(free.arch, free.gc)
+    assert any(n.startswith(".debug") for n in section_names(free.gc))
+    names = section_names(outs["-s"])
+    assert ".symtab" not in names and ".strtab" not in names
+    names = section_names(outs["-S"])
+    assert ".symtab" in names and not any(n.startswith(".debug") for n in names)
+    assert "put_num" in symbols(outs["-S"])
+    s = symbols(outs["--discard-all"])
+    assert "used_fn" in s and "_start" in s
+    assert not ({"put_num", "put_str", "ctor", "table", "item_alpha"} & s.keys())
