@@ -206,3 +206,21 @@ def test_gxx_with_eh_frame_hdr_and_build_id(arch, tmp_path, ld_dir):
         assert note is not None and len(note.data()) == 16 + 20
     st, out = _run_qemu(arch, exe, tmp_path)
     assert st == 3 and b"caught: other tu 5" in out
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_same_inputs_give_identical_bytes(arch, tmp_path, ld_dir):
+    """Deterministic output: two links of the same objects and flags are byte-identical,
+    build id included (it is a digest of the output)."""
+    gxx = require(f"{TRIPLE[arch]}-g++")
+    objs = []
+    for src in ("app.cc", "shapes.cc"):
+        o = tmp_path / (src + ".o")
+        _sh([gxx, "-O2", "-c", str(PROGS / src), "-o", str(o)])
+        objs.append(str(o))
+    outs = []
+    for k in range(2):
+        exe = tmp_path / f"xld{k}.exe"
+        _sh([gxx, "-static", "-B", str(ld_dir), "-Wl,--build-id", *objs, "-o", str(exe)])
+        outs.append(exe.read_bytes())
+    assert outs[0] == outs[1]
