@@ -456,3 +456,6 @@ ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 # glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a
 # DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.
 ARCH.hooks["dtp_offset_bias"] = 0x800
+
+# The base registers relaxed LO12 sites switch to (link/shrink.py).
+ARCH.hooks["relax_regs"] = {"zero": REG_ZERO, "gp": REG_GP, "tp": REG_TP}

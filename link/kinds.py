@@ -8,6 +8,7 @@ architecture maps its ELF relocation types onto these kinds plus a field encoder
 Variables, as the psABIs write them:
   S  the symbol's address            A  the addend            P  the address of the place
   G  the address of the symbol's GOT slot                     TP the thread-pointer offset
+  GP the value of __global_pointer$ (RISC-V)
   Page(x) = x & ~0xfff
 """
 from enum import IntEnum
@@ -35,6 +36,7 @@ class Kind(IntEnum):
     ALIGN = 18          # R_RISCV_ALIGN: the padding that follows must end aligned
     TLS_DESC = 19       # TLS descriptor sequence, rewritten to local-exec in a static link
     TLS_GD_PCREL = 20   # G(gd) + A - P          -- a two-slot GOT entry (module 1, DTP offset)
+    GP_REL = 21         # S + A - GP             -- a RISC-V LO12 site relaxed to gp (link/shrink.py)
 
 
 GOT_KINDS = frozenset({Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE})

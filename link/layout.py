@@ -78,7 +78,7 @@ def rank_of(name: str, flags: int, stype: int) -> int:
     if flags & elf.SHF_EXECINSTR:
         return 110
     if flags & elf.SHF_WRITE:
-        return 410 if stype == elf.SHT_NOBITS else 310
+        return 410 if stype == elf.SHT_NOBITS else 301    # after .data, before .sdata, as GNU ld places orphans
     return 25
 
 
@@ -209,7 +209,7 @@ def place(ctx) -> None:
     for out in ctx.synthetic_sections():
         ctx.outputs.setdefault(out.name, out)
     alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
-                   key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 310, 410) else ""))
+                   key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 301, 410) else ""))
     nonalloc = [o for o in ctx.outputs.values() if not o.alloc and (o.inputs or o.data is not None)]
     nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
     ctx.ordered = alloc + nonalloc

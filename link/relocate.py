@@ -284,6 +284,10 @@ def relocate(ctx, img: np.ndarray) -> None:
     val[m] = G[m] - _page(np.int64(got_addr))
     m = sel(Kind.TLS_LE)
     val[m] = S[m] + A[m] - tp
+    m = sel(Kind.GP_REL)                    # only sites the shrink pass relaxed to gp
+    if m.any():
+        g = ctx.symtab.ids.get("__global_pointer$")
+        val[m] = S[m] + A[m] - (int(ctx.gaddr[g]) if g is not None else 0)
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
     m = np.nonzero(sel(Kind.PAIRED_LO))[0]
     if len(m):
