@@ -127,6 +127,15 @@ def assemble(arch: str, source: str, obj: Path) -> Path:
     return obj
 
 
+def archive(arch: str, objs, out: Path) -> Path:
+    """Pack objects into an ``ar`` archive with a symbol index (binutils ar)."""
+    ar = require(f"{TRIPLE[arch]}-ar")
+    if out.exists():
+        out.unlink()
+    subprocess.run([ar, "rcs", str(out), *map(str, objs)], check=True, capture_output=True)
+    return out
+
+
 # --- linkers ----------------------------------------------------------------------------------
 
 def gnu_ld(arch: str, objs, out: Path, extra=()) -> Path:

@@ -23,7 +23,7 @@ PROGRAMS = sorted(p.name for p in PROGS.iterdir() if p.is_dir() and p.name != "c
 ARGS = ["alpha", "beta"]
 
 # mode -> compiler flags (every mode picks its optimisation level explicitly)
-MODES = {
+MODES: dict[str, list[str]] = {
     "O0": ["-O0"],
     "O2": ["-O2"],
     "Os": ["-Os"],
@@ -36,14 +36,28 @@ MODES = {
     # riscv64: PC-relative (medany) and absolute LUI-based (medlow) addressing
     "medany": ["-O2", "-mcmodel=medany"],
     "medlow": ["-O2", "-fno-pie", "-mcmodel=medlow"],
+    # tentative definitions become COMMON symbols
+    "common": ["-O2", "-fcommon"],
+    # link-side variants (see LINK): an archive, and garbage collection of sections
+    "archive": ["-O2"],
+    "gc": ["-O2", "-ffunction-sections", "-fdata-sections"],
+}
+# modes linked differently from `ld -static -o out *.o`
+LINK = {
+    # _start and the program's main.o on the command line, every other object in an ar
+    # archive, so members are pulled in only when they define a symbol still undefined
+    "archive": "archive",
+    "gc": ["--gc-sections"],
 }
 # The matrix: GCC gets every mode; zig cc (clang) the ones where its code generation differs
 # most; both keep the suite to a few minutes on two cores.
 MATRIX = {
-    ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large"],
-    ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow"],
-    ("zig", "arm64"): ["O0", "Os", "pic", "sections"],
-    ("zig", "riscv64"): ["O0", "Os", "pic", "medlow"],
+    ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large", "common",
+                       "archive", "gc"],
+    ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow", "common",
+                         "archive", "gc"],
+    ("zig", "arm64"): ["O0", "Os", "pic", "sections", "gc"],
+    ("zig", "riscv64"): ["O0", "Os", "pic", "medlow", "gc"],
 }
 
 
@@ -71,9 +85,19 @@ class Build:
         compiler = tc.compiler(self.cc, self.arch)
         sources = sorted((PROGS / "common").glob("*.c")) + sorted((PROGS / self.prog).glob("*.c"))
         self.objs = compiler.compile_many(sources, self.dir / "obj", MODES[self.mode])
-        self.gnu = tc.gnu_ld(self.arch, self.objs, self.dir / "gnu.exe")
+        self.inputs, extra = self.objs, []
+        link = LINK.get(self.mode)
+        if link == "archive":
+            direct = [o for o in self.objs if o.stem in ("common_start", f"{self.prog}_main")]
+            lib = tc.archive(self.arch, [o for o in self.objs if o not in direct],
+                             self.dir / "obj" / "libprog.a")
+            self.inputs = [*direct, lib]
+        elif link:
+            extra = list(link)
+        self.link_flags = extra
+        self.gnu = tc.gnu_ld(self.arch, self.inputs, self.dir / "gnu.exe", extra)
         out = self.dir / "xld.exe"
-        res = tc.xld_link(["--arch", self.arch, "-static", "-o", out, *self.objs])
+        res = tc.xld_link(["--arch", self.arch, "-static", *extra, "-o", out, *self.inputs])
         if res.status != 0 or not out.exists():
             self.link_error = f"xld failed (status {res.status}):\n{res.stderr}"
         else:
@@ -90,7 +114,7 @@ class Build:
         return self.runs[key]
 
     def reproduce(self) -> str:
-        objs = " ".join(o.name for o in self.objs)
+        objs = " ".join([*self.link_flags, *(o.name for o in self.inputs)])
         return (f"in {self.dir / 'obj'}:\n  {tc.TRIPLE[self.arch]}-ld -static -o gnu.exe {objs}\n"
                 f"  xld --arch {self.arch} -static -o xld.exe {objs}")
 
