@@ -63,6 +63,8 @@ ITEM(beta, 20);
 extern const struct item __start_xld_items[], __stop_xld_items[];
 /* a C-identifier section nobody refers to through __start_/__stop_: removed */
 static const int lonely __attribute__((section("xld_lonely"), used)) = 99;
+/* SHF_GNU_RETAIN: kept though nothing refers to it */
+__attribute__((retain, used, noinline)) static int retained_fn(int x) { return x + 5; }
 
 static int ctor_ran;
 __attribute__((constructor)) static void ctor(void) { ctor_ran = 300; }
@@ -140,7 +142,29 @@ int main(int argc, char **argv) {
 }
 """
 
-KEPT = {"_start", "used_fn", "helper", "used_data", "other_used", "table", "ctor", "item_alpha", "item_beta",
+CXX_CC = r"""
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+template <class T> __attribute__((noinline)) T sq(T x) { return x * x; }
+struct Base { virtual ~Base() {} virtual int f() const = 0; };
+struct D1 : Base { int f() const override { return 1; } };
+struct Unused : Base { int f() const override { return 99; } };
+int thrower(int x) { if (x > 2) throw std::runtime_error("boom " + std::to_string(x)); return x; }
+int never_called(int x) { try { return thrower(x); } catch (...) { Unused u; Base * volatile p = &u; return p->f(); } }
+int main() {
+  std::vector<int> v;
+  for (int i = 0; i < 5; i++) {
+    try { v.push_back(thrower(i)); } catch (const std::exception &e) { std::printf("caught %s\n", e.what()); }
+  }
+  D1 d; const Base &b = d;
+  std::printf("%zu %d %d %f\n", v.size(), b.f(), sq(7), sq(1.5));
+  return 0;
+}
+"""
+
+KEPT = {"_start", "retained_fn", "used_fn", "helper", "used_data", "other_used", "table", "ctor", "item_alpha", "item_beta",
         "put_num", "put_str"}
 GONE = {"unused_fn", "unused_data", "unused_rodata", "other_unused", "dead_static", "dead_table", "lonely"}
 
@@ -312,6 +336,20 @@ def test_dumpdep_prints_the_walk(free):
     assert not any("unused" in b or "dead" in b for _, b in edges)
 
 
+def test_undefined_and_entry_are_roots(free):
+    out = free.d / "u"
+    xld_ok(["--gc-sections", "-u", "unused_fn", "--undefined=other_unused", "-o", out, *free.objs])
+    s = symbols(out)
+    assert {"unused_fn", "unused_data", "other_unused", "dead_static", "dead_table"} <= s.keys()
+    assert "unused_rodata" not in s
+    # another entry: what only _start needs goes, the new entry's callees stay
+    out = free.d / "e"
+    xld_ok(["--gc-sections", "-e", "used_fn", "-o", out, *free.objs])
+    s = symbols(out)
+    assert {"used_fn", "helper", "used_data", "ctor", "retained_fn"} <= s.keys()
+    assert not ({"_start", "other_used", "table", "put_num", "item_alpha"} & s.keys())
+
+
 def test_dumpdep_alone_removes_nothing(free):
     out = free.d / "dd-only"
     xld_ok(["--dumpdep", "-o", out, *free.objs])
@@ -373,6 +411,32 @@ def test_static_glibc_program_keeps_tls_ifunc_ctors(arch, ld_dir, tmp_path):
     ours_text, gnu_text, full_text = (section_size(p, ".text") for p in (ours, gnu, full))
     assert ours_text <= gnu_text, f".text {ours_text} bytes with xld, {gnu_text} with GNU ld"
     assert ours_text < full_text
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_static_cxx_exceptions_comdat_and_vtables(arch, ld_dir, tmp_path):
+    """g++: COMDAT template instances, vtables, and exceptions unwinding through FDEs whose
+    LSDAs and personality routine are kept only because live functions need them."""
+    cxx = require(f"{TRIPLE[arch]}-g++")
+    require(QEMU[arch])
+    (tmp_path / "ex.cc").write_text(CXX_CC)
+    obj = tmp_path / "ex.o"
+    _sh([cxx, *FLAGS, "-c", tmp_path / "ex.cc", "-o", obj])
+    gnu, ours = tmp_path / "gnu", tmp_path / "xld"
+    try:
+        _sh([cxx, "-static", obj, "-o", gnu, "-Wl,--gc-sections" + "".join("," + x for x in gnu_extra(arch))])
+    except AssertionError as e:
+        if "cannot find" in str(e):
+            missing(f"static libstdc++/glibc for {arch} is not installed")
+        raise
+    _sh([cxx, "-static", "-B", ld_dir, obj, "-o", ours, "-Wl,--gc-sections"])
+    want = run(arch, gnu)
+    assert want == (0, b"caught boom 3\ncaught boom 4\n3 1 49 2.250000\n")
+    assert run(arch, ours) == want
+    s = symbols(ours)
+    assert {"_Z7throweri", "_Z2sqIiET_S0_", "_Z2sqIdET_S0_"} <= s.keys()   # COMDAT instances
+    assert not ({"_Z12never_calledi", "_ZTV6Unused", "_ZTI6Unused", "_ZNK6Unused1fEv"} & s.keys())
+    assert section_size(ours, ".text") <= section_size(gnu, ".text")
 
 
 # -- stripping -----------------------------------------------------------------------------------
