@@ -177,6 +177,18 @@ def xld_cli(args, cwd=None, timeout=120) -> subprocess.CompletedProcess:
                           cwd=cwd, timeout=timeout)
 
 
+def ld_wrapper_dir(root: Path) -> Path:
+    """A directory whose ``ld`` runs xld, for ``gcc -B DIR``; ``DIR/called`` appears when the
+    compiler driver really used it."""
+    d = root / "xld-as-ld"
+    d.mkdir(parents=True, exist_ok=True)
+    ld = d / "ld"
+    cmd = " ".join(f"'{c}'" for c in xld_command())
+    ld.write_text(f'#!/bin/sh\ntouch "{d}/called"\nexec {cmd} "$@"\n')
+    ld.chmod(0o755)
+    return d
+
+
 # --- runners ----------------------------------------------------------------------------------
 
 @dataclass
@@ -192,16 +204,18 @@ class RunResult:
             f"--- note ---\n{self.note}\n" if self.note else "")
 
 
-def qemu_run(arch: str, exe: Path, args=(), timeout=60) -> RunResult:
+def qemu_run(arch: str, exe: Path, args=(), timeout=60, stdin: bytes = b"") -> RunResult:
     qemu = require(QEMU[arch])
-    p = subprocess.run([qemu, str(exe), *args], capture_output=True, timeout=timeout)
+    p = subprocess.run([qemu, str(exe), *args], capture_output=True, timeout=timeout,
+                       input=stdin)
     status = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return RunResult(status, p.stdout, p.stderr)
 
 
-def xld_run(exe: Path, args=(), timeout=60) -> RunResult:
+def xld_run(exe: Path, args=(), timeout=60, stdin: bytes = b"") -> RunResult:
     """Run with xld's Unicorn runner, in process."""
     from xld.emu import run
-    res = run(str(exe), argv=list(args), timeout=timeout, root=str(Path(exe).parent))
+    res = run(str(exe), argv=list(args), timeout=timeout, root=str(Path(exe).parent),
+              stdin=stdin)
     note = res.crash or ""
     return RunResult(res.returncode, res.stdout, res.stderr, note)

@@ -1,0 +1,79 @@
+"""End to end with a C library: static glibc C and C++ programs linked through the compiler
+driver (``gcc -static -B DIR`` where ``DIR/ld`` runs xld), compared with the same objects
+linked by GNU ld — stdout, stderr and exit status, under qemu and under ``xld run``.
+
+These links pull in crt1.o/crti.o/crtbegin.o, libc.a, libgcc.a, libgcc_eh.a (and libstdc++.a),
+so they cover archives, IFUNC/IRELATIVE, TLS, init/fini arrays and .eh_frame unwinding.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+SRC = Path(__file__).parent / "libc"
+ARGS = ["first", "second arg"]
+STDIN = b"one two three\nfour five\n\nsix\n"
+
+PROGRAMS = {
+    "stdio": ("stdio.c", "gcc", ["-O2"]),
+    "cxx": ("shapes.cc", "g++", ["-O2"]),
+}
+
+
+@pytest.fixture(scope="module")
+def libc_builds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("libc")
+    wrapper = tc.ld_wrapper_dir(root)
+    cache = {}
+
+    def get(prog, arch):
+        if (prog, arch) not in cache:
+            src, driver, flags = PROGRAMS[prog]
+            cc = tc.require(f"{tc.TRIPLE[arch]}-{driver}")
+            d = root / f"{prog}-{arch}"
+            d.mkdir()
+            obj = d / "prog.o"
+            subprocess.run([cc, *flags, "-c", str(SRC / src), "-o", str(obj)], check=True)
+            gnu = d / "gnu.exe"
+            p = subprocess.run([cc, "-static", str(obj), "-o", str(gnu)],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, f"GNU ld link failed:\n{p.stderr}"
+            (wrapper / "called").unlink(missing_ok=True)
+            xld = d / "xld.exe"
+            p = subprocess.run([cc, "-static", "-B", str(wrapper), str(obj), "-o", str(xld)],
+                               capture_output=True, text=True)
+            used = (wrapper / "called").exists()
+            cache[prog, arch] = (gnu, xld if p.returncode == 0 else None, p.stderr, used)
+        return cache[prog, arch]
+    return get
+
+
+def run(runner, arch, exe):
+    if runner == "qemu":
+        return tc.qemu_run(arch, exe, ARGS, stdin=STDIN)
+    return tc.xld_run(exe, ARGS, stdin=STDIN)
+
+
+@pytest.mark.parametrize("runner", ["qemu", "xld_run"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("prog", sorted(PROGRAMS))
+def test_static_libc_program_matches_gnu_ld(prog, arch, runner, libc_builds):
+    gnu, xld, err, used = libc_builds(prog, arch)
+    assert used, "the compiler driver did not run xld as its linker (-B DIR/ld)"
+    assert xld is not None, f"linking through xld failed:\n{err}"
+    ref = tc.qemu_run(arch, gnu, ARGS, stdin=STDIN)
+    assert ref.stdout, "the GNU ld build printed nothing under qemu"
+    if runner == "xld_run":
+        emu_ref = run(runner, arch, gnu)
+        assert (emu_ref.status, emu_ref.stdout, emu_ref.stderr) == (
+            ref.status, ref.stdout, ref.stderr), (
+            f"xld run differs from qemu on the GNU ld executable (an emulator problem)\n"
+            f"qemu: {ref.summary()}\nxld run: {emu_ref.summary()}")
+    got = run(runner, arch, xld)
+    assert (got.status, got.stdout, got.stderr) == (ref.status, ref.stdout, ref.stderr), (
+        f"xld-linked program differs under {runner}\nGNU ld + qemu: {ref.summary()}\n"
+        f"xld: {got.summary()}")
