@@ -81,3 +81,21 @@ def test_cpu_work(build, arch):
     exe = build("fib", arch, "gcc")
     res = same_as_qemu(arch, exe, ["24"])
     assert res.stdout == b"fib(24) = 46368\n"
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_atomics_use_what_hwcap_advertises(build, arch, tc):
+    res = same_as_qemu(arch, build("atomics", arch, tc))
+    assert res.stdout.startswith(b"sum 499500 old 499500 now 7 expected 499500\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_cxx_filesystem_random_chrono(build, arch, tmp_path):
+    exe = build("cxxfs", arch, "gcc")
+    (tmp_path / "q").mkdir()
+    (tmp_path / "x").mkdir()
+    rc, out, err = run_qemu(arch, exe, env=ENV, cwd=tmp_path / "q")
+    res = run(exe, env=ENV, root=tmp_path / "x", timeout=60)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    assert b"fsx/a/b/f2.txt 8\n" in res.stdout and b"removed 5\n" in res.stdout
