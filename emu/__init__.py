@@ -3,8 +3,9 @@
     from xld.emu import run
     res = run("hello", argv=["a"], stdin=b"input", timeout=10)
     res.returncode, res.stdout, res.stderr, res.crash
+    res.check()          # raises ProgramFailed (an AssertionError) with the report unless status 0
 """
 
-from .runner import Result, RunError, run
+from .runner import ProgramFailed, Result, RunError, run
 
-__all__ = ["run", "Result", "RunError"]
+__all__ = ["run", "Result", "RunError", "ProgramFailed"]

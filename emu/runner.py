@@ -50,6 +50,14 @@ AT = dict(NULL=0, PHDR=3, PHENT=4, PHNUM=5, PAGESZ=6, BASE=7, FLAGS=8, ENTRY=9, 
           EXECFN=31)
 
 
+class ProgramFailed(AssertionError):
+    """Raised by Result.check(): the program did not exit as expected."""
+
+    def __init__(self, message: str, result: "Result"):
+        super().__init__(message)
+        self.result = result
+
+
 class RunError(Exception):
     """The program could not be started (bad file, dynamic executable, bad options)."""
 
@@ -89,6 +97,24 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status == 0 and self.signal is None
+
+    def check(self, status: int = 0) -> "Result":
+        """Raise ProgramFailed (an AssertionError, with the output and any crash report) unless
+        the program exited with ``status``; return self, for chaining."""
+        if self.signal is None and self.status == status:
+            return self
+        what = (f"exited with status {self.status}" if self.signal is None
+                else f"was killed by {self.signal_name}")
+        parts = [f"program {what} (expected status {status})"]
+        if self.reason:
+            parts.append(self.reason)
+        for name, data in (("stdout", self.stdout), ("stderr", self.stderr)):
+            if data:
+                text = data[-2000:].decode(errors="replace")
+                parts.append(f"--- {name} (last {min(len(data), 2000)} bytes) ---\n{text}")
+        if self.crash:
+            parts.append(self.crash)
+        raise ProgramFailed("\n".join(parts), self)
 
     def __repr__(self):
         what = f"status={self.status}" if self.signal is None else f"signal={self.signal_name}"

@@ -29,6 +29,13 @@ def test_in_process_runs_are_fast(build):
     assert per_run < 0.25, per_run  # ~20 ms on a laptop; generous for CI
 
 
+def test_check_raises_with_the_report(build):
+    from xld.emu import ProgramFailed
+    assert run(build("hello", "arm64"), ["3"]).check(3).returncode == 3
+    with pytest.raises(ProgramFailed, match="(?s)killed by SIGSEGV.*crashing: null.*<write_null"):
+        run(build("crash", "arm64"), ["null"]).check()
+
+
 def test_env_as_list_and_argv0(build):
     res = run(build("env", "arm64"), ["a"], env=["XLD_A=1", "XLD_B=2"], argv0="/bin/renamed")
     assert b"env XLD_A=1\nenv XLD_B=2\n" in res.stdout
