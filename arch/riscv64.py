@@ -459,3 +459,37 @@ ARCH.hooks["dtp_offset_bias"] = 0x800
 
 # The base registers relaxed LO12 sites switch to (link/shrink.py).
 ARCH.hooks["relax_regs"] = {"zero": REG_ZERO, "gp": REG_GP, "tp": REG_TP}
+
+
+# --- compressed LUI relaxation (psABI "Compressed LUI Relaxation") ----------------------------
+
+C_LUI = 0x6001          # c.lui x0, 0 (funct3 011, op 01)
+
+
+def write_ci_lui(word: Words, value: Values) -> Words:
+    """C.LUI: the rounded high part (v + 0x800) >> 12, six bits, scattered.
+
+        15  13   12      11    7 6          2 1  0
+       |funct3|hi[5]|    rd    |  hi[4:0]   | op |
+    """
+    hi = _hi20(_u64(value))
+    return _put(word, 0x107C, _bit(hi, 5, 5, 12) | _bit(hi, 4, 0, 2))
+
+
+CI_LUI = Field("ci_lui", 2, write_ci_lui)
+
+
+def relax_lui(word: int, rvc: bool) -> bytes | None:
+    """The C.LUI that replaces ``lui rd, %hi(x)`` (R_RISCV_HI20 + R_RISCV_RELAX) when %hi(x)
+    is a nonzero 6-bit number, or None (no RVC, or rd is x0 / sp, where C.LUI means else)."""
+    rd = (word >> 7) & 0x1F
+    if not rvc or rd in (REG_ZERO, 2):
+        return None
+    return (C_LUI | rd << 7).to_bytes(2, "little")
+
+
+# Relocation types no object carries but relaxed sites become (the core encodes them too).
+# C.LUI's 6-bit immediate is 1..31 here (the negative half would be addresses near 2^64).
+RVC_LUI_RANGE = (0x1000 - 0x800, (32 << 12) - 0x800 - 1)
+ARCH.hooks["relax_howtos"] = {46: Howto(46, "R_RISCV_RVC_LUI", Kind.ADDR, CI_LUI, *RVC_LUI_RANGE)}
+ARCH.hooks["relax_lui"] = relax_lui

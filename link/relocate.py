@@ -313,7 +313,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     # range and alignment, per type, from the table rows
     types = np.unique(t.type)
     for rt in types.tolist():
-        h = arch.howtos.get(rt)
+        h = arch.howtos.get(rt) or arch.hooks.get("relax_howtos", {}).get(rt)   # + types only relaxation makes
         if h is None or h.field is None:
             continue
         rows = np.nonzero(t.type == rt)[0]

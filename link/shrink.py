@@ -192,6 +192,7 @@ class Relaxer:
         total = sum(8 if k == "call" else 4 * len(rs) for k, rs in self.groups)
         al = t.kind == Kind.ALIGN
         total += int(t.addend[al].sum())
+        self.total = total
         self.chunks = _Chunks(ctx, total)
 
     def _decide(self, excluded: set[int]):
@@ -201,7 +202,9 @@ class Relaxer:
         set_rs1 = ctx.arch.hooks["set_rs1"]
         edits: dict[tuple[int, int], _Edits] = {}
         sites: list[tuple[int, str, list[int]]] = []
-        stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0}
+        stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
+        lui_howto = next((h for h in ctx.arch.hooks.get("relax_howtos", {}).values()
+                          if h.name == "R_RISCV_RVC_LUI"), None)
 
         def ed(r) -> _Edits:
             key = (int(t.file[r]), int(t.sec[r]))
@@ -257,8 +260,6 @@ class Relaxer:
                 stats["call->c.j" if len(code) == 2 else "call->jal"] += 1
                 sites.append((gid, "call", [r]))
             elif kind in ("gp", "pcgp"):
-                if self.gp is None:
-                    continue
                 if kind == "gp":
                     his = [r for r in rs if int(t.type[r]) in ty["abs_hi"]]
                     los = [r for r in rs if int(t.type[r]) in ty["abs_lo"]]
@@ -268,7 +269,9 @@ class Relaxer:
                     if not self.usable[his[0]]:
                         continue
                     vals = [self.SA[his[0]]]
-                if not all(-0x800 <= v - self.gp <= 0x7FF for v in vals):
+                if self.gp is None or not all(-0x800 <= v - self.gp <= 0x7FF for v in vals):
+                    if kind == "gp" and lui_howto is not None:
+                        self._c_lui(his, ed, word, lui_howto, sites, gid, stats)
                     continue
                 for r in his:
                     drop(r)
@@ -294,6 +297,31 @@ class Relaxer:
         self.stats = stats
         return edits, sites
 
+    def _c_lui(self, his, ed, word, h, sites, gid, stats) -> None:
+        """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
+        at most everything deletable plus the padding that may grow before them."""
+        ctx, t = self.ctx, self.ctx.rel
+        relax_lui = ctx.arch.hooks["relax_lui"]
+        done = []
+        for r in his:
+            v = self.SA[r]
+            down = self.total + self.chunks.slack(h.lo, v)
+            if not (h.lo <= v - down and v <= h.hi):
+                return
+            code = relax_lui(word(r, 4), bool(ctx.files[int(t.file[r])].e_flags & 1))
+            if code is None:
+                return
+            done.append((r, code))
+        for r, code in done:
+            e = ed(r)
+            off = int(t.offset[r])
+            e.patches.append((off, code))
+            e.dels.append((off + 2, 2))
+            e.rows.append((r, h.type, h.kind))
+        if done:
+            stats["lui->c.lui"] += len(done)
+            sites.append((gid, "lui", [r for r, _ in done]))
+
     def _verify(self, sites) -> set[int]:
         """Lay out for real; the groups whose relaxed sites do not fit (none, normally)."""
         ctx, t = self.ctx, self.ctx.rel
@@ -314,6 +342,9 @@ class Relaxer:
                     good = h.lo <= v <= h.hi and v % h.align == 0
                 elif kind == "gp":
                     good = gp is not None and -0x800 <= val[r] - gp <= 0x7FF
+                elif kind == "lui":
+                    h = ctx.arch.hooks["relax_howtos"][int(t.type[r])]
+                    good = h.lo <= val[r] <= h.hi
                 else:
                     good = -0x800 <= val[r] - tp <= 0x7FF
                 if not good:
@@ -471,7 +502,8 @@ def _shrink(ctx, edits: dict, snapshot) -> None:
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
     hook = snapshot if callable(snapshot) else None
-    width_of = {rt: (h.field.width if h.field is not None else 0) for rt, h in ctx.arch.howtos.items()}
+    howtos = {**ctx.arch.howtos, **ctx.arch.hooks.get("relax_howtos", {})}
+    width_of = {rt: (h.field.width if h.field is not None else 0) for rt, h in howtos.items()}
     # row rewrites first (addends of copied symbols move with the section below)
     for e in edits.values():
         for r, new_type, new_kind in e.rows:

@@ -1,0 +1,371 @@
+"""RISC-V linker relaxation (link/shrink.py): calls, GP- and TP-relative pairs, R_RISCV_ALIGN.
+
+A hand-written program puts one of each relaxable site under a label, assembled at test time
+by GNU as; after xld links it, every label's instruction is decoded with capstone and must be
+the short form (or stay long where the target is out of reach), every aligned label must be
+aligned, and the program must print the same under qemu-riscv64 as GNU ld's link of the same
+object.  C programs (freestanding, and static glibc through ``gcc -B``) must behave like GNU
+ld's output, and the glibc .text must be no larger than GNU ld's.  ``--no-relax`` keeps the
+long forms but still honours every R_RISCV_ALIGN.
+"""
+from __future__ import annotations
+
+import io
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+ARCH = "riscv64"
+GCC = "riscv64-linux-gnu-gcc"
+COMMON = Path(__file__).parent / "e2e" / "progs" / "common"
+
+# Every relaxable site sits under a label (a plain local label: it stays in .symtab).
+# Expected output: 40 +1 +1 (calls) +100 (far call) +7 (gp store/load) +1000 (pcrel->gp)
+# +0 (far data) +5 (tp store/load) +1 (after the aligned blocks) = 1155.
+PROGRAM = r"""
+    .text
+    .globl _start
+    .type _start, @function
+_start:
+    .option push
+    .option norelax
+    lla gp, __global_pointer$
+    .option pop
+    lla tp, tls_area                 # freestanding: our own thread block
+
+    li a0, 40
+site_call:
+    call add_one
+site_call2:
+    call add_one
+site_far:
+    call far_add                     # 1.1 MiB away: stays auipc+jalr
+    mv s1, a0
+
+    li t0, 7
+site_gp_store:
+    lui a5, %hi(small_var)
+    sw t0, %lo(small_var)(a5)
+site_gp_load:
+    lui a5, %hi(small_var)
+    lw a1, %lo(small_var)(a5)
+    add s1, s1, a1
+
+site_pc:
+1:  auipc a5, %pcrel_hi(small_var2)
+    ld a2, %pcrel_lo(1b)(a5)
+    add s1, s1, a2
+
+site_gp_far:
+    lui a5, %hi(far_var)             # 8 KiB past gp: stays lui
+    lw a3, %lo(far_var)(a5)
+    add s1, s1, a3
+
+    li t1, 5
+site_tp:
+    lui a5, %tprel_hi(tv)
+    add a5, a5, tp, %tprel_add(tv)
+    sw t1, %tprel_lo(tv)(a5)
+site_tp_load:
+    lui a5, %tprel_hi(tv)
+    add a5, a5, tp, %tprel_add(tv)
+    lw a4, %tprel_lo(tv)(a5)
+    add s1, s1, a4
+
+    .balign 16
+aligned16:
+    mv a0, s1
+    call add_one
+    .p2align 5
+aligned32:
+    mv s1, a0
+    call add_zero
+    .p2align 6
+aligned64:
+    mv a0, s1
+site_tail:
+    tail print_and_exit
+    .size _start, .-_start
+
+    .type add_one, @function
+add_one:
+    addi a0, a0, 1
+    ret
+    .p2align 4
+aligned_fn:
+add_zero:
+    ret
+
+    .type print_and_exit, @function
+print_and_exit:                      # print a0 in decimal and a newline, exit 0
+    addi sp, sp, -32
+    addi t0, sp, 31
+    li t1, 10
+    sb t1, 0(t0)
+    li t2, 1
+2:  remu t3, a0, t1
+    addi t3, t3, '0'
+    addi t0, t0, -1
+    sb t3, 0(t0)
+    addi t2, t2, 1
+    divu a0, a0, t1
+    bnez a0, 2b
+    li a0, 1
+    mv a1, t0
+    mv a2, t2
+    li a7, 64
+    ecall
+    li a0, 0
+    li a7, 93
+    ecall
+
+    .section .text.pad, "ax", @progbits
+    .space 0x110000
+
+    .section .text.far, "ax", @progbits
+    .type far_add, @function
+far_add:
+    addi a0, a0, 100
+    ret
+
+    .section .sdata, "aw"
+    .p2align 3
+small_var:  .word 0
+    .p2align 3
+small_var2: .dword 1000
+
+    .bss
+    .p2align 4
+tls_area:   .zero 64
+big_arr:    .zero 8192
+far_var:    .zero 8
+
+    .section .tbss, "awT", @nobits
+    .p2align 2
+    .type tv, @object
+tv: .zero 4
+"""
+
+EXPECTED = b"1155\n"
+SHORT = {               # label -> (mnemonic, text the operands contain)
+    "site_call": ("jal", ""), "site_call2": ("jal", ""), "site_far": ("auipc", ""),
+    "site_gp_store": ("sw", "(gp)"), "site_gp_load": ("lw", "(gp)"), "site_pc": ("ld", "(gp)"),
+    "site_gp_far": ("lui", ""), "site_tp": ("sw", "(tp)"), "site_tp_load": ("lw", "(tp)"),
+    "site_tail": ("c.j", ""),
+}
+LONG = {"site_call": "auipc", "site_call2": "auipc", "site_gp_store": "lui", "site_pc": "auipc",
+        "site_tp": "lui", "site_tail": "auipc"}
+ALIGNED = {"aligned16": 16, "aligned32": 32, "aligned64": 64, "aligned_fn": 16}
+
+
+def _tools():
+    tc.require(GCC)
+    tc.require(tc.QEMU[ARCH])
+    tc.require(f"{tc.TRIPLE[ARCH]}-ld")
+
+
+def _symbols(exe: Path) -> dict[str, int]:
+    from elftools.elf.elffile import ELFFile
+    elf = ELFFile(io.BytesIO(exe.read_bytes()))
+    out = {}
+    for s in elf.get_section_by_name(".symtab").iter_symbols():
+        if s.name and s.name not in out:
+            out[s.name] = s["st_value"]
+    return out
+
+
+def _section(exe: Path, name: str):
+    from elftools.elf.elffile import ELFFile
+    elf = ELFFile(io.BytesIO(exe.read_bytes()))
+    return elf.get_section_by_name(name)
+
+
+def _insn_at(exe: Path, addr: int):
+    import capstone
+    from elftools.elf.elffile import ELFFile
+    elf = ELFFile(io.BytesIO(exe.read_bytes()))
+    for sec in elf.iter_sections():
+        if sec["sh_flags"] & 4 and sec["sh_addr"] <= addr < sec["sh_addr"] + sec["sh_size"]:
+            data = sec.data()[addr - sec["sh_addr"]:][:8]
+            md = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
+            return next(md.disasm(data, addr))
+    raise AssertionError(f"no code at {addr:#x}")
+
+
+def _link_xld(objs, out: Path, extra=()) -> Path:
+    res = tc.xld_link(["--arch", ARCH, "-static", *extra, "-o", out, *objs])
+    assert res.status == 0, res.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory):
+    _tools()
+    d = tmp_path_factory.mktemp("relax")
+    obj = tc.assemble(ARCH, PROGRAM, d / "prog.o")
+    return d, obj
+
+
+def test_asm_sites_relax_to_short_forms_and_run(prog):
+    d, obj = prog
+    exe = _link_xld([obj], d / "xld.out")
+    run = tc.qemu_run(ARCH, exe)
+    assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+    syms = _symbols(exe)
+    for label, (mnem, operand) in SHORT.items():
+        insn = _insn_at(exe, syms[label])
+        assert insn.mnemonic == mnem and operand in insn.op_str, \
+            f"{label}: {insn.mnemonic} {insn.op_str}, expected {mnem} ...{operand}"
+    for label, align in ALIGNED.items():
+        assert syms[label] % align == 0, f"{label} = {syms[label]:#x} is not {align}-aligned"
+
+
+def test_asm_matches_gnu_ld(prog):
+    d, obj = prog
+    ours = _link_xld([obj], d / "xld2.out")
+    gnu = tc.gnu_ld(ARCH, [obj], d / "gnu.out")
+    a, b = tc.qemu_run(ARCH, ours), tc.qemu_run(ARCH, gnu)
+    assert (a.status, a.stdout) == (b.status, b.stdout) == (0, EXPECTED)
+    # same relaxations: the code is as long as GNU ld's
+    assert _section(ours, ".text")["sh_size"] <= _section(gnu, ".text")["sh_size"]
+
+
+def test_no_relax_keeps_long_forms_and_alignment(prog):
+    d, obj = prog
+    exe = _link_xld([obj], d / "norelax.out", ["--no-relax"])
+    run = tc.qemu_run(ARCH, exe)
+    assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+    syms = _symbols(exe)
+    for label, mnem in LONG.items():
+        assert _insn_at(exe, syms[label]).mnemonic == mnem, label
+    for label, align in ALIGNED.items():
+        assert syms[label] % align == 0, f"{label} = {syms[label]:#x} is not {align}-aligned"
+    relaxed = _section(d / "xld.out", ".text")["sh_size"] if (d / "xld.out").exists() else None
+    if relaxed is not None:
+        assert relaxed < _section(exe, ".text")["sh_size"]
+
+
+def test_site_without_relax_is_left_alone(tmp_path):
+    """Only a site with R_RISCV_RELAX at the same offset may change (.option norelax)."""
+    _tools()
+    src = PROGRAM.replace("site_call:\n    call add_one",
+                          "site_call:\n    .option push\n    .option norelax\n    call add_one\n"
+                          "    .option pop")
+    obj = tc.assemble(ARCH, src, tmp_path / "p.o")
+    exe = _link_xld([obj], tmp_path / "p.out")
+    syms = _symbols(exe)
+    assert _insn_at(exe, syms["site_call"]).mnemonic == "auipc"
+    assert _insn_at(exe, syms["site_call2"]).mnemonic == "jal"
+    run = tc.qemu_run(ARCH, exe)
+    assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+
+
+def test_gp_relaxation_needs_the_linker_defined_gp(tmp_path):
+    """Without a reference to __global_pointer$ xld defines no gp, so nothing becomes
+    gp-relative (calls still relax)."""
+    _tools()
+    src = PROGRAM.replace("    lla gp, __global_pointer$\n", "    nop\n")
+    obj = tc.assemble(ARCH, src, tmp_path / "nogp.o")
+    exe = _link_xld([obj], tmp_path / "nogp.out")
+    syms = _symbols(exe)
+    assert "__global_pointer$" not in syms
+    assert _insn_at(exe, syms["site_gp_store"]).mnemonic == "lui"
+    assert _insn_at(exe, syms["site_pc"]).mnemonic == "auipc"
+    assert _insn_at(exe, syms["site_call"]).mnemonic == "jal"
+    run = tc.qemu_run(ARCH, exe)
+    assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+
+
+C_MAIN = r"""
+#include "rt.h"
+static int counter;                 /* .sbss: gp-relative after relaxation */
+int table[4] = {1, 2, 3, 4};        /* .sdata (16 bytes: small data) */
+long big[4096];                     /* .bss, mostly out of gp's reach */
+__attribute__((noinline)) static int bump(int k) { counter += k; return counter; }
+__attribute__((noinline)) int sum(void) { int s = 0; for (int i = 0; i < 4; i++) s += table[i]; return s; }
+int main(int argc, char **argv)
+{
+    for (int i = 0; i < 10; i++)
+        bump(i);
+    big[4095] = sum();
+    say("counter", counter);
+    say("sum", big[4095]);
+    say("argc", argc);
+    return counter == 45 ? 0 : 1;
+}
+"""
+
+
+@pytest.mark.parametrize("model", ["medlow", "medany"])
+def test_freestanding_c_runs_like_gnu_ld(tmp_path, model):
+    _tools()
+    cc = tc.compiler("gcc", ARCH)
+    (tmp_path / "main.c").write_text(C_MAIN)
+    flags = ["-O2", f"-mcmodel={model}", "-fno-pie", f"-I{COMMON}"]
+    objs = [cc.compile(tmp_path / "main.c", tmp_path / "main.o", flags)]
+    objs += [cc.compile(COMMON / n, tmp_path / (Path(n).stem + ".o"), flags) for n in ("start.c", "rt.c")]
+    ours = _link_xld(objs, tmp_path / "xld.out")
+    gnu = tc.gnu_ld(ARCH, objs, tmp_path / "gnu.out")
+    a, b = tc.qemu_run(ARCH, ours, ["x"]), tc.qemu_run(ARCH, gnu, ["x"])
+    assert (a.status, a.stdout) == (b.status, b.stdout), a.summary() + b.summary()
+    assert b"counter = 45" in a.stdout
+    assert _section(ours, ".text")["sh_size"] <= _section(gnu, ".text")["sh_size"]
+
+
+HELLO = r"""
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+static __thread int tcount = 3;
+int main(int argc, char **argv)
+{
+    tcount += argc;
+    errno = 0;
+    printf("hello %d %s %d\n", tcount, argv[0] ? "argv" : "none", (int)strlen("relax"));
+    return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def glibc_hello(tmp_path_factory):
+    _tools()
+    d = tmp_path_factory.mktemp("glibc")
+    ld = d / "bin" / "ld"
+    ld.parent.mkdir()
+    ld.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m xld.link \"$@\"\n")
+    ld.chmod(0o755)
+    (d / "hello.c").write_text(HELLO)
+    obj = d / "hello.o"
+    subprocess.run([GCC, "-O2", "-c", d / "hello.c", "-o", obj], check=True)
+    return d, obj
+
+
+def _gcc_link(d: Path, obj: Path, out: str, xld: bool, extra=()) -> Path:
+    cmd = [GCC, "-static", *(["-B", str(d / "bin")] if xld else []), *extra, str(obj), "-o", str(d / out)]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return d / out
+
+
+def test_static_glibc_text_no_larger_than_gnu_ld(glibc_hello):
+    d, obj = glibc_hello
+    ours = _gcc_link(d, obj, "xld.out", True)
+    gnu = _gcc_link(d, obj, "gnu.out", False)
+    a, b = tc.qemu_run(ARCH, ours), tc.qemu_run(ARCH, gnu)
+    assert (a.status, a.stdout) == (b.status, b.stdout), a.summary() + b.summary()
+    assert a.stdout.startswith(b"hello 4 argv 5")
+    ours_text, gnu_text = _section(ours, ".text")["sh_size"], _section(gnu, ".text")["sh_size"]
+    assert ours_text <= gnu_text, f".text: xld {ours_text:#x} > GNU ld {gnu_text:#x}"
+
+
+def test_static_glibc_no_relax_runs(glibc_hello):
+    d, obj = glibc_hello
+    exe = _gcc_link(d, obj, "norelax.out", True, ["-Wl,--no-relax"])
+    run = tc.qemu_run(ARCH, exe)
+    assert run.status == 0 and run.stdout.startswith(b"hello 4 argv 5"), run.summary()
