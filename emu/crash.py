@@ -181,6 +181,10 @@ def report(proc, stop) -> str:
                              f"-march=rv64gc")
     if stop.note:
         lines.append(f"  note:   {stop.note}")
+    context = _code_around(proc, pc)
+    if context:
+        lines.append("  code:")
+        lines.extend(context)
     handler = proc.sigactions.get(sig) if sig else None
     if handler and struct.unpack_from("<Q", handler)[0] > 1 and not stop.note:
         lines.append(f"  note:   the program installed a handler for {title}; xld run does not deliver "
@@ -201,6 +205,28 @@ def report(proc, stop) -> str:
             r = ret if isinstance(ret, str) else (f"{ret}" if ret is None or ret >= -4095 else f"{ret:#x}")
             lines.append(f"    {name}({', '.join(hex(a) for a in args[:4])}) = {r}")
     return "\n".join(lines) + "\n"
+
+
+def _code_around(proc, pc: int) -> list[str]:
+    """A few instructions before and after the PC (arm64's are fixed-size, so it can look back;
+    riscv64 decoding starts at the PC)."""
+    arch = proc.arch
+    before = 12 if arch.name == "arm64" else 0
+    start = pc - before
+    size = before + 12
+    try:
+        if not proc.mem.is_mapped(start, size, 0):
+            start, size = pc, 8
+            if not proc.mem.is_mapped(start, size, 0):
+                return []
+        code = proc.mem.read(start, size)
+    except Exception:
+        return []
+    out = []
+    for line in disassemble(arch, code, start, count=8):
+        addr = int(line.split(":", 1)[0], 16)
+        out.append(("   => " if addr == pc else "      ") + line)
+    return out
 
 
 def _near_stack(proc, addr: int) -> bool:
