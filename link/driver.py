@@ -380,6 +380,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("layout", layout.place),             # addresses, offsets, segments
         ("addresses", layout.finalize_section_addresses),
+        ("icf", _icf_alias),                  # --icf: folded sections take their twin's address
         ("number", number_sections),
         ("linker values", linker_symbol_values),
         ("tls", compute_tp),
@@ -400,6 +401,12 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
     return ctx
 
 
+def _icf_alias(ctx):
+    if getattr(ctx, "icf_folded", None):
+        from xld.link import icf
+        icf.alias(ctx)
+
+
 def _map(ctx):
     if ctx.opts.map_file:
         from xld.link import mapfile
@@ -407,7 +414,7 @@ def _map(ctx):
 
 
 def _gc(ctx):
-    if ctx.opts.gc_sections or ctx.opts.dumpdep or ctx.opts.why_live:
+    if ctx.opts.gc_sections or ctx.opts.dumpdep or ctx.opts.why_live or ctx.opts.icf not in ("none", "", None):
         try:
             from xld.link import gc
         except ImportError:

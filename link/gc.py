@@ -184,9 +184,9 @@ class Graph:
                     src.append(b + sec)
                     syms_base.append(self.sym_base[o.file_id])
                     counts.append(len(r))
-        self.rel_src_order = src
         if not parts:
             self.rel_target = self.rel_offset = self.rel_sym = []
+            self.rel_info = self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
             return
         order = np.argsort(np.array(src, dtype=np.int64), kind="stable")
@@ -200,6 +200,8 @@ class Graph:
         self.rel_target = self.sym_target[row].tolist()
         self.rel_offset = allr[:, 0].astype(np.int64).tolist()
         self.rel_sym = row.tolist()
+        self.rel_info = allr[:, 1]                     # for --icf: types and addends
+        self.rel_addend = allr[:, 2].view(np.int64)
         self.span = {}
         pos = 0
         for g, c in zip(src, counts):
@@ -436,28 +438,44 @@ class SectionNames:
 # ---------------------------------------------------------------------------------------------
 
 def run(ctx) -> None:
+    """The GC walk (with --gc-sections, --dumpdep or --why-live), then --icf; sets obj.live."""
+    opts = ctx.opts
     graph = Graph(ctx)
     walk = Walk(ctx, graph)
-    walk.run()
     ctx.gc = walk
-    opts = ctx.opts
+    walking = bool(opts.gc_sections or opts.dumpdep or opts.why_live)
+    if walking:
+        walk.run()
     if walk.dump is not None:
         sys.stdout.write("".join(line + "\n" for line in walk.dump))
     for pattern in opts.why_live:
         for line in why_live(ctx, walk, pattern):
             print(line, file=sys.stdout)
-    if not opts.gc_sections:
-        return
+    if opts.gc_sections:
+        live = bytearray(walk.live)
+    else:
+        live = bytearray(graph.member)       # without --gc-sections every member stays
+        live[0] = 1
     removed = []
-    for obj in ctx.files[1:]:
-        b = graph.base[obj.file_id]
-        n = len(obj.shdrs)
-        live = np.frombuffer(bytes(walk.live[b:b + n]), dtype=np.uint8).astype(bool)
-        member = np.frombuffer(bytes(graph.member[b:b + n]), dtype=np.uint8).astype(bool)
-        obj.live = live | ~member
-        for i in np.nonzero(member & ~live)[0].tolist():
-            removed.append((obj, i))
+    if opts.gc_sections:
+        for g in np.nonzero(graph.member_np)[0].tolist():
+            if not live[g]:
+                removed.append(graph.split(g))
     ctx.gc_removed = removed
+    folds = []
+    if opts.icf in ("all", "safe"):
+        from xld.link import icf
+        folds = icf.run(ctx, graph, live)
+    elif opts.icf not in ("none", "", None):
+        ctx.diag.warn(f"--icf: unknown mode '{opts.icf}' (expected all, safe or none); not folding")
+    ctx.icf_folded = {graph.split(f): graph.split(k) for f, k in folds}
+    if opts.gc_sections or folds:
+        for obj in ctx.files[1:]:
+            b = graph.base[obj.file_id]
+            n = len(obj.shdrs)
+            lv = np.frombuffer(bytes(live[b:b + n]), dtype=np.uint8).astype(bool)
+            member = graph.member_np[b:b + n]
+            obj.live = lv | ~member
     if opts.print_gc_sections:
         # as GNU ld: empty sections go without a word
         sys.stderr.write("".join(f"removing unused section '{obj.sec_names[i]}' in file '{obj.name}'\n"
