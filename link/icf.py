@@ -18,8 +18,8 @@ then two functions may compare equal through their pointers, as the C standard d
 Candidates: live, allocated, not writable, not TLS, PROGBITS, non-empty, not SHF_LINK_ORDER,
 not .eh_frame, not kept by name (.init, .fini, init/fini arrays, notes) and not named like a C
 identifier (__start_/__stop_ count their bytes).  Code that RISC-V relaxation may shrink
-(R_RISCV_ALIGN/RELAX hints) folds only when all its symbols are at its start, since the
-folded copy is not shrunk along with the one that stays.
+(R_RISCV_ALIGN/RELAX hints) folds only when other sections refer to it at its start alone,
+since the folded copy is not shrunk along with the one that stays.
 
 Folding happens in two steps: here (after the GC walk, before layout) folded sections are
 marked dead, so layout leaves them out and .eh_frame drops their FDEs; ``alias`` (after
@@ -57,7 +57,8 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
         if n == ".eh_frame" or _is_root_name(n) or C_IDENT.match(n) or s in g.eh_sections:
             cand[s] = False
 
-    rtype = (g.rel_info & np.uint64(0xFFFFFFFF)).astype(np.int64).tolist()
+    rtype_np = (g.rel_info & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    rtype = rtype_np.tolist()
     addend = g.rel_addend.tolist()
     # symbol values (section offsets), for globals at their definition
     value_all = np.concatenate([o.syms["st_value"].astype(np.int64) for o in files]) if files else np.zeros(0, np.int64)
@@ -68,35 +69,36 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     rows = np.arange(len(gids_all))
     defrow = np.where((gids_all > 0) & (def_file[gids_all] > 0),
                       sym_base[np.maximum(def_file[gids_all], 0)] + def_index[gids_all], rows)
-    tvalue = value_all[defrow].tolist()
+    tvalue_np = value_all[defrow]
+    tvalue = tvalue_np.tolist()
     gids_l = gids_all.tolist()
 
-    # address-taken (safe) and relaxable code
+    # address-taken (safe) and relaxable code, over all relocations of live sections at once
     taken = np.zeros(g.total, dtype=bool)
     relax = np.zeros(g.total, dtype=bool)
-    for s, (a, z) in g.span.items():
-        if not live[s] or s in g.eh_sections:
-            continue
-        for k in range(a, z):
-            kd = kind_of.get(rtype[k], -1)
-            if kd in _RELAX:
-                relax[s] = True
-            t = g.rel_target[k]
-            if t > 0 and t != s and kd not in _NOT_ADDRESS:
-                taken[t] = True
+    inner = np.zeros(g.total, dtype=bool)
+    if len(rtype_np):
+        kind_arr = np.full(max(max(kind_of, default=0), int(rtype_np.max())) + 1, -1, dtype=np.int64)
+        for rt, kd in kind_of.items():
+            kind_arr[rt] = kd
+        kd = kind_arr[rtype_np]
+        srcs = np.array(list(g.span.keys()), dtype=np.int64)
+        counts = np.array([z - a for a, z in g.span.values()], dtype=np.int64)
+        src = np.repeat(srcs, counts)                 # spans are laid out in key order
+        tgt = np.array(g.rel_target, dtype=np.int64)
+        symrow = np.array(g.rel_sym, dtype=np.int64)
+        eh = np.zeros(g.total, dtype=bool)
+        eh[list(g.eh_sections)] = True
+        use = livev[src] & ~eh[src]
+        relax[src[use & np.isin(kd, list(_RELAX))]] = True
+        other = use & (tgt > 0) & (tgt != src)
+        taken[tgt[other & ~np.isin(kd, list(_NOT_ADDRESS))]] = True
+        inner[tgt[other & ((g.rel_addend != 0) | (tvalue_np[symrow] != 0))]] = True
     if mode == "safe":
         cand &= ~taken
-    if relax[cand].any():
-        # symbols not at offset 0 in relaxable candidates: not foldable
-        shndx_all = np.concatenate([o.sym_shndx for o in files]).astype(np.int64)
-        base_of_row = np.repeat(np.array([g.base[o.file_id] for o in files], dtype=np.int64),
-                                [o.nsyms for o in files])
-        ok = (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (value_all != 0)
-        typ = np.concatenate([o.syms["st_info"] & 0xF for o in files])
-        ok &= typ != elf.STT_SECTION
-        bad = np.unique(base_of_row[ok] + shndx_all[ok])
-        bad = bad[bad < g.total]
-        cand[bad[relax[bad]]] = False
+    # relaxable code referred to at an offset other than its start: not foldable, since the
+    # copy that stays may shrink (.eh_frame's references go with the folded copy's FDE)
+    cand &= ~(relax & inner)
 
     members = np.nonzero(cand)[0].tolist()
     if len(members) < 2:

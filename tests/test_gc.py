@@ -164,6 +164,24 @@ int main() {
 }
 """
 
+ICF_C = r"""
+#include "sys.h"
+__attribute__((noinline)) int leaf1(int x) { return x * 7 + 3; }
+__attribute__((noinline)) int leaf2(int x) { return x * 7 + 3; }
+__attribute__((noinline)) int leaf3(int x) { return x * 9 + 3; }
+__attribute__((noinline)) int calls_a(int x) { return leaf1(x) + 11; }
+__attribute__((noinline)) int calls_b(int x) { return leaf2(x) + 11; }
+__attribute__((noinline)) int calls_c(int x) { return leaf3(x) + 11; }
+__attribute__((noinline)) int taken(int x) { return x * 7 + 3; }
+int (*volatile fp)(int) = taken;
+void _start(void) {
+  int r = calls_a(1) + calls_b(2) + calls_c(3) + fp(4);
+  char c[2] = {'0' + r % 10, '\n'};
+  sys_write(1, c, 2);
+  sys_exit(r & 0x7f);
+}
+"""
+
 KEPT = {"_start", "retained_fn", "used_fn", "helper", "used_data", "other_used", "table", "ctor", "item_alpha", "item_beta",
         "put_num", "put_str"}
 GONE = {"unused_fn", "unused_data", "unused_rodata", "other_unused", "dead_static", "dead_table", "lonely"}
@@ -368,6 +386,32 @@ def test_why_live_prints_the_chain(free):
     # a glob, as lld takes
     out, _ = xld_ok(["--gc-sections", "--why-live=other_*", "-o", free.d / "wl2", *free.objs])
     assert out.splitlines() == ["live symbol: other_used", ">>> kept live by _start"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_icf_folds_identical_functions(arch, tmp_path):
+    """leaf1 = leaf2 = taken byte for byte; calls_a = calls_b once their callees fold
+    (refinement); leaf3/calls_c differ.  safe leaves the address-taken one alone."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "sys.h").write_text(SYS_H)
+    (tmp_path / "icf.c").write_text(ICF_C)
+    obj = tmp_path / "icf.o"
+    _sh([cc, *FLAGS, *FREE_FLAGS, "-c", tmp_path / "icf.c", "-o", obj])
+    res = {}
+    for mode in ("none", "all", "safe"):
+        out = tmp_path / f"icf-{mode}"
+        xld_ok(["--gc-sections", f"--icf={mode}", "-o", out, obj])
+        res[mode] = symbols(out)
+        assert run(arch, out) == (121, b"1\n"), mode
+    addr = {m: {n: v[0] for n, v in s.items()} for m, s in res.items()}
+    none, all_, safe = addr["none"], addr["all"], addr["safe"]
+    assert len({none[n] for n in ("leaf1", "leaf2", "taken", "calls_a", "calls_b")}) == 5
+    assert all_["leaf1"] == all_["leaf2"] == all_["taken"] != all_["leaf3"]
+    assert all_["calls_a"] == all_["calls_b"] != all_["calls_c"]
+    assert safe["leaf1"] == safe["leaf2"] != safe["taken"]
+    assert safe["calls_a"] == safe["calls_b"] != safe["calls_c"]
+    sizes = {m: section_size(tmp_path / f"icf-{m}", ".text") for m in res}
+    assert sizes["all"] < sizes["safe"] < sizes["none"]
 
 
 # -- static glibc: TLS, IFUNC, constructors, __start_/__stop_ --------------------------------------
