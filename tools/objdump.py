@@ -296,7 +296,7 @@ class FileSymbols:
         entries = {}
         tab = _symtab(elf)
         for sym in tab.iter_symbols() if tab is not None else ():
-            if (not sym.name or is_special(sym.name) or not isinstance(sym["st_shndx"], int)
+            if (not sym.name or is_special(sym.name) or sym["st_shndx"] == "SHN_UNDEF"
                     or sym["st_info"]["type"] in ("STT_SECTION", "STT_FILE")):
                 continue
             entries.setdefault(sym["st_value"], sym.name)
@@ -330,8 +330,11 @@ class AuipcTracker:
     """GNU objdump's ``# 11344 <put_num>`` after the instruction that completes an
     ``auipc`` pair (addi, jalr, loads and stores through the auipc's register)."""
 
-    def __init__(self):
+    def __init__(self, gp: int | None = None):
         self.regs: dict[str, int] = {}
+        self.gp = gp          # __global_pointer$: gp-relative accesses get a comment too
+        if gp is not None:
+            self.regs["gp"] = gp
 
     def comment(self, insn) -> int | None:
         mn, ops = insn.mnemonic, insn.op_str
@@ -354,6 +357,8 @@ class AuipcTracker:
         else:
             first = ops.split(",")[0].strip()
             self.regs.pop(first, None)
+        if self.gp is not None:
+            self.regs["gp"] = self.gp
         return target
 
 
@@ -425,7 +430,14 @@ def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
             for name, value in rel_at.get(o, ()):
                 print(f"\t\t\t{_fmt_addr(vma + o, skip)}: {name}\t{value}", file=out)
 
-    auipc = AuipcTracker() if m == EM_RISCV else None
+    auipc = None
+    if m == EM_RISCV:
+        gp = None
+        tab = _symtab(elf)
+        if tab is not None and not relocatable:
+            found = tab.get_symbol_by_name("__global_pointer$")
+            gp = found[0]["st_value"] if found else None
+        auipc = AuipcTracker(gp)
     while pos < len(data):
         in_data, end = labels.is_data(pos)
         stop = len(data) if end is None or end <= pos else min(end, len(data))
