@@ -285,3 +285,14 @@ def test_bundled_objects_are_up_to_date():
         tc.require(f"{tc.TRIPLE[arch]}-gcc")
     status, out, err = capture(build_examples.main, ["--check"])
     assert status == 0, out + err + "\nrun: python -m xld.tools.build_examples"
+
+
+# --- the shared toolchain helpers -----------------------------------------------------------
+
+def test_missing_tool_skips_locally_and_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(tc, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="no-such-tool"):
+        tc.require("no-such-tool-xld-test")
+    monkeypatch.setattr(tc, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="no-such-tool"):
+        tc.require("no-such-tool-xld-test")

@@ -26,6 +26,7 @@ MODES: dict[str, list[str]] = {
     # riscv64: PC-relative (medany) and absolute LUI-based (medlow) addressing
     "medany": ["-O2", "-mcmodel=medany"],
     "medlow": ["-O2", "-fno-pie", "-mcmodel=medlow"],
+    "norelax": ["-O2", "-mno-relax"],            # riscv64: no R_RISCV_RELAX hints at all
     # tentative definitions become COMMON symbols
     "common": ["-O2", "-fcommon"],
     # link-side variants (see LINK): an archive, and garbage collection of sections
@@ -44,8 +45,8 @@ LINK = {
 MATRIX = {
     ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large", "common",
                        "archive", "gc"],
-    ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow", "common",
-                         "archive", "gc"],
+    ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow", "norelax",
+                         "common", "archive", "gc"],
     ("zig", "arm64"): ["O0", "Os", "pic", "sections", "gc"],
     ("zig", "riscv64"): ["O0", "Os", "pic", "medlow", "gc"],
 }

@@ -1,5 +1,5 @@
 """End to end with a C library: static glibc C and C++ programs linked through the compiler
-driver (``gcc -static -B DIR`` where ``DIR/ld`` runs xld), compared with the same objects
+driver (``gcc -static -B DIR`` where ``DIR/ld`` runs xld, or ``clang -fuse-ld=DIR/ld``), compared with the same objects
 linked by GNU ld — stdout, stderr and exit status, under qemu and under ``xld run``.
 
 These links pull in crt1.o/crti.o/crtbegin.o, libc.a, libgcc.a, libgcc_eh.a (and libstdc++.a),
@@ -19,9 +19,22 @@ ARGS = ["first", "second arg"]
 STDIN = b"one two three\nfour five\n\nsix\n"
 
 PROGRAMS = {
-    "stdio": ("stdio.c", "gcc", ["-O2"]),
-    "cxx": ("shapes.cc", "g++", ["-O2"]),
+    "stdio-gcc": ("stdio.c", "gcc", ["-O2"]),
+    "stdio-clang": ("stdio.c", "clang", ["-O2"]),
+    "cxx-g++": ("shapes.cc", "g++", ["-O2"]),
 }
+
+
+def driver(kind: str, arch: str) -> list[str]:
+    if kind == "clang":
+        return [tc.require("clang-14"), f"--target={tc.TRIPLE[arch]}"]
+    return [tc.require(f"{tc.TRIPLE[arch]}-{kind}")]
+
+
+def use_xld(kind: str, wrapper: Path) -> list[str]:
+    """How to make the driver link with xld: GCC searches -B dirs for `ld`; Clang takes a
+    path in -fuse-ld."""
+    return [f"-fuse-ld={wrapper / 'ld'}"] if kind == "clang" else ["-B", str(wrapper)]
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +45,20 @@ def libc_builds(tmp_path_factory):
 
     def get(prog, arch):
         if (prog, arch) not in cache:
-            src, driver, flags = PROGRAMS[prog]
-            cc = tc.require(f"{tc.TRIPLE[arch]}-{driver}")
+            src, kind, flags = PROGRAMS[prog]
+            cc = driver(kind, arch)
             d = root / f"{prog}-{arch}"
             d.mkdir()
             obj = d / "prog.o"
-            subprocess.run([cc, *flags, "-c", str(SRC / src), "-o", str(obj)], check=True)
+            subprocess.run([*cc, *flags, "-c", str(SRC / src), "-o", str(obj)], check=True)
             gnu = d / "gnu.exe"
-            p = subprocess.run([cc, "-static", str(obj), "-o", str(gnu)],
+            p = subprocess.run([*cc, "-static", str(obj), "-o", str(gnu)],
                                capture_output=True, text=True)
             assert p.returncode == 0, f"GNU ld link failed:\n{p.stderr}"
             (wrapper / "called").unlink(missing_ok=True)
             xld = d / "xld.exe"
-            p = subprocess.run([cc, "-static", "-B", str(wrapper), str(obj), "-o", str(xld)],
-                               capture_output=True, text=True)
+            p = subprocess.run([*cc, "-static", *use_xld(kind, wrapper), str(obj),
+                                "-o", str(xld)], capture_output=True, text=True)
             used = (wrapper / "called").exists()
             cache[prog, arch] = (gnu, xld if p.returncode == 0 else None, p.stderr, used)
         return cache[prog, arch]
