@@ -1,11 +1,12 @@
 """-Map FILE / -M: what went where, for people reading a link.
 
-Four parts, the first two in GNU ld's words so that habits carry over:
+Four parts (five with --icf), the first two in GNU ld's words so that habits carry over:
 
     Archive member included to satisfy reference by file (symbol)
         every member pulled out of an archive, and the file and symbol that pulled it
     Discarded input sections
         sections left out: COMDAT copies after the first, and --gc-sections' leftovers
+        (then, with --icf, the sections folded into an identical one)
     Memory map
         output sections (address, size, alignment), the input sections inside each one
         with their files, and the symbols they define — lld's table layout:
@@ -47,6 +48,7 @@ def render(ctx) -> str:
     out: list[str] = []
     _archive_members(ctx, out)
     _discarded(ctx, out)
+    _folded(ctx, out)
     _memory_map(ctx, out)
     _linker_symbols(ctx, out)
     return "".join(out)
@@ -109,6 +111,16 @@ def _discarded(ctx, out) -> None:
             lead += " " * (16 - len(lead))
         why = " (COMDAT)" if obj.discarded[i] else ""
         out.append(f"{lead}0x{0:016x} {size:#10x} {obj.name}{why}\n")
+    out.append("\n")
+
+
+def _folded(ctx, out) -> None:
+    folded = getattr(ctx, "icf_folded", None)
+    if not folded:
+        return
+    out.append("Folded input sections (--icf)\n\n")
+    for (obj, i), (kobj, k) in folded.items():
+        out.append(f" {obj.name}:({obj.sec_names[i]}) -> {kobj.name}:({kobj.sec_names[k]})\n")
     out.append("\n")
 
 

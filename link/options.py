@@ -109,8 +109,10 @@ Options:
   --print-gc-sections    list removed sections
   --dumpdep              print the dependency edges that --gc-sections walks
   --why-live=SYM         print why SYM is kept
+  --icf=all|safe|none    fold identical read-only sections (safe: not address-taken ones)
   -Map FILE, -M          write a link map (to FILE, or stdout)
   -s, --strip-all        no symbol table;  -S, --strip-debug: no debug sections
+  -x, --discard-all      no local symbols
   --relax / --no-relax   RISC-V linker relaxation (default on)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
   -z max-page-size=N, -z now|relro|noexecstack ...  (static-link relevant ones honoured)
