@@ -474,3 +474,17 @@ def iplt_stub(stub: int, slot: int) -> bytes:
 
 ARCH.hooks["iplt_stub"] = iplt_stub
 ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
+
+
+# --- range-extension thunks as sections (link/thunks.py) -----------------------------------
+
+# link/thunks.py adds thunks as input sections before layout, so their two address fields are
+# ordinary relocations against the target (resolved with everything else): ``thunk`` above
+# with zero fields is the code, and these rows patch it.
+ARCH.hooks["thunk_relocs"] = {
+    "size": THUNK_SIZE,
+    "align": 4,
+    "code": thunk(0, 0),
+    "relocs": ((0, 275), (4, 277)),         # R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_ADD_ABS_LO12_NC
+    "prefix": "__AArch64ADRPThunk_",
+}

@@ -377,6 +377,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
+        ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
         ("layout", layout.place),             # addresses, offsets, segments
         ("addresses", layout.finalize_section_addresses),
@@ -432,6 +433,11 @@ def _ehframe(ctx):
 def _shrink(ctx):
     from xld.link import shrink
     shrink.run(ctx)
+
+
+def _thunks(ctx):
+    from xld.link import thunks
+    thunks.run(ctx)
 
 
 def _image(ctx):

@@ -1,0 +1,223 @@
+"""Range-extension thunks: a branch whose target is out of its reach goes through a thunk.
+
+AArch64's B and BL (R_AARCH64_JUMP26, R_AARCH64_CALL26) reach +-128 MiB.  Compilers emit
+them for every call and leave it to the linker to cope when the target ends up farther away
+(aaelf64, "Call and Jump relocations": the linker may route the branch through a veneer that
+clobbers only IP0/IP1, x16/x17).  mold (thunks.cc) and lld (Thunks.cpp) do it the same way:
+
+    bl far            ->   bl __AArch64ADRPThunk_far
+                           ...
+                           __AArch64ADRPThunk_far:           (12 bytes, +-4 GiB)
+                               adrp x16, far
+                               add  x16, x16, :lo12:far
+                               br   x16
+
+Placement.  Thunks go at the end of the output section that holds the callers (one thunk
+section per output section and host object, in file order), so every caller in an output
+section smaller than 128 MiB reaches them, and one thunk serves every caller in that output
+section with the same target (symbol + addend).  The decision is made on an estimated layout
+(every address before thunks exist) with a 1 MiB margin, so the bytes thunks add can never
+push a branch that looked near out of reach; a thunk for a branch that would have reached is
+harmless.  The output is a function of the inputs only: thunks are keyed and ordered by the
+relocation table's order.
+
+How a thunk joins the link: it becomes a new input section of the object of its first
+caller (the "host"), with the host's own symbol for the target in its two relocations
+(ADR_PREL_PG_HI21, ADD_ABS_LO12_NC), appended to the relocation table like any other.  The
+thunk's symbol is a hidden global (local in the output, as lld writes it); each caller's
+object gets an entry for it, and the caller's CALL26/JUMP26 row now names that entry with
+addend 0.  Everything after this pass — layout, relocation, the symbol table — sees ordinary
+sections, symbols and relocations.  RISC-V has no thunks: an out-of-range JAL or BRANCH stays
+an error, in lld's words, from the relocation pass.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.kinds import Kind
+from xld.link.resolve import DEFINED, UNDEF
+
+MARGIN = 1 << 20
+THUNK_SECTION = ".text.xld_thunks"
+
+
+def run(ctx) -> None:
+    spec = ctx.arch.hooks.get("thunk_relocs")
+    t = ctx.rel
+    if spec is None or t.n == 0:
+        return
+    rows = _branch_rows(ctx)
+    if len(rows) == 0:
+        return
+    from xld.link.shrink import _layout, _place_and_value
+    _layout(ctx)
+    P, S = _place_and_value(ctx, rows)
+    dist = S + t.addend[rows] - P
+    lo = np.array([ctx.arch.howtos[int(x)].lo for x in t.type[rows]], dtype=np.int64)
+    hi = np.array([ctx.arch.howtos[int(x)].hi for x in t.type[rows]], dtype=np.int64)
+    far = (dist < lo + MARGIN) | (dist > hi - MARGIN)
+    # an undefined weak target is not a place to jump to; leave it to the relocation pass
+    st = ctx.symtab
+    weak_undef = np.array([g > 0 and st.state[g] == UNDEF for g in t.gid[rows].tolist()], dtype=bool)
+    need = rows[far & ~weak_undef]
+    if len(need):
+        _make(ctx, spec, need)
+
+
+def _branch_rows(ctx) -> np.ndarray:
+    """Rows of range-limited branch types (kind CALL with a range) in allocated code."""
+    t = ctx.rel
+    types = [rt for rt, h in ctx.arch.howtos.items() if h.kind == Kind.CALL and h.lo is not None]
+    rows = np.nonzero(np.isin(t.type, types))[0]
+    keep = [r for r in rows.tolist()
+            if (o := ctx.files[int(t.file[r])].sec_outsec[int(t.sec[r])]) is not None and o.alloc]
+    return np.array(keep, dtype=np.int64)
+
+
+def _make(ctx, spec, need: np.ndarray) -> None:
+    t = ctx.rel
+    st = ctx.symtab
+    # one thunk per (output section of the caller, target, addend), in row order
+    thunks: dict[tuple, dict] = {}
+    for r in need.tolist():
+        f, sec = int(t.file[r]), int(t.sec[r])
+        out = ctx.files[f].sec_outsec[sec]
+        g, a = int(t.gid[r]), int(t.addend[r])
+        ident = ("g", g, a) if g else ("l", f, int(t.sym[r]), a)
+        key = (out.name,) + ident
+        th = thunks.get(key)
+        if th is None:
+            th = thunks[key] = {"out": out, "host": f, "sym": int(t.sym[r]), "addend": a, "callers": []}
+        th["callers"].append(r)
+    # thunk sections: one per (output section, host object), in order of first appearance
+    sections: dict[tuple[str, int], list[dict]] = {}
+    for key, th in thunks.items():
+        sections.setdefault((th["out"].name, th["host"]), []).append(th)
+    size = spec["size"]
+    new_parts = []
+    for (oname, host_id), ths in sections.items():
+        host = ctx.files[host_id]
+        sec = _add_section(host, THUNK_SECTION, b"".join(spec["code"] for _ in ths), spec["align"])
+        out = ths[0]["out"]
+        out.inputs.append((host, sec))
+        host.sec_outsec[sec] = out
+        rel_rows = []
+        for k, th in enumerate(ths):
+            name = _unique(st, spec["prefix"] + _target_name(ctx, th) )
+            g = st.intern(name)
+            idx = _add_symbols(host, [(g, sec, k * size, size)])[0]
+            st.state[g] = DEFINED
+            st.def_file[g] = host_id
+            st.def_index[g] = idx
+            th["gid"], th["name"] = g, name
+            for off, rtype in spec["relocs"]:
+                rel_rows.append((k * size + off, rtype, th["sym"], th["addend"]))
+        new_parts.append((host_id, sec, rel_rows))
+    # callers now branch to the thunk: an entry for it in each caller's object
+    entry: dict[tuple[int, int], int] = {}
+    for th in thunks.values():
+        g = th["gid"]
+        for r in th["callers"]:
+            f = int(t.file[r])
+            idx = st.def_index[g] if f == th["host"] else entry.get((f, g))
+            if idx is None:
+                idx = entry[(f, g)] = _add_symbols(ctx.files[f], [(g, elf.SHN_UNDEF, 0, 0)])[0]
+            t.sym[r], t.gid[r], t.addend[r] = idx, g, 0
+    _append_rows(ctx, new_parts)
+    ctx.thunks = [(th["name"], th["out"].name, len(th["callers"])) for th in thunks.values()]
+
+
+def _target_name(ctx, th) -> str:
+    from xld.link.relocate import _sym_desc
+    name = _sym_desc(ctx, th["host"], th["sym"])
+    return name + (f"+0x{th['addend']:x}" if th["addend"] > 0 else f"-0x{-th['addend']:x}" if th["addend"] else "")
+
+
+def _unique(st, name: str) -> str:
+    if name not in st.ids:
+        return name
+    k = 1
+    while f"{name}.{k}" in st.ids:
+        k += 1
+    return f"{name}.{k}"
+
+
+def _add_section(obj, name: str, data: bytes, align: int) -> int:
+    """A new PROGBITS, ALLOC+EXECINSTR section at the end of ``obj``'s section table."""
+    _own(obj)
+    row = np.zeros(1, dtype=elf.SHDR)
+    row["sh_type"] = elf.SHT_PROGBITS
+    row["sh_flags"] = elf.SHF_ALLOC | elf.SHF_EXECINSTR
+    row["sh_size"] = len(data)
+    row["sh_addralign"] = align
+    obj.shdrs = np.concatenate([obj.shdrs, row])
+    i = len(obj.shdrs) - 1
+    obj.sec_names.append(name)
+    obj.content_override[i] = data
+    obj.sec_out = np.concatenate([obj.sec_out, [0]])
+    obj.sec_outsec.append(None)
+    obj.sec_kept = np.concatenate([obj.sec_kept, [True]])
+    obj.discarded = np.concatenate([obj.discarded, [False]])
+    live = getattr(obj, "live", None)
+    if live is not None:
+        obj.live = np.concatenate([live, [True]])
+    return i
+
+
+def _add_symbols(obj, entries) -> list[int]:
+    """Append global symbol entries (gid, shndx, value, size): hidden functions when defined
+    here, plain undefined references otherwise.  Returns their indices."""
+    _own(obj)
+    new = np.zeros(len(entries), dtype=elf.SYM)
+    for k, (g, shndx, value, size) in enumerate(entries):
+        defined = shndx != elf.SHN_UNDEF
+        new[k]["st_info"] = (elf.STB_GLOBAL << 4) | (elf.STT_FUNC if defined else elf.STT_NOTYPE)
+        new[k]["st_other"] = elf.STV_HIDDEN if defined else 0
+        new[k]["st_shndx"] = shndx
+        new[k]["st_value"] = value
+        new[k]["st_size"] = size
+    start = len(obj.syms)
+    obj.syms = np.concatenate([obj.syms, new])
+    obj.sym_shndx = np.concatenate([obj.sym_shndx, np.array([e[1] for e in entries], dtype=obj.sym_shndx.dtype)])
+    obj.gids = np.concatenate([obj.gids, np.array([e[0] for e in entries], dtype=obj.gids.dtype)])
+    obj.nsyms = len(obj.syms)
+    return list(range(start, obj.nsyms))
+
+
+def _own(obj) -> None:
+    if not getattr(obj, "_own_tables", False):
+        obj.syms = obj.syms.copy()
+        obj.shdrs = obj.shdrs.copy()
+        obj._own_tables = True
+
+
+def _append_rows(ctx, parts) -> None:
+    """New (file, section) parts at the end of the relocation table, classified like scan."""
+    t = ctx.rel
+    n0 = t.n
+    add = sum(len(rr) for _, _, rr in parts)
+    if add == 0:
+        return
+    howtos = ctx.arch.howtos
+    cols = {
+        "offset": [o for _, _, rr in parts for o, _, _, _ in rr],
+        "type": [ty for _, _, rr in parts for _, ty, _, _ in rr],
+        "sym": [s for _, _, rr in parts for _, _, s, _ in rr],
+        "addend": [a for _, _, rr in parts for _, _, _, a in rr],
+        "file": [f for f, _, rr in parts for _ in rr],
+        "sec": [s for _, s, rr in parts for _ in rr],
+    }
+    cols["gid"] = [int(ctx.files[f].gids[s]) for f, s in zip(cols["file"], cols["sym"])]
+    cols["kind"] = [int(howtos[ty].kind) for ty in cols["type"]]
+    cols["width"] = [howtos[ty].field.width if howtos[ty].field is not None else 0 for ty in cols["type"]]
+    parts_arrays = {"counts", "part_file", "part_sec"}
+    for name, v in list(vars(t).items()):
+        if name in parts_arrays or not isinstance(v, np.ndarray) or len(v) != n0:
+            continue
+        extra = np.array(cols[name], dtype=v.dtype) if name in cols else np.full(add, -1 if name == "got_slot" else 0, dtype=v.dtype)
+        setattr(t, name, np.concatenate([v, extra]))
+    t.counts = np.concatenate([t.counts, [len(rr) for _, _, rr in parts]]).astype(np.int64)
+    t.part_file = np.concatenate([t.part_file, [f for f, _, _ in parts]]).astype(np.int64)
+    t.part_sec = np.concatenate([t.part_sec, [s for _, s, _ in parts]]).astype(np.int64)
+    t.n = n0 + add

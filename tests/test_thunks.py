@@ -1,0 +1,132 @@
+"""Range-extension thunks (link/thunks.py): AArch64 branches beyond +-128 MiB.
+
+A C program keeps some functions in an orphan section ``.far_text`` that ``--section-start``
+puts 316 MiB above ``.text``; calls go both ways.  xld's output must run under qemu-aarch64
+like GNU ld's link with the same option, share one thunk per target among all callers of an
+output section, leave near calls direct, and be byte-identical when linked twice.  On RISC-V
+there are no thunks: a JAL out of reach is an error in lld's words.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+ARCH = "arm64"
+COMMON = Path(__file__).parent / "e2e" / "progs" / "common"
+FAR = "0x14000000"
+PREFIX = "__AArch64ADRPThunk_"
+
+MAIN = r"""
+#include "rt.h"
+#define FAR __attribute__((section(".far_text"), noinline))
+__attribute__((noinline)) int near_helper(int x) { return x * 3; }
+FAR int far_add(int a, int b) { return near_helper(a) + b; }
+FAR int far_mul(int a, int b) { return near_helper(a * b) + near_helper(1); }
+static FAR int far_static(int a) { return a - 1; }
+int main(int argc, char **argv)
+{
+    int x = far_add(argc, 4);
+    x += far_add(x, 1);
+    x += far_mul(x, 2);
+    x += far_static(x);
+    x += near_helper(2);
+    say("x", x);
+    return x & 0x7f;
+}
+"""
+# far targets: far_add, far_mul, far_static (from .text); near_helper (from .far_text)
+DISTINCT_FAR_TARGETS = 4
+FAR_CALL_SITES = 7
+
+
+@pytest.fixture(scope="module")
+def objs(tmp_path_factory):
+    tc.require(tc.QEMU[ARCH])
+    cc = tc.compiler("gcc", ARCH)
+    d = tmp_path_factory.mktemp("thunks")
+    (d / "main.c").write_text(MAIN)
+    flags = ["-O2", f"-I{COMMON}"]
+    out = [cc.compile(d / "main.c", d / "main.o", flags)]
+    out += [cc.compile(COMMON / n, d / (Path(n).stem + ".o"), flags) for n in ("start.c", "rt.c")]
+    return d, out
+
+
+def _link(d: Path, objs, name: str) -> Path:
+    exe = d / name
+    res = tc.xld_link(["--arch", ARCH, "-static", f"--section-start=.far_text={FAR}", "-o", exe, *objs])
+    assert res.status == 0, res.stderr
+    return exe
+
+
+def _elf(exe: Path):
+    from elftools.elf.elffile import ELFFile
+    return ELFFile(io.BytesIO(exe.read_bytes()))
+
+
+def _branches(exe: Path) -> list[tuple[int, int]]:
+    """(address, target) of every B/BL in the executable sections."""
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    out = []
+    for sec in _elf(exe).iter_sections():
+        if sec["sh_flags"] & 4 and sec["sh_size"]:
+            for insn in md.disasm(sec.data(), sec["sh_addr"]):
+                if insn.mnemonic in ("b", "bl"):
+                    out.append((insn.address, int(insn.op_str.lstrip("#"), 0)))
+    return out
+
+
+def test_far_calls_run_like_gnu_ld(objs):
+    d, o = objs
+    ours = _link(d, o, "xld.out")
+    gnu = tc.gnu_ld(ARCH, o, d / "gnu.out", [f"--section-start=.far_text={FAR}"])
+    a, b = tc.qemu_run(ARCH, ours, ["one"]), tc.qemu_run(ARCH, gnu, ["one"])
+    assert (a.status, a.stdout) == (b.status, b.stdout), a.summary() + b.summary()
+    assert a.stdout.startswith(b"x = ")
+    text = _elf(ours).get_section_by_name(".far_text")
+    assert text is not None and text["sh_addr"] == int(FAR, 16)
+
+
+def test_thunks_are_shared_and_near_calls_stay_direct(objs):
+    d, o = objs
+    exe = _link(d, o, "count.out")
+    syms = {s.name: s["st_value"] for s in _elf(exe).get_section_by_name(".symtab").iter_symbols()}
+    thunks = {v: n for n, v in syms.items() if n.startswith(PREFIX)}
+    assert len(thunks) == DISTINCT_FAR_TARGETS, sorted(thunks.values())
+    via = [(a, t) for a, t in _branches(exe) if t in thunks]
+    assert len(via) == FAR_CALL_SITES            # every far call, each through a thunk ...
+    assert len({t for _, t in via}) == DISTINCT_FAR_TARGETS   # ... one thunk per target
+    for a, t in via:
+        assert abs(t - a) < 1 << 27               # within B/BL reach of its caller
+    # main's call of near_helper stays a direct BL
+    direct = [a for a, t in _branches(exe) if t == syms["near_helper"]]
+    assert any(syms["main"] <= a < syms["main"] + 0x100 for a in direct)
+
+
+def test_output_is_deterministic(objs):
+    d, o = objs
+    assert _link(d, o, "one.out").read_bytes() == _link(d, o, "two.out").read_bytes()
+
+
+def test_riscv_jal_out_of_range_is_an_error(tmp_path):
+    tc.require("riscv64-linux-gnu-gcc")
+    src = """
+    .text
+    .globl _start
+_start:
+    jal far
+    .section .text.pad, "ax", @progbits
+    .space 0x180000
+    .section .text.far, "ax", @progbits
+far:
+    ret
+"""
+    obj = tc.assemble("riscv64", src, tmp_path / "j.o")
+    res = tc.xld_link(["--arch", "riscv64", "-static", "-o", tmp_path / "j.out", obj])
+    assert res.status != 0
+    assert "relocation R_RISCV_JAL out of range:" in res.stderr
+    assert "is not in [-1048576, 1048575]; references 'far'" in res.stderr
