@@ -186,3 +186,20 @@ def test_static_glibc_map_names_the_references(arch, ld_dir, tmp_path):
     syms = symbols(exe)
     for name in ("main", "printf", "__libc_start_main"):
         assert parts["symbols"][name] == syms[name][0], name
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_map_lists_icf_folds(arch, tmp_path):
+    from tests.test_gc import ICF_C
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "sys.h").write_text(SYS_H)
+    (tmp_path / "icf.c").write_text(ICF_C)
+    obj = tmp_path / "icf.o"
+    _sh([cc, *FLAGS, *FREE_FLAGS, "-c", tmp_path / "icf.c", "-o", obj])
+    out, _ = xld_ok(["--gc-sections", "--icf=safe", "-M", "-o", tmp_path / "icf", obj])
+    folded = out.split("Folded input sections (--icf)\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert sorted(l.strip() for l in folded) == [f"{obj}:(.text.calls_b) -> {obj}:(.text.calls_a)",
+                                                 f"{obj}:(.text.leaf2) -> {obj}:(.text.leaf1)"]
+    parts = parse_map(out)
+    syms = symbols(tmp_path / "icf")
+    assert parts["symbols"]["leaf1"] == syms["leaf1"][0] == syms["leaf2"][0]
