@@ -147,7 +147,8 @@ class Graph:
         has = def_file > 0
         rows = sym_base[np.where(has, def_file, 0)] + def_index
         sh = np.where(has, shndx_all[np.where(has, rows, 0)] if len(shndx_all) else 0, 0)
-        ok = has & (sh > 0) & (sh < elf.SHN_LORESERVE)
+        nsec = np.array([0] + [len(o.shdrs) for o in self.ctx.files[1:]], dtype=np.int64)
+        ok = has & (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[np.where(has, def_file, 0)])
         gs = np.where(ok, base[np.where(has, def_file, 0)] + sh, 0)
         gs = np.where(ok & (gs < self.total), gs, 0)
         gt = np.where(member[gs], gs, 0)
