@@ -103,6 +103,10 @@ class Relaxer:
 
     def run(self) -> None:
         ctx = self.ctx
+        t = ctx.rel
+        # the pristine columns as Python lists: the decisions read them row by row
+        self.L = type("Cols", (), {c: getattr(t, c).tolist() for c in
+                                   ("file", "sec", "offset", "type", "sym", "gid", "addend")})
         self._candidates()
         if not self.groups:
             _shrink(ctx, {}, [])
@@ -128,6 +132,7 @@ class Relaxer:
     # candidate groups --------------------------------------------------------------------
     def _candidates(self) -> None:
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
+        L = self.L
         is_ = lambda role: np.isin(t.type, ty[role])
         exec_ = _exec_rows(ctx)
         rx = np.nonzero(t.type == ty["relax"][0])[0]
@@ -137,7 +142,7 @@ class Relaxer:
             self.relax_rows.setdefault(k, []).append(r)
 
         def has_relax(r):
-            return (int(t.file[r]), int(t.sec[r]), int(t.offset[r])) in relaxed_at
+            return (L.file[r], L.sec[r], L.offset[r]) in relaxed_at
 
         groups: list[tuple[str, list[int]]] = []
         # calls: one row each
@@ -149,25 +154,25 @@ class Relaxer:
             rows = np.nonzero((is_(roles[0]) | is_(roles[1])) & exec_)[0]
             by: dict[tuple, list[int]] = {}
             for r in rows.tolist():
-                ident = int(t.gid[r]) if t.gid[r] else -int(t.sym[r]) - 1
-                by.setdefault((int(t.file[r]), int(t.sec[r]), ident), []).append(r)
+                ident = L.gid[r] if L.gid[r] else -L.sym[r] - 1
+                by.setdefault((L.file[r], L.sec[r], ident), []).append(r)
             for rs in by.values():
-                if all(has_relax(r) for r in rs) and any(int(t.type[r]) in ty[roles[1]] for r in rs) \
-                        and any(int(t.type[r]) in ty[roles[0]] for r in rs):
+                if all(has_relax(r) for r in rs) and any(L.type[r] in ty[roles[1]] for r in rs) \
+                        and any(L.type[r] in ty[roles[0]] for r in rs):
                     groups.append((kind, rs))
         # PC-relative pairs: a PCREL_HI20 and every PCREL_LO12 naming its label
         his = np.nonzero(is_("pc_hi"))[0]
-        at = {(int(t.file[r]), int(t.sec[r]), int(t.offset[r])): r for r in his.tolist()}
+        at = {(L.file[r], L.sec[r], L.offset[r]): r for r in his.tolist()}
         members: dict[int, list[int]] = {}
         spoiled: set[int] = set()
         for r in np.nonzero(is_("pc_lo"))[0].tolist():
-            obj = ctx.files[int(t.file[r])]
-            s = int(t.sym[r])
-            key = (int(t.file[r]), int(obj.sym_shndx[s]), int(obj.syms["st_value"][s]))
+            obj = ctx.files[L.file[r]]
+            s = L.sym[r]
+            key = (L.file[r], int(obj.sym_shndx[s]), int(obj.syms["st_value"][s]))
             h = at.get(key)
             if h is None:
                 continue
-            if int(t.sec[r]) != int(t.sec[h]) or not has_relax(r):
+            if L.sec[r] != L.sec[h] or not has_relax(r):
                 spoiled.add(h)
             members.setdefault(h, []).append(r)
         exec_set = set(np.nonzero(exec_)[0].tolist())
@@ -186,7 +191,7 @@ class Relaxer:
         self.target_sec = {}
         self.usable = {}
         for r in rows.tolist():
-            self.usable[r], self.target_sec[r] = _target(ctx, r)
+            self.usable[r], self.target_sec[r] = _target(ctx, self.L, r)
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
         total = sum(8 if k == "call" else 4 * len(rs) for k, rs in self.groups)
@@ -197,9 +202,11 @@ class Relaxer:
 
     def _decide(self, excluded: set[int]):
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
+        L = self.L
         regs = ctx.arch.hooks["relax_regs"]
         relax_call = ctx.arch.hooks["relax_call"]
         set_rs1 = ctx.arch.hooks["set_rs1"]
+        forms: dict[tuple, bytes | None] = {}
         edits: dict[tuple[int, int], _Edits] = {}
         sites: list[tuple[int, str, list[int]]] = []
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
@@ -207,20 +214,20 @@ class Relaxer:
                           if h.name == "R_RISCV_RVC_LUI"), None)
 
         def ed(r) -> _Edits:
-            key = (int(t.file[r]), int(t.sec[r]))
+            key = (L.file[r], L.sec[r])
             e = edits.get(key)
             if e is None:
                 e = edits[key] = _Edits()
             return e
 
         def word(r, n):
-            obj = ctx.files[int(t.file[r])]
-            off = int(t.offset[r])
-            return int.from_bytes(bytes(obj.section_content(int(t.sec[r]))[off:off + n]), "little")
+            obj = ctx.files[L.file[r]]
+            off = L.offset[r]
+            return int.from_bytes(bytes(obj.section_content(L.sec[r])[off:off + n]), "little")
 
         def drop(r):
             """The instruction at r goes: its relocations (and RELAX) become NONE."""
-            key = (int(t.file[r]), int(t.sec[r]), int(t.offset[r]))
+            key = (L.file[r], L.sec[r], L.offset[r])
             e = ed(r)
             e.dels.append((key[2], 4))
             e.rows.append((r, ty["none"][0], Kind.NONE))
@@ -230,7 +237,7 @@ class Relaxer:
         def rebase(r, reg, new_type, new_kind):
             w = word(r, 4)
             e = ed(r)
-            e.patches.append((int(t.offset[r]), set_rs1(w, reg).to_bytes(4, "little")))
+            e.patches.append((L.offset[r], set_rs1(w, reg).to_bytes(4, "little")))
             e.rows.append((r, new_type, new_kind))
 
         for gid, (kind, rs) in enumerate(self.groups):
@@ -241,18 +248,24 @@ class Relaxer:
             if kind == "call":
                 r = rs[0]
                 dist = self.SA[r] - self.P[r]
-                if self.target_sec[r] == (int(t.file[r]), int(t.sec[r])):
+                if self.target_sec[r] == (L.file[r], L.sec[r]):
                     m = 0
                 else:
                     m = self.chunks.slack(self.P[r], self.SA[r])
                 worst = dist + m if dist >= 0 else dist - m
                 worst += worst & 1
-                rvc = bool(ctx.files[int(t.file[r])].e_flags & 1)
-                code = relax_call(word(r, 8), worst, rvc)
+                rvc = bool(ctx.files[L.file[r]].e_flags & 1)
+                # every RISC-V jump range is a multiple of 2 KiB, so the form the hook picks is
+                # the same for a whole 2 KiB bucket; the relocation pass writes the immediate
+                w = word(r, 8)
+                key = ((w >> 39) & 0x1F, rvc, worst >> 11)
+                code = forms.get(key, False)
+                if code is False:
+                    code = forms[key] = relax_call(w, worst, rvc)
                 if code is None:
                     continue
                 e = ed(r)
-                off = int(t.offset[r])
+                off = L.offset[r]
                 e.patches.append((off, code))
                 e.dels.append((off + len(code), 8 - len(code)))
                 new = ty["rvc_jump"][0] if len(code) == 2 else ty["jal"][0]
@@ -261,8 +274,8 @@ class Relaxer:
                 sites.append((gid, "call", [r]))
             elif kind in ("gp", "pcgp"):
                 if kind == "gp":
-                    his = [r for r in rs if int(t.type[r]) in ty["abs_hi"]]
-                    los = [r for r in rs if int(t.type[r]) in ty["abs_lo"]]
+                    his = [r for r in rs if L.type[r] in ty["abs_hi"]]
+                    los = [r for r in rs if L.type[r] in ty["abs_lo"]]
                     vals = [self.SA[r] for r in los]
                 else:
                     his, los = rs[:1], rs[1:]
@@ -276,7 +289,7 @@ class Relaxer:
                 for r in his:
                     drop(r)
                 for r in los:
-                    s_type = int(t.type[r]) in ty["s_type"]
+                    s_type = L.type[r] in ty["s_type"]
                     new = ty["lo_s"][0] if s_type else ty["lo_i"][0]
                     rebase(r, regs["gp"], new, Kind.GP_REL)
                     if kind == "pcgp":       # the value is the HI20's: take its symbol
@@ -284,14 +297,14 @@ class Relaxer:
                 stats["gp" if kind == "gp" else "pcrel->gp"] += 1
                 sites.append((gid, "gp", los))
             else:   # tp
-                his = [r for r in rs if int(t.type[r]) in ty["tp_hi"]]
-                los = [r for r in rs if int(t.type[r]) in ty["tp_lo"]]
+                his = [r for r in rs if L.type[r] in ty["tp_hi"]]
+                los = [r for r in rs if L.type[r] in ty["tp_lo"]]
                 if not all(-0x800 <= self.SA[r] - self.tp <= 0x7FF for r in los):
                     continue
                 for r in his:
                     drop(r)
                 for r in los:
-                    rebase(r, regs["tp"], int(t.type[r]), Kind.TLS_LE)
+                    rebase(r, regs["tp"], L.type[r], Kind.TLS_LE)
                 stats["tp"] += 1
                 sites.append((gid, "tp", los))
         self.stats = stats
@@ -301,6 +314,7 @@ class Relaxer:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
         at most everything deletable plus the padding that may grow before them."""
         ctx, t = self.ctx, self.ctx.rel
+        L = self.L
         relax_lui = ctx.arch.hooks["relax_lui"]
         done = []
         for r in his:
@@ -308,13 +322,13 @@ class Relaxer:
             down = self.total + self.chunks.slack(h.lo, v)
             if not (h.lo <= v - down and v <= h.hi):
                 return
-            code = relax_lui(word(r, 4), bool(ctx.files[int(t.file[r])].e_flags & 1))
+            code = relax_lui(word(r, 4), bool(ctx.files[L.file[r]].e_flags & 1))
             if code is None:
                 return
             done.append((r, code))
         for r, code in done:
             e = ed(r)
-            off = int(t.offset[r])
+            off = L.offset[r]
             e.patches.append((off, code))
             e.dels.append((off + 2, 2))
             e.rows.append((r, h.type, h.kind))
@@ -445,14 +459,12 @@ def _place_and_value(ctx, rows: np.ndarray):
     return P, S
 
 
-def _target(ctx, r: int) -> tuple[bool, tuple[int, int] | None]:
+def _target(ctx, L, r: int) -> tuple[bool, tuple[int, int] | None]:
     """Whether the symbol of row r lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section."""
     from xld.link.resolve import COMMON
-    t = ctx.rel
     st = ctx.symtab
-    f, s = int(t.file[r]), int(t.sym[r])
-    g = int(t.gid[r])
+    f, s, g = L.file[r], L.sym[r], L.gid[r]
     if g:
         if g in ctx.ifuncs:
             return True, None
@@ -512,6 +524,7 @@ def _shrink(ctx, edits: dict, snapshot) -> None:
             t.width[r] = width_of.get(new_type, 0)
         for r, src in e.copy_from:
             t.sym[r], t.gid[r], t.addend[r] = t.sym[src], t.gid[src], t.addend[src]
+    parts = _Parts(t)
     align_rows = np.nonzero(t.kind == Kind.ALIGN)[0]
     keys = t.file[align_rows] * (1 << 32) + t.sec[align_rows]
     by_sec: dict[tuple[int, int], list[int]] = {}
@@ -550,11 +563,12 @@ def _shrink(ctx, edits: dict, snapshot) -> None:
         if dels or patches:
             if hook is not None:
                 hook(obj)
-            _apply(ctx, obj, sec, dels, keeps, fill, patches)
+            _apply(ctx, obj, sec, dels, keeps, fill, patches, parts)
 
 
-def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches=()) -> None:
+def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches=(), parts=None) -> None:
     t = ctx.rel
+    parts = parts or _Parts(t)
     _writable(obj)
     old = bytearray(obj.section_content(sec))
     for off, keep in keeps:
@@ -587,7 +601,7 @@ def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches
     obj.shdrs[sec]["sh_size"] = len(new)
 
     # 2. relocations applied to this section
-    rows = np.nonzero((t.file == obj.file_id) & (t.sec == sec))[0]
+    rows = parts.rows(obj.file_id, sec)
     t.offset[rows] = moved(t.offset[rows])
 
     # 3. symbols defined in this section (values and sizes)
@@ -603,8 +617,28 @@ def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches
     # 4. relocations anywhere in this file made against the section symbol: move the addend
     secsyms = np.nonzero((obj.sym_shndx == sec) & ((obj.syms["st_info"] & 0xF) == elf.STT_SECTION))[0]
     if len(secsyms):
-        rows = np.nonzero((t.file == obj.file_id) & np.isin(t.sym, secsyms) & (t.kind != Kind.ALIGN))[0]
+        rows = parts.rows(obj.file_id)
+        rows = rows[np.isin(t.sym[rows], secsyms) & (t.kind[rows] != Kind.ALIGN)]
         t.addend[rows] = moved(t.addend[rows])
+
+
+class _Parts:
+    """Row ranges of the relocation table: scan appends each (file, section)'s rows together."""
+
+    def __init__(self, t):
+        ends = np.cumsum(t.counts).tolist()
+        starts = [0] + ends[:-1]
+        self.by_sec: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self.by_file: dict[int, list[tuple[int, int]]] = {}
+        for f, s, a, b in zip(t.part_file.tolist(), t.part_sec.tolist(), starts, ends):
+            self.by_sec.setdefault((f, s), []).append((a, b))
+            self.by_file.setdefault(f, []).append((a, b))
+
+    def rows(self, f: int, sec: int | None = None) -> np.ndarray:
+        spans = self.by_file.get(f, []) if sec is None else self.by_sec.get((f, sec), [])
+        if not spans:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in spans])
 
 
 def _writable(obj) -> None:
