@@ -207,3 +207,46 @@ def test_gc_sections_keeps_the_same_functions_as_gnu_ld(prog, arch, cc, build_ca
         every |= functions(o)
     if prog == "tables":
         assert every - kept, "nothing was collected"
+
+
+def test_arm64_far_call_goes_through_a_thunk(tmp_path):
+    """bl to a symbol 4 GiB away: out of CALL26's +-128 MiB, so the call must reach a thunk
+    that builds the full address (like GNU ld's long-branch stub) instead of failing."""
+    import capstone
+    arch = "arm64"
+    absolute = tc.assemble(arch, ".globl far\n.set far, 0x100000000\n", tmp_path / "abs.o")
+    code = tc.assemble(arch, ".text\n.globl _start\n_start:\n  bl far\n  ret\n",
+                       tmp_path / "far.o")
+    out = tmp_path / "far"
+    res = tc.xld_link(["--arch", arch, "-o", out, code, absolute])
+    assert res.status == 0, res.stderr
+    elf, f = elf_of(out)
+    with f:
+        text = elf.get_section_by_name(".text")
+        md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+        base = text["sh_addr"]
+        insns = {i.address: i for i in md.disasm(text.data(), base)}
+        # follow the bl from _start through the thunk, evaluating adrp/add/movz/movk on x16/x17
+        start = symbols(elf)["_start"]
+        bl = insns[start]
+        assert bl.mnemonic == "bl"
+        pc = int(bl.op_str.lstrip("#"), 0)
+        regs = {}
+        for _ in range(8):
+            i = insns[pc]
+            ops = [o.strip().lstrip("#") for o in i.op_str.split(",")]
+            if i.mnemonic == "adrp":
+                regs[ops[0]] = int(ops[1], 0)
+            elif i.mnemonic == "add" and ops[1] in regs:
+                regs[ops[0]] = regs[ops[1]] + int(ops[2], 0)
+            elif i.mnemonic in ("mov", "movz"):
+                regs[ops[0]] = int(ops[1], 0)
+            elif i.mnemonic == "movk":
+                shift = int(ops[2].split()[-1], 0) if len(ops) > 2 else 0
+                regs[ops[0]] = (regs[ops[0]] & ~(0xFFFF << shift)) | (int(ops[1], 0) << shift)
+            elif i.mnemonic == "br":
+                assert regs.get(i.op_str) == 0x100000000, (i.op_str, regs)
+                break
+            pc += 4
+        else:
+            raise AssertionError("no br at the end of the thunk")
