@@ -152,6 +152,7 @@ class Graph:
         gs = np.where(ok, base[np.where(has, def_file, 0)] + sh, 0)
         gs = np.where(ok & (gs < self.total), gs, 0)
         gt = np.where(member[gs], gs, 0)
+        gt_raw = gs.copy()
         self.by_name: dict[str, list[int]] = {}
         for g in np.nonzero(def_file == resolve.LINKER)[0].tolist():
             name = st.names[g]
@@ -168,6 +169,8 @@ class Graph:
         # locals: their own section
         lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
         ls = np.where(lok, base[file_of_row] + shndx_all, 0)
+        # (and, for .eh_frame, the section whatever its state: an FDE of removed code goes)
+        self.sym_raw_target = np.where(gids_all > 0, gt_raw[gids_all], ls)
         ls = np.where(member[ls], ls, 0)
         self.sym_target = np.where(gids_all > 0, gt[gids_all], ls)
         if len(self.sym_target):
@@ -267,11 +270,13 @@ class Graph:
                 if is_cie:
                     cie_edges.extend((t, o, s) for o, t, s in recs)
                 elif recs:
-                    func = [t for o, t, _ in recs if o == pos + 8]
-                    if func and func[0] > 0:
+                    func = [(t, sr) for o, t, sr in recs if o == pos + 8]
+                    if func and func[0][0] > 0:
                         rest = [t for o, t, _ in recs if o != pos + 8 and t != 0]
                         if rest:
-                            self.extra.setdefault(func[0], []).extend(rest)
+                            self.extra.setdefault(func[0][0], []).extend(rest)
+                    elif func and self.sym_raw_target[func[0][1]] > 0:
+                        pass                # describes a COMDAT copy that lost: dropped later
                     else:                   # describes nothing we can name: keep what it uses
                         cie_edges.extend((t, o, s) for o, t, s in recs if o != pos + 8)
                 pos = end

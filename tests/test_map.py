@@ -17,7 +17,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from tests.test_gc import FLAGS, FREE_FLAGS, MAIN_C, OTHER_C, SYS_H, _sh, symbols, xld_ok
-from tests.toolchain import ARCHES, QEMU, TRIPLE, missing, require
+from tests.toolchain import ARCHES, TRIPLE, missing, require
 
 _ROW = re.compile(r"^\s*([0-9a-f]+) +([0-9a-f]+) +(\d+) (.*)$")
 
