@@ -74,6 +74,7 @@ class Graph:
         total, srows = 1, 0                   # section id 0 and symbol row 0 are "none"
         for o, a, b in zip(files, nsec, nsym):
             self.base[o.file_id] = total
+            o.sec_base = total
             self.sym_base[o.file_id] = srows
             total += a
             srows += b
@@ -475,6 +476,16 @@ def run(ctx) -> None:
     elif opts.icf not in ("none", "", None):
         ctx.diag.warn(f"--icf: unknown mode '{opts.icf}' (expected all, safe or none); not folding")
     ctx.icf_folded = {graph.split(f): graph.split(k) for f, k in folds}
+    if opts.print_icf_sections and folds:
+        # lld's words: each kept section, then the sections folded into it
+        by_kept: dict[int, list[int]] = {}
+        for f, k in folds:
+            by_kept.setdefault(k, []).append(f)
+        lines = []
+        for k in sorted(by_kept):
+            lines.append(f"selected section {walk.names.section(k)}")
+            lines += [f"  removing identical section {walk.names.section(f)}" for f in by_kept[k]]
+        sys.stderr.write("".join(line + "\n" for line in lines))
     if opts.gc_sections or folds:
         for obj in ctx.files[1:]:
             b = graph.base[obj.file_id]

@@ -34,6 +34,7 @@ class Options:
     discard_locals: bool = False
     gc_sections: bool = False
     print_gc_sections: bool = False
+    print_icf_sections: bool = False
     dumpdep: bool = False
     why_live: list[str] = field(default_factory=list)
     map_file: str | None = None
@@ -110,6 +111,7 @@ Options:
   --dumpdep              print the dependency edges that --gc-sections walks
   --why-live=SYM         print why SYM is kept
   --icf=all|safe|none    fold identical read-only sections (safe: not address-taken ones)
+  --print-icf-sections   list folded sections
   -Map FILE, -M          write a link map (to FILE, or stdout)
   -s, --strip-all        no symbol table;  -S, --strip-debug: no debug sections
   -x, --discard-all      no local symbols
@@ -271,6 +273,8 @@ def parse(argv: list[str]) -> Options:
             o.gc_sections = False
         elif a == "--print-gc-sections":
             o.print_gc_sections = True
+        elif a == "--print-icf-sections":
+            o.print_icf_sections = True
         elif a in ("--dumpdep", "-dumpdep"):
             o.dumpdep = True
         elif a == "--why-live":

@@ -410,6 +410,11 @@ def test_icf_folds_identical_functions(arch, tmp_path):
     assert all_["calls_a"] == all_["calls_b"] != all_["calls_c"]
     assert safe["leaf1"] == safe["leaf2"] != safe["taken"]
     assert safe["calls_a"] == safe["calls_b"] != safe["calls_c"]
+    _, err = xld_ok(["--gc-sections", "--icf=safe", "--print-icf-sections", "-o", tmp_path / "icf-p", obj])
+    assert err.splitlines() == [f"selected section {obj}:(.text.leaf1)",
+                                f"  removing identical section {obj}:(.text.leaf2)",
+                                f"selected section {obj}:(.text.calls_a)",
+                                f"  removing identical section {obj}:(.text.calls_b)"]
     sizes = {m: section_size(tmp_path / f"icf-{m}", ".text") for m in res}
     assert sizes["all"] < sizes["safe"] < sizes["none"]
 
