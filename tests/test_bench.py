@@ -90,3 +90,30 @@ def test_bench_smoke_gnu_ld_arm64(tmp_path, capsys):
     assert cases["gc 4x5"]["link_flags"] == ["--gc-sections"]
     assert record["link_commands"]["arm64"]["ld"][0] == "aarch64-linux-gnu-ld"
     assert any(c["status"] == "n/a" for c in record["budget"])
+
+
+def _record(arch, case, kind, mb, xld, ld):
+    res = lambda w, rss: {"status": "ok", "wall": w, "cpu": w, "rss_mb": rss}  # noqa: E731
+    return {"arch": arch, "case": case, "kind": kind, "input_bytes": int(mb * 2**20),
+            "results": {"xld": res(*xld), "ld": res(*ld)}}
+
+
+def test_budget_and_scaling_from_records():
+    records = [_record("arm64", "hello", "hello", 0.01, (0.2, 40), (0.03, 24)),
+               _record("arm64", "50x20", "corpus", 1, (0.3, 50), (0.05, 28)),
+               _record("arm64", "400x50", "corpus", 21, (1.0, 150), (0.5, 70)),
+               _record("arm64", "1200x50", "corpus", 61, (4.0, 400), (1.5, 150)),
+               _record("riscv64", "400x50", "corpus", 75, (0.5, 100), (0.6, 60))]
+    text, curve = bench.scaling(records, "arm64", ["xld", "ld"])
+    assert "400x50" in text
+    assert curve["xld"]["wall"] == [0.3, 1.0, 4.0]
+    marg = curve["xld"]["marginal_ms_per_mb"]
+    assert marg == pytest.approx([700 / 20, 3000 / 40])
+    checks = {c["check"]: c for c in bench.budget_checks(records, {"arm64": curve})}
+    assert checks["arm64 hello wall xld/ld"]["status"] == "FAIL"          # 6.7x > 5x
+    assert checks["arm64 400x50 wall xld/ld"]["status"] == "PASS"         # 2.0x <= 2x
+    assert checks["arm64 1200x50 wall xld/ld"]["status"] == "FAIL"        # 2.7x
+    assert checks["riscv64 400x50 wall xld/ld"]["status"] == "PASS"       # 0.83x <= 1x
+    assert checks["arm64 1200x50 peak RSS xld/ld"]["status"] == "FAIL"    # 2.7x
+    assert checks["arm64 linear: xld marginal ms/MB, last step / first step"]["status"] == "FAIL"  # 2.14x
+    assert checks["riscv64 400x50 peak RSS xld/ld"]["status"] == "PASS"
