@@ -222,3 +222,66 @@ def test_failed_link_does_not_touch_a_previous_output(tmp_path):
     assert p.returncode == 1 and "undefined symbol: foo" in p.stderr, p.stderr
     out = tmp_path / "out"
     assert not out.exists() or out.read_bytes() == before
+
+
+def patched_object(arch: str, tmp: Path, name: str, patch) -> str:
+    """An assembled object whose first .rela.text entry's r_info goes through ``patch``."""
+    import struct
+
+    from elftools.elf.elffile import ELFFile
+    obj = tc.assemble(arch, ".text\n.globl _start\n_start:\n  call _start\n  ret\n"
+                      if arch == "riscv64" else
+                      ".text\n.globl _start\n_start:\n  bl _start\n  ret\n", tmp / "orig.o")
+    obj.with_suffix(".s").unlink()
+    data = bytearray(obj.read_bytes())
+    with open(obj, "rb") as f:
+        off = ELFFile(f).get_section_by_name(".rela.text")["sh_offset"]
+    info = struct.unpack_from("<Q", data, off + 8)[0]
+    struct.pack_into("<Q", data, off + 8, patch(info))
+    obj.unlink()
+    (tmp / name).write_bytes(bytes(data))
+    return name
+
+
+@ARCHES
+def test_unknown_relocation_type(arch, tmp_path):
+    bad = patched_object(arch, tmp_path, "badrel.o", lambda i: (i & ~0xFFFFFFFF) | 0x3FF)
+    link_fails(tmp_path, [bad], "badrel.o", "1023")
+
+
+@ARCHES
+def test_relocation_with_bad_symbol_index(arch, tmp_path):
+    bad = patched_object(arch, tmp_path, "badsym.o", lambda i: (9999 << 32) | (i & 0xFFFFFFFF))
+    link_fails(tmp_path, [bad], "badsym.o")
+
+
+def test_missing_library(tmp_path):
+    start = start_object("arm64", tmp_path)
+    link_fails(tmp_path, [start.name, "-lnosuch"], "-lnosuch")
+
+
+def test_unknown_arch(tmp_path):
+    start = start_object("arm64", tmp_path)
+    link_fails(tmp_path, ["--arch", "vax", start.name], "vax")
+
+
+@ARCHES
+def test_undefined_symbol_referenced_from_data(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o", "extern int missing_thing;\n"
+                                              "int *ptr = &missing_thing;\n"
+                                              "int main(void) { return *ptr; }\n")
+    err = link_fails(tmp_path, [start.name, main.name], "undefined symbol: missing_thing")
+    assert ">>> referenced by main.o:(.data" in err or ">>> referenced by main.o:(.text" in err
+
+
+def test_missing_entry_symbol(tmp_path):
+    """GNU ld and lld only warn; xld may refuse. Either way the symbol is named, and a
+    failure follows the error contract."""
+    start = tc.assemble("arm64", ".text\n.globl _start\n_start:\n  b _start\n",
+                        tmp_path / "loop.o")
+    p = tc.xld_cli(["-o", "out", "-e", "nosuch", start.name], cwd=tmp_path)
+    assert "nosuch" in p.stderr and "Traceback" not in p.stderr, p.stderr
+    if p.returncode != 0:
+        assert p.returncode == 1 and p.stderr.startswith("xld: error:")
+        assert not (tmp_path / "out").exists()

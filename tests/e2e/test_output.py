@@ -250,3 +250,14 @@ def test_arm64_far_call_goes_through_a_thunk(tmp_path):
             pc += 4
         else:
             raise AssertionError("no br at the end of the thunk")
+
+
+@ARCHES
+def test_object_without_relocations(arch, tmp_path):
+    """The smallest program: one object, no relocations at all."""
+    src = ENTRY[arch].split(".globl other")[0]
+    obj = tc.assemble(arch, src, tmp_path / "tiny.o")
+    out = tmp_path / "tiny"
+    res = tc.xld_link(["--arch", arch, "-o", out, obj])
+    assert res.status == 0, res.stderr
+    assert tc.qemu_run(arch, out).status == 1
