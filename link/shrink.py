@@ -156,7 +156,13 @@ class Relaxer:
             for r in rows.tolist():
                 ident = L.gid[r] if L.gid[r] else -L.sym[r] - 1
                 by.setdefault((L.file[r], L.sec[r], ident), []).append(r)
-            for rs in by.values():
+            # a LO12 in a section without a HI20 for its symbol uses a register set elsewhere
+            # (another section of the file): then no HI20 of that symbol in that file may go
+            orphan = {(f, ident) for (f, _, ident), rs in by.items()
+                      if not any(L.type[r] in ty[roles[0]] for r in rs)}
+            for (f, _, ident), rs in by.items():
+                if (f, ident) in orphan:
+                    continue
                 if all(has_relax(r) for r in rs) and any(L.type[r] in ty[roles[1]] for r in rs) \
                         and any(L.type[r] in ty[roles[0]] for r in rs):
                     groups.append((kind, rs))
@@ -199,6 +205,10 @@ class Relaxer:
         total += int(t.addend[al].sum())
         self.total = total
         self.chunks = _Chunks(ctx, total)
+        calls = [rs[0] for k, rs in self.groups if k == "call"]
+        m = self.chunks.slacks(np.array([self.P[r] for r in calls], dtype=np.int64),
+                               np.array([self.SA[r] for r in calls], dtype=np.int64))
+        self.call_margin = dict(zip(calls, m.tolist()))
 
     def _decide(self, excluded: set[int]):
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
@@ -251,7 +261,7 @@ class Relaxer:
                 if self.target_sec[r] == (L.file[r], L.sec[r]):
                     m = 0
                 else:
-                    m = self.chunks.slack(self.P[r], self.SA[r])
+                    m = self.call_margin[r]
                 worst = dist + m if dist >= 0 else dist - m
                 worst += worst & 1
                 rvc = bool(ctx.files[L.file[r]].e_flags & 1)
@@ -405,6 +415,13 @@ class _Chunks:
         order = np.argsort(np.array(starts, dtype=np.int64), kind="stable")
         self.starts = np.array(starts, dtype=np.int64)[order]
         self.cum = np.concatenate([[0], np.cumsum(np.array(slack, dtype=np.int64)[order])])
+
+    def slacks(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``slack`` for many pairs at once."""
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        i = np.searchsorted(self.starts, lo, side="right")
+        j = np.searchsorted(self.starts, hi, side="right")
+        return self.cum[j] - self.cum[i]
 
     def slack(self, a: int, b: int) -> int:
         """Most the distance between addresses a and b can grow: the boundaries in (lo, hi]."""
