@@ -369,3 +369,29 @@ def test_static_glibc_no_relax_runs(glibc_hello):
     exe = _gcc_link(d, obj, "norelax.out", True, ["-Wl,--no-relax"])
     run = tc.qemu_run(ARCH, exe)
     assert run.status == 0 and run.stdout.startswith(b"hello 4 argv 5"), run.summary()
+
+
+def test_a_wrong_estimate_is_caught_and_undone(prog, monkeypatch):
+    """The decisions rest on an estimated layout; the pass re-checks every relaxed site on the
+    final one.  Make the estimate lie (gp placed at far_var) and the far pair, relaxed on
+    that estimate, must be found out of range, undone, and the program still right."""
+    from xld.link import driver, options, shrink
+    d, obj = prog
+    real = shrink.Relaxer._estimate
+
+    def lying(self):
+        real(self)
+        far = [r for k, rs in self.groups if k == "gp" for r in rs
+               if self.ctx.symtab.names[int(self.ctx.rel.gid[r])] == "far_var"
+               or self.ctx.files[int(self.ctx.rel.file[r])].sym_name(int(self.ctx.rel.sym[r])) == "far_var"]
+        assert far, "the far pair is a candidate"
+        self.gp = self.SA[far[0]]
+
+    monkeypatch.setattr(shrink.Relaxer, "_estimate", lying)
+    exe = d / "lied.out"
+    ctx = driver.link(options.parse(["--arch", ARCH, "-static", "-o", str(exe), str(obj)]))
+    assert ctx.relax_stats["rounds"] == 2
+    syms = _symbols(exe)
+    assert _insn_at(exe, syms["site_gp_far"]).mnemonic == "lui"
+    run = tc.qemu_run(ARCH, exe)
+    assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
