@@ -48,7 +48,7 @@ def run(ctx) -> None:
     if spec is None or t.n == 0:
         return
     rows = _branch_rows(ctx)
-    if len(rows) == 0:
+    if len(rows) == 0 or _all_near(ctx, rows):
         return
     from xld.link.shrink import _layout, _place_and_value
     _layout(ctx)
@@ -63,6 +63,21 @@ def run(ctx) -> None:
     need = rows[far & ~weak_undef]
     if len(need):
         _make(ctx, spec, need)
+
+
+def _all_near(ctx, rows) -> bool:
+    """Without --section-start, every branch reaches when all allocated bytes together (with
+    their worst alignment padding, and a page per segment) are nearer than the shortest reach."""
+    if ctx.opts.section_start:
+        return False
+    reach = min(min(-ctx.arch.howtos[int(x)].lo, ctx.arch.howtos[int(x)].hi) for x in np.unique(ctx.rel.type[rows]))
+    span = 16 * (ctx.opts.max_page_size or ctx.arch.max_page_size)
+    for o in ctx.outputs.values():
+        if o.alloc:
+            span += len(o.data or b"") + o.align
+            for obj, i in o.inputs:
+                span += int(obj.shdrs[i]["sh_size"]) + int(obj.shdrs[i]["sh_addralign"])
+    return span < reach - MARGIN
 
 
 def _branch_rows(ctx) -> np.ndarray:

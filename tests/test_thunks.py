@@ -130,3 +130,14 @@ far:
     assert res.status != 0
     assert "relocation R_RISCV_JAL out of range:" in res.stderr
     assert "is not in [-1048576, 1048575]; references 'far'" in res.stderr
+
+
+def test_no_thunks_when_everything_is_near(objs):
+    d, o = objs
+    exe = d / "near.out"
+    res = tc.xld_link(["--arch", ARCH, "-static", "-o", exe, *o])
+    assert res.status == 0, res.stderr
+    names = [s.name for s in _elf(exe).get_section_by_name(".symtab").iter_symbols()]
+    assert not [n for n in names if n.startswith(PREFIX)]
+    run = tc.qemu_run(ARCH, exe, ["one"])
+    assert run.stdout.startswith(b"x = ")
