@@ -127,12 +127,14 @@ def assemble(arch: str, source: str, obj: Path) -> Path:
     return obj
 
 
-def archive(arch: str, objs, out: Path) -> Path:
-    """Pack objects into an ``ar`` archive with a symbol index (binutils ar)."""
+def archive(arch: str, objs, out: Path, thin: bool = False) -> Path:
+    """Pack objects into an ``ar`` archive with a symbol index (binutils ar); ``thin``: a
+    thin archive, whose members stay in their own files."""
     ar = require(f"{TRIPLE[arch]}-ar")
     if out.exists():
         out.unlink()
-    subprocess.run([ar, "rcs", str(out), *map(str, objs)], check=True, capture_output=True)
+    subprocess.run([ar, "rcsT" if thin else "rcs", str(out), *map(str, objs)], check=True,
+                   capture_output=True)
     return out
 
 

@@ -31,6 +31,7 @@ MODES: dict[str, list[str]] = {
     "common": ["-O2", "-fcommon"],
     # link-side variants (see LINK): an archive, and garbage collection of sections
     "archive": ["-O2"],
+    "thin": ["-Os"],
     "gc": ["-O2", "-ffunction-sections", "-fdata-sections"],
 }
 # modes linked differently from `ld -static -o out *.o`
@@ -38,15 +39,16 @@ LINK = {
     # _start and the program's main.o on the command line, every other object in an ar
     # archive, so members are pulled in only when they define a symbol still undefined
     "archive": "archive",
+    "thin": "thin",           # the same with a thin archive (members stay in their files)
     "gc": ["--gc-sections"],
 }
 # The matrix: GCC gets every mode; zig cc (clang) the ones where its code generation differs
 # most; both keep the suite to a few minutes on two cores.
 MATRIX = {
     ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large", "common",
-                       "archive", "gc"],
+                       "archive", "thin", "gc"],
     ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow", "norelax",
-                         "common", "archive", "gc"],
+                         "common", "archive", "thin", "gc"],
     ("zig", "arm64"): ["O0", "Os", "pic", "sections", "gc"],
     ("zig", "riscv64"): ["O0", "Os", "pic", "medlow", "gc"],
 }
@@ -71,10 +73,10 @@ class Build:
         self.objs = compiler.compile_many(sources, self.dir / "obj", MODES[self.mode])
         self.inputs, extra = self.objs, []
         link = LINK.get(self.mode)
-        if link == "archive":
+        if link in ("archive", "thin"):
             direct = [o for o in self.objs if o.stem in ("common_start", f"{self.prog}_main")]
             lib = tc.archive(self.arch, [o for o in self.objs if o not in direct],
-                             self.dir / "obj" / "libprog.a")
+                             self.dir / "obj" / "libprog.a", thin=link == "thin")
             self.inputs = [*direct, lib]
         elif link:
             extra = list(link)
