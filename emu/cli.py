@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
+                  interruptible=True,
                   **kwargs)
     except RunError as e:
         return _error(str(e))

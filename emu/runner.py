@@ -136,7 +136,7 @@ class Stop:
 class Process(Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
-                 tlb=True):
+                 tlb=True, interruptible=False):
         self.elf = elf
         self.arch = arch
         self.argv = argv
@@ -146,6 +146,7 @@ class Process(Syscalls):
         self.strace = strace
         self.unknown_syscall = unknown_syscall
         self.tlb = tlb
+        self.interruptible = interruptible
         self.stop: Stop | None = None
         self.error: BaseException | None = None
         self.error_tb = ""
@@ -286,7 +287,10 @@ class Process(Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
-            err = eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)
+            if self.interruptible:
+                err = self._start_interruptible(entry)
+            else:
+                err = eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)
         finally:
             if watchdog:
                 watchdog.cancel()
@@ -297,6 +301,24 @@ class Process(Syscalls):
         res = self._result()
         res.elapsed = time.perf_counter() - t0
         return res
+
+    def _start_interruptible(self, entry) -> int:
+        """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
+        raises in the main thread, between bytecodes) can stop a program that never makes a
+        system call: the guest then dies of SIGINT, as it would in a terminal."""
+        box = []
+        worker = threading.Thread(target=lambda: box.append(
+            self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)), daemon=True)
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(0.25)
+            except KeyboardInterrupt:
+                if self.stop is None:
+                    self.stop = Stop(signal=2, reason="interrupted (Ctrl-C)")
+                self.stop_event.set()
+                self.eng.emu_stop()
+        return box[0] if box else 0
 
     def _classify_stop(self, err: int) -> Stop:
         fault = self.mem.fault
@@ -469,7 +491,7 @@ def _check(elf: Elf) -> Arch:
 
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
-        strace=False, unknown_syscall="stop", argv0=None, tlb=True) -> Result:
+        strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False) -> Result:
     """Run a static arm64/riscv64 Linux executable; return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
@@ -478,6 +500,7 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
     root: host directory the guest sees as "/" (default: the current directory).
     timeout: wall-clock seconds; max_insns: instruction budget.
+    interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
     """
     path = os.fspath(path)
     try:
@@ -504,7 +527,7 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     p = Process(elf, arch, argv=full_argv, env=env_list, stdin=stdin, stdout=stdout, stderr=stderr,
                 root=root, cwd=cwd, timeout=timeout, max_insns=max_insns, max_memory=max_memory,
                 max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
-                exe_guest=exe_guest, tlb=tlb)
+                exe_guest=exe_guest, tlb=tlb, interruptible=interruptible)
     try:
         return p.run()
     finally:

@@ -113,3 +113,15 @@ def test_cli_strace(build):
     p = _cli(["--strace", build("hello", "arm64")])
     assert p.returncode == 0
     assert b"exit_group(0)" in p.stderr and b"hello from 1 args" in p.stdout
+
+
+def test_cli_ctrl_c_stops_a_spinning_program(build):
+    import signal
+    p = subprocess.Popen([sys.executable, "-m", "xld.emu", build("spin", "arm64")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"spinning\n"
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=20) == 130
+    finally:
+        p.kill()
