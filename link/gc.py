@@ -86,7 +86,9 @@ class Graph:
 
         # graph members: allocated sections in play (not COMDAT-discarded, not a table the
         # link consumes, not dropped by name) -- the sections --gc-sections may remove
-        sh = np.concatenate([o.shdrs for o in files]) if files else np.zeros(0, elf.SHDR)
+        # (as raw bytes: concatenating structured arrays field by field is slow)
+        sh = np.concatenate([np.ascontiguousarray(o.shdrs).view(np.uint8).reshape(-1) for o in files]).view(elf.SHDR) \
+            if files else np.zeros(0, elf.SHDR)
         flags = np.concatenate([[0], sh["sh_flags"].astype(np.int64)])
         types = np.concatenate([[0], sh["sh_type"].astype(np.int64)])
         disc = np.concatenate([[True]] + [o.discarded for o in files])
@@ -106,6 +108,7 @@ class Graph:
         self._symbol_targets(files)
         self._relocations(files)
         self.extra: dict[int, list[int]] = {}  # gsec -> sections live whenever it is
+        self.group_of: dict[int, list[int]] = {}   # gsec -> its section group (one shared list)
         self.cie_edges: dict[int, list[tuple[int, int, int]]] = {}
         self.eh_sections: set[int] = set()
         self._dependents(files, sh)
@@ -191,6 +194,7 @@ class Graph:
                     counts.append(len(r))
         if not parts:
             self.rel_target = self.rel_offset = self.rel_sym = []
+            self.rel_target_np = self.rel_offset_np = self.rel_sym_np = np.zeros(0, np.int64)
             self.rel_info = self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
             return
@@ -202,8 +206,11 @@ class Graph:
         # plain uint64 words: concatenating structured arrays is much slower
         allr = np.concatenate([np.ascontiguousarray(r).view(np.uint64).reshape(-1, 3) for r in parts])
         row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
-        self.rel_target = self.sym_target[row].tolist()
-        self.rel_offset = allr[:, 0].astype(np.int64).tolist()
+        self.rel_target_np = self.sym_target[row]
+        self.rel_offset_np = allr[:, 0].astype(np.int64)
+        self.rel_sym_np = row
+        self.rel_target = self.rel_target_np.tolist()
+        self.rel_offset = self.rel_offset_np.tolist()
         self.rel_sym = row.tolist()
         self.rel_info = allr[:, 1]                     # for --icf: types and addends
         self.rel_addend = allr[:, 2].view(np.int64)
@@ -219,8 +226,9 @@ class Graph:
             b = self.base[o.file_id]
             for _sig, members, _flags in o.groups:
                 ms = [b + int(m) for m in members.tolist() if 0 < m < len(o.shdrs) and self.member[b + int(m)]]
-                for m in ms:
-                    self.extra.setdefault(m, []).extend(x for x in ms if x != m)
+                if len(ms) > 1:
+                    for m in ms:
+                        self.group_of[m] = ms
         lo = np.nonzero(((self.flags & elf.SHF_LINK_ORDER) != 0) & self.member_np)[0]
         for g in lo.tolist():
             link = int(sh[g - 1]["sh_link"])
@@ -357,6 +365,9 @@ class Walk:
                         continue
                     self._follow(t, s, off, sym)
             # group members, SHF_LINK_ORDER dependents, the LSDAs of the FDEs describing s
+            for t in g.group_of.get(s, ()):
+                if not self.live[t]:
+                    self._follow(t, s, -1, None)
             for t in g.extra.get(s, ()):
                 self._follow(t, s, -1, None)
 

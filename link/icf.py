@@ -85,8 +85,8 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
         srcs = np.array(list(g.span.keys()), dtype=np.int64)
         counts = np.array([z - a for a, z in g.span.values()], dtype=np.int64)
         src = np.repeat(srcs, counts)                 # spans are laid out in key order
-        tgt = np.array(g.rel_target, dtype=np.int64)
-        symrow = np.array(g.rel_sym, dtype=np.int64)
+        tgt = g.rel_target_np
+        symrow = g.rel_sym_np
         eh = np.zeros(g.total, dtype=bool)
         eh[list(g.eh_sections)] = True
         use = livev[src] & ~eh[src]
