@@ -27,6 +27,10 @@ MODES: dict[str, list[str]] = {
     "medany": ["-O2", "-mcmodel=medany"],
     "medlow": ["-O2", "-fno-pie", "-mcmodel=medlow"],
     "norelax": ["-O2", "-mno-relax"],            # riscv64: no R_RISCV_RELAX hints at all
+    "rv64imac": ["-O2", "-march=rv64imac", "-mabi=lp64"],   # riscv64: soft-float ABI
+    "bti": ["-O2", "-mbranch-protection=standard"],        # arm64: BTI/PAC, GNU property notes
+    # DWARF: data relocations in .debug_* (on riscv64 ADD/SUB/SET pairs that relaxation moves)
+    "debug": ["-O2", "-g"],
     # tentative definitions become COMMON symbols
     "common": ["-O2", "-fcommon"],
     # link-side variants (see LINK): an archive, and garbage collection of sections
@@ -45,12 +49,12 @@ LINK = {
 # The matrix: GCC gets every mode; zig cc (clang) the ones where its code generation differs
 # most; both keep the suite to a few minutes on two cores.
 MATRIX = {
-    ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large", "common",
-                       "archive", "thin", "gc"],
+    ("gcc", "arm64"): ["O0", "O2", "Os", "pic", "pie", "sections", "large", "bti", "debug",
+                       "common", "archive", "thin", "gc"],
     ("gcc", "riscv64"): ["O0", "O2", "Os", "pic", "sections", "medany", "medlow", "norelax",
-                         "common", "archive", "thin", "gc"],
-    ("zig", "arm64"): ["O0", "Os", "pic", "sections", "gc"],
-    ("zig", "riscv64"): ["O0", "Os", "pic", "medlow", "gc"],
+                         "rv64imac", "debug", "common", "archive", "thin", "gc"],
+    ("zig", "arm64"): ["O0", "Os", "pic", "sections", "large", "debug", "gc"],
+    ("zig", "riscv64"): ["O0", "Os", "pic", "medlow", "debug", "gc"],
 }
 
 
@@ -103,3 +107,19 @@ class Build:
         objs = " ".join([*self.link_flags, *(o.name for o in self.inputs)])
         return (f"in {self.dir / 'obj'}:\n  {tc.TRIPLE[self.arch]}-ld -static -o gnu.exe {objs}\n"
                 f"  xld --arch {self.arch} -static -o xld.exe {objs}")
+
+
+# (program, compiler, mode) combinations the compiler itself refuses
+UNSUPPORTED = {
+    ("tls", "zig", "large"): "clang: ELF TLS only in the small code model or local-exec",
+}
+
+
+def matrix():
+    """Every (program, arch, compiler, mode) of the matrix, minus the unsupported ones."""
+    for prog in PROGRAMS:
+        for (cc, arch), modes in MATRIX.items():
+            for mode in modes:
+                if (prog, cc, mode) not in UNSUPPORTED:
+                    yield prog, arch, cc, mode
+

@@ -261,3 +261,39 @@ def test_object_without_relocations(arch, tmp_path):
     res = tc.xld_link(["--arch", arch, "-o", out, obj])
     assert res.status == 0, res.stderr
     assert tc.qemu_run(arch, out).status == 1
+
+
+DEBUG_BUILDS = [pytest.param(p, a, cc, id=f"{p}-{a}-{cc}")
+                for p in ("recursion", "switch", "tables")
+                for (cc, a), modes in MATRIX.items() if "debug" in modes]
+
+
+def _line_of_each_function(arch: str, exe: Path) -> dict[str, str]:
+    """function -> "file:line" of its first instruction, through the DWARF line table."""
+    elf, f = elf_of(exe)
+    with f:
+        tab = elf.get_section_by_name(".symtab")
+        funcs = {s.name: s["st_value"] for s in tab.iter_symbols()
+                 if s["st_info"]["type"] == "STT_FUNC" and s["st_shndx"] != "SHN_UNDEF"}
+    names = sorted(funcs)
+    a2l = tc.require(f"{tc.TRIPLE[arch]}-addr2line")
+    p = subprocess.run([a2l, "-f", "-e", str(exe), *(hex(funcs[n]) for n in names)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    return {n: f"{lines[2 * i]} {Path(lines[2 * i + 1]).name}" for i, n in enumerate(names)}
+
+
+@pytest.mark.parametrize("prog,arch,cc", DEBUG_BUILDS)
+def test_debug_info_matches_gnu_ld(prog, arch, cc, build_cache):
+    """DWARF survives the link: readelf decodes it without complaint, and every function's
+    first address maps back to the same function and source line as in GNU ld's output."""
+    b = build_cache(prog, arch, cc, "debug")
+    assert b.xld is not None, b.link_error
+    readelf = tc.require(f"{tc.TRIPLE[arch]}-readelf")
+    p = subprocess.run([readelf, "--debug-dump=info,line,frames", str(b.xld)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0
+    complaints = [ln for ln in (p.stderr + p.stdout).splitlines() if "arning" in ln]
+    assert not complaints, "\n".join(complaints[:10])
+    assert _line_of_each_function(arch, b.xld) == _line_of_each_function(arch, b.gnu)

@@ -15,14 +15,12 @@ from __future__ import annotations
 import pytest
 
 from tests import toolchain as tc
-from tests.e2e.builds import MATRIX, PROGRAMS, Build
+from tests.e2e.builds import Build, matrix
 
 
 def builds():
-    for prog in PROGRAMS:
-        for (cc, arch), modes in MATRIX.items():
-            for mode in modes:
-                yield pytest.param(prog, arch, cc, mode, id=f"{prog}-{arch}-{cc}-{mode}")
+    for prog, arch, cc, mode in matrix():
+        yield pytest.param(prog, arch, cc, mode, id=f"{prog}-{arch}-{cc}-{mode}")
 
 
 def _oracle(b: Build) -> tc.RunResult:
