@@ -155,8 +155,16 @@ def report(proc, stop) -> str:
                 hint = " (NULL pointer)"
             elif i < 0 and (proc.mem.starts and _near_stack(proc, addr)):
                 hint = " (below the stack: stack overflow?)"
+            exact = None
             if i >= 0 and addr % 4096 == 0:
-                # a permission fault on a page already translated is reported per page
+                # a permission fault on a page already translated is reported per page:
+                # compute the address from the instruction's operands when we can
+                exact = operand_address(proc, pc)
+                if exact is not None and exact & ~0xFFF != addr:
+                    exact = None
+            if exact is not None:
+                lines.append(f"  fault:  {what} of {exact:#x}: {state}")
+            elif i >= 0 and addr % 4096 == 0:
                 lines.append(f"  fault:  {what} in the page at {addr:#x}: {state}")
             else:
                 lines.append(f"  fault:  {what} of {addr:#x}{hint}: {state}")
@@ -205,6 +213,41 @@ def report(proc, stop) -> str:
             r = ret if isinstance(ret, str) else (f"{ret}" if ret is None or ret >= -4095 else f"{ret:#x}")
             lines.append(f"    {name}({', '.join(hex(a) for a in args[:4])}) = {r}")
     return "\n".join(lines) + "\n"
+
+
+def operand_address(proc, pc: int) -> int | None:
+    """The memory address the load/store at ``pc`` accesses (base + index + displacement)."""
+    try:
+        import re
+
+        import capstone as C
+        arch = proc.arch
+        code = proc.mem.read(pc, 4)
+        regs = {name: rid for name, rid in arch.gregs}
+        if arch.name == "arm64":
+            regs.update({f"w{i}": arch.gregs[i][1] for i in range(29)})
+            regs.update({"x29": regs["fp"], "x30": regs["lr"]})
+            md = C.Cs(C.CS_ARCH_ARM64, C.CS_MODE_ARM)
+            md.detail = True
+            insn = next(md.disasm(code, pc), None)
+            if insn is None:
+                return None
+            for op in insn.operands:
+                if op.type == C.arm64.ARM64_OP_MEM:
+                    addr = proc.eng.reg_read(regs[insn.reg_name(op.mem.base)]) + op.mem.disp
+                    if op.mem.index:
+                        idx = proc.eng.reg_read(regs[insn.reg_name(op.mem.index)])
+                        addr += idx << (op.shift.value if op.shift.type else 0)
+                    return addr & 0xFFFFFFFFFFFFFFFF
+            return None
+        md = C.Cs(C.CS_ARCH_RISCV, C.CS_MODE_RISCV64 | C.CS_MODE_RISCVC)
+        insn = next(md.disasm(code, pc), None)
+        m = re.search(r"(-?(?:0x)?[0-9a-f]+)\((\w+)\)", insn.op_str) if insn else None
+        if not m:
+            return None
+        return (proc.eng.reg_read(regs[m.group(2)]) + int(m.group(1), 0)) & 0xFFFFFFFFFFFFFFFF
+    except Exception:
+        return None
 
 
 def _code_around(proc, pc: int) -> list[str]:
