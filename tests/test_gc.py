@@ -333,6 +333,8 @@ def test_print_gc_sections_lists_what_gnu_ld_lists(free):
 
 def test_dumpdep_prints_the_walk(free):
     out, _ = xld_ok(["--dumpdep", "--gc-sections", "-o", free.d / "dd", *free.objs])
+    again, _ = xld_ok(["-dumpdep", "--gc-sections", "-o", free.d / "dd", *free.objs])
+    assert out == again                          # a min-heap walk: the same order every time
     edges = [tuple(l.split(" -> ")) for l in out.splitlines()]
     assert all(len(e) == 2 for e in edges), out
     assert ("<root>", "_start") in edges
