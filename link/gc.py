@@ -24,8 +24,9 @@ removed, and their relocations are not edges.
 Global symbols are followed to their definition (``symtab.def_file``/``def_index``), so a
 reference from one file keeps the section of the copy that won resolution; COMDAT-discarded
 sections are never marked.  Results: ``obj.live`` (one bool per section of each file), read
-by layout.assign_sections — only with --gc-sections; --dumpdep and --why-live alone report
-without removing anything.
+by layout.assign_sections — only with --gc-sections or --icf (link/icf.py folds among the
+live sections and clears the folded ones); --dumpdep and --why-live alone report without
+removing anything.  See docs/gc.md.
 """
 from __future__ import annotations
 
