@@ -99,3 +99,9 @@ def test_cxx_filesystem_random_chrono(build, arch, tmp_path):
     assert res.crash is None, res.crash
     assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
     assert b"fsx/a/b/f2.txt 8\n" in res.stdout and b"removed 5\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_libc_spread(build, arch, tc):
+    res = same_as_qemu(arch, build("libcmix", arch, tc), ["-v", "-n", "x", "rest"])
+    assert b"longjmp 4\n" in res.stdout and b"time 2023-11-14 22:13:20 Tue\n" in res.stdout
