@@ -85,9 +85,14 @@ class Context:
             b.size, b.align, b.rank = len(b.data), 4, 9
             out.append(b)
         if self.attributes:
-            obj, i = self.attributes[0]
+            from xld.link import attributes
             a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)
-            a.data = bytes(obj.section_bytes(i))
+            try:
+                a.data = attributes.merge([bytes(obj.section_bytes(i)) for obj, i in self.attributes])
+            except (ValueError, IndexError, struct.error) as e:
+                obj, i = self.attributes[0]
+                self.diag.warn(f"cannot merge .riscv.attributes ({e}); keeping {obj.name}'s")
+                a.data = bytes(obj.section_bytes(i))
             a.size = len(a.data)
             a.rank = 1001
             out.append(a)

@@ -1,0 +1,57 @@
+""".riscv.attributes: merged as the psABI says, and as GNU ld writes it for real programs."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from xld.link import attributes
+from tests.toolchain import require
+
+
+def _blob(arch: str, align: int = 16, unaligned: int | None = None) -> bytes:
+    body = attributes._enc_uleb(4) + attributes._enc_uleb(align) + attributes._enc_uleb(5) + arch.encode() + b"\0"
+    if unaligned is not None:
+        body += attributes._enc_uleb(6) + attributes._enc_uleb(unaligned)
+    sub = b"\x01" + (5 + len(body)).to_bytes(4, "little") + body
+    return b"A" + (4 + 6 + len(sub)).to_bytes(4, "little") + b"riscv\0" + sub
+
+
+def test_arch_strings_union_with_highest_versions():
+    merged = attributes.merge_arch(["rv64i2p1_m2p0_zicsr2p0", "rv64i2p0_a2p1_c2p0_zifencei2p0"])
+    assert merged == "rv64i2p1_m2p0_a2p1_c2p0_zicsr2p0_zifencei2p0"
+
+
+def test_round_trip_and_flags():
+    out = attributes.merge([_blob("rv64i2p1_m2p0"), _blob("rv64i2p1_c2p0", unaligned=1)])
+    a = attributes.parse(out)
+    assert a[5] == "rv64i2p1_m2p0_c2p0" and a[4] == 16 and a[6] == 1
+
+
+def test_stack_align_mismatch_is_an_error():
+    with pytest.raises(ValueError, match="stack_align"):
+        attributes.merge([_blob("rv64i2p1", 16), _blob("rv64i2p1", 8)])
+
+
+def test_rv32_with_rv64_is_an_error():
+    with pytest.raises(ValueError):
+        attributes.merge_arch(["rv64i2p1", "rv32i2p1"])
+
+
+def test_static_glibc_program_matches_gnu_ld(tmp_path):
+    gcc = require("riscv64-linux-gnu-gcc")
+    src = tmp_path / "m.c"
+    src.write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "ld").write_text("#!/bin/sh\nexec python3 -m xld.link \"$@\"\n")
+    (bindir / "ld").chmod(0o755)
+    subprocess.run([gcc, "-static", str(src), "-o", str(tmp_path / "gnu")], check=True)
+    subprocess.run([gcc, "-static", "-B", str(bindir), str(src), "-o", str(tmp_path / "xld")], check=True)
+    from elftools.elf.elffile import ELFFile
+
+    def attrs(p: Path):
+        with open(p, "rb") as f:
+            return attributes.parse(ELFFile(f).get_section_by_name(".riscv.attributes").data())
+    assert attrs(tmp_path / "xld") == attrs(tmp_path / "gnu")
