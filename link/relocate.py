@@ -105,8 +105,38 @@ def scan(ctx) -> None:
                        f"relocation offset is out of bounds of the section")
 
     _check_undefined(ctx, t)
+    _gnu_warnings(ctx, t)
     _assign_got(ctx, t)
     _find_ifuncs(ctx, t)
+
+
+def _gnu_warnings(ctx, t) -> None:
+    """A section .gnu.warning.SYM in a linked object: warn where SYM is used, as GNU ld does
+    (glibc marks getpwnam, dlopen … this way in static links)."""
+    msgs: dict[str, str] = {}
+    for obj in ctx.files[1:]:
+        for i, name in enumerate(obj.sec_names):
+            if name.startswith(".gnu.warning.") and not obj.discarded[i]:
+                text = bytes(obj.section_bytes(i)).split(b"\0")[0].decode("utf-8", "replace")
+                msgs.setdefault(name[len(".gnu.warning."):], text)
+            elif name == ".gnu.warning" and not obj.discarded[i]:
+                text = bytes(obj.section_bytes(i)).split(b"\0")[0].decode("utf-8", "replace")
+                ctx.diag.warn(f"{obj.name}: {text}")
+    if not msgs or t.n == 0:
+        return
+    st = ctx.symtab
+    wanted = {st.ids[n]: m for n, m in msgs.items() if n in st.ids}
+    if not wanted:
+        return
+    rows = np.nonzero(np.isin(t.gid, list(wanted)))[0]
+    seen = set()
+    for row in rows.tolist():
+        key = (int(t.file[row]), int(t.gid[row]))
+        if key in seen:
+            continue
+        seen.add(key)
+        ctx.diag.warn(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                      f"{wanted[int(t.gid[row])]}")
 
 
 def _find_ifuncs(ctx, t) -> None:

@@ -224,3 +224,15 @@ def test_same_inputs_give_identical_bytes(arch, tmp_path, ld_dir):
         _sh([gxx, "-static", "-B", str(ld_dir), "-Wl,--build-id", *objs, "-o", str(exe)])
         outs.append(exe.read_bytes())
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gnu_warning_section_is_reported_where_the_symbol_is_used(arch, tmp_path, ld_dir):
+    gcc = require(f"{TRIPLE[arch]}-gcc")
+    src = tmp_path / "pw.c"
+    src.write_text('#include <pwd.h>\nint main(void){return getpwnam("root") == 0;}\n')
+    p = subprocess.run([gcc, "-static", "-B", str(ld_dir), str(src), "-o", str(tmp_path / "pw")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "xld: warning:" in p.stderr and "(.text+0x" in p.stderr
+    assert "Using 'getpwnam' in statically linked applications" in p.stderr
