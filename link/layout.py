@@ -147,7 +147,8 @@ def assign_sections(ctx) -> None:
         for i in range(1, n):
             name = obj.sec_names[i]
             t, f = types[i], flags[i]
-            if t in _DROP_TYPES or name in _DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE:
+            if t in _DROP_TYPES or name in _DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE \
+                    or name.startswith(".gnu.lto_"):
                 continue
             if live is not None and not live[i] and f & elf.SHF_ALLOC:
                 continue

@@ -87,6 +87,9 @@ class Resolver:
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
         names = obj.global_names()
+        if "__gnu_lto_slim" in names:
+            raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
+                            f"link-time optimization: build without -flto, or with -ffat-lto-objects")
         binds = (syms["st_info"][fg:] >> 4).tolist()
         types = (syms["st_info"][fg:] & 0xF).tolist()
         shndx = obj.sym_shndx[fg:].tolist()

@@ -236,3 +236,23 @@ def test_gnu_warning_section_is_reported_where_the_symbol_is_used(arch, tmp_path
     assert p.returncode == 0, p.stderr
     assert "xld: warning:" in p.stderr and "(.text+0x" in p.stderr
     assert "Using 'getpwnam' in statically linked applications" in p.stderr
+
+
+def test_gcc_lto_object_is_a_clear_error_and_fat_lto_links(tmp_path):
+    gcc = require("aarch64-linux-gnu-gcc")
+    src = tmp_path / "f.c"
+    src.write_text("int f(int x) { return x + 1; }\n")
+    slim, fat = tmp_path / "slim.o", tmp_path / "fat.o"
+    _sh([gcc, "-flto", "-O2", "-c", str(src), "-o", str(slim)])
+    _sh([gcc, "-flto", "-ffat-lto-objects", "-O2", "-c", str(src), "-o", str(fat)])
+    out = tmp_path / "out"
+    p = subprocess.run([sys.executable, "-m", "xld.link", "-e", "f", "-o", str(out), str(slim)],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "LTO object" in p.stderr and "Traceback" not in p.stderr
+    assert not out.exists()
+    p = subprocess.run([sys.executable, "-m", "xld.link", "-e", "f", "-o", str(out), str(fat)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    from elftools.elf.elffile import ELFFile
+    with open(out, "rb") as fh:
+        assert not [s.name for s in ELFFile(fh).iter_sections() if s.name.startswith(".gnu.lto_")]
