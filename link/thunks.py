@@ -68,7 +68,7 @@ def run(ctx) -> None:
 def _all_near(ctx, rows) -> bool:
     """Without --section-start, every branch reaches when all allocated bytes together (with
     their worst alignment padding, and a page per segment) are nearer than the shortest reach."""
-    if ctx.opts.section_start:
+    if ctx.opts.section_start or not all(_in_image(ctx, r) for r in rows.tolist()):
         return False
     reach = min(min(-ctx.arch.howtos[int(x)].lo, ctx.arch.howtos[int(x)].hi) for x in np.unique(ctx.rel.type[rows]))
     span = 16 * (ctx.opts.max_page_size or ctx.arch.max_page_size)
@@ -78,6 +78,21 @@ def _all_near(ctx, rows) -> bool:
             for obj, i in o.inputs:
                 span += int(obj.shdrs[i]["sh_size"]) + int(obj.shdrs[i]["sh_addralign"])
     return span < reach - MARGIN
+
+
+def _in_image(ctx, r: int) -> bool:
+    """Whether row r branches to a symbol in an input section (not an absolute address or
+    a linker-defined value, which may be anywhere)."""
+    t, st = ctx.rel, ctx.symtab
+    f, s, g = int(t.file[r]), int(t.sym[r]), int(t.gid[r])
+    if g:
+        if st.state[g] == UNDEF:
+            return True                 # undefined weak: the relocation pass decides
+        f, s = st.def_file[g], st.def_index[g]
+        if f <= 0:
+            return False
+    sh = int(ctx.files[f].sym_shndx[s])
+    return 0 < sh < elf.SHN_LORESERVE
 
 
 def _branch_rows(ctx) -> np.ndarray:
