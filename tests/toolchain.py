@@ -81,12 +81,7 @@ class Compiler:
 
     def compile(self, src: Path, obj: Path, flags=()) -> Path:
         cmd = [*self.argv, *self.base_flags(), *flags, "-c", str(src), "-o", str(obj)]
-        env = dict(os.environ)
-        if self.kind == "zig":
-            # keep zig's caches out of the user's home when it is not writable
-            env.setdefault("ZIG_GLOBAL_CACHE_DIR",
-                           os.path.join(os.path.expanduser("~"), ".cache", "zig"))
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             raise AssertionError(f"compile failed: {' '.join(cmd)}\n{p.stderr}")
         return obj
