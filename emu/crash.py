@@ -52,6 +52,28 @@ def classify_insn(proc) -> tuple[int, str]:
     return SIGILL, "illegal instruction"
 
 
+def exact_fault_address(proc, addr: int) -> int:
+    """Unicorn's TLB reports the page of a faulting access; the faulting instruction's operands
+    give the byte."""
+    if addr % 4096 == 0:
+        exact = operand_address(proc, proc.eng.reg_read(proc.arch.pc))
+        if exact is not None and exact & ~0xFFF == addr:
+            return exact
+    return addr
+
+
+def fault_code(proc, stop) -> tuple[int, int]:
+    """(si_code, si_addr) for a fault about to be delivered to the program's handler."""
+    sig = stop.signal
+    if sig == SIGSEGV and stop.fault:
+        addr, _access = stop.fault
+        addr = exact_fault_address(proc, addr or 0)
+        mapped = proc.mem.find(addr) >= 0
+        return (2 if mapped else 1), addr                    # SEGV_ACCERR / SEGV_MAPERR
+    pc = proc.eng.reg_read(proc.arch.pc)
+    return {SIGILL: 1, SIGTRAP: 1, SIGBUS: 1}.get(sig, 0), pc   # ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN
+
+
 def disassemble(arch, code: bytes, addr: int, count: int = 1) -> list[str]:
     try:
         import capstone as C
@@ -155,15 +177,11 @@ def report(proc, stop) -> str:
                 hint = " (NULL pointer)"
             elif i < 0 and (proc.mem.starts and _near_stack(proc, addr)):
                 hint = " (below the stack: stack overflow?)"
-            exact = None
-            if i >= 0 and addr % 4096 == 0:
-                # a permission fault on a page already translated is reported per page:
-                # compute the address from the instruction's operands when we can
-                exact = operand_address(proc, pc)
-                if exact is not None and exact & ~0xFFF != addr:
-                    exact = None
-            if exact is not None:
-                lines.append(f"  fault:  {what} of {exact:#x}: {state}")
+            exact = exact_fault_address(proc, addr) if access != U.MEM_FETCH else addr
+            if exact != addr:
+                addr = exact
+                hint = " (NULL pointer)" if addr < 0x1000 else hint
+                lines.append(f"  fault:  {what} of {addr:#x}{hint}: {state}")
             elif i >= 0 and addr % 4096 == 0:
                 lines.append(f"  fault:  {what} in the page at {addr:#x}: {state}")
             else:
@@ -193,10 +211,9 @@ def report(proc, stop) -> str:
     if context:
         lines.append("  code:")
         lines.extend(context)
-    handler = proc.sigactions.get(sig) if sig else None
-    if handler and struct.unpack_from("<Q", handler)[0] > 1 and not stop.note:
-        lines.append(f"  note:   the program installed a handler for {title}; xld run does not deliver "
-                     f"signals, so it was not run")
+    if proc.delivered:
+        names = ", ".join(SIGNAL_NAMES.get(s, str(s)) for s in proc.delivered[-5:])
+        lines.append(f"  note:   signals delivered to the program's handlers before this: {names}")
     lines.append("  registers:")
     regs = []
     for name, rid in arch.gregs:
@@ -245,7 +262,8 @@ def operand_address(proc, pc: int) -> int | None:
         m = re.search(r"(-?(?:0x)?[0-9a-f]+)\((\w+)\)", insn.op_str) if insn else None
         if not m:
             return None
-        return (proc.eng.reg_read(regs[m.group(2)]) + int(m.group(1), 0)) & 0xFFFFFFFFFFFFFFFF
+        base = 0 if m.group(2) == "zero" else proc.eng.reg_read(regs[m.group(2)])
+        return (base + int(m.group(1), 0)) & 0xFFFFFFFFFFFFFFFF
     except Exception:
         return None
 

@@ -37,6 +37,7 @@ from .arch import BY_MACHINE, Arch
 from .elf import ET_DYN, ET_EXEC, PT_LOAD, PT_PHDR, Elf, ElfError, read_elf
 from .fs import GuestOSError
 from .memory import EXIT_PAGE, PAGE, UNTIL, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, page_down, page_up
+from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
 
@@ -133,7 +134,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Syscalls):
+class Process(Signals, Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
                  tlb=True, interruptible=False):
@@ -159,6 +160,8 @@ class Process(Syscalls):
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID
+        self.pending = None
+        self.delivered: list[int] = []
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd)
         self.output = F.Output(max_output)
@@ -235,6 +238,7 @@ class Process(Syscalls):
     def build_stack(self) -> int:
         arch = self.arch
         self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_EXEC)  # emu_start's `until` (memory.py)
+        self.init_signals(EXIT_PAGE)                    # and the rt_sigreturn trampoline
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]", count=False)
         blob = bytearray()
         top = STACK_TOP - 16  # keep a zero word at the very top, as the kernel does
@@ -287,32 +291,62 @@ class Process(Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
-            if self.interruptible:
-                err = self._start_interruptible(entry)
-            else:
-                err = eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)
+            self._run_loop(entry)
         finally:
             if watchdog:
                 watchdog.cancel()
-        if self.error is not None:
-            raise InternalError(self.error, self.error_tb)
-        if self.stop is None:
-            self.stop = self._classify_stop(err)
         res = self._result()
         res.elapsed = time.perf_counter() - t0
         return res
+
+    def _run_loop(self, pc: int) -> None:
+        """Emulate until the program ends; between runs, deliver signals to its handlers."""
+        while True:
+            self.mem.fault = None
+            if self.interruptible:
+                err = self._start_interruptible(pc)
+            else:
+                err = self.eng.emu_start(pc, UNTIL, 0, self.max_insns or 0)
+            if self.error is not None:
+                raise InternalError(self.error, self.error_tb)
+            if self.stop is not None:
+                return
+            if self.pending is None:
+                stop = self._classify_stop(err)
+                if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):
+                    self.pending = (stop.signal, *crash.fault_code(self, stop))
+                else:
+                    self.stop = stop
+                    return
+            sig, code, addr = self.pending
+            self.pending = None
+            pc = self.deliver(sig, code, addr)
+            if pc is None:
+                self.stop = Stop(signal=SIGSEGV, report=True, reason=f"segmentation fault: cannot "
+                                 f"write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
+                return
 
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
         raises in the main thread, between bytecodes) can stop a program that never makes a
         system call: the guest then dies of SIGINT, as it would in a terminal."""
         box = []
-        worker = threading.Thread(target=lambda: box.append(
-            self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0)), daemon=True)
-        worker.start()
-        while worker.is_alive():
+        done = threading.Event()
+
+        def work():
             try:
-                worker.join(0.25)
+                box.append(self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0))
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        # Not Thread.join: a KeyboardInterrupt inside join() can leave is_alive() False while
+        # the thread still runs (CPython's bpo-45274 handling), and we would free the engine
+        # under it.
+        while not done.is_set():
+            try:
+                done.wait(0.25)
             except KeyboardInterrupt:
                 if self.stop is None:
                     self.stop = Stop(signal=2, reason="interrupted (Ctrl-C)")
@@ -415,6 +449,11 @@ class Process(Syscalls):
             # Unicorn's riscv64 has already stepped the PC past the instruction, as for ecall
             self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
         sig, reason = crash.classify_exception(self.arch, intno)
+        if self.can_catch_fault(sig):
+            fault = self.mem.fault if sig == SIGSEGV else None
+            self.pending = (sig, *crash.fault_code(self, Stop(signal=sig, fault=fault)))
+            self.eng.emu_stop()
+            return
         self.terminate(signal=sig, reason=reason, report=True)
         if sig == SIGSEGV and self.mem.fault:
             self.stop.fault = self.mem.fault

@@ -316,11 +316,8 @@ class Syscalls:
                 self.sigmask = m
             else:
                 return -errno.EINVAL
-        return 0
-
-    def sys_sigaltstack(self, new, old, *_):
-        if old:
-            self.wr(old, struct.pack("<QiiQ", 0, 2, 0, 0))  # SS_DISABLE
+            self.sigmask &= ~((1 << 8) | (1 << 18))   # SIGKILL, SIGSTOP cannot be blocked
+            self.mask_changed()
         return 0
 
     def sys_rt_sigpending(self, buf, *_):
@@ -337,11 +334,11 @@ class Syscalls:
         if sig not in (9, 19):
             if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
                 return 0
-        note = ""
-        if handler not in (SIG_DFL, SIG_IGN):
-            note = f"the program's handler at {handler:#x} was not run (xld run does not deliver signals)"
+        if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
+            self.queue_self_signal(sig)
+            return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
-                       f"sent by the program itself", note=note, report=sig != 13)
+                       f"sent by the program itself", report=sig != 13)
         return None
 
     def sys_tgkill(self, tgid, tid, sig, *_):
@@ -586,8 +583,11 @@ class Syscalls:
     def _broken_pipe(self):
         """Writing to a pipe nobody reads: SIGPIPE, whose default action ends the program."""
         act = self.sigactions.get(13)
-        if act is None or struct.unpack_from("<Q", act)[0] == SIG_DFL:
+        handler = struct.unpack_from("<Q", act)[0] if act else SIG_DFL
+        if handler == SIG_DFL:
             return self.raise_signal(13, "write to a pipe with no reader")
+        if handler != SIG_IGN:
+            self.queue_self_signal(13)
         return -errno.EPIPE
 
     def sys_write(self, fd, buf, count, *_):

@@ -55,6 +55,10 @@ _uc_reg_write = _proto("uc_reg_write", c_int, c_void_p, c_int, c_void_p)
 _uc_reg_read_batch = _proto("uc_reg_read_batch", c_int, c_void_p, c_void_p, c_void_p, c_int)
 _uc_emu_start = _proto("uc_emu_start", c_int, c_void_p, c_uint64, c_uint64, c_uint64, c_size_t)
 _uc_emu_stop = _proto("uc_emu_stop", c_int, c_void_p)
+_uc_context_alloc = _proto("uc_context_alloc", c_int, c_void_p, POINTER(c_void_p))
+_uc_context_save = _proto("uc_context_save", c_int, c_void_p, c_void_p)
+_uc_context_restore = _proto("uc_context_restore", c_int, c_void_p, c_void_p)
+_uc_context_free = _proto("uc_context_free", c_int, c_void_p)
 # uc_hook_add and uc_ctl are variadic: no argtypes, every argument passed as an explicit ctypes value.
 _uc_hook_add = _lib.uc_hook_add
 _uc_hook_add.restype = c_int
@@ -202,6 +206,20 @@ class Engine:
 
         return read
 
+    # --- CPU contexts (signal frames) ----------------------------------------------------
+    def context_save(self) -> "Context":
+        ctx = c_void_p()
+        err = _uc_context_alloc(self.h, byref(ctx))
+        if err:
+            raise UcError(err, "uc_context_alloc")
+        _uc_context_save(self.h, ctx)
+        return Context(ctx)
+
+    def context_restore(self, ctx: "Context") -> None:
+        err = _uc_context_restore(self.h, ctx.ptr)
+        if err:
+            raise UcError(err, "uc_context_restore")
+
     # --- hooks & running ----------------------------------------------------------------
     def hook_add(self, htype: int, cb, begin: int = 1, end: int = 0, *extra) -> int:
         hh = c_size_t()
@@ -219,6 +237,18 @@ class Engine:
     def emu_stop(self) -> None:
         if self.h:
             _uc_emu_stop(self.h)
+
+
+class Context:
+    """A saved CPU state (all registers), freed with the object."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+    def __del__(self):
+        if self.ptr:
+            _uc_context_free(self.ptr)
+            self.ptr = None
 
 
 def strerror(err: int) -> str:

@@ -108,7 +108,8 @@ class Builder:
 PREBUILD = [(p, a, "zig") for p in ("hello", "env", "stdin", "files", "mem", "crash", "escape")
             for a in ("arm64", "riscv64")] + \
     [(p, a, "gcc") for a in ("arm64", "riscv64")
-     for p in ("hello", "env", "stdin", "files", "mem", "cxx", "cxxfs", "atomics", "libcmix", "fib", "crash", "spin",
+     for p in ("hello", "env", "stdin", "files", "mem", "cxx", "cxxfs", "atomics", "libcmix", "signals", "fib",
+               "crash", "spin",
                "unknown", "escape")] + \
     [(p, "arm64", "pie") for p in ("hello", "env", "stdin", "files", "mem")]
 

@@ -105,3 +105,15 @@ def test_cxx_filesystem_random_chrono(build, arch, tmp_path):
 def test_libc_spread(build, arch, tc):
     res = same_as_qemu(arch, build("libcmix", arch, tc), ["-v", "-n", "x", "rest"])
     assert b"longjmp 4\n" in res.stdout and b"time 2023-11-14 22:13:20 Tue\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_signal_handlers(build, arch, tc):
+    """Faults and self-sent signals reach the program's handlers, as under qemu-user; the
+    final abort() still kills the program with SIGABRT."""
+    exe = build("signals", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env=ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (134, res.stdout)
+    assert b"after stack overflow\nabort handler 1\n" in res.stdout
+    assert "signals delivered" in res.crash

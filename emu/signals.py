@@ -1,0 +1,148 @@
+"""Signal delivery to the program's own handlers, for the signals a single thread can get:
+its own faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE) and what it sends itself (raise,
+abort, kill/tgkill of its own pid, SIGPIPE).
+
+Delivery follows the kernel's outline, simplified:
+
+- The CPU state is saved whole with Unicorn's context API and kept on a host-side stack; the
+  guest stack gets a siginfo and a ucontext (signal mask and general registers filled in) so a
+  handler's arguments point at meaningful data, but sigreturn restores the saved state, not
+  what the handler may have edited in the ucontext.
+- The handler runs with x0/a0 = signal, x1/a1 = &siginfo, x2/a2 = &ucontext, on the current
+  stack or the sigaltstack (SA_ONSTACK), and returns to the program's SA_RESTORER (glibc and
+  musl set one on arm64) or to a two-instruction rt_sigreturn trampoline on the runner's
+  private page (riscv64 has no restorer: the kernel uses its vDSO there).
+- A fault with no handler, or while its signal is blocked or ignored, kills the program as
+  the kernel's force_sig does. A handler that returns to a faulting instruction faults again,
+  as on Linux; the time limit ends such a loop.
+- Self-sent signals that are blocked stay pending until the mask lets them through.
+"""
+
+from __future__ import annotations
+
+import struct
+
+SA_NODEFER = 0x40000000
+SA_RESETHAND = 0x80000000
+SA_ONSTACK = 0x08000000
+SA_RESTORER = 0x04000000
+
+SYNC_SIGNALS = {4, 5, 7, 8, 11}      # SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV
+SI_USER, SI_TKILL = 0, -6
+SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
+
+# rt_sigreturn (139) trampolines
+TRAMPOLINE = {
+    "arm64": struct.pack("<II", 0xD2801168, 0xD4000001),     # mov x8, #139; svc #0
+    "riscv64": struct.pack("<II", 0x08B00893, 0x00000073),   # li a7, 139; ecall
+}
+MAX_FRAMES = 64
+
+
+class Signals:
+    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask)."""
+
+    def init_signals(self, trampoline_addr: int) -> None:
+        self.sigframes = []
+        self.pending = None                 # (sig, code, addr) to deliver at the next stop
+        self.blocked_pending: set[int] = set()
+        self.altstack = None                # (sp, size)
+        self.trampoline = trampoline_addr
+        self.eng.mem_write(trampoline_addr, TRAMPOLINE[self.arch.name])
+
+    def action(self, sig: int):
+        """(handler, flags, restorer, mask) of a signal."""
+        act = self.sigactions.get(sig)
+        if not act:
+            return 0, 0, 0, 0
+        if self.arch.name == "arm64":
+            return struct.unpack_from("<QQQQ", act)
+        handler, flags, mask = struct.unpack_from("<QQQ", act)
+        return handler, flags, 0, mask
+
+    def has_handler(self, sig: int) -> bool:
+        return self.action(sig)[0] > 1
+
+    def queue_self_signal(self, sig: int) -> None:
+        """A signal the program sent itself, with a handler: deliver when it can."""
+        if self.sigmask & (1 << (sig - 1)):
+            self.blocked_pending.add(sig)
+            return
+        self.pending = (sig, SI_TKILL, 0)
+        self.eng.emu_stop()
+
+    def mask_changed(self) -> None:
+        for sig in sorted(self.blocked_pending):
+            if not self.sigmask & (1 << (sig - 1)):
+                self.blocked_pending.discard(sig)
+                self.queue_self_signal(sig)
+                return
+
+    def can_catch_fault(self, sig: int) -> bool:
+        return sig in SYNC_SIGNALS and self.has_handler(sig) and not self.sigmask & (1 << (sig - 1))
+
+    def deliver(self, sig: int, code: int, addr: int) -> int | None:
+        """Set up the handler's frame; return the address to resume at, or None when the
+        frame cannot be written (the program then dies of SIGSEGV, as with the kernel)."""
+        eng, arch = self.eng, self.arch
+        handler, flags, restorer, mask = self.action(sig)
+        pc = eng.reg_read(arch.pc)
+        sp = eng.reg_read(arch.sp)
+        gregs = [eng.reg_read(rid) for _name, rid in arch.gregs]
+        if flags & SA_ONSTACK and self.altstack and not (
+                self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]):
+            sp = self.altstack[0] + self.altstack[1]
+        frame = (sp - 128 - 1024) & ~15
+        siginfo = struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
+        uc = bytearray(1024)
+        struct.pack_into("<Q", uc, 40, self.sigmask)            # uc_sigmask
+        if arch.name == "arm64":
+            # mcontext at 176: fault_address, regs[31], sp, pc, pstate
+            struct.pack_into("<Q", uc, 176, addr)
+            struct.pack_into("<31Q", uc, 184, *gregs[:31])
+            struct.pack_into("<QQ", uc, 184 + 248, sp, pc)
+        else:
+            # mcontext at 176: pc, x1..x31
+            struct.pack_into("<Q", uc, 176, pc)
+            struct.pack_into("<31Q", uc, 184, *gregs[:31])
+        if not self.mem.is_mapped(frame, 128 + 1024, 2):
+            return None
+        self.mem.write(frame, siginfo + bytes(uc))
+        if len(self.sigframes) >= MAX_FRAMES:   # handlers that longjmp out never return
+            del self.sigframes[0]
+        self.sigframes.append((eng.context_save(), self.sigmask, pc))
+        eng.reg_write(arch.sp, frame)
+        eng.reg_write(arch.args[0], sig)
+        eng.reg_write(arch.args[1], frame)
+        eng.reg_write(arch.args[2], frame + 128)
+        eng.reg_write(arch.lr, restorer if flags & SA_RESTORER and restorer else self.trampoline)
+        eng.reg_write(arch.pc, handler)
+        self.sigmask |= mask
+        if not flags & SA_NODEFER:
+            self.sigmask |= 1 << (sig - 1)
+        if flags & SA_RESETHAND:
+            self.sigactions.pop(sig, None)
+        self.delivered.append(sig)
+        return handler
+
+    def sys_rt_sigreturn(self, *_):
+        if not self.sigframes:
+            self.terminate(signal=11, reason="rt_sigreturn with no signal frame", report=True)
+            return None
+        ctx, mask, pc = self.sigframes.pop()
+        self.eng.context_restore(ctx)
+        self.eng.reg_write(self.arch.pc, pc)   # make Unicorn leave the hook at the restored PC
+        self.sigmask = mask
+        self.mask_changed()
+        return None
+
+    def sys_sigaltstack(self, new, old, *_):
+        if old:
+            if self.altstack:
+                self.wr(old, struct.pack("<QiiQ", self.altstack[0], 0, 0, self.altstack[1]))
+            else:
+                self.wr(old, struct.pack("<QiiQ", 0, 2, 0, 0))     # SS_DISABLE
+        if new:
+            ss_sp, ss_flags, _pad, ss_size = struct.unpack("<QiiQ", self.rd(new, 24))
+            self.altstack = None if ss_flags & 2 else (ss_sp, ss_size)
+        return 0
