@@ -151,7 +151,8 @@ class Process(Signals, Syscalls):
         self.stop: Stop | None = None
         self.error: BaseException | None = None
         self.error_tb = ""
-        self.stop_event = threading.Event()
+        self.stop_event = threading.Event()   # the run is over (time limit, Ctrl-C)
+        self.wake = threading.Event()         # a sleeping system call must return now
         self.history = collections.deque(maxlen=8)
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
@@ -311,6 +312,16 @@ class Process(Signals, Syscalls):
                 raise InternalError(self.error, self.error_tb)
             if self.stop is not None:
                 return
+            if self.pending is None and err == 0 and self.async_signals:
+                what = self.take_async()
+                if what and what[0] == "die":
+                    self.stop = Stop(signal=what[1], report=True,
+                                     reason=f"killed by {SIGNAL_NAMES.get(what[1])} (timer set by the program)")
+                    return
+                if what is None:                  # ignored: carry on
+                    pc = self.eng.reg_read(self.arch.pc)
+                    continue
+                self.pending = (what[1], -2, 0)   # SI_TIMER
             if self.pending is None:
                 stop = self._classify_stop(err)
                 if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):
@@ -351,6 +362,7 @@ class Process(Signals, Syscalls):
                 if self.stop is None:
                     self.stop = Stop(signal=2, reason="interrupted (Ctrl-C)")
                 self.stop_event.set()
+                self.wake.set()
                 self.eng.emu_stop()
         return box[0] if box else 0
 
@@ -382,6 +394,7 @@ class Process(Signals, Syscalls):
             self.stop = Stop(signal=SIGKILL, limit="timeout", report=True,
                              reason=f"time limit reached: still running after {self.timeout:g} s")
         self.stop_event.set()
+        self.wake.set()
         self.eng.emu_stop()
 
     def _on_invalid_mem(self, _uc, access, address, size, value, _user):
@@ -479,6 +492,7 @@ class Process(Signals, Syscalls):
         return res
 
     def close(self):
+        self.stop_timers()
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()

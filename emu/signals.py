@@ -43,6 +43,8 @@ class Signals:
     """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask)."""
 
     def init_signals(self, trampoline_addr: int) -> None:
+        self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
+        self.itimer = None                  # (threading.Timer, deadline, interval)
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.blocked_pending: set[int] = set()
@@ -124,6 +126,79 @@ class Signals:
             self.sigactions.pop(sig, None)
         self.delivered.append(sig)
         return handler
+
+    # --- asynchronous signals: the real-time interval timer ---------------------------------
+    def post_async(self, sig: int) -> None:
+        """Called from a timer thread: stop the engine so the run loop can act on the signal."""
+        self.async_signals.append(sig)
+        self.wake.set()
+        self.eng.emu_stop()
+
+    def take_async(self):
+        """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
+        while self.async_signals:
+            sig = self.async_signals.pop(0)
+            handler = self.action(sig)[0]
+            if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
+                continue
+            if self.sigmask & (1 << (sig - 1)):
+                self.blocked_pending.add(sig)
+                continue
+            return ("deliver" if handler > 1 else "die"), sig
+        self.wake.clear()
+        return None
+
+    def _arm_itimer(self, value: float, interval: float) -> None:
+        import threading
+        import time
+        if self.itimer:
+            self.itimer[0].cancel()
+            self.itimer = None
+        if value <= 0:
+            return
+
+        def fire():
+            self.post_async(14)  # SIGALRM
+            if interval > 0 and self.itimer is not None:
+                self._arm_itimer(interval, interval)
+
+        t = threading.Timer(value, fire)
+        t.daemon = True
+        self.itimer = (t, time.monotonic() + value, interval)
+        t.start()
+
+    def sys_setitimer(self, which, new, old, *_):
+        import time
+        if which != 0:                       # only ITIMER_REAL
+            return -22 if which > 2 else 0
+        if old:
+            left, interval = 0.0, 0.0
+            if self.itimer:
+                left = max(0.0, self.itimer[1] - time.monotonic())
+                interval = self.itimer[2]
+            self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
+                                     int(left), int(left % 1 * 1e6)))
+        if new:
+            isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
+            self._arm_itimer(vsec + vusec / 1e6, isec + iusec / 1e6)
+        return 0
+
+    def sys_getitimer(self, which, cur, *_):
+        return self.sys_setitimer(which, 0, cur)
+
+    def wait_for_signal(self, seconds: float | None) -> bool:
+        """Sleep until a signal or the run's time limit; True if a signal came."""
+        self.wake.wait(seconds)
+        return bool(self.async_signals)
+
+    def sys_rt_sigsuspend(self, mask, size, *_):
+        self.wait_for_signal(None if not self.timeout else self.timeout)
+        return -4  # EINTR
+
+    def stop_timers(self) -> None:
+        if getattr(self, "itimer", None):
+            self.itimer[0].cancel()
+            self.itimer = None
 
     def sys_rt_sigreturn(self, *_):
         if not self.sigframes:

@@ -387,7 +387,8 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        self.stop_event.wait(sec + nsec / 1e9)
+        if self.wait_for_signal(sec + nsec / 1e9):
+            return -errno.EINTR
         return 0
 
     def sys_nanosleep(self, req, rem, *_):
@@ -398,8 +399,8 @@ class Syscalls:
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
             c = self._CLOCKS.get(_s32(clk), time.CLOCK_MONOTONIC)
             delay = sec + nsec / 1e9 - time.clock_gettime(c)
-            if delay > 0:
-                self.stop_event.wait(delay)
+            if delay > 0 and self.wait_for_signal(delay):
+                return -errno.EINTR
             return 0
         return self._sleep(req)
 
@@ -926,8 +927,14 @@ class Syscalls:
         self.wr(fds, struct.pack("<ii", r, w))
         return 0
 
-    def sys_ppoll(self, fds, nfds, *_):
-        # everything the guest can wait on is always ready
+    def sys_ppoll(self, fds, nfds, tmo, *_):
+        if nfds == 0:  # pause(), or a sleep: wait for a signal
+            secs = None
+            if tmo:
+                sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
+                secs = sec + nsec / 1e9
+            return -errno.EINTR if self.wait_for_signal(secs) else 0
+        # everything else the guest can wait on is always ready
         raw = bytearray(self.rd(fds, 8 * nfds))
         for i in range(nfds):
             fd, events = struct.unpack_from("<ih", raw, 8 * i)

@@ -105,11 +105,12 @@ class Builder:
 
 
 # Built ahead of time, in this order (zig first: its first build per target is the slowest).
-PREBUILD = [(p, a, "zig") for p in ("hello", "env", "stdin", "files", "mem", "crash", "escape")
+PREBUILD = [(p, a, "zig") for p in ("hello", "env", "stdin", "files", "mem", "crash", "escape", "signals",
+                                      "libcmix", "atomics", "alarm")
             for a in ("arm64", "riscv64")] + \
     [(p, a, "gcc") for a in ("arm64", "riscv64")
      for p in ("hello", "env", "stdin", "files", "mem", "cxx", "cxxfs", "atomics", "libcmix", "signals", "fib",
-               "crash", "spin",
+               "crash", "spin", "alarm",
                "unknown", "escape")] + \
     [(p, "arm64", "pie") for p in ("hello", "env", "stdin", "files", "mem")]
 

@@ -117,3 +117,12 @@ def test_signal_handlers(build, arch, tc):
     assert (res.returncode, res.stdout) == (rc, out) == (134, res.stdout)
     assert b"after stack overflow\nabort handler 1\n" in res.stdout
     assert "signals delivered" in res.crash
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")])
+def test_alarm_and_interval_timer(build, arch, tc):
+    exe = build("alarm", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env=ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (142, b"pause returned after alarm: 1\n"
+                                                          b"spinning got ticks: 1\n")
