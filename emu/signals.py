@@ -1,6 +1,7 @@
 """Signal delivery to the program's own handlers, for the signals a single thread can get:
-its own faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE) and what it sends itself (raise,
-abort, kill/tgkill of its own pid, SIGPIPE).
+its own faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE), what it sends itself (raise,
+abort, kill/tgkill of its own pid, SIGPIPE), and SIGALRM from its interval timer (alarm,
+setitimer), which a host timer thread posts by stopping the engine.
 
 Delivery follows the kernel's outline, simplified:
 
