@@ -285,3 +285,69 @@ def test_missing_entry_symbol(tmp_path):
     if p.returncode != 0:
         assert p.returncode == 1 and p.stderr.startswith("xld: error:")
         assert not (tmp_path / "out").exists()
+
+
+# Corrupt fields of an otherwise good object (found by fuzzing xld with flipped bytes). A
+# relocation outside its section must be an error; for the other fields GNU ld itself is
+# lenient, so xld may link or refuse — but it must never crash.
+CORRUPT_SOURCE = ("int x = 5;\nint *p = &x;\n"
+                  "int f(int a) { return a + x + *p; }\nint _start(void) { return f(1); }\n")
+
+
+def corrupt_object(arch: str, tmp: Path, where: str, value: int) -> str:
+    import struct
+
+    from elftools.elf.elffile import ELFFile
+    good = c_object(arch, tmp, "good.o", CORRUPT_SOURCE, ("-O1",))
+    data = bytearray(good.read_bytes())
+    with open(good, "rb") as f:
+        elf = ELFFile(f)
+        if where == "r_offset":                 # every relocation of .text
+            rela = elf.get_section_by_name(".rela.text")
+            for k in range(rela["sh_size"] // 24):
+                struct.pack_into("<Q", data, rela["sh_offset"] + 24 * k, value + 4 * k)
+        elif where == "st_shndx":               # the .text section symbol (.eh_frame uses it)
+            tab = elf.get_section_by_name(".symtab")
+            text = next(i for i, s in enumerate(elf.iter_sections()) if s.name == ".text")
+            i = next(i for i, s in enumerate(tab.iter_symbols())
+                     if s["st_info"]["type"] == "STT_SECTION" and s["st_shndx"] == text)
+            struct.pack_into("<H", data, tab["sh_offset"] + 24 * i + 6, value)
+        elif where in ("sh_addralign", "sh_offset"):
+            name, field = (".bss", 48) if where == "sh_addralign" else (".data", 24)
+            idx = next(i for i, s in enumerate(elf.iter_sections()) if s.name == name)
+            struct.pack_into("<Q", data, elf["e_shoff"] + 64 * idx + field, value)
+        else:
+            raise ValueError(where)
+    good.unlink()
+    (tmp / "good.c").unlink()
+    (tmp / "bad.o").write_bytes(bytes(data))
+    return "bad.o"
+
+
+def link_survives(tmp: Path, args) -> None:
+    """Either a link or an error in the contract's form; never a crash."""
+    p = tc.xld_cli(["-o", "out", *args], cwd=tmp)
+    assert p.returncode in (0, 1), p.stderr
+    assert "Traceback" not in p.stderr and "internal error" not in p.stderr, p.stderr
+    if p.returncode:
+        assert p.stderr.startswith("xld: error:") and not (tmp / "out").exists(), p.stderr
+
+
+@ARCHES
+@pytest.mark.parametrize("value", [0x100000, 0xFF00000000000000], ids=["past-end", "huge"])
+def test_relocation_outside_its_section(arch, value, tmp_path):
+    bad = corrupt_object(arch, tmp_path, "r_offset", value)
+    link_fails(tmp_path, [bad], "bad.o")
+
+
+@ARCHES
+@pytest.mark.parametrize("where,value", [
+    ("st_shndx", 255),                      # a section that does not exist
+    ("st_shndx", 0xFF01),                   # a reserved section index
+    ("sh_addralign", 1 << 63),              # absurd alignment
+    ("sh_addralign", 24),                   # not a power of two
+    ("sh_offset", 1 << 40),                 # contents past the end of the file
+], ids=["st_shndx-missing", "st_shndx-reserved", "align-huge", "align-not-pow2", "sh_offset"])
+def test_corrupt_object_does_not_crash(arch, where, value, tmp_path):
+    bad = corrupt_object(arch, tmp_path, where, value)
+    link_survives(tmp_path, [bad])
