@@ -488,3 +488,70 @@ ARCH.hooks["thunk_relocs"] = {
     "relocs": ((0, 275), (4, 277)),         # R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_ADD_ABS_LO12_NC
     "prefix": "__AArch64ADRPThunk_",
 }
+
+
+# --- Cortex-A53 erratum 843419 (link/thunks.py, --fix-cortex-a53-843419) ----------------------
+
+B = 0x14000000              # b 0
+
+
+def _is_ldst(w: int) -> bool:
+    """Any instruction of the "Loads and Stores" group (op0 = x1x0)."""
+    return w & 0x0A000000 == 0x08000000
+
+
+def _is_ldst_uimm(w: int) -> bool:
+    """Load/store register (unsigned immediate): LDR/STR Rt, [Rn, #imm]."""
+    return w & 0x3B000000 == 0x39000000
+
+
+def _writes_x(w: int, reg: int) -> bool:
+    """True when ``w`` certainly writes general register ``reg`` (when in doubt: False, so
+    that a doubtful sequence is patched rather than missed)."""
+    if _is_ldst(w):
+        vector = w >> 26 & 1
+        load = w >> 22 & 1 or (w >> 23 & 1 and w & 0x3A000000 != 0x28000000)
+        pair = w & 0x3A000000 == 0x28000000
+        return bool(load and not vector and (w & 0x1F == reg or (pair and w >> 10 & 0x1F == reg)))
+    if w & 0x0E000000 == 0x0E000000:        # SIMD and FP data processing
+        return False
+    if w & 0x1C000000 == 0x14000000:        # branches, exceptions, system
+        return False
+    return w & 0x1F == reg                  # integer data processing: Rd in bits [4:0]
+
+
+def _is_branch(w: int) -> bool:
+    """B, BL, B.cond, CBZ/CBNZ, TBZ/TBNZ, BR/BLR/RET and friends."""
+    return (w & 0x7C000000 == 0x14000000 or w & 0x7E000000 in (0x34000000, 0x36000000)
+            or w & 0xFE000000 in (0x54000000, 0xD6000000))
+
+
+def erratum_843419(words: list[int]) -> int | None:
+    """For code that starts with an ADRP at a page offset of 0xff8 or 0xffc: the index (2 or
+    3) of the load/store that completes an erratum 843419 sequence, else None.
+
+        1. ADRP Xn
+        2. a load or store that does not write Xn
+        3. (optional) anything but a branch that does not write Xn
+        4. a load/store (unsigned immediate) with base register Xn
+
+    (ARM-EPM-048406.)  Class tests are generous where the erratum notice is narrow, so a
+    doubtful sequence is patched rather than left alone."""
+    if len(words) < 3 or words[0] & 0x9F000000 != 0x90000000:
+        return None
+    rn = words[0] & 0x1F
+    if not _is_ldst(words[1]) or _writes_x(words[1], rn):
+        return None
+    if _is_ldst_uimm(words[2]) and words[2] >> 5 & 0x1F == rn:
+        return 2
+    if len(words) < 4 or _is_branch(words[2]) or _writes_x(words[2], rn):
+        return None
+    if _is_ldst_uimm(words[3]) and words[3] >> 5 & 0x1F == rn:
+        return 3
+    return None
+
+
+# The patch: the load/store moved out of the sequence, then a branch back.  The site becomes
+# ``b patch``; relocations: JUMP26 at the site and at patch+4, the moved instruction's own.
+ARCH.hooks["erratum_843419"] = {"find": erratum_843419, "branch": B.to_bytes(4, "little"),
+                                "branch_type": 282, "patch_size": 8, "prefix": "__CortexA53843419_"}

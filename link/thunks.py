@@ -43,6 +43,16 @@ THUNK_SECTION = ".text.xld_thunks"
 
 
 def run(ctx) -> None:
+    _range_thunks(ctx)
+    if ctx.opts.fix_cortex_a53_843419:
+        spec = ctx.arch.hooks.get("erratum_843419")
+        if spec is None:
+            ctx.diag.warn(f"--fix-cortex-a53-843419 is ignored on {ctx.arch.name}")
+        else:
+            fix_843419(ctx, spec)
+
+
+def _range_thunks(ctx) -> None:
     spec = ctx.arch.hooks.get("thunk_relocs")
     t = ctx.rel
     if spec is None or t.n == 0:
@@ -230,11 +240,13 @@ def _append_rows(ctx, parts) -> None:
     if add == 0:
         return
     howtos = ctx.arch.howtos
+    rows = [row for _, _, rr in parts for row in rr]      # (offset, type, sym, addend[, source row])
+    srcs = [row[4] if len(row) > 4 else None for row in rows]
     cols = {
-        "offset": [o for _, _, rr in parts for o, _, _, _ in rr],
-        "type": [ty for _, _, rr in parts for _, ty, _, _ in rr],
-        "sym": [s for _, _, rr in parts for _, _, s, _ in rr],
-        "addend": [a for _, _, rr in parts for _, _, _, a in rr],
+        "offset": [row[0] for row in rows],
+        "type": [row[1] for row in rows],
+        "sym": [row[2] for row in rows],
+        "addend": [row[3] for row in rows],
         "file": [f for f, _, rr in parts for _ in rr],
         "sec": [s for _, s, rr in parts for _ in rr],
     }
@@ -245,9 +257,118 @@ def _append_rows(ctx, parts) -> None:
     for name, v in list(vars(t).items()):
         if name in parts_arrays or not isinstance(v, np.ndarray) or len(v) != n0:
             continue
-        extra = np.array(cols[name], dtype=v.dtype) if name in cols else np.full(add, -1 if name == "got_slot" else 0, dtype=v.dtype)
+        if name in cols:
+            extra = np.array(cols[name], dtype=v.dtype)
+        else:       # other per-row columns (GOT slots …): from the row a new one was moved from
+            default = -1 if name == "got_slot" else 0
+            extra = np.array([v[src] if src is not None else default for src in srcs], dtype=v.dtype)
         setattr(t, name, np.concatenate([v, extra]))
     t.counts = np.concatenate([t.counts, [len(rr) for _, _, rr in parts]]).astype(np.int64)
     t.part_file = np.concatenate([t.part_file, [f for f, _, _ in parts]]).astype(np.int64)
     t.part_sec = np.concatenate([t.part_sec, [s for _, s, _ in parts]]).astype(np.int64)
     t.n = n0 + add
+
+
+# -- Cortex-A53 erratum 843419 -----------------------------------------------------------------
+#
+# An ADRP in the last two words of a 4 KiB page, followed by a load/store and a load/store
+# through the ADRP's register, can make a Cortex-A53 compute a wrong address.  The fix (lld's
+# and GNU ld's) moves the final load/store into a patch at the end of the output section,
+# ``ldst; b back``, and branches there from its old place.  Whether a sequence is affected
+# depends on final addresses, and patches move the output sections after them, so: lay out,
+# find, patch, until a layout finds nothing new.  Sequences are looked for inside one input
+# section, in code (not after a $d mapping symbol).
+
+_ERRATUM_ROUNDS = 8
+
+
+def fix_843419(ctx, spec) -> None:
+    from xld.link.shrink import _layout
+    ctx.erratum_843419 = []
+    for _ in range(_ERRATUM_ROUNDS):
+        _layout(ctx)
+        found = _find_843419(ctx, spec)
+        if not found:
+            return
+        _patch_843419(ctx, spec, found)
+    ctx.diag.warn("--fix-cortex-a53-843419: patching did not settle; the output may still "
+                  "contain erratum 843419 sequences")
+
+
+def _find_843419(ctx, spec) -> list[tuple]:
+    found = []
+    for o in ctx.ordered:
+        if not (o.alloc and o.flags & elf.SHF_EXECINSTR):
+            continue
+        for obj, i in list(o.inputs):
+            data = obj.section_content(i)
+            n = len(data) // 4
+            if n < 3:
+                continue
+            w = np.frombuffer(bytes(data[:4 * n]), dtype="<u4")
+            adrp = np.nonzero((w & 0x9F000000) == 0x90000000)[0]
+            adrp = adrp[((int(obj.sec_addr[i]) + 4 * adrp) & 0xFFF) >= 0xFF8]
+            if len(adrp) == 0:
+                continue
+            code = _code_ranges(obj, i)
+            for k in adrp.tolist():
+                j = spec["find"](w[k:k + 4].tolist())
+                if j is not None and code(4 * k):
+                    found.append((obj, i, 4 * (k + j), o))
+    return found
+
+
+def _code_ranges(obj, sec: int):
+    """Whether an offset of the section holds code, after the mapping symbols ($x / $d)."""
+    idx = np.nonzero(obj.sym_shndx[:obj.first_global] == sec)[0]
+    marks = sorted((int(obj.syms["st_value"][k]), obj.sym_name(int(k))[:2]) for k in idx.tolist()
+                   if obj.sym_name(int(k))[:2] in ("$x", "$d"))
+    if not marks:
+        return lambda off: True
+    offs = [m[0] for m in marks]
+
+    def code(off: int) -> bool:
+        k = int(np.searchsorted(offs, off, side="right")) - 1
+        return k < 0 or marks[k][1] == "$x"
+    return code
+
+
+def _patch_843419(ctx, spec, found) -> None:
+    t = ctx.rel
+    st = ctx.symtab
+    size = spec["patch_size"]
+    by: dict[tuple[int, str], list[tuple]] = {}
+    for obj, sec, off, out in found:
+        by.setdefault((obj.file_id, out.name), []).append((obj, sec, off, out))
+    parts = []
+    for (fid, _), sites in by.items():
+        host = ctx.files[fid]
+        code = b""
+        for obj, sec, off, out in sites:
+            code += bytes(obj.section_content(sec)[off:off + 4]) + spec["branch"]
+        psec = _add_section(host, ".text.xld_843419", code, 4)
+        out = sites[0][3]
+        out.inputs.append((host, psec))
+        host.sec_outsec[psec] = out
+        patch_rows, site_parts = [], {}
+        for k, (obj, sec, off, out) in enumerate(sites):
+            at = int(obj.sec_addr[sec]) + off
+            name = _unique(st, f"{spec['prefix']}{at:x}")
+            g_patch, g_back = st.intern(name), st.intern(_unique(st, name + "_back"))
+            i_patch, i_back = _add_symbols(host, [(g_patch, psec, k * size, size), (g_back, sec, off + 4, 0)])
+            for g, i in ((g_patch, i_patch), (g_back, i_back)):
+                st.state[g], st.def_file[g], st.def_index[g] = DEFINED, fid, i
+            # the moved instruction takes its relocations along (lo12 values: position-free)
+            rows = np.nonzero((t.file == fid) & (t.sec == sec) & (t.offset == off) & (t.kind != Kind.NONE))[0]
+            for r in rows.tolist():
+                patch_rows.append((k * size, int(t.type[r]), int(t.sym[r]), int(t.addend[r]), r))
+                t.type[r], t.kind[r], t.width[r] = 0, int(Kind.NONE), 0
+            patch_rows.append((k * size + 4, spec["branch_type"], i_back, 0))
+            site_parts.setdefault(sec, []).append((off, spec["branch_type"], i_patch, 0))
+            body = bytearray(obj.section_content(sec))
+            body[off:off + 4] = spec["branch"]
+            obj.content_override[sec] = bytes(body)
+            ctx.erratum_843419.append((name, at))
+        parts.append((fid, psec, patch_rows))
+        parts.extend((fid, sec, rows) for sec, rows in site_parts.items())
+    _append_rows(ctx, parts)

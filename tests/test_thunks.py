@@ -141,3 +141,76 @@ def test_no_thunks_when_everything_is_near(objs):
     assert not [n for n in names if n.startswith(PREFIX)]
     run = tc.qemu_run(ARCH, exe, ["one"])
     assert run.stdout.startswith(b"x = ")
+
+
+# --- Cortex-A53 erratum 843419 ------------------------------------------------------------------
+
+ERRATUM = r"""
+    .text
+    .globl _start
+    .type _start, %function
+_start:
+    b t1
+    .section .text.e1, "ax", %progbits
+    .balign 4096
+    .space 4096 - 8
+t1:                                  // adrp at 0xff8, a load, a load through x0
+    adrp x0, dat
+    ldr x1, [sp]
+site1:
+    ldr x0, [x0, :lo12:dat]
+    adrp x2, dat2
+    b t2
+    .space 4076
+t2:                                  // adrp at 0xff8, a load, an add, a load through x3
+    adrp x3, dat2
+    ldr w4, [x2, :lo12:dat2]
+    add x5, x4, #1
+site2:
+    ldr w6, [x3, :lo12:dat2]
+    add x0, x0, x6
+    mov x8, #93
+    svc #0
+    .data
+    .p2align 3
+dat: .dword 40
+dat2: .word 2
+"""
+
+
+def _decode(exe: Path, addr: int, n: int = 1):
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    for sec in _elf(exe).iter_sections():
+        if sec["sh_flags"] & 4 and sec["sh_addr"] <= addr < sec["sh_addr"] + sec["sh_size"]:
+            return list(md.disasm(sec.data()[addr - sec["sh_addr"]:][:4 * n], addr))
+    raise AssertionError(f"no code at {addr:#x}")
+
+
+def test_erratum_843419_sequences_are_patched(tmp_path):
+    tc.require(tc.QEMU[ARCH])
+    obj = tc.assemble(ARCH, ERRATUM, tmp_path / "e.o")
+    exe = tmp_path / "fixed"
+    res = tc.xld_link(["--arch", ARCH, "-static", "--fix-cortex-a53-843419", "-o", exe, obj])
+    assert res.status == 0, res.stderr
+    syms = {s.name: s["st_value"] for s in _elf(exe).get_section_by_name(".symtab").iter_symbols()}
+    assert syms["t1"] & 0xFFF == 0xFF8 and syms["t2"] & 0xFFF == 0xFF8
+    for site, moved in (("site1", "ldr x0, [x0"), ("site2", "ldr w6, [x3")):
+        b = _decode(exe, syms[site])[0]
+        assert b.mnemonic == "b", (site, b.mnemonic)
+        patch = int(b.op_str.lstrip("#"), 0)
+        assert any(n.startswith("__CortexA53843419_") and v == patch for n, v in syms.items())
+        ldst, back = _decode(exe, patch, 2)
+        assert f"{ldst.mnemonic} {ldst.op_str}".startswith(moved)
+        assert back.mnemonic == "b" and int(back.op_str.lstrip("#"), 0) == syms[site] + 4
+    run = tc.qemu_run(ARCH, exe)
+    assert run.status == 42, run.summary()
+    gnu = tc.gnu_ld(ARCH, [obj], tmp_path / "gnu", ["--fix-cortex-a53-843419"])
+    assert tc.qemu_run(ARCH, gnu).status == 42
+    # without the option nothing moves; with it, twice the same bytes
+    plain = tmp_path / "plain"
+    assert tc.xld_link(["--arch", ARCH, "-static", "-o", plain, obj]).status == 0
+    assert _decode(plain, syms["site1"])[0].mnemonic == "ldr"
+    again = tmp_path / "again"
+    assert tc.xld_link(["--arch", ARCH, "-static", "--fix-cortex-a53-843419", "-o", again, obj]).status == 0
+    assert again.read_bytes() == exe.read_bytes()
