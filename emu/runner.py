@@ -474,7 +474,10 @@ class Process(Signals, Syscalls):
 
     def _trace(self, nr, args, ret):
         from . import strace
-        line = strace.format_call(self, nr, args, ret) + "\n"
+        self.trace_line(strace.format_call(self, nr, args, ret))
+
+    def trace_line(self, line: str) -> None:
+        line += "\n"
         if callable(self.strace):
             self.strace(line)
         else:

@@ -126,6 +126,10 @@ class Signals:
         if flags & SA_RESETHAND:
             self.sigactions.pop(sig, None)
         self.delivered.append(sig)
+        if self.strace:
+            from .syscalls import SIGNAL_NAMES
+            name = SIGNAL_NAMES.get(sig, str(sig))
+            self.trace_line(f"--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---")
         return handler
 
     # --- asynchronous signals: the real-time interval timer ---------------------------------
