@@ -136,13 +136,16 @@ class Relaxer:
         is_ = lambda role: np.isin(t.type, ty[role])
         exec_ = _exec_rows(ctx)
         rx = np.nonzero(t.type == ty["relax"][0])[0]
-        relaxed_at = set(zip(t.file[rx].tolist(), t.sec[rx].tolist(), t.offset[rx].tolist()))
+        # a row "has RELAX" when a RELAX row shares its (file, section, offset): one int64 key
+        # per row, (part, offset), since scan keeps each (file, section)'s rows in one part
+        key = np.repeat(np.arange(len(t.counts), dtype=np.int64), t.counts) << np.int64(32) | t.offset
+        relaxed = np.isin(key, key[rx]).tolist()
         self.relax_rows = {}
         for r, k in zip(rx.tolist(), zip(t.file[rx].tolist(), t.sec[rx].tolist(), t.offset[rx].tolist())):
             self.relax_rows.setdefault(k, []).append(r)
 
         def has_relax(r):
-            return (L.file[r], L.sec[r], L.offset[r]) in relaxed_at
+            return relaxed[r]
 
         groups: list[tuple[str, list[int]]] = []
         # calls: one row each
