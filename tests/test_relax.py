@@ -315,6 +315,15 @@ def test_freestanding_c_runs_like_gnu_ld(tmp_path, model):
     assert (a.status, a.stdout) == (b.status, b.stdout), a.summary() + b.summary()
     assert b"counter = 45" in a.stdout
     assert _section(ours, ".text")["sh_size"] <= _section(gnu, ".text")["sh_size"]
+    if model == "medlow":       # lui of a small address: C.LUI (psABI "Compressed LUI Relaxation")
+        assert "c.lui" in _mnemonics(ours)
+
+
+def _mnemonics(exe: Path) -> list[str]:
+    import capstone
+    text = _section(exe, ".text")
+    md = capstone.Cs(capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC)
+    return [i.mnemonic for i in md.disasm(text.data(), text["sh_addr"])]
 
 
 HELLO = r"""
