@@ -242,7 +242,7 @@ class Relaxer:
             """The instruction at r goes: its relocations (and RELAX) become NONE."""
             key = (L.file[r], L.sec[r], L.offset[r])
             e = ed(r)
-            e.dels.append((key[2], 4))
+            e.dels.append((key[2], 4 if word(r, 2) & 3 == 3 else 2))     # 32-bit or compressed
             e.rows.append((r, ty["none"][0], Kind.NONE))
             for x in self.relax_rows.get(key, ()):
                 e.rows.append((x, ty["none"][0], Kind.NONE))
