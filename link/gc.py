@@ -505,6 +505,14 @@ def run(ctx) -> None:
             lv = np.frombuffer(bytes(live[b:b + n]), dtype=np.uint8).astype(bool)
             member = graph.member_np[b:b + n]
             obj.live = lv | ~member
+    if opts.stats:
+        sizes = np.concatenate([[0]] + [o.shdrs["sh_size"].astype(np.int64) for o in ctx.files[1:]])
+        m = graph.member_np
+        lv = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool) & m
+        print(f"gc: {int(lv.sum())} of {int(m.sum())} allocated input sections kept, "
+              f"{int(sizes[lv].sum())} of {int(sizes[m].sum())} bytes"
+              + (f"; icf folded {len(folds)} ({int(sum(sizes[f] for f, _ in folds))} bytes)" if folds else ""),
+              file=sys.stderr)
     if opts.print_gc_sections:
         # as GNU ld: empty sections go without a word
         sys.stderr.write("".join(f"removing unused section '{obj.sec_names[i]}' in file '{obj.name}'\n"
