@@ -371,6 +371,7 @@ def test_static_glibc_text_no_larger_than_gnu_ld(glibc_hello):
     assert a.stdout.startswith(b"hello 4 argv 5")
     ours_text, gnu_text = _section(ours, ".text")["sh_size"], _section(gnu, ".text")["sh_size"]
     assert ours_text <= gnu_text, f".text: xld {ours_text:#x} > GNU ld {gnu_text:#x}"
+    assert _gcc_link(d, obj, "xld2.out", True).read_bytes() == ours.read_bytes()     # deterministic
 
 
 def test_static_glibc_no_relax_runs(glibc_hello):
