@@ -297,6 +297,7 @@ class Process(Signals, Syscalls):
         finally:
             if watchdog:
                 watchdog.cancel()
+                watchdog.join()  # if it was firing, let it finish before the engine goes away
         res = self._result()
         res.elapsed = time.perf_counter() - t0
         return res
@@ -450,9 +451,15 @@ class Process(Signals, Syscalls):
         pc = self.eng.reg_read(self.arch.pc) - 4
         self.eng.reg_write(self.arch.pc, pc)  # report the svc/ecall itself
         known = not name.startswith("syscall_")
+        note = "run with --unknown-syscall=enosys to make it fail with ENOSYS instead"
+        if name in ("clone", "clone3", "execve", "execveat", "wait4", "waitid", "vfork"):
+            note = ("xld run runs one single-threaded process: threads (pthread_create), fork, "
+                    "system() and exec are not supported; " + note)
+        elif name in ("socket", "socketpair", "connect", "bind", "accept4"):
+            note = "xld run gives programs no network; " + note
         self.terminate(signal=SIGSYS, report=True,
                        reason=f"unsupported system call {nr} ({name if known else 'unknown'}) at pc {pc:#x}",
-                       note="run with --unknown-syscall=enosys to make it fail with ENOSYS instead")
+                       note=note)
         self.history.append((nr, vals[1:], "stopped"))
         if self.strace:
             self._trace(nr, vals[1:], "unsupported: stopped")

@@ -202,8 +202,10 @@ class Signals:
 
     def stop_timers(self) -> None:
         if getattr(self, "itimer", None):
-            self.itimer[0].cancel()
-            self.itimer = None
+            t = self.itimer[0]
+            self.itimer = None          # a firing periodic timer will not re-arm
+            t.cancel()
+            t.join()
 
     def sys_rt_sigreturn(self, *_):
         if not self.sigframes:
