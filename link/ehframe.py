@@ -28,6 +28,32 @@ def prune(ctx) -> None:
         _prune_section(ctx, obj, i, st, keep_terminator=(k == len(secs) - 1))
 
 
+def _nothing_to_drop(obj, sec: int, data: bytes, keep_terminator: bool) -> bool:
+    """The common case, decided without parsing records: every relocation targets a local
+    symbol of a kept section (no FDE to drop), and no zero terminator to remove."""
+    rel = obj.relas.get(sec)
+    if rel is not None and len(rel):
+        syms = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+        if (syms >= obj.first_global).any():
+            return False
+        shndx = obj.sym_shndx[syms]
+        kept = obj.sec_kept if hasattr(obj, "sec_kept") else None
+        if kept is None:
+            return False
+        ok = (shndx == 0) | (shndx >= elf.SHN_LORESERVE) | ((shndx < len(kept)) & kept[np.minimum(shndx, len(kept) - 1)])
+        if not ok.all():
+            return False
+    if keep_terminator:
+        return True
+    pos, n, unpack = 0, len(data), struct.unpack_from
+    while pos + 4 <= n:
+        length = unpack("<I", data, pos)[0]
+        if length == 0:
+            return False
+        pos += 4 + length
+    return True
+
+
 def _sym_kept(ctx, obj, symidx: int, st) -> bool:
     g = int(obj.gids[symidx])
     if g:
@@ -45,6 +71,8 @@ def _sym_kept(ctx, obj, symidx: int, st) -> bool:
 
 def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
     data = bytes(obj.section_content(sec))
+    if _nothing_to_drop(obj, sec, data, keep_terminator):
+        return
     rel = obj.relas.get(sec)
     if rel is None:
         from xld.link import elf as _e

@@ -252,8 +252,9 @@ class Archive:
                 index_raw = (body, size)
                 index_kind = "bsd"
             else:
-                if raw_name.startswith(b"/") and raw_name[1:].isdigit():
-                    off = int(raw_name[1:])
+                digits = raw_name[1:].rstrip(b" /")
+                if raw_name.startswith(b"/") and digits.isdigit():
+                    off = int(digits)                # GNU long name: offset into the "//" member
                     end = longnames.find(b"\n", off)
                     name = longnames[off:end if end >= 0 else None].decode("latin-1").rstrip("/")
                 else:

@@ -56,13 +56,32 @@ _DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.S
 C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+_NAME_CACHE: dict[str, str] = {}
+
+
 def output_name(name: str, flags: int) -> str:
-    for prefix, out in _RULES:
-        if name == prefix or (prefix.endswith(".") and name.startswith(prefix)) or \
-                (not prefix.endswith(".") and name == prefix):
-            return out
-    if name.startswith(".note"):
-        return name
+    out = _NAME_CACHE.get(name)
+    if out is None:
+        out = _NAME_CACHE[name] = _output_name(name)
+    return out
+
+
+_EXACT = {p: o for p, o in _RULES if not p.endswith(".")}
+_BY_HEAD: dict[str, list[tuple[str, str]]] = {}
+for _p, _o in _RULES:
+    if _p.endswith("."):
+        _BY_HEAD.setdefault(_p[:_p.find(".", 1) + 1], []).append((_p, _o))
+
+
+def _output_name(name: str) -> str:
+    out = _EXACT.get(name)
+    if out is not None:
+        return out
+    cut = name.find(".", 1)
+    if cut > 0:
+        for prefix, out in _BY_HEAD.get(name[:cut + 1], ()):
+            if name.startswith(prefix):
+                return out
     return name
 
 

@@ -47,6 +47,7 @@ def _where(ctx, file_id: int, sec: int, off: int) -> str:
 def scan(ctx) -> None:
     """Collect relocations from kept sections; classify; find GOT needs and undefined symbols."""
     arch = ctx.arch
+    ctx.ifuncs = []
     files_c, secs_c, rels = [], [], []
     for obj in ctx.files[1:]:
         for target, r in obj.relas.items():

@@ -30,6 +30,8 @@ class SymbolTable:
         self.def_file: list[int] = [0]      # file id of the definition (0 none, LINKER)
         self.def_index: list[int] = [0]     # symbol index in that file
         self.strong_ref: list[bool] = [False]
+        self.first_ref: list[int] = [0]     # file id of the first reference, 0 = none
+        self.first_ref_index: list[int] = [0]
         self.common_size: list[int] = [0]
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
@@ -44,6 +46,8 @@ class SymbolTable:
             self.def_file.append(0)
             self.def_index.append(0)
             self.strong_ref.append(False)
+            self.first_ref.append(0)
+            self.first_ref_index.append(0)
             self.common_size.append(0)
             self.common_align.append(0)
         return gid
@@ -54,6 +58,22 @@ class SymbolTable:
     def is_undefined(self, name: str) -> bool:
         gid = self.ids.get(name)
         return gid is not None and self.state[gid] == UNDEF
+
+
+class References:
+    """Which file first referred to each global (what messages and maps need), as a mapping
+    gid -> [(file id, symbol index)]; kept as two integer lists, not a dict of lists."""
+
+    def __init__(self, symtab: SymbolTable):
+        self.st = symtab
+
+    def __contains__(self, gid) -> bool:
+        return gid is not None and 0 < gid < len(self.st.first_ref) and self.st.first_ref[gid] != 0
+
+    def get(self, gid, default=()):
+        if gid in self:
+            return [(self.st.first_ref[gid], self.st.first_ref_index[gid])]
+        return default
 
 
 class Resolver:
@@ -90,53 +110,78 @@ class Resolver:
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")
-        binds = (syms["st_info"][fg:] >> 4).tolist()
-        types = (syms["st_info"][fg:] & 0xF).tolist()
-        shndx = obj.sym_shndx[fg:].tolist()
-        sizes = syms["st_size"][fg:].tolist()
-        values = syms["st_value"][fg:].tolist()
+        # intern every name (one dict lookup each; new names appended)
+        get = st.ids.get
+        gl = [get(nm) for nm in names]
+        if None in gl:
+            for k, g in enumerate(gl):
+                if g is None:
+                    gl[k] = st.intern(names[k])
+        gids[fg:] = gl
+        n = len(names)
+        if n == 0:
+            return
+        info = syms["st_info"][fg:]
+        bind = info >> 4
+        shn = obj.sym_shndx[fg:]
         discarded = obj.discarded
-        for i, name in enumerate(names):
-            si = fg + i
-            gid = st.intern(name)
-            gids[si] = gid
-            sec = shndx[i]
-            bind = binds[i]
-            if bind == elf.STB_LOCAL:
-                ctx.diag.error(f"{obj.name}: local symbol '{name}' found in the global part of the symbol table")
+        in_sec = (shn > 0) & (shn < min(elf.SHN_LORESERVE, len(discarded)))
+        undef = shn == elf.SHN_UNDEF
+        if discarded.any():
+            undef |= in_sec & discarded[np.where(in_sec, shn, 0)]
+        bad = np.nonzero(bind == elf.STB_LOCAL)[0]
+        for k in bad.tolist():
+            ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
+        # references: a strong one may pull an archive member
+        first_ref, first_ref_index = st.first_ref, st.first_ref_index
+        fid = obj.file_id
+        strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
+        ref_idx = np.nonzero(undef)[0]
+        weak_ref = (bind[ref_idx] == elf.STB_WEAK).tolist()
+        for k, weak in zip(ref_idx.tolist(), weak_ref):
+            g = gl[k]
+            if not weak:
+                strong_ref[g] = True
+                if state[g] == UNDEF and lazy:
+                    nm = names[k]
+                    if nm in lazy:
+                        self.pending.append(lazy.pop(nm))
+            if not first_ref[g]:
+                first_ref[g] = fid
+                first_ref_index[g] = fg + k
+        # definitions: strong beats common beats weak
+        dmask = ~undef & (bind != elf.STB_LOCAL)
+        def_idx = np.nonzero(dmask)[0]
+        rank = np.where(shn[def_idx] == elf.SHN_COMMON, COMMON,
+                        np.where(bind[def_idx] == elf.STB_WEAK, WEAK, DEFINED)).tolist()
+        def_file, def_index = st.def_file, st.def_index
+        for k, r in zip(def_idx.tolist(), rank):
+            g = gl[k]
+            cur = state[g]
+            if cur == UNDEF and r != COMMON:          # the common case: first definition
+                state[g] = r
+                def_file[g] = fid
+                def_index[g] = fg + k
                 continue
-            if sec == elf.SHN_UNDEF or (sec < elf.SHN_LORESERVE and sec < len(discarded) and discarded[sec]):
-                if bind != elf.STB_WEAK:
-                    st.strong_ref[gid] = True
-                    if st.state[gid] == UNDEF and name in self.lazy:
-                        self.pending.append(self.lazy.pop(name))
-                ctx.refs.setdefault(gid, []).append((obj.file_id, si))
-                continue
-            if sec == elf.SHN_COMMON or types[i] == elf.STT_COMMON and sec == elf.SHN_COMMON:
-                rank = COMMON
-            elif bind == elf.STB_WEAK:
-                rank = WEAK
-            else:
-                rank = DEFINED
-            cur = st.state[gid]
-            if rank == DEFINED and cur == DEFINED:
-                other = ctx.files[st.def_file[gid]] if st.def_file[gid] > 0 else None
+            if r == DEFINED and cur == DEFINED:
+                other = ctx.files[def_file[g]] if def_file[g] > 0 else None
                 where = other.name if other is not None else "<internal>"
-                ctx.diag.error(f"duplicate symbol: {name}\n>>> defined at {where}\n>>> defined at {obj.name}")
+                ctx.diag.error(f"duplicate symbol: {names[k]}\n>>> defined at {where}\n>>> defined at {obj.name}")
                 continue
-            if rank == COMMON:
-                size, align = sizes[i], max(values[i], 1)
+            if r == COMMON:
+                size = int(syms["st_size"][fg + k])
+                align = max(int(syms["st_value"][fg + k]), 1)
                 if cur == COMMON:
-                    st.common_size[gid] = max(st.common_size[gid], size)
-                    st.common_align[gid] = max(st.common_align[gid], align)
+                    st.common_size[g] = max(st.common_size[g], size)
+                    st.common_align[g] = max(st.common_align[g], align)
                     continue
                 if cur < COMMON:
-                    st.common_size[gid] = size
-                    st.common_align[gid] = align
-            if rank > cur:
-                st.state[gid] = rank
-                st.def_file[gid] = obj.file_id
-                st.def_index[gid] = si
+                    st.common_size[g] = size
+                    st.common_align[g] = align
+            if r > cur:
+                state[g] = r
+                def_file[g] = fid
+                def_index[g] = fg + k
 
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:

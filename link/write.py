@@ -51,93 +51,168 @@ def build_image(ctx) -> np.ndarray:
     return img
 
 
+_SYM_OUT = np.dtype([("st_name", "<u4"), ("st_info", "u1"), ("st_other", "u1"),
+                     ("st_shndx", "<u2"), ("st_value", "<u8"), ("st_size", "<u8")])
+
+
+def _cstrings(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The NUL-terminated strings at ``starts`` in ``buf``, copied into one blob:
+    (blob bytes, offset of each string in the blob).  Vectorized: no per-string Python."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    zeros = np.flatnonzero(buf == 0)
+    ends = zeros[np.minimum(np.searchsorted(zeros, starts), len(zeros) - 1)]
+    lens = ends - starts + 1
+    offs = np.cumsum(lens) - lens
+    idx = np.repeat(starts - offs, lens) + np.arange(int(lens.sum()))
+    return buf[idx], offs
+
+
 def symbol_table(ctx):
-    """(.symtab bytes, .strtab bytes, index of the first global) — locals first, as ELF wants."""
+    """(.symtab bytes, .strtab bytes, index of the first global) — locals first, as ELF wants.
+
+    Built with array operations per file (locals) and per defining file (globals): the
+    table of a large link has hundreds of thousands of entries."""
     st = ctx.symtab
     opts = ctx.opts
-    strtab = bytearray(b"\0")
-    stroff: dict[str, int] = {}
+    parts_loc: list[np.ndarray] = []       # symbol rows, st_name relative to its blob
+    blobs: list[np.ndarray] = []
+    strsize = 1
 
-    def add_str(s: str) -> int:
-        off = stroff.get(s)
-        if off is None:
-            off = len(strtab)
-            strtab.extend(s.encode() + b"\0")
-            stroff[s] = off
-        return off
+    def add(rows: np.ndarray, blob: np.ndarray, offs: np.ndarray, into: list) -> None:
+        nonlocal strsize
+        rows["st_name"] = offs + strsize
+        strsize += len(blob)
+        blobs.append(blob)
+        into.append(rows)
 
-    rows = [(0, 0, 0, 0, 0, 0)]
-    # locals, file by file
+    # per-file tables concatenated once, so the work below is a few array operations
+    files = ctx.files[1:]
+    out_index = np.concatenate([[0]] + [np.array([o.index if o is not None else 0 for o in f.sec_outsec],
+                                                  dtype=np.int64) for f in files])
+    sec_base = np.cumsum([1] + [len(f.sec_outsec) for f in files])[:-1]      # per file, into out_index
+    ctx_sec_base = dict(zip((f.file_id for f in files), sec_base.tolist()))
+
+    # locals
     if not opts.discard_all:
-        for obj in ctx.files[1:]:
-            syms = obj.syms
-            fg = obj.first_global
-            if fg <= 1:
-                continue
-            info = syms["st_info"][1:fg]
-            typ = info & 0xF
-            shndx = obj.sym_shndx[1:fg]
-            keep = (typ != elf.STT_SECTION) & (syms["st_name"][1:fg] != 0)
-            keep &= ~obj.sym_dead[1:fg]
-            idx = np.nonzero(keep)[0] + 1
-            for i in idx.tolist():
-                name = obj.sym_name(i)
-                t = int(syms[i]["st_info"]) & 0xF
-                if name.startswith(".L") or name.startswith("$x") or name.startswith("$d") or \
-                        (opts.discard_locals and name.startswith(".L")):
-                    continue
-                sec = int(obj.sym_shndx[i])
-                if t == elf.STT_FILE:
-                    out_shndx, value = elf.SHN_ABS, 0
-                elif sec == elf.SHN_ABS:
-                    out_shndx, value = elf.SHN_ABS, int(syms[i]["st_value"])
-                elif 0 < sec < len(obj.sec_outsec) and obj.sec_outsec[sec] is not None:
-                    out_shndx, value = obj.sec_outsec[sec].index, int(obj.symaddr[i])
-                else:
-                    continue
-                rows.append((add_str(name), int(syms[i]["st_info"]), int(syms[i]["st_other"]) & 3,
-                             out_shndx, value & (2**64 - 1), int(syms[i]["st_size"])))
-    first_global = len(rows)
-    for g in range(1, len(st)):
-        state = st.state[g]
-        name = st.names[g]
-        f = st.def_file[g]
-        if f > 0:
-            obj = ctx.files[f]
-            i = st.def_index[g]
-            s = obj.syms[i]
-            other = int(s["st_other"]) & 3
-            info = int(s["st_info"])
-            sec = int(obj.sym_shndx[i])
-            if state == 2:    # common, now in .bss
-                shndx = ctx.outputs[".bss"].index
-                info = (elf.STB_GLOBAL << 4) | elf.STT_OBJECT
-                size = st.common_size[g]
-            elif sec == elf.SHN_ABS:
-                shndx, size = elf.SHN_ABS, int(s["st_size"])
-            elif 0 < sec < len(obj.sec_outsec) and obj.sec_outsec[sec] is not None:
-                shndx, size = obj.sec_outsec[sec].index, int(s["st_size"])
-            else:
-                continue
-            if other in (elf.STV_HIDDEN, elf.STV_INTERNAL):
-                if opts.discard_all:     # -x: locals go, and so do hidden globals (GNU ld)
-                    continue
-                info = (elf.STB_LOCAL << 4) | (info & 0xF)   # hidden symbols become local, as ld does
-            rows.append((add_str(name), info, other, shndx, int(ctx.gaddr[g]) & (2**64 - 1), size))
-        elif f < 0:      # linker-defined
-            sec = ctx.linker_sec.get(g)
-            rows.append((add_str(name), (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, elf.STV_DEFAULT,
-                         sec.index if sec is not None else elf.SHN_ABS, int(ctx.gaddr[g]) & (2**64 - 1), 0))
-        elif state == 0 and g in ctx.refs and _all_weak(ctx, g):
-            rows.append((add_str(name), (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0))
-    # hidden globals demoted to locals must precede the globals
-    loc = [r for r in rows[first_global:] if r[1] >> 4 == elf.STB_LOCAL]
-    glob = [r for r in rows[first_global:] if r[1] >> 4 != elf.STB_LOCAL]
-    rows = rows[:first_global] + loc + glob
-    first_global += len(loc)
-    arr = np.array(rows, dtype=[("st_name", "<u4"), ("st_info", "u1"), ("st_other", "u1"),
-                                ("st_shndx", "<u2"), ("st_value", "<u8"), ("st_size", "<u8")])
-    return arr.tobytes(), bytes(strtab), first_global
+        lf = [f for f in files if f.first_global > 1]
+        if lf:
+            syms = np.concatenate([f.syms[1:f.first_global] for f in lf])
+            shndx = np.concatenate([f.sym_shndx[1:f.first_global] for f in lf]).astype(np.int64)
+            dead = np.concatenate([f.sym_dead[1:f.first_global] for f in lf])
+            addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])
+            counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
+            nsec = np.repeat(np.array([len(f.sec_outsec) for f in lf], dtype=np.int64), counts)
+            sbase = np.repeat(np.array([ctx_sec_base[f.file_id] for f in lf], dtype=np.int64), counts)
+            strs = [f.symstr or b"\0" for f in lf]
+            str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
+            strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
+            typ = syms["st_info"] & 0xF
+            nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
+            c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
+            temp = ((c0 == ord(".")) & (c1 == ord("L"))) | \
+                   ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
+            in_sec = (shndx > 0) & (shndx < nsec)
+            oidx = out_index[np.where(in_sec, sbase + shndx, 0)]
+            kept_sec = in_sec & (oidx > 0)
+            is_file = typ == elf.STT_FILE
+            is_abs = shndx == elf.SHN_ABS
+            keep = (typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~dead & ~temp \
+                & (is_file | is_abs | kept_sec)
+            idx = np.nonzero(keep)[0]
+            if len(idx):
+                rows = np.zeros(len(idx), dtype=_SYM_OUT)
+                rows["st_info"] = syms["st_info"][idx]
+                rows["st_other"] = syms["st_other"][idx] & 3
+                rows["st_shndx"] = np.where(is_file[idx] | is_abs[idx], elf.SHN_ABS, oidx[idx])
+                value = np.where(is_file[idx], 0, np.where(is_abs[idx], syms["st_value"][idx].astype(np.int64),
+                                                          addr[idx]))
+                rows["st_value"] = value.view(np.uint64)
+                rows["st_size"] = syms["st_size"][idx]
+                blob, offs = _cstrings(strbuf, nameoff[idx])
+                add(rows, blob, offs, parts_loc)
+
+    # globals, grouped by the file that defines them
+    n = len(st)
+    state = np.array(st.state, dtype=np.int64)
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
+    strong = np.array(st.strong_ref, dtype=bool)
+    has_ref = np.array(st.first_ref, dtype=np.int64) > 0
+    gaddr = ctx.gaddr.view(np.uint64)
+    g_rows: list[np.ndarray] = []
+    g_ids: list[np.ndarray] = []
+    bss = ctx.outputs.get(".bss")
+    gsel = np.nonzero(def_file > 0)[0]
+    if len(gsel):
+        allsyms = np.concatenate([f.syms for f in files])
+        allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
+        sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
+        fsec_base = np.concatenate([[0], sec_base])
+        fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
+        df = def_file[gsel]
+        flat = sym_base[df] + def_index[gsel]
+        syms = allsyms[flat]
+        shndx = allshndx[flat]
+        common = state[gsel] == 2
+        is_abs = shndx == elf.SHN_ABS
+        in_sec = (shndx > 0) & (shndx < fnsec[df])
+        oi = out_index[np.where(in_sec, fsec_base[df] + shndx, 0)]
+        kept = in_sec & (oi > 0)
+        other = syms["st_other"] & 3
+        hidden = (other == elf.STV_HIDDEN) | (other == elf.STV_INTERNAL)
+        ok = common | is_abs | kept
+        if opts.discard_all:      # -x: locals go, and so do hidden globals (GNU ld)
+            ok &= ~hidden
+        gsel, syms, common, is_abs, oi, other, hidden = (
+            x[ok] for x in (gsel, syms, common, is_abs, oi, other, hidden))
+        rows = np.zeros(len(gsel), dtype=_SYM_OUT)
+        info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
+        info = np.where(hidden, (elf.STB_LOCAL << 4) | (info & 0xF), info)   # hidden become local
+        rows["st_info"] = info
+        rows["st_other"] = other
+        rows["st_shndx"] = np.where(common, bss.index if bss is not None else 0,
+                                    np.where(is_abs, elf.SHN_ABS, oi))
+        rows["st_value"] = gaddr[gsel]
+        size = syms["st_size"].copy()
+        if common.any():
+            size[common] = [st.common_size[g] for g in gsel[common].tolist()]
+        rows["st_size"] = size
+        g_rows.append(rows)
+        g_ids.append(gsel)
+    # linker-defined, and undefined weak references
+    ex = np.nonzero((def_file < 0) | ((state == 0) & has_ref & ~strong))[0]
+    ex = ex[ex > 0]
+    extra = ex.tolist()
+    if extra:
+        rows = np.zeros(len(ex), dtype=_SYM_OUT)
+        linker = def_file[ex] < 0
+        rows["st_info"] = np.where(linker, (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
+        secs = [ctx.linker_sec.get(g) for g in extra]
+        rows["st_shndx"] = np.where(linker, [s.index if s is not None else elf.SHN_ABS for s in secs], elf.SHN_UNDEF)
+        rows["st_value"] = np.where(linker, gaddr[ex], 0)
+        g_rows.append(rows)
+        g_ids.append(ex)
+    if g_rows:
+        grows = np.concatenate(g_rows)
+        gids = np.concatenate(g_ids)
+        names = [st.names[g] for g in gids.tolist()]
+        blob = np.frombuffer(("\0".join(names) + "\0").encode(), dtype=np.uint8)
+        zeros = np.flatnonzero(blob == 0)
+        offs = np.concatenate([[0], zeros[:-1] + 1])
+        grows["st_name"] = offs + strsize
+        strsize += len(blob)
+        blobs.append(blob)
+        demoted = (grows["st_info"] >> 4) == elf.STB_LOCAL
+        parts_loc.append(grows[demoted])          # hidden globals demoted to locals go first
+        glob = grows[~demoted]
+    else:
+        glob = np.zeros(0, dtype=_SYM_OUT)
+    null = np.zeros(1, dtype=_SYM_OUT)
+    locs = np.concatenate([null] + parts_loc)
+    table = np.concatenate([locs, glob])
+    strtab = b"\0" + b"".join(b.tobytes() for b in blobs)
+    return table.tobytes(), strtab, len(locs)
 
 
 def _all_weak(ctx, g) -> bool:
@@ -287,7 +362,7 @@ def commit(ctx) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".xld-", suffix=".tmp", dir=d)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(ctx.out_bytes.tobytes())
+            f.write(memoryview(ctx.out_bytes))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
