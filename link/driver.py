@@ -23,7 +23,7 @@ class Context:
         self.arch = None
         self.files: list = [None]              # file id 0 is "none"
         self.symtab = resolve.SymbolTable()
-        self.refs: dict[int, list[tuple[int, int]]] = {}
+        self.refs = resolve.References(self.symtab)
         self.loaded_members: list = []
         self.outputs: dict[str, OutputSection] = {}
         self.attributes: list = []
