@@ -190,6 +190,9 @@ def report(proc, stop) -> str:
                 pc = addr if pc == 0 else pc
     lines.append(f"  pc:     {symbolize(proc, pc)}")
     lines.append(f"  {arch.lr_name + ':':<7} {symbolize(proc, lr, return_address=True)}")
+    frames = backtrace(proc, lr)
+    if frames:
+        lines.append("  then:   " + "\n          ".join(symbolize(proc, a, return_address=True) for a in frames))
     code = b""
     try:
         if proc.mem.is_mapped(pc, 4):
@@ -266,6 +269,30 @@ def operand_address(proc, pc: int) -> int | None:
         return (base + int(m.group(1), 0)) & 0xFFFFFFFFFFFFFFFF
     except Exception:
         return None
+
+
+def backtrace(proc, lr: int, limit: int = 12) -> list[int]:
+    """Return addresses beyond the link register, from arm64 frame records (x29 -> [prev x29,
+    x30]); GCC and Clang keep them in non-leaf functions. riscv64 code usually has no frame
+    chain, so there the report stops at ra. Best effort: the walk stops at anything odd."""
+    if proc.arch.name != "arm64":
+        return []
+    eng, mem = proc.eng, proc.mem
+    fp = eng.reg_read(proc.arch.gregs[29][1])
+    out = []
+    try:
+        while len(out) < limit and fp and fp % 8 == 0 and mem.is_mapped(fp, 16, 1):
+            prev, ret = struct.unpack("<QQ", mem.read(fp, 16))
+            if not ret or not mem.is_mapped(ret, 4, 4):
+                break
+            if out or ret != lr:        # a non-leaf function's own record repeats lr
+                out.append(ret)
+            if prev <= fp:
+                break
+            fp = prev
+    except Exception:
+        pass
+    return out
 
 
 def _code_around(proc, pc: int) -> list[str]:

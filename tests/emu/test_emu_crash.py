@@ -45,6 +45,8 @@ def test_crash_reports(build, arch, how, signal, func):
         assert "read of 0x" in report and ": unmapped" in report
     if how == "protnone":
         assert "not permitted by the mapping" in report
+    if arch == "arm64" and how in ("null", "abort"):
+        assert "then:" in report and "<__libc_start_main" in report  # frame-record backtrace
     if how == "abort":
         assert "tgkill" in report or "tkill" in report  # last system calls
 
