@@ -228,10 +228,13 @@ def report(proc, stop) -> str:
         lines.append("    " + "  ".join(regs[i:i + 4]))
     if proc.history:
         lines.append("  last system calls:")
+        from .strace import format_call
         for nr, args, ret in list(proc.history)[-5:]:
-            name = name_of(nr, arch.name)
-            r = ret if isinstance(ret, str) else (f"{ret}" if ret is None or ret >= -4095 else f"{ret:#x}")
-            lines.append(f"    {name}({', '.join(hex(a) for a in args[:4])}) = {r}")
+            try:
+                text = format_call(proc, nr, args, ret).split(" ", 1)[1]
+            except Exception:
+                text = f"{name_of(nr, arch.name)}({', '.join(hex(a) for a in args[:4])}) = {ret}"
+            lines.append(f"    {text}")
     return "\n".join(lines) + "\n"
 
 
