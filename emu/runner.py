@@ -28,7 +28,7 @@ import struct
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import crash
 from . import fs as F
