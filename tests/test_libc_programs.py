@@ -78,10 +78,17 @@ def _archive(ar: list[str], out: Path, objs: list[Path]) -> Path:
 
 
 def _check_same(arch: str, oracle: Path, ours: Path, tmp: Path) -> bytes:
+    """qemu-user runs both; xld's own runner runs ours too: all three must agree."""
     st1, out1 = _run_qemu(arch, oracle, _fresh(tmp, "run-oracle"))
     st2, out2 = _run_qemu(arch, ours, _fresh(tmp, "run-xld"))
     assert out2 == out1, f"stdout differs:\n--- oracle ---\n{out1.decode()}\n--- xld ---\n{out2.decode()}"
     assert st2 == st1
+    from xld.emu import run
+    root = _fresh(tmp, "run-emu")
+    shutil.copy(ours, root / "prog")
+    res = run(str(root / "prog"), argv=["arg-one"], env=ENV, stdin=STDIN, root=str(root), timeout=120)
+    assert res.stdout == out1, f"under xld run:\n{res.stdout.decode(errors='replace')}\n{res.crash or ''}"
+    assert res.returncode == st1
     return out1
 
 
