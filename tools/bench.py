@@ -463,6 +463,32 @@ def budget_checks(records: list[dict], curves: dict[str, dict]) -> list[dict]:
     return checks
 
 
+def markdown(record: dict) -> str:
+    """A saved JSON record as Markdown tables: wall / CPU seconds and peak RSS per linker."""
+    linkers = record["options"]["linkers"]
+    out = []
+    for arch in record["options"]["arches"]:
+        rows = [c for c in record["cases"] if c["arch"] == arch]
+        if not rows:
+            continue
+        out += [f"**{arch}** (median wall s / CPU s / peak RSS MB)", "",
+                "| case | objects MB | " + " | ".join(linkers) + " | xld/ld wall | xld/ld RSS |",
+                "|---|---:|" + "---|" * len(linkers) + "---:|---:|"]
+        for c in rows:
+            cells = []
+            for name in linkers:
+                r = c["results"].get(name, {})
+                if r.get("status") == "ok":
+                    cells.append(f"{r['wall']:.3f} / {r['cpu']:.3f} / {r['rss_mb']:.0f}")
+                else:
+                    cells.append(r.get("status", "-").split(":")[0])
+            rat = c.get("ratios", {}).get("xld/ld")
+            cells += [f"{rat['wall']:.2f}x", f"{rat['rss']:.2f}x"] if rat else ["-", "-"]
+            out.append(f"| {c['case']} | {c['input_bytes'] / 2**20:.1f} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
 # ---- profile, emulator benchmark, environment ------------------------------------------------------
 
 PROFILE_CHILD = r"""
@@ -581,6 +607,8 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--no-json", action="store_true", help="do not write a JSON record")
     ap.add_argument("--profile", action="store_true",
                     help="also run xld once under pyinstrument (largest corpus, first arch); saves .html and .txt")
+    ap.add_argument("--report", type=Path, metavar="JSON",
+                    help="print a saved JSON record as Markdown tables and exit (no benchmark)")
     ap.add_argument("--xld", help="command that runs xld (default: the xld on PATH)")
     ap.add_argument("--cache", type=Path, help="object cache (default $XLD_BENCH_CACHE or ~/.cache/xld-bench)")
     ap.add_argument("--jobs", type=int, help="parallel compiles (default: CPU count)")
@@ -616,6 +644,9 @@ def parse_args(argv: list[str] | None):
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
+    if opts.report:
+        print(markdown(json.loads(opts.report.read_text())))
+        return 0
     cache = opts.cache or corpus_mod.default_cache()
     outdir = cache / "out"
     outdir.mkdir(parents=True, exist_ok=True)
