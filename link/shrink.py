@@ -67,6 +67,7 @@ _S_TYPE = ("R_RISCV_LO12_S", "R_RISCV_PCREL_LO12_S", "R_RISCV_TPREL_LO12_S")
 
 
 def run(ctx) -> None:
+    ctx.diag.check()            # scan's errors (bad offsets, unknown types) stop the link here
     t = ctx.rel
     if t.n == 0:
         return

@@ -43,6 +43,7 @@ THUNK_SECTION = ".text.xld_thunks"
 
 
 def run(ctx) -> None:
+    ctx.diag.check()
     _range_thunks(ctx)
     if ctx.opts.fix_cortex_a53_843419:
         spec = ctx.arch.hooks.get("erratum_843419")
