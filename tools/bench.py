@@ -396,6 +396,10 @@ def case_table(case: Case, results: dict[str, Result]) -> str:
         lines.append(f"  {name:<6} {fmt(r.median('wall'), '8.3f')} {fmt(r.median('cpu'), '8.3f')} "
                      f"{fmt(r.median('rss_kb') and r.median('rss_kb') / 1024, '8.1f')} "
                      f"{fmt(r.output_bytes / 2**20 if r.output_bytes else None, '8.2f')} {len(r.runs):>3}  {r.status}")
+    x = results.get("xld")
+    if x and x.ok and x.passes:
+        top = sorted(((ms, name) for name, ms in x.passes.items() if name != "total"), reverse=True)[:6]
+        lines.append("  xld --stats (warm-up): " + ", ".join(f"{name} {ms:.0f}" for ms, name in top) + " ms")
     rat = ratios(results)
     if rat:
         lines.append("  " + "; ".join(f"{k}: wall {v['wall']:.2f}x cpu {v['cpu']:.2f}x rss {v['rss']:.2f}x"
