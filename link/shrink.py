@@ -175,19 +175,25 @@ class Relaxer:
         at = {(L.file[r], L.sec[r], L.offset[r]): r for r in his.tolist()}
         members: dict[int, list[int]] = {}
         spoiled: set[int] = set()
-        for r in np.nonzero(is_("pc_lo"))[0].tolist():
-            obj = ctx.files[L.file[r]]
-            s = L.sym[r]
-            key = (L.file[r], int(obj.sym_shndx[s]), int(obj.syms["st_value"][s]))
-            h = at.get(key)
+        los = np.nonzero(is_("pc_lo"))[0]
+        lab_sec = np.zeros(len(los), dtype=np.int64)       # the label's (section, value)
+        lab_val = np.zeros(len(los), dtype=np.int64)
+        lf = t.file[los]
+        for fid in np.unique(lf).tolist():
+            m = lf == fid
+            obj = ctx.files[fid]
+            syms = t.sym[los[m]]
+            lab_sec[m] = obj.sym_shndx[syms]
+            lab_val[m] = obj.syms["st_value"][syms].astype(np.int64)
+        for r, ls, lv in zip(los.tolist(), lab_sec.tolist(), lab_val.tolist()):
+            h = at.get((L.file[r], ls, lv))
             if h is None:
                 continue
             if L.sec[r] != L.sec[h] or not has_relax(r):
                 spoiled.add(h)
             members.setdefault(h, []).append(r)
-        exec_set = set(np.nonzero(exec_)[0].tolist())
         for h, los in members.items():
-            if h not in spoiled and has_relax(h) and h in exec_set:
+            if h not in spoiled and has_relax(h) and exec_[h]:
                 groups.append(("pcgp", [h] + los))
         self.groups = groups
 
@@ -200,7 +206,8 @@ class Relaxer:
         self.SA = dict(zip(rows.tolist(), (S + t.addend[rows]).tolist()))
         self.target_sec = {}
         self.usable = {}
-        for r in rows.tolist():
+        need = {r for k, rs in self.groups for r in (rs[:1] if k == "pcgp" else rs)}
+        for r in need:
             self.usable[r], self.target_sec[r] = _target(ctx, self.L, r)
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
@@ -257,7 +264,7 @@ class Relaxer:
         for gid, (kind, rs) in enumerate(self.groups):
             if gid in excluded:
                 continue
-            if not all(self.usable[r] for r in rs) and kind != "pcgp":
+            if kind != "pcgp" and not all(self.usable[r] for r in rs):
                 continue
             if kind == "call":
                 r = rs[0]
@@ -517,8 +524,10 @@ class _Snapshot:
 
     def objs_hook(self, obj) -> None:
         if obj.file_id not in self.objs:
-            self.objs[obj.file_id] = (obj.syms.copy(), obj.shdrs.copy(), dict(obj.content_override),
-                                      getattr(obj, "_own_tables", False))
+            own = getattr(obj, "_own_tables", False)
+            # tables not yet owned are the file's and are copied before any write: keep them
+            syms, shdrs = (obj.syms.copy(), obj.shdrs.copy()) if own else (obj.syms, obj.shdrs)
+            self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
         t = self.ctx.rel
