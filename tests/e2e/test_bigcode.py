@@ -63,7 +63,8 @@ def generate(d: Path) -> list[Path]:
     return [*paths, main]
 
 
-BUILDS = [("arm64", "gcc", ["-O2", "-ffunction-sections"]), ("riscv64", "gcc", ["-Os", "-falign-functions=16"]),
+BUILDS = [("arm64", "gcc", ["-O2", "-ffunction-sections"]),
+          ("riscv64", "gcc", ["-Os", "-falign-functions=16"]),
           ("riscv64", "zig", ["-O2"])]
 
 
