@@ -406,6 +406,19 @@ def _hexbytes(m: int, code: bytes) -> str:
     return f"{int.from_bytes(code, 'little'):08x} " if len(code) == 4 else code.hex() + " "
 
 
+def _skip_zeros(data: bytes, pos: int, stop: int) -> int:
+    """How many zero bytes at ``pos`` GNU objdump would print as ``...``: a run of 8 or more
+    (in multiples of 4 unless it runs to ``stop``), or a run of 1-2 bytes that ends at
+    ``stop`` (the next symbol or the end of the section); 0 otherwise."""
+    z = pos
+    while z < stop and data[z] == 0:
+        z += 1
+    n = z - pos
+    if n >= 8 or (z == stop and n < 3):
+        return n if z == stop else n & ~3
+    return 0
+
+
 def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
     m = machine(elf)
     md = _disassembler(elf)
@@ -452,7 +465,11 @@ def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
                 pos += n
             continue
         chunk_end = min(stop, nxt[0]) if nxt else stop
+        skipped = False
         for insn in md.disasm(data[pos:chunk_end], vma + pos):
+            if data[pos] == 0 and _skip_zeros(data, pos, chunk_end):
+                skipped = True
+                break
             ops = _annotate(m, insn, labels, 0 if relocatable else vma)
             if auipc is not None:
                 target = auipc.comment(insn)
@@ -463,6 +480,10 @@ def disassemble_section(elf: ELFFile, idx: int, sec, out, relocs=None) -> None:
                     ops += f" # 0x{target:x}" + (f" <{name}>" if name else "")
             emit(pos, bytes(insn.bytes), f"{insn.mnemonic}\t{ops}")
             pos += insn.size
+        if pos < chunk_end and data[pos] == 0 and (skipped or _skip_zeros(data, pos, chunk_end)):
+            print("\t...", file=out)
+            pos += _skip_zeros(data, pos, chunk_end)
+            continue
         if pos >= chunk_end:
             continue
         # capstone stopped: an undecodable unit (data or an unknown extension).

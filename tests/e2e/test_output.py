@@ -297,3 +297,37 @@ def test_debug_info_matches_gnu_ld(prog, arch, cc, build_cache):
     complaints = [ln for ln in (p.stderr + p.stdout).splitlines() if "arning" in ln]
     assert not complaints, "\n".join(complaints[:10])
     assert _line_of_each_function(arch, b.xld) == _line_of_each_function(arch, b.gnu)
+
+
+@EACH_PROGRAM
+@ARCHES
+def test_xld_nm_and_objdump_read_the_output_like_binutils(prog, arch, build_cache):
+    """xld's own tools on xld's output: nm lines, section headers and the instruction stream
+    (addresses and encodings) equal GNU binutils' reading of the same file."""
+    import contextlib
+    import io
+    import re
+
+    from xld.tools import nm, objdump
+    b = build_cache(prog, arch, "gcc", "O2")
+    assert b.xld is not None, b.link_error
+
+    def ours(fn, argv):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert fn(argv) == 0
+        return out.getvalue()
+
+    def theirs(tool, argv):
+        p = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-{tool}"), *argv],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    exe = str(b.xld)
+    assert ours(nm.main, ["-n", exe]) == theirs("nm", ["-n", exe])
+    assert ours(objdump.main, ["-h", exe]) == theirs("objdump", ["-h", exe])
+    insn = re.compile(r"^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*\t", re.M)
+    mine = insn.findall(ours(objdump.main, ["-d", exe]))
+    gnu = insn.findall(theirs("objdump", ["-d", exe]))
+    assert [(a, e.replace(" ", "")) for a, e in mine] == [(a, e.replace(" ", "")) for a, e in gnu]
