@@ -73,7 +73,8 @@ def _range_thunks(ctx) -> None:
     weak_undef = np.array([g > 0 and st.state[g] == UNDEF for g in t.gid[rows].tolist()], dtype=bool)
     need = rows[far & ~weak_undef]
     if len(need):
-        _make(ctx, spec, need)
+        reach = int(min(hi.min(), -lo.max()))
+        _make(ctx, spec, need, reach - 4 * MARGIN)
 
 
 def _all_near(ctx, rows) -> bool:
@@ -116,32 +117,42 @@ def _branch_rows(ctx) -> np.ndarray:
     return np.array(keep, dtype=np.int64)
 
 
-def _make(ctx, spec, need: np.ndarray) -> None:
+def _make(ctx, spec, need: np.ndarray, window: int) -> None:
+    """Thunks for the rows in ``need``.  An output section longer than ``window`` (a safe
+    reach) is cut into windows of that many bytes; the callers of a window share thunks
+    placed after the last input section that ends inside it (the last window's at the end)."""
     t = ctx.rel
     st = ctx.symtab
-    # one thunk per (output section of the caller, target, addend), in row order
+    # one thunk per (output section of the caller, window, target, addend), in row order
     thunks: dict[tuple, dict] = {}
     for r in need.tolist():
         f, sec = int(t.file[r]), int(t.sec[r])
         out = ctx.files[f].sec_outsec[sec]
+        win = -1
+        if out.size > window:
+            win = (int(ctx.files[f].sec_out[sec]) + int(t.offset[r])) // window
+            if (win + 1) * window >= out.size:
+                win = -1
         g, a = int(t.gid[r]), int(t.addend[r])
         ident = ("g", g, a) if g else ("l", f, int(t.sym[r]), a)
-        key = (out.name,) + ident
+        key = (out.name, win) + ident
         th = thunks.get(key)
         if th is None:
-            th = thunks[key] = {"out": out, "host": f, "sym": int(t.sym[r]), "addend": a, "callers": []}
+            th = thunks[key] = {"out": out, "win": win, "host": f, "sym": int(t.sym[r]), "addend": a,
+                                "callers": []}
         th["callers"].append(r)
-    # thunk sections: one per (output section, host object), in order of first appearance
-    sections: dict[tuple[str, int], list[dict]] = {}
+    # thunk sections: one per (output section, window, host object), in order of first appearance
+    sections: dict[tuple[str, int, int], list[dict]] = {}
     for key, th in thunks.items():
-        sections.setdefault((th["out"].name, th["host"]), []).append(th)
+        sections.setdefault((th["out"].name, th["win"], th["host"]), []).append(th)
     size = spec["size"]
     new_parts = []
-    for (oname, host_id), ths in sections.items():
+    placed: dict[str, list[tuple[int, object, int]]] = {}
+    for (oname, win, host_id), ths in sections.items():
         host = ctx.files[host_id]
         sec = _add_section(host, THUNK_SECTION, b"".join(spec["code"] for _ in ths), spec["align"])
         out = ths[0]["out"]
-        out.inputs.append((host, sec))
+        placed.setdefault(oname, []).append((win, host, sec))
         host.sec_outsec[sec] = out
         rel_rows = []
         for k, th in enumerate(ths):
@@ -155,6 +166,8 @@ def _make(ctx, spec, need: np.ndarray) -> None:
             for off, rtype in spec["relocs"]:
                 rel_rows.append((k * size + off, rtype, th["sym"], th["addend"]))
         new_parts.append((host_id, sec, rel_rows))
+    for oname, items in placed.items():
+        _place(ctx.outputs[oname], items, window)
     # callers now branch to the thunk: an entry for it in each caller's object
     entry: dict[tuple[int, int], int] = {}
     for th in thunks.values():
@@ -167,6 +180,21 @@ def _make(ctx, spec, need: np.ndarray) -> None:
             t.sym[r], t.gid[r], t.addend[r] = idx, g, 0
     _append_rows(ctx, new_parts)
     ctx.thunks = [(th["name"], th["out"].name, len(th["callers"])) for th in thunks.values()]
+
+
+def _place(out, items, window: int) -> None:
+    """Put the thunk sections ``items`` (window, host, section) into ``out``'s input list."""
+    import bisect
+    ends = [int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"]) for obj, i in out.inputs]
+    after: dict[int, list] = {}
+    for win, host, sec in items:
+        k = len(out.inputs) - 1 if win < 0 else bisect.bisect_right(ends, (win + 1) * window) - 1
+        after.setdefault(k, []).append((host, sec))
+    inputs = list(after.get(-1, []))
+    for k, inp in enumerate(out.inputs):
+        inputs.append(inp)
+        inputs.extend(after.get(k, []))
+    out.inputs = inputs
 
 
 def _target_name(ctx, th) -> str:

@@ -214,3 +214,47 @@ def test_erratum_843419_sequences_are_patched(tmp_path):
     again = tmp_path / "again"
     assert tc.xld_link(["--arch", ARCH, "-static", "--fix-cortex-a53-843419", "-o", again, obj]).status == 0
     assert again.read_bytes() == exe.read_bytes()
+
+
+BIG = r"""
+    .text
+    .globl _start
+_start:
+    bl far_fn
+    mov x8, #93
+    svc #0
+near_fn:
+    mov x0, #41
+    ret
+    .section .text.pad1, "ax", %progbits
+    .space 100 << 20
+    .section .text.pad2, "ax", %progbits
+    .space 36 << 20
+    .section .text.far, "ax", %progbits
+far_fn:
+    stp x29, x30, [sp, #-16]!
+    bl near_fn
+    add x0, x0, #1
+    ldp x29, x30, [sp], #16
+    ret
+"""
+
+
+def test_thunks_inside_an_output_section_longer_than_the_reach(tmp_path):
+    """136 MiB of .text: the call from its start gets a thunk after the first 100 MiB (the
+    end would be out of reach), the call back from its end a thunk at the end."""
+    tc.require(tc.QEMU[ARCH])
+    obj = tc.assemble(ARCH, BIG, tmp_path / "big.o")
+    exe = tmp_path / "big"
+    res = tc.xld_link(["--arch", ARCH, "-static", "-o", exe, obj])
+    assert res.status == 0, res.stderr
+    elf = _elf(exe)
+    syms = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
+    thunks = sorted(v for n, v in syms.items() if n.startswith(PREFIX))
+    assert len(thunks) == 2
+    assert thunks[0] - syms["_start"] < 1 << 27 and syms["far_fn"] - thunks[0] > 1 << 20
+    assert thunks[1] > syms["far_fn"]
+    run = tc.qemu_run(ARCH, exe)
+    assert run.status == 42, run.summary()
+    obj.unlink()                # 136 MiB each: do not keep them around
+    exe.unlink()
