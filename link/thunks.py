@@ -15,7 +15,8 @@ clobbers only IP0/IP1, x16/x17).  mold (thunks.cc) and lld (Thunks.cpp) do it th
 Placement.  Thunks go at the end of the output section that holds the callers (one thunk
 section per output section and host object, in file order), so every caller in an output
 section smaller than 128 MiB reaches them, and one thunk serves every caller in that output
-section with the same target (symbol + addend).  The decision is made on an estimated layout
+section with the same target (symbol + addend).  A longer output section is cut into windows
+of 124 MiB; each window's thunks go after the last input section that ends inside it.  The decision is made on an estimated layout
 (every address before thunks exist) with a 1 MiB margin, so the bytes thunks add can never
 push a branch that looked near out of reach; a thunk for a branch that would have reached is
 harmless.  The output is a function of the inputs only: thunks are keyed and ordered by the
