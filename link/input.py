@@ -71,6 +71,10 @@ class ObjectFile:
         if shoff + shnum * elf.SHDR_SIZE > n:
             self._fail(f"section header table goes past the end of the file (truncated?)")
         self.shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
+        align = self.shdrs["sh_addralign"]
+        bad = np.nonzero((align > (1 << 32)) | ((align & (align - np.uint64(1))) != 0))[0]
+        if len(bad):
+            self._fail(f"section {int(bad[0])} has an invalid alignment {int(align[bad[0]])}")
         ends = self.shdrs["sh_offset"] + np.where(self.shdrs["sh_type"] == elf.SHT_NOBITS, 0, self.shdrs["sh_size"])
         bad = np.nonzero(ends > n)[0]
         if len(bad):
@@ -110,6 +114,10 @@ class ObjectFile:
         self.sym_shndx = self._symbol_sections()
         if self.nsyms and int(self.symstr and len(self.symstr) or 0) == 0 and self.nsyms > 1:
             self._fail("symbol table has no string table")
+        shx = self.sym_shndx
+        bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
+        if len(bad):
+            self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
         bad = np.nonzero(self.syms["st_name"] >= max(len(self.symstr), 1))[0]
         if len(bad) and self.nsyms > 1:
             self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
@@ -130,6 +138,10 @@ class ObjectFile:
             syms = (r["r_info"] >> np.uint64(32))
             if count and int(syms.max()) >= self.nsyms:
                 self._fail(f"{self.sec_names[int(i)]}: relocation refers to invalid symbol index {int(syms.max())}")
+            if count and int(r["r_offset"].max()) >= max(int(self.shdrs[target]["sh_size"]), 1):
+                k = int(np.argmax(r["r_offset"]))
+                self._fail(f"{self.sec_names[int(i)]}: relocation {k} at offset 0x{int(r['r_offset'][k]):x} "
+                           f"is outside section {self.sec_names[target]} (size 0x{int(self.shdrs[target]['sh_size']):x})")
             self.relas[target] = r
         if np.any(self.shdrs["sh_type"] == elf.SHT_REL):
             self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
