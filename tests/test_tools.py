@@ -296,3 +296,36 @@ def test_missing_tool_skips_locally_and_fails_in_ci(monkeypatch):
     monkeypatch.setattr(tc, "IN_CI", True)
     with pytest.raises(pytest.fail.Exception, match="no-such-tool"):
         tc.require("no-such-tool-xld-test")
+
+
+COMMONS = ('int counter; long arr[10]; static int unused_x __attribute__((used));\n'
+           '__attribute__((visibility("hidden"))) int hid = 1;\n'
+           'int main(void) { return counter + hid + (int)arr[2]; }\n')
+
+
+@ARCHES
+def test_common_and_hidden_symbols_match_binutils(arch, tmp_path):
+    src = tmp_path / "com.c"
+    src.write_text(COMMONS)
+    obj = tc.compiler("gcc", arch).compile(src, tmp_path / "com.o", ["-O1", "-fcommon"])
+    assert capture(nm.main, [str(obj)])[1] == run_gnu([gnu(arch, "nm"), str(obj)])
+    assert capture(objdump.main, ["-t", str(obj)])[1] == run_gnu([gnu(arch, "objdump"), "-t",
+                                                                  str(obj)])
+
+
+@ARCHES
+def test_objdump_disassembly_of_static_glibc_matches_gnu(arch, tmp_path):
+    """A whole static glibc executable (GNU ld's): the same ~90k instructions at the same
+    addresses, zero padding skipped the same way, and the same labels."""
+    src = tmp_path / "hello.c"
+    src.write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    exe = tmp_path / "hello"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-gcc"), "-O2", "-static", str(src), "-o",
+                    str(exe)], check=True)
+    status, out, _ = capture(objdump.main, ["-d", str(exe)])
+    assert status == 0
+    ours = listing(out)
+    theirs = listing(run_gnu([gnu(arch, "objdump"), "-d", str(exe)]))
+    assert ours[1] == theirs[1]
+    # the same symbol chosen among aliases at every address (GNU also labels .plt itself)
+    assert ours[0] == [lab for lab in theirs[0] if lab[1] != ".plt"]

@@ -86,7 +86,8 @@ def symbols(elf: ELFFile, special: bool = False):
             continue
         if not sym.name or (not special and is_special(sym.name)):
             continue
-        yield sym["st_value"], symbol_letter(elf, sym), sym.name, sym
+        value = sym["st_size"] if sym["st_shndx"] == "SHN_COMMON" else sym["st_value"]
+        yield value, symbol_letter(elf, sym), sym.name, sym     # GNU shows a common's size
 
 
 def _archive_members(data: bytes):

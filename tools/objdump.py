@@ -153,7 +153,8 @@ def symbol_flags(sym) -> str:
     bind = sym["st_info"]["bind"]
     stype = sym["st_info"]["type"]
     undefined = sym["st_shndx"] == "SHN_UNDEF"
-    c1 = {"STB_LOCAL": "l", "STB_GLOBAL": " " if undefined else "g",
+    common = sym["st_shndx"] == "SHN_COMMON"
+    c1 = {"STB_LOCAL": "l", "STB_GLOBAL": " " if undefined or common else "g",
           "STB_WEAK": " ", "STB_LOOS": "u"}.get(bind, "?")
     c2 = "w" if bind == "STB_WEAK" else " "
     c5 = "i" if stype in ("STT_GNU_IFUNC", "STT_LOOS") else " "
@@ -179,10 +180,9 @@ def print_symbols(elf: ELFFile, out) -> None:
             continue    # GNU objdump shows ld's nameless FILE symbol for arm64, not for riscv
         if not name and sym["st_info"]["type"] == "STT_SECTION":
             name = _sec_name(elf, sym["st_shndx"])
-        size = sym["st_value"] if sym["st_shndx"] == "SHN_COMMON" else sym["st_size"]
-        value = sym["st_size"] if sym["st_shndx"] == "SHN_COMMON" else sym["st_value"]
+        value, size = sym["st_value"], sym["st_size"]
         if sym["st_shndx"] == "SHN_COMMON":
-            value, size = sym["st_value"], sym["st_size"]
+            value, size = size, value        # GNU shows a common's size, then its alignment
         vis = sym["st_other"]["visibility"]
         extra = {"STV_HIDDEN": ".hidden ", "STV_PROTECTED": ".protected ",
                  "STV_INTERNAL": ".internal "}.get(vis, "")
@@ -255,11 +255,15 @@ class Labels:
                 if sym.name.endswith(" ") or (is_special(sym.name)
                                               and not sym.name.startswith(".L")):
                     continue    # assembler temporaries like RISC-V's ".L0 "
+                bind = sym["st_info"]["bind"]
                 rank = (stype in ("STT_FUNC", "STT_GNU_IFUNC"),
-                        sym["st_info"]["bind"] != "STB_LOCAL",
+                        bind != "STB_WEAK",
                         not sym.name.startswith(".L"))
-                if addr not in entries or rank > entries[addr][0]:
-                    entries[addr] = (rank, sym.name)
+                # GNU objdump's choice among aliases: functions, then not weak, then the
+                # name that sorts first
+                key = (rank, (*(-b for b in sym.name.encode()), 0))
+                if addr not in entries or key > entries[addr][0]:
+                    entries[addr] = (key, sym.name)
         self.mapping.sort()
         self.mapping_addrs = [a for a, _ in self.mapping]
         self.addrs = sorted(entries)
