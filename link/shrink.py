@@ -264,6 +264,9 @@ class Relaxer:
         for gid, (kind, rs) in enumerate(self.groups):
             if gid in excluded:
                 continue
+            if kind == "gp" and all(_absolute(ctx, L, r) for r in rs):
+                self._zero_page(rs, drop, rebase, regs, sites, gid, stats)
+                continue
             if kind != "pcgp" and not all(self.usable[r] for r in rs):
                 continue
             if kind == "call":
@@ -331,6 +334,21 @@ class Relaxer:
         self.stats = stats
         return edits, sites
 
+    def _zero_page(self, rs, drop, rebase, regs, sites, gid, stats) -> None:
+        """An absolute symbol within +-2 KiB of address 0: the LUI goes, the LO12 adds to x0
+        (psABI "Zero-page Relaxation").  Absolute values do not move with the layout."""
+        ty, L = self.ty, self.L
+        his = [r for r in rs if L.type[r] in ty["abs_hi"]]
+        los = [r for r in rs if L.type[r] in ty["abs_lo"]]
+        if not all(-0x800 <= self.SA[r] <= 0x7FF for r in los):
+            return
+        for r in his:
+            drop(r)
+        for r in los:
+            rebase(r, regs["zero"], L.type[r], Kind.ADDR)
+        stats["zero-page"] = stats.get("zero-page", 0) + 1
+        sites.append((gid, "zero", los))
+
     def _c_lui(self, his, ed, word, h, sites, gid, stats) -> None:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
         at most everything deletable plus the padding that may grow before them."""
@@ -377,6 +395,8 @@ class Relaxer:
                     good = h.lo <= v <= h.hi and v % h.align == 0
                 elif kind == "gp":
                     good = gp is not None and -0x800 <= val[r] - gp <= 0x7FF
+                elif kind == "zero":
+                    good = -0x800 <= val[r] <= 0x7FF
                 elif kind == "lui":
                     h = ctx.arch.hooks["relax_howtos"][int(t.type[r])]
                     good = h.lo <= val[r] <= h.hi
@@ -452,6 +472,17 @@ def _layout(ctx) -> None:
     driver.linker_symbol_values(ctx)
     driver.compute_tp(ctx)
     relocate.symbol_addresses(ctx)
+
+
+def _absolute(ctx, L, r: int) -> bool:
+    """Whether row r's symbol is an absolute (SHN_ABS) definition."""
+    st = ctx.symtab
+    f, s, g = L.file[r], L.sym[r], L.gid[r]
+    if g:
+        f, s = st.def_file[g], st.def_index[g]
+        if f <= 0:
+            return False
+    return int(ctx.files[f].sym_shndx[s]) == elf.SHN_ABS
 
 
 def _gp(ctx) -> int | None:
