@@ -329,3 +329,14 @@ def test_objdump_disassembly_of_static_glibc_matches_gnu(arch, tmp_path):
     assert ours[1] == theirs[1]
     # the same symbol chosen among aliases at every address (GNU also labels .plt itself)
     assert ours[0] == [lab for lab in theirs[0] if lab[1] != ".plt"]
+
+
+def test_xld_demo_command(tmp_path):
+    """`xld demo` as users run it, keeping the executables it linked."""
+    p = tc.xld_cli(["demo", "--keep", str(tmp_path)])
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "demo ok" in p.stdout
+    for arch in tc.ARCHES:
+        exe = tmp_path / f"hello-{arch}"
+        assert exe.exists()
+        assert tc.qemu_run(arch, exe, ["x"]).status == 0
