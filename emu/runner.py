@@ -304,40 +304,46 @@ class Process(Signals, Syscalls):
 
     def _run_loop(self, pc: int) -> None:
         """Emulate until the program ends; between runs, deliver signals to its handlers."""
+        err = None
         while True:
+            if err is not None or self.async_signals:
+                if err is not None:
+                    if self.error is not None:
+                        raise InternalError(self.error, self.error_tb)
+                    if self.stop is not None:
+                        return
+                if self.pending is None and err in (None, 0) and self.async_signals:
+                    what = self.take_async()
+                    if what and what[0] == "die":
+                        self.stop = Stop(signal=what[1], report=True, reason=f"killed by "
+                                         f"{SIGNAL_NAMES.get(what[1])} (timer set by the program)")
+                        return
+                    if what is not None:
+                        self.pending = (what[1], -2, 0)   # SI_TIMER
+                    elif err is not None:                 # ignored: carry on
+                        pc = self.eng.reg_read(self.arch.pc)
+                        err = None
+                        continue
+                if self.pending is None and err is not None:
+                    stop = self._classify_stop(err)
+                    if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):
+                        self.pending = (stop.signal, *crash.fault_code(self, stop))
+                    else:
+                        self.stop = stop
+                        return
+                if self.pending is not None:
+                    sig, code, addr = self.pending
+                    self.pending = None
+                    pc = self.deliver(sig, code, addr)
+                    if pc is None:
+                        self.stop = Stop(signal=SIGSEGV, report=True, reason=f"segmentation fault: "
+                                         f"cannot write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
+                        return
             self.mem.fault = None
             if self.interruptible:
                 err = self._start_interruptible(pc)
             else:
                 err = self.eng.emu_start(pc, UNTIL, 0, self.max_insns or 0)
-            if self.error is not None:
-                raise InternalError(self.error, self.error_tb)
-            if self.stop is not None:
-                return
-            if self.pending is None and err == 0 and self.async_signals:
-                what = self.take_async()
-                if what and what[0] == "die":
-                    self.stop = Stop(signal=what[1], report=True,
-                                     reason=f"killed by {SIGNAL_NAMES.get(what[1])} (timer set by the program)")
-                    return
-                if what is None:                  # ignored: carry on
-                    pc = self.eng.reg_read(self.arch.pc)
-                    continue
-                self.pending = (what[1], -2, 0)   # SI_TIMER
-            if self.pending is None:
-                stop = self._classify_stop(err)
-                if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):
-                    self.pending = (stop.signal, *crash.fault_code(self, stop))
-                else:
-                    self.stop = stop
-                    return
-            sig, code, addr = self.pending
-            self.pending = None
-            pc = self.deliver(sig, code, addr)
-            if pc is None:
-                self.stop = Stop(signal=SIGSEGV, report=True, reason=f"segmentation fault: cannot "
-                                 f"write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
-                return
 
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
@@ -439,6 +445,10 @@ class Process(Signals, Syscalls):
                 self._trace(nr, vals[1:], ret)
             if ret is not None:
                 self._write_ret(ret)
+            if self.async_signals:
+                # a timer fired while we served the call: its emu_stop from the timer thread
+                # may not take; stopping from here does, before the next instruction
+                self.eng.emu_stop()
         except BaseException as e:  # never let an exception unwind into C
             self.error = e
             self.error_tb = traceback.format_exc()

@@ -88,6 +88,9 @@ class UcError(Exception):
         super().__init__(f"{what}: {msg}" if what else msg)
 
 
+_SCRATCH_SIZE = 1 << 16
+
+
 def _ctl_code(ctl: int, op: int, nargs: int) -> int:
     return (op << 30) | (nargs << 26) | ctl
 
@@ -103,6 +106,7 @@ class Engine:
         self.h = h
         self._keep = []  # callbacks must outlive the engine
         self._u64 = c_uint64()
+        self._scratch = ctypes.create_string_buffer(_SCRATCH_SIZE)
 
     def close(self) -> None:
         if self.h:
@@ -153,11 +157,14 @@ class Engine:
             raise UcError(err, f"uc_mem_protect({addr:#x}, {size:#x})")
 
     def mem_read(self, addr: int, size: int) -> bytes:
-        buf = ctypes.create_string_buffer(size)
+        if size <= _SCRATCH_SIZE:   # most system-call buffers: no allocation per call
+            buf = self._scratch
+        else:
+            buf = ctypes.create_string_buffer(size)
         err = _uc_mem_read(self.h, addr, buf, size)
         if err:
             raise UcError(err, f"uc_mem_read({addr:#x}, {size})")
-        return buf.raw
+        return ctypes.string_at(buf, size)
 
     def mem_read_into(self, addr: int, buf, size: int) -> int:
         """Read into a ctypes buffer; returns the Unicorn error code (0 = ok)."""
