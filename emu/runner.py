@@ -354,19 +354,34 @@ class Process(Signals, Syscalls):
 
         def work():
             try:
-                box.append(self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0))
+                if self.stop is None:
+                    box.append(self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0))
             finally:
                 done.set()
 
         worker = threading.Thread(target=work, daemon=True)
-        worker.start()
+        interrupted = False
         # Not Thread.join: a KeyboardInterrupt inside join() can leave is_alive() False while
         # the thread still runs (CPython's bpo-45274 handling), and we would free the engine
-        # under it.
-        while not done.is_set():
+        # under it. A Ctrl-C may land anywhere here, even before the worker has entered
+        # uc_emu_start (where a stop request would be lost), so once interrupted we keep
+        # asking the engine to stop until the worker is done.
+        started = False
+        while True:
             try:
-                done.wait(0.25)
+                if not started:
+                    # SIGINT blocked while starting: `started` is then always true to fact
+                    # (the worker inherits the mask, so Ctrl-C goes to this thread)
+                    mask = _block_sigint()
+                    worker.start()
+                    started = True
+                    _restore_sigmask(mask)
+                while not done.wait(0.25):
+                    if interrupted:
+                        self.eng.emu_stop()
+                break
             except KeyboardInterrupt:
+                interrupted = True
                 if self.stop is None:
                     self.stop = Stop(signal=2, reason="interrupted (Ctrl-C)")
                 self.stop_event.set()
@@ -517,6 +532,19 @@ class Process(Signals, Syscalls):
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
+
+
+def _block_sigint():
+    import signal
+    if hasattr(signal, "pthread_sigmask"):
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return None
+
+
+def _restore_sigmask(mask):
+    import signal
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class InternalError(Exception):
