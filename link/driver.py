@@ -384,13 +384,13 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
-        ("layout", layout.place),             # addresses, offsets, segments
-        ("addresses", layout.finalize_section_addresses),
+        ("layout", _unless_fresh(layout.place)),             # addresses, offsets, segments
+        ("addresses", _unless_fresh(layout.finalize_section_addresses)),
         ("icf", _icf_alias),                  # --icf: folded sections take their twin's address
         ("number", number_sections),
-        ("linker values", linker_symbol_values),
-        ("tls", compute_tp),
-        ("symbols", relocate.symbol_addresses),
+        ("linker values", _unless_fresh(linker_symbol_values)),
+        ("tls", _unless_fresh(compute_tp)),
+        ("symbols", _unless_fresh(relocate.symbol_addresses)),
         ("entry", entry_and_tls),
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
@@ -428,6 +428,15 @@ def _gc(ctx):
                 ctx.diag.warn("--gc-sections is not implemented yet; keeping every section")
             return
         gc.run(ctx)
+
+
+def _unless_fresh(fn):
+    """A layout pass, skipped when a pass before it (the 843419 scan) left a layout that
+    nothing has changed since."""
+    def run(ctx):
+        if not getattr(ctx, "layout_fresh", False):
+            fn(ctx)
+    return run
 
 
 def _ehframe(ctx):

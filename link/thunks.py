@@ -71,7 +71,8 @@ def _range_thunks(ctx) -> None:
     far = (dist < lo + MARGIN) | (dist > hi - MARGIN)
     # an undefined weak target is not a place to jump to; leave it to the relocation pass
     st = ctx.symtab
-    weak_undef = np.array([g > 0 and st.state[g] == UNDEF for g in t.gid[rows].tolist()], dtype=bool)
+    state = np.array(st.state, dtype=np.int64)
+    weak_undef = (t.gid[rows] > 0) & (state[t.gid[rows]] == UNDEF)
     need = rows[far & ~weak_undef]
     if len(need):
         reach = int(min(hi.min(), -lo.max()))
@@ -81,31 +82,42 @@ def _range_thunks(ctx) -> None:
 def _all_near(ctx, rows) -> bool:
     """Without --section-start, every branch reaches when all allocated bytes together (with
     their worst alignment padding, and a page per segment) are nearer than the shortest reach."""
-    if ctx.opts.section_start or not all(_in_image(ctx, r) for r in rows.tolist()):
+    if ctx.opts.section_start or not _in_image(ctx, rows).all():
         return False
     reach = min(min(-ctx.arch.howtos[int(x)].lo, ctx.arch.howtos[int(x)].hi) for x in np.unique(ctx.rel.type[rows]))
     span = 16 * (ctx.opts.max_page_size or ctx.arch.max_page_size)
     for o in ctx.outputs.values():
         if o.alloc:
             span += len(o.data or b"") + o.align
-            for obj, i in o.inputs:
-                span += int(obj.shdrs[i]["sh_size"]) + int(obj.shdrs[i]["sh_addralign"])
+    for obj in ctx.files[1:]:
+        alloc = np.array([o is not None and o.alloc for o in obj.sec_outsec], dtype=bool)
+        if alloc.any():
+            sh = obj.shdrs[alloc]
+            span += int(sh["sh_size"].sum()) + int(sh["sh_addralign"].sum())
     return span < reach - MARGIN
 
 
-def _in_image(ctx, r: int) -> bool:
-    """Whether row r branches to a symbol in an input section (not an absolute address or
-    a linker-defined value, which may be anywhere)."""
+def _in_image(ctx, rows: np.ndarray) -> np.ndarray:
+    """Per row: whether it branches to a symbol in an input section (not an absolute address
+    or a linker-defined value, which may be anywhere).  Undefined weak targets count as in
+    the image: the relocation pass decides what they mean."""
     t, st = ctx.rel, ctx.symtab
-    f, s, g = int(t.file[r]), int(t.sym[r]), int(t.gid[r])
-    if g:
-        if st.state[g] == UNDEF:
-            return True                 # undefined weak: the relocation pass decides
-        f, s = st.def_file[g], st.def_index[g]
-        if f <= 0:
-            return False
-    sh = int(ctx.files[f].sym_shndx[s])
-    return 0 < sh < elf.SHN_LORESERVE
+    state = np.array(st.state, dtype=np.int64)
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
+    g = t.gid[rows]
+    isg = g > 0
+    undef = isg & (state[g] == UNDEF)
+    f = np.where(isg, def_file[g], t.file[rows])
+    s = np.where(isg, def_index[g], t.sym[rows])
+    linker = isg & ~undef & (f <= 0)
+    sizes = [len(o.sym_shndx) for o in ctx.files[1:]]
+    base = np.concatenate([[0, 0], np.cumsum(sizes)[:-1]]) if sizes else np.zeros(2, dtype=np.int64)
+    allshndx = np.concatenate([o.sym_shndx for o in ctx.files[1:]]) if sizes else np.zeros(1, dtype=np.int64)
+    ok = ~undef & ~linker
+    sh = np.zeros(len(rows), dtype=np.int64)
+    sh[ok] = allshndx[base[f[ok]] + s[ok]]
+    return undef | (ok & (sh > 0) & (sh < elf.SHN_LORESERVE))
 
 
 def _branch_rows(ctx) -> np.ndarray:
@@ -113,9 +125,13 @@ def _branch_rows(ctx) -> np.ndarray:
     t = ctx.rel
     types = [rt for rt, h in ctx.arch.howtos.items() if h.kind == Kind.CALL and h.lo is not None]
     rows = np.nonzero(np.isin(t.type, types))[0]
-    keep = [r for r in rows.tolist()
-            if (o := ctx.files[int(t.file[r])].sec_outsec[int(t.sec[r])]) is not None and o.alloc]
-    return np.array(keep, dtype=np.int64)
+    if len(rows) == 0:
+        return rows
+    key = t.file[rows] * (1 << 32) + t.sec[rows]
+    uniq, inv = np.unique(key, return_inverse=True)
+    alloc = np.array([(o := ctx.files[int(k >> 32)].sec_outsec[int(k & 0xFFFFFFFF)]) is not None and o.alloc
+                      for k in uniq.tolist()], dtype=bool)
+    return rows[alloc[inv.reshape(-1)]]
 
 
 def _make(ctx, spec, need: np.ndarray, window: int) -> None:
@@ -319,6 +335,7 @@ def fix_843419(ctx, spec) -> None:
         _layout(ctx)
         found = _find_843419(ctx, spec)
         if not found:
+            ctx.layout_fresh = True       # nothing moved since: the driver need not lay out again
             return
         _patch_843419(ctx, spec, found)
     ctx.diag.warn("--fix-cortex-a53-843419: patching did not settle; the output may still "
@@ -326,25 +343,40 @@ def fix_843419(ctx, spec) -> None:
 
 
 def _find_843419(ctx, spec) -> list[tuple]:
+    """Candidate ADRPs of every code input section at once: one word array for all of them,
+    masks for 'is an ADRP' and 'in the last two words of a page'; the few survivors are
+    checked one by one."""
+    secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
+            for obj, i in o.inputs]
+    chunks, starts, addrs = [], [], []
+    nwords = 0
+    for o, obj, i in secs:
+        data = obj.section_content(i)
+        n = len(data) // 4
+        chunks.append(bytes(data[:4 * n]))
+        starts.append(nwords)
+        addrs.append(int(obj.sec_addr[i]))
+        nwords += n
+    if nwords == 0:
+        return []
+    w = np.frombuffer(b"".join(chunks), dtype="<u4")
+    starts_a = np.array(starts, dtype=np.int64)
+    adrp = np.flatnonzero((w & np.uint32(0x9F000000)) == np.uint32(0x90000000))
+    sec_of = np.searchsorted(starts_a, adrp, side="right") - 1
+    word_addr = np.array(addrs, dtype=np.int64)[sec_of] + 4 * (adrp - starts_a[sec_of])
+    pick = (word_addr & 0xFFF) >= 0xFF8
+    cand, cand_sec = adrp[pick], sec_of[pick]
     found = []
-    for o in ctx.ordered:
-        if not (o.alloc and o.flags & elf.SHF_EXECINSTR):
+    for c, k_sec in zip(cand.tolist(), cand_sec.tolist()):
+        o, obj, i = secs[k_sec]
+        k = c - starts[k_sec]
+        end = starts[k_sec + 1] if k_sec + 1 < len(starts) else nwords
+        words = w[c:min(c + 4, end)].tolist()
+        if len(words) < 3:
             continue
-        for obj, i in list(o.inputs):
-            data = obj.section_content(i)
-            n = len(data) // 4
-            if n < 3:
-                continue
-            w = np.frombuffer(bytes(data[:4 * n]), dtype="<u4")
-            adrp = np.nonzero((w & 0x9F000000) == 0x90000000)[0]
-            adrp = adrp[((int(obj.sec_addr[i]) + 4 * adrp) & 0xFFF) >= 0xFF8]
-            if len(adrp) == 0:
-                continue
-            code = _code_ranges(obj, i)
-            for k in adrp.tolist():
-                j = spec["find"](w[k:k + 4].tolist())
-                if j is not None and code(4 * k):
-                    found.append((obj, i, 4 * (k + j), o))
+        j = spec["find"](words)
+        if j is not None and _code_ranges(obj, i)(4 * k):
+            found.append((obj, i, 4 * (k + j), o))
     return found
 
 
