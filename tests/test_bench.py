@@ -107,7 +107,7 @@ def test_budget_and_scaling_from_records():
     text, curve = bench.scaling(records, "arm64", ["xld", "ld"])
     assert "400x50" in text
     assert curve["xld"]["wall"] == [0.3, 1.0, 4.0]
-    marg = curve["xld"]["marginal_ms_per_mb"]
+    marg = curve["xld"]["wall_marginal_ms_per_mb"]
     assert marg == pytest.approx([700 / 20, 3000 / 40])
     checks = {c["check"]: c for c in bench.budget_checks(records, {"arm64": curve})}
     assert checks["arm64 hello wall xld/ld"]["status"] == "FAIL"          # 6.7x > 5x
@@ -115,5 +115,5 @@ def test_budget_and_scaling_from_records():
     assert checks["arm64 1200x50 wall xld/ld"]["status"] == "FAIL"        # 2.7x
     assert checks["riscv64 400x50 wall xld/ld"]["status"] == "PASS"       # 0.83x <= 1x
     assert checks["arm64 1200x50 peak RSS xld/ld"]["status"] == "FAIL"    # 2.7x
-    assert checks["arm64 linear: xld marginal ms/MB, last step / first step"]["status"] == "FAIL"  # 2.14x
+    assert checks["arm64 linear: xld CPU ms/MB, upper half of sizes / lower half"]["status"] == "FAIL"  # 2.14x
     assert checks["riscv64 400x50 peak RSS xld/ld"]["status"] == "PASS"

@@ -59,7 +59,7 @@ BUDGET_WALL_VS_LD = {"arm64": 2.0, "riscv64": 1.0}
 BUDGET_SIZES = ("400x50", "1200x50")
 BUDGET_HELLO_VS_LD = 5.0
 BUDGET_RSS_VS_LD = 2.0
-BUDGET_LINEAR = 1.5    # marginal cost per MB, last size step over first, at most this
+BUDGET_LINEAR = 1.5    # marginal CPU cost per MB, upper half of the sizes over lower half
 
 
 def log(msg: str) -> None:
@@ -407,28 +407,46 @@ def case_table(case: Case, results: dict[str, Result]) -> str:
     return "\n".join(lines)
 
 
+def _slope(t: list, mb: list, i: int, j: int) -> float | None:
+    """ms per MB of objects from size i to size j."""
+    if t[i] is None or t[j] is None or mb[j] == mb[i]:
+        return None
+    return (t[j] - t[i]) * 1000 / (mb[j] - mb[i])
+
+
 def scaling(records: list[dict], arch: str, linkers: list[str]) -> tuple[str, dict]:
-    """Median wall per corpus size, and the marginal cost (ms per MB of objects) between sizes."""
+    """Median wall and CPU per corpus size, and the marginal cost (ms per MB of objects).
+
+    `halves` compares the slope over the lower half of the sizes with the slope over the upper
+    half (first..middle, middle..last): 1.0 is linear, more means it grows faster than the input.
+    """
     rows = [r for r in records if r["arch"] == arch and r["kind"] == "corpus"]
     rows.sort(key=lambda r: r["input_bytes"])
     if len(rows) < 2:
         return "", {}
     mb = [r["input_bytes"] / 2**20 for r in rows]
-    head = f"  {'linker':<6}" + "".join(f"{r['case'] + f' ({m:.0f} MB)':>17}" for r, m in zip(rows, mb))
-    head += "".join(f"{'ms/MB ' + a['case'] + '>' + b['case']:>22}" for a, b in zip(rows, rows[1:]))
-    lines = [f"{arch} scaling: median wall s per size, then marginal ms per MB of objects", head]
+    mid = len(rows) // 2
+    head = f"  {'linker':<10}" + "".join(f"{r['case'] + f' ({m:.0f} MB)':>17}" for r, m in zip(rows, mb))
+    head += f"{'ms/MB lower half':>18}{'upper half':>12}{'upper/lower':>13}"
+    lines = [f"{arch} scaling: median seconds per size; marginal ms per MB of objects, "
+             f"{rows[0]['case']}>{rows[mid]['case']} and {rows[mid]['case']}>{rows[-1]['case']}", head]
     curve = {}
     for name in linkers:
-        walls = [r["results"].get(name, {}).get("wall") for r in rows]
-        if all(w is None for w in walls):
-            continue
-        marg = []
-        for i in range(len(rows) - 1):
-            a, b = walls[i], walls[i + 1]
-            marg.append(None if a is None or b is None or mb[i + 1] == mb[i] else (b - a) * 1000 / (mb[i + 1] - mb[i]))
-        curve[name] = {"sizes": [r["case"] for r in rows], "input_mb": mb, "wall": walls, "marginal_ms_per_mb": marg}
-        lines.append(f"  {name:<6}" + "".join(f"{fmt(w, '17.3f')}" for w in walls)
-                     + "".join(f"{fmt(m, '22.1f')}" for m in marg))
+        entry = {"sizes": [r["case"] for r in rows], "input_mb": mb}
+        for metric in ("wall", "cpu"):
+            t = [r["results"].get(name, {}).get(metric) for r in rows]
+            if all(v is None for v in t):
+                continue
+            lower = _slope(t, mb, 0, mid) if len(rows) >= 3 else None
+            upper = _slope(t, mb, mid, len(rows) - 1)
+            ratio = upper / lower if lower and upper is not None and lower > 0 else None
+            entry[metric] = t
+            entry[f"{metric}_marginal_ms_per_mb"] = [_slope(t, mb, i, i + 1) for i in range(len(rows) - 1)]
+            entry[f"{metric}_halves"] = {"lower": lower, "upper": upper, "ratio": ratio}
+            lines.append(f"  {name + ' ' + metric:<10}" + "".join(f"{fmt(v, '17.3f')}" for v in t)
+                         + f"{fmt(lower, '18.1f')}{fmt(upper, '12.1f')}{fmt(ratio, '13.2f')}")
+        if "wall" in entry or "cpu" in entry:
+            curve[name] = entry
     return "\n".join(lines), curve
 
 
@@ -458,12 +476,9 @@ def budget_checks(records: list[dict], curves: dict[str, dict]) -> list[dict]:
         v, why = xld_vs_ld(rec, "rss_mb")
         check(f"{rec['arch']} {rec['case']} peak RSS xld/ld", v, BUDGET_RSS_VS_LD, why)
     for arch, curve in curves.items():
-        marg = curve.get("xld", {}).get("marginal_ms_per_mb", [])
-        if len(marg) >= 2 and marg[0] and marg[-1] is not None and marg[0] > 0:
-            check(f"{arch} linear: xld marginal ms/MB, last step / first step", marg[-1] / marg[0], BUDGET_LINEAR)
-        else:
-            check(f"{arch} linear: xld marginal ms/MB, last step / first step", None, BUDGET_LINEAR,
-                  "needs xld results at 3 or more corpus sizes")
+        halves = curve.get("xld", {}).get("cpu_halves", {})
+        why = "" if halves.get("ratio") is not None else "needs xld results at 3 or more corpus sizes"
+        check(f"{arch} linear: xld CPU ms/MB, upper half of sizes / lower half", halves.get("ratio"), BUDGET_LINEAR, why)
     return checks
 
 
