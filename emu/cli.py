@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="xld run", description="Run a static arm64/riscv64 Linux executable under Unicorn.")
     p.add_argument("--root", metavar="DIR", help="host directory the program sees as / (default: .)")
     p.add_argument("--timeout", metavar="S", type=float, help="wall-clock limit in seconds")
-    p.add_argument("--max-insns", metavar="N", type=int, help="instruction limit")
+    p.add_argument("--max-insns", metavar="N", type=int,
+                   help="instruction limit (Unicorn counts each instruction: about 4x slower; "
+                        "prefer --timeout for a plain runaway guard)")
     p.add_argument("--max-memory", metavar="BYTES", type=int, help="limit on brk+mmap memory")
     p.add_argument("--strace", action="store_true", help="print each system call to stderr")
     p.add_argument("-E", dest="setenv", metavar="VAR=VALUE", action="append", default=[],
