@@ -601,7 +601,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     stdin: bytes fed to standard input, or a host file descriptor / file object.
     stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
     root: host directory the guest sees as "/" (default: the current directory).
-    timeout: wall-clock seconds; max_insns: instruction budget.
+    timeout: wall-clock seconds; max_insns: instruction budget (Unicorn cannot report how many
+    instructions ran, so the budget starts afresh after each signal delivered to a handler).
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
     """
     path = os.fspath(path)
