@@ -15,6 +15,34 @@ import numpy as np
 from xld.link import elf
 from xld.link.errors import LinkError
 
+_EHDR = struct.Struct("<HHIQQQIHHHHHH")        # the ELF header after e_ident
+
+# Section name lists by (string table, name offsets): objects built the same way share them.
+_SEC_NAMES: dict[tuple[bytes, bytes], list[str]] = {}
+
+
+def _section_names(strtab, offsets: np.ndarray) -> list[str]:
+    key = (bytes(strtab), offsets.tobytes())
+    names = _SEC_NAMES.get(key)
+    if names is None:
+        names = _SEC_NAMES[key] = _strings_at(key[0], offsets)
+    return list(names)          # a copy: passes may append sections to an object
+
+
+def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
+    """The NUL-terminated strings at ``offsets`` of a string table: the ends are found with
+    one array search, so the only per-string work is a slice."""
+    if len(offsets) == 0:
+        return []
+    nul = np.flatnonzero(np.frombuffer(strtab, dtype=np.uint8) == 0)
+    k = np.searchsorted(nul, offsets)
+    ends = np.append(nul, len(strtab))[k].tolist()
+    try:
+        text = strtab.decode("ascii")
+    except UnicodeDecodeError:
+        return [strtab[o:e].decode("utf-8", "replace") for o, e in zip(offsets.tolist(), ends)]
+    return [text[o:e] for o, e in zip(offsets.tolist(), ends)]
+
 
 def read_file(path: str) -> bytes | mmap.mmap:
     try:
@@ -54,108 +82,115 @@ class ObjectFile:
             self._fail("not a 64-bit ELF file")
         if buf[5] != elf.ELFDATA2LSB:
             self._fail("not a little-endian ELF file")
-        hdr = np.frombuffer(buf, elf.EHDR, 1)[0]
-        self.e_type = int(hdr["e_type"])
-        self.machine = int(hdr["e_machine"])
-        self.e_flags = int(hdr["e_flags"])
+        (self.e_type, self.machine, _, _, _, shoff, self.e_flags, _, _, _, shentsize, shnum,
+         shstrndx) = _EHDR.unpack_from(buf, 16)
         if self.e_type != elf.ET_REL:
             kind = {elf.ET_EXEC: "an executable", elf.ET_DYN: "a shared object"}.get(self.e_type, f"of type {self.e_type}")
             self._fail(f"is {kind}, not a relocatable object; xld links static executables from relocatable objects")
-        shoff, shnum = int(hdr["e_shoff"]), int(hdr["e_shnum"])
-        if int(hdr["e_shentsize"]) != elf.SHDR_SIZE:
-            self._fail(f"unexpected section header size {int(hdr['e_shentsize'])}")
+        if shentsize != elf.SHDR_SIZE:
+            self._fail(f"unexpected section header size {shentsize}")
         if shoff == 0:
             self._fail("has no section header table")
         if shnum == 0 and shoff + elf.SHDR_SIZE <= n:    # extended numbering
             shnum = int(np.frombuffer(buf, elf.SHDR, 1, shoff)[0]["sh_size"])
         if shoff + shnum * elf.SHDR_SIZE > n:
             self._fail(f"section header table goes past the end of the file (truncated?)")
-        self.shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
-        align = self.shdrs["sh_addralign"]
-        bad = np.nonzero((align > (1 << 32)) | ((align & (align - np.uint64(1))) != 0))[0]
-        if len(bad):
-            self._fail(f"section {int(bad[0])} has an invalid alignment {int(align[bad[0]])}")
-        ends = self.shdrs["sh_offset"] + np.where(self.shdrs["sh_type"] == elf.SHT_NOBITS, 0, self.shdrs["sh_size"])
-        bad = np.nonzero(ends > n)[0]
-        if len(bad):
-            self._fail(f"section {int(bad[0])} goes past the end of the file (truncated?)")
-        shstrndx = int(hdr["e_shstrndx"])
+        self.shdrs = shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
+        types = shdrs["sh_type"].tolist()
+        offsets = shdrs["sh_offset"].tolist()
+        sizes = shdrs["sh_size"].tolist()
+        for i, a in enumerate(shdrs["sh_addralign"].tolist()):
+            if a > 1 << 32 or a & (a - 1):
+                self._fail(f"section {i} has an invalid alignment {a}")
+        for i, (t, o, sz) in enumerate(zip(types, offsets, sizes)):
+            if t != elf.SHT_NOBITS and o + sz > n:
+                self._fail(f"section {i} goes past the end of the file (truncated?)")
         if shstrndx == elf.SHN_XINDEX:
-            shstrndx = int(self.shdrs[0]["sh_link"])
+            shstrndx = int(shdrs[0]["sh_link"])
         if shstrndx >= shnum:
             self._fail("invalid section name string table index")
-        strtab = bytes(self.section_bytes(shstrndx))
-        self.sec_names = [elf.cstr(strtab, int(o)) for o in self.shdrs["sh_name"]]
+        self.sec_names = _section_names(self.section_bytes(shstrndx), shdrs["sh_name"])
+
+        # one walk over the section types: the symbol table, relocations, groups
+        sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
+        for i, t in enumerate(types):
+            if t == elf.SHT_RELA:
+                rela_secs.append(i)
+            elif t == elf.SHT_SYMTAB:
+                sym_secs.append(i)
+            elif t == elf.SHT_GROUP:
+                group_secs.append(i)
+            elif t == elf.SHT_SYMTAB_SHNDX:
+                ext_secs.append(i)
+            elif t == elf.SHT_REL:
+                self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
 
         # symbol table (at most one in a relocatable object)
         self.syms = np.zeros(1, elf.SYM)
         self.first_global = 1
         self.symstr = b""
         self.shndx_ext = None
-        sym_secs = np.nonzero(self.shdrs["sh_type"] == elf.SHT_SYMTAB)[0]
-        if len(sym_secs):
-            s = int(sym_secs[0])
-            sh = self.shdrs[s]
-            if int(sh["sh_entsize"]) != elf.SYM_SIZE:
+        if sym_secs:
+            s = sym_secs[0]
+            _, _, _, _, off, size, link, info, _, entsize = shdrs[s].tolist()
+            if entsize != elf.SYM_SIZE:
                 self._fail("unexpected symbol table entry size")
-            count = int(sh["sh_size"]) // elf.SYM_SIZE
-            self.syms = np.frombuffer(buf, elf.SYM, count, int(sh["sh_offset"]))
-            self.first_global = int(sh["sh_info"])
-            if int(sh["sh_link"]) >= shnum:
+            count = size // elf.SYM_SIZE
+            self.syms = np.frombuffer(buf, elf.SYM, count, off)
+            self.first_global = info
+            if link >= shnum:
                 self._fail("invalid string table index in the symbol table")
-            self.symstr = bytes(self.section_bytes(int(sh["sh_link"])))
+            self.symstr = bytes(self.section_bytes(link))
             if self.first_global > count or self.first_global < 1:
                 self._fail("invalid sh_info in the symbol table")
-            ext = np.nonzero(self.shdrs["sh_type"] == elf.SHT_SYMTAB_SHNDX)[0]
-            if len(ext):
-                self.shndx_ext = np.frombuffer(buf, "<u4", count, int(self.shdrs[int(ext[0])]["sh_offset"]))
-        self.symtab_index = int(sym_secs[0]) if len(sym_secs) else 0
+            if ext_secs:
+                self.shndx_ext = np.frombuffer(buf, "<u4", count, offsets[ext_secs[0]])
+        self.symtab_index = sym_secs[0] if sym_secs else 0
         self.nsyms = len(self.syms)
         self.sym_shndx = self._symbol_sections()
-        if self.nsyms and int(self.symstr and len(self.symstr) or 0) == 0 and self.nsyms > 1:
-            self._fail("symbol table has no string table")
-        shx = self.sym_shndx
-        bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
-        if len(bad):
-            self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
-        bad = np.nonzero(self.syms["st_name"] >= max(len(self.symstr), 1))[0]
-        if len(bad) and self.nsyms > 1:
-            self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
+        if self.nsyms > 1:
+            if not self.symstr:
+                self._fail("symbol table has no string table")
+            shx = self.sym_shndx
+            bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
+            if len(bad):
+                self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
+            st_name = self.syms["st_name"]
+            if int(st_name.max()) >= len(self.symstr):
+                bad = np.nonzero(st_name >= len(self.symstr))[0]
+                self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
         self.content_override: dict[int, bytes] = {}     # sections rewritten by shrinking
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
-        for i in np.nonzero(self.shdrs["sh_type"] == elf.SHT_RELA)[0]:
-            sh = self.shdrs[int(i)]
-            target = int(sh["sh_info"])
+        for i in rela_secs:
+            _, _, _, _, off, size, _, target, _, entsize = shdrs[i].tolist()
             if target >= shnum:
-                self._fail(f"relocation section {self.sec_names[int(i)]} applies to invalid section {target}")
-            if int(sh["sh_entsize"]) not in (0, elf.RELA_SIZE):
-                self._fail(f"{self.sec_names[int(i)]}: unexpected relocation entry size")
-            count = int(sh["sh_size"]) // elf.RELA_SIZE
-            r = np.frombuffer(buf, elf.RELA, count, int(sh["sh_offset"]))
-            syms = (r["r_info"] >> np.uint64(32))
-            if count and int(syms.max()) >= self.nsyms:
-                self._fail(f"{self.sec_names[int(i)]}: relocation refers to invalid symbol index {int(syms.max())}")
-            if count and int(r["r_offset"].max()) >= max(int(self.shdrs[target]["sh_size"]), 1):
-                k = int(np.argmax(r["r_offset"]))
-                self._fail(f"{self.sec_names[int(i)]}: relocation {k} at offset 0x{int(r['r_offset'][k]):x} "
-                           f"is outside section {self.sec_names[target]} (size 0x{int(self.shdrs[target]['sh_size']):x})")
+                self._fail(f"relocation section {self.sec_names[i]} applies to invalid section {target}")
+            if entsize not in (0, elf.RELA_SIZE):
+                self._fail(f"{self.sec_names[i]}: unexpected relocation entry size")
+            count = size // elf.RELA_SIZE
+            r = np.frombuffer(buf, elf.RELA, count, off)
+            if count:
+                top = int(r["r_info"].max()) >> 32     # the largest symbol index
+                if top >= self.nsyms:
+                    self._fail(f"{self.sec_names[i]}: relocation refers to invalid symbol index {top}")
+                if int(r["r_offset"].max()) >= max(sizes[target], 1):
+                    k = int(np.argmax(r["r_offset"]))
+                    self._fail(f"{self.sec_names[i]}: relocation {k} at offset 0x{int(r['r_offset'][k]):x} "
+                               f"is outside section {self.sec_names[target]} (size 0x{sizes[target]:x})")
             self.relas[target] = r
-        if np.any(self.shdrs["sh_type"] == elf.SHT_REL):
-            self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
 
         # COMDAT groups: (signature, member section indices)
         self.groups: list[tuple[str, np.ndarray, int]] = []
-        for i in np.nonzero(self.shdrs["sh_type"] == elf.SHT_GROUP)[0]:
-            sh = self.shdrs[int(i)]
-            words = np.frombuffer(buf, "<u4", int(sh["sh_size"]) // 4, int(sh["sh_offset"]))
+        for i in group_secs:
+            words = np.frombuffer(buf, "<u4", sizes[i] // 4, offsets[i])
             if len(words) == 0:
                 continue
-            sig_sym = int(sh["sh_info"])
+            sig_sym = int(shdrs[i]["sh_info"])
             if sig_sym >= self.nsyms:
-                self._fail(f"group section {int(i)} has an invalid signature symbol")
+                self._fail(f"group section {i} has an invalid signature symbol")
             sig = self.sym_name(sig_sym)
             if int(self.syms[sig_sym]["st_info"]) & 0xF == elf.STT_SECTION:
                 sig = self.sec_names[int(self.sym_shndx[sig_sym])]
@@ -190,15 +225,7 @@ class ObjectFile:
 
     def global_names(self) -> list[str]:
         """Names of the global symbols, in table order (one string split, no per-entry find)."""
-        offs = self.syms["st_name"][self.first_global:]
-        if len(offs) == 0:
-            return []
-        s = self.symstr
-        out = []
-        for o in offs.tolist():
-            e = s.find(b"\0", o)
-            out.append(s[o:e].decode("utf-8", "replace"))
-        return out
+        return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
 
     def where(self, shndx: int, offset: int) -> str:
         """lld's way to name a place: file:(section+0xoff)."""

@@ -52,6 +52,27 @@ class SymbolTable:
             self.common_align.append(0)
         return gid
 
+    def intern_all(self, names: list[str]) -> list[int]:
+        """The ids of ``names``; new names are appended together (one extend per column)."""
+        get = self.ids.get
+        gl = list(map(get, names))
+        if None in gl:
+            new = list(dict.fromkeys(nm for nm, g in zip(names, gl) if g is None))
+            base, k = len(self.names), len(new)
+            self.ids.update(zip(new, range(base, base + k)))
+            self.names.extend(new)
+            zeros = [0] * k
+            self.state.extend(zeros)
+            self.def_file.extend(zeros)
+            self.def_index.extend(zeros)
+            self.strong_ref.extend([False] * k)
+            self.first_ref.extend(zeros)
+            self.first_ref_index.extend(zeros)
+            self.common_size.extend(zeros)
+            self.common_align.extend(zeros)
+            gl = list(map(get, names))
+        return gl
+
     def __len__(self) -> int:
         return len(self.names)
 
@@ -110,13 +131,8 @@ class Resolver:
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")
-        # intern every name (one dict lookup each; new names appended)
-        get = st.ids.get
-        gl = [get(nm) for nm in names]
-        if None in gl:
-            for k, g in enumerate(gl):
-                if g is None:
-                    gl[k] = st.intern(names[k])
+        # intern every name (one dict lookup each; new names appended together)
+        gl = st.intern_all(names)
         gids[fg:] = gl
         n = len(names)
         if n == 0:
@@ -125,52 +141,62 @@ class Resolver:
         bind = info >> 4
         shn = obj.sym_shndx[fg:]
         discarded = obj.discarded
-        in_sec = (shn > 0) & (shn < min(elf.SHN_LORESERVE, len(discarded)))
         undef = shn == elf.SHN_UNDEF
-        if discarded.any():
+        if obj.groups and discarded.any():
+            in_sec = (shn > 0) & (shn < min(elf.SHN_LORESERVE, len(discarded)))
             undef |= in_sec & discarded[np.where(in_sec, shn, 0)]
-        bad = np.nonzero(bind == elf.STB_LOCAL)[0]
-        for k in bad.tolist():
-            ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
+        local = bind == elf.STB_LOCAL
+        if local.any():
+            for k in np.nonzero(local)[0].tolist():
+                ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
         # references: a strong one may pull an archive member
-        first_ref, first_ref_index = st.first_ref, st.first_ref_index
         fid = obj.file_id
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         ref_idx = np.nonzero(undef)[0]
-        weak_ref = (bind[ref_idx] == elf.STB_WEAK).tolist()
-        for k, weak in zip(ref_idx.tolist(), weak_ref):
-            g = gl[k]
-            if not weak:
+        if len(ref_idx):
+            ref_g = gids[fg:][ref_idx].tolist()
+            strong = bind[ref_idx] != elf.STB_WEAK
+            if strong.all():
+                strong_k, strong_g = ref_idx.tolist(), ref_g
+            else:
+                strong_k, strong_g = ref_idx[strong].tolist(), gids[fg:][ref_idx[strong]].tolist()
+            for g in strong_g:
                 strong_ref[g] = True
-                if state[g] == UNDEF and lazy:
-                    nm = names[k]
-                    if nm in lazy:
-                        self.pending.append(lazy.pop(nm))
-            if not first_ref[g]:
-                first_ref[g] = fid
-                first_ref_index[g] = fg + k
+            if lazy:
+                pending = self.pending
+                for k, g in zip(strong_k, strong_g):
+                    if state[g] == UNDEF:
+                        nm = names[k]
+                        if nm in lazy:
+                            pending.append(lazy.pop(nm))
+            first_ref, first_ref_index = st.first_ref, st.first_ref_index
+            for g, k in zip(ref_g, (ref_idx + fg).tolist()):
+                if not first_ref[g]:
+                    first_ref[g] = fid
+                    first_ref_index[g] = k
         # definitions: strong beats common beats weak
-        dmask = ~undef & (bind != elf.STB_LOCAL)
-        def_idx = np.nonzero(dmask)[0]
+        def_idx = np.nonzero(~undef & ~local)[0]
+        if len(def_idx) == 0:
+            return
         rank = np.where(shn[def_idx] == elf.SHN_COMMON, COMMON,
                         np.where(bind[def_idx] == elf.STB_WEAK, WEAK, DEFINED)).tolist()
+        def_g = gids[fg:][def_idx].tolist()
         def_file, def_index = st.def_file, st.def_index
-        for k, r in zip(def_idx.tolist(), rank):
-            g = gl[k]
+        for k, g, r in zip((def_idx + fg).tolist(), def_g, rank):
             cur = state[g]
             if cur == UNDEF and r != COMMON:          # the common case: first definition
                 state[g] = r
                 def_file[g] = fid
-                def_index[g] = fg + k
+                def_index[g] = k
                 continue
             if r == DEFINED and cur == DEFINED:
                 other = ctx.files[def_file[g]] if def_file[g] > 0 else None
                 where = other.name if other is not None else "<internal>"
-                ctx.diag.error(f"duplicate symbol: {names[k]}\n>>> defined at {where}\n>>> defined at {obj.name}")
+                ctx.diag.error(f"duplicate symbol: {names[k - fg]}\n>>> defined at {where}\n>>> defined at {obj.name}")
                 continue
             if r == COMMON:
-                size = int(syms["st_size"][fg + k])
-                align = max(int(syms["st_value"][fg + k]), 1)
+                size = int(syms["st_size"][k])
+                align = max(int(syms["st_value"][k]), 1)
                 if cur == COMMON:
                     st.common_size[g] = max(st.common_size[g], size)
                     st.common_align[g] = max(st.common_align[g], align)
@@ -181,7 +207,7 @@ class Resolver:
             if r > cur:
                 state[g] = r
                 def_file[g] = fid
-                def_index[g] = fg + k
+                def_index[g] = k
 
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:
