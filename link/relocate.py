@@ -19,6 +19,7 @@ from xld.link.resolve import UNDEF, WEAK
 
 _KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
 _RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
+_G_KINDS = frozenset(int(k) for k in _KINDS_WITH_G)
 
 
 class RelocTable:
@@ -48,17 +49,23 @@ def scan(ctx) -> None:
     """Collect relocations from kept sections; classify; find GOT needs and undefined symbols."""
     arch = ctx.arch
     ctx.ifuncs = []
-    files_c, secs_c, rels = [], [], []
+    files_c, secs_c, sizes_c, rels = [], [], [], []
     for obj in ctx.files[1:]:
+        outsec = obj.sec_outsec
+        nsec = len(outsec)
+        size = None
         for target, r in obj.relas.items():
-            if len(r) == 0 or target >= len(obj.sec_outsec) or obj.sec_outsec[target] is None:
+            if len(r) == 0 or target >= nsec or outsec[target] is None:
                 continue
+            if size is None:
+                size = obj.shdrs["sh_size"].tolist()
             files_c.append(obj.file_id)
             secs_c.append(target)
+            sizes_c.append(size[target])
             rels.append(r)
     t = RelocTable()
     ctx.rel = t
-    counts = np.array([len(r) for r in rels], dtype=np.int64)
+    counts = np.fromiter(map(len, rels), dtype=np.int64, count=len(rels))
     t.n = int(counts.sum()) if len(counts) else 0
     t.counts = counts
     t.part_file = np.array(files_c, dtype=np.int64)
@@ -75,9 +82,16 @@ def scan(ctx) -> None:
     t.type = (info & np.uint64(0xFFFFFFFF)).astype(np.int64)
     t.sym = (info >> np.uint64(32)).astype(np.int64)
     t.addend = allr["r_addend"].astype(np.int64)
+    del allr, info
     t.file = np.repeat(t.part_file, counts)
     t.sec = np.repeat(t.part_sec, counts)
-    t.gid = np.concatenate([ctx.files[f].gids[r["r_info"] >> np.uint64(32)] for f, r in zip(files_c, rels)])
+    # global ids: every file's gids in one array, a row's at (its file's base + symbol index)
+    files = ctx.files
+    gbase = np.zeros(len(files), dtype=np.int64)
+    lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+    gbase[1:] = np.cumsum(lens) - lens
+    allg = np.concatenate([f.gids for f in files[1:]])
+    t.gid = allg[np.repeat(gbase[t.part_file], counts) + t.sym]
 
     # classify: ELF type -> generic kind, through the arch table
     maxt = max(max(arch.howtos), int(t.type.max())) + 1
@@ -98,8 +112,7 @@ def scan(ctx) -> None:
         ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"unknown relocation ({rt}) against symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
     # sites must lie inside their section
-    sizes = np.concatenate([np.full(c, int(ctx.files[f].shdrs[s]["sh_size"]), dtype=np.int64)
-                            for f, s, c in zip(files_c, secs_c, counts.tolist())])
+    sizes = np.repeat(np.array(sizes_c, dtype=np.int64), counts)
     bad = np.nonzero(t.offset + t.width > sizes)[0]
     for row in bad[:5].tolist():
         ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
@@ -145,11 +158,25 @@ def _find_ifuncs(ctx, t) -> None:
     .got.plt and an IRELATIVE entry in .rela.iplt; every reference then means the stub."""
     st = ctx.symtab
     ctx.ifuncs = []
-    used = np.unique(t.gid[t.gid > 0]).tolist() if t.n else []
-    for g in used:
-        f = st.def_file[g]
-        if f > 0 and int(ctx.files[f].syms[st.def_index[g]]["st_info"]) & 0xF == elf.STT_GNU_IFUNC:
-            ctx.ifuncs.append(g)
+    if t.n == 0:
+        return
+    used = np.zeros(len(st), dtype=bool)
+    used[t.gid] = True
+    used[0] = False
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
+    used &= def_file > 0
+    g = np.flatnonzero(used)
+    if len(g) == 0:
+        return
+    # the type of each definition, from every file's symbol table in one array
+    files = ctx.files[1:]
+    lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
+    base = np.zeros(len(files) + 1, dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    info = np.concatenate([f.syms["st_info"] for f in files])
+    typ = info[base[def_file[g]] + def_index[g]] & 0xF
+    ctx.ifuncs = g[typ == elf.STT_GNU_IFUNC].tolist()
 
 
 def _check_undefined(ctx, t) -> None:
@@ -193,12 +220,21 @@ def _assign_got(ctx, t) -> None:
     # identity of the symbol: gid for globals, (file, index) for locals
     ident_a = np.where(is_local, t.file[rows] + 1, 0)
     ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
-    keys = np.stack([tls, ident_a, ident_b, t.addend[rows]], axis=1)
-    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    addend = t.addend[rows]
+    # distinct (flavour, a, b, addend) in sorted order; slots in that order
+    order = np.lexsort((addend, ident_b, ident_a, tls))
+    cols = [tls[order], ident_a[order], ident_b[order], addend[order]]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) \
+        | (cols[2][1:] != cols[2][:-1]) | (cols[3][1:] != cols[3][:-1])
+    first = np.flatnonzero(new)
+    uniq = np.stack([c[first] for c in cols], axis=1)
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
     sizes = np.where(uniq[:, 0] == 2, 2, 1)
     first_slot = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    t.got_slot[rows] = first_slot[inverse.reshape(-1)]
-    ctx.got_entries = [tuple(int(x) for x in k) for k in uniq]     # (flavour, file+1|0, sym|gid, addend)
+    t.got_slot[rows] = first_slot[inverse]
+    ctx.got_entries = list(map(tuple, uniq.tolist()))     # (flavour, file+1|0, sym|gid, addend)
     ctx.got_slots = int(sizes.sum())
 
 
@@ -245,20 +281,89 @@ def symbol_addresses(ctx) -> None:
         obj.S = S
 
 
+_WORD = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
+
+
+def _word_view(img: np.ndarray, start: int, width: int) -> np.ndarray:
+    """``img[start:]`` as little-endian words of ``width`` bytes (a view, no copy)."""
+    n = (len(img) - start) // width
+    return img[start:start + n * width].view(_WORD[width])
+
+
+def _by_residue(pos: np.ndarray, width: int):
+    """Split sites by their position modulo ``width``: (start, mask or None, word index)."""
+    r = pos & (width - 1)
+    if not r.any():
+        return [(0, None, pos >> (width.bit_length() - 1))]
+    out = []
+    for res in np.unique(r).tolist():
+        m = r == res
+        out.append((res, m, (pos[m] - res) >> (width.bit_length() - 1)))
+    return out
+
+
 def _gather(img: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
-    idx = pos[:, None] + np.arange(width)
-    b = img[idx].astype(np.uint64)
-    return (b << (np.arange(width, dtype=np.uint64) * np.uint64(8))).sum(axis=1, dtype=np.uint64)
+    """The little-endian ``width``-byte words at ``pos`` as uint64: one indexed read of a word
+    view per alignment residue (usually one)."""
+    if width == 1:
+        return img[pos].astype(np.uint64)
+    if width not in _WORD:
+        idx = pos[:, None] + np.arange(width)
+        b = img[idx].astype(np.uint64)
+        return (b << (np.arange(width, dtype=np.uint64) * np.uint64(8))).sum(axis=1, dtype=np.uint64)
+    out = np.empty(len(pos), dtype=np.uint64)
+    for start, m, k in _by_residue(pos, width):
+        w = _word_view(img, start, width)[k]
+        if m is None:
+            return w.astype(np.uint64)
+        out[m] = w
+    return out
 
 
 def _scatter(img: np.ndarray, pos: np.ndarray, width: int, words: np.ndarray) -> None:
-    idx = pos[:, None] + np.arange(width)
-    shifts = np.arange(width, dtype=np.uint64) * np.uint64(8)
-    img[idx] = ((words[:, None] >> shifts) & np.uint64(0xFF)).astype(np.uint8)
+    if width == 1:
+        img[pos] = words.astype(np.uint8)
+        return
+    if width not in _WORD:
+        idx = pos[:, None] + np.arange(width)
+        shifts = np.arange(width, dtype=np.uint64) * np.uint64(8)
+        img[idx] = ((words[:, None] >> shifts) & np.uint64(0xFF)).astype(np.uint8)
+        return
+    dt = _WORD[width]
+    for start, m, k in _by_residue(pos, width):
+        _word_view(img, start, width)[k] = (words if m is None else words[m]).astype(dt)
 
 
 def _page(x: np.ndarray) -> np.ndarray:
     return x & ~np.int64(0xFFF)
+
+
+def _groups(col: np.ndarray) -> dict[int, np.ndarray]:
+    """Rows by value of a small non-negative integer column, each group in row order
+    (one stable radix sort and a count per value)."""
+    if len(col) == 0:
+        return {}
+    if int(col.min()) < 0 or int(col.max()) >= 1 << 16:
+        order = np.argsort(col, kind="stable")
+        sk = col[order]
+        cut = np.flatnonzero(sk[1:] != sk[:-1]) + 1
+        starts = np.concatenate([[0], cut]).tolist()
+        ends = np.concatenate([cut, [len(col)]]).tolist()
+        return {int(sk[a]): order[a:b] for a, b in zip(starts, ends)}
+    cnt = np.bincount(col)
+    order = np.argsort(col.astype(np.uint16), kind="stable")
+    ends = np.cumsum(cnt).tolist()
+    cnt = cnt.tolist()
+    return {v: order[ends[v] - c:ends[v]] for v, c in enumerate(cnt) if c}
+
+
+def _file_tables(files, attr: str, lens=None):
+    """One array of every file's per-symbol (or per-section) column, and each file's base."""
+    if lens is None:
+        lens = np.fromiter((len(getattr(f, attr)) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+    base = np.zeros(len(files), dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    return np.concatenate([getattr(f, attr) for f in files[1:]]), base
 
 
 def relocate(ctx, img: np.ndarray) -> None:
@@ -267,62 +372,83 @@ def relocate(ctx, img: np.ndarray) -> None:
     arch = ctx.arch
     if t.n == 0:
         return
+    files = ctx.files
     counts = t.counts
-    files = [ctx.files[f] for f in t.part_file.tolist()]
+    parts = [files[f] for f in t.part_file.tolist()]
     secs = t.part_sec.tolist()
-    base_addr = np.repeat(np.array([f.sec_addr[s] for f, s in zip(files, secs)], dtype=np.int64), counts)
-    base_off = np.repeat(np.array([f.sec_fileoff[s] for f, s in zip(files, secs)], dtype=np.int64), counts)
-    S = np.concatenate([f.S[t.sym[a:b]] for f, a, b in _parts(files, counts)])
-    dead = np.concatenate([f.sym_dead[t.sym[a:b]] for f, a, b in _parts(files, counts)])
+    # per row: its section's address and file offset, its symbol's value, through per-file
+    # tables concatenated once
+    sec_addr, sbase = _file_tables(files, "sec_addr")
+    sec_off, _ = _file_tables(files, "sec_fileoff")
+    srow = sbase[t.file] + t.sec
+    base_addr = sec_addr[srow]
+    base_off = sec_off[srow]
+    del sec_addr, sec_off, srow
+    all_S, ybase = _file_tables(files, "S")
+    yrow = ybase[t.file] + t.sym
+    S = all_S[yrow]
+    del all_S
+    all_dead, _ = _file_tables(files, "sym_dead")
+    dead = all_dead[yrow]
+    del all_dead, yrow
     P = base_addr + t.offset
     pos = base_off + t.offset
+    del base_addr, base_off
     A = t.addend
-    alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(files, secs)]), counts)
+    alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)]), counts)
     t.P, t.pos = P, pos
+
+    K = t.kind
+    by_kind = _groups(K)
 
     # references into discarded sections: an error from code and data, a tombstone in debug info
     if dead.any():
-        bad = np.nonzero(dead & alloc & (t.kind != Kind.HINT) & (t.kind != Kind.NONE) & (t.kind != Kind.ALIGN))[0]
+        bad = np.nonzero(dead & alloc & (K != Kind.HINT) & (K != Kind.NONE) & (K != Kind.ALIGN))[0]
         for row in bad[:10].tolist():
             ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"relocation refers to a symbol in a discarded section: "
                            f"{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
         S = np.where(dead, 0, S)
+    del dead
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
-    G = np.where(t.got_slot >= 0, got_addr + 8 * t.got_slot, 0)
     tp = ctx.tp_base
 
-    K = t.kind
+    # the value each kind asks for, computed per kind on its rows
     val = np.zeros(t.n, dtype=np.int64)
-
-    def sel(*kinds):
-        return np.isin(K, [int(k) for k in kinds])
-
-    m = sel(Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB)
-    val[m] = S[m] + A[m]
-    m = sel(Kind.PCREL, Kind.CALL)
-    val[m] = S[m] + A[m] - P[m]
-    m = sel(Kind.PAGE_PCREL)
-    val[m] = _page(S[m] + A[m]) - _page(P[m])
-    m = sel(Kind.GOT, Kind.TLS_IE)
-    val[m] = G[m] + A[m] * 0
-    m = sel(Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)
-    val[m] = G[m] - P[m]
-    m = sel(Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL)
-    val[m] = _page(G[m]) - _page(P[m])
-    m = sel(Kind.GOT_GOTPAGE)
-    val[m] = G[m] - _page(np.int64(got_addr))
-    m = sel(Kind.TLS_LE)
-    val[m] = S[m] + A[m] - tp
-    m = sel(Kind.GP_REL)                    # only sites the shrink pass relaxed to gp
-    if m.any():
-        g = ctx.symtab.ids.get("__global_pointer$")
-        val[m] = S[m] + A[m] - (int(ctx.gaddr[g]) if g is not None else 0)
+    gp = None
+    for k, m in by_kind.items():
+        if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
+            val[m] = S[m] + A[m]
+        elif k in (Kind.PCREL, Kind.CALL):
+            val[m] = S[m] + A[m] - P[m]
+        elif k == Kind.PAGE_PCREL:
+            val[m] = _page(S[m] + A[m]) - _page(P[m])
+        elif k == Kind.TLS_LE:
+            val[m] = S[m] + A[m] - tp
+        elif k == Kind.GP_REL:                  # only sites the shrink pass relaxed to gp
+            if gp is None:
+                g = ctx.symtab.ids.get("__global_pointer$")
+                gp = int(ctx.gaddr[g]) if g is not None else 0
+            val[m] = S[m] + A[m] - gp
+        elif k in _G_KINDS:
+            slot = t.got_slot[m]
+            G = np.where(slot >= 0, got_addr + 8 * slot, 0)
+            if k in (Kind.GOT, Kind.TLS_IE):
+                val[m] = G
+            elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
+                val[m] = G - P[m]
+            elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+                val[m] = _page(G) - _page(P[m])
+            elif k == Kind.GOT_GOTPAGE:
+                val[m] = G - _page(np.int64(got_addr))
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
-    m = np.nonzero(sel(Kind.PAIRED_LO))[0]
-    if len(m):
-        hi = np.nonzero(sel(Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL) & alloc & (t.width == 4))[0]
+    m = by_kind.get(int(Kind.PAIRED_LO))
+    if m is not None:
+        hi = np.concatenate([by_kind.get(int(k), np.zeros(0, dtype=np.int64))
+                             for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)])
+        hi = np.sort(hi)
+        hi = hi[alloc[hi] & (t.width[hi] == 4)]
         order = np.argsort(P[hi], kind="stable")
         hp = P[hi][order]
         target = S[m]
@@ -342,57 +468,62 @@ def relocate(ctx, img: np.ndarray) -> None:
         _fill_iplt(ctx, img)
 
     # range and alignment, per type, from the table rows
-    types = np.unique(t.type)
-    for rt in types.tolist():
-        h = arch.howtos.get(rt) or arch.hooks.get("relax_howtos", {}).get(rt)   # + types only relaxation makes
+    by_type = _groups(t.type)
+    relax_howtos = arch.hooks.get("relax_howtos", {})
+    for rt, rows in by_type.items():
+        h = arch.howtos.get(rt) or relax_howtos.get(rt)   # + types only relaxation makes
         if h is None or h.field is None:
             continue
-        rows = np.nonzero(t.type == rt)[0]
         if h.kind in _RMW_ORDER:
             continue
         v = val[rows]
-        bad = np.zeros(len(rows), dtype=bool)
+        bad = None
         if h.lo is not None:
-            bad |= (v < h.lo) | (v > h.hi)
+            bad = (v < h.lo) | (v > h.hi)
         if h.align > 1:
             misaligned = (v & (h.align - 1)) != 0
-            for row in rows[misaligned & ~bad][:5].tolist():
-                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                               f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
-                               f"is not aligned to {h.align} bytes")
-            bad |= misaligned
-        for row in rows[bad][:5].tolist():
-            if h.lo is not None and not (h.lo <= int(val[row]) <= h.hi):
-                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                               f"relocation {h.name} out of range: {int(val[row])} is not in "
-                               f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
-        ok = rows[~bad]
+            if misaligned.any():
+                for row in rows[misaligned & ~bad if bad is not None else misaligned][:5].tolist():
+                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                   f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
+                                   f"is not aligned to {h.align} bytes")
+                bad = misaligned if bad is None else bad | misaligned
+        if bad is not None and bad.any():
+            for row in rows[bad][:5].tolist():
+                if h.lo is not None and not (h.lo <= int(val[row]) <= h.hi):
+                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                   f"relocation {h.name} out of range: {int(val[row])} is not in "
+                                   f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
+            ok = rows[~bad]
+            v = v[~bad]
+        else:
+            ok = rows
         if h.field.width == 0 or len(ok) == 0:
             continue
         p = pos[ok]
         w = h.field.width
         img_words = _gather(img, p, w)
-        _scatter(img, p, w, h.field.write(img_words, val[ok]))
+        _scatter(img, p, w, h.field.write(img_words, v))
     # read-modify-write kinds, SET before ADD and SUB (psABI pairs: SET6+SUB6, SET_ULEB128+SUB_ULEB128)
     for kind in _RMW_ORDER:
-        for rt in types.tolist():
+        for rt, rows in by_type.items():
             h = arch.howtos.get(rt)
             if h is None or h.kind != kind or h.field is None:
                 continue
-            rows = np.nonzero(t.type == rt)[0]
             if h.field.width == 0:
                 _uleb(ctx, img, h, rows, pos, val)
                 continue
             w = h.field.width
             p = pos[rows]
-            if len(np.unique(p)) != len(p):        # same place twice: apply one at a time
+            ps = np.sort(p)
+            if (ps[1:] == ps[:-1]).any():          # same place twice: apply one at a time
                 for r in rows.tolist():
                     _rmw(img, np.array([pos[r]]), w, h, np.array([val[r]]))
             else:
                 _rmw(img, p, w, h, val[rows])
     # TLS descriptors and the like: per-site rewrites only the ISA knows
-    m = np.nonzero(K == Kind.TLS_DESC)[0]
-    if len(m):
+    m = by_kind.get(int(Kind.TLS_DESC))
+    if m is not None:
         rewrite = arch.hooks.get("tls_desc_to_le")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
         # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
@@ -418,8 +549,8 @@ def relocate(ctx, img: np.ndarray) -> None:
                 continue
             _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
     # R_RISCV_ALIGN: the padding must end on the boundary it asks for
-    m = np.nonzero(K == Kind.ALIGN)[0]
-    if len(m):
+    m = by_kind.get(int(Kind.ALIGN))
+    if m is not None:
         end = P[m] + A[m]
         align = np.left_shift(1, np.array([int(a).bit_length() for a in A[m].tolist()], dtype=np.int64))
         bad = (end & (align - 1)) != 0
