@@ -127,7 +127,7 @@ def _fill_build_id(ctx) -> None:
     else:
         # a digest of the whole output with the note's descriptor still zero: deterministic
         h = hashlib.md5 if style in ("md5", "fast") else hashlib.sha1
-        desc = h(ctx.out_bytes.tobytes()).digest()[:n]
+        desc = h(ctx.out_bytes).digest()[:n]          # hashes the buffer in place, no copy
     note = struct.pack("<III", 4, n, 3) + b"GNU\0" + desc
     ctx.out_bytes[sec.offset:sec.offset + len(note)] = np.frombuffer(note, dtype=np.uint8)
 

@@ -250,8 +250,9 @@ def place(ctx) -> None:
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
+    secs = _Sections(ctx.files)
     for o in alloc:
-        _size_inputs(ctx, o)
+        _size_inputs(ctx, o, secs)
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)
@@ -285,11 +286,12 @@ def place(ctx) -> None:
     ctx.tls_range = _tls_range(alloc)
     # non-alloc sections follow
     for o in nonalloc:
-        _size_inputs(ctx, o)
+        _size_inputs(ctx, o, secs)
         off = align_up(off, o.align)
         o.offset = off
         o.addr = 0
         off += o.size
+    secs.store(ctx.files)
     ctx.file_end = off
 
 
@@ -304,24 +306,69 @@ def _tls_range(alloc):
     return start, end, align, tls[0].offset, filesz
 
 
-def _size_inputs(ctx, o: OutputSection) -> None:
+class _Sections:
+    """Every file's section headers in one table (rows: file's base + section index), so a
+    pass over an output section's inputs reads plain lists, not one header at a time."""
+
+    def __init__(self, files, extra: bool = False):
+        lens = [len(f.shdrs) for f in files[1:]]
+        self.base = [0] * len(files)
+        k = 0
+        for f, n in zip(files[1:], lens):
+            self.base[f.file_id] = k
+            k += n
+        def column(get):
+            return np.concatenate([get(f) for f in files[1:]]).astype(np.int64) if len(files) > 1 \
+                else np.zeros(0, np.int64)
+        self.align = column(lambda f: f.shdrs["sh_addralign"])
+        self.size = column(lambda f: f.shdrs["sh_size"])
+        self.entsize = column(lambda f: f.shdrs["sh_entsize"])
+        self.out = column(lambda f: f.sec_out)
+        if extra:           # what copying the contents needs
+            self.type = column(lambda f: f.shdrs["sh_type"])
+            self.offset = column(lambda f: f.shdrs["sh_offset"])
+            self.fileoff = column(lambda f: f.sec_fileoff)
+
+    def rows(self, inputs) -> np.ndarray:
+        base = self.base
+        return np.fromiter((base[obj.file_id] + i for obj, i in inputs), dtype=np.int64, count=len(inputs))
+
+    def store(self, files) -> None:
+        """Each input section's offset within its output section back into ``obj.sec_out``."""
+        for f in files[1:]:
+            b = self.base[f.file_id]
+            f.sec_out[:] = self.out[b:b + len(f.sec_out)]
+
+
+def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
     if o.data is not None and not o.inputs:
         o.size = len(o.data) if not o.nobits else o.size
         return
+    own = secs is None
+    if own:
+        secs = _Sections(ctx.files)
     pos = 0
-    for obj, i in o.inputs:
-        sh = obj.shdrs[i]
-        a = max(int(sh["sh_addralign"]), 1)
+    inputs = o.inputs
+    if inputs:
+        rows = secs.rows(inputs)
+        align = np.maximum(secs.align[rows], 1)
         if o.name == ".eh_frame":
             # records are 4-byte aligned; a gap of zeros between inputs would read as the
             # terminator that ends the unwinder's walk
-            a = min(a, 4)
-        o.align = max(o.align, a)
-        pos = align_up(pos, a)
-        obj.sec_out[i] = pos          # offset within the output section, fixed up below
-        pos += int(sh["sh_size"])
-        if o.entsize == 0:
-            o.entsize = int(sh["sh_entsize"]) if len(o.inputs) == 1 else 0
+            align = np.minimum(align, 4)
+        o.align = max(o.align, int(align.max()))
+        offs = []
+        put = offs.append
+        for a, size in zip(align.tolist(), secs.size[rows].tolist()):
+            if a > 1:
+                pos = (pos + a - 1) & -a
+            put(pos)
+            pos += size
+        secs.out[rows] = offs           # offset within the output section
+        if o.entsize == 0 and len(inputs) == 1:
+            o.entsize = int(secs.entsize[rows[0]])
+        if own:
+            secs.store(ctx.files)
     if o.name == ".bss" and getattr(ctx, "commons", None):
         st = ctx.symtab
         ctx.common_off = {}
@@ -336,12 +383,19 @@ def _size_inputs(ctx, o: OutputSection) -> None:
 
 def finalize_section_addresses(ctx) -> None:
     """Per input section: its address and output file offset (NumPy arrays per file)."""
-    for obj in ctx.files[1:]:
-        n = len(obj.shdrs)
-        obj.sec_addr = np.zeros(n, dtype=np.int64)
-        obj.sec_fileoff = np.full(n, -1, dtype=np.int64)
+    files = ctx.files
+    secs = _Sections(files)
+    addr = np.zeros(len(secs.out), dtype=np.int64)
+    fileoff = np.full(len(secs.out), -1, dtype=np.int64)
     for o in ctx.ordered:
-        for obj, i in o.inputs:
-            rel = int(obj.sec_out[i])
-            obj.sec_addr[i] = (o.addr + rel) if o.alloc else rel
-            obj.sec_fileoff[i] = o.offset + rel
+        if not o.inputs:
+            continue
+        rows = secs.rows(o.inputs)
+        rel = secs.out[rows]
+        addr[rows] = (o.addr + rel) if o.alloc else rel
+        fileoff[rows] = o.offset + rel
+    for f in files[1:]:
+        b = secs.base[f.file_id]
+        n = len(f.shdrs)
+        f.sec_addr = addr[b:b + n]
+        f.sec_fileoff = fileoff[b:b + n]

@@ -241,26 +241,23 @@ def _assign_got(ctx, t) -> None:
 # -- relocate --------------------------------------------------------------------------------
 
 def symbol_addresses(ctx) -> None:
-    """Final addresses: per file, an int64 array with the value of every symbol table entry."""
+    """Final addresses: per file, an int64 array with the value of every symbol table entry.
+    Computed with array operations over groups of files (bounded, so the temporaries stay
+    small when there are millions of local labels); each file gets its slice."""
     st = ctx.symtab
     ng = len(st)
     gaddr = np.zeros(ng, dtype=np.int64)
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
-    for obj in ctx.files[1:]:
-        shndx = obj.sym_shndx
-        value = obj.syms["st_value"].astype(np.int64)
-        in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < len(obj.sec_addr))
-        addr = np.where(in_sec, obj.sec_addr[np.where(in_sec, shndx, 0)] + value, 0)
-        addr = np.where(shndx == elf.SHN_ABS, value, addr)
-        obj.symaddr = addr
-        # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
-        obj.sym_dead = in_sec & ~obj.sec_kept[np.where(in_sec, shndx, 0)]
-        fg = obj.first_global
-        obj.sym_dead[fg:] = False          # a global's definition is judged where it resolved
-        g = obj.gids[fg:]
-        mine = (def_file[g] == obj.file_id) & (def_index[g] == np.arange(fg, obj.nsyms))
-        gaddr[g[mine]] = addr[fg:][mine]
+    objs = ctx.files[1:]
+    group: list = []
+    count = 0
+    for k, f in enumerate(objs):
+        group.append(f)
+        count += f.nsyms
+        if count >= 1 << 17 or k == len(objs) - 1:
+            _group_addresses(group, def_file, def_index, gaddr)
+            group, count = [], 0
     for g, off in getattr(ctx, "common_off", {}).items():
         gaddr[g] = ctx.outputs[".bss"].addr + off
     for g, v in st.linker_value.items():
@@ -274,11 +271,51 @@ def symbol_addresses(ctx) -> None:
             ctx.ifunc_resolver[g] = int(gaddr[g])
             gaddr[g] = iplt.addr + k * size
     ctx.gaddr = gaddr
-    for obj in ctx.files[1:]:
+    for obj in objs:
         fg = obj.first_global
         S = obj.symaddr.copy()
         S[fg:] = gaddr[obj.gids[fg:]]
         obj.S = S
+
+
+def _group_addresses(objs, def_file, def_index, gaddr) -> None:
+    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr."""
+    nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
+    nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
+    ybase = np.cumsum(nsyms) - nsyms
+    sbase = np.cumsum(nsec) - nsec
+    shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64, copy=False)
+    value = np.concatenate([f.syms["st_value"] for f in objs]).view(np.int64)
+    sec_addr = np.concatenate([f.sec_addr for f in objs] + [np.zeros(1, np.int64)])
+    sec_kept = np.concatenate([f.sec_kept for f in objs] + [np.zeros(1, bool)])
+    in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < np.repeat(nsec, nsyms))
+    srow = np.repeat(sbase, nsyms)
+    srow += shndx
+    srow[~in_sec] = len(sec_addr) - 1          # a zero address, not kept
+    addr = sec_addr[srow]
+    addr += value
+    addr[~in_sec] = 0
+    abs_ = shndx == elf.SHN_ABS
+    addr[abs_] = value[abs_]
+    # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
+    dead = in_sec & ~sec_kept[srow]
+    del shndx, srow, in_sec, sec_kept, sec_addr, abs_
+    for f, b, n in zip(objs, ybase.tolist(), nsyms.tolist()):
+        fg = f.first_global
+        f.symaddr = addr[b:b + n]
+        f.sym_dead = dead[b:b + n]
+        f.sym_dead[fg:] = False          # a global's definition is judged where it resolved
+    # globals defined here: the entries their resolution chose
+    fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
+    nglob = nsyms - fgs
+    if nglob.sum() == 0:
+        return
+    rows = np.repeat(ybase + fgs - (np.cumsum(nglob) - nglob), nglob) + np.arange(int(nglob.sum()))
+    g = np.concatenate([f.gids[f.first_global:] for f in objs])
+    index = rows - np.repeat(ybase, nglob)
+    fid = np.repeat(np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)), nglob)
+    mine = (def_file[g] == fid) & (def_index[g] == index)
+    gaddr[g[mine]] = addr[rows[mine]]
 
 
 _WORD = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}

@@ -20,35 +20,50 @@ _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R 
 
 
 def build_image(ctx) -> np.ndarray:
-    """Section contents laid out at their file offsets (before relocation)."""
-    img = np.zeros(ctx.file_end, dtype=np.uint8)
+    """Section contents laid out at their file offsets (before relocation).
+
+    The buffer is the whole output file: the symbol table and the headers that follow the
+    sections are sized here, so the file is never copied into a larger one later.  Returns
+    the view of the part that holds the sections (what relocation patches)."""
+    tr = _Trailer(ctx)
+    out = np.zeros(tr.total, dtype=np.uint8)
+    ctx.out_bytes = out
+    ctx.trailer = tr
+    img = out[:ctx.file_end]
+    _copy_sections(ctx, img)
+    return img
+
+
+def _copy_sections(ctx, img: np.ndarray) -> None:
+    from xld.link.layout import _Sections
+    secs = _Sections(ctx.files, extra=True)
+    mv = memoryview(img)
+    nop = ctx.arch.nop
     for o in ctx.ordered:
         if o.nobits:
             continue
         if o.data is not None and not o.inputs:
-            img[o.offset:o.offset + len(o.data)] = np.frombuffer(o.data, dtype=np.uint8)
+            mv[o.offset:o.offset + len(o.data)] = o.data
             continue
-        fill = ctx.arch.nop if o.flags & elf.SHF_EXECINSTR else None
+        if not o.inputs:
+            continue
+        fill = nop if o.flags & elf.SHF_EXECINSTR else None
         prev_end = o.offset
-        for obj, i in o.inputs:
-            sh = obj.shdrs[i]
-            if int(sh["sh_type"]) == elf.SHT_NOBITS:
+        rows = secs.rows(o.inputs)
+        for (obj, i), t, src, size, start in zip(o.inputs, secs.type[rows].tolist(), secs.offset[rows].tolist(),
+                                                 secs.size[rows].tolist(), secs.fileoff[rows].tolist()):
+            if t == elf.SHT_NOBITS:
                 continue
-            start = int(obj.sec_fileoff[i])
-            size = int(sh["sh_size"])
             if fill is not None and start > prev_end:
                 gap = start - prev_end
-                pad = (fill * (gap // len(fill) + 1))[:gap]
                 if prev_end % len(fill) == 0 and gap % len(fill) == 0:
-                    img[prev_end:start] = np.frombuffer(pad, dtype=np.uint8)
-            override = obj.content_override.get(i)
+                    mv[prev_end:start] = fill * (gap // len(fill))
+            override = obj.content_override.get(i) if obj.content_override else None
             if override is not None:
-                img[start:start + size] = np.frombuffer(override, dtype=np.uint8)
+                mv[start:start + size] = override
             else:
-                src = int(sh["sh_offset"])
-                img[start:start + size] = obj.data[src:src + size]
+                mv[start:start + size] = obj.buf[src:src + size]
             prev_end = start + size
-    return img
 
 
 _SYM_OUT = np.dtype([("st_name", "<u4"), ("st_info", "u1"), ("st_other", "u1"),
@@ -68,8 +83,15 @@ def _cstrings(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return buf[idx], offs
 
 
+def _columns(tables: list[np.ndarray], fields) -> dict[str, np.ndarray]:
+    """Fields of many structured arrays, each concatenated on its own (concatenating the
+    records themselves is several times slower)."""
+    return {k: np.concatenate([t[k] for t in tables]) for k in fields}
+
+
 def symbol_table(ctx):
-    """(.symtab bytes, .strtab bytes, index of the first global) — locals first, as ELF wants.
+    """(.symtab, .strtab, index of the first global) — locals first, as ELF wants; the
+    tables as uint8 arrays.
 
     Built with array operations per file (locals) and per defining file (globals): the
     table of a large link has hundreds of thousands of entries."""
@@ -97,7 +119,8 @@ def symbol_table(ctx):
     if not opts.discard_all:
         lf = [f for f in files if f.first_global > 1]
         if lf:
-            syms = np.concatenate([f.syms[1:f.first_global] for f in lf])
+            syms = _columns([f.syms[1:f.first_global] for f in lf],
+                            ("st_name", "st_info", "st_other", "st_value", "st_size"))
             shndx = np.concatenate([f.sym_shndx[1:f.first_global] for f in lf]).astype(np.int64)
             dead = np.concatenate([f.sym_dead[1:f.first_global] for f in lf])
             addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])
@@ -145,14 +168,14 @@ def symbol_table(ctx):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
-        allsyms = np.concatenate([f.syms for f in files])
+        allsyms = _columns([f.syms for f in files], ("st_info", "st_other", "st_size"))
         allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
         sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
         df = def_file[gsel]
         flat = sym_base[df] + def_index[gsel]
-        syms = allsyms[flat]
+        syms = {k: v[flat] for k, v in allsyms.items()}
         shndx = allshndx[flat]
         common = state[gsel] == 2
         is_abs = shndx == elf.SHN_ABS
@@ -164,8 +187,9 @@ def symbol_table(ctx):
         ok = common | is_abs | kept
         if opts.discard_all:      # -x: locals go, and so do hidden globals (GNU ld)
             ok &= ~hidden
-        gsel, syms, common, is_abs, oi, other, hidden = (
-            x[ok] for x in (gsel, syms, common, is_abs, oi, other, hidden))
+        gsel, common, is_abs, oi, other, hidden = (
+            x[ok] for x in (gsel, common, is_abs, oi, other, hidden))
+        syms = {k: v[ok] for k, v in syms.items()}
         rows = np.zeros(len(gsel), dtype=_SYM_OUT)
         info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
         info = np.where(hidden, (elf.STB_LOCAL << 4) | (info & 0xF), info)   # hidden become local
@@ -196,7 +220,7 @@ def symbol_table(ctx):
     if g_rows:
         grows = np.concatenate(g_rows)
         gids = np.concatenate(g_ids)
-        names = [st.names[g] for g in gids.tolist()]
+        names = list(map(st.names.__getitem__, gids.tolist()))
         blob = np.frombuffer(("\0".join(names) + "\0").encode(), dtype=np.uint8)
         zeros = np.flatnonzero(blob == 0)
         offs = np.concatenate([[0], zeros[:-1] + 1])
@@ -211,8 +235,8 @@ def symbol_table(ctx):
     null = np.zeros(1, dtype=_SYM_OUT)
     locs = np.concatenate([null] + parts_loc)
     table = np.concatenate([locs, glob])
-    strtab = b"\0" + b"".join(b.tobytes() for b in blobs)
-    return table.tobytes(), strtab, len(locs)
+    strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
+    return table.view(np.uint8), strtab, len(locs)
 
 
 def _all_weak(ctx, g) -> bool:
@@ -222,62 +246,68 @@ def _all_weak(ctx, g) -> bool:
     return True
 
 
+class _Trailer:
+    """What follows the sections in the file: .symtab, .strtab, .shstrtab and the section
+    header table, with their offsets and the total file size."""
+
+    def __init__(self, ctx):
+        opts = ctx.opts
+        self.symtab = self.strtab = np.zeros(0, dtype=np.uint8)
+        self.first_global = 0
+        if not opts.strip_all:
+            self.symtab, self.strtab, self.first_global = symbol_table(ctx)
+        names = bytearray(b"\0")
+        name_off: dict[str, int] = {}
+
+        def sname(s):
+            if s not in name_off:
+                name_off[s] = len(names)
+                names.extend(s.encode() + b"\0")
+        for o in ctx.ordered:
+            sname(o.name)
+        extra = []
+        off = ctx.file_end
+        if not opts.strip_all:
+            off = align_up(off, 8)
+            extra.append((".symtab", elf.SHT_SYMTAB, off, self.symtab, 8, 24))
+            off += len(self.symtab)
+            extra.append((".strtab", elf.SHT_STRTAB, off, self.strtab, 1, 0))
+            off += len(self.strtab)
+        sname(".shstrtab")
+        for e in extra:
+            sname(e[0])
+        self.names, self.name_off, self.extra = names, name_off, extra
+        self.shstr_off = off
+        off += len(names)
+        self.shoff = align_up(off, 8)
+        self.nsec = 1 + len(ctx.ordered) + len(extra) + 1
+        self.total = self.shoff + self.nsec * elf.SHDR_SIZE
+
+
 def write_output(ctx, img: np.ndarray) -> None:
+    """The tables and headers around the relocated sections, into ``ctx.out_bytes`` (the
+    buffer ``build_image`` made; ``img`` is its first part)."""
     arch = ctx.arch
-    opts = ctx.opts
-    sections = [o for o in ctx.ordered]
-    # trailing tables
-    symtab = strtab = b""
-    first_global = 0
-    if not opts.strip_all:
-        symtab, strtab, first_global = symbol_table(ctx)
-    names = bytearray(b"\0")
-    name_off = {}
-    def sname(s):
-        if s not in name_off:
-            name_off[s] = len(names)
-            names.extend(s.encode() + b"\0")
-        return name_off[s]
-    for o in sections:
-        sname(o.name)
-    extra = []
-    off = ctx.file_end
-    if not opts.strip_all:
-        off = align_up(off, 8)
-        extra.append((".symtab", elf.SHT_SYMTAB, off, symtab, 8, 24))
-        off += len(symtab)
-        extra.append((".strtab", elf.SHT_STRTAB, off, strtab, 1, 0))
-        off += len(strtab)
-    sname(".shstrtab")
-    for e in extra:
-        sname(e[0])
-    shstr_off = off
-    off += len(names)
-    shoff = align_up(off, 8)
-    nsec = 1 + len(sections) + len(extra) + 1
-    total = shoff + nsec * elf.SHDR_SIZE
-    out = np.zeros(total, dtype=np.uint8)
-    out[:len(img)] = img
+    sections = ctx.ordered
+    tr = getattr(ctx, "trailer", None)
+    out = getattr(ctx, "out_bytes", None)
+    if tr is None or out is None or not np.shares_memory(out[:1], img[:1]):
+        tr = _Trailer(ctx)                  # an image from elsewhere: copy it into a new file
+        out = np.zeros(tr.total, dtype=np.uint8)
+        out[:len(img)] = img
+    ctx.trailer = None
+    name_off, extra, names = tr.name_off, tr.extra, tr.names
     for _, _, o_off, data, _, _ in extra:
-        out[o_off:o_off + len(data)] = np.frombuffer(data, dtype=np.uint8)
-    out[shstr_off:shstr_off + len(names)] = np.frombuffer(bytes(names), dtype=np.uint8)
+        out[o_off:o_off + len(data)] = data
+    out[tr.shstr_off:tr.shstr_off + len(names)] = np.frombuffer(bytes(names), dtype=np.uint8)
+    shoff, nsec = tr.shoff, tr.nsec
 
     # section headers
     sh = np.zeros(nsec, dtype=elf.SHDR)
     for o in sections:
-        r = sh[o.index]
-        r["sh_name"] = name_off[o.name]
-        r["sh_type"] = o.type
-        r["sh_flags"] = o.flags
-        r["sh_addr"] = o.addr
-        r["sh_offset"] = o.offset
-        r["sh_size"] = o.size
-        r["sh_addralign"] = o.align
-        r["sh_entsize"] = o.entsize
-        r["sh_link"] = o.link
-        r["sh_info"] = o.info
+        sh[o.index] = (name_off[o.name], o.type, o.flags, o.addr, o.offset, o.size, o.link, o.info,
+                       o.align, o.entsize)
     k = 1 + len(sections)
-    symtab_index = k
     for name, typ, o_off, data, align, ent in extra:
         r = sh[k]
         r["sh_name"] = name_off[name]
@@ -288,17 +318,16 @@ def write_output(ctx, img: np.ndarray) -> None:
         r["sh_entsize"] = ent
         if typ == elf.SHT_SYMTAB:
             r["sh_link"] = k + 1
-            r["sh_info"] = first_global
+            r["sh_info"] = tr.first_global
         k += 1
     shstrndx = k
     r = sh[k]
     r["sh_name"] = name_off[".shstrtab"]
     r["sh_type"] = elf.SHT_STRTAB
-    r["sh_offset"] = shstr_off
+    r["sh_offset"] = tr.shstr_off
     r["sh_size"] = len(names)
     r["sh_addralign"] = 1
     out[shoff:shoff + sh.nbytes] = sh.view(np.uint8)
-    del symtab_index
 
     # program headers
     ph = program_headers(ctx)
