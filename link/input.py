@@ -174,9 +174,10 @@ class ObjectFile:
             r = np.frombuffer(buf, elf.RELA, count, off)
             if count:
                 top = int(r["r_info"].max()) >> 32     # the largest symbol index
+                top_off = int(r["r_offset"].max())
                 if top >= self.nsyms:
                     self._fail(f"{self.sec_names[i]}: relocation refers to invalid symbol index {top}")
-                if int(r["r_offset"].max()) >= max(sizes[target], 1):
+                if top_off >= max(sizes[target], 1):
                     k = int(np.argmax(r["r_offset"]))
                     self._fail(f"{self.sec_names[i]}: relocation {k} at offset 0x{int(r['r_offset'][k]):x} "
                                f"is outside section {self.sec_names[target]} (size 0x{sizes[target]:x})")
@@ -315,9 +316,11 @@ class Archive:
                 w = 8 if kind == "gnu64" else 4
                 fmt = ">Q" if w == 8 else ">I"
                 count = struct.unpack_from(fmt, d, 0)[0]
-                offs = np.frombuffer(d, ">u8" if w == 8 else ">u4", count, w)
-                names = d[w + w * count:].split(b"\0")
-                self.symbols = [(names[i].decode("latin-1"), int(offs[i])) for i in range(count)]
+                offs = np.frombuffer(d, ">u8" if w == 8 else ">u4", count, w).tolist()
+                names = d[w + w * count:].decode("latin-1").split("\0")
+                if len(names) < count:
+                    raise IndexError
+                self.symbols = list(zip(names[:count], offs))
             else:                                       # BSD __.SYMDEF: ranlib structs
                 nbytes = struct.unpack_from("<I", d, 0)[0]
                 ents = np.frombuffer(d, "<u4", nbytes // 4, 4).reshape(-1, 2)

@@ -29,9 +29,9 @@ class SymbolTable:
         self.state: list[int] = [UNDEF]
         self.def_file: list[int] = [0]      # file id of the definition (0 none, LINKER)
         self.def_index: list[int] = [0]     # symbol index in that file
-        self.strong_ref: list[bool] = [False]
-        self.first_ref: list[int] = [0]     # file id of the first reference, 0 = none
-        self.first_ref_index: list[int] = [0]
+        self.strong_ref = bytearray(1)        # 1 where a strong (non-weak) reference exists
+        self._ref_parts: list[tuple] = []     # (file id, gids, symbol indices) of references, in load order
+        self._first: tuple[list[int], list[int]] | None = None
         self.common_size: list[int] = [0]
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
@@ -45,9 +45,7 @@ class SymbolTable:
             self.state.append(UNDEF)
             self.def_file.append(0)
             self.def_index.append(0)
-            self.strong_ref.append(False)
-            self.first_ref.append(0)
-            self.first_ref_index.append(0)
+            self.strong_ref.append(0)
             self.common_size.append(0)
             self.common_align.append(0)
         return gid
@@ -65,13 +63,43 @@ class SymbolTable:
             self.state.extend(zeros)
             self.def_file.extend(zeros)
             self.def_index.extend(zeros)
-            self.strong_ref.extend([False] * k)
-            self.first_ref.extend(zeros)
-            self.first_ref_index.extend(zeros)
+            self.strong_ref.extend(bytes(k))
             self.common_size.extend(zeros)
             self.common_align.extend(zeros)
             gl = list(map(get, names))
         return gl
+
+    def add_refs(self, file_id: int, gids: np.ndarray, index: np.ndarray) -> None:
+        """Record references (undefined entries) of a file, for first_ref."""
+        if len(gids):
+            self._ref_parts.append((file_id, gids, index))
+            self._first = None
+
+    @property
+    def first_ref(self) -> list[int]:
+        """Per gid: the file id of its first reference (in load order), 0 = none."""
+        return self._first_refs()[0]
+
+    @property
+    def first_ref_index(self) -> list[int]:
+        """Per gid: the symbol index of that first reference in its file."""
+        return self._first_refs()[1]
+
+    def _first_refs(self):
+        n = len(self.names)
+        if self._first is None or len(self._first[0]) != n:
+            fr = np.zeros(n, dtype=np.int64)
+            fri = np.zeros(n, dtype=np.int64)
+            parts = self._ref_parts
+            if parts:
+                g = np.concatenate([p[1] for p in parts])
+                f = np.repeat(np.array([p[0] for p in parts], dtype=np.int64), [len(p[1]) for p in parts])
+                i = np.concatenate([p[2] for p in parts])
+                uniq, first = np.unique(g, return_index=True)
+                fr[uniq] = f[first]
+                fri[uniq] = i[first]
+            self._first = (fr.tolist(), fri.tolist())
+        return self._first
 
     def __len__(self) -> int:
         return len(self.names)
@@ -154,26 +182,23 @@ class Resolver:
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         ref_idx = np.nonzero(undef)[0]
         if len(ref_idx):
-            ref_g = gids[fg:][ref_idx].tolist()
+            ref_g = gids[fg:][ref_idx]
+            st.add_refs(fid, ref_g, ref_idx + fg)
             strong = bind[ref_idx] != elf.STB_WEAK
             if strong.all():
-                strong_k, strong_g = ref_idx.tolist(), ref_g
+                strong_k, strong_g = ref_idx, ref_g
             else:
-                strong_k, strong_g = ref_idx[strong].tolist(), gids[fg:][ref_idx[strong]].tolist()
-            for g in strong_g:
-                strong_ref[g] = True
+                strong_k, strong_g = ref_idx[strong], ref_g[strong]
+            np.frombuffer(strong_ref, dtype=np.uint8)[strong_g] = 1
             if lazy:
-                pending = self.pending
-                for k, g in zip(strong_k, strong_g):
-                    if state[g] == UNDEF:
+                strong_k = strong_k.tolist()
+                hits = lazy.keys() & [names[k] for k in strong_k]
+                if hits:
+                    pending = self.pending
+                    for k, g in zip(strong_k, strong_g.tolist()):
                         nm = names[k]
-                        if nm in lazy:
+                        if nm in hits and state[g] == UNDEF and nm in lazy:
                             pending.append(lazy.pop(nm))
-            first_ref, first_ref_index = st.first_ref, st.first_ref_index
-            for g, k in zip(ref_g, (ref_idx + fg).tolist()):
-                if not first_ref[g]:
-                    first_ref[g] = fid
-                    first_ref_index[g] = k
         # definitions: strong beats common beats weak
         def_idx = np.nonzero(~undef & ~local)[0]
         if len(def_idx) == 0:
@@ -220,12 +245,17 @@ class Resolver:
             self._drain()
             return len(self.ctx.files) > before
         st = self.symtab
+        get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
         for name, pos in ar.symbols:
-            gid = st.ids.get(name)
-            if gid is not None and st.state[gid] == UNDEF and st.strong_ref[gid]:
-                self._load(ar, pos, name)
-            elif (gid is None or st.state[gid] == UNDEF) and name not in self.lazy:
-                self.lazy[name] = (ar, pos, name)
+            gid = get(name)
+            if gid is None:
+                if name not in lazy:
+                    lazy[name] = (ar, pos, name)
+            elif state[gid] == UNDEF:
+                if strong_ref[gid]:
+                    self._load(ar, pos, name)
+                elif name not in lazy:
+                    lazy[name] = (ar, pos, name)
         self._drain()
         return len(self.ctx.files) > before
 
