@@ -13,6 +13,7 @@ unwinder searches via PT_GNU_EH_FRAME; it is filled after relocation from the ou
 from __future__ import annotations
 
 import struct
+import sys
 
 import numpy as np
 
@@ -45,13 +46,35 @@ def _nothing_to_drop(obj, sec: int, data: bytes, keep_terminator: bool) -> bool:
             return False
     if keep_terminator:
         return True
-    pos, n, unpack = 0, len(data), struct.unpack_from
+    return not _has_terminator(data)
+
+
+def _has_terminator(data) -> bool:
+    """Whether a zero length ends the records early (a walk over the length fields; as
+    32-bit words while every record keeps the next one 4-byte aligned)."""
+    n = len(data)
+    if n % 4 == 0 and sys.byteorder == "little":
+        words = memoryview(data).cast("B").cast("I")
+        k, nw = 0, n // 4
+        while k < nw:
+            length = words[k]
+            if length == 0:
+                return True
+            if length & 3:
+                break                       # an unaligned record: finish byte-wise
+            k += 1 + (length >> 2)
+        else:
+            return False
+        pos = 4 * k
+    else:
+        pos = 0
+    unpack = struct.unpack_from
     while pos + 4 <= n:
         length = unpack("<I", data, pos)[0]
         if length == 0:
-            return False
+            return True
         pos += 4 + length
-    return True
+    return False
 
 
 def _sym_kept(ctx, obj, symidx: int, st) -> bool:
@@ -70,9 +93,10 @@ def _sym_kept(ctx, obj, symidx: int, st) -> bool:
 
 
 def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
-    data = bytes(obj.section_content(sec))
+    data = obj.section_content(sec)
     if _nothing_to_drop(obj, sec, data, keep_terminator):
         return
+    data = bytes(data)
     rel = obj.relas.get(sec)
     if rel is None:
         from xld.link import elf as _e
