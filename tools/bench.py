@@ -138,7 +138,11 @@ def tool_version(argv: list[str]) -> str:
 def xld_command(override: str | None) -> list[str]:
     if override:
         return shlex.split(override)
-    exe = shutil.which("xld")
+    # the console script installed with this Python, not a version manager's shim found first on
+    # PATH (pyenv's is a shell script that adds ~70 ms of its own to every run)
+    exe = os.path.join(os.path.dirname(sys.executable), "xld")
+    if not os.access(exe, os.X_OK):
+        exe = shutil.which("xld")
     return [exe] if exe else [sys.executable, "-m", "xld.link"]
 
 
@@ -302,6 +306,11 @@ def parse_stats(stderr: str) -> dict[str, float]:
     return out
 
 
+# Users' Python caches bytecode; this environment may say not to (PYTHONDONTWRITEBYTECODE), which
+# would add compiling xld's modules to every timed link.  The warm-up run writes the cache.
+LINK_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path) -> dict[str, Result]:
     """Warm-up round, then opts.reps timed rounds, linkers alternating (the order rotates)."""
     objdir = case.objects[0].parent
@@ -315,7 +324,7 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
         out.unlink(missing_ok=True)
         argv = [*tc.linkers[name], *(["--stats"] if stats else []),
                 *tc.link_args(str(out), objects, case.extra)]
-        return measure(argv, cwd=objdir, timeout=opts.timeout), out
+        return measure(argv, cwd=objdir, timeout=opts.timeout, env=LINK_ENV), out
 
     def attempt(name: str, timed: bool) -> None:
         res = results[name]
