@@ -79,7 +79,8 @@ def scan(ctx) -> None:
     # one field at a time: concatenating the records themselves is several times slower
     t.offset = np.concatenate([r["r_offset"] for r in rels]).view(np.int64)
     info = np.concatenate([r["r_info"] for r in rels])
-    t.type = (info & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    # narrow columns where the values are small: a riscv64 link has millions of rows
+    t.type = (info & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     t.sym = (info >> np.uint64(32)).astype(np.int64)
     t.addend = np.concatenate([r["r_addend"] for r in rels]).astype(np.int64, copy=False)
     del info
@@ -94,14 +95,16 @@ def scan(ctx) -> None:
     t.gid = allg[np.repeat(gbase[t.part_file], counts) + t.sym]
 
     # classify: ELF type -> generic kind, through the arch table
-    maxt = max(max(arch.howtos), int(t.type.max())) + 1
-    kind_of = np.full(maxt, -1, dtype=np.int64)
-    width_of = np.zeros(maxt, dtype=np.int64)
+    maxt = max(arch.howtos) + 2
+    kind_of = np.full(maxt, -1, dtype=np.int8)            # the last entry: any type past the table
+    width_of = np.zeros(maxt, dtype=np.int8)
     for rt, h in arch.howtos.items():
         kind_of[rt] = int(h.kind)
         width_of[rt] = h.field.width if h.field is not None else 0
-    t.kind = kind_of[t.type]
-    t.width = width_of[t.type]
+    tt = np.minimum(t.type, maxt - 1)
+    t.kind = kind_of[tt]
+    t.width = width_of[tt]
+    del tt
     unknown = np.nonzero(t.kind < 0)[0]
     seen = set()
     for row in unknown.tolist():
@@ -210,7 +213,7 @@ def _check_undefined(ctx, t) -> None:
 def _assign_got(ctx, t) -> None:
     """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind."""
     isg = np.isin(t.kind, [int(k) for k in _KINDS_WITH_G])
-    t.got_slot = np.full(t.n, -1, dtype=np.int64)
+    t.got_slot = np.full(t.n, -1, dtype=np.int32)
     rows = np.nonzero(isg)[0]
     ctx.got_entries = []
     if len(rows) == 0:
@@ -471,7 +474,7 @@ def relocate(ctx, img: np.ndarray) -> None:
                 gp = int(ctx.gaddr[g]) if g is not None else 0
             val[m] = S[m] + A[m] - gp
         elif k in _G_KINDS:
-            slot = t.got_slot[m]
+            slot = t.got_slot[m].astype(np.int64)
             G = np.where(slot >= 0, got_addr + 8 * slot, 0)
             if k in (Kind.GOT, Kind.TLS_IE):
                 val[m] = G
