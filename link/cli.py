@@ -48,6 +48,9 @@ def link_main(argv: list[str]) -> int:
         # objects again and again (10-30% of the CPU time) to free next to nothing.
         import gc
         gc.disable()
+        # NumPy's OpenBLAS starts a thread per CPU when imported (~60 ms of CPU); a link does
+        # no linear algebra
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from xld.link import driver
         ctx = driver.link(opts, diag)
         if opts.stats:
