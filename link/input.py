@@ -242,6 +242,46 @@ AR_MAGIC = b"!<arch>\n"
 THIN_MAGIC = b"!<thin>\n"
 
 
+class _Members:
+    """Archive members by header offset -> (name, data offset, size), parsed when asked for:
+    a link reads a few hundred of libc.a's ~1900 members, at the offsets its symbol index
+    names, so the other headers are never touched.  Iterating walks every header."""
+
+    def __init__(self, ar):
+        self.ar = ar
+        self.known: dict[int, tuple[str, int, int]] = {}
+        self.complete = False
+
+    def get(self, pos: int):
+        m = self.known.get(pos)
+        if m is None and not self.complete and pos >= self.ar.first_member:
+            m = self.ar._member_at(pos)
+            if m is not None:
+                self.known[pos] = m
+        return m
+
+    def __contains__(self, pos) -> bool:
+        return self.get(pos) is not None
+
+    def __getitem__(self, pos):
+        m = self.get(pos)
+        if m is None:
+            raise KeyError(pos)
+        return m
+
+    def _all(self) -> None:
+        if not self.complete:
+            self.ar._walk(self.ar.first_member, everything=True)
+
+    def __iter__(self):
+        self._all()
+        return iter(list(self.known))
+
+    def __len__(self) -> int:
+        self._all()
+        return len(self.known)
+
+
 class Archive:
     """An ``ar`` archive with its symbol index; members are parsed on demand."""
 
@@ -250,64 +290,99 @@ class Archive:
         self.data = data
         self.thin = bytes(data[:8]) == THIN_MAGIC
         self.symbols: list[tuple[str, int]] = []      # (name, member header offset)
-        self.members: dict[int, tuple[str, int, int]] = {}   # header offset -> (name, data off, size)
+        self.members = _Members(self)                 # header offset -> (name, data off, size)
         self.loaded: set[int] = set()
+        self.longnames = b""
+        self.first_member = len(data)
         self._parse()
 
     def _fail(self, what: str):
         raise LinkError(f"{self.path}: {what}")
 
     def _parse(self) -> None:
+        index = self._walk(8, everything=False)
+        if index is None:                   # the walk went through every member
+            self._build_index()
+        else:
+            self._read_index(*index)
+
+    def _header(self, pos: int):
+        """The member header at pos: (raw name, body offset, size), or a failure."""
+        hdr = bytes(self.data[pos:pos + 60])
+        if hdr[58:60] != b"`\n":
+            self._fail(f"corrupt archive member header at offset 0x{pos:x}")
+        raw_name = hdr[:16].rstrip(b" ")
+        try:
+            size = int(hdr[48:58].strip() or b"0")
+        except ValueError:
+            self._fail(f"corrupt archive member size at offset 0x{pos:x}")
+        return raw_name, pos + 60, size
+
+    def _special(self, raw_name: bytes, body: int, size: int):
+        """("index", kind, offset, size), ("longnames",) or None for an ordinary member."""
+        if raw_name == b"/" or raw_name == b"/SYM64/":
+            return ("index", "gnu64" if raw_name == b"/SYM64/" else "gnu", body, size)
+        if raw_name == b"//":
+            return ("longnames",)
+        if raw_name.startswith(b"__.SYMDEF"):
+            return ("index", "bsd", body, size)
+        if raw_name.startswith(b"#1/"):       # BSD: name follows the header
+            ln = int(raw_name[3:])
+            if bytes(self.data[body:body + ln]).rstrip(b"\0").startswith(b"__.SYMDEF"):
+                return ("index", "bsd", body + ln, size - ln)
+        return None
+
+    def _walk(self, pos: int, everything: bool):
+        """Read headers from pos, in file order.  Unless everything: stop at the first
+        ordinary member after the symbol index.  Returns the index (kind, offset, size) or None."""
         d = self.data
         n = len(d)
-        pos = 8
-        longnames = b""
-        index_raw = None
-        index_kind = None
+        index = None
+        found: dict[int, tuple[str, int, int]] = {}
         while pos + 60 <= n:
-            hdr = bytes(d[pos:pos + 60])
-            if hdr[58:60] != b"`\n":
-                self._fail(f"corrupt archive member header at offset 0x{pos:x}")
-            raw_name = hdr[:16].rstrip(b" ")
-            try:
-                size = int(hdr[48:58].strip() or b"0")
-            except ValueError:
-                self._fail(f"corrupt archive member size at offset 0x{pos:x}")
-            body = pos + 60
-            name = raw_name.decode("latin-1")
-            if raw_name == b"/" or raw_name == b"/SYM64/":
-                index_raw = (body, size)
-                index_kind = "gnu64" if raw_name == b"/SYM64/" else "gnu"
-            elif raw_name == b"//":
-                longnames = bytes(d[body:body + size])
-            elif raw_name.startswith(b"#1/"):       # BSD: name follows the header
-                ln = int(raw_name[3:])
-                name = bytes(d[body:body + ln]).rstrip(b"\0").decode("latin-1")
-                if name.startswith("__.SYMDEF"):
-                    index_raw = (body + ln, size - ln)
-                    index_kind = "bsd"
-                else:
-                    self.members[pos] = (name, body + ln, size - ln)
-            elif raw_name.startswith(b"__.SYMDEF"):
-                index_raw = (body, size)
-                index_kind = "bsd"
+            raw_name, body, size = self._header(pos)
+            sp = self._special(raw_name, body, size)
+            if sp is None:
+                self.first_member = min(self.first_member, pos)
+                if index is not None and not everything:
+                    return index
+                found[pos] = self._member(raw_name, body, size)
+            elif sp[0] == "index":
+                index = sp[1:]
             else:
-                digits = raw_name[1:].rstrip(b" /")
-                if raw_name.startswith(b"/") and digits.isdigit():
-                    off = int(digits)                # GNU long name: offset into the "//" member
-                    end = longnames.find(b"\n", off)
-                    name = longnames[off:end if end >= 0 else None].decode("latin-1").rstrip("/")
-                else:
-                    name = name.rstrip("/")
-                self.members[pos] = (name, -1, size) if self.thin else (name, body, size)
+                self.longnames = bytes(d[body:body + size])
             if self.thin and raw_name not in (b"/", b"//", b"/SYM64/"):
                 pos = body                     # thin: member data lives in its own file
             else:
                 pos = body + size + (size & 1)
-        if index_raw is None:
-            self._build_index()
+        # every member seen (in file order)
+        self.members.known = found
+        self.members.complete = True
+        return index
+
+    def _member(self, raw_name: bytes, body: int, size: int):
+        name = raw_name.decode("latin-1")
+        if raw_name.startswith(b"#1/"):       # BSD: name follows the header
+            ln = int(raw_name[3:])
+            name = bytes(self.data[body:body + ln]).rstrip(b"\0").decode("latin-1")
+            return (name, body + ln, size - ln)
+        digits = raw_name[1:].rstrip(b" /")
+        if raw_name.startswith(b"/") and digits.isdigit():
+            off = int(digits)                # GNU long name: offset into the "//" member
+            end = self.longnames.find(b"\n", off)
+            name = self.longnames[off:end if end >= 0 else None].decode("latin-1").rstrip("/")
         else:
-            self._read_index(index_kind, *index_raw)
+            name = name.rstrip("/")
+        return (name, -1, size) if self.thin else (name, body, size)
+
+    def _member_at(self, pos: int):
+        """The ordinary member whose header is at pos (as the symbol index says), or None."""
+        if pos + 60 > len(self.data) or bytes(self.data[pos + 58:pos + 60]) != b"`\n":
+            return None
+        raw_name, body, size = self._header(pos)
+        if self._special(raw_name, body, size) is not None:
+            return None
+        return self._member(raw_name, body, size)
 
     def _read_index(self, kind: str, off: int, size: int) -> None:
         d = bytes(self.data[off:off + size])
