@@ -271,7 +271,18 @@ class Result:
 
 
 def check_output(tc: Toolchain, exe: Path, expected: str, timeout: float) -> str | None:
-    """None if `exe` runs under qemu-user and prints `expected`; else what went wrong."""
+    """None if `exe` runs under qemu-user and prints `expected`; else what went wrong.
+
+    A failure is tried once more: on a shared machine qemu has been seen to exit 1 without a
+    word on an output that runs fine before and after.
+    """
+    wrong = _check_once(tc, exe, expected, timeout)
+    if wrong:
+        wrong = _check_once(tc, exe, expected, timeout) and wrong
+    return wrong
+
+
+def _check_once(tc: Toolchain, exe: Path, expected: str, timeout: float) -> str | None:
     try:
         r = subprocess.run([tc.qemu, str(exe)], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -676,8 +687,12 @@ def main(argv: list[str] | None = None) -> int:
         print(markdown(json.loads(opts.report.read_text())))
         return 0
     cache = opts.cache or corpus_mod.default_cache()
-    outdir = cache / "out"
-    outdir.mkdir(parents=True, exist_ok=True)
+    (cache / "out").mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache / "out") as tmp:    # runs at the same time must not share outputs
+        return _run(opts, cache, Path(tmp), sys.argv[1:] if argv is None else argv)
+
+
+def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     load_start = os.getloadavg()
     xld = xld_command(opts.xld)
@@ -743,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {"schema": 1, "date": started.isoformat(timespec="seconds"),
               "loadavg_start": load_start,
               "duration_s": (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(),
-              "argv": sys.argv[1:] if argv is None else argv,
+              "argv": argv,
               "options": {"arches": opts.arches, "sizes": [s.size for s in opts.specs], "reps": opts.reps,
                           "linkers": linkers, "seed": opts.seed, "gc_size": None if opts.no_gc else opts.gc_spec.size,
                           "dead": opts.dead, "cflags": list(CFLAGS), "gc_cflags": list(GC_CFLAGS),
