@@ -28,6 +28,7 @@ import datetime
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import platform
 import re
@@ -366,14 +367,17 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
                 res.runs.append(run)             # too slow to repeat: the warm-up is the sample
                 planned[name] = 1
             else:
-                planned[name] = max(1, min(opts.reps, int(opts.budget // max(run.wall, 1e-3)) - 1))
+                n = max(1, min(opts.reps, int(opts.budget // max(run.wall, 1e-3)) - 1))
+                if run.wall * n < opts.min_time:    # fast links are noisy: repeat them more
+                    n = min(4 * opts.reps, math.ceil(opts.min_time / max(run.wall, 1e-3)))
+                planned[name] = n
 
     for name in linkers:
         if tc.linkers.get(name) is None:
             results[name].status = "not installed"
             continue
         attempt(name, timed=False)
-    for rep in range(opts.reps):
+    for rep in range(max(planned.values(), default=0)):
         k = rep % len(linkers)
         for name in linkers[k:] + linkers[:k]:
             res = results[name]
@@ -656,6 +660,9 @@ def parse_args(argv: list[str] | None):
                          "or only the warm-up output (first)")
     ap.add_argument("--budget", type=float, default=300.0,
                     help="seconds per linker and case; a slower linker gets fewer timed runs (default 300)")
+    ap.add_argument("--min-time", type=float,
+                    help="seconds of timed runs per linker and case at least: faster links get up to 4x --reps "
+                         "(default 1; --quick 0)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before a link is killed (default 1800)")
     ap.add_argument("--run-timeout", type=float, default=300.0, help="seconds allowed for a linked program under qemu")
     opts = ap.parse_args(argv)
@@ -676,6 +683,8 @@ def parse_args(argv: list[str] | None):
         ap.error(str(e))
     if opts.reps is None:
         opts.reps = 2 if opts.quick else 5
+    if opts.min_time is None:
+        opts.min_time = 0.0 if opts.quick else 1.0
     if opts.reps < 1:
         ap.error("--reps must be at least 1")
     return opts
