@@ -597,7 +597,7 @@ def run_emu_bench(arches: list[str], quick: bool, timeout: float) -> dict | None
             if "--quick" in flags:
                 argv.append("--quick")
             else:
-                for flag, value in (("--fib", "20"), ("--calls", "2000"), ("--repeat", "1")):
+                for flag, value in (("--fib", "24"), ("--calls", "20000"), ("--repeat", "1")):
                     if flag in flags:
                         argv += [flag, value]
         run = measure(argv, timeout=timeout)
