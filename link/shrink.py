@@ -77,7 +77,7 @@ def run(ctx) -> None:
              and bool(np.any(t.type == types["relax"][0])))
     if not relax:
         if np.any(t.kind == Kind.ALIGN):
-            _shrink(ctx, {}, [])
+            _shrink(ctx, None, [])
         return
     Relaxer(ctx, types).run()
 
@@ -94,6 +94,37 @@ def _types(arch) -> dict[str, tuple[int, ...]] | None:
 
 # -- deciding ------------------------------------------------------------------------------
 
+_CALL, _GP, _TP, _PCGP = 0, 1, 2, 3
+_NAMES = {_GP: "gp", _TP: "tp", _PCGP: "pcgp"}
+_SK_CALL, _SK_GP, _SK_ZERO, _SK_LUI, _SK_TP = 0, 1, 2, 3, 4
+
+
+class _EditSet:
+    """What relaxation does, for all sections at once (offsets before any deletion): columns."""
+
+    def __init__(self):
+        self.dels = []      # arrays (file, sec, offset, bytes)
+        self.patches = []   # arrays (file, sec, offset, value, length): little-endian bytes
+        self.rows = []      # arrays (row, new type, new kind)
+        self.copy = []      # arrays (row, row whose symbol and addend it takes)
+        self.pd, self.pp, self.pr, self.pc = [], [], [], []    # scalar tuples, few
+
+    @staticmethod
+    def _cols(arrs, scal, k):
+        parts = [np.asarray(c, dtype=np.int64) for c in zip(*scal)] if scal else None
+        out = []
+        for i in range(k):
+            cs = [a[i].astype(np.int64, copy=False) for a in arrs]
+            if parts is not None:
+                cs.append(parts[i])
+            out.append(np.concatenate(cs) if cs else np.zeros(0, dtype=np.int64))
+        return out
+
+    def columns(self):
+        return (self._cols(self.dels, self.pd, 4), self._cols(self.patches, self.pp, 5),
+                self._cols(self.rows, self.pr, 3), self._cols(self.copy, self.pc, 2))
+
+
 class Relaxer:
     """Finds the candidate groups, decides them on an estimated layout, applies, verifies."""
 
@@ -105,17 +136,17 @@ class Relaxer:
     def run(self) -> None:
         ctx = self.ctx
         t = ctx.rel
-        # the pristine columns as Python lists: the decisions read them row by row
-        self.L = type("Cols", (), {c: getattr(t, c).tolist() for c in
-                                   ("file", "sec", "offset", "type", "sym", "gid", "addend")})
+        # the pristine columns: the decisions read them (file and sec never change)
+        saved = _Snapshot(ctx)
+        self.L = type("Cols", (), {"file": t.file, "sec": t.sec, **{
+            c: saved.cols[c] for c in ("offset", "type", "sym", "gid", "addend")}})
         self._candidates()
-        if not self.groups:
-            _shrink(ctx, {}, [])
+        if len(self.calls) == 0 and not any(len(g[0]) for g in self.groups.values()):
+            _shrink(ctx, None, [])
             return
         _layout(ctx)
         self._estimate()
         excluded: set[int] = set()
-        saved = _Snapshot(ctx)
         for rounds in range(1, _MAX_ROUNDS + 1):
             edits, sites = self._decide(excluded)
             self.stats["rounds"] = rounds
@@ -126,100 +157,175 @@ class Relaxer:
             excluded |= bad
             saved.restore()
         else:
-            edits, sites = {}, []
-            _shrink(ctx, edits, saved.objs_hook)
+            _shrink(ctx, None, saved.objs_hook)
         ctx.relax_stats = self.stats
 
     # candidate groups --------------------------------------------------------------------
     def _candidates(self) -> None:
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
         L = self.L
-        is_ = lambda role: np.isin(t.type, ty[role])
+        typ = L.type
+
+        def is_(role):
+            vals = ty[role]
+            m = typ == vals[0]
+            for v in vals[1:]:
+                m |= typ == v
+            return m
         exec_ = _exec_rows(ctx)
-        rx = np.nonzero(t.type == ty["relax"][0])[0]
+        self.exec_ = exec_
+        rx = np.flatnonzero(typ == ty["relax"][0])
         # a row "has RELAX" when a RELAX row shares its (file, section, offset): one int64 key
         # per row, (part, offset), since scan keeps each (file, section)'s rows in one part
-        key = np.repeat(np.arange(len(t.counts), dtype=np.int64), t.counts) << np.int64(32) | t.offset
-        relaxed = np.isin(key, key[rx]).tolist()
-        self.relax_rows = {}
-        for r, k in zip(rx.tolist(), zip(t.file[rx].tolist(), t.sec[rx].tolist(), t.offset[rx].tolist())):
-            self.relax_rows.setdefault(k, []).append(r)
+        ends = np.cumsum(t.counts)
+        self.keys_of = lambda rows: (np.searchsorted(ends, rows, side="right").astype(np.int64)
+                                     << np.int64(32)) | L.offset[rows]
+        rk = self.keys_of(rx)
+        if len(rk) > 1 and not bool(np.all(rk[1:] >= rk[:-1])):
+            o = np.argsort(rk, kind="stable")
+            rx, rk = rx[o], rk[o]
+        self.rx_rows, self.rx_keys = rx, rk
+        want = is_("call") | is_("abs_hi") | is_("abs_lo") | is_("tp_hi") | is_("tp_lo") \
+            | is_("pc_hi") | is_("pc_lo")
+        want = np.flatnonzero(want)
+        relaxed = np.zeros(t.n, dtype=bool)
+        if len(rx) and len(want):
+            wk = self.keys_of(want)
+            pos = np.minimum(np.searchsorted(rk, wk), len(rk) - 1)
+            relaxed[want] = rk[pos] == wk
+        self.relaxed = relaxed
 
-        def has_relax(r):
-            return relaxed[r]
-
-        groups: list[tuple[str, list[int]]] = []
         # calls: one row each
-        for r in np.nonzero(is_("call") & exec_)[0].tolist():
-            if has_relax(r):
-                groups.append(("call", [r]))
+        self.calls = np.nonzero(is_("call") & exec_ & relaxed)[0]
+        self.groups = {}
         # absolute and TP-relative pairs: by (file, section, symbol)
-        for kind, roles in (("gp", ("abs_hi", "abs_lo")), ("tp", ("tp_hi", "tp_lo"))):
-            rows = np.nonzero((is_(roles[0]) | is_(roles[1])) & exec_)[0]
-            by: dict[tuple, list[int]] = {}
-            for r in rows.tolist():
-                ident = L.gid[r] if L.gid[r] else -L.sym[r] - 1
-                by.setdefault((L.file[r], L.sec[r], ident), []).append(r)
+        ident_all = np.where(L.gid != 0, L.gid, -L.sym - 1)
+        for kind, roles in ((_GP, ("abs_hi", "abs_lo")), (_TP, ("tp_hi", "tp_lo"))):
+            ishi, islo = is_(roles[0]), is_(roles[1])
+            rows = np.nonzero((ishi | islo) & exec_)[0]
+            if len(rows) == 0:
+                self.groups[kind] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+                continue
+            f, s, idn = L.file[rows], L.sec[rows], ident_all[rows]
+            order = np.lexsort((rows, idn, s, f))
+            rows, f, s, idn = rows[order], f[order], s[order], idn[order]
+            new = np.ones(len(rows), dtype=bool)
+            new[1:] = (f[1:] != f[:-1]) | (s[1:] != s[:-1]) | (idn[1:] != idn[:-1])
+            starts = np.flatnonzero(new)
+            has_hi = np.maximum.reduceat(ishi[rows], starts)
+            has_lo = np.maximum.reduceat(islo[rows], starts)
+            all_rx = np.minimum.reduceat(relaxed[rows], starts)
             # a LO12 in a section without a HI20 for its symbol uses a register set elsewhere
             # (another section of the file): then no HI20 of that symbol in that file may go
-            orphan = {(f, ident) for (f, _, ident), rs in by.items()
-                      if not any(L.type[r] in ty[roles[0]] for r in rs)}
-            for (f, _, ident), rs in by.items():
-                if (f, ident) in orphan:
-                    continue
-                if all(has_relax(r) for r in rs) and any(L.type[r] in ty[roles[1]] for r in rs) \
-                        and any(L.type[r] in ty[roles[0]] for r in rs):
-                    groups.append((kind, rs))
+            gf, gi = f[starts], idn[starts]
+            go = np.lexsort((gi, gf))
+            gnew = np.ones(len(go), dtype=bool)
+            gnew[1:] = (gf[go][1:] != gf[go][:-1]) | (gi[go][1:] != gi[go][:-1])
+            gst = np.flatnonzero(gnew)
+            orph = np.maximum.reduceat(~has_hi[go], gst)
+            orphan = np.empty(len(go), dtype=bool)
+            orphan[go] = np.repeat(orph, np.diff(np.append(gst, len(go))))
+            ok = ~orphan & all_rx & has_lo & has_hi
+            lens = np.diff(np.append(starts, len(rows)))
+            keep = np.repeat(ok, lens)
+            rows = rows[keep]
+            glen = lens[ok]
+            self.groups[kind] = (rows, np.concatenate([[0], np.cumsum(glen)]).astype(np.int64))
         # PC-relative pairs: a PCREL_HI20 and every PCREL_LO12 naming its label
         his = np.nonzero(is_("pc_hi"))[0]
-        at = {(L.file[r], L.sec[r], L.offset[r]): r for r in his.tolist()}
-        members: dict[int, list[int]] = {}
-        spoiled: set[int] = set()
         los = np.nonzero(is_("pc_lo"))[0]
-        lab_sec = np.zeros(len(los), dtype=np.int64)       # the label's (section, value)
-        lab_val = np.zeros(len(los), dtype=np.int64)
-        lf = t.file[los]
-        for fid in np.unique(lf).tolist():
-            m = lf == fid
-            obj = ctx.files[fid]
-            syms = t.sym[los[m]]
-            lab_sec[m] = obj.sym_shndx[syms]
-            lab_val[m] = obj.syms["st_value"][syms].astype(np.int64)
-        for r, ls, lv in zip(los.tolist(), lab_sec.tolist(), lab_val.tolist()):
-            h = at.get((L.file[r], ls, lv))
-            if h is None:
-                continue
-            if L.sec[r] != L.sec[h] or not has_relax(r):
-                spoiled.add(h)
-            members.setdefault(h, []).append(r)
-        for h, los in members.items():
-            if h not in spoiled and has_relax(h) and exec_[h]:
-                groups.append(("pcgp", [h] + los))
-        self.groups = groups
+        empty = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self.groups[_PCGP] = empty
+        if len(his) and len(los):
+            lab_sec = np.zeros(len(los), dtype=np.int64)       # the label's (section, value)
+            lab_val = np.zeros(len(los), dtype=np.int64)
+            lf = L.file[los]
+            b = np.flatnonzero(np.diff(lf)) + 1
+            for a, z in zip(np.concatenate([[0], b]).tolist(), np.concatenate([b, [len(los)]]).tolist()):
+                obj = ctx.files[int(lf[a])]
+                syms = L.sym[los[a:z]]
+                lab_sec[a:z] = obj.sym_shndx[syms]
+                lab_val[a:z] = obj.syms["st_value"][syms].astype(np.int64)
+            hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
+            fb = int(hf.max()).bit_length()
+            sb = int(hsec.max()).bit_length()
+            ob = max(int(hoff.max()), 0).bit_length()
+            if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
+                # one int64 key per place: (file, section, offset) packed
+                hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
+                valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
+                    & (lab_val <= int(hoff.max()))
+                qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
+                ho = np.argsort(hkey, kind="stable")
+                hs_ = hkey[ho]
+                # the last PCREL_HI20 at a place names it (as a dict would keep)
+                last = np.ones(len(ho), dtype=bool)
+                last[:-1] = hs_[1:] != hs_[:-1]
+                hs_, hrow = hs_[last], his[ho][last]
+                pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
+                match = valid & (hs_[pos] == qkey)
+                lo_m = los[match]
+                h_m = hrow[pos[match]]
+            else:
+                lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
+            spoiled = np.zeros(t.n, dtype=bool)
+            bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
+            spoiled[h_m[bad]] = True
+            good = ~spoiled[h_m] & relaxed[h_m] & exec_[h_m]
+            lo_m, h_m = lo_m[good], h_m[good]
+            if len(lo_m):
+                go = np.lexsort((lo_m, h_m))
+                lo_m, h_m = lo_m[go], h_m[go]
+                hu, first, cnt = np.unique(h_m, return_index=True, return_counts=True)
+                gstart = np.concatenate([[0], np.cumsum(cnt + 1)]).astype(np.int64)
+                rows = np.empty(len(lo_m) + len(hu), dtype=np.int64)
+                rows[gstart[:-1]] = hu
+                lopos = np.ones(len(rows), dtype=bool)
+                lopos[gstart[:-1]] = False
+                rows[lopos] = lo_m
+                self.groups[_PCGP] = (rows, gstart)
+        # group ids: calls first, then the gp, tp and pcgp groups
+        self.gbase = {}
+        base = len(self.calls)
+        for kind in (_GP, _TP, _PCGP):
+            self.gbase[kind] = base
+            base += len(self.groups[kind][1]) - 1
 
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
-        ctx, t = self.ctx, self.ctx.rel
-        rows = np.array(sorted({r for _, rs in self.groups for r in rs}), dtype=np.int64)
+        ctx, t, L = self.ctx, self.ctx.rel, self.L
+        mark = np.zeros(t.n, dtype=bool)
+        mark[self.calls] = True
+        for g in self.groups.values():
+            mark[g[0]] = True
+        rows = np.flatnonzero(mark)
         P, S = _place_and_value(ctx, rows)
-        self.P = dict(zip(rows.tolist(), P.tolist()))
-        self.SA = dict(zip(rows.tolist(), (S + t.addend[rows]).tolist()))
-        self.target_sec = {}
-        self.usable = {}
-        need = {r for k, rs in self.groups for r in (rs[:1] if k == "pcgp" else rs)}
-        for r in need:
-            self.usable[r], self.target_sec[r] = _target(ctx, self.L, r)
+        n = t.n
+        self.P = np.zeros(n, dtype=np.int64)
+        self.SA = np.zeros(n, dtype=np.int64)
+        self.P[rows] = P
+        self.SA[rows] = S + t.addend[rows]
+        usable, tf, ts = _targets(ctx, L, rows)
+        self.usable = np.zeros(n, dtype=bool)
+        self.usable[rows] = usable
+        self.tfile = np.zeros(n, dtype=np.int64)
+        self.tsec = np.full(n, -1, dtype=np.int64)
+        self.tfile[rows] = tf
+        self.tsec[rows] = ts
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
-        total = sum(8 if k == "call" else 4 * len(rs) for k, rs in self.groups)
+        total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.groups.values())
         al = t.kind == Kind.ALIGN
         total += int(t.addend[al].sum())
         self.total = total
         self.chunks = _Chunks(ctx, total)
-        calls = [rs[0] for k, rs in self.groups if k == "call"]
-        m = self.chunks.slacks(np.array([self.P[r] for r in calls], dtype=np.int64),
-                               np.array([self.SA[r] for r in calls], dtype=np.int64))
-        self.call_margin = dict(zip(calls, m.tolist()))
+        c = self.calls
+        self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
+        # absolute symbols (zero page)
+        self.absolute = np.zeros(n, dtype=bool)
+        gr = self.groups[_GP][0]
+        if len(gr):
+            self.absolute[gr] = _absolute_rows(ctx, L, gr)
 
     def _decide(self, excluded: set[int]):
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
@@ -227,194 +333,225 @@ class Relaxer:
         regs = ctx.arch.hooks["relax_regs"]
         relax_call = ctx.arch.hooks["relax_call"]
         set_rs1 = ctx.arch.hooks["set_rs1"]
-        forms: dict[tuple, bytes | None] = {}
-        edits: dict[tuple[int, int], _Edits] = {}
-        sites: list[tuple[int, str, list[int]]] = []
+        E = _EditSet()
+        sites: list[tuple[int, int, list[int]]] = []
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = next((h for h in ctx.arch.hooks.get("relax_howtos", {}).values()
                           if h.name == "R_RISCV_RVC_LUI"), None)
+        exc = np.array(sorted(excluded), dtype=np.int64)
+        self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
-        def ed(r) -> _Edits:
-            key = (L.file[r], L.sec[r])
-            e = edits.get(key)
-            if e is None:
-                e = edits[key] = _Edits()
-            return e
+        # calls, all at once
+        c = self.calls
+        if len(c):
+            cid = np.arange(len(c), dtype=np.int64)
+            ok = self.usable[c] & ~np.isin(cid, exc)
+            c, cid, margin = c[ok], cid[ok], self.call_margin[ok]
+            dist = self.SA[c] - self.P[c]
+            same = (self.tfile[c] == L.file[c]) & (self.tsec[c] == L.sec[c])
+            m = np.where(same, 0, margin)
+            worst = np.where(dist >= 0, dist + m, dist - m)
+            worst += worst & 1
+            rvc_f = np.array([0] + [int(f.e_flags) & 1 for f in ctx.files[1:]], dtype=np.int64)
+            rvc = rvc_f[L.file[c]]
+            w = _read_words(ctx, L, c, 8)
+            rd = ((w >> np.uint64(39)) & np.uint64(0x1F)).astype(np.int64)
+            # every RISC-V jump range is a multiple of 2 KiB, so the form the hook picks is
+            # the same for a whole 2 KiB bucket; the relocation pass writes the immediate
+            fkey = ((worst >> 11) << 6) | (rd << 1) | rvc
+            uk, first, inv = np.unique(fkey, return_index=True, return_inverse=True)
+            clen = np.zeros(len(uk), dtype=np.int64)
+            cval = np.zeros(len(uk), dtype=np.int64)
+            for k, i in enumerate(first.tolist()):
+                code = relax_call(int(w[i]), int(worst[i]), bool(rvc[i]))
+                if code is not None:
+                    clen[k] = len(code)
+                    cval[k] = int.from_bytes(code, "little")
+            ln, val = clen[inv], cval[inv]
+            sel = ln > 0
+            c, cid, ln, val = c[sel], cid[sel], ln[sel], val[sel]
+            f, s, off = L.file[c], L.sec[c], L.offset[c]
+            E.patches.append((f, s, off, val, ln))
+            E.dels.append((f, s, off + ln, 8 - ln))
+            newt = np.where(ln == 2, ty["rvc_jump"][0], ty["jal"][0]).astype(np.int64)
+            E.rows.append((c, newt, np.full(len(c), int(Kind.CALL), dtype=np.int64)))
+            nc = int((ln == 2).sum())
+            stats["call->c.j"] += nc
+            stats["call->jal"] += len(c) - nc
+            self.site_calls = (cid, c)
 
         def word(r, n):
-            obj = ctx.files[L.file[r]]
-            off = L.offset[r]
-            return int.from_bytes(bytes(obj.section_content(L.sec[r])[off:off + n]), "little")
+            obj = ctx.files[int(L.file[r])]
+            off = int(L.offset[r])
+            return int.from_bytes(bytes(obj.section_content(int(L.sec[r]))[off:off + n]), "little")
 
-        def drop(r):
-            """The instruction at r goes: its relocations (and RELAX) become NONE."""
-            key = (L.file[r], L.sec[r], L.offset[r])
-            e = ed(r)
-            e.dels.append((key[2], 4 if word(r, 2) & 3 == 3 else 2))     # 32-bit or compressed
-            e.rows.append((r, ty["none"][0], Kind.NONE))
-            for x in self.relax_rows.get(key, ()):
-                e.rows.append((x, ty["none"][0], Kind.NONE))
-
-        def rebase(r, reg, new_type, new_kind):
-            w = word(r, 4)
-            e = ed(r)
-            e.patches.append((L.offset[r], set_rs1(w, reg).to_bytes(4, "little")))
-            e.rows.append((r, new_type, new_kind))
-
-        for gid, (kind, rs) in enumerate(self.groups):
-            if gid in excluded:
+        gp = self.gp
+        SA, usable = self.SA, self.usable
+        drops, rebases = [], []       # row arrays; (rows, reg, new types, new kind)
+        for kind in (_GP, _TP, _PCGP):
+            rows, gst = self.groups[kind]
+            ng = len(gst) - 1
+            if ng == 0:
                 continue
-            if kind == "gp" and all(_absolute(ctx, L, r) for r in rs):
-                self._zero_page(rs, drop, rebase, regs, sites, gid, stats)
-                continue
-            if kind != "pcgp" and not all(self.usable[r] for r in rs):
-                continue
-            if kind == "call":
-                r = rs[0]
-                dist = self.SA[r] - self.P[r]
-                if self.target_sec[r] == (L.file[r], L.sec[r]):
-                    m = 0
+            gids = self.gbase[kind] + np.arange(ng, dtype=np.int64)
+            lens = np.diff(gst)
+            alive = ~np.isin(gids, exc)
+            typ = L.type[rows]
+            if kind == _PCGP:
+                ishi = np.zeros(len(rows), dtype=bool)
+                ishi[gst[:-1]] = True
+            elif kind == _GP:
+                ishi = np.isin(typ, ty["abs_hi"])
+            else:
+                ishi = np.isin(typ, ty["tp_hi"])
+            islo = ~ishi
+            v = SA[rows]
+            g0 = gst[:-1]
+            go_zero = go_lui = None
+            if kind == _GP:
+                zero = np.minimum.reduceat(self.absolute[rows], g0)
+                zin = np.minimum.reduceat(~islo | ((v >= -0x800) & (v <= 0x7FF)), g0)
+                allu = np.minimum.reduceat(usable[rows], g0)
+                if gp is None:
+                    gin = np.zeros(ng, dtype=bool)
                 else:
-                    m = self.call_margin[r]
-                worst = dist + m if dist >= 0 else dist - m
-                worst += worst & 1
-                rvc = bool(ctx.files[L.file[r]].e_flags & 1)
-                # every RISC-V jump range is a multiple of 2 KiB, so the form the hook picks is
-                # the same for a whole 2 KiB bucket; the relocation pass writes the immediate
-                w = word(r, 8)
-                key = ((w >> 39) & 0x1F, rvc, worst >> 11)
-                code = forms.get(key, False)
-                if code is False:
-                    code = forms[key] = relax_call(w, worst, rvc)
-                if code is None:
+                    gin = np.minimum.reduceat(~islo | ((v - gp >= -0x800) & (v - gp <= 0x7FF)), g0)
+                go_zero = alive & zero & zin
+                go = alive & ~zero & allu & gin
+                go_lui = np.zeros(ng, dtype=bool)
+                if lui_howto is not None:
+                    h = lui_howto
+                    cand = alive & ~zero & allu & ~gin
+                    down = self.total + self.chunks.slacks(np.full(len(v), h.lo, dtype=np.int64), v)
+                    fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
+                    go_lui = cand & np.minimum.reduceat(fits, g0) & np.maximum.reduceat(ishi, g0)
+            elif kind == _TP:
+                allu = np.minimum.reduceat(usable[rows], g0)
+                tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
+                go = alive & allu & tin
+            else:
+                hrows = rows[g0]
+                hv = SA[hrows]
+                gin = np.zeros(ng, dtype=bool) if gp is None else ((hv - gp >= -0x800) & (hv - gp <= 0x7FF))
+                go = alive & usable[hrows] & gin
+            for sel, sk in ((go, _SK_TP if kind == _TP else _SK_GP), (go_zero, _SK_ZERO)):
+                if sel is None or not sel.any():
                     continue
-                e = ed(r)
-                off = L.offset[r]
-                e.patches.append((off, code))
-                e.dels.append((off + len(code), 8 - len(code)))
-                new = ty["rvc_jump"][0] if len(code) == 2 else ty["jal"][0]
-                e.rows.append((r, new, Kind.CALL))
-                stats["call->c.j" if len(code) == 2 else "call->jal"] += 1
-                sites.append((gid, "call", [r]))
-            elif kind in ("gp", "pcgp"):
-                if kind == "gp":
-                    his = [r for r in rs if L.type[r] in ty["abs_hi"]]
-                    los = [r for r in rs if L.type[r] in ty["abs_lo"]]
-                    vals = [self.SA[r] for r in los]
+                rm = np.repeat(sel, lens)
+                gid_row = np.repeat(gids, lens)
+                drops.append(rows[rm & ishi])
+                lm = rm & islo
+                los = rows[lm]
+                lt = L.type[los].astype(np.int64)
+                if sk == _SK_ZERO:
+                    rebases.append((los, regs["zero"], lt, Kind.ADDR))
+                    stats["zero-page"] = stats.get("zero-page", 0) + int(sel.sum())
+                elif sk == _SK_TP:
+                    rebases.append((los, regs["tp"], lt, Kind.TLS_LE))
+                    stats["tp"] += int(sel.sum())
                 else:
-                    his, los = rs[:1], rs[1:]
-                    if not self.usable[his[0]]:
-                        continue
-                    vals = [self.SA[his[0]]]
-                if self.gp is None or not all(-0x800 <= v - self.gp <= 0x7FF for v in vals):
-                    if kind == "gp" and lui_howto is not None:
-                        self._c_lui(his, ed, word, lui_howto, sites, gid, stats)
-                    continue
-                for r in his:
-                    drop(r)
-                for r in los:
-                    s_type = L.type[r] in ty["s_type"]
-                    new = ty["lo_s"][0] if s_type else ty["lo_i"][0]
-                    rebase(r, regs["gp"], new, Kind.GP_REL)
-                    if kind == "pcgp":       # the value is the HI20's: take its symbol
-                        ed(r).copy_from.append((r, his[0]))
-                stats["gp" if kind == "gp" else "pcrel->gp"] += 1
-                sites.append((gid, "gp", los))
-            else:   # tp
-                his = [r for r in rs if L.type[r] in ty["tp_hi"]]
-                los = [r for r in rs if L.type[r] in ty["tp_lo"]]
-                if not all(-0x800 <= self.SA[r] - self.tp <= 0x7FF for r in los):
-                    continue
-                for r in his:
-                    drop(r)
-                for r in los:
-                    rebase(r, regs["tp"], L.type[r], Kind.TLS_LE)
-                stats["tp"] += 1
-                sites.append((gid, "tp", los))
+                    st_ = np.isin(lt, ty["s_type"])
+                    rebases.append((los, regs["gp"], np.where(st_, ty["lo_s"][0], ty["lo_i"][0]), Kind.GP_REL))
+                    if kind == _PCGP:       # the value is the HI20's: take its symbol
+                        E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
+                    stats["gp" if kind == _GP else "pcrel->gp"] += int(sel.sum())
+                sites.append((gid_row[lm], np.full(len(los), sk, dtype=np.int64), los))
+            if go_lui is not None:
+                rl = rows.tolist()
+                ishl = ishi.tolist()
+                for g in np.flatnonzero(go_lui).tolist():
+                    his = [rl[i] for i in range(int(gst[g]), int(gst[g + 1])) if ishl[i]]
+                    self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
+        none_t = ty["none"][0]
+        if drops:
+            # the instruction at each dropped row goes: its relocations (and RELAX) become NONE
+            d = np.concatenate(drops)
+            w = _read_words(ctx, L, d, 2)
+            E.dels.append((L.file[d], L.sec[d], L.offset[d],
+                           np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
+            k = self.keys_of(d)
+            a_ = np.searchsorted(self.rx_keys, k, side="left")
+            z_ = np.searchsorted(self.rx_keys, k, side="right")
+            cnt = z_ - a_
+            rx = self.rx_rows[np.repeat(a_ - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))]
+            allr = np.concatenate([d, rx])
+            E.rows.append((allr, np.full(len(allr), none_t, dtype=np.int64),
+                           np.full(len(allr), int(Kind.NONE), dtype=np.int64)))
+        for los, reg, newt, newk in rebases:
+            if len(los) == 0:
+                continue
+            w = _read_words(ctx, L, los, 4).astype(np.int64)
+            E.patches.append((L.file[los], L.sec[los], L.offset[los], set_rs1(w, reg),
+                              np.full(len(los), 4, dtype=np.int64)))
+            E.rows.append((los, np.broadcast_to(np.asarray(newt, dtype=np.int64), los.shape),
+                           np.full(len(los), int(newk), dtype=np.int64)))
         self.stats = stats
-        return edits, sites
+        return E, sites
 
-    def _zero_page(self, rs, drop, rebase, regs, sites, gid, stats) -> None:
-        """An absolute symbol within +-2 KiB of address 0: the LUI goes, the LO12 adds to x0
-        (psABI "Zero-page Relaxation").  Absolute values do not move with the layout."""
-        ty, L = self.ty, self.L
-        his = [r for r in rs if L.type[r] in ty["abs_hi"]]
-        los = [r for r in rs if L.type[r] in ty["abs_lo"]]
-        if not all(-0x800 <= self.SA[r] <= 0x7FF for r in los):
-            return
-        for r in his:
-            drop(r)
-        for r in los:
-            rebase(r, regs["zero"], L.type[r], Kind.ADDR)
-        stats["zero-page"] = stats.get("zero-page", 0) + 1
-        sites.append((gid, "zero", los))
-
-    def _c_lui(self, his, ed, word, h, sites, gid, stats) -> None:
+    def _c_lui(self, his, E, word, h, sites, gid, stats) -> None:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
         at most everything deletable plus the padding that may grow before them."""
-        ctx, t = self.ctx, self.ctx.rel
+        ctx = self.ctx
         L = self.L
         relax_lui = ctx.arch.hooks["relax_lui"]
         done = []
         for r in his:
-            v = self.SA[r]
+            v = int(self.SA[r])
             down = self.total + self.chunks.slack(h.lo, v)
             if not (h.lo <= v - down and v <= h.hi):
                 return
-            code = relax_lui(word(r, 4), bool(ctx.files[L.file[r]].e_flags & 1))
+            code = relax_lui(word(r, 4), bool(ctx.files[int(L.file[r])].e_flags & 1))
             if code is None:
                 return
             done.append((r, code))
         for r, code in done:
-            e = ed(r)
-            off = L.offset[r]
-            e.patches.append((off, code))
-            e.dels.append((off + 2, 2))
-            e.rows.append((r, h.type, h.kind))
+            f, s, off = int(L.file[r]), int(L.sec[r]), int(L.offset[r])
+            E.pp.append((f, s, off, int.from_bytes(code, "little"), len(code)))
+            E.pd.append((f, s, off + 2, 2))
+            E.pr.append((r, h.type, int(h.kind)))
         if done:
             stats["lui->c.lui"] += len(done)
-            sites.append((gid, "lui", [r for r, _ in done]))
+            rs = np.array([r for r, _ in done], dtype=np.int64)
+            sites.append((np.full(len(rs), gid, dtype=np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
 
     def _verify(self, sites) -> set[int]:
         """Lay out for real; the groups whose relaxed sites do not fit (none, normally)."""
         ctx, t = self.ctx, self.ctx.rel
-        if not sites:
+        cid, crow = self.site_calls
+        if not sites and len(crow) == 0:
             return set()
         _layout(ctx)
-        rows = np.array(sorted({r for _, _, rs in sites for r in rs}), dtype=np.int64)
+        sg = [x[0] for x in sites] + [cid]
+        sk = [x[1] for x in sites] + [np.full(len(crow), _SK_CALL, dtype=np.int64)]
+        sr = [x[2] for x in sites] + [crow]
+        sg, sk, sr = np.concatenate(sg), np.concatenate(sk), np.concatenate(sr)
+        rows = np.unique(sr)
         P, S = _place_and_value(ctx, rows)
-        val = dict(zip(rows.tolist(), (S + t.addend[rows]).tolist()))
-        pos = dict(zip(rows.tolist(), P.tolist()))
+        i = np.searchsorted(rows, sr)
+        val = (S + t.addend[rows])[i]
+        pos = P[i]
         gp, tp = _gp(ctx), ctx.tp_base
-        bad = set()
-        for gid, kind, rs in sites:
-            for r in rs:
-                if kind == "call":
-                    h = ctx.arch.howtos[int(t.type[r])]
-                    v = val[r] - pos[r]
-                    good = h.lo <= v <= h.hi and v % h.align == 0
-                elif kind == "gp":
-                    good = gp is not None and -0x800 <= val[r] - gp <= 0x7FF
-                elif kind == "zero":
-                    good = -0x800 <= val[r] <= 0x7FF
-                elif kind == "lui":
-                    h = ctx.arch.hooks["relax_howtos"][int(t.type[r])]
-                    good = h.lo <= val[r] <= h.hi
-                else:
-                    good = -0x800 <= val[r] - tp <= 0x7FF
-                if not good:
-                    bad.add(gid)
-        return bad
-
-
-class _Edits:
-    """What relaxation does to one input section (offsets before any deletion)."""
-
-    def __init__(self):
-        self.dels: list[tuple[int, int]] = []       # (offset, bytes)
-        self.patches: list[tuple[int, bytes]] = []  # new instruction bytes at offset
-        self.rows: list[tuple[int, int, Kind]] = []  # (row, new type, new kind)
-        self.copy_from: list[tuple[int, int]] = []  # (row, row whose symbol and addend it takes)
+        good = np.zeros(len(sr), dtype=bool)
+        typ = t.type[sr]
+        for k in np.unique(sk).tolist():
+            m = sk == k
+            if k == _SK_CALL or k == _SK_LUI:
+                table = ctx.arch.howtos if k == _SK_CALL else ctx.arch.hooks["relax_howtos"]
+                for ty_ in np.unique(typ[m]).tolist():
+                    mm = m & (typ == ty_)
+                    h = table[int(ty_)]
+                    if k == _SK_CALL:
+                        v = val[mm] - pos[mm]
+                        good[mm] = (h.lo <= v) & (v <= h.hi) & (v % h.align == 0)
+                    else:
+                        good[mm] = (h.lo <= val[mm]) & (val[mm] <= h.hi)
+            elif k == _SK_GP:
+                good[m] = False if gp is None else ((val[m] - gp >= -0x800) & (val[m] - gp <= 0x7FF))
+            elif k == _SK_ZERO:
+                good[m] = (val[m] >= -0x800) & (val[m] <= 0x7FF)
+            else:
+                good[m] = (val[m] - tp >= -0x800) & (val[m] - tp <= 0x7FF)
+        return set(np.unique(sg[~good]).tolist())
 
 
 class _Chunks:
@@ -474,15 +611,69 @@ def _layout(ctx) -> None:
     relocate.symbol_addresses(ctx)
 
 
-def _absolute(ctx, L, r: int) -> bool:
-    """Whether row r's symbol is an absolute (SHN_ABS) definition."""
+def _file_spans(f: np.ndarray):
+    """(file, start, end) runs of a nondecreasing file column."""
+    if len(f) == 0:
+        return []
+    b = np.flatnonzero(f[1:] != f[:-1]) + 1
+    st = np.concatenate([[0], b]).tolist()
+    en = np.concatenate([b, [len(f)]]).tolist()
+    return list(zip(f[st].tolist(), st, en))
+
+
+def _sorted_by_file(f: np.ndarray):
+    """An order that makes the file column nondecreasing (None when it already is)."""
+    if len(f) < 2 or bool(np.all(f[1:] >= f[:-1])):
+        return None
+    return np.argsort(f, kind="stable")
+
+
+def _join_labels(L, his, los, lf, lab_sec, lab_val):
+    """(PCREL_LO12 row, PCREL_HI20 row) pairs where the LO12's label is the HI20's place."""
+    hk = np.stack([L.file[his], L.sec[his], L.offset[his]])
+    qk = np.stack([lf, lab_sec, lab_val])
+    # the last PCREL_HI20 at a place names it (as a dict would keep)
+    ho = np.lexsort((his, hk[2], hk[1], hk[0]))
+    hs = hk[:, ho]
+    last = np.ones(len(ho), dtype=bool)
+    last[:-1] = (hs[:, 1:] != hs[:, :-1]).any(axis=0)
+    hs, hrow = hs[:, last], his[ho][last]
+    # join: both sorted by (file, sec, value) -> one lexsort over the union
+    allk = np.concatenate([hs, qk], axis=1)
+    isq = np.concatenate([np.zeros(hs.shape[1], bool), np.ones(len(los), bool)])
+    ao = np.lexsort((isq, allk[2], allk[1], allk[0]))
+    # for each query, the latest hi at or before it in that order with an equal key
+    ks = allk[:, ao]
+    hidx = np.where(~isq[ao], np.arange(len(ao)), -1)
+    lasthi = np.maximum.accumulate(hidx)
+    qpos = np.flatnonzero(isq[ao])
+    lh = lasthi[qpos]
+    match = lh >= 0
+    match[match] = (ks[:, lh[match]] == ks[:, qpos[match]]).all(axis=0)
+    qsrc = ao[qpos] - hs.shape[1]          # index into los
+    hsrc = ao[np.where(match, lh, 0)]      # index into hs (a hi)
+    return los[qsrc[match]], hrow[hsrc[match]]
+
+
+def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
+    """Whether each row's symbol is an absolute (SHN_ABS) definition."""
     st = ctx.symtab
-    f, s, g = L.file[r], L.sym[r], L.gid[r]
-    if g:
-        f, s = st.def_file[g], st.def_index[g]
-        if f <= 0:
-            return False
-    return int(ctx.files[f].sym_shndx[s]) == elf.SHN_ABS
+    g = L.gid[rows]
+    def_file = np.asarray(st.def_file, dtype=np.int64)
+    def_index = np.asarray(st.def_index, dtype=np.int64)
+    isg = g != 0
+    f = np.where(isg, def_file[g], L.file[rows])
+    s = np.where(isg, def_index[g], L.sym[rows])
+    out = np.zeros(len(rows), dtype=bool)
+    valid = f > 0
+    idx = np.flatnonzero(valid)
+    order = _sorted_by_file(f[idx])
+    if order is not None:
+        idx = idx[order]
+    for fid, a, z in _file_spans(f[idx]):
+        ii = idx[a:z]
+        out[ii] = ctx.files[fid].sym_shndx[s[ii]] == elf.SHN_ABS
+    return out
 
 
 def _gp(ctx) -> int | None:
@@ -497,9 +688,15 @@ def _gp(ctx) -> int | None:
 
 def _exec_rows(ctx) -> np.ndarray:
     t = ctx.rel
-    flags = np.concatenate([[0]] + [
-        [int(ctx.files[f].shdrs[s]["sh_flags"])] for f, s in zip(t.part_file.tolist(), t.part_sec.tolist())])
-    per_part = (flags[1:] & (elf.SHF_EXECINSTR | elf.SHF_ALLOC)) == (elf.SHF_EXECINSTR | elf.SHF_ALLOC)
+    want = elf.SHF_EXECINSTR | elf.SHF_ALLOC
+    per_part = np.zeros(len(t.counts), dtype=bool)
+    pf = t.part_file
+    order = _sorted_by_file(pf)
+    idx = np.arange(len(pf)) if order is None else order
+    for fid, a, z in _file_spans(pf[idx]):
+        ii = idx[a:z]
+        fl = ctx.files[fid].shdrs["sh_flags"][t.part_sec[ii]].astype(np.int64)
+        per_part[ii] = (fl & want) == want
     return np.repeat(per_part, t.counts)
 
 
@@ -509,37 +706,85 @@ def _place_and_value(ctx, rows: np.ndarray):
     P = np.zeros(len(rows), dtype=np.int64)
     S = np.zeros(len(rows), dtype=np.int64)
     f = t.file[rows]
-    for fid in np.unique(f).tolist():
-        m = f == fid
+    order = _sorted_by_file(f)
+    idx = np.arange(len(rows)) if order is None else order
+    for fid, a, z in _file_spans(f[idx]):
+        ii = idx[a:z]
         obj = ctx.files[fid]
-        rr = rows[m]
-        P[m] = obj.sec_addr[t.sec[rr]] + t.offset[rr]
-        S[m] = obj.S[t.sym[rr]]
+        rr = rows[ii]
+        P[ii] = obj.sec_addr[t.sec[rr]] + t.offset[rr]
+        S[ii] = obj.S[t.sym[rr]]
     return P, S
 
 
-def _target(ctx, L, r: int) -> tuple[bool, tuple[int, int] | None]:
-    """Whether the symbol of row r lives at an address the layout decides (a section, a
-    common, an IFUNC stub), and its (file, section) when it is in an input section."""
+def _read_words(ctx, L, rows: np.ndarray, n: int) -> np.ndarray:
+    """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64."""
+    out = np.zeros(len(rows), dtype=np.uint64)
+    f = L.file[rows]
+    order = _sorted_by_file(f)
+    idx = np.arange(len(rows)) if order is None else order
+    shift = (np.arange(n, dtype=np.uint64) * np.uint64(8))
+    for fid, a, z in _file_spans(f[idx]):
+        ii = idx[a:z]
+        obj = ctx.files[fid]
+        rr = rows[ii]
+        secs = L.sec[rr]
+        offs = L.offset[rr]
+        over = obj.content_override
+        if over:
+            slow = np.isin(secs, np.array(list(over), dtype=np.int64))
+        else:
+            slow = np.zeros(len(rr), dtype=bool)
+        fast = ~slow
+        if fast.any():
+            data = np.frombuffer(obj.buf, dtype=np.uint8)
+            base = obj.shdrs["sh_offset"].astype(np.int64)[secs[fast]] + offs[fast]
+            b = data[base[:, None] + np.arange(n)].astype(np.uint64)
+            out[ii[fast]] = (b << shift).sum(axis=1, dtype=np.uint64)
+        for k in np.flatnonzero(slow).tolist():
+            c = obj.section_content(int(secs[k]))
+            o = int(offs[k])
+            out[ii[k]] = int.from_bytes(bytes(c[o:o + n]), "little")
+    return out
+
+
+def _targets(ctx, L, rows: np.ndarray):
+    """Whether the symbol of each row lives at an address the layout decides (a section, a
+    common, an IFUNC stub), and its (file, section) when it is in an input section (else
+    file 0, section -1)."""
     from xld.link.resolve import COMMON
     st = ctx.symtab
-    f, s, g = L.file[r], L.sym[r], L.gid[r]
-    if g:
-        if g in ctx.ifuncs:
-            return True, None
-        if st.state[g] == COMMON:
-            return True, None
-        f = st.def_file[g]
-        if f <= 0:
-            return False, None
-        s = st.def_index[g]
-    obj = ctx.files[f]
-    sh = int(obj.sym_shndx[s])
-    if not (0 < sh < elf.SHN_LORESERVE) or sh >= len(obj.sec_outsec) or obj.sec_outsec[sh] is None:
-        return False, None
-    if obj.sec_outsec[sh].flags & elf.SHF_TLS == 0 and not obj.sec_outsec[sh].alloc:
-        return False, None
-    return True, (f, sh)
+    g = L.gid[rows]
+    isg = g != 0
+    def_file = np.asarray(st.def_file, dtype=np.int64)
+    def_index = np.asarray(st.def_index, dtype=np.int64)
+    state = np.asarray(st.state, dtype=np.int64)
+    special = np.zeros(len(rows), dtype=bool)
+    if ctx.ifuncs:
+        special |= isg & np.isin(g, np.array(ctx.ifuncs, dtype=np.int64))
+    special |= isg & (state[g] == COMMON)
+    f = np.where(isg, def_file[g], L.file[rows])
+    s = np.where(isg, def_index[g], L.sym[rows])
+    usable = special.copy()
+    tf = np.zeros(len(rows), dtype=np.int64)
+    ts = np.full(len(rows), -1, dtype=np.int64)
+    idx = np.flatnonzero(~special & (f > 0))
+    order = _sorted_by_file(f[idx])
+    if order is not None:
+        idx = idx[order]
+    for fid, a, z in _file_spans(f[idx]):
+        ii = idx[a:z]
+        obj = ctx.files[fid]
+        outs = obj.sec_outsec
+        ok_sec = np.array([o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc) for o in outs] + [False],
+                          dtype=bool)
+        sh = obj.sym_shndx[s[ii]].astype(np.int64)
+        inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < len(outs))
+        good = inr & ok_sec[np.where(inr, sh, len(outs))]
+        usable[ii] = good
+        tf[ii[good]] = fid
+        ts[ii[good]] = sh[good]
+    return usable, tf, ts
 
 
 # -- applying --------------------------------------------------------------------------------
@@ -570,75 +815,100 @@ class _Snapshot:
         self.objs = {k: (v[0].copy(), v[1].copy(), dict(v[2]), v[3]) for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits: dict, snapshot) -> None:
-    """Apply the relaxation edits and R_RISCV_ALIGN, section by section."""
+def _shrink(ctx, edits, snapshot) -> None:
+    """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN, section by section."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
     hook = snapshot if callable(snapshot) else None
-    howtos = {**ctx.arch.howtos, **ctx.arch.hooks.get("relax_howtos", {})}
-    width_of = {rt: (h.field.width if h.field is not None else 0) for rt, h in howtos.items()}
+    z = np.zeros(0, dtype=np.int64)
+    if edits is not None:
+        (df, ds, do, dc), (pf, ps, po, pv, pl), (rr, rt, rk), (cr, cs) = edits.columns()
+    else:
+        df = ds = do = dc = pf = ps = po = pv = pl = rr = rt = rk = cr = cs = z
     # row rewrites first (addends of copied symbols move with the section below)
-    for e in edits.values():
-        for r, new_type, new_kind in e.rows:
-            t.type[r] = new_type
-            t.kind[r] = int(new_kind)
-            t.width[r] = width_of.get(new_type, 0)
-        for r, src in e.copy_from:
-            t.sym[r], t.gid[r], t.addend[r] = t.sym[src], t.gid[src], t.addend[src]
+    if len(rr):
+        howtos = {**ctx.arch.howtos, **ctx.arch.hooks.get("relax_howtos", {})}
+        u, inv = np.unique(rt, return_inverse=True)
+        wu = np.array([(howtos[x].field.width if x in howtos and howtos[x].field is not None else 0)
+                       for x in u.tolist()], dtype=np.int64)
+        t.type[rr] = rt
+        t.kind[rr] = rk
+        t.width[rr] = wu[inv]
+    if len(cr):
+        t.sym[cr], t.gid[cr], t.addend[cr] = t.sym[cs], t.gid[cs], t.addend[cs]
     parts = _Parts(t)
     align_rows = np.nonzero(t.kind == Kind.ALIGN)[0]
     keys = t.file[align_rows] * (1 << 32) + t.sec[align_rows]
-    by_sec: dict[tuple[int, int], list[int]] = {}
     order = np.lexsort((t.offset[align_rows], keys))
-    for r in align_rows[order].tolist():
-        by_sec.setdefault((int(t.file[r]), int(t.sec[r])), []).append(r)
-    for key in sorted(set(by_sec) | set(edits)):
-        f, sec = key
+    align_rows, akeys = align_rows[order], keys[order]
+    # deletions and patches, by section (deletions in (offset, bytes) order)
+    dkey = df * (1 << 32) + ds
+    o = np.lexsort((dc, do, dkey))
+    dkey, do, dc = dkey[o], do[o], dc[o]
+    pkey = pf * (1 << 32) + ps
+    o = np.argsort(pkey, kind="stable")
+    pkey, po, pv, pl = pkey[o], po[o], pv[o], pl[o]
+    allkeys = np.unique(np.concatenate([akeys, dkey, pkey]))
+    a_lo = np.searchsorted(akeys, allkeys, "left").tolist()
+    a_hi = np.searchsorted(akeys, allkeys, "right").tolist()
+    d_lo = np.searchsorted(dkey, allkeys, "left").tolist()
+    d_hi = np.searchsorted(dkey, allkeys, "right").tolist()
+    p_lo = np.searchsorted(pkey, allkeys, "left").tolist()
+    p_hi = np.searchsorted(pkey, allkeys, "right").tolist()
+    a_off = t.offset[align_rows].tolist()
+    a_pad = t.addend[align_rows].tolist()
+    arl = align_rows.tolist()
+    for n, key in enumerate(allkeys.tolist()):
+        f, sec = key >> 32, key & 0xFFFFFFFF
         obj = ctx.files[f]
-        e = edits.get(key)
-        rdels = sorted(e.dels) if e is not None else []
+        rdels = list(zip(do[d_lo[n]:d_hi[n]].tolist(), dc[d_lo[n]:d_hi[n]].tolist()))
         dels: list[tuple[int, int]] = []
         keeps: list[tuple[int, int]] = []
         deleted = 0
         k = 0
-        for row in by_sec.get(key, []):
-            off = int(t.offset[row])
+        for i in range(a_lo[n], a_hi[n]):
+            off = a_off[i]
             while k < len(rdels) and rdels[k][0] < off:
                 dels.append(rdels[k])
                 deleted += rdels[k][1]
                 k += 1
-            pad = int(t.addend[row])
+            pad = a_pad[i]
             align = 1 << pad.bit_length()
             keep = (-(off - deleted)) % align
             if keep > pad:
                 ctx.diag.error(f"{obj.where(sec, off)}: R_RISCV_ALIGN padding of {pad} bytes cannot reach "
                                f"a {align}-byte boundary")
                 continue
-            t.addend[row] = keep
+            t.addend[arl[i]] = keep
             keeps.append((off, keep))
             if pad - keep:
                 dels.append((off + keep, pad - keep))
                 deleted += pad - keep
         dels.extend(rdels[k:])
-        patches = e.patches if e is not None else []
-        if dels or patches:
+        pa, pz = p_lo[n], p_hi[n]
+        if dels or pz > pa:
             if hook is not None:
                 hook(obj)
-            _apply(ctx, obj, sec, dels, keeps, fill, patches, parts)
+            _apply(ctx, obj, sec, dels, keeps, fill, (po[pa:pz], pv[pa:pz], pl[pa:pz]), parts)
 
 
-def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches=(), parts=None) -> None:
+def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches=None, parts=None) -> None:
     t = ctx.rel
     parts = parts or _Parts(t)
     _writable(obj)
-    old = bytearray(obj.section_content(sec))
+    old = np.frombuffer(obj.section_content(sec), dtype=np.uint8).copy()
     for off, keep in keeps:
         if keep:
-            old[off:off + keep] = fill(keep)
-    for off, code in patches:
-        old[off:off + len(code)] = code
+            old[off:off + keep] = np.frombuffer(fill(keep), dtype=np.uint8)
+    if patches is not None and len(patches[0]):
+        po, pv, pl = patches
+        for b in range(4):
+            m = pl > b
+            if not m.any():
+                break
+            old[po[m] + b] = (pv[m] >> (8 * b)) & 0xFF
     if not dels:
-        obj.content_override[sec] = bytes(old)
+        obj.content_override[sec] = old.tobytes()
         return
     starts = np.array([d[0] for d in dels], dtype=np.int64)
     counts = np.array([d[1] for d in dels], dtype=np.int64)
@@ -654,10 +924,12 @@ def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches
         return np.where(inside, starts[kk] - (before - counts[kk]), x - before)
 
     # 1. contents: drop the deleted bytes
-    mask = np.ones(len(old), dtype=bool)
-    for s, c in dels:
-        mask[s:s + c] = False
-    new = np.frombuffer(bytes(old), dtype=np.uint8)[mask]
+    n = len(old)
+    d = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(d, np.minimum(starts, n), 1)
+    np.add.at(d, np.minimum(starts + counts, n), -1)
+    mask = np.cumsum(d[:-1]) == 0
+    new = old[mask]
     obj.content_override[sec] = new.tobytes()
     obj.shdrs[sec]["sh_size"] = len(new)
 
