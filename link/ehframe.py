@@ -24,9 +24,50 @@ def prune(ctx) -> None:
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
             if name == ".eh_frame" and obj.sec_outsec[i] is not None]
+    local_ok = _relocations_local_and_kept(secs)
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
-        _prune_section(ctx, obj, i, st, keep_terminator=(k == len(secs) - 1))
+        last = k == len(secs) - 1
+        if local_ok[k] and (last or not _has_terminator(obj.section_content(i))):
+            continue                        # the common case: nothing to drop or rewrite
+        _prune_section(ctx, obj, i, st, keep_terminator=last)
+
+
+def _relocations_local_and_kept(secs) -> list[bool]:
+    """Per section: whether every relocation targets a local symbol of a kept section (so no
+    FDE describes a dropped function), for all sections with a few array operations."""
+    rels, objs = [], {}
+    for k, (obj, i) in enumerate(secs):
+        rel = obj.relas.get(i)
+        if rel is not None and len(rel):
+            rels.append((k, obj, rel))
+            objs[obj.file_id] = obj
+    ok = [True] * len(secs)
+    if not rels:
+        return ok
+    files = list(objs.values())
+    if any(not hasattr(f, "sec_kept") for f in files):
+        return [False] * len(secs)
+    ybase, sbase, yb, sb = {}, {}, 0, 0
+    for f in files:
+        ybase[f.file_id], sbase[f.file_id] = yb, sb
+        yb += len(f.sym_shndx)
+        sb += len(f.sec_kept)
+    shndx_all = np.concatenate([f.sym_shndx for f in files]).astype(np.int64, copy=False)
+    kept_all = np.concatenate([f.sec_kept for f in files] + [np.zeros(1, dtype=bool)])
+    counts = [len(r) for _, _, r in rels]
+    sym = (np.concatenate([r["r_info"] for _, _, r in rels]) >> np.uint64(32)).astype(np.int64)
+    rep = lambda vals: np.repeat(np.array(vals, dtype=np.int64), counts)
+    fg = rep([o.first_global for _, o, _ in rels])
+    shndx = shndx_all[rep([ybase[o.file_id] for _, o, _ in rels]) + np.minimum(sym, rep([len(o.sym_shndx) - 1 for _, o, _ in rels]))]
+    nsec = rep([len(o.sec_kept) for _, o, _ in rels])
+    in_range = shndx < nsec
+    kept = kept_all[np.where(in_range, rep([sbase[o.file_id] for _, o, _ in rels]) + shndx, len(kept_all) - 1)]
+    good = (sym < fg) & ((shndx == 0) | (shndx >= elf.SHN_LORESERVE) | (in_range & kept))
+    bad = np.bincount(np.repeat(np.arange(len(rels)), counts)[~good], minlength=len(rels))
+    for (k, _, _), b in zip(rels, bad.tolist()):
+        ok[k] = b == 0
+    return ok
 
 
 def _nothing_to_drop(obj, sec: int, data: bytes, keep_terminator: bool) -> bool:
