@@ -199,14 +199,15 @@ class Relaxer:
         self.calls = np.nonzero(is_("call") & exec_ & relaxed)[0]
         self.groups = {}
         # absolute and TP-relative pairs: by (file, section, symbol)
-        ident_all = np.where(L.gid != 0, L.gid, -L.sym - 1)
         for kind, roles in ((_GP, ("abs_hi", "abs_lo")), (_TP, ("tp_hi", "tp_lo"))):
             ishi, islo = is_(roles[0]), is_(roles[1])
             rows = np.nonzero((ishi | islo) & exec_)[0]
             if len(rows) == 0:
                 self.groups[kind] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
                 continue
-            f, s, idn = L.file[rows], L.sec[rows], ident_all[rows]
+            f, s = L.file[rows], L.sec[rows]
+            g = L.gid[rows]
+            idn = np.where(g != 0, g, -L.sym[rows] - 1)
             order = np.lexsort((rows, idn, s, f))
             rows, f, s, idn = rows[order], f[order], s[order], idn[order]
             new = np.ones(len(rows), dtype=bool)
@@ -933,26 +934,29 @@ def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches
     obj.content_override[sec] = new.tobytes()
     obj.shdrs[sec]["sh_size"] = len(new)
 
-    # 2. relocations applied to this section
+    # 2. relocations applied to this section; 3. symbols defined in it (values and sizes);
+    # 4. relocations anywhere in this file made against its section symbol (addends):
+    # every old offset moved by one call
     rows = parts.rows(obj.file_id, sec)
-    t.offset[rows] = moved(t.offset[rows])
-
-    # 3. symbols defined in this section (values and sizes)
-    in_sec = np.nonzero(obj.sym_shndx == sec)[0]
-    if len(in_sec):
-        v = obj.syms["st_value"][in_sec].astype(np.int64)
-        sz = obj.syms["st_size"][in_sec].astype(np.int64)
-        nv = moved(v)
-        nend = moved(v + sz)
-        obj.syms["st_value"][in_sec] = nv
-        obj.syms["st_size"][in_sec] = np.maximum(nend - nv, 0)
-
-    # 4. relocations anywhere in this file made against the section symbol: move the addend
-    secsyms = np.nonzero((obj.sym_shndx == sec) & ((obj.syms["st_info"] & 0xF) == elf.STT_SECTION))[0]
+    here = obj.sym_shndx == sec
+    in_sec = np.flatnonzero(here)
+    v = obj.syms["st_value"][in_sec].astype(np.int64)
+    sz = obj.syms["st_size"][in_sec].astype(np.int64)
+    secsyms = np.flatnonzero(here & ((obj.syms["st_info"] & 0xF) == elf.STT_SECTION))
     if len(secsyms):
-        rows = parts.rows(obj.file_id)
-        rows = rows[np.isin(t.sym[rows], secsyms) & (t.kind[rows] != Kind.ALIGN)]
-        t.addend[rows] = moved(t.addend[rows])
+        arows = parts.rows(obj.file_id)
+        arows = arows[np.isin(t.sym[arows], secsyms) & (t.kind[arows] != Kind.ALIGN)]
+    else:
+        arows = np.zeros(0, dtype=np.int64)
+    n1, n2 = len(rows), len(in_sec)
+    m = moved(np.concatenate([t.offset[rows], v, v + sz, t.addend[arows]]))
+    t.offset[rows] = m[:n1]
+    if n2:
+        nv = m[n1:n1 + n2]
+        obj.syms["st_value"][in_sec] = nv
+        obj.syms["st_size"][in_sec] = np.maximum(m[n1 + n2:n1 + 2 * n2] - nv, 0)
+    if len(arows):
+        t.addend[arows] = m[n1 + 2 * n2:]
 
 
 class _Parts:
