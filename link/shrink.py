@@ -141,7 +141,7 @@ class Relaxer:
         self.L = type("Cols", (), {"file": t.file, "sec": t.sec, **{
             c: saved.cols[c] for c in ("offset", "type", "sym", "gid", "addend")}})
         self._candidates()
-        if len(self.calls) == 0 and not any(len(g[0]) for g in self.groups.values()):
+        if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
         _layout(ctx)
@@ -153,12 +153,28 @@ class Relaxer:
             _shrink(ctx, edits, saved.objs_hook)
             bad = self._verify(sites)
             if not bad:
+                # _verify laid out the final program and nothing moved since: the driver need
+                # not lay out again (as after the 843419 scan), unless ICF aliases sections
+                # after the addresses, which the symbol pass must then see
+                if self.laid_out and not getattr(ctx, "icf_folded", None):
+                    ctx.layout_fresh = True
                 break
             excluded |= bad
             saved.restore()
         else:
             _shrink(ctx, None, saved.objs_hook)
         ctx.relax_stats = self.stats
+
+    @property
+    def groups(self) -> list[tuple[str, list[int]]]:
+        """The candidate groups as (kind, rows), in group id order (for inspection and tests;
+        the pass itself works on the columns of ``self.cand``)."""
+        out = [("call", [r]) for r in self.calls.tolist()]
+        for kind in (_GP, _TP, _PCGP):
+            rows, gst = self.cand[kind]
+            rl, bounds = rows.tolist(), gst.tolist()
+            out += [(_NAMES[kind], rl[a:z]) for a, z in zip(bounds[:-1], bounds[1:])]
+        return out
 
     # candidate groups --------------------------------------------------------------------
     def _candidates(self) -> None:
@@ -197,13 +213,13 @@ class Relaxer:
 
         # calls: one row each
         self.calls = np.nonzero(is_("call") & exec_ & relaxed)[0]
-        self.groups = {}
+        self.cand = {}
         # absolute and TP-relative pairs: by (file, section, symbol)
         for kind, roles in ((_GP, ("abs_hi", "abs_lo")), (_TP, ("tp_hi", "tp_lo"))):
             ishi, islo = is_(roles[0]), is_(roles[1])
             rows = np.nonzero((ishi | islo) & exec_)[0]
             if len(rows) == 0:
-                self.groups[kind] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+                self.cand[kind] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
                 continue
             f, s = L.file[rows], L.sec[rows]
             g = L.gid[rows]
@@ -231,12 +247,12 @@ class Relaxer:
             keep = np.repeat(ok, lens)
             rows = rows[keep]
             glen = lens[ok]
-            self.groups[kind] = (rows, np.concatenate([[0], np.cumsum(glen)]).astype(np.int64))
+            self.cand[kind] = (rows, np.concatenate([[0], np.cumsum(glen)]).astype(np.int64))
         # PC-relative pairs: a PCREL_HI20 and every PCREL_LO12 naming its label
         his = np.nonzero(is_("pc_hi"))[0]
         los = np.nonzero(is_("pc_lo"))[0]
         empty = (np.zeros(0, np.int64), np.zeros(1, np.int64))
-        self.groups[_PCGP] = empty
+        self.cand[_PCGP] = empty
         if len(his) and len(los):
             lab_sec = np.zeros(len(los), dtype=np.int64)       # the label's (section, value)
             lab_val = np.zeros(len(los), dtype=np.int64)
@@ -284,20 +300,20 @@ class Relaxer:
                 lopos = np.ones(len(rows), dtype=bool)
                 lopos[gstart[:-1]] = False
                 rows[lopos] = lo_m
-                self.groups[_PCGP] = (rows, gstart)
+                self.cand[_PCGP] = (rows, gstart)
         # group ids: calls first, then the gp, tp and pcgp groups
         self.gbase = {}
         base = len(self.calls)
         for kind in (_GP, _TP, _PCGP):
             self.gbase[kind] = base
-            base += len(self.groups[kind][1]) - 1
+            base += len(self.cand[kind][1]) - 1
 
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
         ctx, t, L = self.ctx, self.ctx.rel, self.L
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
-        for g in self.groups.values():
+        for g in self.cand.values():
             mark[g[0]] = True
         rows = np.flatnonzero(mark)
         P, S = _place_and_value(ctx, rows)
@@ -315,7 +331,7 @@ class Relaxer:
         self.tsec[rows] = ts
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
-        total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.groups.values())
+        total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.cand.values())
         al = t.kind == Kind.ALIGN
         total += int(t.addend[al].sum())
         self.total = total
@@ -324,7 +340,7 @@ class Relaxer:
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
         self.absolute = np.zeros(n, dtype=bool)
-        gr = self.groups[_GP][0]
+        gr = self.cand[_GP][0]
         if len(gr):
             self.absolute[gr] = _absolute_rows(ctx, L, gr)
 
@@ -390,7 +406,7 @@ class Relaxer:
         SA, usable = self.SA, self.usable
         drops, rebases = [], []       # row arrays; (rows, reg, new types, new kind)
         for kind in (_GP, _TP, _PCGP):
-            rows, gst = self.groups[kind]
+            rows, gst = self.cand[kind]
             ng = len(gst) - 1
             if ng == 0:
                 continue
@@ -519,9 +535,11 @@ class Relaxer:
         """Lay out for real; the groups whose relaxed sites do not fit (none, normally)."""
         ctx, t = self.ctx, self.ctx.rel
         cid, crow = self.site_calls
+        self.laid_out = False
         if not sites and len(crow) == 0:
             return set()
         _layout(ctx)
+        self.laid_out = True
         sg = [x[0] for x in sites] + [cid]
         sk = [x[1] for x in sites] + [np.full(len(crow), _SK_CALL, dtype=np.int64)]
         sr = [x[2] for x in sites] + [crow]
