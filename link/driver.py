@@ -411,6 +411,7 @@ def _icf_alias(ctx):
     if getattr(ctx, "icf_folded", None):
         from xld.link import icf
         icf.alias(ctx)
+        ctx.layout_fresh = False      # folded sections moved: symbol addresses must be redone
 
 
 def _map(ctx):
