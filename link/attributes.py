@@ -16,19 +16,12 @@ from __future__ import annotations
 import re
 import struct
 
+from xld.link.elf import read_uleb
+
 _STRING_TAGS = {5}
 _CANON = "imafdqlcbkjtpvnh"
 
 
-def _uleb(d: bytes, p: int) -> tuple[int, int]:
-    v = shift = 0
-    while True:
-        b = d[p]
-        p += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, p
 
 
 def _enc_uleb(v: int) -> bytes:
@@ -55,7 +48,7 @@ def parse(data: bytes) -> dict[int, int | str]:
         q += 1
         if vendor == "riscv":
             while q < end:
-                tag, q = _uleb(data, q)
+                tag, q = read_uleb(data, q)
                 size = struct.unpack_from("<I", data, q)[0]
                 sub_end = q + size - 1 - (len(_enc_uleb(tag)) - 1)
                 q += 4
@@ -63,13 +56,13 @@ def parse(data: bytes) -> dict[int, int | str]:
                     q = sub_end
                     continue
                 while q < sub_end:
-                    t, q = _uleb(data, q)
+                    t, q = read_uleb(data, q)
                     if t in _STRING_TAGS or (t > 32 and t % 2 == 1):
                         z = data.index(b"\0", q)
                         attrs[t] = data[q:z].decode("ascii", "replace")
                         q = z + 1
                     else:
-                        attrs[t], q = _uleb(data, q)
+                        attrs[t], q = read_uleb(data, q)
         p = end if length else len(data)
     return attrs
 

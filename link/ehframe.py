@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from xld.link import elf
+from xld.link.elf import read_uleb
 
 
 def prune(ctx) -> None:
@@ -241,15 +242,6 @@ def count_fdes(ctx) -> int:
     return n
 
 
-def _uleb(d: bytes, p: int) -> tuple[int, int]:
-    v = shift = 0
-    while True:
-        b = d[p]
-        p += 1
-        v |= (b & 0x7F) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, p
 
 
 def _read_ptr(d: bytes, p: int, enc: int, addr: int) -> int:
@@ -274,15 +266,15 @@ def _fde_encoding(d: bytes, cie: int) -> int:
     p = end + 1
     if "eh" in aug:
         p += 8
-    _, p = _uleb(d, p)                       # code alignment
-    _, p = _uleb(d, p)                       # data alignment (sleb; only skipped)
+    _, p = read_uleb(d, p)                       # code alignment
+    _, p = read_uleb(d, p)                       # data alignment (sleb; only skipped)
     if version == 1:
         p += 1
     else:
-        _, p = _uleb(d, p)
+        _, p = read_uleb(d, p)
     if not aug.startswith("z"):
         return 0x00
-    _, p = _uleb(d, p)
+    _, p = read_uleb(d, p)
     for ch in aug[1:]:
         if ch == "R":
             return d[p]

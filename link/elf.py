@@ -103,3 +103,15 @@ def cstr(buf, off: int) -> str:
 
 def align_up(x: int, a: int) -> int:
     return x if a <= 1 else (x + a - 1) & -a
+
+
+def read_uleb(d: bytes, p: int) -> tuple[int, int]:
+    """The ULEB128 at offset p of d, and the offset after it."""
+    v = shift = 0
+    while True:
+        b = d[p]
+        p += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, p
