@@ -28,4 +28,14 @@ def by_machine(machine: int):
     return None
 
 
+def by_emulation(name: str):
+    """The backend whose ``emulations`` (GNU ld's -m names) include ``name``, or None."""
+    from xld.arch.arm64 import ARCH as A64
+    from xld.arch.riscv64 import ARCH as RV64
+    for a in (A64, RV64):
+        if name.lower() in a.emulations:
+            return a
+    return None
+
+
 ARCH_NAMES = ("arm64", "aarch64", "riscv64", "rv64", "riscv")

@@ -47,7 +47,7 @@ class Context:
             self.arch = a
         elif a is not self.arch:
             raise LinkError(f"{obj.name} is incompatible with {self.arch.name} "
-                            f"(it is {a.name}{'; first input decided the target' if not self.opts.arch else ''})")
+                            f"(it is {a.name}{'' if self.opts.arch or self.opts.emulation else '; the first input decided the target'})")
 
     def synthetic_sections(self):
         out = []
@@ -133,12 +133,10 @@ def _fill_build_id(ctx) -> None:
 
 
 def _arch_from_emulation(emu: str):
-    e = emu.lower()
-    if e.startswith("aarch64"):
-        return arches.by_name("arm64")
-    if "riscv" in e and "64" in e:
-        return arches.by_name("riscv64")
-    raise LinkError(f"unknown emulation: {emu}")
+    a = arches.by_emulation(emu)
+    if a is None:
+        raise LinkError(f"unknown emulation: {emu}")
+    return a
 
 
 # ---------------------------------------------------------------------------------------------

@@ -174,8 +174,8 @@ def assign_sections(ctx) -> None:
             if t == elf.SHT_RISCV_ATTRIBUTES and name == ".riscv.attributes":
                 ctx.attributes.append((obj, i))
                 continue
-            if t == elf.SHT_AARCH64_ATTRIBUTES and ctx.arch.name == "arm64":
-                continue
+            if t == elf.SHT_AARCH64_ATTRIBUTES:
+                continue        # other processor attribute sections (AArch64 build attributes): not merged
             if not f & elf.SHF_ALLOC:
                 if strip_debug and (name.startswith(".debug") or name.startswith(".zdebug")):
                     continue

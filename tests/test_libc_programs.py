@@ -263,3 +263,21 @@ def test_gcc_lto_object_is_a_clear_error_and_fat_lto_links(tmp_path):
     from elftools.elf.elffile import ELFFile
     with open(out, "rb") as fh:
         assert not [s.name for s in ELFFile(fh).iter_sections() if s.name.startswith(".gnu.lto_")]
+
+
+def test_emulation_names_come_from_the_arch_tables(tmp_path):
+    """-m takes GNU ld's emulation names listed by each backend, and nothing else."""
+    gcc = require("aarch64-linux-gnu-gcc")
+    src = tmp_path / "s.c"
+    src.write_text("void _start(void) { for (;;); }\n")
+    obj = tmp_path / "s.o"
+    _sh([gcc, "-O2", "-c", str(src), "-o", str(obj)])
+
+    def link(*args):
+        return subprocess.run([sys.executable, "-m", "xld.link", *args, "-o", str(tmp_path / "o"), str(obj)],
+                              capture_output=True, text=True)
+    assert link("-m", "aarch64linux").returncode == 0
+    p = link("-m", "elf64lriscv")
+    assert p.returncode == 1 and "incompatible with riscv64" in p.stderr
+    p = link("-maarch64elfb")
+    assert p.returncode == 1 and "unknown emulation: aarch64elfb" in p.stderr
