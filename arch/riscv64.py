@@ -248,7 +248,7 @@ HOWTOS: dict[int, Howto] = table([
     _r(59, "PLT32", K.PCREL, DATA32, srange(32)),
     # linker directives
     _r(43, "ALIGN", K.ALIGN, None),
-    _r(51, "RELAX", K.HINT, None),
+    _r(51, "RELAX", K.RELAXABLE, None),
     # TLS descriptors: rewritten to local-exec by the tls_desc_to_le hook
     _r(62, "TLSDESC_HI20", K.TLS_DESC, None),
     _r(63, "TLSDESC_LOAD_LO12", K.TLS_DESC, None),

@@ -55,8 +55,8 @@ def link_main(argv: list[str]) -> int:
         ctx = driver.link(opts, diag)
         if opts.stats:
             total = sum(t for _, t in ctx.timings)
-            for name, t in ctx.timings:
-                print(f"{name:>16}: {t * 1000:8.2f} ms", file=sys.stderr)
+            for (name, t), rss in zip(ctx.timings, ctx.peak_rss):
+                print(f"{name:>16}: {t * 1000:8.2f} ms  {rss:6d} MiB peak RSS", file=sys.stderr)
             print(f"{'total':>16}: {total * 1000:8.2f} ms", file=sys.stderr)
         return 1 if diag.errors else 0
     except LinkAborted as e:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import struct
 import sys
 import time
@@ -30,6 +31,7 @@ class Context:
         self.linker_sec: dict[int, OutputSection] = {}
         self.tp_base = 0
         self.timings: list[tuple[str, float]] = []
+        self.peak_rss: list[int] = []        # MiB after each pass (--stats)
         self.e_flags = 0
         if opts.arch:
             a = arches.by_name(opts.arch)
@@ -402,6 +404,8 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         t0 = time.perf_counter()
         fn(ctx)
         ctx.timings.append((name, time.perf_counter() - t0))
+        if ctx.opts.stats:
+            ctx.peak_rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     return ctx
 
 

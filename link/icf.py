@@ -33,8 +33,8 @@ import numpy as np
 from xld.link import elf
 from xld.link.kinds import Kind
 
-_NOT_ADDRESS = {int(Kind.CALL), int(Kind.HINT), int(Kind.ALIGN), int(Kind.NONE), int(Kind.PAIRED_LO)}
-_RELAX = {int(Kind.HINT), int(Kind.ALIGN)}
+_NOT_ADDRESS = {int(Kind.CALL), int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN), int(Kind.NONE), int(Kind.PAIRED_LO)}
+_RELAX = {int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN)}
 
 
 def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:

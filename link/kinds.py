@@ -32,11 +32,13 @@ class Kind(IntEnum):
     ADD = 14            # field + (S + A)        -- read-modify-write
     SUB = 15            # field - (S + A)
     SET = 16            # S + A, written into the field as is (no range check)
-    HINT = 17           # nothing to write (R_RISCV_RELAX)
+    HINT = 17           # nothing to write (R_RISCV_TPREL_ADD: marks an instruction only)
     ALIGN = 18          # R_RISCV_ALIGN: the padding that follows must end aligned
     TLS_DESC = 19       # TLS descriptor sequence, rewritten to local-exec in a static link
     TLS_GD_PCREL = 20   # G(gd) + A - P          -- a two-slot GOT entry (module 1, DTP offset)
     GP_REL = 21         # S + A - GP             -- a RISC-V LO12 site relaxed to gp (link/shrink.py)
+    RELAXABLE = 22      # not a relocation: the one before it, at the same place, may be relaxed
+                        # (R_RISCV_RELAX); scan turns it into that row's ``relax`` flag
 
 
 GOT_KINDS = frozenset({Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE})

@@ -47,7 +47,6 @@ def _where(ctx, file_id: int, sec: int, off: int) -> str:
 
 def scan(ctx) -> None:
     """Collect relocations from kept sections; classify; find GOT needs and undefined symbols."""
-    arch = ctx.arch
     ctx.ifuncs = []
     files_c, secs_c, sizes_c, rels = [], [], [], []
     for obj in ctx.files[1:]:
@@ -63,48 +62,12 @@ def scan(ctx) -> None:
             secs_c.append(target)
             sizes_c.append(size[target])
             rels.append(r)
-    t = RelocTable()
-    ctx.rel = t
-    counts = np.fromiter(map(len, rels), dtype=np.int64, count=len(rels))
-    t.n = int(counts.sum()) if len(counts) else 0
-    t.counts = counts
-    t.part_file = np.array(files_c, dtype=np.int64)
-    t.part_sec = np.array(secs_c, dtype=np.int64)
+    ctx.rel = t = build_table(ctx, files_c, secs_c, rels)
+    t.source = (files_c, secs_c, rels)      # to build the table again (link/shrink.py)
     if t.n == 0:
-        for name in ("type", "sym", "file", "sec", "gid", "addend", "offset", "kind"):
-            setattr(t, name, np.zeros(0, dtype=np.int64))
         t.got_slot = np.zeros(0, dtype=np.int64)
         ctx.got_entries = []
         return
-    # one field at a time: concatenating the records themselves is several times slower
-    t.offset = np.concatenate([r["r_offset"] for r in rels]).view(np.int64)
-    info = np.concatenate([r["r_info"] for r in rels])
-    # narrow columns where the values are small: a riscv64 link has millions of rows
-    t.type = (info & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    t.sym = (info >> np.uint64(32)).astype(np.int64)
-    t.addend = np.concatenate([r["r_addend"] for r in rels]).astype(np.int64, copy=False)
-    del info
-    t.file = np.repeat(t.part_file, counts)
-    t.sec = np.repeat(t.part_sec, counts)
-    # global ids: every file's gids in one array, a row's at (its file's base + symbol index)
-    files = ctx.files
-    gbase = np.zeros(len(files), dtype=np.int64)
-    lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
-    gbase[1:] = np.cumsum(lens) - lens
-    allg = np.concatenate([f.gids for f in files[1:]])
-    t.gid = allg[np.repeat(gbase[t.part_file], counts) + t.sym]
-
-    # classify: ELF type -> generic kind, through the arch table
-    maxt = max(arch.howtos) + 2
-    kind_of = np.full(maxt, -1, dtype=np.int8)            # the last entry: any type past the table
-    width_of = np.zeros(maxt, dtype=np.int8)
-    for rt, h in arch.howtos.items():
-        kind_of[rt] = int(h.kind)
-        width_of[rt] = h.field.width if h.field is not None else 0
-    tt = np.minimum(t.type, maxt - 1)
-    t.kind = kind_of[tt]
-    t.width = width_of[tt]
-    del tt
     unknown = np.nonzero(t.kind < 0)[0]
     seen = set()
     for row in unknown.tolist():
@@ -115,8 +78,9 @@ def scan(ctx) -> None:
         ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"unknown relocation ({rt}) against symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
     # sites must lie inside their section
-    sizes = np.repeat(np.array(sizes_c, dtype=np.int64), counts)
+    sizes = np.repeat(np.array(sizes_c, dtype=np.int64), t.counts)
     bad = np.nonzero(t.offset + t.width > sizes)[0]
+    del sizes
     for row in bad[:5].tolist():
         ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"relocation offset is out of bounds of the section")
@@ -125,6 +89,79 @@ def scan(ctx) -> None:
     _gnu_warnings(ctx, t)
     _assign_got(ctx, t)
     _find_ifuncs(ctx, t)
+
+
+def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
+    """The relocation table of the given (file, section, rela array) parts, in that order.
+
+    Rows of kind RELAXABLE (R_RISCV_RELAX) are not relocations; they say that the relocation
+    just before them, at the same place, may be relaxed (as lld and mold read them).  They
+    become the boolean column ``relax`` of that row and leave the table: on RISC-V they are a
+    third of all rows."""
+    arch = ctx.arch
+    t = RelocTable()
+    counts = np.fromiter(map(len, rels), dtype=np.int64, count=len(rels))
+    t.n = int(counts.sum()) if len(counts) else 0
+    t.counts = counts
+    t.part_file = np.array(files_c, dtype=np.int64)
+    t.part_sec = np.array(secs_c, dtype=np.int64)
+    if t.n == 0:
+        for name in ("type", "sym", "file", "sec", "gid", "addend", "offset", "kind", "width"):
+            setattr(t, name, np.zeros(0, dtype=np.int64))
+        t.relax = np.zeros(0, dtype=bool)
+        return t
+    # one field at a time: concatenating the records themselves is several times slower
+    info = np.concatenate([r["r_info"] for r in rels])
+    typ = (info & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    # classify: ELF type -> generic kind, through the arch table
+    maxt = max(arch.howtos) + 2
+    kind_of = np.full(maxt, -1, dtype=np.int8)            # the last entry: any type past the table
+    width_of = np.zeros(maxt, dtype=np.int8)
+    for rt, h in arch.howtos.items():
+        kind_of[rt] = int(h.kind)
+        width_of[rt] = h.field.width if h.field is not None else 0
+    tt = np.minimum(typ, maxt - 1)
+    kind = kind_of[tt]
+    del tt
+    offset = np.concatenate([r["r_offset"] for r in rels]).view(np.int64)
+    part = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    hint = kind == int(Kind.RELAXABLE)
+    keep = None
+    relax = np.zeros(t.n, dtype=bool)
+    if hint.any():
+        h = np.flatnonzero(hint)
+        prev = h - 1
+        ok = prev >= 0
+        prev = prev[ok]
+        h = h[ok]
+        ok = ~hint[prev] & (part[prev] == part[h]) & (offset[prev] == offset[h])
+        relax[prev[ok]] = True
+        keep = ~hint
+        counts = np.bincount(part[keep], minlength=len(counts)).astype(np.int64)
+        t.counts = counts
+        t.n = int(counts.sum())
+    del part
+
+    def kept(col):
+        return col if keep is None else col[keep]
+    t.offset = kept(offset)
+    t.type = kept(typ)
+    t.kind = kept(kind)
+    t.width = width_of[np.minimum(t.type, maxt - 1)]
+    t.relax = kept(relax)
+    t.sym = kept(info >> np.uint64(32)).astype(np.int64)
+    del info, typ, kind, relax, offset
+    t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
+    t.file = np.repeat(t.part_file, counts)
+    t.sec = np.repeat(t.part_sec, counts)
+    # global ids: every file's gids in one array, a row's at (its file's base + symbol index)
+    files = ctx.files
+    gbase = np.zeros(len(files), dtype=np.int64)
+    lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+    gbase[1:] = np.cumsum(lens) - lens
+    allg = np.concatenate([f.gids for f in files[1:]])
+    t.gid = allg[np.repeat(gbase[t.part_file], counts) + t.sym]
+    return t
 
 
 def _gnu_warnings(ctx, t) -> None:

@@ -60,7 +60,7 @@ _ROLES = {
     "abs_hi": ("R_RISCV_HI20",), "abs_lo": ("R_RISCV_LO12_I", "R_RISCV_LO12_S"),
     "pc_hi": ("R_RISCV_PCREL_HI20",), "pc_lo": ("R_RISCV_PCREL_LO12_I", "R_RISCV_PCREL_LO12_S"),
     "tp_hi": ("R_RISCV_TPREL_HI20", "R_RISCV_TPREL_ADD"), "tp_lo": ("R_RISCV_TPREL_LO12_I", "R_RISCV_TPREL_LO12_S"),
-    "relax": ("R_RISCV_RELAX",), "jal": ("R_RISCV_JAL",), "rvc_jump": ("R_RISCV_RVC_JUMP",),
+    "jal": ("R_RISCV_JAL",), "rvc_jump": ("R_RISCV_RVC_JUMP",),
     "lo_i": ("R_RISCV_LO12_I",), "lo_s": ("R_RISCV_LO12_S",), "none": ("R_RISCV_NONE",),
 }
 _S_TYPE = ("R_RISCV_LO12_S", "R_RISCV_PCREL_LO12_S", "R_RISCV_TPREL_LO12_S")
@@ -74,7 +74,7 @@ def run(ctx) -> None:
     arch = ctx.arch
     types = _types(arch)
     relax = (ctx.opts.relax and types is not None and "relax_call" in arch.hooks
-             and bool(np.any(t.type == types["relax"][0])))
+             and bool(t.relax.any()))
     if not relax:
         if np.any(t.kind == Kind.ALIGN):
             _shrink(ctx, None, [])
@@ -136,10 +136,10 @@ class Relaxer:
     def run(self) -> None:
         ctx = self.ctx
         t = ctx.rel
-        # the pristine columns: the decisions read them (file and sec never change)
+        # the decisions read the pristine table: ``L`` is it until the first edits, and again
+        # after an undo (which builds it anew from the input)
         saved = _Snapshot(ctx)
-        self.L = type("Cols", (), {"file": t.file, "sec": t.sec, **{
-            c: saved.cols[c] for c in ("offset", "type", "sym", "gid", "addend")}})
+        self.L = t
         self._candidates()
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
@@ -161,6 +161,7 @@ class Relaxer:
                 break
             excluded |= bad
             saved.restore()
+            self.L = ctx.rel
         else:
             _shrink(ctx, None, saved.objs_hook)
         ctx.relax_stats = self.stats
@@ -190,25 +191,8 @@ class Relaxer:
             return m
         exec_ = _exec_rows(ctx)
         self.exec_ = exec_
-        rx = np.flatnonzero(typ == ty["relax"][0])
-        # a row "has RELAX" when a RELAX row shares its (file, section, offset): one int64 key
-        # per row, (part, offset), since scan keeps each (file, section)'s rows in one part
-        ends = np.cumsum(t.counts)
-        self.keys_of = lambda rows: (np.searchsorted(ends, rows, side="right").astype(np.int64)
-                                     << np.int64(32)) | L.offset[rows]
-        rk = self.keys_of(rx)
-        if len(rk) > 1 and not bool(np.all(rk[1:] >= rk[:-1])):
-            o = np.argsort(rk, kind="stable")
-            rx, rk = rx[o], rk[o]
-        self.rx_rows, self.rx_keys = rx, rk
-        want = is_("call") | is_("abs_hi") | is_("abs_lo") | is_("tp_hi") | is_("tp_lo") \
-            | is_("pc_hi") | is_("pc_lo")
-        want = np.flatnonzero(want)
-        relaxed = np.zeros(t.n, dtype=bool)
-        if len(rx) and len(want):
-            wk = self.keys_of(want)
-            pos = np.minimum(np.searchsorted(rk, wk), len(rk) - 1)
-            relaxed[want] = rk[pos] == wk
+        # a site is a candidate only when R_RISCV_RELAX follows its relocation (scan)
+        relaxed = t.relax
         self.relaxed = relaxed
 
         # calls: one row each
@@ -317,18 +301,12 @@ class Relaxer:
             mark[g[0]] = True
         rows = np.flatnonzero(mark)
         P, S = _place_and_value(ctx, rows)
-        n = t.n
-        self.P = np.zeros(n, dtype=np.int64)
-        self.SA = np.zeros(n, dtype=np.int64)
-        self.P[rows] = P
-        self.SA[rows] = S + t.addend[rows]
+        # columns over the candidate rows only, read by row number
+        slot = np.full(t.n, -1, dtype=np.int32)
+        slot[rows] = np.arange(len(rows), dtype=np.int32)
         usable, tf, ts = _targets(ctx, L, rows)
-        self.usable = np.zeros(n, dtype=bool)
-        self.usable[rows] = usable
-        self.tfile = np.zeros(n, dtype=np.int64)
-        self.tsec = np.full(n, -1, dtype=np.int64)
-        self.tfile[rows] = tf
-        self.tsec[rows] = ts
+        self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
+        self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
         total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.cand.values())
@@ -339,10 +317,10 @@ class Relaxer:
         c = self.calls
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
-        self.absolute = np.zeros(n, dtype=bool)
         gr = self.cand[_GP][0]
+        self.absolute = _ByRow(slot, np.zeros(len(rows), dtype=bool))
         if len(gr):
-            self.absolute[gr] = _absolute_rows(ctx, L, gr)
+            self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr)
 
     def _decide(self, excluded: set[int]):
         ctx, t, ty = self.ctx, self.ctx.rel, self.ty
@@ -481,17 +459,12 @@ class Relaxer:
                     self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
         none_t = ty["none"][0]
         if drops:
-            # the instruction at each dropped row goes: its relocations (and RELAX) become NONE
+            # the instruction at each dropped row goes, and its relocation becomes NONE
             d = np.concatenate(drops)
             w = _read_words(ctx, L, d, 2)
             E.dels.append((L.file[d], L.sec[d], L.offset[d],
                            np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
-            k = self.keys_of(d)
-            a_ = np.searchsorted(self.rx_keys, k, side="left")
-            z_ = np.searchsorted(self.rx_keys, k, side="right")
-            cnt = z_ - a_
-            rx = self.rx_rows[np.repeat(a_ - np.cumsum(cnt) + cnt, cnt) + np.arange(int(cnt.sum()))]
-            allr = np.concatenate([d, rx])
+            allr = d
             E.rows.append((allr, np.full(len(allr), none_t, dtype=np.int64),
                            np.full(len(allr), int(Kind.NONE), dtype=np.int64)))
         for los, reg, newt, newk in rebases:
@@ -571,6 +544,16 @@ class Relaxer:
             else:
                 good[m] = (val[m] - tp >= -0x800) & (val[m] - tp <= 0x7FF)
         return set(np.unique(sg[~good]).tolist())
+
+
+class _ByRow:
+    """A column over some rows of the relocation table, indexed by row number."""
+
+    def __init__(self, slot: np.ndarray, values: np.ndarray):
+        self.slot, self.values = slot, values
+
+    def __getitem__(self, rows):
+        return self.values[self.slot[rows]]
 
 
 class _Chunks:
@@ -809,12 +792,12 @@ def _targets(ctx, L, rows: np.ndarray):
 # -- applying --------------------------------------------------------------------------------
 
 class _Snapshot:
-    """The tables shrinking rewrites, as they were, to start again from them."""
+    """What shrinking rewrites, to start again from the input: the symbol and section tables
+    of the files it edits (saved before their first edit); the relocation table is built
+    again from the input's rela sections."""
 
     def __init__(self, ctx):
         self.ctx = ctx
-        t = ctx.rel
-        self.cols = {c: getattr(t, c).copy() for c in ("offset", "addend", "type", "kind", "width", "sym", "gid")}
         self.objs: dict[int, tuple] = {}
 
     def objs_hook(self, obj) -> None:
@@ -825,9 +808,11 @@ class _Snapshot:
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
-        t = self.ctx.rel
-        for c, v in self.cols.items():
-            setattr(t, c, v.copy())
+        from xld.link import relocate
+        old = self.ctx.rel
+        t = relocate.build_table(self.ctx, *old.source)
+        t.source, t.got_slot = old.source, old.got_slot     # GOT slots do not change here
+        self.ctx.rel = t
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
             obj.syms, obj.shdrs, obj.content_override, obj._own_tables = syms.copy(), shdrs.copy(), dict(over), own

@@ -134,7 +134,7 @@ def test_every_row_names_an_encoder_or_is_a_hint():
     known = set(R.FIELDS)
     for row in R.HOWTOS.values():
         if row.field is None:
-            assert row.kind in (Kind.NONE, Kind.HINT, Kind.ALIGN, Kind.TLS_DESC), row.name
+            assert row.kind in (Kind.NONE, Kind.HINT, Kind.RELAXABLE, Kind.ALIGN, Kind.TLS_DESC), row.name
         else:
             assert row.field in known, row.name
             assert row.field.width in (0, 1, 2, 4, 8), row.name
@@ -184,7 +184,7 @@ def test_required_kinds_and_ranges():
         "PCREL_LO12_I": Kind.PAIRED_LO, "PCREL_LO12_S": Kind.PAIRED_LO, "HI20": Kind.ADDR,
         "LO12_I": Kind.ADDR, "TPREL_HI20": Kind.TLS_LE, "TPREL_LO12_S": Kind.TLS_LE,
         "TPREL_ADD": Kind.HINT, "ADD32": Kind.ADD, "SUB6": Kind.SUB, "SET6": Kind.SET,
-        "32_PCREL": Kind.PCREL, "RELAX": Kind.HINT, "ALIGN": Kind.ALIGN,
+        "32_PCREL": Kind.PCREL, "RELAX": Kind.RELAXABLE, "ALIGN": Kind.ALIGN,
         "SET_ULEB128": Kind.SET, "SUB_ULEB128": Kind.SUB, "PLT32": Kind.PCREL,
         "TLSDESC_HI20": Kind.TLS_DESC,
         # general dynamic: a (module, DTP offset) GOT pair when the core knows that kind

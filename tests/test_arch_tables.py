@@ -282,7 +282,7 @@ def apply_like_xld(link: Linked, sec_name: str, used: set[int]) -> tuple[bytes, 
         sym = symtab.get_symbol(r["r_info_sym"])
         S, P = link.S(sym), base + off
         k = h.kind
-        if k in (Kind.NONE, Kind.HINT, Kind.ALIGN):
+        if k in (Kind.NONE, Kind.HINT, Kind.RELAXABLE, Kind.ALIGN):
             continue
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
             v = S + A

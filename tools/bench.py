@@ -310,9 +310,10 @@ def parse_stats(stderr: str) -> dict[str, float]:
     out = {}
     for ln in stderr.splitlines():
         name, sep, rest = ln.partition(":")
-        if sep and rest.strip().endswith(" ms"):
+        words = rest.split()
+        if sep and len(words) >= 2 and words[1] == "ms":
             try:
-                out[name.strip()] = float(rest.strip()[:-3])
+                out[name.strip()] = float(words[0])
             except ValueError:
                 pass
     return out
