@@ -28,6 +28,7 @@ class Context:
         self.loaded_members: list = []
         self.outputs: dict[str, OutputSection] = {}
         self.attributes: list = []
+        self.attributes_data: bytes | None = None    # their merge, made once
         self.linker_sec: dict[int, OutputSection] = {}
         self.tp_base = 0
         self.timings: list[tuple[str, float]] = []
@@ -89,12 +90,16 @@ class Context:
         if self.attributes:
             from xld.link import attributes
             a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)
-            try:
-                a.data = attributes.merge([bytes(obj.section_bytes(i)) for obj, i in self.attributes])
-            except (ValueError, IndexError, struct.error) as e:
-                obj, i = self.attributes[0]
-                self.diag.warn(f"cannot merge .riscv.attributes ({e}); keeping {obj.name}'s")
-                a.data = bytes(obj.section_bytes(i))
+            if self.attributes_data is None:
+                # most objects carry the same bytes: merge each distinct one once, in order
+                blobs = dict.fromkeys(bytes(obj.section_bytes(i)) for obj, i in self.attributes)
+                try:
+                    self.attributes_data = attributes.merge(list(blobs))
+                except (ValueError, IndexError, struct.error) as e:
+                    obj, i = self.attributes[0]
+                    self.diag.warn(f"cannot merge .riscv.attributes ({e}); keeping {obj.name}'s")
+                    self.attributes_data = bytes(obj.section_bytes(i))
+            a.data = self.attributes_data
             a.size = len(a.data)
             a.rank = 1001
             out.append(a)

@@ -323,7 +323,7 @@ class Relaxer:
             self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr)
 
     def _decide(self, excluded: set[int]):
-        ctx, t, ty = self.ctx, self.ctx.rel, self.ty
+        ctx, ty = self.ctx, self.ty
         L = self.L
         regs = ctx.arch.hooks["relax_regs"]
         relax_call = ctx.arch.hooks["relax_call"]
@@ -820,7 +820,10 @@ class _Snapshot:
 
 
 def _shrink(ctx, edits, snapshot) -> None:
-    """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN, section by section."""
+    """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
+    once: the deletions of all sections form one sorted table, and every offset that points
+    into an edited section (relocation sites, symbol values and ends, addends against section
+    symbols) moves by one lookup in it."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
     hook = snapshot if callable(snapshot) else None
@@ -840,145 +843,203 @@ def _shrink(ctx, edits, snapshot) -> None:
         t.width[rr] = wu[inv]
     if len(cr):
         t.sym[cr], t.gid[cr], t.addend[cr] = t.sym[cs], t.gid[cs], t.addend[cs]
-    parts = _Parts(t)
-    align_rows = np.nonzero(t.kind == Kind.ALIGN)[0]
-    keys = t.file[align_rows] * (1 << 32) + t.sec[align_rows]
-    order = np.lexsort((t.offset[align_rows], keys))
-    align_rows, akeys = align_rows[order], keys[order]
-    # deletions and patches, by section (deletions in (offset, bytes) order)
-    dkey = df * (1 << 32) + ds
-    o = np.lexsort((dc, do, dkey))
+
+    # the sections to edit, as (file << 32 | section) keys and dense ids
+    align_rows = np.flatnonzero(t.kind == Kind.ALIGN)
+    akey = (t.file[align_rows] << 32) | t.sec[align_rows]
+    dkey, pkey = (df << 32) | ds, (pf << 32) | ps
+    keys = np.unique(np.concatenate([akey, dkey, pkey]))
+    if len(keys) == 0:
+        return
+    # ALIGN: each padding keeps what its boundary needs once the bytes before it are gone,
+    # which depends on the paddings before it in its section: a walk, over those sections only
+    order = np.lexsort((t.offset[align_rows], akey))
+    align_rows, akey = align_rows[order], akey[order]
+    keep_at: list[tuple[int, int, int]] = []
+    if len(align_rows):
+        extra = _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at)
+        dkey = np.concatenate([dkey, extra[0]])
+        do = np.concatenate([do, extra[1]])
+        dc = np.concatenate([dc, extra[2]])
+    o = np.lexsort((do, dkey))
     dkey, do, dc = dkey[o], do[o], dc[o]
-    pkey = pf * (1 << 32) + ps
     o = np.argsort(pkey, kind="stable")
     pkey, po, pv, pl = pkey[o], po[o], pv[o], pl[o]
-    allkeys = np.unique(np.concatenate([akeys, dkey, pkey]))
-    a_lo = np.searchsorted(akeys, allkeys, "left").tolist()
-    a_hi = np.searchsorted(akeys, allkeys, "right").tolist()
-    d_lo = np.searchsorted(dkey, allkeys, "left").tolist()
-    d_hi = np.searchsorted(dkey, allkeys, "right").tolist()
-    p_lo = np.searchsorted(pkey, allkeys, "left").tolist()
-    p_hi = np.searchsorted(pkey, allkeys, "right").tolist()
-    a_off = t.offset[align_rows].tolist()
-    a_pad = t.addend[align_rows].tolist()
-    arl = align_rows.tolist()
-    for n, key in enumerate(allkeys.tolist()):
+    kk = np.asarray(keep_at, dtype=np.int64).reshape(-1, 3)   # (key, offset, bytes)
+
+    # the contents, section by section (bytes are per section anyway)
+    d_lo = np.searchsorted(dkey, keys, "left").tolist()
+    d_hi = np.searchsorted(dkey, keys, "right").tolist()
+    p_lo = np.searchsorted(pkey, keys, "left").tolist()
+    p_hi = np.searchsorted(pkey, keys, "right").tolist()
+    k_lo = np.searchsorted(kk[:, 0], keys, "left").tolist()
+    k_hi = np.searchsorted(kk[:, 0], keys, "right").tolist()
+    kl = kk.tolist()
+    edited_files: dict[int, list[int]] = {}
+    for n, key in enumerate(keys.tolist()):
         f, sec = key >> 32, key & 0xFFFFFFFF
         obj = ctx.files[f]
-        rdels = list(zip(do[d_lo[n]:d_hi[n]].tolist(), dc[d_lo[n]:d_hi[n]].tolist()))
-        dels: list[tuple[int, int]] = []
-        keeps: list[tuple[int, int]] = []
-        deleted = 0
-        k = 0
-        for i in range(a_lo[n], a_hi[n]):
-            off = a_off[i]
-            while k < len(rdels) and rdels[k][0] < off:
-                dels.append(rdels[k])
-                deleted += rdels[k][1]
-                k += 1
-            pad = a_pad[i]
-            align = 1 << pad.bit_length()
-            keep = (-(off - deleted)) % align
-            if keep > pad:
-                ctx.diag.error(f"{obj.where(sec, off)}: R_RISCV_ALIGN padding of {pad} bytes cannot reach "
-                               f"a {align}-byte boundary")
-                continue
-            t.addend[arl[i]] = keep
-            keeps.append((off, keep))
-            if pad - keep:
-                dels.append((off + keep, pad - keep))
-                deleted += pad - keep
-        dels.extend(rdels[k:])
-        pa, pz = p_lo[n], p_hi[n]
-        if dels or pz > pa:
+        da, dz, pa, pz = d_lo[n], d_hi[n], p_lo[n], p_hi[n]
+        pads = [(off, nb) for _, off, nb in kl[k_lo[n]:k_hi[n]] if nb]
+        if dz == da and pz == pa:
+            continue
+        if f not in edited_files:
             if hook is not None:
                 hook(obj)
-            _apply(ctx, obj, sec, dels, keeps, fill, (po[pa:pz], pv[pa:pz], pl[pa:pz]), parts)
-
-
-def _apply(ctx, obj, sec: int, dels: list[tuple[int, int]], keeps, fill, patches=None, parts=None) -> None:
-    t = ctx.rel
-    parts = parts or _Parts(t)
-    _writable(obj)
-    old = np.frombuffer(obj.section_content(sec), dtype=np.uint8).copy()
-    for off, keep in keeps:
-        if keep:
-            old[off:off + keep] = np.frombuffer(fill(keep), dtype=np.uint8)
-    if patches is not None and len(patches[0]):
-        po, pv, pl = patches
-        for b in range(4):
-            m = pl > b
-            if not m.any():
-                break
-            old[po[m] + b] = (pv[m] >> (8 * b)) & 0xFF
-    if not dels:
-        obj.content_override[sec] = old.tobytes()
+            _writable(obj)
+            edited_files[f] = []
+        data = np.frombuffer(obj.section_content(sec), dtype=np.uint8).copy()
+        for off, nb in pads:
+            data[off:off + nb] = np.frombuffer(fill(nb), dtype=np.uint8)
+        if pz > pa:
+            ppo, ppv, ppl = po[pa:pz], pv[pa:pz], pl[pa:pz]
+            for b in range(4):
+                m = ppl > b
+                if not m.any():
+                    break
+                data[ppo[m] + b] = (ppv[m] >> (8 * b)) & 0xFF
+        if dz > da:
+            st, cn = do[da:dz], dc[da:dz]
+            # the deleted byte positions: each range's start, repeated, plus 0..count-1
+            first = np.cumsum(cn) - cn
+            gone = np.repeat(st - first, cn) + np.arange(int(cn.sum()), dtype=np.int64)
+            data = np.delete(data, gone)
+            obj.shdrs[sec]["sh_size"] = len(data)
+            edited_files[f].append(sec)
+        obj.content_override[sec] = data.tobytes()
+    if len(dkey) == 0:
         return
-    starts = np.array([d[0] for d in dels], dtype=np.int64)
-    counts = np.array([d[1] for d in dels], dtype=np.int64)
-    cum = np.cumsum(counts)
+    mv = _Mover(keys, dkey, do, dc)
 
-    def moved(x: np.ndarray) -> np.ndarray:
-        """New offset of old offset x: minus every byte deleted strictly before it."""
-        k = np.searchsorted(starts, x, side="right") - 1      # last deletion starting at or before x
-        kk = np.maximum(k, 0)
-        before = np.where(k >= 0, cum[kk], 0)                  # bytes deleted up to that range's end
-        inside = (k >= 0) & (x < starts[kk] + counts[kk])
-        # inside a deleted range: move to where the range was (its start, in new coordinates)
-        return np.where(inside, starts[kk] - (before - counts[kk]), x - before)
-
-    # 1. contents: drop the deleted bytes
-    n = len(old)
-    d = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(d, np.minimum(starts, n), 1)
-    np.add.at(d, np.minimum(starts + counts, n), -1)
-    mask = np.cumsum(d[:-1]) == 0
-    new = old[mask]
-    obj.content_override[sec] = new.tobytes()
-    obj.shdrs[sec]["sh_size"] = len(new)
-
-    # 2. relocations applied to this section; 3. symbols defined in it (values and sizes);
-    # 4. relocations anywhere in this file made against its section symbol (addends):
-    # every old offset moved by one call
-    rows = parts.rows(obj.file_id, sec)
-    here = obj.sym_shndx == sec
-    in_sec = np.flatnonzero(here)
-    v = obj.syms["st_value"][in_sec].astype(np.int64)
-    sz = obj.syms["st_size"][in_sec].astype(np.int64)
-    secsyms = np.flatnonzero(here & ((obj.syms["st_info"] & 0xF) == elf.STT_SECTION))
-    if len(secsyms):
-        arows = parts.rows(obj.file_id)
-        arows = arows[np.isin(t.sym[arows], secsyms) & (t.kind[arows] != Kind.ALIGN)]
-    else:
-        arows = np.zeros(0, dtype=np.int64)
-    n1, n2 = len(rows), len(in_sec)
-    m = moved(np.concatenate([t.offset[rows], v, v + sz, t.addend[arows]]))
-    t.offset[rows] = m[:n1]
-    if n2:
-        nv = m[n1:n1 + n2]
-        obj.syms["st_value"][in_sec] = nv
-        obj.syms["st_size"][in_sec] = np.maximum(m[n1 + n2:n1 + 2 * n2] - nv, 0)
+    # relocation sites in shrunk sections
+    part_e = mv.ids((t.part_file << 32) | t.part_sec)
+    row_e = np.repeat(part_e, t.counts)
+    rows = np.flatnonzero(row_e >= 0)
+    t.offset[rows] = mv.moved(row_e[rows], t.offset[rows])
+    del row_e, rows
+    # symbols defined in them (values and ends), and the section symbols among them
+    files = ctx.files
+    nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+    ybase = np.zeros(len(files), dtype=np.int64)
+    ybase[1:] = np.cumsum(nsyms) - nsyms
+    sec_sym_e = np.full(int(nsyms.sum()) + 1, -1, dtype=np.int32)
+    moving = []                     # (file, symbol indices, their sections' ids)
+    for f, secs in edited_files.items():
+        if not secs:
+            continue
+        obj = files[f]
+        ns = len(obj.shdrs)
+        sec_e = np.full(ns + 1, -1, dtype=np.int64)
+        sec_e[secs] = mv.ids((np.int64(f) << 32) | np.asarray(secs, dtype=np.int64))
+        sh = obj.sym_shndx.astype(np.int64)
+        e = sec_e[np.where((sh > 0) & (sh < ns), sh, ns)]
+        ii = np.flatnonzero(e >= 0)
+        if len(ii):
+            moving.append((obj, ii, e[ii]))
+    if moving:
+        # one lookup for every value and end
+        e = np.concatenate([m[2] for m in moving])
+        v = np.concatenate([m[0].syms["st_value"][m[1]] for m in moving]).astype(np.int64)
+        sz = np.concatenate([m[0].syms["st_size"][m[1]] for m in moving]).astype(np.int64)
+        new = mv.moved(np.concatenate([e, e]), np.concatenate([v, v + sz]))
+        nv, nend = new[:len(v)], new[len(v):]
+        nsz = np.maximum(nend - nv, 0)
+        a = 0
+        for obj, ii, ei in moving:
+            z = a + len(ii)
+            obj.syms["st_value"][ii] = nv[a:z]
+            obj.syms["st_size"][ii] = nsz[a:z]
+            ss = (obj.syms["st_info"][ii] & 0xF) == elf.STT_SECTION
+            sec_sym_e[ybase[obj.file_id] + ii[ss]] = ei[ss]
+            a = z
+    # addends of relocations made against those section symbols (not ALIGN's: its addend is
+    # the padding)
+    rs = np.repeat(ybase[t.part_file], t.counts)
+    rs += t.sym
+    ae = sec_sym_e[rs]
+    del rs
+    arows = np.flatnonzero((ae >= 0) & (t.kind != Kind.ALIGN))
     if len(arows):
-        t.addend[arows] = m[n1 + 2 * n2:]
+        t.addend[arows] = mv.moved(ae[arows], t.addend[arows])
 
 
-class _Parts:
-    """Row ranges of the relocation table: scan appends each (file, section)'s rows together."""
+def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
+    """The padding each R_RISCV_ALIGN keeps (its row's addend becomes that), walking each
+    section's paddings in order after the relaxation deletions before them; returns the
+    deletions of the excess padding as (keys, offsets, counts) and appends (key, offset,
+    kept bytes) to ``keep_at``."""
+    # relaxation bytes deleted before each padding in its section: one sorted lookup
+    de = np.searchsorted(keys, dkey)
+    ck = (de << _Mover.SHIFT) + do
+    o = np.argsort(ck, kind="stable")
+    ck, sc = ck[o], dc[o]
+    cum = np.concatenate([[0], np.cumsum(sc)])
+    ae = np.searchsorted(keys, akey)
+    aoff = t.offset[align_rows]
+    relaxed_before = cum[np.searchsorted(ck, (ae << _Mover.SHIFT) + aoff, "left")] \
+        - cum[np.searchsorted(ck, ae << _Mover.SHIFT, "left")]
+    pads = t.addend[align_rows].tolist()
+    new_addend = list(pads)
+    out_k, out_o, out_c = [], [], []
+    prev_key, grown = None, 0
+    for i, (key, off, pad, rb) in enumerate(zip(akey.tolist(), aoff.tolist(), pads, relaxed_before.tolist())):
+        if key != prev_key:
+            prev_key, grown = key, 0
+        align = 1 << pad.bit_length()
+        keep = (-(off - rb - grown)) % align
+        if keep > pad:
+            obj = ctx.files[key >> 32]
+            ctx.diag.error(f"{obj.where(key & 0xFFFFFFFF, off)}: R_RISCV_ALIGN padding of {pad} bytes "
+                           f"cannot reach a {align}-byte boundary")
+            continue
+        new_addend[i] = keep
+        keep_at.append((key, off, keep))
+        if pad - keep:
+            out_k.append(key)
+            out_o.append(off + keep)
+            out_c.append(pad - keep)
+            grown += pad - keep
+    t.addend[align_rows] = np.asarray(new_addend, dtype=np.int64)
+    return (np.asarray(out_k, dtype=np.int64), np.asarray(out_o, dtype=np.int64),
+            np.asarray(out_c, dtype=np.int64))
 
-    def __init__(self, t):
-        ends = np.cumsum(t.counts).tolist()
-        starts = [0] + ends[:-1]
-        self.by_sec: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        self.by_file: dict[int, list[tuple[int, int]]] = {}
-        for f, s, a, b in zip(t.part_file.tolist(), t.part_sec.tolist(), starts, ends):
-            self.by_sec.setdefault((f, s), []).append((a, b))
-            self.by_file.setdefault(f, []).append((a, b))
 
-    def rows(self, f: int, sec: int | None = None) -> np.ndarray:
-        spans = self.by_file.get(f, []) if sec is None else self.by_sec.get((f, sec), [])
-        if not spans:
-            return np.zeros(0, dtype=np.int64)
-        return np.concatenate([np.arange(a, b, dtype=np.int64) for a, b in spans])
+class _Mover:
+    """Where an old offset in an edited section lands: minus every byte deleted before it in
+    that section; an offset inside a deleted range goes to where the range was."""
+
+    SHIFT = 40           # section offsets below 1 TiB; sections numbered below 2**23
+
+    def __init__(self, keys: np.ndarray, dkey: np.ndarray, do: np.ndarray, dc: np.ndarray):
+        self.keys = keys
+        de = np.searchsorted(keys, dkey)
+        # every section starts with an empty deletion far below offset 0, so that a lookup
+        # always lands on a deletion of the offset's own section
+        ne = len(keys)
+        low = -(1 << (self.SHIFT - 1))
+        e = np.concatenate([np.arange(ne, dtype=np.int64), de])
+        st = np.concatenate([np.full(ne, low, dtype=np.int64), do])
+        cn = np.concatenate([np.zeros(ne, dtype=np.int64), dc])
+        o = np.lexsort((st, e))
+        e, st, cn = e[o], st[o], cn[o]
+        self.ck = (e << self.SHIFT) + st
+        cum = np.cumsum(cn)
+        first = np.searchsorted(e, np.arange(ne))
+        shift = cum - (cum[first] - cn[first])[e]      # bytes deleted in the section up to here
+        self.end = st + cn                             # old end of each deleted range
+        self.shift = shift
+        self.newstart = st - (shift - cn)              # where the range's start lands
+
+    def ids(self, k: np.ndarray) -> np.ndarray:
+        """Dense ids of (file << 32 | section) keys; -1 for sections not edited."""
+        i = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
+        return np.where(self.keys[i] == k, i, -1)
+
+    def moved(self, e: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """New offsets of old offsets ``x`` in edited sections ``e`` (dense ids)."""
+        k = np.searchsorted(self.ck, (e.astype(np.int64, copy=False) << self.SHIFT) + x, side="right")
+        k -= 1
+        return np.where(x < self.end[k], self.newstart[k], x - self.shift[k])
 
 
 def _writable(obj) -> None:
