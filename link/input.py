@@ -30,18 +30,31 @@ def _section_names(strtab, offsets: np.ndarray) -> list[str]:
 
 
 def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
-    """The NUL-terminated strings at ``offsets`` of a string table: the ends are found with
-    one array search, so the only per-string work is a slice."""
+    """The NUL-terminated strings at ``offsets`` of a string table.  A few strings (most
+    archive members have a handful of globals): one ``find`` each.  Many: the ends are found
+    with one array search, so the only per-string work is a slice."""
     if len(offsets) == 0:
         return []
+    offs = offsets.tolist()
+    if len(offs) <= _FEW_STRINGS and strtab[-1:] == b"\0":
+        try:
+            text = strtab.decode("ascii")
+        except UnicodeDecodeError:
+            pass
+        else:
+            find = text.find
+            return [text[o:find("\0", o)] for o in offs]     # past the end: "" either way
     nul = np.flatnonzero(np.frombuffer(strtab, dtype=np.uint8) == 0)
     k = np.searchsorted(nul, offsets)
     ends = np.append(nul, len(strtab))[k].tolist()
     try:
         text = strtab.decode("ascii")
     except UnicodeDecodeError:
-        return [strtab[o:e].decode("utf-8", "replace") for o, e in zip(offsets.tolist(), ends)]
-    return [text[o:e] for o, e in zip(offsets.tolist(), ends)]
+        return [strtab[o:e].decode("utf-8", "replace") for o, e in zip(offs, ends)]
+    return [text[o:e] for o, e in zip(offs, ends)]
+
+
+_FEW_STRINGS = 64
 
 
 def read_file(path: str) -> bytes | mmap.mmap:
@@ -206,10 +219,9 @@ class ObjectFile:
 
     # -- accessors -------------------------------------------------------------------------
     def section_bytes(self, i: int) -> memoryview:
-        sh = self.shdrs[i]
-        if int(sh["sh_type"]) == elf.SHT_NOBITS:
+        _, stype, _, _, off, size, _, _, _, _ = self.shdrs.item(i)     # one call, Python ints
+        if stype == elf.SHT_NOBITS:
             return memoryview(b"")
-        off, size = int(sh["sh_offset"]), int(sh["sh_size"])
         return self.buf[off:off + size]
 
     def section_content(self, i: int):

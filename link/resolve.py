@@ -69,8 +69,9 @@ class SymbolTable:
             gl = list(map(get, names))
         return gl
 
-    def add_refs(self, file_id: int, gids: np.ndarray, index: np.ndarray) -> None:
-        """Record references (undefined entries) of a file, for first_ref."""
+    def add_refs(self, file_id: int, gids, index) -> None:
+        """Record references (undefined entries) of a file, for first_ref: their gids and
+        symbol indices, as arrays or lists."""
         if len(gids):
             self._ref_parts.append((file_id, gids, index))
             self._first = None
@@ -125,6 +126,52 @@ class References:
         return default
 
 
+_FEW_GLOBALS = 48
+
+
+def _classify(obj, gl: list[int], discarded):
+    """An object's globals: its references (gids, symbol indices), and as positions k among
+    the globals: the strong references, the definitions with their ranks, misplaced locals.
+    With array operations."""
+    fg = obj.first_global
+    bind = obj.syms["st_info"][fg:] >> 4
+    shn = obj.sym_shndx[fg:]
+    undef = shn == elf.SHN_UNDEF
+    if discarded is not None:
+        in_sec = (shn > 0) & (shn < min(elf.SHN_LORESERVE, len(discarded)))
+        undef |= in_sec & discarded[np.where(in_sec, shn, 0)]
+    local = bind == elf.STB_LOCAL
+    local_k = np.flatnonzero(local).tolist() if local.any() else []
+    ref = np.flatnonzero(undef)
+    strong_k = ref[bind[ref] != elf.STB_WEAK].tolist()
+    dk = np.flatnonzero(~undef & ~local)
+    rank = np.where(shn[dk] == elf.SHN_COMMON, COMMON, np.where(bind[dk] == elf.STB_WEAK, WEAK, DEFINED))
+    return obj.gids[fg:][ref], ref + fg, strong_k, dk.tolist(), rank.tolist(), local_k
+
+
+def _classify_few(obj, gl: list[int], discarded):
+    """The same as ``_classify``, one symbol at a time (for a few globals)."""
+    fg = obj.first_global
+    info = obj.syms["st_info"][fg:].tolist()
+    shn = obj.sym_shndx[fg:].tolist()
+    if discarded is not None:
+        dl = discarded.tolist()
+        top = min(elf.SHN_LORESERVE, len(dl))
+    ref_k, strong_k, def_k, rank, local_k = [], [], [], [], []
+    for k, (i, s) in enumerate(zip(info, shn)):
+        b = i >> 4
+        if b == elf.STB_LOCAL:
+            local_k.append(k)
+        if s == elf.SHN_UNDEF or (discarded is not None and 0 < s < top and dl[s]):
+            ref_k.append(k)
+            if b != elf.STB_WEAK:
+                strong_k.append(k)
+        elif b != elf.STB_LOCAL:
+            def_k.append(k)
+            rank.append(COMMON if s == elf.SHN_COMMON else WEAK if b == elf.STB_WEAK else DEFINED)
+    return [gl[k] for k in ref_k], [k + fg for k in ref_k], strong_k, def_k, rank, local_k
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -133,25 +180,29 @@ class Resolver:
         self.lazy: dict[str, tuple] = {}          # name -> (archive, member) not yet loaded
         self.pending: list[tuple] = []
         self._loading = False
+        self._machine = None                      # e_machine of the objects checked so far
 
     # -- objects ---------------------------------------------------------------------------
     def add_object(self, obj) -> None:
         ctx = self.ctx
-        ctx.check_machine(obj)
+        if obj.machine != self._machine:        # the same answer for every later object
+            ctx.check_machine(obj)
+            self._machine = obj.machine
         obj.file_id = len(ctx.files)
         ctx.files.append(obj)
-        obj.discarded = np.zeros(len(obj.shdrs), dtype=bool)
+        obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
+        any_discarded = False
         for sig, members, flags in obj.groups:
             if not flags & elf.GRP_COMDAT:
                 continue
             if sig in self.comdats:
                 members = members[members < len(obj.shdrs)]
-                obj.discarded[members] = True
+                discarded[members] = True
+                any_discarded = any_discarded or len(members) > 0
             else:
                 self.comdats[sig] = obj.file_id
 
         st = self.symtab
-        syms = obj.syms
         fg = obj.first_global
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
@@ -165,50 +216,37 @@ class Resolver:
         n = len(names)
         if n == 0:
             return
-        info = syms["st_info"][fg:]
-        bind = info >> 4
-        shn = obj.sym_shndx[fg:]
-        discarded = obj.discarded
-        undef = shn == elf.SHN_UNDEF
-        if obj.groups and discarded.any():
-            in_sec = (shn > 0) & (shn < min(elf.SHN_LORESERVE, len(discarded)))
-            undef |= in_sec & discarded[np.where(in_sec, shn, 0)]
-        local = bind == elf.STB_LOCAL
-        if local.any():
-            for k in np.nonzero(local)[0].tolist():
-                ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
+        # Classify the globals: references (undefined, or defined in a discarded COMDAT copy),
+        # which of them are strong, and definitions with their rank.  Most archive members
+        # have a handful of globals, for which array calls cost more than a loop.
+        classify = _classify_few if n <= _FEW_GLOBALS else _classify
+        ref_g, ref_i, strong_k, def_k, rank, local_k = classify(obj, gl, discarded if any_discarded else None)
+        for k in local_k:
+            ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
         # references: a strong one may pull an archive member
         fid = obj.file_id
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
-        ref_idx = np.nonzero(undef)[0]
-        if len(ref_idx):
-            ref_g = gids[fg:][ref_idx]
-            st.add_refs(fid, ref_g, ref_idx + fg)
-            strong = bind[ref_idx] != elf.STB_WEAK
-            if strong.all():
-                strong_k, strong_g = ref_idx, ref_g
-            else:
-                strong_k, strong_g = ref_idx[strong], ref_g[strong]
-            np.frombuffer(strong_ref, dtype=np.uint8)[strong_g] = 1
+        if len(ref_g):
+            st.add_refs(fid, ref_g, ref_i)
+            for k in strong_k:
+                strong_ref[gl[k]] = 1
             if lazy:
-                strong_k = strong_k.tolist()
                 hits = lazy.keys() & [names[k] for k in strong_k]
                 if hits:
                     pending = self.pending
-                    for k, g in zip(strong_k, strong_g.tolist()):
+                    for k in strong_k:
                         nm = names[k]
-                        if nm in hits and state[g] == UNDEF and nm in lazy:
+                        if nm in hits and state[gl[k]] == UNDEF and nm in lazy:
                             pending.append(lazy.pop(nm))
         # definitions: strong beats common beats weak
-        def_idx = np.nonzero(~undef & ~local)[0]
-        if len(def_idx) == 0:
+        if not def_k:
             return
-        rank = np.where(shn[def_idx] == elf.SHN_COMMON, COMMON,
-                        np.where(bind[def_idx] == elf.STB_WEAK, WEAK, DEFINED)).tolist()
-        def_g = gids[fg:][def_idx].tolist()
+        syms = obj.syms
         def_file, def_index = st.def_file, st.def_index
-        for k, g, r in zip((def_idx + fg).tolist(), def_g, rank):
+        for k, r in zip(def_k, rank):
+            g = gl[k]
             cur = state[g]
+            k += fg
             if cur == UNDEF and r != COMMON:          # the common case: first definition
                 state[g] = r
                 def_file[g] = fid

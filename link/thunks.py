@@ -84,16 +84,20 @@ def _all_near(ctx, rows) -> bool:
     their worst alignment padding, and a page per segment) are nearer than the shortest reach."""
     if ctx.opts.section_start or not _in_image(ctx, rows).all():
         return False
-    reach = min(min(-ctx.arch.howtos[int(x)].lo, ctx.arch.howtos[int(x)].hi) for x in np.unique(ctx.rel.type[rows]))
+    present = np.flatnonzero(np.bincount(ctx.rel.type[rows])).tolist()   # (np.unique: imports numpy.ma, 14 ms)
+    reach = min(min(-ctx.arch.howtos[x].lo, ctx.arch.howtos[x].hi) for x in present)
     span = 16 * (ctx.opts.max_page_size or ctx.arch.max_page_size)
     for o in ctx.outputs.values():
         if o.alloc:
             span += len(o.data or b"") + o.align
-    for obj in ctx.files[1:]:
-        alloc = np.array([o is not None and o.alloc for o in obj.sec_outsec], dtype=bool)
-        if alloc.any():
-            sh = obj.shdrs[alloc]
-            span += int(sh["sh_size"].sum()) + int(sh["sh_addralign"].sum())
+    objs = ctx.files[1:]
+    if objs:        # every allocated input section's size and alignment, in one sum
+        size = np.concatenate([obj.shdrs["sh_size"] for obj in objs])
+        align = np.concatenate([obj.shdrs["sh_addralign"] for obj in objs])
+        A = elf.SHF_ALLOC
+        alloc = np.array([o.flags & A if o is not None else 0 for obj in objs for o in obj.sec_outsec],
+                         dtype=bool)
+        span += int(size[alloc].sum()) + int(align[alloc].sum())
     return span < reach - MARGIN
 
 
@@ -343,40 +347,41 @@ def fix_843419(ctx, spec) -> None:
 
 
 def _find_843419(ctx, spec) -> list[tuple]:
-    """Candidate ADRPs of every code input section at once: one word array for all of them,
-    masks for 'is an ADRP' and 'in the last two words of a page'; the few survivors are
-    checked one by one."""
+    """Sequences to patch in every code input section.  Only two words of each 4 KiB page
+    can hold the ADRP (page offsets 0xff8 and 0xffc), so their offsets are computed from the
+    section addresses, not found by reading the code; the few candidates are read and checked
+    one by one, in section order."""
     secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
             for obj, i in o.inputs]
-    chunks, starts, addrs = [], [], []
-    nwords = 0
-    for o, obj, i in secs:
-        data = obj.section_content(i)
-        n = len(data) // 4
-        chunks.append(bytes(data[:4 * n]))
-        starts.append(nwords)
-        addrs.append(int(obj.sec_addr[i]))
-        nwords += n
-    if nwords == 0:
+    if not secs:
         return []
-    w = np.frombuffer(b"".join(chunks), dtype="<u4")
-    starts_a = np.array(starts, dtype=np.int64)
-    adrp = np.flatnonzero((w & np.uint32(0x9F000000)) == np.uint32(0x90000000))
-    sec_of = np.searchsorted(starts_a, adrp, side="right") - 1
-    word_addr = np.array(addrs, dtype=np.int64)[sec_of] + 4 * (adrp - starts_a[sec_of])
-    pick = (word_addr & 0xFFF) >= 0xFF8
-    cand, cand_sec = adrp[pick], sec_of[pick]
+    contents = [obj.section_content(i) for _, obj, i in secs]
+    addr = np.fromiter((obj.sec_addr[i] for _, obj, i in secs), dtype=np.int64, count=len(secs))
+    nbytes = 4 * (np.fromiter(map(len, contents), dtype=np.int64, count=len(secs)) // 4)
+    # the first offset of each section at page offset 0xff8 or 0xffc (0xff9 or 0xffd ... if
+    # the section itself is not word-aligned), then one every page while a word fits
+    base = addr & 0xFFF
+    first = [(0xFF8 + (base & 3) - base) & 0xFFF, (0xFFC + (base & 3) - base) & 0xFFF]
+    sec_k, offs = [], []
+    for d in first:
+        count = np.where(d + 4 <= nbytes, (nbytes - 4 - d) // 0x1000 + 1, 0)
+        k = np.repeat(np.arange(len(secs)), count)
+        run = np.arange(len(k)) - np.repeat(np.cumsum(count) - count, count)
+        sec_k.append(k)
+        offs.append(d[k] + 0x1000 * run)
+    sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
+    order = np.lexsort((offs, sec_k))
     found = []
-    for c, k_sec in zip(cand.tolist(), cand_sec.tolist()):
-        o, obj, i = secs[k_sec]
-        k = c - starts[k_sec]
-        end = starts[k_sec + 1] if k_sec + 1 < len(starts) else nwords
-        words = w[c:min(c + 4, end)].tolist()
-        if len(words) < 3:
+    for k_sec, off in zip(sec_k[order].tolist(), offs[order].tolist()):
+        data = contents[k_sec]
+        end = min(off + 16, int(nbytes[k_sec]))
+        if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
             continue
+        words = np.frombuffer(data, dtype="<u4", count=(end - off) // 4, offset=off).tolist()
         j = spec["find"](words)
-        if j is not None and _code_ranges(obj, i)(4 * k):
-            found.append((obj, i, 4 * (k + j), o))
+        o, obj, i = secs[k_sec]
+        if j is not None and _code_ranges(obj, i)(off):
+            found.append((obj, i, off + 4 * j, o))
     return found
 
 

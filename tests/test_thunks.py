@@ -258,3 +258,46 @@ def test_thunks_inside_an_output_section_longer_than_the_reach(tmp_path):
     assert run.status == 42, run.summary()
     obj.unlink()                # 136 MiB each: do not keep them around
     exe.unlink()
+
+
+def test_erratum_843419_candidates_match_a_full_scan():
+    """The finder computes which words sit at page offsets 0xff8/0xffc instead of reading all
+    code: on sections of every size and alignment it finds what a word-by-word scan finds."""
+    import random
+    from types import SimpleNamespace
+    import numpy as np
+    from xld.arch.arm64 import ARCH as A64
+    from xld.link import elf, thunks
+
+    spec = A64.hooks["erratum_843419"]
+    seq = [0x90000000 | 3, 0xF94003E4, 0xF9400066]      # adrp x3; ldr x4, [sp]; ldr x6, [x3]
+    rng = random.Random(843419)
+    secs, addr = [], 0x400000
+    for _ in range(60):
+        addr += rng.choice([0, 1, 2, 4, 8, 2048, 4088, 4092])
+        n = rng.choice([1, 2, 3, 4, 5, 700, 1024, 1500, 3000])
+        words = [rng.choice([0xD503201F, 0x90000000 | rng.randrange(32)]) for _ in range(n)]
+        for k in range(n):                                 # sequences near page ends, some cut short
+            if (addr + 4 * k) & 0xFFF >= 0xFF0 and rng.random() < 0.5:
+                words[k:k + 3] = seq[:n - k]
+        data = np.array(words[:n], dtype="<u4").tobytes() + bytes(rng.randrange(4))
+        obj = SimpleNamespace(section_content=lambda i, d=data: d, sec_addr=np.array([addr]))
+        secs.append((obj, data, addr))
+        addr += len(data)
+    out = SimpleNamespace(alloc=True, flags=elf.SHF_ALLOC | elf.SHF_EXECINSTR, inputs=[(o, 0) for o, _, _ in secs])
+    ctx = SimpleNamespace(ordered=[out])
+    expect = []
+    for obj, data, a in secs:
+        w = np.frombuffer(data[:len(data) // 4 * 4], dtype="<u4").tolist()
+        for k in range(len(w)):
+            if (a + 4 * k) & 0xFFF >= 0xFF8 and len(w[k:k + 4]) >= 3:
+                j = spec["find"](w[k:k + 4])
+                if j is not None:
+                    expect.append((obj, 4 * (k + j)))
+    orig = thunks._code_ranges
+    thunks._code_ranges = lambda obj, i: (lambda off: True)
+    try:
+        got = [(obj, off) for obj, _, off, _ in thunks._find_843419(ctx, spec)]
+    finally:
+        thunks._code_ranges = orig
+    assert expect and got == expect
