@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from xld import arch as arches
-from xld.link import elf, input as inp, layout, relocate, resolve, write
+from xld.link import elf, input as inp, layout, pages, relocate, resolve, write
 from xld.link.elf import align_up
 from xld.link.errors import Diag, LinkError
 from xld.link.layout import OutputSection
@@ -464,6 +464,7 @@ def _thunks(ctx):
 
 def _image(ctx):
     ctx.img = write.build_image(ctx)
+    pages.release_inputs(ctx.files[1:])
 
 
 def _relocate(ctx):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf
+from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF, WEAK
 
@@ -64,6 +64,7 @@ def scan(ctx) -> None:
             rels.append(r)
     ctx.rel = t = build_table(ctx, files_c, secs_c, rels)
     t.source = (files_c, secs_c, rels)      # to build the table again (link/shrink.py)
+    pages.release((pages.mapping_of(ctx.files[f]), r) for f, r in zip(files_c, rels))
     if t.n == 0:
         t.got_slot = np.zeros(0, dtype=np.int64)
         ctx.got_entries = []
@@ -106,8 +107,9 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     t.part_file = np.array(files_c, dtype=np.int64)
     t.part_sec = np.array(secs_c, dtype=np.int64)
     if t.n == 0:
-        for name in ("type", "sym", "file", "sec", "gid", "addend", "offset", "kind", "width"):
+        for name in ("type", "file", "sec", "addend", "offset", "kind", "width"):
             setattr(t, name, np.zeros(0, dtype=np.int64))
+        t.sym = t.gid = np.zeros(0, dtype=np.int32)
         t.relax = np.zeros(0, dtype=bool)
         return t
     # one field at a time: concatenating the records themselves is several times slower
@@ -149,7 +151,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     t.kind = kept(kind)
     t.width = width_of[np.minimum(t.type, maxt - 1)]
     t.relax = kept(relax)
-    t.sym = kept(info >> np.uint64(32)).astype(np.int64)
+    t.sym = kept(info >> np.uint64(32)).astype(np.int32)      # symbol and global ids: 32 bits
     del info, typ, kind, relax, offset
     t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
     t.file = np.repeat(t.part_file, counts)
@@ -159,8 +161,10 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     gbase = np.zeros(len(files), dtype=np.int64)
     lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     gbase[1:] = np.cumsum(lens) - lens
-    allg = np.concatenate([f.gids for f in files[1:]])
-    t.gid = allg[np.repeat(gbase[t.part_file], counts) + t.sym]
+    allg = np.concatenate([f.gids for f in files[1:]]).astype(np.int32)
+    at = np.repeat(gbase[t.part_file], counts)
+    at += t.sym
+    t.gid = allg[at]
     return t
 
 
@@ -455,27 +459,24 @@ def relocate(ctx, img: np.ndarray) -> None:
     counts = t.counts
     parts = [files[f] for f in t.part_file.tolist()]
     secs = t.part_sec.tolist()
-    # per row: its section's address and file offset, its symbol's value, through per-file
-    # tables concatenated once
-    sec_addr, sbase = _file_tables(files, "sec_addr")
-    sec_off, _ = _file_tables(files, "sec_fileoff")
-    srow = sbase[t.file] + t.sec
-    base_addr = sec_addr[srow]
-    base_off = sec_off[srow]
-    del sec_addr, sec_off, srow
+    # per row: its section's address and file offset (per part), its symbol's value (through
+    # the per-file tables concatenated once)
+    part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     all_S, ybase = _file_tables(files, "S")
-    yrow = ybase[t.file] + t.sym
+    yrow = np.repeat(ybase[t.part_file], counts)
+    yrow += t.sym
     S = all_S[yrow]
     del all_S
     all_dead, _ = _file_tables(files, "sym_dead")
     dead = all_dead[yrow]
     del all_dead, yrow
-    P = base_addr + t.offset
-    pos = base_off + t.offset
-    del base_addr, base_off
+    P = np.repeat(part_addr, counts)
+    P += t.offset
+    pos = np.repeat(part_off, counts)
+    pos += t.offset
     A = t.addend
     alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)]), counts)
-    t.P, t.pos = P, pos
 
     K = t.kind
     by_kind = _groups(K)
@@ -487,30 +488,35 @@ def relocate(ctx, img: np.ndarray) -> None:
             ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"relocation refers to a symbol in a discarded section: "
                            f"{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
-        S = np.where(dead, 0, S)
+        S[dead] = 0
     del dead
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
     tp = ctx.tp_base
 
-    # the value each kind asks for, computed per kind on its rows
-    val = np.zeros(t.n, dtype=np.int64)
+    # the value each kind asks for, computed per kind on its rows, in place of S (the kinds
+    # that look at S again later keep theirs)
+    S_of = {k: S[by_kind[int(k)]] for k in (Kind.PAIRED_LO, Kind.TLS_DESC) if int(k) in by_kind}
+    val = S
+    del S
     gp = None
     for k, m in by_kind.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
-            val[m] = S[m] + A[m]
+            val[m] += A[m]
         elif k in (Kind.PCREL, Kind.CALL):
-            val[m] = S[m] + A[m] - P[m]
+            val[m] += A[m] - P[m]
         elif k == Kind.PAGE_PCREL:
-            val[m] = _page(S[m] + A[m]) - _page(P[m])
+            val[m] = _page(val[m] + A[m]) - _page(P[m])
         elif k == Kind.TLS_LE:
-            val[m] = S[m] + A[m] - tp
+            val[m] += A[m] - tp
         elif k == Kind.GP_REL:                  # only sites the shrink pass relaxed to gp
             if gp is None:
                 g = ctx.symtab.ids.get("__global_pointer$")
                 gp = int(ctx.gaddr[g]) if g is not None else 0
-            val[m] = S[m] + A[m] - gp
-        elif k in _G_KINDS:
+            val[m] += A[m] - gp
+        elif k not in _G_KINDS:
+            val[m] = 0
+        else:
             slot = t.got_slot[m].astype(np.int64)
             G = np.where(slot >= 0, got_addr + 8 * slot, 0)
             if k in (Kind.GOT, Kind.TLS_IE):
@@ -530,7 +536,7 @@ def relocate(ctx, img: np.ndarray) -> None:
         hi = hi[alloc[hi] & (t.width[hi] == 4)]
         order = np.argsort(P[hi], kind="stable")
         hp = P[hi][order]
-        target = S[m]
+        target = S_of[Kind.PAIRED_LO]
         k = np.searchsorted(hp, target)
         k = np.minimum(k, max(len(hp) - 1, 0))
         found = (len(hp) > 0) & (hp[k] == target) if len(hp) else np.zeros(len(m), dtype=bool)
@@ -540,6 +546,10 @@ def relocate(ctx, img: np.ndarray) -> None:
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
                            f"(label {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
         val[m[found]] = val[hi[order][k[found]]]
+    # what is left of the kind groups: two small ones (the table-sized ones go before the
+    # type groups are made)
+    m_desc, m_align = by_kind.get(int(Kind.TLS_DESC)), by_kind.get(int(Kind.ALIGN))
+    del by_kind
     # the TLS GOT and the GOT: filled here, part of the image
     if got is not None and ctx.got_entries:
         _fill_got(ctx, img, got)
@@ -601,22 +611,23 @@ def relocate(ctx, img: np.ndarray) -> None:
             else:
                 _rmw(img, p, w, h, val[rows])
     # TLS descriptors and the like: per-site rewrites only the ISA knows
-    m = by_kind.get(int(Kind.TLS_DESC))
+    m = m_desc
     if m is not None:
         rewrite = arch.hooks.get("tls_desc_to_le")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
         # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
+        S_desc = dict(zip(m.tolist(), S_of[Kind.TLS_DESC].tolist()))
         at_label = {int(P[r]): r for r in m.tolist() if not paired(arch.howtos[int(t.type[r])])}
         for row in m.tolist():
             h = arch.howtos[int(t.type[row])]
             var = row
             if paired(h):
-                var = at_label.get(int(S[row]))
+                var = at_label.get(S_desc[row])
                 if var is None:
                     ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                    f"{h.name} does not point at a TLSDESC_HI20 site")
                     continue
-            tpoff = int(S[var] + A[var] - tp)
+            tpoff = int(S_desc[var] + A[var] - tp)
             try:
                 new = rewrite(int(_gather(img, pos[row:row + 1], 4)[0]), h, tpoff) if rewrite else None
             except ValueError as e:
@@ -628,7 +639,7 @@ def relocate(ctx, img: np.ndarray) -> None:
                 continue
             _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
     # R_RISCV_ALIGN: the padding must end on the boundary it asks for
-    m = by_kind.get(int(Kind.ALIGN))
+    m = m_align
     if m is not None:
         end = P[m] + A[m]
         align = np.left_shift(1, np.array([int(a).bit_length() for a in A[m].tolist()], dtype=np.int64))

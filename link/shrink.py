@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf
+from xld.link import elf, pages
 from xld.link.kinds import Kind
 
 GP_NAME = "__global_pointer$"
@@ -848,9 +848,7 @@ def _shrink(ctx, edits, snapshot) -> None:
     align_rows = np.flatnonzero(t.kind == Kind.ALIGN)
     akey = (t.file[align_rows] << 32) | t.sec[align_rows]
     dkey, pkey = (df << 32) | ds, (pf << 32) | ps
-    keys = np.unique(np.concatenate([akey, dkey, pkey]))
-    if len(keys) == 0:
-        return
+    keys = np.unique(np.concatenate([akey, dkey]))       # the sections that may lose bytes
     # ALIGN: each padding keeps what its boundary needs once the bytes before it are gone,
     # which depends on the paddings before it in its section: a walk, over those sections only
     order = np.lexsort((t.offset[align_rows], akey))
@@ -867,56 +865,74 @@ def _shrink(ctx, edits, snapshot) -> None:
     pkey, po, pv, pl = pkey[o], po[o], pv[o], pl[o]
     kk = np.asarray(keep_at, dtype=np.int64).reshape(-1, 3)   # (key, offset, bytes)
 
-    # the contents, section by section (bytes are per section anyway)
-    d_lo = np.searchsorted(dkey, keys, "left").tolist()
-    d_hi = np.searchsorted(dkey, keys, "right").tolist()
-    p_lo = np.searchsorted(pkey, keys, "left").tolist()
-    p_hi = np.searchsorted(pkey, keys, "right").tolist()
-    k_lo = np.searchsorted(kk[:, 0], keys, "left").tolist()
-    k_hi = np.searchsorted(kk[:, 0], keys, "right").tolist()
-    kl = kk.tolist()
+    # the sections that change (a deletion or a patch), their contents one after another in
+    # one buffer: kept padding, patches and deletions are then a few array operations
+    touched = np.union1d(dkey, pkey)
+    if len(touched) == 0:
+        return
+    tk = touched.tolist()
     edited_files: dict[int, list[int]] = {}
-    for n, key in enumerate(keys.tolist()):
-        f, sec = key >> 32, key & 0xFFFFFFFF
+    chunks = []
+    for key in tk:
+        f = key >> 32
         obj = ctx.files[f]
-        da, dz, pa, pz = d_lo[n], d_hi[n], p_lo[n], p_hi[n]
-        pads = [(off, nb) for _, off, nb in kl[k_lo[n]:k_hi[n]] if nb]
-        if dz == da and pz == pa:
-            continue
         if f not in edited_files:
             if hook is not None:
                 hook(obj)
             _writable(obj)
             edited_files[f] = []
-        data = np.frombuffer(obj.section_content(sec), dtype=np.uint8).copy()
-        for off, nb in pads:
-            data[off:off + nb] = np.frombuffer(fill(nb), dtype=np.uint8)
-        if pz > pa:
-            ppo, ppv, ppl = po[pa:pz], pv[pa:pz], pl[pa:pz]
-            for b in range(4):
-                m = ppl > b
-                if not m.any():
-                    break
-                data[ppo[m] + b] = (ppv[m] >> (8 * b)) & 0xFF
-        if dz > da:
-            st, cn = do[da:dz], dc[da:dz]
-            # the deleted byte positions: each range's start, repeated, plus 0..count-1
-            first = np.cumsum(cn) - cn
-            gone = np.repeat(st - first, cn) + np.arange(int(cn.sum()), dtype=np.int64)
-            data = np.delete(data, gone)
-            obj.shdrs[sec]["sh_size"] = len(data)
+        chunks.append(np.frombuffer(obj.section_content(key & 0xFFFFFFFF), dtype=np.uint8))
+    sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
+    base = np.cumsum(sizes) - sizes
+    buf = np.concatenate(chunks)
+    del chunks
+    for key, off, nb in kk[(kk[:, 2] > 0) & np.isin(kk[:, 0], touched)].tolist():
+        at = int(base[np.searchsorted(touched, key)]) + off
+        buf[at:at + nb] = np.frombuffer(fill(nb), dtype=np.uint8)
+    if len(pkey):
+        gpos = base[np.searchsorted(touched, pkey)] + po
+        for b in range(4):
+            m = pl > b
+            if not m.any():
+                break
+            buf[gpos[m] + b] = (pv[m] >> (8 * b)) & 0xFF
+    if len(dkey):
+        di = np.searchsorted(touched, dkey)
+        first = np.cumsum(dc) - dc
+        gone = np.repeat(base[di] + do - first, dc) + np.arange(int(dc.sum()), dtype=np.int64)
+        buf = np.delete(buf, gone)
+        del gone
+        sizes = sizes - np.bincount(di, weights=dc, minlength=len(tk)).astype(np.int64)
+        shrunk = np.bincount(di, minlength=len(tk)) > 0
+    else:
+        shrunk = np.zeros(len(tk), dtype=bool)
+    base = np.cumsum(sizes) - sizes
+    for key, b0, n, sh in zip(tk, base.tolist(), sizes.tolist(), shrunk.tolist()):
+        f, sec = key >> 32, key & 0xFFFFFFFF
+        obj = ctx.files[f]
+        obj.content_override[sec] = buf[b0:b0 + n].tobytes()
+        if sh:
+            obj.shdrs[sec]["sh_size"] = n
             edited_files[f].append(sec)
-        obj.content_override[sec] = data.tobytes()
+    del buf
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
 
     # relocation sites in shrunk sections
+    # (parts in batches of about 2**17 rows: a part is one section's rows)
     part_e = mv.ids((t.part_file << 32) | t.part_sec)
-    row_e = np.repeat(part_e, t.counts)
-    rows = np.flatnonzero(row_e >= 0)
-    t.offset[rows] = mv.moved(row_e[rows], t.offset[rows])
-    del row_e, rows
+    ends = np.cumsum(t.counts)
+    p0 = 0
+    while p0 < len(ends):
+        a = int(ends[p0] - t.counts[p0])
+        p1 = max(int(np.searchsorted(ends, a + (1 << 17), side="right")), p0 + 1)
+        e = np.repeat(part_e[p0:p1], t.counts[p0:p1])
+        sel = np.flatnonzero(e >= 0)
+        if len(sel):
+            x = t.offset[a:int(ends[p1 - 1])]
+            x[sel] = mv.moved(e[sel], x[sel])
+        p0 = p1
     # symbols defined in them (values and ends), and the section symbols among them
     files = ctx.files
     nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
@@ -937,30 +953,45 @@ def _shrink(ctx, edits, snapshot) -> None:
         if len(ii):
             moving.append((obj, ii, e[ii]))
     if moving:
-        # one lookup for every value and end
+        # one lookup for every value, one for every end of a sized symbol
         e = np.concatenate([m[2] for m in moving])
         v = np.concatenate([m[0].syms["st_value"][m[1]] for m in moving]).astype(np.int64)
-        sz = np.concatenate([m[0].syms["st_size"][m[1]] for m in moving]).astype(np.int64)
-        new = mv.moved(np.concatenate([e, e]), np.concatenate([v, v + sz]))
-        nv, nend = new[:len(v)], new[len(v):]
-        nsz = np.maximum(nend - nv, 0)
+        end = np.concatenate([m[0].syms["st_size"][m[1]] for m in moving]).astype(np.int64)
+        sized = np.flatnonzero(end)
+        end = end[sized]
+        end += v[sized]
+        mv.moved(e[sized], end, out=end)
+        mv.moved(e, v, out=v)
+        size = np.zeros(len(v), dtype=np.int64)
+        size[sized] = np.maximum(end - v[sized], 0)
+        del end, sized
         a = 0
         for obj, ii, ei in moving:
             z = a + len(ii)
-            obj.syms["st_value"][ii] = nv[a:z]
-            obj.syms["st_size"][ii] = nsz[a:z]
+            obj.syms["st_value"][ii] = v[a:z]
+            obj.syms["st_size"][ii] = size[a:z]
             ss = (obj.syms["st_info"][ii] & 0xF) == elf.STT_SECTION
             sec_sym_e[ybase[obj.file_id] + ii[ss]] = ei[ss]
             a = z
+        del e, v, size
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
-    rs = np.repeat(ybase[t.part_file], t.counts)
-    rs += t.sym
-    ae = sec_sym_e[rs]
-    del rs
-    arows = np.flatnonzero((ae >= 0) & (t.kind != Kind.ALIGN))
-    if len(arows):
-        t.addend[arows] = mv.moved(ae[arows], t.addend[arows])
+    # (in slices of the table: a row's symbol table base comes from its part)
+    part_base = ybase[t.part_file]
+    starts = np.cumsum(t.counts) - t.counts
+    step = 1 << 17
+    for a in range(0, t.n, step):
+        z = min(a + step, t.n)
+        p0 = int(np.searchsorted(starts, a, side="right")) - 1
+        p1 = int(np.searchsorted(starts, z, side="left"))
+        cnt = np.minimum(t.counts[p0:p1] + starts[p0:p1], z) - np.maximum(starts[p0:p1], a)
+        rs = np.repeat(part_base[p0:p1], np.maximum(cnt, 0))
+        rs += t.sym[a:z]
+        ae = sec_sym_e[rs]
+        arows = np.flatnonzero((ae >= 0) & (t.kind[a:z] != Kind.ALIGN))
+        if len(arows):
+            ad = t.addend[a:z]
+            ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
 def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
@@ -1035,15 +1066,27 @@ class _Mover:
         i = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
         return np.where(self.keys[i] == k, i, -1)
 
-    def moved(self, e: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """New offsets of old offsets ``x`` in edited sections ``e`` (dense ids)."""
-        k = np.searchsorted(self.ck, (e.astype(np.int64, copy=False) << self.SHIFT) + x, side="right")
-        k -= 1
-        return np.where(x < self.end[k], self.newstart[k], x - self.shift[k])
+    def moved(self, e: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """New offsets of old offsets ``x`` in edited sections ``e`` (dense ids), into ``out``
+        (may be ``x``); in slices, so that the temporaries stay small."""
+        if out is None:
+            out = np.empty(len(x), dtype=np.int64)
+        step = 1 << 17
+        for a in range(0, len(x), step):
+            xs = x[a:a + step]
+            k = e[a:a + step].astype(np.int64)
+            k <<= self.SHIFT
+            k += xs
+            k = np.searchsorted(self.ck, k, side="right")
+            k -= 1
+            out[a:a + step] = np.where(xs < self.end[k], self.newstart[k], xs - self.shift[k])
+        return out
 
 
 def _writable(obj) -> None:
     if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
+        old = obj.syms
+        obj.syms = old.copy()
         obj.shdrs = obj.shdrs.copy()
         obj._own_tables = True
+        pages.release([(pages.mapping_of(obj), old)])

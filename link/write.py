@@ -115,45 +115,19 @@ def symbol_table(ctx):
     sec_base = np.cumsum([1] + [len(f.sec_outsec) for f in files])[:-1]      # per file, into out_index
     ctx_sec_base = dict(zip((f.file_id for f in files), sec_base.tolist()))
 
-    # locals
+    # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
+    # go: the temporaries stay small)
     if not opts.discard_all:
+        group, count = [], 0
         lf = [f for f in files if f.first_global > 1]
-        if lf:
-            syms = _columns([f.syms[1:f.first_global] for f in lf],
-                            ("st_name", "st_info", "st_other", "st_value", "st_size"))
-            shndx = np.concatenate([f.sym_shndx[1:f.first_global] for f in lf]).astype(np.int64)
-            dead = np.concatenate([f.sym_dead[1:f.first_global] for f in lf])
-            addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])
-            counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
-            nsec = np.repeat(np.array([len(f.sec_outsec) for f in lf], dtype=np.int64), counts)
-            sbase = np.repeat(np.array([ctx_sec_base[f.file_id] for f in lf], dtype=np.int64), counts)
-            strs = [f.symstr or b"\0" for f in lf]
-            str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
-            strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
-            typ = syms["st_info"] & 0xF
-            nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
-            c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
-            temp = ((c0 == ord(".")) & (c1 == ord("L"))) | \
-                   ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
-            in_sec = (shndx > 0) & (shndx < nsec)
-            oidx = out_index[np.where(in_sec, sbase + shndx, 0)]
-            kept_sec = in_sec & (oidx > 0)
-            is_file = typ == elf.STT_FILE
-            is_abs = shndx == elf.SHN_ABS
-            keep = (typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~dead & ~temp \
-                & (is_file | is_abs | kept_sec)
-            idx = np.nonzero(keep)[0]
-            if len(idx):
-                rows = np.zeros(len(idx), dtype=_SYM_OUT)
-                rows["st_info"] = syms["st_info"][idx]
-                rows["st_other"] = syms["st_other"][idx] & 3
-                rows["st_shndx"] = np.where(is_file[idx] | is_abs[idx], elf.SHN_ABS, oidx[idx])
-                value = np.where(is_file[idx], 0, np.where(is_abs[idx], syms["st_value"][idx].astype(np.int64),
-                                                          addr[idx]))
-                rows["st_value"] = value.view(np.uint64)
-                rows["st_size"] = syms["st_size"][idx]
-                blob, offs = _cstrings(strbuf, nameoff[idx])
-                add(rows, blob, offs, parts_loc)
+        for k, f in enumerate(lf):
+            group.append(f)
+            count += f.first_global - 1
+            if count >= 1 << 17 or k == len(lf) - 1:
+                got = _local_rows(group, out_index, ctx_sec_base)
+                if got is not None:
+                    add(*got, parts_loc)
+                group, count = [], 0
 
     # globals, grouped by the file that defines them
     n = len(st)
@@ -237,6 +211,55 @@ def symbol_table(ctx):
     table = np.concatenate([locs, glob])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
     return table.view(np.uint8), strtab, len(locs)
+
+
+def _local_rows(lf, out_index, ctx_sec_base):
+    """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
+    names: (rows, name blob, offset of each name in the blob), or None."""
+    syms = _columns([f.syms[1:f.first_global] for f in lf], ("st_name", "st_info"))
+    counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
+    strs = [f.symstr or b"\0" for f in lf]
+    str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
+    strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
+    typ = syms["st_info"] & 0xF
+    nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
+    del str_base
+    c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
+    temp = ((c0 == ord(".")) & (c1 == ord("L"))) | \
+           ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
+    del c0, c1, c2
+    # the cheap tests first: section symbols, unnamed and temporary labels never go out
+    cand = np.flatnonzero((typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp)
+    del temp, typ
+    if len(cand) == 0:
+        return None
+    shndx = np.concatenate([f.sym_shndx[1:f.first_global] for f in lf]).astype(np.int64)[cand]
+    dead = np.concatenate([f.sym_dead[1:f.first_global] for f in lf])[cand]
+    nsec = np.repeat(np.array([len(f.sec_outsec) for f in lf], dtype=np.int64), counts)[cand]
+    sbase = np.repeat(np.array([ctx_sec_base[f.file_id] for f in lf], dtype=np.int64), counts)[cand]
+    info = syms["st_info"][cand]
+    typ = info & 0xF
+    in_sec = (shndx > 0) & (shndx < nsec)
+    oidx = out_index[np.where(in_sec, sbase + shndx, 0)]
+    kept_sec = in_sec & (oidx > 0)
+    is_file = typ == elf.STT_FILE
+    is_abs = shndx == elf.SHN_ABS
+    keep = ~dead & (is_file | is_abs | kept_sec)
+    idx = np.flatnonzero(keep)
+    if len(idx) == 0:
+        return None
+    sel = cand[idx]
+    rest = _columns([f.syms[1:f.first_global] for f in lf], ("st_other", "st_value", "st_size"))
+    addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])[sel]
+    rows = np.zeros(len(idx), dtype=_SYM_OUT)
+    rows["st_info"] = info[idx]
+    rows["st_other"] = rest["st_other"][sel] & 3
+    rows["st_shndx"] = np.where(is_file[idx] | is_abs[idx], elf.SHN_ABS, oidx[idx])
+    value = np.where(is_file[idx], 0, np.where(is_abs[idx], rest["st_value"][sel].astype(np.int64), addr))
+    rows["st_value"] = value.view(np.uint64)
+    rows["st_size"] = rest["st_size"][sel]
+    blob, offs = _cstrings(strbuf, nameoff[sel])
+    return rows, blob, offs
 
 
 def _all_weak(ctx, g) -> bool:

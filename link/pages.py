@@ -1,0 +1,68 @@
+"""Giving input pages back: inputs are read through mmap, and a page of a mapped file counts in
+the process's resident memory from the first read until the mapping goes.  Once a table has
+been copied out of the input (the relocation table, a symbol table that relaxation rewrites),
+its pages are of no more use to the link: ``release`` tells the kernel so (MADV_DONTNEED).
+They stay in the page cache; should anything read them again, they fault back in."""
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+
+_PAGE = mmap.PAGESIZE
+
+
+def release(items) -> None:
+    """``items``: (mapping, array) pairs, each array a view into that mmap.  Only whole pages
+    inside an array are released."""
+    spans: dict[int, tuple[mmap.mmap, int, list]] = {}
+    for mm, arr in items:
+        if not isinstance(mm, mmap.mmap) or arr.nbytes < _PAGE:
+            continue
+        ent = spans.get(id(mm))
+        if ent is None:
+            ent = spans[id(mm)] = (mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data, [])
+        start = arr.ctypes.data - ent[1]
+        if start < 0 or start + arr.nbytes > len(mm):
+            continue                        # not a view into this mapping
+        a, z = -(-start // _PAGE) * _PAGE, (start + arr.nbytes) // _PAGE * _PAGE
+        if z > a:
+            ent[2].append((a, z))
+    for mm, _, ss in spans.values():
+        if not ss:
+            continue
+        ss.sort()
+        runs = [list(ss[0])]
+        for a, z in ss[1:]:
+            if a <= runs[-1][1]:
+                runs[-1][1] = max(runs[-1][1], z)
+            else:
+                runs.append([a, z])
+        for a, z in runs:
+            try:
+                mm.madvise(mmap.MADV_DONTNEED, a, z - a)
+            except (OSError, ValueError, AttributeError):
+                return                      # not supported here: keep the pages
+
+
+def mapping_of(obj):
+    """The mmap an input object's bytes come from, or None."""
+    base = getattr(obj.buf, "obj", None)
+    return base if isinstance(base, mmap.mmap) else None
+
+
+def release_inputs(files) -> None:
+    """Every page of the mapped inputs: once the output image holds the sections, the link
+    reads nothing more from its inputs (an error message may, and faults its page in)."""
+    seen = set()
+    for f in files:
+        mm = mapping_of(f) if getattr(f, "buf", None) is not None else None
+        if mm is None or id(mm) in seen:
+            continue
+        seen.add(id(mm))
+        n = len(mm) // _PAGE * _PAGE
+        if n:
+            try:
+                mm.madvise(mmap.MADV_DONTNEED, 0, n)
+            except (OSError, ValueError, AttributeError):
+                return
