@@ -57,6 +57,12 @@ def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
 _FEW_STRINGS = 64
 
 
+def _amax(a: np.ndarray) -> int:
+    """The largest element of a non-empty integer array (a short one's list max is quicker
+    than a ufunc call; most archive members have a few symbols and relocations)."""
+    return max(a.tolist()) if len(a) <= 64 else int(a.max())
+
+
 def read_file(path: str) -> bytes | mmap.mmap:
     try:
         with open(path, "rb") as f:
@@ -112,21 +118,15 @@ class ObjectFile:
         types = shdrs["sh_type"].tolist()
         offsets = shdrs["sh_offset"].tolist()
         sizes = shdrs["sh_size"].tolist()
-        for i, a in enumerate(shdrs["sh_addralign"].tolist()):
-            if a > 1 << 32 or a & (a - 1):
-                self._fail(f"section {i} has an invalid alignment {a}")
-        for i, (t, o, sz) in enumerate(zip(types, offsets, sizes)):
-            if t != elf.SHT_NOBITS and o + sz > n:
-                self._fail(f"section {i} goes past the end of the file (truncated?)")
-        if shstrndx == elf.SHN_XINDEX:
-            shstrndx = int(shdrs[0]["sh_link"])
-        if shstrndx >= shnum:
-            self._fail("invalid section name string table index")
-        self.sec_names = _section_names(self.section_bytes(shstrndx), shdrs["sh_name"])
-
-        # one walk over the section types: the symbol table, relocations, groups
+        aligns = shdrs["sh_addralign"].tolist()
+        # one walk over the section headers: the symbol table, relocations, groups, and
+        # whether any header is wrong (then the checks below say which, in their order)
         sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
+        suspect = False
         for i, t in enumerate(types):
+            a = aligns[i]
+            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS):
+                suspect = True
             if t == elf.SHT_RELA:
                 rela_secs.append(i)
             elif t == elf.SHT_SYMTAB:
@@ -136,14 +136,29 @@ class ObjectFile:
             elif t == elf.SHT_SYMTAB_SHNDX:
                 ext_secs.append(i)
             elif t == elf.SHT_REL:
-                self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
+                suspect = True
+        if suspect:
+            for i, a in enumerate(aligns):
+                if a > 1 << 32 or a & (a - 1):
+                    self._fail(f"section {i} has an invalid alignment {a}")
+            for i, (t, o, sz) in enumerate(zip(types, offsets, sizes)):
+                if t != elf.SHT_NOBITS and o + sz > n:
+                    self._fail(f"section {i} goes past the end of the file (truncated?)")
+        if shstrndx == elf.SHN_XINDEX:
+            shstrndx = int(shdrs[0]["sh_link"])
+        if shstrndx >= shnum:
+            self._fail("invalid section name string table index")
+        self.sec_names = _section_names(self.section_bytes(shstrndx), shdrs["sh_name"])
+        if suspect and elf.SHT_REL in types:
+            self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
 
         # symbol table (at most one in a relocatable object)
-        self.syms = np.zeros(1, elf.SYM)
         self.first_global = 1
         self.symstr = b""
         self.shndx_ext = None
-        if sym_secs:
+        if not sym_secs:
+            self.syms = np.zeros(1, elf.SYM)
+        else:
             s = sym_secs[0]
             _, _, _, _, off, size, link, info, _, entsize = shdrs[s].tolist()
             if entsize != elf.SYM_SIZE:
@@ -165,11 +180,12 @@ class ObjectFile:
             if not self.symstr:
                 self._fail("symbol table has no string table")
             shx = self.sym_shndx
-            bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
-            if len(bad):
-                self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
+            if _amax(shx) >= shnum:        # SHN_ABS and the like, or a bad index
+                bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
+                if len(bad):
+                    self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
             st_name = self.syms["st_name"]
-            if int(st_name.max()) >= len(self.symstr):
+            if _amax(st_name) >= len(self.symstr):
                 bad = np.nonzero(st_name >= len(self.symstr))[0]
                 self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
@@ -186,8 +202,8 @@ class ObjectFile:
             count = size // elf.RELA_SIZE
             r = np.frombuffer(buf, elf.RELA, count, off)
             if count:
-                top = int(r["r_info"].max()) >> 32     # the largest symbol index
-                top_off = int(r["r_offset"].max())
+                top = _amax(r["r_info"]) >> 32     # the largest symbol index
+                top_off = _amax(r["r_offset"])
                 if top >= self.nsyms:
                     self._fail(f"{self.sec_names[i]}: relocation refers to invalid symbol index {top}")
                 if top_off >= max(sizes[target], 1):

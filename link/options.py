@@ -7,59 +7,71 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
 
 from xld.link.errors import LinkError
 
 
-@dataclass
 class Input:
-    kind: str            # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
-    value: str = ""
-    static_only: bool = True
+    """One input item, in command-line order."""
+    __slots__ = ("kind", "value", "static_only")
+
+    def __init__(self, kind: str, value: str = "", static_only: bool = True):
+        self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
+        self.value = value
+        self.static_only = static_only
+
+    def __repr__(self) -> str:
+        return f"Input({self.kind!r}, {self.value!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Input) and (self.kind, self.value, self.static_only) == (
+            other.kind, other.value, other.static_only)
 
 
-@dataclass
 class Options:
-    output: str = "a.out"
-    arch: str | None = None
-    emulation: str | None = None
-    entry: str | None = None
-    inputs: list[Input] = field(default_factory=list)
-    lib_paths: list[str] = field(default_factory=list)
-    sysroot: str = ""
-    strip_all: bool = False
-    strip_debug: bool = False
-    discard_all: bool = False
-    discard_locals: bool = False
-    gc_sections: bool = False
-    print_gc_sections: bool = False
-    print_icf_sections: bool = False
-    dumpdep: bool = False
-    why_live: list[str] = field(default_factory=list)
-    map_file: str | None = None
-    undefined: list[str] = field(default_factory=list)
-    defsym: list[tuple[str, str]] = field(default_factory=list)
-    relax: bool = True
-    build_id: str | None = None
-    eh_frame_hdr: bool = False
-    max_page_size: int | None = None
-    image_base: int | None = None
-    section_start: dict[str, int] = field(default_factory=dict)
-    z: list[str] = field(default_factory=list)
-    pie: bool = False
-    fix_cortex_a53_843419: bool = False
-    stats: bool = False
-    time_trace: str | None = None
-    verify: bool = False
-    icf: str = "none"
-    error_limit: int = 20
-    warn_common: bool = False
-    fatal_warnings: bool = False
-    trace: bool = False
-    version_only: bool = False
-    help: bool = False
-    plugin_opts: list[str] = field(default_factory=list)
+    """The parsed command line: every option's default.  (A plain class: a dataclass with this
+    many fields costs milliseconds to create at import, on every link.)"""
+
+    def __init__(self):
+        self.output: str = "a.out"
+        self.arch: str | None = None
+        self.emulation: str | None = None
+        self.entry: str | None = None
+        self.inputs: list[Input] = []
+        self.lib_paths: list[str] = []
+        self.sysroot: str = ""
+        self.strip_all: bool = False
+        self.strip_debug: bool = False
+        self.discard_all: bool = False
+        self.discard_locals: bool = False
+        self.gc_sections: bool = False
+        self.print_gc_sections: bool = False
+        self.print_icf_sections: bool = False
+        self.dumpdep: bool = False
+        self.why_live: list[str] = []
+        self.map_file: str | None = None
+        self.undefined: list[str] = []
+        self.defsym: list[tuple[str, str]] = []
+        self.relax: bool = True
+        self.build_id: str | None = None
+        self.eh_frame_hdr: bool = False
+        self.max_page_size: int | None = None
+        self.image_base: int | None = None
+        self.section_start: dict[str, int] = {}
+        self.z: list[str] = []
+        self.pie: bool = False
+        self.fix_cortex_a53_843419: bool = False
+        self.stats: bool = False
+        self.time_trace: str | None = None
+        self.verify: bool = False
+        self.icf: str = "none"
+        self.error_limit: int = 20
+        self.warn_common: bool = False
+        self.fatal_warnings: bool = False
+        self.trace: bool = False
+        self.version_only: bool = False
+        self.help: bool = False
+        self.plugin_opts: list[str] = []
 
 
 # options that take a value and are accepted but have no effect on a static link
