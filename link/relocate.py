@@ -15,7 +15,7 @@ import numpy as np
 
 from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
-from xld.link.resolve import UNDEF, WEAK
+from xld.link.resolve import UNDEF
 
 _KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
 _RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
@@ -154,8 +154,9 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     t.sym = kept(info >> np.uint64(32)).astype(np.int32)      # symbol and global ids: 32 bits
     del info, typ, kind, relax, offset
     t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
-    t.file = np.repeat(t.part_file, counts)
-    t.sec = np.repeat(t.part_sec, counts)
+    # file and section of each row, in 32 bits (combine them into keys as int64)
+    t.file = np.repeat(t.part_file.astype(np.int32), counts)
+    t.sec = np.repeat(t.part_sec.astype(np.int32), counts)
     # global ids: every file's gids in one array, a row's at (its file's base + symbol index)
     files = ctx.files
     gbase = np.zeros(len(files), dtype=np.int64)
@@ -417,6 +418,17 @@ def _scatter(img: np.ndarray, pos: np.ndarray, width: int, words: np.ndarray) ->
         _word_view(img, start, width)[k] = (words if m is None else words[m]).astype(dt)
 
 
+class _Places:
+    """A per-row column computed on reading: the base of the row's part plus its offset
+    (two table-sized columns would be the largest thing alive during relocation)."""
+
+    def __init__(self, pid: np.ndarray, base: np.ndarray, offset: np.ndarray):
+        self.pid, self.base, self.offset = pid, base, offset
+
+    def __getitem__(self, rows):
+        return self.base[self.pid[rows]] + self.offset[rows]
+
+
 def _page(x: np.ndarray) -> np.ndarray:
     return x & ~np.int64(0xFFF)
 
@@ -471,10 +483,9 @@ def relocate(ctx, img: np.ndarray) -> None:
     all_dead, _ = _file_tables(files, "sym_dead")
     dead = all_dead[yrow]
     del all_dead, yrow
-    P = np.repeat(part_addr, counts)
-    P += t.offset
-    pos = np.repeat(part_off, counts)
-    pos += t.offset
+    pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    P = _Places(pid, part_addr, t.offset)         # address of the place
+    pos = _Places(pid, part_off, t.offset)        # its offset in the output file
     A = t.addend
     alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)]), counts)
 

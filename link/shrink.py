@@ -846,7 +846,7 @@ def _shrink(ctx, edits, snapshot) -> None:
 
     # the sections to edit, as (file << 32 | section) keys and dense ids
     align_rows = np.flatnonzero(t.kind == Kind.ALIGN)
-    akey = (t.file[align_rows] << 32) | t.sec[align_rows]
+    akey = (t.file[align_rows].astype(np.int64) << 32) | t.sec[align_rows]
     dkey, pkey = (df << 32) | ds, (pf << 32) | ps
     keys = np.unique(np.concatenate([akey, dkey]))       # the sections that may lose bytes
     # ALIGN: each padding keeps what its boundary needs once the bytes before it are gone,

@@ -131,7 +131,7 @@ def _branch_rows(ctx) -> np.ndarray:
     rows = np.nonzero(np.isin(t.type, types))[0]
     if len(rows) == 0:
         return rows
-    key = t.file[rows] * (1 << 32) + t.sec[rows]
+    key = t.file[rows].astype(np.int64) * (1 << 32) + t.sec[rows]
     uniq, inv = np.unique(key, return_inverse=True)
     alloc = np.array([(o := ctx.files[int(k >> 32)].sec_outsec[int(k & 0xFFFFFFFF)]) is not None and o.alloc
                       for k in uniq.tolist()], dtype=bool)
