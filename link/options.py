@@ -6,7 +6,6 @@ Options are parsed in order into ``Options``; inputs keep their position relativ
 from __future__ import annotations
 
 import os
-import shlex
 
 from xld.link.errors import LinkError
 
@@ -151,6 +150,7 @@ def _expand_response_files(args: list[str], depth: int = 0) -> list[str]:
                     text = f.read()
             except OSError as e:
                 raise LinkError(f"cannot open response file {path}: {e.strerror}")
+            import shlex
             out.extend(_expand_response_files(shlex.split(text, posix=True), depth + 1))
         else:
             out.append(a)
