@@ -363,28 +363,36 @@ JAL = 0x0000006F        # jal x0, 0
 REG_ZERO, REG_RA, REG_GP, REG_TP = 0, 1, 3, 4
 
 
-def relax_call(word: int, value: int, rvc: bool) -> bytes | None:
-    """The shorter code an AUIPC+JALR call or tail call (R_RISCV_CALL[_PLT] + R_RISCV_RELAX)
-    becomes when its target is near, or None when it must stay 8 bytes.
+def relax_calls(words: np.ndarray, values: np.ndarray, rvc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shorter code AUIPC+JALR calls and tail calls (R_RISCV_CALL[_PLT] + R_RISCV_RELAX)
+    become when their targets are near: (length, code) per site, length 0 where the call
+    must stay 8 bytes.
 
-    ``word`` is the 8-byte pair (AUIPC low, JALR high), ``value`` = S + A - P with P the
+    ``words`` are the 8-byte pairs (AUIPC low, JALR high), ``values`` = S + A - P with P the
     address of the AUIPC, which is also where the replacement starts (psABI "Linker
-    Relaxation", function-call relaxation):
+    Relaxation", function-call relaxation); ``rvc``: the object may use compressed code.
 
         jalr x0, …  and rvc and -2 KiB <= value < 2 KiB  ->  c.j value        (2 bytes)
         -1 MiB <= value < 1 MiB                          ->  jal rd, value    (4 bytes)
 
-    (C.JAL is RV32-only.)  The caller deletes the 8 - len(result) bytes that follow.
+    (C.JAL is RV32-only.)  The caller deletes the 8 - length bytes that follow.
     """
-    rd = (word >> 39) & 0x1F              # JALR rd: bits [11:7] of the high word
-    if value & 1:
-        return None
-    v = np.array([value], dtype=np.int64)
-    if rd == REG_ZERO and rvc and -(1 << 11) <= value < 1 << 11:
-        return int(write_cj_imm12(np.array([C_J], np.uint64), v)[0]).to_bytes(2, "little")
-    if -(1 << 20) <= value < 1 << 20:
-        return int(write_j_imm21(np.array([JAL | rd << 7], np.uint64), v)[0]).to_bytes(4, "little")
-    return None
+    words = np.asarray(words, dtype=np.uint64)
+    values = np.asarray(values, dtype=np.int64)
+    rd = ((words >> np.uint64(39)) & np.uint64(0x1F)).astype(np.int64)   # JALR rd: bits [11:7] of the high word
+    even = (values & 1) == 0
+    cj = even & (rd == REG_ZERO) & np.asarray(rvc, dtype=bool) & (values >= -(1 << 11)) & (values < 1 << 11)
+    jal = even & ~cj & (values >= -(1 << 20)) & (values < 1 << 20)
+    v = np.where(cj | jal, values, 0)
+    code = np.where(cj, write_cj_imm12(np.full(len(v), C_J, dtype=np.uint64), v),
+                    write_j_imm21((JAL | rd << 7).astype(np.uint64), v))
+    return np.where(cj, 2, np.where(jal, 4, 0)), np.where(cj | jal, code, 0).astype(np.int64)
+
+
+def relax_call(word: int, value: int, rvc: bool) -> bytes | None:
+    """``relax_calls`` for one site: the new code's bytes, or None."""
+    n, code = relax_calls(np.array([word], dtype=np.uint64), np.array([value]), np.array([rvc]))
+    return int(code[0]).to_bytes(int(n[0]), "little") if n[0] else None
 
 
 def set_rs1(word: int, reg: int) -> int:
@@ -423,6 +431,7 @@ ARCH = Arch(
         "dynamic_type": dynamic_type,
         "nop_fill": nop_fill,
         "relax_call": relax_call,
+        "relax_calls": relax_calls,
         "set_rs1": set_rs1,
         "hi20_is_zero": hi20_is_zero,
     },
@@ -456,6 +465,17 @@ ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 # glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a
 # DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.
 ARCH.hooks["dtp_offset_bias"] = 0x800
+
+# The relocation types by the role they play in a relaxation (link/shrink.py).
+ARCH.hooks["relax_roles"] = {
+    "call": ("R_RISCV_CALL", "R_RISCV_CALL_PLT"),
+    "abs_hi": ("R_RISCV_HI20",), "abs_lo": ("R_RISCV_LO12_I", "R_RISCV_LO12_S"),
+    "pc_hi": ("R_RISCV_PCREL_HI20",), "pc_lo": ("R_RISCV_PCREL_LO12_I", "R_RISCV_PCREL_LO12_S"),
+    "tp_hi": ("R_RISCV_TPREL_HI20", "R_RISCV_TPREL_ADD"), "tp_lo": ("R_RISCV_TPREL_LO12_I", "R_RISCV_TPREL_LO12_S"),
+    "jal": ("R_RISCV_JAL",), "rvc_jump": ("R_RISCV_RVC_JUMP",),
+    "lo_i": ("R_RISCV_LO12_I",), "lo_s": ("R_RISCV_LO12_S",), "none": ("R_RISCV_NONE",),
+    "s_type": ("R_RISCV_LO12_S", "R_RISCV_PCREL_LO12_S", "R_RISCV_TPREL_LO12_S"),   # S-type halves
+}
 
 # The base registers relaxed LO12 sites switch to (link/shrink.py).
 ARCH.hooks["relax_regs"] = {"zero": REG_ZERO, "gp": REG_GP, "tp": REG_TP}
@@ -492,4 +512,5 @@ def relax_lui(word: int, rvc: bool) -> bytes | None:
 # C.LUI's 6-bit immediate is 1..31 here (the negative half would be addresses near 2^64).
 RVC_LUI_RANGE = (0x1000 - 0x800, (32 << 12) - 0x800 - 1)
 ARCH.hooks["relax_howtos"] = {46: Howto(46, "R_RISCV_RVC_LUI", Kind.ADDR, CI_LUI, *RVC_LUI_RANGE)}
+ARCH.hooks["relax_lui_howto"] = ARCH.hooks["relax_howtos"][46]
 ARCH.hooks["relax_lui"] = relax_lui

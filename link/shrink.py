@@ -30,7 +30,10 @@ range whatever the other deletions do:
 
 A psABI "relocation group" is relaxed all or nothing: the HI20s and LO12s of one symbol in one
 section (absolute and TP-relative pairs), or a PCREL_HI20 with every PCREL_LO12 that names
-its label.  A site is a candidate only with R_RISCV_RELAX at the same offset.
+its label.  A site is a candidate only when R_RISCV_RELAX follows its relocation (scan turns
+that into the row's ``relax`` flag, as lld and mold read it).  The architecture names the
+types of each role (hook "relax_roles") and encodes the short forms (hooks "relax_calls",
+"relax_lui", "set_rs1").
 
 After the decisions, R_RISCV_ALIGN is handled as always (walking each section's padding in
 order, counting the bytes already deleted before it), and everything that points into a
@@ -54,16 +57,10 @@ from xld.link.kinds import Kind
 GP_NAME = "__global_pointer$"
 _MAX_ROUNDS = 6
 
-# ELF type names (psABI, verbatim) by the role they play in a relaxation
-_ROLES = {
-    "call": ("R_RISCV_CALL", "R_RISCV_CALL_PLT"),
-    "abs_hi": ("R_RISCV_HI20",), "abs_lo": ("R_RISCV_LO12_I", "R_RISCV_LO12_S"),
-    "pc_hi": ("R_RISCV_PCREL_HI20",), "pc_lo": ("R_RISCV_PCREL_LO12_I", "R_RISCV_PCREL_LO12_S"),
-    "tp_hi": ("R_RISCV_TPREL_HI20", "R_RISCV_TPREL_ADD"), "tp_lo": ("R_RISCV_TPREL_LO12_I", "R_RISCV_TPREL_LO12_S"),
-    "jal": ("R_RISCV_JAL",), "rvc_jump": ("R_RISCV_RVC_JUMP",),
-    "lo_i": ("R_RISCV_LO12_I",), "lo_s": ("R_RISCV_LO12_S",), "none": ("R_RISCV_NONE",),
-}
-_S_TYPE = ("R_RISCV_LO12_S", "R_RISCV_PCREL_LO12_S", "R_RISCV_TPREL_LO12_S")
+# The roles relocation types play in a relaxation; the architecture names its types for each
+# (hook "relax_roles": role -> ELF type names)
+_ROLES = ("call", "abs_hi", "abs_lo", "pc_hi", "pc_lo", "tp_hi", "tp_lo", "jal", "rvc_jump",
+          "lo_i", "lo_s", "none", "s_type")
 
 
 def run(ctx) -> None:
@@ -73,7 +70,7 @@ def run(ctx) -> None:
         return
     arch = ctx.arch
     types = _types(arch)
-    relax = (ctx.opts.relax and types is not None and "relax_call" in arch.hooks
+    relax = (ctx.opts.relax and types is not None and "relax_calls" in arch.hooks
              and bool(t.relax.any()))
     if not relax:
         if np.any(t.kind == Kind.ALIGN):
@@ -83,13 +80,13 @@ def run(ctx) -> None:
 
 
 def _types(arch) -> dict[str, tuple[int, ...]] | None:
-    number = {h.name: rt for rt, h in arch.howtos.items()}
-    try:
-        out = {role: tuple(number[n] for n in names) for role, names in _ROLES.items()}
-    except KeyError:
+    """Role -> the type numbers that play it, from the architecture's names (None: the
+    architecture does not relax)."""
+    roles = arch.hooks.get("relax_roles")
+    if roles is None:
         return None
-    out["s_type"] = tuple(number[n] for n in _S_TYPE)
-    return out
+    number = {h.name: rt for rt, h in arch.howtos.items()}
+    return {role: tuple(number[n] for n in roles[role]) for role in _ROLES}
 
 
 # -- deciding ------------------------------------------------------------------------------
@@ -326,13 +323,12 @@ class Relaxer:
         ctx, ty = self.ctx, self.ty
         L = self.L
         regs = ctx.arch.hooks["relax_regs"]
-        relax_call = ctx.arch.hooks["relax_call"]
+        relax_calls = ctx.arch.hooks["relax_calls"]
         set_rs1 = ctx.arch.hooks["set_rs1"]
         E = _EditSet()
         sites: list[tuple[int, int, list[int]]] = []
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
-        lui_howto = next((h for h in ctx.arch.hooks.get("relax_howtos", {}).values()
-                          if h.name == "R_RISCV_RVC_LUI"), None)
+        lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
@@ -350,19 +346,8 @@ class Relaxer:
             rvc_f = np.array([0] + [int(f.e_flags) & 1 for f in ctx.files[1:]], dtype=np.int64)
             rvc = rvc_f[L.file[c]]
             w = _read_words(ctx, L, c, 8)
-            rd = ((w >> np.uint64(39)) & np.uint64(0x1F)).astype(np.int64)
-            # every RISC-V jump range is a multiple of 2 KiB, so the form the hook picks is
-            # the same for a whole 2 KiB bucket; the relocation pass writes the immediate
-            fkey = ((worst >> 11) << 6) | (rd << 1) | rvc
-            uk, first, inv = np.unique(fkey, return_index=True, return_inverse=True)
-            clen = np.zeros(len(uk), dtype=np.int64)
-            cval = np.zeros(len(uk), dtype=np.int64)
-            for k, i in enumerate(first.tolist()):
-                code = relax_call(int(w[i]), int(worst[i]), bool(rvc[i]))
-                if code is not None:
-                    clen[k] = len(code)
-                    cval[k] = int.from_bytes(code, "little")
-            ln, val = clen[inv], cval[inv]
+            # the form for the worst distance; the relocation pass writes the real immediate
+            ln, val = relax_calls(w, worst, rvc.astype(bool))
             sel = ln > 0
             c, cid, ln, val = c[sel], cid[sel], ln[sel], val[sel]
             f, s, off = L.file[c], L.sec[c], L.offset[c]
