@@ -138,8 +138,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         h = h[ok]
         ok = ~hint[prev] & (part[prev] == part[h]) & (offset[prev] == offset[h])
         relax[prev[ok]] = True
-        keep = ~hint
-        counts = np.bincount(part[keep], minlength=len(counts)).astype(np.int64)
+        keep = np.flatnonzero(~hint)         # (taking by index is several times faster than a mask)
+        counts = counts - np.bincount(part[hint], minlength=len(counts))
         t.counts = counts
         t.n = int(counts.sum())
     del part
@@ -541,10 +541,14 @@ def relocate(ctx, img: np.ndarray) -> None:
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
     m = by_kind.get(int(Kind.PAIRED_LO))
     if m is not None:
-        hi = np.concatenate([by_kind.get(int(k), np.zeros(0, dtype=np.int64))
-                             for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)])
-        hi = np.sort(hi)
-        hi = hi[alloc[hi] & (t.width[hi] == 4)]
+        is_hi = np.zeros(t.n, dtype=bool)             # the candidate HI20 rows, in row order
+        for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
+            if int(k) in by_kind:
+                is_hi[by_kind[int(k)]] = True
+        is_hi &= alloc
+        is_hi &= t.width == 4
+        hi = np.flatnonzero(is_hi)
+        del is_hi
         order = np.argsort(P[hi], kind="stable")
         hp = P[hi][order]
         target = S_of[Kind.PAIRED_LO]
@@ -615,8 +619,8 @@ def relocate(ctx, img: np.ndarray) -> None:
                 continue
             w = h.field.width
             p = pos[rows]
-            ps = np.sort(p)
-            if (ps[1:] == ps[:-1]).any():          # same place twice: apply one at a time
+            # same place twice: apply one at a time (rows are mostly in place order already)
+            if not (p[1:] > p[:-1]).all() and (np.diff(np.sort(p)) == 0).any():
                 for r in rows.tolist():
                     _rmw(img, np.array([pos[r]]), w, h, np.array([val[r]]))
             else:

@@ -414,3 +414,56 @@ def test_a_wrong_estimate_is_caught_and_undone(prog, monkeypatch):
     assert _insn_at(exe, syms["site_gp_far"]).mnemonic == "lui"
     run = tc.qemu_run(ARCH, exe)
     assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+
+
+def test_relax_hints_become_a_flag_on_the_row_before(prog):
+    """scan keeps no R_RISCV_RELAX rows: each marks the relocation just before it at the same
+    offset (as lld and mold read the hint), and only those rows are candidates."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.relocation import RelocationSection
+    from xld.link import driver, options
+    d, obj = prog
+    n_rows = n_relax = marked = 0
+    with open(obj, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if isinstance(sec, RelocationSection):
+                relocs = [(r["r_offset"], r["r_info_type"]) for r in sec.iter_relocations()]
+                n_rows += len(relocs)
+                n_relax += sum(1 for _, typ in relocs if typ == 51)
+                marked += sum(1 for (o0, t0), (o1, t1) in zip(relocs, relocs[1:])
+                              if t1 == 51 and t0 != 51 and o0 == o1)
+    assert n_relax > 20 and marked == n_relax
+
+    seen = {}
+    real = driver.relocate.scan
+
+    def spy(ctx):
+        real(ctx)
+        t = ctx.rel
+        seen["types"] = set(t.type.tolist())
+        seen["flags"] = int(t.relax.sum())
+        seen["rows"] = int(t.n)
+    driver.relocate.scan, saved = spy, real
+    try:
+        driver.link(options.parse(["--arch", ARCH, "-static", "-o", str(d / "flags.out"), str(obj)]))
+    finally:
+        driver.relocate.scan = saved
+    assert 51 not in seen["types"]
+    assert seen["flags"] == marked
+    assert seen["rows"] == n_rows - n_relax
+
+
+def test_mover_moves_offsets_past_deletions():
+    """One sorted table of deletions for all sections: an offset moves back by the bytes
+    deleted before it in its own section; one inside a deleted range lands at its start."""
+    import numpy as np
+    from xld.link.shrink import _Mover
+    keys = np.array([(1 << 32) | 3, (2 << 32) | 5], dtype=np.int64)
+    dkey = np.array([keys[0], keys[0], keys[1]], dtype=np.int64)
+    do = np.array([8, 20, 0], dtype=np.int64)
+    dc = np.array([4, 2, 6], dtype=np.int64)
+    mv = _Mover(keys, dkey, do, dc)
+    e = np.array([0, 0, 0, 0, 0, 0, 1, 1, 1, 0], dtype=np.int64)
+    x = np.array([0, 8, 10, 12, 21, 30, 0, 3, 6, -4], dtype=np.int64)
+    assert mv.moved(e, x).tolist() == [0, 8, 8, 8, 16, 24, 0, 0, 0, -4]
+    assert mv.ids(np.array([keys[1], keys[0], (7 << 32) | 1])).tolist() == [1, 0, -1]
