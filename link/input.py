@@ -160,7 +160,7 @@ class ObjectFile:
             self.syms = np.zeros(1, elf.SYM)
         else:
             s = sym_secs[0]
-            _, _, _, _, off, size, link, info, _, entsize = shdrs[s].tolist()
+            _, _, _, _, off, size, link, info, _, entsize = shdrs.item(s)
             if entsize != elf.SYM_SIZE:
                 self._fail("unexpected symbol table entry size")
             count = size // elf.SYM_SIZE
@@ -194,7 +194,7 @@ class ObjectFile:
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
         for i in rela_secs:
-            _, _, _, _, off, size, _, target, _, entsize = shdrs[i].tolist()
+            _, _, _, _, off, size, _, target, _, entsize = shdrs.item(i)
             if target >= shnum:
                 self._fail(f"relocation section {self.sec_names[i]} applies to invalid section {target}")
             if entsize not in (0, elf.RELA_SIZE):
