@@ -235,15 +235,12 @@ class Relaxer:
         empty = (np.zeros(0, np.int64), np.zeros(1, np.int64))
         self.cand[_PCGP] = empty
         if len(his) and len(los):
-            lab_sec = np.zeros(len(los), dtype=np.int64)       # the label's (section, value)
-            lab_val = np.zeros(len(los), dtype=np.int64)
             lf = L.file[los]
-            b = np.flatnonzero(np.diff(lf)) + 1
-            for a, z in zip(np.concatenate([[0], b]).tolist(), np.concatenate([b, [len(los)]]).tolist()):
-                obj = ctx.files[int(lf[a])]
-                syms = L.sym[los[a:z]]
-                lab_sec[a:z] = obj.sym_shndx[syms]
-                lab_val[a:z] = obj.syms["st_value"][syms].astype(np.int64)
+            cols = _SymCols(ctx)
+            at = cols.at(lf, L.sym[los])
+            lab_sec = cols.shndx[at]                            # the label's (section, value)
+            lab_val = cols.values()[at]
+            del at
             hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
             fb = int(hf.max()).bit_length()
             sb = int(hsec.max()).bit_length()
@@ -292,10 +289,12 @@ class Relaxer:
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
         ctx, t, L = self.ctx, self.ctx.rel, self.L
+        # the rows the decisions read: calls, every row of a gp or tp group, and the HI20 of
+        # each PC-relative group (its LO12s only follow)
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
-        for g in self.cand.values():
-            mark[g[0]] = True
+        for kind, (grows, gst) in self.cand.items():
+            mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
         rows = np.flatnonzero(mark)
         P, S = _place_and_value(ctx, rows)
         # columns over the candidate rows only, read by row number
@@ -385,7 +384,7 @@ class Relaxer:
             else:
                 ishi = np.isin(typ, ty["tp_hi"])
             islo = ~ishi
-            v = SA[rows]
+            v = SA[rows] if kind != _PCGP else None
             g0 = gst[:-1]
             go_zero = go_lui = None
             if kind == _GP:
@@ -653,14 +652,32 @@ def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
     s = np.where(isg, def_index[g], L.sym[rows])
     out = np.zeros(len(rows), dtype=bool)
     valid = f > 0
-    idx = np.flatnonzero(valid)
-    order = _sorted_by_file(f[idx])
-    if order is not None:
-        idx = idx[order]
-    for fid, a, z in _file_spans(f[idx]):
-        ii = idx[a:z]
-        out[ii] = ctx.files[fid].sym_shndx[s[ii]] == elf.SHN_ABS
+    cols = _SymCols(ctx)
+    out[valid] = cols.shndx[cols.at(f[valid], s[valid])] == elf.SHN_ABS
     return out
+
+
+class _SymCols:
+    """Every file's per-symbol columns in one array each (a file's at its base), so that a
+    lookup for rows of many files is one indexing, not a loop over files."""
+
+    def __init__(self, ctx):
+        files = ctx.files
+        self.files = files
+        n = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+        self.base = np.zeros(len(files), dtype=np.int64)
+        self.base[1:] = np.cumsum(n) - n
+        self.shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
+
+    def at(self, f: np.ndarray, sym: np.ndarray) -> np.ndarray:
+        return self.base[f] + sym
+
+    def values(self) -> np.ndarray:
+        return np.concatenate([f.syms["st_value"] for f in self.files[1:]]).view(np.int64)
+
+    def addresses(self) -> np.ndarray:
+        """The symbols' addresses in the current layout (``obj.S``)."""
+        return np.concatenate([f.S for f in self.files[1:]])
 
 
 def _gp(ctx) -> int | None:
@@ -689,18 +706,14 @@ def _exec_rows(ctx) -> np.ndarray:
 
 def _place_and_value(ctx, rows: np.ndarray):
     """P (address of the site) and S (symbol value) of the given rows, from the current layout."""
+    from xld.link.relocate import _file_tables
     t = ctx.rel
-    P = np.zeros(len(rows), dtype=np.int64)
-    S = np.zeros(len(rows), dtype=np.int64)
     f = t.file[rows]
-    order = _sorted_by_file(f)
-    idx = np.arange(len(rows)) if order is None else order
-    for fid, a, z in _file_spans(f[idx]):
-        ii = idx[a:z]
-        obj = ctx.files[fid]
-        rr = rows[ii]
-        P[ii] = obj.sec_addr[t.sec[rr]] + t.offset[rr]
-        S[ii] = obj.S[t.sym[rr]]
+    sec_addr, sbase = _file_tables(ctx.files, "sec_addr")
+    P = sec_addr[sbase[f] + t.sec[rows]] + t.offset[rows]
+    del sec_addr
+    all_S, ybase = _file_tables(ctx.files, "S")
+    S = all_S[ybase[f] + t.sym[rows]]
     return P, S
 
 
@@ -739,6 +752,7 @@ def _targets(ctx, L, rows: np.ndarray):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
+    from xld.link.relocate import _file_tables
     from xld.link.resolve import COMMON
     st = ctx.symtab
     g = L.gid[rows]
@@ -756,21 +770,23 @@ def _targets(ctx, L, rows: np.ndarray):
     tf = np.zeros(len(rows), dtype=np.int64)
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))
-    order = _sorted_by_file(f[idx])
-    if order is not None:
-        idx = idx[order]
-    for fid, a, z in _file_spans(f[idx]):
-        ii = idx[a:z]
-        obj = ctx.files[fid]
-        outs = obj.sec_outsec
-        ok_sec = np.array([o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc) for o in outs] + [False],
-                          dtype=bool)
-        sh = obj.sym_shndx[s[ii]].astype(np.int64)
-        inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < len(outs))
-        good = inr & ok_sec[np.where(inr, sh, len(outs))]
-        usable[ii] = good
-        tf[ii[good]] = fid
-        ts[ii[good]] = sh[good]
+    # sections whose contents have an address: allocated, or TLS
+    for obj in ctx.files[1:]:
+        if not hasattr(obj, "sec_placed"):
+            obj.sec_placed = np.array([o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
+                                       for o in obj.sec_outsec], dtype=bool)
+    placed, pbase = _file_tables(ctx.files, "sec_placed")
+    nsec = np.zeros(len(ctx.files), dtype=np.int64)
+    nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
+    cols = _SymCols(ctx)
+    fi = f[idx]
+    sh = cols.shndx[cols.at(fi, s[idx])]
+    inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[fi])
+    good = inr.copy()
+    good[inr] = placed[pbase[fi[inr]] + sh[inr]]
+    usable[idx] = good
+    tf[idx[good]] = fi[good]
+    ts[idx[good]] = sh[good]
     return usable, tf, ts
 
 
