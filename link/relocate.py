@@ -574,12 +574,13 @@ def relocate(ctx, img: np.ndarray) -> None:
     # range and alignment, per type, from the table rows
     by_type = _groups(t.type)
     relax_howtos = arch.hooks.get("relax_howtos", {})
-    for rt, rows in by_type.items():
+
+    def apply_type(rt: int, rows: np.ndarray) -> list[str]:
+        """Check and write one type's sites; the errors, to report in type order."""
+        errors: list[str] = []
         h = arch.howtos.get(rt) or relax_howtos.get(rt)   # + types only relaxation makes
-        if h is None or h.field is None:
-            continue
-        if h.kind in _RMW_ORDER:
-            continue
+        if h is None or h.field is None or h.kind in _RMW_ORDER:
+            return errors
         v = val[rows]
         bad = None
         if h.lo is not None:
@@ -588,26 +589,33 @@ def relocate(ctx, img: np.ndarray) -> None:
             misaligned = (v & (h.align - 1)) != 0
             if misaligned.any():
                 for row in rows[misaligned & ~bad if bad is not None else misaligned][:5].tolist():
-                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                                   f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
-                                   f"is not aligned to {h.align} bytes")
+                    errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                  f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
+                                  f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
         if bad is not None and bad.any():
             for row in rows[bad][:5].tolist():
                 if h.lo is not None and not (h.lo <= int(val[row]) <= h.hi):
-                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                                   f"relocation {h.name} out of range: {int(val[row])} is not in "
-                                   f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
+                    errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                  f"relocation {h.name} out of range: {int(val[row])} is not in "
+                                  f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
             ok = rows[~bad]
             v = v[~bad]
         else:
             ok = rows
         if h.field.width == 0 or len(ok) == 0:
-            continue
+            return errors
         p = pos[ok]
         w = h.field.width
         img_words = _gather(img, p, w)
         _scatter(img, p, w, h.field.write(img_words, v))
+        return errors
+
+    # (the types patch disjoint bytes, so two threads could share them; measured on a riscv64
+    # 400x50 link: 4 % less wall time for 10 % more peak memory, so one thread it is)
+    for rt, rows in by_type.items():
+        for e in apply_type(rt, rows):
+            ctx.diag.error(e)
     # read-modify-write kinds, SET before ADD and SUB (psABI pairs: SET6+SUB6, SET_ULEB128+SUB_ULEB128)
     for kind in _RMW_ORDER:
         for rt, rows in by_type.items():
