@@ -466,6 +466,14 @@ ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 # DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.
 ARCH.hooks["dtp_offset_bias"] = 0x800
 
+# .riscv.attributes: one merged section and a PT_RISCV_ATTRIBUTES header in the output
+def merge_attributes(blobs: list[bytes]) -> bytes:
+    from xld.arch import riscv_attributes      # only links that have the section pay for it
+    return riscv_attributes.merge(blobs)
+
+
+ARCH.hooks["attributes"] = {"name": ".riscv.attributes", "phdr": 0x70000003, "merge": merge_attributes}
+
 # The relocation types by the role they play in a relaxation (link/shrink.py).
 ARCH.hooks["relax_roles"] = {
     "call": ("R_RISCV_CALL", "R_RISCV_CALL_PLT"),

@@ -88,16 +88,16 @@ class Context:
             b.size, b.align, b.rank = len(b.data), 4, 9
             out.append(b)
         if self.attributes:
-            from xld.link import attributes
-            a = OutputSection(".riscv.attributes", elf.SHT_RISCV_ATTRIBUTES, 0)
+            spec = self.arch.hooks["attributes"]
+            a = OutputSection(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0)
             if self.attributes_data is None:
                 # most objects carry the same bytes: merge each distinct one once, in order
                 blobs = dict.fromkeys(bytes(obj.section_bytes(i)) for obj, i in self.attributes)
                 try:
-                    self.attributes_data = attributes.merge(list(blobs))
+                    self.attributes_data = spec["merge"](list(blobs))
                 except (ValueError, IndexError, struct.error) as e:
                     obj, i = self.attributes[0]
-                    self.diag.warn(f"cannot merge .riscv.attributes ({e}); keeping {obj.name}'s")
+                    self.diag.warn(f"cannot merge {spec['name']} ({e}); keeping {obj.name}'s")
                     self.attributes_data = bytes(obj.section_bytes(i))
             a.data = self.attributes_data
             a.size = len(a.data)

@@ -156,6 +156,7 @@ def assign_sections(ctx) -> None:
     """Decide which input sections are kept and which output section takes each."""
     outs: dict[str, OutputSection] = {}
     strip_debug = ctx.opts.strip_debug or ctx.opts.strip_all
+    attr_spec = ctx.arch.hooks.get("attributes")
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
         obj.sec_out = np.full(n, -1, dtype=np.int64)      # offset within its output section
@@ -171,11 +172,12 @@ def assign_sections(ctx) -> None:
                 continue
             if live is not None and not live[i] and f & elf.SHF_ALLOC:
                 continue
-            if t == elf.SHT_RISCV_ATTRIBUTES and name == ".riscv.attributes":
-                ctx.attributes.append((obj, i))
+            if t == elf.SHT_PROC_ATTRIBUTES:
+                # the architecture's attribute section is merged (hook "attributes"); others
+                # (AArch64 build attributes) are not kept
+                if attr_spec is not None and name == attr_spec["name"]:
+                    ctx.attributes.append((obj, i))
                 continue
-            if t == elf.SHT_AARCH64_ATTRIBUTES:
-                continue        # other processor attribute sections (AArch64 build attributes): not merged
             if not f & elf.SHF_ALLOC:
                 if strip_debug and (name.startswith(".debug") or name.startswith(".zdebug")):
                     continue

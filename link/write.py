@@ -130,7 +130,6 @@ def symbol_table(ctx):
                 group, count = [], 0
 
     # globals, grouped by the file that defines them
-    n = len(st)
     state = np.array(st.state, dtype=np.int64)
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
@@ -399,9 +398,10 @@ def program_headers(ctx) -> np.ndarray:
     if eh is not None and eh.alloc and eh.size:
         rows.append((elf.PT_GNU_EH_FRAME, elf.PF_R, eh.offset, eh.addr, eh.addr, eh.size, eh.size, 4))
     rows.append((elf.PT_GNU_STACK, elf.PF_R | elf.PF_W, 0, 0, 0, 0, 0, 16))
-    attrs = ctx.outputs.get(".riscv.attributes")
+    spec = ctx.arch.hooks.get("attributes")
+    attrs = ctx.outputs.get(spec["name"]) if spec else None
     if attrs is not None:
-        rows.append((elf.PT_RISCV_ATTRIBUTES, elf.PF_R, attrs.offset, 0, 0, attrs.size, 0, 1))
+        rows.append((spec["phdr"], elf.PF_R, attrs.offset, 0, 0, attrs.size, 0, 1))
     while len(rows) < ctx.nphdr:
         rows.append((elf.PT_NULL, 0, 0, 0, 0, 0, 0, 0))
     return np.array(rows[:ctx.nphdr], dtype=elf.PHDR)

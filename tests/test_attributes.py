@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from xld.link import attributes
+from xld.arch import riscv_attributes as attributes
 from tests.toolchain import require
 
 

@@ -1,4 +1,5 @@
-"""Merging .riscv.attributes, as the RISC-V psABI's "Attributes" section describes.
+"""Merging .riscv.attributes (the riscv64 backend's hook "attributes"), as the RISC-V
+psABI's "Attributes" section describes.
 
 The section is an ELF build-attributes blob: 'A', then one subsection per vendor
 (length, "riscv\\0"), holding file-scope attributes (tag 1, length) encoded as ULEB128 tags
