@@ -121,7 +121,6 @@ def _build_id_size(style: str) -> int:
 
 def _fill_build_id(ctx) -> None:
     import hashlib
-    import uuid
     sec = ctx.outputs.get(".note.gnu.build-id")
     if sec is None:
         return
@@ -130,6 +129,7 @@ def _fill_build_id(ctx) -> None:
     if style.startswith("0x"):
         desc = bytes.fromhex(style[2:])
     elif style == "uuid":
+        import uuid
         desc = uuid.uuid4().bytes
     else:
         # a digest of the whole output with the note's descriptor still zero: deterministic

@@ -380,7 +380,8 @@ def _by_residue(pos: np.ndarray, width: int):
     if not r.any():
         return [(0, None, pos >> (width.bit_length() - 1))]
     out = []
-    for res in np.unique(r).tolist():
+    # (np.bincount, not np.unique: in NumPy 2 that imports numpy.ma, 8 ms of a small link)
+    for res in np.flatnonzero(np.bincount(r, minlength=width)).tolist():
         m = r == res
         out.append((res, m, (pos[m] - res) >> (width.bit_length() - 1)))
     return out

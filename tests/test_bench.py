@@ -117,3 +117,5 @@ def test_budget_and_scaling_from_records():
     assert checks["arm64 1200x50 peak RSS xld/ld"]["status"] == "FAIL"    # 2.7x
     assert checks["arm64 linear: xld CPU ms/MB, upper half of sizes / lower half"]["status"] == "FAIL"  # 2.14x
     assert checks["riscv64 400x50 peak RSS xld/ld"]["status"] == "PASS"
+    assert "arm64 hello peak RSS xld/ld" not in checks            # memory: the large corpora only
+    assert "arm64 50x20 peak RSS xld/ld" not in checks

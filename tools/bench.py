@@ -497,9 +497,12 @@ def budget_checks(records: list[dict], curves: dict[str, dict]) -> list[dict]:
         if rec["kind"] == "hello":
             v, why = xld_vs_ld(rec, "wall")
             check(f"{rec['arch']} hello wall xld/ld", v, BUDGET_HELLO_VS_LD, why)
+    # memory is judged on the large corpora, as the issue states (a small link's peak is mostly
+    # the interpreter and NumPy: ~30 MB before any work); the tables show every case's ratio
     for rec in records:
-        v, why = xld_vs_ld(rec, "rss_mb")
-        check(f"{rec['arch']} {rec['case']} peak RSS xld/ld", v, BUDGET_RSS_VS_LD, why)
+        if rec["kind"] == "corpus" and rec["case"] in BUDGET_SIZES:
+            v, why = xld_vs_ld(rec, "rss_mb")
+            check(f"{rec['arch']} {rec['case']} peak RSS xld/ld", v, BUDGET_RSS_VS_LD, why)
     for arch, curve in curves.items():
         halves = curve.get("xld", {}).get("cpu_halves", {})
         why = "" if halves.get("ratio") is not None else "needs xld results at 3 or more corpus sizes"
