@@ -37,7 +37,7 @@ import sys
 
 import numpy as np
 
-from xld.link import elf, resolve
+from xld.link import elf, pages, resolve
 from xld.link.layout import C_IDENT, _DROP, _DROP_TYPES
 
 ROOT = -1                              # parent of a root
@@ -115,6 +115,26 @@ class Graph:
         self._dependents(files, sh)
         self._ehframes()
 
+    # the relocation columns as Python lists, for the per-edge walk (--dumpdep, --why-live) and
+    # --icf; made on first use: millions of Python ints are hundreds of MB
+    @property
+    def rel_target(self) -> list:
+        if not hasattr(self, "_rel_target"):
+            self._rel_target = self.rel_target_np.tolist()
+        return self._rel_target
+
+    @property
+    def rel_offset(self) -> list:
+        if not hasattr(self, "_rel_offset"):
+            self._rel_offset = self.rel_offset_np.tolist()
+        return self._rel_offset
+
+    @property
+    def rel_sym(self) -> list:
+        if not hasattr(self, "_rel_sym"):
+            self._rel_sym = self.rel_sym_np.tolist()
+        return self._rel_sym
+
     # -- ids ---------------------------------------------------------------------------------
     def gsec(self, obj, i: int) -> int:
         return self.base[obj.file_id] + i
@@ -139,14 +159,15 @@ class Graph:
         def_index = np.array(st.def_index, dtype=np.int64)
         base = np.array(self.base, dtype=np.int64)
         sym_base = np.array(self.sym_base, dtype=np.int64)
+        # per symbol row, in 32 bits (a riscv64 link has millions of rows, mostly .L labels)
         if files:
-            shndx_all = np.concatenate([o.sym_shndx for o in files]).astype(np.int64)
-            gids_all = np.concatenate([o.gids for o in files]).astype(np.int64)
-            nsec_of_row = np.repeat(np.array([len(o.shdrs) for o in files], dtype=np.int64),
-                                    [o.nsyms for o in files])
-            file_of_row = np.repeat(self._sym_fids, [o.nsyms for o in files])
+            shndx_all = np.concatenate([o.sym_shndx for o in files]).astype(np.int32)
+            gids_all = np.concatenate([o.gids for o in files]).astype(np.int32)
+            nsyms = [o.nsyms for o in files]
+            nsec_of_row = np.repeat(np.array([len(o.shdrs) for o in files], dtype=np.int32), nsyms)
+            secbase_of_row = np.repeat(np.array([self.base[o.file_id] for o in files], dtype=np.int32), nsyms)
         else:
-            shndx_all = gids_all = nsec_of_row = file_of_row = np.zeros(0, np.int64)
+            shndx_all = gids_all = nsec_of_row = secbase_of_row = np.zeros(0, np.int32)
         # globals: through their definition
         gt = np.zeros(len(st), dtype=np.int64)
         has = def_file > 0
@@ -173,7 +194,12 @@ class Graph:
         self.gid_target = gt
         # locals: their own section
         lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
-        ls = np.where(lok, base[file_of_row] + shndx_all, 0)
+        del nsec_of_row
+        secbase_of_row += shndx_all
+        ls = np.where(lok, secbase_of_row, 0).astype(np.int32)
+        del lok, secbase_of_row
+        gt = gt.astype(np.int32)
+        gt_raw = gt_raw.astype(np.int32)
         # (and, for .eh_frame, the section whatever its state: an FDE of removed code goes)
         self.sym_raw_target = np.where(gids_all > 0, gt_raw[gids_all], ls)
         ls = np.where(member[ls], ls, 0)
@@ -194,7 +220,6 @@ class Graph:
                     syms_base.append(self.sym_base[o.file_id])
                     counts.append(len(r))
         if not parts:
-            self.rel_target = self.rel_offset = self.rel_sym = []
             self.rel_target_np = self.rel_offset_np = self.rel_sym_np = np.zeros(0, np.int64)
             self.rel_info = self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
@@ -209,12 +234,14 @@ class Graph:
         row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
         self.rel_target_np = self.sym_target[row]
         self.rel_offset_np = allr[:, 0].astype(np.int64)
-        self.rel_sym_np = row
-        self.rel_target = self.rel_target_np.tolist()
-        self.rel_offset = self.rel_offset_np.tolist()
-        self.rel_sym = row.tolist()
-        self.rel_info = allr[:, 1]                     # for --icf: types and addends
-        self.rel_addend = allr[:, 2].view(np.int64)
+        self.rel_sym_np = row.astype(np.int32)
+        del row
+        if self.ctx.opts.icf in ("all", "safe"):      # --icf compares types and addends
+            self.rel_info = allr[:, 1].copy()
+            self.rel_addend = allr[:, 2].view(np.int64).copy()
+        else:
+            self.rel_info = self.rel_addend = None
+        del allr
         self.span = {}
         pos = 0
         for g, c in zip(src, counts):
@@ -259,7 +286,8 @@ class Graph:
             obj, i = self.split(g)
             data = bytes(obj.section_content(i))
             a, z = span
-            rel = sorted(zip(self.rel_offset[a:z], self.rel_target[a:z], self.rel_sym[a:z]))
+            rel = sorted(zip(self.rel_offset_np[a:z].tolist(), self.rel_target_np[a:z].tolist(),
+                             self.rel_sym_np[a:z].tolist()))
             k, n, pos, nrel = 0, len(data), 0, len(rel)
             cie_edges = self.cie_edges.setdefault(g, [])
             while pos + 4 <= n and k < nrel:
@@ -349,6 +377,64 @@ class Walk:
             if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and _is_root_name(name)
                                                     and not g.flags[s] & elf.SHF_LINK_ORDER):
                 self.mark(s, ROOT, -1, ("section", name))
+
+    def run_sets(self) -> None:
+        """The same live set as ``run``, a whole frontier at a time with array operations
+        (no record of why: for --gc-sections without --dumpdep or --why-live).  Reachability
+        does not depend on the order edges are taken in."""
+        self.roots()
+        g = self.g
+        live = np.frombuffer(self.live, dtype=np.uint8)
+        member = g.member_np
+        # out-edges of each section: its relocations (none for .eh_frame, whose CIE edges are
+        # extra), then the extra edges (CIEs, groups, link-order dependents, LSDAs)
+        nrel_start = np.zeros(g.total, dtype=np.int64)
+        nrel_end = np.zeros(g.total, dtype=np.int64)
+        if g.span:
+            src = np.fromiter(g.span.keys(), dtype=np.int64, count=len(g.span))
+            se = np.array(list(g.span.values()), dtype=np.int64).reshape(-1, 2)
+            nrel_start[src], nrel_end[src] = se[:, 0], se[:, 1]
+        for s in g.eh_sections:
+            nrel_end[s] = nrel_start[s]
+        xs, xt = [], []
+        for s, ts in g.cie_edges.items():
+            xs += [s] * len(ts)
+            xt += [t for t, _, _ in ts]
+        for d in (g.extra, g.group_of):
+            for s, ts in d.items():
+                xs += [s] * len(ts)
+                xt += ts
+        xs_np = np.array(xs, dtype=np.int64)
+        o = np.argsort(xs_np, kind="stable")
+        xt_np = np.array(xt, dtype=np.int64)[o]
+        x_start = np.searchsorted(xs_np[o], np.arange(g.total), "left")
+        x_end = np.searchsorted(xs_np[o], np.arange(g.total), "right")
+        frontier = np.array(sorted(self.heap), dtype=np.int64)
+        self.heap = []
+
+        def targets(starts, ends, col):
+            n = ends - starts
+            tot = int(n.sum())
+            if tot == 0:
+                return np.zeros(0, dtype=np.int64)
+            idx = np.repeat(starts - (np.cumsum(n) - n), n) + np.arange(tot, dtype=np.int64)
+            return col[idx]
+        while len(frontier):
+            t = np.concatenate([targets(nrel_start[frontier], nrel_end[frontier], g.rel_target_np),
+                                targets(x_start[frontier], x_end[frontier], xt_np)])
+            neg = t[t < 0]
+            if len(neg):                      # __start_X / __stop_X: every section named X
+                for gid in sorted(set((-neg).tolist()) - self._start_stop_done):
+                    self._start_stop_done.add(gid)
+                    name = self.ctx.symtab.names[gid]
+                    sec = name[8:] if name.startswith("__start_") else name[7:]
+                    t = np.concatenate([t, np.array(g.by_name.get(sec, ()), dtype=np.int64)])
+                t = t[t > 0]
+            new = t[(live[t] == 0) & member[t]]
+            live[new] = 1
+            mark = np.zeros(g.total, dtype=bool)
+            mark[new] = True
+            frontier = np.flatnonzero(mark)
 
     def run(self) -> None:
         self.roots()
@@ -460,11 +546,14 @@ def run(ctx) -> None:
     """The GC walk (with --gc-sections, --dumpdep or --why-live), then --icf; sets obj.live."""
     opts = ctx.opts
     graph = Graph(ctx)
+    # the relocations now live in the graph's tables: give their input pages back (scan
+    # reads the kept sections' ones again)
+    pages.release((pages.mapping_of(o), r) for o in ctx.files[1:] for r in o.relas.values())
     walk = Walk(ctx, graph)
-    ctx.gc = walk
-    walking = bool(opts.gc_sections or opts.dumpdep or opts.why_live)
-    if walking:
-        walk.run()
+    if opts.dumpdep or opts.why_live:
+        walk.run()                        # edge by edge, recording why each section is live
+    elif opts.gc_sections:
+        walk.run_sets()
     if walk.dump is not None:
         sys.stdout.write("".join(line + "\n" for line in walk.dump))
     for pattern in opts.why_live:

@@ -465,6 +465,26 @@ def test_static_glibc_program_keeps_tls_ifunc_ctors(arch, ld_dir, tmp_path):
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_both_walks_keep_the_same_sections(arch, ld_dir, tmp_path):
+    """--gc-sections alone walks whole frontiers with array operations; --why-live (and
+    --dumpdep) walk edge by edge to record why.  Same live set: the same removed sections
+    and the same output bytes, on a static glibc program (libc's groups, .eh_frame, IFUNCs,
+    __start_/__stop_ sections)."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "prog.c").write_text(LIBC_C)
+    obj = tmp_path / "prog.o"
+    _sh([cc, *FLAGS, "-c", tmp_path / "prog.c", "-o", obj])
+    outs = {}
+    for name, extra in (("sets", ""), ("edges", ",--why-live=main")):
+        exe = tmp_path / name
+        p = _sh([cc, "-static", "-B", ld_dir, obj, "-o", exe, "-Wl,--gc-sections,--print-gc-sections" + extra])
+        removed = sorted(ln for ln in p.stderr.splitlines() if ln.startswith("removing unused section"))
+        outs[name] = (removed, exe.read_bytes())
+    assert len(outs["sets"][0]) > 10
+    assert outs["sets"] == outs["edges"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_static_cxx_exceptions_comdat_and_vtables(arch, ld_dir, tmp_path):
     """g++: COMDAT template instances, vtables, and exceptions unwinding through FDEs whose
     LSDAs and personality routine are kept only because live functions need them."""
