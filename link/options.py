@@ -131,7 +131,7 @@ Options:
   -z max-page-size=N, -z now|relro|noexecstack ...  (static-link relevant ones honoured)
   --build-id[=sha1|md5|uuid|0xHEX|none]
   --eh-frame-hdr         emit .eh_frame_hdr and PT_GNU_EH_FRAME
-  --stats                print per-pass timings
+  --stats                print per-pass timings and peak memory
   --sysroot=DIR          prefix for '=' in search paths
   @FILE                  read more options from FILE
   --version, -v          print the version
