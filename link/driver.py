@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import struct
 import sys
 import time
@@ -410,8 +409,18 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         fn(ctx)
         ctx.timings.append((name, time.perf_counter() - t0))
         if ctx.opts.stats:
-            ctx.peak_rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+            ctx.peak_rss.append(_peak_rss_mib())
     return ctx
+
+
+def _peak_rss_mib() -> int:
+    """The process's peak resident memory so far, in MiB (0 where the OS cannot say)."""
+    try:
+        import resource                     # POSIX only
+    except ImportError:
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // (1 << 20) if sys.platform == "darwin" else peak // 1024    # bytes on macOS
 
 
 def _icf_alias(ctx):
