@@ -31,7 +31,7 @@ def _oracle(b: Build) -> tc.RunResult:
     return ref
 
 
-@pytest.mark.parametrize("prog,arch,cc,mode", builds())
+@pytest.mark.parametrize("prog,arch,cc,mode", list(builds()))
 def test_xld_output_matches_gnu_ld_under_qemu(build_cache, prog, arch, cc, mode):
     """The linker alone: xld's executable under qemu behaves like GNU ld's under qemu."""
     b = build_cache(prog, arch, cc, mode)
@@ -43,7 +43,7 @@ def test_xld_output_matches_gnu_ld_under_qemu(build_cache, prog, arch, cc, mode)
         f"xld: {got.summary()}\n{b.reproduce()}")
 
 
-@pytest.mark.parametrize("prog,arch,cc,mode", builds())
+@pytest.mark.parametrize("prog,arch,cc,mode", list(builds()))
 def test_xld_output_matches_gnu_ld_under_xld_run(build_cache, prog, arch, cc, mode):
     """Linker and runner together: both executables under ``xld run`` behave like GNU ld's
     executable under qemu."""
