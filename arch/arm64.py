@@ -346,16 +346,6 @@ _OTHER_NAMES = {
 }
 
 
-def reloc_name(rtype: int) -> str:
-    """The psABI name of any AArch64 relocation type, or ``R_AARCH64_<number>``."""
-    if rtype in HOWTOS:
-        return HOWTOS[rtype].name
-    for name, number in DYNAMIC.items():
-        if number == rtype:
-            return "R_AARCH64_" + name
-    return "R_AARCH64_" + _OTHER_NAMES.get(rtype, str(rtype))
-
-
 # --- hooks -----------------------------------------------------------------------------------
 
 def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
@@ -421,11 +411,6 @@ def nop_fill(size: int) -> bytes:
     return NOP.to_bytes(4, "little") * (size // 4)
 
 
-def dynamic_type(name: str) -> int:
-    """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
-    return DYNAMIC[name]
-
-
 ARCH = Arch(
     name="arm64",
     machine=EM_AARCH64,
@@ -437,12 +422,13 @@ ARCH = Arch(
     nop=NOP.to_bytes(4, "little"),
     emulations=("aarch64linux", "aarch64elf"),     # little-endian only
     aliases=("arm64", "aarch64"),
+    reloc_prefix="R_AARCH64_",
+    dynamic=DYNAMIC,
+    other_names=_OTHER_NAMES,
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,
         "e_flags": e_flags,
-        "reloc_name": reloc_name,
-        "dynamic_type": dynamic_type,
         "nop_fill": nop_fill,
         "thunk": thunk,
         "thunk_size": THUNK_SIZE,

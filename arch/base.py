@@ -61,10 +61,27 @@ class Arch:
     nop: bytes                  # padding for code sections
     emulations: tuple[str, ...] = ()   # names accepted by -m
     aliases: tuple[str, ...] = ()      # names accepted by --arch
+    reloc_prefix: str = ""             # "R_AARCH64_", "R_RISCV_"
+    dynamic: dict[str, int] = dc_field(default_factory=dict)     # dynamic types by short name
+    other_names: dict[int, str] = dc_field(default_factory=dict)  # types the table lacks, named
     hooks: dict[str, Callable] = dc_field(default_factory=dict)
 
     def howto(self, rtype: int) -> Howto | None:
         return self.howtos.get(rtype)
+
+    def reloc_name(self, rtype: int) -> str:
+        """The psABI name of any relocation type (so that "unsupported relocation" errors
+        can name it), or the prefix and its number."""
+        if rtype in self.howtos:
+            return self.howtos[rtype].name
+        for name, number in self.dynamic.items():
+            if number == rtype:
+                return self.reloc_prefix + name
+        return self.reloc_prefix + self.other_names.get(rtype, str(rtype))
+
+    def dynamic_type(self, name: str) -> int:
+        """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
+        return self.dynamic[name]
 
 
 def table(rows: list[Howto]) -> dict[int, Howto]:

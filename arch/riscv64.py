@@ -268,16 +268,6 @@ _OTHER_NAMES = {46: "RVC_LUI", 47: "GPREL_LO12_I", 48: "GPREL_LO12_S", 49: "GPRE
                 191: "VENDOR"}
 
 
-def reloc_name(rtype: int) -> str:
-    """The psABI name of any RISC-V relocation type, or ``R_RISCV_<number>``."""
-    if rtype in HOWTOS:
-        return HOWTOS[rtype].name
-    for name, number in DYNAMIC.items():
-        if number == rtype:
-            return "R_RISCV_" + name
-    return "R_RISCV_" + _OTHER_NAMES.get(rtype, str(rtype))
-
-
 # --- hooks -----------------------------------------------------------------------------------
 
 def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
@@ -407,11 +397,6 @@ def hi20_is_zero(value: int) -> bool:
     return -0x800 <= value < 0x800
 
 
-def dynamic_type(name: str) -> int:
-    """The number of a dynamic relocation by its short name: ``dynamic_type("IRELATIVE")``."""
-    return DYNAMIC[name]
-
-
 ARCH = Arch(
     name="riscv64",
     machine=EM_RISCV,
@@ -423,12 +408,13 @@ ARCH = Arch(
     nop=NOP.to_bytes(4, "little"),
     emulations=("elf64lriscv", "elf64lriscv_lp64f", "elf64lriscv_lp64"),
     aliases=("riscv64", "rv64", "riscv"),
+    reloc_prefix="R_RISCV_",
+    dynamic=DYNAMIC,
+    other_names=_OTHER_NAMES,
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,
         "e_flags": e_flags,
-        "reloc_name": reloc_name,
-        "dynamic_type": dynamic_type,
         "nop_fill": nop_fill,
         "relax_call": relax_call,
         "relax_calls": relax_calls,

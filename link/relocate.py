@@ -746,7 +746,7 @@ def _fill_iplt(ctx, img) -> None:
     arch = ctx.arch
     iplt, slots, rela = ctx.outputs[".iplt"], ctx.outputs[".got.plt"], ctx.outputs[".rela.iplt"]
     size = arch.hooks["iplt_stub_size"]
-    irel = arch.hooks["dynamic_type"]("IRELATIVE")
+    irel = arch.dynamic_type("IRELATIVE")
     code = bytearray()
     entries = np.zeros(len(ctx.ifuncs), dtype=elf.RELA)
     slotvals = np.zeros(len(ctx.ifuncs), dtype=np.uint64)

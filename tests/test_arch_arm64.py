@@ -455,12 +455,12 @@ def test_arch_numbers():
 
 
 def test_reloc_names_cover_unsupported_and_dynamic_types():
-    name = A.ARCH.hooks["reloc_name"]
+    name = A.ARCH.reloc_name
     assert name(283) == "R_AARCH64_CALL26"
     assert name(513) == "R_AARCH64_TLSGD_ADR_PAGE21"
     assert name(1032) == "R_AARCH64_IRELATIVE"
     assert name(9999) == "R_AARCH64_9999"
-    assert A.ARCH.hooks["dynamic_type"]("IRELATIVE") == 1032
+    assert A.ARCH.dynamic_type("IRELATIVE") == 1032
 
 
 def _desc(name):

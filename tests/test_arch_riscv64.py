@@ -456,12 +456,12 @@ def test_arch_numbers():
 
 
 def test_reloc_names_cover_unsupported_and_dynamic_types():
-    name = R.ARCH.hooks["reloc_name"]
+    name = R.ARCH.reloc_name
     assert name(19) == "R_RISCV_CALL_PLT"
     assert name(49) == "R_RISCV_GPREL_HI20"
     assert name(58) == "R_RISCV_IRELATIVE"
     assert name(150) == "R_RISCV_150"
-    assert R.ARCH.hooks["dynamic_type"]("IRELATIVE") == 58
+    assert R.ARCH.dynamic_type("IRELATIVE") == 58
 
 
 def _row(name):
