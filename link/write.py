@@ -13,6 +13,7 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.elf import align_up
+from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW
 
 _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R | elf.PF_W,
@@ -411,14 +412,20 @@ def commit(ctx) -> None:
     """Write to a temporary file beside the output, then rename it into place."""
     path = ctx.opts.output
     d = os.path.dirname(os.path.abspath(path)) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".xld-", suffix=".tmp", dir=d)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".xld-", suffix=".tmp", dir=d)
+    except OSError as e:
+        raise LinkError(f"cannot open output file {path}: {e.strerror}")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(memoryview(ctx.out_bytes))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            raise LinkError(f"cannot open output file {path}: {e.strerror}")
     except BaseException:
         try:
             os.unlink(tmp)

@@ -351,3 +351,21 @@ def test_relocation_outside_its_section(arch, value, tmp_path):
 def test_corrupt_object_does_not_crash(arch, where, value, tmp_path):
     bad = corrupt_object(arch, tmp_path, where, value)
     link_survives(tmp_path, [bad])
+
+
+def test_output_that_cannot_be_written_is_an_error_not_a_crash(tmp_path):
+    """As lld words it; and nothing is left beside it (the output is built in a temporary
+    file next to its path, renamed into place only at the end)."""
+    start = tc.assemble("arm64", ".globl _start\n_start:\n  b _start\n", tmp_path / "start.o")
+    for target, why in ((tmp_path / "no-such-dir" / "out", "No such file or directory"),
+                        (tmp_path / "a-dir", "Is a directory")):
+        if why == "Is a directory":
+            target.mkdir()
+        before = set(tmp_path.iterdir())
+        p = tc.xld_cli(["--arch", "arm64", "-static", "-o", str(target), str(start)], cwd=tmp_path)
+        assert p.returncode == 1, p.stderr
+        assert p.stderr.startswith(f"xld: error: cannot open output file {target}: {why}"), p.stderr
+        assert "Traceback" not in p.stderr and "internal error" not in p.stderr
+        assert set(tmp_path.iterdir()) == before
+        if target.is_dir():
+            assert list(target.iterdir()) == []
