@@ -467,3 +467,29 @@ def test_mover_moves_offsets_past_deletions():
     x = np.array([0, 8, 10, 12, 21, 30, 0, 3, 6, -4], dtype=np.int64)
     assert mv.moved(e, x).tolist() == [0, 8, 8, 8, 16, 24, 0, 0, 0, -4]
     assert mv.ids(np.array([keys[1], keys[0], (7 << 32) | 1])).tolist() == [1, 0, -1]
+
+
+def test_stray_relax_hints_are_ignored(tmp_path):
+    """A RELAX with no relocation before it at its offset (first in its section, or after
+    another RELAX) marks nothing; the call it follows still relaxes, and the program runs."""
+    _tools()
+    obj = tc.assemble(ARCH, """
+    .text
+    .globl _start
+_start:
+    .reloc ., R_RISCV_RELAX, 0
+    nop
+the_call:
+    call f
+    .reloc ., R_RISCV_RELAX, 0
+    .reloc ., R_RISCV_RELAX, 0
+    nop
+    li a0, 7
+    li a7, 93
+    ecall
+f:
+    ret
+""", tmp_path / "stray.o")
+    exe = _link_xld([obj], tmp_path / "stray.out")
+    assert _insn_at(exe, _symbols(exe)["the_call"]).mnemonic == "jal"
+    assert tc.qemu_run(ARCH, exe).status == 7
