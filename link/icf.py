@@ -58,8 +58,6 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
             cand[s] = False
 
     rtype_np = (g.rel_info & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    rtype = rtype_np.tolist()
-    addend = g.rel_addend.tolist()
     # symbol values (section offsets), for globals at their definition
     value_all = np.concatenate([o.syms["st_value"].astype(np.int64) for o in files]) if files else np.zeros(0, np.int64)
     gids_all = g.gids_all
@@ -70,8 +68,6 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     defrow = np.where((gids_all > 0) & (def_file[gids_all] > 0),
                       sym_base[np.maximum(def_file[gids_all], 0)] + def_index[gids_all], rows)
     tvalue_np = value_all[defrow]
-    tvalue = tvalue_np.tolist()
-    gids_l = gids_all.tolist()
 
     # address-taken (safe) and relaxable code, over all relocations of live sections at once
     taken = np.zeros(g.total, dtype=bool)
@@ -104,57 +100,102 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     if len(members) < 2:
         return []
 
-    def relocs(s):
-        span = g.span.get(s)
-        if span is None:
-            return []
-        a, z = span
-        return sorted(range(a, z), key=lambda k: g.rel_offset[k])
+    # each member's relocation rows in offset order (stable: table order among equal offsets)
+    nm = len(members)
+    span_a = np.array([g.span[s][0] if s in g.span else 0 for s in members], dtype=np.int64)
+    span_n = np.array([g.span[s][1] - g.span[s][0] if s in g.span else 0 for s in members], dtype=np.int64)
+    tot = int(span_n.sum())
+    mstart = np.cumsum(span_n) - span_n
+    rows = np.repeat(span_a - mstart, span_n) + np.arange(tot, dtype=np.int64)
+    owner = np.repeat(np.arange(nm, dtype=np.int64), span_n)
+    rows = rows[np.lexsort((g.rel_offset_np[rows], owner))]
+    bounds = np.append(mstart, tot).tolist()
+    r_off = g.rel_offset_np[rows].tolist()
+    r_type = rtype_np[rows].tolist()
+    r_add = g.rel_addend[rows].tolist()
 
-    rel_of = {s: relocs(s) for s in members}
-    # classes by contents and relocation shapes
+    # classes by contents and relocation shapes (exact: the bytes and every (offset, type,
+    # addend) are the key)
     key0 = {}
-    cls = {}
-    for s in members:
+    cls0 = np.zeros(nm, dtype=np.int64)
+    for j, s in enumerate(members):
         obj, i = g.split(s)
         sh = obj.shdrs[i]
-        shape = tuple((g.rel_offset[k], rtype[k], addend[k]) for k in rel_of[s])
+        lo, hi = bounds[j], bounds[j + 1]
+        shape = tuple(zip(r_off[lo:hi], r_type[lo:hi], r_add[lo:hi]))
         key = (int(flags[s]), int(sh["sh_size"]), int(sh["sh_addralign"]), int(sh["sh_entsize"]),
                bytes(obj.section_bytes(i)), shape)
-        cls[s] = key0.setdefault(key, len(key0))
+        cls0[j] = key0.setdefault(key, len(key0))
     del key0
 
-    def target(k):
-        t = g.rel_target[k]
-        row = g.rel_sym[k]
-        if t > 0:
-            c = cls.get(t)
-            return ("c", c, tvalue[row]) if c is not None else ("s", t, tvalue[row])
-        if t < 0:
-            return ("x", t)
-        gid = gids_l[row]
-        return ("g", gid) if gid else ("l", row)
+    # what each relocation refers to, as (tag, a, b): a member (tag 0: its class, which the
+    # refinement changes, and the symbol's value), another section (1), a __start_/__stop_ (2),
+    # a global without a section (3), a local without one (4)
+    member_of = np.full(g.total, -1, dtype=np.int64)
+    member_of[np.array(members, dtype=np.int64)] = np.arange(nm, dtype=np.int64)
+    tgt = g.rel_target_np[rows].astype(np.int64)
+    srow = g.rel_sym_np[rows].astype(np.int64)
+    tval = tvalue_np[srow]
+    gid = gids_all[srow].astype(np.int64)
+    tm = np.where(tgt > 0, member_of[np.maximum(tgt, 0)], -1)
+    tag = np.where(tm >= 0, 0, np.where(tgt > 0, 1, np.where(tgt < 0, 2, np.where(gid != 0, 3, 4))))
+    ra = np.where(tag == 1, tgt, np.where(tag == 2, tgt, np.where(tag == 3, gid, srow)))
+    rb = np.where((tag == 0) | (tag == 1), tval, 0)
+    var = np.flatnonzero(tag == 0)
+    tm_var = tm[var]
+    cls = cls0.copy()
+    # refine until no class splits: a member's key is its class and the sequence of what its
+    # relocations refer to (members by class).  Sequences are compared by two independent
+    # 64-bit hashes; every fold is checked exactly at the end (a collision would only ever
+    # merge, and the check would catch it)
+    pos = (np.arange(tot, dtype=np.int64) - np.repeat(mstart, span_n)).astype(np.uint64)
+    mults = [np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)]
+    count = len(np.unique(cls))
 
-    # refine until no class splits
-    count = len(set(cls.values()))
+    def seq_hash(m, ra_now):
+        with np.errstate(over="ignore"):
+            w = (tag.astype(np.uint64) * np.uint64(0x100000001B3)) ^ (ra_now.astype(np.uint64) * m) \
+                ^ (rb.astype(np.uint64) * np.uint64(0xFF51AFD7ED558CCD))
+            w = (w ^ (w >> np.uint64(29))) * (pos * np.uint64(2) + np.uint64(1)) * m
+            w ^= w >> np.uint64(31)
+            h = np.zeros(nm, dtype=np.uint64)
+            nz = span_n > 0
+            if tot:
+                h[nz] = np.add.reduceat(w, mstart[nz])
+        return h
     while True:
-        keys = {}
-        new = {}
-        for s in members:
-            key = (cls[s], tuple(target(k) for k in rel_of[s]))
-            new[s] = keys.setdefault(key, len(keys))
+        ra_now = ra.copy()
+        ra_now[var] = cls[tm_var]
+        h1, h2 = seq_hash(mults[0], ra_now), seq_hash(mults[1], ra_now)
+        keys = np.stack([cls, span_n, h1.view(np.int64), h2.view(np.int64)], axis=1)
+        _, new = np.unique(keys, axis=0, return_inverse=True)
+        new = new.reshape(-1).astype(np.int64)
+        n_new = int(new.max()) + 1
         cls = new
-        if len(keys) == count:
+        if n_new == count:
             break
-        count = len(keys)
+        count = n_new
+
+    def exact_key(j):
+        lo, hi = bounds[j], bounds[j + 1]
+        return tuple(zip(tag[lo:hi].tolist(), ra_now[lo:hi].tolist(), rb[lo:hi].tolist()))
 
     first: dict[int, int] = {}
+    pairs = []
+    for j, s in enumerate(members):            # ascending section id: the first one stays
+        k = first.setdefault(int(cls[j]), j)
+        if k != j:
+            pairs.append((j, k))
+    ra_now = ra.copy()
+    ra_now[var] = cls[tm_var]
+    for j, k in pairs:
+        if cls0[j] != cls0[k] or exact_key(j) != exact_key(k):      # a hash collision: 2**-128
+            ctx.diag.warn("--icf: sections compared equal by hash but not exactly; not folding")
+            return []
     folds = []
-    for s in members:                          # ascending section id: the first one stays
-        k = first.setdefault(cls[s], s)
-        if k != s:
-            folds.append((s, k))
-            live[s] = 0
+    for j, k in pairs:
+        folds.append((members[j], members[k]))
+        live[members[j]] = 0
     return folds
 
 
