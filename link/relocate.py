@@ -1,9 +1,11 @@
 """Scan and relocate: every relocation classified once, then applied in vectorized groups.
 
 ``scan`` (before layout) gathers all relocations of all kept sections into one table of NumPy
-columns, maps each ELF type to its generic kind through the architecture's table, reports
-unknown types and undefined symbols, and decides the synthetic entries the kinds need (GOT
-slots, TLS GOT slots).
+columns, maps each ELF type to its generic kind through the architecture's table, turns
+relaxation hints (kind RELAXABLE) into a flag on the row they follow, reports unknown types
+and undefined symbols, and decides the synthetic entries the kinds need (GOT slots, TLS GOT
+slots).  Once the table holds them, the input pages of the rela sections are given back
+(``link/pages.py``).
 
 ``relocate`` (after layout) computes the kinds' values for whole columns at once, checks each
 row's range and alignment, and lets the field encoders patch the output image, one
