@@ -6,12 +6,13 @@ import random
 
 import numpy as np
 import pytest
+
+from tests import toolchain as tc
 from capstone import CS_ARCH_ARM64, CS_MODE_ARM, Cs
 from capstone.arm64 import ARM64_OP_IMM, ARM64_OP_MEM
 
 from xld.arch import arm64 as A
 from xld.arch import by_machine, by_name
-from xld.arch.base import DATA16, DATA32, DATA64
 from xld.link.kinds import Kind
 
 try:
@@ -19,8 +20,7 @@ try:
 except ImportError:     # pragma: no cover - depends on the environment
     keystone = None
 
-needs_keystone = pytest.mark.skipif(
-    keystone is None, reason="keystone-engine is not installed: no arm64 reference encodings")
+needs_keystone = tc.skip_unless(keystone is not None, "keystone-engine is not installed: no arm64 reference encodings")
 
 MD = Cs(CS_ARCH_ARM64, CS_MODE_ARM)
 MD.detail = True
@@ -141,7 +141,7 @@ for _g in range(4):
 @pytest.fixture(scope="module")
 def ks():
     if keystone is None:
-        pytest.skip("keystone-engine is not installed: no arm64 reference encodings")
+        tc.missing("keystone-engine is not installed: no arm64 reference encodings")
     return keystone.Ks(keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN)
 
 

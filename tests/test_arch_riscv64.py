@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests import toolchain as tc
 from capstone import CS_ARCH_RISCV, CS_MODE_RISCV64, CS_MODE_RISCVC, Cs
 from capstone.riscv import RISCV_OP_IMM, RISCV_OP_MEM
 
@@ -21,8 +23,7 @@ from xld.arch.base import DATA8, DATA16, DATA32, DATA64, ULEB128
 from xld.link.kinds import Kind
 
 GAS = shutil.which("riscv64-linux-gnu-as")
-needs_gas = pytest.mark.skipif(
-    GAS is None, reason="riscv64-linux-gnu-as is not installed: no riscv64 reference encodings")
+needs_gas = tc.skip_unless(GAS is not None, "riscv64-linux-gnu-as is not installed: no riscv64 reference encodings")
 
 MD = Cs(CS_ARCH_RISCV, CS_MODE_RISCV64 | CS_MODE_RISCVC)
 MD.detail = True
@@ -352,8 +353,7 @@ REFS = _refs()
 def ref_words():
     """Assemble every template and reference once; return {source or (tmpl, off): word}."""
     if ASSEMBLE is None:
-        pytest.skip("neither llvm-mc nor riscv64-linux-gnu-as is installed: "
-                    "no riscv64 reference encodings")
+        tc.missing("neither llvm-mc nor riscv64-linux-gnu-as is installed: no riscv64 reference encodings")
     from elftools.elf.elffile import ELFFile
     items = list(dict.fromkeys(list(TEMPLATES) + [r[2] for r in REFS]))
     if not LLVM_MC:     # GNU as may widen a compressed branch whose target it cannot see yet
@@ -391,7 +391,7 @@ def test_templates_match_the_assembler(ref_words):
                          ids=lambda x: x.name if hasattr(x, "write") else None)
 def test_fields_match_the_assembler(ref_words, field, tmpl, ref, value):
     if ref not in ref_words:
-        pytest.skip("branch references need llvm-mc (GNU as keeps and may widen branches)")
+        tc.missing("branch references need llvm-mc (GNU as keeps and may widen branches)")
     assert enc(field, TEMPLATES[tmpl], value) == ref_words[ref], ref
 
 

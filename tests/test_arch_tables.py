@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import toolchain as tc
+
 from xld.arch import arm64, riscv64
 from xld.arch.base import Arch
 from xld.link.kinds import Kind
@@ -339,7 +341,7 @@ def apply_like_xld(link: Linked, sec_name: str, used: set[int]) -> tuple[bytes, 
 def _needs(name: str):
     as_, _, ld, *_ = TOOLS[name]
     missing = [t for t in (as_, ld) if shutil.which(t) is None]
-    return pytest.mark.skipif(bool(missing), reason=f"{' and '.join(missing)} not installed")
+    return tc.skip_unless(not missing, f"{' and '.join(missing)} not installed")
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_needs(n)) for n in TOOLS])
@@ -411,7 +413,7 @@ def _rela_types(path: str) -> set[int]:
 def test_every_type_the_system_libraries_use_is_in_the_table(name):
     libs = [p for p in LIBS[name] if Path(p).exists()]
     if not libs:
-        pytest.skip(f"no {name} static libraries installed")
+        tc.missing(f"no {name} static libraries installed")
     arch = TOOLS[name][-1]
     used = set().union(*(_rela_types(p) for p in libs))
     missing = sorted(arch.reloc_name(t) for t in used - set(arch.howtos))

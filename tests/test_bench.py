@@ -11,12 +11,14 @@ import sys
 
 import pytest
 
+from tests import toolchain as tc
+
 from xld.tools import bench, corpus
 from xld.tools.corpus import CorpusSpec, generate
 
-needs_arm64 = pytest.mark.skipif(
-    not (shutil.which("aarch64-linux-gnu-gcc") and shutil.which("aarch64-linux-gnu-ld") and shutil.which("qemu-aarch64")),
-    reason="needs aarch64-linux-gnu-gcc, aarch64-linux-gnu-ld and qemu-aarch64")
+needs_arm64 = tc.skip_unless(
+    bool(shutil.which("aarch64-linux-gnu-gcc") and shutil.which("aarch64-linux-gnu-ld") and shutil.which("qemu-aarch64")),
+    "needs aarch64-linux-gnu-gcc, aarch64-linux-gnu-ld and qemu-aarch64")
 
 
 def test_corpus_is_deterministic_by_seed():

@@ -7,7 +7,6 @@ identical.  The gcc-built ones also run under ``xld run``.
 """
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import subprocess

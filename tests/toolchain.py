@@ -45,6 +45,12 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+def skip_unless(present: bool, reason: str):
+    """A marker: skip when a tool is missing on a user's machine; in CI never (the test runs
+    and fails if the tool really is missing)."""
+    return pytest.mark.skipif(not present and not IN_CI, reason=reason)
+
+
 @functools.cache
 def which(name: str) -> str | None:
     return shutil.which(name)

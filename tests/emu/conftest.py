@@ -19,6 +19,8 @@ import threading
 
 import pytest
 
+from tests import toolchain as tc
+
 PROGS = os.path.join(os.path.dirname(__file__), "progs")
 ARCHES = ("arm64", "riscv64")
 GNU = {"arm64": "aarch64-linux-gnu", "riscv64": "riscv64-linux-gnu"}
@@ -44,19 +46,17 @@ def compile_command(toolchain: str, arch: str, src: str, out: str) -> list[str]:
     if toolchain in ("gcc", "pie", "zbb"):
         cc = shutil.which(f"{GNU[arch]}-{'g++' if cxx else 'gcc'}")
         if cc is None:
-            pytest.skip(f"{GNU[arch]}-{'g++' if cxx else 'gcc'} not installed")
-        if toolchain == "pie" and arch != "arm64":
-            pytest.skip("static-pie is tested on arm64 only")
-        if toolchain == "zbb" and arch != "riscv64":
-            pytest.skip("Zba/Zbb are riscv64 extensions")
+            tc.missing(f"{GNU[arch]}-{'g++' if cxx else 'gcc'} not installed")
+        if (toolchain, arch) in (("pie", "riscv64"), ("zbb", "arm64")):
+            raise ValueError(f"no {toolchain} build for {arch}: static-pie is tested on arm64, Zba/Zbb on riscv64")
         link = ["-static-pie"] if toolchain == "pie" else ["-static"]
         march = ["-march=rv64gc_zba_zbb"] if toolchain == "zbb" else []
         return [cc, "-O2", "-g0", *march, *link, src, "-o", out, "-lm"]
     if toolchain == "zig":
         if cxx:
-            pytest.skip("C++ is built with GCC only (zig builds libc++ from source: too slow)")
+            raise ValueError("C++ is built with GCC only (zig builds libc++ from source: too slow)")
         if not _have_zig():
-            pytest.skip("zig (python -m ziglang) not available")
+            tc.missing("zig (python -m ziglang) not available")
         return [sys.executable, "-m", "ziglang", "cc", "-target", ZIG[arch], "-O2",
                 "-fno-sanitize=undefined", "-static", src, "-o", out]
     raise ValueError(toolchain)
@@ -141,7 +141,7 @@ def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, tim
     """Run under qemu-user; (returncode as a shell sees it, stdout, stderr)."""
     qemu = shutil.which(QEMU[arch])
     if qemu is None:
-        pytest.skip(f"{QEMU[arch]} not installed")
+        tc.missing(f"{QEMU[arch]} not installed")
     p = subprocess.run([qemu, exe, *args], input=stdin, capture_output=True, env=env or {},
                        cwd=cwd, timeout=timeout)
     rc = p.returncode if p.returncode >= 0 else 128 - p.returncode

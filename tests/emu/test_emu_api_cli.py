@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from tests import toolchain as tc
+
 from xld.emu import Result, RunError, run
 from xld.emu.cli import main
 
@@ -55,11 +57,10 @@ def test_dynamic_executable_is_refused(tmp_path):
     import shutil
     exe = tmp_path / "dyn"
     if shutil.which("aarch64-linux-gnu-gcc") is None:
-        pytest.skip("aarch64-linux-gnu-gcc not installed")
+        tc.missing("aarch64-linux-gnu-gcc not installed")
     p = subprocess.run(["aarch64-linux-gnu-gcc", "-x", "c", "-", "-o", str(exe)],
                        input=b"int main(){return 0;}", capture_output=True)
-    if p.returncode:
-        pytest.skip("aarch64-linux-gnu-gcc not usable")
+    assert p.returncode == 0, p.stderr.decode(errors="replace")
     with pytest.raises(RunError, match="dynamically linked.*static"):
         run(exe)
     assert main([str(exe)]) == 1
