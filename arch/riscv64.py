@@ -416,10 +416,8 @@ ARCH = Arch(
         "tls_desc_is_paired": tls_desc_is_paired,
         "e_flags": e_flags,
         "nop_fill": nop_fill,
-        "relax_call": relax_call,
         "relax_calls": relax_calls,
         "set_rs1": set_rs1,
-        "hi20_is_zero": hi20_is_zero,
     },
 )
 

@@ -44,5 +44,5 @@ def report(errors: list[str], stream=None, limit: int = 20) -> None:
     for msg in errors[:limit]:
         print(f"xld: error: {msg}", file=stream)
     if len(errors) > limit:
-        print(f"xld: error: too many errors emitted, stopping now "
-              f"(use --error-limit=0 to see all errors)", file=stream)
+        print("xld: error: too many errors emitted, stopping now "
+              "(use --error-limit=0 to see all errors)", file=stream)

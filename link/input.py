@@ -113,7 +113,7 @@ class ObjectFile:
         if shnum == 0 and shoff + elf.SHDR_SIZE <= n:    # extended numbering
             shnum = int(np.frombuffer(buf, elf.SHDR, 1, shoff)[0]["sh_size"])
         if shoff + shnum * elf.SHDR_SIZE > n:
-            self._fail(f"section header table goes past the end of the file (truncated?)")
+            self._fail("section header table goes past the end of the file (truncated?)")
         self.shdrs = shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
         types = shdrs["sh_type"].tolist()
         offsets = shdrs["sh_offset"].tolist()

@@ -664,7 +664,7 @@ def relocate(ctx, img: np.ndarray) -> None:
                                f"{h.name} cannot be relaxed to local-exec in a static link")
                 continue
             _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
-    # R_RISCV_ALIGN: the padding must end on the boundary it asks for
+    # ALIGN (R_RISCV_ALIGN): the padding must end on the boundary it asks for
     m = m_align
     if m is not None:
         end = P[m] + A[m]
@@ -672,15 +672,8 @@ def relocate(ctx, img: np.ndarray) -> None:
         bad = (end & (align - 1)) != 0
         for row, al in zip(m[bad][:5].tolist(), align[bad][:5].tolist()):
             ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                           f"R_RISCV_ALIGN asks for {al}-byte alignment, which this layout does not give "
+                           f"{arch.reloc_name(int(t.type[row]))} asks for {al}-byte alignment, which this layout does not give "
                            f"without deleting padding; this object needs linker relaxation")
-
-
-def _parts(files, counts):
-    a = 0
-    for f, c in zip(files, counts.tolist()):
-        yield f, a, a + c
-        a += c
 
 
 def _rmw(img, p, w, h, v):

@@ -1035,7 +1035,8 @@ def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
         keep = (-(off - rb - grown)) % align
         if keep > pad:
             obj = ctx.files[key >> 32]
-            ctx.diag.error(f"{obj.where(key & 0xFFFFFFFF, off)}: R_RISCV_ALIGN padding of {pad} bytes "
+            ctx.diag.error(f"{obj.where(key & 0xFFFFFFFF, off)}: "
+                           f"{ctx.arch.reloc_name(int(t.type[align_rows[i]]))} padding of {pad} bytes "
                            f"cannot reach a {align}-byte boundary")
             continue
         new_addend[i] = keep

@@ -262,13 +262,6 @@ def _local_rows(lf, out_index, ctx_sec_base):
     return rows, blob, offs
 
 
-def _all_weak(ctx, g) -> bool:
-    for f, i in ctx.refs.get(g, ()):
-        if int(ctx.files[f].syms[i]["st_info"]) >> 4 != elf.STB_WEAK:
-            return False
-    return True
-
-
 class _Trailer:
     """What follows the sections in the file: .symtab, .strtab, .shstrtab and the section
     header table, with their offsets and the total file size."""
