@@ -35,39 +35,15 @@ EM_AARCH64, EM_RISCV = 183, 243
 FORMAT = {EM_AARCH64: "elf64-littleaarch64", EM_RISCV: "elf64-littleriscv"}
 HIDDEN_TYPES = {"SHT_NULL", "SHT_SYMTAB", "SHT_STRTAB", "SHT_RELA", "SHT_REL"}
 
-# RISC-V relocation type names (pyelftools has none); AArch64 comes from pyelftools.
-RISCV_RELOCS = {
-    0: "R_RISCV_NONE", 1: "R_RISCV_32", 2: "R_RISCV_64", 3: "R_RISCV_RELATIVE",
-    4: "R_RISCV_COPY", 5: "R_RISCV_JUMP_SLOT", 6: "R_RISCV_TLS_DTPMOD32",
-    7: "R_RISCV_TLS_DTPMOD64", 8: "R_RISCV_TLS_DTPREL32", 9: "R_RISCV_TLS_DTPREL64",
-    10: "R_RISCV_TLS_TPREL32", 11: "R_RISCV_TLS_TPREL64", 16: "R_RISCV_BRANCH",
-    17: "R_RISCV_JAL", 18: "R_RISCV_CALL", 19: "R_RISCV_CALL_PLT", 20: "R_RISCV_GOT_HI20",
-    21: "R_RISCV_TLS_GOT_HI20", 22: "R_RISCV_TLS_GD_HI20", 23: "R_RISCV_PCREL_HI20",
-    24: "R_RISCV_PCREL_LO12_I", 25: "R_RISCV_PCREL_LO12_S", 26: "R_RISCV_HI20",
-    27: "R_RISCV_LO12_I", 28: "R_RISCV_LO12_S", 29: "R_RISCV_TPREL_HI20",
-    30: "R_RISCV_TPREL_LO12_I", 31: "R_RISCV_TPREL_LO12_S", 32: "R_RISCV_TPREL_ADD",
-    33: "R_RISCV_ADD8", 34: "R_RISCV_ADD16", 35: "R_RISCV_ADD32", 36: "R_RISCV_ADD64",
-    37: "R_RISCV_SUB8", 38: "R_RISCV_SUB16", 39: "R_RISCV_SUB32", 40: "R_RISCV_SUB64",
-    41: "R_RISCV_GOT32_PCREL", 43: "R_RISCV_ALIGN", 44: "R_RISCV_RVC_BRANCH",
-    45: "R_RISCV_RVC_JUMP", 51: "R_RISCV_RELAX", 52: "R_RISCV_SUB6", 53: "R_RISCV_SET6",
-    54: "R_RISCV_SET8", 55: "R_RISCV_SET16", 56: "R_RISCV_SET32", 57: "R_RISCV_32_PCREL",
-    58: "R_RISCV_IRELATIVE", 59: "R_RISCV_PLT32", 60: "R_RISCV_SET_ULEB128",
-    61: "R_RISCV_SUB_ULEB128",
-}
-
-
 class ObjdumpError(Exception):
     pass
 
 
 def reloc_name(elf: ELFFile, rtype: int) -> str:
-    if elf["e_machine"] == "EM_RISCV":
-        return RISCV_RELOCS.get(rtype, f"R_RISCV_{rtype}")
-    from elftools.elf.enums import ENUM_RELOC_TYPE_AARCH64
-    for name, val in ENUM_RELOC_TYPE_AARCH64.items():
-        if val == rtype and name != "_default_":
-            return name
-    return f"R_AARCH64_{rtype}"
+    """The psABI name of a relocation type, from xld's own backend tables."""
+    from xld.arch import by_machine
+    arch = by_machine(machine(elf))
+    return arch.reloc_name(rtype) if arch is not None else str(rtype)
 
 
 def machine(elf: ELFFile) -> int:
