@@ -167,6 +167,29 @@ def _int(text: str, what: str) -> int:
             raise LinkError(f"invalid {what}: {text}")
 
 
+# Options without an argument that set one field: option -> (field, value)
+_SWITCHES = {
+    **dict.fromkeys(("-s", "--strip-all"), ("strip_all", True)),
+    **dict.fromkeys(("-S", "--strip-debug"), ("strip_debug", True)),
+    **dict.fromkeys(("-x", "--discard-all"), ("discard_all", True)),
+    **dict.fromkeys(("-X", "--discard-locals"), ("discard_locals", True)),
+    "--gc-sections": ("gc_sections", True), "--no-gc-sections": ("gc_sections", False),
+    "--print-gc-sections": ("print_gc_sections", True),
+    "--print-icf-sections": ("print_icf_sections", True),
+    **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
+    **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
+    "--relax": ("relax", True), "--no-relax": ("relax", False),
+    "--eh-frame-hdr": ("eh_frame_hdr", True), "--no-eh-frame-hdr": ("eh_frame_hdr", False),
+    "--build-id": ("build_id", "sha1"),
+    **dict.fromkeys(("-pie", "--pie", "-static-pie", "--static-pie"), ("pie", True)),
+    **dict.fromkeys(("-no-pie", "--no-pie", "-nopie"), ("pie", False)),
+    "--stats": ("stats", True), "--verify": ("verify", True),
+    "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
+    "--fatal-warnings": ("fatal_warnings", True),
+    **dict.fromkeys(("-t", "--trace"), ("trace", True)),
+}
+
+
 def parse(argv: list[str]) -> Options:
     args = _expand_response_files(argv)
     o = Options()
@@ -239,7 +262,10 @@ def parse(argv: list[str]) -> Options:
                 raise LinkError(f"unknown argument '{a}'")
             i += 1
             continue
-        if a == "--arch":
+        if a in _SWITCHES:
+            attr, v = _SWITCHES[a]
+            setattr(o, attr, v)
+        elif a == "--arch":
             o.arch = value(a)
         elif a == "-o" or a == "--output":
             o.output = value(a)
@@ -271,30 +297,10 @@ def parse(argv: list[str]) -> Options:
             o.emulation = value(a)
         elif a.startswith("-m") and len(a) > 2 and not a.startswith("--"):
             o.emulation = a[2:]
-        elif a in ("-s", "--strip-all"):
-            o.strip_all = True
-        elif a in ("-S", "--strip-debug"):
-            o.strip_debug = True
-        elif a in ("-x", "--discard-all"):
-            o.discard_all = True
-        elif a in ("-X", "--discard-locals"):
-            o.discard_locals = True
-        elif a == "--gc-sections":
-            o.gc_sections = True
-        elif a == "--no-gc-sections":
-            o.gc_sections = False
-        elif a == "--print-gc-sections":
-            o.print_gc_sections = True
-        elif a == "--print-icf-sections":
-            o.print_icf_sections = True
-        elif a in ("--dumpdep", "-dumpdep"):
-            o.dumpdep = True
         elif a == "--why-live":
             o.why_live.append(value(a))
         elif a in ("-Map", "--Map"):
             o.map_file = value(a)
-        elif a in ("-M", "--print-map"):
-            o.map_file = "-"
         elif a in ("-u", "--undefined"):
             o.undefined.append(value(a))
         elif a.startswith("-u") and len(a) > 2 and not a.startswith("--"):
@@ -304,60 +310,32 @@ def parse(argv: list[str]) -> Options:
             if "=" not in v:
                 raise LinkError(f"--defsym: syntax error: {v}")
             o.defsym.append(tuple(v.split("=", 1)))
-        elif a == "--relax":
-            o.relax = True
-        elif a == "--no-relax":
-            o.relax = False
-        elif a == "--eh-frame-hdr":
-            o.eh_frame_hdr = True
-        elif a == "--no-eh-frame-hdr":
-            o.eh_frame_hdr = False
-        elif a == "--build-id":
-            o.build_id = "sha1"
         elif a in ("-z",):
             o.z.append(value(a))
         elif a.startswith("-z") and len(a) > 2:
             o.z.append(a[2:])
         elif a in ("-Ttext", "-Tdata", "-Tbss"):
             o.section_start["." + a[2:]] = _int(value(a), "address")
-        elif a.startswith("-Ttext=") or a.startswith("-Tdata=") or a.startswith("-Tbss="):
-            pass   # handled above through the '=' branch
         elif a in ("-T", "--script"):
             raise LinkError(f"{a}: linker scripts are not supported")
         elif a == "--sysroot":
             o.sysroot = value(a)
-        elif a in ("-pie", "--pie", "-static-pie", "--static-pie"):
-            o.pie = True
-        elif a in ("-no-pie", "--no-pie", "-nopie"):
-            o.pie = False
         elif a in ("-shared", "--shared", "-Bshareable"):
             raise LinkError("-shared: xld links static executables only")
         elif a == "-r" or a == "--relocatable":
             raise LinkError("-r: relocatable output is not supported")
         elif a in ("-Bdynamic", "-dy", "-call_shared"):
             pass
-        elif a == "--stats":
-            o.stats = True
-        elif a == "--verify":
-            o.verify = True
-        elif a in ("--fix-cortex-a53-843419",):
-            o.fix_cortex_a53_843419 = True
         elif a in ("-v", "--version", "-V"):
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):
             o.help = True
-        elif a in ("--fatal-warnings",):
-            o.fatal_warnings = True
-        elif a in ("-t", "--trace"):
-            o.trace = True
         elif a in _IGNORED_FLAGS:
             pass
         elif a in _IGNORED_WITH_ARG:
             v = value(a)
             if a in ("-plugin-opt", "--plugin-opt"):
                 o.plugin_opts.append(v)
-        elif a == "-mllvm":
-            value(a)                        # LLVM code-generation flags: no code generation here
         elif a.startswith("-O") and a[2:].isdigit():
             pass                            # optimization level: nothing to optimize
         elif a == "-":
