@@ -236,10 +236,11 @@ class Relaxer:
         self.cand[_PCGP] = empty
         if len(his) and len(los):
             lf = L.file[los]
-            cols = _SymCols(ctx)
-            at = cols.at(lf, L.sym[los])
-            lab_sec = cols.shndx[at]                            # the label's (section, value)
-            lab_val = cols.values()[at]
+            from xld.link.relocate import _file_tables
+            shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
+            at = ybase[lf] + L.sym[los]
+            lab_sec = shndx_all[at]                             # the label's (section, value)
+            lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
             del at
             hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
             fb = int(hf.max()).bit_length()
@@ -664,32 +665,10 @@ def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
     s = np.where(isg, def_index[g], L.sym[rows])
     out = np.zeros(len(rows), dtype=bool)
     valid = f > 0
-    cols = _SymCols(ctx)
-    out[valid] = cols.shndx[cols.at(f[valid], s[valid])] == elf.SHN_ABS
+    from xld.link.relocate import _file_tables
+    shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
+    out[valid] = shndx_all[ybase[f[valid]] + s[valid]] == elf.SHN_ABS
     return out
-
-
-class _SymCols:
-    """Every file's per-symbol columns in one array each (a file's at its base), so that a
-    lookup for rows of many files is one indexing, not a loop over files."""
-
-    def __init__(self, ctx):
-        files = ctx.files
-        self.files = files
-        n = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
-        self.base = np.zeros(len(files), dtype=np.int64)
-        self.base[1:] = np.cumsum(n) - n
-        self.shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
-
-    def at(self, f: np.ndarray, sym: np.ndarray) -> np.ndarray:
-        return self.base[f] + sym
-
-    def values(self) -> np.ndarray:
-        return np.concatenate([f.syms["st_value"] for f in self.files[1:]]).view(np.int64)
-
-    def addresses(self) -> np.ndarray:
-        """The symbols' addresses in the current layout (``obj.S``)."""
-        return np.concatenate([f.S for f in self.files[1:]])
 
 
 def _gp(ctx) -> int | None:
@@ -782,17 +761,15 @@ def _targets(ctx, L, rows: np.ndarray):
     tf = np.zeros(len(rows), dtype=np.int64)
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))
-    # sections whose contents have an address: allocated, or TLS
-    for obj in ctx.files[1:]:
-        if not hasattr(obj, "sec_placed"):
-            obj.sec_placed = np.array([o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
-                                       for o in obj.sec_outsec], dtype=bool)
-    placed, pbase = _file_tables(ctx.files, "sec_placed")
+    # sections whose contents have an address: allocated, or TLS (every file's, one array)
     nsec = np.zeros(len(ctx.files), dtype=np.int64)
     nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
-    cols = _SymCols(ctx)
+    pbase = np.cumsum(nsec) - nsec
+    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
+                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
     fi = f[idx]
-    sh = cols.shndx[cols.at(fi, s[idx])]
+    sh = shndx_all[ybase[fi] + s[idx]]
     inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[fi])
     good = inr.copy()
     good[inr] = placed[pbase[fi[inr]] + sh[inr]]
