@@ -324,6 +324,14 @@ class Process(Signals, Syscalls):
                         pc = self.eng.reg_read(self.arch.pc)
                         err = None
                         continue
+                if (self.pending is None and err == 0 and self.async_posted and not self.max_insns
+                        and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    # a timer thread's emu_stop that landed after the run loop had already
+                    # taken its signal (through the system-call hook) stops the next run for
+                    # nothing: carry on where the program is
+                    pc = self.eng.reg_read(self.arch.pc)
+                    err = None
+                    continue
                 if self.pending is None and err is not None:
                     stop = self._classify_stop(err)
                     if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):

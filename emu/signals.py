@@ -45,6 +45,7 @@ class Signals:
 
     def init_signals(self, trampoline_addr: int) -> None:
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
+        self.async_posted = False           # a timer thread has stopped the engine at some time
         self.itimer = None                  # (threading.Timer, deadline, interval)
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
@@ -135,6 +136,7 @@ class Signals:
     # --- asynchronous signals: the real-time interval timer ---------------------------------
     def post_async(self, sig: int) -> None:
         """Called from a timer thread: stop the engine so the run loop can act on the signal."""
+        self.async_posted = True
         self.async_signals.append(sig)
         self.wake.set()
         self.eng.emu_stop()
