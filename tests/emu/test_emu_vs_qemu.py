@@ -126,3 +126,37 @@ def test_alarm_and_interval_timer(build, arch, tc):
     res = run(exe, env=ENV, timeout=60)
     assert (res.returncode, res.stdout) == (rc, out) == (142, b"pause returned after alarm: 1\n"
                                                           b"spinning got ticks: 1\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_late_timer_stop_does_not_end_the_program(build, arch, monkeypatch):
+    """A timer thread stops the engine to deliver its signal; when the run loop has already
+    taken the signal, that stop lands on the next run.  It must not end the program (it once
+    did, as 'emulation stopped', status 137).  Here a thread stops the engine for nothing,
+    again and again, as such a late stop would."""
+    import threading
+    import time
+    from xld.emu import runner
+    exe = build("fib", arch, "gcc")
+    real = runner.Process.run
+    stops = []
+
+    def run_with_late_stops(self):
+        done = threading.Event()
+
+        def poke():
+            while not done.wait(0.005):
+                self.async_posted = True
+                self.eng.emu_stop()
+                stops.append(time.monotonic())
+        t = threading.Thread(target=poke, daemon=True)
+        t.start()
+        try:
+            return real(self)
+        finally:
+            done.set()
+            t.join()
+    monkeypatch.setattr(runner.Process, "run", run_with_late_stops)
+    res = run(exe, argv=["27"], timeout=60)
+    assert (res.returncode, res.stdout) == (0, b"fib(27) = 196418\n"), res.crash
+    assert len(stops) >= 5          # the engine really was stopped while the program ran
