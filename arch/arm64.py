@@ -462,6 +462,45 @@ ARCH.hooks["iplt_stub"] = iplt_stub
 ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 
 
+# --- dynamic linking (link/dynamic.py) ---------------------------------------------------------
+
+def plt_header(plt: int, gotplt: int) -> bytes:
+    """PLT0 (aaelf64 "Procedure Linkage Table"): save x16/x30, load the resolver from
+    .got.plt[2] (ld.so put _dl_runtime_resolve there) with x16 = &.got.plt[2], jump to it:
+
+        stp  x16, x30, [sp, #-16]!
+        adrp x16, Page(.got.plt + 16)
+        ldr  x17, [x16, Off(.got.plt + 16)]
+        add  x16, x16, Off(.got.plt + 16)
+        br   x17
+        nop; nop; nop
+    """
+    words = np.array([0xA9BF7BF0, 0x90000010, 0xF9400211, 0x91000210, 0xD61F0220, NOP, NOP, NOP],
+                     dtype=np.uint64)
+    target = gotplt + 16
+    words[1:2] = write_adrp(words[1:2], np.array([(target & ~0xFFF) - ((plt + 4) & ~0xFFF)], dtype=np.int64))
+    words[2:3] = LDST64_LO12.write(words[2:3], np.array([target], dtype=np.int64))
+    words[3:4] = write_add_lo12(words[3:4], np.array([target], dtype=np.int64))
+    return words.astype("<u4").tobytes()
+
+
+ARCH.hooks["plt"] = {
+    "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 3,
+    "header": plt_header,
+    "entry": iplt_stub,         # PLTn is the same jump through its .got.plt slot (x16 = &slot)
+}
+# dynamic relocation types by the role the linker gives them
+ARCH.hooks["dynrel"] = {
+    "relative": DYNAMIC["RELATIVE"], "glob_dat": DYNAMIC["GLOB_DAT"], "jump_slot": DYNAMIC["JUMP_SLOT"],
+    "abs64": 257, "copy": DYNAMIC["COPY"], "irelative": DYNAMIC["IRELATIVE"],
+    "tpoff": DYNAMIC["TLS_TPREL"], "dtpmod": DYNAMIC["TLS_DTPMOD"], "dtpoff": DYNAMIC["TLS_DTPREL"],
+}
+ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
+# absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low
+# half): position-independent, since load bases are page aligned
+ARCH.hooks["low_page_bits"] = frozenset({277, 278, 284, 285, 286, 299})
+
+
 # --- range-extension thunks as sections (link/thunks.py) -----------------------------------
 
 # link/thunks.py adds thunks as input sections before layout, so their two address fields are

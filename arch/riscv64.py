@@ -446,6 +446,45 @@ def iplt_stub(stub: int, slot: int) -> bytes:
 ARCH.hooks["iplt_stub"] = iplt_stub
 ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 
+
+# --- dynamic linking (link/dynamic.py) ---------------------------------------------------------
+
+def plt_header(plt: int, gotplt: int) -> bytes:
+    """PLT0 as the psABI's "Procedure Linkage Table" gives it: from t3 (the .got.plt slot's
+    address the entry jumped from, PLTn's auipc/ld) and t1 (PLTn's return address), find the
+    slot index and call _dl_runtime_resolve (.got.plt[0]) with the link map (.got.plt[1]):
+
+        1: auipc t2, %pcrel_hi(.got.plt)
+           sub   t1, t1, t3
+           ld    t3, %pcrel_lo(1b)(t2)
+           addi  t1, t1, -(32 + 12)
+           addi  t0, t2, %pcrel_lo(1b)
+           srli  t1, t1, 1
+           ld    t0, 8(t0)
+           jr    t3
+    """
+    words = np.array([0x00000397, 0x41C30333, 0x0003BE03, 0xFD430313,
+                      0x00038293, 0x00135313, 0x0082B283, 0x000E0067], dtype=np.uint64)
+    d = np.array([gotplt - plt], dtype=np.int64)
+    words[0:1] = write_u_hi20(words[0:1], d)
+    words[2:3] = write_i_lo12(words[2:3], d)
+    words[4:5] = write_i_lo12(words[4:5], d)
+    return words.astype("<u4").tobytes()
+
+
+ARCH.hooks["plt"] = {
+    "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 2,
+    "header": plt_header,
+    "entry": iplt_stub,         # PLTn: auipc t3 / ld t3 / jalr t1, t3 / nop, as the psABI writes it
+}
+# dynamic relocation types by role (RISC-V has no GLOB_DAT: a GOT slot takes R_RISCV_64)
+ARCH.hooks["dynrel"] = {
+    "relative": DYNAMIC["RELATIVE"], "glob_dat": 2, "jump_slot": DYNAMIC["JUMP_SLOT"],
+    "abs64": 2, "copy": DYNAMIC["COPY"], "irelative": DYNAMIC["IRELATIVE"],
+    "tpoff": DYNAMIC["TLS_TPREL64"], "dtpmod": DYNAMIC["TLS_DTPMOD64"], "dtpoff": DYNAMIC["TLS_DTPREL64"],
+}
+ARCH.hooks["default_interp"] = "/lib/ld-linux-riscv64-lp64d.so.1"
+
 # glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a
 # DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.
 ARCH.hooks["dtp_offset_bias"] = 0x800

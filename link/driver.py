@@ -33,6 +33,10 @@ class Context:
         self.timings: list[tuple[str, float]] = []
         self.peak_rss: list[int] = []        # MiB after each pass (--stats)
         self.e_flags = 0
+        self.dsos: list = []                  # shared objects, in command-line order (SharedFile.dso_id - 1)
+        self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
+        self.exports: list[int] = []          # gids we define that shared objects refer to
+        self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -61,7 +65,7 @@ class Context:
             got.entsize = 8
             got.rank = layout._RANK[".got"]
             out.append(got)
-        if getattr(self, "ifuncs", None):
+        if getattr(self, "ifuncs", None) and self.dyn is None:     # (dynamic: stubs in .plt)
             n = len(self.ifuncs)
             size = self.arch.hooks["iplt_stub_size"]
             for name, typ, flags, nbytes, align, rank in (
@@ -86,6 +90,8 @@ class Context:
             b.data = bytes(16 + _build_id_size(self.opts.build_id))
             b.size, b.align, b.rank = len(b.data), 4, 9
             out.append(b)
+        if self.dyn is not None:
+            out.extend(self.dyn.synthetic_sections())
         if self.attributes:
             spec = self.arch.hooks["attributes"]
             a = OutputSection(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0)
@@ -148,7 +154,8 @@ def _arch_from_emulation(emu: str):
 # ---------------------------------------------------------------------------------------------
 
 def load_inputs(ctx: Context) -> None:
-    """Read objects and archives in command-line order (archives lazily; groups rescanned)."""
+    """Read objects, archives and shared objects in command-line order (archives lazily;
+    groups rescanned)."""
     r = resolve.Resolver(ctx)
     ctx.resolver = r
     for name in ctx.opts.undefined:
@@ -175,13 +182,22 @@ def load_inputs(ctx: Context) -> None:
         if item.kind == "whole_off":
             whole = False
             continue
-        path = item.value if item.kind == "file" else find_library(ctx.opts, item.value)
+        static_only = item.static_only or ctx.opts.static
+        path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
         f = inp.open_input(path)
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
-            for p in _script_inputs(ctx, f[1], f[2]):
-                _add(ctx, r, inp.open_input(p), whole, group)
+            members = []
+            for p, as_needed in _script_inputs(ctx, f[1], f[2], static_only):
+                g = inp.open_input(p)
+                if isinstance(g, tuple):
+                    raise LinkError(f"{p}: linker scripts inside {f[1]} are not supported")
+                _add(ctx, r, g, whole, group, item.as_needed or as_needed, static_only)
+                if isinstance(g, inp.Archive):
+                    members.append(g)
+            while len(members) > 1 and any(r.add_archive(a) for a in members):
+                pass                        # GROUP(...) rescans its archives like --start-group
             continue
-        _add(ctx, r, f, whole, group)
+        _add(ctx, r, f, whole, group, item.as_needed, static_only)
         if ctx.opts.trace:
             print(path, file=sys.stdout)
     if group is not None:
@@ -191,36 +207,79 @@ def load_inputs(ctx: Context) -> None:
         raise LinkError("no input files")
 
 
-def _add(ctx, r, f, whole, group):
+def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
     if isinstance(f, inp.Archive):
         r.add_archive(f, whole=whole)
         if group is not None:
             group.append(f)
-    else:
+    elif isinstance(f, inp.ObjectFile):
         r.add_object(f)
+    else:                                   # a shared object: a provider of symbols
+        if static_only:
+            raise LinkError(f"attempted static link of dynamic object {f.name}")
+        r.add_shared(f, as_needed)
 
 
-def _script_inputs(ctx, path: str, text: bytes) -> list[str]:
-    """The tiny subset of linker scripts found in library directories: GROUP/INPUT(files)."""
+def _script_inputs(ctx, path: str, text: bytes, static_only: bool) -> list[tuple[str, bool]]:
+    """The subset of linker scripts found in library directories: GROUP/INPUT(files), with
+    AS_NEEDED(...) inside; each file with whether it is as-needed."""
     import re
     s = re.sub(rb"/\*.*?\*/", b" ", text, flags=re.S).decode("utf-8", "replace")
-    out = []
-    for m in re.finditer(r"\b(GROUP|INPUT)\s*\(([^)]*)\)", s):
-        for tok in m.group(2).replace(",", " ").split():
-            if tok in ("AS_NEEDED", "(", ")"):
-                continue
-            if tok.startswith("-l"):
-                out.append(find_library(ctx.opts, tok[2:]))
-            elif os.path.exists(tok):
-                out.append(tok)
-            elif ctx.opts.sysroot and os.path.exists(ctx.opts.sysroot + tok):
-                out.append(ctx.opts.sysroot + tok)
-            else:
-                cand = os.path.join(os.path.dirname(path), os.path.basename(tok))
-                out.append(cand if os.path.exists(cand) else tok)
+    toks = re.findall(r"\(|\)|,|[^\s(),]+", s)
+    out: list[tuple[str, bool]] = []
+    i, depth, needed_depth = 0, 0, None
+    inside = False
+    while i < len(toks):
+        tok = toks[i]
+        i += 1
+        if tok in ("GROUP", "INPUT") and i < len(toks) and toks[i] == "(" and not inside:
+            inside, depth = True, 0
+            continue
+        if tok in ("OUTPUT_FORMAT", "OUTPUT_ARCH", "SEARCH_DIR") and i < len(toks) and toks[i] == "(" and not inside:
+            while i < len(toks) and toks[i] != ")":
+                i += 1
+            i += 1
+            continue
+        if not inside:
+            continue
+        if tok == "(":
+            depth += 1
+            continue
+        if tok == ")":
+            depth -= 1
+            if needed_depth is not None and depth < needed_depth:
+                needed_depth = None
+            if depth <= 0:
+                inside = False
+            continue
+        if tok == ",":
+            continue
+        if tok == "AS_NEEDED":
+            needed_depth = depth + 1
+            continue
+        as_needed = needed_depth is not None
+        if tok.startswith("-l"):
+            out.append((find_library(ctx.opts, tok[2:], static_only), as_needed))
+        elif tok.startswith("=") and ctx.opts.sysroot:
+            out.append((os.path.join(ctx.opts.sysroot, tok[1:].lstrip("/")), as_needed))
+        elif os.path.isabs(tok) and ctx.opts.sysroot and ctx.opts.sysroot != "/" \
+                and os.path.exists(os.path.join(ctx.opts.sysroot, tok.lstrip("/"))):
+            out.append((os.path.join(ctx.opts.sysroot, tok.lstrip("/")), as_needed))
+        elif os.path.exists(tok):
+            out.append((tok, as_needed))
+        else:
+            cand = os.path.join(os.path.dirname(path), os.path.basename(tok))
+            if not os.path.exists(cand):
+                for d in ctx.opts.lib_paths:
+                    if os.path.exists(os.path.join(d, tok)):
+                        cand = os.path.join(d, tok)
+                        break
+            out.append((cand if os.path.exists(cand) else tok, as_needed))
     if not out:
         raise LinkError(f"{path}: unknown file type (linker scripts are not supported)")
-    return [p for p in out if not p.endswith(".so") and ".so." not in p]
+    if static_only:                         # -static: the script's shared objects do not apply
+        out = [(p, n) for p, n in out if not (p.endswith(".so") or ".so." in os.path.basename(p))]
+    return out
 
 
 # Symbols the linker defines when they are referenced and not defined by any input.
@@ -252,7 +311,7 @@ def linker_symbol_values(ctx) -> None:
     st = ctx.symtab
     outs = ctx.outputs
     alloc = [o for o in ctx.ordered if o.alloc]
-    base = ctx.opts.image_base if ctx.opts.image_base is not None else ctx.arch.image_base
+    base = layout.image_base(ctx)
     text_end = max((o.addr + o.size for o in alloc if o.flags & elf.SHF_EXECINSTR), default=base)
     data_secs = [o for o in alloc if o.flags & elf.SHF_WRITE and not o.flags & elf.SHF_TLS]
     edata = max((o.addr + o.size for o in data_secs if not o.nobits), default=text_end)
@@ -283,7 +342,8 @@ def linker_symbol_values(ctx) -> None:
     values["__dso_handle"] = (0, None)
     values["__data_start"] = values["data_start"] = (first_data, None)
     values["__TMC_END__"] = (first_data, None)
-    values["_DYNAMIC"] = (0, None)
+    dyn = outs.get(".dynamic")
+    values["_DYNAMIC"] = (dyn.addr if dyn is not None else 0, dyn)
     eh = outs.get(".eh_frame_hdr")
     values["__GNU_EH_FRAME_HDR"] = (eh.addr if eh else 0, eh)
     # RISC-V, as GNU ld's script places it:
@@ -378,6 +438,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
     ctx = Context(opts, diag)
     passes = [
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
+        ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("linker symbols", define_linker_symbols),
         ("flags", merge_flags),
@@ -385,6 +446,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("assign", layout.assign_sections),   # input sections -> output sections
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
+        ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
@@ -399,6 +461,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
         ("relocate", _relocate),
+        ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
         ("check", lambda c: c.diag.check()),
         ("write", _write),
         ("build id", _fill_build_id),
@@ -454,6 +517,22 @@ def _unless_fresh(fn):
         if not getattr(ctx, "layout_fresh", False):
             fn(ctx)
     return run
+
+
+def _resolve_shared(ctx):
+    from xld.link import dynamic
+    dynamic.resolve_shared(ctx)
+
+
+def _dynamic_plan(ctx):
+    from xld.link import dynamic
+    dynamic.plan(ctx)
+
+
+def _dynamic_fill(ctx):
+    if ctx.dyn is not None:
+        from xld.link import dynamic
+        dynamic.fill(ctx, ctx.img)
 
 
 def _ehframe(ctx):

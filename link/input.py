@@ -460,6 +460,9 @@ def open_input(path: str):
     if head in (AR_MAGIC, THIN_MAGIC):
         return Archive(path, data)
     if head[:4] == elf.ELFMAG:
+        if len(data) >= 18 and int.from_bytes(bytes(data[16:18]), "little") == elf.ET_DYN:
+            from xld.link.shlib import SharedFile
+            return SharedFile(path, data)
         return ObjectFile(path, data)
     if len(data) == 0:
         raise LinkError(f"{path}: file is empty")

@@ -224,6 +224,16 @@ def _common_bss(ctx) -> OutputSection | None:
     return out
 
 
+def image_base(ctx) -> int:
+    """The address of the ELF header: --image-base, else 0 for a position-independent
+    output, else the architecture's default for executables."""
+    if ctx.opts.image_base is not None:
+        return ctx.opts.image_base
+    if ctx.dyn is not None and ctx.dyn.pic:
+        return 0
+    return ctx.arch.image_base
+
+
 def place(ctx) -> None:
     """Assign addresses and file offsets to every output section; build segments."""
     arch = ctx.arch
@@ -241,10 +251,11 @@ def place(ctx) -> None:
     has_note = any(o.type == elf.SHT_NOTE for o in alloc)
     nphdr = len(classes) + (1 if has_tls else 0) + 1 + (1 if has_note else 0) \
         + (1 if SEG_RELRO in classes else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
-        + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start)
+        + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start) \
+        + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
     ctx.nphdr = nphdr
     maxpage = ctx.opts.max_page_size or arch.max_page_size
-    base = ctx.opts.image_base if ctx.opts.image_base is not None else arch.image_base
+    base = image_base(ctx)
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
     off = hdr_size

@@ -12,19 +12,20 @@ from xld.link.errors import LinkError
 
 class Input:
     """One input item, in command-line order."""
-    __slots__ = ("kind", "value", "static_only")
+    __slots__ = ("kind", "value", "static_only", "as_needed")
 
-    def __init__(self, kind: str, value: str = "", static_only: bool = True):
+    def __init__(self, kind: str, value: str = "", static_only: bool = False, as_needed: bool = False):
         self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
         self.value = value
-        self.static_only = static_only
+        self.static_only = static_only    # -Bstatic in force: -l finds archives only
+        self.as_needed = as_needed        # --as-needed in force: DT_NEEDED only if used
 
     def __repr__(self) -> str:
         return f"Input({self.kind!r}, {self.value!r})"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Input) and (self.kind, self.value, self.static_only) == (
-            other.kind, other.value, other.static_only)
+        return isinstance(other, Input) and (self.kind, self.value, self.static_only, self.as_needed) == (
+            other.kind, other.value, other.static_only, other.as_needed)
 
 
 class Options:
@@ -58,7 +59,17 @@ class Options:
         self.image_base: int | None = None
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
-        self.pie: bool = False
+        self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
+        self.static: bool = False                # -static seen: no shared objects at all
+        self.static_pie: bool = False            # --static-pie, or -pie with --no-dynamic-linker
+        self.no_dynamic_linker: bool = False
+        self.dynamic_linker: str | None = None   # PT_INTERP; default: the arch's loader
+        self.rpath: list[str] = []
+        self.rpath_link: list[str] = []
+        self.new_dtags: bool = True              # DT_RUNPATH (True) or DT_RPATH
+        self.hash_style: str = "both"            # gnu | sysv | both
+        self.export_dynamic: bool = False
+        self.shared: bool = False
         self.fix_cortex_a53_843419: bool = False
         self.stats: bool = False
         self.time_trace: str | None = None
@@ -74,31 +85,31 @@ class Options:
 
 
 # options that take a value and are accepted but have no effect on a static link
-_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--hash-style", "-hash-style",
-                     "-dynamic-linker", "--dynamic-linker", "-soname", "--soname", "-h", "-rpath",
-                     "--rpath", "-rpath-link", "--rpath-link", "--sort-section", "-O",
+_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", 
+                     "-soname", "--soname", "-h", 
+                     "--sort-section", "-O",
                      "--version-script", "--exclude-libs", "--compress-debug-sections",
                      "--thread-count", "--threads", "-A", "--architecture", "--package-metadata",
                      "--sort-common", "--icf", "--build-id", "--error-limit", "-Y", "-F", "--auxiliary",
                      "-f", "--filter", "-assert", "--dependency-file", "--unresolved-symbols"}
-_IGNORED_FLAGS = {"-static", "-Bstatic", "-dn", "-non_shared", "-X", "--discard-locals", "-EL",
-                  "--as-needed", "--no-as-needed", "--eh-frame-hdr", "--no-eh-frame-hdr",
-                  "-nostdlib", "--no-dynamic-linker", "-no-pie", "--no-pie", "--no-undefined",
-                  "-d", "-dc", "-dp", "-P", "--enable-new-dtags", "--disable-new-dtags",
+_IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
+                  "--eh-frame-hdr", "--no-eh-frame-hdr",
+                  "-nostdlib", "--no-undefined",
+                  "-d", "-dc", "-dp", "-P", 
                   "--sort-common", "--no-relax-gp", "--relax-gp", "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
-                  "--hash-style=gnu", "--hash-style=sysv", "--hash-style=both", "--warn-once",
+                  "--warn-once",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id", "-Bsymbolic",
                   "--fix-cortex-a53-835769", "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
-                  "--no-export-dynamic", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
-                  "--copy-dt-needed-entries", "--no-copy-dt-needed-entries", "--export-dynamic",
-                  "-E", "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
+                  "--allow-shlib-undefined", "--no-allow-shlib-undefined",
+                  "--copy-dt-needed-entries", "--no-copy-dt-needed-entries", 
+                  "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
                   "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "--verify", "-M", "--print-map",
-                  "-dumpdep", "--dumpdep", "-pie", "--pie", "-static-pie", "--static-pie",
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r", "-shared", "--shared",
-                  "-Bdynamic", "-dy", "-call_shared"}
+                  "-dumpdep", "--dumpdep", 
+                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r", 
+                  }
 
 HELP = """\
 Usage: xld [options] file...
@@ -181,8 +192,14 @@ _SWITCHES = {
     "--relax": ("relax", True), "--no-relax": ("relax", False),
     "--eh-frame-hdr": ("eh_frame_hdr", True), "--no-eh-frame-hdr": ("eh_frame_hdr", False),
     "--build-id": ("build_id", "sha1"),
-    **dict.fromkeys(("-pie", "--pie", "-static-pie", "--static-pie"), ("pie", True)),
+    **dict.fromkeys(("-pie", "--pie"), ("pie", True)),
+    **dict.fromkeys(("-static-pie", "--static-pie"), ("static_pie", True)),
     **dict.fromkeys(("-no-pie", "--no-pie", "-nopie"), ("pie", False)),
+    **dict.fromkeys(("--no-dynamic-linker", "-no-dynamic-linker"), ("no_dynamic_linker", True)),
+    **dict.fromkeys(("--export-dynamic", "-export-dynamic", "-E"), ("export_dynamic", True)),
+    **dict.fromkeys(("--no-export-dynamic", "-no-export-dynamic"), ("export_dynamic", False)),
+    **dict.fromkeys(("--enable-new-dtags", "-enable-new-dtags"), ("new_dtags", True)),
+    **dict.fromkeys(("--disable-new-dtags", "-disable-new-dtags"), ("new_dtags", False)),
     "--stats": ("stats", True), "--verify": ("verify", True),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--fatal-warnings": ("fatal_warnings", True),
@@ -195,6 +212,9 @@ def parse(argv: list[str]) -> Options:
     o = Options()
     i = 0
     n = len(args)
+    # the positional state -l and inputs are read under (--push-state saves it)
+    static_only, as_needed, whole = False, False, False
+    saved: list[tuple[bool, bool, bool]] = []
 
     def value(opt: str) -> str:
         nonlocal i
@@ -250,13 +270,21 @@ def parse(argv: list[str]) -> Options:
                 o.time_trace = val
             elif k == "--max-page-size":
                 o.max_page_size = _int(val, "max-page-size")
+            elif k == "--hash-style":
+                o.hash_style = _hash_style(val)
+            elif k == "--dynamic-linker":
+                o.dynamic_linker = val
+            elif k == "--rpath":
+                o.rpath.append(val)
+            elif k == "--rpath-link":
+                o.rpath_link.append(val)
             elif "--" + key.lstrip("-") in {x if x.startswith("--") else "-" + x for x in _IGNORED_WITH_ARG} \
                     or key in _IGNORED_WITH_ARG or a in _IGNORED_FLAGS:
                 if key.lstrip("-") in ("plugin-opt",):
                     o.plugin_opts.append(val)
-            elif k in ("--hash-style", "--plugin-opt", "--compress-debug-sections", "--sort-section",
+            elif k in ("--plugin-opt", "--compress-debug-sections", "--sort-section",
                        "--unresolved-symbols", "--threads", "--thread-count", "--package-metadata",
-                       "--dependency-file", "--exclude-libs", "--version-script", "--dynamic-linker"):
+                       "--dependency-file", "--exclude-libs", "--version-script"):
                 pass
             else:
                 raise LinkError(f"unknown argument '{a}'")
@@ -280,16 +308,45 @@ def parse(argv: list[str]) -> Options:
         elif a.startswith("-L"):
             o.lib_paths.append(a[2:])
         elif a == "-l" or a == "--library":
-            o.inputs.append(Input("lib", value(a)))
+            o.inputs.append(Input("lib", value(a), static_only, as_needed))
         elif a.startswith("-l"):
-            o.inputs.append(Input("lib", a[2:]))
+            o.inputs.append(Input("lib", a[2:], static_only, as_needed))
+        elif a in ("-static", "-Bstatic", "-dn", "-non_shared", "--Bstatic"):
+            static_only = True
+            if a == "-static":
+                o.static = True
+        elif a in ("-Bdynamic", "-dy", "-call_shared", "--Bdynamic"):
+            static_only = False
+        elif a in ("--as-needed", "-as-needed"):
+            as_needed = True
+        elif a in ("--no-as-needed", "-no-as-needed"):
+            as_needed = False
+        elif a in ("--push-state", "-push-state"):
+            saved.append((static_only, as_needed, whole))
+        elif a in ("--pop-state", "-pop-state"):
+            if not saved:
+                raise LinkError("--pop-state: no --push-state to pop")
+            static_only, as_needed, was_whole = saved.pop()
+            if was_whole != whole:
+                whole = was_whole
+                o.inputs.append(Input("whole_on" if whole else "whole_off"))
+        elif a in ("-dynamic-linker", "--dynamic-linker", "-I"):
+            o.dynamic_linker = value(a)
+        elif a in ("-rpath", "--rpath", "-R"):
+            o.rpath.append(value(a))
+        elif a in ("-rpath-link", "--rpath-link"):
+            o.rpath_link.append(value(a))
+        elif a in ("--hash-style", "-hash-style"):
+            o.hash_style = _hash_style(value(a))
         elif a in ("--start-group", "-("):
             o.inputs.append(Input("group_start"))
         elif a in ("--end-group", "-)"):
             o.inputs.append(Input("group_end"))
-        elif a == "--whole-archive":
+        elif a in ("--whole-archive", "-whole-archive"):
+            whole = True
             o.inputs.append(Input("whole_on"))
-        elif a == "--no-whole-archive":
+        elif a in ("--no-whole-archive", "-no-whole-archive"):
+            whole = False
             o.inputs.append(Input("whole_off"))
         elif a == "-mllvm":
             value(a)
@@ -321,11 +378,10 @@ def parse(argv: list[str]) -> Options:
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):
-            raise LinkError("-shared: xld links static executables only")
+            raise LinkError("-shared: building shared libraries is not supported yet (executables only: "
+                            "static, PIE, static-pie and dynamic)")
         elif a == "-r" or a == "--relocatable":
             raise LinkError("-r: relocatable output is not supported")
-        elif a in ("-Bdynamic", "-dy", "-call_shared"):
-            pass
         elif a in ("-v", "--version", "-V"):
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):
@@ -343,7 +399,7 @@ def parse(argv: list[str]) -> Options:
         elif a.startswith("-") and len(a) > 1:
             raise LinkError(f"unknown argument '{a}'")
         else:
-            o.inputs.append(Input("file", a))
+            o.inputs.append(Input("file", a, static_only, as_needed))
         i += 1
     for z in o.z:
         if z.startswith("max-page-size="):
@@ -363,12 +419,21 @@ def parse(argv: list[str]) -> Options:
     return o
 
 
-def find_library(o: Options, name: str) -> str:
-    """-lNAME searches lib NAME.a in the -L paths (static link: archives only); -l:FILE exact."""
+def _hash_style(v: str) -> str:
+    if v not in ("gnu", "sysv", "both"):
+        raise LinkError(f"unknown --hash-style: {v} (expected gnu, sysv or both)")
+    return v
+
+
+def find_library(o: Options, name: str, static_only: bool = True) -> str:
+    """-lNAME searches each -L directory in turn for libNAME.so, then libNAME.a (only the
+    archive under -Bstatic/-static), as GNU ld does; -l:FILE names the file exactly."""
     if name.startswith(":"):
         wanted = [name[1:]]
-    else:
+    elif static_only:
         wanted = [f"lib{name}.a"]
+    else:
+        wanted = [f"lib{name}.so", f"lib{name}.a"]
     for d in o.lib_paths:
         if d.startswith("=") and o.sysroot:
             d = os.path.join(o.sysroot, d[1:].lstrip("/"))

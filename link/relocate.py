@@ -233,6 +233,10 @@ def _check_undefined(ctx, t) -> None:
     state = np.array(st.state, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
     rows = np.nonzero((t.gid > 0) & (state[t.gid] == UNDEF))[0]
+    if ctx.imports and len(rows):
+        imported = np.zeros(len(st), dtype=bool)
+        imported[list(ctx.imports)] = True
+        rows = rows[~imported[t.gid[rows]]]            # bound at run time
     if len(rows) == 0:
         return
     # a reference through a weak symbol entry is fine; report strong references only
@@ -314,11 +318,13 @@ def symbol_addresses(ctx) -> None:
     # IFUNCs: the resolver's address goes into .rela.iplt; every reference means the stub
     ctx.ifunc_resolver = {}
     if ctx.ifuncs:
-        iplt = ctx.outputs[".iplt"]
+        stub0 = ctx.dyn.iplt_stub_base(ctx) if ctx.dyn is not None else ctx.outputs[".iplt"].addr
         size = ctx.arch.hooks["iplt_stub_size"]
         for k, g in enumerate(ctx.ifuncs):
             ctx.ifunc_resolver[g] = int(gaddr[g])
-            gaddr[g] = iplt.addr + k * size
+            gaddr[g] = stub0 + k * size
+    if ctx.dyn is not None:
+        ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
     ctx.gaddr = gaddr
     for obj in objs:
         fg = obj.first_global
@@ -571,7 +577,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     # the TLS GOT and the GOT: filled here, part of the image
     if got is not None and ctx.got_entries:
         _fill_got(ctx, img, got)
-    if ctx.ifuncs:
+    if ctx.ifuncs and ctx.dyn is None:           # (dynamic outputs: link/dynamic.py)
         _fill_iplt(ctx, img)
 
     # range and alignment, per type, from the table rows

@@ -11,6 +11,8 @@ a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from xld.link import elf
@@ -181,6 +183,7 @@ class Resolver:
         self.pending: list[tuple] = []
         self._loading = False
         self._machine = None                      # e_machine of the objects checked so far
+        self.shared: dict[str, tuple] = {}        # name -> (SharedFile, SharedSym): first one wins
 
     # -- objects ---------------------------------------------------------------------------
     def add_object(self, obj) -> None:
@@ -236,7 +239,7 @@ class Resolver:
                     pending = self.pending
                     for k in strong_k:
                         nm = names[k]
-                        if nm in hits and state[gl[k]] == UNDEF and nm in lazy:
+                        if nm in hits and state[gl[k]] == UNDEF and nm in lazy and nm not in self.shared:
                             pending.append(lazy.pop(nm))
         # definitions: strong beats common beats weak
         if not def_k:
@@ -272,6 +275,26 @@ class Resolver:
                 def_file[g] = fid
                 def_index[g] = k
 
+    # -- shared objects --------------------------------------------------------------------
+    def add_shared(self, dso, as_needed: bool) -> None:
+        """A shared object provides definitions (the first shared object that defines a name
+        wins, and stops archive members from being pulled for it, as in GNU ld); objects'
+        own definitions always take precedence (see ``link/dynamic.py``)."""
+        ctx = self.ctx
+        if dso.machine != self._machine:
+            ctx.check_machine(dso)
+            self._machine = dso.machine
+        for d in ctx.dsos:
+            if d.needed_name == dso.needed_name and os.path.realpath(d.path) == os.path.realpath(dso.path):
+                return                      # the same library twice (libc.so.6 via two scripts)
+        dso.as_needed = as_needed
+        ctx.dsos.append(dso)
+        dso.dso_id = len(ctx.dsos)
+        shared = self.shared
+        for name, sym in dso.exports.items():
+            if name not in shared:
+                shared[name] = (dso, sym)
+
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:
         """Load the members that satisfy undefined symbols, remember the rest as lazy;
@@ -290,7 +313,7 @@ class Resolver:
                 if name not in lazy:
                     lazy[name] = (ar, pos, name)
             elif state[gid] == UNDEF:
-                if strong_ref[gid]:
+                if strong_ref[gid] and name not in self.shared:
                     self._load(ar, pos, name)
                 elif name not in lazy:
                     lazy[name] = (ar, pos, name)
@@ -308,7 +331,7 @@ class Resolver:
         while self.pending:
             ar, pos, name = self.pending.pop(0)
             gid = self.symtab.ids.get(name)
-            if gid is not None and self.symtab.state[gid] == UNDEF:
+            if gid is not None and self.symtab.state[gid] == UNDEF and name not in self.shared:
                 self._load(ar, pos, name)
 
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:

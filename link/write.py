@@ -352,7 +352,7 @@ def write_output(ctx, img: np.ndarray) -> None:
     # ELF header
     eh = np.zeros(1, dtype=elf.EHDR)
     eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1, 0]
-    eh["e_type"] = elf.ET_EXEC
+    eh["e_type"] = ctx.dyn.e_type if ctx.dyn is not None else elf.ET_EXEC
     eh["e_machine"] = arch.machine
     eh["e_version"] = 1
     eh["e_entry"] = ctx.entry_addr
@@ -370,11 +370,13 @@ def write_output(ctx, img: np.ndarray) -> None:
 
 
 def program_headers(ctx) -> np.ndarray:
-    rows = []
+    rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]
     for cls, vaddr, off, fend, mend in ctx.segments:
         rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, vaddr, fend - off, mend - vaddr, maxpage))
+    if ctx.dyn is not None:
+        rows += ctx.dyn.phdrs_after_loads(ctx)
     if ctx.tls_range is not None:
         start, end, align, foff, filesz = ctx.tls_range
         rows.append((elf.PT_TLS, elf.PF_R, foff, start, start, filesz, end - start, align))

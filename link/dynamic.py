@@ -1,0 +1,845 @@
+"""Dynamic linking: executables that ld.so loads (PIE, dynamic ET_EXEC) and static-pie.
+
+Three passes, in the driver's list:
+
+``resolve_shared`` (after reading)
+    Names no object defines but a shared object does are *imported*: they bind at run time.
+    A shared object named under ``--as-needed`` gets a ``DT_NEEDED`` entry only when a
+    strong reference binds to it (GNU ld's rule); names only it provides and only weakly
+    referenced then stay undefined (zero).  Definitions of ours that a shared object
+    references are exported.
+
+``plan`` (after scan: every relocation already has its generic kind)
+    Decides once, per symbol and per relocation, what the output needs (mold's way):
+
+    ========================  ====================================  ===========================
+    reference                 imported symbol                       our symbol, in a PIE
+    ========================  ====================================  ===========================
+    call (CALL)               PLT entry, JUMP_SLOT                  direct
+    GOT kinds                 GOT slot, GLOB_DAT (RISC-V: R_64)     slot with RELATIVE
+    64-bit data (ABS64)       symbolic dynamic relocation           RELATIVE
+    direct address, non-PIC   function: canonical PLT entry;        PC-relative: direct;
+                              data: copy relocation (.dynbss)       absolute: error (-fPIC)
+    initial-exec TLS          GOT slot, TPREL                       static TP offset
+    general-dynamic TLS       GOT pair, DTPMOD + DTPREL             (module 1, offset)
+    ========================  ====================================  ===========================
+
+    and sizes the synthetic sections (``.interp``, ``.dynsym``, ``.dynstr``, ``.gnu.hash``/
+    ``.hash``, ``.gnu.version``/``.gnu.version_r``, ``.rela.dyn``, ``.rela.plt``, ``.plt``,
+    ``.got.plt``, ``.dynamic``, ``.dynbss``) so that layout places them like any other.
+
+``fill`` (after relocate)
+    Writes their contents.  The addend of a RELATIVE relocation is the link-time value
+    relocate already stored at the place (S + A), so it is read back from the image.
+
+The per-ISA parts are data and hooks of the backend: the dynamic relocation numbers
+(``hooks["dynrel"]``), the PLT header and entries (``hooks["plt"]``), the default
+interpreter and which absolute relocations only use the low bits of a page (safe in PIC).
+References: the gABI chapter "Dynamic Linking"; aaelf64 "Dynamic relocations" and the RISC-V
+psABI "Procedure Linkage Table"; glibc's ``elf/dl-lookup.c`` (.gnu.hash) and
+``elf/dl-version.c`` (.gnu.version_r).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.errors import LinkError
+from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
+from xld.link.layout import OutputSection
+from xld.link.resolve import UNDEF, LINKER
+from xld.link.shlib import elf_hash, gnu_hash
+
+# dynamic tags (gABI, and the GNU extensions)
+DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 3, 4, 5, 6
+DT_RELA, DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT, DT_INIT, DT_FINI = 7, 8, 9, 10, 11, 12, 13
+DT_RPATH, DT_PLTREL, DT_DEBUG, DT_JMPREL = 15, 20, 21, 23
+DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ = 25, 26, 27, 28
+DT_RUNPATH, DT_FLAGS = 29, 30
+DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
+DT_GNU_HASH = 0x6FFFFEF5
+DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
+DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+DF_BIND_NOW = 0x8
+DF_1_NOW, DF_1_PIE = 0x1, 0x08000000
+
+SHT_GNU_HASH = 0x6FFFFFF6
+SHT_GNU_VERNEED = 0x6FFFFFFE
+SHT_GNU_VERSYM = 0x6FFFFFFF
+
+# where the synthetic sections go (see layout._RANK: R below 100, R+X, RELRO 200-298, RW)
+_RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
+          ".gnu.version": 16, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
+          ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
+
+STATIC_PIE, PIE, EXEC = "static-pie", "pie", "exec"
+
+_DATA_KINDS = (int(Kind.ADDR),)
+_DIRECT_KINDS = (int(Kind.ADDR), int(Kind.PCREL), int(Kind.PAGE_PCREL))
+_GOT_KINDS = [int(k) for k in GOT_KINDS]
+
+
+# -- pass 1: shared definitions -----------------------------------------------------------------
+
+def resolve_shared(ctx) -> None:
+    """Bind the names no object defines to the shared objects that define them."""
+    st = ctx.symtab
+    ctx.imports = {}
+    ctx.exports = []
+    if not ctx.dsos:
+        return
+    shared = ctx.resolver.shared
+    state, strong = st.state, st.strong_ref
+    cand = []
+    for g in range(1, len(st)):
+        if state[g] == UNDEF:
+            hit = shared.get(st.names[g])
+            if hit is not None:
+                cand.append((g, hit))
+                if strong[g]:
+                    hit[0].used = True
+    for g, (dso, sym) in cand:
+        if dso.used or not dso.as_needed:
+            ctx.imports[g] = (dso, sym)
+    # our definitions that a shared object refers to: exported, so that it binds to them
+    exp = set()
+    for dso in ctx.dsos:
+        for name in dso.undefs:
+            g = st.ids.get(name)
+            if g is not None and state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
+                exp.add(g)
+    ctx.exports = sorted(exp)
+
+
+def _visible(ctx, g: int) -> bool:
+    f = ctx.files[ctx.symtab.def_file[g]]
+    return int(f.syms[ctx.symtab.def_index[g]]["st_other"]) & 3 in (elf.STV_DEFAULT, elf.STV_PROTECTED)
+
+
+def output_kind(ctx) -> str | None:
+    """What the options and inputs ask for: None (a static ET_EXEC), or one of
+    STATIC_PIE, PIE, EXEC."""
+    o = ctx.opts
+    pie = o.pie or o.static_pie
+    if pie and (o.static_pie or o.no_dynamic_linker or o.static):
+        if ctx.dsos:
+            raise LinkError(f"-static-pie: cannot link against shared object {ctx.dsos[0].name}")
+        return STATIC_PIE
+    if pie:
+        return PIE
+    if ctx.dsos or (o.dynamic_linker is not None and not o.static and not o.no_dynamic_linker):
+        return EXEC
+    return None
+
+
+# -- pass 2: the plan ---------------------------------------------------------------------------
+
+class Plan:
+    """Everything the dynamic output needs, decided once after scan."""
+
+    def __init__(self, ctx, kind: str):
+        arch = ctx.arch
+        self.kind = kind
+        self.pic = kind in (PIE, STATIC_PIE)            # ET_DYN, loaded at any base
+        self.interp: bytes | None = None                # PT_INTERP contents
+        if kind != STATIC_PIE:
+            self.interp = (ctx.opts.dynamic_linker or arch.hooks["default_interp"]).encode() + b"\0"
+        self.rel = arch.hooks["dynrel"]                 # role -> dynamic relocation type
+        self.pltspec = arch.hooks["plt"]
+        self.plt: list[int] = []                        # imported functions with a PLT entry
+        self.canonical: set[int] = set()                # ... whose address is that entry
+        self.copies: list[int] = []                     # imported data copied into .dynbss
+        self.copy_off: dict[int, int] = {}              # gid -> offset in .dynbss
+        self.got_rel: list[tuple[int, str, int, int]] = []   # (GOT slot, role, gid, addend)
+        self.n_data_relative = 0                        # RELATIVE at data places (counted)
+        self.n_data_symbolic = 0                        # symbolic ABS64 at data places
+        self.dynsym: list[int] = []                     # gids; index 0 is the null entry
+        self.dynsym_index: dict[int, int] = {}
+        self.first_hashed = 1                           # .gnu.hash covers [first_hashed:]
+        self.defined_dyn: set[int] = set()              # dynsym entries we define
+        self.version_of: dict[int, int] = {}            # gid -> .gnu.version index
+        self.verneed: list[tuple] = []                  # (dso, [(version name, index)])
+        self.needed: list = []                          # DT_NEEDED, in command-line order
+        self.dynstr = bytearray(b"\0")
+        self.str_off: dict[str, int] = {}
+        self.dyn_tags: list[tuple[int, object]] = []    # (tag, value or a name to resolve)
+        self.sections: dict[str, OutputSection] = {}
+
+    # strings in .dynstr, each once
+    def string(self, s: str) -> int:
+        off = self.str_off.get(s)
+        if off is None:
+            off = self.str_off[s] = len(self.dynstr)
+            self.dynstr += s.encode() + b"\0"
+        return off
+
+    # -- what other passes ask ------------------------------------------------------------
+    def iplt_stub_base(self, ctx) -> int:
+        """Address of the first IFUNC stub: in .plt, after the header and the PLT entries."""
+        plt = ctx.outputs[".plt"]
+        return plt.addr + self._plt_header_size() + len(self.plt) * self.pltspec["entry_size"]
+
+    def _plt_header_size(self) -> int:
+        return self.pltspec["header_size"] if self.plt else 0
+
+    def symbol_values(self, ctx, gaddr: np.ndarray) -> None:
+        """Addresses of imported symbols where the output decides them: the PLT entry of a
+        function called or canonical; the copy of copied data."""
+        if not self.plt and not self.copies:
+            return
+        plt = ctx.outputs[".plt"]
+        base = plt.addr + self._plt_header_size()
+        size = self.pltspec["entry_size"]
+        for k, g in enumerate(self.plt):
+            gaddr[g] = base + k * size
+        if self.copies:
+            bss = ctx.outputs[".dynbss"].addr
+            for g, off in self.copy_off.items():
+                gaddr[g] = bss + off
+
+    def synthetic_sections(self) -> list[OutputSection]:
+        return list(self.sections.values())
+
+    def phdrs_before_loads(self, ctx) -> list[tuple]:
+        rows = []
+        if self.interp is not None:
+            nph = ctx.nphdr * elf.PHDR_SIZE
+            base = _base(ctx)
+            rows.append((elf.PT_PHDR, elf.PF_R, elf.EHDR_SIZE, base + elf.EHDR_SIZE,
+                         base + elf.EHDR_SIZE, nph, nph, 8))
+            i = ctx.outputs[".interp"]
+            rows.append((elf.PT_INTERP, elf.PF_R, i.offset, i.addr, i.addr, i.size, i.size, 1))
+        return rows
+
+    def phdrs_after_loads(self, ctx) -> list[tuple]:
+        d = ctx.outputs[".dynamic"]
+        return [(elf.PT_DYNAMIC, elf.PF_R | elf.PF_W, d.offset, d.addr, d.addr, d.size, d.size, 8)]
+
+    @property
+    def extra_phdrs(self) -> int:
+        return 3 if self.interp is not None else 1
+
+    @property
+    def e_type(self) -> int:
+        return elf.ET_DYN if self.pic else elf.ET_EXEC
+
+
+def _base(ctx) -> int:
+    from xld.link.layout import image_base
+    return image_base(ctx)
+
+
+def plan(ctx) -> None:
+    kind = output_kind(ctx)
+    if kind is None:
+        ctx.dyn = None
+        return
+    p = Plan(ctx, kind)
+    ctx.dyn = p
+    st = ctx.symtab
+    n = len(st)
+    imported = np.zeros(n, dtype=bool)
+    if ctx.imports:
+        imported[list(ctx.imports)] = True
+    facts = _row_facts(ctx, imported)
+    t = ctx.rel
+    if t.n:
+        _plan_rows(ctx, p, t, facts, imported)
+    _plan_got(ctx, p, imported)
+    _plan_copies(ctx, p)
+    _plan_dynsym(ctx, p)
+    _plan_sections(ctx, p)
+
+
+class _Facts:
+    """Per relocation row: where it is and what its symbol is."""
+
+
+def _row_facts(ctx, imported) -> _Facts:
+    t = ctx.rel
+    st = ctx.symtab
+    f = _Facts()
+    if t.n == 0:
+        return f
+    files = ctx.files
+    parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
+    f.alloc = np.repeat(np.array([o is not None and o.alloc for o in parts], dtype=bool), t.counts)
+    f.write = np.repeat(np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts],
+                                 dtype=bool), t.counts)
+    g = t.gid.astype(np.int64)
+    f.imp = imported[g]
+    state = np.asarray(st.state, dtype=np.int64)
+    f.undef = (g > 0) & (state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
+    f.abs = _absolute(ctx, t, g)
+    return f
+
+
+def _absolute(ctx, t, g) -> np.ndarray:
+    """Rows whose symbol has a fixed address (SHN_ABS, a numeric --defsym): no RELATIVE."""
+    st = ctx.symtab
+    files = ctx.files
+    lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
+    base = np.zeros(len(files), dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
+    local_abs = shndx[base[t.file.astype(np.int64)] + t.sym] == elf.SHN_ABS
+    def_file = np.asarray(st.def_file, dtype=np.int64)
+    def_index = np.asarray(st.def_index, dtype=np.int64)
+    gabs = np.zeros(len(st), dtype=bool)
+    objdef = np.flatnonzero(def_file > 0)
+    gabs[objdef] = shndx[base[def_file[objdef]] + def_index[objdef]] == elf.SHN_ABS
+    for name, expr in ctx.opts.defsym:
+        try:
+            int(expr.strip(), 0)
+        except ValueError:
+            continue
+        gabs[st.ids[name]] = True
+    return np.where(g > 0, gabs[g], local_abs)
+
+
+def _err_row(ctx, row: int, msg: str) -> None:
+    t = ctx.rel
+    obj = ctx.files[int(t.file[row])]
+    g = int(t.gid[row])
+    name = ctx.symtab.names[g] if g else obj.sym_name(int(t.sym[row])) or "local symbol"
+    h = ctx.arch.reloc_name(int(t.type[row]))
+    ctx.diag.error(f"relocation {h} cannot be used against symbol '{name}'; {msg}\n"
+                   f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}")
+
+
+def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
+    K = t.kind
+    data64 = (K == int(Kind.ADDR)) & (t.width == 8)
+    low_bits = np.zeros(len(K), dtype=bool)
+    lp = ctx.arch.hooks.get("low_page_bits", ())
+    if lp:
+        low_bits = np.isin(t.type, list(lp))
+    alloc = f.alloc
+    # imported symbols: what each needs
+    imp = f.imp & alloc
+    call = imp & (K == int(Kind.CALL))
+    sym_data = imp & data64 & f.write
+    direct = imp & np.isin(K, _DIRECT_KINDS) & ~sym_data
+    plt: set[int] = set(np.unique(t.gid[call]).tolist())
+    want_copy: set[int] = set()
+    for g in np.unique(t.gid[direct]).tolist():
+        dso, sym = ctx.imports[g]
+        if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
+            plt.add(g)
+            p.canonical.add(g)
+        elif sym.type == elf.STT_TLS:
+            row = int(np.flatnonzero(direct & (t.gid == g))[0])
+            _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
+        else:
+            want_copy.add(g)
+    bad_kind = imp & np.isin(K, [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET), int(Kind.TLS_DESC)])
+    for row in np.flatnonzero(bad_kind)[:10].tolist():
+        dso, _ = ctx.imports[int(t.gid[row])]
+        what = ("TLS descriptors against a shared object's variable are not supported yet"
+                if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
+        _err_row(ctx, row, what)
+    p.plt = sorted(plt)
+    p.copies = sorted(want_copy)
+    p.n_data_symbolic = int(np.count_nonzero(sym_data))
+    if p.pic:
+        ours = alloc & ~f.imp & ~f.undef & ~f.abs
+        rel = ours & data64
+        text = rel & ~f.write
+        for row in np.flatnonzero(text)[:10].tolist():
+            _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
+                               "(a text relocation); recompile with -fPIC")
+        p.n_data_relative = int(np.count_nonzero(rel & f.write))
+        # absolute addresses in instructions cannot follow the load base
+        absolute = alloc & (K == int(Kind.ADDR)) & ~data64 & ~low_bits & ~f.undef & ~f.abs
+        for row in np.flatnonzero(absolute)[:10].tolist():
+            _err_row(ctx, row, "recompile with -fPIC")
+        ro_imp = imp & data64 & ~f.write
+        for row in np.flatnonzero(ro_imp)[:10].tolist():
+            _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
+                               "(a text relocation); recompile with -fPIC")
+
+
+def data_rows(ctx):
+    """The rows that get a dynamic relocation at their place, as fill needs them:
+    (RELATIVE rows, symbolic rows).  The same rule as the plan (which counted them)."""
+    p = ctx.dyn
+    t = ctx.rel
+    if t.n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    st = ctx.symtab
+    imported = np.zeros(len(st), dtype=bool)
+    if ctx.imports:
+        imported[list(ctx.imports)] = True
+    f = _row_facts(ctx, imported)
+    data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & f.write
+    sym = np.flatnonzero(data64 & f.imp)
+    rel = np.flatnonzero(data64 & ~f.imp & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
+    return rel, sym
+
+
+def _plan_got(ctx, p: Plan, imported) -> None:
+    """Dynamic relocations of GOT slots (ctx.got_entries, made by scan)."""
+    st = ctx.symtab
+    state = st.state
+    slot = 0
+    for flavour, fplus, ident, addend in ctx.got_entries:
+        g = ident if fplus == 0 else 0
+        imp = bool(g) and imported[g]
+        if flavour == 0:
+            if imp:
+                p.got_rel.append((slot, "glob_dat", g, addend))
+            elif p.pic and not _fixed(ctx, fplus, ident, state):
+                p.got_rel.append((slot, "relative", 0, 0))
+        elif flavour == 1:
+            if imp:
+                p.got_rel.append((slot, "tpoff", g, addend))
+        elif flavour == 2:
+            if imp:
+                p.got_rel.append((slot, "dtpmod", g, 0))
+                p.got_rel.append((slot + 1, "dtpoff", g, addend))
+        slot += 2 if flavour == 2 else 1
+
+
+def _fixed(ctx, fplus: int, ident: int, state) -> bool:
+    """A GOT entry's symbol that does not move with the load base (undefined weak, SHN_ABS)."""
+    if fplus:
+        obj = ctx.files[fplus - 1]
+        return int(obj.sym_shndx[ident]) == elf.SHN_ABS
+    g = ident
+    if state[g] == UNDEF:
+        return True
+    df = ctx.symtab.def_file[g]
+    if df == LINKER:
+        return any(n == ctx.symtab.names[g] and _is_int(e) for n, e in ctx.opts.defsym)
+    if df > 0:
+        return int(ctx.files[df].sym_shndx[ctx.symtab.def_index[g]]) == elf.SHN_ABS
+    return False
+
+
+def _is_int(expr: str) -> bool:
+    try:
+        int(expr.strip(), 0)
+        return True
+    except ValueError:
+        return False
+
+
+def _plan_copies(ctx, p: Plan) -> None:
+    """Space in .dynbss for each copied variable; its aliases (other names of the same
+    address in the same object, like environ and __environ) share the copy."""
+    off = 0
+    align = 1
+    by_addr: dict[tuple[int, int], int] = {}
+    for g in p.copies:
+        dso, sym = ctx.imports[g]
+        if sym.size == 0:
+            ctx.diag.error(f"cannot create a copy relocation for symbol {sym.name}: it has no size "
+                           f"in {dso.name}; recompile with -fPIC")
+            continue
+        a = dso.section_align(sym.shndx)
+        if sym.value:
+            a = min(a, sym.value & -sym.value)
+        a = max(min(a, 64), 1)
+        off = (off + a - 1) & -a
+        align = max(align, a)
+        by_addr[(dso.dso_id, sym.value)] = off
+        p.copy_off[g] = off
+        off += sym.size
+    # aliases of copied data among the other imports point at the copy too
+    for g, (dso, sym) in ctx.imports.items():
+        if g not in p.copy_off and sym.type not in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
+            o = by_addr.get((dso.dso_id, sym.value))
+            if o is not None:
+                p.copy_off[g] = o
+    p.copy_size, p.copy_align = off, align
+
+
+def _plan_dynsym(ctx, p: Plan) -> None:
+    st = ctx.symtab
+    undefined = [g for g in sorted(ctx.imports) if g not in p.copy_off]
+    defined = sorted(set(p.copy_off) | set(ctx.exports) | set(_export_dynamic(ctx)))
+    p.defined_dyn = set(defined)
+    # the hashed part: sorted by .gnu.hash bucket
+    p.nbuckets = max(len(defined) // 4, 1)
+    hashes = {g: gnu_hash(st.names[g].encode()) for g in defined}
+    defined.sort(key=lambda g: (hashes[g] % p.nbuckets, g))
+    p.gnu_hashes = hashes
+    p.dynsym = [0] + undefined + defined
+    p.first_hashed = 1 + len(undefined)
+    p.dynsym_index = {g: i for i, g in enumerate(p.dynsym) if i}
+    # versions: one Vernaux per (object, version name) used; indices from 2
+    nxt = 2
+    per_dso: dict[int, list] = {}
+    ver_index: dict[tuple[int, str], int] = {}
+    for g in p.dynsym[1:]:
+        imp = ctx.imports.get(g)
+        if imp is None:
+            p.version_of[g] = 1
+            continue
+        dso, sym = imp
+        if sym.version is None:
+            p.version_of[g] = 1
+            continue
+        key = (dso.dso_id, sym.version)
+        if key not in ver_index:
+            ver_index[key] = nxt
+            per_dso.setdefault(dso.dso_id, []).append((sym.version, nxt))
+            nxt += 1
+        p.version_of[g] = ver_index[key]
+    # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
+    p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
+    p.verneed = [(d, per_dso[d.dso_id]) for d in p.needed if d.dso_id in per_dso]
+    # .dynstr: sonames, symbol names, version names, run paths
+    for d in p.needed:
+        p.string(d.needed_name)
+    for g in p.dynsym[1:]:
+        p.string(st.names[g])
+    for _, vers in p.verneed:
+        for name, _ in vers:
+            p.string(name)
+    if ctx.opts.rpath:
+        p.string(":".join(ctx.opts.rpath))
+
+
+def _export_dynamic(ctx) -> list[int]:
+    """--export-dynamic: every global we define with default visibility."""
+    if not ctx.opts.export_dynamic:
+        return []
+    st = ctx.symtab
+    out = []
+    for g in range(1, len(st)):
+        if st.state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
+            f = ctx.files[st.def_file[g]]
+            i = st.def_index[g]
+            o = f.sec_outsec[int(f.sym_shndx[i])] if 0 < int(f.sym_shndx[i]) < len(f.sec_outsec) else None
+            if o is not None or int(f.sym_shndx[i]) in (elf.SHN_ABS, elf.SHN_COMMON):
+                out.append(g)
+    return out
+
+
+def _section(p: Plan, name: str, stype: int, flags: int, size: int, align: int, entsize: int = 0,
+             nobits: bool = False) -> OutputSection:
+    o = OutputSection(name, stype, flags)
+    o.size = size
+    o.data = None if nobits else bytes(size)
+    if nobits:
+        o.data = b""
+    o.align, o.entsize, o.rank = align, entsize, _RANKS[name]
+    p.sections[name] = o
+    return o
+
+
+def _plan_sections(ctx, p: Plan) -> None:
+    A, W, X = elf.SHF_ALLOC, elf.SHF_WRITE, elf.SHF_EXECINSTR
+    opts = ctx.opts
+    nsym = len(p.dynsym)
+    if p.interp is not None:
+        _section(p, ".interp", elf.SHT_PROGBITS, A, len(p.interp), 1)
+    if opts.hash_style in ("sysv", "both"):
+        p.sysv_buckets = max(nsym // 2, 1) if nsym > 1 else 1
+        _section(p, ".hash", elf.SHT_HASH, A, 4 * (2 + p.sysv_buckets + nsym), 8, 4)
+    if opts.hash_style in ("gnu", "both"):
+        nhashed = nsym - p.first_hashed
+        p.bloom_words = 1 << max(0, (max(nhashed, 1) - 1).bit_length() - 2) if nhashed > 4 else 1
+        _section(p, ".gnu.hash", SHT_GNU_HASH, A, 16 + 8 * p.bloom_words + 4 * p.nbuckets + 4 * nhashed, 8)
+    _section(p, ".dynsym", elf.SHT_DYNSYM, A, elf.SYM_SIZE * nsym, 8, elf.SYM_SIZE)
+    # .dynamic's tags decide the last strings, so they come before .dynstr is sized
+    p.dyn_tags = _dynamic_tags(ctx, p)
+    _section(p, ".dynstr", elf.SHT_STRTAB, A, len(p.dynstr), 1)
+    if p.verneed:
+        _section(p, ".gnu.version", SHT_GNU_VERSYM, A, 2 * nsym, 2, 2)
+        _section(p, ".gnu.version_r", SHT_GNU_VERNEED, A,
+                 sum(16 + 16 * len(v) for _, v in p.verneed), 8)
+    nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    if nrela:
+        _section(p, ".rela.dyn", elf.SHT_RELA, A, elf.RELA_SIZE * nrela, 8, elf.RELA_SIZE)
+    nifunc = len(ctx.ifuncs)
+    nplt = len(p.plt) + nifunc
+    if nplt:
+        spec = p.pltspec
+        _section(p, ".rela.plt", elf.SHT_RELA, A | elf.SHF_INFO_LINK, elf.RELA_SIZE * nplt, 8, elf.RELA_SIZE)
+        _section(p, ".plt", elf.SHT_PROGBITS, A | X,
+                 p._plt_header_size() + spec["entry_size"] * len(p.plt) + ctx.arch.hooks["iplt_stub_size"] * nifunc, 16)
+        reserved = spec["gotplt_reserved"] if p.plt else 0
+        _section(p, ".got.plt", elf.SHT_PROGBITS, A | W, 8 * (reserved + nplt), 8, 8)
+    _section(p, ".dynamic", elf.SHT_DYNAMIC, A | W, 16 * len(p.dyn_tags), 8, 16)
+    if p.copies:
+        _section(p, ".dynbss", elf.SHT_NOBITS, A | W, p.copy_size, p.copy_align, nobits=True)
+
+
+def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
+    """The .dynamic entries; a value is a number, or ("addr"|"size", section or symbol)."""
+    opts = ctx.opts
+    st = ctx.symtab
+    tags: list[tuple[int, object]] = []
+    for d in p.needed:
+        tags.append((DT_NEEDED, p.string(d.needed_name)))
+    if opts.rpath:
+        tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
+    for tag, name in ((DT_INIT, "_init"), (DT_FINI, "_fini")):
+        g = st.ids.get(name)
+        if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
+            tags.append((tag, ("sym", g)))
+    for arr, t_addr, t_size in ((".preinit_array", DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ),
+                                (".init_array", DT_INIT_ARRAY, DT_INIT_ARRAYSZ),
+                                (".fini_array", DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
+        if arr in ctx.outputs and ctx.outputs[arr].inputs:
+            tags.append((t_addr, ("addr", arr)))
+            tags.append((t_size, ("size", arr)))
+    if opts.hash_style in ("sysv", "both"):
+        tags.append((DT_HASH, ("addr", ".hash")))
+    if opts.hash_style in ("gnu", "both"):
+        tags.append((DT_GNU_HASH, ("addr", ".gnu.hash")))
+    tags += [(DT_STRTAB, ("addr", ".dynstr")), (DT_SYMTAB, ("addr", ".dynsym")),
+             (DT_STRSZ, ("size", ".dynstr")), (DT_SYMENT, elf.SYM_SIZE)]
+    if p.kind != STATIC_PIE:
+        tags.append((DT_DEBUG, 0))
+    if p.plt or ctx.ifuncs:
+        tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
+                 (DT_PLTREL, DT_RELA), (DT_JMPREL, ("addr", ".rela.plt"))]
+    nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    if nrela:
+        nrel = p.n_data_relative + sum(1 for r in p.got_rel if r[1] == "relative")
+        tags += [(DT_RELA, ("addr", ".rela.dyn")), (DT_RELASZ, ("size", ".rela.dyn")),
+                 (DT_RELAENT, elf.RELA_SIZE)]
+        if nrel:
+            tags.append((DT_RELACOUNT, nrel))
+    now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
+    if now:
+        tags.append((DT_FLAGS, DF_BIND_NOW))
+    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
+    if flags1:
+        tags.append((DT_FLAGS_1, flags1))
+    if p.verneed:
+        tags += [(DT_VERSYM, ("addr", ".gnu.version")), (DT_VERNEED, ("addr", ".gnu.version_r")),
+                 (DT_VERNEEDNUM, len(p.verneed))]
+    tags.append((DT_NULL, 0))
+    return tags
+
+
+# -- pass 3: contents ---------------------------------------------------------------------------
+
+def fill(ctx, img: np.ndarray) -> None:
+    p = ctx.dyn
+    if p is None:
+        return
+    outs = ctx.outputs
+    st = ctx.symtab
+    gaddr = ctx.gaddr
+    rel = p.rel
+
+    def put(name: str, data: bytes) -> None:
+        o = outs[name]
+        assert len(data) == o.size, (name, len(data), o.size)
+        img[o.offset:o.offset + len(data)] = np.frombuffer(data, dtype=np.uint8)
+
+    def link(name: str, to: str, info: int = 0) -> None:
+        if name in outs:
+            outs[name].link = outs[to].index
+            outs[name].info = info
+
+    if p.interp is not None:
+        put(".interp", p.interp)
+    put(".dynstr", bytes(p.dynstr))
+    # .dynsym
+    syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
+    for i, g in enumerate(p.dynsym[1:], start=1):
+        syms[i]["st_name"] = p.str_off[st.names[g]]
+        imp = ctx.imports.get(g)
+        strong = bool(st.strong_ref[g])
+        if g in p.copy_off:
+            dso, sym = imp
+            syms[i] = (p.str_off[st.names[g]], (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, 0,
+                       outs[".dynbss"].index, int(gaddr[g]), sym.size)
+        elif imp is not None:
+            dso, sym = imp
+            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
+            bind = elf.STB_GLOBAL if strong or sym.type == elf.STT_TLS else elf.STB_WEAK
+            value = int(gaddr[g]) if g in p.canonical else 0
+            syms[i] = (p.str_off[st.names[g]], (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+        else:
+            f = ctx.files[st.def_file[g]]
+            s = f.syms[st.def_index[g]]
+            shndx = int(f.sym_shndx[st.def_index[g]])
+            if shndx == elf.SHN_ABS:
+                oi = elf.SHN_ABS
+            elif shndx == elf.SHN_COMMON:
+                oi = outs[".bss"].index
+            else:
+                oi = f.sec_outsec[shndx].index
+            syms[i] = (p.str_off[st.names[g]], int(s["st_info"]), int(s["st_other"]) & 3, oi,
+                       int(gaddr[g]), int(s["st_size"]))
+    put(".dynsym", syms.tobytes())
+    link(".dynsym", ".dynstr", 1)
+    # hash tables
+    if ".gnu.hash" in outs:
+        put(".gnu.hash", _gnu_hash_table(p, st))
+        link(".gnu.hash", ".dynsym")
+    if ".hash" in outs:
+        put(".hash", _sysv_hash_table(p, st))
+        link(".hash", ".dynsym")
+    # versions
+    if ".gnu.version" in outs:
+        vs = np.zeros(len(p.dynsym), dtype="<u2")
+        for i, g in enumerate(p.dynsym[1:], start=1):
+            vs[i] = p.version_of.get(g, 1)
+        put(".gnu.version", vs.tobytes())
+        link(".gnu.version", ".dynsym")
+        out = bytearray()
+        for k, (dso, vers) in enumerate(p.verneed):
+            last = k == len(p.verneed) - 1
+            out += np.array([(1, len(vers), p.str_off[dso.needed_name], 16,
+                              0 if last else 16 + 16 * len(vers))],
+                            dtype=[("v", "<u2"), ("c", "<u2"), ("f", "<u4"), ("a", "<u4"), ("n", "<u4")]).tobytes()
+            for j, (name, idx) in enumerate(vers):
+                out += np.array([(elf_hash(name.encode()), 0, idx, p.str_off[name],
+                                  0 if j == len(vers) - 1 else 16)],
+                                dtype=[("h", "<u4"), ("fl", "<u2"), ("o", "<u2"), ("nm", "<u4"), ("n", "<u4")]).tobytes()
+        put(".gnu.version_r", bytes(out))
+        link(".gnu.version_r", ".dynstr", len(p.verneed))
+    # .rela.dyn: RELATIVE first (sorted by place), then the symbolic ones
+    if ".rela.dyn" in outs:
+        put(".rela.dyn", _rela_dyn(ctx, p, img))
+        link(".rela.dyn", ".dynsym")
+    # PLT, .got.plt, .rela.plt
+    if ".plt" in outs:
+        _fill_plt(ctx, p, img, put)
+        link(".rela.plt", ".dynsym", outs[".got.plt"].index)
+    # .dynamic
+    ents = np.zeros((len(p.dyn_tags), 2), dtype="<u8")
+    for k, (tag, v) in enumerate(p.dyn_tags):
+        if isinstance(v, tuple):
+            what, ref = v
+            if what == "sym":
+                v = int(gaddr[ref])
+            elif what == "addr":
+                v = outs[ref].addr
+            else:
+                v = outs[ref].size
+        ents[k] = (tag, v & (2 ** 64 - 1))
+    put(".dynamic", ents.tobytes())
+    link(".dynamic", ".dynstr")
+    del rel
+
+
+def _rela_dyn(ctx, p: Plan, img) -> bytes:
+    rel = p.rel
+    t = ctx.rel
+    rel_rows, sym_rows = data_rows(ctx)
+    if len(rel_rows) != p.n_data_relative or len(sym_rows) != p.n_data_symbolic:
+        raise LinkError(f"internal error: dynamic relocations changed after planning "
+                        f"({len(rel_rows)}/{p.n_data_relative} relative, "
+                        f"{len(sym_rows)}/{p.n_data_symbolic} symbolic)")
+    files = ctx.files
+
+    def place(rows):
+        addr = np.array([files[int(f)].sec_addr[int(s)] for f, s in zip(t.file[rows], t.sec[rows])],
+                        dtype=np.int64) + t.offset[rows]
+        off = np.array([files[int(f)].sec_fileoff[int(s)] for f, s in zip(t.file[rows], t.sec[rows])],
+                       dtype=np.int64) + t.offset[rows]
+        return addr, off
+
+    relative: list[tuple[int, int]] = []       # (place, addend)
+    other: list[tuple[int, int, int, int]] = []  # (place, type, dynsym index, addend)
+    if len(rel_rows):
+        addr, off = place(rel_rows)
+        vals = _read64(img, off)
+        relative += list(zip(addr.tolist(), vals.tolist()))
+    got = ctx.outputs.get(".got")
+    for slot, role, g, addend in p.got_rel:
+        a = got.addr + 8 * slot
+        if role == "relative":
+            relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
+        else:
+            other.append((a, rel[role], p.dynsym_index[g], addend))
+    if len(sym_rows):
+        addr, _ = place(sym_rows)
+        for a, g, add in zip(addr.tolist(), t.gid[sym_rows].tolist(), t.addend[sym_rows].tolist()):
+            other.append((a, rel["abs64"], p.dynsym_index[g], add))
+    if p.copies:
+        for g in p.copies:
+            if g in p.copy_off:
+                other.append((int(ctx.gaddr[g]), rel["copy"], p.dynsym_index[g], 0))
+    relative.sort()
+    out = np.zeros(len(relative) + len(other), dtype=elf.RELA)
+    k = 0
+    for a, v in relative:
+        out[k] = (a, rel["relative"], v)
+        k += 1
+    for a, typ, idx, add in other:
+        out[k] = (a, (idx << 32) | typ, add)
+        k += 1
+    return out.tobytes()
+
+
+def _read64(img, offs: np.ndarray) -> np.ndarray:
+    idx = offs.astype(np.int64)[:, None] + np.arange(8)
+    return img[idx].copy().view("<i8").reshape(-1)
+
+
+def _fill_plt(ctx, p: Plan, img, put) -> None:
+    arch = ctx.arch
+    spec = p.pltspec
+    outs = ctx.outputs
+    plt, gotplt = outs[".plt"], outs[".got.plt"]
+    reserved = spec["gotplt_reserved"] if p.plt else 0
+    code = bytearray()
+    slots = []
+    relas = []
+    if p.plt:
+        code += spec["header"](plt.addr, gotplt.addr)
+        slots += [0] * reserved
+    esz = spec["entry_size"]
+    for k, g in enumerate(p.plt):
+        entry = plt.addr + p._plt_header_size() + k * esz
+        slot = gotplt.addr + 8 * (reserved + k)
+        code += spec["entry"](entry, slot)
+        slots.append(plt.addr)                   # lazy binding: the header resolves it
+        relas.append((slot, (p.dynsym_index[g] << 32) | p.rel["jump_slot"], 0))
+    size = arch.hooks["iplt_stub_size"]
+    stub0 = p.iplt_stub_base(ctx)
+    for k, g in enumerate(ctx.ifuncs):
+        slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
+        code += arch.hooks["iplt_stub"](stub0 + k * size, slot)
+        resolver = ctx.ifunc_resolver[g]
+        slots.append(resolver)
+        relas.append((slot, p.rel["irelative"], resolver))
+    put(".plt", bytes(code))
+    put(".got.plt", np.array(slots, dtype=np.uint64).tobytes())
+    put(".rela.plt", np.array(relas, dtype=elf.RELA).tobytes())
+
+
+def _gnu_hash_table(p: Plan, st) -> bytes:
+    syms = p.dynsym[p.first_hashed:]
+    nb = p.nbuckets
+    words = p.bloom_words
+    shift = 26
+    bloom = np.zeros(words, dtype=np.uint64)
+    buckets = np.zeros(nb, dtype=np.uint32)
+    chain = np.zeros(len(syms), dtype=np.uint32)
+    bw = [0] * words
+    for k, g in enumerate(syms):
+        h = p.gnu_hashes[g]
+        w = (h // 64) % words
+        bw[w] |= (1 << (h % 64)) | (1 << ((h >> shift) % 64))
+        b = h % nb
+        if buckets[b] == 0:
+            buckets[b] = p.first_hashed + k
+        last = k == len(syms) - 1 or p.gnu_hashes[syms[k + 1]] % nb != b
+        chain[k] = (h & ~1) | (1 if last else 0)
+    bloom[:] = bw
+    head = np.array([nb, p.first_hashed, words, shift], dtype="<u4")
+    return head.tobytes() + bloom.astype("<u8").tobytes() + buckets.astype("<u4").tobytes() \
+        + chain.astype("<u4").tobytes()
+
+
+def _sysv_hash_table(p: Plan, st) -> bytes:
+    n = len(p.dynsym)
+    nb = p.sysv_buckets
+    bucket = [0] * nb
+    chain = [0] * n
+    for i in range(1, n):
+        h = elf_hash(st.names[p.dynsym[i]].encode()) % nb
+        chain[i] = bucket[h]
+        bucket[h] = i
+    return np.array([nb, n] + bucket + chain, dtype="<u4").tobytes()

@@ -1,0 +1,219 @@
+"""Shared objects as inputs: symbol providers only.
+
+A ``.so`` on the command line contributes no sections.  It tells the link which names it
+defines (its ``.dynsym``, with the version each definition carries, ``.gnu.version`` and
+``.gnu.version_d``), which names it needs from others (its undefined ``.dynsym`` entries: an
+executable exports its own definitions of those), and the name a program records to find it at
+run time (``DT_SONAME``, else the file name).  See the gABI, "Dynamic Section" and "Symbol
+Versioning", and glibc's ``elf/dl-lookup.c`` for how ``ld.so`` reads the same tables.
+"""
+from __future__ import annotations
+
+import os
+import struct
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.errors import LinkError
+
+SHT_GNU_VERDEF = 0x6FFFFFFD
+SHT_GNU_VERNEED = 0x6FFFFFFE
+SHT_GNU_VERSYM = 0x6FFFFFFF
+VERSYM_HIDDEN = 0x8000
+VER_NDX_GLOBAL = 1
+
+DT_NULL, DT_NEEDED, DT_SONAME = 0, 1, 14
+
+_EHDR = struct.Struct("<HHIQQQIHHHHHH")
+_VERDEF = struct.Struct("<HHHHIII")       # vd_version, flags, ndx, cnt, hash, aux, next
+_VERDAUX = struct.Struct("<II")           # vda_name, vda_next
+
+
+class SharedSym:
+    """One definition a shared object exports."""
+    __slots__ = ("name", "index", "version", "type", "bind", "size", "value", "shndx")
+
+    def __init__(self, name, index, version, typ, bind, size, value, shndx):
+        self.name = name            # without the version
+        self.index = index          # .dynsym index in the shared object
+        self.version = version      # version name (e.g. "GLIBC_2.17"), or None (unversioned)
+        self.type = typ             # STT_*
+        self.bind = bind
+        self.size = size
+        self.value = value
+        self.shndx = shndx
+
+
+class SharedFile:
+    """An ELF shared object (ET_DYN) read for the symbols it provides."""
+
+    def __init__(self, path: str, data, display: str | None = None):
+        self.path = path
+        self.name = display or path               # for messages
+        self.buf = memoryview(data)
+        self.dso_id = 0                           # set when added to the link (1-based)
+        self.as_needed = False
+        self.used = False                         # some reference binds to it
+        self._parse()
+
+    def _fail(self, what: str):
+        raise LinkError(f"{self.name}: {what}")
+
+    def _parse(self) -> None:
+        buf = self.buf
+        n = len(buf)
+        if n < elf.EHDR_SIZE or bytes(buf[:4]) != elf.ELFMAG:
+            self._fail("not an ELF file")
+        if buf[4] != elf.ELFCLASS64 or buf[5] != elf.ELFDATA2LSB:
+            self._fail("not a 64-bit little-endian ELF file")
+        (e_type, self.machine, _, _, _, shoff, self.e_flags, _, _, _, shentsize, shnum,
+         _) = _EHDR.unpack_from(buf, 16)
+        if e_type != elf.ET_DYN:
+            self._fail("is not a shared object")
+        if shoff == 0 or shentsize != elf.SHDR_SIZE or shoff + shnum * elf.SHDR_SIZE > n:
+            self._fail("invalid section header table")
+        shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
+        self.shdrs = shdrs
+        types = shdrs["sh_type"].tolist()
+
+        def section(i: int) -> bytes:
+            off, size = int(shdrs[i]["sh_offset"]), int(shdrs[i]["sh_size"])
+            if off + size > n:
+                self._fail(f"section {i} goes past the end of the file (truncated?)")
+            return bytes(buf[off:off + size])
+
+        def only(t: int) -> int | None:
+            found = [i for i, x in enumerate(types) if x == t]
+            return found[0] if found else None
+
+        dsym = only(elf.SHT_DYNSYM)
+        if dsym is None:
+            self.syms = np.zeros(1, elf.SYM)
+            strtab = b"\0"
+        else:
+            link = int(shdrs[dsym]["sh_link"])
+            if link >= shnum:
+                self._fail("invalid string table index in .dynsym")
+            strtab = section(link)
+            raw = section(dsym)
+            self.syms = np.frombuffer(raw, elf.SYM, len(raw) // elf.SYM_SIZE)
+            if len(self.syms) and int(self.syms["st_name"].max()) >= max(len(strtab), 1):
+                self._fail("invalid symbol name offset in .dynsym")
+        self.strtab = strtab
+        nsym = len(self.syms)
+
+        # version definitions: index -> name (index 1 is the object itself)
+        self.verdef: dict[int, str] = {}
+        vd = only(SHT_GNU_VERDEF)
+        if vd is not None:
+            data = section(vd)
+            vstr = section(int(shdrs[vd]["sh_link"])) if int(shdrs[vd]["sh_link"]) < shnum else b""
+            pos, seen = 0, 0
+            while pos + _VERDEF.size <= len(data) and seen < 1 << 16:
+                _, flags, ndx, cnt, _, aux, nxt = _VERDEF.unpack_from(data, pos)
+                if cnt and pos + aux + _VERDAUX.size <= len(data):
+                    name_off, _ = _VERDAUX.unpack_from(data, pos + aux)
+                    self.verdef[ndx] = elf.cstr(vstr, name_off)
+                seen += 1
+                if nxt == 0:
+                    break
+                pos += nxt
+        versym = None
+        vs = only(SHT_GNU_VERSYM)
+        if vs is not None:
+            raw = section(vs)
+            if len(raw) >= 2 * nsym:
+                versym = np.frombuffer(raw, "<u2", nsym)
+
+        # dynamic section: DT_SONAME, DT_NEEDED
+        self.soname = None
+        self.needed: list[str] = []
+        dyn = only(elf.SHT_DYNAMIC)
+        if dyn is not None:
+            raw = section(dyn)
+            ents = np.frombuffer(raw, "<i8", (len(raw) // 16) * 2).reshape(-1, 2)
+            dlink = int(shdrs[dyn]["sh_link"])
+            dstr = section(dlink) if dlink < shnum else strtab
+            for tag, val in ents.tolist():
+                if tag == DT_NULL:
+                    break
+                if tag == DT_SONAME:
+                    self.soname = elf.cstr(dstr, val)
+                elif tag == DT_NEEDED:
+                    self.needed.append(elf.cstr(dstr, val))
+
+        # the names: definitions (default versions only: a hidden version answers only a
+        # reference that asks for it by name) and undefined references
+        info = self.syms["st_info"]
+        bind = info >> 4
+        shndx = self.syms["st_shndx"]
+        vis = self.syms["st_other"] & 3
+        glob = (bind == elf.STB_GLOBAL) | (bind == elf.STB_WEAK) | (bind == elf.STB_GNU_UNIQUE)
+        glob[0:1] = False
+        defined = glob & (shndx != elf.SHN_UNDEF) & ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED))
+        if versym is not None:
+            defined &= (versym & VERSYM_HIDDEN) == 0
+        names = _names(strtab, self.syms["st_name"])
+        self.exports: dict[str, SharedSym] = {}
+        values = self.syms["st_value"].tolist()
+        sizes = self.syms["st_size"].tolist()
+        vlist = versym.tolist() if versym is not None else None
+        for i in np.flatnonzero(defined).tolist():
+            nm = names[i]
+            if not nm or nm in self.exports:
+                continue
+            ver = None
+            if vlist is not None:
+                v = vlist[i] & 0x7FFF
+                if v > VER_NDX_GLOBAL:
+                    ver = self.verdef.get(v)
+            self.exports[nm] = SharedSym(nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i],
+                                         values[i], int(shndx[i]))
+        undef = glob & (shndx == elf.SHN_UNDEF)
+        self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
+
+    @property
+    def needed_name(self) -> str:
+        """What DT_NEEDED records for this object."""
+        return self.soname or os.path.basename(self.path)
+
+    def section_align(self, shndx: int) -> int:
+        if 0 < shndx < len(self.shdrs):
+            return max(int(self.shdrs[shndx]["sh_addralign"]), 1)
+        return 1
+
+    def __repr__(self) -> str:
+        return f"<SharedFile {self.name}>"
+
+
+def _names(strtab: bytes, offsets: np.ndarray) -> list[str]:
+    text = strtab.decode("utf-8", "replace") if not strtab.isascii() else strtab.decode("ascii")
+    if len(text) != len(strtab):          # a multi-byte name: fall back to byte offsets
+        return [elf.cstr(strtab, int(o)) for o in offsets.tolist()]
+    find = text.find
+    out = []
+    for o in offsets.tolist():
+        e = find("\0", o)
+        out.append(text[o:e if e >= 0 else None])
+    return out
+
+
+def elf_hash(name: bytes) -> int:
+    """The SysV ELF hash (gABI "Hash Table"): .hash buckets and vna_hash of version names."""
+    h = 0
+    for c in name:
+        h = ((h << 4) + c) & 0xFFFFFFFF
+        g = h & 0xF0000000
+        if g:
+            h ^= g >> 24
+        h &= ~g & 0xFFFFFFFF
+    return h
+
+
+def gnu_hash(name: bytes) -> int:
+    """The GNU hash (DJB, h * 33 + c) that .gnu.hash buckets by."""
+    h = 5381
+    for c in name:
+        h = (h * 33 + c) & 0xFFFFFFFF
+    return h
