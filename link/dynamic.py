@@ -101,10 +101,11 @@ def resolve_shared(ctx) -> None:
     for g, (dso, sym) in cand:
         if dso.used or not dso.as_needed:
             ctx.imports[g] = (dso, sym)
-    # our definitions that a shared object refers to: exported, so that it binds to them
+    # our definitions that a shared object refers to or also defines: exported, so that its
+    # references bind to ours (an executable's definition preempts a library's)
     exp = set()
     for dso in ctx.dsos:
-        for name in dso.undefs:
+        for name in (*dso.undefs, *dso.exports):
             g = st.ids.get(name)
             if g is not None and state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
                 exp.add(g)
@@ -445,19 +446,27 @@ def _plan_copies(ctx, p: Plan) -> None:
         by_addr[(dso.dso_id, sym.value)] = off
         p.copy_off[g] = off
         off += sym.size
-    # aliases of copied data among the other imports point at the copy too
-    for g, (dso, sym) in ctx.imports.items():
-        if g not in p.copy_off and sym.type not in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
-            o = by_addr.get((dso.dso_id, sym.value))
-            if o is not None:
-                p.copy_off[g] = o
+    # Every other name of a copied variable in its object (environ, _environ, __environ) is
+    # defined at the copy and exported, as lld does: the library's own references, through
+    # whichever name, must reach the one copy the program uses.
+    st = ctx.symtab
+    for (dso_id, value), o in list(by_addr.items()):
+        dso = ctx.dsos[dso_id - 1]
+        for name in dso.aliases_of(value):
+            g = st.intern(name)
+            if g in p.copy_off or st.state[g] != UNDEF:
+                continue
+            ctx.imports[g] = (dso, dso.exports[name])
+            p.copy_off[g] = o
     p.copy_size, p.copy_align = off, align
 
 
 def _plan_dynsym(ctx, p: Plan) -> None:
     st = ctx.symtab
-    undefined = [g for g in sorted(ctx.imports) if g not in p.copy_off]
-    defined = sorted(set(p.copy_off) | set(ctx.exports) | set(_export_dynamic(ctx)))
+    # canonical PLT entries are hashed with the definitions: ld.so must find their address
+    # in the executable first, so that every reference in every object agrees on it
+    undefined = [g for g in sorted(ctx.imports) if g not in p.copy_off and g not in p.canonical]
+    defined = sorted(set(p.copy_off) | p.canonical | set(ctx.exports) | set(_export_dynamic(ctx)))
     p.defined_dyn = set(defined)
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
@@ -649,7 +658,8 @@ def fill(ctx, img: np.ndarray) -> None:
         strong = bool(st.strong_ref[g])
         if g in p.copy_off:
             dso, sym = imp
-            syms[i] = (p.str_off[st.names[g]], (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, 0,
+            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
+            syms[i] = (p.str_off[st.names[g]], (bind << 4) | elf.STT_OBJECT, 0,
                        outs[".dynbss"].index, int(gaddr[g]), sym.size)
         elif imp is not None:
             dso, sym = imp

@@ -55,6 +55,7 @@ class SharedFile:
         self.dso_id = 0                           # set when added to the link (1-based)
         self.as_needed = False
         self.used = False                         # some reference binds to it
+        self._by_value: dict[int, list[str]] | None = None   # data names by address (aliases_of)
         self._parse()
 
     def _fail(self, what: str):
@@ -172,6 +173,16 @@ class SharedFile:
                                          values[i], int(shndx[i]))
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
+
+    def aliases_of(self, value: int) -> list[str]:
+        """The data symbols this object defines at ``value`` (in .dynsym order)."""
+        by = self._by_value
+        if by is None:
+            by = self._by_value = {}
+            for name, sym in self.exports.items():
+                if sym.type not in (elf.STT_FUNC, elf.STT_GNU_IFUNC, elf.STT_TLS):
+                    by.setdefault(sym.value, []).append(name)
+        return by.get(value, [])
 
     @property
     def needed_name(self) -> str:
