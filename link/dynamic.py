@@ -158,6 +158,7 @@ class Plan:
         self.dynsym_index: dict[int, int] = {}
         self.first_hashed = 1                           # .gnu.hash covers [first_hashed:]
         self.defined_dyn: set[int] = set()              # dynsym entries we define
+        self.weak_undef: set[int] = set()               # undefined weak, left to ld.so (GOT, PLT)
         self.version_of: dict[int, int] = {}            # gid -> .gnu.version index
         self.verneed: list[tuple] = []                  # (dso, [(version name, index)])
         self.needed: list = []                          # DT_NEEDED, in command-line order
@@ -339,11 +340,24 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         what = ("TLS descriptors against a shared object's variable are not supported yet"
                 if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
         _err_row(ctx, row, what)
+    if p.interp is not None:
+        # undefined weak functions called (crti's __gmon_start__): a PLT entry that ld.so
+        # binds if some object defines the name at run time, as GNU ld makes them; not when
+        # the address is also taken directly (it must stay 0 for `if (&f)` to hold)
+        wk = alloc & f.undef
+        called = set(np.unique(t.gid[wk & (K == int(Kind.CALL))]).tolist())
+        called -= set(np.unique(t.gid[wk & np.isin(K, _DIRECT_KINDS)]).tolist())
+        plt |= called
+        p.weak_undef |= called
     p.plt = sorted(plt)
     p.copies = sorted(want_copy)
+    # a symbol with a canonical PLT entry or a copy has its address in the program: data that
+    # points at it is fixed at link time (a RELATIVE in a PIE), not bound by ld.so
+    fixed = _resolved_here(p, t, len(imported))
+    sym_data &= ~fixed
     p.n_data_symbolic = int(np.count_nonzero(sym_data))
     if p.pic:
-        ours = alloc & ~f.imp & ~f.undef & ~f.abs
+        ours = alloc & (~f.imp | fixed) & ~f.undef & ~f.abs
         rel = ours & data64
         text = rel & ~f.write
         for row in np.flatnonzero(text)[:10].tolist():
@@ -360,6 +374,16 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
                                "(a text relocation); recompile with -fPIC")
 
 
+def _resolved_here(p: Plan, t, n: int) -> np.ndarray:
+    """Rows whose (imported) symbol has its address in the program: canonical PLT, copy."""
+    here = np.zeros(n, dtype=bool)
+    if p.canonical:
+        here[list(p.canonical)] = True
+    if p.copies:
+        here[p.copies] = True
+    return here[t.gid]
+
+
 def data_rows(ctx):
     """The rows that get a dynamic relocation at their place, as fill needs them:
     (RELATIVE rows, symbolic rows).  The same rule as the plan (which counted them)."""
@@ -373,8 +397,9 @@ def data_rows(ctx):
         imported[list(ctx.imports)] = True
     f = _row_facts(ctx, imported)
     data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & f.write
-    sym = np.flatnonzero(data64 & f.imp)
-    rel = np.flatnonzero(data64 & ~f.imp & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
+    fixed = _resolved_here(p, t, len(imported))
+    sym = np.flatnonzero(data64 & f.imp & ~fixed)
+    rel = np.flatnonzero(data64 & (~f.imp | fixed) & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
     return rel, sym
 
 
@@ -389,6 +414,9 @@ def _plan_got(ctx, p: Plan, imported) -> None:
         if flavour == 0:
             if imp:
                 p.got_rel.append((slot, "glob_dat", g, addend))
+            elif g and state[g] == UNDEF and p.interp is not None:
+                p.got_rel.append((slot, "glob_dat", g, addend))   # undefined weak: ld.so's call
+                p.weak_undef.add(g)
             elif p.pic and not _fixed(ctx, fplus, ident, state):
                 p.got_rel.append((slot, "relative", 0, 0))
         elif flavour == 1:
@@ -465,7 +493,8 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     st = ctx.symtab
     # canonical PLT entries are hashed with the definitions: ld.so must find their address
     # in the executable first, so that every reference in every object agrees on it
-    undefined = [g for g in sorted(ctx.imports) if g not in p.copy_off and g not in p.canonical]
+    undefined = sorted({g for g in ctx.imports if g not in p.copy_off and g not in p.canonical}
+                       | p.weak_undef)
     defined = sorted(set(p.copy_off) | p.canonical | set(ctx.exports) | set(_export_dynamic(ctx)))
     p.defined_dyn = set(defined)
     # the hashed part: sorted by .gnu.hash bucket
@@ -661,6 +690,8 @@ def fill(ctx, img: np.ndarray) -> None:
             bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
             syms[i] = (p.str_off[st.names[g]], (bind << 4) | elf.STT_OBJECT, 0,
                        outs[".dynbss"].index, int(gaddr[g]), sym.size)
+        elif g in p.weak_undef:
+            syms[i] = (p.str_off[st.names[g]], (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
         elif imp is not None:
             dso, sym = imp
             typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type

@@ -1,0 +1,271 @@
+"""Dynamic executables: gcc's and clang's default links (PIE), -no-pie, -static-pie.
+
+Each program is compiled once per arch; the same objects are linked by the compiler driver
+with GNU ld (the oracle) and with xld (``-B DIR`` whose ``ld`` is xld), both run under
+``qemu-<arch> -L /usr/<triple>``; output and exit status must match, and the output must say
+what the program checks (so that both being wrong the same way cannot pass).  The dynamic
+sections are compared with GNU ld's through pyelftools: DT_NEEDED, imported functions with
+their versions, and the number of dynamic relocations of each type.
+"""
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelocationSection
+
+from tests import toolchain as tc
+
+PROGS = Path(__file__).parent / "progs"
+pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
+                            and all(tc.which(q) for q in tc.QEMU.values()),
+                            "cross gcc and qemu-user are needed")
+
+EXPECT = {
+    "usefoo": ["add 5", "counter 40 bump 41 counter 41", "counter after write 5, bump 6",
+               "name libfoo", "same function 1 1", "tls 7 next 8 tls 8", "hook 42",
+               "version 2", "ifunc 100", "override 42", "errno ERANGE", "plugin 13"],
+    "features": ["sorted 1 3 5 9", "environ ok 1", "stdout ok", "tls 5 tls", "ifunc 1",
+                 "table one two", "strlen 7", "bye"],
+    "app": ["area 9", "caught too big: 5", "map 2", "thread 5 main 1"],
+}
+STATUS = {"usefoo": 0, "features": 3, "app": 0}
+
+
+def _run(cmd, cwd=None):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+    if p.returncode != 0:
+        raise AssertionError(f"failed: {' '.join(map(str, cmd))}\n{p.stdout}{p.stderr}")
+    return p
+
+
+class Arch:
+    """The per-arch build directory: the two shared libraries, built by GNU ld."""
+
+    def __init__(self, arch: str, root: Path):
+        self.arch = arch
+        self.triple = tc.TRIPLE[arch]
+        self.dir = root / arch
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.wrapper = tc.ld_wrapper_dir(root)
+        gcc = f"{self.triple}-gcc"
+        _run([gcc, "-shared", "-fPIC", "-O1", f"-Wl,--version-script={PROGS / 'libfoo.map'}",
+              PROGS / "libfoo.c", "-o", self.dir / "libfoo.so"])
+        _run([gcc, "-shared", "-fPIC", PROGS / "libplug.c", "-o", self.dir / "libplug.so"])
+
+    def driver(self, lang: str, cc: str) -> list[str]:
+        if cc == "clang":
+            return ["clang-14" if lang == "c" else "clang++-14", f"--target={self.triple}"]
+        return [f"{self.triple}-{'gcc' if lang == 'c' else 'g++'}"]
+
+    def build(self, prog: str, mode: str, cc: str = "gcc") -> tuple[Path, Path]:
+        """(GNU ld's program, xld's program) from the same object."""
+        src = next(PROGS.glob(prog + ".c*"))
+        lang = "c" if src.suffix == ".c" else "c++"
+        drv = self.driver(lang, cc)
+        tag = f"{prog}-{cc}{mode}"
+        obj = self.dir / f"{tag}.o"
+        cflags = ["-O1"] + (["-fno-pie"] if mode == "-no-pie" else []) + \
+            (["-fPIE"] if mode == "-static-pie" else [])
+        _run([*drv, *cflags, "-c", src, "-o", obj])
+        libs = ["-L", self.dir, "-lfoo", "-Wl,-rpath,."] if prog == "usefoo" else []
+        flags = [mode] if mode else []
+        gnu, xld = self.dir / f"gnu-{tag}", self.dir / f"xld-{tag}"
+        _run([*drv, *flags, obj, *libs, "-o", gnu])
+        if xld.exists():
+            xld.unlink()
+        use = [f"-fuse-ld={self.wrapper / 'ld'}"] if cc == "clang" else ["-B", self.wrapper]
+        _run([*drv, *use, *flags, obj, *libs, "-o", xld])
+        return gnu, xld
+
+    def qemu(self, exe: Path) -> tc.RunResult:
+        p = subprocess.run([tc.QEMU[self.arch], "-L", f"/usr/{self.triple}", str(exe)],
+                           capture_output=True, cwd=self.dir, timeout=120)
+        return tc.RunResult(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(scope="module")
+def arches(tmp_path_factory):
+    root = tmp_path_factory.mktemp("dyn")
+    made: dict[str, Arch] = {}
+
+    def get(arch: str) -> Arch:
+        if arch not in made:
+            made[arch] = Arch(arch, root)
+        return made[arch]
+    return get
+
+
+def _same_run(a: Arch, prog: str, gnu: Path, xld: Path) -> None:
+    g, x = a.qemu(gnu), a.qemu(xld)
+    assert (x.status, x.stdout) == (g.status, g.stdout), \
+        f"GNU ld:\n{g.summary()}{g.stderr.decode()}\nxld:\n{x.summary()}{x.stderr.decode()}"
+    out = x.stdout.decode().splitlines()
+    for line in EXPECT[prog]:
+        assert line in out, f"{line!r} missing from:\n{x.stdout.decode()}"
+    assert x.status == STATUS[prog]
+
+
+def _dynamic(path: Path) -> dict:
+    """What the dynamic sections say: needed libraries, imported functions with versions,
+    dynamic relocation counts by type, and the flags."""
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        out = {"type": e.header["e_type"], "needed": [], "flags_1": 0, "textrel": False,
+               "imports": set(), "relocs": Counter(), "interp": None}
+        for seg in e.iter_segments():
+            if seg["p_type"] == "PT_INTERP":
+                out["interp"] = seg.get_interp_name()
+        for sec in e.iter_sections():
+            if isinstance(sec, DynamicSection):
+                for t in sec.iter_tags():
+                    if t.entry.d_tag == "DT_NEEDED":
+                        out["needed"].append(t.needed)
+                    elif t.entry.d_tag == "DT_FLAGS_1":
+                        out["flags_1"] = t.entry.d_val
+                    elif t.entry.d_tag == "DT_TEXTREL":
+                        out["textrel"] = True
+            if isinstance(sec, RelocationSection) and sec.name.startswith(".rela") and sec["sh_flags"] & 2:
+                for r in sec.iter_relocations():
+                    if r["r_info_type"]:            # (GNU ld leaves unused R_*_NONE slots)
+                        out["relocs"][r["r_info_type"]] += 1
+        dynsym = e.get_section_by_name(".dynsym")
+        versym = e.get_section_by_name(".gnu.version")
+        if dynsym is not None:
+            for i, s in enumerate(dynsym.iter_symbols()):
+                if i and s["st_shndx"] == "SHN_UNDEF" and s["st_info"]["type"] == "STT_FUNC":
+                    ver = ""
+                    if versym is not None:
+                        v = versym.get_symbol(i)
+                        ver = "@" + str(v.name) if v.name else ""
+                    out["imports"].add(s.name + ver)
+        return out
+
+
+CASES = [(arch, prog, mode) for arch in tc.ARCHES for prog in ("usefoo", "features")
+         for mode in ("", "-no-pie")]
+
+
+@pytest.mark.parametrize("arch,prog,mode", CASES)
+def test_gcc_dynamic_program_runs_like_gnu_ld(arches, arch, prog, mode):
+    a = arches(arch)
+    gnu, xld = a.build(prog, mode)
+    _same_run(a, prog, gnu, xld)
+    d = _dynamic(xld)
+    assert d["type"] == ("ET_DYN" if mode == "" else "ET_EXEC")
+    assert d["interp"] == f"/lib/ld-linux-{'aarch64' if arch == 'arm64' else 'riscv64-lp64d'}.so.1"
+    assert not d["textrel"]
+    if mode == "":
+        assert d["flags_1"] & 0x08000000, "DF_1_PIE"
+    ref = _dynamic(gnu)
+    assert d["needed"] == ref["needed"]
+    assert d["imports"] == ref["imports"]
+    assert d["relocs"] == ref["relocs"], (d["relocs"], ref["relocs"])
+
+
+@pytest.mark.parametrize("arch,cc", [(a, c) for a in tc.ARCHES for c in ("gcc", "clang")])
+def test_cxx_dynamic_program_runs_like_gnu_ld(arches, arch, cc):
+    if cc == "clang" and not tc.which("clang++-14"):
+        tc.missing("clang++-14 not found")
+    a = arches(arch)
+    gnu, xld = a.build("app", "", cc)
+    _same_run(a, "app", gnu, xld)
+    d, ref = _dynamic(xld), _dynamic(gnu)
+    assert d["needed"] == ref["needed"]
+    assert d["imports"] == ref["imports"]
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+def test_static_pie_runs_like_gnu_ld(arches, cc):
+    # (Debian's riscv64 glibc has no rcrt1.o: static-pie is arm64-only there, for GNU ld too)
+    if cc == "clang" and not tc.which("clang-14"):
+        tc.missing("clang-14 not found")
+    a = arches("arm64")
+    gnu, xld = a.build("features", "-static-pie", cc)
+    _same_run(a, "features", gnu, xld)
+    d = _dynamic(xld)
+    assert d["type"] == "ET_DYN" and d["interp"] is None and not d["needed"]
+    assert d["relocs"][1027] > 0                  # R_AARCH64_RELATIVE
+    assert d["relocs"][1032] == _dynamic(gnu)["relocs"][1032] > 0     # R_AARCH64_IRELATIVE
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_dynamic_link_is_deterministic(arches, arch):
+    a = arches(arch)
+    _, xld = a.build("usefoo", "")
+    first = xld.read_bytes()
+    _, xld = a.build("usefoo", "")
+    assert xld.read_bytes() == first
+
+
+# -- refusals, in lld's words -----------------------------------------------------------------
+
+def _objs(a: Arch, name: str, source: str, flags=()) -> Path:
+    src = a.dir / f"{name}.c"
+    src.write_text(source)
+    obj = a.dir / f"{name}.o"
+    _run([f"{a.triple}-gcc", *flags, "-c", src, "-o", obj])
+    return obj
+
+
+def _crt(a: Arch, *names) -> list[str]:
+    return [f"/usr/{a.triple}/lib/{n}" for n in names]
+
+
+def test_shared_object_of_the_other_arch_is_refused(arches, tmp_path):
+    a, other = arches("arm64"), arches("riscv64")
+    obj = _objs(a, "plain", "int f(void){return 0;}")
+    res = tc.xld_link(["-pie", "-o", tmp_path / "out", obj, other.dir / "libfoo.so"])
+    assert res.status == 1
+    assert "libfoo.so is incompatible with arm64" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_undefined_symbol_with_shared_libraries_is_an_error(arches, arch, tmp_path):
+    a = arches(arch)
+    obj = _objs(a, "undef", "int nowhere(void); int foo_add(int,int);"
+                            "int main(void){return nowhere() + foo_add(1,2);}", ["-fPIE"])
+    res = tc.xld_link(["-pie", "-o", tmp_path / "out", obj, a.dir / "libfoo.so"])
+    assert res.status == 1
+    assert "error: undefined symbol: nowhere" in res.stderr
+    assert "foo_add" not in res.stderr            # bound to libfoo.so: not an error
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_non_pic_code_in_a_pie_is_refused(arches, arch, tmp_path):
+    a = arches(arch)
+    # an absolute address in code: riscv lui/addi, arm64 movz/movk (-mcmodel=large)
+    flags = ["-fno-pie", "-mcmodel=large"] if arch == "arm64" else ["-fno-pie", "-mcmodel=medlow"]
+    obj = _objs(a, "nonpic", "int x; int *f(void){return &x;}", flags)
+    res = tc.xld_link(["-pie", "--no-dynamic-linker", "-e", "f", "-o", tmp_path / "out", obj])
+    assert res.status == 1
+    assert "recompile with -fPIC" in res.stderr and "'x'" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_static_link_refuses_a_shared_object(arches, tmp_path):
+    a = arches("arm64")
+    obj = _objs(a, "plain2", "int main(void){return 0;}")
+    res = tc.xld_link(["-static", "-o", tmp_path / "out", obj, a.dir / "libfoo.so"])
+    assert res.status == 1
+    assert "attempted static link of dynamic object" in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_as_needed_drops_an_unused_library(arches, arch, tmp_path):
+    a = arches(arch)
+    obj = _objs(a, "noneed", "int main(void){return 0;}", ["-fPIE"])
+    crt = _crt(a, "Scrt1.o", "crti.o", "crtn.o")
+    base = ["-pie", "-o", tmp_path / "out", crt[0], crt[1], obj, "-L", a.dir, "-L", f"/usr/{a.triple}/lib"]
+    res = tc.xld_link([*base, "--as-needed", "-lfoo", "--no-as-needed", "-lc", crt[2]])
+    assert res.status == 0, res.stderr
+    assert _dynamic(tmp_path / "out")["needed"] == ["libc.so.6"]
+    res = tc.xld_link([*base, "-lfoo", "-lc", crt[2]])
+    assert res.status == 0, res.stderr
+    assert _dynamic(tmp_path / "out")["needed"] == ["libfoo.so", "libc.so.6"]
