@@ -116,14 +116,24 @@ Usage: xld [options] file...
        xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] PROG [ARGS...]
        xld nm FILE | xld objdump [-d] [-h] [-t] FILE | xld demo
 
-A static ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld).
+An ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld):
+static, static-pie, PIE and dynamic executables.
 
 Options:
   --arch ARCH            target: arm64 (aarch64) or riscv64 (rv64, riscv); default: from the first object
   -m EMULATION           aarch64linux, aarch64elf, elf64lriscv ... (selects the target like --arch)
   -o FILE                output file (default a.out)
   -e SYM, --entry=SYM    entry symbol (default _start)
-  -L DIR, -l LIB, -l:FILE  library search path and libraries (static archives)
+  -L DIR, -l LIB, -l:FILE  library search path and libraries (libLIB.so, then libLIB.a)
+  -static, -Bstatic / -Bdynamic   archives only / shared objects too, for the -l that follow
+  -pie, -no-pie, -static-pie     output: PIE (ET_DYN), ET_EXEC, self-relocating static PIE
+  -dynamic-linker PATH, --no-dynamic-linker   PT_INTERP (default: the arch's glibc loader)
+  --as-needed / --no-as-needed   DT_NEEDED only for shared objects that are used
+  --push-state / --pop-state     save and restore -Bstatic, --as-needed, --whole-archive
+  -rpath DIR, --enable-new-dtags / --disable-new-dtags   DT_RUNPATH (default) or DT_RPATH
+  --hash-style=gnu|sysv|both     .gnu.hash and/or .hash (default both)
+  -E, --export-dynamic           export every global symbol in .dynsym
+  -z now                         DT_FLAGS BIND_NOW, DF_1_NOW
   --start-group ... --end-group, -( ... -)   rescan archives until nothing new is needed
   --whole-archive / --no-whole-archive
   -u SYM, --undefined=SYM  start with SYM undefined (pulls it from archives; a GC root)
