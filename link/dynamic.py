@@ -309,22 +309,34 @@ def _err_row(ctx, row: int, msg: str) -> None:
                    f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}")
 
 
+def _member(col: np.ndarray, values) -> np.ndarray:
+    """col's elements that are among ``values`` (small non-negative integers), as a mask
+    (np.isin would import numpy.ma: 15 ms on every link)."""
+    values = list(values)
+    if len(col) == 0 or not values:
+        return np.zeros(len(col), dtype=bool)
+    top = max(int(col.max()), max(values)) + 1
+    table = np.zeros(top, dtype=bool)
+    table[values] = True
+    return table[col]
+
+
 def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     K = t.kind
     data64 = (K == int(Kind.ADDR)) & (t.width == 8)
     low_bits = np.zeros(len(K), dtype=bool)
     lp = ctx.arch.hooks.get("low_page_bits", ())
     if lp:
-        low_bits = np.isin(t.type, list(lp))
+        low_bits = _member(t.type, lp)
     alloc = f.alloc
     # imported symbols: what each needs
     imp = f.imp & alloc
     call = imp & (K == int(Kind.CALL))
     sym_data = imp & data64 & f.write
-    direct = imp & np.isin(K, _DIRECT_KINDS) & ~sym_data
-    plt: set[int] = set(np.unique(t.gid[call]).tolist())
+    direct = imp & _member(K, _DIRECT_KINDS) & ~sym_data
+    plt: set[int] = set(t.gid[call].tolist())
     want_copy: set[int] = set()
-    for g in np.unique(t.gid[direct]).tolist():
+    for g in sorted(set(t.gid[direct].tolist())):
         dso, sym = ctx.imports[g]
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
             plt.add(g)
@@ -334,7 +346,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
-    bad_kind = imp & np.isin(K, [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET), int(Kind.TLS_DESC)])
+    bad_kind = imp & _member(K, (int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET), int(Kind.TLS_DESC)))
     for row in np.flatnonzero(bad_kind)[:10].tolist():
         dso, _ = ctx.imports[int(t.gid[row])]
         what = ("TLS descriptors against a shared object's variable are not supported yet"
@@ -345,8 +357,8 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         # binds if some object defines the name at run time, as GNU ld makes them; not when
         # the address is also taken directly (it must stay 0 for `if (&f)` to hold)
         wk = alloc & f.undef
-        called = set(np.unique(t.gid[wk & (K == int(Kind.CALL))]).tolist())
-        called -= set(np.unique(t.gid[wk & np.isin(K, _DIRECT_KINDS)]).tolist())
+        called = set(t.gid[wk & (K == int(Kind.CALL))].tolist())
+        called -= set(t.gid[wk & _member(K, _DIRECT_KINDS)].tolist())
         plt |= called
         p.weak_undef |= called
     p.plt = sorted(plt)

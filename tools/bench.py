@@ -155,14 +155,14 @@ class Toolchain:
     qemu: str
     template: list[str]      # collect2 arguments with @OUT@ and @OBJ@ placeholders
     linkers: dict[str, list[str] | None]   # name -> argv prefix (None: not installed)
+    dyn_template: list[str] = field(default_factory=list)   # the same for gcc's default (PIE) link
 
-    @classmethod
-    def probe(cls, arch: str, xld: list[str]) -> "Toolchain":
-        cc = CROSS_CC[arch]
-        r = subprocess.run([cc, "-static", "-###", "-o", "@OUT@", "@OBJ@.o"], capture_output=True, text=True)
+    @staticmethod
+    def _template(cc: str, flags: list[str]) -> list[str]:
+        r = subprocess.run([cc, *flags, "-###", "-o", "@OUT@", "@OBJ@.o"], capture_output=True, text=True)
         lines = [ln for ln in r.stderr.splitlines() if "collect2" in ln and "@OBJ@.o" in ln]
         if r.returncode != 0 or not lines:
-            raise RuntimeError(f"cannot get the link command from {cc} -static -###:\n{r.stderr}")
+            raise RuntimeError(f"cannot get the link command from {cc} {' '.join(flags)} -###:\n{r.stderr}")
         words = shlex.split(lines[-1])[1:]        # drop collect2 itself
         template, skip = [], False
         for w in words:
@@ -172,6 +172,13 @@ class Toolchain:
                 skip = True                      # LTO plugin: GNU ld only, and no LTO here
             elif not w.startswith("-plugin-opt"):
                 template.append(w)
+        return template
+
+    @classmethod
+    def probe(cls, arch: str, xld: list[str]) -> "Toolchain":
+        cc = CROSS_CC[arch]
+        template = cls._template(cc, ["-static"])
+        dyn_template = cls._template(cc, [])
         gnu_ld = f"{TRIPLE[arch]}-ld"
         linkers = {
             "xld": [*xld, "--arch", arch, "-static"],
@@ -181,12 +188,13 @@ class Toolchain:
             # (unmapping the output); its child's CPU and memory would then go uncounted.
             "mold": ["mold", "--no-fork"] if shutil.which("mold") else None,
         }
-        return cls(arch, cc, QEMU[arch], template, linkers)
+        return cls(arch, cc, QEMU[arch], template, linkers, dyn_template)
 
-    def link_args(self, output: str, objects: list[str], extra: list[str] = ()) -> list[str]:
+    def link_args(self, output: str, objects: list[str], extra: list[str] = (),
+                  dynamic: bool = False) -> list[str]:
         """The driver's arguments with our output and objects in place (`extra` before -o)."""
         args: list[str] = []
-        for w in self.template:
+        for w in (self.dyn_template if dynamic else self.template):
             if w == "@OBJ@.o":
                 args += objects
             elif w == "@OUT@":
@@ -217,6 +225,7 @@ class Case:
     expected: str
     extra: list[str] = field(default_factory=list)
     functions: int = 0
+    dynamic: bool = False    # gcc's default link (a dynamic PIE against libc.so), run with -L sysroot
 
     @property
     def slug(self) -> str:
@@ -234,6 +243,16 @@ def hello_case(arch: str, cache: Path) -> Case:
         src.write_text(HELLO_C)
     [obj] = corpus_mod.compile_sources(CROSS_CC[arch], [src], cache / arch / "hello", CFLAGS)
     return Case(arch, "hello", "hello", [obj], HELLO_OUT)
+
+
+def dynamic_hello_case(arch: str, cache: Path) -> Case:
+    """The same program, linked as gcc links by default: a dynamic PIE (compiled -fPIE)."""
+    src = cache / "src" / "hello" / "hello.c"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    if not src.exists() or src.read_text() != HELLO_C:
+        src.write_text(HELLO_C)
+    [obj] = corpus_mod.compile_sources(CROSS_CC[arch], [src], cache / arch / "hello-pie", [*CFLAGS, "-fPIE"])
+    return Case(arch, "dynamic hello", "dynhello", [obj], HELLO_OUT, dynamic=True)
 
 
 def corpus_case(arch: str, spec: CorpusSpec, cache: Path, jobs: int | None, gc: bool = False) -> Case:
@@ -271,21 +290,22 @@ class Result:
         return d
 
 
-def check_output(tc: Toolchain, exe: Path, expected: str, timeout: float) -> str | None:
+def check_output(tc: Toolchain, exe: Path, expected: str, timeout: float, dynamic: bool = False) -> str | None:
     """None if `exe` runs under qemu-user and prints `expected`; else what went wrong.
 
     A failure is tried once more: on a shared machine qemu has been seen to exit 1 without a
     word on an output that runs fine before and after.
     """
-    wrong = _check_once(tc, exe, expected, timeout)
+    wrong = _check_once(tc, exe, expected, timeout, dynamic)
     if wrong:
-        wrong = _check_once(tc, exe, expected, timeout) and wrong
+        wrong = _check_once(tc, exe, expected, timeout, dynamic) and wrong
     return wrong
 
 
-def _check_once(tc: Toolchain, exe: Path, expected: str, timeout: float) -> str | None:
+def _check_once(tc: Toolchain, exe: Path, expected: str, timeout: float, dynamic: bool = False) -> str | None:
+    sysroot = ["-L", f"/usr/{TRIPLE[tc.arch]}"] if dynamic else []
     try:
-        r = subprocess.run([tc.qemu, str(exe)], capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run([tc.qemu, *sysroot, str(exe)], capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "wrong output: timed out under qemu"
     got = r.stdout.strip()
@@ -335,8 +355,9 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
     def link(name: str, stats: bool = False) -> tuple[Run, Path]:
         out = outdir / f"{case.arch}-{case.slug}.{name}"
         out.unlink(missing_ok=True)
-        argv = [*tc.linkers[name], *(["--stats"] if stats else []),
-                *tc.link_args(str(out), objects, case.extra)]
+        prefix = [w for w in tc.linkers[name] if not (case.dynamic and w == "-static")]
+        argv = [*prefix, *(["--stats"] if stats else []),
+                *tc.link_args(str(out), objects, case.extra, case.dynamic)]
         return measure(argv, cwd=objdir, timeout=opts.timeout, env=LINK_ENV), out
 
     def attempt(name: str, timed: bool) -> None:
@@ -354,7 +375,7 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
             if opts.verify == "all" or not timed:
                 digest = file_digest(out)
                 if digest not in verified.setdefault(name, set()):
-                    wrong = check_output(tc, out, case.expected, opts.run_timeout)
+                    wrong = check_output(tc, out, case.expected, opts.run_timeout, case.dynamic)
                     if not wrong:
                         verified[name].add(digest)
             if wrong:
@@ -648,7 +669,7 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--gc-size", help="corpus size of the --gc-sections case (default 400x50; --quick: 4x5)")
     ap.add_argument("--dead", type=float, default=0.5, help="dead functions per file in the gc case, as a fraction (0.5)")
     ap.add_argument("--no-gc", action="store_true", help="skip the --gc-sections case")
-    ap.add_argument("--no-hello", action="store_true", help="skip the static hello case")
+    ap.add_argument("--no-hello", action="store_true", help="skip the hello cases (static and dynamic)")
     ap.add_argument("--no-emu", action="store_true", help="skip the emulator benchmark (tools/bench_emu.py)")
     ap.add_argument("--json", type=Path, help="write results here (default bench-results/<UTC time>.json)")
     ap.add_argument("--no-json", action="store_true", help="do not write a JSON record")
@@ -718,7 +739,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     for tc in tcs:
         cases: list[Case] = [corpus_case(tc.arch, spec, cache, opts.jobs) for spec in opts.specs]
         if not opts.no_hello:
-            cases.insert(0, hello_case(tc.arch, cache))
+            cases[0:0] = [hello_case(tc.arch, cache), dynamic_hello_case(tc.arch, cache)]
         if not opts.no_gc:
             cases.append(corpus_case(tc.arch, opts.gc_spec, cache, opts.jobs, gc=True))
         for case in cases:
