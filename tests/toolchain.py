@@ -207,9 +207,13 @@ class RunResult:
             f"--- note ---\n{self.note}\n" if self.note else "")
 
 
-def qemu_run(arch: str, exe: Path, args=(), timeout=60, stdin: bytes = b"") -> RunResult:
+def qemu_run(arch: str, exe: Path, args=(), timeout=60, stdin: bytes = b"",
+             sysroot: str | None = None) -> RunResult:
+    """Run under qemu-user; ``sysroot``: qemu's -L, where a dynamic program's ld.so and
+    libraries are found."""
     qemu = require(QEMU[arch])
-    p = subprocess.run([qemu, str(exe), *args], capture_output=True, timeout=timeout,
+    where = ["-L", sysroot] if sysroot else []
+    p = subprocess.run([qemu, *where, str(exe), *args], capture_output=True, timeout=timeout,
                        input=stdin)
     status = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return RunResult(status, p.stdout, p.stderr)

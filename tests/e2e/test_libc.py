@@ -43,31 +43,32 @@ def libc_builds(tmp_path_factory):
     wrapper = tc.ld_wrapper_dir(root)
     cache = {}
 
-    def get(prog, arch):
-        if (prog, arch) not in cache:
+    def get(prog, arch, link="static"):
+        if (prog, arch, link) not in cache:
             src, kind, flags = PROGRAMS[prog]
             cc = driver(kind, arch)
-            d = root / f"{prog}-{arch}"
+            d = root / f"{prog}-{arch}-{link}"
             d.mkdir()
             obj = d / "prog.o"
             subprocess.run([*cc, *flags, "-c", str(SRC / src), "-o", str(obj)], check=True)
+            mode = ["-static"] if link == "static" else []      # else the driver's default: PIE
             gnu = d / "gnu.exe"
-            p = subprocess.run([*cc, "-static", str(obj), "-o", str(gnu)],
+            p = subprocess.run([*cc, *mode, str(obj), "-o", str(gnu)],
                                capture_output=True, text=True)
             assert p.returncode == 0, f"GNU ld link failed:\n{p.stderr}"
             (wrapper / "called").unlink(missing_ok=True)
             xld = d / "xld.exe"
-            p = subprocess.run([*cc, "-static", *use_xld(kind, wrapper), str(obj),
+            p = subprocess.run([*cc, *mode, *use_xld(kind, wrapper), str(obj),
                                 "-o", str(xld)], capture_output=True, text=True)
             used = (wrapper / "called").exists()
-            cache[prog, arch] = (gnu, xld if p.returncode == 0 else None, p.stderr, used)
-        return cache[prog, arch]
+            cache[prog, arch, link] = (gnu, xld if p.returncode == 0 else None, p.stderr, used)
+        return cache[prog, arch, link]
     return get
 
 
-def run(runner, arch, exe):
+def run(runner, arch, exe, sysroot=None):
     if runner == "qemu":
-        return tc.qemu_run(arch, exe, ARGS, stdin=STDIN)
+        return tc.qemu_run(arch, exe, ARGS, stdin=STDIN, sysroot=sysroot)
     return tc.xld_run(exe, ARGS, stdin=STDIN)
 
 
@@ -90,3 +91,19 @@ def test_static_libc_program_matches_gnu_ld(prog, arch, runner, libc_builds):
     assert (got.status, got.stdout, got.stderr) == (ref.status, ref.stdout, ref.stderr), (
         f"xld-linked program differs under {runner}\nGNU ld + qemu: {ref.summary()}\n"
         f"xld: {got.summary()}")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("prog", sorted(PROGRAMS))
+def test_dynamic_libc_program_matches_gnu_ld(prog, arch, libc_builds):
+    """The compiler's default link (a dynamic PIE against libc.so, libstdc++.so), under
+    qemu-user with the target's sysroot."""
+    gnu, xld, err, used = libc_builds(prog, arch, "dynamic")
+    assert used, "the compiler driver did not run xld as its linker"
+    assert xld is not None, f"linking through xld failed:\n{err}"
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    ref = run("qemu", arch, gnu, sysroot)
+    assert ref.stdout, "the GNU ld build printed nothing under qemu"
+    got = run("qemu", arch, xld, sysroot)
+    assert (got.status, got.stdout, got.stderr) == (ref.status, ref.stdout, ref.stderr), (
+        f"xld-linked program differs\nGNU ld + qemu: {ref.summary()}\nxld: {got.summary()}")
