@@ -166,6 +166,12 @@ class Plan:
         self.str_off: dict[str, int] = {}
         self.dyn_tags: list[tuple[int, object]] = []    # (tag, value or a name to resolve)
         self.sections: dict[str, OutputSection] = {}
+        self.copy_size = 0                              # .dynbss
+        self.copy_align = 1
+        self.nbuckets = 1                               # .gnu.hash: buckets, bloom words,
+        self.bloom_words = 1                            # and each hashed name's hash
+        self.gnu_hashes: dict[int, int] = {}
+        self.sysv_buckets = 1                           # .hash
 
     # strings in .dynstr, each once
     def string(self, s: str) -> int:
