@@ -376,6 +376,37 @@ def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
     return None
 
 
+def tls_desc_to_ie(word: int, howto: Howto, got_slot: int, place: int) -> int | None:
+    """The instruction that replaces one site of a TLS descriptor sequence whose variable
+    lives in a shared object, in an executable: the TP offset is loaded from a GOT slot that
+    ld.so fills (TLS_TPREL64), as GNU ld relaxes it (aaelf64 "Relocation optimization"):
+
+        adrp x0, :tlsdesc:v            ->  adrp x0, :gottprel:v
+        ldr  x1, [x0, :tlsdesc_lo12:v] ->  ldr  x0, [x0, :gottprel_lo12:v]
+        add  x0, x0, :tlsdesc_lo12:v   ->  nop
+        blr  x1                        ->  nop
+
+    Tiny model: ``ldr x1, :tlsdesc:v`` -> ``ldr x0, :gottprel:v`` (literal), ``adr`` -> nop.
+    """
+    name = howto.name
+    if name in ("R_AARCH64_TLSDESC_ADD_LO12", "R_AARCH64_TLSDESC_CALL", "R_AARCH64_TLSDESC_ADR_PREL21"):
+        return NOP
+    w = np.zeros(1, dtype=np.uint64)
+    if name == "R_AARCH64_TLSDESC_ADR_PAGE21":
+        w[0] = 0x90000000                                   # adrp x0
+        return int(write_adrp(w, np.array([(got_slot & ~0xFFF) - (place & ~0xFFF)], dtype=np.int64))[0])
+    if name == "R_AARCH64_TLSDESC_LD64_LO12":
+        w[0] = 0xF9400000                                   # ldr x0, [x0, #lo12]
+        return int(LDST64_LO12.write(w, np.array([got_slot], dtype=np.int64))[0])
+    if name == "R_AARCH64_TLSDESC_LD_PREL19":
+        d = got_slot - place
+        if not -(1 << 20) <= d < 1 << 20:
+            return None
+        w[0] = 0x58000000                                   # ldr x0, <literal>
+        return int(write_imm19(w, np.array([d], dtype=np.int64))[0])
+    return None
+
+
 def tls_desc_is_paired(howto: Howto) -> bool:
     """AArch64 TLSDESC relocations all name the variable itself: never paired."""
     return False
@@ -428,6 +459,7 @@ ARCH = Arch(
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,
+        "tls_desc_to_ie": tls_desc_to_ie,
         "e_flags": e_flags,
         "nop_fill": nop_fill,
         "thunk": thunk,

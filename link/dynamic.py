@@ -352,10 +352,13 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
-    bad_kind = imp & _member(K, (int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET), int(Kind.TLS_DESC)))
+    refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
+    if "tls_desc_to_ie" not in ctx.arch.hooks:
+        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made it initial-exec)
+    bad_kind = imp & _member(K, refused)
     for row in np.flatnonzero(bad_kind)[:10].tolist():
         dso, _ = ctx.imports[int(t.gid[row])]
-        what = ("TLS descriptors against a shared object's variable are not supported yet"
+        what = ("TLS descriptors against a shared object's variable are not supported on this architecture"
                 if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
         _err_row(ctx, row, what)
     if p.interp is not None:

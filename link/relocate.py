@@ -261,13 +261,22 @@ def _check_undefined(ctx, t) -> None:
 def _assign_got(ctx, t) -> None:
     """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind."""
     isg = np.isin(t.kind, [int(k) for k in _KINDS_WITH_G])
+    # a TLS descriptor against a shared object's variable becomes initial-exec (GNU ld's
+    # relaxation for executables, where the architecture can rewrite the sequence): a slot
+    # holding its TP offset, which ld.so fills (TPREL)
+    desc_ie = np.zeros(t.n, dtype=bool)
+    if ctx.imports and "tls_desc_to_ie" in ctx.arch.hooks:
+        imported = np.zeros(len(ctx.symtab), dtype=bool)
+        imported[list(ctx.imports)] = True
+        desc_ie = (t.kind == int(Kind.TLS_DESC)) & imported[t.gid]
+        isg |= desc_ie
     t.got_slot = np.full(t.n, -1, dtype=np.int32)
     rows = np.nonzero(isg)[0]
     ctx.got_entries = []
     if len(rows) == 0:
         return
     # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset) pair
-    tls = np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]).astype(np.int64)
+    tls = (np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]) | desc_ie[rows]).astype(np.int64)
     tls += 2 * np.isin(t.kind[rows], [int(k) for k in TLS_GD_KINDS])
     is_local = t.gid[rows] == 0
     # identity of the symbol: gid for globals, (file, index) for locals
@@ -646,12 +655,22 @@ def relocate(ctx, img: np.ndarray) -> None:
     m = m_desc
     if m is not None:
         rewrite = arch.hooks.get("tls_desc_to_le")
+        to_ie = arch.hooks.get("tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
         # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
         S_desc = dict(zip(m.tolist(), S_of[Kind.TLS_DESC].tolist()))
         at_label = {int(P[r]): r for r in m.tolist() if not paired(arch.howtos[int(t.type[r])])}
         for row in m.tolist():
             h = arch.howtos[int(t.type[row])]
+            slot = int(t.got_slot[row])
+            if slot >= 0 and to_ie is not None:       # against a shared object: initial-exec
+                new = to_ie(int(_gather(img, pos[row:row + 1], 4)[0]), h, got_addr + 8 * slot, int(P[row]))
+                if new is None:
+                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                                   f"{h.name} cannot be relaxed to initial-exec")
+                else:
+                    _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
+                continue
             var = row
             if paired(h):
                 var = at_label.get(S_desc[row])
