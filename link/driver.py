@@ -33,6 +33,7 @@ class Context:
         self.timings: list[tuple[str, float]] = []
         self.peak_rss: list[int] = []        # MiB after each pass (--stats)
         self.e_flags = 0
+        self.defsym_alias: list[tuple[int, int]] = []   # --defsym=NAME=SYMBOL: (NAME, SYMBOL) ids
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -232,10 +233,12 @@ def define_linker_symbols(ctx) -> None:
              "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
              "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
              "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"]
+    defsyms = []
     for name, v in ctx.opts.defsym:
         g = st.intern(name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
+        defsyms.append((g, v.strip()))
     wanted = set(names)
     for g in range(1, len(st)):
         name = st.names[g]
@@ -246,6 +249,17 @@ def define_linker_symbols(ctx) -> None:
             st.state[g] = resolve.DEFINED
             st.def_file[g] = resolve.LINKER
     ctx.linker_names = wanted
+    # --defsym=NAME=SYMBOL takes SYMBOL's final address, known only once the symbols have
+    # theirs (relocate.symbol_addresses); a number is a value now
+    for g, expr in defsyms:
+        n = _number(expr)
+        if n is not None:
+            st.linker_value[g] = n
+            continue
+        target = st.ids.get(expr)
+        if target is None or st.state[target] == resolve.UNDEF:
+            raise LinkError(f"--defsym: undefined symbol: {expr}")
+        ctx.defsym_alias.append((g, target))
 
 
 def linker_symbol_values(ctx) -> None:
@@ -313,21 +327,16 @@ def linker_symbol_values(ctx) -> None:
         if o is not None:
             ctx.linker_sec[g] = o
     for name, expr in ctx.opts.defsym:
-        g = st.ids[name]
-        st.linker_value[g] = _defsym_value(ctx, expr)
+        n = _number(expr.strip())
+        if n is not None:
+            st.linker_value[st.ids[name]] = n
 
 
-def _defsym_value(ctx, expr: str) -> int:
-    expr = expr.strip()
+def _number(expr: str) -> int | None:
     try:
         return int(expr, 0)
     except ValueError:
-        pass
-    st = ctx.symtab
-    g = st.ids.get(expr)
-    if g is None:
-        raise LinkError(f"--defsym: undefined symbol: {expr}")
-    return int(ctx.gaddr[g]) if hasattr(ctx, "gaddr") else 0
+        return None
 
 
 def segment_class(o) -> int:

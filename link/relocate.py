@@ -319,6 +319,10 @@ def symbol_addresses(ctx) -> None:
         for k, g in enumerate(ctx.ifuncs):
             ctx.ifunc_resolver[g] = int(gaddr[g])
             gaddr[g] = iplt.addr + k * size
+    # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
+    # in command-line order
+    for g, target in getattr(ctx, "defsym_alias", ()):
+        gaddr[g] = st.linker_value[g] = gaddr[target]
     ctx.gaddr = gaddr
     for obj in objs:
         fg = obj.first_global

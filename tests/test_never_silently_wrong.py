@@ -86,14 +86,14 @@ def test_call_to_local_ifunc_goes_through_iplt(arch, tmp_path):
 # --- 2. --defsym=alias=func: alias has func's final address ----------------------------------
 
 @ARCHES
-@pytest.mark.parametrize("relax", ["relax", "no-relax"])
-def test_defsym_alias_of_a_function(arch, relax, tmp_path):
+@pytest.mark.parametrize("flag", ["--relax", "--no-relax", "--gc-sections"])
+def test_defsym_alias_of_a_function(arch, flag, tmp_path):
     start = start_object(arch, tmp_path)
     obj = c_object(arch, tmp_path, "alias.o",
                    "int func(int x) { return x + 1; }\nint alias(int);\n"
                    "int main(void) { return alias(41); }\n", ("-O2", "-ffreestanding"))
     out = tmp_path / "prog"
-    link_ok(["--" + relax, "--defsym=alias=func", "-o", out, start, obj])
+    link_ok([flag, "--defsym=alias=func", "-o", out, start, obj])
     syms = symbol_values(out)
     assert syms["alias"] == syms["func"] != 0
     assert tc.qemu_run(arch, out).status == 42
