@@ -266,7 +266,7 @@ def linker_symbol_values(ctx) -> None:
     st = ctx.symtab
     outs = ctx.outputs
     alloc = [o for o in ctx.ordered if o.alloc]
-    base = ctx.opts.image_base if ctx.opts.image_base is not None else ctx.arch.image_base
+    base = layout.image_base(ctx)
     text_end = max((o.addr + o.size for o in alloc if o.flags & elf.SHF_EXECINSTR), default=base)
     data_secs = [o for o in alloc if o.flags & elf.SHF_WRITE and not o.flags & elf.SHF_TLS]
     edata = max((o.addr + o.size for o in data_secs if not o.nobits), default=text_end)

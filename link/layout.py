@@ -224,6 +224,20 @@ def _common_bss(ctx) -> OutputSection | None:
     return out
 
 
+def image_base(ctx) -> int:
+    """The address of the first PT_LOAD, which holds the ELF and program headers from file
+    offset 0: a multiple of the maximum page size, so that its address and offset are
+    congruent modulo its alignment (the architecture's default is rounded up to one)."""
+    maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
+    base = ctx.opts.image_base
+    if base is None:
+        return align_up(ctx.arch.image_base, maxpage)
+    if base % maxpage:
+        from xld.link.errors import LinkError
+        raise LinkError(f"--image-base: address isn't multiple of page size: {base:#x}")
+    return base
+
+
 def place(ctx) -> None:
     """Assign addresses and file offsets to every output section; build segments."""
     arch = ctx.arch
@@ -244,7 +258,7 @@ def place(ctx) -> None:
         + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start)
     ctx.nphdr = nphdr
     maxpage = ctx.opts.max_page_size or arch.max_page_size
-    base = ctx.opts.image_base if ctx.opts.image_base is not None else arch.image_base
+    base = image_base(ctx)
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
     off = hdr_size

@@ -360,6 +360,8 @@ def parse(argv: list[str]) -> Options:
             pass
         else:
             raise LinkError(f"unknown -z value: {z}")
+    if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
+        raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
     return o
 
 
