@@ -299,6 +299,8 @@ def place(ctx) -> None:
             seg[3] = off
         seg[4] = addr
     ctx.segments = segments
+    if starts:
+        _check_overlaps(alloc, base, hdr_size)
     ctx.tls_range = _tls_range(alloc)
     # non-alloc sections follow
     for o in nonalloc:
@@ -309,6 +311,24 @@ def place(ctx) -> None:
         off += o.size
     secs.store(ctx.files)
     ctx.file_end = off
+
+
+def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
+    """Sections placed by --section-start must not share addresses with others or with the
+    headers at the image base (lld's check and words)."""
+    from xld.link.errors import LinkError
+    spans = sorted([(o.addr, o.addr + o.size, o.name) for o in alloc
+                    if o.size and not (o.nobits and o.flags & elf.SHF_TLS)]
+                   + [(base, base + hdr_size, "the ELF and program headers")])
+    errors = []
+    for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
+        if b0 < a1:
+            what = an if an.startswith("the ") else f"section {an}"
+            errors.append(f"{what} virtual address range overlaps with {bn}\n"
+                          f">>> {an} range is [{a0:#x}, {a1 - 1:#x}]\n"
+                          f">>> {bn} range is [{b0:#x}, {b1 - 1:#x}]")
+    if errors:
+        raise LinkError("\n".join(errors))
 
 
 def _tls_range(alloc):

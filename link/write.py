@@ -373,7 +373,9 @@ def program_headers(ctx) -> np.ndarray:
     rows = []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]
-    for cls, vaddr, off, fend, mend in ctx.segments:
+    # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
+    # segment below an earlier one)
+    for cls, vaddr, off, fend, mend in sorted(ctx.segments, key=lambda seg: seg[1]):
         rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, vaddr, fend - off, mend - vaddr, maxpage))
     if ctx.tls_range is not None:
         start, end, align, foff, filesz = ctx.tls_range

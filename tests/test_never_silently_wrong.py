@@ -195,3 +195,19 @@ def test_icf_on_object_without_relocations(arch, icf, tmp_path):
     out = tmp_path / "tiny"
     link_ok([f"--icf={icf}", "-o", out, obj])
     assert tc.qemu_run(arch, out).status == 3
+
+
+@ARCHES
+def test_section_start_overlapping_another_section_is_an_error(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "main.o", "int v = 5;\nint main(void) { return v + 2; }\n",
+                   ("-O2", "-ffreestanding"))
+    headers = {"arm64": 0x400040, "riscv64": 0x10040}[arch]       # inside the ELF header
+    for where, other in (("0x1000008", ".text"), (hex(headers), None)):
+        out = tmp_path / "prog"
+        p = tc.xld_cli(["--section-start=.text=0x1000000", f"--section-start=.data={where}", "-o", out.name,
+                        start.name, obj.name], cwd=tmp_path)
+        assert p.returncode == 1 and p.stderr.startswith("xld: error:"), p.stderr
+        what = f"section {other}" if other else "the ELF and program headers"
+        assert f"{what} virtual address range overlaps with .data" in p.stderr, p.stderr
+        assert not out.exists()
