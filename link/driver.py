@@ -34,6 +34,9 @@ class Context:
         self.peak_rss: list[int] = []        # MiB after each pass (--stats)
         self.e_flags = 0
         self.defsym_alias: list[tuple[int, int]] = []   # --defsym=NAME=SYMBOL: (NAME, SYMBOL) ids
+        self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
+        self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
+        self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -62,8 +65,8 @@ class Context:
             got.entsize = 8
             got.rank = layout._RANK[".got"]
             out.append(got)
-        if getattr(self, "ifuncs", None):
-            n = len(self.ifuncs)
+        n = len(getattr(self, "ifuncs", ())) + len(getattr(self, "local_ifuncs", ()))
+        if n:
             size = self.arch.hooks["iplt_stub_size"]
             for name, typ, flags, nbytes, align, rank in (
                     (".iplt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_EXECINSTR, size * n, 16, ".iplt"),
