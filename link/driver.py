@@ -37,6 +37,7 @@ class Context:
         self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
+        self.input_paths: list[str] = []             # every input file read (--dependency-file)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -90,6 +91,11 @@ class Context:
             b.data = bytes(16 + _build_id_size(self.opts.build_id))
             b.size, b.align, b.rank = len(b.data), 4, 9
             out.append(b)
+        if self.opts.package_metadata is not None:
+            n = OutputSection(".note.package", elf.SHT_NOTE, elf.SHF_ALLOC)
+            n.data = package_note(self.opts.package_metadata)
+            n.size, n.align, n.rank = len(n.data), 4, 10
+            out.append(n)
         if self.attributes:
             spec = self.arch.hooks["attributes"]
             a = OutputSection(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0)
@@ -107,6 +113,21 @@ class Context:
             a.rank = 1001
             out.append(a)
         return out
+
+
+NT_FDO_PACKAGING_METADATA = 0xCAFE1A7E
+
+
+def package_note(json: str) -> bytes:
+    """--package-metadata: the FDO packaging-metadata note (systemd's format): owner "FDO",
+    the JSON text NUL-terminated, padded to 4 bytes.  As lld: %XX in the text is the byte XX
+    (so a build system can pass any JSON), and n_descsz does not count the padding (mold's
+    does)."""
+    import re
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), json.encode())
+    desc = raw + b"\0"
+    note = struct.pack("<III", 4, len(desc), NT_FDO_PACKAGING_METADATA) + b"FDO\0" + desc
+    return note + bytes(-len(note) % 4)
 
 
 def _build_id_size(style: str) -> int:
@@ -181,8 +202,10 @@ def load_inputs(ctx: Context) -> None:
             continue
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value)
         f = inp.open_input(path)
+        ctx.input_paths.append(path)
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
             for p in _script_inputs(ctx, f[1], f[2]):
+                ctx.input_paths.append(p)
                 _add(ctx, r, inp.open_input(p), whole, group)
             continue
         _add(ctx, r, f, whole, group)

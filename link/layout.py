@@ -253,8 +253,8 @@ def place(ctx) -> None:
     classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R})
     has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
     has_note = any(o.type == elf.SHT_NOTE for o in alloc)
-    nphdr = len(classes) + (1 if has_tls else 0) + 1 + (1 if has_note else 0) \
-        + (1 if SEG_RELRO in classes else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
+    nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if has_note else 0) \
+        + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
         + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start)
     ctx.nphdr = nphdr
     maxpage = ctx.opts.max_page_size or arch.max_page_size
@@ -408,7 +408,11 @@ def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
     if o.name == ".bss" and getattr(ctx, "commons", None):
         st = ctx.symtab
         ctx.common_off = {}
-        for g in ctx.commons:
+        commons = ctx.commons
+        if ctx.opts.sort_common:        # --sort-common: by alignment, stable (GNU ld: descending)
+            commons = sorted(commons, key=lambda g: st.common_align[g],
+                             reverse=ctx.opts.sort_common == "descending")
+        for g in commons:
             a = st.common_align[g]
             o.align = max(o.align, a)
             pos = align_up(pos, a)

@@ -71,34 +71,101 @@ class Options:
         self.version_only: bool = False
         self.help: bool = False
         self.plugin_opts: list[str] = []
+        self.execstack: bool = False               # -z execstack: PT_GNU_STACK is PF_X
+        self.gnu_stack: bool = True                # -z nognustack: no PT_GNU_STACK at all
+        self.stack_size: int = 0                   # -z stack-size=N: PT_GNU_STACK's p_memsz
+        self.relro: bool = True                    # -z norelro: no PT_GNU_RELRO
+        self.common_page_size: int | None = None   # -z common-page-size=N: where RELRO ends
+        self.dependency_file: str | None = None    # --dependency-file=F: Makefile rule of the inputs
+        self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
+        self.sort_common: str | None = None        # --sort-common[=ascending|descending]
+        self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
 
 
-# options that take a value and are accepted but have no effect on a static link
+# Options that take a value and are accepted without changing the output of a static link.
+# Why each one may be ignored (tests/test_options.py proves every accepted option is in a
+# table: honoured, ignored for a reason, or an error):
+#   -plugin, -plugin-opt          the LTO plugin: xld reads no LTO objects (they are an error)
+#   --hash-style, -dynamic-linker, -soname, -h, -rpath, -rpath-link, --version-script
+#                                 dynamic linking (handled by the dynamic-linking work)
+#   --sort-section                lld applies it to linker-script input section lists only;
+#                                 xld takes no linker scripts
+#   -O                            output optimization level: never changes what runs
+#   --exclude-libs                hides archive symbols from the dynamic symbol table only
+#   --thread-count, --threads     how fast, not what
+#   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
+#   -F/--filter, -f/--auxiliary   DT_FILTER/DT_AUXILIARY of shared objects
+#   -assert                       SunOS compatibility; GNU ld ignores it too
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--hash-style", "-hash-style",
                      "-dynamic-linker", "--dynamic-linker", "-soname", "--soname", "-h", "-rpath",
                      "--rpath", "-rpath-link", "--rpath-link", "--sort-section", "-O",
-                     "--version-script", "--exclude-libs", "--compress-debug-sections",
-                     "--thread-count", "--threads", "-A", "--architecture", "--package-metadata",
-                     "--sort-common", "--icf", "--build-id", "--error-limit", "-Y", "-F", "--auxiliary",
-                     "-f", "--filter", "-assert", "--dependency-file", "--unresolved-symbols"}
+                     "--version-script", "--exclude-libs",
+                     "--thread-count", "--threads", "-A", "--architecture",
+                     "-F", "--auxiliary", "-f", "--filter", "-assert"}
+# Switches accepted without changing the output of a static link, and why:
+#   -static, -Bstatic, -dn, -non_shared   xld links static executables: archives only
+#   -EL                                   the output is little-endian anyway
+#   -nostdlib                             xld has no built-in library directories
+#   --no-undefined, -z defs               an undefined symbol is an error anyway
+#   -d, -dc, -dp                          commons get space anyway (no -r)
+#   -P, -g                                GNU ld ignores them too
+#   --color-diagnostics, --no-color-diagnostics   how messages look
+#   --no-fatal-warnings                   the default
+#   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
+#   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
+#   -Bsymbolic, --no-export-dynamic, --allow-shlib-undefined, --no-allow-shlib-undefined,
+#   --copy-dt-needed-entries, --no-copy-dt-needed-entries   shared objects only
+#   --warn-common                         (lower priority: not yet a warning)
+#   --warn-rwx-segments, --no-warn-rwx-segments, -nopie   xld never makes a W+X segment, nor a PIE
+#   --as-needed, --no-as-needed, --no-dynamic-linker, --enable-new-dtags, --disable-new-dtags,
+#   --hash-style=gnu|sysv|both, --export-dynamic, -E, -pie, -static-pie, -shared, -Bdynamic, -dy,
+#   -call_shared, --no-undefined-version  dynamic linking (handled by the dynamic-linking work)
+# The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-static", "-Bstatic", "-dn", "-non_shared", "-X", "--discard-locals", "-EL",
                   "--as-needed", "--no-as-needed", "--eh-frame-hdr", "--no-eh-frame-hdr",
                   "-nostdlib", "--no-dynamic-linker", "-no-pie", "--no-pie", "--no-undefined",
                   "-d", "-dc", "-dp", "-P", "--enable-new-dtags", "--disable-new-dtags",
-                  "--sort-common", "--no-relax-gp", "--relax-gp", "--color-diagnostics", "--no-color-diagnostics",
+                  "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--hash-style=gnu", "--hash-style=sysv", "--hash-style=both", "--warn-once",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id", "-Bsymbolic",
-                  "--fix-cortex-a53-835769", "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
+                  "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
                   "--no-export-dynamic", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries", "--export-dynamic",
                   "-E", "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
                   "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
-                  "--discard-all", "--relax", "--no-relax", "--stats", "--verify", "-M", "--print-map",
+                  "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep", "-pie", "--pie", "-static-pie", "--static-pie",
                   "-v", "--version", "-V", "--help", "-t", "--trace", "-r", "-shared", "--shared",
                   "-Bdynamic", "-dy", "-call_shared"}
+
+# Options GNU ld or lld know that xld does not implement: an error that says so (never
+# silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
+_UNSUPPORTED = {
+    **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
+    "--verify": "--verify is not implemented",
+    "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
+    **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
+    **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
+    "--oformat": "--oformat is not supported (xld writes ELF)",
+    "-EB": "-EB: big-endian output is not supported",
+    "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
+    "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
+    "--execute-only": "--execute-only is not supported",
+    "--export-dynamic-symbol": "--export-dynamic-symbol is not supported",
+    "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
+    "--orphan-handling": "--orphan-handling is not supported",
+    "--unique": "--unique is not supported",
+    **dict.fromkeys(("--just-symbols", "-R"), "--just-symbols is not supported"),
+    **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
+    "--wrap": "--wrap is not supported",
+    "--retain-symbols-file": "--retain-symbols-file is not supported",
+    "--print-memory-usage": "--print-memory-usage is not supported",
+    "--no-define-common": "--no-define-common is not supported",
+    "--discard-none": "--discard-none is not supported",
+    "--undefined-glob": "--undefined-glob is not supported",
+}
 
 HELP = """\
 Usage: xld [options] file...
@@ -174,7 +241,7 @@ _SWITCHES = {
     **dict.fromkeys(("-x", "--discard-all"), ("discard_all", True)),
     **dict.fromkeys(("-X", "--discard-locals"), ("discard_locals", True)),
     "--gc-sections": ("gc_sections", True), "--no-gc-sections": ("gc_sections", False),
-    "--print-gc-sections": ("print_gc_sections", True),
+    "--print-gc-sections": ("print_gc_sections", True), "--no-print-gc-sections": ("print_gc_sections", False),
     "--print-icf-sections": ("print_icf_sections", True),
     **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
     **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
@@ -183,11 +250,92 @@ _SWITCHES = {
     "--build-id": ("build_id", "sha1"),
     **dict.fromkeys(("-pie", "--pie", "-static-pie", "--static-pie"), ("pie", True)),
     **dict.fromkeys(("-no-pie", "--no-pie", "-nopie"), ("pie", False)),
-    "--stats": ("stats", True), "--verify": ("verify", True),
+    "--stats": ("stats", True),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
+    "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
+    "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
+    "--sort-common": ("sort_common", "descending"),
     "--fatal-warnings": ("fatal_warnings", True),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
 }
+
+
+def _sort_common(o: Options, v: str) -> None:
+    if v not in ("ascending", "descending"):
+        raise LinkError(f"--sort-common: unknown value: {v} (expected ascending or descending)")
+    o.sort_common = v
+
+
+def _compress_debug(o: Options, v: str) -> None:
+    if v != "none":
+        raise LinkError(f"--compress-debug-sections={v} is not supported")
+
+
+def _unresolved(o: Options, v: str) -> None:
+    # a static link has no shared libraries: ignore-in-shared-libs is the default report-all
+    if v not in ("report-all", "ignore-in-shared-libs"):
+        raise LinkError(f"--unresolved-symbols={v} is not supported")
+
+
+def _error_limit(o: Options, v: str) -> None:
+    o.error_limit = _int(v, "error limit")
+
+
+# Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
+_WITH_VALUE = {
+    "--icf": lambda o, v: setattr(o, "icf", v),
+    "--error-limit": _error_limit,
+    "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
+    "--package-metadata": lambda o, v: setattr(o, "package_metadata", v),
+    "--sort-common": _sort_common,
+    "--compress-debug-sections": _compress_debug,
+    "--unresolved-symbols": _unresolved,
+}
+
+# -z keywords with no effect on a static executable, and why:
+#   now, lazy, relro, text, notext, origin, nodelete, initfirst, interpose, global, rodynamic,
+#   combreloc, nocombreloc, nocopyreloc, start-stop-visibility=   dynamic linking / shared objects
+#   defs, nodefs, undefs      undefined symbols are errors in an executable anyway
+#   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
+#   noexecheap                obsolete; GNU ld ignores it
+#   ibt, shstk                x86 only
+#   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
+#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
+#   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
+#   muldefs                   (lower priority: duplicate definitions stay an error)
+#   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
+_Z_IGNORED = {"now", "lazy", "relro", "separate-code", "noseparate-code", "text", "notext", "defs",
+              "nodefs", "origin", "nodelete", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
+              "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
+              "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose", "muldefs",
+              "undefs"}
+# -z keywords that would change the output in ways xld does not implement
+_Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
+
+# Option spellings the branches of parse() handle themselves (besides the tables above)
+_PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
+           "--start-group", "-(", "--end-group", "-)", "--whole-archive", "--no-whole-archive",
+           "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
+           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
+           "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-Bdynamic",
+           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--section-start",
+           "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y")
+_KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
+
+
+def _spelling(a: str) -> str:
+    """GNU ld's rule: an option of more than one letter may be written with one dash or two;
+    a one-letter option with its value attached (-eSYM, -ofile, -lfoo, -Ldir) applies only
+    when the text is not a known long option.  Returns the spelling the parser knows
+    (``-emit-relocs`` -> ``--emit-relocs``, ``-gc-sections`` -> ``--gc-sections``)."""
+    if not a.startswith("-") or a.startswith("--") or len(a) <= 2:
+        return a
+    name = a.split("=", 1)[0]
+    if name in _KNOWN:
+        return a
+    if "-" + name in _KNOWN:
+        return "-" + a
+    return a
 
 
 def parse(argv: list[str]) -> Options:
@@ -204,9 +352,12 @@ def parse(argv: list[str]) -> Options:
         return args[i]
 
     while i < n:
-        a = args[i]
-        # long options with '=' (accept one or two dashes)
-        if a.startswith("-") and "=" in a and not a.startswith(("-l", "-L", "-z", "-o")):
+        a = _spelling(args[i])
+        name = a.split("=", 1)[0]
+        if name in _UNSUPPORTED:
+            raise LinkError(_UNSUPPORTED[name])
+        # long options with '=' (one or two dashes)
+        if a.startswith("-") and "=" in a and (a.startswith("--") or name in _KNOWN):
             key, val = a.split("=", 1)
             k = "--" + key.lstrip("-")
             if k == "--arch":
@@ -250,13 +401,14 @@ def parse(argv: list[str]) -> Options:
                 o.time_trace = val
             elif k == "--max-page-size":
                 o.max_page_size = _int(val, "max-page-size")
+            elif k in _WITH_VALUE:
+                _WITH_VALUE[k](o, val)
             elif "--" + key.lstrip("-") in {x if x.startswith("--") else "-" + x for x in _IGNORED_WITH_ARG} \
                     or key in _IGNORED_WITH_ARG or a in _IGNORED_FLAGS:
                 if key.lstrip("-") in ("plugin-opt",):
                     o.plugin_opts.append(val)
-            elif k in ("--hash-style", "--plugin-opt", "--compress-debug-sections", "--sort-section",
-                       "--unresolved-symbols", "--threads", "--thread-count", "--package-metadata",
-                       "--dependency-file", "--exclude-libs", "--version-script", "--dynamic-linker"):
+            elif k in ("--hash-style", "--plugin-opt", "--sort-section",
+                       "--threads", "--thread-count", "--exclude-libs", "--version-script", "--dynamic-linker"):
                 pass
             else:
                 raise LinkError(f"unknown argument '{a}'")
@@ -267,6 +419,8 @@ def parse(argv: list[str]) -> Options:
             setattr(o, attr, v)
         elif a == "--arch":
             o.arch = value(a)
+        elif a in _WITH_VALUE:
+            _WITH_VALUE[a](o, value(a))
         elif a == "-o" or a == "--output":
             o.output = value(a)
         elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
@@ -274,11 +428,13 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-e", "--entry"):
             o.entry = value(a)
         elif a.startswith("-e") and len(a) > 2 and not a.startswith("--") and a not in ("-export-dynamic",):
-            o.entry = a[2:]
+            o.entry = a[2:]             # -eSYM (a known long option was taken above)
         elif a == "-L" or a == "--library-path":
             o.lib_paths.append(value(a))
         elif a.startswith("-L"):
             o.lib_paths.append(a[2:])
+        elif a == "-Y":                 # GNU ld: more default library directories (path list)
+            o.lib_paths.extend(p for p in value(a).split(":") if p)
         elif a == "-l" or a == "--library":
             o.inputs.append(Input("lib", value(a)))
         elif a.startswith("-l"):
@@ -348,18 +504,26 @@ def parse(argv: list[str]) -> Options:
     for z in o.z:
         if z.startswith("max-page-size="):
             o.max_page_size = _int(z.split("=", 1)[1], "max-page-size")
-        elif z.startswith("common-page-size=") or z in (
-                "now", "lazy", "relro", "norelro", "noexecstack", "execstack", "separate-code",
-                "noseparate-code", "text", "notext", "defs", "nodefs", "origin", "nodelete",
-                "noexecheap", "combreloc", "nocombreloc", "nocopyreloc", "ibt", "shstk",
-                "force-bti", "pac-plt", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
-                "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-                "muldefs", "nognustack", "notext", "undefs") or z.startswith("stack-size=") \
-                or z.startswith("start-stop-visibility=") or z.startswith("bti-report") \
-                or z.startswith("gcs"):
+        elif z.startswith("common-page-size="):
+            o.common_page_size = _int(z.split("=", 1)[1], "common-page-size")
+        elif z.startswith("stack-size="):
+            o.stack_size = _int(z.split("=", 1)[1], "stack-size")
+        elif z in ("execstack", "noexecstack"):
+            o.execstack = z == "execstack"
+        elif z == "norelro":
+            o.relro = False
+        elif z == "nognustack":
+            o.gnu_stack = False
+        elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
+            raise LinkError(f"-z {z} is not supported")
+        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "bti-report=", "gcs-report=",
+                                              "gcs=never", "gcs=implicit")):
             pass
         else:
             raise LinkError(f"unknown -z value: {z}")
+    if o.common_page_size is not None and (o.common_page_size <= 0
+                                           or o.common_page_size & (o.common_page_size - 1)):
+        raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
     if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
         raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
     return o

@@ -676,7 +676,7 @@ def _gp(ctx) -> int | None:
     from xld.link.resolve import LINKER
     st = ctx.symtab
     g = st.ids.get(GP_NAME)
-    if g is None or st.def_file[g] != LINKER:
+    if g is None or st.def_file[g] != LINKER or not ctx.opts.relax_gp:
         return None
     return int(ctx.gaddr[g])
 
