@@ -178,7 +178,8 @@ Options:
   --arch ARCH            target: arm64 (aarch64) or riscv64 (rv64, riscv); default: from the first object
   -m EMULATION           aarch64linux, aarch64elf, elf64lriscv ... (selects the target like --arch)
   -o FILE                output file (default a.out)
-  -e SYM, --entry=SYM    entry symbol (default _start)
+  -e SYM, --entry=SYM    entry symbol (default _start); long options take one dash or two
+                         (-gc-sections, -emit-relocs), so -eSYM applies only when it is not one
   -L DIR, -l LIB, -l:FILE  library search path and libraries (static archives)
   --start-group ... --end-group, -( ... -)   rescan archives until nothing new is needed
   --whole-archive / --no-whole-archive
@@ -195,8 +196,15 @@ Options:
   -x, --discard-all      no local symbols
   --relax / --no-relax   RISC-V linker relaxation (default on)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
-  -z max-page-size=N, -z now|relro|noexecstack ...  (static-link relevant ones honoured)
+  -z max-page-size=N, -z common-page-size=N, -z execstack|noexecstack, -z norelro,
+  -z stack-size=N, -z nognustack   (see docs/options.md for every -z keyword)
+  --image-base=ADDR      address of the first segment (a multiple of max-page-size)
   --build-id[=sha1|md5|uuid|0xHEX|none]
+  --package-metadata=JSON  a .note.package note (%XX decoded, as lld)
+  --dependency-file=FILE   write a Makefile rule listing the inputs
+  --sort-common[=descending|ascending]  place common symbols by alignment
+  --no-relax-gp          RISC-V: no gp-relative relaxation
+  -o -                   write the executable to standard output
   --eh-frame-hdr         emit .eh_frame_hdr and PT_GNU_EH_FRAME
   --stats                print per-pass timings and peak memory
   --sysroot=DIR          prefix for '=' in search paths
