@@ -275,6 +275,9 @@ def define_linker_symbols(ctx) -> None:
             st.state[g] = resolve.DEFINED
             st.def_file[g] = resolve.LINKER
     ctx.linker_names = wanted
+    for name in ctx.opts.require_defined:
+        if st.state[st.ids[name]] == resolve.UNDEF:
+            ctx.diag.error(f"required symbol '{name}' not defined")
     # --defsym=NAME=SYMBOL takes SYMBOL's final address, known only once the symbols have
     # theirs (relocate.symbol_addresses); a number is a value now
     for g, expr in defsyms:
@@ -378,7 +381,16 @@ def entry_and_tls(ctx) -> None:
             ctx.entry_addr = int(name, 0)
             return
         except ValueError:
-            raise LinkError(f"entry symbol {name} not found")
+            pass
+        # GNU ld: a warning, and the program starts at the beginning of .text
+        text = ctx.outputs.get(".text")
+        if text is not None and text.alloc:
+            ctx.entry_addr = text.addr
+            ctx.diag.warn(f"cannot find entry symbol {name}; defaulting to {text.addr:016x}")
+        else:
+            ctx.entry_addr = 0
+            ctx.diag.warn(f"cannot find entry symbol {name}; not setting start address")
+        return
     ctx.entry_addr = int(ctx.gaddr[g])
 
 

@@ -80,6 +80,8 @@ class Options:
         self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
+        self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
+        self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -110,12 +112,10 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--ha
 #   -d, -dc, -dp                          commons get space anyway (no -r)
 #   -P, -g                                GNU ld ignores them too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
-#   --no-fatal-warnings                   the default
 #   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   -Bsymbolic, --no-export-dynamic, --allow-shlib-undefined, --no-allow-shlib-undefined,
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   shared objects only
-#   --warn-common                         (lower priority: not yet a warning)
 #   --warn-rwx-segments, --no-warn-rwx-segments, -nopie   xld never makes a W+X segment, nor a PIE
 #   --as-needed, --no-as-needed, --no-dynamic-linker, --enable-new-dtags, --disable-new-dtags,
 #   --hash-style=gnu|sysv|both, --export-dynamic, -E, -pie, -static-pie, -shared, -Bdynamic, -dy,
@@ -184,6 +184,9 @@ Options:
   --start-group ... --end-group, -( ... -)   rescan archives until nothing new is needed
   --whole-archive / --no-whole-archive
   -u SYM, --undefined=SYM  start with SYM undefined (pulls it from archives; a GC root)
+  --require-defined=SYM  as -u SYM, and an error if nothing defines SYM
+  --allow-multiple-definition, -z muldefs   keep the first of two strong definitions
+  --warn-common, --fatal-warnings
   --defsym=SYM=VALUE     define a symbol
   --gc-sections          remove sections unreachable from the roots
   --print-gc-sections    list removed sections
@@ -263,7 +266,10 @@ _SWITCHES = {
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
     "--sort-common": ("sort_common", "descending"),
-    "--fatal-warnings": ("fatal_warnings", True),
+    "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),
+    "--warn-common": ("warn_common", True), "--no-warn-common": ("warn_common", False),
+    "--allow-multiple-definition": ("allow_multiple_definition", True),
+    "--no-allow-multiple-definition": ("allow_multiple_definition", False),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
 }
 
@@ -298,6 +304,7 @@ _WITH_VALUE = {
     "--sort-common": _sort_common,
     "--compress-debug-sections": _compress_debug,
     "--unresolved-symbols": _unresolved,
+    "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -310,12 +317,11 @@ _WITH_VALUE = {
 #   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
-#   muldefs                   (lower priority: duplicate definitions stay an error)
 #   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
 _Z_IGNORED = {"now", "lazy", "relro", "separate-code", "noseparate-code", "text", "notext", "defs",
               "nodefs", "origin", "nodelete", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
-              "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose", "muldefs",
+              "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               "undefs"}
 # -z keywords that would change the output in ways xld does not implement
 _Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
@@ -522,6 +528,8 @@ def parse(argv: list[str]) -> Options:
             o.relro = False
         elif z == "nognustack":
             o.gnu_stack = False
+        elif z == "muldefs":
+            o.allow_multiple_definition = True
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
         elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "bti-report=", "gcs-report=",

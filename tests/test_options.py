@@ -335,3 +335,88 @@ def test_no_relax_gp_keeps_absolute_accesses(tmp_path):
         texts[flag] = text.split("<main>:", 1)[1]
     assert "gp," in texts["--relax-gp"] or "(gp)" in texts["--relax-gp"]
     assert "gp" not in texts["--no-relax-gp"]
+
+
+# --- diagnostics options --------------------------------------------------------------------------
+
+def objects(arch: str, tmp: Path, sources: dict[str, str], flags=("-O2", "-ffreestanding", "-fcommon")) -> list[Path]:
+    out = [tc.assemble(arch, START[arch], tmp / "start.o")]
+    cc = tc.compiler("gcc", arch)
+    for name, text in sources.items():
+        src = tmp / f"{name}.c"
+        src.write_text(text)
+        out.append(cc.compile(src, tmp / f"{name}.o", list(flags)))
+    return out
+
+
+@ARCHES
+def test_warn_common_in_lld_words(arch, tmp_path):
+    lld = tc.require("ld.lld")
+    objs = objects(arch, tmp_path, {"a": "int x;\nint y;\nint main(void) { return x + y + 3; }\n",
+                                    "b": "int x;\n", "c": "int y = 4;\n"})
+    p = tc.xld_cli(["--warn-common", "-o", tmp_path / "xld", *objs])
+    assert p.returncode == 0, p.stderr
+    q = subprocess.run([lld, "--warn-common", "-o", tmp_path / "lld", *objs], capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    ours = sorted(line.split("warning: ", 1)[1] for line in p.stderr.splitlines() if "warning: " in line)
+    theirs = sorted(line.split("warning: ", 1)[1] for line in q.stderr.splitlines() if "warning: " in line)
+    assert ours == theirs == ["common y is overridden", "multiple common of x"]
+    assert tc.qemu_run(arch, tmp_path / "xld").status == 7
+    p = tc.xld_cli(["-o", tmp_path / "quiet", *objs])
+    assert p.returncode == 0 and "warning" not in p.stderr
+
+
+@ARCHES
+def test_fatal_warnings_fail_the_link(arch, tmp_path):
+    objs = objects(arch, tmp_path, {"a": "int x;\nint main(void) { return x; }\n", "b": "int x;\n"})
+    p = tc.xld_cli(["--warn-common", "--fatal-warnings", "-o", "out", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.startswith("xld: error: multiple common of x"), p.stderr
+    assert not (tmp_path / "out").exists()
+    p = tc.xld_cli(["--warn-common", "--fatal-warnings", "--no-fatal-warnings", "-o", "out",
+                    *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 0 and "xld: warning: multiple common of x" in p.stderr
+
+
+@ARCHES
+def test_require_defined(arch, tmp_path):
+    objs = objects(arch, tmp_path, {"main": "int main(void) { return 5; }\n",
+                                    "extra": "int extra(void) { return 9; }\n"})
+    lib = tc.archive(arch, [objs.pop()], tmp_path / "libextra.a")
+    out = tmp_path / "prog"
+    link(["--require-defined=extra", "-o", out, *objs, lib])
+    with open(out, "rb") as f:
+        assert any(s.name == "extra" for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols())
+    p = tc.xld_cli(["--require-defined", "nosuch", "-o", "out", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and "xld: error: required symbol 'nosuch' not defined" in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@ARCHES
+@pytest.mark.parametrize("flag", [["--allow-multiple-definition"], ["-z", "muldefs"], ["-allow-multiple-definition"]])
+def test_allow_multiple_definition_keeps_the_first(arch, flag, tmp_path):
+    objs = objects(arch, tmp_path, {"a": "int twice(int x) { return 2 * x; }\nint main(void) { return twice(3); }\n",
+                                    "b": "int twice(int x) { return 3 * x; }\n"},
+                   ("-O0", "-ffreestanding"))
+    p = tc.xld_cli(["-o", tmp_path / "dup", *objs])
+    assert p.returncode == 1 and "duplicate symbol: twice" in p.stderr
+    link([*flag, "-o", tmp_path / "prog", *objs])
+    assert tc.qemu_run(arch, tmp_path / "prog").status == 6
+
+
+@ARCHES
+def test_missing_entry_symbol_warns_and_starts_at_text(arch, tmp_path):
+    """GNU ld's behaviour: a warning, and the entry is the start of .text."""
+    body = {"arm64": "mov x0, #3\n  mov x8, #93\n  svc #0\n", "riscv64": "li a0, 3\n  li a7, 93\n  ecall\n"}[arch]
+    obj = tc.assemble(arch, f".text\n.globl begin\nbegin:\n  {body}", tmp_path / "begin.o")
+    out = tmp_path / "prog"
+    p = tc.xld_cli(["-o", out, obj])
+    assert p.returncode == 0, p.stderr
+    with open(out, "rb") as f:
+        e = ELFFile(f)
+        text = e.get_section_by_name(".text")["sh_addr"]
+        assert e["e_entry"] == text
+    assert p.stderr == f"xld: warning: cannot find entry symbol _start; defaulting to {text:016x}\n"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu")
+    q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
+    assert "cannot find entry symbol _start; defaulting to" in q.stderr and gnu.exists()
+    assert tc.qemu_run(arch, out).status == 3
