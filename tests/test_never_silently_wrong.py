@@ -211,3 +211,17 @@ def test_section_start_overlapping_another_section_is_an_error(arch, tmp_path):
         what = f"section {other}" if other else "the ELF and program headers"
         assert f"{what} virtual address range overlaps with .data" in p.stderr, p.stderr
         assert not out.exists()
+
+
+@ARCHES
+def test_image_base_not_a_multiple_of_max_page_size_is_an_error(arch, tmp_path):
+    """lld only warns and writes a PT_LOAD whose address and offset disagree; xld refuses."""
+    obj = tc.assemble(arch, TINY[arch], tmp_path / "tiny.o")
+    p = tc.xld_cli(["--image-base=0x10001000", "-z", "max-page-size=0x10000", "-o", "out", obj.name],
+                   cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr == "xld: error: --image-base: address isn't multiple of page size: 0x10001000\n"
+    assert not (tmp_path / "out").exists()
+    link_ok(["--image-base=0x10010000", "-z", "max-page-size=0x10000", "-o", tmp_path / "ok", obj])
+    assert loads(tmp_path / "ok")[0]["p_vaddr"] == 0x10010000
+    assert tc.qemu_run(arch, tmp_path / "ok").status == 3
