@@ -157,7 +157,7 @@ _UNSUPPORTED = {
     "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
-    **dict.fromkeys(("--just-symbols", "-R"), "--just-symbols is not supported"),
+    "--just-symbols": "--just-symbols is not supported",
     **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
     "--wrap": "--wrap is not supported",
     "--retain-symbols-file": "--retain-symbols-file is not supported",
@@ -341,8 +341,14 @@ def _spelling(a: str) -> str:
     """GNU ld's rule: an option of more than one letter may be written with one dash or two;
     a one-letter option with its value attached (-eSYM, -ofile, -lfoo, -Ldir) applies only
     when the text is not a known long option.  Returns the spelling the parser knows
-    (``-emit-relocs`` -> ``--emit-relocs``, ``-gc-sections`` -> ``--gc-sections``)."""
-    if not a.startswith("-") or a.startswith("--") or len(a) <= 2:
+    (``-emit-relocs`` -> ``--emit-relocs``, ``-gc-sections`` -> ``--gc-sections``, and the
+    other way, ``--static`` -> ``-static``)."""
+    if a.startswith("--"):
+        name = a.split("=", 1)[0]
+        if name not in _KNOWN and len(name) > 3 and name[1:] in _KNOWN:
+            return a[1:]
+        return a
+    if not a.startswith("-") or len(a) <= 2:
         return a
     name = a.split("=", 1)[0]
     if name in _KNOWN:

@@ -84,6 +84,9 @@ SPELLINGS = [
     (["-m", "aarch64linux"], "emulation", "aarch64linux"),
     (["-maarch64linux"], "emulation", "aarch64linux"),
     (["-hash-style=gnu"], "output", "a.out"),
+    (["--static", "--nostdlib"], "output", "a.out"),
+    (["--Map", "m"], "map_file", "m"),
+    (["--dumpdep"], "dumpdep", True),
 ]
 
 
