@@ -228,8 +228,13 @@ def _find_ifuncs(ctx, t) -> None:
     if len(g):
         typ = info[base[def_file[g]] + def_index[g]] & 0xF
         ctx.ifuncs = g[typ == elf.STT_GNU_IFUNC].tolist()
-    rows = np.flatnonzero(t.gid == 0)
-    if len(rows):
+    # locals: only when some file has a local IFUNC at all (the rows of local symbols are most
+    # of a big link's table)
+    fg = np.fromiter((f.first_global for f in files), dtype=np.int64, count=len(files))
+    cand = np.flatnonzero((info & 0xF) == elf.STT_GNU_IFUNC)
+    owner = np.searchsorted(base[1:], cand, side="right") - 1 if len(cand) else cand
+    if len(cand) and ((cand - base[1:][owner]) < fg[owner]).any():
+        rows = np.flatnonzero(t.gid == 0)
         f = t.file[rows].astype(np.int64)
         y = t.sym[rows].astype(np.int64)
         ifunc = (info[base[f] + y] & 0xF) == elf.STT_GNU_IFUNC
