@@ -47,6 +47,7 @@ def link_main(argv: list[str]) -> int:
             if not opts.inputs:
                 return 0
         diag.max_errors = opts.error_limit or 10**9
+        diag.fatal_warnings = opts.fatal_warnings
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
         import gc

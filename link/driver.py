@@ -37,6 +37,11 @@ class Context:
         self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
         self.exports: list[int] = []          # gids we define that shared objects refer to
         self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
+        self.defsym_alias: list[tuple[int, int]] = []   # --defsym=NAME=SYMBOL: (NAME, SYMBOL) ids
+        self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
+        self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
+        self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
+        self.input_paths: list[str] = []             # every input file read (--dependency-file)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -65,8 +70,8 @@ class Context:
             got.entsize = 8
             got.rank = layout._RANK[".got"]
             out.append(got)
-        if getattr(self, "ifuncs", None) and self.dyn is None:     # (dynamic: stubs in .plt)
-            n = len(self.ifuncs)
+        n = len(getattr(self, "ifuncs", ())) + len(getattr(self, "local_ifuncs", ()))
+        if n and self.dyn is None:            # (dynamic outputs: the stubs are in .plt)
             size = self.arch.hooks["iplt_stub_size"]
             for name, typ, flags, nbytes, align, rank in (
                     (".iplt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_EXECINSTR, size * n, 16, ".iplt"),
@@ -90,6 +95,11 @@ class Context:
             b.data = bytes(16 + _build_id_size(self.opts.build_id))
             b.size, b.align, b.rank = len(b.data), 4, 9
             out.append(b)
+        if self.opts.package_metadata is not None:
+            n = OutputSection(".note.package", elf.SHT_NOTE, elf.SHF_ALLOC)
+            n.data = package_note(self.opts.package_metadata)
+            n.size, n.align, n.rank = len(n.data), 4, 10
+            out.append(n)
         if self.dyn is not None:
             out.extend(self.dyn.synthetic_sections())
         if self.attributes:
@@ -109,6 +119,21 @@ class Context:
             a.rank = 1001
             out.append(a)
         return out
+
+
+NT_FDO_PACKAGING_METADATA = 0xCAFE1A7E
+
+
+def package_note(json: str) -> bytes:
+    """--package-metadata: the FDO packaging-metadata note (systemd's format): owner "FDO",
+    the JSON text NUL-terminated, padded to 4 bytes.  As lld: %XX in the text is the byte XX
+    (so a build system can pass any JSON), and n_descsz does not count the padding (mold's
+    does)."""
+    import re
+    raw = re.sub(rb"%([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), json.encode())
+    desc = raw + b"\0"
+    note = struct.pack("<III", 4, len(desc), NT_FDO_PACKAGING_METADATA) + b"FDO\0" + desc
+    return note + bytes(-len(note) % 4)
 
 
 def _build_id_size(style: str) -> int:
@@ -185,9 +210,11 @@ def load_inputs(ctx: Context) -> None:
         static_only = item.static_only or ctx.opts.static
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
         f = inp.open_input(path)
+        ctx.input_paths.append(path)
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
             members = []
             for p, as_needed in _script_inputs(ctx, f[1], f[2], static_only):
+                ctx.input_paths.append(p)
                 g = inp.open_input(p)
                 if isinstance(g, tuple):
                     raise LinkError(f"{p}: linker scripts inside {f[1]} are not supported")
@@ -291,10 +318,12 @@ def define_linker_symbols(ctx) -> None:
              "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
              "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
              "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"]
+    defsyms = []
     for name, v in ctx.opts.defsym:
         g = st.intern(name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
+        defsyms.append((g, v.strip()))
     wanted = set(names)
     for g in range(1, len(st)):
         name = st.names[g]
@@ -305,6 +334,20 @@ def define_linker_symbols(ctx) -> None:
             st.state[g] = resolve.DEFINED
             st.def_file[g] = resolve.LINKER
     ctx.linker_names = wanted
+    for name in ctx.opts.require_defined:
+        if st.state[st.ids[name]] == resolve.UNDEF:
+            ctx.diag.error(f"required symbol '{name}' not defined")
+    # --defsym=NAME=SYMBOL takes SYMBOL's final address, known only once the symbols have
+    # theirs (relocate.symbol_addresses); a number is a value now
+    for g, expr in defsyms:
+        n = _number(expr)
+        if n is not None:
+            st.linker_value[g] = n
+            continue
+        target = st.ids.get(expr)
+        if target is None or st.state[target] == resolve.UNDEF:
+            raise LinkError(f"--defsym: undefined symbol: {expr}")
+        ctx.defsym_alias.append((g, target))
 
 
 def linker_symbol_values(ctx) -> None:
@@ -373,21 +416,16 @@ def linker_symbol_values(ctx) -> None:
         if o is not None:
             ctx.linker_sec[g] = o
     for name, expr in ctx.opts.defsym:
-        g = st.ids[name]
-        st.linker_value[g] = _defsym_value(ctx, expr)
+        n = _number(expr.strip())
+        if n is not None:
+            st.linker_value[st.ids[name]] = n
 
 
-def _defsym_value(ctx, expr: str) -> int:
-    expr = expr.strip()
+def _number(expr: str) -> int | None:
     try:
         return int(expr, 0)
     except ValueError:
-        pass
-    st = ctx.symtab
-    g = st.ids.get(expr)
-    if g is None:
-        raise LinkError(f"--defsym: undefined symbol: {expr}")
-    return int(ctx.gaddr[g]) if hasattr(ctx, "gaddr") else 0
+        return None
 
 
 def segment_class(o) -> int:
@@ -403,7 +441,16 @@ def entry_and_tls(ctx) -> None:
             ctx.entry_addr = int(name, 0)
             return
         except ValueError:
-            raise LinkError(f"entry symbol {name} not found")
+            pass
+        # GNU ld: a warning, and the program starts at the beginning of .text
+        text = ctx.outputs.get(".text")
+        if text is not None and text.alloc:
+            ctx.entry_addr = text.addr
+            ctx.diag.warn(f"cannot find entry symbol {name}; defaulting to {text.addr:016x}")
+        else:
+            ctx.entry_addr = 0
+            ctx.diag.warn(f"cannot find entry symbol {name}; not setting start address")
+        return
     ctx.entry_addr = int(ctx.gaddr[g])
 
 

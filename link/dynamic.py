@@ -612,7 +612,7 @@ def _plan_sections(ctx, p: Plan) -> None:
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
     if nrela:
         _section(p, ".rela.dyn", elf.SHT_RELA, A, elf.RELA_SIZE * nrela, 8, elf.RELA_SIZE)
-    nifunc = len(ctx.ifuncs)
+    nifunc = len(ctx.ifuncs) + len(ctx.local_ifuncs)
     nplt = len(p.plt) + nifunc
     if nplt:
         spec = p.pltspec
@@ -653,7 +653,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
              (DT_STRSZ, ("size", ".dynstr")), (DT_SYMENT, elf.SYM_SIZE)]
     if p.kind != STATIC_PIE:
         tags.append((DT_DEBUG, 0))
-    if p.plt or ctx.ifuncs:
+    if p.plt or ctx.ifuncs or ctx.local_ifuncs:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
                  (DT_PLTREL, DT_RELA), (DT_JMPREL, ("addr", ".rela.plt"))]
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
@@ -860,10 +860,9 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         relas.append((slot, (p.dynsym_index[g] << 32) | p.rel["jump_slot"], 0))
     size = arch.hooks["iplt_stub_size"]
     stub0 = p.iplt_stub_base(ctx)
-    for k, g in enumerate(ctx.ifuncs):
+    for k, resolver in enumerate(ctx.iplt_resolvers):
         slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
         code += arch.hooks["iplt_stub"](stub0 + k * size, slot)
-        resolver = ctx.ifunc_resolver[g]
         slots.append(resolver)
         relas.append((slot, p.rel["irelative"], resolver))
     put(".plt", bytes(code))

@@ -19,11 +19,15 @@ class Diag:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.max_errors = max_errors
+        self.fatal_warnings = False         # --fatal-warnings: a warning is an error
 
     def error(self, msg: str) -> None:
         self.errors.append(msg)
 
     def warn(self, msg: str) -> None:
+        if self.fatal_warnings:
+            self.errors.append(msg)
+            return
         self.warnings.append(msg)
         print(f"xld: warning: {msg}", file=self.stream)
 

@@ -221,7 +221,8 @@ class Graph:
                     counts.append(len(r))
         if not parts:
             self.rel_target_np = self.rel_offset_np = self.rel_sym_np = np.zeros(0, np.int64)
-            self.rel_info = self.rel_addend = np.zeros(0, np.int64)
+            self.rel_info = np.zeros(0, np.uint64)        # the dtypes of the filled table
+            self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
             return
         order = np.argsort(np.array(src, dtype=np.int64), kind="stable")

@@ -225,13 +225,20 @@ def _common_bss(ctx) -> OutputSection | None:
 
 
 def image_base(ctx) -> int:
-    """The address of the ELF header: --image-base, else 0 for a position-independent
-    output, else the architecture's default for executables."""
-    if ctx.opts.image_base is not None:
-        return ctx.opts.image_base
-    if ctx.dyn is not None and ctx.dyn.pic:
-        return 0
-    return ctx.arch.image_base
+    """The address of the first PT_LOAD, which holds the ELF and program headers from file
+    offset 0: --image-base, else 0 for a position-independent output, else the
+    architecture's default rounded up to the maximum page size, so that the segment's address
+    and offset are congruent modulo its alignment."""
+    maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
+    base = ctx.opts.image_base
+    if base is None:
+        if ctx.dyn is not None and ctx.dyn.pic:
+            return 0
+        return align_up(ctx.arch.image_base, maxpage)
+    if base % maxpage:
+        from xld.link.errors import LinkError
+        raise LinkError(f"--image-base: address isn't multiple of page size: {base:#x}")
+    return base
 
 
 def place(ctx) -> None:
@@ -249,8 +256,8 @@ def place(ctx) -> None:
     classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R})
     has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
     has_note = any(o.type == elf.SHT_NOTE for o in alloc)
-    nphdr = len(classes) + (1 if has_tls else 0) + 1 + (1 if has_note else 0) \
-        + (1 if SEG_RELRO in classes else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
+    nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if has_note else 0) \
+        + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
         + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start) \
         + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
     ctx.nphdr = nphdr
@@ -296,6 +303,8 @@ def place(ctx) -> None:
             seg[3] = off
         seg[4] = addr
     ctx.segments = segments
+    if starts:
+        _check_overlaps(alloc, base, hdr_size)
     ctx.tls_range = _tls_range(alloc)
     # non-alloc sections follow
     for o in nonalloc:
@@ -306,6 +315,24 @@ def place(ctx) -> None:
         off += o.size
     secs.store(ctx.files)
     ctx.file_end = off
+
+
+def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
+    """Sections placed by --section-start must not share addresses with others or with the
+    headers at the image base (lld's check and words)."""
+    from xld.link.errors import LinkError
+    spans = sorted([(o.addr, o.addr + o.size, o.name) for o in alloc
+                    if o.size and not (o.nobits and o.flags & elf.SHF_TLS)]
+                   + [(base, base + hdr_size, "the ELF and program headers")])
+    errors = []
+    for (a0, a1, an), (b0, b1, bn) in zip(spans, spans[1:]):
+        if b0 < a1:
+            what = an if an.startswith("the ") else f"section {an}"
+            errors.append(f"{what} virtual address range overlaps with {bn}\n"
+                          f">>> {an} range is [{a0:#x}, {a1 - 1:#x}]\n"
+                          f">>> {bn} range is [{b0:#x}, {b1 - 1:#x}]")
+    if errors:
+        raise LinkError("\n".join(errors))
 
 
 def _tls_range(alloc):
@@ -385,7 +412,11 @@ def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
     if o.name == ".bss" and getattr(ctx, "commons", None):
         st = ctx.symtab
         ctx.common_off = {}
-        for g in ctx.commons:
+        commons = ctx.commons
+        if ctx.opts.sort_common:        # --sort-common: by alignment, stable (GNU ld: descending)
+            commons = sorted(commons, key=lambda g: st.common_align[g],
+                             reverse=ctx.opts.sort_common == "descending")
+        for g in commons:
             a = st.common_align[g]
             o.align = max(o.align, a)
             pos = align_up(pos, a)

@@ -82,34 +82,95 @@ class Options:
         self.version_only: bool = False
         self.help: bool = False
         self.plugin_opts: list[str] = []
+        self.execstack: bool = False               # -z execstack: PT_GNU_STACK is PF_X
+        self.gnu_stack: bool = True                # -z nognustack: no PT_GNU_STACK at all
+        self.stack_size: int = 0                   # -z stack-size=N: PT_GNU_STACK's p_memsz
+        self.relro: bool = True                    # -z norelro: no PT_GNU_RELRO
+        self.common_page_size: int | None = None   # -z common-page-size=N: where RELRO ends
+        self.dependency_file: str | None = None    # --dependency-file=F: Makefile rule of the inputs
+        self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
+        self.sort_common: str | None = None        # --sort-common[=ascending|descending]
+        self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
+        self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
+        self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
 
 
-# options that take a value and are accepted but have no effect on a static link
-_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", 
-                     "-soname", "--soname", "-h", 
-                     "--sort-section", "-O",
-                     "--version-script", "--exclude-libs", "--compress-debug-sections",
-                     "--thread-count", "--threads", "-A", "--architecture", "--package-metadata",
-                     "--sort-common", "--icf", "--build-id", "--error-limit", "-Y", "-F", "--auxiliary",
-                     "-f", "--filter", "-assert", "--dependency-file", "--unresolved-symbols"}
+# Options that take a value and are accepted without changing the output of a static link.
+# Why each one may be ignored (tests/test_options.py proves every accepted option is in a
+# table: honoured, ignored for a reason, or an error):
+#   -plugin, -plugin-opt          the LTO plugin: xld reads no LTO objects (they are an error)
+#   --sort-section                lld applies it to linker-script input section lists only;
+#                                 xld takes no linker scripts
+#   -O                            output optimization level: never changes what runs
+#   --exclude-libs                hides archive symbols from the dynamic symbol table only
+#   --thread-count, --threads     how fast, not what
+#   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
+#   -F/--filter, -f/--auxiliary   DT_FILTER/DT_AUXILIARY of shared objects
+#   -assert                       SunOS compatibility; GNU ld ignores it too
+_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--sort-section", "-O",
+                     "--exclude-libs",
+                     "--thread-count", "--threads", "-A", "--architecture",
+                     "-F", "--auxiliary", "-f", "--filter", "-assert"}
+# Switches accepted without changing the output of a static link, and why:
+#   -EL                                   the output is little-endian anyway
+#   -nostdlib                             xld has no built-in library directories
+#   -d, -dc, -dp                          commons get space anyway (no -r)
+#   -P, -g                                GNU ld ignores them too
+#   --color-diagnostics, --no-color-diagnostics   how messages look
+#   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
+#   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
+#   -Bsymbolic                            binding inside a shared object (no -shared output yet)
+#   --allow-shlib-undefined, --no-allow-shlib-undefined   shared objects' own undefined
+#                                         symbols are not checked (only diagnostics)
+#   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
+#                                         brings (xld never takes a library's DT_NEEDED)
+#   --warn-rwx-segments, --no-warn-rwx-segments   xld never makes a W+X segment
+#   --no-undefined-version                a version script naming a missing symbol is not checked
+# The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
-                  "-nostdlib", "--no-undefined",
-                  "-d", "-dc", "-dp", "-P", 
-                  "--sort-common", "--no-relax-gp", "--relax-gp", "--color-diagnostics", "--no-color-diagnostics",
+                  "-nostdlib",
+                  "-d", "-dc", "-dp", "-P",
+                  "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--warn-once",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id", "-Bsymbolic",
-                  "--fix-cortex-a53-835769", "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
+                  "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
                   "--allow-shlib-undefined", "--no-allow-shlib-undefined",
-                  "--copy-dt-needed-entries", "--no-copy-dt-needed-entries", 
+                  "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
                   "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
                   "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
-                  "--discard-all", "--relax", "--no-relax", "--stats", "--verify", "-M", "--print-map",
-                  "-dumpdep", "--dumpdep", 
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r", 
-                  }
+                  "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
+                  "-dumpdep", "--dumpdep",
+                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r"}
+
+# Options GNU ld or lld know that xld does not implement: an error that says so (never
+# silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
+_UNSUPPORTED = {
+    **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
+    "--verify": "--verify is not implemented",
+    "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
+    **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
+    **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
+    "--oformat": "--oformat is not supported (xld writes ELF)",
+    "-EB": "-EB: big-endian output is not supported",
+    "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
+    "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
+    "--execute-only": "--execute-only is not supported",
+    "--export-dynamic-symbol": "--export-dynamic-symbol is not supported",
+    "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
+    "--orphan-handling": "--orphan-handling is not supported",
+    "--unique": "--unique is not supported",
+    "--just-symbols": "--just-symbols is not supported",
+    **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
+    "--wrap": "--wrap is not supported",
+    "--retain-symbols-file": "--retain-symbols-file is not supported",
+    "--print-memory-usage": "--print-memory-usage is not supported",
+    "--no-define-common": "--no-define-common is not supported",
+    "--discard-none": "--discard-none is not supported",
+    "--undefined-glob": "--undefined-glob is not supported",
+}
 
 HELP = """\
 Usage: xld [options] file...
@@ -123,7 +184,8 @@ Options:
   --arch ARCH            target: arm64 (aarch64) or riscv64 (rv64, riscv); default: from the first object
   -m EMULATION           aarch64linux, aarch64elf, elf64lriscv ... (selects the target like --arch)
   -o FILE                output file (default a.out)
-  -e SYM, --entry=SYM    entry symbol (default _start)
+  -e SYM, --entry=SYM    entry symbol (default _start); long options take one dash or two
+                         (-gc-sections, -emit-relocs), so -eSYM applies only when it is not one
   -L DIR, -l LIB, -l:FILE  library search path and libraries (libLIB.so, then libLIB.a)
   -static, -Bstatic / -Bdynamic   archives only / shared objects too, for the -l that follow
   -pie, -no-pie, -static-pie     output: PIE (ET_DYN), ET_EXEC, self-relocating static PIE
@@ -137,6 +199,9 @@ Options:
   --start-group ... --end-group, -( ... -)   rescan archives until nothing new is needed
   --whole-archive / --no-whole-archive
   -u SYM, --undefined=SYM  start with SYM undefined (pulls it from archives; a GC root)
+  --require-defined=SYM  as -u SYM, and an error if nothing defines SYM
+  --allow-multiple-definition, -z muldefs   keep the first of two strong definitions
+  --warn-common, --fatal-warnings
   --defsym=SYM=VALUE     define a symbol
   --gc-sections          remove sections unreachable from the roots
   --print-gc-sections    list removed sections
@@ -149,8 +214,15 @@ Options:
   -x, --discard-all      no local symbols
   --relax / --no-relax   RISC-V linker relaxation (default on)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
-  -z max-page-size=N, -z now|relro|noexecstack ...  (static-link relevant ones honoured)
+  -z max-page-size=N, -z common-page-size=N, -z execstack|noexecstack, -z norelro,
+  -z stack-size=N, -z nognustack   (see docs/options.md for every -z keyword)
+  --image-base=ADDR      address of the first segment (a multiple of max-page-size)
   --build-id[=sha1|md5|uuid|0xHEX|none]
+  --package-metadata=JSON  a .note.package note (%XX decoded, as lld)
+  --dependency-file=FILE   write a Makefile rule listing the inputs
+  --sort-common[=descending|ascending]  place common symbols by alignment
+  --no-relax-gp          RISC-V: no gp-relative relaxation
+  -o -                   write the executable to standard output
   --eh-frame-hdr         emit .eh_frame_hdr and PT_GNU_EH_FRAME
   --stats                print per-pass timings and peak memory
   --sysroot=DIR          prefix for '=' in search paths
@@ -195,7 +267,7 @@ _SWITCHES = {
     **dict.fromkeys(("-x", "--discard-all"), ("discard_all", True)),
     **dict.fromkeys(("-X", "--discard-locals"), ("discard_locals", True)),
     "--gc-sections": ("gc_sections", True), "--no-gc-sections": ("gc_sections", False),
-    "--print-gc-sections": ("print_gc_sections", True),
+    "--print-gc-sections": ("print_gc_sections", True), "--no-print-gc-sections": ("print_gc_sections", False),
     "--print-icf-sections": ("print_icf_sections", True),
     **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
     **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
@@ -210,11 +282,108 @@ _SWITCHES = {
     **dict.fromkeys(("--no-export-dynamic", "-no-export-dynamic"), ("export_dynamic", False)),
     **dict.fromkeys(("--enable-new-dtags", "-enable-new-dtags"), ("new_dtags", True)),
     **dict.fromkeys(("--disable-new-dtags", "-disable-new-dtags"), ("new_dtags", False)),
-    "--stats": ("stats", True), "--verify": ("verify", True),
+    "--stats": ("stats", True),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
-    "--fatal-warnings": ("fatal_warnings", True),
+    "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
+    "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
+    "--sort-common": ("sort_common", "descending"),
+    "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),
+    "--warn-common": ("warn_common", True), "--no-warn-common": ("warn_common", False),
+    "--allow-multiple-definition": ("allow_multiple_definition", True),
+    "--no-allow-multiple-definition": ("allow_multiple_definition", False),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
 }
+
+
+def _sort_common(o: Options, v: str) -> None:
+    if v not in ("ascending", "descending"):
+        raise LinkError(f"--sort-common: unknown value: {v} (expected ascending or descending)")
+    o.sort_common = v
+
+
+def _compress_debug(o: Options, v: str) -> None:
+    if v != "none":
+        raise LinkError(f"--compress-debug-sections={v} is not supported")
+
+
+def _unresolved(o: Options, v: str) -> None:
+    # a static link has no shared libraries: ignore-in-shared-libs is the default report-all
+    if v not in ("report-all", "ignore-in-shared-libs"):
+        raise LinkError(f"--unresolved-symbols={v} is not supported")
+
+
+def _error_limit(o: Options, v: str) -> None:
+    o.error_limit = _int(v, "error limit")
+
+
+# Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
+_WITH_VALUE = {
+    "--icf": lambda o, v: setattr(o, "icf", v),
+    "--error-limit": _error_limit,
+    "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
+    "--package-metadata": lambda o, v: setattr(o, "package_metadata", v),
+    "--sort-common": _sort_common,
+    "--compress-debug-sections": _compress_debug,
+    "--unresolved-symbols": _unresolved,
+    "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
+}
+
+# -z keywords with no effect on a static executable, and why:
+#   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
+#   text, notext              a text relocation is always an error (an output is never writable code)
+#   origin, nodelete, initfirst, interpose, global, rodynamic, combreloc, nocombreloc,
+#   nocopyreloc, start-stop-visibility=   shared-object outputs / relocation sorting
+#   defs, nodefs, undefs      undefined symbols are errors in an executable anyway
+#   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
+#   noexecheap                obsolete; GNU ld ignores it
+#   ibt, shstk                x86 only
+#   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
+#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
+#   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
+#   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
+_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text", "notext", "defs",
+              "nodefs", "origin", "nodelete", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
+              "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
+              "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
+              "undefs"}
+# -z keywords that would change the output in ways xld does not implement
+_Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
+
+# Option spellings the branches of parse() handle themselves (besides the tables above)
+_PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
+           "--start-group", "-(", "--end-group", "-)", "--whole-archive", "--no-whole-archive",
+           "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
+           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
+           "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-Bdynamic",
+           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--section-start",
+           "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
+           # dynamic linking (link/dynamic.py)
+           "-static", "-Bstatic", "--Bstatic", "-dn", "-non_shared", "--Bdynamic",
+           "--as-needed", "--no-as-needed", "--push-state", "--pop-state",
+           "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
+           "--rpath-link", "--hash-style", "-hash-style")
+_KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
+
+
+def _spelling(a: str) -> str:
+    """GNU ld's rule: an option of more than one letter may be written with one dash or two;
+    a one-letter option with its value attached (-eSYM, -ofile, -lfoo, -Ldir) applies only
+    when the text is not a known long option.  Returns the spelling the parser knows
+    (``-emit-relocs`` -> ``--emit-relocs``, ``-gc-sections`` -> ``--gc-sections``, and the
+    other way, ``--static`` -> ``-static``)."""
+    if a.startswith("--"):
+        name = a.split("=", 1)[0]
+        if name not in _KNOWN and len(name) > 3 and name[1:] in _KNOWN:
+            return a[1:]
+        return a
+    if not a.startswith("-") or len(a) <= 2:
+        return a
+    name = a.split("=", 1)[0]
+    if name in _KNOWN:
+        return a
+    if "-" + name in _KNOWN:
+        return "-" + a
+    return a
 
 
 def parse(argv: list[str]) -> Options:
@@ -234,9 +403,12 @@ def parse(argv: list[str]) -> Options:
         return args[i]
 
     while i < n:
-        a = args[i]
-        # long options with '=' (accept one or two dashes)
-        if a.startswith("-") and "=" in a and not a.startswith(("-l", "-L", "-z", "-o")):
+        a = _spelling(args[i])
+        name = a.split("=", 1)[0]
+        if name in _UNSUPPORTED:
+            raise LinkError(_UNSUPPORTED[name])
+        # long options with '=' (one or two dashes)
+        if a.startswith("-") and "=" in a and (a.startswith("--") or name in _KNOWN):
             key, val = a.split("=", 1)
             k = "--" + key.lstrip("-")
             if k == "--arch":
@@ -288,13 +460,14 @@ def parse(argv: list[str]) -> Options:
                 o.rpath.append(val)
             elif k == "--rpath-link":
                 o.rpath_link.append(val)
+            elif k in _WITH_VALUE:
+                _WITH_VALUE[k](o, val)
             elif "--" + key.lstrip("-") in {x if x.startswith("--") else "-" + x for x in _IGNORED_WITH_ARG} \
                     or key in _IGNORED_WITH_ARG or a in _IGNORED_FLAGS:
                 if key.lstrip("-") in ("plugin-opt",):
                     o.plugin_opts.append(val)
-            elif k in ("--plugin-opt", "--compress-debug-sections", "--sort-section",
-                       "--unresolved-symbols", "--threads", "--thread-count", "--package-metadata",
-                       "--dependency-file", "--exclude-libs", "--version-script"):
+            elif k in ("--plugin-opt", "--sort-section",
+                       "--threads", "--thread-count", "--exclude-libs"):
                 pass
             else:
                 raise LinkError(f"unknown argument '{a}'")
@@ -305,6 +478,8 @@ def parse(argv: list[str]) -> Options:
             setattr(o, attr, v)
         elif a == "--arch":
             o.arch = value(a)
+        elif a in _WITH_VALUE:
+            _WITH_VALUE[a](o, value(a))
         elif a == "-o" or a == "--output":
             o.output = value(a)
         elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
@@ -312,11 +487,13 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-e", "--entry"):
             o.entry = value(a)
         elif a.startswith("-e") and len(a) > 2 and not a.startswith("--") and a not in ("-export-dynamic",):
-            o.entry = a[2:]
+            o.entry = a[2:]             # -eSYM (a known long option was taken above)
         elif a == "-L" or a == "--library-path":
             o.lib_paths.append(value(a))
         elif a.startswith("-L"):
             o.lib_paths.append(a[2:])
+        elif a == "-Y":                 # GNU ld: more default library directories (path list)
+            o.lib_paths.extend(p for p in value(a).split(":") if p)
         elif a == "-l" or a == "--library":
             o.inputs.append(Input("lib", value(a), static_only, as_needed))
         elif a.startswith("-l"):
@@ -414,18 +591,30 @@ def parse(argv: list[str]) -> Options:
     for z in o.z:
         if z.startswith("max-page-size="):
             o.max_page_size = _int(z.split("=", 1)[1], "max-page-size")
-        elif z.startswith("common-page-size=") or z in (
-                "now", "lazy", "relro", "norelro", "noexecstack", "execstack", "separate-code",
-                "noseparate-code", "text", "notext", "defs", "nodefs", "origin", "nodelete",
-                "noexecheap", "combreloc", "nocombreloc", "nocopyreloc", "ibt", "shstk",
-                "force-bti", "pac-plt", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
-                "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-                "muldefs", "nognustack", "notext", "undefs") or z.startswith("stack-size=") \
-                or z.startswith("start-stop-visibility=") or z.startswith("bti-report") \
-                or z.startswith("gcs"):
+        elif z.startswith("common-page-size="):
+            o.common_page_size = _int(z.split("=", 1)[1], "common-page-size")
+        elif z.startswith("stack-size="):
+            o.stack_size = _int(z.split("=", 1)[1], "stack-size")
+        elif z in ("execstack", "noexecstack"):
+            o.execstack = z == "execstack"
+        elif z in ("relro", "norelro"):
+            o.relro = z == "relro"
+        elif z == "nognustack":
+            o.gnu_stack = False
+        elif z == "muldefs":
+            o.allow_multiple_definition = True
+        elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
+            raise LinkError(f"-z {z} is not supported")
+        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "bti-report=", "gcs-report=",
+                                              "gcs=never", "gcs=implicit")):
             pass
         else:
             raise LinkError(f"unknown -z value: {z}")
+    if o.common_page_size is not None and (o.common_page_size <= 0
+                                           or o.common_page_size & (o.common_page_size - 1)):
+        raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
+    if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
+        raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
     return o
 
 

@@ -203,12 +203,21 @@ def _gnu_warnings(ctx, t) -> None:
 
 
 def _find_ifuncs(ctx, t) -> None:
-    """Globals of type STT_GNU_IFUNC that relocations use: each gets a stub in .iplt, a slot in
-    .got.plt and an IRELATIVE entry in .rela.iplt; every reference then means the stub."""
+    """Symbols of type STT_GNU_IFUNC that relocations use, global (``ctx.ifuncs``, ids) and
+    local (``ctx.local_ifuncs``, (file, symbol index)): each gets a stub in .iplt, a slot in
+    .got.plt and an IRELATIVE entry in .rela.iplt, globals first; every reference then means
+    the stub."""
     st = ctx.symtab
     ctx.ifuncs = []
+    ctx.local_ifuncs = []
     if t.n == 0:
         return
+    # the type of a symbol table entry, from every file's symbol table in one array
+    files = ctx.files[1:]
+    lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
+    base = np.zeros(len(files) + 1, dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    info = np.concatenate([f.syms["st_info"] for f in files])
     used = np.zeros(len(st), dtype=bool)
     used[t.gid] = True
     used[0] = False
@@ -216,16 +225,22 @@ def _find_ifuncs(ctx, t) -> None:
     def_index = np.array(st.def_index, dtype=np.int64)
     used &= def_file > 0
     g = np.flatnonzero(used)
-    if len(g) == 0:
-        return
-    # the type of each definition, from every file's symbol table in one array
-    files = ctx.files[1:]
-    lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
-    base = np.zeros(len(files) + 1, dtype=np.int64)
-    base[1:] = np.cumsum(lens) - lens
-    info = np.concatenate([f.syms["st_info"] for f in files])
-    typ = info[base[def_file[g]] + def_index[g]] & 0xF
-    ctx.ifuncs = g[typ == elf.STT_GNU_IFUNC].tolist()
+    if len(g):
+        typ = info[base[def_file[g]] + def_index[g]] & 0xF
+        ctx.ifuncs = g[typ == elf.STT_GNU_IFUNC].tolist()
+    # locals: only when some file has a local IFUNC at all (the rows of local symbols are most
+    # of a big link's table)
+    fg = np.fromiter((f.first_global for f in files), dtype=np.int64, count=len(files))
+    cand = np.flatnonzero((info & 0xF) == elf.STT_GNU_IFUNC)
+    owner = np.searchsorted(base[1:], cand, side="right") - 1 if len(cand) else cand
+    if len(cand) and ((cand - base[1:][owner]) < fg[owner]).any():
+        rows = np.flatnonzero(t.gid == 0)
+        f = t.file[rows].astype(np.int64)
+        y = t.sym[rows].astype(np.int64)
+        ifunc = (info[base[f] + y] & 0xF) == elf.STT_GNU_IFUNC
+        if ifunc.any():
+            keys = np.unique((f[ifunc] << 32) | y[ifunc])
+            ctx.local_ifuncs = [(k >> 32, k & 0xFFFFFFFF) for k in keys.tolist()]
 
 
 def _check_undefined(ctx, t) -> None:
@@ -325,21 +340,34 @@ def symbol_addresses(ctx) -> None:
     for g, v in st.linker_value.items():
         gaddr[g] = v
     # IFUNCs: the resolver's address goes into .rela.iplt; every reference means the stub
+    # (globals here, locals below in their file's table)
     ctx.ifunc_resolver = {}
-    if ctx.ifuncs:
+    ctx.iplt_resolvers = []              # per .iplt stub, in stub order
+    local_ifuncs = getattr(ctx, "local_ifuncs", [])
+    size = ctx.arch.hooks["iplt_stub_size"]
+    stub0 = 0
+    if ctx.ifuncs or local_ifuncs:
         stub0 = ctx.dyn.iplt_stub_base(ctx) if ctx.dyn is not None else ctx.outputs[".iplt"].addr
-        size = ctx.arch.hooks["iplt_stub_size"]
         for k, g in enumerate(ctx.ifuncs):
             ctx.ifunc_resolver[g] = int(gaddr[g])
+            ctx.iplt_resolvers.append(int(gaddr[g]))
             gaddr[g] = stub0 + k * size
     if ctx.dyn is not None:
         ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
+    # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
+    # in command-line order
+    for g, target in getattr(ctx, "defsym_alias", ()):
+        gaddr[g] = st.linker_value[g] = gaddr[target]
     ctx.gaddr = gaddr
     for obj in objs:
         fg = obj.first_global
         S = obj.symaddr.copy()
         S[fg:] = gaddr[obj.gids[fg:]]
         obj.S = S
+    for k, (f, y) in enumerate(local_ifuncs, start=len(ctx.ifuncs)):
+        obj = ctx.files[f]
+        ctx.iplt_resolvers.append(int(obj.symaddr[y]))
+        obj.S[y] = stub0 + k * size
 
 
 def _group_addresses(objs, def_file, def_index, gaddr) -> None:
@@ -586,7 +614,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     # the TLS GOT and the GOT: filled here, part of the image
     if got is not None and ctx.got_entries:
         _fill_got(ctx, img, got)
-    if ctx.ifuncs and ctx.dyn is None:           # (dynamic outputs: link/dynamic.py)
+    if ctx.iplt_resolvers and ctx.dyn is None:   # (dynamic outputs: link/dynamic.py)
         _fill_iplt(ctx, img)
 
     # range and alignment, per type, from the table rows
@@ -768,13 +796,14 @@ def _fill_iplt(ctx, img) -> None:
     size = arch.hooks["iplt_stub_size"]
     irel = arch.dynamic_type("IRELATIVE")
     code = bytearray()
-    entries = np.zeros(len(ctx.ifuncs), dtype=elf.RELA)
-    slotvals = np.zeros(len(ctx.ifuncs), dtype=np.uint64)
-    for k, g in enumerate(ctx.ifuncs):
+    resolvers = ctx.iplt_resolvers
+    entries = np.zeros(len(resolvers), dtype=elf.RELA)
+    slotvals = np.zeros(len(resolvers), dtype=np.uint64)
+    for k, resolver in enumerate(resolvers):
         stub, slot = iplt.addr + k * size, slots.addr + 8 * k
         code += arch.hooks["iplt_stub"](stub, slot)
-        entries[k] = (slot, irel, ctx.ifunc_resolver[g])
-        slotvals[k] = ctx.ifunc_resolver[g]
+        entries[k] = (slot, irel, resolver)
+        slotvals[k] = resolver
     img[iplt.offset:iplt.offset + len(code)] = np.frombuffer(bytes(code), dtype=np.uint8)
     img[slots.offset:slots.offset + 8 * len(slotvals)] = slotvals.view(np.uint8)
     img[rela.offset:rela.offset + entries.nbytes] = entries.view(np.uint8)

@@ -256,10 +256,16 @@ class Resolver:
                 def_index[g] = k
                 continue
             if r == DEFINED and cur == DEFINED:
+                if ctx.opts.allow_multiple_definition:
+                    continue                    # the first definition stays (GNU ld, lld)
                 other = ctx.files[def_file[g]] if def_file[g] > 0 else None
                 where = other.name if other is not None else "<internal>"
                 ctx.diag.error(f"duplicate symbol: {names[k - fg]}\n>>> defined at {where}\n>>> defined at {obj.name}")
                 continue
+            if ctx.opts.warn_common and COMMON in (r, cur) and {r, cur} <= {COMMON, DEFINED}:
+                # lld's --warn-common words
+                ctx.diag.warn(f"multiple common of {names[k - fg]}" if r == cur
+                              else f"common {names[k - fg]} is overridden")
             if r == COMMON:
                 size = int(syms["st_size"][k])
                 align = max(int(syms["st_value"][k]), 1)

@@ -676,7 +676,7 @@ def _gp(ctx) -> int | None:
     from xld.link.resolve import LINKER
     st = ctx.symtab
     g = st.ids.get(GP_NAME)
-    if g is None or st.def_file[g] != LINKER:
+    if g is None or st.def_file[g] != LINKER or not ctx.opts.relax_gp:
         return None
     return int(ctx.gaddr[g])
 
@@ -754,6 +754,9 @@ def _targets(ctx, L, rows: np.ndarray):
     special = np.zeros(len(rows), dtype=bool)
     if ctx.ifuncs:
         special |= isg & np.isin(g, np.array(ctx.ifuncs, dtype=np.int64))
+    if getattr(ctx, "local_ifuncs", None):
+        keys = np.array([(f << 32) | y for f, y in ctx.local_ifuncs], dtype=np.int64)
+        special |= ~isg & np.isin((L.file[rows].astype(np.int64) << 32) | L.sym[rows].astype(np.int64), keys)
     special |= isg & (state[g] == COMMON)
     f = np.where(isg, def_file[g], L.file[rows])
     s = np.where(isg, def_index[g], L.sym[rows])

@@ -373,7 +373,9 @@ def program_headers(ctx) -> np.ndarray:
     rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]
-    for cls, vaddr, off, fend, mend in ctx.segments:
+    # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
+    # segment below an earlier one)
+    for cls, vaddr, off, fend, mend in sorted(ctx.segments, key=lambda seg: seg[1]):
         rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, vaddr, fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)
@@ -381,10 +383,11 @@ def program_headers(ctx) -> np.ndarray:
         start, end, align, foff, filesz = ctx.tls_range
         rows.append((elf.PT_TLS, elf.PF_R, foff, start, start, filesz, end - start, align))
     relro = [s for s in ctx.segments if s[0] == SEG_RELRO]
-    if relro:
+    if relro and ctx.opts.relro:
         _, vaddr, off, fend, mend = relro[0]
+        page = ctx.opts.common_page_size or ctx.arch.common_page_size
         rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off,
-                     align_up(mend, ctx.arch.common_page_size) - vaddr, 1))
+                     align_up(mend, page) - vaddr, 1))
     notes = [o for o in alloc if o.type == elf.SHT_NOTE]
     if notes:
         a, b = notes[0], notes[-1]
@@ -393,7 +396,9 @@ def program_headers(ctx) -> np.ndarray:
     eh = ctx.outputs.get(".eh_frame_hdr")
     if eh is not None and eh.alloc and eh.size:
         rows.append((elf.PT_GNU_EH_FRAME, elf.PF_R, eh.offset, eh.addr, eh.addr, eh.size, eh.size, 4))
-    rows.append((elf.PT_GNU_STACK, elf.PF_R | elf.PF_W, 0, 0, 0, 0, 0, 16))
+    if ctx.opts.gnu_stack:      # -z execstack, -z stack-size=N, -z nognustack
+        flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.opts.execstack else 0)
+        rows.append((elf.PT_GNU_STACK, flags, 0, 0, 0, 0, ctx.opts.stack_size, 16))
     spec = ctx.arch.hooks.get("attributes")
     attrs = ctx.outputs.get(spec["name"]) if spec else None
     if attrs is not None:
@@ -404,8 +409,44 @@ def program_headers(ctx) -> np.ndarray:
 
 
 def commit(ctx) -> None:
-    """Write to a temporary file beside the output, then rename it into place."""
+    """Write to a temporary file beside the output, then rename it into place (``-o -``:
+    to standard output, as lld does); then the --dependency-file."""
     path = ctx.opts.output
+    if path == "-":
+        import sys
+        sys.stdout.flush()
+        sys.stdout.buffer.write(memoryview(ctx.out_bytes))
+        sys.stdout.buffer.flush()
+    else:
+        _replace(path, memoryview(ctx.out_bytes), executable=True)
+    if ctx.opts.dependency_file:
+        _replace(ctx.opts.dependency_file, dependency_rules(path, ctx.input_paths).encode())
+
+
+def dependency_rules(output: str, inputs: list[str]) -> str:
+    """--dependency-file: a Makefile rule making the output depend on every input file, and
+    an empty rule per input (so a deleted input is not an error for make), as lld writes it:
+    paths normalized, a space or '#' escaped with a backslash (and the backslashes before a
+    space doubled), '$' as '$$'."""
+    def escape(p: str) -> str:
+        p = os.path.normpath(p)
+        out = []
+        for k, c in enumerate(p):
+            if c == " ":
+                run = len(p[:k]) - len(p[:k].rstrip("\\"))
+                out.append("\\" * (run + 1))
+            elif c == "#":
+                out.append("\\")
+            elif c == "$":
+                out.append("$")
+            out.append(c)
+        return "".join(out)
+    files = [escape(p) for p in dict.fromkeys(inputs)]
+    return output + ":" + "".join(f" \\\n {f}" for f in files) + "\n" + "".join(f"\n{f}:\n" for f in files)
+
+
+def _replace(path: str, data, executable: bool = False) -> None:
+    """``data`` into ``path`` through a temporary file renamed into place."""
     d = os.path.dirname(os.path.abspath(path)) or "."
     try:
         fd, tmp = tempfile.mkstemp(prefix=".xld-", suffix=".tmp", dir=d)
@@ -413,10 +454,10 @@ def commit(ctx) -> None:
         raise LinkError(f"cannot open output file {path}: {e.strerror}")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(memoryview(ctx.out_bytes))
+            f.write(data)
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
+        os.chmod(tmp, (0o777 if executable else 0o666) & ~umask)
         try:
             os.replace(tmp, path)
         except OSError as e:

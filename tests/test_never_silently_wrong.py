@@ -1,0 +1,227 @@
+"""Links that used to succeed with a wrong output (issue 11): each must now be right, checked
+by running the program (qemu-user; GNU ld as the oracle where it helps) and by reading the
+output with pyelftools.
+
+The programs are compiled at test time by the real cross compilers.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests import toolchain as tc
+
+ARCHES = pytest.mark.parametrize("arch", tc.ARCHES)
+
+# _start calls main and exits with its value
+START = {
+    "arm64": ".globl _start\n_start:\n  bl main\n  mov x8, #93\n  svc #0\n",
+    "riscv64": ".globl _start\n_start:\n  call main\n  li a7, 93\n  ecall\n",
+}
+
+
+def c_object(arch: str, tmp: Path, name: str, source: str, flags=("-O2",)) -> Path:
+    src = tmp / f"{Path(name).stem}.c"
+    src.write_text(source)
+    return tc.compiler("gcc", arch).compile(src, tmp / name, list(flags))
+
+
+def start_object(arch: str, tmp: Path) -> Path:
+    return tc.assemble(arch, START[arch], tmp / "start.o")
+
+
+def link_ok(args) -> None:
+    res = tc.xld_link(args)
+    assert res.status == 0, res.stderr
+
+
+def loads(path: Path) -> list[dict]:
+    with open(path, "rb") as f:
+        return [dict(s.header) for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
+
+
+def symbol_values(path: Path) -> dict[str, int]:
+    with open(path, "rb") as f:
+        tab = ELFFile(f).get_section_by_name(".symtab")
+        return {s.name: s["st_value"] for s in tab.iter_symbols() if s.name}
+
+
+# --- 1. a call to a local (STB_LOCAL) IFUNC goes through an IPLT stub -----------------------
+
+LOCAL_IFUNC = r"""
+#include <stdio.h>
+static int impl(void) { return 42; }
+static int (*resolve_answer(void))(void) { return impl; }
+static int answer(void) __attribute__((ifunc("resolve_answer")));
+int (*answer_ptr)(void) = answer;
+int main(void) { printf("call=%d pointer=%d\n", answer(), answer_ptr()); return 0; }
+"""
+
+
+@ARCHES
+def test_call_to_local_ifunc_goes_through_iplt(arch, tmp_path):
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    obj = c_object(arch, tmp_path, "ifunc.o", LOCAL_IFUNC)
+    with open(obj, "rb") as f:
+        syms = [s for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name == "answer"]
+        assert syms and syms[0]["st_info"]["bind"] == "STB_LOCAL" and syms[0]["st_info"]["type"] == "STT_LOOS"
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    gnu, ours = tmp_path / "gnu", tmp_path / "xld"
+    subprocess.run([gcc, "-static", str(obj), "-o", str(gnu)], check=True, capture_output=True)
+    p = subprocess.run([gcc, "-static", "-B", str(wrapper), str(obj), "-o", str(ours)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert (wrapper / "called").exists()
+    want = tc.qemu_run(arch, gnu)
+    assert want.stdout == b"call=42 pointer=42\n"
+    got = tc.qemu_run(arch, ours)
+    assert (got.status, got.stdout) == (0, want.stdout), got.summary()
+    got = tc.xld_run(ours)
+    assert (got.status, got.stdout) == (0, want.stdout), got.summary()
+
+
+# --- 2. --defsym=alias=func: alias has func's final address ----------------------------------
+
+@ARCHES
+@pytest.mark.parametrize("flag", ["--relax", "--no-relax", "--gc-sections"])
+def test_defsym_alias_of_a_function(arch, flag, tmp_path):
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "alias.o",
+                   "int func(int x) { return x + 1; }\nint alias(int);\n"
+                   "int main(void) { return alias(41); }\n", ("-O2", "-ffreestanding"))
+    out = tmp_path / "prog"
+    link_ok([flag, "--defsym=alias=func", "-o", out, start, obj])
+    syms = symbol_values(out)
+    assert syms["alias"] == syms["func"] != 0
+    assert tc.qemu_run(arch, out).status == 42
+    assert tc.xld_run(out).status == 42
+
+
+# --- 3. -z max-page-size: every PT_LOAD congruent modulo its alignment -----------------------
+
+@ARCHES
+@pytest.mark.parametrize("page", [0x10000, 0x200000])
+def test_max_page_size_keeps_segments_congruent(arch, page, tmp_path):
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "main.o", "int v = 5;\nint main(void) { return v + 2; }\n",
+                   ("-O2", "-ffreestanding"))
+    out = tmp_path / "prog"
+    link_ok(["-z", f"max-page-size={page:#x}", "-o", out, start, obj])
+    segs = loads(out)
+    for s in segs:
+        assert s["p_align"] == page
+        assert s["p_vaddr"] % page == s["p_offset"] % page, (
+            f"PT_LOAD at {s['p_vaddr']:#x} (offset {s['p_offset']:#x}) not congruent modulo {page:#x}")
+    assert tc.qemu_run(arch, out).status == 7
+
+
+# --- 4. --section-start: PT_LOAD headers in ascending address order ---------------------------
+
+@ARCHES
+def test_section_start_keeps_program_headers_sorted(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "main.o", "int v = 5;\nint main(void) { return v + 2; }\n",
+                   ("-O2", "-ffreestanding"))
+    out = tmp_path / "prog"
+    link_ok(["--section-start=.text=0x1000000", "--section-start=.data=0x800000", "-o", out, start, obj])
+    segs = loads(out)
+    vaddrs = [s["p_vaddr"] for s in segs]
+    assert vaddrs == sorted(vaddrs), [hex(v) for v in vaddrs]
+    with open(out, "rb") as f:
+        e = ELFFile(f)
+        assert e.get_section_by_name(".text")["sh_addr"] == 0x1000000
+        assert e.get_section_by_name(".data")["sh_addr"] == 0x800000
+    for s in segs:
+        assert s["p_vaddr"] % s["p_align"] == s["p_offset"] % s["p_align"]
+    assert tc.qemu_run(arch, out).status == 7
+    assert tc.xld_run(out).status == 7
+
+
+# --- 5. an input's definition of a linker-defined name wins ----------------------------------
+
+LINKER_NAMES = ["_end", "end", "_etext", "etext", "__etext", "_edata", "edata", "__bss_start",
+                "__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__ehdr_start",
+                "__executable_start", "__init_array_start", "__init_array_end",
+                "__fini_array_start", "__fini_array_end", "__preinit_array_start",
+                "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
+                "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start",
+                "data_start", "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__start_mysec",
+                "__stop_mysec"]
+
+
+@ARCHES
+@pytest.mark.parametrize("gc", ["", "--gc-sections"])
+def test_program_defining_linker_names_keeps_its_definitions(arch, gc, tmp_path):
+    """Every name the linker can define is defined by the program: the program's values must
+    be the ones its code sees (the linker only provides what nobody defines)."""
+    decls = "\n".join(f'int v{k} __asm__("{n}") = {k + 1};' for k, n in enumerate(LINKER_NAMES))
+    total = " + ".join(f"v{k} * {k + 1}" for k in range(len(LINKER_NAMES)))
+    want = sum((k + 1) ** 2 for k in range(len(LINKER_NAMES)))
+    src = (f'{decls}\n__attribute__((section("mysec"), used)) int in_mysec = 1;\n'
+           f"int main(void) {{ return ({total}) == {want} ? 7 : 1; }}\n")
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "names.o", src, ("-O2", "-ffreestanding"))
+    out = tmp_path / "prog"
+    link_ok([*([gc] if gc else []), "-o", out, start, obj])
+    assert tc.qemu_run(arch, out).status == 7
+    with open(obj, "rb") as f:
+        e = ELFFile(f)
+        data = e.get_section_by_name(".data")
+    syms = symbol_values(out)
+    with open(out, "rb") as f:
+        odata = ELFFile(f).get_section_by_name(".data")
+    assert data is not None and odata is not None
+    # each name is at its own 4 bytes of the output's .data
+    addrs = [syms[n] for n in LINKER_NAMES]
+    assert all(odata["sh_addr"] <= a < odata["sh_addr"] + odata["sh_size"] for a in addrs)
+    assert len(set(addrs)) == len(addrs)
+
+
+# --- 8. --icf on an object without relocations ------------------------------------------------
+
+TINY = {
+    "arm64": ".globl _start\n_start:\n  mov x0, #3\n  mov x8, #93\n  svc #0\n",
+    "riscv64": ".globl _start\n_start:\n  li a0, 3\n  li a7, 93\n  ecall\n",
+}
+
+
+@ARCHES
+@pytest.mark.parametrize("icf", ["all", "safe"])
+def test_icf_on_object_without_relocations(arch, icf, tmp_path):
+    obj = tc.assemble(arch, TINY[arch], tmp_path / "tiny.o")
+    out = tmp_path / "tiny"
+    link_ok([f"--icf={icf}", "-o", out, obj])
+    assert tc.qemu_run(arch, out).status == 3
+
+
+@ARCHES
+def test_section_start_overlapping_another_section_is_an_error(arch, tmp_path):
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "main.o", "int v = 5;\nint main(void) { return v + 2; }\n",
+                   ("-O2", "-ffreestanding"))
+    headers = {"arm64": 0x400040, "riscv64": 0x10040}[arch]       # inside the ELF header
+    for where, other in (("0x1000008", ".text"), (hex(headers), None)):
+        out = tmp_path / "prog"
+        p = tc.xld_cli(["--section-start=.text=0x1000000", f"--section-start=.data={where}", "-o", out.name,
+                        start.name, obj.name], cwd=tmp_path)
+        assert p.returncode == 1 and p.stderr.startswith("xld: error:"), p.stderr
+        what = f"section {other}" if other else "the ELF and program headers"
+        assert f"{what} virtual address range overlaps with .data" in p.stderr, p.stderr
+        assert not out.exists()
+
+
+@ARCHES
+def test_image_base_not_a_multiple_of_max_page_size_is_an_error(arch, tmp_path):
+    """lld only warns and writes a PT_LOAD whose address and offset disagree; xld refuses."""
+    obj = tc.assemble(arch, TINY[arch], tmp_path / "tiny.o")
+    p = tc.xld_cli(["--image-base=0x10001000", "-z", "max-page-size=0x10000", "-o", "out", obj.name],
+                   cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr == "xld: error: --image-base: address isn't multiple of page size: 0x10001000\n"
+    assert not (tmp_path / "out").exists()
+    link_ok(["--image-base=0x10010000", "-z", "max-page-size=0x10000", "-o", tmp_path / "ok", obj])
+    assert loads(tmp_path / "ok")[0]["p_vaddr"] == 0x10010000
+    assert tc.qemu_run(arch, tmp_path / "ok").status == 3

@@ -1,0 +1,426 @@
+"""Command-line options: GNU ld's spelling rules, and every accepted option honoured or an
+error that says it is not supported (never silently ignored when it would change the output).
+
+The option table is walked as data; the options that change the output are checked on
+programs compiled at test time and, where another linker implements the option, against it
+(lld for --dependency-file, mold for --package-metadata).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests import toolchain as tc
+from xld.link import options
+from xld.link.errors import LinkError
+
+ARCHES = pytest.mark.parametrize("arch", tc.ARCHES)
+
+
+def parsed(*argv):
+    return options.parse(list(argv))
+
+
+# --- spellings --------------------------------------------------------------------------------
+
+SPELLINGS = [
+    # (argv, field, value)
+    (["-gc-sections"], "gc_sections", True),
+    (["--gc-sections"], "gc_sections", True),
+    (["-no-relax"], "relax", False),
+    (["-strip-all"], "strip_all", True),
+    (["-defsym=a=b"], "defsym", [("a", "b")]),
+    (["-defsym", "a=b"], "defsym", [("a", "b")]),
+    (["-e", "sym"], "entry", "sym"),
+    (["-esym"], "entry", "sym"),
+    (["--entry=sym"], "entry", "sym"),
+    (["--entry", "sym"], "entry", "sym"),
+    (["-entry", "sym"], "entry", "sym"),
+    (["-entry=sym"], "entry", "sym"),
+    (["-eh-frame-hdr"], "eh_frame_hdr", True),       # a long option, not -e h-frame-hdr
+    (["-export-dynamic"], "entry", None),
+    (["-emain"], "entry", "main"),
+    (["-ofile"], "output", "file"),
+    (["-o", "-"], "output", "-"),
+    (["-output=file"], "output", "file"),
+    (["-lfoo"], "inputs", [options.Input("lib", "foo")]),
+    (["-library", "foo"], "inputs", [options.Input("lib", "foo")]),
+    (["-Ldir"], "lib_paths", ["dir"]),
+    (["-library-path", "dir"], "lib_paths", ["dir"]),
+    (["-undefined=u"], "undefined", ["u"]),
+    (["-uu"], "undefined", ["u"]),
+    (["-icf=all"], "icf", "all"),
+    (["--icf", "all"], "icf", "all"),                  # was swallowed as an ignored option
+    (["-error-limit", "3"], "error_limit", 3),
+    (["--error-limit", "3"], "error_limit", 3),
+    (["-print-gc-sections"], "print_gc_sections", True),
+    (["--print-gc-sections", "--no-print-gc-sections"], "print_gc_sections", False),
+    (["--fix-cortex-a53-843419", "--no-fix-cortex-a53-843419"], "fix_cortex_a53_843419", False),
+    (["-Map=m"], "map_file", "m"),
+    (["-Map", "m"], "map_file", "m"),
+    (["-Ttext=0x1000"], "section_start", {".text": 0x1000}),
+    (["-Ttext", "0x1000"], "section_start", {".text": 0x1000}),
+    (["-section-start=.data=0x2000"], "section_start", {".data": 0x2000}),
+    (["-zexecstack"], "execstack", True),
+    (["-z", "execstack", "-z", "noexecstack"], "execstack", False),
+    (["-z", "norelro"], "relro", False),
+    (["-z", "nognustack"], "gnu_stack", False),
+    (["-z", "stack-size=0x100000"], "stack_size", 0x100000),
+    (["-z", "common-page-size=0x10000"], "common_page_size", 0x10000),
+    (["--dependency-file=x.d"], "dependency_file", "x.d"),
+    (["-dependency-file", "x.d"], "dependency_file", "x.d"),
+    (["--package-metadata={}"], "package_metadata", "{}"),
+    (["--sort-common"], "sort_common", "descending"),
+    (["--sort-common=ascending"], "sort_common", "ascending"),
+    (["--no-relax-gp"], "relax_gp", False),
+    (["--compress-debug-sections=none"], "output", "a.out"),
+    (["--unresolved-symbols=report-all"], "output", "a.out"),
+    (["-Y", "a:b"], "lib_paths", ["a", "b"]),
+    (["-m", "aarch64linux"], "emulation", "aarch64linux"),
+    (["-maarch64linux"], "emulation", "aarch64linux"),
+    (["-hash-style=gnu"], "output", "a.out"),
+    (["--static", "--nostdlib"], "output", "a.out"),
+    (["--Map", "m"], "map_file", "m"),
+    (["--dumpdep"], "dumpdep", True),
+]
+
+
+@pytest.mark.parametrize("argv,field,value", SPELLINGS, ids=[" ".join(s[0]) for s in SPELLINGS])
+def test_option_spelling(argv, field, value):
+    assert getattr(parsed(*argv), field) == value
+
+
+ERRORS = [
+    # (argv, words the error must contain)
+    (["-emit-relocs"], "--emit-relocs is not supported"),
+    (["--emit-relocs"], "--emit-relocs is not supported"),
+    (["-q"], "--emit-relocs is not supported"),
+    (["--verify"], "--verify is not implemented"),
+    (["-verify"], "--verify is not implemented"),
+    (["-oformat=binary"], "--oformat is not supported"),
+    (["--wrap=malloc"], "--wrap is not supported"),
+    (["-EB"], "big-endian"),
+    (["--fix-cortex-a53-835769"], "--fix-cortex-a53-835769 is not supported"),
+    (["--compress-debug-sections=zlib"], "--compress-debug-sections=zlib is not supported"),
+    (["--unresolved-symbols=ignore-all"], "--unresolved-symbols=ignore-all is not supported"),
+    (["--sort-common=sideways"], "--sort-common: unknown value"),
+    (["-z", "force-bti"], "-z force-bti is not supported"),
+    (["-z", "max-page-size=0x3000"], "max-page-size: value isn't a power of 2"),
+    (["-z", "bogus"], "unknown -z value: bogus"),
+    (["-no-such-option"], "unknown argument '-no-such-option'"),
+]
+
+
+@pytest.mark.parametrize("argv,words", ERRORS, ids=[" ".join(s[0]) for s in ERRORS])
+def test_option_error(argv, words):
+    with pytest.raises(LinkError) as e:
+        parsed(*argv)
+    assert words in str(e.value)
+
+
+# --- the table, walked --------------------------------------------------------------------------
+
+def _comments() -> str:
+    src = inspect.getsource(options)
+    return "\n".join(line.split("#", 1)[1] for line in src.splitlines() if "#" in line)
+
+
+def _mentioned(opt: str, text: str) -> bool:
+    bare = opt.lstrip("-").split("=")[0]
+    return re.search(r"(?<![\w-])-{0,2}" + re.escape(bare) + r"(?![\w-])", text) is not None
+
+
+def _honoured() -> set[str]:
+    return set(options._SWITCHES) | set(options._WITH_VALUE) | set(options._PARSED)
+
+
+def test_every_known_option_is_classified():
+    """Every spelling the parser accepts is honoured (a switch, a setter, a branch of
+    parse()), an error (_UNSUPPORTED), or ignored with its reason written next to the table."""
+    comments = _comments()
+    ignored = (options._IGNORED_FLAGS | options._IGNORED_WITH_ARG) - _honoured()
+    for opt in sorted(ignored):
+        assert _mentioned(opt, comments), f"{opt} is ignored without a reason in link/options.py"
+    for z in sorted(options._Z_IGNORED):
+        assert _mentioned(z, comments), f"-z {z} is ignored without a reason in link/options.py"
+    assert not set(options._UNSUPPORTED) & (_honoured() | options._IGNORED_FLAGS | options._IGNORED_WITH_ARG)
+    assert not options._Z_UNSUPPORTED & options._Z_IGNORED
+
+
+def test_ignored_options_really_change_nothing():
+    """An option in the ignored tables parses to the default Options (the plugin's options are
+    only kept to be looked at)."""
+    default = vars(options.Options())
+    dynamic = {"-pie", "--pie", "-static-pie", "--static-pie", "-shared", "--shared"}
+    for opt in sorted((options._IGNORED_FLAGS - _honoured()) - dynamic):
+        assert vars(parsed(opt)) == default, opt
+    for opt in sorted(options._IGNORED_WITH_ARG - _honoured()):
+        got = vars(parsed(opt, "1"))
+        got["plugin_opts"] = []
+        assert got == default, opt
+    for z in sorted(options._Z_IGNORED):
+        got = vars(parsed("-z", z))
+        assert got.pop("z") == [z]
+        assert got == {k: v for k, v in default.items() if k != "z"}, z
+
+
+def test_every_known_option_parses_or_says_why_not():
+    for opt in sorted(options._KNOWN):
+        for argv in ([opt], [opt, "1"]):
+            try:
+                parsed(*argv)
+            except LinkError as e:
+                assert "not supported" in str(e) or "not implemented" in str(e) or "missing argument" in str(e) \
+                    or "xld links static executables only" in str(e) or "invalid" in str(e) \
+                    or "linker scripts" in str(e) or "unknown" in str(e) or "syntax error" in str(e) \
+                    or "no --push-state" in str(e), (argv, str(e))
+
+
+# --- options that change the output ---------------------------------------------------------------
+
+START = {
+    "arm64": ".globl _start\n_start:\n  bl main\n  mov x8, #93\n  svc #0\n",
+    "riscv64": ".globl _start\n_start:\n  call main\n  li a7, 93\n  ecall\n",
+}
+RELRO_PROGRAM = ('static const char *const names[] = {"a", "bb", "ccc"};\n'
+                 "const char *const *volatile tab = names;\n"
+                 "int main(void) { return tab[2][0] == 'c' ? 7 : 1; }\n")
+
+
+def program(arch: str, tmp: Path, source: str = RELRO_PROGRAM, flags=("-O2", "-ffreestanding")) -> list[Path]:
+    start = tc.assemble(arch, START[arch], tmp / "start.o")
+    src = tmp / "main.c"
+    src.write_text(source)
+    return [start, tc.compiler("gcc", arch).compile(src, tmp / "main.o", list(flags))]
+
+
+def link(args, cwd=None) -> subprocess.CompletedProcess:
+    p = tc.xld_cli(list(map(str, args)), cwd=cwd)
+    assert p.returncode == 0, p.stderr
+    return p
+
+
+def segments(path: Path) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    with open(path, "rb") as f:
+        for s in ELFFile(f).iter_segments():
+            out.setdefault(s["p_type"], []).append(dict(s.header))
+    return out
+
+
+PF_X = 1
+
+
+@ARCHES
+def test_z_execstack_norelro_stack_size(arch, tmp_path):
+    objs = program(arch, tmp_path)
+    plain, marked = tmp_path / "plain", tmp_path / "marked"
+    link(["-o", plain, *objs])
+    link(["-z", "execstack", "-z", "norelro", "-z", "stack-size=0x200000", "-o", marked, *objs])
+    a, b = segments(plain), segments(marked)
+    assert not a["PT_GNU_STACK"][0]["p_flags"] & PF_X
+    assert b["PT_GNU_STACK"][0]["p_flags"] & PF_X
+    assert b["PT_GNU_STACK"][0]["p_memsz"] == 0x200000
+    assert "PT_GNU_RELRO" in a and "PT_GNU_RELRO" not in b
+    assert "PT_NULL" not in b
+    assert tc.qemu_run(arch, marked).status == 7
+    link(["-z", "nognustack", "-o", marked, *objs])
+    assert "PT_GNU_STACK" not in segments(marked)
+
+
+@ARCHES
+def test_dependency_file_as_lld_writes_it(arch, tmp_path):
+    lld = tc.require("ld.lld")
+    objs = program(arch, tmp_path)
+    d = tmp_path / "dir with space"
+    d.mkdir()
+    moved = d / "main#1.o"
+    objs[1].rename(moved)
+    lib = tc.archive(arch, [tc.assemble(arch, ".globl unused\nunused: .word 0\n", tmp_path / "u.o")],
+                     tmp_path / "libu.a")
+    args = ["./start.o", "dir with space/main#1.o", "-L.", "-lu"]
+    p = subprocess.run([lld, "--dependency-file=lld.d", "-o", "prog", *args], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    link(["--dependency-file=xld.d", "-o", "prog", *args], cwd=tmp_path)
+    want = (tmp_path / "lld.d").read_text()
+    got = (tmp_path / "xld.d").read_text()
+    assert got == want
+    assert "dir\\ with\\ space/main\\#1.o" in got and "libu.a" in got and lib.exists()
+
+
+@ARCHES
+def test_package_metadata_note(arch, tmp_path):
+    """The note mold writes (owner FDO, type 0xcafe1a7e, the JSON NUL-terminated and padded),
+    with lld's n_descsz (the text and its NUL, without the padding mold counts) and lld's
+    %XX decoding."""
+    mold = tc.require("mold")
+    objs = program(arch, tmp_path)
+    meta = '{"type":"deb","name":"xld-test","version":"1.0"}'
+    p = subprocess.run([mold, f"--package-metadata={meta}", "-o", tmp_path / "mold", *objs],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    link([f"--package-metadata={meta}", "-o", tmp_path / "xld", *objs])
+    link(["--package-metadata=%7B%22type%22:%22deb%22,%22name%22:%22xld-test%22,%22version%22:%221.0%22%7d",
+          "-o", tmp_path / "xld-percent", *objs])
+
+    def note(path):
+        with open(path, "rb") as f:
+            e = ELFFile(f)
+            sec = e.get_section_by_name(".note.package")
+            assert sec is not None and sec["sh_flags"] & 2 and sec["sh_addralign"] == 4
+            assert any(s["p_type"] == "PT_NOTE" and s["p_offset"] <= sec["sh_offset"] < s["p_offset"] + s["p_filesz"]
+                       for s in e.iter_segments())
+            return sec.data()
+    ours, theirs = note(tmp_path / "xld"), note(tmp_path / "mold")
+    assert ours[:4] == theirs[:4] and ours[8:] == theirs[8:]          # all but n_descsz
+    assert int.from_bytes(ours[4:8], "little") == len(meta) + 1
+    assert ours[8:12] == (0xCAFE1A7E).to_bytes(4, "little") and ours[12:16] == b"FDO\0"
+    assert note(tmp_path / "xld-percent") == ours
+    assert tc.qemu_run(arch, tmp_path / "xld").status == 7
+
+
+@ARCHES
+def test_output_to_stdout(arch, tmp_path):
+    """-o - writes the executable to standard output (lld's behaviour), nothing else."""
+    objs = program(arch, tmp_path)
+    link(["-o", tmp_path / "file", *objs])
+    p = subprocess.run([*tc.xld_command(), "-o", "-", *map(str, objs)], capture_output=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == (tmp_path / "file").read_bytes()
+    assert not (tmp_path / "-").exists()
+
+
+@ARCHES
+@pytest.mark.parametrize("argv,words", [(["-emit-relocs"], "--emit-relocs is not supported"),
+                                        (["--verify"], "--verify is not implemented")])
+def test_unsupported_option_fails_cleanly(arch, argv, words, tmp_path):
+    objs = program(arch, tmp_path)
+    before = set(tmp_path.iterdir())
+    p = tc.xld_cli([*argv, "-o", "out", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1
+    assert p.stderr.startswith("xld: error:") and words in p.stderr and "Traceback" not in p.stderr
+    assert set(tmp_path.iterdir()) == before
+
+
+@ARCHES
+def test_sort_common_orders_commons_by_alignment(arch, tmp_path):
+    src = ("char c1;\nint i4;\nlong long l8 __attribute__((aligned(32)));\nshort s2;\n"
+           "int main(void) { c1 = 1; i4 = 2; l8 = 3; s2 = 4; return c1 + i4 + l8 + s2; }\n")
+    objs = program(arch, tmp_path, src, ("-O2", "-ffreestanding", "-fcommon"))
+    for how, order in (("descending", ["l8", "i4", "s2", "c1"]), ("ascending", ["c1", "s2", "i4", "l8"])):
+        out = tmp_path / how
+        link([f"--sort-common={how}", "-o", out, *objs])
+        with open(out, "rb") as f:
+            syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+        assert sorted(order, key=syms.__getitem__) == order
+        assert tc.qemu_run(arch, out).status == 10
+
+
+def test_no_relax_gp_keeps_absolute_accesses(tmp_path):
+    """--no-relax-gp: no gp-relative access (the other relaxations stay)."""
+    src = "int counter;\nint main(void) { counter += 3; return counter + 4; }\n"
+    objs = program("riscv64", tmp_path, src)
+    objs[0] = tc.assemble("riscv64", ".globl _start\n_start:\n  .option push\n  .option norelax\n"
+                          "  lla gp, __global_pointer$\n  .option pop\n" + START["riscv64"].split(":\n", 1)[1],
+                          tmp_path / "start-gp.o")
+    objdump = tc.require("riscv64-linux-gnu-objdump")
+    texts = {}
+    for flag in ("--relax-gp", "--no-relax-gp"):
+        out = tmp_path / flag.strip("-")
+        link([flag, "-o", out, *objs])
+        assert tc.qemu_run("riscv64", out).status == 7
+        text = subprocess.run([objdump, "-d", out], capture_output=True, text=True, check=True).stdout
+        texts[flag] = text.split("<main>:", 1)[1]
+    assert "gp," in texts["--relax-gp"] or "(gp)" in texts["--relax-gp"]
+    assert "gp" not in texts["--no-relax-gp"]
+
+
+# --- diagnostics options --------------------------------------------------------------------------
+
+def objects(arch: str, tmp: Path, sources: dict[str, str], flags=("-O2", "-ffreestanding", "-fcommon")) -> list[Path]:
+    out = [tc.assemble(arch, START[arch], tmp / "start.o")]
+    cc = tc.compiler("gcc", arch)
+    for name, text in sources.items():
+        src = tmp / f"{name}.c"
+        src.write_text(text)
+        out.append(cc.compile(src, tmp / f"{name}.o", list(flags)))
+    return out
+
+
+@ARCHES
+def test_warn_common_in_lld_words(arch, tmp_path):
+    lld = tc.require("ld.lld")
+    objs = objects(arch, tmp_path, {"a": "int x;\nint y;\nint main(void) { return x + y + 3; }\n",
+                                    "b": "int x;\n", "c": "int y = 4;\n"})
+    p = tc.xld_cli(["--warn-common", "-o", tmp_path / "xld", *objs])
+    assert p.returncode == 0, p.stderr
+    q = subprocess.run([lld, "--warn-common", "-o", tmp_path / "lld", *objs], capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    ours = sorted(line.split("warning: ", 1)[1] for line in p.stderr.splitlines() if "warning: " in line)
+    theirs = sorted(line.split("warning: ", 1)[1] for line in q.stderr.splitlines() if "warning: " in line)
+    assert ours == theirs == ["common y is overridden", "multiple common of x"]
+    assert tc.qemu_run(arch, tmp_path / "xld").status == 7
+    p = tc.xld_cli(["-o", tmp_path / "quiet", *objs])
+    assert p.returncode == 0 and "warning" not in p.stderr
+
+
+@ARCHES
+def test_fatal_warnings_fail_the_link(arch, tmp_path):
+    objs = objects(arch, tmp_path, {"a": "int x;\nint main(void) { return x; }\n", "b": "int x;\n"})
+    p = tc.xld_cli(["--warn-common", "--fatal-warnings", "-o", "out", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.startswith("xld: error: multiple common of x"), p.stderr
+    assert not (tmp_path / "out").exists()
+    p = tc.xld_cli(["--warn-common", "--fatal-warnings", "--no-fatal-warnings", "-o", "out",
+                    *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 0 and "xld: warning: multiple common of x" in p.stderr
+
+
+@ARCHES
+def test_require_defined(arch, tmp_path):
+    objs = objects(arch, tmp_path, {"main": "int main(void) { return 5; }\n",
+                                    "extra": "int extra(void) { return 9; }\n"})
+    lib = tc.archive(arch, [objs.pop()], tmp_path / "libextra.a")
+    out = tmp_path / "prog"
+    link(["--require-defined=extra", "-o", out, *objs, lib])
+    with open(out, "rb") as f:
+        assert any(s.name == "extra" for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols())
+    p = tc.xld_cli(["--require-defined", "nosuch", "-o", "out", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and "xld: error: required symbol 'nosuch' not defined" in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@ARCHES
+@pytest.mark.parametrize("flag", [["--allow-multiple-definition"], ["-z", "muldefs"], ["-allow-multiple-definition"]])
+def test_allow_multiple_definition_keeps_the_first(arch, flag, tmp_path):
+    objs = objects(arch, tmp_path, {"a": "int twice(int x) { return 2 * x; }\nint main(void) { return twice(3); }\n",
+                                    "b": "int twice(int x) { return 3 * x; }\n"},
+                   ("-O0", "-ffreestanding"))
+    p = tc.xld_cli(["-o", tmp_path / "dup", *objs])
+    assert p.returncode == 1 and "duplicate symbol: twice" in p.stderr
+    link([*flag, "-o", tmp_path / "prog", *objs])
+    assert tc.qemu_run(arch, tmp_path / "prog").status == 6
+
+
+@ARCHES
+def test_missing_entry_symbol_warns_and_starts_at_text(arch, tmp_path):
+    """GNU ld's behaviour: a warning, and the entry is the start of .text."""
+    body = {"arm64": "mov x0, #3\n  mov x8, #93\n  svc #0\n", "riscv64": "li a0, 3\n  li a7, 93\n  ecall\n"}[arch]
+    obj = tc.assemble(arch, f".text\n.globl begin\nbegin:\n  {body}", tmp_path / "begin.o")
+    out = tmp_path / "prog"
+    p = tc.xld_cli(["-o", out, obj])
+    assert p.returncode == 0, p.stderr
+    with open(out, "rb") as f:
+        e = ELFFile(f)
+        text = e.get_section_by_name(".text")["sh_addr"]
+        assert e["e_entry"] == text
+    assert p.stderr == f"xld: warning: cannot find entry symbol _start; defaulting to {text:016x}\n"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu")
+    q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
+    assert "cannot find entry symbol _start; defaulting to" in q.stderr and gnu.exists()
+    assert tc.qemu_run(arch, out).status == 3
