@@ -407,6 +407,33 @@ def tls_desc_to_ie(word: int, howto: Howto, got_slot: int, place: int) -> int | 
     return None
 
 
+def tls_desc_keep(word: int, howto: Howto, desc: int, place: int) -> int | None:
+    """A TLS descriptor sequence in a shared library stays as it is; each site gets the
+    address of its two-slot descriptor ``desc`` (which ld.so fills, R_AARCH64_TLSDESC):
+
+        adrp x0, :tlsdesc:v             Page(desc) - Page(P)
+        ldr  x1, [x0, :tlsdesc_lo12:v]  desc[11:3]
+        add  x0, x0, :tlsdesc_lo12:v    desc[11:0]
+        blr  x1                         (unchanged)
+    """
+    name = howto.name
+    w = np.array([word], dtype=np.uint64)
+    if name == "R_AARCH64_TLSDESC_CALL":
+        return word
+    if name == "R_AARCH64_TLSDESC_ADR_PAGE21":
+        return int(write_adrp(w, np.array([(desc & ~0xFFF) - (place & ~0xFFF)], dtype=np.int64))[0])
+    if name == "R_AARCH64_TLSDESC_LD64_LO12":
+        return int(LDST64_LO12.write(w, np.array([desc], dtype=np.int64))[0])
+    if name == "R_AARCH64_TLSDESC_ADD_LO12":
+        return int(write_add_lo12(w, np.array([desc], dtype=np.int64))[0])
+    d = desc - place
+    if name == "R_AARCH64_TLSDESC_LD_PREL19" and -(1 << 20) <= d < 1 << 20:
+        return int(write_imm19(w, np.array([d], dtype=np.int64))[0])
+    if name == "R_AARCH64_TLSDESC_ADR_PREL21" and -(1 << 20) <= d < 1 << 20:
+        return int(write_adr(w, np.array([d], dtype=np.int64))[0])
+    return None
+
+
 def tls_desc_is_paired(howto: Howto) -> bool:
     """AArch64 TLSDESC relocations all name the variable itself: never paired."""
     return False
@@ -460,6 +487,7 @@ ARCH = Arch(
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,
         "tls_desc_to_ie": tls_desc_to_ie,
+        "tls_desc_keep": tls_desc_keep,
         "e_flags": e_flags,
         "nop_fill": nop_fill,
         "thunk": thunk,
@@ -526,6 +554,7 @@ ARCH.hooks["dynrel"] = {
     "relative": DYNAMIC["RELATIVE"], "glob_dat": DYNAMIC["GLOB_DAT"], "jump_slot": DYNAMIC["JUMP_SLOT"],
     "abs64": 257, "copy": DYNAMIC["COPY"], "irelative": DYNAMIC["IRELATIVE"],
     "tpoff": DYNAMIC["TLS_TPREL"], "dtpmod": DYNAMIC["TLS_DTPMOD"], "dtpoff": DYNAMIC["TLS_DTPREL"],
+    "tlsdesc": DYNAMIC["TLSDESC"],
 }
 ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
 # absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low

@@ -482,6 +482,7 @@ ARCH.hooks["dynrel"] = {
     "relative": DYNAMIC["RELATIVE"], "glob_dat": 2, "jump_slot": DYNAMIC["JUMP_SLOT"],
     "abs64": 2, "copy": DYNAMIC["COPY"], "irelative": DYNAMIC["IRELATIVE"],
     "tpoff": DYNAMIC["TLS_TPREL64"], "dtpmod": DYNAMIC["TLS_DTPMOD64"], "dtpoff": DYNAMIC["TLS_DTPREL64"],
+    "tlsdesc": DYNAMIC["TLSDESC"],
 }
 ARCH.hooks["default_interp"] = "/lib/ld-linux-riscv64-lp64d.so.1"
 

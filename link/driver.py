@@ -434,6 +434,9 @@ def segment_class(o) -> int:
 
 def entry_and_tls(ctx) -> None:
     st = ctx.symtab
+    if ctx.opts.shared and not ctx.opts.entry:
+        ctx.entry_addr = 0                  # a library has no entry point unless -e names one
+        return
     name = ctx.opts.entry or "_start"
     g = st.ids.get(name)
     if g is None or st.state[g] == resolve.UNDEF:
@@ -488,6 +491,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("linker symbols", define_linker_symbols),
+        ("imports", _import_undefined),       # -shared: names still undefined bind at run time
         ("flags", merge_flags),
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", layout.assign_sections),   # input sections -> output sections
@@ -569,6 +573,12 @@ def _unless_fresh(fn):
 def _resolve_shared(ctx):
     from xld.link import dynamic
     dynamic.resolve_shared(ctx)
+
+
+def _import_undefined(ctx):
+    if ctx.opts.shared:
+        from xld.link import dynamic
+        dynamic.import_undefined(ctx)
 
 
 def _dynamic_plan(ctx):

@@ -48,7 +48,7 @@ from xld.link.errors import LinkError
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
-from xld.link.shlib import elf_hash, gnu_hash
+from xld.link.shlib import SharedSym, elf_hash, gnu_hash
 
 # dynamic tags (gABI, and the GNU extensions)
 DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 3, 4, 5, 6
@@ -69,10 +69,15 @@ SHT_GNU_VERSYM = 0x6FFFFFFF
 
 # where the synthetic sections go (see layout._RANK: R below 100, R+X, RELRO 200-298, RW)
 _RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
-          ".gnu.version": 16, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
+          ".gnu.version": 16, ".gnu.version_d": 16.5, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
           ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
 
-STATIC_PIE, PIE, EXEC = "static-pie", "pie", "exec"
+STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
+
+DF_ORIGIN = 0x1
+DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
+SHT_GNU_VERDEF = 0x6FFFFFFD
+DT_SONAME, DT_VERDEF, DT_VERDEFNUM = 14, 0x6FFFFFFC, 0x6FFFFFFD
 
 _DATA_KINDS = (int(Kind.ADDR),)
 _DIRECT_KINDS = (int(Kind.ADDR), int(Kind.PCREL), int(Kind.PAGE_PCREL))
@@ -112,6 +117,19 @@ def resolve_shared(ctx) -> None:
     ctx.exports = sorted(exp)
 
 
+def import_undefined(ctx) -> None:
+    """A shared library may leave names undefined (the program or another library defines
+    them at run time): every name still undefined after the linker's own definitions is
+    imported, unless -z defs / --no-undefined make it an error (scan reports it)."""
+    if not ctx.opts.shared or ctx.opts.no_undefined:
+        return
+    st = ctx.symtab
+    for g in range(1, len(st)):
+        if st.state[g] == UNDEF and g not in ctx.imports:
+            bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
+            ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, elf.STT_NOTYPE, bind, 0, 0, 0))
+
+
 def _visible(ctx, g: int) -> bool:
     f = ctx.files[ctx.symtab.def_file[g]]
     return int(f.syms[ctx.symtab.def_index[g]]["st_other"]) & 3 in (elf.STV_DEFAULT, elf.STV_PROTECTED)
@@ -119,8 +137,12 @@ def _visible(ctx, g: int) -> bool:
 
 def output_kind(ctx) -> str | None:
     """What the options and inputs ask for: None (a static ET_EXEC), or one of
-    STATIC_PIE, PIE, EXEC."""
+    STATIC_PIE, PIE, EXEC, SHARED."""
     o = ctx.opts
+    if o.shared:
+        if o.static_pie or o.static:
+            raise LinkError("-shared and -static/-static-pie are mutually exclusive")
+        return SHARED
     pie = o.pie or o.static_pie
     if pie and (o.static_pie or o.no_dynamic_linker or o.static):
         if ctx.dsos:
@@ -141,9 +163,10 @@ class Plan:
     def __init__(self, ctx, kind: str):
         arch = ctx.arch
         self.kind = kind
-        self.pic = kind in (PIE, STATIC_PIE)            # ET_DYN, loaded at any base
+        self.pic = kind in (PIE, STATIC_PIE, SHARED)    # ET_DYN, loaded at any base
+        self.shared = kind == SHARED
         self.interp: bytes | None = None                # PT_INTERP contents
-        if kind != STATIC_PIE:
+        if kind in (PIE, EXEC):
             self.interp = (ctx.opts.dynamic_linker or arch.hooks["default_interp"]).encode() + b"\0"
         self.rel = arch.hooks["dynrel"]                 # role -> dynamic relocation type
         self.pltspec = arch.hooks["plt"]
@@ -172,6 +195,14 @@ class Plan:
         self.bloom_words = 1                            # and each hashed name's hash
         self.gnu_hashes: dict[int, int] = {}
         self.sysv_buckets = 1                           # .hash
+        self.preempt = np.zeros(0, dtype=bool)          # per gid: bound by ld.so (imported, or
+                                                        # ours and interposable in a library)
+        self.def_addr: dict[int, int] = {}              # ours with a PLT entry: the definition
+        self.versions = None                            # the version scripts (versionscript.Versions)
+        self.export_node: dict[int, object] = {}        # gid -> its version node (exports)
+        self.verdef: list[str] = []                     # .gnu.version_d names, from index 1
+        self.dyn_name: dict[int, str] = {}              # "foo@@V2" (.symver) -> "foo"
+        self.hidden_version: set[int] = set()           # "foo@V1": not the default version
 
     # strings in .dynstr, each once
     def string(self, s: str) -> int:
@@ -199,11 +230,27 @@ class Plan:
         base = plt.addr + self._plt_header_size()
         size = self.pltspec["entry_size"]
         for k, g in enumerate(self.plt):
+            if g not in ctx.imports:
+                self.def_addr[g] = int(gaddr[g])     # ours, interposable: calls go through the PLT
             gaddr[g] = base + k * size
         if self.copies:
             bss = ctx.outputs[".dynbss"].addr
             for g, off in self.copy_off.items():
                 gaddr[g] = bss + off
+
+    def name_of(self, st, g: int) -> str:
+        """A symbol's name in .dynsym: without the version a .symver directive put in it."""
+        return self.dyn_name.get(g) or st.names[g]
+
+    def definition_values(self, gaddr: np.ndarray) -> np.ndarray:
+        """``gaddr`` with our interposable functions at their definitions, not their PLT
+        entries (what symbol tables and DT_INIT say)."""
+        if not self.def_addr:
+            return gaddr
+        out = gaddr.copy()
+        for g, v in self.def_addr.items():
+            out[g] = v
+        return out
 
     def synthetic_sections(self) -> list[OutputSection]:
         return list(self.sections.values())
@@ -249,6 +296,11 @@ def plan(ctx) -> None:
     imported = np.zeros(n, dtype=bool)
     if ctx.imports:
         imported[list(ctx.imports)] = True
+    if p.shared:
+        from xld.link import versionscript
+        p.versions = versionscript.load(ctx.opts.version_scripts)
+        _plan_exports(ctx, p, imported)
+    p.preempt = imported
     facts = _row_facts(ctx, imported)
     t = ctx.rel
     if t.n:
@@ -257,6 +309,65 @@ def plan(ctx) -> None:
     _plan_copies(ctx, p)
     _plan_dynsym(ctx, p)
     _plan_sections(ctx, p)
+
+
+def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
+    """A shared library exports every global it defines with default or protected
+    visibility (unless a version script makes it local); the default-visibility ones are
+    interposable (ld.so may bind them elsewhere) unless -Bsymbolic(-functions) says not."""
+    st = ctx.symtab
+    vs = p.versions
+    bsym = ctx.opts.bsymbolic
+    exported = []
+    for g in range(1, len(st)):
+        df = st.def_file[g]
+        if df <= 0 or st.state[g] == UNDEF:
+            continue
+        f = ctx.files[df]
+        i = st.def_index[g]
+        sym = f.syms[i]
+        vis = int(sym["st_other"]) & 3
+        if vis not in (elf.STV_DEFAULT, elf.STV_PROTECTED):
+            continue
+        shndx = int(f.sym_shndx[i])
+        if 0 < shndx < elf.SHN_LORESERVE and (shndx >= len(f.sec_outsec) or f.sec_outsec[shndx] is None):
+            continue                                    # in a discarded section
+        node = None
+        name = st.names[g]
+        if "@" in name:
+            # .symver: "foo@@V2" defines foo, version V2 (the default), "foo@V1" an older one
+            base, _, ver = name.partition("@")
+            hidden = not ver.startswith("@")
+            ver = ver.lstrip("@")
+            node = next((n for n in vs.named if n.name == ver), None) if vs is not None else None
+            if node is None:
+                obj = ctx.files[df]
+                ctx.diag.error(f"{obj.name}: symbol {name} has undefined version {ver}")
+                continue
+            p.dyn_name[g] = base
+            if hidden:
+                p.hidden_version.add(g)
+        elif vs is not None:
+            keep, node = vs.lookup(name)
+            if not keep:
+                continue
+        exported.append(g)
+        p.export_node[g] = node
+        typ = int(sym["st_info"]) & 0xF
+        if vis == elf.STV_DEFAULT and bsym != "all" and not (
+                bsym == "functions" and typ in (elf.STT_FUNC, elf.STT_GNU_IFUNC)):
+            preempt[g] = True
+    ctx.exports = exported
+    # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
+    if ctx.ifuncs:
+        ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
+    if vs is not None and vs.named:
+        p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
+
+
+def _basename(path: str) -> str:
+    import os
+    return os.path.basename(path)
 
 
 class _Facts:
@@ -342,6 +453,18 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     direct = imp & _member(K, _DIRECT_KINDS) & ~sym_data
     plt: set[int] = set(t.gid[call].tolist())
     want_copy: set[int] = set()
+    if p.shared:
+        # a library has no copies nor canonical entries: a direct address of an
+        # interposable symbol cannot be right at run time
+        for row in np.flatnonzero(direct & ~(low_bits & (K == int(Kind.ADDR))))[:10].tolist():
+            _err_row(ctx, row, "recompile with -fPIC")
+        direct = np.zeros(len(K), dtype=bool)
+        if "tls_desc_keep" not in ctx.arch.hooks:
+            for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
+                _err_row(ctx, row, "TLS descriptors in a shared library are not supported on this architecture")
+        le = alloc & (K == int(Kind.TLS_LE))
+        for row in np.flatnonzero(le)[:10].tolist():
+            _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
     for g in sorted(set(t.gid[direct].tolist())):
         dso, sym = ctx.imports[g]
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
@@ -353,11 +476,17 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         else:
             want_copy.add(g)
     refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
-    if "tls_desc_to_ie" not in ctx.arch.hooks:
-        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made it initial-exec)
+    desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
+    if desc_hook not in ctx.arch.hooks:
+        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
+    if p.shared:
+        refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
     bad_kind = imp & _member(K, refused)
     for row in np.flatnonzero(bad_kind)[:10].tolist():
-        dso, _ = ctx.imports[int(t.gid[row])]
+        dso, _ = ctx.imports.get(int(t.gid[row]), (None, None))
+        if dso is None:
+            _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
+            continue
         what = ("TLS descriptors against a shared object's variable are not supported on this architecture"
                 if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
         _err_row(ctx, row, what)
@@ -429,6 +558,7 @@ def _plan_got(ctx, p: Plan, imported) -> None:
     st = ctx.symtab
     state = st.state
     slot = 0
+    # (addend None: the TP or TLS-block offset of our own variable, found at fill)
     for flavour, fplus, ident, addend in ctx.got_entries:
         g = ident if fplus == 0 else 0
         imp = bool(g) and imported[g]
@@ -443,11 +573,17 @@ def _plan_got(ctx, p: Plan, imported) -> None:
         elif flavour == 1:
             if imp:
                 p.got_rel.append((slot, "tpoff", g, addend))
+            elif p.shared:      # where the library's TLS block sits is known at run time only
+                p.got_rel.append((slot, "tpoff", 0, None))
         elif flavour == 2:
             if imp:
                 p.got_rel.append((slot, "dtpmod", g, 0))
                 p.got_rel.append((slot + 1, "dtpoff", g, addend))
-        slot += 2 if flavour == 2 else 1
+            elif p.shared:      # the module id (the offset is written statically)
+                p.got_rel.append((slot, "dtpmod", 0, 0))
+        elif flavour == 3:      # a TLS descriptor, kept (shared library)
+            p.got_rel.append((slot, "tlsdesc", g if imp else 0, addend if imp else None))
+        slot += 2 if flavour in (2, 3) else 1
 
 
 def _fixed(ctx, fplus: int, ident: int, state) -> bool:
@@ -517,26 +653,29 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     undefined = sorted({g for g in ctx.imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
     defined = sorted(set(p.copy_off) | p.canonical | set(ctx.exports) | set(_export_dynamic(ctx)))
+    # version indices: 1 global; our version definitions 2..; then the ones we need
+    ndef = len(p.verdef)
     p.defined_dyn = set(defined)
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    hashes = {g: gnu_hash(st.names[g].encode()) for g in defined}
+    hashes = {g: gnu_hash(p.name_of(st, g).encode()) for g in defined}
     defined.sort(key=lambda g: (hashes[g] % p.nbuckets, g))
     p.gnu_hashes = hashes
     p.dynsym = [0] + undefined + defined
     p.first_hashed = 1 + len(undefined)
     p.dynsym_index = {g: i for i, g in enumerate(p.dynsym) if i}
     # versions: one Vernaux per (object, version name) used; indices from 2
-    nxt = 2
+    nxt = 2 + max(ndef - 1, 0)
     per_dso: dict[int, list] = {}
     ver_index: dict[tuple[int, str], int] = {}
     for g in p.dynsym[1:]:
         imp = ctx.imports.get(g)
         if imp is None:
-            p.version_of[g] = 1
+            node = p.export_node.get(g)
+            p.version_of[g] = p.versions.index_of(node) if p.versions is not None and ndef else 1
             continue
         dso, sym = imp
-        if sym.version is None:
+        if dso is None or sym.version is None:
             p.version_of[g] = 1
             continue
         key = (dso.dso_id, sym.version)
@@ -552,10 +691,14 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     for d in p.needed:
         p.string(d.needed_name)
     for g in p.dynsym[1:]:
-        p.string(st.names[g])
+        p.string(p.name_of(st, g))
     for _, vers in p.verneed:
         for name, _ in vers:
             p.string(name)
+    for name in p.verdef:
+        p.string(name)
+    if p.shared and ctx.opts.soname:
+        p.string(ctx.opts.soname)
     if ctx.opts.rpath:
         p.string(":".join(ctx.opts.rpath))
 
@@ -605,8 +748,11 @@ def _plan_sections(ctx, p: Plan) -> None:
     # .dynamic's tags decide the last strings, so they come before .dynstr is sized
     p.dyn_tags = _dynamic_tags(ctx, p)
     _section(p, ".dynstr", elf.SHT_STRTAB, A, len(p.dynstr), 1)
-    if p.verneed:
+    if p.verneed or p.verdef:
         _section(p, ".gnu.version", SHT_GNU_VERSYM, A, 2 * nsym, 2, 2)
+    if p.verdef:
+        _section(p, ".gnu.version_d", SHT_GNU_VERDEF, A, _verdef_size(p), 8)
+    if p.verneed:
         _section(p, ".gnu.version_r", SHT_GNU_VERNEED, A,
                  sum(16 + 16 * len(v) for _, v in p.verneed), 8)
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
@@ -626,6 +772,15 @@ def _plan_sections(ctx, p: Plan) -> None:
         _section(p, ".dynbss", elf.SHT_NOBITS, A | W, p.copy_size, p.copy_align, nobits=True)
 
 
+def _verdef_size(p: Plan) -> int:
+    """Verdef (20 bytes) + one Verdaux (8) per version, + one more per version it depends on."""
+    size = 0
+    for k, name in enumerate(p.verdef):
+        deps = p.versions.named[k - 1].deps if k else []
+        size += 20 + 8 * (1 + len(deps))
+    return size
+
+
 def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     """The .dynamic entries; a value is a number, or ("addr"|"size", section or symbol)."""
     opts = ctx.opts
@@ -633,9 +788,11 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     tags: list[tuple[int, object]] = []
     for d in p.needed:
         tags.append((DT_NEEDED, p.string(d.needed_name)))
+    if p.shared and opts.soname:
+        tags.append((DT_SONAME, p.string(opts.soname)))
     if opts.rpath:
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
-    for tag, name in ((DT_INIT, "_init"), (DT_FINI, "_fini")):
+    for tag, name in ((DT_INIT, opts.init_sym), (DT_FINI, opts.fini_sym)):
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
             tags.append((tag, ("sym", g)))
@@ -651,7 +808,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_GNU_HASH, ("addr", ".gnu.hash")))
     tags += [(DT_STRTAB, ("addr", ".dynstr")), (DT_SYMTAB, ("addr", ".dynsym")),
              (DT_STRSZ, ("size", ".dynstr")), (DT_SYMENT, elf.SYM_SIZE)]
-    if p.kind != STATIC_PIE:
+    if p.kind in (PIE, EXEC):
         tags.append((DT_DEBUG, 0))
     if p.plt or ctx.ifuncs or ctx.local_ifuncs:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
@@ -664,14 +821,23 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         if nrel:
             tags.append((DT_RELACOUNT, nrel))
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
-    if now:
-        tags.append((DT_FLAGS, DF_BIND_NOW))
+    z = set(opts.z)
+    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0)
+    if flags:
+        tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
+    for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST),
+                      ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE)):
+        if word in z:
+            flags1 |= bit
     if flags1:
         tags.append((DT_FLAGS_1, flags1))
+    if p.verneed or p.verdef:
+        tags.append((DT_VERSYM, ("addr", ".gnu.version")))
+    if p.verdef:
+        tags += [(DT_VERDEF, ("addr", ".gnu.version_d")), (DT_VERDEFNUM, len(p.verdef))]
     if p.verneed:
-        tags += [(DT_VERSYM, ("addr", ".gnu.version")), (DT_VERNEED, ("addr", ".gnu.version_r")),
-                 (DT_VERNEEDNUM, len(p.verneed))]
+        tags += [(DT_VERNEED, ("addr", ".gnu.version_r")), (DT_VERNEEDNUM, len(p.verneed))]
     tags.append((DT_NULL, 0))
     return tags
 
@@ -684,8 +850,10 @@ def fill(ctx, img: np.ndarray) -> None:
         return
     outs = ctx.outputs
     st = ctx.symtab
-    gaddr = ctx.gaddr
+    gaddr = p.definition_values(ctx.gaddr)       # (our interposable functions: the definition)
     rel = p.rel
+    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
+    stubbed = set(ctx.ifuncs)
 
     def put(name: str, data: bytes) -> None:
         o = outs[name]
@@ -703,22 +871,22 @@ def fill(ctx, img: np.ndarray) -> None:
     # .dynsym
     syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
     for i, g in enumerate(p.dynsym[1:], start=1):
-        syms[i]["st_name"] = p.str_off[st.names[g]]
+        syms[i]["st_name"] = p.str_off[p.name_of(st, g)]
         imp = ctx.imports.get(g)
         strong = bool(st.strong_ref[g])
         if g in p.copy_off:
             dso, sym = imp
             bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
-            syms[i] = (p.str_off[st.names[g]], (bind << 4) | elf.STT_OBJECT, 0,
+            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | elf.STT_OBJECT, 0,
                        outs[".dynbss"].index, int(gaddr[g]), sym.size)
         elif g in p.weak_undef:
-            syms[i] = (p.str_off[st.names[g]], (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
+            syms[i] = (p.str_off[p.name_of(st, g)], (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
         elif imp is not None:
             dso, sym = imp
             typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
             bind = elf.STB_GLOBAL if strong or sym.type == elf.STT_TLS else elf.STB_WEAK
             value = int(gaddr[g]) if g in p.canonical else 0
-            syms[i] = (p.str_off[st.names[g]], (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
         else:
             f = ctx.files[st.def_file[g]]
             s = f.syms[st.def_index[g]]
@@ -729,8 +897,13 @@ def fill(ctx, img: np.ndarray) -> None:
                 oi = outs[".bss"].index
             else:
                 oi = f.sec_outsec[shndx].index
-            syms[i] = (p.str_off[st.names[g]], int(s["st_info"]), int(s["st_other"]) & 3, oi,
-                       int(gaddr[g]), int(s["st_size"]))
+            info = int(s["st_info"])
+            value = int(gaddr[g])
+            if info & 0xF == elf.STT_TLS:
+                value -= tls_start                  # TLS symbols: the offset in the TLS block
+            elif g in stubbed:
+                info = (info & 0xF0) | elf.STT_FUNC  # the address is the stub, a plain function
+            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi, value, int(s["st_size"]))
     put(".dynsym", syms.tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
@@ -744,9 +917,13 @@ def fill(ctx, img: np.ndarray) -> None:
     if ".gnu.version" in outs:
         vs = np.zeros(len(p.dynsym), dtype="<u2")
         for i, g in enumerate(p.dynsym[1:], start=1):
-            vs[i] = p.version_of.get(g, 1)
+            vs[i] = p.version_of.get(g, 1) | (0x8000 if g in p.hidden_version else 0)
         put(".gnu.version", vs.tobytes())
         link(".gnu.version", ".dynsym")
+    if ".gnu.version_d" in outs:
+        put(".gnu.version_d", _verdef_bytes(p))
+        link(".gnu.version_d", ".dynstr", len(p.verdef))
+    if ".gnu.version_r" in outs:
         out = bytearray()
         for k, (dso, vers) in enumerate(p.verneed):
             last = k == len(p.verneed) - 1
@@ -773,7 +950,7 @@ def fill(ctx, img: np.ndarray) -> None:
         if isinstance(v, tuple):
             what, ref = v
             if what == "sym":
-                v = int(gaddr[ref])
+                v = int(gaddr[ref])            # (the definition, not a PLT entry)
             elif what == "addr":
                 v = outs[ref].addr
             else:
@@ -782,6 +959,25 @@ def fill(ctx, img: np.ndarray) -> None:
     put(".dynamic", ents.tobytes())
     link(".dynamic", ".dynstr")
     del rel
+
+
+def _verdef_bytes(p: Plan) -> bytes:
+    """.gnu.version_d: the base version (the library's own name, VER_FLG_BASE, index 1),
+    then one entry per version node, each naming the versions it depends on."""
+    out = bytearray()
+    n = len(p.verdef)
+    for k, name in enumerate(p.verdef):
+        deps = p.versions.named[k - 1].deps if k else []
+        cnt = 1 + len(deps)
+        size = 20 + 8 * cnt
+        out += np.array([(1, 1 if k == 0 else 0, k + 1, cnt, elf_hash(name.encode()), 20,
+                          0 if k == n - 1 else size)],
+                        dtype=[("v", "<u2"), ("f", "<u2"), ("i", "<u2"), ("c", "<u2"), ("h", "<u4"),
+                               ("a", "<u4"), ("n", "<u4")]).tobytes()
+        for j, nm in enumerate([name, *deps]):
+            out += np.array([(p.str_off[nm], 0 if j == cnt - 1 else 8)],
+                            dtype=[("nm", "<u4"), ("n", "<u4")]).tobytes()
+    return bytes(out)
 
 
 def _rela_dyn(ctx, p: Plan, img) -> bytes:
@@ -808,12 +1004,18 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
         vals = _read64(img, off)
         relative += list(zip(addr.tolist(), vals.tolist()))
     got = ctx.outputs.get(".got")
+    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
     for slot, role, g, addend in p.got_rel:
         a = got.addr + 8 * slot
         if role == "relative":
             relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
-        else:
-            other.append((a, rel[role], p.dynsym_index[g], addend))
+            continue
+        if addend is None:
+            # our own variable: its offset in this module's TLS block.  relocate stored the
+            # TP offset (initial-exec) or the block offset (descriptor) in the slot
+            stored = int(_read64(img, np.array([got.offset + 8 * slot]))[0])
+            addend = stored + ctx.tp_base - tls_start if role == "tpoff" else stored
+        other.append((a, rel[role], p.dynsym_index[g] if g else 0, addend))
     if len(sym_rows):
         addr, _ = place(sym_rows)
         for a, g, add in zip(addr.tolist(), t.gid[sym_rows].tolist(), t.addend[sym_rows].tolist()):
@@ -900,7 +1102,7 @@ def _sysv_hash_table(p: Plan, st) -> bytes:
     bucket = [0] * nb
     chain = [0] * n
     for i in range(1, n):
-        h = elf_hash(st.names[p.dynsym[i]].encode()) % nb
+        h = elf_hash(p.name_of(st, p.dynsym[i]).encode()) % nb
         chain[i] = bucket[h]
         bucket[h] = i
     return np.array([nb, n] + bucket + chain, dtype="<u4").tobytes()

@@ -69,7 +69,13 @@ class Options:
         self.new_dtags: bool = True              # DT_RUNPATH (True) or DT_RPATH
         self.hash_style: str = "both"            # gnu | sysv | both
         self.export_dynamic: bool = False
-        self.shared: bool = False
+        self.shared: bool = False                # -shared: a shared library (ET_DYN, DT_SONAME)
+        self.soname: str | None = None
+        self.version_scripts: list[str] = []
+        self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
+        self.no_undefined: bool = False          # -z defs / --no-undefined
+        self.init_sym: str = "_init"             # DT_INIT / DT_FINI
+        self.fini_sym: str = "_fini"
         self.fix_cortex_a53_843419: bool = False
         self.stats: bool = False
         self.time_trace: str | None = None
@@ -119,9 +125,6 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   --color-diagnostics, --no-color-diagnostics   how messages look
 #   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
-#   -Bsymbolic                            binding inside a shared object (no -shared output yet)
-#   --allow-shlib-undefined, --no-allow-shlib-undefined   shared objects' own undefined
-#                                         symbols are not checked (only diagnostics)
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
 #   --warn-rwx-segments, --no-warn-rwx-segments   xld never makes a W+X segment
@@ -134,9 +137,8 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--warn-once",
-                  "--no-warn-mismatch", "--no-undefined-version", "--build-id", "-Bsymbolic",
+                  "--no-warn-mismatch", "--no-undefined-version", "--build-id",
                   "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
-                  "--allow-shlib-undefined", "--no-allow-shlib-undefined",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
                   "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
                   "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
@@ -331,9 +333,10 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text, notext              a text relocation is always an error (an output is never writable code)
-#   origin, nodelete, initfirst, interpose, global, rodynamic, combreloc, nocombreloc,
-#   nocopyreloc, start-stop-visibility=   shared-object outputs / relocation sorting
-#   defs, nodefs, undefs      undefined symbols are errors in an executable anyway
+#   origin, nodelete, nodlopen, initfirst, interpose   DT_FLAGS_1 of a -shared output (dynamic.py)
+#   global, rodynamic, combreloc, nocombreloc, nocopyreloc, start-stop-visibility=
+#                             relocation sorting, defaults xld follows anyway
+#   nodefs                    the default (defs, undefs: no_undefined)
 #   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
 #   noexecheap                obsolete; GNU ld ignores it
 #   ibt, shstk                x86 only
@@ -341,11 +344,11 @@ _WITH_VALUE = {
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
-_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text", "notext", "defs",
-              "nodefs", "origin", "nodelete", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
+_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text", "notext",
+              "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-              "undefs"}
+              }
 # -z keywords that would change the output in ways xld does not implement
 _Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
 
@@ -361,7 +364,10 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-static", "-Bstatic", "--Bstatic", "-dn", "-non_shared", "--Bdynamic",
            "--as-needed", "--no-as-needed", "--push-state", "--pop-state",
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
-           "--rpath-link", "--hash-style", "-hash-style")
+           "--rpath-link", "--hash-style", "-hash-style",
+           "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
+           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
+           "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
 
@@ -452,6 +458,14 @@ def parse(argv: list[str]) -> Options:
                 o.time_trace = val
             elif k == "--max-page-size":
                 o.max_page_size = _int(val, "max-page-size")
+            elif k in ("--soname", "--h"):
+                o.soname = val
+            elif k == "--version-script":
+                o.version_scripts.append(val)
+            elif k == "--init":
+                o.init_sym = val
+            elif k == "--fini":
+                o.fini_sym = val
             elif k == "--hash-style":
                 o.hash_style = _hash_style(val)
             elif k == "--dynamic-linker":
@@ -565,8 +579,27 @@ def parse(argv: list[str]) -> Options:
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):
-            raise LinkError("-shared: building shared libraries is not supported yet (executables only: "
-                            "static, PIE, static-pie and dynamic)")
+            o.shared = True
+        elif a in ("-soname", "--soname") or (a == "-h" and i + 1 < n):
+            o.soname = value(a)
+        elif a.startswith("-h") and len(a) > 2 and not a.startswith("-help"):
+            o.soname = a[2:]
+        elif a in ("--version-script", "-version-script"):
+            o.version_scripts.append(value(a))
+        elif a in ("-Bsymbolic", "--Bsymbolic"):
+            o.bsymbolic = "all"
+        elif a in ("-Bsymbolic-functions", "--Bsymbolic-functions"):
+            o.bsymbolic = "functions"
+        elif a in ("-Bno-symbolic", "--Bno-symbolic"):
+            o.bsymbolic = ""
+        elif a in ("--no-undefined", "-no-undefined"):
+            o.no_undefined = True
+        elif a in ("--allow-shlib-undefined", "--no-allow-shlib-undefined"):
+            pass            # (shared objects' own undefined symbols are not checked yet)
+        elif a in ("-init", "--init"):
+            o.init_sym = value(a)
+        elif a in ("-fini", "--fini"):
+            o.fini_sym = value(a)
         elif a == "-r" or a == "--relocatable":
             raise LinkError("-r: relocatable output is not supported")
         elif a in ("-v", "--version", "-V"):
@@ -601,6 +634,8 @@ def parse(argv: list[str]) -> Options:
             o.relro = z == "relro"
         elif z == "nognustack":
             o.gnu_stack = False
+        elif z in ("defs", "undefs"):
+            o.no_undefined = z == "defs"
         elif z == "muldefs":
             o.allow_multiple_definition = True
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:

@@ -280,7 +280,12 @@ def _assign_got(ctx, t) -> None:
     # relaxation for executables, where the architecture can rewrite the sequence): a slot
     # holding its TP offset, which ld.so fills (TPREL)
     desc_ie = np.zeros(t.n, dtype=bool)
-    if ctx.imports and "tls_desc_to_ie" in ctx.arch.hooks:
+    desc_kept = np.zeros(t.n, dtype=bool)
+    if ctx.opts.shared and "tls_desc_keep" in ctx.arch.hooks:
+        # a shared library keeps its descriptors: a two-slot entry ld.so fills (TLSDESC)
+        desc_kept = t.kind == int(Kind.TLS_DESC)
+        isg |= desc_kept
+    elif ctx.imports and "tls_desc_to_ie" in ctx.arch.hooks:
         imported = np.zeros(len(ctx.symtab), dtype=bool)
         imported[list(ctx.imports)] = True
         desc_ie = (t.kind == int(Kind.TLS_DESC)) & imported[t.gid]
@@ -293,6 +298,7 @@ def _assign_got(ctx, t) -> None:
     # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset) pair
     tls = (np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]) | desc_ie[rows]).astype(np.int64)
     tls += 2 * np.isin(t.kind[rows], [int(k) for k in TLS_GD_KINDS])
+    tls += 3 * desc_kept[rows]          # 3: a TLS descriptor (two slots)
     is_local = t.gid[rows] == 0
     # identity of the symbol: gid for globals, (file, index) for locals
     ident_a = np.where(is_local, t.file[rows] + 1, 0)
@@ -308,7 +314,7 @@ def _assign_got(ctx, t) -> None:
     uniq = np.stack([c[first] for c in cols], axis=1)
     inverse = np.empty(len(order), dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
-    sizes = np.where(uniq[:, 0] == 2, 2, 1)
+    sizes = np.where(uniq[:, 0] >= 2, 2, 1)
     first_slot = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     t.got_slot[rows] = first_slot[inverse]
     ctx.got_entries = list(map(tuple, uniq.tolist()))     # (flavour, file+1|0, sym|gid, addend)
@@ -683,7 +689,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     m = m_desc
     if m is not None:
         rewrite = arch.hooks.get("tls_desc_to_le")
-        to_ie = arch.hooks.get("tls_desc_to_ie")
+        to_ie = arch.hooks.get("tls_desc_keep" if ctx.opts.shared else "tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
         # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
         S_desc = dict(zip(m.tolist(), S_of[Kind.TLS_DESC].tolist()))
@@ -691,11 +697,12 @@ def relocate(ctx, img: np.ndarray) -> None:
         for row in m.tolist():
             h = arch.howtos[int(t.type[row])]
             slot = int(t.got_slot[row])
-            if slot >= 0 and to_ie is not None:       # against a shared object: initial-exec
+            if slot >= 0 and to_ie is not None:       # initial-exec, or kept (a shared library)
                 new = to_ie(int(_gather(img, pos[row:row + 1], 4)[0]), h, got_addr + 8 * slot, int(P[row]))
                 if new is None:
                     ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                                   f"{h.name} cannot be relaxed to initial-exec")
+                                   f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
+                                   else f"{h.name} cannot address its TLS descriptor")
                 else:
                     _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
                 continue
@@ -783,6 +790,9 @@ def _fill_got(ctx, img, got) -> None:
         elif flavour == 2:     # general dynamic, resolved statically: module 1 of the executable
             vals.append(1)
             vals.append((v - tls_start - dtp_bias) & (2**64 - 1))
+        elif flavour == 3:     # a TLS descriptor ld.so fills; here the variable's block offset
+            vals.append((v - tls_start) & (2**64 - 1))
+            vals.append(0)
         else:
             vals.append(v & (2**64 - 1))
     data = np.array(vals, dtype=np.uint64).view(np.uint8)

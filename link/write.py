@@ -136,7 +136,7 @@ def symbol_table(ctx):
     def_index = np.array(st.def_index, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
     has_ref = np.array(st.first_ref, dtype=np.int64) > 0
-    gaddr = ctx.gaddr.view(np.uint64)
+    gaddr = (ctx.dyn.definition_values(ctx.gaddr) if ctx.dyn is not None else ctx.gaddr).view(np.uint64)
     g_rows: list[np.ndarray] = []
     g_ids: list[np.ndarray] = []
     bss = ctx.outputs.get(".bss")

@@ -1,0 +1,184 @@
+"""Version scripts (``--version-script``): which symbols a shared library exports, and with
+which version.
+
+The grammar GNU ld documents ("VERSION Command"):
+
+    script  := node*
+    node    := [NAME] "{" part* "}" [NAME*] ";"        -- the names after "}": older versions
+    part    := ("global" | "local") ":"  |  pattern ";"  |  "extern" STRING "{" (pattern ";")* "}" ";"
+    pattern := a name, or a glob (* ? [...]); "quoted" names are literal
+
+A symbol takes the node of the first global pattern that matches it exactly, else of the first
+global glob; a symbol no global pattern names is local if a local pattern matches it (``local:
+*;``), else stays global and unversioned.  ``extern "C++"`` patterns match demangled names and
+are not supported yet (an error, not a silently different export list).
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+
+from xld.link.errors import LinkError
+
+
+@dataclass
+class Node:
+    name: str | None                  # None: the anonymous node (no version, only visibility)
+    deps: list[str] = field(default_factory=list)
+    globals: list[str] = field(default_factory=list)
+    locals: list[str] = field(default_factory=list)
+
+
+_TOKEN = re.compile(r'\s+|/\*.*?\*/|#[^\n]*|"(?:[^"\\]|\\.)*"|[{};:]|[^\s{};:"]+', re.S)
+
+
+def _tokens(text: str, path: str) -> list[tuple[str, int]]:
+    out = []
+    pos = 0
+    line = 1
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise LinkError(f"{path}:{line}: version script: unexpected character {text[pos]!r}")
+        tok = m.group(0)
+        if not (tok.isspace() or tok.startswith("/*") or tok.startswith("#")):
+            out.append((tok, line))
+        line += tok.count("\n")
+        pos = m.end()
+    return out
+
+
+def parse(text: str, path: str) -> list[Node]:
+    toks = _tokens(text, path)
+    nodes: list[Node] = []
+    i = 0
+
+    def err(msg: str, k: int):
+        line = toks[min(k, len(toks) - 1)][1] if toks else 1
+        raise LinkError(f"{path}:{line}: version script: {msg}")
+
+    def expect(tok: str) -> None:
+        nonlocal i
+        if i >= len(toks) or toks[i][0] != tok:
+            err(f"expected '{tok}'" + (f", found '{toks[i][0]}'" if i < len(toks) else " at the end"), i)
+        i += 1
+
+    while i < len(toks):
+        name = None
+        if toks[i][0] != "{":
+            name = toks[i][0]
+            i += 1
+        expect("{")
+        node = Node(name)
+        where = node.globals
+        while i < len(toks) and toks[i][0] != "}":
+            tok = toks[i][0]
+            if tok in ("global", "local") and i + 1 < len(toks) and toks[i + 1][0] == ":":
+                where = node.globals if tok == "global" else node.locals
+                i += 2
+                continue
+            if tok == "extern":
+                lang = toks[i + 1][0] if i + 1 < len(toks) else ""
+                if lang.strip('"') == "C":
+                    i += 2
+                    expect("{")
+                    while i < len(toks) and toks[i][0] != "}":
+                        where.append(toks[i][0].strip('"'))
+                        i += 1
+                        if i < len(toks) and toks[i][0] == ";":
+                            i += 1
+                    expect("}")
+                    if i < len(toks) and toks[i][0] == ";":
+                        i += 1
+                    continue
+                err(f'extern {lang} patterns (demangled names) are not supported yet', i)
+            if tok in ("{", ";", ":"):
+                err(f"unexpected '{tok}'", i)
+            where.append(tok[1:-1] if tok.startswith('"') else tok)
+            i += 1
+            expect(";")
+        expect("}")
+        while i < len(toks) and toks[i][0] != ";":
+            node.deps.append(toks[i][0])
+            i += 1
+        expect(";")
+        nodes.append(node)
+    named = [n for n in nodes if n.name is not None]
+    if named and len(named) != len(nodes):
+        err("an anonymous version node must be the only one", 0)
+    seen = set()
+    for n in named:
+        if n.name in seen:
+            raise LinkError(f"{path}: version script: duplicate version {n.name}")
+        seen.add(n.name)
+    for n in named:
+        for d in n.deps:
+            if d not in seen:
+                raise LinkError(f"{path}: version script: version {n.name} depends on unknown version {d}")
+    return nodes
+
+
+def _is_glob(p: str) -> bool:
+    return any(c in p for c in "*?[")
+
+
+class Versions:
+    """The decisions of the version scripts of a link: per exported name, local or the
+    version node it belongs to."""
+
+    def __init__(self, nodes: list[Node]):
+        self.nodes = nodes
+        self.named = [n for n in nodes if n.name is not None]
+        self.exact: dict[str, Node] = {}
+        self.globs: list[tuple[str, Node]] = []
+        self.local_exact: set[str] = set()
+        self.local_globs: list[str] = []
+        for n in nodes:
+            for p in n.globals:
+                if _is_glob(p):
+                    self.globs.append((p, n))
+                else:
+                    self.exact.setdefault(p, n)
+            for p in n.locals:
+                if _is_glob(p):
+                    self.local_globs.append(p)
+                else:
+                    self.local_exact.add(p)
+
+    def lookup(self, name: str) -> tuple[bool, Node | None]:
+        """(exported, its node or None)."""
+        n = self.exact.get(name)
+        if n is not None:
+            return True, n
+        if name in self.local_exact:
+            return False, None
+        for p, n in self.globs:
+            if fnmatch.fnmatchcase(name, p):
+                # a more specific local glob than "*" still wins over a global "*"
+                if p == "*" and any(q != "*" and fnmatch.fnmatchcase(name, q) for q in self.local_globs):
+                    return False, None
+                return True, n
+        if any(fnmatch.fnmatchcase(name, q) for q in self.local_globs):
+            return False, None
+        return True, None
+
+    def index_of(self, node: Node | None) -> int:
+        """The .gnu.version index of a node: 1 (global, unversioned) or 2.. in script order."""
+        if node is None or node.name is None:
+            return 1
+        return 2 + self.named.index(node)
+
+
+def load(paths: list[str]) -> Versions | None:
+    if not paths:
+        return None
+    nodes: list[Node] = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise LinkError(f"cannot open version script {path}: {e.strerror}")
+        nodes += parse(text, path)
+    return Versions(nodes)
