@@ -124,10 +124,14 @@ def import_undefined(ctx) -> None:
     if not ctx.opts.shared or ctx.opts.no_undefined:
         return
     st = ctx.symtab
+    first, first_index = st.first_ref, st.first_ref_index
     for g in range(1, len(st)):
         if st.state[g] == UNDEF and g not in ctx.imports:
             bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
-            ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, elf.STT_NOTYPE, bind, 0, 0, 0))
+            typ = elf.STT_NOTYPE                # as the (first) reference declares it
+            if first[g] > 0:
+                typ = int(ctx.files[first[g]].syms[first_index[g]]["st_info"]) & 0xF
+            ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
 
 
 def _visible(ctx, g: int) -> bool:
@@ -541,10 +545,7 @@ def data_rows(ctx):
     t = ctx.rel
     if t.n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    st = ctx.symtab
-    imported = np.zeros(len(st), dtype=bool)
-    if ctx.imports:
-        imported[list(ctx.imports)] = True
+    imported = p.preempt                     # (as the plan saw it: imported or interposable)
     f = _row_facts(ctx, imported)
     data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & f.write
     fixed = _resolved_here(p, t, len(imported))

@@ -10,15 +10,12 @@ their versions, and the number of dynamic relocations of each type.
 from __future__ import annotations
 
 import subprocess
-from collections import Counter
 from pathlib import Path
 
 import pytest
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.relocation import RelocationSection
 
 from tests import toolchain as tc
+from tests.dynamic.util import dynamic as _dynamic, run as _run
 
 PROGS = Path(__file__).parent / "progs"
 pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
@@ -34,13 +31,6 @@ EXPECT = {
     "app": ["area 9", "caught too big: 5", "map 2", "thread 5 main 1"],
 }
 STATUS = {"usefoo": 0, "features": 3, "app": 0}
-
-
-def _run(cmd, cwd=None):
-    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
-    if p.returncode != 0:
-        raise AssertionError(f"failed: {' '.join(map(str, cmd))}\n{p.stdout}{p.stderr}")
-    return p
 
 
 class Arch:
@@ -110,43 +100,6 @@ def _same_run(a: Arch, prog: str, gnu: Path, xld: Path) -> None:
     assert x.status == STATUS[prog]
 
 
-def _dynamic(path: Path) -> dict:
-    """What the dynamic sections say: needed libraries, imported functions with versions,
-    dynamic relocation counts by type, and the flags."""
-    with open(path, "rb") as f:
-        e = ELFFile(f)
-        out = {"type": e.header["e_type"], "needed": [], "flags_1": 0, "textrel": False,
-               "imports": set(), "relocs": Counter(), "interp": None}
-        for seg in e.iter_segments():
-            if seg["p_type"] == "PT_INTERP":
-                out["interp"] = seg.get_interp_name()
-        for sec in e.iter_sections():
-            if isinstance(sec, DynamicSection):
-                for t in sec.iter_tags():
-                    if t.entry.d_tag == "DT_NEEDED":
-                        out["needed"].append(t.needed)
-                    elif t.entry.d_tag == "DT_FLAGS_1":
-                        out["flags_1"] = t.entry.d_val
-                    elif t.entry.d_tag == "DT_TEXTREL":
-                        out["textrel"] = True
-            if isinstance(sec, RelocationSection) and sec.name.startswith(".rela") and sec["sh_flags"] & 2:
-                for r in sec.iter_relocations():
-                    if r["r_info_type"]:            # (GNU ld leaves unused R_*_NONE slots)
-                        out["relocs"][r["r_info_type"]] += 1
-        dynsym = e.get_section_by_name(".dynsym")
-        versym = e.get_section_by_name(".gnu.version")
-        if dynsym is not None:
-            for i, s in enumerate(dynsym.iter_symbols()):
-                if i and s["st_shndx"] == "SHN_UNDEF" and s["st_info"]["type"] == "STT_FUNC":
-                    ver = ""
-                    if versym is not None:
-                        v = versym.get_symbol(i)
-                        ver = "@" + str(v.name) if v.name else ""
-                    out["imports"].add(s.name + ver)
-        return out
-
-
-# "pic": code compiled -fPIC (TLS descriptors against the library's variable: initial-exec)
 CASES = [(arch, prog, mode) for arch in tc.ARCHES for prog in ("usefoo", "features")
          for mode in ("", "-no-pie", "pic")]
 

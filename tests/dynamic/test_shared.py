@@ -1,0 +1,219 @@
+"""Shared libraries (-shared) built by xld, against GNU ld's.
+
+Every library is built from the same objects by GNU ld and by xld; programs are linked
+against each by both linkers, and every combination must run under
+``qemu-<arch> -L /usr/<triple>`` with the output the program checks.  The libraries'
+dynamic symbol tables are compared with GNU ld's: the same exported names with the same
+versions, types and bindings.
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+from tests.dynamic.util import dynamic, run
+
+PROGS = Path(__file__).parent / "progs"
+pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
+                            and all(tc.which(q) for q in tc.QEMU.values()),
+                            "cross gcc and qemu-user are needed")
+
+USEFOO = ["add 5", "counter 40 bump 41 counter 41", "counter after write 5, bump 6", "name libfoo",
+          "same function 1 1", "tls 7 next 8 tls 8", "hook 42", "version 2", "ifunc 100",
+          "override 42", "errno ERANGE", "plugin 13"]
+SHAPES = ["circle 12 rect 10", "caught no such shape: hexagon", "made 108 109"]
+LINKERS = ("gnu", "xld")
+
+
+class Tree:
+    """One arch's objects, and each library as each linker builds it (in gnu/ and xld/)."""
+
+    def __init__(self, arch: str, root: Path):
+        self.arch, self.triple = arch, tc.TRIPLE[arch]
+        self.dir = root / arch
+        self.wrapper = tc.ld_wrapper_dir(root)
+        for d in LINKERS:
+            (self.dir / d).mkdir(parents=True, exist_ok=True)
+        self.objs: dict[str, Path] = {}
+
+    def tool(self, lang: str) -> str:
+        return f"{self.triple}-{'gcc' if lang == 'c' else 'g++'}"
+
+    def obj(self, name: str, flags=()) -> Path:
+        key = name + " ".join(flags)
+        if key not in self.objs:
+            src = next(PROGS.glob(name + ".c*"))
+            out = self.dir / f"{name}{'-'.join(flags)}.o"
+            run([self.tool("c" if src.suffix == ".c" else "c++"), "-O1", f"-I{PROGS}", *flags,
+                 "-c", src, "-o", out])
+            self.objs[key] = out
+        return self.objs[key]
+
+    def link(self, linker: str, lang: str, args, out: Path) -> Path:
+        use = ["-B", self.wrapper] if linker == "xld" else []
+        run([self.tool(lang), *use, *args, "-o", out])
+        return out
+
+    def library(self, linker: str, name: str, lang: str = "c", extra=()) -> Path:
+        out = self.dir / linker / f"lib{name}.so"
+        if not out.exists():
+            self.link(linker, lang, ["-shared", self.obj(f"lib{name}", ["-fPIC"]), *extra], out)
+        return out
+
+    def qemu(self, exe: Path, *args, cwd=None) -> tc.RunResult:
+        p = subprocess.run([tc.QEMU[self.arch], "-L", f"/usr/{self.triple}", str(exe), *map(str, args)],
+                           capture_output=True, cwd=cwd or exe.parent, timeout=120)
+        return tc.RunResult(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(scope="module")
+def trees(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shared")
+    made: dict[str, Tree] = {}
+
+    def get(arch: str) -> Tree:
+        if arch not in made:
+            made[arch] = Tree(arch, root)
+        return made[arch]
+    return get
+
+
+def _lines(res: tc.RunResult) -> list[str]:
+    return res.stdout.decode().splitlines()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("lib_by,exe_by", [(a, b) for a in LINKERS for b in LINKERS])
+def test_library_and_program_by_either_linker(trees, arch, lib_by, exe_by):
+    t = trees(arch)
+    libfoo = t.library(lib_by, "foo", extra=[f"-Wl,--version-script={PROGS / 'libfoo.map'}"])
+    t.library(lib_by, "plug")
+    exe = t.dir / lib_by / f"usefoo-{exe_by}"
+    t.link(exe_by, "c", [t.obj("usefoo"), "-L", libfoo.parent, "-lfoo", "-Wl,-rpath,$ORIGIN"], exe)
+    res = t.qemu(exe, "./libplug.so")
+    assert res.status == 0, res.summary() + res.stderr.decode()
+    assert _lines(res) == USEFOO
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("lib_by,exe_by", [(a, b) for a in LINKERS for b in LINKERS])
+def test_cxx_library_by_either_linker(trees, arch, lib_by, exe_by):
+    t = trees(arch)
+    lib = t.library(lib_by, "shapes", "c++")
+    exe = t.dir / lib_by / f"useshapes-{exe_by}"
+    t.link(exe_by, "c++", [t.obj("useshapes"), "-L", lib.parent, "-lshapes", "-Wl,-rpath,$ORIGIN"], exe)
+    res = t.qemu(exe)
+    assert res.status == 0, res.summary() + res.stderr.decode()
+    assert _lines(res) == SHAPES
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_old_binary_keeps_the_old_version(trees, arch):
+    """A program linked against the first release (foo_ver@FOO_1) runs against libfoo.so as
+    xld builds it (foo_ver@FOO_1 and foo_ver@@FOO_2) and still gets the old function."""
+    t = trees(arch)
+    old = t.dir / "gnu" / "old"
+    old.mkdir(exist_ok=True)
+    t.link("gnu", "c", ["-shared", t.obj("libv1", ["-fPIC"]), f"-Wl,--version-script={PROGS / 'libv1.map'}"],
+           old / "libfoo.so")
+    exe = t.dir / "xld" / "oldver"
+    t.link("gnu", "c", [t.obj("oldver"), "-L", old, "-lfoo", "-Wl,-rpath,$ORIGIN"], exe)
+    t.library("xld", "foo", extra=[f"-Wl,--version-script={PROGS / 'libfoo.map'}"])
+    res = t.qemu(exe)
+    assert (res.status, _lines(res)) == (0, ["version 1"]), res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("exe_by", LINKERS)
+def test_dlopen_plugin_calls_back_into_the_program(trees, arch, exe_by):
+    t = trees(arch)
+    plugin = t.dir / "xld" / "plugin.so"
+    if not plugin.exists():
+        t.link("xld", "c", ["-shared", t.obj("plugin", ["-fPIC"])], plugin)
+    exe = t.dir / "xld" / f"useplugin-{exe_by}"
+    t.link(exe_by, "c", ["-rdynamic", t.obj("useplugin")], exe)
+    res = t.qemu(exe, plugin)
+    assert (res.status, _lines(res)) == (0, ["run 3108", "run 4212"]), res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("name,lang,extra", [
+    ("foo", "c", ["-Wl,--version-script={map}", "-Wl,-soname,libfoo.so.1"]),
+    ("shapes", "c++", []),
+])
+def test_dynamic_symbols_match_gnu_ld(trees, arch, name, lang, extra):
+    t = trees(arch)
+    extra = [e.format(map=PROGS / "libfoo.map") for e in extra]
+    ref, got = (dynamic(t.link(ld, lang, ["-shared", t.obj(f"lib{name}", ["-fPIC"]), *extra],
+                               t.dir / ld / f"lib{name}-cmp.so")) for ld in LINKERS)
+    assert got["type"] == "ET_DYN" and got["interp"] is None and not got["textrel"]
+    assert got["soname"] == ref["soname"]
+    assert got["needed"] == ref["needed"]
+    # GNU ld also lists the version nodes themselves as absolute symbols (FOO_1, FOO_2)
+    want = {e for e in ref["exports"] if e[1] != "STT_OBJECT" or not e[0].startswith("FOO_")}
+    assert got["exports"] == want, (sorted(got["exports"] ^ want))
+    assert got["imports"] == ref["imports"]
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+def _src(t: Tree, name: str, text: str, flags=()) -> Path:
+    src = t.dir / f"{name}.c"
+    src.write_text(text)
+    obj = t.dir / f"{name}.o"
+    run([t.tool("c"), *flags, "-c", src, "-o", obj])
+    return obj
+
+
+def test_version_script_syntax_error_names_file_and_line(trees, tmp_path):
+    t = trees("arm64")
+    obj = t.obj("libplug", ["-fPIC"])
+    bad = tmp_path / "bad.map"
+    bad.write_text("V1 {\n  global: plug_value;\n  local *;\n};\n")
+    res = tc.xld_link(["-shared", "--version-script", bad, "-o", tmp_path / "x.so", obj])
+    assert res.status == 1
+    assert f"{bad}:3: version script:" in res.stderr
+    assert not (tmp_path / "x.so").exists()
+
+
+def test_local_symbol_is_not_exported(trees, tmp_path):
+    t = trees("arm64")
+    obj = _src(t, "twofuncs", "int keep(void){return 1;} int hide(void){return 2;}", ["-fPIC"])
+    vmap = tmp_path / "v.map"
+    vmap.write_text("{ global: keep; local: *; };\n")
+    lib = tmp_path / "libtwo.so"
+    res = tc.xld_link(["-shared", "--version-script", vmap, "-o", lib, obj])
+    assert res.status == 0, res.stderr
+    names = {e[0] for e in dynamic(lib)["exports"]}
+    assert "keep" in names and "hide" not in names
+    user = _src(t, "usehide", "int hide(void); int main(void){return hide();}", ["-fPIE"])
+    crt = [f"/usr/{t.triple}/lib/{n}" for n in ("Scrt1.o", "crti.o", "crtn.o")]
+    res = tc.xld_link(["-pie", "-o", tmp_path / "exe", crt[0], crt[1], user, lib,
+                       "-L", f"/usr/{t.triple}/lib", "-lc", crt[2]])
+    assert res.status == 1
+    assert "undefined symbol: hide" in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_z_defs_refuses_undefined_symbols(trees, arch, tmp_path):
+    t = trees(arch)
+    obj = _src(t, "needsit", "int elsewhere(void); int f(void){return elsewhere();}", ["-fPIC"])
+    ok = tc.xld_link(["-shared", "-o", tmp_path / "a.so", obj])
+    assert ok.status == 0, ok.stderr
+    assert "elsewhere" in dynamic(tmp_path / "a.so")["undefined"]
+    res = tc.xld_link(["-shared", "-z", "defs", "-o", tmp_path / "b.so", obj])
+    assert res.status == 1 and "undefined symbol: elsewhere" in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_non_pic_object_in_a_shared_library_is_refused(trees, arch, tmp_path):
+    t = trees(arch)
+    flags = ["-fno-pic", "-mcmodel=large"] if arch == "arm64" else ["-fno-pic", "-mcmodel=medlow"]
+    obj = _src(t, "nopic", "int counter; int bump(void){return ++counter;}", flags)
+    res = tc.xld_link(["-shared", "-o", tmp_path / "x.so", obj])
+    assert res.status == 1
+    assert "recompile with -fPIC" in res.stderr and "'counter'" in res.stderr
+    assert not (tmp_path / "x.so").exists()

@@ -1,0 +1,64 @@
+"""Helpers of the dynamic-linking tests: run a command, read an output's dynamic sections."""
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.relocation import RelocationSection
+
+
+def run(cmd, cwd=None):
+    p = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, cwd=cwd)
+    if p.returncode != 0:
+        raise AssertionError(f"failed: {' '.join(map(str, cmd))}\n{p.stdout}{p.stderr}")
+    return p
+
+
+def dynamic(path: Path) -> dict:
+    """What the dynamic sections say: needed libraries, imported functions with versions,
+    dynamic relocation counts by type, and the flags."""
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        out = {"type": e.header["e_type"], "needed": [], "flags_1": 0, "textrel": False,
+               "imports": set(), "exports": set(), "relocs": Counter(), "interp": None,
+               "soname": None, "undefined": set()}
+        for seg in e.iter_segments():
+            if seg["p_type"] == "PT_INTERP":
+                out["interp"] = seg.get_interp_name()
+        for sec in e.iter_sections():
+            if isinstance(sec, DynamicSection):
+                for t in sec.iter_tags():
+                    if t.entry.d_tag == "DT_NEEDED":
+                        out["needed"].append(t.needed)
+                    elif t.entry.d_tag == "DT_FLAGS_1":
+                        out["flags_1"] = t.entry.d_val
+                    elif t.entry.d_tag == "DT_TEXTREL":
+                        out["textrel"] = True
+                    elif t.entry.d_tag == "DT_SONAME":
+                        out["soname"] = t.soname
+            if isinstance(sec, RelocationSection) and sec.name.startswith(".rela") and sec["sh_flags"] & 2:
+                for r in sec.iter_relocations():
+                    if r["r_info_type"]:            # (GNU ld leaves unused R_*_NONE slots)
+                        out["relocs"][r["r_info_type"]] += 1
+        dynsym = e.get_section_by_name(".dynsym")
+        versym = e.get_section_by_name(".gnu.version")
+        if dynsym is not None:
+            for i, s in enumerate(dynsym.iter_symbols()):
+                if not i:
+                    continue
+                ver = ""
+                if versym is not None:
+                    v = versym.get_symbol(i)
+                    hidden = v["ndx"] not in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL") and v.entry["ndx"] & 0x8000
+                    ver = ("@" if hidden else "@@") + str(v.name) if v.name else ""
+                if s["st_shndx"] == "SHN_UNDEF":
+                    out["undefined"].add(s.name)
+                    if s["st_info"]["type"] == "STT_FUNC":
+                        out["imports"].add(s.name + ver.replace("@@", "@"))
+                elif s["st_info"]["type"] != "STT_SECTION":
+                    out["exports"].add((s.name + ver, s["st_info"]["type"], s["st_info"]["bind"]))
+        return out
+
