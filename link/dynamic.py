@@ -322,6 +322,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
     st = ctx.symtab
     vs = p.versions
     bsym = ctx.opts.bsymbolic
+    excluded = set(ctx.opts.exclude_libs)
     exported = []
     for g in range(1, len(st)):
         df = st.def_file[g]
@@ -336,6 +337,8 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         shndx = int(f.sym_shndx[i])
         if 0 < shndx < elf.SHN_LORESERVE and (shndx >= len(f.sec_outsec) or f.sec_outsec[shndx] is None):
             continue                                    # in a discarded section
+        if excluded and _excluded(f, excluded):
+            continue                                    # --exclude-libs: a member's symbol
         node = None
         name = st.names[g]
         if "@" in name:
@@ -367,6 +370,14 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
     if vs is not None and vs.named:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
+
+
+def _excluded(obj, libs: set[str]) -> bool:
+    """Whether ``obj`` is a member of an archive --exclude-libs names (or ALL)."""
+    ar = getattr(obj, "archive", None)
+    if ar is None:
+        return False
+    return "ALL" in libs or _basename(ar.path) in libs
 
 
 def _basename(path: str) -> str:

@@ -74,6 +74,7 @@ class Options:
         self.version_scripts: list[str] = []
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
         self.fix_cortex_a53_843419: bool = False
@@ -108,13 +109,12 @@ class Options:
 #   --sort-section                lld applies it to linker-script input section lists only;
 #                                 xld takes no linker scripts
 #   -O                            output optimization level: never changes what runs
-#   --exclude-libs                hides archive symbols from the dynamic symbol table only
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -F/--filter, -f/--auxiliary   DT_FILTER/DT_AUXILIARY of shared objects
 #   -assert                       SunOS compatibility; GNU ld ignores it too
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--sort-section", "-O",
-                     "--exclude-libs",
+
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-F", "--auxiliary", "-f", "--filter", "-assert"}
 # Switches accepted without changing the output of a static link, and why:
@@ -320,6 +320,7 @@ def _error_limit(o: Options, v: str) -> None:
 
 # Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
 _WITH_VALUE = {
+    "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,
     "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
@@ -481,7 +482,7 @@ def parse(argv: list[str]) -> Options:
                 if key.lstrip("-") in ("plugin-opt",):
                     o.plugin_opts.append(val)
             elif k in ("--plugin-opt", "--sort-section",
-                       "--threads", "--thread-count", "--exclude-libs"):
+                       "--threads", "--thread-count"):
                 pass
             else:
                 raise LinkError(f"unknown argument '{a}'")

@@ -217,3 +217,18 @@ def test_non_pic_object_in_a_shared_library_is_refused(trees, arch, tmp_path):
     assert res.status == 1
     assert "recompile with -fPIC" in res.stderr and "'counter'" in res.stderr
     assert not (tmp_path / "x.so").exists()
+
+
+def test_exclude_libs_keeps_archive_symbols_out_of_dynsym(trees, tmp_path):
+    t = trees("arm64")
+    helper = _src(t, "helper", "int helper(int x){return x + 1;}", ["-fPIC"])
+    ar = tc.archive("arm64", [helper], tmp_path / "libhelper.a")
+    main = _src(t, "usehelper", "int helper(int); int api(int x){return helper(x) * 2;}", ["-fPIC"])
+    for flag, exported in ((None, True), ("--exclude-libs=ALL", False), ("--exclude-libs=libhelper.a", False),
+                           ("--exclude-libs=libother.a", True)):
+        lib = tmp_path / "libapi.so"
+        res = tc.xld_link(["-shared", *([flag] if flag else []), "-o", lib, main, ar])
+        assert res.status == 0, res.stderr
+        names = {e[0] for e in dynamic(lib)["exports"]}
+        assert "api" in names
+        assert ("helper" in names) == exported, flag
