@@ -128,6 +128,12 @@ class Sandbox:
 
 S_IFIFO, S_IFCHR, S_IFREG, S_IFDIR = 0o010000, 0o020000, 0o100000, 0o040000
 
+# poll(2) event bits (asm-generic)
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+POLLRDNORM, POLLWRNORM = 0x40, 0x100
+READY_IN = POLLIN | POLLRDNORM
+READY_OUT = POLLOUT | POLLWRNORM
+
 
 class OpenFile:
     """One open file description (shared by dup'ed descriptors)."""
@@ -158,6 +164,15 @@ class OpenFile:
         return False
 
     def host_fd(self) -> int | None:
+        return None
+
+    def poll(self) -> int:
+        """The poll(2) events this file has now (as the kernel's f_op->poll). Regular files,
+        directories and devices are always ready, whatever their access mode."""
+        return READY_IN | READY_OUT
+
+    def waitable_fd(self) -> int | None:
+        """A host descriptor whose readiness can change while the guest waits (or None)."""
         return None
 
     def close(self) -> None:
@@ -320,6 +335,12 @@ class PipeEnd(OpenFile):
         self.pipe.buf += data
         return len(data)
 
+    def poll(self):
+        p = self.pipe
+        if self.is_read:
+            return (READY_IN if p.buf else 0) | (POLLHUP if p.writers == 0 else 0)
+        return READY_OUT | (POLLERR if p.readers == 0 else 0)
+
     def close(self):
         if self.is_read:
             self.pipe.readers -= 1
@@ -341,6 +362,10 @@ class StdinBytes(OpenFile):
         chunk = self.data[self.pos:self.pos + n]
         self.pos += len(chunk)
         return chunk
+
+    def poll(self):
+        # a pipe whose writer wrote everything and closed it
+        return (READY_IN if self.pos < len(self.data) else 0) | POLLHUP
 
 
 class OutputLimit(Exception):
@@ -374,6 +399,9 @@ class CaptureSink(OpenFile):
         self.acct.charge(len(data))
         self.buf += data
         return len(data)
+
+    def poll(self):
+        return READY_OUT
 
 
 class HostStream(OpenFile):
@@ -420,6 +448,35 @@ class HostStream(OpenFile):
 
     def host_fd(self):
         return self.fd
+
+    def poll(self):
+        return host_poll(self.fd, self.readable, self.writable)
+
+    def waitable_fd(self):
+        return self.fd
+
+
+def host_poll(fd: int, readable: bool, writable: bool) -> int:
+    """poll(2) events of a host descriptor now, limited to the directions the guest has."""
+    import select
+    want = (select.POLLIN if readable else 0) | (select.POLLOUT if writable else 0)
+    p = select.poll()
+    p.register(fd, want)
+    got = 0
+    for _fd, ev in p.poll(0):
+        got = ev
+    out = 0
+    if got & select.POLLIN:
+        out |= READY_IN
+    if got & select.POLLOUT:
+        out |= READY_OUT
+    if got & select.POLLHUP:
+        out |= POLLHUP
+    if got & select.POLLERR:
+        out |= POLLERR
+    if got & select.POLLNVAL:
+        out |= POLLNVAL
+    return out
 
 
 class FdTable:

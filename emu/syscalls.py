@@ -528,6 +528,8 @@ class Syscalls:
         return host, bool(flags & d)
 
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
+        if path == "":
+            raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
         guest = self.sandbox.absolute(path, None if path.startswith("/") else self.dir_base(dirfd))
         norm = _normalize(guest)
         if norm in F.SPECIAL_DEVICES:
@@ -927,20 +929,135 @@ class Syscalls:
         self.wr(fds, struct.pack("<ii", r, w))
         return 0
 
-    def sys_ppoll(self, fds, nfds, tmo, *_):
-        if nfds == 0:  # pause(), or a sleep: wait for a signal
-            secs = None
-            if tmo:
-                sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
-                secs = sec + nsec / 1e9
-            return -errno.EINTR if self.wait_for_signal(secs) else 0
-        # everything else the guest can wait on is always ready
+    # --- waiting for descriptors: ppoll, pselect6 -------------------------------------------
+    def _timeout_arg(self, tmo) -> float | None:
+        """A struct timespec timeout -> seconds (None: wait forever)."""
+        if not tmo:
+            return None
+        sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            raise GuestOSError(errno.EINVAL)
+        return sec + nsec / 1e9
+
+    def _write_left(self, tmo, deadline) -> None:
+        """The kernel writes the time left back into a ppoll/pselect6 timeout."""
+        if tmo and deadline is not None:
+            left = max(0, int((deadline - time.monotonic()) * 1e9))
+            try:
+                self.wr(tmo, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+            except GuestOSError:
+                pass
+
+    def _wait_ready(self, scan, files, seconds):
+        """Run ``scan()`` (the number of ready descriptors) until it is non-zero, the timeout
+        passes (0), or a signal or the end of the run interrupts the wait (-EINTR).
+
+        Pipes and captured streams cannot change while the single guest thread waits; only
+        host descriptors passed through (a terminal, a pipe from the shell) can, so those are
+        polled in short slices and everything else just sleeps until a signal or the time.
+        Returns (result, deadline)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        n = scan()
+        if n or seconds == 0:
+            return n, deadline
+        host = sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None})
+        poller = None
+        if host:
+            import select
+            poller = select.poll()
+            for fd in host:
+                poller.register(fd, select.POLLIN | select.POLLOUT)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return 0, deadline
+            if poller is not None:
+                step = 0.05 if left is None else min(0.05, left)
+                poller.poll(int(step * 1000) + 1)
+                if self.async_signals:
+                    return -errno.EINTR, deadline
+            elif self.wait_for_signal(left):
+                return -errno.EINTR, deadline
+            if self.stop_event.is_set():
+                return -errno.EINTR, deadline
+            n = scan()
+            if n:
+                return n, deadline
+
+    def sys_ppoll(self, fds, nfds, tmo, sigmask, sigsetsize, *_):
+        if nfds > self.fds.max_fds:
+            return -errno.EINVAL
+        seconds = self._timeout_arg(tmo)
         raw = bytearray(self.rd(fds, 8 * nfds))
-        for i in range(nfds):
-            fd, events = struct.unpack_from("<ih", raw, 8 * i)
-            struct.pack_into("<h", raw, 8 * i + 6, events & 5 if fd >= 0 else 0)
-        self.wr(fds, bytes(raw))
-        return nfds
+        if nfds and not self.mem.is_mapped(fds, 8 * nfds, 2):
+            return -errno.EFAULT
+        entries = [struct.unpack_from("<ih", raw, 8 * i) for i in range(nfds)]
+        files = [self.fds.fds.get(fd) if fd >= 0 else None for fd, _ev in entries]
+
+        def scan():
+            ready = 0
+            for i, ((fd, events), f) in enumerate(zip(entries, files)):
+                if fd < 0:
+                    rev = 0
+                elif f is None:
+                    rev = F.POLLNVAL
+                else:
+                    rev = f.poll() & (events | F.POLLERR | F.POLLHUP)
+                struct.pack_into("<h", raw, 8 * i + 6, rev)
+                ready += rev != 0
+            return ready
+
+        n, deadline = self._wait_ready(scan, [f for f in files if f is not None], seconds)
+        if n >= 0:
+            self.wr(fds, bytes(raw))
+        self._write_left(tmo, deadline)
+        return n
+
+    def sys_pselect6(self, nfds, rfds, wfds, efds, tmo, sigmask, *_):
+        nfds = _s32(nfds)
+        if nfds < 0 or nfds > self.fds.max_fds:
+            return -errno.EINVAL
+        seconds = self._timeout_arg(tmo)
+        nbytes = (nfds + 63) // 64 * 8
+        sets = []
+        for addr in (rfds, wfds, efds):
+            if addr and nbytes:
+                if not self.mem.is_mapped(addr, nbytes, 3):
+                    return -errno.EFAULT
+                sets.append(int.from_bytes(self.mem.read(addr, nbytes), "little"))
+            else:
+                sets.append(0)
+        wanted = sets[0] | sets[1] | sets[2]
+        files = {}
+        for fd in range(nfds):
+            if wanted >> fd & 1:
+                f = self.fds.fds.get(fd)
+                if f is None:
+                    return -errno.EBADF
+                files[fd] = f
+        out = [0, 0, 0]
+        in_set = F.READY_IN | F.POLLHUP | F.POLLERR     # the kernel's POLLIN_SET
+        out_set = F.READY_OUT | F.POLLERR               # POLLOUT_SET
+
+        def scan():
+            out[:] = [0, 0, 0]
+            count = 0
+            for fd, f in files.items():
+                ev = f.poll()
+                bit = 1 << fd
+                for k, cond in ((0, ev & in_set), (1, ev & out_set), (2, ev & F.POLLPRI)):
+                    if sets[k] & bit and cond:
+                        out[k] |= bit
+                        count += 1
+            return count
+
+        n, deadline = self._wait_ready(scan, list(files.values()), seconds)
+        if n >= 0:
+            for addr, val in zip((rfds, wfds, efds), out):
+                if addr and nbytes:
+                    self.wr(addr, val.to_bytes(nbytes, "little"))
+        self._write_left(tmo, deadline)
+        return n
 
 
 def _normalize(path: str) -> str:
