@@ -33,11 +33,14 @@ SPECIAL_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/de
 
 
 class Sandbox:
-    def __init__(self, root: str, exe_guest: str, exe_host: str, cwd: str = "/"):
+    def __init__(self, root: str, exe_guest: str, exe_host: str, cwd: str = "/",
+                 sysroot: str | None = None):
         self.root = os.path.realpath(root)
         self.exe_guest = exe_guest
         self.exe_host = exe_host
         self.cwd = cwd
+        # The sysroot (qemu's -L): read-only lookups of absolute guest paths look here first.
+        self.sysroot = os.path.realpath(sysroot) if sysroot else None
         self._tmp: str | None = None
 
     # --- /tmp ---------------------------------------------------------------------------
@@ -80,7 +83,39 @@ class Sandbox:
         """
         if path == "":
             raise GuestOSError(errno.ENOENT)
-        pending = [p for p in reversed(self.absolute(path, base).split("/"))]
+        return self._walk(self.absolute(path, base), follow, self.to_host)
+
+    def resolve_read(self, path: str, base: str | None = None, follow: bool = True) -> tuple[str, str]:
+        """``resolve`` for lookups that only read (open without write or create, stat,
+        access, readlink): an absolute guest path that exists inside the sysroot is taken
+        from there, as qemu-user's ``-L`` does; anything else is resolved in the root.
+
+        The sysroot is walked as a second root (chroot-like): ``..`` stops at it and absolute
+        symbolic links restart at it, so a lookup there never leaves it either. The guest's
+        private /tmp is never redirected."""
+        if self.sysroot and path.startswith("/"):
+            norm = "/" + "/".join(p for p in path.split("/") if p not in ("", "."))
+            if norm != "/tmp" and not norm.startswith("/tmp/"):
+                hit = self.sysroot_lookup(path, follow)
+                if hit is not None:
+                    return hit
+        return self.resolve(path, base, follow)
+
+    def sysroot_lookup(self, path: str, follow: bool = True) -> tuple[str, str] | None:
+        """(host path, guest path) of an existing absolute ``path`` inside the sysroot, or None."""
+        sysroot = self.sysroot
+        if not sysroot or not path.startswith("/"):
+            return None
+        try:
+            host, guest = self._walk(path, follow, lambda parts: os.path.join(sysroot, *parts))
+        except GuestOSError:
+            return None
+        if guest == "/" or not os.path.lexists(host):
+            return None
+        return host, guest
+
+    def _walk(self, path: str, follow: bool, to_host) -> tuple[str, str]:
+        pending = [p for p in reversed(path.split("/"))]
         parts: list[str] = []
         links = 0
         while pending:
@@ -93,7 +128,7 @@ class Sandbox:
                 continue
             parts.append(name)
             last = not any(p not in ("", ".") for p in pending)
-            host = self.to_host(parts)
+            host = to_host(parts)
             try:
                 st = os.lstat(host)
             except FileNotFoundError:
@@ -118,10 +153,10 @@ class Sandbox:
                 raise GuestOSError(errno.ENOTDIR)
         if path.endswith("/") and parts:
             # a trailing slash demands a directory
-            host = self.to_host(parts)
+            host = to_host(parts)
             if os.path.lexists(host) and not os.path.isdir(host):
                 raise GuestOSError(errno.ENOTDIR)
-        return self.to_host(parts), "/" + "/".join(parts)
+        return to_host(parts), "/" + "/".join(parts)
 
 
 # --- open files -----------------------------------------------------------------------

@@ -157,8 +157,12 @@ class Syscalls:
             raise GuestOSError(errno.ENOTDIR)
         return f.guest_path
 
-    def resolve_at(self, dirfd: int, path: str, follow: bool = True):
+    def resolve_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False):
+        """(host path, guest path) of ``path`` relative to ``dirfd``; ``read``: the lookup
+        only reads, so an absolute path may come from the sysroot (Sandbox.resolve_read)."""
         base = None if path.startswith("/") else self.dir_base(dirfd)
+        if read:
+            return self.sandbox.resolve_read(path, base, follow)
         return self.sandbox.resolve(path, base, follow)
 
     # --- process ------------------------------------------------------------------------
@@ -541,7 +545,11 @@ class Syscalls:
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
             return _raise(errno.EOPNOTSUPP)
-        host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
+        read_only = (flags & O_ACCMODE) == os.O_RDONLY and not flags & (O_CREAT | O_TRUNC)
+        if read_only:
+            host_path, guest_path = self.sandbox.resolve_read(guest, None, follow=follow)
+        else:
+            host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
         if flags & O_PATH:
             host_flags = os.O_RDONLY | (host_flags & os.O_DIRECTORY)
         try:
@@ -657,7 +665,7 @@ class Syscalls:
             return F.Device(guest).fstat()
         if guest == "/proc/self/exe":
             return os.stat(self.sandbox.exe_host)
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
         try:
             return os.lstat(host)
         except OSError as e:
@@ -680,7 +688,7 @@ class Syscalls:
         guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
         if guest in F.SPECIAL_DEVICES or guest == "/proc/self/exe":
             return 0
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
         if not os.path.lexists(host):
             return -errno.ENOENT
         return 0 if os.access(host, mode & 7) else -errno.EACCES
@@ -794,7 +802,7 @@ class Syscalls:
         if guest == "/proc/self/exe":
             target = self.sandbox.exe_guest.encode()
         else:
-            host, _g = self.resolve_at(dirfd, p, follow=False)
+            host, _g = self.resolve_at(dirfd, p, follow=False, read=True)
             try:
                 target = os.fsencode(os.readlink(host))
             except OSError as e:
