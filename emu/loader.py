@@ -17,10 +17,11 @@ pages, and within the memory limit.
 from __future__ import annotations
 
 from .elf import ET_DYN, PT_LOAD, PT_PHDR, Elf
-from .memory import PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, OutOfMemory, page_down, page_up
+from .memory import (PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, USER_BOTTOM, Memory, OutOfMemory,
+                     page_down, page_up)
 
 LOAD_TOP = STACK_TOP - STACK_SIZE   # images end below the stack
-LOAD_BOTTOM = 0x10000               # and start above the first pages (Linux's mmap_min_addr)
+LOAD_BOTTOM = USER_BOTTOM           # and start above the first pages (Linux's mmap_min_addr)
 
 
 class LoadError(Exception):

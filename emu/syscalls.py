@@ -20,7 +20,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
-from .memory import PAGE, OutOfMemory, page_up
+from .memory import PAGE, USER_BOTTOM, OutOfMemory, page_up
 from .sysnames import NUMBERS
 
 AT_FDCWD = -100
@@ -418,23 +418,35 @@ class Syscalls:
         return self.mem.brk(addr)
 
     def sys_mmap(self, addr, length, prot, flags, fd, offset, *_):
+        """Anonymous and file mappings. A file mapping is a private copy of the file's bytes
+        (MAP_PRIVATE, and MAP_SHARED read-only: nobody else writes the file while the single
+        guest runs); the part of the last page past the end of the file reads as zeros."""
         if length == 0 or addr & (PAGE - 1) or offset & (PAGE - 1):
             return -errno.EINVAL
+        m = self.mem
+        if length > m.limit:
+            return -errno.ENOMEM
+        if offset >= 1 << 63:
+            return -errno.EOVERFLOW
         size = page_up(length)
         prot &= 7
-        m = self.mem
         f = None
         if not flags & MAP_ANONYMOUS:
             f = self.fds.get(_s32(fd))
             if not isinstance(f, F.HostFile) or f.is_dir:
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
+            if not f.readable:
+                return -errno.EACCES
             if flags & MAP_SHARED and prot & 2:
                 return -errno.ENODEV  # shared writable file mappings are not emulated
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+            if not m.user_range(addr, size):
+                return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
             if flags & MAP_FIXED_NOREPLACE and m._mapped_bytes(addr, addr + size):
                 return -errno.EEXIST
             where = addr
-        elif addr and m._mapped_bytes(addr, addr + size) == 0 and addr + size <= m.mmap_top:
+        elif addr and m.user_range(addr, size) and m._mapped_bytes(addr, addr + size) == 0 \
+                and addr + size <= m.mmap_top:
             where = addr
         else:
             try:
@@ -452,7 +464,7 @@ class Syscalls:
         return where
 
     def sys_munmap(self, addr, length, *_):
-        if addr & (PAGE - 1) or length == 0:
+        if addr & (PAGE - 1) or length == 0 or not self.mem.user_range(addr, length, bottom=0):
             return -errno.EINVAL
         self.mem.unmap(addr, length)
         return 0
@@ -462,12 +474,16 @@ class Syscalls:
             return -errno.EINVAL
         if length == 0:
             return 0
+        if not self.mem.user_range(addr, length, bottom=0):
+            return -errno.ENOMEM
         return 0 if self.mem.protect(addr, length, prot & 7) else -errno.ENOMEM
 
     def sys_mremap(self, old, old_size, new_size, flags, new_addr, *_):
         m = self.mem
         if old & (PAGE - 1) or new_size == 0:
             return -errno.EINVAL
+        if new_size > m.limit or not m.user_range(old, old_size, bottom=0):
+            return -errno.ENOMEM
         old_size, new_size = page_up(old_size), page_up(new_size)
         i = m.find(old)
         if i < 0:
@@ -546,7 +562,7 @@ class Syscalls:
         if flags & O_TMPFILE_BASE:
             return _raise(errno.EOPNOTSUPP)
         read_only = (flags & O_ACCMODE) == os.O_RDONLY and not flags & (O_CREAT | O_TRUNC)
-        if read_only:
+        if read_only and path.startswith("/"):   # only absolute names may come from the sysroot
             host_path, guest_path = self.sandbox.resolve_read(guest, None, follow=follow)
         else:
             host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
