@@ -16,7 +16,7 @@ from dataclasses import dataclass
 ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR, PT_TLS, PT_GNU_STACK = 1, 3, 6, 7, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
-SHT_SYMTAB = 2
+SHT_SYMTAB, SHT_DYNSYM = 2, 11
 STT_FUNC, STT_OBJECT, STT_NOTYPE = 2, 1, 0
 
 
@@ -120,13 +120,19 @@ class Symbols:
 
     @classmethod
     def read(cls, elf: Elf) -> "Symbols":
+        """From .symtab, or from .dynsym when the file was stripped (shared libraries)."""
+        out = cls._read(elf, SHT_SYMTAB)
+        return cls(out or cls._read(elf, SHT_DYNSYM))
+
+    @staticmethod
+    def _read(elf: Elf, want: int) -> list:
         data = elf.data
         out = []
         try:
             for i in range(elf.shnum):
                 (_name, sh_type, _fl, _addr, off, size, link, _info, _al, entsize) = struct.unpack_from(
                     "<IIQQQQIIQQ", data, elf.shoff + i * elf.shentsize)
-                if sh_type != SHT_SYMTAB or not entsize:
+                if sh_type != want or not entsize:
                     continue
                 stroff = struct.unpack_from("<Q", data, elf.shoff + link * elf.shentsize + 24)[0]
                 for j in range(size // entsize):
@@ -144,7 +150,7 @@ class Symbols:
                     out.append((value, 0 if is_func else 1, st_size, name))
         except (struct.error, ValueError):
             pass
-        return cls(out)
+        return out
 
     def lookup(self, addr: int, bias: int = 0) -> str | None:
         """'name+0xoff' for the symbol containing (or nearest below) ``addr``."""

@@ -237,6 +237,8 @@ class _FakeStat:
 class HostFile(OpenFile):
     """A file or directory in the sandbox, backed by a host descriptor."""
 
+    host_path = ""     # where it was opened (for naming mapped files in crash reports)
+
     def __init__(self, fd: int, guest_path: str, flags_acc: int, is_dir: bool, append: bool = False):
         self.fd = fd
         self.guest_path = guest_path

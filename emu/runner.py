@@ -143,6 +143,7 @@ class Process(Signals, Syscalls):
         self.elf = elf
         self.interp = interp          # the program interpreter (ld.so) of a dynamic executable
         self.interp_bias = 0
+        self.module_files: dict[str, str] = {}   # mapping name -> host file (crash reports)
         self.arch = arch
         self.argv = argv
         self.env = env
@@ -213,7 +214,9 @@ class Process(Signals, Syscalls):
                 return elf.entry + self.bias
             what = f"program interpreter {elf.interp}"
             self.interp_bias = L.place(self.interp, self.mem, interpreter=True, what=what)
-            L.map_image(self.mem, self.interp, self.interp_bias, os.path.basename(elf.interp))
+            ld_name = os.path.basename(elf.interp)
+            L.map_image(self.mem, self.interp, self.interp_bias, ld_name)
+            self.module_files[ld_name] = self.interp.path
         except L.LoadError as e:
             raise RunError(str(e)) from None
         return self.interp.entry + self.interp_bias

@@ -458,6 +458,8 @@ class Syscalls:
         except OutOfMemory:
             return -errno.ENOMEM
         if f is not None:
+            if f.host_path:
+                self.module_files[f.guest_path] = f.host_path
             data = f.pread(length, offset)
             if data:
                 m.write(where, data)
@@ -576,7 +578,9 @@ class Syscalls:
         if want_dir and not is_dir:
             os.close(fd)
             raise GuestOSError(errno.ENOTDIR)
-        return F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
+        f = F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
+        f.host_path = host_path
+        return f
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
         p = self.path_arg(path)

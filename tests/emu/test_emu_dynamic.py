@@ -286,3 +286,33 @@ def test_cli_sysroot_option(build, capsys, tmp_path):
     assert main(["-L", sysroot("arm64"), "--root", str(tmp_path), exe, "5"]) == 5
     assert main(["--sysroot", str(tmp_path / "none"), exe]) == 1
     assert capsys.readouterr().err.endswith("not a directory\n")
+
+
+def test_crash_report_names_functions_in_shared_libraries(build):
+    """Frames in libc.so.6 are named from its .dynsym, with the library's name."""
+    res = run(build("crash", "arm64", "dyn"), ["abort"], timeout=60)
+    assert res.signal == 6
+    assert "<abort+" in res.crash and " in libc.so.6>" in res.crash
+    assert "<do_abort+" in res.crash and "<main+" in res.crash
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_the_dynamic_loader_run_as_the_program(build, arch):
+    """ld.so itself is an ET_DYN without an interpreter (loaded like a static-pie): run as the
+    program, with -L, it loads and lists another program's libraries, as under qemu."""
+    ld_so = os.path.join(sysroot(arch), LD_SO[arch].lstrip("/"))
+    exe = build("hello", arch, "dyn")
+    root, guest = os.path.dirname(exe), "/" + os.path.basename(exe)
+    res = run(ld_so, argv=["--list", guest], root=root, sysroot=sysroot(arch), timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert b"libc.so.6 => /lib/libc.so.6 (0x" in res.stdout
+    res = run(ld_so, argv=[guest, "a", "9"], root=root, sysroot=sysroot(arch), timeout=60)
+    assert res.returncode == 9 and b"hello from 3 args\n" in res.stdout
+
+
+def test_static_pie_gets_no_interpreter(build):
+    """-static-pie (arm64: Debian's riscv64 cross GCC has no rcrt1.o): ET_DYN, no PT_INTERP,
+    loaded at a base, relocates itself; AT_BASE is 0."""
+    res = same_as_qemu("arm64", build("auxv", "arm64", "pie"))
+    assert b"AT_BASE is ld.so's: 1 (dynamic 0)\n" in res.stdout   # both 0
+    assert b"AT_ENTRY is _start: 1\nAT_PHDR is the main program's: 1\n" in res.stdout
