@@ -1,14 +1,16 @@
-"""Run one static Linux executable in a fresh Unicorn engine, like a process.
+"""Run one Linux executable in a fresh Unicorn engine, like a process.
 
 The sequence is the kernel's execve, then the CPU loop:
 
-1. read the ELF, refuse what we cannot run (dynamic executables, other machines);
+1. read the ELF, refuse what we cannot run (other machines, corrupt files); for a dynamic
+   executable, find and read its program interpreter in the sysroot or the root;
 2. create the engine (arm64: 4 KiB pages, the "max" CPU model so LSE atomics work) and switch
    it to the virtual TLB (see memory.py);
-3. map the PT_LOAD segments, the stack, and place brk after the image;
+3. map the PT_LOAD segments of the program and of its interpreter (loader.py), the stack, and
+   place brk after the program's image;
 4. build the initial stack: argc, argv, envp, auxv, and the strings and random bytes they
    point to;
-5. start at e_entry; every ``svc #0``/``ecall`` enters ``_on_intr`` (the PC is already past the
+5. start at the interpreter's entry, or the program's; every ``svc #0``/``ecall`` enters ``_on_intr`` (the PC is already past the
    instruction), which reads the call number and arguments with one C call and dispatches to
    syscalls.py; any other CPU exception, or a refused memory access, becomes the signal the
    kernel would send: delivered to the program's handler if it has one (signals.py), else the
