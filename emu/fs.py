@@ -101,6 +101,9 @@ class Sandbox:
                     return hit
         return self.resolve(path, base, follow)
 
+    def in_sysroot(self, host: str) -> bool:
+        return bool(self.sysroot) and (host == self.sysroot or host.startswith(self.sysroot + os.sep))
+
     def sysroot_lookup(self, path: str, follow: bool = True) -> tuple[str, str] | None:
         """(host path, guest path) of an existing absolute ``path`` inside the sysroot, or None."""
         sysroot = self.sysroot
@@ -238,6 +241,7 @@ class HostFile(OpenFile):
     """A file or directory in the sandbox, backed by a host descriptor."""
 
     host_path = ""     # where it was opened (for naming mapped files in crash reports)
+    in_sysroot = False  # opened from the sysroot: names relative to it are looked up there too
 
     def __init__(self, fd: int, guest_path: str, flags_acc: int, is_dir: bool, append: bool = False):
         self.fd = fd

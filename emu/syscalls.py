@@ -161,8 +161,8 @@ class Syscalls:
         """(host path, guest path) of ``path`` relative to ``dirfd``; ``read``: the lookup
         only reads, so an absolute path may come from the sysroot (Sandbox.resolve_read)."""
         base = None if path.startswith("/") else self.dir_base(dirfd)
-        if read:
-            return self.sandbox.resolve_read(path, base, follow)
+        if read and self._sysroot_may_serve(dirfd, path):
+            return self.sandbox.resolve_read(self.sandbox.absolute(path, base), None, follow)
         return self.sandbox.resolve(path, base, follow)
 
     # --- process ------------------------------------------------------------------------
@@ -564,7 +564,7 @@ class Syscalls:
         if flags & O_TMPFILE_BASE:
             return _raise(errno.EOPNOTSUPP)
         read_only = (flags & O_ACCMODE) == os.O_RDONLY and not flags & (O_CREAT | O_TRUNC)
-        if read_only and path.startswith("/"):   # only absolute names may come from the sysroot
+        if read_only and self._sysroot_may_serve(dirfd, path):
             host_path, guest_path = self.sandbox.resolve_read(guest, None, follow=follow)
         else:
             host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
@@ -580,7 +580,17 @@ class Syscalls:
             raise GuestOSError(errno.ENOTDIR)
         f = F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
         f.host_path = host_path
+        f.in_sysroot = self.sandbox.in_sysroot(host_path)
         return f
+
+    def _sysroot_may_serve(self, dirfd: int, path: str) -> bool:
+        """Only absolute names may come from the sysroot (as under qemu -L), and names
+        relative to a directory that itself was opened from the sysroot."""
+        if path.startswith("/"):
+            return True
+        if _s32(dirfd) == AT_FDCWD:
+            return False
+        return getattr(self.fds.fds.get(_s32(dirfd)), "in_sysroot", False)
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
         p = self.path_arg(path)

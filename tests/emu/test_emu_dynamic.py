@@ -159,6 +159,8 @@ def test_sysroot_comes_first_for_reads_and_never_for_writes(build, arch, tmp_pat
                           b"wrote /etc/greeting: 0\n"
                           b"read /etc/greeting: from the sysroot\n"
                           b"stat /lib/libc.so.6: 0\n"
+                          b"openat(/lib dir, libc.so.6): 1 1\n"
+                          b"fstatat(/lib dir, libc.so.6): 0\n"
                           b"relative etc/greeting: hello\n"), res.stdout
     assert (root / "etc" / "greeting").read_text() == "hello\n"
     assert (sr / "etc" / "greeting").read_text() == "from the sysroot\n"

@@ -26,6 +26,10 @@ int main(void)
     if (fd >= 0) close(fd);
     show("/etc/greeting");
     printf("stat /lib/libc.so.6: %d\n", stat("/lib/libc.so.6", &st));
+    int dir = open("/lib", O_RDONLY | O_DIRECTORY);
+    int lib = openat(dir, "libc.so.6", O_RDONLY);
+    printf("openat(/lib dir, libc.so.6): %d %d\n", dir >= 0, lib >= 0);
+    printf("fstatat(/lib dir, libc.so.6): %d\n", fstatat(dir, "libc.so.6", &st, 0));
     chdir("/");
     FILE *f = fopen("etc/greeting", "r");
     char buf[64] = "(none)\n";
