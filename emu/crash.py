@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 
 from . import uc as U
+from .elf import read_elf
+from .loader import span
 from .memory import ACCESS_NAME
 from .syscalls import SIGNAL_NAMES
 from .sysnames import name_of
@@ -145,8 +147,6 @@ def _module_at(proc, addr: int):
     name = mem.names[i]
     cache = proc.__dict__.setdefault("_module_syms", {})
     if name not in cache:
-        from .elf import read_elf
-        from .loader import span
         elf = read_elf(host, max_size=proc.mem.limit)
         cache[name] = (elf.symbols(), span(elf)[0])
     syms, lo = cache[name]

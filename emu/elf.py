@@ -97,7 +97,8 @@ def read_elf(path: str, max_size: int | None = None, what: str = "") -> Elf:
     for i in range(phnum):
         p_type, p_flags, off, vaddr, _paddr, filesz, memsz, align = struct.unpack_from(
             "<IIQQQQQQ", data, phoff + i * phentsize)
-        if p_type in (PT_LOAD, PT_INTERP) and off + filesz > len(data):
+        # (a segment with no file bytes, bss only, may name any offset: nothing is read)
+        if p_type in (PT_LOAD, PT_INTERP) and filesz and off + filesz > len(data):
             raise ElfError(f"{name}: corrupt ELF file (segment {i} extends past the end of the file)")
         if p_type == PT_LOAD and (filesz > memsz or vaddr + memsz >= 1 << 64):
             raise ElfError(f"{name}: corrupt ELF file (segment {i}: bad sizes)")

@@ -318,3 +318,11 @@ def test_static_pie_gets_no_interpreter(build):
     res = same_as_qemu("arm64", build("auxv", "arm64", "pie"))
     assert b"AT_BASE is ld.so's: 1 (dynamic 0)\n" in res.stdout   # both 0
     assert b"AT_ENTRY is _start: 1\nAT_PHDR is the main program's: 1\n" in res.stdout
+
+
+def test_a_bss_only_segment_may_name_any_offset(tmp_path):
+    """GNU ld gives a segment of .bss alone a file offset past the end of the file (its file
+    size is 0): that is not corruption."""
+    exe = _elf(tmp_path, phdrs=[(1, 5, 0, 0x400000, 0x40, 0x100), (1, 6, 0x1_0000, 0x410000, 0, 0x100)])
+    res = run(exe, timeout=10)
+    assert res.signal is not None      # it runs (and crashes at once: there is no code)
