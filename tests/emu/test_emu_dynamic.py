@@ -326,3 +326,14 @@ def test_a_bss_only_segment_may_name_any_offset(tmp_path):
     exe = _elf(tmp_path, phdrs=[(1, 5, 0, 0x400000, 0x40, 0x100), (1, 6, 0x1_0000, 0x410000, 0, 0x100)])
     res = run(exe, timeout=10)
     assert res.signal is not None      # it runs (and crashes at once: there is no code)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_missing_shared_library_is_ld_so_s_error(plug, arch, tmp_path):
+    """Without libplug.so next to it, ld.so itself reports the missing library (status 127),
+    word for word as under qemu."""
+    exe = tmp_path / "useplug"
+    shutil.copy(plug(arch) / "useplug", exe)
+    res = same_as_qemu(arch, str(exe), root=tmp_path)
+    assert res.returncode == 127
+    assert b"error while loading shared libraries: libplug.so: cannot open shared object file" in res.stderr
