@@ -10,11 +10,11 @@ The sequence is the kernel's execve, then the CPU loop:
    place brk after the program's image;
 4. build the initial stack: argc, argv, envp, auxv, and the strings and random bytes they
    point to;
-5. start at the interpreter's entry, or the program's; every ``svc #0``/``ecall`` enters ``_on_intr`` (the PC is already past the
-   instruction), which reads the call number and arguments with one C call and dispatches to
-   syscalls.py; any other CPU exception, or a refused memory access, becomes the signal the
-   kernel would send: delivered to the program's handler if it has one (signals.py), else the
-   end of the run, with a crash report.
+5. start at the interpreter's entry, or the program's; every ``svc #0``/``ecall`` enters
+   ``_on_intr`` (the PC is already past the instruction), which reads the call number and
+   arguments with one C call and dispatches to syscalls.py; any other CPU exception, or a
+   refused memory access, becomes the signal the kernel would send: delivered to the
+   program's handler if it has one (signals.py), else the end of the run, with a crash report.
 
 Limits: a watchdog thread stops the engine at the wall-clock deadline (uc_emu_stop is safe to
 call from another thread, and costs nothing while the program runs, unlike Unicorn's own

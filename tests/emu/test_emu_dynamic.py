@@ -337,3 +337,15 @@ def test_a_missing_shared_library_is_ld_so_s_error(plug, arch, tmp_path):
     res = same_as_qemu(arch, str(exe), root=tmp_path)
     assert res.returncode == 127
     assert b"error while loading shared libraries: libplug.so: cannot open shared object file" in res.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_root_that_is_a_target_file_system_needs_no_sysroot(build, arch, tmp_path):
+    """--root a target file system (ld.so and libc in its /lib), --sysroot= none: the
+    interpreter and the libraries come from the root, as the kernel would find them."""
+    root = _mini_sysroot(arch, tmp_path / "rootfs")
+    exe = root / "hello"
+    shutil.copy(build("hello", arch, "dyn"), exe)
+    res = run(exe, argv=["4"], root=root, sysroot="", timeout=60)
+    assert res.returncode == 4, res.stderr
+    assert b"hello from 2 args\n" in res.stdout
