@@ -303,6 +303,8 @@ class Process(Signals, Syscalls):
                         return
                 if self.pending is None and err in (None, 0) and self.async_signals:
                     what = self.take_async()
+                    if what is None:
+                        self.restore_saved_mask()   # nothing to deliver after a sigsuspend/pselect6
                     if what and what[0] == "die":
                         self.stop = Stop(signal=what[1], report=True, reason=f"killed by "
                                          f"{SIGNAL_NAMES.get(what[1])} (timer set by the program)")

@@ -325,7 +325,8 @@ class Syscalls:
         return 0
 
     def sys_rt_sigpending(self, buf, *_):
-        self.wr(buf, bytes(8))
+        pending = sum(1 << (sig - 1) for sig in self.blocked_pending)
+        self.wr(buf, struct.pack("<Q", pending))
         return 0
 
     def raise_signal(self, sig: int, reason: str = ""):
@@ -998,6 +999,8 @@ class Syscalls:
         n = scan()
         if n or seconds == 0:
             return n, deadline
+        if self.interrupting_signal():
+            return -errno.EINTR, deadline
         host = sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None})
         poller = None
         if host:
@@ -1012,7 +1015,7 @@ class Syscalls:
             if poller is not None:
                 step = 0.05 if left is None else min(0.05, left)
                 poller.poll(int(step * 1000) + 1)
-                if self.async_signals:
+                if self.interrupting_signal():
                     return -errno.EINTR, deadline
             elif self.wait_for_signal(left):
                 return -errno.EINTR, deadline
@@ -1022,10 +1025,28 @@ class Syscalls:
             if n:
                 return n, deadline
 
+    def _user_mask(self, ptr, size) -> int | None:
+        """The temporary signal mask of ppoll/pselect6 (None: keep the current one)."""
+        if not ptr:
+            return None
+        if size != 8:
+            raise GuestOSError(errno.EINVAL)
+        return struct.unpack("<Q", self.rd(ptr, 8))[0]
+
+    def _wait_masked(self, mask, scan, files, seconds):
+        """_wait_ready with the temporary mask of pselect6/ppoll in force (signals.py)."""
+        if mask is None:
+            return self._wait_ready(scan, files, seconds)
+        self.begin_temporary_mask(mask)
+        n, deadline = self._wait_ready(scan, files, seconds)
+        self.end_temporary_mask(n == -errno.EINTR)
+        return n, deadline
+
     def sys_ppoll(self, fds, nfds, tmo, sigmask, sigsetsize, *_):
         if nfds > self.fds.max_fds:
             return -errno.EINVAL
         seconds = self._timeout_arg(tmo)
+        mask = self._user_mask(sigmask, sigsetsize)
         raw = bytearray(self.rd(fds, 8 * nfds))
         if nfds and not self.mem.is_mapped(fds, 8 * nfds, 2):
             return -errno.EFAULT
@@ -1045,7 +1066,7 @@ class Syscalls:
                 ready += rev != 0
             return ready
 
-        n, deadline = self._wait_ready(scan, [f for f in files if f is not None], seconds)
+        n, deadline = self._wait_masked(mask, scan, [f for f in files if f is not None], seconds)
         if n >= 0:
             self.wr(fds, bytes(raw))
         self._write_left(tmo, deadline)
@@ -1056,6 +1077,10 @@ class Syscalls:
         if nfds < 0 or nfds > self.fds.max_fds:
             return -errno.EINVAL
         seconds = self._timeout_arg(tmo)
+        mask = None
+        if sigmask:   # struct { const sigset_t *ss; size_t ss_len; }
+            ss, ss_len = struct.unpack("<QQ", self.rd(sigmask, 16))
+            mask = self._user_mask(ss, ss_len)
         nbytes = (nfds + 63) // 64 * 8
         sets = []
         for addr in (rfds, wfds, efds):
@@ -1089,7 +1114,7 @@ class Syscalls:
                         count += 1
             return count
 
-        n, deadline = self._wait_ready(scan, list(files.values()), seconds)
+        n, deadline = self._wait_masked(mask, scan, list(files.values()), seconds)
         if n >= 0:
             for addr, val in zip((rfds, wfds, efds), out):
                 if addr and nbytes:

@@ -177,3 +177,13 @@ def test_select_and_poll(build, arch, tc):
     assert b"empty pipe, 20ms: 0  r00 w00 left 0." in res.stdout  # glibc: 0.000000, musl: 0.020000
     assert b"closed fd: -1 Bad file descriptor\n" in res.stdout
     assert b"ppoll writer closed, drained: 1 0x10\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_temporary_signal_masks(build, arch, tc):
+    """sigsuspend, pselect and ppoll replace the mask while they wait: a pending signal the
+    temporary mask unblocks interrupts them and its handler runs before they return; the old
+    mask is back afterwards (sigsuspend once waited for the time limit here)."""
+    res = same_as_qemu(arch, build("sigmask", arch, tc))
+    assert b"sigsuspend: -1 Interrupted system call handler 10 blocked 1 pending 0\n" in res.stdout
+    assert b"ppoll still blocked: 0  handler 0 blocked 1 pending 1\n" in res.stdout
