@@ -349,3 +349,8 @@ def test_a_root_that_is_a_target_file_system_needs_no_sysroot(build, arch, tmp_p
     res = run(exe, argv=["4"], root=root, sysroot="", timeout=60)
     assert res.returncode == 4, res.stderr
     assert b"hello from 2 args\n" in res.stdout
+
+
+def test_the_pytest_fixture_runs_dynamic_programs(build, xld_run):
+    res = xld_run(build("hello", "riscv64", "dyn"), "a", "6")
+    assert res.returncode == 6 and b"hello from 3 args\n" in res.stdout
