@@ -16,9 +16,8 @@ pages, and within the memory limit.
 
 from __future__ import annotations
 
-from .elf import ET_DYN, PT_LOAD, PT_PHDR, Elf
-from .memory import (PAGE, PIE_BASE, STACK_SIZE, STACK_TOP, USER_BOTTOM, Memory, OutOfMemory,
-                     page_down, page_up)
+from .elf import ET_DYN, PT_PHDR, Elf
+from .memory import PIE_BASE, STACK_SIZE, STACK_TOP, USER_BOTTOM, Memory, OutOfMemory, page_down, page_up
 
 LOAD_TOP = STACK_TOP - STACK_SIZE   # images end below the stack
 LOAD_BOTTOM = USER_BOTTOM           # and start above the first pages (Linux's mmap_min_addr)
@@ -105,4 +104,4 @@ def phdr_addr(elf: Elf, bias: int) -> int:
     return 0
 
 
-__all__ = ["LoadError", "span", "place", "map_image", "phdr_addr", "PAGE"]
+__all__ = ["LoadError", "span", "place", "map_image", "phdr_addr"]
