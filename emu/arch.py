@@ -52,6 +52,7 @@ class Arch:
     gregs: tuple = field(default=())        # (name, reg id) for crash reports
     lr_name: str = "lr"
     insn_align: int = 4
+    triple: str = ""       # GNU triple: the default sysroot of dynamic programs is /usr/<triple>
 
 
 def _a64_gregs():
@@ -80,6 +81,7 @@ ARM64 = Arch(
     syscall_intnos=frozenset({2}),  # EXCP_SWI
     hwcap=sum(1 << b for b in _A64_HWCAP.values()), hwcap2=0,
     platform="aarch64", uname_machine="aarch64", gregs=_a64_gregs(), lr_name="lr", insn_align=4,
+    triple="aarch64-linux-gnu",
 )
 
 RISCV64 = Arch(
@@ -90,6 +92,7 @@ RISCV64 = Arch(
     syscall_intnos=frozenset({8, 9, 11}),  # ecall from U/S/M mode
     hwcap=_rv_isa_bits("imafdc"), hwcap2=0,
     platform="riscv64", uname_machine="riscv64", gregs=_rv_gregs(), lr_name="ra", insn_align=2,
+    triple="riscv64-linux-gnu",
 )
 
 BY_MACHINE = {EM_AARCH64: ARM64, EM_RISCV: RISCV64}

@@ -1,7 +1,7 @@
-"""``xld run``: run a static arm64/riscv64 Linux program, passing stdin/stdout/stderr through.
+"""``xld run``: run an arm64/riscv64 Linux program, passing stdin/stdout/stderr through.
 
-    xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] [-E VAR=VALUE] [-U VAR]
-            [--argv0 NAME] [--unknown-syscall={stop,enosys}] PROG [ARGS...]
+    xld run [--root DIR] [--sysroot DIR | -L DIR] [--timeout S] [--max-insns N] [--strace]
+            [-E VAR=VALUE] [-U VAR] [--argv0 NAME] [--unknown-syscall={stop,enosys}] PROG [ARGS...]
 
 The exit status is the program's, or 128+signal when it was killed (a crash or a limit); a
 crash report goes to stderr. Problems with the command itself print ``xld: error: ...`` and
@@ -25,8 +25,17 @@ class _Usage(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="xld run", description="Run a static arm64/riscv64 Linux executable under Unicorn.")
+    p = _Parser(prog="xld run", description="Run an arm64/riscv64 Linux executable (static, static-pie, "
+                "or dynamically linked: PIE or not) under Unicorn, as qemu-user does.",
+                epilog="Dynamic programs: the program interpreter (ld.so) and the libraries come from "
+                       "the sysroot: every read-only lookup of an absolute path (open for reading, "
+                       "stat, access, readlink) tries SYSROOT/path first, then the root. See docs/run.md.")
     p.add_argument("--root", metavar="DIR", help="host directory the program sees as / (default: .)")
+    p.add_argument("--sysroot", "-L", metavar="DIR", dest="sysroot",
+                   help="the target's libraries, as qemu's -L: ld.so and absolute paths opened for "
+                        "reading are looked up in DIR first (default for dynamic programs: "
+                        "/usr/<triple>, e.g. /usr/aarch64-linux-gnu, when it exists; "
+                        "--sysroot= for none)")
     p.add_argument("--timeout", metavar="S", type=float, help="wall-clock limit in seconds")
     p.add_argument("--max-insns", metavar="N", type=int,
                    help="instruction limit (Unicorn counts each instruction: about 4x slower; "
@@ -82,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
+                  sysroot=opts.sysroot,
                   interruptible=True,
                   **kwargs)
     except RunError as e:

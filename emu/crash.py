@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 
 from . import uc as U
+from .elf import read_elf
+from .loader import span
 from .memory import ACCESS_NAME
 from .syscalls import SIGNAL_NAMES
 from .sysnames import name_of
@@ -134,18 +136,42 @@ def riscv_bitmanip(word: int) -> str | None:
     return None
 
 
+def _module_at(proc, addr: int):
+    """(symbols, bias, module name or None) for the image that holds ``addr``: the program
+    itself, or a shared object (ld.so, or a file ld.so mapped: its .symtab or .dynsym)."""
+    mem = proc.mem
+    i = mem.find(addr)
+    host = proc.module_files.get(mem.names[i]) if i >= 0 else None
+    if host is None:
+        return proc.elf.symbols(), proc.bias, None
+    name = mem.names[i]
+    cache = proc.__dict__.setdefault("_module_syms", {})
+    if name not in cache:
+        elf = read_elf(host, max_size=proc.mem.limit)
+        cache[name] = (elf.symbols(), span(elf)[0])
+    syms, lo = cache[name]
+    base = i
+    while base > 0 and mem.names[base - 1] == name and mem.ends[base - 1] == mem.starts[base]:
+        base -= 1
+    return syms, mem.starts[base] - lo, name.rsplit("/", 1)[-1]
+
+
 def symbolize(proc, addr: int, return_address: bool = False) -> str:
     """'0x... <func+0xoff>'. A return address is looked up one byte earlier, so the call of a
-    noreturn function at the very end of its caller is still named after the caller."""
+    noreturn function at the very end of its caller is still named after the caller. An
+    address in a shared object reads '<func+0xoff in libc.so.6>' (or '<libc.so.6+0xoff>')."""
+    module = None
     try:
-        syms = proc.elf.symbols()
-        name = syms.lookup(addr, proc.bias)
+        syms, bias, module = _module_at(proc, addr)
+        name = syms.lookup(addr, bias)
         if return_address and addr:
-            caller = syms.lookup(addr - 1, proc.bias)
+            caller = syms.lookup(addr - 1, bias)
             if caller and (name is None or caller.split("+")[0] != name.split("+")[0]):
                 base = caller.split("+")[0]
-                off = addr - (syms.address_of(base) or addr) - proc.bias
+                off = addr - (syms.address_of(base) or addr) - bias
                 name = f"{base}+{off:#x}"
+        if module:
+            name = f"{name} in {module}" if name else f"{module}+{addr - bias:#x}"
     except Exception:
         name = None
     return f"{addr:#x} <{name}>" if name else f"{addr:#x}"

@@ -8,13 +8,15 @@ is read lazily, only when a crash report needs names.
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 import struct
 from dataclasses import dataclass
 
 ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR, PT_TLS, PT_GNU_STACK = 1, 3, 6, 7, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
-SHT_SYMTAB = 2
+SHT_SYMTAB, SHT_DYNSYM = 2, 11
 STT_FUNC, STT_OBJECT, STT_NOTYPE = 2, 1, 0
 
 
@@ -60,26 +62,51 @@ class Elf:
         return self._symbols
 
 
-def read_elf(path: str) -> Elf:
+def read_elf(path: str, max_size: int | None = None, what: str = "") -> Elf:
+    """Read and check an ELF64 little-endian file: every program header, the PT_INTERP string
+    and each PT_LOAD's file range must lie inside the file, and a segment's memory end inside
+    the 64-bit address space. Only regular files are read (a FIFO or a device named as a
+    program interpreter must not block or stream forever), at most ``max_size`` bytes."""
+    name = what or path
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
-        raise ElfError(f"cannot open {path}: {e.strerror}") from None
+        raise ElfError(f"cannot open {name}: {e.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ElfError(f"{name}: not a regular file")
+        if max_size is not None and st.st_size > max_size:
+            raise ElfError(f"{name}: too large ({st.st_size} bytes, limit {max_size})")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(st.st_size if max_size is None else max_size + 1)
+    except OSError as e:
+        raise ElfError(f"cannot read {name}: {e.strerror}") from None
+    finally:
+        os.close(fd)
     if data[:4] != b"\x7fELF":
-        raise ElfError(f"{path}: not an ELF file")
-    if data[4] != 2 or data[5] != 1:
-        raise ElfError(f"{path}: not a little-endian ELF64 file")
+        raise ElfError(f"{name}: not an ELF file")
+    if len(data) < 64 or data[4] != 2 or data[5] != 1:
+        raise ElfError(f"{name}: not a little-endian ELF64 file")
     (etype, machine, _ver, entry, phoff, shoff, _flags, _ehsize, phentsize, phnum,
      shentsize, shnum, _shstrndx) = struct.unpack_from("<HHIQQQIHHHHHH", data, 16)
+    if phnum and (phentsize < 56 or phoff + phnum * phentsize > len(data)):
+        raise ElfError(f"{name}: corrupt ELF file (program headers outside the file)")
     segs = []
     interp = None
     for i in range(phnum):
         p_type, p_flags, off, vaddr, _paddr, filesz, memsz, align = struct.unpack_from(
             "<IIQQQQQQ", data, phoff + i * phentsize)
+        # (a segment with no file bytes, bss only, may name any offset: nothing is read)
+        if p_type in (PT_LOAD, PT_INTERP) and filesz and off + filesz > len(data):
+            raise ElfError(f"{name}: corrupt ELF file (segment {i} extends past the end of the file)")
+        if p_type == PT_LOAD and (filesz > memsz or vaddr + memsz >= 1 << 64):
+            raise ElfError(f"{name}: corrupt ELF file (segment {i}: bad sizes)")
         segs.append(Segment(p_type, p_flags, off, vaddr, filesz, memsz, align))
         if p_type == PT_INTERP:
-            interp = data[off:off + filesz].split(b"\0")[0].decode(errors="replace")
+            if not 1 < filesz <= 4096:
+                raise ElfError(f"{name}: corrupt ELF file (PT_INTERP of {filesz} bytes)")
+            interp = data[off:off + filesz].split(b"\0")[0].decode(errors="surrogateescape")
     return Elf(path, data, etype, machine, entry, phoff, phentsize, phnum, shoff, shentsize,
                shnum, segs, interp)
 
@@ -94,13 +121,19 @@ class Symbols:
 
     @classmethod
     def read(cls, elf: Elf) -> "Symbols":
+        """From .symtab, or from .dynsym when the file was stripped (shared libraries)."""
+        out = cls._read(elf, SHT_SYMTAB)
+        return cls(out or cls._read(elf, SHT_DYNSYM))
+
+    @staticmethod
+    def _read(elf: Elf, want: int) -> list:
         data = elf.data
         out = []
         try:
             for i in range(elf.shnum):
                 (_name, sh_type, _fl, _addr, off, size, link, _info, _al, entsize) = struct.unpack_from(
                     "<IIQQQQIIQQ", data, elf.shoff + i * elf.shentsize)
-                if sh_type != SHT_SYMTAB or not entsize:
+                if sh_type != want or not entsize:
                     continue
                 stroff = struct.unpack_from("<Q", data, elf.shoff + link * elf.shentsize + 24)[0]
                 for j in range(size // entsize):
@@ -118,7 +151,7 @@ class Symbols:
                     out.append((value, 0 if is_func else 1, st_size, name))
         except (struct.error, ValueError):
             pass
-        return cls(out)
+        return out
 
     def lookup(self, addr: int, bias: int = 0) -> str | None:
         """'name+0xoff' for the symbol containing (or nearest below) ``addr``."""

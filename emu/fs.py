@@ -33,11 +33,14 @@ SPECIAL_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/de
 
 
 class Sandbox:
-    def __init__(self, root: str, exe_guest: str, exe_host: str, cwd: str = "/"):
+    def __init__(self, root: str, exe_guest: str, exe_host: str, cwd: str = "/",
+                 sysroot: str | None = None):
         self.root = os.path.realpath(root)
         self.exe_guest = exe_guest
         self.exe_host = exe_host
         self.cwd = cwd
+        # The sysroot (qemu's -L): read-only lookups of absolute guest paths look here first.
+        self.sysroot = os.path.realpath(sysroot) if sysroot else None
         self._tmp: str | None = None
 
     # --- /tmp ---------------------------------------------------------------------------
@@ -80,7 +83,42 @@ class Sandbox:
         """
         if path == "":
             raise GuestOSError(errno.ENOENT)
-        pending = [p for p in reversed(self.absolute(path, base).split("/"))]
+        return self._walk(self.absolute(path, base), follow, self.to_host)
+
+    def resolve_read(self, path: str, base: str | None = None, follow: bool = True) -> tuple[str, str]:
+        """``resolve`` for lookups that only read (open without write or create, stat,
+        access, readlink): an absolute guest path that exists inside the sysroot is taken
+        from there, as qemu-user's ``-L`` does; anything else is resolved in the root.
+
+        The sysroot is walked as a second root (chroot-like): ``..`` stops at it and absolute
+        symbolic links restart at it, so a lookup there never leaves it either. The guest's
+        private /tmp is never redirected."""
+        if self.sysroot and path.startswith("/"):
+            norm = "/" + "/".join(p for p in path.split("/") if p not in ("", "."))
+            if norm != "/tmp" and not norm.startswith("/tmp/"):
+                hit = self.sysroot_lookup(path, follow)
+                if hit is not None:
+                    return hit
+        return self.resolve(path, base, follow)
+
+    def in_sysroot(self, host: str) -> bool:
+        return bool(self.sysroot) and (host == self.sysroot or host.startswith(self.sysroot + os.sep))
+
+    def sysroot_lookup(self, path: str, follow: bool = True) -> tuple[str, str] | None:
+        """(host path, guest path) of an existing absolute ``path`` inside the sysroot, or None."""
+        sysroot = self.sysroot
+        if not sysroot or not path.startswith("/"):
+            return None
+        try:
+            host, guest = self._walk(path, follow, lambda parts: os.path.join(sysroot, *parts))
+        except GuestOSError:
+            return None
+        if guest == "/" or not os.path.lexists(host):
+            return None
+        return host, guest
+
+    def _walk(self, path: str, follow: bool, to_host) -> tuple[str, str]:
+        pending = [p for p in reversed(path.split("/"))]
         parts: list[str] = []
         links = 0
         while pending:
@@ -93,7 +131,7 @@ class Sandbox:
                 continue
             parts.append(name)
             last = not any(p not in ("", ".") for p in pending)
-            host = self.to_host(parts)
+            host = to_host(parts)
             try:
                 st = os.lstat(host)
             except FileNotFoundError:
@@ -118,15 +156,21 @@ class Sandbox:
                 raise GuestOSError(errno.ENOTDIR)
         if path.endswith("/") and parts:
             # a trailing slash demands a directory
-            host = self.to_host(parts)
+            host = to_host(parts)
             if os.path.lexists(host) and not os.path.isdir(host):
                 raise GuestOSError(errno.ENOTDIR)
-        return self.to_host(parts), "/" + "/".join(parts)
+        return to_host(parts), "/" + "/".join(parts)
 
 
 # --- open files -----------------------------------------------------------------------
 
 S_IFIFO, S_IFCHR, S_IFREG, S_IFDIR = 0o010000, 0o020000, 0o100000, 0o040000
+
+# poll(2) event bits (asm-generic)
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+POLLRDNORM, POLLWRNORM = 0x40, 0x100
+READY_IN = POLLIN | POLLRDNORM
+READY_OUT = POLLOUT | POLLWRNORM
 
 
 class OpenFile:
@@ -160,6 +204,15 @@ class OpenFile:
     def host_fd(self) -> int | None:
         return None
 
+    def poll(self) -> int:
+        """The poll(2) events this file has now (as the kernel's f_op->poll). Regular files,
+        directories and devices are always ready, whatever their access mode."""
+        return READY_IN | READY_OUT
+
+    def waitable_fd(self) -> int | None:
+        """A host descriptor whose readiness can change while the guest waits (or None)."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -186,6 +239,9 @@ class _FakeStat:
 
 class HostFile(OpenFile):
     """A file or directory in the sandbox, backed by a host descriptor."""
+
+    host_path = ""     # where it was opened (for naming mapped files in crash reports)
+    in_sysroot = False  # opened from the sysroot: names relative to it are looked up there too
 
     def __init__(self, fd: int, guest_path: str, flags_acc: int, is_dir: bool, append: bool = False):
         self.fd = fd
@@ -320,6 +376,12 @@ class PipeEnd(OpenFile):
         self.pipe.buf += data
         return len(data)
 
+    def poll(self):
+        p = self.pipe
+        if self.is_read:
+            return (READY_IN if p.buf else 0) | (POLLHUP if p.writers == 0 else 0)
+        return READY_OUT | (POLLERR if p.readers == 0 else 0)
+
     def close(self):
         if self.is_read:
             self.pipe.readers -= 1
@@ -341,6 +403,10 @@ class StdinBytes(OpenFile):
         chunk = self.data[self.pos:self.pos + n]
         self.pos += len(chunk)
         return chunk
+
+    def poll(self):
+        # a pipe whose writer wrote everything and closed it
+        return (READY_IN if self.pos < len(self.data) else 0) | POLLHUP
 
 
 class OutputLimit(Exception):
@@ -374,6 +440,9 @@ class CaptureSink(OpenFile):
         self.acct.charge(len(data))
         self.buf += data
         return len(data)
+
+    def poll(self):
+        return READY_OUT
 
 
 class HostStream(OpenFile):
@@ -420,6 +489,35 @@ class HostStream(OpenFile):
 
     def host_fd(self):
         return self.fd
+
+    def poll(self):
+        return host_poll(self.fd, self.readable, self.writable)
+
+    def waitable_fd(self):
+        return self.fd
+
+
+def host_poll(fd: int, readable: bool, writable: bool) -> int:
+    """poll(2) events of a host descriptor now, limited to the directions the guest has."""
+    import select
+    want = (select.POLLIN if readable else 0) | (select.POLLOUT if writable else 0)
+    p = select.poll()
+    p.register(fd, want)
+    got = 0
+    for _fd, ev in p.poll(0):
+        got = ev
+    out = 0
+    if got & select.POLLIN:
+        out |= READY_IN
+    if got & select.POLLOUT:
+        out |= READY_OUT
+    if got & select.POLLHUP:
+        out |= POLLHUP
+    if got & select.POLLERR:
+        out |= POLLERR
+    if got & select.POLLNVAL:
+        out |= POLLNVAL
+    return out
 
 
 class FdTable:

@@ -31,6 +31,8 @@ EXIT_PAGE = STACK_TOP        # holds emu_start's `until`: mapped, never part of 
 # Unicorn translates the page of `until - 1` for execution when it stops: keep both on EXIT_PAGE.
 UNTIL = EXIT_PAGE + 0x800
 MMAP_TOP = 0x3F_0000_0000          # mmap areas are handed out top-down from here
+USER_BOTTOM = 0x10000              # Linux's mmap_min_addr: nothing is mapped below
+USER_TOP = STACK_TOP               # the guest may map anything below (EXIT_PAGE is the runner's)
 PIE_BASE = 0x55_5555_0000 & 0xF_FFFF_F000  # static-pie load base
 
 ACCESS_NAME = {U.MEM_READ: "read", U.MEM_WRITE: "write", U.MEM_FETCH: "execute"}
@@ -71,6 +73,10 @@ class Memory:
         if i >= 0 and addr < self.ends[i]:
             return i
         return -1
+
+    def user_range(self, addr: int, size: int, bottom: int = USER_BOTTOM) -> bool:
+        """[addr, addr+size) lies inside the guest's part of the address space."""
+        return bottom <= addr and size <= USER_TOP and addr + page_up(size) <= USER_TOP
 
     def is_mapped(self, addr: int, size: int, perm: int = 0) -> bool:
         """True if [addr, addr+size) is wholly mapped with at least ``perm``."""

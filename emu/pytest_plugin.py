@@ -6,7 +6,8 @@
         assert res.stdout == b"hello\\n"
 
 ``xld_run(path, *args, **options)`` takes the options of :func:`xld.emu.run` (env, stdin, root,
-timeout, max_insns, ...). By default each test gets a private root, its ``tmp_path`` (put input
+timeout, max_insns, sysroot, ...); dynamically linked programs find ld.so and their libraries in
+/usr/<triple> by default. By default each test gets a private root, its ``tmp_path`` (put input
 files there), and a 60 s timeout (``--xld-timeout`` changes it). When a program crashes or hits
 a limit, its report is attached to the test's output.
 

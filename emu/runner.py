@@ -1,18 +1,20 @@
-"""Run one static Linux executable in a fresh Unicorn engine, like a process.
+"""Run one Linux executable in a fresh Unicorn engine, like a process.
 
 The sequence is the kernel's execve, then the CPU loop:
 
-1. read the ELF, refuse what we cannot run (dynamic executables, other machines);
+1. read the ELF, refuse what we cannot run (other machines, corrupt files); for a dynamic
+   executable, find and read its program interpreter in the sysroot or the root;
 2. create the engine (arm64: 4 KiB pages, the "max" CPU model so LSE atomics work) and switch
    it to the virtual TLB (see memory.py);
-3. map the PT_LOAD segments, the stack, and place brk after the image;
+3. map the PT_LOAD segments of the program and of its interpreter (loader.py), the stack, and
+   place brk after the program's image;
 4. build the initial stack: argc, argv, envp, auxv, and the strings and random bytes they
    point to;
-5. start at e_entry; every ``svc #0``/``ecall`` enters ``_on_intr`` (the PC is already past the
-   instruction), which reads the call number and arguments with one C call and dispatches to
-   syscalls.py; any other CPU exception, or a refused memory access, becomes the signal the
-   kernel would send: delivered to the program's handler if it has one (signals.py), else the
-   end of the run, with a crash report.
+5. start at the interpreter's entry, or the program's; every ``svc #0``/``ecall`` enters
+   ``_on_intr`` (the PC is already past the instruction), which reads the call number and
+   arguments with one C call and dispatches to syscalls.py; any other CPU exception, or a
+   refused memory access, becomes the signal the kernel would send: delivered to the
+   program's handler if it has one (signals.py), else the end of the run, with a crash report.
 
 Limits: a watchdog thread stops the engine at the wall-clock deadline (uc_emu_stop is safe to
 call from another thread, and costs nothing while the program runs, unlike Unicorn's own
@@ -32,12 +34,13 @@ from dataclasses import dataclass
 
 from . import crash
 from . import fs as F
+from . import loader as L
 from . import uc as U
 from . import ucconst as K
 from .arch import BY_MACHINE, Arch
-from .elf import ET_DYN, ET_EXEC, PT_LOAD, PT_PHDR, Elf, ElfError, read_elf
+from .elf import ET_DYN, ET_EXEC, PT_LOAD, Elf, ElfError, read_elf
 from .fs import GuestOSError
-from .memory import EXIT_PAGE, PAGE, UNTIL, PIE_BASE, STACK_SIZE, STACK_TOP, Memory, page_down, page_up
+from .memory import EXIT_PAGE, PAGE, UNTIL, STACK_SIZE, STACK_TOP, Memory
 from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
@@ -138,8 +141,11 @@ class Stop:
 class Process(Signals, Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
-                 tlb=True, interruptible=False):
+                 tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None):
         self.elf = elf
+        self.interp = interp          # the program interpreter (ld.so) of a dynamic executable
+        self.interp_bias = 0
+        self.module_files: dict[str, str] = {}   # mapping name -> host file (crash reports)
         self.arch = arch
         self.argv = argv
         self.env = env
@@ -165,7 +171,7 @@ class Process(Signals, Syscalls):
         self.pending = None
         self.delivered: list[int] = []
 
-        self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd)
+        self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
         self.output = F.Output(max_output)
         self.fds = F.FdTable()
         stdin_file = _stdin_file(stdin)
@@ -198,44 +204,27 @@ class Process(Signals, Syscalls):
             self.eng.hook_add(K.UC_HOOK_MEM_INVALID, self._inval_cb)
 
     def load(self) -> int:
+        """Map the executable and, for a dynamic one, its program interpreter (loader.py);
+        return the PC to start at: the interpreter's entry, or the program's."""
         elf = self.elf
-        self.bias = PIE_BASE if elf.type == ET_DYN else 0
-        page_perm: dict[int, int] = {}
-        hi = 0
-        for s in elf.loads:
-            if s.memsz == 0:
-                continue
-            perm = (1 if s.flags & 4 else 0) | (2 if s.flags & 2 else 0) | (4 if s.flags & 1 else 0)
-            start, end = page_down(s.vaddr + self.bias), page_up(s.vaddr + s.memsz + self.bias)
-            for p in range(start, end, PAGE):
-                page_perm[p] = page_perm.get(p, 0) | perm
-            hi = max(hi, end)
-        # coalesce pages into ranges of equal permission
-        run = None
-        for p in sorted(page_perm):
-            perm = page_perm[p]
-            if run and run[1] == p and run[2] == perm:
-                run[1] = p + PAGE
-                continue
-            if run:
-                self.mem.map(run[0], run[1] - run[0], run[2], os.path.basename(elf.path), count=False)
-            run = [p, p + PAGE, perm]
-        if run:
-            self.mem.map(run[0], run[1] - run[0], run[2], os.path.basename(elf.path), count=False)
-        for s in elf.loads:
-            if s.filesz:
-                self.mem.write(s.vaddr + self.bias, elf.data[s.offset:s.offset + s.filesz])
-        self.mem.set_brk_base(hi)
-        return self.bias
+        name = os.path.basename(elf.path)
+        try:
+            self.bias = L.place(elf, self.mem, interpreter=False, what=elf.path)
+            _start, end = L.map_image(self.mem, elf, self.bias, name)
+            self.mem.set_brk_base(end)      # brk follows the executable, as the kernel puts it
+            if self.interp is None:
+                return elf.entry + self.bias
+            what = f"program interpreter {elf.interp}"
+            self.interp_bias = L.place(self.interp, self.mem, interpreter=True, what=what)
+            ld_name = os.path.basename(elf.interp)
+            L.map_image(self.mem, self.interp, self.interp_bias, ld_name)
+            self.module_files[ld_name] = self.interp.path
+        except L.LoadError as e:
+            raise RunError(str(e)) from None
+        return self.interp.entry + self.interp_bias
 
     def _phdr_addr(self) -> int:
-        for s in self.elf.segments:
-            if s.type == PT_PHDR:
-                return s.vaddr + self.bias
-        for s in self.elf.loads:
-            if s.offset <= self.elf.phoff < s.offset + s.filesz:
-                return s.vaddr + (self.elf.phoff - s.offset) + self.bias
-        return 0
+        return L.phdr_addr(self.elf, self.bias)
 
     def build_stack(self) -> int:
         arch = self.arch
@@ -257,7 +246,8 @@ class Process(Signals, Syscalls):
         uid, gid = os.getuid(), os.getgid()
         auxv = [
             (AT["PHDR"], self._phdr_addr()), (AT["PHENT"], self.elf.phentsize),
-            (AT["PHNUM"], self.elf.phnum), (AT["PAGESZ"], PAGE), (AT["BASE"], 0),
+            (AT["PHNUM"], self.elf.phnum), (AT["PAGESZ"], PAGE),
+            (AT["BASE"], self.interp_bias if self.interp is not None else 0),
             (AT["FLAGS"], 0), (AT["ENTRY"], self.elf.entry + self.bias),
             (AT["UID"], uid), (AT["EUID"], uid), (AT["GID"], gid), (AT["EGID"], gid),
             (AT["PLATFORM"], platform), (AT["HWCAP"], arch.hwcap), (AT["HWCAP2"], arch.hwcap2),
@@ -278,14 +268,13 @@ class Process(Signals, Syscalls):
     def run(self) -> Result:
         t0 = time.perf_counter()
         arch = self.arch
-        self.load()
+        entry = self.load()
         sp = self.build_stack()
         eng = self.eng
         eng.reg_write(arch.sp, sp)
         if arch.name == "riscv64":
             mstatus = eng.reg_read(K.UC_RISCV_REG_MSTATUS)
             eng.reg_write(K.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
-        entry = self.elf.entry + self.bias
 
         watchdog = None
         if self.timeout:
@@ -314,6 +303,8 @@ class Process(Signals, Syscalls):
                         return
                 if self.pending is None and err in (None, 0) and self.async_signals:
                     what = self.take_async()
+                    if what is None:
+                        self.restore_saved_mask()   # nothing to deliver after a sigsuspend/pselect6
                     if what and what[0] == "die":
                         self.stop = Stop(signal=what[1], report=True, reason=f"killed by "
                                          f"{SIGNAL_NAMES.get(what[1])} (timer set by the program)")
@@ -589,43 +580,101 @@ def _check(elf: Elf) -> Arch:
     arch = BY_MACHINE.get(elf.machine)
     if arch is None:
         raise RunError(f"{elf.path}: unsupported machine {elf.machine} (xld run runs arm64 and riscv64 programs)")
-    if elf.interp is not None:
-        raise RunError(f"{elf.path}: dynamically linked (program interpreter {elf.interp}); "
-                       f"xld run runs static executables only: link with -static")
     if elf.type not in (ET_EXEC, ET_DYN):
         raise RunError(f"{elf.path}: not an executable (ELF type {elf.type})")
-    if not any(s.type == PT_LOAD for s in elf.segments):
+    if not any(s.type == PT_LOAD and s.memsz for s in elf.segments):
         raise RunError(f"{elf.path}: no loadable segments")
     return arch
 
 
+def default_sysroot(arch: Arch) -> str | None:
+    """/usr/<triple> (where Debian's cross C libraries live), when it exists."""
+    d = f"/usr/{arch.triple}"
+    return d if os.path.isdir(d) else None
+
+
+def _sysroot(sysroot, arch: Arch, elf: Elf) -> str | None:
+    """The sysroot of this run: the one given, none for "" or False, and by default
+    /usr/<triple> for dynamic programs (a static one gets none unless asked)."""
+    if sysroot is None:
+        return default_sysroot(arch) if elf.interp is not None else None
+    if sysroot is False or sysroot == "":
+        return None
+    sysroot = os.fspath(sysroot)
+    if not os.path.isdir(sysroot):
+        raise RunError(f"--sysroot {sysroot}: not a directory")
+    return os.path.realpath(sysroot)
+
+
+def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
+    """Find and read the program interpreter (PT_INTERP) as qemu-user -L does: in the
+    sysroot first, then in the guest's own file system (the root)."""
+    interp = elf.interp
+    hit = sb.sysroot_lookup(interp) if interp.startswith("/") else None
+    if hit is None:
+        try:
+            host, _guest = sb.resolve(interp)
+        except GuestOSError:
+            host = None
+        if host is None or not os.path.exists(host):
+            if sb.sysroot:
+                where = f"in the sysroot {sb.sysroot} nor under the root {sb.root}"
+            else:
+                where = (f"under the root {sb.root}, and there is no sysroot "
+                         f"(/usr/{arch.triple} does not exist)")
+            raise RunError(f"{elf.path}: dynamically linked, but its program interpreter {interp} "
+                           f"was not found {where}; pass --sysroot DIR (qemu's -L: the target's C "
+                           f"library, e.g. /usr/{arch.triple}) or link with -static")
+        hit = (host, interp)
+    what = f"program interpreter {interp} ({hit[0]})"
+    try:
+        ld = read_elf(hit[0], max_size=max_size, what=what)
+    except ElfError as e:
+        raise RunError(f"{elf.path}: {e}") from None
+    if ld.machine != elf.machine:
+        raise RunError(f"{elf.path}: {what} is for machine {ld.machine}, not {elf.machine}")
+    if ld.type not in (ET_EXEC, ET_DYN) or ld.interp is not None:
+        raise RunError(f"{elf.path}: {what} is not a program interpreter (ELF type {ld.type}"
+                       f"{', has its own PT_INTERP' if ld.interp is not None else ''})")
+    if not any(s.type == PT_LOAD and s.memsz for s in ld.segments):
+        raise RunError(f"{elf.path}: {what} has no loadable segments")
+    return ld
+
+
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
-        strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False) -> Result:
-    """Run a static arm64/riscv64 Linux executable; return its Result.
+        strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
+        sysroot=None) -> Result:
+    """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
     env: a dict or a list of "VAR=VALUE" strings (default: empty environment).
     stdin: bytes fed to standard input, or a host file descriptor / file object.
     stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
     root: host directory the guest sees as "/" (default: the current directory).
+    sysroot: host directory of the target's libraries (qemu's -L): the program interpreter,
+    and every read-only lookup of an absolute path, is tried there first. Default: /usr/<triple>
+    (e.g. /usr/aarch64-linux-gnu) for dynamic programs when it exists; "" or False: none.
     timeout: wall-clock seconds; max_insns: instruction budget (Unicorn cannot report how many
     instructions ran, so the budget starts afresh after each signal delivered to a handler).
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
     """
     path = os.fspath(path)
     try:
-        elf = read_elf(path)
+        elf = read_elf(path, max_size=max_memory)
     except ElfError as e:
         raise RunError(str(e)) from None
     arch = _check(elf)
     root = os.path.realpath(root if root is not None else os.getcwd())
     if not os.path.isdir(root):
         raise RunError(f"--root {root}: not a directory")
-    sb = F.Sandbox(root, "", "")
+    sysroot = _sysroot(sysroot, arch, elf)
+    sb = F.Sandbox(root, "", "", sysroot=sysroot)
     exe_guest = sb.guest_of_host(os.path.abspath(path)) or "/" + os.path.basename(path)
     if cwd is None:
         cwd = sb.guest_of_host(os.getcwd()) or "/"
+    sb.cwd = cwd
+    interp = _load_interp(elf, arch, sb, max_memory) if elf.interp is not None else None
     if env is None:
         env_list = []
     elif isinstance(env, dict):
@@ -638,7 +687,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     p = Process(elf, arch, argv=full_argv, env=env_list, stdin=stdin, stdout=stdout, stderr=stderr,
                 root=root, cwd=cwd, timeout=timeout, max_insns=max_insns, max_memory=max_memory,
                 max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
-                exe_guest=exe_guest, tlb=tlb, interruptible=interruptible)
+                exe_guest=exe_guest, tlb=tlb, interruptible=interruptible, interp=interp,
+                sysroot=sysroot)
     try:
         return p.run()
     finally:

@@ -51,6 +51,7 @@ class Signals:
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.blocked_pending: set[int] = set()
         self.altstack = None                # (sp, size)
+        self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
         self.eng.mem_write(trampoline_addr, TRAMPOLINE[self.arch.name])
 
@@ -82,6 +83,48 @@ class Signals:
                 self.queue_self_signal(sig)
                 return
 
+    # --- temporary masks: rt_sigsuspend, pselect6, ppoll (the kernel's set_user_sigmask) -------
+    def begin_temporary_mask(self, mask: int) -> None:
+        """Wait with ``mask`` as the signal mask. A pending signal it unblocks is queued for
+        delivery at once (and ends the wait)."""
+        self.saved_sigmask = self.sigmask
+        self.sigmask = mask & ~((1 << 8) | (1 << 18))   # SIGKILL, SIGSTOP cannot be blocked
+        self.mask_changed()
+
+    def end_temporary_mask(self, interrupted: bool) -> None:
+        """After the wait: interrupted by a signal, the temporary mask stays until that signal's
+        handler frame is set up, and the frame restores the old mask (restore_saved_sigmask);
+        otherwise the old mask comes back now and a signal queued under the temporary mask
+        goes back to pending if the old mask blocks it."""
+        if self.saved_sigmask is None:
+            return
+        if interrupted and (self.pending is not None or self.async_signals):
+            return
+        self.restore_saved_mask()
+
+    def restore_saved_mask(self) -> None:
+        if self.saved_sigmask is None:
+            return
+        self.sigmask, self.saved_sigmask = self.saved_sigmask, None
+        if self.pending is not None and self.sigmask & (1 << (self.pending[0] - 1)):
+            self.blocked_pending.add(self.pending[0])
+            self.pending = None
+        self.mask_changed()
+
+    def interrupting_signal(self) -> bool:
+        """Is there a signal that ends a wait with EINTR: one queued for delivery, or an
+        asynchronous one that is neither blocked nor ignored? (Linux discards ignored signals
+        and keeps blocked ones pending; neither interrupts a sleep.)"""
+        if self.pending is not None:
+            return True
+        for sig in list(self.async_signals):
+            handler = self.action(sig)[0]
+            if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
+                continue
+            if not self.sigmask & (1 << (sig - 1)):
+                return True
+        return False
+
     def can_catch_fault(self, sig: int) -> bool:
         return sig in SYNC_SIGNALS and self.has_handler(sig) and not self.sigmask & (1 << (sig - 1))
 
@@ -98,8 +141,11 @@ class Signals:
             sp = self.altstack[0] + self.altstack[1]
         frame = (sp - 128 - 1024) & ~15
         siginfo = struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
+        # the mask the handler's return restores: the one a sigsuspend/pselect6/ppoll replaced
+        old_mask = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
+        self.saved_sigmask = None
         uc = bytearray(1024)
-        struct.pack_into("<Q", uc, 40, self.sigmask)            # uc_sigmask
+        struct.pack_into("<Q", uc, 40, old_mask)                # uc_sigmask
         if arch.name == "arm64":
             # mcontext at 176: fault_address, regs[31], sp, pc, pstate
             struct.pack_into("<Q", uc, 176, addr)
@@ -114,7 +160,7 @@ class Signals:
         self.mem.write(frame, siginfo + bytes(uc))
         if len(self.sigframes) >= MAX_FRAMES:   # handlers that longjmp out never return
             del self.sigframes[0]
-        self.sigframes.append((eng.context_save(), self.sigmask, pc))
+        self.sigframes.append((eng.context_save(), old_mask, pc))
         eng.reg_write(arch.sp, frame)
         eng.reg_write(arch.args[0], sig)
         eng.reg_write(arch.args[1], frame)
@@ -194,12 +240,25 @@ class Signals:
         return self.sys_setitimer(which, 0, cur)
 
     def wait_for_signal(self, seconds: float | None) -> bool:
-        """Sleep until a signal or the run's time limit; True if a signal came."""
-        self.wake.wait(seconds)
-        return bool(self.async_signals)
+        """Sleep until a signal that interrupts (``interrupting_signal``), ``seconds``, or the
+        end of the run; True if a signal came."""
+        import time
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            self.wake.clear()            # before looking: a signal posted from now on wakes us
+            if self.interrupting_signal():
+                return True
+            if self.stop_event.is_set():
+                return False
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self.wake.wait(left)
 
     def sys_rt_sigsuspend(self, mask, size, *_):
-        self.wait_for_signal(None if not self.timeout else self.timeout)
+        self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])
+        self.wait_for_signal(None)
+        self.end_temporary_mask(True)
         return -4  # EINTR
 
     def stop_timers(self) -> None:

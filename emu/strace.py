@@ -32,6 +32,7 @@ SIGNATURES = {
     "rt_sigaction": "Sxxu", "rt_sigprocmask": "ixxu", "tgkill": "iiS", "tkill": "iS", "kill": "iS",
     "futex": "xiixxi", "sched_getaffinity": "iux", "getpid": "", "gettid": "", "getppid": "",
     "getuid": "", "geteuid": "", "getgid": "", "getegid": "", "sched_yield": "",
+    "pselect6": "ixxxxx", "ppoll": "xuxxu",
 }
 
 _OFLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),
@@ -42,7 +43,7 @@ _OFLAGS_DIR = {"arm64": [(0o40000, "O_DIRECTORY"), (0o100000, "O_NOFOLLOW"), (0o
 _PROT = [(1, "PROT_READ"), (2, "PROT_WRITE"), (4, "PROT_EXEC")]
 _MAP = [(1, "MAP_SHARED"), (2, "MAP_PRIVATE"), (0x10, "MAP_FIXED"), (0x20, "MAP_ANONYMOUS"),
         (0x100, "MAP_GROWSDOWN"), (0x4000, "MAP_NORESERVE"), (0x8000, "MAP_POPULATE"),
-        (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")]
+        (0x800, "MAP_DENYWRITE"), (0x20000, "MAP_STACK"), (0x100000, "MAP_FIXED_NOREPLACE")]
 _CLOCKS = {0: "CLOCK_REALTIME", 1: "CLOCK_MONOTONIC", 2: "CLOCK_PROCESS_CPUTIME_ID",
            3: "CLOCK_THREAD_CPUTIME_ID", 4: "CLOCK_MONOTONIC_RAW", 5: "CLOCK_REALTIME_COARSE",
            6: "CLOCK_MONOTONIC_COARSE", 7: "CLOCK_BOOTTIME"}

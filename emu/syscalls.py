@@ -20,7 +20,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
-from .memory import PAGE, OutOfMemory, page_up
+from .memory import PAGE, USER_BOTTOM, OutOfMemory, page_up
 from .sysnames import NUMBERS
 
 AT_FDCWD = -100
@@ -157,8 +157,12 @@ class Syscalls:
             raise GuestOSError(errno.ENOTDIR)
         return f.guest_path
 
-    def resolve_at(self, dirfd: int, path: str, follow: bool = True):
+    def resolve_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False):
+        """(host path, guest path) of ``path`` relative to ``dirfd``; ``read``: the lookup
+        only reads, so an absolute path may come from the sysroot (Sandbox.resolve_read)."""
         base = None if path.startswith("/") else self.dir_base(dirfd)
+        if read and self._sysroot_may_serve(dirfd, path):
+            return self.sandbox.resolve_read(self.sandbox.absolute(path, base), None, follow)
         return self.sandbox.resolve(path, base, follow)
 
     # --- process ------------------------------------------------------------------------
@@ -321,7 +325,8 @@ class Syscalls:
         return 0
 
     def sys_rt_sigpending(self, buf, *_):
-        self.wr(buf, bytes(8))
+        pending = sum(1 << (sig - 1) for sig in self.blocked_pending)
+        self.wr(buf, struct.pack("<Q", pending))
         return 0
 
     def raise_signal(self, sig: int, reason: str = ""):
@@ -414,23 +419,35 @@ class Syscalls:
         return self.mem.brk(addr)
 
     def sys_mmap(self, addr, length, prot, flags, fd, offset, *_):
+        """Anonymous and file mappings. A file mapping is a private copy of the file's bytes
+        (MAP_PRIVATE, and MAP_SHARED read-only: nobody else writes the file while the single
+        guest runs); the part of the last page past the end of the file reads as zeros."""
         if length == 0 or addr & (PAGE - 1) or offset & (PAGE - 1):
             return -errno.EINVAL
+        m = self.mem
+        if length > m.limit:
+            return -errno.ENOMEM
+        if offset >= 1 << 63:
+            return -errno.EOVERFLOW
         size = page_up(length)
         prot &= 7
-        m = self.mem
         f = None
         if not flags & MAP_ANONYMOUS:
             f = self.fds.get(_s32(fd))
             if not isinstance(f, F.HostFile) or f.is_dir:
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
+            if not f.readable:
+                return -errno.EACCES
             if flags & MAP_SHARED and prot & 2:
                 return -errno.ENODEV  # shared writable file mappings are not emulated
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+            if not m.user_range(addr, size):
+                return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
             if flags & MAP_FIXED_NOREPLACE and m._mapped_bytes(addr, addr + size):
                 return -errno.EEXIST
             where = addr
-        elif addr and m._mapped_bytes(addr, addr + size) == 0 and addr + size <= m.mmap_top:
+        elif addr and m.user_range(addr, size) and m._mapped_bytes(addr, addr + size) == 0 \
+                and addr + size <= m.mmap_top:
             where = addr
         else:
             try:
@@ -442,13 +459,15 @@ class Syscalls:
         except OutOfMemory:
             return -errno.ENOMEM
         if f is not None:
+            if f.host_path:
+                self.module_files[f.guest_path] = f.host_path
             data = f.pread(length, offset)
             if data:
                 m.write(where, data)
         return where
 
     def sys_munmap(self, addr, length, *_):
-        if addr & (PAGE - 1) or length == 0:
+        if addr & (PAGE - 1) or length == 0 or not self.mem.user_range(addr, length, bottom=0):
             return -errno.EINVAL
         self.mem.unmap(addr, length)
         return 0
@@ -458,12 +477,16 @@ class Syscalls:
             return -errno.EINVAL
         if length == 0:
             return 0
+        if not self.mem.user_range(addr, length, bottom=0):
+            return -errno.ENOMEM
         return 0 if self.mem.protect(addr, length, prot & 7) else -errno.ENOMEM
 
     def sys_mremap(self, old, old_size, new_size, flags, new_addr, *_):
         m = self.mem
         if old & (PAGE - 1) or new_size == 0:
             return -errno.EINVAL
+        if new_size > m.limit or not m.user_range(old, old_size, bottom=0):
+            return -errno.ENOMEM
         old_size, new_size = page_up(old_size), page_up(new_size)
         i = m.find(old)
         if i < 0:
@@ -528,6 +551,8 @@ class Syscalls:
         return host, bool(flags & d)
 
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
+        if path == "":
+            raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
         guest = self.sandbox.absolute(path, None if path.startswith("/") else self.dir_base(dirfd))
         norm = _normalize(guest)
         if norm in F.SPECIAL_DEVICES:
@@ -539,7 +564,11 @@ class Syscalls:
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
             return _raise(errno.EOPNOTSUPP)
-        host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
+        read_only = (flags & O_ACCMODE) == os.O_RDONLY and not flags & (O_CREAT | O_TRUNC)
+        if read_only and self._sysroot_may_serve(dirfd, path):
+            host_path, guest_path = self.sandbox.resolve_read(guest, None, follow=follow)
+        else:
+            host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
         if flags & O_PATH:
             host_flags = os.O_RDONLY | (host_flags & os.O_DIRECTORY)
         try:
@@ -550,7 +579,19 @@ class Syscalls:
         if want_dir and not is_dir:
             os.close(fd)
             raise GuestOSError(errno.ENOTDIR)
-        return F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
+        f = F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
+        f.host_path = host_path
+        f.in_sysroot = self.sandbox.in_sysroot(host_path)
+        return f
+
+    def _sysroot_may_serve(self, dirfd: int, path: str) -> bool:
+        """Only absolute names may come from the sysroot (as under qemu -L), and names
+        relative to a directory that itself was opened from the sysroot."""
+        if path.startswith("/"):
+            return True
+        if _s32(dirfd) == AT_FDCWD:
+            return False
+        return getattr(self.fds.fds.get(_s32(dirfd)), "in_sysroot", False)
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
         p = self.path_arg(path)
@@ -655,7 +696,7 @@ class Syscalls:
             return F.Device(guest).fstat()
         if guest == "/proc/self/exe":
             return os.stat(self.sandbox.exe_host)
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
         try:
             return os.lstat(host)
         except OSError as e:
@@ -678,7 +719,7 @@ class Syscalls:
         guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
         if guest in F.SPECIAL_DEVICES or guest == "/proc/self/exe":
             return 0
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
         if not os.path.lexists(host):
             return -errno.ENOENT
         return 0 if os.access(host, mode & 7) else -errno.EACCES
@@ -792,7 +833,7 @@ class Syscalls:
         if guest == "/proc/self/exe":
             target = self.sandbox.exe_guest.encode()
         else:
-            host, _g = self.resolve_at(dirfd, p, follow=False)
+            host, _g = self.resolve_at(dirfd, p, follow=False, read=True)
             try:
                 target = os.fsencode(os.readlink(host))
             except OSError as e:
@@ -927,20 +968,159 @@ class Syscalls:
         self.wr(fds, struct.pack("<ii", r, w))
         return 0
 
-    def sys_ppoll(self, fds, nfds, tmo, *_):
-        if nfds == 0:  # pause(), or a sleep: wait for a signal
-            secs = None
-            if tmo:
-                sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
-                secs = sec + nsec / 1e9
-            return -errno.EINTR if self.wait_for_signal(secs) else 0
-        # everything else the guest can wait on is always ready
+    # --- waiting for descriptors: ppoll, pselect6 -------------------------------------------
+    def _timeout_arg(self, tmo) -> float | None:
+        """A struct timespec timeout -> seconds (None: wait forever)."""
+        if not tmo:
+            return None
+        sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            raise GuestOSError(errno.EINVAL)
+        return sec + nsec / 1e9
+
+    def _write_left(self, tmo, deadline) -> None:
+        """The kernel writes the time left back into a ppoll/pselect6 timeout."""
+        if tmo and deadline is not None:
+            left = max(0, int((deadline - time.monotonic()) * 1e9))
+            try:
+                self.wr(tmo, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+            except GuestOSError:
+                pass
+
+    def _wait_ready(self, scan, files, seconds):
+        """Run ``scan()`` (the number of ready descriptors) until it is non-zero, the timeout
+        passes (0), or a signal or the end of the run interrupts the wait (-EINTR).
+
+        Pipes and captured streams cannot change while the single guest thread waits; only
+        host descriptors passed through (a terminal, a pipe from the shell) can, so those are
+        polled in short slices and everything else just sleeps until a signal or the time.
+        Returns (result, deadline)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
+        n = scan()
+        if n or seconds == 0:
+            return n, deadline
+        if self.interrupting_signal():
+            return -errno.EINTR, deadline
+        host = sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None})
+        poller = None
+        if host:
+            import select
+            poller = select.poll()
+            for fd in host:
+                poller.register(fd, select.POLLIN | select.POLLOUT)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return 0, deadline
+            if poller is not None:
+                step = 0.05 if left is None else min(0.05, left)
+                poller.poll(int(step * 1000) + 1)
+                if self.interrupting_signal():
+                    return -errno.EINTR, deadline
+            elif self.wait_for_signal(left):
+                return -errno.EINTR, deadline
+            if self.stop_event.is_set():
+                return -errno.EINTR, deadline
+            n = scan()
+            if n:
+                return n, deadline
+
+    def _user_mask(self, ptr, size) -> int | None:
+        """The temporary signal mask of ppoll/pselect6 (None: keep the current one)."""
+        if not ptr:
+            return None
+        if size != 8:
+            raise GuestOSError(errno.EINVAL)
+        return struct.unpack("<Q", self.rd(ptr, 8))[0]
+
+    def _wait_masked(self, mask, scan, files, seconds):
+        """_wait_ready with the temporary mask of pselect6/ppoll in force (signals.py)."""
+        if mask is None:
+            return self._wait_ready(scan, files, seconds)
+        self.begin_temporary_mask(mask)
+        n, deadline = self._wait_ready(scan, files, seconds)
+        self.end_temporary_mask(n == -errno.EINTR)
+        return n, deadline
+
+    def sys_ppoll(self, fds, nfds, tmo, sigmask, sigsetsize, *_):
+        if nfds > self.fds.max_fds:
+            return -errno.EINVAL
+        seconds = self._timeout_arg(tmo)
+        mask = self._user_mask(sigmask, sigsetsize)
         raw = bytearray(self.rd(fds, 8 * nfds))
-        for i in range(nfds):
-            fd, events = struct.unpack_from("<ih", raw, 8 * i)
-            struct.pack_into("<h", raw, 8 * i + 6, events & 5 if fd >= 0 else 0)
-        self.wr(fds, bytes(raw))
-        return nfds
+        if nfds and not self.mem.is_mapped(fds, 8 * nfds, 2):
+            return -errno.EFAULT
+        entries = [struct.unpack_from("<ih", raw, 8 * i) for i in range(nfds)]
+        files = [self.fds.fds.get(fd) if fd >= 0 else None for fd, _ev in entries]
+
+        def scan():
+            ready = 0
+            for i, ((fd, events), f) in enumerate(zip(entries, files)):
+                if fd < 0:
+                    rev = 0
+                elif f is None:
+                    rev = F.POLLNVAL
+                else:
+                    rev = f.poll() & (events | F.POLLERR | F.POLLHUP)
+                struct.pack_into("<h", raw, 8 * i + 6, rev)
+                ready += rev != 0
+            return ready
+
+        n, deadline = self._wait_masked(mask, scan, [f for f in files if f is not None], seconds)
+        if n >= 0:
+            self.wr(fds, bytes(raw))
+        self._write_left(tmo, deadline)
+        return n
+
+    def sys_pselect6(self, nfds, rfds, wfds, efds, tmo, sigmask, *_):
+        nfds = _s32(nfds)
+        if nfds < 0 or nfds > self.fds.max_fds:
+            return -errno.EINVAL
+        seconds = self._timeout_arg(tmo)
+        mask = None
+        if sigmask:   # struct { const sigset_t *ss; size_t ss_len; }
+            ss, ss_len = struct.unpack("<QQ", self.rd(sigmask, 16))
+            mask = self._user_mask(ss, ss_len)
+        nbytes = (nfds + 63) // 64 * 8
+        sets = []
+        for addr in (rfds, wfds, efds):
+            if addr and nbytes:
+                if not self.mem.is_mapped(addr, nbytes, 3):
+                    return -errno.EFAULT
+                sets.append(int.from_bytes(self.mem.read(addr, nbytes), "little"))
+            else:
+                sets.append(0)
+        wanted = sets[0] | sets[1] | sets[2]
+        files = {}
+        for fd in range(nfds):
+            if wanted >> fd & 1:
+                f = self.fds.fds.get(fd)
+                if f is None:
+                    return -errno.EBADF
+                files[fd] = f
+        out = [0, 0, 0]
+        in_set = F.READY_IN | F.POLLHUP | F.POLLERR     # the kernel's POLLIN_SET
+        out_set = F.READY_OUT | F.POLLERR               # POLLOUT_SET
+
+        def scan():
+            out[:] = [0, 0, 0]
+            count = 0
+            for fd, f in files.items():
+                ev = f.poll()
+                bit = 1 << fd
+                for k, cond in ((0, ev & in_set), (1, ev & out_set), (2, ev & F.POLLPRI)):
+                    if sets[k] & bit and cond:
+                        out[k] |= bit
+                        count += 1
+            return count
+
+        n, deadline = self._wait_masked(mask, scan, list(files.values()), seconds)
+        if n >= 0:
+            for addr, val in zip((rfds, wfds, efds), out):
+                if addr and nbytes:
+                    self.wr(addr, val.to_bytes(nbytes, "little"))
+        self._write_left(tmo, deadline)
+        return n
 
 
 def _normalize(path: str) -> str:

@@ -5,6 +5,8 @@ Toolchains (each skipped with its reason when missing):
   pie  — the same, -static-pie (arm64 only)
   zig  — zig cc, static musl, linked by zig's own linker
   zbb  — GCC for riscv64 with -march=rv64gc_zba_zbb (which Unicorn cannot run)
+  dyn  — the cross GCC's default link: a dynamically linked PIE (glibc's ld.so and libc.so.6)
+  nopie — dynamically linked, -no-pie (ET_EXEC with an interpreter)
 None of this uses xld's linker: these tests are about the runner alone.
 """
 
@@ -43,6 +45,11 @@ def _have_zig() -> bool:
 
 def compile_command(toolchain: str, arch: str, src: str, out: str) -> list[str]:
     cxx = src.endswith(".cpp")
+    if toolchain in ("dyn", "nopie"):
+        cc = shutil.which(f"{GNU[arch]}-{'g++' if cxx else 'gcc'}")
+        if cc is None:
+            tc.missing(f"{GNU[arch]}-{'g++' if cxx else 'gcc'} not installed")
+        return [cc, "-O2", "-g0", *(["-no-pie"] if toolchain == "nopie" else []), src, "-o", out, "-lm"]
     if toolchain in ("gcc", "pie", "zbb"):
         cc = shutil.which(f"{GNU[arch]}-{'g++' if cxx else 'gcc'}")
         if cc is None:
@@ -137,12 +144,22 @@ def pytest_collection_modifyitems(session, config, items):
         items[i] = it
 
 
-def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, timeout=60):
-    """Run under qemu-user; (returncode as a shell sees it, stdout, stderr)."""
+def sysroot(arch: str) -> str:
+    """The cross C library's directory (/usr/<triple>): qemu's -L for dynamic programs."""
+    d = f"/usr/{GNU[arch]}"
+    if not os.path.isdir(os.path.join(d, "lib")):
+        tc.missing(f"{d} (the {arch} cross C library) not installed")
+    return d
+
+
+def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, timeout=60, sysroot=None):
+    """Run under qemu-user (with ``-L sysroot`` when given); (returncode as a shell sees it,
+    stdout, stderr)."""
     qemu = shutil.which(QEMU[arch])
     if qemu is None:
         tc.missing(f"{QEMU[arch]} not installed")
-    p = subprocess.run([qemu, exe, *args], input=stdin, capture_output=True, env=env or {},
+    prefix = ["-L", sysroot] if sysroot else []
+    p = subprocess.run([qemu, *prefix, exe, *args], input=stdin, capture_output=True, env=env or {},
                        cwd=cwd, timeout=timeout)
     rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return rc, p.stdout, p.stderr

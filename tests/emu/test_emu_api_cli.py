@@ -53,7 +53,8 @@ def test_strace_lines(build):
     assert "exit_group(0)" in text.splitlines()[-1]
 
 
-def test_dynamic_executable_is_refused(tmp_path):
+def test_dynamic_executable_without_its_interpreter_is_refused(tmp_path, capsys):
+    """No sysroot and no ld.so under the root: one clear error naming the missing loader."""
     import shutil
     exe = tmp_path / "dyn"
     if shutil.which("aarch64-linux-gnu-gcc") is None:
@@ -61,9 +62,19 @@ def test_dynamic_executable_is_refused(tmp_path):
     p = subprocess.run(["aarch64-linux-gnu-gcc", "-x", "c", "-", "-o", str(exe)],
                        input=b"int main(){return 0;}", capture_output=True)
     assert p.returncode == 0, p.stderr.decode(errors="replace")
-    with pytest.raises(RunError, match="dynamically linked.*static"):
-        run(exe)
-    assert main([str(exe)]) == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    msg = "program interpreter /lib/ld-linux-aarch64.so.1 was not found"
+    with pytest.raises(RunError, match=f"dynamically linked, but its {msg} under the root .*no sysroot"):
+        run(exe, root=tmp_path, sysroot="")
+    with pytest.raises(RunError, match=f"{msg} in the sysroot {empty} nor under the root"):
+        run(exe, root=tmp_path, sysroot=empty)
+    with pytest.raises(RunError, match="--sysroot .*: not a directory"):
+        run(exe, sysroot=tmp_path / "nope")
+    assert main(["--sysroot=", "--root", str(tmp_path), str(exe)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"xld: error: {exe}: dynamically linked") and msg in err
+    assert err.count("\n") == 1
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

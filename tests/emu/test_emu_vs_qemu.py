@@ -160,3 +160,30 @@ def test_a_late_timer_stop_does_not_end_the_program(build, arch, monkeypatch):
     res = run(exe, argv=["27"], timeout=60)
     assert (res.returncode, res.stdout) == (0, b"fib(27) = 196418\n"), res.crash
     assert stops                    # the engine really was stopped while the program ran
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_empty_path_names_are_enoent(build, arch, tc):
+    """openat(AT_FDCWD, "") fails with ENOENT, as on Linux (it once opened the directory)."""
+    res = same_as_qemu(arch, build("emptypath", arch, tc))
+    assert b'openat AT_FDCWD "": -1 No such file or directory\n' in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_select_and_poll(build, arch, tc):
+    """select/pselect6 and poll/ppoll: fd sets, pipes, devices, bad descriptors, timeouts
+    (and the time left written back), hang-ups."""
+    res = same_as_qemu(arch, build("select", arch, tc))
+    assert b"empty pipe, 20ms: 0  r00 w00 left 0." in res.stdout  # glibc: 0.000000, musl: 0.020000
+    assert b"closed fd: -1 Bad file descriptor\n" in res.stdout
+    assert b"ppoll writer closed, drained: 1 0x10\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_temporary_signal_masks(build, arch, tc):
+    """sigsuspend, pselect and ppoll replace the mask while they wait: a pending signal the
+    temporary mask unblocks interrupts them and its handler runs before they return; the old
+    mask is back afterwards (sigsuspend once waited for the time limit here)."""
+    res = same_as_qemu(arch, build("sigmask", arch, tc))
+    assert b"sigsuspend: -1 Interrupted system call handler 10 blocked 1 pending 0\n" in res.stdout
+    assert b"ppoll still blocked: 0  handler 0 blocked 1 pending 1\n" in res.stdout
