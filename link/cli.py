@@ -48,6 +48,7 @@ def link_main(argv: list[str]) -> int:
                 return 0
         diag.max_errors = opts.error_limit or 10**9
         diag.fatal_warnings = opts.fatal_warnings
+        diag.demangle = opts.demangle
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
         import gc

@@ -437,7 +437,7 @@ def _err_row(ctx, row: int, msg: str) -> None:
     g = int(t.gid[row])
     name = ctx.symtab.names[g] if g else obj.sym_name(int(t.sym[row])) or "local symbol"
     h = ctx.arch.reloc_name(int(t.type[row]))
-    ctx.diag.error(f"relocation {h} cannot be used against symbol '{name}'; {msg}\n"
+    ctx.diag.error(f"relocation {h} cannot be used against symbol '{ctx.diag.sym(name)}'; {msg}\n"
                    f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}")
 
 

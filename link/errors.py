@@ -20,6 +20,14 @@ class Diag:
         self.warnings: list[str] = []
         self.max_errors = max_errors
         self.fatal_warnings = False         # --fatal-warnings: a warning is an error
+        self.demangle = True                # --demangle (default) / --no-demangle
+
+    def sym(self, name: str) -> str:
+        """A symbol as messages name it: C++ names demangled (as lld does), unless
+        --no-demangle."""
+        if not self.demangle or not name.startswith("_Z"):
+            return name
+        return demangle(name)
 
     def error(self, msg: str) -> None:
         self.errors.append(msg)
@@ -35,6 +43,16 @@ class Diag:
         """End of a pass: if anything went wrong, stop the link."""
         if self.errors:
             raise LinkAborted(self.errors)
+
+
+def demangle(name: str) -> str:
+    """The C++ (Itanium ABI) spelling of a mangled name, or the name itself (the maintained
+    ``cpp_demangle`` package does the work)."""
+    try:
+        import cpp_demangle
+        return cpp_demangle.demangle(name)
+    except Exception:                       # not a mangled name, or no demangler installed
+        return name
 
 
 class LinkAborted(Exception):

@@ -74,6 +74,7 @@ class Options:
         self.version_scripts: list[str] = []
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        self.demangle: bool = True               # C++ names in messages demangled
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
@@ -285,6 +286,8 @@ _SWITCHES = {
     **dict.fromkeys(("--enable-new-dtags", "-enable-new-dtags"), ("new_dtags", True)),
     **dict.fromkeys(("--disable-new-dtags", "-disable-new-dtags"), ("new_dtags", False)),
     "--stats": ("stats", True),
+    **dict.fromkeys(("--demangle", "-demangle"), ("demangle", True)),
+    **dict.fromkeys(("--no-demangle", "-no-demangle"), ("demangle", False)),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),

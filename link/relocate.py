@@ -264,7 +264,7 @@ def _check_undefined(ctx, t) -> None:
         by_gid.setdefault(g, []).append(row)
     for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
         rs = by_gid[g]
-        lines = [f"undefined symbol: {st.names[g]}"]
+        lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
         for row in rs[:3]:
             lines.append(f">>> referenced by {_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}")
         if len(rs) > 3:

@@ -260,7 +260,7 @@ class Resolver:
                     continue                    # the first definition stays (GNU ld, lld)
                 other = ctx.files[def_file[g]] if def_file[g] > 0 else None
                 where = other.name if other is not None else "<internal>"
-                ctx.diag.error(f"duplicate symbol: {names[k - fg]}\n>>> defined at {where}\n>>> defined at {obj.name}")
+                ctx.diag.error(f"duplicate symbol: {ctx.diag.sym(names[k - fg])}\n>>> defined at {where}\n>>> defined at {obj.name}")
                 continue
             if ctx.opts.warn_common and COMMON in (r, cur) and {r, cur} <= {COMMON, DEFINED}:
                 # lld's --warn-common words

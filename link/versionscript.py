@@ -11,7 +11,8 @@ The grammar GNU ld documents ("VERSION Command"):
 A symbol takes the node of the first global pattern that matches it exactly, else of the first
 global glob; a symbol no global pattern names is local if a local pattern matches it (``local:
 *;``), else stays global and unversioned.  ``extern "C++"`` patterns match demangled names and
-are not supported yet (an error, not a silently different export list).
+match demangled names (``extern "C++" { "ns::f(int)"; ns::*; };``), through the maintained
+``cpp_demangle`` package.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from xld.link.errors import LinkError
+from xld.link.errors import LinkError, demangle
 
 
 @dataclass
@@ -28,9 +29,11 @@ class Node:
     deps: list[str] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)
     locals: list[str] = field(default_factory=list)
+    globals_cxx: list[str] = field(default_factory=list)     # extern "C++": demangled names
+    locals_cxx: list[str] = field(default_factory=list)
 
 
-_TOKEN = re.compile(r'\s+|/\*.*?\*/|#[^\n]*|"(?:[^"\\]|\\.)*"|[{};:]|[^\s{};:"]+', re.S)
+_TOKEN = re.compile(r'\s+|/\*.*?\*/|#[^\n]*|"(?:[^"\\]|\\.)*"|(?:[^\s{};:"]|::)+|[{};:]', re.S)
 
 
 def _tokens(text: str, path: str) -> list[tuple[str, int]]:
@@ -80,11 +83,16 @@ def parse(text: str, path: str) -> list[Node]:
                 continue
             if tok == "extern":
                 lang = toks[i + 1][0] if i + 1 < len(toks) else ""
-                if lang.strip('"') == "C":
+                if lang.strip('"') in ("C", "C++"):
+                    into = where
+                    if lang.strip('"') == "C++":
+                        into = node.globals_cxx if where is node.globals else node.locals_cxx
                     i += 2
                     expect("{")
                     while i < len(toks) and toks[i][0] != "}":
-                        where.append(toks[i][0].strip('"'))
+                        tok = toks[i][0]
+                        # a quoted name is literal, an unquoted one may be a glob
+                        into.append(("=" + tok[1:-1]) if tok.startswith('"') else tok)
                         i += 1
                         if i < len(toks) and toks[i][0] == ";":
                             i += 1
@@ -92,7 +100,7 @@ def parse(text: str, path: str) -> list[Node]:
                     if i < len(toks) and toks[i][0] == ";":
                         i += 1
                     continue
-                err(f'extern {lang} patterns (demangled names) are not supported yet', i)
+                err(f'unknown language {lang} in extern (expected "C" or "C++")', i)
             if tok in ("{", ";", ":"):
                 err(f"unexpected '{tok}'", i)
             where.append(tok[1:-1] if tok.startswith('"') else tok)
@@ -134,7 +142,11 @@ class Versions:
         self.globs: list[tuple[str, Node]] = []
         self.local_exact: set[str] = set()
         self.local_globs: list[str] = []
+        self.cxx: list[tuple[str, Node | None]] = []      # (pattern, node; None = local)
         for n in nodes:
+            self.cxx += [(q, n) for q in n.globals_cxx] + [(q, None) for q in n.locals_cxx]
+            n.globals = [q[1:] if q.startswith("=") else q for q in n.globals]
+            n.locals = [q[1:] if q.startswith("=") else q for q in n.locals]
             for p in n.globals:
                 if _is_glob(p):
                     self.globs.append((p, n))
@@ -151,6 +163,10 @@ class Versions:
         n = self.exact.get(name)
         if n is not None:
             return True, n
+        if self.cxx and name.startswith("_Z"):
+            hit = self._cxx_lookup(name)
+            if hit is not None:
+                return hit
         if name in self.local_exact:
             return False, None
         for p, n in self.globs:
@@ -162,6 +178,19 @@ class Versions:
         if any(fnmatch.fnmatchcase(name, q) for q in self.local_globs):
             return False, None
         return True, None
+
+    def _cxx_lookup(self, name: str):
+        """extern "C++" patterns: exact (quoted) ones first, then globs, on the demangled name."""
+        plain = demangle(name)
+        if plain == name:
+            return None
+        for exact in (True, False):
+            for q, n in self.cxx:
+                if q.startswith("=") != exact:
+                    continue
+                if (q[1:] == plain) if exact else fnmatch.fnmatchcase(plain, q):
+                    return (n is not None), n
+        return None
 
     def index_of(self, node: Node | None) -> int:
         """The .gnu.version index of a node: 1 (global, unversioned) or 2.. in script order."""

@@ -156,6 +156,7 @@ class Toolchain:
     template: list[str]      # collect2 arguments with @OUT@ and @OBJ@ placeholders
     linkers: dict[str, list[str] | None]   # name -> argv prefix (None: not installed)
     dyn_template: list[str] = field(default_factory=list)   # the same for gcc's default (PIE) link
+    shared_template: list[str] = field(default_factory=list)  # and for gcc -shared
 
     @staticmethod
     def _template(cc: str, flags: list[str]) -> list[str]:
@@ -179,6 +180,7 @@ class Toolchain:
         cc = CROSS_CC[arch]
         template = cls._template(cc, ["-static"])
         dyn_template = cls._template(cc, [])
+        shared_template = cls._template(cc, ["-shared"])
         gnu_ld = f"{TRIPLE[arch]}-ld"
         linkers = {
             "xld": [*xld, "--arch", arch, "-static"],
@@ -188,13 +190,14 @@ class Toolchain:
             # (unmapping the output); its child's CPU and memory would then go uncounted.
             "mold": ["mold", "--no-fork"] if shutil.which("mold") else None,
         }
-        return cls(arch, cc, QEMU[arch], template, linkers, dyn_template)
+        return cls(arch, cc, QEMU[arch], template, linkers, dyn_template, shared_template)
 
     def link_args(self, output: str, objects: list[str], extra: list[str] = (),
-                  dynamic: bool = False) -> list[str]:
+                  dynamic: bool = False, shared: bool = False) -> list[str]:
         """The driver's arguments with our output and objects in place (`extra` before -o)."""
         args: list[str] = []
-        for w in (self.dyn_template if dynamic else self.template):
+        template = self.shared_template if shared else self.dyn_template if dynamic else self.template
+        for w in template:
             if w == "@OBJ@.o":
                 args += objects
             elif w == "@OUT@":
@@ -226,6 +229,8 @@ class Case:
     extra: list[str] = field(default_factory=list)
     functions: int = 0
     dynamic: bool = False    # gcc's default link (a dynamic PIE against libc.so), run with -L sysroot
+    shared: bool = False     # gcc -shared of every object but main.o, which GNU ld links to check it
+    main_object: Path | None = None
 
     @property
     def slug(self) -> str:
@@ -253,6 +258,14 @@ def dynamic_hello_case(arch: str, cache: Path) -> Case:
         src.write_text(HELLO_C)
     [obj] = corpus_mod.compile_sources(CROSS_CC[arch], [src], cache / arch / "hello-pie", [*CFLAGS, "-fPIE"])
     return Case(arch, "dynamic hello", "dynhello", [obj], HELLO_OUT, dynamic=True)
+
+
+def shared_case(arch: str, spec: CorpusSpec, cache: Path, jobs: int | None) -> Case:
+    """The corpus (compiled -fPIC) but main.o as a shared library: a `-shared` link."""
+    built = corpus_mod.build(spec, arch, cache, (*CFLAGS, "-fPIC"), jobs, log=lambda m: log(f"{arch}: {m}"))
+    main, *rest = built.objects
+    return Case(arch, f"shared {spec.size}", "shared", rest, built.expected, [], built.info.get("functions", 0),
+                dynamic=True, shared=True, main_object=main)
 
 
 def corpus_case(arch: str, spec: CorpusSpec, cache: Path, jobs: int | None, gc: bool = False) -> Case:
@@ -300,6 +313,20 @@ def check_output(tc: Toolchain, exe: Path, expected: str, timeout: float, dynami
     if wrong:
         wrong = _check_once(tc, exe, expected, timeout, dynamic) and wrong
     return wrong
+
+
+def check_shared(tc: Toolchain, case: Case, lib: Path, outdir: Path, timeout: float) -> str | None:
+    """A shared library is checked through a program: main.o linked against it by GNU ld
+    (the compiler driver), run under qemu-user with the sysroot."""
+    d = outdir / f"check-{case.arch}-{case.slug}"
+    d.mkdir(exist_ok=True)
+    shutil.copyfile(lib, d / "libcorpus.so")
+    exe = d / "main"
+    r = subprocess.run([tc.cc, str(case.main_object), "-L", str(d), "-lcorpus", f"-Wl,-rpath,{d}", "-o", str(exe)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return f"wrong output: GNU ld cannot link a program against it ({(r.stderr.strip().splitlines() or ['?'])[-1][:100]})"
+    return check_output(tc, exe, case.expected, timeout, dynamic=True)
 
 
 def _check_once(tc: Toolchain, exe: Path, expected: str, timeout: float, dynamic: bool = False) -> str | None:
@@ -357,7 +384,7 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
         out.unlink(missing_ok=True)
         prefix = [w for w in tc.linkers[name] if not (case.dynamic and w == "-static")]
         argv = [*prefix, *(["--stats"] if stats else []),
-                *tc.link_args(str(out), objects, case.extra, case.dynamic)]
+                *tc.link_args(str(out), objects, case.extra, case.dynamic, case.shared)]
         return measure(argv, cwd=objdir, timeout=opts.timeout, env=LINK_ENV), out
 
     def attempt(name: str, timed: bool) -> None:
@@ -375,7 +402,10 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
             if opts.verify == "all" or not timed:
                 digest = file_digest(out)
                 if digest not in verified.setdefault(name, set()):
-                    wrong = check_output(tc, out, case.expected, opts.run_timeout, case.dynamic)
+                    if case.shared:
+                        wrong = check_shared(tc, case, out, outdir, opts.run_timeout)
+                    else:
+                        wrong = check_output(tc, out, case.expected, opts.run_timeout, case.dynamic)
                     if not wrong:
                         verified[name].add(digest)
             if wrong:
@@ -670,6 +700,7 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--dead", type=float, default=0.5, help="dead functions per file in the gc case, as a fraction (0.5)")
     ap.add_argument("--no-gc", action="store_true", help="skip the --gc-sections case")
     ap.add_argument("--no-hello", action="store_true", help="skip the hello cases (static and dynamic)")
+    ap.add_argument("--no-shared", action="store_true", help="skip the -shared case (the gc corpus as a library)")
     ap.add_argument("--no-emu", action="store_true", help="skip the emulator benchmark (tools/bench_emu.py)")
     ap.add_argument("--json", type=Path, help="write results here (default bench-results/<UTC time>.json)")
     ap.add_argument("--no-json", action="store_true", help="do not write a JSON record")
@@ -742,6 +773,8 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
             cases[0:0] = [hello_case(tc.arch, cache), dynamic_hello_case(tc.arch, cache)]
         if not opts.no_gc:
             cases.append(corpus_case(tc.arch, opts.gc_spec, cache, opts.jobs, gc=True))
+        if not opts.no_shared:
+            cases.append(shared_case(tc.arch, opts.gc_spec, cache, opts.jobs))
         for case in cases:
             log(f"{tc.arch} {case.name}: linking with {', '.join(linkers)}")
             results = bench_case(tc, case, linkers, opts, outdir)

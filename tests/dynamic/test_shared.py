@@ -232,3 +232,19 @@ def test_exclude_libs_keeps_archive_symbols_out_of_dynsym(trees, tmp_path):
         names = {e[0] for e in dynamic(lib)["exports"]}
         assert "api" in names
         assert ("helper" in names) == exported, flag
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_version_script_cxx_patterns_match_gnu_ld(trees, arch, tmp_path):
+    """extern "C++" patterns match demangled names, quoted ones exactly, others as globs."""
+    t = trees(arch)
+    vmap = tmp_path / "cxx.map"
+    vmap.write_text('SHAPES_1 {\n  global:\n    extern "C++" {\n      Circle::*;\n'
+                    '      "shapes_made()";\n    };\n  local: *;\n};\n')
+    ref, got = (dynamic(t.link(ld, "c++", ["-shared", t.obj("libshapes", ["-fPIC"]), f"-Wl,--version-script={vmap}"],
+                               t.dir / ld / "libshapes-cxx.so")) for ld in LINKERS)
+    want = {e for e in ref["exports"] if not e[0].startswith("SHAPES_1")}
+    assert got["exports"] == want, sorted(got["exports"] ^ want)
+    names = {e[0].split("@")[0] for e in got["exports"]}
+    assert "_Z11shapes_madev" in names and "_ZNK6Circle4areaEv" in names
+    assert "_ZNK4Rect4areaEv" not in names
