@@ -376,10 +376,11 @@ def tls_desc_to_le(word: int, howto: Howto, tpoff: int) -> int | None:
     return None
 
 
-def tls_desc_to_ie(word: int, howto: Howto, got_slot: int, place: int) -> int | None:
-    """The instruction that replaces one site of a TLS descriptor sequence whose variable
-    lives in a shared object, in an executable: the TP offset is loaded from a GOT slot that
-    ld.so fills (TLS_TPREL64), as GNU ld relaxes it (aaelf64 "Relocation optimization"):
+def tls_desc_to_ie(words: Words, howto: Howto, got_slot: Values, place: Values) -> Words | None:
+    """The instructions that replace the sites of TLS descriptor sequences (one relocation
+    type, many sites) whose variable lives in a shared object, in an executable: the TP
+    offset is loaded from a GOT slot that ld.so fills (TLS_TPREL64), as GNU ld relaxes it
+    (aaelf64 "Relocation optimization"):
 
         adrp x0, :tlsdesc:v            ->  adrp x0, :gottprel:v
         ldr  x1, [x0, :tlsdesc_lo12:v] ->  ldr  x0, [x0, :gottprel_lo12:v]
@@ -387,27 +388,25 @@ def tls_desc_to_ie(word: int, howto: Howto, got_slot: int, place: int) -> int | 
         blr  x1                        ->  nop
 
     Tiny model: ``ldr x1, :tlsdesc:v`` -> ``ldr x0, :gottprel:v`` (literal), ``adr`` -> nop.
+    None when a site cannot be rewritten (a literal out of reach, an unknown type).
     """
     name = howto.name
+    n = len(words)
     if name in ("R_AARCH64_TLSDESC_ADD_LO12", "R_AARCH64_TLSDESC_CALL", "R_AARCH64_TLSDESC_ADR_PREL21"):
-        return NOP
-    w = np.zeros(1, dtype=np.uint64)
+        return np.full(n, NOP, dtype=np.uint64)
     if name == "R_AARCH64_TLSDESC_ADR_PAGE21":
-        w[0] = 0x90000000                                   # adrp x0
-        return int(write_adrp(w, np.array([(got_slot & ~0xFFF) - (place & ~0xFFF)], dtype=np.int64))[0])
+        return write_adrp(np.full(n, 0x90000000, dtype=np.uint64), (got_slot & ~0xFFF) - (place & ~0xFFF))
     if name == "R_AARCH64_TLSDESC_LD64_LO12":
-        w[0] = 0xF9400000                                   # ldr x0, [x0, #lo12]
-        return int(LDST64_LO12.write(w, np.array([got_slot], dtype=np.int64))[0])
+        return LDST64_LO12.write(np.full(n, 0xF9400000, dtype=np.uint64), got_slot)
     if name == "R_AARCH64_TLSDESC_LD_PREL19":
         d = got_slot - place
-        if not -(1 << 20) <= d < 1 << 20:
+        if ((d < -(1 << 20)) | (d >= 1 << 20)).any():
             return None
-        w[0] = 0x58000000                                   # ldr x0, <literal>
-        return int(write_imm19(w, np.array([d], dtype=np.int64))[0])
+        return write_imm19(np.full(n, 0x58000000, dtype=np.uint64), d)
     return None
 
 
-def tls_desc_keep(word: int, howto: Howto, desc: int, place: int) -> int | None:
+def tls_desc_keep(words: Words, howto: Howto, desc: Values, place: Values) -> Words | None:
     """A TLS descriptor sequence in a shared library stays as it is; each site gets the
     address of its two-slot descriptor ``desc`` (which ld.so fills, R_AARCH64_TLSDESC):
 
@@ -417,20 +416,21 @@ def tls_desc_keep(word: int, howto: Howto, desc: int, place: int) -> int | None:
         blr  x1                         (unchanged)
     """
     name = howto.name
-    w = np.array([word], dtype=np.uint64)
     if name == "R_AARCH64_TLSDESC_CALL":
-        return word
+        return words
     if name == "R_AARCH64_TLSDESC_ADR_PAGE21":
-        return int(write_adrp(w, np.array([(desc & ~0xFFF) - (place & ~0xFFF)], dtype=np.int64))[0])
+        return write_adrp(words, (desc & ~0xFFF) - (place & ~0xFFF))
     if name == "R_AARCH64_TLSDESC_LD64_LO12":
-        return int(LDST64_LO12.write(w, np.array([desc], dtype=np.int64))[0])
+        return LDST64_LO12.write(words, desc)
     if name == "R_AARCH64_TLSDESC_ADD_LO12":
-        return int(write_add_lo12(w, np.array([desc], dtype=np.int64))[0])
+        return write_add_lo12(words, desc)
     d = desc - place
-    if name == "R_AARCH64_TLSDESC_LD_PREL19" and -(1 << 20) <= d < 1 << 20:
-        return int(write_imm19(w, np.array([d], dtype=np.int64))[0])
-    if name == "R_AARCH64_TLSDESC_ADR_PREL21" and -(1 << 20) <= d < 1 << 20:
-        return int(write_adr(w, np.array([d], dtype=np.int64))[0])
+    if ((d < -(1 << 20)) | (d >= 1 << 20)).any():
+        return None
+    if name == "R_AARCH64_TLSDESC_LD_PREL19":
+        return write_imm19(words, d)
+    if name == "R_AARCH64_TLSDESC_ADR_PREL21":
+        return write_adr(words, d)
     return None
 
 
@@ -544,10 +544,22 @@ def plt_header(plt: int, gotplt: int) -> bytes:
     return words.astype("<u4").tobytes()
 
 
+def plt_entries(entries: Values, slots: Values) -> bytes:
+    """PLTn for many entries at once: the IFUNC stub's jump through each .got.plt slot
+    (x16 = &slot, as PLT0 and the lazy resolver expect)."""
+    n = len(entries)
+    w = np.empty((n, 4), dtype=np.uint64)
+    w[:, 0] = write_adrp(np.full(n, 0x90000010, dtype=np.uint64), (slots & ~0xFFF) - (entries & ~0xFFF))
+    w[:, 1] = LDST64_LO12.write(np.full(n, 0xF9400211, dtype=np.uint64), slots)
+    w[:, 2] = write_add_lo12(np.full(n, 0x91000210, dtype=np.uint64), slots)
+    w[:, 3] = 0xD61F0220
+    return w.astype("<u4").tobytes()
+
+
 ARCH.hooks["plt"] = {
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 3,
     "header": plt_header,
-    "entry": iplt_stub,         # PLTn is the same jump through its .got.plt slot (x16 = &slot)
+    "entries": plt_entries,     # PLTn is the same jump through its .got.plt slot (x16 = &slot)
 }
 # dynamic relocation types by the role the linker gives them
 ARCH.hooks["dynrel"] = {

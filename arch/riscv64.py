@@ -472,10 +472,23 @@ def plt_header(plt: int, gotplt: int) -> bytes:
     return words.astype("<u4").tobytes()
 
 
+def plt_entries(entries: Values, slots: Values) -> bytes:
+    """PLTn for many entries at once, as the psABI writes it (the IFUNC stub's shape):
+    auipc t3, %pcrel_hi(slot); ld t3, %pcrel_lo(slot)(t3); jalr t1, t3; nop."""
+    n = len(entries)
+    d = slots - entries
+    w = np.empty((n, 4), dtype=np.uint64)
+    w[:, 0] = write_u_hi20(np.full(n, 0x00000E17, dtype=np.uint64), d)
+    w[:, 1] = write_i_lo12(np.full(n, 0x000E3E03, dtype=np.uint64), d)
+    w[:, 2] = 0x000E0367
+    w[:, 3] = NOP
+    return w.astype("<u4").tobytes()
+
+
 ARCH.hooks["plt"] = {
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 2,
     "header": plt_header,
-    "entry": iplt_stub,         # PLTn: auipc t3 / ld t3 / jalr t1, t3 / nop, as the psABI writes it
+    "entries": plt_entries,
 }
 # dynamic relocation types by role (RISC-V has no GLOB_DAT: a GOT slot takes R_RISCV_64)
 ARCH.hooks["dynrel"] = {

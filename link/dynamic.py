@@ -48,7 +48,7 @@ from xld.link.errors import LinkError
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
-from xld.link.shlib import SharedSym, elf_hash, gnu_hash
+from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_many
 
 # dynamic tags (gABI, and the GNU extensions)
 DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 3, 4, 5, 6
@@ -670,7 +670,7 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     p.defined_dyn = set(defined)
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    hashes = {g: gnu_hash(p.name_of(st, g).encode()) for g in defined}
+    hashes = dict(zip(defined, gnu_hash_many([p.name_of(st, g) for g in defined]).tolist()))
     defined.sort(key=lambda g: (hashes[g] % p.nbuckets, g))
     p.gnu_hashes = hashes
     p.dynsym = [0] + undefined + defined
@@ -1066,12 +1066,14 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         code += spec["header"](plt.addr, gotplt.addr)
         slots += [0] * reserved
     esz = spec["entry_size"]
-    for k, g in enumerate(p.plt):
-        entry = plt.addr + p._plt_header_size() + k * esz
-        slot = gotplt.addr + 8 * (reserved + k)
-        code += spec["entry"](entry, slot)
-        slots.append(plt.addr)                   # lazy binding: the header resolves it
-        relas.append((slot, (p.dynsym_index[g] << 32) | p.rel["jump_slot"], 0))
+    if p.plt:
+        k = np.arange(len(p.plt), dtype=np.int64)
+        slot_addr = gotplt.addr + 8 * (reserved + k)
+        code += spec["entries"](plt.addr + p._plt_header_size() + k * esz, slot_addr)
+        slots += [plt.addr] * len(p.plt)         # lazy binding: the header resolves them
+        jump = p.rel["jump_slot"]
+        index = p.dynsym_index
+        relas += [(a, (index[g] << 32) | jump, 0) for a, g in zip(slot_addr.tolist(), p.plt)]
     size = arch.hooks["iplt_stub_size"]
     stub0 = p.iplt_stub_base(ctx)
     for k, resolver in enumerate(ctx.iplt_resolvers):
@@ -1113,8 +1115,8 @@ def _sysv_hash_table(p: Plan, st) -> bytes:
     nb = p.sysv_buckets
     bucket = [0] * nb
     chain = [0] * n
-    for i in range(1, n):
-        h = elf_hash(p.name_of(st, p.dynsym[i]).encode()) % nb
+    hashes = (elf_hash_many([p.name_of(st, g) for g in p.dynsym[1:]]) % nb).tolist()
+    for i, h in enumerate(hashes, start=1):
         chain[i] = bucket[h]
         bucket[h] = i
     return np.array([nb, n] + bucket + chain, dtype="<u4").tobytes()

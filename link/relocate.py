@@ -692,20 +692,26 @@ def relocate(ctx, img: np.ndarray) -> None:
         to_ie = arch.hooks.get("tls_desc_keep" if ctx.opts.shared else "tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
         # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
-        S_desc = dict(zip(m.tolist(), S_of[Kind.TLS_DESC].tolist()))
-        at_label = {int(P[r]): r for r in m.tolist() if not paired(arch.howtos[int(t.type[r])])}
-        for row in m.tolist():
-            h = arch.howtos[int(t.type[row])]
-            slot = int(t.got_slot[row])
-            if slot >= 0 and to_ie is not None:       # initial-exec, or kept (a shared library)
-                new = to_ie(int(_gather(img, pos[row:row + 1], 4)[0]), h, got_addr + 8 * slot, int(P[row]))
-                if new is None:
-                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                                   f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
-                                   else f"{h.name} cannot address its TLS descriptor")
-                else:
-                    _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
+        # sites with a GOT entry (initial-exec, or a descriptor a shared library keeps): per
+        # type, all at once
+        slotted = t.got_slot[m] >= 0 if to_ie is not None else np.zeros(len(m), dtype=bool)
+        rest = m[~slotted]
+        S_desc = dict(zip(m.tolist(), S_of[Kind.TLS_DESC].tolist())) if len(rest) else {}
+        at_label = {int(P[r]): r for r in rest.tolist() if not paired(arch.howtos[int(t.type[r])])}
+        for rt, rows in _groups(t.type[m[slotted]].astype(np.int64)).items():
+            rows = m[slotted][rows]
+            h = arch.howtos[rt]
+            p = pos[rows]
+            new = to_ie(_gather(img, p, 4), h, got_addr + 8 * t.got_slot[rows].astype(np.int64), P[rows])
+            if new is None:
+                row = int(rows[0])
+                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                               f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
+                               else f"{h.name} cannot address its TLS descriptor")
                 continue
+            _scatter(img, p, 4, new)
+        for row in rest.tolist():
+            h = arch.howtos[int(t.type[row])]
             var = row
             if paired(h):
                 var = at_label.get(S_desc[row])

@@ -228,3 +228,41 @@ def gnu_hash(name: bytes) -> int:
     for c in name:
         h = (h * 33 + c) & 0xFFFFFFFF
     return h
+
+
+def _name_matrix(names: list[str]):
+    """The names as rows of a zero-padded byte matrix, with their lengths."""
+    raw = [n.encode() for n in names]
+    lens = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+    width = int(lens.max()) if len(raw) else 0
+    m = np.zeros((len(raw), max(width, 1)), dtype=np.uint8)
+    if len(raw):
+        flat = np.frombuffer(b"".join(raw), dtype=np.uint8)
+        rows = np.repeat(np.arange(len(raw)), lens)
+        cols = np.arange(len(flat)) - np.repeat(np.cumsum(lens) - lens, lens)
+        m[rows, cols] = flat
+    return m, lens
+
+
+def gnu_hash_many(names: list[str]) -> np.ndarray:
+    """gnu_hash of many names at once (a column of the byte matrix per step)."""
+    m, lens = _name_matrix(names)
+    h = np.full(len(names), 5381, dtype=np.uint64)
+    for c in range(m.shape[1]):
+        live = lens > c
+        h = np.where(live, (h * np.uint64(33) + m[:, c]) & np.uint64(0xFFFFFFFF), h)
+    return h.astype(np.uint32)
+
+
+def elf_hash_many(names: list[str]) -> np.ndarray:
+    """elf_hash of many names at once."""
+    m, lens = _name_matrix(names)
+    h = np.zeros(len(names), dtype=np.uint64)
+    for c in range(m.shape[1]):
+        live = lens > c
+        x = ((h << np.uint64(4)) + m[:, c]) & np.uint64(0xFFFFFFFF)
+        g = x & np.uint64(0xF0000000)
+        x ^= g >> np.uint64(24)
+        x &= ~g & np.uint64(0xFFFFFFFF)
+        h = np.where(live, x, h)
+    return h.astype(np.uint32)
