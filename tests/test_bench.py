@@ -82,7 +82,7 @@ def test_bench_smoke_gnu_ld_arm64(tmp_path, capsys):
     assert "arm64 dynamic hello" in table
     record = json.loads(out.read_text())
     cases = {c["case"]: c for c in record["cases"]}
-    assert set(cases) == {"hello", "dynamic hello", "4x5", "gc 4x5"}
+    assert set(cases) == {"hello", "dynamic hello", "4x5", "gc 4x5", "shared 4x5"}
     expected = generate(CorpusSpec(4, 5)).expected
     assert cases["4x5"]["expected"] == expected
     for case in cases.values():
