@@ -518,6 +518,10 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("build id", _fill_build_id),
         ("commit", write.commit),             # temp file, then rename into place
     ]
+    if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
+        from xld.link import relocatable
+        relocatable.check_options(opts)
+        passes = passes[:3] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)

@@ -99,6 +99,7 @@ class Options:
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
+        self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -145,7 +146,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r"}
+                  "-v", "--version", "-V", "--help", "-t", "--trace"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -601,7 +602,7 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-fini", "--fini"):
             o.fini_sym = value(a)
         elif a == "-r" or a == "--relocatable":
-            raise LinkError("-r: relocatable output is not supported")
+            o.relocatable = True
         elif a in ("-v", "--version", "-V"):
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):
