@@ -516,11 +516,14 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("write", _write),
         ("build id", _fill_build_id),
+        ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
     if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
         from xld.link import relocatable
         relocatable.check_options(opts)
+        if opts.oformat == "binary":
+            raise LinkError("-r and --oformat binary may not be used together")
         passes = passes[:3] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
@@ -621,6 +624,12 @@ def _relocate(ctx):
     if ".eh_frame_hdr" in ctx.outputs:
         from xld.link import ehframe
         ehframe.fill_hdr(ctx, ctx.img)
+
+
+def _flat(ctx):
+    if ctx.opts.oformat == "binary":
+        from xld.link import flat
+        flat.to_binary(ctx)
 
 
 def _write(ctx):

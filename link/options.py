@@ -99,6 +99,7 @@ class Options:
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
+        self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
 
 
@@ -156,7 +157,6 @@ _UNSUPPORTED = {
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
-    "--oformat": "--oformat is not supported (xld writes ELF)",
     "-EB": "-EB: big-endian output is not supported",
     "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
     "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
@@ -319,6 +319,11 @@ def _error_limit(o: Options, v: str) -> None:
     o.error_limit = _int(v, "error limit")
 
 
+def _oformat(o: Options, v: str) -> None:
+    from xld.link import flat
+    o.oformat = flat.check(v)
+
+
 # Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
 _WITH_VALUE = {
     "--icf": lambda o, v: setattr(o, "icf", v),
@@ -329,6 +334,7 @@ _WITH_VALUE = {
     "--compress-debug-sections": _compress_debug,
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
+    "--oformat": _oformat,
 }
 
 # -z keywords with no effect on a static executable, and why:
