@@ -99,6 +99,7 @@ class Options:
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
+        self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
 
@@ -449,6 +450,8 @@ def parse(argv: list[str]) -> Options:
                     o.section_start[name] = _int(val, "address")
                 elif k == "--Ttext-segment":
                     o.image_base = _int(val, "address")
+            elif k == "--script":
+                o.scripts.append(val)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -582,7 +585,9 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-Ttext", "-Tdata", "-Tbss"):
             o.section_start["." + a[2:]] = _int(value(a), "address")
         elif a in ("-T", "--script"):
-            raise LinkError(f"{a}: linker scripts are not supported")
+            o.scripts.append(value(a))
+        elif a.startswith("-T") and len(a) > 2 and "=" not in a:
+            o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):
