@@ -42,6 +42,7 @@ class Context:
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
+        self.script = None                           # -T: the parsed linker script (link/script.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -324,6 +325,9 @@ def define_linker_symbols(ctx) -> None:
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
         defsyms.append((g, v.strip()))
+    if ctx.script is not None:
+        from xld.link import script_layout
+        script_layout.define_symbols(ctx)
     wanted = set(names)
     for g in range(1, len(st)):
         name = st.names[g]
@@ -419,6 +423,9 @@ def linker_symbol_values(ctx) -> None:
         n = _number(expr.strip())
         if n is not None:
             st.linker_value[st.ids[name]] = n
+    if ctx.script is not None:
+        from xld.link import script_layout
+        script_layout.apply_symbols(ctx)
 
 
 def _number(expr: str) -> int | None:
@@ -487,6 +494,7 @@ def number_sections(ctx) -> None:
 def link(opts: Options, diag: Diag | None = None) -> Context:
     ctx = Context(opts, diag)
     passes = [
+        ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
@@ -494,7 +502,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("imports", _import_undefined),       # -shared: names still undefined bind at run time
         ("flags", merge_flags),
         ("gc", _gc),                          # --gc-sections: reachability from the roots
-        ("assign", layout.assign_sections),   # input sections -> output sections
+        ("assign", _assign),                  # input sections -> output sections (or the script's)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
@@ -516,8 +524,17 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("write", _write),
         ("build id", _fill_build_id),
+        ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
+    if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
+        from xld.link import relocatable
+        relocatable.check_options(opts)
+        if opts.oformat == "binary":
+            raise LinkError("-r and --oformat binary may not be used together")
+        if opts.scripts:
+            raise LinkError("-r with a linker script (-T) is not supported")
+        passes = passes[1:4] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)
@@ -617,6 +634,26 @@ def _relocate(ctx):
     if ".eh_frame_hdr" in ctx.outputs:
         from xld.link import ehframe
         ehframe.fill_hdr(ctx, ctx.img)
+
+
+def _read_script(ctx):
+    if ctx.opts.scripts:
+        from xld.link import script_layout
+        script_layout.read(ctx)
+
+
+def _assign(ctx):
+    if ctx.script is not None and ctx.script.sections is not None:
+        from xld.link import script_layout
+        script_layout.assign(ctx)
+    else:
+        layout.assign_sections(ctx)
+
+
+def _flat(ctx):
+    if ctx.opts.oformat == "binary":
+        from xld.link import flat
+        flat.to_binary(ctx)
 
 
 def _write(ctx):

@@ -101,6 +101,9 @@ class Options:
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
+        self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
+        self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
+        self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -146,7 +149,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "-r"}
+                  "-v", "--version", "-V", "--help", "-t", "--trace"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -156,7 +159,6 @@ _UNSUPPORTED = {
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
-    "--oformat": "--oformat is not supported (xld writes ELF)",
     "-EB": "-EB: big-endian output is not supported",
     "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
     "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
@@ -321,6 +323,11 @@ def _error_limit(o: Options, v: str) -> None:
     o.error_limit = _int(v, "error limit")
 
 
+def _oformat(o: Options, v: str) -> None:
+    from xld.link import flat
+    o.oformat = flat.check(v)
+
+
 # Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
 _WITH_VALUE = {
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
@@ -332,6 +339,7 @@ _WITH_VALUE = {
     "--compress-debug-sections": _compress_debug,
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
+    "--oformat": _oformat,
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -446,6 +454,8 @@ def parse(argv: list[str]) -> Options:
                     o.section_start[name] = _int(val, "address")
                 elif k == "--Ttext-segment":
                     o.image_base = _int(val, "address")
+            elif k == "--script":
+                o.scripts.append(val)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -579,7 +589,9 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-Ttext", "-Tdata", "-Tbss"):
             o.section_start["." + a[2:]] = _int(value(a), "address")
         elif a in ("-T", "--script"):
-            raise LinkError(f"{a}: linker scripts are not supported")
+            o.scripts.append(value(a))
+        elif a.startswith("-T") and len(a) > 2 and "=" not in a:
+            o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):
@@ -605,7 +617,7 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-fini", "--fini"):
             o.fini_sym = value(a)
         elif a == "-r" or a == "--relocatable":
-            raise LinkError("-r: relocatable output is not supported")
+            o.relocatable = True
         elif a in ("-v", "--version", "-V"):
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):

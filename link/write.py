@@ -48,7 +48,8 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         if not o.inputs:
             continue
-        fill = nop if o.flags & elf.SHF_EXECINSTR else None
+        # gaps: a script's =fill, or zeros under a script; else code gets nops
+        fill = o.fill if hasattr(o, "fill") else nop if o.flags & elf.SHF_EXECINSTR else None
         prev_end = o.offset
         rows = secs.rows(o.inputs)
         for (obj, i), t, src, size, start in zip(o.inputs, secs.type[rows].tolist(), secs.offset[rows].tolist(),
@@ -59,6 +60,9 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
                 gap = start - prev_end
                 if prev_end % len(fill) == 0 and gap % len(fill) == 0:
                     mv[prev_end:start] = fill * (gap // len(fill))
+                elif hasattr(o, "fill"):        # a script's pattern, from the section's start
+                    k = (prev_end - o.offset) % len(fill)
+                    mv[prev_end:start] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
             override = obj.content_override.get(i) if obj.content_override else None
             if override is not None:
                 mv[start:start + size] = override
@@ -375,8 +379,10 @@ def program_headers(ctx) -> np.ndarray:
     alloc = [o for o in ctx.ordered if o.alloc]
     # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
     # segment below an earlier one)
-    for cls, vaddr, off, fend, mend in sorted(ctx.segments, key=lambda seg: seg[1]):
-        rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, vaddr, fend - off, mend - vaddr, maxpage))
+    for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
+        # p_paddr: the load address (a linker script's AT), else the address
+        rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, paddr[0] if paddr else vaddr,
+                     fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)
     if ctx.tls_range is not None:

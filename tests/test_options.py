@@ -102,7 +102,7 @@ ERRORS = [
     (["-q"], "--emit-relocs is not supported"),
     (["--verify"], "--verify is not implemented"),
     (["-verify"], "--verify is not implemented"),
-    (["-oformat=binary"], "--oformat is not supported"),
+    (["-oformat=ihex"], "unknown --oformat: ihex"),
     (["--wrap=malloc"], "--wrap is not supported"),
     (["-EB"], "big-endian"),
     (["--fix-cortex-a53-835769"], "--fix-cortex-a53-835769 is not supported"),

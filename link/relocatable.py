@@ -1,0 +1,542 @@
+"""-r / --relocatable: merge objects (and the archive members they pull) into one ET_REL object.
+
+What a partial link keeps, as GNU ld does:
+- sections are concatenated per name (``.text.foo`` stays ``.text.foo``: names are not folded
+  into ``.text`` as in a final link), each input at an offset aligned to its own alignment,
+  so everything the assembler assumed about alignment (R_RISCV_ALIGN padding) still holds;
+- COMDAT groups: the first copy of a signature wins (the resolver decides, as for a final
+  link); its members stay sections of their own, in a ``.group`` section of the output;
+- symbols: every local (``.L`` labels too: R_RISCV_PCREL_LO12 names its HI20 by a label)
+  with its value moved by its section's offset; one section symbol per output section;
+  globals resolved, undefined ones kept undefined (weak if only weak references), commons
+  kept common;
+- relocations rewritten against the output: offsets moved, local and global symbols
+  renumbered, a section symbol replaced by its output section's with the input's offset
+  added to the addend.  Nothing is relaxed (R_RISCV_RELAX/ALIGN are copied as they are);
+- ``.eh_frame`` with its relocations (FDEs of discarded COMDAT copies dropped, as in a
+  final link), debug sections, ``.note.GNU-stack``, the merged ``.riscv.attributes``.
+
+A relocation in a debug section that names a local of a discarded COMDAT copy becomes
+R_*_NONE (type 0 on both architectures); in an allocated section it is an error.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf, resolve
+from xld.link.elf import align_up
+from xld.link.errors import LinkError
+from xld.link.layout import OutputSection
+
+_KEEP_FLAGS = (elf.SHF_WRITE | elf.SHF_ALLOC | elf.SHF_EXECINSTR | elf.SHF_MERGE | elf.SHF_STRINGS
+               | elf.SHF_TLS | elf.SHF_GROUP | elf.SHF_EXCLUDE | elf.SHF_GNU_RETAIN | elf.SHF_LINK_ORDER
+               | elf.SHF_INFO_LINK)
+_DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
+               elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
+_PROPERTY = ".note.gnu.property"
+
+
+def check_options(opts) -> None:
+    """Combinations a partial link cannot honour (lld's words where lld has them)."""
+    if opts.gc_sections:
+        raise LinkError("-r and --gc-sections may not be used together")
+    if opts.shared:
+        raise LinkError("-r and -shared may not be used together")
+    if opts.pie or opts.static_pie:
+        raise LinkError("-r and -pie may not be used together")
+    if opts.strip_all:
+        raise LinkError("-r and --strip-all may not be used together")
+    if opts.discard_all:
+        raise LinkError("-r and --discard-all may not be used together (relocations name the locals)")
+    if opts.icf not in ("none", "", None):
+        raise LinkError("-r and --icf may not be used together")
+
+
+def reject_shared(ctx) -> None:
+    if ctx.dsos:
+        raise LinkError(f"{ctx.dsos[0].path}: a shared object cannot be merged into a relocatable output (-r)")
+
+
+class _Group:
+    def __init__(self, obj, index: int, flags: int, sig_sym: int):
+        self.obj, self.index, self.flags, self.sig_sym = obj, index, flags, sig_sym
+        self.members: list[OutputSection] = []
+        self.out: OutputSection | None = None
+
+
+def assign(ctx) -> None:
+    """Input sections into output sections by name (COMDAT members each on their own)."""
+    outs: dict = {}
+    order: list[OutputSection] = []
+    groups: list[_Group] = []
+    strip_debug = ctx.opts.strip_debug
+    attr_spec = ctx.arch.hooks.get("attributes")
+    props: list = []
+    discarded_members: list = []
+    for obj in ctx.files[1:]:
+        n = len(obj.shdrs)
+        obj.sec_out = np.full(n, -1, dtype=np.int64)
+        obj.sec_outsec = [None] * n
+        types = obj.shdrs["sh_type"].tolist()
+        flags = obj.shdrs["sh_flags"].tolist()
+        member_of: dict[int, _Group] = {}
+        for gi in range(1, n):
+            if types[gi] != elf.SHT_GROUP or obj.discarded[gi]:
+                continue
+            words = np.frombuffer(obj.buf, "<u4", int(obj.shdrs[gi]["sh_size"]) // 4,
+                                  int(obj.shdrs[gi]["sh_offset"])).tolist()
+            if not words:
+                continue
+            g = _Group(obj, gi, words[0], int(obj.shdrs[gi]["sh_info"]))
+            if words[0] & elf.GRP_COMDAT and any(obj.discarded[m] for m in words[1:] if m < n):
+                # a discarded copy (the resolver marked its members): debug information that
+                # describes it is pointed at the kept copy's same-named section, as GNU ld does
+                discarded_members.append((obj, [m for m in words[1:] if m < n]))
+                continue
+            groups.append(g)
+            for m in words[1:]:
+                member_of[m] = g
+        for i in range(1, n):
+            name = obj.sec_names[i]
+            t, f = types[i], flags[i]
+            if t in _DROP_TYPES or obj.discarded[i] or name.startswith(".gnu.lto_"):
+                continue
+            if t == elf.SHT_PROC_ATTRIBUTES:
+                if attr_spec is not None and name == attr_spec["name"]:
+                    ctx.attributes.append((obj, i))
+                continue
+            if name == _PROPERTY:
+                props.append((obj, i))
+                continue
+            if strip_debug and not f & elf.SHF_ALLOC and (name.startswith(".debug") or name.startswith(".zdebug")):
+                continue
+            grp = member_of.get(i)
+            key = (name, obj.file_id, i) if grp is not None else name
+            out = outs.get(key)
+            if out is None:
+                out = OutputSection(name, t, f & _KEEP_FLAGS)
+                out.entsize = int(obj.shdrs[i]["sh_entsize"])
+                out.group = grp
+                outs[key] = out
+                order.append(out)
+                if grp is not None:
+                    grp.members.append(out)
+            else:
+                if t != elf.SHT_NOBITS and out.type == elf.SHT_NOBITS:
+                    out.type = t
+                mergeable = elf.SHF_MERGE | elf.SHF_STRINGS
+                if (f & mergeable) != (out.flags & mergeable) or int(obj.shdrs[i]["sh_entsize"]) != out.entsize:
+                    out.flags &= ~mergeable
+                    out.entsize = 0
+                out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
+            out.inputs.append((obj, i))
+            obj.sec_outsec[i] = out
+    # .note.gnu.property states what every input guarantees (BTI, PAC ...): kept only when all
+    # objects carry the same note; otherwise the guarantee is not made (never over-claimed)
+    if props and len(props) == len(ctx.files) - 1 and \
+            len({bytes(o.section_bytes(i)) for o, i in props}) == 1:
+        obj, i = props[0]
+        out = OutputSection(_PROPERTY, elf.SHT_NOTE, int(obj.shdrs[i]["sh_flags"]) & _KEEP_FLAGS)
+        out.group = None
+        out.inputs.append((obj, i))
+        obj.sec_outsec[i] = out
+        order.append(out)
+    for obj in ctx.files[1:]:
+        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
+    _kept_copies(ctx, groups, discarded_members)
+    ctx.r_order = order
+    ctx.r_groups = groups
+    ctx.outputs = {o.name: o for o in reversed(order)}     # first by name (.eh_frame pruning)
+
+
+def place(ctx) -> None:
+    """Offsets of the inputs within their output sections, and the output sizes."""
+    for out in ctx.r_order:
+        pos = 0
+        for obj, i in out.inputs:
+            a = max(int(obj.shdrs[i]["sh_addralign"]), 1)
+            if out.name == ".eh_frame":
+                a = min(a, 4)       # a zero gap would read as the terminator
+            out.align = max(out.align, a)
+            pos = align_up(pos, a)
+            obj.sec_out[i] = pos
+            pos += int(obj.shdrs[i]["sh_size"])
+        out.size = pos
+
+
+def _kept_copies(ctx, groups, discarded_members) -> None:
+    """obj.r_kept: discarded section index -> (object, index) of the kept copy's section of
+    the same name and size in the group of the same signature."""
+    kept: dict[str, dict[str, tuple]] = {}
+    for g in groups:
+        sig = _signature(g.obj, g.sig_sym)
+        for out in g.members:
+            for o, i in out.inputs:
+                kept.setdefault(sig, {})[o.sec_names[i]] = (o, i)
+    for obj in ctx.files[1:]:
+        obj.r_kept = {}
+    for obj, members in discarded_members:
+        gi = next((i for i, (sig, mem, fl) in enumerate(obj.groups) if set(mem.tolist()) == set(members)), None)
+        if gi is None:
+            continue
+        names = kept.get(obj.groups[gi][0], {})
+        for m in members:
+            k = names.get(obj.sec_names[m])
+            if k is not None and int(k[0].shdrs[k[1]]["sh_size"]) == int(obj.shdrs[m]["sh_size"]):
+                obj.r_kept[m] = k
+
+
+def _signature(obj, k: int) -> str:
+    if int(obj.syms["st_info"][k]) & 0xF == elf.STT_SECTION:
+        return obj.sec_names[int(obj.sym_shndx[k])]
+    return obj.sym_name(k)
+
+
+class _Writer:
+    """The output file, built section by section into one bytearray."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.sections: list[OutputSection] = []      # in header order, index = position + 1
+
+    def add(self, sec: OutputSection) -> OutputSection:
+        self.sections.append(sec)
+        sec.index = len(self.sections)
+        return sec
+
+
+def write(ctx) -> None:
+    arch = ctx.arch
+    st = ctx.symtab
+    w = _Writer(ctx)
+    order = ctx.r_order
+    # header order: groups first (as GNU ld), then each section followed by its relocations
+    for g in ctx.r_groups:
+        g.out = w.add(_synthetic(".group", elf.SHT_GROUP, 0, 4, 4))
+    relsec: dict[int, OutputSection] = {}
+    for out in order:
+        w.add(out)
+        if any(obj.relas.get(i) is not None and len(obj.relas[i]) for obj, i in out.inputs):
+            r = _synthetic(".rela" + out.name, elf.SHT_RELA, elf.SHF_INFO_LINK, 8, elf.RELA_SIZE)
+            if out.flags & elf.SHF_GROUP:
+                r.flags |= elf.SHF_GROUP
+            relsec[id(out)] = w.add(r)
+            r.target = out
+    attrs = None
+    if ctx.attributes:
+        spec = arch.hooks["attributes"]
+        blobs = list(dict.fromkeys(bytes(o.section_bytes(i)) for o, i in ctx.attributes))
+        try:
+            data = spec["merge"](blobs)
+        except (ValueError, IndexError) as e:
+            obj, i = ctx.attributes[0]
+            ctx.diag.warn(f"cannot merge {spec['name']} ({e}); keeping {obj.name}'s")
+            data = blobs[0]
+        attrs = w.add(_synthetic(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0, 1, 0))
+        attrs.data = data
+        attrs.size = len(data)
+    symtab = w.add(_synthetic(".symtab", elf.SHT_SYMTAB, 0, 8, elf.SYM_SIZE))
+    strtab = w.add(_synthetic(".strtab", elf.SHT_STRTAB, 0, 1, 0))
+    shstrtab = w.add(_synthetic(".shstrtab", elf.SHT_STRTAB, 0, 1, 0))
+
+    # -- symbols: null, a section symbol per content section, the files' locals, globals --
+    strs = bytearray(b"\0")
+    str_off: dict[str, int] = {}
+
+    def name_of(s: str) -> int:
+        if not s:
+            return 0
+        off = str_off.get(s)
+        if off is None:
+            off = str_off[s] = len(strs)
+            strs.extend(s.encode() + b"\0")
+        return off
+
+    rows: list[tuple] = [(0, 0, 0, 0, 0, 0)]
+    secsym: dict[int, int] = {}
+    for out in order:
+        secsym[id(out)] = len(rows)
+        rows.append((0, (elf.STB_LOCAL << 4) | elf.STT_SECTION, 0, out.index, 0, 0))
+    local_map: dict[int, np.ndarray] = {}          # file id -> new index of each local (-1: none)
+    group_out = {(g.obj.file_id, g.index): g.out for g in ctx.r_groups}
+    for obj in ctx.files[1:]:
+        fg = obj.first_global
+        m = np.full(fg, -1, dtype=np.int64)
+        syms = obj.syms
+        for k in range(1, fg):
+            info = int(syms["st_info"][k])
+            typ = info & 0xF
+            shn = int(obj.sym_shndx[k])
+            if typ == elf.STT_SECTION:
+                continue                # relocations move to the output section's symbol
+            value = int(syms["st_value"][k])
+            if 0 < shn < elf.SHN_LORESERVE:
+                out = obj.sec_outsec[shn] if shn < len(obj.sec_outsec) else None
+                if out is None:
+                    out = group_out.get((obj.file_id, shn))    # gas: a signature named in the group
+                if out is None:
+                    continue            # in a dropped section (a discarded COMDAT copy)
+                value += max(int(obj.sec_out[shn]), 0)
+                oshn = out.index
+            else:
+                oshn = shn
+            m[k] = len(rows)
+            rows.append((name_of(obj.sym_name(k)), info, int(syms["st_other"][k]), oshn, value,
+                         int(syms["st_size"][k])))
+        local_map[obj.file_id] = m
+    first_global = len(rows)
+    gmap: dict[int, int] = {}
+    first_ref = st.first_ref
+    first_ref_index = st.first_ref_index
+    for g in range(1, len(st)):
+        state, df = st.state[g], st.def_file[g]
+        if df > 0:
+            obj = ctx.files[df]
+            k = st.def_index[g]
+            info = int(obj.syms["st_info"][k])
+            other = int(obj.syms["st_other"][k])
+            size = int(obj.syms["st_size"][k])
+            value = int(obj.syms["st_value"][k])
+            shn = int(obj.sym_shndx[k])
+            if state == resolve.COMMON:
+                shn, value, size = elf.SHN_COMMON, st.common_align[g], st.common_size[g]
+            elif 0 < shn < elf.SHN_LORESERVE:
+                out = obj.sec_outsec[shn]
+                if out is None:
+                    raise LinkError(f"{obj.name}: symbol '{st.names[g]}' is defined in a discarded section")
+                value += int(obj.sec_out[shn])
+                shn = out.index
+        elif first_ref[g] or g in _undefined_roots(ctx):
+            shn, value, size, other = elf.SHN_UNDEF, 0, 0, 0
+            typ = elf.STT_NOTYPE
+            if first_ref[g]:
+                robj = ctx.files[first_ref[g]]
+                typ = int(robj.syms["st_info"][first_ref_index[g]]) & 0xF
+                other = int(robj.syms["st_other"][first_ref_index[g]])
+            bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
+            info = (bind << 4) | typ
+        else:
+            continue
+        gmap[g] = len(rows)
+        rows.append((name_of(st.names[g]), info, other, shn, value, size))
+    symtab.data = np.array(rows, dtype=elf.SYM).tobytes()
+    symtab.link = strtab.index
+    symtab.info = first_global
+
+    # -- group sections: flags, then member (and member relocation) section indices -----
+    for g in ctx.r_groups:
+        obj = g.obj
+        sig = _new_symbol(obj, g.sig_sym, local_map, gmap, secsym)
+        if sig is None:
+            raise LinkError(f"{obj.name}: the signature symbol of group section {g.index} is not in the output")
+        words = [g.flags]
+        for m in g.members:
+            words.append(m.index)
+            r = relsec.get(id(m))
+            if r is not None:
+                words.append(r.index)
+        g.out.data = np.array(words, dtype="<u4").tobytes()
+        g.out.link = symtab.index
+        g.out.info = sig
+
+    # -- relocations ----------------------------------------------------------------------
+    for out in order:
+        r = relsec.get(id(out))
+        if r is None:
+            continue
+        parts = []
+        for obj, i in out.inputs:
+            rel = obj.relas.get(i)
+            if rel is None or not len(rel):
+                continue
+            parts.append(_rewrite(ctx, obj, i, out, rel, local_map[obj.file_id], gmap, secsym))
+        r.data = np.concatenate(parts).tobytes()
+        r.link = symtab.index
+        r.info = out.index
+
+    # -- contents -------------------------------------------------------------------------
+    for out in order:
+        if out.nobits:
+            continue
+        buf = bytearray(out.size)
+        fill = arch.nop if out.flags & elf.SHF_EXECINSTR else None
+        prev = 0
+        for obj, i in out.inputs:
+            start = int(obj.sec_out[i])
+            if fill is not None and start > prev and prev % len(fill) == 0 and (start - prev) % len(fill) == 0:
+                buf[prev:start] = fill * ((start - prev) // len(fill))
+            data = obj.section_content(i)
+            buf[start:start + len(data)] = data
+            prev = start + len(data)
+        out.data = bytes(buf)
+    for out in order:
+        # SHF_LINK_ORDER: sh_link names the section it describes, in the output
+        if out.flags & elf.SHF_LINK_ORDER:
+            obj, i = out.inputs[0]
+            tgt = int(obj.shdrs[i]["sh_link"])
+            to = obj.sec_outsec[tgt] if 0 < tgt < len(obj.sec_outsec) else None
+            out.link = to.index if to is not None else 0
+        if out.flags & elf.SHF_INFO_LINK:
+            obj, i = out.inputs[0]
+            tgt = int(obj.shdrs[i]["sh_info"])
+            to = obj.sec_outsec[tgt] if 0 < tgt < len(obj.sec_outsec) else None
+            out.info = to.index if to is not None else 0
+    strtab.data = bytes(strs)
+    names = bytearray(b"\0")
+    name_off: dict[str, int] = {}
+    for s in w.sections:
+        if s.name not in name_off:
+            name_off[s.name] = len(names)
+            names.extend(s.name.encode() + b"\0")
+    shstrtab.data = bytes(names)
+
+    # -- the file ---------------------------------------------------------------------------
+    off = elf.EHDR_SIZE
+    for s in w.sections:
+        if s.data is not None and not s.nobits:
+            s.size = len(s.data)
+        off = align_up(off, max(s.align, 1))
+        s.offset = off
+        if not s.nobits:
+            off += s.size
+    shoff = align_up(off, 8)
+    nsec = len(w.sections) + 1
+    total = shoff + nsec * elf.SHDR_SIZE
+    buf = np.zeros(total, dtype=np.uint8)
+    sh = np.zeros(nsec, dtype=elf.SHDR)
+    for s in w.sections:
+        if not s.nobits and s.data:
+            buf[s.offset:s.offset + len(s.data)] = np.frombuffer(s.data, dtype=np.uint8)
+        sh[s.index] = (name_off[s.name], s.type, s.flags, 0, s.offset, s.size, s.link, s.info,
+                       max(s.align, 1) if s.type != elf.SHT_NULL else 0, s.entsize)
+    buf[shoff:shoff + sh.nbytes] = sh.view(np.uint8)
+    eh = np.zeros(1, dtype=elf.EHDR)
+    eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1, 0]
+    eh["e_type"] = elf.ET_REL
+    eh["e_machine"] = arch.machine
+    eh["e_version"] = 1
+    eh["e_shoff"] = shoff
+    eh["e_flags"] = ctx.e_flags
+    eh["e_ehsize"] = elf.EHDR_SIZE
+    eh["e_shentsize"] = elf.SHDR_SIZE
+    eh["e_shnum"] = nsec
+    eh["e_shstrndx"] = shstrtab.index
+    buf[:elf.EHDR_SIZE] = eh.view(np.uint8)
+    ctx.out_bytes = buf
+    ctx.ordered = [s for s in w.sections]
+
+
+def _undefined_roots(ctx) -> set[int]:
+    roots = getattr(ctx, "_r_roots", None)
+    if roots is None:
+        roots = ctx._r_roots = {ctx.symtab.ids[n] for n in ctx.opts.undefined if n in ctx.symtab.ids}
+    return roots
+
+
+def _synthetic(name: str, stype: int, flags: int, align: int, entsize: int) -> OutputSection:
+    s = OutputSection(name, stype, flags)
+    s.align, s.entsize = align, entsize
+    s.group = None
+    return s
+
+
+def _new_symbol(obj, k: int, local_map, gmap, secsym) -> int | None:
+    if k >= obj.first_global:
+        return gmap.get(int(obj.gids[k]))
+    if int(obj.syms["st_info"][k]) & 0xF == elf.STT_SECTION:
+        shn = int(obj.sym_shndx[k])
+        out = obj.sec_outsec[shn] if 0 < shn < len(obj.sec_outsec) else None
+        return secsym.get(id(out)) if out is not None else None
+    n = int(local_map[obj.file_id][k])
+    return n if n >= 0 else None
+
+
+def _rewrite(ctx, obj, sec: int, out, rel: np.ndarray, lmap: np.ndarray, gmap, secsym) -> np.ndarray:
+    """The relocations of input section ``sec`` against the output's sections and symbols."""
+    new = rel.copy()
+    base = int(obj.sec_out[sec])
+    new["r_offset"] = rel["r_offset"] + np.uint64(base)
+    sym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+    typ = (rel["r_info"] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    addend = rel["r_addend"].astype(np.int64)
+    fg = obj.first_global
+    nsym = np.full(len(rel), -1, dtype=np.int64)
+    # globals
+    g = sym >= fg
+    if g.any():
+        gids = obj.gids[sym[g]]
+        nsym[g] = [gmap.get(int(x), -1) for x in gids.tolist()]
+    loc = ~g
+    if loc.any():
+        idx = np.flatnonzero(loc)
+        ks = sym[idx]
+        is_sec = (obj.syms["st_info"][ks] & 0xF) == elf.STT_SECTION
+        # ordinary locals: renumbered
+        plain = idx[~is_sec]
+        nsym[plain] = lmap[sym[plain]]
+        nsym[idx[ks == 0]] = 0
+        # section symbols: the output section's symbol, the input's offset in the addend
+        for j in idx[is_sec].tolist():
+            shn = int(obj.sym_shndx[sym[j]])
+            o = obj.sec_outsec[shn] if 0 < shn < len(obj.sec_outsec) else None
+            if o is not None:
+                nsym[j] = secsym[id(o)]
+                addend[j] += int(obj.sec_out[shn])
+    bad = np.flatnonzero(nsym < 0)
+    if len(bad) and not out.flags & elf.SHF_ALLOC and obj.r_kept:
+        # debug information of a discarded COMDAT copy: the kept copy's section instead
+        for j in bad.tolist():
+            k = int(sym[j])
+            shn = int(obj.sym_shndx[k])
+            kobj_i = obj.r_kept.get(shn)
+            if kobj_i is None:
+                continue
+            kobj, ki = kobj_i
+            nsym[j] = secsym[id(kobj.sec_outsec[ki])]
+            addend[j] += int(kobj.sec_out[ki])
+            if int(obj.syms["st_info"][k]) & 0xF != elf.STT_SECTION:
+                addend[j] += int(obj.syms["st_value"][k])
+        bad = np.flatnonzero(nsym < 0)
+    if len(bad):
+        if out.flags & elf.SHF_ALLOC:
+            j = int(bad[0])
+            k = int(sym[j])
+            what = obj.sym_name(k) or obj.sec_names[int(obj.sym_shndx[k])]
+            raise LinkError(f"relocation refers to a symbol in a discarded section: {what}\n"
+                            f">>> referenced by {obj.where(sec, int(rel['r_offset'][j]))}")
+        nsym[bad] = 0           # debug information of a discarded COMDAT copy: R_*_NONE
+        typ[bad] = 0
+        addend[bad] = 0
+    new["r_info"] = (nsym.astype(np.uint64) << np.uint64(32)) | typ.astype(np.uint64)
+    new["r_addend"] = addend
+    return new
+
+
+def commit(ctx) -> None:
+    """Into place through a temporary file (not executable: it is an object)."""
+    from xld.link import write as w
+    if ctx.opts.output == "-":
+        import sys
+        sys.stdout.flush()
+        sys.stdout.buffer.write(memoryview(ctx.out_bytes))
+        sys.stdout.buffer.flush()
+    else:
+        w._replace(ctx.opts.output, memoryview(ctx.out_bytes))
+    if ctx.opts.dependency_file:
+        w._replace(ctx.opts.dependency_file, w.dependency_rules(ctx.opts.output, ctx.input_paths).encode())
+
+
+def _ehframe(ctx):
+    from xld.link import ehframe
+    ehframe.prune(ctx)
+
+
+# the passes of a partial link, after reading and resolving (link/driver.py)
+PASSES = [
+    ("shared", reject_shared),
+    ("assign", assign),                   # input sections -> output sections by name; groups
+    ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies
+    ("place", place),                     # offsets within output sections
+    ("write", write),                     # symbols, relocations, groups, headers
+    ("commit", commit),
+]

@@ -1,0 +1,615 @@
+"""Linker scripts (-T FILE, --script FILE): the part of GNU ld's language people write by hand
+for firmware and kernels, with GNU ld's semantics.  This module reads a script into a small
+AST (tokenizer, parser) and evaluates its expressions; link/script_layout.py places sections.
+
+Supported:
+  ENTRY(sym)  OUTPUT_ARCH(x)  OUTPUT_FORMAT(x[,y,z])  (accepted: the inputs decide)
+  MEMORY { NAME [(attrs)] : ORIGIN = expr, LENGTH = expr ... }
+  SECTIONS {
+    sym = expr;  . = expr;  sym += expr; (and -= *= /= <<= >>= &= |=)
+    PROVIDE(sym = expr);  PROVIDE_HIDDEN(sym = expr);  HIDDEN(sym = expr);
+    ASSERT(expr, "message");
+    NAME [addr] [(NOLOAD)] : [AT(lma)] [ALIGN(n)] [SUBALIGN(n)] {
+        [KEEP(] [filepattern](secpattern ...) [)]     SORT / SORT_BY_NAME / SORT_BY_ALIGNMENT
+        assignments, ASSERT
+        BYTE(e) SHORT(e) LONG(e) QUAD(e)
+    } [> REGION] [AT> REGION] [=fill]
+    /DISCARD/ : { ... }
+  }
+  expressions: numbers (0x.., K and M suffixes), symbols, '.', + - * / % << >> & | ^ ~ !
+  == != < <= > >= && || ?:, ADDR LOADADDR SIZEOF ALIGN(e[,a]) MAX MIN DEFINED ORIGIN LENGTH
+  ABSOLUTE SIZEOF_HEADERS CONSTANT(MAXPAGESIZE|COMMONPAGESIZE).
+Everything else is an error naming file:line and the construct ("... is not supported").
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from xld.link.errors import LinkError
+
+
+class ScriptError(LinkError):
+    pass
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+|/\*.*?\*/|\#[^\n]*)
+  | (?P<str>"[^"]*")
+  | (?P<op><<=|>>=|\+=|-=|\*=|/=|&=|\|=|==|!=|<=|>=|<<|>>|&&|\|\||[{}();:,=+\-<>&|^~!?%])
+  | (?P<name>/DISCARD/|[A-Za-z0-9_.$/\\*?\[\]][A-Za-z0-9_.$/\\*?\[\]]*)
+  | (?P<bad>.)
+""", re.S | re.X)
+
+
+@dataclass
+class Tok:
+    text: str
+    line: int
+    kind: str
+
+
+def tokenize(text: str, path: str) -> list[Tok]:
+    toks = []
+    line = 1
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        s = m.group()
+        if kind == "bad":
+            raise ScriptError(f"{path}:{line}: unexpected character '{s}'")
+        if kind != "ws":
+            if kind == "str":
+                toks.append(Tok(s[1:-1], line, "str"))
+            elif kind == "name" and s not in ("*", "/DISCARD/") and _looks_arith(s):
+                # a name token swallowed an operator ("0x10*2", "a-b"): split it
+                for part in re.findall(r"[A-Za-z0-9_.$]+|[*/]", s):
+                    toks.append(Tok(part, line, "op" if part in "*/" else "name"))
+            else:
+                toks.append(Tok(s, line, kind))
+        line += s.count("\n")
+    return toks
+
+
+def _looks_arith(s: str) -> bool:
+    # "*" and "?" in a name are glob characters in patterns; in expressions the parser sees
+    # them at most in "0x10*2"-like tokens made of numbers
+    return bool(re.fullmatch(r"[A-Za-z0-9_.$]+([*/][A-Za-z0-9_.$]+)+", s))
+
+
+# -- AST ------------------------------------------------------------------------------------
+
+@dataclass
+class Assign:
+    name: str                  # "." for the location counter
+    op: str                    # "=", "+=", ...
+    expr: tuple
+    provide: bool = False
+    hidden: bool = False
+    line: int = 0
+
+
+@dataclass
+class Assert:
+    expr: tuple
+    message: str
+    line: int = 0
+
+
+@dataclass
+class InputDesc:
+    file_pattern: str          # "*" for any file
+    patterns: list[str]
+    exclude_files: list[str] = field(default_factory=list)
+    keep: bool = False
+    sort: str = ""             # "", "name", "alignment"
+    line: int = 0
+
+
+@dataclass
+class Data:
+    size: int
+    expr: tuple
+    line: int = 0
+
+
+@dataclass
+class OutSec:
+    name: str
+    addr: tuple | None = None
+    noload: bool = False
+    lma: tuple | None = None
+    align: tuple | None = None
+    subalign: tuple | None = None
+    region: str | None = None
+    lma_region: str | None = None
+    fill: tuple | None = None
+    commands: list = field(default_factory=list)
+    line: int = 0
+
+
+@dataclass
+class Region:
+    name: str
+    attrs: str
+    origin: int
+    length: int
+    line: int = 0
+
+
+@dataclass
+class Script:
+    path: str
+    entry: str | None = None
+    regions: dict[str, Region] = field(default_factory=dict)
+    sections: list | None = None       # SECTIONS commands, None without SECTIONS
+    top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+_UNSUPPORTED = {"PHDRS", "INSERT", "OVERLAY", "INCLUDE", "VERSION", "NOCROSSREFS", "EXTERN",
+                "TARGET", "STARTUP", "SEARCH_DIR", "INPUT", "GROUP", "OUTPUT", "REGION_ALIAS",
+                "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
+                "LD_FEATURE", "AS_NEEDED", "SORT_BY_INIT_PRIORITY", "SORT_NONE", "EXCLUDE_FILE",
+                "ONLY_IF_RO", "ONLY_IF_RW", "COPY", "INFO", "DSECT", "OVERLAY", "CREATE_OBJECT_SYMBOLS",
+                "CONSTRUCTORS", "FILL", "ALIGN_WITH_INPUT", "SQUAD", "SEGMENT_START",
+                "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END",
+                "INPUT_SECTION_FLAGS", "READONLY", "NEXT", "LOG2CEIL", "ALIGNOF", "BLOCK", "SIZEOF_HEADERS_"}
+_BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
+           ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+_ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "<<=", ">>=", "&=", "|=")
+_FUNCS = {"ADDR", "LOADADDR", "SIZEOF", "ALIGN", "MAX", "MIN", "DEFINED", "ORIGIN", "LENGTH",
+          "ABSOLUTE", "CONSTANT"}
+
+
+class Parser:
+    def __init__(self, text: str, path: str):
+        self.path = path
+        self.toks = tokenize(text, path)
+        self.i = 0
+
+    # -- helpers --
+    def line(self) -> int:
+        t = self.toks[self.i] if self.i < len(self.toks) else (self.toks[-1] if self.toks else None)
+        return t.line if t else 1
+
+    def err(self, msg: str):
+        raise ScriptError(f"{self.path}:{self.line()}: {msg}")
+
+    def peek(self, k: int = 0) -> str | None:
+        j = self.i + k
+        return self.toks[j].text if j < len(self.toks) else None
+
+    def next(self) -> str:
+        if self.i >= len(self.toks):
+            self.err("unexpected end of file")
+        t = self.toks[self.i]
+        self.i += 1
+        return t.text
+
+    def expect(self, s: str) -> None:
+        got = self.peek()
+        if got != s:
+            self.err(f"expected '{s}', but got '{got}'" if got is not None else f"expected '{s}', but got end of file")
+        self.i += 1
+
+    def accept(self, s: str) -> bool:
+        if self.peek() == s:
+            self.i += 1
+            return True
+        return False
+
+    def unsupported(self, what: str):
+        self.err(f"{what} is not supported")
+
+    # -- top level --
+    def parse(self) -> Script:
+        sc = Script(self.path)
+        while self.i < len(self.toks):
+            t = self.peek()
+            if t == ";":
+                self.i += 1
+            elif t == "ENTRY":
+                self.next()
+                self.expect("(")
+                sc.entry = self.next()
+                self.expect(")")
+            elif t in ("OUTPUT_ARCH", "OUTPUT_FORMAT"):
+                self.next()
+                self.expect("(")
+                fmt = self.next()
+                while self.accept(","):
+                    self.next()
+                self.expect(")")
+                if t == "OUTPUT_FORMAT" and fmt == "binary":
+                    sc.output_binary = True
+            elif t == "MEMORY":
+                self.next()
+                self.parse_memory(sc)
+            elif t == "SECTIONS":
+                self.next()
+                if sc.sections is not None:
+                    self.err("SECTIONS appears twice")
+                sc.sections = self.parse_sections()
+            elif t == "ASSERT":
+                sc.top.append(self.parse_assert())
+            elif t in _UNSUPPORTED:
+                self.unsupported(t)
+            elif self.peek(1) in _ASSIGN_OPS or t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN"):
+                sc.top.append(self.parse_assignment())
+            else:
+                self.err(f"unknown directive: {t}")
+        return sc
+
+    def parse_memory(self, sc: Script) -> None:
+        self.expect("{")
+        while not self.accept("}"):
+            line = self.line()
+            name = self.next()
+            attrs = ""
+            if self.accept("("):
+                while not self.accept(")"):
+                    attrs += self.next()
+            self.expect(":")
+            self._keyword(("ORIGIN", "org", "o"))
+            self.expect("=")
+            origin = evaluate(self.parse_expr(), _Const(self))
+            self.expect(",")
+            self._keyword(("LENGTH", "len", "l"))
+            self.expect("=")
+            length = evaluate(self.parse_expr(), _Const(self))
+            if name in sc.regions:
+                self.err(f"region '{name}' already defined")
+            sc.regions[name] = Region(name, attrs, origin, length, line)
+
+    def _keyword(self, words) -> None:
+        t = self.next()
+        if t not in words:
+            self.i -= 1
+            self.err(f"expected {words[0]}, but got '{t}'")
+
+    def parse_sections(self) -> list:
+        self.expect("{")
+        cmds = []
+        while not self.accept("}"):
+            t = self.peek()
+            if t == ";":
+                self.i += 1
+            elif t == "ASSERT":
+                cmds.append(self.parse_assert())
+            elif t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN") or self.peek(1) in _ASSIGN_OPS:
+                cmds.append(self.parse_assignment())
+            elif t in _UNSUPPORTED or t in ("ENTRY",):
+                self.unsupported(t)
+            else:
+                cmds.append(self.parse_output_section())
+        return cmds
+
+    def parse_assert(self) -> Assert:
+        line = self.line()
+        self.expect("ASSERT")
+        self.expect("(")
+        e = self.parse_expr()
+        self.expect(",")
+        msg = self.next()
+        self.expect(")")
+        self.accept(";")
+        return Assert(e, msg, line)
+
+    def parse_assignment(self) -> Assign:
+        line = self.line()
+        t = self.peek()
+        if t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN"):
+            self.next()
+            self.expect("(")
+            a = self._assign_body(line)
+            self.expect(")")
+            a.provide = t != "HIDDEN"
+            a.hidden = t != "PROVIDE"
+        else:
+            a = self._assign_body(line)
+        if not self.accept(";") and self.peek() not in ("}",):
+            self.err(f"expected ';', but got '{self.peek()}'")
+        return a
+
+    def _assign_body(self, line: int) -> Assign:
+        name = self.next()
+        op = self.next()
+        if op not in _ASSIGN_OPS:
+            self.i -= 1
+            self.err(f"expected an assignment, but got '{op}'")
+        return Assign(name, op, self.parse_expr(), line=line)
+
+    def parse_output_section(self) -> OutSec:
+        line = self.line()
+        name = self.next()
+        if not re.match(r"^[A-Za-z0-9_.$/\-]+$", name) or name in _FUNCS:
+            self.err(f"unknown directive: {name}")
+        o = OutSec(name, line=line)
+        # [address] [(type)] :
+        if self.peek() != ":" and self.peek() != "(":
+            o.addr = self.parse_expr()
+        if self.peek() == "(":
+            if self.peek(1) in ("NOLOAD",) and self.peek(2) == ")":
+                self.i += 3
+                o.noload = True
+            elif self.peek(1) in ("COPY", "INFO", "OVERLAY", "DSECT", "READONLY"):
+                self.i += 1
+                self.unsupported(f"output section type {self.peek()}")
+            else:
+                o.addr = self.parse_expr()
+                if self.peek() == "(" and self.peek(1) == "NOLOAD":
+                    self.i += 3
+                    o.noload = True
+        self.expect(":")
+        while True:
+            t = self.peek()
+            if t == "AT":
+                self.next()
+                self.expect("(")
+                o.lma = self.parse_expr()
+                self.expect(")")
+            elif t == "ALIGN":
+                self.next()
+                self.expect("(")
+                o.align = self.parse_expr()
+                self.expect(")")
+            elif t == "SUBALIGN":
+                self.next()
+                self.expect("(")
+                o.subalign = self.parse_expr()
+                self.expect(")")
+            elif t in ("ONLY_IF_RO", "ONLY_IF_RW", "ALIGN_WITH_INPUT"):
+                self.unsupported(t)
+            else:
+                break
+        self.expect("{")
+        while not self.accept("}"):
+            o.commands.append(self.parse_section_command())
+        while True:
+            t = self.peek()
+            if t == ">":
+                self.next()
+                o.region = self.next()
+            elif t == "AT" and self.peek(1) == ">":
+                self.i += 2
+                o.lma_region = self.next()
+            elif t == ":" :
+                self.unsupported(":phdr (program headers)")
+            elif t == "=":
+                self.next()
+                o.fill = self.parse_expr()
+            else:
+                break
+        self.accept(",")
+        return o
+
+    def parse_section_command(self):
+        t = self.peek()
+        line = self.line()
+        if t == ";":
+            self.i += 1
+            return Assign(".", "+=", ("num", 0), line=line)      # a no-op
+        if t == "ASSERT":
+            return self.parse_assert()
+        if t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN") or self.peek(1) in _ASSIGN_OPS:
+            return self.parse_assignment()
+        if t in ("BYTE", "SHORT", "LONG", "QUAD"):
+            self.next()
+            self.expect("(")
+            e = self.parse_expr()
+            self.expect(")")
+            self.accept(";")
+            return Data({"BYTE": 1, "SHORT": 2, "LONG": 4, "QUAD": 8}[t], e, line)
+        if t == "KEEP":
+            self.next()
+            self.expect("(")
+            d = self.parse_input_desc()
+            self.expect(")")
+            d.keep = True
+            return d
+        if t in _UNSUPPORTED:
+            self.unsupported(t)
+        return self.parse_input_desc()
+
+    def parse_input_desc(self) -> InputDesc:
+        line = self.line()
+        sort = ""
+        if self.peek() in ("SORT", "SORT_BY_NAME", "SORT_BY_ALIGNMENT"):
+            s = self.next()
+            sort = "alignment" if s == "SORT_BY_ALIGNMENT" else "name"
+            self.expect("(")
+            d = self.parse_input_desc()
+            self.expect(")")
+            d.sort = d.sort or sort
+            return d
+        fpat = self.next()
+        if fpat in _UNSUPPORTED:
+            self.i -= 1
+            self.unsupported(fpat)
+        if self.peek() != "(":
+            self.err(f"expected '(' after the file pattern '{fpat}'")
+        self.expect("(")
+        pats: list[str] = []
+        while not self.accept(")"):
+            t = self.peek()
+            if t in ("SORT", "SORT_BY_NAME", "SORT_BY_ALIGNMENT"):
+                self.next()
+                sort = "alignment" if t == "SORT_BY_ALIGNMENT" else "name"
+                self.expect("(")
+                while not self.accept(")"):
+                    pats.append(self._pattern())
+                continue
+            if t == ",":
+                self.next()
+                continue
+            pats.append(self._pattern())
+        return InputDesc(fpat, pats, keep=False, sort=sort, line=line)
+
+    def _pattern(self) -> str:
+        t = self.peek()
+        if t in _UNSUPPORTED:
+            self.unsupported(t)
+        return self.next()
+
+    # -- expressions --
+    def parse_expr(self) -> tuple:
+        cond = self._binary(0)
+        if self.accept("?"):
+            a = self.parse_expr()
+            self.expect(":")
+            b = self.parse_expr()
+            return ("?", cond, a, b)
+        return cond
+
+    def _binary(self, level: int) -> tuple:
+        if level == len(_BINOPS):
+            return self._unary()
+        left = self._binary(level + 1)
+        while self.peek() in _BINOPS[level] and self._is_op():
+            op = self.next()
+            right = self._binary(level + 1)
+            left = ("bin", op, left, right)
+        return left
+
+    def _is_op(self) -> bool:
+        return self.toks[self.i].kind == "op" or self.peek() == "*"
+
+    def _unary(self) -> tuple:
+        t = self.peek()
+        if t in ("-", "~", "!", "+"):
+            self.next()
+            return ("un", t, self._unary())
+        if t == "(":
+            self.next()
+            e = self.parse_expr()
+            self.expect(")")
+            return e
+        line = self.line()
+        t = self.next()
+        if t in _FUNCS and self.peek() == "(":
+            self.next()
+            args = []
+            if t in ("ADDR", "LOADADDR", "SIZEOF", "DEFINED", "ORIGIN", "LENGTH", "CONSTANT"):
+                args.append(self.next())
+            else:
+                args.append(self.parse_expr())
+                while self.accept(","):
+                    args.append(self.parse_expr())
+            self.expect(")")
+            return ("call", t, args, line)
+        if t in _UNSUPPORTED and self.peek() == "(":
+            self.i -= 1
+            self.unsupported(t)
+        if t == "SIZEOF_HEADERS":
+            return ("headers",)
+        n = parse_number(t)
+        if n is not None:
+            return ("num", n)
+        if t == ".":
+            return ("dot",)
+        if not re.match(r"^[A-Za-z_.$][A-Za-z0-9_.$]*$", t):
+            self.i -= 1
+            self.err(f"malformed expression: '{t}'")
+        return ("sym", t, line)
+
+
+def parse_number(t: str) -> int | None:
+    m = re.fullmatch(r"(0[xX][0-9a-fA-F]+|[0-9a-fA-F]+[hH]|[0-9]+)([KkMm]?)", t)
+    if not m:
+        return None
+    s, suffix = m.groups()
+    if s[-1] in "hH":
+        v = int(s[:-1], 16)
+    elif s.lower().startswith("0x"):
+        v = int(s, 16)
+    elif s.startswith("0") and len(s) > 1:
+        v = int(s, 8)
+    else:
+        v = int(s)
+    return v * {"": 1, "k": 1024, "K": 1024, "m": 1 << 20, "M": 1 << 20}[suffix]
+
+
+class _Const:
+    """Evaluation context of MEMORY: constants and ORIGIN/LENGTH of earlier regions only."""
+
+    def __init__(self, parser):
+        self.p = parser
+
+    def __getattr__(self, name):
+        def fail(*a, **k):
+            self.p.err("MEMORY: the expression must be a constant")
+        return fail
+
+
+def read(path: str) -> Script:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise LinkError(f"cannot open linker script {path}: {e.strerror}")
+    return Parser(text, path).parse()
+
+
+# -- evaluation -----------------------------------------------------------------------------
+
+MASK = (1 << 64) - 1
+
+
+def evaluate(e: tuple, env) -> int:
+    """The value of an expression; ``env`` answers dot(), symbol(name, line), addr(section) ..."""
+    k = e[0]
+    if k == "num":
+        return e[1]
+    if k == "dot":
+        return env.dot()
+    if k == "sym":
+        return env.symbol(e[1], e[2])
+    if k == "headers":
+        return env.sizeof_headers()
+    if k == "un":
+        v = evaluate(e[2], env)
+        return {"-": -v, "~": ~v & MASK, "!": int(not v), "+": v}[e[1]] & MASK
+    if k == "?":
+        return evaluate(e[2], env) if evaluate(e[1], env) else evaluate(e[3], env)
+    if k == "bin":
+        op = e[1]
+        a = evaluate(e[2], env)
+        if op == "&&":
+            return int(bool(a) and bool(evaluate(e[3], env)))
+        if op == "||":
+            return int(bool(a) or bool(evaluate(e[3], env)))
+        b = evaluate(e[3], env)
+        if op in ("/", "%") and b == 0:
+            env.fail(f"division by zero in {'/' if op == '/' else '%'}")
+        return {
+            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a // b,
+            "%": lambda: a % b, "<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b,
+            "|": lambda: a | b, "^": lambda: a ^ b, "==": lambda: int(a == b), "!=": lambda: int(a != b),
+            "<": lambda: int(a < b), "<=": lambda: int(a <= b), ">": lambda: int(a > b),
+            ">=": lambda: int(a >= b),
+        }[op]() & MASK
+    if k == "call":
+        fn, args, line = e[1], e[2], e[3]
+        if fn == "ALIGN":
+            if len(args) == 1:
+                a, v = evaluate(args[0], env), env.dot()
+            else:
+                v, a = evaluate(args[0], env), evaluate(args[1], env)
+            return (v + a - 1) & -a & MASK if a > 1 else v
+        if fn in ("MAX", "MIN"):
+            vals = [evaluate(x, env) for x in args]
+            return max(vals) if fn == "MAX" else min(vals)
+        if fn == "ABSOLUTE":
+            return evaluate(args[0], env)
+        if fn == "DEFINED":
+            return int(env.defined(args[0]))
+        if fn in ("ORIGIN", "LENGTH"):
+            return env.region(args[0], fn, line)
+        if fn in ("ADDR", "LOADADDR", "SIZEOF"):
+            return env.section(args[0], fn, line)
+        if fn == "CONSTANT":
+            return env.constant(args[0], line)
+    raise AssertionError(e)

@@ -1,0 +1,197 @@
+"""-r / --relocatable: objects merged by xld into one ET_REL object, then final-linked by GNU ld
+and by xld; the programs must do what the originals linked by GNU ld do.  GNU ld -r of the same
+inputs is the reference for the merged object's shape (section names, relocation counts).
+
+- C, freestanding (the e2e programs with their own _start): COMDAT groups, TLS, weak symbols,
+  tables, commons, DWARF, -ffunction-sections, an archive member pulled by the merge;
+- C++ with libstdc++ (through the compiler driver): exceptions thrown in one merged object and
+  caught in another, a template instantiated (COMDAT) in both;
+- the refusals: -r with --gc-sections, -shared, -pie.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+PROGS = Path(__file__).parent / "e2e" / "progs"
+
+
+def readelf(arch: str, *args) -> str:
+    tool = tc.require(f"{tc.TRIPLE[arch]}-readelf")
+    return subprocess.run([tool, "-W", *args], capture_output=True, text=True, check=True).stdout
+
+
+def section_names(arch: str, obj: Path) -> list[str]:
+    out = readelf(arch, "-S", str(obj))
+    return sorted(m.group(1) for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)\s", out, re.M)
+                  if m.group(1) not in ("NULL",))
+
+
+def reloc_counts(arch: str, obj: Path) -> dict[str, int]:
+    """Per relocation section: the relocations that do something (GNU ld -r leaves R_*_NONE
+    in place of the .eh_frame records it drops; xld removes them)."""
+    counts: dict[str, int] = {}
+    cur = None
+    for line in readelf(arch, "-r", str(obj)).splitlines():
+        m = re.match(r"Relocation section '([^']+)'", line)
+        if m:
+            cur = m.group(1)
+            counts[cur] = 0
+        elif cur and re.match(r"^[0-9a-f]{16}\s", line) and "_NONE" not in line:
+            counts[cur] += 1
+    return counts
+
+
+def groups(arch: str, obj: Path) -> list[str]:
+    return sorted(re.findall(r"COMDAT group section \[\s*\d+\] `\.group' \[([^\]]+)\]",
+                             readelf(arch, "-g", str(obj))))
+
+
+def xld_r(objs, out: Path, extra=()) -> None:
+    res = tc.xld_link(["-r", *extra, "-o", out, *objs])
+    assert res.status == 0, res.stderr
+    assert out.exists()
+
+
+# -- C, freestanding ---------------------------------------------------------------------------
+
+C_CASES = {
+    "comdat-O2-g": ("comdat", ["-O2", "-g"]),
+    "tls-sections": ("tls", ["-O2", "-ffunction-sections", "-fdata-sections"]),
+    "weak-common": ("weak", ["-O1", "-fcommon"]),
+    "tables-O0": ("tables", ["-O0", "-g"]),
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("case", sorted(C_CASES))
+def test_partial_link_c(case, arch, tmp_path):
+    prog, flags = C_CASES[case]
+    cc = tc.compiler("gcc", arch)
+    sources = sorted((PROGS / "common").glob("*.c")) + sorted((PROGS / prog).glob("*.c"))
+    objs = cc.compile_many(sources, tmp_path / "obj", flags)
+    start = [o for o in objs if o.name == "common_start.o"]
+    rest = [o for o in objs if o.name != "common_start.o"]
+    # the runtime (rt.c) goes into an archive: the merge pulls it because the program calls it
+    assert rest[0].name == "common_rt.o"
+    lib = tc.archive(arch, rest[:1], tmp_path / "librt.a")
+    merged = tmp_path / "merged.o"
+    xld_r([*rest[1:], lib], merged)
+    ref = tmp_path / "gnu-merged.o"
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    subprocess.run([ld, "-r", "-o", ref, *rest[1:], lib], check=True)
+    assert " put_dec" in readelf(arch, "-s", str(merged))
+
+    assert section_names(arch, merged) == section_names(arch, ref)
+    assert reloc_counts(arch, merged) == reloc_counts(arch, ref)
+    assert groups(arch, merged) == groups(arch, ref)
+    hdr = readelf(arch, "-h", str(merged))
+    assert "REL (Relocatable file)" in hdr
+
+    want = tc.qemu_run(arch, tc.gnu_ld(arch, objs, tmp_path / "orig.exe"), ["alpha", "beta"])
+    assert want.status == 0 or want.stdout, want.summary()
+    by_gnu = tc.gnu_ld(arch, [*start, merged], tmp_path / "gnu.exe")
+    by_xld = tmp_path / "xld.exe"
+    res = tc.xld_link(["-static", "-o", by_xld, *start, merged])
+    assert res.status == 0, res.stderr
+    for exe in (by_gnu, by_xld):
+        got = tc.qemu_run(arch, exe, ["alpha", "beta"])
+        assert (got.status, got.stdout) == (want.status, want.stdout), f"{exe.name}\n{got.summary()}"
+    got = tc.xld_run(by_xld, ["alpha", "beta"])
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+# -- C++ with exceptions and templates across the merged objects -------------------------------
+
+CXX_HEADER = r"""
+#include <stdexcept>
+#include <string>
+template <class T> __attribute__((noinline)) T twice(T x)
+{
+    if (x < 0) throw std::runtime_error("negative: " + std::to_string(x));
+    return x + x;
+}
+int from_a(int);
+int from_b(int);
+"""
+CXX_A = r"""
+#include "t.h"
+int from_a(int x) { return twice(x) + 1; }          // throws through from_a to its caller
+"""
+CXX_B = r"""
+#include "t.h"
+#include <cstdio>
+int from_b(int x)
+{
+    try { return twice(x) * 3 + from_a(x); }
+    catch (const std::exception &e) { std::printf("b caught: %s\n", e.what()); return -1; }
+}
+"""
+CXX_MAIN = r"""
+#include "t.h"
+#include <cstdio>
+int main()
+{
+    std::printf("%d %d %d\n", from_a(3), from_b(4), from_b(-2));
+    try { from_a(-5); }
+    catch (const std::exception &e) { std::printf("main caught: %s\n", e.what()); }
+    return 3;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_cxx_exceptions_and_comdat(arch, tmp_path):
+    gxx = tc.require(f"{tc.TRIPLE[arch]}-g++")
+    for name, text in (("t.h", CXX_HEADER), ("a.cc", CXX_A), ("b.cc", CXX_B), ("m.cc", CXX_MAIN)):
+        (tmp_path / name).write_text(text)
+    objs = {}
+    for s in ("a", "b", "m"):
+        objs[s] = tmp_path / f"{s}.o"
+        subprocess.run([gxx, "-O1", "-g", "-c", tmp_path / f"{s}.cc", "-o", objs[s]], check=True)
+    merged, ref = tmp_path / "ab.o", tmp_path / "ab-gnu.o"
+    xld_r([objs["a"], objs["b"]], merged)
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", "-o", ref, objs["a"], objs["b"]], check=True)
+    assert section_names(arch, merged) == section_names(arch, ref)
+    assert reloc_counts(arch, merged) == reloc_counts(arch, ref)
+    assert "_Z5twiceIiET_S0_" in groups(arch, merged)
+    assert groups(arch, merged) == groups(arch, ref)
+    # one copy of the template: the second object's was discarded with its group
+    syms = readelf(arch, "-s", str(merged))
+    assert len(re.findall(r"\s_Z5twiceIiET_S0_$", syms, re.M)) == 1
+
+    def build(out, inputs, xld_as_ld: bool):
+        extra = ["-B", str(tc.ld_wrapper_dir(tmp_path))] if xld_as_ld else []
+        p = subprocess.run([gxx, *extra, "-static", "-o", out, *inputs], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        return out
+
+    want = tc.qemu_run(arch, build(tmp_path / "orig", [objs["m"], objs["a"], objs["b"]], False))
+    assert want.status == 3 and b"main caught: negative: -5" in want.stdout, want.summary()
+    assert b"b caught: negative: -2" in want.stdout
+    for name, xld_as_ld in (("gnu", False), ("xld", True)):
+        exe = build(tmp_path / name, [objs["m"], merged], xld_as_ld)
+        got = tc.qemu_run(arch, exe)
+        assert (got.status, got.stdout) == (want.status, want.stdout), f"{name}\n{got.summary()}"
+
+
+# -- refusals ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("extra, message", [
+    (["--gc-sections"], "-r and --gc-sections may not be used together"),
+    (["-shared"], "-r and -shared may not be used together"),
+    (["-pie"], "-r and -pie may not be used together"),
+])
+def test_partial_link_refusals(extra, message, tmp_path):
+    obj = tc.assemble("arm64", ".globl f\nf: ret\n", tmp_path / "f.o")
+    out = tmp_path / "out.o"
+    res = tc.xld_link(["-r", *extra, "-o", out, obj])
+    assert res.status == 1
+    assert f"xld: error: {message}" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists()

@@ -1,0 +1,152 @@
+"""Linker scripts (-T): a firmware-style program (FLASH/RAM regions, .data copied from its load
+address by startup code through script symbols, a NOLOAD .bss zeroed by it, a KEEP'd table
+walked through script symbols, an ASSERT), linked by GNU ld and by xld with the same script:
+same section addresses, same load addresses, same flat image; a variant whose addresses a
+Linux process can map runs under qemu-user and `xld run`.  Then the errors: region overflow
+(by how much), a failed ASSERT, unsupported constructs at file:line."""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+HERE = Path(__file__).parent / "scripts"
+FLAGS = ["-O2", "-fno-pie", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"]
+
+
+def readelf(arch, *args):
+    return subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-readelf"), "-W", *map(str, args)],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def sections(arch, exe) -> dict[str, tuple[int, int, str]]:
+    """name -> (address, size, type) of the allocated sections."""
+    out = {}
+    for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+([0-9a-f]{16})\s+[0-9a-f]+\s+([0-9a-f]+)\s+\S+\s+(\S*)",
+                         readelf(arch, "-S", exe), re.M):
+        if "A" in m.group(5):
+            out[m.group(1)] = (int(m.group(3), 16), int(m.group(4), 16), m.group(2))
+    return out
+
+
+def load_addresses(arch, exe) -> list[tuple[int, int, int]]:
+    """(virtual address, physical (load) address, file size) of each PT_LOAD with contents."""
+    rows = re.findall(r"^\s*LOAD\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)",
+                      readelf(arch, "-l", exe), re.M)
+    return sorted((int(v, 16), int(p, 16), int(f, 16)) for v, p, f in rows if int(f, 16))
+
+
+def lma_of(arch, exe) -> dict[str, int]:
+    """Each allocated section's load address, from the segment that holds it."""
+    segs = [(v, p) for v, p, _ in load_addresses(arch, exe)]
+    out = {}
+    for name, (addr, size, typ) in sections(arch, exe).items():
+        if typ == "NOBITS":
+            continue
+        for v, p in segs:
+            if v <= addr:
+                base = (v, p)
+        out[name] = addr - base[0] + base[1]
+    return out
+
+
+def build(arch, tmp_path, script: Path, extra=()):
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", [*FLAGS, *extra])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    return obj, gnu, tmp_path / "xld.elf"
+
+
+def objcopy(arch, exe, out):
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-objcopy"), "-O", "binary", str(exe), str(out)], check=True)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_firmware_layout_matches_gnu_ld(arch, tmp_path):
+    obj, gnu, xld = build(arch, tmp_path, HERE / "firmware.ld")
+    want = sections(arch, gnu)
+    got = sections(arch, xld)
+    assert {k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in want.items()}
+    assert want[".data"][0] == 0x20000000 and want[".text"][0] == 0x10000000
+    assert got[".bss"][2] == "NOBITS"
+    # .data is loaded in FLASH, right after the table, and runs in RAM
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+    assert lma_of(arch, xld)[".data"] == want[".table"][0] + want[".table"][1]
+    # the script's symbols
+    syms_g = readelf(arch, "-s", gnu)
+    syms_x = readelf(arch, "-s", xld)
+    for name in ("_sdata", "_edata", "_sidata", "_sbss", "_ebss", "__table_start", "__table_end", "_estack"):
+        vg = re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{re.escape(name)}$", syms_g, re.M)
+        vx = re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{re.escape(name)}$", syms_x, re.M)
+        assert vg and vx and vg.group(1) == vx.group(1), name
+    # the flat image: the same bytes as objcopy -O binary of GNU ld's ELF and of xld's
+    res = tc.xld_link(["-T", HERE / "firmware.ld", "--oformat=binary", "-o", tmp_path / "xld.bin", obj])
+    assert res.status == 0, res.stderr
+    image = (tmp_path / "xld.bin").read_bytes()
+    assert image == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert image == objcopy(arch, xld, tmp_path / "xld-objcopy.bin")
+    assert (40).to_bytes(4, "little") in image          # .data's initial value, in FLASH
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_firmware_runs(arch, tmp_path):
+    """Under Linux a process maps segments at their run addresses, so the runnable variant loads
+    .data where it runs (the startup copy is then a no-op; .bss is still zeroed by it)."""
+    script = tmp_path / "run.ld"
+    script.write_text((HERE / "firmware.ld").read_text().replace("} > RAM AT> FLASH", "} > RAM"))
+    _, gnu, xld = build(arch, tmp_path, script)
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    want = tc.qemu_run(arch, gnu)
+    assert want.stdout == b"dbl=14\nsq=49\nsum=640\n", want.summary()
+    got = tc.qemu_run(arch, xld)
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    got = tc.xld_run(xld)
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_gc_sections_keeps_what_keep_names(arch, tmp_path):
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o",
+                                           [*FLAGS, "-ffunction-sections", "-fdata-sections"])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(HERE / "firmware.ld"), "--gc-sections"])
+    res = tc.xld_link(["-T", HERE / "firmware.ld", "--gc-sections", "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    want, got = sections(arch, gnu), sections(arch, tmp_path / "xld.elf")
+    assert got[".table"][1] == want[".table"][1] == 32          # both entries kept
+    assert {k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in want.items()}
+
+
+ERRORS = [
+    # (script text, words of the error)
+    ("MEMORY { FLASH (rx) : ORIGIN = 0x10000000, LENGTH = 16 }\n"
+     "SECTIONS { .text : { *(.text*) } > FLASH }\n",
+     re.compile(r"section '\.text' will not fit in region 'FLASH': overflowed by \d+ bytes")),
+    ("SECTIONS { . = 0x10000000; .text : { *(.text*) }\n"
+     "  ASSERT(SIZEOF(.text) < 4, \"text is too big\") }\n",
+     re.compile(r"s\.ld:2: text is too big")),
+    ("SECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } }\n}\n",
+     re.compile(r"s\.ld:3: OVERLAY is not supported")),
+    ("PHDRS { text PT_LOAD; }\n", re.compile(r"s\.ld:1: PHDRS is not supported")),
+    ("SECTIONS {\n .text : { *(.text) } > NOWHERE\n}\n",
+     re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
+    ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
+]
+
+
+@pytest.mark.parametrize("k", range(len(ERRORS)))
+def test_script_errors(k, tmp_path):
+    text, words = ERRORS[k]
+    (tmp_path / "s.ld").write_text(text)
+    obj = tc.assemble("riscv64", ".globl _start\n_start:\n" + "nop\n" * 12, tmp_path / "f.o")
+    out = tmp_path / "out"
+    res = tc.xld_link(["-T", tmp_path / "s.ld", "-o", out, obj])
+    assert res.status == 1, res.stderr
+    assert words.search(res.stderr), res.stderr
+    assert "Traceback" not in res.stderr
+    assert not out.exists()
