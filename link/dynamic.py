@@ -70,7 +70,7 @@ SHT_GNU_VERSYM = 0x6FFFFFFF
 # where the synthetic sections go (see layout._RANK: R below 100, R+X, RELRO 200-298, RW)
 _RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
           ".gnu.version": 16, ".gnu.version_d": 16.5, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
-          ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
+          ".relr.dyn": 18.5, ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
 
 STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
@@ -78,6 +78,9 @@ DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
 SHT_GNU_VERDEF = 0x6FFFFFFD
 DT_SONAME, DT_VERDEF, DT_VERDEFNUM = 14, 0x6FFFFFFC, 0x6FFFFFFD
+DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
+SHT_RELR = 19
+RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
 
 _DATA_KINDS = (int(Kind.ADDR),)
 _DIRECT_KINDS = (int(Kind.ADDR), int(Kind.PCREL), int(Kind.PAGE_PCREL))
@@ -180,6 +183,8 @@ class Plan:
         self.copy_off: dict[int, int] = {}              # gid -> offset in .dynbss
         self.got_rel: list[tuple[int, str, int, int]] = []   # (GOT slot, role, gid, addend)
         self.n_data_relative = 0                        # RELATIVE at data places (counted)
+        self.relr = False                               # -z pack-relative-relocs: .relr.dyn
+        self.n_relr = 0                                 # RELATIVEs packed there (at most)
         self.n_data_symbolic = 0                        # symbolic ABS64 at data places
         self.dynsym: list[int] = []                     # gids; index 0 is the null entry
         self.dynsym_index: dict[int, int] = {}
@@ -529,6 +534,9 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
             _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                "(a text relocation); recompile with -fPIC")
         p.n_data_relative = int(np.count_nonzero(rel & f.write))
+        if ctx.opts.pack_relr:
+            p.relr = True
+            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, rel & f.write)))
         # absolute addresses in instructions cannot follow the load base
         absolute = alloc & (K == int(Kind.ADDR)) & ~data64 & ~low_bits & ~f.undef & ~f.abs
         for row in np.flatnonzero(absolute)[:10].tolist():
@@ -547,6 +555,16 @@ def _resolved_here(p: Plan, t, n: int) -> np.ndarray:
     if p.copies:
         here[p.copies] = True
     return here[t.gid]
+
+
+def _relr_rows(ctx, t, mask: np.ndarray) -> np.ndarray:
+    """Of the RELATIVE rows in ``mask``, those .relr.dyn can hold: word-aligned places
+    (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
+    files = ctx.files
+    al = np.array([int(files[f].shdrs["sh_addralign"][s]) for f, s in
+                   zip(t.part_file.tolist(), t.part_sec.tolist())], dtype=np.int64)
+    aligned = np.repeat((al >= 8) & (al % 8 == 0), t.counts)
+    return mask & aligned & ((t.offset & 7) == 0)
 
 
 def data_rows(ctx):
@@ -698,6 +716,13 @@ def _plan_dynsym(ctx, p: Plan) -> None:
         p.version_of[g] = ver_index[key]
     # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
     p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
+    if p.relr:
+        for d in p.needed:
+            if RELR_VERSION in d.verdef.values() and (d.dso_id, RELR_VERSION) not in ver_index:
+                ver_index[(d.dso_id, RELR_VERSION)] = nxt
+                per_dso.setdefault(d.dso_id, []).append((RELR_VERSION, nxt))
+                nxt += 1
+                break
     p.verneed = [(d, per_dso[d.dso_id]) for d in p.needed if d.dso_id in per_dso]
     # .dynstr: sonames, symbol names, version names, run paths
     for d in p.needed:
@@ -768,6 +793,13 @@ def _plan_sections(ctx, p: Plan) -> None:
         _section(p, ".gnu.version_r", SHT_GNU_VERNEED, A,
                  sum(16 + 16 * len(v) for _, v in p.verneed), 8)
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    if p.relr:
+        p.n_relr += sum(1 for r in p.got_rel if r[1] == "relative")      # (GOT slots: aligned)
+        nrela -= p.n_relr
+        if p.n_relr:
+            # sized for the worst encoding (one address word each); what the bitmaps save is
+            # filled with no-op bitmap words (1)
+            _section(p, ".relr.dyn", SHT_RELR, A, 8 * p.n_relr, 8, 8)
     if nrela:
         _section(p, ".rela.dyn", elf.SHT_RELA, A, elf.RELA_SIZE * nrela, 8, elf.RELA_SIZE)
     nifunc = len(ctx.ifuncs) + len(ctx.local_ifuncs)
@@ -826,8 +858,17 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
                  (DT_PLTREL, DT_RELA), (DT_JMPREL, ("addr", ".rela.plt"))]
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    nrel = p.n_data_relative + sum(1 for r in p.got_rel if r[1] == "relative")
+    if p.relr:
+        # (the RELR count is final only in _plan_sections; every GOT slot's RELATIVE and
+        # each aligned data one move there)
+        nrelr = p.n_relr + sum(1 for r in p.got_rel if r[1] == "relative")
+        nrela -= nrelr
+        nrel -= nrelr
+        if nrelr:
+            tags += [(DT_RELR, ("addr", ".relr.dyn")), (DT_RELRSZ, ("size", ".relr.dyn")),
+                     (DT_RELRENT, 8)]
     if nrela:
-        nrel = p.n_data_relative + sum(1 for r in p.got_rel if r[1] == "relative")
         tags += [(DT_RELA, ("addr", ".rela.dyn")), (DT_RELASZ, ("size", ".rela.dyn")),
                  (DT_RELAENT, elf.RELA_SIZE)]
         if nrel:
@@ -949,9 +990,13 @@ def fill(ctx, img: np.ndarray) -> None:
         put(".gnu.version_r", bytes(out))
         link(".gnu.version_r", ".dynstr", len(p.verneed))
     # .rela.dyn: RELATIVE first (sorted by place), then the symbolic ones
-    if ".rela.dyn" in outs:
-        put(".rela.dyn", _rela_dyn(ctx, p, img))
-        link(".rela.dyn", ".dynsym")
+    if ".rela.dyn" in outs or ".relr.dyn" in outs:
+        rela, relr = _rela_dyn(ctx, p, img)
+        if ".rela.dyn" in outs:
+            put(".rela.dyn", rela)
+            link(".rela.dyn", ".dynsym")
+        if ".relr.dyn" in outs:
+            put(".relr.dyn", relr)
     # PLT, .got.plt, .rela.plt
     if ".plt" in outs:
         _fill_plt(ctx, p, img, put)
@@ -1011,8 +1056,15 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
 
     relative: list[tuple[int, int]] = []       # (place, addend)
     other: list[tuple[int, int, int, int]] = []  # (place, type, dynsym index, addend)
+    packed: list[int] = []                     # places for .relr.dyn (the addend stays in place)
     if len(rel_rows):
         addr, off = place(rel_rows)
+        if p.relr:
+            mask = np.zeros(t.n, dtype=bool)
+            mask[rel_rows] = True
+            inrelr = _relr_rows(ctx, t, mask)[rel_rows]
+            packed += addr[inrelr].tolist()
+            addr, off = addr[~inrelr], off[~inrelr]
         vals = _read64(img, off)
         relative += list(zip(addr.tolist(), vals.tolist()))
     got = ctx.outputs.get(".got")
@@ -1020,7 +1072,10 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     for slot, role, g, addend in p.got_rel:
         a = got.addr + 8 * slot
         if role == "relative":
-            relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
+            if p.relr:
+                packed.append(a)
+            else:
+                relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
             continue
         if addend is None:
             # our own variable: its offset in this module's TLS block.  relocate stored the
@@ -1045,7 +1100,38 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     for a, typ, idx, add in other:
         out[k] = (a, (idx << 32) | typ, add)
         k += 1
-    return out.tobytes()
+    relr = b""
+    if p.relr:
+        if len(packed) != p.n_relr:
+            raise LinkError(f"internal error: {len(packed)} RELR relocations, {p.n_relr} planned")
+        relr = _relr_encode(sorted(packed), p.n_relr)
+    return out.tobytes(), relr
+
+
+def _relr_encode(addrs: list[int], words: int) -> bytes:
+    """SHT_RELR (gABI proposal, as glibc 2.36 reads it): an even word is an address to
+    relocate; an odd word is a bitmap of the 63 words after the last address or bitmap
+    (bit k+1: relocate base + 8*k).  Padded to ``words`` with the no-op bitmap 1."""
+    out: list[int] = []
+    i, n = 0, len(addrs)
+    while i < n:
+        out.append(addrs[i])
+        base = addrs[i] + 8
+        i += 1
+        while True:
+            bits = 0
+            while i < n:
+                d = addrs[i] - base
+                if d < 0 or d >= 63 * 8 or d % 8:
+                    break
+                bits |= 1 << (d // 8)
+                i += 1
+            if not bits:
+                break
+            out.append((bits << 1) | 1)
+            base += 63 * 8
+    out += [1] * (words - len(out))
+    return np.array(out, dtype="<u8").tobytes()
 
 
 def _read64(img, offs: np.ndarray) -> np.ndarray:

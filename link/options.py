@@ -75,6 +75,7 @@ class Options:
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
         self.demangle: bool = True               # C++ names in messages demangled
+        self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
@@ -650,6 +651,8 @@ def parse(argv: list[str]) -> Options:
             o.relro = z == "relro"
         elif z == "nognustack":
             o.gnu_stack = False
+        elif z in ("pack-relative-relocs", "nopack-relative-relocs"):
+            o.pack_relr = z == "pack-relative-relocs"
         elif z in ("defs", "undefs"):
             o.no_undefined = z == "defs"
         elif z == "muldefs":

@@ -233,3 +233,24 @@ def test_as_needed_drops_an_unused_library(arches, arch, tmp_path):
     res = tc.xld_link([*base, "-lfoo", "-lc", crt[2]])
     assert res.status == 0, res.stderr
     assert _dynamic(tmp_path / "out")["needed"] == ["libfoo.so", "libc.so.6"]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_pack_relative_relocs(arches, arch, tmp_path):
+    """-z pack-relative-relocs: RELATIVE relocations in .relr.dyn (DT_RELR), the version
+    glibc asks such objects to require (GLIBC_ABI_DT_RELR); the program runs as GNU ld's
+    (GNU ld 2.40 ignores the option on these targets)."""
+    a = arches(arch)
+    gnu, _ = a.build("features", "")
+    obj = a.dir / "features-gcc.o"
+    out = a.dir / "xld-features-relr"
+    _run([f"{a.triple}-gcc", "-B", a.wrapper, "-Wl,-z,pack-relative-relocs", obj, "-o", out])
+    _same_run(a, "features", gnu, out)
+    from elftools.elf.elffile import ELFFile
+    with open(out, "rb") as f:
+        e = ELFFile(f)
+        tags = {t.entry.d_tag for t in e.get_section_by_name(".dynamic").iter_tags()}
+        assert {"DT_RELR", "DT_RELRSZ", "DT_RELRENT"} <= tags or {36, 35, 37} <= tags, tags
+        vr = e.get_section_by_name(".gnu.version_r")
+        names = {aux.name for _, auxes in vr.iter_versions() for aux in auxes}
+        assert "GLIBC_ABI_DT_RELR" in names
