@@ -648,6 +648,10 @@ def _plan_copies(ctx, p: Plan) -> None:
     by_addr: dict[tuple[int, int], int] = {}
     for g in p.copies:
         dso, sym = ctx.imports[g]
+        if "nocopyreloc" in ctx.opts.z:
+            ctx.diag.error(f"cannot create a copy relocation for symbol {ctx.diag.sym(sym.name)} "
+                           f"(defined in {dso.name}) with -z nocopyreloc; recompile with -fPIE")
+            continue
         if sym.size == 0:
             ctx.diag.error(f"cannot create a copy relocation for symbol {sym.name}: it has no size "
                            f"in {dso.name}; recompile with -fPIC")

@@ -347,8 +347,9 @@ _WITH_VALUE = {
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text, notext              a text relocation is always an error (an output is never writable code)
 #   origin, nodelete, nodlopen, initfirst, interpose   DT_FLAGS_1 of a -shared output (dynamic.py)
-#   global, rodynamic, combreloc, nocombreloc, nocopyreloc, start-stop-visibility=
+#   global, rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
+#   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)
 #   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
 #   noexecheap                obsolete; GNU ld ignores it
