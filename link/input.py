@@ -256,6 +256,19 @@ class ObjectFile:
         """Names of the global symbols, in table order (one string split, no per-entry find)."""
         return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
 
+    def function_at(self, shndx: int, offset: int) -> str | None:
+        """The name of the function (STT_FUNC) whose bytes hold ``offset`` of section
+        ``shndx``, or None."""
+        syms = self.syms
+        hit = np.flatnonzero(((syms["st_info"] & 0xF) == elf.STT_FUNC) & (self.sym_shndx == shndx)
+                             & (syms["st_value"] <= offset) & (syms["st_value"] + syms["st_size"] > offset))
+        return self.sym_name(int(hit[0])) if len(hit) else None
+
+    def source_name(self) -> str | None:
+        """The source file the compiler named (the first STT_FILE symbol), or None."""
+        files = np.flatnonzero((self.syms["st_info"][:self.first_global] & 0xF) == elf.STT_FILE)
+        return (self.sym_name(int(files[0])) or None) if len(files) else None
+
     def where(self, shndx: int, offset: int) -> str:
         """lld's way to name a place: file:(section+0xoff)."""
         return f"{self.name}:({self.sec_names[shndx]}+0x{offset:x})"

@@ -266,11 +266,23 @@ def _check_undefined(ctx, t) -> None:
         rs = by_gid[g]
         lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
         for row in rs[:3]:
-            lines.append(f">>> referenced by {_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}")
+            lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
         if len(rs) > 3:
             lines.append(f">>> referenced {len(rs) - 3} more times")
         ctx.diag.error("\n".join(lines))
     del strong
+
+
+def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
+    """Where a reference is, as lld says it: the source file, then the object and the
+    function the place is in (or the section and offset when it is in no function)."""
+    obj = ctx.files[file_id]
+    func = obj.function_at(sec, off)
+    at = f"{obj.name}:({ctx.diag.sym(func)})" if func else obj.where(sec, off)
+    src = obj.source_name()
+    if src:
+        return [f">>> referenced by {src}", f">>>               {at}"]
+    return [f">>> referenced by {at}"]
 
 
 def _assign_got(ctx, t) -> None:
