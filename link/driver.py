@@ -587,9 +587,16 @@ def _unless_fresh(fn):
     return run
 
 
+def _dynamic_wanted(ctx) -> bool:
+    """Whether anything asks for a dynamic output (a static link never imports the module)."""
+    o = ctx.opts
+    return bool(ctx.dsos or o.shared or o.pie or o.static_pie or o.dynamic_linker)
+
+
 def _resolve_shared(ctx):
-    from xld.link import dynamic
-    dynamic.resolve_shared(ctx)
+    if ctx.dsos:
+        from xld.link import dynamic
+        dynamic.resolve_shared(ctx)
 
 
 def _import_undefined(ctx):
@@ -599,6 +606,8 @@ def _import_undefined(ctx):
 
 
 def _dynamic_plan(ctx):
+    if not _dynamic_wanted(ctx):
+        return
     from xld.link import dynamic
     dynamic.plan(ctx)
 
