@@ -208,6 +208,7 @@ class Plan:
                                                         # ours and interposable in a library)
         self.def_addr: dict[int, int] = {}              # ours with a PLT entry: the definition
         self.versions = None                            # the version scripts (versionscript.Versions)
+        self.dyn_list = None                            # --dynamic-list / --export-dynamic-symbol
         self.export_node: dict[int, object] = {}        # gid -> its version node (exports)
         self.verdef: list[str] = []                     # .gnu.version_d names, from index 1
         self.dyn_name: dict[int, str] = {}              # "foo@@V2" (.symver) -> "foo"
@@ -305,8 +306,9 @@ def plan(ctx) -> None:
     imported = np.zeros(n, dtype=bool)
     if ctx.imports:
         imported[list(ctx.imports)] = True
+    from xld.link import versionscript
+    p.dyn_list = versionscript.dynamic_list(ctx.opts.dynamic_list, ctx.opts.export_dynamic_symbol)
     if p.shared:
-        from xld.link import versionscript
         p.versions = versionscript.load(ctx.opts.version_scripts)
         _plan_exports(ctx, p, imported)
     p.preempt = imported
@@ -366,8 +368,12 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         exported.append(g)
         p.export_node[g] = node
         typ = int(sym["st_info"]) & 0xF
-        if vis == elf.STV_DEFAULT and bsym != "all" and not (
-                bsym == "functions" and typ in (elf.STT_FUNC, elf.STT_GNU_IFUNC)):
+        bound = bsym == "all" or (bsym == "functions" and typ in (elf.STT_FUNC, elf.STT_GNU_IFUNC))
+        if p.dyn_list is not None:
+            # (lld) a dynamic list keeps only the names it lists interposable; the others
+            # bind inside the library, as under -Bsymbolic
+            bound = not p.dyn_list.matches(name if "@" not in name else name.partition("@")[0])
+        if vis == elf.STV_DEFAULT and not bound:
             preempt[g] = True
     ctx.exports = exported
     # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
@@ -745,13 +751,16 @@ def _plan_dynsym(ctx, p: Plan) -> None:
 
 
 def _export_dynamic(ctx) -> list[int]:
-    """--export-dynamic: every global we define with default visibility."""
-    if not ctx.opts.export_dynamic:
+    """--export-dynamic: every global we define with default visibility; --dynamic-list and
+    --export-dynamic-symbol: those they name."""
+    dl = ctx.dyn.dyn_list if ctx.dyn is not None else None
+    if not ctx.opts.export_dynamic and dl is None:
         return []
     st = ctx.symtab
     out = []
     for g in range(1, len(st)):
-        if st.state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
+        if st.state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g) and (
+                ctx.opts.export_dynamic or dl.matches(st.names[g])):
             f = ctx.files[st.def_file[g]]
             i = st.def_index[g]
             o = f.sec_outsec[int(f.sym_shndx[i])] if 0 < int(f.sym_shndx[i]) < len(f.sec_outsec) else None

@@ -368,7 +368,7 @@ class Walk:
         names += [expr.strip() for _, expr in ctx.opts.defsym if expr.strip() in st.ids]
         # what the dynamic symbol table exports: shared objects may refer to it
         names += [st.names[g] for g in ctx.exports]
-        if ctx.opts.export_dynamic or ctx.opts.shared:
+        if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.dynamic_list or ctx.opts.export_dynamic_symbol:
             names += [st.names[g] for g in range(1, len(st)) if st.def_file[g] > 0]
         for name in names:
             gid = st.ids.get(name)

@@ -76,6 +76,8 @@ class Options:
         self.no_undefined: bool = False          # -z defs / --no-undefined
         self.demangle: bool = True               # C++ names in messages demangled
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
+        self.dynamic_list: list[str] = []        # --dynamic-list FILE: exported / interposable
+        self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
@@ -164,7 +166,6 @@ _UNSUPPORTED = {
     "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
     "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
     "--execute-only": "--execute-only is not supported",
-    "--export-dynamic-symbol": "--export-dynamic-symbol is not supported",
     "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
@@ -331,6 +332,8 @@ def _oformat(o: Options, v: str) -> None:
 
 # Long options with a value, written --opt=V, -opt=V, --opt V or -opt V: option -> setter
 _WITH_VALUE = {
+    "--dynamic-list": lambda o, v: o.dynamic_list.append(v),
+    "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,

@@ -179,6 +179,13 @@ class Versions:
             return False, None
         return True, None
 
+    def matches(self, name: str) -> bool:
+        """Whether a global pattern names ``name`` (a dynamic list's question)."""
+        if name in self.exact or any(fnmatch.fnmatchcase(name, p) for p, _ in self.globs):
+            return True
+        hit = self._cxx_lookup(name) if self.cxx and name.startswith("_Z") else None
+        return bool(hit and hit[0])
+
     def _cxx_lookup(self, name: str):
         """extern "C++" patterns: exact (quoted) ones first, then globs, on the demangled name."""
         plain = demangle(name)
@@ -197,6 +204,22 @@ class Versions:
         if node is None or node.name is None:
             return 1
         return 2 + self.named.index(node)
+
+
+def dynamic_list(paths: list[str], globs: list[str]) -> Versions | None:
+    """--dynamic-list files (the version-script syntax, one anonymous node: ``{ a; b*; };``)
+    and --export-dynamic-symbol globs, as one set of patterns."""
+    if not paths and not globs:
+        return None
+    nodes = [Node(None, globals=list(globs))]
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError as e:
+            raise LinkError(f"cannot open dynamic list {path}: {e.strerror}")
+        nodes += parse(text, path)
+    return Versions(nodes)
 
 
 def load(paths: list[str]) -> Versions | None:

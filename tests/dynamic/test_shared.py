@@ -248,3 +248,22 @@ def test_version_script_cxx_patterns_match_gnu_ld(trees, arch, tmp_path):
     names = {e[0].split("@")[0] for e in got["exports"]}
     assert "_Z11shapes_madev" in names and "_ZNK6Circle4areaEv" in names
     assert "_ZNK4Rect4areaEv" not in names
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_dynamic_list_exports_from_a_program(trees, arch, tmp_path):
+    """--dynamic-list and --export-dynamic-symbol put the named definitions of a program in
+    .dynsym (what a dlopen'ed plugin needs), and only those."""
+    t = trees(arch)
+    dl = tmp_path / "dyn.list"
+    dl.write_text("{\n  app_callback;\n};\n")
+    plugin = t.dir / "xld" / "plugin.so"
+    if not plugin.exists():
+        t.link("xld", "c", ["-shared", t.obj("plugin", ["-fPIC"])], plugin)
+    for flag in (f"-Wl,--dynamic-list={dl}", "-Wl,--export-dynamic-symbol=app_*"):
+        exe = t.dir / "xld" / "useplugin-list"
+        t.link("xld", "c", [flag, t.obj("useplugin")], exe)
+        names = {e[0] for e in dynamic(exe)["exports"]}
+        assert "app_callback" in names and "main" not in names, names
+        res = t.qemu(exe, plugin)
+        assert (res.status, _lines(res)) == (0, ["run 3108", "run 4212"]), res.stderr.decode()

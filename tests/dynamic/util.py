@@ -52,8 +52,9 @@ def dynamic(path: Path) -> dict:
                 ver = ""
                 if versym is not None:
                     v = versym.get_symbol(i)
-                    hidden = v["ndx"] not in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL") and v.entry["ndx"] & 0x8000
-                    ver = ("@" if hidden else "@@") + str(v.name) if v.name else ""
+                    if v["ndx"] not in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL") and v.name:
+                        hidden = v.entry["ndx"] & 0x8000
+                        ver = ("@" if hidden else "@@") + str(v.name)
                 if s["st_shndx"] == "SHN_UNDEF":
                     out["undefined"].add(s.name)
                     if s["st_info"]["type"] == "STT_FUNC":
