@@ -308,9 +308,12 @@ def plan(ctx) -> None:
         imported[list(ctx.imports)] = True
     from xld.link import versionscript
     p.dyn_list = versionscript.dynamic_list(ctx.opts.dynamic_list, ctx.opts.export_dynamic_symbol)
+    p.versions = versionscript.load(ctx.opts.version_scripts)
     if p.shared:
-        p.versions = versionscript.load(ctx.opts.version_scripts)
         _plan_exports(ctx, p, imported)
+    elif p.versions is not None and p.versions.named:
+        raise LinkError("--version-script: version nodes in an executable are not supported "
+                        "(an anonymous { global: ...; local: ...; } node is)")
     p.preempt = imported
     facts = _row_facts(ctx, imported)
     t = ctx.rel
@@ -765,6 +768,9 @@ def _export_dynamic(ctx) -> list[int]:
             i = st.def_index[g]
             o = f.sec_outsec[int(f.sym_shndx[i])] if 0 < int(f.sym_shndx[i]) < len(f.sec_outsec) else None
             if o is not None or int(f.sym_shndx[i]) in (elf.SHN_ABS, elf.SHN_COMMON):
+                vs = ctx.dyn.versions if ctx.dyn is not None else None
+                if vs is not None and not vs.lookup(st.names[g])[0]:
+                    continue                    # local: in the version script
                 out.append(g)
     return out
 
