@@ -286,7 +286,6 @@ class Process(Threads, Signals, Syscalls):
         try:
             self._run_loop(entry)
         finally:
-            self.stop_slicer()
             if watchdog:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
@@ -328,14 +327,8 @@ class Process(Threads, Signals, Syscalls):
                     continue
                 if (self.pending is None and err == 0 and self.stop is None
                         and self.eng.reg_read(self.arch.pc) != UNTIL):
-                    # the end of a time slice (threads.py): a timer's stop, or an instruction
-                    # slice under a budget
-                    switch = self.preempt_req
-                    self.preempt_req = False
-                    if not switch and self.max_insns and self._last_count:
-                        self._insns_left -= self._last_count
-                        switch = self._insns_left > 0
-                    if switch:
+                    # the end of a time slice (threads.py): switch threads
+                    if self.slice_over():
                         self.preempt()
                         pc = self.eng.reg_read(self.arch.pc)
                         err = None
@@ -562,7 +555,6 @@ class Process(Threads, Signals, Syscalls):
         return res
 
     def close(self):
-        self.stop_slicer()
         self.stop_timers()
         self.fds.close_all()
         self.sandbox.cleanup()

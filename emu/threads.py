@@ -11,12 +11,16 @@ Switches happen
 
 - inside the system-call hook, when the running thread blocks (futex wait, sleep, reading an
   empty pipe), exits, or yields: the hook saves its context, restores the next runnable one
-  and returns, and Unicorn carries on there. The engine's run (``emu_start``) does not end, so
-  an instruction budget counts every thread's instructions;
-- in the run loop, at the end of a time slice: a host timer thread asks the engine to stop
-  (``uc_emu_stop``, as the wall-clock watchdog does) every ``SLICE`` seconds while there is more
-  than one thread; with an instruction budget, slices are counted in instructions instead
-  (``SLICE_INSNS``), which keeps the budget exact.
+  and returns, and Unicorn carries on there. The engine's run (``emu_start``) does not end;
+- in the run loop, at the end of a time slice: while there is more than one thread, each
+  ``emu_start`` is given an instruction count (``SLICE_INSNS``, or what is left of the
+  instruction budget), and Unicorn stops exactly at an instruction boundary when it is spent.
+  The budget is charged slice by slice, so it covers every thread.
+
+  (Not a host timer calling ``uc_emu_stop``: measured on Unicorn 2.1.4, such an asynchronous
+  stop that lands while a load is in flight can leave the saved PC one instruction behind the
+  registers — the load then runs again with its own result as address. The count-based stop
+  showed no such cases, and costs nothing measurable here.)
 
 Exclusive loads and stores (arm64 LDXR/STXR, riscv64 LR/SC) stay correct across switches: the
 kernel's exception return clears the local exclusive monitor, so a thread switched out
@@ -39,7 +43,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import struct
-import threading
 import time
 
 from . import uc as U
@@ -60,8 +63,7 @@ FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 
-SLICE = 0.01               # seconds of a time slice (timer preemption)
-SLICE_INSNS = 200_000      # instructions of a time slice under an instruction budget
+SLICE_INSNS = 200_000      # instructions of a time slice
 
 # The kernel's per-thread state, kept on the Process for the running thread.
 PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "blocked_pending",
@@ -210,8 +212,7 @@ class Threads:
         self.preempt_req = False
         self.leader_status = None
         self.nswitches = 0
-        self._slicer = None
-        self._slicer_stop = threading.Event()
+        self._last_count = 0
         self._mon_off = None
         self._insns_left = None
         self.yielding = False
@@ -362,34 +363,29 @@ class Threads:
                f"{n} thread{'s' if n != 1 else ''} running"
 
     # --- the time slice ---------------------------------------------------------------------
-    def _start_slicer(self) -> None:
-        if self._slicer is not None or self.max_insns:
-            return
-
-        def tick():
-            while not self._slicer_stop.wait(SLICE):
-                if len(self.threads) > 1 and self.stop is None:
-                    self.preempt_req = True
-                    self.eng.emu_stop()
-
-        self._slicer = threading.Thread(target=tick, daemon=True, name="xld-run-slice")
-        self._slicer.start()
-
-    def stop_slicer(self) -> None:
-        if self._slicer is not None:
-            self._slicer_stop.set()
-            self._slicer.join()
-            self._slicer = None
-
     def run_count(self) -> int:
-        """The instruction count of the next emu_start (0: unlimited)."""
-        if not self.max_insns:
-            return 0
-        if self._insns_left is None:
-            self._insns_left = self.max_insns
+        """The instruction count of the next emu_start (0: unlimited). With more than one
+        thread, a run is one time slice of SLICE_INSNS instructions (or what is left of the
+        budget): Unicorn stops it exactly at an instruction boundary."""
+        left = self._insns_left
+        if left is None and self.max_insns:
+            left = self._insns_left = self.max_insns
         if len(self.threads) > 1:
-            return min(self._insns_left, SLICE_INSNS)
-        return self._insns_left
+            return min(left, SLICE_INSNS) if left else SLICE_INSNS
+        return left or 0
+
+    def slice_over(self) -> bool:
+        """The run loop's emu_start ended with nothing else to do: was it the end of a time
+        slice (switch threads), rather than the instruction budget running out?"""
+        switch = self.preempt_req
+        self.preempt_req = False
+        count = self._last_count
+        if not switch and count:
+            if self.max_insns:
+                self._insns_left -= count
+                return self._insns_left > 0
+            return True
+        return switch
 
     # --- system calls -----------------------------------------------------------------------
     def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):
@@ -425,11 +421,9 @@ class Threads:
         eng.reg_write(arch.tp, old_tp)
         eng.reg_write(arch.ret, old_ret)
         self.threads[tid] = t
-        if self.max_insns:
-            self.preempt_req = True        # restart the run so the budget is sliced
+        if len(self.threads) == 2:
+            self.preempt_req = True        # restart the run, in time slices from now on
             self.eng.emu_stop()
-        else:
-            self._start_slicer()
         return tid
 
     def sys_clone3(self, *_):
@@ -624,6 +618,6 @@ class _Err(Exception):
         self.errno = err
 
 
-__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "NotServed", "monitor_offset", "SLICE", "SLICE_INSNS"]
+__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "NotServed", "monitor_offset", "SLICE_INSNS"]
 
 del ctypes
