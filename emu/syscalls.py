@@ -1030,6 +1030,26 @@ class Syscalls:
         self.end_temporary_mask(n == -errno.EINTR)
         return n, deadline
 
+    def _wait_then(self, name, mask, scan, files, seconds, finish):
+        """Wait for descriptors, then ``finish(n, deadline)`` gives the call's result. With
+        other threads around (and no temporary mask), the thread blocks and the others run
+        meanwhile: one of them may write the pipe it waits for (threads.py)."""
+        if len(self.threads) > 1 and mask is None and seconds != 0:
+            deadline = None if seconds is None else time.monotonic() + seconds
+            n = scan()
+            if n:
+                return finish(n, deadline)
+            host = tuple(sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None}))
+
+            def poll():
+                k = scan()
+                return finish(k, deadline) if k else None
+            return self.block(self.Wait(name, poll, deadline, host_fds=host,
+                                        timeout_result=lambda: finish(0, deadline),
+                                        interrupted=lambda: finish(-errno.EINTR, deadline)))
+        n, deadline = self._wait_masked(mask, scan, files, seconds)
+        return finish(n, deadline)
+
     def sys_ppoll(self, fds, nfds, tmo, sigmask, sigsetsize, *_):
         if nfds > self.fds.max_fds:
             return -errno.EINVAL
@@ -1054,11 +1074,13 @@ class Syscalls:
                 ready += rev != 0
             return ready
 
-        n, deadline = self._wait_masked(mask, scan, [f for f in files if f is not None], seconds)
-        if n >= 0:
-            self.wr(fds, bytes(raw))
-        self._write_left(tmo, deadline)
-        return n
+        def finish(n, deadline):
+            if n >= 0:
+                self.wr(fds, bytes(raw))
+            self._write_left(tmo, deadline)
+            return n
+
+        return self._wait_then("ppoll", mask, scan, [f for f in files if f is not None], seconds, finish)
 
     def sys_pselect6(self, nfds, rfds, wfds, efds, tmo, sigmask, *_):
         nfds = _s32(nfds)
@@ -1102,13 +1124,15 @@ class Syscalls:
                         count += 1
             return count
 
-        n, deadline = self._wait_masked(mask, scan, list(files.values()), seconds)
-        if n >= 0:
-            for addr, val in zip((rfds, wfds, efds), out):
-                if addr and nbytes:
-                    self.wr(addr, val.to_bytes(nbytes, "little"))
-        self._write_left(tmo, deadline)
-        return n
+        def finish(n, deadline):
+            if n >= 0:
+                for addr, val in zip((rfds, wfds, efds), out):
+                    if addr and nbytes:
+                        self.wr(addr, val.to_bytes(nbytes, "little"))
+            self._write_left(tmo, deadline)
+            return n
+
+        return self._wait_then("pselect6", mask, scan, list(files.values()), seconds, finish)
 
 
 def _normalize(path: str) -> str:

@@ -86,16 +86,17 @@ class Wait:
     while it must wait); at ``deadline`` (time.monotonic) the result is ``timeout_result``; a
     signal ends it with EINTR. ``cancel()`` undoes its registration (futex queues)."""
 
-    __slots__ = ("name", "poll", "deadline", "timeout_result", "cancel", "host_fds")
+    __slots__ = ("name", "poll", "deadline", "timeout_result", "cancel", "host_fds", "interrupted")
 
     def __init__(self, name, poll, deadline=None, timeout_result=-errno.ETIMEDOUT, cancel=None,
-                 host_fds=()):
+                 host_fds=(), interrupted=None):
         self.name = name
         self.poll = poll
         self.deadline = deadline
-        self.timeout_result = timeout_result
+        self.timeout_result = timeout_result      # a value, or a function giving it
         self.cancel = cancel
         self.host_fds = host_fds
+        self.interrupted = interrupted            # a function giving the EINTR result
 
     def result(self, now: float):
         r = self.poll()
@@ -104,13 +105,14 @@ class Wait:
         if self.deadline is not None and now >= self.deadline:
             if self.cancel:
                 self.cancel()
-            return self.timeout_result
+            r = self.timeout_result
+            return r() if callable(r) else r
         return None
 
     def interrupt(self) -> int:
         if self.cancel:
             self.cancel()
-        return -errno.EINTR
+        return self.interrupted() if self.interrupted else -errno.EINTR
 
 
 class Thread:

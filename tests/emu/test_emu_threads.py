@@ -91,6 +91,7 @@ def test_exclusive_monitor_is_found_in_the_context(arch):
 def test_sleep_futex_timeouts_signals_pipes_exit(tbuild, arch, kind):
     """nanosleep in a thread, FUTEX_WAIT timing out and EAGAIN, pthread_kill to a thread that
     handles it there, read() of an empty pipe until another thread writes and closes it,
+    poll() without a timeout until another thread writes, select() timing out,
     pthread_exit of the main thread (the process ends with its last thread)."""
     exe = tbuild("threadmisc", arch, kind)
     res = same_as_qemu(arch, kind, exe)
@@ -98,7 +99,9 @@ def test_sleep_futex_timeouts_signals_pipes_exit(tbuild, arch, kind):
                           b"futex wait timeout: -1 Connection timed out\n"
                           b"futex wait wrong value: -1 Resource temporarily unavailable\n"
                           b"handler ran in the other thread: 1\n"
-                          b"read 16: through the pipe\nthen 0\n")
+                          b"read 16: through the pipe\nthen 0\n"
+                          b"poll 1 POLLIN 1\nread 16\nselect at end of file: 1\n"
+                          b"select timeout: 0\n")
     # exit() in a thread ends the whole process (exit_group)
     same_as_qemu(arch, kind, exe, env={"EXIT_GROUP": "1"})
     assert run(exe, env={"EXIT_GROUP": "1"}, timeout=TIMEOUT).returncode == 42

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <errno.h>
 #include <linux/futex.h>
+#include <poll.h>
+#include <sys/select.h>
 
 static volatile int got;
 static void on_usr1(int s) { (void)s; got = (int)syscall(SYS_gettid); }
@@ -62,6 +64,28 @@ int main(void) {
     printf("read %zd: %s\n", n, buf);
     n = read(pfd[0], buf, sizeof buf - 1);
     printf("then %zd\n", n);
+    pthread_join(t, NULL);
+    /* poll (no timeout) and select on a pipe that another thread writes later */
+    pipe(pfd);
+    pthread_create(&t, NULL, writer, NULL);
+    struct pollfd pf = {pfd[0], POLLIN, 0};
+    int pr = poll(&pf, 1, -1);
+    printf("poll %d POLLIN %d\n", pr, !!(pf.revents & POLLIN));
+    n = read(pfd[0], buf, sizeof buf - 1);
+    printf("read %zd\n", n);
+    pthread_join(t, NULL);
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(pfd[0], &rs);
+    struct timeval tv = {0, 20000};
+    printf("select at end of file: %d\n", select(pfd[0] + 1, &rs, NULL, NULL, &tv));
+    int p2[2];
+    pipe(p2);
+    FD_ZERO(&rs);
+    FD_SET(p2[0], &rs);
+    tv.tv_usec = 20000;
+    pthread_create(&t, NULL, sleeper, NULL);
+    printf("select timeout: %d\n", select(p2[0] + 1, &rs, NULL, NULL, &tv));
     pthread_join(t, NULL);
     pthread_create(&t, NULL, crasher, NULL);
     pthread_join(t, NULL);
