@@ -187,6 +187,9 @@ def report(proc, stop) -> str:
                  f"xld run: {stop.reason}")
     if stop.limit:
         lines[-1] = f"xld run: {stop.reason} (limit: {stop.limit}; reported as {title})"
+    note = proc.thread_note() if hasattr(proc, "thread_note") else ""
+    if note:
+        lines.append(f"  thread: {note}")
     try:
         pc = eng.reg_read(arch.pc)
         lr = eng.reg_read(arch.lr)

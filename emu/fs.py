@@ -349,6 +349,8 @@ class Pipe:
 class PipeEnd(OpenFile):
     kind = "pipe"
 
+    nonblock = False
+
     def __init__(self, pipe: Pipe, is_read: bool):
         self.pipe = pipe
         self.is_read = is_read

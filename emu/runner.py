@@ -44,6 +44,7 @@ from .memory import EXIT_PAGE, PAGE, UNTIL, STACK_SIZE, STACK_TOP, Memory
 from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
+from .threads import BLOCKED, NotServed, Threads
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -138,7 +139,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Signals, Syscalls):
+class Process(Threads, Signals, Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
                  tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None):
@@ -170,6 +171,7 @@ class Process(Signals, Syscalls):
         self.pid = PID
         self.pending = None
         self.delivered: list[int] = []
+        self.init_threads()
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
         self.output = F.Output(max_output)
@@ -295,7 +297,7 @@ class Process(Signals, Syscalls):
         """Emulate until the program ends; between runs, deliver signals to its handlers."""
         err = None
         while True:
-            if err is not None or self.async_signals:
+            if err is not None or self.async_signals or self.pending is not None:
                 if err is not None:
                     if self.error is not None:
                         raise InternalError(self.error, self.error_tb)
@@ -323,6 +325,14 @@ class Process(Signals, Syscalls):
                     pc = self.eng.reg_read(self.arch.pc)
                     err = None
                     continue
+                if (self.pending is None and err == 0 and self.stop is None
+                        and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    # the end of a time slice (threads.py): switch threads
+                    if self.slice_over():
+                        self.preempt()
+                        pc = self.eng.reg_read(self.arch.pc)
+                        err = None
+                        continue
                 if self.pending is None and err is not None:
                     stop = self._classify_stop(err)
                     if stop.limit is None and stop.signal and self.can_catch_fault(stop.signal):
@@ -339,10 +349,11 @@ class Process(Signals, Syscalls):
                                          f"cannot write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
                         return
             self.mem.fault = None
+            self._last_count = self.run_count()
             if self.interruptible:
                 err = self._start_interruptible(pc)
             else:
-                err = self.eng.emu_start(pc, UNTIL, 0, self.max_insns or 0)
+                err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
 
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
@@ -354,7 +365,7 @@ class Process(Signals, Syscalls):
         def work():
             try:
                 if self.stop is None:
-                    box.append(self.eng.emu_start(entry, UNTIL, 0, self.max_insns or 0))
+                    box.append(self.eng.emu_start(entry, UNTIL, 0, self._last_count))
             finally:
                 done.set()
 
@@ -449,16 +460,30 @@ class Process(Signals, Syscalls):
                     ret = h(*vals[1:])
                 except GuestOSError as e:
                     ret = -e.errno
+                except NotServed as e:
+                    ret = self._unknown(nr, vals, e.note)
+                    if ret is None:
+                        return
                 except F.OutputLimit:
                     self.terminate(signal=SIGXFSZ, reason=f"output limit reached: more than "
                                    f"{self.output.limit} bytes written to stdout/stderr", report=True)
                     self.stop.limit = "output"
                     ret = None
-            self.history.append((nr, vals[1:], ret))
-            if self.strace:
-                self._trace(nr, vals[1:], ret)
-            if ret is not None:
-                self._write_ret(ret)
+            if ret is BLOCKED:   # the thread waits (or has exited): run another (threads.py)
+                self.history.append((nr, vals[1:], "blocked"))
+                if self.strace:
+                    self._trace(nr, vals[1:], "<unfinished ...>" if self.cur.alive else None)
+                if self.stop is None:
+                    self.after_call(True)
+            else:
+                self.history.append((nr, vals[1:], ret))
+                if self.strace:
+                    self._trace(nr, vals[1:], ret)
+                if ret is not None:
+                    self._write_ret(ret)
+                if self.yielding:
+                    self.yielding = False
+                    self.after_call(False)
             if self.async_signals:
                 # a timer fired while we served the call: its emu_stop from the timer thread
                 # may not take; stopping from here does, before the next instruction
@@ -468,7 +493,7 @@ class Process(Signals, Syscalls):
             self.error_tb = traceback.format_exc()
             self.eng.emu_stop()
 
-    def _unknown(self, nr, vals):
+    def _unknown(self, nr, vals, why=""):
         name = name_of(nr, self.arch.name)
         if self.unknown_syscall == "enosys":
             return -38
@@ -476,13 +501,16 @@ class Process(Signals, Syscalls):
         self.eng.reg_write(self.arch.pc, pc)  # report the svc/ecall itself
         known = not name.startswith("syscall_")
         note = "run with --unknown-syscall=enosys to make it fail with ENOSYS instead"
-        if name in ("clone", "clone3", "execve", "execveat", "wait4", "waitid", "vfork"):
-            note = ("xld run runs one single-threaded process: threads (pthread_create), fork, "
-                    "system() and exec are not supported; " + note)
+        if why:
+            note = f"{why}; {note}"
+        elif name in ("clone", "clone3", "execve", "execveat", "wait4", "waitid", "vfork"):
+            note = ("xld run runs one process (threads, but no fork, "
+                    "system() or exec); " + note)
         elif name in ("socket", "socketpair", "connect", "bind", "accept4"):
             note = "xld run gives programs no network; " + note
         self.terminate(signal=SIGSYS, report=True,
-                       reason=f"unsupported system call {nr} ({name if known else 'unknown'}) at pc {pc:#x}",
+                       reason=f"unsupported {'form of system call' if why else 'system call'} {nr} "
+                              f"({name if known else 'unknown'}) at pc {pc:#x}",
                        note=note)
         self.history.append((nr, vals[1:], "stopped"))
         if self.strace:

@@ -129,9 +129,11 @@ def format_call(proc, nr, args, ret) -> str:
     else:
         text = ",".join(_arg(proc, k, args[i], args[i + 1] if i + 1 < len(args) else 0)
                         for i, k in enumerate(sig))
-    line = f"{proc.pid} {name}({text})"
+    line = f"{getattr(proc, 'cur_tid', proc.pid)} {name}({text})"
     if ret is None:
         return line
+    if ret == "<unfinished ...>":
+        return f"{line} <unfinished ...>"
     if isinstance(ret, str):
         return f"{line} = ? ({ret})"
     if -4096 < ret < 0:

@@ -165,16 +165,7 @@ class Syscalls:
             return self.sandbox.resolve_read(self.sandbox.absolute(path, base), None, follow)
         return self.sandbox.resolve(path, base, follow)
 
-    # --- process ------------------------------------------------------------------------
-    def sys_exit(self, status, *_):
-        self.terminate(status=status & 0xFF)
-
-    sys_exit_group = sys_exit
-
-    def sys_set_tid_address(self, ptr, *_):
-        self.clear_child_tid = ptr
-        return PID
-
+    # --- process (exit, gettid, set_tid_address, futex, tgkill: threads.py) ----------------
     def sys_set_robust_list(self, *_):
         return 0
 
@@ -187,7 +178,6 @@ class Syscalls:
     def sys_getpid(self, *_):
         return PID
 
-    sys_gettid = sys_getpid
 
     def sys_getppid(self, *_):
         return 1
@@ -289,13 +279,6 @@ class Syscalls:
     def sys_membarrier(self, *_):
         return 0
 
-    def sys_futex(self, uaddr, op, val, *_):
-        cmd = op & 0x7F
-        if cmd in (0, 9):  # FUTEX_WAIT(_BITSET): nobody could ever wake a single thread
-            cur = struct.unpack("<I", self.rd(uaddr, 4))[0]
-            return -errno.EAGAIN if cur != val & 0xFFFFFFFF else -errno.ETIMEDOUT
-        return 0
-
     # --- signals (recorded, default actions only) ----------------------------------------
     def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *_):
         if not 1 <= sig <= 64 or sig in (9, 19) and act:
@@ -346,16 +329,6 @@ class Syscalls:
                        f"sent by the program itself", report=sig != 13)
         return None
 
-    def sys_tgkill(self, tgid, tid, sig, *_):
-        if tid != PID:
-            return -errno.ESRCH
-        return self.raise_signal(sig)
-
-    def sys_tkill(self, tid, sig, *_):
-        if tid != PID:
-            return -errno.ESRCH
-        return self.raise_signal(sig)
-
     def sys_kill(self, pid, sig, *_):
         if _s32(pid) not in (PID, 0, -1):
             return -errno.ESRCH
@@ -392,6 +365,8 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
+        if len(self.threads) > 1:     # the others run meanwhile (threads.py)
+            return self.sleep_until(time.monotonic() + sec + nsec / 1e9, "nanosleep")
         if self.wait_for_signal(sec + nsec / 1e9):
             return -errno.EINTR
         return 0
@@ -404,6 +379,8 @@ class Syscalls:
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
             c = self._CLOCKS.get(_s32(clk), time.CLOCK_MONOTONIC)
             delay = sec + nsec / 1e9 - time.clock_gettime(c)
+            if delay > 0 and len(self.threads) > 1:
+                return self.sleep_until(time.monotonic() + delay, "clock_nanosleep")
             if delay > 0 and self.wait_for_signal(delay):
                 return -errno.EINTR
             return 0
@@ -618,6 +595,12 @@ class Syscalls:
         count = min(count, 1 << 24)
         if count and not self.mem.is_mapped(buf, count, 2):
             return -errno.EFAULT
+        if (isinstance(f, F.PipeEnd) and f.is_read and not f.pipe.buf and f.pipe.writers
+                and len(self.threads) > 1 and not f.nonblock):
+            # another thread may write: wait for data or the last writer's close
+            p = f.pipe
+            return self.block(self.Wait("read", lambda: self.sys_read(fd, buf, count)
+                                        if p.buf or not p.writers else None))
         data = f.read(count)
         self.wr(buf, data)
         return len(data)
@@ -936,8 +919,10 @@ class Syscalls:
             return 0
         if cmd == 3:  # F_GETFL
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
-            return acc
+            return acc | (O_NONBLOCK if getattr(f, "nonblock", False) else 0)
         if cmd == 4:  # F_SETFL
+            if isinstance(f, F.PipeEnd):
+                f.nonblock = bool(arg & O_NONBLOCK)
             return 0
         if cmd in (5, 6, 7, 36, 37, 38):  # locks: always granted (single process)
             return 0
@@ -963,8 +948,11 @@ class Syscalls:
 
     def sys_pipe2(self, fds, flags, *_):
         p = F.Pipe()
-        r = self.fds.install(F.PipeEnd(p, True))
-        w = self.fds.install(F.PipeEnd(p, False))
+        ends = F.PipeEnd(p, True), F.PipeEnd(p, False)
+        for e in ends:
+            e.nonblock = bool(flags & O_NONBLOCK)
+        r = self.fds.install(ends[0])
+        w = self.fds.install(ends[1])
         self.wr(fds, struct.pack("<ii", r, w))
         return 0
 
@@ -1042,6 +1030,26 @@ class Syscalls:
         self.end_temporary_mask(n == -errno.EINTR)
         return n, deadline
 
+    def _wait_then(self, name, mask, scan, files, seconds, finish):
+        """Wait for descriptors, then ``finish(n, deadline)`` gives the call's result. With
+        other threads around (and no temporary mask), the thread blocks and the others run
+        meanwhile: one of them may write the pipe it waits for (threads.py)."""
+        if len(self.threads) > 1 and mask is None and seconds != 0:
+            deadline = None if seconds is None else time.monotonic() + seconds
+            n = scan()
+            if n:
+                return finish(n, deadline)
+            host = tuple(sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None}))
+
+            def poll():
+                k = scan()
+                return finish(k, deadline) if k else None
+            return self.block(self.Wait(name, poll, deadline, host_fds=host,
+                                        timeout_result=lambda: finish(0, deadline),
+                                        interrupted=lambda: finish(-errno.EINTR, deadline)))
+        n, deadline = self._wait_masked(mask, scan, files, seconds)
+        return finish(n, deadline)
+
     def sys_ppoll(self, fds, nfds, tmo, sigmask, sigsetsize, *_):
         if nfds > self.fds.max_fds:
             return -errno.EINVAL
@@ -1066,11 +1074,13 @@ class Syscalls:
                 ready += rev != 0
             return ready
 
-        n, deadline = self._wait_masked(mask, scan, [f for f in files if f is not None], seconds)
-        if n >= 0:
-            self.wr(fds, bytes(raw))
-        self._write_left(tmo, deadline)
-        return n
+        def finish(n, deadline):
+            if n >= 0:
+                self.wr(fds, bytes(raw))
+            self._write_left(tmo, deadline)
+            return n
+
+        return self._wait_then("ppoll", mask, scan, [f for f in files if f is not None], seconds, finish)
 
     def sys_pselect6(self, nfds, rfds, wfds, efds, tmo, sigmask, *_):
         nfds = _s32(nfds)
@@ -1114,13 +1124,15 @@ class Syscalls:
                         count += 1
             return count
 
-        n, deadline = self._wait_masked(mask, scan, list(files.values()), seconds)
-        if n >= 0:
-            for addr, val in zip((rfds, wfds, efds), out):
-                if addr and nbytes:
-                    self.wr(addr, val.to_bytes(nbytes, "little"))
-        self._write_left(tmo, deadline)
-        return n
+        def finish(n, deadline):
+            if n >= 0:
+                for addr, val in zip((rfds, wfds, efds), out):
+                    if addr and nbytes:
+                        self.wr(addr, val.to_bytes(nbytes, "little"))
+            self._write_left(tmo, deadline)
+            return n
+
+        return self._wait_then("pselect6", mask, scan, list(files.values()), seconds, finish)
 
 
 def _normalize(path: str) -> str:

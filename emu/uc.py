@@ -59,6 +59,7 @@ _uc_context_alloc = _proto("uc_context_alloc", c_int, c_void_p, POINTER(c_void_p
 _uc_context_save = _proto("uc_context_save", c_int, c_void_p, c_void_p)
 _uc_context_restore = _proto("uc_context_restore", c_int, c_void_p, c_void_p)
 _uc_context_free = _proto("uc_context_free", c_int, c_void_p)
+_uc_context_size = _proto("uc_context_size", c_size_t, c_void_p)
 # uc_hook_add and uc_ctl are variadic: no argtypes, every argument passed as an explicit ctypes value.
 _uc_hook_add = _lib.uc_hook_add
 _uc_hook_add.restype = c_int
@@ -222,6 +223,17 @@ class Engine:
         _uc_context_save(self.h, ctx)
         return Context(ctx)
 
+    def context_alloc(self) -> "Context":
+        ctx = c_void_p()
+        err = _uc_context_alloc(self.h, byref(ctx))
+        if err:
+            raise UcError(err, "uc_context_alloc")
+        return Context(ctx, _uc_context_size(self.h))
+
+    def context_save_into(self, ctx: "Context") -> None:
+        """Save the CPU state into an existing context (threads reuse theirs)."""
+        _uc_context_save(self.h, ctx.ptr)
+
     def context_restore(self, ctx: "Context") -> None:
         err = _uc_context_restore(self.h, ctx.ptr)
         if err:
@@ -249,8 +261,17 @@ class Engine:
 class Context:
     """A saved CPU state (all registers), freed with the object."""
 
-    def __init__(self, ptr):
+    def __init__(self, ptr, size: int = 0):
         self.ptr = ptr
+        self.size = size      # bytes of the whole uc_context allocation (context_alloc only)
+
+    def raw(self) -> bytes:
+        return ctypes.string_at(self.ptr, self.size)
+
+    def poke(self, offset: int, data: bytes) -> None:
+        """Overwrite bytes of the saved state (threads.py: the exclusive monitor)."""
+        assert 0 <= offset and offset + len(data) <= self.size
+        ctypes.memmove(self.ptr.value + offset, data, len(data))
 
     def __del__(self):
         if self.ptr:

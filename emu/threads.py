@@ -1,0 +1,625 @@
+"""Threads: clone(CLONE_THREAD), futex, and the scheduler that runs them on one engine.
+
+Every guest thread runs on the one Unicorn engine, one at a time, as on a single-CPU machine.
+A thread is its saved CPU state (Unicorn's context: general and FP/SIMD registers, the TLS
+register TPIDR_EL0/tp, flags) plus the kernel's per-thread state (signal mask, pending signal,
+signal frames, sigaltstack, clear_child_tid). The Process's attributes of those names always
+describe the running thread; a switch stores them in the outgoing Thread and loads the
+incoming one's (``PER_THREAD``).
+
+Switches happen
+
+- inside the system-call hook, when the running thread blocks (futex wait, sleep, reading an
+  empty pipe), exits, or yields: the hook saves its context, restores the next runnable one
+  and returns, and Unicorn carries on there. The engine's run (``emu_start``) does not end;
+- in the run loop, at the end of a time slice: while there is more than one thread, each
+  ``emu_start`` is given an instruction count (``SLICE_INSNS``, or what is left of the
+  instruction budget), and Unicorn stops exactly at an instruction boundary when it is spent.
+  The budget is charged slice by slice, so it covers every thread.
+
+  (Not a host timer calling ``uc_emu_stop``: measured on Unicorn 2.1.4, such an asynchronous
+  stop that lands while a load is in flight can leave the saved PC one instruction behind the
+  registers — the load then runs again with its own result as address. The count-based stop
+  showed no such cases, and costs nothing measurable here.)
+
+Exclusive loads and stores (arm64 LDXR/STXR, riscv64 LR/SC) stay correct across switches: the
+kernel's exception return clears the local exclusive monitor, so a thread switched out
+between its load-exclusive and its store-exclusive sees the store fail and retries. QEMU keeps
+the monitor in the CPU state (``exclusive_addr``, ``load_res``), which Unicorn's context
+restores with the rest; the switch therefore writes -1 there in the incoming context. Its place
+in the context is found once per Python process by a probe on a scratch engine (a
+load-exclusive of a known address, then a search of the saved state), and checked (a
+store-exclusive after the patched restore must fail); if the probe fails, threads still run,
+without the clearing (``monitor_offset`` is None), which only matters for the ABA case since
+QEMU's store-exclusive also compares the loaded value.
+
+When every thread is blocked, the runner sleeps on the host until the earliest timeout, a
+signal, or the end of the run (time limit, Ctrl-C); a program whose threads all wait forever
+hangs as it would on Linux, until the time limit.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import struct
+import time
+
+from . import uc as U
+from .syscalls import PID, _s32
+
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_PIDFD, CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT = 0x1000, 0x2000, 0x4000, 0x8000
+CLONE_THREAD, CLONE_SYSVSEM, CLONE_SETTLS = 0x10000, 0x40000, 0x80000
+CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_DETACHED = 0x100000, 0x200000, 0x400000
+CLONE_UNTRACED, CLONE_CHILD_SETTID = 0x800000, 0x1000000
+# What a thread may ask for (everything glibc's and musl's pthread_create pass, and harmless bits).
+THREAD_FLAGS = (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+                | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
+                | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_PTRACE)
+
+FUTEX_WAIT, FUTEX_WAKE, FUTEX_FD, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP = 0, 1, 2, 3, 4, 5
+FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
+FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
+FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
+
+SLICE_INSNS = 200_000      # instructions of a time slice
+
+# The kernel's per-thread state, kept on the Process for the running thread.
+PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "blocked_pending",
+              "clear_child_tid")
+
+BLOCKED = object()         # a handler's result: the thread blocks, the scheduler runs another
+
+
+class NotServed(Exception):
+    """A handler's way to say 'this form of the call is not supported' (the runner then
+    treats the call as unknown: SIGSYS with a note, or ENOSYS)."""
+
+    def __init__(self, note: str = ""):
+        super().__init__(note)
+        self.note = note
+
+
+class Wait:
+    """Why a thread is blocked: ``poll()`` gives the call's result once it can go on (None
+    while it must wait); at ``deadline`` (time.monotonic) the result is ``timeout_result``; a
+    signal ends it with EINTR. ``cancel()`` undoes its registration (futex queues)."""
+
+    __slots__ = ("name", "poll", "deadline", "timeout_result", "cancel", "host_fds", "interrupted")
+
+    def __init__(self, name, poll, deadline=None, timeout_result=-errno.ETIMEDOUT, cancel=None,
+                 host_fds=(), interrupted=None):
+        self.name = name
+        self.poll = poll
+        self.deadline = deadline
+        self.timeout_result = timeout_result      # a value, or a function giving it
+        self.cancel = cancel
+        self.host_fds = host_fds
+        self.interrupted = interrupted            # a function giving the EINTR result
+
+    def result(self, now: float):
+        r = self.poll()
+        if r is not None:
+            return r
+        if self.deadline is not None and now >= self.deadline:
+            if self.cancel:
+                self.cancel()
+            r = self.timeout_result
+            return r() if callable(r) else r
+        return None
+
+    def interrupt(self) -> int:
+        if self.cancel:
+            self.cancel()
+        return self.interrupted() if self.interrupted else -errno.EINTR
+
+
+class Thread:
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status")
+
+    def __init__(self, tid: int):
+        self.tid = tid
+        self.ctx: U.Context | None = None
+        self.wait: Wait | None = None
+        self.result = None          # the blocked call's result, written when it runs again
+        self.state: dict = {}       # PER_THREAD values while it is not running
+        self.alive = True
+        self.exit_status = None
+
+
+class Waiter:
+    __slots__ = ("thread", "bitset", "woken", "addr")
+
+    def __init__(self, thread, addr, bitset):
+        self.thread = thread
+        self.addr = addr
+        self.bitset = bitset
+        self.woken = False
+
+
+# --- the exclusive monitor's place in Unicorn's saved context --------------------------------
+_MONITOR: dict[str, int | None] = {}
+
+_PROBE = {
+    # ldxr x0, [x1]; mov x1, #0 | stxr w2, x3, [x1]
+    "arm64": (struct.pack("<II", 0xC85F7C20, 0xD2800001), struct.pack("<I", 0xC8027C23)),
+    # lr.d a0, (a1); li a1, 0   | sc.d a2, a3, (a1)
+    "riscv64": (struct.pack("<II", 0x1005B52F, 0x00000593), struct.pack("<I", 0x18D5B62F)),
+}
+
+
+def monitor_offset(arch) -> int | None:
+    """Offset, in a Unicorn context of ``arch``, of the exclusive monitor's address
+    (CPUARMState.exclusive_addr / CPURISCVState.load_res); None if it cannot be found."""
+    if arch.name not in _MONITOR:
+        try:
+            _MONITOR[arch.name] = _probe_monitor(arch)
+        except Exception:
+            _MONITOR[arch.name] = None
+    return _MONITOR[arch.name]
+
+
+def _probe_monitor(arch) -> int | None:
+    from . import ucconst as K
+    load, store = _PROBE[arch.name]
+    a1 = arch.args[1]
+    with U.Engine(arch.uc_arch, arch.uc_mode) as e:
+        if arch.name == "arm64":
+            e.set_page_size(4096)
+        e.set_cpu_model(arch.cpu_model)
+        base = 0x7_1234_0000
+        e.mem_map(base, 0x1000, U.PROT_ALL)
+        e.mem_write(base, load)
+        e.mem_write(base + 0x100, store)
+        target = base + 0x808
+        e.mem_write(target, struct.pack("<Q", 0x1122334455667788))
+        e.reg_write(a1, target)
+        if e.emu_start(base, base + 8, 0, 0):
+            return None
+        ctx = e.context_alloc()
+        e.context_save_into(ctx)
+        raw = ctx.raw()
+        needle = struct.pack("<Q", target)
+        hits = [i for i in range(0, len(raw) - 7, 8) if raw[i:i + 8] == needle]
+        if len(hits) != 1:
+            return None
+        off = hits[0]
+        # check: with the monitor cleared in the context, the store-exclusive must fail
+        ctx.poke(off, b"\xff" * 8)
+        e.context_restore(ctx)
+        e.reg_write(a1, target)
+        e.reg_write(arch.args[3], 7)
+        if e.emu_start(base + 0x100, base + 0x104, 0, 0):
+            return None
+        failed = e.reg_read(arch.args[2]) == 1
+        unchanged = struct.unpack("<Q", e.mem_read(target, 8))[0] == 0x1122334455667788
+        del K
+        return off if failed and unchanged else None
+
+
+class Threads:
+    """Mixin for the Process: the thread table, the scheduler, and the thread system calls."""
+
+    Wait = Wait
+
+    def init_threads(self) -> None:
+        self.threads: dict[int, Thread] = {}
+        main = Thread(PID)
+        self.threads[PID] = main
+        self.cur = main
+        self.cur_tid = PID
+        self.next_tid = PID + 1
+        self.futexes: dict[int, list[Waiter]] = {}
+        self.preempt_req = False
+        self.leader_status = None
+        self.nswitches = 0
+        self._last_count = 0
+        self._mon_off = None
+        self._insns_left = None
+        self.yielding = False
+
+    # --- switching ------------------------------------------------------------------------
+    def _save_current(self) -> None:
+        t = self.cur
+        if t.ctx is None:
+            t.ctx = self.eng.context_alloc()
+        self.eng.context_save_into(t.ctx)
+        t.state = {name: getattr(self, name) for name in PER_THREAD}
+
+    def _load(self, t: Thread) -> None:
+        """Make ``t`` the running thread (its context in the engine, its state on self)."""
+        if t.ctx is not None:
+            if self._mon_off is not None:
+                t.ctx.poke(self._mon_off, b"\xff" * 8)
+            self.eng.context_restore(t.ctx)
+        for name in PER_THREAD:
+            setattr(self, name, t.state[name])
+        self.cur = t
+        self.cur_tid = t.tid
+        self.nswitches += 1
+        if t.result is not None:
+            ret, t.result = t.result, None
+            self._write_ret(ret)
+
+    def _pick(self, start: Thread) -> Thread | None:
+        """The next thread that can run, round robin from after ``start`` (``start`` last)."""
+        order = list(self.threads.values())
+        try:
+            i = order.index(start)
+            order = order[i + 1:] + order[:i + 1]
+        except ValueError:
+            pass
+        now = time.monotonic()
+        for t in order:
+            if t.wait is None:
+                return t
+            r = t.wait.result(now)
+            if r is not None:
+                name = t.wait.name
+                t.wait = None
+                t.result = r
+                if self.strace:
+                    self.trace_line(f"{t.tid} <... {name} resumed> = {r}")
+                return t
+        return None
+
+    def reschedule(self) -> None:
+        """The running thread blocked, exited or yielded (its state is saved, or it is gone):
+        run the next runnable thread; if none can run, wait on the host for one."""
+        start = self.cur
+        while True:
+            t = self._pick(start)
+            if t is not None:
+                break
+            if self.stop is not None or self.stop_event.is_set():
+                return
+            if not self._idle_wait():
+                return
+        if t is not self.cur or t.ctx is not None:
+            self._load(t)
+        if self.pending is not None:
+            self.eng.emu_stop()           # the run loop delivers it to this thread
+
+    def _idle_wait(self) -> bool:
+        """Every thread is blocked: sleep until the earliest timeout, a signal, or the end of
+        the run. False when the run is over."""
+        deadline = None
+        host = set()
+        for t in self.threads.values():
+            if t.wait is not None:
+                if t.wait.deadline is not None:
+                    deadline = t.wait.deadline if deadline is None else min(deadline, t.wait.deadline)
+                host.update(t.wait.host_fds)
+        self.wake.clear()
+        if self._signal_for_blocked():
+            return True
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if host:
+            import select
+            poller = select.poll()
+            for fd in host:
+                poller.register(fd, select.POLLIN)
+            step = 0.05 if left is None else min(0.05, left)
+            poller.poll(int(step * 1000) + 1)
+        else:
+            self.wake.wait(left)
+        if self.stop_event.is_set():
+            return False
+        self._signal_for_blocked()
+        return True
+
+    def _signal_for_blocked(self) -> bool:
+        """An asynchronous signal (SIGALRM) came while every thread waits: end the wait of a
+        thread that does not block it (EINTR), so the signal is delivered there."""
+        if not self.async_signals:
+            return False
+        for sig in self.async_signals:
+            handler = self.action(sig)[0]
+            if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
+                continue
+            for t in self.threads.values():
+                mask = self.sigmask if t is self.cur else t.state.get("sigmask", 0)
+                if t.wait is not None and not mask & (1 << (sig - 1)):
+                    t.result = t.wait.interrupt()
+                    t.wait = None
+                    return True
+        # nobody can take them now: leave them to the run loop (it parks blocked ones)
+        if self.cur.wait is not None:
+            self.cur.result = self.cur.wait.interrupt()
+            self.cur.wait = None
+            return True
+        return False
+
+    def block(self, wait: Wait):
+        """Block the running thread (called by a handler, which returns what this returns)."""
+        self.cur.wait = wait
+        return BLOCKED
+
+    def after_call(self, blocked: bool) -> None:
+        """From the system-call hook, after the result is written: switch if the running
+        thread blocked (or exited, or yielded)."""
+        cur = self.cur
+        if cur.alive:
+            if blocked:
+                r = cur.wait.result(time.monotonic())
+                if r is not None:          # ready at once (e.g. a zero timeout)
+                    cur.wait = None
+                    self._write_ret(r)
+                    return
+            self._save_current()
+        self.reschedule()
+
+    def preempt(self) -> None:
+        """End of a time slice (run loop): run the next runnable thread, if another can run."""
+        if len(self.threads) < 2:
+            return
+        self._save_current()
+        self.reschedule()
+
+    def thread_note(self) -> str:
+        n = len(self.threads)
+        if self.next_tid == PID + 1:
+            return ""
+        return f"thread {self.cur_tid}{' (the main thread)' if self.cur_tid == PID else ''}, " \
+               f"{n} thread{'s' if n != 1 else ''} running"
+
+    # --- the time slice ---------------------------------------------------------------------
+    def run_count(self) -> int:
+        """The instruction count of the next emu_start (0: unlimited). With more than one
+        thread, a run is one time slice of SLICE_INSNS instructions (or what is left of the
+        budget): Unicorn stops it exactly at an instruction boundary."""
+        left = self._insns_left
+        if left is None and self.max_insns:
+            left = self._insns_left = self.max_insns
+        if len(self.threads) > 1:
+            return min(left, SLICE_INSNS) if left else SLICE_INSNS
+        return left or 0
+
+    def slice_over(self) -> bool:
+        """The run loop's emu_start ended with nothing else to do: was it the end of a time
+        slice (switch threads), rather than the instruction budget running out?"""
+        switch = self.preempt_req
+        self.preempt_req = False
+        count = self._last_count
+        if not switch and count:
+            if self.max_insns:
+                self._insns_left -= count
+                return self._insns_left > 0
+            return True
+        return switch
+
+    # --- system calls -----------------------------------------------------------------------
+    def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):
+        need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND
+        if flags & need != need or flags & ~(THREAD_FLAGS | 0xFF):
+            raise NotServed("xld run runs threads (clone with CLONE_VM|CLONE_THREAD), not new "
+                            "processes: fork, vfork, posix_spawn and system() are not supported")
+        if flags & 0xFF:
+            return -errno.EINVAL            # a thread has no exit signal
+        if self._mon_off is None:
+            self._mon_off = monitor_offset(self.arch)
+        tid = self.next_tid
+        self.next_tid += 1
+        t = Thread(tid)
+        t.state = {"sigmask": self.sigmask, "saved_sigmask": None, "pending": None, "sigframes": [],
+                   "altstack": None, "blocked_pending": set(),
+                   "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0}
+        if flags & CLONE_PARENT_SETTID:
+            self.wr(ptid, struct.pack("<i", tid))
+        if flags & CLONE_CHILD_SETTID:
+            self.wr(ctid, struct.pack("<i", tid))
+        eng, arch = self.eng, self.arch
+        # the child's registers: the parent's, with sp = newsp, the TLS register, result 0
+        old_sp, old_tp, old_ret = eng.reg_read(arch.sp), eng.reg_read(arch.tp), eng.reg_read(arch.ret)
+        if newsp:
+            eng.reg_write(arch.sp, newsp)
+        if flags & CLONE_SETTLS:
+            eng.reg_write(arch.tp, tls)
+        eng.reg_write(arch.ret, 0)
+        t.ctx = eng.context_alloc()
+        eng.context_save_into(t.ctx)
+        eng.reg_write(arch.sp, old_sp)
+        eng.reg_write(arch.tp, old_tp)
+        eng.reg_write(arch.ret, old_ret)
+        self.threads[tid] = t
+        if len(self.threads) == 2:
+            self.preempt_req = True        # restart the run, in time slices from now on
+            self.eng.emu_stop()
+        return tid
+
+    def sys_clone3(self, *_):
+        return -errno.ENOSYS                # glibc then uses clone
+
+    def sys_gettid(self, *_):
+        return self.cur_tid
+
+    def sys_set_tid_address(self, ptr, *_):
+        self.clear_child_tid = ptr
+        return self.cur_tid
+
+    def sys_exit(self, status, *_):
+        """One thread ends; the process ends with its last thread."""
+        t = self.cur
+        if t.tid == PID:
+            self.leader_status = status & 0xFF
+        if len(self.threads) == 1:
+            st = self.leader_status if self.leader_status is not None else status & 0xFF
+            self.terminate(status=st)
+            return None
+        if self.clear_child_tid:
+            try:
+                self.wr(self.clear_child_tid, b"\0\0\0\0")
+                self._futex_wake(self.clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY)
+            except Exception:
+                pass
+        t.alive = False
+        del self.threads[t.tid]
+        return BLOCKED
+
+    def sys_exit_group(self, status, *_):
+        self.terminate(status=status & 0xFF)
+
+    def sys_sched_yield(self, *_):
+        if len(self.threads) > 1:
+            self.yielding = True          # the hook switches after writing the result
+        return 0
+
+    # --- futex ------------------------------------------------------------------------------
+    def _u32(self, addr: int) -> int:
+        if addr & 3:
+            raise _Err(errno.EINVAL)
+        return struct.unpack("<I", self.rd(addr, 4))[0]
+
+    def _futex_wake(self, addr: int, n: int, bitset: int) -> int:
+        q = self.futexes.get(addr)
+        woken = 0
+        if not q:
+            return 0
+        keep = []
+        for w in q:
+            if woken < n and w.bitset & bitset:
+                w.woken = True
+                woken += 1
+            else:
+                keep.append(w)
+        if keep:
+            self.futexes[addr] = keep
+        else:
+            del self.futexes[addr]
+        return woken
+
+    def _futex_timeout(self, tmo: int, absolute: bool, realtime: bool) -> float | None:
+        if not tmo:
+            return None
+        sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            raise _Err(errno.EINVAL)
+        t = sec + nsec / 1e9
+        if not absolute:
+            return time.monotonic() + t
+        now = time.clock_gettime(time.CLOCK_REALTIME if realtime else time.CLOCK_MONOTONIC)
+        return time.monotonic() + (t - now)
+
+    def sys_futex(self, uaddr, op, val, tmo, uaddr2, val3, *_):
+        try:
+            return self._futex(uaddr, op, val & 0xFFFFFFFF, tmo, uaddr2, val3 & 0xFFFFFFFF)
+        except _Err as e:
+            return -e.errno
+
+    def _futex(self, uaddr, op, val, tmo, uaddr2, val3):
+        cmd = op & 0x7F
+        realtime = bool(op & FUTEX_CLOCK_REALTIME)
+        if realtime and cmd not in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+            return -errno.ENOSYS
+        if cmd in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
+            bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAIT else val3
+            if not bitset:
+                return -errno.EINVAL
+            deadline = self._futex_timeout(tmo, cmd == FUTEX_WAIT_BITSET, realtime)
+            if self._u32(uaddr) != val:
+                return -errno.EAGAIN
+            w = Waiter(self.cur, uaddr, bitset)
+            self.futexes.setdefault(w.addr, []).append(w)
+
+            def cancel():
+                q = self.futexes.get(w.addr)
+                if q and w in q:
+                    q.remove(w)
+                    if not q:
+                        del self.futexes[w.addr]
+
+            return self.block(Wait("futex", lambda: 0 if w.woken else None, deadline, cancel=cancel))
+        if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
+            bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAKE else val3
+            if not bitset:
+                return -errno.EINVAL
+            self._u32(uaddr)
+            return self._futex_wake(uaddr, _s32(val) if _s32(val) >= 0 else 0, bitset)
+        if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
+            n_requeue = _s32(tmo)            # val2 travels in the timeout argument
+            if _s32(val) < 0 or n_requeue < 0:
+                return -errno.EINVAL
+            if cmd == FUTEX_CMP_REQUEUE and self._u32(uaddr) != val3:
+                return -errno.EAGAIN
+            self._u32(uaddr2)
+            woken = self._futex_wake(uaddr, _s32(val), FUTEX_BITSET_MATCH_ANY)
+            moved = 0
+            q = self.futexes.get(uaddr, [])
+            while q and moved < n_requeue and uaddr2 != uaddr:
+                w = q.pop(0)
+                w.addr = uaddr2
+                self.futexes.setdefault(uaddr2, []).append(w)
+                moved += 1
+            if uaddr in self.futexes and not self.futexes[uaddr]:
+                del self.futexes[uaddr]
+            return woken + moved
+        if cmd == FUTEX_WAKE_OP:
+            return self._futex_wake_op(uaddr, val, _s32(tmo), uaddr2, val3)
+        return -errno.ENOSYS                   # PI futexes, FUTEX_FD
+
+    def _futex_wake_op(self, uaddr, n1, n2, uaddr2, encoded):
+        op, cmp = (encoded >> 28) & 7, (encoded >> 24) & 15
+        oparg, cmparg = (encoded >> 12) & 0xFFF, encoded & 0xFFF
+        if encoded & (8 << 28):               # FUTEX_OP_OPARG_SHIFT
+            oparg = 1 << (oparg & 31)
+        old = self._u32(uaddr2)
+        new = {0: oparg, 1: old + oparg, 2: old | oparg, 3: old & ~oparg, 4: old ^ oparg}.get(op)
+        if new is None or cmp > 5:
+            return -errno.ENOSYS
+        self.wr(uaddr2, struct.pack("<I", new & 0xFFFFFFFF))
+        woken = self._futex_wake(uaddr, n1, FUTEX_BITSET_MATCH_ANY)
+        o, c = _s32(old), cmparg - (0x1000 if cmparg & 0x800 else 0)
+        if (o == c, o != c, o < c, o <= c, o > c, o >= c)[cmp]:
+            woken += self._futex_wake(uaddr2, n2, FUTEX_BITSET_MATCH_ANY)
+        return woken
+
+    # --- sleeping and blocking reads with other threads around -------------------------------
+    def sleep_until(self, deadline: float, name: str):
+        """nanosleep in a process with threads: block this one until ``deadline``."""
+        return self.block(Wait(name, lambda: None, deadline, timeout_result=0))
+
+    # --- signals to threads -----------------------------------------------------------------
+    def signal_thread(self, tid: int, sig: int):
+        t = self.threads.get(tid)
+        if t is None:
+            return -errno.ESRCH
+        if t is self.cur or sig == 0:
+            return self.raise_signal(sig) if t is self.cur else 0
+        if not 1 <= sig <= 64:
+            return -errno.EINVAL
+        handler = self.action(sig)[0]
+        if sig in (9, 19) or handler == 0:
+            if sig in (9, 19) or sig not in (17, 18, 19, 20, 21, 22, 23, 28):
+                return self.raise_signal(sig)      # the default action ends the whole process
+            return 0
+        if handler == 1:
+            return 0
+        st = t.state
+        if st["sigmask"] & (1 << (sig - 1)) or st["pending"] is not None:
+            st["blocked_pending"].add(sig)
+            return 0
+        st["pending"] = (sig, -6, 0)                # SI_TKILL
+        if t.wait is not None:
+            t.result = t.wait.interrupt()
+            t.wait = None
+        return 0
+
+    def sys_tgkill(self, tgid, tid, sig, *_):
+        if _s32(tgid) != PID:
+            return -errno.ESRCH
+        return self.signal_thread(_s32(tid), sig)
+
+    def sys_tkill(self, tid, sig, *_):
+        return self.signal_thread(_s32(tid), sig)
+
+
+class _Err(Exception):
+    def __init__(self, err):
+        super().__init__(err)
+        self.errno = err
+
+
+__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "NotServed", "monitor_offset", "SLICE_INSNS"]
+
+del ctypes

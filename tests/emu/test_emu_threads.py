@@ -1,0 +1,155 @@
+"""Threads under ``xld run`` (emu/threads.py): pthread_create/join, mutexes, condition
+variables, pthread_once, thread-local storage, C++ std::thread/std::mutex/std::atomic, futex
+timeouts, signals to threads, blocking pipe reads between threads, exit vs exit_group; both
+arches, static (glibc and musl) and dynamic (glibc), each compared with qemu-user on stdout and
+exit status. Nothing here is timed: limits only turn a hang into a failure."""
+
+import os
+import subprocess
+
+import pytest
+
+from xld.emu import run
+from xld.emu.arch import ARM64, RISCV64
+from xld.emu.threads import monitor_offset
+
+from conftest import ARCHES, PROGS, compile_command, run_qemu, sysroot
+
+KINDS = [(a, k) for a in ARCHES for k in ("gcc", "dyn", "zig")]
+IDS = [f"{a}-{k}" for a, k in KINDS]
+TIMEOUT = 300          # a hang fails the test instead of stalling the suite
+
+
+@pytest.fixture(scope="module")
+def tbuild(tmp_path_factory):
+    """tbuild(prog, arch, kind, extra=()) -> executable, compiled with the conftest's commands
+    plus ``extra`` flags (cached)."""
+    out_dir = tmp_path_factory.mktemp("emu-threads")
+    cache = {}
+
+    def get(prog, arch, kind, extra=()):
+        key = (prog, arch, kind, tuple(extra))
+        if key not in cache:
+            src = next(os.path.join(PROGS, f) for f in os.listdir(PROGS) if os.path.splitext(f)[0] == prog)
+            out = str(out_dir / f"{prog}-{arch}-{kind}-{len(cache)}")
+            cmd = compile_command(kind, arch, src, out)
+            i = cmd.index(src)
+            cmd[i:i] = [*extra, "-pthread"] if kind != "zig" else list(extra)
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+            assert p.returncode == 0, f"{' '.join(cmd)}\n{p.stderr}"
+            cache[key] = out
+        return cache[key]
+    return get
+
+
+def same_as_qemu(arch, kind, exe, env=None, **kw):
+    rc, out, err = run_qemu(arch, exe, env=env, sysroot=sysroot(arch) if kind == "dyn" else None,
+                            timeout=TIMEOUT)
+    res = run(exe, env=env, timeout=TIMEOUT, **kw)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout) == (rc, out), (res.stderr, err)
+    return res
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_pthreads_mutex_condvar_once_tls(tbuild, arch, kind):
+    """4 threads x 10000 increments under a mutex (exact total), results through join,
+    per-thread __thread variables, a producer/consumer on condition variables, pthread_once."""
+    res = same_as_qemu(arch, kind, tbuild("threads", arch, kind))
+    assert res.returncode == 3
+    assert b"counter 40000 (expected 40000)\n" in res.stdout
+    assert b"thread 3 returned 3103\nthread" not in res.stdout      # (4 lines, in order)
+    assert b"thread 0 returned 100\nthread 1 returned 1101\nthread 2 returned 2102\n" in res.stdout
+    assert b"main tls 7\nconsumer sum 125250\nonce ran 1 time(s)\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,kind", [(a, k) for a in ARCHES for k in ("gcc", "dyn")],
+                         ids=[f"{a}-{k}" for a in ARCHES for k in ("gcc", "dyn")])
+def test_cxx_std_thread_mutex_atomic_pool(tbuild, arch, kind):
+    res = same_as_qemu(arch, kind, tbuild("cxxthreads", arch, kind))
+    assert res.stdout == b"atomic 80000 plain 200000\npool sum 5050\nhardware_concurrency>0: 1\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_exclusive_load_store_loops_across_switches(tbuild, arch):
+    """Atomic read-modify-writes and a spinlock made of LDXR/STXR (arm64 built without LSE) or
+    LR/SC: 4 threads preempted at arbitrary instructions still count exactly."""
+    extra = ["-march=armv8-a", "-mno-outline-atomics"] if arch == "arm64" else []
+    res = same_as_qemu(arch, "gcc", tbuild("llsc", arch, "gcc", extra))
+    assert res.stdout == b"counter 800000 guarded 50000\n"
+
+
+@pytest.mark.parametrize("arch", [ARM64, RISCV64], ids=ARCHES)
+def test_exclusive_monitor_is_found_in_the_context(arch):
+    """The probe finds the monitor in Unicorn's saved context, and a store-exclusive after a
+    restore with it cleared fails (the probe checks that itself)."""
+    assert monitor_offset(arch) is not None
+
+
+@pytest.mark.parametrize("arch,kind", [(a, k) for a in ARCHES for k in ("gcc", "dyn")],
+                         ids=[f"{a}-{k}" for a in ARCHES for k in ("gcc", "dyn")])
+def test_sleep_futex_timeouts_signals_pipes_exit(tbuild, arch, kind):
+    """nanosleep in a thread, FUTEX_WAIT timing out and EAGAIN, pthread_kill to a thread that
+    handles it there, read() of an empty pipe until another thread writes and closes it,
+    poll() without a timeout until another thread writes, select() timing out,
+    pthread_exit of the main thread (the process ends with its last thread)."""
+    exe = tbuild("threadmisc", arch, kind)
+    res = same_as_qemu(arch, kind, exe)
+    assert res.stdout == (b"sleeper tid differs from main: 1\n"
+                          b"futex wait timeout: -1 Connection timed out\n"
+                          b"futex wait wrong value: -1 Resource temporarily unavailable\n"
+                          b"handler ran in the other thread: 1\n"
+                          b"read 16: through the pipe\nthen 0\n"
+                          b"poll 1 POLLIN 1\nread 16\nselect at end of file: 1\n"
+                          b"select timeout: 0\n")
+    # exit() in a thread ends the whole process (exit_group)
+    same_as_qemu(arch, kind, exe, env={"EXIT_GROUP": "1"})
+    assert run(exe, env={"EXIT_GROUP": "1"}, timeout=TIMEOUT).returncode == 42
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_crash_in_a_thread_names_it(tbuild, arch):
+    exe = tbuild("threadmisc", arch, "gcc")
+    res = run(exe, env={"CRASH": "1"}, timeout=TIMEOUT)
+    rc, _out, _err = run_qemu(arch, exe, env={"CRASH": "1"}, timeout=TIMEOUT)
+    assert res.returncode == rc == 128 + 11
+    assert "  thread: thread 42" in res.crash and "2 threads running" in res.crash
+    assert "<crasher+" in res.crash
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_strace_shows_thread_ids(tbuild, arch):
+    lines = []
+    res = run(tbuild("threadmisc", arch, "gcc"), strace=lines.append, timeout=TIMEOUT)
+    assert res.returncode == 0
+    text = "".join(lines)
+    assert "4242 clone(" in text and ") = 4243\n" in text
+    assert "4243 exit(0)" in text
+    assert "<unfinished ...>" in text and "4242 <... futex resumed> = 0" in text
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_instruction_budget_covers_all_threads(tbuild, arch):
+    """The spinning workers are stopped by the budget (SIGXCPU), however the work is shared."""
+    extra = ["-march=armv8-a", "-mno-outline-atomics"] if arch == "arm64" else []
+    res = run(tbuild("llsc", arch, "gcc", extra), max_insns=2_000_000, timeout=TIMEOUT)
+    assert res.limit == "max-insns" and res.signal == 24
+    # a budget large enough for the whole run lets it finish, with the same output
+    res = run(tbuild("llsc", arch, "gcc", extra), max_insns=10**10, timeout=TIMEOUT)
+    assert res.stdout == b"counter 800000 guarded 50000\n", res.crash
+
+
+def test_threads_that_all_wait_forever_hit_the_time_limit(tbuild, tmp_path):
+    """A deadlock hangs as on Linux, until the run's time limit (reported as SIGKILL)."""
+    src = tmp_path / "deadlock.c"
+    src.write_text('#include <pthread.h>\n#include <stdio.h>\n'
+                   'static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;\n'
+                   'static void *t(void *a) { pthread_mutex_lock(&m); return a; }\n'
+                   'int main(void) { pthread_t th; pthread_mutex_lock(&m);\n'
+                   '  pthread_create(&th, NULL, t, NULL); puts("waiting"); fflush(stdout);\n'
+                   '  pthread_join(th, NULL); return 0; }\n')
+    exe = str(tmp_path / "deadlock")
+    cmd = compile_command("gcc", "arm64", str(src), exe)
+    assert subprocess.run(cmd, capture_output=True).returncode == 0
+    res = run(exe, timeout=2)
+    assert res.limit == "timeout" and res.stdout == b"waiting\n"
