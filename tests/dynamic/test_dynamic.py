@@ -137,7 +137,7 @@ def test_cxx_dynamic_program_runs_like_gnu_ld(arches, arch, cc):
         tc.missing("clang++-14 not found")
     a = arches(arch)
     gnu, xld = a.build("app", "", cc)
-    _same_run(a, "app", gnu, xld, emu=False)      # (std::thread: xld run has no threads yet)
+    _same_run(a, "app", gnu, xld)
     d, ref = _dynamic(xld), _dynamic(gnu)
     assert d["needed"] == ref["needed"]
     assert d["imports"] == ref["imports"]
