@@ -42,6 +42,7 @@ class Context:
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
+        self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:

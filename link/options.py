@@ -233,22 +233,34 @@ Options:
 """
 
 
-def _expand_response_files(args: list[str], depth: int = 0) -> list[str]:
+_MAX_ARGS = 1 << 22          # arguments after expansion: far more than any real link
+
+
+def _expand_response_files(args: list[str], depth: int = 0, chain: tuple = ()) -> list[str]:
     out = []
     for a in args:
         if a.startswith("@") and len(a) > 1:
             if depth > 20:
                 raise LinkError("response files nest too deeply")
             path = a[1:]
+            real = os.path.realpath(path)
+            if real in chain:
+                raise LinkError(f"response file {path} includes itself")
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text = f.read()
             except OSError as e:
                 raise LinkError(f"cannot open response file {path}: {e.strerror}")
             import shlex
-            out.extend(_expand_response_files(shlex.split(text, posix=True), depth + 1))
+            try:
+                words = shlex.split(text, posix=True)
+            except ValueError as e:          # "No closing quotation", "No escaped character"
+                raise LinkError(f"{path}: malformed response file: {str(e).lower()}")
+            out.extend(_expand_response_files(words, depth + 1, chain + (real,)))
         else:
             out.append(a)
+        if len(out) > _MAX_ARGS:
+            raise LinkError(f"too many arguments (more than {_MAX_ARGS} after expanding response files)")
     return out
 
 
