@@ -517,6 +517,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("write", _write),
         ("build id", _fill_build_id),
+        ("verify", _verify),                  # --verify: decode every relocated place (link/verify.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
     for name, fn in passes:
@@ -618,6 +619,12 @@ def _relocate(ctx):
     if ".eh_frame_hdr" in ctx.outputs:
         from xld.link import ehframe
         ehframe.fill_hdr(ctx, ctx.img)
+
+
+def _verify(ctx):
+    if ctx.opts.verify or os.environ.get("XLD_VERIFY") == "1":
+        from xld.link import verify
+        verify.run(ctx)
 
 
 def _write(ctx):

@@ -151,7 +151,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
-    "--verify": "--verify is not implemented",
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
@@ -297,6 +296,8 @@ _SWITCHES = {
     **dict.fromkeys(("--enable-new-dtags", "-enable-new-dtags"), ("new_dtags", True)),
     **dict.fromkeys(("--disable-new-dtags", "-disable-new-dtags"), ("new_dtags", False)),
     "--stats": ("stats", True),
+    "--verify": ("verify", True),          # check every relocated place and the structure (link/verify.py)
+    "--no-verify": ("verify", False),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),

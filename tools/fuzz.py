@@ -37,6 +37,7 @@ from pathlib import Path
 TRIPLE = {"arm64": "aarch64-linux-gnu", "riscv64": "riscv64-linux-gnu"}
 TIME_LIMIT = 20.0               # seconds per link (a small link takes well under one)
 MEMORY_CAP = 1 << 30            # bytes of address space a link may add to the parent's
+FILE_CAP = 256 << 20            # bytes a link may write to one file (output, map, messages)
 
 # -- the corpus ----------------------------------------------------------------------------
 
@@ -470,7 +471,7 @@ def _vm_size() -> int:
 
 
 def run_link(args: list[str], cwd: Path, time_limit: float = TIME_LIMIT,
-             memory_cap: int = MEMORY_CAP) -> tuple[int, str, float]:
+             memory_cap: int = MEMORY_CAP, file_cap: int = FILE_CAP) -> tuple[int, str, float]:
     """xld with ``args`` in a forked child in ``cwd``: (status or -signal, stderr, seconds)."""
     err_path = cwd.parent / f"{cwd.name}.stderr"
     t0 = time.monotonic()
@@ -486,6 +487,8 @@ def run_link(args: list[str], cwd: Path, time_limit: float = TIME_LIMIT,
             sys.stdout = open(1, "w", closefd=False)
             cap = _vm_size() + memory_cap
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+            # files too: an output (or a stream of messages) past the cap dies of SIGXFSZ
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_cap, file_cap))
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             signal.setitimer(signal.ITIMER_REAL, time_limit)
             from xld.link.cli import link_main
@@ -508,7 +511,13 @@ def run_link(args: list[str], cwd: Path, time_limit: float = TIME_LIMIT,
     elapsed = time.monotonic() - t0
     status = os.waitstatus_to_exitcode(st)
     try:
-        err = err_path.read_text(errors="replace")
+        with open(err_path, "rb") as f:                # the first and last 32 KiB at most
+            head = f.read(1 << 15)
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(size - (1 << 15), len(head)))
+            tail = f.read(1 << 15)
+        err = (head + (b"\n[...]\n" if size > len(head) + len(tail) else b"") + tail).decode(errors="replace")
         err_path.unlink()
     except OSError:
         err = ""
@@ -531,6 +540,8 @@ def check(scn: Scenario, cwd: Path, status: int, err: str) -> tuple[str, list[st
     left = sorted(present)
     if status == -signal.SIGALRM:
         return "hang (time limit)", left
+    if status == -signal.SIGXFSZ:
+        return "wrote a file past the size cap", left
     if status < 0:
         return f"killed by signal {-status}", left
     if status != 1:
