@@ -330,7 +330,7 @@ def mutate_archive(rng: random.Random, data: bytes) -> tuple[bytes, str]:
             size = int(data[h + 48:h + 58].strip() or b"0")
         except ValueError:
             continue
-        if size > 0 and data[h + 60:h + 64] == b"\x7fELF":
+        if 0 < size <= len(data) - h - 60 and data[h + 60:h + 64] == b"\x7fELF":
             members.append((h + 60, size))
     if not members:
         return _flips(rng, d)
