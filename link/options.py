@@ -226,6 +226,7 @@ Options:
   -o -                   write the executable to standard output
   --eh-frame-hdr         emit .eh_frame_hdr and PT_GNU_EH_FRAME
   --stats                print per-pass timings and peak memory
+  --verify               check every relocated place and the output's structure before writing it
   --sysroot=DIR          prefix for '=' in search paths
   @FILE                  read more options from FILE
   --version, -v          print the version
