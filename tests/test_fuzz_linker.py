@@ -308,3 +308,40 @@ def test_output_to_dev_null_keeps_the_device(arch, corpus_dir, tmp_path):
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert after.st_ino == before.st_ino
+
+
+@ARCHES
+@pytest.mark.parametrize("where,value", [
+    (0, 0xFFFFFFFF),            # the CIE's length: "64-bit length follows"
+    (0, 0x7FFFFFF0),            # a CIE longer than the section
+    (0, 2),                     # shorter than its own header
+    ("fde", 0x7FFFFFF0),        # an FDE longer than the section
+    ("fde+4", 0x7FFFFFF0),      # an FDE's CIE pointer far before the section
+    ("fde+4", 0),               # a CIE pointer of 0: the FDE turns into a CIE
+    ("fde+4", 3),               # a CIE pointer into the middle of the CIE
+])
+def test_eh_frame_lengths_and_cie_pointers(arch, corpus_dir, tmp_path, where, value):
+    scn = corpus(arch, corpus_dir)["objects"]
+    for opts in ([], ["--gc-sections", "--eh-frame-hdr"]):
+        e = fuzz.ElfEdit(scn.files["lib.o"])
+        raw = e.section_bytes(".eh_frame")
+        fde = 4 + struct.unpack_from("<I", raw, 0)[0]       # the first FDE follows the CIE
+        off = {0: 0, "fde": fde, "fde+4": fde + 4}[where]
+        e.write_at(".eh_frame", off, struct.pack("<I", value))
+        link_with(scn, tmp_path, {"lib.o": e.bytes()}, extra_args=opts)
+
+
+@ARCHES
+@pytest.mark.parametrize("sec,field,value", [
+    (".dynsym", "sh_size", 1 << 40), (".dynsym", "sh_link", 0xFFFF), (".dynsym", "sh_entsize", 7),
+    (".gnu.version", "sh_size", 2), (".gnu.version_d", "sh_size", 1 << 62),
+    (".gnu.version_d", "sh_link", 0), (".dynamic", "sh_offset", (1 << 64) - 8),
+    (".dynstr", "sh_size", 0), (".dynsym", "sh_addralign", 1 << 63),
+])
+def test_shared_object_tables(arch, corpus_dir, tmp_path, sec, field, value):
+    scn = corpus(arch, corpus_dir)["shared"]
+    e = fuzz.ElfEdit(scn.files["libfuzz.so"])
+    if sec not in e.names:
+        pytest.fail(f"the corpus's shared object has no {sec}")
+    e.shdr(sec, **{field: value})
+    link_with(scn, tmp_path, {"libfuzz.so": e.bytes()})

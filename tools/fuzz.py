@@ -111,7 +111,8 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
     t = TRIPLE[arch]
     cc, cxx, ar = f"{t}-gcc", f"{t}-g++", f"{t}-ar"
     work.mkdir(parents=True, exist_ok=True)
-    flags = ["-O2", "-ffreestanding", "-fno-stack-protector", "-fno-builtin"]
+    flags = ["-O2", "-ffreestanding", "-fno-stack-protector", "-fno-builtin",
+             "-fasynchronous-unwind-tables"]
     if arch == "riscv64":
         flags += ["-march=rv64gc", "-mabi=lp64d"]
     (work / "start.s").write_text(START[arch])
@@ -125,8 +126,10 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
     (work / "lib.a").unlink(missing_ok=True)
     _run([ar, "rcs", work / "lib.a", work / "lib.o", work / "libcxx.o"])
     (work / "shlib.c").write_text(SHLIB_C)
+    (work / "shlib.map").write_text("FUZZ_1 { global: shared_fn; local: *; };\n"
+                                    "FUZZ_2 { global: shared_var; shared_tls; } FUZZ_1;\n")
     _run([cc, *flags, "-fPIC", "-shared", "-nostdlib", "-Wl,-soname,libfuzz.so.1",
-          work / "shlib.c", "-o", work / "libfuzz.so"])
+          f"-Wl,--version-script={work / 'shlib.map'}", work / "shlib.c", "-o", work / "libfuzz.so"])
     read = lambda n: (work / n).read_bytes()
     common = {"start.o": read("start.o"), "main.o": read("main.o")}
     return [
