@@ -133,13 +133,13 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
     read = lambda n: (work / n).read_bytes()
     common = {"start.o": read("start.o"), "main.o": read("main.o")}
     return [
-        Scenario("objects", ["start.o", "main.o", "lib.o", "libcxx.o"],
+        Scenario("objects", ["--verify", "start.o", "main.o", "lib.o", "libcxx.o"],
                  {**common, "lib.o": read("lib.o"), "libcxx.o": read("libcxx.o")}),
         Scenario("archive", ["start.o", "main.o", "lib.a"], {**common, "lib.a": read("lib.a")}),
         Scenario("gc-icf-map", ["--gc-sections", "--icf=all", "-Map", "out.map", "start.o",
                                 "main.o", "lib.a"],
                  {**common, "lib.a": read("lib.a")}, ("out", "out.map")),
-        Scenario("shared", ["-dynamic-linker", "/lib/ld.so", "start.o", "dynmain.o",
+        Scenario("shared", ["--verify", "-dynamic-linker", "/lib/ld.so", "start.o", "dynmain.o",
                             "libfuzz.so"],
                  {"start.o": read("start.o"), "dynmain.o": read("dynmain.o"),
                   "libfuzz.so": read("libfuzz.so")}),
