@@ -253,11 +253,11 @@ def _movw_reader(group: int, signed: bool):
     shift = 16 * group
 
     def read(word: Words) -> Values:
-        v = _field_bits(word, 5, 16).astype(np.int64) << shift
-        if signed:
+        f = _field_bits(word, 5, 16).astype(np.int64)
+        if signed:                           # MOVN holds the complement of the value's bits
             movn = (_w64(word) & _U(_OPC_MOVZ)) == 0
-            v = np.where(movn, ~v, v)
-        return v
+            f = np.where(movn, ~f & 0xFFFF, f)
+        return f << shift
     return read
 
 

@@ -205,6 +205,17 @@ def read_j_imm21(word: Words) -> Values:
                  | _get(word, 19, 12, 12), 21)
 
 
+def read_cb_imm9(word: Words) -> Values:
+    return _sext(_get(word, 12, 12, 8) | _get(word, 11, 10, 3) | _get(word, 6, 5, 6)
+                 | _get(word, 4, 3, 1) | _get(word, 2, 2, 5), 9)
+
+
+def read_cj_imm12(word: Words) -> Values:
+    return _sext(_get(word, 12, 12, 11) | _get(word, 11, 11, 4) | _get(word, 10, 9, 8)
+                 | _get(word, 8, 8, 10) | _get(word, 7, 7, 6) | _get(word, 6, 6, 7)
+                 | _get(word, 5, 3, 1) | _get(word, 2, 2, 5), 12)
+
+
 def read_call(word: Words) -> Values:
     return _sext(_w64(word) & _U(0xFFFFF000), 32) + _sext(_get(word, 63, 52, 0), 12)
 
@@ -217,9 +228,9 @@ S_LO12 = Field("s_lo12", 4, write_s_lo12, read_s_lo12, (0, 12))
 B_IMM13 = Field("b_imm13", 4, write_b_imm13, read_b_imm13, (1, 13))
 J_IMM21 = Field("j_imm21", 4, write_j_imm21, read_j_imm21, (1, 21))
 CALL = Field("call", 8, write_call, read_call, (0, 32))
-CB_IMM9 = Field("cb_imm9", 2, write_cb_imm9)
-CJ_IMM12 = Field("cj_imm12", 2, write_cj_imm12)
-WORD6 = Field("word6", 1, write_word6, read_word6)
+CB_IMM9 = Field("cb_imm9", 2, write_cb_imm9, read_cb_imm9, (1, 9))
+CJ_IMM12 = Field("cj_imm12", 2, write_cj_imm12, read_cj_imm12, (1, 12))
+WORD6 = Field("word6", 1, write_word6, read_word6, (0, 6))
 
 FIELDS: tuple[Field, ...] = (
     DATA8, DATA16, DATA32, DATA64, ULEB128, U_HI20, I_LO12, S_LO12, B_IMM13, J_IMM21, CALL,

@@ -34,7 +34,10 @@ from xld.link.relocate import _file_tables, _gather, _page, _sym_desc, _where
 _CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
             Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
             Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
-_GOT = {Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
+_CHECKED |= {Kind.PAIRED_LO, Kind.TLS_GD_PCREL}
+_CHECKED_INTS = {int(k) for k in _CHECKED}
+_HI_KINDS = [int(k) for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)]
+_GOT = {Kind.TLS_GD_PCREL, Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
         Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
 _MAX_REPORTED = 10
 
@@ -114,6 +117,59 @@ def _columns(ctx):
     return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow]
 
 
+def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
+    """What each row asks for, by its kind (rows of other kinds: 0)."""
+    K = t.kind
+    V = np.zeros(t.n, dtype=np.int64)
+    gp = None
+    for k in np.unique(K).tolist():
+        if k not in _CHECKED_INTS:
+            continue
+        m = K == k
+        s, a, p, g = S[m], A[m], P[m], G[m]
+        if k == Kind.GP_REL:
+            if gp is None:
+                gid = ctx.symtab.ids.get("__global_pointer$")
+                gp = int(ctx.gaddr[gid]) if gid is not None else 0
+            V[m] = s + a - gp
+        elif k == Kind.ADDR:
+            V[m] = s + a
+        elif k in (Kind.PCREL, Kind.CALL):
+            V[m] = s + a - p
+        elif k == Kind.PAGE_PCREL:
+            V[m] = _page(s + a) - _page(p)
+        elif k == Kind.TLS_LE:
+            V[m] = s + a - ctx.tp_base
+        elif k in (Kind.GOT, Kind.TLS_IE):
+            V[m] = g
+        elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
+            V[m] = g - p
+        elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+            V[m] = _page(g) - _page(p)
+        elif k == Kind.GOT_GOTPAGE:
+            V[m] = g - _page(np.int64(got_addr))
+    return V
+
+
+def _pair_lo12(t, S, P, V, alloc, skip) -> None:
+    """RISC-V PCREL_LO12_I/S: the symbol is the label of the AUIPC whose HI20 relocation gives
+    the value; the LO12 must hold that value's low bits (the pair then computes the address).
+    A LO12 whose HI20 is not found, or is itself skipped, is skipped."""
+    lo = np.flatnonzero(t.kind == int(Kind.PAIRED_LO))
+    if len(lo) == 0:
+        return
+    hi = np.flatnonzero(np.isin(t.kind, _HI_KINDS) & alloc & (t.width == 4))
+    order = np.argsort(P[hi], kind="stable")
+    hp = P[hi][order]
+    label = S[lo]
+    k = np.minimum(np.searchsorted(hp, label), max(len(hp) - 1, 0))
+    found = (hp[k] == label) if len(hp) else np.zeros(len(lo), dtype=bool)
+    match = hi[order][k[found]]
+    V[lo[found]] = V[match]
+    skip[lo[~found]] = True
+    skip[lo[found]] |= skip[match]
+
+
 def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     t = getattr(ctx, "rel", None)
     if t is None or t.n == 0:
@@ -125,9 +181,9 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     got_addr = got.addr if got is not None else 0
     slot = t.got_slot.astype(np.int64) if len(t.got_slot) == t.n else np.full(t.n, -1)
     G = np.where(slot >= 0, got_addr + 8 * slot, 0)
-    tp = ctx.tp_base
     skip_rows = _rewritten_rows(ctx, t)
-    gp = None
+    V = _values(ctx, t, S, P, A, G, got_addr)
+    _pair_lo12(t, S, P, V, alloc, skip_rows)
     reported = 0
     # by (type, kind): the shrink pass may change a row's kind (a RISC-V LO12 relaxed to gp)
     key = (t.type.astype(np.int64) << 8) | t.kind.astype(np.int64) & 0xFF
@@ -145,28 +201,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
         rows = rows[keep]
         if len(rows) == 0:
             continue
-        s, a, p, g = S[rows], A[rows], P[rows], G[rows]
-        if k == Kind.GP_REL:
-            if gp is None:
-                gid = ctx.symtab.ids.get("__global_pointer$")
-                gp = int(ctx.gaddr[gid]) if gid is not None else 0
-            v = s + a - gp
-        elif k == Kind.ADDR:
-            v = s + a
-        elif k in (Kind.PCREL, Kind.CALL):
-            v = s + a - p
-        elif k == Kind.PAGE_PCREL:
-            v = _page(s + a) - _page(p)
-        elif k == Kind.TLS_LE:
-            v = s + a - tp
-        elif k in (Kind.GOT, Kind.TLS_IE):
-            v = g + a * 0
-        elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL):
-            v = g - p
-        elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
-            v = _page(g) - _page(p)
-        else:                                   # GOT_GOTPAGE
-            v = g - _page(np.int64(got_addr))
+        v = V[rows]
         w = h.field.width
         words = _gather(out, pos[rows], w)
         if h.field.read is not None:
@@ -179,14 +214,14 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             have = None
             bad = h.field.write(words, v) != words
         stats["checked"] += len(rows)
-        for r in np.flatnonzero(bad)[:_MAX_REPORTED - reported].tolist():
+        for r in np.flatnonzero(bad)[:max(_MAX_REPORTED - reported, 0)].tolist():
             row = int(rows[r])
             got_s = f"0x{int(have[r]) & (2**64 - 1):x}" if have is not None else \
                 f"bytes 0x{int(words[r]):0{2 * w}x}"
             errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                           f"relocation {h.name} against {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}: "
                           f"the output holds {got_s}, the relocation asks for "
-                          f"0x{int(v[r]) & (2**64 - 1):x} (at 0x{int(p[r]):x})")
+                          f"0x{int(v[r]) & (2**64 - 1):x} (at 0x{int(P[row]):x})")
             reported += 1
 
 
@@ -199,7 +234,7 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
     if hook is not None:
         skip |= hook(ctx, t)
     if ctx.dyn is None:                   # static: GOT-based TLS may be relaxed to LE
-        for k in (Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+        for k in (Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PCREL):
             skip |= t.kind == int(k)
     return skip
 

@@ -158,3 +158,40 @@ def test_verify_passes_uncorrupted_and_counts_what_it_checked(arch, tmp_path):
     s = ctx.verify_stats
     assert s["checked"] > 0 and s["decoded"] > 0 and s["got"] > 0, s
     assert (tmp_path / "out").exists()
+
+
+# -- the field readers ---------------------------------------------------------------------------
+
+def _fields():
+    from xld.arch import arm64, riscv64
+    return [(a.__name__.rsplit(".", 1)[-1], f) for a in (arm64, riscv64) for f in a.FIELDS
+            if f.read is not None]
+
+
+@pytest.mark.parametrize("isa,field", _fields(), ids=[f"{a}-{f.name}" for a, f in _fields()])
+def test_field_reader_gives_back_what_the_writer_wrote(isa, field):
+    """--verify decodes with Field.read: for any value the field can hold, and any other bits
+    in the word, read(write(word, v)) agrees with v in the bits the field holds."""
+    rng = np.random.default_rng(16)
+    lo, hi = field.bits
+    top = min(hi, 63)
+    v = rng.integers(-(1 << (top - 1)), 1 << (top - 1), 4000, dtype=np.int64)
+    v &= ~np.int64((1 << lo) - 1)                       # aligned as the field requires
+    words = rng.integers(0, 1 << 62, 4000, dtype=np.int64).view(np.uint64) * np.uint64(3)
+    if field.width < 8:
+        words &= np.uint64((1 << (8 * field.width)) - 1)
+    have = field.read(field.write(words, v))
+    mask = -1 if hi - lo >= 64 else (1 << (hi - lo)) - 1
+    assert ((((v - have) >> np.int64(lo)) & np.int64(mask)) == 0).all()
+    # and a flipped bit inside the field is seen
+    flipped = field.read(field.write(words, v) ^ np.uint64(1 << _some_field_bit(field)))
+    assert ((((v - flipped) >> np.int64(lo)) & np.int64(mask)) != 0).all()
+
+
+def _some_field_bit(field) -> int:
+    """A bit of the word that the field's value occupies."""
+    lo = field.bits[0]
+    w = field.write(np.zeros(1, np.uint64), np.array([1 << lo], np.int64))[0]
+    w0 = field.write(np.zeros(1, np.uint64), np.array([0], np.int64))[0]
+    diff = int(w ^ w0)
+    return (diff & -diff).bit_length() - 1
