@@ -458,6 +458,19 @@ def entry_and_tls(ctx) -> None:
     ctx.entry_addr = int(ctx.gaddr[g])
 
 
+def check_addresses(ctx) -> None:
+    """Every output section inside the 64-bit address space and the file inside what a file
+    can hold: sizes and alignments from corrupt inputs would otherwise wrap around (GNU ld:
+    'section .bss VMA wraps around address space')."""
+    for o in ctx.ordered:
+        if o.addr < 0 or o.size < 0 or o.addr + o.size > 1 << 64 or (o.alloc and o.addr + o.size > 1 << 63):
+            raise LinkError(f"section {o.name} [0x{o.addr & (2**64 - 1):x}, size 0x{o.size & (2**64 - 1):x}] "
+                            f"wraps around the address space")
+        if not o.nobits and (o.offset < 0 or o.offset + o.size > 1 << 47):
+            raise LinkError(f"section {o.name}: file offset 0x{o.offset & (2**64 - 1):x} is out of range")
+    ctx.entry_addr &= (1 << 64) - 1
+
+
 def compute_tp(ctx) -> None:
     if ctx.tls_range is None:
         ctx.tp_base = 0
@@ -510,6 +523,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("tls", _unless_fresh(compute_tp)),
         ("symbols", _unless_fresh(relocate.symbol_addresses)),
         ("entry", entry_and_tls),
+        ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
         ("relocate", _relocate),
@@ -622,7 +636,10 @@ def _relocate(ctx):
 
 
 def _verify(ctx):
-    if ctx.opts.verify or os.environ.get("XLD_VERIFY") == "1":
+    on = ctx.opts.verify
+    if on is None:
+        on = os.environ.get("XLD_VERIFY") == "1"
+    if on:
         from xld.link import verify
         verify.run(ctx)
 

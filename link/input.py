@@ -56,6 +56,10 @@ def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
 
 _FEW_STRINGS = 64
 
+# no section is this large (2^48 bytes: the 48-bit virtual address spaces of both targets'
+# usual Linux configurations); a size past it is corruption, and would overflow the layout
+MAX_SECTION_SIZE = 1 << 48
+
 # sections a relocation section cannot apply to (its sh_info)
 _NOT_RELOCATABLE = (elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_GROUP,
                     elf.SHT_SYMTAB_SHNDX, elf.SHT_DYNSYM, elf.SHT_REL, elf.SHT_NOBITS)
@@ -129,7 +133,8 @@ class ObjectFile:
         suspect = False
         for i, t in enumerate(types):
             a = aligns[i]
-            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS):
+            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS) \
+                    or sizes[i] >= MAX_SECTION_SIZE:
                 suspect = True
             if t == elf.SHT_RELA:
                 rela_secs.append(i)
@@ -148,6 +153,8 @@ class ObjectFile:
             for i, (t, o, sz) in enumerate(zip(types, offsets, sizes)):
                 if t != elf.SHT_NOBITS and o + sz > n:
                     self._fail(f"section {i} goes past the end of the file (truncated?)")
+                if sz >= MAX_SECTION_SIZE:
+                    self._fail(f"section {i} has an invalid size 0x{sz:x} (larger than any address space)")
         if shstrndx == elf.SHN_XINDEX:
             shstrndx = int(shdrs[0]["sh_link"])
         if shstrndx >= shnum:

@@ -79,7 +79,7 @@ class Options:
         self.fix_cortex_a53_843419: bool = False
         self.stats: bool = False
         self.time_trace: str | None = None
-        self.verify: bool = False
+        self.verify: bool | None = None     # None: XLD_VERIFY=1 in the environment decides
         self.icf: str = "none"
         self.error_limit: int = 20
         self.warn_common: bool = False

@@ -28,12 +28,28 @@ def build_image(ctx) -> np.ndarray:
     sections are sized here, so the file is never copied into a larger one later.  Returns
     the view of the part that holds the sections (what relocation patches)."""
     tr = _Trailer(ctx)
+    _check_padding(ctx, tr.total)
     out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
     img = out[:ctx.file_end]
     _copy_sections(ctx, img)
     return img
+
+
+MAX_PADDING = 1 << 30      # bytes of a file that hold no section's contents
+
+
+def _check_padding(ctx, total: int) -> None:
+    """The file is the sections' contents (bounded by the inputs' sizes) plus padding; padding
+    past a GiB comes from an alignment no real section asks for (a corrupt sh_addralign), and
+    would be allocated here.  An error, naming the most aligned section."""
+    content = sum(o.size for o in ctx.ordered if not o.nobits)
+    if total - content <= MAX_PADDING:
+        return
+    worst = max(ctx.ordered, key=lambda o: o.align)
+    raise LinkError(f"the output would be {total} bytes, {total - content} of them padding "
+                    f"(section {worst.name} asks for {worst.align}-byte alignment)")
 
 
 def _copy_sections(ctx, img: np.ndarray) -> None:

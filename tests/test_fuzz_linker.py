@@ -345,3 +345,50 @@ def test_shared_object_tables(arch, corpus_dir, tmp_path, sec, field, value):
         pytest.fail(f"the corpus's shared object has no {sec}")
     e.shdr(sec, **{field: value})
     link_with(scn, tmp_path, {"libfuzz.so": e.bytes()})
+
+
+@ARCHES
+def test_entry_size_near_2_64_is_not_carried_to_the_output(arch, corpus_dir, tmp_path):
+    """Fuzz seed 7, arm64 mutant 1279: an .eh_frame sh_entsize of 2^63 overflowed the output's
+    section header (internal error)."""
+    scn = corpus(arch, corpus_dir)["shared"]
+    e = fuzz.ElfEdit(scn.files["dynmain.o"]).shdr(".eh_frame", sh_entsize=1 << 63)
+    status, err = link_with(scn, tmp_path, {"dynmain.o": e.bytes()})
+    assert status == 0, err
+
+
+@ARCHES
+def test_entry_symbol_past_2_63(arch, corpus_dir, tmp_path):
+    """Fuzz seed 7, arm64 mutant 2316: _start's st_value of 2^63 made a negative entry address
+    (internal error).  The link succeeds, as GNU ld's does; --verify says the entry is not in
+    the code."""
+    scn = corpus(arch, corpus_dir)["objects"]
+    e = fuzz.ElfEdit(scn.files["start.o"])
+    symtab = e.secs[e.index(".symtab")]
+    data = bytearray(e.bytes())
+    strtab = e.section_bytes(".strtab")
+    for k in range(symtab[2] // 24):
+        at = symtab[1] + 24 * k
+        name = struct.unpack_from("<I", data, at)[0]
+        if strtab[name:name + 7] == b"_start\0":
+            struct.pack_into("<Q", data, at + 8, 1 << 63)
+    args = ["--no-verify", *(a for a in scn.args if a != "--verify")]
+    status, err = link_with(scn, tmp_path, {"start.o": bytes(data)}, args=args)
+    assert status == 0, err
+    if arch == "riscv64":     # the shrink pass moves a symbol past its section's end back to it
+        link_with(scn, tmp_path, {"start.o": bytes(data)}, args=["--verify", *args[1:]])
+        return
+    rejects(scn, tmp_path, {"start.o": bytes(data)}, "entry point 0x800000000",
+            "not in an executable segment", args=["--verify", *args[1:]])
+
+
+@ARCHES
+def test_nobits_section_larger_than_the_address_space(arch, corpus_dir, tmp_path):
+    scn = corpus(arch, corpus_dir)["objects"]
+    e = fuzz.ElfEdit(scn.files["lib.o"])
+    bss = next(n for n in e.names if n.startswith(".bss"))
+    for size in (1 << 63, 1 << 48, (1 << 64) - 1):
+        e.shdr(bss, sh_size=size)
+        rejects(scn, tmp_path, {"lib.o": e.bytes()}, "lib.o", "invalid size")
+    e.shdr(bss, sh_size=1 << 47, sh_addralign=1 << 32)      # 4 GiB of padding: refused
+    rejects(scn, tmp_path, {"lib.o": e.bytes()}, "padding", "alignment")
