@@ -284,7 +284,7 @@ def test_output_to_a_fifo_is_written_in_place(arch, corpus_dir, tmp_path):
     fifo = work / "out"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
     reader.start()
     status, err, _ = fuzz.run_link([*scn.args, "-o", "out"], work, time_limit=30)
     reader.join(30)
