@@ -130,6 +130,7 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
                                     "FUZZ_2 { global: shared_var; shared_tls; } FUZZ_1;\n")
     _run([cc, *flags, "-fPIC", "-shared", "-nostdlib", "-Wl,-soname,libfuzz.so.1",
           f"-Wl,--version-script={work / 'shlib.map'}", work / "shlib.c", "-o", work / "libfuzz.so"])
+    _run([cc, *flags, "-fPIC", "-c", work / "shlib.c", "-o", work / "shlib.o"])
     read = lambda n: (work / n).read_bytes()
     common = {"start.o": read("start.o"), "main.o": read("main.o")}
     return [
@@ -143,6 +144,9 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
                             "libfuzz.so"],
                  {"start.o": read("start.o"), "dynmain.o": read("dynmain.o"),
                   "libfuzz.so": read("libfuzz.so")}),
+        Scenario("make-shared", ["--verify", "-shared", "-soname", "libz.so.1", "shlib.o",
+                                 "libfuzz.so"],
+                 {"shlib.o": read("shlib.o"), "libfuzz.so": read("libfuzz.so")}),
     ]
 
 
