@@ -436,10 +436,12 @@ def _member(col: np.ndarray, values) -> np.ndarray:
     values = list(values)
     if len(col) == 0 or not values:
         return np.zeros(len(col), dtype=bool)
-    top = max(int(col.max()), max(values)) + 1
+    # the table is as large as the values asked about, never as the column's largest element
+    # (a relocation type of 2^31 from a corrupt object would size it): past it, False
+    top = max(values) + 2
     table = np.zeros(top, dtype=bool)
     table[values] = True
-    return table[col]
+    return table[np.minimum(col, top - 1)]
 
 
 def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:

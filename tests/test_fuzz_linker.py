@@ -392,3 +392,12 @@ def test_nobits_section_larger_than_the_address_space(arch, corpus_dir, tmp_path
         rejects(scn, tmp_path, {"lib.o": e.bytes()}, "lib.o", "invalid size")
     e.shdr(bss, sh_size=1 << 47, sh_addralign=1 << 32)      # 4 GiB of padding: refused
     rejects(scn, tmp_path, {"lib.o": e.bytes()}, "padding", "alignment")
+
+
+@ARCHES
+def test_bogus_relocation_type_in_a_dynamic_link_is_bounded(arch, corpus_dir, tmp_path):
+    """Fuzz seed 11, arm64 mutant 3651: a relocation type of 0x80000105 in .rela.eh_frame sized
+    a 2 GiB table in the dynamic plan (out of memory under the fuzzer's cap)."""
+    scn = corpus(arch, corpus_dir)["shared"]
+    e = fuzz.ElfEdit(scn.files["dynmain.o"]).rela(".rela.eh_frame", 0, r_type=0x80000105)
+    rejects(scn, tmp_path, {"dynmain.o": e.bytes()}, "unknown relocation (2147483909)")
