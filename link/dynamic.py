@@ -906,7 +906,8 @@ def fill(ctx, img: np.ndarray) -> None:
                 value -= tls_start                  # TLS symbols: the offset in the TLS block
             elif g in stubbed:
                 info = (info & 0xF0) | elf.STT_FUNC  # the address is the stub, a plain function
-            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi, value, int(s["st_size"]))
+            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi,
+                       value & (2**64 - 1), int(s["st_size"]))
     put(".dynsym", syms.tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables

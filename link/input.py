@@ -195,6 +195,17 @@ class ObjectFile:
                 bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
                 if len(bad):
                     self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
+            tls = np.flatnonzero((self.syms["st_info"] & 0xF) == elf.STT_TLS)
+            if len(tls):                     # a thread-local symbol lives in a TLS section
+                sec = shx[tls]
+                in_sec = (sec > 0) & (sec < shnum)
+                flags = shdrs["sh_flags"][np.where(in_sec, sec, 0)]
+                bad = tls[in_sec & ((flags & np.uint64(elf.SHF_TLS)) == 0)]
+                if len(bad):
+                    k = int(bad[0])
+                    name = elf.cstr(self.symstr, int(self.syms[k]["st_name"]))
+                    self._fail(f"symbol {name or k} has type STT_TLS but is in the non-TLS "
+                               f"section {self.sec_names[int(shx[k])]}")
             st_name = self.syms["st_name"]
             if _amax(st_name) >= len(self.symstr):
                 bad = np.nonzero(st_name >= len(self.symstr))[0]

@@ -401,3 +401,40 @@ def test_bogus_relocation_type_in_a_dynamic_link_is_bounded(arch, corpus_dir, tm
     scn = corpus(arch, corpus_dir)["shared"]
     e = fuzz.ElfEdit(scn.files["dynmain.o"]).rela(".rela.eh_frame", 0, r_type=0x80000105)
     rejects(scn, tmp_path, {"dynmain.o": e.bytes()}, "unknown relocation (2147483909)")
+
+
+def _symbol_entry(e: fuzz.ElfEdit, name: str) -> int:
+    """The file offset of the symbol table entry named ``name``."""
+    _, off, size, *_ = e.secs[e.index(".symtab")]
+    strtab = e.section_bytes(".strtab")
+    for k in range(size // 24):
+        at = off + 24 * k
+        n = struct.unpack_from("<I", e.d, at)[0]
+        if strtab[n:n + len(name) + 1] == name.encode() + b"\0":
+            return at
+    raise AssertionError(f"no symbol {name}")
+
+
+@ARCHES
+def test_tls_symbol_in_a_non_tls_section(arch, corpus_dir, tmp_path):
+    """Fuzz seed 13, riscv64 mutant 189: shared_tls moved into .comment gave a negative
+    TLS offset in .dynsym (internal error)."""
+    scn = corpus(arch, corpus_dir)["make-shared"]
+    e = fuzz.ElfEdit(scn.files["shlib.o"])
+    struct.pack_into("<H", e.d, _symbol_entry(e, "shared_tls") + 6, e.index(".comment"))
+    rejects(scn, tmp_path, {"shlib.o": e.bytes()}, "shlib.o", "shared_tls",
+            "STT_TLS but is in the non-TLS section .comment")
+
+
+@pytest.mark.parametrize("size", [0, 1, 4, 0x7FFFFFFF])
+def test_riscv_attribute_subsection_sizes(corpus_dir, tmp_path, size):
+    """Fuzz seed 13, riscv64 mutant 4370: an attribute subsection of size 0 made the merge
+    loop forever.  Now: a warning, and the first object's attributes are kept."""
+    scn = corpus("riscv64", corpus_dir)["objects"]
+    e = fuzz.ElfEdit(scn.files["main.o"])
+    raw = e.section_bytes(".riscv.attributes")
+    tag_at = 1 + 4 + raw.index(b"riscv\0", 1) + 5 - 4      # after 'A', length, "riscv\0"
+    assert raw[tag_at] == 1                                   # Tag_File
+    e.write_at(".riscv.attributes", tag_at + 1, struct.pack("<I", size))
+    status, err = link_with(scn, tmp_path, {"main.o": e.bytes()})
+    assert status == 0 and "cannot merge .riscv.attributes" in err, err
