@@ -196,23 +196,95 @@ def _movw_signed(group: int) -> Field:
     return Field(f"movw_sg{group}", 4, write)
 
 
+# --- readers: the value a field holds, for --verify (link/verify.py) ---------------------------
+
+def _sext(x: Words, bits: int) -> Values:
+    x = _w64(x).astype(np.int64)
+    sign = np.int64(1 << (bits - 1))
+    return (x ^ sign) - sign
+
+
+def _field_bits(word: Words, shift: int, width: int) -> Words:
+    return (_w64(word) >> _U(shift)) & _U((1 << width) - 1)
+
+
+def read_imm26(word: Words) -> Values:
+    return _sext(_field_bits(word, 0, 26), 26) << 2
+
+
+def read_imm19(word: Words) -> Values:
+    return _sext(_field_bits(word, 5, 19), 19) << 2
+
+
+def read_imm14(word: Words) -> Values:
+    return _sext(_field_bits(word, 5, 14), 14) << 2
+
+
+def read_adr(word: Words) -> Values:
+    return _sext(_field_bits(word, 29, 2) | (_field_bits(word, 5, 19) << _U(2)), 21)
+
+
+def read_adrp(word: Words) -> Values:
+    return read_adr(word) << 12
+
+
+def read_add_lo12(word: Words) -> Values:
+    return _field_bits(word, 10, 12).astype(np.int64)
+
+
+def read_add_hi12(word: Words) -> Values:
+    return _field_bits(word, 10, 12).astype(np.int64) << 12
+
+
+def read_ld64_gotpage_lo15(word: Words) -> Values:
+    return _field_bits(word, 10, 12).astype(np.int64) << 3
+
+
+def _with_reader(f: Field, read, bits: tuple[int, int]) -> Field:
+    return Field(f.name, f.width, f.write, read, bits)
+
+
+def _ldst_reader(size: int):
+    shift = size.bit_length() - 1
+    return lambda word: _field_bits(word, 10, 12).astype(np.int64) << shift
+
+
+def _movw_reader(group: int, signed: bool):
+    shift = 16 * group
+
+    def read(word: Words) -> Values:
+        f = _field_bits(word, 5, 16).astype(np.int64)
+        if signed:                           # MOVN holds the complement of the value's bits
+            movn = (_w64(word) & _U(_OPC_MOVZ)) == 0
+            f = np.where(movn, ~f & 0xFFFF, f)
+        return f << shift
+    return read
+
+
 # --- the fields ------------------------------------------------------------------------------
 
-IMM26 = Field("imm26", 4, write_imm26)
-IMM19 = Field("imm19", 4, write_imm19)
-IMM14 = Field("imm14", 4, write_imm14)
-ADR = Field("adr", 4, write_adr)
-ADRP = Field("adrp", 4, write_adrp)
-ADD_LO12 = Field("add_lo12", 4, write_add_lo12)
-ADD_HI12 = Field("add_hi12", 4, write_add_hi12)
+IMM26 = Field("imm26", 4, write_imm26, read_imm26, (2, 28))
+IMM19 = Field("imm19", 4, write_imm19, read_imm19, (2, 21))
+IMM14 = Field("imm14", 4, write_imm14, read_imm14, (2, 16))
+ADR = Field("adr", 4, write_adr, read_adr, (0, 21))
+ADRP = Field("adrp", 4, write_adrp, read_adrp, (12, 33))
+ADD_LO12 = Field("add_lo12", 4, write_add_lo12, read_add_lo12, (0, 12))
+ADD_HI12 = Field("add_hi12", 4, write_add_hi12, read_add_hi12, (12, 24))
 LDST8_LO12 = _ldst_lo12(1)
 LDST16_LO12 = _ldst_lo12(2)
 LDST32_LO12 = _ldst_lo12(4)
 LDST64_LO12 = _ldst_lo12(8)
 LDST128_LO12 = _ldst_lo12(16)
-LD64_GOTPAGE_LO15 = Field("ld64_gotpage_lo15", 4, write_ld64_gotpage_lo15)
-MOVW_G0, MOVW_G1, MOVW_G2, MOVW_G3 = (_movw(g) for g in range(4))
-MOVW_SG0, MOVW_SG1, MOVW_SG2, MOVW_SG3 = (_movw_signed(g) for g in range(4))
+LD64_GOTPAGE_LO15 = Field("ld64_gotpage_lo15", 4, write_ld64_gotpage_lo15,
+                          read_ld64_gotpage_lo15, (3, 15))
+LDST8_LO12, LDST16_LO12, LDST32_LO12, LDST64_LO12, LDST128_LO12 = (
+    _with_reader(f, _ldst_reader(n), (n.bit_length() - 1, 12))
+    for f, n in ((LDST8_LO12, 1), (LDST16_LO12, 2), (LDST32_LO12, 4), (LDST64_LO12, 8),
+                 (LDST128_LO12, 16)))
+MOVW_G0, MOVW_G1, MOVW_G2, MOVW_G3 = (
+    _with_reader(_movw(g), _movw_reader(g, False), (16 * g, 16 * g + 16)) for g in range(4))
+MOVW_SG0, MOVW_SG1, MOVW_SG2, MOVW_SG3 = (
+    _with_reader(_movw_signed(g), _movw_reader(g, True), (16 * g, 16 * g + 16)) for g in range(4))
 
 FIELDS: tuple[Field, ...] = (
     DATA16, DATA32, DATA64, IMM26, IMM19, IMM14, ADR, ADRP, ADD_LO12, ADD_HI12,

@@ -34,6 +34,9 @@ class Field:
     width: int                                  # bytes spanned at the site; 0 = variable (ULEB128)
     write: Callable[[Words, Values], Words]
     read: Callable[[Words], Values] | None = None
+    # the bits [lo, hi) of the value the field holds: ``read`` returns a value whose
+    # difference from the one written is zero in those bits (--verify, link/verify.py)
+    bits: tuple[int, int] = (0, 64)
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def _data(width: int) -> Field:
             return v.view(np.int64)
         return v.astype(np.int64)
 
-    return Field(f"data{8 * width}", width, write, read)
+    return Field(f"data{8 * width}", width, write, read, (0, 8 * width))
 
 
 DATA8 = _data(1)

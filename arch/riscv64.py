@@ -169,17 +169,68 @@ def read_word6(word: Words) -> Values:
     return (_w64(word) & _U(0x3F)).astype(np.int64)
 
 
+# --- readers: the value a field holds, for --verify (link/verify.py) ---------------------------
+
+def _sext(x: Words, bits: int) -> Values:
+    x = _w64(x).astype(np.int64)
+    sign = np.int64(1 << (bits - 1))
+    return (x ^ sign) - sign
+
+
+def _get(w: Words, hi: int, lo: int, to: int) -> Words:
+    """Bits [hi:lo] of the word, moved to bit ``to`` (the inverse of ``_bit``)."""
+    return ((_w64(w) >> _U(lo)) & _U((1 << (hi - lo + 1)) - 1)) << _U(to)
+
+
+def read_u_hi20(word: Words) -> Values:
+    """The value minus its rounding: v - read(word) is in [0, 0xfff] for the v written."""
+    return _sext(_w64(word) & _U(0xFFFFF000), 32) - 0x800
+
+
+def read_i_lo12(word: Words) -> Values:
+    return _sext(_get(word, 31, 20, 0), 12)
+
+
+def read_s_lo12(word: Words) -> Values:
+    return _sext(_get(word, 31, 25, 5) | _get(word, 11, 7, 0), 12)
+
+
+def read_b_imm13(word: Words) -> Values:
+    return _sext(_get(word, 31, 31, 12) | _get(word, 30, 25, 5) | _get(word, 11, 8, 1)
+                 | _get(word, 7, 7, 11), 13)
+
+
+def read_j_imm21(word: Words) -> Values:
+    return _sext(_get(word, 31, 31, 20) | _get(word, 30, 21, 1) | _get(word, 20, 20, 11)
+                 | _get(word, 19, 12, 12), 21)
+
+
+def read_cb_imm9(word: Words) -> Values:
+    return _sext(_get(word, 12, 12, 8) | _get(word, 11, 10, 3) | _get(word, 6, 5, 6)
+                 | _get(word, 4, 3, 1) | _get(word, 2, 2, 5), 9)
+
+
+def read_cj_imm12(word: Words) -> Values:
+    return _sext(_get(word, 12, 12, 11) | _get(word, 11, 11, 4) | _get(word, 10, 9, 8)
+                 | _get(word, 8, 8, 10) | _get(word, 7, 7, 6) | _get(word, 6, 6, 7)
+                 | _get(word, 5, 3, 1) | _get(word, 2, 2, 5), 12)
+
+
+def read_call(word: Words) -> Values:
+    return _sext(_w64(word) & _U(0xFFFFF000), 32) + _sext(_get(word, 63, 52, 0), 12)
+
+
 # --- the fields ------------------------------------------------------------------------------
 
-U_HI20 = Field("u_hi20", 4, write_u_hi20)
-I_LO12 = Field("i_lo12", 4, write_i_lo12)
-S_LO12 = Field("s_lo12", 4, write_s_lo12)
-B_IMM13 = Field("b_imm13", 4, write_b_imm13)
-J_IMM21 = Field("j_imm21", 4, write_j_imm21)
-CALL = Field("call", 8, write_call)
-CB_IMM9 = Field("cb_imm9", 2, write_cb_imm9)
-CJ_IMM12 = Field("cj_imm12", 2, write_cj_imm12)
-WORD6 = Field("word6", 1, write_word6, read_word6)
+U_HI20 = Field("u_hi20", 4, write_u_hi20, read_u_hi20, (12, 32))
+I_LO12 = Field("i_lo12", 4, write_i_lo12, read_i_lo12, (0, 12))
+S_LO12 = Field("s_lo12", 4, write_s_lo12, read_s_lo12, (0, 12))
+B_IMM13 = Field("b_imm13", 4, write_b_imm13, read_b_imm13, (1, 13))
+J_IMM21 = Field("j_imm21", 4, write_j_imm21, read_j_imm21, (1, 21))
+CALL = Field("call", 8, write_call, read_call, (0, 32))
+CB_IMM9 = Field("cb_imm9", 2, write_cb_imm9, read_cb_imm9, (1, 9))
+CJ_IMM12 = Field("cj_imm12", 2, write_cj_imm12, read_cj_imm12, (1, 12))
+WORD6 = Field("word6", 1, write_word6, read_word6, (0, 6))
 
 FIELDS: tuple[Field, ...] = (
     DATA8, DATA16, DATA32, DATA64, ULEB128, U_HI20, I_LO12, S_LO12, B_IMM13, J_IMM21, CALL,

@@ -44,14 +44,19 @@ def parse(data: bytes) -> dict[int, int | str]:
     while p + 4 <= len(data):
         length = struct.unpack_from("<I", data, p)[0]
         end = p + length
+        if end > len(data):
+            raise ValueError(f"subsection at offset {p} ends past the section")
         q = data.index(b"\0", p + 4)
         vendor = data[p + 4:q].decode("ascii", "replace")
         q += 1
         if vendor == "riscv":
             while q < end:
+                start = q
                 tag, q = read_uleb(data, q)
                 size = struct.unpack_from("<I", data, q)[0]
-                sub_end = q + size - 1 - (len(_enc_uleb(tag)) - 1)
+                sub_end = start + size                # the size counts the tag and itself
+                if sub_end <= start + 4 or sub_end > end:
+                    raise ValueError(f"attribute subsection at offset {start} has a bad size {size}")
                 q += 4
                 if tag != 1:                      # only file scope is defined
                     q = sub_end

@@ -43,6 +43,7 @@ class Context:
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
+        self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -464,6 +465,19 @@ def entry_and_tls(ctx) -> None:
     ctx.entry_addr = int(ctx.gaddr[g])
 
 
+def check_addresses(ctx) -> None:
+    """Every output section inside the 64-bit address space and the file inside what a file
+    can hold: sizes and alignments from corrupt inputs would otherwise wrap around (GNU ld:
+    'section .bss VMA wraps around address space')."""
+    for o in ctx.ordered:
+        if o.addr < 0 or o.size < 0 or o.addr + o.size > 1 << 64 or (o.alloc and o.addr + o.size > 1 << 63):
+            raise LinkError(f"section {o.name} [0x{o.addr & (2**64 - 1):x}, size 0x{o.size & (2**64 - 1):x}] "
+                            f"wraps around the address space")
+        if not o.nobits and (o.offset < 0 or o.offset + o.size > 1 << 47):
+            raise LinkError(f"section {o.name}: file offset 0x{o.offset & (2**64 - 1):x} is out of range")
+    ctx.entry_addr &= (1 << 64) - 1
+
+
 def compute_tp(ctx) -> None:
     if ctx.tls_range is None:
         ctx.tp_base = 0
@@ -517,6 +531,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("tls", _unless_fresh(compute_tp)),
         ("symbols", _unless_fresh(relocate.symbol_addresses)),
         ("entry", entry_and_tls),
+        ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
         ("relocate", _relocate),
@@ -524,6 +539,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("write", _write),
         ("build id", _fill_build_id),
+        ("verify", _verify),                  # --verify: decode every relocated place (link/verify.py)
         ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
@@ -663,6 +679,15 @@ def _flat(ctx):
     if ctx.opts.oformat == "binary":
         from xld.link import flat
         flat.to_binary(ctx)
+
+
+def _verify(ctx):
+    on = ctx.opts.verify
+    if on is None:
+        on = os.environ.get("XLD_VERIFY") == "1"
+    if on:
+        from xld.link import verify
+        verify.run(ctx)
 
 
 def _write(ctx):

@@ -461,10 +461,12 @@ def _member(col: np.ndarray, values) -> np.ndarray:
     values = list(values)
     if len(col) == 0 or not values:
         return np.zeros(len(col), dtype=bool)
-    top = max(int(col.max()), max(values)) + 1
+    # the table is as large as the values asked about, never as the column's largest element
+    # (a relocation type of 2^31 from a corrupt object would size it): past it, False
+    top = max(values) + 2
     table = np.zeros(top, dtype=bool)
     table[values] = True
-    return table[col]
+    return table[np.minimum(col, top - 1)]
 
 
 def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
@@ -975,7 +977,8 @@ def fill(ctx, img: np.ndarray) -> None:
                 value -= tls_start                  # TLS symbols: the offset in the TLS block
             elif g in stubbed:
                 info = (info & 0xF0) | elf.STT_FUNC  # the address is the stub, a plain function
-            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi, value, int(s["st_size"]))
+            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi,
+                       value & (2**64 - 1), int(s["st_size"]))
     put(".dynsym", syms.tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables

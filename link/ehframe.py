@@ -19,12 +19,15 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.elf import read_uleb
+from xld.link.errors import LinkError
 
 
 def prune(ctx) -> None:
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
             if name == ".eh_frame" and obj.sec_outsec[i] is not None]
+    for obj, i in secs:
+        check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
@@ -32,6 +35,44 @@ def prune(ctx) -> None:
         if local_ok[k] and (last or not _has_terminator(obj.section_content(i))):
             continue                        # the common case: nothing to drop or rewrite
         _prune_section(ctx, obj, i, st, keep_terminator=last)
+
+
+def check_records(obj, sec: int) -> None:
+    """The record structure of an input .eh_frame, before anything walks it: lengths inside the
+    section (no 64-bit DWARF lengths), FDEs pointing back at a CIE of the same section, CIEs
+    whose augmentation can be read.  Errors in lld's words."""
+    d = bytes(obj.section_content(sec))
+    n = len(d)
+    pos = 0
+    cies: set[int] = set()
+
+    def fail(what: str):
+        raise LinkError(f"{obj.where(sec, pos)}: corrupted .eh_frame: {what}")
+
+    while pos < n:
+        if pos + 4 > n:
+            fail("unexpected end of CIE/FDE")
+        length = struct.unpack_from("<I", d, pos)[0]
+        if length == 0:
+            pos += 4
+            continue
+        if length == 0xFFFFFFFF:
+            fail("CIE/FDE with a 64-bit length is not supported")
+        end = pos + 4 + length
+        if length < 4 or (length < 8 and struct.unpack_from("<I", d, pos + 4)[0] != 0):
+            fail("CIE/FDE too small")
+        if end > n:
+            fail("CIE/FDE ends past the end of the section")
+        cie_id = struct.unpack_from("<I", d, pos + 4)[0]
+        if cie_id == 0:
+            try:
+                _fde_encoding(d[pos:end], 0)
+            except (IndexError, ValueError, struct.error):
+                fail("the CIE cannot be read (augmentation past its end)")
+            cies.add(pos)
+        elif pos + 4 - cie_id not in cies:
+            fail("invalid CIE reference")
+        pos = end
 
 
 def _relocations_local_and_kept(secs) -> list[bool]:
@@ -298,22 +339,28 @@ def fill_hdr(ctx, img) -> None:
     table = []
     pos = 0
     encs: dict[int, int] = {}
-    while pos + 8 <= len(d):
-        length = struct.unpack_from("<I", d, pos)[0]
-        if length == 0:
-            pos += 4
-            continue
-        cie_ptr = struct.unpack_from("<I", d, pos + 4)[0]
-        if cie_ptr != 0:
-            cie = pos + 4 - cie_ptr
-            enc = encs.get(cie)
-            if enc is None:
-                enc = encs[cie] = _fde_encoding(d, cie)
-            table.append((_read_ptr(d, pos + 8, enc, eh.addr), eh.addr + pos))
-        pos += 4 + length
+    try:
+        while pos + 8 <= len(d):
+            length = struct.unpack_from("<I", d, pos)[0]
+            if length == 0:
+                pos += 4
+                continue
+            cie_ptr = struct.unpack_from("<I", d, pos + 4)[0]
+            if cie_ptr != 0:
+                cie = pos + 4 - cie_ptr
+                enc = encs.get(cie)
+                if enc is None:
+                    enc = encs[cie] = _fde_encoding(d, cie)
+                table.append((_read_ptr(d, pos + 8, enc, eh.addr), eh.addr + pos))
+            pos += 4 + length
+    except (IndexError, ValueError, struct.error) as e:
+        raise LinkError(f".eh_frame_hdr: cannot read the output's .eh_frame at offset 0x{pos:x} ({e})")
     table.sort()
     out = bytearray(struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(table)))
     for loc, fde in table:
+        if not -(1 << 31) <= loc - hdr.addr < 1 << 31:
+            raise LinkError(f".eh_frame_hdr: the FDE at 0x{fde:x} describes code at 0x{loc:x}, "
+                            f"out of reach of the table's 32-bit entries")
         out += struct.pack("<ii", loc - hdr.addr, fde - hdr.addr)
     out = bytes(out[:hdr.size]).ljust(hdr.size, b"\0")
     img[hdr.offset:hdr.offset + hdr.size] = np.frombuffer(out, dtype=np.uint8)

@@ -74,10 +74,13 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     relax = np.zeros(g.total, dtype=bool)
     inner = np.zeros(g.total, dtype=bool)
     if len(rtype_np):
-        kind_arr = np.full(max(max(kind_of, default=0), int(rtype_np.max())) + 1, -1, dtype=np.int64)
+        # the table's size is the architecture's, never the input's: a type past it (garbage,
+        # reported by scan) reads the last entry, -1
+        top = max(kind_of, default=0) + 2
+        kind_arr = np.full(top, -1, dtype=np.int64)
         for rt, kd in kind_of.items():
             kind_arr[rt] = kd
-        kd = kind_arr[rtype_np]
+        kd = kind_arr[np.minimum(rtype_np, top - 1)]
         srcs = np.array(list(g.span.keys()), dtype=np.int64)
         counts = np.array([z - a for a, z in g.span.values()], dtype=np.int64)
         src = np.repeat(srcs, counts)                 # spans are laid out in key order

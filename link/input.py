@@ -56,6 +56,14 @@ def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
 
 _FEW_STRINGS = 64
 
+# no section is this large (2^48 bytes: the 48-bit virtual address spaces of both targets'
+# usual Linux configurations); a size past it is corruption, and would overflow the layout
+MAX_SECTION_SIZE = 1 << 48
+
+# sections a relocation section cannot apply to (its sh_info)
+_NOT_RELOCATABLE = (elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_GROUP,
+                    elf.SHT_SYMTAB_SHNDX, elf.SHT_DYNSYM, elf.SHT_REL, elf.SHT_NOBITS)
+
 
 def _amax(a: np.ndarray) -> int:
     """The largest element of a non-empty integer array (a short one's list max is quicker
@@ -125,7 +133,8 @@ class ObjectFile:
         suspect = False
         for i, t in enumerate(types):
             a = aligns[i]
-            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS):
+            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS) \
+                    or sizes[i] >= MAX_SECTION_SIZE:
                 suspect = True
             if t == elf.SHT_RELA:
                 rela_secs.append(i)
@@ -144,6 +153,8 @@ class ObjectFile:
             for i, (t, o, sz) in enumerate(zip(types, offsets, sizes)):
                 if t != elf.SHT_NOBITS and o + sz > n:
                     self._fail(f"section {i} goes past the end of the file (truncated?)")
+                if sz >= MAX_SECTION_SIZE:
+                    self._fail(f"section {i} has an invalid size 0x{sz:x} (larger than any address space)")
         if shstrndx == elf.SHN_XINDEX:
             shstrndx = int(shdrs[0]["sh_link"])
         if shstrndx >= shnum:
@@ -184,6 +195,17 @@ class ObjectFile:
                 bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
                 if len(bad):
                     self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
+            tls = np.flatnonzero((self.syms["st_info"] & 0xF) == elf.STT_TLS)
+            if len(tls):                     # a thread-local symbol lives in a TLS section
+                sec = shx[tls]
+                in_sec = (sec > 0) & (sec < shnum)
+                flags = shdrs["sh_flags"][np.where(in_sec, sec, 0)]
+                bad = tls[in_sec & ((flags & np.uint64(elf.SHF_TLS)) == 0)]
+                if len(bad):
+                    k = int(bad[0])
+                    name = elf.cstr(self.symstr, int(self.syms[k]["st_name"]))
+                    self._fail(f"symbol {name or k} has type STT_TLS but is in the non-TLS "
+                               f"section {self.sec_names[int(shx[k])]}")
             st_name = self.syms["st_name"]
             if _amax(st_name) >= len(self.symstr):
                 bad = np.nonzero(st_name >= len(self.symstr))[0]
@@ -195,8 +217,8 @@ class ObjectFile:
         self.relas: dict[int, np.ndarray] = {}
         for i in rela_secs:
             _, _, _, _, off, size, _, target, _, entsize = shdrs.item(i)
-            if target >= shnum:
-                self._fail(f"relocation section {self.sec_names[i]} applies to invalid section {target}")
+            if target >= shnum or target == 0 or types[target] in _NOT_RELOCATABLE:
+                self._fail(f"relocation section {self.sec_names[i]} (index {i}) has invalid sh_info ({target})")
             if entsize not in (0, elf.RELA_SIZE):
                 self._fail(f"{self.sec_names[i]}: unexpected relocation entry size")
             count = size // elf.RELA_SIZE
@@ -224,7 +246,52 @@ class ObjectFile:
             sig = self.sym_name(sig_sym)
             if int(self.syms[sig_sym]["st_info"]) & 0xF == elf.STT_SECTION:
                 sig = self.sec_names[int(self.sym_shndx[sig_sym])]
-            self.groups.append((sig, words[1:].astype(np.int64), int(words[0])))
+            members = words[1:].astype(np.int64)
+            flags = int(words[0])
+            if flags & ~elf.GRP_COMDAT:
+                self._fail(f"{self.sec_names[i]}: unsupported SHT_GROUP format")
+            if len(members):
+                bad = members[(members <= 0) | (members >= shnum) | (members == i)]
+                if len(bad):
+                    self._fail(f"{self.sec_names[i]}: invalid section index in group: {int(bad[0])}")
+                mtypes = np.array(types, dtype=np.int64)[members]
+                wrong = np.isin(mtypes, (elf.SHT_NULL, elf.SHT_GROUP, elf.SHT_SYMTAB, elf.SHT_SYMTAB_SHNDX))
+                if wrong.any():
+                    k = int(members[np.argmax(wrong)])
+                    self._fail(f"{self.sec_names[i]}: bad group member: section {k} "
+                               f"({self.sec_names[k]}) cannot be in a group")
+            self.groups.append((sig, members, flags))
+        self._check_links(types)
+
+    def _check_links(self, types: list[int]) -> None:
+        """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
+        names no section, a compressed section that is allocated or whose header is broken."""
+        flags = self.shdrs["sh_flags"]
+        special = np.flatnonzero(flags & np.uint64(elf.SHF_LINK_ORDER | elf.SHF_COMPRESSED))
+        if len(special) == 0:
+            return
+        shnum = len(types)
+        for i in special.tolist():
+            f = int(flags[i])
+            name = self.sec_names[i]
+            if f & elf.SHF_LINK_ORDER:
+                link = int(self.shdrs[i]["sh_link"])
+                if link == 0 or link >= shnum or link == i or types[link] in (
+                        elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_GROUP):
+                    self._fail(f"{name}: invalid sh_link index: {link} (SHF_LINK_ORDER)")
+            if f & elf.SHF_COMPRESSED:
+                if f & elf.SHF_ALLOC:
+                    self._fail(f"{name}: SHF_COMPRESSED on an allocated section")
+                if types[i] == elf.SHT_NOBITS:
+                    continue
+                body = self.section_bytes(i)
+                if len(body) < 24:
+                    self._fail(f"{name}: corrupted compressed section (no header)")
+                ch_type, _, ch_size, ch_align = struct.unpack_from("<IIQQ", body, 0)
+                if ch_type not in (1, 2):          # ELFCOMPRESS_ZLIB, ELFCOMPRESS_ZSTD
+                    self._fail(f"{name}: unsupported compression type ({ch_type})")
+                if ch_align & (ch_align - 1) or ch_align > 1 << 32:
+                    self._fail(f"{name}: corrupted compressed section (alignment {ch_align})")
 
     def _symbol_sections(self) -> np.ndarray:
         shndx = self.syms["st_shndx"].astype(np.int64)
@@ -353,11 +420,24 @@ class Archive:
         if hdr[58:60] != b"`\n":
             self._fail(f"corrupt archive member header at offset 0x{pos:x}")
         raw_name = hdr[:16].rstrip(b" ")
-        try:
-            size = int(hdr[48:58].strip() or b"0")
-        except ValueError:
-            self._fail(f"corrupt archive member size at offset 0x{pos:x}")
+        field = hdr[48:58].rstrip(b" ")
+        if not field.isdigit() or not field.isascii():     # no sign, no spaces inside, no hex
+            self._fail(f"truncated or malformed archive (invalid size field {field!r} "
+                       f"at offset 0x{pos:x})")
+        size = int(field)
+        inline = not self.thin or raw_name in (b"/", b"//", b"/SYM64/")   # thin: data elsewhere
+        if inline and pos + 60 + size > len(self.data):
+            self._fail(f"truncated or malformed archive (member at offset 0x{pos:x} of size "
+                       f"{size} goes past the end of the file)")
         return raw_name, pos + 60, size
+
+    def _bsd_name_length(self, raw_name: bytes, pos: int, size: int) -> int:
+        """The length of a BSD name that follows the header (``#1/LEN``)."""
+        digits = raw_name[3:]
+        if not digits.isdigit() or not digits.isascii() or int(digits) > size:
+            self._fail(f"truncated or malformed archive (invalid BSD name {raw_name!r} "
+                       f"at offset 0x{pos - 60:x})")
+        return int(digits)
 
     def _special(self, raw_name: bytes, body: int, size: int):
         """("index", kind, offset, size), ("longnames",) or None for an ordinary member."""
@@ -368,7 +448,7 @@ class Archive:
         if raw_name.startswith(b"__.SYMDEF"):
             return ("index", "bsd", body, size)
         if raw_name.startswith(b"#1/"):       # BSD: name follows the header
-            ln = int(raw_name[3:])
+            ln = self._bsd_name_length(raw_name, body, size)
             if bytes(self.data[body:body + ln]).rstrip(b"\0").startswith(b"__.SYMDEF"):
                 return ("index", "bsd", body + ln, size - ln)
         return None
@@ -404,12 +484,15 @@ class Archive:
     def _member(self, raw_name: bytes, body: int, size: int):
         name = raw_name.decode("latin-1")
         if raw_name.startswith(b"#1/"):       # BSD: name follows the header
-            ln = int(raw_name[3:])
+            ln = self._bsd_name_length(raw_name, body, size)
             name = bytes(self.data[body:body + ln]).rstrip(b"\0").decode("latin-1")
             return (name, body + ln, size - ln)
         digits = raw_name[1:].rstrip(b" /")
         if raw_name.startswith(b"/") and digits.isdigit():
             off = int(digits)                # GNU long name: offset into the "//" member
+            if off >= len(self.longnames):
+                self._fail(f"truncated or malformed archive (long name offset {off} "
+                           f"past the end of the name table, at offset 0x{body - 60:x})")
             end = self.longnames.find(b"\n", off)
             name = self.longnames[off:end if end >= 0 else None].decode("latin-1").rstrip("/")
         else:

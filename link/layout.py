@@ -365,7 +365,9 @@ class _Sections:
                 else np.zeros(0, np.int64)
         self.align = column(lambda f: f.shdrs["sh_addralign"])
         self.size = column(lambda f: f.shdrs["sh_size"])
-        self.entsize = column(lambda f: f.shdrs["sh_entsize"])
+        # an entry size only describes the output (xld does not merge): a silly one is dropped
+        ent = column(lambda f: f.shdrs["sh_entsize"])
+        self.entsize = np.where((ent < 0) | (ent > 1 << 16), 0, ent)
         self.out = column(lambda f: f.sec_out)
         if extra:           # what copying the contents needs
             self.type = column(lambda f: f.shdrs["sh_type"])

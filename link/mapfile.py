@@ -37,11 +37,8 @@ def write(ctx) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    try:
-        with open(path, "w") as f:
-            f.write(text)
-    except OSError as e:
-        ctx.diag.error(f"cannot open map file {path}: {e.strerror}")
+    # written when the output is committed (link/write.py): a failed link leaves no map
+    ctx.map_text = text
 
 
 def render(ctx) -> str:

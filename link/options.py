@@ -84,7 +84,7 @@ class Options:
         self.fix_cortex_a53_843419: bool = False
         self.stats: bool = False
         self.time_trace: str | None = None
-        self.verify: bool = False
+        self.verify: bool | None = None     # None: XLD_VERIFY=1 in the environment decides
         self.icf: str = "none"
         self.error_limit: int = 20
         self.warn_common: bool = False
@@ -158,7 +158,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
-    "--verify": "--verify is not implemented",
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
@@ -232,28 +231,41 @@ Options:
   -o -                   write the executable to standard output
   --eh-frame-hdr         emit .eh_frame_hdr and PT_GNU_EH_FRAME
   --stats                print per-pass timings and peak memory
+  --verify               check every relocated place and the output's structure before writing it
   --sysroot=DIR          prefix for '=' in search paths
   @FILE                  read more options from FILE
   --version, -v          print the version
 """
 
 
-def _expand_response_files(args: list[str], depth: int = 0) -> list[str]:
+_MAX_ARGS = 1 << 22          # arguments after expansion: far more than any real link
+
+
+def _expand_response_files(args: list[str], depth: int = 0, chain: tuple = ()) -> list[str]:
     out = []
     for a in args:
         if a.startswith("@") and len(a) > 1:
             if depth > 20:
                 raise LinkError("response files nest too deeply")
             path = a[1:]
+            real = os.path.realpath(path)
+            if real in chain:
+                raise LinkError(f"response file {path} includes itself")
             try:
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text = f.read()
             except OSError as e:
                 raise LinkError(f"cannot open response file {path}: {e.strerror}")
             import shlex
-            out.extend(_expand_response_files(shlex.split(text, posix=True), depth + 1))
+            try:
+                words = shlex.split(text, posix=True)
+            except ValueError as e:          # "No closing quotation", "No escaped character"
+                raise LinkError(f"{path}: malformed response file: {str(e).lower()}")
+            out.extend(_expand_response_files(words, depth + 1, chain + (real,)))
         else:
             out.append(a)
+        if len(out) > _MAX_ARGS:
+            raise LinkError(f"too many arguments (more than {_MAX_ARGS} after expanding response files)")
     return out
 
 
@@ -292,6 +304,8 @@ _SWITCHES = {
     "--stats": ("stats", True),
     **dict.fromkeys(("--demangle", "-demangle"), ("demangle", True)),
     **dict.fromkeys(("--no-demangle", "-no-demangle"), ("demangle", False)),
+    "--verify": ("verify", True),          # check every relocated place and the structure (link/verify.py)
+    "--no-verify": ("verify", False),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),

@@ -88,6 +88,7 @@ def scan(ctx) -> None:
         ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"relocation offset is out of bounds of the section")
 
+    _check_tls_use(ctx, t)
     _check_undefined(ctx, t)
     _gnu_warnings(ctx, t)
     _assign_got(ctx, t)
@@ -169,6 +170,40 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     at += t.sym
     t.gid = allg[at]
     return t
+
+
+# kinds that compute an address, never a thread-pointer offset
+_ADDRESS_KINDS = np.array([int(k) for k in (Kind.ADDR, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL,
+                                            Kind.GP_REL)] + [int(k) for k in GOT_KINDS])
+
+
+def _check_tls_use(ctx, t) -> None:
+    """An address relocation (an absolute LO12, a branch, a GOT load) against a thread-local
+    symbol in code or data: the address of a TLS variable exists only per thread, so GNU ld
+    refuses it; linking it would give an address inside the TLS template."""
+    rows = np.flatnonzero(np.isin(t.kind, _ADDRESS_KINDS))
+    if len(rows) == 0:
+        return
+    files = ctx.files
+    typ = np.empty(len(rows), dtype=np.int64)
+    f_rows = t.file[rows]
+    for f in np.unique(f_rows).tolist():
+        sel = f_rows == f
+        typ[sel] = files[f].syms["st_info"][t.sym[rows[sel]]] & 0xF
+    bad = rows[typ == elf.STT_TLS]
+    reported = 0
+    for row in bad.tolist():
+        obj = files[int(t.file[row])]
+        sec = int(t.sec[row])
+        if not int(obj.shdrs[sec]["sh_flags"]) & elf.SHF_ALLOC:
+            continue                        # debug information may say where a TLS symbol is
+        h = ctx.arch.howtos[int(t.type[row])]
+        ctx.diag.error(f"{_where(ctx, int(t.file[row]), sec, int(t.offset[row]))}: relocation "
+                       f"{h.name} against thread-local symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))} "
+                       f"cannot be used: it needs the address of a variable that has one per thread")
+        reported += 1
+        if reported >= 5:
+            break
 
 
 def _gnu_warnings(ctx, t) -> None:

@@ -7,6 +7,7 @@ so a failed link never leaves a partial or stale output.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 
 import numpy as np
@@ -27,12 +28,28 @@ def build_image(ctx) -> np.ndarray:
     sections are sized here, so the file is never copied into a larger one later.  Returns
     the view of the part that holds the sections (what relocation patches)."""
     tr = _Trailer(ctx)
+    _check_padding(ctx, tr.total)
     out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
     img = out[:ctx.file_end]
     _copy_sections(ctx, img)
     return img
+
+
+MAX_PADDING = 1 << 30      # bytes of a file that hold no section's contents
+
+
+def _check_padding(ctx, total: int) -> None:
+    """The file is the sections' contents (bounded by the inputs' sizes) plus padding; padding
+    past a GiB comes from an alignment no real section asks for (a corrupt sh_addralign), and
+    would be allocated here.  An error, naming the most aligned section."""
+    content = sum(o.size for o in ctx.ordered if not o.nobits)
+    if total - content <= MAX_PADDING:
+        return
+    worst = max(ctx.ordered, key=lambda o: o.align)
+    raise LinkError(f"the output would be {total} bytes, {total - content} of them padding "
+                    f"(section {worst.name} asks for {worst.align}-byte alignment)")
 
 
 def _copy_sections(ctx, img: np.ndarray) -> None:
@@ -418,13 +435,21 @@ def commit(ctx) -> None:
     """Write to a temporary file beside the output, then rename it into place (``-o -``:
     to standard output, as lld does); then the --dependency-file."""
     path = ctx.opts.output
-    if path == "-":
-        import sys
-        sys.stdout.flush()
-        sys.stdout.buffer.write(memoryview(ctx.out_bytes))
-        sys.stdout.buffer.flush()
-    else:
-        _replace(path, memoryview(ctx.out_bytes), executable=True)
+    map_path = ctx.opts.map_file if ctx.map_text is not None else None
+    if map_path:                        # -Map FILE: written only by a link that succeeds
+        _replace(map_path, ctx.map_text.encode(), what="map file")
+    try:
+        if path == "-":
+            import sys
+            sys.stdout.flush()
+            sys.stdout.buffer.write(memoryview(ctx.out_bytes))
+            sys.stdout.buffer.flush()
+        else:
+            _replace(path, memoryview(ctx.out_bytes), executable=True)
+    except BaseException:
+        if map_path and os.path.isfile(map_path):
+            os.unlink(map_path)
+        raise
     if ctx.opts.dependency_file:
         _replace(ctx.opts.dependency_file, dependency_rules(path, ctx.input_paths).encode())
 
@@ -451,13 +476,26 @@ def dependency_rules(output: str, inputs: list[str]) -> str:
     return output + ":" + "".join(f" \\\n {f}" for f in files) + "\n" + "".join(f"\n{f}:\n" for f in files)
 
 
-def _replace(path: str, data, executable: bool = False) -> None:
-    """``data`` into ``path`` through a temporary file renamed into place."""
+def _replace(path: str, data, executable: bool = False, what: str = "output file") -> None:
+    """``data`` into ``path`` through a temporary file renamed into place.  A path that names
+    something other than a regular file (``/dev/null``, a FIFO, a terminal) is written in place,
+    as GNU ld does: renaming over it would replace a device node with a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        try:
+            with open(path, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise LinkError(f"cannot open {what} {path}: {e.strerror}")
+        return
     d = os.path.dirname(os.path.abspath(path)) or "."
     try:
         fd, tmp = tempfile.mkstemp(prefix=".xld-", suffix=".tmp", dir=d)
     except OSError as e:
-        raise LinkError(f"cannot open output file {path}: {e.strerror}")
+        raise LinkError(f"cannot open {what} {path}: {e.strerror}")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -467,7 +505,7 @@ def _replace(path: str, data, executable: bool = False) -> None:
         try:
             os.replace(tmp, path)
         except OSError as e:
-            raise LinkError(f"cannot open output file {path}: {e.strerror}")
+            raise LinkError(f"cannot open {what} {path}: {e.strerror}")
     except BaseException:
         try:
             os.unlink(tmp)

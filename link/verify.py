@@ -1,0 +1,267 @@
+"""--verify: check the output as written, before it is committed.
+
+Two kinds of check, both on ``ctx.out_bytes`` (the whole output file in memory):
+
+1. **Relocated places.**  For every relocation applied to an allocated section, the value it
+   asks for is computed again here, from the symbol's final address, the addend and the
+   place (``S + A``, ``S + A - P``, ``Page(S + A) - Page(P)``, the GOT slot ``G`` …), with
+   none of relocate's intermediate columns.  Then the bytes at the place are decoded with the
+   field's own reader (``Field.read`` in ``arch/<isa>.py``: the branch offset of a B/BL/JAL,
+   the page of an ADRP, the offset of an AUIPC+JALR pair, a data word) and must hold that value;
+   where a field has no reader, the bytes must be what the field's encoder makes of the value.
+   The GOT slots of a static link must hold the address of their symbol (``S + A``).
+2. **Structure.**  PT_LOAD segments sorted by address, each congruent (``p_offset ≡ p_vaddr``
+   modulo ``p_align``), ``p_filesz ≤ p_memsz``, not overlapping; every allocated section
+   inside one segment, at the file offset that segment maps it to; ``e_entry`` (when set) in an
+   executable segment.
+
+What is not checked (counted in ``ctx.verify_stats``): sites relocate rewrites into other
+instructions (TLS relaxations, TLS descriptors, RISC-V sites relaxed or paired through a label),
+read-modify-write kinds (their value depends on the bytes before), and ULEB128 fields.
+
+A mismatch is an error naming the input file, section, offset, relocation and symbol; the
+output is then not written.  Cost: a few vectorized passes over the relocation table, about
+5-10 % of a link's time (docs/robustness.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.kinds import Kind
+from xld.link.relocate import _file_tables, _gather, _page, _sym_desc, _where
+
+_CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
+            Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
+            Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
+_CHECKED |= {Kind.PAIRED_LO, Kind.TLS_GD_PCREL}
+_CHECKED_INTS = {int(k) for k in _CHECKED}
+_HI_KINDS = [int(k) for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)]
+_GOT = {Kind.TLS_GD_PCREL, Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
+        Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
+_MAX_REPORTED = 10
+
+
+def run(ctx) -> None:
+    out = ctx.out_bytes
+    errors: list[str] = []
+    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0}
+    ctx.verify_stats = stats
+    _structure(ctx, out, errors)
+    _relocations(ctx, out, errors, stats)
+    _got(ctx, out, errors, stats)
+    for e in errors[:_MAX_REPORTED * 3]:
+        ctx.diag.error(f"--verify: {e}")
+    ctx.diag.check()
+
+
+# -- structure --------------------------------------------------------------------------------
+
+def _structure(ctx, out: np.ndarray, errors: list[str]) -> None:
+    eh = np.frombuffer(out[:elf.EHDR_SIZE].tobytes(), elf.EHDR)[0]
+    phoff, phnum = int(eh["e_phoff"]), int(eh["e_phnum"])
+    ph = np.frombuffer(out[phoff:phoff + phnum * elf.PHDR_SIZE].tobytes(), elf.PHDR)
+    loads = [p for p in ph.tolist() if p[0] == elf.PT_LOAD]
+    prev_end = None
+    for typ, flags, off, vaddr, _, filesz, memsz, align in loads:
+        if align > 1 and (off - vaddr) % align:
+            errors.append(f"PT_LOAD at 0x{vaddr:x} is not congruent: p_offset 0x{off:x}, "
+                          f"p_align 0x{align:x}")
+        if filesz > memsz:
+            errors.append(f"PT_LOAD at 0x{vaddr:x}: p_filesz 0x{filesz:x} > p_memsz 0x{memsz:x}")
+        if off + filesz > len(out):
+            errors.append(f"PT_LOAD at 0x{vaddr:x} maps bytes past the end of the file")
+        if prev_end is not None and vaddr < prev_end:
+            errors.append(f"PT_LOAD at 0x{vaddr:x} is out of order or overlaps the one before "
+                          f"(which ends at 0x{prev_end:x})")
+        prev_end = vaddr + memsz
+    for o in ctx.ordered:
+        if not o.alloc or o.size == 0:
+            continue
+        tbss = o.nobits and o.flags & elf.SHF_TLS
+        seg = [p for p in loads if p[3] <= o.addr and (tbss or o.addr + o.size <= p[3] + p[6])]
+        if tbss:
+            continue                           # .tbss takes no address space of its own
+        if not seg:
+            errors.append(f"section {o.name} [0x{o.addr:x}, 0x{o.addr + o.size:x}) is in no PT_LOAD")
+            continue
+        _, _, off, vaddr, _, filesz, _, _ = seg[0]
+        if not o.nobits and (o.addr - vaddr != o.offset - off or o.addr + o.size > vaddr + filesz):
+            errors.append(f"section {o.name} at file offset 0x{o.offset:x} is not where its "
+                          f"PT_LOAD maps address 0x{o.addr:x}")
+    entry = int(eh["e_entry"])
+    if entry and int(eh["e_type"]) == elf.ET_EXEC or entry and ctx.opts.entry:
+        if not any(p[3] <= entry < p[3] + p[6] and p[1] & elf.PF_X for p in loads):
+            errors.append(f"the entry point 0x{entry:x} is not in an executable segment")
+
+
+# -- relocated places -------------------------------------------------------------------------
+
+def _columns(ctx):
+    """Per relocation row: S (the symbol's final value), P (the place's address), pos (its
+    file offset), alloc, dead."""
+    t = ctx.rel
+    files = ctx.files
+    parts = [files[f] for f in t.part_file.tolist()]
+    secs = t.part_sec.tolist()
+    part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    part_alloc = np.array([bool(f.sec_outsec[s] is not None and f.sec_outsec[s].alloc)
+                           for f, s in zip(parts, secs)], dtype=bool)
+    all_S, ybase = _file_tables(files, "S")
+    yrow = np.repeat(ybase[t.part_file], t.counts) + t.sym
+    all_dead, _ = _file_tables(files, "sym_dead")
+    pid = np.repeat(np.arange(len(t.counts)), t.counts)
+    P = part_addr[pid] + t.offset
+    pos = part_off[pid] + t.offset
+    return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow]
+
+
+def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
+    """What each row asks for, by its kind (rows of other kinds: 0)."""
+    K = t.kind
+    V = np.zeros(t.n, dtype=np.int64)
+    gp = None
+    for k in np.unique(K).tolist():
+        if k not in _CHECKED_INTS:
+            continue
+        m = K == k
+        s, a, p, g = S[m], A[m], P[m], G[m]
+        if k == Kind.GP_REL:
+            if gp is None:
+                gid = ctx.symtab.ids.get("__global_pointer$")
+                gp = int(ctx.gaddr[gid]) if gid is not None else 0
+            V[m] = s + a - gp
+        elif k == Kind.ADDR:
+            V[m] = s + a
+        elif k in (Kind.PCREL, Kind.CALL):
+            V[m] = s + a - p
+        elif k == Kind.PAGE_PCREL:
+            V[m] = _page(s + a) - _page(p)
+        elif k == Kind.TLS_LE:
+            V[m] = s + a - ctx.tp_base
+        elif k in (Kind.GOT, Kind.TLS_IE):
+            V[m] = g
+        elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
+            V[m] = g - p
+        elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+            V[m] = _page(g) - _page(p)
+        elif k == Kind.GOT_GOTPAGE:
+            V[m] = g - _page(np.int64(got_addr))
+    return V
+
+
+def _pair_lo12(t, S, P, V, alloc, skip) -> None:
+    """RISC-V PCREL_LO12_I/S: the symbol is the label of the AUIPC whose HI20 relocation gives
+    the value; the LO12 must hold that value's low bits (the pair then computes the address).
+    A LO12 whose HI20 is not found, or is itself skipped, is skipped."""
+    lo = np.flatnonzero(t.kind == int(Kind.PAIRED_LO))
+    if len(lo) == 0:
+        return
+    hi = np.flatnonzero(np.isin(t.kind, _HI_KINDS) & alloc & (t.width == 4))
+    order = np.argsort(P[hi], kind="stable")
+    hp = P[hi][order]
+    label = S[lo]
+    k = np.minimum(np.searchsorted(hp, label), max(len(hp) - 1, 0))
+    found = (hp[k] == label) if len(hp) else np.zeros(len(lo), dtype=bool)
+    match = hi[order][k[found]]
+    V[lo[found]] = V[match]
+    skip[lo[~found]] = True
+    skip[lo[found]] |= skip[match]
+
+
+def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
+    t = getattr(ctx, "rel", None)
+    if t is None or t.n == 0:
+        return
+    arch = ctx.arch
+    S, P, pos, alloc, dead = _columns(ctx)
+    A = t.addend
+    got = ctx.outputs.get(".got")
+    got_addr = got.addr if got is not None else 0
+    slot = t.got_slot.astype(np.int64) if len(t.got_slot) == t.n else np.full(t.n, -1)
+    G = np.where(slot >= 0, got_addr + 8 * slot, 0)
+    skip_rows = _rewritten_rows(ctx, t)
+    V = _values(ctx, t, S, P, A, G, got_addr)
+    _pair_lo12(t, S, P, V, alloc, skip_rows)
+    reported = 0
+    # by (type, kind): the shrink pass may change a row's kind (a RISC-V LO12 relaxed to gp)
+    key = (t.type.astype(np.int64) << 8) | t.kind.astype(np.int64) & 0xFF
+    for kt in np.unique(key).tolist():
+        rt, k = kt >> 8, Kind(kt & 0xFF) if (kt & 0xFF) in Kind._value2member_map_ else None
+        h = arch.howtos.get(rt) or arch.hooks.get("relax_howtos", {}).get(rt)
+        rows = np.flatnonzero(key == kt)
+        if h is None or h.field is None or h.field.width == 0 or k not in _CHECKED:
+            stats["skipped"] += len(rows)
+            continue
+        keep = alloc[rows] & ~dead[rows] & ~skip_rows[rows]
+        if k in _GOT:
+            keep &= slot[rows] >= 0
+        stats["skipped"] += int((~keep).sum())
+        rows = rows[keep]
+        if len(rows) == 0:
+            continue
+        v = V[rows]
+        w = h.field.width
+        words = _gather(out, pos[rows], w)
+        if h.field.read is not None:
+            have = h.field.read(words)
+            lo, hi = h.field.bits
+            mask = -1 if hi - lo >= 64 else (1 << (hi - lo)) - 1
+            bad = (((v - have) >> np.int64(lo)) & np.int64(mask)) != 0
+            stats["decoded"] += len(rows)
+        else:
+            have = None
+            bad = h.field.write(words, v) != words
+        stats["checked"] += len(rows)
+        for r in np.flatnonzero(bad)[:max(_MAX_REPORTED - reported, 0)].tolist():
+            row = int(rows[r])
+            got_s = f"0x{int(have[r]) & (2**64 - 1):x}" if have is not None else \
+                f"bytes 0x{int(words[r]):0{2 * w}x}"
+            errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                          f"relocation {h.name} against {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}: "
+                          f"the output holds {got_s}, the relocation asks for "
+                          f"0x{int(v[r]) & (2**64 - 1):x} (at 0x{int(P[row]):x})")
+            reported += 1
+
+
+def _rewritten_rows(ctx, t) -> np.ndarray:
+    """Rows whose instructions relocate or the shrink pass rewrote into others (their value
+    is no longer the kind's): TLS sequences relaxed to local-exec or initial-exec, and the
+    architecture's own list (``verify_skip`` hook)."""
+    skip = np.zeros(t.n, dtype=bool)
+    hook = ctx.arch.hooks.get("verify_skip")
+    if hook is not None:
+        skip |= hook(ctx, t)
+    if ctx.dyn is None:                   # static: GOT-based TLS may be relaxed to LE
+        for k in (Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PCREL):
+            skip |= t.kind == int(k)
+    return skip
+
+
+def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
+    """Static links: each address slot of the GOT holds S + A of its symbol."""
+    got = ctx.outputs.get(".got")
+    entries = getattr(ctx, "got_entries", None)
+    if got is None or not entries or ctx.dyn is not None or got.nobits:
+        return
+    st = ctx.symtab
+    slot = 0
+    for flavour, f1, y, addend in entries:
+        n = 2 if flavour >= 2 else 1
+        if flavour == 0:
+            if f1:
+                obj = ctx.files[f1 - 1]
+                S = int(obj.S[y])
+                name = _sym_desc(ctx, f1 - 1, y)
+            else:
+                S = int(ctx.gaddr[y])
+                name = st.names[y]
+            off = got.offset + 8 * slot
+            have = int.from_bytes(out[off:off + 8].tobytes(), "little")
+            want = (S + addend) & (2**64 - 1)
+            stats["got"] += 1
+            if have != want and S != 0:
+                errors.append(f".got slot {slot} (for {name}) holds 0x{have:x}, "
+                              f"its symbol's address is 0x{want:x}")
+        slot += n
