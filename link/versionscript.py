@@ -211,26 +211,21 @@ def dynamic_list(paths: list[str], globs: list[str]) -> Versions | None:
     and --export-dynamic-symbol globs, as one set of patterns."""
     if not paths and not globs:
         return None
-    nodes = [Node(None, globals=list(globs))]
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-        except OSError as e:
-            raise LinkError(f"cannot open dynamic list {path}: {e.strerror}")
-        nodes += parse(text, path)
-    return Versions(nodes)
+    return Versions([Node(None, globals=list(globs))] + _read_all(paths, "dynamic list"))
 
 
 def load(paths: list[str]) -> Versions | None:
-    if not paths:
-        return None
+    """The version scripts of the link (--version-script, in command-line order), or None."""
+    return Versions(_read_all(paths, "version script")) if paths else None
+
+
+def _read_all(paths: list[str], what: str) -> list[Node]:
     nodes: list[Node] = []
     for path in paths:
         try:
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
         except OSError as e:
-            raise LinkError(f"cannot open version script {path}: {e.strerror}")
+            raise LinkError(f"cannot open {what} {path}: {e.strerror}")
         nodes += parse(text, path)
-    return Versions(nodes)
+    return nodes
