@@ -45,7 +45,7 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.errors import LinkError
-from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS
+from xld.link.kinds import Kind
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_many
@@ -82,9 +82,7 @@ DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
 SHT_RELR = 19
 RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
 
-_DATA_KINDS = (int(Kind.ADDR),)
 _DIRECT_KINDS = (int(Kind.ADDR), int(Kind.PCREL), int(Kind.PAGE_PCREL))
-_GOT_KINDS = [int(k) for k in GOT_KINDS]
 
 
 # -- pass 1: shared definitions -----------------------------------------------------------------
@@ -925,7 +923,6 @@ def fill(ctx, img: np.ndarray) -> None:
     outs = ctx.outputs
     st = ctx.symtab
     gaddr = p.definition_values(ctx.gaddr)       # (our interposable functions: the definition)
-    rel = p.rel
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
     stubbed = set(ctx.ifuncs)
 
@@ -1037,7 +1034,6 @@ def fill(ctx, img: np.ndarray) -> None:
         ents[k] = (tag, v & (2 ** 64 - 1))
     put(".dynamic", ents.tobytes())
     link(".dynamic", ".dynstr")
-    del rel
 
 
 def _verdef_bytes(p: Plan) -> bytes:
