@@ -6,7 +6,7 @@ minimized reproducer written as the edit that makes it.
 Every link runs in a forked child under a time limit and an address-space cap, and must exit 0
 with its outputs, or 1 with ``xld: error:`` and no traceback, leaving nothing behind.
 
-The suite runs ``XLD_FUZZ_COUNT`` mutants per architecture (default 120); run it longer with
+The suite runs ``XLD_FUZZ_COUNT`` mutants per architecture (default 150); run it longer with
 ``XLD_FUZZ_COUNT=5000 XLD_FUZZ_SEED=7 python -m pytest tests/test_fuzz_linker.py -k contract``
 or ``python -m xld.tools.fuzz --count 5000 --seed 7``.
 """
@@ -25,7 +25,7 @@ from tests import toolchain as tc
 from xld.tools import fuzz
 
 ARCHES = pytest.mark.parametrize("arch", tc.ARCHES)
-COUNT = int(os.environ.get("XLD_FUZZ_COUNT", "120"))
+COUNT = int(os.environ.get("XLD_FUZZ_COUNT", "150"))
 SEED = int(os.environ.get("XLD_FUZZ_SEED", "16"))
 
 _CORPUS: dict[str, list[fuzz.Scenario]] = {}
