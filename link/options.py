@@ -182,9 +182,12 @@ HELP = """\
 Usage: xld [options] file...
        xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] PROG [ARGS...]
        xld nm FILE | xld objdump [-d] [-h] [-t] FILE | xld demo
+       python -m xld.tools.bench [--arch A,B] ...    (benchmarks against GNU ld, lld, mold)
 
 An ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld):
-static, static-pie, PIE and dynamic executables.
+static, static-pie, PIE and dynamic executables, shared libraries (-shared), relocatable
+objects (-r), flat binaries (--oformat binary), linker scripts (-T).
+Reference: docs/options.md, docs/dynamic.md, docs/scripts.md, docs/run.md.
 
 Options:
   --arch ARCH            target: arm64 (aarch64) or riscv64 (rv64, riscv); default: from the first object
@@ -202,6 +205,10 @@ Options:
   --hash-style=gnu|sysv|both     .gnu.hash and/or .hash (default both)
   -E, --export-dynamic           export every global symbol in .dynsym
   -z now                         DT_FLAGS BIND_NOW, DF_1_NOW
+  -z pack-relative-relocs        RELATIVE relocations in .relr.dyn (DT_RELR)
+  -shared, -soname NAME, --version-script FILE, -Bsymbolic[-functions], --dynamic-list FILE,
+  --export-dynamic-symbol GLOB, --exclude-libs LIBS, -z defs, -init SYM, -fini SYM
+  --demangle / --no-demangle     C++ names in messages (default: demangled)
   --start-group ... --end-group, -( ... -)   rescan archives until nothing new is needed
   --whole-archive / --no-whole-archive
   -u SYM, --undefined=SYM  start with SYM undefined (pulls it from archives; a GC root)
