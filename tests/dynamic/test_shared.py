@@ -267,3 +267,31 @@ def test_dynamic_list_exports_from_a_program(trees, arch, tmp_path):
         assert "app_callback" in names and "main" not in names, names
         res = t.qemu(exe, plugin)
         assert (res.status, _lines(res)) == (0, ["run 3108", "run 4212"]), res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_clang_built_libraries_and_programs(trees, arch, tmp_path):
+    """The same libraries and programs compiled by clang-14 and linked by xld through
+    clang's -fuse-ld: all of it runs as the GNU-built ones do."""
+    if not (tc.which("clang-14") and tc.which("clang++-14")):
+        tc.missing("clang-14 not found")
+    t = trees(arch)
+    target = f"--target={t.triple}"
+    use = f"-fuse-ld={t.wrapper / 'ld'}"
+    d = tmp_path / arch
+    d.mkdir()
+    t.library("gnu", "plug")
+    (d / "libplug.so").write_bytes((t.dir / "gnu" / "libplug.so").read_bytes())
+    for name, cc in (("libfoo.c", "clang-14"), ("usefoo.c", "clang-14"), ("libshapes.cc", "clang++-14"),
+                     ("useshapes.cc", "clang++-14")):
+        pic = ["-fPIC"] if name.startswith("lib") else []
+        run([cc, target, "-O1", *pic, f"-I{PROGS}", "-c", PROGS / name, "-o", d / (name.split(".")[0] + ".o")])
+    run(["clang-14", target, use, "-shared", f"-Wl,--version-script={PROGS / 'libfoo.map'}", d / "libfoo.o",
+         "-o", d / "libfoo.so"])
+    run(["clang++-14", target, use, "-shared", d / "libshapes.o", "-o", d / "libshapes.so"])
+    run(["clang-14", target, use, d / "usefoo.o", "-L", d, "-lfoo", "-Wl,-rpath,$ORIGIN", "-o", d / "usefoo"])
+    run(["clang++-14", target, use, d / "useshapes.o", "-L", d, "-lshapes", "-Wl,-rpath,$ORIGIN", "-o", d / "useshapes"])
+    res = t.qemu(d / "usefoo", "./libplug.so")
+    assert (res.status, _lines(res)) == (0, USEFOO), res.stderr.decode()
+    res = t.qemu(d / "useshapes")
+    assert (res.status, _lines(res)) == (0, SHAPES), res.stderr.decode()
