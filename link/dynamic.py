@@ -343,7 +343,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         if vis not in (elf.STV_DEFAULT, elf.STV_PROTECTED):
             continue
         shndx = int(f.sym_shndx[i])
-        if 0 < shndx < elf.SHN_LORESERVE and (shndx >= len(f.sec_outsec) or f.sec_outsec[shndx] is None):
+        if 0 < shndx < elf.SHN_LORESERVE and not _section_kept(ctx, f, shndx):
             continue                                    # in a discarded section
         if excluded and _excluded(f, excluded):
             continue                                    # --exclude-libs: a member's symbol
@@ -382,6 +382,15 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
     if vs is not None and vs.named:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
+
+
+def _section_kept(ctx, f, shndx: int) -> bool:
+    """Whether input section ``shndx`` of ``f`` is in the output: placed, or folded by --icf
+    into a twin (whose address it takes once addresses exist)."""
+    if shndx < len(f.sec_outsec) and f.sec_outsec[shndx] is not None:
+        return True
+    folded = getattr(ctx, "icf_folded", None)
+    return bool(folded) and (f, shndx) in folded
 
 
 def _excluded(obj, libs: set[str]) -> bool:
@@ -766,8 +775,8 @@ def _export_dynamic(ctx) -> list[int]:
                 ctx.opts.export_dynamic or dl.matches(st.names[g])):
             f = ctx.files[st.def_file[g]]
             i = st.def_index[g]
-            o = f.sec_outsec[int(f.sym_shndx[i])] if 0 < int(f.sym_shndx[i]) < len(f.sec_outsec) else None
-            if o is not None or int(f.sym_shndx[i]) in (elf.SHN_ABS, elf.SHN_COMMON):
+            shndx = int(f.sym_shndx[i])
+            if (0 < shndx < elf.SHN_LORESERVE and _section_kept(ctx, f, shndx)) or shndx in (elf.SHN_ABS, elf.SHN_COMMON):
                 vs = ctx.dyn.versions if ctx.dyn is not None else None
                 if vs is not None and not vs.lookup(st.names[g])[0]:
                     continue                    # local: in the version script

@@ -94,6 +94,12 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
         taken[tgt[other & ~np.isin(kd, list(_NOT_ADDRESS))]] = True
         inner[tgt[other & ((g.rel_addend != 0) | (tvalue_np[symrow] != 0))]] = True
     if mode == "safe":
+        # what the dynamic symbol table exports is address-significant too: another module
+        # may compare its address (every global of a shared library, -E, --dynamic-list)
+        for gid in _dynamic_exports(ctx):
+            t = int(g.gid_target[gid])
+            if t > 0:
+                taken[t] = True
         cand &= ~taken
     # relaxable code referred to at an offset other than its start: not foldable, since the
     # copy that stays may shrink (.eh_frame's references go with the folded copy's FDE)
@@ -200,6 +206,16 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
         folds.append((members[j], members[k]))
         live[members[j]] = 0
     return folds
+
+
+def _dynamic_exports(ctx) -> list[int]:
+    """The globals an output's .dynsym may export (before the dynamic plan decides exactly:
+    an over-estimate only keeps more sections unfolded)."""
+    o, st = ctx.opts, ctx.symtab
+    out = list(ctx.exports)
+    if o.shared or o.export_dynamic or o.dynamic_list or o.export_dynamic_symbol:
+        out += [g for g in range(1, len(st)) if st.def_file[g] > 0]
+    return out
 
 
 def alias(ctx) -> None:

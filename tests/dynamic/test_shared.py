@@ -295,3 +295,23 @@ def test_clang_built_libraries_and_programs(trees, arch, tmp_path):
     assert (res.status, _lines(res)) == (0, USEFOO), res.stderr.decode()
     res = t.qemu(d / "useshapes")
     assert (res.status, _lines(res)) == (0, SHAPES), res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_icf_safe_keeps_exported_functions_apart(trees, arch, tmp_path):
+    """--icf=safe in a shared library folds no exported function: a program may compare
+    their addresses; --icf=all folds them (as lld and gold do)."""
+    t = trees(arch)
+    obj = _src(t, "twins", "int twin_a(int x){return x * 3 + 1;}\nint twin_b(int x){return x * 3 + 1;}\n",
+               ["-fPIC", "-O2", "-ffunction-sections"])
+    addrs = {}
+    for mode in ("safe", "all"):
+        lib = tmp_path / f"libtwins-{mode}.so"
+        res = tc.xld_link(["-shared", f"--icf={mode}", "-o", lib, obj])
+        assert res.status == 0, res.stderr
+        from elftools.elf.elffile import ELFFile
+        with open(lib, "rb") as f:
+            syms = {s.name: s["st_value"] for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+        addrs[mode] = (syms["twin_a"], syms["twin_b"])
+    assert addrs["safe"][0] != addrs["safe"][1]
+    assert addrs["all"][0] == addrs["all"][1]
