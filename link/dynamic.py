@@ -60,7 +60,8 @@ DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
 DT_GNU_HASH = 0x6FFFFEF5
 DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
 DT_VERNEED, DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
-DF_BIND_NOW = 0x8
+DF_BIND_NOW, DF_TEXTREL = 0x8, 0x4
+DT_TEXTREL = 22
 DF_1_NOW, DF_1_PIE = 0x1, 0x08000000
 
 SHT_GNU_HASH = 0x6FFFFFF6
@@ -182,6 +183,7 @@ class Plan:
         self.got_rel: list[tuple[int, str, int, int]] = []   # (GOT slot, role, gid, addend)
         self.n_data_relative = 0                        # RELATIVE at data places (counted)
         self.relr = False                               # -z pack-relative-relocs: .relr.dyn
+        self.textrel = False                            # -z notext: relocations in read-only sections
         self.n_relr = 0                                 # RELATIVEs packed there (at most)
         self.n_data_symbolic = 0                        # symbolic ABS64 at data places
         self.dynsym: list[int] = []                     # gids; index 0 is the null entry
@@ -307,6 +309,12 @@ def plan(ctx) -> None:
     from xld.link import versionscript
     p.dyn_list = versionscript.dynamic_list(ctx.opts.dynamic_list, ctx.opts.export_dynamic_symbol)
     p.versions = versionscript.load(ctx.opts.version_scripts)
+    if p.shared and ctx.opts.default_symver:
+        # --default-symver: one version, named as the library, for every export
+        if p.versions is not None:
+            raise LinkError("--default-symver with a version script is not supported")
+        name = ctx.opts.soname or _basename(ctx.opts.output)
+        p.versions = versionscript.Versions([versionscript.Node(name, globals=["*"])])
     if p.shared:
         _plan_exports(ctx, p, imported)
     elif p.versions is not None and p.versions.named:
@@ -494,8 +502,8 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
         # interposable symbol cannot be right at run time
-        for row in np.flatnonzero(direct & ~(low_bits & (K == int(Kind.ADDR))))[:10].tolist():
-            _err_row(ctx, row, "recompile with -fPIC")
+        for row in np.flatnonzero(direct & ~(low_bits & (K == int(Kind.ADDR))) & ~data64)[:10].tolist():
+            _err_row(ctx, row, "recompile with -fPIC")      # (64-bit data: a text relocation, below)
         direct = np.zeros(len(K), dtype=bool)
         if "tls_desc_keep" not in ctx.arch.hooks:
             for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
@@ -543,26 +551,34 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     # points at it is fixed at link time (a RELATIVE in a PIE), not bound by ld.so
     fixed = _resolved_here(p, t, len(imported))
     sym_data &= ~fixed
+    if p.pic and "notext" in ctx.opts.z:
+        sym_data |= imp & data64 & ~fixed       # (read-only places too, under DT_TEXTREL)
     p.n_data_symbolic = int(np.count_nonzero(sym_data))
     if p.pic:
         ours = alloc & (~f.imp | fixed) & ~f.undef & ~f.abs
         rel = ours & data64
         text = rel & ~f.write
-        for row in np.flatnonzero(text)[:10].tolist():
-            _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
-                               "(a text relocation); recompile with -fPIC")
-        p.n_data_relative = int(np.count_nonzero(rel & f.write))
+        if "notext" in ctx.opts.z and not (text.any() or (imp & data64 & ~f.write).any()):
+            pass
+        elif "notext" in ctx.opts.z:
+            p.textrel = True                    # allowed: DT_TEXTREL, ld.so unprotects the text
+        else:
+            for row in np.flatnonzero(text)[:10].tolist():
+                _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
+                                   "(a text relocation); recompile with -fPIC, or link with -z notext")
+        writable = f.write | p.textrel
+        p.n_data_relative = int(np.count_nonzero(rel & writable))
         if ctx.opts.pack_relr:
             p.relr = True
-            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, rel & f.write)))
+            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, rel & writable)))
         # absolute addresses in instructions cannot follow the load base
         absolute = alloc & (K == int(Kind.ADDR)) & ~data64 & ~low_bits & ~f.undef & ~f.abs
         for row in np.flatnonzero(absolute)[:10].tolist():
             _err_row(ctx, row, "recompile with -fPIC")
-        ro_imp = imp & data64 & ~f.write
-        for row in np.flatnonzero(ro_imp)[:10].tolist():
+        ro_imp = imp & data64 & ~f.write & ~fixed
+        for row in np.flatnonzero(ro_imp if not p.textrel else ro_imp[:0])[:10].tolist():
             _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
-                               "(a text relocation); recompile with -fPIC")
+                               "(a text relocation); recompile with -fPIC, or link with -z notext")
 
 
 def _resolved_here(p: Plan, t, n: int) -> np.ndarray:
@@ -579,9 +595,11 @@ def _relr_rows(ctx, t, mask: np.ndarray) -> np.ndarray:
     """Of the RELATIVE rows in ``mask``, those .relr.dyn can hold: word-aligned places
     (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
     files = ctx.files
-    al = np.array([int(files[f].shdrs["sh_addralign"][s]) for f, s in
-                   zip(t.part_file.tolist(), t.part_sec.tolist())], dtype=np.int64)
-    aligned = np.repeat((al >= 8) & (al % 8 == 0), t.counts)
+    parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
+    al = np.array([int(files[f].shdrs["sh_addralign"][s]) for f, s in parts], dtype=np.int64)
+    # (in writable sections: text relocations, -z notext, stay in .rela.dyn)
+    wr = np.array([bool(files[f].sec_outsec[s].flags & elf.SHF_WRITE) for f, s in parts], dtype=bool)
+    aligned = np.repeat((al >= 8) & (al % 8 == 0) & wr, t.counts)
     return mask & aligned & ((t.offset & 7) == 0)
 
 
@@ -594,7 +612,7 @@ def data_rows(ctx):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     imported = p.preempt                     # (as the plan saw it: imported or interposable)
     f = _row_facts(ctx, imported)
-    data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & f.write
+    data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & (f.write | p.textrel)
     fixed = _resolved_here(p, t, len(imported))
     sym = np.flatnonzero(data64 & f.imp & ~fixed)
     rel = np.flatnonzero(data64 & (~f.imp | fixed) & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
@@ -903,7 +921,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
             tags.append((DT_RELACOUNT, nrel))
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
     z = set(opts.z)
-    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0)
+    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0)
+    if p.textrel:
+        tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)

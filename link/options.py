@@ -76,6 +76,7 @@ class Options:
         self.no_undefined: bool = False          # -z defs / --no-undefined
         self.demangle: bool = True               # C++ names in messages demangled
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
+        self.default_symver: bool = False        # --default-symver: every export versioned as the soname
         self.dynamic_list: list[str] = []        # --dynamic-list FILE: exported / interposable
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
@@ -310,6 +311,7 @@ _SWITCHES = {
     **dict.fromkeys(("--disable-new-dtags", "-disable-new-dtags"), ("new_dtags", False)),
     "--stats": ("stats", True),
     **dict.fromkeys(("--demangle", "-demangle"), ("demangle", True)),
+    **dict.fromkeys(("--default-symver", "-default-symver"), ("default_symver", True)),
     **dict.fromkeys(("--no-demangle", "-no-demangle"), ("demangle", False)),
     "--verify": ("verify", True),          # check every relocated place and the structure (link/verify.py)
     "--no-verify": ("verify", False),
@@ -369,7 +371,7 @@ _WITH_VALUE = {
 
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
-#   text, notext              a text relocation is always an error (an output is never writable code)
+#   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
 #   origin, nodelete, nodlopen, initfirst, interpose   DT_FLAGS_1 of a -shared output (dynamic.py)
 #   global, rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
@@ -382,7 +384,7 @@ _WITH_VALUE = {
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
-_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text", "notext",
+_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
@@ -678,6 +680,8 @@ def parse(argv: list[str]) -> Options:
             o.gnu_stack = False
         elif z in ("pack-relative-relocs", "nopack-relative-relocs"):
             o.pack_relr = z == "pack-relative-relocs"
+        elif z == "notext":
+            pass                                # read by link/dynamic.py: DT_TEXTREL allowed
         elif z in ("defs", "undefs"):
             o.no_undefined = z == "defs"
         elif z == "muldefs":

@@ -156,6 +156,8 @@ def test_dynamic_symbols_match_gnu_ld(trees, arch, name, lang, extra):
     want = {e for e in ref["exports"] if e[1] != "STT_OBJECT" or not e[0].startswith("FOO_")}
     assert got["exports"] == want, (sorted(got["exports"] ^ want))
     assert got["imports"] == ref["imports"]
+    if name == "foo":       # (for libshapes GNU ld adds a PLT entry for __gxx_personality_v0 too)
+        assert got["relocs"] == ref["relocs"], (got["relocs"], ref["relocs"])
 
 
 # -- refusals ---------------------------------------------------------------------------------
@@ -315,3 +317,35 @@ def test_icf_safe_keeps_exported_functions_apart(trees, arch, tmp_path):
         addrs[mode] = (syms["twin_a"], syms["twin_b"])
     assert addrs["safe"][0] != addrs["safe"][1]
     assert addrs["all"][0] == addrs["all"][1]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_text_relocations_need_z_notext(trees, arch, tmp_path):
+    """A pointer in a read-only section of a library is a text relocation: an error, unless
+    -z notext allows it (DT_TEXTREL; ld.so writes it); the library then works."""
+    t = trees(arch)
+    lib_o = _src(t, "rotable", "static int value = 42, other = 7;\n"
+                               "static int *const table[] = { &value, &other };\n"
+                               "int read_it(int i) { return *table[i]; }\n",
+                 ["-O1", "-fno-pic", "-mcmodel=small" if arch == "arm64" else "-mcmodel=medany"])
+    res = tc.xld_link(["-shared", "-o", tmp_path / "bad.so", lib_o])
+    assert res.status == 1 and "text relocation" in res.stderr and "-z notext" in res.stderr
+    lib = t.dir / "xld" / "librotable.so"
+    res = tc.xld_link(["-shared", "-z", "notext", "-soname", "librotable.so", "-o", lib, lib_o])
+    assert res.status == 0, res.stderr
+    main = _src(t, "userot", "#include <stdio.h>\nint read_it(int);\nint main(int argc, char **argv){printf(\"%d\\n\", read_it(argc - 1));return 0;}\n")
+    exe = t.dir / "xld" / "userot"
+    t.link("xld", "c", [main, "-L", lib.parent, "-lrotable", "-Wl,-rpath,$ORIGIN"], exe)
+    res = t.qemu(exe)
+    assert (res.status, _lines(res)) == (0, ["42"]), res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_default_symver_versions_every_export(trees, arch, tmp_path):
+    t = trees(arch)
+    lib = tmp_path / "libplugv.so"
+    res = tc.xld_link(["-shared", "--default-symver", "-soname", "libplugv.so.1", "-o", lib,
+                       t.obj("libplug", ["-fPIC"])])
+    assert res.status == 0, res.stderr
+    out = run([f"{t.triple}-readelf", "--dyn-syms", "-V", "-W", lib]).stdout
+    assert "plug_value@@libplugv.so.1" in out, out
