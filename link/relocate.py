@@ -31,7 +31,7 @@ class RelocTable:
         self.n = 0
 
 
-def _sym_desc(ctx, file_id: int, symidx: int) -> str:
+def sym_desc(ctx, file_id: int, symidx: int) -> str:
     obj = ctx.files[file_id]
     gid = int(obj.gids[symidx])
     if gid:
@@ -43,7 +43,7 @@ def _sym_desc(ctx, file_id: int, symidx: int) -> str:
     return obj.sym_name(symidx)
 
 
-def _where(ctx, file_id: int, sec: int, off: int) -> str:
+def site_of(ctx, file_id: int, sec: int, off: int) -> str:
     return ctx.files[file_id].where(sec, off)
 
 
@@ -78,14 +78,14 @@ def scan(ctx) -> None:
         if rt in seen:
             continue
         seen.add(rt)
-        ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                       f"unknown relocation ({rt}) against symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
+        ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                       f"unknown relocation ({rt}) against symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
     # sites must lie inside their section
     sizes = np.repeat(np.array(sizes_c, dtype=np.int64), t.counts)
     bad = np.nonzero(t.offset + t.width > sizes)[0]
     del sizes
     for row in bad[:5].tolist():
-        ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+        ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"relocation offset is out of bounds of the section")
 
     _check_tls_use(ctx, t)
@@ -198,8 +198,8 @@ def _check_tls_use(ctx, t) -> None:
         if not int(obj.shdrs[sec]["sh_flags"]) & elf.SHF_ALLOC:
             continue                        # debug information may say where a TLS symbol is
         h = ctx.arch.howtos[int(t.type[row])]
-        ctx.diag.error(f"{_where(ctx, int(t.file[row]), sec, int(t.offset[row]))}: relocation "
-                       f"{h.name} against thread-local symbol {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))} "
+        ctx.diag.error(f"{site_of(ctx, int(t.file[row]), sec, int(t.offset[row]))}: relocation "
+                       f"{h.name} against thread-local symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))} "
                        f"cannot be used: it needs the address of a variable that has one per thread")
         reported += 1
         if reported >= 5:
@@ -233,7 +233,7 @@ def _gnu_warnings(ctx, t) -> None:
         if key in seen:
             continue
         seen.add(key)
-        ctx.diag.warn(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+        ctx.diag.warn(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                       f"{wanted[int(t.gid[row])]}")
 
 
@@ -485,7 +485,7 @@ def _by_residue(pos: np.ndarray, width: int):
     return out
 
 
-def _gather(img: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
+def gather_words(img: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
     """The little-endian ``width``-byte words at ``pos`` as uint64: one indexed read of a word
     view per alignment residue (usually one)."""
     if width == 1:
@@ -503,7 +503,7 @@ def _gather(img: np.ndarray, pos: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def _scatter(img: np.ndarray, pos: np.ndarray, width: int, words: np.ndarray) -> None:
+def scatter_words(img: np.ndarray, pos: np.ndarray, width: int, words: np.ndarray) -> None:
     if width == 1:
         img[pos] = words.astype(np.uint8)
         return
@@ -528,7 +528,7 @@ class _Places:
         return self.base[self.pid[rows]] + self.offset[rows]
 
 
-def _page(x: np.ndarray) -> np.ndarray:
+def page_of(x: np.ndarray) -> np.ndarray:
     return x & ~np.int64(0xFFF)
 
 
@@ -551,7 +551,7 @@ def _groups(col: np.ndarray) -> dict[int, np.ndarray]:
     return {v: order[ends[v] - c:ends[v]] for v, c in enumerate(cnt) if c}
 
 
-def _file_tables(files, attr: str, lens=None):
+def file_tables(files, attr: str, lens=None):
     """One array of every file's per-symbol (or per-section) column, and each file's base."""
     if lens is None:
         lens = np.fromiter((len(getattr(f, attr)) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
@@ -574,12 +574,12 @@ def relocate(ctx, img: np.ndarray) -> None:
     # the per-file tables concatenated once)
     part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
-    all_S, ybase = _file_tables(files, "S")
+    all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], counts)
     yrow += t.sym
     S = all_S[yrow]
     del all_S
-    all_dead, _ = _file_tables(files, "sym_dead")
+    all_dead, _ = file_tables(files, "sym_dead")
     dead = all_dead[yrow]
     del all_dead, yrow
     pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
@@ -595,9 +595,9 @@ def relocate(ctx, img: np.ndarray) -> None:
     if dead.any():
         bad = np.nonzero(dead & alloc & (K != Kind.HINT) & (K != Kind.NONE) & (K != Kind.ALIGN))[0]
         for row in bad[:10].tolist():
-            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"relocation refers to a symbol in a discarded section: "
-                           f"{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
+                           f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
         S[dead] = 0
     del dead
     got = ctx.outputs.get(".got")
@@ -616,7 +616,7 @@ def relocate(ctx, img: np.ndarray) -> None:
         elif k in (Kind.PCREL, Kind.CALL):
             val[m] += A[m] - P[m]
         elif k == Kind.PAGE_PCREL:
-            val[m] = _page(val[m] + A[m]) - _page(P[m])
+            val[m] = page_of(val[m] + A[m]) - page_of(P[m])
         elif k == Kind.TLS_LE:
             val[m] += A[m] - tp
         elif k == Kind.GP_REL:                  # only sites the shrink pass relaxed to gp
@@ -634,9 +634,9 @@ def relocate(ctx, img: np.ndarray) -> None:
             elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
                 val[m] = G - P[m]
             elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
-                val[m] = _page(G) - _page(P[m])
+                val[m] = page_of(G) - page_of(P[m])
             elif k == Kind.GOT_GOTPAGE:
-                val[m] = G - _page(np.int64(got_addr))
+                val[m] = G - page_of(np.int64(got_addr))
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
     m = by_kind.get(int(Kind.PAIRED_LO))
     if m is not None:
@@ -656,9 +656,9 @@ def relocate(ctx, img: np.ndarray) -> None:
         found = (len(hp) > 0) & (hp[k] == target) if len(hp) else np.zeros(len(m), dtype=bool)
         for row in m[~found][:10].tolist():
             h = arch.howtos[int(t.type[row])]
-            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
-                           f"(label {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
+                           f"(label {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
         val[m[found]] = val[hi[order][k[found]]]
     # what is left of the kind groups: two small ones (the table-sized ones go before the
     # type groups are made)
@@ -688,16 +688,16 @@ def relocate(ctx, img: np.ndarray) -> None:
             misaligned = (v & (h.align - 1)) != 0
             if misaligned.any():
                 for row in rows[misaligned & ~bad if bad is not None else misaligned][:5].tolist():
-                    errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    errors.append(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                   f"improper alignment for relocation {h.name}: 0x{int(val[row]) & (2**64 - 1):x} "
                                   f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
         if bad is not None and bad.any():
             for row in rows[bad][:5].tolist():
                 if h.lo is not None and not (h.lo <= int(val[row]) <= h.hi):
-                    errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    errors.append(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                   f"relocation {h.name} out of range: {int(val[row])} is not in "
-                                  f"[{h.lo}, {h.hi}]; references '{_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
+                                  f"[{h.lo}, {h.hi}]; references '{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
             ok = rows[~bad]
             v = v[~bad]
         else:
@@ -706,8 +706,8 @@ def relocate(ctx, img: np.ndarray) -> None:
             return errors
         p = pos[ok]
         w = h.field.width
-        img_words = _gather(img, p, w)
-        _scatter(img, p, w, h.field.write(img_words, v))
+        img_words = gather_words(img, p, w)
+        scatter_words(img, p, w, h.field.write(img_words, v))
         return errors
 
     # (the types patch disjoint bytes, so two threads could share them; measured on a riscv64
@@ -749,34 +749,34 @@ def relocate(ctx, img: np.ndarray) -> None:
             rows = m[slotted][rows]
             h = arch.howtos[rt]
             p = pos[rows]
-            new = to_ie(_gather(img, p, 4), h, got_addr + 8 * t.got_slot[rows].astype(np.int64), P[rows])
+            new = to_ie(gather_words(img, p, 4), h, got_addr + 8 * t.got_slot[rows].astype(np.int64), P[rows])
             if new is None:
                 row = int(rows[0])
-                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
                                else f"{h.name} cannot address its TLS descriptor")
                 continue
-            _scatter(img, p, 4, new)
+            scatter_words(img, p, 4, new)
         for row in rest.tolist():
             h = arch.howtos[int(t.type[row])]
             var = row
             if paired(h):
                 var = at_label.get(S_desc[row])
                 if var is None:
-                    ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                    f"{h.name} does not point at a TLSDESC_HI20 site")
                     continue
             tpoff = int(S_desc[var] + A[var] - tp)
             try:
-                new = rewrite(int(_gather(img, pos[row:row + 1], 4)[0]), h, tpoff) if rewrite else None
+                new = rewrite(int(gather_words(img, pos[row:row + 1], 4)[0]), h, tpoff) if rewrite else None
             except ValueError as e:
-                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: {e}")
+                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: {e}")
                 continue
             if new is None:
-                ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to local-exec in a static link")
                 continue
-            _scatter(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
+            scatter_words(img, pos[row:row + 1], 4, np.array([new], dtype=np.uint64))
     # ALIGN (R_RISCV_ALIGN): the padding must end on the boundary it asks for
     m = m_align
     if m is not None:
@@ -784,19 +784,19 @@ def relocate(ctx, img: np.ndarray) -> None:
         align = np.left_shift(1, np.array([int(a).bit_length() for a in A[m].tolist()], dtype=np.int64))
         bad = (end & (align - 1)) != 0
         for row, al in zip(m[bad][:5].tolist(), align[bad][:5].tolist()):
-            ctx.diag.error(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"{arch.reloc_name(int(t.type[row]))} asks for {al}-byte alignment, which this layout does not give "
                            f"without deleting padding; this object needs linker relaxation")
 
 
 def _rmw(img, p, w, h, v):
-    words = _gather(img, p, w)
+    words = gather_words(img, p, w)
     cur = h.field.read(words) if h.field.read is not None else np.zeros(len(p), dtype=np.int64)
     if h.kind == Kind.ADD:
         v = cur + v
     elif h.kind == Kind.SUB:
         v = cur - v
-    _scatter(img, p, w, h.field.write(words, v))
+    scatter_words(img, p, w, h.field.write(words, v))
 
 
 def _uleb(ctx, img, h, rows, pos, val) -> None:
@@ -818,7 +818,7 @@ def _uleb(ctx, img, h, rows, pos, val) -> None:
             v = cur + v
         v &= (1 << 64) - 1
         if v >= 1 << (7 * n):
-            ctx.diag.error(f"{_where(ctx, int(ctx.rel.file[r]), int(ctx.rel.sec[r]), int(ctx.rel.offset[r]))}: "
+            ctx.diag.error(f"{site_of(ctx, int(ctx.rel.file[r]), int(ctx.rel.sec[r]), int(ctx.rel.offset[r]))}: "
                            f"{h.name}: value {v} does not fit in {n} ULEB128 bytes")
             continue
         for i in range(n):

@@ -236,8 +236,8 @@ class Relaxer:
         self.cand[_PCGP] = empty
         if len(his) and len(los):
             lf = L.file[los]
-            from xld.link.relocate import _file_tables
-            shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
+            from xld.link.relocate import file_tables
+            shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
             at = ybase[lf] + L.sym[los]
             lab_sec = shndx_all[at]                             # the label's (section, value)
             lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
@@ -665,8 +665,8 @@ def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
     s = np.where(isg, def_index[g], L.sym[rows])
     out = np.zeros(len(rows), dtype=bool)
     valid = f > 0
-    from xld.link.relocate import _file_tables
-    shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
+    from xld.link.relocate import file_tables
+    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
     out[valid] = shndx_all[ybase[f[valid]] + s[valid]] == elf.SHN_ABS
     return out
 
@@ -697,13 +697,13 @@ def _exec_rows(ctx) -> np.ndarray:
 
 def _place_and_value(ctx, rows: np.ndarray):
     """P (address of the site) and S (symbol value) of the given rows, from the current layout."""
-    from xld.link.relocate import _file_tables
+    from xld.link.relocate import file_tables
     t = ctx.rel
     f = t.file[rows]
-    sec_addr, sbase = _file_tables(ctx.files, "sec_addr")
+    sec_addr, sbase = file_tables(ctx.files, "sec_addr")
     P = sec_addr[sbase[f] + t.sec[rows]] + t.offset[rows]
     del sec_addr
-    all_S, ybase = _file_tables(ctx.files, "S")
+    all_S, ybase = file_tables(ctx.files, "S")
     S = all_S[ybase[f] + t.sym[rows]]
     return P, S
 
@@ -743,7 +743,7 @@ def _targets(ctx, L, rows: np.ndarray):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
-    from xld.link.relocate import _file_tables
+    from xld.link.relocate import file_tables
     from xld.link.resolve import COMMON
     st = ctx.symtab
     g = L.gid[rows]
@@ -770,7 +770,7 @@ def _targets(ctx, L, rows: np.ndarray):
     pbase = np.cumsum(nsec) - nsec
     placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
                           for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
-    shndx_all, ybase = _file_tables(ctx.files, "sym_shndx")
+    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
     fi = f[idx]
     sh = shndx_all[ybase[fi] + s[idx]]
     inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[fi])

@@ -221,8 +221,8 @@ def _place(out, items, window: int) -> None:
 
 
 def _target_name(ctx, th) -> str:
-    from xld.link.relocate import _sym_desc
-    name = _sym_desc(ctx, th["host"], th["sym"])
+    from xld.link.relocate import sym_desc
+    name = sym_desc(ctx, th["host"], th["sym"])
     return name + (f"+0x{th['addend']:x}" if th["addend"] > 0 else f"-0x{-th['addend']:x}" if th["addend"] else "")
 
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.kinds import Kind
-from xld.link.relocate import _file_tables, _gather, _page, _sym_desc, _where
+from xld.link.relocate import file_tables, gather_words, page_of, sym_desc, site_of
 
 _CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
             Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
@@ -108,9 +108,9 @@ def _columns(ctx):
     part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     part_alloc = np.array([bool(f.sec_outsec[s] is not None and f.sec_outsec[s].alloc)
                            for f, s in zip(parts, secs)], dtype=bool)
-    all_S, ybase = _file_tables(files, "S")
+    all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], t.counts) + t.sym
-    all_dead, _ = _file_tables(files, "sym_dead")
+    all_dead, _ = file_tables(files, "sym_dead")
     pid = np.repeat(np.arange(len(t.counts)), t.counts)
     P = part_addr[pid] + t.offset
     pos = part_off[pid] + t.offset
@@ -137,7 +137,7 @@ def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
         elif k in (Kind.PCREL, Kind.CALL):
             V[m] = s + a - p
         elif k == Kind.PAGE_PCREL:
-            V[m] = _page(s + a) - _page(p)
+            V[m] = page_of(s + a) - page_of(p)
         elif k == Kind.TLS_LE:
             V[m] = s + a - ctx.tp_base
         elif k in (Kind.GOT, Kind.TLS_IE):
@@ -145,9 +145,9 @@ def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
         elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
             V[m] = g - p
         elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
-            V[m] = _page(g) - _page(p)
+            V[m] = page_of(g) - page_of(p)
         elif k == Kind.GOT_GOTPAGE:
-            V[m] = g - _page(np.int64(got_addr))
+            V[m] = g - page_of(np.int64(got_addr))
     return V
 
 
@@ -203,7 +203,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             continue
         v = V[rows]
         w = h.field.width
-        words = _gather(out, pos[rows], w)
+        words = gather_words(out, pos[rows], w)
         if h.field.read is not None:
             have = h.field.read(words)
             lo, hi = h.field.bits
@@ -218,8 +218,8 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             row = int(rows[r])
             got_s = f"0x{int(have[r]) & (2**64 - 1):x}" if have is not None else \
                 f"bytes 0x{int(words[r]):0{2 * w}x}"
-            errors.append(f"{_where(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                          f"relocation {h.name} against {_sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}: "
+            errors.append(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                          f"relocation {h.name} against {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}: "
                           f"the output holds {got_s}, the relocation asks for "
                           f"0x{int(v[r]) & (2**64 - 1):x} (at 0x{int(P[row]):x})")
             reported += 1
@@ -253,7 +253,7 @@ def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             if f1:
                 obj = ctx.files[f1 - 1]
                 S = int(obj.S[y])
-                name = _sym_desc(ctx, f1 - 1, y)
+                name = sym_desc(ctx, f1 - 1, y)
             else:
                 S = int(ctx.gaddr[y])
                 name = st.names[y]
