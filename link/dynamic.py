@@ -44,14 +44,17 @@ from __future__ import annotations
 import numpy as np
 
 from xld.link import elf
+from xld.link.elf import (DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_HASH, SHT_GNU_VERDEF, SHT_GNU_VERNEED,
+                          SHT_GNU_VERSYM, SHT_RELR)
 from xld.link.errors import LinkError
 from xld.link.kinds import Kind
+from xld.link import layout
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_many
 
 # dynamic tags (gABI, and the GNU extensions)
-DT_NULL, DT_NEEDED, DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 0, 1, 2, 3, 4, 5, 6
+DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 2, 3, 4, 5, 6
 DT_RELA, DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT, DT_INIT, DT_FINI = 7, 8, 9, 10, 11, 12, 13
 DT_RPATH, DT_PLTREL, DT_DEBUG, DT_JMPREL = 15, 20, 21, 23
 DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ = 25, 26, 27, 28
@@ -64,9 +67,6 @@ DF_BIND_NOW, DF_TEXTREL = 0x8, 0x4
 DT_TEXTREL = 22
 DF_1_NOW, DF_1_PIE = 0x1, 0x08000000
 
-SHT_GNU_HASH = 0x6FFFFFF6
-SHT_GNU_VERNEED = 0x6FFFFFFE
-SHT_GNU_VERSYM = 0x6FFFFFFF
 
 # where the synthetic sections go (see layout._RANK: R below 100, R+X, RELRO 200-298, RW)
 _RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
@@ -77,10 +77,8 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
-SHT_GNU_VERDEF = 0x6FFFFFFD
-DT_SONAME, DT_VERDEF, DT_VERDEFNUM = 14, 0x6FFFFFFC, 0x6FFFFFFD
+DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
 DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
-SHT_RELR = 19
 RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
 
 _DIRECT_KINDS = (int(Kind.ADDR), int(Kind.PCREL), int(Kind.PAGE_PCREL))
@@ -290,8 +288,7 @@ class Plan:
 
 
 def _base(ctx) -> int:
-    from xld.link.layout import image_base
-    return image_base(ctx)
+    return layout.image_base(ctx)
 
 
 def plan(ctx) -> None:
@@ -1093,13 +1090,15 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
                         f"({len(rel_rows)}/{p.n_data_relative} relative, "
                         f"{len(sym_rows)}/{p.n_data_symbolic} symbolic)")
     files = ctx.files
+    # each row's section address and file offset, through its part (one file, one section)
+    parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
+    part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
+    part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
+    part_of_row = np.repeat(np.arange(len(parts)), t.counts)
 
     def place(rows):
-        addr = np.array([files[int(f)].sec_addr[int(s)] for f, s in zip(t.file[rows], t.sec[rows])],
-                        dtype=np.int64) + t.offset[rows]
-        off = np.array([files[int(f)].sec_fileoff[int(s)] for f, s in zip(t.file[rows], t.sec[rows])],
-                       dtype=np.int64) + t.offset[rows]
-        return addr, off
+        pr = part_of_row[rows]
+        return part_addr[pr] + t.offset[rows], part_off[pr] + t.offset[rows]
 
     relative: list[tuple[int, int]] = []       # (place, addend)
     other: list[tuple[int, int, int, int]] = []  # (place, type, dynsym index, addend)

@@ -17,13 +17,10 @@ import numpy as np
 from xld.link import elf
 from xld.link.errors import LinkError
 
-SHT_GNU_VERDEF = 0x6FFFFFFD
-SHT_GNU_VERNEED = 0x6FFFFFFE
-SHT_GNU_VERSYM = 0x6FFFFFFF
+from xld.link.elf import DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_VERDEF, SHT_GNU_VERSYM
+
 VERSYM_HIDDEN = 0x8000
 VER_NDX_GLOBAL = 1
-
-DT_NULL, DT_NEEDED, DT_SONAME = 0, 1, 14
 
 _EHDR = struct.Struct("<HHIQQQIHHHHHH")
 _VERDEF = struct.Struct("<HHHHIII")       # vd_version, flags, ndx, cnt, hash, aux, next
