@@ -771,7 +771,7 @@ def _plan_dynsym(ctx, p: Plan) -> None:
             p.string(name)
     for name in p.verdef:
         p.string(name)
-    if p.shared and ctx.opts.soname:
+    if ctx.opts.soname:
         p.string(ctx.opts.soname)
     if ctx.opts.rpath:
         p.string(":".join(ctx.opts.rpath))
@@ -875,7 +875,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     tags: list[tuple[int, object]] = []
     for d in p.needed:
         tags.append((DT_NEEDED, p.string(d.needed_name)))
-    if p.shared and opts.soname:
+    if opts.soname:                     # (GNU ld writes it for a program too)
         tags.append((DT_SONAME, p.string(opts.soname)))
     if opts.rpath:
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))

@@ -158,6 +158,8 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
+    "--no-allow-shlib-undefined": "--no-allow-shlib-undefined is not supported (shared objects' "
+                                  "own undefined symbols are not checked)",
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
@@ -406,7 +408,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
            "--rpath-link", "--hash-style", "-hash-style",
            "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
-           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
+           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined",
            "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
@@ -638,8 +640,8 @@ def parse(argv: list[str]) -> Options:
             o.bsymbolic = ""
         elif a in ("--no-undefined", "-no-undefined"):
             o.no_undefined = True
-        elif a in ("--allow-shlib-undefined", "--no-allow-shlib-undefined"):
-            pass            # (shared objects' own undefined symbols are not checked yet)
+        elif a in ("--allow-shlib-undefined", "-allow-shlib-undefined"):
+            pass            # what xld does: shared objects' own undefined symbols are not checked
         elif a in ("-init", "--init"):
             o.init_sym = value(a)
         elif a in ("-fini", "--fini"):
