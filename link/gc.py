@@ -46,7 +46,7 @@ _KEEP_PREFIXES = (".init", ".fini", ".preinit_array", ".ctors", ".dtors", ".jcr"
 _KEEP_TYPES = {elf.SHT_NOTE, elf.SHT_INIT_ARRAY, elf.SHT_FINI_ARRAY, elf.SHT_PREINIT_ARRAY}
 
 
-def _is_root_name(name: str) -> bool:
+def is_root_name(name: str) -> bool:
     """.init, .fini, .jcr, .init_array*, .fini_array*, .preinit_array*, .ctors*, .dtors*, .note*"""
     if name in (".init", ".fini", ".jcr") or name.startswith(".note"):
         return True
@@ -380,7 +380,7 @@ class Walk:
         keep = getattr(ctx, "script_keep", None)        # -T: sections a KEEP(...) names
         for s in np.nonzero(g.member_np)[0].tolist():
             name = names[s]
-            if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and _is_root_name(name)
+            if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and is_root_name(name)
                                                     and not g.flags[s] & elf.SHF_LINK_ORDER) \
                     or (keep is not None and keep(name)):
                 self.mark(s, ROOT, -1, ("section", name))

@@ -40,7 +40,7 @@ _RELAX = {int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN)}
 def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     """Fold identical candidates among the live sections; returns [(folded, kept)] section
     ids and clears ``live`` for the folded ones."""
-    from xld.link.gc import _is_root_name, C_IDENT
+    from xld.link.gc import is_root_name, C_IDENT
     g = graph
     mode = ctx.opts.icf
     st = ctx.symtab
@@ -54,7 +54,7 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     cand &= sizes > 0
     for s in np.nonzero(cand)[0].tolist():
         n = names[s]
-        if n == ".eh_frame" or _is_root_name(n) or C_IDENT.match(n) or s in g.eh_sections:
+        if n == ".eh_frame" or is_root_name(n) or C_IDENT.match(n) or s in g.eh_sections:
             cand[s] = False
 
     rtype_np = (g.rel_info & np.uint64(0xFFFFFFFF)).astype(np.int64)
