@@ -132,30 +132,30 @@ def test_alarm_and_interval_timer(build, arch, tc):
 def test_a_late_timer_stop_does_not_end_the_program(build, arch, monkeypatch):
     """A timer thread stops the engine to deliver its signal; when the run loop has already
     taken the signal, that stop lands on the next run.  It must not end the program (it once
-    did, as 'emulation stopped', status 137).  Here a thread stops the engine for nothing,
-    again and again, as such a late stop would."""
-    import threading
-    import time
+    did, as 'emulation stopped', status 137).  Here the engine is stopped for nothing, again
+    and again (every 64th translated block), as such a late stop would.
+
+    The stops are made from a block hook, at block starts: a stop from another thread can land
+    while a load is in flight, and Unicorn 2.1.4 then saves the PC one instruction behind the
+    registers (see emu/threads.py), which made this test fail now and then for a reason that
+    is not the run loop's."""
     from xld.emu import runner
+    from xld.emu.uc import CODE_CB
     exe = build("fib", arch, "gcc")
     real = runner.Process.run
     stops = []
 
     def run_with_late_stops(self):
-        done = threading.Event()
+        count = [0]
 
-        def poke():
-            while not done.wait(0.001):
+        def on_block(uc, address, size, user):
+            count[0] += 1
+            if count[0] % 64 == 0:
                 self.async_posted = True
                 self.eng.emu_stop()
-                stops.append(time.monotonic())
-        t = threading.Thread(target=poke, daemon=True)
-        t.start()
-        try:
-            return real(self)
-        finally:
-            done.set()
-            t.join()
+                stops.append(address)
+        self.eng.hook_add(8, CODE_CB(on_block))          # UC_HOOK_BLOCK
+        return real(self)
     monkeypatch.setattr(runner.Process, "run", run_with_late_stops)
     res = run(exe, argv=["27"], timeout=60)
     assert (res.returncode, res.stdout) == (0, b"fib(27) = 196418\n"), res.crash
