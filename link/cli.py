@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"xld: error: '{argv[0]}' is not available: {e}", file=sys.stderr)
             return 1
         return int(func(argv[1:]) or 0)
+    if entry:
+        # a warm server of this installation links without the interpreter's start-up
+        from xld.link import server
+        status = server.forward(argv)
+        if status is not None:
+            server.exit_as(status)
     status = link_main(argv)
     if entry:
         _exit_now(status)

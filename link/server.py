@@ -1,0 +1,536 @@
+"""The warm process: a per-user server that keeps xld imported, so a link does not pay start-up.
+
+Why: a small link's own work is tens of milliseconds, but a fresh interpreter spends 100-150 ms
+importing NumPy and xld before it starts (issue 17).  Every ``gcc`` invocation of a build, every
+CMake ``try_compile``, pays that.  So the ``xld`` command, when it is about to link, first tries
+to hand the job to a server of the same installation that has everything imported already:
+
+    client (the xld command)                   server (python -m xld.link.server)
+    connect to the user's socket     ------>   accept; same uid? same code on disk?
+    send argv, environment, umask,              fork a child: it takes the client's
+      rlimits; cwd, stdin/out/err as fds          cwd, fds, environment, umask, limits,
+    forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      runs the link exactly as the command
+    exit with the child's status     <------   would, and exits; the server reports its status
+
+A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
+process.  The output is byte-identical (the tests compare it).  When anything is off the client
+runs the link itself: no server yet (it starts one in the background for the next link and links
+in-process), the socket is not ours, the server declines (its code or its dependencies changed on
+disk since it started: it exits; the client's limits are above the server's), or ``XLD_SERVER=0``.
+
+Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
+``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
+peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
+name is a hash of the interpreter, ``sys.path`` and where ``xld`` was imported from.  A client
+killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
+exits after ``XLD_SERVER_IDLE`` seconds (default 120) without a link.  See docs/options.md.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import sys
+
+PROTOCOL = b"xld-server-1"
+FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+# limits a child takes from its client: they change what a link may do
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
+MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
+DEFAULT_IDLE = 120.0
+
+
+# --- where the server listens -----------------------------------------------------------------
+
+def socket_dir() -> str | None:
+    """A directory only this user can enter, or None when no such directory can be had."""
+    uid = os.getuid()
+    base = os.environ.get("XLD_SERVER_DIR") or os.environ.get("XDG_RUNTIME_DIR")
+    if not base or not _private(base, uid, need_private=False):
+        base = "/tmp"
+    d = os.path.join(base, f"xld-{uid}")
+    try:
+        os.mkdir(d, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    return d if _private(d, uid) else None
+
+
+def _private(path: str, uid: int, need_private: bool = True) -> bool:
+    import stat
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid:
+        return False
+    return not (need_private and st.st_mode & 0o077)
+
+
+def installation_key() -> str:
+    """What must be equal for a server to serve a client: the interpreter, its version, the
+    module search path (after the script's own directory) and the files xld runs from."""
+    import hashlib
+    from xld.link import cli
+    text = "\0".join([sys.executable, sys.version, os.path.abspath(cli.__file__), *sys.path[1:]])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+def enabled() -> bool:
+    return os.environ.get("XLD_SERVER", "1").lower() not in ("0", "no", "off", "false", "")
+
+
+# --- the client -------------------------------------------------------------------------------
+
+def forward(argv: list[str]) -> int | None:
+    """Run ``xld argv`` in the server; its exit status (-N: killed by signal N), or None when
+    the caller must link in-process."""
+    if not enabled() or sys.getprofile() is not None or sys.gettrace() is not None:
+        return None
+    d = socket_dir()
+    if d is None:
+        return None
+    key = installation_key()
+    path = os.path.join(d, f"{key}.sock")
+    if os.path.exists(path + ".off"):         # this installation's server could not start
+        return None
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        s.connect(path)
+    except OSError:
+        s.close()
+        _start_server(path)
+        return None
+    try:
+        return _converse(s, argv)
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def _request(argv: list[str]) -> bytes:
+    import resource
+    limits = []
+    for name in LIMITS:
+        soft, hard = resource.getrlimit(getattr(resource, name))
+        limits.append(f"{name}={soft},{hard}".encode())
+    env = [k + b"=" + v for k, v in os.environb.items()]
+    umask = os.umask(0)
+    os.umask(umask)
+    fields = [PROTOCOL, str(umask).encode(), str(len(argv)).encode(), *map(os.fsencode, argv),
+              str(len(limits)).encode(), *limits, *env]
+    return b"\0".join(fields)
+
+
+def _converse(s: socket.socket, argv: list[str]) -> int | None:
+    import signal
+    body = _request(argv)
+    cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        head = struct.pack("<Q", len(body))
+        s.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("4i", cwd, 0, 1, 2))])
+    finally:
+        os.close(cwd)
+    s.sendall(body)
+
+    def relay(signum, _frame):
+        try:
+            s.send(b"K" + bytes([signum]))
+        except OSError:
+            pass
+    for name in FORWARDED_SIGNALS:
+        signal.signal(getattr(signal, name), relay)
+    reply = b""
+    while len(reply) < 5:
+        chunk = s.recv(5 - len(reply))
+        if not chunk:              # the server went away: link here
+            return None
+        reply += chunk
+    kind, value = reply[:1], struct.unpack("<i", reply[1:])[0]
+    if kind == b"D":                 # declined: link here
+        for name in FORWARDED_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        return None
+    return value
+
+
+def exit_as(status: int) -> None:
+    """End the client as the link's child ended: with its exit status, or by its signal."""
+    if status < 0:
+        import signal
+        sig = -status
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + sig)
+    os._exit(status)
+
+
+def _start_server(path: str) -> None:
+    """Start the server in the background, detached from this process's session and files;
+    this link goes on in-process.  Several clients may race to start one: the server's lock
+    keeps one."""
+    from xld.link import cli
+    try:
+        pid = os.fork()
+    except OSError:
+        return
+    if pid:
+        try:
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        return
+    try:                                     # the first child: make a grandchild and leave
+        os.setsid()
+        if os.fork() == 0:
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(null, fd)
+            os.closerange(3, 4096)
+            os.chdir("/")
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            os.execve(sys.executable, [sys.executable, "-m", "xld.link.server", path,
+                                       os.path.abspath(cli.__file__)], env)
+    finally:
+        os._exit(0)
+
+
+# --- the server -------------------------------------------------------------------------------
+
+def _warm_up() -> None:
+    """Import everything a link may import, so that no child pays for it."""
+    import importlib
+    import pkgutil
+    import xld.arch
+    import xld.link
+    for pkg in (xld.link, xld.arch):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            if info.name not in ("__main__", "server"):
+                importlib.import_module(f"{pkg.__name__}.{info.name}")
+    for name in ("uuid", "shlex", "traceback", "resource", "gc", "hashlib", "mmap", "ctypes",
+                 "bisect", "fnmatch", "cpp_demangle", "tempfile"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _module_files() -> dict[str, tuple[int, int]]:
+    """Every loaded module's file with its (mtime, size): if one changes, the server is stale."""
+    seen = {}
+    for mod in list(sys.modules.values()):
+        f = getattr(mod, "__file__", None)
+        if f and f not in seen:
+            try:
+                st = os.stat(f)
+            except OSError:
+                continue
+            seen[f] = (st.st_mtime_ns, st.st_size)
+    return seen
+
+
+def stale(files: dict[str, tuple[int, int]]) -> bool:
+    for f, (mtime, size) in files.items():
+        try:
+            st = os.stat(f)
+        except OSError:
+            return True
+        if st.st_mtime_ns != mtime or st.st_size != size:
+            return True
+    return False
+
+
+class Request:
+    def __init__(self, conn: socket.socket, fds: list[int], body: bytes):
+        parts = body.split(b"\0")
+        if parts[0] != PROTOCOL:
+            raise ValueError("protocol")
+        self.conn = conn
+        self.cwd, self.stdio = fds[0], fds[1:4]
+        self.umask = int(parts[1])
+        n = int(parts[2])
+        self.argv = [os.fsdecode(a) for a in parts[3:3 + n]]
+        k = int(parts[3 + n])
+        self.limits = {}
+        for item in parts[4 + n:4 + n + k]:
+            name, _, val = item.decode().partition("=")
+            soft, hard = val.split(",")
+            self.limits[name] = (int(soft), int(hard))
+        self.env = {}
+        for item in parts[4 + n + k:]:
+            key, sep, val = item.partition(b"=")
+            if sep:
+                self.env[key] = val
+        self.pid = 0
+        self.pidfd = -1
+
+    def limits_allowed(self) -> bool:
+        """Whether the child can take the client's limits (it cannot raise a hard limit)."""
+        import resource
+        for name, (soft, hard) in self.limits.items():
+            if name not in LIMITS:
+                return False
+            _, my_hard = resource.getrlimit(getattr(resource, name))
+            if my_hard != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > my_hard):
+                return False
+        return True
+
+    def close_fds(self) -> None:
+        for fd in (self.cwd, *self.stdio):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _read_request(conn: socket.socket) -> Request | None:
+    conn.settimeout(10.0)
+    fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))
+    head, anc, _flags, _addr = conn.recvmsg(8, fds_size)
+    fds: list[int] = []
+    for level, typ, data in anc:
+        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack(f"{len(data) // 4}i", data[:len(data) // 4 * 4]))
+    try:
+        if len(head) != 8 or len(fds) != 4:
+            return None
+        (length,) = struct.unpack("<Q", head)
+        if length > MAX_REQUEST:
+            return None
+        chunks, got = [], 0
+        while got < length:
+            chunk = conn.recv(min(1 << 20, length - got))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            got += len(chunk)
+        req = Request(conn, fds, b"".join(chunks))
+        fds = []
+        return req
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _child(req: Request, keep_closed: list[int]) -> None:
+    """In the forked child: become the client's process and run the command; never returns."""
+    import io
+    import resource
+    import signal
+    status = 1
+    try:
+        for fd in keep_closed:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD", "SIGPIPE"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        for name, (soft, hard) in req.limits.items():
+            resource.setrlimit(getattr(resource, name), (soft, hard))
+        os.fchdir(req.cwd)
+        for i, fd in enumerate(req.stdio):
+            os.dup2(fd, i)
+        req.close_fds()
+        os.umask(req.umask)
+        os.environb.clear()
+        os.environb.update(req.env)
+        enc = sys.stdout.encoding or "utf-8"
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc)
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
+                                      line_buffering=os.isatty(1))
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
+                                      errors="backslashreplace", line_buffering=True)
+        sys.argv = ["xld", *req.argv]
+        from xld.link import cli
+        status = cli.main(req.argv)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except SystemExit as e:
+        status = e.code if isinstance(e.code, int) else 1
+    except BaseException as e:                        # never a traceback from the server
+        try:
+            os.write(2, f"xld: error: internal error: {type(e).__name__}: {e}\n".encode())
+        except OSError:
+            pass
+        status = 1
+    finally:
+        os._exit(status & 0xFF)
+
+
+def serve(path: str, expected_cli: str) -> int:
+    import fcntl
+    import gc
+    import selectors
+    import signal
+    import time
+    from xld.link import cli
+    if os.path.abspath(cli.__file__) != expected_cli:
+        return 1
+    lock = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return 0                                   # another server of this installation runs
+    os.ftruncate(lock, 0)
+    os.write(lock, f"{os.getpid()}\n".encode())
+    log = os.environ.get("XLD_SERVER_LOG")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        _warm_up()
+        if not hasattr(os, "pidfd_open"):
+            raise OSError("os.pidfd_open is missing")
+    except Exception as e:                         # cannot serve: say so once, clients stop asking
+        with open(path + ".off", "w") as f:
+            f.write(f"{type(e).__name__}: {e}\n")
+        return 1
+    files = _module_files()
+    idle = float(os.environ.get("XLD_SERVER_IDLE", DEFAULT_IDLE))
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    old = os.umask(0o077)
+    listener.bind(path)
+    os.umask(old)
+    bound = os.stat(path).st_ino
+    listener.listen(64)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    gc.collect()
+    gc.freeze()                     # children share these pages instead of copying them
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ, "accept")
+    running: dict[int, Request] = {}              # pidfd -> request
+    last = time.monotonic()
+    try:
+        while True:
+            if not running and time.monotonic() - last > idle:
+                break
+            for key, _ in sel.select(timeout=min(idle, 5.0)):
+                what = key.data
+                if what == "accept":
+                    conn, _ = listener.accept()
+                    if not _accept(conn, files, running, sel, listener):
+                        if stale(files):
+                            return 0
+                elif what[0] == "conn":
+                    _on_client(what[1], running, sel)
+                else:
+                    _on_exit(what[1], running, sel, log)
+                    last = time.monotonic()
+    finally:
+        try:
+            if os.stat(path).st_ino == bound:          # not a successor's socket
+                os.unlink(path)
+        except OSError:
+            pass
+        listener.close()
+    return 0
+
+
+def _accept(conn, files, running, sel, listener) -> bool:
+    import selectors
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    if uid != os.getuid():
+        conn.close()
+        return True
+    try:
+        req = _read_request(conn)
+    except OSError:
+        req = None
+    if req is None:
+        conn.close()
+        return True
+    if stale(files) or not req.limits_allowed():
+        try:
+            conn.sendall(b"D" + struct.pack("<i", 0))
+        except OSError:
+            pass
+        req.close_fds()
+        conn.close()
+        return False
+    others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, conn.fileno()]
+    for r in running.values():
+        others += [r.conn.fileno(), r.pidfd]
+    pid = os.fork()
+    if pid == 0:
+        _child(req, [fd for fd in others if fd >= 0])
+    req.pid = pid
+    req.close_fds()
+    req.pidfd = os.pidfd_open(pid)
+    conn.settimeout(None)
+    running[req.pidfd] = req
+    sel.register(conn, selectors.EVENT_READ, ("conn", req.pidfd))
+    sel.register(req.pidfd, selectors.EVENT_READ, ("exit", req.pidfd))
+    return True
+
+
+def _on_client(pidfd: int, running, sel) -> None:
+    """The client sent a signal to forward, or went away (then the link is killed)."""
+    import signal
+    req = running.get(pidfd)
+    if req is None:
+        return
+    try:
+        data = req.conn.recv(64)
+    except OSError:
+        data = b""
+    if not data:
+        sel.unregister(req.conn)
+        try:
+            os.kill(req.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        return
+    for i in range(0, len(data) - 1, 2):
+        if data[i:i + 1] == b"K":
+            try:
+                os.kill(req.pid, data[i + 1])
+            except OSError:
+                pass
+
+
+def _log(path: str, line: str) -> None:
+    try:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+    except OSError:
+        pass
+
+
+def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
+    req = running.pop(pidfd)
+    _, status = os.waitpid(req.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    sel.unregister(pidfd)
+    os.close(pidfd)
+    try:
+        sel.unregister(req.conn)
+    except KeyError:
+        pass
+    if log:
+        _log(log, f"served pid={req.pid} status={code} argv={req.argv!r}")
+    try:
+        req.conn.sendall(b"S" + struct.pack("<i", code))
+    except OSError:
+        pass
+    req.conn.close()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(2)
+    sys.exit(serve(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,187 @@
+"""The warm server (link/server.py): a link it serves is the link the command would make.
+
+Each test uses its own socket directory (XLD_SERVER_DIR) and log (XLD_SERVER_LOG), so it sees
+its own server start, serve and stop.  The command is ``python -m xld.link`` (the process entry
+point, which forwards to the server)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+
+MAIN = r"""
+#include <stdio.h>
+extern int twice(int);
+int main(int argc, char **argv) { printf("twice=%d\n", twice(argc + 20)); return 3; }
+"""
+LIB = "int twice(int x) { return 2 * x; }\n"
+
+
+@pytest.fixture(scope="module")
+def objects(tmp_path_factory):
+    d = tmp_path_factory.mktemp("server-objs")
+    (d / "main.c").write_text(MAIN)
+    (d / "lib.c").write_text(LIB)
+    cc = tc.compiler("gcc", "arm64")
+    return [cc.compile(d / "main.c", d / "main.o"), cc.compile(d / "lib.c", d / "lib.o")]
+
+
+@pytest.fixture
+def server_env(tmp_path):
+    base = tmp_path / "run"
+    base.mkdir(mode=0o700)
+    env = dict(os.environ, XLD_SERVER="1", XLD_SERVER_DIR=str(base),
+               XLD_SERVER_LOG=str(tmp_path / "server.log"), XLD_SERVER_IDLE="60")
+    yield env
+    _stop(base)
+
+
+def _stop(base: Path) -> None:
+    for lock in base.glob("xld-*/*.lock"):
+        text = lock.read_text().strip()
+        if text.isdigit():
+            try:
+                os.kill(int(text), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def xld(args, env, cwd, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "xld.link", *map(str, args)], env=env, cwd=cwd,
+                          capture_output=True, timeout=120, **kw)
+
+
+def gcc_link(objs, out, env, cwd, **kw) -> subprocess.CompletedProcess:
+    """gcc's own static link line, with this Python's xld as its ld."""
+    wrap = Path(cwd) / "bin"
+    wrap.mkdir(exist_ok=True)
+    (wrap / "ld").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m xld.link "$@"\n')
+    (wrap / "ld").chmod(0o755)
+    gcc = tc.require("aarch64-linux-gnu-gcc")
+    return subprocess.run([gcc, "-static", "-B", str(wrap), *map(str, objs), "-o", str(out)],
+                          env=env, cwd=cwd, capture_output=True, timeout=120, **kw)
+
+
+def wait_for_socket(env) -> Path:
+    """The first command starts the server in the background; wait until it listens."""
+    base = Path(env["XLD_SERVER_DIR"])
+    for _ in range(600):
+        socks = list(base.glob("xld-*/*.sock"))
+        if socks:
+            return socks[0]
+        time.sleep(0.05)
+    raise AssertionError("the server never started: " + repr(list(base.rglob("*"))))
+
+
+def served(env) -> list[str]:
+    log = Path(env["XLD_SERVER_LOG"])
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_served_link_is_byte_identical(objects, server_env, tmp_path):
+    off = dict(server_env, XLD_SERVER="0")
+    p = gcc_link(objects, "ref", off, tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert not list(Path(server_env["XLD_SERVER_DIR"]).rglob("*.sock"))   # XLD_SERVER=0: none
+
+    first = gcc_link(objects, "first", server_env, tmp_path)      # in-process; starts a server
+    assert first.returncode == 0, first.stderr
+    wait_for_socket(server_env)
+    second = gcc_link(objects, "second", server_env, tmp_path)
+    assert second.returncode == 0, second.stderr
+    log = served(server_env)
+    assert len(log) == 1 and "status=0" in log[0] and "'second'" in log[0]
+    ref = (tmp_path / "ref").read_bytes()
+    assert (tmp_path / "first").read_bytes() == ref
+    assert (tmp_path / "second").read_bytes() == ref
+    r = tc.qemu_run("arm64", tmp_path / "second", ["a", "b"])
+    assert (r.status, r.stdout) == (3, b"twice=46\n")
+
+
+def test_served_link_keeps_cwd_umask_stdout_and_status(objects, server_env, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    for o in objects:
+        (work / o.name).write_bytes(o.read_bytes())
+    xld(["--version"], server_env, work)
+    wait_for_socket(server_env)
+
+    # relative paths are the client's; the output's mode follows the client's umask
+    p = xld(["--arch", "arm64", "-e", "twice", "lib.o", "-o", "out"], server_env, work,
+            preexec_fn=lambda: os.umask(0o077))
+    assert p.returncode == 0, p.stderr
+    assert (work / "out").stat().st_mode & 0o777 == 0o700
+    # `-o -` writes the program to the client's stdout
+    p = xld(["--arch", "arm64", "-e", "twice", "lib.o", "-o", "-"], server_env, work)
+    assert p.returncode == 0 and p.stdout == (work / "out").read_bytes()
+    # an error: the status, the message on the client's stderr, no output file
+    p = xld(["--arch", "arm64", "-e", "main", "main.o", "-o", "bad"], server_env, work)
+    assert p.returncode == 1
+    assert b"xld: error: undefined symbol: twice" in p.stderr
+    assert not (work / "bad").exists()
+    assert len(served(server_env)) == 3
+
+
+def test_a_directory_others_can_enter_is_not_used(tmp_path, monkeypatch):
+    from xld.link import server
+    base = tmp_path / "open"
+    base.mkdir()
+    mine = base / f"xld-{os.getuid()}"
+    mine.mkdir()
+    monkeypatch.setenv("XLD_SERVER_DIR", str(base))
+    os.chmod(mine, 0o700)
+    assert server.socket_dir() == str(mine)
+    os.chmod(mine, 0o755)                      # others may enter: no server, link in-process
+    assert server.socket_dir() is None
+    os.chmod(mine, 0o700)
+    os.symlink(mine, base / "elsewhere")
+    os.rename(mine, base / "real")
+    os.symlink(base / "real", mine)            # a symlink, even to a private directory: no
+    assert server.socket_dir() is None
+
+
+def test_a_server_declines_when_its_code_changed_or_limits_are_above_its_own(tmp_path):
+    import resource
+    from xld.link import server
+    f = tmp_path / "mod.py"
+    f.write_text("x = 1\n")
+    files = {str(f): (f.stat().st_mtime_ns, f.stat().st_size)}
+    assert not server.stale(files)
+    f.write_text("x = 22\n")
+    assert server.stale(files)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    body = b"\0".join([server.PROTOCOL, b"18", b"1", b"-v", b"1",
+                       f"RLIMIT_NOFILE={soft},{hard}".encode(), b"A=1"])
+    req = server.Request(None, [-1, -1, -1, -1], body)
+    assert req.argv == ["-v"] and req.env == {b"A": b"1"} and req.umask == 18
+    assert req.limits_allowed()
+    if hard != resource.RLIM_INFINITY:
+        req.limits["RLIMIT_NOFILE"] = (soft, hard + 1)
+        assert not req.limits_allowed()
+
+
+def test_the_server_leaves_when_idle(objects, server_env, tmp_path):
+    env = dict(server_env, XLD_SERVER_IDLE="0.2")
+    xld(["--version"], env, tmp_path)
+    sock = wait_for_socket(env)
+    pid = int(next(sock.parent.glob("*.lock")).read_text())
+    for _ in range(600):                       # it leaves and takes its socket with it
+        if not sock.exists():
+            break
+        time.sleep(0.05)
+    assert not sock.exists()
+    for _ in range(200):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the idle server is still running")
