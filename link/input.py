@@ -400,6 +400,7 @@ class Archive:
         self.symbols: list[tuple[str, int]] = []      # (name, member header offset)
         self.members = _Members(self)                 # header offset -> (name, data off, size)
         self.loaded: set[int] = set()
+        self.parsed: dict[int, ObjectFile] = {}       # members parsed ahead (warm_up_library)
         self.longnames = b""
         self.first_member = len(data)
         self._parse()
@@ -541,6 +542,9 @@ class Archive:
                     self.symbols.append((nm, pos))
 
     def member(self, pos: int) -> ObjectFile:
+        obj = self.parsed.pop(pos, None)
+        if obj is not None:
+            return obj
         name, off, size = self.members[pos]
         display = f"{self.path}({name})"
         if self.thin:
@@ -551,6 +555,76 @@ class Archive:
 
 def open_input(path: str):
     """An ObjectFile or Archive for ``path`` (errors in lld's words)."""
+    if warm_inputs:
+        f = warm_inputs.pop(_identity(path), None)
+        if f is not None:
+            global warm_hits
+            warm_hits += 1
+            if recorded_inputs is not None:
+                recorded_inputs.append(f)
+            return f
+    f = _open_input(path)
+    if recorded_inputs is not None and _is_library(f):
+        recorded_inputs.append(f)
+    return f
+
+
+# -- libraries parsed ahead, in the warm server (link/server.py) ----------------------------
+# The server parses the archives and shared objects its links used, with the members they
+# loaded, and keeps them here; a link forked from it takes each at most once (its changes stay
+# in its own copy of the memory).  An entry is found by the file's identity, so a file that
+# changed in any way is read afresh.
+warm_inputs: dict[tuple, object] = {}
+recorded_inputs: list | None = None      # a server's child: the libraries this link opened
+warm_hits = 0                             # libraries this process took from warm_inputs
+WARM_MEMBERS_MAX = 20000
+
+
+def _identity(path: str) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _is_library(f) -> bool:
+    from xld.link.shlib import SharedFile
+    return isinstance(f, SharedFile) or isinstance(f, Archive) and not f.thin
+
+
+def library_uses() -> list[tuple[str, list[int]]]:
+    """What this link read from libraries (recorded_inputs): (path, member offsets loaded)."""
+    return [(f.path, sorted(getattr(f, "loaded", ()))) for f in recorded_inputs or ()]
+
+
+def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
+    """Parse a library (and those of its members) ahead of the next link: ``path`` as a link
+    named it, relative to ``cwd``."""
+    full = os.path.join(cwd, path)
+    key = _identity(full)
+    if not key:
+        return
+    key = (path, *key[1:])
+    if key in warm_inputs:
+        f = warm_inputs[key]
+    else:
+        f = _open_input(full)
+        if not _is_library(f):
+            return
+        f.path = path
+        if not isinstance(f, Archive):
+            f.name = path
+    if isinstance(f, Archive):
+        if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
+            warm_inputs.clear()
+        for pos in members:
+            if pos not in f.parsed and pos in f.members:
+                f.parsed[pos] = f.member(pos)
+    warm_inputs[key] = f
+
+
+def _open_input(path: str):
     data = read_file(path)
     head = bytes(data[:8])
     if head in (AR_MAGIC, THIN_MAGIC):

@@ -270,6 +270,8 @@ class Request:
                 self.env[key] = val
         self.pid = 0
         self.pidfd = -1
+        self.uses_r = self.uses_w = -1        # the child says which libraries it read
+        self.uses = bytearray()
 
     def limits_allowed(self) -> bool:
         """Whether the child can take the client's limits (it cannot raise a hard limit)."""
@@ -353,9 +355,12 @@ def _child(req: Request, keep_closed: list[int]) -> None:
                                       errors="backslashreplace", line_buffering=True)
         sys.argv = ["xld", *req.argv]
         from xld.link import cli
+        from xld.link import input as inp
+        inp.recorded_inputs = []
         status = cli.main(req.argv)
         sys.stdout.flush()
         sys.stderr.flush()
+        _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     except SystemExit as e:
         status = e.code if isinstance(e.code, int) else 1
     except BaseException as e:                        # never a traceback from the server
@@ -366,6 +371,33 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         status = 1
     finally:
         os._exit(status & 0xFF)
+
+
+def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]]) -> None:
+    """Tell the server which libraries (and members) this link read, for it to parse ahead,
+    and how many it found parsed already."""
+    parts = [str(hits).encode(), os.fsencode(os.getcwd())]
+    for path, members in uses:
+        parts += [os.fsencode(path), ",".join(map(str, members)).encode()]
+    data = b"\0".join(parts)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except OSError:
+        pass
+
+
+def _warm_libraries(data: bytes) -> None:
+    """Parse the libraries a link used, for the next links (link/input.py keeps them)."""
+    from xld.link import input as inp
+    parts = data.split(b"\0")[1:]
+    cwd = os.fsdecode(parts[0])
+    for i in range(1, len(parts) - 1, 2):
+        try:
+            members = [int(x) for x in parts[i + 1].split(b",") if x]
+            inp.warm_up_library(os.fsdecode(parts[i]), cwd, members)
+        except Exception:                # a library that does not parse: the link said so
+            continue
 
 
 def serve(path: str, expected_cli: str) -> int:
@@ -420,16 +452,22 @@ def serve(path: str, expected_cli: str) -> int:
                 break
             for key, _ in sel.select(timeout=min(idle, 5.0)):
                 what = key.data
-                if what == "accept":
-                    conn, _ = listener.accept()
-                    if not _accept(conn, files, running, sel, listener):
-                        if stale(files):
-                            return 0
-                elif what[0] == "conn":
-                    _on_client(what[1], running, sel)
-                else:
-                    _on_exit(what[1], running, sel, log)
-                    last = time.monotonic()
+                try:
+                    if what == "accept":
+                        conn, _ = listener.accept()
+                        if not _accept(conn, files, running, sel, listener):
+                            if stale(files):
+                                return 0
+                    elif what[0] == "conn":
+                        _on_client(what[1], running, sel)
+                    elif what[0] == "uses":
+                        _on_uses(what[1], running, sel)
+                    else:
+                        _on_exit(what[1], running, sel, log)
+                        last = time.monotonic()
+                except Exception as e:          # a bug here must not take the server down
+                    if log:
+                        _log(log, f"error: {type(e).__name__}: {e}")
     finally:
         try:
             if os.stat(path).st_ino == bound:          # not a successor's socket
@@ -465,9 +503,15 @@ def _accept(conn, files, running, sel, listener) -> bool:
     others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, conn.fileno()]
     for r in running.values():
         others += [r.conn.fileno(), r.pidfd]
+    for r in running.values():
+        others.append(r.uses_r)
+    req.uses_r, req.uses_w = os.pipe()
+    others.append(req.uses_r)
     pid = os.fork()
     if pid == 0:
         _child(req, [fd for fd in others if fd >= 0])
+    os.close(req.uses_w)
+    os.set_blocking(req.uses_r, False)
     req.pid = pid
     req.close_fds()
     req.pidfd = os.pidfd_open(pid)
@@ -475,7 +519,29 @@ def _accept(conn, files, running, sel, listener) -> bool:
     running[req.pidfd] = req
     sel.register(conn, selectors.EVENT_READ, ("conn", req.pidfd))
     sel.register(req.pidfd, selectors.EVENT_READ, ("exit", req.pidfd))
+    sel.register(req.uses_r, selectors.EVENT_READ, ("uses", req.pidfd))
     return True
+
+
+def _on_uses(pidfd: int, running, sel) -> None:
+    req = running.get(pidfd)
+    if req is not None and _read_uses(req):
+        sel.unregister(req.uses_r)
+
+
+def _read_uses(req: Request) -> bool:
+    """Read what the child wrote so far; True at its end."""
+    while True:
+        try:
+            chunk = os.read(req.uses_r, 1 << 16)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        if not chunk:
+            return True
+        if len(req.uses) < MAX_REQUEST:
+            req.uses += chunk
 
 
 def _on_client(pidfd: int, running, sel) -> None:
@@ -521,13 +587,23 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
         sel.unregister(req.conn)
     except KeyError:
         pass
+    try:
+        sel.unregister(req.uses_r)
+    except KeyError:
+        pass
+    os.set_blocking(req.uses_r, True)
+    _read_uses(req)
+    os.close(req.uses_r)
     if log:
-        _log(log, f"served pid={req.pid} status={code} argv={req.argv!r}")
+        hits = bytes(req.uses).partition(b"\0")[0].decode("ascii", "replace") or "0"
+        _log(log, f"served pid={req.pid} status={code} warm={hits} argv={req.argv!r}")
     try:
         req.conn.sendall(b"S" + struct.pack("<i", code))
     except OSError:
         pass
     req.conn.close()
+    if code == 0 and req.uses:
+        _warm_libraries(bytes(req.uses))
 
 
 if __name__ == "__main__":

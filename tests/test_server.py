@@ -86,22 +86,30 @@ def served(env) -> list[str]:
 
 
 def test_served_link_is_byte_identical(objects, server_env, tmp_path):
-    off = dict(server_env, XLD_SERVER="0")
-    p = gcc_link(objects, "ref", off, tmp_path)
-    assert p.returncode == 0, p.stderr
-    assert not list(Path(server_env["XLD_SERVER_DIR"]).rglob("*.sock"))   # XLD_SERVER=0: none
+    """The same gcc link in-process, by a fresh server, and by a server that has the libraries
+    parsed ahead (warm): the same program and map file."""
+    runs = {}
 
-    first = gcc_link(objects, "first", server_env, tmp_path)      # in-process; starts a server
-    assert first.returncode == 0, first.stderr
+    def link(name, env):
+        d = tmp_path / name
+        d.mkdir()
+        p = gcc_link([*objects, "-Wl,-Map=out.map"], "out", env, d)
+        assert p.returncode == 0, p.stderr
+        runs[name] = ((d / "out").read_bytes(), (d / "out.map").read_bytes())
+
+    link("in-process", dict(server_env, XLD_SERVER="0"))
+    assert not list(Path(server_env["XLD_SERVER_DIR"]).rglob("*.sock"))   # XLD_SERVER=0: none
+    link("first", server_env)                   # in-process, and starts a server
     wait_for_socket(server_env)
-    second = gcc_link(objects, "second", server_env, tmp_path)
-    assert second.returncode == 0, second.stderr
+    link("served", server_env)
+    link("warm", server_env)
     log = served(server_env)
-    assert len(log) == 1 and "status=0" in log[0] and "'second'" in log[0]
-    ref = (tmp_path / "ref").read_bytes()
-    assert (tmp_path / "first").read_bytes() == ref
-    assert (tmp_path / "second").read_bytes() == ref
-    r = tc.qemu_run("arm64", tmp_path / "second", ["a", "b"])
+    assert len(log) == 2 and all("status=0" in line for line in log)
+    assert "warm=0" in log[0] and "warm=3" in log[1]      # libgcc.a, libgcc_eh.a, libc.a
+    assert runs["first"] == runs["in-process"]
+    assert runs["served"] == runs["in-process"]
+    assert runs["warm"] == runs["in-process"]
+    r = tc.qemu_run("arm64", tmp_path / "warm" / "out", ["a", "b"])
     assert (r.status, r.stdout) == (3, b"twice=46\n")
 
 
@@ -185,3 +193,35 @@ def test_the_server_leaves_when_idle(objects, server_env, tmp_path):
         time.sleep(0.05)
     else:
         raise AssertionError("the idle server is still running")
+
+
+def test_a_changed_library_is_read_afresh(tmp_path):
+    """The warm cache finds a library by its identity (device, inode, size, times): a rebuilt
+    archive is parsed again, and the cached copy is not used."""
+    from xld.link import input as inp
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    obj = cc.compile(tmp_path / "a.c", tmp_path / "a.o")
+    tc.archive("arm64", [obj], tmp_path / "liba.a")
+    saved = dict(inp.warm_inputs)
+    try:
+        inp.warm_inputs.clear()
+        ar = inp.open_input(str(tmp_path / "liba.a"))
+        pos = next(iter(ar.members))
+        inp.warm_up_library("liba.a", str(tmp_path), [pos])
+        cwd = os.getcwd()
+        os.chdir(tmp_path)
+        try:
+            warm = inp.open_input("liba.a")
+            assert warm.parsed and warm.path == "liba.a"
+            assert inp.open_input("liba.a") is not warm            # each one is taken once
+            inp.warm_up_library("liba.a", str(tmp_path), [pos])
+            time.sleep(0.01)
+            tc.archive("arm64", [obj, obj], tmp_path / "liba.a")
+            fresh = inp.open_input("liba.a")
+            assert not fresh.parsed
+        finally:
+            os.chdir(cwd)
+    finally:
+        inp.warm_inputs.clear()
+        inp.warm_inputs.update(saved)
