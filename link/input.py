@@ -92,6 +92,7 @@ class ObjectFile:
         self.buf = memoryview(data)[offset:offset + size if size is not None else None]
         self.data = np.frombuffer(self.buf, dtype=np.uint8)
         self.file_id = 0                  # set when added to the link
+        self.has_tls = False              # some symbol is STT_TLS
         self.sec_base = 0                 # global section id of section 0
         self._parse()
 
@@ -196,6 +197,7 @@ class ObjectFile:
                 if len(bad):
                     self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
             tls = np.flatnonzero((self.syms["st_info"] & 0xF) == elf.STT_TLS)
+            self.has_tls = len(tls) > 0
             if len(tls):                     # a thread-local symbol lives in a TLS section
                 sec = shx[tls]
                 in_sec = (sec > 0) & (sec < shnum)

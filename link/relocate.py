@@ -181,14 +181,21 @@ def _check_tls_use(ctx, t) -> None:
     """An address relocation (an absolute LO12, a branch, a GOT load) against a thread-local
     symbol in code or data: the address of a TLS variable exists only per thread, so GNU ld
     refuses it; linking it would give an address inside the TLS template."""
+    files = ctx.files
+    has_tls = np.fromiter((getattr(f, "has_tls", False) for f in files), dtype=bool, count=len(files))
+    if not has_tls.any():
+        return
     rows = np.flatnonzero(np.isin(t.kind, _ADDRESS_KINDS))
+    rows = rows[has_tls[t.file[rows]]]            # only objects with thread-local symbols
     if len(rows) == 0:
         return
-    files = ctx.files
     typ = np.empty(len(rows), dtype=np.int64)
     f_rows = t.file[rows]
-    for f in np.unique(f_rows).tolist():
-        sel = f_rows == f
+    order = np.argsort(f_rows, kind="stable")
+    uniq, starts = np.unique(f_rows[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    for f, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist()):
+        sel = order[a:b]
         typ[sel] = files[f].syms["st_info"][t.sym[rows[sel]]] & 0xF
     bad = rows[typ == elf.STT_TLS]
     reported = 0
