@@ -19,6 +19,13 @@ SUBCOMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     entry = argv is None              # the process's entry point (the console script, -m)
     argv = sys.argv[1:] if argv is None else argv
+    if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
+        # a warm server of this installation runs the command without the interpreter's
+        # start-up (link/server.py)
+        from xld.link import server
+        status = server.forward(argv)
+        if status is not None:
+            server.exit_as(status)
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
         mod, fn = SUBCOMMANDS[argv[0]]
@@ -28,16 +35,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"xld: error: '{argv[0]}' is not available: {e}", file=sys.stderr)
             return 1
         return int(func(argv[1:]) or 0)
-    if entry:
-        # a warm server of this installation links without the interpreter's start-up
-        from xld.link import server
-        status = server.forward(argv)
-        if status is not None:
-            server.exit_as(status)
     status = link_main(argv)
     if entry:
         _exit_now(status)
     return status
+
+
+def server_commands() -> tuple[str, ...]:
+    """The subcommands the warm server runs (besides links): those whose start-up matters."""
+    return ("run",)
 
 
 def link_main(argv: list[str]) -> int:

@@ -31,6 +31,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 PROTOCOL = b"xld-server-1"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
@@ -38,6 +39,7 @@ FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUS
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
+OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 
 
 # --- where the server listens -----------------------------------------------------------------
@@ -94,8 +96,11 @@ def forward(argv: list[str]) -> int | None:
         return None
     key = installation_key()
     path = os.path.join(d, f"{key}.sock")
-    if os.path.exists(path + ".off"):         # this installation's server could not start
-        return None
+    try:                                      # this installation's server could not start:
+        if time.time() - os.stat(path + ".off").st_mtime < OFF_FOR:   # try again only later
+            return None
+    except OSError:
+        pass
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         s.connect(path)
@@ -205,15 +210,19 @@ def _start_server(path: str) -> None:
 # --- the server -------------------------------------------------------------------------------
 
 def _warm_up() -> None:
-    """Import everything a link may import, so that no child pays for it."""
+    """Import everything a link or a run may import, so that no child pays for it."""
     import importlib
     import pkgutil
     import xld.arch
+    import xld.emu
     import xld.link
-    for pkg in (xld.link, xld.arch):
+    for pkg in (xld.link, xld.arch, xld.emu):
         for info in pkgutil.iter_modules(pkg.__path__):
-            if info.name not in ("__main__", "server"):
-                importlib.import_module(f"{pkg.__name__}.{info.name}")
+            if info.name not in ("__main__", "server", "pytest_plugin"):
+                try:                # one that cannot be imported is imported by its user
+                    importlib.import_module(f"{pkg.__name__}.{info.name}")
+                except Exception:
+                    pass
     for name in ("uuid", "shlex", "traceback", "resource", "gc", "hashlib", "mmap", "ctypes",
                  "bisect", "fnmatch", "cpp_demangle", "tempfile"):
         try:
@@ -405,7 +414,6 @@ def serve(path: str, expected_cli: str) -> int:
     import gc
     import selectors
     import signal
-    import time
     from xld.link import cli
     if os.path.abspath(cli.__file__) != expected_cli:
         return 1

@@ -225,3 +225,37 @@ def test_a_changed_library_is_read_afresh(tmp_path):
     finally:
         inp.warm_inputs.clear()
         inp.warm_inputs.update(saved)
+
+
+CAT = r"""
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  char buf[256]; ssize_t n; long total = 0;
+  while ((n = read(0, buf, sizeof buf)) > 0) { write(1, buf, n); total += n; }
+  printf("argc=%d argv1=%s total=%ld\n", argc, argv[1], total);
+  fprintf(stderr, "to stderr\n");
+  return 7;
+}
+"""
+
+
+def test_xld_run_through_the_server(server_env, tmp_path):
+    """`xld run` is served too: the same stdin, stdout, stderr and exit status."""
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "cat.c").write_text(CAT)
+    obj = cc.compile(tmp_path / "cat.c", tmp_path / "cat.o")
+    gnu = tc.require("aarch64-linux-gnu-gcc")
+    subprocess.run([gnu, "-static", str(obj), "-o", str(tmp_path / "cat")], check=True)
+
+    def run(env):
+        return xld(["run", tmp_path / "cat", "one", "two"], env, tmp_path, input=b"typed\n")
+    alone = run(dict(server_env, XLD_SERVER="0"))
+    assert (alone.returncode, alone.stdout) == (7, b"typed\nargc=3 argv1=one total=6\n")
+    assert b"to stderr" in alone.stderr
+    run(server_env)                              # starts the server
+    wait_for_socket(server_env)
+    served_run = run(server_env)
+    assert (served_run.returncode, served_run.stdout, served_run.stderr) == \
+        (alone.returncode, alone.stdout, alone.stderr)
+    assert any("'run'" in line and "status=7" in line for line in served(server_env))
