@@ -345,7 +345,7 @@ def _child(req: Request, keep_closed: list[int]) -> None:
             except OSError:
                 pass
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD", "SIGPIPE"):
+        for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
             signal.signal(getattr(signal, name), signal.SIG_DFL)
         for name, (soft, hard) in req.limits.items():
             resource.setrlimit(getattr(resource, name), (soft, hard))
