@@ -540,6 +540,8 @@ ARCH.hooks["plt"] = {
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 2,
     "header": plt_header,
     "entries": plt_entries,
+    "stub": iplt_stub, "stub_size": IPLT_STUB_SIZE,     # IFUNC stubs (.iplt, or .plt's tail)
+    "dyn_tags": (),
 }
 # dynamic relocation types by role (RISC-V has no GLOB_DAT: a GOT slot takes R_RISCV_64)
 ARCH.hooks["dynrel"] = {

@@ -173,7 +173,7 @@ class Plan:
         if kind in (PIE, EXEC):
             self.interp = (ctx.opts.dynamic_linker or arch.hooks["default_interp"]).encode() + b"\0"
         self.rel = arch.hooks["dynrel"]                 # role -> dynamic relocation type
-        self.pltspec = arch.hooks["plt"]
+        self.pltspec = ctx.plt_forms or arch.hooks["plt"]   # (BTI/PAC forms: link/properties.py)
         self.plt: list[int] = []                        # imported functions with a PLT entry
         self.canonical: set[int] = set()                # ... whose address is that entry
         self.copies: list[int] = []                     # imported data copied into .dynbss
@@ -851,7 +851,7 @@ def _plan_sections(ctx, p: Plan) -> None:
         spec = p.pltspec
         _section(p, ".rela.plt", elf.SHT_RELA, A | elf.SHF_INFO_LINK, elf.RELA_SIZE * nplt, 8, elf.RELA_SIZE)
         _section(p, ".plt", elf.SHT_PROGBITS, A | X,
-                 p._plt_header_size() + spec["entry_size"] * len(p.plt) + ctx.arch.hooks["iplt_stub_size"] * nifunc, 16)
+                 p._plt_header_size() + spec["entry_size"] * len(p.plt) + spec["stub_size"] * nifunc, 16)
         reserved = spec["gotplt_reserved"] if p.plt else 0
         _section(p, ".got.plt", elf.SHT_PROGBITS, A | W, 8 * (reserved + nplt), 8, 8)
     _section(p, ".dynamic", elf.SHT_DYNAMIC, A | W, 16 * len(p.dyn_tags), 8, 16)
@@ -901,6 +901,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
                  (DT_PLTREL, DT_RELA), (DT_JMPREL, ("addr", ".rela.plt"))]
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    plt_tags = list(p.pltspec["dyn_tags"]) if p.plt or ctx.ifuncs or ctx.local_ifuncs else []
     nrel = p.n_data_relative + sum(1 for r in p.got_rel if r[1] == "relative")
     if p.relr:
         # (the RELR count is final only in _plan_sections; every GOT slot's RELATIVE and
@@ -916,6 +917,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
                  (DT_RELAENT, elf.RELA_SIZE)]
         if nrel:
             tags.append((DT_RELACOUNT, nrel))
+    tags += plt_tags                    # the PLT's form (DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT)
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
     z = set(opts.z)
     flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0)
@@ -1206,11 +1208,11 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         jump = p.rel["jump_slot"]
         index = p.dynsym_index
         relas += [(a, (index[g] << 32) | jump, 0) for a, g in zip(slot_addr.tolist(), p.plt)]
-    size = arch.hooks["iplt_stub_size"]
+    size = spec["stub_size"]
     stub0 = p.iplt_stub_base(ctx)
     for k, resolver in enumerate(ctx.iplt_resolvers):
         slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
-        code += arch.hooks["iplt_stub"](stub0 + k * size, slot)
+        code += spec["stub"](stub0 + k * size, slot)
         slots.append(resolver)
         relas.append((slot, p.rel["irelative"], resolver))
     put(".plt", bytes(code))

@@ -385,14 +385,19 @@ _WITH_VALUE = {
 #   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
-#   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
+#   gcs-report=, gcs=never, gcs=implicit      reports, or the default
 _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               }
+# -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
+#   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
+#   pac-plt                   PLT entries authenticate the address they load (autia1716)
+#   bti-report=none|warning|error   how inputs without BTI are reported
+Z_PROPERTY = {"force-bti", "pac-plt"}
 # -z keywords that would change the output in ways xld does not implement
-_Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
+_Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
 
 # Option spellings the branches of parse() handle themselves (besides the tables above)
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
@@ -688,9 +693,11 @@ def parse(argv: list[str]) -> Options:
             o.no_undefined = z == "defs"
         elif z == "muldefs":
             o.allow_multiple_definition = True
+        elif z in Z_PROPERTY or z.startswith("bti-report="):
+            pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
-        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "bti-report=", "gcs-report=",
+        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "gcs-report=",
                                               "gcs=never", "gcs=implicit")):
             pass
         else:
