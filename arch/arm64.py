@@ -735,6 +735,10 @@ ARCH.hooks["dynrel"] = {
     "tpoff": DYNAMIC["TLS_TPREL"], "dtpmod": DYNAMIC["TLS_DTPMOD"], "dtpoff": DYNAMIC["TLS_DTPREL"],
     "tlsdesc": DYNAMIC["TLSDESC"],
 }
+# where GNU ld (Debian's cross binutils) looks for the libraries shared objects need, after
+# -rpath-link, -rpath and -L ("=": under --sysroot; link/needed.py)
+ARCH.hooks["search_dirs"] = ("=/usr/local/lib/aarch64-linux-gnu", "=/lib/aarch64-linux-gnu", "=/usr/lib/aarch64-linux-gnu",
+                             "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/aarch64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
 # absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low
 # half): position-independent, since load bases are page aligned

@@ -521,6 +521,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("linker symbols", define_linker_symbols),
         ("imports", _import_undefined),       # -shared: names still undefined bind at run time
+        ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
         ("flags", merge_flags),
         ("properties", _properties),          # .note.gnu.property: BTI/PAC bits; the PLT forms
         ("gc", _gc),                          # --gc-sections: reachability from the roots
@@ -632,6 +633,12 @@ def _import_undefined(ctx):
     if ctx.opts.shared:
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
+
+
+def _shlib_undefined(ctx):
+    if ctx.dsos:
+        from xld.link import needed
+        needed.check(ctx)
 
 
 def _dynamic_plan(ctx):

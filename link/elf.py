@@ -28,6 +28,7 @@ SHT_GNU_VERDEF, SHT_GNU_VERNEED, SHT_GNU_VERSYM = 0x6FFFFFFD, 0x6FFFFFFE, 0x6FFF
 
 # dynamic tags read from shared objects (the rest: link/dynamic.py, which writes .dynamic)
 DT_NULL, DT_NEEDED, DT_SONAME = 0, 1, 14
+DT_RPATH, DT_RUNPATH = 15, 29
 SHT_PROC_ATTRIBUTES = 0x70000003     # SHT_RISCV_ATTRIBUTES, SHT_AARCH64_ATTRIBUTES
 
 # section flags

@@ -74,6 +74,9 @@ class Options:
         self.version_scripts: list[str] = []
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        # --[no-]allow-shlib-undefined: whether shared objects' own undefined symbols may stay
+        # undefined (None: the default, checked for executables only; link/needed.py)
+        self.allow_shlib_undefined: bool | None = None
         self.demangle: bool = True               # C++ names in messages demangled
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
         self.default_symver: bool = False        # --default-symver: every export versioned as the soname
@@ -158,8 +161,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
-    "--no-allow-shlib-undefined": "--no-allow-shlib-undefined is not supported (shared objects' "
-                                  "own undefined symbols are not checked)",
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
@@ -413,7 +414,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
            "--rpath-link", "--hash-style", "-hash-style",
            "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
-           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined",
+           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
            "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
@@ -646,7 +647,9 @@ def parse(argv: list[str]) -> Options:
         elif a in ("--no-undefined", "-no-undefined"):
             o.no_undefined = True
         elif a in ("--allow-shlib-undefined", "-allow-shlib-undefined"):
-            pass            # what xld does: shared objects' own undefined symbols are not checked
+            o.allow_shlib_undefined = True
+        elif a in ("--no-allow-shlib-undefined", "-no-allow-shlib-undefined"):
+            o.allow_shlib_undefined = False
         elif a in ("-init", "--init"):
             o.init_sym = value(a)
         elif a in ("-fini", "--fini"):
