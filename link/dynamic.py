@@ -504,7 +504,9 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         direct = np.zeros(len(K), dtype=bool)
         if "tls_desc_keep" not in ctx.arch.hooks:
             for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
-                _err_row(ctx, row, "TLS descriptors in a shared library are not supported on this architecture")
+                _err_row(ctx, row, f"TLS descriptors in a shared library are not supported on {ctx.arch.name} "
+                                   f"(xld cannot test them: no Debian bookworm compiler emits them); "
+                                   f"use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)")
         le = alloc & (K == int(Kind.TLS_LE))
         for row in np.flatnonzero(le)[:10].tolist():
             _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
@@ -520,7 +522,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
             want_copy.add(g)
     refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
     desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
-    if desc_hook not in ctx.arch.hooks:
+    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported above)
         refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
     if p.shared:
         refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
@@ -530,7 +532,9 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         if dso is None:
             _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
             continue
-        what = ("TLS descriptors against a shared object's variable are not supported on this architecture"
+        what = (f"it is a TLS variable of {dso.name}, and TLS descriptors against a shared object's "
+                f"variable are not supported on {ctx.arch.name} (xld cannot test them: no Debian bookworm "
+                f"compiler emits them); use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)"
                 if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
         _err_row(ctx, row, what)
     if p.interp is not None:

@@ -347,3 +347,40 @@ def test_missing_library_is_refused(arches, tmp_path):
     assert res.status == 1
     assert "unable to find library -lnothere" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _with_reloc_type(obj: Path, old: int, new: int, out: Path) -> Path:
+    """``obj`` with its (one) relocation of type ``old`` made type ``new``: for relocations
+    no available assembler writes (riscv64 TLS descriptors: binutils 2.40, clang-14)."""
+    from elftools.elf.elffile import ELFFile
+    data = bytearray(obj.read_bytes())
+    with open(obj, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if sec["sh_type"] == "SHT_RELA":
+                for k, r in enumerate(sec.iter_relocations()):
+                    if r["r_info_type"] == old:
+                        at = sec["sh_offset"] + 24 * k + 8
+                        data[at:at + 4] = new.to_bytes(4, "little")
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_riscv_tls_descriptors_are_refused_clearly(arches, tmp_path, shared):
+    """riscv64 TLS descriptors (R_RISCV_TLSDESC_*) against a library's variable, or in a
+    library: refused, saying why and what to use instead."""
+    a = arches("riscv64")
+    src = tmp_path / "td.s"
+    src.write_text(".text\n.globl f\nf:\n.reloc ., BFD_RELOC_32, foo_tls\nauipc a0, 0\nret\n")
+    plain = tmp_path / "td0.o"
+    _run([f"{a.triple}-as", src, "-o", plain])
+    obj = _with_reloc_type(plain, 1, 62, tmp_path / "td.o")          # R_RISCV_32 -> TLSDESC_HI20
+    args = ["-shared", "-o", tmp_path / "out", obj] if shared else \
+        ["-pie", "-e", "f", "-o", tmp_path / "out", obj, a.dir / "libfoo.so"]
+    res = tc.xld_link(args)
+    assert res.status == 1
+    assert "relocation R_RISCV_TLSDESC_HI20 cannot be used against symbol 'foo_tls'" in res.stderr, res.stderr
+    assert "TLS descriptors" in res.stderr and "not supported on riscv64" in res.stderr
+    assert "-mtls-dialect=trad" in res.stderr
+    assert res.stderr.count("error:") == 1, res.stderr
+    assert not (tmp_path / "out").exists()
