@@ -206,6 +206,10 @@ Options:
   --as-needed / --no-as-needed   DT_NEEDED only for shared objects that are used
   --push-state / --pop-state     save and restore -Bstatic, --as-needed, --whole-archive
   -rpath DIR, --enable-new-dtags / --disable-new-dtags   DT_RUNPATH (default) or DT_RPATH
+  -rpath-link DIR                where to find the libraries shared objects need (DT_NEEDED)
+  --no-allow-shlib-undefined / --allow-shlib-undefined   shared objects' own undefined
+                                 symbols are errors (default for executables) / allowed
+  -z force-bti, -z pac-plt, -z bti-report=none|warning|error   AArch64 BTI and PAC
   --hash-style=gnu|sysv|both     .gnu.hash and/or .hash (default both)
   -E, --export-dynamic           export every global symbol in .dynsym
   -z now                         DT_FLAGS BIND_NOW, DF_1_NOW
