@@ -33,6 +33,8 @@ def read_and_bits(obj, pr_type: int) -> int | None:
     """The data word of property ``pr_type`` in ``obj``'s .note.gnu.property, or None when
     the object has no such property."""
     found = None
+    if SECTION not in obj.sec_names:        # (most objects: one scan in C)
+        return None
     for i, name in enumerate(obj.sec_names):
         if name != SECTION or int(obj.shdrs[i]["sh_type"]) != elf.SHT_NOTE:
             continue
