@@ -651,7 +651,7 @@ BTI_J, BTI_JC = 0xD503249F, 0xD50324DF
 
 ARCH.hooks["gnu_property"] = {
     "type": GNU_PROPERTY_AARCH64_FEATURE_1_AND,
-    "names": {FEATURE_1_BTI: "BTI", FEATURE_1_PAC: "PAC"},
+    "names": {FEATURE_1_BTI: "GNU_PROPERTY_AARCH64_FEATURE_1_BTI", FEATURE_1_PAC: "GNU_PROPERTY_AARCH64_FEATURE_1_PAC"},
     # -z KEYWORD: the bit it sets whatever the inputs say, and GNU ld 2.40's warning for each
     # input that lacks it (-z bti-report=none|warning|error chooses what that report is)
     "force": {"force-bti": (FEATURE_1_BTI, "BTI turned on by -z force-bti when all inputs do not "

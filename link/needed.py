@@ -108,7 +108,6 @@ def check(ctx) -> None:
                     continue
                 known[name] = lib
                 known.setdefault(lib.needed_name, lib)
-                ctx.input_paths.append(path)
             if lib and id(lib) not in seen:
                 seen.add(id(lib))
                 queue.append(lib)

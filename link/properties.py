@@ -115,7 +115,7 @@ def merge(ctx) -> None:
         for obj, b in zip(objs, bits):
             if not b & bit:
                 text = forced[0] if forced else \
-                    f"-z {keyword}: file does not have the {spec['names'][bit]} property"
+                    f"-z {keyword}: file does not have {spec['names'][bit]} property"
                 report(f"{obj.name}: {text}")
     ctx.features = value
     hook = arch.hooks.get("plt_forms")

@@ -233,3 +233,13 @@ def test_thunks_land_on_bti_pads_or_are_refused(build):
     assert "branch to 'far_add' is out of range and needs a thunk, but its target has no BTI landing pad" \
         in p.stderr, p.stderr
     assert not out.exists()
+
+
+def test_bti_report_without_force_names_each_input_as_lld(build, tmp_path):
+    objs = build.compile("gcc", True)
+    crt = [f"{SYSROOT}/lib/{n}" for n in ("Scrt1.o", "crti.o", "crtn.o")]
+    res = tc.xld_link(["-pie", "-o", tmp_path / "out", *crt, objs[1], "-L", f"{SYSROOT}/lib", "-lc",
+                       "-z", "bti-report=warning"])
+    assert res.status == 0, res.stderr
+    assert "crti.o: -z bti-report: file does not have GNU_PROPERTY_AARCH64_FEATURE_1_BTI property" in res.stderr
+    assert "prog-gcc" not in res.stderr
