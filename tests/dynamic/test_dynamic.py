@@ -265,7 +265,8 @@ MAIN_FOO = "int foo(int); int missing_sym(int x){return x;}\nint main(void){retu
 @pytest.fixture(scope="module")
 def shlibs(arches):
     """Per arch: sub/libbar.so; libneeds.so (needs libbar.so, refers to missing_sym, defined
-    nowhere); libok.so (needs libbar.so only); objects with and without missing_sym."""
+    nowhere); libok.so (needs libbar.so only); objects with and without missing_sym; libms.a
+    whose member defines it."""
     made = {}
 
     def get(arch):
@@ -284,6 +285,10 @@ def shlibs(arches):
                 _run([gcc, "-shared", "-fPIC", d / f"{lib}.c", "-L", d / "sub", "-lbar", "-o", d / f"lib{lib}.so"])
             for m in ("main", "main_def"):
                 _run([gcc, "-c", d / f"{m}.c", "-o", d / f"{m}.o"])
+            (d / "ms.c").write_text("int missing_sym(int x){return x+7;}\n")
+            _run([gcc, "-c", d / "ms.c", "-o", d / "ms.o"])
+            (d / "libms.a").unlink(missing_ok=True)
+            _run([f"{a.triple}-ar", "rc", d / "libms.a", d / "ms.o"])
             made[arch] = (a, d)
         return made[arch]
     return get
@@ -304,6 +309,7 @@ SHLIB_CASES = [
      ["error: undefined reference due to --no-allow-shlib-undefined: missing_sym", ">>> referenced by ./libneeds.so"]),
     (["-L.", "-lneeds", "-Wl,-rpath-link,sub", "-Wl,--allow-shlib-undefined"], True, []),
     (["-L.", "-lok", "-Wl,-rpath-link,sub"], True, []),
+    (["-L.", "-lneeds", "-Wl,-rpath-link,sub", "libms.a"], True, []),    # (the member is pulled)
     (["-L.", "-lok"], False,
      ["warning: libbar.so, needed by ./libok.so, not found (try using -rpath or -rpath-link)",
       "error: undefined reference due to --no-allow-shlib-undefined: bar"]),
