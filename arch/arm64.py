@@ -632,7 +632,102 @@ ARCH.hooks["plt"] = {
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 3,
     "header": plt_header,
     "entries": plt_entries,     # PLTn is the same jump through its .got.plt slot (x16 = &slot)
+    "stub": iplt_stub, "stub_size": IPLT_STUB_SIZE,     # IFUNC stubs (.iplt, or .plt's tail)
+    "dyn_tags": (),
 }
+
+
+# --- BTI and PAC: .note.gnu.property and the PLT forms (link/properties.py) -------------------
+
+# GNU_PROPERTY_AARCH64_FEATURE_1_AND (aaelf64 "Program Property"): a word of feature bits an
+# output has only when every input has them
+GNU_PROPERTY_AARCH64_FEATURE_1_AND = 0xC0000000
+FEATURE_1_BTI, FEATURE_1_PAC = 1, 2
+DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT = 0x70000001, 0x70000003
+BTI_C = 0xD503245F           # bti c: the landing pad of BR x16/x17 and BLR
+AUTIA1716 = 0xD503219F       # autia1716: authenticate x17 with the modifier x16
+PACIASP, PACIBSP = 0xD503233F, 0xD503237F    # also landing pads for BR x16/x17 (implicit bti c)
+BTI_J, BTI_JC = 0xD503249F, 0xD50324DF
+
+ARCH.hooks["gnu_property"] = {
+    "type": GNU_PROPERTY_AARCH64_FEATURE_1_AND,
+    "names": {FEATURE_1_BTI: "GNU_PROPERTY_AARCH64_FEATURE_1_BTI", FEATURE_1_PAC: "GNU_PROPERTY_AARCH64_FEATURE_1_PAC"},
+    # -z KEYWORD: the bit it sets whatever the inputs say, and GNU ld 2.40's warning for each
+    # input that lacks it (-z bti-report=none|warning|error chooses what that report is)
+    "force": {"force-bti": (FEATURE_1_BTI, "BTI turned on by -z force-bti when all inputs do not "
+                                           "have BTI in NOTE section.")},
+    "report": {"bti-report": FEATURE_1_BTI},
+    "keywords": frozenset({"force-bti", "pac-plt", "bti-report"}),   # the -z words read here
+}
+
+
+def _jump_words(n: int, bti: bool, pac: bool) -> tuple[np.ndarray, int]:
+    """The jump through a .got.plt slot, as rows of 4 or 6 words: [bti c] adrp x16; ldr x17;
+    add x16; [autia1716] br x17 [nop], and the column of the adrp."""
+    row = ([BTI_C] if bti else []) + [0x90000010, 0xF9400211, 0x91000210] + \
+        ([AUTIA1716] if pac else []) + [0xD61F0220]
+    if len(row) > 4:
+        row += [NOP] * (6 - len(row))
+    return np.tile(np.array(row, dtype=np.uint64), (n, 1)), (1 if bti else 0)
+
+
+def _jumps(entries: Values, slots: Values, bti: bool, pac: bool) -> bytes:
+    entries = np.asarray(entries, dtype=np.int64)
+    slots = np.asarray(slots, dtype=np.int64)
+    w, a = _jump_words(len(entries), bti, pac)
+    w[:, a] = write_adrp(w[:, a], (slots & ~0xFFF) - ((entries + 4 * a) & ~0xFFF))
+    w[:, a + 1] = LDST64_LO12.write(w[:, a + 1], slots)
+    w[:, a + 2] = write_add_lo12(w[:, a + 2], slots)
+    return w.astype("<u4").tobytes()
+
+
+def plt_forms(features: int, z: set, position_dependent: bool) -> dict:
+    """The PLT for an output with these GNU property ``features`` and -z keywords, as GNU ld
+    2.40 writes it (elfNN-aarch64.c, and the aaelf64 "PLT sequences" with BTI and PAC):
+
+    - BTI: PLT0 starts with ``bti c`` (ld.so's lazy binding reaches it with BR x16/x17) and
+      drops a nop; PLTn and IFUNC stubs start with ``bti c`` only in a position-dependent
+      executable, where an entry can be a function's address (a canonical PLT entry, called
+      with BLR).  In a PIE or library only direct BLs reach them.  xld's IFUNC stubs always
+      start with it: a PIE's function pointer to its own IFUNC is the stub (GNU ld's is
+      the resolved function, through an IRELATIVE GOT slot).
+    - ``-z pac-plt``: PLTn authenticates the address it loaded, ``autia1716`` before ``br x17``.
+    - Entries of more than 4 words are 6 (24 bytes), padded with nops; the output's
+      ``.dynamic`` says which form it has (DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT).
+    """
+    bti = bool(features & FEATURE_1_BTI)
+    pac = "pac-plt" in z
+    if not bti and not pac:
+        return ARCH.hooks["plt"]
+    entry_bti = bti and position_dependent
+    size = 24 if entry_bti or pac else 16
+
+    def header(plt: int, gotplt: int) -> bytes:
+        if not bti:
+            return plt_header(plt, gotplt)
+        body = plt_header(plt + 4, gotplt)          # (its adrp, one word later)
+        return BTI_C.to_bytes(4, "little") + body[:-4]
+
+    def entries(at: Values, slots: Values) -> bytes:
+        return _jumps(at, slots, entry_bti, pac)
+
+    def stub(at: int, slot: int) -> bytes:
+        return _jumps(np.array([at]), np.array([slot]), bti, pac)
+
+    tags = ((DT_AARCH64_BTI_PLT, 0),) if bti else ()
+    tags += ((DT_AARCH64_PAC_PLT, 0),) if pac else ()
+    return {**ARCH.hooks["plt"], "entry_size": size, "header": header, "entries": entries,
+            "stub": stub, "stub_size": 24 if bti or pac else 16, "dyn_tags": tags}
+
+
+def is_landing_pad(word: int) -> bool:
+    """Whether an instruction accepts BR x16/x17 from a thunk when BTI guards the page
+    (BTYPE 01: bti c, bti j, bti jc, paciasp, pacibsp)."""
+    return word in (BTI_C, BTI_J, BTI_JC, PACIASP, PACIBSP)
+
+
+ARCH.hooks["plt_forms"] = plt_forms
+ARCH.hooks["thunk_landing_pad"] = {"feature": FEATURE_1_BTI, "is_pad": is_landing_pad}
 # dynamic relocation types by the role the linker gives them
 ARCH.hooks["dynrel"] = {
     "relative": DYNAMIC["RELATIVE"], "glob_dat": DYNAMIC["GLOB_DAT"], "jump_slot": DYNAMIC["JUMP_SLOT"],
@@ -640,6 +735,10 @@ ARCH.hooks["dynrel"] = {
     "tpoff": DYNAMIC["TLS_TPREL"], "dtpmod": DYNAMIC["TLS_DTPMOD"], "dtpoff": DYNAMIC["TLS_DTPREL"],
     "tlsdesc": DYNAMIC["TLSDESC"],
 }
+# where GNU ld (Debian's cross binutils) looks for the libraries shared objects need, after
+# -rpath-link, -rpath and -L ("=": under --sysroot; link/needed.py)
+ARCH.hooks["search_dirs"] = ("=/usr/local/lib/aarch64-linux-gnu", "=/lib/aarch64-linux-gnu", "=/usr/lib/aarch64-linux-gnu",
+                             "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/aarch64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
 # absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low
 # half): position-independent, since load bases are page aligned

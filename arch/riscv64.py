@@ -540,6 +540,8 @@ ARCH.hooks["plt"] = {
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 2,
     "header": plt_header,
     "entries": plt_entries,
+    "stub": iplt_stub, "stub_size": IPLT_STUB_SIZE,     # IFUNC stubs (.iplt, or .plt's tail)
+    "dyn_tags": (),
 }
 # dynamic relocation types by role (RISC-V has no GLOB_DAT: a GOT slot takes R_RISCV_64)
 ARCH.hooks["dynrel"] = {
@@ -548,6 +550,10 @@ ARCH.hooks["dynrel"] = {
     "tpoff": DYNAMIC["TLS_TPREL64"], "dtpmod": DYNAMIC["TLS_DTPMOD64"], "dtpoff": DYNAMIC["TLS_DTPREL64"],
     "tlsdesc": DYNAMIC["TLSDESC"],
 }
+# where GNU ld (Debian's cross binutils) looks for the libraries shared objects need, after
+# -rpath-link, -rpath and -L ("=": under --sysroot; link/needed.py)
+ARCH.hooks["search_dirs"] = ("=/usr/local/lib/riscv64-linux-gnu", "=/lib/riscv64-linux-gnu", "=/usr/lib/riscv64-linux-gnu",
+                             "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/riscv64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-riscv64-lp64d.so.1"
 
 # glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a

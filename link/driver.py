@@ -44,6 +44,9 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.features = 0                            # merged GNU property bits (link/properties.py)
+        self.plt_forms: dict | None = None           # the PLT/IFUNC stub forms they ask for (the
+                                                     # backend's "plt" hook, or its plt_forms)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -74,7 +77,7 @@ class Context:
             out.append(got)
         n = len(getattr(self, "ifuncs", ())) + len(getattr(self, "local_ifuncs", ()))
         if n and self.dyn is None:            # (dynamic outputs: the stubs are in .plt)
-            size = self.arch.hooks["iplt_stub_size"]
+            size = self.plt_forms["stub_size"]
             for name, typ, flags, nbytes, align, rank in (
                     (".iplt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_EXECINSTR, size * n, 16, ".iplt"),
                     (".got.plt", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE, 8 * n, 8, ".got.plt"),
@@ -92,6 +95,10 @@ class Context:
             h.data = bytes(12 + 8 * n)
             h.size, h.align, h.rank = len(h.data), 4, layout._RANK[".eh_frame_hdr"]
             out.append(h)
+        from xld.link import properties
+        prop = properties.output_section(self)
+        if prop is not None:
+            out.append(prop)
         if self.opts.build_id and self.opts.build_id != "none":
             b = OutputSection(".note.gnu.build-id", elf.SHT_NOTE, elf.SHF_ALLOC)
             b.data = bytes(16 + _build_id_size(self.opts.build_id))
@@ -514,7 +521,9 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("check", lambda c: c.diag.check()),
         ("linker symbols", define_linker_symbols),
         ("imports", _import_undefined),       # -shared: names still undefined bind at run time
+        ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
         ("flags", merge_flags),
+        ("properties", _properties),          # .note.gnu.property: BTI/PAC bits; the PLT forms
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
@@ -609,6 +618,11 @@ def _dynamic_wanted(ctx) -> bool:
     return bool(ctx.dsos or o.shared or o.pie or o.static_pie or o.dynamic_linker)
 
 
+def _properties(ctx):
+    from xld.link import properties
+    properties.merge(ctx)
+
+
 def _resolve_shared(ctx):
     if ctx.dsos:
         from xld.link import dynamic
@@ -619,6 +633,12 @@ def _import_undefined(ctx):
     if ctx.opts.shared:
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
+
+
+def _shlib_undefined(ctx):
+    if ctx.dsos:
+        from xld.link import needed
+        needed.check(ctx)
 
 
 def _dynamic_plan(ctx):

@@ -173,7 +173,7 @@ class Plan:
         if kind in (PIE, EXEC):
             self.interp = (ctx.opts.dynamic_linker or arch.hooks["default_interp"]).encode() + b"\0"
         self.rel = arch.hooks["dynrel"]                 # role -> dynamic relocation type
-        self.pltspec = arch.hooks["plt"]
+        self.pltspec = ctx.plt_forms or arch.hooks["plt"]   # (BTI/PAC forms: link/properties.py)
         self.plt: list[int] = []                        # imported functions with a PLT entry
         self.canonical: set[int] = set()                # ... whose address is that entry
         self.copies: list[int] = []                     # imported data copied into .dynbss
@@ -504,7 +504,9 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         direct = np.zeros(len(K), dtype=bool)
         if "tls_desc_keep" not in ctx.arch.hooks:
             for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
-                _err_row(ctx, row, "TLS descriptors in a shared library are not supported on this architecture")
+                _err_row(ctx, row, f"TLS descriptors in a shared library are not supported on {ctx.arch.name} "
+                                   f"(xld cannot test them: no Debian bookworm compiler emits them); "
+                                   f"use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)")
         le = alloc & (K == int(Kind.TLS_LE))
         for row in np.flatnonzero(le)[:10].tolist():
             _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
@@ -520,7 +522,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
             want_copy.add(g)
     refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
     desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
-    if desc_hook not in ctx.arch.hooks:
+    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported above)
         refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
     if p.shared:
         refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
@@ -530,7 +532,9 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         if dso is None:
             _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
             continue
-        what = ("TLS descriptors against a shared object's variable are not supported on this architecture"
+        what = (f"it is a TLS variable of {dso.name}, and TLS descriptors against a shared object's "
+                f"variable are not supported on {ctx.arch.name} (xld cannot test them: no Debian bookworm "
+                f"compiler emits them); use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)"
                 if K[row] == int(Kind.TLS_DESC) else f"the symbol is defined in shared object {dso.name}")
         _err_row(ctx, row, what)
     if p.interp is not None:
@@ -851,7 +855,7 @@ def _plan_sections(ctx, p: Plan) -> None:
         spec = p.pltspec
         _section(p, ".rela.plt", elf.SHT_RELA, A | elf.SHF_INFO_LINK, elf.RELA_SIZE * nplt, 8, elf.RELA_SIZE)
         _section(p, ".plt", elf.SHT_PROGBITS, A | X,
-                 p._plt_header_size() + spec["entry_size"] * len(p.plt) + ctx.arch.hooks["iplt_stub_size"] * nifunc, 16)
+                 p._plt_header_size() + spec["entry_size"] * len(p.plt) + spec["stub_size"] * nifunc, 16)
         reserved = spec["gotplt_reserved"] if p.plt else 0
         _section(p, ".got.plt", elf.SHT_PROGBITS, A | W, 8 * (reserved + nplt), 8, 8)
     _section(p, ".dynamic", elf.SHT_DYNAMIC, A | W, 16 * len(p.dyn_tags), 8, 16)
@@ -901,6 +905,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
                  (DT_PLTREL, DT_RELA), (DT_JMPREL, ("addr", ".rela.plt"))]
     nrela = p.n_data_relative + p.n_data_symbolic + len(p.got_rel) + len(p.copies)
+    plt_tags = list(p.pltspec["dyn_tags"]) if p.plt or ctx.ifuncs or ctx.local_ifuncs else []
     nrel = p.n_data_relative + sum(1 for r in p.got_rel if r[1] == "relative")
     if p.relr:
         # (the RELR count is final only in _plan_sections; every GOT slot's RELATIVE and
@@ -916,6 +921,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
                  (DT_RELAENT, elf.RELA_SIZE)]
         if nrel:
             tags.append((DT_RELACOUNT, nrel))
+    tags += plt_tags                    # the PLT's form (DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT)
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
     z = set(opts.z)
     flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0)
@@ -1206,11 +1212,11 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         jump = p.rel["jump_slot"]
         index = p.dynsym_index
         relas += [(a, (index[g] << 32) | jump, 0) for a, g in zip(slot_addr.tolist(), p.plt)]
-    size = arch.hooks["iplt_stub_size"]
+    size = spec["stub_size"]
     stub0 = p.iplt_stub_base(ctx)
     for k, resolver in enumerate(ctx.iplt_resolvers):
         slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
-        code += arch.hooks["iplt_stub"](stub0 + k * size, slot)
+        code += spec["stub"](stub0 + k * size, slot)
         slots.append(resolver)
         relas.append((slot, p.rel["irelative"], resolver))
     put(".plt", bytes(code))

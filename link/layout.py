@@ -258,8 +258,8 @@ def place(ctx) -> None:
     # program headers: LOAD per used class, TLS, GNU_STACK, GNU_RELRO (+ NOTE, EH_FRAME)
     classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R})
     has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
-    has_note = any(o.type == elf.SHT_NOTE for o in alloc)
-    nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if has_note else 0) \
+    notes = len(note_groups(alloc)) + (1 if any(o.name == PROPERTY_NOTE for o in alloc) else 0)
+    nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
         + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
         + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start) \
         + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
@@ -318,6 +318,25 @@ def place(ctx) -> None:
         off += o.size
     secs.store(ctx.files)
     ctx.file_end = off
+
+
+PROPERTY_NOTE = ".note.gnu.property"       # also gets PT_GNU_PROPERTY (link/properties.py)
+
+
+def note_groups(alloc) -> list[list]:
+    """The allocated notes, as GNU ld gives them PT_NOTE segments: one per run of adjacent
+    note sections of the same alignment (a reader steps through a PT_NOTE by its p_align:
+    4-byte and 8-byte notes cannot share one)."""
+    groups: list[list] = []
+    prev = None
+    for o in alloc:
+        if o.type == elf.SHT_NOTE:
+            if groups and prev is groups[-1][-1] and o.align == prev.align:
+                groups[-1].append(o)
+            else:
+                groups.append([o])
+        prev = o
+    return groups
 
 
 def _check_overlaps(alloc, base: int, hdr_size: int) -> None:

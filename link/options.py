@@ -74,6 +74,9 @@ class Options:
         self.version_scripts: list[str] = []
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        # --[no-]allow-shlib-undefined: whether shared objects' own undefined symbols may stay
+        # undefined (None: the default, checked for executables only; link/needed.py)
+        self.allow_shlib_undefined: bool | None = None
         self.demangle: bool = True               # C++ names in messages demangled
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
         self.default_symver: bool = False        # --default-symver: every export versioned as the soname
@@ -158,8 +161,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
-    "--no-allow-shlib-undefined": "--no-allow-shlib-undefined is not supported (shared objects' "
-                                  "own undefined symbols are not checked)",
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
@@ -205,6 +206,10 @@ Options:
   --as-needed / --no-as-needed   DT_NEEDED only for shared objects that are used
   --push-state / --pop-state     save and restore -Bstatic, --as-needed, --whole-archive
   -rpath DIR, --enable-new-dtags / --disable-new-dtags   DT_RUNPATH (default) or DT_RPATH
+  -rpath-link DIR                where to find the libraries shared objects need (DT_NEEDED)
+  --no-allow-shlib-undefined / --allow-shlib-undefined   shared objects' own undefined
+                                 symbols are errors (default for executables) / allowed
+  -z force-bti, -z pac-plt, -z bti-report=none|warning|error   AArch64 BTI and PAC
   --hash-style=gnu|sysv|both     .gnu.hash and/or .hash (default both)
   -E, --export-dynamic           export every global symbol in .dynsym
   -z now                         DT_FLAGS BIND_NOW, DF_1_NOW
@@ -385,14 +390,19 @@ _WITH_VALUE = {
 #   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
-#   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
+#   gcs-report=, gcs=never, gcs=implicit      reports, or the default
 _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               }
+# -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
+#   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
+#   pac-plt                   PLT entries authenticate the address they load (autia1716)
+#   bti-report=none|warning|error   how inputs without BTI are reported
+Z_PROPERTY = {"force-bti", "pac-plt"}
 # -z keywords that would change the output in ways xld does not implement
-_Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report", "shstk-report"}
+_Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
 
 # Option spellings the branches of parse() handle themselves (besides the tables above)
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
@@ -408,7 +418,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
            "--rpath-link", "--hash-style", "-hash-style",
            "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
-           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined",
+           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
            "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
@@ -641,7 +651,9 @@ def parse(argv: list[str]) -> Options:
         elif a in ("--no-undefined", "-no-undefined"):
             o.no_undefined = True
         elif a in ("--allow-shlib-undefined", "-allow-shlib-undefined"):
-            pass            # what xld does: shared objects' own undefined symbols are not checked
+            o.allow_shlib_undefined = True
+        elif a in ("--no-allow-shlib-undefined", "-no-allow-shlib-undefined"):
+            o.allow_shlib_undefined = False
         elif a in ("-init", "--init"):
             o.init_sym = value(a)
         elif a in ("-fini", "--fini"):
@@ -688,9 +700,11 @@ def parse(argv: list[str]) -> Options:
             o.no_undefined = z == "defs"
         elif z == "muldefs":
             o.allow_multiple_definition = True
+        elif z in Z_PROPERTY or z.startswith("bti-report="):
+            pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
-        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "bti-report=", "gcs-report=",
+        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "gcs-report=",
                                               "gcs=never", "gcs=implicit")):
             pass
         else:

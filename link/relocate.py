@@ -404,7 +404,7 @@ def symbol_addresses(ctx) -> None:
     ctx.ifunc_resolver = {}
     ctx.iplt_resolvers = []              # per .iplt stub, in stub order
     local_ifuncs = getattr(ctx, "local_ifuncs", [])
-    size = ctx.arch.hooks["iplt_stub_size"]
+    size = ctx.plt_forms["stub_size"]
     stub0 = 0
     if ctx.ifuncs or local_ifuncs:
         stub0 = ctx.dyn.iplt_stub_base(ctx) if ctx.dyn is not None else ctx.outputs[".iplt"].addr
@@ -863,7 +863,7 @@ def _fill_iplt(ctx, img) -> None:
     """Stubs, their slots (initially the resolver, as GNU ld leaves them) and IRELATIVEs."""
     arch = ctx.arch
     iplt, slots, rela = ctx.outputs[".iplt"], ctx.outputs[".got.plt"], ctx.outputs[".rela.iplt"]
-    size = arch.hooks["iplt_stub_size"]
+    size = ctx.plt_forms["stub_size"]
     irel = arch.dynamic_type("IRELATIVE")
     code = bytearray()
     resolvers = ctx.iplt_resolvers
@@ -871,7 +871,7 @@ def _fill_iplt(ctx, img) -> None:
     slotvals = np.zeros(len(resolvers), dtype=np.uint64)
     for k, resolver in enumerate(resolvers):
         stub, slot = iplt.addr + k * size, slots.addr + 8 * k
-        code += arch.hooks["iplt_stub"](stub, slot)
+        code += ctx.plt_forms["stub"](stub, slot)
         entries[k] = (slot, irel, resolver)
         slotvals[k] = resolver
     img[iplt.offset:iplt.offset + len(code)] = np.frombuffer(bytes(code), dtype=np.uint8)

@@ -184,6 +184,10 @@ class Resolver:
         self._loading = False
         self._machine = None                      # e_machine of the objects checked so far
         self.shared: dict[str, tuple] = {}        # name -> (SharedFile, SharedSym): first one wins
+        # names shared objects reference strongly and nothing defines yet: they pull archive
+        # members like an object's references do (GNU ld and lld), so that a library's needs
+        # can be met from an archive (the member's definition is then exported to it)
+        self.shared_wants: set[str] = set()
 
     # -- objects ---------------------------------------------------------------------------
     def add_object(self, obj) -> None:
@@ -300,6 +304,14 @@ class Resolver:
         for name, sym in dso.exports.items():
             if name not in shared:
                 shared[name] = (dso, sym)
+        st, lazy = self.symtab, self.lazy
+        for name in dso.strong_undefs:
+            g = st.ids.get(name)
+            if (g is None or st.state[g] == UNDEF) and name not in shared:
+                self.shared_wants.add(name)
+                if name in lazy:
+                    self.pending.append(lazy.pop(name))
+        self._drain()
 
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:
@@ -313,13 +325,16 @@ class Resolver:
             return len(self.ctx.files) > before
         st = self.symtab
         get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
+        wants = self.shared_wants
         for name, pos in ar.symbols:
             gid = get(name)
             if gid is None:
-                if name not in lazy:
+                if name in wants and name not in self.shared:
+                    self._load(ar, pos, name)
+                elif name not in lazy:
                     lazy[name] = (ar, pos, name)
             elif state[gid] == UNDEF:
-                if strong_ref[gid] and name not in self.shared:
+                if (strong_ref[gid] or name in wants) and name not in self.shared:
                     self._load(ar, pos, name)
                 elif name not in lazy:
                     lazy[name] = (ar, pos, name)
@@ -337,7 +352,8 @@ class Resolver:
         while self.pending:
             ar, pos, name = self.pending.pop(0)
             gid = self.symtab.ids.get(name)
-            if gid is not None and self.symtab.state[gid] == UNDEF and name not in self.shared:
+            if (self.symtab.state[gid] == UNDEF if gid is not None else name in self.shared_wants) \
+                    and name not in self.shared:
                 self._load(ar, pos, name)
 
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:

@@ -567,7 +567,8 @@ def _segments(ctx, alloc, nonalloc) -> None:
                 continue
         segs.append([cls, o.addr, 0, 0, 0, o.lma, [o]])
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
-    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0)
+    notes = len(layout.note_groups(alloc)) + (1 if any(o.name == layout.PROPERTY_NOTE for o in alloc) else 0)
+    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) + notes
     ctx.nphdr = nphdr
     off = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     out_segs = []

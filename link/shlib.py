@@ -17,7 +17,7 @@ import numpy as np
 from xld.link import elf
 from xld.link.errors import LinkError
 
-from xld.link.elf import DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_VERDEF, SHT_GNU_VERSYM
+from xld.link.elf import DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME, SHT_GNU_VERDEF, SHT_GNU_VERSYM
 
 VERSYM_HIDDEN = 0x8000
 VER_NDX_GLOBAL = 1
@@ -127,6 +127,7 @@ class SharedFile:
         # dynamic section: DT_SONAME, DT_NEEDED
         self.soname = None
         self.needed: list[str] = []
+        self.runpath: list[str] = []              # DT_RUNPATH (else DT_RPATH), $ORIGIN expanded
         dyn = only(elf.SHT_DYNAMIC)
         if dyn is not None:
             raw = section(dyn)
@@ -140,6 +141,10 @@ class SharedFile:
                     self.soname = elf.cstr(dstr, val)
                 elif tag == DT_NEEDED:
                     self.needed.append(elf.cstr(dstr, val))
+                elif tag in (DT_RPATH, DT_RUNPATH) and not (tag == DT_RPATH and self.runpath):
+                    origin = os.path.dirname(os.path.abspath(self.path))
+                    self.runpath = [d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin)
+                                    for d in elf.cstr(dstr, val).split(":") if d]
 
         # the names: definitions (default versions only: a hidden version answers only a
         # reference that asks for it by name) and undefined references
@@ -170,6 +175,11 @@ class SharedFile:
                                          values[i], int(shndx[i]))
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
+        # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its
+        # strong references), and every name it defines, in any version
+        self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
+                                         if names[i]]
+        self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
 
     def aliases_of(self, value: int) -> list[str]:
         """The data symbols this object defines at ``value`` (in .dynsym order)."""

@@ -164,6 +164,7 @@ def _make(ctx, spec, need: np.ndarray, window: int) -> None:
             th = thunks[key] = {"out": out, "win": win, "host": f, "sym": int(t.sym[r]), "addend": a,
                                 "callers": []}
         th["callers"].append(r)
+    _check_landing_pads(ctx, thunks.values())
     # thunk sections: one per (output section, window, host object), in order of first appearance
     sections: dict[tuple[str, int, int], list[dict]] = {}
     for key, th in thunks.items():
@@ -203,6 +204,48 @@ def _make(ctx, spec, need: np.ndarray, window: int) -> None:
             t.sym[r], t.gid[r], t.addend[r] = idx, g, 0
     _append_rows(ctx, new_parts)
     ctx.thunks = [(th["name"], th["out"].name, len(th["callers"])) for th in thunks.values()]
+
+
+def _check_landing_pads(ctx, thunks) -> None:
+    """A thunk reaches its target with an indirect branch (BR x16); when the output has BTI
+    (link/properties.py), the target's page is guarded and its first instruction must be a
+    landing pad, or the program dies with SIGILL there.  Functions compiled with
+    -mbranch-protection start with one; a jump into the middle of code (a cold part, a
+    section symbol plus an offset) or into code without BTI does not, nor does a PLT entry
+    of a PIE.  lld adds a landing pad next to such a target, GNU ld 2.40 writes a program
+    that dies; xld refuses it (an error, never a wrong program)."""
+    spec = ctx.arch.hooks.get("thunk_landing_pad")
+    if spec is None or not ctx.features & spec["feature"]:
+        return
+    is_pad = spec["is_pad"]
+    st = ctx.symtab
+    forms = ctx.plt_forms
+    for th in thunks:
+        host = ctx.files[th["host"]]
+        g = int(host.gids[th["sym"]])
+        word = None
+        if g and (g in ctx.imports or g in ctx.ifuncs):
+            code = forms["entries"](np.zeros(1, np.int64), np.zeros(1, np.int64)) if g in ctx.imports \
+                else forms["stub"](0, 0)
+            word = int.from_bytes(code[:4], "little")
+        else:
+            obj, idx = (ctx.files[st.def_file[g]], st.def_index[g]) if g else (host, th["sym"])
+            if (not g or st.state[g] != UNDEF) and (not g or st.def_file[g] > 0):
+                shndx = int(obj.sym_shndx[idx])
+                if 0 < shndx < elf.SHN_LORESERVE:
+                    off = int(obj.syms[idx]["st_value"]) + th["addend"]
+                    data = obj.section_bytes(shndx)
+                    if 0 <= off and off + 4 <= len(data):
+                        word = int.from_bytes(bytes(data[off:off + 4]), "little")
+        if word is None or not is_pad(word):
+            from xld.link.relocate import site_of
+            r = th["callers"][0]
+            t = ctx.rel
+            ctx.diag.error(f"{site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}: "
+                           f"branch to '{_target_name(ctx, th)}' is out of range and needs a "
+                           f"thunk, but its target has no BTI landing pad (bti c) for the thunk's "
+                           f"indirect branch; not supported with BTI (-z force-bti or all inputs "
+                           f"built with -mbranch-protection=bti)")
 
 
 def _place(out, items, window: int) -> None:

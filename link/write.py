@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from xld.link import elf
+from xld.link import elf, layout
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW
@@ -411,11 +411,14 @@ def program_headers(ctx) -> np.ndarray:
         page = ctx.opts.common_page_size or ctx.arch.common_page_size
         rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off,
                      align_up(mend, page) - vaddr, 1))
-    notes = [o for o in alloc if o.type == elf.SHT_NOTE]
-    if notes:
+    for notes in layout.note_groups(alloc):
         a, b = notes[0], notes[-1]
         rows.append((elf.PT_NOTE, elf.PF_R, a.offset, a.addr, a.addr, b.offset + b.size - a.offset,
-                     b.addr + b.size - a.addr, max(o.align for o in notes)))
+                     b.addr + b.size - a.addr, a.align))
+    prop = ctx.outputs.get(layout.PROPERTY_NOTE)
+    if prop is not None and prop.alloc and prop in alloc:
+        rows.append((elf.PT_GNU_PROPERTY, elf.PF_R, prop.offset, prop.addr, prop.addr, prop.size, prop.size,
+                     prop.align))
     eh = ctx.outputs.get(".eh_frame_hdr")
     if eh is not None and eh.alloc and eh.size:
         rows.append((elf.PT_GNU_EH_FRAME, elf.PF_R, eh.offset, eh.addr, eh.addr, eh.size, eh.size, 4))

@@ -107,7 +107,7 @@ ERRORS = [
     (["--compress-debug-sections=zlib"], "--compress-debug-sections=zlib is not supported"),
     (["--unresolved-symbols=ignore-all"], "--unresolved-symbols=ignore-all is not supported"),
     (["--sort-common=sideways"], "--sort-common: unknown value"),
-    (["-z", "force-bti"], "-z force-bti is not supported"),
+    (["-z", "force-ibt"], "-z force-ibt is not supported"),
     (["-z", "max-page-size=0x3000"], "max-page-size: value isn't a power of 2"),
     (["-z", "bogus"], "unknown -z value: bogus"),
     (["-no-such-option"], "unknown argument '-no-such-option'"),

@@ -254,3 +254,139 @@ def test_pack_relative_relocs(arches, arch, tmp_path):
         vr = e.get_section_by_name(".gnu.version_r")
         names = {aux.name for _, auxes in vr.iter_versions() for aux in auxes}
         assert "GLIBC_ABI_DT_RELR" in names
+
+
+# -- shared objects' own undefined symbols (link/needed.py) --------------------------------------
+
+NEEDS_BAR = "int bar(int); int missing_sym(int);\nint foo(int x){return bar(x)*2;}\n"
+MAIN_FOO = "int foo(int); int missing_sym(int x){return x;}\nint main(void){return foo(1);}\n"
+
+
+@pytest.fixture(scope="module")
+def shlibs(arches):
+    """Per arch: sub/libbar.so; libneeds.so (needs libbar.so, refers to missing_sym, defined
+    nowhere); libok.so (needs libbar.so only); objects with and without missing_sym; libms.a
+    whose member defines it."""
+    made = {}
+
+    def get(arch):
+        if arch not in made:
+            a = arches(arch)
+            d = a.dir / "shlib-undef"
+            (d / "sub").mkdir(parents=True, exist_ok=True)
+            gcc = f"{a.triple}-gcc"
+            (d / "bar.c").write_text("int bar(int x){return x+1;}\n")
+            (d / "needs.c").write_text(NEEDS_BAR + "int foo2(int x){return missing_sym(x);}\n")
+            (d / "ok.c").write_text(NEEDS_BAR)
+            (d / "main.c").write_text("int foo(int);\nint main(void){return foo(1);}\n")
+            (d / "main_def.c").write_text(MAIN_FOO)
+            _run([gcc, "-shared", "-fPIC", d / "bar.c", "-o", d / "sub" / "libbar.so"])
+            for lib in ("needs", "ok"):
+                _run([gcc, "-shared", "-fPIC", d / f"{lib}.c", "-L", d / "sub", "-lbar", "-o", d / f"lib{lib}.so"])
+            for m in ("main", "main_def"):
+                _run([gcc, "-c", d / f"{m}.c", "-o", d / f"{m}.o"])
+            (d / "ms.c").write_text("int missing_sym(int x){return x+7;}\n")
+            _run([gcc, "-c", d / "ms.c", "-o", d / "ms.o"])
+            (d / "libms.a").unlink(missing_ok=True)
+            _run([f"{a.triple}-ar", "rc", d / "libms.a", d / "ms.o"])
+            made[arch] = (a, d)
+        return made[arch]
+    return get
+
+
+def _both(a: Arch, d: Path, args) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    """GNU ld's and xld's verdict (through gcc) on the same command line."""
+    gcc = f"{a.triple}-gcc"
+    g = subprocess.run([gcc, *args, "-o", d / "gnu-out"], capture_output=True, text=True, cwd=d)
+    (d / "xld-out").unlink(missing_ok=True)
+    x = subprocess.run([gcc, "-B", a.wrapper, *args, "-o", d / "xld-out"], capture_output=True, text=True, cwd=d)
+    return g, x
+
+
+SHLIB_CASES = [
+    # (libraries and flags, links?, what xld says)
+    (["-L.", "-lneeds", "-Wl,-rpath-link,sub"], False,
+     ["error: undefined reference due to --no-allow-shlib-undefined: missing_sym", ">>> referenced by ./libneeds.so"]),
+    (["-L.", "-lneeds", "-Wl,-rpath-link,sub", "-Wl,--allow-shlib-undefined"], True, []),
+    (["-L.", "-lok", "-Wl,-rpath-link,sub"], True, []),
+    (["-L.", "-lneeds", "-Wl,-rpath-link,sub", "libms.a"], True, []),    # (the member is pulled)
+    (["-L.", "-lok"], False,
+     ["warning: libbar.so, needed by ./libok.so, not found (try using -rpath or -rpath-link)",
+      "error: undefined reference due to --no-allow-shlib-undefined: bar"]),
+    (["-shared", "-L.", "-lneeds", "-Wl,-rpath-link,sub"], True, []),
+    (["-shared", "-L.", "-lneeds", "-Wl,-rpath-link,sub", "-Wl,--no-allow-shlib-undefined"], False,
+     ["undefined reference due to --no-allow-shlib-undefined: missing_sym"]),
+]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("case", range(len(SHLIB_CASES)))
+def test_shlib_undefined_verdict_is_gnu_lds(shlibs, arch, case):
+    """A library's own undefined symbol: the same verdict as GNU ld for an executable (which
+    loads the library's DT_NEEDED closure), -shared, --allow-shlib-undefined,
+    --no-allow-shlib-undefined, and a needed library found nowhere."""
+    a, d = shlibs(arch)
+    libs, links, said = SHLIB_CASES[case]
+    g, x = _both(a, d, ["main.o", *libs])
+    assert (g.returncode == 0) == links, g.stderr
+    assert (x.returncode == 0) == links, x.stderr
+    for words in said:
+        assert words in x.stderr, x.stderr
+    assert (d / "xld-out").exists() == links
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_shlib_undefined_defined_by_the_program_runs(shlibs, arch):
+    """The program defines what the library expects (missing_sym): no report, it links and
+    runs like GNU ld's (libneeds.so binds to the program's exported definition)."""
+    a, d = shlibs(arch)
+    g, x = _both(a, d, ["main_def.o", "-L.", "-lneeds", "-Wl,-rpath-link,sub",
+                        "-Wl,--disable-new-dtags,-rpath,$ORIGIN:$ORIGIN/sub"])   # (DT_RPATH: libbar too)
+    assert g.returncode == 0 and x.returncode == 0, x.stderr
+    assert a.qemu(d / "xld-out").status == a.qemu(d / "gnu-out").status == 4
+
+
+def test_missing_library_is_refused(arches, tmp_path):
+    a = arches("arm64")
+    obj = _objs(a, "plain3", "int main(void){return 0;}")
+    res = tc.xld_link(["-pie", "-o", tmp_path / "out", obj, "-L", a.dir, "-lnothere"])
+    assert res.status == 1
+    assert "unable to find library -lnothere" in res.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def _with_reloc_type(obj: Path, old: int, new: int, out: Path) -> Path:
+    """``obj`` with its (one) relocation of type ``old`` made type ``new``: for relocations
+    no available assembler writes (riscv64 TLS descriptors: binutils 2.40, clang-14)."""
+    from elftools.elf.elffile import ELFFile
+    data = bytearray(obj.read_bytes())
+    with open(obj, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if sec["sh_type"] == "SHT_RELA":
+                for k, r in enumerate(sec.iter_relocations()):
+                    if r["r_info_type"] == old:
+                        at = sec["sh_offset"] + 24 * k + 8
+                        data[at:at + 4] = new.to_bytes(4, "little")
+    out.write_bytes(bytes(data))
+    return out
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_riscv_tls_descriptors_are_refused_clearly(arches, tmp_path, shared):
+    """riscv64 TLS descriptors (R_RISCV_TLSDESC_*) against a library's variable, or in a
+    library: refused, saying why and what to use instead."""
+    a = arches("riscv64")
+    src = tmp_path / "td.s"
+    src.write_text(".text\n.globl f\nf:\n.reloc ., BFD_RELOC_32, foo_tls\nauipc a0, 0\nret\n")
+    plain = tmp_path / "td0.o"
+    _run([f"{a.triple}-as", src, "-o", plain])
+    obj = _with_reloc_type(plain, 1, 62, tmp_path / "td.o")          # R_RISCV_32 -> TLSDESC_HI20
+    args = ["-shared", "-o", tmp_path / "out", obj] if shared else \
+        ["-pie", "-e", "f", "-o", tmp_path / "out", obj, a.dir / "libfoo.so"]
+    res = tc.xld_link(args)
+    assert res.status == 1
+    assert "relocation R_RISCV_TLSDESC_HI20 cannot be used against symbol 'foo_tls'" in res.stderr, res.stderr
+    assert "TLS descriptors" in res.stderr and "not supported on riscv64" in res.stderr
+    assert "-mtls-dialect=trad" in res.stderr
+    assert res.stderr.count("error:") == 1, res.stderr
+    assert not (tmp_path / "out").exists()

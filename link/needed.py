@@ -1,0 +1,125 @@
+"""Shared objects' own undefined symbols (--no-allow-shlib-undefined).
+
+A program linked against ``libfoo.so`` will fail at run time if ``libfoo.so`` calls a function
+nobody defines: ld.so stops with "undefined symbol".  GNU ld finds that at link time when it
+links an executable: it loads the libraries ``libfoo.so`` needs (its DT_NEEDED, and theirs),
+and reports every strong undefined symbol of a loaded library that no object and no loaded
+library defines.  lld checks only the libraries whose DT_NEEDED entries are all on its command
+line (it never looks for the others).  xld does what GNU ld does, so that it rejects no link
+GNU ld accepts and reports what GNU ld reports (in lld's words):
+
+    error: undefined reference due to --no-allow-shlib-undefined: foo
+    >>> referenced by libx.so
+
+- When: executables by default; ``--no-allow-shlib-undefined`` asks for it for ``-shared`` too,
+  ``--allow-shlib-undefined`` turns it off.
+- Which libraries are checked: those on the command line that the output keeps (under
+  ``--as-needed`` only a used one), and every library they need, transitively.
+- Where a DT_NEEDED library is looked for (GNU ld's order, ld's manual, "-rpath-link"): a
+  library already in the link with that soname or file name; ``-rpath-link`` directories;
+  ``-rpath`` directories; the needing library's own DT_RUNPATH/DT_RPATH (``$ORIGIN``
+  expanded); ``-L`` directories (GNU ld does not look there; looking can only find more);
+  the target's default directories (``=/usr/aarch64-linux-gnu/lib`` …, under ``--sysroot``).
+  A candidate of another machine, or not a shared object, is skipped, as GNU ld skips it.
+- A needed library found nowhere: GNU ld's warning (``libbar.so, needed by libfoo.so, not
+  found (try using -rpath or -rpath-link)``); its definitions are then unknown, so the names
+  the needing libraries expect from it are reported, as GNU ld reports them.
+- What defines a name: any definition in our objects or the linker's, and any definition of
+  any loaded library, in any version.  Weak references need nothing.
+"""
+from __future__ import annotations
+
+import os
+
+from xld.link import elf
+from xld.link.errors import LinkError
+from xld.link.resolve import UNDEF
+
+
+def wanted(ctx) -> bool:
+    allow = ctx.opts.allow_shlib_undefined
+    if allow is None:
+        return not ctx.opts.shared
+    return not allow
+
+
+def _dirs(ctx, dso) -> list[str]:
+    o = ctx.opts
+    out = list(o.rpath_link) + list(o.rpath) + list(dso.runpath)
+    for d in o.lib_paths:
+        out.append(os.path.join(o.sysroot, d[1:].lstrip("/")) if d.startswith("=") and o.sysroot else d)
+    root = o.sysroot or "/"
+    for d in ctx.arch.hooks.get("search_dirs", ()):
+        out.append(os.path.join(root, d.lstrip("=").lstrip("/")) if d.startswith("=") else d)
+    return out
+
+
+def _is_shared_for(path: str, machine: int) -> bool:
+    """An ELF64 little-endian ET_DYN for ``machine`` (other candidates are skipped)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(elf.EHDR_SIZE)
+    except OSError:
+        return False
+    if len(head) < elf.EHDR_SIZE or head[:4] != elf.ELFMAG or head[4] != elf.ELFCLASS64 or head[5] != elf.ELFDATA2LSB:
+        return False
+    return int.from_bytes(head[16:18], "little") == elf.ET_DYN and int.from_bytes(head[18:20], "little") == machine
+
+
+def _find(ctx, name: str, dso) -> str | None:
+    if "/" in name:
+        return name if _is_shared_for(name, ctx.arch.machine) else None
+    for d in _dirs(ctx, dso):
+        p = os.path.join(d, name)
+        if os.path.isfile(p) and _is_shared_for(p, ctx.arch.machine):
+            return p
+    return None
+
+
+def check(ctx) -> None:
+    """Load the DT_NEEDED closure of the kept shared objects; report their strong undefined
+    symbols that nothing defines."""
+    if not ctx.dsos or not wanted(ctx) or ctx.arch is None:
+        return
+    from xld.link.shlib import SharedFile
+    from xld.link import input as inp
+    known: dict[str, object] = {}
+    for d in ctx.dsos:
+        known.setdefault(d.needed_name, d)
+        known.setdefault(os.path.basename(d.path), d)
+    checked = [d for d in ctx.dsos if d.used or not d.as_needed]
+    queue = list(checked)
+    seen = {id(d) for d in queue}
+    while queue:
+        dso = queue.pop(0)
+        for name in dso.needed:
+            lib = known.get(name)
+            if lib is None:
+                path = _find(ctx, name, dso)
+                if path is None:
+                    ctx.diag.warn(f"{name}, needed by {dso.name}, not found (try using -rpath or -rpath-link)")
+                    known[name] = False
+                    continue
+                try:
+                    lib = SharedFile(path, inp.read_file(path))
+                except LinkError as e:
+                    ctx.diag.warn(f"{name}, needed by {dso.name}: {e}")
+                    known[name] = False
+                    continue
+                known[name] = lib
+                known.setdefault(lib.needed_name, lib)
+            if lib and id(lib) not in seen:
+                seen.add(id(lib))
+                queue.append(lib)
+                checked.append(lib)
+    defined = set()
+    for lib in {id(x): x for x in known.values() if x}.values():
+        defined |= lib.defined_names
+    st = ctx.symtab
+    for dso in checked:
+        for name in dso.strong_undefs:
+            g = st.ids.get(name)
+            if (g is not None and st.state[g] != UNDEF) or name in defined:
+                continue
+            ctx.diag.error(f"undefined reference due to --no-allow-shlib-undefined: {name}\n"
+                           f">>> referenced by {dso.name}")
