@@ -75,6 +75,12 @@ def link_main(argv: list[str]) -> int:
             for (name, t), rss in zip(ctx.timings, ctx.peak_rss):
                 print(f"{name:>16}: {t * 1000:8.2f} ms  {rss:6d} MiB peak RSS", file=sys.stderr)
             print(f"{'total':>16}: {total * 1000:8.2f} ms", file=sys.stderr)
+            from xld.link import server
+            if server.served:           # what this process used; the command's own rusage cannot see it
+                import resource
+                ru = resource.getrusage(resource.RUSAGE_SELF)
+                print(f"{'served':>16}: {(ru.ru_utime + ru.ru_stime) * 1000:8.2f} ms server CPU",
+                      file=sys.stderr)
         return 1 if diag.errors else 0
     except LinkAborted as e:
         report(e.errors, limit=diag.max_errors)

@@ -39,6 +39,7 @@ FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUS
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
+served = False                  # true in a server's child: this process runs a command it was sent
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 
 
@@ -337,6 +338,8 @@ def _child(req: Request, keep_closed: list[int]) -> None:
     import io
     import resource
     import signal
+    global served
+    served = True
     status = 1
     try:
         for fd in keep_closed:
@@ -617,4 +620,6 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(2)
-    sys.exit(serve(sys.argv[1], sys.argv[2]))
+    # serve from the module under its package name (cli reads ``served`` there), not __main__
+    from xld.link import server
+    sys.exit(server.serve(sys.argv[1], sys.argv[2]))

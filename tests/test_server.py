@@ -127,8 +127,9 @@ def test_served_link_keeps_cwd_umask_stdout_and_status(objects, server_env, tmp_
     assert p.returncode == 0, p.stderr
     assert (work / "out").stat().st_mode & 0o777 == 0o700
     # `-o -` writes the program to the client's stdout
-    p = xld(["--arch", "arm64", "-e", "twice", "lib.o", "-o", "-"], server_env, work)
+    p = xld(["--arch", "arm64", "-e", "twice", "lib.o", "-o", "-", "--stats"], server_env, work)
     assert p.returncode == 0 and p.stdout == (work / "out").read_bytes()
+    assert b"ms server CPU" in p.stderr         # --stats says what the server's child used
     # an error: the status, the message on the client's stderr, no output file
     p = xld(["--arch", "arm64", "-e", "main", "main.o", "-o", "bad"], server_env, work)
     assert p.returncode == 1
