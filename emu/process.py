@@ -45,6 +45,7 @@ import time
 from . import fs as F
 from .fs import GuestOSError
 from .hostio import HostFd
+from .syscalls import _normalize
 from .threads import (BLOCKED, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
@@ -611,6 +612,9 @@ class Processes:
             f = self.fds.get(_s32(dirfd))
             host = getattr(f, "host_path", "") or f"/proc/self/fd/{f.host_fd()}"
             guest = f.guest_path
+        elif _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd))) \
+                == "/proc/self/exe":
+            host, guest = self.sandbox.exe_host, self.sandbox.exe_guest
         else:
             if p == "":
                 return -errno.ENOENT
