@@ -47,6 +47,7 @@ from .sysnames import name_of
 from .threads import BLOCKED, NotServed, Threads
 from .hostio import HostIO
 from .process import Processes
+from .net import Net
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -141,7 +142,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, HostIO, Threads, Signals, Syscalls):
+class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
                  tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None,
