@@ -350,6 +350,12 @@ class Processes:
                     os.close(fd)
                 except OSError:
                     pass
+        if self.children:
+            # children still running when the run ends: reap them when they exit (the caller's
+            # process must not collect zombies), as init would
+            threading.Thread(target=_reap, args=(list(self.children),), daemon=True,
+                             name="xld-run-reap").start()
+            self.children = {}
         self.restore_host_signals()
 
     # --- wait4 / waitid ----------------------------------------------------------------------
@@ -366,38 +372,52 @@ class Processes:
     def _child_fds(self):
         return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
 
-    def _wait_target(self, pid: int) -> int:
+    def _candidates(self, pid: int) -> list[int]:
+        """The host pids of our children a wait for guest ``pid`` may reap (wait4's rules:
+        > 0 that child, -1 any, 0 our group, < -1 that group). Only children of this run are
+        ever waited for: the first process may be the caller's Python process, whose other
+        children are none of the guest's business."""
+        kids = list(self.children)
         if pid > 0:
-            return self.host_of(pid)
-        if pid < -1:
-            return -self.host_of(-pid)
-        return pid
+            return [self.host_of(pid)] if self.host_of(pid) in self.children else []
+        if pid == -1:
+            return kids
+        group = os.getpgid(0) if pid == 0 else self.host_of(-pid)
+        out = []
+        for k in kids:
+            try:
+                if os.getpgid(k) == group:
+                    out.append(k)
+            except OSError:
+                out.append(k)           # already a zombie: let wait4 decide
+        return out
 
     def sys_wait4(self, pid, wstatus, options, rusage, *_):
         pid = _s32(pid)
         if options & ~(WNOHANG | WUNTRACED | WCONTINUED | W_NOTHREAD | W_ALL | W_CLONE):
             return -errno.EINVAL
-        target = self._wait_target(pid)
-        if pid == 0 and not self.forked_child:
-            target = -1              # the first process's group is virtual: its children
-        host_opts = (options & (WUNTRACED | WCONTINUED | W_ALL | W_CLONE)) | WNOHANG
+        host_opts = (options & (WUNTRACED | WCONTINUED)) | WNOHANG
 
         def attempt():
-            try:
-                p, status, _ru = os.wait4(target, host_opts)
-            except ChildProcessError:
+            cands = self._candidates(pid)
+            if not cands:
                 return -errno.ECHILD
-            except OSError as e:
-                return -(e.errno or errno.ECHILD)
-            if p == 0:
-                return None
-            if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
-                self._reaped(p)
-            if wstatus:
-                self.wr(wstatus, struct.pack("<i", status))
-            if rusage:
-                self.wr(rusage, bytes(144))
-            return self.guest_of(p)
+            for k in cands:
+                try:
+                    p, status, _ru = os.wait4(k, host_opts)
+                except ChildProcessError:
+                    self._reaped(k)
+                    continue
+                if p == 0:
+                    continue
+                if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
+                    self._reaped(p)
+                if wstatus:
+                    self.wr(wstatus, struct.pack("<i", status))
+                if rusage:
+                    self.wr(rusage, bytes(144))
+                return self.guest_of(p)
+            return None if self.children else -errno.ECHILD
 
         r = attempt()
         if r is not None or options & WNOHANG:
@@ -408,29 +428,33 @@ class Processes:
         idtype, id_ = _s32(idtype), _s32(id_)
         if idtype not in (0, 1, 2) or not options & (WEXITED | WUNTRACED | WCONTINUED):
             return -errno.EINVAL
-        host_id = self.host_of(id_) if idtype in (1, 2) and id_ else id_
-        if idtype == 2 and id_ == 0 and not self.forked_child:
-            idtype, host_id = 0, 0
+        guest = {0: -1, 1: id_, 2: -id_ if id_ else 0}[idtype]
+        if idtype == 1 and id_ <= 0:
+            return -errno.EINVAL
         host_opts = (options & (WEXITED | WUNTRACED | WCONTINUED | WNOWAIT)) | WNOHANG
 
         def attempt():
-            try:
-                r = os.waitid(idtype, host_id, host_opts)
-            except ChildProcessError:
+            cands = self._candidates(guest)
+            if not cands:
                 return -errno.ECHILD
-            except OSError as e:
-                return -(e.errno or errno.EINVAL)
-            if r is None:
-                return None
-            if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
-                self._reaped(r.si_pid)
-            if infop:
-                info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0, self.guest_of(r.si_pid),
-                                   r.si_uid, r.si_status)
-                self.wr(infop, info.ljust(128, b"\0"))
-            if rusage:
-                self.wr(rusage, bytes(144))
-            return 0
+            for k in cands:
+                try:
+                    r = os.waitid(os.P_PID, k, host_opts)
+                except ChildProcessError:
+                    self._reaped(k)
+                    continue
+                if r is None:
+                    continue
+                if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
+                    self._reaped(r.si_pid)
+                if infop:
+                    info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
+                                       self.guest_of(r.si_pid), r.si_uid, r.si_status)
+                    self.wr(infop, info.ljust(128, b"\0"))
+                if rusage:
+                    self.wr(rusage, bytes(144))
+                return 0
+            return None if self.children else -errno.ECHILD
 
         r = attempt()
         if r is None and options & WNOHANG:
@@ -789,6 +813,14 @@ class Processes:
 
 def _noop(*_):
     pass
+
+
+def _reap(pids) -> None:
+    for p in pids:
+        try:
+            os.waitpid(p, 0)
+        except OSError:
+            pass
 
 
 def _collect(fd: int, buf: bytearray) -> None:
