@@ -491,10 +491,19 @@ class Processes:
                     if p is not None and p not in self.sigchld_seen and p in self.children:
                         self.sigchld_seen.add(p)
                         if self.has_handler(SIGCHLD):
-                            self.post_async(SIGCHLD)
+                            self.post_signal(SIGCHLD)
 
         self.watcher = threading.Thread(target=watch, daemon=True, name="xld-run-sigchld")
         self.watcher.start()
+
+    def post_signal(self, sig: int) -> None:
+        """From a watcher thread: a signal for the run loop, taken at the guest's next system
+        call (whose hook stops the engine at an instruction boundary) or ending a wait now.
+        Not Signals.post_async: an engine stop from another thread can land in the middle of
+        a memory access (see threads.py), which corrupted a parent's state in 1 of ~25 runs
+        of the process test."""
+        self.async_signals.append(sig)
+        self.wake.set()
 
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):
@@ -583,7 +592,7 @@ class Processes:
                     return
                 for sig in data:
                     if sig in FORWARDED and self.has_handler(sig):
-                        self.post_async(sig)
+                        self.post_signal(sig)
 
         threading.Thread(target=pump, daemon=True, name="xld-run-signals").start()
 
