@@ -140,7 +140,7 @@ class HostIO:
         for fd, ev in fds:
             poller.register(fd, ev)
         while True:
-            if self.interrupting_signal() or self.stop_event.is_set():
+            if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
                 return interrupted() if interrupted else -errno.EINTR
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -173,6 +173,9 @@ class HostIO:
 
     def host_write(self, name: str, f: HostFd, data: bytes):
         """write(2) of guest bytes to a host descriptor: all of them, unless O_NONBLOCK."""
+        acct = getattr(f, "acct", None)        # captured output turned into a pipe (process.py)
+        if acct is not None:
+            acct.charge(len(data))
         if f.nonblock:
             try:
                 return f.try_write(data)
@@ -190,7 +193,8 @@ class HostIO:
                     if done[0]:
                         return done[0]
                     if e.errno == errno.EPIPE:
-                        return self._broken_pipe()
+                        r = self._broken_pipe()      # None: SIGPIPE ended the process
+                        return -errno.EPIPE if r is None else r
                     return -e.errno
             return done[0]
 

@@ -244,7 +244,8 @@ class Net:
                     if done[0]:
                         return done[0]
                     if e.errno == errno.EPIPE and not flags & MSG_NOSIGNAL:
-                        return self._broken_pipe()
+                        r = self._broken_pipe()      # None: SIGPIPE ended the process
+                        return -errno.EPIPE if r is None else r
                     return -e.errno
                 if done[0] >= len(data) or dest is not None:
                     return done[0]
