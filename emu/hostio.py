@@ -22,6 +22,7 @@ from . import fs as F
 from .fs import GuestOSError
 
 PIPE_BUF = 4096
+SA_RESTART = 0x10000000
 STEP = 0.05           # seconds between checks for signals and the end of the run while waiting
 
 
@@ -122,12 +123,13 @@ class HostIO:
     """Mixin for the Process: waiting on host descriptors, and read/write of HostFd files."""
 
     def wait_host(self, name: str, attempt, fds, deadline: float | None = None,
-                  timeout_result=0, interrupted=None):
+                  timeout_result=0, interrupted=None, restart: bool = True):
         """Block the calling guest thread until ``attempt()`` gives a result (not None).
 
         ``fds``: (host fd, select.POLL* events) pairs whose readiness may change the answer;
         ``deadline`` (time.monotonic) ends the wait with ``timeout_result``; a signal ends it
-        with EINTR (or ``interrupted()``)."""
+        with EINTR (or ``interrupted()``) — unless its handler has SA_RESTART and ``restart``
+        holds: then the call starts again after the handler, as the kernel restarts it."""
         r = attempt()
         if r is not None:
             return r
@@ -141,6 +143,10 @@ class HostIO:
             poller.register(fd, ev)
         while True:
             if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
+                if restart and self.stop is None and self._restartable():
+                    pc = self.eng.reg_read(self.arch.pc)
+                    self.eng.reg_write(self.arch.pc, pc - 4)     # the svc/ecall again
+                    return None                                  # registers untouched
                 return interrupted() if interrupted else -errno.EINTR
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
@@ -150,6 +156,15 @@ class HostIO:
             r = attempt()
             if r is not None:
                 return r
+
+    def _restartable(self) -> bool:
+        """Does the signal that interrupts a wait have a handler with SA_RESTART?"""
+        if self.pending is not None:
+            sig = self.pending[0]
+        else:
+            sig = next((s for s in self.async_signals if self.action(s)[0] > 1
+                        and not self.sigmask & (1 << (s - 1))), None)
+        return sig is not None and bool(self.action(sig)[1] & SA_RESTART)
 
     def host_read(self, name: str, f: HostFd, buf: int, count: int):
         """read(2) of a host descriptor into guest memory, waiting as the guest asked."""

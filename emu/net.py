@@ -434,10 +434,10 @@ class Net:
         deadline = None if seconds is None else time.monotonic() + seconds
         if mask is not None and len(self.threads) == 1:
             self.begin_temporary_mask(mask)
-            r = self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline)
+            r = self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
             self.end_temporary_mask(r == -errno.EINTR)
             return r
-        return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline)
+        return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
 
 
 def select_ready(fd: int, events: int) -> bool:

@@ -78,6 +78,20 @@ int main(int argc, char **argv) {
     kill(c, SIGUSR1);
     waitpid(c, &st, 0);
     report("child 4", st);
+    /* 4b. a blocking read goes on across a SIGCHLD (signal() sets SA_RESTART) */
+    int rp[2];
+    pipe(rp);
+    pid_t quick = fork();
+    if (quick == 0) { usleep(100000); _exit(0); }
+    pid_t slow = fork();
+    if (slow == 0) { usleep(400000); write(rp[1], "late", 4); _exit(0); }
+    close(rp[1]);
+    char lb[8] = {0};
+    ssize_t ln = read(rp[0], lb, sizeof lb - 1);
+    printf("read across SIGCHLD: %d %s\n", (int)ln, lb);
+    waitpid(quick, &st, 0);
+    waitpid(slow, &st, 0);
+    close(rp[0]);
     /* 5. vfork + _exit; a crash in a child; WNOHANG with nothing to reap */
     c = vfork();
     if (c == 0) _exit(3);
