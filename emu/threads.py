@@ -394,8 +394,8 @@ class Threads:
     def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):
         need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND
         if flags & need != need or flags & ~(THREAD_FLAGS | 0xFF):
-            raise NotServed("xld run runs threads (clone with CLONE_VM|CLONE_THREAD), not new "
-                            "processes: fork, vfork, posix_spawn and system() are not supported")
+            raise NotServed("a thread (clone with CLONE_THREAD) must share the memory and signal "
+                            "handlers (CLONE_VM|CLONE_SIGHAND)")
         if flags & 0xFF:
             return -errno.EINVAL            # a thread has no exit signal
         if self._mon_off is None:

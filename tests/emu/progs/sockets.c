@@ -31,6 +31,17 @@ static void *echo_server(void *arg) {
     return NULL;
 }
 
+static void *forker(void *arg) {
+    pid_t p = fork();
+    if (p == 0) {
+        printf("child of a thread: own pid %d\n", getpid() != *(pid_t *)arg);
+        _exit(4);
+    }
+    int st;
+    waitpid(p, &st, 0);
+    return (void *)(long)WEXITSTATUS(st);
+}
+
 static void check(int ok, const char *what) { if (!ok) { perror(what); exit(1); } }
 
 int main(void) {
@@ -176,5 +187,11 @@ int main(void) {
     read(tf, &exp, 8);
     printf("timerfd expirations %llu\n", (unsigned long long)exp);
     printf("epoll, nothing ready: %d\n", epoll_wait(ep, got, 4, 10));
+    /* 7. fork from a thread while the main thread waits in pthread_join */
+    pid_t mypid = getpid();
+    void *rv;
+    pthread_create(&th, NULL, forker, &mypid);
+    pthread_join(th, &rv);
+    printf("the thread's child exited %ld\n", (long)rv);
     return 0;
 }
