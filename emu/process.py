@@ -93,6 +93,7 @@ class Processes:
         self.host_handlers: dict[int, object] = {}  # first process: host handlers to restore
         self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
         self.watcher: threading.Thread | None = None
+        self.host_signals_due = False              # the run loop sets dispositions (main thread)
         self.run_deadline = (time.monotonic() + self.timeout) if self.timeout else None
         self.first_host_pgid = os.getpgid(0)
         self.first_host_sid = os.getsid(0)
@@ -541,10 +542,15 @@ class Processes:
 
     # --- host signals: the guest's dispositions ----------------------------------------------
     def forward_host_signals(self) -> None:
-        """In the first process, before its first fork: if the emulator runs on the host's
-        main thread, host signals from other processes reach the guest's handlers."""
+        """In the first process, before its first fork: host signals from other processes
+        are to reach the guest's handlers. Python sets handlers from the main thread only: the
+        CLI emulates on a worker thread, so the run loop (on the main thread) does it, with the
+        engine stopped at this system call."""
         if threading.current_thread() is threading.main_thread():
             self.apply_host_dispositions()
+        else:
+            self.host_signals_due = True
+            self.eng.emu_stop()
 
     def apply_host_dispositions(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -556,7 +562,11 @@ class Processes:
             self._host_disposition(sig, handler)
 
     def _host_disposition(self, sig: int, handler: int) -> None:
-        if sig not in FORWARDED or threading.current_thread() is not threading.main_thread():
+        if sig not in FORWARDED:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            self.host_signals_due = True
+            self.eng.emu_stop()
             return
         if not self.forked_child and sig not in self.host_handlers:
             if handler == 0:
@@ -615,7 +625,7 @@ class Processes:
 
     def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *rest):
         r = super().sys_rt_sigaction(sig, act, oact, sigsetsize, *rest)
-        if r == 0 and act and (self.forked_child or self.children or sig in self.host_handlers):
+        if r == 0 and act:
             self._host_disposition(sig, self.action(sig)[0])
         return r
 

@@ -349,6 +349,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
                 if self.stop is not None:
                     return
                 err = None
+            if err is not None and self.host_signals_due:
+                # host signal dispositions are set from the host's main thread (process.py)
+                self.host_signals_due = False
+                self.apply_host_dispositions()
+                if (err == 0 and self.pending is None and not self.async_signals
+                        and self.stop is None and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    pc = self.eng.reg_read(self.arch.pc)
+                    err = None
             if err is not None or self.async_signals or self.pending is not None:
                 if err is not None:
                     if self.error is not None:
@@ -611,6 +619,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
         return res
 
     def close(self):
+        self.restore_host_signals()
         self.stop_timers()
         self.fds.close_all()
         self.sandbox.cleanup()

@@ -51,7 +51,7 @@ def same_as_qemu(arch, kind, exe, args=(), **kw):
 
 PROCS_OUT = (b"waitpid returned the child: 1\nchild 1: exited 7\npipe: HELLO THROUGH PIPE\n"
              b"child 2: exited 0\nchild 3: killed by signal 15\nSIGCHLD handled: 1\n"
-             b"child 4: exited 42\nread across SIGCHLD: 4 late\nvfork child: exited 3\ncrashing child: killed by signal 11\n"
+             b"child 4: exited 42\nparent got SIGUSR2 from its child\nread across SIGCHLD: 4 late\nvfork child: exited 3\ncrashing child: killed by signal 11\n"
              b"WNOHANG without children: -1\nwaitid: pid ok 1, code 1, status 5\n")
 HOST_OUT = (b"hi from system\nsystem: exited 0\nsystem exit 3: exited 3\npopen read: hi from popen\n"
             b"popen read: second line\npclose: exited 0\nwritten to popen\npclose w: exited 0\n"

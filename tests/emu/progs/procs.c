@@ -16,6 +16,8 @@ static volatile sig_atomic_t chld;
 static void on_chld(int sig) { (void)sig; chld++; }
 static volatile sig_atomic_t usr1;
 static void on_usr1(int sig) { (void)sig; usr1 = 1; }
+static volatile sig_atomic_t usr2;
+static void on_usr2(int sig) { (void)sig; usr2 = 1; }
 
 static void report(const char *what, int st) {
     if (WIFEXITED(st)) printf("%s: exited %d\n", what, WEXITSTATUS(st));
@@ -78,6 +80,13 @@ int main(int argc, char **argv) {
     kill(c, SIGUSR1);
     waitpid(c, &st, 0);
     report("child 4", st);
+    /* 4a. a child signals its parent, which has a handler */
+    signal(SIGUSR2, on_usr2);
+    c = fork();
+    if (c == 0) { kill(getppid(), SIGUSR2); _exit(0); }
+    waitpid(c, &st, 0);
+    while (!usr2) pause();
+    printf("parent got SIGUSR2 from its child\n");
     /* 4b. a blocking read goes on across a SIGCHLD (signal() sets SA_RESTART) */
     int rp[2];
     pipe(rp);
