@@ -36,17 +36,20 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import select
 import signal as hostsig
 import struct
 import threading
 import time
 
+from . import crash
 from . import fs as F
+from .arch import BY_MACHINE
+from .elf import ElfError, read_elf
 from .fs import GuestOSError
 from .hostio import HostFd
-from .syscalls import _normalize
-from .threads import (BLOCKED, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
+from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
 
@@ -325,7 +328,6 @@ class Processes:
                 os._exit(1)
             if st is not None and st.report and st.signal is not None:
                 try:
-                    from . import crash
                     _write_fd2(self, crash.report(self, st))
                 except Exception:
                     pass
@@ -650,13 +652,12 @@ class Processes:
         return self._execve(dirfd, self.path_arg(path), argv, envp, flags)
 
     def _execve(self, dirfd, p, argv, envp, flags):
-        from .elf import ElfError, read_elf
         if p == "" and flags & 0x1000:
             f = self.fds.get(_s32(dirfd))
             host = getattr(f, "host_path", "") or f"/proc/self/fd/{f.host_fd()}"
             guest = f.guest_path
-        elif _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd))) \
-                == "/proc/self/exe":
+        elif posixpath.normpath(self.sandbox.absolute(
+                p, None if p.startswith("/") else self.dir_base(dirfd))) == "/proc/self/exe":
             host, guest = self.sandbox.exe_host, self.sandbox.exe_guest
         else:
             if p == "":
@@ -681,39 +682,20 @@ class Processes:
             head = fh.read(20)
         del st
         machine = struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" and len(head) >= 20 else None
-        from .arch import BY_MACHINE
         if machine in BY_MACHINE:
             try:
                 elf = read_elf(host, max_size=self.mem.limit)
             except ElfError:
                 return -errno.ENOEXEC
-            req = self.prepare_guest_exec(elf, args, env, host, guest)
+            req = self.prepare_guest_exec(elf, args, env, host, guest)    # runner.py
             if isinstance(req, int):
                 return req
-            self.exec_request = req
+            self.exec_request = ExecRequest(*req)
             self.eng.emu_stop()
             return None                      # the run loop loads it (runner.exec_image)
         if self.explicit_root and not self.allow_host_exec:
             return -errno.EACCES
         return self.host_exec(host, args, env)
-
-    def prepare_guest_exec(self, elf, args, env, host, guest):
-        """Check the new image and find its interpreter before the point of no return."""
-        from .runner import RunError, _check, _load_interp, _sysroot
-        try:
-            arch = _check(elf)
-            sysroot = self.sysroot_opt if arch is self.arch else None
-            sysroot = _sysroot(sysroot, arch, elf)
-            old = self.sandbox.sysroot
-            self.sandbox.sysroot = sysroot
-            try:
-                interp = _load_interp(elf, arch, self.sandbox, self.mem.limit) \
-                    if elf.interp is not None else None
-            finally:
-                self.sandbox.sysroot = old
-        except RunError:
-            return -errno.ENOEXEC if elf.interp is None else -errno.ENOENT
-        return ExecRequest(elf, arch, interp, sysroot, args, env, host, guest)
 
     def after_exec(self) -> None:
         """The new image is loaded: descriptors marked close-on-exec are closed, handled
@@ -913,4 +895,3 @@ def _close_others(keep: set) -> None:
 
 __all__ = ["Processes", "ExecRequest"]
 
-del BLOCKED

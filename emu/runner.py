@@ -25,6 +25,7 @@ capped by the file objects and the memory map.
 from __future__ import annotations
 
 import collections
+import errno
 import os
 import struct
 import threading
@@ -209,6 +210,23 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
         self._write_ret = eng.reg_writer(arch.ret)
         self._hooks()
 
+    def prepare_guest_exec(self, elf: Elf, argv, env, host: str, guest: str):
+        """Check a guest execve's new image and find its interpreter, before the point of no
+        return (process.py); -errno, or the fields of an ExecRequest."""
+        try:
+            arch = _check(elf)
+            sysroot = _sysroot(self.sysroot_opt if arch is self.arch else None, arch, elf)
+            old = self.sandbox.sysroot
+            self.sandbox.sysroot = sysroot
+            try:
+                interp = _load_interp(elf, arch, self.sandbox, self.mem.limit) \
+                    if elf.interp is not None else None
+            finally:
+                self.sandbox.sysroot = old
+        except RunError:
+            return -errno.ENOEXEC if elf.interp is None else -errno.ENOENT
+        return elf, arch, interp, sysroot, argv, env, host, guest
+
     def exec_image(self) -> int:
         """Carry out a guest execve (process.py validated it): a new engine and memory with
         the new image, the same process otherwise; return the PC to start at."""
@@ -313,7 +331,6 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
     # --- running ------------------------------------------------------------------------
     def run(self) -> Result:
         t0 = time.perf_counter()
-        arch = self.arch
         entry = self.load()
         self._set_start_regs(self.build_stack())
 
