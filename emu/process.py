@@ -343,6 +343,12 @@ class Processes:
         if self.forked_child:
             return
         self.watcher_stop = True
+        if self.stop is not None and self.stop.limit == "timeout":
+            for host in self.children:       # the time limit covers the run's processes
+                try:
+                    os.kill(host, hostsig.SIGKILL)
+                except OSError:
+                    pass
         self.fds.close_all()
         deadline = self.run_deadline
         for t in self.collectors:
