@@ -35,7 +35,7 @@ SIGNATURES = {
     "pselect6": "ixxxxx", "ppoll": "xuxxu",
     "clone": "xxxxx", "execve": "sxx", "wait4": "ixxx", "waitid": "iixx", "setpgid": "ii",
     "getpgid": "i", "socket": "iii", "socketpair": "iiix", "bind": "ixu", "listen": "ii",
-    "connect": "ixu", "accept4": "ixxx", "getsockname": "ixx", "getpeername": "ixx",
+    "connect": "ixu", "accept": "ixx", "accept4": "ixxx", "getsockname": "ixx", "getpeername": "ixx",
     "sendto": "iWuxxu", "recvfrom": "ixuxxx", "sendmsg": "ixx", "recvmsg": "ixx",
     "shutdown": "ii", "setsockopt": "iiixu", "getsockopt": "iiixx", "epoll_create1": "x",
     "epoll_ctl": "iiix", "epoll_pwait": "ixiixu", "eventfd2": "ux", "timerfd_create": "Cx",

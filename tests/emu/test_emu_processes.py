@@ -112,6 +112,7 @@ def test_host_programs_under_root_only_when_allowed(pbuild, tmp_path):
     res = run(exe, argv=["host"], root="/", timeout=TIMEOUT)
     assert res.stdout.startswith(PROCS_OUT), res.stderr
     assert b"system: exited 127\n" in res.stdout and b"hi from" not in res.stdout
+    assert (res.signal, res.limit) == (13, None)       # SIGPIPE ends the write at once
     res = run(exe, argv=["host"], root="/", allow_host_exec=True, timeout=TIMEOUT)
     assert res.stdout == PROCS_OUT + HOST_OUT
 
