@@ -15,28 +15,35 @@ passed through as bytes. Three things are translated:
   (``MSG_DONTWAIT``, or poll first) and otherwise waits in ``wait_host``, letting the other
   guest threads run.
 
-Not served: ancillary data (``SCM_RIGHTS`` descriptor passing, credentials) in sendmsg and
-recvmsg, sockets of other families (netlink, packet, ...), and the socket options that name a
+Descriptors passed with ``SCM_RIGHTS`` go through the host's own sendmsg/recvmsg (a received
+one becomes a guest file of its kind). Not served: other ancillary data (credentials),
+sockets of other families (netlink, packet, ...), and the socket options that name a
 descriptor.
 """
 
 from __future__ import annotations
 
+import array
 import ctypes
 import errno
+import fcntl
 import os
 import platform
 import select
+import socket
+import stat
 import struct
 import time
 
-from .fs import GuestOSError
+from .fs import GuestOSError, HostFile
 from .hostio import HostFd
 from .threads import NotServed
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
-MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC = 0x40, 0x4000, 0x20
+MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, MSG_CTRUNC = 0x40, 0x4000, 0x20, 0x8
+MSG_CMSG_CLOEXEC = 0x40000000
+SOL_SOCKET, SCM_RIGHTS = 1, 1
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EPOLL_EVENT_HOST = "<IQ" if platform.machine() in ("x86_64", "AMD64", "i686") else "<IxxxxQ"
 EPOLL_EVENT_GUEST = "<IxxxxQ"
@@ -222,12 +229,14 @@ class Net:
         return 0
 
     # --- data -----------------------------------------------------------------------------
-    def _send(self, name, s: Socket, data: bytes, flags: int, dest: bytes | None):
+    def _send(self, name, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
         wait = not (s.nonblock or flags & MSG_DONTWAIT)
         done = [0]
 
         def once():
             chunk = data[done[0]:]
+            if passed and not done[0]:           # the descriptors go with the first byte
+                return _sendmsg_fds(s.fd, chunk, flags | MSG_DONTWAIT | MSG_NOSIGNAL, passed, dest)
             if dest is not None:
                 return _c("sendto", s.fd, chunk, len(chunk), flags | MSG_DONTWAIT | MSG_NOSIGNAL,
                           dest, len(dest))
@@ -305,18 +314,42 @@ class Net:
     def sys_sendmsg(self, fd, msg, flags, *_):
         s = self._socket(fd)
         name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
-        if control and controllen:
-            raise NotServed("sendmsg with ancillary data (descriptor passing, credentials) is "
-                            "not served")
+        passed = self._rights_in(control, controllen) if control and controllen else []
         data = b"".join(self.rd(b, n) for b, n in self._iov(iov, iovlen))
         dest = self._addr_in(name, namelen) if name and namelen else None
-        return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest)
+        return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest, passed)
+
+    def _rights_in(self, control: int, controllen: int) -> list[int]:
+        """The host descriptors an SCM_RIGHTS message passes (other ancillary data: not
+        served)."""
+        if controllen > 4096:
+            raise GuestOSError(errno.EINVAL)
+        raw = self.rd(control, controllen)
+        out, pos = [], 0
+        while pos + 16 <= len(raw):
+            ln, level, kind = struct.unpack_from("<Qii", raw, pos)
+            if ln < 16 or pos + ln > len(raw):
+                raise GuestOSError(errno.EINVAL)
+            if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
+                raise NotServed("sendmsg with ancillary data other than SCM_RIGHTS (credentials, "
+                                "...) is not served")
+            for (g,) in struct.iter_unpack("<i", raw[pos + 16:pos + 16 + (ln - 16) // 4 * 4]):
+                h = self.fds.get(g).host_fd()
+                if h is None:
+                    raise NotServed("passing a descriptor that is not a host one (captured "
+                                    "output, /dev/null, ...) is not served")
+                out.append(h)
+            pos += (ln + 7) & ~7
+        return out
 
     def sys_recvmsg(self, fd, msg, flags, *_):
         s = self._socket(fd)
-        name, namelen, iov, iovlen, _control, _controllen, _mf = self._msghdr(msg)
+        name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
         vecs = [(b, n) for b, n in self._iov(iov, iovlen) if n]
         total = sum(n for _b, n in vecs)
+        if control and controllen and s.family == AF_UNIX:
+            return self._recvmsg_rights(s, msg, vecs, total, control, controllen,
+                                        flags & 0xFFFFFFFF)
 
         def deliver(data, src, got):
             pos = 0
@@ -334,6 +367,51 @@ class Net:
             return got if not flags & MSG_TRUNC else got
 
         return self._recv("recvmsg", s, total, flags & 0xFFFFFFFF, deliver)
+
+    def _recvmsg_rights(self, s, msg, vecs, total, control, controllen, flags):
+        """recvmsg on an AF_UNIX socket with room for ancillary data: descriptors passed
+        (SCM_RIGHTS) become guest descriptors."""
+        wait = not (s.nonblock or flags & MSG_DONTWAIT)
+        room = min(controllen, 4096)
+
+        def attempt():
+            sock = socket.socket(fileno=os.dup(s.fd))
+            try:
+                data, anc, mflags, _addr = sock.recvmsg(total, room, (flags & ~MSG_CMSG_CLOEXEC)
+                                                        | MSG_DONTWAIT)
+            except BlockingIOError:
+                return None if wait else -errno.EAGAIN
+            except OSError as e:
+                return -(e.errno or errno.EIO)
+            finally:
+                sock.close()
+            pos = 0
+            for base, n in vecs:
+                if pos >= len(data):
+                    break
+                self.wr(base, data[pos:pos + n])
+                pos += n
+            out = b""
+            for level, kind, blob in anc:
+                if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
+                    continue
+                gfds = []
+                for (h,) in struct.iter_unpack("<i", blob[:len(blob) // 4 * 4]):
+                    gfds.append(self._install(_wrap(h), bool(flags & MSG_CMSG_CLOEXEC)))
+                body = struct.pack(f"<{len(gfds)}i", *gfds)
+                rec = struct.pack("<Qii", 16 + len(body), SOL_SOCKET, SCM_RIGHTS) + body
+                out += rec + bytes(-len(rec) % 8)
+            self.wr(msg + 8, struct.pack("<I", 0))                 # msg_namelen: unnamed
+            if out:
+                self.wr(control, out[:room])
+            self.wr(msg + 40, struct.pack("<Q", min(len(out), room)))
+            self.wr(msg + 48, struct.pack("<i", mflags & (MSG_TRUNC | MSG_CTRUNC)))
+            return len(data)
+
+        r = attempt()
+        if r is not None:
+            return r
+        return self.wait_host("recvmsg", attempt, [(s.fd, select.POLLIN)])
 
     # --- eventfd, timerfd ------------------------------------------------------------------
     def sys_eventfd2(self, initval, flags, *_):
@@ -438,6 +516,34 @@ class Net:
             self.end_temporary_mask(r == -errno.EINTR)
             return r
         return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
+
+
+def _sendmsg_fds(fd: int, data: bytes, flags: int, host_fds, dest: bytes | None) -> int:
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        anc = [(SOL_SOCKET, SCM_RIGHTS, array.array("i", host_fds).tobytes())]
+        if dest is not None:
+            if struct.unpack_from("<H", dest)[0] != AF_UNIX:
+                raise GuestOSError(errno.EINVAL)
+            return sock.sendmsg([data], anc, flags, dest[2:].split(b"\0", 1)[0])
+        return sock.sendmsg([data], anc, flags)
+    except BlockingIOError:
+        raise
+    except OSError as e:
+        raise GuestOSError(e.errno or errno.EIO) from None
+    finally:
+        sock.close()
+
+
+def _wrap(h: int) -> HostFd:
+    """A descriptor received from another process, as a guest file of its kind."""
+    mode = os.fstat(h).st_mode
+    acc = fcntl.fcntl(h, fcntl.F_GETFL) & 3
+    if stat.S_ISSOCK(mode):
+        return Socket(h, AF_UNIX)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return HostFile(h, "", acc, stat.S_ISDIR(mode))
+    return HostFd(h, acc in (0, 2), acc in (1, 2), "pipe")
 
 
 def select_ready(fd: int, events: int) -> bool:

@@ -68,12 +68,14 @@ def test_fork_wait_pipes_signals_system_popen_spawn(pbuild, arch, kind):
                                        ("riscv64", "zig")],
                          ids=["arm64-gcc", "riscv64-gcc", "arm64-dyn", "riscv64-zig"])
 def test_loopback_sockets_epoll_eventfd_timerfd(pbuild, arch, kind):
-    """Also: fork from a thread while the main thread waits in pthread_join (only the calling
+    """Also: a pipe's end passed to a forked child (SCM_RIGHTS); fork from a thread while the main thread waits in pthread_join (only the calling
     thread goes on in the child)."""
     res = same_as_qemu(arch, kind, pbuild("sockets", arch, kind))
     assert b"echo: second, longer line\n" in res.stdout
     assert b"unix: server got 9 bytes: over fork\n" in res.stdout
     assert res.stdout.endswith(b"timerfd expirations 1\nepoll, nothing ready: 0\n"
+                               b"sendmsg with a descriptor: 1\nchild: recvmsg 1 'F', fd passed 1, "
+                               b"cloexec 1, read 16 'through the pipe'\n"
                                b"child of a thread: own pid 1\nthe thread's child exited 4\n")
 
 

@@ -4,6 +4,7 @@
    a timerfd and a socket. Deterministic output. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -187,6 +188,42 @@ int main(void) {
     read(tf, &exp, 8);
     printf("timerfd expirations %llu\n", (unsigned long long)exp);
     printf("epoll, nothing ready: %d\n", epoll_wait(ep, got, 4, 10));
+    /* 6b. a descriptor passed (SCM_RIGHTS) to a forked child over a socketpair */
+    int tp[2], pp[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, tp);
+    pipe(pp);
+    pid = fork();
+    if (pid == 0) {
+        char byte, cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iv = {&byte, 1};
+        struct msghdr m = {.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t k2 = recvmsg(tp[1], &m, MSG_CMSG_CLOEXEC);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        int got_fd = -1;
+        if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) memcpy(&got_fd, CMSG_DATA(cm), sizeof got_fd);
+        close(pp[0]);
+        char text[32] = {0};
+        ssize_t m2 = read(got_fd, text, sizeof text - 1);
+        printf("child: recvmsg %zd '%c', fd passed %d, cloexec %d, read %zd '%s'\n", k2, byte, got_fd >= 0,
+               (fcntl(got_fd, F_GETFD) & FD_CLOEXEC) != 0, m2, text);
+        _exit(0);
+    }
+    {
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof cbuf);
+        struct iovec iv = {"F", 1};
+        struct msghdr m = {.msg_iov = &iv, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &pp[0], sizeof(int));
+        printf("sendmsg with a descriptor: %zd\n", sendmsg(tp[0], &m, 0));
+        close(pp[0]);
+        write(pp[1], "through the pipe", 16);
+        close(pp[1]);
+        waitpid(pid, &st, 0);
+    }
     /* 7. fork from a thread while the main thread waits in pthread_join */
     pid_t mypid = getpid();
     void *rv;
