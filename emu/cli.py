@@ -1,6 +1,6 @@
 """``xld run``: run an arm64/riscv64 Linux program, passing stdin/stdout/stderr through.
 
-    xld run [--root DIR] [--sysroot DIR | -L DIR] [--timeout S] [--max-insns N] [--strace]
+    xld run [--root DIR [--allow-host-exec]] [--sysroot DIR | -L DIR] [--timeout S] [--max-insns N] [--strace]
             [-E VAR=VALUE] [-U VAR] [--argv0 NAME] [--unknown-syscall={stop,enosys}] PROG [ARGS...]
 
 The exit status is the program's, or 128+signal when it was killed (a crash or a limit); a
@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
                         "reading are looked up in DIR first (default for dynamic programs: "
                         "/usr/<triple>, e.g. /usr/aarch64-linux-gnu, when it exists; "
                         "--sysroot= for none)")
+    p.add_argument("--allow-host-exec", action="store_true",
+                   help="with --root: let the program execve host programs that are not arm64/"
+                        "riscv64 executables (such as /bin/sh, which system() and popen() run); "
+                        "without --root they always may, as under qemu-user")
     p.add_argument("--timeout", metavar="S", type=float, help="wall-clock limit in seconds")
     p.add_argument("--max-insns", metavar="N", type=int,
                    help="instruction limit (Unicorn counts each instruction: about 4x slower; "
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
-                  sysroot=opts.sysroot,
+                  sysroot=opts.sysroot, allow_host_exec=opts.allow_host_exec,
                   interruptible=True,
                   **kwargs)
     except RunError as e:

@@ -25,6 +25,7 @@ capped by the file objects and the memory map.
 from __future__ import annotations
 
 import collections
+import errno
 import os
 import struct
 import threading
@@ -45,6 +46,9 @@ from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
 from .threads import BLOCKED, NotServed, Threads
+from .hostio import HostIO
+from .process import Processes
+from .net import Net
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -139,10 +143,11 @@ class Stop:
     report: bool = False
 
 
-class Process(Threads, Signals, Syscalls):
+class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
-                 tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None):
+                 tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None,
+                 explicit_root=False, allow_host_exec=False, sysroot_opt=None):
         self.elf = elf
         self.interp = interp          # the program interpreter (ld.so) of a dynamic executable
         self.interp_bias = 0
@@ -172,6 +177,8 @@ class Process(Threads, Signals, Syscalls):
         self.pending = None
         self.delivered: list[int] = []
         self.init_threads()
+        self.init_processes(explicit_root=explicit_root, allow_host_exec=allow_host_exec,
+                            sysroot_opt=sysroot_opt)
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
         self.output = F.Output(max_output)
@@ -185,19 +192,74 @@ class Process(Threads, Signals, Syscalls):
         self.fds.install(self.out_sink, fd=1)
         self.fds.install(self.err_sink, fd=2)
 
+        self._new_engine(max_memory)
+
+    # --- setup --------------------------------------------------------------------------
+    def _new_engine(self, max_memory: int) -> None:
+        """A fresh engine and address space for ``self.arch`` (at start, and at execve)."""
+        arch = self.arch
         eng = self.eng = U.Engine(arch.uc_arch, arch.uc_mode)
         if arch.name == "arm64":
             eng.set_page_size(PAGE)
         eng.set_cpu_model(arch.cpu_model)
         self.mem = Memory(eng, max_memory)
-        if tlb:
+        if self.tlb:
             self.mem.install_tlb()
         self._handlers = handler_table(self, arch.name)
         self._read_sys = eng.batch_reader([arch.sysno, *arch.args])
         self._write_ret = eng.reg_writer(arch.ret)
         self._hooks()
 
-    # --- setup --------------------------------------------------------------------------
+    def prepare_guest_exec(self, elf: Elf, argv, env, host: str, guest: str):
+        """Check a guest execve's new image and find its interpreter, before the point of no
+        return (process.py); -errno, or the fields of an ExecRequest."""
+        try:
+            arch = _check(elf)
+            sysroot = _sysroot(self.sysroot_opt if arch is self.arch else None, arch, elf)
+            old = self.sandbox.sysroot
+            self.sandbox.sysroot = sysroot
+            try:
+                interp = _load_interp(elf, arch, self.sandbox, self.mem.limit) \
+                    if elf.interp is not None else None
+            finally:
+                self.sandbox.sysroot = old
+        except RunError:
+            return -errno.ENOEXEC if elf.interp is None else -errno.ENOENT
+        return elf, arch, interp, sysroot, argv, env, host, guest
+
+    def exec_image(self) -> int:
+        """Carry out a guest execve (process.py validated it): a new engine and memory with
+        the new image, the same process otherwise; return the PC to start at."""
+        req, self.exec_request = self.exec_request, None
+        old, limit = self.eng, self.mem.limit
+        self.elf, self.arch, self.interp = req.elf, req.arch, req.interp
+        self.interp_bias = self.bias = 0
+        self.module_files = {}
+        self.argv, self.env = req.argv, req.env
+        sb = self.sandbox
+        sb.exe_guest, sb.exe_host = req.guest_path, os.path.abspath(req.host_path)
+        sb.sysroot = req.sysroot
+        self._new_engine(limit)
+        self.after_exec()
+        self.sigframes, self.altstack, self.saved_sigmask = [], None, None
+        self.init_threads()
+        self._insns_left = None
+        old.close()
+        try:
+            entry = self.load()
+        except RunError as e:
+            self.stop = Stop(signal=SIGSEGV, report=False, reason=f"execve: {e}")
+            return 0
+        self._set_start_regs(self.build_stack())
+        return entry
+
+    def _set_start_regs(self, sp: int) -> None:
+        eng, arch = self.eng, self.arch
+        eng.reg_write(arch.sp, sp)
+        if arch.name == "riscv64":
+            mstatus = eng.reg_read(K.UC_RISCV_REG_MSTATUS)
+            eng.reg_write(K.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
+
     def _hooks(self):
         self._intr_cb = U.INTR_CB(self._on_intr)
         self.eng.hook_add(K.UC_HOOK_INTR, self._intr_cb)
@@ -269,14 +331,8 @@ class Process(Threads, Signals, Syscalls):
     # --- running ------------------------------------------------------------------------
     def run(self) -> Result:
         t0 = time.perf_counter()
-        arch = self.arch
         entry = self.load()
-        sp = self.build_stack()
-        eng = self.eng
-        eng.reg_write(arch.sp, sp)
-        if arch.name == "riscv64":
-            mstatus = eng.reg_read(K.UC_RISCV_REG_MSTATUS)
-            eng.reg_write(K.UC_RISCV_REG_MSTATUS, mstatus | (3 << 13))  # FS = dirty: FPU on
+        self._set_start_regs(self.build_stack())
 
         watchdog = None
         if self.timeout:
@@ -284,19 +340,40 @@ class Process(Threads, Signals, Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
-            self._run_loop(entry)
+            try:
+                self._run_loop(entry)
+            except BaseException:
+                if self.forked_child:      # a forked process never returns to the caller
+                    self.error = self.error or RuntimeError("the run loop failed")
+                    self.child_exit()
+                raise
+            if self.forked_child:
+                self.child_exit()
         finally:
-            if watchdog:
+            if watchdog and not self.forked_child:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
+        self.finish_processes()
         res = self._result()
         res.elapsed = time.perf_counter() - t0
         return res
 
-    def _run_loop(self, pc: int) -> None:
+    def _run_loop(self, pc: int, err: int | None = None) -> None:
         """Emulate until the program ends; between runs, deliver signals to its handlers."""
-        err = None
         while True:
+            if err is not None and self.exec_request is not None and self.error is None:
+                pc = self.exec_image()       # execve of a guest executable (process.py)
+                if self.stop is not None:
+                    return
+                err = None
+            if err is not None and self.host_signals_due:
+                # host signal dispositions are set from the host's main thread (process.py)
+                self.host_signals_due = False
+                self.apply_host_dispositions()
+                if (err == 0 and self.pending is None and not self.async_signals
+                        and self.stop is None and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    pc = self.eng.reg_read(self.arch.pc)
+                    err = None
             if err is not None or self.async_signals or self.pending is not None:
                 if err is not None:
                     if self.error is not None:
@@ -367,6 +444,15 @@ class Process(Threads, Signals, Syscalls):
                 if self.stop is None:
                     box.append(self.eng.emu_start(entry, UNTIL, 0, self._last_count))
             finally:
+                if self.forked_child:
+                    # forked during this run (process.py): this thread is all the new host
+                    # process has; it carries on the run loop and ends the process
+                    self.interruptible = False
+                    try:
+                        self._run_loop(self.eng.reg_read(self.arch.pc), box[0] if box else 0)
+                    except BaseException:
+                        self.error = self.error or RuntimeError("the run loop failed")
+                    self.child_exit()
                 done.set()
 
         worker = threading.Thread(target=work, daemon=True)
@@ -503,11 +589,6 @@ class Process(Threads, Signals, Syscalls):
         note = "run with --unknown-syscall=enosys to make it fail with ENOSYS instead"
         if why:
             note = f"{why}; {note}"
-        elif name in ("clone", "clone3", "execve", "execveat", "wait4", "waitid", "vfork"):
-            note = ("xld run runs one process (threads, but no fork, "
-                    "system() or exec); " + note)
-        elif name in ("socket", "socketpair", "connect", "bind", "accept4"):
-            note = "xld run gives programs no network; " + note
         self.terminate(signal=SIGSYS, report=True,
                        reason=f"unsupported {'form of system call' if why else 'system call'} {nr} "
                               f"({name if known else 'unknown'}) at pc {pc:#x}",
@@ -555,6 +636,7 @@ class Process(Threads, Signals, Syscalls):
         return res
 
     def close(self):
+        self.restore_host_signals()
         self.stop_timers()
         self.fds.close_all()
         self.sandbox.cleanup()
@@ -672,7 +754,7 @@ def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
         strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
-        sysroot=None) -> Result:
+        sysroot=None, allow_host_exec=False) -> Result:
     """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
@@ -686,8 +768,12 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     timeout: wall-clock seconds; max_insns: instruction budget (Unicorn cannot report how many
     instructions ran, so the budget starts afresh after each signal delivered to a handler).
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
+    allow_host_exec: with ``root`` given, let execve run host programs (such as /bin/sh, what
+    system() and popen() run) natively; without ``root`` they always may, as under qemu-user.
     """
     path = os.fspath(path)
+    explicit_root = root is not None
+    sysroot_opt = sysroot
     try:
         elf = read_elf(path, max_size=max_memory)
     except ElfError as e:
@@ -716,7 +802,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
                 root=root, cwd=cwd, timeout=timeout, max_insns=max_insns, max_memory=max_memory,
                 max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
                 exe_guest=exe_guest, tlb=tlb, interruptible=interruptible, interp=interp,
-                sysroot=sysroot)
+                sysroot=sysroot, explicit_root=explicit_root, allow_host_exec=allow_host_exec,
+                sysroot_opt=sysroot_opt)
     try:
         return p.run()
     finally:

@@ -33,6 +33,13 @@ SIGNATURES = {
     "futex": "xiixxi", "sched_getaffinity": "iux", "getpid": "", "gettid": "", "getppid": "",
     "getuid": "", "geteuid": "", "getgid": "", "getegid": "", "sched_yield": "",
     "pselect6": "ixxxxx", "ppoll": "xuxxu",
+    "clone": "xxxxx", "execve": "sxx", "wait4": "ixxx", "waitid": "iixx", "setpgid": "ii",
+    "getpgid": "i", "socket": "iii", "socketpair": "iiix", "bind": "ixu", "listen": "ii",
+    "connect": "ixu", "accept": "ixx", "accept4": "ixxx", "getsockname": "ixx", "getpeername": "ixx",
+    "sendto": "iWuxxu", "recvfrom": "ixuxxx", "sendmsg": "ixx", "recvmsg": "ixx",
+    "shutdown": "ii", "setsockopt": "iiixu", "getsockopt": "iiixx", "epoll_create1": "x",
+    "epoll_ctl": "iiix", "epoll_pwait": "ixiixu", "eventfd2": "ux", "timerfd_create": "Cx",
+    "timerfd_settime": "ixxx", "timerfd_gettime": "ix",
 }
 
 _OFLAGS = [(0o100, "O_CREAT"), (0o200, "O_EXCL"), (0o400, "O_NOCTTY"), (0o1000, "O_TRUNC"),

@@ -176,7 +176,7 @@ class Syscalls:
         return -errno.ENOSYS
 
     def sys_getpid(self, *_):
-        return PID
+        return self.pid
 
 
     def sys_getppid(self, *_):

@@ -46,7 +46,7 @@ import struct
 import time
 
 from . import uc as U
-from .syscalls import PID, _s32
+from .syscalls import _s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PIDFD, CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT = 0x1000, 0x2000, 0x4000, 0x8000
@@ -205,11 +205,12 @@ class Threads:
 
     def init_threads(self) -> None:
         self.threads: dict[int, Thread] = {}
-        main = Thread(PID)
-        self.threads[PID] = main
+        pid = self.pid
+        main = Thread(pid)
+        self.threads[pid] = main
         self.cur = main
-        self.cur_tid = PID
-        self.next_tid = PID + 1
+        self.cur_tid = pid
+        self.next_tid = pid + 1
         self.futexes: dict[int, list[Waiter]] = {}
         self.preempt_req = False
         self.leader_status = None
@@ -298,8 +299,8 @@ class Threads:
         if host:
             import select
             poller = select.poll()
-            for fd in host:
-                poller.register(fd, select.POLLIN)
+            for fd in host:     # a descriptor (read) or (descriptor, poll events)
+                poller.register(*(fd if isinstance(fd, tuple) else (fd, select.POLLIN)))
             step = 0.05 if left is None else min(0.05, left)
             poller.poll(int(step * 1000) + 1)
         else:
@@ -359,9 +360,9 @@ class Threads:
 
     def thread_note(self) -> str:
         n = len(self.threads)
-        if self.next_tid == PID + 1:
+        if self.next_tid == self.pid + 1:
             return ""
-        return f"thread {self.cur_tid}{' (the main thread)' if self.cur_tid == PID else ''}, " \
+        return f"thread {self.cur_tid}{' (the main thread)' if self.cur_tid == self.pid else ''}, " \
                f"{n} thread{'s' if n != 1 else ''} running"
 
     # --- the time slice ---------------------------------------------------------------------
@@ -393,8 +394,8 @@ class Threads:
     def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):
         need = CLONE_VM | CLONE_THREAD | CLONE_SIGHAND
         if flags & need != need or flags & ~(THREAD_FLAGS | 0xFF):
-            raise NotServed("xld run runs threads (clone with CLONE_VM|CLONE_THREAD), not new "
-                            "processes: fork, vfork, posix_spawn and system() are not supported")
+            raise NotServed("a thread (clone with CLONE_THREAD) must share the memory and signal "
+                            "handlers (CLONE_VM|CLONE_SIGHAND)")
         if flags & 0xFF:
             return -errno.EINVAL            # a thread has no exit signal
         if self._mon_off is None:
@@ -441,7 +442,7 @@ class Threads:
     def sys_exit(self, status, *_):
         """One thread ends; the process ends with its last thread."""
         t = self.cur
-        if t.tid == PID:
+        if t.tid == self.pid:
             self.leader_status = status & 0xFF
         if len(self.threads) == 1:
             st = self.leader_status if self.leader_status is not None else status & 0xFF
@@ -606,7 +607,7 @@ class Threads:
         return 0
 
     def sys_tgkill(self, tgid, tid, sig, *_):
-        if _s32(tgid) != PID:
+        if _s32(tgid) != self.pid:
             return -errno.ESRCH
         return self.signal_thread(_s32(tid), sig)
 

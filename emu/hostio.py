@@ -1,0 +1,322 @@
+"""Open files that are host descriptors shared with other processes: pipes, sockets, eventfd,
+timerfd, epoll; and the way a guest call waits on them.
+
+Once the guest forks (process.py), a pipe must be a real host pipe: parent and child are
+different host processes. Each such file keeps the guest's ``O_NONBLOCK`` on the host's open
+file description (so it is shared across fork and exec as on Linux), and a guest call that
+would block never blocks the host: it first asks ``poll`` whether the descriptor is ready, and
+if not, the calling thread waits for it (``wait_host``) — with other guest threads running
+meanwhile (threads.py), or, with one thread, in ``poll(2)`` on the host in 50 ms steps that
+check for signals and the end of the run (never a busy loop).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import struct
+import time
+
+from . import fs as F
+from .fs import GuestOSError
+
+PIPE_BUF = 4096
+SA_RESTART = 0x10000000
+STEP = 0.05           # seconds between checks for signals and the end of the run while waiting
+
+
+def ready(fd: int, events: int) -> int:
+    """The host's poll(2) events of ``fd`` now (select.POLL* bits)."""
+    p = select.poll()
+    p.register(fd, events)
+    for _fd, ev in p.poll(0):
+        return ev
+    return 0
+
+
+class HostFd(F.OpenFile):
+    """A host descriptor the guest owns: a pipe end (``kind`` "pipe"), a socket (net.py), an
+    eventfd, a timerfd or an epoll instance."""
+
+    kind = "pipe"
+
+    def __init__(self, fd: int, readable: bool = True, writable: bool = True, kind: str = "pipe"):
+        self.fd = fd
+        self.readable = readable
+        self.writable = writable
+        self.kind = kind
+        self.closed = False
+
+    @property
+    def nonblock(self) -> bool:
+        return not os.get_blocking(self.fd)
+
+    def set_nonblock(self, on: bool) -> None:
+        os.set_blocking(self.fd, not on)
+
+    # non-blocking attempts: BlockingIOError when the call would have to wait
+    def try_read(self, n: int) -> bytes:
+        if not self.readable:
+            raise GuestOSError(errno.EBADF)
+        if not self.nonblock and not ready(self.fd, select.POLLIN) & (select.POLLIN | select.POLLHUP
+                                                                      | select.POLLERR):
+            raise BlockingIOError
+        return _os(os.read, self.fd, n)
+
+    def try_write(self, data: bytes) -> int:
+        if not self.writable:
+            raise GuestOSError(errno.EBADF)
+        if not self.nonblock:
+            if not ready(self.fd, select.POLLOUT) & (select.POLLOUT | select.POLLERR):
+                raise BlockingIOError
+            data = data[:PIPE_BUF]          # a pipe that polls writable has room for this much
+        return _os(os.write, self.fd, data)
+
+    # the OpenFile interface (readv/writev and other callers that do not wait)
+    def read(self, n):
+        try:
+            return self.try_read(n)
+        except BlockingIOError:
+            raise GuestOSError(errno.EAGAIN) from None
+
+    def write(self, data):
+        try:
+            return self.try_write(data)
+        except BlockingIOError:
+            raise GuestOSError(errno.EAGAIN) from None
+
+    def fstat(self):
+        return _os(os.fstat, self.fd)
+
+    def isatty(self):
+        return os.isatty(self.fd)
+
+    def host_fd(self):
+        return self.fd
+
+    def poll(self):
+        return F.host_poll(self.fd, self.readable, self.writable)
+
+    def waitable_fd(self):
+        return self.fd
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+
+
+def _os(fn, *args):
+    try:
+        return fn(*args)
+    except BlockingIOError:
+        raise
+    except OSError as e:
+        raise GuestOSError(e.errno or errno.EIO) from None
+
+
+class HostIO:
+    """Mixin for the Process: waiting on host descriptors, and read/write of HostFd files."""
+
+    def wait_host(self, name: str, attempt, fds, deadline: float | None = None,
+                  timeout_result=0, interrupted=None, restart: bool = True):
+        """Block the calling guest thread until ``attempt()`` gives a result (not None).
+
+        ``fds``: (host fd, select.POLL* events) pairs whose readiness may change the answer;
+        ``deadline`` (time.monotonic) ends the wait with ``timeout_result``; a signal ends it
+        with EINTR (or ``interrupted()``) — unless its handler has SA_RESTART and ``restart``
+        holds: then the call starts again after the handler, as the kernel restarts it."""
+        r = attempt()
+        if r is not None:
+            return r
+        if deadline is not None and time.monotonic() >= deadline:
+            return timeout_result() if callable(timeout_result) else timeout_result
+        if len(self.threads) > 1:
+            return self.block(self.Wait(name, attempt, deadline, timeout_result=timeout_result,
+                                        host_fds=tuple(fds), interrupted=interrupted))
+        poller = select.poll()
+        for fd, ev in fds:
+            poller.register(fd, ev)
+        while True:
+            if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
+                if restart and self.stop is None and self._restartable():
+                    pc = self.eng.reg_read(self.arch.pc)
+                    self.eng.reg_write(self.arch.pc, pc - 4)     # the svc/ecall again
+                    return None                                  # registers untouched
+                return interrupted() if interrupted else -errno.EINTR
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return timeout_result() if callable(timeout_result) else timeout_result
+            step = STEP if left is None else min(STEP, left)
+            poller.poll(int(step * 1000) + 1)
+            r = attempt()
+            if r is not None:
+                return r
+
+    def _restartable(self) -> bool:
+        """Does the signal that interrupts a wait have a handler with SA_RESTART?"""
+        if self.pending is not None:
+            sig = self.pending[0]
+        else:
+            sig = next((s for s in self.async_signals if self.action(s)[0] > 1
+                        and not self.sigmask & (1 << (s - 1))), None)
+        return sig is not None and bool(self.action(sig)[1] & SA_RESTART)
+
+    def host_read(self, name: str, f: HostFd, buf: int, count: int):
+        """read(2) of a host descriptor into guest memory, waiting as the guest asked."""
+        if count and not self.mem.is_mapped(buf, count, 2):
+            return -errno.EFAULT
+
+        def attempt():
+            try:
+                data = f.try_read(count)
+            except BlockingIOError:
+                return None
+            except GuestOSError as e:
+                return -e.errno
+            self.wr(buf, data)
+            return len(data)
+
+        r = attempt()
+        if r is None and f.nonblock:
+            return -errno.EAGAIN
+        return r if r is not None else self.wait_host(name, attempt, [(f.fd, select.POLLIN)])
+
+    def host_write(self, name: str, f: HostFd, data: bytes):
+        """write(2) of guest bytes to a host descriptor: all of them, unless O_NONBLOCK."""
+        acct = getattr(f, "acct", None)        # captured output turned into a pipe (process.py)
+        if acct is not None:
+            acct.charge(len(data))
+        if f.nonblock:
+            try:
+                return f.try_write(data)
+            except BlockingIOError:
+                return -errno.EAGAIN
+        done = [0]
+
+        def attempt():
+            while done[0] < len(data):
+                try:
+                    done[0] += f.try_write(data[done[0]:])
+                except BlockingIOError:
+                    return None
+                except GuestOSError as e:
+                    if done[0]:
+                        return done[0]
+                    if e.errno == errno.EPIPE:
+                        r = self._broken_pipe()      # None: SIGPIPE ended the process
+                        return -errno.EPIPE if r is None else r
+                    return -e.errno
+            return done[0]
+
+        if not data:
+            return 0
+        return self.wait_host(name, attempt, [(f.fd, select.POLLOUT)],
+                              interrupted=lambda: done[0] or -errno.EINTR)
+
+    # --- the calls ----------------------------------------------------------------------
+    def sys_read(self, fd, buf, count, *rest):
+        f = self.fds.get(_s32(fd))
+        if isinstance(f, HostFd):
+            return self.host_read("read", f, buf, min(count, 1 << 24))
+        return super().sys_read(fd, buf, count, *rest)
+
+    def sys_write(self, fd, buf, count, *rest):
+        f = self.fds.get(_s32(fd))
+        if isinstance(f, HostFd):
+            return self.host_write("write", f, self.rd(buf, min(count, 1 << 24)))
+        return super().sys_write(fd, buf, count, *rest)
+
+    def sys_readv(self, fd, iov, cnt, *rest):
+        f = self.fds.get(_s32(fd))
+        if not isinstance(f, HostFd):
+            return super().sys_readv(fd, iov, cnt, *rest)
+        vecs = [(b, n) for b, n in self._iov(iov, cnt) if n]
+        total = min(sum(n for _b, n in vecs), 1 << 24)
+
+        def attempt():
+            try:
+                data = f.try_read(total)
+            except BlockingIOError:
+                return None
+            except GuestOSError as e:
+                return -e.errno
+            pos = 0
+            for base, n in vecs:
+                if pos >= len(data):
+                    break
+                self.wr(base, data[pos:pos + n])
+                pos += n
+            return len(data)
+
+        r = attempt()
+        if r is None and f.nonblock:
+            return -errno.EAGAIN
+        return r if r is not None else self.wait_host("readv", attempt, [(f.fd, select.POLLIN)])
+
+    def sys_writev(self, fd, iov, cnt, *rest):
+        f = self.fds.get(_s32(fd))
+        if not isinstance(f, HostFd):
+            return super().sys_writev(fd, iov, cnt, *rest)
+        data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
+        return self.host_write("writev", f, data)
+
+    def sys_pipe2(self, fds, flags, *_):
+        if flags & ~(O_NONBLOCK | O_CLOEXEC):
+            return -errno.EINVAL
+        r, w = os.pipe2(os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0))
+        rf, wf = HostFd(r, True, False), HostFd(w, False, True)
+        try:
+            a = self.fds.install(rf)
+            b = self.fds.install(wf)
+        except GuestOSError:
+            rf.close()
+            wf.close()
+            raise
+        if flags & O_CLOEXEC:
+            self.fds.cloexec.update((a, b))
+        self.wr(fds, struct.pack("<ii", a, b))
+        return 0
+
+    def sys_fcntl(self, fd, cmd, arg, *rest):
+        f = self.fds.fds.get(_s32(fd))
+        if isinstance(f, HostFd) and cmd in (3, 4):       # F_GETFL, F_SETFL
+            if cmd == 4:
+                f.set_nonblock(bool(arg & O_NONBLOCK))
+                return 0
+            acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
+            return acc | (O_NONBLOCK if f.nonblock else 0)
+        return super().sys_fcntl(fd, cmd, arg, *rest)
+
+    def sys_ioctl(self, fd, req, arg, *rest):
+        f = self.fds.fds.get(_s32(fd))
+        if isinstance(f, HostFd):
+            req &= 0xFFFFFFFF
+            if req == FIONBIO:
+                f.set_nonblock(bool(struct.unpack("<i", self.rd(arg, 4))[0]))
+                return 0
+            if req == FIONREAD:
+                import fcntl
+                try:
+                    n = struct.unpack("<i", fcntl.ioctl(f.fd, FIONREAD, b"\0\0\0\0"))[0]
+                except OSError as e:
+                    return -(e.errno or errno.ENOTTY)
+                self.wr(arg, struct.pack("<i", n))
+                return 0
+        return super().sys_ioctl(fd, req, arg, *rest)
+
+
+O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
+FIONBIO, FIONREAD = 0x5421, 0x541B
+
+
+def _s32(x: int) -> int:
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x & (1 << 31) else x
+
+
+__all__ = ["HostFd", "HostIO", "ready", "PIPE_BUF"]

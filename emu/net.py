@@ -1,0 +1,560 @@
+"""Sockets, epoll, eventfd and timerfd: host objects the guest drives through its descriptors.
+
+Every one is a host descriptor (hostio.HostFd), created and driven through the C library
+(ctypes), so it works between forked guest processes and with host programs they exec. The
+kernel's ABI for these calls is the same on the host (x86-64 or arm64 Linux) as for the guest
+(asm-generic): socket addresses, option values, ``struct itimerspec`` and flag values are
+passed through as bytes. Three things are translated:
+
+- descriptor numbers (guest -> host) in epoll_ctl, and ``struct epoll_event``, which is packed
+  (12 bytes) on an x86-64 host and 16 bytes for arm64/riscv64 guests;
+- ``AF_UNIX`` path names, which go through the guest's file view (fs.py's ``resolve``), and
+  come back as the name the guest gave;
+- blocking: a call that would wait (accept, connect is not one on loopback, recv, send on a
+  full buffer, epoll_pwait, read of an eventfd or timerfd) is tried without waiting
+  (``MSG_DONTWAIT``, or poll first) and otherwise waits in ``wait_host``, letting the other
+  guest threads run.
+
+Descriptors passed with ``SCM_RIGHTS`` go through the host's own sendmsg/recvmsg (a received
+one becomes a guest file of its kind). Not served: other ancillary data (credentials),
+sockets of other families (netlink, packet, ...), and the socket options that name a
+descriptor.
+"""
+
+from __future__ import annotations
+
+import array
+import ctypes
+import errno
+import fcntl
+import os
+import platform
+import select
+import socket
+import stat
+import struct
+import time
+
+from .fs import GuestOSError, HostFile
+from .hostio import HostFd
+from .threads import NotServed
+
+AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
+MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, MSG_CTRUNC = 0x40, 0x4000, 0x20, 0x8
+MSG_CMSG_CLOEXEC = 0x40000000
+SOL_SOCKET, SCM_RIGHTS = 1, 1
+EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
+EPOLL_EVENT_HOST = "<IQ" if platform.machine() in ("x86_64", "AMD64", "i686") else "<IxxxxQ"
+EPOLL_EVENT_GUEST = "<IxxxxQ"
+TFD_TIMER_ABSTIME = 1
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _c(name, *args):
+    """Call a C library function; return its result or raise GuestOSError(errno)."""
+    r = getattr(_libc, name)(*args)
+    if r < 0:
+        e = ctypes.get_errno()
+        if e in (errno.EAGAIN, errno.EWOULDBLOCK):
+            raise BlockingIOError
+        raise GuestOSError(e or errno.EIO)
+    return r
+
+
+class Socket(HostFd):
+    def __init__(self, fd: int, family: int):
+        super().__init__(fd, True, True, "socket")
+        self.family = family
+        self.guest_name: bytes | None = None    # AF_UNIX: the path the guest bound
+
+    def try_read(self, n):
+        buf = ctypes.create_string_buffer(max(n, 1))
+        got = _c("recv", self.fd, buf, n, MSG_DONTWAIT)
+        return buf.raw[:got]
+
+    def try_write(self, data):
+        return _c("send", self.fd, data, len(data), MSG_DONTWAIT | MSG_NOSIGNAL)
+
+
+class Net:
+    """Mixin for the Process: the socket, epoll, eventfd and timerfd system calls."""
+
+    def _socket(self, fd) -> Socket:
+        f = self.fds.get(_s32(fd))
+        if not isinstance(f, Socket):
+            raise GuestOSError(errno.ENOTSOCK)
+        return f
+
+    def _install(self, f: HostFd, cloexec: bool) -> int:
+        try:
+            gfd = self.fds.install(f)
+        except GuestOSError:
+            f.close()
+            raise
+        if cloexec:
+            self.fds.cloexec.add(gfd)
+        return gfd
+
+    # --- addresses ------------------------------------------------------------------------
+    def _addr_in(self, addr: int, alen: int, sock: Socket | None = None, bind=False) -> bytes:
+        if alen > 128:
+            raise GuestOSError(errno.EINVAL)
+        raw = self.rd(addr, alen)
+        if len(raw) >= 2 and struct.unpack_from("<H", raw)[0] == AF_UNIX and len(raw) > 2 and raw[2]:
+            name = raw[2:].split(b"\0", 1)[0]
+            host, _guest = self.sandbox.resolve(os.fsdecode(name))
+            hb = os.fsencode(host)
+            if len(hb) >= 108:
+                raise GuestOSError(errno.ENAMETOOLONG)
+            if sock is not None and bind:
+                sock.guest_name = name
+            return struct.pack("<H", AF_UNIX) + hb + b"\0"
+        return raw
+
+    def _addr_out(self, raw: bytes, addr: int, alenp: int, sock: Socket | None = None,
+                  local=False) -> None:
+        if not addr or not alenp:
+            return
+        if len(raw) > 2 and struct.unpack_from("<H", raw)[0] == AF_UNIX and raw[2]:
+            name = raw[2:].split(b"\0", 1)[0]
+            if local and sock is not None and sock.guest_name is not None:
+                name = sock.guest_name
+            else:
+                g = self.sandbox.guest_of_host(os.fsdecode(name))
+                name = os.fsencode(g) if g else name
+            raw = struct.pack("<H", AF_UNIX) + name + b"\0"
+        room = struct.unpack("<I", self.rd(alenp, 4))[0]
+        self.wr(addr, raw[:room])
+        self.wr(alenp, struct.pack("<I", len(raw)))
+
+    # --- creation -------------------------------------------------------------------------
+    def sys_socket(self, domain, type_, proto, *_):
+        if domain not in (AF_UNIX, AF_INET, AF_INET6):
+            return -errno.EAFNOSUPPORT
+        if type_ & ~(0xF | SOCK_NONBLOCK | SOCK_CLOEXEC):
+            return -errno.EINVAL
+        fd = _c("socket", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, _s32(proto))
+        return self._install(Socket(fd, domain), bool(type_ & SOCK_CLOEXEC))
+
+    def sys_socketpair(self, domain, type_, proto, sv, *_):
+        if domain != AF_UNIX:
+            return -errno.EOPNOTSUPP
+        pair = (ctypes.c_int * 2)()
+        _c("socketpair", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, _s32(proto), pair)
+        a = self._install(Socket(pair[0], domain), bool(type_ & SOCK_CLOEXEC))
+        b = self._install(Socket(pair[1], domain), bool(type_ & SOCK_CLOEXEC))
+        self.wr(sv, struct.pack("<ii", a, b))
+        return 0
+
+    def sys_bind(self, fd, addr, alen, *_):
+        s = self._socket(fd)
+        raw = self._addr_in(addr, alen, s, bind=True)
+        return _c("bind", s.fd, raw, len(raw))
+
+    def sys_listen(self, fd, backlog, *_):
+        return _c("listen", self._socket(fd).fd, _s32(backlog))
+
+    def sys_connect(self, fd, addr, alen, *_):
+        s = self._socket(fd)
+        raw = self._addr_in(addr, alen)
+        try:
+            return _c("connect", s.fd, raw, len(raw))
+        except BlockingIOError:
+            return -errno.EAGAIN
+
+    def sys_accept4(self, fd, addr, alenp, flags, *_):
+        s = self._socket(fd)
+        if flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC):
+            return -errno.EINVAL
+
+        def attempt():
+            if not s.nonblock and not select_ready(s.fd, select.POLLIN):
+                return None
+            buf = ctypes.create_string_buffer(128)
+            ln = ctypes.c_uint(128)
+            try:
+                nfd = _c("accept4", s.fd, buf, ctypes.byref(ln), (flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)
+            except BlockingIOError:
+                return None if not s.nonblock else -errno.EAGAIN
+            except GuestOSError as e:
+                return -e.errno
+            ns = Socket(nfd, s.family)
+            gfd = self._install(ns, bool(flags & SOCK_CLOEXEC))
+            self._addr_out(buf.raw[:ln.value], addr, alenp)
+            return gfd
+
+        r = attempt()
+        if r is None and s.nonblock:
+            return -errno.EAGAIN
+        return r if r is not None else self.wait_host("accept4", attempt, [(s.fd, select.POLLIN)])
+
+    def sys_accept(self, fd, addr, alenp, *_):
+        return self.sys_accept4(fd, addr, alenp, 0)
+
+    def _name(self, fn, fd, addr, alenp, local):
+        s = self._socket(fd)
+        buf = ctypes.create_string_buffer(128)
+        ln = ctypes.c_uint(128)
+        _c(fn, s.fd, buf, ctypes.byref(ln))
+        self._addr_out(buf.raw[:ln.value], addr, alenp, s, local)
+        return 0
+
+    def sys_getsockname(self, fd, addr, alenp, *_):
+        return self._name("getsockname", fd, addr, alenp, True)
+
+    def sys_getpeername(self, fd, addr, alenp, *_):
+        return self._name("getpeername", fd, addr, alenp, False)
+
+    def sys_shutdown(self, fd, how, *_):
+        return _c("shutdown", self._socket(fd).fd, _s32(how))
+
+    def sys_setsockopt(self, fd, level, name, val, vlen, *_):
+        s = self._socket(fd)
+        if vlen > 4096:
+            return -errno.EINVAL
+        data = self.rd(val, vlen) if vlen else b""
+        return _c("setsockopt", s.fd, _s32(level), _s32(name), data, vlen)
+
+    def sys_getsockopt(self, fd, level, name, val, vlenp, *_):
+        s = self._socket(fd)
+        room = struct.unpack("<I", self.rd(vlenp, 4))[0]
+        room = min(room, 4096)
+        buf = ctypes.create_string_buffer(max(room, 1))
+        ln = ctypes.c_uint(room)
+        _c("getsockopt", s.fd, _s32(level), _s32(name), buf, ctypes.byref(ln))
+        self.wr(val, buf.raw[:min(ln.value, room)])
+        self.wr(vlenp, struct.pack("<I", ln.value))
+        return 0
+
+    # --- data -----------------------------------------------------------------------------
+    def _send(self, name, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
+        wait = not (s.nonblock or flags & MSG_DONTWAIT)
+        done = [0]
+
+        def once():
+            chunk = data[done[0]:]
+            if passed and not done[0]:           # the descriptors go with the first byte
+                return _sendmsg_fds(s.fd, chunk, flags | MSG_DONTWAIT | MSG_NOSIGNAL, passed, dest)
+            if dest is not None:
+                return _c("sendto", s.fd, chunk, len(chunk), flags | MSG_DONTWAIT | MSG_NOSIGNAL,
+                          dest, len(dest))
+            return _c("send", s.fd, chunk, len(chunk), flags | MSG_DONTWAIT | MSG_NOSIGNAL)
+
+        def attempt():
+            while True:
+                try:
+                    done[0] += once()
+                except BlockingIOError:
+                    return (None if wait else -errno.EAGAIN) if not done[0] else \
+                        (None if wait and done[0] < len(data) else done[0])
+                except GuestOSError as e:
+                    if done[0]:
+                        return done[0]
+                    if e.errno == errno.EPIPE and not flags & MSG_NOSIGNAL:
+                        r = self._broken_pipe()      # None: SIGPIPE ended the process
+                        return -errno.EPIPE if r is None else r
+                    return -e.errno
+                if done[0] >= len(data) or dest is not None:
+                    return done[0]
+
+        r = attempt()
+        if r is not None:
+            return r
+        return self.wait_host(name, attempt, [(s.fd, select.POLLOUT)],
+                              interrupted=lambda: done[0] or -errno.EINTR)
+
+    def _recv(self, name, s: Socket, n: int, flags: int, deliver):
+        """deliver(data, source address bytes, truncated length) writes the results."""
+        wait = not (s.nonblock or flags & MSG_DONTWAIT)
+        n = min(n, 1 << 24)
+
+        def attempt():
+            buf = ctypes.create_string_buffer(max(n, 1))
+            src = ctypes.create_string_buffer(128)
+            ln = ctypes.c_uint(128)
+            try:
+                got = _c("recvfrom", s.fd, buf, n, flags | MSG_DONTWAIT, src, ctypes.byref(ln))
+            except BlockingIOError:
+                return None if wait else -errno.EAGAIN
+            except GuestOSError as e:
+                return -e.errno
+            return deliver(buf.raw[:min(got, n)], src.raw[:ln.value], got)
+
+        r = attempt()
+        if r is not None:
+            return r
+        return self.wait_host(name, attempt, [(s.fd, select.POLLIN)])
+
+    def sys_sendto(self, fd, buf, length, flags, addr, alen, *_):
+        s = self._socket(fd)
+        data = self.rd(buf, min(length, 1 << 24))
+        dest = self._addr_in(addr, alen) if addr else None
+        return self._send("sendto", s, data, flags & 0xFFFFFFFF, dest)
+
+    def sys_recvfrom(self, fd, buf, length, flags, addr, alenp, *_):
+        s = self._socket(fd)
+        if length and not self.mem.is_mapped(buf, min(length, 1 << 24), 2):
+            return -errno.EFAULT
+
+        def deliver(data, src, got):
+            self.wr(buf, data)
+            if addr:
+                self._addr_out(src, addr, alenp)
+            return got
+
+        return self._recv("recvfrom", s, length, flags & 0xFFFFFFFF, deliver)
+
+    def _msghdr(self, msg):
+        name, namelen, iov, iovlen, control, controllen, mflags = struct.unpack(
+            "<QI4xQQQQi", self.rd(msg, 52))
+        return name, namelen, iov, iovlen, control, controllen, mflags
+
+    def sys_sendmsg(self, fd, msg, flags, *_):
+        s = self._socket(fd)
+        name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
+        passed = self._rights_in(control, controllen) if control and controllen else []
+        data = b"".join(self.rd(b, n) for b, n in self._iov(iov, iovlen))
+        dest = self._addr_in(name, namelen) if name and namelen else None
+        return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest, passed)
+
+    def _rights_in(self, control: int, controllen: int) -> list[int]:
+        """The host descriptors an SCM_RIGHTS message passes (other ancillary data: not
+        served)."""
+        if controllen > 4096:
+            raise GuestOSError(errno.EINVAL)
+        raw = self.rd(control, controllen)
+        out, pos = [], 0
+        while pos + 16 <= len(raw):
+            ln, level, kind = struct.unpack_from("<Qii", raw, pos)
+            if ln < 16 or pos + ln > len(raw):
+                raise GuestOSError(errno.EINVAL)
+            if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
+                raise NotServed("sendmsg with ancillary data other than SCM_RIGHTS (credentials, "
+                                "...) is not served")
+            for (g,) in struct.iter_unpack("<i", raw[pos + 16:pos + 16 + (ln - 16) // 4 * 4]):
+                h = self.fds.get(g).host_fd()
+                if h is None:
+                    raise NotServed("passing a descriptor that is not a host one (captured "
+                                    "output, /dev/null, ...) is not served")
+                out.append(h)
+            pos += (ln + 7) & ~7
+        return out
+
+    def sys_recvmsg(self, fd, msg, flags, *_):
+        s = self._socket(fd)
+        name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
+        vecs = [(b, n) for b, n in self._iov(iov, iovlen) if n]
+        total = sum(n for _b, n in vecs)
+        if control and controllen and s.family == AF_UNIX:
+            return self._recvmsg_rights(s, msg, vecs, total, control, controllen,
+                                        flags & 0xFFFFFFFF)
+
+        def deliver(data, src, got):
+            pos = 0
+            for base, n in vecs:
+                if pos >= len(data):
+                    break
+                self.wr(base, data[pos:pos + n])
+                pos += n
+            if name and namelen:
+                self._addr_out(src, name, msg + 8)
+            elif namelen:
+                self.wr(msg + 8, struct.pack("<I", 0))
+            self.wr(msg + 40, struct.pack("<Q", 0))                 # msg_controllen: none
+            self.wr(msg + 48, struct.pack("<i", MSG_TRUNC if got > total else 0))
+            return got if not flags & MSG_TRUNC else got
+
+        return self._recv("recvmsg", s, total, flags & 0xFFFFFFFF, deliver)
+
+    def _recvmsg_rights(self, s, msg, vecs, total, control, controllen, flags):
+        """recvmsg on an AF_UNIX socket with room for ancillary data: descriptors passed
+        (SCM_RIGHTS) become guest descriptors."""
+        wait = not (s.nonblock or flags & MSG_DONTWAIT)
+        room = min(controllen, 4096)
+
+        def attempt():
+            sock = socket.socket(fileno=os.dup(s.fd))
+            try:
+                data, anc, mflags, _addr = sock.recvmsg(total, room, (flags & ~MSG_CMSG_CLOEXEC)
+                                                        | MSG_DONTWAIT)
+            except BlockingIOError:
+                return None if wait else -errno.EAGAIN
+            except OSError as e:
+                return -(e.errno or errno.EIO)
+            finally:
+                sock.close()
+            pos = 0
+            for base, n in vecs:
+                if pos >= len(data):
+                    break
+                self.wr(base, data[pos:pos + n])
+                pos += n
+            out = b""
+            for level, kind, blob in anc:
+                if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
+                    continue
+                gfds = []
+                for (h,) in struct.iter_unpack("<i", blob[:len(blob) // 4 * 4]):
+                    gfds.append(self._install(_wrap(h), bool(flags & MSG_CMSG_CLOEXEC)))
+                body = struct.pack(f"<{len(gfds)}i", *gfds)
+                rec = struct.pack("<Qii", 16 + len(body), SOL_SOCKET, SCM_RIGHTS) + body
+                out += rec + bytes(-len(rec) % 8)
+            self.wr(msg + 8, struct.pack("<I", 0))                 # msg_namelen: unnamed
+            if out:
+                self.wr(control, out[:room])
+            self.wr(msg + 40, struct.pack("<Q", min(len(out), room)))
+            self.wr(msg + 48, struct.pack("<i", mflags & (MSG_TRUNC | MSG_CTRUNC)))
+            return len(data)
+
+        r = attempt()
+        if r is not None:
+            return r
+        return self.wait_host("recvmsg", attempt, [(s.fd, select.POLLIN)])
+
+    # --- eventfd, timerfd ------------------------------------------------------------------
+    def sys_eventfd2(self, initval, flags, *_):
+        if flags & ~(1 | SOCK_NONBLOCK | SOCK_CLOEXEC):          # EFD_SEMAPHORE, _NONBLOCK, _CLOEXEC
+            return -errno.EINVAL
+        fd = os.eventfd(initval & 0xFFFFFFFF, (flags & (1 | SOCK_NONBLOCK)) | os.EFD_CLOEXEC)
+        return self._install(HostFd(fd, True, True, "eventfd"), bool(flags & SOCK_CLOEXEC))
+
+    def sys_timerfd_create(self, clockid, flags, *_):
+        if flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC):
+            return -errno.EINVAL
+        fd = _c("timerfd_create", _s32(clockid), (flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)
+        return self._install(HostFd(fd, True, False, "timerfd"), bool(flags & SOCK_CLOEXEC))
+
+    def _timerfd(self, fd) -> HostFd:
+        f = self.fds.get(_s32(fd))
+        if getattr(f, "kind", "") != "timerfd":
+            raise GuestOSError(errno.EINVAL)
+        return f
+
+    def sys_timerfd_settime(self, fd, flags, new, old, *_):
+        f = self._timerfd(fd)
+        spec = self.rd(new, 32)
+        out = ctypes.create_string_buffer(32)
+        _c("timerfd_settime", f.fd, _s32(flags), spec, out)
+        if old:
+            self.wr(old, out.raw)
+        return 0
+
+    def sys_timerfd_gettime(self, fd, cur, *_):
+        f = self._timerfd(fd)
+        out = ctypes.create_string_buffer(32)
+        _c("timerfd_gettime", f.fd, out)
+        self.wr(cur, out.raw)
+        return 0
+
+    # --- epoll ----------------------------------------------------------------------------
+    def sys_epoll_create1(self, flags, *_):
+        if flags & ~SOCK_CLOEXEC:
+            return -errno.EINVAL
+        fd = _c("epoll_create1", SOCK_CLOEXEC)
+        return self._install(HostFd(fd, True, False, "epoll"), bool(flags & SOCK_CLOEXEC))
+
+    def _epoll(self, epfd) -> HostFd:
+        f = self.fds.get(_s32(epfd))
+        if getattr(f, "kind", "") != "epoll":
+            raise GuestOSError(errno.EINVAL)
+        return f
+
+    def sys_epoll_ctl(self, epfd, op, fd, event, *_):
+        ep = self._epoll(epfd)
+        f = self.fds.get(_s32(fd))
+        hfd = f.host_fd()
+        if hfd is None:
+            return -errno.EPERM              # not a file epoll can watch here
+        ev = b""
+        if op != EPOLL_CTL_DEL:
+            events, data = struct.unpack(EPOLL_EVENT_GUEST, self.rd(event, 16))
+            ev = struct.pack(EPOLL_EVENT_HOST, events, data)
+        buf = ctypes.create_string_buffer(ev, 16) if ev else None
+        return _c("epoll_ctl", ep.fd, _s32(op), hfd, buf)
+
+    def sys_epoll_pwait(self, epfd, events, maxevents, timeout, sigmask, sigsetsize, *_):
+        t = _s32(timeout)
+        return self._epoll_wait("epoll_pwait", epfd, events, maxevents,
+                                None if t < 0 else t / 1000, sigmask, sigsetsize)
+
+    def sys_epoll_pwait2(self, epfd, events, maxevents, tmo, sigmask, sigsetsize, *_):
+        return self._epoll_wait("epoll_pwait2", epfd, events, maxevents, self._timeout_arg(tmo),
+                                sigmask, sigsetsize)
+
+    def _epoll_wait(self, name, epfd, events, maxevents, seconds, sigmask, sigsetsize):
+        ep = self._epoll(epfd)
+        maxevents = _s32(maxevents)
+        if not 0 < maxevents <= 65536:
+            return -errno.EINVAL
+        size = struct.calcsize(EPOLL_EVENT_HOST)
+        if not self.mem.is_mapped(events, 16 * maxevents, 2):
+            return -errno.EFAULT
+        mask = self._user_mask(sigmask, sigsetsize)
+
+        def attempt():
+            buf = ctypes.create_string_buffer(size * maxevents)
+            try:
+                n = _c("epoll_wait", ep.fd, buf, maxevents, 0)
+            except BlockingIOError:
+                return None
+            except GuestOSError as e:
+                return -e.errno
+            if n == 0:
+                return None
+            out = b"".join(struct.pack(EPOLL_EVENT_GUEST, *struct.unpack_from(EPOLL_EVENT_HOST, buf.raw,
+                                                                              i * size))
+                           for i in range(n))
+            self.wr(events, out)
+            return n
+
+        deadline = None if seconds is None else time.monotonic() + seconds
+        if mask is not None and len(self.threads) == 1:
+            self.begin_temporary_mask(mask)
+            r = self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
+            self.end_temporary_mask(r == -errno.EINTR)
+            return r
+        return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
+
+
+def _sendmsg_fds(fd: int, data: bytes, flags: int, host_fds, dest: bytes | None) -> int:
+    sock = socket.socket(fileno=os.dup(fd))
+    try:
+        anc = [(SOL_SOCKET, SCM_RIGHTS, array.array("i", host_fds).tobytes())]
+        if dest is not None:
+            if struct.unpack_from("<H", dest)[0] != AF_UNIX:
+                raise GuestOSError(errno.EINVAL)
+            return sock.sendmsg([data], anc, flags, dest[2:].split(b"\0", 1)[0])
+        return sock.sendmsg([data], anc, flags)
+    except BlockingIOError:
+        raise
+    except OSError as e:
+        raise GuestOSError(e.errno or errno.EIO) from None
+    finally:
+        sock.close()
+
+
+def _wrap(h: int) -> HostFd:
+    """A descriptor received from another process, as a guest file of its kind."""
+    mode = os.fstat(h).st_mode
+    acc = fcntl.fcntl(h, fcntl.F_GETFL) & 3
+    if stat.S_ISSOCK(mode):
+        return Socket(h, AF_UNIX)
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return HostFile(h, "", acc, stat.S_ISDIR(mode))
+    return HostFd(h, acc in (0, 2), acc in (1, 2), "pipe")
+
+
+def select_ready(fd: int, events: int) -> bool:
+    p = select.poll()
+    p.register(fd, events)
+    return bool(p.poll(0))
+
+
+def _s32(x: int) -> int:
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x & (1 << 31) else x
+
+
+__all__ = ["Net", "Socket"]

@@ -1,0 +1,903 @@
+"""Processes: fork, vfork and posix_spawn's clone, wait4/waitid, kill, process groups, SIGCHLD,
+and execve (of a guest executable, or of a host program such as /bin/sh).
+
+A new guest process is a host ``os.fork()`` of the whole emulator, taken inside the system-call
+hook: the child continues the guest after the ``clone`` with result 0, with only the calling
+thread (as Linux does); the parent gets the child's pid.
+
+Process ids. The first process keeps its fixed guest pid (4242, reproducible runs); every
+process forked after it has its host pid as guest pid. Translating is one rule each way: 4242
+is the first process's host pid, and any other pid is itself. So wait4, kill, getppid and
+process groups work on the host's real processes, and a guest pid always names a process.
+
+What is shared with the child must be a real host object: before the first fork, standard
+output and error captured by the in-process API become a host pipe that a collector thread
+of the first process drains (so the children's output lands in the same Result, in order),
+and standard input given as bytes becomes a pipe (or a memfd) holding what is left. Pipes
+are host pipes from the start (hostio.py).
+
+Waiting: every child has a pidfd; a blocking wait4 waits on those (hostio.wait_host), and a
+watcher thread posts SIGCHLD when one becomes readable. Signals other processes send to a
+guest process reach it as a host signal: its default action is the host's (the process dies of
+it, as the guest would), a guest handler is served by a host handler that posts the signal
+to the run loop (only where the emulator runs on the host's main thread: forked children,
+and the first process under the in-process API).
+
+execve of an arm64/riscv64 ELF replaces the engine and memory in the same host process (the
+run loop loads the new image between two runs of the engine). Anything else — a host ELF, a
+script — is the host's to run, as with qemu-user and binfmt_misc: the host descriptors are
+laid out as the guest's table says and the host process becomes that program (``os.execve``);
+under ``--root`` only with ``allow_host_exec``. The first process never replaces itself (it
+may be the caller's Python process): it forks, the child execs, and the run ends with the
+child's status.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+import select
+import signal as hostsig
+import struct
+import threading
+import time
+
+from . import crash
+from . import fs as F
+from .arch import BY_MACHINE
+from .elf import ElfError, read_elf
+from .fs import GuestOSError
+from .hostio import HostFd
+from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
+                      CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
+                      NotServed)
+
+# clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
+PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
+                 | CLONE_CHILD_CLEARTID | CLONE_DETACHED | 0xFF)
+WNOHANG, WUNTRACED, WCONTINUED, WEXITED, WNOWAIT = 1, 2, 8, 4, 0x1000000
+W_NOTHREAD, W_ALL, W_CLONE = 0x20000000, 0x40000000, 0x80000000
+SIGCHLD = 17
+# signals a host process may get from others, whose guest disposition the host copies
+FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
+
+
+def _s32(x: int) -> int:
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x & (1 << 31) else x
+
+
+class ExecRequest:
+    """A validated execve of a guest executable, carried out by the run loop."""
+
+    def __init__(self, elf, arch, interp, sysroot, argv, env, host_path, guest_path):
+        self.elf, self.arch, self.interp, self.sysroot = elf, arch, interp, sysroot
+        self.argv, self.env, self.host_path, self.guest_path = argv, env, host_path, guest_path
+
+
+class Processes:
+    """Mixin for the Process: process creation, waiting, signals between processes, exec."""
+
+    def init_processes(self, *, explicit_root: bool, allow_host_exec: bool, sysroot_opt) -> None:
+        self.host_pid = os.getpid()
+        self.first_host_pid = self.host_pid      # the host pid of guest pid PID (the first)
+        self.first_pid = self.pid
+        self.parent_host_pid = None              # None: the first process (getppid says 1)
+        self.children: dict[int, int] = {}       # host pid -> pidfd
+        self.sigchld_seen: set[int] = set()
+        self.forked_child = False
+        self.explicit_root = explicit_root
+        self.allow_host_exec = allow_host_exec
+        self.sysroot_opt = sysroot_opt
+        self.exec_request: ExecRequest | None = None
+        self.vfork_fd: int | None = None          # a forked vfork child: closed at exec/exit
+        self.collectors: list[threading.Thread] = []
+        self.host_handlers: dict[int, object] = {}  # first process: host handlers to restore
+        self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
+        self.watcher: threading.Thread | None = None
+        self.host_signals_due = False              # the run loop sets dispositions (main thread)
+        self.run_deadline = (time.monotonic() + self.timeout) if self.timeout else None
+        self.first_host_pgid = os.getpgid(0)
+        self.first_host_sid = os.getsid(0)
+
+    # --- pids ---------------------------------------------------------------------------
+    def host_of(self, pid: int) -> int:
+        return self.first_host_pid if pid == self.first_pid else pid
+
+    def guest_of(self, host: int) -> int:
+        return self.first_pid if host == self.first_host_pid else host
+
+    def guest_of_group(self, host: int) -> int:
+        """A host process group or session id as the guest sees it: the first process's
+        (inherited from the caller) is the first process's pid."""
+        if host in (self.first_host_pgid, self.first_host_sid):
+            return self.first_pid
+        return self.guest_of(host)
+
+    def sys_getppid(self, *_):
+        if self.parent_host_pid is None:
+            return 1
+        return self.guest_of(os.getppid())
+
+    def own_pgid(self) -> int:
+        if not self.forked_child:
+            return getattr(self, "virtual_pgid", self.first_pid)
+        return self.guest_of_group(os.getpgid(0))
+
+    def sys_getpgid(self, pid, *_):
+        pid = _s32(pid)
+        if pid in (0, self.pid):
+            return self.own_pgid()
+        try:
+            return self.guest_of_group(os.getpgid(self.host_of(pid)))
+        except OSError as e:
+            return -(e.errno or errno.ESRCH)
+
+    def sys_getsid(self, pid, *_):
+        pid = _s32(pid)
+        if pid in (0, self.pid) and not self.forked_child:
+            return self.first_pid
+        try:
+            return self.guest_of_group(os.getsid(self.host_of(pid) if pid else 0))
+        except OSError as e:
+            return -(e.errno or errno.ESRCH)
+
+    def sys_setpgid(self, pid, pgid, *_):
+        pid, pgid = _s32(pid), _s32(pgid)
+        if pgid < 0:
+            return -errno.EINVAL
+        if not self.forked_child and pid in (0, self.pid):
+            # the first process's group is the caller's: keep a virtual one
+            self.virtual_pgid = self.pid if pgid in (0, self.pid) else pgid
+            return 0
+        try:
+            os.setpgid(self.host_of(pid) if pid else 0, self.host_of(pgid) if pgid else 0)
+        except OSError as e:
+            return -(e.errno or errno.EPERM)
+        return 0
+
+    def sys_setsid(self, *_):
+        if not self.forked_child:
+            if getattr(self, "own_session", False):
+                return -errno.EPERM
+            self.own_session = True          # the first process's session stays virtual
+            self.virtual_pgid = self.pid
+            return self.pid
+        try:
+            os.setsid()
+        except OSError as e:
+            return -(e.errno or errno.EPERM)
+        return self.pid
+
+    # --- host-backed descriptors before a fork or a host exec ---------------------------
+    def host_backed(self) -> None:
+        """Make every descriptor that is only an object in this process a host descriptor:
+        captured output (a pipe drained by a collector thread of the first process), standard
+        input given as bytes (a pipe or memfd with what is left)."""
+        table = self.fds
+        done: dict[int, F.OpenFile] = {}
+        for fd, f in list(table.fds.items()):
+            nf = done.get(id(f))
+            if nf is None:
+                nf = self._as_host(f)
+                done[id(f)] = nf
+            if nf is not f:
+                table.fds[fd] = nf
+        for old_id, nf in done.items():
+            if old_id != id(nf) and old_id in table.refs:
+                table.refs[id(nf)] = table.refs.pop(old_id)
+
+    def _as_host(self, f: F.OpenFile) -> F.OpenFile:
+        if isinstance(f, F.CaptureSink):
+            r, w = os.pipe2(os.O_CLOEXEC)
+            t = threading.Thread(target=_collect, args=(r, f.buf), daemon=True,
+                                 name="xld-run-collect")
+            t.start()
+            self.collectors.append(t)
+            out = HostFd(w, False, True, "pipe")
+            out.acct = f.acct
+            return out
+        if isinstance(f, F.StdinBytes):
+            rest = f.data[f.pos:]
+            f.pos = len(f.data)
+            if len(rest) <= 65536:
+                r, w = os.pipe2(os.O_CLOEXEC)
+                os.write(w, rest)
+                os.close(w)
+                return HostFd(r, True, False, "pipe")
+            m = os.memfd_create("xld-run-stdin", os.MFD_CLOEXEC)
+            os.write(m, rest)
+            os.lseek(m, 0, 0)
+            return HostFd(m, True, False, "file")
+        return f
+
+    # --- clone without CLONE_THREAD: a new process ---------------------------------------
+    def sys_clone(self, flags, newsp, ptid, tls, ctid, *rest):
+        if flags & CLONE_THREAD:
+            return super().sys_clone(flags, newsp, ptid, tls, ctid, *rest)
+        if flags & ~PROCESS_FLAGS or (flags & CLONE_VM and not flags & CLONE_VFORK):
+            raise NotServed("a new process (clone without CLONE_THREAD) may share its memory only "
+                            "as vfork does (CLONE_VM|CLONE_VFORK); CLONE_FILES, CLONE_FS, "
+                            "CLONE_SIGHAND, namespaces and pidfds are not served")
+        return self.fork_process(flags, newsp, ptid, tls, ctid)
+
+    def fork_process(self, flags, newsp=0, ptid=0, tls=0, ctid=0):
+        self.host_backed()
+        vfork_r = vfork_w = None
+        if flags & CLONE_VFORK:
+            vfork_r, vfork_w = os.pipe2(os.O_CLOEXEC)
+        if not self.forked_child:
+            self.forward_host_signals()
+        parent_host = os.getpid()
+        parent_pid = self.pid
+        try:
+            pid = os.fork()
+        except OSError as e:
+            for fd in (vfork_r, vfork_w):
+                if fd is not None:
+                    os.close(fd)
+            return -(e.errno or errno.EAGAIN)
+        if pid == 0:
+            self._become_child(parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w)
+            return 0
+        try:
+            self.children[pid] = os.pidfd_open(pid)
+        except OSError:
+            self.children[pid] = -1
+        if flags & CLONE_PARENT_SETTID:
+            try:
+                self.wr(ptid, struct.pack("<i", pid))
+            except GuestOSError:
+                pass
+        self._start_watcher()
+        if vfork_w is not None:
+            os.close(vfork_w)
+            # the parent waits until the child execs or exits (its copy of the pipe closes)
+            poller = select.poll()
+            poller.register(vfork_r, select.POLLIN)
+            while not poller.poll(int(1000 * 0.05)):
+                if self.stop_event.is_set():
+                    break
+            os.close(vfork_r)
+        return pid
+
+    def _become_child(self, parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w):
+        """In the new host process: the calling thread is the whole process now."""
+        self.forked_child = True
+        self.host_pid = os.getpid()
+        self.parent_host_pid = parent_host
+        self.pid = self.host_pid
+        for fd in self.children.values():
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.children = {}
+        self.sigchld_seen = set()
+        self.collectors = []
+        self.watcher = None
+        self.host_handlers = {}
+        self.wakeup = None
+        if vfork_r is not None:
+            os.close(vfork_r)
+        self.vfork_fd = vfork_w
+        t = self.cur
+        t.tid = self.pid
+        self.threads = {self.pid: t}
+        self.cur_tid = self.pid
+        self.next_tid = self.pid + 1
+        self.futexes = {}
+        self.leader_status = None
+        self.pending = None
+        self.blocked_pending = set()
+        self.async_signals = []
+        self.itimer = None                 # Linux: interval timers are not inherited
+        self.stop_event = threading.Event()
+        self.wake = threading.Event()
+        for f in self.fds.fds.values():
+            if isinstance(f, F.HostStream) and f.stop_event is not None:
+                f.stop_event = self.stop_event
+        if self.run_deadline is not None:
+            left = max(0.001, self.run_deadline - time.monotonic())
+            wd = threading.Timer(left, self._on_timeout)
+            wd.daemon = True
+            wd.start()
+        eng, arch = self.eng, self.arch
+        if newsp:
+            eng.reg_write(arch.sp, newsp)
+        if flags & CLONE_SETTLS:
+            eng.reg_write(arch.tp, tls)
+        if flags & CLONE_CHILD_SETTID:
+            try:
+                self.wr(ctid, struct.pack("<i", self.pid))
+            except GuestOSError:
+                pass
+        self.clear_child_tid = ctid if flags & CLONE_CHILD_CLEARTID else 0
+        self.apply_host_dispositions()
+
+    # --- the end of a forked process ---------------------------------------------------------
+    def child_exit(self) -> None:
+        """A forked process's guest has ended: end the host process the same way."""
+        st = self.stop
+        try:
+            if self.error is not None:
+                _write_fd2(self, f"xld: error: internal error while serving a system call: "
+                                 f"{self.error!r}\n")
+                os._exit(1)
+            if st is not None and st.report and st.signal is not None:
+                try:
+                    _write_fd2(self, crash.report(self, st))
+                except Exception:
+                    pass
+            if st is not None and st.signal is not None:
+                _die_of(st.signal)
+            os._exit(st.status & 0xFF if st is not None and st.status is not None else 1)
+        finally:
+            os._exit(1)
+
+    def finish_processes(self) -> None:
+        """The first process's run is over: close its descriptors (the children keep theirs),
+        let the collectors drain what the children still write, restore host signals."""
+        if self.forked_child:
+            return
+        self.watcher_stop = True
+        if self.stop is not None and self.stop.limit == "timeout":
+            for host in self.children:       # the time limit covers the run's processes
+                try:
+                    os.kill(host, hostsig.SIGKILL)
+                except OSError:
+                    pass
+        self.fds.close_all()
+        deadline = self.run_deadline
+        for t in self.collectors:
+            t.join(None if deadline is None else max(0.1, deadline - time.monotonic()))
+        for fd in self.children.values():
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if self.children:
+            # children still running when the run ends: reap them when they exit (the caller's
+            # process must not collect zombies), as init would
+            threading.Thread(target=_reap, args=(list(self.children),), daemon=True,
+                             name="xld-run-reap").start()
+            self.children = {}
+        self.restore_host_signals()
+
+    # --- wait4 / waitid ----------------------------------------------------------------------
+    def _reaped(self, host_pid: int) -> None:
+        fd = self.children.pop(host_pid, None)
+        if fd is not None and fd >= 0:
+            os.close(fd)
+        if host_pid not in self.sigchld_seen:
+            self.sigchld_seen.add(host_pid)
+            if self.has_handler(SIGCHLD):
+                self.queue_self_signal(SIGCHLD)
+        self.sigchld_seen.discard(host_pid)
+
+    def _child_fds(self):
+        return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
+
+    def _candidates(self, pid: int) -> list[int]:
+        """The host pids of our children a wait for guest ``pid`` may reap (wait4's rules:
+        > 0 that child, -1 any, 0 our group, < -1 that group). Only children of this run are
+        ever waited for: the first process may be the caller's Python process, whose other
+        children are none of the guest's business."""
+        kids = list(self.children)
+        if pid > 0:
+            return [self.host_of(pid)] if self.host_of(pid) in self.children else []
+        if pid == -1:
+            return kids
+        group = os.getpgid(0) if pid == 0 else self.host_of(-pid)
+        out = []
+        for k in kids:
+            try:
+                if os.getpgid(k) == group:
+                    out.append(k)
+            except OSError:
+                out.append(k)           # already a zombie: let wait4 decide
+        return out
+
+    def sys_wait4(self, pid, wstatus, options, rusage, *_):
+        pid = _s32(pid)
+        if options & ~(WNOHANG | WUNTRACED | WCONTINUED | W_NOTHREAD | W_ALL | W_CLONE):
+            return -errno.EINVAL
+        host_opts = (options & (WUNTRACED | WCONTINUED)) | WNOHANG
+
+        def attempt():
+            cands = self._candidates(pid)
+            if not cands:
+                return -errno.ECHILD
+            for k in cands:
+                try:
+                    p, status, _ru = os.wait4(k, host_opts)
+                except ChildProcessError:
+                    self._reaped(k)
+                    continue
+                if p == 0:
+                    continue
+                if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
+                    self._reaped(p)
+                if wstatus:
+                    self.wr(wstatus, struct.pack("<i", status))
+                if rusage:
+                    self.wr(rusage, bytes(144))
+                return self.guest_of(p)
+            return None if self.children else -errno.ECHILD
+
+        r = attempt()
+        if r is not None or options & WNOHANG:
+            return 0 if r is None else r
+        return self.wait_host("wait4", attempt, self._child_fds())
+
+    def sys_waitid(self, idtype, id_, infop, options, rusage, *_):
+        idtype, id_ = _s32(idtype), _s32(id_)
+        if idtype not in (0, 1, 2) or not options & (WEXITED | WUNTRACED | WCONTINUED):
+            return -errno.EINVAL
+        guest = {0: -1, 1: id_, 2: -id_ if id_ else 0}[idtype]
+        if idtype == 1 and id_ <= 0:
+            return -errno.EINVAL
+        host_opts = (options & (WEXITED | WUNTRACED | WCONTINUED | WNOWAIT)) | WNOHANG
+
+        def attempt():
+            cands = self._candidates(guest)
+            if not cands:
+                return -errno.ECHILD
+            for k in cands:
+                try:
+                    r = os.waitid(os.P_PID, k, host_opts)
+                except ChildProcessError:
+                    self._reaped(k)
+                    continue
+                if r is None:
+                    continue
+                if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
+                    self._reaped(r.si_pid)
+                if infop:
+                    info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
+                                       self.guest_of(r.si_pid), r.si_uid, r.si_status)
+                    self.wr(infop, info.ljust(128, b"\0"))
+                if rusage:
+                    self.wr(rusage, bytes(144))
+                return 0
+            return None if self.children else -errno.ECHILD
+
+        r = attempt()
+        if r is None and options & WNOHANG:
+            if infop:
+                self.wr(infop, bytes(128))
+            return 0
+        if r is not None:
+            return r
+        return self.wait_host("waitid", attempt, self._child_fds())
+
+    # --- SIGCHLD: a watcher thread posts it when a child's pidfd becomes readable ------------
+    def _start_watcher(self) -> None:
+        if self.watcher is not None:
+            return
+        self.watcher_stop = False
+        me = os.getpid()
+
+        def watch():
+            while not self.watcher_stop and os.getpid() == me and self.stop is None:
+                fds = {fd: p for p, fd in list(self.children.items()) if fd >= 0
+                       and p not in self.sigchld_seen}
+                if not fds:
+                    time.sleep(0.05)
+                    continue
+                poller = select.poll()
+                for fd in fds:
+                    poller.register(fd, select.POLLIN)
+                try:
+                    got = poller.poll(100)
+                except OSError:
+                    continue
+                for fd, _ev in got:
+                    p = fds.get(fd)
+                    if p is not None and p not in self.sigchld_seen and p in self.children:
+                        self.sigchld_seen.add(p)
+                        if self.has_handler(SIGCHLD):
+                            self.post_signal(SIGCHLD)
+
+        self.watcher = threading.Thread(target=watch, daemon=True, name="xld-run-sigchld")
+        self.watcher.start()
+
+    def post_signal(self, sig: int) -> None:
+        """From a watcher thread: a signal for the run loop, taken at the guest's next system
+        call (whose hook stops the engine at an instruction boundary) or ending a wait now.
+        Not Signals.post_async: an engine stop from another thread can land in the middle of
+        a memory access (see threads.py), which corrupted a parent's state in 1 of ~25 runs
+        of the process test."""
+        self.async_signals.append(sig)
+        self.wake.set()
+
+    # --- kill ------------------------------------------------------------------------------
+    def sys_kill(self, pid, sig, *rest):
+        pid = _s32(pid)
+        if not 0 <= sig <= 64:
+            return -errno.EINVAL
+        if pid == self.pid:
+            return self.raise_signal(sig)
+        if pid > 0:
+            host = self.host_of(pid)
+            if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
+                return -errno.ESRCH          # only the processes of this run
+            try:
+                os.kill(host, sig)
+            except OSError as e:
+                return -(e.errno or errno.ESRCH)
+            return 0
+        if pid in (0, -1) or -pid == self.own_pgid():
+            for host in list(self.children):
+                try:
+                    if pid == -1 or os.getpgid(host) == os.getpgid(0):
+                        os.kill(host, sig)
+                except OSError:
+                    pass
+            return self.raise_signal(sig)
+        group = self.host_of(-pid)           # another process group: one of our children's
+        for host in list(self.children):
+            try:
+                if os.getpgid(host) == group:
+                    os.killpg(group, sig)
+                    return 0
+            except OSError:
+                continue
+        return -errno.ESRCH
+
+    # --- host signals: the guest's dispositions ----------------------------------------------
+    def forward_host_signals(self) -> None:
+        """In the first process, before its first fork: host signals from other processes
+        are to reach the guest's handlers. Python sets handlers from the main thread only: the
+        CLI emulates on a worker thread, so the run loop (on the main thread) does it, with the
+        engine stopped at this system call."""
+        if threading.current_thread() is threading.main_thread():
+            self.apply_host_dispositions()
+        else:
+            self.host_signals_due = True
+            self.eng.emu_stop()
+
+    def apply_host_dispositions(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in FORWARDED:
+            handler = self.action(sig)[0]
+            if handler == 0 and not self.forked_child and sig not in self.host_handlers:
+                continue            # the first process keeps the caller's own
+            self._host_disposition(sig, handler)
+
+    def _host_disposition(self, sig: int, handler: int) -> None:
+        if sig not in FORWARDED:
+            return
+        if threading.current_thread() is not threading.main_thread():
+            self.host_signals_due = True
+            self.eng.emu_stop()
+            return
+        if not self.forked_child and sig not in self.host_handlers:
+            if handler == 0:
+                return
+            self.host_handlers[sig] = hostsig.getsignal(sig)
+        try:
+            if handler == 0:
+                hostsig.signal(sig, hostsig.SIG_DFL)
+            elif handler == 1:
+                hostsig.signal(sig, hostsig.SIG_IGN)
+            else:
+                self._ensure_wakeup()
+                hostsig.signal(sig, _noop)
+        except (ValueError, OSError):
+            pass
+
+    def _ensure_wakeup(self) -> None:
+        if self.wakeup is not None:
+            return
+        r, w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+        old = hostsig.set_wakeup_fd(w, warn_on_full_buffer=False)
+        self.wakeup = (r, w, old)
+        me = os.getpid()
+
+        def pump():
+            while os.getpid() == me:
+                try:
+                    select.select([r], [], [], 0.5)
+                    data = os.read(r, 64)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return
+                for sig in data:
+                    if sig in FORWARDED and self.has_handler(sig):
+                        self.post_signal(sig)
+
+        threading.Thread(target=pump, daemon=True, name="xld-run-signals").start()
+
+    def restore_host_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig, old in self.host_handlers.items():
+            try:
+                hostsig.signal(sig, old if old is not None else hostsig.SIG_DFL)
+            except (ValueError, OSError, TypeError):
+                pass
+        self.host_handlers = {}
+        if self.wakeup is not None:
+            r, w, old = self.wakeup
+            try:
+                hostsig.set_wakeup_fd(old)
+            except (ValueError, OSError):
+                pass
+            self.wakeup = None
+
+    def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *rest):
+        r = super().sys_rt_sigaction(sig, act, oact, sigsetsize, *rest)
+        if r == 0 and act:
+            self._host_disposition(sig, self.action(sig)[0])
+        return r
+
+    # --- execve ------------------------------------------------------------------------------
+    def _str_array(self, addr: int, limit: int = 1 << 16) -> list[bytes]:
+        out = []
+        if not addr:
+            return out
+        while len(out) < limit:
+            p = self.rd_u64(addr + 8 * len(out))
+            if not p:
+                return out
+            out.append(self.cstr(p, 1 << 17))
+        raise GuestOSError(errno.E2BIG)
+
+    def sys_execve(self, path, argv, envp, *_):
+        return self._execve(-100, self.path_arg(path), argv, envp, 0)
+
+    def sys_execveat(self, dirfd, path, argv, envp, flags, *_):
+        if flags & ~0x1100:                # AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH
+            return -errno.EINVAL
+        return self._execve(dirfd, self.path_arg(path), argv, envp, flags)
+
+    def _execve(self, dirfd, p, argv, envp, flags):
+        if p == "" and flags & 0x1000:
+            f = self.fds.get(_s32(dirfd))
+            host = getattr(f, "host_path", "") or f"/proc/self/fd/{f.host_fd()}"
+            guest = f.guest_path
+        elif posixpath.normpath(self.sandbox.absolute(
+                p, None if p.startswith("/") else self.dir_base(dirfd))) == "/proc/self/exe":
+            host, guest = self.sandbox.exe_host, self.sandbox.exe_guest
+        else:
+            if p == "":
+                return -errno.ENOENT
+            try:
+                host, guest = self.resolve_at(dirfd, p, follow=True, read=True)
+            except GuestOSError:
+                if not p.startswith("/") or self.explicit_root:
+                    raise
+                host = ""
+            if not os.path.exists(host) and p.startswith("/") and not self.explicit_root:
+                host, guest = p, p             # the host's own file (qemu-user's view)
+        args = [os.fsdecode(a) for a in self._str_array(argv)]
+        env = [os.fsdecode(e) for e in self._str_array(envp)]
+        try:
+            st = os.stat(host)
+        except OSError as e:
+            return -(e.errno or errno.ENOENT)
+        if not os.path.isfile(host) or not os.access(host, os.X_OK):
+            return -errno.EACCES
+        with open(host, "rb") as fh:
+            head = fh.read(20)
+        del st
+        machine = struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" and len(head) >= 20 else None
+        if machine in BY_MACHINE:
+            try:
+                elf = read_elf(host, max_size=self.mem.limit)
+            except ElfError:
+                return -errno.ENOEXEC
+            req = self.prepare_guest_exec(elf, args, env, host, guest)    # runner.py
+            if isinstance(req, int):
+                return req
+            self.exec_request = ExecRequest(*req)
+            self.eng.emu_stop()
+            return None                      # the run loop loads it (runner.exec_image)
+        if self.explicit_root and not self.allow_host_exec:
+            return -errno.EACCES
+        return self.host_exec(host, args, env)
+
+    def after_exec(self) -> None:
+        """The new image is loaded: descriptors marked close-on-exec are closed, handled
+        signals go back to their default action, a vfork parent may go on."""
+        for fd in sorted(self.fds.cloexec):
+            try:
+                self.fds.close(fd)
+            except GuestOSError:
+                pass
+        for sig in list(self.sigactions):
+            if self.action(sig)[0] > 1:
+                del self.sigactions[sig]
+                self._host_disposition(sig, 0)
+        if self.vfork_fd is not None:
+            os.close(self.vfork_fd)
+            self.vfork_fd = None
+
+    def host_exec(self, host: str, args: list[str], env: list[str]):
+        """Run a host program in place of this process (or, in the first process, in a forked
+        child whose status ends the run)."""
+        if not args:
+            args = [host]
+        if not self.forked_child:
+            pid = self.fork_process(0)
+            if pid == 0:
+                return self.host_exec(host, args, env)
+            if pid < 0:
+                return pid
+            self._await_exec_child(pid)
+            return None
+        self.host_backed()
+        keep = {}
+        for gfd, f in self.fds.fds.items():
+            if gfd in self.fds.cloexec:
+                continue
+            hfd = f.host_fd()
+            if hfd is None:
+                hfd = _device_fd(f)
+            if hfd is not None:
+                keep[gfd] = hfd
+        envd = {}
+        for e in env:
+            k, _, v = e.partition("=")
+            envd.setdefault(k, v)
+        try:
+            cwd_host = self.sandbox.resolve(self.sandbox.cwd)[0]
+        except GuestOSError:
+            cwd_host = None
+        # from here on the host process is being replaced: a failure ends it with status 127
+        try:
+            tmp = {gfd: os.dup(hfd) if hfd >= 0 else -1 for gfd, hfd in keep.items()}
+            base = max([*tmp.values(), *keep, 2]) + 1
+            moved = {gfd: _fcntl_dupfd(t, base) for gfd, t in tmp.items() if t >= 0}
+            for t in tmp.values():
+                if t >= 0:
+                    os.close(t)
+            for gfd, t in moved.items():
+                os.dup2(t, gfd, inheritable=True)
+            for gfd, t in moved.items():
+                if t not in moved:
+                    os.close(t)
+            _close_others(set(moved) | ({self.vfork_fd} if self.vfork_fd is not None else set()))
+            for gfd in moved:
+                os.set_inheritable(gfd, True)
+            if cwd_host:
+                try:
+                    os.chdir(cwd_host)
+                except OSError:
+                    pass
+            os.umask(self.umask)
+            for sig in range(1, 32):
+                if sig in (9, 19):
+                    continue
+                try:
+                    hostsig.signal(sig, hostsig.SIG_IGN if self.action(sig)[0] == 1 else hostsig.SIG_DFL)
+                except (ValueError, OSError):
+                    pass
+            hostsig.set_wakeup_fd(-1)
+            hostsig.pthread_sigmask(hostsig.SIG_SETMASK,
+                                    {s for s in range(1, 65) if self.sigmask >> (s - 1) & 1
+                                     and s in hostsig.valid_signals()})
+            os.execve(host, args, envd)
+        except BaseException:
+            pass
+        os._exit(127)
+
+    def _await_exec_child(self, pid: int) -> None:
+        """The first process ran a host program in a child: the run ends as that child does."""
+        fd = self.children.get(pid, -1)
+        while True:
+            try:
+                p, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                self.terminate(status=127)
+                return
+            if p:
+                self.children.pop(pid, None)
+                if fd >= 0:
+                    os.close(fd)
+                if os.WIFSIGNALED(status):
+                    self.terminate(signal=os.WTERMSIG(status), report=False,
+                                   reason=f"killed by signal {os.WTERMSIG(status)}")
+                else:
+                    self.terminate(status=os.WEXITSTATUS(status))
+                return
+            if self.stop_event.is_set():
+                try:
+                    os.kill(pid, hostsig.SIGKILL)
+                except OSError:
+                    pass
+            if fd >= 0:
+                select.select([fd], [], [], 0.05)
+            else:
+                time.sleep(0.05)
+
+
+def _noop(*_):
+    pass
+
+
+def _reap(pids) -> None:
+    for p in pids:
+        try:
+            os.waitpid(p, 0)
+        except OSError:
+            pass
+
+
+def _collect(fd: int, buf: bytearray) -> None:
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+        if not data:
+            break
+        buf += data
+    os.close(fd)
+
+
+def _write_fd2(proc, text: str) -> None:
+    f = proc.fds.fds.get(2)
+    fd = f.host_fd() if f is not None else None
+    if fd is None:
+        return
+    try:
+        os.write(fd, text.encode(errors="replace"))
+    except OSError:
+        pass
+
+
+def _die_of(sig: int) -> None:
+    import resource
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+    try:
+        hostsig.signal(sig, hostsig.SIG_DFL)
+    except (ValueError, OSError):
+        pass
+    try:
+        hostsig.pthread_sigmask(hostsig.SIG_UNBLOCK, {sig})
+        os.kill(os.getpid(), sig)
+        time.sleep(1)
+    except (ValueError, OSError):
+        pass
+    os._exit(128 + sig)
+
+
+def _device_fd(f) -> int | None:
+    if isinstance(f, F.Device):
+        name = "null" if f.name in ("null", "full") else f.name
+        try:
+            return os.open(f"/dev/{name}", os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            return None
+    return None
+
+
+def _fcntl_dupfd(fd: int, lowest: int) -> int:
+    import fcntl
+    return fcntl.fcntl(fd, fcntl.F_DUPFD, lowest)
+
+
+def _close_others(keep: set) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+__all__ = ["Processes", "ExecRequest"]
+

@@ -1,0 +1,128 @@
+"""Processes and sockets under ``xld run`` (emu/process.py, emu/hostio.py, emu/net.py): fork,
+vfork, wait4/waitid, kill, SIGCHLD, pipes between processes, system()/popen()/posix_spawn of
+/bin/sh, execve of guest programs (same and other arch), loopback sockets, epoll, eventfd,
+timerfd. Both arches, glibc static and dynamic and musl, compared with qemu-user on stdout and
+exit status (execve of a guest program has no qemu oracle here: qemu-user hands it to the
+host kernel, which needs binfmt_misc, so that test checks the known output). Nothing is
+timed: limits only turn a hang into a failure."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from xld.emu import run
+
+from conftest import ARCHES, PROGS, compile_command, run_qemu, sysroot
+
+TIMEOUT = 120
+KINDS = [(a, k) for a in ARCHES for k in ("gcc", "dyn", "zig")]
+IDS = [f"{a}-{k}" for a, k in KINDS]
+
+
+@pytest.fixture(scope="module")
+def pbuild(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("emu-procs")
+    cache = {}
+
+    def get(prog, arch, kind):
+        key = (prog, arch, kind)
+        if key not in cache:
+            src = os.path.join(PROGS, prog + ".c")
+            out = str(out_dir / f"{prog}-{arch}-{kind}")
+            cmd = compile_command(kind, arch, src, out)
+            if kind != "zig":
+                cmd.insert(cmd.index(src), "-pthread")
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+            assert p.returncode == 0, f"{' '.join(cmd)}\n{p.stderr}"
+            cache[key] = out
+        return cache[key]
+    return get
+
+
+def same_as_qemu(arch, kind, exe, args=(), **kw):
+    rc, out, err = run_qemu(arch, exe, args, sysroot=sysroot(arch) if kind == "dyn" else None,
+                            timeout=TIMEOUT)
+    res = run(exe, argv=list(args), timeout=TIMEOUT, **kw)
+    assert (res.returncode, res.stdout) == (rc, out), (res.stderr[-3000:], err[-3000:])
+    return res
+
+
+PROCS_OUT = (b"waitpid returned the child: 1\nchild 1: exited 7\npipe: HELLO THROUGH PIPE\n"
+             b"child 2: exited 0\nchild 3: killed by signal 15\nSIGCHLD handled: 1\n"
+             b"child 4: exited 42\nparent got SIGUSR2 from its child\nread across SIGCHLD: 4 late\nvfork child: exited 3\ncrashing child: killed by signal 11\n"
+             b"WNOHANG without children: -1\nwaitid: pid ok 1, code 1, status 5\n")
+HOST_OUT = (b"hi from system\nsystem: exited 0\nsystem exit 3: exited 3\npopen read: hi from popen\n"
+            b"popen read: second line\npclose: exited 0\nwritten to popen\npclose w: exited 0\n"
+            b"spawned zero\nposix_spawn: exited 0\ndone\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_fork_wait_pipes_signals_system_popen_spawn(pbuild, arch, kind):
+    res = same_as_qemu(arch, kind, pbuild("procs", arch, kind), ["host"])
+    assert res.stdout == PROCS_OUT + HOST_OUT
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "gcc"), ("arm64", "dyn"),
+                                       ("riscv64", "zig")],
+                         ids=["arm64-gcc", "riscv64-gcc", "arm64-dyn", "riscv64-zig"])
+def test_loopback_sockets_epoll_eventfd_timerfd(pbuild, arch, kind):
+    """Also: a pipe's end passed to a forked child (SCM_RIGHTS); fork from a thread while the main thread waits in pthread_join (only the calling
+    thread goes on in the child)."""
+    res = same_as_qemu(arch, kind, pbuild("sockets", arch, kind))
+    assert b"echo: second, longer line\n" in res.stdout
+    assert b"unix: server got 9 bytes: over fork\n" in res.stdout
+    assert res.stdout.endswith(b"timerfd expirations 1\nepoll, nothing ready: 0\n"
+                               b"sendmsg with a descriptor: 1\nchild: recvmsg 1 'F', fd passed 1, "
+                               b"cloexec 1, read 16 'through the pipe'\n"
+                               b"child of a thread: own pid 1\nthe thread's child exited 4\n")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_execve_guest_programs_same_and_other_arch(pbuild, arch):
+    """A forked child execs the program itself (new argv and environment; a close-on-exec
+    descriptor is gone, another is kept), another child a dynamic program of the other
+    arch, and finally the process execs itself without a fork: its status is the run's."""
+    other = "riscv64" if arch == "arm64" else "arm64"
+    hello = pbuild("hello", other, "dyn")
+    res = run(pbuild("execer", arch, "gcc"), argv=[hello], timeout=TIMEOUT)
+    assert res.returncode == 11, res.stderr
+    name = os.path.basename(hello).encode()
+    assert res.stdout == (
+        b"child: argv0 me, argv2 two, XLD_T=yes, fd7 open, fd8 closed\nexec'd child exited 9\n"
+        b"hello from 2 args\nargv[1] = 'x'\n3.250 3.25e+10 3.333333e-01 1.4142135624\n"
+        b"fmt-00042-beef\n" + name + b" exited 0\na missing program: -1\n"
+        b"child: argv0 me, argv2 last, XLD_T=(unset), fd7 open, fd8 closed\n")
+
+
+def test_cli_passes_children_output_through(pbuild):
+    """The CLI (the emulator on a worker thread) forks too; output goes straight to its
+    stdout pipe, in the same order as under qemu."""
+    exe = pbuild("procs", "arm64", "gcc")
+    rc, out, _err = run_qemu("arm64", exe, ["host"], timeout=TIMEOUT)
+    p = subprocess.run([sys.executable, "-m", "xld.emu", "--timeout", str(TIMEOUT), exe, "host"],
+                       capture_output=True, timeout=TIMEOUT + 30)
+    assert (p.returncode, p.stdout) == (rc, out)
+
+
+def test_host_programs_under_root_only_when_allowed(pbuild, tmp_path):
+    """Under --root, execve of a host program (what system() runs) fails with EACCES unless
+    allow_host_exec is given: the shell never starts, system() reports status 127 (and the
+    program then dies of SIGPIPE writing to popen("cat", "w"), as it would on Linux)."""
+    exe = pbuild("procs", "riscv64", "gcc")
+    res = run(exe, argv=["host"], root="/", timeout=TIMEOUT)
+    assert res.stdout.startswith(PROCS_OUT), res.stderr
+    assert b"system: exited 127\n" in res.stdout and b"hi from" not in res.stdout
+    assert (res.signal, res.limit) == (13, None)       # SIGPIPE ends the write at once
+    res = run(exe, argv=["host"], root="/", allow_host_exec=True, timeout=TIMEOUT)
+    assert res.stdout == PROCS_OUT + HOST_OUT
+
+
+def test_cli_allow_host_exec_option(pbuild):
+    exe = pbuild("procs", "arm64", "gcc")
+    p = subprocess.run([sys.executable, "-m", "xld.emu", "--root", "/", "--allow-host-exec",
+                        "--timeout", str(TIMEOUT), exe, "host"], capture_output=True,
+                       timeout=TIMEOUT + 30)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == PROCS_OUT + HOST_OUT
