@@ -543,6 +543,11 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
+    if opts.emit_relocs and not opts.relocatable:
+        if opts.strip_all:                    # (lld's words)
+            raise LinkError("--strip-all and --emit-relocs may not be used together")
+        if opts.icf not in ("none", "", None):
+            raise LinkError("--emit-relocs with --icf is not supported")
     if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
         from xld.link import relocatable
         relocatable.check_options(opts)

@@ -108,6 +108,7 @@ class Options:
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
+        self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -160,7 +161,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 _UNSUPPORTED = {
     "--no-allow-shlib-undefined": "--no-allow-shlib-undefined is not supported (shared objects' "
                                   "own undefined symbols are not checked)",
-    **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
@@ -229,6 +229,7 @@ Options:
   -s, --strip-all        no symbol table;  -S, --strip-debug: no debug sections
   -x, --discard-all      no local symbols
   --relax / --no-relax   RISC-V linker relaxation (default on)
+  -q, --emit-relocs      keep the final relocations in the output (.rela.text ...)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
   -z max-page-size=N, -z common-page-size=N, -z execstack|noexecstack, -z norelro,
   -z stack-size=N, -z nognustack   (see docs/options.md for every -z keyword)
@@ -301,6 +302,7 @@ _SWITCHES = {
     **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
     **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
     "--relax": ("relax", True), "--no-relax": ("relax", False),
+    **dict.fromkeys(("-q", "--emit-relocs"), ("emit_relocs", True)),
     "--eh-frame-hdr": ("eh_frame_hdr", True), "--no-eh-frame-hdr": ("eh_frame_hdr", False),
     "--build-id": ("build_id", "sha1"),
     **dict.fromkeys(("-pie", "--pie"), ("pie", True)),
