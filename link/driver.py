@@ -534,6 +534,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
+        ("script data", _script_contents),    # -T: BYTE/LONG/... values and FILL patterns
         ("relocate", _relocate),
         ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
         ("check", lambda c: c.diag.check()),
@@ -670,6 +671,12 @@ def _read_script(ctx):
     if ctx.opts.scripts:
         from xld.link import script_layout
         script_layout.read(ctx)
+
+
+def _script_contents(ctx):
+    if ctx.script is not None and ctx.script.sections is not None:
+        from xld.link import script_layout
+        script_layout.write_contents(ctx, ctx.img)
 
 
 def _assign(ctx):

@@ -57,6 +57,7 @@ class Options:
         self.eh_frame_hdr: bool = False
         self.max_page_size: int | None = None
         self.image_base: int | None = None
+        self.segment_starts: dict[str, int] = {}  # -Trodata-segment (a script's SEGMENT_START)
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
         self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
@@ -486,6 +487,8 @@ def parse(argv: list[str]) -> Options:
                     o.section_start[name] = _int(val, "address")
                 elif k == "--Ttext-segment":
                     o.image_base = _int(val, "address")
+                else:                   # a script's SEGMENT_START("rodata-segment", ...) reads it
+                    o.segment_starts["rodata-segment"] = _int(val, "address")
             elif k == "--script":
                 o.scripts.append(val)
             elif k == "--image-base":

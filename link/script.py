@@ -62,20 +62,19 @@ def tokenize(text: str, path: str) -> list[Tok]:
         if kind != "ws":
             if kind == "str":
                 toks.append(Tok(s[1:-1], line, "str"))
-            elif kind == "name" and s not in ("*", "/DISCARD/") and _looks_arith(s):
-                # a name token swallowed an operator ("0x10*2", "a-b"): split it
-                for part in re.findall(r"[A-Za-z0-9_.$]+|[*/]", s):
-                    toks.append(Tok(part, line, "op" if part in "*/" else "name"))
             else:
                 toks.append(Tok(s, line, kind))
         line += s.count("\n")
     return toks
 
 
-def _looks_arith(s: str) -> bool:
-    # "*" and "?" in a name are glob characters in patterns; in expressions the parser sees
-    # them at most in "0x10*2"-like tokens made of numbers
-    return bool(re.fullmatch(r"[A-Za-z0-9_.$]+([*/][A-Za-z0-9_.$]+)+", s))
+def split_expression_name(s: str) -> list[str] | None:
+    """A name token read where an expression is (GNU ld's lexer has a state for that): "*",
+    "/" and "?" are operators there, not glob characters, so ``a*b`` is a product.  The parts,
+    or None when the token is one name."""
+    if s == "/DISCARD/" or not re.search(r"[*/?]", s):
+        return None
+    return re.findall(r"[A-Za-z0-9_.$\\\[\]]+|[*/?]", s)
 
 
 # -- AST ------------------------------------------------------------------------------------
@@ -110,6 +109,13 @@ class InputDesc:
 @dataclass
 class Data:
     size: int
+    expr: tuple
+    line: int = 0
+
+
+@dataclass
+class Fill:
+    """FILL(expr) inside an output section: the pattern of the gaps after it."""
     expr: tuple
     line: int = 0
 
@@ -154,14 +160,14 @@ _UNSUPPORTED = {"PHDRS", "INSERT", "OVERLAY", "INCLUDE", "VERSION", "NOCROSSREFS
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED", "SORT_BY_INIT_PRIORITY", "SORT_NONE", "EXCLUDE_FILE",
                 "ONLY_IF_RO", "ONLY_IF_RW", "COPY", "INFO", "DSECT", "OVERLAY", "CREATE_OBJECT_SYMBOLS",
-                "CONSTRUCTORS", "FILL", "ALIGN_WITH_INPUT", "SQUAD", "SEGMENT_START",
+                "CONSTRUCTORS", "ALIGN_WITH_INPUT",
                 "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END",
-                "INPUT_SECTION_FLAGS", "READONLY", "NEXT", "LOG2CEIL", "ALIGNOF", "BLOCK", "SIZEOF_HEADERS_"}
+                "INPUT_SECTION_FLAGS", "READONLY", "BLOCK"}
 _BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
            ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "<<=", ">>=", "&=", "|=")
 _FUNCS = {"ADDR", "LOADADDR", "SIZEOF", "ALIGN", "MAX", "MIN", "DEFINED", "ORIGIN", "LENGTH",
-          "ABSOLUTE", "CONSTANT"}
+          "ABSOLUTE", "CONSTANT", "ALIGNOF", "LOG2CEIL", "NEXT", "SEGMENT_START"}
 
 
 class Parser:
@@ -396,13 +402,20 @@ class Parser:
             return self.parse_assert()
         if t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN") or self.peek(1) in _ASSIGN_OPS:
             return self.parse_assignment()
-        if t in ("BYTE", "SHORT", "LONG", "QUAD"):
+        if t in ("BYTE", "SHORT", "LONG", "QUAD", "SQUAD") and self.peek(1) == "(":
             self.next()
             self.expect("(")
             e = self.parse_expr()
             self.expect(")")
             self.accept(";")
-            return Data({"BYTE": 1, "SHORT": 2, "LONG": 4, "QUAD": 8}[t], e, line)
+            return Data({"BYTE": 1, "SHORT": 2, "LONG": 4, "QUAD": 8, "SQUAD": 8}[t], e, line)
+        if t == "FILL" and self.peek(1) == "(":
+            self.next()
+            self.expect("(")
+            e = self.parse_expr()
+            self.expect(")")
+            self.accept(";")
+            return Fill(e, line)
         if t == "KEEP":
             self.next()
             self.expect("(")
@@ -457,6 +470,7 @@ class Parser:
     # -- expressions --
     def parse_expr(self) -> tuple:
         cond = self._binary(0)
+        self._split_here()
         if self.accept("?"):
             a = self.parse_expr()
             self.expect(":")
@@ -475,9 +489,24 @@ class Parser:
         return left
 
     def _is_op(self) -> bool:
-        return self.toks[self.i].kind == "op" or self.peek() == "*"
+        self._split_here()
+        return self.i < len(self.toks) and (self.toks[self.i].kind == "op" or self.peek() in ("*", "/", "?"))
+
+    def _split_here(self) -> None:
+        """In an expression, a name token holding "*", "/" or "?" is names and operators."""
+        if self.i >= len(self.toks):
+            return
+        tok = self.toks[self.i]
+        if tok.kind != "name":
+            return
+        parts = split_expression_name(tok.text)
+        if parts is None or parts == [tok.text]:
+            return
+        self.toks[self.i:self.i + 1] = [Tok(p, tok.line, "op" if p in ("*", "/", "?") else "name")
+                                        for p in parts]
 
     def _unary(self) -> tuple:
+        self._split_here()
         t = self.peek()
         if t in ("-", "~", "!", "+"):
             self.next()
@@ -492,8 +521,12 @@ class Parser:
         if t in _FUNCS and self.peek() == "(":
             self.next()
             args = []
-            if t in ("ADDR", "LOADADDR", "SIZEOF", "DEFINED", "ORIGIN", "LENGTH", "CONSTANT"):
+            if t in ("ADDR", "LOADADDR", "SIZEOF", "DEFINED", "ORIGIN", "LENGTH", "CONSTANT", "ALIGNOF"):
                 args.append(self.next())
+            elif t == "SEGMENT_START":
+                args.append(self.next())
+                self.expect(",")
+                args.append(self.parse_expr())
             else:
                 args.append(self.parse_expr())
                 while self.accept(","):
@@ -557,59 +590,106 @@ def read(path: str) -> Script:
 
 MASK = (1 << 64) - 1
 
+# The section of a value (GNU ld's "expression section"): a plain number, an absolute address,
+# or an address relative to an output section (any object with ``addr``).  It matters where
+# a value is assigned inside an output section: a number there is an offset from the section's
+# start (``. = 0x10``, ``sym = 4``), as in GNU ld.
+NUM, ABS = "num", "abs"
+
+_ARITH = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a // b, "%": lambda a, b: a % b, "<<": lambda a, b: a << b,
+    ">>": lambda a, b: a >> b, "&": lambda a, b: a & b, "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+}
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
 
 def evaluate(e: tuple, env) -> int:
-    """The value of an expression; ``env`` answers dot(), symbol(name, line), addr(section) ..."""
+    """The value of an expression (an absolute address or a number); ``env`` answers dot(),
+    symbol(name, line), section(name, fn, line) ..."""
+    return evaluate_tagged(e, env)[0]
+
+
+def _is_rel(tag) -> bool:
+    return tag is not NUM and tag is not ABS
+
+
+def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
+    """(absolute value, section of the value): NUM, ABS or the output section it is relative
+    to.  Arithmetic follows GNU ld: a section-relative value combined with a number works on
+    the offset in the section and stays relative; two values relative to the same section
+    subtract to a number; anything else works on absolute values."""
     k = e[0]
     if k == "num":
-        return e[1]
+        return e[1], NUM
     if k == "dot":
-        return env.dot()
+        sec = getattr(env, "cur_sec", None)
+        return env.dot(), (sec if sec is not None else ABS)
     if k == "sym":
-        return env.symbol(e[1], e[2])
+        return env.symbol_tagged(e[1], e[2]) if hasattr(env, "symbol_tagged") else (env.symbol(e[1], e[2]), ABS)
     if k == "headers":
-        return env.sizeof_headers()
+        return env.sizeof_headers(), NUM
     if k == "un":
-        v = evaluate(e[2], env)
-        return {"-": -v, "~": ~v & MASK, "!": int(not v), "+": v}[e[1]] & MASK
+        v, tag = evaluate_tagged(e[2], env)
+        return {"-": -v, "~": ~v & MASK, "!": int(not v), "+": v}[e[1]] & MASK, \
+            (NUM if e[1] == "!" else tag if e[1] == "+" else ABS if _is_rel(tag) else tag)
     if k == "?":
-        return evaluate(e[2], env) if evaluate(e[1], env) else evaluate(e[3], env)
+        return evaluate_tagged(e[2], env) if evaluate(e[1], env) else evaluate_tagged(e[3], env)
     if k == "bin":
         op = e[1]
-        a = evaluate(e[2], env)
+        a, ta = evaluate_tagged(e[2], env)
         if op == "&&":
-            return int(bool(a) and bool(evaluate(e[3], env)))
+            return int(bool(a) and bool(evaluate(e[3], env))), NUM
         if op == "||":
-            return int(bool(a) or bool(evaluate(e[3], env)))
-        b = evaluate(e[3], env)
+            return int(bool(a) or bool(evaluate(e[3], env))), NUM
+        b, tb = evaluate_tagged(e[3], env)
+        if op in _COMPARE:
+            return int(_COMPARE[op](a, b)), NUM
         if op in ("/", "%") and b == 0:
             env.fail(f"division by zero in {'/' if op == '/' else '%'}")
-        return {
-            "+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a // b,
-            "%": lambda: a % b, "<<": lambda: a << b, ">>": lambda: a >> b, "&": lambda: a & b,
-            "|": lambda: a | b, "^": lambda: a ^ b, "==": lambda: int(a == b), "!=": lambda: int(a != b),
-            "<": lambda: int(a < b), "<=": lambda: int(a <= b), ">": lambda: int(a > b),
-            ">=": lambda: int(a >= b),
-        }[op]() & MASK
+        f = _ARITH[op]
+        if ta is NUM and tb is NUM:
+            return f(a, b) & MASK, NUM
+        if _is_rel(ta) and tb is NUM:
+            return (ta.addr + f(a - ta.addr, b)) & MASK, ta
+        if ta is NUM and _is_rel(tb):
+            if op == "-":
+                return f(a, b) & MASK, ABS
+            return (tb.addr + f(a, b - tb.addr)) & MASK, tb
+        if _is_rel(ta) and ta is tb:
+            if op == "-":
+                return (a - b) & MASK, NUM
+            return (ta.addr + f(a - ta.addr, b - tb.addr)) & MASK, ta
+        return f(a, b) & MASK, ABS
     if k == "call":
         fn, args, line = e[1], e[2], e[3]
-        if fn == "ALIGN":
+        if fn in ("ALIGN", "NEXT"):
             if len(args) == 1:
-                a, v = evaluate(args[0], env), env.dot()
+                a = evaluate(args[0], env)
+                v, tag = evaluate_tagged(("dot",), env)
             else:
-                v, a = evaluate(args[0], env), evaluate(args[1], env)
-            return (v + a - 1) & -a & MASK if a > 1 else v
+                (v, tag), a = evaluate_tagged(args[0], env), evaluate(args[1], env)
+            if a & (a - 1):
+                env.fail(f"{fn}: {a} is not a power of 2") if hasattr(env, "fail") else None
+            return ((v + a - 1) & -a & MASK if a > 1 else v), (tag if fn == "ALIGN" else ABS)
         if fn in ("MAX", "MIN"):
-            vals = [evaluate(x, env) for x in args]
-            return max(vals) if fn == "MAX" else min(vals)
+            vals = [evaluate_tagged(x, env) for x in args]
+            return (max if fn == "MAX" else min)(vals, key=lambda vt: vt[0])
         if fn == "ABSOLUTE":
-            return evaluate(args[0], env)
+            return evaluate(args[0], env), ABS
         if fn == "DEFINED":
-            return int(env.defined(args[0]))
+            return int(env.defined(args[0])), NUM
         if fn in ("ORIGIN", "LENGTH"):
-            return env.region(args[0], fn, line)
-        if fn in ("ADDR", "LOADADDR", "SIZEOF"):
-            return env.section(args[0], fn, line)
+            return env.region(args[0], fn, line), ABS
+        if fn in ("ADDR", "LOADADDR", "SIZEOF", "ALIGNOF"):
+            return env.section(args[0], fn, line), NUM if fn in ("SIZEOF", "ALIGNOF") else ABS
         if fn == "CONSTANT":
-            return env.constant(args[0], line)
+            return env.constant(args[0], line), NUM
+        if fn == "LOG2CEIL":
+            v = evaluate(args[0], env)
+            return (max(v - 1, 0)).bit_length(), NUM
+        if fn == "SEGMENT_START":
+            return env.segment_start(args[0], evaluate(args[1], env), line), ABS
     raise AssertionError(e)

@@ -219,6 +219,8 @@ def assign(ctx) -> None:
             target.type = elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS
             if _has_contents(cmd):
                 target.flags |= elf.SHF_ALLOC
+            if any(isinstance(c, sc.Data) for c in cmd.commands):
+                target.flags |= elf.SHF_WRITE       # GNU ld: no input said read-only
         if target.flags & elf.SHF_ALLOC == 0 and target.inputs:
             pass
         if any(isinstance(c, sc.InputDesc) and "COMMON" in c.patterns for c, _ in target.pieces):
@@ -246,7 +248,7 @@ def assign(ctx) -> None:
 
 
 def _has_contents(cmd) -> bool:
-    return any(isinstance(c, sc.Assign) for c in cmd.commands)
+    return any(isinstance(c, (sc.Assign, sc.Data)) for c in cmd.commands)
 
 
 # -- placement --------------------------------------------------------------------------------
@@ -272,10 +274,25 @@ class _Env:
         self.values = values          # name -> (value, OutputSection | None), this walk
         self.prev = prev              # the previous walk's values (forward references)
         self.cur = 0
+        self.cur_sec = None           # the output section being placed (None: outside)
         self.final = False
 
     def dot(self):
         return self.cur
+
+    def symbol_tagged(self, name, line):
+        """A symbol's value and its section (link/script.py's NUM/ABS/section)."""
+        got = self.values.get(name)
+        if got is not None:
+            return got[0], (got[1] if got[1] is not None else sc.ABS)
+        return self.symbol(name, line), sc.ABS
+
+    def segment_start(self, name, default, line):
+        """SEGMENT_START("text-segment", default): -Ttext-segment (--image-base) when given;
+        "rodata-segment": -Trodata-segment; else the default, as GNU ld."""
+        if name == "text-segment" and self.ctx.opts.image_base is not None:
+            return self.ctx.opts.image_base
+        return self.ctx.opts.segment_starts.get(name, default)
 
     def fail(self, msg):
         raise LinkError(f"{self.s.path}: {msg}")
@@ -311,6 +328,8 @@ class _Env:
             raise LinkError(f"{self.s.path}:{line}: undefined section {name}")
         if fn == "SIZEOF":
             return o.size
+        if fn == "ALIGNOF":
+            return max(o.align, 1)
         if fn == "ADDR":
             return o.addr
         return o.lma if getattr(o, "lma", None) is not None else o.addr
@@ -323,7 +342,7 @@ class _Env:
         raise LinkError(f"{self.s.path}:{line}: unknown constant: {name}")
 
     def sizeof_headers(self):
-        return elf.EHDR_SIZE + self.ctx.nphdr * elf.PHDR_SIZE if getattr(self.ctx, "nphdr", 0) else elf.EHDR_SIZE
+        return elf.EHDR_SIZE + getattr(self.ctx, "nphdr", 0) * elf.PHDR_SIZE
 
 
 def place(ctx) -> None:
@@ -336,15 +355,22 @@ def place(ctx) -> None:
     order = _order(ctx)
     prev: dict = {}
     values: dict = {}
-    for final in (False, True):
+    # the walk runs until what it depends on settles: symbols defined later (forward
+    # references) and SIZEOF_HEADERS, which counts the program headers the layout makes
+    ctx.nphdr = 0
+    for k in range(6):
+        final = k > 0
         values = {}
         env = _Env(ctx, values, prev)
         env.final = final
+        used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
+        _segments(ctx, [o for o in order if o.alloc and _emitted(o)],
+                  [o for o in order if not o.alloc and _emitted(o)])
+        if final and ctx.nphdr == used:
+            break
     ctx.script_values = values
-    _segments(ctx, [o for o in order if o.alloc and _emitted(o)],
-              [o for o in order if not o.alloc and _emitted(o)])
 
 
 def _emitted(o) -> bool:
@@ -413,26 +439,26 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:
+    """``sym = e`` / ``. = e`` (and ``+=`` ...).  Inside an output section, as in GNU ld, a
+    plain number is an offset from the section's start (``. = 0x10``, ``sym = 4``); a value
+    relative to a section or absolute is the address it is."""
+    if a.name != "." and a.provide and a.name not in getattr(env.ctx, "script_names", ()):
+        return
+    expr = a.expr
+    if a.op != "=":                       # x op= e is x = x op (e)
+        target = ("dot",) if a.name == "." else ("sym", a.name, a.line)
+        expr = ("bin", a.op[:-1], target, ("un", "+", expr))
+    v, tag = sc.evaluate_tagged(expr, env)
+    if tag is sc.NUM and sec is not None:
+        v, tag = (sec.addr + v) & sc.MASK, sec
     if a.name == ".":
-        v = sc.evaluate(a.expr, env)
-        if a.op != "=":
-            v = _op(a.op, env.cur, v)
         if sec is not None and v < env.cur:
             raise LinkError(f"{env.s.path}:{a.line}: unable to move location counter backward for: {sec.name}")
+        if sec is not None and v > env.cur:
+            sec.pad_starts.append(env.cur - sec.addr)      # a padding of its own (its fill restarts)
         env.cur = v
         return
-    if a.provide and a.name not in getattr(env.ctx, "script_names", ()):
-        return
-    v = sc.evaluate(a.expr, env)
-    if a.op != "=":
-        old = env.values.get(a.name, (0, None))[0] if a.name in env.values else env.symbol(a.name, a.line)
-        v = _op(a.op, old, v)
-    env.values[a.name] = (v, sec)
-
-
-def _op(op: str, a: int, b: int) -> int:
-    return {"+=": a + b, "-=": a - b, "*=": a * b, "/=": a // b if b else 0, "<<=": a << b,
-            ">>=": a >> b, "&=": a & b, "|=": a | b}[op] & sc.MASK
+    env.values[a.name] = (v, tag if tag not in (sc.NUM, sc.ABS) else None)
 
 
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
@@ -471,6 +497,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
     o.align = max(o.align, align)
     o.addr = start
+    env.cur_sec = o if o.alloc else None
+    o.script_data = []                # (offset, size, expression, line): BYTE ... QUAD
+    o.fills = []                      # (offset, pattern): FILL(...) from there on
+    o.pad_starts = []                 # offsets where a move of '.' starts a padding
     if cmd is not None:
         # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
         o.fill = sc.evaluate(cmd.fill, env).to_bytes(4, "big") if cmd.fill is not None else None
@@ -485,8 +515,13 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             if final and not sc.evaluate(c.expr, env):
                 raise LinkError(f"{s.path}:{c.line}: {c.message}")
             continue
-        if isinstance(c, sc.Data):
-            raise LinkError(f"{s.path}:{c.line}: BYTE/SHORT/LONG/QUAD data is not supported")
+        if isinstance(c, sc.Data):         # its value is written once symbols are final
+            o.script_data.append((env.cur - start, c.size, c.expr, c.line))
+            env.cur += c.size
+            continue
+        if isinstance(c, sc.Fill):
+            o.fills.append((env.cur - start, (sc.evaluate(c.expr, env) & 0xFFFFFFFF).to_bytes(4, "big")))
+            continue
         if c is not None and "COMMON" in c.patterns and commons and not commons_done:
             _place_commons(ctx, env, o, commons)
             commons_done = True
@@ -501,6 +536,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         env.cur = start + (len(o.data) if not o.nobits else o.size)
     o.size = env.cur - start
     o._commons = commons
+    env.cur_sec = None
     if not o.alloc:
         env.cur = env_cur_saved
         o.lma = None
@@ -610,3 +646,35 @@ def apply_symbols(ctx) -> None:
             ctx.linker_sec[g] = o
         else:
             ctx.linker_sec.pop(g, None)
+
+
+def write_contents(ctx, img) -> None:
+    """What a script puts into its output sections besides the inputs: FILL patterns in the
+    gaps (each gap takes the pattern in force where it starts, repeated from there, as GNU
+    ld's padding), and BYTE/SHORT/LONG/QUAD/SQUAD values (little-endian), evaluated now that
+    every symbol has its address."""
+    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env.final = True
+    for o in ctx.ordered:
+        data, fills = getattr(o, "script_data", None), getattr(o, "fills", None)
+        if o.nobits or not (data or fills):
+            continue
+        if fills or getattr(o, "fill", None):
+            covered = sorted([(int(obj.sec_out[i]), int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"]))
+                              for obj, i in o.inputs if int(obj.shdrs[i]["sh_type"]) != elf.SHT_NOBITS]
+                             + [(off, off + n) for off, n, _, _ in data])
+            base = [(0, o.fill)] if getattr(o, "fill", None) else []
+            changes = base + fills
+            pos = 0
+            for a, z in covered + [(o.size, o.size)]:
+                cuts = sorted({pos, a} | {p for p in o.pad_starts if pos < p < a})
+                for g0, g1 in zip(cuts, cuts[1:]):
+                    pat = next((p for at, p in reversed(changes) if at <= g0), None)
+                    if pat is not None:
+                        n = g1 - g0
+                        img[o.offset + g0:o.offset + g1] = np.frombuffer((pat * (n // len(pat) + 1))[:n], dtype=np.uint8)
+                pos = max(pos, z)
+        for off, n, expr, line in data:
+            env.cur, env.cur_sec = o.addr + off, o
+            v = sc.evaluate(expr, env) & ((1 << (8 * n)) - 1)
+            img[o.offset + off:o.offset + off + n] = np.frombuffer(v.to_bytes(n, "little"), dtype=np.uint8)

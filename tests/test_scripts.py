@@ -54,10 +54,10 @@ def lma_of(arch, exe) -> dict[str, int]:
     return out
 
 
-def build(arch, tmp_path, script: Path, extra=()):
+def build(arch, tmp_path, script: Path, extra=(), link_extra=()):
     obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", [*FLAGS, *extra])
-    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
-    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script), *link_extra])
+    res = tc.xld_link(["-T", script, *link_extra, "-o", tmp_path / "xld.elf", obj])
     assert res.status == 0, res.stderr
     return obj, gnu, tmp_path / "xld.elf"
 
@@ -150,3 +150,45 @@ def test_script_errors(k, tmp_path):
     assert words.search(res.stderr), res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists()
+
+
+# -- expressions: GNU ld's section-relative values, data, fills and builtins -------------------
+
+EXPR_SYMBOLS = ("text_off", "text_end", "scale", "product", "ratio", "table_align", "log_of_size",
+                "page", "_sdata", "_edata", "data_rel", "_sidata", "__executable_start", "_ebss")
+
+
+def symbol_values(arch, exe, names) -> dict[str, tuple[str, str]]:
+    """name -> (value, section index or ABS)."""
+    out = {}
+    for m in re.finditer(r"^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+(\S+)$", readelf(arch, "-s", exe), re.M):
+        if m.group(3) in names:
+            out[m.group(3)] = (m.group(1), m.group(2))
+    return out
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("extra", [[], ["-Ttext-segment=0x800000"]], ids=["default", "text-segment"])
+def test_expressions_match_gnu_ld(arch, extra, tmp_path):
+    """. and numbers inside an output section are offsets from its start; a*b is a product;
+    SEGMENT_START (with -Ttext-segment), SIZEOF_HEADERS, BYTE/SHORT/LONG/QUAD/SQUAD, FILL and
+    =fill in the gaps, ALIGNOF, LOG2CEIL, NEXT, CONSTANT: the same addresses, symbols and flat
+    image as GNU ld."""
+    script = HERE / "exprs.ld"
+    obj, gnu, xld = build(arch, tmp_path, script, link_extra=extra)
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    want = symbol_values(arch, gnu, EXPR_SYMBOLS)
+    got = symbol_values(arch, xld, EXPR_SYMBOLS)
+    assert len(want) == len(EXPR_SYMBOLS)
+    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in want.items()}
+    # absolute or in a section alike (GNU ld puts SEGMENT_START's value in the first section)
+    assert {k: v[1] for k, v in got.items() if k != "__executable_start"} == \
+        {k: v[1] for k, v in want.items() if k != "__executable_start"}
+    text = sections(arch, gnu)[".text"][0]
+    assert int(want["text_off"][0], 16) == text + 0x10          # section-relative, as GNU ld
+    assert int(want["product"][0], 16) == 13
+    base = 0x800000 if extra else 0x400000
+    assert int(want["__executable_start"][0], 16) == base
+    image = objcopy(arch, xld, tmp_path / "xld.bin")
+    assert image == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert bytes.fromhex("113322") in image and b"\x90\x90\x90\x7f\xa5" in image and b"\x01\x02\x03\x04\x01\x02" in image
