@@ -43,6 +43,7 @@ class Context:
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
+        self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         if opts.arch:
             a = arches.by_name(opts.arch)

@@ -130,6 +130,7 @@ class OutSec:
     subalign: tuple | None = None
     region: str | None = None
     lma_region: str | None = None
+    phdrs: list[str] = field(default_factory=list)     # :name ... (NONE: no segment)
     fill: tuple | None = None
     commands: list = field(default_factory=list)
     line: int = 0
@@ -145,9 +146,27 @@ class Region:
 
 
 @dataclass
+class Phdr:
+    """One PHDRS entry: ``name TYPE [FILEHDR] [PHDRS] [AT(addr)] [FLAGS(n)];``."""
+    name: str
+    type: int
+    filehdr: bool = False
+    phdrs: bool = False
+    at: tuple | None = None
+    flags: tuple | None = None
+    line: int = 0
+
+
+PHDR_TYPES = {"PT_NULL": 0, "PT_LOAD": 1, "PT_DYNAMIC": 2, "PT_INTERP": 3, "PT_NOTE": 4,
+              "PT_SHLIB": 5, "PT_PHDR": 6, "PT_TLS": 7, "PT_GNU_EH_FRAME": 0x6474E550,
+              "PT_GNU_STACK": 0x6474E551, "PT_GNU_RELRO": 0x6474E552, "PT_GNU_PROPERTY": 0x6474E553}
+
+
+@dataclass
 class Script:
     path: str
     entry: str | None = None
+    phdrs: list[Phdr] | None = None    # PHDRS { ... }: the program headers, in order
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -155,7 +174,7 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"PHDRS", "INSERT", "OVERLAY", "INCLUDE", "VERSION", "NOCROSSREFS", "EXTERN",
+_UNSUPPORTED = {"INSERT", "OVERLAY", "INCLUDE", "VERSION", "NOCROSSREFS", "EXTERN",
                 "TARGET", "STARTUP", "SEARCH_DIR", "INPUT", "GROUP", "OUTPUT", "REGION_ALIAS",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED", "SORT_BY_INIT_PRIORITY", "SORT_NONE", "EXCLUDE_FILE",
@@ -234,6 +253,11 @@ class Parser:
             elif t == "MEMORY":
                 self.next()
                 self.parse_memory(sc)
+            elif t == "PHDRS":
+                self.next()
+                if sc.phdrs is not None:
+                    self.err("PHDRS appears twice")
+                sc.phdrs = self.parse_phdrs()
             elif t == "SECTIONS":
                 self.next()
                 if sc.sections is not None:
@@ -269,6 +293,42 @@ class Parser:
             if name in sc.regions:
                 self.err(f"region '{name}' already defined")
             sc.regions[name] = Region(name, attrs, origin, length, line)
+
+    def parse_phdrs(self) -> list[Phdr]:
+        self.expect("{")
+        out: list[Phdr] = []
+        while not self.accept("}"):
+            line = self.line()
+            name = self.next()
+            t = self.next()
+            typ = PHDR_TYPES.get(t)
+            if typ is None:
+                typ = parse_number(t)
+            if typ is None:
+                self.i -= 1
+                self.err(f"invalid program header type: {t}")
+            p = Phdr(name, typ, line=line)
+            while not self.accept(";"):
+                k = self.next()
+                if k == "FILEHDR":
+                    p.filehdr = True
+                elif k == "PHDRS":
+                    p.phdrs = True
+                elif k in ("AT", "FLAGS"):
+                    self.expect("(")
+                    e = self.parse_expr()
+                    self.expect(")")
+                    if k == "AT":
+                        p.at = e
+                    else:
+                        p.flags = e
+                else:
+                    self.i -= 1
+                    self.err(f"unexpected header attribute: {k}")
+            if any(q.name == name for q in out):
+                self.err(f"program header '{name}' is defined twice")
+            out.append(p)
+        return out
 
     def _keyword(self, words) -> None:
         t = self.next()
@@ -382,8 +442,9 @@ class Parser:
             elif t == "AT" and self.peek(1) == ">":
                 self.i += 2
                 o.lma_region = self.next()
-            elif t == ":" :
-                self.unsupported(":phdr (program headers)")
+            elif t == ":":
+                self.next()
+                o.phdrs.append(self.next())
             elif t == "=":
                 self.next()
                 o.fill = self.parse_expr()

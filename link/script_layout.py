@@ -357,7 +357,7 @@ def place(ctx) -> None:
     values: dict = {}
     # the walk runs until what it depends on settles: symbols defined later (forward
     # references) and SIZEOF_HEADERS, which counts the program headers the layout makes
-    ctx.nphdr = 0
+    ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
     for k in range(6):
         final = k > 0
         values = {}
@@ -583,6 +583,10 @@ def _place_commons(ctx, env, o, commons) -> None:
 
 def _segments(ctx, alloc, nonalloc) -> None:
     """PT_LOADs over the placed sections, file offsets, and what write.py needs."""
+    if ctx.script.phdrs is not None:
+        _phdr_segments(ctx, alloc, nonalloc)
+        return
+    ctx.script_phdrs = None
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = sorted(alloc, key=lambda o: o.addr)
     segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections]]
@@ -603,7 +607,9 @@ def _segments(ctx, alloc, nonalloc) -> None:
                 continue
         segs.append([cls, o.addr, 0, 0, 0, o.lma, [o]])
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
-    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0)
+    note = any(o.type == elf.SHT_NOTE for o in alloc)
+    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) \
+        + (1 if note else 0)
     ctx.nphdr = nphdr
     off = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     out_segs = []
@@ -678,3 +684,141 @@ def write_contents(ctx, img) -> None:
             env.cur, env.cur_sec = o.addr + off, o
             v = sc.evaluate(expr, env) & ((1 << (8 * n)) - 1)
             img[o.offset + off:o.offset + off + n] = np.frombuffer(v.to_bytes(n, "little"), dtype=np.uint8)
+
+
+# -- PHDRS: the program headers the script lists ------------------------------------------------
+
+def _phdr_members(ctx, alloc) -> dict[str, list]:
+    """Program header name -> its sections, by GNU ld's rule: a section goes into the headers
+    its ``:name`` list names; a section without one (orphans too) into those of the section
+    before it; ``:NONE`` into none."""
+    s = ctx.script
+    names = {p.name for p in s.phdrs}
+    members: dict[str, list] = {p.name: [] for p in s.phdrs}
+    cur: list[str] = []
+    for o in alloc:
+        cmd = getattr(o, "script", None)
+        if cmd is not None and cmd.phdrs:
+            for n in cmd.phdrs:
+                if n != "NONE" and n not in names:
+                    raise LinkError(f"{s.path}:{cmd.line}: program header '{n}' is not listed in PHDRS")
+            cur = [n for n in cmd.phdrs if n != "NONE"]
+        for n in cur:
+            members[n].append(o)
+    return members
+
+
+def _phdr_segments(ctx, alloc, nonalloc) -> None:
+    """File offsets and program headers when the script lists them (PHDRS): exactly those
+    headers, in that order, as GNU ld writes them.  A PT_LOAD with FILEHDR (and PHDRS) starts
+    at the ELF header, which must then sit right below its first section."""
+    s = ctx.script
+    maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
+    n = len(s.phdrs)
+    ctx.nphdr = n
+    hdr = elf.EHDR_SIZE + n * elf.PHDR_SIZE
+    members = _phdr_members(ctx, alloc)
+    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env.final = True
+
+    def tbss(o):
+        return o.flags & elf.SHF_TLS and o.nobits
+
+    # file offsets: each PT_LOAD's sections together, congruent with their addresses
+    off = hdr
+    done: set[int] = set()
+    starts: dict[str, tuple[int, int]] = {}          # PT_LOAD name -> (vaddr, offset)
+    for p in s.phdrs:
+        if p.type != elf.PT_LOAD:
+            continue
+        secs = sorted((o for o in members[p.name] if id(o) not in done), key=lambda o: o.addr)
+        if p.filehdr or p.phdrs:
+            first = min((o.addr for o in members[p.name]), default=None)
+            size = hdr if p.filehdr else n * elf.PHDR_SIZE
+            vaddr = (first if first is not None else 0) - size
+            base = 0 if p.filehdr else elf.EHDR_SIZE
+            if vaddr < 0 or (vaddr - base) % maxpage:
+                raise LinkError(f"{s.path}:{p.line}: the program headers of '{p.name}' do not fit below "
+                                f"its first section (place it at SIZEOF_HEADERS past a page boundary)")
+            seg_off = base
+        elif secs:
+            vaddr = secs[0].addr
+            seg_off = off + ((vaddr - off) % maxpage)
+        else:
+            continue
+        starts[p.name] = (vaddr, seg_off)
+        for o in secs:
+            o.offset = seg_off + (o.addr - vaddr)
+            done.add(id(o))
+            if not o.nobits:
+                off = max(off, o.offset + o.size)
+    for o in sorted(alloc, key=lambda o: o.addr):         # in no PT_LOAD: in the file, not loaded
+        if id(o) not in done:
+            off = align_up(off, max(o.align, 1))
+            o.offset = off
+            if not o.nobits:
+                off += o.size
+    for o in alloc:
+        if tbss(o):
+            o.offset = min((x.offset + x.size for x in alloc if x.flags & elf.SHF_TLS and not x.nobits),
+                           default=o.offset)
+
+    rows, segs = [], []
+    for p in s.phdrs:
+        secs = sorted(members[p.name], key=lambda o: o.addr)
+        if p.type == elf.PT_LOAD:
+            secs = [o for o in secs if not tbss(o)]
+        flags = elf.PF_R
+        for o in secs:
+            flags |= (elf.PF_W if o.flags & elf.SHF_WRITE else 0) | (elf.PF_X if o.flags & elf.SHF_EXECINSTR else 0)
+        if p.name in starts:
+            vaddr, poff = starts[p.name]
+        elif p.type == elf.PT_PHDR or (p.phdrs and not secs):
+            load = next((q for q in s.phdrs if q.type == elf.PT_LOAD and q.name in starts and (q.filehdr or q.phdrs)), None)
+            vaddr = starts[load.name][0] + (elf.EHDR_SIZE if load.filehdr else 0) if load else 0
+            poff = elf.EHDR_SIZE
+        elif secs:
+            vaddr, poff = secs[0].addr, secs[0].offset
+        else:
+            vaddr = poff = 0
+        if p.type == elf.PT_PHDR:
+            filesz = memsz = n * elf.PHDR_SIZE
+        elif secs:
+            ends = [o.offset + o.size for o in secs if not o.nobits]
+            filesz = max(ends) - poff if ends else 0
+            memsz = max(o.addr + o.size for o in secs) - vaddr
+        else:
+            filesz = memsz = (hdr if p.filehdr else 0)
+        if p.type == elf.PT_GNU_STACK:
+            flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.opts.execstack else 0)
+            memsz = ctx.opts.stack_size or 0
+        if p.flags is not None:
+            flags = sc.evaluate(p.flags, env)
+        if p.at is not None:
+            paddr = sc.evaluate(p.at, env)
+        elif secs:
+            first = secs[0]
+            paddr = (first.lma if getattr(first, "lma", None) is not None else first.addr) - (first.addr - vaddr)
+        else:
+            paddr = vaddr
+        if p.type == elf.PT_LOAD:
+            align = maxpage
+        elif not secs:
+            align = 8               # (GNU ld's for a header without sections: PT_PHDR, PT_GNU_STACK)
+        else:
+            align = max([o.align for o in secs] + [1])
+        rows.append((p.type, flags, poff, vaddr, paddr, filesz, memsz, align))
+        if p.type == elf.PT_LOAD and (secs or p.filehdr):
+            cls = SEG_RX if flags & elf.PF_X else SEG_RW if flags & elf.PF_W else SEG_R
+            segs.append([cls, vaddr, poff, poff + filesz, vaddr + memsz, paddr])
+    ctx.script_phdrs = rows
+    ctx.segments = segs
+    ctx.tls_range = layout._tls_range(alloc)
+    off = max([off] + [o.offset + (0 if o.nobits else o.size) for o in alloc])
+    for o in nonalloc:
+        off = align_up(off, max(o.align, 1))
+        o.offset = off
+        o.addr = 0
+        off += o.size
+    ctx.ordered = sorted(alloc, key=lambda o: o.addr) + nonalloc
+    ctx.file_end = off

@@ -439,6 +439,8 @@ def write_output(ctx, img: np.ndarray) -> None:
 
 
 def program_headers(ctx) -> np.ndarray:
+    if getattr(ctx, "script_phdrs", None) is not None:     # a script's PHDRS: exactly those
+        return np.array(ctx.script_phdrs, dtype=elf.PHDR)
     rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]

@@ -132,7 +132,9 @@ ERRORS = [
      re.compile(r"s\.ld:2: text is too big")),
     ("SECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } }\n}\n",
      re.compile(r"s\.ld:3: OVERLAY is not supported")),
-    ("PHDRS { text PT_LOAD; }\n", re.compile(r"s\.ld:1: PHDRS is not supported")),
+    ("PHDRS { text PT_LOAD; }\nSECTIONS {\n .text : { *(.text) } :nothere\n}\n",
+     re.compile(r"s\.ld:3: program header 'nothere' is not listed in PHDRS")),
+    ("PHDRS { text PT_LOD; }\n", re.compile(r"s\.ld:1: invalid program header type: PT_LOD")),
     ("SECTIONS {\n .text : { *(.text) } > NOWHERE\n}\n",
      re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
     ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
@@ -192,3 +194,50 @@ def test_expressions_match_gnu_ld(arch, extra, tmp_path):
     image = objcopy(arch, xld, tmp_path / "xld.bin")
     assert image == objcopy(arch, gnu, tmp_path / "gnu.bin")
     assert bytes.fromhex("113322") in image and b"\x90\x90\x90\x7f\xa5" in image and b"\x01\x02\x03\x04\x01\x02" in image
+
+
+# -- a kernel-like script: PHDRS, SEGMENT_START, SIZEOF_HEADERS ----------------------------------
+
+NOTE_S = """.section .note.kern,"a",@note
+.balign 4
+.long 4, 8, 1
+.asciz "XLD"
+.quad 0x1122334455667788
+"""
+
+
+def program_headers(arch, exe) -> list[tuple]:
+    return re.findall(r"^\s+([A-Z_]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(.{3})\s+(0x[0-9a-f]+)",
+                      readelf(arch, "-l", exe), re.M)
+
+
+KERNEL_SYMBOLS = ("_kernel_start", "_stext", "_etext", "_sdata", "_edata", "_sidata", "_sbss", "_ebss",
+                  "_kernel_end", "__table_start", "__table_end")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_kernel_like_script_with_phdrs(arch, tmp_path):
+    """PHDRS with PT_PHDR, a PT_LOAD holding the ELF headers (FILEHDR PHDRS) and the code, a
+    writable PT_LOAD, PT_NOTE and PT_GNU_STACK with FLAGS; :phdr lists inherited by the
+    sections after them: the same program headers, sections, symbols and image as GNU ld, and
+    the program runs."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    note = tc.assemble(arch, NOTE_S, tmp_path / "note.o")
+    script = HERE / "kernel.ld"
+    gnu = tc.gnu_ld(arch, [obj, note], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj, note])
+    assert res.status == 0, res.stderr
+    want = program_headers(arch, gnu)
+    assert [p[0] for p in want] == ["PHDR", "LOAD", "LOAD", "NOTE", "GNU_STACK"]
+    assert program_headers(arch, xld) == want
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    got_syms = symbol_values(arch, xld, KERNEL_SYMBOLS)
+    want_syms = symbol_values(arch, gnu, KERNEL_SYMBOLS)
+    assert len(want_syms) == len(KERNEL_SYMBOLS)
+    assert {k: v[0] for k, v in got_syms.items()} == {k: v[0] for k, v in want_syms.items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    run = tc.qemu_run(arch, gnu)
+    assert run.stdout == b"dbl=14\nsq=49\nsum=640\n", run.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
