@@ -23,6 +23,7 @@ Everything else is an error naming file:line and the construct ("... is not supp
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -49,6 +50,8 @@ class Tok:
     text: str
     line: int
     kind: str
+    file: str = ""             # the script it comes from (INCLUDE splices in other files)
+    pos: int = 0               # its offset in that file's text
 
 
 def tokenize(text: str, path: str) -> list[Tok]:
@@ -58,14 +61,22 @@ def tokenize(text: str, path: str) -> list[Tok]:
         kind = m.lastgroup
         s = m.group()
         if kind == "bad":
-            raise ScriptError(f"{path}:{line}: unexpected character '{s}'")
+            raise ScriptError(f"{path}:{line}: unexpected character '{s}'" + _context(text, m.start()))
         if kind != "ws":
             if kind == "str":
-                toks.append(Tok(s[1:-1], line, "str"))
+                toks.append(Tok(s[1:-1], line, "str", path, m.start()))
             else:
-                toks.append(Tok(s, line, kind))
+                toks.append(Tok(s, line, kind, path, m.start()))
         line += s.count("\n")
     return toks
+
+
+def _context(text: str, pos: int) -> str:
+    """lld's way of showing where: the script line, and a caret under the token."""
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start:end if end >= 0 else len(text)]
+    return f"\n>>> {line}\n>>> {' ' * (pos - start)}^"
 
 
 def split_expression_name(s: str) -> list[str] | None:
@@ -100,10 +111,11 @@ class Assert:
 class InputDesc:
     file_pattern: str          # "*" for any file
     patterns: list[str]
-    exclude_files: list[str] = field(default_factory=list)
+    exclude_files: list[str] = field(default_factory=list)   # EXCLUDE_FILE before the file pattern
     keep: bool = False
-    sort: str = ""             # "", "name", "alignment"
+    sort: str = ""             # "", "name", "alignment", "init_priority" ("none": SORT_NONE)
     line: int = 0
+    pattern_excludes: list = field(default_factory=list)    # per pattern: EXCLUDE_FILE before it
 
 
 @dataclass
@@ -167,6 +179,8 @@ class Script:
     path: str
     entry: str | None = None
     phdrs: list[Phdr] | None = None    # PHDRS { ... }: the program headers, in order
+    search_dirs: list[str] = field(default_factory=list)     # SEARCH_DIR(...)
+    inputs: list = field(default_factory=list)    # INPUT/GROUP: (kind, [(name, as_needed)], line)
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -174,14 +188,16 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"INSERT", "OVERLAY", "INCLUDE", "VERSION", "NOCROSSREFS", "EXTERN",
-                "TARGET", "STARTUP", "SEARCH_DIR", "INPUT", "GROUP", "OUTPUT", "REGION_ALIAS",
+_UNSUPPORTED = {"INSERT", "OVERLAY", "VERSION", "NOCROSSREFS", "EXTERN",
+                "TARGET", "STARTUP", "OUTPUT",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
-                "LD_FEATURE", "AS_NEEDED", "SORT_BY_INIT_PRIORITY", "SORT_NONE", "EXCLUDE_FILE",
-                "ONLY_IF_RO", "ONLY_IF_RW", "COPY", "INFO", "DSECT", "OVERLAY", "CREATE_OBJECT_SYMBOLS",
+                "LD_FEATURE", "AS_NEEDED",
+                "COPY", "INFO", "DSECT", "OVERLAY", "CREATE_OBJECT_SYMBOLS",
                 "CONSTRUCTORS", "ALIGN_WITH_INPUT",
                 "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END",
                 "INPUT_SECTION_FLAGS", "READONLY", "BLOCK"}
+_SORTS = {"SORT": "name", "SORT_BY_NAME": "name", "SORT_BY_ALIGNMENT": "alignment",
+          "SORT_BY_INIT_PRIORITY": "init_priority", "SORT_NONE": "none"}
 _BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
            ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "<<=", ">>=", "&=", "|=")
@@ -190,18 +206,67 @@ _FUNCS = {"ADDR", "LOADADDR", "SIZEOF", "ALIGN", "MAX", "MIN", "DEFINED", "ORIGI
 
 
 class Parser:
-    def __init__(self, text: str, path: str):
+    def __init__(self, text: str, path: str, search_dirs=()):
         self.path = path
-        self.toks = tokenize(text, path)
+        self.texts = {path: text}          # every script read (INCLUDE), for error context
+        self.search_dirs = list(search_dirs)
+        self.toks = self._includes(tokenize(text, path), 0)
         self.i = 0
 
+    def _includes(self, toks: list[Tok], depth: int) -> list[Tok]:
+        """INCLUDE file, anywhere: the file's tokens in its place, found as named, else in the
+        -L directories (and SEARCH_DIRs before it), as GNU ld does."""
+        out: list[Tok] = []
+        k = 0
+        while k < len(toks):
+            t = toks[k]
+            if t.text != "INCLUDE" or t.kind != "name":
+                out.append(t)
+                k += 1
+                continue
+            if k + 1 >= len(toks):
+                self.i, self.toks = k, toks
+                self.err("INCLUDE: expected a file name")
+            name = toks[k + 1].text
+            found = next((c for c in [name] + [os.path.join(d, name) for d in self._dirs(toks[:k])]
+                          if os.path.isfile(c)), None)
+            if found is None or depth > 10:
+                self.i, self.toks = k + 1, toks
+                self.err(f"cannot find linker script {name}" if found is None else "INCLUDE nests too deeply")
+            try:
+                with open(found, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError as e:
+                self.i, self.toks = k + 1, toks
+                self.err(f"cannot open {found}: {e.strerror}")
+            self.texts[found] = text
+            out.extend(self._includes(tokenize(text, found), depth + 1))
+            k += 2
+        return out
+
+    def _dirs(self, before: list[Tok]) -> list[str]:
+        dirs = list(self.search_dirs)
+        for j in range(len(before) - 3):
+            if before[j].text == "SEARCH_DIR" and before[j + 1].text == "(":
+                dirs.append(before[j + 2].text)
+        return dirs
+
     # -- helpers --
+    def tok(self) -> Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else (self.toks[-1] if self.toks else None)
+
     def line(self) -> int:
-        t = self.toks[self.i] if self.i < len(self.toks) else (self.toks[-1] if self.toks else None)
+        t = self.tok()
         return t.line if t else 1
 
     def err(self, msg: str):
-        raise ScriptError(f"{self.path}:{self.line()}: {msg}")
+        t = self.tok()
+        if t is None:
+            raise ScriptError(f"{self.path}:1: {msg}")
+        at_end = self.i >= len(self.toks)
+        text = self.texts.get(t.file, "")
+        where = _context(text, t.pos) if text and not at_end else ""
+        raise ScriptError(f"{t.file or self.path}:{t.line}: {msg}{where}")
 
     def peek(self, k: int = 0) -> str | None:
         j = self.i + k
@@ -253,6 +318,29 @@ class Parser:
             elif t == "MEMORY":
                 self.next()
                 self.parse_memory(sc)
+            elif t == "SEARCH_DIR":
+                self.next()
+                self.expect("(")
+                sc.search_dirs.append(self.next())
+                self.expect(")")
+            elif t in ("INPUT", "GROUP"):
+                line = self.line()
+                self.next()
+                sc.inputs.append((t, self.parse_file_list(), line))
+            elif t == "REGION_ALIAS":
+                self.next()
+                self.expect("(")
+                alias = self.next()
+                self.expect(",")
+                name = self.next()
+                if name not in sc.regions:
+                    self.i -= 1
+                    self.err(f"memory region not defined: {name}")
+                if alias in sc.regions:
+                    self.i -= 3
+                    self.err(f"redefinition of memory region '{alias}'")
+                self.expect(")")
+                sc.regions[alias] = sc.regions[name]
             elif t == "PHDRS":
                 self.next()
                 if sc.phdrs is not None:
@@ -293,6 +381,38 @@ class Parser:
             if name in sc.regions:
                 self.err(f"region '{name}' already defined")
             sc.regions[name] = Region(name, attrs, origin, length, line)
+
+    def parse_file_list(self) -> list[tuple[str, bool]]:
+        """INPUT(...) / GROUP(...): the file names as written (GNU ld's file-name lexer: a
+        name may hold '-' and the like), each with whether AS_NEEDED(...) holds it."""
+        if self.peek() != "(":
+            self.err(f"expected '(', but got '{self.peek()}'")
+        open_tok = self.tok()
+        depth = 0
+        while True:
+            t = self.next()
+            if t == "(":
+                depth += 1
+            elif t == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+        raw = self.texts[open_tok.file][open_tok.pos + 1:self.toks[self.i - 1].pos]
+        raw = re.sub(r"/\*.*?\*/", " ", raw, flags=re.S)
+        out, needed, level = [], None, 0
+        words = re.findall(r'"[^"]*"|\(|\)|,|[^\s(),"]+', raw)
+        for k, w in enumerate(words):
+            if w == "(":
+                level += 1
+            elif w == ")":
+                level -= 1
+                if needed is not None and level < needed:
+                    needed = None
+            elif w == "AS_NEEDED" and k + 1 < len(words) and words[k + 1] == "(":
+                needed = level + 1
+            elif w != ",":
+                out.append((w.strip('"'), needed is not None))
+        return out
 
     def parse_phdrs(self) -> list[Phdr]:
         self.expect("{")
@@ -490,37 +610,55 @@ class Parser:
 
     def parse_input_desc(self) -> InputDesc:
         line = self.line()
-        sort = ""
-        if self.peek() in ("SORT", "SORT_BY_NAME", "SORT_BY_ALIGNMENT"):
-            s = self.next()
-            sort = "alignment" if s == "SORT_BY_ALIGNMENT" else "name"
+        if self.peek() in _SORTS:
+            sort = _SORTS[self.next()]
             self.expect("(")
             d = self.parse_input_desc()
             self.expect(")")
             d.sort = d.sort or sort
             return d
+        excluded = self._exclude_file()
         fpat = self.next()
         if fpat in _UNSUPPORTED:
             self.i -= 1
             self.unsupported(fpat)
         if self.peek() != "(":
+            self.i -= 1
             self.err(f"expected '(' after the file pattern '{fpat}'")
         self.expect("(")
-        pats: list[str] = []
-        while not self.accept(")"):
+        d = InputDesc(fpat, [], exclude_files=excluded, line=line)
+        self._section_patterns(d, ")")
+        return d
+
+    def _section_patterns(self, d: InputDesc, close: str) -> None:
+        pending: list[str] = []
+        while not self.accept(close):
             t = self.peek()
-            if t in ("SORT", "SORT_BY_NAME", "SORT_BY_ALIGNMENT"):
+            if t in _SORTS:
                 self.next()
-                sort = "alignment" if t == "SORT_BY_ALIGNMENT" else "name"
+                d.sort = d.sort or _SORTS[t]
                 self.expect("(")
-                while not self.accept(")"):
-                    pats.append(self._pattern())
+                self._section_patterns(d, ")")
+                continue
+            if t == "EXCLUDE_FILE":
+                pending = self._exclude_file()
                 continue
             if t == ",":
                 self.next()
                 continue
-            pats.append(self._pattern())
-        return InputDesc(fpat, pats, keep=False, sort=sort, line=line)
+            d.patterns.append(self._pattern())
+            d.pattern_excludes.append(pending)
+            pending = []
+
+    def _exclude_file(self) -> list[str]:
+        """EXCLUDE_FILE(pattern ...), or nothing."""
+        if not self.accept("EXCLUDE_FILE"):
+            return []
+        self.expect("(")
+        out = []
+        while not self.accept(")"):
+            out.append(self.next())
+        return out
 
     def _pattern(self) -> str:
         t = self.peek()
@@ -638,13 +776,13 @@ class _Const:
         return fail
 
 
-def read(path: str) -> Script:
+def read(path: str, search_dirs=()) -> Script:
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             text = f.read()
     except OSError as e:
         raise LinkError(f"cannot open linker script {path}: {e.strerror}")
-    return Parser(text, path).parse()
+    return Parser(text, path, search_dirs).parse()
 
 
 # -- evaluation -----------------------------------------------------------------------------

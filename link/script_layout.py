@@ -38,8 +38,10 @@ def read(ctx) -> None:
         return
     if len(ctx.opts.scripts) > 1:
         raise LinkError("more than one -T script is not supported")
-    s = sc.read(ctx.opts.scripts[0])
+    s = sc.read(ctx.opts.scripts[0], ctx.opts.lib_paths)
     ctx.script = s
+    ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
+    _script_inputs(ctx, s)
     if s.entry and not ctx.opts.entry:
         ctx.opts.entry = s.entry
     if getattr(s, "output_binary", False):
@@ -48,6 +50,32 @@ def read(ctx) -> None:
         for c in s.top:
             pass
     ctx.script_keep = _keep_matcher(s)
+
+
+def _script_inputs(ctx, s) -> None:
+    """INPUT(...) and GROUP(...) of a -T script: more inputs, after the command line's (GROUP's
+    archives searched again and again like --start-group ... --end-group).  ``-lNAME`` is a
+    library; another name is a file as written, else found in the library directories, else
+    (``=``) under the sysroot."""
+    from xld.link.options import Input
+    for kind, names, line in s.inputs:
+        items = []
+        for name, as_needed in names:
+            if name.startswith("-l"):
+                items.append(Input("lib", name[2:], as_needed=as_needed))
+                continue
+            path = name
+            if name.startswith("=") and ctx.opts.sysroot:
+                path = os.path.join(ctx.opts.sysroot, name[1:].lstrip("/"))
+            elif not os.path.exists(name):
+                path = next((os.path.join(d, name) for d in ctx.opts.lib_paths
+                             if os.path.exists(os.path.join(d, name))), None)
+                if path is None:
+                    raise LinkError(f"{s.path}:{line}: unable to find {name}")
+            items.append(Input("file", path, as_needed=as_needed))
+        if kind == "GROUP":
+            items = [Input("group_start")] + items + [Input("group_end")]
+        ctx.opts.inputs.extend(items)
 
 
 def _keep_matcher(s):
@@ -141,6 +169,32 @@ def _file_matches(pattern: str, obj) -> bool:
     return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(base, pattern)
 
 
+def _desc_matches(d, name: str, obj) -> bool:
+    """Whether input section ``name`` of ``obj`` matches description ``d``: its file pattern,
+    one of its section patterns, and none of the EXCLUDE_FILE patterns that apply."""
+    if not _file_matches(d.file_pattern, obj):
+        return False
+    if any(_file_matches(p, obj) for p in d.exclude_files):
+        return False
+    for p, ex in zip(d.patterns, d.pattern_excludes or [[]] * len(d.patterns)):
+        if fnmatch.fnmatchcase(name, p) and not any(_file_matches(e, obj) for e in ex):
+            return True
+    return False
+
+
+def init_priority(name: str) -> int:
+    """SORT_BY_INIT_PRIORITY's key, as GNU ld: the number after the last dot of
+    .init_array.N / .fini_array.N, 65535 - N for .ctors.N / .dtors.N (they run backwards);
+    a section without one comes after those with one."""
+    head, _, tail = name.rpartition(".")
+    if not tail.isdigit():
+        return 1 << 32
+    n = int(tail)
+    if head.endswith((".ctors", ".dtors")) or head in (".ctors", ".dtors"):
+        return 65535 - n
+    return n
+
+
 def assign(ctx) -> None:
     """After the default assignment (which decides what is kept): move each input section to
     the output section the script names for it."""
@@ -180,7 +234,7 @@ def assign(ctx) -> None:
             for d, target, got in descs:
                 if "COMMON" in d.patterns and len(d.patterns) == 1:
                     continue
-                if any(fnmatch.fnmatchcase(name, p) for p in d.patterns) and _file_matches(d.file_pattern, obj):
+                if _desc_matches(d, name, obj):
                     hit = (d, target, got)
                     break
             if hit is None:
@@ -213,6 +267,8 @@ def assign(ctx) -> None:
             got.sort(key=lambda oi: oi[0].sec_names[oi[1]])
         elif d.sort == "alignment":
             got.sort(key=lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]))
+        elif d.sort == "init_priority":
+            got.sort(key=lambda oi: init_priority(oi[0].sec_names[oi[1]]))
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
@@ -387,9 +443,14 @@ def _order(ctx) -> list[OutputSection]:
     for o in orphans:
         cls = _class(o)
         at = None
-        for k, t in enumerate(order):
-            if _class(t) == cls and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
-                at = k
+        # after the last section of its kind; else (GNU ld's nearest match by flags) after the
+        # last one of the kind before it: read-only data after code, data after read-only data
+        for c in range(cls, -1 if o.alloc else cls - 1, -1):
+            for k, t in enumerate(order):
+                if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
+                    at = k
+            if at is not None:
+                break
         if at is None:
             for k, t in enumerate(order):
                 if t.alloc and o.alloc:
@@ -401,7 +462,8 @@ def _order(ctx) -> list[OutputSection]:
 
 def _walk(ctx, env: _Env, order, final: bool) -> None:
     s = ctx.script
-    regions = {n: [r.origin] for n, r in s.regions.items()}      # next free byte
+    free = {id(r): [r.origin] for r in s.regions.values()}      # next free byte (REGION_ALIAS: shared)
+    regions = {n: free[id(r)] for n, r in s.regions.items()}
     last_in_region: dict[str, OutputSection] = {}
     top = list(s.top)
     for a in top:
@@ -464,8 +526,11 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     s = ctx.script
     region = cmd.region if cmd is not None else None
-    if region is None and o.alloc:
-        region = getattr(o, "_region", None)
+    if region is None and o.alloc and s.regions:
+        if cmd is None:                 # an orphan: in the region of the section it follows
+            region = last_in_region.get(None)
+        elif cmd.addr is None:          # GNU ld: the first region whose attributes fit
+            region = _attr_region(s, o)
     if cmd is not None and cmd.region is not None and cmd.region not in s.regions:
         raise LinkError(f"{s.path}:{cmd.line}: memory region not defined: {cmd.region}")
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
@@ -550,7 +615,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         if not o.nobits:
             regions[cmd.lma_region][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
-        prev = last_in_region.get(region or "")
+        prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
             lma = start + (prev.lma - prev.addr)
     o.lma = lma if lma is not None else start
@@ -559,10 +624,47 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if region is not None:
         regions[region][0] = max(regions[region][0], env.cur)
         _check_fit(ctx, o, region, regions[region][0])
-        last_in_region[region] = o
+        last_in_region[id(s.regions[region])] = o
         o._region = region
     else:
         last_in_region[""] = o
+    last_in_region[None] = region
+
+
+# MEMORY attributes: the section flags each letter names (GNU ld's, from BFD's section flags)
+_ATTR_FLAGS = {"r": "readonly", "w": "data", "x": "code", "a": "alloc", "i": "load", "l": "load"}
+
+
+def _section_flags(o) -> set[str]:
+    f = set()
+    if o.alloc:
+        f.add("alloc")
+        if not o.nobits:
+            f.add("load")
+    if not o.flags & elf.SHF_WRITE:
+        f.add("readonly")
+    if o.flags & elf.SHF_EXECINSTR:
+        f.add("code")
+    elif "load" in f or (o.alloc and o.flags & elf.SHF_WRITE):
+        f.add("data")           # (GNU ld counts a writable allocated section as data too)
+    return f
+
+
+def _attr_region(s, o) -> str | None:
+    """The first MEMORY region whose attributes take the section (a flag it names, none of
+    the ones after '!'), as GNU ld chooses a region for a section without '> REGION'; None
+    when no region does (the section then follows '.')."""
+    flags = _section_flags(o)
+    for name, r in s.regions.items():
+        want, avoid, neg = set(), set(), False
+        for ch in r.attrs.lower():
+            if ch == "!":
+                neg = True
+            elif ch in _ATTR_FLAGS:
+                (avoid if neg else want).add(_ATTR_FLAGS[ch])
+        if want & flags and not avoid & flags:
+            return name
+    return None
 
 
 def _check_fit(ctx, o, name, end) -> None:
