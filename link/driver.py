@@ -555,9 +555,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         relocatable.check_options(opts)
         if opts.oformat == "binary":
             raise LinkError("-r and --oformat binary may not be used together")
-        if opts.scripts:
-            raise LinkError("-r with a linker script (-T) is not supported")
-        passes = passes[1:4] + [("flags", merge_flags)] + relocatable.PASSES
+        passes = passes[0:4] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)

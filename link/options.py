@@ -107,6 +107,7 @@ class Options:
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
+        self.script_at: int = 0                    # where -T was among the inputs (its INPUT(...) go there)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
         self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
@@ -491,6 +492,7 @@ def parse(argv: list[str]) -> Options:
                     o.segment_starts["rodata-segment"] = _int(val, "address")
             elif k == "--script":
                 o.scripts.append(val)
+                o.script_at = len(o.inputs)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -625,8 +627,10 @@ def parse(argv: list[str]) -> Options:
             o.section_start["." + a[2:]] = _int(value(a), "address")
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
+            o.script_at = len(o.inputs)
         elif a.startswith("-T") and len(a) > 2 and "=" not in a:
             o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
+            o.script_at = len(o.inputs)
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):

@@ -116,6 +116,7 @@ class InputDesc:
     sort: str = ""             # "", "name", "alignment", "init_priority" ("none": SORT_NONE)
     line: int = 0
     pattern_excludes: list = field(default_factory=list)    # per pattern: EXCLUDE_FILE before it
+    sort2: str = ""            # the nested sort: the key among equals of the outer one
 
 
 @dataclass
@@ -143,6 +144,8 @@ class OutSec:
     region: str | None = None
     lma_region: str | None = None
     phdrs: list[str] = field(default_factory=list)     # :name ... (NONE: no segment)
+    constraint: str | None = None       # ONLY_IF_RO / ONLY_IF_RW
+    disabled: bool = False              # (its constraint failed: as if not in the script)
     fill: tuple | None = None
     commands: list = field(default_factory=list)
     line: int = 0
@@ -547,7 +550,10 @@ class Parser:
                 self.expect("(")
                 o.subalign = self.parse_expr()
                 self.expect(")")
-            elif t in ("ONLY_IF_RO", "ONLY_IF_RW", "ALIGN_WITH_INPUT"):
+            elif t in ("ONLY_IF_RO", "ONLY_IF_RW"):
+                self.next()
+                o.constraint = t
+            elif t in ("ALIGN_WITH_INPUT",):
                 self.unsupported(t)
             else:
                 break
@@ -636,6 +642,8 @@ class Parser:
             t = self.peek()
             if t in _SORTS:
                 self.next()
+                if d.sort and not d.sort2 and _SORTS[t] != d.sort:
+                    d.sort2 = _SORTS[t]          # SORT_BY_ALIGNMENT(SORT_BY_NAME(...)): then by name
                 d.sort = d.sort or _SORTS[t]
                 self.expect("(")
                 self._section_patterns(d, ")")

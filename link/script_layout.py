@@ -53,11 +53,12 @@ def read(ctx) -> None:
 
 
 def _script_inputs(ctx, s) -> None:
-    """INPUT(...) and GROUP(...) of a -T script: more inputs, after the command line's (GROUP's
-    archives searched again and again like --start-group ... --end-group).  ``-lNAME`` is a
+    """INPUT(...) and GROUP(...) of a -T script: more inputs, where -T is on the command line
+    (GROUP's archives searched again and again like --start-group ... --end-group).  ``-lNAME`` is a
     library; another name is a file as written, else found in the library directories, else
     (``=``) under the sysroot."""
     from xld.link.options import Input
+    added = []
     for kind, names, line in s.inputs:
         items = []
         for name, as_needed in names:
@@ -75,7 +76,9 @@ def _script_inputs(ctx, s) -> None:
             items.append(Input("file", path, as_needed=as_needed))
         if kind == "GROUP":
             items = [Input("group_start")] + items + [Input("group_end")]
-        ctx.opts.inputs.extend(items)
+        added.extend(items)
+    at = min(ctx.opts.script_at, len(ctx.opts.inputs))
+    ctx.opts.inputs[at:at] = added
 
 
 def _keep_matcher(s):
@@ -169,7 +172,7 @@ def _file_matches(pattern: str, obj) -> bool:
     return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(base, pattern)
 
 
-def _desc_matches(d, name: str, obj) -> bool:
+def desc_matches(d, name: str, obj) -> bool:
     """Whether input section ``name`` of ``obj`` matches description ``d``: its file pattern,
     one of its section patterns, and none of the EXCLUDE_FILE patterns that apply."""
     if not _file_matches(d.file_pattern, obj):
@@ -180,6 +183,39 @@ def _desc_matches(d, name: str, obj) -> bool:
         if fnmatch.fnmatchcase(name, p) and not any(_file_matches(e, obj) for e in ex):
             return True
     return False
+
+
+def _constraints(s, default) -> None:
+    """ONLY_IF_RO / ONLY_IF_RW: an output section whose inputs are not all read-only (all
+    writable) is dropped from the script, and its inputs go to the descriptions after it
+    (GNU ld's rule, as its default scripts use for .eh_frame); repeated until it settles."""
+    constrained = [c for c in s.sections if isinstance(c, sc.OutSec) and c.constraint]
+    if not constrained:
+        return
+    inputs = [(obj, i) for out in default.values() for obj, i in out.inputs]
+    while True:
+        descs = [(d, cmd) for cmd in s.sections if isinstance(cmd, sc.OutSec) and not cmd.disabled
+                 for d in cmd.commands if isinstance(d, sc.InputDesc)]
+        writable: dict[int, list[bool]] = {}
+        for obj, i in inputs:
+            name = obj.sec_names[i]
+            cmd = next((c for d, c in descs if desc_matches(d, name, obj)), None)
+            if cmd is not None and cmd.constraint:
+                writable.setdefault(id(cmd), []).append(bool(int(obj.shdrs[i]["sh_flags"]) & elf.SHF_WRITE))
+        failed = [c for c in constrained if not c.disabled and
+                  (not writable.get(id(c)) or                 # nothing: as if absent
+                   (any(writable[id(c)]) if c.constraint == "ONLY_IF_RO" else not all(writable[id(c)])))]
+        if not failed:
+            return
+        for c in failed:
+            c.disabled = True
+
+
+_SORT_KEYS = {
+    "name": lambda oi: oi[0].sec_names[oi[1]],
+    "alignment": lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]),       # largest first
+    "init_priority": lambda oi: init_priority(oi[0].sec_names[oi[1]]),
+}
 
 
 def init_priority(name: str) -> int:
@@ -203,11 +239,12 @@ def assign(ctx) -> None:
     if s.sections is None:
         return
     default = ctx.outputs
+    _constraints(s, default)
     outs: dict[str, OutputSection] = {}
     ctx.script_outs = []                  # (OutSec, OutputSection | None) in script order
     descs = []                            # (InputDesc, OutputSection or None for /DISCARD/)
     for cmd in s.sections:
-        if not isinstance(cmd, sc.OutSec):
+        if not isinstance(cmd, sc.OutSec) or cmd.disabled:
             continue
         if cmd.name == "/DISCARD/":
             target = None
@@ -234,7 +271,7 @@ def assign(ctx) -> None:
             for d, target, got in descs:
                 if "COMMON" in d.patterns and len(d.patterns) == 1:
                     continue
-                if _desc_matches(d, name, obj):
+                if desc_matches(d, name, obj):
                     hit = (d, target, got)
                     break
             if hit is None:
@@ -263,12 +300,9 @@ def assign(ctx) -> None:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
     for d, target, got in descs:
-        if d.sort == "name":
-            got.sort(key=lambda oi: oi[0].sec_names[oi[1]])
-        elif d.sort == "alignment":
-            got.sort(key=lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]))
-        elif d.sort == "init_priority":
-            got.sort(key=lambda oi: init_priority(oi[0].sec_names[oi[1]]))
+        if d.sort in _SORT_KEYS:
+            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
+            got.sort(key=lambda oi: (first(oi), then(oi)))
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
@@ -422,16 +456,29 @@ def place(ctx) -> None:
         used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
-        _segments(ctx, [o for o in order if o.alloc and _emitted(o)],
-                  [o for o in order if not o.alloc and _emitted(o)])
+        names = getattr(ctx, "script_names", frozenset())
+        _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
+                  [o for o in order if not o.alloc and _emitted(o, names)])
         if final and ctx.nphdr == used:
             break
     ctx.script_values = values
 
 
-def _emitted(o) -> bool:
+def _emitted(o, names=frozenset()) -> bool:
+    """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
+    gives it a command other than input descriptions (an assignment, even to '.', or data)."""
+    cmd = getattr(o, "script", None)
     return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
-        (getattr(o, "script", None) is not None and o.name == ".bss" and bool(getattr(o, "_commons", None)))
+        (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
+        (cmd is not None and o.alloc and _defines_symbols(cmd, names))
+
+
+def _defines_symbols(cmd, names) -> bool:
+    """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
+    data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
+    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and
+                                          (not c.provide or c.name in names))
+               for c in cmd.commands)
 
 
 def _order(ctx) -> list[OutputSection]:
@@ -479,7 +526,7 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
             if final and not sc.evaluate(cmd.expr, env):
                 raise LinkError(f"{s.path}:{cmd.line}: {cmd.message}")
             continue
-        if cmd.name == "/DISCARD/":
+        if cmd.name == "/DISCARD/" or cmd.disabled:
             continue
         o = ctx.outputs[cmd.name]
         _place_section(ctx, env, o, cmd, regions, last_in_region, final)
@@ -645,8 +692,8 @@ def _section_flags(o) -> set[str]:
         f.add("readonly")
     if o.flags & elf.SHF_EXECINSTR:
         f.add("code")
-    elif "load" in f or (o.alloc and o.flags & elf.SHF_WRITE):
-        f.add("data")           # (GNU ld counts a writable allocated section as data too)
+    elif "load" in f:
+        f.add("data")           # (so a NOBITS .bss is neither data nor read-only: GNU ld 2.40)
     return f
 
 
@@ -691,23 +738,38 @@ def _segments(ctx, alloc, nonalloc) -> None:
     ctx.script_phdrs = None
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = sorted(alloc, key=lambda o: o.addr)
-    segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections]]
+    segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections], p_flags]
+    empty = []                    # sections of no size map nothing: no segment of their own
     for o in alloc:
         if o.flags & elf.SHF_TLS and o.nobits:
             continue
+        if o.size == 0 and o.data is None:
+            empty.append(o)
+            continue
         cls = SEG_RX if o.flags & elf.SHF_EXECINSTR else SEG_RW if o.flags & elf.SHF_WRITE else SEG_R
+        pf = elf.PF_R | (elf.PF_X if o.flags & elf.SHF_EXECINSTR else 0) | (elf.PF_W if o.flags & elf.SHF_WRITE else 0)
         if segs:
             seg = segs[-1]
             last = seg[6][-1]
+            end = max(x.addr + x.size for x in seg[6])
             same_w = (seg[0] == SEG_RW) == (cls == SEG_RW)
             contiguous = last.addr + last.size <= o.addr < align_up(last.addr + last.size, maxpage) + maxpage
+            # a section that starts in the page where the segment ends must join it whatever
+            # its permissions (two segments cannot map one page): GNU ld's rule, RWX if so
+            same_page = end > seg[1] and o.addr // maxpage <= (end - 1) // maxpage and o.addr >= end
             same_delta = (o.lma - o.addr) == (seg[5] - seg[1])
-            if same_w and contiguous and same_delta and not (last.nobits and not o.nobits):
+            if (same_page or (same_w and contiguous)) and same_delta and not (last.nobits and not o.nobits):
                 seg[6].append(o)
+                seg[7] |= pf
                 if cls == SEG_RX:
                     seg[0] = SEG_RX if seg[0] != SEG_RW else seg[0]
+                elif cls == SEG_RW and seg[0] != SEG_RW:
+                    seg[0] = SEG_RW
                 continue
-        segs.append([cls, o.addr, 0, 0, 0, o.lma, [o]])
+        segs.append([cls, o.addr, 0, 0, 0, o.lma, [o], pf])
+    if any(seg[7] & (elf.PF_W | elf.PF_X) == (elf.PF_W | elf.PF_X) for seg in segs) and not getattr(ctx, "_warned_rwx", False):
+        ctx._warned_rwx = True
+        ctx.diag.warn(f"{ctx.opts.output} has a LOAD segment with RWX permissions")
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
     note = any(o.type == elf.SHT_NOTE for o in alloc)
     nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) \
@@ -725,11 +787,14 @@ def _segments(ctx, alloc, nonalloc) -> None:
             if not o.nobits:
                 fend = o.offset + o.size
             mend = max(mend, o.addr + o.size)
-        out_segs.append([seg[0], vaddr, off, fend, mend, seg[5]])
+        out_segs.append([seg[0], vaddr, off, fend, mend, seg[5], seg[7]])
         off = max(fend, off)
     for o in alloc:
         if o.flags & elf.SHF_TLS and o.nobits:
             o.offset = off
+    for o in empty:               # at the file place of its address, when a segment spans it
+        seg = next((g for g in out_segs if g[1] <= o.addr <= g[4]), None)
+        o.offset = min(seg[2] + (o.addr - seg[1]), seg[3]) if seg is not None else off
     ctx.segments = out_segs
     ctx.tls_range = layout._tls_range(alloc)
     for o in nonalloc:

@@ -448,8 +448,9 @@ def program_headers(ctx) -> np.ndarray:
     # segment below an earlier one)
     for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
         # p_paddr: the load address (a linker script's AT), else the address
-        rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, paddr[0] if paddr else vaddr,
-                     fend - off, mend - vaddr, maxpage))
+        # (a script's segment may carry its own flags: sections that share a page, RWX)
+        rows.append((elf.PT_LOAD, paddr[1] if len(paddr) > 1 else _SEG_FLAGS[cls], off, vaddr,
+                     paddr[0] if paddr else vaddr, fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)
     if ctx.tls_range is not None:

@@ -241,3 +241,53 @@ def test_kernel_like_script_with_phdrs(arch, tmp_path):
     assert run.stdout == b"dbl=14\nsq=49\nsum=640\n", run.summary()
     for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
         assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
+
+
+# -- layouts of real projects, written after them ------------------------------------------------
+
+PROJECT_SYMBOLS = {
+    "opensbi.ld": ("_fw_start", "_text_start", "_text_end", "_rodata_start", "_rodata_end", "_data_start",
+                   "_data_end", "_bss_start", "_bss_end", "_fw_end", "__table_start", "__table_end",
+                   "__rel_dyn_start", "__rel_dyn_end", "_sdata", "_edata", "_sidata"),
+    "uboot.ld": ("__image_copy_start", "__image_copy_end", "__table_start", "__table_end", "_end",
+                 "__rel_dyn_start", "__rel_dyn_end", "_sbss", "_ebss", "_sdata", "_edata", "_sidata"),
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("layout", sorted(PROJECT_SYMBOLS))
+def test_project_layout_matches_gnu_ld(arch, layout, tmp_path, monkeypatch):
+    """An OpenSBI-style layout (page-aligned parts, PROVIDEd symbols, gp from .sdata, a table
+    from an INCLUDEd fragment found through -L) and a U-Boot-style one (start code first,
+    SORT_BY_ALIGNMENT(SORT_BY_NAME(...)), EXCLUDE_FILE, REGION_ALIAS, INPUT of an object found
+    through SEARCH_DIR, marker sections around .bss, several /DISCARD/): the same sections,
+    program headers, symbols and image as GNU ld, and the same run."""
+    monkeypatch.chdir(tmp_path)
+    cc = tc.compiler("gcc", arch)
+    model = ["-mcmodel=medany"] if arch == "riscv64" else []     # (as OpenSBI builds: code at 2 GiB)
+    obj = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", [*FLAGS, *model])
+    (tmp_path / "include").mkdir()
+    cc.compile(HERE / "extra.c", tmp_path / "include" / "extra.o", [*FLAGS, *model])
+    script = HERE / layout
+    args = ["-L", str(HERE / "include"), "-T", str(script)]
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", args)
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link([*args, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    # (GNU ld keeps an empty .rela.dyn: its own dynamic sections are inputs there, even empty)
+    assert {k: v[:2] for k, v in sections(arch, xld).items() if v[1]} == \
+        {k: v[:2] for k, v in sections(arch, gnu).items() if v[1]}
+    # the same PT_LOADs (address, load address, permissions; GNU ld may count the padding
+    # up to the next segment in a segment's sizes)
+    loads = [(p[2], p[3], p[6]) for p in program_headers(arch, gnu) if p[0] == "LOAD"]
+    assert [(p[2], p[3], p[6]) for p in program_headers(arch, xld) if p[0] == "LOAD"] == loads
+    names = PROJECT_SYMBOLS[layout]
+    want = symbol_values(arch, gnu, names)          # (a PROVIDE nothing uses is not defined)
+    assert len(want) >= 8
+    assert {k: v[0] for k, v in symbol_values(arch, xld, names).items()} == {k: v[0] for k, v in want.items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    run = tc.qemu_run(arch, gnu)
+    expect = b"dbl=14\nsq=49\n" + (b"inc=8\n" if layout == "uboot.ld" else b"") + b"sum=640\n"
+    assert run.stdout == expect, run.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
