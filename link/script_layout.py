@@ -736,6 +736,10 @@ def _segments(ctx, alloc, nonalloc) -> None:
         _phdr_segments(ctx, alloc, nonalloc)
         return
     ctx.script_phdrs = None
+    for cmd in ctx.script.sections or ():
+        bad = [n for n in getattr(cmd, "phdrs", ()) if n != "NONE"]
+        if bad:
+            raise LinkError(f"{ctx.script.path}:{cmd.line}: program header '{bad[0]}' is not listed in PHDRS")
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = sorted(alloc, key=lambda o: o.addr)
     segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections], p_flags]

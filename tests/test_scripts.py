@@ -138,6 +138,14 @@ ERRORS = [
     ("SECTIONS {\n .text : { *(.text) } > NOWHERE\n}\n",
      re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
     ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
+    # lld's form: file:line, the message, then the line and a caret under the token
+    ("SECTIONS {\n .text : { *(.text) }\n}\nINSERT AFTER .data;\n",
+     re.compile(r"s\.ld:4: INSERT is not supported\n>>> INSERT AFTER \.data;\n>>> \^")),
+    ("SECTIONS {\n  INCLUDE nothere.ld\n}\n", re.compile(r"s\.ld:2: cannot find linker script nothere\.ld")),
+    ("SECTIONS {\n  .text : { *(.text) } :text\n}\n",
+     re.compile(r"s\.ld:2: program header 'text' is not listed in PHDRS")),
+    ("MEMORY { RAM : ORIGIN = 0, LENGTH = 4K }\nREGION_ALIAS(\"ROM\", FLASH)\n",
+     re.compile(r"s\.ld:2: memory region not defined: FLASH\n>>> .*\n>>> +\^")),
 ]
 
 
@@ -291,3 +299,32 @@ def test_project_layout_matches_gnu_ld(arch, layout, tmp_path, monkeypatch):
     assert run.stdout == expect, run.summary()
     for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
         assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
+
+
+ONLY_IF = """SECTIONS {
+  . = 0x10000;
+  .text : { *(.text*) }
+  .eh_frame : ONLY_IF_RO { KEEP(*(.eh_frame)) }
+  .rodata : { *(.rodata*) }
+  . = ALIGN(0x1000);
+  .eh_frame : ONLY_IF_RW { KEEP(*(.eh_frame)) }
+  .data : { *(.data* .sdata*) }
+  .bss : { *(.bss* .sbss*) }
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_only_if_ro_rw(arch, tmp_path):
+    """The same output section twice, ONLY_IF_RO and ONLY_IF_RW (as GNU ld's own scripts
+    write .eh_frame): the read-only .eh_frame goes to the first, as in GNU ld."""
+    (tmp_path / "p.c").write_text("int counter = 40;\nconst int table[4] = {1, 2, 3, 4};\nint zeroed[16];\n"
+                                  "int f(int i) { return counter + table[i & 3] + zeroed[i & 15]; }\n")
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "p.c", tmp_path / "p.o", ["-O2", "-fasynchronous-unwind-tables"])
+    (tmp_path / "s.ld").write_text(ONLY_IF)
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(tmp_path / "s.ld"), "-e", "f"])
+    res = tc.xld_link(["-T", tmp_path / "s.ld", "-e", "f", "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    want = sections(arch, gnu)
+    assert want[".eh_frame"][0] < want[".rodata"][0]
+    assert {k: v[:2] for k, v in sections(arch, tmp_path / "xld.elf").items()} == {k: v[:2] for k, v in want.items()}
