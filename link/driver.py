@@ -520,6 +520,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("assign", _assign),                  # input sections -> output sections (or the script's)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
+        ("nocrossrefs", _crossrefs),          # -T: NOCROSSREFS(...) sections do not refer to each other
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
@@ -670,6 +671,12 @@ def _read_script(ctx):
     if ctx.opts.scripts:
         from xld.link import script_layout
         script_layout.read(ctx)
+
+
+def _crossrefs(ctx):
+    if ctx.script is not None and ctx.script.nocrossrefs:
+        from xld.link import script_layout
+        script_layout.check_crossrefs(ctx)
 
 
 def _script_contents(ctx):

@@ -184,6 +184,7 @@ class Script:
     phdrs: list[Phdr] | None = None    # PHDRS { ... }: the program headers, in order
     search_dirs: list[str] = field(default_factory=list)     # SEARCH_DIR(...)
     inputs: list = field(default_factory=list)    # INPUT/GROUP: (kind, [(name, as_needed)], line)
+    nocrossrefs: list = field(default_factory=list)   # NOCROSSREFS(...): ([section names], line)
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -191,7 +192,7 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"INSERT", "OVERLAY", "VERSION", "NOCROSSREFS", "EXTERN",
+_UNSUPPORTED = {"INSERT", "OVERLAY", "VERSION", "EXTERN",
                 "TARGET", "STARTUP", "OUTPUT",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED",
@@ -321,6 +322,16 @@ class Parser:
             elif t == "MEMORY":
                 self.next()
                 self.parse_memory(sc)
+            elif t == "NOCROSSREFS":
+                line = self.line()
+                self.next()
+                self.expect("(")
+                names = []
+                while not self.accept(")"):
+                    n = self.next()
+                    if n != ",":
+                        names.append(n)
+                sc.nocrossrefs.append((names, line))
             elif t == "SEARCH_DIR":
                 self.next()
                 self.expect("(")

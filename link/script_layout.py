@@ -993,3 +993,57 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
         off += o.size
     ctx.ordered = sorted(alloc, key=lambda o: o.addr) + nonalloc
     ctx.file_end = off
+
+
+# -- NOCROSSREFS ----------------------------------------------------------------------------------
+
+def check_crossrefs(ctx) -> None:
+    """NOCROSSREFS(a b ...): no relocation in one of the listed output sections may refer to a
+    symbol defined in another one of them (overlays that are never resident together).  An
+    error per offending place, in lld's words."""
+    s = ctx.script
+    t = getattr(ctx, "rel", None)
+    if s is None or not s.nocrossrefs or t is None or t.n == 0:
+        return
+    from xld.link.relocate import file_tables, site_of
+    files = ctx.files
+    st = ctx.symtab
+    for names, line in s.nocrossrefs:
+        member = {n: k + 1 for k, n in enumerate(names)}
+        # per input section: which listed output section it went to (0: none of them)
+        code = np.concatenate([[0]] + [np.array([member.get(o.name, 0) if o is not None else 0
+                                                   for o in f.sec_outsec], dtype=np.int64) for f in files[1:]])
+        nsec = np.array([0] + [len(f.sec_outsec) for f in files[1:]], dtype=np.int64)
+        sbase = np.concatenate([[0], 1 + np.cumsum(nsec[1:]) - nsec[1:]])
+        site = code[sbase[t.file] + t.sec]
+        rows = np.flatnonzero(site > 0)
+        if len(rows) == 0:
+            continue
+        shndx, ybase = file_tables(files, "sym_shndx")
+        # the defining (file, symbol) of each row: a global's definition, else the local
+        dfile = t.file[rows].astype(np.int64)
+        dsym = t.sym[rows].astype(np.int64)
+        g = t.gid[rows]
+        glob = np.flatnonzero(g > 0)
+        if len(glob):
+            df = np.array(st.def_file, dtype=np.int64)[g[glob]]
+            di = np.array(st.def_index, dtype=np.int64)[g[glob]]
+            ok = df > 0
+            dfile[glob] = np.where(ok, df, 0)
+            dsym[glob] = np.where(ok, di, 0)
+        sec = np.where(dfile > 0, shndx[ybase[np.maximum(dfile, 1)] + dsym].astype(np.int64), 0)
+        inside = (dfile > 0) & (sec > 0) & (sec < nsec[dfile])
+        target = np.where(inside, code[sbase[dfile] + np.where(inside, sec, 0)], 0)
+        bad = rows[(target > 0) & (target != site[rows])]
+        for r in bad[:10].tolist():
+            k = int(np.searchsorted(rows, r))
+            frm, to = names[int(site[r]) - 1], names[int(target[k]) - 1]
+            ctx.diag.error(f"{s.path}:{line}: prohibited cross reference from '{frm}' to "
+                           f"'{_sym_name(ctx, int(t.file[r]), int(t.sym[r]))}' in '{to}'\n"
+                           f">>> referenced by {site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}")
+    ctx.diag.check()
+
+
+def _sym_name(ctx, f: int, k: int) -> str:
+    from xld.link.relocate import sym_desc
+    return sym_desc(ctx, f, k)

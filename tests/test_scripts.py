@@ -328,3 +328,19 @@ def test_only_if_ro_rw(arch, tmp_path):
     want = sections(arch, gnu)
     assert want[".eh_frame"][0] < want[".rodata"][0]
     assert {k: v[:2] for k, v in sections(arch, tmp_path / "xld.elf").items()} == {k: v[:2] for k, v in want.items()}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_nocrossrefs(arch, tmp_path):
+    """NOCROSSREFS: a reference between two listed sections is an error (as GNU ld reports
+    it: from .data to f in .text); sections without such references link."""
+    (tmp_path / "n.c").write_text("int counter = 40;\nint f(void) { return counter; }\nint (*fp)(void) = f;\n")
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "n.c", tmp_path / "n.o", ["-O2"])
+    layout = "SECTIONS { . = 0x10000; .text : { *(.text*) } .data : { *(.data* .sdata*) } .bss : { *(.bss*) } }\n"
+    (tmp_path / "bad.ld").write_text("NOCROSSREFS(.text .data)\n" + layout)
+    (tmp_path / "ok.ld").write_text("NOCROSSREFS(.text .bss)\n" + layout)
+    res = tc.xld_link(["-T", tmp_path / "bad.ld", "-e", "f", "-o", tmp_path / "bad", obj])
+    assert res.status == 1 and "bad.ld:1: prohibited cross reference from '.data' to 'f' in '.text'" in res.stderr, res.stderr
+    assert not (tmp_path / "bad").exists()
+    res = tc.xld_link(["-T", tmp_path / "ok.ld", "-e", "f", "-o", tmp_path / "ok", obj])
+    assert res.status == 0, res.stderr
