@@ -688,7 +688,10 @@ def _script_contents(ctx):
 def _assign(ctx):
     if ctx.script is not None and ctx.script.sections is not None:
         from xld.link import script_layout
-        script_layout.assign(ctx)
+        if ctx.script.insert is not None:      # INSERT: into the default layout
+            script_layout.assign_insert(ctx)
+        else:
+            script_layout.assign(ctx)
     else:
         layout.assign_sections(ctx)
 

@@ -185,6 +185,7 @@ class Script:
     search_dirs: list[str] = field(default_factory=list)     # SEARCH_DIR(...)
     inputs: list = field(default_factory=list)    # INPUT/GROUP: (kind, [(name, as_needed)], line)
     nocrossrefs: list = field(default_factory=list)   # NOCROSSREFS(...): ([section names], line)
+    insert: tuple | None = None        # INSERT AFTER|BEFORE section: (where, section, line)
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -192,7 +193,7 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"INSERT", "OVERLAY", "VERSION", "EXTERN",
+_UNSUPPORTED = {"OVERLAY", "VERSION", "EXTERN",
                 "TARGET", "STARTUP", "OUTPUT",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED",
@@ -322,6 +323,17 @@ class Parser:
             elif t == "MEMORY":
                 self.next()
                 self.parse_memory(sc)
+            elif t == "INSERT":
+                line = self.line()
+                self.next()
+                where = self.next()
+                if where not in ("AFTER", "BEFORE"):
+                    self.i -= 1
+                    self.err(f"expected AFTER or BEFORE, but got '{where}'")
+                if sc.sections is None or sc.insert is not None:
+                    self.i -= 2
+                    self.err("INSERT must follow the one SECTIONS of the script")
+                sc.insert = (where, self.next(), line)
             elif t == "NOCROSSREFS":
                 line = self.line()
                 self.next()

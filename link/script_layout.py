@@ -813,6 +813,8 @@ def _segments(ctx, alloc, nonalloc) -> None:
 def apply_symbols(ctx) -> None:
     """The script's symbols take the values the walk gave them (after the default
     linker-defined symbols got theirs)."""
+    if ctx.script.insert is not None and ctx.script.sections is not None:
+        _insert_values(ctx)
     st = ctx.symtab
     for name, (v, o) in getattr(ctx, "script_values", {}).items():
         g = st.ids.get(name)
@@ -1047,3 +1049,124 @@ def check_crossrefs(ctx) -> None:
 def _sym_name(ctx, f: int, k: int) -> str:
     from xld.link.relocate import sym_desc
     return sym_desc(ctx, f, k)
+
+
+# -- INSERT AFTER/BEFORE: the script's sections in the default layout ------------------------------
+
+def assign_insert(ctx) -> None:
+    """SECTIONS ... INSERT AFTER|BEFORE X: the default layout, with the script's output sections
+    next to X (in the script's order); each takes the inputs its descriptions match first,
+    /DISCARD/ drops.  What the default layout cannot place is refused: moves of '.', data,
+    addresses, regions, and a section whose permissions differ from X's segment."""
+    layout.assign_sections(ctx)
+    s = ctx.script
+    where, anchor_name, line = s.insert
+    anchor = ctx.outputs.get(anchor_name)
+    if anchor is None:
+        raise LinkError(f"{s.path}:{line}: unable to insert after or before {anchor_name}: "
+                        f"there is no such output section")
+    outs, descs = [], []
+    for cmd in s.sections:
+        if isinstance(cmd, sc.Assign):
+            if _uses_dot(cmd.expr) or cmd.name == ".":
+                raise LinkError(f"{s.path}:{cmd.line}: '.' in an INSERT script is not supported")
+            continue
+        if isinstance(cmd, sc.Assert) or not isinstance(cmd, sc.OutSec):
+            continue
+        for bad, what in ((cmd.addr, "an address"), (cmd.region, "a region"), (cmd.lma, "AT"),
+                          (cmd.lma_region, "AT>"), (cmd.phdrs or None, ":phdr")):
+            if bad is not None:
+                raise LinkError(f"{s.path}:{cmd.line}: {what} on a section of an INSERT script is not supported")
+        target = None
+        if cmd.name != "/DISCARD/":
+            if cmd.name in ctx.outputs or any(o.name == cmd.name for o in outs):
+                raise LinkError(f"{s.path}:{cmd.line}: output section {cmd.name} of an INSERT script "
+                                f"is also a section of the default layout (not supported)")
+            target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
+            target.script, target.pieces = cmd, []
+            outs.append(target)
+        for c in cmd.commands:
+            if isinstance(c, sc.Data) or isinstance(c, sc.Fill) or (isinstance(c, sc.Assign) and
+                                                                    (c.name == "." or _uses_dot(c.expr) and c.expr != ("dot",))):
+                raise LinkError(f"{s.path}:{c.line}: data and moves of '.' in an INSERT script are not supported")
+            if isinstance(c, sc.InputDesc):
+                descs.append((c, target, []))
+            if target is not None:
+                target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
+    for dout in list(ctx.outputs.values()):
+        keep = []
+        for obj, i in dout.inputs:
+            name = obj.sec_names[i]
+            hit = next((h for h in descs if desc_matches(h[0], name, obj)), None)
+            if hit is None:
+                keep.append((obj, i))
+            elif hit[1] is None:                 # /DISCARD/
+                obj.sec_outsec[i] = None
+            else:
+                hit[2].append((obj, i))
+                obj.sec_outsec[i] = hit[1]
+        dout.inputs = keep
+    for d, target, got in descs:
+        if d.sort in _SORT_KEYS:
+            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
+            got.sort(key=lambda oi: (first(oi), then(oi)))
+    new: dict[str, OutputSection] = {}
+    n = len(outs)
+    for name, o in ctx.outputs.items():
+        if o is anchor and where == "BEFORE":
+            new.update((t.name, t) for t in outs)
+        if o.inputs or o is anchor:
+            new[name] = o
+        if o is anchor and where == "AFTER":
+            new.update((t.name, t) for t in outs)
+    for k, t in enumerate(outs):
+        t.inputs = [oi for c, got in t.pieces if got is not None for oi in got]
+        for obj, i in t.inputs:
+            t.flags |= int(obj.shdrs[i]["sh_flags"]) & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
+        if t.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in t.inputs):
+            t.type = elf.SHT_NOBITS
+        # next to the anchor in the rank order (so in its segment), in the script's order
+        t.rank = anchor.rank + (k + 1 if where == "AFTER" else k) * 1e-6
+        if t.inputs and t.alloc and layout.segment_of(layout.rank_of(t.name, t.flags, t.type)) != \
+                layout.segment_of(anchor.rank):
+            raise LinkError(f"{s.path}:{line}: INSERT {where} {anchor_name}: {t.name} needs other permissions "
+                            f"than {anchor_name}'s segment (not supported)")
+    if where == "BEFORE":
+        anchor.rank += n * 1e-6
+    for obj in ctx.files[1:]:
+        obj.sec_kept = np.array([x is not None for x in obj.sec_outsec], dtype=bool)
+    ctx.outputs = new
+    ctx.script_outs = [(t.script, t) for t in outs]
+
+
+def _uses_dot(e) -> bool:
+    if isinstance(e, tuple):
+        return e == ("dot",) or any(_uses_dot(x) for x in e)
+    if isinstance(e, list):
+        return any(_uses_dot(x) for x in e)
+    return False
+
+
+def _insert_values(ctx) -> None:
+    """The symbols of an INSERT script, once the default layout placed its sections: one at
+    the start or after an input of a section is that place; the others are evaluated then."""
+    s = ctx.script
+    values: dict = {}
+    env = _Env(ctx, values, {})
+    env.final = True
+    for cmd, o in getattr(ctx, "script_outs", ()):
+        cur = o.addr
+        env.cur_sec = o
+        for c, got in o.pieces:
+            if isinstance(c, sc.Assign):
+                env.cur = cur
+                _assign(env, c, o)
+            for obj, i in got or ():
+                cur = o.addr + int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"])
+    env.cur_sec = None
+    for cmd in s.sections:
+        if isinstance(cmd, sc.Assign):
+            _assign(env, cmd, None)
+        elif isinstance(cmd, sc.Assert) and not sc.evaluate(cmd.expr, env):
+            raise LinkError(f"{s.path}:{cmd.line}: {cmd.message}")
+    ctx.script_values = values

@@ -139,8 +139,10 @@ ERRORS = [
      re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
     ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
     # lld's form: file:line, the message, then the line and a caret under the token
+    ("SECTIONS {\n .text : { *(.text) }\n}\nVERSION { V1 { global: *; }; }\n",
+     re.compile(r"s\.ld:4: VERSION is not supported\n>>> VERSION \{ V1 \{ global: \*; \}; \}\n>>> \^")),
     ("SECTIONS {\n .text : { *(.text) }\n}\nINSERT AFTER .data;\n",
-     re.compile(r"s\.ld:4: INSERT is not supported\n>>> INSERT AFTER \.data;\n>>> \^")),
+     re.compile(r"s\.ld:2: output section \.text of an INSERT script is also a section of the default layout")),
     ("SECTIONS {\n  INCLUDE nothere.ld\n}\n", re.compile(r"s\.ld:2: cannot find linker script nothere\.ld")),
     ("SECTIONS {\n  .text : { *(.text) } :text\n}\n",
      re.compile(r"s\.ld:2: program header 'text' is not listed in PHDRS")),
@@ -344,3 +346,28 @@ def test_nocrossrefs(arch, tmp_path):
     assert not (tmp_path / "bad").exists()
     res = tc.xld_link(["-T", tmp_path / "ok.ld", "-e", "f", "-o", tmp_path / "ok", obj])
     assert res.status == 0, res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_after_in_default_layout(arch, tmp_path):
+    """SECTIONS ... INSERT AFTER .rodata: the default layout with the script's section right
+    after .rodata, its symbols at its start and end, /DISCARD/ applied; as GNU ld places it,
+    and the program runs as GNU ld's does (riscv64: --no-relax, the program does not set gp)."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    extra = ["--no-relax"] if arch == "riscv64" else []
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(HERE / "insert.ld"), *extra])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-static", "-T", HERE / "insert.ld", *extra, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    for exe in (gnu, xld):
+        secs = sections(arch, exe)
+        end = secs[".rodata"][0] + secs[".rodata"][1]
+        assert secs[".tables"][0] == (end + 7) & ~7 and secs[".tables"][1] == 32
+        syms = symbol_values(arch, exe, ("__table_start", "__table_end"))
+        assert int(syms["__table_start"][0], 16) == secs[".tables"][0]
+        assert int(syms["__table_end"][0], 16) == secs[".tables"][0] + 32
+    assert ".comment" not in readelf(arch, "-S", xld)
+    want = tc.qemu_run(arch, gnu)
+    assert want.stdout == b"dbl=14\nsq=49\nsum=640\n", want.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
