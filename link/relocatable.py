@@ -175,13 +175,13 @@ def _script_mapping(ctx):
     descs = []
     for cmd in s.sections:
         if isinstance(cmd, (sc.Assign, sc.Assert)) and not (isinstance(cmd, sc.Assign) and cmd.name == "."):
-            raise LinkError(f"{s.path}:{cmd.line}: -r: symbol assignments and ASSERT in a linker script "
+            raise LinkError(f"{sc.at(s, cmd.line)}: -r: symbol assignments and ASSERT in a linker script "
                             f"are not supported")
         if not isinstance(cmd, sc.OutSec):
             continue
         for c in cmd.commands:
             if isinstance(c, (sc.Data, sc.Assert)) or (isinstance(c, sc.Assign) and c.name != "."):
-                raise LinkError(f"{s.path}:{c.line}: -r: symbol assignments, ASSERT and data in a linker "
+                raise LinkError(f"{sc.at(s, c.line)}: -r: symbol assignments, ASSERT and data in a linker "
                                 f"script are not supported")
             if isinstance(c, sc.InputDesc):
                 descs.append((c, cmd.name if cmd.name != "/DISCARD/" else None))

@@ -34,6 +34,21 @@ class ScriptError(LinkError):
     pass
 
 
+class Loc(int):
+    """A line number that remembers its script (INCLUDE: another file than the -T one)."""
+    file: str = ""
+
+    def __new__(cls, line: int, file: str = ""):
+        obj = super().__new__(cls, line)
+        obj.file = file
+        return obj
+
+
+def at(script, line) -> str:
+    """``FILE:LINE`` of a script construct, for errors."""
+    return f"{getattr(line, 'file', '') or script.path}:{int(line)}"
+
+
 # -- tokens ---------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"""
@@ -262,7 +277,7 @@ class Parser:
 
     def line(self) -> int:
         t = self.tok()
-        return t.line if t else 1
+        return Loc(t.line, t.file) if t else Loc(1, self.path)
 
     def err(self, msg: str):
         t = self.tok()

@@ -72,7 +72,7 @@ def _script_inputs(ctx, s) -> None:
                 path = next((os.path.join(d, name) for d in ctx.opts.lib_paths
                              if os.path.exists(os.path.join(d, name))), None)
                 if path is None:
-                    raise LinkError(f"{s.path}:{line}: unable to find {name}")
+                    raise LinkError(f"{sc.at(s, line)}: unable to find {name}")
             items.append(Input("file", path, as_needed=as_needed))
         if kind == "GROUP":
             items = [Input("group_start")] + items + [Input("group_end")]
@@ -250,7 +250,7 @@ def assign(ctx) -> None:
             target = None
         else:
             if cmd.name in outs:
-                raise LinkError(f"{s.path}:{cmd.line}: output section {cmd.name} is described twice "
+                raise LinkError(f"{sc.at(s, cmd.line)}: output section {cmd.name} is described twice "
                                 f"(not supported)")
             target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
             target.script = cmd
@@ -315,7 +315,7 @@ def assign(ctx) -> None:
             pass
         if any(isinstance(c, sc.InputDesc) and "COMMON" in c.patterns for c, _ in target.pieces):
             if target.name != ".bss":
-                raise LinkError(f"{s.path}:{cmd.line}: COMMON outside an output section named .bss "
+                raise LinkError(f"{sc.at(s, cmd.line)}: COMMON outside an output section named .bss "
                                 f"is not supported")
         if target.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in target.inputs):
             target.type = elf.SHT_NOBITS
@@ -398,7 +398,7 @@ class _Env:
         if name in self.prev:
             return self.prev[name][0]
         if self.final:
-            raise LinkError(f"{self.s.path}:{line}: symbol not found: {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: symbol not found: {name}")
         return 0
 
     def defined(self, name):
@@ -409,13 +409,13 @@ class _Env:
     def region(self, name, fn, line):
         r = self.s.regions.get(name)
         if r is None:
-            raise LinkError(f"{self.s.path}:{line}: memory region not defined: {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: memory region not defined: {name}")
         return r.origin if fn == "ORIGIN" else r.length
 
     def section(self, name, fn, line):
         o = self.ctx.outputs.get(name)
         if o is None:
-            raise LinkError(f"{self.s.path}:{line}: undefined section {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: undefined section {name}")
         if fn == "SIZEOF":
             return o.size
         if fn == "ALIGNOF":
@@ -429,7 +429,7 @@ class _Env:
             return self.ctx.opts.max_page_size or self.ctx.arch.max_page_size
         if name == "COMMONPAGESIZE":
             return self.ctx.opts.common_page_size or self.ctx.arch.common_page_size
-        raise LinkError(f"{self.s.path}:{line}: unknown constant: {name}")
+        raise LinkError(f"{sc.at(self.s, line)}: unknown constant: {name}")
 
     def sizeof_headers(self):
         return elf.EHDR_SIZE + getattr(self.ctx, "nphdr", 0) * elf.PHDR_SIZE
@@ -524,7 +524,7 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
             continue
         if isinstance(cmd, sc.Assert):
             if final and not sc.evaluate(cmd.expr, env):
-                raise LinkError(f"{s.path}:{cmd.line}: {cmd.message}")
+                raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
             continue
         if cmd.name == "/DISCARD/" or cmd.disabled:
             continue
@@ -562,7 +562,7 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
         v, tag = (sec.addr + v) & sc.MASK, sec
     if a.name == ".":
         if sec is not None and v < env.cur:
-            raise LinkError(f"{env.s.path}:{a.line}: unable to move location counter backward for: {sec.name}")
+            raise LinkError(f"{sc.at(env.s, a.line)}: unable to move location counter backward for: {sec.name}")
         if sec is not None and v > env.cur:
             sec.pad_starts.append(env.cur - sec.addr)      # a padding of its own (its fill restarts)
         env.cur = v
@@ -579,9 +579,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         elif cmd.addr is None:          # GNU ld: the first region whose attributes fit
             region = _attr_region(s, o)
     if cmd is not None and cmd.region is not None and cmd.region not in s.regions:
-        raise LinkError(f"{s.path}:{cmd.line}: memory region not defined: {cmd.region}")
+        raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.region}")
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
-        raise LinkError(f"{s.path}:{cmd.line}: memory region not defined: {cmd.lma_region}")
+        raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = 1
     for obj, i in o.inputs:
         align = max(align, int(obj.shdrs[i]["sh_addralign"]))
@@ -625,7 +625,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             continue
         if isinstance(c, sc.Assert):
             if final and not sc.evaluate(c.expr, env):
-                raise LinkError(f"{s.path}:{c.line}: {c.message}")
+                raise LinkError(f"{sc.at(s, c.line)}: {c.message}")
             continue
         if isinstance(c, sc.Data):         # its value is written once symbols are final
             o.script_data.append((env.cur - start, c.size, c.expr, c.line))
@@ -739,7 +739,7 @@ def _segments(ctx, alloc, nonalloc) -> None:
     for cmd in ctx.script.sections or ():
         bad = [n for n in getattr(cmd, "phdrs", ()) if n != "NONE"]
         if bad:
-            raise LinkError(f"{ctx.script.path}:{cmd.line}: program header '{bad[0]}' is not listed in PHDRS")
+            raise LinkError(f"{sc.at(ctx.script, cmd.line)}: program header '{bad[0]}' is not listed in PHDRS")
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = sorted(alloc, key=lambda o: o.addr)
     segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections], p_flags]
@@ -874,7 +874,7 @@ def _phdr_members(ctx, alloc) -> dict[str, list]:
         if cmd is not None and cmd.phdrs:
             for n in cmd.phdrs:
                 if n != "NONE" and n not in names:
-                    raise LinkError(f"{s.path}:{cmd.line}: program header '{n}' is not listed in PHDRS")
+                    raise LinkError(f"{sc.at(s, cmd.line)}: program header '{n}' is not listed in PHDRS")
             cur = [n for n in cmd.phdrs if n != "NONE"]
         for n in cur:
             members[n].append(o)
@@ -911,7 +911,7 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
             vaddr = (first if first is not None else 0) - size
             base = 0 if p.filehdr else elf.EHDR_SIZE
             if vaddr < 0 or (vaddr - base) % maxpage:
-                raise LinkError(f"{s.path}:{p.line}: the program headers of '{p.name}' do not fit below "
+                raise LinkError(f"{sc.at(s, p.line)}: the program headers of '{p.name}' do not fit below "
                                 f"its first section (place it at SIZEOF_HEADERS past a page boundary)")
             seg_off = base
         elif secs:
@@ -1040,7 +1040,7 @@ def check_crossrefs(ctx) -> None:
         for r in bad[:10].tolist():
             k = int(np.searchsorted(rows, r))
             frm, to = names[int(site[r]) - 1], names[int(target[k]) - 1]
-            ctx.diag.error(f"{s.path}:{line}: prohibited cross reference from '{frm}' to "
+            ctx.diag.error(f"{sc.at(s, line)}: prohibited cross reference from '{frm}' to "
                            f"'{_sym_name(ctx, int(t.file[r]), int(t.sym[r]))}' in '{to}'\n"
                            f">>> referenced by {site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}")
     ctx.diag.check()
@@ -1063,24 +1063,24 @@ def assign_insert(ctx) -> None:
     where, anchor_name, line = s.insert
     anchor = ctx.outputs.get(anchor_name)
     if anchor is None:
-        raise LinkError(f"{s.path}:{line}: unable to insert after or before {anchor_name}: "
+        raise LinkError(f"{sc.at(s, line)}: unable to insert after or before {anchor_name}: "
                         f"there is no such output section")
     outs, descs = [], []
     for cmd in s.sections:
         if isinstance(cmd, sc.Assign):
             if _uses_dot(cmd.expr) or cmd.name == ".":
-                raise LinkError(f"{s.path}:{cmd.line}: '.' in an INSERT script is not supported")
+                raise LinkError(f"{sc.at(s, cmd.line)}: '.' in an INSERT script is not supported")
             continue
         if isinstance(cmd, sc.Assert) or not isinstance(cmd, sc.OutSec):
             continue
         for bad, what in ((cmd.addr, "an address"), (cmd.region, "a region"), (cmd.lma, "AT"),
                           (cmd.lma_region, "AT>"), (cmd.phdrs or None, ":phdr")):
             if bad is not None:
-                raise LinkError(f"{s.path}:{cmd.line}: {what} on a section of an INSERT script is not supported")
+                raise LinkError(f"{sc.at(s, cmd.line)}: {what} on a section of an INSERT script is not supported")
         target = None
         if cmd.name != "/DISCARD/":
             if cmd.name in ctx.outputs or any(o.name == cmd.name for o in outs):
-                raise LinkError(f"{s.path}:{cmd.line}: output section {cmd.name} of an INSERT script "
+                raise LinkError(f"{sc.at(s, cmd.line)}: output section {cmd.name} of an INSERT script "
                                 f"is also a section of the default layout (not supported)")
             target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
             target.script, target.pieces = cmd, []
@@ -1088,7 +1088,7 @@ def assign_insert(ctx) -> None:
         for c in cmd.commands:
             if isinstance(c, sc.Data) or isinstance(c, sc.Fill) or (isinstance(c, sc.Assign) and
                                                                     (c.name == "." or _uses_dot(c.expr) and c.expr != ("dot",))):
-                raise LinkError(f"{s.path}:{c.line}: data and moves of '.' in an INSERT script are not supported")
+                raise LinkError(f"{sc.at(s, c.line)}: data and moves of '.' in an INSERT script are not supported")
             if isinstance(c, sc.InputDesc):
                 descs.append((c, target, []))
             if target is not None:
@@ -1129,7 +1129,7 @@ def assign_insert(ctx) -> None:
         t.rank = anchor.rank + (k + 1 if where == "AFTER" else k) * 1e-6
         if t.inputs and t.alloc and layout.segment_of(layout.rank_of(t.name, t.flags, t.type)) != \
                 layout.segment_of(anchor.rank):
-            raise LinkError(f"{s.path}:{line}: INSERT {where} {anchor_name}: {t.name} needs other permissions "
+            raise LinkError(f"{sc.at(s, line)}: INSERT {where} {anchor_name}: {t.name} needs other permissions "
                             f"than {anchor_name}'s segment (not supported)")
     if where == "BEFORE":
         anchor.rank += n * 1e-6
@@ -1168,5 +1168,5 @@ def _insert_values(ctx) -> None:
         if isinstance(cmd, sc.Assign):
             _assign(env, cmd, None)
         elif isinstance(cmd, sc.Assert) and not sc.evaluate(cmd.expr, env):
-            raise LinkError(f"{s.path}:{cmd.line}: {cmd.message}")
+            raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
     ctx.script_values = values

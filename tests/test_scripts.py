@@ -371,3 +371,15 @@ def test_insert_after_in_default_layout(arch, tmp_path):
     assert want.stdout == b"dbl=14\nsq=49\nsum=640\n", want.summary()
     for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
         assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+def test_errors_in_included_script_name_that_file(tmp_path):
+    """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
+    (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")
+    (tmp_path / "bad.ld").write_text("  .text : { *(.text) } @\n")
+    obj = tc.assemble("riscv64", ".globl _start\n_start:\nnop\n", tmp_path / "f.o")
+    for name, words in (("frag.ld", "frag.ld:2: memory region not defined: NOWHERE"),
+                        ("bad.ld", "bad.ld:1: unexpected character '@'")):
+        (tmp_path / "s.ld").write_text(f"SECTIONS {{\n  INCLUDE {name}\n}}\n")
+        res = tc.xld_link(["-T", tmp_path / "s.ld", "-L", tmp_path, "-o", tmp_path / "out", obj])
+        assert res.status == 1 and words in res.stderr, res.stderr
