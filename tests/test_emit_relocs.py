@@ -131,3 +131,27 @@ def test_emit_relocs_refusals(objects):
         res = tc.xld_link(["-static", *argv, "-o", d / "refused", *objs])
         assert res.status == 1 and words in res.stderr, res.stderr
         assert not (d / "refused").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_emit_relocs_with_script_and_pie(arch, tmp_path):
+    """With a linker script (sections named by it) and in a PIE (beside .rela.dyn): the same
+    relocation sections and counts as GNU ld."""
+    scripts = Path(__file__).parent / "scripts"
+    cc = tc.compiler("gcc", arch)
+    fw = cc.compile(scripts / "firmware.c", tmp_path / "fw.o", ["-O2", "-fno-pie"])
+    gnu = tc.gnu_ld(arch, [fw], tmp_path / "gnu", ["-q", "-T", str(scripts / "firmware.ld")])
+    res = tc.xld_link(["-q", "-T", scripts / "firmware.ld", "-o", tmp_path / "xld", fw])
+    assert res.status == 0, res.stderr
+    counts = {k: len(v) for k, v in relocations(arch, gnu).items()}
+    assert ".rela.table" in counts
+    assert {k: len(v) for k, v in relocations(arch, tmp_path / "xld").items()} == counts
+    src = sorted((PROGS / "common").glob("*.c")) + sorted((PROGS / "tables").glob("*.c"))
+    objs = cc.compile_many(src, tmp_path / "pie", ["-O2", "-fPIE"])
+    gnu = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    subprocess.run([gnu, "-pie", "-q", "-o", tmp_path / "gnu.pie", *objs], check=True)
+    res = tc.xld_link(["-pie", "-q", "-o", tmp_path / "xld.pie", *objs])
+    assert res.status == 0, res.stderr
+    counts = {k: len(v) for k, v in relocations(arch, tmp_path / "gnu.pie").items()}
+    assert ".rela.dyn" in counts and ".rela.text" in counts
+    assert {k: len(v) for k, v in relocations(arch, tmp_path / "xld.pie").items()} == counts
