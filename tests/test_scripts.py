@@ -383,3 +383,47 @@ def test_errors_in_included_script_name_that_file(tmp_path):
         (tmp_path / "s.ld").write_text(f"SECTIONS {{\n  INCLUDE {name}\n}}\n")
         res = tc.xld_link(["-T", tmp_path / "s.ld", "-L", tmp_path, "-o", tmp_path / "out", obj])
         assert res.status == 1 and words in res.stderr, res.stderr
+
+
+INIT_C = """
+static int order[8], n;
+__attribute__((constructor(300))) static void c300(void) { order[n++] = 300; }
+__attribute__((constructor(101))) static void c101(void) { order[n++] = 101; }
+__attribute__((constructor)) static void cnone(void) { order[n++] = 1; }
+__attribute__((constructor(200))) static void c200(void) { order[n++] = 200; }
+int first(void) { return order[0]; }
+"""
+INIT_LD = """SECTIONS {
+  . = 0x10000;
+  .text : { *(.text*) }
+  .init_array : {
+    __init_array_start = .;
+    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*)))
+    KEEP(*(SORT_NONE(.init_array)))
+    __init_array_end = .;
+  }
+  .data : { *(.data* .sdata*) }
+  .bss : { *(.bss* .sbss*) }
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_sort_by_init_priority(arch, tmp_path):
+    """SORT_BY_INIT_PRIORITY: .init_array.N by N (101, 200, 300), then the unnumbered one: the
+    same .init_array bytes as GNU ld's."""
+    (tmp_path / "i.c").write_text(INIT_C)
+    (tmp_path / "i.ld").write_text(INIT_LD)
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "i.c", tmp_path / "i.o", ["-O2"])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(tmp_path / "i.ld"), "-e", "first"])
+    res = tc.xld_link(["-T", tmp_path / "i.ld", "-e", "first", "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, tmp_path / "xld.elf")[".init_array"] == sections(arch, gnu)[".init_array"]
+
+    def init_array(exe):
+        out = tmp_path / f"{exe.name}.init"
+        subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-objcopy"), "-O", "binary", "-j", ".init_array",
+                        str(exe), str(out)], check=True)
+        return out.read_bytes()
+    want = init_array(gnu)
+    assert len(want) == 32 and init_array(tmp_path / "xld.elf") == want
