@@ -160,6 +160,7 @@ class OutSec:
     lma_region: str | None = None
     phdrs: list[str] = field(default_factory=list)     # :name ... (NONE: no segment)
     constraint: str | None = None       # ONLY_IF_RO / ONLY_IF_RW
+    overlay: bool = False               # one of an OVERLAY's sections (they share an address)
     disabled: bool = False              # (its constraint failed: as if not in the script)
     fill: tuple | None = None
     commands: list = field(default_factory=list)
@@ -208,11 +209,11 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"OVERLAY", "VERSION", "EXTERN",
+_UNSUPPORTED = {"VERSION", "EXTERN",
                 "TARGET", "STARTUP", "OUTPUT",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED",
-                "COPY", "INFO", "DSECT", "OVERLAY", "CREATE_OBJECT_SYMBOLS",
+                "COPY", "INFO", "DSECT", "CREATE_OBJECT_SYMBOLS",
                 "CONSTRUCTORS", "ALIGN_WITH_INPUT",
                 "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END",
                 "INPUT_SECTION_FLAGS", "READONLY", "BLOCK"}
@@ -391,7 +392,7 @@ class Parser:
                 self.next()
                 if sc.sections is not None:
                     self.err("SECTIONS appears twice")
-                sc.sections = self.parse_sections()
+                sc.sections = self.parse_sections(sc)
             elif t == "ASSERT":
                 sc.top.append(self.parse_assert())
             elif t in _UNSUPPORTED:
@@ -497,13 +498,15 @@ class Parser:
             self.i -= 1
             self.err(f"expected {words[0]}, but got '{t}'")
 
-    def parse_sections(self) -> list:
+    def parse_sections(self, sc=None) -> list:
         self.expect("{")
         cmds = []
         while not self.accept("}"):
             t = self.peek()
             if t == ";":
                 self.i += 1
+            elif t == "OVERLAY" and sc is not None:
+                cmds.extend(self.parse_overlay(sc))
             elif t == "ASSERT":
                 cmds.append(self.parse_assert())
             elif t in ("PROVIDE", "PROVIDE_HIDDEN", "HIDDEN") or self.peek(1) in _ASSIGN_OPS:
@@ -512,6 +515,80 @@ class Parser:
                 self.unsupported(t)
             else:
                 cmds.append(self.parse_output_section())
+        return cmds
+
+    def parse_overlay(self, sc) -> list:
+        """OVERLAY [start] : [NOCROSSREFS] [AT(lma)] { sec { ... } [:phdr] [=fill] ... }
+        [:phdr] [=fill], as GNU ld reads it: every section at the same address, each loaded
+        after the one before (from AT), '.' past the largest, __load_start_/__load_stop_NAME
+        provided, NOCROSSREFS among them if asked."""
+        line = self.line()
+        self.expect("OVERLAY")
+        start = None
+        if self.peek() != ":":
+            start = self.parse_expr()
+        self.expect(":")
+        nocross = self.accept("NOCROSSREFS")
+        lma = None
+        if self.accept("AT"):
+            self.expect("(")
+            lma = self.parse_expr()
+            self.expect(")")
+        self.expect("{")
+        secs: list[OutSec] = []
+        while not self.accept("}"):
+            o = OutSec(self.next(), line=self.line(), overlay=True)
+            if not re.match(r"^[A-Za-z0-9_.$\-]+$", o.name):
+                self.i -= 1
+                self.err(f"malformed section name in OVERLAY: {o.name}")
+            self.expect("{")
+            while not self.accept("}"):
+                o.commands.append(self.parse_section_command())
+            while True:
+                if self.accept(":"):
+                    o.phdrs.append(self.next())
+                elif self.accept("="):
+                    o.fill = self.parse_expr()
+                else:
+                    break
+            self.accept(",")
+            first = secs[0].name if secs else None
+            o.addr = start if first is None else ("call", "ADDR", [first], line)
+            if first is None:
+                o.lma = lma
+            else:
+                prev = secs[-1].name
+                o.lma = ("bin", "+", ("call", "LOADADDR", [prev], line), ("call", "SIZEOF", [prev], line))
+            secs.append(o)
+        phdrs, fill = [], None
+        while True:
+            if self.peek() == ">" or (self.peek() == "AT" and self.peek(1) == ">"):
+                self.unsupported("a memory region on OVERLAY")
+            if self.accept(":"):
+                phdrs.append(self.next())
+            elif self.accept("="):
+                fill = self.parse_expr()
+            else:
+                break
+        self.accept(",")
+        if not secs:
+            return []
+        for o in secs:
+            o.phdrs = o.phdrs or list(phdrs)
+            o.fill = o.fill if o.fill is not None else fill
+        cmds: list = list(secs)
+        first = secs[0].name
+        cmds.append(Assign(".", "=", ("bin", "+", ("call", "ADDR", [first], line),
+                                      ("call", "MAX", [("call", "SIZEOF", [o.name], line) for o in secs]
+                                       + [("num", 0)], line)), line=line))
+        for o in secs:
+            clean = re.sub(r"[^A-Za-z0-9_]", "", o.name)
+            load = ("call", "LOADADDR", [o.name], line)
+            cmds.append(Assign(f"__load_start_{clean}", "=", load, provide=True, line=line))
+            cmds.append(Assign(f"__load_stop_{clean}", "=", ("bin", "+", load, ("call", "SIZEOF", [o.name], line)),
+                               provide=True, line=line))
+        if nocross:
+            sc.nocrossrefs.append(([o.name for o in secs], line))
         return cmds
 
     def parse_assert(self) -> Assert:

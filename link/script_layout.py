@@ -300,6 +300,9 @@ def assign(ctx) -> None:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
     for d, target, got in descs:
+        # GNU ld: the files in command-line order, each file's sections in its order (the
+        # default assignment gathered them by default output section)
+        got.sort(key=lambda oi: (oi[0].file_id, oi[1]))
         if d.sort in _SORT_KEYS:
             first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
             got.sort(key=lambda oi: (first(oi), then(oi)))
@@ -732,6 +735,8 @@ def _place_commons(ctx, env, o, commons) -> None:
 
 def _segments(ctx, alloc, nonalloc) -> None:
     """PT_LOADs over the placed sections, file offsets, and what write.py needs."""
+    # an OVERLAY's sections share their address: their PT_LOADs overlap by design
+    ctx.overlay_addrs = {o.addr for o in alloc if getattr(getattr(o, "script", None), "overlay", False)}
     if ctx.script.phdrs is not None:
         _phdr_segments(ctx, alloc, nonalloc)
         return

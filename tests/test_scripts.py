@@ -130,8 +130,8 @@ ERRORS = [
     ("SECTIONS { . = 0x10000000; .text : { *(.text*) }\n"
      "  ASSERT(SIZEOF(.text) < 4, \"text is too big\") }\n",
      re.compile(r"s\.ld:2: text is too big")),
-    ("SECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } }\n}\n",
-     re.compile(r"s\.ld:3: OVERLAY is not supported")),
+    ("MEMORY { RAM : ORIGIN = 0, LENGTH = 4K }\nSECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } } > RAM\n}\n",
+     re.compile(r"s\.ld:4: a memory region on OVERLAY is not supported")),
     ("PHDRS { text PT_LOAD; }\nSECTIONS {\n .text : { *(.text) } :nothere\n}\n",
      re.compile(r"s\.ld:3: program header 'nothere' is not listed in PHDRS")),
     ("PHDRS { text PT_LOD; }\n", re.compile(r"s\.ld:1: invalid program header type: PT_LOD")),
@@ -427,3 +427,27 @@ def test_sort_by_init_priority(arch, tmp_path):
         return out.read_bytes()
     want = init_array(gnu)
     assert len(want) == 32 and init_array(tmp_path / "xld.elf") == want
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_overlay(arch, tmp_path):
+    """OVERLAY start : NOCROSSREFS AT(lma) { .ov1 {...} .ov2 {...} }: both sections at one
+    address, loaded one after the other, '.' past the larger, __load_start_/__load_stop_
+    provided: the same sections, PT_LOADs, symbols and flat image as GNU ld (input sections
+    of one description in file order, as GNU ld puts them)."""
+    cc = tc.compiler("gcc", arch)
+    fw = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    ov = cc.compile(HERE / "overlay.c", tmp_path / "ov.o", FLAGS)
+    script = HERE / "overlay.ld"
+    gnu = tc.gnu_ld(arch, [fw, ov], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, fw, ov])
+    assert res.status == 0, res.stderr
+    want = sections(arch, gnu)
+    assert want[".ov1"][0] == want[".ov2"][0] == 0x20001000
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in want.items()}
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+    names = ("__load_start_ov1", "__load_stop_ov2", "ov_end")
+    assert {k: v[0] for k, v in symbol_values(arch, xld, names).items()} == \
+        {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
