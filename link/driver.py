@@ -503,6 +503,9 @@ def merge_flags(ctx) -> None:
 def number_sections(ctx) -> None:
     for k, o in enumerate(ctx.ordered, start=1):
         o.index = k
+    for o in ctx.outputs.values():
+        if getattr(o, "inside", None) is not None:   # (a script put it inside another section)
+            o.index = o.inside.index
 
 
 # ---------------------------------------------------------------------------------------------

@@ -214,8 +214,7 @@ _UNSUPPORTED = {"VERSION", "EXTERN",
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
                 "LD_FEATURE", "AS_NEEDED",
                 "COPY", "INFO", "DSECT", "CREATE_OBJECT_SYMBOLS",
-                "CONSTRUCTORS", "ALIGN_WITH_INPUT",
-                "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_END", "DATA_SEGMENT_RELRO_END",
+                "ALIGN_WITH_INPUT",
                 "INPUT_SECTION_FLAGS", "READONLY", "BLOCK"}
 _SORTS = {"SORT": "name", "SORT_BY_NAME": "name", "SORT_BY_ALIGNMENT": "alignment",
           "SORT_BY_INIT_PRIORITY": "init_priority", "SORT_NONE": "none"}
@@ -223,7 +222,8 @@ _BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", "
            ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "<<=", ">>=", "&=", "|=")
 _FUNCS = {"ADDR", "LOADADDR", "SIZEOF", "ALIGN", "MAX", "MIN", "DEFINED", "ORIGIN", "LENGTH",
-          "ABSOLUTE", "CONSTANT", "ALIGNOF", "LOG2CEIL", "NEXT", "SEGMENT_START"}
+          "ABSOLUTE", "CONSTANT", "ALIGNOF", "LOG2CEIL", "NEXT", "SEGMENT_START",
+          "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_RELRO_END", "DATA_SEGMENT_END"}
 
 
 class Parser:
@@ -718,6 +718,10 @@ class Parser:
             self.expect(")")
             self.accept(";")
             return Fill(e, line)
+        if t == "CONSTRUCTORS" or (t in _SORTS and self.peek(1) == "(" and self.peek(2) == "CONSTRUCTORS"):
+            # GNU ld ignores CONSTRUCTORS for ELF (.ctors/.init_array are ordinary sections)
+            self.i += 1 if t == "CONSTRUCTORS" else 4
+            return Assign(".", "+=", ("num", 0), line=line)     # a no-op
         if t == "KEEP":
             self.next()
             self.expect("(")
@@ -1012,6 +1016,14 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
         if fn == "LOG2CEIL":
             v = evaluate(args[0], env)
             return (max(v - 1, 0)).bit_length(), NUM
+        if fn == "DATA_SEGMENT_ALIGN":       # as GNU ld with -z norelro: the next page, same offset
+            maxpage = evaluate(args[0], env)
+            v, tag = evaluate_tagged(("dot",), env)
+            return ((v + maxpage - 1) & -maxpage) + (v & (maxpage - 1)), ABS
+        if fn == "DATA_SEGMENT_RELRO_END":   # (no RELRO under a script: the value as it is)
+            return evaluate_tagged(args[1], env)
+        if fn == "DATA_SEGMENT_END":
+            return evaluate_tagged(args[0], env)
         if fn == "SEGMENT_START":
             return env.segment_start(args[0], evaluate(args[1], env), line), ABS
     raise AssertionError(e)

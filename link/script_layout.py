@@ -442,9 +442,18 @@ def place(ctx) -> None:
     s = ctx.script
     bss = layout._common_bss(ctx)
     for out in ctx.synthetic_sections():
-        if out.name not in ctx.outputs:
+        cur = ctx.outputs.get(out.name)
+        if cur is None:
             out.script, out.pieces = None, None
             ctx.outputs[out.name] = out
+            _absorb(ctx, out)
+        elif isinstance(getattr(cur, "script", None), sc.OutSec) and \
+                not any(x.name == out.name for x in getattr(cur, "synthetic", ())):
+            # a script section with the name of one the linker makes (.got : { *(.got) })
+            _absorb(ctx, out)
+            if getattr(out, "inside", None) is None:
+                raise LinkError(f"{sc.at(s, cur.script.line)}: output section {out.name} does not take "
+                                f"the linker's {out.name} (add *({out.name}) to it)")
     order = _order(ctx)
     prev: dict = {}
     values: dict = {}
@@ -465,6 +474,53 @@ def place(ctx) -> None:
         if final and ctx.nphdr == used:
             break
     ctx.script_values = values
+    for o in list(ctx.outputs.values()):
+        t = getattr(o, "inside", None)
+        if t is not None:                   # inside the script's section, in the file too
+            o.offset = t.offset + (o.addr - t.addr)
+            o.lma = (t.lma if getattr(t, "lma", None) is not None else t.addr) + (o.addr - t.addr)
+            if t.name == o.name and o.addr != t.addr:
+                raise LinkError(f"{sc.at(s, o.at_desc.line)}: the linker's {o.name} must start its output "
+                                f"section {t.name} (not supported elsewhere in it)")
+
+
+def _absorb(ctx, syn) -> None:
+    """A section the linker makes (.got, .got.plt, .iplt, .rela.iplt, .eh_frame_hdr, notes)
+    that a script's description names (``.got : { *(.got) *(.igot) }``, ``.rela.plt : {
+    ... *(.rela.iplt) ... }``) goes there, where that description is, as GNU ld puts its own
+    sections: it keeps its name for the passes that fill it and takes its place inside the
+    script's section (``inside``), which the output has instead."""
+    if not ctx.script.sections:
+        return
+    for cmd in ctx.script.sections:
+        if not isinstance(cmd, sc.OutSec) or cmd.disabled:
+            continue
+        for c in cmd.commands:
+            if isinstance(c, sc.InputDesc) and c.file_pattern == "*" and \
+                    any(fnmatch.fnmatchcase(syn.name, p) for p in c.patterns):
+                if cmd.name == "/DISCARD/":
+                    if syn.alloc:
+                        raise LinkError(f"{sc.at(ctx.script, c.line)}: /DISCARD/ of the linker's own "
+                                        f"{syn.name} is not supported")
+                    ctx.outputs.pop(syn.name, None)          # (.riscv.attributes: no PT_ either)
+                    spec = ctx.arch.hooks.get("attributes")
+                    if spec is not None and spec["name"] == syn.name:
+                        ctx.attributes = []
+                    return
+                target = ctx.outputs.get(cmd.name)
+                if target is None or getattr(target, "script", None) is not cmd:
+                    return
+                syn.inside, syn.at_desc = target, c
+                syn.script, syn.pieces = "absorbed", None
+                target.flags |= syn.flags & (elf.SHF_ALLOC | elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_TLS)
+                target.synthetic = getattr(target, "synthetic", []) + [syn]
+                if not target.inputs and not cmd.noload:
+                    target.type = syn.type if len(target.synthetic) == 1 else elf.SHT_PROGBITS
+                    target.entsize = syn.entsize if len(target.synthetic) == 1 else 0
+                if target.name == syn.name:         # the script's section is the one lookups find
+                    ctx.outputs[syn.name] = target
+                    ctx.outputs[syn.name + "\0synthetic"] = syn
+                return
 
 
 def _emitted(o, names=frozenset()) -> bool:
@@ -595,6 +651,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if cmd is not None and cmd.align is not None:
         align = max(align, sc.evaluate(cmd.align, env))
     align = max(align, o.align if o.data is not None else 1)
+    for syn in getattr(o, "synthetic", ()):
+        align = max(align, syn.align)
     if not o.alloc:
         start = 0
         env_cur_saved = env.cur
@@ -645,8 +703,22 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             env.cur = align_up(env.cur, a)
             obj.sec_out[i] = env.cur - start
             env.cur += int(obj.shdrs[i]["sh_size"])
+        for syn in getattr(o, "synthetic", ()):          # the linker's own section, here
+            if syn.at_desc is c:
+                env.cur = align_up(env.cur, max(syn.align, 1))
+                syn.addr = env.cur
+                env.cur += syn.size if syn.size else len(syn.data or b"")
     if commons and not commons_done:
         _place_commons(ctx, env, o, commons)
+    if o.pieces is not None and len(o.inputs) > sum(len(got or ()) for c, got in o.pieces):
+        # sections a pass added after the assignment (AArch64 erratum 843419 patches, thunks):
+        # at the end of the section they went to
+        placed = {(id(obj), i) for c, got in o.pieces for obj, i in got or ()}
+        for obj, i in o.inputs:
+            if (id(obj), i) not in placed:
+                env.cur = align_up(env.cur, max(int(obj.shdrs[i]["sh_addralign"]), 1))
+                obj.sec_out[i] = env.cur - start
+                env.cur += int(obj.shdrs[i]["sh_size"])
     if o.data is not None and not o.inputs:
         env.cur = start + (len(o.data) if not o.nobits else o.size)
     o.size = env.cur - start
@@ -801,6 +873,15 @@ def _segments(ctx, alloc, nonalloc) -> None:
     for o in alloc:
         if o.flags & elf.SHF_TLS and o.nobits:
             o.offset = off
+    # GNU ld: the ELF and program headers are loaded with the first segment when they fit
+    # right below it in its page (". = SEGMENT_START(...) + SIZEOF_HEADERS")
+    if out_segs:
+        first = min(out_segs, key=lambda g: g[1])
+        hdr = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+        if first[2] == hdr and first[1] >= hdr and (first[1] - hdr) % maxpage == 0 and first[1] == first[5]:
+            first[1] -= hdr
+            first[5] -= hdr
+            first[2] = 0
     for o in empty:               # at the file place of its address, when a segment spans it
         seg = next((g for g in out_segs if g[1] <= o.addr <= g[4]), None)
         o.offset = min(seg[2] + (o.addr - seg[1]), seg[3]) if seg is not None else off

@@ -451,3 +451,36 @@ def test_overlay(arch, tmp_path):
     assert {k: v[0] for k, v in symbol_values(arch, xld, names).items()} == \
         {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
     assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+# -- GNU ld's own default script (ld --verbose), as people start their scripts from it --------
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_gnu_default_script_links_static_glibc(arch, tmp_path):
+    """A static glibc program linked through gcc with GNU ld's default script (`ld --verbose`)
+    as -T: DATA_SEGMENT_ALIGN/RELRO_END/END (as with -z norelro), SORT(CONSTRUCTORS), the
+    linker's own .got/.got.plt/.iplt/.rela.iplt placed where the script's descriptions name
+    them (IRELATIVE relocations between __rela_iplt_start and __rela_iplt_end), the headers
+    loaded with the first segment; it runs as GNU ld's link of the same script does."""
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    verbose = subprocess.run([ld, "--verbose"], capture_output=True, text=True, check=True).stdout
+    script = tmp_path / "default.ld"
+    script.write_text(verbose.split("=" * 50)[1].split("\n", 1)[1])
+    (tmp_path / "h.c").write_text('#include <stdio.h>\n#include <string.h>\n'
+                                  'int main(int c, char **v) { printf("hi %zu\\n", strlen(v[0]) > 0 ? c + 41 : 0); return 3; }\n')
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    common = [cc, "-static", "-O2", str(tmp_path / "h.c"), "-Wl,-z,norelro", f"-Wl,-T,{script}"]
+    subprocess.run([*common, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+    want = tc.qemu_run(arch, tmp_path / "gnu")
+    assert (want.status, want.stdout) == (3, b"hi 42\n"), want.summary()
+    for got in (tc.qemu_run(arch, tmp_path / "xld"), tc.xld_run(tmp_path / "xld")):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    syms = symbol_values(arch, tmp_path / "xld", ("__rela_iplt_start", "__rela_iplt_end"))
+    start, end = (int(syms[k][0], 16) for k in ("__rela_iplt_start", "__rela_iplt_end"))
+    secs = sections(arch, tmp_path / "xld")
+    assert secs[".rela.plt"][0] <= start <= end <= sum(secs[".rela.plt"][:2])
+    assert end > start or arch == "riscv64"         # (glibc's riscv64 build has no IFUNCs)
+    assert ".got" in secs
