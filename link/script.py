@@ -1,25 +1,18 @@
-"""Linker scripts (-T FILE, --script FILE): the part of GNU ld's language people write by hand
-for firmware and kernels, with GNU ld's semantics.  This module reads a script into a small
-AST (tokenizer, parser) and evaluates its expressions; link/script_layout.py places sections.
+"""Linker scripts (-T FILE, --script FILE): GNU ld's script language as firmware, kernels and
+boot loaders write it, with GNU ld's semantics.  This module reads a script into a small AST
+(tokenizer, parser; INCLUDE spliced in, OVERLAY desugared into output sections) and
+evaluates expressions with GNU ld's "section of an expression" (a number inside an output
+section is an offset from its start); link/script_layout.py places sections.
 
-Supported:
-  ENTRY(sym)  OUTPUT_ARCH(x)  OUTPUT_FORMAT(x[,y,z])  (accepted: the inputs decide)
-  MEMORY { NAME [(attrs)] : ORIGIN = expr, LENGTH = expr ... }
-  SECTIONS {
-    sym = expr;  . = expr;  sym += expr; (and -= *= /= <<= >>= &= |=)
-    PROVIDE(sym = expr);  PROVIDE_HIDDEN(sym = expr);  HIDDEN(sym = expr);
-    ASSERT(expr, "message");
-    NAME [addr] [(NOLOAD)] : [AT(lma)] [ALIGN(n)] [SUBALIGN(n)] {
-        [KEEP(] [filepattern](secpattern ...) [)]     SORT / SORT_BY_NAME / SORT_BY_ALIGNMENT
-        assignments, ASSERT
-        BYTE(e) SHORT(e) LONG(e) QUAD(e)
-    } [> REGION] [AT> REGION] [=fill]
-    /DISCARD/ : { ... }
-  }
-  expressions: numbers (0x.., K and M suffixes), symbols, '.', + - * / % << >> & | ^ ~ !
-  == != < <= > >= && || ?:, ADDR LOADADDR SIZEOF ALIGN(e[,a]) MAX MIN DEFINED ORIGIN LENGTH
-  ABSOLUTE SIZEOF_HEADERS CONSTANT(MAXPAGESIZE|COMMONPAGESIZE).
-Everything else is an error naming file:line and the construct ("... is not supported").
+Top level: ENTRY OUTPUT_ARCH OUTPUT_FORMAT MEMORY REGION_ALIAS PHDRS SECTIONS INSERT
+INCLUDE SEARCH_DIR INPUT GROUP STARTUP EXTERN NOCROSSREFS NOCROSSREFS_TO ASSERT, assignments.
+SECTIONS: output sections (address, (NOLOAD), AT, ALIGN, SUBALIGN, ONLY_IF_RO/RW, > REGION,
+AT> REGION, :phdr, =fill), OVERLAY, /DISCARD/, assignments (PROVIDE, PROVIDE_HIDDEN,
+HIDDEN), ASSERT; inside an output section: input descriptions (KEEP, EXCLUDE_FILE, the
+SORT family), BYTE/SHORT/LONG/QUAD/SQUAD, FILL, CONSTRUCTORS (ignored, as for ELF).
+Expressions: C operators, ADDR LOADADDR SIZEOF ALIGNOF ALIGN NEXT MAX MIN DEFINED ORIGIN
+LENGTH ABSOLUTE LOG2CEIL SIZEOF_HEADERS CONSTANT SEGMENT_START DATA_SEGMENT_*.
+Everything else is an error naming file:line and showing the token ("... is not supported").
 """
 from __future__ import annotations
 
@@ -200,8 +193,9 @@ class Script:
     phdrs: list[Phdr] | None = None    # PHDRS { ... }: the program headers, in order
     search_dirs: list[str] = field(default_factory=list)     # SEARCH_DIR(...)
     inputs: list = field(default_factory=list)    # INPUT/GROUP: (kind, [(name, as_needed)], line)
-    nocrossrefs: list = field(default_factory=list)   # NOCROSSREFS(...): ([section names], line)
+    nocrossrefs: list = field(default_factory=list)   # ([section names], line, NOCROSSREFS_TO?)
     insert: tuple | None = None        # INSERT AFTER|BEFORE section: (where, section, line)
+    externs: list[str] = field(default_factory=list)     # EXTERN(...): as -u
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -209,9 +203,9 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"VERSION", "EXTERN",
-                "TARGET", "STARTUP", "OUTPUT",
-                "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION", "NOCROSSREFS_TO",
+_UNSUPPORTED = {"VERSION",
+                "TARGET", "OUTPUT",
+                "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION",
                 "LD_FEATURE", "AS_NEEDED",
                 "COPY", "INFO", "DSECT", "CREATE_OBJECT_SYMBOLS",
                 "ALIGN_WITH_INPUT",
@@ -350,7 +344,7 @@ class Parser:
                     self.i -= 2
                     self.err("INSERT must follow the one SECTIONS of the script")
                 sc.insert = (where, self.next(), line)
-            elif t == "NOCROSSREFS":
+            elif t in ("NOCROSSREFS", "NOCROSSREFS_TO"):
                 line = self.line()
                 self.next()
                 self.expect("(")
@@ -359,7 +353,18 @@ class Parser:
                     n = self.next()
                     if n != ",":
                         names.append(n)
-                sc.nocrossrefs.append((names, line))
+                sc.nocrossrefs.append((names, line, t == "NOCROSSREFS_TO"))
+            elif t == "EXTERN":            # as -u for each name
+                self.next()
+                self.expect("(")
+                while not self.accept(")"):
+                    n = self.next()
+                    if n != ",":
+                        sc.externs.append(n)
+            elif t == "STARTUP":           # the first input, before the command line's
+                line = self.line()
+                self.next()
+                sc.inputs.insert(0, ("STARTUP", self.parse_file_list()[:1], line))
             elif t == "SEARCH_DIR":
                 self.next()
                 self.expect("(")
@@ -588,7 +593,7 @@ class Parser:
             cmds.append(Assign(f"__load_stop_{clean}", "=", ("bin", "+", load, ("call", "SIZEOF", [o.name], line)),
                                provide=True, line=line))
         if nocross:
-            sc.nocrossrefs.append(([o.name for o in secs], line))
+            sc.nocrossrefs.append(([o.name for o in secs], line, False))
         return cmds
 
     def parse_assert(self) -> Assert:

@@ -41,6 +41,7 @@ def read(ctx) -> None:
     s = sc.read(ctx.opts.scripts[0], ctx.opts.lib_paths)
     ctx.script = s
     ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
+    ctx.opts.undefined.extend(n for n in s.externs if n not in ctx.opts.undefined)
     _script_inputs(ctx, s)
     if s.entry and not ctx.opts.entry:
         ctx.opts.entry = s.entry
@@ -58,7 +59,7 @@ def _script_inputs(ctx, s) -> None:
     library; another name is a file as written, else found in the library directories, else
     (``=``) under the sysroot."""
     from xld.link.options import Input
-    added = []
+    added, first = [], []
     for kind, names, line in s.inputs:
         items = []
         for name, as_needed in names:
@@ -76,9 +77,10 @@ def _script_inputs(ctx, s) -> None:
             items.append(Input("file", path, as_needed=as_needed))
         if kind == "GROUP":
             items = [Input("group_start")] + items + [Input("group_end")]
-        added.extend(items)
+        (first if kind == "STARTUP" else added).extend(items)
     at = min(ctx.opts.script_at, len(ctx.opts.inputs))
     ctx.opts.inputs[at:at] = added
+    ctx.opts.inputs[0:0] = first
 
 
 def _keep_matcher(s):
@@ -1096,7 +1098,7 @@ def check_crossrefs(ctx) -> None:
     from xld.link.relocate import file_tables, site_of
     files = ctx.files
     st = ctx.symtab
-    for names, line in s.nocrossrefs:
+    for names, line, to_only in s.nocrossrefs:
         member = {n: k + 1 for k, n in enumerate(names)}
         # per input section: which listed output section it went to (0: none of them)
         code = np.concatenate([[0]] + [np.array([member.get(o.name, 0) if o is not None else 0
@@ -1122,7 +1124,10 @@ def check_crossrefs(ctx) -> None:
         sec = np.where(dfile > 0, shndx[ybase[np.maximum(dfile, 1)] + dsym].astype(np.int64), 0)
         inside = (dfile > 0) & (sec > 0) & (sec < nsec[dfile])
         target = np.where(inside, code[sbase[dfile] + np.where(inside, sec, 0)], 0)
-        bad = rows[(target > 0) & (target != site[rows])]
+        bad_rows = (target > 0) & (target != site[rows])
+        if to_only:                    # NOCROSSREFS_TO(to from ...): only references to the first
+            bad_rows &= target == 1
+        bad = rows[bad_rows]
         for r in bad[:10].tolist():
             k = int(np.searchsorted(rows, r))
             frm, to = names[int(site[r]) - 1], names[int(target[k]) - 1]

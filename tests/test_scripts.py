@@ -346,6 +346,37 @@ def test_nocrossrefs(arch, tmp_path):
     assert not (tmp_path / "bad").exists()
     res = tc.xld_link(["-T", tmp_path / "ok.ld", "-e", "f", "-o", tmp_path / "ok", obj])
     assert res.status == 0, res.stderr
+    # NOCROSSREFS_TO(.text .data): only references from .data to .text (GNU ld finds one)
+    (tmp_path / "to.ld").write_text("NOCROSSREFS_TO(.text .data)\n" + layout)
+    res = tc.xld_link(["-T", tmp_path / "to.ld", "-e", "f", "-o", tmp_path / "to", obj])
+    assert res.status == 1 and res.stderr.count("prohibited cross reference") == 1, res.stderr
+    assert "from '.data' to 'f' in '.text'" in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_extern_and_startup(arch, tmp_path):
+    """EXTERN(sym) pulls an archive member nothing else needs (as -u); STARTUP(file) is the
+    first input: its code comes first in .text. As GNU ld."""
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "s.c").write_text("int start_first(void) { return 2; }\n")
+    (tmp_path / "m.c").write_text("int member_only(void) { return 3; }\n")
+    a = cc.compile(tmp_path / "a.c", tmp_path / "a.o", ["-O2"])
+    cc.compile(tmp_path / "s.c", tmp_path / "s.o", ["-O2"])
+    lib = tc.archive(arch, [cc.compile(tmp_path / "m.c", tmp_path / "m.o", ["-O2"])], tmp_path / "libm_.a")
+    (tmp_path / "x.ld").write_text(f"STARTUP({tmp_path / 's.o'})\nEXTERN(member_only)\n"
+                                   "SECTIONS { . = 0x10000; .text : { *(.text*) } .data : { *(.data*) } }\n")
+    outs = {}
+    for who in ("gnu", "xld"):
+        out = tmp_path / who
+        if who == "gnu":
+            tc.gnu_ld(arch, [a, lib], out, ["-T", str(tmp_path / "x.ld"), "-e", "f"])
+        else:
+            res = tc.xld_link(["-T", tmp_path / "x.ld", "-e", "f", "-o", out, a, lib])
+            assert res.status == 0, res.stderr
+        outs[who] = symbol_values(arch, out, ("f", "start_first", "member_only"))
+    assert outs["xld"] == outs["gnu"] and len(outs["gnu"]) == 3
+    assert int(outs["gnu"]["start_first"][0], 16) == 0x10000
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
