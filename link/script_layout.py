@@ -1,22 +1,28 @@
 """Layout under a linker script's SECTIONS (link/script.py reads the script).
 
-GNU ld's semantics, for the subset link/script.py accepts:
+GNU ld's semantics (docs/scripts.md has the details and the differences):
 - an input section goes to the first output section whose input description matches it
-  (file pattern, then section patterns; KEEP'd ones are --gc-sections roots); /DISCARD/ drops;
+  (file pattern, EXCLUDE_FILE, section patterns; KEEP'd ones are --gc-sections roots), in
+  file order unless sorted; /DISCARD/ drops; ONLY_IF_RO/RW sections drop out when their
+  inputs do not qualify; the linker's own sections (.got, .iplt ...) go where a description
+  names them;
 - sections no description matches are orphans: grouped by the default rules (.text.* into
   .text ...) and placed after the last output section of similar flags (code, read-only data,
-  writable data, zero-fill, non-allocated), else at the end;
+  writable data, zero-fill, non-allocated), else after the nearest kind before;
 - the location counter walks SECTIONS in order: an output section starts at its address
-  expression, or its region's next free byte (``> REGION``), or ``.``; its alignment is the
-  largest of its inputs' and ALIGN(); assignments inside it see ``.`` as an absolute address;
+  expression, or its region's next free byte (``> REGION``, else a region its attributes
+  choose), or ``.``; its alignment is the largest of its inputs' and ALIGN(); inside it a
+  number assigned to ``.`` or a symbol is an offset from its start;
 - load addresses: AT(expr), AT> REGION, else (GNU ld's rule) the same VMA-LMA difference as
   the last section placed in the same VMA region, else the VMA;
-- the walk runs twice so expressions may use what is defined later (ADDR, symbols);
+- the walk runs until forward references and SIZEOF_HEADERS settle;
 - a region overflow is an error naming the section, the region and by how much (lld's
   words); a failed ASSERT is an error with the script's message at file:line.
-Segments: consecutive sections share a PT_LOAD while they are contiguous, writable or not
-alike, and keep one VMA-LMA difference; p_paddr is the load address.  The ELF headers are not
-loaded (no segment covers them), as GNU ld does when the first section starts at the origin.
+Segments: PHDRS' when given; else consecutive sections share a PT_LOAD while they are
+contiguous, writable or not alike, and keep one VMA-LMA difference (a section in the page a
+segment ends in joins it); p_paddr is the load address; the headers are loaded with the
+first segment when they fit below it.  INSERT scripts add their sections to the default
+layout instead (assign_insert); NOCROSSREFS is checked once relocations are scanned.
 """
 from __future__ import annotations
 
