@@ -515,3 +515,20 @@ def test_gnu_default_script_links_static_glibc(arch, tmp_path):
     assert secs[".rela.plt"][0] <= start <= end <= sum(secs[".rela.plt"][:2])
     assert end > start or arch == "riscv64"         # (glibc's riscv64 build has no IFUNCs)
     assert ".got" in secs
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_far_section_under_script_gets_thunk(arch, tmp_path):
+    """A script puts a function 256 MiB from its caller: AArch64 reaches it through a thunk
+    (the script's addresses are its own, so the thunk pass lays out to see it; the thunk goes
+    at the end of .text), RISC-V directly; the program runs as GNU ld's does."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "far.c", tmp_path / "far.o", ["-O2", "-fno-pie"])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(HERE / "far.ld")])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", HERE / "far.ld", "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, xld)[".far"][0] == 0x10400000
+    want = tc.qemu_run(arch, gnu)
+    assert (want.status, want.stdout) == (42, b"far\n"), want.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
