@@ -34,6 +34,7 @@ class Options:
 
     def __init__(self):
         self.output: str = "a.out"
+        self.output_given: bool = False              # -o given (a script's OUTPUT(...) yields to it)
         self.arch: str | None = None
         self.emulation: str | None = None
         self.entry: str | None = None
@@ -73,6 +74,7 @@ class Options:
         self.shared: bool = False                # -shared: a shared library (ET_DYN, DT_SONAME)
         self.soname: str | None = None
         self.version_scripts: list[str] = []
+        self.version_texts: list[tuple[str, str]] = []   # a -T script's VERSION { ... }: (text, file)
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
         self.demangle: bool = True               # C++ names in messages demangled
@@ -547,8 +549,10 @@ def parse(argv: list[str]) -> Options:
             _WITH_VALUE[a](o, value(a))
         elif a == "-o" or a == "--output":
             o.output = value(a)
+            o.output_given = True
         elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
             o.output = a[2:]
+            o.output_given = True
         elif a in ("-e", "--entry"):
             o.entry = value(a)
         elif a.startswith("-e") and len(a) > 2 and not a.startswith("--") and a not in ("-export-dynamic",):

@@ -196,6 +196,8 @@ class Script:
     nocrossrefs: list = field(default_factory=list)   # ([section names], line, NOCROSSREFS_TO?)
     insert: tuple | None = None        # INSERT AFTER|BEFORE section: (where, section, line)
     externs: list[str] = field(default_factory=list)     # EXTERN(...): as -u
+    output: str | None = None          # OUTPUT(file): as -o unless -o is given
+    versions: list = field(default_factory=list)         # VERSION { ... }: (text, file)
     regions: dict[str, Region] = field(default_factory=dict)
     sections: list | None = None       # SECTIONS commands, None without SECTIONS
     top: list = field(default_factory=list)   # assignments and asserts outside SECTIONS
@@ -203,13 +205,12 @@ class Script:
 
 # -- parser ---------------------------------------------------------------------------------
 
-_UNSUPPORTED = {"VERSION",
-                "TARGET", "OUTPUT",
+_UNSUPPORTED = {
                 "FORCE_COMMON_ALLOCATION", "INHIBIT_COMMON_ALLOCATION",
                 "LD_FEATURE", "AS_NEEDED",
                 "COPY", "INFO", "DSECT", "CREATE_OBJECT_SYMBOLS",
                 "ALIGN_WITH_INPUT",
-                "INPUT_SECTION_FLAGS", "READONLY", "BLOCK"}
+                "INPUT_SECTION_FLAGS", "READONLY"}
 _SORTS = {"SORT": "name", "SORT_BY_NAME": "name", "SORT_BY_ALIGNMENT": "alignment",
           "SORT_BY_INIT_PRIORITY": "init_priority", "SORT_NONE": "none"}
 _BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
@@ -217,7 +218,7 @@ _BINOPS = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", "
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "<<=", ">>=", "&=", "|=")
 _FUNCS = {"ADDR", "LOADADDR", "SIZEOF", "ALIGN", "MAX", "MIN", "DEFINED", "ORIGIN", "LENGTH",
           "ABSOLUTE", "CONSTANT", "ALIGNOF", "LOG2CEIL", "NEXT", "SEGMENT_START",
-          "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_RELRO_END", "DATA_SEGMENT_END"}
+          "DATA_SEGMENT_ALIGN", "DATA_SEGMENT_RELRO_END", "DATA_SEGMENT_END", "BLOCK"}
 
 
 class Parser:
@@ -393,11 +394,33 @@ class Parser:
                 if sc.phdrs is not None:
                     self.err("PHDRS appears twice")
                 sc.phdrs = self.parse_phdrs()
-            elif t == "SECTIONS":
+            elif t == "SECTIONS":               # (several: their commands one after another)
                 self.next()
-                if sc.sections is not None:
-                    self.err("SECTIONS appears twice")
-                sc.sections = self.parse_sections(sc)
+                sc.sections = (sc.sections or []) + self.parse_sections(sc)
+            elif t in ("OUTPUT", "TARGET"):
+                line = self.line()
+                self.next()
+                names = self.parse_file_list()
+                if len(names) != 1:
+                    self.err(f"{t}: expected one name")
+                if t == "OUTPUT":
+                    sc.output = names[0][0]
+                elif names[0][0] not in ("elf64-littleaarch64", "elf64-littleriscv", "binary"):
+                    self.i -= 1
+                    self.err(f"TARGET({names[0][0]}): only ELF inputs are read")
+            elif t == "VERSION":
+                self.next()
+                if self.peek() != "{":
+                    self.err(f"expected '{{', but got '{self.peek()}'")
+                open_tok = self.tok()
+                depth = 0
+                while True:
+                    x = self.next()
+                    depth += (x == "{") - (x == "}")
+                    if depth == 0:
+                        break
+                close_tok = self.toks[self.i - 1]
+                sc.versions.append((self.texts[open_tok.file][open_tok.pos + 1:close_tok.pos], open_tok.file))
             elif t == "ASSERT":
                 sc.top.append(self.parse_assert())
             elif t in _UNSUPPORTED:
@@ -908,13 +931,22 @@ class _Const:
         return fail
 
 
-def read(path: str, search_dirs=()) -> Script:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError as e:
-        raise LinkError(f"cannot open linker script {path}: {e.strerror}")
-    return Parser(text, path, search_dirs).parse()
+def read(paths, search_dirs=()) -> Script:
+    """The scripts of -T (several: read one after the other, as one script)."""
+    if isinstance(paths, str):
+        paths = [paths]
+    texts = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                texts.append(f.read())
+        except OSError as e:
+            raise LinkError(f"cannot open linker script {path}: {e.strerror}")
+    p = Parser(texts[0], paths[0], search_dirs)
+    for path, text in zip(paths[1:], texts[1:]):
+        p.texts[path] = text
+        p.toks += p._includes(tokenize(text, path), 0)
+    return p.parse()
 
 
 # -- evaluation -----------------------------------------------------------------------------
@@ -996,7 +1028,7 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
         return f(a, b) & MASK, ABS
     if k == "call":
         fn, args, line = e[1], e[2], e[3]
-        if fn in ("ALIGN", "NEXT"):
+        if fn in ("ALIGN", "NEXT", "BLOCK"):             # (BLOCK: ALIGN's old name)
             if len(args) == 1:
                 a = evaluate(args[0], env)
                 v, tag = evaluate_tagged(("dot",), env)
@@ -1004,7 +1036,7 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
                 (v, tag), a = evaluate_tagged(args[0], env), evaluate(args[1], env)
             if a & (a - 1):
                 env.fail(f"{fn}: {a} is not a power of 2") if hasattr(env, "fail") else None
-            return ((v + a - 1) & -a & MASK if a > 1 else v), (tag if fn == "ALIGN" else ABS)
+            return ((v + a - 1) & -a & MASK if a > 1 else v), (tag if fn != "NEXT" else ABS)
         if fn in ("MAX", "MIN"):
             vals = [evaluate_tagged(x, env) for x in args]
             return (max if fn == "MAX" else min)(vals, key=lambda vt: vt[0])

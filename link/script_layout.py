@@ -42,10 +42,11 @@ def read(ctx) -> None:
     ctx.script = None
     if not ctx.opts.scripts:
         return
-    if len(ctx.opts.scripts) > 1:
-        raise LinkError("more than one -T script is not supported")
-    s = sc.read(ctx.opts.scripts[0], ctx.opts.lib_paths)
+    s = sc.read(ctx.opts.scripts, ctx.opts.lib_paths)
     ctx.script = s
+    if s.output and not ctx.opts.output_given:
+        ctx.opts.output = s.output
+    ctx.opts.version_texts = list(s.versions)
     ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
     ctx.opts.undefined.extend(n for n in s.externs if n not in ctx.opts.undefined)
     _script_inputs(ctx, s)

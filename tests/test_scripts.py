@@ -532,3 +532,36 @@ def test_far_section_under_script_gets_thunk(arch, tmp_path):
     assert (want.status, want.stdout) == (42, b"far\n"), want.summary()
     for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
         assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_version_in_script_two_scripts_output(arch, tmp_path, monkeypatch):
+    """VERSION { ... } in a -T script versions a shared library as --version-script does;
+    two -T scripts read as one (MEMORY in one, SECTIONS in the other, as GNU ld); OUTPUT(file)
+    names the output when -o is not given; BLOCK is ALIGN; TARGET of an ELF name."""
+    monkeypatch.chdir(tmp_path)
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "l.c").write_text("int f(void) { return 1; }\nint g(void) { return 2; }\n")
+    lib = cc.compile(tmp_path / "l.c", tmp_path / "l.o", ["-O2", "-fPIC"])
+    (tmp_path / "v.ld").write_text("VERSION { V1 { global: f; local: *; }; }\n")
+    gnu = tc.gnu_ld(arch, [lib], tmp_path / "gnu.so", ["-shared", "-T", str(tmp_path / "v.ld")])
+    res = tc.xld_link(["-shared", "-T", tmp_path / "v.ld", "-o", tmp_path / "xld.so", lib])
+    assert res.status == 0, res.stderr
+
+    def dynsyms(so):
+        return sorted(m for m in re.findall(r"\s(\w+@+\w+)\s*$", readelf(arch, "--dyn-syms", so), re.M))
+    assert dynsyms(tmp_path / "xld.so") == dynsyms(gnu) and "f@@V1" in dynsyms(gnu)
+    assert " g" not in readelf(arch, "--dyn-syms", tmp_path / "xld.so")
+
+    text = (HERE / "firmware.ld").read_text()
+    memory, rest = text.split("ENTRY(_start)")
+    (tmp_path / "mem.ld").write_text(memory + "TARGET(elf64-little" + ("aarch64" if arch == "arm64" else "riscv") + ")\n")
+    (tmp_path / "sec.ld").write_text("OUTPUT(from-script.elf)\nENTRY(_start)" +
+                                     rest.replace("__table_start = .;", ". = BLOCK(8); __table_start = .;"))
+    obj = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", "mem.ld", "-T", "sec.ld"])
+    res = tc.xld_link(["-T", "mem.ld", "-T", "sec.ld", obj])
+    assert res.status == 0, res.stderr
+    assert (tmp_path / "from-script.elf").exists() and not (tmp_path / "a.out").exists()
+    assert {k: v[:2] for k, v in sections(arch, tmp_path / "from-script.elf").items()} == \
+        {k: v[:2] for k, v in sections(arch, gnu).items()}
