@@ -139,8 +139,8 @@ ERRORS = [
      re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
     ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
     # lld's form: file:line, the message, then the line and a caret under the token
-    ("SECTIONS {\n .text : { *(.text) }\n}\nVERSION { V1 { global: *; }; }\n",
-     re.compile(r"s\.ld:4: VERSION is not supported\n>>> VERSION \{ V1 \{ global: \*; \}; \}\n>>> \^")),
+    ("SECTIONS {\n .text : { *(.text) }\n}\nLD_FEATURE(\"SANE_EXPR\")\n",
+     re.compile(r"s\.ld:4: LD_FEATURE is not supported\n>>> LD_FEATURE\(\"SANE_EXPR\"\)\n>>> \^")),
     ("SECTIONS {\n .text : { *(.text) }\n}\nINSERT AFTER .data;\n",
      re.compile(r"s\.ld:2: output section \.text of an INSERT script is also a section of the default layout")),
     ("SECTIONS {\n  INCLUDE nothere.ld\n}\n", re.compile(r"s\.ld:2: cannot find linker script nothere\.ld")),
