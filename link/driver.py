@@ -251,65 +251,56 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
         r.add_shared(f, as_needed)
 
 
-def _script_inputs(ctx, path: str, text: bytes, static_only: bool) -> list[tuple[str, bool]]:
-    """The subset of linker scripts found in library directories: GROUP/INPUT(files), with
-    AS_NEEDED(...) inside; each file with whether it is as-needed."""
-    import re
-    s = re.sub(rb"/\*.*?\*/", b" ", text, flags=re.S).decode("utf-8", "replace")
-    toks = re.findall(r"\(|\)|,|[^\s(),]+", s)
+def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0) -> list[tuple[str, bool]]:
+    """A linker script given as an input (``libc.so``'s ``GROUP(...)``): the files its
+    INPUT/GROUP/STARTUP name, each with whether AS_NEEDED(...) holds it, as GNU ld finds them:
+    ``-lNAME`` through the library search; ``=`` or ``$SYSROOT`` at the start: under
+    --sysroot; an absolute path under --sysroot when it is there; else the name as written,
+    else in the script's directory, else in the library directories (its SEARCH_DIRs too). A
+    name that is itself a script is read in its place (nested scripts). Names are quoted or
+    not; INCLUDE, SEARCH_DIR, OUTPUT_FORMAT, OUTPUT_ARCH, TARGET, EXTERN are read too; what
+    would lay out sections (SECTIONS, MEMORY ...) is an error: a -T script does that."""
+    from xld.link import input as inp_mod, script as sc_mod
+    s = sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
+    for what, present in (("SECTIONS", s.sections is not None), ("MEMORY", bool(s.regions)),
+                          ("PHDRS", s.phdrs is not None), ("assignments", bool(s.top))):
+        if present:
+            raise LinkError(f"{path}: {what} in a linker script given as an input is not supported (use -T)")
+    ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
+    for n in s.externs:
+        g = ctx.symtab.intern(n)
+        ctx.symtab.strong_ref[g] = True
+    root = ctx.opts.sysroot
     out: list[tuple[str, bool]] = []
-    i, depth, needed_depth = 0, 0, None
-    inside = False
-    while i < len(toks):
-        tok = toks[i]
-        i += 1
-        if tok in ("GROUP", "INPUT") and i < len(toks) and toks[i] == "(" and not inside:
-            inside, depth = True, 0
-            continue
-        if tok in ("OUTPUT_FORMAT", "OUTPUT_ARCH", "SEARCH_DIR") and i < len(toks) and toks[i] == "(" and not inside:
-            while i < len(toks) and toks[i] != ")":
-                i += 1
-            i += 1
-            continue
-        if not inside:
-            continue
-        if tok == "(":
-            depth += 1
-            continue
-        if tok == ")":
-            depth -= 1
-            if needed_depth is not None and depth < needed_depth:
-                needed_depth = None
-            if depth <= 0:
-                inside = False
-            continue
-        if tok == ",":
-            continue
-        if tok == "AS_NEEDED":
-            needed_depth = depth + 1
-            continue
-        as_needed = needed_depth is not None
-        if tok.startswith("-l"):
-            out.append((find_library(ctx.opts, tok[2:], static_only), as_needed))
-        elif tok.startswith("=") and ctx.opts.sysroot:
-            out.append((os.path.join(ctx.opts.sysroot, tok[1:].lstrip("/")), as_needed))
-        elif os.path.isabs(tok) and ctx.opts.sysroot and ctx.opts.sysroot != "/" \
-                and os.path.exists(os.path.join(ctx.opts.sysroot, tok.lstrip("/"))):
-            out.append((os.path.join(ctx.opts.sysroot, tok.lstrip("/")), as_needed))
-        elif os.path.exists(tok):
-            out.append((tok, as_needed))
-        else:
-            cand = os.path.join(os.path.dirname(path), os.path.basename(tok))
-            if not os.path.exists(cand):
-                for d in ctx.opts.lib_paths:
-                    if os.path.exists(os.path.join(d, tok)):
-                        cand = os.path.join(d, tok)
-                        break
-            out.append((cand if os.path.exists(cand) else tok, as_needed))
-    if not out:
-        raise LinkError(f"{path}: unknown file type (linker scripts are not supported)")
-    if static_only:                         # -static: the script's shared objects do not apply
-        out = [(p, n) for p, n in out if not (p.endswith(".so") or ".so." in os.path.basename(p))]
+    for kind, names, line in s.inputs:
+        for tok, as_needed in names:
+            if tok.startswith("-l"):
+                p = find_library(ctx.opts, tok[2:], static_only)
+            elif tok.startswith("=") and root:
+                p = os.path.join(root, tok[1:].lstrip("/"))
+            elif tok.startswith("$SYSROOT") and root:
+                p = os.path.join(root, tok[len("$SYSROOT"):].lstrip("/"))
+            elif os.path.isabs(tok) and root and root != "/" and os.path.exists(os.path.join(root, tok.lstrip("/"))):
+                p = os.path.join(root, tok.lstrip("/"))
+            elif os.path.exists(tok):
+                p = tok
+            else:
+                cands = [os.path.join(os.path.dirname(path), os.path.basename(tok))] + \
+                    [os.path.join(d, tok) for d in ctx.opts.lib_paths]
+                p = next((c for c in cands if os.path.exists(c)), tok)
+            if static_only and (p.endswith(".so") or ".so." in os.path.basename(p)):
+                continue                    # -static: the script's shared objects do not apply
+            if os.path.exists(p) and depth < 8:
+                try:
+                    f = inp_mod.open_input(p)
+                except LinkError:
+                    f = None
+                if isinstance(f, tuple):    # a script naming a script: read in its place
+                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1))
+                    continue
+            out.append((p, as_needed))
+    if not out and not s.inputs:
+        raise LinkError(f"{path}: unknown file type (a linker script that names no input)")
     return out
 
 

@@ -79,6 +79,17 @@ def tokenize(text: str, path: str) -> list[Tok]:
     return toks
 
 
+def _joined(toks: list[Tok], k: int) -> tuple[str, int]:
+    """A file name as written from token k on: the tokens that touch one another (the
+    expression lexer cut ``/tmp/a-b/x.ld`` at '-'), and the index after them."""
+    name, end, j = toks[k].text, toks[k].pos + len(toks[k].text) + (2 if toks[k].kind == "str" else 0), k + 1
+    while j < len(toks) and toks[j].pos == end and toks[j].file == toks[k].file and toks[j].text not in ("(", ")", ",", ";"):
+        name += toks[j].text
+        end = toks[j].pos + len(toks[j].text)
+        j += 1
+    return name, j
+
+
 def _context(text: str, pos: int) -> str:
     """lld's way of showing where: the script line, and a caret under the token."""
     start = text.rfind("\n", 0, pos) + 1
@@ -243,7 +254,7 @@ class Parser:
             if k + 1 >= len(toks):
                 self.i, self.toks = k, toks
                 self.err("INCLUDE: expected a file name")
-            name = toks[k + 1].text
+            name, after = _joined(toks, k + 1)
             found = next((c for c in [name] + [os.path.join(d, name) for d in self._dirs(toks[:k])]
                           if os.path.isfile(c)), None)
             if found is None or depth > 10:
@@ -257,14 +268,14 @@ class Parser:
                 self.err(f"cannot open {found}: {e.strerror}")
             self.texts[found] = text
             out.extend(self._includes(tokenize(text, found), depth + 1))
-            k += 2
+            k = after
         return out
 
     def _dirs(self, before: list[Tok]) -> list[str]:
         dirs = list(self.search_dirs)
         for j in range(len(before) - 3):
             if before[j].text == "SEARCH_DIR" and before[j + 1].text == "(":
-                dirs.append(before[j + 2].text)
+                dirs.append(_joined(before, j + 2)[0])
         return dirs
 
     # -- helpers --
@@ -324,12 +335,8 @@ class Parser:
                 self.expect(")")
             elif t in ("OUTPUT_ARCH", "OUTPUT_FORMAT"):
                 self.next()
-                self.expect("(")
-                fmt = self.next()
-                while self.accept(","):
-                    self.next()
-                self.expect(")")
-                if t == "OUTPUT_FORMAT" and fmt == "binary":
+                names = self.parse_file_list()      # (names as written: elf64-littleaarch64)
+                if t == "OUTPUT_FORMAT" and names and names[0][0] == "binary":
                     sc.output_binary = True
             elif t == "MEMORY":
                 self.next()
@@ -368,9 +375,7 @@ class Parser:
                 sc.inputs.insert(0, ("STARTUP", self.parse_file_list()[:1], line))
             elif t == "SEARCH_DIR":
                 self.next()
-                self.expect("(")
-                sc.search_dirs.append(self.next())
-                self.expect(")")
+                sc.search_dirs.extend(n for n, _ in self.parse_file_list())
             elif t in ("INPUT", "GROUP"):
                 line = self.line()
                 self.next()

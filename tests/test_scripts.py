@@ -565,3 +565,50 @@ def test_version_in_script_two_scripts_output(arch, tmp_path, monkeypatch):
     assert (tmp_path / "from-script.elf").exists() and not (tmp_path / "a.out").exists()
     assert {k: v[:2] for k, v in sections(arch, tmp_path / "from-script.elf").items()} == \
         {k: v[:2] for k, v in sections(arch, gnu).items()}
+
+
+# -- linker scripts given as inputs (libc.so-style), as GNU ld reads them ------------------------
+
+INPUT_MAIN = """
+extern int x_val(void), inner_val(void), deep_val(void), root_val(void), dollar_val(void);
+static long sys1(long n, long a) {
+#if defined(__aarch64__)
+  register long x8 __asm__("x8") = n, x0 __asm__("x0") = a;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8) : "memory"); return x0;
+#else
+  register long a7 __asm__("a7") = n, a0 __asm__("a0") = a;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory"); return a0;
+#endif
+}
+void _start(void) { sys1(93, x_val() + inner_val() + deep_val() + root_val() + dollar_val()); }
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_input_scripts_as_gnu_ld_reads_them(arch, tmp_path):
+    """-lwrap finds a script: quoted and unquoted names, a comment, OUTPUT_FORMAT with a bare
+    BFD name, SEARCH_DIR (a library found through it by -l), AS_NEEDED, '=' and '$SYSROOT' under
+    --sysroot, a name found in the library directories, and a nested script; the same program
+    as GNU ld links."""
+    cc = tc.compiler("gcc", arch)
+    lib, sub, root = tmp_path / "lib", tmp_path / "lib" / "sub", tmp_path / "root"
+    for d in (sub, root / "usr" / "lib"):
+        d.mkdir(parents=True)
+    parts = {"x": lib / "libx.a", "inner": sub / "libinner.a", "deep": lib / "libdeep.a",
+             "root": root / "usr" / "lib" / "libroot.a", "dollar": root / "usr" / "lib" / "libdollar.a"}
+    for k, (name, path) in enumerate(parts.items()):
+        (tmp_path / f"{name}.c").write_text(f"int {name}_val(void) {{ return {k + 1}; }}\n")
+        tc.archive(arch, [cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O2"])], path)
+    fmt = "elf64-littleaarch64" if arch == "arm64" else "elf64-littleriscv"
+    (lib / "libwrap.a").write_text(f"/* GNU ld script */\nOUTPUT_FORMAT({fmt})\nSEARCH_DIR({sub})\n"
+                                   f'GROUP ( "libx.a" -linner libnested.a AS_NEEDED ( =/usr/lib/libroot.a ) '
+                                   f"$SYSROOT/usr/lib/libdollar.a )\n")
+    (lib / "libnested.a").write_text("INPUT(libdeep.a)\n")
+    main = cc.compile(tmp_path / "m.c", tmp_path / "m.o", ["-O2", "-fno-pie"]) if (tmp_path / "m.c").write_text(INPUT_MAIN) else None
+    args = ["-static", f"--sysroot={root}", "-L", str(lib), str(main), "-lwrap"]
+    gnu = tc.gnu_ld(arch, [], tmp_path / "gnu", args)
+    res = tc.xld_link([*args, "-o", tmp_path / "xld"])
+    assert res.status == 0, res.stderr
+    want = tc.qemu_run(arch, gnu)
+    assert want.status == 15, want.summary()
+    assert tc.qemu_run(arch, tmp_path / "xld").status == 15
