@@ -45,6 +45,7 @@ class Context:
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
         self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
+        self.script_relro = None                     # its DATA_SEGMENT_ALIGN..RELRO_END range (-z relro)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         if opts.arch:
             a = arches.by_name(opts.arch)

@@ -1058,12 +1058,20 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
         if fn == "LOG2CEIL":
             v = evaluate(args[0], env)
             return (max(v - 1, 0)).bit_length(), NUM
-        if fn == "DATA_SEGMENT_ALIGN":       # as GNU ld with -z norelro: the next page, same offset
-            maxpage = evaluate(args[0], env)
-            v, tag = evaluate_tagged(("dot",), env)
-            return ((v + maxpage - 1) & -maxpage) + (v & (maxpage - 1)), ABS
-        if fn == "DATA_SEGMENT_RELRO_END":   # (no RELRO under a script: the value as it is)
-            return evaluate_tagged(args[1], env)
+        if fn == "DATA_SEGMENT_ALIGN":
+            # the next page, at the same offset in it; with -z relro, moved up by the padding
+            # that makes DATA_SEGMENT_RELRO_END land on a common page (the walk measures it)
+            maxpage, common = evaluate(args[0], env), evaluate(args[1], env)
+            v = env.dot()
+            base = ((v + maxpage - 1) & -maxpage) + (v & (maxpage - 1)) + getattr(env, "relro_pad", 0)
+            if hasattr(env, "relro"):
+                env.relro["base"], env.relro["common"] = base, max(common, 1)
+            return base, ABS
+        if fn == "DATA_SEGMENT_RELRO_END":   # where PT_GNU_RELRO ends: exp + offset
+            v, tag = evaluate_tagged(args[1], env)
+            if hasattr(env, "relro"):
+                env.relro["end"] = v + evaluate(args[0], env)
+            return v, tag
         if fn == "DATA_SEGMENT_END":
             return evaluate_tagged(args[0], env)
         if fn == "SEGMENT_START":

@@ -469,18 +469,33 @@ def place(ctx) -> None:
     # the walk runs until what it depends on settles: symbols defined later (forward
     # references) and SIZEOF_HEADERS, which counts the program headers the layout makes
     ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
-    for k in range(6):
+    pad = 0                               # -z relro: DATA_SEGMENT_ALIGN's extra padding
+    ctx.script_relro = None
+    for k in range(8):
         final = k > 0
         values = {}
         env = _Env(ctx, values, prev)
         env.final = final
+        env.relro, env.relro_pad = {}, pad
         used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
+        settled = True
+        r = env.relro
+        if ctx.opts.relro and "base" in r and "end" in r and s.phdrs is None:
+            # the RELRO part ends on a common page: DATA_SEGMENT_ALIGN moves it up by a
+            # multiple of the largest alignment there (so it moves rigidly: one more walk);
+            # PT_GNU_RELRO covers up to that page boundary
+            need = -r["end"] % r["common"]
+            if need:
+                step = max([o.align for o in order if o.alloc and o.addr >= r["base"]] + [1])
+                pad += -(-need // step) * step
+                settled = False
+            ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
         names = getattr(ctx, "script_names", frozenset())
         _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
                   [o for o in order if not o.alloc and _emitted(o, names)])
-        if final and ctx.nphdr == used:
+        if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
     for o in list(ctx.outputs.values()):
@@ -863,7 +878,7 @@ def _segments(ctx, alloc, nonalloc) -> None:
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
     note = any(o.type == elf.SHT_NOTE for o in alloc)
     nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) \
-        + (1 if note else 0)
+        + (1 if note else 0) + (1 if getattr(ctx, "script_relro", None) else 0)
     ctx.nphdr = nphdr
     off = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     out_segs = []

@@ -457,7 +457,14 @@ def program_headers(ctx) -> np.ndarray:
         start, end, align, foff, filesz = ctx.tls_range
         rows.append((elf.PT_TLS, elf.PF_R, foff, start, start, filesz, end - start, align))
     relro = [s for s in ctx.segments if s[0] == SEG_RELRO]
-    if relro and ctx.opts.relro:
+    srelro = getattr(ctx, "script_relro", None)
+    if srelro is not None:      # a script's DATA_SEGMENT_ALIGN .. DATA_SEGMENT_RELRO_END
+        start, end = srelro
+        seg = next((g for g in ctx.segments if g[1] <= start < g[4]), None)
+        if seg is not None:
+            off = seg[2] + (start - seg[1])
+            rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, start, start, end - start, end - start, 1))
+    elif relro and ctx.opts.relro:
         _, vaddr, off, fend, mend = relro[0]
         page = ctx.opts.common_page_size or ctx.arch.common_page_size
         rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off,

@@ -515,6 +515,20 @@ def test_gnu_default_script_links_static_glibc(arch, tmp_path):
     assert secs[".rela.plt"][0] <= start <= end <= sum(secs[".rela.plt"][:2])
     assert end > start or arch == "riscv64"         # (glibc's riscv64 build has no IFUNCs)
     assert ".got" in secs
+    # -z relro (gcc's default): DATA_SEGMENT_ALIGN pads so the RELRO part ends on a page,
+    # PT_GNU_RELRO covers it (from .tdata past .data.rel.ro); the program still runs
+    relro = [a for a in common if a != "-Wl,-z,norelro"]
+    p = subprocess.run([*relro, "-B", str(wrapper), "-o", str(tmp_path / "xld-relro")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    ph = re.search(r"GNU_RELRO\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)",
+                   readelf(arch, "-l", tmp_path / "xld-relro"))
+    assert ph, "no PT_GNU_RELRO"
+    lo, hi = int(ph.group(1), 16), int(ph.group(1), 16) + int(ph.group(2), 16)
+    secs = sections(arch, tmp_path / "xld-relro")
+    rel_ro = secs[".data.rel.ro"]
+    assert hi % 4096 == 0 and lo == secs[".tdata"][0] and lo < rel_ro[0] and rel_ro[0] + rel_ro[1] <= hi
+    for got in (tc.qemu_run(arch, tmp_path / "xld-relro"), tc.xld_run(tmp_path / "xld-relro")):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
