@@ -616,3 +616,23 @@ RVC_LUI_RANGE = (0x1000 - 0x800, (32 << 12) - 0x800 - 1)
 ARCH.hooks["relax_howtos"] = {46: Howto(46, "R_RISCV_RVC_LUI", Kind.ADDR, CI_LUI, *RVC_LUI_RANGE)}
 ARCH.hooks["relax_lui_howto"] = ARCH.hooks["relax_howtos"][46]
 ARCH.hooks["relax_lui"] = relax_lui
+
+
+# --emit-relocs (link/emitrelocs.py): relaxed sites written as GNU ld writes them.  Every
+# R_RISCV_RELAX stays after its site; where the site's instructions shrank, it becomes
+# R_RISCV_NONE at the first deleted byte with the number of deleted bytes as its addend; LO12
+# halves made gp-relative are R_RISCV_GPREL_I/S; a handled R_RISCV_ALIGN is R_RISCV_NONE.
+def relaxed_span(orig: int, new: int) -> tuple[int, int] | None:
+    """(bytes kept, bytes deleted) of a site relaxed from type ``orig`` to type ``new``, or
+    None when nothing was deleted (a LO12 half that changed its base register)."""
+    if orig in (18, 19):                    # CALL, CALL_PLT: auipc + jalr (8 bytes)
+        return {17: (4, 4), 45: (2, 6)}.get(new)       # -> JAL, RVC_JUMP
+    if new == 46:                           # HI20 -> RVC_LUI: lui (4) -> c.lui (2)
+        return (2, 2)
+    if new == 0:                            # the instruction (lui, auipc, add tp) went
+        return (0, 4)
+    return None
+
+
+ARCH.hooks["emit_relocs"] = {"hint": 51, "none": 0, "align": 0, "gp_rel": {27: 47, 28: 48},
+                             "shrunk": relaxed_span}

@@ -43,6 +43,10 @@ class Context:
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
+        self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
+        self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
+        self.script_relro = None                     # its DATA_SEGMENT_ALIGN..RELRO_END range (-z relro)
+        self.warned_rwx = False                      # the RWX-segment warning was given (once per link)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         self.features = 0                            # merged GNU property bits (link/properties.py)
         self.plt_forms: dict | None = None           # the PLT/IFUNC stub forms they ask for (the
@@ -256,65 +260,56 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
         r.add_shared(f, as_needed)
 
 
-def _script_inputs(ctx, path: str, text: bytes, static_only: bool) -> list[tuple[str, bool]]:
-    """The subset of linker scripts found in library directories: GROUP/INPUT(files), with
-    AS_NEEDED(...) inside; each file with whether it is as-needed."""
-    import re
-    s = re.sub(rb"/\*.*?\*/", b" ", text, flags=re.S).decode("utf-8", "replace")
-    toks = re.findall(r"\(|\)|,|[^\s(),]+", s)
+def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0) -> list[tuple[str, bool]]:
+    """A linker script given as an input (``libc.so``'s ``GROUP(...)``): the files its
+    INPUT/GROUP/STARTUP name, each with whether AS_NEEDED(...) holds it, as GNU ld finds them:
+    ``-lNAME`` through the library search; ``=`` or ``$SYSROOT`` at the start: under
+    --sysroot; an absolute path under --sysroot when it is there; else the name as written,
+    else in the script's directory, else in the library directories (its SEARCH_DIRs too). A
+    name that is itself a script is read in its place (nested scripts). Names are quoted or
+    not; INCLUDE, SEARCH_DIR, OUTPUT_FORMAT, OUTPUT_ARCH, TARGET, EXTERN are read too; what
+    would lay out sections (SECTIONS, MEMORY ...) is an error: a -T script does that."""
+    from xld.link import input as inp_mod, script as sc_mod
+    s = sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
+    for what, present in (("SECTIONS", s.sections is not None), ("MEMORY", bool(s.regions)),
+                          ("PHDRS", s.phdrs is not None), ("assignments", bool(s.top))):
+        if present:
+            raise LinkError(f"{path}: {what} in a linker script given as an input is not supported (use -T)")
+    ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
+    for n in s.externs:
+        g = ctx.symtab.intern(n)
+        ctx.symtab.strong_ref[g] = True
+    root = ctx.opts.sysroot
     out: list[tuple[str, bool]] = []
-    i, depth, needed_depth = 0, 0, None
-    inside = False
-    while i < len(toks):
-        tok = toks[i]
-        i += 1
-        if tok in ("GROUP", "INPUT") and i < len(toks) and toks[i] == "(" and not inside:
-            inside, depth = True, 0
-            continue
-        if tok in ("OUTPUT_FORMAT", "OUTPUT_ARCH", "SEARCH_DIR") and i < len(toks) and toks[i] == "(" and not inside:
-            while i < len(toks) and toks[i] != ")":
-                i += 1
-            i += 1
-            continue
-        if not inside:
-            continue
-        if tok == "(":
-            depth += 1
-            continue
-        if tok == ")":
-            depth -= 1
-            if needed_depth is not None and depth < needed_depth:
-                needed_depth = None
-            if depth <= 0:
-                inside = False
-            continue
-        if tok == ",":
-            continue
-        if tok == "AS_NEEDED":
-            needed_depth = depth + 1
-            continue
-        as_needed = needed_depth is not None
-        if tok.startswith("-l"):
-            out.append((find_library(ctx.opts, tok[2:], static_only), as_needed))
-        elif tok.startswith("=") and ctx.opts.sysroot:
-            out.append((os.path.join(ctx.opts.sysroot, tok[1:].lstrip("/")), as_needed))
-        elif os.path.isabs(tok) and ctx.opts.sysroot and ctx.opts.sysroot != "/" \
-                and os.path.exists(os.path.join(ctx.opts.sysroot, tok.lstrip("/"))):
-            out.append((os.path.join(ctx.opts.sysroot, tok.lstrip("/")), as_needed))
-        elif os.path.exists(tok):
-            out.append((tok, as_needed))
-        else:
-            cand = os.path.join(os.path.dirname(path), os.path.basename(tok))
-            if not os.path.exists(cand):
-                for d in ctx.opts.lib_paths:
-                    if os.path.exists(os.path.join(d, tok)):
-                        cand = os.path.join(d, tok)
-                        break
-            out.append((cand if os.path.exists(cand) else tok, as_needed))
-    if not out:
-        raise LinkError(f"{path}: unknown file type (linker scripts are not supported)")
-    if static_only:                         # -static: the script's shared objects do not apply
-        out = [(p, n) for p, n in out if not (p.endswith(".so") or ".so." in os.path.basename(p))]
+    for kind, names, line in s.inputs:
+        for tok, as_needed in names:
+            if tok.startswith("-l"):
+                p = find_library(ctx.opts, tok[2:], static_only)
+            elif tok.startswith("=") and root:
+                p = os.path.join(root, tok[1:].lstrip("/"))
+            elif tok.startswith("$SYSROOT") and root:
+                p = os.path.join(root, tok[len("$SYSROOT"):].lstrip("/"))
+            elif os.path.isabs(tok) and root and root != "/" and os.path.exists(os.path.join(root, tok.lstrip("/"))):
+                p = os.path.join(root, tok.lstrip("/"))
+            elif os.path.exists(tok):
+                p = tok
+            else:
+                cands = [os.path.join(os.path.dirname(path), os.path.basename(tok))] + \
+                    [os.path.join(d, tok) for d in ctx.opts.lib_paths]
+                p = next((c for c in cands if os.path.exists(c)), tok)
+            if static_only and (p.endswith(".so") or ".so." in os.path.basename(p)):
+                continue                    # -static: the script's shared objects do not apply
+            if os.path.exists(p) and depth < 8:
+                try:
+                    f = inp_mod.open_input(p)
+                except LinkError:
+                    f = None
+                if isinstance(f, tuple):    # a script naming a script: read in its place
+                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1))
+                    continue
+            out.append((p, as_needed))
+    if not out and not s.inputs:
+        raise LinkError(f"{path}: unknown file type (a linker script that names no input)")
     return out
 
 
@@ -508,6 +503,9 @@ def merge_flags(ctx) -> None:
 def number_sections(ctx) -> None:
     for k, o in enumerate(ctx.ordered, start=1):
         o.index = k
+    for o in ctx.outputs.values():
+        if getattr(o, "inside", None) is not None:   # (a script put it inside another section)
+            o.index = o.inside.index
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,6 +526,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("assign", _assign),                  # input sections -> output sections (or the script's)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
+        ("nocrossrefs", _crossrefs),          # -T: NOCROSSREFS(...) sections do not refer to each other
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
@@ -543,6 +542,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("image", _image),
+        ("script data", _script_contents),    # -T: BYTE/LONG/... values and FILL patterns
         ("relocate", _relocate),
         ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
         ("check", lambda c: c.diag.check()),
@@ -552,14 +552,17 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
+    if opts.emit_relocs and not opts.relocatable:
+        if opts.strip_all:                    # (lld's words)
+            raise LinkError("--strip-all and --emit-relocs may not be used together")
+        if opts.icf not in ("none", "", None):
+            raise LinkError("--emit-relocs with --icf is not supported")
     if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
         from xld.link import relocatable
         relocatable.check_options(opts)
         if opts.oformat == "binary":
             raise LinkError("-r and --oformat binary may not be used together")
-        if opts.scripts:
-            raise LinkError("-r with a linker script (-T) is not supported")
-        passes = passes[1:4] + [("flags", merge_flags)] + relocatable.PASSES
+        passes = passes[0:4] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)
@@ -687,10 +690,25 @@ def _read_script(ctx):
         script_layout.read(ctx)
 
 
+def _crossrefs(ctx):
+    if ctx.script is not None and ctx.script.nocrossrefs:
+        from xld.link import script_layout
+        script_layout.check_crossrefs(ctx)
+
+
+def _script_contents(ctx):
+    if ctx.script is not None and ctx.script.sections is not None:
+        from xld.link import script_layout
+        script_layout.write_contents(ctx, ctx.img)
+
+
 def _assign(ctx):
     if ctx.script is not None and ctx.script.sections is not None:
         from xld.link import script_layout
-        script_layout.assign(ctx)
+        if ctx.script.insert is not None:      # INSERT: into the default layout
+            script_layout.assign_insert(ctx)
+        else:
+            script_layout.assign(ctx)
     else:
         layout.assign_sections(ctx)
 

@@ -305,7 +305,7 @@ def plan(ctx) -> None:
         imported[list(ctx.imports)] = True
     from xld.link import versionscript
     p.dyn_list = versionscript.dynamic_list(ctx.opts.dynamic_list, ctx.opts.export_dynamic_symbol)
-    p.versions = versionscript.load(ctx.opts.version_scripts)
+    p.versions = versionscript.load(ctx.opts.version_scripts, ctx.opts.version_texts)
     if p.shared and ctx.opts.default_symver:
         # --default-symver: one version, named as the library, for every export
         if p.versions is not None:

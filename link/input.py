@@ -638,7 +638,10 @@ def _open_input(path: str):
         return ObjectFile(path, data)
     if len(data) == 0:
         raise LinkError(f"{path}: file is empty")
-    if head.startswith(b"/*") or head.startswith(b"GROUP") or head.startswith(b"INPUT") or head.startswith(b"OUTPUT"):
+    lead = bytes(data[:4096]).lstrip()
+    if b"\0" not in bytes(data[:4096]) and lead.startswith((b"/*", b"GROUP", b"INPUT", b"OUTPUT", b"SEARCH_DIR",
+                                                              b"INCLUDE", b"TARGET", b"STARTUP", b"EXTERN",
+                                                              b"AS_NEEDED", b"ENTRY")):
         return ("script", path, bytes(data))
     if head[:2] == b"BC" or head[:4] == b"\xde\xc0\x17\x0b":
         raise LinkError(f"{path}: is an LLVM bitcode (LTO) file; xld does not do link-time optimization "

@@ -243,7 +243,8 @@ def image_base(ctx) -> int:
 
 def place(ctx) -> None:
     """Assign addresses and file offsets to every output section; build segments."""
-    if getattr(ctx, "script", None) is not None and ctx.script.sections is not None:
+    if getattr(ctx, "script", None) is not None and ctx.script.sections is not None \
+            and ctx.script.insert is None:
         from xld.link import script_layout      # -T: the script's SECTIONS decide
         return script_layout.place(ctx)
     arch = ctx.arch

@@ -34,6 +34,7 @@ class Options:
 
     def __init__(self):
         self.output: str = "a.out"
+        self.output_given: bool = False              # -o given (a script's OUTPUT(...) yields to it)
         self.arch: str | None = None
         self.emulation: str | None = None
         self.entry: str | None = None
@@ -57,6 +58,7 @@ class Options:
         self.eh_frame_hdr: bool = False
         self.max_page_size: int | None = None
         self.image_base: int | None = None
+        self.segment_starts: dict[str, int] = {}  # -Trodata-segment (a script's SEGMENT_START)
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
         self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
@@ -72,6 +74,7 @@ class Options:
         self.shared: bool = False                # -shared: a shared library (ET_DYN, DT_SONAME)
         self.soname: str | None = None
         self.version_scripts: list[str] = []
+        self.version_texts: list[tuple[str, str]] = []   # a -T script's VERSION { ... }: (text, file)
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
         # --[no-]allow-shlib-undefined: whether shared objects' own undefined symbols may stay
@@ -109,8 +112,10 @@ class Options:
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
+        self.script_at: int = 0                    # where -T was among the inputs (its INPUT(...) go there)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
+        self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -161,7 +166,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
-    **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
@@ -234,6 +238,7 @@ Options:
   -s, --strip-all        no symbol table;  -S, --strip-debug: no debug sections
   -x, --discard-all      no local symbols
   --relax / --no-relax   RISC-V linker relaxation (default on)
+  -q, --emit-relocs      keep the final relocations in the output (.rela.text ...)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
   -z max-page-size=N, -z common-page-size=N, -z execstack|noexecstack, -z norelro,
   -z stack-size=N, -z nognustack   (see docs/options.md for every -z keyword)
@@ -306,6 +311,7 @@ _SWITCHES = {
     **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
     **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
     "--relax": ("relax", True), "--no-relax": ("relax", False),
+    **dict.fromkeys(("-q", "--emit-relocs"), ("emit_relocs", True)),
     "--eh-frame-hdr": ("eh_frame_hdr", True), "--no-eh-frame-hdr": ("eh_frame_hdr", False),
     "--build-id": ("build_id", "sha1"),
     **dict.fromkeys(("-pie", "--pie"), ("pie", True)),
@@ -494,8 +500,11 @@ def parse(argv: list[str]) -> Options:
                     o.section_start[name] = _int(val, "address")
                 elif k == "--Ttext-segment":
                     o.image_base = _int(val, "address")
+                else:                   # a script's SEGMENT_START("rodata-segment", ...) reads it
+                    o.segment_starts["rodata-segment"] = _int(val, "address")
             elif k == "--script":
                 o.scripts.append(val)
+                o.script_at = len(o.inputs)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -550,8 +559,10 @@ def parse(argv: list[str]) -> Options:
             _WITH_VALUE[a](o, value(a))
         elif a == "-o" or a == "--output":
             o.output = value(a)
+            o.output_given = True
         elif a.startswith("-o") and len(a) > 2 and not a.startswith("--"):
             o.output = a[2:]
+            o.output_given = True
         elif a in ("-e", "--entry"):
             o.entry = value(a)
         elif a.startswith("-e") and len(a) > 2 and not a.startswith("--") and a not in ("-export-dynamic",):
@@ -630,8 +641,10 @@ def parse(argv: list[str]) -> Options:
             o.section_start["." + a[2:]] = _int(value(a), "address")
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
+            o.script_at = len(o.inputs)
         elif a.startswith("-T") and len(a) > 2 and "=" not in a:
             o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
+            o.script_at = len(o.inputs)
         elif a == "--sysroot":
             o.sysroot = value(a)
         elif a in ("-shared", "--shared", "-Bshareable"):

@@ -73,6 +73,8 @@ def assign(ctx) -> None:
     attr_spec = ctx.arch.hooks.get("attributes")
     props: list = []
     discarded_members: list = []
+    script = _script_mapping(ctx)
+    ranks: dict = {}                        # (file, section) -> its order key under the script
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
         obj.sec_out = np.full(n, -1, dtype=np.int64)
@@ -111,6 +113,14 @@ def assign(ctx) -> None:
             if strip_debug and not f & elf.SHF_ALLOC and (name.startswith(".debug") or name.startswith(".zdebug")):
                 continue
             grp = member_of.get(i)
+            if script is not None and grp is None:
+                hit = script(name, obj)
+                if hit is not None:
+                    oname, rank = hit
+                    if oname is None:               # /DISCARD/
+                        continue
+                    ranks[(obj.file_id, i)] = rank
+                    name = oname
             key = (name, obj.file_id, i) if grp is not None else name
             out = outs.get(key)
             if out is None:
@@ -141,12 +151,48 @@ def assign(ctx) -> None:
         out.inputs.append((obj, i))
         obj.sec_outsec[i] = out
         order.append(out)
+    if ranks:                               # the script's order of descriptions (stable)
+        for out in order:
+            out.inputs.sort(key=lambda oi: ranks.get((oi[0].file_id, oi[1]), (1 << 30, "")))
     for obj in ctx.files[1:]:
         obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
     _kept_copies(ctx, groups, discarded_members)
     ctx.r_order = order
     ctx.r_groups = groups
     ctx.outputs = {o.name: o for o in reversed(order)}     # first by name (.eh_frame pruning)
+
+
+def _script_mapping(ctx):
+    """-r -T SCRIPT: the output section each input section goes to under the script's
+    SECTIONS (its name, None for /DISCARD/) and its order key there, or None when the script
+    does not name it (it keeps its own name).  Only the mapping applies to a relocatable
+    output: addresses, regions and program headers mean nothing there (GNU ld ignores them);
+    symbol assignments and data would and are refused."""
+    s = ctx.script
+    if s is None or s.sections is None:
+        return None
+    from xld.link import script as sc, script_layout
+    descs = []
+    for cmd in s.sections:
+        if isinstance(cmd, (sc.Assign, sc.Assert)) and not (isinstance(cmd, sc.Assign) and cmd.name == "."):
+            raise LinkError(f"{sc.at(s, cmd.line)}: -r: symbol assignments and ASSERT in a linker script "
+                            f"are not supported")
+        if not isinstance(cmd, sc.OutSec):
+            continue
+        for c in cmd.commands:
+            if isinstance(c, (sc.Data, sc.Assert)) or (isinstance(c, sc.Assign) and c.name != "."):
+                raise LinkError(f"{sc.at(s, c.line)}: -r: symbol assignments, ASSERT and data in a linker "
+                                f"script are not supported")
+            if isinstance(c, sc.InputDesc):
+                descs.append((c, cmd.name if cmd.name != "/DISCARD/" else None))
+
+    def lookup(name, obj):
+        for k, (d, oname) in enumerate(descs):
+            if script_layout.desc_matches(d, name, obj):
+                key = name if d.sort == "name" else ""
+                return oname, (k, key)
+        return None
+    return lookup
 
 
 def place(ctx) -> None:

@@ -141,6 +141,9 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         h = h[ok]
         ok = ~hint[prev] & (part[prev] == part[h]) & (offset[prev] == offset[h])
         relax[prev[ok]] = True
+        if ctx.opts.emit_relocs:            # (a hint's own addend, written out again)
+            hint_addend = np.zeros(t.n, dtype=np.int64)
+            hint_addend[prev[ok]] = np.concatenate([r["r_addend"] for r in rels]).view(np.int64)[h[ok]]
         keep = np.flatnonzero(~hint)         # (taking by index is several times faster than a mask)
         counts = counts - np.bincount(part[hint], minlength=len(counts))
         t.counts = counts
@@ -151,6 +154,10 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         return col if keep is None else col[keep]
     t.offset = kept(offset)
     t.type = kept(typ)
+    if ctx.opts.emit_relocs:        # relaxation rewrites types: --emit-relocs shows what it did
+        t.orig_type = t.type.copy()
+        if keep is not None:
+            t.hint_addend = kept(hint_addend)
     t.kind = kept(kind)
     t.width = width_of[np.minimum(t.type, maxt - 1)]
     t.relax = kept(relax)

@@ -1,22 +1,28 @@
 """Layout under a linker script's SECTIONS (link/script.py reads the script).
 
-GNU ld's semantics, for the subset link/script.py accepts:
+GNU ld's semantics (docs/scripts.md has the details and the differences):
 - an input section goes to the first output section whose input description matches it
-  (file pattern, then section patterns; KEEP'd ones are --gc-sections roots); /DISCARD/ drops;
+  (file pattern, EXCLUDE_FILE, section patterns; KEEP'd ones are --gc-sections roots), in
+  file order unless sorted; /DISCARD/ drops; ONLY_IF_RO/RW sections drop out when their
+  inputs do not qualify; the linker's own sections (.got, .iplt ...) go where a description
+  names them;
 - sections no description matches are orphans: grouped by the default rules (.text.* into
   .text ...) and placed after the last output section of similar flags (code, read-only data,
-  writable data, zero-fill, non-allocated), else at the end;
+  writable data, zero-fill, non-allocated), else after the nearest kind before;
 - the location counter walks SECTIONS in order: an output section starts at its address
-  expression, or its region's next free byte (``> REGION``), or ``.``; its alignment is the
-  largest of its inputs' and ALIGN(); assignments inside it see ``.`` as an absolute address;
+  expression, or its region's next free byte (``> REGION``, else a region its attributes
+  choose), or ``.``; its alignment is the largest of its inputs' and ALIGN(); inside it a
+  number assigned to ``.`` or a symbol is an offset from its start;
 - load addresses: AT(expr), AT> REGION, else (GNU ld's rule) the same VMA-LMA difference as
   the last section placed in the same VMA region, else the VMA;
-- the walk runs twice so expressions may use what is defined later (ADDR, symbols);
+- the walk runs until forward references and SIZEOF_HEADERS settle;
 - a region overflow is an error naming the section, the region and by how much (lld's
   words); a failed ASSERT is an error with the script's message at file:line.
-Segments: consecutive sections share a PT_LOAD while they are contiguous, writable or not
-alike, and keep one VMA-LMA difference; p_paddr is the load address.  The ELF headers are not
-loaded (no segment covers them), as GNU ld does when the first section starts at the origin.
+Segments: PHDRS' when given; else consecutive sections share a PT_LOAD while they are
+contiguous, writable or not alike, and keep one VMA-LMA difference (a section in the page a
+segment ends in joins it); p_paddr is the load address; the headers are loaded with the
+first segment when they fit below it.  INSERT scripts add their sections to the default
+layout instead (assign_insert); NOCROSSREFS is checked once relocations are scanned.
 """
 from __future__ import annotations
 
@@ -36,10 +42,14 @@ def read(ctx) -> None:
     ctx.script = None
     if not ctx.opts.scripts:
         return
-    if len(ctx.opts.scripts) > 1:
-        raise LinkError("more than one -T script is not supported")
-    s = sc.read(ctx.opts.scripts[0])
+    s = sc.read(ctx.opts.scripts, ctx.opts.lib_paths)
     ctx.script = s
+    if s.output and not ctx.opts.output_given:
+        ctx.opts.output = s.output
+    ctx.opts.version_texts = list(s.versions)
+    ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
+    ctx.opts.undefined.extend(n for n in s.externs if n not in ctx.opts.undefined)
+    _script_inputs(ctx, s)
     if s.entry and not ctx.opts.entry:
         ctx.opts.entry = s.entry
     if getattr(s, "output_binary", False):
@@ -48,6 +58,36 @@ def read(ctx) -> None:
         for c in s.top:
             pass
     ctx.script_keep = _keep_matcher(s)
+
+
+def _script_inputs(ctx, s) -> None:
+    """INPUT(...) and GROUP(...) of a -T script: more inputs, where -T is on the command line
+    (GROUP's archives searched again and again like --start-group ... --end-group).  ``-lNAME`` is a
+    library; another name is a file as written, else found in the library directories, else
+    (``=``) under the sysroot."""
+    from xld.link.options import Input
+    added, first = [], []
+    for kind, names, line in s.inputs:
+        items = []
+        for name, as_needed in names:
+            if name.startswith("-l"):
+                items.append(Input("lib", name[2:], as_needed=as_needed))
+                continue
+            path = name
+            if name.startswith("=") and ctx.opts.sysroot:
+                path = os.path.join(ctx.opts.sysroot, name[1:].lstrip("/"))
+            elif not os.path.exists(name):
+                path = next((os.path.join(d, name) for d in ctx.opts.lib_paths
+                             if os.path.exists(os.path.join(d, name))), None)
+                if path is None:
+                    raise LinkError(f"{sc.at(s, line)}: unable to find {name}")
+            items.append(Input("file", path, as_needed=as_needed))
+        if kind == "GROUP":
+            items = [Input("group_start")] + items + [Input("group_end")]
+        (first if kind == "STARTUP" else added).extend(items)
+    at = min(ctx.opts.script_at, len(ctx.opts.inputs))
+    ctx.opts.inputs[at:at] = added
+    ctx.opts.inputs[0:0] = first
 
 
 def _keep_matcher(s):
@@ -141,6 +181,65 @@ def _file_matches(pattern: str, obj) -> bool:
     return fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(base, pattern)
 
 
+def desc_matches(d, name: str, obj) -> bool:
+    """Whether input section ``name`` of ``obj`` matches description ``d``: its file pattern,
+    one of its section patterns, and none of the EXCLUDE_FILE patterns that apply."""
+    if not _file_matches(d.file_pattern, obj):
+        return False
+    if any(_file_matches(p, obj) for p in d.exclude_files):
+        return False
+    for p, ex in zip(d.patterns, d.pattern_excludes or [[]] * len(d.patterns)):
+        if fnmatch.fnmatchcase(name, p) and not any(_file_matches(e, obj) for e in ex):
+            return True
+    return False
+
+
+def _constraints(s, default) -> None:
+    """ONLY_IF_RO / ONLY_IF_RW: an output section whose inputs are not all read-only (all
+    writable) is dropped from the script, and its inputs go to the descriptions after it
+    (GNU ld's rule, as its default scripts use for .eh_frame); repeated until it settles."""
+    constrained = [c for c in s.sections if isinstance(c, sc.OutSec) and c.constraint]
+    if not constrained:
+        return
+    inputs = [(obj, i) for out in default.values() for obj, i in out.inputs]
+    while True:
+        descs = [(d, cmd) for cmd in s.sections if isinstance(cmd, sc.OutSec) and not cmd.disabled
+                 for d in cmd.commands if isinstance(d, sc.InputDesc)]
+        writable: dict[int, list[bool]] = {}
+        for obj, i in inputs:
+            name = obj.sec_names[i]
+            cmd = next((c for d, c in descs if desc_matches(d, name, obj)), None)
+            if cmd is not None and cmd.constraint:
+                writable.setdefault(id(cmd), []).append(bool(int(obj.shdrs[i]["sh_flags"]) & elf.SHF_WRITE))
+        failed = [c for c in constrained if not c.disabled and
+                  (not writable.get(id(c)) or                 # nothing: as if absent
+                   (any(writable[id(c)]) if c.constraint == "ONLY_IF_RO" else not all(writable[id(c)])))]
+        if not failed:
+            return
+        for c in failed:
+            c.disabled = True
+
+
+_SORT_KEYS = {
+    "name": lambda oi: oi[0].sec_names[oi[1]],
+    "alignment": lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]),       # largest first
+    "init_priority": lambda oi: init_priority(oi[0].sec_names[oi[1]]),
+}
+
+
+def init_priority(name: str) -> int:
+    """SORT_BY_INIT_PRIORITY's key, as GNU ld: the number after the last dot of
+    .init_array.N / .fini_array.N, 65535 - N for .ctors.N / .dtors.N (they run backwards);
+    a section without one comes after those with one."""
+    head, _, tail = name.rpartition(".")
+    if not tail.isdigit():
+        return 1 << 32
+    n = int(tail)
+    if head.endswith((".ctors", ".dtors")) or head in (".ctors", ".dtors"):
+        return 65535 - n
+    return n
+
+
 def assign(ctx) -> None:
     """After the default assignment (which decides what is kept): move each input section to
     the output section the script names for it."""
@@ -149,17 +248,18 @@ def assign(ctx) -> None:
     if s.sections is None:
         return
     default = ctx.outputs
+    _constraints(s, default)
     outs: dict[str, OutputSection] = {}
     ctx.script_outs = []                  # (OutSec, OutputSection | None) in script order
     descs = []                            # (InputDesc, OutputSection or None for /DISCARD/)
     for cmd in s.sections:
-        if not isinstance(cmd, sc.OutSec):
+        if not isinstance(cmd, sc.OutSec) or cmd.disabled:
             continue
         if cmd.name == "/DISCARD/":
             target = None
         else:
             if cmd.name in outs:
-                raise LinkError(f"{s.path}:{cmd.line}: output section {cmd.name} is described twice "
+                raise LinkError(f"{sc.at(s, cmd.line)}: output section {cmd.name} is described twice "
                                 f"(not supported)")
             target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
             target.script = cmd
@@ -180,7 +280,7 @@ def assign(ctx) -> None:
             for d, target, got in descs:
                 if "COMMON" in d.patterns and len(d.patterns) == 1:
                     continue
-                if any(fnmatch.fnmatchcase(name, p) for p in d.patterns) and _file_matches(d.file_pattern, obj):
+                if desc_matches(d, name, obj):
                     hit = (d, target, got)
                     break
             if hit is None:
@@ -209,21 +309,25 @@ def assign(ctx) -> None:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
     for d, target, got in descs:
-        if d.sort == "name":
-            got.sort(key=lambda oi: oi[0].sec_names[oi[1]])
-        elif d.sort == "alignment":
-            got.sort(key=lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]))
+        # GNU ld: the files in command-line order, each file's sections in its order (the
+        # default assignment gathered them by default output section)
+        got.sort(key=lambda oi: (oi[0].file_id, oi[1]))
+        if d.sort in _SORT_KEYS:
+            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
+            got.sort(key=lambda oi: (first(oi), then(oi)))
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
             target.type = elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS
             if _has_contents(cmd):
                 target.flags |= elf.SHF_ALLOC
+            if any(isinstance(c, sc.Data) for c in cmd.commands):
+                target.flags |= elf.SHF_WRITE       # GNU ld: no input said read-only
         if target.flags & elf.SHF_ALLOC == 0 and target.inputs:
             pass
         if any(isinstance(c, sc.InputDesc) and "COMMON" in c.patterns for c, _ in target.pieces):
             if target.name != ".bss":
-                raise LinkError(f"{s.path}:{cmd.line}: COMMON outside an output section named .bss "
+                raise LinkError(f"{sc.at(s, cmd.line)}: COMMON outside an output section named .bss "
                                 f"is not supported")
         if target.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in target.inputs):
             target.type = elf.SHT_NOBITS
@@ -246,7 +350,7 @@ def assign(ctx) -> None:
 
 
 def _has_contents(cmd) -> bool:
-    return any(isinstance(c, sc.Assign) for c in cmd.commands)
+    return any(isinstance(c, (sc.Assign, sc.Data)) for c in cmd.commands)
 
 
 # -- placement --------------------------------------------------------------------------------
@@ -272,10 +376,25 @@ class _Env:
         self.values = values          # name -> (value, OutputSection | None), this walk
         self.prev = prev              # the previous walk's values (forward references)
         self.cur = 0
+        self.cur_sec = None           # the output section being placed (None: outside)
         self.final = False
 
     def dot(self):
         return self.cur
+
+    def symbol_tagged(self, name, line):
+        """A symbol's value and its section (link/script.py's NUM/ABS/section)."""
+        got = self.values.get(name)
+        if got is not None:
+            return got[0], (got[1] if got[1] is not None else sc.ABS)
+        return self.symbol(name, line), sc.ABS
+
+    def segment_start(self, name, default, line):
+        """SEGMENT_START("text-segment", default): -Ttext-segment (--image-base) when given;
+        "rodata-segment": -Trodata-segment; else the default, as GNU ld."""
+        if name == "text-segment" and self.ctx.opts.image_base is not None:
+            return self.ctx.opts.image_base
+        return self.ctx.opts.segment_starts.get(name, default)
 
     def fail(self, msg):
         raise LinkError(f"{self.s.path}: {msg}")
@@ -291,7 +410,7 @@ class _Env:
         if name in self.prev:
             return self.prev[name][0]
         if self.final:
-            raise LinkError(f"{self.s.path}:{line}: symbol not found: {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: symbol not found: {name}")
         return 0
 
     def defined(self, name):
@@ -302,15 +421,17 @@ class _Env:
     def region(self, name, fn, line):
         r = self.s.regions.get(name)
         if r is None:
-            raise LinkError(f"{self.s.path}:{line}: memory region not defined: {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: memory region not defined: {name}")
         return r.origin if fn == "ORIGIN" else r.length
 
     def section(self, name, fn, line):
         o = self.ctx.outputs.get(name)
         if o is None:
-            raise LinkError(f"{self.s.path}:{line}: undefined section {name}")
+            raise LinkError(f"{sc.at(self.s, line)}: undefined section {name}")
         if fn == "SIZEOF":
             return o.size
+        if fn == "ALIGNOF":
+            return max(o.align, 1)
         if fn == "ADDR":
             return o.addr
         return o.lma if getattr(o, "lma", None) is not None else o.addr
@@ -320,36 +441,127 @@ class _Env:
             return self.ctx.opts.max_page_size or self.ctx.arch.max_page_size
         if name == "COMMONPAGESIZE":
             return self.ctx.opts.common_page_size or self.ctx.arch.common_page_size
-        raise LinkError(f"{self.s.path}:{line}: unknown constant: {name}")
+        raise LinkError(f"{sc.at(self.s, line)}: unknown constant: {name}")
 
     def sizeof_headers(self):
-        return elf.EHDR_SIZE + self.ctx.nphdr * elf.PHDR_SIZE if getattr(self.ctx, "nphdr", 0) else elf.EHDR_SIZE
+        return elf.EHDR_SIZE + getattr(self.ctx, "nphdr", 0) * elf.PHDR_SIZE
 
 
 def place(ctx) -> None:
     s = ctx.script
     bss = layout._common_bss(ctx)
     for out in ctx.synthetic_sections():
-        if out.name not in ctx.outputs:
+        cur = ctx.outputs.get(out.name)
+        if cur is None:
             out.script, out.pieces = None, None
             ctx.outputs[out.name] = out
+            _absorb(ctx, out)
+        elif isinstance(getattr(cur, "script", None), sc.OutSec) and \
+                not any(x.name == out.name for x in getattr(cur, "synthetic", ())):
+            # a script section with the name of one the linker makes (.got : { *(.got) })
+            _absorb(ctx, out)
+            if getattr(out, "inside", None) is None:
+                raise LinkError(f"{sc.at(s, cur.script.line)}: output section {out.name} does not take "
+                                f"the linker's {out.name} (add *({out.name}) to it)")
     order = _order(ctx)
     prev: dict = {}
     values: dict = {}
-    for final in (False, True):
+    # the walk runs until what it depends on settles: symbols defined later (forward
+    # references) and SIZEOF_HEADERS, which counts the program headers the layout makes
+    ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
+    pad = 0                               # -z relro: DATA_SEGMENT_ALIGN's extra padding
+    ctx.script_relro = None
+    for k in range(8):
+        final = k > 0
         values = {}
         env = _Env(ctx, values, prev)
         env.final = final
+        env.relro, env.relro_pad = {}, pad
+        used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
+        settled = True
+        r = env.relro
+        if ctx.opts.relro and "base" in r and "end" in r and s.phdrs is None:
+            # the RELRO part ends on a common page: DATA_SEGMENT_ALIGN moves it up by a
+            # multiple of the largest alignment there (so it moves rigidly: one more walk);
+            # PT_GNU_RELRO covers up to that page boundary
+            need = -r["end"] % r["common"]
+            if need:
+                step = max([o.align for o in order if o.alloc and o.addr >= r["base"]] + [1])
+                pad += -(-need // step) * step
+                settled = False
+            ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
+        names = getattr(ctx, "script_names", frozenset())
+        _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
+                  [o for o in order if not o.alloc and _emitted(o, names)])
+        if final and ctx.nphdr == used and settled:
+            break
     ctx.script_values = values
-    _segments(ctx, [o for o in order if o.alloc and _emitted(o)],
-              [o for o in order if not o.alloc and _emitted(o)])
+    for o in list(ctx.outputs.values()):
+        t = getattr(o, "inside", None)
+        if t is not None:                   # inside the script's section, in the file too
+            o.offset = t.offset + (o.addr - t.addr)
+            o.lma = (t.lma if getattr(t, "lma", None) is not None else t.addr) + (o.addr - t.addr)
+            if t.name == o.name and o.addr != t.addr:
+                raise LinkError(f"{sc.at(s, o.at_desc.line)}: the linker's {o.name} must start its output "
+                                f"section {t.name} (not supported elsewhere in it)")
 
 
-def _emitted(o) -> bool:
+def _absorb(ctx, syn) -> None:
+    """A section the linker makes (.got, .got.plt, .iplt, .rela.iplt, .eh_frame_hdr, notes)
+    that a script's description names (``.got : { *(.got) *(.igot) }``, ``.rela.plt : {
+    ... *(.rela.iplt) ... }``) goes there, where that description is, as GNU ld puts its own
+    sections: it keeps its name for the passes that fill it and takes its place inside the
+    script's section (``inside``), which the output has instead."""
+    if not ctx.script.sections:
+        return
+    for cmd in ctx.script.sections:
+        if not isinstance(cmd, sc.OutSec) or cmd.disabled:
+            continue
+        for c in cmd.commands:
+            if isinstance(c, sc.InputDesc) and c.file_pattern == "*" and \
+                    any(fnmatch.fnmatchcase(syn.name, p) for p in c.patterns):
+                if cmd.name == "/DISCARD/":
+                    if syn.alloc:
+                        raise LinkError(f"{sc.at(ctx.script, c.line)}: /DISCARD/ of the linker's own "
+                                        f"{syn.name} is not supported")
+                    ctx.outputs.pop(syn.name, None)          # (.riscv.attributes: no PT_ either)
+                    spec = ctx.arch.hooks.get("attributes")
+                    if spec is not None and spec["name"] == syn.name:
+                        ctx.attributes = []
+                    return
+                target = ctx.outputs.get(cmd.name)
+                if target is None or getattr(target, "script", None) is not cmd:
+                    return
+                syn.inside, syn.at_desc = target, c
+                syn.script, syn.pieces = "absorbed", None
+                target.flags |= syn.flags & (elf.SHF_ALLOC | elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_TLS)
+                target.synthetic = getattr(target, "synthetic", []) + [syn]
+                if not target.inputs and not cmd.noload:
+                    target.type = syn.type if len(target.synthetic) == 1 else elf.SHT_PROGBITS
+                    target.entsize = syn.entsize if len(target.synthetic) == 1 else 0
+                if target.name == syn.name:         # the script's section is the one lookups find
+                    ctx.outputs[syn.name] = target
+                    ctx.outputs[syn.name + "\0synthetic"] = syn
+                return
+
+
+def _emitted(o, names=frozenset()) -> bool:
+    """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
+    gives it a command other than input descriptions (an assignment, even to '.', or data)."""
+    cmd = getattr(o, "script", None)
     return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
-        (getattr(o, "script", None) is not None and o.name == ".bss" and bool(getattr(o, "_commons", None)))
+        (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
+        (cmd is not None and o.alloc and _defines_symbols(cmd, names))
+
+
+def _defines_symbols(cmd, names) -> bool:
+    """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
+    data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
+    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and
+                                          (not c.provide or c.name in names))
+               for c in cmd.commands)
 
 
 def _order(ctx) -> list[OutputSection]:
@@ -361,9 +573,14 @@ def _order(ctx) -> list[OutputSection]:
     for o in orphans:
         cls = _class(o)
         at = None
-        for k, t in enumerate(order):
-            if _class(t) == cls and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
-                at = k
+        # after the last section of its kind; else (GNU ld's nearest match by flags) after the
+        # last one of the kind before it: read-only data after code, data after read-only data
+        for c in range(cls, -1 if o.alloc else cls - 1, -1):
+            for k, t in enumerate(order):
+                if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
+                    at = k
+            if at is not None:
+                break
         if at is None:
             for k, t in enumerate(order):
                 if t.alloc and o.alloc:
@@ -375,7 +592,8 @@ def _order(ctx) -> list[OutputSection]:
 
 def _walk(ctx, env: _Env, order, final: bool) -> None:
     s = ctx.script
-    regions = {n: [r.origin] for n, r in s.regions.items()}      # next free byte
+    free = {id(r): [r.origin] for r in s.regions.values()}      # next free byte (REGION_ALIAS: shared)
+    regions = {n: free[id(r)] for n, r in s.regions.items()}
     last_in_region: dict[str, OutputSection] = {}
     top = list(s.top)
     for a in top:
@@ -389,9 +607,9 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
             continue
         if isinstance(cmd, sc.Assert):
             if final and not sc.evaluate(cmd.expr, env):
-                raise LinkError(f"{s.path}:{cmd.line}: {cmd.message}")
+                raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
             continue
-        if cmd.name == "/DISCARD/":
+        if cmd.name == "/DISCARD/" or cmd.disabled:
             continue
         o = ctx.outputs[cmd.name]
         _place_section(ctx, env, o, cmd, regions, last_in_region, final)
@@ -413,37 +631,40 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:
+    """``sym = e`` / ``. = e`` (and ``+=`` ...).  Inside an output section, as in GNU ld, a
+    plain number is an offset from the section's start (``. = 0x10``, ``sym = 4``); a value
+    relative to a section or absolute is the address it is."""
+    if a.name != "." and a.provide and a.name not in getattr(env.ctx, "script_names", ()):
+        return
+    expr = a.expr
+    if a.op != "=":                       # x op= e is x = x op (e)
+        target = ("dot",) if a.name == "." else ("sym", a.name, a.line)
+        expr = ("bin", a.op[:-1], target, ("un", "+", expr))
+    v, tag = sc.evaluate_tagged(expr, env)
+    if tag is sc.NUM and sec is not None:
+        v, tag = (sec.addr + v) & sc.MASK, sec
     if a.name == ".":
-        v = sc.evaluate(a.expr, env)
-        if a.op != "=":
-            v = _op(a.op, env.cur, v)
         if sec is not None and v < env.cur:
-            raise LinkError(f"{env.s.path}:{a.line}: unable to move location counter backward for: {sec.name}")
+            raise LinkError(f"{sc.at(env.s, a.line)}: unable to move location counter backward for: {sec.name}")
+        if sec is not None and v > env.cur:
+            sec.pad_starts.append(env.cur - sec.addr)      # a padding of its own (its fill restarts)
         env.cur = v
         return
-    if a.provide and a.name not in getattr(env.ctx, "script_names", ()):
-        return
-    v = sc.evaluate(a.expr, env)
-    if a.op != "=":
-        old = env.values.get(a.name, (0, None))[0] if a.name in env.values else env.symbol(a.name, a.line)
-        v = _op(a.op, old, v)
-    env.values[a.name] = (v, sec)
-
-
-def _op(op: str, a: int, b: int) -> int:
-    return {"+=": a + b, "-=": a - b, "*=": a * b, "/=": a // b if b else 0, "<<=": a << b,
-            ">>=": a >> b, "&=": a & b, "|=": a | b}[op] & sc.MASK
+    env.values[a.name] = (v, tag if tag not in (sc.NUM, sc.ABS) else None)
 
 
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     s = ctx.script
     region = cmd.region if cmd is not None else None
-    if region is None and o.alloc:
-        region = getattr(o, "_region", None)
+    if region is None and o.alloc and s.regions:
+        if cmd is None:                 # an orphan: in the region of the section it follows
+            region = last_in_region.get(None)
+        elif cmd.addr is None:          # GNU ld: the first region whose attributes fit
+            region = _attr_region(s, o)
     if cmd is not None and cmd.region is not None and cmd.region not in s.regions:
-        raise LinkError(f"{s.path}:{cmd.line}: memory region not defined: {cmd.region}")
+        raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.region}")
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
-        raise LinkError(f"{s.path}:{cmd.line}: memory region not defined: {cmd.lma_region}")
+        raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = 1
     for obj, i in o.inputs:
         align = max(align, int(obj.shdrs[i]["sh_addralign"]))
@@ -454,6 +675,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if cmd is not None and cmd.align is not None:
         align = max(align, sc.evaluate(cmd.align, env))
     align = max(align, o.align if o.data is not None else 1)
+    for syn in getattr(o, "synthetic", ()):
+        align = max(align, syn.align)
     if not o.alloc:
         start = 0
         env_cur_saved = env.cur
@@ -471,6 +694,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
     o.align = max(o.align, align)
     o.addr = start
+    env.cur_sec = o if o.alloc else None
+    o.script_data = []                # (offset, size, expression, line): BYTE ... QUAD
+    o.fills = []                      # (offset, pattern): FILL(...) from there on
+    o.pad_starts = []                 # offsets where a move of '.' starts a padding
     if cmd is not None:
         # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
         o.fill = sc.evaluate(cmd.fill, env).to_bytes(4, "big") if cmd.fill is not None else None
@@ -483,10 +710,15 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             continue
         if isinstance(c, sc.Assert):
             if final and not sc.evaluate(c.expr, env):
-                raise LinkError(f"{s.path}:{c.line}: {c.message}")
+                raise LinkError(f"{sc.at(s, c.line)}: {c.message}")
             continue
-        if isinstance(c, sc.Data):
-            raise LinkError(f"{s.path}:{c.line}: BYTE/SHORT/LONG/QUAD data is not supported")
+        if isinstance(c, sc.Data):         # its value is written once symbols are final
+            o.script_data.append((env.cur - start, c.size, c.expr, c.line))
+            env.cur += c.size
+            continue
+        if isinstance(c, sc.Fill):
+            o.fills.append((env.cur - start, (sc.evaluate(c.expr, env) & 0xFFFFFFFF).to_bytes(4, "big")))
+            continue
         if c is not None and "COMMON" in c.patterns and commons and not commons_done:
             _place_commons(ctx, env, o, commons)
             commons_done = True
@@ -495,12 +727,27 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             env.cur = align_up(env.cur, a)
             obj.sec_out[i] = env.cur - start
             env.cur += int(obj.shdrs[i]["sh_size"])
+        for syn in getattr(o, "synthetic", ()):          # the linker's own section, here
+            if syn.at_desc is c:
+                env.cur = align_up(env.cur, max(syn.align, 1))
+                syn.addr = env.cur
+                env.cur += syn.size if syn.size else len(syn.data or b"")
     if commons and not commons_done:
         _place_commons(ctx, env, o, commons)
+    if o.pieces is not None and len(o.inputs) > sum(len(got or ()) for c, got in o.pieces):
+        # sections a pass added after the assignment (AArch64 erratum 843419 patches, thunks):
+        # at the end of the section they went to
+        placed = {(id(obj), i) for c, got in o.pieces for obj, i in got or ()}
+        for obj, i in o.inputs:
+            if (id(obj), i) not in placed:
+                env.cur = align_up(env.cur, max(int(obj.shdrs[i]["sh_addralign"]), 1))
+                obj.sec_out[i] = env.cur - start
+                env.cur += int(obj.shdrs[i]["sh_size"])
     if o.data is not None and not o.inputs:
         env.cur = start + (len(o.data) if not o.nobits else o.size)
     o.size = env.cur - start
     o._commons = commons
+    env.cur_sec = None
     if not o.alloc:
         env.cur = env_cur_saved
         o.lma = None
@@ -514,7 +761,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         if not o.nobits:
             regions[cmd.lma_region][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
-        prev = last_in_region.get(region or "")
+        prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
             lma = start + (prev.lma - prev.addr)
     o.lma = lma if lma is not None else start
@@ -523,10 +770,47 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if region is not None:
         regions[region][0] = max(regions[region][0], env.cur)
         _check_fit(ctx, o, region, regions[region][0])
-        last_in_region[region] = o
+        last_in_region[id(s.regions[region])] = o
         o._region = region
     else:
         last_in_region[""] = o
+    last_in_region[None] = region
+
+
+# MEMORY attributes: the section flags each letter names (GNU ld's, from BFD's section flags)
+_ATTR_FLAGS = {"r": "readonly", "w": "data", "x": "code", "a": "alloc", "i": "load", "l": "load"}
+
+
+def _section_flags(o) -> set[str]:
+    f = set()
+    if o.alloc:
+        f.add("alloc")
+        if not o.nobits:
+            f.add("load")
+    if not o.flags & elf.SHF_WRITE:
+        f.add("readonly")
+    if o.flags & elf.SHF_EXECINSTR:
+        f.add("code")
+    elif "load" in f:
+        f.add("data")           # (so a NOBITS .bss is neither data nor read-only: GNU ld 2.40)
+    return f
+
+
+def _attr_region(s, o) -> str | None:
+    """The first MEMORY region whose attributes take the section (a flag it names, none of
+    the ones after '!'), as GNU ld chooses a region for a section without '> REGION'; None
+    when no region does (the section then follows '.')."""
+    flags = _section_flags(o)
+    for name, r in s.regions.items():
+        want, avoid, neg = set(), set(), False
+        for ch in r.attrs.lower():
+            if ch == "!":
+                neg = True
+            elif ch in _ATTR_FLAGS:
+                (avoid if neg else want).add(_ATTR_FLAGS[ch])
+        if want & flags and not avoid & flags:
+            return name
+    return None
 
 
 def _check_fit(ctx, o, name, end) -> None:
@@ -547,28 +831,54 @@ def _place_commons(ctx, env, o, commons) -> None:
 
 def _segments(ctx, alloc, nonalloc) -> None:
     """PT_LOADs over the placed sections, file offsets, and what write.py needs."""
+    # an OVERLAY's sections share their address: their PT_LOADs overlap by design
+    ctx.overlay_addrs = {o.addr for o in alloc if getattr(getattr(o, "script", None), "overlay", False)}
+    if ctx.script.phdrs is not None:
+        _phdr_segments(ctx, alloc, nonalloc)
+        return
+    ctx.script_phdrs = None
+    for cmd in ctx.script.sections or ():
+        bad = [n for n in getattr(cmd, "phdrs", ()) if n != "NONE"]
+        if bad:
+            raise LinkError(f"{sc.at(ctx.script, cmd.line)}: program header '{bad[0]}' is not listed in PHDRS")
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = sorted(alloc, key=lambda o: o.addr)
-    segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections]]
+    segs = []                     # [cls, vaddr, off, fend, mend, paddr, [sections], p_flags]
+    empty = []                    # sections of no size map nothing: no segment of their own
     for o in alloc:
         if o.flags & elf.SHF_TLS and o.nobits:
             continue
+        if o.size == 0 and o.data is None:
+            empty.append(o)
+            continue
         cls = SEG_RX if o.flags & elf.SHF_EXECINSTR else SEG_RW if o.flags & elf.SHF_WRITE else SEG_R
+        pf = elf.PF_R | (elf.PF_X if o.flags & elf.SHF_EXECINSTR else 0) | (elf.PF_W if o.flags & elf.SHF_WRITE else 0)
         if segs:
             seg = segs[-1]
             last = seg[6][-1]
+            end = max(x.addr + x.size for x in seg[6])
             same_w = (seg[0] == SEG_RW) == (cls == SEG_RW)
             contiguous = last.addr + last.size <= o.addr < align_up(last.addr + last.size, maxpage) + maxpage
+            # a section that starts in the page where the segment ends must join it whatever
+            # its permissions (two segments cannot map one page): GNU ld's rule, RWX if so
+            same_page = end > seg[1] and o.addr // maxpage <= (end - 1) // maxpage and o.addr >= end
             same_delta = (o.lma - o.addr) == (seg[5] - seg[1])
-            if same_w and contiguous and same_delta and not (last.nobits and not o.nobits):
+            if (same_page or (same_w and contiguous)) and same_delta and not (last.nobits and not o.nobits):
                 seg[6].append(o)
+                seg[7] |= pf
                 if cls == SEG_RX:
                     seg[0] = SEG_RX if seg[0] != SEG_RW else seg[0]
+                elif cls == SEG_RW and seg[0] != SEG_RW:
+                    seg[0] = SEG_RW
                 continue
-        segs.append([cls, o.addr, 0, 0, 0, o.lma, [o]])
+        segs.append([cls, o.addr, 0, 0, 0, o.lma, [o], pf])
+    if any(seg[7] & (elf.PF_W | elf.PF_X) == (elf.PF_W | elf.PF_X) for seg in segs) and not ctx.warned_rwx:
+        ctx.warned_rwx = True
+        ctx.diag.warn(f"{ctx.opts.output} has a LOAD segment with RWX permissions")
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
     notes = len(layout.note_groups(alloc)) + (1 if any(o.name == layout.PROPERTY_NOTE for o in alloc) else 0)
-    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) + notes
+    nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) \
+        + notes + (1 if ctx.script_relro else 0)
     ctx.nphdr = nphdr
     off = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     out_segs = []
@@ -582,11 +892,23 @@ def _segments(ctx, alloc, nonalloc) -> None:
             if not o.nobits:
                 fend = o.offset + o.size
             mend = max(mend, o.addr + o.size)
-        out_segs.append([seg[0], vaddr, off, fend, mend, seg[5]])
+        out_segs.append([seg[0], vaddr, off, fend, mend, seg[5], seg[7]])
         off = max(fend, off)
     for o in alloc:
         if o.flags & elf.SHF_TLS and o.nobits:
             o.offset = off
+    # GNU ld: the ELF and program headers are loaded with the first segment when they fit
+    # right below it in its page (". = SEGMENT_START(...) + SIZEOF_HEADERS")
+    if out_segs:
+        first = min(out_segs, key=lambda g: g[1])
+        hdr = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+        if first[2] == hdr and first[1] >= hdr and (first[1] - hdr) % maxpage == 0 and first[1] == first[5]:
+            first[1] -= hdr
+            first[5] -= hdr
+            first[2] = 0
+    for o in empty:               # at the file place of its address, when a segment spans it
+        seg = next((g for g in out_segs if g[1] <= o.addr <= g[4]), None)
+        o.offset = min(seg[2] + (o.addr - seg[1]), seg[3]) if seg is not None else off
     ctx.segments = out_segs
     ctx.tls_range = layout._tls_range(alloc)
     for o in nonalloc:
@@ -601,6 +923,8 @@ def _segments(ctx, alloc, nonalloc) -> None:
 def apply_symbols(ctx) -> None:
     """The script's symbols take the values the walk gave them (after the default
     linker-defined symbols got theirs)."""
+    if ctx.script.insert is not None and ctx.script.sections is not None:
+        _insert_values(ctx)
     st = ctx.symtab
     for name, (v, o) in getattr(ctx, "script_values", {}).items():
         g = st.ids.get(name)
@@ -611,3 +935,351 @@ def apply_symbols(ctx) -> None:
             ctx.linker_sec[g] = o
         else:
             ctx.linker_sec.pop(g, None)
+
+
+def write_contents(ctx, img) -> None:
+    """What a script puts into its output sections besides the inputs: FILL patterns in the
+    gaps (each gap takes the pattern in force where it starts, repeated from there, as GNU
+    ld's padding), and BYTE/SHORT/LONG/QUAD/SQUAD values (little-endian), evaluated now that
+    every symbol has its address."""
+    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env.final = True
+    for o in ctx.ordered:
+        data, fills = getattr(o, "script_data", None), getattr(o, "fills", None)
+        if o.nobits or not (data or fills):
+            continue
+        if fills or getattr(o, "fill", None):
+            covered = sorted([(int(obj.sec_out[i]), int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"]))
+                              for obj, i in o.inputs if int(obj.shdrs[i]["sh_type"]) != elf.SHT_NOBITS]
+                             + [(off, off + n) for off, n, _, _ in data])
+            base = [(0, o.fill)] if getattr(o, "fill", None) else []
+            changes = base + fills
+            pos = 0
+            for a, z in covered + [(o.size, o.size)]:
+                cuts = sorted({pos, a} | {p for p in o.pad_starts if pos < p < a})
+                for g0, g1 in zip(cuts, cuts[1:]):
+                    pat = next((p for at, p in reversed(changes) if at <= g0), None)
+                    if pat is not None:
+                        n = g1 - g0
+                        img[o.offset + g0:o.offset + g1] = np.frombuffer((pat * (n // len(pat) + 1))[:n], dtype=np.uint8)
+                pos = max(pos, z)
+        for off, n, expr, line in data:
+            env.cur, env.cur_sec = o.addr + off, o
+            v = sc.evaluate(expr, env) & ((1 << (8 * n)) - 1)
+            img[o.offset + off:o.offset + off + n] = np.frombuffer(v.to_bytes(n, "little"), dtype=np.uint8)
+
+
+# -- PHDRS: the program headers the script lists ------------------------------------------------
+
+def _phdr_members(ctx, alloc) -> dict[str, list]:
+    """Program header name -> its sections, by GNU ld's rule: a section goes into the headers
+    its ``:name`` list names; a section without one (orphans too) into those of the section
+    before it; ``:NONE`` into none."""
+    s = ctx.script
+    names = {p.name for p in s.phdrs}
+    members: dict[str, list] = {p.name: [] for p in s.phdrs}
+    cur: list[str] = []
+    for o in alloc:
+        cmd = getattr(o, "script", None)
+        if cmd is not None and cmd.phdrs:
+            for n in cmd.phdrs:
+                if n != "NONE" and n not in names:
+                    raise LinkError(f"{sc.at(s, cmd.line)}: program header '{n}' is not listed in PHDRS")
+            cur = [n for n in cmd.phdrs if n != "NONE"]
+        for n in cur:
+            members[n].append(o)
+    return members
+
+
+def _phdr_segments(ctx, alloc, nonalloc) -> None:
+    """File offsets and program headers when the script lists them (PHDRS): exactly those
+    headers, in that order, as GNU ld writes them.  A PT_LOAD with FILEHDR (and PHDRS) starts
+    at the ELF header, which must then sit right below its first section."""
+    s = ctx.script
+    maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
+    n = len(s.phdrs)
+    ctx.nphdr = n
+    hdr = elf.EHDR_SIZE + n * elf.PHDR_SIZE
+    members = _phdr_members(ctx, alloc)
+    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env.final = True
+
+    def tbss(o):
+        return o.flags & elf.SHF_TLS and o.nobits
+
+    # file offsets: each PT_LOAD's sections together, congruent with their addresses
+    off = hdr
+    done: set[int] = set()
+    starts: dict[str, tuple[int, int]] = {}          # PT_LOAD name -> (vaddr, offset)
+    for p in s.phdrs:
+        if p.type != elf.PT_LOAD:
+            continue
+        secs = sorted((o for o in members[p.name] if id(o) not in done), key=lambda o: o.addr)
+        if p.filehdr or p.phdrs:
+            first = min((o.addr for o in members[p.name]), default=None)
+            size = hdr if p.filehdr else n * elf.PHDR_SIZE
+            vaddr = (first if first is not None else 0) - size
+            base = 0 if p.filehdr else elf.EHDR_SIZE
+            if vaddr < 0 or (vaddr - base) % maxpage:
+                raise LinkError(f"{sc.at(s, p.line)}: the program headers of '{p.name}' do not fit below "
+                                f"its first section (place it at SIZEOF_HEADERS past a page boundary)")
+            seg_off = base
+        elif secs:
+            vaddr = secs[0].addr
+            seg_off = off + ((vaddr - off) % maxpage)
+        else:
+            continue
+        starts[p.name] = (vaddr, seg_off)
+        for o in secs:
+            o.offset = seg_off + (o.addr - vaddr)
+            done.add(id(o))
+            if not o.nobits:
+                off = max(off, o.offset + o.size)
+    for o in sorted(alloc, key=lambda o: o.addr):         # in no PT_LOAD: in the file, not loaded
+        if id(o) not in done:
+            off = align_up(off, max(o.align, 1))
+            o.offset = off
+            if not o.nobits:
+                off += o.size
+    for o in alloc:
+        if tbss(o):
+            o.offset = min((x.offset + x.size for x in alloc if x.flags & elf.SHF_TLS and not x.nobits),
+                           default=o.offset)
+
+    rows, segs = [], []
+    for p in s.phdrs:
+        secs = sorted(members[p.name], key=lambda o: o.addr)
+        if p.type == elf.PT_LOAD:
+            secs = [o for o in secs if not tbss(o)]
+        flags = elf.PF_R
+        for o in secs:
+            flags |= (elf.PF_W if o.flags & elf.SHF_WRITE else 0) | (elf.PF_X if o.flags & elf.SHF_EXECINSTR else 0)
+        if p.name in starts:
+            vaddr, poff = starts[p.name]
+        elif p.type == elf.PT_PHDR or (p.phdrs and not secs):
+            load = next((q for q in s.phdrs if q.type == elf.PT_LOAD and q.name in starts and (q.filehdr or q.phdrs)), None)
+            vaddr = starts[load.name][0] + (elf.EHDR_SIZE if load.filehdr else 0) if load else 0
+            poff = elf.EHDR_SIZE
+        elif secs:
+            vaddr, poff = secs[0].addr, secs[0].offset
+        else:
+            vaddr = poff = 0
+        if p.type == elf.PT_PHDR:
+            filesz = memsz = n * elf.PHDR_SIZE
+        elif secs:
+            ends = [o.offset + o.size for o in secs if not o.nobits]
+            filesz = max(ends) - poff if ends else 0
+            memsz = max(o.addr + o.size for o in secs) - vaddr
+        else:
+            filesz = memsz = (hdr if p.filehdr else 0)
+        if p.type == elf.PT_GNU_STACK:
+            flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.opts.execstack else 0)
+            memsz = ctx.opts.stack_size or 0
+        if p.flags is not None:
+            flags = sc.evaluate(p.flags, env)
+        if p.at is not None:
+            paddr = sc.evaluate(p.at, env)
+        elif secs:
+            first = secs[0]
+            paddr = (first.lma if getattr(first, "lma", None) is not None else first.addr) - (first.addr - vaddr)
+        else:
+            paddr = vaddr
+        if p.type == elf.PT_LOAD:
+            align = maxpage
+        elif not secs:
+            align = 8               # (GNU ld's for a header without sections: PT_PHDR, PT_GNU_STACK)
+        else:
+            align = max([o.align for o in secs] + [1])
+        rows.append((p.type, flags, poff, vaddr, paddr, filesz, memsz, align))
+        if p.type == elf.PT_LOAD and (secs or p.filehdr):
+            cls = SEG_RX if flags & elf.PF_X else SEG_RW if flags & elf.PF_W else SEG_R
+            segs.append([cls, vaddr, poff, poff + filesz, vaddr + memsz, paddr])
+    ctx.script_phdrs = rows
+    ctx.segments = segs
+    ctx.tls_range = layout._tls_range(alloc)
+    off = max([off] + [o.offset + (0 if o.nobits else o.size) for o in alloc])
+    for o in nonalloc:
+        off = align_up(off, max(o.align, 1))
+        o.offset = off
+        o.addr = 0
+        off += o.size
+    ctx.ordered = sorted(alloc, key=lambda o: o.addr) + nonalloc
+    ctx.file_end = off
+
+
+# -- NOCROSSREFS ----------------------------------------------------------------------------------
+
+def check_crossrefs(ctx) -> None:
+    """NOCROSSREFS(a b ...): no relocation in one of the listed output sections may refer to a
+    symbol defined in another one of them (overlays that are never resident together).  An
+    error per offending place, in lld's words."""
+    s = ctx.script
+    t = getattr(ctx, "rel", None)
+    if s is None or not s.nocrossrefs or t is None or t.n == 0:
+        return
+    from xld.link.relocate import file_tables, site_of
+    files = ctx.files
+    st = ctx.symtab
+    for names, line, to_only in s.nocrossrefs:
+        member = {n: k + 1 for k, n in enumerate(names)}
+        # per input section: which listed output section it went to (0: none of them)
+        code = np.concatenate([[0]] + [np.array([member.get(o.name, 0) if o is not None else 0
+                                                   for o in f.sec_outsec], dtype=np.int64) for f in files[1:]])
+        nsec = np.array([0] + [len(f.sec_outsec) for f in files[1:]], dtype=np.int64)
+        sbase = np.concatenate([[0], 1 + np.cumsum(nsec[1:]) - nsec[1:]])
+        site = code[sbase[t.file] + t.sec]
+        rows = np.flatnonzero(site > 0)
+        if len(rows) == 0:
+            continue
+        shndx, ybase = file_tables(files, "sym_shndx")
+        # the defining (file, symbol) of each row: a global's definition, else the local
+        dfile = t.file[rows].astype(np.int64)
+        dsym = t.sym[rows].astype(np.int64)
+        g = t.gid[rows]
+        glob = np.flatnonzero(g > 0)
+        if len(glob):
+            df = np.array(st.def_file, dtype=np.int64)[g[glob]]
+            di = np.array(st.def_index, dtype=np.int64)[g[glob]]
+            ok = df > 0
+            dfile[glob] = np.where(ok, df, 0)
+            dsym[glob] = np.where(ok, di, 0)
+        sec = np.where(dfile > 0, shndx[ybase[np.maximum(dfile, 1)] + dsym].astype(np.int64), 0)
+        inside = (dfile > 0) & (sec > 0) & (sec < nsec[dfile])
+        target = np.where(inside, code[sbase[dfile] + np.where(inside, sec, 0)], 0)
+        bad_rows = (target > 0) & (target != site[rows])
+        if to_only:                    # NOCROSSREFS_TO(to from ...): only references to the first
+            bad_rows &= target == 1
+        bad = rows[bad_rows]
+        for r in bad[:10].tolist():
+            k = int(np.searchsorted(rows, r))
+            frm, to = names[int(site[r]) - 1], names[int(target[k]) - 1]
+            ctx.diag.error(f"{sc.at(s, line)}: prohibited cross reference from '{frm}' to "
+                           f"'{_sym_name(ctx, int(t.file[r]), int(t.sym[r]))}' in '{to}'\n"
+                           f">>> referenced by {site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}")
+    ctx.diag.check()
+
+
+def _sym_name(ctx, f: int, k: int) -> str:
+    from xld.link.relocate import sym_desc
+    return sym_desc(ctx, f, k)
+
+
+# -- INSERT AFTER/BEFORE: the script's sections in the default layout ------------------------------
+
+def assign_insert(ctx) -> None:
+    """SECTIONS ... INSERT AFTER|BEFORE X: the default layout, with the script's output sections
+    next to X (in the script's order); each takes the inputs its descriptions match first,
+    /DISCARD/ drops.  What the default layout cannot place is refused: moves of '.', data,
+    addresses, regions, and a section whose permissions differ from X's segment."""
+    layout.assign_sections(ctx)
+    s = ctx.script
+    where, anchor_name, line = s.insert
+    anchor = ctx.outputs.get(anchor_name)
+    if anchor is None:
+        raise LinkError(f"{sc.at(s, line)}: unable to insert after or before {anchor_name}: "
+                        f"there is no such output section")
+    outs, descs = [], []
+    for cmd in s.sections:
+        if isinstance(cmd, sc.Assign):
+            if _uses_dot(cmd.expr) or cmd.name == ".":
+                raise LinkError(f"{sc.at(s, cmd.line)}: '.' in an INSERT script is not supported")
+            continue
+        if isinstance(cmd, sc.Assert) or not isinstance(cmd, sc.OutSec):
+            continue
+        for bad, what in ((cmd.addr, "an address"), (cmd.region, "a region"), (cmd.lma, "AT"),
+                          (cmd.lma_region, "AT>"), (cmd.phdrs or None, ":phdr")):
+            if bad is not None:
+                raise LinkError(f"{sc.at(s, cmd.line)}: {what} on a section of an INSERT script is not supported")
+        target = None
+        if cmd.name != "/DISCARD/":
+            if cmd.name in ctx.outputs or any(o.name == cmd.name for o in outs):
+                raise LinkError(f"{sc.at(s, cmd.line)}: output section {cmd.name} of an INSERT script "
+                                f"is also a section of the default layout (not supported)")
+            target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
+            target.script, target.pieces = cmd, []
+            outs.append(target)
+        for c in cmd.commands:
+            if isinstance(c, sc.Data) or isinstance(c, sc.Fill) or (isinstance(c, sc.Assign) and
+                                                                    (c.name == "." or _uses_dot(c.expr) and c.expr != ("dot",))):
+                raise LinkError(f"{sc.at(s, c.line)}: data and moves of '.' in an INSERT script are not supported")
+            if isinstance(c, sc.InputDesc):
+                descs.append((c, target, []))
+            if target is not None:
+                target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
+    for dout in list(ctx.outputs.values()):
+        keep = []
+        for obj, i in dout.inputs:
+            name = obj.sec_names[i]
+            hit = next((h for h in descs if desc_matches(h[0], name, obj)), None)
+            if hit is None:
+                keep.append((obj, i))
+            elif hit[1] is None:                 # /DISCARD/
+                obj.sec_outsec[i] = None
+            else:
+                hit[2].append((obj, i))
+                obj.sec_outsec[i] = hit[1]
+        dout.inputs = keep
+    for d, target, got in descs:
+        if d.sort in _SORT_KEYS:
+            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
+            got.sort(key=lambda oi: (first(oi), then(oi)))
+    new: dict[str, OutputSection] = {}
+    n = len(outs)
+    for name, o in ctx.outputs.items():
+        if o is anchor and where == "BEFORE":
+            new.update((t.name, t) for t in outs)
+        if o.inputs or o is anchor:
+            new[name] = o
+        if o is anchor and where == "AFTER":
+            new.update((t.name, t) for t in outs)
+    for k, t in enumerate(outs):
+        t.inputs = [oi for c, got in t.pieces if got is not None for oi in got]
+        for obj, i in t.inputs:
+            t.flags |= int(obj.shdrs[i]["sh_flags"]) & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
+        if t.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in t.inputs):
+            t.type = elf.SHT_NOBITS
+        # next to the anchor in the rank order (so in its segment), in the script's order
+        t.rank = anchor.rank + (k + 1 if where == "AFTER" else k) * 1e-6
+        if t.inputs and t.alloc and layout.segment_of(layout.rank_of(t.name, t.flags, t.type)) != \
+                layout.segment_of(anchor.rank):
+            raise LinkError(f"{sc.at(s, line)}: INSERT {where} {anchor_name}: {t.name} needs other permissions "
+                            f"than {anchor_name}'s segment (not supported)")
+    if where == "BEFORE":
+        anchor.rank += n * 1e-6
+    for obj in ctx.files[1:]:
+        obj.sec_kept = np.array([x is not None for x in obj.sec_outsec], dtype=bool)
+    ctx.outputs = new
+    ctx.script_outs = [(t.script, t) for t in outs]
+
+
+def _uses_dot(e) -> bool:
+    if isinstance(e, tuple):
+        return e == ("dot",) or any(_uses_dot(x) for x in e)
+    if isinstance(e, list):
+        return any(_uses_dot(x) for x in e)
+    return False
+
+
+def _insert_values(ctx) -> None:
+    """The symbols of an INSERT script, once the default layout placed its sections: one at
+    the start or after an input of a section is that place; the others are evaluated then."""
+    s = ctx.script
+    values: dict = {}
+    env = _Env(ctx, values, {})
+    env.final = True
+    for cmd, o in getattr(ctx, "script_outs", ()):
+        cur = o.addr
+        env.cur_sec = o
+        for c, got in o.pieces:
+            if isinstance(c, sc.Assign):
+                env.cur = cur
+                _assign(env, c, o)
+            for obj, i in got or ():
+                cur = o.addr + int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"])
+    env.cur_sec = None
+    for cmd in s.sections:
+        if isinstance(cmd, sc.Assign):
+            _assign(env, cmd, None)
+        elif isinstance(cmd, sc.Assert) and not sc.evaluate(cmd.expr, env):
+            raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
+    ctx.script_values = values

@@ -80,9 +80,12 @@ def _range_thunks(ctx) -> None:
 
 
 def _all_near(ctx, rows) -> bool:
-    """Without --section-start, every branch reaches when all allocated bytes together (with
-    their worst alignment padding, and a page per segment) are nearer than the shortest reach."""
-    if ctx.opts.section_start or not _in_image(ctx, rows).all():
+    """Without --section-start (or a linker script, whose addresses are its own), every branch
+    reaches when all allocated bytes together (with their worst alignment padding, and a page
+    per segment) are nearer than the shortest reach."""
+    script = getattr(ctx, "script", None)
+    if ctx.opts.section_start or (script is not None and script.sections is not None) \
+            or not _in_image(ctx, rows).all():
         return False
     present = np.flatnonzero(np.bincount(ctx.rel.type[rows])).tolist()   # (np.unique: imports numpy.ma, 14 ms)
     reach = min(min(-ctx.arch.howtos[x].lo, ctx.arch.howtos[x].hi) for x in present)

@@ -71,7 +71,7 @@ def _structure(ctx, out: np.ndarray, errors: list[str]) -> None:
             errors.append(f"PT_LOAD at 0x{vaddr:x}: p_filesz 0x{filesz:x} > p_memsz 0x{memsz:x}")
         if off + filesz > len(out):
             errors.append(f"PT_LOAD at 0x{vaddr:x} maps bytes past the end of the file")
-        if prev_end is not None and vaddr < prev_end:
+        if prev_end is not None and vaddr < prev_end and vaddr not in getattr(ctx, "overlay_addrs", ()):
             errors.append(f"PT_LOAD at 0x{vaddr:x} is out of order or overlaps the one before "
                           f"(which ends at 0x{prev_end:x})")
         prev_end = vaddr + memsz
@@ -85,7 +85,8 @@ def _structure(ctx, out: np.ndarray, errors: list[str]) -> None:
         if not seg:
             errors.append(f"section {o.name} [0x{o.addr:x}, 0x{o.addr + o.size:x}) is in no PT_LOAD")
             continue
-        _, _, off, vaddr, _, filesz, _, _ = seg[0]
+        # (OVERLAY sections share addresses: the PT_LOAD that maps this one's bytes)
+        _, _, off, vaddr, _, filesz, _, _ = next((p for p in seg if o.addr - p[3] == o.offset - p[2]), seg[0])
         if not o.nobits and (o.addr - vaddr != o.offset - off or o.addr + o.size > vaddr + filesz):
             errors.append(f"section {o.name} at file offset 0x{o.offset:x} is not where its "
                           f"PT_LOAD maps address 0x{o.addr:x}")

@@ -214,9 +214,12 @@ def dynamic_list(paths: list[str], globs: list[str]) -> Versions | None:
     return Versions([Node(None, globals=list(globs))] + _read_all(paths, "dynamic list"))
 
 
-def load(paths: list[str]) -> Versions | None:
-    """The version scripts of the link (--version-script, in command-line order), or None."""
-    return Versions(_read_all(paths, "version script")) if paths else None
+def load(paths: list[str], texts=()) -> Versions | None:
+    """The version scripts of the link (--version-script, in command-line order, then a linker
+    script's VERSION { ... } as (text, file)), or None."""
+    if not paths and not texts:
+        return None
+    return Versions(_read_all(paths, "version script") + [n for text, path in texts for n in parse(text, path)])
 
 
 def _read_all(paths: list[str], what: str) -> list[Node]:

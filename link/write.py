@@ -111,15 +111,27 @@ def _columns(tables: list[np.ndarray], fields) -> dict[str, np.ndarray]:
     return {k: np.concatenate([t[k] for t in tables]) for k in fields}
 
 
-def symbol_table(ctx):
+def symbol_table(ctx, index=None):
     """(.symtab, .strtab, index of the first global) — locals first, as ELF wants; the
     tables as uint8 arrays.
 
     Built with array operations per file (locals) and per defining file (globals): the
-    table of a large link has hundreds of thousands of entries."""
+    table of a large link has hundreds of thousands of entries.
+
+    ``index`` (--emit-relocs, a ``link/emitrelocs.SymbolIndex``): the table also gets a
+    section symbol per output section and every local ``index.forced`` names (labels that
+    relocations refer to), and ``index`` learns where each symbol went."""
     st = ctx.symtab
     opts = ctx.opts
     parts_loc: list[np.ndarray] = []       # symbol rows, st_name relative to its blob
+    keys_loc: list[np.ndarray] = []        # (index) each part's rows: flat symbol number, or -1
+    if index is not None:
+        secrows = np.zeros(len(ctx.ordered), dtype=_SYM_OUT)
+        secrows["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_SECTION
+        secrows["st_shndx"] = [o.index for o in ctx.ordered]
+        secrows["st_value"] = [o.addr if o.alloc else 0 for o in ctx.ordered]
+        parts_loc.append(secrows)
+        keys_loc.append(np.full(len(secrows), -1, dtype=np.int64))
     blobs: list[np.ndarray] = []
     strsize = 1
 
@@ -139,16 +151,25 @@ def symbol_table(ctx):
 
     # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
     # go: the temporaries stay small)
-    if not opts.discard_all:
+    if not opts.discard_all or index is not None:
         group, count = [], 0
         lf = [f for f in files if f.first_global > 1]
         for k, f in enumerate(lf):
             group.append(f)
             count += f.first_global - 1
             if count >= 1 << 17 or k == len(lf) - 1:
-                got = _local_rows(group, out_index, ctx_sec_base)
+                forced = None if index is None else np.concatenate(
+                    [index.forced[index.ybase[g.file_id] + 1:index.ybase[g.file_id] + g.first_global] for g in group])
+                got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=opts.discard_all)
                 if got is not None:
-                    add(*got, parts_loc)
+                    rows, blob, offs, sel = got
+                    add(rows, blob, offs, parts_loc)
+                    if index is not None:     # the flat number of each row's symbol
+                        counts = np.array([g.first_global - 1 for g in group], dtype=np.int64)
+                        start = np.cumsum(counts) - counts
+                        which = np.searchsorted(start, sel, side="right") - 1
+                        base = np.array([index.ybase[g.file_id] + 1 for g in group], dtype=np.int64)
+                        keys_loc.append(base[which] + sel - start[which])
                 group, count = [], 0
 
     # globals, grouped by the file that defines them
@@ -226,17 +247,23 @@ def symbol_table(ctx):
         parts_loc.append(grows[demoted])          # hidden globals demoted to locals go first
         glob = grows[~demoted]
     else:
+        gids = np.zeros(0, dtype=np.int64)
+        demoted = np.zeros(0, dtype=bool)
         glob = np.zeros(0, dtype=_SYM_OUT)
     null = np.zeros(1, dtype=_SYM_OUT)
     locs = np.concatenate([null] + parts_loc)
+    if index is not None:
+        index.learn(ctx, keys_loc, parts_loc, gids, demoted, len(locs))
     table = np.concatenate([locs, glob])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
     return table.view(np.uint8), strtab, len(locs)
 
 
-def _local_rows(lf, out_index, ctx_sec_base):
+def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False):
     """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
-    names: (rows, name blob, offset of each name in the blob), or None."""
+    names: (rows, name blob, offset of each name in the blob, position of each row's symbol
+    among the files' locals), or None.  ``forced`` (a flag per local): kept even when
+    temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``: no others."""
     syms = _columns([f.syms[1:f.first_global] for f in lf], ("st_name", "st_info"))
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
     strs = [f.symstr or b"\0" for f in lf]
@@ -250,7 +277,13 @@ def _local_rows(lf, out_index, ctx_sec_base):
            ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
     del c0, c1, c2
     # the cheap tests first: section symbols, unnamed and temporary labels never go out
-    cand = np.flatnonzero((typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp)
+    wanted = (typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp
+    if only_forced:
+        wanted[:] = False
+    if forced is not None:
+        wanted |= forced & (typ != elf.STT_SECTION)
+    cand = np.flatnonzero(wanted)
+    del wanted
     del temp, typ
     if len(cand) == 0:
         return None
@@ -280,7 +313,7 @@ def _local_rows(lf, out_index, ctx_sec_base):
     rows["st_value"] = value.view(np.uint64)
     rows["st_size"] = rest["st_size"][sel]
     blob, offs = _cstrings(strbuf, nameoff[sel])
-    return rows, blob, offs
+    return rows, blob, offs, sel
 
 
 class _Trailer:
@@ -291,7 +324,13 @@ class _Trailer:
         opts = ctx.opts
         self.symtab = self.strtab = np.zeros(0, dtype=np.uint8)
         self.first_global = 0
-        if not opts.strip_all:
+        relas = []
+        if opts.emit_relocs:            # --emit-relocs: the relocations, against this table
+            from xld.link import emitrelocs
+            index = emitrelocs.SymbolIndex(ctx)
+            self.symtab, self.strtab, self.first_global = symbol_table(ctx, index)
+            relas = emitrelocs.sections(ctx, index)
+        elif not opts.strip_all:
             self.symtab, self.strtab, self.first_global = symbol_table(ctx)
         names = bytearray(b"\0")
         name_off: dict[str, int] = {}
@@ -302,13 +341,17 @@ class _Trailer:
                 names.extend(s.encode() + b"\0")
         for o in ctx.ordered:
             sname(o.name)
-        extra = []
+        extra = []                      # (name, type, offset, contents, align, entsize, sh_info)
         off = ctx.file_end
+        for name, data, target in relas:
+            off = align_up(off, 8)
+            extra.append((name, elf.SHT_RELA, off, data, 8, elf.RELA_SIZE, target))
+            off += len(data)
         if not opts.strip_all:
             off = align_up(off, 8)
-            extra.append((".symtab", elf.SHT_SYMTAB, off, self.symtab, 8, 24))
+            extra.append((".symtab", elf.SHT_SYMTAB, off, self.symtab, 8, 24, 0))
             off += len(self.symtab)
-            extra.append((".strtab", elf.SHT_STRTAB, off, self.strtab, 1, 0))
+            extra.append((".strtab", elf.SHT_STRTAB, off, self.strtab, 1, 0, 0))
             off += len(self.strtab)
         sname(".shstrtab")
         for e in extra:
@@ -334,7 +377,7 @@ def write_output(ctx, img: np.ndarray) -> None:
         out[:len(img)] = img
     ctx.trailer = None
     name_off, extra, names = tr.name_off, tr.extra, tr.names
-    for _, _, o_off, data, _, _ in extra:
+    for _, _, o_off, data, _, _, _ in extra:
         out[o_off:o_off + len(data)] = data
     out[tr.shstr_off:tr.shstr_off + len(names)] = np.frombuffer(bytes(names), dtype=np.uint8)
     shoff, nsec = tr.shoff, tr.nsec
@@ -345,7 +388,8 @@ def write_output(ctx, img: np.ndarray) -> None:
         sh[o.index] = (name_off[o.name], o.type, o.flags, o.addr, o.offset, o.size, o.link, o.info,
                        o.align, o.entsize)
     k = 1 + len(sections)
-    for name, typ, o_off, data, align, ent in extra:
+    symtab_index = k + sum(1 for e in extra if e[1] == elf.SHT_RELA)
+    for name, typ, o_off, data, align, ent, info in extra:
         r = sh[k]
         r["sh_name"] = name_off[name]
         r["sh_type"] = typ
@@ -356,6 +400,10 @@ def write_output(ctx, img: np.ndarray) -> None:
         if typ == elf.SHT_SYMTAB:
             r["sh_link"] = k + 1
             r["sh_info"] = tr.first_global
+        elif typ == elf.SHT_RELA:
+            r["sh_flags"] = elf.SHF_INFO_LINK
+            r["sh_link"] = symtab_index
+            r["sh_info"] = info
         k += 1
     shstrndx = k
     r = sh[k]
@@ -391,6 +439,8 @@ def write_output(ctx, img: np.ndarray) -> None:
 
 
 def program_headers(ctx) -> np.ndarray:
+    if getattr(ctx, "script_phdrs", None) is not None:     # a script's PHDRS: exactly those
+        return np.array(ctx.script_phdrs, dtype=elf.PHDR)
     rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]
@@ -398,15 +448,23 @@ def program_headers(ctx) -> np.ndarray:
     # segment below an earlier one)
     for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
         # p_paddr: the load address (a linker script's AT), else the address
-        rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, paddr[0] if paddr else vaddr,
-                     fend - off, mend - vaddr, maxpage))
+        # (a script's segment may carry its own flags: sections that share a page, RWX)
+        rows.append((elf.PT_LOAD, paddr[1] if len(paddr) > 1 else _SEG_FLAGS[cls], off, vaddr,
+                     paddr[0] if paddr else vaddr, fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)
     if ctx.tls_range is not None:
         start, end, align, foff, filesz = ctx.tls_range
         rows.append((elf.PT_TLS, elf.PF_R, foff, start, start, filesz, end - start, align))
     relro = [s for s in ctx.segments if s[0] == SEG_RELRO]
-    if relro and ctx.opts.relro:
+    srelro = ctx.script_relro
+    if srelro is not None:      # a script's DATA_SEGMENT_ALIGN .. DATA_SEGMENT_RELRO_END
+        start, end = srelro
+        seg = next((g for g in ctx.segments if g[1] <= start < g[4]), None)
+        if seg is not None:
+            off = seg[2] + (start - seg[1])
+            rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, start, start, end - start, end - start, 1))
+    elif relro and ctx.opts.relro:
         _, vaddr, off, fend, mend = relro[0]
         page = ctx.opts.common_page_size or ctx.arch.common_page_size
         rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off,

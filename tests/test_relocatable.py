@@ -195,3 +195,45 @@ def test_partial_link_refusals(extra, message, tmp_path):
     assert f"xld: error: {message}" in res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists()
+
+
+# -- -r with a linker script ----------------------------------------------------------------------
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_with_script(arch, tmp_path):
+    """-r -T SCRIPT (GNU ld allows it): input sections merged under the script's output
+    section names and order, /DISCARD/ dropped; the same sections and relocation counts as
+    GNU ld -r -T, and the merged object links (GNU ld, xld) into the same program."""
+    flags = ["-O2", "-fno-pie", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables",
+             "-ffunction-sections", "-fdata-sections"]
+    obj = tc.compiler("gcc", arch).compile(SCRIPTS / "firmware.c", tmp_path / "fw.o", flags)
+    script = SCRIPTS / "partial.ld"
+    merged = tmp_path / "merged.o"
+    xld_r([obj], merged, ["-T", script])
+    ref = tmp_path / "gnu-merged.o"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", "-T", str(script), "-o", ref, obj], check=True)
+    names = section_names(arch, merged)
+    assert names == section_names(arch, ref)
+    assert ".text.main" not in names and ".comment" not in names and ".table.all" in names
+    assert reloc_counts(arch, merged) == reloc_counts(arch, ref)
+    run_script = tmp_path / "run.ld"
+    run_script.write_text((SCRIPTS / "firmware.ld").read_text().replace("} > RAM AT> FLASH", "} > RAM"))
+    gnu = tc.gnu_ld(arch, [merged], tmp_path / "gnu.exe", ["-T", str(run_script)])
+    by_xld = tmp_path / "xld.exe"
+    res = tc.xld_link(["-T", run_script, "-o", by_xld, merged])
+    assert res.status == 0, res.stderr
+    want = tc.qemu_run(arch, gnu)
+    assert want.stdout == b"dbl=14\nsq=49\nsum=640\n", want.summary()
+    for got in (tc.qemu_run(arch, by_xld), tc.xld_run(by_xld)):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+def test_partial_link_script_refuses_assignments(tmp_path):
+    obj = tc.compiler("gcc", "riscv64").compile(SCRIPTS / "firmware.c", tmp_path / "fw.o", ["-O2"])
+    (tmp_path / "s.ld").write_text("SECTIONS {\n .text : { *(.text*) }\n start = ADDR(.text);\n}\n")
+    res = tc.xld_link(["-r", "-T", tmp_path / "s.ld", "-o", tmp_path / "m.o", obj])
+    assert res.status == 1 and "s.ld:3: -r: symbol assignments" in res.stderr, res.stderr
+    assert not (tmp_path / "m.o").exists()

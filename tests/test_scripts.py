@@ -54,10 +54,10 @@ def lma_of(arch, exe) -> dict[str, int]:
     return out
 
 
-def build(arch, tmp_path, script: Path, extra=()):
+def build(arch, tmp_path, script: Path, extra=(), link_extra=()):
     obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", [*FLAGS, *extra])
-    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
-    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script), *link_extra])
+    res = tc.xld_link(["-T", script, *link_extra, "-o", tmp_path / "xld.elf", obj])
     assert res.status == 0, res.stderr
     return obj, gnu, tmp_path / "xld.elf"
 
@@ -130,12 +130,24 @@ ERRORS = [
     ("SECTIONS { . = 0x10000000; .text : { *(.text*) }\n"
      "  ASSERT(SIZEOF(.text) < 4, \"text is too big\") }\n",
      re.compile(r"s\.ld:2: text is too big")),
-    ("SECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } }\n}\n",
-     re.compile(r"s\.ld:3: OVERLAY is not supported")),
-    ("PHDRS { text PT_LOAD; }\n", re.compile(r"s\.ld:1: PHDRS is not supported")),
+    ("MEMORY { RAM : ORIGIN = 0, LENGTH = 4K }\nSECTIONS {\n .text : { *(.text*) }\n OVERLAY : { .a { *(.a) } } > RAM\n}\n",
+     re.compile(r"s\.ld:4: a memory region on OVERLAY is not supported")),
+    ("PHDRS { text PT_LOAD; }\nSECTIONS {\n .text : { *(.text) } :nothere\n}\n",
+     re.compile(r"s\.ld:3: program header 'nothere' is not listed in PHDRS")),
+    ("PHDRS { text PT_LOD; }\n", re.compile(r"s\.ld:1: invalid program header type: PT_LOD")),
     ("SECTIONS {\n .text : { *(.text) } > NOWHERE\n}\n",
      re.compile(r"s\.ld:2: memory region not defined: NOWHERE")),
     ("SECTIONS {\n .text : { *(.text) \n", re.compile(r"s\.ld:\d+: unexpected end of file")),
+    # lld's form: file:line, the message, then the line and a caret under the token
+    ("SECTIONS {\n .text : { *(.text) }\n}\nLD_FEATURE(\"SANE_EXPR\")\n",
+     re.compile(r"s\.ld:4: LD_FEATURE is not supported\n>>> LD_FEATURE\(\"SANE_EXPR\"\)\n>>> \^")),
+    ("SECTIONS {\n .text : { *(.text) }\n}\nINSERT AFTER .data;\n",
+     re.compile(r"s\.ld:2: output section \.text of an INSERT script is also a section of the default layout")),
+    ("SECTIONS {\n  INCLUDE nothere.ld\n}\n", re.compile(r"s\.ld:2: cannot find linker script nothere\.ld")),
+    ("SECTIONS {\n  .text : { *(.text) } :text\n}\n",
+     re.compile(r"s\.ld:2: program header 'text' is not listed in PHDRS")),
+    ("MEMORY { RAM : ORIGIN = 0, LENGTH = 4K }\nREGION_ALIAS(\"ROM\", FLASH)\n",
+     re.compile(r"s\.ld:2: memory region not defined: FLASH\n>>> .*\n>>> +\^")),
 ]
 
 
@@ -150,3 +162,467 @@ def test_script_errors(k, tmp_path):
     assert words.search(res.stderr), res.stderr
     assert "Traceback" not in res.stderr
     assert not out.exists()
+
+
+# -- expressions: GNU ld's section-relative values, data, fills and builtins -------------------
+
+EXPR_SYMBOLS = ("text_off", "text_end", "scale", "product", "ratio", "table_align", "log_of_size",
+                "page", "_sdata", "_edata", "data_rel", "_sidata", "__executable_start", "_ebss")
+
+
+def symbol_values(arch, exe, names) -> dict[str, tuple[str, str]]:
+    """name -> (value, section index or ABS)."""
+    out = {}
+    for m in re.finditer(r"^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+(\S+)$", readelf(arch, "-s", exe), re.M):
+        if m.group(3) in names:
+            out[m.group(3)] = (m.group(1), m.group(2))
+    return out
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("extra", [[], ["-Ttext-segment=0x800000"]], ids=["default", "text-segment"])
+def test_expressions_match_gnu_ld(arch, extra, tmp_path):
+    """. and numbers inside an output section are offsets from its start; a*b is a product;
+    SEGMENT_START (with -Ttext-segment), SIZEOF_HEADERS, BYTE/SHORT/LONG/QUAD/SQUAD, FILL and
+    =fill in the gaps, ALIGNOF, LOG2CEIL, NEXT, CONSTANT: the same addresses, symbols and flat
+    image as GNU ld."""
+    script = HERE / "exprs.ld"
+    obj, gnu, xld = build(arch, tmp_path, script, link_extra=extra)
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    want = symbol_values(arch, gnu, EXPR_SYMBOLS)
+    got = symbol_values(arch, xld, EXPR_SYMBOLS)
+    assert len(want) == len(EXPR_SYMBOLS)
+    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in want.items()}
+    # absolute or in a section alike (GNU ld puts SEGMENT_START's value in the first section)
+    assert {k: v[1] for k, v in got.items() if k != "__executable_start"} == \
+        {k: v[1] for k, v in want.items() if k != "__executable_start"}
+    text = sections(arch, gnu)[".text"][0]
+    assert int(want["text_off"][0], 16) == text + 0x10          # section-relative, as GNU ld
+    assert int(want["product"][0], 16) == 13
+    base = 0x800000 if extra else 0x400000
+    assert int(want["__executable_start"][0], 16) == base
+    image = objcopy(arch, xld, tmp_path / "xld.bin")
+    assert image == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert bytes.fromhex("113322") in image and b"\x90\x90\x90\x7f\xa5" in image and b"\x01\x02\x03\x04\x01\x02" in image
+
+
+# -- a kernel-like script: PHDRS, SEGMENT_START, SIZEOF_HEADERS ----------------------------------
+
+NOTE_S = """.section .note.kern,"a",@note
+.balign 4
+.long 4, 8, 1
+.asciz "XLD"
+.quad 0x1122334455667788
+"""
+
+
+def program_headers(arch, exe) -> list[tuple]:
+    return re.findall(r"^\s+([A-Z_]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(.{3})\s+(0x[0-9a-f]+)",
+                      readelf(arch, "-l", exe), re.M)
+
+
+KERNEL_SYMBOLS = ("_kernel_start", "_stext", "_etext", "_sdata", "_edata", "_sidata", "_sbss", "_ebss",
+                  "_kernel_end", "__table_start", "__table_end")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_kernel_like_script_with_phdrs(arch, tmp_path):
+    """PHDRS with PT_PHDR, a PT_LOAD holding the ELF headers (FILEHDR PHDRS) and the code, a
+    writable PT_LOAD, PT_NOTE and PT_GNU_STACK with FLAGS; :phdr lists inherited by the
+    sections after them: the same program headers, sections, symbols and image as GNU ld, and
+    the program runs."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    note = tc.assemble(arch, NOTE_S, tmp_path / "note.o")
+    script = HERE / "kernel.ld"
+    gnu = tc.gnu_ld(arch, [obj, note], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj, note])
+    assert res.status == 0, res.stderr
+    want = program_headers(arch, gnu)
+    assert [p[0] for p in want] == ["PHDR", "LOAD", "LOAD", "NOTE", "GNU_STACK"]
+    assert program_headers(arch, xld) == want
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    got_syms = symbol_values(arch, xld, KERNEL_SYMBOLS)
+    want_syms = symbol_values(arch, gnu, KERNEL_SYMBOLS)
+    assert len(want_syms) == len(KERNEL_SYMBOLS)
+    assert {k: v[0] for k, v in got_syms.items()} == {k: v[0] for k, v in want_syms.items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    run = tc.qemu_run(arch, gnu)
+    assert run.stdout == b"dbl=14\nsq=49\nsum=640\n", run.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
+
+
+# -- layouts of real projects, written after them ------------------------------------------------
+
+PROJECT_SYMBOLS = {
+    "opensbi.ld": ("_fw_start", "_text_start", "_text_end", "_rodata_start", "_rodata_end", "_data_start",
+                   "_data_end", "_bss_start", "_bss_end", "_fw_end", "__table_start", "__table_end",
+                   "__rel_dyn_start", "__rel_dyn_end", "_sdata", "_edata", "_sidata"),
+    "uboot.ld": ("__image_copy_start", "__image_copy_end", "__table_start", "__table_end", "_end",
+                 "__rel_dyn_start", "__rel_dyn_end", "_sbss", "_ebss", "_sdata", "_edata", "_sidata"),
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("layout", sorted(PROJECT_SYMBOLS))
+def test_project_layout_matches_gnu_ld(arch, layout, tmp_path, monkeypatch):
+    """An OpenSBI-style layout (page-aligned parts, PROVIDEd symbols, gp from .sdata, a table
+    from an INCLUDEd fragment found through -L) and a U-Boot-style one (start code first,
+    SORT_BY_ALIGNMENT(SORT_BY_NAME(...)), EXCLUDE_FILE, REGION_ALIAS, INPUT of an object found
+    through SEARCH_DIR, marker sections around .bss, several /DISCARD/): the same sections,
+    program headers, symbols and image as GNU ld, and the same run."""
+    monkeypatch.chdir(tmp_path)
+    cc = tc.compiler("gcc", arch)
+    model = ["-mcmodel=medany"] if arch == "riscv64" else []     # (as OpenSBI builds: code at 2 GiB)
+    obj = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", [*FLAGS, *model])
+    (tmp_path / "include").mkdir()
+    cc.compile(HERE / "extra.c", tmp_path / "include" / "extra.o", [*FLAGS, *model])
+    script = HERE / layout
+    args = ["-L", str(HERE / "include"), "-T", str(script)]
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", args)
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link([*args, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    # (GNU ld keeps an empty .rela.dyn: its own dynamic sections are inputs there, even empty)
+    assert {k: v[:2] for k, v in sections(arch, xld).items() if v[1]} == \
+        {k: v[:2] for k, v in sections(arch, gnu).items() if v[1]}
+    # the same PT_LOADs (address, load address, permissions; GNU ld may count the padding
+    # up to the next segment in a segment's sizes)
+    loads = [(p[2], p[3], p[6]) for p in program_headers(arch, gnu) if p[0] == "LOAD"]
+    assert [(p[2], p[3], p[6]) for p in program_headers(arch, xld) if p[0] == "LOAD"] == loads
+    names = PROJECT_SYMBOLS[layout]
+    want = symbol_values(arch, gnu, names)          # (a PROVIDE nothing uses is not defined)
+    assert len(want) >= 8
+    assert {k: v[0] for k, v in symbol_values(arch, xld, names).items()} == {k: v[0] for k, v in want.items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+    run = tc.qemu_run(arch, gnu)
+    expect = b"dbl=14\nsq=49\n" + (b"inc=8\n" if layout == "uboot.ld" else b"") + b"sum=640\n"
+    assert run.stdout == expect, run.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (run.status, run.stdout), got.summary()
+
+
+ONLY_IF = """SECTIONS {
+  . = 0x10000;
+  .text : { *(.text*) }
+  .eh_frame : ONLY_IF_RO { KEEP(*(.eh_frame)) }
+  .rodata : { *(.rodata*) }
+  . = ALIGN(0x1000);
+  .eh_frame : ONLY_IF_RW { KEEP(*(.eh_frame)) }
+  .data : { *(.data* .sdata*) }
+  .bss : { *(.bss* .sbss*) }
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_only_if_ro_rw(arch, tmp_path):
+    """The same output section twice, ONLY_IF_RO and ONLY_IF_RW (as GNU ld's own scripts
+    write .eh_frame): the read-only .eh_frame goes to the first, as in GNU ld."""
+    (tmp_path / "p.c").write_text("int counter = 40;\nconst int table[4] = {1, 2, 3, 4};\nint zeroed[16];\n"
+                                  "int f(int i) { return counter + table[i & 3] + zeroed[i & 15]; }\n")
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "p.c", tmp_path / "p.o", ["-O2", "-fasynchronous-unwind-tables"])
+    (tmp_path / "s.ld").write_text(ONLY_IF)
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(tmp_path / "s.ld"), "-e", "f"])
+    res = tc.xld_link(["-T", tmp_path / "s.ld", "-e", "f", "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    want = sections(arch, gnu)
+    assert want[".eh_frame"][0] < want[".rodata"][0]
+    assert {k: v[:2] for k, v in sections(arch, tmp_path / "xld.elf").items()} == {k: v[:2] for k, v in want.items()}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_nocrossrefs(arch, tmp_path):
+    """NOCROSSREFS: a reference between two listed sections is an error (as GNU ld reports
+    it: from .data to f in .text); sections without such references link."""
+    (tmp_path / "n.c").write_text("int counter = 40;\nint f(void) { return counter; }\nint (*fp)(void) = f;\n")
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "n.c", tmp_path / "n.o", ["-O2"])
+    layout = "SECTIONS { . = 0x10000; .text : { *(.text*) } .data : { *(.data* .sdata*) } .bss : { *(.bss*) } }\n"
+    (tmp_path / "bad.ld").write_text("NOCROSSREFS(.text .data)\n" + layout)
+    (tmp_path / "ok.ld").write_text("NOCROSSREFS(.text .bss)\n" + layout)
+    res = tc.xld_link(["-T", tmp_path / "bad.ld", "-e", "f", "-o", tmp_path / "bad", obj])
+    assert res.status == 1 and "bad.ld:1: prohibited cross reference from '.data' to 'f' in '.text'" in res.stderr, res.stderr
+    assert not (tmp_path / "bad").exists()
+    res = tc.xld_link(["-T", tmp_path / "ok.ld", "-e", "f", "-o", tmp_path / "ok", obj])
+    assert res.status == 0, res.stderr
+    # NOCROSSREFS_TO(.text .data): only references from .data to .text (GNU ld finds one)
+    (tmp_path / "to.ld").write_text("NOCROSSREFS_TO(.text .data)\n" + layout)
+    res = tc.xld_link(["-T", tmp_path / "to.ld", "-e", "f", "-o", tmp_path / "to", obj])
+    assert res.status == 1 and res.stderr.count("prohibited cross reference") == 1, res.stderr
+    assert "from '.data' to 'f' in '.text'" in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_extern_and_startup(arch, tmp_path):
+    """EXTERN(sym) pulls an archive member nothing else needs (as -u); STARTUP(file) is the
+    first input: its code comes first in .text. As GNU ld."""
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "s.c").write_text("int start_first(void) { return 2; }\n")
+    (tmp_path / "m.c").write_text("int member_only(void) { return 3; }\n")
+    a = cc.compile(tmp_path / "a.c", tmp_path / "a.o", ["-O2"])
+    cc.compile(tmp_path / "s.c", tmp_path / "s.o", ["-O2"])
+    lib = tc.archive(arch, [cc.compile(tmp_path / "m.c", tmp_path / "m.o", ["-O2"])], tmp_path / "libm_.a")
+    (tmp_path / "x.ld").write_text(f"STARTUP({tmp_path / 's.o'})\nEXTERN(member_only)\n"
+                                   "SECTIONS { . = 0x10000; .text : { *(.text*) } .data : { *(.data*) } }\n")
+    outs = {}
+    for who in ("gnu", "xld"):
+        out = tmp_path / who
+        if who == "gnu":
+            tc.gnu_ld(arch, [a, lib], out, ["-T", str(tmp_path / "x.ld"), "-e", "f"])
+        else:
+            res = tc.xld_link(["-T", tmp_path / "x.ld", "-e", "f", "-o", out, a, lib])
+            assert res.status == 0, res.stderr
+        outs[who] = symbol_values(arch, out, ("f", "start_first", "member_only"))
+    assert outs["xld"] == outs["gnu"] and len(outs["gnu"]) == 3
+    assert int(outs["gnu"]["start_first"][0], 16) == 0x10000
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_after_in_default_layout(arch, tmp_path):
+    """SECTIONS ... INSERT AFTER .rodata: the default layout with the script's section right
+    after .rodata, its symbols at its start and end, /DISCARD/ applied; as GNU ld places it,
+    and the program runs as GNU ld's does (riscv64: --no-relax, the program does not set gp)."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    extra = ["--no-relax"] if arch == "riscv64" else []
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(HERE / "insert.ld"), *extra])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-static", "-T", HERE / "insert.ld", *extra, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    for exe in (gnu, xld):
+        secs = sections(arch, exe)
+        end = secs[".rodata"][0] + secs[".rodata"][1]
+        assert secs[".tables"][0] == (end + 7) & ~7 and secs[".tables"][1] == 32
+        syms = symbol_values(arch, exe, ("__table_start", "__table_end"))
+        assert int(syms["__table_start"][0], 16) == secs[".tables"][0]
+        assert int(syms["__table_end"][0], 16) == secs[".tables"][0] + 32
+    assert ".comment" not in readelf(arch, "-S", xld)
+    want = tc.qemu_run(arch, gnu)
+    assert want.stdout == b"dbl=14\nsq=49\nsum=640\n", want.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+def test_errors_in_included_script_name_that_file(tmp_path):
+    """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
+    (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")
+    (tmp_path / "bad.ld").write_text("  .text : { *(.text) } @\n")
+    obj = tc.assemble("riscv64", ".globl _start\n_start:\nnop\n", tmp_path / "f.o")
+    for name, words in (("frag.ld", "frag.ld:2: memory region not defined: NOWHERE"),
+                        ("bad.ld", "bad.ld:1: unexpected character '@'")):
+        (tmp_path / "s.ld").write_text(f"SECTIONS {{\n  INCLUDE {name}\n}}\n")
+        res = tc.xld_link(["-T", tmp_path / "s.ld", "-L", tmp_path, "-o", tmp_path / "out", obj])
+        assert res.status == 1 and words in res.stderr, res.stderr
+
+
+INIT_C = """
+static int order[8], n;
+__attribute__((constructor(300))) static void c300(void) { order[n++] = 300; }
+__attribute__((constructor(101))) static void c101(void) { order[n++] = 101; }
+__attribute__((constructor)) static void cnone(void) { order[n++] = 1; }
+__attribute__((constructor(200))) static void c200(void) { order[n++] = 200; }
+int first(void) { return order[0]; }
+"""
+INIT_LD = """SECTIONS {
+  . = 0x10000;
+  .text : { *(.text*) }
+  .init_array : {
+    __init_array_start = .;
+    KEEP(*(SORT_BY_INIT_PRIORITY(.init_array.*)))
+    KEEP(*(SORT_NONE(.init_array)))
+    __init_array_end = .;
+  }
+  .data : { *(.data* .sdata*) }
+  .bss : { *(.bss* .sbss*) }
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_sort_by_init_priority(arch, tmp_path):
+    """SORT_BY_INIT_PRIORITY: .init_array.N by N (101, 200, 300), then the unnumbered one: the
+    same .init_array bytes as GNU ld's."""
+    (tmp_path / "i.c").write_text(INIT_C)
+    (tmp_path / "i.ld").write_text(INIT_LD)
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "i.c", tmp_path / "i.o", ["-O2"])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(tmp_path / "i.ld"), "-e", "first"])
+    res = tc.xld_link(["-T", tmp_path / "i.ld", "-e", "first", "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, tmp_path / "xld.elf")[".init_array"] == sections(arch, gnu)[".init_array"]
+
+    def init_array(exe):
+        out = tmp_path / f"{exe.name}.init"
+        subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-objcopy"), "-O", "binary", "-j", ".init_array",
+                        str(exe), str(out)], check=True)
+        return out.read_bytes()
+    want = init_array(gnu)
+    assert len(want) == 32 and init_array(tmp_path / "xld.elf") == want
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_overlay(arch, tmp_path):
+    """OVERLAY start : NOCROSSREFS AT(lma) { .ov1 {...} .ov2 {...} }: both sections at one
+    address, loaded one after the other, '.' past the larger, __load_start_/__load_stop_
+    provided: the same sections, PT_LOADs, symbols and flat image as GNU ld (input sections
+    of one description in file order, as GNU ld puts them)."""
+    cc = tc.compiler("gcc", arch)
+    fw = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    ov = cc.compile(HERE / "overlay.c", tmp_path / "ov.o", FLAGS)
+    script = HERE / "overlay.ld"
+    gnu = tc.gnu_ld(arch, [fw, ov], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, fw, ov])
+    assert res.status == 0, res.stderr
+    want = sections(arch, gnu)
+    assert want[".ov1"][0] == want[".ov2"][0] == 0x20001000
+    assert {k: v[:2] for k, v in sections(arch, xld).items()} == {k: v[:2] for k, v in want.items()}
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+    names = ("__load_start_ov1", "__load_stop_ov2", "ov_end")
+    assert {k: v[0] for k, v in symbol_values(arch, xld, names).items()} == \
+        {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+# -- GNU ld's own default script (ld --verbose), as people start their scripts from it --------
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_gnu_default_script_links_static_glibc(arch, tmp_path):
+    """A static glibc program linked through gcc with GNU ld's default script (`ld --verbose`)
+    as -T: DATA_SEGMENT_ALIGN/RELRO_END/END (as with -z norelro), SORT(CONSTRUCTORS), the
+    linker's own .got/.got.plt/.iplt/.rela.iplt placed where the script's descriptions name
+    them (IRELATIVE relocations between __rela_iplt_start and __rela_iplt_end), the headers
+    loaded with the first segment; it runs as GNU ld's link of the same script does."""
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    verbose = subprocess.run([ld, "--verbose"], capture_output=True, text=True, check=True).stdout
+    script = tmp_path / "default.ld"
+    script.write_text(verbose.split("=" * 50)[1].split("\n", 1)[1])
+    (tmp_path / "h.c").write_text('#include <stdio.h>\n#include <string.h>\n'
+                                  'int main(int c, char **v) { printf("hi %zu\\n", strlen(v[0]) > 0 ? c + 41 : 0); return 3; }\n')
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    common = [cc, "-static", "-O2", str(tmp_path / "h.c"), "-Wl,-z,norelro", f"-Wl,-T,{script}"]
+    subprocess.run([*common, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+    want = tc.qemu_run(arch, tmp_path / "gnu")
+    assert (want.status, want.stdout) == (3, b"hi 42\n"), want.summary()
+    for got in (tc.qemu_run(arch, tmp_path / "xld"), tc.xld_run(tmp_path / "xld")):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    syms = symbol_values(arch, tmp_path / "xld", ("__rela_iplt_start", "__rela_iplt_end"))
+    start, end = (int(syms[k][0], 16) for k in ("__rela_iplt_start", "__rela_iplt_end"))
+    secs = sections(arch, tmp_path / "xld")
+    assert secs[".rela.plt"][0] <= start <= end <= sum(secs[".rela.plt"][:2])
+    assert end > start or arch == "riscv64"         # (glibc's riscv64 build has no IFUNCs)
+    assert ".got" in secs
+    # -z relro (gcc's default): DATA_SEGMENT_ALIGN pads so the RELRO part ends on a page,
+    # PT_GNU_RELRO covers it (from .tdata past .data.rel.ro); the program still runs
+    relro = [a for a in common if a != "-Wl,-z,norelro"]
+    p = subprocess.run([*relro, "-B", str(wrapper), "-o", str(tmp_path / "xld-relro")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    ph = re.search(r"GNU_RELRO\s+0x[0-9a-f]+\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)",
+                   readelf(arch, "-l", tmp_path / "xld-relro"))
+    assert ph, "no PT_GNU_RELRO"
+    lo, hi = int(ph.group(1), 16), int(ph.group(1), 16) + int(ph.group(2), 16)
+    secs = sections(arch, tmp_path / "xld-relro")
+    rel_ro = secs[".data.rel.ro"]
+    assert hi % 4096 == 0 and lo == secs[".tdata"][0] and lo < rel_ro[0] and rel_ro[0] + rel_ro[1] <= hi
+    for got in (tc.qemu_run(arch, tmp_path / "xld-relro"), tc.xld_run(tmp_path / "xld-relro")):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_far_section_under_script_gets_thunk(arch, tmp_path):
+    """A script puts a function 256 MiB from its caller: AArch64 reaches it through a thunk
+    (the script's addresses are its own, so the thunk pass lays out to see it; the thunk goes
+    at the end of .text), RISC-V directly; the program runs as GNU ld's does."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "far.c", tmp_path / "far.o", ["-O2", "-fno-pie"])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(HERE / "far.ld")])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", HERE / "far.ld", "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, xld)[".far"][0] == 0x10400000
+    want = tc.qemu_run(arch, gnu)
+    assert (want.status, want.stdout) == (42, b"far\n"), want.summary()
+    for got in (tc.qemu_run(arch, xld), tc.xld_run(xld)):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_version_in_script_two_scripts_output(arch, tmp_path, monkeypatch):
+    """VERSION { ... } in a -T script versions a shared library as --version-script does;
+    two -T scripts read as one (MEMORY in one, SECTIONS in the other, as GNU ld); OUTPUT(file)
+    names the output when -o is not given; BLOCK is ALIGN; TARGET of an ELF name."""
+    monkeypatch.chdir(tmp_path)
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "l.c").write_text("int f(void) { return 1; }\nint g(void) { return 2; }\n")
+    lib = cc.compile(tmp_path / "l.c", tmp_path / "l.o", ["-O2", "-fPIC"])
+    (tmp_path / "v.ld").write_text("VERSION { V1 { global: f; local: *; }; }\n")
+    gnu = tc.gnu_ld(arch, [lib], tmp_path / "gnu.so", ["-shared", "-T", str(tmp_path / "v.ld")])
+    res = tc.xld_link(["-shared", "-T", tmp_path / "v.ld", "-o", tmp_path / "xld.so", lib])
+    assert res.status == 0, res.stderr
+
+    def dynsyms(so):
+        return sorted(m for m in re.findall(r"\s(\w+@+\w+)\s*$", readelf(arch, "--dyn-syms", so), re.M))
+    assert dynsyms(tmp_path / "xld.so") == dynsyms(gnu) and "f@@V1" in dynsyms(gnu)
+    assert " g" not in readelf(arch, "--dyn-syms", tmp_path / "xld.so")
+
+    text = (HERE / "firmware.ld").read_text()
+    memory, rest = text.split("ENTRY(_start)")
+    (tmp_path / "mem.ld").write_text(memory + "TARGET(elf64-little" + ("aarch64" if arch == "arm64" else "riscv") + ")\n")
+    (tmp_path / "sec.ld").write_text("OUTPUT(from-script.elf)\nENTRY(_start)" +
+                                     rest.replace("__table_start = .;", ". = BLOCK(8); __table_start = .;"))
+    obj = cc.compile(HERE / "firmware.c", tmp_path / "fw.o", FLAGS)
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", "mem.ld", "-T", "sec.ld"])
+    res = tc.xld_link(["-T", "mem.ld", "-T", "sec.ld", obj])
+    assert res.status == 0, res.stderr
+    assert (tmp_path / "from-script.elf").exists() and not (tmp_path / "a.out").exists()
+    assert {k: v[:2] for k, v in sections(arch, tmp_path / "from-script.elf").items()} == \
+        {k: v[:2] for k, v in sections(arch, gnu).items()}
+
+
+# -- linker scripts given as inputs (libc.so-style), as GNU ld reads them ------------------------
+
+INPUT_MAIN = """
+extern int x_val(void), inner_val(void), deep_val(void), root_val(void), dollar_val(void);
+static long sys1(long n, long a) {
+#if defined(__aarch64__)
+  register long x8 __asm__("x8") = n, x0 __asm__("x0") = a;
+  __asm__ volatile("svc #0" : "+r"(x0) : "r"(x8) : "memory"); return x0;
+#else
+  register long a7 __asm__("a7") = n, a0 __asm__("a0") = a;
+  __asm__ volatile("ecall" : "+r"(a0) : "r"(a7) : "memory"); return a0;
+#endif
+}
+void _start(void) { sys1(93, x_val() + inner_val() + deep_val() + root_val() + dollar_val()); }
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_input_scripts_as_gnu_ld_reads_them(arch, tmp_path):
+    """-lwrap finds a script: quoted and unquoted names, a comment, OUTPUT_FORMAT with a bare
+    BFD name, SEARCH_DIR (a library found through it by -l), AS_NEEDED, '=' and '$SYSROOT' under
+    --sysroot, a name found in the library directories, and a nested script; the same program
+    as GNU ld links."""
+    cc = tc.compiler("gcc", arch)
+    lib, sub, root = tmp_path / "lib", tmp_path / "lib" / "sub", tmp_path / "root"
+    for d in (sub, root / "usr" / "lib"):
+        d.mkdir(parents=True)
+    parts = {"x": lib / "libx.a", "inner": sub / "libinner.a", "deep": lib / "libdeep.a",
+             "root": root / "usr" / "lib" / "libroot.a", "dollar": root / "usr" / "lib" / "libdollar.a"}
+    for k, (name, path) in enumerate(parts.items()):
+        (tmp_path / f"{name}.c").write_text(f"int {name}_val(void) {{ return {k + 1}; }}\n")
+        tc.archive(arch, [cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O2"])], path)
+    fmt = "elf64-littleaarch64" if arch == "arm64" else "elf64-littleriscv"
+    (lib / "libwrap.a").write_text(f"/* GNU ld script */\nOUTPUT_FORMAT({fmt})\nSEARCH_DIR({sub})\n"
+                                   f'GROUP ( "libx.a" -linner libnested.a AS_NEEDED ( =/usr/lib/libroot.a ) '
+                                   f"$SYSROOT/usr/lib/libdollar.a )\n")
+    (lib / "libnested.a").write_text("INPUT(libdeep.a)\n")
+    main = cc.compile(tmp_path / "m.c", tmp_path / "m.o", ["-O2", "-fno-pie"]) if (tmp_path / "m.c").write_text(INPUT_MAIN) else None
+    args = ["-static", f"--sysroot={root}", "-L", str(lib), str(main), "-lwrap"]
+    gnu = tc.gnu_ld(arch, [], tmp_path / "gnu", args)
+    res = tc.xld_link([*args, "-o", tmp_path / "xld"])
+    assert res.status == 0, res.stderr
+    want = tc.qemu_run(arch, gnu)
+    assert want.status == 15, want.summary()
+    assert tc.qemu_run(arch, tmp_path / "xld").status == 15
