@@ -44,6 +44,7 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:

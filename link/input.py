@@ -323,12 +323,15 @@ class ObjectFile:
         """Names of the global symbols, in table order (one string split, no per-entry find)."""
         return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
 
-    def function_at(self, shndx: int, offset: int) -> str | None:
-        """The name of the function (STT_FUNC) whose bytes hold ``offset`` of section
-        ``shndx``, or None."""
+    def symbol_at(self, shndx: int, offset: int, skip: int = -1) -> str | None:
+        """The name of the first symbol (in symbol-table order, as lld looks) whose bytes
+        hold ``offset`` of section ``shndx`` — the function or variable at a place — or None.
+        ``skip``: a symbol index not to consider (a duplicate definition that lost)."""
         syms = self.syms
-        hit = np.flatnonzero(((syms["st_info"] & 0xF) == elf.STT_FUNC) & (self.sym_shndx == shndx)
-                             & (syms["st_value"] <= offset) & (syms["st_value"] + syms["st_size"] > offset))
+        hit = np.flatnonzero((self.sym_shndx == shndx) & (syms["st_value"] <= offset)
+                             & (syms["st_value"] + syms["st_size"] > offset)
+                             & ((syms["st_info"] & 0xF) != elf.STT_SECTION))
+        hit = hit[hit != skip]
         return self.sym_name(int(hit[0])) if len(hit) else None
 
     def source_name(self) -> str | None:

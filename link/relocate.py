@@ -309,12 +309,14 @@ def _check_undefined(ctx, t) -> None:
 
 
 def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
-    """Where a reference is, as lld says it: the source file, then the object and the
-    function the place is in (or the section and offset when it is in no function)."""
+    """Where a reference is, as lld says it: the source file and line (from the object's
+    DWARF, else its STT_FILE name), then the object and the symbol the place is in (or the
+    section and offset when it is in none)."""
+    from xld.link import debugline
     obj = ctx.files[file_id]
-    func = obj.function_at(sec, off)
+    func = obj.symbol_at(sec, off)
     at = f"{obj.name}:({ctx.diag.sym(func)})" if func else obj.where(sec, off)
-    src = obj.source_name()
+    src = debugline.src_msg(ctx, obj, sec, off)
     if src:
         return [f">>> referenced by {src}", f">>>               {at}"]
     return [f">>> referenced by {at}"]

@@ -174,6 +174,29 @@ def _classify_few(obj, gl: list[int], discarded):
     return [gl[k] for k in ref_k], [k + fg for k in ref_k], strong_k, def_k, rank, local_k
 
 
+def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int) -> str:
+    """lld's words for two strong definitions: each place as the source file and line (the
+    object's DWARF, else its STT_FILE name) and the object with the symbol or section there.
+    The second place names the symbol that covers it other than the losing definition itself,
+    as lld does (it looks through symbols that already resolved to the first)."""
+    from xld.link import debugline
+    head = f"duplicate symbol: {ctx.diag.sym(name)}"
+    places = []
+    for obj, k in ((first, first_k), (second, second_k)):
+        shndx = int(obj.sym_shndx[k]) if obj is not None else 0
+        if obj is None or not 0 < shndx < elf.SHN_LORESERVE:
+            a = first.name if first is not None else "<internal>"
+            return f"{head}\n>>> defined in {a}\n>>> defined in {second.name}"
+        places.append((obj, k, shndx, int(obj.syms[k]["st_value"])))
+    lines = [head]
+    for n, (obj, k, shndx, off) in enumerate(places):
+        sym = obj.symbol_at(shndx, off, skip=k if n else -1)
+        at = f"{obj.name}:({ctx.diag.sym(sym)})" if sym else obj.where(shndx, off)
+        src = debugline.src_msg(ctx, obj, shndx, off, name)
+        lines.append(f">>> defined at {src}\n>>>            {at}" if src else f">>> defined at {at}")
+    return "\n".join(lines)
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -259,8 +282,7 @@ class Resolver:
                 if ctx.opts.allow_multiple_definition:
                     continue                    # the first definition stays (GNU ld, lld)
                 other = ctx.files[def_file[g]] if def_file[g] > 0 else None
-                where = other.name if other is not None else "<internal>"
-                ctx.diag.error(f"duplicate symbol: {ctx.diag.sym(names[k - fg])}\n>>> defined at {where}\n>>> defined at {obj.name}")
+                ctx.diag.error(duplicate_message(ctx, names[k - fg], other, def_index[g], obj, k))
                 continue
             if ctx.opts.warn_common and COMMON in (r, cur) and {r, cur} <= {COMMON, DEFINED}:
                 # lld's --warn-common words
