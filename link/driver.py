@@ -514,7 +514,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("linker symbols", define_linker_symbols),
-        ("imports", _import_undefined),       # -shared: names still undefined bind at run time
+        ("imports", _import_undefined),       # -shared (or kept undefined): names still undefined bind at run time
         ("flags", merge_flags),
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
@@ -617,7 +617,7 @@ def _resolve_shared(ctx):
 
 
 def _import_undefined(ctx):
-    if ctx.opts.shared:
+    if ctx.opts.shared or (ctx.opts.keeps_undefined() and _dynamic_wanted(ctx)):
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
 

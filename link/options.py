@@ -104,10 +104,19 @@ class Options:
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
+        self.unresolved: str = "report-all"        # --unresolved-symbols=: which undefined symbols are reported
+        self.warn_unresolved: bool = False         # --warn-unresolved-symbols: reported as warnings, link goes on
+        self.warn_once: bool = False               # --warn-once: one reference per undefined symbol
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
+
+    def keeps_undefined(self) -> bool:
+        """Whether objects' undefined symbols stay undefined without failing the link
+        (--unresolved-symbols=ignore-all|ignore-in-object-files, --warn-unresolved-symbols):
+        0 in a static link, bound at run time in a dynamic one, as GNU ld does."""
+        return self.warn_unresolved or self.unresolved in ("ignore-all", "ignore-in-object-files")
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -131,7 +140,7 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   -d, -dc, -dp                          commons get space anyway (no -r)
 #   -P, -g                                GNU ld ignores them too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
-#   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
+#   --no-keep-memory, --reduce-memory-overheads   memory only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
@@ -144,7 +153,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "-d", "-dc", "-dp", "-P",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
-                  "--warn-once",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id",
                   "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
@@ -165,8 +173,6 @@ _UNSUPPORTED = {
     **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
     "-EB": "-EB: big-endian output is not supported",
-    "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
-    "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
     "--execute-only": "--execute-only is not supported",
     "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
     "--orphan-handling": "--orphan-handling is not supported",
@@ -326,6 +332,9 @@ _SWITCHES = {
     "--allow-multiple-definition": ("allow_multiple_definition", True),
     "--no-allow-multiple-definition": ("allow_multiple_definition", False),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
+    "--warn-unresolved-symbols": ("warn_unresolved", True),
+    "--error-unresolved-symbols": ("warn_unresolved", False),
+    "--warn-once": ("warn_once", True),
 }
 
 
@@ -341,9 +350,13 @@ def _compress_debug(o: Options, v: str) -> None:
 
 
 def _unresolved(o: Options, v: str) -> None:
-    # a static link has no shared libraries: ignore-in-shared-libs is the default report-all
-    if v not in ("report-all", "ignore-in-shared-libs"):
-        raise LinkError(f"--unresolved-symbols={v} is not supported")
+    # GNU ld's four policies; xld does not check shared objects' own undefined symbols
+    # (--no-allow-shlib-undefined is not supported), so ignore-in-shared-libs reports what
+    # report-all does, and ignore-in-object-files ignores what ignore-all does
+    if v not in ("report-all", "ignore-all", "ignore-in-object-files", "ignore-in-shared-libs"):
+        raise LinkError(f"unknown --unresolved-symbols value: {v} (expected ignore-all, report-all, "
+                        f"ignore-in-object-files or ignore-in-shared-libs)")
+    o.unresolved = v
 
 
 def _error_limit(o: Options, v: str) -> None:

@@ -79,7 +79,12 @@ SPELLINGS = [
     (["--sort-common=ascending"], "sort_common", "ascending"),
     (["--no-relax-gp"], "relax_gp", False),
     (["--compress-debug-sections=none"], "output", "a.out"),
-    (["--unresolved-symbols=report-all"], "output", "a.out"),
+    (["--unresolved-symbols=report-all"], "unresolved", "report-all"),
+    (["--unresolved-symbols", "ignore-all"], "unresolved", "ignore-all"),
+    (["-unresolved-symbols=ignore-in-object-files"], "unresolved", "ignore-in-object-files"),
+    (["--warn-unresolved-symbols"], "warn_unresolved", True),
+    (["--warn-unresolved-symbols", "--error-unresolved-symbols"], "warn_unresolved", False),
+    (["-warn-once"], "warn_once", True),
     (["-Y", "a:b"], "lib_paths", ["a", "b"]),
     (["-m", "aarch64linux"], "emulation", "aarch64linux"),
     (["-maarch64linux"], "emulation", "aarch64linux"),
@@ -101,11 +106,10 @@ ERRORS = [
     (["--emit-relocs"], "--emit-relocs is not supported"),
     (["-q"], "--emit-relocs is not supported"),
     (["-oformat=ihex"], "unknown --oformat: ihex"),
-    (["--wrap=malloc"], "--wrap is not supported"),
     (["-EB"], "big-endian"),
     (["--fix-cortex-a53-835769"], "--fix-cortex-a53-835769 is not supported"),
     (["--compress-debug-sections=zlib"], "--compress-debug-sections=zlib is not supported"),
-    (["--unresolved-symbols=ignore-all"], "--unresolved-symbols=ignore-all is not supported"),
+    (["--unresolved-symbols=ignore-some"], "unknown --unresolved-symbols value: ignore-some"),
     (["--sort-common=sideways"], "--sort-common: unknown value"),
     (["-z", "force-bti"], "-z force-bti is not supported"),
     (["-z", "max-page-size=0x3000"], "max-page-size: value isn't a power of 2"),
@@ -421,3 +425,80 @@ def test_missing_entry_symbol_warns_and_starts_at_text(arch, tmp_path):
     q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
     assert "cannot find entry symbol _start; defaulting to" in q.stderr and gnu.exists()
     assert tc.qemu_run(arch, out).status == 3
+
+
+# --- undefined-symbol policies (GNU ld's) ----------------------------------------------------------
+
+UNRESOLVED = ("extern int var;\nint *p = &var;\nint foo(void);\n"
+              "int main(void) { if (p) return foo(); return 7; }\nint again(void) { return foo(); }\n")
+
+
+@ARCHES
+def test_unresolved_symbols_policies(arch, tmp_path):
+    """ignore-all and --warn-unresolved-symbols leave undefined symbols at 0 in a static link
+    (GNU ld's values: the pointer is null, the program runs as GNU ld's does); the warnings
+    are lld's messages; report-all and ignore-in-shared-libs fail as by default."""
+    objs = program(arch, tmp_path, UNRESOLVED)
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", ["--unresolved-symbols=ignore-all"])
+    assert tc.qemu_run(arch, gnu).status == 7
+    for flags in (["--unresolved-symbols=ignore-all"], ["--unresolved-symbols=ignore-in-object-files"],
+                  ["--warn-unresolved-symbols"], ["--error-unresolved-symbols", "--warn-unresolved-symbols"]):
+        out = tmp_path / "prog"
+        p = link([*flags, "-o", out, *objs])
+        assert tc.qemu_run(arch, out).status == 7, flags
+        with open(out, "rb") as f, open(gnu, "rb") as g:
+            assert _data_word(f, "p") == _data_word(g, "p") == 0
+        if "--warn-unresolved-symbols" in flags:
+            assert p.stderr.startswith("xld: warning: undefined symbol: foo\n>>> referenced by main.c\n") \
+                and "main.o:(main)\n" in p.stderr and "xld: warning: undefined symbol: var" in p.stderr, p.stderr
+        else:
+            assert p.stderr == "", p.stderr
+    for flags in ([], ["--unresolved-symbols=report-all"], ["--unresolved-symbols=ignore-in-shared-libs"],
+                  ["--warn-unresolved-symbols", "--error-unresolved-symbols"],
+                  ["--warn-unresolved-symbols", "--fatal-warnings"]):
+        p = tc.xld_cli([*flags, "-o", tmp_path / "bad", *objs])
+        assert p.returncode == 1 and "xld: error: undefined symbol: foo" in p.stderr, (flags, p.stderr)
+        assert not (tmp_path / "bad").exists()
+
+
+@ARCHES
+def test_warn_once_names_one_reference(arch, tmp_path):
+    objs = program(arch, tmp_path, UNRESOLVED, ("-O0", "-ffreestanding"))
+    p = tc.xld_cli(["-o", tmp_path / "bad", *objs])
+    assert p.stderr.count("main.o:(main)") + p.stderr.count("main.o:(again)") == 2, p.stderr
+    p = tc.xld_cli(["--warn-once", "-o", tmp_path / "bad", *objs])
+    assert p.returncode == 1
+    assert p.stderr.count("main.o:(main)") + p.stderr.count("main.o:(again)") == 1, p.stderr
+    assert ">>> referenced 1 more times" in p.stderr, p.stderr
+
+
+def _data_word(f, name: str) -> int:
+    e = ELFFile(f)
+    sym = next(s for s in e.get_section_by_name(".symtab").iter_symbols() if s.name == name)
+    for seg in e.iter_segments():
+        if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= sym["st_value"] < seg["p_vaddr"] + seg["p_filesz"]:
+            f.seek(seg["p_offset"] + sym["st_value"] - seg["p_vaddr"])
+            return int.from_bytes(f.read(8), "little")
+    raise AssertionError(f"{name} is not in a loaded segment")
+
+
+@ARCHES
+def test_unresolved_symbols_in_a_dynamic_program_bind_at_run_time(arch, tmp_path):
+    """A dynamic program imports the names it keeps undefined (as lld does; GNU ld's outputs
+    differ by architecture): ld.so binds a function lazily and finds no variable."""
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    src = tmp_path / "dyn.c"
+    src.write_text("#include <stdio.h>\nextern int maybe(int);\nextern int var;\n"
+                   "int main(int argc, char **argv) { printf(\"hi\\n\");\n"
+                   "  if (argc > 5) return maybe(var); return 0; }\n")
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    out = tmp_path / "dyn"
+    p = subprocess.run([gcc, "-B", wrapper, "-O2", "-fPIE", "-pie", src, "-o", out,
+                        "-Wl,--unresolved-symbols=ignore-all"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with open(out, "rb") as f:
+        dyn = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert dyn["maybe"]["st_shndx"] == "SHN_UNDEF" and dyn["maybe"]["st_info"]["bind"] == "STB_GLOBAL"
+    assert dyn["var"]["st_shndx"] == "SHN_UNDEF"
+    r = tc.qemu_run(arch, out, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert r.status == 127 and b"undefined symbol: var" in r.stderr, r.summary()
