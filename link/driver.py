@@ -244,6 +244,7 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
             group.append(f)
     elif isinstance(f, inp.ObjectFile):
         r.add_object(f)
+        r.drain()                           # members of earlier archives it asks for
     else:                                   # a shared object: a provider of symbols
         if static_only:
             raise LinkError(f"attempted static link of dynamic object {f.name}")

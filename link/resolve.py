@@ -197,6 +197,26 @@ def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int
     return "\n".join(lines)
 
 
+def defines_data(ar, pos: int, name: str) -> bool:
+    """GNU ld's rule for a COMMON symbol that an archive's index names: the member is loaded
+    only when it defines the name as global data — not a function, not weak, not another
+    COMMON (archivers index common declarations too)."""
+    try:
+        obj = ar.member(pos)
+    except (LinkError, KeyError):
+        return False
+    fg = obj.first_global
+    names = obj.global_names()
+    for k in np.flatnonzero(np.array([nm == name for nm in names], dtype=bool)).tolist():
+        info = int(obj.syms[fg + k]["st_info"])
+        shn = int(obj.sym_shndx[fg + k])
+        bind, typ = info >> 4, info & 0xF
+        if (bind == elf.STB_GLOBAL or bind >= 10) and typ != elf.STT_FUNC \
+                and shn not in (elf.SHN_UNDEF, elf.SHN_COMMON):
+            return True
+    return False
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -204,6 +224,7 @@ class Resolver:
         self.comdats: dict[str, int] = {}        # signature -> file id of the kept copy
         self.lazy: dict[str, tuple] = {}          # name -> (archive, member) not yet loaded
         self.pending: list[tuple] = []
+        self.pending_common: list[tuple] = []     # (archive, member, name): defines a COMMON name
         self._loading = False
         self._machine = None                      # e_machine of the objects checked so far
         self.shared: dict[str, tuple] = {}        # name -> (SharedFile, SharedSym): first one wins
@@ -267,6 +288,8 @@ class Resolver:
         # definitions: strong beats common beats weak
         if not def_k:
             return
+        if lazy and COMMON in rank:
+            self._common_pulls([names[k] for k, r in zip(def_k, rank) if r == COMMON])
         syms = obj.syms
         def_file, def_index = st.def_file, st.def_index
         for k, r in zip(def_k, rank):
@@ -331,7 +354,7 @@ class Resolver:
         if whole:
             for pos in ar.members:
                 self._load(ar, pos, None)
-            self._drain()
+            self.drain()
             return len(self.ctx.files) > before
         st = self.symtab
         get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
@@ -345,7 +368,9 @@ class Resolver:
                     self._load(ar, pos, name)
                 elif name not in lazy:
                     lazy[name] = (ar, pos, name)
-        self._drain()
+            elif state[gid] == COMMON and defines_data(ar, pos, name):
+                self._load(ar, pos, name)
+        self.drain()
         return len(self.ctx.files) > before
 
     def _load(self, ar, pos: int, why: str | None) -> None:
@@ -354,12 +379,23 @@ class Resolver:
         ar.loaded.add(pos)
         self._load_member(ar, pos, why)
 
-    def _drain(self) -> None:
+    def _common_pulls(self, names: list[str]) -> None:
+        """COMMON definitions of names an archive member defines: GNU ld loads the member
+        when it holds a real data definition of the name (``defines_data``)."""
+        lazy = self.lazy
+        for nm in names:
+            hit = lazy.get(nm)
+            if hit is not None and defines_data(hit[0], hit[1], nm):
+                self.pending_common.append(lazy.pop(nm))
+
+    def drain(self) -> None:
         """Load the members that later references asked for (iteratively: chains are long)."""
-        while self.pending:
-            ar, pos, name = self.pending.pop(0)
-            gid = self.symtab.ids.get(name)
-            if gid is not None and self.symtab.state[gid] == UNDEF and name not in self.shared:
+        st = self.symtab
+        while self.pending or self.pending_common:
+            common = not self.pending
+            ar, pos, name = (self.pending_common if common else self.pending).pop(0)
+            gid = st.ids.get(name)
+            if gid is not None and st.state[gid] == (COMMON if common else UNDEF) and name not in self.shared:
                 self._load(ar, pos, name)
 
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:
