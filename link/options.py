@@ -107,6 +107,7 @@ class Options:
         self.unresolved: str = "report-all"        # --unresolved-symbols=: which undefined symbols are reported
         self.warn_unresolved: bool = False         # --warn-unresolved-symbols: reported as warnings, link goes on
         self.warn_once: bool = False               # --warn-once: one reference per undefined symbol
+        self.wrap: set[str] = set()                # --wrap=SYM: SYM -> __wrap_SYM, __real_SYM -> SYM
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -179,7 +180,6 @@ _UNSUPPORTED = {
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
     **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
-    "--wrap": "--wrap is not supported",
     "--retain-symbols-file": "--retain-symbols-file is not supported",
     "--print-memory-usage": "--print-memory-usage is not supported",
     "--no-define-common": "--no-define-common is not supported",
@@ -382,6 +382,7 @@ _WITH_VALUE = {
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
     "--oformat": _oformat,
+    "--wrap": lambda o, v: o.wrap.add(v),
 }
 
 # -z keywords with no effect on a static executable, and why:

@@ -50,6 +50,8 @@ def check_options(opts) -> None:
         raise LinkError("-r and --discard-all may not be used together (relocations name the locals)")
     if opts.icf not in ("none", "", None):
         raise LinkError("-r and --icf may not be used together")
+    if opts.wrap:
+        raise LinkError("-r with --wrap is not supported")
 
 
 def reject_shared(ctx) -> None:

@@ -197,6 +197,21 @@ def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int
     return "\n".join(lines)
 
 
+def wrapped_names(obj, names: list[str], wrap: set[str]) -> list[str]:
+    """--wrap=SYM, as GNU ld does it: an undefined reference to SYM means __wrap_SYM, one to
+    __real_SYM means SYM; definitions, and references inside the object that defines SYM,
+    keep their names."""
+    undef = (obj.sym_shndx[obj.first_global:] == elf.SHN_UNDEF).tolist()
+    out = list(names)
+    for k, nm in enumerate(names):
+        if undef[k]:
+            if nm in wrap:
+                out[k] = "__wrap_" + nm
+            elif nm.startswith("__real_") and nm[7:] in wrap:
+                out[k] = nm[7:]
+    return out
+
+
 def defines_data(ar, pos: int, name: str) -> bool:
     """GNU ld's rule for a COMMON symbol that an archive's index names: the member is loaded
     only when it defines the name as global data — not a function, not weak, not another
@@ -254,6 +269,8 @@ class Resolver:
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
         names = obj.global_names()
+        if ctx.opts.wrap:
+            names = wrapped_names(obj, names, ctx.opts.wrap)
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")

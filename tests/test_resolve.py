@@ -78,3 +78,36 @@ def test_object_after_an_archive_still_loads_its_members(arch, common_objects):
         p = tc.xld_cli(["-o", out, start, libs["data"], objs[main]])
         assert p.returncode == 0, p.stderr
         assert _status(arch, out) == 5
+
+
+WRAP = {
+    "main": "int foo(int);\nint self_call(int);\nint main(void) { return foo(1) + self_call(2); }\n",
+    "foo": "int foo(int x) { return x + 10; }\nint self_call(int x) { return foo(x); }\n",
+    "wrap": "int __real_foo(int);\nint __wrap_foo(int x) { return __real_foo(x) + 100; }\n",
+}
+
+
+@ARCHES
+def test_wrap_as_gnu_ld(arch, tmp_path):
+    """--wrap=foo: main's call goes to __wrap_foo, whose __real_foo is foo; the call inside
+    foo's own object is not wrapped (GNU ld's rule); the names pull archive members (libw.a
+    for __wrap_foo, then libf.a for the real foo)."""
+    cc = tc.compiler("gcc", arch)
+    start = tc.assemble(arch, START[arch], tmp_path / "start.o")
+    objs = {}
+    for name, text in WRAP.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        objs[name] = cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    libw = tc.archive(arch, [objs["wrap"]], tmp_path / "libw.a")
+    libf = tc.archive(arch, [objs["foo"]], tmp_path / "libf.a")
+    for inputs in ([objs["main"], libw, libf], [objs["main"], objs["wrap"], objs["foo"]]):
+        gnu = tc.gnu_ld(arch, [start, *inputs], tmp_path / "gnu", ["--wrap=foo"])
+        out = tmp_path / "xld"
+        p = tc.xld_cli(["--wrap=foo", "-o", out, start, *inputs])
+        assert p.returncode == 0, p.stderr
+        assert _status(arch, gnu) == _status(arch, out) == 111 + 12
+    p = tc.xld_cli(["--wrap", "foo", "-o", tmp_path / "bad", start, objs["main"], objs["wrap"]])
+    # __real_foo is named foo, as GNU ld and lld name it
+    assert p.returncode == 1 and "xld: error: undefined symbol: foo\n>>> referenced by wrap.c\n" in p.stderr, p.stderr
+    p = tc.xld_cli(["-wrap=foo", "-o", tmp_path / "bad", start, objs["main"], objs["foo"]])
+    assert p.returncode == 1 and "undefined symbol: __wrap_foo" in p.stderr and "self_call" not in p.stderr, p.stderr
