@@ -108,6 +108,7 @@ class Options:
         self.warn_unresolved: bool = False         # --warn-unresolved-symbols: reported as warnings, link goes on
         self.warn_once: bool = False               # --warn-once: one reference per undefined symbol
         self.wrap: set[str] = set()                # --wrap=SYM: SYM -> __wrap_SYM, __real_SYM -> SYM
+        self.trace_symbol: set[str] = set()        # --trace-symbol=SYM, -y SYM: where SYM is used and defined
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -179,7 +180,6 @@ _UNSUPPORTED = {
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
-    **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
     "--retain-symbols-file": "--retain-symbols-file is not supported",
     "--print-memory-usage": "--print-memory-usage is not supported",
     "--no-define-common": "--no-define-common is not supported",
@@ -383,6 +383,8 @@ _WITH_VALUE = {
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
     "--oformat": _oformat,
     "--wrap": lambda o, v: o.wrap.add(v),
+    "--trace-symbol": lambda o, v: o.trace_symbol.add(v),
+    "-y": lambda o, v: o.trace_symbol.add(v),
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -621,6 +623,8 @@ def parse(argv: list[str]) -> Options:
             o.undefined.append(value(a))
         elif a.startswith("-u") and len(a) > 2 and not a.startswith("--"):
             o.undefined.append(a[2:])
+        elif a.startswith("-y") and len(a) > 2 and not a.startswith("--"):
+            o.trace_symbol.add(a[2:])
         elif a == "--defsym":
             v = value(a)
             if "=" not in v:

@@ -212,6 +212,18 @@ def wrapped_names(obj, names: list[str], wrap: set[str]) -> list[str]:
     return out
 
 
+def trace_symbols(ctx, obj, names: list[str], written: list[str]) -> None:
+    """--trace-symbol/-y: each object that refers to or defines a traced name, in GNU ld's
+    words and order (as the object is loaded); a reference written __real_SYM (--wrap) is
+    not one to SYM there."""
+    traced = ctx.opts.trace_symbol
+    hits = [k for k, nm in enumerate(names) if nm in traced and not written[k].startswith("__real_")]
+    fg = obj.first_global
+    for k in hits:
+        what = "reference to" if int(obj.sym_shndx[fg + k]) == elf.SHN_UNDEF else "definition of"
+        print(f"xld: {obj.name}: {what} {names[k]}", file=ctx.diag.stream)
+
+
 def defines_data(ar, pos: int, name: str) -> bool:
     """GNU ld's rule for a COMMON symbol that an archive's index names: the member is loaded
     only when it defines the name as global data — not a function, not weak, not another
@@ -268,9 +280,11 @@ class Resolver:
         fg = obj.first_global
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
-        names = obj.global_names()
+        names = written = obj.global_names()
         if ctx.opts.wrap:
             names = wrapped_names(obj, names, ctx.opts.wrap)
+        if ctx.opts.trace_symbol:
+            trace_symbols(ctx, obj, names, written)
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")

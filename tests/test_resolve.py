@@ -5,6 +5,7 @@ the exit status says which definition the program saw.
 """
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,33 @@ def test_wrap_as_gnu_ld(arch, tmp_path):
     assert p.returncode == 1 and "xld: error: undefined symbol: foo\n>>> referenced by wrap.c\n" in p.stderr, p.stderr
     p = tc.xld_cli(["-wrap=foo", "-o", tmp_path / "bad", start, objs["main"], objs["foo"]])
     assert p.returncode == 1 and "undefined symbol: __wrap_foo" in p.stderr and "self_call" not in p.stderr, p.stderr
+
+
+def _gnu_messages(arch: str, args, cwd) -> list[str]:
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    p = subprocess.run([ld, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    assert p.returncode == 0, p.stderr
+    return [line.replace(f"{ld}:", "xld:", 1).replace(f"{tc.TRIPLE[arch]}-ld:", "xld:", 1) for line in p.stderr.splitlines()]
+
+
+@ARCHES
+def test_trace_symbol_lines_are_gnu_lds(arch, tmp_path, common_objects):
+    """-y/--trace-symbol: GNU ld's lines, in its order, with --wrap and archives, and for a
+    COMMON that loads a member."""
+    cc = tc.compiler("gcc", arch)
+    tc.assemble(arch, START[arch], tmp_path / "start.o")
+    for name, text in WRAP.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
+    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    args = ["--wrap=foo", "-y", "foo", "-y__wrap_foo", "--trace-symbol=self_call", "-y", "main",
+            "-o", "out", "start.o", "main.o", "libw.a", "libf.a"]
+    p = tc.xld_cli(args, cwd=tmp_path)
+    assert p.returncode == 0
+    assert p.stderr.splitlines() == _gnu_messages(arch, args, tmp_path) and len(p.stderr.splitlines()) == 7
+    d, start, objs, libs = common_objects[arch]
+    args = ["-y", "x", "-o", "out", start.name, "main.o", "libdata.a"]
+    p = tc.xld_cli(args, cwd=d)
+    assert p.stderr.splitlines() == _gnu_messages(arch, args, d) == [
+        "xld: main.o: definition of x", "xld: libdata.a(data.o): definition of x"]
