@@ -191,7 +191,20 @@ def load_inputs(ctx: Context) -> None:
         ctx.symtab.strong_ref[g] = True
     whole = False
     group: list | None = None
+    lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
     for item in ctx.opts.inputs:
+        if item.kind == "lib_start":
+            if lazy is not None:
+                raise LinkError("nested --start-lib")
+            lazy = []
+            continue
+        if item.kind == "lib_end":
+            if lazy is None:
+                raise LinkError("stray --end-lib")
+            if lazy:
+                _add(ctx, r, inp.LazyObjects(lazy), False, group)
+            lazy = None
+            continue
         if item.kind == "group_start":
             if group is not None:
                 raise LinkError("nested --start-group")
@@ -227,9 +240,14 @@ def load_inputs(ctx: Context) -> None:
             while len(members) > 1 and any(r.add_archive(a) for a in members):
                 pass                        # GROUP(...) rescans its archives like --start-group
             continue
+        if lazy is not None and isinstance(f, inp.ObjectFile):
+            lazy.append(f)
+            continue
         _add(ctx, r, f, whole, group, item.as_needed, static_only)
         if ctx.opts.trace:
             print(path, file=sys.stdout)
+    if lazy is not None:
+        raise LinkError("--start-lib without --end-lib")
     if group is not None:
         while any(r.add_archive(a) for a in group):
             pass
@@ -238,7 +256,7 @@ def load_inputs(ctx: Context) -> None:
 
 
 def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
-    if isinstance(f, inp.Archive):
+    if isinstance(f, (inp.Archive, inp.LazyObjects)):
         r.add_archive(f, whole=whole)
         if group is not None:
             group.append(f)

@@ -393,8 +393,30 @@ class _Members:
         return len(self.known)
 
 
+class LazyObjects:
+    """Objects between --start-lib and --end-lib (lld, gold): they are read as the members of
+    an archive are — loaded only when a symbol they define is needed.  The interface the
+    resolver uses of an ``Archive``: path, symbols, members, loaded, member()."""
+    in_map = False                          # not listed as archive members in a link map
+
+    def __init__(self, objs: list):
+        self.path = objs[0].name if objs else "--start-lib"
+        self.objs = objs
+        self.members = {k: (o.name, 0, len(o.buf)) for k, o in enumerate(objs)}
+        self.loaded: set[int] = set()
+        self.symbols: list[tuple[str, int]] = []
+        for k, obj in enumerate(objs):
+            fg = obj.first_global
+            defined = (obj.sym_shndx[fg:] != elf.SHN_UNDEF).tolist()
+            self.symbols.extend((nm, k) for nm, d in zip(obj.global_names(), defined) if d)
+
+    def member(self, pos: int) -> "ObjectFile":
+        return self.objs[pos]
+
+
 class Archive:
     """An ``ar`` archive with its symbol index; members are parsed on demand."""
+    in_map = True                           # loaded members are listed in a link map
 
     def __init__(self, path: str, data):
         self.path = path

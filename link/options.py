@@ -16,6 +16,7 @@ class Input:
 
     def __init__(self, kind: str, value: str = "", static_only: bool = False, as_needed: bool = False):
         self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
+                             # | "lib_start" | "lib_end" (--start-lib/--end-lib)
         self.value = value
         self.static_only = static_only    # -Bstatic in force: -l finds archives only
         self.as_needed = as_needed        # --as-needed in force: DT_NEEDED only if used
@@ -176,7 +177,6 @@ _UNSUPPORTED = {
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
     "-EB": "-EB: big-endian output is not supported",
     "--execute-only": "--execute-only is not supported",
-    "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
@@ -412,7 +412,7 @@ _Z_UNSUPPORTED = {"force-bti", "pac-plt", "gcs=always", "force-ibt", "cet-report
 
 # Option spellings the branches of parse() handle themselves (besides the tables above)
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
-           "--start-group", "-(", "--end-group", "-)", "--whole-archive", "--no-whole-archive",
+           "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
            "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-Bdynamic",
@@ -599,6 +599,8 @@ def parse(argv: list[str]) -> Options:
             o.rpath_link.append(value(a))
         elif a in ("--hash-style", "-hash-style"):
             o.hash_style = _hash_style(value(a))
+        elif a in ("--start-lib", "--end-lib"):
+            o.inputs.append(Input("lib_start" if a == "--start-lib" else "lib_end"))
         elif a in ("--start-group", "-("):
             o.inputs.append(Input("group_start"))
         elif a in ("--end-group", "-)"):

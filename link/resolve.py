@@ -433,7 +433,8 @@ class Resolver:
         if pos not in ar.members:
             raise LinkError(f"{ar.path}: symbol index points to an invalid member offset 0x{pos:x}")
         obj = ar.member(pos)
-        obj.archive = ar
+        obj.archive = ar if ar.in_map else None
         obj.pulled_by = why
-        self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
+        if ar.in_map:
+            self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
         self.add_object(obj)

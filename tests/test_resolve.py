@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from elftools.elf.elffile import ELFFile
 
 from tests import toolchain as tc
 
@@ -142,3 +143,32 @@ def test_trace_symbol_lines_are_gnu_lds(arch, tmp_path, common_objects):
     p = tc.xld_cli(args, cwd=d)
     assert p.stderr.splitlines() == _gnu_messages(arch, args, d) == [
         "xld: main.o: definition of x", "xld: libdata.a(data.o): definition of x"]
+
+
+@ARCHES
+def test_start_lib_objects_load_only_when_needed(arch, tmp_path):
+    """--start-lib a.o b.o --end-lib (lld, gold): the objects are archive members — foo.o is
+    loaded for main's foo (also when named before main.o), wrap.o is not; exit status and
+    symbols as lld's output."""
+    lld = tc.require("ld.lld")
+    cc = tc.compiler("gcc", arch)
+    tc.assemble(arch, START[arch], tmp_path / "start.o")
+    for name, text in WRAP.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    for args in (["start.o", "main.o", "--start-lib", "foo.o", "wrap.o", "--end-lib"],
+                 ["--start-lib", "wrap.o", "foo.o", "--end-lib", "start.o", "main.o"]):
+        p = tc.xld_cli(["-o", "xld", *args], cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        q = subprocess.run([lld, "-o", "lld", *args], cwd=tmp_path, capture_output=True, text=True)
+        if q.returncode == 0:                # (lld cannot link riscv64 objects built with relaxation)
+            assert _status(arch, tmp_path / "lld") == 12 + 11
+        assert _status(arch, tmp_path / "xld") == 12 + 11
+        with open(tmp_path / "xld", "rb") as f:
+            names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+        assert "foo" in names and "self_call" in names and "__wrap_foo" not in names
+    for args, words in ((["--start-lib", "start.o"], "--start-lib without --end-lib"),
+                        (["--end-lib", "start.o"], "stray --end-lib"),
+                        (["--start-lib", "--start-lib", "start.o"], "nested --start-lib")):
+        p = tc.xld_cli(["-o", "bad", *args], cwd=tmp_path)
+        assert p.returncode == 1 and f"xld: error: {words}" in p.stderr, p.stderr
