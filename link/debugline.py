@@ -188,6 +188,17 @@ def source_lines(ctx, obj) -> SourceLines:
     return got[1]
 
 
+def obj_msg(ctx, obj, shndx: int, offset: int, skip: int = -1) -> str:
+    """lld's getObjMsg: ``a.o:(symbol)`` for the symbol whose bytes hold the place (else
+    ``a.o:(.text+0x10)``), and an archive member as ``m.o:(symbol) in archive lib.a``."""
+    sym = obj.symbol_at(shndx, offset, skip)
+    where = f"({ctx.diag.sym(sym)})" if sym else f"({obj.sec_names[shndx]}+0x{offset:x})"
+    ar = obj.archive
+    if ar is not None and obj.name.startswith(ar.path + "(") and obj.name.endswith(")"):
+        return f"{obj.name[len(ar.path) + 1:-1]}:{where} in archive {ar.path}"
+    return f"{obj.name}:{where}"
+
+
 def src_msg(ctx, obj, shndx: int, offset: int, symbol: str | None = None) -> str:
     """What lld puts after ``referenced by`` / ``defined at``: the line of the code at the
     place, else the declaration of the variable ``symbol``, else the STT_FILE name ("" when

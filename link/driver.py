@@ -251,6 +251,8 @@ def load_inputs(ctx: Context) -> None:
     if group is not None:
         while any(r.add_archive(a) for a in group):
             pass
+    if ctx.opts.undefined_glob:
+        r.load_matching(ctx.opts.undefined_glob)
     if len(ctx.files) == 1:
         raise LinkError("no input files")
 

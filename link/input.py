@@ -93,6 +93,8 @@ class ObjectFile:
         self.data = np.frombuffer(self.buf, dtype=np.uint8)
         self.file_id = 0                  # set when added to the link
         self.sec_base = 0                 # global section id of section 0
+        self.archive = None               # the Archive it was loaded from (link/resolve.py)
+        self.pulled_by: str | None = None  # the name that loaded it from there
         self._parse()
 
     # -- parsing ---------------------------------------------------------------------------

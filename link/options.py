@@ -110,6 +110,7 @@ class Options:
         self.warn_once: bool = False               # --warn-once: one reference per undefined symbol
         self.wrap: set[str] = set()                # --wrap=SYM: SYM -> __wrap_SYM, __real_SYM -> SYM
         self.trace_symbol: set[str] = set()        # --trace-symbol=SYM, -y SYM: where SYM is used and defined
+        self.undefined_glob: list[str] = []        # --undefined-glob=PATTERN: load the members defining matches
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -184,7 +185,6 @@ _UNSUPPORTED = {
     "--print-memory-usage": "--print-memory-usage is not supported",
     "--no-define-common": "--no-define-common is not supported",
     "--discard-none": "--discard-none is not supported",
-    "--undefined-glob": "--undefined-glob is not supported",
 }
 
 HELP = """\
@@ -385,6 +385,7 @@ _WITH_VALUE = {
     "--wrap": lambda o, v: o.wrap.add(v),
     "--trace-symbol": lambda o, v: o.trace_symbol.add(v),
     "-y": lambda o, v: o.trace_symbol.add(v),
+    "--undefined-glob": lambda o, v: o.undefined_glob.append(v),
 }
 
 # -z keywords with no effect on a static executable, and why:

@@ -323,8 +323,7 @@ def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
     section and offset when it is in none)."""
     from xld.link import debugline
     obj = ctx.files[file_id]
-    func = obj.symbol_at(sec, off)
-    at = f"{obj.name}:({ctx.diag.sym(func)})" if func else obj.where(sec, off)
+    at = debugline.obj_msg(ctx, obj, sec, off)
     src = debugline.src_msg(ctx, obj, sec, off)
     if src:
         return [f">>> referenced by {src}", f">>>               {at}"]

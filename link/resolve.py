@@ -190,8 +190,7 @@ def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int
         places.append((obj, k, shndx, int(obj.syms[k]["st_value"])))
     lines = [head]
     for n, (obj, k, shndx, off) in enumerate(places):
-        sym = obj.symbol_at(shndx, off, skip=k if n else -1)
-        at = f"{obj.name}:({ctx.diag.sym(sym)})" if sym else obj.where(shndx, off)
+        at = debugline.obj_msg(ctx, obj, shndx, off, skip=k if n else -1)
         src = debugline.src_msg(ctx, obj, shndx, off, name)
         lines.append(f">>> defined at {src}\n>>>            {at}" if src else f">>> defined at {at}")
     return "\n".join(lines)
@@ -418,6 +417,21 @@ class Resolver:
             hit = lazy.get(nm)
             if hit is not None and defines_data(hit[0], hit[1], nm):
                 self.pending_common.append(lazy.pop(nm))
+
+    def load_matching(self, globs: list[str]) -> None:
+        """--undefined-glob (lld): load the archive members that define a name matching one
+        of the patterns, once every input has been read."""
+        import fnmatch
+        import re
+        pattern = re.compile("|".join(fnmatch.translate(g) for g in globs))
+        for name in sorted(n for n in self.lazy if pattern.match(n)):
+            hit = self.lazy.pop(name, None)
+            if hit is not None:
+                ar, pos, _ = hit
+                gid = self.symtab.ids.get(name)
+                if gid is None or self.symtab.state[gid] == UNDEF:
+                    self._load(ar, pos, name)
+                    self.drain()
 
     def drain(self) -> None:
         """Load the members that later references asked for (iteratively: chains are long)."""

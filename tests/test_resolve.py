@@ -172,3 +172,29 @@ def test_start_lib_objects_load_only_when_needed(arch, tmp_path):
                         (["--start-lib", "--start-lib", "start.o"], "nested --start-lib")):
         p = tc.xld_cli(["-o", "bad", *args], cwd=tmp_path)
         assert p.returncode == 1 and f"xld: error: {words}" in p.stderr, p.stderr
+
+
+@ARCHES
+def test_undefined_glob_loads_matching_members(arch, tmp_path):
+    """--undefined-glob=PATTERN (lld): members defining a matching name are loaded — here
+    wrap.o, whose __real_foo then is undefined: the message is lld's, word for word, with the
+    member named as lld names one ('wrap.o:(__wrap_foo) in archive libw.a')."""
+    lld = tc.require("ld.lld")
+    cc = tc.compiler("gcc", arch)
+    tc.assemble(arch, START[arch], tmp_path / "start.o")
+    for name, text in WRAP.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
+    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    args = ["-o", "out", "start.o", "main.o", "libf.a", "libw.a"]
+    assert tc.xld_cli(args, cwd=tmp_path).returncode == 0
+    p = tc.xld_cli([*args, "--undefined-glob=__wrap_*"], cwd=tmp_path)
+    assert p.returncode == 1
+    assert p.stderr == ("xld: error: undefined symbol: __real_foo\n>>> referenced by wrap.c\n"
+                        ">>>               wrap.o:(__wrap_foo) in archive libw.a\n"), p.stderr
+    q = subprocess.run([lld, *args, "--undefined-glob=__wrap_*"], cwd=tmp_path, capture_output=True, text=True)
+    if arch == "arm64":
+        assert q.stderr.replace("ld.lld:", "xld:") == p.stderr
+    p = tc.xld_cli([*args, "--undefined-glob", "self_*"], cwd=tmp_path)     # already loaded: nothing changes
+    assert p.returncode == 0, p.stderr
