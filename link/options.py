@@ -111,6 +111,7 @@ class Options:
         self.wrap: set[str] = set()                # --wrap=SYM: SYM -> __wrap_SYM, __real_SYM -> SYM
         self.trace_symbol: set[str] = set()        # --trace-symbol=SYM, -y SYM: where SYM is used and defined
         self.undefined_glob: list[str] = []        # --undefined-glob=PATTERN: load the members defining matches
+        self.retain_symbols_file: str | None = None   # --retain-symbols-file=FILE: the .symtab names kept
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -181,7 +182,6 @@ _UNSUPPORTED = {
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
-    "--retain-symbols-file": "--retain-symbols-file is not supported",
     "--print-memory-usage": "--print-memory-usage is not supported",
     "--no-define-common": "--no-define-common is not supported",
     "--discard-none": "--discard-none is not supported",
@@ -386,6 +386,7 @@ _WITH_VALUE = {
     "--trace-symbol": lambda o, v: o.trace_symbol.add(v),
     "-y": lambda o, v: o.trace_symbol.add(v),
     "--undefined-glob": lambda o, v: o.undefined_glob.append(v),
+    "--retain-symbols-file": lambda o, v: setattr(o, "retain_symbols_file", v),
 }
 
 # -z keywords with no effect on a static executable, and why:

@@ -283,6 +283,34 @@ def _local_rows(lf, out_index, ctx_sec_base):
     return rows, blob, offs
 
 
+def read_names(path: str) -> set[str]:
+    """--retain-symbols-file: one name a line (GNU ld's format)."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return {line.strip() for line in f} - {""}
+    except OSError as e:
+        raise LinkError(f"--retain-symbols-file: cannot open {path}: {e.strerror}")
+
+
+def retain_symbols(symtab: np.ndarray, strtab: np.ndarray, first_global: int, keep: set[str]):
+    """--retain-symbols-file: only the named symbols stay in .symtab (and the section symbols,
+    as GNU ld keeps them); .dynsym is not touched.  Returns the tables as symbol_table does."""
+    rows = symtab.view(_SYM_OUT)
+    blob = strtab.tobytes()
+    names = [blob[o:blob.index(b"\0", o)].decode("utf-8", "surrogateescape") for o in rows["st_name"].tolist()]
+    ok = np.array([nm in keep for nm in names], dtype=bool) | ((rows["st_info"] & 0xF) == elf.STT_SECTION)
+    ok[0] = True
+    kept = rows[ok]
+    out = bytearray(b"\0")
+    for k, i in enumerate(np.flatnonzero(ok).tolist()[1:], start=1):
+        if names[i]:
+            kept[k]["st_name"] = len(out)
+            out += names[i].encode("utf-8", "surrogateescape") + b"\0"
+        else:
+            kept[k]["st_name"] = 0
+    return kept.view(np.uint8), np.frombuffer(bytes(out), dtype=np.uint8), int(ok[:first_global].sum())
+
+
 class _Trailer:
     """What follows the sections in the file: .symtab, .strtab, .shstrtab and the section
     header table, with their offsets and the total file size."""
@@ -293,6 +321,9 @@ class _Trailer:
         self.first_global = 0
         if not opts.strip_all:
             self.symtab, self.strtab, self.first_global = symbol_table(ctx)
+            if opts.retain_symbols_file is not None:
+                self.symtab, self.strtab, self.first_global = retain_symbols(
+                    self.symtab, self.strtab, self.first_global, read_names(opts.retain_symbols_file))
         names = bytearray(b"\0")
         name_off: dict[str, int] = {}
 

@@ -502,3 +502,27 @@ def test_unresolved_symbols_in_a_dynamic_program_bind_at_run_time(arch, tmp_path
     assert dyn["var"]["st_shndx"] == "SHN_UNDEF"
     r = tc.qemu_run(arch, out, sysroot=f"/usr/{tc.TRIPLE[arch]}")
     assert r.status == 127 and b"undefined symbol: var" in r.stderr, r.summary()
+
+
+@ARCHES
+def test_retain_symbols_file_keeps_the_named_symbols(arch, tmp_path):
+    """GNU ld's --retain-symbols-file: .symtab keeps the listed names (a name no input defines
+    is no error) and section symbols; the program is unchanged."""
+    objs = objects(arch, tmp_path, {"main": "static int helper(int x) { return x + 1; }\n"
+                                            "int twice(int x) { return helper(x) * 2; }\n"
+                                            "int main(void) { return twice(3); }\n"}, ("-O0", "-ffreestanding"))
+    (tmp_path / "keep").write_text("main\ntwice\n\nnothere\n")
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", ["--retain-symbols-file", tmp_path / "keep"])
+    link(["--retain-symbols-file=keep", "-o", "prog", *(o.name for o in objs)], cwd=tmp_path)
+    link(["-o", "plain", *(o.name for o in objs)], cwd=tmp_path)
+
+    def names(path):
+        with open(path, "rb") as f:
+            return {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                    if s["st_info"]["type"] != "STT_SECTION"}
+    assert names(tmp_path / "prog") == names(gnu) == {"", "main", "twice"}
+    assert {"helper", "_start"} <= names(tmp_path / "plain")
+    assert tc.qemu_run(arch, tmp_path / "prog").status == 8
+    p = tc.xld_cli(["--retain-symbols-file=nosuch", "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and "xld: error: --retain-symbols-file: cannot open nosuch" in p.stderr
+    assert not (tmp_path / "bad").exists()
