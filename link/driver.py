@@ -44,6 +44,7 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.region_used: dict[str, int] = {}        # MEMORY region -> bytes placed in it (--print-memory-usage)
         self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
@@ -555,6 +556,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("entry", entry_and_tls),
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
+        ("memory usage", _memory_usage),      # --print-memory-usage: the script's MEMORY regions
         ("image", _image),
         ("relocate", _relocate),
         ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
@@ -603,6 +605,33 @@ def _map(ctx):
     if ctx.opts.map_file:
         from xld.link import mapfile
         mapfile.write(ctx)
+
+
+def _memory_usage(ctx):
+    if ctx.opts.print_memory_usage:
+        sys.stdout.write(memory_usage(ctx))
+
+
+def memory_usage(ctx) -> str:
+    """--print-memory-usage, in GNU ld's format: each MEMORY region of the script with the
+    bytes placed in it, its length and the share used (only the header without regions)."""
+    def size(n: int) -> str:
+        if n & 0x3FFFFFFF == 0:
+            return f"{n >> 30:10d} GB"
+        if n & 0xFFFFF == 0:
+            return f"{n >> 20:10d} MB"
+        if n & 0x3FF == 0:
+            return f"{n >> 10:10d} KB"
+        return f" {n:10d} B"
+    out = ["Memory region         Used Size  Region Size  %age Used\n"]
+    regions = ctx.script.regions if ctx.script is not None else {}
+    for name, r in regions.items():
+        used = ctx.region_used.get(name, 0)
+        line = f"{name:>16s}: {size(used)}{size(r.length)}"
+        if r.length:
+            line += f"    {used * 100.0 / r.length:6.2f}%"
+        out.append(line + "\n")
+    return "".join(out)
 
 
 def _gc(ctx):

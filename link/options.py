@@ -112,6 +112,7 @@ class Options:
         self.trace_symbol: set[str] = set()        # --trace-symbol=SYM, -y SYM: where SYM is used and defined
         self.undefined_glob: list[str] = []        # --undefined-glob=PATTERN: load the members defining matches
         self.retain_symbols_file: str | None = None   # --retain-symbols-file=FILE: the .symtab names kept
+        self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -182,7 +183,6 @@ _UNSUPPORTED = {
     "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
-    "--print-memory-usage": "--print-memory-usage is not supported",
     "--no-define-common": "--no-define-common is not supported",
     "--discard-none": "--discard-none is not supported",
 }
@@ -335,6 +335,7 @@ _SWITCHES = {
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
+    "--print-memory-usage": ("print_memory_usage", True),
 }
 
 

@@ -408,8 +408,7 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
         if id(o) not in placed:
             _place_section(ctx, env, o, None, regions, last_in_region, final)
     if final:
-        for name, r in s.regions.items():
-            pass
+        ctx.region_used = {name: regions[name][0] - r.origin for name, r in s.regions.items()}
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:

@@ -526,3 +526,31 @@ def test_retain_symbols_file_keeps_the_named_symbols(arch, tmp_path):
     p = tc.xld_cli(["--retain-symbols-file=nosuch", "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
     assert p.returncode == 1 and "xld: error: --retain-symbols-file: cannot open nosuch" in p.stderr
     assert not (tmp_path / "bad").exists()
+
+
+MEMORY_SCRIPT = """\
+MEMORY { ROM (rx) : ORIGIN = 0x10000, LENGTH = 64K
+         RAM (rw) : ORIGIN = 0x100000, LENGTH = 1M
+         BIG (rw) : ORIGIN = 0x40000000, LENGTH = 2M }
+SECTIONS { .text : { *(.text*) } > ROM
+           .rodata : { *(.rodata*) } > ROM
+           .data : { *(.data*) } > RAM AT> ROM
+           .bss : { *(.bss*) *(COMMON) } > RAM
+           /DISCARD/ : { *(.eh_frame) *(.comment) *(.note*) } }
+"""
+
+
+@ARCHES
+def test_print_memory_usage_as_gnu_ld(arch, tmp_path):
+    """--print-memory-usage: GNU ld's table, byte for byte — the script's regions with what
+    the sections (and .data's load image, AT> ROM) use; without MEMORY, the header alone."""
+    objs = program(arch, tmp_path, 'int counter = 5;\nchar buf[3000];\nconst char msg[] = "hello";\n'
+                   "int main(void) { buf[0] = msg[0]; return counter; }\n")
+    (tmp_path / "mem.ld").write_text(MEMORY_SCRIPT)
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    for extra in (["-T", "mem.ld"], []):
+        args = ["--print-memory-usage", *extra, "-o", "out", *(o.name for o in objs)]
+        gnu = subprocess.run([ld, *args], cwd=tmp_path, capture_output=True, text=True)
+        p = link(args, cwd=tmp_path)
+        assert p.stdout == gnu.stdout, (p.stdout, gnu.stdout)
+        assert p.stdout.count("\n") == (4 if extra else 1)
