@@ -113,6 +113,7 @@ class Options:
         self.undefined_glob: list[str] = []        # --undefined-glob=PATTERN: load the members defining matches
         self.retain_symbols_file: str | None = None   # --retain-symbols-file=FILE: the .symtab names kept
         self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
+        self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -180,7 +181,6 @@ _UNSUPPORTED = {
     **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
     "-EB": "-EB: big-endian output is not supported",
     "--execute-only": "--execute-only is not supported",
-    "--orphan-handling": "--orphan-handling is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
     "--no-define-common": "--no-define-common is not supported",
@@ -360,6 +360,12 @@ def _unresolved(o: Options, v: str) -> None:
     o.unresolved = v
 
 
+def _orphan_handling(o: Options, v: str) -> None:
+    if v not in ("place", "warn", "error", "discard"):
+        raise LinkError(f"unknown --orphan-handling mode: {v}")        # lld's words
+    o.orphan_handling = v
+
+
 def _error_limit(o: Options, v: str) -> None:
     o.error_limit = _int(v, "error limit")
 
@@ -388,6 +394,7 @@ _WITH_VALUE = {
     "-y": lambda o, v: o.trace_symbol.add(v),
     "--undefined-glob": lambda o, v: o.undefined_glob.append(v),
     "--retain-symbols-file": lambda o, v: setattr(o, "retain_symbols_file", v),
+    "--orphan-handling": _orphan_handling,
 }
 
 # -z keywords with no effect on a static executable, and why:

@@ -554,3 +554,36 @@ def test_print_memory_usage_as_gnu_ld(arch, tmp_path):
         p = link(args, cwd=tmp_path)
         assert p.stdout == gnu.stdout, (p.stdout, gnu.stdout)
         assert p.stdout.count("\n") == (4 if extra else 1)
+
+
+@ARCHES
+def test_orphan_handling(arch, tmp_path):
+    """--orphan-handling: input sections the script's SECTIONS does not name are placed
+    (place), reported as lld reports them (warn, error), or dropped (discard, GNU ld's mode:
+    then a use of them is an error, as in GNU ld)."""
+    objs = program(arch, tmp_path, 'const char msg[] = "hello";\nint main(void) { return msg[1]; }\n',
+                   ("-O2", "-ffreestanding", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"))
+    (tmp_path / "s.ld").write_text("SECTIONS { . = 0x400000; .text : { *(.text*) } .data : { *(.data*) } }\n")
+    names = [o.name for o in objs]
+    want = ["start.o:(.bss) is being placed in '.bss'", "main.o:(.bss) is being placed in '.bss'",
+            "main.o:(.rodata) is being placed in '.rodata'", "main.o:(.comment) is being placed in '.comment'"]
+    p = link(["--orphan-handling=warn", "-T", "s.ld", "-o", "warn", *names], cwd=tmp_path)
+    assert p.stderr.splitlines() == [f"xld: warning: {w}" for w in want], p.stderr
+    if arch == "arm64":
+        q = subprocess.run([tc.require("ld.lld"), "--orphan-handling=warn", "-T", "s.ld", "-o", "lld", *names],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert [ln.split("warning: ", 1)[1] for ln in q.stderr.splitlines() if "<internal>" not in ln] == want
+    p = tc.xld_cli(["--orphan-handling=error", "-T", "s.ld", "-o", "err", *names], cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.splitlines() == [f"xld: error: {w}" for w in want], p.stderr
+    assert not (tmp_path / "err").exists()
+    link(["--orphan-handling=place", "-T", "s.ld", "-o", "place", *names], cwd=tmp_path)
+    assert (tmp_path / "place").read_bytes() == (tmp_path / "warn").read_bytes()
+    p = tc.xld_cli(["--orphan-handling=discard", "-T", "s.ld", "-o", "gone", *names], cwd=tmp_path)
+    assert p.returncode == 1 and "relocation refers to a symbol in a discarded section" in p.stderr, p.stderr
+    (tmp_path / "keep.ld").write_text("SECTIONS { . = 0x400000; .text : { *(.text*) } .rodata : { *(.rodata*) } }\n")
+    link(["--orphan-handling=discard", "-T", "keep.ld", "-o", "kept", *names], cwd=tmp_path)
+    with open(tmp_path / "kept", "rb") as f:
+        e = ELFFile(f)
+        assert e.get_section_by_name(".comment") is None and e.get_section_by_name(".rodata") is not None
+    with open(tmp_path / "place", "rb") as f:
+        assert ELFFile(f).get_section_by_name(".comment") is not None
