@@ -578,12 +578,11 @@ def test_orphan_handling(arch, tmp_path):
     assert not (tmp_path / "err").exists()
     link(["--orphan-handling=place", "-T", "s.ld", "-o", "place", *names], cwd=tmp_path)
     assert (tmp_path / "place").read_bytes() == (tmp_path / "warn").read_bytes()
-    p = tc.xld_cli(["--orphan-handling=discard", "-T", "s.ld", "-o", "gone", *names], cwd=tmp_path)
-    assert p.returncode == 1 and "relocation refers to a symbol in a discarded section" in p.stderr, p.stderr
     (tmp_path / "keep.ld").write_text("SECTIONS { . = 0x400000; .text : { *(.text*) } .rodata : { *(.rodata*) } }\n")
-    link(["--orphan-handling=discard", "-T", "keep.ld", "-o", "kept", *names], cwd=tmp_path)
-    with open(tmp_path / "kept", "rb") as f:
-        e = ELFFile(f)
-        assert e.get_section_by_name(".comment") is None and e.get_section_by_name(".rodata") is not None
+    for script, kept in (("s.ld", ".data"), ("keep.ld", ".rodata")):
+        link(["--orphan-handling=discard", "-T", script, "-o", "kept", *names], cwd=tmp_path)
+        with open(tmp_path / "kept", "rb") as f:
+            got = {s.name for s in ELFFile(f).iter_sections()}
+        assert kept in got and not {".comment", ".bss"} & got and (".rodata" in got) == (kept == ".rodata"), got
     with open(tmp_path / "place", "rb") as f:
         assert ELFFile(f).get_section_by_name(".comment") is not None
