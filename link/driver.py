@@ -224,7 +224,7 @@ def load_inputs(ctx: Context) -> None:
         if item.kind == "whole_off":
             whole = False
             continue
-        static_only = item.static_only or ctx.opts.static
+        static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
         f = inp.open_input(path)
         ctx.input_paths.append(path)
@@ -555,6 +555,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("symbols", _unless_fresh(relocate.symbol_addresses)),
         ("entry", entry_and_tls),
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
+        ("rwx", _warn_rwx),                   # -N, -n: GNU ld's warning about the RWX segment
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("memory usage", _memory_usage),      # --print-memory-usage: the script's MEMORY regions
         ("image", _image),
@@ -567,6 +568,8 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
+    if opts.magic and opts.scripts:
+        raise LinkError(f"--{opts.magic} with a linker script (-T) is not supported")
     if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
         from xld.link import relocatable
         relocatable.check_options(opts)
@@ -605,6 +608,12 @@ def _map(ctx):
     if ctx.opts.map_file:
         from xld.link import mapfile
         mapfile.write(ctx)
+
+
+def _warn_rwx(ctx):
+    if ctx.opts.magic and ctx.opts.warn_rwx:
+        ctx.diag.warn(f"{ctx.opts.output} has a LOAD segment with RWX permissions")
+    ctx.diag.check()                          # --fatal-warnings
 
 
 def _memory_usage(ctx):

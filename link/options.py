@@ -114,6 +114,8 @@ class Options:
         self.retain_symbols_file: str | None = None   # --retain-symbols-file=FILE: the .symtab names kept
         self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
+        self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
+        self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
@@ -151,7 +153,6 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
-#   --warn-rwx-segments, --no-warn-rwx-segments   xld never makes a W+X segment
 #   --no-undefined-version                a version script naming a missing symbol is not checked
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
@@ -163,8 +164,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id",
                   "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
-                  "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
-                  "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
+                  "--warn-common", "--fatal-warnings", "-nopie", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
@@ -177,8 +177,6 @@ _UNSUPPORTED = {
                                   "own undefined symbols are not checked)",
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
-    **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
-    **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
     "-EB": "-EB: big-endian output is not supported",
     "--execute-only": "--execute-only is not supported",
     "--unique": "--unique is not supported",
@@ -336,6 +334,10 @@ _SWITCHES = {
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
     "--print-memory-usage": ("print_memory_usage", True),
+    **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
+    **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),
+    "--no-omagic": ("magic", None),
+    "--warn-rwx-segments": ("warn_rwx", True), "--no-warn-rwx-segments": ("warn_rwx", False),
 }
 
 

@@ -52,6 +52,8 @@ def check_options(opts) -> None:
         raise LinkError("-r and --icf may not be used together")
     if opts.wrap:
         raise LinkError("-r with --wrap is not supported")
+    if opts.magic:
+        raise LinkError(f"-r with --{opts.magic} is not supported")
     if opts.retain_symbols_file is not None:
         raise LinkError("-r with --retain-symbols-file is not supported")
 

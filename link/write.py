@@ -15,10 +15,10 @@ import numpy as np
 from xld.link import elf
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
-from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW
+from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
 
 _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R | elf.PF_W,
-              SEG_RW: elf.PF_R | elf.PF_W}
+              SEG_RW: elf.PF_R | elf.PF_W, SEG_RWX: elf.PF_R | elf.PF_W | elf.PF_X}
 
 
 def build_image(ctx) -> np.ndarray:

@@ -586,3 +586,33 @@ def test_orphan_handling(arch, tmp_path):
         assert kept in got and not {".comment", ".bss"} & got and (".rodata" in got) == (kept == ".rodata"), got
     with open(tmp_path / "place", "rb") as f:
         assert ELFFile(f).get_section_by_name(".comment") is not None
+
+
+@ARCHES
+@pytest.mark.parametrize("flag", ["-N", "--omagic", "-n", "--nmagic"])
+def test_omagic_nmagic_one_rwx_segment(arch, flag, tmp_path):
+    """GNU ld's -N/-n: one PT_LOAD, readable, writable and executable, no RELRO; -N packs the
+    sections without page gaps, -n keeps them on separate pages (the file padded); GNU ld's
+    warning about the RWX segment (--no-warn-rwx-segments silences it).  The programs run as
+    GNU ld's do."""
+    objs = program(arch, tmp_path, "int counter = 5;\nchar buf[3000];\nconst char msg[] = \"hi\";\n"
+                   "int main(void) { buf[0] = msg[0]; return counter + buf[0] - 'h'; }\n")
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", [flag, "--no-warn-rwx-segments"])
+    p = link([flag, "-o", "prog", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.stderr == "xld: warning: prog has a LOAD segment with RWX permissions\n"
+    q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", flag, "-o", "gnu2", *(o.name for o in objs)], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert "gnu2 has a LOAD segment with RWX permissions" in q.stderr
+    for exe in (tmp_path / "prog", gnu):
+        segs = segments(exe)
+        assert [s["p_flags"] for s in segs["PT_LOAD"]] == [7] and "PT_GNU_RELRO" not in segs
+        assert tc.qemu_run(arch, exe).status == 5
+    with open(tmp_path / "prog", "rb") as f:
+        e = ELFFile(f)
+        text, data = e.get_section_by_name(".text")["sh_addr"], e.get_section_by_name(".data")["sh_addr"]
+    assert (data - text < 0x1000) == (flag in ("-N", "--omagic"))
+    p = link([flag, "--no-warn-rwx-segments", "-o", "quiet", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.stderr == ""
+    for extra in (["-pie"], ["--fatal-warnings"]):
+        p = tc.xld_cli([flag, *extra, "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
+        assert p.returncode == 1 and not (tmp_path / "bad").exists(), p.stderr
