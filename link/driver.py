@@ -535,6 +535,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
+        ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
         ("linker symbols", define_linker_symbols),
         ("imports", _import_undefined),       # -shared (or kept undefined): names still undefined bind at run time
         ("flags", merge_flags),
@@ -608,6 +609,19 @@ def _map(ctx):
     if ctx.opts.map_file:
         from xld.link import mapfile
         mapfile.write(ctx)
+
+
+def _check_execute_only(ctx):
+    """--execute-only (lld): code segments without PF_R; only where the architecture says so,
+    and with xld's own layout (a script may put data beside code)."""
+    o = ctx.opts
+    if not o.execute_only:
+        return
+    if not ctx.arch.hooks.get("execute_only"):
+        raise LinkError(f"--execute-only is not supported on {ctx.arch.name}")
+    if o.scripts or o.magic or o.relocatable:
+        what = "a linker script (-T)" if o.scripts else f"--{o.magic}" if o.magic else "-r"
+        raise LinkError(f"--execute-only with {what} is not supported")
 
 
 def _warn_rwx(ctx):

@@ -115,6 +115,7 @@ class Options:
         self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
+        self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
         self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
@@ -178,7 +179,6 @@ _UNSUPPORTED = {
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     "-EB": "-EB: big-endian output is not supported",
-    "--execute-only": "--execute-only is not supported",
     "--unique": "--unique is not supported",
     "--just-symbols": "--just-symbols is not supported",
     "--no-define-common": "--no-define-common is not supported",
@@ -337,6 +337,7 @@ _SWITCHES = {
     **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
     **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),
     "--no-omagic": ("magic", None),
+    "--execute-only": ("execute_only", True), "--no-execute-only": ("execute_only", False),
     "--warn-rwx-segments": ("warn_rwx", True), "--no-warn-rwx-segments": ("warn_rwx", False),
 }
 

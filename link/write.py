@@ -427,9 +427,11 @@ def program_headers(ctx) -> np.ndarray:
     alloc = [o for o in ctx.ordered if o.alloc]
     # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
     # segment below an earlier one)
+    xonly = ctx.opts.execute_only           # (checked against the architecture in the driver)
     for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
         # p_paddr: the load address (a linker script's AT), else the address
-        rows.append((elf.PT_LOAD, _SEG_FLAGS[cls], off, vaddr, paddr[0] if paddr else vaddr,
+        flags = elf.PF_X if xonly and cls == SEG_RX else _SEG_FLAGS[cls]
+        rows.append((elf.PT_LOAD, flags, off, vaddr, paddr[0] if paddr else vaddr,
                      fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)

@@ -616,3 +616,28 @@ def test_omagic_nmagic_one_rwx_segment(arch, flag, tmp_path):
     for extra in (["-pie"], ["--fatal-warnings"]):
         p = tc.xld_cli([flag, *extra, "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
         assert p.returncode == 1 and not (tmp_path / "bad").exists(), p.stderr
+
+
+@ARCHES
+def test_execute_only(arch, tmp_path):
+    """--execute-only (lld, AArch64): the code segment is PF_X alone, as lld writes it, and the
+    program runs; other architectures, and layouts xld cannot keep code apart in, are errors."""
+    objs = program(arch, tmp_path)
+    names = [o.name for o in objs]
+    if arch != "arm64":
+        p = tc.xld_cli(["--execute-only", "-o", "bad", *names], cwd=tmp_path)
+        assert p.returncode == 1 and "--execute-only is not supported on riscv64" in p.stderr
+        return
+    link(["--execute-only", "-o", "xo", *names], cwd=tmp_path)
+    q = subprocess.run([tc.require("ld.lld"), "--execute-only", "-o", "lld", *names], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    for exe in ("xo", "lld"):
+        flags = [s["p_flags"] for s in segments(tmp_path / exe)["PT_LOAD"]]
+        assert 1 in flags and all(f == 1 or not f & 1 for f in flags), (exe, flags)   # code: X alone
+        assert tc.qemu_run(arch, tmp_path / exe).status == 7
+    link(["-o", "plain", *names], cwd=tmp_path)
+    assert 5 in [s["p_flags"] for s in segments(tmp_path / "plain")["PT_LOAD"]]
+    for extra in (["-N"], ["-T", "/dev/null"]):
+        p = tc.xld_cli(["--execute-only", *extra, "-o", "bad", *names], cwd=tmp_path)
+        assert p.returncode == 1 and "is not supported" in p.stderr, p.stderr
