@@ -44,6 +44,7 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.just_symbols: dict[int, int] = {}       # --just-symbols: gid -> its absolute value
         self.region_used: dict[str, int] = {}        # MEMORY region -> bytes placed in it (--print-memory-usage)
         self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
         if opts.arch:
@@ -349,6 +350,8 @@ def define_linker_symbols(ctx) -> None:
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
         defsyms.append((g, v.strip()))
+    for path in ctx.opts.just_symbols:
+        _just_symbols(ctx, path)
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.define_symbols(ctx)
@@ -376,6 +379,37 @@ def define_linker_symbols(ctx) -> None:
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
         ctx.defsym_alias.append((g, target))
+
+
+def _just_symbols(ctx, path: str) -> None:
+    """--just-symbols=FILE: the defined global symbols of the ELF file FILE (an executable,
+    typically) become absolute symbols with FILE's values; FILE itself is not linked.  A name
+    an input defines too is a duplicate symbol, as GNU ld says."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    st = ctx.symtab
+    ctx.input_paths.append(path)
+    try:
+        with open(path, "rb") as f:
+            e = ELFFile(f)
+            table = e.get_section_by_name(".symtab") or e.get_section_by_name(".dynsym")
+            syms = [(s.name, s["st_value"]) for s in (table.iter_symbols() if table is not None else ())
+                    if s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK") and s["st_shndx"] != "SHN_UNDEF"
+                    and s.name]
+    except OSError as e:
+        raise LinkError(f"--just-symbols: cannot open {path}: {e.strerror}")
+    except (ELFError, ValueError, KeyError) as e:
+        raise LinkError(f"--just-symbols: {path}: not an ELF file with a symbol table ({e})")
+    for name, value in syms:
+        g = st.intern(name)
+        if st.state[g] in (resolve.DEFINED, resolve.COMMON) and st.def_file[g] > 0:
+            ctx.diag.error(f"duplicate symbol: {ctx.diag.sym(name)}\n>>> defined in {path}\n"
+                           f">>> defined in {ctx.files[st.def_file[g]].name}")
+            continue
+        st.state[g] = resolve.DEFINED
+        st.def_file[g] = resolve.LINKER
+        ctx.just_symbols[g] = value
+    ctx.diag.check()
 
 
 def linker_symbol_values(ctx) -> None:
@@ -443,6 +477,8 @@ def linker_symbol_values(ctx) -> None:
         st.linker_value[g] = v
         if o is not None:
             ctx.linker_sec[g] = o
+    for g, v in ctx.just_symbols.items():
+        st.linker_value[g] = v
     for name, expr in ctx.opts.defsym:
         n = _number(expr.strip())
         if n is not None:

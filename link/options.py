@@ -115,6 +115,7 @@ class Options:
         self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
+        self.just_symbols: list[str] = []          # --just-symbols=FILE, -R FILE: FILE's symbols, absolute
         self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
         self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
@@ -180,7 +181,6 @@ _UNSUPPORTED = {
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     "-EB": "-EB: big-endian output is not supported",
     "--unique": "--unique is not supported",
-    "--just-symbols": "--just-symbols is not supported",
     "--no-define-common": "--no-define-common is not supported",
     "--discard-none": "--discard-none is not supported",
 }
@@ -398,6 +398,7 @@ _WITH_VALUE = {
     "--undefined-glob": lambda o, v: o.undefined_glob.append(v),
     "--retain-symbols-file": lambda o, v: setattr(o, "retain_symbols_file", v),
     "--orphan-handling": _orphan_handling,
+    "--just-symbols": lambda o, v: o.just_symbols.append(v),
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -606,7 +607,10 @@ def parse(argv: list[str]) -> Options:
                 o.inputs.append(Input("whole_on" if whole else "whole_off"))
         elif a in ("-dynamic-linker", "--dynamic-linker", "-I"):
             o.dynamic_linker = value(a)
-        elif a in ("-rpath", "--rpath", "-R"):
+        elif a == "-R":                 # GNU ld: a file is --just-symbols, a directory -rpath
+            v = value(a)
+            (o.just_symbols if os.path.isfile(v) else o.rpath).append(v)
+        elif a in ("-rpath", "--rpath"):
             o.rpath.append(value(a))
         elif a in ("-rpath-link", "--rpath-link"):
             o.rpath_link.append(value(a))

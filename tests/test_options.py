@@ -641,3 +641,34 @@ def test_execute_only(arch, tmp_path):
     for extra in (["-N"], ["-T", "/dev/null"]):
         p = tc.xld_cli(["--execute-only", *extra, "-o", "bad", *names], cwd=tmp_path)
         assert p.returncode == 1 and "is not supported" in p.stderr, p.stderr
+
+
+@ARCHES
+def test_just_symbols_takes_another_programs_addresses(arch, tmp_path):
+    """--just-symbols=FILE and -R FILE (GNU ld): FILE's symbols become absolute symbols with
+    FILE's values, FILE is not linked in; the values and the call are GNU ld's."""
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "rom.c").write_text("int rom_add(int a, int b) { return a + b + 100; }\nint rom_table[4] = {1, 2, 3, 4};\n")
+    (tmp_path / "app.c").write_text("int rom_add(int, int);\nextern int rom_table[4];\n"
+                                    "int main(void) { return rom_add(rom_table[2], 1); }\n")
+    rom_o = cc.compile(tmp_path / "rom.c", tmp_path / "rom.o", ["-O2"])
+    app = cc.compile(tmp_path / "app.c", tmp_path / "app.o", ["-O2"])
+    start = tc.assemble(arch, START[arch], tmp_path / "start.o")
+    rom = tc.gnu_ld(arch, [rom_o], tmp_path / "rom.elf", ["-Ttext=0x500000", "-e", "rom_add"])
+    gnu = tc.gnu_ld(arch, [start, app], tmp_path / "gnu", [f"--just-symbols={rom}"])
+    objdump = tc.require(f"{tc.TRIPLE[arch]}-objdump")
+
+    def symbols(path):
+        with open(path, "rb") as f:
+            return {s.name: (s["st_value"], s["st_shndx"]) for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                    if s.name.startswith("rom_")}
+    for flag in (["--just-symbols", rom], ["-R", rom]):
+        link([*flag, "-o", tmp_path / "xld", start, app])
+        assert symbols(tmp_path / "xld") == symbols(gnu) == {"rom_add": (0x500000, "SHN_ABS"),
+                                                              "rom_table": (symbols(rom)["rom_table"][0], "SHN_ABS")}
+        text = subprocess.run([objdump, "-d", tmp_path / "xld"], capture_output=True, text=True, check=True).stdout
+        assert "<rom_add>" in text.split("<main>:", 1)[1]
+        with open(tmp_path / "xld", "rb") as f:
+            assert ELFFile(f).get_section_by_name(".text")["sh_size"] < 0x100       # rom.elf's code is not in
+    p = tc.xld_cli(["--just-symbols", rom, "-o", tmp_path / "bad", start, app, rom_o])
+    assert p.returncode == 1 and "duplicate symbol: rom_add" in p.stderr and not (tmp_path / "bad").exists()
