@@ -180,8 +180,10 @@ _UNSUPPORTED = {
     **dict.fromkeys(("--emit-relocs", "-q"), "--emit-relocs is not supported"),
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     "-EB": "-EB: big-endian output is not supported",
-    "--unique": "--unique is not supported",
-    "--no-define-common": "--no-define-common is not supported",
+    # output sections are one per name: an output section per input section is not cheap
+    "--unique": "--unique is not supported (one output section per input section)",
+    # common symbols always get space: leaving them unallocated in a -shared output is not done
+    "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
     "--discard-none": "--discard-none is not supported",
 }
 
@@ -222,6 +224,18 @@ Options:
   --require-defined=SYM  as -u SYM, and an error if nothing defines SYM
   --allow-multiple-definition, -z muldefs   keep the first of two strong definitions
   --warn-common, --fatal-warnings
+  --unresolved-symbols=ignore-all|report-all|ignore-in-object-files|ignore-in-shared-libs,
+  --warn-unresolved-symbols, --error-unresolved-symbols, --warn-once
+  --wrap=SYM             undefined SYM -> __wrap_SYM, __real_SYM -> SYM
+  -y SYM, --trace-symbol=SYM   where SYM is referred to and defined
+  --undefined-glob=PATTERN     load archive members defining matching names
+  --start-lib ... --end-lib    objects read as archive members (loaded when needed)
+  --retain-symbols-file=FILE   .symtab keeps the names FILE lists
+  --just-symbols=FILE, -R FILE  FILE's symbols as absolute symbols (FILE not linked)
+  -N, --omagic / -n, --nmagic  one RWX segment (sections packed / on their own pages)
+  --execute-only         AArch64: code segments executable, not readable
+  --orphan-handling=place|warn|error|discard   sections a script's SECTIONS does not name
+  --print-memory-usage   the script's MEMORY regions: used, size, share
   --defsym=SYM=VALUE     define a symbol
   --gc-sections          remove sections unreachable from the roots
   --print-gc-sections    list removed sections
