@@ -190,8 +190,9 @@ _UNSUPPORTED = {
 HELP = """\
 Usage: xld [options] file...
        xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] PROG [ARGS...]
-       xld nm FILE | xld objdump [-d] [-h] [-t] FILE | xld demo
-       python -m xld.tools.bench [--arch A,B] ...    (benchmarks against GNU ld, lld, mold)
+       xld nm FILE | xld objdump [-d] [-h] [-t] [-r] FILE | xld demo
+       xld bench [--arch A,B] ...       (benchmarks against GNU ld, lld, mold)
+       xld install-ld-wrapper DIR       (DIR/ld runs xld: gcc -B DIR, clang -fuse-ld=DIR/ld)
 
 An ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld):
 static, static-pie, PIE and dynamic executables, shared libraries (-shared), relocatable
