@@ -24,7 +24,7 @@ class Context:
         self.files: list = [None]              # file id 0 is "none"
         self.symtab = resolve.SymbolTable()
         self.refs = resolve.References(self.symtab)
-        self.loaded_members: list = []
+        self.loaded_members: list = []        # (archive path, member name, object): archive members and --start-lib objects loaded
         self.outputs: dict[str, OutputSection] = {}
         self.attributes: list = []
         self.attributes_data: bytes | None = None    # their merge, made once
@@ -245,9 +245,9 @@ def load_inputs(ctx: Context) -> None:
         if lazy is not None and isinstance(f, inp.ObjectFile):
             lazy.append(f)
             continue
+        if ctx.opts.trace and not isinstance(f, inp.Archive):
+            print(path, file=sys.stdout)    # (lld's -t: archives by the members they give)
         _add(ctx, r, f, whole, group, item.as_needed, static_only)
-        if ctx.opts.trace:
-            print(path, file=sys.stdout)
     if lazy is not None:
         raise LinkError("--start-lib without --end-lib")
     if group is not None:
@@ -255,8 +255,33 @@ def load_inputs(ctx: Context) -> None:
             pass
     if ctx.opts.undefined_glob:
         r.load_matching(ctx.opts.undefined_glob)
+    if ctx.opts.why_extract is not None:
+        _write_why_extract(ctx)
     if len(ctx.files) == 1:
         raise LinkError("no input files")
+
+
+def _write_why_extract(ctx) -> None:
+    """--why-extract=FILE (lld): which file's reference loaded which archive member, as
+    tab-separated lines under a header (FILE '-': standard output)."""
+    st = ctx.symtab
+    lines = ["reference\textracted\tsymbol"]
+    for _, _, obj in ctx.loaded_members:
+        name = obj.pulled_by
+        gid = st.ids.get(name) if name else None
+        ref = st.first_ref[gid] if gid is not None else 0
+        if not name:
+            continue                        # --whole-archive: loaded for no symbol
+        lines.append(f"{ctx.files[ref].name if 0 < ref < obj.file_id else '<internal>'}\t{obj.name}\t{name}")
+    text = "\n".join(lines) + "\n"
+    if ctx.opts.why_extract == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(ctx.opts.why_extract, "w") as f:
+            f.write(text)
+    except OSError as e:
+        raise LinkError(f"cannot open --why-extract= file {ctx.opts.why_extract}: {e.strerror}")
 
 
 def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):

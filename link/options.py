@@ -115,6 +115,7 @@ class Options:
         self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
+        self.why_extract: str | None = None        # --why-extract=FILE (lld): why each archive member was loaded
         self.just_symbols: list[str] = []          # --just-symbols=FILE, -R FILE: FILE's symbols, absolute
         self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
         self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
@@ -414,6 +415,7 @@ _WITH_VALUE = {
     "--retain-symbols-file": lambda o, v: setattr(o, "retain_symbols_file", v),
     "--orphan-handling": _orphan_handling,
     "--just-symbols": lambda o, v: o.just_symbols.append(v),
+    "--why-extract": lambda o, v: setattr(o, "why_extract", v),
 }
 
 # -z keywords with no effect on a static executable, and why:

@@ -449,6 +449,7 @@ class Resolver:
         obj = ar.member(pos)
         obj.archive = ar if ar.in_map else None
         obj.pulled_by = why
-        if ar.in_map:
-            self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
+        self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
+        if self.ctx.opts.trace:
+            print(obj.name)                 # lld's -t: lib.a(member.o), as it is loaded
         self.add_object(obj)

@@ -198,3 +198,27 @@ def test_undefined_glob_loads_matching_members(arch, tmp_path):
         assert q.stderr.replace("ld.lld:", "xld:") == p.stderr
     p = tc.xld_cli([*args, "--undefined-glob", "self_*"], cwd=tmp_path)     # already loaded: nothing changes
     assert p.returncode == 0, p.stderr
+
+
+@ARCHES
+def test_trace_and_why_extract_as_lld(arch, tmp_path):
+    """-t lists the objects and, as they are loaded, the archive members as lib.a(m.o) (lld's
+    form); --why-extract=FILE writes lld's table of which reference loaded which member."""
+    cc = tc.compiler("gcc", arch)
+    tc.assemble(arch, START[arch], tmp_path / "start.o")
+    for name, text in WRAP.items():
+        (tmp_path / f"{name}.c").write_text(text)
+        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
+    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    args = ["-u", "__wrap_foo", "start.o", "--start-lib", "foo.o", "--end-lib", "main.o", "libw.a", "libf.a"]
+    p = tc.xld_cli(["-t", "--why-extract=why.txt", "-o", "out", *args], cwd=tmp_path)
+    assert p.stdout.splitlines() == ["start.o", "main.o", "foo.o", "libw.a(wrap.o)"], p.stdout
+    assert (tmp_path / "why.txt").read_text().splitlines() == [
+        "reference\textracted\tsymbol", "main.o\tfoo.o\tfoo", "<internal>\tlibw.a(wrap.o)\t__wrap_foo"]
+    if arch == "arm64":
+        q = subprocess.run([tc.require("ld.lld"), "-t", "--why-extract=lld.txt", "-o", "lld", *args], cwd=tmp_path,
+                           capture_output=True, text=True)
+        assert q.stdout == p.stdout and (tmp_path / "lld.txt").read_text() == (tmp_path / "why.txt").read_text()
+    p = tc.xld_cli(["--why-extract=-", "-o", "out", "start.o", "main.o", "libf.a"], cwd=tmp_path)
+    assert p.stdout == "reference\textracted\tsymbol\nmain.o\tlibf.a(foo.o)\tfoo\n"
