@@ -23,9 +23,9 @@ class Diag:
         self.demangle = True                # --demangle (default) / --no-demangle
 
     def sym(self, name: str) -> str:
-        """A symbol as messages name it: C++ names demangled (as lld does), unless
+        """A symbol as messages name it: C++ and Rust names demangled (as lld does), unless
         --no-demangle."""
-        if not self.demangle or not name.startswith("_Z"):
+        if not self.demangle or not name.startswith(("_Z", "_R")):
             return name
         return demangle(name)
 
@@ -46,9 +46,14 @@ class Diag:
 
 
 def demangle(name: str) -> str:
-    """The C++ (Itanium ABI) spelling of a mangled name, or the name itself (the maintained
-    ``cpp_demangle`` package does the work)."""
+    """The source spelling of a mangled name, or the name itself: C++ (Itanium ABI, and Rust's
+    legacy mangling, which is Itanium-shaped: ``r::add_one::h669b02623acb565e`` as lld prints
+    it) by the ``cpp_demangle`` package; Rust's v0 names (``_R...``) by ``pyderust`` (the
+    rustc-demangle crate; the optional extra ``xld[rust]``), as lld prints them."""
     try:
+        if name.startswith("_R"):
+            import pyderust
+            return pyderust.demangle(name)
         import cpp_demangle
         return cpp_demangle.demangle(name)
     except Exception:                       # not a mangled name, or no demangler installed

@@ -186,6 +186,8 @@ _UNSUPPORTED = {
     # common symbols always get space: leaving them unallocated in a -shared output is not done
     "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
     "--discard-none": "--discard-none is not supported",
+    # GNU ld prints its default linker script; xld lays out without one (link/layout.py)
+    "--verbose": "--verbose is not supported (xld has no default linker script to print)",
 }
 
 HELP = """\
@@ -427,13 +429,14 @@ _WITH_VALUE = {
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)
 #   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
+#   separate-loadable-segments   GNU ld ignores it for aarch64 and riscv64 too (with a warning)
 #   noexecheap                obsolete; GNU ld ignores it
 #   ibt, shstk                x86 only
 #   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   bti-report=, gcs-report=, gcs=never, gcs=implicit      reports, or the default
-_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text",
+_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loadable-segments", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
