@@ -89,19 +89,30 @@ WRAP = {
 }
 
 
+@pytest.fixture(scope="module")
+def wrap_objects(tmp_path_factory):
+    """start.o and the WRAP objects per arch, compiled once, with libw.a and libf.a."""
+    out = {}
+    for arch in tc.ARCHES:
+        d = tmp_path_factory.mktemp(f"wrap-{arch}")
+        cc = tc.compiler("gcc", arch)
+        objs = {"start": tc.assemble(arch, START[arch], d / "start.o")}
+        for name, text in WRAP.items():
+            (d / f"{name}.c").write_text(text)
+            objs[name] = cc.compile(d / f"{name}.c", d / f"{name}.o", ["-O0"])
+        objs["libw"] = tc.archive(arch, [objs["wrap"]], d / "libw.a")
+        objs["libf"] = tc.archive(arch, [objs["foo"]], d / "libf.a")
+        out[arch] = (d, objs)
+    return out
+
+
 @ARCHES
-def test_wrap_as_gnu_ld(arch, tmp_path):
+def test_wrap_as_gnu_ld(arch, wrap_objects):
     """--wrap=foo: main's call goes to __wrap_foo, whose __real_foo is foo; the call inside
     foo's own object is not wrapped (GNU ld's rule); the names pull archive members (libw.a
     for __wrap_foo, then libf.a for the real foo)."""
-    cc = tc.compiler("gcc", arch)
-    start = tc.assemble(arch, START[arch], tmp_path / "start.o")
-    objs = {}
-    for name, text in WRAP.items():
-        (tmp_path / f"{name}.c").write_text(text)
-        objs[name] = cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
-    libw = tc.archive(arch, [objs["wrap"]], tmp_path / "libw.a")
-    libf = tc.archive(arch, [objs["foo"]], tmp_path / "libf.a")
+    tmp_path, objs = wrap_objects[arch]
+    start, libw, libf = objs["start"], objs["libw"], objs["libf"]
     for inputs in ([objs["main"], libw, libf], [objs["main"], objs["wrap"], objs["foo"]]):
         gnu = tc.gnu_ld(arch, [start, *inputs], tmp_path / "gnu", ["--wrap=foo"])
         out = tmp_path / "xld"
@@ -123,16 +134,10 @@ def _gnu_messages(arch: str, args, cwd) -> list[str]:
 
 
 @ARCHES
-def test_trace_symbol_lines_are_gnu_lds(arch, tmp_path, common_objects):
+def test_trace_symbol_lines_are_gnu_lds(arch, wrap_objects, common_objects):
     """-y/--trace-symbol: GNU ld's lines, in its order, with --wrap and archives, and for a
     COMMON that loads a member."""
-    cc = tc.compiler("gcc", arch)
-    tc.assemble(arch, START[arch], tmp_path / "start.o")
-    for name, text in WRAP.items():
-        (tmp_path / f"{name}.c").write_text(text)
-        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
-    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
-    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    tmp_path = wrap_objects[arch][0]
     args = ["--wrap=foo", "-y", "foo", "-y__wrap_foo", "--trace-symbol=self_call", "-y", "main",
             "-o", "out", "start.o", "main.o", "libw.a", "libf.a"]
     p = tc.xld_cli(args, cwd=tmp_path)
@@ -146,16 +151,12 @@ def test_trace_symbol_lines_are_gnu_lds(arch, tmp_path, common_objects):
 
 
 @ARCHES
-def test_start_lib_objects_load_only_when_needed(arch, tmp_path):
+def test_start_lib_objects_load_only_when_needed(arch, wrap_objects):
     """--start-lib a.o b.o --end-lib (lld, gold): the objects are archive members — foo.o is
     loaded for main's foo (also when named before main.o), wrap.o is not; exit status and
     symbols as lld's output."""
     lld = tc.require("ld.lld")
-    cc = tc.compiler("gcc", arch)
-    tc.assemble(arch, START[arch], tmp_path / "start.o")
-    for name, text in WRAP.items():
-        (tmp_path / f"{name}.c").write_text(text)
-        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
+    tmp_path = wrap_objects[arch][0]
     for args in (["start.o", "main.o", "--start-lib", "foo.o", "wrap.o", "--end-lib"],
                  ["--start-lib", "wrap.o", "foo.o", "--end-lib", "start.o", "main.o"]):
         p = tc.xld_cli(["-o", "xld", *args], cwd=tmp_path)
@@ -175,18 +176,12 @@ def test_start_lib_objects_load_only_when_needed(arch, tmp_path):
 
 
 @ARCHES
-def test_undefined_glob_loads_matching_members(arch, tmp_path):
+def test_undefined_glob_loads_matching_members(arch, wrap_objects):
     """--undefined-glob=PATTERN (lld): members defining a matching name are loaded — here
     wrap.o, whose __real_foo then is undefined: the message is lld's, word for word, with the
     member named as lld names one ('wrap.o:(__wrap_foo) in archive libw.a')."""
     lld = tc.require("ld.lld")
-    cc = tc.compiler("gcc", arch)
-    tc.assemble(arch, START[arch], tmp_path / "start.o")
-    for name, text in WRAP.items():
-        (tmp_path / f"{name}.c").write_text(text)
-        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
-    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
-    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    tmp_path = wrap_objects[arch][0]
     args = ["-o", "out", "start.o", "main.o", "libf.a", "libw.a"]
     assert tc.xld_cli(args, cwd=tmp_path).returncode == 0
     p = tc.xld_cli([*args, "--undefined-glob=__wrap_*"], cwd=tmp_path)
@@ -201,16 +196,10 @@ def test_undefined_glob_loads_matching_members(arch, tmp_path):
 
 
 @ARCHES
-def test_trace_and_why_extract_as_lld(arch, tmp_path):
+def test_trace_and_why_extract_as_lld(arch, wrap_objects):
     """-t lists the objects and, as they are loaded, the archive members as lib.a(m.o) (lld's
     form); --why-extract=FILE writes lld's table of which reference loaded which member."""
-    cc = tc.compiler("gcc", arch)
-    tc.assemble(arch, START[arch], tmp_path / "start.o")
-    for name, text in WRAP.items():
-        (tmp_path / f"{name}.c").write_text(text)
-        cc.compile(tmp_path / f"{name}.c", tmp_path / f"{name}.o", ["-O0"])
-    tc.archive(arch, [tmp_path / "wrap.o"], tmp_path / "libw.a")
-    tc.archive(arch, [tmp_path / "foo.o"], tmp_path / "libf.a")
+    tmp_path = wrap_objects[arch][0]
     args = ["-u", "__wrap_foo", "start.o", "--start-lib", "foo.o", "--end-lib", "main.o", "libw.a", "libf.a"]
     p = tc.xld_cli(["-t", "--why-extract=why.txt", "-o", "out", *args], cwd=tmp_path)
     assert p.stdout.splitlines() == ["start.o", "main.o", "foo.o", "libw.a(wrap.o)"], p.stdout
