@@ -49,8 +49,8 @@ class SourceLines:
         if ".debug_info" not in names or ".debug_line" not in names:
             return
         from elftools.elf.elffile import ELFFile
-        data = bytearray(obj.buf)
-        if not _relocate_debug(obj, arch, data):
+        data, bases = _uncompressed_copy(obj)
+        if not _relocate_debug(obj, arch, data, bases):
             return
         dwarf = ELFFile(io.BytesIO(bytes(data))).get_dwarf_info(relocate_dwarf_sections=False)
         for cu in dwarf.iter_CUs():
@@ -129,9 +129,30 @@ def _text(v) -> str:
     return v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
 
 
-def _relocate_debug(obj, arch, data: bytearray) -> bool:
+def _uncompressed_copy(obj) -> tuple[bytearray, dict[int, int]]:
+    """The object's bytes, with each section it read decompressed (gcc -gz) appended at the
+    end and its section header pointed there (uncompressed size, no SHF_COMPRESSED); and
+    those sections' new file offsets."""
+    data = bytearray(obj.buf)
+    bases: dict[int, int] = {}
+    if obj.inflated:
+        shoff = int.from_bytes(data[0x28:0x30], "little")
+        for i, blob in obj.inflated.items():
+            at = (len(data) + 15) & ~15
+            data.extend(bytes(at - len(data)))
+            data.extend(blob)
+            h = shoff + i * elf.SHDR_SIZE
+            data[h + 8:h + 16] = int(obj.shdrs[i]["sh_flags"]).to_bytes(8, "little")
+            data[h + 24:h + 32] = at.to_bytes(8, "little")
+            data[h + 32:h + 40] = len(blob).to_bytes(8, "little")
+            bases[i] = at
+    return data, bases
+
+
+def _relocate_debug(obj, arch, data: bytearray, bases: dict[int, int]) -> bool:
     """Apply the relocations of the non-allocated .debug_* sections to ``data`` (the object's
-    bytes).  False when .debug_line holds one this reader cannot apply."""
+    bytes; ``bases``: where the decompressed ones are).  False when .debug_line holds one this
+    reader cannot apply."""
     shdrs = obj.shdrs
     syms = obj.syms
     flags = shdrs["sh_flags"].tolist()
@@ -139,7 +160,7 @@ def _relocate_debug(obj, arch, data: bytearray) -> bool:
         name = obj.sec_names[target]
         if not name.startswith(".debug_") or flags[target] & elf.SHF_ALLOC or len(r) == 0:
             continue
-        base = int(shdrs[target]["sh_offset"])
+        base = bases.get(target, int(shdrs[target]["sh_offset"]))
         size = int(shdrs[target]["sh_size"])
         info = r["r_info"].tolist()
         for off, inf, addend in zip(r["r_offset"].tolist(), info, r["r_addend"].tolist()):

@@ -95,6 +95,7 @@ class ObjectFile:
         self.sec_base = 0                 # global section id of section 0
         self.archive = None               # the Archive it was loaded from (link/resolve.py)
         self.pulled_by: str | None = None  # the name that loaded it from there
+        self.inflated: dict[int, bytes] = {}   # compressed sections (-gz), decompressed
         self._parse()
 
     # -- parsing ---------------------------------------------------------------------------
@@ -214,6 +215,9 @@ class ObjectFile:
                 self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
         self.content_override: dict[int, bytes] = {}     # sections rewritten by shrinking
+        self._check_links(types)
+        if self.inflated:
+            sizes = self.shdrs["sh_size"].tolist()
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
@@ -263,7 +267,6 @@ class ObjectFile:
                     self._fail(f"{self.sec_names[i]}: bad group member: section {k} "
                                f"({self.sec_names[k]}) cannot be in a group")
             self.groups.append((sig, members, flags))
-        self._check_links(types)
 
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
@@ -294,6 +297,29 @@ class ObjectFile:
                     self._fail(f"{name}: unsupported compression type ({ch_type})")
                 if ch_align & (ch_align - 1) or ch_align > 1 << 32:
                     self._fail(f"{name}: corrupted compressed section (alignment {ch_align})")
+                self._inflate(i, name, ch_type, ch_size, ch_align, body)
+
+    def _inflate(self, i: int, name: str, ch_type: int, ch_size: int, ch_align: int, body) -> None:
+        """A compressed section (gcc -gz) is read decompressed, as GNU ld and lld read it: its
+        header then says the uncompressed size and alignment, and relocations apply to the
+        uncompressed bytes (their offsets are into those)."""
+        if ch_type != 1:
+            self._fail(f"{name}: zstd-compressed sections are not supported (compress with zlib, "
+                       f"-gz=zlib, or not at all)")
+        import zlib
+        try:
+            data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
+        except zlib.error as e:
+            self._fail(f"{name}: corrupted compressed section ({e})")
+        if len(data) != ch_size:
+            self._fail(f"{name}: corrupted compressed section (expected 0x{ch_size:x} bytes, got 0x{len(data):x})")
+        if not self.shdrs.flags.writeable:
+            self.shdrs = self.shdrs.copy()
+        self.shdrs[i]["sh_size"] = ch_size
+        self.shdrs[i]["sh_addralign"] = max(ch_align, 1)
+        self.shdrs[i]["sh_flags"] = int(self.shdrs[i]["sh_flags"]) & ~elf.SHF_COMPRESSED
+        self.inflated[i] = data
+        self.content_override[i] = data        # what goes to the output (link/write.py)
 
     def _symbol_sections(self) -> np.ndarray:
         shndx = self.syms["st_shndx"].astype(np.int64)
@@ -304,6 +330,8 @@ class ObjectFile:
 
     # -- accessors -------------------------------------------------------------------------
     def section_bytes(self, i: int) -> memoryview:
+        if self.inflated and i in self.inflated:
+            return memoryview(self.inflated[i])
         _, stype, _, _, off, size, _, _, _, _ = self.shdrs.item(i)     # one call, Python ints
         if stype == elf.SHT_NOBITS:
             return memoryview(b"")

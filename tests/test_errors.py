@@ -5,6 +5,7 @@ The ``xld`` command runs as a separate process, as users run it.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -482,3 +483,26 @@ def test_diagnostics_with_lines_match_lld(kind, golden_objects):
         p = subprocess.run([lld, "-o", "lld.out", *files], cwd=d, capture_output=True, text=True)
         assert p.returncode == 1
         assert ours == p.stderr.replace("ld.lld: error:", "xld: error:"), (names, ours, p.stderr)
+
+
+@ARCHES
+def test_compressed_debug_sections_are_read_decompressed(arch, tmp_path):
+    """Objects built with gcc -gz (SHF_COMPRESSED .debug_* sections, zlib) were refused ('a
+    relocation outside its section': the check used the compressed size). They are read
+    decompressed, as GNU ld and lld read them: the output's DWARF is the one of the same
+    program built without -gz, and messages name the source lines."""
+    cc = tc.compiler("gcc", arch)
+    src = tmp_path / "a.c"
+    src.write_text(GOLDEN_C)
+    objdump = tc.require(f"{tc.TRIPLE[arch]}-objdump")
+    dumps = {}
+    for kind, flags in (("plain", ["-g"]), ("gz", ["-g", "-gz"])):
+        obj = cc.compile(src, tmp_path / f"{kind}.o", [*flags, "-O2"])
+        link_fails(tmp_path, [obj.name], f"referenced by {_at(tmp_path, 'a.c', GOLDEN_C, 'main-foo')}")
+        out = tmp_path / f"{kind}.out"
+        p = tc.xld_cli(["--unresolved-symbols=ignore-all", "-e", "main", "-o", out, obj])
+        assert p.returncode == 0, p.stderr
+        text = subprocess.run([objdump, "--dwarf=decodedline,info", out], capture_output=True, text=True).stdout
+        text = re.sub(r"\(indirect (line )?string, offset: 0x[0-9a-f]+\)|-gz ", "", text.split("\n", 3)[3])
+        dumps[kind] = text
+    assert dumps["gz"] == dumps["plain"] and text.count("a.c ") > 5
