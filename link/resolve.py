@@ -371,6 +371,9 @@ class Resolver:
         dso.as_needed = as_needed
         ctx.dsos.append(dso)
         dso.dso_id = len(ctx.dsos)
+        if ctx.opts.trace_symbol:             # -y: GNU ld's lines, in the library's symbol order
+            for name in [n for n in dso.exports if n in ctx.opts.trace_symbol]:
+                print(f"xld: {dso.path}: definition of {name}", file=ctx.diag.stream)
         shared = self.shared
         for name, sym in dso.exports.items():
             if name not in shared:

@@ -5,6 +5,7 @@ the exit status says which definition the program saw.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -211,3 +212,18 @@ def test_trace_and_why_extract_as_lld(arch, wrap_objects):
         assert q.stdout == p.stdout and (tmp_path / "lld.txt").read_text() == (tmp_path / "why.txt").read_text()
     p = tc.xld_cli(["--why-extract=-", "-o", "out", "start.o", "main.o", "libf.a"], cwd=tmp_path)
     assert p.stdout == "reference\textracted\tsymbol\nmain.o\tlibf.a(foo.o)\tfoo\n"
+
+
+@ARCHES
+def test_trace_symbol_in_a_dynamic_link_as_gnu_ld(arch, tmp_path):
+    """-y names the shared library that defines the name too, as GNU ld does (gcc's default
+    dynamic link, through the compiler driver)."""
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    obj = tc.compiler("gcc", arch).compile(tmp_path / "hello.c", tmp_path / "hello.o", ["-O2"])
+    flags = ["-Wl,-y,puts", "-Wl,-y,__libc_start_main", obj, "-o", tmp_path / "out"]
+    ours = subprocess.run([gcc, "-B", tc.ld_wrapper_dir(tmp_path), *flags], capture_output=True, text=True)
+    gnu = subprocess.run([gcc, *flags], capture_output=True, text=True)
+    assert ours.returncode == gnu.returncode == 0, ours.stderr
+    want = [re.sub(r"^\S*/bin/ld:", "xld:", line) for line in gnu.stderr.splitlines()]
+    assert ours.stderr.splitlines() == want and len(want) == 4, (ours.stderr, gnu.stderr)
