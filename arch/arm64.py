@@ -740,6 +740,9 @@ ARCH.hooks["dynrel"] = {
 ARCH.hooks["search_dirs"] = ("=/usr/local/lib/aarch64-linux-gnu", "=/lib/aarch64-linux-gnu", "=/usr/lib/aarch64-linux-gnu",
                              "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/aarch64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
+# --execute-only (lld): code segments mapped executable and not readable (PF_X alone); the
+# architecture can run code from pages it cannot read
+ARCH.hooks["execute_only"] = True
 # absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low
 # half): position-independent, since load bases are page aligned
 ARCH.hooks["low_page_bits"] = frozenset({277, 278, 284, 285, 286, 299})

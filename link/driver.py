@@ -24,7 +24,7 @@ class Context:
         self.files: list = [None]              # file id 0 is "none"
         self.symtab = resolve.SymbolTable()
         self.refs = resolve.References(self.symtab)
-        self.loaded_members: list = []
+        self.loaded_members: list = []        # (archive path, member name, object): archive members and --start-lib objects loaded
         self.outputs: dict[str, OutputSection] = {}
         self.attributes: list = []
         self.attributes_data: bytes | None = None    # their merge, made once
@@ -51,6 +51,9 @@ class Context:
         self.features = 0                            # merged GNU property bits (link/properties.py)
         self.plt_forms: dict | None = None           # the PLT/IFUNC stub forms they ask for (the
                                                      # backend's "plt" hook, or its plt_forms)
+        self.just_symbols: dict[int, int] = {}       # --just-symbols: gid -> its absolute value
+        self.region_used: dict[str, int] = {}        # MEMORY region -> bytes placed in it (--print-memory-usage)
+        self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -201,7 +204,20 @@ def load_inputs(ctx: Context) -> None:
         ctx.symtab.strong_ref[g] = True
     whole = False
     group: list | None = None
+    lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
     for item in ctx.opts.inputs:
+        if item.kind == "lib_start":
+            if lazy is not None:
+                raise LinkError("nested --start-lib")
+            lazy = []
+            continue
+        if item.kind == "lib_end":
+            if lazy is None:
+                raise LinkError("stray --end-lib")
+            if lazy:
+                _add(ctx, r, inp.LazyObjects(lazy), False, group)
+            lazy = None
+            continue
         if item.kind == "group_start":
             if group is not None:
                 raise LinkError("nested --start-group")
@@ -220,7 +236,7 @@ def load_inputs(ctx: Context) -> None:
         if item.kind == "whole_off":
             whole = False
             continue
-        static_only = item.static_only or ctx.opts.static
+        static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
         f = inp.open_input(path)
         ctx.input_paths.append(path)
@@ -237,23 +253,56 @@ def load_inputs(ctx: Context) -> None:
             while len(members) > 1 and any(r.add_archive(a) for a in members):
                 pass                        # GROUP(...) rescans its archives like --start-group
             continue
+        if lazy is not None and isinstance(f, inp.ObjectFile):
+            lazy.append(f)
+            continue
+        if ctx.opts.trace and not isinstance(f, inp.Archive):
+            print(path, file=sys.stdout)    # (lld's -t: archives by the members they give)
         _add(ctx, r, f, whole, group, item.as_needed, static_only)
-        if ctx.opts.trace:
-            print(path, file=sys.stdout)
+    if lazy is not None:
+        raise LinkError("--start-lib without --end-lib")
     if group is not None:
         while any(r.add_archive(a) for a in group):
             pass
+    if ctx.opts.undefined_glob:
+        r.load_matching(ctx.opts.undefined_glob)
+    if ctx.opts.why_extract is not None:
+        _write_why_extract(ctx)
     if len(ctx.files) == 1:
         raise LinkError("no input files")
 
 
+def _write_why_extract(ctx) -> None:
+    """--why-extract=FILE (lld): which file's reference loaded which archive member, as
+    tab-separated lines under a header (FILE '-': standard output)."""
+    st = ctx.symtab
+    lines = ["reference\textracted\tsymbol"]
+    for _, _, obj in ctx.loaded_members:
+        name = obj.pulled_by
+        gid = st.ids.get(name) if name else None
+        ref = st.first_ref[gid] if gid is not None else 0
+        if not name:
+            continue                        # --whole-archive: loaded for no symbol
+        lines.append(f"{ctx.files[ref].name if 0 < ref < obj.file_id else '<internal>'}\t{obj.name}\t{name}")
+    text = "\n".join(lines) + "\n"
+    if ctx.opts.why_extract == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        with open(ctx.opts.why_extract, "w") as f:
+            f.write(text)
+    except OSError as e:
+        raise LinkError(f"cannot open --why-extract= file {ctx.opts.why_extract}: {e.strerror}")
+
+
 def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
-    if isinstance(f, inp.Archive):
+    if isinstance(f, (inp.Archive, inp.LazyObjects)):
         r.add_archive(f, whole=whole)
         if group is not None:
             group.append(f)
     elif isinstance(f, inp.ObjectFile):
         r.add_object(f)
+        r.drain()                           # members of earlier archives it asks for
     else:                                   # a shared object: a provider of symbols
         if static_only:
             raise LinkError(f"attempted static link of dynamic object {f.name}")
@@ -328,6 +377,8 @@ def define_linker_symbols(ctx) -> None:
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
         defsyms.append((g, v.strip()))
+    for path in ctx.opts.just_symbols:
+        _just_symbols(ctx, path)
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.define_symbols(ctx)
@@ -355,6 +406,37 @@ def define_linker_symbols(ctx) -> None:
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
         ctx.defsym_alias.append((g, target))
+
+
+def _just_symbols(ctx, path: str) -> None:
+    """--just-symbols=FILE: the defined global symbols of the ELF file FILE (an executable,
+    typically) become absolute symbols with FILE's values; FILE itself is not linked.  A name
+    an input defines too is a duplicate symbol, as GNU ld says."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    st = ctx.symtab
+    ctx.input_paths.append(path)
+    try:
+        with open(path, "rb") as f:
+            e = ELFFile(f)
+            table = e.get_section_by_name(".symtab") or e.get_section_by_name(".dynsym")
+            syms = [(s.name, s["st_value"]) for s in (table.iter_symbols() if table is not None else ())
+                    if s["st_info"]["bind"] in ("STB_GLOBAL", "STB_WEAK") and s["st_shndx"] != "SHN_UNDEF"
+                    and s.name]
+    except OSError as e:
+        raise LinkError(f"--just-symbols: cannot open {path}: {e.strerror}")
+    except (ELFError, ValueError, KeyError) as e:
+        raise LinkError(f"--just-symbols: {path}: not an ELF file with a symbol table ({e})")
+    for name, value in syms:
+        g = st.intern(name)
+        if st.state[g] in (resolve.DEFINED, resolve.COMMON) and st.def_file[g] > 0:
+            ctx.diag.error(f"duplicate symbol: {ctx.diag.sym(name)}\n>>> defined in {path}\n"
+                           f">>> defined in {ctx.files[st.def_file[g]].name}")
+            continue
+        st.state[g] = resolve.DEFINED
+        st.def_file[g] = resolve.LINKER
+        ctx.just_symbols[g] = value
+    ctx.diag.check()
 
 
 def linker_symbol_values(ctx) -> None:
@@ -422,6 +504,8 @@ def linker_symbol_values(ctx) -> None:
         st.linker_value[g] = v
         if o is not None:
             ctx.linker_sec[g] = o
+    for g, v in ctx.just_symbols.items():
+        st.linker_value[g] = v
     for name, expr in ctx.opts.defsym:
         n = _number(expr.strip())
         if n is not None:
@@ -517,8 +601,9 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
+        ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
         ("linker symbols", define_linker_symbols),
-        ("imports", _import_undefined),       # -shared: names still undefined bind at run time
+        ("imports", _import_undefined),       # -shared (or kept undefined): names still undefined bind at run time
         ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
         ("flags", merge_flags),
         ("properties", _properties),          # .note.gnu.property: BTI/PAC bits; the PLT forms
@@ -540,7 +625,9 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("symbols", _unless_fresh(relocate.symbol_addresses)),
         ("entry", entry_and_tls),
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
+        ("rwx", _warn_rwx),                   # -N, -n: GNU ld's warning about the RWX segment
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
+        ("memory usage", _memory_usage),      # --print-memory-usage: the script's MEMORY regions
         ("image", _image),
         ("script data", _script_contents),    # -T: BYTE/LONG/... values and FILL patterns
         ("relocate", _relocate),
@@ -557,6 +644,8 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
             raise LinkError("--strip-all and --emit-relocs may not be used together")
         if opts.icf not in ("none", "", None):
             raise LinkError("--emit-relocs with --icf is not supported")
+    if opts.magic and opts.scripts:
+        raise LinkError(f"--{opts.magic} with a linker script (-T) is not supported")
     if opts.relocatable:                      # -r: one relocatable object (link/relocatable.py)
         from xld.link import relocatable
         relocatable.check_options(opts)
@@ -593,6 +682,52 @@ def _map(ctx):
     if ctx.opts.map_file:
         from xld.link import mapfile
         mapfile.write(ctx)
+
+
+def _check_execute_only(ctx):
+    """--execute-only (lld): code segments without PF_R; only where the architecture says so,
+    and with xld's own layout (a script may put data beside code)."""
+    o = ctx.opts
+    if not o.execute_only:
+        return
+    if not ctx.arch.hooks.get("execute_only"):
+        raise LinkError(f"--execute-only is not supported on {ctx.arch.name}")
+    if o.scripts or o.magic or o.relocatable:
+        what = "a linker script (-T)" if o.scripts else f"--{o.magic}" if o.magic else "-r"
+        raise LinkError(f"--execute-only with {what} is not supported")
+
+
+def _warn_rwx(ctx):
+    if ctx.opts.magic and ctx.opts.warn_rwx:
+        ctx.diag.warn(f"{ctx.opts.output} has a LOAD segment with RWX permissions")
+    ctx.diag.check()                          # --fatal-warnings
+
+
+def _memory_usage(ctx):
+    if ctx.opts.print_memory_usage:
+        sys.stdout.write(memory_usage(ctx))
+
+
+def memory_usage(ctx) -> str:
+    """--print-memory-usage, in GNU ld's format: each MEMORY region of the script with the
+    bytes placed in it, its length and the share used (only the header without regions)."""
+    def size(n: int) -> str:
+        if n & 0x3FFFFFFF == 0:
+            return f"{n >> 30:10d} GB"
+        if n & 0xFFFFF == 0:
+            return f"{n >> 20:10d} MB"
+        if n & 0x3FF == 0:
+            return f"{n >> 10:10d} KB"
+        return f" {n:10d} B"
+    out = ["Memory region         Used Size  Region Size  %age Used\n"]
+    regions = ctx.script.regions if ctx.script is not None else {}
+    for name, r in regions.items():
+        used = ctx.region_used.get(name, 0)
+        line = f"{name:>16s}: {size(used)}{size(r.length)}"
+        if r.length:
+            line += f"    {used * 100.0 / r.length:6.2f}%"
+        out.append(line + "\n")
+    return "".join(out)
 
 
 def _gc(ctx):
@@ -633,7 +768,7 @@ def _resolve_shared(ctx):
 
 
 def _import_undefined(ctx):
-    if ctx.opts.shared:
+    if ctx.opts.shared or (ctx.opts.keeps_undefined() and _dynamic_wanted(ctx)):
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
 

@@ -120,8 +120,15 @@ def resolve_shared(ctx) -> None:
 def import_undefined(ctx) -> None:
     """A shared library may leave names undefined (the program or another library defines
     them at run time): every name still undefined after the linker's own definitions is
-    imported, unless -z defs / --no-undefined make it an error (scan reports it)."""
-    if not ctx.opts.shared or ctx.opts.no_undefined:
+    imported, unless -z defs / --no-undefined make it an error (scan reports it).  A dynamic
+    program imports them too when the user keeps undefined symbols (--unresolved-symbols=
+    ignore-all, --warn-unresolved-symbols), as GNU ld does: ld.so binds them, or fails."""
+    o = ctx.opts
+    kind = output_kind(ctx)
+    if kind == SHARED:
+        if o.no_undefined and not o.keeps_undefined():
+            return
+    elif kind not in (PIE, EXEC) or not o.keeps_undefined():
         return
     st = ctx.symtab
     first, first_index = st.first_ref, st.first_ref_index

@@ -13,6 +13,9 @@ class LinkError(Exception):
     """A fatal, user-facing error; the message is printed after 'xld: error: '."""
 
 
+_after_multiline = [False]      # lld: a blank line after a message of several lines
+
+
 class Diag:
     def __init__(self, stream=None, max_errors: int = 20):
         self.stream = stream or sys.stderr
@@ -21,11 +24,12 @@ class Diag:
         self.max_errors = max_errors
         self.fatal_warnings = False         # --fatal-warnings: a warning is an error
         self.demangle = True                # --demangle (default) / --no-demangle
+        _after_multiline[0] = False         # a new link: no separator before its first message
 
     def sym(self, name: str) -> str:
-        """A symbol as messages name it: C++ names demangled (as lld does), unless
+        """A symbol as messages name it: C++ and Rust names demangled (as lld does), unless
         --no-demangle."""
-        if not self.demangle or not name.startswith("_Z"):
+        if not self.demangle or not name.startswith(("_Z", "_R")):
             return name
         return demangle(name)
 
@@ -37,7 +41,7 @@ class Diag:
             self.errors.append(msg)
             return
         self.warnings.append(msg)
-        print(f"xld: warning: {msg}", file=self.stream)
+        _print(f"xld: warning: {msg}", self.stream)
 
     def check(self) -> None:
         """End of a pass: if anything went wrong, stop the link."""
@@ -46,9 +50,14 @@ class Diag:
 
 
 def demangle(name: str) -> str:
-    """The C++ (Itanium ABI) spelling of a mangled name, or the name itself (the maintained
-    ``cpp_demangle`` package does the work)."""
+    """The source spelling of a mangled name, or the name itself: C++ (Itanium ABI, and Rust's
+    legacy mangling, which is Itanium-shaped: ``r::add_one::h669b02623acb565e`` as lld prints
+    it) by the ``cpp_demangle`` package; Rust's v0 names (``_R...``) by ``pyderust`` (the
+    rustc-demangle crate; the optional extra ``xld[rust]``), as lld prints them."""
     try:
+        if name.startswith("_R"):
+            import pyderust
+            return pyderust.demangle(name)
         import cpp_demangle
         return cpp_demangle.demangle(name)
     except Exception:                       # not a mangled name, or no demangler installed
@@ -61,10 +70,19 @@ class LinkAborted(Exception):
         self.errors = errors
 
 
+def _print(text: str, stream) -> None:
+    """One diagnostic, with lld's separator: a message of several lines (an undefined symbol
+    and its references) is followed by a blank line before the next message."""
+    if _after_multiline[0]:
+        print(file=stream)
+    print(text, file=stream)
+    _after_multiline[0] = "\n" in text
+
+
 def report(errors: list[str], stream=None, limit: int = 20) -> None:
     stream = stream or sys.stderr
     for msg in errors[:limit]:
-        print(f"xld: error: {msg}", file=stream)
+        _print(f"xld: error: {msg}", stream)
     if len(errors) > limit:
         print("xld: error: too many errors emitted, stopping now "
               "(use --error-limit=0 to see all errors)", file=stream)

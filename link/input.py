@@ -94,6 +94,9 @@ class ObjectFile:
         self.file_id = 0                  # set when added to the link
         self.has_tls = False              # some symbol is STT_TLS
         self.sec_base = 0                 # global section id of section 0
+        self.archive = None               # the Archive it was loaded from (link/resolve.py)
+        self.pulled_by: str | None = None  # the name that loaded it from there
+        self.inflated: dict[int, bytes] = {}   # compressed sections (-gz), decompressed
         self._parse()
 
     # -- parsing ---------------------------------------------------------------------------
@@ -214,6 +217,9 @@ class ObjectFile:
                 self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
         self.content_override: dict[int, bytes] = {}     # sections rewritten by shrinking
+        self._check_links(types)
+        if self.inflated:
+            sizes = self.shdrs["sh_size"].tolist()
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
@@ -263,7 +269,6 @@ class ObjectFile:
                     self._fail(f"{self.sec_names[i]}: bad group member: section {k} "
                                f"({self.sec_names[k]}) cannot be in a group")
             self.groups.append((sig, members, flags))
-        self._check_links(types)
 
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
@@ -294,6 +299,29 @@ class ObjectFile:
                     self._fail(f"{name}: unsupported compression type ({ch_type})")
                 if ch_align & (ch_align - 1) or ch_align > 1 << 32:
                     self._fail(f"{name}: corrupted compressed section (alignment {ch_align})")
+                self._inflate(i, name, ch_type, ch_size, ch_align, body)
+
+    def _inflate(self, i: int, name: str, ch_type: int, ch_size: int, ch_align: int, body) -> None:
+        """A compressed section (gcc -gz) is read decompressed, as GNU ld and lld read it: its
+        header then says the uncompressed size and alignment, and relocations apply to the
+        uncompressed bytes (their offsets are into those)."""
+        if ch_type != 1:
+            self._fail(f"{name}: zstd-compressed sections are not supported (compress with zlib, "
+                       f"-gz=zlib, or not at all)")
+        import zlib
+        try:
+            data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
+        except zlib.error as e:
+            self._fail(f"{name}: corrupted compressed section ({e})")
+        if len(data) != ch_size:
+            self._fail(f"{name}: corrupted compressed section (expected 0x{ch_size:x} bytes, got 0x{len(data):x})")
+        if not self.shdrs.flags.writeable:
+            self.shdrs = self.shdrs.copy()
+        self.shdrs[i]["sh_size"] = ch_size
+        self.shdrs[i]["sh_addralign"] = max(ch_align, 1)
+        self.shdrs[i]["sh_flags"] = int(self.shdrs[i]["sh_flags"]) & ~elf.SHF_COMPRESSED
+        self.inflated[i] = data
+        self.content_override[i] = data        # what goes to the output (link/write.py)
 
     def _symbol_sections(self) -> np.ndarray:
         shndx = self.syms["st_shndx"].astype(np.int64)
@@ -304,6 +332,8 @@ class ObjectFile:
 
     # -- accessors -------------------------------------------------------------------------
     def section_bytes(self, i: int) -> memoryview:
+        if self.inflated and i in self.inflated:
+            return memoryview(self.inflated[i])
         _, stype, _, _, off, size, _, _, _, _ = self.shdrs.item(i)     # one call, Python ints
         if stype == elf.SHT_NOBITS:
             return memoryview(b"")
@@ -325,12 +355,15 @@ class ObjectFile:
         """Names of the global symbols, in table order (one string split, no per-entry find)."""
         return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
 
-    def function_at(self, shndx: int, offset: int) -> str | None:
-        """The name of the function (STT_FUNC) whose bytes hold ``offset`` of section
-        ``shndx``, or None."""
+    def symbol_at(self, shndx: int, offset: int, skip: int = -1) -> str | None:
+        """The name of the first symbol (in symbol-table order, as lld looks) whose bytes
+        hold ``offset`` of section ``shndx`` — the function or variable at a place — or None.
+        ``skip``: a symbol index not to consider (a duplicate definition that lost)."""
         syms = self.syms
-        hit = np.flatnonzero(((syms["st_info"] & 0xF) == elf.STT_FUNC) & (self.sym_shndx == shndx)
-                             & (syms["st_value"] <= offset) & (syms["st_value"] + syms["st_size"] > offset))
+        hit = np.flatnonzero((self.sym_shndx == shndx) & (syms["st_value"] <= offset)
+                             & (syms["st_value"] + syms["st_size"] > offset)
+                             & ((syms["st_info"] & 0xF) != elf.STT_SECTION))
+        hit = hit[hit != skip]
         return self.sym_name(int(hit[0])) if len(hit) else None
 
     def source_name(self) -> str | None:
@@ -392,8 +425,30 @@ class _Members:
         return len(self.known)
 
 
+class LazyObjects:
+    """Objects between --start-lib and --end-lib (lld, gold): they are read as the members of
+    an archive are — loaded only when a symbol they define is needed.  The interface the
+    resolver uses of an ``Archive``: path, symbols, members, loaded, member()."""
+    in_map = False                          # not listed as archive members in a link map
+
+    def __init__(self, objs: list):
+        self.path = objs[0].name if objs else "--start-lib"
+        self.objs = objs
+        self.members = {k: (o.name, 0, len(o.buf)) for k, o in enumerate(objs)}
+        self.loaded: set[int] = set()
+        self.symbols: list[tuple[str, int]] = []
+        for k, obj in enumerate(objs):
+            fg = obj.first_global
+            defined = (obj.sym_shndx[fg:] != elf.SHN_UNDEF).tolist()
+            self.symbols.extend((nm, k) for nm, d in zip(obj.global_names(), defined) if d)
+
+    def member(self, pos: int) -> "ObjectFile":
+        return self.objs[pos]
+
+
 class Archive:
     """An ``ar`` archive with its symbol index; members are parsed on demand."""
+    in_map = True                           # loaded members are listed in a link map
 
     def __init__(self, path: str, data):
         self.path = path

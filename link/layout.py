@@ -49,6 +49,7 @@ _RANK = {
     ".data": 300, ".sdata": 302, ".sbss": 400, ".bss": 401,
 }
 SEG_R, SEG_RX, SEG_RELRO, SEG_RW = 0, 1, 2, 3
+SEG_RWX = 4         # -N/--omagic, -n/--nmagic: every section in one writable, executable segment
 
 _DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
 _DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
@@ -257,7 +258,11 @@ def place(ctx) -> None:
     nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
     ctx.ordered = alloc + nonalloc
     # program headers: LOAD per used class, TLS, GNU_STACK, GNU_RELRO (+ NOTE, EH_FRAME)
-    classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R})
+    magic = ctx.opts.magic                  # -N: sections packed; -n: pages apart; one RWX LOAD both
+    if magic and ctx.dyn is not None:
+        from xld.link.errors import LinkError
+        raise LinkError(f"--{magic} with a dynamic output (-pie, -shared, shared objects) is not supported")
+    classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R}) if not magic else [SEG_RWX]
     has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
     notes = len(note_groups(alloc)) + (1 if any(o.name == PROPERTY_NOTE for o in alloc) else 0)
     nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
@@ -272,7 +277,7 @@ def place(ctx) -> None:
     off = hdr_size
     cur_class = SEG_R
     # segments: [class, vaddr, offset, file end, memory end]
-    segments = [[SEG_R, base, 0, hdr_size, base + hdr_size]]
+    segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
     secs = _Sections(ctx.files)
     for o in alloc:
@@ -284,7 +289,16 @@ def place(ctx) -> None:
             off = off + ((want - off) % maxpage)
             addr = want
             cur_class = cls
-            segments.append([cls, addr, off, off, addr])
+            segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
+        elif cls != cur_class and magic == "omagic":
+            cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
+        elif cls != cur_class and magic == "nmagic":
+            # GNU ld's -n: the next class on a page of its own, in the same segment (the file
+            # padded, so that addresses and offsets keep one difference)
+            new = align_up(addr, maxpage) + (addr % maxpage)
+            off += new - addr
+            addr = new
+            cur_class = cls
         elif cls != cur_class:
             # next segment: a new page, at the same offset within the page as the file
             addr = align_up(addr, maxpage) + (off % maxpage)

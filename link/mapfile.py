@@ -69,10 +69,11 @@ def reason(ctx, obj) -> str:
 
 
 def _archive_members(ctx, out) -> None:
-    if not ctx.loaded_members:
-        return
+    members = [obj for _archive, _member, obj in ctx.loaded_members if obj.archive is not None]
+    if not members:
+        return                              # (--start-lib objects are not archive members)
     out.append("Archive member included to satisfy reference by file (symbol)\n\n")
-    for _archive, _member, obj in ctx.loaded_members:
+    for obj in members:
         name = obj.name
         out.append(name + ("\n" + " " * 30 if len(name) >= 30 else " " * (30 - len(name))))
         out.append(reason(ctx, obj) + "\n")

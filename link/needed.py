@@ -37,6 +37,8 @@ from xld.link.resolve import UNDEF
 
 
 def wanted(ctx) -> bool:
+    if ctx.opts.unresolved in ("ignore-all", "ignore-in-shared-libs"):
+        return False                      # GNU ld: --unresolved-symbols= names shared objects too
     allow = ctx.opts.allow_shlib_undefined
     if allow is None:
         return not ctx.opts.shared
@@ -101,7 +103,9 @@ def check(ctx) -> None:
                     known[name] = False
                     continue
                 try:
-                    lib = SharedFile(path, inp.read_file(path))
+                    lib = inp.open_input(path)     # (parsed ahead by a warm server, if any)
+                    if not isinstance(lib, SharedFile):
+                        raise LinkError(f"{path}: not a shared object")
                 except LinkError as e:
                     ctx.diag.warn(f"{name}, needed by {dso.name}: {e}")
                     known[name] = False
@@ -121,5 +125,6 @@ def check(ctx) -> None:
             g = st.ids.get(name)
             if (g is not None and st.state[g] != UNDEF) or name in defined:
                 continue
-            ctx.diag.error(f"undefined reference due to --no-allow-shlib-undefined: {name}\n"
-                           f">>> referenced by {dso.name}")
+            report = ctx.diag.warn if ctx.opts.warn_unresolved else ctx.diag.error
+            report(f"undefined reference due to --no-allow-shlib-undefined: {name}\n"
+                   f">>> referenced by {dso.name}")

@@ -16,6 +16,7 @@ class Input:
 
     def __init__(self, kind: str, value: str = "", static_only: bool = False, as_needed: bool = False):
         self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
+                             # | "lib_start" | "lib_end" (--start-lib/--end-lib)
         self.value = value
         self.static_only = static_only    # -Bstatic in force: -l finds archives only
         self.as_needed = as_needed        # --as-needed in force: DT_NEEDED only if used
@@ -110,12 +111,32 @@ class Options:
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
+        self.unresolved: str = "report-all"        # --unresolved-symbols=: which undefined symbols are reported
+        self.warn_unresolved: bool = False         # --warn-unresolved-symbols: reported as warnings, link goes on
+        self.warn_once: bool = False               # --warn-once: one reference per undefined symbol
+        self.wrap: set[str] = set()                # --wrap=SYM: SYM -> __wrap_SYM, __real_SYM -> SYM
+        self.trace_symbol: set[str] = set()        # --trace-symbol=SYM, -y SYM: where SYM is used and defined
+        self.undefined_glob: list[str] = []        # --undefined-glob=PATTERN: load the members defining matches
+        self.retain_symbols_file: str | None = None   # --retain-symbols-file=FILE: the .symtab names kept
+        self.print_memory_usage: bool = False      # --print-memory-usage: MEMORY regions' use, on stdout
+        self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
+        self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
+        self.why_extract: str | None = None        # --why-extract=FILE (lld): why each archive member was loaded
+        self.just_symbols: list[str] = []          # --just-symbols=FILE, -R FILE: FILE's symbols, absolute
+        self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
+        self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.script_at: int = 0                    # where -T was among the inputs (its INPUT(...) go there)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
         self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
+
+    def keeps_undefined(self) -> bool:
+        """Whether objects' undefined symbols stay undefined without failing the link
+        (--unresolved-symbols=ignore-all|ignore-in-object-files, --warn-unresolved-symbols):
+        0 in a static link, bound at run time in a dynamic one, as GNU ld does."""
+        return self.warn_unresolved or self.unresolved in ("ignore-all", "ignore-in-object-files")
 
 
 # Options that take a value and are accepted without changing the output of a static link.
@@ -139,11 +160,10 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   -d, -dc, -dp                          commons get space anyway (no -r)
 #   -P, -g                                GNU ld ignores them too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
-#   --no-keep-memory, --reduce-memory-overheads, --warn-once   memory or messages only
+#   --no-keep-memory, --reduce-memory-overheads   memory only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
-#   --warn-rwx-segments, --no-warn-rwx-segments   xld never makes a W+X segment
 #   --no-undefined-version                a version script naming a missing symbol is not checked
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
@@ -152,12 +172,10 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "-d", "-dc", "-dp", "-P",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
-                  "--warn-once",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id",
                   "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
-                  "--warn-common", "--fatal-warnings", "-nopie", "--no-warn-rwx-segments",
-                  "--warn-rwx-segments", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
+                  "--warn-common", "--fatal-warnings", "-nopie", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
@@ -167,30 +185,22 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
     "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
-    **dict.fromkeys(("--omagic", "-N"), "--omagic is not supported"),
-    **dict.fromkeys(("--nmagic", "-n"), "--nmagic is not supported"),
     "-EB": "-EB: big-endian output is not supported",
-    "--error-unresolved-symbols": "--error-unresolved-symbols is not supported",
-    "--warn-unresolved-symbols": "--warn-unresolved-symbols is not supported",
-    "--execute-only": "--execute-only is not supported",
-    "--end-lib": "--start-lib/--end-lib are not supported", "--start-lib": "--start-lib/--end-lib are not supported",
-    "--orphan-handling": "--orphan-handling is not supported",
-    "--unique": "--unique is not supported",
-    "--just-symbols": "--just-symbols is not supported",
-    **dict.fromkeys(("--trace-symbol", "-y"), "--trace-symbol is not supported"),
-    "--wrap": "--wrap is not supported",
-    "--retain-symbols-file": "--retain-symbols-file is not supported",
-    "--print-memory-usage": "--print-memory-usage is not supported",
-    "--no-define-common": "--no-define-common is not supported",
+    # output sections are one per name: an output section per input section is not cheap
+    "--unique": "--unique is not supported (one output section per input section)",
+    # common symbols always get space: leaving them unallocated in a -shared output is not done
+    "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
     "--discard-none": "--discard-none is not supported",
-    "--undefined-glob": "--undefined-glob is not supported",
+    # GNU ld prints its default linker script; xld lays out without one (link/layout.py)
+    "--verbose": "--verbose is not supported (xld has no default linker script to print)",
 }
 
 HELP = """\
 Usage: xld [options] file...
        xld run [--root DIR] [--timeout S] [--max-insns N] [--strace] PROG [ARGS...]
-       xld nm FILE | xld objdump [-d] [-h] [-t] FILE | xld demo
-       python -m xld.tools.bench [--arch A,B] ...    (benchmarks against GNU ld, lld, mold)
+       xld nm FILE | xld objdump [-d] [-h] [-t] [-r] FILE | xld demo
+       xld bench [--arch A,B] ...       (benchmarks against GNU ld, lld, mold)
+       xld install-ld-wrapper DIR       (DIR/ld runs xld: gcc -B DIR, clang -fuse-ld=DIR/ld)
 
 An ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld):
 static, static-pie, PIE and dynamic executables, shared libraries (-shared), relocatable
@@ -227,6 +237,18 @@ Options:
   --require-defined=SYM  as -u SYM, and an error if nothing defines SYM
   --allow-multiple-definition, -z muldefs   keep the first of two strong definitions
   --warn-common, --fatal-warnings
+  --unresolved-symbols=ignore-all|report-all|ignore-in-object-files|ignore-in-shared-libs,
+  --warn-unresolved-symbols, --error-unresolved-symbols, --warn-once
+  --wrap=SYM             undefined SYM -> __wrap_SYM, __real_SYM -> SYM
+  -y SYM, --trace-symbol=SYM   where SYM is referred to and defined
+  --undefined-glob=PATTERN     load archive members defining matching names
+  --start-lib ... --end-lib    objects read as archive members (loaded when needed)
+  --retain-symbols-file=FILE   .symtab keeps the names FILE lists
+  --just-symbols=FILE, -R FILE  FILE's symbols as absolute symbols (FILE not linked)
+  -N, --omagic / -n, --nmagic  one RWX segment (sections packed / on their own pages)
+  --execute-only         AArch64: code segments executable, not readable
+  --orphan-handling=place|warn|error|discard   sections a script's SECTIONS does not name
+  --print-memory-usage   the script's MEMORY regions: used, size, share
   --defsym=SYM=VALUE     define a symbol
   --gc-sections          remove sections unreachable from the roots
   --print-gc-sections    list removed sections
@@ -337,6 +359,15 @@ _SWITCHES = {
     "--allow-multiple-definition": ("allow_multiple_definition", True),
     "--no-allow-multiple-definition": ("allow_multiple_definition", False),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
+    "--warn-unresolved-symbols": ("warn_unresolved", True),
+    "--error-unresolved-symbols": ("warn_unresolved", False),
+    "--warn-once": ("warn_once", True),
+    "--print-memory-usage": ("print_memory_usage", True),
+    **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
+    **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),
+    "--no-omagic": ("magic", None),
+    "--execute-only": ("execute_only", True), "--no-execute-only": ("execute_only", False),
+    "--warn-rwx-segments": ("warn_rwx", True), "--no-warn-rwx-segments": ("warn_rwx", False),
 }
 
 
@@ -352,9 +383,19 @@ def _compress_debug(o: Options, v: str) -> None:
 
 
 def _unresolved(o: Options, v: str) -> None:
-    # a static link has no shared libraries: ignore-in-shared-libs is the default report-all
-    if v not in ("report-all", "ignore-in-shared-libs"):
-        raise LinkError(f"--unresolved-symbols={v} is not supported")
+    # GNU ld's four policies; xld does not check shared objects' own undefined symbols
+    # (--no-allow-shlib-undefined is not supported), so ignore-in-shared-libs reports what
+    # report-all does, and ignore-in-object-files ignores what ignore-all does
+    if v not in ("report-all", "ignore-all", "ignore-in-object-files", "ignore-in-shared-libs"):
+        raise LinkError(f"unknown --unresolved-symbols value: {v} (expected ignore-all, report-all, "
+                        f"ignore-in-object-files or ignore-in-shared-libs)")
+    o.unresolved = v
+
+
+def _orphan_handling(o: Options, v: str) -> None:
+    if v not in ("place", "warn", "error", "discard"):
+        raise LinkError(f"unknown --orphan-handling mode: {v}")        # lld's words
+    o.orphan_handling = v
 
 
 def _error_limit(o: Options, v: str) -> None:
@@ -380,6 +421,14 @@ _WITH_VALUE = {
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
     "--oformat": _oformat,
+    "--wrap": lambda o, v: o.wrap.add(v),
+    "--trace-symbol": lambda o, v: o.trace_symbol.add(v),
+    "-y": lambda o, v: o.trace_symbol.add(v),
+    "--undefined-glob": lambda o, v: o.undefined_glob.append(v),
+    "--retain-symbols-file": lambda o, v: setattr(o, "retain_symbols_file", v),
+    "--orphan-handling": _orphan_handling,
+    "--just-symbols": lambda o, v: o.just_symbols.append(v),
+    "--why-extract": lambda o, v: setattr(o, "why_extract", v),
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -391,13 +440,14 @@ _WITH_VALUE = {
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)
 #   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
+#   separate-loadable-segments   GNU ld ignores it for aarch64 and riscv64 too (with a warning)
 #   noexecheap                obsolete; GNU ld ignores it
 #   ibt, shstk                x86 only
 #   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
 #                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   gcs-report=, gcs=never, gcs=implicit      reports, or the default
-_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "text",
+_Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loadable-segments", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
@@ -412,7 +462,7 @@ _Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
 
 # Option spellings the branches of parse() handle themselves (besides the tables above)
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
-           "--start-group", "-(", "--end-group", "-)", "--whole-archive", "--no-whole-archive",
+           "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
            "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-Bdynamic",
@@ -598,12 +648,17 @@ def parse(argv: list[str]) -> Options:
                 o.inputs.append(Input("whole_on" if whole else "whole_off"))
         elif a in ("-dynamic-linker", "--dynamic-linker", "-I"):
             o.dynamic_linker = value(a)
-        elif a in ("-rpath", "--rpath", "-R"):
+        elif a == "-R":                 # GNU ld: a file is --just-symbols, a directory -rpath
+            v = value(a)
+            (o.just_symbols if os.path.isfile(v) else o.rpath).append(v)
+        elif a in ("-rpath", "--rpath"):
             o.rpath.append(value(a))
         elif a in ("-rpath-link", "--rpath-link"):
             o.rpath_link.append(value(a))
         elif a in ("--hash-style", "-hash-style"):
             o.hash_style = _hash_style(value(a))
+        elif a in ("--start-lib", "--end-lib"):
+            o.inputs.append(Input("lib_start" if a == "--start-lib" else "lib_end"))
         elif a in ("--start-group", "-("):
             o.inputs.append(Input("group_start"))
         elif a in ("--end-group", "-)"):
@@ -628,6 +683,8 @@ def parse(argv: list[str]) -> Options:
             o.undefined.append(value(a))
         elif a.startswith("-u") and len(a) > 2 and not a.startswith("--"):
             o.undefined.append(a[2:])
+        elif a.startswith("-y") and len(a) > 2 and not a.startswith("--"):
+            o.trace_symbol.add(a[2:])
         elif a == "--defsym":
             v = value(a)
             if "=" not in v:

@@ -50,6 +50,12 @@ def check_options(opts) -> None:
         raise LinkError("-r and --discard-all may not be used together (relocations name the locals)")
     if opts.icf not in ("none", "", None):
         raise LinkError("-r and --icf may not be used together")
+    if opts.wrap:
+        raise LinkError("-r with --wrap is not supported")
+    if opts.magic:
+        raise LinkError(f"-r with --{opts.magic} is not supported")
+    if opts.retain_symbols_file is not None:
+        raise LinkError("-r with --retain-symbols-file is not supported")
 
 
 def reject_shared(ctx) -> None:

@@ -299,7 +299,11 @@ def _check_undefined(ctx, t) -> None:
     rows = np.nonzero((t.gid > 0) & (state[t.gid] == UNDEF))[0]
     if ctx.imports and len(rows):
         imported = np.zeros(len(st), dtype=bool)
-        imported[list(ctx.imports)] = True
+        if ctx.opts.keeps_undefined() and not ctx.opts.shared:
+            # a program's kept undefined names are imported, and still reported (as warnings)
+            imported[[g for g, (dso, _) in ctx.imports.items() if dso is not None]] = True
+        else:
+            imported[list(ctx.imports)] = True
         rows = rows[~imported[t.gid[rows]]]            # bound at run time
     if len(rows) == 0:
         return
@@ -311,24 +315,30 @@ def _check_undefined(ctx, t) -> None:
         if int(obj.syms[int(t.sym[row])]["st_info"]) >> 4 == elf.STB_WEAK:
             continue
         by_gid.setdefault(g, []).append(row)
+    o = ctx.opts
+    if o.unresolved in ("ignore-all", "ignore-in-object-files") or not by_gid:
+        return                                  # GNU ld: they stay undefined (0, or bound at run time)
+    report = ctx.diag.warn if o.warn_unresolved else ctx.diag.error
+    shown = 1 if o.warn_once else 3             # --warn-once: one reference per symbol
     for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
         rs = by_gid[g]
         lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
-        for row in rs[:3]:
+        for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
-        if len(rs) > 3:
-            lines.append(f">>> referenced {len(rs) - 3} more times")
-        ctx.diag.error("\n".join(lines))
+        if len(rs) > shown:
+            lines.append(f">>> referenced {len(rs) - shown} more times")
+        report("\n".join(lines))
     del strong
 
 
 def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
-    """Where a reference is, as lld says it: the source file, then the object and the
-    function the place is in (or the section and offset when it is in no function)."""
+    """Where a reference is, as lld says it: the source file and line (from the object's
+    DWARF, else its STT_FILE name), then the object and the symbol the place is in (or the
+    section and offset when it is in none)."""
+    from xld.link import debugline
     obj = ctx.files[file_id]
-    func = obj.function_at(sec, off)
-    at = f"{obj.name}:({ctx.diag.sym(func)})" if func else obj.where(sec, off)
-    src = obj.source_name()
+    at = debugline.obj_msg(ctx, obj, sec, off)
+    src = debugline.src_msg(ctx, obj, sec, off)
     if src:
         return [f">>> referenced by {src}", f">>>               {at}"]
     return [f">>> referenced by {at}"]

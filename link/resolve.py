@@ -174,6 +174,75 @@ def _classify_few(obj, gl: list[int], discarded):
     return [gl[k] for k in ref_k], [k + fg for k in ref_k], strong_k, def_k, rank, local_k
 
 
+def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int) -> str:
+    """lld's words for two strong definitions: each place as the source file and line (the
+    object's DWARF, else its STT_FILE name) and the object with the symbol or section there.
+    The second place names the symbol that covers it other than the losing definition itself,
+    as lld does (it looks through symbols that already resolved to the first)."""
+    from xld.link import debugline
+    head = f"duplicate symbol: {ctx.diag.sym(name)}"
+    places = []
+    for obj, k in ((first, first_k), (second, second_k)):
+        shndx = int(obj.sym_shndx[k]) if obj is not None else 0
+        if obj is None or not 0 < shndx < elf.SHN_LORESERVE:
+            a = first.name if first is not None else "<internal>"
+            return f"{head}\n>>> defined in {a}\n>>> defined in {second.name}"
+        places.append((obj, k, shndx, int(obj.syms[k]["st_value"])))
+    lines = [head]
+    for n, (obj, k, shndx, off) in enumerate(places):
+        at = debugline.obj_msg(ctx, obj, shndx, off, skip=k if n else -1)
+        src = debugline.src_msg(ctx, obj, shndx, off, name)
+        lines.append(f">>> defined at {src}\n>>>            {at}" if src else f">>> defined at {at}")
+    return "\n".join(lines)
+
+
+def wrapped_names(obj, names: list[str], wrap: set[str]) -> list[str]:
+    """--wrap=SYM, as GNU ld does it: an undefined reference to SYM means __wrap_SYM, one to
+    __real_SYM means SYM; definitions, and references inside the object that defines SYM,
+    keep their names."""
+    undef = (obj.sym_shndx[obj.first_global:] == elf.SHN_UNDEF).tolist()
+    out = list(names)
+    for k, nm in enumerate(names):
+        if undef[k]:
+            if nm in wrap:
+                out[k] = "__wrap_" + nm
+            elif nm.startswith("__real_") and nm[7:] in wrap:
+                out[k] = nm[7:]
+    return out
+
+
+def trace_symbols(ctx, obj, names: list[str], written: list[str]) -> None:
+    """--trace-symbol/-y: each object that refers to or defines a traced name, in GNU ld's
+    words and order (as the object is loaded); a reference written __real_SYM (--wrap) is
+    not one to SYM there."""
+    traced = ctx.opts.trace_symbol
+    hits = [k for k, nm in enumerate(names) if nm in traced and not written[k].startswith("__real_")]
+    fg = obj.first_global
+    for k in hits:
+        what = "reference to" if int(obj.sym_shndx[fg + k]) == elf.SHN_UNDEF else "definition of"
+        print(f"xld: {obj.name}: {what} {names[k]}", file=ctx.diag.stream)
+
+
+def defines_data(ar, pos: int, name: str) -> bool:
+    """GNU ld's rule for a COMMON symbol that an archive's index names: the member is loaded
+    only when it defines the name as global data — not a function, not weak, not another
+    COMMON (archivers index common declarations too)."""
+    try:
+        obj = ar.member(pos)
+    except (LinkError, KeyError):
+        return False
+    fg = obj.first_global
+    names = obj.global_names()
+    for k in np.flatnonzero(np.array([nm == name for nm in names], dtype=bool)).tolist():
+        info = int(obj.syms[fg + k]["st_info"])
+        shn = int(obj.sym_shndx[fg + k])
+        bind, typ = info >> 4, info & 0xF
+        if (bind == elf.STB_GLOBAL or bind >= 10) and typ != elf.STT_FUNC \
+                and shn not in (elf.SHN_UNDEF, elf.SHN_COMMON):
+            return True
+    return False
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -181,6 +250,7 @@ class Resolver:
         self.comdats: dict[str, int] = {}        # signature -> file id of the kept copy
         self.lazy: dict[str, tuple] = {}          # name -> (archive, member) not yet loaded
         self.pending: list[tuple] = []
+        self.pending_common: list[tuple] = []     # (archive, member, name): defines a COMMON name
         self._loading = False
         self._machine = None                      # e_machine of the objects checked so far
         self.shared: dict[str, tuple] = {}        # name -> (SharedFile, SharedSym): first one wins
@@ -213,7 +283,11 @@ class Resolver:
         fg = obj.first_global
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
-        names = obj.global_names()
+        names = written = obj.global_names()
+        if ctx.opts.wrap:
+            names = wrapped_names(obj, names, ctx.opts.wrap)
+        if ctx.opts.trace_symbol:
+            trace_symbols(ctx, obj, names, written)
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")
@@ -248,6 +322,8 @@ class Resolver:
         # definitions: strong beats common beats weak
         if not def_k:
             return
+        if lazy and COMMON in rank:
+            self._common_pulls([names[k] for k, r in zip(def_k, rank) if r == COMMON])
         syms = obj.syms
         def_file, def_index = st.def_file, st.def_index
         for k, r in zip(def_k, rank):
@@ -263,8 +339,7 @@ class Resolver:
                 if ctx.opts.allow_multiple_definition:
                     continue                    # the first definition stays (GNU ld, lld)
                 other = ctx.files[def_file[g]] if def_file[g] > 0 else None
-                where = other.name if other is not None else "<internal>"
-                ctx.diag.error(f"duplicate symbol: {ctx.diag.sym(names[k - fg])}\n>>> defined at {where}\n>>> defined at {obj.name}")
+                ctx.diag.error(duplicate_message(ctx, names[k - fg], other, def_index[g], obj, k))
                 continue
             if ctx.opts.warn_common and COMMON in (r, cur) and {r, cur} <= {COMMON, DEFINED}:
                 # lld's --warn-common words
@@ -300,6 +375,9 @@ class Resolver:
         dso.as_needed = as_needed
         ctx.dsos.append(dso)
         dso.dso_id = len(ctx.dsos)
+        if ctx.opts.trace_symbol:             # -y: GNU ld's lines, in the library's symbol order
+            for name in [n for n in dso.exports if n in ctx.opts.trace_symbol]:
+                print(f"xld: {dso.path}: definition of {name}", file=ctx.diag.stream)
         shared = self.shared
         for name, sym in dso.exports.items():
             if name not in shared:
@@ -311,7 +389,7 @@ class Resolver:
                 self.shared_wants.add(name)
                 if name in lazy:
                     self.pending.append(lazy.pop(name))
-        self._drain()
+        self.drain()
 
     # -- archives --------------------------------------------------------------------------
     def add_archive(self, ar, whole: bool = False) -> bool:
@@ -321,7 +399,7 @@ class Resolver:
         if whole:
             for pos in ar.members:
                 self._load(ar, pos, None)
-            self._drain()
+            self.drain()
             return len(self.ctx.files) > before
         st = self.symtab
         get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
@@ -338,7 +416,9 @@ class Resolver:
                     self._load(ar, pos, name)
                 elif name not in lazy:
                     lazy[name] = (ar, pos, name)
-        self._drain()
+            elif state[gid] == COMMON and defines_data(ar, pos, name):
+                self._load(ar, pos, name)
+        self.drain()
         return len(self.ctx.files) > before
 
     def _load(self, ar, pos: int, why: str | None) -> None:
@@ -347,20 +427,51 @@ class Resolver:
         ar.loaded.add(pos)
         self._load_member(ar, pos, why)
 
-    def _drain(self) -> None:
+    def _common_pulls(self, names: list[str]) -> None:
+        """COMMON definitions of names an archive member defines: GNU ld loads the member
+        when it holds a real data definition of the name (``defines_data``)."""
+        lazy = self.lazy
+        for nm in names:
+            hit = lazy.get(nm)
+            if hit is not None and defines_data(hit[0], hit[1], nm):
+                self.pending_common.append(lazy.pop(nm))
+
+    def load_matching(self, globs: list[str]) -> None:
+        """--undefined-glob (lld): load the archive members that define a name matching one
+        of the patterns, once every input has been read."""
+        import fnmatch
+        import re
+        pattern = re.compile("|".join(fnmatch.translate(g) for g in globs))
+        for name in sorted(n for n in self.lazy if pattern.match(n)):
+            hit = self.lazy.pop(name, None)
+            if hit is not None:
+                ar, pos, _ = hit
+                gid = self.symtab.ids.get(name)
+                if gid is None or self.symtab.state[gid] == UNDEF:
+                    self._load(ar, pos, name)
+                    self.drain()
+
+    def drain(self) -> None:
         """Load the members that later references asked for (iteratively: chains are long)."""
-        while self.pending:
-            ar, pos, name = self.pending.pop(0)
-            gid = self.symtab.ids.get(name)
-            if (self.symtab.state[gid] == UNDEF if gid is not None else name in self.shared_wants) \
-                    and name not in self.shared:
+        st = self.symtab
+        while self.pending or self.pending_common:
+            common = not self.pending
+            ar, pos, name = (self.pending_common if common else self.pending).pop(0)
+            gid = st.ids.get(name)
+            if gid is not None:
+                wanted = st.state[gid] == (COMMON if common else UNDEF)
+            else:                             # a name only shared objects need
+                wanted = not common and name in self.shared_wants
+            if wanted and name not in self.shared:
                 self._load(ar, pos, name)
 
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:
         if pos not in ar.members:
             raise LinkError(f"{ar.path}: symbol index points to an invalid member offset 0x{pos:x}")
         obj = ar.member(pos)
-        obj.archive = ar
+        obj.archive = ar if ar.in_map else None
         obj.pulled_by = why
         self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
+        if self.ctx.opts.trace:
+            print(obj.name)                 # lld's -t: lib.a(member.o), as it is loaded
         self.add_object(obj)

@@ -273,6 +273,7 @@ def assign(ctx) -> None:
             if target is not None:
                 target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
     orphans: dict[str, OutputSection] = {}
+    orphan_found: list[tuple] = []        # --orphan-handling=warn|error|discard: (file id, section, obj, output)
     for dname, dout in default.items():
         for obj, i in dout.inputs:
             name = obj.sec_names[i]
@@ -284,6 +285,12 @@ def assign(ctx) -> None:
                     hit = (d, target, got)
                     break
             if hit is None:
+                if ctx.opts.orphan_handling != "place":
+                    orphan_found.append((obj.file_id, i, obj, dname))
+                    if ctx.opts.orphan_handling == "discard":
+                        obj.sec_outsec[i] = None
+                        obj.sec_kept[i] = False
+                        continue
                 o = orphans.get(dname)
                 if o is None:
                     o = orphans[dname] = OutputSection(dout.name, dout.type, dout.flags)
@@ -308,6 +315,10 @@ def assign(ctx) -> None:
             elif not target.has_inputs and t == elf.SHT_NOBITS:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
+    if ctx.opts.orphan_handling in ("warn", "error"):
+        report = ctx.diag.warn if ctx.opts.orphan_handling == "warn" else ctx.diag.error
+        for _, i, obj, dname in sorted(orphan_found, key=lambda x: x[:2]):
+            report(f"{obj.name}:({obj.sec_names[i]}) is being placed in '{dname}'")      # lld's words
     for d, target, got in descs:
         # GNU ld: the files in command-line order, each file's sections in its order (the
         # default assignment gathered them by default output section)
@@ -626,8 +637,7 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
         if id(o) not in placed:
             _place_section(ctx, env, o, None, regions, last_in_region, final)
     if final:
-        for name, r in s.regions.items():
-            pass
+        ctx.region_used = {name: regions[name][0] - r.origin for name, r in s.regions.items()}
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:

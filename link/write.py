@@ -15,10 +15,10 @@ import numpy as np
 from xld.link import elf, layout
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
-from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW
+from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
 
 _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R | elf.PF_W,
-              SEG_RW: elf.PF_R | elf.PF_W}
+              SEG_RW: elf.PF_R | elf.PF_W, SEG_RWX: elf.PF_R | elf.PF_W | elf.PF_X}
 
 
 def build_image(ctx) -> np.ndarray:
@@ -316,6 +316,34 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False):
     return rows, blob, offs, sel
 
 
+def read_names(path: str) -> set[str]:
+    """--retain-symbols-file: one name a line (GNU ld's format)."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            return {line.strip() for line in f} - {""}
+    except OSError as e:
+        raise LinkError(f"--retain-symbols-file: cannot open {path}: {e.strerror}")
+
+
+def retain_symbols(symtab: np.ndarray, strtab: np.ndarray, first_global: int, keep: set[str]):
+    """--retain-symbols-file: only the named symbols stay in .symtab (and the section symbols,
+    as GNU ld keeps them); .dynsym is not touched.  Returns the tables as symbol_table does."""
+    rows = symtab.view(_SYM_OUT)
+    blob = strtab.tobytes()
+    names = [blob[o:blob.index(b"\0", o)].decode("utf-8", "surrogateescape") for o in rows["st_name"].tolist()]
+    ok = np.array([nm in keep for nm in names], dtype=bool) | ((rows["st_info"] & 0xF) == elf.STT_SECTION)
+    ok[0] = True
+    kept = rows[ok]
+    out = bytearray(b"\0")
+    for k, i in enumerate(np.flatnonzero(ok).tolist()[1:], start=1):
+        if names[i]:
+            kept[k]["st_name"] = len(out)
+            out += names[i].encode("utf-8", "surrogateescape") + b"\0"
+        else:
+            kept[k]["st_name"] = 0
+    return kept.view(np.uint8), np.frombuffer(bytes(out), dtype=np.uint8), int(ok[:first_global].sum())
+
+
 class _Trailer:
     """What follows the sections in the file: .symtab, .strtab, .shstrtab and the section
     header table, with their offsets and the total file size."""
@@ -332,6 +360,9 @@ class _Trailer:
             relas = emitrelocs.sections(ctx, index)
         elif not opts.strip_all:
             self.symtab, self.strtab, self.first_global = symbol_table(ctx)
+            if opts.retain_symbols_file is not None:
+                self.symtab, self.strtab, self.first_global = retain_symbols(
+                    self.symtab, self.strtab, self.first_global, read_names(opts.retain_symbols_file))
         names = bytearray(b"\0")
         name_off: dict[str, int] = {}
 
@@ -446,11 +477,13 @@ def program_headers(ctx) -> np.ndarray:
     alloc = [o for o in ctx.ordered if o.alloc]
     # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
     # segment below an earlier one)
+    xonly = ctx.opts.execute_only           # (checked against the architecture in the driver)
     for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
         # p_paddr: the load address (a linker script's AT), else the address
         # (a script's segment may carry its own flags: sections that share a page, RWX)
-        rows.append((elf.PT_LOAD, paddr[1] if len(paddr) > 1 else _SEG_FLAGS[cls], off, vaddr,
-                     paddr[0] if paddr else vaddr, fend - off, mend - vaddr, maxpage))
+        flags = paddr[1] if len(paddr) > 1 else elf.PF_X if xonly and cls == SEG_RX else _SEG_FLAGS[cls]
+        rows.append((elf.PT_LOAD, flags, off, vaddr, paddr[0] if paddr else vaddr,
+                     fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
         rows += ctx.dyn.phdrs_after_loads(ctx)
     if ctx.tls_range is not None:

@@ -30,3 +30,37 @@ def test_undefined_and_duplicate_cxx_symbols_are_demangled(arch, tmp_path):
     assert res.status == 1
     assert "duplicate symbol: A::m(double)" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+RUST = "pub fn add_one(x: i32) -> i32 { x + 1 }\npub mod inner { pub fn twice(x: u64) -> u64 { x * 2 } }\n"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_rust_names_are_demangled_as_lld_prints_them(arch, tmp_path):
+    """Rust's legacy names (Itanium-shaped, with the hash) and v0 names (_R...), as rustc
+    writes them (compiled at test time for the host: only the names are used), referenced from
+    an object of the target: the messages name them as lld does."""
+    rustc = tc.require("rustc")
+    (tmp_path / "r.rs").write_text(RUST)
+    names = []
+    for mangling in ("legacy", "v0"):
+        out = tmp_path / f"r-{mangling}.o"
+        flags = ["-Csymbol-mangling-version=v0"] if mangling == "v0" else []     # legacy: the default
+        subprocess.run([rustc, "--crate-type=rlib", "--emit=obj", *flags, "-Copt-level=0", tmp_path / "r.rs",
+                        "-o", out], check=True, capture_output=True)
+        nm = subprocess.run(["nm", "--defined-only", out], check=True, capture_output=True, text=True).stdout
+        names += [line.split()[-1] for line in nm.splitlines() if "add_one" in line or "twice" in line]
+    assert len(names) == 4 and sum(n.startswith("_R") for n in names) == 2, names
+    call = {"arm64": "bl", "riscv64": "call"}[arch]
+    obj = tc.assemble(arch, ".globl _start\n_start:\n" + "".join(f"  {call} {n}\n" for n in names), tmp_path / "use.o")
+    res = tc.xld_link(["-o", tmp_path / "out", obj])
+    assert res.status == 1
+    got = sorted(line.split("undefined symbol: ", 1)[1] for line in res.stderr.splitlines() if "undefined symbol" in line)
+    assert [g.split("::h")[0] for g in got] == ["r::add_one", "r::add_one", "r::inner::twice", "r::inner::twice"], got
+    assert sum("::h" in g for g in got) == 2          # the legacy names keep their hash, as in lld
+    if arch == "arm64":
+        q = subprocess.run([tc.require("ld.lld"), "-o", tmp_path / "lld", obj], capture_output=True, text=True)
+        theirs = sorted(line.split("undefined symbol: ", 1)[1] for line in q.stderr.splitlines() if "undefined symbol" in line)
+        assert got == theirs
+    res = tc.xld_link(["--no-demangle", "-o", tmp_path / "out", obj])
+    assert all(f"undefined symbol: {n}" in res.stderr for n in names)

@@ -82,7 +82,12 @@ SPELLINGS = [
     (["--sort-common=ascending"], "sort_common", "ascending"),
     (["--no-relax-gp"], "relax_gp", False),
     (["--compress-debug-sections=none"], "output", "a.out"),
-    (["--unresolved-symbols=report-all"], "output", "a.out"),
+    (["--unresolved-symbols=report-all"], "unresolved", "report-all"),
+    (["--unresolved-symbols", "ignore-all"], "unresolved", "ignore-all"),
+    (["-unresolved-symbols=ignore-in-object-files"], "unresolved", "ignore-in-object-files"),
+    (["--warn-unresolved-symbols"], "warn_unresolved", True),
+    (["--warn-unresolved-symbols", "--error-unresolved-symbols"], "warn_unresolved", False),
+    (["-warn-once"], "warn_once", True),
     (["-Y", "a:b"], "lib_paths", ["a", "b"]),
     (["-m", "aarch64linux"], "emulation", "aarch64linux"),
     (["-maarch64linux"], "emulation", "aarch64linux"),
@@ -90,6 +95,15 @@ SPELLINGS = [
     (["--static", "--nostdlib"], "output", "a.out"),
     (["--Map", "m"], "map_file", "m"),
     (["--dumpdep"], "dumpdep", True),
+    (["--omagic"], "magic", "omagic"),
+    (["-nmagic"], "magic", "nmagic"),
+    (["-n", "--no-omagic"], "magic", None),
+    (["-ymain", "--trace-symbol=x"], "trace_symbol", {"main", "x"}),
+    (["--wrap", "a", "-wrap=b"], "wrap", {"a", "b"}),
+    (["--start-lib", "x.o", "--end-lib"], "inputs", [options.Input("lib_start"), options.Input("file", "x.o"),
+                                                     options.Input("lib_end")]),
+    (["--orphan-handling", "warn"], "orphan_handling", "warn"),
+    (["--why-extract=-"], "why_extract", "-"),
 ]
 
 
@@ -102,16 +116,18 @@ ERRORS = [
     # (argv, words the error must contain)
     (["-fix-cortex-a53-835769"], "--fix-cortex-a53-835769 is not supported"),
     (["-oformat=ihex"], "unknown --oformat: ihex"),
-    (["--wrap=malloc"], "--wrap is not supported"),
     (["-EB"], "big-endian"),
     (["--fix-cortex-a53-835769"], "--fix-cortex-a53-835769 is not supported"),
     (["--compress-debug-sections=zlib"], "--compress-debug-sections=zlib is not supported"),
-    (["--unresolved-symbols=ignore-all"], "--unresolved-symbols=ignore-all is not supported"),
+    (["--unresolved-symbols=ignore-some"], "unknown --unresolved-symbols value: ignore-some"),
     (["--sort-common=sideways"], "--sort-common: unknown value"),
     (["-z", "force-ibt"], "-z force-ibt is not supported"),
     (["-z", "max-page-size=0x3000"], "max-page-size: value isn't a power of 2"),
     (["-z", "bogus"], "unknown -z value: bogus"),
     (["-no-such-option"], "unknown argument '-no-such-option'"),
+    (["--orphan-handling=keep"], "unknown --orphan-handling mode: keep"),
+    (["--unique"], "--unique is not supported"),
+    (["--verbose"], "--verbose is not supported"),
 ]
 
 
@@ -422,3 +438,248 @@ def test_missing_entry_symbol_warns_and_starts_at_text(arch, tmp_path):
     q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
     assert "cannot find entry symbol _start; defaulting to" in q.stderr and gnu.exists()
     assert tc.qemu_run(arch, out).status == 3
+
+
+# --- undefined-symbol policies (GNU ld's) ----------------------------------------------------------
+
+UNRESOLVED = ("extern int var;\nint *p = &var;\nint foo(void);\n"
+              "int main(void) { if (p) return foo(); return 7; }\nint again(void) { return foo(); }\n")
+
+
+@ARCHES
+def test_unresolved_symbols_policies(arch, tmp_path):
+    """ignore-all and --warn-unresolved-symbols leave undefined symbols at 0 in a static link
+    (GNU ld's values: the pointer is null, the program runs as GNU ld's does); the warnings
+    are lld's messages; report-all and ignore-in-shared-libs fail as by default."""
+    objs = program(arch, tmp_path, UNRESOLVED)
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", ["--unresolved-symbols=ignore-all"])
+    assert tc.qemu_run(arch, gnu).status == 7
+    for flags in (["--unresolved-symbols=ignore-all"], ["--error-unresolved-symbols", "--warn-unresolved-symbols"]):
+        out = tmp_path / "prog"
+        p = link([*flags, "-o", out, *objs])
+        assert tc.qemu_run(arch, out).status == 7, flags
+        with open(out, "rb") as f, open(gnu, "rb") as g:
+            assert _data_word(f, "p") == _data_word(g, "p") == 0
+        if "--warn-unresolved-symbols" in flags:
+            assert p.stderr.startswith("xld: warning: undefined symbol: foo\n>>> referenced by main.c\n") \
+                and "main.o:(main)\n" in p.stderr and "xld: warning: undefined symbol: var" in p.stderr, p.stderr
+        else:
+            assert p.stderr == "", p.stderr
+    for flags in (["--unresolved-symbols=ignore-in-shared-libs"], ["--warn-unresolved-symbols", "--error-unresolved-symbols"],
+                  ["--warn-unresolved-symbols", "--fatal-warnings"]):
+        p = tc.xld_cli([*flags, "-o", tmp_path / "bad", *objs])
+        assert p.returncode == 1 and "xld: error: undefined symbol: foo" in p.stderr, (flags, p.stderr)
+        assert not (tmp_path / "bad").exists()
+
+
+@ARCHES
+def test_warn_once_names_one_reference(arch, tmp_path):
+    objs = program(arch, tmp_path, UNRESOLVED, ("-O0", "-ffreestanding"))
+    p = tc.xld_cli(["-o", tmp_path / "bad", *objs])
+    assert p.stderr.count("main.o:(main)") + p.stderr.count("main.o:(again)") == 2, p.stderr
+    p = tc.xld_cli(["--warn-once", "-o", tmp_path / "bad", *objs])
+    assert p.returncode == 1
+    assert p.stderr.count("main.o:(main)") + p.stderr.count("main.o:(again)") == 1, p.stderr
+    assert ">>> referenced 1 more times" in p.stderr, p.stderr
+
+
+def _data_word(f, name: str) -> int:
+    e = ELFFile(f)
+    sym = next(s for s in e.get_section_by_name(".symtab").iter_symbols() if s.name == name)
+    for seg in e.iter_segments():
+        if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= sym["st_value"] < seg["p_vaddr"] + seg["p_filesz"]:
+            f.seek(seg["p_offset"] + sym["st_value"] - seg["p_vaddr"])
+            return int.from_bytes(f.read(8), "little")
+    raise AssertionError(f"{name} is not in a loaded segment")
+
+
+@ARCHES
+def test_unresolved_symbols_in_a_dynamic_program_bind_at_run_time(arch, tmp_path):
+    """A dynamic program imports the names it keeps undefined (as lld does; GNU ld's outputs
+    differ by architecture): ld.so binds a function lazily and finds no variable."""
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    src = tmp_path / "dyn.c"
+    src.write_text("#include <stdio.h>\nextern int maybe(int);\nextern int var;\n"
+                   "int main(int argc, char **argv) { printf(\"hi\\n\");\n"
+                   "  if (argc > 5) return maybe(var); return 0; }\n")
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    out = tmp_path / "dyn"
+    p = subprocess.run([gcc, "-B", wrapper, "-O2", "-fPIE", "-pie", src, "-o", out,
+                        "-Wl,--unresolved-symbols=ignore-all"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    with open(out, "rb") as f:
+        dyn = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert dyn["maybe"]["st_shndx"] == "SHN_UNDEF" and dyn["maybe"]["st_info"]["bind"] == "STB_GLOBAL"
+    assert dyn["var"]["st_shndx"] == "SHN_UNDEF"
+    r = tc.qemu_run(arch, out, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert r.status == 127 and b"undefined symbol: var" in r.stderr, r.summary()
+
+
+@ARCHES
+def test_retain_symbols_file_keeps_the_named_symbols(arch, tmp_path):
+    """GNU ld's --retain-symbols-file: .symtab keeps the listed names (a name no input defines
+    is no error) and section symbols; the program is unchanged."""
+    objs = objects(arch, tmp_path, {"main": "static int helper(int x) { return x + 1; }\n"
+                                            "int twice(int x) { return helper(x) * 2; }\n"
+                                            "int main(void) { return twice(3); }\n"}, ("-O0", "-ffreestanding"))
+    (tmp_path / "keep").write_text("main\ntwice\n\nnothere\n")
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", ["--retain-symbols-file", tmp_path / "keep"])
+    link(["--retain-symbols-file=keep", "-o", "prog", *(o.name for o in objs)], cwd=tmp_path)
+    link(["-o", "plain", *(o.name for o in objs)], cwd=tmp_path)
+
+    def names(path):
+        with open(path, "rb") as f:
+            return {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                    if s["st_info"]["type"] != "STT_SECTION"}
+    assert names(tmp_path / "prog") == names(gnu) == {"", "main", "twice"}
+    assert {"helper", "_start"} <= names(tmp_path / "plain")
+    assert tc.qemu_run(arch, tmp_path / "prog").status == 8
+    p = tc.xld_cli(["--retain-symbols-file=nosuch", "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.returncode == 1 and "xld: error: --retain-symbols-file: cannot open nosuch" in p.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+MEMORY_SCRIPT = """\
+MEMORY { ROM (rx) : ORIGIN = 0x10000, LENGTH = 64K
+         RAM (rw) : ORIGIN = 0x100000, LENGTH = 1M
+         BIG (rw) : ORIGIN = 0x40000000, LENGTH = 2M }
+SECTIONS { .text : { *(.text*) } > ROM
+           .rodata : { *(.rodata*) } > ROM
+           .data : { *(.data*) } > RAM AT> ROM
+           .bss : { *(.bss*) *(COMMON) } > RAM
+           /DISCARD/ : { *(.eh_frame) *(.comment) *(.note*) } }
+"""
+
+
+@ARCHES
+def test_print_memory_usage_as_gnu_ld(arch, tmp_path):
+    """--print-memory-usage: GNU ld's table, byte for byte — the script's regions with what
+    the sections (and .data's load image, AT> ROM) use; without MEMORY, the header alone."""
+    objs = program(arch, tmp_path, 'int counter = 5;\nchar buf[3000];\nconst char msg[] = "hello";\n'
+                   "int main(void) { buf[0] = msg[0]; return counter; }\n")
+    (tmp_path / "mem.ld").write_text(MEMORY_SCRIPT)
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    for extra in (["-T", "mem.ld"], []):
+        args = ["--print-memory-usage", *extra, "-o", "out", *(o.name for o in objs)]
+        gnu = subprocess.run([ld, *args], cwd=tmp_path, capture_output=True, text=True)
+        p = link(args, cwd=tmp_path)
+        assert p.stdout == gnu.stdout, (p.stdout, gnu.stdout)
+        assert p.stdout.count("\n") == (4 if extra else 1)
+
+
+@ARCHES
+def test_orphan_handling(arch, tmp_path):
+    """--orphan-handling: input sections the script's SECTIONS does not name are placed
+    (place), reported as lld reports them (warn, error), or dropped (discard, GNU ld's mode:
+    then a use of them is an error, as in GNU ld)."""
+    objs = program(arch, tmp_path, 'const char msg[] = "hello";\nint main(void) { return msg[1]; }\n',
+                   ("-O2", "-ffreestanding", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"))
+    (tmp_path / "s.ld").write_text("SECTIONS { . = 0x400000; .text : { *(.text*) } .data : { *(.data*) } }\n")
+    names = [o.name for o in objs]
+    want = ["start.o:(.bss) is being placed in '.bss'", "main.o:(.bss) is being placed in '.bss'",
+            "main.o:(.rodata) is being placed in '.rodata'", "main.o:(.comment) is being placed in '.comment'"]
+    p = link(["--orphan-handling=warn", "-T", "s.ld", "-o", "warn", *names], cwd=tmp_path)
+    assert p.stderr.splitlines() == [f"xld: warning: {w}" for w in want], p.stderr
+    if arch == "arm64":
+        q = subprocess.run([tc.require("ld.lld"), "--orphan-handling=warn", "-T", "s.ld", "-o", "lld", *names],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert [ln.split("warning: ", 1)[1] for ln in q.stderr.splitlines() if "<internal>" not in ln] == want
+    p = tc.xld_cli(["--orphan-handling=error", "-T", "s.ld", "-o", "err", *names], cwd=tmp_path)
+    assert p.returncode == 1 and p.stderr.splitlines() == [f"xld: error: {w}" for w in want], p.stderr
+    assert not (tmp_path / "err").exists()
+    link(["--orphan-handling=place", "-T", "s.ld", "-o", "place", *names], cwd=tmp_path)
+    assert (tmp_path / "place").read_bytes() == (tmp_path / "warn").read_bytes()
+    (tmp_path / "keep.ld").write_text("SECTIONS { . = 0x400000; .text : { *(.text*) } .rodata : { *(.rodata*) } }\n")
+    for script, kept in (("s.ld", ".data"), ("keep.ld", ".rodata")):
+        link(["--orphan-handling=discard", "-T", script, "-o", "kept", *names], cwd=tmp_path)
+        with open(tmp_path / "kept", "rb") as f:
+            got = {s.name for s in ELFFile(f).iter_sections()}
+        assert kept in got and not {".comment", ".bss"} & got and (".rodata" in got) == (kept == ".rodata"), got
+    with open(tmp_path / "place", "rb") as f:
+        assert ELFFile(f).get_section_by_name(".comment") is not None
+
+
+@ARCHES
+@pytest.mark.parametrize("flag", ["-N", "-n"])
+def test_omagic_nmagic_one_rwx_segment(arch, flag, tmp_path):
+    """GNU ld's -N/-n: one PT_LOAD, readable, writable and executable, no RELRO; -N packs the
+    sections without page gaps, -n keeps them on separate pages (the file padded); GNU ld's
+    warning about the RWX segment (--no-warn-rwx-segments silences it).  The programs run as
+    GNU ld's do."""
+    objs = program(arch, tmp_path, "int counter = 5;\nchar buf[3000];\nconst char msg[] = \"hi\";\n"
+                   "int main(void) { buf[0] = msg[0]; return counter + buf[0] - 'h'; }\n")
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu", [flag, "--no-warn-rwx-segments"])
+    p = link([flag, "-o", "prog", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.stderr == "xld: warning: prog has a LOAD segment with RWX permissions\n"
+    q = subprocess.run([f"{tc.TRIPLE[arch]}-ld", flag, "-o", "gnu2", *(o.name for o in objs)], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert "gnu2 has a LOAD segment with RWX permissions" in q.stderr
+    for exe in (tmp_path / "prog", gnu):
+        segs = segments(exe)
+        assert [s["p_flags"] for s in segs["PT_LOAD"]] == [7] and "PT_GNU_RELRO" not in segs
+        assert tc.qemu_run(arch, exe).status == 5
+    with open(tmp_path / "prog", "rb") as f:
+        e = ELFFile(f)
+        text, data = e.get_section_by_name(".text")["sh_addr"], e.get_section_by_name(".data")["sh_addr"]
+    assert (data - text < 0x1000) == (flag == "-N")
+    p = link([flag, "--no-warn-rwx-segments", "-o", "quiet", *(o.name for o in objs)], cwd=tmp_path)
+    assert p.stderr == ""
+    for extra in (["-pie"], ["--fatal-warnings"]):
+        p = tc.xld_cli([flag, *extra, "-o", "bad", *(o.name for o in objs)], cwd=tmp_path)
+        assert p.returncode == 1 and not (tmp_path / "bad").exists(), p.stderr
+
+
+@ARCHES
+def test_execute_only(arch, tmp_path):
+    """--execute-only (lld, AArch64): the code segment is PF_X alone, as lld writes it, and the
+    program runs; other architectures, and layouts xld cannot keep code apart in, are errors."""
+    objs = program(arch, tmp_path)
+    names = [o.name for o in objs]
+    if arch != "arm64":
+        p = tc.xld_cli(["--execute-only", "-o", "bad", *names], cwd=tmp_path)
+        assert p.returncode == 1 and "--execute-only is not supported on riscv64" in p.stderr
+        return
+    link(["--execute-only", "-o", "xo", *names], cwd=tmp_path)
+    q = subprocess.run([tc.require("ld.lld"), "--execute-only", "-o", "lld", *names], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert q.returncode == 0, q.stderr
+    for exe in ("xo", "lld"):
+        flags = [s["p_flags"] for s in segments(tmp_path / exe)["PT_LOAD"]]
+        assert 1 in flags and all(f == 1 or not f & 1 for f in flags), (exe, flags)   # code: X alone
+        assert tc.qemu_run(arch, tmp_path / exe).status == 7
+    link(["-o", "plain", *names], cwd=tmp_path)
+    assert 5 in [s["p_flags"] for s in segments(tmp_path / "plain")["PT_LOAD"]]
+    for extra in (["-N"], ["-T", "/dev/null"]):
+        p = tc.xld_cli(["--execute-only", *extra, "-o", "bad", *names], cwd=tmp_path)
+        assert p.returncode == 1 and "is not supported" in p.stderr, p.stderr
+
+
+@ARCHES
+def test_just_symbols_takes_another_programs_addresses(arch, tmp_path):
+    """--just-symbols=FILE and -R FILE (GNU ld): FILE's symbols become absolute symbols with
+    FILE's values, FILE is not linked in; the values and the call are GNU ld's."""
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "rom.c").write_text("int rom_add(int a, int b) { return a + b + 100; }\nint rom_table[4] = {1, 2, 3, 4};\n")
+    (tmp_path / "app.c").write_text("int rom_add(int, int);\nextern int rom_table[4];\n"
+                                    "int main(void) { return rom_add(rom_table[2], 1); }\n")
+    rom_o = cc.compile(tmp_path / "rom.c", tmp_path / "rom.o", ["-O2"])
+    app = cc.compile(tmp_path / "app.c", tmp_path / "app.o", ["-O2"])
+    start = tc.assemble(arch, START[arch], tmp_path / "start.o")
+    rom = tc.gnu_ld(arch, [rom_o], tmp_path / "rom.elf", ["-Ttext=0x500000", "-e", "rom_add"])
+    gnu = tc.gnu_ld(arch, [start, app], tmp_path / "gnu", [f"--just-symbols={rom}"])
+    objdump = tc.require(f"{tc.TRIPLE[arch]}-objdump")
+
+    def symbols(path):
+        with open(path, "rb") as f:
+            return {s.name: (s["st_value"], s["st_shndx"]) for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                    if s.name.startswith("rom_")}
+    for flag in (["--just-symbols", rom], ["-R", rom]):
+        link([*flag, "-o", tmp_path / "xld", start, app])
+        assert symbols(tmp_path / "xld") == symbols(gnu) == {"rom_add": (0x500000, "SHN_ABS"),
+                                                              "rom_table": (symbols(rom)["rom_table"][0], "SHN_ABS")}
+        text = subprocess.run([objdump, "-d", tmp_path / "xld"], capture_output=True, text=True, check=True).stdout
+        assert "<rom_add>" in text.split("<main>:", 1)[1]
+        with open(tmp_path / "xld", "rb") as f:
+            assert ELFFile(f).get_section_by_name(".text")["sh_size"] < 0x100       # rom.elf's code is not in
+    p = tc.xld_cli(["--just-symbols", rom, "-o", tmp_path / "bad", start, app, rom_o])
+    assert p.returncode == 1 and "duplicate symbol: rom_add" in p.stderr and not (tmp_path / "bad").exists()

@@ -340,3 +340,31 @@ def test_xld_demo_command(tmp_path):
         exe = tmp_path / f"hello-{arch}"
         assert exe.exists()
         assert tc.qemu_run(arch, exe, ["x"]).status == 0
+
+
+# --- xld --help and the ld wrapper ------------------------------------------------------------
+
+def test_help_lists_the_subcommands():
+    p = tc.xld_cli(["--help"])
+    assert p.returncode == 0
+    from xld.link.cli import SUBCOMMANDS
+    for sub in SUBCOMMANDS:
+        assert f"xld {sub}" in p.stdout, sub
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_install_ld_wrapper_works_outside_the_virtual_environment(arch, tmp_path):
+    """``xld install-ld-wrapper DIR``: DIR/ld names the interpreter by its absolute path, so gcc
+    -B DIR links with xld from a shell whose PATH has no xld (the README's recipe)."""
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    p = tc.xld_cli(["install-ld-wrapper", tmp_path / "bin"])
+    assert p.returncode == 0 and p.stdout.strip() == str(tmp_path / "bin" / "ld"), p.stderr
+    (tmp_path / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 3; }\n')
+    env = {"PATH": "/usr/bin:/bin"}
+    # --why-live is xld's (and lld's): GNU ld would refuse it
+    q = subprocess.run([gcc, "-static", "-B", tmp_path / "bin", "-Wl,--gc-sections,--why-live=main", "hello.c",
+                        "-o", "hello"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert q.returncode == 0 and "main" in q.stdout + q.stderr, q.stderr
+    r = tc.qemu_run(arch, tmp_path / "hello")
+    assert r.status == 3 and r.stdout == b"hi\n"
+    assert tc.xld_cli(["install-ld-wrapper"]).returncode == 1

@@ -1,0 +1,39 @@
+"""``xld install-ld-wrapper DIR``: a directory whose ``ld`` runs this xld, for ``gcc -B DIR``
+and ``clang -fuse-ld=DIR/ld``.
+
+The wrapper names this Python interpreter by its absolute path and runs ``-m xld.link``, so it
+works outside the virtual environment xld was installed into (a wrapper that runs ``xld``
+from ``PATH`` fails there).
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+
+USAGE = "usage: xld install-ld-wrapper DIR   (then: gcc -B DIR ..., clang -fuse-ld=DIR/ld ...)\n"
+
+
+def wrapper_text() -> str:
+    python = os.path.abspath(sys.executable)
+    return f'#!/bin/sh\nexec {shlex.quote(python)} -m xld.link "$@"\n'
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
+        (sys.stdout if argv[:1] in (["-h"], ["--help"]) else sys.stderr).write(USAGE)
+        return 0 if argv[:1] in (["-h"], ["--help"]) else 1
+    d = os.path.abspath(argv[0])
+    try:
+        os.makedirs(d, exist_ok=True)
+        path = os.path.join(d, "ld")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(wrapper_text())
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+    except OSError as e:
+        print(f"xld: error: cannot write {os.path.join(d, 'ld')}: {e.strerror}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0
