@@ -1,7 +1,12 @@
 """``xld run``: run an arm64/riscv64 Linux program, passing stdin/stdout/stderr through.
 
     xld run [--root DIR] [--sysroot DIR | -L DIR] [--timeout S] [--max-insns N] [--strace]
-            [-E VAR=VALUE] [-U VAR] [--argv0 NAME] [--unknown-syscall={stop,enosys}] PROG [ARGS...]
+            [-E VAR=VALUE] [-U VAR] [--argv0 NAME | -0 NAME] [-g PORT] [-cpu max]
+            [--unknown-syscall={stop,enosys}] PROG [ARGS...]
+    xld run --install-binfmt [--binfmt-dir DIR] [--yes]
+
+qemu-user's spellings (-L, -E, -U, -0, -g, -strace, -cpu) and environment variables
+(QEMU_LD_PREFIX, ...: qemu_compat.py) work too.
 
 The exit status is the program's, or 128+signal when it was killed (a crash or a limit); a
 crash report goes to stderr. Problems with the command itself print ``xld: error: ...`` and
@@ -25,7 +30,8 @@ class _Usage(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="xld run", description="Run an arm64/riscv64 Linux executable (static, static-pie, "
+    from .qemu_compat import CPU_NOTE, QEMU_ONLY
+    p = _Parser(prog="xld run", allow_abbrev=False, description="Run an arm64/riscv64 Linux executable (static, static-pie, "
                 "or dynamically linked: PIE or not) under Unicorn, as qemu-user does.",
                 epilog="Dynamic programs: the program interpreter (ld.so) and the libraries come from "
                        "the sysroot: every read-only lookup of an absolute path (open for reading, "
@@ -41,16 +47,28 @@ def _parser() -> argparse.ArgumentParser:
                    help="instruction limit (Unicorn counts each instruction: about 4x slower; "
                         "prefer --timeout for a plain runaway guard)")
     p.add_argument("--max-memory", metavar="BYTES", type=int, help="limit on brk+mmap memory")
-    p.add_argument("--strace", action="store_true", help="print each system call to stderr")
+    p.add_argument("--strace", "-strace", action="store_true", help="print each system call to stderr")
     p.add_argument("-E", dest="setenv", metavar="VAR=VALUE", action="append", default=[],
                    help="set an environment variable for the program")
     p.add_argument("-U", dest="unsetenv", metavar="VAR", action="append", default=[],
                    help="remove an environment variable")
-    p.add_argument("--argv0", metavar="NAME", help="argv[0] for the program (default: PROG)")
+    p.add_argument("--argv0", "-0", metavar="NAME", help="argv[0] for the program (default: PROG)")
+    p.add_argument("-g", "--gdb", metavar="PORT", help="wait for gdb on 127.0.0.1:PORT before the first "
+                   "instruction (qemu's -g; 0: any free port, printed on stderr)")
+    p.add_argument("-cpu", "--cpu", metavar="NAME", help=f"CPU model: max only ({CPU_NOTE})")
+    p.add_argument("--install-binfmt", action="store_true",
+                   help="print the binfmt_misc registration of xld run for arm64 and riscv64 programs "
+                        "(and its interpreter wrapper); with --yes, as root, install them")
+    p.add_argument("--binfmt-dir", metavar="DIR", default="/usr/local/bin",
+                   help="where --install-binfmt puts its wrapper script (default: /usr/local/bin)")
+    p.add_argument("--yes", action="store_true", help="--install-binfmt: really write them")
+    for opt, takes in QEMU_ONLY.items():   # refused by name, not taken for the program
+        p.add_argument(opt, dest="qemu_only" + opt, help=argparse.SUPPRESS,
+                       **({"metavar": "X"} if takes else {"action": "store_const", "const": True}))
     p.add_argument("--unknown-syscall", choices=("stop", "enosys"), default="stop",
                    help="on an unsupported system call: stop (default) or fail it with ENOSYS")
     p.add_argument("--no-tlb", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("prog", metavar="PROG")
+    p.add_argument("prog", metavar="PROG", nargs="?")
     p.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER)
     return p
 
@@ -59,6 +77,11 @@ def _error(msg: str) -> int:
     sys.stderr.write(f"xld: error: {msg}\n")
     sys.stderr.flush()
     return 1
+
+
+def _announce(port: int) -> None:
+    sys.stderr.write(f"xld run: waiting for gdb on 127.0.0.1:{port}\n")
+    sys.stderr.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +94,31 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(e))
     except SystemExit as e:  # --help
         return int(e.code or 0)
+    from . import qemu_compat as Q
+    for opt in Q.QEMU_ONLY:
+        if getattr(opts, "qemu_only" + opt) is not None:
+            return _error(f"qemu option {opt} is not supported by xld run")
+    if opts.install_binfmt:
+        try:
+            return Q.install_binfmt(opts.binfmt_dir, opts.yes)
+        except OSError as e:
+            return _error(str(e))
+    if opts.prog is None:
+        return _error("no program given (xld run PROG [ARGS...])")
+    qenv = Q.env_defaults(os.environ)     # QEMU_LD_PREFIX & co.; the command line wins
+    for name in ("sysroot", "argv0", "gdb", "cpu"):
+        if getattr(opts, name) is None and name in qenv:
+            setattr(opts, name, qenv[name])
+    opts.strace = opts.strace or qenv.get("strace", False)
+    opts.setenv = qenv.get("setenv", []) + opts.setenv
+    opts.unsetenv = qenv.get("unsetenv", []) + opts.unsetenv
+    if opts.cpu is not None and opts.cpu not in Q.CPUS:
+        return _error(f"-cpu {opts.cpu}: not supported ({Q.CPU_NOTE}: use -cpu max)")
+    gdb = None
+    if opts.gdb is not None:
+        if not opts.gdb.isdigit() or int(opts.gdb) > 65535:
+            return _error(f"-g {opts.gdb}: expected a TCP port number")
+        gdb = int(opts.gdb)
     env = dict(os.environ)
     for kv in opts.setenv:
         if "=" not in kv:
@@ -92,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
                   sysroot=opts.sysroot,
-                  interruptible=True,
+                  interruptible=True, gdb=gdb, gdb_announce=_announce if gdb == 0 else None,
                   **kwargs)
     except RunError as e:
         return _error(str(e))

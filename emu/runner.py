@@ -140,6 +140,7 @@ class Stop:
 
 
 class Process(Threads, Signals, Syscalls):
+    gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
                  tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None):
@@ -284,8 +285,14 @@ class Process(Threads, Signals, Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
+            if self.gdb is not None:         # -g PORT: wait for the debugger (gdbstub.py)
+                entry = self.gdb.attach(entry)
             self._run_loop(entry)
+            if self.gdb is not None:
+                self.gdb.finish(self.stop)
         finally:
+            if self.gdb is not None:
+                self.gdb.close()
             if watchdog:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
@@ -327,6 +334,13 @@ class Process(Threads, Signals, Syscalls):
                     continue
                 if (self.pending is None and err == 0 and self.stop is None
                         and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    if self.gdb is not None and self.gdb.stopped():
+                        # a breakpoint, a step or gdb's Ctrl-C: the debugger has resumed
+                        if self.stop is not None:
+                            return                    # ... or killed the program
+                        pc = self.eng.reg_read(self.arch.pc)
+                        err = None
+                        continue
                     # the end of a time slice (threads.py): switch threads
                     if self.slice_over():
                         self.preempt()
@@ -672,7 +686,7 @@ def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
         strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
-        sysroot=None) -> Result:
+        sysroot=None, gdb=None, gdb_announce=None) -> Result:
     """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
@@ -686,6 +700,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     timeout: wall-clock seconds; max_insns: instruction budget (Unicorn cannot report how many
     instructions ran, so the budget starts afresh after each signal delivered to a handler).
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
+    gdb: a TCP port (qemu's -g): listen on 127.0.0.1 and stop before the first instruction
+    until a debugger connects (0: any free port, passed to ``gdb_announce(port)``).
     """
     path = os.fspath(path)
     try:
@@ -718,6 +734,12 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
                 exe_guest=exe_guest, tlb=tlb, interruptible=interruptible, interp=interp,
                 sysroot=sysroot)
     try:
+        if gdb is not None:
+            from .gdbstub import GdbServer
+            try:
+                p.gdb = GdbServer(p, int(gdb), announce=gdb_announce)
+            except OSError as e:
+                raise RunError(str(e)) from None
         return p.run()
     finally:
         p.close()

@@ -372,9 +372,16 @@ class Threads:
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
-        if len(self.threads) > 1:
+        if self.gdb is not None and self.gdb.run_count():
+            return 1                       # a debugger's single step (gdbstub.py)
+        if self.sliced():
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
         return left or 0
+
+    def sliced(self) -> bool:
+        """Must runs end at slice boundaries? With more than one thread (to switch), and
+        while a debugger is attached (to see its Ctrl-C at an exact instruction boundary)."""
+        return len(self.threads) > 1 or (self.gdb is not None and self.gdb.attached)
 
     def slice_over(self) -> bool:
         """The run loop's emu_start ended with nothing else to do: was it the end of a time
