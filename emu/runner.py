@@ -45,6 +45,7 @@ from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
 from .threads import BLOCKED, NotServed, Threads
+from .timers import Timers
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -139,7 +140,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Threads, Signals, Syscalls):
+class Process(Threads, Signals, Timers, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
@@ -173,6 +174,7 @@ class Process(Threads, Signals, Syscalls):
         self.pending = None
         self.delivered: list[int] = []
         self.init_threads()
+        self.init_timers()
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
         self.output = F.Output(max_output)
@@ -570,6 +572,7 @@ class Process(Threads, Signals, Syscalls):
 
     def close(self):
         self.stop_timers()
+        self.stop_posix_timers()
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
