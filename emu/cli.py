@@ -85,7 +85,6 @@ def _announce(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .runner import InternalError, RunError, run
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -134,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = {}
     if opts.max_memory:
         kwargs["max_memory"] = opts.max_memory
+    with _OnSigterm() as term:
+        return _run(opts, env, gdb, kwargs, term)
+
+
+def _run(opts, env, gdb, kwargs, term) -> int:
+    from .runner import InternalError, RunError, run
     try:
         sys.stdout.flush()
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
@@ -149,15 +154,47 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(e.tb)
         return _error(f"{e} (set XLD_DEBUG=1 for a traceback)")
     except KeyboardInterrupt:
-        return 130
+        return 128 + 15 if term.came else 130
     except Exception as e:  # never a traceback for users
         if os.environ.get("XLD_DEBUG"):
             raise
         return _error(f"internal error: {e!r} (set XLD_DEBUG=1 for a traceback)")
+    if term.came:
+        return 128 + 15
     if res.crash:
         sys.stderr.write(res.crash)
         sys.stderr.flush()
     return res.returncode
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the run stops as on Ctrl-C, and cleans up."""
+
+
+class _OnSigterm:
+    """While the run lasts, SIGTERM stops it in order (so its private /tmp is removed:
+    tmpdirs.py) and the command exits with 143; ``came`` says whether it came."""
+
+    def __init__(self):
+        self.came = False
+        self.old = None
+
+    def __enter__(self):
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGTERM, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+
+    def _handler(self, _sig, _frame):
+        if not self.came:
+            self.came = True
+            raise Terminated()
 
 
 if __name__ == "__main__":
