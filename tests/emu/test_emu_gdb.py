@@ -158,3 +158,43 @@ def test_gdb_port_errors(gdbme, capsys):
         assert main(["-g", str(port), exe]) == 1
         err = capsys.readouterr().err
     assert err.startswith(f"xld: error: -g {port}: cannot listen for gdb") and err.count("\n") == 1
+
+
+def test_lldb_breaks_reads_and_sees_the_exit(gdbme):
+    """lldb's gdb-remote on arm64 (lldb 14 has no riscv64 register support to speak of)."""
+    lldb = shutil.which("lldb-14") or shutil.which("lldb")
+    if lldb is None:
+        tc.missing("lldb-14 not installed")
+    exe = gdbme("arm64")
+    xld, port = _start(exe)
+    try:
+        p = subprocess.run([lldb, "--batch", "-o", f"gdb-remote 127.0.0.1:{port}", "-o", "breakpoint set -n compute",
+                            "-o", "continue", "-o", "frame variable n", "-o", "expression n = 3",
+                            "-o", "continue", exe], capture_output=True, text=True, timeout=120)
+        stdout, _ = xld.communicate(timeout=60)
+    finally:
+        xld.kill()
+    out = p.stdout + p.stderr
+    assert "stop reason = breakpoint 1.1" in out and "(int) n = 12" in out, out
+    assert "Process 4242 exited with status = 7" in out, out
+    assert stdout == b"result 14\n"
+
+
+def test_gdb_dynamic_pie_and_its_libraries(tmp_path):
+    """A dynamically linked PIE: gdb finds its load address (the auxiliary vector) and, through
+    ld.so's list, libc.so.6 from the sysroot."""
+    cc = shutil.which(GNU["arm64"])
+    if cc is None:
+        tc.missing(f"{GNU['arm64']} not installed")
+    exe = str(tmp_path / "gdbme-dyn")
+    subprocess.run([cc, "-g", "-O0", os.path.join(HERE, "progs", "gdbme.c"), "-o", exe], check=True)
+    xld, port = _start(exe)
+    try:
+        out = _gdb(port, exe, "set sysroot /usr/aarch64-linux-gnu", "break compute", "continue", "print n",
+                   "info sharedlibrary", "continue")
+        stdout, _ = xld.communicate(timeout=60)
+    finally:
+        xld.kill()
+    assert re.search(r"Breakpoint 1, compute \(n=12\)", out) and "$1 = 12" in out, out
+    assert re.search(r"0x[0-9a-f]+ +0x[0-9a-f]+ +Yes.*/libc\.so\.6", out), out
+    assert "exited normally" in out and stdout == b"result 650\n", out
