@@ -31,8 +31,9 @@ flushed safely.
   switches, gdb is told in which thread the stop happened.
 
 The register sets are gdb's own target descriptions: ``org.gnu.gdb.aarch64.core`` (x0-x30,
-sp, pc, cpsr) and ``org.gnu.gdb.riscv.cpu`` (x0-x31 by their ABI names, pc); floating-point
-and vector registers are not served.
+sp, pc, cpsr) and ``.fpu`` (v0-v31, fpsr, fpcr); ``org.gnu.gdb.riscv.cpu`` (x0-x31 by their ABI
+names, pc) and ``.fpu`` (f0-f31, fflags, frm, fcsr: gdb will not debug an lp64d program
+without them).
 """
 
 from __future__ import annotations
@@ -50,6 +51,17 @@ _A64 = [(f"x{i}", K.UC_ARM64_REG_X0 + i, 8, "") for i in range(29)] + [
     ("x29", K.UC_ARM64_REG_X29, 8, ""), ("x30", K.UC_ARM64_REG_X30, 8, ""),
     ("sp", K.UC_ARM64_REG_SP, 8, "data_ptr"), ("pc", K.UC_ARM64_REG_PC, 8, "code_ptr"),
     ("cpsr", K.UC_ARM64_REG_NZCV, 4, "")]
+_A64_FPU = [(f"v{i}", K.UC_ARM64_REG_Q0 + i, 16, "aarch64v") for i in range(32)] + [
+    ("fpsr", K.UC_ARM64_REG_FPSR, 4, ""), ("fpcr", K.UC_ARM64_REG_FPCR, 4, "")]
+# the vector type of gdb's own aarch64-fpu.xml, in short: the views gdb prints of a V register
+_A64_VTYPES = """<vector id="v2d" type="ieee_double" count="2"/>
+<vector id="v2u" type="uint64" count="2"/>
+<vector id="v4f" type="ieee_single" count="4"/>
+<vector id="v4u" type="uint32" count="4"/>
+<vector id="v8u" type="uint16" count="8"/>
+<vector id="v16u" type="uint8" count="16"/>
+<union id="aarch64v"><field name="d" type="v2d"/><field name="s" type="v4f"/><field name="ud" type="v2u"/>
+<field name="us" type="v4u"/><field name="h" type="v8u"/><field name="b" type="v16u"/><field name="q" type="uint128"/></union>"""
 _RV_NAMES = ("zero ra sp gp tp t0 t1 t2 fp s1 a0 a1 a2 a3 a4 a5 a6 a7 s2 s3 s4 s5 s6 s7 s8 s9 "
              "s10 s11 t3 t4 t5 t6").split()
 _RV = [(n, K.UC_RISCV_REG_X0 + i, 8, "data_ptr" if n == "sp" else "") for i, n in enumerate(_RV_NAMES)] + [
@@ -61,7 +73,7 @@ _RV_FPU = [(f"f{i}", K.UC_RISCV_REG_F0 + i, 8, "ieee_double") for i in range(32)
 
 # arch name -> (gdb architecture, [(feature name, registers)])
 TARGETS = {
-    "arm64": ("aarch64", [("org.gnu.gdb.aarch64.core", _A64)]),
+    "arm64": ("aarch64", [("org.gnu.gdb.aarch64.core", _A64), ("org.gnu.gdb.aarch64.fpu", _A64_FPU)]),
     "riscv64": ("riscv:rv64", [("org.gnu.gdb.riscv.cpu", _RV), ("org.gnu.gdb.riscv.fpu", _RV_FPU)]),
 }
 
@@ -79,6 +91,8 @@ def target_xml(arch_name: str) -> str:
     i = 0
     for feature, regs in features:
         lines.append(f'<feature name="{feature}">')
+        if feature == "org.gnu.gdb.aarch64.fpu":
+            lines.append(_A64_VTYPES)
         for name, _rid, size, typ in regs:
             t = f' type="{typ}"' if typ else (' type="int"' if size == 8 else "")
             lines.append(f'<reg name="{name}" bitsize="{size * 8}" regnum="{i}"{t}/>')
@@ -423,14 +437,19 @@ class GdbServer:
     def _reg_bytes(self, i: int) -> bytes:
         _name, rid, size, _t = self.regs[i]
         ctx = self._thread_ctx()
-        v = ctx.reg_read(rid) if ctx is not None else self.proc.eng.reg_read(rid)
+        src = ctx if ctx is not None else self.proc.eng
+        if size > 8:
+            return src.reg_read_wide(rid, size)
+        v = src.reg_read(rid)
         return (v & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     def _set_reg(self, i: int, data: bytes) -> None:
         _name, rid, size, _t = self.regs[i]
         v = int.from_bytes(data[:size], "little")
         ctx = self._thread_ctx()
-        if ctx is not None:
+        if size > 8:
+            (ctx if ctx is not None else self.proc.eng).reg_write_wide(rid, data[:size])
+        elif ctx is not None:
             ctx.reg_write(rid, v)
         else:
             self.proc.eng.reg_write(rid, v)

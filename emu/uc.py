@@ -191,6 +191,16 @@ class Engine:
     def reg_write(self, reg: int, value: int) -> None:
         _uc_reg_write(self.h, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
 
+    def reg_read_wide(self, reg: int, size: int) -> bytes:
+        """A register wider than 64 bits (arm64 Q0..Q31: 16 bytes), little-endian."""
+        buf = ctypes.create_string_buffer(max(size, 8))
+        _uc_reg_read(self.h, reg, buf)
+        return buf.raw[:size]
+
+    def reg_write_wide(self, reg: int, data: bytes) -> None:
+        buf = ctypes.create_string_buffer(bytes(data), max(len(data), 8))
+        _uc_reg_write(self.h, reg, buf)
+
     def reg_writer(self, reg: int):
         """Return a function that writes one register (preallocated ctypes value)."""
         v = c_uint64()
@@ -289,6 +299,15 @@ class Context:
 
     def reg_write(self, reg: int, value: int) -> None:
         _uc_context_reg_write(self.ptr, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
+
+    def reg_read_wide(self, reg: int, size: int) -> bytes:
+        buf = ctypes.create_string_buffer(max(size, 8))
+        _uc_context_reg_read(self.ptr, reg, buf)
+        return buf.raw[:size]
+
+    def reg_write_wide(self, reg: int, data: bytes) -> None:
+        buf = ctypes.create_string_buffer(bytes(data), max(len(data), 8))
+        _uc_context_reg_write(self.ptr, reg, buf)
 
     def __del__(self):
         if self.ptr:

@@ -45,6 +45,9 @@ UC_ARM64_REG_SP = 4
 UC_ARM64_REG_X0 = 199       # X0..X28 are consecutive
 UC_ARM64_REG_PC = 260
 UC_ARM64_REG_TPIDR_EL0 = 262
+UC_ARM64_REG_Q0 = 104       # Q0..Q31 are consecutive (128 bits)
+UC_ARM64_REG_FPCR = 291
+UC_ARM64_REG_FPSR = 292
 
 # riscv registers
 UC_RISCV_REG_X0 = 1         # X0..X31 are consecutive

@@ -97,6 +97,19 @@ def test_gdb_sees_a_crash_then_its_end(gdbme, arch):
     assert xld.returncode == 139
 
 
+@pytest.mark.parametrize("arch,x,k", [("arm64", "$d0", "$d1"), ("riscv64", "$fa0", "$fa1")])
+def test_gdb_floating_point_registers(gdbme, arch, x, k):
+    exe = gdbme(arch)
+    xld, port = _start(exe, "fp")
+    try:
+        out = _gdb(port, exe, "break *scale", "continue", f"print {x}", f"set var {k} = 10.0", "continue")
+        stdout, _ = xld.communicate(timeout=60)
+    finally:
+        xld.kill()
+    assert re.search(r"\$1 = (3$|\{f = 3,|\{float = 0, double = 3\})", out, re.M), out
+    assert stdout == b"30.50\n", out                    # 3 * 10 + 0.5: the write took
+
+
 class Rsp:
     """A minimal client of gdb's remote protocol."""
 
