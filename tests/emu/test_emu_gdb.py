@@ -110,6 +110,24 @@ def test_gdb_floating_point_registers(gdbme, arch, x, k):
     assert stdout == b"30.50\n", out                    # 3 * 10 + 0.5: the write took
 
 
+def test_gdb_threads(build):
+    """Each guest thread is a gdb thread: a breakpoint hit in a new thread switches to it, the
+    others' registers come from their saved contexts (a backtrace of the waiting main thread)."""
+    exe = build("threads", "arm64")
+    xld, port = _start(exe)
+    try:
+        out = _gdb(port, exe, "break adder", "continue", "info threads", "continue", "thread 1", "bt",
+                   "delete", "continue")
+        stdout, _ = xld.communicate(timeout=60)
+    finally:
+        xld.kill()
+    assert re.search(r"Thread 2 hit Breakpoint 1, .* in adder", out), out
+    assert re.search(r"\* 2 +Thread 4243 .* in adder", out) and re.search(r"  1 +Thread 4242 ", out), out
+    assert re.search(r"Thread 3 hit Breakpoint 1, .* in adder", out), out
+    assert re.search(r"#\d+ +0x[0-9a-f]+ in main \(\)", out), out
+    assert "exited with code 03" in out and b"counter 40000 (expected 40000)" in stdout, out
+
+
 class Rsp:
     """A minimal client of gdb's remote protocol."""
 

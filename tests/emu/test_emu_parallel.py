@@ -88,3 +88,20 @@ def test_pytest_plugin_under_xdist(build, tmpenv, tmp_path):
                        cwd=suite, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and "4 passed" in p.stdout, p.stdout + p.stderr
     assert _leftovers(tmp) == []
+
+
+def test_sweep_removes_only_dead_or_abandoned_directories(tmp_path):
+    live = tmpdirs.PrivateTmp(str(tmp_path))
+    dead = tmpdirs.PrivateTmp(str(tmp_path))
+    os.close(dead.lock_fd)                          # as if its process had died
+    young = tmp_path / (tmpdirs.PREFIX + "young")   # still setting up: no lock yet
+    young.mkdir()
+    old = tmp_path / (tmpdirs.PREFIX + "old")       # its run died while setting up
+    old.mkdir()
+    os.utime(old, (0, 0))
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    assert sorted(tmpdirs.sweep(str(tmp_path))) == sorted([dead.base, str(old)])
+    assert os.path.isdir(live.path) and young.is_dir() and other.is_dir()
+    live.remove()
+    assert not os.path.exists(live.base)
