@@ -1,7 +1,8 @@
 """Signal delivery to the program's own handlers, for the signals a single thread can get:
 its own faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE), what it sends itself (raise,
 abort, kill/tgkill of its own pid, SIGPIPE), and SIGALRM from its interval timer (alarm,
-setitimer), which a host timer thread posts by stopping the engine.
+setitimer), which a host timer thread queues (timers.py says how it reaches the guest at an
+instruction boundary).
 
 Delivery follows the kernel's outline, simplified:
 

@@ -92,7 +92,8 @@ class Timers:
         self.wake.set()
         if not self.run_is_sliced:
             handler = self.action(sig)[0]
-            if handler == 0 and sig not in (17, 18, 23, 28):
+            blocked = self.sigmask & (1 << (sig - 1))    # stays pending: no reason to stop
+            if handler == 0 and sig not in (17, 18, 23, 28) and not blocked:
                 self.async_posted = True
                 self.eng.emu_stop()
         return True
