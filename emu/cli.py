@@ -30,7 +30,7 @@ class _Usage(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .qemu_compat import CPU_NOTE, QEMU_ONLY
+    from . import qemu_compat
     p = _Parser(prog="xld run", allow_abbrev=False, description="Run an arm64/riscv64 Linux executable (static, static-pie, "
                 "or dynamically linked: PIE or not) under Unicorn, as qemu-user does.",
                 epilog="Dynamic programs: the program interpreter (ld.so) and the libraries come from "
@@ -53,18 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-U", dest="unsetenv", metavar="VAR", action="append", default=[],
                    help="remove an environment variable")
     p.add_argument("--argv0", "-0", metavar="NAME", help="argv[0] for the program (default: PROG)")
-    p.add_argument("-g", "--gdb", metavar="PORT", help="wait for gdb on 127.0.0.1:PORT before the first "
-                   "instruction (qemu's -g; 0: any free port, printed on stderr)")
-    p.add_argument("-cpu", "--cpu", metavar="NAME", help=f"CPU model: max only ({CPU_NOTE})")
-    p.add_argument("--install-binfmt", action="store_true",
-                   help="print the binfmt_misc registration of xld run for arm64 and riscv64 programs "
-                        "(and its interpreter wrapper); with --yes, as root, install them")
-    p.add_argument("--binfmt-dir", metavar="DIR", default="/usr/local/bin",
-                   help="where --install-binfmt puts its wrapper script (default: /usr/local/bin)")
-    p.add_argument("--yes", action="store_true", help="--install-binfmt: really write them")
-    for opt, takes in QEMU_ONLY.items():   # refused by name, not taken for the program
-        p.add_argument(opt, dest="qemu_only" + opt, help=argparse.SUPPRESS,
-                       **({"metavar": "X"} if takes else {"action": "store_const", "const": True}))
+    qemu_compat.add_arguments(p)          # -g, -cpu, --install-binfmt, qemu-only options
     p.add_argument("--unknown-syscall", choices=("stop", "enosys"), default="stop",
                    help="on an unsupported system call: stop (default) or fail it with ENOSYS")
     p.add_argument("--no-tlb", action="store_true", help=argparse.SUPPRESS)
@@ -85,6 +74,7 @@ def _announce(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .runner import InternalError, RunError, run
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -93,31 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(e))
     except SystemExit as e:  # --help
         return int(e.code or 0)
-    from . import qemu_compat as Q
-    for opt in Q.QEMU_ONLY:
-        if getattr(opts, "qemu_only" + opt) is not None:
-            return _error(f"qemu option {opt} is not supported by xld run")
-    if opts.install_binfmt:
-        try:
-            return Q.install_binfmt(opts.binfmt_dir, opts.yes)
-        except OSError as e:
-            return _error(str(e))
-    if opts.prog is None:
-        return _error("no program given (xld run PROG [ARGS...])")
-    qenv = Q.env_defaults(os.environ)     # QEMU_LD_PREFIX & co.; the command line wins
-    for name in ("sysroot", "argv0", "gdb", "cpu"):
-        if getattr(opts, name) is None and name in qenv:
-            setattr(opts, name, qenv[name])
-    opts.strace = opts.strace or qenv.get("strace", False)
-    opts.setenv = qenv.get("setenv", []) + opts.setenv
-    opts.unsetenv = qenv.get("unsetenv", []) + opts.unsetenv
-    if opts.cpu is not None and opts.cpu not in Q.CPUS:
-        return _error(f"-cpu {opts.cpu}: not supported ({Q.CPU_NOTE}: use -cpu max)")
-    gdb = None
-    if opts.gdb is not None:
-        if not opts.gdb.isdigit() or int(opts.gdb) > 65535:
-            return _error(f"-g {opts.gdb}: expected a TCP port number")
-        gdb = int(opts.gdb)
+    from . import qemu_compat
+    try:   # qemu's options and QEMU_* variables; --install-binfmt (an exit status)
+        done = qemu_compat.apply(opts, os.environ)
+    except (ValueError, OSError) as e:
+        return _error(str(e))
+    if done is not None:
+        return done
     env = dict(os.environ)
     for kv in opts.setenv:
         if "=" not in kv:
@@ -133,19 +105,15 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = {}
     if opts.max_memory:
         kwargs["max_memory"] = opts.max_memory
-    with _OnSigterm() as term:
-        return _run(opts, env, gdb, kwargs, term)
-
-
-def _run(opts, env, gdb, kwargs, term) -> int:
-    from .runner import InternalError, RunError, run
+    from .tmpdirs import SigtermGuard
+    term = SigtermGuard()    # SIGTERM stops the run in order: its private /tmp goes (exit 143)
     try:
         sys.stdout.flush()
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
                   sysroot=opts.sysroot,
-                  interruptible=True, gdb=gdb, gdb_announce=_announce if gdb == 0 else None,
+                  interruptible=True, gdb=opts.gdb, gdb_announce=_announce if opts.gdb == 0 else None,
                   **kwargs)
     except RunError as e:
         return _error(str(e))
@@ -159,42 +127,14 @@ def _run(opts, env, gdb, kwargs, term) -> int:
         if os.environ.get("XLD_DEBUG"):
             raise
         return _error(f"internal error: {e!r} (set XLD_DEBUG=1 for a traceback)")
+    finally:
+        term.restore()
     if term.came:
         return 128 + 15
     if res.crash:
         sys.stderr.write(res.crash)
         sys.stderr.flush()
     return res.returncode
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread: the run stops as on Ctrl-C, and cleans up."""
-
-
-class _OnSigterm:
-    """While the run lasts, SIGTERM stops it in order (so its private /tmp is removed:
-    tmpdirs.py) and the command exits with 143; ``came`` says whether it came."""
-
-    def __init__(self):
-        self.came = False
-        self.old = None
-
-    def __enter__(self):
-        import signal
-        import threading
-        if threading.current_thread() is threading.main_thread():
-            self.old = signal.signal(signal.SIGTERM, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-        if self.old is not None:
-            signal.signal(signal.SIGTERM, self.old)
-
-    def _handler(self, _sig, _frame):
-        if not self.came:
-            self.came = True
-            raise Terminated()
 
 
 if __name__ == "__main__":

@@ -41,6 +41,51 @@ ENV_OPTIONS = ("QEMU_LD_PREFIX", "QEMU_SET_ENV", "QEMU_UNSET_ENV", "QEMU_ARGV0",
                "QEMU_GDB", "QEMU_CPU")
 
 
+def add_arguments(p) -> None:
+    """xld run's options for qemu's -g and -cpu, --install-binfmt, and the qemu options it
+    refuses by name (they would otherwise be taken for the program's name)."""
+    import argparse
+    p.add_argument("-g", "--gdb", metavar="PORT", help="wait for gdb on 127.0.0.1:PORT before the first "
+                   "instruction (qemu's -g; 0: any free port, printed on stderr)")
+    p.add_argument("-cpu", "--cpu", metavar="NAME", help=f"CPU model: max only ({CPU_NOTE})")
+    p.add_argument("--install-binfmt", action="store_true",
+                   help="print the binfmt_misc registration of xld run for arm64 and riscv64 programs "
+                        "(and its interpreter wrapper); with --yes, as root, install them")
+    p.add_argument("--binfmt-dir", metavar="DIR", default="/usr/local/bin",
+                   help="where --install-binfmt puts its wrapper script (default: /usr/local/bin)")
+    p.add_argument("--yes", action="store_true", help="--install-binfmt: really write them")
+    for opt, takes in QEMU_ONLY.items():
+        p.add_argument(opt, dest="qemu_only" + opt, help=argparse.SUPPRESS,
+                       **({"metavar": "X"} if takes else {"action": "store_const", "const": True}))
+
+
+def apply(opts, environ) -> int | None:
+    """Check qemu's options and fill in what QEMU_* variables give (the command line wins);
+    ``opts.gdb`` becomes a port number or None. Returns an exit status when the command is
+    done (--install-binfmt); raises ValueError for a refused option."""
+    for opt in QEMU_ONLY:
+        if getattr(opts, "qemu_only" + opt) is not None:
+            raise ValueError(f"qemu option {opt} is not supported by xld run")
+    if opts.install_binfmt:
+        return install_binfmt(opts.binfmt_dir, opts.yes)
+    if opts.prog is None:
+        raise ValueError("no program given (xld run PROG [ARGS...])")
+    qenv = env_defaults(environ)
+    for name in ("sysroot", "argv0", "gdb", "cpu"):
+        if getattr(opts, name) is None and name in qenv:
+            setattr(opts, name, qenv[name])
+    opts.strace = opts.strace or qenv.get("strace", False)
+    opts.setenv = qenv.get("setenv", []) + opts.setenv
+    opts.unsetenv = qenv.get("unsetenv", []) + opts.unsetenv
+    if opts.cpu is not None and opts.cpu not in CPUS:
+        raise ValueError(f"-cpu {opts.cpu}: not supported ({CPU_NOTE}: use -cpu max)")
+    if opts.gdb is not None:
+        if not opts.gdb.isdigit() or int(opts.gdb) > 65535:
+            raise ValueError(f"-g {opts.gdb}: expected a TCP port number")
+        opts.gdb = int(opts.gdb)
+    return None
+
+
 def wrapper_script(python: str | None = None) -> str:
     python = python or sys.executable
     return ("#!/bin/sh\n"
@@ -110,5 +155,5 @@ def _sh_quote(s: str) -> str:
     return "'" + s.replace("'", "'\\''") + "'"
 
 
-__all__ = ["BINFMT", "CPUS", "QEMU_ONLY", "ENV_OPTIONS", "wrapper_script", "registrations",
-           "install_binfmt", "env_defaults"]
+__all__ = ["BINFMT", "CPUS", "QEMU_ONLY", "ENV_OPTIONS", "add_arguments", "apply", "wrapper_script",
+           "registrations", "install_binfmt", "env_defaults"]

@@ -90,4 +90,32 @@ def sweep(base: str | None = None) -> list[str]:
     return removed
 
 
-__all__ = ["PrivateTmp", "sweep", "PREFIX"]
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread: the run stops as on Ctrl-C, and cleans up."""
+
+
+class SigtermGuard:
+    """From creation until ``restore()``: SIGTERM raises Terminated in the main thread, so the
+    CLI's run stops in order and removes its private /tmp; ``came`` says whether it came."""
+
+    def __init__(self):
+        import signal
+        import threading
+        self.came = False
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            self.old = signal.signal(signal.SIGTERM, self._handler)
+
+    def restore(self) -> None:
+        import signal
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
+            self.old = None
+
+    def _handler(self, _sig, _frame):
+        if not self.came:
+            self.came = True
+            raise Terminated()
+
+
+__all__ = ["PrivateTmp", "sweep", "PREFIX", "SigtermGuard", "Terminated"]
