@@ -141,7 +141,16 @@ class GdbServer:
         eng, arch = self.proc.eng, self.proc.arch
         eng.reg_write(arch.pc, entry)
         self.auxv = self._read_auxv(eng.reg_read(arch.sp))
-        self.conn, _ = self.listener.accept()
+        self.listener.settimeout(0.25)
+        while self.conn is None:     # until gdb comes, or the run is over (--timeout, Ctrl-C)
+            if self.proc.stop_event.is_set():
+                self.close()
+                return entry
+            try:
+                self.conn, _ = self.listener.accept()
+            except socket.timeout:
+                pass
+        self.conn.settimeout(None)
         self.listener.close()
         self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.attached = True

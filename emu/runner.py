@@ -289,7 +289,8 @@ class Process(Threads, Signals, Timers, Syscalls):
         try:
             if self.gdb is not None:         # -g PORT: wait for the debugger (gdbstub.py)
                 entry = self.gdb.attach(entry)
-            self._run_loop(entry)
+            if self.stop is None:            # (the time limit may have come first)
+                self._run_loop(entry)
             if self.gdb is not None:
                 self.gdb.finish(self.stop)
         finally:

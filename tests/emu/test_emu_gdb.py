@@ -229,3 +229,10 @@ def test_gdb_dynamic_pie_and_its_libraries(tmp_path):
     assert re.search(r"Breakpoint 1, compute \(n=12\)", out) and "$1 = 12" in out, out
     assert re.search(r"0x[0-9a-f]+ +0x[0-9a-f]+ +Yes.*/libc\.so\.6", out), out
     assert "exited normally" in out and stdout == b"result 650\n", out
+
+
+def test_the_time_limit_ends_a_wait_for_gdb(gdbme):
+    """No debugger comes: the time limit still ends the run."""
+    from xld.emu import run
+    res = run(gdbme("riscv64"), ["spin"], gdb=0, timeout=0.5)
+    assert res.limit == "timeout" and res.returncode == 137 and res.stdout == b""
