@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import stat
 import struct
-import tempfile
+
+from .tmpdirs import PrivateTmp
 
 MAX_SYMLINKS = 40
 
@@ -41,17 +41,17 @@ class Sandbox:
         self.cwd = cwd
         # The sysroot (qemu's -L): read-only lookups of absolute guest paths look here first.
         self.sysroot = os.path.realpath(sysroot) if sysroot else None
-        self._tmp: str | None = None
+        self._tmp = None              # the private /tmp (tmpdirs.PrivateTmp), made on first use
 
     # --- /tmp ---------------------------------------------------------------------------
     def tmp_dir(self) -> str:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="xld-run-tmp-")
-        return self._tmp
+            self._tmp = PrivateTmp()  # locked while the run lives; swept by the next run if it dies
+        return self._tmp.path
 
     def cleanup(self) -> None:
         if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp.remove()
             self._tmp = None
 
     def to_host(self, parts: list[str]) -> str:

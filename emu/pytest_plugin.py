@@ -11,6 +11,10 @@ timeout, max_insns, sysroot, ...); dynamically linked programs find ld.so and th
 files there), and a 60 s timeout (``--xld-timeout`` changes it). When a program crashes or hits
 a limit, its report is attached to the test's output.
 
+Under pytest-xdist (``pytest -n auto``) each worker runs its tests' programs in engines of its
+own, each test with its own root and each run with its own private /tmp (emu/tmpdirs.py):
+nothing is shared between runs, and nothing is left behind by a worker that is killed.
+
 This module is loaded by every pytest run (entry point ``xld_emu``): it imports nothing heavy
 until the fixture is used.
 """

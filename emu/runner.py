@@ -49,6 +49,7 @@ from .threads import BLOCKED, NotServed, Threads
 from .hostio import HostIO
 from .process import Processes
 from .net import Net
+from .timers import Timers
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -143,7 +144,8 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
+class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
+    gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
                  tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None,
@@ -179,6 +181,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
         self.init_threads()
         self.init_processes(explicit_root=explicit_root, allow_host_exec=allow_host_exec,
                             sysroot_opt=sysroot_opt)
+        self.init_timers()
 
         self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
         self.output = F.Output(max_output)
@@ -340,8 +343,11 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
             watchdog.daemon = True
             watchdog.start()
         try:
+            if self.gdb is not None:         # -g PORT: wait for the debugger (gdbstub.py)
+                entry = self.gdb.attach(entry)
             try:
-                self._run_loop(entry)
+                if self.stop is None:        # (the time limit may have come first)
+                    self._run_loop(entry)
             except BaseException:
                 if self.forked_child:      # a forked process never returns to the caller
                     self.error = self.error or RuntimeError("the run loop failed")
@@ -349,7 +355,11 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
                 raise
             if self.forked_child:
                 self.child_exit()
+            if self.gdb is not None:
+                self.gdb.finish(self.stop)
         finally:
+            if self.gdb is not None:
+                self.gdb.close()
             if watchdog and not self.forked_child:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
@@ -404,6 +414,13 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
                     continue
                 if (self.pending is None and err == 0 and self.stop is None
                         and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    if self.gdb is not None and self.gdb.stopped():
+                        # a breakpoint, a step or gdb's Ctrl-C: the debugger has resumed
+                        if self.stop is not None:
+                            return                    # ... or killed the program
+                        pc = self.eng.reg_read(self.arch.pc)
+                        err = None
+                        continue
                     # the end of a time slice (threads.py): switch threads
                     if self.slice_over():
                         self.preempt()
@@ -638,6 +655,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Syscalls):
     def close(self):
         self.restore_host_signals()
         self.stop_timers()
+        self.stop_posix_timers()
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
@@ -754,7 +772,7 @@ def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
         strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
-        sysroot=None, allow_host_exec=False) -> Result:
+        sysroot=None, allow_host_exec=False, gdb=None, gdb_announce=None) -> Result:
     """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
@@ -770,6 +788,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
     allow_host_exec: with ``root`` given, let execve run host programs (such as /bin/sh, what
     system() and popen() run) natively; without ``root`` they always may, as under qemu-user.
+    gdb: a TCP port (qemu's -g): listen on 127.0.0.1 and stop before the first instruction
+    until a debugger connects (0: any free port, passed to ``gdb_announce(port)``).
     """
     path = os.fspath(path)
     explicit_root = root is not None
@@ -805,6 +825,12 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
                 sysroot=sysroot, explicit_root=explicit_root, allow_host_exec=allow_host_exec,
                 sysroot_opt=sysroot_opt)
     try:
+        if gdb is not None:
+            from .gdbstub import GdbServer
+            try:
+                p.gdb = GdbServer(p, int(gdb), announce=gdb_announce)
+            except OSError as e:
+                raise RunError(str(e)) from None
         return p.run()
     finally:
         p.close()

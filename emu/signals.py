@@ -1,7 +1,8 @@
 """Signal delivery to the program's own handlers, for the signals a single thread can get:
 its own faults (SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE), what it sends itself (raise,
 abort, kill/tgkill of its own pid, SIGPIPE), and SIGALRM from its interval timer (alarm,
-setitimer), which a host timer thread posts by stopping the engine.
+setitimer), which a host timer thread queues (timers.py says how it reaches the guest at an
+instruction boundary).
 
 Delivery follows the kernel's outline, simplified:
 
@@ -29,7 +30,7 @@ SA_ONSTACK = 0x08000000
 SA_RESTORER = 0x04000000
 
 SYNC_SIGNALS = {4, 5, 7, 8, 11}      # SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV
-SI_USER, SI_TKILL = 0, -6
+SI_USER, SI_TKILL, SI_TIMER = 0, -6, -2
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
 
 # rt_sigreturn (139) trampolines
@@ -141,6 +142,9 @@ class Signals:
             sp = self.altstack[0] + self.altstack[1]
         frame = (sp - 128 - 1024) & ~15
         siginfo = struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
+        timer = self.timer_siginfo(sig) if code == SI_TIMER else None
+        if timer is not None:       # a POSIX timer's: its id, overrun count and sigev_value
+            siginfo = struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
         # the mask the handler's return restores: the one a sigsuspend/pselect6/ppoll replaced
         old_mask = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
         self.saved_sigmask = None
@@ -181,11 +185,9 @@ class Signals:
 
     # --- asynchronous signals: the real-time interval timer ---------------------------------
     def post_async(self, sig: int) -> None:
-        """Called from a timer thread: stop the engine so the run loop can act on the signal."""
-        self.async_posted = True
-        self.async_signals.append(sig)
-        self.wake.set()
-        self.eng.emu_stop()
+        """Called from a timer thread: queue the signal for the run loop (timers.py says when
+        the engine is stopped for it)."""
+        self.timer_fired(sig)
 
     def take_async(self):
         """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
@@ -234,6 +236,7 @@ class Signals:
         if new:
             isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
             self._arm_itimer(vsec + vusec / 1e6, isec + iusec / 1e6)
+            self.timers_changed()
         return 0
 
     def sys_getitimer(self, which, cur, *_):
@@ -266,7 +269,8 @@ class Signals:
             t = self.itimer[0]
             self.itimer = None          # a firing periodic timer will not re-arm
             t.cancel()
-            t.join()
+            if t.ident is not None:     # a timer re-armed by its own expiry may not have started
+                t.join()
 
     def sys_rt_sigreturn(self, *_):
         if not self.sigframes:

@@ -373,9 +373,20 @@ class Threads:
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
-        if len(self.threads) > 1:
+        if self.gdb is not None and self.gdb.run_count():
+            self.run_is_sliced = True
+            return 1                       # a debugger's single step (gdbstub.py)
+        self.run_is_sliced = self.sliced()
+        if self.run_is_sliced:
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
         return left or 0
+
+    def sliced(self) -> bool:
+        """Must runs end at slice boundaries? With more than one thread (to switch), while a
+        timer whose signal has a handler is armed (timers.py: to deliver it at an exact
+        instruction boundary), and while a debugger is attached (to see its Ctrl-C)."""
+        return (len(self.threads) > 1 or self.timer_slices()
+                or (self.gdb is not None and self.gdb.attached))
 
     def slice_over(self) -> bool:
         """The run loop's emu_start ended with nothing else to do: was it the end of a time

@@ -60,6 +60,9 @@ _uc_context_save = _proto("uc_context_save", c_int, c_void_p, c_void_p)
 _uc_context_restore = _proto("uc_context_restore", c_int, c_void_p, c_void_p)
 _uc_context_free = _proto("uc_context_free", c_int, c_void_p)
 _uc_context_size = _proto("uc_context_size", c_size_t, c_void_p)
+_uc_context_reg_read = _proto("uc_context_reg_read", c_int, c_void_p, c_int, c_void_p)
+_uc_context_reg_write = _proto("uc_context_reg_write", c_int, c_void_p, c_int, c_void_p)
+_uc_hook_del = _proto("uc_hook_del", c_int, c_void_p, c_size_t)
 # uc_hook_add and uc_ctl are variadic: no argtypes, every argument passed as an explicit ctypes value.
 _uc_hook_add = _lib.uc_hook_add
 _uc_hook_add.restype = c_int
@@ -188,6 +191,16 @@ class Engine:
     def reg_write(self, reg: int, value: int) -> None:
         _uc_reg_write(self.h, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
 
+    def reg_read_wide(self, reg: int, size: int) -> bytes:
+        """A register wider than 64 bits (arm64 Q0..Q31: 16 bytes), little-endian."""
+        buf = ctypes.create_string_buffer(max(size, 8))
+        _uc_reg_read(self.h, reg, buf)
+        return buf.raw[:size]
+
+    def reg_write_wide(self, reg: int, data: bytes) -> None:
+        buf = ctypes.create_string_buffer(bytes(data), max(len(data), 8))
+        _uc_reg_write(self.h, reg, buf)
+
     def reg_writer(self, reg: int):
         """Return a function that writes one register (preallocated ctypes value)."""
         v = c_uint64()
@@ -249,6 +262,11 @@ class Engine:
             raise UcError(err, "uc_hook_add")
         return hh.value
 
+    def hook_del(self, hh: int) -> None:
+        err = _uc_hook_del(self.h, hh)
+        if err:
+            raise UcError(err, "uc_hook_del")
+
     def emu_start(self, begin: int, until: int, timeout_us: int = 0, count: int = 0) -> int:
         """Run; returns the Unicorn error code (0 = stopped normally)."""
         return _uc_emu_start(self.h, begin, until, timeout_us, count)
@@ -272,6 +290,24 @@ class Context:
         """Overwrite bytes of the saved state (threads.py: the exclusive monitor)."""
         assert 0 <= offset and offset + len(data) <= self.size
         ctypes.memmove(self.ptr.value + offset, data, len(data))
+
+    def reg_read(self, reg: int) -> int:
+        """A register of the saved state (gdbstub.py: threads that are not running)."""
+        v = c_uint64()
+        _uc_context_reg_read(self.ptr, reg, byref(v))
+        return v.value
+
+    def reg_write(self, reg: int, value: int) -> None:
+        _uc_context_reg_write(self.ptr, reg, byref(c_uint64(value & 0xFFFFFFFFFFFFFFFF)))
+
+    def reg_read_wide(self, reg: int, size: int) -> bytes:
+        buf = ctypes.create_string_buffer(max(size, 8))
+        _uc_context_reg_read(self.ptr, reg, buf)
+        return buf.raw[:size]
+
+    def reg_write_wide(self, reg: int, data: bytes) -> None:
+        buf = ctypes.create_string_buffer(bytes(data), max(len(data), 8))
+        _uc_context_reg_write(self.ptr, reg, buf)
 
     def __del__(self):
         if self.ptr:

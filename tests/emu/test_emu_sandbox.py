@@ -60,14 +60,17 @@ def test_escapes_are_refused(build, tree, arch, tc):
 def test_symlink_to_root_resolves_inside(tree):
     tmp, root = tree
     sb = Sandbox(str(root), "/x", "/x")
-    host, guest = sb.resolve("root_link/inside.txt")
-    assert host == str(root / "inside.txt") and guest == "/inside.txt"
-    with pytest.raises(GuestOSError):  # the link's host target is read as a guest path
-        sb.resolve("/host_abs_dir/outside.txt")
-    with pytest.raises(GuestOSError):
-        sb.resolve("inside.txt/x")
-    with pytest.raises(GuestOSError):
-        sb.resolve("loop")
+    try:
+        host, guest = sb.resolve("root_link/inside.txt")
+        assert host == str(root / "inside.txt") and guest == "/inside.txt"
+        with pytest.raises(GuestOSError):  # the link's host target is read as a guest path
+            sb.resolve("/host_abs_dir/outside.txt")
+        with pytest.raises(GuestOSError):
+            sb.resolve("inside.txt/x")
+        with pytest.raises(GuestOSError):
+            sb.resolve("loop")
+    finally:
+        sb.cleanup()    # the walk of the host path (under /tmp) made the private /tmp
 
 
 def test_private_tmp_is_removed(tree):

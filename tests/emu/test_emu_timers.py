@@ -1,0 +1,44 @@
+"""Timer signals reach the guest at exact instruction boundaries (emu/timers.py): SIGALRM
+from setitimer and a POSIX timer's signal, every millisecond, while a tight loop chases
+pointers and loads/modifies/stores an array and checks it. Before counted slices, the
+timer thread's asynchronous stop made this program crash on every run (a load run again
+with its own result as address)."""
+
+import pytest
+
+from xld.emu import run
+
+from conftest import run_qemu
+
+EXPECTED = b"setitimer: failures 0\ntimer: failures 0, armed 1, sigval ok 1\n"
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_timer_signals_in_a_load_store_loop(build, arch):
+    exe = build("alarmloop", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, EXPECTED), res.crash
+
+
+def test_timer_without_handler_still_kills_and_runs_are_not_sliced(build):
+    """alarm.c ends with an interval timer and SIGALRM's default action while spinning: the
+    process dies of SIGALRM (an asynchronous stop is harmless there), as under qemu."""
+    from xld.emu import runner
+    exe = build("alarm", "arm64")
+    counts = []
+    real = runner.Process.run_count
+
+    def spy(self):
+        n = real(self)
+        counts.append((n, self.run_is_sliced))
+        return n
+    mp = pytest.MonkeyPatch()
+    mp.setattr(runner.Process, "run_count", spy)
+    try:
+        res = run(exe, timeout=60)
+    finally:
+        mp.undo()
+    assert res.returncode == 142 and res.stdout.endswith(b"spinning got ticks: 1\n")
+    assert any(sliced for _n, sliced in counts)          # while the handler was set
+    assert counts[-1] == (0, False)                      # SIG_DFL: the last run was not sliced
