@@ -6,7 +6,7 @@ compilers (-O2, cached like the corpus objects) and linked through the compiler 
 
 - ``hello``: printf("hello, world") — the smallest static link; also linked as gcc's default
   dynamic PIE.
-- ``interp``: "xsi", a stack-machine interpreter of 46 objects: 40 generated opcode files (each
+- ``interp``: "xsi", a stack-machine interpreter of 45 objects: 40 generated opcode files (each
   a table of named handlers with 16-case switch tables, a string table, a TLS counter, calls into
   other files, libm and snprintf), a registry, a generated script, and a hand-written VM,
   assembler and main (qsort, bsearch, TLS scratch buffer); links libc and libm. Also dynamic.
@@ -61,7 +61,7 @@ class Program:
 PROGRAMS = {
     "hello": Program("hello", "c", dynamic=True, about="printf hello world"),
     "interp": Program("interp", "c", ("-lm",), dynamic=True,
-                      about="stack-machine interpreter: 46 objects, switch and function-pointer tables, TLS, libm"),
+                      about="stack-machine interpreter: 45 objects, switch and function-pointer tables, TLS, libm"),
     "compress": Program("compress", "c", ("-lm",), about="LZ77 + Huffman compressor: 6 objects, libm"),
     "cxx": Program("cxx", "c++", cflags=("-std=c++17",),
                    about="C++17: iostream, string, map, unordered_map, regex, algorithm, exceptions, threads"),
