@@ -1,24 +1,34 @@
-"""Link-time benchmark (issue 7): xld against GNU ld, lld and mold, on the same inputs.
+"""Link-time benchmark (issues 7 and 17): xld against GNU ld, lld and mold, on the same inputs.
 
-For each arch it compiles a generated C corpus (tools/corpus.py) once, caches the objects, and
-links them the way `gcc -static` would: the crt files, -L paths, libraries and flags are taken
-from the compiler driver's own collect2 command line (`gcc -static -###`), and every linker gets
-exactly that list. Linkers run alternately, one warm-up round then `--reps` timed rounds; for
-each run the wall time (perf_counter around fork..wait), CPU time (user + system) and peak RSS
-come from os.wait4, i.e. from the kernel's rusage of the linker process itself. Every output
-is run under qemu-user and must print the checksum the generator computed (an output
-byte-identical to one that already did is not run again: a 1200x50 program spends ~15 s in
-qemu translating its 36 MB of code). A linker that fails
-is reported as "failed: <its first error line>" and the benchmark carries on.
+Two kinds of input, both compiled here once per arch and cached:
 
-    python -m xld.tools.bench                       # arm64+riscv64, 50x20,400x50,1200x50
-    python -m xld.tools.bench --quick               # tiny sizes, 2 reps: a smoke test
+- real programs (tools/programs.py: hello, a 45-object interpreter, a compressor, a C++17
+  program), linked the way a user links them: `aarch64-linux-gnu-gcc -static -B DIR objects
+  -lm -o OUT` (g++ for C++), where DIR/ld runs the linker under test (GNU ld: the driver's own
+  default, no -B). hello and the interpreter are also linked as gcc's default dynamic PIE. Each
+  output must print what GNU ld's output printed.
+- generated C corpora (tools/corpus.py) in two shapes, linked with exactly the words of the
+  driver's collect2 line (`gcc -static -###`), plus static and dynamic hello, a --gc-sections
+  link and a -shared link.
+
+Linkers run alternately, one warm-up round then `--reps` timed rounds; for each run the wall
+time (perf_counter around fork..wait) and CPU time (user + system) come from os.wait4, i.e. the
+kernel's rusage of the process tree the benchmark waits for (the linker; or the driver, collect2
+and the linker), and peak RSS is the larger of that tree's (the largest process in it) and what
+the linker reports of itself on stderr ('N MiB peak RSS', as `xld --stats` prints: a linker
+that works in a server process must report the server's peak this way). Every output is run
+under qemu-user and must print the expected text (an output byte-identical to one that already
+did is not run again). A linker that fails is reported as "failed: <its first error line>" and
+the benchmark carries on. At the end, issue 17's budget is checked (PASS/FAIL per case).
+
+    python -m xld.tools.bench                       # arm64+riscv64, everything (see docs/benchmarks.md)
+    python -m xld.tools.bench --programs-only       # the real programs only
+    python -m xld.tools.bench --quick               # tiny sizes, hello only, 2 reps: a smoke test
     python -m xld.tools.bench --arch arm64 --sizes 400x50 --linkers xld,ld --profile
+    python -m xld.tools.bench --report bench-results/X.json   # a record as Markdown tables
 
-Cases: each corpus size, static glibc "hello", and a --gc-sections link of a corpus with dead
-functions built with -ffunction-sections -fdata-sections. The emulator benchmark
-(tools/bench_emu.py) runs afterwards when it is importable. Results: a table on stdout, a JSON
-record under bench-results/ (or --json FILE). See docs/benchmarks.md.
+The emulator benchmark (tools/bench_emu.py) runs afterwards when it is importable. Results: a
+table on stdout, a JSON record under bench-results/ (or --json FILE). See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -364,7 +374,9 @@ class Result:
     status: str = "ok"
     runs: list[Run] = field(default_factory=list)
     output_bytes: int = 0
-    passes: dict[str, float] = field(default_factory=dict)   # xld --stats of the warm-up run
+    passes: dict[str, float] = field(default_factory=dict)   # xld --stats: median per pass of the timed runs
+    warmup_passes: dict[str, float] = field(default_factory=dict)   # and of the warm-up run
+    pass_runs: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -384,6 +396,8 @@ class Result:
                 d["rss_reported_mb"] = self.median("rss_reported_kb") / 1024
         if self.passes:
             d["passes_ms"] = self.passes
+        if self.warmup_passes:
+            d["warmup_passes_ms"] = self.warmup_passes
         return d
 
 
@@ -485,7 +499,7 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
             if not timed:
                 res.output_bytes = out.stat().st_size
                 if name == "xld":
-                    res.passes = parse_stats(run.stderr)
+                    res.passes = res.warmup_passes = parse_stats(run.stderr)
             wrong = None
             if opts.verify == "all" or not timed:
                 digest = file_digest(out)
@@ -501,6 +515,9 @@ def bench_case(tc: Toolchain, case: Case, linkers: list[str], opts, outdir: Path
                 res.runs.clear()
             elif timed:
                 res.runs.append(run)
+                if name == "xld" and (p := parse_stats(run.stderr)):
+                    res.pass_runs.append(p)
+                    res.passes = {k: statistics.median(r.get(k, 0.0) for r in res.pass_runs) for k in p}
         out.unlink(missing_ok=True)
         if not timed:
             if res.status == "ok" and run.wall * 2 > opts.budget:
@@ -563,7 +580,7 @@ def case_table(case: Case, results: dict[str, Result]) -> str:
     x = results.get("xld")
     if x and x.ok and x.passes:
         top = sorted(((ms, name) for name, ms in x.passes.items() if name != "total"), reverse=True)[:6]
-        lines.append("  xld --stats (warm-up): " + ", ".join(f"{name} {ms:.0f}" for ms, name in top) + " ms")
+        lines.append("  xld --stats (medians): " + ", ".join(f"{name} {ms:.0f}" for ms, name in top) + " ms")
     rat = ratios(results)
     if rat:
         lines.append("  " + "; ".join(f"{k}: wall {v['wall']:.2f}x cpu {v['cpu']:.2f}x rss {v['rss']:.2f}x"
@@ -684,8 +701,25 @@ def budget_markdown(checks: list[dict]) -> str:
     return "\n".join(out)
 
 
+def curve_markdown(records: list[dict], arch: str) -> str:
+    """Every case of `arch` from the smallest input to the largest: xld's and GNU ld's median
+    wall time and their ratio (issue 17: the curve from hello to the largest case)."""
+    rows = sorted((r for r in records if r["arch"] == arch), key=lambda r: (r["input_bytes"], r["case"]))
+    if not rows:
+        return ""
+    out = ["| case | objects MB | xld s | GNU ld s | xld/ld | xld CPU s | GNU ld CPU s |",
+           "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        x, ld = r["results"].get("xld", {}), r["results"].get("ld", {})
+        rat = x.get("wall") / ld["wall"] if x.get("wall") and ld.get("wall") else None
+        out.append(f"| {r['case']} | {r['input_bytes'] / 2**20:.2f} | {fmt(x.get('wall'), '.3f')} | "
+                   f"{fmt(ld.get('wall'), '.3f')} | {fmt(rat, '.2f')}{'x' if rat else ''} | "
+                   f"{fmt(x.get('cpu'), '.3f')} | {fmt(ld.get('cpu'), '.3f')} |")
+    return "\n".join(out)
+
+
 def passes_markdown(records: list[dict]) -> str:
-    """xld --stats of the warm-up run on each real program: the passes that took longest."""
+    """xld --stats on hello and each real program (medians): the passes that took longest."""
     rows = [r for r in records if r["kind"] in ("program", "dynprogram", "hello", "dynhello")
             and r["results"].get("xld", {}).get("passes_ms")]
     if not rows:
@@ -727,13 +761,18 @@ def markdown(record: dict) -> str:
             cells += [f"{rat['wall']:.2f}x", f"{rat['rss']:.2f}x"] if rat else ["-", "-"]
             out.append(f"| {c['case']} | {c['input_bytes'] / 2**20:.1f} | " + " | ".join(cells) + " |")
         out.append("")
+    for arch in record["options"]["arches"]:
+        curve = curve_markdown(record["cases"], arch)
+        if curve:
+            out += [f"**{arch}, from the smallest input to the largest** (median wall and CPU seconds; "
+                    "objects MB: the inputs named on the command line, not the libraries)", "", curve, ""]
     checks = record.get("budget") or []
     if checks and "row" in checks[0]:
         out += ["**budget (issue 17)**: xld / GNU ld, medians of the same run", "", budget_markdown(checks), ""]
     passes = passes_markdown(record["cases"])
     if passes:
-        out += ["**xld --stats** (warm-up run; 'outside the passes' is start-up, exit and, through the "
-                "driver, gcc and collect2)", "", passes, ""]
+        out += ["**xld --stats** (medians of the timed runs; 'outside the passes' is the median wall time "
+                "minus the passes' total: start-up, exit and, through the driver, gcc and collect2)", "", passes, ""]
     return "\n".join(out)
 
 
@@ -767,10 +806,22 @@ def profile_xld(tc: Toolchain, case: Case, outdir: Path, prefix: Path, timeout: 
     out = outdir / f"{case.arch}-{case.slug}.xld-profile"
     html, txt = prefix.with_suffix(".html"), prefix.with_suffix(".txt")
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    xld_args = tc.linkers["xld"]
-    args = [*xld_args[xld_args.index("--arch"):], *tc.link_args(str(out), objects, case.extra)]
-    run = measure([sys.executable, "-c", PROFILE_CHILD, str(html.resolve()), str(txt.resolve()), *args],
-                  cwd=objdir, timeout=timeout)
+    if case.driver:
+        # through the driver, as the case is timed: a -B directory whose ld runs xld under pyinstrument
+        d = outdir / "profile-bin" / case.arch
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "profile_child.py").write_text(PROFILE_CHILD)
+        (d / "ld").write_text("#!/bin/sh\nexec " + shlex.join([sys.executable, str(d / "profile_child.py"),
+                                                                 str(html.resolve()), str(txt.resolve())])
+                              + ' "$@"\n')
+        (d / "ld").chmod(0o755)
+        argv = [*case.driver, "-B", str(d), *objects, *case.libs, "-o", str(out)]
+    else:
+        xld_args = tc.linkers["xld"]
+        args = [*xld_args[xld_args.index("--arch"):], *tc.link_args(str(out), objects, case.extra,
+                                                                      case.dynamic, case.shared)]
+        argv = [sys.executable, "-c", PROFILE_CHILD, str(html.resolve()), str(txt.resolve()), *args]
+    run = measure(argv, cwd=objdir, timeout=timeout, env=LINK_ENV)
     out.unlink(missing_ok=True)
     status = "ok" if run.rc == 0 else f"failed: {first_error(run)}"
     return {"case": f"{case.arch} {case.name}", "status": status, "wall": run.wall,
@@ -861,6 +912,10 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--no-json", action="store_true", help="do not write a JSON record")
     ap.add_argument("--profile", action="store_true",
                     help="also run xld once under pyinstrument (largest corpus, first arch); saves .html and .txt")
+    ap.add_argument("--profile-cases", metavar="NAMES",
+                    help="also run xld once under pyinstrument on these cases, comma-separated case names "
+                         "as in the tables (e.g. 'gcc hello,g++ cxx'), on every arch; through the driver for "
+                         "the real programs")
     ap.add_argument("--report", type=Path, metavar="JSON",
                     help="print a saved JSON record as Markdown tables and exit (no benchmark)")
     ap.add_argument("--xld", help="command that runs xld (default: the xld on PATH)")
@@ -934,6 +989,8 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     records: list[dict] = []
     tables: list[str] = []
     profile = None
+    profiles: list[dict] = []
+    profile_cases = {n.strip() for n in (opts.profile_cases or "").split(",") if n.strip()}
 
     for tc in tcs:
         cases: list[Case] = []
@@ -960,6 +1017,12 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
                             "driver": case.driver and [*case.driver, "<objects>", *case.libs],
                             "results": {k: v.to_json() for k, v in results.items()},
                             "ratios": ratios(results)})
+        for case in cases:
+            if case.name in profile_cases:
+                where = (opts.json.parent if opts.json else Path("bench-results"))
+                prefix = where / f"profile-{tc.arch}-{case.slug.replace('+', 'x')}-{started:%Y%m%dT%H%M%S}"
+                log(f"profiling xld on {tc.arch} {case.name}")
+                profiles.append(profile_xld(tc, case, outdir, prefix, opts.timeout))
         if opts.profile and profile is None and "xld" in linkers:
             corpus_cases = [c for c in cases if c.kind == "corpus"]
             if corpus_cases:
@@ -981,11 +1044,10 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
         print(budget_markdown(checks) + "\n")
     passes = passes_markdown(records)
     if passes:
-        print("xld --stats on the real programs (warm-up run)\n")
+        print("xld --stats on hello and the real programs (medians of the timed runs)\n")
         print(passes + "\n")
-    if profile:
-        print(f"profile: {profile['case']}: {profile['status']}, {profile['wall']:.2f} s; "
-              f"{profile['html']} {profile['text']}\n")
+    for p in ([profile] if profile else []) + profiles:
+        print(f"profile: {p['case']}: {p['status']}, {p['wall']:.2f} s; {p['html']} {p['text']}\n")
 
     emu = None
     if not opts.no_emu:
@@ -1013,7 +1075,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
               "rss_method": "max(kernel rusage of the waited-for process tree via os.wait4, "
                             "the linker's own 'N MiB peak RSS' report on stderr)",
               "environment": environment(tcs), "cases": records, "scaling": curves, "budget": checks,
-              "profile": profile, "emu": emu}
+              "profile": profile, "profiles": profiles, "emu": emu}
     if not opts.no_json:
         path = opts.json or Path("bench-results") / f"{started:%Y-%m-%dT%H%M%SZ}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
