@@ -571,7 +571,8 @@ def case_table(case: Case, results: dict[str, Result]) -> str:
     head = f"{case.arch} {case.name}: {len(case.objects)} objects, {case.input_bytes / 2**20:.1f} MB"
     if case.functions:
         head += f", {case.functions} functions"
-    head += f"; expects '{case.expected}'"
+    first, *more = case.expected.splitlines() or [""]
+    head += f"; expects '{first}'" + (f" and {len(more)} more lines" if more else "")
     lines = [head, f"  {'linker':<6} {'wall s':>8} {'cpu s':>8} {'rss MB':>8} {'out MB':>8} {'n':>3}  status"]
     for name, r in results.items():
         lines.append(f"  {name:<6} {fmt(r.median('wall'), '8.3f')} {fmt(r.median('cpu'), '8.3f')} "
