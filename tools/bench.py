@@ -991,6 +991,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     tables: list[str] = []
     profile = None
     profiles: list[dict] = []
+    skipped: list[dict] = []
     profile_cases = {n.strip() for n in (opts.profile_cases or "").split(",") if n.strip()}
 
     for tc in tcs:
@@ -998,9 +999,15 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
         if not opts.no_hello:
             cases += [hello_case(tc.arch, cache), dynamic_hello_case(tc.arch, cache)]
         progs = [programs_mod.PROGRAMS[p] for p in opts.program_list]
-        cases += [program_case(tc, p, cache, outdir, opts.jobs, opts.run_timeout) for p in progs]
-        cases += [program_case(tc, p, cache, outdir, opts.jobs, opts.run_timeout, dynamic=True)
-                  for p in progs if p.dynamic]
+        for dynamic in (False, True):
+            for p in progs:
+                if dynamic and not p.dynamic:
+                    continue
+                try:
+                    cases.append(program_case(tc, p, cache, outdir, opts.jobs, opts.run_timeout, dynamic))
+                except (RuntimeError, subprocess.TimeoutExpired) as e:   # no reference: nothing to compare
+                    log(f"{tc.arch} {p.name}: skipped: {str(e).strip().splitlines()[0]}")
+                    skipped.append({"arch": tc.arch, "program": p.name, "dynamic": dynamic, "why": str(e)[:2000]})
         cases += [corpus_case(tc.arch, spec, cache, opts.jobs) for spec in opts.specs]
         if not opts.no_gc:
             cases.append(corpus_case(tc.arch, opts.gc_spec, cache, opts.jobs, gc=True))
@@ -1076,7 +1083,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
               "rss_method": "max(kernel rusage of the waited-for process tree via os.wait4, "
                             "the linker's own 'N MiB peak RSS' report on stderr)",
               "environment": environment(tcs), "cases": records, "scaling": curves, "budget": checks,
-              "profile": profile, "profiles": profiles, "emu": emu}
+              "profile": profile, "profiles": profiles, "skipped_programs": skipped, "emu": emu}
     if not opts.no_json:
         path = opts.json or Path("bench-results") / f"{started:%Y-%m-%dT%H%M%SZ}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
