@@ -92,6 +92,10 @@ def test_reported_peak_rss():
     assert run.rss_kb == 43 * 1024 and run.rss_tree_kb == 30 * 1024 and run.rss_reported_kb == 43 * 1024
     run = bench.with_reported_peak(bench.Run(0.1, 0.1, 50 * 1024, 0, "", stats))
     assert run.rss_kb == 50 * 1024         # the kernel saw more: that counts
+    served = bench.with_reported_peak(bench.Run(0.1, 0.02, 20 * 1024, 0, "", stats + "  120.5 ms server CPU\n"))
+    assert served.cpu_server == pytest.approx(0.1205)
+    assert served.cpu == pytest.approx(0.1405)     # the client's and the server's
+    assert bench.with_reported_peak(bench.Run(0.1, 0.02, 20 * 1024, 0, "", stats)).cpu == 0.02
 
 
 def test_fnv1a_matches_reference_values():

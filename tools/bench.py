@@ -97,6 +97,7 @@ class Run:
     timed_out: bool = False
     rss_tree_kb: int = 0     # the kernel's number (rusage), before a linker's own report is taken
     rss_reported_kb: int = 0  # the peak the linker itself reported (see reported_peak_kb)
+    cpu_server: float = 0.0  # seconds of CPU the linker reported spending in a server (added to cpu)
 
 
 def measure(argv: list[str], cwd: Path | None = None, timeout: float | None = None,
@@ -132,6 +133,7 @@ def measure(argv: list[str], cwd: Path | None = None, timeout: float | None = No
 
 
 PEAK_RE = re.compile(r"(\d+(?:\.\d+)?)\s*MiB peak RSS")
+SERVER_CPU_RE = re.compile(r"(\d+(?:\.\d+)?)\s*ms server CPU")
 
 
 def reported_peak_kb(stderr: str) -> int:
@@ -146,10 +148,22 @@ def reported_peak_kb(stderr: str) -> int:
     return int(max(peaks) * 1024) if peaks else 0
 
 
+def reported_server_cpu(stderr: str) -> float:
+    """Seconds of CPU a linker says it spent outside the process the benchmark started: a line
+    'N ms server CPU' (the largest, if several). The kernel's rusage cannot see a server's work;
+    a linker that links in the process it was started in must not print this."""
+    cpu = [float(m.group(1)) for m in SERVER_CPU_RE.finditer(stderr)]
+    return max(cpu) / 1000 if cpu else 0.0
+
+
 def with_reported_peak(run: Run) -> Run:
+    """The linker's own reports taken into the run: peak RSS (the larger of the kernel's and the
+    linker's), CPU (the kernel's plus what the linker spent in a server)."""
     run.rss_tree_kb = run.rss_kb
     run.rss_reported_kb = reported_peak_kb(run.stderr)
     run.rss_kb = max(run.rss_kb, run.rss_reported_kb)
+    run.cpu_server = reported_server_cpu(run.stderr)
+    run.cpu += run.cpu_server
     return run
 
 
@@ -391,7 +405,7 @@ class Result:
             d.update(wall=self.median("wall"), cpu=self.median("cpu"), rss_mb=self.median("rss_kb") / 1024,
                      rss_rusage_mb=self.median("rss_tree_kb") / 1024,
                      runs=[{"wall": r.wall, "cpu": r.cpu, "rss_kb": r.rss_kb, "rss_rusage_kb": r.rss_tree_kb,
-                            "rss_reported_kb": r.rss_reported_kb} for r in self.runs])
+                            "rss_reported_kb": r.rss_reported_kb, "cpu_server": r.cpu_server} for r in self.runs])
             if any(r.rss_reported_kb for r in self.runs):
                 d["rss_reported_mb"] = self.median("rss_reported_kb") / 1024
         if self.passes:
@@ -883,6 +897,7 @@ def environment(tcs: list[Toolchain]) -> dict:
                            capture_output=True, text=True)
     return {"host": platform.node(), "loadavg": os.getloadavg(), "machine": platform.machine(), "cpu": cpu, "cpus": os.cpu_count(),
             "kernel": platform.release(), "python": platform.python_version(),
+            "xld_env": {k: v for k, v in os.environ.items() if k.startswith("XLD_")},
             "xld_commit": commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "") if commit.returncode == 0 else None,
             "tools": {tc.arch: tc.versions() for tc in tcs}}
 
@@ -1082,6 +1097,8 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
                                             for name, flags in tc.driver_flags.items()} for tc in tcs},
               "rss_method": "max(kernel rusage of the waited-for process tree via os.wait4, "
                             "the linker's own 'N MiB peak RSS' report on stderr)",
+              "cpu_method": "kernel rusage (user+system) of the waited-for process tree via os.wait4, "
+                            "plus the linker's own 'N ms server CPU' report on stderr",
               "environment": environment(tcs), "cases": records, "scaling": curves, "budget": checks,
               "profile": profile, "profiles": profiles, "skipped_programs": skipped, "emu": emu}
     if not opts.no_json:
