@@ -1061,6 +1061,10 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
         if text:
             print(text + "\n")
             curves[tc.arch] = curve
+    for tc in tcs:
+        curve = curve_markdown(records, tc.arch)
+        if curve and "xld" in linkers:
+            print(f"{tc.arch}, from the smallest input to the largest (median seconds)\n\n{curve}\n")
     checks = budget_checks(records, curves) if "xld" in linkers else []
     if checks:
         print("budget (issue 17): xld / GNU ld, medians of this run\n")
