@@ -478,7 +478,7 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "xld-bench"
 
 
-def _compiler_id(cc: str) -> str:
+def compiler_id(cc: str) -> str:
     out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout
     return out.splitlines()[0]
 
@@ -526,7 +526,7 @@ def build(spec: CorpusSpec, arch: str, cache: Path | None = None, cflags: tuple[
     cc = CROSS_CC[arch]
     cache = cache or default_cache()
     cflags = (*cflags, *SHAPES[spec.shape].cflags)
-    flag_key = hashlib.sha1(repr((cflags, _compiler_id(cc))).encode()).hexdigest()[:8]
+    flag_key = hashlib.sha1(repr((cflags, compiler_id(cc))).encode()).hexdigest()[:8]
     srcdir = cache / "src" / spec.key
     objdir = cache / arch / f"{spec.key}-{flag_key}"
     manifest = objdir / "manifest.json"
@@ -562,7 +562,7 @@ def build(spec: CorpusSpec, arch: str, cache: Path | None = None, cflags: tuple[
             raise RuntimeError(f"{ar} failed:\n{r.stderr}")
         in_lib = {Path(m).stem + ".o" for m in members}
         inputs = [o for o in objects if o.name not in in_lib] + [lib]
-    info = {**info, "arch": arch, "cc": _compiler_id(cc), "cflags": list(cflags),
+    info = {**info, "arch": arch, "cc": compiler_id(cc), "cflags": list(cflags),
             "objects": [o.name for o in objects], "link_inputs": [o.name for o in inputs]}
     manifest.write_text(json.dumps(info, indent=1))
     return Built(arch, spec, inputs, info["expected"], objdir, info)

@@ -28,7 +28,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xld.tools.corpus import CROSS_CC, compile_sources, _compiler_id
+from xld.tools.corpus import CROSS_CC, compile_sources, compiler_id
 
 SOURCE_DIR = Path(__file__).resolve().parent / "bench_progs"
 CROSS_CXX = {arch: cc[:-3] + "g++" for arch, cc in CROSS_CC.items()}
@@ -178,7 +178,7 @@ def build(program: Program, arch: str, cache: Path, pie: bool = False, jobs: int
     cc = CROSS_CXX[arch] if program.lang == "c++" else CROSS_CC[arch]
     cflags = (*PROGRAM_CFLAGS, *program.cflags, "-fPIE" if pie else "-fno-PIE")
     sources = program.sources()
-    digest = hashlib.sha1(repr((sorted(sources.items()), cflags, _compiler_id(cc))).encode()).hexdigest()[:10]
+    digest = hashlib.sha1(repr((sorted(sources.items()), cflags, compiler_id(cc))).encode()).hexdigest()[:10]
     srcdir = cache / "src" / f"prog-{program.name}-{digest}"
     objdir = cache / arch / f"prog-{program.name}{'-pie' if pie else ''}-{digest}"
     manifest = objdir / "manifest.json"
@@ -194,7 +194,7 @@ def build(program: Program, arch: str, cache: Path, pie: bool = False, jobs: int
     if log:
         log(f"compiling {program.name} for {arch}: {len(units)} files ({' '.join(cflags)})")
     objects = compile_sources(cc, units, objdir, cflags, jobs)
-    info = {"program": program.name, "cc": _compiler_id(cc), "cflags": list(cflags),
+    info = {"program": program.name, "cc": compiler_id(cc), "cflags": list(cflags),
             "objects": [o.name for o in objects]}
     manifest.write_text(json.dumps(info, indent=1))
     return BuiltProgram(program, arch, objects, cc, pie, info)
