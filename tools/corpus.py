@@ -479,6 +479,7 @@ def default_cache() -> Path:
 
 
 def compiler_id(cc: str) -> str:
+    """The compiler as cache keys name it: the first line of its --version."""
     out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout
     return out.splitlines()[0]
 
