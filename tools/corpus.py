@@ -99,8 +99,40 @@ def _c_string(data: bytes) -> str:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """How the generated code looks, beyond its size (issue 17: no single shape may decide).
+
+    Shape "a" is the corpus of issue 7. Shape "b" differs in every dimension a linker's cost
+    depends on: three direct calls per function instead of one (call density), cross-file data
+    references (a `.data` array per file and a `.data.rel.ro` table of pointers into other
+    files' arrays, read by every function), four TLS variables per file written by every
+    function and read from other files, three string literals per function, one section per
+    function and per object (`-ffunction-sections -fdata-sections`, no --gc-sections), and the
+    files other than main.c in an archive together with unreferenced members (whose
+    constructors would change the checksum if a linker pulled them in).
+    """
+    name: str
+    callees: int = 1          # direct calls per function (below the depth limit)
+    strings: int = 1          # string literals hashed per function
+    data_refs: bool = False   # per-file data array + pointer table, read by every function
+    tls_vars: int = 0         # extra __thread variables per file
+    cflags: tuple[str, ...] = ()
+    archive: bool = False     # every file but main.c in libcorpus.a
+    unused_members: float = 0.0   # extra archive members nobody references, fraction of files
+
+
+SHAPES = {
+    "a": Shape("a"),
+    "b": Shape("b", callees=3, strings=3, data_refs=True, tls_vars=4,
+               cflags=("-ffunction-sections", "-fdata-sections"), archive=True, unused_members=0.1),
+}
+REFS_LEN = 8     # entries per data-pointer table (shape b)
+DATA_LEN = 16    # words per data array (shape b)
+
+
+@dataclass(frozen=True)
 class CorpusSpec:
-    """What to generate: `files` translation units of `funcs` functions, from `seed`.
+    """What to generate: `files` translation units of `funcs` functions, from `seed`, in `shape`.
 
     `dead` is the number of unreferenced functions per TU, as a fraction of `funcs`.
     """
@@ -108,27 +140,34 @@ class CorpusSpec:
     funcs: int
     seed: int = 1
     dead: float = 0.0
+    shape: str = "a"
 
     @classmethod
     def parse(cls, text: str, seed: int = 1, dead: float = 0.0) -> "CorpusSpec":
-        """'400x50' -> CorpusSpec(400, 50)."""
+        """'400x50' -> CorpusSpec(400, 50); '400x50:b' -> the same size in shape b."""
+        size, _, shape = text.lower().partition(":")
+        shape = shape or "a"
+        if shape not in SHAPES:
+            raise ValueError(f"bad corpus shape {text!r}: use one of {', '.join(SHAPES)}")
         try:
-            n, f = text.lower().split("x")
-            spec = cls(int(n), int(f), seed, dead)
+            n, f = size.split("x")
+            spec = cls(int(n), int(f), seed, dead, shape)
         except ValueError:
-            raise ValueError(f"bad corpus size {text!r}: expected FILESxFUNCS, e.g. 400x50")
+            raise ValueError(f"bad corpus size {text!r}: expected FILESxFUNCS[:SHAPE], e.g. 400x50 or 400x50:b")
         if spec.files < 1 or spec.funcs < 1:
             raise ValueError(f"bad corpus size {text!r}: both numbers must be >= 1")
         return spec
 
     @property
     def size(self) -> str:
-        return f"{self.files}x{self.funcs}"
+        """'400x50', or '400x50:b' for a shape other than a."""
+        return f"{self.files}x{self.funcs}" + (f":{self.shape}" if self.shape != "a" else "")
 
     @property
     def key(self) -> str:
         dead = f"-dead{self.dead:g}" if self.dead else ""
-        return f"{self.files}x{self.funcs}-s{self.seed}{dead}-g{GENERATOR_VERSION}"
+        shape = f"-{self.shape}" if self.shape != "a" else ""     # shape a keeps issue 7's keys
+        return f"{self.files}x{self.funcs}-s{self.seed}{dead}{shape}-g{GENERATOR_VERSION}"
 
 
 @dataclass
@@ -143,6 +182,11 @@ class _Fn:
     callee: int = 0        # global function id of the direct callee
     tbl_tu: int = 0        # whose function-pointer table it calls through
     weak_call: bool = False
+    more_callees: list[int] = field(default_factory=list)   # shape b: further direct callees
+    more_texts: list[bytes] = field(default_factory=list)   # shape b: further string literals
+    ref_tu: int = 0        # shape b: whose data-pointer table it reads
+    tv: int = 0            # shape b: which of its file's TLS variables it adds to
+    tls_read: tuple[int, int] = (0, 0)   # shape b: (file, variable) of the TLS variable it reads
 
 
 @dataclass
@@ -154,6 +198,7 @@ class Corpus:
     functions: int
     calls: int
     stats: dict = field(default_factory=dict)
+    archive_members: list[str] = field(default_factory=list)   # in archive order (shape b)
 
     def write(self, directory: Path) -> list[Path]:
         """Write the sources and expected.txt; returns the C files in link order."""
@@ -170,7 +215,9 @@ class Corpus:
 
 def generate(spec: CorpusSpec) -> Corpus:
     """Generate the corpus for `spec` and compute its output. Deterministic by spec."""
-    rng = random.Random(f"xld-corpus:{spec.files}:{spec.funcs}:{spec.seed}:{spec.dead}")
+    shape = SHAPES[spec.shape]
+    tag = "" if spec.shape == "a" else f":{spec.shape}"
+    rng = random.Random(f"xld-corpus:{spec.files}:{spec.funcs}:{spec.seed}:{spec.dead}{tag}")
     n, f = spec.files, spec.funcs
     rand64 = lambda: rng.getrandbits(64)  # noqa: E731
 
@@ -206,6 +253,24 @@ def generate(spec: CorpusSpec) -> Corpus:
     dead = [[new_fn(t, f"m{t}_dead_{rng.choice(WORDS)}_{j}") for j in range(n_dead)] for t in range(n)]
     main_seed = rand64()
 
+    # shape b's extra draws come from their own generator: shape a's sources stay as they were
+    rng2 = random.Random(f"xld-corpus-shape:{spec.files}:{spec.funcs}:{spec.seed}:{spec.shape}")
+    for fn in fns:
+        fn.more_callees = [rng2.randrange(total) for _ in range(shape.callees - 1)]
+        fn.more_texts = [f"m{fn.tu}.{fn.name}.s{k}.{rng2.choice(WORDS)}".encode() if rng2.random() < 0.7
+                         else rng2.choice(shared) for k in range(shape.strings - 1)]
+        fn.ref_tu = rng2.randrange(n)
+        fn.tv = rng2.randrange(max(1, shape.tls_vars))
+        fn.tls_read = (rng2.randrange(n), rng2.randrange(max(1, shape.tls_vars)))
+    data = [[rng2.getrandbits(64) for _ in range(DATA_LEN)] for _ in range(n)] if shape.data_refs else []
+    refs = [[(rng2.randrange(n), rng2.randrange(DATA_LEN)) for _ in range(REFS_LEN)] for _ in range(n)] \
+        if shape.data_refs else []
+    tinit = [[rng2.getrandbits(64) if k % 2 == 0 else 0 for k in range(shape.tls_vars)] for _ in range(n)]
+    tv = [list(row) for row in tinit]      # the TLS variables' values as the program runs
+    n_unused = round(n * shape.unused_members) if shape.archive else 0
+    unused = [[new_fn(n + u, f"u{u}_{rng2.choice(WORDS)}_{j}") for j in range(max(1, f // 4))] for u in range(n_unused)]
+    unused_ctor = [rng2.getrandbits(64) | 1 for _ in range(n_unused)]
+
     # ---- what the program computes -------------------------------------------------------
     calls = [0] * n
 
@@ -222,12 +287,19 @@ def generate(spec: CorpusSpec) -> Corpus:
         h ^= tseed[fn.tu]
         if fn.weak_call:
             h = (h + weak_fn(fn.tu, h)) & M64
+        if shape.data_refs:
+            u, i = refs[fn.ref_tu][(h >> 11) & (REFS_LEN - 1)]
+            h = (h + data[u][i]) & M64
+        if shape.tls_vars:
+            tv[fn.tu][fn.tv] = (tv[fn.tu][fn.tv] + (h & 0xFFFF)) & M64
+            h ^= tv[fn.tls_read[0]][fn.tls_read[1]]
         if d > 0:
-            h = (h + call(fn.callee, h, d - 1)) & M64
+            for c in (fn.callee, *fn.more_callees):
+                h = (h + call(c, h, d - 1)) & M64
             h ^= call(tables[fn.tbl_tu][(h >> 7) & (TBL_LEN - 1)], h, d - 1)
         return h
 
-    hashes = [fnv1a(fn.text) for fn in fns]
+    hashes = [sum(map(fnv1a, (fn.text, *fn.more_texts))) & M64 for fn in fns]
     ctor_acc = sum(ctor_add) & M64
     prio_acc = 0
     for t in sorted(prio, key=prio.get):
@@ -238,6 +310,8 @@ def generate(spec: CorpusSpec) -> Corpus:
             acc = (acc * 31 + call(t * f + i, acc ^ i, DEPTH)) & M64
         for text in names[t]:
             acc = (acc + fnv1a(text)) & M64
+        for v in tv[t]:
+            acc = (acc + v) & M64
         acc ^= calls[(t + 1) % n]
     for t in range(n):
         acc = (acc + calls[t]) & M64
@@ -255,15 +329,20 @@ def generate(spec: CorpusSpec) -> Corpus:
                f"    switch ((h >> {fn.shift}) & {len(fn.cases) - 1}) {{"]
         for k, (op, c) in enumerate(fn.cases):
             out.append(f"    case {k}: {_op_c(op, c)} break;")
-        out += ["    }",
-                f"    h += xs_hash({_c_string(fn.text)});",
-                f"    h ^= m{t}_tseed;"]
+        out.append("    }")
+        out += [f"    h += xs_hash({_c_string(text)});" for text in (fn.text, *fn.more_texts)]
+        out.append(f"    h ^= m{t}_tseed;")
         if fn.weak_call:
             out.append(f"    h += m{t}_weak(h);")
+        if g is not None and shape.data_refs:
+            out.append(f"    h += *m{fn.ref_tu}_refs[(h >> 11) & {REFS_LEN - 1}];")
+        if g is not None and shape.tls_vars:
+            out += [f"    m{t}_tv{fn.tv} += h & 0xffff;",
+                    f"    h ^= m{fn.tls_read[0]}_tv{fn.tls_read[1]};"]
         if g is not None:
-            out += ["    if (d > 0) {",
-                    f"        h += {fns[fn.callee].name}(h, d - 1);",
-                    f"        h ^= m{fn.tbl_tu}_table[(h >> 7) & {TBL_LEN - 1}](h, d - 1);",
+            out += ["    if (d > 0) {"]
+            out += [f"        h += {fns[c].name}(h, d - 1);" for c in (fn.callee, *fn.more_callees)]
+            out += [f"        h ^= m{fn.tbl_tu}_table[(h >> 7) & {TBL_LEN - 1}](h, d - 1);",
                     "    }"]
         out += ["    return h;", "}", ""]
         return out
@@ -294,6 +373,7 @@ def generate(spec: CorpusSpec) -> Corpus:
         referenced = set()
         for fn in mine:
             referenced.add(fn.callee)
+            referenced.update(fn.more_callees)
         referenced.update(tables[t])
         externs = sorted(g for g in referenced if fns[g].tu != t)
         other_tables = sorted({fn.tbl_tu for fn in mine} - {t})
@@ -308,6 +388,17 @@ def generate(spec: CorpusSpec) -> Corpus:
         src += [f"uint64_t {fns[g].name}(uint64_t x, int d);" for g in externs]
         src += [f"uint64_t {fn.name}(uint64_t x, int d);" for fn in mine]
         src += [f"extern const xs_fn m{u}_table[{TBL_LEN}];" for u in other_tables]
+        if shape.data_refs:
+            src += [f"extern uint64_t m{u}_data[{DATA_LEN}];" for u in sorted({u for u, _ in refs[t]} - {t})]
+            src += [f"extern uint64_t *const m{u}_refs[{REFS_LEN}];"
+                    for u in sorted({fn.ref_tu for fn in mine} - {t})]
+            src += [f"uint64_t m{t}_data[{DATA_LEN}] = {{"] + [f"    {v:#x}ULL," for v in data[t]] + ["};"]
+            src += [f"uint64_t *const m{t}_refs[{REFS_LEN}] = {{"]
+            src += [f"    &m{u}_data[{i}]," for u, i in refs[t]] + ["};"]
+        if shape.tls_vars:
+            src += [f"__thread uint64_t m{t}_tv{k}" + (f" = {v:#x}ULL;" if v else ";") for k, v in enumerate(tinit[t])]
+            src += [f"extern __thread uint64_t m{u}_tv{k};"
+                    for u, k in sorted({fn.tls_read for fn in mine if fn.tls_read[0] != t})]
         src += ["", f"const xs_fn m{t}_table[{TBL_LEN}] = {{"]
         src += [f"    {fns[g].name}," for g in tables[t]]
         src += ["};", "", f"const char *const m{t}_names[{N_NAMES}] = {{"]
@@ -335,14 +426,40 @@ def generate(spec: CorpusSpec) -> Corpus:
         src += [f"uint64_t m{t}_run(uint64_t acc)", "{"]
         src += [f"    acc = acc * 31 + {fn.name}(acc ^ {i}, {DEPTH});" for i, fn in enumerate(mine)]
         src += [f"    for (int j = 0; j < {N_NAMES}; j++)",
-                f"        acc += xs_hash(m{t}_names[j]);",
-                f"    acc ^= m{(t + 1) % n}_calls;",
+                f"        acc += xs_hash(m{t}_names[j]);"]
+        src += [f"    acc += m{t}_tv{k};" for k in range(shape.tls_vars)]
+        src += [f"    acc ^= m{(t + 1) % n}_calls;",
                 "    return acc;", "}", ""]
         sources[f"m{t:0{width}d}.c"] = "\n".join(src)
 
+    # archive members nobody references: their constructors would change the checksum
+    for u in range(n_unused):
+        src = ["/* generated by xld.tools.corpus: " + spec.key + " (an unused archive member) */",
+               "#include <stdint.h>", "", "uint64_t xs_hash(const char *s);", "extern uint64_t xs_ctor_acc;",
+               f"static __thread uint64_t m{n + u}_tseed = {unused_ctor[u]:#x}ULL;",
+               f"static uint64_t m{n + u}_calls;", ""]
+        src += [f"uint64_t {fn.name}(uint64_t x, int d);" for fn in unused[u]]
+        for fn in unused[u]:
+            src += fn_body(fn, None)
+        src += ["__attribute__((constructor))", f"static void u{u}_init(void)", "{",
+                f"    xs_ctor_acc += {unused_ctor[u]:#x}ULL + {unused[u][0].name}(1, 0);", "}", ""]
+        sources[f"u{u:0{width}d}.c"] = "\n".join(src)
+    members = []
+    if shape.archive:
+        mods = [name for name in sources if name != "main.c" and name.startswith("m")]
+        extra = [name for name in sources if name.startswith("u")]
+        step = max(1, len(mods) // max(1, len(extra)))
+        for i, name in enumerate(mods):
+            members.append(name)
+            if extra and i % step == step - 1:
+                members.append(extra.pop(0))
+        members += extra
+
     return Corpus(spec, sources, expected, functions=total + n * n_dead, calls=sum(calls),
                   stats={"dead_functions": n * n_dead, "prioritized_ctors": len(prio),
-                         "strong_overrides": sum(s is not None for s in strong_add)})
+                         "strong_overrides": sum(s is not None for s in strong_add),
+                         "shape": spec.shape, "unused_members": n_unused},
+                  archive_members=members)
 
 
 # ---- compiling, with a cache ---------------------------------------------------------------
@@ -361,7 +478,8 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "xld-bench"
 
 
-def _compiler_id(cc: str) -> str:
+def compiler_id(cc: str) -> str:
+    """The compiler as cache keys name it: the first line of its --version."""
     out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=True).stdout
     return out.splitlines()[0]
 
@@ -408,13 +526,14 @@ def build(spec: CorpusSpec, arch: str, cache: Path | None = None, cflags: tuple[
     arch = ARCH_ALIASES[arch]
     cc = CROSS_CC[arch]
     cache = cache or default_cache()
-    flag_key = hashlib.sha1(repr((cflags, _compiler_id(cc))).encode()).hexdigest()[:8]
+    cflags = (*cflags, *SHAPES[spec.shape].cflags)
+    flag_key = hashlib.sha1(repr((cflags, compiler_id(cc))).encode()).hexdigest()[:8]
     srcdir = cache / "src" / spec.key
     objdir = cache / arch / f"{spec.key}-{flag_key}"
     manifest = objdir / "manifest.json"
     if manifest.exists():
         info = json.loads(manifest.read_text())
-        return Built(arch, spec, [objdir / o for o in info["objects"]], info["expected"], objdir, info)
+        return Built(arch, spec, [objdir / o for o in info.get("link_inputs", info["objects"])], info["expected"], objdir, info)
 
     src_manifest = srcdir / "corpus.json"
     if src_manifest.exists():
@@ -426,15 +545,28 @@ def build(spec: CorpusSpec, arch: str, cache: Path | None = None, cflags: tuple[
         corpus = generate(spec)
         sources = corpus.write(srcdir)
         info = {"spec": spec.__dict__, "sources": [p.name for p in sources], "expected": corpus.expected,
-                "functions": corpus.functions, "calls": corpus.calls, **corpus.stats}
+                "functions": corpus.functions, "calls": corpus.calls, **corpus.stats,
+                "archive_members": corpus.archive_members}
         src_manifest.write_text(json.dumps(info, indent=1))
     if log:
         log(f"compiling {len(sources)} files for {arch} ({' '.join(cflags)})")
     objects = compile_sources(cc, sources, objdir, cflags, jobs)
-    info = {**info, "arch": arch, "cc": _compiler_id(cc), "cflags": list(cflags),
-            "objects": [o.name for o in objects]}
+    inputs = objects
+    members = info.get("archive_members") or []
+    if members:          # shape b: main.o, then one archive of the rest (and unused members)
+        lib = objdir / "libcorpus.a"
+        lib.unlink(missing_ok=True)
+        ar = CROSS_CC[arch].rsplit("-", 1)[0] + "-ar"
+        r = subprocess.run([ar, "rcs", lib.name, *(Path(m).stem + ".o" for m in members)], cwd=objdir,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{ar} failed:\n{r.stderr}")
+        in_lib = {Path(m).stem + ".o" for m in members}
+        inputs = [o for o in objects if o.name not in in_lib] + [lib]
+    info = {**info, "arch": arch, "cc": compiler_id(cc), "cflags": list(cflags),
+            "objects": [o.name for o in objects], "link_inputs": [o.name for o in inputs]}
     manifest.write_text(json.dumps(info, indent=1))
-    return Built(arch, spec, objects, info["expected"], objdir, info)
+    return Built(arch, spec, inputs, info["expected"], objdir, info)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -443,14 +575,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-f", "--funcs", type=int, default=5, help="functions per unit (default 5)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dead", type=float, default=0.0, help="dead functions per unit, fraction of -f")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="a", help="code shape (default a; see Shape)")
     ap.add_argument("-o", "--out", type=Path, required=True, help="directory for the .c files")
     ap.add_argument("--arch", help="also compile for this arch (arm64, riscv64) into OUT/obj-ARCH")
     args = ap.parse_args(argv)
-    corpus = generate(CorpusSpec(args.files, args.funcs, args.seed, args.dead))
+    corpus = generate(CorpusSpec(args.files, args.funcs, args.seed, args.dead, args.shape))
     sources = corpus.write(args.out)
     if args.arch:
         arch = ARCH_ALIASES[args.arch]
-        compile_sources(CROSS_CC[arch], sources, args.out / f"obj-{arch}", CFLAGS)
+        compile_sources(CROSS_CC[arch], sources, args.out / f"obj-{arch}", (*CFLAGS, *SHAPES[args.shape].cflags))
+    if corpus.archive_members:
+        print("archive members (link main.o and an archive of these, in this order):",
+              " ".join(corpus.archive_members))
     print(f"{len(sources)} files, {corpus.functions} functions, {corpus.calls} calls at run time")
     print(corpus.expected)
     return 0
