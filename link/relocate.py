@@ -584,6 +584,10 @@ def file_tables(files, attr: str, lens=None):
     return np.concatenate([getattr(f, attr) for f in files[1:]]), base
 
 
+def _is_lsda(name: str) -> bool:
+    return name == ".gcc_except_table" or name.startswith(".gcc_except_table.")
+
+
 def relocate(ctx, img: np.ndarray) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
     t = ctx.rel
@@ -613,9 +617,18 @@ def relocate(ctx, img: np.ndarray) -> None:
     alloc = np.repeat(np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)]), counts)
 
     K = t.kind
-    by_kind = _groups(K)
 
-    # references into discarded sections: an error from code and data, a tombstone in debug info
+    # references into discarded sections: an error from code and data, a tombstone in debug info.
+    # GNU ld lets .gcc_except_table refer to them (GCC puts a COMDAT function's call-site table,
+    # label differences on riscv64, in the object's one .gcc_except_table; the copy that lost is
+    # never reached): such a place keeps its zero (RELA) contents.
+    quiet = None
+    if dead.any():
+        lsda = np.repeat(np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool), counts)
+        quiet = np.flatnonzero(dead & lsda)
+        dead[quiet] = False
+        S[quiet] = 0
+    by_kind = _groups(K)
     if dead.any():
         bad = np.nonzero(dead & alloc & (K != Kind.HINT) & (K != Kind.NONE) & (K != Kind.ALIGN))[0]
         for row in bad[:10].tolist():
@@ -684,6 +697,8 @@ def relocate(ctx, img: np.ndarray) -> None:
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
                            f"(label {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
         val[m[found]] = val[hi[order][k[found]]]
+    if quiet is not None and len(quiet):        # (.gcc_except_table into a discarded section)
+        val[quiet] = 0                             # (an ADD/SUB pair then adds nothing)
     # what is left of the kind groups: two small ones (the table-sized ones go before the
     # type groups are made)
     m_desc, m_align = by_kind.get(int(Kind.TLS_DESC)), by_kind.get(int(Kind.ALIGN))
