@@ -231,16 +231,24 @@ class Processes:
             self.forward_host_signals()
         parent_host = os.getpid()
         parent_pid = self.pid
+        # The child inherits this process's host handlers (the CLI's SIGTERM guard among them)
+        # until it sets its guest's dispositions: a signal in between must wait for those.
+        mask = hostsig.pthread_sigmask(hostsig.SIG_BLOCK, FORWARDED)
         try:
             pid = os.fork()
         except OSError as e:
+            hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             for fd in (vfork_r, vfork_w):
                 if fd is not None:
                     os.close(fd)
             return -(e.errno or errno.EAGAIN)
         if pid == 0:
-            self._become_child(parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w)
+            try:
+                self._become_child(parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w)
+            finally:
+                hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             return 0
+        hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
         try:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
