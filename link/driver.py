@@ -47,6 +47,39 @@ class Context:
         self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
         self.script_relro = None                     # its DATA_SEGMENT_ALIGN..RELRO_END range (-z relro)
         self.warned_rwx = False                      # the RWX-segment warning was given (once per link)
+        # set by the passes (each named where it is made)
+        self.resolver = None              # the Resolver that read the inputs (link/resolve.py)
+        self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
+        self.commons = None               # COMMON symbols placed in .bss (layout), or None
+        self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
+        self.gc_removed = []              # --gc-sections: the sections it removed
+        self.icf_folded = None            # --icf: folded section -> the section kept in its place
+        self.rel = None                   # the relocation table (relocate.scan; shrink rewrites it)
+        self.got_entries = []             # GOT entries: (flavour, file+1|0, sym|gid, addend)
+        self.got_slots = 0                # 8-byte slots they take
+        self.ifunc_resolver = {}          # gid -> its IFUNC resolver's address
+        self.gaddr = None                 # every global's address, by gid (relocate.symbol_addresses)
+        self.relax_stats = None           # what relaxation did (link/shrink.py)
+        self.thunks = []                  # range-extension thunks: (name, output section, callers)
+        self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
+        self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
+        self.ordered = []                 # output sections in file order
+        self.segments = []                # the PT_LOAD rows
+        self.tls_range = None             # (start, end) of the TLS template
+        self.nphdr = 0                    # program headers
+        self.file_end = 0                 # where the sections end in the file
+        self.entry_addr = 0               # e_entry
+        self.img = None                   # the output image (write.build_image)
+        self.out_bytes = None             # the bytes written (ELF, flat image or -r object)
+        self.trailer = None               # what follows the sections: symbol tables, section headers (write.py)
+        self.verify_stats = None          # what --verify checked
+        self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
+        self.script_names = frozenset()   # -T: names its expressions use
+        self.script_values = {}           # -T: symbol values it assigns
+        self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
+        self.r_order = None               # -r: output sections in order (link/relocatable.py)
+        self.r_groups = None              # -r: the COMDAT groups kept
+        self.r_roots = None               # -r: ids of -u names (gc roots)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         self.features = 0                            # merged GNU property bits (link/properties.py)
         self.plt_forms: dict | None = None           # the PLT/IFUNC stub forms they ask for (the
@@ -76,13 +109,13 @@ class Context:
         out = []
         if self.got_entries or "_GLOBAL_OFFSET_TABLE_" in self.symtab.ids:
             got = OutputSection(".got", elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
-            got.data = bytes(8 * getattr(self, 'got_slots', 0))
+            got.data = bytes(8 * self.got_slots)
             got.size = len(got.data)
             got.align = 8
             got.entsize = 8
             got.rank = layout._RANK[".got"]
             out.append(got)
-        n = len(getattr(self, "ifuncs", ())) + len(getattr(self, "local_ifuncs", ()))
+        n = len(self.ifuncs) + len(self.local_ifuncs)
         if n and self.dyn is None:            # (dynamic outputs: the stubs are in .plt)
             size = self.plt_forms["stub_size"]
             for name, typ, flags, nbytes, align, rank in (
@@ -672,7 +705,7 @@ def _peak_rss_mib() -> int:
 
 
 def _icf_alias(ctx):
-    if getattr(ctx, "icf_folded", None):
+    if ctx.icf_folded:
         from xld.link import icf
         icf.alias(ctx)
         ctx.layout_fresh = False      # folded sections moved: symbol addresses must be redone
@@ -745,7 +778,7 @@ def _unless_fresh(fn):
     """A layout pass, skipped when a pass before it (the 843419 scan) left a layout that
     nothing has changed since."""
     def run(ctx):
-        if not getattr(ctx, "layout_fresh", False):
+        if not ctx.layout_fresh:
             fn(ctx)
     return run
 

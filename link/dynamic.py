@@ -401,7 +401,7 @@ def _section_kept(ctx, f, shndx: int) -> bool:
     into a twin (whose address it takes once addresses exist)."""
     if shndx < len(f.sec_outsec) and f.sec_outsec[shndx] is not None:
         return True
-    folded = getattr(ctx, "icf_folded", None)
+    folded = ctx.icf_folded
     return bool(folded) and (f, shndx) in folded
 
 

@@ -377,7 +377,7 @@ class Walk:
         by_flag = ((g.flags & elf.SHF_GNU_RETAIN) != 0) | np.isin(g.types, list(_KEEP_TYPES))
         by_flag &= (g.flags & elf.SHF_LINK_ORDER) == 0
         names = g.names
-        keep = getattr(ctx, "script_keep", None)        # -T: sections a KEEP(...) names
+        keep = ctx.script_keep        # -T: sections a KEEP(...) names
         for s in np.nonzero(g.member_np)[0].tolist():
             name = names[s]
             if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and is_root_name(name)

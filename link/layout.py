@@ -244,7 +244,7 @@ def image_base(ctx) -> int:
 
 def place(ctx) -> None:
     """Assign addresses and file offsets to every output section; build segments."""
-    if getattr(ctx, "script", None) is not None and ctx.script.sections is not None \
+    if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         from xld.link import script_layout      # -T: the script's SECTIONS decide
         return script_layout.place(ctx)
@@ -448,7 +448,7 @@ def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
             o.entsize = int(secs.entsize[rows[0]])
         if own:
             secs.store(ctx.files)
-    if o.name == ".bss" and getattr(ctx, "commons", None):
+    if o.name == ".bss" and ctx.commons:
         st = ctx.symtab
         ctx.common_off = {}
         commons = ctx.commons

@@ -113,7 +113,7 @@ def _discarded(ctx, out) -> None:
 
 
 def _folded(ctx, out) -> None:
-    folded = getattr(ctx, "icf_folded", None)
+    folded = ctx.icf_folded
     if not folded:
         return
     out.append("Folded input sections (--icf)\n\n")
@@ -174,7 +174,7 @@ def _memory_map(ctx, out) -> None:
                 syms = per_file[obj.file_id] = _symbols_by_section(ctx, obj)
             for a, name, size in syms.get(i, ()):
                 out.append(f"{a:16x} {size:8x} {1:5d}                 {name}\n")
-        if o.name == ".bss" and getattr(ctx, "commons", None):
+        if o.name == ".bss" and ctx.commons:
             for g in ctx.commons:
                 a = o.addr + ctx.common_off[g]
                 out.append(f"{a:16x} {st.common_size[g]:8x} {st.common_align[g]:5d}"

@@ -479,9 +479,9 @@ def write(ctx) -> None:
 
 
 def _undefined_roots(ctx) -> set[int]:
-    roots = getattr(ctx, "_r_roots", None)
+    roots = ctx.r_roots
     if roots is None:
-        roots = ctx._r_roots = {ctx.symtab.ids[n] for n in ctx.opts.undefined if n in ctx.symtab.ids}
+        roots = ctx.r_roots = {ctx.symtab.ids[n] for n in ctx.opts.undefined if n in ctx.symtab.ids}
     return roots
 
 

@@ -412,7 +412,7 @@ def symbol_addresses(ctx) -> None:
         if count >= 1 << 17 or k == len(objs) - 1:
             _group_addresses(group, def_file, def_index, gaddr)
             group, count = [], 0
-    for g, off in getattr(ctx, "common_off", {}).items():
+    for g, off in ctx.common_off.items():
         gaddr[g] = ctx.outputs[".bss"].addr + off
     for g, v in st.linker_value.items():
         gaddr[g] = v
@@ -420,7 +420,7 @@ def symbol_addresses(ctx) -> None:
     # (globals here, locals below in their file's table)
     ctx.ifunc_resolver = {}
     ctx.iplt_resolvers = []              # per .iplt stub, in stub order
-    local_ifuncs = getattr(ctx, "local_ifuncs", [])
+    local_ifuncs = ctx.local_ifuncs
     size = ctx.plt_forms["stub_size"]
     stub0 = 0
     if ctx.ifuncs or local_ifuncs:
@@ -433,7 +433,7 @@ def symbol_addresses(ctx) -> None:
         ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
     # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
     # in command-line order
-    for g, target in getattr(ctx, "defsym_alias", ()):
+    for g, target in ctx.defsym_alias:
         gaddr[g] = st.linker_value[g] = gaddr[target]
     ctx.gaddr = gaddr
     for obj in objs:

@@ -503,7 +503,7 @@ def place(ctx) -> None:
                 pad += -(-need // step) * step
                 settled = False
             ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
-        names = getattr(ctx, "script_names", frozenset())
+        names = ctx.script_names
         _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
                   [o for o in order if not o.alloc and _emitted(o, names)])
         if final and ctx.nphdr == used and settled:
@@ -678,7 +678,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     align = 1
     for obj, i in o.inputs:
         align = max(align, int(obj.shdrs[i]["sh_addralign"]))
-    commons = getattr(ctx, "commons", None) if o.name == ".bss" else None
+    commons = ctx.commons if o.name == ".bss" else None
     if commons:
         st = ctx.symtab
         align = max([align] + [st.common_align[g] for g in commons])
@@ -712,7 +712,6 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
         o.fill = sc.evaluate(cmd.fill, env).to_bytes(4, "big") if cmd.fill is not None else None
     pieces = o.pieces if o.pieces is not None else [(None, o.inputs)]
-    ctx.common_off = getattr(ctx, "common_off", {}) if commons else getattr(ctx, "common_off", {})
     commons_done = False
     for c, got in pieces:
         if isinstance(c, sc.Assign):
@@ -936,7 +935,7 @@ def apply_symbols(ctx) -> None:
     if ctx.script.insert is not None and ctx.script.sections is not None:
         _insert_values(ctx)
     st = ctx.symtab
-    for name, (v, o) in getattr(ctx, "script_values", {}).items():
+    for name, (v, o) in ctx.script_values.items():
         g = st.ids.get(name)
         if g is None or st.def_file[g] != resolve.LINKER:
             continue
@@ -952,7 +951,7 @@ def write_contents(ctx, img) -> None:
     gaps (each gap takes the pattern in force where it starts, repeated from there, as GNU
     ld's padding), and BYTE/SHORT/LONG/QUAD/SQUAD values (little-endian), evaluated now that
     every symbol has its address."""
-    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env = _Env(ctx, ctx.script_values, {})
     env.final = True
     for o in ctx.ordered:
         data, fills = getattr(o, "script_data", None), getattr(o, "fills", None)
@@ -1011,7 +1010,7 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
     ctx.nphdr = n
     hdr = elf.EHDR_SIZE + n * elf.PHDR_SIZE
     members = _phdr_members(ctx, alloc)
-    env = _Env(ctx, getattr(ctx, "script_values", {}), {})
+    env = _Env(ctx, ctx.script_values, {})
     env.final = True
 
     def tbss(o):
@@ -1124,7 +1123,7 @@ def check_crossrefs(ctx) -> None:
     symbol defined in another one of them (overlays that are never resident together).  An
     error per offending place, in lld's words."""
     s = ctx.script
-    t = getattr(ctx, "rel", None)
+    t = ctx.rel
     if s is None or not s.nocrossrefs or t is None or t.n == 0:
         return
     from xld.link.relocate import file_tables, site_of
@@ -1277,7 +1276,7 @@ def _insert_values(ctx) -> None:
     values: dict = {}
     env = _Env(ctx, values, {})
     env.final = True
-    for cmd, o in getattr(ctx, "script_outs", ()):
+    for cmd, o in ctx.script_outs:
         cur = o.addr
         env.cur_sec = o
         for c, got in o.pieces:

@@ -153,7 +153,7 @@ class Relaxer:
                 # _verify laid out the final program and nothing moved since: the driver need
                 # not lay out again (as after the 843419 scan), unless ICF aliases sections
                 # after the addresses, which the symbol pass must then see
-                if self.laid_out and not getattr(ctx, "icf_folded", None):
+                if self.laid_out and not ctx.icf_folded:
                     ctx.layout_fresh = True
                 break
             excluded |= bad
@@ -754,7 +754,7 @@ def _targets(ctx, L, rows: np.ndarray):
     special = np.zeros(len(rows), dtype=bool)
     if ctx.ifuncs:
         special |= isg & np.isin(g, np.array(ctx.ifuncs, dtype=np.int64))
-    if getattr(ctx, "local_ifuncs", None):
+    if ctx.local_ifuncs:
         keys = np.array([(f << 32) | y for f, y in ctx.local_ifuncs], dtype=np.int64)
         special |= ~isg & np.isin((L.file[rows].astype(np.int64) << 32) | L.sym[rows].astype(np.int64), keys)
     special |= isg & (state[g] == COMMON)

@@ -83,7 +83,7 @@ def _all_near(ctx, rows) -> bool:
     """Without --section-start (or a linker script, whose addresses are its own), every branch
     reaches when all allocated bytes together (with their worst alignment padding, and a page
     per segment) are nearer than the shortest reach."""
-    script = getattr(ctx, "script", None)
+    script = ctx.script
     if ctx.opts.section_start or (script is not None and script.sections is not None) \
             or not _in_image(ctx, rows).all():
         return False

@@ -71,7 +71,7 @@ def _structure(ctx, out: np.ndarray, errors: list[str]) -> None:
             errors.append(f"PT_LOAD at 0x{vaddr:x}: p_filesz 0x{filesz:x} > p_memsz 0x{memsz:x}")
         if off + filesz > len(out):
             errors.append(f"PT_LOAD at 0x{vaddr:x} maps bytes past the end of the file")
-        if prev_end is not None and vaddr < prev_end and vaddr not in getattr(ctx, "overlay_addrs", ()):
+        if prev_end is not None and vaddr < prev_end and vaddr not in ctx.overlay_addrs:
             errors.append(f"PT_LOAD at 0x{vaddr:x} is out of order or overlaps the one before "
                           f"(which ends at 0x{prev_end:x})")
         prev_end = vaddr + memsz
@@ -172,7 +172,7 @@ def _pair_lo12(t, S, P, V, alloc, skip) -> None:
 
 
 def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
-    t = getattr(ctx, "rel", None)
+    t = ctx.rel
     if t is None or t.n == 0:
         return
     arch = ctx.arch
@@ -243,7 +243,7 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
 def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     """Static links: each address slot of the GOT holds S + A of its symbol."""
     got = ctx.outputs.get(".got")
-    entries = getattr(ctx, "got_entries", None)
+    entries = ctx.got_entries
     if got is None or not entries or ctx.dyn is not None or got.nobits:
         return
     st = ctx.symtab

@@ -400,8 +400,8 @@ def write_output(ctx, img: np.ndarray) -> None:
     buffer ``build_image`` made; ``img`` is its first part)."""
     arch = ctx.arch
     sections = ctx.ordered
-    tr = getattr(ctx, "trailer", None)
-    out = getattr(ctx, "out_bytes", None)
+    tr = ctx.trailer
+    out = ctx.out_bytes
     if tr is None or out is None or not np.shares_memory(out[:1], img[:1]):
         tr = _Trailer(ctx)                  # an image from elsewhere: copy it into a new file
         out = np.zeros(tr.total, dtype=np.uint8)
@@ -470,7 +470,7 @@ def write_output(ctx, img: np.ndarray) -> None:
 
 
 def program_headers(ctx) -> np.ndarray:
-    if getattr(ctx, "script_phdrs", None) is not None:     # a script's PHDRS: exactly those
+    if ctx.script_phdrs is not None:     # a script's PHDRS: exactly those
         return np.array(ctx.script_phdrs, dtype=elf.PHDR)
     rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
