@@ -13,6 +13,7 @@ SUBCOMMANDS = {
     "objdump": ("xld.tools.objdump", "main"),
     "demo": ("xld.tools.demo", "main"),
     "bench": ("xld.tools.bench", "main"),
+    "diff": ("xld.tools.diff", "main"),
 }
 
 
