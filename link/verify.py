@@ -45,7 +45,7 @@ _MAX_REPORTED = 10
 def run(ctx) -> None:
     out = ctx.out_bytes
     errors: list[str] = []
-    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0}
+    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0, "debug": 0}
     ctx.verify_stats = stats
     _structure(ctx, out, errors)
     _relocations(ctx, out, errors, stats)
@@ -108,13 +108,17 @@ def _columns(ctx):
     part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     part_alloc = np.array([bool(f.sec_outsec[s] is not None and f.sec_outsec[s].alloc)
                            for f, s in zip(parts, secs)], dtype=bool)
+    # a non-allocated section written to the file (debug information; not one -S dropped)
+    part_debug = np.array([bool(f.sec_outsec[s] is not None and not f.sec_outsec[s].alloc
+                                and not f.sec_outsec[s].nobits and f.sec_outsec[s].offset)
+                           for f, s in zip(parts, secs)], dtype=bool)
     all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], t.counts) + t.sym
     all_dead, _ = file_tables(files, "sym_dead")
     pid = np.repeat(np.arange(len(t.counts)), t.counts)
     P = part_addr[pid] + t.offset
     pos = part_off[pid] + t.offset
-    return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow]
+    return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow], part_debug[pid]
 
 
 def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
@@ -175,7 +179,11 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     if t is None or t.n == 0:
         return
     arch = ctx.arch
-    S, P, pos, alloc, dead = _columns(ctx)
+    S, P, pos, alloc, dead, debug = _columns(ctx)
+    # debug information: only its address words (S + A); a reference into a discarded
+    # section holds the tombstone, 0 + A
+    debug &= t.kind == int(Kind.ADDR)
+    S = np.where(debug & dead, 0, S)
     A = t.addend
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
@@ -194,7 +202,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
         if h is None or h.field is None or h.field.width == 0 or k not in _CHECKED:
             stats["skipped"] += len(rows)
             continue
-        keep = alloc[rows] & ~dead[rows] & ~skip_rows[rows]
+        keep = (alloc[rows] & ~dead[rows] | debug[rows]) & ~skip_rows[rows]
         if k in _GOT:
             keep &= slot[rows] >= 0
         stats["skipped"] += int((~keep).sum())
@@ -214,6 +222,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             have = None
             bad = h.field.write(words, v) != words
         stats["checked"] += len(rows)
+        stats["debug"] += int(debug[rows].sum())
         for r in np.flatnonzero(bad)[:max(_MAX_REPORTED - reported, 0)].tolist():
             row = int(rows[r])
             got_s = f"0x{int(have[r]) & (2**64 - 1):x}" if have is not None else \

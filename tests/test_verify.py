@@ -195,3 +195,49 @@ def _some_field_bit(field) -> int:
     w0 = field.write(np.zeros(1, np.uint64), np.array([0], np.int64))[0]
     diff = int(w ^ w0)
     return (diff & -diff).bit_length() - 1
+
+
+# -- debug information ---------------------------------------------------------------------------
+
+def _debug_objects(arch: str, tmp: Path) -> list[Path]:
+    cc = tc.compiler("gcc", arch)
+    (tmp / "prog.c").write_text(PROGRAM)
+    (tmp / "lib.c").write_text(LIBRARY)
+    return [tc.assemble(arch, START[arch], tmp / "start.o"),
+            cc.compile(tmp / "prog.c", tmp / "prog.o", ["-O2", "-g"]),
+            cc.compile(tmp / "lib.c", tmp / "lib.o", ["-O2", "-g"])]
+
+
+def _debug_site(ctx) -> tuple[int, str, str]:
+    """The file offset of prog.o's first address word in .debug_info, its relocation and
+    symbol."""
+    from xld.link.relocate import sym_desc
+    t = ctx.rel
+    for row in range(t.n):
+        obj = ctx.files[int(t.file[row])]
+        sec = int(t.sec[row])
+        if (obj.name.endswith("prog.o") and int(t.kind[row]) == int(Kind.ADDR)
+                and obj.sec_outsec[sec] is not None and obj.sec_outsec[sec].name == ".debug_info"
+                and not obj.sym_dead[int(t.sym[row])]):
+            pos = int(obj.sec_fileoff[sec]) + int(t.offset[row])
+            return (pos, ctx.arch.howtos[int(t.type[row])].name,
+                    sym_desc(ctx, int(t.file[row]), int(t.sym[row])))
+    raise AssertionError("no address word in prog.o's .debug_info")
+
+
+@ARCHES
+def test_verify_checks_debug_information_words(arch, tmp_path, monkeypatch):
+    objs = _debug_objects(arch, tmp_path)
+    from xld.link import driver, options
+    from xld.link.errors import Diag
+    ctx = driver.link(options.parse(["--verify", "-o", str(tmp_path / "ok"), *map(str, objs)]), Diag())
+    assert ctx.verify_stats["debug"] > 0, ctx.verify_stats
+    seen = {}
+
+    def poke(ctx):
+        pos, name, sym = _debug_site(ctx)
+        seen.update(name=name, sym=sym)
+        ctx.out_bytes[pos] ^= np.uint8(0x04)
+    status, err = _link_corrupted(monkeypatch, tmp_path, objs, poke)
+    assert status == 1, err
+    assert "prog.o:(.debug_info+0x" in err and seen["name"] in err and seen["sym"] in err, err
