@@ -45,7 +45,7 @@ _MAX_REPORTED = 10
 def run(ctx) -> None:
     out = ctx.out_bytes
     errors: list[str] = []
-    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0, "debug": 0}
+    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0, "debug": 0, "tls_desc": 0}
     ctx.verify_stats = stats
     _structure(ctx, out, errors)
     _relocations(ctx, out, errors, stats)
@@ -192,6 +192,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     skip_rows = _rewritten_rows(ctx, t)
     V = _values(ctx, t, S, P, A, G, got_addr)
     _pair_lo12(t, S, P, V, alloc, skip_rows)
+    _tls_desc(ctx, out, t, S, P, pos, alloc & ~dead, errors, stats)
     reported = 0
     # by (type, kind): the shrink pass may change a row's kind (a RISC-V LO12 relaxed to gp)
     key = (t.type.astype(np.int64) << 8) | t.kind.astype(np.int64) & 0xFF
@@ -200,7 +201,8 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
         h = arch.howtos.get(rt) or arch.hooks.get("relax_howtos", {}).get(rt)
         rows = np.flatnonzero(key == kt)
         if h is None or h.field is None or h.field.width == 0 or k not in _CHECKED:
-            stats["skipped"] += len(rows)
+            if k != Kind.TLS_DESC:                  # _tls_desc's
+                stats["skipped"] += len(rows)
             continue
         keep = (alloc[rows] & ~dead[rows] | debug[rows]) & ~skip_rows[rows]
         if k in _GOT:
@@ -234,6 +236,43 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             reported += 1
 
 
+def _tls_desc(ctx, out, t, S, P, pos, live, errors: list[str], stats: dict) -> None:
+    """TLS descriptor sequences a static link rewrote to local-exec: each site must hold what
+    the architecture's rewrite (``tls_desc_to_le``) makes for the variable's TP offset, computed
+    here again (S + A - TP; a RISC-V LOAD/ADD/CALL site takes the variable of the HI20 site at
+    its label).  Sites relaxed to initial-exec (a GOT slot) are left to the slot's check."""
+    rows = np.flatnonzero((t.kind == int(Kind.TLS_DESC)) & live)
+    rewrite = ctx.arch.hooks.get("tls_desc_to_le")
+    if len(rows) == 0 or rewrite is None:
+        return
+    if len(t.got_slot) == t.n:
+        stats["skipped"] += int((t.got_slot[rows] >= 0).sum())
+        rows = rows[t.got_slot[rows] < 0]
+    paired = ctx.arch.hooks.get("tls_desc_is_paired", lambda h: False)
+    at_label = {int(P[r]): r for r in rows.tolist() if not paired(ctx.arch.howtos[int(t.type[r])])}
+    words = gather_words(out, pos[rows], 4)
+    for r, word in zip(rows.tolist(), words.tolist()):
+        h = ctx.arch.howtos[int(t.type[r])]
+        var = at_label.get(int(S[r])) if paired(h) else r
+        if var is None:
+            stats["skipped"] += 1
+            continue
+        tpoff = int(S[var] + t.addend[var] - ctx.tp_base)
+        try:
+            want = rewrite(int(word), h, tpoff)
+        except ValueError:
+            want = None
+        stats["checked"] += 1
+        stats["tls_desc"] += 1
+        if want != word:
+            where = site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))
+            sym = sym_desc(ctx, int(t.file[var]), int(t.sym[var]))
+            errors.append(f"{where}: relocation {h.name} against {sym}: the output holds "
+                          f"0x{int(word):08x}, the local-exec rewrite for TP offset 0x{tpoff:x} is "
+                          + (f"0x{want:08x}" if want is not None else "impossible")
+                          + f" (at 0x{int(P[r]):x})")
+
+
 def _rewritten_rows(ctx, t) -> np.ndarray:
     """Rows whose instructions relocate or the shrink pass rewrote into others (their value
     is no longer the kind's): TLS sequences relaxed to local-exec or initial-exec, and the
@@ -242,9 +281,6 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
     hook = ctx.arch.hooks.get("verify_skip")
     if hook is not None:
         skip |= hook(ctx, t)
-    if ctx.dyn is None:                   # static: GOT-based TLS may be relaxed to LE
-        for k in (Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PCREL):
-            skip |= t.kind == int(k)
     return skip
 
 
@@ -273,4 +309,32 @@ def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             if have != want and S != 0:
                 errors.append(f".got slot {slot} (for {name}) holds 0x{have:x}, "
                               f"its symbol's address is 0x{want:x}")
+        else:
+            _tls_slot(ctx, out, got, slot, flavour, f1, y, addend, errors, stats)
         slot += n
+
+
+def _tls_slot(ctx, out, got, slot: int, flavour: int, f1: int, y: int, addend: int,
+              errors: list[str], stats: dict) -> None:
+    """A thread-local slot of a static link: initial-exec holds the TP offset (S + A - TP);
+    general dynamic the pair (module 1, S + A - the TLS block - the DTP bias); a descriptor
+    (block offset, 0)."""
+    S = int(ctx.files[f1 - 1].S[y]) if f1 else int(ctx.gaddr[y])
+    name = sym_desc(ctx, f1 - 1, y) if f1 else ctx.symtab.names[y]
+    v = S + addend
+    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
+    if flavour == 1:
+        want, what = [v - ctx.tp_base], "its TP offset"
+    elif flavour == 2:
+        want, what = [1, v - tls_start - ctx.arch.hooks.get("dtp_offset_bias", 0)], \
+            "module 1 and its DTP offset"
+    else:
+        want, what = [v - tls_start, 0], "its TLS block offset"
+    off = got.offset + 8 * slot
+    have = [int.from_bytes(out[off + 8 * i:off + 8 * i + 8].tobytes(), "little") for i in range(len(want))]
+    want = [w & (2**64 - 1) for w in want]
+    stats["got"] += 1
+    if have != want:
+        errors.append(f".got slot {slot} (for {name}) holds "
+                      f"{', '.join(f'0x{h:x}' for h in have)}, {what} is "
+                      f"{', '.join(f'0x{w:x}' for w in want)}")
