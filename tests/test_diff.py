@@ -150,3 +150,47 @@ def test_diff_is_an_xld_subcommand(exes):
     mine, gnu = exes["riscv64"]
     r = tc.xld_cli(["diff", mine, gnu])
     assert r.returncode == 0 and "equivalent" in r.stderr, r.stdout + r.stderr
+
+
+HELLO = '#include <stdio.h>\nint main(int argc, char **argv) { printf("%d %s\\n", argc, argv[0]); return 0; }\n'
+
+
+@pytest.fixture(scope="module")
+def dynamic_exes(tmp_path_factory):
+    """Per arch: a dynamically linked hello from one object, by xld and by GNU ld (through gcc)."""
+    import subprocess
+    d = tmp_path_factory.mktemp("diff-dyn")
+    wrap = d / "xld-as-ld"
+    wrap.mkdir()
+    cmd = " ".join(f"'{c}'" for c in tc.xld_command())
+    (wrap / "ld").write_text(f'#!/bin/sh\nexec {cmd} "$@"\n')
+    (wrap / "ld").chmod(0o755)
+    (d / "hello.c").write_text(HELLO)
+    out = {}
+    for arch in tc.ARCHES:
+        cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+        obj = tc.compiler("gcc", arch).compile(d / "hello.c", d / f"hello-{arch}.o", ["-O2"])
+        for name, extra in (("xld", ["-B", str(wrap)]), ("gnu", [])):
+            p = subprocess.run([cc, *extra, str(obj), "-o", str(d / f"{name}-{arch}")],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr
+        out[arch] = (d / f"xld-{arch}", d / f"gnu-{arch}")
+    return out
+
+
+@ARCHES
+def test_dynamic_outputs_compare_needed_symbols_and_relocations(arch, dynamic_exes, tmp_path):
+    mine, gnu = dynamic_exes[arch]
+    status, out = run_diff(mine, gnu)
+    diffs = [ln for ln in out.splitlines() if ": A says " in ln]
+    # GNU ld exports main from a riscv64 PIE (crt1.o takes its address through the GOT); xld
+    # does not need to.  Everything else matches: calls through the PLT reach the same names.
+    assert all(ln.endswith("dynamic symbol main: A says absent, B says defined") for ln in diffs), out
+    assert (status == 0) == (not diffs)
+    # libc.so.6 -> libc.so.7 in xld's .dynstr: a different DT_NEEDED
+    data = mine.read_bytes()
+    assert data.count(b"libc.so.6\0") >= 1
+    bad = tmp_path / "bad"
+    bad.write_bytes(data.replace(b"libc.so.6\0", b"libc.so.7\0"))
+    status, out = run_diff(bad, gnu)
+    assert status == 1 and "DT_NEEDED: A says ['libc.so.7']" in out, out

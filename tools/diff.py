@@ -410,6 +410,7 @@ class Decoder:
                 self.regs[rd] = dest
             elif load:
                 self.slots[rd] = dest
+                self.regs.pop(rd, None)
             else:
                 self.emit(addr, (verb, None))
             return
@@ -555,13 +556,13 @@ class Decoder:
         if m in RV_BRANCHES and imms:
             self.target(addr, f"{m} {', '.join(regs)}", addr + imms[-1])
             return
+        if self.stub and m in RV_INDIRECT and regs and regs[-1] in self.slots:
+            self.jump = ("slot", self.slots[regs[-1]])
+            return
         if m in RV_INDIRECT and regs and regs[-1] in self.regs:
             rd = regs[0] if len(regs) == 2 else ("ra" if m == "jalr" else "zero")
             self.target(addr, f"jump {rd} ->", self.regs[regs[-1]] + (imms[0] if imms else 0))
             self.regs.pop(rd, None)
-            return
-        if self.stub and m in RV_INDIRECT and regs and regs[-1] in self.slots:
-            self.jump = ("slot", self.slots[regs[-1]])
             return
         if m == "addi" and len(regs) == 2 and regs[1] in self.regs:
             self.address(addr, regs[0], self.regs[regs[1]] + (imms[0] if imms else 0), False, None)
