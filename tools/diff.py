@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import difflib
+import itertools
 import re
 import sys
 from collections import Counter
@@ -102,6 +103,8 @@ class Image:
             (self.tls_syms if typ == "STT_TLS" else self.syms).append(row)
         self.syms.sort()
         self.sym_starts = [s[0] for s in self.syms]
+        # the furthest end of any symbol up to each one: where a walk back may stop
+        self.max_end = list(itertools.accumulate((v + size for v, size, _, _ in self.syms), max))
         self.gp = next((v for v, _, n, _ in self.syms if n == "__global_pointer$"), None)
         self._bodies = {}
         self.dynrel = {}                    # slot address -> (type name, symbol name, addend)
@@ -115,7 +118,8 @@ class Image:
                     if st is not None and r["r_info_sym"] and hasattr(st, "get_symbol"):
                         sname = st.get_symbol(r["r_info_sym"]).name
                     self.dynrel[r["r_offset"]] = (tname, sname, r["r_addend"])
-                    self.dyn_types[tname] += 1
+                    if not tname.endswith("_NONE"):      # a slot given up (GNU ld leaves them)
+                        self.dyn_types[tname] += 1
 
     def reloc_name(self, t: int) -> str:
         from xld.arch import by_machine
@@ -158,13 +162,15 @@ class Image:
         ones that start there; failing those, its section and first bytes (unnamed data), or
         the bare number when it is in no section."""
         out = set()
+        inside = False
         i = bisect.bisect_right(self.sym_starts, addr) - 1
         # symbols are sorted by address; walk back over those that may still contain addr
         j = i
-        while j >= 0 and addr - self.syms[j][0] < (1 << 20):
+        while j >= 0 and (self.max_end[j] >= addr or self.syms[j][0] == addr):
             v, size, name, _ = self.syms[j]
-            if v == addr or v <= addr < v + size:
+            if v == addr or v <= addr <= v + size:     # one past the end: an array's bound
                 out.add(f"{name}+0x{addr - v:x}" if addr != v else name)
+                inside |= addr < v + size or v == addr
             j -= 1
         # the start or the end of a section (linker-defined bounds such as __rela_iplt_end)
         k = bisect.bisect_right(self.sec_starts, addr)
@@ -176,7 +182,7 @@ class Image:
         s = self.section_of(addr)
         if out and s is not None and s[3] is not None and not s[4] & (SHF_EXECINSTR | SHF_WRITE):
             name = self.content_name(s, addr)
-            if name.startswith("string"):
+            if name.startswith("string") or not inside:
                 out.add(name)
         if out:
             return frozenset(out)
@@ -267,9 +273,9 @@ class Image:
         code = self.read(start, size)
         if code is None:
             return []
+        md = disassembler(self.machine)
         dec = Decoder(self, start, start + size)
         pos = 0
-        md = disassembler(self.machine)
         while pos < len(code):
             n = 0
             for a, isz, m, op_str in md.disasm_lite(code[pos:], start + pos):
@@ -564,7 +570,7 @@ class Decoder:
             self.target(addr, f"jump {rd} ->", self.regs[regs[-1]] + (imms[0] if imms else 0))
             self.regs.pop(rd, None)
             return
-        if m == "addi" and len(regs) == 2 and regs[1] in self.regs:
+        if m in ("addi", "mv") and len(regs) == 2 and regs[1] in self.regs:   # mv: addi rd, rs, 0
             self.address(addr, regs[0], self.regs[regs[1]] + (imms[0] if imms else 0), False, None)
             if regs[0] != "gp" and not self.stub:
                 self.regs.pop(regs[0], None)
@@ -603,11 +609,13 @@ def _by_name(img: Image, types: tuple[str, ...]) -> dict[str, list[tuple[int, in
     return out
 
 
-def _pairs(r: Report, name: str, xs: list, ys: list, cost) -> list:
+def _pairs(r: Report, name: str, xs: list, ys: list, cost, limit: int = 400) -> list:
     """Match the definitions of a name that several local symbols share: the pairs that
     compare equal first, then the rest in address order."""
     if len(xs) == 1 and len(ys) == 1:
         return [(xs[0], ys[0])]
+    if len(xs) * len(ys) > limit:               # many copies: by address order
+        return list(zip(xs, ys))
     left, right, out = list(xs), list(ys), []
     for x in xs:
         for y in right:
@@ -616,7 +624,12 @@ def _pairs(r: Report, name: str, xs: list, ys: list, cost) -> list:
                 left.remove(x)
                 right.remove(y)
                 break
-    out.extend(zip(left, right))
+    for x in list(left):                         # the rest: each to its closest
+        if not right:
+            break
+        y = min(right, key=lambda y: cost(x, y))
+        out.append((x, y))
+        right.remove(y)
     return out
 
 
@@ -702,7 +715,7 @@ def _object_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
 def compare_objects(r: Report) -> None:
     oa, ob = _by_name(r.a, ("STT_OBJECT",)), _by_name(r.b, ("STT_OBJECT",))
     for name in sorted(set(oa) & set(ob)):
-        for x, y in _pairs(r, name, oa[name], ob[name], lambda x, y: len(_object_diff(r, name, x, y))):
+        for x, y in _pairs(r, name, oa[name], ob[name], lambda x, y: len(_object_diff(r, name, x, y)), limit=1 << 30):
             r.compared["objects"] += 1
             for line in _object_diff(r, name, x, y):
                 r.add(*line)
