@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "demo": ("xld.tools.demo", "main"),
     "bench": ("xld.tools.bench", "main"),
     "install-ld-wrapper": ("xld.tools.ld_wrapper", "main"),
+    "diff": ("xld.tools.diff", "main"),
 }
 
 

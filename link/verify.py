@@ -9,19 +9,23 @@ Two kinds of check, both on ``ctx.out_bytes`` (the whole output file in memory):
    field's own reader (``Field.read`` in ``arch/<isa>.py``: the branch offset of a B/BL/JAL,
    the page of an ADRP, the offset of an AUIPC+JALR pair, a data word) and must hold that value;
    where a field has no reader, the bytes must be what the field's encoder makes of the value.
-   The GOT slots of a static link must hold the address of their symbol (``S + A``).
+   The GOT slots of a static link must hold the address of their symbol (``S + A``), its TP
+   offset, (module 1, DTP offset) or TLS block offset.  TLS descriptor sites rewritten to
+   local-exec must be what the arch's ``tls_desc_to_le`` makes of the recomputed TP offset.
+   Address words in debug sections hold ``S + A`` (``0 + A`` for a discarded section).
+   Range-extension thunks: their address fields are relocations; the rest is the thunk code.
 2. **Structure.**  PT_LOAD segments sorted by address, each congruent (``p_offset ≡ p_vaddr``
    modulo ``p_align``), ``p_filesz ≤ p_memsz``, not overlapping; every allocated section
    inside one segment, at the file offset that segment maps it to; ``e_entry`` (when set) in an
    executable segment.
 
-What is not checked (counted in ``ctx.verify_stats``): sites relocate rewrites into other
-instructions (TLS relaxations, TLS descriptors, RISC-V sites relaxed or paired through a label),
-read-modify-write kinds (their value depends on the bytes before), and ULEB128 fields.
+What is not checked (counted in ``ctx.verify_stats``): TLS descriptors relaxed to initial-exec
+(their slot is), read-modify-write kinds (their value depends on the bytes before), ULEB128
+fields, and in debug sections everything but address words.
 
 A mismatch is an error naming the input file, section, offset, relocation and symbol; the
 output is then not written.  Cost: a few vectorized passes over the relocation table, about
-5-10 % of a link's time (docs/robustness.md).
+10-15 % of a link's time on a 400x50 corpus (docs/robustness.md).
 """
 from __future__ import annotations
 
@@ -45,11 +49,12 @@ _MAX_REPORTED = 10
 def run(ctx) -> None:
     out = ctx.out_bytes
     errors: list[str] = []
-    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0}
+    stats = {"checked": 0, "decoded": 0, "skipped": 0, "got": 0, "debug": 0, "tls_desc": 0, "thunks": 0}
     ctx.verify_stats = stats
     _structure(ctx, out, errors)
     _relocations(ctx, out, errors, stats)
     _got(ctx, out, errors, stats)
+    _thunks(ctx, out, errors, stats)
     for e in errors[:_MAX_REPORTED * 3]:
         ctx.diag.error(f"--verify: {e}")
     ctx.diag.check()
@@ -109,13 +114,17 @@ def _columns(ctx):
     part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     part_alloc = np.array([bool(f.sec_outsec[s] is not None and f.sec_outsec[s].alloc)
                            for f, s in zip(parts, secs)], dtype=bool)
+    # a non-allocated section written to the file (debug information; not one -S dropped)
+    part_debug = np.array([bool(f.sec_outsec[s] is not None and not f.sec_outsec[s].alloc
+                                and not f.sec_outsec[s].nobits and f.sec_outsec[s].offset)
+                           for f, s in zip(parts, secs)], dtype=bool)
     all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], t.counts) + t.sym
     all_dead, _ = file_tables(files, "sym_dead")
     pid = np.repeat(np.arange(len(t.counts)), t.counts)
     P = part_addr[pid] + t.offset
     pos = part_off[pid] + t.offset
-    return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow]
+    return all_S[yrow], P, pos, part_alloc[pid], all_dead[yrow], part_debug[pid]
 
 
 def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
@@ -176,7 +185,11 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     if t is None or t.n == 0:
         return
     arch = ctx.arch
-    S, P, pos, alloc, dead = _columns(ctx)
+    S, P, pos, alloc, dead, debug = _columns(ctx)
+    # debug information: only its address words (S + A); a reference into a discarded
+    # section holds the tombstone, 0 + A
+    debug &= t.kind == int(Kind.ADDR)
+    S = np.where(debug & dead, 0, S)
     A = t.addend
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
@@ -185,6 +198,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     skip_rows = _rewritten_rows(ctx, t)
     V = _values(ctx, t, S, P, A, G, got_addr)
     _pair_lo12(t, S, P, V, alloc, skip_rows)
+    _tls_desc(ctx, out, t, S, P, pos, alloc & ~dead, errors, stats)
     reported = 0
     # by (type, kind): the shrink pass may change a row's kind (a RISC-V LO12 relaxed to gp)
     key = (t.type.astype(np.int64) << 8) | t.kind.astype(np.int64) & 0xFF
@@ -193,9 +207,10 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
         h = arch.howtos.get(rt) or arch.hooks.get("relax_howtos", {}).get(rt)
         rows = np.flatnonzero(key == kt)
         if h is None or h.field is None or h.field.width == 0 or k not in _CHECKED:
-            stats["skipped"] += len(rows)
+            if k != Kind.TLS_DESC:                  # _tls_desc's
+                stats["skipped"] += len(rows)
             continue
-        keep = alloc[rows] & ~dead[rows] & ~skip_rows[rows]
+        keep = (alloc[rows] & ~dead[rows] | debug[rows]) & ~skip_rows[rows]
         if k in _GOT:
             keep &= slot[rows] >= 0
         stats["skipped"] += int((~keep).sum())
@@ -215,6 +230,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             have = None
             bad = h.field.write(words, v) != words
         stats["checked"] += len(rows)
+        stats["debug"] += int(debug[rows].sum())
         for r in np.flatnonzero(bad)[:max(_MAX_REPORTED - reported, 0)].tolist():
             row = int(rows[r])
             got_s = f"0x{int(have[r]) & (2**64 - 1):x}" if have is not None else \
@@ -226,6 +242,43 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             reported += 1
 
 
+def _tls_desc(ctx, out, t, S, P, pos, live, errors: list[str], stats: dict) -> None:
+    """TLS descriptor sequences a static link rewrote to local-exec: each site must hold what
+    the architecture's rewrite (``tls_desc_to_le``) makes for the variable's TP offset, computed
+    here again (S + A - TP; a RISC-V LOAD/ADD/CALL site takes the variable of the HI20 site at
+    its label).  Sites relaxed to initial-exec (a GOT slot) are left to the slot's check."""
+    rows = np.flatnonzero((t.kind == int(Kind.TLS_DESC)) & live)
+    rewrite = ctx.arch.hooks.get("tls_desc_to_le")
+    if len(rows) == 0 or rewrite is None:
+        return
+    if len(t.got_slot) == t.n:
+        stats["skipped"] += int((t.got_slot[rows] >= 0).sum())
+        rows = rows[t.got_slot[rows] < 0]
+    paired = ctx.arch.hooks.get("tls_desc_is_paired", lambda h: False)
+    at_label = {int(P[r]): r for r in rows.tolist() if not paired(ctx.arch.howtos[int(t.type[r])])}
+    words = gather_words(out, pos[rows], 4)
+    for r, word in zip(rows.tolist(), words.tolist()):
+        h = ctx.arch.howtos[int(t.type[r])]
+        var = at_label.get(int(S[r])) if paired(h) else r
+        if var is None:
+            stats["skipped"] += 1
+            continue
+        tpoff = int(S[var] + t.addend[var] - ctx.tp_base)
+        try:
+            want = rewrite(int(word), h, tpoff)
+        except ValueError:
+            want = None
+        stats["checked"] += 1
+        stats["tls_desc"] += 1
+        if want != word:
+            where = site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))
+            sym = sym_desc(ctx, int(t.file[var]), int(t.sym[var]))
+            errors.append(f"{where}: relocation {h.name} against {sym}: the output holds "
+                          f"0x{int(word):08x}, the local-exec rewrite for TP offset 0x{tpoff:x} is "
+                          + (f"0x{want:08x}" if want is not None else "impossible")
+                          + f" (at 0x{int(P[r]):x})")
+
+
 def _rewritten_rows(ctx, t) -> np.ndarray:
     """Rows whose instructions relocate or the shrink pass rewrote into others (their value
     is no longer the kind's): TLS sequences relaxed to local-exec or initial-exec, and the
@@ -234,9 +287,6 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
     hook = ctx.arch.hooks.get("verify_skip")
     if hook is not None:
         skip |= hook(ctx, t)
-    if ctx.dyn is None:                   # static: GOT-based TLS may be relaxed to LE
-        for k in (Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PCREL):
-            skip |= t.kind == int(k)
     return skip
 
 
@@ -265,4 +315,60 @@ def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
             if have != want and S != 0:
                 errors.append(f".got slot {slot} (for {name}) holds 0x{have:x}, "
                               f"its symbol's address is 0x{want:x}")
+        else:
+            _tls_slot(ctx, out, got, slot, flavour, f1, y, addend, errors, stats)
         slot += n
+
+
+def _tls_slot(ctx, out, got, slot: int, flavour: int, f1: int, y: int, addend: int,
+              errors: list[str], stats: dict) -> None:
+    """A thread-local slot of a static link: initial-exec holds the TP offset (S + A - TP);
+    general dynamic the pair (module 1, S + A - the TLS block - the DTP bias); a descriptor
+    (block offset, 0)."""
+    S = int(ctx.files[f1 - 1].S[y]) if f1 else int(ctx.gaddr[y])
+    name = sym_desc(ctx, f1 - 1, y) if f1 else ctx.symtab.names[y]
+    v = S + addend
+    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
+    if flavour == 1:
+        want, what = [v - ctx.tp_base], "its TP offset"
+    elif flavour == 2:
+        want, what = [1, v - tls_start - ctx.arch.hooks.get("dtp_offset_bias", 0)], \
+            "module 1 and its DTP offset"
+    else:
+        want, what = [v - tls_start, 0], "its TLS block offset"
+    off = got.offset + 8 * slot
+    have = [int.from_bytes(out[off + 8 * i:off + 8 * i + 8].tobytes(), "little") for i in range(len(want))]
+    want = [w & (2**64 - 1) for w in want]
+    stats["got"] += 1
+    if have != want:
+        errors.append(f".got slot {slot} (for {name}) holds "
+                      f"{', '.join(f'0x{h:x}' for h in have)}, {what} is "
+                      f"{', '.join(f'0x{w:x}' for w in want)}")
+
+
+def _thunks(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
+    """Range-extension thunks: their address fields are relocations (checked above); the rest
+    of each thunk (the indirect branch) must be the architecture's thunk code."""
+    spec = ctx.arch.hooks.get("thunk_relocs")
+    thunks = getattr(ctx, "thunks", None)
+    if not spec or not thunks:
+        return
+    code = np.frombuffer(spec["code"], np.uint8)
+    fixed = np.ones(len(code), dtype=bool)
+    for off, _ in spec["relocs"]:
+        fixed[off:off + 4] = False
+    for name, oname, _ in thunks:
+        g = ctx.symtab.ids.get(name)
+        o = ctx.outputs.get(oname)
+        if g is None or o is None:
+            continue
+        addr = int(ctx.gaddr[g])
+        pos = o.offset + addr - o.addr
+        have = out[pos:pos + len(code)]
+        stats["thunks"] += 1
+        bad = np.flatnonzero((have != code) & fixed)
+        if len(bad):
+            at = int(bad[0]) & ~3
+            errors.append(f"thunk {name} in {oname} at 0x{addr:x}: the instruction at +0x{at:x} is "
+                          f"{have[at:at + 4].tobytes()[::-1].hex()}, a thunk's is "
+                          f"{code[at:at + 4].tobytes()[::-1].hex()}")

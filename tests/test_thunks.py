@@ -301,3 +301,29 @@ def test_erratum_843419_candidates_match_a_full_scan():
     finally:
         thunks._code_ranges = orig
     assert expect and got == expect
+
+
+@pytest.mark.parametrize("where", ["adrp", "br"])
+def test_verify_checks_thunks(objs, monkeypatch, where):
+    """--verify: a thunk's ADRP is a relocation against the far target; its BR must be the
+    thunk code.  (RISC-V has no thunks.)"""
+    import numpy as np
+    from xld.link import verify
+    d, o = objs
+    real = verify.run
+
+    def corrupt_then_verify(ctx):
+        name = next(n for n, _, _ in ctx.thunks if n.endswith("far_add"))
+        out = ctx.outputs[".text"]
+        pos = out.offset + int(ctx.gaddr[ctx.symtab.ids[name]]) - out.addr
+        ctx.out_bytes[pos + (0 if where == "adrp" else 8)] ^= np.uint8(0x20)
+        real(ctx)
+    monkeypatch.setattr(verify, "run", corrupt_then_verify)
+    exe = d / f"bad-{where}"
+    res = tc.xld_link(["--arch", ARCH, "-static", "--verify", f"--section-start=.far_text={FAR}",
+                       "-o", exe, *o])
+    assert res.status == 1 and not exe.exists(), res.stderr
+    if where == "adrp":
+        assert "R_AARCH64_ADR_PREL_PG_HI21 against far_add" in res.stderr, res.stderr
+    else:
+        assert f"thunk {PREFIX}far_add in .text" in res.stderr and "+0x8" in res.stderr, res.stderr

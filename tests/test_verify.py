@@ -195,3 +195,109 @@ def _some_field_bit(field) -> int:
     w0 = field.write(np.zeros(1, np.uint64), np.array([0], np.int64))[0]
     diff = int(w ^ w0)
     return (diff & -diff).bit_length() - 1
+
+
+# -- debug information ---------------------------------------------------------------------------
+
+def _debug_objects(arch: str, tmp: Path) -> list[Path]:
+    cc = tc.compiler("gcc", arch)
+    (tmp / "prog.c").write_text(PROGRAM)
+    (tmp / "lib.c").write_text(LIBRARY)
+    return [tc.assemble(arch, START[arch], tmp / "start.o"),
+            cc.compile(tmp / "prog.c", tmp / "prog.o", ["-O2", "-g"]),
+            cc.compile(tmp / "lib.c", tmp / "lib.o", ["-O2", "-g"])]
+
+
+def _debug_site(ctx) -> tuple[int, str, str]:
+    """The file offset of prog.o's first address word in .debug_info, its relocation and
+    symbol."""
+    from xld.link.relocate import sym_desc
+    t = ctx.rel
+    for row in range(t.n):
+        obj = ctx.files[int(t.file[row])]
+        sec = int(t.sec[row])
+        if (obj.name.endswith("prog.o") and int(t.kind[row]) == int(Kind.ADDR)
+                and obj.sec_outsec[sec] is not None and obj.sec_outsec[sec].name == ".debug_info"
+                and not obj.sym_dead[int(t.sym[row])]):
+            pos = int(obj.sec_fileoff[sec]) + int(t.offset[row])
+            return (pos, ctx.arch.howtos[int(t.type[row])].name,
+                    sym_desc(ctx, int(t.file[row]), int(t.sym[row])))
+    raise AssertionError("no address word in prog.o's .debug_info")
+
+
+@ARCHES
+def test_verify_checks_debug_information_words(arch, tmp_path, monkeypatch):
+    objs = _debug_objects(arch, tmp_path)
+    from xld.link import driver, options
+    from xld.link.errors import Diag
+    ctx = driver.link(options.parse(["--verify", "-o", str(tmp_path / "ok"), *map(str, objs)]), Diag())
+    assert ctx.verify_stats["debug"] > 0, ctx.verify_stats
+    seen = {}
+
+    def poke(ctx):
+        pos, name, sym = _debug_site(ctx)
+        seen.update(name=name, sym=sym)
+        ctx.out_bytes[pos] ^= np.uint8(0x04)
+    status, err = _link_corrupted(monkeypatch, tmp_path, objs, poke)
+    assert status == 1, err
+    assert "prog.o:(.debug_info+0x" in err and seen["name"] in err and seen["sym"] in err, err
+
+
+# -- thread-local storage --------------------------------------------------------------------------
+
+TLS_PROG = "extern __thread int tv;\nint get_tv(void) { return tv; }\nint main(void) { return get_tv(); }\n"
+TLS_LIB = "__thread int pad[3] = {1, 2, 3};\n__thread int tv = 42;\n"
+# initial-exec on both arches (arm64 ADRP+LDR :gottprel:, riscv64 AUIPC+LD %tls_ie_pcrel_hi, the
+# slot holding the TP offset); arm64's -fPIC default, TLS descriptors, rewritten to MOVZ/MOVK
+# (riscv64 compilers here make no TLS descriptors)
+TLS_MODELS = [("arm64", "ie"), ("riscv64", "ie"), ("arm64", "desc")]
+TLS_FLAGS = {"ie": ["-O2", "-fno-pic", "-ftls-model=initial-exec"], "desc": ["-O2", "-fPIC"]}
+TLS_KINDS = {"ie": {int(Kind.TLS_IE), int(Kind.TLS_IE_PCREL), int(Kind.TLS_IE_PAGE_PCREL)},
+             "desc": {int(Kind.TLS_DESC)}}
+
+
+def _tls_objects(arch: str, model: str, tmp: Path) -> list[Path]:
+    cc = tc.compiler("gcc", arch)
+    (tmp / "prog.c").write_text(TLS_PROG)
+    (tmp / "lib.c").write_text(TLS_LIB)
+    return [tc.assemble(arch, START[arch], tmp / "start.o"),
+            cc.compile(tmp / "prog.c", tmp / "prog.o", TLS_FLAGS[model]),
+            cc.compile(tmp / "lib.c", tmp / "lib.o", ["-O2"])]
+
+
+@pytest.mark.parametrize("arch,model", TLS_MODELS)
+def test_verify_checks_tls_sites(arch, model, tmp_path, monkeypatch):
+    """A relaxed or GOT-based TLS access (once skipped as 'rewritten') is decoded and checked."""
+    objs = _tls_objects(arch, model, tmp_path)
+    from xld.link import driver, options
+    from xld.link.errors import Diag
+    out = tmp_path / "ok"
+    ctx = driver.link(options.parse(["--verify", "-o", str(out), *map(str, objs)]), Diag())
+    assert out.exists() and ctx.verify_stats["checked"] > 0
+    if model == "desc":
+        assert ctx.verify_stats["tls_desc"] >= 2, ctx.verify_stats
+    seen = {}
+
+    def flip(ctx):
+        pos, name = _site(ctx, TLS_KINDS[model])
+        seen["name"] = name
+        ctx.out_bytes[pos + 1] ^= np.uint8(0x20)       # a bit of the immediate / register field
+    status, err = _link_corrupted(monkeypatch, tmp_path, objs, flip)
+    assert status == 1, err
+    assert "xld: error: --verify: " in err and "prog.o:(.text" in err, err
+    assert seen["name"] in err and "against tv" in err, err
+
+
+@ARCHES
+def test_verify_checks_tls_got_slots(arch, tmp_path, monkeypatch):
+    """An initial-exec slot of a static link holds the variable's TP offset."""
+    objs = _tls_objects(arch, "ie", tmp_path)
+
+    def poke(ctx):
+        got = ctx.outputs[".got"]
+        slot = next(i for i, e in enumerate(ctx.got_entries) if e[0] == 1)
+        assert all(e[0] < 2 for e in ctx.got_entries[:slot]), "slots before it are not single"
+        ctx.out_bytes[got.offset + 8 * slot] ^= np.uint8(0x08)
+    status, err = _link_corrupted(monkeypatch, tmp_path, objs, poke)
+    assert status == 1, err
+    assert ".got slot" in err and "(for tv)" in err and "its TP offset is" in err, err

@@ -140,8 +140,10 @@ def build_corpus(arch: str, work: Path) -> list[Scenario]:
         Scenario("gc-icf-map", ["--gc-sections", "--icf=all", "-Map", "out.map", "start.o",
                                 "main.o", "lib.a"],
                  {**common, "lib.a": read("lib.a")}, ("out", "out.map")),
-        Scenario("shared", ["--verify", "-dynamic-linker", "/lib/ld.so", "start.o", "dynmain.o",
-                            "libfuzz.so"],
+        # the .so is made with -nostdlib: on riscv64 its __tls_get_addr is left to a libc
+        # that this link does not have
+        Scenario("shared", ["--verify", "--allow-shlib-undefined", "-dynamic-linker", "/lib/ld.so",
+                            "start.o", "dynmain.o", "libfuzz.so"],
                  {"start.o": read("start.o"), "dynmain.o": read("dynmain.o"),
                   "libfuzz.so": read("libfuzz.so")}),
         Scenario("make-shared", ["--verify", "-shared", "-soname", "libz.so.1", "shlib.o",
