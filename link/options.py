@@ -201,6 +201,7 @@ Usage: xld [options] file...
        xld nm FILE | xld objdump [-d] [-h] [-t] [-r] FILE | xld demo
        xld bench [--arch A,B] ...       (benchmarks against GNU ld, lld, mold)
        xld install-ld-wrapper DIR       (DIR/ld runs xld: gcc -B DIR, clang -fuse-ld=DIR/ld)
+       xld diff A B                     (two linkers' executables of the same objects: the same code?)
 
 An ELF linker for AArch64 and RISC-V 64 (a drop-in 'ld' for gcc -B and clang -fuse-ld):
 static, static-pie, PIE and dynamic executables, shared libraries (-shared), relocatable
