@@ -123,6 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = {}
     if opts.max_memory:
         kwargs["max_memory"] = opts.max_memory
+    import signal
+
+    terminated = []
+
+    def _terminated(signum, _frame):
+        # SIGTERM (ctest's and meson's timeouts): stop the program as Ctrl-C does, so the run
+        # unwinds and removes its private /tmp, then exit as killed by SIGTERM
+        terminated.append(signum)
+        raise KeyboardInterrupt
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:                   # not the main thread
+        previous = None
     try:
         sys.stdout.flush()
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
@@ -139,11 +152,16 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(e.tb)
         return _error(f"{e} (set XLD_DEBUG=1 for a traceback)")
     except KeyboardInterrupt:
-        return 130
+        return 128 + signal.SIGTERM if terminated else 130
     except Exception as e:  # never a traceback for users
         if os.environ.get("XLD_DEBUG"):
             raise
         return _error(f"internal error: {e!r} (set XLD_DEBUG=1 for a traceback)")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        return 128 + signal.SIGTERM
     if res.crash:
         sys.stderr.write(res.crash)
         sys.stderr.flush()

@@ -140,6 +140,36 @@ class Quota:
         return n
 
 
+TMP_PREFIX = "xld-run-tmp-"
+
+
+def sweep_stale_tmp() -> None:
+    """Remove the private /tmp directories of runs that were killed (SIGKILL gives no chance
+    to clean up): ``xld-run-tmp-<pid>-*`` of this user whose process no longer exists."""
+    top = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(top) if n.startswith(TMP_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                       # still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue                       # another user's process
+        path = os.path.join(top, name)
+        try:
+            if os.lstat(path).st_uid == os.getuid():
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
 class Sandbox:
     """The guest's file system view: the host's (``root`` None) or a root directory's."""
 
@@ -176,7 +206,8 @@ class Sandbox:
     # --- /tmp ---------------------------------------------------------------------------
     def tmp_dir(self) -> str:
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="xld-run-tmp-")
+            sweep_stale_tmp()
+            self._tmp = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-")
             self._tmp_fd = self._open_dir(self._tmp)
         return self._tmp
 

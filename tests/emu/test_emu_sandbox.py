@@ -245,3 +245,32 @@ def test_read_only_and_private_tmp(build, tmp_path):
     res = run(exe, ["ro", "new.txt"], cwd=tmp_path, read_only=True, timeout=60)
     assert res.stdout == refused + b"tmp: Read-only file system Bad file descriptor\n"
     assert sorted(os.listdir(tmp_path)) == ["in.txt"]
+
+
+def test_private_tmp_is_removed_after_sigterm_and_swept_after_sigkill(build, tmp_path):
+    """A runner's timeout sends SIGTERM: the run unwinds and removes its /tmp (status 143).
+    SIGKILL leaves no chance: the next run with a private /tmp removes what a dead run left."""
+    import glob
+    import signal
+    import tempfile
+    exe = build("sandbox", "arm64")
+
+    def start():
+        p = subprocess.Popen([sys.executable, "-m", "xld.emu", "--root", str(tmp_path), exe, "sleep"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout.readline() == b"sleeping\n"
+        dirs = glob.glob(os.path.join(tempfile.gettempdir(), f"xld-run-tmp-{p.pid}-*"))
+        assert len(dirs) == 1 and os.listdir(dirs[0]) == ["marker"]
+        return p, dirs[0]
+    p, d = start()
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 143
+    assert not os.path.exists(d)
+    p, d = start()
+    p.kill()
+    p.wait(timeout=60)
+    assert os.path.exists(d)
+    sb = Sandbox(str(tmp_path), "/x", "/x")
+    sb.tmp_dir()                      # the next run that makes a private /tmp ...
+    sb.cleanup()
+    assert not os.path.exists(d)      # ... sweeps the dead run's

@@ -6,7 +6,7 @@
  *   argv0              the whole argv[0]; getcwd
  *   bigio              readv/writev/preadv/ppoll/pread/select with sizes no host should allocate
  *   fill PATH CHUNK    write CHUNK-byte blocks to PATH until a write fails
- *   sleep              sleeps forever
+ *   sleep              creates /tmp/marker, then sleeps forever
  *   ro PATH            the changes --read-only refuses */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -124,6 +124,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "sleep")) {
+        close(open("/tmp/marker", O_CREAT | O_WRONLY, 0644));
         printf("sleeping\n");
         fflush(stdout);
         for (;;) sleep(1000);
