@@ -760,7 +760,10 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
         try:
             sb.set_cwd(os.fspath(cwd))
         except GuestOSError as e:
-            raise RunError(f"working directory {cwd}: {os.strerror(e.errno)}") from None
+            hint = ""
+            if root is None and sb.private_tmp and F.normalize(os.fspath(cwd)).startswith("/tmp/"):
+                hint = " (--private-tmp hides the host's /tmp, which holds it; pass --chdir)"
+            raise RunError(f"working directory {cwd}: {os.strerror(e.errno)}{hint}") from None
         interp = _load_interp(elf, arch, sb, max_memory) if elf.interp is not None else None
         if env is None:
             env_list = []
