@@ -215,7 +215,7 @@ class Process(Threads, Signals, Syscalls):
             _start, end = L.map_image(self.mem, elf, self.bias, name)
             self.mem.set_brk_base(end)      # brk follows the executable, as the kernel puts it
             if self.interp is None:
-                return elf.entry + self.bias
+                return self._entry(elf.entry + self.bias, elf.path)
             what = f"program interpreter {elf.interp}"
             self.interp_bias = L.place(self.interp, self.mem, interpreter=True, what=what)
             ld_name = os.path.basename(elf.interp)
@@ -223,7 +223,14 @@ class Process(Threads, Signals, Syscalls):
             self.module_files[ld_name] = self.interp.path
         except L.LoadError as e:
             raise RunError(str(e)) from None
-        return self.interp.entry + self.interp_bias
+        return self._entry(self.interp.entry + self.interp_bias, what)
+
+    @staticmethod
+    def _entry(pc: int, what: str) -> int:
+        """The kernel refuses an entry point outside user space (BAD_ADDR: EINVAL)."""
+        if not 0 <= pc < STACK_TOP:
+            raise RunError(f"{what}: entry point {pc:#x} lies outside the program's address space")
+        return pc
 
     def _phdr_addr(self) -> int:
         return L.phdr_addr(self.elf, self.bias)
@@ -258,7 +265,7 @@ class Process(Threads, Signals, Syscalls):
         ]
         words = [len(self.argv), *arg_ptrs, 0, *env_ptrs, 0]
         for k, v in auxv:
-            words += [k, v]
+            words += [k, v & 0xFFFF_FFFF_FFFF_FFFF]   # unsigned long, as the kernel computes it
         strings_bottom = top - len(blob)
         sp = (strings_bottom - 8 * len(words)) & ~15
         table = struct.pack(f"<{len(words)}Q", *words)

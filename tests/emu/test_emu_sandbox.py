@@ -113,7 +113,7 @@ SWAPPER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+@pytest.mark.parametrize("arch", ["arm64"])   # the walk is the host's: one arch is enough
 def test_symlink_swap_race_never_reads_outside(build, tmp_path, arch):
     """A host process swaps a directory of the root with a link to a host directory outside,
     and a file with a link to a host file outside, as fast as it can, while the guest opens
