@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                 "or dynamically linked: PIE or not) under Unicorn, as qemu-user does.",
                 epilog="Dynamic programs: the program interpreter (ld.so) and the libraries come from "
                        "the sysroot: every read-only lookup of an absolute path (open for reading, "
-                       "stat, access, readlink) tries SYSROOT/path first, then the root. See docs/run.md.")
+                       "stat, access, readlink) tries SYSROOT/path first, then the program's own view "
+                       "(the host's files, or the root). See docs/run.md.")
     p.add_argument("--root", metavar="DIR",
                    help="the sandbox: DIR is the program's / (default: none, the program sees the "
                         "host's files under their own paths, as under qemu-user)")
