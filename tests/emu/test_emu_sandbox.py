@@ -274,3 +274,26 @@ def test_private_tmp_is_removed_after_sigterm_and_swept_after_sigkill(build, tmp
     sb.tmp_dir()                      # the next run that makes a private /tmp ...
     sb.cleanup()
     assert not os.path.exists(d)      # ... sweeps the dead run's
+
+
+def test_two_guests_racing_never_read_outside(build, tmp_path):
+    """The attack as a guest makes it: one guest plants a link to a host directory (by its
+    host path) and exchanges it with a directory of the shared root thousands of times
+    (renameat2(RENAME_EXCHANGE)), while a second guest reads through that directory."""
+    exe = build("sandbox", "arm64")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f").write_text("SECRET")
+    root = tmp_path / "root"
+    (root / "d").mkdir(parents=True)
+    (root / "d" / "f").write_text("INSIDE")
+    attacker = subprocess.Popen([sys.executable, "-m", "xld.emu", "--root", str(root), exe, "swap", "d",
+                                 str(outside), "20000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        res = run(exe, ["race", "d/f", "1000"], root=root, timeout=120)
+    finally:
+        out, err = attacker.communicate(timeout=300)
+    assert attacker.returncode == 0, err
+    assert int(out.split()[1]) == 20000              # every exchange happened
+    inside, secret, missing = (int(x) for x in res.stdout.split()[1::2])
+    assert (secret, inside + missing) == (0, 1000) and inside > 0, res.stdout

@@ -1,6 +1,7 @@
 /* Probes of the sandbox and of the limits: each subcommand prints what the guest saw.
  *   race PATH N        open+read PATH N times: "inside I secret S missing M"
  *   racew PATH N       create+unlink PATH N times: "created C failed F"
+ *   swap DIR TARGET N  make the link "evil" -> TARGET, exchange it with DIR N times
  *   exe                /proc/self/exe: open for writing, fchmod, chmod
  *   access P...        faccessat(P, F_OK) with and without AT_SYMLINK_NOFOLLOW
  *   argv0              the whole argv[0]; getcwd
@@ -54,6 +55,15 @@ int main(int argc, char **argv)
             unlink(argv[2]);
         }
         printf("created %d failed %d\n", created, failed);
+        return 0;
+    }
+    if (!strcmp(cmd, "swap")) {
+        /* the attacker's half: a link to a host path, exchanged with a directory N times */
+        int n = atoi(argv[4]), ok = 0;
+        symlink(argv[3], "evil");
+        for (int i = 0; i < n; i++)
+            ok += renameat2(AT_FDCWD, argv[2], AT_FDCWD, "evil", RENAME_EXCHANGE) == 0;
+        printf("swapped %d\n", ok);
         return 0;
     }
     if (!strcmp(cmd, "exe")) {
