@@ -897,8 +897,17 @@ class Syscalls:
         p = self.path_arg(path)
         if _s64(size) <= 0:
             return -errno.EINVAL
-        if p and self.guest_name(dirfd, p) == "/proc/self/exe":
+        name = self.guest_name(dirfd, p) if p else ""
+        if name == "/proc/self/exe":
             target = os.fsencode(self.sandbox.exe_guest)
+        elif name == "/proc/self/cwd":
+            target = os.fsencode(self.sandbox.cwd)
+        elif name.startswith("/proc/self/fd/") and name[14:].isdigit():
+            # the guest's descriptors, by their guest names (not the emulator's own)
+            f = self.fds.fds.get(int(name[14:]))
+            if f is None:
+                return -errno.ENOENT
+            target = os.fsencode(f.guest_path or f"{f.kind}:[{id(f) & 0xFFFFFF}]")
         else:
             with self.lookup_at(dirfd, p, follow=False, read=True) as loc:
                 target = os.fsencode(os.readlink(loc.name, dir_fd=loc.fd))

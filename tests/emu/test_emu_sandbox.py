@@ -297,3 +297,16 @@ def test_two_guests_racing_never_read_outside(build, tmp_path):
     assert int(out.split()[1]) == 20000              # every exchange happened
     inside, secret, missing = (int(x) for x in res.stdout.split()[1::2])
     assert (secret, inside + missing) == (0, 1000) and inside > 0, res.stdout
+
+
+def test_proc_self_links_name_the_guest_s_files(build, tmp_path):
+    """/proc/self/fd/N and /proc/self/cwd name the guest's descriptors and directory (the
+    emulator's own would leak host paths under --root, and be wrong in the host's view)."""
+    from conftest import run_qemu
+    exe = build("sandbox", "arm64")
+    (tmp_path / "in.txt").write_text("x")
+    res = run(exe, ["proc", "in.txt"], root=tmp_path, timeout=60)
+    assert res.stdout == b"fd /in.txt\ncwd /\nclosed fd: No such file or directory\n"
+    rc, out, _err = run_qemu("arm64", exe, ["proc", "in.txt"], cwd=tmp_path)
+    res = run(exe, ["proc", "in.txt"], cwd=tmp_path, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out)

@@ -2,6 +2,7 @@
  *   race PATH N        open+read PATH N times: "inside I secret S missing M"
  *   racew PATH N       create+unlink PATH N times: "created C failed F"
  *   swap DIR TARGET N  make the link "evil" -> TARGET, exchange it with DIR N times
+ *   proc FILE          readlink of /proc/self/fd/N (FILE opened) and /proc/self/cwd
  *   exe                /proc/self/exe: open for writing, fchmod, chmod
  *   access P...        faccessat(P, F_OK) with and without AT_SYMLINK_NOFOLLOW
  *   argv0              the whole argv[0]; getcwd
@@ -64,6 +65,20 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++)
             ok += renameat2(AT_FDCWD, argv[2], AT_FDCWD, "evil", RENAME_EXCHANGE) == 0;
         printf("swapped %d\n", ok);
+        return 0;
+    }
+    if (!strcmp(cmd, "proc")) {
+        /* the guest's own /proc/self/fd and /proc/self/cwd links */
+        char b[512], p[64];
+        int fd = open(argv[2], O_RDONLY);
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(p, b, sizeof b - 1);
+        b[n > 0 ? n : 0] = 0;
+        printf("fd %s\n", n > 0 ? b : strerror(errno));
+        n = readlink("/proc/self/cwd", b, sizeof b - 1);
+        b[n > 0 ? n : 0] = 0;
+        printf("cwd %s\n", n > 0 ? b : strerror(errno));
+        printf("closed fd: %s\n", err(readlink("/proc/self/fd/999", b, sizeof b)));
         return 0;
     }
     if (!strcmp(cmd, "exe")) {
