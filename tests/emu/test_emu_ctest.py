@@ -2,7 +2,6 @@
 absolute paths (source and build directories), a working directory and an environment, as
 CTest and meson give them; they pass as under qemu-user."""
 
-import os
 import shutil
 import subprocess
 import sys

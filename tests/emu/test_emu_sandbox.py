@@ -3,7 +3,6 @@ and links swapped while it walks cannot reach host files outside it; writes land
 /proc/self/exe cannot be changed; access() is no oracle for host paths; the host's
 environment stays outside; /tmp is private to the run; --read-only refuses every change."""
 
-import ctypes
 import os
 import stat
 import subprocess
@@ -13,7 +12,6 @@ import textwrap
 import pytest
 
 from xld.emu import run
-from xld.emu.cli import main
 from xld.emu.fs import GuestOSError, Sandbox
 
 
