@@ -232,16 +232,24 @@ class Processes:
             self.sandbox.tmp_dir()          # made before the fork: parent and child share it
         parent_host = os.getpid()
         parent_pid = self.pid
+        # signals from others wait until the child has the guest's dispositions: before that it
+        # has the caller's handlers (the CLI's SIGTERM guard would unwind the child's run loop)
+        mask = hostsig.pthread_sigmask(hostsig.SIG_BLOCK, FORWARDED)
         try:
             pid = os.fork()
         except OSError as e:
+            hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             for fd in (vfork_r, vfork_w):
                 if fd is not None:
                     os.close(fd)
             return -(e.errno or errno.EAGAIN)
         if pid == 0:
-            self._become_child(parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w)
+            try:
+                self._become_child(parent_host, parent_pid, flags, newsp, tls, ctid, vfork_r, vfork_w)
+            finally:
+                hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             return 0
+        hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
         try:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
