@@ -100,6 +100,17 @@ class Loc:
     def __exit__(self, *exc):
         self.close()
 
+    def host_path(self) -> str:
+        """The host path of this place now (for what takes only a path: a socket's address,
+        a host program to exec); ``display`` may name a private /tmp by the root's path."""
+        if self.fd is None or self.name.startswith("/"):
+            return self.name
+        try:
+            top = os.readlink(f"/proc/self/fd/{self.fd}")
+        except OSError as e:
+            raise oserror(e) from None
+        return top if self.name == "." else os.path.join(top, self.name)
+
     # --- operations, relative to the descriptor -----------------------------------------
     def lstat(self):
         try:
@@ -341,7 +352,8 @@ class Sandbox:
                 if not pending:
                     # the path names a directory itself ("/", "a/..", "a/.")
                     return self._loc(stack, ".", parts, prefix, in_sysroot,
-                                     in_tmp or tmp_depth is not None, display_top)
+                                     in_tmp or tmp_depth is not None,
+                                     self._display_top(display_top, parts, tmp_depth))
                 name = pending.pop()
                 if name == "..":
                     if len(stack) > 1:
@@ -375,7 +387,8 @@ class Sandbox:
                         if st is not None and must_be_dir and not stat.S_ISDIR(st.st_mode):
                             raise GuestOSError(errno.ENOTDIR)
                     return self._loc(stack, name, parts, prefix, in_sysroot,
-                                     in_tmp or tmp_depth is not None, display_top)
+                                     in_tmp or tmp_depth is not None,
+                                     self._display_top(display_top, parts, tmp_depth))
                 fd = os.open(name, O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=cur)
                 mode = os.fstat(fd).st_mode
                 if stat.S_ISLNK(mode):
@@ -416,6 +429,13 @@ class Sandbox:
             return stack[:1], []
         return stack, parts
 
+    def _display_top(self, display_top: str, parts: list[str], tmp_depth) -> tuple[str, list[str]]:
+        """What a Loc's display joins: the top and the walked parts; inside the private /tmp,
+        its host directory and the parts below it ("tmp" is parts[tmp_depth - 2])."""
+        if tmp_depth is None:
+            return display_top, parts
+        return self.tmp_dir(), parts[tmp_depth - 1:]
+
     @staticmethod
     def _loc(stack, name, parts, prefix, in_sysroot, in_tmp, display_top) -> Loc:
         # the Loc takes its own descriptor of the parent (the walk closes its stack)
@@ -423,7 +443,8 @@ class Sandbox:
         guest = prefix + "/" + "/".join(parts + ([] if name == "." else [name]))
         if prefix and guest.endswith("/"):
             guest = guest.rstrip("/") or "/"
-        display = os.path.join(display_top, *parts, *([] if name == "." else [name]))
+        top, shown = display_top
+        display = os.path.join(top, *shown, *([] if name == "." else [name]))
         return Loc(fd, name, guest, follow=False, owned=True, in_sysroot=in_sysroot,
                    in_tmp=in_tmp, display=display)
 

@@ -109,7 +109,7 @@ class Net:
             with self.sandbox.lookup(os.fsdecode(name), follow=not bind) as loc:
                 if bind:
                     self.sandbox.check_write(loc)
-                host = loc.display
+                host = loc.host_path()
             hb = os.fsencode(host)
             if len(hb) >= 108:
                 raise GuestOSError(errno.ENAMETOOLONG)

@@ -683,7 +683,7 @@ class Processes:
         if host is None:
             with self.lookup_at(dirfd, p, follow=True, read=True) as loc:
                 fd = loc.open(os.O_RDONLY | os.O_NONBLOCK)
-                host, guest = loc.display, loc.guest
+                host, guest = loc.host_path(), loc.guest
         else:
             try:
                 fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
