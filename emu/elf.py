@@ -62,16 +62,18 @@ class Elf:
         return self._symbols
 
 
-def read_elf(path: str, max_size: int | None = None, what: str = "") -> Elf:
+def read_elf(path: str, max_size: int | None = None, what: str = "", fd: int | None = None) -> Elf:
     """Read and check an ELF64 little-endian file: every program header, the PT_INTERP string
     and each PT_LOAD's file range must lie inside the file, and a segment's memory end inside
     the 64-bit address space. Only regular files are read (a FIFO or a device named as a
-    program interpreter must not block or stream forever), at most ``max_size`` bytes."""
+    program interpreter must not block or stream forever), at most ``max_size`` bytes.
+    ``fd``: read this open descriptor instead (closed here); ``path`` then only names it."""
     name = what or path
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as e:
-        raise ElfError(f"cannot open {name}: {e.strerror}") from None
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            raise ElfError(f"cannot open {name}: {e.strerror}") from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):

@@ -1,12 +1,23 @@
 """The guest's file system view and its open files.
 
-The sandbox: a host directory (``--root``, by default the current directory) is the guest's
-``/``. Paths are walked here, one component at a time, the way the kernel would walk them
-under chroot: ``..`` stops at the root, and every symbolic link met on the way is read and
-re-walked from the guest's point of view (an absolute target restarts at the guest root, not
-the host's). The host path that comes out therefore never leaves the root; the final open
-uses O_NOFOLLOW so a link cannot slip in afterwards. ``/tmp`` is a private directory created
-for the run and removed after it. A handful of device and proc files are synthesized.
+Two views (docs/run.md, "The file view"):
+
+- **The host's view** (the default, as under qemu-user): the guest sees the host's files under
+  their own paths, and starts in the host's working directory. The kernel resolves the paths;
+  the guest's working directory is a descriptor of its own (``chdir`` in the guest does not
+  move the host process).
+- **The sandbox** (``--root DIR``): DIR is the guest's ``/``. Every path is resolved here one
+  component at a time from directory descriptors (``openat(O_PATH|O_NOFOLLOW)``), the way the
+  kernel walks under chroot: ``..`` stops at the root, every symbolic link met on the way is read
+  (``readlinkat``) and walked again from the guest's point of view (an absolute target restarts
+  at the root, not the host's ``/``). The result is a descriptor of the parent directory and a
+  final name, and the operation itself is done relative to that descriptor without following
+  links (``openat(O_NOFOLLOW)``, ``fstatat(AT_SYMLINK_NOFOLLOW)``, ``unlinkat``, ``renameat``...),
+  so nothing checked can change before it is used: no host path string is ever built.
+
+In both views a sysroot (qemu's ``-L``) is walked the same way, as a second root, for lookups
+that only read absolute paths; an optional private ``/tmp`` (a directory made for the run and
+removed after it) replaces the view's own; ``--read-only`` refuses every change outside it.
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ from .tmpdirs import PrivateTmp
 
 MAX_SYMLINKS = 40
 
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+_DIR_FLAGS = O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+
 
 class GuestOSError(Exception):
     """A system call fails with this errno (returned to the guest as -errno)."""
@@ -29,137 +43,416 @@ class GuestOSError(Exception):
         self.errno = err
 
 
+def oserror(e: OSError) -> GuestOSError:
+    return GuestOSError(e.errno or errno.EIO)
+
+
 SPECIAL_DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full")
 
 
+def normalize(path: str) -> str:
+    """Lexical normalization of an absolute guest path ("." and ".." without looking at links)."""
+    parts: list[str] = []
+    for p in path.split("/"):
+        if p in ("", "."):
+            continue
+        if p == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(p)
+    return "/" + "/".join(parts)
+
+
+class Loc:
+    """Where a guest path ends: a host directory descriptor and a name in it.
+
+    Operations go through ``os.*(loc.name, dir_fd=loc.fd, ...)``. In the sandbox the walk has
+    followed every link the call asked to follow, so ``follow`` is False and operations must
+    not follow links again; in the host's view ``name`` is the guest's own path (the kernel
+    resolves it, relative to ``fd``) and ``follow`` is what the call asked for.
+    """
+
+    __slots__ = ("fd", "name", "guest", "follow", "owned", "in_sysroot", "in_tmp", "display")
+
+    def __init__(self, fd, name, guest, follow=False, owned=True, in_sysroot=False, in_tmp=False,
+                 display=""):
+        self.fd = fd
+        self.name = name
+        self.guest = guest
+        self.follow = follow
+        self.owned = owned
+        self.in_sysroot = in_sysroot
+        self.in_tmp = in_tmp
+        self.display = display     # a host path for messages and crash reports only
+
+    def close(self):
+        if self.owned and self.fd is not None:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def host_path(self) -> str:
+        """The host path of this place now (for what takes only a path: a socket's address,
+        a host program to exec); ``display`` may name a private /tmp by the root's path."""
+        if self.fd is None or self.name.startswith("/"):
+            return self.name
+        try:
+            top = os.readlink(f"/proc/self/fd/{self.fd}")
+        except OSError as e:
+            raise oserror(e) from None
+        return top if self.name == "." else os.path.join(top, self.name)
+
+    # --- operations, relative to the descriptor -----------------------------------------
+    def lstat(self):
+        try:
+            return os.stat(self.name, dir_fd=self.fd, follow_symlinks=self.follow)
+        except OSError as e:
+            raise oserror(e) from None
+
+    def exists(self) -> bool:
+        try:
+            os.stat(self.name, dir_fd=self.fd, follow_symlinks=False)
+            return True
+        except OSError:
+            return False
+
+    def open(self, flags: int, mode: int = 0o666) -> int:
+        if not self.follow:
+            flags |= os.O_NOFOLLOW
+        try:
+            return os.open(self.name, flags | os.O_CLOEXEC, mode, dir_fd=self.fd)
+        except OSError as e:
+            raise oserror(e) from None
+
+
+class Quota:
+    """The disk-write quota of a run (``--max-disk``): bytes by which the guest's writes grow
+    files, summed over the run. A write that would pass it writes what fits, then fails
+    with EDQUOT."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.used = 0
+
+    def allow(self, growth: int) -> int:
+        """How many of ``growth`` new bytes may be written (charging them)."""
+        left = max(0, self.limit - self.used)
+        n = min(growth, left)
+        self.used += n
+        return n
+
+
 class Sandbox:
-    def __init__(self, root: str, exe_guest: str, exe_host: str, cwd: str = "/",
-                 sysroot: str | None = None):
-        self.root = os.path.realpath(root)
+    """The guest's file system view: the host's (``root`` None) or a root directory's."""
+
+    def __init__(self, root: str | None, exe_guest: str, exe_host: str, cwd: str = "/",
+                 sysroot: str | None = None, private_tmp: bool | None = None,
+                 read_only: bool = False, max_disk: int | None = None):
+        self.root = os.path.realpath(root) if root is not None else None
         self.exe_guest = exe_guest
         self.exe_host = exe_host
-        self.cwd = cwd
         # The sysroot (qemu's -L): read-only lookups of absolute guest paths look here first.
         self.sysroot = os.path.realpath(sysroot) if sysroot else None
-        self._tmp = None              # the private /tmp (tmpdirs.PrivateTmp), made on first use
+        self.private_tmp = (self.root is not None) if private_tmp is None else private_tmp
+        self.read_only = read_only
+        self.quota = Quota(max_disk) if max_disk is not None else None
+        self._tmp: PrivateTmp | None = None   # the private /tmp, made on first use
+        self._tmp_fd: int | None = None
+        self.root_fd = self._open_dir(self.root) if self.root is not None else None
+        self.sysroot_fd = self._open_dir(self.sysroot) if self.sysroot else None
+        self.cwd = "/"
+        self.cwd_fd: int | None = None
+        self.set_cwd(cwd)
+
+    @staticmethod
+    def _open_dir(path: str) -> int:
+        try:
+            return os.open(path, _DIR_FLAGS)
+        except OSError as e:
+            raise GuestOSError(e.errno or errno.EIO) from None
+
+    @property
+    def host_view(self) -> bool:
+        return self.root is None
 
     # --- /tmp ---------------------------------------------------------------------------
     def tmp_dir(self) -> str:
         if self._tmp is None:
             self._tmp = PrivateTmp()  # locked while the run lives; swept by the next run if it dies
+            self._tmp_fd = self._open_dir(self._tmp.path)
         return self._tmp.path
 
+    def tmp_fd(self) -> int:
+        self.tmp_dir()
+        return self._tmp_fd
+
     def cleanup(self) -> None:
+        for fd in (self._tmp_fd, self.root_fd, self.sysroot_fd, self.cwd_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._tmp_fd = self.root_fd = self.sysroot_fd = self.cwd_fd = None
         if self._tmp is not None:
             self._tmp.remove()
             self._tmp = None
 
-    def to_host(self, parts: list[str]) -> str:
-        if parts and parts[0] == "tmp":
-            return os.path.join(self.tmp_dir(), *parts[1:])
-        return os.path.join(self.root, *parts)
+    def _tmp_rest(self, guest: str) -> str | None:
+        """For a private /tmp: the part of a normalized guest path below /tmp ("." for /tmp
+        itself), or None when the path is elsewhere."""
+        if not self.private_tmp:
+            return None
+        if guest == "/tmp":
+            return "."
+        if guest.startswith("/tmp/"):
+            return guest[5:]
+        return None
 
     def guest_of_host(self, host: str) -> str | None:
-        """The guest path of a host path, if it lies inside the root."""
+        """The guest path of a host path: itself in the host's view; inside the root, its
+        place there (None when it lies outside)."""
         host = os.path.realpath(host)
+        if self._tmp is not None and self.private_tmp:
+            tmp = os.path.realpath(self._tmp.path)
+            if host == tmp or host.startswith(tmp + os.sep):
+                return "/tmp" + host[len(tmp):]
+        if self.root is None:
+            return host
         if host == self.root:
             return "/"
         if host.startswith(self.root + os.sep):
             return "/" + os.path.relpath(host, self.root).replace(os.sep, "/")
         return None
 
-    # --- path walk ----------------------------------------------------------------------
+    def set_sysroot(self, sysroot: str | None) -> None:
+        """Change the sysroot (an execve of a program for another machine, or back)."""
+        fd = self._open_dir(sysroot) if sysroot else None
+        if self.sysroot_fd is not None:
+            os.close(self.sysroot_fd)
+        self.sysroot = os.path.realpath(sysroot) if sysroot else None
+        self.sysroot_fd = fd
+
+    # --- the working directory ------------------------------------------------------------
+    def set_cwd(self, guest: str) -> None:
+        """Set the working directory to an existing guest directory (absolute)."""
+        with self.lookup(guest) as loc:
+            fd = loc.open(_DIR_FLAGS)
+        self._set_cwd_fd(fd, loc)
+
+    def chdir_fd(self, f) -> None:
+        """fchdir: the directory open as ``f`` (a HostFile)."""
+        try:
+            fd = os.open(".", _DIR_FLAGS, dir_fd=f.fd)
+        except OSError as e:
+            raise oserror(e) from None
+        self._set_cwd_fd(fd, Loc(None, "", f.guest_path, owned=False, in_tmp=f.in_tmp))
+
+    def _set_cwd_fd(self, fd: int, loc: Loc) -> None:
+        if self.cwd_fd is not None:
+            os.close(self.cwd_fd)
+        self.cwd_fd = fd
+        if self.root is not None or loc.in_tmp:
+            self.cwd = loc.guest
+        else:
+            try:
+                self.cwd = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                self.cwd = normalize(loc.guest)
+
+    # --- lookups ------------------------------------------------------------------------
     def absolute(self, path: str, base: str | None = None) -> str:
         if path.startswith("/"):
             return path
         return (base if base is not None else self.cwd).rstrip("/") + "/" + path
 
-    def resolve(self, path: str, base: str | None = None, follow: bool = True) -> tuple[str, str]:
-        """Walk a guest path; return (host path, normalized guest path).
+    def lookup(self, path: str, at=None, follow: bool = True, read: bool = False) -> Loc:
+        """Resolve a guest path for one operation; the caller closes the Loc.
 
-        The last component need not exist (callers that create files rely on that); every
-        earlier one must be a directory. ``follow`` says whether a final symbolic link is
-        followed.
+        ``at``: the directory a relative path starts from (an open HostFile directory, or
+        None for the working directory). ``follow``: whether a final symbolic link is
+        followed. ``read``: the operation only reads, so an absolute path (or one relative
+        to a directory opened from the sysroot) is looked up in the sysroot first.
         """
         if path == "":
             raise GuestOSError(errno.ENOENT)
-        return self._walk(self.absolute(path, base), follow, self.to_host)
+        if len(path) > 4096:
+            raise GuestOSError(errno.ENAMETOOLONG)
+        base = None if at is None else at.guest_path
+        if read and self.sysroot_fd is not None and (path.startswith("/") or getattr(at, "in_sysroot", False)):
+            hit = self.lookup_in_sysroot(self.absolute(path, base), follow)
+            if hit is not None:
+                return hit
+        if self.root is None:
+            return self._host_lookup(path, at, follow)
+        guest = self.absolute(path, base)
+        return self._walk(self.root_fd, guest, follow, tmp=self.private_tmp, display_top=self.root)
 
-    def resolve_read(self, path: str, base: str | None = None, follow: bool = True) -> tuple[str, str]:
-        """``resolve`` for lookups that only read (open without write or create, stat,
-        access, readlink): an absolute guest path that exists inside the sysroot is taken
-        from there, as qemu-user's ``-L`` does; anything else is resolved in the root.
+    def _host_lookup(self, path: str, at, follow: bool) -> Loc:
+        """The host's view: the kernel resolves the path (relative to the guest's working
+        directory or ``at``); only a private /tmp is mapped, by the path's lexical form."""
+        base = None if at is None else at.guest_path
+        if self.private_tmp:
+            guest = normalize(self.absolute(path, base))
+            rest = self._tmp_rest(guest)
+            if rest is not None:
+                return self._walk(self.tmp_fd(), rest, follow, tmp=False, prefix="/tmp",
+                                  display_top=self.tmp_dir(), in_tmp=True)
+            if getattr(at, "in_tmp", False) or (at is None and self._tmp_rest(self.cwd) is not None):
+                # relative to a directory in the private /tmp, out of it: a host path
+                return Loc(None, guest, guest, follow=follow, owned=False, display=guest)
+        fd = at.fd if at is not None else self.cwd_fd
+        guest = self.absolute(path, base)
+        return Loc(fd, path, guest, follow=follow, owned=False, display=guest)
 
-        The sysroot is walked as a second root (chroot-like): ``..`` stops at it and absolute
-        symbolic links restart at it, so a lookup there never leaves it either. The guest's
-        private /tmp is never redirected."""
-        if self.sysroot and path.startswith("/"):
-            norm = "/" + "/".join(p for p in path.split("/") if p not in ("", "."))
-            if norm != "/tmp" and not norm.startswith("/tmp/"):
-                hit = self.sysroot_lookup(path, follow)
-                if hit is not None:
-                    return hit
-        return self.resolve(path, base, follow)
-
-    def in_sysroot(self, host: str) -> bool:
-        return bool(self.sysroot) and (host == self.sysroot or host.startswith(self.sysroot + os.sep))
-
-    def sysroot_lookup(self, path: str, follow: bool = True) -> tuple[str, str] | None:
-        """(host path, guest path) of an existing absolute ``path`` inside the sysroot, or None."""
-        sysroot = self.sysroot
-        if not sysroot or not path.startswith("/"):
+    def lookup_in_sysroot(self, path: str, follow: bool = True) -> Loc | None:
+        """The Loc of an existing absolute guest ``path`` inside the sysroot, or None. The
+        sysroot is walked as a second root: ``..`` stops at it, absolute links restart at it.
+        The private /tmp is never redirected."""
+        if self.sysroot_fd is None or not path.startswith("/"):
+            return None
+        norm = normalize(path)
+        if norm == "/" or self._tmp_rest(norm) is not None:
             return None
         try:
-            host, guest = self._walk(path, follow, lambda parts: os.path.join(sysroot, *parts))
+            loc = self._walk(self.sysroot_fd, path, follow, tmp=False, display_top=self.sysroot,
+                             in_sysroot=True)
         except GuestOSError:
             return None
-        if guest == "/" or not os.path.lexists(host):
+        if loc.name == "." or not loc.exists():
+            loc.close()
             return None
-        return host, guest
+        return loc
 
-    def _walk(self, path: str, follow: bool, to_host) -> tuple[str, str]:
-        pending = [p for p in reversed(path.split("/"))]
+    def _walk(self, top: int, path: str, follow: bool, *, tmp: bool, display_top: str,
+              prefix: str = "", in_sysroot: bool = False, in_tmp: bool = False) -> Loc:
+        """Resolve ``path`` under the directory ``top`` as a root: one component at a time,
+        each opened with O_PATH|O_NOFOLLOW relative to its parent's descriptor; links read
+        and walked again inside ``top``. Returns the final component's parent descriptor
+        (owned by the Loc) and name. With ``tmp``, "/tmp" at the top is the private /tmp."""
+        stack: list[int] = [top]        # descriptors of the directories walked; [0] not ours
         parts: list[str] = []
+        pending = path.split("/")[::-1]
         links = 0
-        while pending:
-            name = pending.pop()
-            if name in ("", "."):
-                continue
-            if name == "..":
-                if parts:
-                    parts.pop()
-                continue
-            parts.append(name)
-            last = not any(p not in ("", ".") for p in pending)
-            host = to_host(parts)
-            try:
-                st = os.lstat(host)
-            except FileNotFoundError:
+        must_be_dir = path.endswith("/")
+        tmp_depth = None                # the stack depth where the private /tmp starts
+        try:
+            while True:
+                while pending and pending[-1] in ("", "."):
+                    pending.pop()
+                if not pending:
+                    # the path names a directory itself ("/", "a/..", "a/.")
+                    return self._loc(stack, ".", parts, prefix, in_sysroot,
+                                     in_tmp or tmp_depth is not None,
+                                     self._display_top(display_top, parts, tmp_depth))
+                name = pending.pop()
+                if name == "..":
+                    if len(stack) > 1:
+                        os.close(stack.pop())
+                        parts.pop()
+                        if tmp_depth is not None and len(stack) < tmp_depth:
+                            tmp_depth = None
+                    continue
+                last = not any(p not in ("", ".") for p in pending)
+                cur = stack[-1]
+                if tmp and len(stack) == 1 and name == "tmp":
+                    stack.append(os.dup(self.tmp_fd()))
+                    parts.append("tmp")
+                    tmp_depth = len(stack)
+                    continue
                 if last:
-                    break
-                raise GuestOSError(errno.ENOENT) from None
-            except NotADirectoryError:
-                raise GuestOSError(errno.ENOTDIR) from None
-            except OSError as e:
-                raise GuestOSError(e.errno or errno.EIO) from None
-            if stat.S_ISLNK(st.st_mode) and (follow or not last):
-                links += 1
-                if links > MAX_SYMLINKS:
-                    raise GuestOSError(errno.ELOOP)
-                target = os.readlink(host)
-                parts.pop()
-                if target.startswith("/"):
-                    parts = []
-                pending.extend(reversed(target.split("/")))
-                continue
-            if not last and not stat.S_ISDIR(st.st_mode):
-                raise GuestOSError(errno.ENOTDIR)
-        if path.endswith("/") and parts:
-            # a trailing slash demands a directory
-            host = to_host(parts)
-            if os.path.lexists(host) and not os.path.isdir(host):
-                raise GuestOSError(errno.ENOTDIR)
-        return to_host(parts), "/" + "/".join(parts)
+                    if follow or must_be_dir:
+                        try:
+                            st = os.stat(name, dir_fd=cur, follow_symlinks=False)
+                        except FileNotFoundError:
+                            st = None
+                        if st is not None and stat.S_ISLNK(st.st_mode):
+                            links += 1
+                            if links > MAX_SYMLINKS:
+                                raise GuestOSError(errno.ELOOP)
+                            target = os.readlink(name, dir_fd=cur)
+                            stack, parts = self._restart(stack, parts, target, pending, must_be_dir)
+                            if target.startswith("/"):
+                                tmp_depth = None
+                            continue
+                        if st is not None and must_be_dir and not stat.S_ISDIR(st.st_mode):
+                            raise GuestOSError(errno.ENOTDIR)
+                    return self._loc(stack, name, parts, prefix, in_sysroot,
+                                     in_tmp or tmp_depth is not None,
+                                     self._display_top(display_top, parts, tmp_depth))
+                fd = os.open(name, O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=cur)
+                mode = os.fstat(fd).st_mode
+                if stat.S_ISLNK(mode):
+                    try:
+                        target = os.readlink("", dir_fd=fd)
+                    finally:
+                        os.close(fd)
+                    links += 1
+                    if links > MAX_SYMLINKS:
+                        raise GuestOSError(errno.ELOOP)
+                    stack, parts = self._restart(stack, parts, target, pending, False)
+                    if target.startswith("/"):
+                        tmp_depth = None
+                    continue
+                if not stat.S_ISDIR(mode):
+                    os.close(fd)
+                    raise GuestOSError(errno.ENOTDIR)
+                stack.append(fd)
+                parts.append(name)
+        except OSError as e:
+            raise oserror(e) from None
+        finally:
+            for fd in stack[1:]:
+                os.close(fd)
+
+    @staticmethod
+    def _restart(stack, parts, target, pending, must_be_dir):
+        """A link: its target replaces it in the pending components; an absolute one starts
+        again at the top."""
+        if target == "":
+            raise GuestOSError(errno.ENOENT)
+        if must_be_dir and not target.endswith("/"):
+            target += "/"
+        pending.extend(reversed(target.split("/")))
+        if target.startswith("/"):
+            for fd in stack[1:]:
+                os.close(fd)
+            return stack[:1], []
+        return stack, parts
+
+    def _display_top(self, display_top: str, parts: list[str], tmp_depth) -> tuple[str, list[str]]:
+        """What a Loc's display joins: the top and the walked parts; inside the private /tmp,
+        its host directory and the parts below it ("tmp" is parts[tmp_depth - 2])."""
+        if tmp_depth is None:
+            return display_top, parts
+        return self.tmp_dir(), parts[tmp_depth - 1:]
+
+    @staticmethod
+    def _loc(stack, name, parts, prefix, in_sysroot, in_tmp, display_top) -> Loc:
+        # the Loc takes its own descriptor of the parent (the walk closes its stack)
+        fd = os.dup(stack[-1])
+        guest = prefix + "/" + "/".join(parts + ([] if name == "." else [name]))
+        if prefix and guest.endswith("/"):
+            guest = guest.rstrip("/") or "/"
+        top, shown = display_top
+        display = os.path.join(top, *shown, *([] if name == "." else [name]))
+        return Loc(fd, name, guest, follow=False, owned=True, in_sysroot=in_sysroot,
+                   in_tmp=in_tmp, display=display)
+
+    # --- checks for changes ---------------------------------------------------------------
+    def check_write(self, loc: Loc) -> None:
+        """--read-only: nothing outside the private /tmp may change; the sysroot never does."""
+        if loc.in_sysroot or (self.read_only and not loc.in_tmp):
+            raise GuestOSError(errno.EROFS)
 
 
 # --- open files -----------------------------------------------------------------------
@@ -238,42 +531,73 @@ class _FakeStat:
 
 
 class HostFile(OpenFile):
-    """A file or directory in the sandbox, backed by a host descriptor."""
+    """A file or directory of the guest's view, backed by a host descriptor."""
 
-    host_path = ""     # where it was opened (for naming mapped files in crash reports)
+    host_path = ""      # where it was opened (for naming mapped files in crash reports only)
     in_sysroot = False  # opened from the sysroot: names relative to it are looked up there too
+    in_tmp = False      # inside the private /tmp
+    frozen = False      # the guest may not change it (/proc/self/exe, sysroot files): EROFS
+    quota: Quota | None = None   # --max-disk: what writes that grow the file are charged to
 
-    def __init__(self, fd: int, guest_path: str, flags_acc: int, is_dir: bool, append: bool = False):
+    def __init__(self, fd: int, guest_path: str, flags_acc: int, is_dir: bool, append: bool = False,
+                 path_only: bool = False):
         self.fd = fd
         self.guest_path = guest_path
-        self.readable = flags_acc in (os.O_RDONLY, os.O_RDWR)
-        self.writable = flags_acc in (os.O_WRONLY, os.O_RDWR)
+        self.path_only = path_only          # O_PATH: no reads, writes or listing (EBADF)
+        self.readable = flags_acc in (os.O_RDONLY, os.O_RDWR) and not path_only
+        self.writable = flags_acc in (os.O_WRONLY, os.O_RDWR) and not path_only
+        self.append = append
         self.is_dir = is_dir
         self.kind = "dir" if is_dir else "file"
         self.dir_entries = None
         self.dir_pos = 0
 
     def read(self, n):
-        if self.is_dir:
+        if self.is_dir and not self.path_only:
             raise GuestOSError(errno.EISDIR)
         if not self.readable:
             raise GuestOSError(errno.EBADF)
         return _os(os.read, self.fd, n)
 
+    def _charge(self, data, off: int | None):
+        """Cut ``data`` to what the disk quota allows (EDQUOT when nothing fits)."""
+        if self.quota is None or not data:
+            return data
+        try:
+            size = os.fstat(self.fd).st_size
+            if off is None:
+                off = size if self.append else os.lseek(self.fd, 0, os.SEEK_CUR)
+        except OSError:
+            return data          # not a seekable file: nothing grows on the disk
+        growth = max(0, off + len(data) - size)
+        if not growth:
+            return data
+        allowed = self.quota.allow(growth)
+        if allowed == growth:
+            return data
+        keep = len(data) - (growth - allowed)
+        if keep <= 0:
+            raise GuestOSError(errno.EDQUOT)
+        return data[:keep]
+
     def write(self, data):
         if not self.writable:
             raise GuestOSError(errno.EBADF)
-        return _os(os.write, self.fd, data)
+        return _os(os.write, self.fd, self._charge(data, None))
 
     def pread(self, n, off):
         if not self.readable:
             raise GuestOSError(errno.EBADF)
+        if off < 0 or off >= 1 << 63:
+            raise GuestOSError(errno.EINVAL)
         return _os(os.pread, self.fd, n, off)
 
     def pwrite(self, data, off):
         if not self.writable:
             raise GuestOSError(errno.EBADF)
-        return _os(os.pwrite, self.fd, data, off)
+        if off < 0 or off + len(data) >= 1 << 63:
+            raise GuestOSError(errno.EINVAL)
+        return _os(os.pwrite, self.fd, self._charge(data, off), off)
 
     def lseek(self, off, whence):
         if self.is_dir:
@@ -337,58 +661,6 @@ class Device(OpenFile):
     def fstat(self):
         minor = {"null": 3, "zero": 5, "full": 7, "random": 8, "urandom": 9}[self.name]
         return fake_stat(S_IFCHR | 0o666, rdev=(1 << 8) | minor)
-
-
-class Pipe:
-    def __init__(self):
-        self.buf = bytearray()
-        self.readers = 1
-        self.writers = 1
-
-
-class PipeEnd(OpenFile):
-    kind = "pipe"
-
-    nonblock = False
-
-    def __init__(self, pipe: Pipe, is_read: bool):
-        self.pipe = pipe
-        self.is_read = is_read
-        self.readable = is_read
-        self.writable = not is_read
-
-    def read(self, n):
-        if not self.is_read:
-            raise GuestOSError(errno.EBADF)
-        p = self.pipe
-        if not p.buf:
-            if p.writers == 0:
-                return b""
-            # A single-threaded guest reading an empty pipe it still writes would block forever.
-            raise GuestOSError(errno.EAGAIN)
-        data = bytes(p.buf[:n])
-        del p.buf[:n]
-        return data
-
-    def write(self, data):
-        if self.is_read:
-            raise GuestOSError(errno.EBADF)
-        if self.pipe.readers == 0:
-            raise GuestOSError(errno.EPIPE)
-        self.pipe.buf += data
-        return len(data)
-
-    def poll(self):
-        p = self.pipe
-        if self.is_read:
-            return (READY_IN if p.buf else 0) | (POLLHUP if p.writers == 0 else 0)
-        return READY_OUT | (POLLERR if p.readers == 0 else 0)
-
-    def close(self):
-        if self.is_read:
-            self.pipe.readers -= 1
-        else:
-            self.pipe.writers -= 1
 
 
 class StdinBytes(OpenFile):

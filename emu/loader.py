@@ -85,8 +85,12 @@ def map_image(mem: Memory, elf: Elf, bias: int, name: str) -> tuple[int, int]:
             ranges[-1][1] = hi
         else:
             ranges.append([lo, hi, perm])
-    for lo, hi, perm in ranges:
-        mem.map(lo, hi - lo, perm, name, count=False)
+    for lo, hi, perm in ranges:   # whole ranges, counted against the memory limit
+        try:
+            mem.map(lo, hi - lo, perm, name)
+        except OutOfMemory:
+            raise LoadError(f"{name}: its segments need more than the memory limit "
+                            f"({mem.limit:#x} bytes)") from None
     for s in elf.loads:
         if s.filesz and s.memsz:
             mem.write(s.vaddr + bias, elf.data[s.offset:s.offset + s.filesz])

@@ -88,18 +88,28 @@ class Memory:
             addr = self.ends[i]
         return True
 
+    def _overlapping(self, start: int, end: int) -> range:
+        """Indexes of the mappings that overlap [start, end) (the list is sorted, disjoint)."""
+        lo = max(0, bisect.bisect_right(self.starts, start) - 1)
+        if lo < len(self.ends) and self.ends[lo] <= start:
+            lo += 1
+        hi = bisect.bisect_left(self.starts, end, lo)
+        return range(lo, hi)
+
     def _cut(self, start: int, end: int) -> None:
         """Remove [start, end) from the list (splitting ranges that straddle it)."""
-        out_s, out_e, out_p, out_n = [], [], [], []
-        for s, e, p, n in zip(self.starts, self.ends, self.perms, self.names):
-            if e <= start or s >= end:
-                out_s.append(s); out_e.append(e); out_p.append(p); out_n.append(n)
-                continue
+        idx = self._overlapping(start, end)
+        if not idx:
+            return
+        keep_s, keep_e, keep_p, keep_n = [], [], [], []
+        for i in idx:
+            s, e, p, n = self.starts[i], self.ends[i], self.perms[i], self.names[i]
             if s < start:
-                out_s.append(s); out_e.append(start); out_p.append(p); out_n.append(n)
+                keep_s.append(s); keep_e.append(start); keep_p.append(p); keep_n.append(n)
             if e > end:
-                out_s.append(end); out_e.append(e); out_p.append(p); out_n.append(n)
-        self.starts, self.ends, self.perms, self.names = out_s, out_e, out_p, out_n
+                keep_s.append(end); keep_e.append(e); keep_p.append(p); keep_n.append(n)
+        a, b = idx.start, idx.stop
+        self.starts[a:b], self.ends[a:b], self.perms[a:b], self.names[a:b] = keep_s, keep_e, keep_p, keep_n
 
     def _insert(self, start: int, end: int, perm: int, name: str) -> None:
         i = bisect.bisect_left(self.starts, start)
@@ -108,10 +118,8 @@ class Memory:
 
     def _mapped_bytes(self, start: int, end: int) -> int:
         total = 0
-        for s, e in zip(self.starts, self.ends):
-            lo, hi = max(s, start), min(e, end)
-            if lo < hi:
-                total += hi - lo
+        for i in self._overlapping(start, end):
+            total += min(self.ends[i], end) - max(self.starts[i], start)
         return total
 
     # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
@@ -136,8 +144,8 @@ class Memory:
         start = page_down(start)
         self.host_op = True
         try:
-            for s, e in list(zip(self.starts, self.ends)):
-                lo, hi = max(s, start), min(e, end)
+            for i in self._overlapping(start, end):
+                lo, hi = max(self.starts[i], start), min(self.ends[i], end)
                 if lo < hi:
                     self.eng.mem_unmap(lo, hi - lo)
                     self.committed = max(0, self.committed - (hi - lo))

@@ -104,7 +104,12 @@ class Net:
         raw = self.rd(addr, alen)
         if len(raw) >= 2 and struct.unpack_from("<H", raw)[0] == AF_UNIX and len(raw) > 2 and raw[2]:
             name = raw[2:].split(b"\0", 1)[0]
-            host, _guest = self.sandbox.resolve(os.fsdecode(name))
+            # the host path the guest's path stands for (the sandbox's walk follows links for
+            # connect and sendto; bind creates the last component, which must not be a link)
+            with self.sandbox.lookup(os.fsdecode(name), follow=not bind) as loc:
+                if bind:
+                    self.sandbox.check_write(loc)
+                host = loc.host_path()
             hb = os.fsencode(host)
             if len(hb) >= 108:
                 raise GuestOSError(errno.ENAMETOOLONG)

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import errno
 import os
-import posixpath
 import select
 import signal as hostsig
+import stat
 import struct
 import threading
 import time
@@ -79,7 +79,7 @@ class ExecRequest:
 class Processes:
     """Mixin for the Process: process creation, waiting, signals between processes, exec."""
 
-    def init_processes(self, *, explicit_root: bool, allow_host_exec: bool, sysroot_opt) -> None:
+    def init_processes(self, *, allow_host_exec: bool, sysroot_opt) -> None:
         self.host_pid = os.getpid()
         self.first_host_pid = self.host_pid      # the host pid of guest pid PID (the first)
         self.first_pid = self.pid
@@ -87,8 +87,7 @@ class Processes:
         self.children: dict[int, int] = {}       # host pid -> pidfd
         self.sigchld_seen: set[int] = set()
         self.forked_child = False
-        self.explicit_root = explicit_root
-        self.allow_host_exec = allow_host_exec
+        self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
         self.sysroot_opt = sysroot_opt
         self.exec_request: ExecRequest | None = None
         self.vfork_fd: int | None = None          # a forked vfork child: closed at exec/exit
@@ -229,10 +228,12 @@ class Processes:
             vfork_r, vfork_w = os.pipe2(os.O_CLOEXEC)
         if not self.forked_child:
             self.forward_host_signals()
+        if self.sandbox.private_tmp:
+            self.sandbox.tmp_dir()          # made before the fork: parent and child share it
         parent_host = os.getpid()
         parent_pid = self.pid
-        # The child inherits this process's host handlers (the CLI's SIGTERM guard among them)
-        # until it sets its guest's dispositions: a signal in between must wait for those.
+        # signals from others wait until the child has the guest's dispositions: before that it
+        # has the caller's handlers (the CLI's SIGTERM guard would unwind the child's run loop)
         mask = hostsig.pthread_sigmask(hostsig.SIG_BLOCK, FORWARDED)
         try:
             pid = os.fork()
@@ -670,35 +671,41 @@ class Processes:
             f = self.fds.get(_s32(dirfd))
             host = getattr(f, "host_path", "") or f"/proc/self/fd/{f.host_fd()}"
             guest = f.guest_path
-        elif posixpath.normpath(self.sandbox.absolute(
-                p, None if p.startswith("/") else self.dir_base(dirfd))) == "/proc/self/exe":
+        elif p == "":
+            return -errno.ENOENT
+        elif self.guest_name(dirfd, p) == "/proc/self/exe":
             host, guest = self.sandbox.exe_host, self.sandbox.exe_guest
         else:
-            if p == "":
-                return -errno.ENOENT
-            try:
-                host, guest = self.resolve_at(dirfd, p, follow=True, read=True)
-            except GuestOSError:
-                if not p.startswith("/") or self.explicit_root:
-                    raise
-                host = ""
-            if not os.path.exists(host) and p.startswith("/") and not self.explicit_root:
-                host, guest = p, p             # the host's own file (qemu-user's view)
+            host = None
         args = [os.fsdecode(a) for a in self._str_array(argv)]
         env = [os.fsdecode(e) for e in self._str_array(envp)]
-        try:
-            st = os.stat(host)
-        except OSError as e:
-            return -(e.errno or errno.ENOENT)
-        if not os.path.isfile(host) or not os.access(host, os.X_OK):
-            return -errno.EACCES
-        with open(host, "rb") as fh:
-            head = fh.read(20)
-        del st
-        machine = struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" and len(head) >= 20 else None
-        if machine in BY_MACHINE:
+        # the file is opened once (through the sandbox's walk) and read through that descriptor
+        if host is None:
+            with self.lookup_at(dirfd, p, follow=True, read=True) as loc:
+                fd = loc.open(os.O_RDONLY | os.O_NONBLOCK)
+                host, guest = loc.host_path(), loc.guest
+        else:
             try:
-                elf = read_elf(host, max_size=self.mem.limit)
+                fd = os.open(host, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as e:
+                return -(e.errno or errno.ENOENT)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not os.access(f"/proc/self/fd/{fd}", os.X_OK):
+                return -errno.EACCES
+            head = os.pread(fd, 20, 0)
+        except OSError as e:
+            os.close(fd)
+            return -(e.errno or errno.EACCES)
+        except BaseException:
+            os.close(fd)
+            raise
+        machine = struct.unpack_from("<H", head, 18)[0] if head[:4] == b"\x7fELF" and len(head) >= 20 else None
+        if machine not in BY_MACHINE:
+            os.close(fd)
+        else:
+            try:
+                elf = read_elf(host, max_size=self.mem.limit, fd=fd)   # (closes fd)
             except ElfError:
                 return -errno.ENOEXEC
             req = self.prepare_guest_exec(elf, args, env, host, guest)    # runner.py
@@ -707,7 +714,7 @@ class Processes:
             self.exec_request = ExecRequest(*req)
             self.eng.emu_stop()
             return None                      # the run loop loads it (runner.exec_image)
-        if self.explicit_root and not self.allow_host_exec:
+        if not self.allow_host_exec:
             return -errno.EACCES
         return self.host_exec(host, args, env)
 
@@ -754,12 +761,14 @@ class Processes:
         for e in env:
             k, _, v = e.partition("=")
             envd.setdefault(k, v)
-        try:
-            cwd_host = self.sandbox.resolve(self.sandbox.cwd)[0]
-        except GuestOSError:
-            cwd_host = None
+        cwd_fd = self.sandbox.cwd_fd
         # from here on the host process is being replaced: a failure ends it with status 127
         try:
+            if cwd_fd is not None:
+                try:
+                    os.fchdir(cwd_fd)
+                except OSError:
+                    pass
             tmp = {gfd: os.dup(hfd) if hfd >= 0 else -1 for gfd, hfd in keep.items()}
             base = max([*tmp.values(), *keep, 2]) + 1
             moved = {gfd: _fcntl_dupfd(t, base) for gfd, t in tmp.items() if t >= 0}
@@ -774,11 +783,6 @@ class Processes:
             _close_others(set(moved) | ({self.vfork_fd} if self.vfork_fd is not None else set()))
             for gfd in moved:
                 os.set_inheritable(gfd, True)
-            if cwd_host:
-                try:
-                    os.chdir(cwd_host)
-                except OSError:
-                    pass
             os.umask(self.umask)
             for sig in range(1, 32):
                 if sig in (9, 19):

@@ -146,10 +146,11 @@ class Stop:
 
 class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
-    def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, root, cwd,
-                 timeout, max_insns, max_memory, max_output, strace, unknown_syscall, exe_guest,
-                 tlb=True, interruptible=False, interp: Elf | None = None, sysroot: str | None = None,
-                 explicit_root=False, allow_host_exec=False, sysroot_opt=None):
+
+    def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
+                 timeout, max_insns, max_memory, max_output, strace, unknown_syscall,
+                 tlb=True, interruptible=False, interp: Elf | None = None,
+                 allow_host_exec=True, sysroot_opt=None):
         self.elf = elf
         self.interp = interp          # the program interpreter (ld.so) of a dynamic executable
         self.interp_bias = 0
@@ -179,11 +180,10 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.pending = None
         self.delivered: list[int] = []
         self.init_threads()
-        self.init_processes(explicit_root=explicit_root, allow_host_exec=allow_host_exec,
-                            sysroot_opt=sysroot_opt)
+        self.init_processes(allow_host_exec=allow_host_exec, sysroot_opt=sysroot_opt)
         self.init_timers()
 
-        self.sandbox = F.Sandbox(root, exe_guest, os.path.abspath(elf.path), cwd, sysroot)
+        self.sandbox = sandbox
         self.output = F.Output(max_output)
         self.fds = F.FdTable()
         stdin_file = _stdin_file(stdin)
@@ -220,12 +220,12 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             arch = _check(elf)
             sysroot = _sysroot(self.sysroot_opt if arch is self.arch else None, arch, elf)
             old = self.sandbox.sysroot
-            self.sandbox.sysroot = sysroot
+            self.sandbox.set_sysroot(sysroot)
             try:
                 interp = _load_interp(elf, arch, self.sandbox, self.mem.limit) \
                     if elf.interp is not None else None
             finally:
-                self.sandbox.sysroot = old
+                self.sandbox.set_sysroot(old)
         except RunError:
             return -errno.ENOEXEC if elf.interp is None else -errno.ENOENT
         return elf, arch, interp, sysroot, argv, env, host, guest
@@ -241,7 +241,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.argv, self.env = req.argv, req.env
         sb = self.sandbox
         sb.exe_guest, sb.exe_host = req.guest_path, os.path.abspath(req.host_path)
-        sb.sysroot = req.sysroot
+        sb.set_sysroot(req.sysroot)
         self._new_engine(limit)
         self.after_exec()
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
@@ -280,7 +280,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             _start, end = L.map_image(self.mem, elf, self.bias, name)
             self.mem.set_brk_base(end)      # brk follows the executable, as the kernel puts it
             if self.interp is None:
-                return elf.entry + self.bias
+                return self._entry(elf.entry + self.bias, elf.path)
             what = f"program interpreter {elf.interp}"
             self.interp_bias = L.place(self.interp, self.mem, interpreter=True, what=what)
             ld_name = os.path.basename(elf.interp)
@@ -288,7 +288,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             self.module_files[ld_name] = self.interp.path
         except L.LoadError as e:
             raise RunError(str(e)) from None
-        return self.interp.entry + self.interp_bias
+        return self._entry(self.interp.entry + self.interp_bias, what)
+
+    @staticmethod
+    def _entry(pc: int, what: str) -> int:
+        """The kernel refuses an entry point outside user space (BAD_ADDR: EINVAL)."""
+        if not 0 <= pc < STACK_TOP:
+            raise RunError(f"{what}: entry point {pc:#x} lies outside the program's address space")
+        return pc
 
     def _phdr_addr(self) -> int:
         return L.phdr_addr(self.elf, self.bias)
@@ -323,7 +330,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         ]
         words = [len(self.argv), *arg_ptrs, 0, *env_ptrs, 0]
         for k, v in auxv:
-            words += [k, v]
+            words += [k, v & 0xFFFF_FFFF_FFFF_FFFF]   # unsigned long, as the kernel computes it
         strings_bottom = top - len(blob)
         sp = (strings_bottom - 8 * len(words)) & ~15
         table = struct.pack(f"<{len(words)}Q", *words)
@@ -334,15 +341,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
     # --- running ------------------------------------------------------------------------
     def run(self) -> Result:
         t0 = time.perf_counter()
-        entry = self.load()
-        self._set_start_regs(self.build_stack())
-
         watchdog = None
-        if self.timeout:
+        if self.timeout:     # the time limit covers loading too
             watchdog = threading.Timer(self.timeout, self._on_timeout)
             watchdog.daemon = True
             watchdog.start()
         try:
+            entry = self.load()
+            self._set_start_regs(self.build_stack())
             if self.gdb is not None:         # -g PORT: wait for the debugger (gdbstub.py)
                 entry = self.gdb.attach(entry)
             try:
@@ -442,6 +448,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                         self.stop = Stop(signal=SIGSEGV, report=True, reason=f"segmentation fault: "
                                          f"cannot write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
                         return
+            if self.stop is not None:      # the time limit passed before the engine ran
+                return
             self.mem.fault = None
             self._last_count = self.run_count()
             if self.interruptible:
@@ -572,6 +580,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                                    f"{self.output.limit} bytes written to stdout/stderr", report=True)
                     self.stop.limit = "output"
                     ret = None
+                except Exception as e:     # the one catch-all: an errno, or the end with a report
+                    ret = self._handler_failed(nr, e)
             if ret is BLOCKED:   # the thread waits (or has exited): run another (threads.py)
                 self.history.append((nr, vals[1:], "blocked"))
                 if self.strace:
@@ -595,6 +605,28 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             self.error = e
             self.error_tb = traceback.format_exc()
             self.eng.emu_stop()
+
+    def _handler_failed(self, nr: int, e: Exception):
+        """What the guest sees of a Python exception inside a handler: what Linux gives for
+        the same failure (an OSError's errno; EINVAL for a value the host cannot represent;
+        ENOMEM), and for anything else, a bug in xld, the end of the program with SIGSYS and
+        a crash report naming the call (the traceback with XLD_DEBUG=1) — never a traceback
+        on the guest's terminal, never a hang."""
+        import errno as E
+        if isinstance(e, OSError):
+            return -(e.errno or E.EIO)
+        if isinstance(e, (OverflowError, ValueError, struct.error)):
+            return -E.EINVAL
+        if isinstance(e, MemoryError):
+            return -E.ENOMEM
+        name = name_of(nr, self.arch.name)
+        note = "this is a bug in xld run; please report it with this report"
+        if os.environ.get("XLD_DEBUG"):
+            note += "\n" + traceback.format_exc()
+        self.terminate(signal=SIGSYS, report=True,
+                       reason=f"internal error while serving system call {nr} ({name}): {e!r}",
+                       note=note)
+        return None
 
     def _unknown(self, nr, vals, why=""):
         name = name_of(nr, self.arch.name)
@@ -736,27 +768,28 @@ def _sysroot(sysroot, arch: Arch, elf: Elf) -> str | None:
 
 def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
     """Find and read the program interpreter (PT_INTERP) as qemu-user -L does: in the
-    sysroot first, then in the guest's own file system (the root)."""
+    sysroot first, then in the guest's own view (the host's files, or the root)."""
     interp = elf.interp
-    hit = sb.sysroot_lookup(interp) if interp.startswith("/") else None
-    if hit is None:
-        try:
-            host, _guest = sb.resolve(interp)
-        except GuestOSError:
-            host = None
-        if host is None or not os.path.exists(host):
-            if sb.sysroot:
-                where = f"in the sysroot {sb.sysroot} nor under the root {sb.root}"
-            else:
-                where = (f"under the root {sb.root}, and there is no sysroot "
-                         f"(/usr/{arch.triple} does not exist)")
-            raise RunError(f"{elf.path}: dynamically linked, but its program interpreter {interp} "
-                           f"was not found {where}; pass --sysroot DIR (qemu's -L: the target's C "
-                           f"library, e.g. /usr/{arch.triple}) or link with -static")
-        hit = (host, interp)
-    what = f"program interpreter {interp} ({hit[0]})"
+    fd = None
     try:
-        ld = read_elf(hit[0], max_size=max_size, what=what)
+        with sb.lookup(interp, read=True) as loc:
+            if loc.exists():
+                fd = loc.open(os.O_RDONLY | os.O_NONBLOCK)
+                where = loc.display
+    except GuestOSError:
+        fd = None
+    if fd is None:
+        view = f"under the root {sb.root}" if sb.root is not None else "on the host"
+        if sb.sysroot:
+            where = f"in the sysroot {sb.sysroot} nor {view}"
+        else:
+            where = f"{view}, and there is no sysroot (/usr/{arch.triple} does not exist)"
+        raise RunError(f"{elf.path}: dynamically linked, but its program interpreter {interp} "
+                       f"was not found {where}; pass --sysroot DIR (qemu's -L: the target's C "
+                       f"library, e.g. /usr/{arch.triple}) or link with -static")
+    what = f"program interpreter {interp} ({where})"
+    try:
+        ld = read_elf(where, max_size=max_size, what=what, fd=fd)
     except ElfError as e:
         raise RunError(f"{elf.path}: {e}") from None
     if ld.machine != elf.machine:
@@ -769,22 +802,36 @@ def _load_interp(elf: Elf, arch: Arch, sb: F.Sandbox, max_size: int) -> Elf:
     return ld
 
 
+DEFAULT_SANDBOX_TIMEOUT = 600.0        # s: under --root only (see docs/run.md, "Limits")
+DEFAULT_SANDBOX_DISK = 1 << 30         # bytes: the disk-write quota under --root
+
+
 def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=None, max_insns=None,
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
         strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
-        sysroot=None, allow_host_exec=False, gdb=None, gdb_announce=None) -> Result:
+        sysroot=None, private_tmp=None, read_only=False, max_disk=None, allow_host_exec=False,
+        gdb=None, gdb_announce=None) -> Result:
     """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
-    argv: the arguments after the program name (argv[0] is ``argv0`` or ``path``).
+    argv: the arguments after the program name (argv[0] is ``argv0``; by default ``path`` as
+    given, or under ``root`` the program's path inside the root).
     env: a dict or a list of "VAR=VALUE" strings (default: empty environment).
     stdin: bytes fed to standard input, or a host file descriptor / file object.
     stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
-    root: host directory the guest sees as "/" (default: the current directory).
+    root: None (default): the guest sees the host's files under their own paths, as under
+    qemu-user; a directory: the sandbox, that directory is the guest's "/".
+    cwd: the guest's working directory (a guest path). Default: the host's working directory;
+    under ``root``, its place inside the root, or "/" when it lies outside.
     sysroot: host directory of the target's libraries (qemu's -L): the program interpreter,
     and every read-only lookup of an absolute path, is tried there first. Default: /usr/<triple>
     (e.g. /usr/aarch64-linux-gnu) for dynamic programs when it exists; "" or False: none.
-    timeout: wall-clock seconds; max_insns: instruction budget (Unicorn cannot report how many
-    instructions ran, so the budget starts afresh after each signal delivered to a handler).
+    private_tmp: the guest's /tmp is a directory of its own, removed after the run (default:
+    under ``root`` only). read_only: the guest may change no file outside a private /tmp.
+    max_disk: bytes the guest's writes may grow files by (default: 1 GiB under ``root``,
+    none otherwise; 0: none).
+    timeout: wall-clock seconds (default: none; under ``root`` 600 s; 0: none); max_insns:
+    instruction budget (Unicorn cannot report how many instructions ran, so the budget starts
+    afresh after each signal delivered to a handler).
     interruptible: emulate on a worker thread so Ctrl-C in the caller stops the guest (the CLI).
     allow_host_exec: with ``root`` given, let execve run host programs (such as /bin/sh, what
     system() and popen() run) natively; without ``root`` they always may, as under qemu-user.
@@ -792,38 +839,64 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     until a debugger connects (0: any free port, passed to ``gdb_announce(port)``).
     """
     path = os.fspath(path)
-    explicit_root = root is not None
     sysroot_opt = sysroot
     try:
         elf = read_elf(path, max_size=max_memory)
     except ElfError as e:
         raise RunError(str(e)) from None
     arch = _check(elf)
-    root = os.path.realpath(root if root is not None else os.getcwd())
-    if not os.path.isdir(root):
-        raise RunError(f"--root {root}: not a directory")
+    if root is not None:
+        root = os.path.realpath(os.fspath(root))
+        if not os.path.isdir(root):
+            raise RunError(f"--root {root}: not a directory")
+        if timeout is None:
+            timeout = DEFAULT_SANDBOX_TIMEOUT
+        if max_disk is None:
+            max_disk = DEFAULT_SANDBOX_DISK
+    if timeout is not None and timeout < 0 or max_disk is not None and max_disk < 0:
+        raise RunError("timeout and max_disk must not be negative")
     sysroot = _sysroot(sysroot, arch, elf)
-    sb = F.Sandbox(root, "", "", sysroot=sysroot)
-    exe_guest = sb.guest_of_host(os.path.abspath(path)) or "/" + os.path.basename(path)
-    if cwd is None:
-        cwd = sb.guest_of_host(os.getcwd()) or "/"
-    sb.cwd = cwd
-    interp = _load_interp(elf, arch, sb, max_memory) if elf.interp is not None else None
-    if env is None:
-        env_list = []
-    elif isinstance(env, dict):
-        env_list = [f"{k}={v}" for k, v in env.items()]
-    else:
-        env_list = list(env)
-    full_argv = [argv0 if argv0 is not None else path, *(argv or [])]
-    if max_insns is not None and max_insns <= 0:
-        raise RunError("max_insns must be positive")
-    p = Process(elf, arch, argv=full_argv, env=env_list, stdin=stdin, stdout=stdout, stderr=stderr,
-                root=root, cwd=cwd, timeout=timeout, max_insns=max_insns, max_memory=max_memory,
-                max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
-                exe_guest=exe_guest, tlb=tlb, interruptible=interruptible, interp=interp,
-                sysroot=sysroot, explicit_root=explicit_root, allow_host_exec=allow_host_exec,
-                sysroot_opt=sysroot_opt)
+    exe_host = os.path.realpath(path)
+    try:
+        sb = F.Sandbox(root, "", exe_host, sysroot=sysroot, private_tmp=private_tmp,
+                       read_only=read_only, max_disk=max_disk or None)
+    except GuestOSError as e:
+        raise RunError(f"cannot open {root}: {os.strerror(e.errno)}") from None
+    try:
+        if root is None:
+            exe_guest = exe_host
+        else:
+            exe_guest = sb.guest_of_host(path) or "/" + os.path.basename(path)
+        sb.exe_guest = exe_guest
+        if cwd is None:
+            cwd = sb.guest_of_host(os.getcwd()) or "/"
+        try:
+            sb.set_cwd(os.fspath(cwd))
+        except GuestOSError as e:
+            hint = ""
+            if root is None and sb.private_tmp and F.normalize(os.fspath(cwd)).startswith("/tmp/"):
+                hint = " (--private-tmp hides the host's /tmp, which holds it; pass --chdir)"
+            raise RunError(f"working directory {cwd}: {os.strerror(e.errno)}{hint}") from None
+        interp = _load_interp(elf, arch, sb, max_memory) if elf.interp is not None else None
+        if env is None:
+            env_list = []
+        elif isinstance(env, dict):
+            env_list = [f"{k}={v}" for k, v in env.items()]
+        else:
+            env_list = list(env)
+        if argv0 is None:
+            argv0 = path if root is None else exe_guest
+        full_argv = [argv0, *(argv or [])]
+        if max_insns is not None and max_insns <= 0:
+            raise RunError("max_insns must be positive")
+        p = Process(elf, arch, argv=full_argv, env=env_list, stdin=stdin, stdout=stdout, stderr=stderr,
+                    sandbox=sb, timeout=timeout or None, max_insns=max_insns, max_memory=max_memory,
+                    max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
+                    tlb=tlb, interruptible=interruptible, interp=interp,
+                    allow_host_exec=root is None or allow_host_exec, sysroot_opt=sysroot_opt)
+    except BaseException:
+        sb.cleanup()
+        raise
     try:
         if gdb is not None:
             from .gdbstub import GdbServer

@@ -27,6 +27,19 @@ AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_REMOVEDIR = 0x200
 AT_EMPTY_PATH = 0x1000
+AT_EACCESS = 0x200
+AT_SYMLINK_FOLLOW = 0x400
+AT_NO_AUTOMOUNT = 0x800
+AT_STATX_SYNC_TYPE = 0x6000
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+
+# Caps on what one call may make the host allocate or do (Linux has its own: MAX_RW_COUNT,
+# UIO_MAXIOV): a read or write moves at most MAX_IO bytes (a short count, as the kernel gives
+# past MAX_RW_COUNT); a directory listing holds at most MAX_DIR_ENTRIES names.
+MAX_IO = 1 << 24
+UIO_MAXIOV = 1024
+MAX_DIR_ENTRIES = 1 << 20
+MAX_MAP_COUNT = 65530           # Linux's default vm.max_map_count
 
 O_ACCMODE = 3
 O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
@@ -148,22 +161,28 @@ class Syscalls:
     def path_arg(self, addr: int) -> str:
         return os.fsdecode(self.cstr(addr))
 
-    def dir_base(self, dirfd: int) -> str | None:
+    def dir_at(self, dirfd: int, path: str):
+        """The directory a relative ``path`` starts from: None for the working directory
+        (AT_FDCWD, or any absolute path), else the open directory ``dirfd``."""
+        if path.startswith("/"):
+            return None
         dirfd = _s32(dirfd)
         if dirfd == AT_FDCWD:
             return None
         f = self.fds.get(dirfd)
         if getattr(f, "kind", "") != "dir":
             raise GuestOSError(errno.ENOTDIR)
-        return f.guest_path
+        return f
 
-    def resolve_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False):
-        """(host path, guest path) of ``path`` relative to ``dirfd``; ``read``: the lookup
-        only reads, so an absolute path may come from the sysroot (Sandbox.resolve_read)."""
-        base = None if path.startswith("/") else self.dir_base(dirfd)
-        if read and self._sysroot_may_serve(dirfd, path):
-            return self.sandbox.resolve_read(self.sandbox.absolute(path, base), None, follow)
-        return self.sandbox.resolve(path, base, follow)
+    def lookup_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False) -> F.Loc:
+        """Resolve ``path`` relative to ``dirfd`` for one operation (Sandbox.lookup); ``read``:
+        the operation only reads, so an absolute path may come from the sysroot."""
+        return self.sandbox.lookup(path, self.dir_at(dirfd, path), follow, read)
+
+    def guest_name(self, dirfd: int, path: str) -> str:
+        """The lexical absolute form of a guest path (to recognize /proc/self/exe, /dev/null)."""
+        at = self.dir_at(dirfd, path)
+        return F.normalize(self.sandbox.absolute(path, None if at is None else at.guest_path))
 
     # --- process (exit, gettid, set_tid_address, futex, tgkill: threads.py) ----------------
     def sys_set_robust_list(self, *_):
@@ -408,6 +427,8 @@ class Syscalls:
             return -errno.EOVERFLOW
         size = page_up(length)
         prot &= 7
+        if len(m.starts) >= MAX_MAP_COUNT:
+            return -errno.ENOMEM       # as Linux past vm.max_map_count
         f = None
         if not flags & MAP_ANONYMOUS:
             f = self.fds.get(_s32(fd))
@@ -438,9 +459,13 @@ class Syscalls:
         if f is not None:
             if f.host_path:
                 self.module_files[f.guest_path] = f.host_path
-            data = f.pread(length, offset)
-            if data:
-                m.write(where, data)
+            done = 0
+            while done < length:       # in pieces: the host holds at most MAX_IO at a time
+                data = f.pread(min(MAX_IO, length - done), offset + done)
+                if not data:
+                    break
+                m.write(where + done, data)
+                done += len(data)
         return where
 
     def sys_munmap(self, addr, length, *_):
@@ -492,7 +517,8 @@ class Syscalls:
             m.map(where, new_size, perm, name)
         except OutOfMemory:
             return -errno.ENOMEM
-        m.write(where, m.read(old, old_size))
+        for off in range(0, old_size, MAX_IO):
+            m.write(where + off, m.read(old + off, min(MAX_IO, old_size - off)))
         m.unmap(old, old_size)
         return where
 
@@ -530,45 +556,58 @@ class Syscalls:
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
         if path == "":
             raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
-        guest = self.sandbox.absolute(path, None if path.startswith("/") else self.dir_base(dirfd))
-        norm = _normalize(guest)
+        norm = self.guest_name(dirfd, path)
         if norm in F.SPECIAL_DEVICES:
             return F.Device(norm)
+        acc = flags & O_ACCMODE
+        writes = acc != os.O_RDONLY or bool(flags & (O_CREAT | O_TRUNC))
+        if flags & O_PATH:
+            writes = False
         if norm == "/proc/self/exe":
-            fd = os.open(self.sandbox.exe_host, os.O_RDONLY | os.O_CLOEXEC)
-            return F.HostFile(fd, norm, os.O_RDONLY, False)
+            # the program's own file, read-only whatever the guest asks (Linux: ETXTBSY)
+            if writes:
+                return _raise(errno.ETXTBSY)
+            fd = F.Loc(None, self.sandbox.exe_host, norm, follow=True, owned=False).open(os.O_RDONLY)
+            f = F.HostFile(fd, norm, os.O_RDONLY, False)
+            f.frozen = True
+            f.host_path = self.sandbox.exe_host
+            return f
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
             return _raise(errno.EOPNOTSUPP)
-        read_only = (flags & O_ACCMODE) == os.O_RDONLY and not flags & (O_CREAT | O_TRUNC)
-        if read_only and self._sysroot_may_serve(dirfd, path):
-            host_path, guest_path = self.sandbox.resolve_read(guest, None, follow=follow)
-        else:
-            host_path, guest_path = self.sandbox.resolve(guest, None, follow=follow)
-        if flags & O_PATH:
-            host_flags = os.O_RDONLY | (host_flags & os.O_DIRECTORY)
-        try:
-            fd = os.open(host_path, host_flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode & ~self.umask & 0o7777)
-        except OSError as e:
-            raise GuestOSError(e.errno or errno.EIO) from None
-        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
-        if want_dir and not is_dir:
-            os.close(fd)
-            raise GuestOSError(errno.ENOTDIR)
-        f = F.HostFile(fd, guest_path, host_flags & O_ACCMODE, is_dir)
-        f.host_path = host_path
-        f.in_sysroot = self.sandbox.in_sysroot(host_path)
-        return f
-
-    def _sysroot_may_serve(self, dirfd: int, path: str) -> bool:
-        """Only absolute names may come from the sysroot (as under qemu -L), and names
-        relative to a directory that itself was opened from the sysroot."""
-        if path.startswith("/"):
-            return True
-        if _s32(dirfd) == AT_FDCWD:
-            return False
-        return getattr(self.fds.fds.get(_s32(dirfd)), "in_sysroot", False)
+        if flags & O_CREAT and flags & O_EXCL:
+            follow = False         # O_CREAT|O_EXCL never follows a final link: EEXIST
+        path_only = bool(flags & O_PATH)
+        if path_only:
+            host_flags = F.O_PATH | (host_flags & (os.O_DIRECTORY | os.O_NOFOLLOW))
+        sb = self.sandbox
+        for _attempt in range(F.MAX_SYMLINKS):
+            with self.lookup_at(dirfd, path, follow=follow, read=not writes) as loc:
+                if writes:
+                    sb.check_write(loc)
+                try:
+                    fd = loc.open(host_flags, mode & ~self.umask & 0o7777)
+                except GuestOSError as e:
+                    if e.errno == errno.ELOOP and follow and not loc.follow:
+                        continue   # the name became a link after the walk: walk again
+                    raise
+                try:
+                    is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+                except OSError as e:
+                    os.close(fd)
+                    raise F.oserror(e) from None
+                if want_dir and not is_dir:
+                    os.close(fd)
+                    raise GuestOSError(errno.ENOTDIR)
+                f = F.HostFile(fd, F.normalize(loc.guest), host_flags & O_ACCMODE, is_dir,
+                               append=bool(flags & O_APPEND), path_only=path_only)
+                f.host_path = loc.display
+                f.in_sysroot = f.frozen = loc.in_sysroot
+                f.in_tmp = loc.in_tmp
+                f.quota = sb.quota
+                return f
+        return _raise(errno.ELOOP)
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
         p = self.path_arg(path)
@@ -592,15 +631,9 @@ class Syscalls:
 
     def sys_read(self, fd, buf, count, *_):
         f = self.fds.get(_s32(fd))
-        count = min(count, 1 << 24)
+        count = min(count, MAX_IO)
         if count and not self.mem.is_mapped(buf, count, 2):
             return -errno.EFAULT
-        if (isinstance(f, F.PipeEnd) and f.is_read and not f.pipe.buf and f.pipe.writers
-                and len(self.threads) > 1 and not f.nonblock):
-            # another thread may write: wait for data or the last writer's close
-            p = f.pipe
-            return self.block(self.Wait("read", lambda: self.sys_read(fd, buf, count)
-                                        if p.buf or not p.writers else None))
         data = f.read(count)
         self.wr(buf, data)
         return len(data)
@@ -617,7 +650,7 @@ class Syscalls:
 
     def sys_write(self, fd, buf, count, *_):
         f = self.fds.get(_s32(fd))
-        count = min(count, 1 << 24)
+        count = min(count, MAX_IO)
         try:
             return f.write(self.rd(buf, count))
         except GuestOSError as e:
@@ -626,27 +659,44 @@ class Syscalls:
             raise
 
     def _iov(self, iov, cnt):
-        if cnt > 1024:
+        """The (base, length) pairs of an iovec array: at most UIO_MAXIOV of them, lengths
+        summing to less than 2^63 (EINVAL), as the kernel checks."""
+        if cnt > UIO_MAXIOV:
             raise GuestOSError(errno.EINVAL)
         raw = self.rd(iov, 16 * cnt)
-        return [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+        pairs = [struct.unpack_from("<QQ", raw, 16 * i) for i in range(cnt)]
+        if sum(ln for _b, ln in pairs) >= 1 << 63:
+            raise GuestOSError(errno.EINVAL)
+        return pairs
 
     def sys_readv(self, fd, iov, cnt, *_):
+        """At most MAX_IO bytes per call (a short read, as the kernel's MAX_RW_COUNT makes)."""
         f = self.fds.get(_s32(fd))
         total = 0
         for base, ln in self._iov(iov, cnt):
+            ln = min(ln, MAX_IO - total)
             if not ln:
                 continue
+            if not self.mem.is_mapped(base, ln, 2):
+                if total:
+                    break
+                return -errno.EFAULT
             data = f.read(ln)
             self.wr(base, data)
             total += len(data)
-            if len(data) < ln:
+            if len(data) < ln or total >= MAX_IO:
                 break
         return total
 
     def sys_writev(self, fd, iov, cnt, *_):
         f = self.fds.get(_s32(fd))
-        data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
+        pieces, total = [], 0
+        for base, ln in self._iov(iov, cnt):
+            ln = min(ln, MAX_IO - total)
+            if ln:
+                pieces.append(self.rd(base, ln))
+                total += ln
+        data = b"".join(pieces)
         try:
             return f.write(data) if data else 0
         except GuestOSError as e:
@@ -656,13 +706,16 @@ class Syscalls:
 
     def sys_pread64(self, fd, buf, count, off, *_):
         f = self.fds.get(_s32(fd))
-        data = f.pread(min(count, 1 << 24), off)
+        count = min(count, MAX_IO)
+        if count and not self.mem.is_mapped(buf, count, 2):
+            return -errno.EFAULT
+        data = f.pread(count, _s64(off))
         self.wr(buf, data)
         return len(data)
 
     def sys_pwrite64(self, fd, buf, count, off, *_):
         f = self.fds.get(_s32(fd))
-        return f.pwrite(self.rd(buf, count), off)
+        return f.pwrite(self.rd(buf, min(count, MAX_IO)), _s64(off))
 
     def sys_lseek(self, fd, off, whence, *_):
         f = self.fds.get(_s32(fd))
@@ -671,19 +724,20 @@ class Syscalls:
         return f.lseek(_s64(off), whence)
 
     def _stat_path(self, dirfd, path, flags):
+        if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE):
+            raise GuestOSError(errno.EINVAL)
         p = self.path_arg(path) if path else ""
         if p == "" and flags & AT_EMPTY_PATH:
+            if _s32(dirfd) == AT_FDCWD:
+                return F.Loc(self.sandbox.cwd_fd, ".", self.sandbox.cwd, owned=False).lstat()
             return self.fds.get(_s32(dirfd)).fstat()
-        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
+        guest = self.guest_name(dirfd, p) if p else ""
         if guest in F.SPECIAL_DEVICES:
             return F.Device(guest).fstat()
         if guest == "/proc/self/exe":
-            return os.stat(self.sandbox.exe_host)
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
-        try:
-            return os.lstat(host)
-        except OSError as e:
-            raise GuestOSError(e.errno or errno.EIO) from None
+            return F.Loc(None, self.sandbox.exe_host, guest, follow=True, owned=False).lstat()
+        with self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True) as loc:
+            return loc.lstat()
 
     def sys_newfstatat(self, dirfd, path, buf, flags, *_):
         self.wr(buf, pack_stat(self._stat_path(dirfd, path, flags)))
@@ -698,34 +752,59 @@ class Syscalls:
         return 0
 
     def sys_faccessat2(self, dirfd, path, mode, flags, *_):
+        """access(2): the file's own permission bits, checked by the host relative to the
+        descriptor the walk ended at (AT_SYMLINK_NOFOLLOW and AT_EACCESS honoured); W_OK on
+        what the guest may not change is EROFS."""
+        if mode & ~7 or flags & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH):
+            return -errno.EINVAL
         p = self.path_arg(path)
-        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
-        if guest in F.SPECIAL_DEVICES or guest == "/proc/self/exe":
-            return 0
-        host, _g = self.resolve_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
-        if not os.path.lexists(host):
-            return -errno.ENOENT
-        return 0 if os.access(host, mode & 7) else -errno.EACCES
+        if p == "" and flags & AT_EMPTY_PATH:
+            f = self.fds.get(_s32(dirfd)) if _s32(dirfd) != AT_FDCWD else None
+            if f is not None and not isinstance(f, F.HostFile):
+                return 0
+            loc = F.Loc(self.sandbox.cwd_fd if f is None else f.fd, ".", "", owned=False)
+        else:
+            guest = self.guest_name(dirfd, p)
+            if guest in F.SPECIAL_DEVICES:
+                return 0
+            if guest == "/proc/self/exe":
+                return -errno.EROFS if mode & 2 else 0 if not mode & 1 or os.access(self.sandbox.exe_host, 1) \
+                    else -errno.EACCES
+            loc = self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
+        with loc:
+            loc.lstat()                     # ENOENT, ENOTDIR, ELOOP ... as the kernel says
+            if mode & 2:
+                self.sandbox.check_write(loc)
+            ok = os.access(loc.name, mode, dir_fd=loc.fd, effective_ids=bool(flags & AT_EACCESS),
+                           follow_symlinks=loc.follow)
+        return 0 if ok else -errno.EACCES
 
     def sys_faccessat(self, dirfd, path, mode, *_):
         return self.sys_faccessat2(dirfd, path, mode, 0)
 
     def sys_getdents64(self, fd, buf, count, *_):
         f = self.fds.get(_s32(fd))
+        if getattr(f, "path_only", False):
+            return -errno.EBADF
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
         if f.dir_entries is None:
-            st = os.fstat(f.fd)
-            entries = [(st.st_ino, 4, b"."), (st.st_ino, 4, b"..")]
-            with os.scandir(f.fd) as it:
-                for e in sorted(it, key=lambda e: e.name):
-                    try:
-                        mode = e.stat(follow_symlinks=False).st_mode
-                    except OSError:
-                        mode = 0
-                    entries.append((e.inode(), _dtype(mode), os.fsencode(e.name)))
+            try:
+                st = os.fstat(f.fd)
+                entries = [(st.st_ino, 4, b"."), (st.st_ino, 4, b"..")]
+                with os.scandir(f.fd) as it:
+                    for e in sorted(it, key=lambda e: e.name):
+                        try:
+                            mode = e.stat(follow_symlinks=False).st_mode
+                        except OSError:
+                            mode = 0
+                        entries.append((e.inode(), _dtype(mode), os.fsencode(e.name)))
+                        if len(entries) > MAX_DIR_ENTRIES:
+                            return -errno.EOVERFLOW
+            except OSError as e:
+                return -(e.errno or errno.EIO)
             f.dir_entries = entries
-        data, nxt = F.dirent64_records(f.dir_entries, f.dir_pos, count)
+        data, nxt = F.dirent64_records(f.dir_entries, f.dir_pos, min(count, MAX_IO))
         if not data and nxt < len(f.dir_entries):
             return -errno.EINVAL
         f.dir_pos = nxt
@@ -733,110 +812,134 @@ class Syscalls:
         return len(data)
 
     def sys_getcwd(self, buf, size, *_):
-        cwd = self.sandbox.cwd.encode() + b"\0"
+        cwd = os.fsencode(self.sandbox.cwd) + b"\0"
         if len(cwd) > size:
             return -errno.ERANGE
         self.wr(buf, cwd)
         return len(cwd)
 
     def sys_chdir(self, path, *_):
-        host, guest = self.sandbox.resolve(self.path_arg(path))
-        if not os.path.isdir(host):
-            return -errno.ENOENT if not os.path.exists(host) else -errno.ENOTDIR
-        self.sandbox.cwd = guest
+        self.sandbox.set_cwd(self.path_arg(path))
         return 0
 
     def sys_fchdir(self, fd, *_):
         f = self.fds.get(_s32(fd))
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
-        self.sandbox.cwd = f.guest_path
+        self.sandbox.chdir_fd(f)
         return 0
 
     def sys_unlinkat(self, dirfd, path, flags, *_):
-        host, guest = self.resolve_at(dirfd, self.path_arg(path), follow=False)
-        if guest == "/" or guest == "/tmp":
-            return -errno.EBUSY
-        try:
+        if flags & ~AT_REMOVEDIR:
+            return -errno.EINVAL
+        with self.lookup_at(dirfd, self.path_arg(path), follow=False) as loc:
+            if loc.name == "." and self.sandbox.root is not None:
+                return -errno.EBUSY if loc.guest in ("/", "/tmp") else -errno.EINVAL
+            self.sandbox.check_write(loc)
             if flags & AT_REMOVEDIR:
-                os.rmdir(host)
+                os.rmdir(loc.name, dir_fd=loc.fd)
             else:
-                if os.path.isdir(host) and not os.path.islink(host):
-                    return -errno.EISDIR
-                os.unlink(host)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+                os.unlink(loc.name, dir_fd=loc.fd)
         return 0
 
     def sys_mkdirat(self, dirfd, path, mode, *_):
-        host, _g = self.resolve_at(dirfd, self.path_arg(path), follow=False)
-        try:
-            os.mkdir(host, mode & ~self.umask & 0o7777)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        with self.lookup_at(dirfd, self.path_arg(path), follow=False) as loc:
+            if loc.name == ".":
+                return -errno.EEXIST
+            self.sandbox.check_write(loc)
+            os.mkdir(loc.name, mode & ~self.umask & 0o7777, dir_fd=loc.fd)
         return 0
 
     def sys_renameat2(self, olddirfd, oldpath, newdirfd, newpath, flags, *_):
-        src, _g1 = self.resolve_at(olddirfd, self.path_arg(oldpath), follow=False)
-        dst, _g2 = self.resolve_at(newdirfd, self.path_arg(newpath), follow=False)
-        try:
-            if flags & 1 and os.path.lexists(dst):  # RENAME_NOREPLACE
-                return -errno.EEXIST
-            if flags & ~1:
-                return -errno.EINVAL
-            os.rename(src, dst)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) or flags == RENAME_NOREPLACE | RENAME_EXCHANGE:
+            return -errno.EINVAL
+        with self.lookup_at(olddirfd, self.path_arg(oldpath), follow=False) as src, \
+                self.lookup_at(newdirfd, self.path_arg(newpath), follow=False) as dst:
+            if "." in (src.name, dst.name) and self.sandbox.root is not None:
+                return -errno.EBUSY
+            self.sandbox.check_write(src)
+            self.sandbox.check_write(dst)
+            if flags:
+                _renameat2(src.fd, src.name, dst.fd, dst.name, flags)
+            else:
+                os.rename(src.name, dst.name, src_dir_fd=src.fd, dst_dir_fd=dst.fd)
         return 0
 
     def sys_renameat(self, olddirfd, oldpath, newdirfd, newpath, *_):
         return self.sys_renameat2(olddirfd, oldpath, newdirfd, newpath, 0)
 
     def sys_symlinkat(self, target, newdirfd, linkpath, *_):
-        t = self.cstr(target)
-        host, _g = self.resolve_at(newdirfd, self.path_arg(linkpath), follow=False)
-        try:
-            os.symlink(t, host)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        t = os.fsdecode(self.cstr(target))
+        if t == "":
+            return -errno.ENOENT
+        with self.lookup_at(newdirfd, self.path_arg(linkpath), follow=False) as loc:
+            self.sandbox.check_write(loc)
+            os.symlink(t, loc.name, dir_fd=loc.fd)
         return 0
 
     def sys_linkat(self, olddirfd, oldpath, newdirfd, newpath, flags, *_):
-        src, _g1 = self.resolve_at(olddirfd, self.path_arg(oldpath), follow=bool(flags & 0x400))
-        dst, _g2 = self.resolve_at(newdirfd, self.path_arg(newpath), follow=False)
-        try:
-            os.link(src, dst, follow_symlinks=False)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+            return -errno.EINVAL
+        with self.lookup_at(olddirfd, self.path_arg(oldpath), follow=bool(flags & AT_SYMLINK_FOLLOW)) as src, \
+                self.lookup_at(newdirfd, self.path_arg(newpath), follow=False) as dst:
+            self.sandbox.check_write(src)
+            self.sandbox.check_write(dst)
+            os.link(src.name, dst.name, src_dir_fd=src.fd, dst_dir_fd=dst.fd, follow_symlinks=src.follow)
         return 0
 
     def sys_readlinkat(self, dirfd, path, buf, size, *_):
         p = self.path_arg(path)
-        guest = _normalize(self.sandbox.absolute(p, None if p.startswith("/") else self.dir_base(dirfd)))
-        if guest == "/proc/self/exe":
-            target = self.sandbox.exe_guest.encode()
-        else:
-            host, _g = self.resolve_at(dirfd, p, follow=False, read=True)
-            try:
-                target = os.fsencode(os.readlink(host))
-            except OSError as e:
-                return -(e.errno or errno.EIO)
         if _s64(size) <= 0:
             return -errno.EINVAL
+        name = self.guest_name(dirfd, p) if p else ""
+        if name == "/proc/self/exe":
+            target = os.fsencode(self.sandbox.exe_guest)
+        elif name == "/proc/self/cwd":
+            target = os.fsencode(self.sandbox.cwd)
+        elif name.startswith("/proc/self/fd/") and name[14:].isdigit():
+            # the guest's descriptors, by their guest names (not the emulator's own)
+            f = self.fds.fds.get(int(name[14:]))
+            if f is None:
+                return -errno.ENOENT
+            target = os.fsencode(f.guest_path or f"{f.kind}:[{id(f) & 0xFFFFFF}]")
+        else:
+            with self.lookup_at(dirfd, p, follow=False, read=True) as loc:
+                target = os.fsencode(os.readlink(loc.name, dir_fd=loc.fd))
         target = target[:size]
         self.wr(buf, target)
         return len(target)
 
     def sys_fchmodat(self, dirfd, path, mode, *_):
-        host, _g = self.resolve_at(dirfd, self.path_arg(path))
-        try:
-            os.chmod(host, mode & 0o7777, follow_symlinks=False)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        p = self.path_arg(path)
+        if self.guest_name(dirfd, p) == "/proc/self/exe":
+            return -errno.EROFS
+        with self.lookup_at(dirfd, p, follow=True) as loc:
+            self.sandbox.check_write(loc)
+            if loc.follow:
+                os.chmod(loc.name, mode & 0o7777, dir_fd=loc.fd)
+            else:
+                # the walk followed the links: change exactly the file it found, never a link
+                # that took its place since (glibc's fchmodat(AT_SYMLINK_NOFOLLOW) does the same)
+                fd = loc.open(F.O_PATH)
+                try:
+                    if stat.S_ISLNK(os.fstat(fd).st_mode):
+                        return -errno.ELOOP
+                    os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
+                finally:
+                    os.close(fd)
         return 0
+
+    def _may_change(self, f) -> None:
+        """fchmod, ftruncate ... on an open file: not on what the guest may not change."""
+        if getattr(f, "path_only", False):
+            raise GuestOSError(errno.EBADF)
+        if getattr(f, "frozen", False) or (self.sandbox.read_only and not getattr(f, "in_tmp", False)
+                                            and isinstance(f, F.HostFile)):
+            raise GuestOSError(errno.EROFS)
 
     def sys_fchmod(self, fd, mode, *_):
         f = self.fds.get(_s32(fd))
+        self._may_change(f)
         if isinstance(f, F.HostFile):
             os.fchmod(f.fd, mode & 0o7777)
         return 0
@@ -849,19 +952,36 @@ class Syscalls:
     def sys_utimensat(self, *_):
         return 0
 
+    def _grow(self, fd: int, length: int, quota) -> None:
+        """ftruncate(fd, length), charging growth to the disk quota (EDQUOT past it)."""
+        if quota is not None:
+            growth = length - os.fstat(fd).st_size
+            if growth > 0 and quota.allow(growth) < growth:
+                raise GuestOSError(errno.EDQUOT)
+        os.ftruncate(fd, length)
+
     def sys_ftruncate(self, fd, length, *_):
         f = self.fds.get(_s32(fd))
-        if not isinstance(f, F.HostFile) or not f.writable:
+        if _s64(length) < 0:
             return -errno.EINVAL
-        os.ftruncate(f.fd, length)
+        self._may_change(f)
+        if not isinstance(f, F.HostFile) or not f.writable or f.is_dir:
+            return -errno.EINVAL
+        self._grow(f.fd, length, f.quota)
         return 0
 
     def sys_truncate(self, path, length, *_):
-        host, _g = self.sandbox.resolve(self.path_arg(path))
-        try:
-            os.truncate(host, length)
-        except OSError as e:
-            return -(e.errno or errno.EIO)
+        if _s64(length) < 0:
+            return -errno.EINVAL
+        with self.lookup_at(AT_FDCWD, self.path_arg(path), follow=True) as loc:
+            self.sandbox.check_write(loc)
+            fd = loc.open(os.O_WRONLY | os.O_NONBLOCK)
+            try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    return -errno.EINVAL
+                self._grow(fd, length, self.sandbox.quota)
+            finally:
+                os.close(fd)
         return 0
 
     def sys_fsync(self, fd, *_):
@@ -920,9 +1040,7 @@ class Syscalls:
         if cmd == 3:  # F_GETFL
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
             return acc | (O_NONBLOCK if getattr(f, "nonblock", False) else 0)
-        if cmd == 4:  # F_SETFL
-            if isinstance(f, F.PipeEnd):
-                f.nonblock = bool(arg & O_NONBLOCK)
+        if cmd == 4:  # F_SETFL (host descriptors: hostio.py)
             return 0
         if cmd in (5, 6, 7, 36, 37, 38):  # locks: always granted (single process)
             return 0
@@ -945,16 +1063,6 @@ class Syscalls:
         if req == FIONBIO:
             return 0
         return -errno.ENOTTY
-
-    def sys_pipe2(self, fds, flags, *_):
-        p = F.Pipe()
-        ends = F.PipeEnd(p, True), F.PipeEnd(p, False)
-        for e in ends:
-            e.nonblock = bool(flags & O_NONBLOCK)
-        r = self.fds.install(ends[0])
-        w = self.fds.install(ends[1])
-        self.wr(fds, struct.pack("<ii", r, w))
-        return 0
 
     # --- waiting for descriptors: ppoll, pselect6 -------------------------------------------
     def _timeout_arg(self, tmo) -> float | None:
@@ -1135,17 +1243,13 @@ class Syscalls:
         return self._wait_then("pselect6", mask, scan, list(files.values()), seconds, finish)
 
 
-def _normalize(path: str) -> str:
-    parts: list[str] = []
-    for p in path.split("/"):
-        if p in ("", "."):
-            continue
-        if p == "..":
-            if parts:
-                parts.pop()
-        else:
-            parts.append(p)
-    return "/" + "/".join(parts)
+def _renameat2(olddirfd: int, old: str, newdirfd: int, new: str, flags: int) -> None:
+    """renameat2 with flags (RENAME_NOREPLACE, RENAME_EXCHANGE): os.rename has none."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(olddirfd if olddirfd is not None else AT_FDCWD, os.fsencode(old),
+                      newdirfd if newdirfd is not None else AT_FDCWD, os.fsencode(new), flags) != 0:
+        raise GuestOSError(ctypes.get_errno() or errno.EIO)
 
 
 def _raise(err):

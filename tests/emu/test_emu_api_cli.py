@@ -12,12 +12,18 @@ from xld.emu import Result, RunError, run
 from xld.emu.cli import main
 
 
-def test_fixture_runs_programs_in_a_private_root(build, xld_run, tmp_path):
+def test_fixture_runs_programs_in_the_test_s_directory(build, xld_run, tmp_path, tmp_path_factory):
+    """The fixture's default is the host's view (as qemu-user), in the test's tmp_path:
+    relative names land there, absolute host paths work."""
     (tmp_path / "data.txt").write_text("line one\nline two\n")
     res = xld_run(build("files", "riscv64"))
     assert isinstance(res, Result)
     assert res.ok, res.crash
     assert b"data: line two" in res.stdout
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "data.txt"
+    elsewhere.write_text("INSIDE")
+    res = xld_run(build("sandbox", "riscv64"), "race", str(elsewhere), "1")
+    assert res.stdout == b"inside 1 secret 0 missing 0\n"
 
 
 def test_in_process_runs_leave_nothing_behind(build):

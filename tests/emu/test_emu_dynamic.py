@@ -24,7 +24,8 @@ LD_SO = {"arm64": "/lib/ld-linux-aarch64.so.1", "riscv64": "/lib/ld-linux-riscv6
 
 
 def same_as_qemu(arch, exe, args=(), stdin=b"", root=None, env=ENV):
-    """Run under qemu -L /usr/<triple> (in ``root``) and xld (with ``root`` as /)."""
+    """Run under qemu -L /usr/<triple> (in ``root``) and xld (with ``root`` as /, or by
+    default in the host's view, as qemu)."""
     rc, out, err = run_qemu(arch, exe, args, stdin=stdin, env=env, cwd=root, sysroot=sysroot(arch))
     res = run(exe, argv=list(args), env=env, stdin=stdin, root=root, timeout=60)
     assert res.crash is None, res.crash
@@ -334,7 +335,7 @@ def test_a_missing_shared_library_is_ld_so_s_error(plug, arch, tmp_path):
     word for word as under qemu."""
     exe = tmp_path / "useplug"
     shutil.copy(plug(arch) / "useplug", exe)
-    res = same_as_qemu(arch, str(exe), root=tmp_path)
+    res = same_as_qemu(arch, str(exe))      # the host's view: argv[0] is the path as given
     assert res.returncode == 127
     assert b"error while loading shared libraries: libplug.so: cannot open shared object file" in res.stderr
 

@@ -65,8 +65,9 @@ def test_after_sigkill_the_next_run_sweeps_the_dead_runs_tmp(build, tmpenv):
 
 
 def test_pytest_plugin_under_xdist(build, tmpenv, tmp_path):
-    """Four tests on two xdist workers, each run creating /tmp/guest-data exclusively: they pass
-    only if no two runs share a /tmp; nothing is left in TMPDIR afterwards."""
+    """Four tests on two xdist workers, each run (in the sandbox of its test's tmp_path, with
+    its private /tmp) creating /tmp/guest-data exclusively: they pass only if no two runs
+    share a /tmp; nothing is left in TMPDIR afterwards."""
     pytest.importorskip("xdist")
     env, tmp, _root = tmpenv
     suite = tmp_path / "suite"
@@ -76,9 +77,9 @@ def test_pytest_plugin_under_xdist(build, tmpenv, tmp_path):
         import pytest
 
         @pytest.mark.parametrize("i", range(4))
-        def test_run(xld_run, i):
+        def test_run(xld_run, tmp_path, i):
             for _ in range(2):
-                res = xld_run(os.environ["XLD_TEST_EXE"], "exit")
+                res = xld_run(os.environ["XLD_TEST_EXE"], "exit", root=tmp_path)
                 assert (res.returncode, res.stdout) == (0, b"ready\\n"), res.crash
             assert os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw")
     """))

@@ -79,6 +79,20 @@ def test_loopback_sockets_epoll_eventfd_timerfd(pbuild, arch, kind):
                                b"child of a thread: own pid 1\nthe thread's child exited 4\n")
 
 
+@pytest.mark.parametrize("private_tmp", [None, True], ids=["root", "host-view-private-tmp"])
+def test_unix_socket_in_a_private_tmp(pbuild, tmp_path, private_tmp):
+    """The socket's /tmp path is the run's private /tmp (under --root, and in the host's view
+    with private_tmp): bind, connect across fork, and the name is gone with the directory."""
+    exe = pbuild("sockets", "arm64", "gcc")
+    if private_tmp:
+        res = run(exe, private_tmp=True, cwd="/", timeout=TIMEOUT)   # (tmp_path is in /tmp)
+    else:
+        res = run(exe, root=tmp_path, timeout=TIMEOUT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert b"unix: server got 9 bytes: over fork\n" in res.stdout
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_execve_guest_programs_same_and_other_arch(pbuild, arch):
     """A forked child execs the program itself (new argv and environment; a close-on-exec
