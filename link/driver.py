@@ -44,6 +44,7 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -517,6 +518,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("flags", merge_flags),
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
+        ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
@@ -632,6 +634,11 @@ def _dynamic_fill(ctx):
     if ctx.dyn is not None:
         from xld.link import dynamic
         dynamic.fill(ctx, ctx.img)
+
+
+def _merge(ctx):
+    from xld.link import merge
+    merge.run(ctx)
 
 
 def _ehframe(ctx):

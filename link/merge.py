@@ -1,0 +1,343 @@
+"""SHF_MERGE sections merged across objects: equal strings and constants stored once.
+
+A compiler puts string literals in ``SHF_MERGE|SHF_STRINGS`` sections (``.rodata.str1.1``,
+``.rodata.str1.8``, ``.comment``, ``.debug_str``; ``sh_entsize`` is the character size, 1, 2
+or 4) and floating-point or vector constants in ``SHF_MERGE`` sections of fixed-size entries
+(``.rodata.cst4/8/16``): the psABI lets the linker keep one copy of each equal piece.  GNU ld,
+lld and mold do; without it a program holds one copy of ``"GCC: (...) 12.2.0"`` per object in
+``.comment`` and its ``.rodata`` is a few percent larger than theirs.
+
+How (the design is lld's ``MergeInputSection``/``SectionPiece``, done with arrays):
+
+- Sections are grouped as GNU ld groups them: same output section, type, flags, entry size
+  and alignment.  Each group's inputs are split into pieces — every NUL-terminated string
+  (for entry size 2 or 4, a string ends at an all-zero character), or every entry of a
+  constant section.  NUL bytes that only pad a string to the section's alignment are not
+  pieces.
+- Equal pieces are found without a Python loop over pieces: constants through ``np.unique``
+  over a byte view of the entries; strings through a polynomial hash of each piece computed
+  from prefix sums over the group's bytes, ``np.unique`` over (hash, length), and an exact
+  comparison of every piece with the one it was matched to (a collision, never seen, only
+  costs a slower exact grouping).
+- Tail merging, as GNU ld does it: a string that ends another string (``"world"`` in
+  ``"hello world"``) is not stored; it points into the longer one.  Found the same way, by
+  hashing every suffix of every kept string.  Only for groups aligned no more than their
+  entry size (GNU ld keeps an 8-byte aligned ``"world"`` apart too).
+- The kept pieces, in the order they first occur, aligned to the group's alignment, become
+  the contents of the group's first input section; the group's other sections become empty
+  and take that section's address (``ctx.section_aliases``, applied with the addresses by
+  ``layout.finalize_section_addresses``).  GNU ld keeps each piece in the first section
+  that had it; the bytes are the same, in the same order, and only the alignment padding
+  between input sections can differ.
+- What pointed into a merged section is made to point at its piece's new place: a symbol
+  defined there gets the piece's offset (plus its offset inside the piece) as its value;
+  a relocation against the section symbol gets the new offset of ``addend`` as its
+  addend (the addend names the piece).  Nothing after this pass needs to know: scan,
+  relaxation (link/shrink.py), thunks, ``--verify``, the map file and the symbol table see
+  ordinary sections, symbols and relocations.
+- Not merged (GNU ld's rules): sections with relocations of their own, writable or TLS
+  ones, sizes that are not a multiple of the entry size, and string sections whose last
+  string is not terminated.  ``-r`` does not merge (GNU ld 2.40 keeps the sections apart,
+  still ``SHF_MERGE``).  With ``--gc-sections`` the live sections are merged whole (as GNU
+  ld; lld drops dead pieces too).  ``--icf`` leaves merge sections alone (as lld).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.errors import LinkError
+
+_UNITS = {1: np.uint8, 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+_P = np.uint64(0x100000001B3)                 # the hash's base (odd: invertible mod 2**64)
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def run(ctx) -> None:
+    """Merge every group of SHF_MERGE input sections (after sections are assigned)."""
+    ctx.section_aliases = []
+    for members, entsize, align, strings in _groups(ctx):
+        _merge_group(ctx, members, entsize, align, strings)
+
+
+def mergeable(obj, i: int) -> tuple[int, bool] | None:
+    """(entry size, strings?) when section i of obj is merged, else None."""
+    _, stype, flags, _, _, size, _, _, _, entsize = obj.shdrs.item(i)
+    if not flags & elf.SHF_MERGE or stype != elf.SHT_PROGBITS or entsize <= 0 or size == 0:
+        return None
+    if flags & (elf.SHF_WRITE | elf.SHF_TLS) or size % entsize:
+        return None
+    rel = obj.relas.get(i)
+    if rel is not None and len(rel):
+        return None
+    strings = bool(flags & elf.SHF_STRINGS)
+    if strings:
+        if entsize not in _UNITS:
+            return None
+        if any(bytes(obj.section_content(i)[size - entsize:size])):
+            return None                     # the last string is not terminated
+    return entsize, strings
+
+
+def _groups(ctx):
+    """(members, entry size, alignment, strings?) per group, in output order, members in
+    their output section's order."""
+    groups: dict[tuple, list] = {}
+    for out in ctx.outputs.values():
+        for obj, i in out.inputs:
+            m = mergeable(obj, i)
+            if m is None:
+                continue
+            _, stype, flags, _, _, _, _, _, align, _ = obj.shdrs.item(i)
+            key = (out.name, stype, flags & ~elf.SHF_GROUP, m[0], max(align, 1))
+            groups.setdefault(key, []).append((obj, i))
+    for key, members in groups.items():
+        yield members, key[3], key[4], bool(key[2] & elf.SHF_STRINGS)
+
+
+# -- splitting and matching pieces ----------------------------------------------------------
+
+def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
+    """Piece starts and ends (exclusive, in characters) of the strings in ``units``; pieces
+    that are only alignment padding (a lone NUL at an unaligned place) are left out."""
+    ends = np.flatnonzero(units == 0) + 1
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1]
+    if align_u > 1:
+        member = np.searchsorted(bases_u, starts, side="right") - 1
+        pad = (ends - starts == 1) & ((starts - bases_u[member]) % align_u != 0)
+        starts, ends = starts[~pad], ends[~pad]
+    return starts, ends
+
+
+class _Hasher:
+    """Hashes of any run of characters, from prefix sums (mod 2**64) over the group."""
+
+    def __init__(self, units: np.ndarray):
+        n = len(units)
+        with np.errstate(over="ignore"):
+            pw = np.full(n, _P, dtype=np.uint64)
+            pw[0] = 1
+            pw = np.cumprod(pw, dtype=np.uint64)
+            self.inv = np.full(n + 1, _P_INV, dtype=np.uint64)
+            self.inv[0] = 1
+            self.inv = np.cumprod(self.inv, dtype=np.uint64)
+            self.H = np.zeros(n + 1, dtype=np.uint64)
+            np.cumsum((units.astype(np.uint64) + np.uint64(1)) * pw, out=self.H[1:])
+
+    def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            h = (self.H[ends] - self.H[starts]) * self.inv[starts]
+            h ^= (ends - starts).astype(np.uint64) * _MIX
+            h ^= h >> np.uint64(31)
+            h *= _MIX
+            return h
+
+
+def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Per pair: whether the runs of ``lens`` characters at ``a`` and ``b`` are equal."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    total = int(lens.sum())
+    first = np.cumsum(lens) - lens
+    step = np.arange(total, dtype=np.int64) - np.repeat(first, lens)
+    diff = units[np.repeat(a, lens) + step] != units[np.repeat(b, lens) + step]
+    bad = np.zeros(len(a), dtype=bool)
+    bad[np.repeat(np.arange(len(a)), lens)[diff]] = True
+    return ~bad
+
+
+def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher) -> np.ndarray:
+    """For each piece, the index of the first piece with the same contents."""
+    lens = ends - starts
+    h = hasher(starts, ends)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    rep = first[inv.reshape(-1)]
+    dup = np.flatnonzero(rep != np.arange(len(rep)))
+    ok = (lens[dup] == lens[rep[dup]])
+    ok[ok] = _equal_runs(units, starts[dup[ok]], starts[rep[dup[ok]]], lens[dup[ok]])
+    if ok.all():
+        return rep
+    # a hash collision: group exactly (bytes as keys), in first-occurrence order
+    seen: dict[bytes, int] = {}
+    raw = units.tobytes()
+    w = units.itemsize
+    return np.array([seen.setdefault(raw[s * w:e * w], k)
+                     for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist()))], dtype=np.int64)
+
+
+def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher):
+    """For each kept string: (the kept string it ends, characters from that one's start),
+    or (itself, 0).  Every proper suffix of every string is hashed; a string whose hash is
+    among them (and whose characters match) is a suffix."""
+    n = len(starts)
+    lens = ends - starts
+    owner = np.arange(n, dtype=np.int64)
+    offset = np.zeros(n, dtype=np.int64)
+    nsuf = lens - 1
+    total = int(nsuf.sum())
+    if n < 2 or total == 0:
+        return owner, offset
+    first = np.cumsum(nsuf) - nsuf
+    sowner = np.repeat(owner, nsuf)
+    spos = np.repeat(starts + 1 - first, nsuf) + np.arange(total, dtype=np.int64)
+    sh = hasher(spos, ends[sowner])
+    order = np.argsort(sh, kind="stable")
+    sh = sh[order]
+    h = hasher(starts, ends)
+    k = np.minimum(np.searchsorted(sh, h), total - 1)
+    hit = np.flatnonzero(sh[k] == h)
+    if len(hit) == 0:
+        return owner, offset
+    cand = order[k[hit]]
+    t, p = sowner[cand], spos[cand]
+    ok = (ends[t] - p == lens[hit]) & _equal_runs(units, starts[hit], p, lens[hit])
+    hit, t, p = hit[ok], t[ok], p[ok]
+    owner[hit] = t
+    offset[hit] = p - starts[t]
+    # a container may itself end a longer string: follow to the end of the chain (lengths
+    # grow along it, so it ends)
+    while True:
+        nxt = owner[owner]
+        if (nxt == owner).all():
+            break
+        offset = offset + offset[owner]
+        owner = nxt
+    return owner, offset
+
+
+# -- one group --------------------------------------------------------------------------
+
+def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
+    datas = [np.frombuffer(bytes(obj.section_content(i)), dtype=np.uint8) for obj, i in members]
+    sizes = np.array([len(d) for d in datas], dtype=np.int64)
+    bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
+    buf = np.concatenate(datas)
+    slot = max(align, entsize) if align > entsize else entsize   # bytes a kept piece takes
+    if strings:
+        units = buf.view(_UNITS[entsize])
+        starts, ends = _string_pieces(units, bases // entsize, max(align // entsize, 1))
+        hasher = _Hasher(units)
+        rep = _first_equal(units, starts, ends, hasher)
+        kept = np.flatnonzero(rep == np.arange(len(rep)))
+        owner, inner = np.arange(len(kept)), np.zeros(len(kept), dtype=np.int64)
+        if align <= entsize:
+            owner, inner = _tails(units, starts[kept], ends[kept], hasher)
+        stored = owner == np.arange(len(kept))
+        lens_b = (ends[kept] - starts[kept]) * entsize
+        if align > entsize:
+            lens_pad = (lens_b + align - 1) // align * align
+        else:
+            lens_pad = lens_b
+        newoff = np.zeros(len(kept), dtype=np.int64)
+        sl = lens_pad[stored]
+        newoff[stored] = np.cumsum(sl) - sl
+        loc_kept = newoff[owner] + inner * entsize
+        # (the last piece is not padded: the section ends with it, as GNU ld's does)
+        blob_len = int((newoff[stored] + lens_b[stored]).max()) if stored.any() else 0
+        # the blob: each stored piece's bytes at its new offset (padding stays zero)
+        st_b = starts[kept][stored] * entsize
+        ln_b = lens_b[stored]
+        at = loc_kept[stored]
+        starts_b = starts * entsize
+    else:
+        n = len(buf) // entsize
+        entries = buf.reshape(n, entsize)
+        view = np.ascontiguousarray(entries).view(np.dtype((np.void, entsize))).reshape(-1)
+        _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+        rep = first[inv.reshape(-1)]
+        kept = np.flatnonzero(rep == np.arange(n))
+        newoff = np.arange(len(kept), dtype=np.int64) * slot
+        loc_kept = newoff
+        blob_len = (len(kept) - 1) * slot + entsize
+        st_b = kept * entsize
+        ln_b = np.full(len(kept), entsize, dtype=np.int64)
+        at = newoff
+        starts_b = np.arange(n, dtype=np.int64) * entsize
+    blob = np.zeros(blob_len, dtype=np.uint8)
+    if len(ln_b):
+        total = int(ln_b.sum())
+        first = np.cumsum(ln_b) - ln_b
+        step = np.arange(total, dtype=np.int64) - np.repeat(first, ln_b)
+        blob[np.repeat(at, ln_b) + step] = buf[np.repeat(st_b, ln_b) + step]
+    # every piece's new offset: its first equal piece's (kept in order, so ranks are indices)
+    rank = np.zeros(len(rep), dtype=np.int64)
+    rank[kept] = np.arange(len(kept))
+    loc = loc_kept[rank[rep]]
+    mapper = _Mapper(starts_b, loc, bases, sizes)
+    carrier = members[0]
+    for m, (obj, i) in enumerate(members):
+        _own_tables(obj)
+        if m == 0:
+            obj.content_override[i] = blob.tobytes()
+            obj.shdrs[i]["sh_size"] = blob_len
+        else:
+            obj.content_override[i] = b""
+            obj.shdrs[i]["sh_size"] = 0
+            obj.shdrs[i]["sh_addralign"] = 1
+            ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
+        _redirect(ctx, obj, i, m, mapper)
+
+
+class _Mapper:
+    """Input offsets of a member section -> offsets in the merged contents."""
+
+    def __init__(self, starts_b, loc, bases, sizes):
+        self.starts, self.loc, self.bases, self.sizes = starts_b, loc, bases, sizes
+
+    def __call__(self, m: int, off: np.ndarray) -> np.ndarray:
+        size = int(self.sizes[m])
+        g = self.bases[m] + np.minimum(off, size - 1)          # the end maps past the last piece
+        k = np.searchsorted(self.starts, g, side="right") - 1
+        return self.loc[k] + (self.bases[m] + off - self.starts[k])
+
+
+def _own_tables(obj) -> None:
+    """Writable copies of an object's symbol and section tables (as link/ehframe.py takes)."""
+    if not getattr(obj, "_own_tables", False):
+        obj.syms = obj.syms.copy()
+        obj.shdrs = obj.shdrs.copy()
+        obj._own_tables = True
+
+
+def _redirect(ctx, obj, sec: int, m: int, mapper) -> None:
+    """Symbols defined in section ``sec`` and relocations against its section symbol: to
+    their pieces' new offsets."""
+    size = int(mapper.sizes[m])
+    name = obj.sec_names[sec]
+    in_sec = obj.sym_shndx == sec
+    typ = obj.syms["st_info"] & 0xF
+    section_syms = np.flatnonzero(in_sec & (typ == elf.STT_SECTION))
+    others = np.flatnonzero(in_sec & (typ != elf.STT_SECTION))
+    if len(others):
+        v = obj.syms["st_value"][others].astype(np.int64)
+        bad = (v < 0) | (v > size)
+        if bad.any():
+            k = int(others[np.argmax(bad)])
+            raise LinkError(f"{obj.name}:({name}): symbol {obj.sym_name(k) or k} is outside the section "
+                            f"(value 0x{int(v[np.argmax(bad)]):x}, size 0x{size:x})")
+        obj.syms["st_value"][others] = mapper(m, v).astype(np.uint64)
+    if len(section_syms) == 0:
+        return
+    is_sec = np.zeros(obj.nsyms, dtype=bool)
+    is_sec[section_syms] = True
+    for target, rel in list(obj.relas.items()):
+        if len(rel) == 0:
+            continue
+        sym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+        rows = np.flatnonzero(is_sec[sym])
+        if len(rows) == 0:
+            continue
+        value = obj.syms["st_value"][sym[rows]].astype(np.int64)
+        a = rel["r_addend"][rows] + value
+        bad = (a < 0) | (a > size)
+        if bad.any():
+            j = int(rows[np.argmax(bad)])
+            raise LinkError(f"{obj.where(target, int(rel['r_offset'][j]))}: relocation against "
+                            f"{name} + 0x{int(a[np.argmax(bad)]) & (2**64 - 1):x}: offset is outside the "
+                            f"section (size 0x{size:x}), which xld merges")
+        rel = rel.copy()
+        rel["r_addend"][rows] = mapper(m, a) - value
+        obj.relas[target] = rel
