@@ -44,6 +44,7 @@ class Context:
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
+        self.eh_cie_links: list = []                 # FDEs whose CIE is another section's (link/ehframe.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
@@ -644,6 +645,7 @@ def _merge(ctx):
 def _ehframe(ctx):
     from xld.link import ehframe
     ehframe.prune(ctx)
+    ehframe.merge_cies(ctx)                   # identical CIEs kept once (GNU ld's output)
 
 
 def _shrink(ctx):
@@ -663,6 +665,9 @@ def _image(ctx):
 
 def _relocate(ctx):
     relocate.relocate(ctx, ctx.img)
+    if ctx.eh_cie_links:
+        from xld.link import ehframe
+        ehframe.fix_cie_pointers(ctx, ctx.img)
     if ".eh_frame_hdr" in ctx.outputs:
         from xld.link import ehframe
         ehframe.fill_hdr(ctx, ctx.img)

@@ -7,6 +7,14 @@ would describe code that is not there (GNU ld and lld do the same).  The FDE's f
 named by the relocation at FDE offset + 8.  Dropping records moves the later ones, so the
 CIE pointers of the FDEs that stay and the offsets of their relocations are rewritten.
 
+Identical CIEs are kept once per output section (``merge_cies``), as GNU ld keeps them: most
+objects start their .eh_frame with the same CIE, so a static C program carries hundreds of
+copies.  A CIE is identical when its bytes are and its relocations (a C++ CIE's personality
+routine) have the same offsets, types and addends against the same global symbols.  The
+copies go; the FDEs that pointed to one point to the CIE kept in an earlier input section.
+That pointer is a distance in the output, known only after layout: ``fix_cie_pointers``
+writes it into the image before relocation (``ctx.eh_cie_links``).
+
 .eh_frame_hdr (with --eh-frame-hdr) is the sorted table (function start, FDE address) the
 unwinder searches via PT_GNU_EH_FRAME; it is filled after relocation from the output bytes.
 """
@@ -260,6 +268,144 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
                 nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
                 nv.append(nxt[0] if nxt else len(out))
         obj.syms["st_value"][in_sec] = nv
+
+
+# -- identical CIEs ------------------------------------------------------------------------------
+
+def _records(data: bytes):
+    """(start, end, is_cie, CIE id field) of each record (zero terminators included, as CIEs
+    of length 4 that nothing points to)."""
+    out = []
+    pos, n = 0, len(data)
+    unpack = struct.unpack_from
+    while pos + 4 <= n:
+        length = unpack("<I", data, pos)[0]
+        if length == 0:
+            out.append((pos, pos + 4, False, 0))
+            pos += 4
+            continue
+        end = pos + 4 + length
+        ident = unpack("<I", data, pos + 4)[0]
+        out.append((pos, end, ident == 0, ident))
+        pos = end
+    return out
+
+
+def merge_cies(ctx) -> None:
+    """Keep one copy of each identical CIE per output section (after ``prune``)."""
+    ctx.eh_cie_links = []
+    for out in ctx.outputs.values():
+        seen: dict = {}                          # CIE key -> (obj, sec, offset), first one
+        for obj, i in out.inputs:
+            if obj.sec_names[i] == ".eh_frame":
+                _merge_section_cies(ctx, obj, i, seen)
+
+
+def _cie_key(obj, data: bytes, start: int, end: int, roff, rinfo, radd):
+    """What makes a CIE identical to another: its bytes and its relocations' (offset, type,
+    addend, global symbol); None when a relocation names a local symbol (kept apart)."""
+    inside = np.flatnonzero((roff >= start) & (roff < end))
+    relocs = []
+    for k in inside.tolist():
+        sym = int(rinfo[k] >> np.uint64(32))
+        if sym < obj.first_global or sym >= len(obj.gids):
+            return None
+        relocs.append((int(roff[k]) - start, int(rinfo[k] & np.uint64(0xFFFFFFFF)),
+                       int(radd[k]), int(obj.gids[sym])))
+    return data[start:end], tuple(relocs)
+
+
+def _merge_section_cies(ctx, obj, sec: int, seen: dict) -> None:
+    data = bytes(obj.section_content(sec))
+    if not data:
+        return
+    rel = obj.relas.get(sec)
+    if rel is None:
+        rel = np.zeros(0, dtype=elf.RELA)
+    roff = rel["r_offset"].astype(np.int64)
+    rinfo, radd = rel["r_info"], rel["r_addend"]
+    records = _records(data)
+    dup: dict[int, tuple] = {}                   # CIE start -> the kept copy (obj, sec, offset)
+    here: dict[int, int] = {}                    # CIE start -> an equal one before it, here
+    keys: dict[tuple, int] = {}                  # this section's first CIE of each key
+    for start, end, is_cie, _ in records:
+        if not is_cie:
+            continue
+        key = _cie_key(obj, data, start, end, roff, rinfo, radd)
+        if key is None:
+            continue
+        if key in seen:
+            dup[start] = seen[key]
+        elif key in keys:
+            here[start] = keys[key]
+        else:
+            keys[key] = start
+    if not dup and not here:
+        for key, start in keys.items():
+            seen[key] = (obj, sec, start)
+        return
+    # the section without the copies: new offsets, then the FDEs' pointers
+    out = bytearray()
+    new_start: dict[int, int] = {}
+    for start, end, is_cie, _ in records:
+        if start in dup or start in here:
+            continue
+        new_start[start] = len(out)
+        out += data[start:end]
+    for start, end, is_cie, ident in records:
+        if is_cie or ident == 0 or start not in new_start:
+            continue
+        cie = start + 4 - ident
+        cie = here.get(cie, cie)
+        ns = new_start[start]
+        if cie in dup:
+            # points to a CIE of an earlier section: written after layout
+            struct.pack_into("<I", out, ns + 4, 0xFFFFFFFF)
+            ctx.eh_cie_links.append((obj, sec, ns + 4) + dup[cie])
+        elif cie in new_start:
+            struct.pack_into("<I", out, ns + 4, ns + 4 - new_start[cie])
+    for key, start in keys.items():
+        seen[key] = (obj, sec, new_start[start])
+    # relocations outside the dropped CIEs move with their records
+    starts = np.array([r[0] for r in records], dtype=np.int64)
+    shift = np.array([new_start.get(r[0], -1) - r[0] for r in records], dtype=np.int64)
+    gone = np.array([r[0] in dup or r[0] in here for r in records], dtype=bool)
+    if len(rel):
+        k = np.searchsorted(starts, roff, side="right") - 1
+        keep = ~gone[k]
+        new_rel = rel[keep].copy()
+        new_rel["r_offset"] = (roff[keep] + shift[k[keep]]).astype(np.uint64)
+        obj.relas[sec] = new_rel
+    obj.content_override[sec] = bytes(out)
+    if not getattr(obj, "_own_tables", False):
+        obj.syms = obj.syms.copy()
+        obj.shdrs = obj.shdrs.copy()
+        obj._own_tables = True
+    obj.shdrs[sec]["sh_size"] = len(out)
+    in_sec = np.flatnonzero(obj.sym_shndx == sec)
+    if len(in_sec):
+        # symbols (crtbegin's __EH_FRAME_BEGIN__) move with their record; one in a dropped
+        # CIE goes to the record that follows it
+        v = obj.syms["st_value"][in_sec].astype(np.int64)
+        r = np.clip(np.searchsorted(starts, v, side="right") - 1, 0, len(records) - 1)
+        nv = v + shift[r]
+        if gone[r].any():
+            nxt = np.array([next((new_start[x[0]] for x in records[j + 1:] if x[0] in new_start), len(out))
+                            for j in range(len(records))], dtype=np.int64)
+            nv = np.where(gone[r], nxt[r], nv)
+        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
+
+
+def fix_cie_pointers(ctx, img) -> None:
+    """The CIE pointers of FDEs whose CIE was merged into an earlier section's (after layout:
+    the distance from the pointer back to that CIE in the output)."""
+    for obj, sec, field, cobj, csec, coff in getattr(ctx, "eh_cie_links", ()):
+        pos = int(obj.sec_fileoff[sec]) + field
+        cie = int(cobj.sec_fileoff[csec]) + coff
+        if not 0 < pos - cie < 1 << 32:
+            raise LinkError(f"{obj.where(sec, field - 4)}: .eh_frame: the FDE's CIE was merged into "
+                            f"{cobj.name}'s, which the layout did not place before it")
+        img[pos:pos + 4] = np.frombuffer(struct.pack("<I", pos - cie), dtype=np.uint8)
 
 
 # -- .eh_frame_hdr -------------------------------------------------------------------------------
