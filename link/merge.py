@@ -208,6 +208,33 @@ def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher):
     return owner, offset
 
 
+def string_table(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A string table (uint8, opening with a NUL, as ELF's do) that holds each of the
+    NUL-terminated strings of ``buf`` at ``starts`` once, tails shared as GNU ld's .strtab
+    shares them; and the offset of each string in it."""
+    if len(starts) == 0:
+        return np.zeros(1, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    zeros = np.flatnonzero(buf == 0)
+    ends = zeros[np.searchsorted(zeros, starts)] + 1
+    hasher = _Hasher(buf)
+    rep = _first_equal(buf, starts, ends, hasher)
+    kept = np.flatnonzero(rep == np.arange(len(rep)))
+    owner, inner = _tails(buf, starts[kept], ends[kept], hasher)
+    stored = owner == np.arange(len(kept))
+    lens = ends[kept] - starts[kept]
+    sl = lens[stored]
+    newoff = np.zeros(len(kept), dtype=np.int64)
+    newoff[stored] = 1 + np.cumsum(sl) - sl
+    loc = newoff[owner] + inner
+    table = np.zeros(1 + int(sl.sum()), dtype=np.uint8)
+    first = np.cumsum(sl) - sl
+    step = np.arange(int(sl.sum()), dtype=np.int64) - np.repeat(first, sl)
+    table[np.repeat(newoff[stored], sl) + step] = buf[np.repeat(starts[kept][stored], sl) + step]
+    rank = np.zeros(len(rep), dtype=np.int64)
+    rank[kept] = np.arange(len(kept))
+    return table, loc[rank[rep]]
+
+
 # -- one group --------------------------------------------------------------------------
 
 def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:

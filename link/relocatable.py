@@ -46,8 +46,10 @@ def check_options(opts) -> None:
         raise LinkError("-r and -pie may not be used together")
     if opts.strip_all:
         raise LinkError("-r and --strip-all may not be used together")
-    if opts.discard_all:
+    if opts.discard == "all":
         raise LinkError("-r and --discard-all may not be used together (relocations name the locals)")
+    if opts.discard == "locals":
+        raise LinkError("-r with --discard-locals (-X) is not supported (a relocatable output keeps every local)")
     if opts.icf not in ("none", "", None):
         raise LinkError("-r and --icf may not be used together")
 

@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from xld.link import elf
+from xld.link import elf, merge
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW
@@ -115,13 +115,28 @@ def symbol_table(ctx):
     """(.symtab, .strtab, index of the first global) — locals first, as ELF wants; the
     tables as uint8 arrays.
 
+    What goes in is what GNU ld writes: a section symbol for every output section; each
+    object's local symbols (mapping symbols ``$x``/``$d`` too) after an STT_FILE symbol
+    (the object's own, or one named after the object when it has none), except ``.L``
+    labels (``-X``, the default; ``--discard-none`` keeps them; ``-x`` keeps no local but
+    the section symbols); then the globals.  A hidden global stays global in a static
+    program (GNU ld) and becomes local in a dynamic one.
+
     Built with array operations per file (locals) and per defining file (globals): the
     table of a large link has hundreds of thousands of entries."""
     st = ctx.symtab
     opts = ctx.opts
+    discard = opts.discard or "locals"
     parts_loc: list[np.ndarray] = []       # symbol rows, st_name relative to its blob
     blobs: list[np.ndarray] = []
     strsize = 1
+
+    # one section symbol per output section, in section header order (unnamed, as GNU ld's)
+    secs = np.zeros(len(ctx.ordered), dtype=_SYM_OUT)
+    secs["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_SECTION
+    secs["st_shndx"] = [o.index for o in ctx.ordered]
+    secs["st_value"] = [o.addr if o.alloc else 0 for o in ctx.ordered]
+    parts_loc.append(secs)
 
     def add(rows: np.ndarray, blob: np.ndarray, offs: np.ndarray, into: list) -> None:
         nonlocal strsize
@@ -139,14 +154,14 @@ def symbol_table(ctx):
 
     # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
     # go: the temporaries stay small)
-    if not opts.discard_all:
+    if discard != "all":
         group, count = [], 0
         lf = [f for f in files if f.first_global > 1]
         for k, f in enumerate(lf):
             group.append(f)
             count += f.first_global - 1
             if count >= 1 << 17 or k == len(lf) - 1:
-                got = _local_rows(group, out_index, ctx_sec_base)
+                got = _local_rows(group, out_index, ctx_sec_base, keep_temporary=discard == "none")
                 if got is not None:
                     add(*got, parts_loc)
                 group, count = [], 0
@@ -180,14 +195,15 @@ def symbol_table(ctx):
         other = syms["st_other"] & 3
         hidden = (other == elf.STV_HIDDEN) | (other == elf.STV_INTERNAL)
         ok = common | is_abs | kept
-        if opts.discard_all:      # -x: locals go, and so do hidden globals (GNU ld)
-            ok &= ~hidden
         gsel, common, is_abs, oi, other, hidden = (
             x[ok] for x in (gsel, common, is_abs, oi, other, hidden))
         syms = {k: v[ok] for k, v in syms.items()}
         rows = np.zeros(len(gsel), dtype=_SYM_OUT)
         info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
-        info = np.where(hidden, (elf.STB_LOCAL << 4) | (info & 0xF), info)   # hidden become local
+        # hidden globals become local in a dynamic output (GNU ld's forced-local symbols);
+        # a static program keeps them global, with their visibility, as GNU ld does
+        demote = hidden & (ctx.dyn is not None)
+        info = np.where(demote, (elf.STB_LOCAL << 4) | (info & 0xF), info)
         rows["st_info"] = info
         rows["st_other"] = other
         rows["st_shndx"] = np.where(common, bss.index if bss is not None else 0,
@@ -231,12 +247,18 @@ def symbol_table(ctx):
     locs = np.concatenate([null] + parts_loc)
     table = np.concatenate([locs, glob])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
+    # each name once, tails shared (GNU ld's .strtab): a riscv64 program names thousands of
+    # mapping symbols "$xrv64i2p1_m2p0_..." alike
+    named = np.flatnonzero(table["st_name"] != 0)
+    strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
+    table["st_name"][named] = at
     return table.view(np.uint8), strtab, len(locs)
 
 
-def _local_rows(lf, out_index, ctx_sec_base):
+def _local_rows(lf, out_index, ctx_sec_base, keep_temporary: bool = False):
     """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
-    names: (rows, name blob, offset of each name in the blob), or None."""
+    names: (rows, name blob, offset of each name in the blob), or None.  A file whose kept
+    locals have no STT_FILE symbol before them gets one, named after the object (GNU ld's)."""
     syms = _columns([f.syms[1:f.first_global] for f in lf], ("st_name", "st_info"))
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
     strs = [f.symstr or b"\0" for f in lf]
@@ -245,11 +267,15 @@ def _local_rows(lf, out_index, ctx_sec_base):
     typ = syms["st_info"] & 0xF
     nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
     del str_base
+    # temporary labels, as BFD names them for ELF (bfd_is_local_label_name): .L*, ..*, _.L_*
     c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
-    temp = ((c0 == ord(".")) & (c1 == ord("L"))) | \
-           ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
+    temp = (c0 == ord(".")) & ((c1 == ord("L")) | (c1 == ord(".")))
+    temp |= (c0 == ord("_")) & (c1 == ord(".")) & (c2 == ord("L"))
+    if keep_temporary:
+        temp[:] = False
     del c0, c1, c2
-    # the cheap tests first: section symbols, unnamed and temporary labels never go out
+    # the cheap tests first: input section symbols (the output's replace them), unnamed
+    # symbols and temporary labels never go out
     cand = np.flatnonzero((typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp)
     del temp, typ
     if len(cand) == 0:
@@ -280,7 +306,28 @@ def _local_rows(lf, out_index, ctx_sec_base):
     rows["st_value"] = value.view(np.uint64)
     rows["st_size"] = rest["st_size"][sel]
     blob, offs = _cstrings(strbuf, nameoff[sel])
+    # files whose rows hold no STT_FILE symbol: one named after the object, before its rows
+    owner = np.repeat(np.arange(len(lf)), counts)[sel]
+    has_file = np.zeros(len(lf), dtype=bool)
+    has_file[owner[is_file[idx]]] = True
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    need = starts[~has_file[owner[starts]]]
+    if len(need):
+        names = [os.path.basename(_member_name(lf[int(k)].name)).encode() + b"\0"
+                 for k in owner[need].tolist()]
+        extra = np.zeros(len(need), dtype=_SYM_OUT)
+        extra["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_FILE
+        extra["st_shndx"] = elf.SHN_ABS
+        lens = np.array([len(n) for n in names], dtype=np.int64)
+        rows = np.insert(rows, need, extra)
+        offs = np.insert(offs, need, len(blob) + np.cumsum(lens) - lens)
+        blob = np.concatenate([blob, np.frombuffer(b"".join(names), dtype=np.uint8)])
     return rows, blob, offs
+
+
+def _member_name(name: str) -> str:
+    """``libc.a(abort.o)`` -> ``abort.o``; a plain path stays."""
+    return name[name.rindex("(") + 1:-1] if name.endswith(")") and "(" in name else name
 
 
 class _Trailer:

@@ -1,4 +1,6 @@
-"""Merged sections (link/merge.py) and merged .eh_frame CIEs (link/ehframe.py), per ISA.
+"""Outputs sized as GNU ld's, per ISA: merged sections (link/merge.py), merged .eh_frame
+CIEs (link/ehframe.py), and the symbol table GNU ld writes (link/write.py: section symbols,
+STT_FILE symbols, mapping symbols, -X/-x/--discard-none, .strtab with each name once).
 
 Real objects compiled at test time (tests/merge_progs): two C files that share strings, a
 tail of a string, wide and UTF-16 strings and double constants (-O2 -g, so .debug_str is
@@ -245,3 +247,80 @@ def test_identical_cies_kept_once(built):
         assert gok and xok
         assert xf == gf                       # the same FDEs
         assert xc <= gc and xc < xf / 10      # a few CIEs, not one per object
+
+
+# -- the symbol table ---------------------------------------------------------------------------
+
+def _symbols(path: Path) -> list[tuple[str, str, str, str]]:
+    """(name, type, bind, visibility) of every .symtab entry but the null one (readelf: a
+    riscv64 glibc program with --discard-none has 140 000 of them)."""
+    out = []
+    for line in _sh(["readelf", "-sW", path]).stdout.decode().splitlines():
+        f = line.split()
+        if len(f) >= 7 and f[0].endswith(":") and f[0][:-1].isdigit() and f[0] != "0:":
+            out.append((f[7] if len(f) > 7 else "", f[3], f[4], f[5]))
+    return out
+
+
+def _census(syms) -> dict:
+    from collections import Counter
+    return {
+        "section": sum(t == "SECTION" for _, t, _, _ in syms),
+        "file": Counter(n for n, t, _, _ in syms if t == "FILE" and n),
+        "mapping": sum(n[:2] in ("$x", "$d") for n, _, _, _ in syms),
+        "temporary": sum(n.startswith(".L") for n, _, _, _ in syms),
+        # (not yet as GNU ld: the GOT symbol, which GNU ld makes an object, and crtstuff's
+        # __TMC_LIST__ in the empty .tm_clone_table that GNU ld drops and xld keeps)
+        "functions and objects": Counter(n for n, t, _, _ in syms if t in ("FUNC", "OBJECT")
+                                         and n not in ("_GLOBAL_OFFSET_TABLE_", "__TMC_LIST__")),
+        "local": sum(b == "LOCAL" for _, _, b, _ in syms),
+    }
+
+
+def _output_sections(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for s in ELFFile(f).iter_sections()
+                   if s.name and s.name not in (".symtab", ".strtab", ".shstrtab"))
+
+
+@pytest.mark.parametrize("discard", ["", "-x", "--discard-none"])
+def test_symbol_table_as_gnu_ld(built, discard):
+    flags = (f"-Wl,{discard}",) if discard else ()
+    gnu, ours = (built.c_gnu, built.c_xld) if not discard else \
+        (built.link_c("gnu", *flags), built.link_c("xld", *flags))
+    g, x = _census(_symbols(gnu)), _census(_symbols(ours))
+    # one section symbol per output section (xld may keep an empty one GNU ld drops)
+    assert x["section"] == _output_sections(ours) and g["section"] == _output_sections(gnu)
+    assert x["file"] == g["file"]                     # synthetic ones named after the member
+    assert x["mapping"] == g["mapping"]
+    assert x["temporary"] == g["temporary"]
+    assert x["functions and objects"] == g["functions and objects"]
+    if discard == "-x":
+        assert not x["file"] and not x["mapping"] and x["local"] == x["section"]
+    elif discard == "--discard-none":
+        assert x["temporary"] > 0                     # the .L labels are there
+    else:
+        assert x["temporary"] == 0 and x["mapping"] > 0 and len(x["file"]) > 100
+        # .strtab holds each name once (riscv64's thousands of "$xrv64i2p1_..." too)
+        assert _sections(ours)[".strtab"][0] <= 1.05 * _sections(gnu)[".strtab"][0]
+
+
+def test_discard_options_on_labels(built, tmp_path):
+    """-X is the default; the last of -x, -X, --discard-none wins; riscv64's assembler keeps
+    its .LC labels in the object, arm64's does not."""
+    outs = {}
+    for flags in ((), ("-X",), ("--discard-none",), ("-x",), ("-x", "--discard-none")):
+        out = tmp_path / ("o" + "".join(flags))
+        r = xld_link(["-static", "-e", "0", *flags, "-o", out, *built.asm])
+        assert r.status == 0, r.stderr
+        outs[flags] = out
+    assert outs[()].read_bytes() == outs[("-X",)].read_bytes()
+    assert outs[("-x", "--discard-none")].read_bytes() == outs[("--discard-none",)].read_bytes()
+    labels = {flags: {n for n, t, b, _ in _symbols(o) if n.startswith(".L")} for flags, o in outs.items()}
+    assert not labels[()] and not labels[("-x",)]
+    if built.arch == "riscv64":
+        assert {".LC0", ".LC1", ".LK3"} <= labels[("--discard-none",)]
+    locals_x = [(n, t) for n, t, b, _ in _symbols(outs[("-x",)]) if b == "LOCAL"]
+    assert locals_x and all(t == "SECTION" for _, t in locals_x)
+    r = xld_link(["-r", "-X", "-o", tmp_path / "r.o", *built.asm])
+    assert r.status == 1 and "--discard-locals" in r.stderr
