@@ -50,7 +50,6 @@ from xld.link.errors import LinkError
 
 _UNITS = {1: np.uint8, 2: np.dtype("<u2"), 4: np.dtype("<u4")}
 _P = np.uint64(0x100000001B3)                 # the hash's base (odd: invertible mod 2**64)
-_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -64,7 +63,7 @@ def run(ctx) -> None:
 def mergeable(obj, i: int) -> tuple[int, bool] | None:
     """(entry size, strings?) when section i of obj is merged, else None."""
     _, stype, flags, _, _, size, _, _, _, entsize = obj.shdrs.item(i)
-    if not flags & elf.SHF_MERGE or stype != elf.SHT_PROGBITS or entsize <= 0 or size == 0:
+    if not flags & elf.SHF_MERGE or stype != elf.SHT_PROGBITS or not 0 < entsize <= 1 << 16 or size == 0:
         return None
     if flags & (elf.SHF_WRITE | elf.SHF_TLS) or size % entsize:
         return None
@@ -112,28 +111,64 @@ def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
     return starts, ends
 
 
-class _Hasher:
-    """Hashes of any run of characters, from prefix sums (mod 2**64) over the group."""
+_BATCH = 1 << 21          # characters hashed at a time: the temporaries stay a few MiB
 
-    def __init__(self, units: np.ndarray):
-        n = len(units)
-        with np.errstate(over="ignore"):
-            pw = np.full(n, _P, dtype=np.uint64)
-            pw[0] = 1
-            pw = np.cumprod(pw, dtype=np.uint64)
-            self.inv = np.full(n + 1, _P_INV, dtype=np.uint64)
-            self.inv[0] = 1
-            self.inv = np.cumprod(self.inv, dtype=np.uint64)
-            self.H = np.zeros(n + 1, dtype=np.uint64)
-            np.cumsum((units.astype(np.uint64) + np.uint64(1)) * pw, out=self.H[1:])
 
-    def __call__(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            h = (self.H[ends] - self.H[starts]) * self.inv[starts]
-            h ^= (ends - starts).astype(np.uint64) * _MIX
-            h ^= h >> np.uint64(31)
-            h *= _MIX
-            return h
+def _powers(n: int) -> np.ndarray:
+    """P**0 .. P**(n-1) mod 2**64."""
+    with np.errstate(over="ignore"):
+        t = np.full(max(n, 1), _P, dtype=np.uint64)
+        t[0] = 1
+        return np.cumprod(t, dtype=np.uint64)
+
+
+def _mix(h: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = h ^ (lens.astype(np.uint64) * _MIX)
+        h ^= h >> np.uint64(31)
+        h *= _MIX
+        return h
+
+
+def _batches(lens: np.ndarray):
+    """Runs [i, j) of pieces holding about _BATCH characters each."""
+    cum = np.cumsum(lens)
+    cuts = np.searchsorted(cum, np.arange(_BATCH, int(cum[-1]) if len(cum) else 0, _BATCH), side="right")
+    bounds = np.unique(np.concatenate([[0], cuts, [len(lens)]])).tolist()
+    return zip(bounds[:-1], bounds[1:])
+
+
+def _suffix_sums(units, starts, ends, pw):
+    """For the pieces [starts, ends): the characters' positions and, at each position q, the
+    hash of the run from q to its piece's end: sum of (c + 1) * P**(end - 1 - j) over j >= q
+    (one weight per character whatever the run's start, so every suffix is one difference of
+    a running sum)."""
+    lens = ends - starts
+    total = int(lens.sum())
+    first = np.cumsum(lens) - lens
+    pos = np.repeat(starts - first, lens) + np.arange(total, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        c = (units[pos].astype(np.uint64) + np.uint64(1)) * pw[np.repeat(ends - 1, lens) - pos]
+        run = np.zeros(total + 1, dtype=np.uint64)
+        np.cumsum(c[::-1], out=run[1:])        # run[k]: the sum of the last k characters
+    end_at = np.repeat(first + lens, lens)      # (exclusive, in the batch's characters)
+    k = np.arange(total, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        # sum over [k, end) = run[total - k] - run[total - end]
+        suffix = run[total - k] - run[total - end_at]
+    return pos, suffix
+
+
+def _hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each piece (its characters and length), a batch at a time."""
+    lens = ends - starts
+    out = np.empty(len(starts), dtype=np.uint64)
+    pw = _powers(int(lens.max()) if len(lens) else 1)
+    for i, j in _batches(lens):
+        _, suffix = _suffix_sums(units, starts[i:j], ends[i:j], pw)
+        first = np.cumsum(lens[i:j]) - lens[i:j]
+        out[i:j] = suffix[first]
+    return _mix(out, lens)
 
 
 def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -149,10 +184,10 @@ def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarra
     return ~bad
 
 
-def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher) -> np.ndarray:
+def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each piece, the index of the first piece with the same contents."""
     lens = ends - starts
-    h = hasher(starts, ends)
+    h = _hashes(units, starts, ends)
     _, first, inv = np.unique(h, return_index=True, return_inverse=True)
     rep = first[inv.reshape(-1)]
     dup = np.flatnonzero(rep != np.arange(len(rep)))
@@ -168,35 +203,45 @@ def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher
                      for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist()))], dtype=np.int64)
 
 
-def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, hasher):
+def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     """For each kept string: (the kept string it ends, characters from that one's start),
-    or (itself, 0).  Every proper suffix of every string is hashed; a string whose hash is
-    among them (and whose characters match) is a suffix."""
+    or (itself, 0).  Every proper suffix of every string is hashed, a batch at a time, and
+    looked up among the strings' hashes; a match whose characters are equal is a tail (the
+    first string, in order, that it ends is the one it points into)."""
     n = len(starts)
     lens = ends - starts
     owner = np.arange(n, dtype=np.int64)
     offset = np.zeros(n, dtype=np.int64)
-    nsuf = lens - 1
-    total = int(nsuf.sum())
-    if n < 2 or total == 0:
+    if n < 2:
         return owner, offset
-    first = np.cumsum(nsuf) - nsuf
-    sowner = np.repeat(owner, nsuf)
-    spos = np.repeat(starts + 1 - first, nsuf) + np.arange(total, dtype=np.int64)
-    sh = hasher(spos, ends[sowner])
-    order = np.argsort(sh, kind="stable")
-    sh = sh[order]
-    h = hasher(starts, ends)
-    k = np.minimum(np.searchsorted(sh, h), total - 1)
-    hit = np.flatnonzero(sh[k] == h)
-    if len(hit) == 0:
-        return owner, offset
-    cand = order[k[hit]]
-    t, p = sowner[cand], spos[cand]
-    ok = (ends[t] - p == lens[hit]) & _equal_runs(units, starts[hit], p, lens[hit])
-    hit, t, p = hit[ok], t[ok], p[ok]
-    owner[hit] = t
-    offset[hit] = p - starts[t]
+    h = _hashes(units, starts, ends)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    pw = _powers(int(lens.max()))
+    found_t = np.full(n, -1, dtype=np.int64)
+    found_p = np.zeros(n, dtype=np.int64)
+    for i, j in _batches(lens):
+        pos, suffix = _suffix_sums(units, starts[i:j], ends[i:j], pw)
+        t = np.repeat(np.arange(i, j, dtype=np.int64), lens[i:j])
+        proper = pos != np.repeat(starts[i:j], lens[i:j])           # not the string itself
+        pos, t = pos[proper], t[proper]
+        sh = _mix(suffix[proper], ends[t] - pos)
+        k = np.minimum(np.searchsorted(hs, sh), n - 1)
+        hit = np.flatnonzero(hs[k] == sh)
+        if len(hit) == 0:
+            continue
+        s_ = order[k[hit]]                                          # the string that is a tail
+        t, p = t[hit], pos[hit]
+        ok = (ends[t] - p == lens[s_]) & _equal_runs(units, starts[s_], p, lens[s_])
+        s_, t, p = s_[ok], t[ok], p[ok]
+        new = found_t[s_] < 0                                       # the first container wins
+        first_of = np.unique(s_[new], return_index=True)[1]
+        s_, t, p = s_[new][first_of], t[new][first_of], p[new][first_of]
+        found_t[s_] = t
+        found_p[s_] = p
+    hit = np.flatnonzero(found_t >= 0)
+    owner[hit] = found_t[hit]
+    offset[hit] = found_p[hit] - starts[found_t[hit]]
     # a container may itself end a longer string: follow to the end of the chain (lengths
     # grow along it, so it ends)
     while True:
@@ -216,10 +261,9 @@ def string_table(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
         return np.zeros(1, dtype=np.uint8), np.zeros(0, dtype=np.int64)
     zeros = np.flatnonzero(buf == 0)
     ends = zeros[np.searchsorted(zeros, starts)] + 1
-    hasher = _Hasher(buf)
-    rep = _first_equal(buf, starts, ends, hasher)
+    rep = _first_equal(buf, starts, ends)
     kept = np.flatnonzero(rep == np.arange(len(rep)))
-    owner, inner = _tails(buf, starts[kept], ends[kept], hasher)
+    owner, inner = _tails(buf, starts[kept], ends[kept])
     stored = owner == np.arange(len(kept))
     lens = ends[kept] - starts[kept]
     sl = lens[stored]
@@ -246,12 +290,11 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
     if strings:
         units = buf.view(_UNITS[entsize])
         starts, ends = _string_pieces(units, bases // entsize, max(align // entsize, 1))
-        hasher = _Hasher(units)
-        rep = _first_equal(units, starts, ends, hasher)
+        rep = _first_equal(units, starts, ends)
         kept = np.flatnonzero(rep == np.arange(len(rep)))
         owner, inner = np.arange(len(kept)), np.zeros(len(kept), dtype=np.int64)
         if align <= entsize:
-            owner, inner = _tails(units, starts[kept], ends[kept], hasher)
+            owner, inner = _tails(units, starts[kept], ends[kept])
         stored = owner == np.arange(len(kept))
         lens_b = (ends[kept] - starts[kept]) * entsize
         if align > entsize:
