@@ -45,6 +45,7 @@ class Context:
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         self.eh_cie_links: list = []                 # FDEs whose CIE is another section's (link/ehframe.py)
+        self.merged = None                           # section symbols of merged sections (link/merge.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         if opts.arch:
             a = arches.by_name(opts.arch)

@@ -32,9 +32,11 @@ How (the design is lld's ``MergeInputSection``/``SectionPiece``, done with array
 - What pointed into a merged section is made to point at its piece's new place: a symbol
   defined there gets the piece's offset (plus its offset inside the piece) as its value;
   a relocation against the section symbol gets the new offset of ``addend`` as its
-  addend (the addend names the piece).  Nothing after this pass needs to know: scan,
-  relaxation (link/shrink.py), thunks, ``--verify``, the map file and the symbol table see
-  ordinary sections, symbols and relocations.
+  addend (the addend names the piece), as the relocation table is built
+  (``relocate.build_table`` calls ``fix_addends``: one column operation over the table).
+  Nothing else needs to know: scan, relaxation (link/shrink.py), thunks, ``--verify``, the
+  map file and the symbol table see ordinary sections, symbols and relocations.
+- ``string_table`` builds the output's .strtab with the same machinery.
 - Not merged (GNU ld's rules): sections with relocations of their own, writable or TLS
   ones, sizes that are not a multiple of the entry size, and string sections whose last
   string is not terminated.  ``-r`` does not merge (GNU ld 2.40 keeps the sections apart,
@@ -56,8 +58,19 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 def run(ctx) -> None:
     """Merge every group of SHF_MERGE input sections (after sections are assigned)."""
     ctx.section_aliases = []
+    pieces = _Pieces()
     for members, entsize, align, strings in _groups(ctx):
-        _merge_group(ctx, members, entsize, align, strings)
+        _merge_group(ctx, members, entsize, align, strings, pieces)
+        # an output section that is one merged group stays mergeable (GNU ld's .comment,
+        # .debug_str: "MS", entry size 1)
+        out = members[0][0].sec_outsec[members[0][1]]
+        if len(out.inputs) == len(members):
+            out.flags |= elf.SHF_MERGE | (elf.SHF_STRINGS if strings else 0)
+            out.entsize = entsize
+    ctx.merged = None
+    if pieces.members:
+        pieces.close()
+        ctx.merged = _redirect(ctx, pieces)
 
 
 def mergeable(obj, i: int) -> tuple[int, bool] | None:
@@ -134,7 +147,7 @@ def _batches(lens: np.ndarray):
     """Runs [i, j) of pieces holding about _BATCH characters each."""
     cum = np.cumsum(lens)
     cuts = np.searchsorted(cum, np.arange(_BATCH, int(cum[-1]) if len(cum) else 0, _BATCH), side="right")
-    bounds = np.unique(np.concatenate([[0], cuts, [len(lens)]])).tolist()
+    bounds = sorted({0, len(lens), *cuts.tolist()})
     return zip(bounds[:-1], bounds[1:])
 
 
@@ -184,12 +197,23 @@ def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarra
     return ~bad
 
 
+def _first_index(keys: np.ndarray) -> np.ndarray:
+    """For each element, the index of the first element with the same key (a stable sort;
+    np.unique would import numpy.ma, milliseconds of every link)."""
+    n = len(keys)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    start = np.ones(n, dtype=bool)
+    start[1:] = sk[1:] != sk[:-1]
+    rep = np.empty(n, dtype=np.int64)
+    rep[order] = order[np.flatnonzero(start)][np.cumsum(start) - 1]
+    return rep
+
+
 def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each piece, the index of the first piece with the same contents."""
     lens = ends - starts
-    h = _hashes(units, starts, ends)
-    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
-    rep = first[inv.reshape(-1)]
+    rep = _first_index(_hashes(units, starts, ends))
     dup = np.flatnonzero(rep != np.arange(len(rep)))
     ok = (lens[dup] == lens[rep[dup]])
     ok[ok] = _equal_runs(units, starts[dup[ok]], starts[rep[dup[ok]]], lens[dup[ok]])
@@ -234,9 +258,9 @@ def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
         t, p = t[hit], pos[hit]
         ok = (ends[t] - p == lens[s_]) & _equal_runs(units, starts[s_], p, lens[s_])
         s_, t, p = s_[ok], t[ok], p[ok]
-        new = found_t[s_] < 0                                       # the first container wins
-        first_of = np.unique(s_[new], return_index=True)[1]
-        s_, t, p = s_[new][first_of], t[new][first_of], p[new][first_of]
+        new = np.flatnonzero(found_t[s_] < 0)                       # the first container wins
+        first_of = new[_first_index(s_[new]) == np.arange(len(new))]
+        s_, t, p = s_[first_of], t[first_of], p[first_of]
         found_t[s_] = t
         found_p[s_] = p
     hit = np.flatnonzero(found_t >= 0)
@@ -253,17 +277,21 @@ def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     return owner, offset
 
 
-def string_table(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """A string table (uint8, opening with a NUL, as ELF's do) that holds each of the
-    NUL-terminated strings of ``buf`` at ``starts`` once, tails shared as GNU ld's .strtab
-    shares them; and the offset of each string in it."""
+    NUL-terminated strings of ``buf`` at ``starts`` once, and the offset of each string in
+    it.  ``tails``: a string that ends another is not stored either (GNU ld's .strtab does
+    that too; it saves some 8 % of a symbol table's names and costs most of the time)."""
     if len(starts) == 0:
         return np.zeros(1, dtype=np.uint8), np.zeros(0, dtype=np.int64)
     zeros = np.flatnonzero(buf == 0)
     ends = zeros[np.searchsorted(zeros, starts)] + 1
     rep = _first_equal(buf, starts, ends)
     kept = np.flatnonzero(rep == np.arange(len(rep)))
-    owner, inner = _tails(buf, starts[kept], ends[kept])
+    if tails:
+        owner, inner = _tails(buf, starts[kept], ends[kept])
+    else:
+        owner, inner = np.arange(len(kept)), np.zeros(len(kept), dtype=np.int64)
     stored = owner == np.arange(len(kept))
     lens = ends[kept] - starts[kept]
     sl = lens[stored]
@@ -281,7 +309,7 @@ def string_table(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
 
 # -- one group --------------------------------------------------------------------------
 
-def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
+def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
     datas = [np.frombuffer(bytes(obj.section_content(i)), dtype=np.uint8) for obj, i in members]
     sizes = np.array([len(d) for d in datas], dtype=np.int64)
     bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
@@ -314,10 +342,8 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
         starts_b = starts * entsize
     else:
         n = len(buf) // entsize
-        entries = buf.reshape(n, entsize)
-        view = np.ascontiguousarray(entries).view(np.dtype((np.void, entsize))).reshape(-1)
-        _, first, inv = np.unique(view, return_index=True, return_inverse=True)
-        rep = first[inv.reshape(-1)]
+        at0 = np.arange(n, dtype=np.int64) * entsize
+        rep = _first_equal(buf, at0, at0 + entsize)
         kept = np.flatnonzero(rep == np.arange(n))
         newoff = np.arange(len(kept), dtype=np.int64) * slot
         loc_kept = newoff
@@ -335,8 +361,7 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
     # every piece's new offset: its first equal piece's (kept in order, so ranks are indices)
     rank = np.zeros(len(rep), dtype=np.int64)
     rank[kept] = np.arange(len(kept))
-    loc = loc_kept[rank[rep]]
-    mapper = _Mapper(starts_b, loc, bases, sizes)
+    first_member = pieces.add(members, starts_b, loc_kept[rank[rep]], sizes)
     carrier = members[0]
     for m, (obj, i) in enumerate(members):
         _own_tables(obj)
@@ -348,20 +373,42 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool) -> None:
             obj.shdrs[i]["sh_size"] = 0
             obj.shdrs[i]["sh_addralign"] = 1
             ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
-        _redirect(ctx, obj, i, m, mapper)
+        pieces.by_object.setdefault(obj, []).append((i, first_member + m))
 
 
-class _Mapper:
-    """Input offsets of a member section -> offsets in the merged contents."""
+class _Pieces:
+    """Every merged section's pieces in one table, so that input offsets of any merged
+    section map to offsets in its group's contents with one search: members are numbered
+    across groups and laid end to end in one address space."""
 
-    def __init__(self, starts_b, loc, bases, sizes):
-        self.starts, self.loc, self.bases, self.sizes = starts_b, loc, bases, sizes
+    def __init__(self):
+        self.members = 0
+        self.by_object: dict = {}              # obj -> [(section, member number)]
+        self._starts, self._loc, self._sizes = [], [], []
+        self._pos = 0
 
-    def __call__(self, m: int, off: np.ndarray) -> np.ndarray:
-        size = int(self.sizes[m])
-        g = self.bases[m] + np.minimum(off, size - 1)          # the end maps past the last piece
+    def add(self, members, starts_b, loc, sizes) -> int:
+        first = self.members
+        self.members += len(members)
+        self._starts.append(starts_b + self._pos)
+        self._loc.append(loc)
+        self._sizes.append(sizes)
+        self._pos += int(sizes.sum())
+        return first
+
+    def close(self) -> None:
+        self.starts = np.concatenate(self._starts)
+        self.loc = np.concatenate(self._loc)
+        self.size = np.concatenate(self._sizes)
+        self.base = np.cumsum(self.size) - self.size
+
+    def map(self, member: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Offsets in members -> offsets in their group's merged contents (the end of a
+        member maps past its last piece)."""
+        base = self.base[member]
+        g = base + np.minimum(off, self.size[member] - 1)
         k = np.searchsorted(self.starts, g, side="right") - 1
-        return self.loc[k] + (self.bases[m] + off - self.starts[k])
+        return self.loc[k] + (base + off - self.starts[k])
 
 
 def _own_tables(obj) -> None:
@@ -372,42 +419,77 @@ def _own_tables(obj) -> None:
         obj._own_tables = True
 
 
-def _redirect(ctx, obj, sec: int, m: int, mapper) -> None:
-    """Symbols defined in section ``sec`` and relocations against its section symbol: to
-    their pieces' new offsets."""
-    size = int(mapper.sizes[m])
-    name = obj.sec_names[sec]
-    in_sec = obj.sym_shndx == sec
-    typ = obj.syms["st_info"] & 0xF
-    section_syms = np.flatnonzero(in_sec & (typ == elf.STT_SECTION))
-    others = np.flatnonzero(in_sec & (typ != elf.STT_SECTION))
+def _redirect(ctx, pieces: _Pieces):
+    """Symbols defined in merged sections get their pieces' new offsets now (for every
+    object at once); relocations against those sections' section symbols are fixed as the
+    relocation table is built (``fix_addends``: a table-sized column operation, where
+    rewriting each object's relocation arrays would copy thousands of them).  Returns what
+    ``fix_addends`` needs."""
+    objs = list(pieces.by_object)
+    nsym = np.array([o.nsyms for o in objs], dtype=np.int64)
+    nsec = np.array([len(o.shdrs) for o in objs], dtype=np.int64)
+    ybase, sbase = np.cumsum(nsym) - nsym, np.cumsum(nsec) - nsec
+    sec_member = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)    # (the last: no section)
+    for k, o in enumerate(objs):
+        for i, m in pieces.by_object[o]:
+            sec_member[sbase[k] + i] = m
+    shndx = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64)
+    owner = np.repeat(np.arange(len(objs)), nsym)
+    valid = (shndx > 0) & (shndx < nsec[owner])
+    member = sec_member[np.where(valid, sbase[owner] + shndx, len(sec_member) - 1)]
+    is_section = (np.concatenate([o.syms["st_info"] for o in objs]) & 0xF) == elf.STT_SECTION
+    value = np.concatenate([o.syms["st_value"] for o in objs]).astype(np.int64)
+    others = np.flatnonzero((member >= 0) & ~is_section)
     if len(others):
-        v = obj.syms["st_value"][others].astype(np.int64)
-        bad = (v < 0) | (v > size)
+        v = value[others]
+        bad = (v < 0) | (v > pieces.size[member[others]])
         if bad.any():
-            k = int(others[np.argmax(bad)])
-            raise LinkError(f"{obj.name}:({name}): symbol {obj.sym_name(k) or k} is outside the section "
-                            f"(value 0x{int(v[np.argmax(bad)]):x}, size 0x{size:x})")
-        obj.syms["st_value"][others] = mapper(m, v).astype(np.uint64)
-    if len(section_syms) == 0:
-        return
-    is_sec = np.zeros(obj.nsyms, dtype=bool)
-    is_sec[section_syms] = True
-    for target, rel in list(obj.relas.items()):
-        if len(rel) == 0:
-            continue
-        sym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
-        rows = np.flatnonzero(is_sec[sym])
+            r = int(others[np.argmax(bad)])
+            o = objs[int(owner[r])]
+            y = r - int(ybase[owner[r]])
+            raise LinkError(f"{o.name}:({o.sec_names[int(shndx[r])]}): symbol {o.sym_name(y) or y} "
+                            f"is outside the section (offset 0x{int(value[r]) & (2**64 - 1):x})")
+        new = pieces.map(member[others], v).astype(np.uint64)
+        cut = np.searchsorted(others, ybase)
+        ends = np.append(cut[1:], len(others))
+        for k in np.flatnonzero(ends > cut).tolist():
+            o = objs[k]
+            _own_tables(o)
+            o.syms["st_value"][others[cut[k]:ends[k]] - ybase[k]] = new[cut[k]:ends[k]]
+    # the section symbols of merged sections, by (file, symbol index) as one sorted key
+    secsyms = np.flatnonzero((member >= 0) & is_section)
+    fid = np.array([o.file_id for o in objs], dtype=np.int64)
+    keys = (fid[owner[secsyms]] << 32) | (secsyms - ybase[owner[secsyms]])
+    order = np.argsort(keys)
+    return _SectionSymbols(keys[order], member[secsyms][order], value[secsyms][order], pieces)
+
+
+class _SectionSymbols:
+    """The section symbols of merged sections: key (file id << 32 | symbol index), the
+    merged section they stand for, their value."""
+
+    def __init__(self, keys, member, value, pieces):
+        self.keys, self.member, self.value, self.pieces = keys, member, value, pieces
+
+    def fix_addends(self, ctx, t) -> None:
+        """A relocation against a merged section's section symbol: its addend names a piece,
+        and becomes that piece's new offset (plus the offset inside it)."""
+        if len(self.keys) == 0 or t.n == 0:
+            return
+        key = (t.file.astype(np.int64) << 32) | t.sym.astype(np.int64)
+        k = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        rows = np.flatnonzero(self.keys[k] == key)
         if len(rows) == 0:
-            continue
-        value = obj.syms["st_value"][sym[rows]].astype(np.int64)
-        a = rel["r_addend"][rows] + value
-        bad = (a < 0) | (a > size)
+            return
+        k = k[rows]
+        m, v = self.member[k], self.value[k]
+        a = t.addend[rows] + v
+        bad = (a < 0) | (a > self.pieces.size[m])
         if bad.any():
-            j = int(rows[np.argmax(bad)])
-            raise LinkError(f"{obj.where(target, int(rel['r_offset'][j]))}: relocation against "
-                            f"{name} + 0x{int(a[np.argmax(bad)]) & (2**64 - 1):x}: offset is outside the "
-                            f"section (size 0x{size:x}), which xld merges")
-        rel = rel.copy()
-        rel["r_addend"][rows] = mapper(m, a) - value
-        obj.relas[target] = rel
+            from xld.link.relocate import site_of, sym_desc
+            r = int(rows[np.argmax(bad)])
+            raise LinkError(f"{site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}: relocation "
+                            f"against {sym_desc(ctx, int(t.file[r]), int(t.sym[r]))} + "
+                            f"0x{int(a[np.argmax(bad)]) & (2**64 - 1):x}: offset is outside the section, "
+                            f"which xld merges")
+        t.addend[rows] = self.pieces.map(m, a) - v

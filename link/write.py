@@ -247,8 +247,8 @@ def symbol_table(ctx):
     locs = np.concatenate([null] + parts_loc)
     table = np.concatenate([locs, glob])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
-    # each name once, tails shared (GNU ld's .strtab): a riscv64 program names thousands of
-    # mapping symbols "$xrv64i2p1_m2p0_..." alike
+    # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
+    # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike
     named = np.flatnonzero(table["st_name"] != 0)
     strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
     table["st_name"][named] = at

@@ -298,8 +298,9 @@ def test_symbol_table_as_gnu_ld(built, discard):
         assert x["temporary"] > 0                     # the .L labels are there
     else:
         assert x["temporary"] == 0 and x["mapping"] > 0 and len(x["file"]) > 100
-        # .strtab holds each name once (riscv64's thousands of "$xrv64i2p1_..." too)
-        assert _sections(ours)[".strtab"][0] <= 1.05 * _sections(gnu)[".strtab"][0]
+        # .strtab holds each name once (riscv64's thousands of "$xrv64i2p1_..." too: twice
+        # GNU ld's size before); GNU ld also shares tails, some 10 % less
+        assert _sections(ours)[".strtab"][0] <= 1.15 * _sections(gnu)[".strtab"][0]
 
 
 def test_discard_options_on_labels(built, tmp_path):
@@ -325,6 +326,7 @@ def test_discard_options_on_labels(built, tmp_path):
 
 @pytest.mark.parametrize("batch", [1 << 21, 5])
 def test_string_table_unit(monkeypatch, batch):
+    # (with tails=True: the machinery that tail-merges SHF_MERGE strings)
     """merge.string_table on hand-made strings (many equal, many tails of others), hashed in
     batches of any size: every string reads back, and no stored string is a tail of another."""
     import random
@@ -335,7 +337,7 @@ def test_string_table_unit(monkeypatch, batch):
     words = [bytes(rnd.choice(b"abc") for _ in range(rnd.randint(0, 6))) for _ in range(500)]
     buf = b"".join(w + b"\0" for w in words)
     starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
-    table, at = merge.string_table(np.frombuffer(buf, dtype=np.uint8), starts)
+    table, at = merge.string_table(np.frombuffer(buf, dtype=np.uint8), starts, tails=True)
     t = table.tobytes()
     assert t[0] == 0
     assert [t[o:t.index(b"\0", o)] for o in at.tolist()] == words
