@@ -184,6 +184,50 @@ def _hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarr
     return _mix(out, lens)
 
 
+_TABLES = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
+
+
+def _pow_tables(n: int):
+    """P**k and P**-k mod 2**64 for k < n (kept: tables of a batch's size, made once)."""
+    if len(_TABLES[0]) < n:
+        n = max(n, _BATCH + 1)
+        with np.errstate(over="ignore"):
+            inv = np.full(n, np.uint64(pow(int(_P), -1, 1 << 64)), dtype=np.uint64)
+            inv[0] = 1
+            _TABLES[:] = [_powers(n), np.cumprod(inv, dtype=np.uint64)]
+    return _TABLES
+
+
+def _piece_hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each piece, sum of (c + 1) * P**(j - start): per batch of pieces,
+    one running sum over the characters they cover (three passes over them), then a
+    difference and a product per piece.  (Not the hash ``_hashes`` computes.)"""
+    n = len(starts)
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    order = None
+    if (starts[1:] < starts[:-1]).any():
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    cuts = np.searchsorted(starts, np.arange(int(starts[0]) + _BATCH, int(starts[-1]) + 1, _BATCH))
+    bounds = sorted({0, n, *cuts.tolist()})
+    for i, j in zip(bounds[:-1], bounds[1:]):
+        a, b = int(starts[i]), int(ends[i:j].max())
+        pw, ipw = _pow_tables(b - a + 1)
+        with np.errstate(over="ignore"):
+            H = np.zeros(b - a + 1, dtype=np.uint64)
+            np.cumsum((units[a:b].astype(np.uint64) + np.uint64(1)) * pw[:b - a], out=H[1:])
+            s, e = starts[i:j] - a, ends[i:j] - a
+            out[i:j] = (H[e] - H[s]) * ipw[s]
+    if order is not None:
+        back = np.empty_like(out)
+        back[order] = out
+        out = back
+        starts, ends = starts[np.argsort(order)], ends[np.argsort(order)]
+    return _mix(out, ends - starts)
+
+
 def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Per pair: whether the runs of ``lens`` characters at ``a`` and ``b`` are equal."""
     if len(a) == 0:
@@ -213,7 +257,7 @@ def _first_index(keys: np.ndarray) -> np.ndarray:
 def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """For each piece, the index of the first piece with the same contents."""
     lens = ends - starts
-    rep = _first_index(_hashes(units, starts, ends))
+    rep = _first_index(_piece_hashes(units, starts, ends))
     dup = np.flatnonzero(rep != np.arange(len(rep)))
     ok = (lens[dup] == lens[rep[dup]])
     ok[ok] = _equal_runs(units, starts[dup[ok]], starts[rep[dup[ok]]], lens[dup[ok]])
@@ -364,7 +408,7 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
     first_member = pieces.add(members, starts_b, loc_kept[rank[rep]], sizes)
     carrier = members[0]
     for m, (obj, i) in enumerate(members):
-        _own_tables(obj)
+        _writable(obj, "shdrs")
         if m == 0:
             obj.content_override[i] = blob.tobytes()
             obj.shdrs[i]["sh_size"] = blob_len
@@ -411,21 +455,44 @@ class _Pieces:
         return self.loc[k] + (base + off - self.starts[k])
 
 
-def _own_tables(obj) -> None:
-    """Writable copies of an object's symbol and section tables (as link/ehframe.py takes)."""
-    if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
-        obj._own_tables = True
+def _writable(obj, table: str) -> None:
+    """A writable copy of an object's ``syms`` or ``shdrs``, made once.  The copy stands for
+    the file's table: ``_own_tables`` stays unset, so a later pass that writes (relaxation,
+    .eh_frame pruning) copies it again and relaxation's snapshot need not (on riscv64 every
+    object's symbol table would otherwise be held three times)."""
+    done = obj.__dict__.setdefault("_merge_copied", set())
+    if table not in done:
+        setattr(obj, table, getattr(obj, table).copy())
+        done.add(table)
 
 
 def _redirect(ctx, pieces: _Pieces):
-    """Symbols defined in merged sections get their pieces' new offsets now (for every
-    object at once); relocations against those sections' section symbols are fixed as the
+    """Symbols defined in merged sections get their pieces' new offsets now (for a group of
+    objects at a time: a riscv64 link has millions of local labels, so the temporaries stay
+    bounded); relocations against those sections' section symbols are fixed as the
     relocation table is built (``fix_addends``: a table-sized column operation, where
     rewriting each object's relocation arrays would copy thousands of them).  Returns what
     ``fix_addends`` needs."""
     objs = list(pieces.by_object)
+    keys, members, values = [], [], []
+    group, count = [], 0
+    for k, o in enumerate(objs):
+        group.append(o)
+        count += o.nsyms
+        if count >= 1 << 17 or k == len(objs) - 1:
+            got = _redirect_group(group, pieces)
+            keys.append(got[0])
+            members.append(got[1])
+            values.append(got[2])
+            group, count = [], 0
+    keys, members, values = np.concatenate(keys), np.concatenate(members), np.concatenate(values)
+    order = np.argsort(keys)
+    return _SectionSymbols(keys[order], members[order], values[order], pieces)
+
+
+def _redirect_group(objs, pieces: _Pieces):
+    """``_redirect`` for some objects; their merged sections' section symbols as (keys: file
+    id << 32 | symbol index, merged section, value)."""
     nsym = np.array([o.nsyms for o in objs], dtype=np.int64)
     nsec = np.array([len(o.shdrs) for o in objs], dtype=np.int64)
     ybase, sbase = np.cumsum(nsym) - nsym, np.cumsum(nsec) - nsec
@@ -437,36 +504,38 @@ def _redirect(ctx, pieces: _Pieces):
     owner = np.repeat(np.arange(len(objs)), nsym)
     valid = (shndx > 0) & (shndx < nsec[owner])
     member = sec_member[np.where(valid, sbase[owner] + shndx, len(sec_member) - 1)]
-    is_section = (np.concatenate([o.syms["st_info"] for o in objs]) & 0xF) == elf.STT_SECTION
-    value = np.concatenate([o.syms["st_value"] for o in objs]).astype(np.int64)
-    others = np.flatnonzero((member >= 0) & ~is_section)
+    del valid
+    inside = np.flatnonzero(member >= 0)
+    shndx, owner, member = shndx[inside], owner[inside], member[inside]
+    is_section = (np.concatenate([o.syms["st_info"] for o in objs])[inside] & 0xF) == elf.STT_SECTION
+    value = np.concatenate([o.syms["st_value"] for o in objs])[inside].astype(np.int64)
+    others = np.flatnonzero(~is_section)
     if len(others):
         v = value[others]
         bad = (v < 0) | (v > pieces.size[member[others]])
         if bad.any():
-            r = int(others[np.argmax(bad)])
-            o = objs[int(owner[r])]
-            y = r - int(ybase[owner[r]])
-            raise LinkError(f"{o.name}:({o.sec_names[int(shndx[r])]}): symbol {o.sym_name(y) or y} "
-                            f"is outside the section (offset 0x{int(value[r]) & (2**64 - 1):x})")
+            j = int(others[np.argmax(bad)])
+            o = objs[int(owner[j])]
+            y = int(inside[j] - ybase[owner[j]])
+            raise LinkError(f"{o.name}:({o.sec_names[int(shndx[j])]}): symbol {o.sym_name(y) or y} "
+                            f"is outside the section (offset 0x{int(value[j]) & (2**64 - 1):x})")
         new = pieces.map(member[others], v).astype(np.uint64)
-        cut = np.searchsorted(others, ybase)
-        ends = np.append(cut[1:], len(others))
+        rows = inside[others]
+        cut = np.searchsorted(rows, ybase)
+        ends = np.append(cut[1:], len(rows))
         for k in np.flatnonzero(ends > cut).tolist():
             o = objs[k]
-            _own_tables(o)
-            o.syms["st_value"][others[cut[k]:ends[k]] - ybase[k]] = new[cut[k]:ends[k]]
-    # the section symbols of merged sections, by (file, symbol index) as one sorted key
-    secsyms = np.flatnonzero((member >= 0) & is_section)
+            _writable(o, "syms")
+            o.syms["st_value"][rows[cut[k]:ends[k]] - ybase[k]] = new[cut[k]:ends[k]]
+    sec = np.flatnonzero(is_section)
     fid = np.array([o.file_id for o in objs], dtype=np.int64)
-    keys = (fid[owner[secsyms]] << 32) | (secsyms - ybase[owner[secsyms]])
-    order = np.argsort(keys)
-    return _SectionSymbols(keys[order], member[secsyms][order], value[secsyms][order], pieces)
+    keys = (fid[owner[sec]] << 32) | (inside[sec] - ybase[owner[sec]])
+    return keys, member[sec], value[sec]
 
 
 class _SectionSymbols:
-    """The section symbols of merged sections: key (file id << 32 | symbol index), the
-    merged section they stand for, their value."""
+    """The section symbols of merged sections: key (file id << 32 | symbol index), sorted;
+    the merged section each stands for; its value."""
 
     def __init__(self, keys, member, value, pieces):
         self.keys, self.member, self.value, self.pieces = keys, member, value, pieces
@@ -476,13 +545,16 @@ class _SectionSymbols:
         and becomes that piece's new offset (plus the offset inside it)."""
         if len(self.keys) == 0 or t.n == 0:
             return
-        key = (t.file.astype(np.int64) << 32) | t.sym.astype(np.int64)
+        rows = np.flatnonzero(t.gid == 0)           # (section symbols are local)
+        key = (t.file[rows].astype(np.int64) << 32) | t.sym[rows].astype(np.int64)
         k = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-        rows = np.flatnonzero(self.keys[k] == key)
+        hit = self.keys[k] == key
+        rows, k = rows[hit], k[hit]
+        del key, hit
         if len(rows) == 0:
             return
-        k = k[rows]
-        m, v = self.member[k], self.value[k]
+        m = self.member[k]
+        v = self.value[k]
         a = t.addend[rows] + v
         bad = (a < 0) | (a > self.pieces.size[m])
         if bad.any():
