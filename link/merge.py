@@ -14,14 +14,14 @@ How (the design is lld's ``MergeInputSection``/``SectionPiece``, done with array
   (for entry size 2 or 4, a string ends at an all-zero character), or every entry of a
   constant section.  NUL bytes that only pad a string to the section's alignment are not
   pieces.
-- Equal pieces are found without a Python loop over pieces: constants through ``np.unique``
-  over a byte view of the entries; strings through a polynomial hash of each piece computed
-  from prefix sums over the group's bytes, ``np.unique`` over (hash, length), and an exact
-  comparison of every piece with the one it was matched to (a collision, never seen, only
-  costs a slower exact grouping).
+- Equal pieces are found without a Python loop over pieces: a polynomial hash of each piece
+  (strings, or the entries of a constant section), from one running sum per batch of
+  characters; a stable sort of the hashes; then an exact comparison of every piece with the
+  one it was matched to (a collision, never seen, only costs a slower exact grouping).
 - Tail merging, as GNU ld does it: a string that ends another string (``"world"`` in
-  ``"hello world"``) is not stored; it points into the longer one.  Found the same way, by
-  hashing every suffix of every kept string.  Only for groups aligned no more than their
+  ``"hello world"``) is not stored; it points into the longer one.  Found by hashing every
+  suffix of every kept string (weights counted from the string's end, so a suffix's hash
+  is one difference of a running sum) and looking the strings' hashes up among them.  Only for groups aligned no more than their
   entry size (GNU ld keeps an 8-byte aligned ``"world"`` apart too).
 - The kept pieces, in the order they first occur, aligned to the group's alignment, become
   the contents of the group's first input section; the group's other sections become empty
