@@ -124,7 +124,7 @@ def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
     return starts, ends
 
 
-_BATCH = 1 << 21          # characters hashed at a time: the temporaries stay a few MiB
+_BATCH = 1 << 18          # characters hashed at a time: the temporaries stay a few MiB
 
 
 def _powers(n: int) -> np.ndarray:
@@ -354,10 +354,12 @@ def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tu
 # -- one group --------------------------------------------------------------------------
 
 def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
-    datas = [np.frombuffer(bytes(obj.section_content(i)), dtype=np.uint8) for obj, i in members]
-    sizes = np.array([len(d) for d in datas], dtype=np.int64)
+    sizes = np.array([int(obj.shdrs[i]["sh_size"]) for obj, i in members], dtype=np.int64)
     bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
-    buf = np.concatenate(datas)
+    buf = np.empty(int(sizes.sum()), dtype=np.uint8)
+    mv = memoryview(buf)
+    for (obj, i), b, n in zip(members, bases.tolist(), sizes.tolist()):
+        mv[b:b + n] = obj.section_content(i)
     slot = max(align, entsize) if align > entsize else entsize   # bytes a kept piece takes
     if strings:
         units = buf.view(_UNITS[entsize])
