@@ -87,6 +87,9 @@ class Context:
         self.just_symbols: dict[int, int] = {}       # --just-symbols: gid -> its absolute value
         self.region_used: dict[str, int] = {}        # MEMORY region -> bytes placed in it (--print-memory-usage)
         self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
+        self.eh_cie_links: list = []                 # FDEs whose CIE is another section's (link/ehframe.py)
+        self.merged = None                           # section symbols of merged sections (link/merge.py)
+        self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -642,6 +645,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("properties", _properties),          # .note.gnu.property: BTI/PAC bits; the PLT forms
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
+        ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("nocrossrefs", _crossrefs),          # -T: NOCROSSREFS(...) sections do not refer to each other
@@ -825,9 +829,15 @@ def _dynamic_fill(ctx):
         dynamic.fill(ctx, ctx.img)
 
 
+def _merge(ctx):
+    from xld.link import merge
+    merge.run(ctx)
+
+
 def _ehframe(ctx):
     from xld.link import ehframe
     ehframe.prune(ctx)
+    ehframe.merge_cies(ctx)                   # identical CIEs kept once (GNU ld's output)
 
 
 def _shrink(ctx):
@@ -847,6 +857,9 @@ def _image(ctx):
 
 def _relocate(ctx):
     relocate.relocate(ctx, ctx.img)
+    if ctx.eh_cie_links:
+        from xld.link import ehframe
+        ehframe.fix_cie_pointers(ctx, ctx.img)
     if ".eh_frame_hdr" in ctx.outputs:
         from xld.link import ehframe
         ehframe.fill_hdr(ctx, ctx.img)

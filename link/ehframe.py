@@ -7,6 +7,14 @@ would describe code that is not there (GNU ld and lld do the same).  The FDE's f
 named by the relocation at FDE offset + 8.  Dropping records moves the later ones, so the
 CIE pointers of the FDEs that stay and the offsets of their relocations are rewritten.
 
+Identical CIEs are kept once per output section (``merge_cies``), as GNU ld keeps them: most
+objects start their .eh_frame with the same CIE, so a static C program carries hundreds of
+copies.  A CIE is identical when its bytes are and its relocations (a C++ CIE's personality
+routine) have the same offsets, types and addends against the same global symbols.  The
+copies go; the FDEs that pointed to one point to the CIE kept in an earlier input section.
+That pointer is a distance in the output, known only after layout: ``fix_cie_pointers``
+writes it into the image before relocation (``ctx.eh_cie_links``).
+
 .eh_frame_hdr (with --eh-frame-hdr) is the sorted table (function start, FDE address) the
 unwinder searches via PT_GNU_EH_FRAME; it is filled after relocation from the output bytes.
 """
@@ -260,6 +268,152 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
                 nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
                 nv.append(nxt[0] if nxt else len(out))
         obj.syms["st_value"][in_sec] = nv
+
+
+# -- identical CIEs ------------------------------------------------------------------------------
+
+def _records(data: bytes):
+    """Arrays (start, end, CIE id field) of the records (a zero terminator: id 0xFFFFFFFF,
+    never a CIE; ``check_records`` has made sure they tile the section).  The walk reads the
+    length words through a word view while records stay 4-byte aligned."""
+    n = len(data)
+    starts = []
+    put = starts.append
+    pos = 0
+    if n % 4 == 0 and sys.byteorder == "little":
+        words = memoryview(data).cast("B").cast("I")
+        k, nw = 0, n // 4
+        while k < nw:
+            length = words[k]
+            if length & 3:
+                break                                # an unaligned record: byte-wise below
+            put(4 * k)
+            k += 1 + (length >> 2)
+        pos = 4 * k
+    unpack = struct.unpack_from
+    while pos + 4 <= n:
+        put(pos)
+        length = unpack("<I", data, pos)[0]
+        pos += 4 + length
+    st = np.array(starts, dtype=np.int64)
+    length = np.frombuffer(data, dtype=np.uint8)[st[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    en = st + 4 + length.astype(np.int64)
+    idpos = np.minimum(st + 4, max(n - 4, 0))
+    ident = np.frombuffer(data, dtype=np.uint8)[idpos[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    ident = np.where(length == 0, 0xFFFFFFFF, ident.astype(np.int64))
+    return st, en, ident
+
+
+def merge_cies(ctx) -> None:
+    """Keep one copy of each identical CIE per output section (after ``prune``)."""
+    ctx.eh_cie_links = []
+    for out in ctx.outputs.values():
+        seen: dict = {}                          # CIE key -> (obj, sec, offset), first one
+        for obj, i in out.inputs:
+            if obj.sec_names[i] == ".eh_frame":
+                _merge_section_cies(ctx, obj, i, seen)
+
+
+def _cie_key(obj, data: bytes, start: int, end: int, roff, rinfo, radd):
+    """What makes a CIE identical to another: its bytes and its relocations' (offset, type,
+    addend, global symbol); None when a relocation names a local symbol (kept apart)."""
+    inside = np.flatnonzero((roff >= start) & (roff < end)) if len(roff) else ()
+    relocs = []
+    for k in inside:
+        sym = int(rinfo[k] >> np.uint64(32))
+        if sym < obj.first_global or sym >= len(obj.gids):
+            return None
+        relocs.append((int(roff[k]) - start, int(rinfo[k] & np.uint64(0xFFFFFFFF)),
+                       int(radd[k]), int(obj.gids[sym])))
+    return data[start:end], tuple(relocs)
+
+
+def _merge_section_cies(ctx, obj, sec: int, seen: dict) -> None:
+    data = bytes(obj.section_content(sec))
+    if not data:
+        return
+    rel = obj.relas.get(sec)
+    if rel is None:
+        rel = np.zeros(0, dtype=elf.RELA)
+    roff = rel["r_offset"].astype(np.int64)
+    rinfo, radd = rel["r_info"], rel["r_addend"]
+    st, en, ident = _records(data)
+    n = len(st)
+    cies = np.flatnonzero(ident == 0)
+    # each CIE: -1 kept; else the record it repeats (here), or -2 (an earlier section's)
+    same = np.full(n, -1, dtype=np.int64)
+    elsewhere: dict[int, tuple] = {}             # record -> the kept copy (obj, sec, offset)
+    keys: dict[tuple, int] = {}                  # this section's first CIE of each key
+    for r in cies.tolist():
+        key = _cie_key(obj, data, int(st[r]), int(en[r]), roff, rinfo, radd)
+        if key is None:
+            continue
+        if key in seen:
+            same[r] = -2
+            elsewhere[r] = seen[key]
+        elif key in keys:
+            same[r] = keys[key]
+        else:
+            keys[key] = r
+    gone = same != -1
+    if not gone.any():
+        for key, r in keys.items():
+            seen[key] = (obj, sec, int(st[r]))
+        return
+    # the section without the copies
+    lens = np.where(gone, 0, en - st)
+    new_st = np.cumsum(lens) - lens
+    buf = np.frombuffer(data, dtype=np.uint8)
+    out = buf[np.repeat(~gone, en - st)].copy()
+    # the FDEs' CIE pointers: to the kept copy here, or (after layout) to another section's
+    fde = np.flatnonzero((ident != 0) & (ident != 0xFFFFFFFF))
+    cie = np.searchsorted(st, st[fde] + 4 - ident[fde])       # check_records: an exact start
+    cie = np.where(same[cie] >= 0, same[cie], cie)
+    far = same[cie] == -2
+    near = fde[~far]
+    field = new_st[near] + 4
+    ptr = (field - new_st[cie[~far]]).astype("<u4").view(np.uint8).reshape(-1, 4)
+    out[field[:, None] + np.arange(4)] = ptr
+    out[(new_st[fde[far]] + 4)[:, None] + np.arange(4)] = 0xFF
+    for c in sorted(set(cie[far].tolist())):        # (few: one CIE or two per section)
+        fields = new_st[fde[far][cie[far] == c]] + 4
+        ctx.eh_cie_links.append((obj, sec, fields) + elsewhere[c])
+    for key, r in keys.items():
+        seen[key] = (obj, sec, int(new_st[r]))
+    shift = new_st - st
+    # relocations outside the dropped CIEs move with their records
+    if len(rel):
+        k = np.searchsorted(st, roff, side="right") - 1
+        keep = ~gone[k]
+        new_rel = rel[keep].copy()
+        new_rel["r_offset"] = (roff[keep] + shift[k[keep]]).astype(np.uint64)
+        obj.relas[sec] = new_rel
+    obj.content_override[sec] = out.tobytes()
+    if not getattr(obj, "_own_tables", False):
+        obj.syms = obj.syms.copy()
+        obj.shdrs = obj.shdrs.copy()
+        obj._own_tables = True
+    obj.shdrs[sec]["sh_size"] = len(out)
+    in_sec = np.flatnonzero(obj.sym_shndx == sec)
+    if len(in_sec):
+        # symbols (crtbegin's __EH_FRAME_BEGIN__) move with their record; one in a dropped
+        # CIE goes to where the record after it now starts
+        v = obj.syms["st_value"][in_sec].astype(np.int64)
+        r = np.clip(np.searchsorted(st, v, side="right") - 1, 0, n - 1)
+        nv = np.where(gone[r], new_st[r], v + shift[r])
+        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
+
+
+def fix_cie_pointers(ctx, img) -> None:
+    """The CIE pointers of FDEs whose CIE was merged into an earlier section's (after layout:
+    the distance from each pointer back to that CIE in the output)."""
+    for obj, sec, fields, cobj, csec, coff in getattr(ctx, "eh_cie_links", ()):
+        pos = int(obj.sec_fileoff[sec]) + fields
+        dist = pos - (int(cobj.sec_fileoff[csec]) + coff)
+        if not ((dist > 0) & (dist < 1 << 32)).all():
+            raise LinkError(f"{obj.where(sec, int(fields[0]) - 4)}: .eh_frame: the FDE's CIE was merged "
+                            f"into {cobj.name}'s, which the layout did not place before it")
+        img[pos[:, None] + np.arange(4)] = dist.astype("<u4").view(np.uint8).reshape(-1, 4)
 
 
 # -- .eh_frame_hdr -------------------------------------------------------------------------------

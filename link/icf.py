@@ -16,6 +16,7 @@ decides without LLVM's address-significance tables.  ``--icf=all`` folds every c
 then two functions may compare equal through their pointers, as the C standard does not allow.
 
 Candidates: live, allocated, not writable, not TLS, PROGBITS, non-empty, not SHF_LINK_ORDER,
+not SHF_MERGE (link/merge.py stores equal pieces once; as lld),
 not .eh_frame, not kept by name (.init, .fini, init/fini arrays, notes) and not named like a C
 identifier (__start_/__stop_ count their bytes).  Code that RISC-V relaxation may shrink
 (R_RISCV_ALIGN/RELAX hints) folds only when other sections refer to it at its start alone,
@@ -48,7 +49,7 @@ def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     kind_of = {rt: int(h.kind) for rt, h in ctx.arch.howtos.items()}
     flags, types, names = g.flags, g.types, g.names
     livev = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)
-    cand = g.member_np & livev & ((flags & (elf.SHF_WRITE | elf.SHF_TLS | elf.SHF_LINK_ORDER)) == 0) \
+    cand = g.member_np & livev & ((flags & (elf.SHF_WRITE | elf.SHF_TLS | elf.SHF_LINK_ORDER | elf.SHF_MERGE)) == 0) \
         & (types == elf.SHT_PROGBITS)
     sizes = np.concatenate([[0]] + [o.shdrs["sh_size"].astype(np.int64) for o in files])
     cand &= sizes > 0

@@ -482,3 +482,7 @@ def finalize_section_addresses(ctx) -> None:
         n = len(f.shdrs)
         f.sec_addr = addr[b:b + n]
         f.sec_fileoff = fileoff[b:b + n]
+    # merged sections (link/merge.py): an emptied one is where its group's contents are
+    for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
+        obj.sec_addr[i] = cobj.sec_addr[ci]
+        obj.sec_fileoff[i] = cobj.sec_fileoff[ci]

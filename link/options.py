@@ -44,8 +44,10 @@ class Options:
         self.sysroot: str = ""
         self.strip_all: bool = False
         self.strip_debug: bool = False
-        self.discard_all: bool = False
-        self.discard_locals: bool = False
+        # local symbols in .symtab: "locals" (-X: .L labels go; what GNU ld does by default
+        # for an output that is not -r), "all" (-x), "none" (--discard-none); the last option
+        # given wins; None: not given
+        self.discard: str | None = None
         self.gc_sections: bool = False
         self.print_gc_sections: bool = False
         self.print_icf_sections: bool = False
@@ -190,7 +192,6 @@ _UNSUPPORTED = {
     "--unique": "--unique is not supported (one output section per input section)",
     # common symbols always get space: leaving them unallocated in a -shared output is not done
     "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
-    "--discard-none": "--discard-none is not supported",
     # GNU ld prints its default linker script; xld lays out without one (link/layout.py)
     "--verbose": "--verbose is not supported (xld has no default linker script to print)",
 }
@@ -259,7 +260,8 @@ Options:
   --print-icf-sections   list folded sections
   -Map FILE, -M          write a link map (to FILE, or stdout)
   -s, --strip-all        no symbol table;  -S, --strip-debug: no debug sections
-  -x, --discard-all      no local symbols
+  -x, --discard-all      no local symbols;  -X, --discard-locals: no .L labels (the default);
+                         --discard-none: every local symbol
   --relax / --no-relax   RISC-V linker relaxation (default on)
   -q, --emit-relocs      keep the final relocations in the output (.rela.text ...)
   --section-start=SEC=ADDR, -Ttext=ADDR, -Tdata=ADDR, -Tbss=ADDR
@@ -326,8 +328,9 @@ def _int(text: str, what: str) -> int:
 _SWITCHES = {
     **dict.fromkeys(("-s", "--strip-all"), ("strip_all", True)),
     **dict.fromkeys(("-S", "--strip-debug"), ("strip_debug", True)),
-    **dict.fromkeys(("-x", "--discard-all"), ("discard_all", True)),
-    **dict.fromkeys(("-X", "--discard-locals"), ("discard_locals", True)),
+    **dict.fromkeys(("-x", "--discard-all"), ("discard", "all")),
+    **dict.fromkeys(("-X", "--discard-locals"), ("discard", "locals")),
+    "--discard-none": ("discard", "none"),
     "--gc-sections": ("gc_sections", True), "--no-gc-sections": ("gc_sections", False),
     "--print-gc-sections": ("print_gc_sections", True), "--no-print-gc-sections": ("print_gc_sections", False),
     "--print-icf-sections": ("print_icf_sections", True),

@@ -46,8 +46,10 @@ def check_options(opts) -> None:
         raise LinkError("-r and -pie may not be used together")
     if opts.strip_all:
         raise LinkError("-r and --strip-all may not be used together")
-    if opts.discard_all:
+    if opts.discard == "all":
         raise LinkError("-r and --discard-all may not be used together (relocations name the locals)")
+    # -X (gcc passes it with -r on aarch64): a relocatable output keeps every local, .L labels
+    # too (its relocations may name them); GNU ld drops the labels no relocation names
     if opts.icf not in ("none", "", None):
         raise LinkError("-r and --icf may not be used together")
     if opts.wrap:

@@ -176,6 +176,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     at = np.repeat(gbase[t.part_file], counts)
     at += t.sym
     t.gid = allg[at]
+    if getattr(ctx, "merged", None) is not None:     # addends into merged sections (link/merge.py)
+        ctx.merged.fix_addends(ctx, t)
     return t
 
 

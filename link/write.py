@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from xld.link import elf, layout
+from xld.link import elf, layout, merge
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
@@ -115,25 +115,35 @@ def symbol_table(ctx, index=None):
     """(.symtab, .strtab, index of the first global) — locals first, as ELF wants; the
     tables as uint8 arrays.
 
+    What goes in is what GNU ld writes: a section symbol for every output section; each
+    object's local symbols (mapping symbols ``$x``/``$d`` too) after an STT_FILE symbol
+    (the object's own, or one named after the object when it has none), except ``.L``
+    labels (``-X``, the default; ``--discard-none`` keeps them; ``-x`` keeps no local but
+    the section symbols); then the globals.  A hidden global stays global in a static
+    program (GNU ld) and becomes local in a dynamic one.
+
     Built with array operations per file (locals) and per defining file (globals): the
     table of a large link has hundreds of thousands of entries.
 
-    ``index`` (--emit-relocs, a ``link/emitrelocs.SymbolIndex``): the table also gets a
-    section symbol per output section and every local ``index.forced`` names (labels that
-    relocations refer to), and ``index`` learns where each symbol went."""
+    ``index`` (--emit-relocs, a ``link/emitrelocs.SymbolIndex``): the table also gets every
+    local ``index.forced`` names (labels that relocations refer to), and ``index`` learns
+    where each symbol went (section symbol i + 1 is ``ctx.ordered[i]``'s)."""
     st = ctx.symtab
     opts = ctx.opts
+    discard = opts.discard or "locals"
     parts_loc: list[np.ndarray] = []       # symbol rows, st_name relative to its blob
     keys_loc: list[np.ndarray] = []        # (index) each part's rows: flat symbol number, or -1
-    if index is not None:
-        secrows = np.zeros(len(ctx.ordered), dtype=_SYM_OUT)
-        secrows["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_SECTION
-        secrows["st_shndx"] = [o.index for o in ctx.ordered]
-        secrows["st_value"] = [o.addr if o.alloc else 0 for o in ctx.ordered]
-        parts_loc.append(secrows)
-        keys_loc.append(np.full(len(secrows), -1, dtype=np.int64))
     blobs: list[np.ndarray] = []
     strsize = 1
+
+    # one section symbol per output section, in section header order (unnamed, as GNU ld's)
+    secs = np.zeros(len(ctx.ordered), dtype=_SYM_OUT)
+    secs["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_SECTION
+    secs["st_shndx"] = [o.index for o in ctx.ordered]
+    secs["st_value"] = [o.addr if o.alloc else 0 for o in ctx.ordered]
+    parts_loc.append(secs)
+    if index is not None:                  # (emitrelocs: section symbol i + 1 is ctx.ordered[i]'s)
+        keys_loc.append(np.full(len(secs), -1, dtype=np.int64))
 
     def add(rows: np.ndarray, blob: np.ndarray, offs: np.ndarray, into: list) -> None:
         nonlocal strsize
@@ -151,7 +161,7 @@ def symbol_table(ctx, index=None):
 
     # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
     # go: the temporaries stay small)
-    if not opts.discard_all or index is not None:
+    if discard != "all" or index is not None:
         group, count = [], 0
         lf = [f for f in files if f.first_global > 1]
         for k, f in enumerate(lf):
@@ -160,7 +170,8 @@ def symbol_table(ctx, index=None):
             if count >= 1 << 17 or k == len(lf) - 1:
                 forced = None if index is None else np.concatenate(
                     [index.forced[index.ybase[g.file_id] + 1:index.ybase[g.file_id] + g.first_global] for g in group])
-                got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=opts.discard_all)
+                got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=discard == "all",
+                                  keep_temporary=discard == "none")
                 if got is not None:
                     rows, blob, offs, sel = got
                     add(rows, blob, offs, parts_loc)
@@ -169,7 +180,9 @@ def symbol_table(ctx, index=None):
                         start = np.cumsum(counts) - counts
                         which = np.searchsorted(start, sel, side="right") - 1
                         base = np.array([index.ybase[g.file_id] + 1 for g in group], dtype=np.int64)
-                        keys_loc.append(base[which] + sel - start[which])
+                        keys = base[which] + sel - start[which]
+                        keys[sel < 0] = -1        # (a FILE symbol made for an object without one)
+                        keys_loc.append(keys)
                 group, count = [], 0
 
     # globals, grouped by the file that defines them
@@ -201,14 +214,15 @@ def symbol_table(ctx, index=None):
         other = syms["st_other"] & 3
         hidden = (other == elf.STV_HIDDEN) | (other == elf.STV_INTERNAL)
         ok = common | is_abs | kept
-        if opts.discard_all:      # -x: locals go, and so do hidden globals (GNU ld)
-            ok &= ~hidden
         gsel, common, is_abs, oi, other, hidden = (
             x[ok] for x in (gsel, common, is_abs, oi, other, hidden))
         syms = {k: v[ok] for k, v in syms.items()}
         rows = np.zeros(len(gsel), dtype=_SYM_OUT)
         info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
-        info = np.where(hidden, (elf.STB_LOCAL << 4) | (info & 0xF), info)   # hidden become local
+        # hidden globals become local in a dynamic output (GNU ld's forced-local symbols);
+        # a static program keeps them global, with their visibility, as GNU ld does
+        demote = hidden & (ctx.dyn is not None)
+        info = np.where(demote, (elf.STB_LOCAL << 4) | (info & 0xF), info)
         rows["st_info"] = info
         rows["st_other"] = other
         rows["st_shndx"] = np.where(common, bss.index if bss is not None else 0,
@@ -256,14 +270,22 @@ def symbol_table(ctx, index=None):
         index.learn(ctx, keys_loc, parts_loc, gids, demoted, len(locs))
     table = np.concatenate([locs, glob])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
+    # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
+    # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike
+    named = np.flatnonzero(table["st_name"] != 0)
+    strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
+    table["st_name"][named] = at
     return table.view(np.uint8), strtab, len(locs)
 
 
-def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False):
+def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):
     """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
     names: (rows, name blob, offset of each name in the blob, position of each row's symbol
-    among the files' locals), or None.  ``forced`` (a flag per local): kept even when
-    temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``: no others."""
+    among the files' locals, -1 for a row made here), or None.  A file whose kept locals have
+    no STT_FILE symbol before them gets one, named after the object (GNU ld's).
+    ``keep_temporary``: .L labels too (--discard-none); ``forced`` (a flag per local): kept
+    even when temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``:
+    no others (-x)."""
     syms = _columns([f.syms[1:f.first_global] for f in lf], ("st_name", "st_info"))
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
     strs = [f.symstr or b"\0" for f in lf]
@@ -272,11 +294,15 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False):
     typ = syms["st_info"] & 0xF
     nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
     del str_base
+    # temporary labels, as BFD names them for ELF (bfd_is_local_label_name): .L*, ..*, _.L_*
     c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
-    temp = ((c0 == ord(".")) & (c1 == ord("L"))) | \
-           ((c0 == ord("$")) & ((c1 == ord("x")) | (c1 == ord("d"))) & ((c2 == 0) | (c2 == ord("."))))
+    temp = (c0 == ord(".")) & ((c1 == ord("L")) | (c1 == ord(".")))
+    temp |= (c0 == ord("_")) & (c1 == ord(".")) & (c2 == ord("L"))
+    if keep_temporary:
+        temp[:] = False
     del c0, c1, c2
-    # the cheap tests first: section symbols, unnamed and temporary labels never go out
+    # the cheap tests first: input section symbols (the output's replace them), unnamed
+    # symbols and temporary labels never go out
     wanted = (typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp
     if only_forced:
         wanted[:] = False
@@ -313,6 +339,23 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False):
     rows["st_value"] = value.view(np.uint64)
     rows["st_size"] = rest["st_size"][sel]
     blob, offs = _cstrings(strbuf, nameoff[sel])
+    # files whose rows hold no STT_FILE symbol: one named after the object, before its rows
+    owner = np.repeat(np.arange(len(lf)), counts)[sel]
+    has_file = np.zeros(len(lf), dtype=bool)
+    has_file[owner[is_file[idx]]] = True
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    need = starts[~has_file[owner[starts]]]
+    if len(need) and not only_forced:
+        names = [os.path.basename(_member_name(lf[int(k)].name)).encode() + b"\0"
+                 for k in owner[need].tolist()]
+        extra = np.zeros(len(need), dtype=_SYM_OUT)
+        extra["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_FILE
+        extra["st_shndx"] = elf.SHN_ABS
+        lens = np.array([len(n) for n in names], dtype=np.int64)
+        rows = np.insert(rows, need, extra)
+        offs = np.insert(offs, need, len(blob) + np.cumsum(lens) - lens)
+        blob = np.concatenate([blob, np.frombuffer(b"".join(names), dtype=np.uint8)])
+        sel = np.insert(sel, need, -1)
     return rows, blob, offs, sel
 
 
@@ -342,6 +385,11 @@ def retain_symbols(symtab: np.ndarray, strtab: np.ndarray, first_global: int, ke
         else:
             kept[k]["st_name"] = 0
     return kept.view(np.uint8), np.frombuffer(bytes(out), dtype=np.uint8), int(ok[:first_global].sum())
+
+
+def _member_name(name: str) -> str:
+    """``libc.a(abort.o)`` -> ``abort.o``; a plain path stays."""
+    return name[name.rindex("(") + 1:-1] if name.endswith(")") and "(" in name else name
 
 
 class _Trailer:

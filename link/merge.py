@@ -1,0 +1,569 @@
+"""SHF_MERGE sections merged across objects: equal strings and constants stored once.
+
+A compiler puts string literals in ``SHF_MERGE|SHF_STRINGS`` sections (``.rodata.str1.1``,
+``.rodata.str1.8``, ``.comment``, ``.debug_str``; ``sh_entsize`` is the character size, 1, 2
+or 4) and floating-point or vector constants in ``SHF_MERGE`` sections of fixed-size entries
+(``.rodata.cst4/8/16``): the psABI lets the linker keep one copy of each equal piece.  GNU ld,
+lld and mold do; without it a program holds one copy of ``"GCC: (...) 12.2.0"`` per object in
+``.comment`` and its ``.rodata`` is a few percent larger than theirs.
+
+How (the design is lld's ``MergeInputSection``/``SectionPiece``, done with arrays):
+
+- Sections are grouped as GNU ld groups them: same output section, type, flags, entry size
+  and alignment.  Each group's inputs are split into pieces — every NUL-terminated string
+  (for entry size 2 or 4, a string ends at an all-zero character), or every entry of a
+  constant section.  NUL bytes that only pad a string to the section's alignment are not
+  pieces.
+- Equal pieces are found without a Python loop over pieces: a polynomial hash of each piece
+  (strings, or the entries of a constant section), from one running sum per batch of
+  characters; a stable sort of the hashes; then an exact comparison of every piece with the
+  one it was matched to (a collision, never seen, only costs a slower exact grouping).
+- Tail merging, as GNU ld does it: a string that ends another string (``"world"`` in
+  ``"hello world"``) is not stored; it points into the longer one.  Found by hashing every
+  suffix of every kept string (weights counted from the string's end, so a suffix's hash
+  is one difference of a running sum) and looking the strings' hashes up among them.  Only for groups aligned no more than their
+  entry size (GNU ld keeps an 8-byte aligned ``"world"`` apart too).
+- The kept pieces, in the order they first occur, aligned to the group's alignment, become
+  the contents of the group's first input section; the group's other sections become empty
+  and take that section's address (``ctx.section_aliases``, applied with the addresses by
+  ``layout.finalize_section_addresses``).  GNU ld keeps each piece in the first section
+  that had it; the bytes are the same, in the same order, and only the alignment padding
+  between input sections can differ.
+- What pointed into a merged section is made to point at its piece's new place: a symbol
+  defined there gets the piece's offset (plus its offset inside the piece) as its value;
+  a relocation against the section symbol gets the new offset of ``addend`` as its
+  addend (the addend names the piece), as the relocation table is built
+  (``relocate.build_table`` calls ``fix_addends``: one column operation over the table).
+  Nothing else needs to know: scan, relaxation (link/shrink.py), thunks, ``--verify``, the
+  map file and the symbol table see ordinary sections, symbols and relocations.
+- ``string_table`` builds the output's .strtab with the same machinery.
+- Not merged (GNU ld's rules): sections with relocations of their own, writable or TLS
+  ones, sizes that are not a multiple of the entry size, and string sections whose last
+  string is not terminated.  ``-r`` does not merge (GNU ld 2.40 keeps the sections apart,
+  still ``SHF_MERGE``).  With ``--gc-sections`` the live sections are merged whole (as GNU
+  ld; lld drops dead pieces too).  ``--icf`` leaves merge sections alone (as lld).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from xld.link import elf
+from xld.link.errors import LinkError
+
+_UNITS = {1: np.uint8, 2: np.dtype("<u2"), 4: np.dtype("<u4")}
+_P = np.uint64(0x100000001B3)                 # the hash's base (odd: invertible mod 2**64)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def run(ctx) -> None:
+    """Merge every group of SHF_MERGE input sections (after sections are assigned)."""
+    ctx.section_aliases = []
+    pieces = _Pieces()
+    for members, entsize, align, strings in _groups(ctx):
+        _merge_group(ctx, members, entsize, align, strings, pieces)
+        # an output section that is one merged group stays mergeable (GNU ld's .comment,
+        # .debug_str: "MS", entry size 1)
+        out = members[0][0].sec_outsec[members[0][1]]
+        if len(out.inputs) == len(members):
+            out.flags |= elf.SHF_MERGE | (elf.SHF_STRINGS if strings else 0)
+            out.entsize = entsize
+    ctx.merged = None
+    if pieces.members:
+        pieces.close()
+        ctx.merged = _redirect(ctx, pieces)
+
+
+def mergeable(obj, i: int) -> tuple[int, bool] | None:
+    """(entry size, strings?) when section i of obj is merged, else None."""
+    _, stype, flags, _, _, size, _, _, _, entsize = obj.shdrs.item(i)
+    if not flags & elf.SHF_MERGE or stype != elf.SHT_PROGBITS or not 0 < entsize <= 1 << 16 or size == 0:
+        return None
+    if flags & (elf.SHF_WRITE | elf.SHF_TLS) or size % entsize:
+        return None
+    rel = obj.relas.get(i)
+    if rel is not None and len(rel):
+        return None
+    strings = bool(flags & elf.SHF_STRINGS)
+    if strings:
+        if entsize not in _UNITS:
+            return None
+        if any(bytes(obj.section_content(i)[size - entsize:size])):
+            return None                     # the last string is not terminated
+    return entsize, strings
+
+
+def _groups(ctx):
+    """(members, entry size, alignment, strings?) per group, in output order, members in
+    their output section's order."""
+    groups: dict[tuple, list] = {}
+    for out in ctx.outputs.values():
+        for obj, i in out.inputs:
+            m = mergeable(obj, i)
+            if m is None:
+                continue
+            _, stype, flags, _, _, _, _, _, align, _ = obj.shdrs.item(i)
+            key = (out.name, stype, flags & ~elf.SHF_GROUP, m[0], max(align, 1))
+            groups.setdefault(key, []).append((obj, i))
+    for key, members in groups.items():
+        yield members, key[3], key[4], bool(key[2] & elf.SHF_STRINGS)
+
+
+# -- splitting and matching pieces ----------------------------------------------------------
+
+def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
+    """Piece starts and ends (exclusive, in characters) of the strings in ``units``; pieces
+    that are only alignment padding (a lone NUL at an unaligned place) are left out."""
+    ends = np.flatnonzero(units == 0) + 1
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1]
+    if align_u > 1:
+        member = np.searchsorted(bases_u, starts, side="right") - 1
+        pad = (ends - starts == 1) & ((starts - bases_u[member]) % align_u != 0)
+        starts, ends = starts[~pad], ends[~pad]
+    return starts, ends
+
+
+_BATCH = 1 << 18          # characters hashed at a time: the temporaries stay a few MiB
+
+
+def _powers(n: int) -> np.ndarray:
+    """P**0 .. P**(n-1) mod 2**64."""
+    with np.errstate(over="ignore"):
+        t = np.full(max(n, 1), _P, dtype=np.uint64)
+        t[0] = 1
+        return np.cumprod(t, dtype=np.uint64)
+
+
+def _mix(h: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = h ^ (lens.astype(np.uint64) * _MIX)
+        h ^= h >> np.uint64(31)
+        h *= _MIX
+        return h
+
+
+def _batches(lens: np.ndarray):
+    """Runs [i, j) of pieces holding about _BATCH characters each."""
+    cum = np.cumsum(lens)
+    cuts = np.searchsorted(cum, np.arange(_BATCH, int(cum[-1]) if len(cum) else 0, _BATCH), side="right")
+    bounds = sorted({0, len(lens), *cuts.tolist()})
+    return zip(bounds[:-1], bounds[1:])
+
+
+def _suffix_sums(units, starts, ends, pw):
+    """For the pieces [starts, ends): the characters' positions and, at each position q, the
+    hash of the run from q to its piece's end: sum of (c + 1) * P**(end - 1 - j) over j >= q
+    (one weight per character whatever the run's start, so every suffix is one difference of
+    a running sum)."""
+    lens = ends - starts
+    total = int(lens.sum())
+    first = np.cumsum(lens) - lens
+    pos = np.repeat(starts - first, lens) + np.arange(total, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        c = (units[pos].astype(np.uint64) + np.uint64(1)) * pw[np.repeat(ends - 1, lens) - pos]
+        run = np.zeros(total + 1, dtype=np.uint64)
+        np.cumsum(c[::-1], out=run[1:])        # run[k]: the sum of the last k characters
+    end_at = np.repeat(first + lens, lens)      # (exclusive, in the batch's characters)
+    k = np.arange(total, dtype=np.int64)
+    with np.errstate(over="ignore"):
+        # sum over [k, end) = run[total - k] - run[total - end]
+        suffix = run[total - k] - run[total - end_at]
+    return pos, suffix
+
+
+def _hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each piece (its characters and length), a batch at a time."""
+    lens = ends - starts
+    out = np.empty(len(starts), dtype=np.uint64)
+    pw = _powers(int(lens.max()) if len(lens) else 1)
+    for i, j in _batches(lens):
+        _, suffix = _suffix_sums(units, starts[i:j], ends[i:j], pw)
+        first = np.cumsum(lens[i:j]) - lens[i:j]
+        out[i:j] = suffix[first]
+    return _mix(out, lens)
+
+
+_TABLES = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
+
+
+def _pow_tables(n: int):
+    """P**k and P**-k mod 2**64 for k < n (kept: tables of a batch's size, made once)."""
+    if len(_TABLES[0]) < n:
+        n = max(n, _BATCH + 1)
+        with np.errstate(over="ignore"):
+            inv = np.full(n, np.uint64(pow(int(_P), -1, 1 << 64)), dtype=np.uint64)
+            inv[0] = 1
+            _TABLES[:] = [_powers(n), np.cumprod(inv, dtype=np.uint64)]
+    return _TABLES
+
+
+def _piece_hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each piece, sum of (c + 1) * P**(j - start): per batch of pieces,
+    one running sum over the characters they cover (three passes over them), then a
+    difference and a product per piece.  (Not the hash ``_hashes`` computes.)"""
+    n = len(starts)
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    order = None
+    if (starts[1:] < starts[:-1]).any():
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+    cuts = np.searchsorted(starts, np.arange(int(starts[0]) + _BATCH, int(starts[-1]) + 1, _BATCH))
+    bounds = sorted({0, n, *cuts.tolist()})
+    for i, j in zip(bounds[:-1], bounds[1:]):
+        a, b = int(starts[i]), int(ends[i:j].max())
+        pw, ipw = _pow_tables(b - a + 1)
+        with np.errstate(over="ignore"):
+            H = np.zeros(b - a + 1, dtype=np.uint64)
+            np.cumsum((units[a:b].astype(np.uint64) + np.uint64(1)) * pw[:b - a], out=H[1:])
+            s, e = starts[i:j] - a, ends[i:j] - a
+            out[i:j] = (H[e] - H[s]) * ipw[s]
+    if order is not None:
+        back = np.empty_like(out)
+        back[order] = out
+        out = back
+        starts, ends = starts[np.argsort(order)], ends[np.argsort(order)]
+    return _mix(out, ends - starts)
+
+
+def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Per pair: whether the runs of ``lens`` characters at ``a`` and ``b`` are equal."""
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    total = int(lens.sum())
+    first = np.cumsum(lens) - lens
+    step = np.arange(total, dtype=np.int64) - np.repeat(first, lens)
+    diff = units[np.repeat(a, lens) + step] != units[np.repeat(b, lens) + step]
+    bad = np.zeros(len(a), dtype=bool)
+    bad[np.repeat(np.arange(len(a)), lens)[diff]] = True
+    return ~bad
+
+
+def _first_index(keys: np.ndarray) -> np.ndarray:
+    """For each element, the index of the first element with the same key (a stable sort;
+    np.unique would import numpy.ma, milliseconds of every link)."""
+    n = len(keys)
+    order = np.argsort(keys, kind="stable")
+    sk = keys[order]
+    start = np.ones(n, dtype=bool)
+    start[1:] = sk[1:] != sk[:-1]
+    rep = np.empty(n, dtype=np.int64)
+    rep[order] = order[np.flatnonzero(start)][np.cumsum(start) - 1]
+    return rep
+
+
+def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each piece, the index of the first piece with the same contents."""
+    lens = ends - starts
+    rep = _first_index(_piece_hashes(units, starts, ends))
+    dup = np.flatnonzero(rep != np.arange(len(rep)))
+    ok = (lens[dup] == lens[rep[dup]])
+    ok[ok] = _equal_runs(units, starts[dup[ok]], starts[rep[dup[ok]]], lens[dup[ok]])
+    if ok.all():
+        return rep
+    # a hash collision: group exactly (bytes as keys), in first-occurrence order
+    seen: dict[bytes, int] = {}
+    raw = units.tobytes()
+    w = units.itemsize
+    return np.array([seen.setdefault(raw[s * w:e * w], k)
+                     for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist()))], dtype=np.int64)
+
+
+def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """For each kept string: (the kept string it ends, characters from that one's start),
+    or (itself, 0).  Every proper suffix of every string is hashed, a batch at a time, and
+    looked up among the strings' hashes; a match whose characters are equal is a tail (the
+    first string, in order, that it ends is the one it points into)."""
+    n = len(starts)
+    lens = ends - starts
+    owner = np.arange(n, dtype=np.int64)
+    offset = np.zeros(n, dtype=np.int64)
+    if n < 2:
+        return owner, offset
+    h = _hashes(units, starts, ends)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    pw = _powers(int(lens.max()))
+    found_t = np.full(n, -1, dtype=np.int64)
+    found_p = np.zeros(n, dtype=np.int64)
+    for i, j in _batches(lens):
+        pos, suffix = _suffix_sums(units, starts[i:j], ends[i:j], pw)
+        t = np.repeat(np.arange(i, j, dtype=np.int64), lens[i:j])
+        proper = pos != np.repeat(starts[i:j], lens[i:j])           # not the string itself
+        pos, t = pos[proper], t[proper]
+        sh = _mix(suffix[proper], ends[t] - pos)
+        k = np.minimum(np.searchsorted(hs, sh), n - 1)
+        hit = np.flatnonzero(hs[k] == sh)
+        if len(hit) == 0:
+            continue
+        s_ = order[k[hit]]                                          # the string that is a tail
+        t, p = t[hit], pos[hit]
+        ok = (ends[t] - p == lens[s_]) & _equal_runs(units, starts[s_], p, lens[s_])
+        s_, t, p = s_[ok], t[ok], p[ok]
+        new = np.flatnonzero(found_t[s_] < 0)                       # the first container wins
+        first_of = new[_first_index(s_[new]) == np.arange(len(new))]
+        s_, t, p = s_[first_of], t[first_of], p[first_of]
+        found_t[s_] = t
+        found_p[s_] = p
+    hit = np.flatnonzero(found_t >= 0)
+    owner[hit] = found_t[hit]
+    offset[hit] = found_p[hit] - starts[found_t[hit]]
+    # a container may itself end a longer string: follow to the end of the chain (lengths
+    # grow along it, so it ends)
+    while True:
+        nxt = owner[owner]
+        if (nxt == owner).all():
+            break
+        offset = offset + offset[owner]
+        owner = nxt
+    return owner, offset
+
+
+def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A string table (uint8, opening with a NUL, as ELF's do) that holds each of the
+    NUL-terminated strings of ``buf`` at ``starts`` once, and the offset of each string in
+    it.  ``tails``: a string that ends another is not stored either (GNU ld's .strtab does
+    that too; it saves some 8 % of a symbol table's names and costs most of the time)."""
+    if len(starts) == 0:
+        return np.zeros(1, dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    zeros = np.flatnonzero(buf == 0)
+    ends = zeros[np.searchsorted(zeros, starts)] + 1
+    rep = _first_equal(buf, starts, ends)
+    kept = np.flatnonzero(rep == np.arange(len(rep)))
+    if tails:
+        owner, inner = _tails(buf, starts[kept], ends[kept])
+    else:
+        owner, inner = np.arange(len(kept)), np.zeros(len(kept), dtype=np.int64)
+    stored = owner == np.arange(len(kept))
+    lens = ends[kept] - starts[kept]
+    sl = lens[stored]
+    newoff = np.zeros(len(kept), dtype=np.int64)
+    newoff[stored] = 1 + np.cumsum(sl) - sl
+    loc = newoff[owner] + inner
+    table = np.zeros(1 + int(sl.sum()), dtype=np.uint8)
+    first = np.cumsum(sl) - sl
+    step = np.arange(int(sl.sum()), dtype=np.int64) - np.repeat(first, sl)
+    table[np.repeat(newoff[stored], sl) + step] = buf[np.repeat(starts[kept][stored], sl) + step]
+    rank = np.zeros(len(rep), dtype=np.int64)
+    rank[kept] = np.arange(len(kept))
+    return table, loc[rank[rep]]
+
+
+# -- one group --------------------------------------------------------------------------
+
+def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
+    sizes = np.array([int(obj.shdrs[i]["sh_size"]) for obj, i in members], dtype=np.int64)
+    bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
+    buf = np.empty(int(sizes.sum()), dtype=np.uint8)
+    mv = memoryview(buf)
+    for (obj, i), b, n in zip(members, bases.tolist(), sizes.tolist()):
+        mv[b:b + n] = obj.section_content(i)
+    slot = max(align, entsize) if align > entsize else entsize   # bytes a kept piece takes
+    if strings:
+        units = buf.view(_UNITS[entsize])
+        starts, ends = _string_pieces(units, bases // entsize, max(align // entsize, 1))
+        rep = _first_equal(units, starts, ends)
+        kept = np.flatnonzero(rep == np.arange(len(rep)))
+        owner, inner = np.arange(len(kept)), np.zeros(len(kept), dtype=np.int64)
+        if align <= entsize:
+            owner, inner = _tails(units, starts[kept], ends[kept])
+        stored = owner == np.arange(len(kept))
+        lens_b = (ends[kept] - starts[kept]) * entsize
+        if align > entsize:
+            lens_pad = (lens_b + align - 1) // align * align
+        else:
+            lens_pad = lens_b
+        newoff = np.zeros(len(kept), dtype=np.int64)
+        sl = lens_pad[stored]
+        newoff[stored] = np.cumsum(sl) - sl
+        loc_kept = newoff[owner] + inner * entsize
+        # (the last piece is not padded: the section ends with it, as GNU ld's does)
+        blob_len = int((newoff[stored] + lens_b[stored]).max()) if stored.any() else 0
+        # the blob: each stored piece's bytes at its new offset (padding stays zero)
+        st_b = starts[kept][stored] * entsize
+        ln_b = lens_b[stored]
+        at = loc_kept[stored]
+        starts_b = starts * entsize
+    else:
+        n = len(buf) // entsize
+        at0 = np.arange(n, dtype=np.int64) * entsize
+        rep = _first_equal(buf, at0, at0 + entsize)
+        kept = np.flatnonzero(rep == np.arange(n))
+        newoff = np.arange(len(kept), dtype=np.int64) * slot
+        loc_kept = newoff
+        blob_len = (len(kept) - 1) * slot + entsize
+        st_b = kept * entsize
+        ln_b = np.full(len(kept), entsize, dtype=np.int64)
+        at = newoff
+        starts_b = np.arange(n, dtype=np.int64) * entsize
+    blob = np.zeros(blob_len, dtype=np.uint8)
+    if len(ln_b):
+        total = int(ln_b.sum())
+        first = np.cumsum(ln_b) - ln_b
+        step = np.arange(total, dtype=np.int64) - np.repeat(first, ln_b)
+        blob[np.repeat(at, ln_b) + step] = buf[np.repeat(st_b, ln_b) + step]
+    # every piece's new offset: its first equal piece's (kept in order, so ranks are indices)
+    rank = np.zeros(len(rep), dtype=np.int64)
+    rank[kept] = np.arange(len(kept))
+    first_member = pieces.add(members, starts_b, loc_kept[rank[rep]], sizes)
+    carrier = members[0]
+    for m, (obj, i) in enumerate(members):
+        _writable(obj, "shdrs")
+        if m == 0:
+            obj.content_override[i] = blob.tobytes()
+            obj.shdrs[i]["sh_size"] = blob_len
+        else:
+            obj.content_override[i] = b""
+            obj.shdrs[i]["sh_size"] = 0
+            obj.shdrs[i]["sh_addralign"] = 1
+            ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
+        pieces.by_object.setdefault(obj, []).append((i, first_member + m))
+
+
+class _Pieces:
+    """Every merged section's pieces in one table, so that input offsets of any merged
+    section map to offsets in its group's contents with one search: members are numbered
+    across groups and laid end to end in one address space."""
+
+    def __init__(self):
+        self.members = 0
+        self.by_object: dict = {}              # obj -> [(section, member number)]
+        self._starts, self._loc, self._sizes = [], [], []
+        self._pos = 0
+
+    def add(self, members, starts_b, loc, sizes) -> int:
+        first = self.members
+        self.members += len(members)
+        self._starts.append(starts_b + self._pos)
+        self._loc.append(loc)
+        self._sizes.append(sizes)
+        self._pos += int(sizes.sum())
+        return first
+
+    def close(self) -> None:
+        self.starts = np.concatenate(self._starts)
+        self.loc = np.concatenate(self._loc)
+        self.size = np.concatenate(self._sizes)
+        self.base = np.cumsum(self.size) - self.size
+
+    def map(self, member: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Offsets in members -> offsets in their group's merged contents (the end of a
+        member maps past its last piece)."""
+        base = self.base[member]
+        g = base + np.minimum(off, self.size[member] - 1)
+        k = np.searchsorted(self.starts, g, side="right") - 1
+        return self.loc[k] + (base + off - self.starts[k])
+
+
+def _writable(obj, table: str) -> None:
+    """A writable copy of an object's ``syms`` or ``shdrs``, made once.  The copy stands for
+    the file's table: ``_own_tables`` stays unset, so a later pass that writes (relaxation,
+    .eh_frame pruning) copies it again and relaxation's snapshot need not (on riscv64 every
+    object's symbol table would otherwise be held three times)."""
+    done = obj.__dict__.setdefault("_merge_copied", set())
+    if table not in done:
+        setattr(obj, table, getattr(obj, table).copy())
+        done.add(table)
+
+
+def _redirect(ctx, pieces: _Pieces):
+    """Symbols defined in merged sections get their pieces' new offsets now (for a group of
+    objects at a time: a riscv64 link has millions of local labels, so the temporaries stay
+    bounded); relocations against those sections' section symbols are fixed as the
+    relocation table is built (``fix_addends``: a table-sized column operation, where
+    rewriting each object's relocation arrays would copy thousands of them).  Returns what
+    ``fix_addends`` needs."""
+    objs = list(pieces.by_object)
+    keys, members, values = [], [], []
+    group, count = [], 0
+    for k, o in enumerate(objs):
+        group.append(o)
+        count += o.nsyms
+        if count >= 1 << 17 or k == len(objs) - 1:
+            got = _redirect_group(group, pieces)
+            keys.append(got[0])
+            members.append(got[1])
+            values.append(got[2])
+            group, count = [], 0
+    keys, members, values = np.concatenate(keys), np.concatenate(members), np.concatenate(values)
+    order = np.argsort(keys)
+    return _SectionSymbols(keys[order], members[order], values[order], pieces)
+
+
+def _redirect_group(objs, pieces: _Pieces):
+    """``_redirect`` for some objects; their merged sections' section symbols as (keys: file
+    id << 32 | symbol index, merged section, value)."""
+    nsym = np.array([o.nsyms for o in objs], dtype=np.int64)
+    nsec = np.array([len(o.shdrs) for o in objs], dtype=np.int64)
+    ybase, sbase = np.cumsum(nsym) - nsym, np.cumsum(nsec) - nsec
+    sec_member = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)    # (the last: no section)
+    for k, o in enumerate(objs):
+        for i, m in pieces.by_object[o]:
+            sec_member[sbase[k] + i] = m
+    shndx = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64)
+    owner = np.repeat(np.arange(len(objs)), nsym)
+    valid = (shndx > 0) & (shndx < nsec[owner])
+    member = sec_member[np.where(valid, sbase[owner] + shndx, len(sec_member) - 1)]
+    del valid
+    inside = np.flatnonzero(member >= 0)
+    shndx, owner, member = shndx[inside], owner[inside], member[inside]
+    is_section = (np.concatenate([o.syms["st_info"] for o in objs])[inside] & 0xF) == elf.STT_SECTION
+    value = np.concatenate([o.syms["st_value"] for o in objs])[inside].astype(np.int64)
+    others = np.flatnonzero(~is_section)
+    if len(others):
+        v = value[others]
+        bad = (v < 0) | (v > pieces.size[member[others]])
+        if bad.any():
+            j = int(others[np.argmax(bad)])
+            o = objs[int(owner[j])]
+            y = int(inside[j] - ybase[owner[j]])
+            raise LinkError(f"{o.name}:({o.sec_names[int(shndx[j])]}): symbol {o.sym_name(y) or y} "
+                            f"is outside the section (offset 0x{int(value[j]) & (2**64 - 1):x})")
+        new = pieces.map(member[others], v).astype(np.uint64)
+        rows = inside[others]
+        cut = np.searchsorted(rows, ybase)
+        ends = np.append(cut[1:], len(rows))
+        for k in np.flatnonzero(ends > cut).tolist():
+            o = objs[k]
+            _writable(o, "syms")
+            o.syms["st_value"][rows[cut[k]:ends[k]] - ybase[k]] = new[cut[k]:ends[k]]
+    sec = np.flatnonzero(is_section)
+    fid = np.array([o.file_id for o in objs], dtype=np.int64)
+    keys = (fid[owner[sec]] << 32) | (inside[sec] - ybase[owner[sec]])
+    return keys, member[sec], value[sec]
+
+
+class _SectionSymbols:
+    """The section symbols of merged sections: key (file id << 32 | symbol index), sorted;
+    the merged section each stands for; its value."""
+
+    def __init__(self, keys, member, value, pieces):
+        self.keys, self.member, self.value, self.pieces = keys, member, value, pieces
+
+    def fix_addends(self, ctx, t) -> None:
+        """A relocation against a merged section's section symbol: its addend names a piece,
+        and becomes that piece's new offset (plus the offset inside it)."""
+        if len(self.keys) == 0 or t.n == 0:
+            return
+        rows = np.flatnonzero(t.gid == 0)           # (section symbols are local)
+        key = (t.file[rows].astype(np.int64) << 32) | t.sym[rows].astype(np.int64)
+        k = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+        hit = self.keys[k] == key
+        rows, k = rows[hit], k[hit]
+        del key, hit
+        if len(rows) == 0:
+            return
+        m = self.member[k]
+        v = self.value[k]
+        a = t.addend[rows] + v
+        bad = (a < 0) | (a > self.pieces.size[m])
+        if bad.any():
+            from xld.link.relocate import site_of, sym_desc
+            r = int(rows[np.argmax(bad)])
+            raise LinkError(f"{site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}: relocation "
+                            f"against {sym_desc(ctx, int(t.file[r]), int(t.sym[r]))} + "
+                            f"0x{int(a[np.argmax(bad)]) & (2**64 - 1):x}: offset is outside the section, "
+                            f"which xld merges")
+        t.addend[rows] = self.pieces.map(m, a) - v
