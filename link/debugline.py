@@ -154,7 +154,7 @@ def _relocate_debug(obj, arch, data: bytearray, bases: dict[int, int]) -> bool:
     bytes; ``bases``: where the decompressed ones are).  False when .debug_line holds one this
     reader cannot apply."""
     shdrs = obj.shdrs
-    syms = obj.syms
+    syms = obj.file_symbols()          # (merging and relaxation move labels in ``obj.syms``)
     flags = shdrs["sh_flags"].tolist()
     for target, r in obj.relas.items():
         name = obj.sec_names[target]

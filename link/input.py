@@ -93,6 +93,7 @@ class ObjectFile:
         self.data = np.frombuffer(self.buf, dtype=np.uint8)
         self.file_id = 0                  # set when added to the link
         self.has_tls = False              # some symbol is STT_TLS
+        self.file_syms_at = (0, 0)        # (count, offset) of the symbol table in the file
         self.sec_base = 0                 # global section id of section 0
         self.archive = None               # the Archive it was loaded from (link/resolve.py)
         self.pulled_by: str | None = None  # the name that loaded it from there
@@ -180,6 +181,7 @@ class ObjectFile:
                 self._fail("unexpected symbol table entry size")
             count = size // elf.SYM_SIZE
             self.syms = np.frombuffer(buf, elf.SYM, count, off)
+            self.file_syms_at = (count, off)
             self.first_global = info
             if link >= shnum:
                 self._fail("invalid string table index in the symbol table")
@@ -374,6 +376,13 @@ class ObjectFile:
     def where(self, shndx: int, offset: int) -> str:
         """lld's way to name a place: file:(section+0xoff)."""
         return f"{self.name}:({self.sec_names[shndx]}+0x{offset:x})"
+
+    def file_symbols(self) -> np.ndarray:
+        """The symbol table as the file has it: passes replace ``syms`` with a copy whose
+        values they move (merged sections, relaxation); a reader of the object's own bytes
+        (its DWARF, for messages) needs the file's values."""
+        count, off = self.file_syms_at
+        return np.frombuffer(self.buf, elf.SYM, count, off) if count else self.syms
 
     def __repr__(self) -> str:
         return f"<ObjectFile {self.name}>"

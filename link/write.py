@@ -541,8 +541,11 @@ def program_headers(ctx) -> np.ndarray:
     srelro = ctx.script_relro
     if srelro is not None:      # a script's DATA_SEGMENT_ALIGN .. DATA_SEGMENT_RELRO_END
         start, end = srelro
-        seg = next((g for g in ctx.segments if g[1] <= start < g[4]), None)
+        # (DATA_SEGMENT_ALIGN's address may fall short of the first section's, which its
+        # alignment moves up: the range starts with that section, in the segment it opens)
+        seg = next((g for g in ctx.segments if start < g[4]), None)
         if seg is not None:
+            start = max(start, seg[1])
             off = seg[2] + (start - seg[1])
             rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, start, start, end - start, end - start, 1))
     elif relro and ctx.opts.relro:
