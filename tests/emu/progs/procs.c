@@ -65,16 +65,23 @@ int main(int argc, char **argv) {
     waitpid(c, &st, 0);
     report("child 3", st);
     printf("SIGCHLD handled: %d\n", chld > 0);
-    /* 4. a handler in the child: the parent's signal reaches it */
+    /* 4. a handler in the child: the parent's signal reaches it. The child keeps SIGUSR1
+       blocked outside sigsuspend: `while (!usr1) pause();` loses a signal that comes between
+       the test and pause (qemu-user, the oracle, hung there in about 1 run of 30) */
     int sync[2];
+    sigset_t usr, old;
+    sigemptyset(&usr);
+    sigaddset(&usr, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr, &old);
     pipe(sync);
     c = fork();
     if (c == 0) {
         signal(SIGUSR1, on_usr1);
         write(sync[1], "r", 1);
-        while (!usr1) pause();
+        while (!usr1) sigsuspend(&old);
         _exit(42);
     }
+    sigprocmask(SIG_SETMASK, &old, NULL);
     char ch;
     read(sync[0], &ch, 1);
     kill(c, SIGUSR1);
@@ -85,7 +92,7 @@ int main(int argc, char **argv) {
     c = fork();
     if (c == 0) { kill(getppid(), SIGUSR2); _exit(0); }
     waitpid(c, &st, 0);
-    while (!usr2) pause();
+    while (!usr2) pause();   /* no race: the signal is pending before the child ends */
     printf("parent got SIGUSR2 from its child\n");
     /* 4b. a blocking read goes on across a SIGCHLD (signal() sets SA_RESTART) */
     int rp[2];
