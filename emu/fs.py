@@ -736,7 +736,9 @@ class HostStream(OpenFile):
             raise GuestOSError(errno.EBADF)
         if self.stop_event is not None:
             import select
-            while not select.select([self.fd], [], [], 0.05)[0]:
+            poller = select.poll()          # (not select(): descriptors past 1023 are common)
+            poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            while not poller.poll(50):
                 if self.stop_event.is_set():
                     raise GuestOSError(errno.EINTR)
         return _os(os.read, self.fd, n)

@@ -222,8 +222,9 @@ class GdbServer:
 
     def _poll_interrupt(self) -> bool:
         try:
-            r, _, _ = select.select([self.conn], [], [], 0)
-            if not r:
+            poller = select.poll()          # (not select(): descriptors past 1023)
+            poller.register(self.conn, select.POLLIN)
+            if not poller.poll(0):
                 return False
             data = self.conn.recv(4096)
         except OSError:

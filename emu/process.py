@@ -63,6 +63,14 @@ SIGCHLD = 17
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 
 
+def _wait_readable(fd: int, seconds: float) -> None:
+    """Wait until ``fd`` is readable or ``seconds`` pass (poll: select() cannot take a
+    descriptor past 1023, and a process embedding the emulator may have more open)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    poller.poll(int(seconds * 1000))
+
+
 def _s32(x: int) -> int:
     x &= 0xFFFFFFFF
     return x - (1 << 32) if x & (1 << 31) else x
@@ -611,7 +619,7 @@ class Processes:
         def pump():
             while os.getpid() == me:
                 try:
-                    select.select([r], [], [], 0.5)
+                    _wait_readable(r, 0.5)
                     data = os.read(r, 64)
                 except BlockingIOError:
                     continue
@@ -825,7 +833,7 @@ class Processes:
                 except OSError:
                     pass
             if fd >= 0:
-                select.select([fd], [], [], 0.05)
+                _wait_readable(fd, 0.05)
             else:
                 time.sleep(0.05)
 

@@ -65,13 +65,21 @@ def link_main(argv: list[str]) -> int:
         diag.demangle = opts.demangle
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
+        # (A caller that links in its own process, as the tests do, gets the collector back
+        # after the link: the link's cycles hold its inputs' mappings, and each mapping a file
+        # descriptor, until they are collected.)
         import gc
+        collecting = gc.isenabled()
         gc.disable()
         # NumPy's OpenBLAS starts a thread per CPU when imported (~60 ms of CPU); a link does
         # no linear algebra
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from xld.link import driver
-        ctx = driver.link(opts, diag)
+        try:
+            ctx = driver.link(opts, diag)
+        finally:
+            if collecting:
+                gc.enable()
         if opts.stats:
             total = sum(t for _, t in ctx.timings)
             for (name, t), rss in zip(ctx.timings, ctx.peak_rss):
