@@ -63,7 +63,7 @@ SIGCHLD = 17
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 
 
-def _wait_readable(fd: int, seconds: float) -> None:
+def wait_readable(fd: int, seconds: float) -> None:
     """Wait until ``fd`` is readable or ``seconds`` pass (poll: select() cannot take a
     descriptor past 1023, and a process embedding the emulator may have more open)."""
     poller = select.poll()
@@ -619,7 +619,7 @@ class Processes:
         def pump():
             while os.getpid() == me:
                 try:
-                    _wait_readable(r, 0.5)
+                    wait_readable(r, 0.5)
                     data = os.read(r, 64)
                 except BlockingIOError:
                     continue
@@ -833,7 +833,7 @@ class Processes:
                 except OSError:
                     pass
             if fd >= 0:
-                _wait_readable(fd, 0.05)
+                wait_readable(fd, 0.05)
             else:
                 time.sleep(0.05)
 
