@@ -20,6 +20,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
+from .syscalls import s32
 
 PIPE_BUF = 4096
 SA_RESTART = 0x10000000
@@ -220,19 +221,19 @@ class HostIO:
 
     # --- the calls ----------------------------------------------------------------------
     def sys_read(self, fd, buf, count, *rest):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if isinstance(f, HostFd):
             return self.host_read("read", f, buf, min(count, 1 << 24))
         return super().sys_read(fd, buf, count, *rest)
 
     def sys_write(self, fd, buf, count, *rest):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if isinstance(f, HostFd):
             return self.host_write("write", f, self.rd(buf, min(count, 1 << 24)))
         return super().sys_write(fd, buf, count, *rest)
 
     def sys_readv(self, fd, iov, cnt, *rest):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if not isinstance(f, HostFd):
             return super().sys_readv(fd, iov, cnt, *rest)
         vecs = [(b, n) for b, n in self._iov(iov, cnt) if n]
@@ -259,7 +260,7 @@ class HostIO:
         return r if r is not None else self.wait_host("readv", attempt, [(f.fd, select.POLLIN)])
 
     def sys_writev(self, fd, iov, cnt, *rest):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if not isinstance(f, HostFd):
             return super().sys_writev(fd, iov, cnt, *rest)
         data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
@@ -283,7 +284,7 @@ class HostIO:
         return 0
 
     def sys_fcntl(self, fd, cmd, arg, *rest):
-        f = self.fds.fds.get(_s32(fd))
+        f = self.fds.fds.get(s32(fd))
         if isinstance(f, HostFd) and cmd in (3, 4):       # F_GETFL, F_SETFL
             if cmd == 4:
                 f.set_nonblock(bool(arg & O_NONBLOCK))
@@ -293,7 +294,7 @@ class HostIO:
         return super().sys_fcntl(fd, cmd, arg, *rest)
 
     def sys_ioctl(self, fd, req, arg, *rest):
-        f = self.fds.fds.get(_s32(fd))
+        f = self.fds.fds.get(s32(fd))
         if isinstance(f, HostFd):
             req &= 0xFFFFFFFF
             if req == FIONBIO:
@@ -314,9 +315,6 @@ O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
 FIONBIO, FIONREAD = 0x5421, 0x541B
 
 
-def _s32(x: int) -> int:
-    x &= 0xFFFFFFFF
-    return x - (1 << 32) if x & (1 << 31) else x
 
 
 __all__ = ["HostFd", "HostIO", "ready", "PIPE_BUF"]

@@ -38,6 +38,7 @@ import time
 from .fs import GuestOSError, HostFile
 from .hostio import HostFd
 from .threads import NotServed
+from .syscalls import s32
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
@@ -82,7 +83,7 @@ class Net:
     """Mixin for the Process: the socket, epoll, eventfd and timerfd system calls."""
 
     def _socket(self, fd) -> Socket:
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if not isinstance(f, Socket):
             raise GuestOSError(errno.ENOTSOCK)
         return f
@@ -140,14 +141,14 @@ class Net:
             return -errno.EAFNOSUPPORT
         if type_ & ~(0xF | SOCK_NONBLOCK | SOCK_CLOEXEC):
             return -errno.EINVAL
-        fd = _c("socket", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, _s32(proto))
+        fd = _c("socket", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, s32(proto))
         return self._install(Socket(fd, domain), bool(type_ & SOCK_CLOEXEC))
 
     def sys_socketpair(self, domain, type_, proto, sv, *_):
         if domain != AF_UNIX:
             return -errno.EOPNOTSUPP
         pair = (ctypes.c_int * 2)()
-        _c("socketpair", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, _s32(proto), pair)
+        _c("socketpair", domain, (type_ & (0xF | SOCK_NONBLOCK)) | SOCK_CLOEXEC, s32(proto), pair)
         a = self._install(Socket(pair[0], domain), bool(type_ & SOCK_CLOEXEC))
         b = self._install(Socket(pair[1], domain), bool(type_ & SOCK_CLOEXEC))
         self.wr(sv, struct.pack("<ii", a, b))
@@ -159,7 +160,7 @@ class Net:
         return _c("bind", s.fd, raw, len(raw))
 
     def sys_listen(self, fd, backlog, *_):
-        return _c("listen", self._socket(fd).fd, _s32(backlog))
+        return _c("listen", self._socket(fd).fd, s32(backlog))
 
     def sys_connect(self, fd, addr, alen, *_):
         s = self._socket(fd)
@@ -213,14 +214,14 @@ class Net:
         return self._name("getpeername", fd, addr, alenp, False)
 
     def sys_shutdown(self, fd, how, *_):
-        return _c("shutdown", self._socket(fd).fd, _s32(how))
+        return _c("shutdown", self._socket(fd).fd, s32(how))
 
     def sys_setsockopt(self, fd, level, name, val, vlen, *_):
         s = self._socket(fd)
         if vlen > 4096:
             return -errno.EINVAL
         data = self.rd(val, vlen) if vlen else b""
-        return _c("setsockopt", s.fd, _s32(level), _s32(name), data, vlen)
+        return _c("setsockopt", s.fd, s32(level), s32(name), data, vlen)
 
     def sys_getsockopt(self, fd, level, name, val, vlenp, *_):
         s = self._socket(fd)
@@ -228,7 +229,7 @@ class Net:
         room = min(room, 4096)
         buf = ctypes.create_string_buffer(max(room, 1))
         ln = ctypes.c_uint(room)
-        _c("getsockopt", s.fd, _s32(level), _s32(name), buf, ctypes.byref(ln))
+        _c("getsockopt", s.fd, s32(level), s32(name), buf, ctypes.byref(ln))
         self.wr(val, buf.raw[:min(ln.value, room)])
         self.wr(vlenp, struct.pack("<I", ln.value))
         return 0
@@ -428,11 +429,11 @@ class Net:
     def sys_timerfd_create(self, clockid, flags, *_):
         if flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC):
             return -errno.EINVAL
-        fd = _c("timerfd_create", _s32(clockid), (flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)
+        fd = _c("timerfd_create", s32(clockid), (flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)
         return self._install(HostFd(fd, True, False, "timerfd"), bool(flags & SOCK_CLOEXEC))
 
     def _timerfd(self, fd) -> HostFd:
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if getattr(f, "kind", "") != "timerfd":
             raise GuestOSError(errno.EINVAL)
         return f
@@ -441,7 +442,7 @@ class Net:
         f = self._timerfd(fd)
         spec = self.rd(new, 32)
         out = ctypes.create_string_buffer(32)
-        _c("timerfd_settime", f.fd, _s32(flags), spec, out)
+        _c("timerfd_settime", f.fd, s32(flags), spec, out)
         if old:
             self.wr(old, out.raw)
         return 0
@@ -461,14 +462,14 @@ class Net:
         return self._install(HostFd(fd, True, False, "epoll"), bool(flags & SOCK_CLOEXEC))
 
     def _epoll(self, epfd) -> HostFd:
-        f = self.fds.get(_s32(epfd))
+        f = self.fds.get(s32(epfd))
         if getattr(f, "kind", "") != "epoll":
             raise GuestOSError(errno.EINVAL)
         return f
 
     def sys_epoll_ctl(self, epfd, op, fd, event, *_):
         ep = self._epoll(epfd)
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         hfd = f.host_fd()
         if hfd is None:
             return -errno.EPERM              # not a file epoll can watch here
@@ -477,10 +478,10 @@ class Net:
             events, data = struct.unpack(EPOLL_EVENT_GUEST, self.rd(event, 16))
             ev = struct.pack(EPOLL_EVENT_HOST, events, data)
         buf = ctypes.create_string_buffer(ev, 16) if ev else None
-        return _c("epoll_ctl", ep.fd, _s32(op), hfd, buf)
+        return _c("epoll_ctl", ep.fd, s32(op), hfd, buf)
 
     def sys_epoll_pwait(self, epfd, events, maxevents, timeout, sigmask, sigsetsize, *_):
-        t = _s32(timeout)
+        t = s32(timeout)
         return self._epoll_wait("epoll_pwait", epfd, events, maxevents,
                                 None if t < 0 else t / 1000, sigmask, sigsetsize)
 
@@ -490,7 +491,7 @@ class Net:
 
     def _epoll_wait(self, name, epfd, events, maxevents, seconds, sigmask, sigsetsize):
         ep = self._epoll(epfd)
-        maxevents = _s32(maxevents)
+        maxevents = s32(maxevents)
         if not 0 < maxevents <= 65536:
             return -errno.EINVAL
         size = struct.calcsize(EPOLL_EVENT_HOST)
@@ -557,9 +558,6 @@ def select_ready(fd: int, events: int) -> bool:
     return bool(p.poll(0))
 
 
-def _s32(x: int) -> int:
-    x &= 0xFFFFFFFF
-    return x - (1 << 32) if x & (1 << 31) else x
 
 
 __all__ = ["Net", "Socket"]

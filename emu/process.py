@@ -52,6 +52,7 @@ from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
+from .syscalls import s32
 
 # clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
 PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
@@ -71,9 +72,6 @@ def wait_readable(fd: int, seconds: float) -> None:
     poller.poll(int(seconds * 1000))
 
 
-def _s32(x: int) -> int:
-    x &= 0xFFFFFFFF
-    return x - (1 << 32) if x & (1 << 31) else x
 
 
 class ExecRequest:
@@ -133,7 +131,7 @@ class Processes:
         return self.guest_of_group(os.getpgid(0))
 
     def sys_getpgid(self, pid, *_):
-        pid = _s32(pid)
+        pid = s32(pid)
         if pid in (0, self.pid):
             return self.own_pgid()
         try:
@@ -142,7 +140,7 @@ class Processes:
             return -(e.errno or errno.ESRCH)
 
     def sys_getsid(self, pid, *_):
-        pid = _s32(pid)
+        pid = s32(pid)
         if pid in (0, self.pid) and not self.forked_child:
             return self.first_pid
         try:
@@ -151,7 +149,7 @@ class Processes:
             return -(e.errno or errno.ESRCH)
 
     def sys_setpgid(self, pid, pgid, *_):
-        pid, pgid = _s32(pid), _s32(pgid)
+        pid, pgid = s32(pid), s32(pgid)
         if pgid < 0:
             return -errno.EINVAL
         if not self.forked_child and pid in (0, self.pid):
@@ -419,7 +417,7 @@ class Processes:
         return out
 
     def sys_wait4(self, pid, wstatus, options, rusage, *_):
-        pid = _s32(pid)
+        pid = s32(pid)
         if options & ~(WNOHANG | WUNTRACED | WCONTINUED | W_NOTHREAD | W_ALL | W_CLONE):
             return -errno.EINVAL
         host_opts = (options & (WUNTRACED | WCONTINUED)) | WNOHANG
@@ -451,7 +449,7 @@ class Processes:
         return self.wait_host("wait4", attempt, self._child_fds())
 
     def sys_waitid(self, idtype, id_, infop, options, rusage, *_):
-        idtype, id_ = _s32(idtype), _s32(id_)
+        idtype, id_ = s32(idtype), s32(id_)
         if idtype not in (0, 1, 2) or not options & (WEXITED | WUNTRACED | WCONTINUED):
             return -errno.EINVAL
         guest = {0: -1, 1: id_, 2: -id_ if id_ else 0}[idtype]
@@ -533,7 +531,7 @@ class Processes:
 
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):
-        pid = _s32(pid)
+        pid = s32(pid)
         if not 0 <= sig <= 64:
             return -errno.EINVAL
         if pid == self.pid:
@@ -676,7 +674,7 @@ class Processes:
 
     def _execve(self, dirfd, p, argv, envp, flags):
         if p == "" and flags & 0x1000:
-            f = self.fds.get(_s32(dirfd))
+            f = self.fds.get(s32(dirfd))
             host = getattr(f, "host_path", "") or f"/proc/self/fd/{f.host_fd()}"
             guest = f.guest_path
         elif p == "":

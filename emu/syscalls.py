@@ -77,7 +77,8 @@ def _s64(x: int) -> int:
     return x - (1 << 64) if x & (1 << 63) else x
 
 
-def _s32(x: int) -> int:
+def s32(x: int) -> int:
+    """A 32-bit register argument as the signed int the kernel reads (fds, pids, flags)."""
     x &= 0xFFFFFFFF
     return x - (1 << 32) if x & (1 << 31) else x
 
@@ -166,7 +167,7 @@ class Syscalls:
         (AT_FDCWD, or any absolute path), else the open directory ``dirfd``."""
         if path.startswith("/"):
             return None
-        dirfd = _s32(dirfd)
+        dirfd = s32(dirfd)
         if dirfd == AT_FDCWD:
             return None
         f = self.fds.get(dirfd)
@@ -349,7 +350,7 @@ class Syscalls:
         return None
 
     def sys_kill(self, pid, sig, *_):
-        if _s32(pid) not in (PID, 0, -1):
+        if s32(pid) not in (PID, 0, -1):
             return -errno.ESRCH
         return self.raise_signal(sig)
 
@@ -360,7 +361,7 @@ class Syscalls:
                7: getattr(time, "CLOCK_BOOTTIME", 1)}
 
     def sys_clock_gettime(self, clk, tp, *_):
-        c = self._CLOCKS.get(_s32(clk))
+        c = self._CLOCKS.get(s32(clk))
         if c is None:
             return -errno.EINVAL
         ns = time.clock_gettime_ns(c)
@@ -396,7 +397,7 @@ class Syscalls:
     def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
         if flags & 1:  # TIMER_ABSTIME
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
-            c = self._CLOCKS.get(_s32(clk), time.CLOCK_MONOTONIC)
+            c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
             delay = sec + nsec / 1e9 - time.clock_gettime(c)
             if delay > 0 and len(self.threads) > 1:
                 return self.sleep_until(time.monotonic() + delay, "clock_nanosleep")
@@ -431,7 +432,7 @@ class Syscalls:
             return -errno.ENOMEM       # as Linux past vm.max_map_count
         f = None
         if not flags & MAP_ANONYMOUS:
-            f = self.fds.get(_s32(fd))
+            f = self.fds.get(s32(fd))
             if not isinstance(f, F.HostFile) or f.is_dir:
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
             if not f.readable:
@@ -618,7 +619,7 @@ class Syscalls:
         return fd
 
     def sys_close(self, fd, *_):
-        self.fds.close(_s32(fd))
+        self.fds.close(s32(fd))
         return 0
 
     def sys_close_range(self, first, last, flags, *_):
@@ -630,7 +631,7 @@ class Syscalls:
         return 0
 
     def sys_read(self, fd, buf, count, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         count = min(count, MAX_IO)
         if count and not self.mem.is_mapped(buf, count, 2):
             return -errno.EFAULT
@@ -649,7 +650,7 @@ class Syscalls:
         return -errno.EPIPE
 
     def sys_write(self, fd, buf, count, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         count = min(count, MAX_IO)
         try:
             return f.write(self.rd(buf, count))
@@ -671,7 +672,7 @@ class Syscalls:
 
     def sys_readv(self, fd, iov, cnt, *_):
         """At most MAX_IO bytes per call (a short read, as the kernel's MAX_RW_COUNT makes)."""
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         total = 0
         for base, ln in self._iov(iov, cnt):
             ln = min(ln, MAX_IO - total)
@@ -689,7 +690,7 @@ class Syscalls:
         return total
 
     def sys_writev(self, fd, iov, cnt, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         pieces, total = [], 0
         for base, ln in self._iov(iov, cnt):
             ln = min(ln, MAX_IO - total)
@@ -705,7 +706,7 @@ class Syscalls:
             raise
 
     def sys_pread64(self, fd, buf, count, off, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         count = min(count, MAX_IO)
         if count and not self.mem.is_mapped(buf, count, 2):
             return -errno.EFAULT
@@ -714,11 +715,11 @@ class Syscalls:
         return len(data)
 
     def sys_pwrite64(self, fd, buf, count, off, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         return f.pwrite(self.rd(buf, min(count, MAX_IO)), _s64(off))
 
     def sys_lseek(self, fd, off, whence, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if whence > 4:
             return -errno.EINVAL
         return f.lseek(_s64(off), whence)
@@ -728,9 +729,9 @@ class Syscalls:
             raise GuestOSError(errno.EINVAL)
         p = self.path_arg(path) if path else ""
         if p == "" and flags & AT_EMPTY_PATH:
-            if _s32(dirfd) == AT_FDCWD:
+            if s32(dirfd) == AT_FDCWD:
                 return F.Loc(self.sandbox.cwd_fd, ".", self.sandbox.cwd, owned=False).lstat()
-            return self.fds.get(_s32(dirfd)).fstat()
+            return self.fds.get(s32(dirfd)).fstat()
         guest = self.guest_name(dirfd, p) if p else ""
         if guest in F.SPECIAL_DEVICES:
             return F.Device(guest).fstat()
@@ -744,7 +745,7 @@ class Syscalls:
         return 0
 
     def sys_fstat(self, fd, buf, *_):
-        self.wr(buf, pack_stat(self.fds.get(_s32(fd)).fstat()))
+        self.wr(buf, pack_stat(self.fds.get(s32(fd)).fstat()))
         return 0
 
     def sys_statx(self, dirfd, path, flags, mask, buf, *_):
@@ -759,7 +760,7 @@ class Syscalls:
             return -errno.EINVAL
         p = self.path_arg(path)
         if p == "" and flags & AT_EMPTY_PATH:
-            f = self.fds.get(_s32(dirfd)) if _s32(dirfd) != AT_FDCWD else None
+            f = self.fds.get(s32(dirfd)) if s32(dirfd) != AT_FDCWD else None
             if f is not None and not isinstance(f, F.HostFile):
                 return 0
             loc = F.Loc(self.sandbox.cwd_fd if f is None else f.fd, ".", "", owned=False)
@@ -783,7 +784,7 @@ class Syscalls:
         return self.sys_faccessat2(dirfd, path, mode, 0)
 
     def sys_getdents64(self, fd, buf, count, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if getattr(f, "path_only", False):
             return -errno.EBADF
         if getattr(f, "kind", "") != "dir":
@@ -823,7 +824,7 @@ class Syscalls:
         return 0
 
     def sys_fchdir(self, fd, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
         self.sandbox.chdir_fd(f)
@@ -938,7 +939,7 @@ class Syscalls:
             raise GuestOSError(errno.EROFS)
 
     def sys_fchmod(self, fd, mode, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         self._may_change(f)
         if isinstance(f, F.HostFile):
             os.fchmod(f.fd, mode & 0o7777)
@@ -961,7 +962,7 @@ class Syscalls:
         os.ftruncate(fd, length)
 
     def sys_ftruncate(self, fd, length, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         if _s64(length) < 0:
             return -errno.EINVAL
         self._may_change(f)
@@ -985,7 +986,7 @@ class Syscalls:
         return 0
 
     def sys_fsync(self, fd, *_):
-        self.fds.get(_s32(fd))
+        self.fds.get(s32(fd))
         return 0
 
     sys_fdatasync = sys_fsync
@@ -1005,15 +1006,15 @@ class Syscalls:
         return 0
 
     def sys_fstatfs(self, fd, buf, *_):
-        self.fds.get(_s32(fd))
+        self.fds.get(s32(fd))
         return self.sys_statfs(0, buf)
 
     def sys_dup(self, fd, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         return self.fds.install(f)
 
     def sys_dup3(self, old, new, flags, *_):
-        old, new = _s32(old), _s32(new)
+        old, new = s32(old), s32(new)
         f = self.fds.get(old)
         if old == new or flags & ~O_CLOEXEC:
             return -errno.EINVAL
@@ -1025,7 +1026,7 @@ class Syscalls:
         return new
 
     def sys_fcntl(self, fd, cmd, arg, *_):
-        fd = _s32(fd)
+        fd = s32(fd)
         f = self.fds.get(fd)
         if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
             nfd = self.fds.install(f, lowest=arg)
@@ -1047,7 +1048,7 @@ class Syscalls:
         return -errno.EINVAL
 
     def sys_ioctl(self, fd, req, arg, *_):
-        f = self.fds.get(_s32(fd))
+        f = self.fds.get(s32(fd))
         req &= 0xFFFFFFFF
         if req in (TCGETS, TIOCGWINSZ):
             if not f.isatty():
@@ -1191,7 +1192,7 @@ class Syscalls:
         return self._wait_then("ppoll", mask, scan, [f for f in files if f is not None], seconds, finish)
 
     def sys_pselect6(self, nfds, rfds, wfds, efds, tmo, sigmask, *_):
-        nfds = _s32(nfds)
+        nfds = s32(nfds)
         if nfds < 0 or nfds > self.fds.max_fds:
             return -errno.EINVAL
         seconds = self._timeout_arg(tmo)

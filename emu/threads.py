@@ -46,7 +46,7 @@ import struct
 import time
 
 from . import uc as U
-from .syscalls import _s32
+from .syscalls import s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PIDFD, CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT = 0x1000, 0x2000, 0x4000, 0x8000
@@ -547,15 +547,15 @@ class Threads:
             if not bitset:
                 return -errno.EINVAL
             self._u32(uaddr)
-            return self._futex_wake(uaddr, _s32(val) if _s32(val) >= 0 else 0, bitset)
+            return self._futex_wake(uaddr, s32(val) if s32(val) >= 0 else 0, bitset)
         if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
-            n_requeue = _s32(tmo)            # val2 travels in the timeout argument
-            if _s32(val) < 0 or n_requeue < 0:
+            n_requeue = s32(tmo)            # val2 travels in the timeout argument
+            if s32(val) < 0 or n_requeue < 0:
                 return -errno.EINVAL
             if cmd == FUTEX_CMP_REQUEUE and self._u32(uaddr) != val3:
                 return -errno.EAGAIN
             self._u32(uaddr2)
-            woken = self._futex_wake(uaddr, _s32(val), FUTEX_BITSET_MATCH_ANY)
+            woken = self._futex_wake(uaddr, s32(val), FUTEX_BITSET_MATCH_ANY)
             moved = 0
             q = self.futexes.get(uaddr, [])
             while q and moved < n_requeue and uaddr2 != uaddr:
@@ -567,7 +567,7 @@ class Threads:
                 del self.futexes[uaddr]
             return woken + moved
         if cmd == FUTEX_WAKE_OP:
-            return self._futex_wake_op(uaddr, val, _s32(tmo), uaddr2, val3)
+            return self._futex_wake_op(uaddr, val, s32(tmo), uaddr2, val3)
         return -errno.ENOSYS                   # PI futexes, FUTEX_FD
 
     def _futex_wake_op(self, uaddr, n1, n2, uaddr2, encoded):
@@ -581,7 +581,7 @@ class Threads:
             return -errno.ENOSYS
         self.wr(uaddr2, struct.pack("<I", new & 0xFFFFFFFF))
         woken = self._futex_wake(uaddr, n1, FUTEX_BITSET_MATCH_ANY)
-        o, c = _s32(old), cmparg - (0x1000 if cmparg & 0x800 else 0)
+        o, c = s32(old), cmparg - (0x1000 if cmparg & 0x800 else 0)
         if (o == c, o != c, o < c, o <= c, o > c, o >= c)[cmp]:
             woken += self._futex_wake(uaddr2, n2, FUTEX_BITSET_MATCH_ANY)
         return woken
@@ -618,12 +618,12 @@ class Threads:
         return 0
 
     def sys_tgkill(self, tgid, tid, sig, *_):
-        if _s32(tgid) != self.pid:
+        if s32(tgid) != self.pid:
             return -errno.ESRCH
-        return self.signal_thread(_s32(tid), sig)
+        return self.signal_thread(s32(tid), sig)
 
     def sys_tkill(self, tid, sig, *_):
-        return self.signal_thread(_s32(tid), sig)
+        return self.signal_thread(s32(tid), sig)
 
 
 class _Err(Exception):

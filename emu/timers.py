@@ -33,6 +33,7 @@ import threading
 import time
 
 from .threads import NotServed
+from .syscalls import s32
 
 SIGALRM = 14
 SI_TIMER = -2
@@ -127,7 +128,7 @@ class Timers:
         return 0
 
     def _timer(self, tid) -> PosixTimer:
-        t = self.posix_timers.get(_s32(tid))
+        t = self.posix_timers.get(s32(tid))
         if t is None:
             raise _Einval()
         return t
@@ -217,9 +218,6 @@ def _itimerspec(t: PosixTimer) -> bytes:
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
 
 
-def _s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 class _Einval(Exception):

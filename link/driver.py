@@ -116,7 +116,7 @@ class Context:
             got.size = len(got.data)
             got.align = 8
             got.entsize = 8
-            got.rank = layout._RANK[".got"]
+            got.rank = layout.RANK[".got"]
             out.append(got)
         n = len(self.ifuncs) + len(self.local_ifuncs)
         if n and self.dyn is None:            # (dynamic outputs: the stubs are in .plt)
@@ -127,7 +127,7 @@ class Context:
                     (".rela.iplt", elf.SHT_RELA, elf.SHF_ALLOC | elf.SHF_INFO_LINK, 24 * n, 8, ".rela.iplt")):
                 sec = OutputSection(name, typ, flags)
                 sec.data = bytes(nbytes)
-                sec.size, sec.align, sec.rank = nbytes, align, layout._RANK[rank]
+                sec.size, sec.align, sec.rank = nbytes, align, layout.RANK[rank]
                 if name == ".rela.iplt":
                     sec.entsize = 24
                 out.append(sec)
@@ -136,7 +136,7 @@ class Context:
             n = ehframe.count_fdes(self)
             h = OutputSection(".eh_frame_hdr", elf.SHT_PROGBITS, elf.SHF_ALLOC)
             h.data = bytes(12 + 8 * n)
-            h.size, h.align, h.rank = len(h.data), 4, layout._RANK[".eh_frame_hdr"]
+            h.size, h.align, h.rank = len(h.data), 4, layout.RANK[".eh_frame_hdr"]
             out.append(h)
         from xld.link import properties
         prop = properties.output_section(self)

@@ -68,7 +68,7 @@ DT_TEXTREL = 22
 DF_1_NOW, DF_1_PIE = 0x1, 0x08000000
 
 
-# where the synthetic sections go (see layout._RANK: R below 100, R+X, RELRO 200-298, RW)
+# where the synthetic sections go (see layout.RANK: R below 100, R+X, RELRO 200-298, RW)
 _RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
           ".gnu.version": 16, ".gnu.version_d": 16.5, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
           ".relr.dyn": 18.5, ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
@@ -1199,7 +1199,6 @@ def _read64(img, offs: np.ndarray) -> np.ndarray:
 
 
 def _fill_plt(ctx, p: Plan, img, put) -> None:
-    arch = ctx.arch
     spec = p.pltspec
     outs = ctx.outputs
     plt, gotplt = outs[".plt"], outs[".got.plt"]

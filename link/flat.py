@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf
 from xld.link.errors import LinkError
 
 # --oformat values: the flat image, or ELF under the names GNU ld's BFD gives it

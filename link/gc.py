@@ -38,7 +38,7 @@ import sys
 import numpy as np
 
 from xld.link import elf, pages, resolve
-from xld.link.layout import C_IDENT, _DROP, _DROP_TYPES
+from xld.link.layout import C_IDENT, DROP, DROP_TYPES
 
 ROOT = -1                              # parent of a root
 
@@ -97,8 +97,8 @@ class Graph:
         for o in files:
             names += o.sec_names
         self.names = names
-        dropped = np.array([n in _DROP for n in names], dtype=bool)
-        member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~np.isin(types, list(_DROP_TYPES)) \
+        dropped = np.array([n in DROP for n in names], dtype=bool)
+        member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~np.isin(types, list(DROP_TYPES)) \
             & ((flags & elf.SHF_EXCLUDE) == 0) & ~dropped
         member[0] = False
         self.member_np = member

@@ -41,7 +41,7 @@ _RULES = [
 ]
 
 # rank of an output section by name; unknown sections are ranked by their flags
-_RANK = {
+RANK = {
     ".note": 10, ".rela.iplt": 15, ".rodata": 20, ".eh_frame_hdr": 30, ".eh_frame": 31, ".gcc_except_table": 32,
     ".init": 100, ".text": 101, ".fini": 102, ".iplt": 103,
     ".tdata": 200, ".tbss": 201, ".preinit_array": 202, ".init_array": 203, ".fini_array": 204,
@@ -51,8 +51,8 @@ _RANK = {
 SEG_R, SEG_RX, SEG_RELRO, SEG_RW = 0, 1, 2, 3
 SEG_RWX = 4         # -N/--omagic, -n/--nmagic: every section in one writable, executable segment
 
-_DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
-_DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
+DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
+DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
                elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
 C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -87,8 +87,8 @@ def _output_name(name: str) -> str:
 
 
 def rank_of(name: str, flags: int, stype: int) -> int:
-    if name in _RANK:
-        return _RANK[name]
+    if name in RANK:
+        return RANK[name]
     if name.startswith(".note"):
         return 10
     if not flags & elf.SHF_ALLOC:
@@ -168,7 +168,7 @@ def assign_sections(ctx) -> None:
         for i in range(1, n):
             name = obj.sec_names[i]
             t, f = types[i], flags[i]
-            if t in _DROP_TYPES or name in _DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE \
+            if t in DROP_TYPES or name in DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE \
                     or name.startswith(".gnu.lto_"):
                 continue
             if live is not None and not live[i] and f & elf.SHF_ALLOC:
@@ -211,7 +211,7 @@ def assign_sections(ctx) -> None:
     ctx.outputs = outs
 
 
-def _common_bss(ctx) -> OutputSection | None:
+def common_bss(ctx) -> OutputSection | None:
     st = ctx.symtab
     commons = [g for g in range(1, len(st)) if st.state[g] == 2]
     if not commons:
@@ -219,7 +219,7 @@ def _common_bss(ctx) -> OutputSection | None:
     out = ctx.outputs.get(".bss")
     if out is None:
         out = OutputSection(".bss", elf.SHT_NOBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
-        out.rank = _RANK[".bss"]
+        out.rank = RANK[".bss"]
         ctx.outputs[".bss"] = out
     ctx.commons = commons
     return out
@@ -249,7 +249,7 @@ def place(ctx) -> None:
         from xld.link import script_layout      # -T: the script's SECTIONS decide
         return script_layout.place(ctx)
     arch = ctx.arch
-    bss = _common_bss(ctx)
+    bss = common_bss(ctx)
     for out in ctx.synthetic_sections():
         ctx.outputs.setdefault(out.name, out)
     alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
@@ -279,7 +279,7 @@ def place(ctx) -> None:
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
-    secs = _Sections(ctx.files)
+    secs = Sections(ctx.files)
     for o in alloc:
         _size_inputs(ctx, o, secs)
         cls = segment_of(o.rank)
@@ -323,7 +323,7 @@ def place(ctx) -> None:
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
-    ctx.tls_range = _tls_range(alloc)
+    ctx.tls_range = tls_range_of(alloc)
     # non-alloc sections follow
     for o in nonalloc:
         _size_inputs(ctx, o, secs)
@@ -372,7 +372,7 @@ def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
         raise LinkError("\n".join(errors))
 
 
-def _tls_range(alloc):
+def tls_range_of(alloc):
     tls = [o for o in alloc if o.flags & elf.SHF_TLS]
     if not tls:
         return None
@@ -383,7 +383,7 @@ def _tls_range(alloc):
     return start, end, align, tls[0].offset, filesz
 
 
-class _Sections:
+class Sections:
     """Every file's section headers in one table (rows: file's base + section index), so a
     pass over an output section's inputs reads plain lists, not one header at a time."""
 
@@ -419,13 +419,13 @@ class _Sections:
             f.sec_out[:] = self.out[b:b + len(f.sec_out)]
 
 
-def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
+def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     if o.data is not None and not o.inputs:
         o.size = len(o.data) if not o.nobits else o.size
         return
     own = secs is None
     if own:
-        secs = _Sections(ctx.files)
+        secs = Sections(ctx.files)
     pos = 0
     inputs = o.inputs
     if inputs:
@@ -467,7 +467,7 @@ def _size_inputs(ctx, o: OutputSection, secs: _Sections | None = None) -> None:
 def finalize_section_addresses(ctx) -> None:
     """Per input section: its address and output file offset (NumPy arrays per file)."""
     files = ctx.files
-    secs = _Sections(files)
+    secs = Sections(files)
     addr = np.zeros(len(secs.out), dtype=np.int64)
     fileoff = np.full(len(secs.out), -1, dtype=np.int64)
     for o in ctx.ordered:

@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from xld.link import elf, resolve
-from xld.link.layout import _DROP, _DROP_TYPES
+from xld.link.layout import DROP, DROP_TYPES
 
 
 def write(ctx) -> None:
@@ -90,8 +90,8 @@ def discarded_sections(ctx) -> list[tuple[object, int]]:
         types = obj.shdrs["sh_type"].tolist()
         alloc = ((flags & np.uint64(elf.SHF_ALLOC)) != 0).tolist()
         for i in range(1, len(obj.shdrs)):
-            if alloc[i] and obj.sec_outsec[i] is None and types[i] not in _DROP_TYPES \
-                    and obj.sec_names[i] not in _DROP:
+            if alloc[i] and obj.sec_outsec[i] is None and types[i] not in DROP_TYPES \
+                    and obj.sec_names[i] not in DROP:
                 res.append((obj, i))
     return res
 

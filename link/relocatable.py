@@ -31,7 +31,7 @@ from xld.link.layout import OutputSection
 _KEEP_FLAGS = (elf.SHF_WRITE | elf.SHF_ALLOC | elf.SHF_EXECINSTR | elf.SHF_MERGE | elf.SHF_STRINGS
                | elf.SHF_TLS | elf.SHF_GROUP | elf.SHF_EXCLUDE | elf.SHF_GNU_RETAIN | elf.SHF_LINK_ORDER
                | elf.SHF_INFO_LINK)
-_DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
+DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
                elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
 _PROPERTY = ".note.gnu.property"
 
@@ -109,7 +109,7 @@ def assign(ctx) -> None:
         for i in range(1, n):
             name = obj.sec_names[i]
             t, f = types[i], flags[i]
-            if t in _DROP_TYPES or obj.discarded[i] or name.startswith(".gnu.lto_"):
+            if t in DROP_TYPES or obj.discarded[i] or name.startswith(".gnu.lto_"):
                 continue
             if t == elf.SHT_PROC_ATTRIBUTES:
                 if attr_spec is not None and name == attr_spec["name"]:

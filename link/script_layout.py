@@ -455,12 +455,12 @@ class _Env:
         raise LinkError(f"{sc.at(self.s, line)}: unknown constant: {name}")
 
     def sizeof_headers(self):
-        return elf.EHDR_SIZE + getattr(self.ctx, "nphdr", 0) * elf.PHDR_SIZE
+        return elf.EHDR_SIZE + self.ctx.nphdr * elf.PHDR_SIZE
 
 
 def place(ctx) -> None:
     s = ctx.script
-    bss = layout._common_bss(ctx)
+    layout.common_bss(ctx)               # (its .bss, for COMMON symbols, if any)
     for out in ctx.synthetic_sections():
         cur = ctx.outputs.get(out.name)
         if cur is None:
@@ -919,7 +919,7 @@ def _segments(ctx, alloc, nonalloc) -> None:
         seg = next((g for g in out_segs if g[1] <= o.addr <= g[4]), None)
         o.offset = min(seg[2] + (o.addr - seg[1]), seg[3]) if seg is not None else off
     ctx.segments = out_segs
-    ctx.tls_range = layout._tls_range(alloc)
+    ctx.tls_range = layout.tls_range_of(alloc)
     for o in nonalloc:
         off = align_up(off, max(o.align, 1))
         o.offset = off
@@ -1105,7 +1105,7 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
             segs.append([cls, vaddr, poff, poff + filesz, vaddr + memsz, paddr])
     ctx.script_phdrs = rows
     ctx.segments = segs
-    ctx.tls_range = layout._tls_range(alloc)
+    ctx.tls_range = layout.tls_range_of(alloc)
     off = max([off] + [o.offset + (0 if o.nobits else o.size) for o in alloc])
     for o in nonalloc:
         off = align_up(off, max(o.align, 1))

@@ -141,7 +141,7 @@ class Relaxer:
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        _layout(ctx)
+        lay_out(ctx)
         self._estimate()
         excluded: set[int] = set()
         for rounds in range(1, _MAX_ROUNDS + 1):
@@ -297,7 +297,7 @@ class Relaxer:
         for kind, (grows, gst) in self.cand.items():
             mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
         rows = np.flatnonzero(mark)
-        P, S = _place_and_value(ctx, rows)
+        P, S = place_and_value(ctx, rows)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
@@ -496,14 +496,14 @@ class Relaxer:
         self.laid_out = False
         if not sites and len(crow) == 0:
             return set()
-        _layout(ctx)
+        lay_out(ctx)
         self.laid_out = True
         sg = [x[0] for x in sites] + [cid]
         sk = [x[1] for x in sites] + [np.full(len(crow), _SK_CALL, dtype=np.int64)]
         sr = [x[2] for x in sites] + [crow]
         sg, sk, sr = np.concatenate(sg), np.concatenate(sk), np.concatenate(sr)
         rows = _unique(sr)
-        P, S = _place_and_value(ctx, rows)
+        P, S = place_and_value(ctx, rows)
         i = np.searchsorted(rows, sr)
         val = (S + t.addend[rows])[i]
         pos = P[i]
@@ -600,7 +600,7 @@ class _Chunks:
 
 # -- helpers over the link ---------------------------------------------------------------
 
-def _layout(ctx) -> None:
+def lay_out(ctx) -> None:
     """Addresses for everything, as the driver's layout passes compute them."""
     from xld.link import driver, layout, relocate
     layout.place(ctx)
@@ -695,7 +695,7 @@ def _exec_rows(ctx) -> np.ndarray:
     return np.repeat(per_part, t.counts)
 
 
-def _place_and_value(ctx, rows: np.ndarray):
+def place_and_value(ctx, rows: np.ndarray):
     """P (address of the site) and S (symbol value) of the given rows, from the current layout."""
     from xld.link.relocate import file_tables
     t = ctx.rel

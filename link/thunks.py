@@ -62,9 +62,9 @@ def _range_thunks(ctx) -> None:
     rows = _branch_rows(ctx)
     if len(rows) == 0 or _all_near(ctx, rows):
         return
-    from xld.link.shrink import _layout, _place_and_value
-    _layout(ctx)
-    P, S = _place_and_value(ctx, rows)
+    from xld.link.shrink import lay_out, place_and_value
+    lay_out(ctx)
+    P, S = place_and_value(ctx, rows)
     dist = S + t.addend[rows] - P
     lo = np.array([ctx.arch.howtos[int(x)].lo for x in t.type[rows]], dtype=np.int64)
     hi = np.array([ctx.arch.howtos[int(x)].hi for x in t.type[rows]], dtype=np.int64)
@@ -381,10 +381,10 @@ _ERRATUM_ROUNDS = 8
 
 
 def fix_843419(ctx, spec) -> None:
-    from xld.link.shrink import _layout
+    from xld.link.shrink import lay_out
     ctx.erratum_843419 = []
     for _ in range(_ERRATUM_ROUNDS):
-        _layout(ctx)
+        lay_out(ctx)
         found = _find_843419(ctx, spec)
         if not found:
             ctx.layout_fresh = True       # nothing moved since: the driver need not lay out again

@@ -53,8 +53,8 @@ def _check_padding(ctx, total: int) -> None:
 
 
 def _copy_sections(ctx, img: np.ndarray) -> None:
-    from xld.link.layout import _Sections
-    secs = _Sections(ctx.files, extra=True)
+    from xld.link.layout import Sections
+    secs = Sections(ctx.files, extra=True)
     mv = memoryview(img)
     nop = ctx.arch.nop
     for o in ctx.ordered:
