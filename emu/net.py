@@ -432,14 +432,15 @@ class Net:
         fd = _c("timerfd_create", s32(clockid), (flags & SOCK_NONBLOCK) | SOCK_CLOEXEC)
         return self._install(HostFd(fd, True, False, "timerfd"), bool(flags & SOCK_CLOEXEC))
 
-    def _timerfd(self, fd) -> HostFd:
+    def _host_of_kind(self, fd, kind: str) -> HostFd:
+        """The guest's descriptor ``fd`` if it is a host ``kind`` ("timerfd", "epoll"), else EINVAL."""
         f = self.fds.get(s32(fd))
-        if getattr(f, "kind", "") != "timerfd":
+        if getattr(f, "kind", "") != kind:
             raise GuestOSError(errno.EINVAL)
         return f
 
     def sys_timerfd_settime(self, fd, flags, new, old, *_):
-        f = self._timerfd(fd)
+        f = self._host_of_kind(fd, "timerfd")
         spec = self.rd(new, 32)
         out = ctypes.create_string_buffer(32)
         _c("timerfd_settime", f.fd, s32(flags), spec, out)
@@ -448,7 +449,7 @@ class Net:
         return 0
 
     def sys_timerfd_gettime(self, fd, cur, *_):
-        f = self._timerfd(fd)
+        f = self._host_of_kind(fd, "timerfd")
         out = ctypes.create_string_buffer(32)
         _c("timerfd_gettime", f.fd, out)
         self.wr(cur, out.raw)
@@ -461,14 +462,8 @@ class Net:
         fd = _c("epoll_create1", SOCK_CLOEXEC)
         return self._install(HostFd(fd, True, False, "epoll"), bool(flags & SOCK_CLOEXEC))
 
-    def _epoll(self, epfd) -> HostFd:
-        f = self.fds.get(s32(epfd))
-        if getattr(f, "kind", "") != "epoll":
-            raise GuestOSError(errno.EINVAL)
-        return f
-
     def sys_epoll_ctl(self, epfd, op, fd, event, *_):
-        ep = self._epoll(epfd)
+        ep = self._host_of_kind(epfd, "epoll")
         f = self.fds.get(s32(fd))
         hfd = f.host_fd()
         if hfd is None:
@@ -490,7 +485,7 @@ class Net:
                                 sigmask, sigsetsize)
 
     def _epoll_wait(self, name, epfd, events, maxevents, seconds, sigmask, sigsetsize):
-        ep = self._epoll(epfd)
+        ep = self._host_of_kind(epfd, "epoll")
         maxevents = s32(maxevents)
         if not 0 < maxevents <= 65536:
             return -errno.EINVAL
