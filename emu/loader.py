@@ -59,7 +59,7 @@ def place(elf: Elf, mem: Memory, *, interpreter: bool, what: str) -> int:
     if lo + bias < LOAD_BOTTOM or hi + bias > LOAD_TOP:
         raise LoadError(f"{what}: segments at {lo + bias:#x}-{hi + bias:#x} lie outside the "
                         f"program's address space ({LOAD_BOTTOM:#x}-{LOAD_TOP:#x})")
-    if mem._mapped_bytes(lo + bias, hi + bias):
+    if mem.mapped_bytes(lo + bias, hi + bias):
         raise LoadError(f"{what}: segments at {lo + bias:#x}-{hi + bias:#x} overlap another image")
     return bias
 

@@ -116,7 +116,7 @@ class Memory:
         self.starts.insert(i, start); self.ends.insert(i, end)
         self.perms.insert(i, perm); self.names.insert(i, name)
 
-    def _mapped_bytes(self, start: int, end: int) -> int:
+    def mapped_bytes(self, start: int, end: int) -> int:
         total = 0
         for i in self._overlapping(start, end):
             total += min(self.ends[i], end) - max(self.starts[i], start)
@@ -127,7 +127,7 @@ class Memory:
         """Map zeroed pages at [start, start+size), replacing whatever was there."""
         end = page_up(start + size)
         start = page_down(start)
-        if count and self.committed + (end - start) - self._mapped_bytes(start, end) > self.limit:
+        if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
             raise OutOfMemory
         self.unmap(start, end - start)
         self.host_op = True
@@ -205,7 +205,7 @@ class Memory:
         return new
 
     def _free(self, start: int, size: int) -> bool:
-        return self._mapped_bytes(start, start + size) == 0
+        return self.mapped_bytes(start, start + size) == 0
 
     # --- access from the host (system calls) --------------------------------------------
     def read(self, addr: int, size: int) -> bytes:

@@ -442,10 +442,10 @@ class Syscalls:
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if not m.user_range(addr, size):
                 return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
-            if flags & MAP_FIXED_NOREPLACE and m._mapped_bytes(addr, addr + size):
+            if flags & MAP_FIXED_NOREPLACE and m.mapped_bytes(addr, addr + size):
                 return -errno.EEXIST
             where = addr
-        elif addr and m.user_range(addr, size) and m._mapped_bytes(addr, addr + size) == 0 \
+        elif addr and m.user_range(addr, size) and m.mapped_bytes(addr, addr + size) == 0 \
                 and addr + size <= m.mmap_top:
             where = addr
         else:
@@ -509,7 +509,7 @@ class Syscalls:
                 m.unmap(old + new_size, old_size - new_size)
             return old
         try:
-            if m._mapped_bytes(old + old_size, old + new_size) == 0 and old + new_size <= m.mmap_top + (1 << 36):
+            if m.mapped_bytes(old + old_size, old + new_size) == 0 and old + new_size <= m.mmap_top + (1 << 36):
                 m.map(old + old_size, new_size - old_size, perm, name)
                 return old
             if not flags & MREMAP_MAYMOVE:

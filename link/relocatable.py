@@ -575,9 +575,9 @@ def commit(ctx) -> None:
         sys.stdout.buffer.write(memoryview(ctx.out_bytes))
         sys.stdout.buffer.flush()
     else:
-        w._replace(ctx.opts.output, memoryview(ctx.out_bytes))
+        w.replace_file(ctx.opts.output, memoryview(ctx.out_bytes))
     if ctx.opts.dependency_file:
-        w._replace(ctx.opts.dependency_file, w.dependency_rules(ctx.opts.output, ctx.input_paths).encode())
+        w.replace_file(ctx.opts.dependency_file, w.dependency_rules(ctx.opts.output, ctx.input_paths).encode())
 
 
 def _ehframe(ctx):

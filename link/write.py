@@ -582,7 +582,7 @@ def commit(ctx) -> None:
     path = ctx.opts.output
     map_path = ctx.opts.map_file if ctx.map_text is not None else None
     if map_path:                        # -Map FILE: written only by a link that succeeds
-        _replace(map_path, ctx.map_text.encode(), what="map file")
+        replace_file(map_path, ctx.map_text.encode(), what="map file")
     try:
         if path == "-":
             import sys
@@ -590,13 +590,13 @@ def commit(ctx) -> None:
             sys.stdout.buffer.write(memoryview(ctx.out_bytes))
             sys.stdout.buffer.flush()
         else:
-            _replace(path, memoryview(ctx.out_bytes), executable=True)
+            replace_file(path, memoryview(ctx.out_bytes), executable=True)
     except BaseException:
         if map_path and os.path.isfile(map_path):
             os.unlink(map_path)
         raise
     if ctx.opts.dependency_file:
-        _replace(ctx.opts.dependency_file, dependency_rules(path, ctx.input_paths).encode())
+        replace_file(ctx.opts.dependency_file, dependency_rules(path, ctx.input_paths).encode())
 
 
 def dependency_rules(output: str, inputs: list[str]) -> str:
@@ -621,7 +621,7 @@ def dependency_rules(output: str, inputs: list[str]) -> str:
     return output + ":" + "".join(f" \\\n {f}" for f in files) + "\n" + "".join(f"\n{f}:\n" for f in files)
 
 
-def _replace(path: str, data, executable: bool = False, what: str = "output file") -> None:
+def replace_file(path: str, data, executable: bool = False, what: str = "output file") -> None:
     """``data`` into ``path`` through a temporary file renamed into place.  A path that names
     something other than a regular file (``/dev/null``, a FIFO, a terminal) is written in place,
     as GNU ld does: renaming over it would replace a device node with a regular file."""
