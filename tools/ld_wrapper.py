@@ -1,22 +1,24 @@
 """``xld install-ld-wrapper DIR``: a directory whose ``ld`` runs this xld, for ``gcc -B DIR``
 and ``clang -fuse-ld=DIR/ld``.
 
-The wrapper names this Python interpreter by its absolute path and runs ``-m xld.link``, so it
-works outside the virtual environment xld was installed into (a wrapper that runs ``xld``
-from ``PATH`` fails there).
+The wrapper names this Python interpreter by its absolute path, so it works outside the
+virtual environment xld was installed into (a wrapper that runs ``xld`` from ``PATH`` fails
+there).  It runs the lean client (link/client.py, ``python -I -S``: no ``site``, no xld imports),
+which hands the link to the warm server and otherwise ``exec``s ``python -m xld.link``, the full
+command; if the client's file is gone (xld moved), the wrapper runs the full command itself.
 """
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 
 USAGE = "usage: xld install-ld-wrapper DIR   (then: gcc -B DIR ..., clang -fuse-ld=DIR/ld ...)\n"
 
 
 def wrapper_text() -> str:
-    python = os.path.abspath(sys.executable)
-    return f'#!/bin/sh\nexec {shlex.quote(python)} -m xld.link "$@"\n'
+    from xld.link import client
+    return ("#!/bin/sh\n# ld for gcc -B / clang -fuse-ld= (xld install-ld-wrapper)\n" +
+            client.launcher("ld", "-m xld.link", os.path.abspath(sys.executable)))
 
 
 def main(argv: list[str]) -> int:
