@@ -37,6 +37,9 @@ FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUS
 # limits a child takes from its client: they change what a link may do
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))     # .../xld/link
+# xld's subcommands that start as they always did (their start-up does not matter); the others
+# (`run`) and links go to the server.  cli.SUBCOMMANDS has them all (a test keeps both true).
+NOT_SERVED = ("nm", "objdump", "demo", "bench", "install-ld-wrapper", "diff")
 
 
 def enabled(environ=os.environ) -> bool:
@@ -224,7 +227,7 @@ def lean_main(args: list[str]) -> None:
         sys.stderr.write("usage: python -I -S client.py {ld|run} ARGS...\n")
         os._exit(2)
     status = None
-    if sys.getprofile() is None and sys.gettrace() is None:
+    if (not argv or argv[0] not in NOT_SERVED) and sys.getprofile() is None and sys.gettrace() is None:
         try:
             # the command the full path stands for: `python -m xld.link ...`, no options
             key = key_text(sys.executable, sys.version, PACKAGE_DIR, os.environ)

@@ -211,6 +211,7 @@ class Request:
                 self.env[key] = val
         self.pid = 0
         self.pidfd = -1
+        self.started = time.monotonic()        # when the request was read
         self.uses_r = self.uses_w = -1        # the child says which libraries it read
         self.uses = bytearray()
 
@@ -525,7 +526,7 @@ def _log(path: str, line: str) -> None:
 
 def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     req = running.pop(pidfd)
-    _, status = os.waitpid(req.pid, 0)
+    _, status, usage = os.wait4(req.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     sel.unregister(pidfd)
     os.close(pidfd)
@@ -542,7 +543,10 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     os.close(req.uses_r)
     if log:
         hits = bytes(req.uses).partition(b"\0")[0].decode("ascii", "replace") or "0"
-        _log(log, f"served pid={req.pid} status={code} warm={hits} argv={req.argv!r}")
+        cpu = (usage.ru_utime + usage.ru_stime) * 1000
+        wall = (time.monotonic() - req.started) * 1000
+        _log(log, f"served pid={req.pid} status={code} warm={hits} wall={wall:.1f}ms cpu={cpu:.1f}ms "
+                  f"argv={req.argv!r}")
     try:
         req.conn.sendall(b"S" + struct.pack("<i", code))
     except OSError:

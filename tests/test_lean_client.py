@@ -231,3 +231,8 @@ def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, serv
     assert (got.returncode, got.stdout) == (7, b"inargc=2 argv1=q total=2\n")
     assert len(seen) >= 1                    # it was asked, and answered nothing
     assert served(server_env) == []
+
+
+def test_the_lean_client_knows_which_subcommands_are_served():
+    from xld.link import cli, client
+    assert set(client.NOT_SERVED) == set(cli.SUBCOMMANDS) - set(cli.server_commands())
