@@ -5,23 +5,29 @@ importing NumPy and xld before it starts (issue 17).  Every ``gcc`` invocation o
 CMake ``try_compile``, pays that.  So the ``xld`` command, when it is about to link, first tries
 to hand the job to a server of the same installation that has everything imported already:
 
-    client (the xld command)                   server (python -m xld.link.server)
+    client (link/client.py)                    server (python -m xld.link.server)
     connect to the user's socket     ------>   accept; same uid? same code on disk?
     send argv, environment, umask,              fork a child: it takes the client's
       rlimits; cwd, stdin/out/err as fds          cwd, fds, environment, umask, limits,
     forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      runs the link exactly as the command
     exit with the child's status     <------   would, and exits; the server reports its status
 
+The client is link/client.py: the ``xld`` command runs it before it imports anything else, and
+the ld and binfmt_misc wrappers run it alone with ``python -I -S`` (no ``site``: ~10 ms).
+
 A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
-process.  The output is byte-identical (the tests compare it).  When anything is off the client
-runs the link itself: no server yet (it starts one in the background for the next link and links
-in-process), the socket is not ours, the server declines (its code or its dependencies changed on
-disk since it started: it exits; the client's limits are above the server's), or ``XLD_SERVER=0``.
+process.  The output is byte-identical (the tests compare it).  When anything is off the command
+runs the link itself (the lean client first ``exec``s the full command): no server yet (it starts
+one in the background for the next link and links in-process), the socket is not ours, the
+server declines (its code, its dependencies or the module search path changed on disk since it
+started: it exits; the client's installation key or its limits differ from the server's), or
+``XLD_SERVER=0``.
 
 Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
 ``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
 peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
-name is a hash of the interpreter, ``sys.path`` and where ``xld`` was imported from.  A client
+name is a hash of the installation key (link/client.py: the interpreter, where ``xld`` is
+imported from, and what shapes the module search path), which the request carries too.  A client
 killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
 exits after ``XLD_SERVER_IDLE`` seconds (default 120) without a link.  See docs/options.md.
 """

@@ -175,14 +175,19 @@ def bench_arch(arch, args, outdir):
         res["hello_qemu_s"] = _median_time(lambda: q(hello), 10)
         for kind in served:
             res[f"hello_served_{kind}_s"] = _median_time(lambda kind=kind: sv(kind, hello), 10)
-        # a suite of short runs, one after another, as a test runner starts them
+        # a suite of short runs, one after another, as a test runner starts them; the runners
+        # take turns run by run, so a busy spell of the machine falls on all of them alike
         suite = {"qemu": lambda: q(hello), **{f"served_{k}": (lambda k=k: sv(k, hello)) for k in served}}
-        for name, fn in suite.items():
-            t = time.perf_counter()
-            for _ in range(args.suite):
+        total = dict.fromkeys(suite, 0.0)
+        for _ in range(args.suite):
+            for name, fn in suite.items():
+                t = time.perf_counter()
                 fn()
-            res[f"suite_{name}_per_run_s"] = (time.perf_counter() - t) / args.suite
+                total[name] += time.perf_counter() - t
+        for name, t in total.items():
+            res[f"suite_{name}_per_run_s"] = t / args.suite
         res["suite_runs"] = args.suite
+        res["loadavg"] = os.getloadavg()
         res["suite_ratio_lean"] = res["suite_served_lean_per_run_s"] / res["suite_qemu_per_run_s"]
 
     lo, hi = 200, args.calls
