@@ -255,7 +255,11 @@ def launcher(kind: str, full: str, python: str) -> str:
     def q(s: str) -> str:
         return "'" + s.replace("'", "'\\''") + "'"
     lean = os.path.abspath(__file__)
-    return (f'[ -f {q(lean)} ] && exec {q(python)} -I -S {q(lean)} {kind} "$@"\n'
+    # XLD_SERVER off (enabled() above, in sh): straight to the full command
+    return ('case "${XLD_SERVER-1}" in\n'
+            "    0|[Nn][Oo]|[Oo][Ff][Ff]|[Ff][Aa][Ll][Ss][Ee]|'') ;;\n"
+            f'    *) [ -f {q(lean)} ] && exec {q(python)} -I -S {q(lean)} {kind} "$@" ;;\n'
+            'esac\n'
             f'exec {q(python)} {full} "$@"\n')
 
 
