@@ -41,7 +41,7 @@ def wrapper(tmp_path_factory):
     p = subprocess.run([sys.executable, "-m", "xld.link", "install-ld-wrapper", str(d)],
                        capture_output=True, env=dict(os.environ, XLD_SERVER="0"), check=True)
     ld = Path(p.stdout.decode().strip())
-    assert "-I -S" in ld.read_text() and "client.py" in ld.read_text()
+    assert "'-I' '-S'" in ld.read_text() and "from client import lean_main" in ld.read_text()
     return d
 
 
@@ -70,7 +70,7 @@ def programs(tmp_path_factory):
 def lean(args, env, cwd, **kw) -> subprocess.CompletedProcess:
     """The lean client as the wrappers run it."""
     from xld.link import client
-    return subprocess.run([sys.executable, "-I", "-S", client.__file__, *map(str, args)],
+    return subprocess.run([*client.lean_argv(sys.executable), *map(str, args)],
                           env=env, cwd=cwd, capture_output=True, timeout=120, **kw)
 
 
@@ -104,6 +104,11 @@ def test_lean_links_are_byte_identical_served_or_not(wrapper, hello_obj, server_
     assert [line.split()[2] for line in log] == ["status=1", "status=0", "status=1"]
     r = tc.qemu_run("arm64", tmp_path / "served" / "out", ["x"])
     assert (r.status, r.stdout) == (6, b"hello 2\n")
+    # DIR/xld-run is `xld run` through the same client
+    p = subprocess.run([wrapper / "xld-run", tmp_path / "served" / "out", "y", "z"], env=server_env,
+                       capture_output=True, timeout=120)
+    assert (p.returncode, p.stdout) == (7, b"hello 3\n")
+    assert "'run'" in served(server_env)[-1] and "status=7" in served(server_env)[-1]
 
 
 @pytest.mark.parametrize("arch", ["arm64", "riscv64"])
@@ -138,7 +143,7 @@ def test_lean_run_forwards_signals(programs, server_env, tmp_path):
     wait_for_socket(server_env)
     statuses = {}
     for name, env in (("alone", dict(server_env, XLD_SERVER="0")), ("served", server_env)):
-        p = subprocess.Popen([sys.executable, "-I", "-S", client.__file__, "run", str(exe)], env=env,
+        p = subprocess.Popen([*client.lean_argv(sys.executable), "run", str(exe)], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert p.stdout.readline() == b"ready\n"
         p.send_signal(signal.SIGTERM)

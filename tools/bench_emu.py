@@ -15,8 +15,8 @@ Two workloads, built here with the Debian cross GCC (static glibc) from tests/em
   test of a suite using the pytest plugin pays, checked against its budget (RUN_BUDGET_S; this
   was a timed assertion in tests/emu, moved here: speed is the benchmark's business).
 - served: the same as whole processes handed to the warm server (link/server.py), as users run
-  them: the lean client (``python -I -S .../xld/link/client.py run``, what the binfmt_misc and
-  ld wrappers run) and the ``xld run`` command (the console script: the interpreter with
+  them: the lean client (``python -I -S``, link/client.py's ``run``, what the binfmt_misc and
+  ld wrappers and ``DIR/xld-run`` run) and the ``xld run`` command (the console script: the interpreter with
   ``site``, then the client): fib(N), a static hello (median of 10), and a suite of --suite
   (150) short runs one after another (the hello), per run, against qemu-user's.
 
@@ -73,7 +73,7 @@ def served_commands() -> dict[str, list[str]]:
     from xld.link import client
     script = os.path.join(os.path.dirname(sys.executable), "xld")
     command = [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "xld.link"]
-    return {"lean": [sys.executable, "-I", "-S", client.__file__, "run"], "command": [*command, "run"]}
+    return {"lean": [*client.lean_argv(sys.executable), "run"], "command": [*command, "run"]}
 
 
 def wait_for_server(env, timeout=60.0) -> bool:
