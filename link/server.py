@@ -39,7 +39,7 @@ import sys
 import time
 
 from xld.link import client
-from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, exit_as, socket_dir
+from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, socket_dir
 
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
@@ -193,7 +193,7 @@ def stale(files: dict[str, tuple[int, int]]) -> bool:
 
 
 class Request:
-    def __init__(self, conn: socket.socket, fds: list[int], body: bytes):
+    def __init__(self, conn, fds: list[int], body: bytes):
         parts = body.split(b"\0")
         if parts[0] != PROTOCOL:
             raise ValueError("protocol")
@@ -240,7 +240,7 @@ class Request:
                 pass
 
 
-def _read_request(conn: socket.socket) -> Request | None:
+def _read_request(conn) -> Request | None:
     import socket
     conn.settimeout(10.0)
     fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))

@@ -163,10 +163,17 @@ def test_lean_client_falls_back_when_the_server_is_stale(programs, server_env, t
     path_dir.mkdir()
     env = dict(server_env, PYTHONPATH=str(path_dir))
     exe = programs["cat", "riscv64"]
+    from xld.link import client
     lean(["run", exe], env, tmp_path, input=b"")
     sock = wait_for_socket(env)
+    # a client that stands for another installation (its key differs) is declined
+    s = client.connect(str(sock))
+    try:
+        assert client.converse(s, ["--version"], "another installation") is None
+    finally:
+        s.close()
     p = lean(["run", exe, "a"], env, tmp_path, input=b"x")
-    assert p.returncode == 7 and len(served(env)) == 1
+    assert p.returncode == 7 and len(served(env)) == 1          # and the server still serves
     (path_dir / "newpkg.pth").write_text("")
     p = lean(["run", exe, "b"], env, tmp_path, input=b"yz")
     assert (p.returncode, p.stdout) == (7, b"yzargc=2 argv1=b total=2\n")
