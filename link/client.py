@@ -246,7 +246,12 @@ def exec_full(argv: list[str]) -> None:
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(_signal, name):
             _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
-    os.execv(sys.executable, [sys.executable, "-m", "xld.link", *argv])
+    try:
+        os.execv(sys.executable, [sys.executable, "-m", "xld.link", *argv])
+    except OSError as e:
+        sys.stderr.write(f"xld: error: cannot run {sys.executable}: {e.strerror}\n")
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def lean_argv(python: str) -> list[str]:
