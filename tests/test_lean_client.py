@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -166,6 +167,7 @@ def test_lean_client_falls_back_when_the_server_is_stale(programs, server_env, t
     from xld.link import client
     lean(["run", exe], env, tmp_path, input=b"")
     sock = wait_for_socket(env)
+    old_pid = int(Path(str(sock) + ".lock").read_text())
     # a client that stands for another installation (its key differs) is declined
     s = client.connect(str(sock))
     try:
@@ -178,6 +180,13 @@ def test_lean_client_falls_back_when_the_server_is_stale(programs, server_env, t
     p = lean(["run", exe, "b"], env, tmp_path, input=b"yz")
     assert (p.returncode, p.stdout) == (7, b"yzargc=2 argv1=b total=2\n")
     assert len(served(env)) == 1                     # not served by the stale server
+    # the full command started a fresh server: let it write its lock, for the fixture to stop it
+    lock = Path(str(sock) + ".lock")
+    for _ in range(600):
+        text = lock.read_text().strip() if lock.exists() else ""
+        if text.isdigit() and int(text) != old_pid:
+            break
+        time.sleep(0.05)
 
 
 def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_path):
