@@ -95,6 +95,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_built: argparse.ArgumentParser | None = None
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command's parser, built once per process (parsing does not change it): the warm
+    server builds it before it forks, so a served run does not (link/server.py)."""
+    global _built
+    if _built is None:
+        _built = _parser()
+    return _built
+
+
+def warm_up() -> None:
+    """What the warm server does before it forks runs: the parser, and its regular
+    expressions in ``re``'s cache."""
+    parser().parse_args(["--timeout", "1", "-E", "A=B", "--", "prog", "arg"])
+
+
 def _error(msg: str) -> int:
     sys.stderr.write(f"xld: error: {msg}\n")
     sys.stderr.flush()
@@ -111,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        opts = _parser().parse_args(argv)
+        opts = parser().parse_args(argv)
     except _Usage as e:
         return _error(str(e))
     except SystemExit as e:  # --help

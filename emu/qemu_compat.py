@@ -87,11 +87,13 @@ def apply(opts, environ) -> int | None:
 
 
 def wrapper_script(python: str | None = None) -> str:
-    python = python or sys.executable
+    """The interpreter wrapper: the lean client (link/client.py) hands the run to the warm
+    server, else it and the last line run the full command."""
+    from xld.link import client
+    text = client.launcher("run --", "-m xld.emu --", python or os.path.abspath(sys.executable))
     return ("#!/bin/sh\n"
             "# binfmt_misc interpreter for xld run (xld run --install-binfmt): the kernel runs\n"
-            "# foreign executables as `xld-run-binfmt PROGRAM ARGS...`\n"
-            f'exec {_sh_quote(python)} -m xld.emu -- "$@"\n')
+            "# foreign executables as `xld-run-binfmt PROGRAM ARGS...`\n" + text)
 
 
 def registrations(wrapper: str) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
-from xld import __version__
-from xld.link.errors import Diag, LinkAborted, LinkError, report
+# Nothing else at the top: a command that the warm server runs pays only for what is imported
+# before it is handed over (link/client.py).
 
 SUBCOMMANDS = {
     "run": ("xld.emu.cli", "main"),
@@ -23,11 +23,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
         # a warm server of this installation runs the command without the interpreter's
-        # start-up (link/server.py)
-        from xld.link import server
-        status = server.forward(argv)
-        if status is not None:
-            server.exit_as(status)
+        # start-up (link/server.py); when there is none, server.forward starts one
+        from xld.link import client
+        if client.enabled() and sys.getprofile() is None and sys.gettrace() is None:
+            status = client.forward(argv, client.this_process_key_text())
+            if status is None:
+                from xld.link import server
+                status = server.forward(argv)
+            if status is not None:
+                client.exit_as(status)
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
         mod, fn = SUBCOMMANDS[argv[0]]
@@ -49,7 +53,9 @@ def server_commands() -> tuple[str, ...]:
 
 
 def link_main(argv: list[str]) -> int:
+    from xld import __version__
     from xld.link import options
+    from xld.link.errors import Diag, LinkAborted, LinkError, report
     diag = Diag()
     try:
         opts = options.parse(argv)

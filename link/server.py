@@ -5,87 +5,54 @@ importing NumPy and xld before it starts (issue 17).  Every ``gcc`` invocation o
 CMake ``try_compile``, pays that.  So the ``xld`` command, when it is about to link, first tries
 to hand the job to a server of the same installation that has everything imported already:
 
-    client (the xld command)                   server (python -m xld.link.server)
+    client (link/client.py)                    server (python -m xld.link.server)
     connect to the user's socket     ------>   accept; same uid? same code on disk?
     send argv, environment, umask,              fork a child: it takes the client's
       rlimits; cwd, stdin/out/err as fds          cwd, fds, environment, umask, limits,
     forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      runs the link exactly as the command
     exit with the child's status     <------   would, and exits; the server reports its status
 
+The client is link/client.py: the ``xld`` command runs it before it imports anything else, and
+the ld and binfmt_misc wrappers run it alone with ``python -I -S`` (no ``site``: ~10 ms).
+
 A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
-process.  The output is byte-identical (the tests compare it).  When anything is off the client
-runs the link itself: no server yet (it starts one in the background for the next link and links
-in-process), the socket is not ours, the server declines (its code or its dependencies changed on
-disk since it started: it exits; the client's limits are above the server's), or ``XLD_SERVER=0``.
+process.  The output is byte-identical (the tests compare it).  When anything is off the command
+runs the link itself (the lean client first ``exec``s the full command): no server yet (it starts
+one in the background for the next link and links in-process), the socket is not ours, the
+server declines (its code, its dependencies or the module search path changed on disk since it
+started: it exits; the client's installation key or its limits differ from the server's), or
+``XLD_SERVER=0``.
 
 Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
 ``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
 peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
-name is a hash of the interpreter, ``sys.path`` and where ``xld`` was imported from.  A client
+name is a hash of the installation key (link/client.py: the interpreter, where ``xld`` is
+imported from, and what shapes the module search path), which the request carries too.  A client
 killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
 exits after ``XLD_SERVER_IDLE`` seconds (default 120) without a link.  See docs/options.md.
 """
 from __future__ import annotations
 
 import os
-import socket
 import struct
 import sys
 import time
 
-PROTOCOL = b"xld-server-1"
-FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
-# limits a child takes from its client: they change what a link may do
-LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
+from xld.link import client
+from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, socket_dir
+
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
 served = False                  # true in a server's child: this process runs a command it was sent
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 
 
-# --- where the server listens -----------------------------------------------------------------
-
-def socket_dir() -> str | None:
-    """A directory only this user can enter, or None when no such directory can be had."""
-    uid = os.getuid()
-    base = os.environ.get("XLD_SERVER_DIR") or os.environ.get("XDG_RUNTIME_DIR")
-    if not base or not _private(base, uid, need_private=False):
-        base = "/tmp"
-    d = os.path.join(base, f"xld-{uid}")
-    try:
-        os.mkdir(d, 0o700)
-    except FileExistsError:
-        pass
-    except OSError:
-        return None
-    return d if _private(d, uid) else None
-
-
-def _private(path: str, uid: int, need_private: bool = True) -> bool:
-    import stat
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid:
-        return False
-    return not (need_private and st.st_mode & 0o077)
-
-
 def installation_key() -> str:
-    """What must be equal for a server to serve a client: the interpreter, its version, the
-    module search path (after the script's own directory) and the files xld runs from."""
-    import hashlib
-    from xld.link import cli
-    text = "\0".join([sys.executable, sys.version, os.path.abspath(cli.__file__), *sys.path[1:]])
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    """The name of this installation's socket (see link/client.py: what it depends on)."""
+    return client.key_name(client.this_process_key_text())
 
 
-def enabled() -> bool:
-    return os.environ.get("XLD_SERVER", "1").lower() not in ("0", "no", "off", "false", "")
-
-
-# --- the client -------------------------------------------------------------------------------
+# --- the client (the full path; link/client.py is the lean one) -------------------------------
 
 def forward(argv: list[str]) -> int | None:
     """Run ``xld argv`` in the server; its exit status (-N: killed by signal N), or None when
@@ -95,87 +62,23 @@ def forward(argv: list[str]) -> int | None:
     d = socket_dir()
     if d is None:
         return None
-    key = installation_key()
-    path = os.path.join(d, f"{key}.sock")
+    text = client.this_process_key_text()
+    path = os.path.join(d, f"{client.key_name(text)}.sock")
     try:                                      # this installation's server could not start:
         if time.time() - os.stat(path + ".off").st_mtime < OFF_FOR:   # try again only later
             return None
     except OSError:
         pass
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
-    try:
-        s.connect(path)
-    except OSError:
-        s.close()
+    s = client.connect(path)
+    if s is None:
         _start_server(path)
         return None
     try:
-        return _converse(s, argv)
+        return client.converse(s, argv, text)
     except OSError:
         return None
     finally:
         s.close()
-
-
-def _request(argv: list[str]) -> bytes:
-    import resource
-    limits = []
-    for name in LIMITS:
-        soft, hard = resource.getrlimit(getattr(resource, name))
-        limits.append(f"{name}={soft},{hard}".encode())
-    env = [k + b"=" + v for k, v in os.environb.items()]
-    umask = os.umask(0)
-    os.umask(umask)
-    fields = [PROTOCOL, str(umask).encode(), str(len(argv)).encode(), *map(os.fsencode, argv),
-              str(len(limits)).encode(), *limits, *env]
-    return b"\0".join(fields)
-
-
-def _converse(s: socket.socket, argv: list[str]) -> int | None:
-    import signal
-    body = _request(argv)
-    cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        head = struct.pack("<Q", len(body))
-        s.sendmsg([head], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("4i", cwd, 0, 1, 2))])
-    finally:
-        os.close(cwd)
-    s.sendall(body)
-
-    def relay(signum, _frame):
-        try:
-            s.send(b"K" + bytes([signum]))
-        except OSError:
-            pass
-    for name in FORWARDED_SIGNALS:
-        signal.signal(getattr(signal, name), relay)
-    reply = b""
-    while len(reply) < 5:
-        chunk = s.recv(5 - len(reply))
-        if not chunk:              # the server went away: link here
-            return None
-        reply += chunk
-    kind, value = reply[:1], struct.unpack("<i", reply[1:])[0]
-    if kind == b"D":                 # declined: link here
-        for name in FORWARDED_SIGNALS:
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        return None
-    return value
-
-
-def exit_as(status: int) -> None:
-    """End the client as the link's child ended: with its exit status, or by its signal."""
-    if status < 0:
-        import signal
-        sig = -status
-        try:
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
-        except (OSError, ValueError):
-            pass
-        os._exit(128 + sig)
-    os._exit(status)
 
 
 def _start_server(path: str) -> None:
@@ -202,7 +105,10 @@ def _start_server(path: str) -> None:
             os.closerange(3, 4096)
             os.chdir("/")
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-            os.execve(sys.executable, [sys.executable, "-m", "xld.link.server", path,
+            # the options that shape the module search path (and so the key) are the client's
+            f = sys.flags
+            opts = ["-S"] * f.no_site + ["-s"] * f.no_user_site + ["-E"] * f.ignore_environment
+            os.execve(sys.executable, [sys.executable, *opts, "-m", "xld.link.server", path,
                                        os.path.abspath(cli.__file__)], env)
     finally:
         os._exit(0)
@@ -230,40 +136,71 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    try:                            # `xld run`'s parser, built once for every served run
+        from xld.emu import cli as run_cli
+        run_cli.warm_up()
+    except Exception:
+        pass
+
+
+def _state(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (-1, -1)                      # absent: stale once it appears
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _module_files() -> dict[str, tuple[int, int]]:
-    """Every loaded module's file with its (mtime, size): if one changes, the server is stale."""
+    """Every loaded module's file with its (mtime, size), and what decides the module search
+    path (link/client.py's key cannot hold it): each directory on ``sys.path`` (a package
+    installed or removed changes its mtime), the ``.pth`` files in them, the user's site
+    directory and the virtual environment's ``pyvenv.cfg``.  If one changes, the server is
+    stale."""
     seen = {}
     for mod in list(sys.modules.values()):
         f = getattr(mod, "__file__", None)
         if f and f not in seen:
-            try:
-                st = os.stat(f)
-            except OSError:
-                continue
-            seen[f] = (st.st_mtime_ns, st.st_size)
+            state = _state(f)
+            if state[0] >= 0:
+                seen[f] = state
+    places = [p for p in sys.path[1:] if p]
+    try:
+        import site
+        if site.ENABLE_USER_SITE and site.USER_SITE:
+            places.append(site.USER_SITE)
+    except Exception:
+        pass
+    places.append(os.path.join(sys.prefix, "pyvenv.cfg"))
+    for p in places:
+        seen[p] = _state(p)
+        try:
+            names = os.listdir(p)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".pth"):
+                f = os.path.join(p, name)
+                seen[f] = _state(f)
     return seen
 
 
 def stale(files: dict[str, tuple[int, int]]) -> bool:
-    for f, (mtime, size) in files.items():
-        try:
-            st = os.stat(f)
-        except OSError:
-            return True
-        if st.st_mtime_ns != mtime or st.st_size != size:
+    for f, state in files.items():
+        if _state(f) != state:
             return True
     return False
 
 
 class Request:
-    def __init__(self, conn: socket.socket, fds: list[int], body: bytes):
+    def __init__(self, conn, fds: list[int], body: bytes):
         parts = body.split(b"\0")
         if parts[0] != PROTOCOL:
             raise ValueError("protocol")
         self.conn = conn
         self.cwd, self.stdio = fds[0], fds[1:4]
+        self.key = parts[1]                    # the installation the client stands for
+        del parts[1]
         self.umask = int(parts[1])
         n = int(parts[2])
         self.argv = [os.fsdecode(a) for a in parts[3:3 + n]]
@@ -280,6 +217,7 @@ class Request:
                 self.env[key] = val
         self.pid = 0
         self.pidfd = -1
+        self.started = time.monotonic()        # when the request was read
         self.uses_r = self.uses_w = -1        # the child says which libraries it read
         self.uses = bytearray()
 
@@ -302,7 +240,8 @@ class Request:
                 pass
 
 
-def _read_request(conn: socket.socket) -> Request | None:
+def _read_request(conn) -> Request | None:
+    import socket
     conn.settimeout(10.0)
     fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))
     head, anc, _flags, _addr = conn.recvmsg(8, fds_size)
@@ -417,6 +356,7 @@ def serve(path: str, expected_cli: str) -> int:
     import gc
     import selectors
     import signal
+    import socket
     from xld.link import cli
     if os.path.abspath(cli.__file__) != expected_cli:
         return 1
@@ -438,6 +378,7 @@ def serve(path: str, expected_cli: str) -> int:
             f.write(f"{type(e).__name__}: {e}\n")
         return 1
     files = _module_files()
+    installation = client.this_process_key_text().encode("utf-8", "surrogateescape")
     idle = float(os.environ.get("XLD_SERVER_IDLE", DEFAULT_IDLE))
     try:
         os.unlink(path)
@@ -466,7 +407,7 @@ def serve(path: str, expected_cli: str) -> int:
                 try:
                     if what == "accept":
                         conn, _ = listener.accept()
-                        if not _accept(conn, files, running, sel, listener):
+                        if not _accept(conn, files, running, sel, listener, installation):
                             if stale(files):
                                 return 0
                     elif what[0] == "conn":
@@ -489,8 +430,9 @@ def serve(path: str, expected_cli: str) -> int:
     return 0
 
 
-def _accept(conn, files, running, sel, listener) -> bool:
+def _accept(conn, files, running, sel, listener, key: bytes) -> bool:
     import selectors
+    import socket
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", creds)
     if uid != os.getuid():
@@ -503,7 +445,7 @@ def _accept(conn, files, running, sel, listener) -> bool:
     if req is None:
         conn.close()
         return True
-    if stale(files) or not req.limits_allowed():
+    if req.key != key or stale(files) or not req.limits_allowed():
         try:
             conn.sendall(b"D" + struct.pack("<i", 0))
         except OSError:
@@ -590,7 +532,7 @@ def _log(path: str, line: str) -> None:
 
 def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     req = running.pop(pidfd)
-    _, status = os.waitpid(req.pid, 0)
+    _, status, usage = os.wait4(req.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     sel.unregister(pidfd)
     os.close(pidfd)
@@ -607,7 +549,10 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     os.close(req.uses_r)
     if log:
         hits = bytes(req.uses).partition(b"\0")[0].decode("ascii", "replace") or "0"
-        _log(log, f"served pid={req.pid} status={code} warm={hits} argv={req.argv!r}")
+        cpu = (usage.ru_utime + usage.ru_stime) * 1000
+        wall = (time.monotonic() - req.started) * 1000
+        _log(log, f"served pid={req.pid} status={code} warm={hits} wall={wall:.1f}ms cpu={cpu:.1f}ms "
+                  f"argv={req.argv!r}")
     try:
         req.conn.sendall(b"S" + struct.pack("<i", code))
     except OSError:

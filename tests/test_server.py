@@ -166,10 +166,10 @@ def test_a_server_declines_when_its_code_changed_or_limits_are_above_its_own(tmp
     f.write_text("x = 22\n")
     assert server.stale(files)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    body = b"\0".join([server.PROTOCOL, b"18", b"1", b"-v", b"1",
+    body = b"\0".join([server.PROTOCOL, b"key", b"18", b"1", b"-v", b"1",
                        f"RLIMIT_NOFILE={soft},{hard}".encode(), b"A=1"])
     req = server.Request(None, [-1, -1, -1, -1], body)
-    assert req.argv == ["-v"] and req.env == {b"A": b"1"} and req.umask == 18
+    assert req.argv == ["-v"] and req.env == {b"A": b"1"} and req.umask == 18 and req.key == b"key"
     assert req.limits_allowed()
     if hard != resource.RLIM_INFINITY:
         req.limits["RLIMIT_NOFILE"] = (soft, hard + 1)

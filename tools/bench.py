@@ -202,6 +202,21 @@ def xld_command(override: str | None) -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "xld.link"]
 
 
+def _xld_wrapper(xld: list[str], d: Path) -> bool:
+    """xld's -B directory as users make it (``xld install-ld-wrapper DIR``: the lean client of
+    the warm server, link/client.py), with ``--stats`` added; False if this xld cannot."""
+    try:
+        r = subprocess.run([*xld, "install-ld-wrapper", str(d)], capture_output=True, text=True,
+                           timeout=120)
+        text = (d / "ld").read_text()
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if r.returncode != 0 or '"$@"' not in text:
+        return False
+    (d / "ld").write_text(text.replace('"$@"', '--stats "$@"'))
+    return True
+
+
 @dataclass
 class Toolchain:
     """One target: its compiler, qemu, and the collect2 arguments of `gcc -static`."""
@@ -229,10 +244,14 @@ class Toolchain:
                 self.driver_flags[name] = []
                 continue
             words = [w for w in cmd if w not in ("-static",)]
-            if name == "xld":
-                words = [*words[:words.index("--arch")], "--stats"]   # the driver says which machine
             d = where / name
             d.mkdir(parents=True, exist_ok=True)
+            if name == "xld":
+                words = words[:words.index("--arch")]      # the driver says which machine
+                if _xld_wrapper(words, d):
+                    self.driver_flags[name] = ["-B", str(d)]
+                    continue
+                words.append("--stats")
             (d / "ld").write_text("#!/bin/sh\nexec " + shlex.join(words) + ' "$@"\n')
             (d / "ld").chmod(0o755)
             self.driver_flags[name] = ["-B", str(d)]
@@ -787,7 +806,8 @@ def markdown(record: dict) -> str:
     passes = passes_markdown(record["cases"])
     if passes:
         out += ["**xld --stats** (medians of the timed runs; 'outside the passes' is the median wall time "
-                "minus the passes' total: start-up, exit and, through the driver, gcc and collect2)", "", passes, ""]
+                "minus the passes' total: gcc, collect2, the ld wrapper's lean client and the served "
+                "child's fork and exit; a whole process's start-up and exit when not served)", "", passes, ""]
     return "\n".join(out)
 
 

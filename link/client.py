@@ -1,0 +1,281 @@
+"""The lean client of the warm server (link/server.py): the part of a command that runs before
+the server takes over, kept to the standard library's C modules.
+
+Why: a served link or ``xld run`` does its work in a forked child of the server, so what the
+command itself costs is the interpreter's start-up plus whatever it imports before it connects.
+With ``site`` (every ``.pth`` file of the installation: setuptools' editable finder, certifi, ...)
+and ``xld.link.cli``'s imports that is 40-100 ms; ``python -I -S`` running this file alone is
+about 10 ms.  So the ``ld`` wrapper (``xld install-ld-wrapper``) and the binfmt_misc wrapper
+(``xld run --install-binfmt``) run
+
+    python -I -S .../xld/link/client.py ld ARGS...      # what `python -m xld.link ARGS` does
+    python -I -S .../xld/link/client.py run ARGS...     # what `python -m xld.link run ARGS` does
+
+and the ``xld`` command itself (``cli.main``) forwards through ``forward`` below before it
+imports anything else.  This file imports nothing of xld (it runs without ``site``, so it could
+not), and nothing of the standard library that is written in Python.
+
+When anything is off -- ``XLD_SERVER=0``, no private socket directory, no server listening, the
+server declines (its code or installation changed on disk since it started, the key differs,
+the client's limits are above its own) or goes away before it answers -- the lean client
+``exec``s the full command (``python -m xld.link ARGS``), which decides as it always did: the
+result is never different from the full path's.
+
+The installation key (the socket's name, and a text the server compares with its own) is what
+decides which interpreter and which code a command would run: the interpreter's path and
+version, the directory xld is imported from, the interpreter's options that change the module
+search path, every ``PYTHON*`` environment variable and ``HOME`` (the user's site directory).
+What else decides ``sys.path`` -- the installation's site directories and ``.pth`` files -- the
+server watches on disk, with its own modules: if one changes it declines and exits.
+"""
+
+import os
+import sys
+
+PROTOCOL = b"xld-server-2"
+FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+# limits a child takes from its client: they change what a link may do
+LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))     # .../xld/link
+# xld's subcommands that start as they always did (their start-up does not matter); the others
+# (`run`) and links go to the server.  cli.SUBCOMMANDS has them all (a test keeps both true).
+NOT_SERVED = ("nm", "objdump", "demo", "bench", "install-ld-wrapper", "diff")
+
+
+def enabled(environ=os.environ) -> bool:
+    return environ.get("XLD_SERVER", "1").lower() not in ("0", "no", "off", "false", "")
+
+
+# --- the installation key ---------------------------------------------------------------------
+
+def key_text(executable: str, version: str, package_dir: str, environ, no_site: int = 0,
+             no_user_site: int | None = None, ignore_environment: int = 0) -> str:
+    """What must be equal for a server to serve a command (see the module's docstring).  The
+    defaults are a command started without options (``python -m xld.link``, the console
+    script): the user's site directory then follows ``PYTHONNOUSERSITE``."""
+    env = {} if ignore_environment else environ
+    python_vars = sorted(f"{k}={v}" for k, v in env.items() if k.startswith("PYTHON"))
+    if no_user_site is None:
+        no_user_site = int(bool(env.get("PYTHONNOUSERSITE")))
+    return "\n".join([executable, version, package_dir, f"S{no_site}s{no_user_site}E{ignore_environment}",
+                      "HOME=" + environ.get("HOME", ""), *python_vars])
+
+
+def this_process_key_text() -> str:
+    """The key of the process that runs this code, with its own options (the full path)."""
+    f = sys.flags
+    return key_text(sys.executable, sys.version, PACKAGE_DIR, os.environ, f.no_site,
+                    f.no_user_site, f.ignore_environment)
+
+
+def key_name(text: str) -> str:
+    try:
+        from _sha256 import sha256
+    except ImportError:                      # a build without it: OpenSSL's
+        from hashlib import sha256
+    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+# --- where the server listens -----------------------------------------------------------------
+
+def socket_dir(environ=os.environ) -> str | None:
+    """A directory only this user can enter, or None when no such directory can be had."""
+    uid = os.getuid()
+    base = environ.get("XLD_SERVER_DIR") or environ.get("XDG_RUNTIME_DIR")
+    if not base or not _private(base, uid, need_private=False):
+        base = "/tmp"
+    d = os.path.join(base, f"xld-{uid}")
+    try:
+        os.mkdir(d, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    return d if _private(d, uid) else None
+
+
+def _private(path: str, uid: int, need_private: bool = True) -> bool:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if (st.st_mode & 0o170000) != 0o040000 or st.st_uid != uid:      # a real directory, ours
+        return False
+    return not (need_private and st.st_mode & 0o077)
+
+
+# --- one conversation -------------------------------------------------------------------------
+
+def connect(path: str):
+    """A connected socket to the server at ``path``, or None."""
+    import _socket
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    try:
+        s.connect(path)
+    except OSError:
+        s.close()
+        return None
+    return s
+
+
+def request(argv: list[str], key: str) -> bytes:
+    import resource
+    limits = []
+    for name in LIMITS:
+        soft, hard = resource.getrlimit(getattr(resource, name))
+        limits.append(f"{name}={soft},{hard}".encode())
+    env = [k + b"=" + v for k, v in os.environb.items()]
+    umask = os.umask(0)
+    os.umask(umask)
+    fields = [PROTOCOL, key.encode("utf-8", "surrogateescape"), str(umask).encode(),
+              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits)).encode(), *limits,
+              *env]
+    return b"\0".join(fields)
+
+
+def converse(s, argv: list[str], key: str) -> int | None:
+    """Send the command; its exit status (-N: killed by signal N), or None when the server
+    declined or went away before it answered."""
+    import _signal
+    import _socket
+    from _struct import pack, unpack
+    body = request(argv, key)
+    # a signal that comes while the request is on its way is sent after it
+    pending: list[int] = []
+    sent = False
+
+    def relay(signum, _frame):
+        if not sent:
+            pending.append(signum)
+            return
+        try:
+            s.send(b"K" + bytes([signum]))
+        except OSError:
+            pass
+    numbers = [getattr(_signal, name) for name in FORWARDED_SIGNALS]
+    old = {n: _signal.signal(n, relay) for n in numbers}
+    try:
+        cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            s.sendmsg([pack("<Q", len(body))],
+                      [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, pack("4i", cwd, 0, 1, 2))])
+        finally:
+            os.close(cwd)
+        s.sendall(body)
+        sent = True
+        for signum in pending:
+            relay(signum, None)
+        reply = b""
+        while len(reply) < 5:
+            chunk = s.recv(5 - len(reply))
+            if not chunk:              # the server went away
+                break
+            reply += chunk
+    except BaseException:
+        for n, h in old.items():
+            _signal.signal(n, h)
+        raise
+    if len(reply) < 5 or reply[:1] == b"D":           # declined: the command runs as it would
+        for n, h in old.items():
+            _signal.signal(n, h)
+        return None
+    return unpack("<i", reply[1:])[0]
+
+
+def forward(argv: list[str], key: str) -> int | None:
+    """Run ``xld argv`` in this installation's server: its exit status, or None when there is
+    none to run it (no server, or it declined).  Starting one is the full path's business."""
+    if not enabled():
+        return None
+    d = socket_dir()
+    if d is None:
+        return None
+    s = connect(os.path.join(d, key_name(key) + ".sock"))
+    if s is None:
+        return None
+    try:
+        return converse(s, argv, key)
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def exit_as(status: int) -> None:
+    """End this process as the command's process ended: with its exit status, or by its
+    signal."""
+    if status < 0:
+        import _signal
+        sig = -status
+        try:
+            _signal.signal(sig, _signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + sig)
+    os._exit(status)
+
+
+# --- the lean command -------------------------------------------------------------------------
+
+def lean_main(args: list[str]) -> None:
+    """``client.py ld ARGS`` or ``client.py run ARGS``: served, or the full command by exec."""
+    kind, argv = (args[0], args[1:]) if args else ("", [])
+    if kind == "run":
+        argv = ["run", *argv]
+    elif kind != "ld":
+        sys.stderr.write("usage: python -I -S client.py {ld|run} ARGS...\n")
+        os._exit(2)
+    status = None
+    if (not argv or argv[0] not in NOT_SERVED) and sys.getprofile() is None and sys.gettrace() is None:
+        try:
+            # the command the full path stands for: `python -m xld.link ...`, no options
+            key = key_text(sys.executable, sys.version, PACKAGE_DIR, os.environ)
+            status = forward(argv, key)
+        except Exception:             # anything off: the full path decides
+            status = None
+    if status is not None:
+        exit_as(status)
+    exec_full(argv)
+
+
+def exec_full(argv: list[str]) -> None:
+    """Become ``python -m xld.link argv``, the full command."""
+    import _signal
+    # what the process had before this interpreter changed it (as subprocess restores them)
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(_signal, name):
+            _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
+    try:
+        os.execv(sys.executable, [sys.executable, "-m", "xld.link", *argv])
+    except OSError as e:
+        sys.stderr.write(f"xld: error: cannot run {sys.executable}: {e.strerror}\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def lean_argv(python: str) -> list[str]:
+    """The command line of the lean client, to which ``ld ARGS`` or ``run ARGS`` is added.  It
+    imports this file as a module rather than running it as a script: Python compiles a script
+    at every start (5 ms for this one) but loads a module's cached bytecode."""
+    program = (f"import sys; sys.path.append({PACKAGE_DIR!r}); from client import lean_main; "
+               "lean_main(sys.argv[1:])")
+    return [python, "-I", "-S", "-c", program]
+
+
+def launcher(kind: str, full: str, python: str) -> str:
+    """sh lines that run the lean client with ``python`` and ``KIND "$@"`` (the wrappers'
+    body), or, if this file is gone, ``python FULL "$@"``."""
+    def q(s: str) -> str:
+        return "'" + s.replace("'", "'\\''") + "'"
+    lean = " ".join(map(q, lean_argv(python)))
+    # XLD_SERVER off (enabled() above, in sh): straight to the full command
+    return ('case "${XLD_SERVER-1}" in\n'
+            "    0|[Nn][Oo]|[Oo][Ff][Ff]|[Ff][Aa][Ll][Ss][Ee]|'') ;;\n"
+            f'    *) [ -f {q(os.path.abspath(__file__))} ] && exec {lean} {kind} "$@" ;;\n'
+            'esac\n'
+            f'exec {q(python)} {full} "$@"\n')
+
+
+if __name__ == "__main__":
+    lean_main(sys.argv[1:])

@@ -1,0 +1,259 @@
+"""The lean client (link/client.py): what the ld wrapper and the binfmt wrapper run with
+``python -I -S``.  A command it hands to the warm server, or hands back to the full command
+(by exec) when there is no server to take it, ends exactly as the full command would: the same
+output bytes, messages and exit status.
+
+Each test has its own socket directory and server log (tests/test_server.py's fixtures)."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+from tests.test_server import CAT, served, server_env, wait_for_socket  # noqa: F401  (a fixture)
+
+HELLO = r"""
+#include <stdio.h>
+int main(int argc, char **argv) { printf("hello %d\n", argc); return argc + 4; }
+"""
+# prints a line, then waits for its input to end; its status says it was not killed
+WAITER = r"""
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  char c; printf("ready\n"); fflush(stdout);
+  while (read(0, &c, 1) > 0) {}
+  return 9;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def wrapper(tmp_path_factory):
+    """`xld install-ld-wrapper DIR`: DIR/ld runs the lean client."""
+    d = tmp_path_factory.mktemp("wrap")
+    p = subprocess.run([sys.executable, "-m", "xld.link", "install-ld-wrapper", str(d)],
+                       capture_output=True, env=dict(os.environ, XLD_SERVER="0"), check=True)
+    ld = Path(p.stdout.decode().strip())
+    assert "'-I' '-S'" in ld.read_text() and "from client import lean_main" in ld.read_text()
+    return d
+
+
+@pytest.fixture(scope="module")
+def hello_obj(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lean-objs")
+    (d / "hello.c").write_text(HELLO)
+    return tc.compiler("gcc", "arm64").compile(d / "hello.c", d / "hello.o")
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    """Static guests for `xld run`, both architectures."""
+    d = tmp_path_factory.mktemp("lean-progs")
+    out = {}
+    for name, src in (("cat", CAT), ("waiter", WAITER)):
+        (d / f"{name}.c").write_text(src)
+        for arch, cc in (("arm64", "aarch64-linux-gnu-gcc"), ("riscv64", "riscv64-linux-gnu-gcc")):
+            exe = d / f"{name}-{arch}"
+            subprocess.run([tc.require(cc), "-static", "-O1", str(d / f"{name}.c"), "-o", str(exe)],
+                           check=True)
+            out[name, arch] = exe
+    return out
+
+
+def lean(args, env, cwd, **kw) -> subprocess.CompletedProcess:
+    """The lean client as the wrappers run it."""
+    from xld.link import client
+    return subprocess.run([*client.lean_argv(sys.executable), *map(str, args)],
+                          env=env, cwd=cwd, capture_output=True, timeout=120, **kw)
+
+
+def gcc_link(wrap, obj, out, env, cwd, *extra):
+    return subprocess.run([tc.require("aarch64-linux-gnu-gcc"), "-static", "-B", str(wrap), str(obj),
+                           *extra, "-o", str(out)], env=env, cwd=cwd, capture_output=True, timeout=120)
+
+
+def test_lean_links_are_byte_identical_served_or_not(wrapper, hello_obj, server_env, tmp_path):
+    """gcc -B through the wrapper: alone (XLD_SERVER=0), with no server yet (the client hands
+    back to the full command, which starts one), and served: the same program, map file,
+    messages and status; an error too."""
+    outs = {}
+    for name, env in (("alone", dict(server_env, XLD_SERVER="0")), ("first", server_env),
+                      ("served", server_env)):
+        d = tmp_path / name
+        d.mkdir()
+        p = gcc_link(wrapper, hello_obj, "out", env, d, "-Wl,-Map=out.map")
+        assert p.returncode == 0, p.stderr
+        if name == "first":
+            wait_for_socket(server_env)
+            assert served(server_env) == []
+        bad = gcc_link(wrapper, hello_obj, "bad", env, d, "-Wl,missing.o")
+        outs[name] = ((d / "out").read_bytes(), (d / "out.map").read_bytes(),
+                      bad.returncode, bad.stderr, (d / "bad").exists())
+        if name == "alone":
+            assert not list(Path(server_env["XLD_SERVER_DIR"]).rglob("*.sock"))
+    assert outs["first"] == outs["alone"] and outs["served"] == outs["alone"]
+    assert outs["alone"][2] == 1 and b"xld: error:" in outs["alone"][3] and not outs["alone"][4]
+    log = served(server_env)
+    assert [line.split()[2] for line in log] == ["status=1", "status=0", "status=1"]
+    r = tc.qemu_run("arm64", tmp_path / "served" / "out", ["x"])
+    assert (r.status, r.stdout) == (6, b"hello 2\n")
+    # DIR/xld-run is `xld run` through the same client
+    p = subprocess.run([wrapper / "xld-run", tmp_path / "served" / "out", "y", "z"], env=server_env,
+                       capture_output=True, timeout=120)
+    assert (p.returncode, p.stdout) == (7, b"hello 3\n")
+    assert "'run'" in served(server_env)[-1] and "status=7" in served(server_env)[-1]
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_lean_run_forwards_stdin_stdout_stderr_and_status(programs, server_env, tmp_path, arch):
+    exe = programs["cat", arch]
+
+    def run(env):
+        return lean(["run", exe, "one", "two"], env, tmp_path, input=b"typed\n")
+    alone = run(dict(server_env, XLD_SERVER="0"))
+    assert (alone.returncode, alone.stdout) == (7, b"typed\nargc=3 argv1=one total=6\n")
+    assert b"to stderr" in alone.stderr
+    first = run(server_env)                       # no server: the full command, which starts one
+    wait_for_socket(server_env)
+    again = run(server_env)
+    for p in (first, again):
+        assert (p.returncode, p.stdout, p.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    assert len(served(server_env)) == 1 and "status=7" in served(server_env)[0]
+    # a command error: the same message and status
+    missing = lean(["run", tmp_path / "no-such-program"], server_env, tmp_path)
+    direct = lean(["run", tmp_path / "no-such-program"], dict(server_env, XLD_SERVER="0"), tmp_path)
+    assert (missing.returncode, missing.stderr) == (direct.returncode, direct.stderr) == (1, direct.stderr)
+    assert direct.stderr.startswith(b"xld: error:")
+    assert len(served(server_env)) == 2
+
+
+def test_lean_run_forwards_signals(programs, server_env, tmp_path):
+    """SIGTERM to the lean client reaches the guest's process: the status is what `xld run`
+    gives in-process (143), served or not."""
+    from xld.link import client
+    exe = programs["waiter", "arm64"]
+    lean(["run", exe], server_env, tmp_path, input=b"")          # starts the server
+    wait_for_socket(server_env)
+    statuses = {}
+    for name, env in (("alone", dict(server_env, XLD_SERVER="0")), ("served", server_env)):
+        p = subprocess.Popen([*client.lean_argv(sys.executable), "run", str(exe)], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGTERM)
+        statuses[name] = p.wait(timeout=60)
+        p.stdin.close()
+        p.stdout.close()
+        p.stderr.close()
+    assert statuses == {"alone": 143, "served": 143}
+    log = served(server_env)
+    assert len(log) == 1 and "status=143" in log[0]
+
+
+def test_lean_client_falls_back_when_the_server_is_stale(programs, server_env, tmp_path):
+    """A directory on the module search path changes after the server started (a package
+    installed): the server declines and leaves; the command runs as the full one would."""
+    path_dir = tmp_path / "pypath"
+    path_dir.mkdir()
+    env = dict(server_env, PYTHONPATH=str(path_dir))
+    exe = programs["cat", "riscv64"]
+    from xld.link import client
+    lean(["run", exe], env, tmp_path, input=b"")
+    sock = wait_for_socket(env)
+    old_pid = int(Path(str(sock) + ".lock").read_text())
+    # a client that stands for another installation (its key differs) is declined
+    s = client.connect(str(sock))
+    try:
+        assert client.converse(s, ["--version"], "another installation") is None
+    finally:
+        s.close()
+    p = lean(["run", exe, "a"], env, tmp_path, input=b"x")
+    assert p.returncode == 7 and len(served(env)) == 1          # and the server still serves
+    (path_dir / "newpkg.pth").write_text("")
+    p = lean(["run", exe, "b"], env, tmp_path, input=b"yz")
+    assert (p.returncode, p.stdout) == (7, b"yzargc=2 argv1=b total=2\n")
+    assert len(served(env)) == 1                     # not served by the stale server
+    # the full command started a fresh server: let it write its lock, for the fixture to stop it
+    lock = Path(str(sock) + ".lock")
+    for _ in range(600):
+        text = lock.read_text().strip() if lock.exists() else ""
+        if text.isdigit() and int(text) != old_pid:
+            break
+        time.sleep(0.05)
+
+
+def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_path):
+    """XLD_SERVER=0, or a socket directory others can enter, or a listener that is not a
+    server: the client never talks to it and runs the full command; nothing is sent."""
+    from xld.link import client
+    exe = programs["cat", "arm64"]
+    base = Path(server_env["XLD_SERVER_DIR"])
+    d = base / f"xld-{os.getuid()}"
+    d.mkdir(mode=0o700)
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
+    path = d / (client.key_name(key) + ".sock")
+    rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    rogue.bind(str(path))
+    rogue.listen(8)
+    rogue.setblocking(False)
+    want = lean(["run", exe, "q"], dict(server_env, XLD_SERVER="0"), tmp_path, input=b"in")
+    assert want.returncode == 7
+    try:
+        os.chmod(d, 0o755)                                 # others may enter: not used
+        got = lean(["run", exe, "q"], server_env, tmp_path, input=b"in")
+        assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+        with pytest.raises(BlockingIOError):
+            rogue.accept()
+        os.chmod(d, 0o700)
+        got = lean(["run", exe, "q"], dict(server_env, XLD_SERVER="0"), tmp_path, input=b"in")
+        assert got.stdout == want.stdout
+        with pytest.raises(BlockingIOError):               # XLD_SERVER=0: not even a connect
+            rogue.accept()
+    finally:
+        rogue.close()
+    assert served(server_env) == []
+
+
+def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, server_env, tmp_path):
+    """A listener that closes every connection unanswered: the client runs the full command,
+    which finds no server either and runs the program itself."""
+    from xld.link import client
+    import threading
+    exe = programs["cat", "arm64"]
+    d = Path(server_env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
+    d.mkdir(mode=0o700)
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
+    rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    rogue.bind(str(d / (client.key_name(key) + ".sock")))
+    rogue.listen(8)
+    seen = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = rogue.accept()
+            except OSError:
+                return
+            seen.append(conn.recv(8))
+            conn.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        got = lean(["run", exe, "q"], dict(server_env, XLD_SERVER_IDLE="1"), tmp_path, input=b"in")
+    finally:
+        rogue.close()
+    assert (got.returncode, got.stdout) == (7, b"inargc=2 argv1=q total=2\n")
+    assert len(seen) >= 1                    # it was asked, and answered nothing
+    assert served(server_env) == []
+
+
+def test_the_lean_client_knows_which_subcommands_are_served():
+    from xld.link import cli, client
+    assert set(client.NOT_SERVED) == set(cli.SUBCOMMANDS) - set(cli.server_commands())
