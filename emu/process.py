@@ -528,6 +528,7 @@ class Processes:
         of the process test."""
         self.async_signals.append(sig)
         self.wake.set()
+        self.kick()         # an exact stop, when runs are stoppable (threads.run_count)
 
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):

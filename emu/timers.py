@@ -79,8 +79,9 @@ class Timers:
 
     def timers_changed(self) -> None:
         """From a system call that armed a timer or changed a handler: if runs must now be
-        sliced and this one is not, end it here (an exact stop) so the next one is."""
-        if not self.run_is_sliced and self.timer_slices():
+        sliced (stoppable) and this one is not, or the other way round, end it here (an exact
+        stop) so that the next one is what it must be."""
+        if self.run_is_sliced != self.sliced():
             self.preempt_req = True
             self.eng.emu_stop()
 
@@ -91,6 +92,9 @@ class Timers:
             return False                       # a standard signal already pending: merged
         self.async_signals.append(sig)
         self.wake.set()
+        if self.kicker is not None and self.run_is_sliced:
+            self.kick()                        # an exact stop (uc.Kicker)
+            return True
         if not self.run_is_sliced:
             handler = self.action(sig)[0]
             blocked = self.sigmask & (1 << (sig - 1))    # stays pending: no reason to stop
@@ -103,7 +107,7 @@ class Timers:
         """The C library's sigaction (syscalls.py), and then: a handler for an armed timer's
         signal means runs are sliced from now on."""
         ret = super().sys_rt_sigaction(sig, act, *rest)
-        if act and ret == 0 and sig in self.armed_timer_signals():
+        if act and ret == 0:
             self.timers_changed()
         return ret
 
