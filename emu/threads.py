@@ -455,7 +455,9 @@ class Threads:
             return "switch"
         if switch:
             return "switch"
-        return "resume" if kicked else False
+        # an uncounted run with the kicker ends only on request (a time limit or Ctrl-C sets
+        # self.stop first): a kick whose flag was set after its reason had been taken
+        return "resume" if kicked or (self.kicker is not None and not count) else False
 
     # --- system calls -----------------------------------------------------------------------
     def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):
