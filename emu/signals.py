@@ -230,8 +230,20 @@ class Signals:
 
     def sys_setitimer(self, which, new, old, *_):
         import time
-        if which != 0:                       # only ITIMER_REAL
-            return -22 if which > 2 else 0
+        if which > 2:
+            return -22
+        if which != 0:                       # ITIMER_VIRTUAL, ITIMER_PROF (timers.py)
+            if old:
+                left, interval = self.cpu_itimer_value(which)
+                self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
+                                         int(left), int(left % 1 * 1e6)))
+            if new:
+                isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
+                if min(isec, iusec, vsec, vusec) < 0 or max(iusec, vusec) >= 1_000_000:
+                    return -22
+                self.arm_cpu_itimer(which, vsec + vusec / 1e6, isec + iusec / 1e6)
+                self.timers_changed()
+            return 0
         if old:
             left, interval = 0.0, 0.0
             if self.itimer:

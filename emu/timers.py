@@ -21,13 +21,16 @@ stops the engine when its signal will run a handler:
 POSIX timers: ``timer_create`` on CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, with
 SIGEV_SIGNAL (the default: SIGALRM) or SIGEV_NONE; ``timer_settime`` (relative or
 TIMER_ABSTIME, with an interval), ``timer_gettime``, ``timer_getoverrun``, ``timer_delete``.
-Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``. CPU-time
-clocks and SIGEV_THREAD_ID are not served (the call stops with SIGSYS, or ENOSYS).
+Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``.
+CLOCK_PROCESS_CPUTIME_ID timers, and setitimer's ITIMER_VIRTUAL and ITIMER_PROF, run on the
+emulator process's CPU time (``CpuTimer``). A thread's CPU clock and SIGEV_THREAD_ID are not
+served (the call stops with SIGSYS, or ENOSYS).
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import threading
 import time
@@ -35,11 +38,49 @@ import time
 from .threads import NotServed
 from .syscalls import s32
 
-SIGALRM = 14
+SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
+CLOCK_PROCESS_CPUTIME_ID = 2
 _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: getattr(time, "CLOCK_BOOTTIME", 1)}
+
+
+def cpu_clock(which: str) -> float:
+    """The process's CPU time in seconds: "virtual" user time (ITIMER_VIRTUAL), "prof" user +
+    system time (ITIMER_PROF, CLOCK_PROCESS_CPUTIME_ID). The guest's CPU time is the emulator
+    process's, as under qemu-user, where the host kernel runs these timers on qemu's own."""
+    if which == "virtual":
+        return os.times().user
+    return time.process_time()
+
+
+class CpuTimer(threading.Thread):
+    """threading.Timer's interface (start, cancel) for a timer on the process's CPU time:
+    fires ``fn`` once the CPU clock ``which`` has advanced by ``interval`` seconds. It sleeps
+    (in wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
+    advances at most as fast as the wall clock while one thread emulates."""
+
+    def __init__(self, interval: float, fn, which: str = "prof"):
+        super().__init__(daemon=True, name="xld-run-cputimer")
+        self.which = which
+        self.target = cpu_clock(which) + interval
+        self.fn = fn
+        self.cancelled = threading.Event()
+
+    def left(self) -> float:
+        return max(0.0, self.target - cpu_clock(self.which))
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+    def run(self) -> None:
+        while not self.cancelled.is_set():
+            left = self.left()
+            if left <= 0:
+                self.fn()
+                return
+            self.cancelled.wait(min(0.05, max(left, 0.0005)))
 
 
 class PosixTimer:
@@ -68,6 +109,9 @@ class Timers:
     # --- the slicing rule ----------------------------------------------------------------------
     def armed_timer_signals(self) -> set[int]:
         sigs = {SIGALRM} if getattr(self, "itimer", None) else set()
+        for which, sig in ((1, SIGVTALRM), (2, SIGPROF)):
+            if getattr(self, "cpu_itimers", {}).get(which):
+                sigs.add(sig)
         for t in getattr(self, "posix_timers", {}).values():
             if t.deadline is not None and t.notify == SIGEV_SIGNAL:
                 sigs.add(t.sig)
@@ -113,9 +157,10 @@ class Timers:
 
     # --- POSIX timers --------------------------------------------------------------------------
     def sys_timer_create(self, clock, sevp, timerid, *_):
-        if clock not in _CLOCKS:
-            if clock in (2, 3) or clock & 0x80000000:     # CPU-time clocks (process, thread)
-                raise NotServed("timer_create on a CPU-time clock")
+        clock = s32(clock)
+        if clock not in _CLOCKS and self.cpu_clock_kind(clock) is None:
+            if clock == 3 or clock < 0:     # a thread's, or another process's CPU-time clock
+                raise NotServed("timer_create on a thread's or another process's CPU-time clock")
             return -errno.EINVAL
         value, sig, notify = 0, SIGALRM, SIGEV_SIGNAL
         if sevp:
@@ -149,7 +194,9 @@ class Timers:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
         if value and flags & TIMER_ABSTIME:
-            value = max(1e-9, value - time.clock_gettime(_CLOCKS[t.clock]))
+            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.clock in _CLOCKS
+                   else cpu_clock(self.cpu_clock_kind(t.clock)))
+            value = max(1e-9, value - now)
         self._arm(t, value, isec + insec / 1e9)
         self.timers_changed()
         return 0
@@ -197,8 +244,11 @@ class Timers:
             else:
                 t.deadline = None
 
-        timer = threading.Timer(value, fire)
-        timer.daemon = True
+        if t.clock not in _CLOCKS:
+            timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
+        else:
+            timer = threading.Timer(value, fire)
+            timer.daemon = True
         t.host = timer
         timer.start()
 
@@ -211,14 +261,64 @@ class Timers:
                 return t.tid, overrun, t.value
         return None
 
+    def cpu_clock_kind(self, clock: int) -> str | None:
+        """"prof" or "virtual" for this process's CPU-time clock: CLOCK_PROCESS_CPUTIME_ID, or
+        the kernel's encoding glibc passes (MAKE_PROCESS_CPUCLOCK(pid, kind): ~pid << 3 | kind,
+        pid 0 or our own, not a thread's: bit 2 clear); None for any other clock."""
+        if clock == CLOCK_PROCESS_CPUTIME_ID:
+            return "prof"
+        if clock >= 0 or clock & 4 or clock & 3 == 3:
+            return None
+        pid = ~(clock >> 3)
+        if pid not in (0, self.pid):
+            return None
+        return "virtual" if clock & 3 == 1 else "prof"
+
+    # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
+    def arm_cpu_itimer(self, which: int, value: float, interval: float) -> None:
+        """setitimer(ITIMER_VIRTUAL (1) or ITIMER_PROF (2)): SIGVTALRM or SIGPROF after
+        ``value`` seconds of CPU time, then every ``interval``."""
+        timers = self.__dict__.setdefault("cpu_itimers", {})
+        old = timers.pop(which, None)
+        if old is not None:
+            old[0].cancel()
+        if value <= 0 or self.timers_closed:
+            return
+        sig = SIGVTALRM if which == 1 else SIGPROF
+
+        def fire():
+            if timers.get(which, (None,))[0] is not timer or self.timers_closed:
+                return
+            self.timer_fired(sig)
+            if interval > 0:
+                self.arm_cpu_itimer(which, interval, interval)
+            else:
+                timers.pop(which, None)
+
+        timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
+        timers[which] = (timer, interval)
+        timer.start()
+
+    def cpu_itimer_value(self, which: int) -> tuple[float, float]:
+        """(seconds left, interval) of an ITIMER_VIRTUAL/ITIMER_PROF timer; zeros if disarmed."""
+        t = self.__dict__.get("cpu_itimers", {}).get(which)
+        if t is None:
+            return 0.0, 0.0
+        return max(1e-6, t[0].left()), t[1]
+
     def stop_posix_timers(self) -> None:
+        for t, _interval in list(self.__dict__.get("cpu_itimers", {}).values()):
+            t.cancel()
         self.timers_closed = True
         for t in list(getattr(self, "posix_timers", {}).values()):
             self._arm(t, 0, 0)
 
 
 def _itimerspec(t: PosixTimer) -> bytes:
-    left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
+    if isinstance(t.host, CpuTimer) and t.deadline is not None:
+        left = max(1e-9, t.host.left())
+    else:
+        left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
 
 
