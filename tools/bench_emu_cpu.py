@@ -11,10 +11,10 @@ Workloads (tests/emu/progs, built here with the Debian cross GCC, static glibc):
 - a sieve of Eratosthenes up to 20,000,000 (``sieve``): loads and stores over 20 MB;
 - a static hello: start-up, what a test suite of many short runs pays per run.
 
-For each: qemu-user's wall time as a process, ``xld run``'s as a process (``python -m
-xld.emu``, bytecode cache on), and one in-process run (``xld.emu.run``) — CPU time of the
-emulating thread (``time.thread_time``), which a busy shared machine disturbs less than wall
-time. Every repeat runs qemu, the process and the in-process run back to back, so the three
+For each: the CPU time (user + system; wall time in parentheses) of qemu-user as a process
+and of ``xld run`` as a process (``python -m xld.emu``, bytecode cache on), and of one
+in-process run (``xld.emu.run``: the emulating thread's ``time.thread_time``). Ratios are of
+CPU times, which a busy shared machine disturbs less than wall times. Every repeat runs qemu, the process and the in-process run back to back, so the three
 see the same machine. Output: a table, then the JSON (or into --json).
 """
 
@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,14 +52,17 @@ def _build(arch: str, prog: str, outdir: str) -> str:
     return out
 
 
-def _timed(cmd, env=None) -> tuple[float, bytes]:
+def _timed(cmd, env=None) -> tuple[float, float, bytes]:
+    """(wall seconds, CPU seconds (user + system), stdout) of one run of ``cmd``."""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, env=env)
     el = time.perf_counter() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode:
         raise SystemExit(f"bench_emu_cpu: {' '.join(cmd)} failed ({p.returncode}):\n"
                          f"{p.stderr.decode(errors='replace')}")
-    return el, p.stdout
+    return el, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), p.stdout
 
 
 def bench(arch: str, repeat: int, outdir: str) -> list[dict]:
@@ -67,13 +71,15 @@ def bench(arch: str, repeat: int, outdir: str) -> list[dict]:
     rows = []
     for label, prog, args in CASES:
         exe = _build(arch, prog, outdir)
-        q, x, inproc = [], [], []
+        q, x, qc, xc, inproc = [], [], [], [], []
         _timed([sys.executable, "-m", "xld.emu", exe, *args], env)          # warm-up
         for _ in range(repeat):
-            t, qout = _timed([QEMU[arch], exe, *args])
+            t, c, qout = _timed([QEMU[arch], exe, *args])
             q.append(t)
-            t, xout = _timed([sys.executable, "-m", "xld.emu", exe, *args], env)
+            qc.append(c)
+            t, c, xout = _timed([sys.executable, "-m", "xld.emu", exe, *args], env)
             x.append(t)
+            xc.append(c)
             if xout != qout:
                 raise SystemExit(f"bench_emu_cpu: {label}: xld run printed {xout!r}, qemu {qout!r}")
             c = time.thread_time()
@@ -82,9 +88,10 @@ def bench(arch: str, repeat: int, outdir: str) -> list[dict]:
             if not r.ok or r.stdout != qout:
                 raise SystemExit(f"bench_emu_cpu: {label}: in-process run: {r!r} {r.crash or ''}")
         med = statistics.median
-        rows.append({"arch": arch, "case": label, "qemu_s": med(q), "xld_process_s": med(x),
-                     "xld_inprocess_cpu_s": med(inproc), "ratio_process": med(x) / med(q),
-                     "ratio_inprocess": med(inproc) / med(q)})
+        rows.append({"arch": arch, "case": label, "qemu_wall_s": med(q), "xld_process_wall_s": med(x),
+                     "qemu_cpu_s": med(qc), "xld_process_cpu_s": med(xc),
+                     "xld_inprocess_cpu_s": med(inproc), "ratio_process_cpu": med(xc) / med(qc),
+                     "ratio_inprocess_cpu": med(inproc) / med(qc)})
     return rows
 
 
@@ -104,11 +111,13 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="xld-bench-cpu-") as d:
         for arch in args.arch.split(","):
             out["results"] += bench(arch.strip(), args.repeat, d)
-    table = [("", "qemu", "xld run (process)", "xld in-process (CPU)", "ratio process", "ratio in-proc")]
+    table = [("CPU s (wall s)", "qemu", "xld run (process)", "xld in-process", "ratio process",
+              "ratio in-proc")]
     for r in out["results"]:
-        table.append((f"{r['arch']} {r['case']}", f"{r['qemu_s']:.3f} s", f"{r['xld_process_s']:.3f} s",
-                      f"{r['xld_inprocess_cpu_s']:.3f} s", f"{r['ratio_process']:.2f}x",
-                      f"{r['ratio_inprocess']:.2f}x"))
+        table.append((f"{r['arch']} {r['case']}", f"{r['qemu_cpu_s']:.3f} ({r['qemu_wall_s']:.3f})",
+                      f"{r['xld_process_cpu_s']:.3f} ({r['xld_process_wall_s']:.3f})",
+                      f"{r['xld_inprocess_cpu_s']:.3f}", f"{r['ratio_process_cpu']:.2f}x",
+                      f"{r['ratio_inprocess_cpu']:.2f}x"))
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
