@@ -695,6 +695,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         return res
 
     def close(self):
+        self._ticker = None              # the ticker thread ends (threads.py)
         self.restore_host_signals()
         self.stop_timers()
         self.stop_posix_timers()
