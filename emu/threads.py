@@ -12,15 +12,18 @@ Switches happen
 - inside the system-call hook, when the running thread blocks (futex wait, sleep, reading an
   empty pipe), exits, or yields: the hook saves its context, restores the next runnable one
   and returns, and Unicorn carries on there. The engine's run (``emu_start``) does not end;
-- in the run loop, at the end of a time slice: while there is more than one thread, each
-  ``emu_start`` is given an instruction count (``SLICE_INSNS``, or what is left of the
-  instruction budget), and Unicorn stops exactly at an instruction boundary when it is spent.
-  The budget is charged slice by slice, so it covers every thread.
+- in the run loop, at the end of a time slice. While there is more than one thread, a ticker
+  thread asks every TICK seconds for a stop (``kick``); the kicker (uc.Kicker: a block hook in
+  host machine code) stops the engine exactly at the next translation block. Without the
+  kicker (not an x86-64 host), with an instruction budget or a debugger, each ``emu_start`` is
+  instead given an instruction count (``SLICE_INSNS``, or what is left of the budget), and
+  Unicorn stops exactly at an instruction boundary when it is spent; the budget is charged
+  slice by slice, so it covers every thread.
 
   (Not a host timer calling ``uc_emu_stop``: measured on Unicorn 2.1.4, such an asynchronous
-  stop that lands while a load is in flight can leave the saved PC one instruction behind the
-  registers — the load then runs again with its own result as address. The count-based stop
-  showed no such cases, and costs nothing measurable here.)
+  stop is not exact — it can resume with the PC one instruction past a register write, or,
+  after an in-hook PC write such as rt_sigreturn's, without restoring the PC at all; uc.Kicker
+  says more.)
 
 Exclusive loads and stores (arm64 LDXR/STXR, riscv64 LR/SC) stay correct across switches: the
 kernel's exception return clears the local exclusive monitor, so a thread switched out

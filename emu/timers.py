@@ -1,20 +1,19 @@
 """Timer signals: POSIX timers (timer_create & co.), and how every timer's signal reaches the guest
 at an exact instruction boundary.
 
-A timer expires on a host thread (``threading.Timer``) while the guest runs on the engine.
-Stopping the engine from that thread (``uc_emu_stop``) is not safe on Unicorn 2.1.4: such an
-asynchronous stop that lands while a load is in flight can leave the saved PC one instruction
-behind the registers, and the guest then runs that load again (threads.py). So a timer never
-stops the engine when its signal will run a handler:
+A timer expires on a host thread (``threading.Timer``, or ``CpuTimer`` for CPU-time clocks)
+while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
+not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its signal will run a
+handler:
 
-- While a timer is armed whose signal has a handler, every run of the engine is a counted
-  slice (``sliced()``: Unicorn's instruction count, SLICE_INSNS instructions, an exact stop).
-  The expiry only queues the signal; the run loop delivers it at the end of the slice, or the
-  system-call hook at the next system call, or a blocking call ends with EINTR at once.
-  Measured: fib(30) takes 0.165 s in counted slices against 0.066 s without (2.5x), so the
-  count is paid only while such a timer is armed.
+- While a timer is armed whose signal has a handler, runs are stoppable (``sliced()``): with
+  the kicker (uc.Kicker) the expiry queues the signal and kicks, and the engine stops at the
+  next block boundary; without it, every run is a counted slice (Unicorn's instruction count,
+  SLICE_INSNS instructions) and the signal waits for the end of the slice, or the next system
+  call. A blocking call ends with EINTR at once.
 - Arming such a timer, or installing a handler for an armed timer's signal, restarts the run
-  in slices (from the system-call hook, where a stop is exact).
+  that way (from the system-call hook, where a stop is exact); disarming it restarts the run
+  unstoppable.
 - A timer whose signal has no handler either kills the process (its state is thrown away, so
   an asynchronous stop is harmless) or is ignored (no stop at all).
 
