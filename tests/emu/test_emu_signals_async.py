@@ -1,6 +1,7 @@
 """Signals reach a program that spins in a CPU loop without a system call (uc.Kicker's exact
 stops, emu/threads.py run_count): its own interval timer's SIGALRM, and SIGUSR1 and SIGTERM
-sent by another process to ``xld run``, each run by the program's handler, as under qemu-user.
+sent by another process to ``xld run``, and SIGUSR2 from its own forked child, each run by the
+program's handler, as under qemu-user.
 Before the kicker, a signal from another process waited for the program's next system call:
 this program never made one and spun until the time limit."""
 
@@ -44,7 +45,7 @@ def test_spinning_program_sees_timer_and_kill_from_another_process(build, arch):
         tc.missing(f"{QEMU[arch]} not installed")
     expected = _drive([qemu, exe])
     assert expected == (3, b"setitimer: got signal 14\nready\nkill 1: got signal 10\nready\n"
-                           b"kill 2: got signal 15\n")
+                           b"kill 2: got signal 15\nkill from a child: got signal 12\nchild exited 0\n")
     assert _drive([*tc.xld_command(), "run", exe]) == expected
 
 
