@@ -78,6 +78,18 @@ TARGETS = {
 }
 
 
+# lldb's "generic" register roles (gdb ignores the attribute). lldb 14 has no riscv64 ABI
+# plugin to say which register is the PC, the stack pointer, ...: without these it took x0
+# (zero) for the PC and could not make a frame, against qemu-riscv64 -g as well.
+GENERIC = {"riscv64": {"pc": "pc", "sp": "sp", "fp": "fp", "ra": "ra",
+                       **{f"a{i}": f"arg{i + 1}" for i in range(8)}}}
+
+
+# ... nor the DWARF numbers of the registers (x0-x31: 0-31, f0-f31: 32-63), which lldb needs
+# to find a variable on the stack
+DWARF = {"riscv64": {**{n: i for i, n in enumerate(_RV_NAMES)}, **{f"f{i}": 32 + i for i in range(32)}}}
+
+
 def registers(arch_name: str) -> list:
     """The registers in gdb's numbering: (name, Unicorn id, bytes, type)."""
     return [r for _feature, regs in TARGETS[arch_name][1] for r in regs]
@@ -95,6 +107,10 @@ def target_xml(arch_name: str) -> str:
             lines.append(_A64_VTYPES)
         for name, _rid, size, typ in regs:
             t = f' type="{typ}"' if typ else (' type="int"' if size == 8 else "")
+            g = GENERIC.get(arch_name, {}).get(name)
+            t += f' generic="{g}"' if g else ""
+            d = DWARF.get(arch_name, {}).get(name)
+            t += f' dwarf_regnum="{d}" ehframe_regnum="{d}"' if d is not None else ""
             lines.append(f'<reg name="{name}" bitsize="{size * 8}" regnum="{i}"{t}/>')
             i += 1
         lines.append("</feature>")

@@ -16,7 +16,8 @@ passed through as bytes. Three things are translated:
   guest threads run.
 
 Descriptors passed with ``SCM_RIGHTS`` go through the host's own sendmsg/recvmsg (a received
-one becomes a guest file of its kind). Not served: other ancillary data (credentials),
+one becomes a guest file of its kind); ``SCM_CREDENTIALS`` and ``SO_PEERCRED`` pass through
+with pids translated (the first process's 4242 is its host pid). Not served: other ancillary data,
 sockets of other families (netlink, packet, ...), and the socket options that name a
 descriptor.
 """
@@ -44,7 +45,8 @@ AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, MSG_CTRUNC = 0x40, 0x4000, 0x20, 0x8
 MSG_CMSG_CLOEXEC = 0x40000000
-SOL_SOCKET, SCM_RIGHTS = 1, 1
+SOL_SOCKET, SCM_RIGHTS, SCM_CREDENTIALS = 1, 1, 2
+SO_PEERCRED = 17
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EPOLL_EVENT_HOST = "<IQ" if platform.machine() in ("x86_64", "AMD64", "i686") else "<IxxxxQ"
 EPOLL_EVENT_GUEST = "<IxxxxQ"
@@ -230,6 +232,9 @@ class Net:
         buf = ctypes.create_string_buffer(max(room, 1))
         ln = ctypes.c_uint(room)
         _c("getsockopt", s.fd, s32(level), s32(name), buf, ctypes.byref(ln))
+        if (s32(level), s32(name)) == (SOL_SOCKET, SO_PEERCRED) and ln.value >= 12 and room >= 12:
+            pid = struct.unpack_from("<i", buf.raw)[0]          # the peer's host pid
+            buf.raw = struct.pack("<i", self.guest_of(pid)) + buf.raw[4:]
         self.wr(val, buf.raw[:min(ln.value, room)])
         self.wr(vlenp, struct.pack("<I", ln.value))
         return 0
@@ -320,32 +325,43 @@ class Net:
     def sys_sendmsg(self, fd, msg, flags, *_):
         s = self._socket(fd)
         name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
-        passed = self._rights_in(control, controllen) if control and controllen else []
+        passed = self._ancillary_in(control, controllen) if control and controllen else []
         data = b"".join(self.rd(b, n) for b, n in self._iov(iov, iovlen))
         dest = self._addr_in(name, namelen) if name and namelen else None
         return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest, passed)
 
-    def _rights_in(self, control: int, controllen: int) -> list[int]:
-        """The host descriptors an SCM_RIGHTS message passes (other ancillary data: not
-        served)."""
+    def _ancillary_in(self, control: int, controllen: int) -> list:
+        """sendmsg's ancillary data for the host: the host descriptors an SCM_RIGHTS message
+        passes, and SCM_CREDENTIALS (struct ucred) with the guest's pid as the host's (the
+        host kernel checks it is the sender's). Other kinds: not served."""
         if controllen > 4096:
             raise GuestOSError(errno.EINVAL)
         raw = self.rd(control, controllen)
-        out, pos = [], 0
+        fds, out, pos = [], [], 0
         while pos + 16 <= len(raw):
             ln, level, kind = struct.unpack_from("<Qii", raw, pos)
             if ln < 16 or pos + ln > len(raw):
                 raise GuestOSError(errno.EINVAL)
+            if (level, kind) == (SOL_SOCKET, SCM_CREDENTIALS):
+                if ln < 16 + 12:
+                    raise GuestOSError(errno.EINVAL)
+                pid, uid, gid = struct.unpack_from("<iII", raw, pos + 16)
+                out.append((SOL_SOCKET, SCM_CREDENTIALS,
+                            struct.pack("<iII", self.host_of(pid), uid, gid)))
+                pos += (ln + 7) & ~7
+                continue
             if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
-                raise NotServed("sendmsg with ancillary data other than SCM_RIGHTS (credentials, "
-                                "...) is not served")
+                raise NotServed("sendmsg with ancillary data other than SCM_RIGHTS and "
+                                "SCM_CREDENTIALS is not served")
             for (g,) in struct.iter_unpack("<i", raw[pos + 16:pos + 16 + (ln - 16) // 4 * 4]):
                 h = self.fds.get(g).host_fd()
                 if h is None:
                     raise NotServed("passing a descriptor that is not a host one (captured "
                                     "output, /dev/null, ...) is not served")
-                out.append(h)
+                fds.append(h)
             pos += (ln + 7) & ~7
+        if fds:
+            out.append((SOL_SOCKET, SCM_RIGHTS, array.array("i", fds).tobytes()))
         return out
 
     def sys_recvmsg(self, fd, msg, flags, *_):
@@ -399,6 +415,12 @@ class Net:
                 pos += n
             out = b""
             for level, kind, blob in anc:
+                if (level, kind) == (SOL_SOCKET, SCM_CREDENTIALS) and len(blob) >= 12:
+                    pid, uid, gid = struct.unpack_from("<iII", blob)   # the sender's host pid
+                    rec = struct.pack("<QiiiII", 28, SOL_SOCKET, SCM_CREDENTIALS,
+                                      self.guest_of(pid), uid, gid)
+                    out += rec + bytes(-len(rec) % 8)
+                    continue
                 if (level, kind) != (SOL_SOCKET, SCM_RIGHTS):
                     continue
                 gfds = []
@@ -519,10 +541,10 @@ class Net:
         return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
 
 
-def _sendmsg_fds(fd: int, data: bytes, flags: int, host_fds, dest: bytes | None) -> int:
+def _sendmsg_fds(fd: int, data: bytes, flags: int, anc, dest: bytes | None) -> int:
+    """sendmsg on the host with ancillary data ``anc`` (Net._ancillary_in)."""
     sock = socket.socket(fileno=os.dup(fd))
     try:
-        anc = [(SOL_SOCKET, SCM_RIGHTS, array.array("i", host_fds).tobytes())]
         if dest is not None:
             if struct.unpack_from("<H", dest)[0] != AF_UNIX:
                 raise GuestOSError(errno.EINVAL)

@@ -521,13 +521,13 @@ class Processes:
         self.watcher.start()
 
     def post_signal(self, sig: int) -> None:
-        """From a watcher thread: a signal for the run loop, taken at the guest's next system
-        call (whose hook stops the engine at an instruction boundary) or ending a wait now.
-        Not Signals.post_async: an engine stop from another thread can land in the middle of
-        a memory access (see threads.py), which corrupted a parent's state in 1 of ~25 runs
-        of the process test."""
+        """From a watcher thread: a signal for the run loop, ending a wait now, and taken at
+        once when runs are stoppable (the kicker: threads.run_count, uc.Kicker), else at the
+        guest's next system call. Never ``uc_emu_stop`` from this thread: such a stop is not
+        exact (uc.Kicker); it corrupted a parent's state in 1 of ~25 runs of the process test."""
         self.async_signals.append(sig)
         self.wake.set()
+        self.kick()         # an exact stop, when runs are stoppable (threads.run_count)
 
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):

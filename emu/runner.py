@@ -47,7 +47,7 @@ from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
 from .threads import BLOCKED, NotServed, Threads
 from .hostio import HostIO
-from .process import Processes
+from .process import FORWARDED, Processes
 from .net import Net
 from .timers import Timers
 
@@ -196,6 +196,11 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.fds.install(self.err_sink, fd=2)
 
         self._new_engine(max_memory)
+
+    def forwarded_handlers(self) -> bool:
+        """Has the program a handler for a signal another process may send it (kill from the
+        host or another guest process, SIGCHLD)? Then runs are stoppable (threads.sliced)."""
+        return any(self.action(sig)[0] > 1 for sig in (*FORWARDED, 17))
 
     # --- setup --------------------------------------------------------------------------
     def _new_engine(self, max_memory: int) -> None:
@@ -427,9 +432,12 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                         pc = self.eng.reg_read(self.arch.pc)
                         err = None
                         continue
-                    # the end of a time slice (threads.py): switch threads
-                    if self.slice_over():
-                        self.preempt()
+                    # the end of a time slice (threads.py): switch threads; or a stop
+                    # on request (kick) whose reason is gone: carry on
+                    over = self.slice_over()
+                    if over:
+                        if over == "switch":
+                            self.preempt()
                         pc = self.eng.reg_read(self.arch.pc)
                         err = None
                         continue
@@ -456,6 +464,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                 err = self._start_interruptible(pc)
             else:
                 err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+            if self.kicker is not None:
+                self.kicker.clear()      # a kick from now on stops the next run
 
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
@@ -685,6 +695,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         return res
 
     def close(self):
+        self._ticker = None              # the ticker thread ends (threads.py)
         self.restore_host_signals()
         self.stop_timers()
         self.stop_posix_timers()

@@ -51,6 +51,7 @@ class Signals:
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.blocked_pending: set[int] = set()
+        self.blocked_codes: dict[int, int] = {}   # si_code of asynchronous blocked signals
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -69,19 +70,23 @@ class Signals:
     def has_handler(self, sig: int) -> bool:
         return self.action(sig)[0] > 1
 
-    def queue_self_signal(self, sig: int) -> None:
+    def queue_self_signal(self, sig: int, code: int = SI_TKILL) -> None:
         """A signal the program sent itself, with a handler: deliver when it can."""
         if self.sigmask & (1 << (sig - 1)):
             self.blocked_pending.add(sig)
+            if code == SI_TKILL:
+                self.blocked_codes.pop(sig, None)
             return
-        self.pending = (sig, SI_TKILL, 0)
+        self.pending = (sig, code, 0)
         self.eng.emu_stop()
 
     def mask_changed(self) -> None:
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
                 self.blocked_pending.discard(sig)
-                self.queue_self_signal(sig)
+                # an asynchronous signal that came while blocked (a timer's expiry during its
+                # own handler) keeps its si_code, and so its timer's siginfo
+                self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL))
                 return
 
     # --- temporary masks: rt_sigsuspend, pselect6, ppoll (the kernel's set_user_sigmask) -------
@@ -198,6 +203,7 @@ class Signals:
                 continue
             if self.sigmask & (1 << (sig - 1)):
                 self.blocked_pending.add(sig)
+                self.blocked_codes[sig] = SI_TIMER
                 continue
             return ("deliver" if handler > 1 else "die"), sig
         self.wake.clear()
@@ -224,8 +230,20 @@ class Signals:
 
     def sys_setitimer(self, which, new, old, *_):
         import time
-        if which != 0:                       # only ITIMER_REAL
-            return -22 if which > 2 else 0
+        if which > 2:
+            return -22
+        if which != 0:                       # ITIMER_VIRTUAL, ITIMER_PROF (timers.py)
+            if old:
+                left, interval = self.cpu_itimer_value(which)
+                self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
+                                         int(left), int(left % 1 * 1e6)))
+            if new:
+                isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
+                if min(isec, iusec, vsec, vusec) < 0 or max(iusec, vusec) >= 1_000_000:
+                    return -22
+                self.arm_cpu_itimer(which, vsec + vusec / 1e6, isec + iusec / 1e6)
+                self.timers_changed()
+            return 0
         if old:
             left, interval = 0.0, 0.0
             if self.itimer:

@@ -12,15 +12,18 @@ Switches happen
 - inside the system-call hook, when the running thread blocks (futex wait, sleep, reading an
   empty pipe), exits, or yields: the hook saves its context, restores the next runnable one
   and returns, and Unicorn carries on there. The engine's run (``emu_start``) does not end;
-- in the run loop, at the end of a time slice: while there is more than one thread, each
-  ``emu_start`` is given an instruction count (``SLICE_INSNS``, or what is left of the
-  instruction budget), and Unicorn stops exactly at an instruction boundary when it is spent.
-  The budget is charged slice by slice, so it covers every thread.
+- in the run loop, at the end of a time slice. While there is more than one thread, a ticker
+  thread asks every TICK seconds for a stop (``kick``); the kicker (uc.Kicker: a block hook in
+  host machine code) stops the engine exactly at the next translation block. Without the
+  kicker (not an x86-64 host), with an instruction budget or a debugger, each ``emu_start`` is
+  instead given an instruction count (``SLICE_INSNS``, or what is left of the budget), and
+  Unicorn stops exactly at an instruction boundary when it is spent; the budget is charged
+  slice by slice, so it covers every thread.
 
   (Not a host timer calling ``uc_emu_stop``: measured on Unicorn 2.1.4, such an asynchronous
-  stop that lands while a load is in flight can leave the saved PC one instruction behind the
-  registers — the load then runs again with its own result as address. The count-based stop
-  showed no such cases, and costs nothing measurable here.)
+  stop is not exact — it can resume with the PC one instruction past a register write, or,
+  after an in-hook PC write such as rt_sigreturn's, without restoring the PC at all; uc.Kicker
+  says more.)
 
 Exclusive loads and stores (arm64 LDXR/STXR, riscv64 LR/SC) stay correct across switches: the
 kernel's exception return clears the local exclusive monitor, so a thread switched out
@@ -63,7 +66,8 @@ FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 
-SLICE_INSNS = 200_000      # instructions of a time slice
+SLICE_INSNS = 200_000      # instructions of a time slice (counted runs)
+TICK = 0.005               # s: a time slice when the kicker stops runs (uc.Kicker)
 
 # The kernel's per-thread state, kept on the Process for the running thread.
 PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "blocked_pending",
@@ -219,6 +223,9 @@ class Threads:
         self._mon_off = None
         self._insns_left = None
         self.yielding = False
+        self.kicker = None          # uc.Kicker of this engine, once runs need prompt stops
+        self.kicked = False         # a stop was asked for (kick)
+        self._ticker = None         # host pid whose ticker thread runs
 
     # --- switching ------------------------------------------------------------------------
     def _save_current(self) -> None:
@@ -367,9 +374,16 @@ class Threads:
 
     # --- the time slice ---------------------------------------------------------------------
     def run_count(self) -> int:
-        """The instruction count of the next emu_start (0: unlimited). With more than one
-        thread, a run is one time slice of SLICE_INSNS instructions (or what is left of the
-        budget): Unicorn stops it exactly at an instruction boundary."""
+        """The instruction count of the next emu_start (0: unlimited).
+
+        When runs must be stoppable at once (``sliced()``: more than one thread, a timer whose
+        signal has a handler, a handler for a signal another process may send), the engine
+        gets the kicker (uc.Kicker: an exact stop on request from any thread) and the run is
+        not counted: a ticker thread asks for a switch every TICK seconds while there is more
+        than one thread, and timers and the signal pump ask for a stop when they queue a
+        signal. Without the kicker (not an x86-64 host), with an instruction budget, or with
+        a debugger attached, a run is one time slice of SLICE_INSNS instructions (or what is
+        left of the budget): Unicorn's count stops it exactly at an instruction boundary."""
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
@@ -377,29 +391,76 @@ class Threads:
             self.run_is_sliced = True
             return 1                       # a debugger's single step (gdbstub.py)
         self.run_is_sliced = self.sliced()
+        if self.run_is_sliced and self.kicker_usable():
+            if self.kicker is None:
+                self.kicker = U.Kicker(self.eng)
+            if len(self.threads) > 1:
+                self._start_ticker()
+            return 0
         if self.run_is_sliced:
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
         return left or 0
 
-    def sliced(self) -> bool:
-        """Must runs end at slice boundaries? With more than one thread (to switch), while a
-        timer whose signal has a handler is armed (timers.py: to deliver it at an exact
-        instruction boundary), and while a debugger is attached (to see its Ctrl-C)."""
-        return (len(self.threads) > 1 or self.timer_slices()
-                or (self.gdb is not None and self.gdb.attached))
+    def kicker_usable(self) -> bool:
+        """Can runs be stopped on request rather than counted? Not with an instruction budget
+        (charged by counts) or a debugger (gdbstub.py polls between counted slices)."""
+        return (not self.max_insns and not (self.gdb is not None and self.gdb.attached)
+                and U.Kicker.available())
 
-    def slice_over(self) -> bool:
-        """The run loop's emu_start ended with nothing else to do: was it the end of a time
-        slice (switch threads), rather than the instruction budget running out?"""
+    def kick(self) -> None:
+        """From any thread: stop the engine at the next block boundary (exactly), if runs are
+        stoppable now; the run loop then looks at what is queued."""
+        self.kicked = True
+        k = self.kicker
+        if k is not None and self.run_is_sliced:
+            k.kick()
+
+    def _start_ticker(self) -> None:
+        import os
+        import threading
+        me = os.getpid()
+        if self._ticker == me:
+            return
+        self._ticker = me
+        stop_event = self.stop_event
+
+        def tick():
+            while not stop_event.wait(TICK) and os.getpid() == me and self._ticker == me:
+                if len(self.threads) > 1:
+                    self.preempt_req = True
+                    self.kick()
+
+        threading.Thread(target=tick, daemon=True, name="xld-run-ticker").start()
+
+    def sliced(self) -> bool:
+        """Must runs be stoppable at any instruction? With more than one thread (to switch),
+        while a timer whose signal has a handler is armed (timers.py: to deliver it at an exact
+        instruction boundary), while a debugger is attached (to see its Ctrl-C), and, when
+        the kicker can do it cheaply, while the program has a handler for a signal that other
+        processes may send (process.py's FORWARDED: kill from the host)."""
+        return (len(self.threads) > 1 or self.timer_slices()
+                or (self.gdb is not None and self.gdb.attached)
+                or (self.forwarded_handlers() and self.kicker_usable()))
+
+    def slice_over(self):
+        """The run loop's emu_start ended with nothing else to do: "switch" at the end of a
+        time slice (switch threads), "resume" after a stop on request (kick) that found
+        nothing to do, or False: the instruction budget ran out."""
         switch = self.preempt_req
         self.preempt_req = False
+        kicked = self.kicked
+        self.kicked = False
         count = self._last_count
         if not switch and count:
             if self.max_insns:
                 self._insns_left -= count
-                return self._insns_left > 0
-            return True
-        return switch
+                return "switch" if self._insns_left > 0 else False
+            return "switch"
+        if switch:
+            return "switch"
+        # an uncounted run with the kicker ends only on request (a time limit or Ctrl-C sets
+        # self.stop first): a kick whose flag was set after its reason had been taken
+        return "resume" if kicked or (self.kicker is not None and not count) else False
 
     # --- system calls -----------------------------------------------------------------------
     def sys_clone(self, flags, newsp, ptid, tls, ctid, *_):

@@ -1,33 +1,35 @@
 """Timer signals: POSIX timers (timer_create & co.), and how every timer's signal reaches the guest
 at an exact instruction boundary.
 
-A timer expires on a host thread (``threading.Timer``) while the guest runs on the engine.
-Stopping the engine from that thread (``uc_emu_stop``) is not safe on Unicorn 2.1.4: such an
-asynchronous stop that lands while a load is in flight can leave the saved PC one instruction
-behind the registers, and the guest then runs that load again (threads.py). So a timer never
-stops the engine when its signal will run a handler:
+A timer expires on a host thread (``threading.Timer``, or ``CpuTimer`` for CPU-time clocks)
+while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
+not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its signal will run a
+handler:
 
-- While a timer is armed whose signal has a handler, every run of the engine is a counted
-  slice (``sliced()``: Unicorn's instruction count, SLICE_INSNS instructions, an exact stop).
-  The expiry only queues the signal; the run loop delivers it at the end of the slice, or the
-  system-call hook at the next system call, or a blocking call ends with EINTR at once.
-  Measured: fib(30) takes 0.165 s in counted slices against 0.066 s without (2.5x), so the
-  count is paid only while such a timer is armed.
+- While a timer is armed whose signal has a handler, runs are stoppable (``sliced()``): with
+  the kicker (uc.Kicker) the expiry queues the signal and kicks, and the engine stops at the
+  next block boundary; without it, every run is a counted slice (Unicorn's instruction count,
+  SLICE_INSNS instructions) and the signal waits for the end of the slice, or the next system
+  call. A blocking call ends with EINTR at once.
 - Arming such a timer, or installing a handler for an armed timer's signal, restarts the run
-  in slices (from the system-call hook, where a stop is exact).
+  that way (from the system-call hook, where a stop is exact); disarming it restarts the run
+  unstoppable.
 - A timer whose signal has no handler either kills the process (its state is thrown away, so
   an asynchronous stop is harmless) or is ignored (no stop at all).
 
 POSIX timers: ``timer_create`` on CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, with
 SIGEV_SIGNAL (the default: SIGALRM) or SIGEV_NONE; ``timer_settime`` (relative or
 TIMER_ABSTIME, with an interval), ``timer_gettime``, ``timer_getoverrun``, ``timer_delete``.
-Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``. CPU-time
-clocks and SIGEV_THREAD_ID are not served (the call stops with SIGSYS, or ENOSYS).
+Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``.
+CLOCK_PROCESS_CPUTIME_ID timers, and setitimer's ITIMER_VIRTUAL and ITIMER_PROF, run on the
+emulator process's CPU time (``CpuTimer``). A thread's CPU clock and SIGEV_THREAD_ID are not
+served (the call stops with SIGSYS, or ENOSYS).
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import struct
 import threading
 import time
@@ -35,11 +37,49 @@ import time
 from .threads import NotServed
 from .syscalls import s32
 
-SIGALRM = 14
+SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
+CLOCK_PROCESS_CPUTIME_ID = 2
 _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: getattr(time, "CLOCK_BOOTTIME", 1)}
+
+
+def cpu_clock(which: str) -> float:
+    """The process's CPU time in seconds: "virtual" user time (ITIMER_VIRTUAL), "prof" user +
+    system time (ITIMER_PROF, CLOCK_PROCESS_CPUTIME_ID). The guest's CPU time is the emulator
+    process's, as under qemu-user, where the host kernel runs these timers on qemu's own."""
+    if which == "virtual":
+        return os.times().user
+    return time.process_time()
+
+
+class CpuTimer(threading.Thread):
+    """threading.Timer's interface (start, cancel) for a timer on the process's CPU time:
+    fires ``fn`` once the CPU clock ``which`` has advanced by ``interval`` seconds. It sleeps
+    (in wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
+    advances at most as fast as the wall clock while one thread emulates."""
+
+    def __init__(self, interval: float, fn, which: str = "prof"):
+        super().__init__(daemon=True, name="xld-run-cputimer")
+        self.which = which
+        self.target = cpu_clock(which) + interval
+        self.fn = fn
+        self.cancelled = threading.Event()
+
+    def left(self) -> float:
+        return max(0.0, self.target - cpu_clock(self.which))
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+    def run(self) -> None:
+        while not self.cancelled.is_set():
+            left = self.left()
+            if left <= 0:
+                self.fn()
+                return
+            self.cancelled.wait(min(0.05, max(left, 0.0005)))
 
 
 class PosixTimer:
@@ -68,6 +108,9 @@ class Timers:
     # --- the slicing rule ----------------------------------------------------------------------
     def armed_timer_signals(self) -> set[int]:
         sigs = {SIGALRM} if getattr(self, "itimer", None) else set()
+        for which, sig in ((1, SIGVTALRM), (2, SIGPROF)):
+            if getattr(self, "cpu_itimers", {}).get(which):
+                sigs.add(sig)
         for t in getattr(self, "posix_timers", {}).values():
             if t.deadline is not None and t.notify == SIGEV_SIGNAL:
                 sigs.add(t.sig)
@@ -79,8 +122,9 @@ class Timers:
 
     def timers_changed(self) -> None:
         """From a system call that armed a timer or changed a handler: if runs must now be
-        sliced and this one is not, end it here (an exact stop) so the next one is."""
-        if not self.run_is_sliced and self.timer_slices():
+        sliced (stoppable) and this one is not, or the other way round, end it here (an exact
+        stop) so that the next one is what it must be."""
+        if self.run_is_sliced != self.sliced():
             self.preempt_req = True
             self.eng.emu_stop()
 
@@ -91,6 +135,9 @@ class Timers:
             return False                       # a standard signal already pending: merged
         self.async_signals.append(sig)
         self.wake.set()
+        if self.kicker is not None and self.run_is_sliced:
+            self.kick()                        # an exact stop (uc.Kicker)
+            return True
         if not self.run_is_sliced:
             handler = self.action(sig)[0]
             blocked = self.sigmask & (1 << (sig - 1))    # stays pending: no reason to stop
@@ -103,15 +150,16 @@ class Timers:
         """The C library's sigaction (syscalls.py), and then: a handler for an armed timer's
         signal means runs are sliced from now on."""
         ret = super().sys_rt_sigaction(sig, act, *rest)
-        if act and ret == 0 and sig in self.armed_timer_signals():
+        if act and ret == 0:
             self.timers_changed()
         return ret
 
     # --- POSIX timers --------------------------------------------------------------------------
     def sys_timer_create(self, clock, sevp, timerid, *_):
-        if clock not in _CLOCKS:
-            if clock in (2, 3) or clock & 0x80000000:     # CPU-time clocks (process, thread)
-                raise NotServed("timer_create on a CPU-time clock")
+        clock = s32(clock)
+        if clock not in _CLOCKS and self.cpu_clock_kind(clock) is None:
+            if clock == 3 or clock < 0:     # a thread's, or another process's CPU-time clock
+                raise NotServed("timer_create on a thread's or another process's CPU-time clock")
             return -errno.EINVAL
         value, sig, notify = 0, SIGALRM, SIGEV_SIGNAL
         if sevp:
@@ -145,7 +193,9 @@ class Timers:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
         if value and flags & TIMER_ABSTIME:
-            value = max(1e-9, value - time.clock_gettime(_CLOCKS[t.clock]))
+            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.clock in _CLOCKS
+                   else cpu_clock(self.cpu_clock_kind(t.clock)))
+            value = max(1e-9, value - now)
         self._arm(t, value, isec + insec / 1e9)
         self.timers_changed()
         return 0
@@ -193,8 +243,11 @@ class Timers:
             else:
                 t.deadline = None
 
-        timer = threading.Timer(value, fire)
-        timer.daemon = True
+        if t.clock not in _CLOCKS:
+            timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
+        else:
+            timer = threading.Timer(value, fire)
+            timer.daemon = True
         t.host = timer
         timer.start()
 
@@ -207,14 +260,64 @@ class Timers:
                 return t.tid, overrun, t.value
         return None
 
+    def cpu_clock_kind(self, clock: int) -> str | None:
+        """"prof" or "virtual" for this process's CPU-time clock: CLOCK_PROCESS_CPUTIME_ID, or
+        the kernel's encoding glibc passes (MAKE_PROCESS_CPUCLOCK(pid, kind): ~pid << 3 | kind,
+        pid 0 or our own, not a thread's: bit 2 clear); None for any other clock."""
+        if clock == CLOCK_PROCESS_CPUTIME_ID:
+            return "prof"
+        if clock >= 0 or clock & 4 or clock & 3 == 3:
+            return None
+        pid = ~(clock >> 3)
+        if pid not in (0, self.pid):
+            return None
+        return "virtual" if clock & 3 == 1 else "prof"
+
+    # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
+    def arm_cpu_itimer(self, which: int, value: float, interval: float) -> None:
+        """setitimer(ITIMER_VIRTUAL (1) or ITIMER_PROF (2)): SIGVTALRM or SIGPROF after
+        ``value`` seconds of CPU time, then every ``interval``."""
+        timers = self.__dict__.setdefault("cpu_itimers", {})
+        old = timers.pop(which, None)
+        if old is not None:
+            old[0].cancel()
+        if value <= 0 or self.timers_closed:
+            return
+        sig = SIGVTALRM if which == 1 else SIGPROF
+
+        def fire():
+            if timers.get(which, (None,))[0] is not timer or self.timers_closed:
+                return
+            self.timer_fired(sig)
+            if interval > 0:
+                self.arm_cpu_itimer(which, interval, interval)
+            else:
+                timers.pop(which, None)
+
+        timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
+        timers[which] = (timer, interval)
+        timer.start()
+
+    def cpu_itimer_value(self, which: int) -> tuple[float, float]:
+        """(seconds left, interval) of an ITIMER_VIRTUAL/ITIMER_PROF timer; zeros if disarmed."""
+        t = self.__dict__.get("cpu_itimers", {}).get(which)
+        if t is None:
+            return 0.0, 0.0
+        return max(1e-6, t[0].left()), t[1]
+
     def stop_posix_timers(self) -> None:
+        for t, _interval in list(self.__dict__.get("cpu_itimers", {}).values()):
+            t.cancel()
         self.timers_closed = True
         for t in list(getattr(self, "posix_timers", {}).values()):
             self._arm(t, 0, 0)
 
 
 def _itimerspec(t: PosixTimer) -> bytes:
-    left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
+    if isinstance(t.host, CpuTimer) and t.deadline is not None:
+        left = max(1e-9, t.host.left())
+    else:
+        left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
 
 

@@ -42,3 +42,16 @@ def test_timer_without_handler_still_kills_and_runs_are_not_sliced(build):
     assert res.returncode == 142 and res.stdout.endswith(b"spinning got ticks: 1\n")
     assert any(sliced for _n, sliced in counts)          # while the handler was set
     assert counts[-1] == (0, False)                      # SIG_DFL: the last run was not sliced
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_cpu_time_timers_fire_in_a_spinning_program(build, arch):
+    """setitimer(ITIMER_VIRTUAL), setitimer(ITIMER_PROF) with an interval, and a POSIX timer
+    on CLOCK_PROCESS_CPUTIME_ID (glibc passes the kernel's encoding of the clock): each fires
+    while the program spins without system calls, as under qemu-user (timers.CpuTimer)."""
+    exe = build("cputimers", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, (
+        b"virtual armed: 1\nITIMER_VIRTUAL: signal 26\nITIMER_PROF: signal 27, disarmed 1\n"
+        b"CLOCK_PROCESS_CPUTIME_ID: signal 12, siginfo ok 1\n")), res.crash
