@@ -315,7 +315,9 @@ class Kicker:
     def available() -> bool:
         import platform
         if Kicker._CODE is None:
-            ok = platform.machine().lower() in ("x86_64", "amd64") and ctypes.sizeof(c_void_p) == 8
+            # the System V calling convention (the engine in rdi): not Windows' x64 one
+            ok = (platform.machine().lower() in ("x86_64", "amd64") and ctypes.sizeof(c_void_p) == 8
+                  and platform.system() in ("Linux", "Darwin", "FreeBSD"))
             if ok:
                 try:
                     import mmap
