@@ -28,19 +28,26 @@ import numpy as np
 from xld.link import elf
 from xld.link.elf import read_uleb
 from xld.link.errors import LinkError
+from xld.link.input import concat_records
 
 
 def prune(ctx) -> None:
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
             if name == ".eh_frame" and obj.sec_outsec[i] is not None]
-    for obj, i in secs:
-        check_records(obj, i)
+    if not secs:
+        return
+    fr = _Frames(secs)
+    terminated = fr.terminated() if fr.well_formed() else None
+    if terminated is None:                  # something is off: the walk that says what
+        for obj, i in secs:
+            check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
         last = k == len(secs) - 1
-        if local_ok[k] and (last or not _has_terminator(obj.section_content(i))):
+        if local_ok[k] and (last or not (terminated[k] if terminated is not None
+                                         else _has_terminator(obj.section_content(i)))):
             continue                        # the common case: nothing to drop or rewrite
         _prune_section(ctx, obj, i, st, keep_terminator=last)
 
@@ -305,115 +312,254 @@ def _records(data: bytes):
 
 
 def merge_cies(ctx) -> None:
-    """Keep one copy of each identical CIE per output section (after ``prune``)."""
+    """Keep one copy of each identical CIE per output section (after ``prune``): the first
+    copy in input order stays; a later copy in the same input section is replaced there, one
+    in a later section by a pointer to the first (``ctx.eh_cie_links``).  All the output's
+    .eh_frame inputs are walked as one buffer, so the work is a few array operations per
+    output section plus a dictionary lookup per CIE."""
     ctx.eh_cie_links = []
     for out in ctx.outputs.values():
-        seen: dict = {}                          # CIE key -> (obj, sec, offset), first one
-        for obj, i in out.inputs:
-            if obj.sec_names[i] == ".eh_frame":
-                _merge_section_cies(ctx, obj, i, seen)
+        secs = [(obj, i) for obj, i in out.inputs if obj.sec_names[i] == ".eh_frame"]
+        if secs:
+            _merge_output_cies(ctx, secs)
 
 
-def _cie_key(obj, data: bytes, start: int, end: int, roff, rinfo, radd):
-    """What makes a CIE identical to another: its bytes and its relocations' (offset, type,
-    addend, global symbol); None when a relocation names a local symbol (kept apart)."""
-    inside = np.flatnonzero((roff >= start) & (roff < end)) if len(roff) else ()
-    relocs = []
-    for k in inside:
-        sym = int(rinfo[k] >> np.uint64(32))
-        if sym < obj.first_global or sym >= len(obj.gids):
+_READABLE_CIES: set[bytes] = set()       # CIEs whose augmentation was read (well_formed)
+
+
+class _Frames:
+    """The records of several .eh_frame input sections, read as one buffer (their records
+    tile each section: ``check_records``).  Offsets are into the buffer; ``sec`` is each
+    record's section (an index into the list), ``base`` each section's start."""
+
+    def __init__(self, secs):
+        datas = [bytes(obj.section_content(i)) for obj, i in secs]
+        self.buf = b"".join(datas)
+        sizes = np.array([len(d) for d in datas], dtype=np.int64)
+        self.base = np.cumsum(sizes) - sizes
+        self.size = sizes
+        self.st, self.en, self.ident = _records(self.buf)
+        self.sec = np.searchsorted(self.base, self.st, side="right") - 1
+        # the first record of each section (sections without records: the next one's)
+        self.first = np.searchsorted(self.sec, np.arange(len(secs)), side="left")
+
+    def well_formed(self) -> bool:
+        """What ``check_records`` checks, for every section at once: records tile each
+        section, lengths are sane, every FDE points back at a CIE of its own section, every
+        CIE's augmentation can be read.  False: let ``check_records`` say what is wrong."""
+        st, en, ident, sec = self.st, self.en, self.ident, self.sec
+        n = len(st)
+        if n == 0:
+            return len(self.buf) == 0
+        end = (self.base + self.size)[sec]
+        nonempty = np.flatnonzero(self.size)
+        starts = np.minimum(np.searchsorted(st, self.base[nonempty]), n - 1)
+        length = en - st - 4
+        if int(en[-1]) != len(self.buf) or (en > end).any() \
+                or (st[starts] != self.base[nonempty]).any():
+            return False
+        live = length != 0
+        if (live & ((length < 4) | ((length < 8) & (ident != 0)))).any():
+            return False
+        fde = np.flatnonzero(live & (ident != 0))
+        target = st[fde] + 4 - ident[fde]
+        k = np.minimum(np.searchsorted(st, target), n - 1)
+        if not ((st[k] == target) & (ident[k] == 0) & (length[k] != 0) & (sec[k] == sec[fde])).all():
+            return False
+        buf = self.buf
+        for a, b in zip(st[live & (ident == 0)].tolist(), en[live & (ident == 0)].tolist()):
+            cie = buf[a:b]
+            if cie not in _READABLE_CIES:
+                try:
+                    _fde_encoding(cie, 0)
+                except (IndexError, ValueError, struct.error):
+                    return False
+                if len(_READABLE_CIES) < 4096:
+                    _READABLE_CIES.add(cie)
+        return True
+
+    def terminated(self) -> list[bool]:
+        """Per section: whether a zero length ends its records (of well-formed sections)."""
+        zero = self.sec[self.en - self.st == 4]
+        return (np.bincount(zero, minlength=len(self.size)) > 0).tolist()
+
+    def relocations(self, secs):
+        """Every section's relocations as one table: (table, its record, offset in the buffer,
+        its section), or None when there are none."""
+        rels, which = [], []
+        for k, (obj, i) in enumerate(secs):
+            rel = obj.relas.get(i)
+            if rel is not None and len(rel):
+                rels.append(rel)
+                which.append(k)
+        if not rels:
             return None
-        relocs.append((int(roff[k]) - start, int(rinfo[k] & np.uint64(0xFFFFFFFF)),
-                       int(radd[k]), int(obj.gids[sym])))
-    return data[start:end], tuple(relocs)
+        counts = [len(r) for r in rels]
+        table = concat_records(rels)
+        rsec = np.repeat(np.array(which, dtype=np.int64), counts)
+        pos = table["r_offset"].astype(np.int64) + self.base[rsec]
+        rec = np.searchsorted(self.st, pos, side="right") - 1
+        return table, rec, pos, rsec
 
 
-def _merge_section_cies(ctx, obj, sec: int, seen: dict) -> None:
-    data = bytes(obj.section_content(sec))
-    if not data:
-        return
-    rel = obj.relas.get(sec)
-    if rel is None:
-        rel = np.zeros(0, dtype=elf.RELA)
-    roff = rel["r_offset"].astype(np.int64)
-    rinfo, radd = rel["r_info"], rel["r_addend"]
-    st, en, ident = _records(data)
+def _merge_output_cies(ctx, secs) -> None:
+    fr = _Frames(secs)
+    st, en, ident, rsec_of = fr.st, fr.en, fr.ident, fr.sec
     n = len(st)
-    cies = np.flatnonzero(ident == 0)
-    # each CIE: -1 kept; else the record it repeats (here), or -2 (an earlier section's)
-    same = np.full(n, -1, dtype=np.int64)
-    elsewhere: dict[int, tuple] = {}             # record -> the kept copy (obj, sec, offset)
-    keys: dict[tuple, int] = {}                  # this section's first CIE of each key
-    for r in cies.tolist():
-        key = _cie_key(obj, data, int(st[r]), int(en[r]), roff, rinfo, radd)
-        if key is None:
-            continue
-        if key in seen:
-            same[r] = -2
-            elsewhere[r] = seen[key]
-        elif key in keys:
-            same[r] = keys[key]
-        else:
-            keys[key] = r
-    gone = same != -1
-    if not gone.any():
-        for key, r in keys.items():
-            seen[key] = (obj, sec, int(st[r]))
+    if n == 0:
         return
-    # the section without the copies
+    rels = fr.relocations(secs)
+    cies = np.flatnonzero(ident == 0)
+    # the relocations inside CIEs (a C++ CIE's personality routine), by CIE
+    cie_relocs: dict[int, list] = {}
+    if rels is not None:
+        table, rrec, rpos, rsec = rels
+        inside = np.flatnonzero(ident[rrec] == 0)
+        if len(inside):
+            info = table["r_info"][inside]
+            for r, s, p, sym, typ, add in zip(rrec[inside].tolist(), rsec[inside].tolist(),
+                                              rpos[inside].tolist(), (info >> np.uint64(32)).tolist(),
+                                              (info & np.uint64(0xFFFFFFFF)).tolist(),
+                                              table["r_addend"][inside].tolist()):
+                obj = secs[s][0]
+                if sym < obj.first_global or sym >= len(obj.gids):
+                    cie_relocs[r] = None            # a local symbol: this CIE is kept apart
+                elif r not in cie_relocs or cie_relocs[r] is not None:
+                    cie_relocs.setdefault(r, []).append((p - int(st[r]), typ, add, int(obj.gids[sym])))
+    # each CIE: the first record with its key (-1: this one is kept)
+    same = np.full(n, -1, dtype=np.int64)
+    first: dict[tuple, int] = {}
+    buf = fr.buf
+    for r, a, b in zip(cies.tolist(), st[cies].tolist(), en[cies].tolist()):
+        relocs = cie_relocs.get(r, ())
+        if relocs is None:
+            continue
+        key = (buf[a:b], tuple(relocs))
+        k = first.get(key)
+        if k is None:
+            first[key] = r
+        else:
+            same[r] = k
+    gone = same >= 0
+    if not gone.any():
+        return
+    # the buffer without the copies; new starts in it and in each section
     lens = np.where(gone, 0, en - st)
-    new_st = np.cumsum(lens) - lens
-    buf = np.frombuffer(data, dtype=np.uint8)
-    out = buf[np.repeat(~gone, en - st)].copy()
-    # the FDEs' CIE pointers: to the kept copy here, or (after layout) to another section's
+    cum = np.concatenate([[0], np.cumsum(lens)])
+    new_gst = cum[:-1]
+    after = np.append(fr.first[1:], n)
+    new_base = cum[fr.first]
+    new_size = cum[after] - new_base
+    lst = st - fr.base[rsec_of]
+    new_lst = new_gst - new_base[rsec_of]
+    out = np.frombuffer(buf, dtype=np.uint8)[np.repeat(~gone, en - st)]
+    # the FDEs' CIE pointers: to the kept copy in the same section, or (after layout) to
+    # another section's
     fde = np.flatnonzero((ident != 0) & (ident != 0xFFFFFFFF))
     cie = np.searchsorted(st, st[fde] + 4 - ident[fde])       # check_records: an exact start
-    cie = np.where(same[cie] >= 0, same[cie], cie)
-    far = same[cie] == -2
-    near = fde[~far]
-    field = new_st[near] + 4
-    ptr = (field - new_st[cie[~far]]).astype("<u4").view(np.uint8).reshape(-1, 4)
+    target = np.where(same[cie] >= 0, same[cie], cie)
+    far = rsec_of[target] != rsec_of[fde]
+    near = ~far
+    field = new_gst[fde[near]] + 4
+    ptr = (field - new_gst[target[near]]).astype("<u4").view(np.uint8).reshape(-1, 4)
     out[field[:, None] + np.arange(4)] = ptr
-    out[(new_st[fde[far]] + 4)[:, None] + np.arange(4)] = 0xFF
-    for c in sorted(set(cie[far].tolist())):        # (few: one CIE or two per section)
-        fields = new_st[fde[far][cie[far] == c]] + 4
-        ctx.eh_cie_links.append((obj, sec, fields) + elsewhere[c])
-    for key, r in keys.items():
-        seen[key] = (obj, sec, int(new_st[r]))
-    shift = new_st - st
-    # relocations outside the dropped CIEs move with their records
-    if len(rel):
-        k = np.searchsorted(st, roff, side="right") - 1
-        keep = ~gone[k]
-        new_rel = rel[keep].copy()
-        new_rel["r_offset"] = (roff[keep] + shift[k[keep]]).astype(np.uint64)
-        obj.relas[sec] = new_rel
-    obj.content_override[sec] = out.tobytes()
-    if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
-        obj._own_tables = True
-    obj.shdrs[sec]["sh_size"] = len(out)
-    in_sec = np.flatnonzero(obj.sym_shndx == sec)
-    if len(in_sec):
-        # symbols (crtbegin's __EH_FRAME_BEGIN__) move with their record; one in a dropped
-        # CIE goes to where the record after it now starts
-        v = obj.syms["st_value"][in_sec].astype(np.int64)
-        r = np.clip(np.searchsorted(st, v, side="right") - 1, 0, n - 1)
-        nv = np.where(gone[r], new_st[r], v + shift[r])
-        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
+    ffde, fcie, ftarget = fde[far], cie[far], target[far]
+    out[(new_gst[ffde] + 4)[:, None] + np.arange(4)] = 0xFF
+    if len(ffde):
+        order = np.lexsort((fcie, rsec_of[ffde]))          # by section, then by the CIE copy
+        ffde, fcie, ftarget = ffde[order], fcie[order], ftarget[order]
+        fields = new_lst[ffde] + 4
+        cuts = np.flatnonzero(np.diff(fcie)) + 1
+        starts = [0] + cuts.tolist()
+        ends = cuts.tolist() + [len(ffde)]
+        for a, b, f, t in zip(starts, ends, rsec_of[ffde[starts]].tolist(), ftarget[starts].tolist()):
+            obj, sec = secs[f]
+            cobj, csec = secs[int(rsec_of[t])]
+            ctx.eh_cie_links.append((obj, sec, fields[a:b], cobj, csec, int(new_lst[t])))
+    # the sections that lost a copy take their new bytes, relocations and symbol values
+    touched = np.bincount(rsec_of[gone], minlength=len(secs)) > 0
+    shift = new_lst - lst
+    if rels is not None:
+        table, rrec, rpos, rsec = rels
+        keep = ~gone[rrec]
+        moved = table[keep]
+        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
+        kept_sec = rsec[keep]
+        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
+        has_rel = np.bincount(rsec, minlength=len(secs)) > 0
+        for k in np.flatnonzero(touched & has_rel).tolist():
+            obj, sec = secs[k]
+            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    tk = np.flatnonzero(touched).tolist()
+    for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
+        obj, sec = secs[k]
+        obj.content_override[sec] = out[b:b + sz].tobytes()
+        if not getattr(obj, "_own_tables", False):
+            obj.shdrs = obj.shdrs.copy()         # (the file's, or another pass's copy)
+        obj.shdrs[sec]["sh_size"] = sz
+    _move_symbols(secs, tk, fr, gone, new_lst, shift)
+
+
+def _move_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> None:
+    """Symbols in the rewritten sections ``tk`` (their section symbols, crtbegin's
+    __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
+    after it now starts.  All sections' symbols at once; an object's table is copied only
+    when one of its values changes."""
+    objs, at = [], {}
+    for k in tk:
+        obj = secs[k][0]
+        if id(obj) not in at:
+            at[id(obj)] = len(objs)
+            objs.append(obj)
+    counts = [len(o.sym_shndx) for o in objs]
+    shx = np.concatenate([o.sym_shndx for o in objs])
+    owner = np.repeat(np.arange(len(objs), dtype=np.int64), counts)
+    keys = np.array([at[id(secs[k][0])] << 32 | secs[k][1] for k in tk], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    skeys = keys[order]
+    symkey = owner << 32 | shx
+    pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
+    hits = np.flatnonzero(skeys[pos] == symkey)
+    if not len(hits):
+        return
+    ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
+    v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
+    after = np.append(fr.first[1:], len(fr.st))
+    r = np.searchsorted(fr.st, fr.base[ks] + v, side="right") - 1
+    r = np.minimum(np.maximum(r, fr.first[ks]), np.maximum(after[ks] - 1, fr.first[ks]))
+    nv = np.where(gone[r], new_lst[r], v + shift[r])
+    changed = np.flatnonzero(nv != v)
+    if not len(changed):
+        return
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    hit_owner = owner[hits[changed]]
+    for o in np.unique(hit_owner).tolist():
+        obj = objs[o]
+        sel = changed[hit_owner == o]
+        if not getattr(obj, "_own_tables", False):
+            obj.syms = obj.syms.copy()
+            obj.shdrs = obj.shdrs.copy()
+            obj._own_tables = True
+        obj.syms["st_value"][hits[sel] - starts[o]] = nv[sel].astype(np.uint64)
 
 
 def fix_cie_pointers(ctx, img) -> None:
     """The CIE pointers of FDEs whose CIE was merged into an earlier section's (after layout:
     the distance from each pointer back to that CIE in the output)."""
-    for obj, sec, fields, cobj, csec, coff in getattr(ctx, "eh_cie_links", ()):
-        pos = int(obj.sec_fileoff[sec]) + fields
-        dist = pos - (int(cobj.sec_fileoff[csec]) + coff)
-        if not ((dist > 0) & (dist < 1 << 32)).all():
-            raise LinkError(f"{obj.where(sec, int(fields[0]) - 4)}: .eh_frame: the FDE's CIE was merged "
-                            f"into {cobj.name}'s, which the layout did not place before it")
-        img[pos[:, None] + np.arange(4)] = dist.astype("<u4").view(np.uint8).reshape(-1, 4)
+    links = getattr(ctx, "eh_cie_links", ())
+    if not links:
+        return
+    counts = [len(fields) for _, _, fields, _, _, _ in links]
+    pos = np.concatenate([fields for _, _, fields, _, _, _ in links]) + np.repeat(
+        np.array([int(obj.sec_fileoff[sec]) for obj, sec, _, _, _, _ in links], dtype=np.int64), counts)
+    dist = pos - np.repeat(np.array([int(cobj.sec_fileoff[csec]) + coff
+                                     for _, _, _, cobj, csec, coff in links], dtype=np.int64), counts)
+    bad = ~((dist > 0) & (dist < 1 << 32))
+    if bad.any():
+        obj, sec, fields, cobj, _, _ = links[int(np.searchsorted(np.cumsum(counts), np.argmax(bad), side="right"))]
+        raise LinkError(f"{obj.where(sec, int(fields[0]) - 4)}: .eh_frame: the FDE's CIE was merged "
+                        f"into {cobj.name}'s, which the layout did not place before it")
+    img[pos[:, None] + np.arange(4)] = dist.astype("<u4").view(np.uint8).reshape(-1, 4)
 
 
 # -- .eh_frame_hdr -------------------------------------------------------------------------------
