@@ -491,20 +491,27 @@ def _merge_output_cies(ctx, secs) -> None:
             obj, sec = secs[k]
             obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
     tk = np.flatnonzero(touched).tolist()
+    moved = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
+    copied: set[int] = set()
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
         obj, sec = secs[k]
         obj.content_override[sec] = out[b:b + sz].tobytes()
-        if not getattr(obj, "_own_tables", False):
-            obj.shdrs = obj.shdrs.copy()         # (the file's, or another pass's copy)
+        if not getattr(obj, "_own_tables", False) and id(obj) not in copied:
+            obj.shdrs = obj.shdrs.copy()          # (the file's, or another pass's copy)
+            if id(obj) in moved:
+                obj.syms = obj.syms.copy()
+                obj._own_tables = True
+            copied.add(id(obj))
         obj.shdrs[sec]["sh_size"] = sz
-    _move_symbols(secs, tk, fr, gone, new_lst, shift)
+    for obj, idx, values in moved.values():
+        obj.syms["st_value"][idx] = values
 
 
-def _move_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> None:
-    """Symbols in the rewritten sections ``tk`` (their section symbols, crtbegin's
+def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> dict:
+    """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
     __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
-    after it now starts.  All sections' symbols at once; an object's table is copied only
-    when one of its values changes."""
+    after it now starts.  For all sections at once: {id(obj): (obj, symbol indices, new
+    values)} of the symbols whose value changes."""
     objs, at = [], {}
     for k in tk:
         obj = secs[k][0]
@@ -521,7 +528,7 @@ def _move_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> Non
     pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
     hits = np.flatnonzero(skeys[pos] == symkey)
     if not len(hits):
-        return
+        return {}
     ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
     v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
     after = np.append(fr.first[1:], len(fr.st))
@@ -530,17 +537,16 @@ def _move_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> Non
     nv = np.where(gone[r], new_lst[r], v + shift[r])
     changed = np.flatnonzero(nv != v)
     if not len(changed):
-        return
+        return {}
     starts = np.concatenate([[0], np.cumsum(counts)])
-    hit_owner = owner[hits[changed]]
-    for o in np.unique(hit_owner).tolist():
-        obj = objs[o]
-        sel = changed[hit_owner == o]
-        if not getattr(obj, "_own_tables", False):
-            obj.syms = obj.syms.copy()
-            obj.shdrs = obj.shdrs.copy()
-            obj._own_tables = True
-        obj.syms["st_value"][hits[sel] - starts[o]] = nv[sel].astype(np.uint64)
+    moved: dict[int, tuple] = {}
+    ow = owner[hits[changed]]
+    cuts = (np.flatnonzero(np.diff(ow)) + 1).tolist()         # (hits are in owner order)
+    for a, b in zip([0] + cuts, cuts + [len(changed)]):
+        o = int(ow[a])
+        sel = changed[a:b]
+        moved[id(objs[o])] = (objs[o], hits[sel] - starts[o], nv[sel].astype(np.uint64))
+    return moved
 
 
 def fix_cie_pointers(ctx, img) -> None:
