@@ -363,8 +363,13 @@ class ObjectFile:
         return name
 
     def global_names(self) -> list[str]:
-        """Names of the global symbols, in table order (one string split, no per-entry find)."""
-        return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
+        """Names of the global symbols, in table order (one string split, no per-entry find);
+        read once (the warm server reads them for the members it parses ahead).  Callers do
+        not change the list."""
+        names = self.__dict__.get("_global_names")
+        if names is None:
+            names = self._global_names = _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
+        return names
 
     def symbol_at(self, shndx: int, offset: int, skip: int = -1) -> str | None:
         """The name of the first symbol (in symbol-table order, as lld looks) whose bytes
@@ -693,9 +698,11 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
+        from xld.link import resolve
         for pos in members:
             if pos not in f.parsed and pos in f.members:
-                f.parsed[pos] = f.member(pos)
+                f.parsed[pos] = obj = f.member(pos)
+                resolve.prepare(obj)
     warm_inputs[key] = f
 
 
