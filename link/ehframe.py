@@ -259,7 +259,7 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
         obj.syms = obj.syms.copy()
         obj.shdrs = obj.shdrs.copy()
         obj._own_tables = True
-    obj.shdrs[sec]["sh_size"] = len(out)
+    obj.shdrs["sh_size"][sec] = len(out)
     # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move along
     in_sec = np.nonzero(obj.sym_shndx == sec)[0]
     if len(in_sec):
@@ -502,7 +502,7 @@ def _merge_output_cies(ctx, secs) -> None:
                 obj.syms = obj.syms.copy()
                 obj._own_tables = True
             copied.add(id(obj))
-        obj.shdrs[sec]["sh_size"] = sz
+        obj.shdrs["sh_size"][sec] = sz
     for obj, idx, values in moved.values():
         obj.syms["st_value"][idx] = values
 

@@ -698,11 +698,12 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import resolve
+        from xld.link import merge, resolve
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
-                resolve.prepare(obj)
+                resolve.prepare(obj)            # what depends on the member alone, done ahead
+                merge.candidates(obj)
     warm_inputs[key] = f
 
 

@@ -92,12 +92,26 @@ def mergeable(obj, i: int) -> tuple[int, bool] | None:
     return entsize, strings
 
 
+def candidates(obj) -> frozenset:
+    """The sections of an object that may be merged (SHF_MERGE, SHT_PROGBITS; ``mergeable``
+    says which are), read once per object (the warm server reads them for the archive
+    members it parses ahead): most sections are not, and need no further look."""
+    c = obj.__dict__.get("_merge_candidates")
+    if c is None:
+        sh = obj.shdrs
+        may = ((sh["sh_flags"] & np.uint64(elf.SHF_MERGE)) != 0) & (sh["sh_type"] == elf.SHT_PROGBITS)
+        c = obj._merge_candidates = frozenset(np.flatnonzero(may).tolist()) if may.any() else frozenset()
+    return c
+
+
 def _groups(ctx):
     """(members, entry size, alignment, strings?) per group, in output order, members in
     their output section's order."""
     groups: dict[tuple, list] = {}
     for out in ctx.outputs.values():
         for obj, i in out.inputs:
+            if i not in candidates(obj):
+                continue
             m = mergeable(obj, i)
             if m is None:
                 continue
@@ -354,7 +368,7 @@ def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tu
 # -- one group --------------------------------------------------------------------------
 
 def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
-    sizes = np.array([int(obj.shdrs[i]["sh_size"]) for obj, i in members], dtype=np.int64)
+    sizes = np.array([obj.shdrs.item(i)[5] for obj, i in members], dtype=np.int64)    # sh_size
     bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
     buf = np.empty(int(sizes.sum()), dtype=np.uint8)
     mv = memoryview(buf)
@@ -411,13 +425,14 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
     carrier = members[0]
     for m, (obj, i) in enumerate(members):
         _writable(obj, "shdrs")
+        sh = obj.shdrs                      # (a column, then an item: a row's fields cost more)
         if m == 0:
             obj.content_override[i] = blob.tobytes()
-            obj.shdrs[i]["sh_size"] = blob_len
+            sh["sh_size"][i] = blob_len
         else:
             obj.content_override[i] = b""
-            obj.shdrs[i]["sh_size"] = 0
-            obj.shdrs[i]["sh_addralign"] = 1
+            sh["sh_size"][i] = 0
+            sh["sh_addralign"][i] = 1
             ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
         pieces.by_object.setdefault(obj, []).append((i, first_member + m))
 
