@@ -635,8 +635,15 @@ class Archive:
 
 def open_input(path: str):
     """An ObjectFile or Archive for ``path`` (errors in lld's words)."""
-    if warm_inputs:
-        f = warm_inputs.pop(_identity(path), None)
+    if warm_inputs or warm_taken:
+        key = _identity(path)
+        f = warm_inputs.pop(key, None)
+        if f is not None:
+            warm_taken[key] = f
+        else:
+            f = warm_taken.get(key)
+            if f is not None:
+                f = _again(f)
         if f is not None:
             global warm_hits
             warm_hits += 1
@@ -655,9 +662,26 @@ def open_input(path: str):
 # in its own copy of the memory).  An entry is found by the file's identity, so a file that
 # changed in any way is read afresh.
 warm_inputs: dict[tuple, object] = {}
+# the ones this link took, by identity: a library named again (gcc's line names libgcc.a and
+# libgcc_s.so twice; a GROUP script's libraries are opened to see whether they are scripts,
+# then again to be read) is a copy of the same parse with the link's own state afresh
+warm_taken: dict[tuple, object] = {}
 recorded_inputs: list | None = None      # a server's child: the libraries this link opened
 warm_hits = 0                             # libraries this process took from warm_inputs
 WARM_MEMBERS_MAX = 20000
+
+
+def _again(f):
+    """A library opened again in one link: what a fresh parse would give, without parsing
+    (the parse's tables are shared and never written; the link's state is new)."""
+    import copy
+    g = copy.copy(f)
+    if isinstance(g, Archive):
+        g.loaded = set()                    # (its members parsed ahead went to the first)
+        g.parsed = {}
+    else:
+        g.dso_id, g.as_needed, g.used = 0, False, False
+    return g
 
 
 def _identity(path: str) -> tuple:
