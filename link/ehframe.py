@@ -28,13 +28,11 @@ import numpy as np
 from xld.link import elf
 from xld.link.elf import read_uleb
 from xld.link.errors import LinkError
-from xld.link.input import concat_records
 
 
 def prune(ctx) -> None:
     st = ctx.symtab
-    secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
-            if name == ".eh_frame" and obj.sec_outsec[i] is not None]
+    secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
     if not secs:
         return
     fr = _Frames(secs)
@@ -93,34 +91,25 @@ def check_records(obj, sec: int) -> None:
 def _relocations_local_and_kept(secs) -> list[bool]:
     """Per section: whether every relocation targets a local symbol of a kept section (so no
     FDE describes a dropped function), for all sections with a few array operations."""
-    rels, objs = [], {}
+    rels = []
     for k, (obj, i) in enumerate(secs):
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
-            rels.append((k, obj, rel))
-            objs[obj.file_id] = obj
+            rels.append((k, obj, _targets(obj, i, rel)))
     ok = [True] * len(secs)
     if not rels:
         return ok
-    files = list(objs.values())
-    if any(not hasattr(f, "sec_kept") for f in files):
+    if any(not hasattr(o, "sec_kept") for _, o, _ in rels):
         return [False] * len(secs)
-    ybase, sbase, yb, sb = {}, {}, 0, 0
-    for f in files:
-        ybase[f.file_id], sbase[f.file_id] = yb, sb
-        yb += len(f.sym_shndx)
-        sb += len(f.sec_kept)
-    shndx_all = np.concatenate([f.sym_shndx for f in files]).astype(np.int64, copy=False)
-    kept_all = np.concatenate([f.sec_kept for f in files] + [np.zeros(1, dtype=bool)])
-    counts = [len(r) for _, _, r in rels]
-    sym = (np.concatenate([r["r_info"] for _, _, r in rels]) >> np.uint64(32)).astype(np.int64)
-    rep = lambda vals: np.repeat(np.array(vals, dtype=np.int64), counts)
-    fg = rep([o.first_global for _, o, _ in rels])
-    shndx = shndx_all[rep([ybase[o.file_id] for _, o, _ in rels]) + np.minimum(sym, rep([len(o.sym_shndx) - 1 for _, o, _ in rels]))]
-    nsec = rep([len(o.sec_kept) for _, o, _ in rels])
-    in_range = shndx < nsec
-    kept = kept_all[np.where(in_range, rep([sbase[o.file_id] for _, o, _ in rels]) + shndx, len(kept_all) - 1)]
-    good = (sym < fg) & ((shndx == 0) | (shndx >= elf.SHN_LORESERVE) | (in_range & kept))
+    counts = [len(t) for _, _, t in rels]
+    nsecs = [len(o.sec_kept) for _, o, _ in rels]
+    kept_all = np.concatenate([o.sec_kept for _, o, _ in rels] + [np.zeros(1, dtype=bool)])
+    sbase = np.repeat(np.cumsum(nsecs) - nsecs, counts)
+    nsec = np.repeat(np.array(nsecs, dtype=np.int64), counts)
+    shndx = np.concatenate([t for _, _, t in rels])
+    in_range = (shndx >= 0) & (shndx < nsec)
+    kept = kept_all[np.where(in_range, sbase + shndx, len(kept_all) - 1)]
+    good = (shndx >= 0) & ((shndx == 0) | (shndx >= elf.SHN_LORESERVE) | (in_range & kept))
     bad = np.bincount(np.repeat(np.arange(len(rels)), counts)[~good], minlength=len(rels))
     for (k, _, _), b in zip(rels, bad.tolist()):
         ok[k] = b == 0
@@ -319,9 +308,61 @@ def merge_cies(ctx) -> None:
     output section plus a dictionary lookup per CIE."""
     ctx.eh_cie_links = []
     for out in ctx.outputs.values():
-        secs = [(obj, i) for obj, i in out.inputs if obj.sec_names[i] == ".eh_frame"]
+        secs = [(obj, i) for obj, i in out.inputs if i in eh_sections(obj)]
         if secs:
             _merge_output_cies(ctx, secs)
+
+
+def _concat_records(tables: list[np.ndarray]) -> np.ndarray:
+    """Structured arrays of one dtype as one array.  (``np.concatenate`` promotes the dtype
+    field by field for each array, ~6 us apiece: as bytes it is one copy.)"""
+    if len(tables) == 1:
+        return tables[0].copy()
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(tables[0].dtype)
+
+
+# -- what depends on one object alone: read once per object, and ahead by the warm server -----
+
+def eh_sections(obj) -> list[int]:
+    """The object's .eh_frame sections."""
+    c = obj.__dict__.get("_eh_sections")
+    if c is None:
+        c = obj._eh_sections = [i for i, name in enumerate(obj.sec_names) if name == ".eh_frame"]
+    return c
+
+
+def _section_records(obj, i: int, data):
+    """``_records`` of section i, kept while the section holds the file's bytes."""
+    if i in obj.content_override:
+        return _records(bytes(data))
+    c = obj.__dict__.setdefault("_eh_records", {})
+    r = c.get(i)
+    if r is None:
+        r = c[i] = _records(bytes(data))
+    return r
+
+
+def _targets(obj, i: int, rel: np.ndarray) -> np.ndarray:
+    """Per relocation of section i: the section of its symbol (a local one), else -1 (a
+    global one); kept while the relocation table is the file's."""
+    c = obj.__dict__.setdefault("_eh_targets", {})
+    hit = c.get(i)
+    if hit is not None and hit[0] is rel:
+        return hit[1]
+    sym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+    shndx = obj.sym_shndx[np.minimum(sym, len(obj.sym_shndx) - 1)].astype(np.int64)
+    t = np.where(sym < obj.first_global, shndx, -1)
+    c[i] = (rel, t)
+    return t
+
+
+def prepare(obj) -> None:
+    """Read what the passes need of an object's .eh_frame ahead (the warm server)."""
+    for i in eh_sections(obj):
+        _section_records(obj, i, obj.section_content(i))
+        rel = obj.relas.get(i)
+        if rel is not None and len(rel):
+            _targets(obj, i, rel)
 
 
 _READABLE_CIES: set[bytes] = set()       # CIEs whose augmentation was read (well_formed)
@@ -333,13 +374,21 @@ class _Frames:
     record's section (an index into the list), ``base`` each section's start."""
 
     def __init__(self, secs):
-        datas = [bytes(obj.section_content(i)) for obj, i in secs]
+        datas = [obj.section_content(i) for obj, i in secs]
         self.buf = b"".join(datas)
         sizes = np.array([len(d) for d in datas], dtype=np.int64)
         self.base = np.cumsum(sizes) - sizes
         self.size = sizes
-        self.st, self.en, self.ident = _records(self.buf)
-        self.sec = np.searchsorted(self.base, self.st, side="right") - 1
+        recs = [_section_records(obj, i, d) for (obj, i), d in zip(secs, datas)]
+        counts = [len(r[0]) for r in recs]
+        self.sec = np.repeat(np.arange(len(secs), dtype=np.int64), counts)
+        if recs:
+            at = self.base[self.sec]
+            self.st = np.concatenate([r[0] for r in recs]) + at
+            self.en = np.concatenate([r[1] for r in recs]) + at
+            self.ident = np.concatenate([r[2] for r in recs])
+        else:
+            self.st = self.en = self.ident = np.zeros(0, dtype=np.int64)
         # the first record of each section (sections without records: the next one's)
         self.first = np.searchsorted(self.sec, np.arange(len(secs)), side="left")
 
@@ -355,8 +404,8 @@ class _Frames:
         nonempty = np.flatnonzero(self.size)
         starts = np.minimum(np.searchsorted(st, self.base[nonempty]), n - 1)
         length = en - st - 4
-        if int(en[-1]) != len(self.buf) or (en > end).any() \
-                or (st[starts] != self.base[nonempty]).any():
+        if int(st[0]) != 0 or int(en[-1]) != len(self.buf) or (en[:-1] != st[1:]).any() \
+                or (en > end).any() or (st[starts] != self.base[nonempty]).any():
             return False
         live = length != 0
         if (live & ((length < 4) | ((length < 8) & (ident != 0)))).any():
@@ -395,7 +444,7 @@ class _Frames:
         if not rels:
             return None
         counts = [len(r) for r in rels]
-        table = concat_records(rels)
+        table = _concat_records(rels)
         rsec = np.repeat(np.array(which, dtype=np.int64), counts)
         pos = table["r_offset"].astype(np.int64) + self.base[rsec]
         rec = np.searchsorted(self.st, pos, side="right") - 1

@@ -71,15 +71,6 @@ def _amax(a: np.ndarray) -> int:
     return max(a.tolist()) if len(a) <= 64 else int(a.max())
 
 
-def concat_records(tables: list[np.ndarray]) -> np.ndarray:
-    """Structured arrays of one dtype as one array.  (``np.concatenate`` promotes the dtype
-    field by field for each array, ~6 us apiece: as bytes it is one copy.)"""
-    if len(tables) == 1:
-        return tables[0].copy()
-    dtype = tables[0].dtype
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dtype)
-
-
 def read_file(path: str) -> bytes | mmap.mmap:
     try:
         with open(path, "rb") as f:
@@ -722,12 +713,13 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import merge, resolve
+        from xld.link import ehframe, merge, resolve
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
                 resolve.prepare(obj)            # what depends on the member alone, done ahead
                 merge.candidates(obj)
+                ehframe.prepare(obj)
     warm_inputs[key] = f
 
 
