@@ -180,90 +180,79 @@ def _sym_kept(ctx, obj, symidx: int, st) -> bool:
 
 
 def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
+    """Drop the FDEs of functions not in the output (and the zero terminator unless
+    ``keep_terminator``) from one section, with array operations over its records (whose
+    structure ``check_records`` has checked)."""
     data = obj.section_content(sec)
     if _nothing_to_drop(obj, sec, data, keep_terminator):
         return
     data = bytes(data)
     rel = obj.relas.get(sec)
     if rel is None:
-        from xld.link import elf as _e
-        rel = np.zeros(0, dtype=_e.RELA)
+        rel = np.zeros(0, dtype=elf.RELA)
     roff = rel["r_offset"].astype(np.int64)
     rsym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
-    records = []             # (start, end, is_cie, keep)
-    pos = 0
-    n = len(data)
-    while pos + 4 <= n:
-        length = struct.unpack_from("<I", data, pos)[0]
-        if length == 0:
-            records.append((pos, pos + 4, True, keep_terminator))
-            pos += 4
-            continue
-        if length == 0xFFFFFFFF:
-            ctx.diag.error(f"{obj.where(sec, pos)}: 64-bit .eh_frame records are not supported")
-            return
-        end = pos + 4 + length
-        if end > n:
-            ctx.diag.error(f"{obj.where(sec, pos)}: .eh_frame record goes past the end of the section")
-            return
-        cie_id = struct.unpack_from("<I", data, pos + 4)[0]
-        keep = True
-        if cie_id != 0:
-            k = np.nonzero(roff == pos + 8)[0]
-            if len(k):
-                keep = _sym_kept(ctx, obj, int(rsym[k[0]]), st)
-        records.append((pos, end, cie_id == 0, keep))
-        pos = end
-    if all(r[3] for r in records):
+    rs, re_, ident = _records(data)
+    if len(rs) == 0:
         return
-    # new offsets of the kept records
-    out = bytearray()
-    new_start = {}
-    for start, end, is_cie, keep in records:
-        if keep:
-            new_start[start] = len(out)
-            out += data[start:end]
+    # what stays: CIEs; the terminator if asked; an FDE whose function (named by the first
+    # relocation at FDE offset + 8) is in the output, or that names none
+    keep = np.where(ident == 0xFFFFFFFF, keep_terminator, True)
+    fde = np.flatnonzero((ident != 0) & (ident != 0xFFFFFFFF))
+    if len(fde) and len(roff):
+        offs, first = np.unique(roff, return_index=True)
+        at = rs[fde] + 8
+        k = np.minimum(np.searchsorted(offs, at), len(offs) - 1)
+        has = offs[k] == at
+        fde, sym = fde[has], rsym[first[k[has]]]
+        glob = obj.gids[sym] != 0
+        shndx = obj.sym_shndx[sym]
+        outsec = np.array([o is not None for o in obj.sec_outsec] + [True], dtype=bool)
+        kept = (shndx == 0) | (shndx >= elf.SHN_LORESERVE) | outsec[np.minimum(shndx, len(outsec) - 1)]
+        for j in np.flatnonzero(glob).tolist():          # (few: FDEs name local symbols)
+            kept[j] = _sym_kept(ctx, obj, int(sym[j]), st)
+        keep[fde] = kept
+    if keep.all():
+        return
+    lens = re_ - rs
+    kept_len = np.where(keep, lens, 0)
+    new_start = np.cumsum(kept_len) - kept_len
+    out = np.frombuffer(data, dtype=np.uint8)[np.repeat(keep, lens)]
     # CIE pointers of kept FDEs: distance from the pointer field back to the CIE
-    for start, end, is_cie, keep in records:
-        if keep and not is_cie and end - start > 4:
-            old_ptr = struct.unpack_from("<I", data, start + 4)[0]
-            cie_old = start + 4 - old_ptr
-            if cie_old not in new_start:
-                ctx.diag.error(f"{obj.where(sec, start)}: FDE points to a CIE that is not there")
-                continue
-            ns = new_start[start]
-            struct.pack_into("<I", out, ns + 4, ns + 4 - new_start[cie_old])
+    live = np.flatnonzero(keep & (ident != 0) & (ident != 0xFFFFFFFF))
+    cie_old = rs[live] + 4 - ident[live]
+    c = np.minimum(np.searchsorted(rs, cie_old), len(rs) - 1)
+    found = (rs[c] == cie_old) & keep[c]
+    for j in np.flatnonzero(~found).tolist():
+        ctx.diag.error(f"{obj.where(sec, int(rs[live[j]]))}: FDE points to a CIE that is not there")
+    live, c = live[found], c[found]
+    field = new_start[live] + 4
+    out[field[:, None] + np.arange(4)] = (field - new_start[c]).astype("<u4").view(np.uint8).reshape(-1, 4)
     # relocations: keep those inside kept records, at their new offsets
-    starts = np.array([r[0] for r in records], dtype=np.int64)
-    k = np.searchsorted(starts, roff, side="right") - 1
-    keep_rec = np.array([r[3] for r in records], dtype=bool)
-    shift = np.array([new_start.get(r[0], -1) - r[0] for r in records], dtype=np.int64)
-    mask = keep_rec[k]
+    shift = new_start - rs
+    k = np.searchsorted(rs, roff, side="right") - 1
+    mask = keep[k]
     new_rel = rel[mask].copy()
     new_rel["r_offset"] = (roff[mask] + shift[k[mask]]).astype(np.uint64)
     if sec in obj.relas:
         obj.relas[sec] = new_rel
-    obj.content_override[sec] = bytes(out)
+    obj.content_override[sec] = out.tobytes()
     if not getattr(obj, "_own_tables", False):
         obj.syms = obj.syms.copy()
         obj.shdrs = obj.shdrs.copy()
         obj._own_tables = True
     obj.shdrs["sh_size"][sec] = len(out)
-    # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move along
-    in_sec = np.nonzero(obj.sym_shndx == sec)[0]
+    # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move
+    # along; one in a dropped record (or past the end) goes to the next kept record, or the end
+    in_sec = np.flatnonzero(obj.sym_shndx == sec)
     if len(in_sec):
         v = obj.syms["st_value"][in_sec].astype(np.int64)
-        rec = np.clip(np.searchsorted(starts, v, side="right") - 1, 0, max(len(records) - 1, 0))
-        nv = []
-        for val, r in zip(v.tolist(), rec.tolist()):
-            if not records:
-                nv.append(0)
-            elif records[r][3] and val < records[r][1]:
-                nv.append(val + int(shift[r]))
-            else:   # in a dropped record or past the end: the next kept record, or the end
-                nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
-                nv.append(nxt[0] if nxt else len(out))
-        obj.syms["st_value"][in_sec] = nv
+        r = np.clip(np.searchsorted(rs, v, side="right") - 1, 0, len(rs) - 1)
+        kept_idx = np.flatnonzero(keep)
+        j = np.searchsorted(kept_idx, r, side="right")
+        nxt = np.where(j < len(kept_idx), new_start[kept_idx[np.minimum(j, len(kept_idx) - 1)]], len(out))
+        nv = np.where(keep[r] & (v < re_[r]), v + shift[r], nxt)
+        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
 
 
 # -- identical CIEs ------------------------------------------------------------------------------
@@ -307,9 +296,11 @@ def merge_cies(ctx) -> None:
     .eh_frame inputs are walked as one buffer, so the work is a few array operations per
     output section plus a dictionary lookup per CIE."""
     ctx.eh_cie_links = []
+    holders = {id(obj.sec_outsec[i]) for obj in ctx.files[1:] for i in eh_sections(obj)
+               if obj.sec_outsec[i] is not None}
     for out in ctx.outputs.values():
-        secs = [(obj, i) for obj, i in out.inputs if i in eh_sections(obj)]
-        if secs:
+        if id(out) in holders:
+            secs = [(obj, i) for obj, i in out.inputs if i in eh_sections(obj)]
             _merge_output_cies(ctx, secs)
 
 
