@@ -238,8 +238,8 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
         obj.relas[sec] = new_rel
     obj.content_override[sec] = out.tobytes()
     if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
+        obj.syms = elf.copy_table(obj.syms)
+        obj.shdrs = elf.copy_table(obj.shdrs)
         obj._own_tables = True
     obj.shdrs["sh_size"][sec] = len(out)
     # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move
@@ -537,9 +537,9 @@ def _merge_output_cies(ctx, secs) -> None:
         obj, sec = secs[k]
         obj.content_override[sec] = out[b:b + sz].tobytes()
         if not getattr(obj, "_own_tables", False) and id(obj) not in copied:
-            obj.shdrs = obj.shdrs.copy()          # (the file's, or another pass's copy)
+            obj.shdrs = elf.copy_table(obj.shdrs)          # (the file's, or another pass's copy)
             if id(obj) in moved:
-                obj.syms = obj.syms.copy()
+                obj.syms = elf.copy_table(obj.syms)
                 obj._own_tables = True
             copied.add(id(obj))
         obj.shdrs["sh_size"][sec] = sz

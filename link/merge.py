@@ -479,7 +479,7 @@ def _writable(obj, table: str) -> None:
     object's symbol table would otherwise be held three times)."""
     done = obj.__dict__.setdefault("_merge_copied", set())
     if table not in done:
-        setattr(obj, table, getattr(obj, table).copy())
+        setattr(obj, table, elf.copy_table(getattr(obj, table)))
         done.add(table)
 
 
