@@ -246,6 +246,48 @@ class ObjectFile:
 
         # COMDAT groups: (signature, member section indices)
         self.groups: list[tuple[str, np.ndarray, int]] = []
+        if group_secs:
+            self._read_groups(group_secs, types, sizes, offsets)
+
+    def _read_groups(self, group_secs: list[int], types: list[int], sizes: list[int],
+                     offsets: list[int]) -> None:
+        """The COMDAT groups.  A C++ object has hundreds: their members are checked together
+        (one array operation each check); a wrong group is found, and named, by
+        ``_read_groups_one_by_one``."""
+        buf, shnum = self.buf, len(types)
+        infos = self.shdrs["sh_info"].tolist()
+        words = [np.frombuffer(buf, "<u4", sizes[i] // 4, offsets[i]) for i in group_secs]
+        got = [(i, w) for i, w in zip(group_secs, words) if len(w)]
+        if not got:
+            return
+        counts = [len(w) - 1 for _, w in got]
+        flags = [int(w[0]) for _, w in got]
+        members = np.concatenate([w[1:] for _, w in got]).astype(np.int64)
+        owner = np.repeat(np.array([i for i, _ in got], dtype=np.int64), counts)
+        ok = all(infos[i] < self.nsyms for i, _ in got) and not any(f & ~elf.GRP_COMDAT for f in flags)
+        if ok and len(members):
+            bad = (members <= 0) | (members >= shnum) | (members == owner)
+            if bad.any():
+                ok = False
+            else:
+                mtypes = np.array(types, dtype=np.int64)[members]
+                ok = not np.isin(mtypes, (elf.SHT_NULL, elf.SHT_GROUP, elf.SHT_SYMTAB,
+                                          elf.SHT_SYMTAB_SHNDX)).any()
+        if not ok:
+            self._read_groups_one_by_one(group_secs, types, sizes, offsets)
+            return
+        kinds = (self.syms["st_info"] & 0xF).tolist()
+        ends = np.cumsum(counts).tolist()
+        for (i, _), f, end, n in zip(got, flags, ends, counts):
+            sig_sym = infos[i]
+            sig = self.sym_name(sig_sym)
+            if kinds[sig_sym] == elf.STT_SECTION:
+                sig = self.sec_names[int(self.sym_shndx[sig_sym])]
+            self.groups.append((sig, members[end - n:end], f))
+
+    def _read_groups_one_by_one(self, group_secs: list[int], types: list[int], sizes: list[int],
+                                offsets: list[int]) -> None:
+        buf, shdrs, shnum = self.buf, self.shdrs, len(types)
         for i in group_secs:
             words = np.frombuffer(buf, "<u4", sizes[i] // 4, offsets[i])
             if len(words) == 0:
