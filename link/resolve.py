@@ -289,15 +289,20 @@ class Resolver:
         ctx.files.append(obj)
         obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
         any_discarded = False
-        for sig, members, flags in obj.groups:
-            if not flags & elf.GRP_COMDAT:
-                continue
-            if sig in self.comdats:
+        if obj.groups:
+            dropped, comdats = [], self.comdats
+            for sig, members, flags in obj.groups:
+                if not flags & elf.GRP_COMDAT:
+                    continue
+                if sig in comdats:
+                    dropped.append(members)
+                else:
+                    comdats[sig] = obj.file_id
+            if dropped:                         # (a C++ object: hundreds, as one operation)
+                members = np.concatenate(dropped) if len(dropped) > 1 else dropped[0]
                 members = members[members < len(obj.shdrs)]
                 discarded[members] = True
-                any_discarded = any_discarded or len(members) > 0
-            else:
-                self.comdats[sig] = obj.file_id
+                any_discarded = len(members) > 0
 
         st = self.symtab
         fg = obj.first_global
