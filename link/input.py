@@ -760,7 +760,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
                 resolve.prepare(obj)            # what depends on the member alone, done ahead
-                merge.candidates(obj)
+                merge.candidate_symbols(obj)
                 ehframe.prepare(obj)
     warm_inputs[key] = f
 
