@@ -32,15 +32,20 @@ from xld.link.errors import LinkError
 
 def prune(ctx) -> None:
     st = ctx.symtab
-    secs = [(obj, i) for obj in ctx.files[1:] for i, name in enumerate(obj.sec_names)
-            if name == ".eh_frame" and obj.sec_outsec[i] is not None]
-    for obj, i in secs:
-        check_records(obj, i)
+    secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
+    if not secs:
+        return
+    fr = _Frames(secs)
+    terminated = fr.terminated() if fr.well_formed() else None
+    if terminated is None:                  # something is off: the walk that says what
+        for obj, i in secs:
+            check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
         last = k == len(secs) - 1
-        if local_ok[k] and (last or not _has_terminator(obj.section_content(i))):
+        if local_ok[k] and (last or not (terminated[k] if terminated is not None
+                                         else _has_terminator(obj.section_content(i)))):
             continue                        # the common case: nothing to drop or rewrite
         _prune_section(ctx, obj, i, st, keep_terminator=last)
 
@@ -86,34 +91,25 @@ def check_records(obj, sec: int) -> None:
 def _relocations_local_and_kept(secs) -> list[bool]:
     """Per section: whether every relocation targets a local symbol of a kept section (so no
     FDE describes a dropped function), for all sections with a few array operations."""
-    rels, objs = [], {}
+    rels = []
     for k, (obj, i) in enumerate(secs):
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
-            rels.append((k, obj, rel))
-            objs[obj.file_id] = obj
+            rels.append((k, obj, _targets(obj, i, rel)))
     ok = [True] * len(secs)
     if not rels:
         return ok
-    files = list(objs.values())
-    if any(not hasattr(f, "sec_kept") for f in files):
+    if any(not hasattr(o, "sec_kept") for _, o, _ in rels):
         return [False] * len(secs)
-    ybase, sbase, yb, sb = {}, {}, 0, 0
-    for f in files:
-        ybase[f.file_id], sbase[f.file_id] = yb, sb
-        yb += len(f.sym_shndx)
-        sb += len(f.sec_kept)
-    shndx_all = np.concatenate([f.sym_shndx for f in files]).astype(np.int64, copy=False)
-    kept_all = np.concatenate([f.sec_kept for f in files] + [np.zeros(1, dtype=bool)])
-    counts = [len(r) for _, _, r in rels]
-    sym = (np.concatenate([r["r_info"] for _, _, r in rels]) >> np.uint64(32)).astype(np.int64)
-    rep = lambda vals: np.repeat(np.array(vals, dtype=np.int64), counts)
-    fg = rep([o.first_global for _, o, _ in rels])
-    shndx = shndx_all[rep([ybase[o.file_id] for _, o, _ in rels]) + np.minimum(sym, rep([len(o.sym_shndx) - 1 for _, o, _ in rels]))]
-    nsec = rep([len(o.sec_kept) for _, o, _ in rels])
-    in_range = shndx < nsec
-    kept = kept_all[np.where(in_range, rep([sbase[o.file_id] for _, o, _ in rels]) + shndx, len(kept_all) - 1)]
-    good = (sym < fg) & ((shndx == 0) | (shndx >= elf.SHN_LORESERVE) | (in_range & kept))
+    counts = [len(t) for _, _, t in rels]
+    nsecs = [len(o.sec_kept) for _, o, _ in rels]
+    kept_all = np.concatenate([o.sec_kept for _, o, _ in rels] + [np.zeros(1, dtype=bool)])
+    sbase = np.repeat(np.cumsum(nsecs) - nsecs, counts)
+    nsec = np.repeat(np.array(nsecs, dtype=np.int64), counts)
+    shndx = np.concatenate([t for _, _, t in rels])
+    in_range = (shndx >= 0) & (shndx < nsec)
+    kept = kept_all[np.where(in_range, sbase + shndx, len(kept_all) - 1)]
+    good = (shndx >= 0) & ((shndx == 0) | (shndx >= elf.SHN_LORESERVE) | (in_range & kept))
     bad = np.bincount(np.repeat(np.arange(len(rels)), counts)[~good], minlength=len(rels))
     for (k, _, _), b in zip(rels, bad.tolist()):
         ok[k] = b == 0
@@ -184,90 +180,79 @@ def _sym_kept(ctx, obj, symidx: int, st) -> bool:
 
 
 def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
+    """Drop the FDEs of functions not in the output (and the zero terminator unless
+    ``keep_terminator``) from one section, with array operations over its records (whose
+    structure ``check_records`` has checked)."""
     data = obj.section_content(sec)
     if _nothing_to_drop(obj, sec, data, keep_terminator):
         return
     data = bytes(data)
     rel = obj.relas.get(sec)
     if rel is None:
-        from xld.link import elf as _e
-        rel = np.zeros(0, dtype=_e.RELA)
+        rel = np.zeros(0, dtype=elf.RELA)
     roff = rel["r_offset"].astype(np.int64)
     rsym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
-    records = []             # (start, end, is_cie, keep)
-    pos = 0
-    n = len(data)
-    while pos + 4 <= n:
-        length = struct.unpack_from("<I", data, pos)[0]
-        if length == 0:
-            records.append((pos, pos + 4, True, keep_terminator))
-            pos += 4
-            continue
-        if length == 0xFFFFFFFF:
-            ctx.diag.error(f"{obj.where(sec, pos)}: 64-bit .eh_frame records are not supported")
-            return
-        end = pos + 4 + length
-        if end > n:
-            ctx.diag.error(f"{obj.where(sec, pos)}: .eh_frame record goes past the end of the section")
-            return
-        cie_id = struct.unpack_from("<I", data, pos + 4)[0]
-        keep = True
-        if cie_id != 0:
-            k = np.nonzero(roff == pos + 8)[0]
-            if len(k):
-                keep = _sym_kept(ctx, obj, int(rsym[k[0]]), st)
-        records.append((pos, end, cie_id == 0, keep))
-        pos = end
-    if all(r[3] for r in records):
+    rs, re_, ident = _records(data)
+    if len(rs) == 0:
         return
-    # new offsets of the kept records
-    out = bytearray()
-    new_start = {}
-    for start, end, is_cie, keep in records:
-        if keep:
-            new_start[start] = len(out)
-            out += data[start:end]
+    # what stays: CIEs; the terminator if asked; an FDE whose function (named by the first
+    # relocation at FDE offset + 8) is in the output, or that names none
+    keep = np.where(ident == 0xFFFFFFFF, keep_terminator, True)
+    fde = np.flatnonzero((ident != 0) & (ident != 0xFFFFFFFF))
+    if len(fde) and len(roff):
+        offs, first = np.unique(roff, return_index=True)
+        at = rs[fde] + 8
+        k = np.minimum(np.searchsorted(offs, at), len(offs) - 1)
+        has = offs[k] == at
+        fde, sym = fde[has], rsym[first[k[has]]]
+        glob = obj.gids[sym] != 0
+        shndx = obj.sym_shndx[sym]
+        outsec = np.array([o is not None for o in obj.sec_outsec] + [True], dtype=bool)
+        kept = (shndx == 0) | (shndx >= elf.SHN_LORESERVE) | outsec[np.minimum(shndx, len(outsec) - 1)]
+        for j in np.flatnonzero(glob).tolist():          # (few: FDEs name local symbols)
+            kept[j] = _sym_kept(ctx, obj, int(sym[j]), st)
+        keep[fde] = kept
+    if keep.all():
+        return
+    lens = re_ - rs
+    kept_len = np.where(keep, lens, 0)
+    new_start = np.cumsum(kept_len) - kept_len
+    out = np.frombuffer(data, dtype=np.uint8)[np.repeat(keep, lens)]
     # CIE pointers of kept FDEs: distance from the pointer field back to the CIE
-    for start, end, is_cie, keep in records:
-        if keep and not is_cie and end - start > 4:
-            old_ptr = struct.unpack_from("<I", data, start + 4)[0]
-            cie_old = start + 4 - old_ptr
-            if cie_old not in new_start:
-                ctx.diag.error(f"{obj.where(sec, start)}: FDE points to a CIE that is not there")
-                continue
-            ns = new_start[start]
-            struct.pack_into("<I", out, ns + 4, ns + 4 - new_start[cie_old])
+    live = np.flatnonzero(keep & (ident != 0) & (ident != 0xFFFFFFFF))
+    cie_old = rs[live] + 4 - ident[live]
+    c = np.minimum(np.searchsorted(rs, cie_old), len(rs) - 1)
+    found = (rs[c] == cie_old) & keep[c]
+    for j in np.flatnonzero(~found).tolist():
+        ctx.diag.error(f"{obj.where(sec, int(rs[live[j]]))}: FDE points to a CIE that is not there")
+    live, c = live[found], c[found]
+    field = new_start[live] + 4
+    out[field[:, None] + np.arange(4)] = (field - new_start[c]).astype("<u4").view(np.uint8).reshape(-1, 4)
     # relocations: keep those inside kept records, at their new offsets
-    starts = np.array([r[0] for r in records], dtype=np.int64)
-    k = np.searchsorted(starts, roff, side="right") - 1
-    keep_rec = np.array([r[3] for r in records], dtype=bool)
-    shift = np.array([new_start.get(r[0], -1) - r[0] for r in records], dtype=np.int64)
-    mask = keep_rec[k]
+    shift = new_start - rs
+    k = np.searchsorted(rs, roff, side="right") - 1
+    mask = keep[k]
     new_rel = rel[mask].copy()
     new_rel["r_offset"] = (roff[mask] + shift[k[mask]]).astype(np.uint64)
     if sec in obj.relas:
         obj.relas[sec] = new_rel
-    obj.content_override[sec] = bytes(out)
+    obj.content_override[sec] = out.tobytes()
     if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
+        obj.syms = elf.copy_table(obj.syms)
+        obj.shdrs = elf.copy_table(obj.shdrs)
         obj._own_tables = True
-    obj.shdrs[sec]["sh_size"] = len(out)
-    # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move along
-    in_sec = np.nonzero(obj.sym_shndx == sec)[0]
+    obj.shdrs["sh_size"][sec] = len(out)
+    # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move
+    # along; one in a dropped record (or past the end) goes to the next kept record, or the end
+    in_sec = np.flatnonzero(obj.sym_shndx == sec)
     if len(in_sec):
         v = obj.syms["st_value"][in_sec].astype(np.int64)
-        rec = np.clip(np.searchsorted(starts, v, side="right") - 1, 0, max(len(records) - 1, 0))
-        nv = []
-        for val, r in zip(v.tolist(), rec.tolist()):
-            if not records:
-                nv.append(0)
-            elif records[r][3] and val < records[r][1]:
-                nv.append(val + int(shift[r]))
-            else:   # in a dropped record or past the end: the next kept record, or the end
-                nxt = [new_start[x[0]] for x in records[r + 1:] if x[3]]
-                nv.append(nxt[0] if nxt else len(out))
-        obj.syms["st_value"][in_sec] = nv
+        r = np.clip(np.searchsorted(rs, v, side="right") - 1, 0, len(rs) - 1)
+        kept_idx = np.flatnonzero(keep)
+        j = np.searchsorted(kept_idx, r, side="right")
+        nxt = np.where(j < len(kept_idx), new_start[kept_idx[np.minimum(j, len(kept_idx) - 1)]], len(out))
+        nv = np.where(keep[r] & (v < re_[r]), v + shift[r], nxt)
+        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
 
 
 # -- identical CIEs ------------------------------------------------------------------------------
@@ -305,115 +290,322 @@ def _records(data: bytes):
 
 
 def merge_cies(ctx) -> None:
-    """Keep one copy of each identical CIE per output section (after ``prune``)."""
+    """Keep one copy of each identical CIE per output section (after ``prune``): the first
+    copy in input order stays; a later copy in the same input section is replaced there, one
+    in a later section by a pointer to the first (``ctx.eh_cie_links``).  All the output's
+    .eh_frame inputs are walked as one buffer, so the work is a few array operations per
+    output section plus a dictionary lookup per CIE."""
     ctx.eh_cie_links = []
+    holders = {id(obj.sec_outsec[i]) for obj in ctx.files[1:] for i in eh_sections(obj)
+               if obj.sec_outsec[i] is not None}
     for out in ctx.outputs.values():
-        seen: dict = {}                          # CIE key -> (obj, sec, offset), first one
-        for obj, i in out.inputs:
-            if obj.sec_names[i] == ".eh_frame":
-                _merge_section_cies(ctx, obj, i, seen)
+        if id(out) in holders:
+            secs = [(obj, i) for obj, i in out.inputs if i in eh_sections(obj)]
+            _merge_output_cies(ctx, secs)
 
 
-def _cie_key(obj, data: bytes, start: int, end: int, roff, rinfo, radd):
-    """What makes a CIE identical to another: its bytes and its relocations' (offset, type,
-    addend, global symbol); None when a relocation names a local symbol (kept apart)."""
-    inside = np.flatnonzero((roff >= start) & (roff < end)) if len(roff) else ()
-    relocs = []
-    for k in inside:
-        sym = int(rinfo[k] >> np.uint64(32))
-        if sym < obj.first_global or sym >= len(obj.gids):
-            return None
-        relocs.append((int(roff[k]) - start, int(rinfo[k] & np.uint64(0xFFFFFFFF)),
-                       int(radd[k]), int(obj.gids[sym])))
-    return data[start:end], tuple(relocs)
+def _concat_records(tables: list[np.ndarray]) -> np.ndarray:
+    """Structured arrays of one dtype as one array.  (``np.concatenate`` promotes the dtype
+    field by field for each array, ~6 us apiece: as bytes it is one copy.)"""
+    if len(tables) == 1:
+        return tables[0].copy()
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(tables[0].dtype)
 
 
-def _merge_section_cies(ctx, obj, sec: int, seen: dict) -> None:
-    data = bytes(obj.section_content(sec))
-    if not data:
-        return
-    rel = obj.relas.get(sec)
-    if rel is None:
-        rel = np.zeros(0, dtype=elf.RELA)
-    roff = rel["r_offset"].astype(np.int64)
-    rinfo, radd = rel["r_info"], rel["r_addend"]
-    st, en, ident = _records(data)
-    n = len(st)
-    cies = np.flatnonzero(ident == 0)
-    # each CIE: -1 kept; else the record it repeats (here), or -2 (an earlier section's)
-    same = np.full(n, -1, dtype=np.int64)
-    elsewhere: dict[int, tuple] = {}             # record -> the kept copy (obj, sec, offset)
-    keys: dict[tuple, int] = {}                  # this section's first CIE of each key
-    for r in cies.tolist():
-        key = _cie_key(obj, data, int(st[r]), int(en[r]), roff, rinfo, radd)
-        if key is None:
-            continue
-        if key in seen:
-            same[r] = -2
-            elsewhere[r] = seen[key]
-        elif key in keys:
-            same[r] = keys[key]
+# -- what depends on one object alone: read once per object, and ahead by the warm server -----
+
+def eh_sections(obj) -> list[int]:
+    """The object's .eh_frame sections."""
+    c = obj.__dict__.get("_eh_sections")
+    if c is None:
+        c = obj._eh_sections = [i for i, name in enumerate(obj.sec_names) if name == ".eh_frame"]
+    return c
+
+
+def _section_records(obj, i: int, data):
+    """``_records`` of section i, kept while the section holds the file's bytes."""
+    if i in obj.content_override:
+        return _records(bytes(data))
+    c = obj.__dict__.setdefault("_eh_records", {})
+    r = c.get(i)
+    if r is None:
+        r = c[i] = _records(bytes(data))
+    return r
+
+
+def _targets(obj, i: int, rel: np.ndarray) -> np.ndarray:
+    """Per relocation of section i: the section of its symbol (a local one), else -1 (a
+    global one); kept while the relocation table is the file's."""
+    c = obj.__dict__.setdefault("_eh_targets", {})
+    hit = c.get(i)
+    if hit is not None and hit[0] is rel:
+        return hit[1]
+    sym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+    shndx = obj.sym_shndx[np.minimum(sym, len(obj.sym_shndx) - 1)].astype(np.int64)
+    t = np.where(sym < obj.first_global, shndx, -1)
+    c[i] = (rel, t)
+    return t
+
+
+def prepare(obj) -> None:
+    """Read what the passes need of an object's .eh_frame ahead (the warm server)."""
+    for i in eh_sections(obj):
+        _section_records(obj, i, obj.section_content(i))
+        rel = obj.relas.get(i)
+        if rel is not None and len(rel):
+            _targets(obj, i, rel)
+
+
+_READABLE_CIES: set[bytes] = set()       # CIEs whose augmentation was read (well_formed)
+
+
+class _Frames:
+    """The records of several .eh_frame input sections, read as one buffer (their records
+    tile each section: ``check_records``).  Offsets are into the buffer; ``sec`` is each
+    record's section (an index into the list), ``base`` each section's start."""
+
+    def __init__(self, secs):
+        datas = [obj.section_content(i) for obj, i in secs]
+        self.buf = b"".join(datas)
+        sizes = np.array([len(d) for d in datas], dtype=np.int64)
+        self.base = np.cumsum(sizes) - sizes
+        self.size = sizes
+        recs = [_section_records(obj, i, d) for (obj, i), d in zip(secs, datas)]
+        counts = [len(r[0]) for r in recs]
+        self.sec = np.repeat(np.arange(len(secs), dtype=np.int64), counts)
+        if recs:
+            at = self.base[self.sec]
+            self.st = np.concatenate([r[0] for r in recs]) + at
+            self.en = np.concatenate([r[1] for r in recs]) + at
+            self.ident = np.concatenate([r[2] for r in recs])
         else:
-            keys[key] = r
-    gone = same != -1
-    if not gone.any():
-        for key, r in keys.items():
-            seen[key] = (obj, sec, int(st[r]))
+            self.st = self.en = self.ident = np.zeros(0, dtype=np.int64)
+        # the first record of each section (sections without records: the next one's)
+        self.first = np.searchsorted(self.sec, np.arange(len(secs)), side="left")
+
+    def well_formed(self) -> bool:
+        """What ``check_records`` checks, for every section at once: records tile each
+        section, lengths are sane, every FDE points back at a CIE of its own section, every
+        CIE's augmentation can be read.  False: let ``check_records`` say what is wrong."""
+        st, en, ident, sec = self.st, self.en, self.ident, self.sec
+        n = len(st)
+        if n == 0:
+            return len(self.buf) == 0
+        end = (self.base + self.size)[sec]
+        nonempty = np.flatnonzero(self.size)
+        starts = np.minimum(np.searchsorted(st, self.base[nonempty]), n - 1)
+        length = en - st - 4
+        if int(st[0]) != 0 or int(en[-1]) != len(self.buf) or (en[:-1] != st[1:]).any() \
+                or (en > end).any() or (st[starts] != self.base[nonempty]).any():
+            return False
+        live = length != 0
+        if (live & ((length < 4) | ((length < 8) & (ident != 0)))).any():
+            return False
+        fde = np.flatnonzero(live & (ident != 0))
+        target = st[fde] + 4 - ident[fde]
+        k = np.minimum(np.searchsorted(st, target), n - 1)
+        if not ((st[k] == target) & (ident[k] == 0) & (length[k] != 0) & (sec[k] == sec[fde])).all():
+            return False
+        buf = self.buf
+        for a, b in zip(st[live & (ident == 0)].tolist(), en[live & (ident == 0)].tolist()):
+            cie = buf[a:b]
+            if cie not in _READABLE_CIES:
+                try:
+                    _fde_encoding(cie, 0)
+                except (IndexError, ValueError, struct.error):
+                    return False
+                if len(_READABLE_CIES) < 4096:
+                    _READABLE_CIES.add(cie)
+        return True
+
+    def terminated(self) -> list[bool]:
+        """Per section: whether a zero length ends its records (of well-formed sections)."""
+        zero = self.sec[self.en - self.st == 4]
+        return (np.bincount(zero, minlength=len(self.size)) > 0).tolist()
+
+    def relocations(self, secs):
+        """Every section's relocations as one table: (table, its record, offset in the buffer,
+        its section), or None when there are none."""
+        rels, which = [], []
+        for k, (obj, i) in enumerate(secs):
+            rel = obj.relas.get(i)
+            if rel is not None and len(rel):
+                rels.append(rel)
+                which.append(k)
+        if not rels:
+            return None
+        counts = [len(r) for r in rels]
+        table = _concat_records(rels)
+        rsec = np.repeat(np.array(which, dtype=np.int64), counts)
+        pos = table["r_offset"].astype(np.int64) + self.base[rsec]
+        rec = np.searchsorted(self.st, pos, side="right") - 1
+        return table, rec, pos, rsec
+
+
+def _merge_output_cies(ctx, secs) -> None:
+    fr = _Frames(secs)
+    st, en, ident, rsec_of = fr.st, fr.en, fr.ident, fr.sec
+    n = len(st)
+    if n == 0:
         return
-    # the section without the copies
+    rels = fr.relocations(secs)
+    cies = np.flatnonzero(ident == 0)
+    # the relocations inside CIEs (a C++ CIE's personality routine), by CIE
+    cie_relocs: dict[int, list] = {}
+    if rels is not None:
+        table, rrec, rpos, rsec = rels
+        inside = np.flatnonzero(ident[rrec] == 0)
+        if len(inside):
+            info = table["r_info"][inside]
+            for r, s, p, sym, typ, add in zip(rrec[inside].tolist(), rsec[inside].tolist(),
+                                              rpos[inside].tolist(), (info >> np.uint64(32)).tolist(),
+                                              (info & np.uint64(0xFFFFFFFF)).tolist(),
+                                              table["r_addend"][inside].tolist()):
+                obj = secs[s][0]
+                if sym < obj.first_global or sym >= len(obj.gids):
+                    cie_relocs[r] = None            # a local symbol: this CIE is kept apart
+                elif r not in cie_relocs or cie_relocs[r] is not None:
+                    cie_relocs.setdefault(r, []).append((p - int(st[r]), typ, add, int(obj.gids[sym])))
+    # each CIE: the first record with its key (-1: this one is kept)
+    same = np.full(n, -1, dtype=np.int64)
+    first: dict[tuple, int] = {}
+    buf = fr.buf
+    for r, a, b in zip(cies.tolist(), st[cies].tolist(), en[cies].tolist()):
+        relocs = cie_relocs.get(r, ())
+        if relocs is None:
+            continue
+        key = (buf[a:b], tuple(relocs))
+        k = first.get(key)
+        if k is None:
+            first[key] = r
+        else:
+            same[r] = k
+    gone = same >= 0
+    if not gone.any():
+        return
+    # the buffer without the copies; new starts in it and in each section
     lens = np.where(gone, 0, en - st)
-    new_st = np.cumsum(lens) - lens
-    buf = np.frombuffer(data, dtype=np.uint8)
-    out = buf[np.repeat(~gone, en - st)].copy()
-    # the FDEs' CIE pointers: to the kept copy here, or (after layout) to another section's
+    cum = np.concatenate([[0], np.cumsum(lens)])
+    new_gst = cum[:-1]
+    after = np.append(fr.first[1:], n)
+    new_base = cum[fr.first]
+    new_size = cum[after] - new_base
+    lst = st - fr.base[rsec_of]
+    new_lst = new_gst - new_base[rsec_of]
+    out = np.frombuffer(buf, dtype=np.uint8)[np.repeat(~gone, en - st)]
+    # the FDEs' CIE pointers: to the kept copy in the same section, or (after layout) to
+    # another section's
     fde = np.flatnonzero((ident != 0) & (ident != 0xFFFFFFFF))
     cie = np.searchsorted(st, st[fde] + 4 - ident[fde])       # check_records: an exact start
-    cie = np.where(same[cie] >= 0, same[cie], cie)
-    far = same[cie] == -2
-    near = fde[~far]
-    field = new_st[near] + 4
-    ptr = (field - new_st[cie[~far]]).astype("<u4").view(np.uint8).reshape(-1, 4)
+    target = np.where(same[cie] >= 0, same[cie], cie)
+    far = rsec_of[target] != rsec_of[fde]
+    near = ~far
+    field = new_gst[fde[near]] + 4
+    ptr = (field - new_gst[target[near]]).astype("<u4").view(np.uint8).reshape(-1, 4)
     out[field[:, None] + np.arange(4)] = ptr
-    out[(new_st[fde[far]] + 4)[:, None] + np.arange(4)] = 0xFF
-    for c in sorted(set(cie[far].tolist())):        # (few: one CIE or two per section)
-        fields = new_st[fde[far][cie[far] == c]] + 4
-        ctx.eh_cie_links.append((obj, sec, fields) + elsewhere[c])
-    for key, r in keys.items():
-        seen[key] = (obj, sec, int(new_st[r]))
-    shift = new_st - st
-    # relocations outside the dropped CIEs move with their records
-    if len(rel):
-        k = np.searchsorted(st, roff, side="right") - 1
-        keep = ~gone[k]
-        new_rel = rel[keep].copy()
-        new_rel["r_offset"] = (roff[keep] + shift[k[keep]]).astype(np.uint64)
-        obj.relas[sec] = new_rel
-    obj.content_override[sec] = out.tobytes()
-    if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
-        obj._own_tables = True
-    obj.shdrs[sec]["sh_size"] = len(out)
-    in_sec = np.flatnonzero(obj.sym_shndx == sec)
-    if len(in_sec):
-        # symbols (crtbegin's __EH_FRAME_BEGIN__) move with their record; one in a dropped
-        # CIE goes to where the record after it now starts
-        v = obj.syms["st_value"][in_sec].astype(np.int64)
-        r = np.clip(np.searchsorted(st, v, side="right") - 1, 0, n - 1)
-        nv = np.where(gone[r], new_st[r], v + shift[r])
-        obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
+    ffde, fcie, ftarget = fde[far], cie[far], target[far]
+    out[(new_gst[ffde] + 4)[:, None] + np.arange(4)] = 0xFF
+    if len(ffde):
+        order = np.lexsort((fcie, rsec_of[ffde]))          # by section, then by the CIE copy
+        ffde, fcie, ftarget = ffde[order], fcie[order], ftarget[order]
+        fields = new_lst[ffde] + 4
+        cuts = np.flatnonzero(np.diff(fcie)) + 1
+        starts = [0] + cuts.tolist()
+        ends = cuts.tolist() + [len(ffde)]
+        for a, b, f, t in zip(starts, ends, rsec_of[ffde[starts]].tolist(), ftarget[starts].tolist()):
+            obj, sec = secs[f]
+            cobj, csec = secs[int(rsec_of[t])]
+            ctx.eh_cie_links.append((obj, sec, fields[a:b], cobj, csec, int(new_lst[t])))
+    # the sections that lost a copy take their new bytes, relocations and symbol values
+    touched = np.bincount(rsec_of[gone], minlength=len(secs)) > 0
+    shift = new_lst - lst
+    if rels is not None:
+        table, rrec, rpos, rsec = rels
+        keep = ~gone[rrec]
+        moved = table[keep]
+        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
+        kept_sec = rsec[keep]
+        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
+        has_rel = np.bincount(rsec, minlength=len(secs)) > 0
+        for k in np.flatnonzero(touched & has_rel).tolist():
+            obj, sec = secs[k]
+            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    tk = np.flatnonzero(touched).tolist()
+    moved = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
+    copied: set[int] = set()
+    for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
+        obj, sec = secs[k]
+        obj.content_override[sec] = out[b:b + sz].tobytes()
+        if not getattr(obj, "_own_tables", False) and id(obj) not in copied:
+            obj.shdrs = elf.copy_table(obj.shdrs)          # (the file's, or another pass's copy)
+            if id(obj) in moved:
+                obj.syms = elf.copy_table(obj.syms)
+                obj._own_tables = True
+            copied.add(id(obj))
+        obj.shdrs["sh_size"][sec] = sz
+    for obj, idx, values in moved.values():
+        obj.syms["st_value"][idx] = values
+
+
+def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> dict:
+    """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
+    __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
+    after it now starts.  For all sections at once: {id(obj): (obj, symbol indices, new
+    values)} of the symbols whose value changes."""
+    objs, at = [], {}
+    for k in tk:
+        obj = secs[k][0]
+        if id(obj) not in at:
+            at[id(obj)] = len(objs)
+            objs.append(obj)
+    counts = [len(o.sym_shndx) for o in objs]
+    shx = np.concatenate([o.sym_shndx for o in objs])
+    owner = np.repeat(np.arange(len(objs), dtype=np.int64), counts)
+    keys = np.array([at[id(secs[k][0])] << 32 | secs[k][1] for k in tk], dtype=np.int64)
+    order = np.argsort(keys, kind="stable")
+    skeys = keys[order]
+    symkey = owner << 32 | shx
+    pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
+    hits = np.flatnonzero(skeys[pos] == symkey)
+    if not len(hits):
+        return {}
+    ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
+    v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
+    after = np.append(fr.first[1:], len(fr.st))
+    r = np.searchsorted(fr.st, fr.base[ks] + v, side="right") - 1
+    r = np.minimum(np.maximum(r, fr.first[ks]), np.maximum(after[ks] - 1, fr.first[ks]))
+    nv = np.where(gone[r], new_lst[r], v + shift[r])
+    changed = np.flatnonzero(nv != v)
+    if not len(changed):
+        return {}
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    moved: dict[int, tuple] = {}
+    ow = owner[hits[changed]]
+    cuts = (np.flatnonzero(np.diff(ow)) + 1).tolist()         # (hits are in owner order)
+    for a, b in zip([0] + cuts, cuts + [len(changed)]):
+        o = int(ow[a])
+        sel = changed[a:b]
+        moved[id(objs[o])] = (objs[o], hits[sel] - starts[o], nv[sel].astype(np.uint64))
+    return moved
 
 
 def fix_cie_pointers(ctx, img) -> None:
     """The CIE pointers of FDEs whose CIE was merged into an earlier section's (after layout:
     the distance from each pointer back to that CIE in the output)."""
-    for obj, sec, fields, cobj, csec, coff in getattr(ctx, "eh_cie_links", ()):
-        pos = int(obj.sec_fileoff[sec]) + fields
-        dist = pos - (int(cobj.sec_fileoff[csec]) + coff)
-        if not ((dist > 0) & (dist < 1 << 32)).all():
-            raise LinkError(f"{obj.where(sec, int(fields[0]) - 4)}: .eh_frame: the FDE's CIE was merged "
-                            f"into {cobj.name}'s, which the layout did not place before it")
-        img[pos[:, None] + np.arange(4)] = dist.astype("<u4").view(np.uint8).reshape(-1, 4)
+    links = getattr(ctx, "eh_cie_links", ())
+    if not links:
+        return
+    counts = [len(fields) for _, _, fields, _, _, _ in links]
+    pos = np.concatenate([fields for _, _, fields, _, _, _ in links]) + np.repeat(
+        np.array([int(obj.sec_fileoff[sec]) for obj, sec, _, _, _, _ in links], dtype=np.int64), counts)
+    dist = pos - np.repeat(np.array([int(cobj.sec_fileoff[csec]) + coff
+                                     for _, _, _, cobj, csec, coff in links], dtype=np.int64), counts)
+    bad = ~((dist > 0) & (dist < 1 << 32))
+    if bad.any():
+        obj, sec, fields, cobj, _, _ = links[int(np.searchsorted(np.cumsum(counts), np.argmax(bad), side="right"))]
+        raise LinkError(f"{obj.where(sec, int(fields[0]) - 4)}: .eh_frame: the FDE's CIE was merged "
+                        f"into {cobj.name}'s, which the layout did not place before it")
+    img[pos[:, None] + np.arange(4)] = dist.astype("<u4").view(np.uint8).reshape(-1, 4)
 
 
 # -- .eh_frame_hdr -------------------------------------------------------------------------------

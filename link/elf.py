@@ -99,6 +99,12 @@ assert SHDR.itemsize == SHDR_SIZE and SYM.itemsize == SYM_SIZE and RELA.itemsize
 assert PHDR.itemsize == PHDR_SIZE and EHDR.itemsize == EHDR_SIZE
 
 
+def copy_table(a: np.ndarray) -> np.ndarray:
+    """A writable copy of a structured table (symbols, section headers), made as bytes:
+    NumPy copies a packed structure such as ``SYM`` field by field, 5-15 times slower."""
+    return np.ascontiguousarray(a).view(np.uint8).copy().view(a.dtype)
+
+
 def cstr(buf, off: int) -> str:
     """The NUL-terminated string at ``off`` in a string table."""
     end = buf.find(b"\0", off)

@@ -246,6 +246,48 @@ class ObjectFile:
 
         # COMDAT groups: (signature, member section indices)
         self.groups: list[tuple[str, np.ndarray, int]] = []
+        if group_secs:
+            self._read_groups(group_secs, types, sizes, offsets)
+
+    def _read_groups(self, group_secs: list[int], types: list[int], sizes: list[int],
+                     offsets: list[int]) -> None:
+        """The COMDAT groups.  A C++ object has hundreds: their members are checked together
+        (one array operation each check); a wrong group is found, and named, by
+        ``_read_groups_one_by_one``."""
+        buf, shnum = self.buf, len(types)
+        infos = self.shdrs["sh_info"].tolist()
+        words = [np.frombuffer(buf, "<u4", sizes[i] // 4, offsets[i]) for i in group_secs]
+        got = [(i, w) for i, w in zip(group_secs, words) if len(w)]
+        if not got:
+            return
+        counts = [len(w) - 1 for _, w in got]
+        flags = [int(w[0]) for _, w in got]
+        members = np.concatenate([w[1:] for _, w in got]).astype(np.int64)
+        owner = np.repeat(np.array([i for i, _ in got], dtype=np.int64), counts)
+        ok = all(infos[i] < self.nsyms for i, _ in got) and not any(f & ~elf.GRP_COMDAT for f in flags)
+        if ok and len(members):
+            bad = (members <= 0) | (members >= shnum) | (members == owner)
+            if bad.any():
+                ok = False
+            else:
+                mtypes = np.array(types, dtype=np.int64)[members]
+                ok = not np.isin(mtypes, (elf.SHT_NULL, elf.SHT_GROUP, elf.SHT_SYMTAB,
+                                          elf.SHT_SYMTAB_SHNDX)).any()
+        if not ok:
+            self._read_groups_one_by_one(group_secs, types, sizes, offsets)
+            return
+        kinds = (self.syms["st_info"] & 0xF).tolist()
+        ends = np.cumsum(counts).tolist()
+        for (i, _), f, end, n in zip(got, flags, ends, counts):
+            sig_sym = infos[i]
+            sig = self.sym_name(sig_sym)
+            if kinds[sig_sym] == elf.STT_SECTION:
+                sig = self.sec_names[int(self.sym_shndx[sig_sym])]
+            self.groups.append((sig, members[end - n:end], f))
+
+    def _read_groups_one_by_one(self, group_secs: list[int], types: list[int], sizes: list[int],
+                                offsets: list[int]) -> None:
+        buf, shdrs, shnum = self.buf, self.shdrs, len(types)
         for i in group_secs:
             words = np.frombuffer(buf, "<u4", sizes[i] // 4, offsets[i])
             if len(words) == 0:
@@ -354,8 +396,13 @@ class ObjectFile:
         return name
 
     def global_names(self) -> list[str]:
-        """Names of the global symbols, in table order (one string split, no per-entry find)."""
-        return _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
+        """Names of the global symbols, in table order (one string split, no per-entry find);
+        read once (the warm server reads them for the members it parses ahead).  Callers do
+        not change the list."""
+        names = self.__dict__.get("_global_names")
+        if names is None:
+            names = self._global_names = _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
+        return names
 
     def symbol_at(self, shndx: int, offset: int, skip: int = -1) -> str | None:
         """The name of the first symbol (in symbol-table order, as lld looks) whose bytes
@@ -621,8 +668,15 @@ class Archive:
 
 def open_input(path: str):
     """An ObjectFile or Archive for ``path`` (errors in lld's words)."""
-    if warm_inputs:
-        f = warm_inputs.pop(_identity(path), None)
+    if warm_inputs or warm_taken:
+        key = _identity(path)
+        f = warm_inputs.pop(key, None)
+        if f is not None:
+            warm_taken[key] = f
+        else:
+            f = warm_taken.get(key)
+            if f is not None:
+                f = _again(f)
         if f is not None:
             global warm_hits
             warm_hits += 1
@@ -641,9 +695,26 @@ def open_input(path: str):
 # in its own copy of the memory).  An entry is found by the file's identity, so a file that
 # changed in any way is read afresh.
 warm_inputs: dict[tuple, object] = {}
+# the ones this link took, by identity: a library named again (gcc's line names libgcc.a and
+# libgcc_s.so twice; a GROUP script's libraries are opened to see whether they are scripts,
+# then again to be read) is a copy of the same parse with the link's own state afresh
+warm_taken: dict[tuple, object] = {}
 recorded_inputs: list | None = None      # a server's child: the libraries this link opened
 warm_hits = 0                             # libraries this process took from warm_inputs
 WARM_MEMBERS_MAX = 20000
+
+
+def _again(f):
+    """A library opened again in one link: what a fresh parse would give, without parsing
+    (the parse's tables are shared and never written; the link's state is new)."""
+    import copy
+    g = copy.copy(f)
+    if isinstance(g, Archive):
+        g.loaded = set()                    # (its members parsed ahead went to the first)
+        g.parsed = {}
+    else:
+        g.dso_id, g.as_needed, g.used = 0, False, False
+    return g
 
 
 def _identity(path: str) -> tuple:
@@ -684,9 +755,13 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
+        from xld.link import ehframe, merge, resolve
         for pos in members:
             if pos not in f.parsed and pos in f.members:
-                f.parsed[pos] = f.member(pos)
+                f.parsed[pos] = obj = f.member(pos)
+                resolve.prepare(obj)            # what depends on the member alone, done ahead
+                merge.candidate_symbols(obj)
+                ehframe.prepare(obj)
     warm_inputs[key] = f
 
 

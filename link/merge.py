@@ -92,12 +92,26 @@ def mergeable(obj, i: int) -> tuple[int, bool] | None:
     return entsize, strings
 
 
+def candidates(obj) -> frozenset:
+    """The sections of an object that may be merged (SHF_MERGE, SHT_PROGBITS; ``mergeable``
+    says which are), read once per object (the warm server reads them for the archive
+    members it parses ahead): most sections are not, and need no further look."""
+    c = obj.__dict__.get("_merge_candidates")
+    if c is None:
+        sh = obj.shdrs
+        may = ((sh["sh_flags"] & np.uint64(elf.SHF_MERGE)) != 0) & (sh["sh_type"] == elf.SHT_PROGBITS)
+        c = obj._merge_candidates = frozenset(np.flatnonzero(may).tolist()) if may.any() else frozenset()
+    return c
+
+
 def _groups(ctx):
     """(members, entry size, alignment, strings?) per group, in output order, members in
     their output section's order."""
     groups: dict[tuple, list] = {}
     for out in ctx.outputs.values():
         for obj, i in out.inputs:
+            if i not in candidates(obj):
+                continue
             m = mergeable(obj, i)
             if m is None:
                 continue
@@ -354,7 +368,7 @@ def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tu
 # -- one group --------------------------------------------------------------------------
 
 def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
-    sizes = np.array([int(obj.shdrs[i]["sh_size"]) for obj, i in members], dtype=np.int64)
+    sizes = np.array([obj.shdrs.item(i)[5] for obj, i in members], dtype=np.int64)    # sh_size
     bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
     buf = np.empty(int(sizes.sum()), dtype=np.uint8)
     mv = memoryview(buf)
@@ -411,13 +425,14 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
     carrier = members[0]
     for m, (obj, i) in enumerate(members):
         _writable(obj, "shdrs")
+        sh = obj.shdrs                      # (a column, then an item: a row's fields cost more)
         if m == 0:
             obj.content_override[i] = blob.tobytes()
-            obj.shdrs[i]["sh_size"] = blob_len
+            sh["sh_size"][i] = blob_len
         else:
             obj.content_override[i] = b""
-            obj.shdrs[i]["sh_size"] = 0
-            obj.shdrs[i]["sh_addralign"] = 1
+            sh["sh_size"][i] = 0
+            sh["sh_addralign"][i] = 1
             ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
         pieces.by_object.setdefault(obj, []).append((i, first_member + m))
 
@@ -464,7 +479,7 @@ def _writable(obj, table: str) -> None:
     object's symbol table would otherwise be held three times)."""
     done = obj.__dict__.setdefault("_merge_copied", set())
     if table not in done:
-        setattr(obj, table, getattr(obj, table).copy())
+        setattr(obj, table, elf.copy_table(getattr(obj, table)))
         done.add(table)
 
 
@@ -492,25 +507,42 @@ def _redirect(ctx, pieces: _Pieces):
     return _SectionSymbols(keys[order], members[order], values[order], pieces)
 
 
+def candidate_symbols(obj):
+    """The symbols of an object in its ``candidates`` sections (the only ones a merge can
+    move), with their sections and whether each is a section symbol; read once per object,
+    and ahead by the warm server (riscv64 objects keep their local labels: most symbols are
+    elsewhere)."""
+    c = obj.__dict__.get("_merge_symbols")
+    if c is None:
+        cand = candidates(obj)
+        if cand:
+            idx = np.flatnonzero(np.isin(obj.sym_shndx, np.array(sorted(cand), dtype=np.int64)))
+        else:
+            idx = np.zeros(0, dtype=np.int64)
+        is_section = (obj.syms["st_info"][idx] & 0xF) == elf.STT_SECTION
+        c = obj._merge_symbols = (idx, obj.sym_shndx[idx].astype(np.int64), is_section)
+    return c
+
+
 def _redirect_group(objs, pieces: _Pieces):
     """``_redirect`` for some objects; their merged sections' section symbols as (keys: file
     id << 32 | symbol index, merged section, value)."""
-    nsym = np.array([o.nsyms for o in objs], dtype=np.int64)
     nsec = np.array([len(o.shdrs) for o in objs], dtype=np.int64)
-    ybase, sbase = np.cumsum(nsym) - nsym, np.cumsum(nsec) - nsec
+    sbase = np.cumsum(nsec) - nsec
     sec_member = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)    # (the last: no section)
     for k, o in enumerate(objs):
         for i, m in pieces.by_object[o]:
             sec_member[sbase[k] + i] = m
-    shndx = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64)
-    owner = np.repeat(np.arange(len(objs)), nsym)
-    valid = (shndx > 0) & (shndx < nsec[owner])
-    member = sec_member[np.where(valid, sbase[owner] + shndx, len(sec_member) - 1)]
-    del valid
+    cands = [candidate_symbols(o) for o in objs]
+    counts = [len(c[0]) for c in cands]
+    sym = np.concatenate([c[0] for c in cands])
+    shndx = np.concatenate([c[1] for c in cands])
+    is_section = np.concatenate([c[2] for c in cands])
+    owner = np.repeat(np.arange(len(objs)), counts)
+    member = sec_member[sbase[owner] + shndx]
     inside = np.flatnonzero(member >= 0)
-    shndx, owner, member = shndx[inside], owner[inside], member[inside]
-    is_section = (np.concatenate([o.syms["st_info"] for o in objs])[inside] & 0xF) == elf.STT_SECTION
-    value = np.concatenate([o.syms["st_value"] for o in objs])[inside].astype(np.int64)
+    sym, shndx, is_section, owner, member = sym[inside], shndx[inside], is_section[inside], owner[inside], member[inside]
+    value = np.concatenate([o.syms["st_value"][c[0]] for o, c in zip(objs, cands)])[inside].astype(np.int64)
     others = np.flatnonzero(~is_section)
     if len(others):
         v = value[others]
@@ -518,20 +550,19 @@ def _redirect_group(objs, pieces: _Pieces):
         if bad.any():
             j = int(others[np.argmax(bad)])
             o = objs[int(owner[j])]
-            y = int(inside[j] - ybase[owner[j]])
+            y = int(sym[j])
             raise LinkError(f"{o.name}:({o.sec_names[int(shndx[j])]}): symbol {o.sym_name(y) or y} "
                             f"is outside the section (offset 0x{int(value[j]) & (2**64 - 1):x})")
         new = pieces.map(member[others], v).astype(np.uint64)
-        rows = inside[others]
-        cut = np.searchsorted(rows, ybase)
-        ends = np.append(cut[1:], len(rows))
-        for k in np.flatnonzero(ends > cut).tolist():
+        rows, who = sym[others], owner[others]
+        cut = np.searchsorted(who, np.arange(len(objs) + 1)).tolist()
+        for k in np.flatnonzero(np.diff(cut)).tolist():
             o = objs[k]
             _writable(o, "syms")
-            o.syms["st_value"][rows[cut[k]:ends[k]] - ybase[k]] = new[cut[k]:ends[k]]
+            o.syms["st_value"][rows[cut[k]:cut[k + 1]]] = new[cut[k]:cut[k + 1]]
     sec = np.flatnonzero(is_section)
     fid = np.array([o.file_id for o in objs], dtype=np.int64)
-    keys = (fid[owner[sec]] << 32) | (inside[sec] - ybase[owner[sec]])
+    keys = (fid[owner[sec]] << 32) | sym[sec]
     return keys, member[sec], value[sec]
 
 

@@ -131,11 +131,31 @@ class References:
 _FEW_GLOBALS = 48
 
 
-def _classify(obj, gl: list[int], discarded):
-    """An object's globals: its references (gids, symbol indices), and as positions k among
-    the globals: the strong references, the definitions with their ranks, misplaced locals.
-    With array operations."""
+def classes(obj, discarded=None):
+    """An object's globals, as positions k among them: the references (undefined, or defined
+    in a discarded COMDAT copy), the strong ones among them, the definitions with their ranks,
+    misplaced locals.  Without discarded sections the answer is the object's own, kept on it
+    (the warm server computes it for the archive members it parses ahead: ``prepare``).
+    Most archive members have a handful of globals, for which array calls cost more than a
+    loop: the references are then a list, else an array."""
+    if discarded is None:
+        c = obj.__dict__.get("_classes")
+        if c is None:
+            c = obj._classes = _classify(obj, None)
+        return c
+    return _classify(obj, discarded)
+
+
+def prepare(obj) -> None:
+    """Work on an object that depends on it alone, done ahead (link/input.py's warm server)."""
+    obj.global_names()
+    classes(obj)
+
+
+def _classify(obj, discarded):
     fg = obj.first_global
+    if obj.nsyms - fg <= _FEW_GLOBALS:
+        return _classify_few(obj, discarded)
     bind = obj.syms["st_info"][fg:] >> 4
     shn = obj.sym_shndx[fg:]
     undef = shn == elf.SHN_UNDEF
@@ -148,10 +168,10 @@ def _classify(obj, gl: list[int], discarded):
     strong_k = ref[bind[ref] != elf.STB_WEAK].tolist()
     dk = np.flatnonzero(~undef & ~local)
     rank = np.where(shn[dk] == elf.SHN_COMMON, COMMON, np.where(bind[dk] == elf.STB_WEAK, WEAK, DEFINED))
-    return obj.gids[fg:][ref], ref + fg, strong_k, dk.tolist(), rank.tolist(), local_k
+    return ref, strong_k, dk.tolist(), rank.tolist(), local_k
 
 
-def _classify_few(obj, gl: list[int], discarded):
+def _classify_few(obj, discarded):
     """The same as ``_classify``, one symbol at a time (for a few globals)."""
     fg = obj.first_global
     info = obj.syms["st_info"][fg:].tolist()
@@ -171,7 +191,7 @@ def _classify_few(obj, gl: list[int], discarded):
         elif b != elf.STB_LOCAL:
             def_k.append(k)
             rank.append(COMMON if s == elf.SHN_COMMON else WEAK if b == elf.STB_WEAK else DEFINED)
-    return [gl[k] for k in ref_k], [k + fg for k in ref_k], strong_k, def_k, rank, local_k
+    return ref_k, strong_k, def_k, rank, local_k
 
 
 def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int) -> str:
@@ -269,15 +289,20 @@ class Resolver:
         ctx.files.append(obj)
         obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
         any_discarded = False
-        for sig, members, flags in obj.groups:
-            if not flags & elf.GRP_COMDAT:
-                continue
-            if sig in self.comdats:
+        if obj.groups:
+            dropped, comdats = [], self.comdats
+            for sig, members, flags in obj.groups:
+                if not flags & elf.GRP_COMDAT:
+                    continue
+                if sig in comdats:
+                    dropped.append(members)
+                else:
+                    comdats[sig] = obj.file_id
+            if dropped:                         # (a C++ object: hundreds, as one operation)
+                members = np.concatenate(dropped) if len(dropped) > 1 else dropped[0]
                 members = members[members < len(obj.shdrs)]
                 discarded[members] = True
-                any_discarded = any_discarded or len(members) > 0
-            else:
-                self.comdats[sig] = obj.file_id
+                any_discarded = len(members) > 0
 
         st = self.symtab
         fg = obj.first_global
@@ -298,10 +323,12 @@ class Resolver:
         if n == 0:
             return
         # Classify the globals: references (undefined, or defined in a discarded COMDAT copy),
-        # which of them are strong, and definitions with their rank.  Most archive members
-        # have a handful of globals, for which array calls cost more than a loop.
-        classify = _classify_few if n <= _FEW_GLOBALS else _classify
-        ref_g, ref_i, strong_k, def_k, rank, local_k = classify(obj, gl, discarded if any_discarded else None)
+        # which of them are strong, and definitions with their rank.
+        ref_k, strong_k, def_k, rank, local_k = classes(obj, discarded if any_discarded else None)
+        if isinstance(ref_k, list):
+            ref_g, ref_i = [gl[k] for k in ref_k], [k + fg for k in ref_k]
+        else:
+            ref_g, ref_i = gids[fg:][ref_k], ref_k + fg
         for k in local_k:
             ctx.diag.error(f"{obj.name}: local symbol '{names[k]}' found in the global part of the symbol table")
         # references: a strong one may pull an archive member

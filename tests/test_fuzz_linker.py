@@ -179,6 +179,23 @@ def test_group_member_that_is_the_symbol_table(arch, corpus_dir, tmp_path):
 
 
 @ARCHES
+def test_the_first_wrong_group_is_the_one_named(arch, corpus_dir, tmp_path):
+    """Groups are checked all at once; when one is wrong, the message names the first wrong
+    one in section order, with its own fault (as a walk group by group finds it)."""
+    scn = corpus(arch, corpus_dir)["objects"]
+    e = fuzz.ElfEdit(scn.files["libcxx.o"])
+    groups = [i for i, _, _, t, _, _ in e.secs if t == 17]
+    assert len(groups) >= 2
+    e.shdr(groups[-1], sh_info=0xFFFFFF)               # the last: no such signature symbol
+    e.write_at(groups[0], 0, struct.pack("<I", 0x11))   # the first: a flag besides GRP_COMDAT
+    rejects(scn, tmp_path, {"libcxx.o": e.bytes()}, "libcxx.o", "unsupported SHT_GROUP format")
+    e = fuzz.ElfEdit(scn.files["libcxx.o"])
+    e.shdr(groups[-1], sh_info=0xFFFFFF)
+    rejects(scn, tmp_path, {"libcxx.o": e.bytes()}, "libcxx.o",
+            f"group section {groups[-1]} has an invalid signature symbol")
+
+
+@ARCHES
 def test_relocation_section_that_targets_the_symbol_table(arch, corpus_dir, tmp_path):
     scn = corpus(arch, corpus_dir)["objects"]
     e = fuzz.ElfEdit(scn.files["lib.o"])

@@ -347,3 +347,27 @@ def test_string_table_unit(monkeypatch, batch):
     stored = t[1:].split(b"\0")[:-1]
     assert len(stored) == len(set(stored))
     assert not any(a != b and b.endswith(a) for a in stored for b in stored)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_symbol_past_its_merged_section_is_an_error(arch, tmp_path):
+    """A symbol in a merged section must point into it: one past the end (a corrupt object)
+    is named, with its section and offset, and no output is written."""
+    src = tmp_path / "past.s"
+    src.write_text('\t.section .rodata.str1.1,"aMS",@progbits,1\n\t.globl lbl\nlbl:\t.string "hi"\n'
+                   '\t.section .rodata.str1.1.b,"aMS",@progbits,1\n\t.string "hi"\n'
+                   '\t.text\n\t.globl _start\n_start:\t.word 0\n')
+    obj = tmp_path / "past.o"
+    _sh([require(f"{TRIPLE[arch]}-as"), src, "-o", obj])
+    data = bytearray(obj.read_bytes())
+    with open(obj, "rb") as f:
+        symtab = ELFFile(f).get_section_by_name(".symtab")
+        k = next(i for i, s in enumerate(symtab.iter_symbols()) if s.name == "lbl")
+        at = symtab["sh_offset"] + 24 * k + 8
+    data[at:at + 8] = struct.pack("<Q", 0x100)
+    obj.write_bytes(data)
+    out = tmp_path / "out"
+    r = xld_link([obj, "-o", out])
+    assert r.status == 1
+    assert "past.o:(.rodata.str1.1): symbol lbl is outside the section (offset 0x100)" in r.stderr
+    assert not out.exists()

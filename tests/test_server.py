@@ -215,7 +215,9 @@ def test_a_changed_library_is_read_afresh(tmp_path):
         try:
             warm = inp.open_input("liba.a")
             assert warm.parsed and warm.path == "liba.a"
-            assert inp.open_input("liba.a") is not warm            # each one is taken once
+            again = inp.open_input("liba.a")       # each one is taken once; named again in
+            assert again is not warm                # the link: the same parse, state afresh
+            assert not again.parsed and not again.loaded and again.symbols is warm.symbols
             inp.warm_up_library("liba.a", str(tmp_path), [pos])
             time.sleep(0.01)
             tc.archive("arm64", [obj, obj], tmp_path / "liba.a")
@@ -226,6 +228,41 @@ def test_a_changed_library_is_read_afresh(tmp_path):
     finally:
         inp.warm_inputs.clear()
         inp.warm_inputs.update(saved)
+        inp.warm_taken.clear()
+
+
+def test_a_served_dynamic_link_reads_each_library_once(objects, server_env, tmp_path):
+    """gcc's dynamic link line names libgcc.a and libgcc_s.so twice, and libc.so's GROUP
+    names libraries that are opened to see whether they are scripts, then read: a warm link
+    takes every one of those opens from the libraries parsed ahead, and writes the same
+    program as an in-process link."""
+    wrap = tmp_path / "bin"
+    wrap.mkdir()
+    (wrap / "ld").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m xld.link "$@"\n')
+    (wrap / "ld").chmod(0o755)
+    gcc = tc.require("aarch64-linux-gnu-gcc")
+    runs = {}
+
+    def link(name, env):
+        p = subprocess.run([gcc, "-B", str(wrap), *map(str, objects), "-o", str(tmp_path / name)],
+                           env=env, capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        runs[name] = (tmp_path / name).read_bytes()
+
+    link("in-process", dict(server_env, XLD_SERVER="0"))
+    link("first", server_env)
+    wait_for_socket(server_env)
+    link("served", server_env)
+    link("warm", server_env)
+    log = served(server_env)
+    assert len(log) == 2 and all("status=0" in line for line in log)
+    warm = int(log[1].split("warm=")[1].split()[0])
+    # five libraries (libgcc.a, libgcc_s.so.1, libc.so.6, libc_nonshared.a, ld-linux), each
+    # opened more than once
+    assert warm > 5, log[1]
+    assert runs["served"] == runs["warm"] == runs["in-process"]
+    r = tc.qemu_run("arm64", tmp_path / "warm", ["a"], sysroot="/usr/aarch64-linux-gnu")
+    assert (r.status, r.stdout) == (3, b"twice=44\n")
 
 
 CAT = r"""
