@@ -32,6 +32,8 @@ AT_SYMLINK_FOLLOW = 0x400
 AT_NO_AUTOMOUNT = 0x800
 AT_STATX_SYNC_TYPE = 0x6000
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+XATTR_SIZE_MAX = 1 << 16
 
 # Caps on what one call may make the host allocate or do (Linux has its own: MAX_RW_COUNT,
 # UIO_MAXIOV): a read or write moves at most MAX_IO bytes (a short count, as the kernel gives
@@ -930,12 +932,13 @@ class Syscalls:
                     os.close(fd)
         return 0
 
-    def _may_change(self, f) -> None:
-        """fchmod, ftruncate ... on an open file: not on what the guest may not change."""
-        if getattr(f, "path_only", False):
+    def _may_change(self, f, path_ok: bool = False) -> None:
+        """fchmod, ftruncate, fchown ... on an open file: not on what the guest may not change
+        (under --read-only: no file of the view, nor a host file passed as a standard stream)."""
+        if getattr(f, "path_only", False) and not path_ok:
             raise GuestOSError(errno.EBADF)
         if getattr(f, "frozen", False) or (self.sandbox.read_only and not getattr(f, "in_tmp", False)
-                                            and isinstance(f, F.HostFile)):
+                                            and isinstance(f, (F.HostFile, F.HostStream))):
             raise GuestOSError(errno.EROFS)
 
     def sys_fchmod(self, fd, mode, *_):
@@ -945,13 +948,203 @@ class Syscalls:
             os.fchmod(f.fd, mode & 0o7777)
         return 0
 
-    def sys_fchownat(self, *_):
+    def _change_at(self, dirfd, path: int, flags: int, allowed: int):
+        """The file a metadata change names — ``path`` relative to ``dirfd``, or with
+        AT_EMPTY_PATH (or a NULL path, for utimensat) the open file ``dirfd`` — checked
+        like every change (EROFS under --read-only, on the sysroot and /proc/self/exe).
+        Returns a Loc (the caller closes it) or None (a file with nothing on disk: a pipe of
+        the run's own, a device)."""
+        if flags & ~allowed:
+            raise GuestOSError(errno.EINVAL)
+        p = self.path_arg(path) if path else ""
+        if p == "" and (flags & AT_EMPTY_PATH or not path):
+            if s32(dirfd) == AT_FDCWD:
+                loc = F.Loc(self.sandbox.cwd_fd, ".", self.sandbox.cwd, owned=False)
+                self.sandbox.check_write(loc)
+                return loc
+            f = self.fds.get(s32(dirfd))
+            self._may_change(f, path_ok=bool(path))  # AT_EMPTY_PATH takes an O_PATH descriptor
+            fd = f.host_fd()
+            # the file itself, through its magic link (an O_PATH descriptor takes no fchown)
+            return None if fd is None else F.Loc(None, f"/proc/self/fd/{fd}", f.guest_path,
+                                                  follow=True, owned=False)
+        if self.guest_name(dirfd, p) == "/proc/self/exe":
+            raise GuestOSError(errno.EROFS)
+        loc = self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        try:
+            loc.lstat()                      # ENOENT, ENOTDIR ... before EROFS, as Linux
+            self.sandbox.check_write(loc)
+        except BaseException:
+            loc.close()
+            raise
+        return loc
+
+    def sys_fchownat(self, dirfd, path, uid, gid, flags, *_):
+        """chown, lchown, fchownat: the host's chown of the file found (EPERM as the host says);
+        -1 leaves an id as it is."""
+        loc = self._change_at(dirfd, path, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+        if loc is not None:
+            with loc:
+                os.chown(loc.name, s32(uid), s32(gid), dir_fd=loc.fd, follow_symlinks=loc.follow)
         return 0
 
-    sys_fchown = sys_fchownat
-
-    def sys_utimensat(self, *_):
+    def sys_fchown(self, fd, uid, gid, *_):
+        f = self.fds.get(s32(fd))
+        self._may_change(f)
+        if f.host_fd() is not None:
+            os.fchown(f.host_fd(), s32(uid), s32(gid))
         return 0
+
+    def sys_utimensat(self, dirfd, path, times, flags, *_):
+        """utimensat, futimens, utimes, utime: the times given (UTIME_NOW, UTIME_OMIT), or now."""
+        ns = None                             # None: both now; else [atime, mtime], None: omit
+        if times:
+            raw = struct.unpack("<qqqq", self.rd(times, 32))
+            ns = []
+            for sec, nsec in (raw[:2], raw[2:]):
+                if nsec not in (UTIME_NOW, UTIME_OMIT) and not 0 <= nsec < 1_000_000_000:
+                    return -errno.EINVAL
+                ns.append(None if nsec == UTIME_OMIT else time.time_ns() if nsec == UTIME_NOW
+                          else sec * 1_000_000_000 + nsec)
+        loc = self._change_at(dirfd, path, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+        if loc is None or ns == [None, None]:
+            if loc is not None:
+                loc.close()
+            return 0                          # nothing to change (the checks are made)
+        with loc:
+            kw = dict(dir_fd=loc.fd, follow_symlinks=loc.follow)
+            if ns is None:
+                os.utime(loc.name, **kw)
+            else:
+                st = loc.lstat()
+                os.utime(loc.name, ns=(st.st_atime_ns if ns[0] is None else ns[0],
+                                       st.st_mtime_ns if ns[1] is None else ns[1]), **kw)
+        return 0
+
+    def sys_mknodat(self, dirfd, path, mode, dev, *_):
+        """mknod, mkfifo: FIFOs, sockets and regular files. Device nodes are refused (EPERM,
+        as for a process without CAP_MKNOD): one would open a host device from inside --root."""
+        kind = mode & 0o170000
+        if kind not in (0, stat.S_IFREG, stat.S_IFIFO, stat.S_IFSOCK, stat.S_IFCHR, stat.S_IFBLK):
+            return -errno.EINVAL
+        with self.lookup_at(dirfd, self.path_arg(path), follow=False) as loc:
+            if loc.name == "." or loc.exists():
+                return -errno.EEXIST
+            self.sandbox.check_write(loc)
+            if kind in (stat.S_IFCHR, stat.S_IFBLK):
+                return -errno.EPERM
+            perm = mode & ~self.umask & 0o7777
+            if kind in (0, stat.S_IFREG):
+                os.close(loc.open(os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm))
+            else:
+                os.mknod(loc.name, kind | perm, dir_fd=loc.fd)
+        return 0
+
+    # --- extended attributes: read from the host, changed like any other metadata ---------
+    def _xattr_target(self, path, follow: bool, change: bool):
+        """A path to give the host's *xattr calls for a guest path: the file the walk found,
+        through /proc/self/fd of an O_PATH descriptor of it (the calls take no dir_fd)."""
+        p = self.path_arg(path)
+        if self.guest_name(AT_FDCWD, p) == "/proc/self/exe":
+            if change:
+                raise GuestOSError(errno.EROFS)
+            return _HostPath(self.sandbox.exe_host, None)
+        loc = self.lookup_at(AT_FDCWD, p, follow=follow, read=not change)
+        with loc:
+            if change:
+                loc.lstat()
+                self.sandbox.check_write(loc)
+            if loc.fd is None and loc.follow:
+                return _HostPath(loc.name, None)
+            fd = loc.open(F.O_PATH | (0 if loc.follow else os.O_NOFOLLOW))
+        return _HostPath(f"/proc/self/fd/{fd}", fd)
+
+    def _xattr_fd(self, fd, change: bool):
+        f = self.fds.get(s32(fd))
+        if getattr(f, "path_only", False):
+            raise GuestOSError(errno.EBADF)
+        if change:
+            self._may_change(f)
+        if f.host_fd() is None:
+            raise GuestOSError(errno.ENOTSUP)
+        return _HostPath(f.host_fd(), None)
+
+    def _xattr_name(self, name) -> str:
+        n = self.cstr(name, 256)
+        if not n or len(n) > 255:
+            raise GuestOSError(errno.ERANGE)
+        return os.fsdecode(n)
+
+    def _setxattr(self, target, name, value, size, flags):
+        if flags & ~3:
+            return -errno.EINVAL
+        if size > XATTR_SIZE_MAX:
+            return -errno.E2BIG
+        n, v = self._xattr_name(name), self.rd(value, size)
+        with target as t:
+            os.setxattr(t.path, n, v, flags, follow_symlinks=t.follow)
+        return 0
+
+    def _getxattr(self, target, name, value, size):
+        n = self._xattr_name(name)
+        with target as t:
+            v = os.getxattr(t.path, n, follow_symlinks=t.follow)
+        return self._xattr_out(v, value, size)
+
+    def _listxattr(self, target, buf, size):
+        with target as t:
+            names = os.listxattr(t.path, follow_symlinks=t.follow)
+        return self._xattr_out(b"".join(os.fsencode(n) + b"\0" for n in names), buf, size)
+
+    def _xattr_out(self, data: bytes, buf, size) -> int:
+        if size == 0:
+            return len(data)
+        if len(data) > size:
+            return -errno.ERANGE
+        self.wr(buf, data)
+        return len(data)
+
+    def _removexattr(self, target, name):
+        n = self._xattr_name(name)
+        with target as t:
+            os.removexattr(t.path, n, follow_symlinks=t.follow)
+        return 0
+
+    def sys_setxattr(self, path, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_target(path, True, True), name, value, size, flags)
+
+    def sys_lsetxattr(self, path, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_target(path, False, True), name, value, size, flags)
+
+    def sys_fsetxattr(self, fd, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_fd(fd, True), name, value, size, flags)
+
+    def sys_getxattr(self, path, name, value, size, *_):
+        return self._getxattr(self._xattr_target(path, True, False), name, value, size)
+
+    def sys_lgetxattr(self, path, name, value, size, *_):
+        return self._getxattr(self._xattr_target(path, False, False), name, value, size)
+
+    def sys_fgetxattr(self, fd, name, value, size, *_):
+        return self._getxattr(self._xattr_fd(fd, False), name, value, size)
+
+    def sys_listxattr(self, path, buf, size, *_):
+        return self._listxattr(self._xattr_target(path, True, False), buf, size)
+
+    def sys_llistxattr(self, path, buf, size, *_):
+        return self._listxattr(self._xattr_target(path, False, False), buf, size)
+
+    def sys_flistxattr(self, fd, buf, size, *_):
+        return self._listxattr(self._xattr_fd(fd, False), buf, size)
+
+    def sys_removexattr(self, path, name, *_):
+        return self._removexattr(self._xattr_target(path, True, True), name)
+
+    def sys_lremovexattr(self, path, name, *_):
+        return self._removexattr(self._xattr_target(path, False, True), name)
+
+    def sys_fremovexattr(self, fd, name, *_):
+        return self._removexattr(self._xattr_fd(fd, True), name)
 
     def _grow(self, fd: int, length: int, quota) -> None:
         """ftruncate(fd, length), charging growth to the disk quota (EDQUOT past it)."""
@@ -1242,6 +1435,23 @@ class Syscalls:
             return n
 
         return self._wait_then("pselect6", mask, scan, list(files.values()), seconds, finish)
+
+
+class _HostPath:
+    """What the host's *xattr calls take: a path or a descriptor; closes its O_PATH
+    descriptor when done."""
+
+    def __init__(self, path, fd):
+        self.path, self.fd = path, fd
+        self.follow = True            # the walk already chose the file (and /proc/self/fd/N)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _renameat2(olddirfd: int, old: str, newdirfd: int, new: str, flags: int) -> None:

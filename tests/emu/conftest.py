@@ -159,8 +159,8 @@ def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, tim
     if qemu is None:
         tc.missing(f"{QEMU[arch]} not installed")
     prefix = ["-L", sysroot] if sysroot else []
-    p = subprocess.run([qemu, *prefix, exe, *args], input=stdin, capture_output=True, env=env or {},
-                       cwd=cwd, timeout=timeout)
+    # its own process group, killed whole on timeout (a forked guest's qemu children too)
+    p = tc.run_group([qemu, *prefix, exe, *args], input=stdin, env=env or {}, cwd=cwd, timeout=timeout)
     rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return rc, p.stdout, p.stderr
 

@@ -1,0 +1,89 @@
+"""Files the kernel treats specially, with real programs (tests/emu/progs/fdio.c) against
+qemu-user: every call that changes a file under --read-only; FIFOs, whose open blocks until a
+peer comes (without blocking the emulator); the guest's own descriptors through
+/proc/self/fd/N, /dev/fd/N and /dev/stdin."""
+
+import os
+import subprocess
+
+import pytest
+
+from conftest import run_qemu
+from tests import toolchain as tc
+from xld.emu import run
+
+ARCHES = pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+
+# every call of `fdio writes FILE DIR` that changes something (the last, stat, only reads)
+WRITES = ["open O_CREAT", "open O_WRONLY", "open O_RDWR", "open O_RDONLY|O_TRUNC", "creat", "truncate",
+          "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "fchownat empty path",
+          "utimensat", "utimensat null", "futimens", "utimes", "utime", "setxattr", "lsetxattr",
+          "fsetxattr", "getxattr", "listxattr", "removexattr", "lremovexattr", "fremovexattr",
+          "access W_OK", "faccessat W_OK", "mkdir", "mknod fifo", "mkfifo", "symlink", "link",
+          "open new", "mknod char device", "rename", "renameat2 exchange", "unlink", "rmdir",
+          "stat (a read)"]
+READS = {"getxattr", "listxattr", "stat (a read)"}
+
+
+def _tree(d):
+    (d / "dir").mkdir(parents=True)
+    (d / "f.txt").write_text("data")
+    return d
+
+
+def _listing(d):
+    out = []
+    for top, dirs, files in os.walk(d):
+        for n in sorted(dirs + files):
+            p = os.path.join(top, n)
+            st = os.lstat(p)
+            out.append((os.path.relpath(p, d), st.st_mode, st.st_size, st.st_uid))
+    return sorted(out)
+
+
+def _lines(out: bytes) -> dict:
+    return dict(line.split(": ", 1) for line in out.decode().splitlines())
+
+
+@ARCHES
+@pytest.mark.parametrize("view", ["host", "root"])
+def test_read_only_refuses_every_change(build, tmp_path, arch, view):
+    """--read-only: each call that would change a file fails with EROFS (chown, utimensat,
+    xattrs and mknod were no-ops or unsupported), in both views, and nothing changes."""
+    exe = build("fdio", arch)
+    d = _tree(tmp_path / "t")
+    before = _listing(d)
+    mtime = os.stat(d / "f.txt").st_mtime_ns
+    kw = dict(root=d) if view == "root" else dict(cwd=d)
+    res = run(exe, ["writes", "f.txt", "dir"], read_only=True, timeout=60, **kw)
+    assert res.returncode == 0, res.crash
+    got = _lines(res.stdout)
+    assert list(got) == WRITES
+    for name, what in got.items():
+        if name == "stat (a read)":
+            assert what == "ok"
+        elif name in READS:         # no attribute set: the read fails as the host's does
+            assert what in ("No data available", "ok", "Numerical result out of range"), (name, what)
+        else:
+            assert what == "Read-only file system", (name, what)
+    assert _listing(d) == before and os.stat(d / "f.txt").st_mtime_ns == mtime
+
+
+@ARCHES
+def test_changes_do_what_they_do_under_qemu(build, tmp_path, arch):
+    """Without --read-only the same calls change the files as under qemu-user (chown,
+    utimensat, mknod and the xattr calls are real now, not silent no-ops); only a device
+    node is refused (EPERM) where qemu, as root, makes one."""
+    exe = build("fdio", arch)
+    q, x = _tree(tmp_path / "q"), _tree(tmp_path / "x")
+    rc, out, _err = run_qemu(arch, exe, ["writes", "f.txt", "dir"], cwd=q)
+    res = run(exe, ["writes", "f.txt", "dir"], cwd=x, timeout=60)
+    assert (res.returncode, rc) == (0, 0), res.crash
+    want, got = _lines(out), _lines(res.stdout)
+    assert got.pop("mknod char device") == "Operation not permitted"
+    assert want.pop("mknod char device") in ("ok", "Operation not permitted")
+    assert got == want
+    strip = [row for row in _listing(q) if not row[0].endswith("null")]
+    assert _listing(x) == strip
+    # the hard link made of f.txt after utime(f.txt, {1, 1}) (then "f.txt" and "dir" were exchanged)
+    assert os.stat(x / "f.txt" / "new4").st_mtime_ns == 1_000_000_000
