@@ -26,6 +26,7 @@ import errno
 import os
 import stat
 import struct
+import threading
 
 from .tmpdirs import PrivateTmp
 
@@ -166,6 +167,7 @@ class Sandbox:
         self.read_only = read_only
         self.quota = Quota(max_disk) if max_disk is not None else None
         self._tmp: PrivateTmp | None = None   # the private /tmp, made on first use
+        self.blocking_opens: set[BlockingOpen] = set()   # FIFO opens waiting for a peer
         self._tmp_fd: int | None = None
         self.root_fd = self._open_dir(self.root) if self.root is not None else None
         self.sysroot_fd = self._open_dir(self.sysroot) if self.sysroot else None
@@ -196,6 +198,8 @@ class Sandbox:
         return self._tmp_fd
 
     def cleanup(self) -> None:
+        for b in list(self.blocking_opens):
+            b.cancel()
         for fd in (self._tmp_fd, self.root_fd, self.sysroot_fd, self.cwd_fd):
             if fd is not None:
                 try:
@@ -455,6 +459,94 @@ class Sandbox:
             raise GuestOSError(errno.EROFS)
 
 
+# --- opens that wait for a peer ---------------------------------------------------------
+
+class BlockingOpen:
+    """A blocking ``open`` of a FIFO, which waits until the other end is opened, done by a
+    host thread so that the emulator itself never blocks: the guest thread waits on
+    ``notify`` (readable when the open is over) like any other blocking call, so other guest
+    threads run, and a signal or the time limit ends the wait (``cancel``).
+
+    ``peer_fd`` is a descriptor of the FIFO that stands for the guest while it waits, as the
+    kernel counts a blocked opener: a non-blocking reader for a blocked reader (so a
+    non-blocking writer can open meanwhile), an O_PATH descriptor for a blocked writer (the
+    thread itself is counted as a writer while it is blocked in the kernel). The thread
+    reopens the FIFO through ``/proc/self/fd/<peer_fd>``: the very file the walk found."""
+
+    def __init__(self, peer_fd: int, flags: int, registry: set):
+        self.peer_fd = peer_fd
+        self.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_NONBLOCK)
+        self.reading = flags & os.O_ACCMODE == os.O_RDONLY
+        self.fd: int | None = None
+        self.err = 0
+        self.done = threading.Event()
+        self.cancelled = False
+        self.lock = threading.Lock()
+        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
+        self.registry = registry
+        registry.add(self)
+        self.thread = threading.Thread(target=self._open, name="xld-fifo-open", daemon=True)
+        self.thread.start()
+
+    def _open(self) -> None:
+        try:
+            fd, err = os.open(f"/proc/self/fd/{self.peer_fd}", self.flags | os.O_CLOEXEC), 0
+        except OSError as e:
+            fd, err = None, e.errno or errno.EIO
+        with self.lock:
+            if self.cancelled and fd is not None:
+                os.close(fd)
+                fd = None
+            self.fd, self.err = fd, err
+        try:
+            os.write(self._notify_w, b"!")
+        except OSError:
+            pass
+        self.done.set()          # the last thing the thread does: its descriptors may go now
+
+    def result(self) -> int | None:
+        """None while the open waits; then its host descriptor (now the caller's), or -errno."""
+        if not self.done.is_set():
+            return None
+        with self.lock:
+            fd, self.fd = self.fd, None
+        self._release()
+        return fd if fd is not None else -self.err
+
+    def cancel(self) -> None:
+        """End the wait: be the FIFO's other end for a moment (a non-blocking open, which
+        never waits), so the thread's open returns, and close what it opened."""
+        # (a timeout: after a fork, the child has the lock as it was, but not the thread)
+        locked = self.lock.acquire(timeout=1.0)
+        self.cancelled = True
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if locked:
+            self.lock.release()
+        other = (os.O_WRONLY if self.reading else os.O_RDONLY) | os.O_NONBLOCK | os.O_CLOEXEC
+        while self.thread.is_alive() and not self.done.is_set():
+            try:
+                peer = os.open(f"/proc/self/fd/{self.peer_fd}", other)
+            except OSError:
+                peer = None
+            # the thread may not have reached its open yet: it is woken on a later round
+            self.done.wait(0.05)
+            if peer is not None:
+                os.close(peer)
+        self._release()
+
+    def _release(self) -> None:
+        if self not in self.registry:
+            return
+        self.registry.discard(self)
+        for fd in (self.peer_fd, self.notify, self._notify_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 # --- open files -----------------------------------------------------------------------
 
 S_IFIFO, S_IFCHR, S_IFREG, S_IFDIR = 0o010000, 0o020000, 0o100000, 0o040000
@@ -536,6 +628,7 @@ class HostFile(OpenFile):
     host_path = ""      # where it was opened (for naming mapped files in crash reports only)
     in_sysroot = False  # opened from the sysroot: names relative to it are looked up there too
     in_tmp = False      # inside the private /tmp
+    is_fifo = False     # a FIFO (served as a pipe: hostio.py)
     frozen = False      # the guest may not change it (/proc/self/exe, sysroot files): EROFS
     quota: Quota | None = None   # --max-disk: what writes that grow the file are charged to
 

@@ -585,40 +585,117 @@ class Syscalls:
         if path_only:
             host_flags = F.O_PATH | (host_flags & (os.O_DIRECTORY | os.O_NOFOLLOW))
         sb = self.sandbox
+        # Never a blocking open on the host (a FIFO waits for its other end, a serial line for
+        # its carrier): O_NONBLOCK, cleared afterwards; a FIFO that must wait is a BlockingOpen.
+        added_nb = not path_only and not host_flags & os.O_NONBLOCK
         for _attempt in range(F.MAX_SYMLINKS):
             with self.lookup_at(dirfd, path, follow=follow, read=not writes) as loc:
+                refused = None
                 if writes:
-                    sb.check_write(loc)
+                    try:
+                        sb.check_write(loc)
+                    except GuestOSError as e:
+                        if loc.in_sysroot:
+                            raise
+                        # Linux lets a FIFO or a character device of a read-only file system
+                        # be opened for writing (nothing on the disk changes): see what it is
+                        # without creating or truncating anything
+                        refused = e
+                if added_nb and acc == os.O_RDONLY and not flags & O_CREAT:
+                    b = self._fifo_reader(loc, host_flags)
+                    if b is not None:
+                        return b
+                flags_now = host_flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC) if refused else host_flags
                 try:
-                    fd = loc.open(host_flags, mode & ~self.umask & 0o7777)
+                    fd = loc.open(flags_now | (os.O_NONBLOCK if added_nb else 0), mode & ~self.umask & 0o7777)
                 except GuestOSError as e:
+                    if refused:
+                        raise refused from None
                     if e.errno == errno.ELOOP and follow and not loc.follow:
                         continue   # the name became a link after the walk: walk again
+                    if e.errno == errno.ENXIO and added_nb and acc == os.O_WRONLY:
+                        return self._fifo_wait(loc, host_flags, e)   # a FIFO with no reader yet
                     raise
                 try:
-                    is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+                    st_mode = os.fstat(fd).st_mode
                 except OSError as e:
                     os.close(fd)
                     raise F.oserror(e) from None
+                is_dir = stat.S_ISDIR(st_mode)
+                if refused and not (stat.S_ISFIFO(st_mode) or stat.S_ISCHR(st_mode)):
+                    os.close(fd)
+                    raise refused
                 if want_dir and not is_dir:
                     os.close(fd)
                     raise GuestOSError(errno.ENOTDIR)
+                if added_nb:
+                    if stat.S_ISFIFO(st_mode) and acc == os.O_RDONLY:
+                        # (made a FIFO since _fifo_reader looked) counted as a reader now; a
+                        # blocking open waits for a writer
+                        b = F.BlockingOpen(fd, host_flags, sb.blocking_opens)
+                        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+                        return b
+                    os.set_blocking(fd, True)
                 f = F.HostFile(fd, F.normalize(loc.guest), host_flags & O_ACCMODE, is_dir,
                                append=bool(flags & O_APPEND), path_only=path_only)
                 f.host_path = loc.display
                 f.in_sysroot = f.frozen = loc.in_sysroot
                 f.in_tmp = loc.in_tmp
                 f.quota = sb.quota
+                f.is_fifo = stat.S_ISFIFO(st_mode)
                 return f
         return _raise(errno.ELOOP)
 
-    def sys_openat(self, dirfd, path, flags, mode, *_):
-        p = self.path_arg(path)
-        f = self.open_path(dirfd, p, flags, mode)
-        fd = self.fds.install(f)
+    def _fifo_reader(self, loc: F.Loc, host_flags: int) -> F.BlockingOpen | None:
+        """A blocking open for reading of a FIFO waits for a writer on a host thread, which
+        opens the FIFO itself (a non-blocking reader standing in for it would let a writer
+        come, write and go before the thread's open starts waiting, and it would wait on)."""
+        try:
+            if not stat.S_ISFIFO(loc.lstat().st_mode):
+                return None
+        except GuestOSError:
+            return None             # (the open itself says why)
+        fd = loc.open(F.O_PATH)
+        try:
+            fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        except OSError:
+            fifo = False
+        if not fifo:
+            os.close(fd)
+            return None
+        b = F.BlockingOpen(fd, host_flags, self.sandbox.blocking_opens)
+        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+        return b
+
+    def _fifo_wait(self, loc: F.Loc, host_flags: int, err: GuestOSError) -> F.BlockingOpen:
+        """A blocking open for writing found no reader (ENXIO from the non-blocking try):
+        if the name is a FIFO, wait for a reader on a host thread; else ENXIO it is."""
+        fd = loc.open(F.O_PATH)
+        try:
+            fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        except OSError:
+            fifo = False
+        if not fifo:
+            os.close(fd)
+            raise err
+        b = F.BlockingOpen(fd, host_flags, self.sandbox.blocking_opens)
+        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+        return b
+
+    def install_open(self, f: F.OpenFile, flags: int) -> int:
+        """A new descriptor for an open file (O_CLOEXEC as asked)."""
+        try:
+            fd = self.fds.install(f)
+        except GuestOSError:
+            f.close()
+            raise
         if flags & O_CLOEXEC:
             self.fds.cloexec.add(fd)
         return fd
+
+    def sys_openat(self, dirfd, path, flags, mode, *_):
+        p = self.path_arg(path)
+        return self.install_open(self.open_path(dirfd, p, flags, mode), flags)
 
     def sys_close(self, fd, *_):
         self.fds.close(s32(fd))

@@ -5,6 +5,7 @@ peer comes (without blocking the emulator); the guest's own descriptors through
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -87,3 +88,63 @@ def test_changes_do_what_they_do_under_qemu(build, tmp_path, arch):
     assert _listing(x) == strip
     # the hard link made of f.txt after utime(f.txt, {1, 1}) (then "f.txt" and "dir" were exchanged)
     assert os.stat(x / "f.txt" / "new4").st_mtime_ns == 1_000_000_000
+
+
+# --- FIFOs ---------------------------------------------------------------------------------
+
+@ARCHES
+@pytest.mark.parametrize("how", ["fifo-fork", "fifo-threads", "fifo-nonblock", "fifo-alarm"])
+def test_fifo_opens_as_under_qemu(build, tmp_path, arch, how):
+    """A blocking open of a FIFO waits for the other end — in another process (fork) or
+    another thread of the program (which runs meanwhile: the emulator does not block in the
+    host's open) — and a SIGALRM ends a wait with EINTR; O_NONBLOCK readers open at once,
+    O_NONBLOCK writers without a reader get ENXIO, O_RDWR never waits. Output as qemu-user's."""
+    exe = build("fdio", arch)
+    fifo = str(tmp_path / "fifo")
+    rc, out, _err = run_qemu(arch, exe, [how, fifo], timeout=60)
+    assert rc == 0 and b"is fifo: 1" in out, out
+    res = run(exe, [how, fifo], timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out), res.crash
+
+
+def _fifo_open_threads():
+    import threading
+    return [t for t in threading.enumerate() if t.name == "xld-fifo-open" and t.is_alive()]
+
+
+@ARCHES
+def test_a_lone_fifo_open_ends_at_the_time_limit(build, tmp_path, arch):
+    """Nobody ever opens the other end: the time limit still ends the run (the host's open
+    used to block the whole emulator, where --timeout could not reach it), in process and
+    from the command line, and nothing is left waiting on the FIFO."""
+    exe = build("fdio", arch)
+    fifo = str(tmp_path / "fifo")
+    res = run(exe, ["fifo-lone", fifo], timeout=2)
+    assert (res.returncode, res.limit, res.stdout) == (137, "timeout", b"is fifo: 1\nopening\n")
+    assert not _fifo_open_threads()
+    with pytest.raises(OSError) as e:          # no reader left behind
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert e.value.errno == 6                  # ENXIO
+    p = tc.xld_cli(["run", "--timeout", "2", exe, "fifo-lone", str(tmp_path / "fifo2")], timeout=60)
+    assert p.returncode == 137 and p.stdout == "is fifo: 1\nopening\n", p.stderr
+
+
+# --- the test runners' qemu ------------------------------------------------------------------
+
+def test_a_timed_out_qemu_takes_its_children_along(build):
+    """run_qemu (tests/toolchain.run_group) kills the whole process group on timeout: a
+    forked guest's child — a qemu process of its own — does not outlive the test."""
+    exe = build("fdio", "arm64")
+    with pytest.raises(subprocess.TimeoutExpired) as e:
+        run_qemu("arm64", exe, ["hang-fork", "x"], timeout=3)
+    pid = int(e.value.stdout.split()[1])
+    for _ in range(200):                 # reaped by init (or still a zombie a moment)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[-1].split()[0] in ("Z", "X"):
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"the guest's child {pid} is still running")

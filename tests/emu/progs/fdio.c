@@ -6,7 +6,8 @@
  *   fifo-lone PATH     mkfifo; open it for reading with nobody to write: blocks forever
  *   fifo-alarm PATH    mkfifo; a blocking open for writing ended by SIGALRM (no SA_RESTART)
  *   fdpath FILE        FILE through /proc/self/fd/N, /dev/fd/N; /dev/stdin; the fd listing
- *   writes FILE DIR    every call that changes a file, on FILE (existing) and in DIR */
+ *   writes FILE DIR    every call that changes a file, on FILE (existing) and in DIR
+ *   hang-fork X        fork; the child prints its pid; both sleep forever */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -239,7 +240,13 @@ int main(int argc, char **argv)
         fifo(argv[1], argv[2]);
     else if (!strcmp(argv[1], "fdpath"))
         fdpath(argv[2]);
-    else if (!strcmp(argv[1], "writes") && argc > 3)
+    else if (!strcmp(argv[1], "hang-fork")) {
+        pid_t pid = fork();
+        if (pid == 0)
+            printf("child %d\n", getpid());
+        for (;;)
+            pause();
+    } else if (!strcmp(argv[1], "writes") && argc > 3)
         writes(argv[2], argv[3]);
     else
         return 2;
