@@ -74,10 +74,10 @@ class Loc:
     resolves it, relative to ``fd``) and ``follow`` is what the call asked for.
     """
 
-    __slots__ = ("fd", "name", "guest", "follow", "owned", "in_sysroot", "in_tmp", "display")
+    __slots__ = ("fd", "name", "guest", "follow", "owned", "in_sysroot", "in_tmp", "display", "frozen")
 
     def __init__(self, fd, name, guest, follow=False, owned=True, in_sysroot=False, in_tmp=False,
-                 display=""):
+                 display="", frozen=False):
         self.fd = fd
         self.name = name
         self.guest = guest
@@ -86,6 +86,7 @@ class Loc:
         self.in_sysroot = in_sysroot
         self.in_tmp = in_tmp
         self.display = display     # a host path for messages and crash reports only
+        self.frozen = frozen       # a file the guest may not change (/proc/self/exe reopened)
 
     def close(self):
         if self.owned and self.fd is not None:
@@ -455,8 +456,44 @@ class Sandbox:
     # --- checks for changes ---------------------------------------------------------------
     def check_write(self, loc: Loc) -> None:
         """--read-only: nothing outside the private /tmp may change; the sysroot never does."""
-        if loc.in_sysroot or (self.read_only and not loc.in_tmp):
+        if loc.in_sysroot or loc.frozen or (self.read_only and not loc.in_tmp):
             raise GuestOSError(errno.EROFS)
+
+
+# --- the guest's own descriptors by name ---------------------------------------------------
+
+STD_ALIASES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+NO_SUCH_FD = -1
+
+
+def own_fd_name(guest: str, pid: int) -> tuple[int | None, str] | None:
+    """Does the normalized guest path name one of the guest's own descriptors —
+    ``/proc/self/fd/N`` (also ``thread-self`` or the guest's pid), ``/dev/fd/N``,
+    ``/dev/stdin``, ``/dev/stdout``, ``/dev/stderr``? Then (N, the rest of the path after it),
+    (None, "") for the directory of them, (NO_SUCH_FD, "") for another name in it; else None.
+    These are the kernel's magic links: they must reach the guest's descriptors, never the
+    emulator's own (in the host's view they once did; under --root they did not exist)."""
+    if guest in STD_ALIASES:
+        return STD_ALIASES[guest], ""
+    parts = guest.split("/")
+    if len(parts) > 2 and parts[1] == "dev" and parts[2] == "fd":
+        i = 3
+    elif len(parts) > 3 and parts[1] == "proc" and parts[3] == "fd" and \
+            parts[2] in ("self", "thread-self", str(pid)):
+        i = 4
+    else:
+        return None
+    if len(parts) == i:
+        return None, ""
+    n = parts[i]
+    if not (n.isascii() and n.isdigit()) or (len(n) > 1 and n[0] == "0"):
+        return NO_SUCH_FD, ""
+    return int(n), "/".join(parts[i + 1:])
+
+
+def is_fd_alias(guest: str) -> bool:
+    """/dev/stdin and /dev/fd are symbolic links themselves (to /proc/self/fd/0, /proc/self/fd)."""
+    return guest in STD_ALIASES or guest == "/dev/fd"
 
 
 # --- opens that wait for a peer ---------------------------------------------------------
@@ -754,6 +791,43 @@ class Device(OpenFile):
     def fstat(self):
         minor = {"null": 3, "zero": 5, "full": 7, "random": 8, "urandom": 9}[self.name]
         return fake_stat(S_IFCHR | 0o666, rdev=(1 << 8) | minor)
+
+
+class FdDir(OpenFile):
+    """The directory of the guest's descriptors (``/proc/self/fd``, ``/dev/fd``), opened:
+    listing it lists the guest's descriptor table (its own descriptor among them)."""
+
+    kind = "dir"
+    is_dir = True
+    path_only = False
+    writable = False
+
+    def __init__(self, guest_path: str, table: "FdTable"):
+        self.guest_path = guest_path
+        self.table = table
+        self.dir_entries = None
+        self.dir_pos = 0
+
+    def list_entries(self) -> list[tuple[int, int, bytes]]:
+        """(inode, d_type, name) rows as getdents64 wants them: ".", "..", then each
+        descriptor, a symbolic link (DT_LNK)."""
+        return [(1, 4, b"."), (1, 4, b"..")] + [(0x100 + n, 10, str(n).encode()) for n in sorted(self.table.fds)]
+
+    def read(self, n):
+        raise GuestOSError(errno.EISDIR)
+
+    def pread(self, n, off):
+        raise GuestOSError(errno.EISDIR)
+
+    def lseek(self, off, whence):
+        if whence == 0 and off == 0:
+            self.dir_pos = 0
+            self.dir_entries = None
+            return 0
+        raise GuestOSError(errno.EINVAL)
+
+    def fstat(self):
+        return fake_stat(S_IFDIR | 0o500)
 
 
 class StdinBytes(OpenFile):

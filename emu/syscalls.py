@@ -179,8 +179,53 @@ class Syscalls:
 
     def lookup_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False) -> F.Loc:
         """Resolve ``path`` relative to ``dirfd`` for one operation (Sandbox.lookup); ``read``:
-        the operation only reads, so an absolute path may come from the sysroot."""
-        return self.sandbox.lookup(path, self.dir_at(dirfd, path), follow, read)
+        the operation only reads, so an absolute path may come from the sysroot. A name of
+        one of the guest's own descriptors (/proc/self/fd/N ...) reaches that descriptor's
+        file."""
+        at = self.dir_at(dirfd, path)
+        own = self.own_fd(dirfd, path)
+        if own is not None:
+            return self._own_fd_loc(own, follow, read)
+        if isinstance(at, F.FdDir):            # "..", say: from the directory's path
+            return self.sandbox.lookup(self.guest_name(dirfd, path), None, follow, read)
+        return self.sandbox.lookup(path, at, follow, read)
+
+    def own_fd(self, dirfd: int, path: str):
+        """fs.own_fd_name of a guest path (relative to ``dirfd``), or None."""
+        if path == "":
+            return None
+        return F.own_fd_name(self.guest_name(dirfd, path), self.pid)
+
+    def own_fd_file(self, own) -> F.OpenFile | None:
+        """The open file (N, "") names; ENOENT when there is no such descriptor."""
+        n, _rest = own
+        f = self.fds.fds.get(n) if n is not None and n >= 0 else None
+        if f is None:
+            raise GuestOSError(errno.ENOENT)
+        return f
+
+    def _own_fd_loc(self, own, follow: bool, read: bool) -> F.Loc:
+        n, rest = own
+        if n is None:
+            raise GuestOSError(errno.EPERM)    # the directory itself: procfs changes nothing
+        f = self.own_fd_file(own)
+        if rest:                               # /proc/self/fd/N/name: N must be a directory
+            if getattr(f, "kind", "") != "dir":
+                raise GuestOSError(errno.ENOTDIR)
+            if isinstance(f, F.FdDir):
+                return self.sandbox.lookup(f.guest_path + "/" + rest, None, follow, read)
+            return self.sandbox.lookup(rest, f, follow, read)
+        if not follow:
+            raise GuestOSError(errno.EPERM)    # the link itself cannot be changed
+        hfd = f.host_fd()
+        if hfd is None:
+            raise GuestOSError(errno.EACCES)   # nothing on disk: a pipe of the run's own, a device
+        # the host's magic link of the host descriptor: the guest's file (a symbolic link
+        # reached through it is never followed by the kernel, so this cannot leave a root)
+        return F.Loc(None, f"/proc/self/fd/{hfd}", f.guest_path or f"/proc/self/fd/{n}", follow=True,
+                     owned=False, in_sysroot=getattr(f, "in_sysroot", False),
+                     in_tmp=getattr(f, "in_tmp", False), display=getattr(f, "host_path", ""),
+                     frozen=getattr(f, "frozen", False))
 
     def guest_name(self, dirfd: int, path: str) -> str:
         """The lexical absolute form of a guest path (to recognize /proc/self/exe, /dev/null)."""
@@ -566,6 +611,23 @@ class Syscalls:
         writes = acc != os.O_RDONLY or bool(flags & (O_CREAT | O_TRUNC))
         if flags & O_PATH:
             writes = False
+        own = F.own_fd_name(norm, self.pid)
+        if own is not None and not own[1]:
+            if flags & O_CREAT and flags & O_EXCL:
+                return _raise(errno.EEXIST)
+            if own[0] is None:                  # the directory of the descriptors: a listing
+                return _raise(errno.EISDIR) if writes else F.FdDir(norm, self.fds)
+            f = self.own_fd_file(own)
+            if f.host_fd() is None and not isinstance(f, F.FdDir):
+                # a file of the run's own (captured output, standard input given as bytes,
+                # /dev/null): the same file again, as reopening a pipe reaches the same pipe
+                if (acc in (os.O_WRONLY, os.O_RDWR) and not f.writable) or \
+                        (acc in (os.O_RDONLY, os.O_RDWR) and not f.readable):
+                    return _raise(errno.EACCES)
+                return F.Device(f.guest_path) if isinstance(f, F.Device) else f
+            if isinstance(f, F.FdDir):
+                return F.FdDir(f.guest_path, self.fds)
+            # else: a host file, reopened through the host's link below (lookup_at)
         if norm == "/proc/self/exe":
             # the program's own file, read-only whatever the guest asks (Linux: ETXTBSY)
             if writes:
@@ -816,6 +878,16 @@ class Syscalls:
             return F.Device(guest).fstat()
         if guest == "/proc/self/exe":
             return F.Loc(None, self.sandbox.exe_host, guest, follow=True, owned=False).lstat()
+        own = F.own_fd_name(guest, self.pid) if guest else None
+        if own is not None and not own[1]:
+            if own[0] is None:
+                return F.fake_stat(F.S_IFDIR | 0o500)
+            f = self.own_fd_file(own)
+            if flags & AT_SYMLINK_NOFOLLOW:
+                # the magic link itself: lr-x, l-wx or lrwx as the descriptor's access mode
+                perm = 0o500 | (0o200 if f.writable else 0) | (0o400 if f.readable else 0)
+                return F.fake_stat(stat.S_IFLNK | perm, size=64)
+            return f.fstat()
         with self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True) as loc:
             return loc.lstat()
 
@@ -847,6 +919,11 @@ class Syscalls:
             guest = self.guest_name(dirfd, p)
             if guest in F.SPECIAL_DEVICES:
                 return 0
+            own = F.own_fd_name(guest, self.pid)
+            if own is not None and not own[1]:
+                f = F.FdDir(guest, self.fds) if own[0] is None else self.own_fd_file(own)
+                if f.host_fd() is None:
+                    return -errno.EACCES if mode & 2 and not f.writable else 0
             if guest == "/proc/self/exe":
                 return -errno.EROFS if mode & 2 else 0 if not mode & 1 or os.access(self.sandbox.exe_host, 1) \
                     else -errno.EACCES
@@ -868,6 +945,8 @@ class Syscalls:
             return -errno.EBADF
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
+        if f.dir_entries is None and isinstance(f, F.FdDir):
+            f.dir_entries = f.list_entries()
         if f.dir_entries is None:
             try:
                 st = os.fstat(f.fd)
@@ -906,6 +985,8 @@ class Syscalls:
         f = self.fds.get(s32(fd))
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
+        if isinstance(f, F.FdDir):
+            return -errno.EACCES       # (a directory of the emulator's own, not the guest's)
         self.sandbox.chdir_fd(f)
         return 0
 
@@ -976,18 +1057,40 @@ class Syscalls:
             target = os.fsencode(self.sandbox.exe_guest)
         elif name == "/proc/self/cwd":
             target = os.fsencode(self.sandbox.cwd)
-        elif name.startswith("/proc/self/fd/") and name[14:].isdigit():
+        elif F.is_fd_alias(name):
+            target = b"/proc/self/fd" + (b"" if name == "/dev/fd" else b"/%d" % F.STD_ALIASES[name])
+        elif (own := F.own_fd_name(name, self.pid)) is not None and not own[1]:
             # the guest's descriptors, by their guest names (not the emulator's own)
-            f = self.fds.fds.get(int(name[14:]))
-            if f is None:
-                return -errno.ENOENT
-            target = os.fsencode(f.guest_path or f"{f.kind}:[{id(f) & 0xFFFFFF}]")
+            if own[0] is None:
+                return -errno.EINVAL              # the directory: not a link
+            target = os.fsencode(self._fd_link(self.own_fd_file(own)))
         else:
             with self.lookup_at(dirfd, p, follow=False, read=True) as loc:
                 target = os.fsencode(os.readlink(loc.name, dir_fd=loc.fd))
         target = target[:size]
         self.wr(buf, target)
         return len(target)
+
+    def _fd_link(self, f) -> str:
+        """What /proc/self/fd/N reads for the open file ``f``: its guest path; a pipe, socket
+        or other host object by the host kernel's name of it (``pipe:[1234]``); a file the
+        run passed in (a redirected standard stream) by its host path in the host's view,
+        by its place in the root under --root."""
+        if f.guest_path:
+            return f.guest_path
+        hfd = f.host_fd()
+        if hfd is not None:
+            try:
+                target = os.readlink(f"/proc/self/fd/{hfd}")
+            except OSError:
+                target = ""
+            if target and not target.startswith("/"):
+                return target                     # pipe:[...], socket:[...], anon_inode:[...]
+            if target:
+                inside = self.sandbox.guest_of_host(target)
+                if inside is not None:
+                    return inside
+        return f"{f.kind}:[{id(f) & 0xFFFFFF}]"
 
     def sys_fchmodat(self, dirfd, path, mode, *_):
         p = self.path_arg(path)

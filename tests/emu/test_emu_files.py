@@ -148,3 +148,25 @@ def test_a_timed_out_qemu_takes_its_children_along(build):
         time.sleep(0.05)
     else:
         raise AssertionError(f"the guest's child {pid} is still running")
+
+
+# --- the guest's descriptors by name ---------------------------------------------------------
+
+@ARCHES
+@pytest.mark.parametrize("view", ["host", "root"])
+def test_proc_self_fd_reaches_the_guest_s_descriptors(build, tmp_path, arch, view):
+    """/proc/self/fd/N, /dev/fd/N and /dev/stdin open, stat and read the guest's own files
+    (in the host's view they reached the emulator's descriptors of the same numbers; under
+    --root they did not exist); a directory's link leads into it; the listing is the guest's
+    table; a pipe's link reopens the pipe. As under qemu-user, but for qemu's own descriptors
+    in the listing."""
+    exe = build("fdio", arch)
+    (tmp_path / "f.txt").write_text("hello-file\n")
+    rc, out, _err = run_qemu(arch, exe, ["fdpath", "f.txt"], cwd=tmp_path, stdin=b"stdin-data\n")
+    kw = dict(root=tmp_path) if view == "root" else dict(cwd=tmp_path)
+    res = run(exe, ["fdpath", "f.txt"], stdin=b"stdin-data\n", timeout=60, **kw)
+    assert (res.returncode, rc) == (0, 0), res.crash
+    want, got = out.decode().splitlines(), res.stdout.decode().splitlines()
+    assert got[-1] == "fds: 0 1 2 3 4 5 6 7"      # 7: the listing's own
+    assert got[:-1] == want[:-1]
+    assert "reopen fd/3: hello-file" in got and "/dev/stdin: stdin-data" in got

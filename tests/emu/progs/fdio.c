@@ -159,17 +159,43 @@ static void fdpath(const char *file)
     printf("/dev/stdin: %s\n", in >= 0 ? b : strerror(errno));
     /* the listing holds the guest's descriptors */
     DIR *d = opendir("/proc/self/fd");
-    int seen = 0, has_fd = 0, has_big = 0;
+    int has_fd = 0, dirfd_seen = 0;
+    char list[512] = "";
     struct dirent *e;
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        seen++;
         has_fd |= atoi(e->d_name) == fd;
-        has_big |= atoi(e->d_name) > 20;
+        dirfd_seen |= atoi(e->d_name) == dirfd(d);
+        if (strlen(list) < 400)
+            snprintf(list + strlen(list), sizeof list - strlen(list), " %s", e->d_name);
     }
-    printf("listing: %s, has fd %d, none past 20 %d, at least 3 %d\n", d ? "ok" : strerror(errno),
-           has_fd, !has_big, seen >= 3);
+    printf("listing: %s, has fd %d, has its own %d\n", d ? "ok" : strerror(errno), has_fd, dirfd_seen);
+    /* a directory reached through its descriptor's link */
+    int dfd = open(".", O_RDONLY | O_DIRECTORY);
+    snprintf(p, sizeof p, "/proc/self/fd/%d/%s", dfd, file);
+    int inner = open(p, O_RDONLY);
+    n = inner >= 0 ? read(inner, b, sizeof b - 1) : -1;
+    b[n > 0 ? n : 0] = 0;
+    printf("through a directory's link: %s\n", inner >= 0 ? b : strerror(errno));
+    printf("lstat is a link: %d\n", lstat("/proc/self/fd/0", &s2) == 0 && S_ISLNK(s2.st_mode));
+    printf("unlink the link: %s\n", err(unlink("/proc/self/fd/0")));
+    n = readlink("/dev/stdin", b, sizeof b - 1);
+    b[n > 0 ? n : 0] = 0;
+    printf("readlink /dev/stdin: %s\n", n > 0 ? b : strerror(errno));
+    /* the link of a pipe */
+    int pp[2];
+    pipe(pp);
+    snprintf(p, sizeof p, "/proc/self/fd/%d", pp[1]);
+    n = readlink(p, b, sizeof b - 1);
+    b[n > 0 ? n : 0] = 0;
+    printf("pipe link: %.6s\n", n > 0 ? b : strerror(errno));
+    int w = open(p, O_WRONLY);                   /* the same pipe, another write end */
+    write(w, "via link", 8);
+    n = read(pp[0], b, sizeof b - 1);
+    b[n > 0 ? n : 0] = 0;
+    printf("pipe reopened: %s\n", n > 0 ? b : strerror(errno));
+    printf("fds:%s\n", list);
 }
 
 static void writes(const char *file, const char *dir)
