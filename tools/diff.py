@@ -194,7 +194,9 @@ class Image:
         if out:
             return frozenset(out)
         if s is None:
-            return frozenset({f"0x{addr:x}"})
+            # outside every section: not an address this program has (a register followed
+            # wrongly, say, from a pointer it was given); no name to compare, so none
+            return frozenset({"outside the image"})
         return frozenset({self.content_name(s, addr)})
 
     def content_name(self, s, addr: int) -> str:
@@ -342,9 +344,10 @@ class Image:
                 break
             incoming = dec.branch_states
         # a branch inside the function: the index of the row it reaches
-        offs = [o for o, _ in dec.rows]
+        kept = [(o, t) for o, t in dec.rows if t is not None]
+        offs = [o for o, _ in kept]
         rows = []
-        for off, text in dec.rows:
+        for off, text in kept:
             if text[0] == "local":               # ("local", prefix, target offset)
                 _, prefix, tgt = text
                 text = (f"{prefix} .L{bisect.bisect_left(offs, tgt)}", None)
@@ -520,7 +523,7 @@ class Decoder:
                 # LUI+ADDI makes constants as well as addresses: a number that happens to lie
                 # in a section (a sysconf value, an nl_langinfo item) is the same number in both
                 names |= {f"0x{dest:x}"}
-            self.defined[rd] = (len(self.rows), dest)
+            self.defined[rd] = (len(self.rows), dest, False)
             self.emit(addr, (f"{rd} = &{{}}", names))
         else:
             names = self.img.names_at(dest)
@@ -535,8 +538,11 @@ class Decoder:
         and the displacement is not 0, that address was only an anchor (GCC addresses
         neighbouring objects from one), which two layouts put in different places; what is
         compared is each access through it."""
-        i, v = self.defined.get(reg, (None, None))
-        if i is not None and disp and self.regs.get(reg) == v:
+        i, v, adr = self.defined.get(reg, (None, None, False))
+        if i is not None and adr and self.regs.get(reg) == v and self.rows[i][1] is not None:
+            self.rows[i] = (self.rows[i][0], None)     # an ADR standing for an ADRP: no row
+            return
+        if i is not None and disp and self.regs.get(reg) == v and self.rows[i][1] is not None:
             off, (text, _names) = self.rows[i]
             self.rows[i] = (off, (text.split(" = ")[0] + " = anchor", None))
 
@@ -586,9 +592,11 @@ class Decoder:
             self.regs[rd] = ops[1][1]
             return
         if m == "adr" and len(ops) == 2 and ops[1][0] == "imm":
-            if self.stub:
-                self.regs[rd] = ops[1][1]
-            else:
+            self.regs[rd] = ops[1][1]
+            if not self.stub:
+                # GNU ld relaxes ADRP to ADR when the page is near: then the register is a
+                # base like ADRP's, and this row goes once it is used as one (see based)
+                self.defined[rd] = (len(self.rows), ops[1][1], True)
                 self.emit(addr, (f"{rd} = &{{}}", self.img.names_at(ops[1][1])))
             return
         if self.stub and m == "br" and ops:
