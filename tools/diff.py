@@ -315,7 +315,8 @@ class Image:
         every way into it agrees on — backward branches (loops) included, which a single walk
         cannot know. Walks repeat until the targets' states settle (at most MAX_WALKS).
         ``strict``: where ways in disagree, a register some way does not know is unknown
-        (else it keeps what the others agree on: see ``_agree``)."""
+        (else it keeps what the others agree on: see ``_agree``), and a call changes every
+        register the ABI lets it change (else only its results: see CALL_RESULTS)."""
         code = self.read(start, size)
         if code is None:
             return []
@@ -448,6 +449,12 @@ def operands(op_str: str, a64: bool) -> list:
 
 INDIRECT_JUMPS = {"br", "jr", "c.jr"}      # (a jump table's; not a return)
 UNCONDITIONAL = {"b", "br", "ret", "j", "c.j", "jr", "c.jr", "tail"}
+# What a call changes for the code after it: the results and the return address. (The ABI
+# lets a callee change every caller-saved register, but code that reads one after a call
+# without setting it again knows the callee does not — GCC's IPA-RA does that for local
+# functions — so what it held is still what the code uses.)
+CALL_RESULTS = {"x0", "x1", "x30", "ra", "a0", "a1"}
+# ... and what the ABI lets it change (the strict walk's view)
 CALL_CLOBBERED = ({f"x{i}" for i in range(19)} | {"x30", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6"}
                   | {f"a{i}" for i in range(8)})
 A64_NO_DEST = {"str", "strb", "strh", "stur", "sturb", "sturh", "stp", "stnp", "cmp", "cmn", "tst",
@@ -463,6 +470,7 @@ class Decoder:
                  strict: bool = False):
         self.img, self.start, self.end, self.stub = img, start, end, stub
         self.agree = _agree_strictly if strict else _agree
+        self.clobbered = CALL_CLOBBERED if strict else CALL_RESULTS
         self.incoming: dict[int, dict[str, int]] = incoming or {}   # the last walk's branch_states
         self.branch_states: dict[int, dict[str, int]] = {}   # target -> what all branches to it agree on
         self.indirect: dict[str, int] | None = None    # what the registers held at indirect jumps
@@ -579,7 +587,7 @@ class Decoder:
     def _call(self) -> None:
         """A call: the registers the callee may change are no longer known."""
         for r in list(self.regs):
-            if r in CALL_CLOBBERED:
+            if r in self.clobbered:
                 del self.regs[r]
 
     def _dest(self, m: str, ops) -> str | None:
@@ -687,6 +695,8 @@ class Decoder:
         self.emit(addr, (f"{m} {op_str}", None))
         if rd is not None:
             self.regs.pop(rd, None)
+            if m.startswith("ld") and len(ops) > 2 and ops[1][0] == "reg":
+                self.regs.pop(ops[1][1], None)          # LDP, LDXP: two registers loaded
 
     def _rv(self, addr: int, m: str, op_str: str, ops) -> None:
         m = m.removeprefix("c.")
@@ -705,6 +715,8 @@ class Decoder:
         if m in RV_JUMPS and imms:
             rd = regs[0] if regs else ("zero" if m == "j" else "ra")
             self.target(addr, f"jump {rd} ->", addr + imms[-1])
+            if rd != "zero":
+                self._call()             # a call: the callee may change the argument registers
             return
         if m in RV_BRANCHES and imms:
             self.target(addr, f"{m} {', '.join(regs)}", addr + imms[-1])
@@ -716,6 +728,8 @@ class Decoder:
             rd = regs[0] if len(regs) == 2 else ("ra" if m == "jalr" else "zero")
             self.target(addr, f"jump {rd} ->", self.regs[regs[-1]] + (imms[0] if imms else 0))
             self.regs.pop(rd, None)
+            if rd != "zero":
+                self._call()
             return
         if m in ("addi", "mv") and len(regs) == 2 and regs[1] in self.regs:   # mv: addi rd, rs, 0
             dest = self.regs[regs[1]] + (imms[0] if imms else 0)
@@ -823,8 +837,17 @@ def _body_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
     what the code computes, and a real difference — another target, another page — shows
     in both); else the differences the optimistic way finds."""
     out = _body_diff_as(r, name, a, b, False)
-    if out and not _body_diff_as(r, name, a, b, True):
+    if not out or not _body_diff_as(r, name, a, b, True):
         return []
+    # row by row, when both walks give rows that line up: a row is equal when either walk
+    # finds it equal
+    (va, sa), (vb, sb) = a, b
+    ra, rb = r.a.body_cached(va, sa), r.b.body_cached(vb, sb)
+    sa_, sb_ = r.a.body_cached(va, sa, True), r.b.body_cached(vb, sb, True)
+    if len(ra) == len(rb) == len(sa_) == len(sb_):
+        bad = [k for k in range(len(ra)) if not _same(ra[k][1], rb[k][1]) and not _same(sa_[k][1], sb_[k][1])]
+        return [(f"{name}+0x{ra[k][0]:x}", repr(render(ra[k][1])), repr(render(rb[k][1])))
+                for k in bad[:MAX_PER_FUNCTION]]
     return out
 
 
