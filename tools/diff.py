@@ -469,6 +469,7 @@ class Decoder:
     def __init__(self, img: Image, start: int, end: int, stub: bool = False, incoming=None,
                  strict: bool = False):
         self.img, self.start, self.end, self.stub = img, start, end, stub
+        self.strict = strict
         self.agree = _agree_strictly if strict else _agree
         self.clobbered = CALL_CLOBBERED if strict else CALL_RESULTS
         self.incoming: dict[int, dict[str, int]] = incoming or {}   # the last walk's branch_states
@@ -563,9 +564,18 @@ class Decoder:
             # a block reached by branches (and by falling through, unless the instruction
             # before jumps away): what all of them agree on
             ways = [w for w in (state, earlier) if w is not None]
-            if not self.after_jump:
-                ways.append(self.regs)
-            self.regs = self.agree(ways)
+            if self.strict:
+                if not self.after_jump:
+                    ways.append(self.regs)
+                self.regs = self.agree(ways)
+            else:
+                # the branches first: the fall-through may come from a call that does not
+                # return (abort, __libc_message), dead code whose registers mean nothing
+                merged = self.agree(ways)
+                bad = {k for w in ways for k in w} - set(merged)
+                if not self.after_jump:
+                    merged.update({k: v for k, v in self.regs.items() if k not in merged and k not in bad})
+                self.regs = merged
             state = self.regs
         elif self.after_jump and self.indirect is not None:
             # no branch reaches this block and nothing falls into it: a jump table's target,
