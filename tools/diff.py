@@ -470,6 +470,7 @@ class Decoder:
                  strict: bool = False):
         self.img, self.start, self.end, self.stub = img, start, end, stub
         self.strict = strict
+        self.fp_is_sp = False
         self.agree = _agree_strictly if strict else _agree
         self.clobbered = CALL_CLOBBERED if strict else CALL_RESULTS
         self.incoming: dict[int, dict[str, int]] = incoming or {}   # the last walk's branch_states
@@ -594,6 +595,14 @@ class Decoder:
         else:
             self._rv(addr, m, op_str, ops)
 
+    def _frame_slot(self, slot):
+        """The same stack slot named from the other base, once the frame record is set up
+        (``mov x29, sp`` with sp not moved since): a spill through sp reloaded through x29."""
+        if not self.fp_is_sp:
+            return None
+        base, off = slot
+        return ({"sp": "x29", "x29": "sp"}.get(base), off)
+
     def _call(self) -> None:
         """A call: the registers the callee may change are no longer known."""
         for r in list(self.regs):
@@ -606,6 +615,11 @@ class Decoder:
     def _a64(self, addr: int, m: str, op_str: str, ops) -> None:
         rd = self._dest(m, ops)
         movz, self.movz = self.movz, None
+        if m == "mov" and op_str == "x29, sp":
+            self.fp_is_sp = True
+        elif rd == "sp" or (m in ("stp", "ldp", "str", "ldr") and "[sp" in op_str and
+                            (op_str.endswith("!") or "], #" in op_str)):
+            self.fp_is_sp = False         # sp moved: SUB SP, a pre- or post-indexed access
         if m == "adrp" and len(ops) == 2 and ops[1][0] == "imm":
             self.regs[rd] = ops[1][1]
             return
@@ -660,8 +674,8 @@ class Decoder:
                         self.spills[slot] = self.regs[r]
                     else:
                         self.spills.pop(slot, None)
-                elif slot in self.spills and r.startswith("x"):
-                    self.regs[r] = self.spills[slot]
+                elif r.startswith("x") and (slot in self.spills or self._frame_slot(slot) in self.spills):
+                    self.regs[r] = self.spills.get(slot, self.spills.get(self._frame_slot(slot)))
                     self.defined.pop(r, None)
                 else:
                     self.regs.pop(r, None)
