@@ -128,6 +128,17 @@ class Image:
                     if not tname.endswith("_NONE"):      # a slot given up (GNU ld leaves them)
                         self.dyn_types[tname] += 1
 
+    @property
+    def is_executable(self) -> bool:
+        """ET_EXEC, or a PIE (an ET_DYN with a program interpreter or DF_1_PIE)."""
+        if self.elf.header["e_type"] == "ET_EXEC":
+            return True
+        if any(seg["p_type"] == "PT_INTERP" for seg in self.elf.iter_segments()):
+            return True
+        dyn = self.elf.get_section_by_name(".dynamic")
+        return dyn is not None and any(t.entry.d_tag == "DT_FLAGS_1" and t.entry.d_val & 0x08000000
+                                       for t in dyn.iter_tags())
+
     def reloc_name(self, t: int) -> str:
         from xld.arch import by_machine
         arch = by_machine(self.machine)
@@ -191,13 +202,20 @@ class Image:
             name = self.content_name(s, addr)
             if name.startswith("string") or not inside:
                 out.add(name)
+                if name == "string b''":
+                    out.add(f"{s[2]}:data")
         if out:
             return frozenset(out)
         if s is None:
             # outside every section: not an address this program has (a register followed
             # wrongly, say, from a pointer it was given); no name to compare, so none
             return frozenset({"outside the image"})
-        return frozenset({self.content_name(s, addr)})
+        name = self.content_name(s, addr)
+        if name == "string b''":
+            # a zero byte: an empty string, or data that starts with 0 (a relative jump
+            # table's first entry, whose bytes depend on the layout)
+            return frozenset({name, f"{s[2]}:data"})
+        return frozenset({name})
 
     def content_name(self, s, addr: int) -> str:
         """Unnamed read-only data by what it holds: a C string by its text (a linker may merge
@@ -989,15 +1007,30 @@ def _dynamic(img: Image):
     return needed, syms
 
 
+def _exported_only(img: Image, other: Image, name: str, how: str, other_dyn: set) -> bool:
+    """A symbol one *executable* exports and the other defines without exporting: equal.
+    An executable's .dynsym needs only what its libraries refer to (both link the same
+    libraries); GNU ld also exports, from a riscv64 PIE, what the code reaches through the
+    GOT (crt1.o's ``main``), which nothing looks up. Not so for a shared library, whose
+    exports are its interface."""
+    if how != "defined" or (name, "undefined") in other_dyn or not img.is_executable or not other.is_executable:
+        return False
+    return any(n == name for _v, _s, n, _t in other.syms)
+
+
 def compare_dynamic(r: Report) -> None:
     na, ya = _dynamic(r.a)
     nb, yb = _dynamic(r.b)
     if na != nb:
         r.add("DT_NEEDED", str(na), str(nb))
     for name, how in sorted(ya - yb):
+        if _exported_only(r.a, r.b, name, how, yb):
+            continue
         r.add(f"dynamic symbol {name}", how, "absent" if (name, "defined") not in yb and
               (name, "undefined") not in yb else "the other")
     for name, how in sorted(yb - ya):
+        if _exported_only(r.b, r.a, name, how, ya):
+            continue
         if (name, "defined") not in ya and (name, "undefined") not in ya:
             r.add(f"dynamic symbol {name}", "absent", how)
     for t in sorted(set(r.a.dyn_types) | set(r.b.dyn_types)):
