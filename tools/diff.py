@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import difflib
+import functools
 import itertools
 import re
 import sys
@@ -359,8 +360,8 @@ class Image:
                     dec.rows.append((m, (op_str, None)))
                 else:
                     dec.step(a, m, op_str)
-            if dec.branch_states == incoming:
-                break
+            if dec.branch_states == incoming or not dec.backward:
+                break                # (without a backward branch, one walk sees every way in)
             incoming = dec.branch_states
         # a branch inside the function: the index of the row it reaches
         kept = [(o, t) for o, t in dec.rows if t is not None]
@@ -431,7 +432,8 @@ def _num(s: str) -> int | None:
         return None
 
 
-def operands(op_str: str, a64: bool) -> list:
+@functools.lru_cache(maxsize=1 << 16)
+def operands(op_str: str, a64: bool) -> tuple:
     """capstone's operand text as ``("reg", name)``, ``("imm", value)``, ``("mem", base, disp)``
     or ``("other", text)``."""
     out = []
@@ -462,7 +464,7 @@ def operands(op_str: str, a64: bool) -> list:
             ops.append(("reg", t))
         else:
             ops.append(("other", t))
-    return ops
+    return tuple(ops)
 
 
 INDIRECT_JUMPS = {"br", "jr", "c.jr"}      # (a jump table's; not a return)
@@ -488,6 +490,7 @@ class Decoder:
                  strict: bool = False):
         self.img, self.start, self.end, self.stub = img, start, end, stub
         self.strict = strict
+        self.backward = False           # a branch to an earlier place: another walk may learn more
         self.fp_is_sp = False
         self.agree = _agree_strictly if strict else _agree
         self.clobbered = CALL_CLOBBERED if strict else CALL_RESULTS
@@ -520,6 +523,7 @@ class Decoder:
             self.emit(addr, ("local", prefix, dest - self.start))
             old = self.branch_states.get(dest)
             self.branch_states[dest] = dict(self.regs) if old is None else self.agree([old, self.regs])
+            self.backward |= dest <= addr
             if dest > addr:                      # what the registers hold when it is reached
                 old = self.pending.get(dest)
                 self.pending[dest] = dict(self.regs) if old is None else self.agree([old, self.regs])
