@@ -672,6 +672,12 @@ class Syscalls:
                     fd = loc.open(flags_now | (os.O_NONBLOCK if added_nb else 0), mode & ~self.umask & 0o7777)
                 except GuestOSError as e:
                     if refused:
+                        if e.errno == errno.ENXIO and acc == os.O_WRONLY:
+                            # a FIFO without a reader (ENXIO, or a wait), else the refusal
+                            if added_nb:
+                                return self._fifo_wait(loc, host_flags, refused)
+                            if self._fifo_wait(loc, host_flags, refused, probe=True):
+                                raise
                         raise refused from None
                     if e.errno == errno.ELOOP and follow and not loc.follow:
                         continue   # the name became a link after the walk: walk again
@@ -729,16 +735,19 @@ class Syscalls:
         b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
         return b
 
-    def _fifo_wait(self, loc: F.Loc, host_flags: int, err: GuestOSError) -> F.BlockingOpen:
+    def _fifo_wait(self, loc: F.Loc, host_flags: int, err: GuestOSError, probe: bool = False):
         """A blocking open for writing found no reader (ENXIO from the non-blocking try):
-        if the name is a FIFO, wait for a reader on a host thread; else ENXIO it is."""
+        if the name is a FIFO, wait for a reader on a host thread; else ``err`` it is.
+        ``probe``: only say whether it is a FIFO."""
         fd = loc.open(F.O_PATH)
         try:
             fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
         except OSError:
             fifo = False
-        if not fifo:
+        if probe or not fifo:
             os.close(fd)
+            if probe:
+                return fifo
             raise err
         b = F.BlockingOpen(fd, host_flags, self.sandbox.blocking_opens)
         b.guest_path, b.host_path = F.normalize(loc.guest), loc.display

@@ -170,3 +170,16 @@ def test_proc_self_fd_reaches_the_guest_s_descriptors(build, tmp_path, arch, vie
     assert got[-1] == "fds: 0 1 2 3 4 5 6 7"      # 7: the listing's own
     assert got[:-1] == want[:-1]
     assert "reopen fd/3: hello-file" in got and "/dev/stdin: stdin-data" in got
+
+
+def test_read_only_still_opens_a_fifo_for_writing(build, tmp_path):
+    """As on a read-only mount, --read-only lets a FIFO be opened for writing (nothing on the
+    disk changes): the O_NONBLOCK writer gets ENXIO without a reader, then opens and writes."""
+    exe = build("fdio", "arm64")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    rc, want, _err = run_qemu("arm64", exe, ["fifo-nonblock", str(fifo)], timeout=60)
+    os.mkfifo(fifo)                         # (qemu's run removed it)
+    res = run(exe, ["fifo-nonblock", str(fifo)], read_only=True, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, want), res.crash
+    assert fifo.exists()                    # (its unlink was refused)
