@@ -877,7 +877,7 @@ def _same(x, y) -> bool:
     return x[0] == y[0] and (x[1] is None) == (y[1] is None) and (x[1] is None or bool(x[1] & y[1]))
 
 
-def _body_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
+def function_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
     """How two functions differ: nothing when they compare equal with the registers
     followed either way (optimistically, then strictly: each way is an approximation of
     what the code computes, and a real difference — another target, another page — shows
@@ -932,10 +932,10 @@ def compare_functions(r: Report) -> None:
             r.add(name, "a function", "nothing of that name")
             continue
         for x, y in _pairs(r, name, fa[name], fb[name],
-                           lambda x, y: len(_body_diff(r, name, x, y))):
+                           lambda x, y: len(function_diff(r, name, x, y))):
             r.compared["functions"] += 1
             r.compared["instructions"] += len(r.a.body_cached(*x))
-            for line in _body_diff(r, name, x, y):
+            for line in function_diff(r, name, x, y):
                 r.add(*line)
     for name in sorted(set(fb) - set(fa)):
         r.add(name, "nothing of that name", "a function")
