@@ -118,7 +118,7 @@ PREBUILD = [(p, a, "zig") for p in ("hello", "env", "stdin", "files", "mem", "cr
     [(p, a, "gcc") for a in ("arm64", "riscv64")
      for p in ("hello", "env", "stdin", "files", "mem", "cxx", "cxxfs", "atomics", "libcmix", "signals", "fib",
                "crash", "spin", "alarm",
-               "unknown", "escape", "sandbox")] + \
+               "unknown", "escape", "sandbox", "fdio")] + \
     [(p, "arm64", "pie") for p in ("hello", "env", "stdin", "files", "mem")]
 
 
