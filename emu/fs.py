@@ -26,6 +26,7 @@ import errno
 import os
 import stat
 import struct
+import threading
 
 from .tmpdirs import PrivateTmp
 
@@ -73,10 +74,10 @@ class Loc:
     resolves it, relative to ``fd``) and ``follow`` is what the call asked for.
     """
 
-    __slots__ = ("fd", "name", "guest", "follow", "owned", "in_sysroot", "in_tmp", "display")
+    __slots__ = ("fd", "name", "guest", "follow", "owned", "in_sysroot", "in_tmp", "display", "frozen")
 
     def __init__(self, fd, name, guest, follow=False, owned=True, in_sysroot=False, in_tmp=False,
-                 display=""):
+                 display="", frozen=False):
         self.fd = fd
         self.name = name
         self.guest = guest
@@ -85,6 +86,7 @@ class Loc:
         self.in_sysroot = in_sysroot
         self.in_tmp = in_tmp
         self.display = display     # a host path for messages and crash reports only
+        self.frozen = frozen       # a file the guest may not change (/proc/self/exe reopened)
 
     def close(self):
         if self.owned and self.fd is not None:
@@ -166,6 +168,7 @@ class Sandbox:
         self.read_only = read_only
         self.quota = Quota(max_disk) if max_disk is not None else None
         self._tmp: PrivateTmp | None = None   # the private /tmp, made on first use
+        self.blocking_opens: set[BlockingOpen] = set()   # FIFO opens waiting for a peer
         self._tmp_fd: int | None = None
         self.root_fd = self._open_dir(self.root) if self.root is not None else None
         self.sysroot_fd = self._open_dir(self.sysroot) if self.sysroot else None
@@ -196,6 +199,8 @@ class Sandbox:
         return self._tmp_fd
 
     def cleanup(self) -> None:
+        for b in list(self.blocking_opens):
+            b.cancel()
         for fd in (self._tmp_fd, self.root_fd, self.sysroot_fd, self.cwd_fd):
             if fd is not None:
                 try:
@@ -451,8 +456,132 @@ class Sandbox:
     # --- checks for changes ---------------------------------------------------------------
     def check_write(self, loc: Loc) -> None:
         """--read-only: nothing outside the private /tmp may change; the sysroot never does."""
-        if loc.in_sysroot or (self.read_only and not loc.in_tmp):
+        if loc.in_sysroot or loc.frozen or (self.read_only and not loc.in_tmp):
             raise GuestOSError(errno.EROFS)
+
+
+# --- the guest's own descriptors by name ---------------------------------------------------
+
+STD_ALIASES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+NO_SUCH_FD = -1
+
+
+def own_fd_name(guest: str, pid: int) -> tuple[int | None, str] | None:
+    """Does the normalized guest path name one of the guest's own descriptors —
+    ``/proc/self/fd/N`` (also ``thread-self`` or the guest's pid), ``/dev/fd/N``,
+    ``/dev/stdin``, ``/dev/stdout``, ``/dev/stderr``? Then (N, the rest of the path after it),
+    (None, "") for the directory of them, (NO_SUCH_FD, "") for another name in it; else None.
+    These are the kernel's magic links: they must reach the guest's descriptors, never the
+    emulator's own (in the host's view they once did; under --root they did not exist)."""
+    if guest in STD_ALIASES:
+        return STD_ALIASES[guest], ""
+    parts = guest.split("/")
+    if len(parts) > 2 and parts[1] == "dev" and parts[2] == "fd":
+        i = 3
+    elif len(parts) > 3 and parts[1] == "proc" and parts[3] == "fd" and \
+            parts[2] in ("self", "thread-self", str(pid)):
+        i = 4
+    else:
+        return None
+    if len(parts) == i:
+        return None, ""
+    n = parts[i]
+    if not (n.isascii() and n.isdigit()) or (len(n) > 1 and n[0] == "0"):
+        return NO_SUCH_FD, ""
+    return int(n), "/".join(parts[i + 1:])
+
+
+def is_fd_alias(guest: str) -> bool:
+    """/dev/stdin and /dev/fd are symbolic links themselves (to /proc/self/fd/0, /proc/self/fd)."""
+    return guest in STD_ALIASES or guest == "/dev/fd"
+
+
+# --- opens that wait for a peer ---------------------------------------------------------
+
+class BlockingOpen:
+    """A blocking ``open`` of a FIFO, which waits until the other end is opened, done by a
+    host thread so that the emulator itself never blocks: the guest thread waits on
+    ``notify`` (readable when the open is over) like any other blocking call, so other guest
+    threads run, and a signal or the time limit ends the wait (``cancel``).
+
+    ``peer_fd`` is a descriptor of the FIFO that stands for the guest while it waits, as the
+    kernel counts a blocked opener: a non-blocking reader for a blocked reader (so a
+    non-blocking writer can open meanwhile), an O_PATH descriptor for a blocked writer (the
+    thread itself is counted as a writer while it is blocked in the kernel). The thread
+    reopens the FIFO through ``/proc/self/fd/<peer_fd>``: the very file the walk found."""
+
+    def __init__(self, peer_fd: int, flags: int, registry: set):
+        self.peer_fd = peer_fd
+        self.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_NONBLOCK)
+        self.reading = flags & os.O_ACCMODE == os.O_RDONLY
+        self.fd: int | None = None
+        self.err = 0
+        self.done = threading.Event()
+        self.cancelled = False
+        self.lock = threading.Lock()
+        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
+        self.registry = registry
+        registry.add(self)
+        self.thread = threading.Thread(target=self._open, name="xld-fifo-open", daemon=True)
+        self.thread.start()
+
+    def _open(self) -> None:
+        try:
+            fd, err = os.open(f"/proc/self/fd/{self.peer_fd}", self.flags | os.O_CLOEXEC), 0
+        except OSError as e:
+            fd, err = None, e.errno or errno.EIO
+        with self.lock:
+            if self.cancelled and fd is not None:
+                os.close(fd)
+                fd = None
+            self.fd, self.err = fd, err
+        try:
+            os.write(self._notify_w, b"!")
+        except OSError:
+            pass
+        self.done.set()          # the last thing the thread does: its descriptors may go now
+
+    def result(self) -> int | None:
+        """None while the open waits; then its host descriptor (now the caller's), or -errno."""
+        if not self.done.is_set():
+            return None
+        with self.lock:
+            fd, self.fd = self.fd, None
+        self._release()
+        return fd if fd is not None else -self.err
+
+    def cancel(self) -> None:
+        """End the wait: be the FIFO's other end for a moment (a non-blocking open, which
+        never waits), so the thread's open returns, and close what it opened."""
+        # (a timeout: after a fork, the child has the lock as it was, but not the thread)
+        locked = self.lock.acquire(timeout=1.0)
+        self.cancelled = True
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if locked:
+            self.lock.release()
+        other = (os.O_WRONLY if self.reading else os.O_RDONLY) | os.O_NONBLOCK | os.O_CLOEXEC
+        while self.thread.is_alive() and not self.done.is_set():
+            try:
+                peer = os.open(f"/proc/self/fd/{self.peer_fd}", other)
+            except OSError:
+                peer = None
+            # the thread may not have reached its open yet: it is woken on a later round
+            self.done.wait(0.05)
+            if peer is not None:
+                os.close(peer)
+        self._release()
+
+    def _release(self) -> None:
+        if self not in self.registry:
+            return
+        self.registry.discard(self)
+        for fd in (self.peer_fd, self.notify, self._notify_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
 
 # --- open files -----------------------------------------------------------------------
@@ -536,6 +665,7 @@ class HostFile(OpenFile):
     host_path = ""      # where it was opened (for naming mapped files in crash reports only)
     in_sysroot = False  # opened from the sysroot: names relative to it are looked up there too
     in_tmp = False      # inside the private /tmp
+    is_fifo = False     # a FIFO (served as a pipe: hostio.py)
     frozen = False      # the guest may not change it (/proc/self/exe, sysroot files): EROFS
     quota: Quota | None = None   # --max-disk: what writes that grow the file are charged to
 
@@ -661,6 +791,43 @@ class Device(OpenFile):
     def fstat(self):
         minor = {"null": 3, "zero": 5, "full": 7, "random": 8, "urandom": 9}[self.name]
         return fake_stat(S_IFCHR | 0o666, rdev=(1 << 8) | minor)
+
+
+class FdDir(OpenFile):
+    """The directory of the guest's descriptors (``/proc/self/fd``, ``/dev/fd``), opened:
+    listing it lists the guest's descriptor table (its own descriptor among them)."""
+
+    kind = "dir"
+    is_dir = True
+    path_only = False
+    writable = False
+
+    def __init__(self, guest_path: str, table: "FdTable"):
+        self.guest_path = guest_path
+        self.table = table
+        self.dir_entries = None
+        self.dir_pos = 0
+
+    def list_entries(self) -> list[tuple[int, int, bytes]]:
+        """(inode, d_type, name) rows as getdents64 wants them: ".", "..", then each
+        descriptor, a symbolic link (DT_LNK)."""
+        return [(1, 4, b"."), (1, 4, b"..")] + [(0x100 + n, 10, str(n).encode()) for n in sorted(self.table.fds)]
+
+    def read(self, n):
+        raise GuestOSError(errno.EISDIR)
+
+    def pread(self, n, off):
+        raise GuestOSError(errno.EISDIR)
+
+    def lseek(self, off, whence):
+        if whence == 0 and off == 0:
+            self.dir_pos = 0
+            self.dir_entries = None
+            return 0
+        raise GuestOSError(errno.EINVAL)
+
+    def fstat(self):
+        return fake_stat(S_IFDIR | 0o500)
 
 
 class StdinBytes(OpenFile):

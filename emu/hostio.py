@@ -124,26 +124,31 @@ class HostIO:
     """Mixin for the Process: waiting on host descriptors, and read/write of HostFd files."""
 
     def wait_host(self, name: str, attempt, fds, deadline: float | None = None,
-                  timeout_result=0, interrupted=None, restart: bool = True):
+                  timeout_result=0, interrupted=None, restart: bool = True, cancel=None):
         """Block the calling guest thread until ``attempt()`` gives a result (not None).
 
         ``fds``: (host fd, select.POLL* events) pairs whose readiness may change the answer;
         ``deadline`` (time.monotonic) ends the wait with ``timeout_result``; a signal ends it
         with EINTR (or ``interrupted()``) — unless its handler has SA_RESTART and ``restart``
-        holds: then the call starts again after the handler, as the kernel restarts it."""
+        holds: then the call starts again after the handler, as the kernel restarts it.
+        ``cancel()`` undoes what the call started when the wait ends without a result."""
         r = attempt()
         if r is not None:
             return r
         if deadline is not None and time.monotonic() >= deadline:
+            if cancel:
+                cancel()
             return timeout_result() if callable(timeout_result) else timeout_result
         if len(self.threads) > 1:
             return self.block(self.Wait(name, attempt, deadline, timeout_result=timeout_result,
-                                        host_fds=tuple(fds), interrupted=interrupted))
+                                        host_fds=tuple(fds), interrupted=interrupted, cancel=cancel))
         poller = select.poll()
         for fd, ev in fds:
             poller.register(fd, ev)
         while True:
             if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
+                if cancel:
+                    cancel()
                 if restart and self.stop is None and self._restartable():
                     pc = self.eng.reg_read(self.arch.pc)
                     self.eng.reg_write(self.arch.pc, pc - 4)     # the svc/ecall again
@@ -151,6 +156,8 @@ class HostIO:
                 return interrupted() if interrupted else -errno.EINTR
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
+                if cancel:
+                    cancel()
                 return timeout_result() if callable(timeout_result) else timeout_result
             step = STEP if left is None else min(STEP, left)
             poller.poll(int(step * 1000) + 1)
@@ -220,6 +227,34 @@ class HostIO:
                               interrupted=lambda: done[0] or -errno.EINTR)
 
     # --- the calls ----------------------------------------------------------------------
+    def open_path(self, dirfd, path: str, flags: int, mode: int):
+        """Syscalls.open_path, with a FIFO served as a pipe (its reads and writes wait as a
+        pipe's do, without blocking the emulator)."""
+        f = super().open_path(dirfd, path, flags, mode)
+        if isinstance(f, F.HostFile) and f.is_fifo and not f.path_only:
+            return fifo_file(f.fd, f.readable, f.writable, f.guest_path, f.host_path)
+        return f
+
+    def sys_openat(self, dirfd, path, flags, mode, *_):
+        """openat(2); a blocking open of a FIFO waits for the other end as a blocking call
+        (fs.BlockingOpen): other threads run, a signal ends it (EINTR, or the open starts again
+        after a handler with SA_RESTART), and so does the time limit."""
+        f = self.open_path(dirfd, self.path_arg(path), flags, mode)
+        if not isinstance(f, F.BlockingOpen):
+            return self.install_open(f, flags)
+
+        def attempt():
+            r = f.result()
+            if r is None or r < 0:
+                return r
+            try:
+                return self.install_open(fifo_file(r, f.reading, not f.reading, f.guest_path, f.host_path),
+                                         flags)
+            except GuestOSError as e:
+                return -e.errno
+
+        return self.wait_host("openat", attempt, [(f.notify, select.POLLIN)], cancel=f.cancel)
+
     def sys_read(self, fd, buf, count, *rest):
         f = self.fds.get(s32(fd))
         if isinstance(f, HostFd):
@@ -309,6 +344,14 @@ class HostIO:
                 self.wr(arg, struct.pack("<i", n))
                 return 0
         return super().sys_ioctl(fd, req, arg, *rest)
+
+
+def fifo_file(fd: int, readable: bool, writable: bool, guest_path: str, host_path: str) -> HostFd:
+    """An open FIFO: a pipe end of the guest's (a FIFO opened O_RDWR is both)."""
+    f = HostFd(fd, readable, writable)
+    f.guest_path = guest_path
+    f.host_path = host_path
+    return f
 
 
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000

@@ -32,6 +32,8 @@ AT_SYMLINK_FOLLOW = 0x400
 AT_NO_AUTOMOUNT = 0x800
 AT_STATX_SYNC_TYPE = 0x6000
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+XATTR_SIZE_MAX = 1 << 16
 
 # Caps on what one call may make the host allocate or do (Linux has its own: MAX_RW_COUNT,
 # UIO_MAXIOV): a read or write moves at most MAX_IO bytes (a short count, as the kernel gives
@@ -177,8 +179,53 @@ class Syscalls:
 
     def lookup_at(self, dirfd: int, path: str, follow: bool = True, read: bool = False) -> F.Loc:
         """Resolve ``path`` relative to ``dirfd`` for one operation (Sandbox.lookup); ``read``:
-        the operation only reads, so an absolute path may come from the sysroot."""
-        return self.sandbox.lookup(path, self.dir_at(dirfd, path), follow, read)
+        the operation only reads, so an absolute path may come from the sysroot. A name of
+        one of the guest's own descriptors (/proc/self/fd/N ...) reaches that descriptor's
+        file."""
+        at = self.dir_at(dirfd, path)
+        own = self.own_fd(dirfd, path)
+        if own is not None:
+            return self._own_fd_loc(own, follow, read)
+        if isinstance(at, F.FdDir):            # "..", say: from the directory's path
+            return self.sandbox.lookup(self.guest_name(dirfd, path), None, follow, read)
+        return self.sandbox.lookup(path, at, follow, read)
+
+    def own_fd(self, dirfd: int, path: str):
+        """fs.own_fd_name of a guest path (relative to ``dirfd``), or None."""
+        if path == "":
+            return None
+        return F.own_fd_name(self.guest_name(dirfd, path), self.pid)
+
+    def own_fd_file(self, own) -> F.OpenFile | None:
+        """The open file (N, "") names; ENOENT when there is no such descriptor."""
+        n, _rest = own
+        f = self.fds.fds.get(n) if n is not None and n >= 0 else None
+        if f is None:
+            raise GuestOSError(errno.ENOENT)
+        return f
+
+    def _own_fd_loc(self, own, follow: bool, read: bool) -> F.Loc:
+        n, rest = own
+        if n is None:
+            raise GuestOSError(errno.EPERM)    # the directory itself: procfs changes nothing
+        f = self.own_fd_file(own)
+        if rest:                               # /proc/self/fd/N/name: N must be a directory
+            if getattr(f, "kind", "") != "dir":
+                raise GuestOSError(errno.ENOTDIR)
+            if isinstance(f, F.FdDir):
+                return self.sandbox.lookup(f.guest_path + "/" + rest, None, follow, read)
+            return self.sandbox.lookup(rest, f, follow, read)
+        if not follow:
+            raise GuestOSError(errno.EPERM)    # the link itself cannot be changed
+        hfd = f.host_fd()
+        if hfd is None:
+            raise GuestOSError(errno.EACCES)   # nothing on disk: a pipe of the run's own, a device
+        # the host's magic link of the host descriptor: the guest's file (a symbolic link
+        # reached through it is never followed by the kernel, so this cannot leave a root)
+        return F.Loc(None, f"/proc/self/fd/{hfd}", f.guest_path or f"/proc/self/fd/{n}", follow=True,
+                     owned=False, in_sysroot=getattr(f, "in_sysroot", False),
+                     in_tmp=getattr(f, "in_tmp", False), display=getattr(f, "host_path", ""),
+                     frozen=getattr(f, "frozen", False))
 
     def guest_name(self, dirfd: int, path: str) -> str:
         """The lexical absolute form of a guest path (to recognize /proc/self/exe, /dev/null)."""
@@ -564,6 +611,23 @@ class Syscalls:
         writes = acc != os.O_RDONLY or bool(flags & (O_CREAT | O_TRUNC))
         if flags & O_PATH:
             writes = False
+        own = F.own_fd_name(norm, self.pid)
+        if own is not None and not own[1]:
+            if flags & O_CREAT and flags & O_EXCL:
+                return _raise(errno.EEXIST)
+            if own[0] is None:                  # the directory of the descriptors: a listing
+                return _raise(errno.EISDIR) if writes else F.FdDir(norm, self.fds)
+            f = self.own_fd_file(own)
+            if f.host_fd() is None and not isinstance(f, F.FdDir):
+                # a file of the run's own (captured output, standard input given as bytes,
+                # /dev/null): the same file again, as reopening a pipe reaches the same pipe
+                if (acc in (os.O_WRONLY, os.O_RDWR) and not f.writable) or \
+                        (acc in (os.O_RDONLY, os.O_RDWR) and not f.readable):
+                    return _raise(errno.EACCES)
+                return F.Device(f.guest_path) if isinstance(f, F.Device) else f
+            if isinstance(f, F.FdDir):
+                return F.FdDir(f.guest_path, self.fds)
+            # else: a host file, reopened through the host's link below (lookup_at)
         if norm == "/proc/self/exe":
             # the program's own file, read-only whatever the guest asks (Linux: ETXTBSY)
             if writes:
@@ -583,40 +647,126 @@ class Syscalls:
         if path_only:
             host_flags = F.O_PATH | (host_flags & (os.O_DIRECTORY | os.O_NOFOLLOW))
         sb = self.sandbox
+        # Never a blocking open on the host (a FIFO waits for its other end, a serial line for
+        # its carrier): O_NONBLOCK, cleared afterwards; a FIFO that must wait is a BlockingOpen.
+        added_nb = not path_only and not host_flags & os.O_NONBLOCK
         for _attempt in range(F.MAX_SYMLINKS):
             with self.lookup_at(dirfd, path, follow=follow, read=not writes) as loc:
+                refused = None
                 if writes:
-                    sb.check_write(loc)
+                    try:
+                        sb.check_write(loc)
+                    except GuestOSError as e:
+                        if loc.in_sysroot:
+                            raise
+                        # Linux lets a FIFO or a character device of a read-only file system
+                        # be opened for writing (nothing on the disk changes): see what it is
+                        # without creating or truncating anything
+                        refused = e
+                if added_nb and acc == os.O_RDONLY and not flags & O_CREAT:
+                    b = self._fifo_reader(loc, host_flags)
+                    if b is not None:
+                        return b
+                flags_now = host_flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC) if refused else host_flags
                 try:
-                    fd = loc.open(host_flags, mode & ~self.umask & 0o7777)
+                    fd = loc.open(flags_now | (os.O_NONBLOCK if added_nb else 0), mode & ~self.umask & 0o7777)
                 except GuestOSError as e:
+                    if refused:
+                        if e.errno == errno.ENXIO and acc == os.O_WRONLY:
+                            # a FIFO without a reader (ENXIO, or a wait), else the refusal
+                            if added_nb:
+                                return self._fifo_wait(loc, host_flags, refused)
+                            if self._fifo_wait(loc, host_flags, refused, probe=True):
+                                raise
+                        raise refused from None
                     if e.errno == errno.ELOOP and follow and not loc.follow:
                         continue   # the name became a link after the walk: walk again
+                    if e.errno == errno.ENXIO and added_nb and acc == os.O_WRONLY:
+                        return self._fifo_wait(loc, host_flags, e)   # a FIFO with no reader yet
                     raise
                 try:
-                    is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+                    st_mode = os.fstat(fd).st_mode
                 except OSError as e:
                     os.close(fd)
                     raise F.oserror(e) from None
+                is_dir = stat.S_ISDIR(st_mode)
+                if refused and not (stat.S_ISFIFO(st_mode) or stat.S_ISCHR(st_mode)):
+                    os.close(fd)
+                    raise refused
                 if want_dir and not is_dir:
                     os.close(fd)
                     raise GuestOSError(errno.ENOTDIR)
+                if added_nb:
+                    if stat.S_ISFIFO(st_mode) and acc == os.O_RDONLY:
+                        # (made a FIFO since _fifo_reader looked) counted as a reader now; a
+                        # blocking open waits for a writer
+                        b = F.BlockingOpen(fd, host_flags, sb.blocking_opens)
+                        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+                        return b
+                    os.set_blocking(fd, True)
                 f = F.HostFile(fd, F.normalize(loc.guest), host_flags & O_ACCMODE, is_dir,
                                append=bool(flags & O_APPEND), path_only=path_only)
                 f.host_path = loc.display
                 f.in_sysroot = f.frozen = loc.in_sysroot
                 f.in_tmp = loc.in_tmp
                 f.quota = sb.quota
+                f.is_fifo = stat.S_ISFIFO(st_mode)
                 return f
         return _raise(errno.ELOOP)
 
-    def sys_openat(self, dirfd, path, flags, mode, *_):
-        p = self.path_arg(path)
-        f = self.open_path(dirfd, p, flags, mode)
-        fd = self.fds.install(f)
+    def _fifo_reader(self, loc: F.Loc, host_flags: int) -> F.BlockingOpen | None:
+        """A blocking open for reading of a FIFO waits for a writer on a host thread, which
+        opens the FIFO itself (a non-blocking reader standing in for it would let a writer
+        come, write and go before the thread's open starts waiting, and it would wait on)."""
+        try:
+            if not stat.S_ISFIFO(loc.lstat().st_mode):
+                return None
+        except GuestOSError:
+            return None             # (the open itself says why)
+        fd = loc.open(F.O_PATH)
+        try:
+            fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        except OSError:
+            fifo = False
+        if not fifo:
+            os.close(fd)
+            return None
+        b = F.BlockingOpen(fd, host_flags, self.sandbox.blocking_opens)
+        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+        return b
+
+    def _fifo_wait(self, loc: F.Loc, host_flags: int, err: GuestOSError, probe: bool = False):
+        """A blocking open for writing found no reader (ENXIO from the non-blocking try):
+        if the name is a FIFO, wait for a reader on a host thread; else ``err`` it is.
+        ``probe``: only say whether it is a FIFO."""
+        fd = loc.open(F.O_PATH)
+        try:
+            fifo = stat.S_ISFIFO(os.fstat(fd).st_mode)
+        except OSError:
+            fifo = False
+        if probe or not fifo:
+            os.close(fd)
+            if probe:
+                return fifo
+            raise err
+        b = F.BlockingOpen(fd, host_flags, self.sandbox.blocking_opens)
+        b.guest_path, b.host_path = F.normalize(loc.guest), loc.display
+        return b
+
+    def install_open(self, f: F.OpenFile, flags: int) -> int:
+        """A new descriptor for an open file (O_CLOEXEC as asked)."""
+        try:
+            fd = self.fds.install(f)
+        except GuestOSError:
+            f.close()
+            raise
         if flags & O_CLOEXEC:
             self.fds.cloexec.add(fd)
         return fd
+
+    def sys_openat(self, dirfd, path, flags, mode, *_):
+        p = self.path_arg(path)
+        return self.install_open(self.open_path(dirfd, p, flags, mode), flags)
 
     def sys_close(self, fd, *_):
         self.fds.close(s32(fd))
@@ -737,6 +887,16 @@ class Syscalls:
             return F.Device(guest).fstat()
         if guest == "/proc/self/exe":
             return F.Loc(None, self.sandbox.exe_host, guest, follow=True, owned=False).lstat()
+        own = F.own_fd_name(guest, self.pid) if guest else None
+        if own is not None and not own[1]:
+            if own[0] is None:
+                return F.fake_stat(F.S_IFDIR | 0o500)
+            f = self.own_fd_file(own)
+            if flags & AT_SYMLINK_NOFOLLOW:
+                # the magic link itself: lr-x, l-wx or lrwx as the descriptor's access mode
+                perm = 0o500 | (0o200 if f.writable else 0) | (0o400 if f.readable else 0)
+                return F.fake_stat(stat.S_IFLNK | perm, size=64)
+            return f.fstat()
         with self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True) as loc:
             return loc.lstat()
 
@@ -768,6 +928,11 @@ class Syscalls:
             guest = self.guest_name(dirfd, p)
             if guest in F.SPECIAL_DEVICES:
                 return 0
+            own = F.own_fd_name(guest, self.pid)
+            if own is not None and not own[1]:
+                f = F.FdDir(guest, self.fds) if own[0] is None else self.own_fd_file(own)
+                if f.host_fd() is None:
+                    return -errno.EACCES if mode & 2 and not f.writable else 0
             if guest == "/proc/self/exe":
                 return -errno.EROFS if mode & 2 else 0 if not mode & 1 or os.access(self.sandbox.exe_host, 1) \
                     else -errno.EACCES
@@ -789,6 +954,8 @@ class Syscalls:
             return -errno.EBADF
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
+        if f.dir_entries is None and isinstance(f, F.FdDir):
+            f.dir_entries = f.list_entries()
         if f.dir_entries is None:
             try:
                 st = os.fstat(f.fd)
@@ -827,6 +994,8 @@ class Syscalls:
         f = self.fds.get(s32(fd))
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
+        if isinstance(f, F.FdDir):
+            return -errno.EACCES       # (a directory of the emulator's own, not the guest's)
         self.sandbox.chdir_fd(f)
         return 0
 
@@ -897,18 +1066,40 @@ class Syscalls:
             target = os.fsencode(self.sandbox.exe_guest)
         elif name == "/proc/self/cwd":
             target = os.fsencode(self.sandbox.cwd)
-        elif name.startswith("/proc/self/fd/") and name[14:].isdigit():
+        elif F.is_fd_alias(name):
+            target = b"/proc/self/fd" + (b"" if name == "/dev/fd" else b"/%d" % F.STD_ALIASES[name])
+        elif (own := F.own_fd_name(name, self.pid)) is not None and not own[1]:
             # the guest's descriptors, by their guest names (not the emulator's own)
-            f = self.fds.fds.get(int(name[14:]))
-            if f is None:
-                return -errno.ENOENT
-            target = os.fsencode(f.guest_path or f"{f.kind}:[{id(f) & 0xFFFFFF}]")
+            if own[0] is None:
+                return -errno.EINVAL              # the directory: not a link
+            target = os.fsencode(self._fd_link(self.own_fd_file(own)))
         else:
             with self.lookup_at(dirfd, p, follow=False, read=True) as loc:
                 target = os.fsencode(os.readlink(loc.name, dir_fd=loc.fd))
         target = target[:size]
         self.wr(buf, target)
         return len(target)
+
+    def _fd_link(self, f) -> str:
+        """What /proc/self/fd/N reads for the open file ``f``: its guest path; a pipe, socket
+        or other host object by the host kernel's name of it (``pipe:[1234]``); a file the
+        run passed in (a redirected standard stream) by its host path in the host's view,
+        by its place in the root under --root."""
+        if f.guest_path:
+            return f.guest_path
+        hfd = f.host_fd()
+        if hfd is not None:
+            try:
+                target = os.readlink(f"/proc/self/fd/{hfd}")
+            except OSError:
+                target = ""
+            if target and not target.startswith("/"):
+                return target                     # pipe:[...], socket:[...], anon_inode:[...]
+            if target:
+                inside = self.sandbox.guest_of_host(target)
+                if inside is not None:
+                    return inside
+        return f"{f.kind}:[{id(f) & 0xFFFFFF}]"
 
     def sys_fchmodat(self, dirfd, path, mode, *_):
         p = self.path_arg(path)
@@ -930,12 +1121,13 @@ class Syscalls:
                     os.close(fd)
         return 0
 
-    def _may_change(self, f) -> None:
-        """fchmod, ftruncate ... on an open file: not on what the guest may not change."""
-        if getattr(f, "path_only", False):
+    def _may_change(self, f, path_ok: bool = False) -> None:
+        """fchmod, ftruncate, fchown ... on an open file: not on what the guest may not change
+        (under --read-only: no file of the view, nor a host file passed as a standard stream)."""
+        if getattr(f, "path_only", False) and not path_ok:
             raise GuestOSError(errno.EBADF)
         if getattr(f, "frozen", False) or (self.sandbox.read_only and not getattr(f, "in_tmp", False)
-                                            and isinstance(f, F.HostFile)):
+                                            and isinstance(f, (F.HostFile, F.HostStream))):
             raise GuestOSError(errno.EROFS)
 
     def sys_fchmod(self, fd, mode, *_):
@@ -945,13 +1137,203 @@ class Syscalls:
             os.fchmod(f.fd, mode & 0o7777)
         return 0
 
-    def sys_fchownat(self, *_):
+    def _change_at(self, dirfd, path: int, flags: int, allowed: int):
+        """The file a metadata change names — ``path`` relative to ``dirfd``, or with
+        AT_EMPTY_PATH (or a NULL path, for utimensat) the open file ``dirfd`` — checked
+        like every change (EROFS under --read-only, on the sysroot and /proc/self/exe).
+        Returns a Loc (the caller closes it) or None (a file with nothing on disk: a pipe of
+        the run's own, a device)."""
+        if flags & ~allowed:
+            raise GuestOSError(errno.EINVAL)
+        p = self.path_arg(path) if path else ""
+        if p == "" and (flags & AT_EMPTY_PATH or not path):
+            if s32(dirfd) == AT_FDCWD:
+                loc = F.Loc(self.sandbox.cwd_fd, ".", self.sandbox.cwd, owned=False)
+                self.sandbox.check_write(loc)
+                return loc
+            f = self.fds.get(s32(dirfd))
+            self._may_change(f, path_ok=bool(path))  # AT_EMPTY_PATH takes an O_PATH descriptor
+            fd = f.host_fd()
+            # the file itself, through its magic link (an O_PATH descriptor takes no fchown)
+            return None if fd is None else F.Loc(None, f"/proc/self/fd/{fd}", f.guest_path,
+                                                  follow=True, owned=False)
+        if self.guest_name(dirfd, p) == "/proc/self/exe":
+            raise GuestOSError(errno.EROFS)
+        loc = self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW)
+        try:
+            loc.lstat()                      # ENOENT, ENOTDIR ... before EROFS, as Linux
+            self.sandbox.check_write(loc)
+        except BaseException:
+            loc.close()
+            raise
+        return loc
+
+    def sys_fchownat(self, dirfd, path, uid, gid, flags, *_):
+        """chown, lchown, fchownat: the host's chown of the file found (EPERM as the host says);
+        -1 leaves an id as it is."""
+        loc = self._change_at(dirfd, path, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+        if loc is not None:
+            with loc:
+                os.chown(loc.name, s32(uid), s32(gid), dir_fd=loc.fd, follow_symlinks=loc.follow)
         return 0
 
-    sys_fchown = sys_fchownat
-
-    def sys_utimensat(self, *_):
+    def sys_fchown(self, fd, uid, gid, *_):
+        f = self.fds.get(s32(fd))
+        self._may_change(f)
+        if f.host_fd() is not None:
+            os.fchown(f.host_fd(), s32(uid), s32(gid))
         return 0
+
+    def sys_utimensat(self, dirfd, path, times, flags, *_):
+        """utimensat, futimens, utimes, utime: the times given (UTIME_NOW, UTIME_OMIT), or now."""
+        ns = None                             # None: both now; else [atime, mtime], None: omit
+        if times:
+            raw = struct.unpack("<qqqq", self.rd(times, 32))
+            ns = []
+            for sec, nsec in (raw[:2], raw[2:]):
+                if nsec not in (UTIME_NOW, UTIME_OMIT) and not 0 <= nsec < 1_000_000_000:
+                    return -errno.EINVAL
+                ns.append(None if nsec == UTIME_OMIT else time.time_ns() if nsec == UTIME_NOW
+                          else sec * 1_000_000_000 + nsec)
+        loc = self._change_at(dirfd, path, flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+        if loc is None or ns == [None, None]:
+            if loc is not None:
+                loc.close()
+            return 0                          # nothing to change (the checks are made)
+        with loc:
+            kw = dict(dir_fd=loc.fd, follow_symlinks=loc.follow)
+            if ns is None:
+                os.utime(loc.name, **kw)
+            else:
+                st = loc.lstat()
+                os.utime(loc.name, ns=(st.st_atime_ns if ns[0] is None else ns[0],
+                                       st.st_mtime_ns if ns[1] is None else ns[1]), **kw)
+        return 0
+
+    def sys_mknodat(self, dirfd, path, mode, dev, *_):
+        """mknod, mkfifo: FIFOs, sockets and regular files. Device nodes are refused (EPERM,
+        as for a process without CAP_MKNOD): one would open a host device from inside --root."""
+        kind = mode & 0o170000
+        if kind not in (0, stat.S_IFREG, stat.S_IFIFO, stat.S_IFSOCK, stat.S_IFCHR, stat.S_IFBLK):
+            return -errno.EINVAL
+        with self.lookup_at(dirfd, self.path_arg(path), follow=False) as loc:
+            if loc.name == "." or loc.exists():
+                return -errno.EEXIST
+            self.sandbox.check_write(loc)
+            if kind in (stat.S_IFCHR, stat.S_IFBLK):
+                return -errno.EPERM
+            perm = mode & ~self.umask & 0o7777
+            if kind in (0, stat.S_IFREG):
+                os.close(loc.open(os.O_WRONLY | os.O_CREAT | os.O_EXCL, perm))
+            else:
+                os.mknod(loc.name, kind | perm, dir_fd=loc.fd)
+        return 0
+
+    # --- extended attributes: read from the host, changed like any other metadata ---------
+    def _xattr_target(self, path, follow: bool, change: bool):
+        """A path to give the host's *xattr calls for a guest path: the file the walk found,
+        through /proc/self/fd of an O_PATH descriptor of it (the calls take no dir_fd)."""
+        p = self.path_arg(path)
+        if self.guest_name(AT_FDCWD, p) == "/proc/self/exe":
+            if change:
+                raise GuestOSError(errno.EROFS)
+            return _HostPath(self.sandbox.exe_host, None)
+        loc = self.lookup_at(AT_FDCWD, p, follow=follow, read=not change)
+        with loc:
+            if change:
+                loc.lstat()
+                self.sandbox.check_write(loc)
+            if loc.fd is None and loc.follow:
+                return _HostPath(loc.name, None)
+            fd = loc.open(F.O_PATH | (0 if loc.follow else os.O_NOFOLLOW))
+        return _HostPath(f"/proc/self/fd/{fd}", fd)
+
+    def _xattr_fd(self, fd, change: bool):
+        f = self.fds.get(s32(fd))
+        if getattr(f, "path_only", False):
+            raise GuestOSError(errno.EBADF)
+        if change:
+            self._may_change(f)
+        if f.host_fd() is None:
+            raise GuestOSError(errno.ENOTSUP)
+        return _HostPath(f.host_fd(), None)
+
+    def _xattr_name(self, name) -> str:
+        n = self.cstr(name, 256)
+        if not n or len(n) > 255:
+            raise GuestOSError(errno.ERANGE)
+        return os.fsdecode(n)
+
+    def _setxattr(self, target, name, value, size, flags):
+        if flags & ~3:
+            return -errno.EINVAL
+        if size > XATTR_SIZE_MAX:
+            return -errno.E2BIG
+        n, v = self._xattr_name(name), self.rd(value, size)
+        with target as t:
+            os.setxattr(t.path, n, v, flags, follow_symlinks=t.follow)
+        return 0
+
+    def _getxattr(self, target, name, value, size):
+        n = self._xattr_name(name)
+        with target as t:
+            v = os.getxattr(t.path, n, follow_symlinks=t.follow)
+        return self._xattr_out(v, value, size)
+
+    def _listxattr(self, target, buf, size):
+        with target as t:
+            names = os.listxattr(t.path, follow_symlinks=t.follow)
+        return self._xattr_out(b"".join(os.fsencode(n) + b"\0" for n in names), buf, size)
+
+    def _xattr_out(self, data: bytes, buf, size) -> int:
+        if size == 0:
+            return len(data)
+        if len(data) > size:
+            return -errno.ERANGE
+        self.wr(buf, data)
+        return len(data)
+
+    def _removexattr(self, target, name):
+        n = self._xattr_name(name)
+        with target as t:
+            os.removexattr(t.path, n, follow_symlinks=t.follow)
+        return 0
+
+    def sys_setxattr(self, path, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_target(path, True, True), name, value, size, flags)
+
+    def sys_lsetxattr(self, path, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_target(path, False, True), name, value, size, flags)
+
+    def sys_fsetxattr(self, fd, name, value, size, flags, *_):
+        return self._setxattr(self._xattr_fd(fd, True), name, value, size, flags)
+
+    def sys_getxattr(self, path, name, value, size, *_):
+        return self._getxattr(self._xattr_target(path, True, False), name, value, size)
+
+    def sys_lgetxattr(self, path, name, value, size, *_):
+        return self._getxattr(self._xattr_target(path, False, False), name, value, size)
+
+    def sys_fgetxattr(self, fd, name, value, size, *_):
+        return self._getxattr(self._xattr_fd(fd, False), name, value, size)
+
+    def sys_listxattr(self, path, buf, size, *_):
+        return self._listxattr(self._xattr_target(path, True, False), buf, size)
+
+    def sys_llistxattr(self, path, buf, size, *_):
+        return self._listxattr(self._xattr_target(path, False, False), buf, size)
+
+    def sys_flistxattr(self, fd, buf, size, *_):
+        return self._listxattr(self._xattr_fd(fd, False), buf, size)
+
+    def sys_removexattr(self, path, name, *_):
+        return self._removexattr(self._xattr_target(path, True, True), name)
+
+    def sys_lremovexattr(self, path, name, *_):
+        return self._removexattr(self._xattr_target(path, False, True), name)
+
+    def sys_fremovexattr(self, fd, name, *_):
+        return self._removexattr(self._xattr_fd(fd, True), name)
 
     def _grow(self, fd: int, length: int, quota) -> None:
         """ftruncate(fd, length), charging growth to the disk quota (EDQUOT past it)."""
@@ -1242,6 +1624,23 @@ class Syscalls:
             return n
 
         return self._wait_then("pselect6", mask, scan, list(files.values()), seconds, finish)
+
+
+class _HostPath:
+    """What the host's *xattr calls take: a path or a descriptor; closes its O_PATH
+    descriptor when done."""
+
+    def __init__(self, path, fd):
+        self.path, self.fd = path, fd
+        self.follow = True            # the walk already chose the file (and /proc/self/fd/N)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
 
 def _renameat2(olddirfd: int, old: str, newdirfd: int, new: str, flags: int) -> None:

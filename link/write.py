@@ -269,6 +269,12 @@ def symbol_table(ctx, index=None):
     if index is not None:
         index.learn(ctx, keys_loc, parts_loc, gids, demoted, len(locs))
     table = np.concatenate([locs, glob])
+    if ctx.tls_range is not None:
+        # a thread-local symbol's value is its offset in the TLS template, not an address (as
+        # in .dynsym; GNU ld, gold and lld write .symtab so too, and debuggers read it so)
+        tls = ((table["st_info"] & 0xF) == elf.STT_TLS) & (table["st_shndx"] != elf.SHN_UNDEF) & \
+            (table["st_shndx"] != elf.SHN_ABS)
+        table["st_value"][tls] -= np.uint64(ctx.tls_range[0])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
     # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
     # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike

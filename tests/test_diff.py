@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -184,9 +185,9 @@ def test_dynamic_outputs_compare_needed_symbols_and_relocations(arch, dynamic_ex
     status, out = run_diff(mine, gnu)
     diffs = [ln for ln in out.splitlines() if ": A says " in ln]
     # GNU ld exports main from a riscv64 PIE (crt1.o takes its address through the GOT); xld
-    # does not need to.  Everything else matches: calls through the PLT reach the same names.
-    assert all(ln.endswith("dynamic symbol main: A says absent, B says defined") for ln in diffs), out
-    assert (status == 0) == (not diffs)
+    # does not need to, and diff knows an executable's extra export changes nothing.
+    # Everything else matches: calls through the PLT reach the same names.
+    assert status == 0 and not diffs, out
     # libc.so.6 -> libc.so.7 in xld's .dynstr: a different DT_NEEDED
     data = mine.read_bytes()
     assert data.count(b"libc.so.6\0") >= 1
@@ -194,3 +195,84 @@ def test_dynamic_outputs_compare_needed_symbols_and_relocations(arch, dynamic_ex
     bad.write_bytes(data.replace(b"libc.so.6\0", b"libc.so.7\0"))
     status, out = run_diff(bad, gnu)
     assert status == 1 and "DT_NEEDED: A says ['libc.so.7']" in out, out
+
+
+@pytest.fixture(scope="module")
+def static_hello(tmp_path_factory):
+    """Per arch: a static glibc hello (1,100 functions, 100 k instructions) linked by xld
+    and by GNU ld, both through the cross gcc."""
+    import subprocess
+    d = tmp_path_factory.mktemp("diff-static")
+    wrap = tc.ld_wrapper_dir(d)
+    (d / "hello.c").write_text(HELLO)
+    out = {}
+    for arch in tc.ARCHES:
+        cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+        obj = tc.compiler("gcc", arch).compile(d / "hello.c", d / f"hello-{arch}.o", ["-O2"])
+        for name, extra in (("xld", ["-B", str(wrap)]), ("gnu", [])):
+            p = subprocess.run([cc, *extra, "-static", str(obj), "-o", str(d / f"{name}-{arch}")],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr
+        assert (wrap / "called").exists()
+        out[arch] = (d / f"xld-{arch}", d / f"gnu-{arch}")
+    return out
+
+
+# what diff may still report on a large program: an access through a register it could not
+# follow (no name on either side), never a place named differently
+UNFOLLOWED = re.compile(r"A says '(\w+) [wx]\d+, \[?[wx]\d+, #0x[0-9a-f]+\]?', "
+                        r"B says '\1 [wx]\d+, \[?[wx]\d+, #0x[0-9a-f]+\]?'$")
+
+
+@ARCHES
+def test_static_glibc_programs_are_equivalent(arch, static_hello):
+    """All of static glibc, laid out by two linkers: TLS offsets (another TLS order), section
+    anchors, loops and jump tables, GNU ld's relaxations (ADRP to ADR, GOT loads to ADD) and
+    string merging all compare equal. riscv64: nothing reported; arm64: at most accesses
+    through a register the walk could not follow (named on neither side)."""
+    mine, gnu = static_hello[arch]
+    status, out = run_diff(mine, gnu)
+    diffs = [ln for ln in out.splitlines() if ": A says " in ln]
+    assert all(UNFOLLOWED.search(ln) for ln in diffs), out
+    assert len(diffs) <= 3, out
+    if arch == "riscv64":
+        assert status == 0 and not diffs, out
+
+
+@ARCHES
+def test_a_call_moved_in_static_glibc_is_found(arch, static_hello, tmp_path):
+    """The walks that make static glibc compare equal still see one call's target moved by
+    one instruction (in __libc_start_main, compared on its own: the whole program takes
+    seconds)."""
+    mine, gnu = static_hello[arch]
+    find, change = CALL[arch]
+    img = diff.Image(str(mine))
+    v, size = _func(img, "__libc_start_main")
+    data = bytearray(mine.read_bytes())
+    off = _file_offset(img, v)
+    for i in range(0, size - 3, 2 if arch == "riscv64" else 4):
+        w = int.from_bytes(data[off + i:off + i + 4], "little")
+        if find(w):
+            data[off + i:off + i + 4] = (change(w) & 0xFFFFFFFF).to_bytes(4, "little")
+            break
+    bad = tmp_path / "bad"
+    bad.write_bytes(bytes(data))
+    r = diff.Report(diff.Image(str(bad)), diff.Image(str(gnu)))
+    a, b = _func(r.a, "__libc_start_main"), _func(r.b, "__libc_start_main")
+    assert not diff.function_diff(diff.Report(img, r.b), "__libc_start_main", _func(img, "__libc_start_main"), b)
+    lines = diff.function_diff(r, "__libc_start_main", a, b)
+    assert len(lines) == 1 and "+0x" in lines[0][1] and lines[0][1] != lines[0][2], lines
+
+
+@ARCHES
+def test_tls_symbols_hold_offsets_as_gnu_ld_s(arch, static_hello):
+    """.symtab: a thread-local symbol's value is its offset in the TLS template, as GNU ld
+    (and xld's own .dynsym) write it; xld wrote the address (found by xld diff)."""
+    mine, gnu = (diff.Image(str(p)) for p in static_hello[arch])
+    ours = {n: v for v, _s, n, _t in mine.tls_syms}
+    theirs = {n: v for v, _s, n, _t in gnu.tls_syms}
+    common = set(ours) & set(theirs) & {"errno", "tcache", "thread_arena", "__libc_tsd_LOCALE"}
+    assert len(common) == 4
+    assert all(ours[n] < 0x1000 for n in ours), ours
+    # the same variables in the same TLS block size; the order may differ, the range not
+    assert max(ours.values()) < mine.tls_end and max(theirs.values()) < gnu.tls_end

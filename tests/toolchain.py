@@ -20,6 +20,7 @@ import importlib.util
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -207,14 +208,43 @@ class RunResult:
             f"--- note ---\n{self.note}\n" if self.note else "")
 
 
+def run_group(cmd, *, timeout, input: bytes | None = b"", env=None, cwd=None
+              ) -> subprocess.CompletedProcess:
+    """``subprocess.run(cmd, capture_output=True)`` in a process group of its own; on timeout
+    the whole group is killed (SIGKILL) before ``TimeoutExpired`` is raised.  (``subprocess.run``
+    kills only the process it started: a guest that forked left its children — qemu processes
+    of their own — running, holding the output pipes open, after the test had given up.)"""
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
+                          start_new_session=True) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(p.pid)
+            out, err = p.communicate()
+            raise subprocess.TimeoutExpired(cmd, timeout, out, err) from None
+        except BaseException:
+            kill_group(p.pid)
+            raise
+        finally:
+            if p.returncode is None or p.returncode < 0:
+                kill_group(p.pid)            # children left behind by a killed leader
+    return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL every process of the group ``pgid`` (one started by ``run_group``)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def qemu_run(arch: str, exe: Path, args=(), timeout=60, stdin: bytes = b"",
              sysroot: str | None = None) -> RunResult:
     """Run under qemu-user; ``sysroot``: qemu's -L, where a dynamic program's ld.so and
-    libraries are found."""
+    libraries are found. On timeout every process the program started is killed too."""
     qemu = require(QEMU[arch])
     where = ["-L", sysroot] if sysroot else []
-    p = subprocess.run([qemu, *where, str(exe), *args], capture_output=True, timeout=timeout,
-                       input=stdin)
+    p = run_group([qemu, *where, str(exe), *args], timeout=timeout, input=stdin)
     status = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return RunResult(status, p.stdout, p.stderr)
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import difflib
+import functools
 import itertools
 import re
 import sys
@@ -42,6 +43,7 @@ from elftools.elf.relocation import RelocationSection
 EM_AARCH64, EM_RISCV = 183, 243
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR, SHF_TLS = 0x1, 0x2, 0x4, 0x400
 MAX_PER_FUNCTION = 3
+MAX_WALKS = 4           # walks of a function's code until what registers hold at branch targets settles
 # sections a linker makes for itself, which another linker may make differently or not at all
 SYNTHETIC = {".comment", ".note.gnu.build-id", ".gnu.hash", ".hash", ".iplt", ".igot", ".igot.plt",
              ".rela.iplt", ".got", ".got.plt", ".plt", ".rela.plt", ".rela.dyn", ".eh_frame_hdr",
@@ -56,8 +58,14 @@ RV_BRANCHES = {"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "c.be
                "blez", "bgez", "bltz", "bgtz", "bgt", "ble", "bgtu", "bleu"}
 RV_INDIRECT = {"jalr", "jr", "c.jr", "c.jalr", "ret"}
 RV_LOADS = {"ld", "lw", "lwu", "lh", "lhu", "lb", "lbu", "flw", "fld", "c.ld", "c.lw", "c.fld"}
+RV_SP = {"ldsp", "lwsp", "fldsp", "sdsp", "swsp", "fsdsp"}       # compressed, sp-based
 RV_STORES = {"sd", "sw", "sh", "sb", "fsw", "fsd", "c.sd", "c.sw", "c.fsd"}
 A64_BRANCHES = {"b", "bl", "cbz", "cbnz", "tbz", "tbnz"}
+# GNU ld's Cortex-A53 erratum veneers (--fix-cortex-a53-843419, -835769): the instruction at
+# a place that triggers the erratum moves into a veneer, a B replaces it and the veneer
+# branches back. Where such a place is depends on the layout, so two linkers patch different
+# places: a B into a veneer is compared as the instruction the veneer holds.
+ERRATUM_VENEERS = ("e843419@", "e835769@")
 
 
 class DiffError(Exception):
@@ -120,6 +128,17 @@ class Image:
                     self.dynrel[r["r_offset"]] = (tname, sname, r["r_addend"])
                     if not tname.endswith("_NONE"):      # a slot given up (GNU ld leaves them)
                         self.dyn_types[tname] += 1
+
+    @property
+    def is_executable(self) -> bool:
+        """ET_EXEC, or a PIE (an ET_DYN with a program interpreter or DF_1_PIE)."""
+        if self.elf.header["e_type"] == "ET_EXEC":
+            return True
+        if any(seg["p_type"] == "PT_INTERP" for seg in self.elf.iter_segments()):
+            return True
+        dyn = self.elf.get_section_by_name(".dynamic")
+        return dyn is not None and any(t.entry.d_tag == "DT_FLAGS_1" and t.entry.d_val & 0x08000000
+                                       for t in dyn.iter_tags())
 
     def reloc_name(self, t: int) -> str:
         from xld.arch import by_machine
@@ -184,11 +203,20 @@ class Image:
             name = self.content_name(s, addr)
             if name.startswith("string") or not inside:
                 out.add(name)
+                if name == "string b''":
+                    out.add(f"{s[2]}:data")
         if out:
             return frozenset(out)
         if s is None:
-            return frozenset({f"0x{addr:x}"})
-        return frozenset({self.content_name(s, addr)})
+            # outside every section: not an address this program has (a register followed
+            # wrongly, say, from a pointer it was given); no name to compare, so none
+            return frozenset({"outside the image"})
+        name = self.content_name(s, addr)
+        if name == "string b''":
+            # a zero byte: an empty string, or data that starts with 0 (a relative jump
+            # table's first entry, whose bytes depend on the layout)
+            return frozenset({name, f"{s[2]}:data"})
+        return frozenset({name})
 
     def content_name(self, s, addr: int) -> str:
         """Unnamed read-only data by what it holds: a C string by its text (a linker may merge
@@ -206,6 +234,23 @@ class Image:
         out = {f"{n}+0x{off - v:x}" if off != v else n
                for v, size, n, _ in self.tls_syms if v == off or v <= off < v + size}
         return frozenset(f"tls:{n}" for n in out) or frozenset({f"tls:0x{off:x}"})
+
+    def const_names(self, v: int) -> frozenset[str]:
+        """A constant: its value and, when it lies in the thread-local block, the TLS variable
+        it would be the offset of. A TP offset the linker put into an instruction (MOVZ/MOVK,
+        a relaxed sequence) or a static GOT slot is such a constant, and two linkers that
+        order the TLS block differently give the same variable different offsets."""
+        out = {f"0x{v:x}"}
+        if self.tls_syms and self.tls_base <= v < self.tls_end:
+            out |= self.tls_names(v)
+        tls = self._tls_segment()
+        if tls is not None and v == (self.tls_base - tls["p_vaddr"]) & (1 << 64) - 1:
+            # an undefined weak thread-local variable: address 0, made a TP offset
+            out.add("tls:undefined weak")
+        return frozenset(out)
+
+    def _tls_segment(self):
+        return next((seg for seg in self.elf.iter_segments() if seg["p_type"] == "PT_TLS"), None)
 
     def slot(self, addr: int) -> frozenset[str]:
         """What the 8-byte slot at ``addr`` (a GOT or PLT slot) stands for."""
@@ -259,42 +304,98 @@ class Image:
                 return None
         return None
 
+    def erratum_veneer(self, addr: int, back_from: int):
+        """When ``addr`` is an erratum veneer that returns to ``back_from`` + 4: its first
+        instruction (mnemonic, operands), the one it stands for."""
+        i = bisect.bisect_left(self.sym_starts, addr)
+        if i >= len(self.syms) or self.syms[i][0] != addr or \
+                not self.syms[i][2].startswith(ERRATUM_VENEERS):
+            return None
+        code = self.read(addr, 8)
+        insns = list(disassembler(self.machine).disasm_lite(code or b"", addr))
+        if len(insns) != 2 or insns[1][2] != "b" or _num(insns[1][3]) != back_from + 4:
+            return None
+        return insns[0][2], insns[0][3]
+
     # -- functions ---------------------------------------------------------------------------
 
-    def body_cached(self, start: int, size: int) -> list[tuple[int, str]]:
-        key = (start, size)
+    def body_cached(self, start: int, size: int, strict: bool = False) -> list[tuple[int, str]]:
+        key = (start, size, strict)
         if key not in self._bodies:
-            self._bodies[key] = self.body(start, size)
+            self._bodies[key] = self.body(start, size, strict)
         return self._bodies[key]
 
-    def body(self, start: int, size: int) -> list[tuple[int, str]]:
+    def body(self, start: int, size: int, strict: bool = False) -> list[tuple[int, str]]:
         """The function at ``start`` as ``(offset, meaning)`` rows, PC-relative operands
-        resolved."""
+        resolved.
+
+        The registers are followed through the function's branches: a first walk learns
+        what they hold at each branch, and the next walk starts each branch target with what
+        every way into it agrees on — backward branches (loops) included, which a single walk
+        cannot know. Walks repeat until the targets' states settle (at most MAX_WALKS).
+        ``strict``: where ways in disagree, a register some way does not know is unknown
+        (else it keeps what the others agree on: see ``_agree``), and a call changes every
+        register the ABI lets it change (else only its results: see CALL_RESULTS)."""
         code = self.read(start, size)
         if code is None:
             return []
         md = disassembler(self.machine)
-        dec = Decoder(self, start, start + size)
+        insns: list = []
         pos = 0
         while pos < len(code):
             n = 0
             for a, isz, m, op_str in md.disasm_lite(code[pos:], start + pos):
-                dec.step(a, m, op_str)
+                insns.append((a, m, op_str))
                 n += isz
             pos += n
             if pos < len(code):                  # not an instruction: data in the code
                 step = 2 if self.machine == EM_RISCV else 4
-                dec.rows.append((pos, (f".word {code[pos:pos + step].hex()}", None)))
+                insns.append((None, pos, f".word {code[pos:pos + step].hex()}"))
                 pos += step
+        incoming = None
+        for _walk in range(MAX_WALKS):
+            dec = Decoder(self, start, start + size, incoming=incoming, strict=strict)
+            for a, m, op_str in insns:
+                if a is None:
+                    dec.rows.append((m, (op_str, None)))
+                else:
+                    dec.step(a, m, op_str)
+            if dec.branch_states == incoming or not dec.backward:
+                break                # (without a backward branch, one walk sees every way in)
+            incoming = dec.branch_states
         # a branch inside the function: the index of the row it reaches
-        offs = [o for o, _ in dec.rows]
+        kept = [(o, t) for o, t in dec.rows if t is not None]
+        offs = [o for o, _ in kept]
         rows = []
-        for off, text in dec.rows:
+        for off, text in kept:
             if text[0] == "local":               # ("local", prefix, target offset)
                 _, prefix, tgt = text
                 text = (f"{prefix} .L{bisect.bisect_left(offs, tgt)}", None)
             rows.append((off, text))
         return rows
+
+
+def _agree_strictly(states: list[dict]) -> dict:
+    """The registers every state holds the same address in."""
+    first, rest = states[0], states[1:]
+    return {k: v for k, v in first.items() if all(st.get(k) == v for st in rest)}
+
+
+def _agree(states: list[dict]) -> dict:
+    """The registers that no state disagrees on: each address some way in knows and no other
+    way knows as another address. (Optimistic: a register another way does not know — an
+    imprecision of this linear walk as often as a real change — is kept; one only known on
+    ways that jump here, and not on a fall-through that knows otherwise, is not invented.)"""
+    out: dict = {}
+    bad: set = set()
+    for st in states:
+        for k, v in st.items():
+            if k in bad:
+                continue
+            if out.setdefault(k, v) != v:
+                bad.add(k)
+                del out[k]
+    return out
 
 
 def sext(v: int, bits: int) -> int:
@@ -331,7 +432,8 @@ def _num(s: str) -> int | None:
         return None
 
 
-def operands(op_str: str, a64: bool) -> list:
+@functools.lru_cache(maxsize=1 << 16)
+def operands(op_str: str, a64: bool) -> tuple:
     """capstone's operand text as ``("reg", name)``, ``("imm", value)``, ``("mem", base, disp)``
     or ``("other", text)``."""
     out = []
@@ -362,10 +464,17 @@ def operands(op_str: str, a64: bool) -> list:
             ops.append(("reg", t))
         else:
             ops.append(("other", t))
-    return ops
+    return tuple(ops)
 
 
+INDIRECT_JUMPS = {"br", "jr", "c.jr"}      # (a jump table's; not a return)
 UNCONDITIONAL = {"b", "br", "ret", "j", "c.j", "jr", "c.jr", "tail"}
+# What a call changes for the code after it: the results and the return address. (The ABI
+# lets a callee change every caller-saved register, but code that reads one after a call
+# without setting it again knows the callee does not — GCC's IPA-RA does that for local
+# functions — so what it held is still what the code uses.)
+CALL_RESULTS = {"x0", "x1", "x30", "ra", "a0", "a1"}
+# ... and what the ABI lets it change (the strict walk's view)
 CALL_CLOBBERED = ({f"x{i}" for i in range(19)} | {"x30", "ra", "t0", "t1", "t2", "t3", "t4", "t5", "t6"}
                   | {f"a{i}" for i in range(8)})
 A64_NO_DEST = {"str", "strb", "strh", "stur", "sturb", "sturh", "stp", "stnp", "cmp", "cmn", "tst",
@@ -377,8 +486,17 @@ class Decoder:
     """Walks one function's instructions, tracking the registers an ADRP/AUIPC/LUI set, and
     turns each instruction into a layout-independent text."""
 
-    def __init__(self, img: Image, start: int, end: int, stub: bool = False):
+    def __init__(self, img: Image, start: int, end: int, stub: bool = False, incoming=None,
+                 strict: bool = False):
         self.img, self.start, self.end, self.stub = img, start, end, stub
+        self.strict = strict
+        self.backward = False           # a branch to an earlier place: another walk may learn more
+        self.fp_is_sp = False
+        self.agree = _agree_strictly if strict else _agree
+        self.clobbered = CALL_CLOBBERED if strict else CALL_RESULTS
+        self.incoming: dict[int, dict[str, int]] = incoming or {}   # the last walk's branch_states
+        self.branch_states: dict[int, dict[str, int]] = {}   # target -> what all branches to it agree on
+        self.indirect: dict[str, int] | None = None    # what the registers held at indirect jumps
         self.rows: list[tuple[int, object]] = []
         self.regs: dict[str, int] = {}          # register -> the address it holds
         self.slots: dict[str, int] = {}         # register -> the slot it was loaded from (stubs)
@@ -388,8 +506,10 @@ class Decoder:
             self.regs["gp"] = img.gp
         self.movz = None
         self.pending: dict[int, dict[str, int]] = {}
-        self.spills: dict[int, int] = {}
+        self.spills: dict[tuple[str, int], int] = {}    # (sp or frame pointer, offset) -> address
         self.after_jump = False
+        self.defined: dict[str, int] = {}       # register -> index of the row that took its address
+        self.absolute: set[str] = set()         # registers that a LUI (an absolute value) set
 
     def emit(self, addr: int, text) -> None:
         self.rows.append((addr - self.start, text))
@@ -401,10 +521,12 @@ class Decoder:
             self.jump = ("addr", dest)
         elif self.start <= dest < self.end:
             self.emit(addr, ("local", prefix, dest - self.start))
+            old = self.branch_states.get(dest)
+            self.branch_states[dest] = dict(self.regs) if old is None else self.agree([old, self.regs])
+            self.backward |= dest <= addr
             if dest > addr:                      # what the registers hold when it is reached
                 old = self.pending.get(dest)
-                self.pending[dest] = dict(self.regs) if old is None else \
-                    {k: v for k, v in old.items() if self.regs.get(k) == v}
+                self.pending[dest] = dict(self.regs) if old is None else self.agree([old, self.regs])
         else:
             self.emit(addr, (f"{prefix} {{}}", self.img.follow(dest)))
 
@@ -423,33 +545,90 @@ class Decoder:
         if load and verb in ("ldr", "ld", "c.ld") and self.img.is_got(dest):
             names = self.img.slot(dest)
             if len(names) == 1 and next(iter(names)).startswith("0x"):
-                self.emit(addr, (f"{rd} = {next(iter(names))}", None))   # a constant (TP offset)
+                # a constant: a static link's TP offset
+                self.emit(addr, (f"{rd} = {{}}", self.img.const_names(int(next(iter(names)), 16))))
             else:
                 self.emit(addr, (f"{rd} = {{}}", names))
         elif verb is None:
-            self.emit(addr, (f"{rd} = &{{}}", self.img.names_at(dest)))
+            names = self.img.names_at(dest)
+            if self.lui_based:
+                # LUI+ADDI makes constants as well as addresses: a number that happens to lie
+                # in a section (a sysconf value, an nl_langinfo item) is the same number in both
+                names |= {f"0x{dest:x}"}
+            self.defined[rd] = (len(self.rows), dest, False)
+            self.emit(addr, (f"{rd} = &{{}}", names))
         else:
-            self.emit(addr, (f"{verb} {rd}, [{{}}]", self.img.names_at(dest)))
+            names = self.img.names_at(dest)
+            if self.lui_based:
+                names |= {f"0x{dest:x}"}
+            self.emit(addr, (f"{verb} {rd}, [{{}}]", names))
+
+    lui_based = False
+
+    def based(self, reg: str, disp: int) -> None:
+        """``reg`` is used as a base with displacement ``disp``: when a row took its address
+        and the displacement is not 0, that address was only an anchor (GCC addresses
+        neighbouring objects from one), which two layouts put in different places; what is
+        compared is each access through it."""
+        i, v, adr = self.defined.get(reg, (None, None, False))
+        if i is not None and adr and self.regs.get(reg) == v and self.rows[i][1] is not None:
+            self.rows[i] = (self.rows[i][0], None)     # an ADR standing for an ADRP: no row
+            return
+        if i is not None and disp and self.regs.get(reg) == v and self.rows[i][1] is not None:
+            off, (text, _names) = self.rows[i]
+            self.rows[i] = (off, (text.split(" = ")[0] + " = anchor", None))
 
     def step(self, addr: int, m: str, op_str: str) -> None:
         if m in NOPS:
             return
         state = self.pending.pop(addr, None)
-        if state is not None:
-            # a block reached by a forward branch (and by falling through, unless the
-            # instruction before jumps away)
-            self.regs = state if self.after_jump else {**state, **self.regs}
+        earlier = self.incoming.get(addr)          # every branch here, backward ones too
+        if state is not None or earlier is not None:
+            # a block reached by branches (and by falling through, unless the instruction
+            # before jumps away): what all of them agree on
+            ways = [w for w in (state, earlier) if w is not None]
+            if self.strict:
+                if not self.after_jump:
+                    ways.append(self.regs)
+                self.regs = self.agree(ways)
+            else:
+                # the branches first: the fall-through may come from a call that does not
+                # return (abort, __libc_message), dead code whose registers mean nothing
+                merged = self.agree(ways)
+                bad = {k for w in ways for k in w} - set(merged)
+                if not self.after_jump:
+                    merged.update({k: v for k, v in self.regs.items() if k not in merged and k not in bad})
+                self.regs = merged
+            state = self.regs
+        elif self.after_jump and self.indirect is not None:
+            # no branch reaches this block and nothing falls into it: a jump table's target,
+            # which starts with what the registers held at the indirect jump
+            self.regs = dict(self.indirect)
+            state = self.regs
         self.after_jump = m in UNCONDITIONAL
+        if m in INDIRECT_JUMPS and not self.stub:
+            self.indirect = dict(self.regs) if self.indirect is None else self.agree([self.indirect, self.regs])
         ops = operands(op_str, self.a64)
+        if state is not None:
+            self.defined = {r: i for r, i in self.defined.items() if r in self.regs}
+            self.absolute &= set(self.regs)
         if self.a64:
             self._a64(addr, m, op_str, ops)
         else:
             self._rv(addr, m, op_str, ops)
 
+    def _frame_slot(self, slot):
+        """The same stack slot named from the other base, once the frame record is set up
+        (``mov x29, sp`` with sp not moved since): a spill through sp reloaded through x29."""
+        if not self.fp_is_sp:
+            return None
+        base, off = slot
+        return ({"sp": "x29", "x29": "sp"}.get(base), off)
+
     def _call(self) -> None:
         """A call: the registers the callee may change are no longer known."""
         for r in list(self.regs):
-            if r in CALL_CLOBBERED:
+            if r in self.clobbered:
                 del self.regs[r]
 
     def _dest(self, m: str, ops) -> str | None:
@@ -458,13 +637,20 @@ class Decoder:
     def _a64(self, addr: int, m: str, op_str: str, ops) -> None:
         rd = self._dest(m, ops)
         movz, self.movz = self.movz, None
+        if m == "mov" and op_str == "x29, sp":
+            self.fp_is_sp = True
+        elif rd == "sp" or (m in ("stp", "ldp", "str", "ldr") and "[sp" in op_str and
+                            (op_str.endswith("!") or "], #" in op_str)):
+            self.fp_is_sp = False         # sp moved: SUB SP, a pre- or post-indexed access
         if m == "adrp" and len(ops) == 2 and ops[1][0] == "imm":
             self.regs[rd] = ops[1][1]
             return
         if m == "adr" and len(ops) == 2 and ops[1][0] == "imm":
-            if self.stub:
-                self.regs[rd] = ops[1][1]
-            else:
+            self.regs[rd] = ops[1][1]
+            if not self.stub:
+                # GNU ld relaxes ADRP to ADR when the page is near: then the register is a
+                # base like ADRP's, and this row goes once it is used as one (see based)
+                self.defined[rd] = (len(self.rows), ops[1][1], True)
                 self.emit(addr, (f"{rd} = &{{}}", self.img.names_at(ops[1][1])))
             return
         if self.stub and m == "br" and ops:
@@ -478,6 +664,12 @@ class Decoder:
             return
         if self.stub and m in ("bti", "hint"):
             return
+        if m == "b" and ops and ops[-1][0] == "imm" and not self.stub and \
+                not self.start <= ops[-1][1] < self.end:
+            moved = self.img.erratum_veneer(ops[-1][1], addr)
+            if moved is not None:
+                self.step(addr, *moved)
+                return
         if (m in A64_BRANCHES or m.startswith("b.")) and ops and ops[-1][0] == "imm":
             head = op_str.rsplit(", ", 1)[0] if ", " in op_str else ""
             self.target(addr, f"{m} {head}".strip(), ops[-1][1])
@@ -486,29 +678,34 @@ class Decoder:
             return
         if (m == "add" and len(ops) == 3 and ops[2][0] == "imm" and ops[1][0] == "reg"
                 and ops[1][1] in self.regs):
-            self.address(addr, rd, self.regs[ops[1][1]] + ops[2][1], False, None)
+            dest = self.regs[ops[1][1]] + ops[2][1]
+            self.based(ops[1][1], ops[2][1])
+            self.address(addr, rd, dest, False, None)
             if not self.stub:
-                self.regs.pop(rd, None)
+                self.regs[rd] = dest          # an address: accesses through it are resolved
             return
         mem = [o for o in ops if o[0] == "mem"]
-        if len(mem) == 1 and mem[0][1] == "sp" and ops[-1][0] == "mem" and m in ("str", "stp", "ldr", "ldp"):
-            # a register spilled to the stack and loaded back keeps what it held
+        if len(mem) == 1 and mem[0][1] in ("sp", "x29") and mem[0][1] not in self.regs and ops[-1][0] == "mem" and \
+                m in ("str", "stp", "ldr", "ldp", "stur", "ldur") and not op_str.endswith("!"):
+            # a register spilled to the stack (or the frame) and loaded back keeps what it held
             regs = [o[1] for o in ops if o[0] == "reg"]
             for i, r in enumerate(regs):
-                slot = mem[0][2] + 8 * i
+                slot = (mem[0][1], mem[0][2] + 8 * i)
                 if m.startswith("st"):
                     if r in self.regs:
                         self.spills[slot] = self.regs[r]
                     else:
                         self.spills.pop(slot, None)
-                elif slot in self.spills and r.startswith("x"):
-                    self.regs[r] = self.spills[slot]
+                elif r.startswith("x") and (slot in self.spills or self._frame_slot(slot) in self.spills):
+                    self.regs[r] = self.spills.get(slot, self.spills.get(self._frame_slot(slot)))
+                    self.defined.pop(r, None)
                 else:
                     self.regs.pop(r, None)
             self.emit(addr, (f"{m} {op_str}", None))
             return
         if len(mem) == 1 and mem[0][1] in self.regs and ops[-1][0] == "mem" and not op_str.endswith("!"):
             dest = self.regs[mem[0][1]] + mem[0][2]
+            self.based(mem[0][1], mem[0][2])
             regs = ", ".join(o[1] for o in ops if o[0] == "reg")
             load = m.startswith("ld")
             self.address(addr, regs, dest, load, m)
@@ -529,18 +726,23 @@ class Decoder:
         if m == "movz" and len(ops) >= 2 and ops[1][0] == "imm":
             shift = int(ops[2][1].split("#")[-1], 0) if len(ops) > 2 and ops[2][0] == "other" else 0
             self.movz = (rd, ops[1][1] << shift)
-            self.emit(addr, (f"{rd} = 0x{self.movz[1]:x}", None))
+            self.emit(addr, (f"{rd} = {{}}", self.img.const_names(self.movz[1])))
             self.regs.pop(rd, None)
             return
-        if m == "movk" and movz is not None and movz[0] == rd and len(ops) == 2 and ops[1][0] == "imm":
+        if m == "movk" and movz is not None and movz[0] == rd and len(ops) >= 2 and ops[1][0] == "imm":
             # movz + movk: one constant (a relaxed TLS offset, say); compared as a whole
-            self.rows[-1] = (self.rows[-1][0], (f"{rd} = 0x{movz[1] | ops[1][1]:x}", None))
+            shift = int(ops[2][1].split("#")[-1], 0) if len(ops) > 2 and ops[2][0] == "other" else 0
+            v = movz[1] | ops[1][1] << shift
+            self.movz = (rd, v)
+            self.rows[-1] = (self.rows[-1][0], (f"{rd} = {{}}", self.img.const_names(v)))
             return
         if m == "blr":
             self._call()
         self.emit(addr, (f"{m} {op_str}", None))
         if rd is not None:
             self.regs.pop(rd, None)
+            if m.startswith("ld") and len(ops) > 2 and ops[1][0] == "reg":
+                self.regs.pop(ops[1][1], None)          # LDP, LDXP: two registers loaded
 
     def _rv(self, addr: int, m: str, op_str: str, ops) -> None:
         m = m.removeprefix("c.")
@@ -554,10 +756,13 @@ class Decoder:
             v = sext(imms[0] << 12, 32)
             if self.img.section_of(v) is not None or self.img.section_of(v + 0x800) is not None:
                 self.regs[regs[0]] = v
+                self.absolute.add(regs[0])
                 return
         if m in RV_JUMPS and imms:
             rd = regs[0] if regs else ("zero" if m == "j" else "ra")
             self.target(addr, f"jump {rd} ->", addr + imms[-1])
+            if rd != "zero":
+                self._call()             # a call: the callee may change the argument registers
             return
         if m in RV_BRANCHES and imms:
             self.target(addr, f"{m} {', '.join(regs)}", addr + imms[-1])
@@ -569,16 +774,45 @@ class Decoder:
             rd = regs[0] if len(regs) == 2 else ("ra" if m == "jalr" else "zero")
             self.target(addr, f"jump {rd} ->", self.regs[regs[-1]] + (imms[0] if imms else 0))
             self.regs.pop(rd, None)
+            if rd != "zero":
+                self._call()
             return
         if m in ("addi", "mv") and len(regs) == 2 and regs[1] in self.regs:   # mv: addi rd, rs, 0
-            self.address(addr, regs[0], self.regs[regs[1]] + (imms[0] if imms else 0), False, None)
+            dest = self.regs[regs[1]] + (imms[0] if imms else 0)
+            self.based(regs[1], imms[0] if imms else 0)
+            self.lui_based = regs[1] in self.absolute
+            self.address(addr, regs[0], dest, False, None)
+            self.lui_based = False
             if regs[0] != "gp" and not self.stub:
+                self.regs[regs[0]] = dest     # an address: accesses through it are resolved
+                if regs[1] in self.absolute:
+                    self.absolute.add(regs[0])
+                else:
+                    self.absolute.discard(regs[0])
+            return
+        if mem and mem[0][1] in ("sp", "s0") and mem[0][1] not in self.regs and \
+                (m in RV_STORES or m in RV_LOADS or m in RV_SP) and regs:
+            # a register spilled to the stack (or the frame) and loaded back keeps what it held
+            slot = (mem[0][1], mem[0][2])
+            if m in RV_STORES or m.startswith("s"):
+                if regs[0] in self.regs:
+                    self.spills[slot] = self.regs[regs[0]]
+                else:
+                    self.spills.pop(slot, None)
+            elif slot in self.spills and m in ("ld", "c.ld", "ldsp"):
+                self.regs[regs[0]] = self.spills[slot]
+                self.defined.pop(regs[0], None)
+            else:
                 self.regs.pop(regs[0], None)
+            self.emit(addr, (f"{m} {op_str}", None))
             return
         if mem and mem[0][1] in self.regs:
             dest = self.regs[mem[0][1]] + mem[0][2]
+            self.based(mem[0][1], mem[0][2])
             load = m in RV_LOADS or m.startswith("l")
+            self.lui_based = mem[0][1] in self.absolute
             self.address(addr, regs[0] if regs else "", dest, load, m)
+            self.lui_based = False
             if load and regs and not self.stub:
                 self.regs.pop(regs[0], None)
             return
@@ -643,9 +877,29 @@ def _same(x, y) -> bool:
     return x[0] == y[0] and (x[1] is None) == (y[1] is None) and (x[1] is None or bool(x[1] & y[1]))
 
 
-def _body_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
+def function_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
+    """How two functions differ: nothing when they compare equal with the registers
+    followed either way (optimistically, then strictly: each way is an approximation of
+    what the code computes, and a real difference — another target, another page — shows
+    in both); else the differences the optimistic way finds."""
+    out = _body_diff_as(r, name, a, b, False)
+    if not out or not _body_diff_as(r, name, a, b, True):
+        return []
+    # row by row, when both walks give rows that line up: a row is equal when either walk
+    # finds it equal
     (va, sa), (vb, sb) = a, b
     ra, rb = r.a.body_cached(va, sa), r.b.body_cached(vb, sb)
+    sa_, sb_ = r.a.body_cached(va, sa, True), r.b.body_cached(vb, sb, True)
+    if len(ra) == len(rb) == len(sa_) == len(sb_):
+        bad = [k for k in range(len(ra)) if not _same(ra[k][1], rb[k][1]) and not _same(sa_[k][1], sb_[k][1])]
+        return [(f"{name}+0x{ra[k][0]:x}", repr(render(ra[k][1])), repr(render(rb[k][1])))
+                for k in bad[:MAX_PER_FUNCTION]]
+    return out
+
+
+def _body_diff_as(r: Report, name: str, a, b, strict: bool) -> list[tuple[str, str, str]]:
+    (va, sa), (vb, sb) = a, b
+    ra, rb = r.a.body_cached(va, sa, strict), r.b.body_cached(vb, sb, strict)
     ta, tb = [t for _, t in ra], [t for _, t in rb]
     if len(ta) == len(tb) and all(_same(x, y) for x, y in zip(ta, tb)):
         return []
@@ -670,15 +924,18 @@ def _body_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
 def compare_functions(r: Report) -> None:
     types = ("STT_FUNC", "STT_GNU_IFUNC")
     fa, fb = _by_name(r.a, types), _by_name(r.b, types)
+    for f in (fa, fb):              # a linker's own veneers, followed where they are used
+        for name in [n for n in f if n.startswith(ERRATUM_VENEERS)]:
+            del f[name]
     for name in sorted(fa):
         if name not in fb:
             r.add(name, "a function", "nothing of that name")
             continue
         for x, y in _pairs(r, name, fa[name], fb[name],
-                           lambda x, y: len(_body_diff(r, name, x, y))):
+                           lambda x, y: len(function_diff(r, name, x, y))):
             r.compared["functions"] += 1
             r.compared["instructions"] += len(r.a.body_cached(*x))
-            for line in _body_diff(r, name, x, y):
+            for line in function_diff(r, name, x, y):
                 r.add(*line)
     for name in sorted(set(fb) - set(fa)):
         r.add(name, "nothing of that name", "a function")
@@ -754,15 +1011,30 @@ def _dynamic(img: Image):
     return needed, syms
 
 
+def _exported_only(img: Image, other: Image, name: str, how: str, other_dyn: set) -> bool:
+    """A symbol one *executable* exports and the other defines without exporting: equal.
+    An executable's .dynsym needs only what its libraries refer to (both link the same
+    libraries); GNU ld also exports, from a riscv64 PIE, what the code reaches through the
+    GOT (crt1.o's ``main``), which nothing looks up. Not so for a shared library, whose
+    exports are its interface."""
+    if how != "defined" or (name, "undefined") in other_dyn or not img.is_executable or not other.is_executable:
+        return False
+    return any(n == name for _v, _s, n, _t in other.syms)
+
+
 def compare_dynamic(r: Report) -> None:
     na, ya = _dynamic(r.a)
     nb, yb = _dynamic(r.b)
     if na != nb:
         r.add("DT_NEEDED", str(na), str(nb))
     for name, how in sorted(ya - yb):
+        if _exported_only(r.a, r.b, name, how, yb):
+            continue
         r.add(f"dynamic symbol {name}", how, "absent" if (name, "defined") not in yb and
               (name, "undefined") not in yb else "the other")
     for name, how in sorted(yb - ya):
+        if _exported_only(r.b, r.a, name, how, ya):
+            continue
         if (name, "defined") not in ya and (name, "undefined") not in ya:
             r.add(f"dynamic symbol {name}", "absent", how)
     for t in sorted(set(r.a.dyn_types) | set(r.b.dyn_types)):

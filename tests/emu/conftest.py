@@ -118,7 +118,7 @@ PREBUILD = [(p, a, "zig") for p in ("hello", "env", "stdin", "files", "mem", "cr
     [(p, a, "gcc") for a in ("arm64", "riscv64")
      for p in ("hello", "env", "stdin", "files", "mem", "cxx", "cxxfs", "atomics", "libcmix", "signals", "fib",
                "crash", "spin", "alarm",
-               "unknown", "escape", "sandbox")] + \
+               "unknown", "escape", "sandbox", "fdio")] + \
     [(p, "arm64", "pie") for p in ("hello", "env", "stdin", "files", "mem")]
 
 
@@ -159,8 +159,8 @@ def run_qemu(arch: str, exe: str, args=(), *, stdin=b"", env=None, cwd=None, tim
     if qemu is None:
         tc.missing(f"{QEMU[arch]} not installed")
     prefix = ["-L", sysroot] if sysroot else []
-    p = subprocess.run([qemu, *prefix, exe, *args], input=stdin, capture_output=True, env=env or {},
-                       cwd=cwd, timeout=timeout)
+    # its own process group, killed whole on timeout (a forked guest's qemu children too)
+    p = tc.run_group([qemu, *prefix, exe, *args], input=stdin, env=env or {}, cwd=cwd, timeout=timeout)
     rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
     return rc, p.stdout, p.stderr
 
