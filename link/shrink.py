@@ -330,6 +330,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
+        src = _Sources(ctx)           # where the sites' bytes are read from
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -345,7 +346,7 @@ class Relaxer:
             worst += worst & 1
             rvc_f = np.array([0] + [int(f.e_flags) & 1 for f in ctx.files[1:]], dtype=np.int64)
             rvc = rvc_f[L.file[c]]
-            w = _read_words(ctx, L, c, 8)
+            w = _read_words(ctx, L, c, 8, src)
             # the form for the worst distance; the relocation pass writes the real immediate
             ln, val = relax_calls(w, worst, rvc.astype(bool))
             sel = ln > 0
@@ -446,7 +447,7 @@ class Relaxer:
         if drops:
             # the instruction at each dropped row goes, and its relocation becomes NONE
             d = np.concatenate(drops)
-            w = _read_words(ctx, L, d, 2)
+            w = _read_words(ctx, L, d, 2, src)
             E.dels.append((L.file[d], L.sec[d], L.offset[d],
                            np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
             allr = d
@@ -455,7 +456,7 @@ class Relaxer:
         for los, reg, newt, newk in rebases:
             if len(los) == 0:
                 continue
-            w = _read_words(ctx, L, los, 4).astype(np.int64)
+            w = _read_words(ctx, L, los, 4, src).astype(np.int64)
             E.patches.append((L.file[los], L.sec[los], L.offset[los], set_rs1(w, reg),
                               np.full(len(los), 4, dtype=np.int64)))
             E.rows.append((los, np.broadcast_to(np.asarray(newt, dtype=np.int64), los.shape),
@@ -708,36 +709,65 @@ def place_and_value(ctx, rows: np.ndarray):
     return P, S
 
 
-def _read_words(ctx, L, rows: np.ndarray, n: int) -> np.ndarray:
-    """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64."""
+def _read_words(ctx, L, rows: np.ndarray, n: int, src: "_Sources") -> np.ndarray:
+    """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64:
+    one gather per mapped input (an archive's members share its mapping), not per file."""
     out = np.zeros(len(rows), dtype=np.uint64)
-    f = L.file[rows]
-    order = _sorted_by_file(f)
-    idx = np.arange(len(rows)) if order is None else order
-    shift = (np.arange(n, dtype=np.uint64) * np.uint64(8))
-    for fid, a, z in _file_spans(f[idx]):
-        ii = idx[a:z]
-        obj = ctx.files[fid]
+    if len(rows) == 0:
+        return out
+    f = L.file[rows].astype(np.int64)
+    at = src.sbase[f] + L.sec[rows]
+    slow = src.over[at]
+    m = src.mapping[f]
+    m[slow] = -1
+    shift = np.arange(n, dtype=np.uint64) * np.uint64(8)
+    for k in _unique(m).tolist():
+        ii = np.flatnonzero(m == k)
         rr = rows[ii]
-        secs = L.sec[rr]
-        offs = L.offset[rr]
-        over = obj.content_override
-        if over:
-            slow = np.isin(secs, np.array(list(over), dtype=np.int64))
-        else:
-            slow = np.zeros(len(rr), dtype=bool)
-        fast = ~slow
-        if fast.any():
-            data = np.frombuffer(obj.buf, dtype=np.uint8)
-            base = obj.shdrs["sh_offset"].astype(np.int64)[secs[fast]] + offs[fast]
-            b = data[base[:, None] + np.arange(n)].astype(np.uint64)
-            out[ii[fast]] = (b << shift).sum(axis=1, dtype=np.uint64)
-        for k in np.flatnonzero(slow).tolist():
-            c = obj.section_content(int(secs[k]))
-            o = int(offs[k])
-            out[ii[k]] = int.from_bytes(bytes(c[o:o + n]), "little")
+        if k >= 0:
+            data = src.datas[k]
+            pos = src.start[f[ii]] + src.sec_off[at[ii]] + L.offset[rr]
+            b = data[pos[:, None] + np.arange(n)].astype(np.uint64)
+            out[ii] = (b << shift).sum(axis=1, dtype=np.uint64)
+            continue
+        for i, r in zip(ii.tolist(), rr.tolist()):     # rewritten sections, unmapped inputs
+            c = ctx.files[int(L.file[r])].section_content(int(L.sec[r]))
+            o = int(L.offset[r])
+            out[i] = int.from_bytes(bytes(c[o:o + n]), "little")
     return out
 
+
+class _Sources:
+    """Where each input file's bytes are: the mapping it views (an index into ``datas``, -1
+    when not a mapped file) and its start in it; every file's section offsets, one array; and
+    which sections have rewritten contents (``over``, by global section index)."""
+
+    def __init__(self, ctx):
+        files = ctx.files[1:]
+        nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
+        self.sbase = np.zeros(len(files) + 1, dtype=np.int64)
+        self.sbase[1:] = np.cumsum(nsec) - nsec
+        self.sec_off = np.concatenate([o.shdrs["sh_offset"] for o in files]).astype(np.int64)
+        self.over = np.zeros(len(self.sec_off), dtype=bool)
+        self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
+        self.start = np.zeros(len(files) + 1, dtype=np.int64)
+        self.datas: list[np.ndarray] = []
+        index: dict[int, tuple[int, int]] = {}
+        for o in files:
+            fid = o.file_id
+            if o.content_override:
+                self.over[self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64)] = True
+            mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
+            if mm is None:
+                continue
+            got = index.get(id(mm))
+            if got is None:
+                data = np.frombuffer(mm, dtype=np.uint8)
+                got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
+                self.datas.append(data)
+            k, base = got
+            self.mapping[fid] = k
+            self.start[fid] = o.data.__array_interface__["data"][0] - base
 
 def _targets(ctx, L, rows: np.ndarray):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
@@ -866,15 +896,18 @@ def _shrink(ctx, edits, snapshot) -> None:
     tk = touched.tolist()
     edited_files: dict[int, list[int]] = {}
     chunks = []
+    copied: list = []                 # (mapping, table) of the symbol tables copied
     for key in tk:
         f = key >> 32
         obj = ctx.files[f]
         if f not in edited_files:
             if hook is not None:
                 hook(obj)
-            _writable(obj)
+            _writable(obj, copied)
             edited_files[f] = []
         chunks.append(np.frombuffer(obj.section_content(key & 0xFFFFFFFF), dtype=np.uint8))
+    pages.release(copied)             # their pages in the inputs' mappings, all at once
+    del copied
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -928,47 +961,22 @@ def _shrink(ctx, edits, snapshot) -> None:
             x = t.offset[a:int(ends[p1 - 1])]
             x[sel] = mv.moved(e[sel], x[sel])
         p0 = p1
-    # symbols defined in them (values and ends), and the section symbols among them
+    # symbols defined in them (values and ends), and the section symbols among them: over
+    # the edited files' tables concatenated, in groups of files of bounded size
     files = ctx.files
     nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     ybase = np.zeros(len(files), dtype=np.int64)
     ybase[1:] = np.cumsum(nsyms) - nsyms
     sec_sym_e = np.full(int(nsyms.sum()) + 1, -1, dtype=np.int32)
-    moving = []                     # (file, symbol indices, their sections' ids)
-    for f, secs in edited_files.items():
-        if not secs:
-            continue
-        obj = files[f]
-        ns = len(obj.shdrs)
-        sec_e = np.full(ns + 1, -1, dtype=np.int64)
-        sec_e[secs] = mv.ids((np.int64(f) << 32) | np.asarray(secs, dtype=np.int64))
-        sh = obj.sym_shndx.astype(np.int64)
-        e = sec_e[np.where((sh > 0) & (sh < ns), sh, ns)]
-        ii = np.flatnonzero(e >= 0)
-        if len(ii):
-            moving.append((obj, ii, e[ii]))
-    if moving:
-        # one lookup for every value, one for every end of a sized symbol
-        e = np.concatenate([m[2] for m in moving])
-        v = np.concatenate([m[0].syms["st_value"][m[1]] for m in moving]).astype(np.int64)
-        end = np.concatenate([m[0].syms["st_size"][m[1]] for m in moving]).astype(np.int64)
-        sized = np.flatnonzero(end)
-        end = end[sized]
-        end += v[sized]
-        mv.moved(e[sized], end, out=end)
-        mv.moved(e, v, out=v)
-        size = np.zeros(len(v), dtype=np.int64)
-        size[sized] = np.maximum(end - v[sized], 0)
-        del end, sized
-        a = 0
-        for obj, ii, ei in moving:
-            z = a + len(ii)
-            obj.syms["st_value"][ii] = v[a:z]
-            obj.syms["st_size"][ii] = size[a:z]
-            ss = (obj.syms["st_info"][ii] & 0xF) == elf.STT_SECTION
-            sec_sym_e[ybase[obj.file_id] + ii[ss]] = ei[ss]
-            a = z
-        del e, v, size
+    group: list = []
+    count = 0
+    ef = [f for f, secs in edited_files.items() if secs]
+    for k, f in enumerate(ef):
+        group.append(files[f])
+        count += files[f].nsyms
+        if count >= 1 << 18 or k == len(ef) - 1:
+            _move_symbols(group, edited_files, mv, ybase, sec_sym_e)
+            group, count = [], 0
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
     # (in slices of the table: a row's symbol table base comes from its part)
@@ -987,6 +995,60 @@ def _shrink(ctx, edits, snapshot) -> None:
         if len(arows):
             ad = t.addend[a:z]
             ad[arows] = mv.moved(ae[arows], ad[arows])
+
+
+def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
+    """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
+    bytes; the section symbols among them get their section's id in ``sec_sym_e``."""
+    n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
+    nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
+    sbase = np.cumsum(nsec) - nsec
+    # the edited-section id of every section of these files (-1: not shrunk), the last
+    # entry for symbols in no section
+    sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
+    at = [(b, o.file_id, s) for o, b in zip(objs, sbase.tolist()) for s in edited_files[o.file_id]]
+    b, f, s = np.array(at, dtype=np.int64).reshape(-1, 3).T
+    sec_e[b + s] = mv.ids((f << 32) | s)
+    sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
+    ns = np.repeat(nsec, n)
+    sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
+    del ns
+    e = sec_e[sh]
+    del sh
+    ii = np.flatnonzero(e >= 0)
+    if len(ii) == 0:
+        return
+    e = e[ii]
+    # one lookup for every value, one for every end of a sized symbol
+    value = np.concatenate([o.syms["st_value"] for o in objs])
+    size = np.concatenate([o.syms["st_size"] for o in objs])
+    v = value[ii].astype(np.int64)
+    end = size[ii].astype(np.int64)
+    sized = np.flatnonzero(end)
+    end = end[sized]
+    end += v[sized]
+    mv.moved(e[sized], end, out=end)
+    mv.moved(e, v, out=v)
+    sz = np.zeros(len(v), dtype=np.int64)
+    sz[sized] = np.maximum(end - v[sized], 0)
+    del end, sized
+    value[ii] = v
+    size[ii] = sz
+    del v, sz
+    info = np.concatenate([o.syms["st_info"] for o in objs])
+    ss = (info[ii] & 0xF) == elf.STT_SECTION
+    del info
+    first = np.cumsum(n) - n
+    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
+    owner = np.searchsorted(first, ii, side="right") - 1
+    j = ii[ss]
+    sec_sym_e[ybase[fid[owner[ss]]] + j - first[owner[ss]]] = e[ss]
+    # each file's columns back (only files with a symbol that moved)
+    has = np.bincount(owner, minlength=len(objs)) > 0
+    for o, b, k, h in zip(objs, first.tolist(), n.tolist(), has.tolist()):
+        if h:
+            o.syms["st_value"] = value[b:b + k]
+            o.syms["st_size"] = size[b:b + k]
 
 
 def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
@@ -1079,10 +1141,12 @@ class _Mover:
         return out
 
 
-def _writable(obj) -> None:
+def _writable(obj, copied: list) -> None:
+    """The object's own copies of its symbol and section tables (made once); the file's
+    table goes to ``copied`` with its mapping, for pages.release."""
     if not getattr(obj, "_own_tables", False):
         old = obj.syms
         obj.syms = old.copy()
         obj.shdrs = obj.shdrs.copy()
         obj._own_tables = True
-        pages.release([(pages.mapping_of(obj), old)])
+        copied.append((pages.mapping_of(obj), old))
