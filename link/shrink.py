@@ -330,7 +330,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
-        src = _Sources(ctx)           # where the sites' bytes are read from
+        src = Sources(ctx)           # where the sites' bytes are read from
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -709,38 +709,42 @@ def place_and_value(ctx, rows: np.ndarray):
     return P, S
 
 
-def _read_words(ctx, L, rows: np.ndarray, n: int, src: "_Sources") -> np.ndarray:
-    """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64:
-    one gather per mapped input (an archive's members share its mapping), not per file."""
-    out = np.zeros(len(rows), dtype=np.uint64)
-    if len(rows) == 0:
+def _read_words(ctx, L, rows: np.ndarray, n: int, src: "Sources") -> np.ndarray:
+    """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64."""
+    return read_words(ctx, src, L.file[rows], L.sec[rows], L.offset[rows], n)
+
+
+def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
+    """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
+    uint64: one gather per mapped input (an archive's members share its mapping), not per
+    file; sections with rewritten contents are read one word at a time."""
+    out = np.zeros(len(f), dtype=np.uint64)
+    if len(f) == 0:
         return out
-    f = L.file[rows].astype(np.int64)
-    at = src.sbase[f] + L.sec[rows]
-    slow = src.over[at]
+    f = f.astype(np.int64)
+    at = src.sbase[f] + sec
     m = src.mapping[f]
-    m[slow] = -1
+    m[src.over[at]] = -1
     shift = np.arange(n, dtype=np.uint64) * np.uint64(8)
     for k in _unique(m).tolist():
         ii = np.flatnonzero(m == k)
-        rr = rows[ii]
         if k >= 0:
-            data = src.datas[k]
-            pos = src.start[f[ii]] + src.sec_off[at[ii]] + L.offset[rr]
-            b = data[pos[:, None] + np.arange(n)].astype(np.uint64)
+            pos = src.start[f[ii]] + src.sec_off[at[ii]] + off[ii]
+            b = src.datas[k][pos[:, None] + np.arange(n)].astype(np.uint64)
             out[ii] = (b << shift).sum(axis=1, dtype=np.uint64)
             continue
-        for i, r in zip(ii.tolist(), rr.tolist()):     # rewritten sections, unmapped inputs
-            c = ctx.files[int(L.file[r])].section_content(int(L.sec[r]))
-            o = int(L.offset[r])
+        for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
+            c = ctx.files[int(f[i])].section_content(int(sec[i]))
+            o = int(off[i])
             out[i] = int.from_bytes(bytes(c[o:o + n]), "little")
     return out
 
 
-class _Sources:
+class Sources:
     """Where each input file's bytes are: the mapping it views (an index into ``datas``, -1
     when not a mapped file) and its start in it; every file's section offsets, one array; and
-    which sections have rewritten contents (``over``, by global section index)."""
+    which sections have rewritten contents (``over``, by global section index).  Valid until
+    section contents are rewritten (make a new one after)."""
 
     def __init__(self, ctx):
         files = ctx.files[1:]
