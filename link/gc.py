@@ -231,7 +231,8 @@ class Graph:
         counts = [counts[k] for k in order.tolist()]
         syms_base = [syms_base[k] for k in order.tolist()]
         # plain uint64 words: concatenating structured arrays is much slower
-        allr = np.concatenate([np.ascontiguousarray(r).view(np.uint64).reshape(-1, 3) for r in parts])
+        allr = np.concatenate([r.view(np.uint64) if r.flags.c_contiguous else np.ascontiguousarray(r).view(np.uint64)
+                               for r in parts]).reshape(-1, 3)
         row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
         self.rel_target_np = self.sym_target[row]
         self.rel_offset_np = allr[:, 0].astype(np.int64)
@@ -573,9 +574,11 @@ def run(ctx) -> None:
         live[0] = 1
     removed = []
     if opts.gc_sections:
-        for g in np.nonzero(graph.member_np)[0].tolist():
-            if not live[g]:
-                removed.append(graph.split(g))
+        gone = np.flatnonzero(graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0))
+        f = graph.owner_file[gone]
+        files = ctx.files
+        base = np.array(graph.base, dtype=np.int64)
+        removed = [(files[a], b) for a, b in zip(f.tolist(), (gone - base[f]).tolist())]
     ctx.gc_removed = removed
     folds = []
     if opts.icf in ("all", "safe"):
