@@ -164,6 +164,16 @@ class Relaxer:
         ctx.relax_stats = self.stats
 
     @property
+    def shndx(self):
+        """Every file's symbol sections in one array, and each file's base (made once: shrinking
+        moves symbols, never between sections)."""
+        got = getattr(self, "_shndx", None)
+        if got is None:
+            from xld.link.relocate import file_tables
+            got = self._shndx = file_tables(self.ctx.files, "sym_shndx")
+        return got
+
+    @property
     def groups(self) -> list[tuple[str, list[int]]]:
         """The candidate groups as (kind, rows), in group id order (for inspection and tests;
         the pass itself works on the columns of ``self.cand``)."""
@@ -236,8 +246,7 @@ class Relaxer:
         self.cand[_PCGP] = empty
         if len(his) and len(los):
             lf = L.file[los]
-            from xld.link.relocate import file_tables
-            shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+            shndx_all, ybase = self.shndx
             at = ybase[lf] + L.sym[los]
             lab_sec = shndx_all[at]                             # the label's (section, value)
             lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
@@ -301,7 +310,7 @@ class Relaxer:
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
-        usable, tf, ts = _targets(ctx, L, rows)
+        usable, tf, ts = _targets(ctx, L, rows, self.shndx)
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
         self.gp = _gp(ctx)
@@ -317,7 +326,7 @@ class Relaxer:
         gr = self.cand[_GP][0]
         self.absolute = _ByRow(slot, np.zeros(len(rows), dtype=bool))
         if len(gr):
-            self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr)
+            self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr, self.shndx)
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -560,8 +569,10 @@ class _Chunks:
     segment start; everything deletable at a --section-start)."""
 
     def __init__(self, ctx, total_deletable: int):
+        from xld.link.layout import Sections
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
+        secs = Sections(ctx.files)
         starts, slack = [], []
         for o in ctx.ordered:
             if not o.alloc:
@@ -573,16 +584,19 @@ class _Chunks:
             else:
                 first = o.align - 1
             if o.inputs:
-                for k, (obj, i) in enumerate(o.inputs):
-                    a = max(int(obj.shdrs[i]["sh_addralign"]), 1)
-                    starts.append(o.addr + int(obj.sec_out[i]))
-                    slack.append(max(first, a - 1) if k == 0 else a - 1)
+                rows = secs.rows(o.inputs)
+                sl = np.maximum(secs.align[rows], 1) - 1
+                sl[0] = max(first, int(sl[0]))
+                starts.append(o.addr + secs.out[rows])
+                slack.append(sl)
             else:
-                starts.append(o.addr)
-                slack.append(first)
-        order = np.argsort(np.array(starts, dtype=np.int64), kind="stable")
-        self.starts = np.array(starts, dtype=np.int64)[order]
-        self.cum = np.concatenate([[0], np.cumsum(np.array(slack, dtype=np.int64)[order])])
+                starts.append(np.array([o.addr], dtype=np.int64))
+                slack.append(np.array([first], dtype=np.int64))
+        starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        slack = np.concatenate(slack) if slack else np.zeros(0, dtype=np.int64)
+        order = np.argsort(starts, kind="stable")
+        self.starts = starts[order]
+        self.cum = np.concatenate([[0], np.cumsum(slack[order])])
 
     def slacks(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``slack`` for many pairs at once."""
@@ -655,7 +669,7 @@ def _join_labels(L, his, los, lf, lab_sec, lab_val):
     return los[qsrc[match]], hrow[hsrc[match]]
 
 
-def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
+def _absolute_rows(ctx, L, rows: np.ndarray, shndx) -> np.ndarray:
     """Whether each row's symbol is an absolute (SHN_ABS) definition."""
     st = ctx.symtab
     g = L.gid[rows]
@@ -666,8 +680,7 @@ def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
     s = np.where(isg, def_index[g], L.sym[rows])
     out = np.zeros(len(rows), dtype=bool)
     valid = f > 0
-    from xld.link.relocate import file_tables
-    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+    shndx_all, ybase = shndx
     out[valid] = shndx_all[ybase[f[valid]] + s[valid]] == elf.SHN_ABS
     return out
 
@@ -718,6 +731,7 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
     uint64: one gather per mapped input (an archive's members share its mapping), not per
     file; sections with rewritten contents are read one word at a time."""
+    from xld.link.relocate import gather_words
     out = np.zeros(len(f), dtype=np.uint64)
     if len(f) == 0:
         return out
@@ -725,13 +739,14 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     at = src.sbase[f] + sec
     m = src.mapping[f]
     m[src.over[at]] = -1
-    shift = np.arange(n, dtype=np.uint64) * np.uint64(8)
-    for k in _unique(m).tolist():
-        ii = np.flatnonzero(m == k)
+    order = np.argsort(m, kind="stable")          # the rows of each mapping, in row order
+    ms = m[order]
+    cut = np.flatnonzero(ms[1:] != ms[:-1]) + 1
+    for ii in np.split(order, cut):
+        k = int(m[ii[0]])
         if k >= 0:
             pos = src.start[f[ii]] + src.sec_off[at[ii]] + off[ii]
-            b = src.datas[k][pos[:, None] + np.arange(n)].astype(np.uint64)
-            out[ii] = (b << shift).sum(axis=1, dtype=np.uint64)
+            out[ii] = gather_words(src.datas[k], pos, n)
             continue
         for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
             c = ctx.files[int(f[i])].section_content(int(sec[i]))
@@ -773,11 +788,10 @@ class Sources:
             self.mapping[fid] = k
             self.start[fid] = o.data.__array_interface__["data"][0] - base
 
-def _targets(ctx, L, rows: np.ndarray):
+def _targets(ctx, L, rows: np.ndarray, shndx):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
-    from xld.link.relocate import file_tables
     from xld.link.resolve import COMMON
     st = ctx.symtab
     g = L.gid[rows]
@@ -804,7 +818,7 @@ def _targets(ctx, L, rows: np.ndarray):
     pbase = np.cumsum(nsec) - nsec
     placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
                           for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
-    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+    shndx_all, ybase = shndx
     fi = f[idx]
     sh = shndx_all[ybase[fi] + s[idx]]
     inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[fi])
