@@ -225,15 +225,19 @@ class Graph:
             self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
             return
-        order = np.argsort(np.array(src, dtype=np.int64), kind="stable")
-        parts = [parts[k] for k in order.tolist()]
-        src = [src[k] for k in order.tolist()]
-        counts = [counts[k] for k in order.tolist()]
-        syms_base = [syms_base[k] for k in order.tolist()]
+        src_np = np.array(src, dtype=np.int64)
+        if len(src_np) > 1 and not bool(np.all(src_np[1:] > src_np[:-1])):
+            order = np.argsort(src_np, kind="stable")
+            parts = [parts[k] for k in order.tolist()]
+            src = [src[k] for k in order.tolist()]
+            counts = [counts[k] for k in order.tolist()]
+            syms_base = [syms_base[k] for k in order.tolist()]
+        del src_np
         # plain uint64 words: concatenating structured arrays is much slower
         allr = np.concatenate([r.view(np.uint64) if r.flags.c_contiguous else np.ascontiguousarray(r).view(np.uint64)
                                for r in parts]).reshape(-1, 3)
-        row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
+        row = allr.view(np.uint32)[:, 3].astype(np.int64)      # the symbol half of r_info
+        row += np.repeat(np.array(syms_base, np.int64), counts)
         self.rel_target_np = self.sym_target[row]
         self.rel_offset_np = allr[:, 0].astype(np.int64)
         self.rel_sym_np = row.astype(np.int32)
