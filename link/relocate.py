@@ -419,7 +419,7 @@ def symbol_addresses(ctx) -> None:
     for k, f in enumerate(objs):
         group.append(f)
         count += f.nsyms
-        if count >= 1 << 17 or k == len(objs) - 1:
+        if count >= 1 << 15 or k == len(objs) - 1:
             _group_addresses(group, def_file, def_index, gaddr)
             group, count = [], 0
     for g, off in ctx.common_off.items():

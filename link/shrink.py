@@ -992,7 +992,7 @@ def _shrink(ctx, edits, snapshot) -> None:
     for k, f in enumerate(ef):
         group.append(files[f])
         count += files[f].nsyms
-        if count >= 1 << 18 or k == len(ef) - 1:
+        if count >= 1 << 15 or k == len(ef) - 1:
             _move_symbols(group, edited_files, mv, ybase, sec_sym_e)
             group, count = [], 0
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
