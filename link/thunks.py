@@ -399,13 +399,13 @@ def fix_843419(ctx, spec) -> None:
 def _find_843419(ctx, spec) -> list[tuple]:
     """Sequences to patch in every code input section.  Only two words of each 4 KiB page
     can hold the ADRP (page offsets 0xff8 and 0xffc), so their offsets are computed from the
-    section addresses, not found by reading the code; the byte that says ADRP is read at all
-    of them at once, and the few ADRPs are checked one by one, in section order."""
+    section addresses and sizes, not found by reading the code; the candidates are read and
+    checked one by one, in section order, and only the sections that hold one are read."""
     secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
             for obj, i in o.inputs]
     if not secs:
         return []
-    addr, size, top_byte = _code_columns(ctx, secs)
+    addr, size = _code_columns(ctx, secs)
     nbytes = 4 * (size // 4)
     # the first offset of each section at page offset 0xff8 or 0xffc (0xff9 or 0xffd ... if
     # the section itself is not word-aligned), then one every page while a word fits
@@ -419,9 +419,6 @@ def _find_843419(ctx, spec) -> list[tuple]:
         sec_k.append(k)
         offs.append(d[k] + 0x1000 * run)
     sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
-    # only an ADRP can start a sequence: its top byte, read everywhere at once
-    adrp = (top_byte(sec_k, offs + 3) & 0x9F) == 0x90
-    sec_k, offs = sec_k[adrp], offs[adrp]
     order = np.lexsort((offs, sec_k))
     found = []
     contents: dict[int, object] = {}
@@ -442,11 +439,9 @@ def _find_843419(ctx, spec) -> list[tuple]:
 
 
 def _code_columns(ctx, secs):
-    """Of the input sections ``secs`` ((output, object, index) each): their addresses, a
-    bound on their contents' lengths (their sizes; none for a section without bytes), and a
-    reader of one byte at (section k, offset) for many at once, from the mapped inputs."""
+    """Of the input sections ``secs`` ((output, object, index) each): their addresses, and a
+    bound on their contents' lengths (their sizes; none for a section without bytes)."""
     from xld.link.relocate import file_tables
-    from xld.link.shrink import Sources, read_words
     files = ctx.files
     fid = np.fromiter((obj.file_id for _, obj, _ in secs), dtype=np.int64, count=len(secs))
     idx = np.fromiter((i for _, _, i in secs), dtype=np.int64, count=len(secs))
@@ -459,11 +454,7 @@ def _code_columns(ctx, secs):
     hrow = hbase[fid] + idx
     size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
     size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
-    src = Sources(ctx)
-
-    def top_byte(k: np.ndarray, off: np.ndarray) -> np.ndarray:
-        return read_words(ctx, src, fid[k], idx[k], off, 1).astype(np.int64)
-    return addr, size, top_byte
+    return addr, size
 
 
 def _code_ranges(obj, sec: int):
