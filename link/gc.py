@@ -225,14 +225,19 @@ class Graph:
             self.rel_addend = np.zeros(0, np.int64)
             self.span = {}
             return
-        order = np.argsort(np.array(src, dtype=np.int64), kind="stable")
-        parts = [parts[k] for k in order.tolist()]
-        src = [src[k] for k in order.tolist()]
-        counts = [counts[k] for k in order.tolist()]
-        syms_base = [syms_base[k] for k in order.tolist()]
+        src_np = np.array(src, dtype=np.int64)
+        if len(src_np) > 1 and not bool(np.all(src_np[1:] > src_np[:-1])):
+            order = np.argsort(src_np, kind="stable")
+            parts = [parts[k] for k in order.tolist()]
+            src = [src[k] for k in order.tolist()]
+            counts = [counts[k] for k in order.tolist()]
+            syms_base = [syms_base[k] for k in order.tolist()]
+        del src_np
         # plain uint64 words: concatenating structured arrays is much slower
-        allr = np.concatenate([np.ascontiguousarray(r).view(np.uint64).reshape(-1, 3) for r in parts])
-        row = (allr[:, 1] >> np.uint64(32)).astype(np.int64) + np.repeat(np.array(syms_base, np.int64), counts)
+        allr = np.concatenate([r.view(np.uint64) if r.flags.c_contiguous else np.ascontiguousarray(r).view(np.uint64)
+                               for r in parts]).reshape(-1, 3)
+        row = allr.view(np.uint32)[:, 3].astype(np.int64)      # the symbol half of r_info
+        row += np.repeat(np.array(syms_base, np.int64), counts)
         self.rel_target_np = self.sym_target[row]
         self.rel_offset_np = allr[:, 0].astype(np.int64)
         self.rel_sym_np = row.astype(np.int32)
@@ -275,50 +280,125 @@ class Graph:
 
     def _ehframes(self) -> None:
         """Split each .eh_frame into CIEs and FDEs: CIE relocations become edges of the
-        .eh_frame section, an FDE's other relocations (its LSDA) edges of its function."""
-        unpack = struct.unpack_from
-        for g in np.nonzero(self.member_np)[0].tolist():
-            if self.names[g] != ".eh_frame":
-                continue
-            self.eh_sections.add(g)
-            span = self.span.get(g)
-            if span is None:
-                continue
+        .eh_frame section, an FDE's other relocations (its LSDA) edges of its function.  The
+        records of all sections are found together, one record of each section per step (the
+        few longest sections are finished one record at a time); each relocation then finds
+        its record by one sorted lookup."""
+        names = self.names
+        eh = [g for g in np.nonzero(self.member_np)[0].tolist() if names[g] == ".eh_frame"]
+        self.eh_sections.update(eh)
+        todo = [g for g in eh if g in self.span]
+        if not todo:
+            return
+        for g in todo:
+            self.cie_edges.setdefault(g, [])
+        datas = []
+        for g in todo:
             obj, i = self.split(g)
-            data = bytes(obj.section_content(i))
-            a, z = span
-            rel = sorted(zip(self.rel_offset_np[a:z].tolist(), self.rel_target_np[a:z].tolist(),
-                             self.rel_sym_np[a:z].tolist()))
-            k, n, pos, nrel = 0, len(data), 0, len(rel)
-            cie_edges = self.cie_edges.setdefault(g, [])
-            while pos + 4 <= n and k < nrel:
-                length = unpack("<I", data, pos)[0]
-                if length == 0:
-                    pos += 4
-                    continue
-                if length == 0xFFFFFFFF:
-                    break
-                end = pos + 4 + length
-                is_cie = pos + 8 <= n and unpack("<I", data, pos + 4)[0] == 0
-                while k < nrel and rel[k][0] < pos:
-                    k += 1
-                first = k
-                while k < nrel and rel[k][0] < end:
-                    k += 1
-                recs = rel[first:k]
-                if is_cie:
-                    cie_edges.extend((t, o, s) for o, t, s in recs)
-                elif recs:
-                    func = [(t, sr) for o, t, sr in recs if o == pos + 8]
-                    if func and func[0][0] > 0:
-                        rest = [t for o, t, _ in recs if o != pos + 8 and t != 0]
-                        if rest:
-                            self.extra.setdefault(func[0][0], []).extend(rest)
-                    elif func and self.sym_raw_target[func[0][1]] > 0:
-                        pass                # describes a COMDAT copy that lost: dropped later
-                    else:                   # describes nothing we can name: keep what it uses
-                        cie_edges.extend((t, o, s) for o, t, s in recs if o != pos + 8)
-                pos = end
+            datas.append(np.frombuffer(bytes(obj.section_content(i)), dtype=np.uint8))
+        n = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
+        base = np.cumsum(n) - n
+        buf = np.concatenate(datas + [np.zeros(8, dtype=np.uint8)])
+        del datas
+        starts, ends, cies, secs = _eh_records(buf, base, n)
+        if len(starts) == 0:
+            return
+        # relocations of those sections, sorted by (section, offset, target, symbol) as the
+        # record walk takes them
+        span = [self.span[g] for g in todo]
+        a = np.array([x for x, _ in span], dtype=np.int64)
+        cnt = np.array([z - x for x, z in span], dtype=np.int64)
+        rows = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()), dtype=np.int64)
+        k = np.repeat(np.arange(len(todo), dtype=np.int64), cnt)
+        off, tgt, sym = self.rel_offset_np[rows], self.rel_target_np[rows], self.rel_sym_np[rows].astype(np.int64)
+        o = np.lexsort((sym, tgt, off, k))
+        k, off, tgt, sym = k[o], off[o], tgt[o], sym[o]
+        # each relocation's record: the last record of its section starting at or before it,
+        # if the relocation is inside it
+        ro = np.lexsort((starts, secs))
+        starts, ends, cies, secs = starts[ro], ends[ro], cies[ro], secs[ro]
+        shift = np.int64(40)
+        j = np.searchsorted((secs << shift) + starts, (k << shift) + off, side="right") - 1
+        ok = j >= 0
+        jj = np.where(ok, j, 0)
+        ok &= (secs[jj] == k) & (off < ends[jj])
+        sel = np.flatnonzero(ok)
+        k, off, tgt, sym, j = k[sel], off[sel], tgt[sel], sym[sel], jj[sel]
+        cie = cies[j]
+        isfunc = ~cie & (off == starts[j] + 8)
+        # per FDE: its first function relocation (the lowest target, then symbol, at pos + 8)
+        nrec = len(starts)
+        first = np.full(nrec, -1, dtype=np.int64)
+        fi = np.flatnonzero(isfunc)
+        jf = j[fi]                                    # nondecreasing: the earliest of each record
+        lead = np.ones(len(fi), dtype=bool)
+        lead[1:] = jf[1:] != jf[:-1]
+        first[jf[lead]] = fi[lead]
+        fr = first[j]
+        has = fr >= 0
+        ft = np.where(has, tgt[np.where(has, fr, 0)], 0)
+        fs = np.where(has, sym[np.where(has, fr, 0)], 0)
+        other = ~cie & ~isfunc
+        to_extra = other & has & (ft > 0) & (tgt != 0)
+        skip = has & (ft <= 0) & (self.sym_raw_target[fs] > 0)
+        to_cie = cie | (other & ~(has & (ft > 0)) & ~skip)
+        for i in np.flatnonzero(to_cie | to_extra).tolist():
+            if to_cie[i]:
+                self.cie_edges[todo[int(k[i])]].append((int(tgt[i]), int(off[i]), int(sym[i])))
+            else:
+                self.extra.setdefault(int(ft[i]), []).append(int(tgt[i]))
+
+
+def _eh_records(buf: np.ndarray, base: np.ndarray, n: np.ndarray):
+    """The records of length-prefixed .eh_frame sections laid end to end in ``buf`` (section
+    k at ``base[k]``, ``n[k]`` bytes; 8 spare bytes after the last): (start, end, is CIE,
+    section) of each, as the unwinder walks them (a zero length is a 4-byte terminator, the
+    64-bit escape ends the walk)."""
+    def u32(q):
+        return (buf[q].astype(np.int64) | (buf[q + 1].astype(np.int64) << 8)
+                | (buf[q + 2].astype(np.int64) << 16) | (buf[q + 3].astype(np.int64) << 24))
+    out_s, out_e, out_c, out_k = [], [], [], []
+    pos = np.zeros(len(n), dtype=np.int64)
+    alive = np.flatnonzero(pos + 4 <= n)
+    while len(alive) > 8:
+        p = pos[alive]
+        length = u32(base[alive] + p)
+        zero = length == 0
+        stop = length == 0xFFFFFFFF
+        rec = ~zero & ~stop
+        end = p + 4 + length
+        cie = (p + 8 <= n[alive]) & (u32(base[alive] + np.minimum(p + 4, np.maximum(n[alive] - 4, 0))) == 0)
+        out_s.append(p[rec])
+        out_e.append(end[rec])
+        out_c.append(cie[rec])
+        out_k.append(alive[rec])
+        pos[alive] = np.where(zero, p + 4, end)
+        alive = alive[~stop & (pos[alive] + 4 <= n[alive])]
+    raw = buf.tobytes() if len(alive) else b""
+    unpack = struct.unpack_from
+    for kk in alive.tolist():                   # the longest sections, one record at a time
+        b0, nn, p = int(base[kk]), int(n[kk]), int(pos[kk])
+        ss, ee, cc = [], [], []
+        while p + 4 <= nn:
+            length = unpack("<I", raw, b0 + p)[0]
+            if length == 0:
+                p += 4
+                continue
+            if length == 0xFFFFFFFF:
+                break
+            ss.append(p)
+            ee.append(p + 4 + length)
+            cc.append(p + 8 <= nn and unpack("<I", raw, b0 + p + 4)[0] == 0)
+            p += 4 + length
+        out_s.append(np.array(ss, dtype=np.int64))
+        out_e.append(np.array(ee, dtype=np.int64))
+        out_c.append(np.array(cc, dtype=bool))
+        out_k.append(np.full(len(ss), kk, dtype=np.int64))
+    if not out_s:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, np.zeros(0, dtype=bool), z
+    return (np.concatenate(out_s), np.concatenate(out_e), np.concatenate(out_c),
+            np.concatenate(out_k))
 
 
 class Walk:
@@ -573,9 +653,11 @@ def run(ctx) -> None:
         live[0] = 1
     removed = []
     if opts.gc_sections:
-        for g in np.nonzero(graph.member_np)[0].tolist():
-            if not live[g]:
-                removed.append(graph.split(g))
+        gone = np.flatnonzero(graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0))
+        f = graph.owner_file[gone]
+        files = ctx.files
+        base = np.array(graph.base, dtype=np.int64)
+        removed = [(files[a], b) for a, b in zip(f.tolist(), (gone - base[f]).tolist())]
     ctx.gc_removed = removed
     folds = []
     if opts.icf in ("all", "safe"):

@@ -164,6 +164,16 @@ class Relaxer:
         ctx.relax_stats = self.stats
 
     @property
+    def shndx(self):
+        """Every file's symbol sections in one array, and each file's base (made once: shrinking
+        moves symbols, never between sections)."""
+        got = getattr(self, "_shndx", None)
+        if got is None:
+            from xld.link.relocate import file_tables
+            got = self._shndx = file_tables(self.ctx.files, "sym_shndx")
+        return got
+
+    @property
     def groups(self) -> list[tuple[str, list[int]]]:
         """The candidate groups as (kind, rows), in group id order (for inspection and tests;
         the pass itself works on the columns of ``self.cand``)."""
@@ -236,8 +246,7 @@ class Relaxer:
         self.cand[_PCGP] = empty
         if len(his) and len(los):
             lf = L.file[los]
-            from xld.link.relocate import file_tables
-            shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+            shndx_all, ybase = self.shndx
             at = ybase[lf] + L.sym[los]
             lab_sec = shndx_all[at]                             # the label's (section, value)
             lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
@@ -301,7 +310,7 @@ class Relaxer:
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
-        usable, tf, ts = _targets(ctx, L, rows)
+        usable, tf, ts = _targets(ctx, L, rows, self.shndx)
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
         self.gp = _gp(ctx)
@@ -317,7 +326,7 @@ class Relaxer:
         gr = self.cand[_GP][0]
         self.absolute = _ByRow(slot, np.zeros(len(rows), dtype=bool))
         if len(gr):
-            self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr)
+            self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr, self.shndx)
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -330,6 +339,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
+        src = Sources(ctx)           # where the sites' bytes are read from
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -345,7 +355,7 @@ class Relaxer:
             worst += worst & 1
             rvc_f = np.array([0] + [int(f.e_flags) & 1 for f in ctx.files[1:]], dtype=np.int64)
             rvc = rvc_f[L.file[c]]
-            w = _read_words(ctx, L, c, 8)
+            w = _read_words(ctx, L, c, 8, src)
             # the form for the worst distance; the relocation pass writes the real immediate
             ln, val = relax_calls(w, worst, rvc.astype(bool))
             sel = ln > 0
@@ -446,7 +456,7 @@ class Relaxer:
         if drops:
             # the instruction at each dropped row goes, and its relocation becomes NONE
             d = np.concatenate(drops)
-            w = _read_words(ctx, L, d, 2)
+            w = _read_words(ctx, L, d, 2, src)
             E.dels.append((L.file[d], L.sec[d], L.offset[d],
                            np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
             allr = d
@@ -455,7 +465,7 @@ class Relaxer:
         for los, reg, newt, newk in rebases:
             if len(los) == 0:
                 continue
-            w = _read_words(ctx, L, los, 4).astype(np.int64)
+            w = _read_words(ctx, L, los, 4, src).astype(np.int64)
             E.patches.append((L.file[los], L.sec[los], L.offset[los], set_rs1(w, reg),
                               np.full(len(los), 4, dtype=np.int64)))
             E.rows.append((los, np.broadcast_to(np.asarray(newt, dtype=np.int64), los.shape),
@@ -559,8 +569,10 @@ class _Chunks:
     segment start; everything deletable at a --section-start)."""
 
     def __init__(self, ctx, total_deletable: int):
+        from xld.link.layout import Sections
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
+        secs = Sections(ctx.files)
         starts, slack = [], []
         for o in ctx.ordered:
             if not o.alloc:
@@ -572,16 +584,19 @@ class _Chunks:
             else:
                 first = o.align - 1
             if o.inputs:
-                for k, (obj, i) in enumerate(o.inputs):
-                    a = max(int(obj.shdrs[i]["sh_addralign"]), 1)
-                    starts.append(o.addr + int(obj.sec_out[i]))
-                    slack.append(max(first, a - 1) if k == 0 else a - 1)
+                rows = secs.rows(o.inputs)
+                sl = np.maximum(secs.align[rows], 1) - 1
+                sl[0] = max(first, int(sl[0]))
+                starts.append(o.addr + secs.out[rows])
+                slack.append(sl)
             else:
-                starts.append(o.addr)
-                slack.append(first)
-        order = np.argsort(np.array(starts, dtype=np.int64), kind="stable")
-        self.starts = np.array(starts, dtype=np.int64)[order]
-        self.cum = np.concatenate([[0], np.cumsum(np.array(slack, dtype=np.int64)[order])])
+                starts.append(np.array([o.addr], dtype=np.int64))
+                slack.append(np.array([first], dtype=np.int64))
+        starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
+        slack = np.concatenate(slack) if slack else np.zeros(0, dtype=np.int64)
+        order = np.argsort(starts, kind="stable")
+        self.starts = starts[order]
+        self.cum = np.concatenate([[0], np.cumsum(slack[order])])
 
     def slacks(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """``slack`` for many pairs at once."""
@@ -654,7 +669,7 @@ def _join_labels(L, his, los, lf, lab_sec, lab_val):
     return los[qsrc[match]], hrow[hsrc[match]]
 
 
-def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
+def _absolute_rows(ctx, L, rows: np.ndarray, shndx) -> np.ndarray:
     """Whether each row's symbol is an absolute (SHN_ABS) definition."""
     st = ctx.symtab
     g = L.gid[rows]
@@ -665,8 +680,7 @@ def _absolute_rows(ctx, L, rows: np.ndarray) -> np.ndarray:
     s = np.where(isg, def_index[g], L.sym[rows])
     out = np.zeros(len(rows), dtype=bool)
     valid = f > 0
-    from xld.link.relocate import file_tables
-    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+    shndx_all, ybase = shndx
     out[valid] = shndx_all[ybase[f[valid]] + s[valid]] == elf.SHN_ABS
     return out
 
@@ -708,42 +722,76 @@ def place_and_value(ctx, rows: np.ndarray):
     return P, S
 
 
-def _read_words(ctx, L, rows: np.ndarray, n: int) -> np.ndarray:
+def _read_words(ctx, L, rows: np.ndarray, n: int, src: "Sources") -> np.ndarray:
     """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64."""
-    out = np.zeros(len(rows), dtype=np.uint64)
-    f = L.file[rows]
-    order = _sorted_by_file(f)
-    idx = np.arange(len(rows)) if order is None else order
-    shift = (np.arange(n, dtype=np.uint64) * np.uint64(8))
-    for fid, a, z in _file_spans(f[idx]):
-        ii = idx[a:z]
-        obj = ctx.files[fid]
-        rr = rows[ii]
-        secs = L.sec[rr]
-        offs = L.offset[rr]
-        over = obj.content_override
-        if over:
-            slow = np.isin(secs, np.array(list(over), dtype=np.int64))
-        else:
-            slow = np.zeros(len(rr), dtype=bool)
-        fast = ~slow
-        if fast.any():
-            data = np.frombuffer(obj.buf, dtype=np.uint8)
-            base = obj.shdrs["sh_offset"].astype(np.int64)[secs[fast]] + offs[fast]
-            b = data[base[:, None] + np.arange(n)].astype(np.uint64)
-            out[ii[fast]] = (b << shift).sum(axis=1, dtype=np.uint64)
-        for k in np.flatnonzero(slow).tolist():
-            c = obj.section_content(int(secs[k]))
-            o = int(offs[k])
-            out[ii[k]] = int.from_bytes(bytes(c[o:o + n]), "little")
+    return read_words(ctx, src, L.file[rows], L.sec[rows], L.offset[rows], n)
+
+
+def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
+    """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
+    uint64: one gather per mapped input (an archive's members share its mapping), not per
+    file; sections with rewritten contents are read one word at a time."""
+    from xld.link.relocate import gather_words
+    out = np.zeros(len(f), dtype=np.uint64)
+    if len(f) == 0:
+        return out
+    f = f.astype(np.int64)
+    at = src.sbase[f] + sec
+    m = src.mapping[f]
+    m[src.over[at]] = -1
+    order = np.argsort(m, kind="stable")          # the rows of each mapping, in row order
+    ms = m[order]
+    cut = np.flatnonzero(ms[1:] != ms[:-1]) + 1
+    for ii in np.split(order, cut):
+        k = int(m[ii[0]])
+        if k >= 0:
+            pos = src.start[f[ii]] + src.sec_off[at[ii]] + off[ii]
+            out[ii] = gather_words(src.datas[k], pos, n)
+            continue
+        for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
+            c = ctx.files[int(f[i])].section_content(int(sec[i]))
+            o = int(off[i])
+            out[i] = int.from_bytes(bytes(c[o:o + n]), "little")
     return out
 
 
-def _targets(ctx, L, rows: np.ndarray):
+class Sources:
+    """Where each input file's bytes are: the mapping it views (an index into ``datas``, -1
+    when not a mapped file) and its start in it; every file's section offsets, one array; and
+    which sections have rewritten contents (``over``, by global section index).  Valid until
+    section contents are rewritten (make a new one after)."""
+
+    def __init__(self, ctx):
+        files = ctx.files[1:]
+        nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
+        self.sbase = np.zeros(len(files) + 1, dtype=np.int64)
+        self.sbase[1:] = np.cumsum(nsec) - nsec
+        self.sec_off = np.concatenate([o.shdrs["sh_offset"] for o in files]).astype(np.int64)
+        self.over = np.zeros(len(self.sec_off), dtype=bool)
+        self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
+        self.start = np.zeros(len(files) + 1, dtype=np.int64)
+        self.datas: list[np.ndarray] = []
+        index: dict[int, tuple[int, int]] = {}
+        for o in files:
+            fid = o.file_id
+            if o.content_override:
+                self.over[self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64)] = True
+            mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
+            if mm is None:
+                continue
+            got = index.get(id(mm))
+            if got is None:
+                data = np.frombuffer(mm, dtype=np.uint8)
+                got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
+                self.datas.append(data)
+            k, base = got
+            self.mapping[fid] = k
+            self.start[fid] = o.data.__array_interface__["data"][0] - base
+
+def _targets(ctx, L, rows: np.ndarray, shndx):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
-    from xld.link.relocate import file_tables
     from xld.link.resolve import COMMON
     st = ctx.symtab
     g = L.gid[rows]
@@ -770,7 +818,7 @@ def _targets(ctx, L, rows: np.ndarray):
     pbase = np.cumsum(nsec) - nsec
     placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
                           for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
-    shndx_all, ybase = file_tables(ctx.files, "sym_shndx")
+    shndx_all, ybase = shndx
     fi = f[idx]
     sh = shndx_all[ybase[fi] + s[idx]]
     inr = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[fi])
@@ -866,15 +914,18 @@ def _shrink(ctx, edits, snapshot) -> None:
     tk = touched.tolist()
     edited_files: dict[int, list[int]] = {}
     chunks = []
+    copied: list = []                 # (mapping, table) of the symbol tables copied
     for key in tk:
         f = key >> 32
         obj = ctx.files[f]
         if f not in edited_files:
             if hook is not None:
                 hook(obj)
-            _writable(obj)
+            _writable(obj, copied)
             edited_files[f] = []
         chunks.append(np.frombuffer(obj.section_content(key & 0xFFFFFFFF), dtype=np.uint8))
+    pages.release(copied)             # their pages in the inputs' mappings, all at once
+    del copied
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -928,47 +979,22 @@ def _shrink(ctx, edits, snapshot) -> None:
             x = t.offset[a:int(ends[p1 - 1])]
             x[sel] = mv.moved(e[sel], x[sel])
         p0 = p1
-    # symbols defined in them (values and ends), and the section symbols among them
+    # symbols defined in them (values and ends), and the section symbols among them: over
+    # the edited files' tables concatenated, in groups of files of bounded size
     files = ctx.files
     nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     ybase = np.zeros(len(files), dtype=np.int64)
     ybase[1:] = np.cumsum(nsyms) - nsyms
     sec_sym_e = np.full(int(nsyms.sum()) + 1, -1, dtype=np.int32)
-    moving = []                     # (file, symbol indices, their sections' ids)
-    for f, secs in edited_files.items():
-        if not secs:
-            continue
-        obj = files[f]
-        ns = len(obj.shdrs)
-        sec_e = np.full(ns + 1, -1, dtype=np.int64)
-        sec_e[secs] = mv.ids((np.int64(f) << 32) | np.asarray(secs, dtype=np.int64))
-        sh = obj.sym_shndx.astype(np.int64)
-        e = sec_e[np.where((sh > 0) & (sh < ns), sh, ns)]
-        ii = np.flatnonzero(e >= 0)
-        if len(ii):
-            moving.append((obj, ii, e[ii]))
-    if moving:
-        # one lookup for every value, one for every end of a sized symbol
-        e = np.concatenate([m[2] for m in moving])
-        v = np.concatenate([m[0].syms["st_value"][m[1]] for m in moving]).astype(np.int64)
-        end = np.concatenate([m[0].syms["st_size"][m[1]] for m in moving]).astype(np.int64)
-        sized = np.flatnonzero(end)
-        end = end[sized]
-        end += v[sized]
-        mv.moved(e[sized], end, out=end)
-        mv.moved(e, v, out=v)
-        size = np.zeros(len(v), dtype=np.int64)
-        size[sized] = np.maximum(end - v[sized], 0)
-        del end, sized
-        a = 0
-        for obj, ii, ei in moving:
-            z = a + len(ii)
-            obj.syms["st_value"][ii] = v[a:z]
-            obj.syms["st_size"][ii] = size[a:z]
-            ss = (obj.syms["st_info"][ii] & 0xF) == elf.STT_SECTION
-            sec_sym_e[ybase[obj.file_id] + ii[ss]] = ei[ss]
-            a = z
-        del e, v, size
+    group: list = []
+    count = 0
+    ef = [f for f, secs in edited_files.items() if secs]
+    for k, f in enumerate(ef):
+        group.append(files[f])
+        count += files[f].nsyms
+        if count >= 1 << 15 or k == len(ef) - 1:
+            _move_symbols(group, edited_files, mv, ybase, sec_sym_e)
+            group, count = [], 0
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
     # (in slices of the table: a row's symbol table base comes from its part)
@@ -987,6 +1013,60 @@ def _shrink(ctx, edits, snapshot) -> None:
         if len(arows):
             ad = t.addend[a:z]
             ad[arows] = mv.moved(ae[arows], ad[arows])
+
+
+def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
+    """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
+    bytes; the section symbols among them get their section's id in ``sec_sym_e``."""
+    n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
+    nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
+    sbase = np.cumsum(nsec) - nsec
+    # the edited-section id of every section of these files (-1: not shrunk), the last
+    # entry for symbols in no section
+    sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
+    at = [(b, o.file_id, s) for o, b in zip(objs, sbase.tolist()) for s in edited_files[o.file_id]]
+    b, f, s = np.array(at, dtype=np.int64).reshape(-1, 3).T
+    sec_e[b + s] = mv.ids((f << 32) | s)
+    sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
+    ns = np.repeat(nsec, n)
+    sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
+    del ns
+    e = sec_e[sh]
+    del sh
+    ii = np.flatnonzero(e >= 0)
+    if len(ii) == 0:
+        return
+    e = e[ii]
+    # one lookup for every value, one for every end of a sized symbol
+    value = np.concatenate([o.syms["st_value"] for o in objs])
+    size = np.concatenate([o.syms["st_size"] for o in objs])
+    v = value[ii].astype(np.int64)
+    end = size[ii].astype(np.int64)
+    sized = np.flatnonzero(end)
+    end = end[sized]
+    end += v[sized]
+    mv.moved(e[sized], end, out=end)
+    mv.moved(e, v, out=v)
+    sz = np.zeros(len(v), dtype=np.int64)
+    sz[sized] = np.maximum(end - v[sized], 0)
+    del end, sized
+    value[ii] = v
+    size[ii] = sz
+    del v, sz
+    info = np.concatenate([o.syms["st_info"] for o in objs])
+    ss = (info[ii] & 0xF) == elf.STT_SECTION
+    del info
+    first = np.cumsum(n) - n
+    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
+    owner = np.searchsorted(first, ii, side="right") - 1
+    j = ii[ss]
+    sec_sym_e[ybase[fid[owner[ss]]] + j - first[owner[ss]]] = e[ss]
+    # each file's columns back (only files with a symbol that moved)
+    has = np.bincount(owner, minlength=len(objs)) > 0
+    for o, b, k, h in zip(objs, first.tolist(), n.tolist(), has.tolist()):
+        if h:
+            o.syms["st_value"] = value[b:b + k]
+            o.syms["st_size"] = size[b:b + k]
 
 
 def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
@@ -1079,10 +1159,12 @@ class _Mover:
         return out
 
 
-def _writable(obj) -> None:
+def _writable(obj, copied: list) -> None:
+    """The object's own copies of its symbol and section tables (made once); the file's
+    table goes to ``copied`` with its mapping, for pages.release."""
     if not getattr(obj, "_own_tables", False):
         old = obj.syms
         obj.syms = old.copy()
         obj.shdrs = obj.shdrs.copy()
         obj._own_tables = True
-        pages.release([(pages.mapping_of(obj), old)])
+        copied.append((pages.mapping_of(obj), old))

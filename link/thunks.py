@@ -133,14 +133,16 @@ def _branch_rows(ctx) -> np.ndarray:
     """Rows of range-limited branch types (kind CALL with a range) in allocated code."""
     t = ctx.rel
     types = [rt for rt, h in ctx.arch.howtos.items() if h.kind == Kind.CALL and h.lo is not None]
-    rows = np.nonzero(np.isin(t.type, types))[0]
-    if len(rows) == 0:
-        return rows
-    key = t.file[rows].astype(np.int64) * (1 << 32) + t.sec[rows]
-    uniq, inv = np.unique(key, return_inverse=True)
-    alloc = np.array([(o := ctx.files[int(k >> 32)].sec_outsec[int(k & 0xFFFFFFFF)]) is not None and o.alloc
-                      for k in uniq.tolist()], dtype=bool)
-    return rows[alloc[inv.reshape(-1)]]
+    branch = np.isin(t.type, types)
+    if not branch.any():
+        return np.nonzero(branch)[0]
+    # a part of the table is one section's rows: whether that section is allocated, per part
+    files = ctx.files
+    alloc = np.fromiter(((o := files[f].sec_outsec[s]) is not None and o.alloc
+                         for f, s in zip(t.part_file.tolist(), t.part_sec.tolist())),
+                        dtype=bool, count=len(t.counts))
+    branch &= np.repeat(alloc, t.counts)
+    return np.nonzero(branch)[0]
 
 
 def _make(ctx, spec, need: np.ndarray, window: int) -> None:
@@ -397,22 +399,21 @@ def fix_843419(ctx, spec) -> None:
 def _find_843419(ctx, spec) -> list[tuple]:
     """Sequences to patch in every code input section.  Only two words of each 4 KiB page
     can hold the ADRP (page offsets 0xff8 and 0xffc), so their offsets are computed from the
-    section addresses, not found by reading the code; the few candidates are read and checked
-    one by one, in section order."""
+    section addresses and sizes, not found by reading the code; the candidates are read and
+    checked one by one, in section order, and only the sections that hold one are read."""
     secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
             for obj, i in o.inputs]
     if not secs:
         return []
-    contents = [obj.section_content(i) for _, obj, i in secs]
-    addr = np.fromiter((obj.sec_addr[i] for _, obj, i in secs), dtype=np.int64, count=len(secs))
-    nbytes = 4 * (np.fromiter(map(len, contents), dtype=np.int64, count=len(secs)) // 4)
+    addr, size = _code_columns(ctx, secs)
+    nbytes = 4 * (size // 4)
     # the first offset of each section at page offset 0xff8 or 0xffc (0xff9 or 0xffd ... if
     # the section itself is not word-aligned), then one every page while a word fits
     base = addr & 0xFFF
     first = [(0xFF8 + (base & 3) - base) & 0xFFF, (0xFFC + (base & 3) - base) & 0xFFF]
     sec_k, offs = [], []
     for d in first:
-        count = np.where(d + 4 <= nbytes, (nbytes - 4 - d) // 0x1000 + 1, 0)
+        count = np.where(d + 12 <= nbytes, (nbytes - 12 - d) // 0x1000 + 1, 0)
         k = np.repeat(np.arange(len(secs)), count)
         run = np.arange(len(k)) - np.repeat(np.cumsum(count) - count, count)
         sec_k.append(k)
@@ -420,9 +421,13 @@ def _find_843419(ctx, spec) -> list[tuple]:
     sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
     order = np.lexsort((offs, sec_k))
     found = []
+    contents: dict[int, object] = {}
     for k_sec, off in zip(sec_k[order].tolist(), offs[order].tolist()):
-        data = contents[k_sec]
-        end = min(off + 16, int(nbytes[k_sec]))
+        data = contents.get(k_sec)
+        if data is None:
+            o, obj, i = secs[k_sec]
+            data = contents[k_sec] = obj.section_content(i)
+        end = min(off + 16, 4 * (len(data) // 4))
         if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
             continue
         words = np.frombuffer(data, dtype="<u4", count=(end - off) // 4, offset=off).tolist()
@@ -431,6 +436,25 @@ def _find_843419(ctx, spec) -> list[tuple]:
         if j is not None and _code_ranges(obj, i)(off):
             found.append((obj, i, off + 4 * j, o))
     return found
+
+
+def _code_columns(ctx, secs):
+    """Of the input sections ``secs`` ((output, object, index) each): their addresses, and a
+    bound on their contents' lengths (their sizes; none for a section without bytes)."""
+    from xld.link.relocate import file_tables
+    files = ctx.files
+    fid = np.fromiter((obj.file_id for _, obj, _ in secs), dtype=np.int64, count=len(secs))
+    idx = np.fromiter((i for _, _, i in secs), dtype=np.int64, count=len(secs))
+    sec_addr, abase = file_tables(files, "sec_addr")
+    addr = sec_addr[abase[fid] + idx]
+    del sec_addr
+    lens = np.fromiter((len(f.shdrs) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
+    hbase = np.zeros(len(files), dtype=np.int64)
+    hbase[1:] = np.cumsum(lens) - lens
+    hrow = hbase[fid] + idx
+    size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
+    size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
+    return addr, size
 
 
 def _code_ranges(obj, sec: int):

@@ -167,7 +167,7 @@ def symbol_table(ctx, index=None):
         for k, f in enumerate(lf):
             group.append(f)
             count += f.first_global - 1
-            if count >= 1 << 17 or k == len(lf) - 1:
+            if count >= 1 << 16 or k == len(lf) - 1:
                 forced = None if index is None else np.concatenate(
                     [index.forced[index.ybase[g.file_id] + 1:index.ybase[g.file_id] + g.first_global] for g in group])
                 got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=discard == "all",

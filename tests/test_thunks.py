@@ -294,12 +294,18 @@ def test_erratum_843419_candidates_match_a_full_scan():
                 j = spec["find"](w[k:k + 4])
                 if j is not None:
                     expect.append((obj, 4 * (k + j)))
-    orig = thunks._code_ranges
+
+    def columns(ctx, secs):         # the sections' columns, from the contents themselves
+        datas = [obj.section_content(i) for _, obj, i in secs]
+        addr = np.array([int(obj.sec_addr[i]) for _, obj, i in secs], dtype=np.int64)
+        return addr, np.array([len(d) for d in datas], dtype=np.int64)
+    orig = thunks._code_ranges, thunks._code_columns
     thunks._code_ranges = lambda obj, i: (lambda off: True)
+    thunks._code_columns = columns
     try:
         got = [(obj, off) for obj, _, off, _ in thunks._find_843419(ctx, spec)]
     finally:
-        thunks._code_ranges = orig
+        thunks._code_ranges, thunks._code_columns = orig
     assert expect and got == expect
 
 
