@@ -170,7 +170,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     t.sym = (kept(words[1::2]) if keep is not None else words[1::2].copy()).view(np.int32)
     del words, info
     t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
-    del keep
+    keep = None                 # (the closure above holds the cell: let the index go)
     # file and section of each row, in 32 bits (combine them into keys as int64)
     t.file = np.repeat(t.part_file.astype(np.int32), counts)
     t.sec = np.repeat(t.part_sec.astype(np.int32), counts)
