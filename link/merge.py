@@ -243,16 +243,20 @@ def _piece_hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np
 
 
 def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """Per pair: whether the runs of ``lens`` characters at ``a`` and ``b`` are equal."""
+    """Per pair: whether the runs of ``lens`` characters at ``a`` and ``b`` are equal (a
+    batch of about _BATCH characters at a time: the temporaries are a few times the
+    characters compared, and a group's duplicates can be most of it)."""
+    ok = np.ones(len(a), dtype=bool)
     if len(a) == 0:
-        return np.zeros(0, dtype=bool)
-    total = int(lens.sum())
-    first = np.cumsum(lens) - lens
-    step = np.arange(total, dtype=np.int64) - np.repeat(first, lens)
-    diff = units[np.repeat(a, lens) + step] != units[np.repeat(b, lens) + step]
-    bad = np.zeros(len(a), dtype=bool)
-    bad[np.repeat(np.arange(len(a)), lens)[diff]] = True
-    return ~bad
+        return ok
+    for i, j in _batches(lens):
+        ln = lens[i:j]
+        total = int(ln.sum())
+        first = np.cumsum(ln) - ln
+        step = np.arange(total, dtype=np.int64) - np.repeat(first, ln)
+        diff = units[np.repeat(a[i:j], ln) + step] != units[np.repeat(b[i:j], ln) + step]
+        ok[i + np.repeat(np.arange(j - i), ln)[diff]] = False
+    return ok
 
 
 def _first_index(keys: np.ndarray) -> np.ndarray:
@@ -277,12 +281,33 @@ def _first_equal(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     ok[ok] = _equal_runs(units, starts[dup[ok]], starts[rep[dup[ok]]], lens[dup[ok]])
     if ok.all():
         return rep
-    # a hash collision: group exactly (bytes as keys), in first-occurrence order
+    return _exact_first(units, starts, ends)
+
+
+def _exact_first(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``_first_equal`` after a hash collision: grouped exactly (bytes as keys), in
+    first-occurrence order."""
     seen: dict[bytes, int] = {}
     raw = units.tobytes()
     w = units.itemsize
     return np.array([seen.setdefault(raw[s * w:e * w], k)
                      for k, (s, e) in enumerate(zip(starts.tolist(), ends.tolist()))], dtype=np.int64)
+
+
+def _first_equal_entries(buf: np.ndarray, entsize: int) -> np.ndarray:
+    """``_first_equal`` for the entries of a constant group (``entsize`` bytes each): an
+    entry of 1, 2, 4 or 8 bytes is its own key (exact, no hash and no comparison); longer
+    ones are hashed and each duplicate compared with its match, row against row."""
+    n = len(buf) // entsize
+    if entsize in (1, 2, 4, 8):
+        return _first_index(buf.view(np.dtype(f"u{entsize}")))
+    at = np.arange(n, dtype=np.int64) * entsize
+    rep = _first_index(_piece_hashes(buf, at, at + entsize))
+    dup = np.flatnonzero(rep != np.arange(n))
+    rows = buf.reshape(n, entsize)
+    if (rows[dup] == rows[rep[dup]]).all():
+        return rep
+    return _exact_first(buf, at, at + entsize)
 
 
 def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
@@ -399,25 +424,24 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
         st_b = starts[kept][stored] * entsize
         ln_b = lens_b[stored]
         at = loc_kept[stored]
+        blob = np.zeros(blob_len, dtype=np.uint8)
+        if len(ln_b):
+            total = int(ln_b.sum())
+            first = np.cumsum(ln_b) - ln_b
+            step = np.arange(total, dtype=np.int64) - np.repeat(first, ln_b)
+            blob[np.repeat(at, ln_b) + step] = buf[np.repeat(st_b, ln_b) + step]
         starts_b = starts * entsize
     else:
         n = len(buf) // entsize
-        at0 = np.arange(n, dtype=np.int64) * entsize
-        rep = _first_equal(buf, at0, at0 + entsize)
+        rep = _first_equal_entries(buf, entsize)
         kept = np.flatnonzero(rep == np.arange(n))
-        newoff = np.arange(len(kept), dtype=np.int64) * slot
-        loc_kept = newoff
+        loc_kept = np.arange(len(kept), dtype=np.int64) * slot
         blob_len = (len(kept) - 1) * slot + entsize
-        st_b = kept * entsize
-        ln_b = np.full(len(kept), entsize, dtype=np.int64)
-        at = newoff
         starts_b = np.arange(n, dtype=np.int64) * entsize
-    blob = np.zeros(blob_len, dtype=np.uint8)
-    if len(ln_b):
-        total = int(ln_b.sum())
-        first = np.cumsum(ln_b) - ln_b
-        step = np.arange(total, dtype=np.int64) - np.repeat(first, ln_b)
-        blob[np.repeat(at, ln_b) + step] = buf[np.repeat(st_b, ln_b) + step]
+        # the blob: the kept entries, each in a slot of the group's alignment
+        rows = np.zeros((len(kept), slot), dtype=np.uint8)
+        rows[:, :entsize] = buf.reshape(n, entsize)[kept]
+        blob = rows.reshape(-1)[:blob_len]
     # every piece's new offset: its first equal piece's (kept in order, so ranks are indices)
     rank = np.zeros(len(rep), dtype=np.int64)
     rank[kept] = np.arange(len(kept))
