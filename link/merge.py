@@ -475,10 +475,12 @@ class _Pieces:
     def add(self, members, starts_b, loc, sizes) -> int:
         first = self.members
         self.members += len(members)
-        self._starts.append(starts_b + self._pos)
-        self._loc.append(loc)
+        end = self._pos + int(sizes.sum())
+        # (a piece per string or constant: int32 where the offsets fit, as they nearly always do)
+        self._starts.append((starts_b + self._pos).astype(np.int32 if end < 1 << 31 else np.int64))
+        self._loc.append(loc.astype(np.int32 if len(loc) == 0 or int(loc.max()) < 1 << 31 else np.int64))
         self._sizes.append(sizes)
-        self._pos += int(sizes.sum())
+        self._pos = end
         return first
 
     def close(self) -> None:
@@ -486,14 +488,15 @@ class _Pieces:
         self.loc = np.concatenate(self._loc)
         self.size = np.concatenate(self._sizes)
         self.base = np.cumsum(self.size) - self.size
+        self._starts = self._loc = self._sizes = None
 
     def map(self, member: np.ndarray, off: np.ndarray) -> np.ndarray:
         """Offsets in members -> offsets in their group's merged contents (the end of a
         member maps past its last piece)."""
         base = self.base[member]
         g = base + np.minimum(off, self.size[member] - 1)
-        k = np.searchsorted(self.starts, g, side="right") - 1
-        return self.loc[k] + (base + off - self.starts[k])
+        k = np.searchsorted(self.starts, g.astype(self.starts.dtype), side="right") - 1
+        return self.loc[k].astype(np.int64) + (base + off - self.starts[k])
 
 
 def _writable(obj, table: str) -> None:
@@ -540,7 +543,11 @@ def candidate_symbols(obj):
     if c is None:
         cand = candidates(obj)
         if cand:
-            idx = np.flatnonzero(np.isin(obj.sym_shndx, np.array(sorted(cand), dtype=np.int64)))
+            shndx = obj.sym_shndx
+            inside = None                   # (a few sections: == per section beats np.isin's set-up)
+            for c_ in sorted(cand):
+                inside = shndx == c_ if inside is None else inside | (shndx == c_)
+            idx = np.flatnonzero(inside)
         else:
             idx = np.zeros(0, dtype=np.int64)
         is_section = (obj.syms["st_info"][idx] & 0xF) == elf.STT_SECTION
