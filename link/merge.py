@@ -99,8 +99,18 @@ def candidates(obj) -> frozenset:
     c = obj.__dict__.get("_merge_candidates")
     if c is None:
         sh = obj.shdrs
-        may = ((sh["sh_flags"] & np.uint64(elf.SHF_MERGE)) != 0) & (sh["sh_type"] == elf.SHT_PROGBITS)
-        c = obj._merge_candidates = frozenset(np.flatnonzero(may).tolist()) if may.any() else frozenset()
+        if len(sh) < 256:
+            # (most objects have a dozen sections: a list beats a few NumPy operations, ~30 us
+            # an object, milliseconds of a static link's hundreds of libc members)
+            flags = sh["sh_flags"].tolist()
+            may = [i for i, f in enumerate(flags) if f & elf.SHF_MERGE]
+            if may:
+                types = sh["sh_type"].tolist()
+                may = [i for i in may if types[i] == elf.SHT_PROGBITS]
+        else:
+            may = ((sh["sh_flags"] & np.uint64(elf.SHF_MERGE)) != 0) & (sh["sh_type"] == elf.SHT_PROGBITS)
+            may = np.flatnonzero(may).tolist()
+        c = obj._merge_candidates = frozenset(may)
     return c
 
 
@@ -202,9 +212,11 @@ _TABLES = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
 
 
 def _pow_tables(n: int):
-    """P**k and P**-k mod 2**64 for k < n (kept: tables of a batch's size, made once)."""
+    """P**k and P**-k mod 2**64 for k < n (kept, and grown by powers of two up to what the
+    largest batch needs: a small link's strings need a few thousand, and 2 x 2 MiB tables
+    cost it milliseconds)."""
     if len(_TABLES[0]) < n:
-        n = max(n, _BATCH + 1)
+        n = 1 << max(n - 1, 1023).bit_length()
         with np.errstate(over="ignore"):
             inv = np.full(n, np.uint64(pow(int(_P), -1, 1 << 64)), dtype=np.uint64)
             inv[0] = 1
