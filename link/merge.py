@@ -118,7 +118,18 @@ def _groups(ctx):
     """(members, entry size, alignment, strings?) per group, in output order, members in
     their output section's order."""
     groups: dict[tuple, list] = {}
+    # the output sections that take a candidate: only their inputs are looked at (a
+    # program's .text and .data take most input sections, and none of them merge)
+    having = set()
+    for obj in ctx.files[1:]:
+        outsec = getattr(obj, "sec_outsec", None)
+        if outsec is not None:
+            for i in candidates(obj):
+                if outsec[i] is not None:
+                    having.add(id(outsec[i]))
     for out in ctx.outputs.values():
+        if id(out) not in having:
+            continue
         for obj, i in out.inputs:
             if i not in candidates(obj):
                 continue
@@ -142,9 +153,13 @@ def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
     starts[0] = 0
     starts[1:] = ends[:-1]
     if align_u > 1:
-        member = np.searchsorted(bases_u, starts, side="right") - 1
-        pad = (ends - starts == 1) & ((starts - bases_u[member]) % align_u != 0)
-        starts, ends = starts[~pad], ends[~pad]
+        one = np.flatnonzero(ends - starts == 1)          # (only a lone NUL can be padding)
+        member = np.searchsorted(bases_u, starts[one], side="right") - 1
+        pad = one[(starts[one] - bases_u[member]) % align_u != 0]
+        if len(pad):
+            keep = np.ones(len(starts), dtype=bool)
+            keep[pad] = False
+            starts, ends = starts[keep], ends[keep]
     return starts, ends
 
 
