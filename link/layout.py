@@ -153,38 +153,61 @@ def _init_priority(name: str) -> int:
     return 1 << 20
 
 
+_UNSEEN = object()
+_ATTRIBUTES = object()
+
+
+def _kind_output(name: str, t: int, f: int, strip_debug: bool, attr_name: str | None):
+    """``assign_sections``' decision for a section of this name, type and flags: None if
+    it is dropped whatever its object, _ATTRIBUTES for the architecture's attribute
+    section, else the name of its output section."""
+    if t in DROP_TYPES or name in DROP or f & elf.SHF_EXCLUDE or name.startswith(".gnu.lto_"):
+        return None
+    if t == elf.SHT_PROC_ATTRIBUTES:
+        # the architecture's attribute section is merged (hook "attributes"); others
+        # (AArch64 build attributes) are not kept
+        return _ATTRIBUTES if name == attr_name else None
+    if not f & elf.SHF_ALLOC:
+        if strip_debug and (name.startswith(".debug") or name.startswith(".zdebug")):
+            return None
+        if name.startswith(".gnu.warning"):
+            return None
+    return output_name(name, f)
+
+
 def assign_sections(ctx) -> None:
     """Decide which input sections are kept and which output section takes each."""
     outs: dict[str, OutputSection] = {}
     strip_debug = ctx.opts.strip_debug or ctx.opts.strip_all
     attr_spec = ctx.arch.hooks.get("attributes")
+    attr_name = attr_spec["name"] if attr_spec is not None else None
+    # what a section's name, type and flags alone decide (None: dropped; _ATTRIBUTES: the
+    # arch's attribute section; else the output section's name), once per kind of section:
+    # a static link's hundreds of libc members repeat the same dozen
+    by_kind: dict[tuple, str | None] = {}
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
         obj.sec_out = np.full(n, -1, dtype=np.int64)      # offset within its output section
         obj.sec_outsec = [None] * n                        # the output section, or None
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
+        names = obj.sec_names
+        discarded = obj.discarded
         live = getattr(obj, "live", None)
         for i in range(1, n):
-            name = obj.sec_names[i]
+            name = names[i]
             t, f = types[i], flags[i]
-            if t in DROP_TYPES or name in DROP or obj.discarded[i] or f & elf.SHF_EXCLUDE \
-                    or name.startswith(".gnu.lto_"):
+            key = (name, t, f)
+            oname = by_kind.get(key, _UNSEEN)
+            if oname is _UNSEEN:
+                oname = by_kind[key] = _kind_output(name, t, f, strip_debug, attr_name)
+            if oname is None or discarded[i]:
                 continue
             if live is not None and not live[i] and f & elf.SHF_ALLOC:
                 continue
-            if t == elf.SHT_PROC_ATTRIBUTES:
-                # the architecture's attribute section is merged (hook "attributes"); others
-                # (AArch64 build attributes) are not kept
-                if attr_spec is not None and name == attr_spec["name"]:
-                    ctx.attributes.append((obj, i))
+            if oname is _ATTRIBUTES:
+                ctx.attributes.append((obj, i))
                 continue
-            if not f & elf.SHF_ALLOC:
-                if strip_debug and (name.startswith(".debug") or name.startswith(".zdebug")):
-                    continue
-                if name.startswith(".gnu.warning"):
-                    continue
-            oname = output_name(name, f)
             out = outs.get(oname)
             if out is None:
                 otype = t
