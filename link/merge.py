@@ -163,7 +163,7 @@ def _string_pieces(units: np.ndarray, bases_u: np.ndarray, align_u: int):
     return starts, ends
 
 
-_BATCH = 1 << 18          # characters hashed at a time: the temporaries stay a few MiB
+_BATCH = 1 << 16          # characters hashed at a time: the temporaries stay under a MiB or so
 
 
 def _powers(n: int) -> np.ndarray:
@@ -231,7 +231,7 @@ def _pow_tables(n: int):
     largest batch needs: a small link's strings need a few thousand, and 2 x 2 MiB tables
     cost it milliseconds)."""
     if len(_TABLES[0]) < n:
-        n = 1 << max(n - 1, 1023).bit_length()
+        n = min(1 << max(n - 1, 1023).bit_length(), max(n, _BATCH + 1))
         with np.errstate(over="ignore"):
             inv = np.full(n, np.uint64(pow(int(_P), -1, 1 << 64)), dtype=np.uint64)
             inv[0] = 1
