@@ -845,7 +845,7 @@ class _Snapshot:
         if obj.file_id not in self.objs:
             own = getattr(obj, "_own_tables", False)
             # tables not yet owned are the file's and are copied before any write: keep them
-            syms, shdrs = (obj.syms.copy(), obj.shdrs.copy()) if own else (obj.syms, obj.shdrs)
+            syms, shdrs = (elf.copy_table(obj.syms), elf.copy_table(obj.shdrs)) if own else (obj.syms, obj.shdrs)
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
@@ -856,8 +856,10 @@ class _Snapshot:
         self.ctx.rel = t
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
-            obj.syms, obj.shdrs, obj.content_override, obj._own_tables = syms.copy(), shdrs.copy(), dict(over), own
-        self.objs = {k: (v[0].copy(), v[1].copy(), dict(v[2]), v[3]) for k, v in self.objs.items()}
+            obj.syms, obj.shdrs = elf.copy_table(syms), elf.copy_table(shdrs)
+            obj.content_override, obj._own_tables = dict(over), own
+        self.objs = {k: (elf.copy_table(v[0]), elf.copy_table(v[1]), dict(v[2]), v[3])
+                     for k, v in self.objs.items()}
 
 
 def _shrink(ctx, edits, snapshot) -> None:
@@ -1164,7 +1166,7 @@ def _writable(obj, copied: list) -> None:
     table goes to ``copied`` with its mapping, for pages.release."""
     if not getattr(obj, "_own_tables", False):
         old = obj.syms
-        obj.syms = old.copy()
-        obj.shdrs = obj.shdrs.copy()
+        obj.syms = elf.copy_table(old)
+        obj.shdrs = elf.copy_table(obj.shdrs)
         obj._own_tables = True
         copied.append((pages.mapping_of(obj), old))
