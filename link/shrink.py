@@ -141,7 +141,7 @@ class Relaxer:
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        lay_out(ctx)
+        lay_out(ctx, symbols=False)        # the estimate looks up the few symbols it reads
         self._estimate()
         excluded: set[int] = set()
         for rounds in range(1, _MAX_ROUNDS + 1):
@@ -306,7 +306,7 @@ class Relaxer:
         for kind, (grows, gst) in self.cand.items():
             mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
         rows = np.flatnonzero(mark)
-        P, S = place_and_value(ctx, rows)
+        P, S = place_and_value(ctx, rows, self.shndx)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
@@ -615,14 +615,18 @@ class _Chunks:
 
 # -- helpers over the link ---------------------------------------------------------------
 
-def lay_out(ctx) -> None:
-    """Addresses for everything, as the driver's layout passes compute them."""
+def lay_out(ctx, symbols: bool = True) -> None:
+    """Addresses for everything, as the driver's layout passes compute them (but the symbols'
+    only with ``symbols``: else place_and_value needs the table of symbol sections)."""
     from xld.link import driver, layout, relocate
     layout.place(ctx)
     layout.finalize_section_addresses(ctx)
     driver.linker_symbol_values(ctx)
     driver.compute_tp(ctx)
-    relocate.symbol_addresses(ctx)
+    if symbols:
+        relocate.symbol_addresses(ctx)
+    else:
+        ctx.gaddr = None
 
 
 def _file_spans(f: np.ndarray):
@@ -709,14 +713,18 @@ def _exec_rows(ctx) -> np.ndarray:
     return np.repeat(per_part, t.counts)
 
 
-def place_and_value(ctx, rows: np.ndarray):
-    """P (address of the site) and S (symbol value) of the given rows, from the current layout."""
-    from xld.link.relocate import file_tables
+def place_and_value(ctx, rows: np.ndarray, shndx=None):
+    """P (address of the site) and S (symbol value) of the given rows, from the current layout
+    (with ``shndx``, file_tables(files, "sym_shndx"): after lay_out(ctx, symbols=False), the
+    symbols of those rows only are looked up, and ``ctx.gaddr`` is made)."""
+    from xld.link.relocate import file_tables, symbol_values
     t = ctx.rel
     f = t.file[rows]
     sec_addr, sbase = file_tables(ctx.files, "sec_addr")
     P = sec_addr[sbase[f] + t.sec[rows]] + t.offset[rows]
     del sec_addr
+    if shndx is not None:
+        return P, symbol_values(ctx, f, t.sym[rows], shndx)
     all_S, ybase = file_tables(ctx.files, "S")
     S = all_S[ybase[f] + t.sym[rows]]
     return P, S
