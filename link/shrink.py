@@ -1137,9 +1137,9 @@ class _Mover:
         e = np.concatenate([np.arange(ne, dtype=np.int64), de])
         st = np.concatenate([np.full(ne, low, dtype=np.int64), do])
         cn = np.concatenate([np.zeros(ne, dtype=np.int64), dc])
-        o = np.lexsort((st, e))
-        e, st, cn = e[o], st[o], cn[o]
-        self.ck = (e << self.SHIFT) + st
+        ck = (e << self.SHIFT) + st         # orders as (section, offset): one sort, not two
+        o = np.argsort(ck, kind="stable")
+        e, st, cn, self.ck = e[o], st[o], cn[o], ck[o]
         cum = np.cumsum(cn)
         first = np.searchsorted(e, np.arange(ne))
         shift = cum - (cum[first] - cn[first])[e]      # bytes deleted in the section up to here
