@@ -422,6 +422,76 @@ def symbol_addresses(ctx) -> None:
         if count >= 1 << 15 or k == len(objs) - 1:
             _group_addresses(group, def_file, def_index, gaddr)
             group, count = [], 0
+    stub0 = _global_values(ctx, gaddr)
+    for obj in objs:
+        fg = obj.first_global
+        S = obj.symaddr.copy()
+        S[fg:] = gaddr[obj.gids[fg:]]
+        obj.S = S
+    size = ctx.plt_forms["stub_size"]
+    for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
+        obj = ctx.files[f]
+        ctx.iplt_resolvers.append(int(obj.symaddr[y]))
+        obj.S[y] = stub0 + k * size
+
+
+def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
+    """The values symbol_addresses gives symbols ``y`` of files ``f`` (S), computed for those
+    only (and every global: ``ctx.gaddr``), as a layout estimate needs them for a few rows of
+    a link with many local labels; ``shndx`` is file_tables(files, "sym_shndx") if made."""
+    files = ctx.files
+    st = ctx.symtab
+    shndx_all, ybase = shndx if shndx is not None else file_tables(files, "sym_shndx")
+    nf = len(files)
+    nsec = np.zeros(nf, dtype=np.int64)
+    nsec[1:] = [len(o.sec_addr) for o in files[1:]]
+    sec_addr, sbase = file_tables(files, "sec_addr", nsec[1:])
+    nsyms = np.zeros(nf, dtype=np.int64)
+    nsyms[1:] = [o.nsyms for o in files[1:]]
+    fgs = np.zeros(nf, dtype=np.int64)
+    fgs[1:] = [o.first_global for o in files[1:]]
+
+    value = np.concatenate([o.syms["st_value"] for o in files[1:]]).view(np.int64)
+
+    def addr_at(ff, yy):
+        at = ybase[ff] + yy
+        sh = shndx_all[at].astype(np.int64)
+        val = value[at]
+        in_sec = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[ff])
+        a = sec_addr[sbase[ff] + np.where(in_sec, sh, 0)] + val
+        a[~in_sec] = 0
+        abs_ = sh == elf.SHN_ABS
+        a[abs_] = val[abs_]
+        return a
+
+    gaddr = np.zeros(len(st), dtype=np.int64)
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
+    dfc = np.where(def_file > 0, def_file, 0)
+    mine = np.flatnonzero((def_file > 0) & (def_index >= fgs[dfc]) & (def_index < nsyms[dfc]))
+    gaddr[mine] = addr_at(def_file[mine], def_index[mine])
+    stub0 = _global_values(ctx, gaddr)
+    f = f.astype(np.int64)
+    y = y.astype(np.int64)
+    isg = y >= fgs[f]
+    S = np.empty(len(f), dtype=np.int64)
+    loc = np.flatnonzero(~isg)
+    S[loc] = addr_at(f[loc], y[loc])
+    gl = np.flatnonzero(isg)
+    if len(gl):
+        gids, gbase = file_tables(files, "gids")
+        S[gl] = gaddr[gids[gbase[f[gl]] + y[gl]]]
+    size = ctx.plt_forms["stub_size"]
+    for k, (lf, ly) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
+        S[(f == lf) & (y == ly)] = stub0 + k * size
+    return S
+
+
+def _global_values(ctx, gaddr) -> int:
+    """What the layout gives globals beyond their definitions (commons, linker symbols, IFUNC
+    stubs, dynamic entries, --defsym aliases), into ``gaddr`` (then ``ctx.gaddr``); returns the
+    address of the first .iplt stub."""
+    st = ctx.symtab
     for g, off in ctx.common_off.items():
         gaddr[g] = ctx.outputs[".bss"].addr + off
     for g, v in st.linker_value.items():
@@ -446,15 +516,7 @@ def symbol_addresses(ctx) -> None:
     for g, target in ctx.defsym_alias:
         gaddr[g] = st.linker_value[g] = gaddr[target]
     ctx.gaddr = gaddr
-    for obj in objs:
-        fg = obj.first_global
-        S = obj.symaddr.copy()
-        S[fg:] = gaddr[obj.gids[fg:]]
-        obj.S = S
-    for k, (f, y) in enumerate(local_ifuncs, start=len(ctx.ifuncs)):
-        obj = ctx.files[f]
-        ctx.iplt_resolvers.append(int(obj.symaddr[y]))
-        obj.S[y] = stub0 + k * size
+    return stub0
 
 
 def _group_addresses(objs, def_file, def_index, gaddr) -> None:

@@ -141,7 +141,7 @@ class Relaxer:
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        lay_out(ctx)
+        lay_out(ctx, symbols=False)        # the estimate looks up the few symbols it reads
         self._estimate()
         excluded: set[int] = set()
         for rounds in range(1, _MAX_ROUNDS + 1):
@@ -306,7 +306,7 @@ class Relaxer:
         for kind, (grows, gst) in self.cand.items():
             mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
         rows = np.flatnonzero(mark)
-        P, S = place_and_value(ctx, rows)
+        P, S = place_and_value(ctx, rows, self.shndx)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
@@ -615,14 +615,18 @@ class _Chunks:
 
 # -- helpers over the link ---------------------------------------------------------------
 
-def lay_out(ctx) -> None:
-    """Addresses for everything, as the driver's layout passes compute them."""
+def lay_out(ctx, symbols: bool = True) -> None:
+    """Addresses for everything, as the driver's layout passes compute them (but the symbols'
+    only with ``symbols``: else place_and_value needs the table of symbol sections)."""
     from xld.link import driver, layout, relocate
     layout.place(ctx)
     layout.finalize_section_addresses(ctx)
     driver.linker_symbol_values(ctx)
     driver.compute_tp(ctx)
-    relocate.symbol_addresses(ctx)
+    if symbols:
+        relocate.symbol_addresses(ctx)
+    else:
+        ctx.gaddr = None
 
 
 def _file_spans(f: np.ndarray):
@@ -709,14 +713,18 @@ def _exec_rows(ctx) -> np.ndarray:
     return np.repeat(per_part, t.counts)
 
 
-def place_and_value(ctx, rows: np.ndarray):
-    """P (address of the site) and S (symbol value) of the given rows, from the current layout."""
-    from xld.link.relocate import file_tables
+def place_and_value(ctx, rows: np.ndarray, shndx=None):
+    """P (address of the site) and S (symbol value) of the given rows, from the current layout
+    (with ``shndx``, file_tables(files, "sym_shndx"): after lay_out(ctx, symbols=False), the
+    symbols of those rows only are looked up, and ``ctx.gaddr`` is made)."""
+    from xld.link.relocate import file_tables, symbol_values
     t = ctx.rel
     f = t.file[rows]
     sec_addr, sbase = file_tables(ctx.files, "sec_addr")
     P = sec_addr[sbase[f] + t.sec[rows]] + t.offset[rows]
     del sec_addr
+    if shndx is not None:
+        return P, symbol_values(ctx, f, t.sym[rows], shndx)
     all_S, ybase = file_tables(ctx.files, "S")
     S = all_S[ybase[f] + t.sym[rows]]
     return P, S
@@ -845,7 +853,7 @@ class _Snapshot:
         if obj.file_id not in self.objs:
             own = getattr(obj, "_own_tables", False)
             # tables not yet owned are the file's and are copied before any write: keep them
-            syms, shdrs = (obj.syms.copy(), obj.shdrs.copy()) if own else (obj.syms, obj.shdrs)
+            syms, shdrs = (elf.copy_table(obj.syms), elf.copy_table(obj.shdrs)) if own else (obj.syms, obj.shdrs)
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
@@ -856,8 +864,10 @@ class _Snapshot:
         self.ctx.rel = t
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
-            obj.syms, obj.shdrs, obj.content_override, obj._own_tables = syms.copy(), shdrs.copy(), dict(over), own
-        self.objs = {k: (v[0].copy(), v[1].copy(), dict(v[2]), v[3]) for k, v in self.objs.items()}
+            obj.syms, obj.shdrs = elf.copy_table(syms), elf.copy_table(shdrs)
+            obj.content_override, obj._own_tables = dict(over), own
+        self.objs = {k: (elf.copy_table(v[0]), elf.copy_table(v[1]), dict(v[2]), v[3])
+                     for k, v in self.objs.items()}
 
 
 def _shrink(ctx, edits, snapshot) -> None:
@@ -1127,9 +1137,9 @@ class _Mover:
         e = np.concatenate([np.arange(ne, dtype=np.int64), de])
         st = np.concatenate([np.full(ne, low, dtype=np.int64), do])
         cn = np.concatenate([np.zeros(ne, dtype=np.int64), dc])
-        o = np.lexsort((st, e))
-        e, st, cn = e[o], st[o], cn[o]
-        self.ck = (e << self.SHIFT) + st
+        ck = (e << self.SHIFT) + st         # orders as (section, offset): one sort, not two
+        o = np.argsort(ck, kind="stable")
+        e, st, cn, self.ck = e[o], st[o], cn[o], ck[o]
         cum = np.cumsum(cn)
         first = np.searchsorted(e, np.arange(ne))
         shift = cum - (cum[first] - cn[first])[e]      # bytes deleted in the section up to here
@@ -1164,7 +1174,7 @@ def _writable(obj, copied: list) -> None:
     table goes to ``copied`` with its mapping, for pages.release."""
     if not getattr(obj, "_own_tables", False):
         old = obj.syms
-        obj.syms = old.copy()
-        obj.shdrs = obj.shdrs.copy()
+        obj.syms = elf.copy_table(old)
+        obj.shdrs = elf.copy_table(obj.shdrs)
         obj._own_tables = True
         copied.append((pages.mapping_of(obj), old))
