@@ -237,10 +237,7 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
     if sec in obj.relas:
         obj.relas[sec] = new_rel
     obj.content_override[sec] = out.tobytes()
-    if not getattr(obj, "_own_tables", False):
-        obj.syms = elf.copy_table(obj.syms)
-        obj.shdrs = elf.copy_table(obj.shdrs)
-        obj._own_tables = True
+    obj.own_tables()
     obj.shdrs["sh_size"][sec] = len(out)
     # symbols in the section (crtbegin's __EH_FRAME_BEGIN__, crtend's __FRAME_END__) move
     # along; one in a dropped record (or past the end) goes to the next kept record, or the end
@@ -536,11 +533,11 @@ def _merge_output_cies(ctx, secs) -> None:
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
         obj, sec = secs[k]
         obj.content_override[sec] = out[b:b + sz].tobytes()
-        if not getattr(obj, "_own_tables", False) and id(obj) not in copied:
-            obj.shdrs = elf.copy_table(obj.shdrs)          # (the file's, or another pass's copy)
+        if not obj.tables_owned and id(obj) not in copied:
             if id(obj) in moved:
-                obj.syms = elf.copy_table(obj.syms)
-                obj._own_tables = True
+                obj.own_tables()
+            else:                                           # (the file's, or another pass's copy)
+                obj.shdrs = elf.copy_table(obj.shdrs)
             copied.add(id(obj))
         obj.shdrs["sh_size"][sec] = sz
     for obj, idx, values in moved.values():

@@ -219,6 +219,10 @@ class ObjectFile:
                 self._fail(f"invalid symbol name offset in symbol {int(bad[0])}")
         self._names: dict[int, str] = {}
         self.content_override: dict[int, bytes] = {}     # sections rewritten by shrinking
+        # syms and shdrs are this link's own copies, changed in place by the passes that move
+        # symbols or resize sections (.eh_frame pruning, thunks, relaxation); while False they
+        # are the file's mapping (or a baseline an earlier pass rewrote): copy before writing
+        self.tables_owned = False
         self._check_links(types)
         if self.inflated:
             sizes = self.shdrs["sh_size"].tolist()
@@ -313,6 +317,17 @@ class ObjectFile:
                     self._fail(f"{self.sec_names[i]}: bad group member: section {k} "
                                f"({self.sec_names[k]}) cannot be in a group")
             self.groups.append((sig, members, flags))
+
+    def own_tables(self):
+        """Make ``syms`` and ``shdrs`` this link's writable copies, once.  Returns the symbol
+        table they replace (the caller may release its pages), or None when already owned."""
+        if self.tables_owned:
+            return None
+        old = self.syms
+        self.syms = elf.copy_table(old)
+        self.shdrs = elf.copy_table(self.shdrs)
+        self.tables_owned = True
+        return old
 
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that

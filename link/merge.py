@@ -528,7 +528,7 @@ class _Pieces:
 
 def _writable(obj, table: str) -> None:
     """A writable copy of an object's ``syms`` or ``shdrs``, made once.  The copy stands for
-    the file's table: ``_own_tables`` stays unset, so a later pass that writes (relaxation,
+    the file's table: ``tables_owned`` stays False, so a later pass that writes (relaxation,
     .eh_frame pruning) copies it again and relaxation's snapshot need not (on riscv64 every
     object's symbol table would otherwise be held three times)."""
     done = obj.__dict__.setdefault("_merge_copied", set())

@@ -851,7 +851,7 @@ class _Snapshot:
 
     def objs_hook(self, obj) -> None:
         if obj.file_id not in self.objs:
-            own = getattr(obj, "_own_tables", False)
+            own = obj.tables_owned
             # tables not yet owned are the file's and are copied before any write: keep them
             syms, shdrs = (elf.copy_table(obj.syms), elf.copy_table(obj.shdrs)) if own else (obj.syms, obj.shdrs)
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
@@ -865,7 +865,7 @@ class _Snapshot:
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
             obj.syms, obj.shdrs = elf.copy_table(syms), elf.copy_table(shdrs)
-            obj.content_override, obj._own_tables = dict(over), own
+            obj.content_override, obj.tables_owned = dict(over), own
         self.objs = {k: (elf.copy_table(v[0]), elf.copy_table(v[1]), dict(v[2]), v[3])
                      for k, v in self.objs.items()}
 
@@ -1172,9 +1172,6 @@ class _Mover:
 def _writable(obj, copied: list) -> None:
     """The object's own copies of its symbol and section tables (made once); the file's
     table goes to ``copied`` with its mapping, for pages.release."""
-    if not getattr(obj, "_own_tables", False):
-        old = obj.syms
-        obj.syms = elf.copy_table(old)
-        obj.shdrs = elf.copy_table(obj.shdrs)
-        obj._own_tables = True
+    old = obj.own_tables()
+    if old is not None:
         copied.append((pages.mapping_of(obj), old))

@@ -285,7 +285,7 @@ def _unique(st, name: str) -> str:
 
 def _add_section(obj, name: str, data: bytes, align: int) -> int:
     """A new PROGBITS, ALLOC+EXECINSTR section at the end of ``obj``'s section table."""
-    _own(obj)
+    obj.own_tables()
     row = np.zeros(1, dtype=elf.SHDR)
     row["sh_type"] = elf.SHT_PROGBITS
     row["sh_flags"] = elf.SHF_ALLOC | elf.SHF_EXECINSTR
@@ -308,7 +308,7 @@ def _add_section(obj, name: str, data: bytes, align: int) -> int:
 def _add_symbols(obj, entries) -> list[int]:
     """Append global symbol entries (gid, shndx, value, size): hidden functions when defined
     here, plain undefined references otherwise.  Returns their indices."""
-    _own(obj)
+    obj.own_tables()
     new = np.zeros(len(entries), dtype=elf.SYM)
     for k, (g, shndx, value, size) in enumerate(entries):
         defined = shndx != elf.SHN_UNDEF
@@ -323,13 +323,6 @@ def _add_symbols(obj, entries) -> list[int]:
     obj.gids = np.concatenate([obj.gids, np.array([e[0] for e in entries], dtype=obj.gids.dtype)])
     obj.nsyms = len(obj.syms)
     return list(range(start, obj.nsyms))
-
-
-def _own(obj) -> None:
-    if not getattr(obj, "_own_tables", False):
-        obj.syms = obj.syms.copy()
-        obj.shdrs = obj.shdrs.copy()
-        obj._own_tables = True
 
 
 def _append_rows(ctx, parts) -> None:
