@@ -198,9 +198,11 @@ class ObjectFile:
                 self._fail("symbol table has no string table")
             shx = self.sym_shndx
             if _amax(shx) >= shnum:        # SHN_ABS and the like, or a bad index
-                bad = np.nonzero((shx >= shnum) & (shx < elf.SHN_LORESERVE))[0]
+                # past the table: only SHN_ABS and SHN_COMMON mean something here (SHN_XINDEX
+                # was read through SHT_SYMTAB_SHNDX); any other reserved index is refused, as lld does
+                bad = np.nonzero((shx >= shnum) & (shx != elf.SHN_ABS) & (shx != elf.SHN_COMMON))[0]
                 if len(bad):
-                    self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]])}, which does not exist")
+                    self._fail(f"symbol {int(bad[0])} refers to section {int(shx[bad[0]]):#x}, which does not exist")
             tls = np.flatnonzero((self.syms["st_info"] & 0xF) == elf.STT_TLS)
             self.has_tls = len(tls) > 0
             if len(tls):                     # a thread-local symbol lives in a TLS section

@@ -455,3 +455,17 @@ def test_riscv_attribute_subsection_sizes(corpus_dir, tmp_path, size):
     e.write_at(".riscv.attributes", tag_at + 1, struct.pack("<I", size))
     status, err = link_with(scn, tmp_path, {"main.o": e.bytes()})
     assert status == 0 and "cannot merge .riscv.attributes" in err, err
+
+
+@ARCHES
+@pytest.mark.parametrize("shndx", [0xFF00, 0xFFF5, 0xFFFE])
+def test_symbol_in_a_reserved_section_index(arch, corpus_dir, tmp_path, shndx):
+    """Fuzz seed 31, riscv64 mutants 1173 and 1514: a defined global's st_shndx in the reserved
+    range (not SHN_ABS or SHN_COMMON) reached the .dynsym writer (internal error).  lld refuses
+    it as an invalid section index; so does xld, naming the symbol and the index."""
+    scn = corpus(arch, corpus_dir)["shared"]
+    e = fuzz.ElfEdit(scn.files["dynmain.o"])
+    last = e.get_shdr(".symtab", "sh_size") // 24 - 1          # a global: globals come last
+    e.write_at(".symtab", last * 24 + 6, struct.pack("<H", shndx))
+    rejects(scn, tmp_path, {"dynmain.o": e.bytes()}, "dynmain.o",
+            f"symbol {last} refers to section {shndx:#x}, which does not exist")
