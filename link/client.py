@@ -106,6 +106,18 @@ def _private(path: str, uid: int, need_private: bool = True) -> bool:
 
 # --- one conversation -------------------------------------------------------------------------
 
+def stdio_open() -> bool:
+    """Whether stdin, stdout and stderr are open.  When one is closed the full command runs the
+    command (it sees it closed; the socket, or the working directory sent with it, would take
+    its place in a served one)."""
+    try:
+        for fd in (0, 1, 2):
+            os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def connect(path: str):
     """A connected socket to the server at ``path``, or None.  The listener must be a process
     of this user (SO_PEERCRED: the credentials it had when it called listen()): the directory
@@ -231,7 +243,7 @@ def forward(argv: list[str], key: str) -> int | None:
     if not enabled():
         return None
     d = socket_dir()
-    if d is None:
+    if d is None or not stdio_open():
         return None
     s = connect(os.path.join(d, key_name(key) + ".sock"))
     if s is None:

@@ -60,7 +60,7 @@ def forward(argv: list[str]) -> int | None:
     if not enabled() or sys.getprofile() is not None or sys.gettrace() is not None:
         return None
     d = socket_dir()
-    if d is None:
+    if d is None or not client.stdio_open():
         return None
     text = client.this_process_key_text()
     path = os.path.join(d, f"{client.key_name(text)}.sock")
