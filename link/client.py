@@ -32,7 +32,7 @@ server watches on disk, with its own modules: if one changes it declines and exi
 import os
 import sys
 
-PROTOCOL = b"xld-server-2"
+PROTOCOL = b"xld-server-3"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 # limits a child takes from its client: they change what a link may do
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
@@ -106,12 +106,31 @@ def _private(path: str, uid: int, need_private: bool = True) -> bool:
 
 # --- one conversation -------------------------------------------------------------------------
 
+def stdio_open() -> bool:
+    """Whether stdin, stdout and stderr are open.  When one is closed the full command runs the
+    command (it sees it closed; the socket, or the working directory sent with it, would take
+    its place in a served one)."""
+    try:
+        for fd in (0, 1, 2):
+            os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def connect(path: str):
-    """A connected socket to the server at ``path``, or None."""
+    """A connected socket to the server at ``path``, or None.  The listener must be a process
+    of this user (SO_PEERCRED: the credentials it had when it called listen()): the directory
+    checks (socket_dir) can be raced, by whoever may rename in a directory above ours, and
+    root may put anything anywhere; a command's environment goes to no other user."""
     import _socket
+    from _struct import unpack
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
     try:
         s.connect(path)
+        _pid, uid, _gid = unpack("3i", s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12))
+        if uid != os.getuid():
+            raise PermissionError(path)
     except OSError:
         s.close()
         return None
@@ -135,7 +154,13 @@ def request(argv: list[str], key: str) -> bytes:
 
 def converse(s, argv: list[str], key: str) -> int | None:
     """Send the command; its exit status (-N: killed by signal N), or None when the server
-    declined or went away before it answered."""
+    declined or went away before it took the command (nothing ran: the caller runs it).
+
+    The server says ``R`` when it takes the command, then ``S`` and the status once it has
+    waited for the command's process; that process says ``s`` and its status just before it
+    exits, for a server that goes away meanwhile.  A server that goes away after ``R`` leaves
+    the command running, or ended: it is not run again (a link twice at once, a program's side
+    effects twice); the command fails with a message if its status is lost."""
     import _signal
     import _socket
     from _struct import pack, unpack
@@ -152,10 +177,30 @@ def converse(s, argv: list[str], key: str) -> int | None:
             s.send(b"K" + bytes([signum]))
         except OSError:
             pass
-    numbers = [getattr(_signal, name) for name in FORWARDED_SIGNALS]
+    # a signal this process ignores (nohup, a shell's background job) is not the command's to
+    # take: the full command would ignore it too
+    numbers = [n for n in (getattr(_signal, name) for name in FORWARDED_SIGNALS)
+               if _signal.getsignal(n) != _signal.SIG_IGN]
     old = {n: _signal.signal(n, relay) for n in numbers}
+
+    def restore():
+        for n, h in old.items():
+            _signal.signal(n, h)
+
+    def message() -> bytes | None:
+        reply = b""
+        while len(reply) < 5:
+            chunk = s.recv(5 - len(reply))
+            if not chunk:              # the server went away
+                return None
+            reply += chunk
+        return reply
     try:
         cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        if cwd <= 2:                   # stdin, stdout or stderr is closed: the full command
+            os.close(cwd)              # sees it closed (a served one would get the directory)
+            restore()
+            return None
         try:
             s.sendmsg([pack("<Q", len(body))],
                       [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, pack("4i", cwd, 0, 1, 2))])
@@ -165,19 +210,29 @@ def converse(s, argv: list[str], key: str) -> int | None:
         sent = True
         for signum in pending:
             relay(signum, None)
-        reply = b""
-        while len(reply) < 5:
-            chunk = s.recv(5 - len(reply))
-            if not chunk:              # the server went away
-                break
-            reply += chunk
+        reply = message()
+        if reply is not None and reply[:1] == b"R":          # taken: it runs
+            own = None
+            while True:
+                try:
+                    reply = message()
+                except OSError:
+                    reply = None
+                if reply is None or reply[:1] == b"S":
+                    break
+                if reply[:1] == b"s":
+                    own = reply
+            reply = reply or own
+            if reply is None:
+                os.write(2, b"xld: error: the warm server went away while it ran the command "
+                            b"(its exit status is lost)\n")
+                return 1
+            return unpack("<i", reply[1:])[0]
     except BaseException:
-        for n, h in old.items():
-            _signal.signal(n, h)
+        restore()
         raise
-    if len(reply) < 5 or reply[:1] == b"D":           # declined: the command runs as it would
-        for n, h in old.items():
-            _signal.signal(n, h)
+    if reply is None or reply[:1] != b"S":        # declined: the command runs as it would
+        restore()
         return None
     return unpack("<i", reply[1:])[0]
 
@@ -188,7 +243,7 @@ def forward(argv: list[str], key: str) -> int | None:
     if not enabled():
         return None
     d = socket_dir()
-    if d is None:
+    if d is None or not stdio_open():
         return None
     s = connect(os.path.join(d, key_name(key) + ".sock"))
     if s is None:

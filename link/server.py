@@ -60,7 +60,7 @@ def forward(argv: list[str]) -> int | None:
     if not enabled() or sys.getprofile() is not None or sys.gettrace() is not None:
         return None
     d = socket_dir()
-    if d is None:
+    if d is None or not client.stdio_open():
         return None
     text = client.this_process_key_text()
     path = os.path.join(d, f"{client.key_name(text)}.sock")
@@ -280,6 +280,7 @@ def _child(req: Request, keep_closed: list[int]) -> None:
     global served
     served = True
     status = 1
+    me = os.getpid()
     try:
         for fd in keep_closed:
             try:
@@ -313,7 +314,7 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         sys.stderr.flush()
         _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     except SystemExit as e:
-        status = e.code if isinstance(e.code, int) else 1
+        status = exit_status(e)
     except BaseException as e:                        # never a traceback from the server
         try:
             os.write(2, f"xld: error: internal error: {type(e).__name__}: {e}\n".encode())
@@ -321,13 +322,37 @@ def _child(req: Request, keep_closed: list[int]) -> None:
             pass
         status = 1
     finally:
+        if os.getpid() == me:         # (not a process the command forked, such as a guest's)
+            try:                      # the status, from the process itself: the client has it
+                os.write(req.conn.fileno(), b"s" + struct.pack("<i", status & 0xFF))   # even if
+            except OSError:                                                # the server is gone
+                pass
         os._exit(status & 0xFF)
+
+
+def exit_status(e: SystemExit) -> int:
+    """The status a process ends with on ``SystemExit`` (as Python's own exit: None is 0, a
+    message is printed and 1)."""
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code
+    try:
+        sys.stderr.write(f"{e.code}\n")
+        sys.stderr.flush()
+    except Exception:
+        pass
+    return 1
 
 
 def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]]) -> None:
     """Tell the server which libraries (and members) this link read, for it to parse ahead,
     and how many it found parsed already."""
-    parts = [str(hits).encode(), os.fsencode(os.getcwd())]
+    try:
+        cwd = os.getcwd()
+    except OSError:               # a working directory that was removed: its relative paths
+        cwd, uses = "", []        # name nothing
+    parts = [str(hits).encode(), os.fsencode(cwd)]
     for path, members in uses:
         parts += [os.fsencode(path), ",".join(map(str, members)).encode()]
     data = b"\0".join(parts)
@@ -398,18 +423,23 @@ def serve(path: str, expected_cli: str) -> int:
     sel.register(listener, selectors.EVENT_READ, "accept")
     running: dict[int, Request] = {}              # pidfd -> request
     last = time.monotonic()
+    leaving = False
     try:
         while True:
-            if not running and time.monotonic() - last > idle:
+            if not running and (leaving or time.monotonic() - last > idle):
                 break
             for key, _ in sel.select(timeout=min(idle, 5.0)):
                 what = key.data
                 try:
                     if what == "accept":
                         conn, _ = listener.accept()
-                        if not _accept(conn, files, running, sel, listener, installation):
-                            if stale(files):
-                                return 0
+                        if not _accept(conn, files, running, sel, listener, installation, lock) \
+                                and stale(files):
+                            # no new commands; the running ones end first (a client whose
+                            # server went away would have no status)
+                            sel.unregister(listener)
+                            _leave(path, bound, listener, lock)
+                            leaving = True
                     elif what[0] == "conn":
                         _on_client(what[1], running, sel)
                     elif what[0] == "uses":
@@ -421,16 +451,23 @@ def serve(path: str, expected_cli: str) -> int:
                     if log:
                         _log(log, f"error: {type(e).__name__}: {e}")
     finally:
-        try:
-            if os.stat(path).st_ino == bound:          # not a successor's socket
-                os.unlink(path)
-        except OSError:
-            pass
-        listener.close()
+        if not leaving:
+            _leave(path, bound, listener, lock)
     return 0
 
 
-def _accept(conn, files, running, sel, listener, key: bytes) -> bool:
+def _leave(path: str, bound: int, listener, lock: int) -> None:
+    """Stop listening: the socket goes (unless a successor's), and the lock, for a successor."""
+    try:
+        if os.stat(path).st_ino == bound:          # not a successor's socket
+            os.unlink(path)
+    except OSError:
+        pass
+    listener.close()
+    os.close(lock)
+
+
+def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
     import selectors
     import socket
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -453,7 +490,15 @@ def _accept(conn, files, running, sel, listener, key: bytes) -> bool:
         req.close_fds()
         conn.close()
         return False
-    others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, conn.fileno()]
+    try:                          # taken: from here on the client does not run it itself
+        conn.sendall(b"R" + struct.pack("<i", 0))
+    except OSError:
+        req.close_fds()
+        conn.close()
+        return True
+    # the child keeps its own connection (it sends its status, server or not); not the lock (a
+    # successor must be able to take it while an orphaned command runs on)
+    others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
     for r in running.values():
         others += [r.conn.fileno(), r.pidfd]
     for r in running.values():

@@ -257,3 +257,160 @@ def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, serv
 def test_the_lean_client_knows_which_subcommands_are_served():
     from xld.link import cli, client
     assert set(client.NOT_SERVED) == set(cli.SUBCOMMANDS) - set(cli.server_commands())
+
+
+READ_ERRNO = r"""
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  char b[4]; long n = read(0, b, sizeof b);
+  printf("n=%ld errno=%d\n", n, n < 0 ? errno : 0);
+  return 0;
+}
+"""
+
+
+def test_lean_run_with_stdin_closed(server_env, tmp_path):
+    """The client's stdin is closed: the guest's read fails with EBADF as in the full command
+    (the served child used to get the client's working directory as its stdin, and hung)."""
+    (tmp_path / "rd.c").write_text(READ_ERRNO)
+    exe = tmp_path / "rd"
+    subprocess.run([tc.require("aarch64-linux-gnu-gcc"), "-static", str(tmp_path / "rd.c"), "-o",
+                    str(exe)], check=True)
+    lean(["run", exe], server_env, tmp_path, input=b"")          # starts the server
+    wait_for_socket(server_env)
+
+    def closed(env):
+        return lean(["run", exe], env, tmp_path, stdin=None, preexec_fn=lambda: os.close(0))
+    want = closed(dict(server_env, XLD_SERVER="0"))
+    got = closed(server_env)
+    assert (want.returncode, want.stdout) == (0, b"n=-1 errno=9\n")
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+@pytest.mark.parametrize("how", ["killed", "stale"])
+def test_a_command_the_server_took_is_not_run_again(programs, server_env, tmp_path, how):
+    """The server goes away while it runs a command (killed; or it found its code changed and
+    leaves): the command goes on and its status reaches the client, which does not run it a
+    second time (it used to: two links of one output at once, a program's effects twice)."""
+    from xld.link import client
+    path_dir = tmp_path / "pypath"
+    path_dir.mkdir()
+    env = dict(server_env, PYTHONPATH=str(path_dir))
+    exe = programs["waiter", "arm64"]
+    lean(["run", exe], env, tmp_path, input=b"")                  # starts the server
+    sock = wait_for_socket(env)
+    pid = int(Path(str(sock) + ".lock").read_text())
+    p = subprocess.Popen([*client.lean_argv(sys.executable), "run", str(exe)], env=env,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        if how == "killed":
+            os.kill(pid, signal.SIGKILL)
+        else:
+            (path_dir / "new.pth").write_text("")
+            other = lean(["run", programs["cat", "arm64"]], env, tmp_path, input=b"x")
+            assert other.returncode == 7               # declined: the full command ran it
+        p.stdin.close()
+        out, err = p.stdout.read(), p.stderr.read()
+        p.wait(timeout=120)
+    finally:
+        p.kill()
+        p.wait()
+    assert (p.returncode, out, err) == (9, b"", b"")           # "ready" once: one run
+    if how == "stale":                         # it left once its command ended, and its socket
+        for _ in range(600):                   # went at once (a fresh server may have bound anew)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the stale server did not leave")
+
+
+def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, tmp_path, monkeypatch):
+    """A listener at the expected name that is not this user's process (a race on a directory
+    above the socket's, or root's doing): the client closes without sending anything (it would
+    send its environment) and runs the full command."""
+    from xld.link import client
+    import threading
+    d = Path(server_env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
+    d.mkdir(mode=0o700)
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
+    path = d / (client.key_name(key) + ".sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(8)
+    with monkeypatch.context() as m:           # as if the listener were another user's
+        m.setattr(os, "getuid", lambda: 4242)
+        assert client.connect(str(path)) is None
+    assert client.connect(str(path)) is not None
+    listener.accept()[0].close()
+    listener.close()
+    path.unlink()
+    if os.getuid() != 0:
+        return
+    # as root: a listener of another uid for real (SO_PEERCRED has the listen()er's)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(done_w)
+            os.setuid(65534)
+            listener.listen(8)
+            os.write(ready_w, b"x")
+            os.read(done_r, 1)
+        finally:
+            os._exit(0)
+    seen = []
+    try:
+        assert os.read(ready_r, 1) == b"x"
+
+        def rogue():
+            conn, _ = listener.accept()
+            seen.append(conn.recv(1 << 16))
+            conn.close()
+        t = threading.Thread(target=rogue, daemon=True)
+        t.start()
+        exe = programs["cat", "arm64"]
+        got = lean(["run", exe, "q"], dict(server_env, XLD_SERVER_IDLE="1"), tmp_path, input=b"in")
+        t.join(60)
+    finally:
+        os.close(done_w)
+        os.waitpid(pid, 0)
+        for fd in (ready_r, ready_w, done_r):
+            os.close(fd)
+        listener.close()
+    assert (got.returncode, got.stdout) == (7, b"inargc=2 argv1=q total=2\n")
+    assert seen == [b""]                       # connected, and nothing sent
+
+
+def test_a_signal_the_client_ignores_is_not_forwarded(programs, server_env, tmp_path):
+    """nohup (SIGHUP ignored), a shell's background job (SIGINT ignored): the full command
+    inherits the ignoring; the served command must not get the signal either.  SIGHUP, then
+    SIGTERM: 143 (SIGTERM's), not killed by SIGHUP."""
+    from xld.link import client
+    exe = programs["waiter", "riscv64"]
+    lean(["run", exe], server_env, tmp_path, input=b"")          # starts the server
+    wait_for_socket(server_env)
+
+    def ignoring():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    statuses = {}
+    for name, env in (("alone", dict(server_env, XLD_SERVER="0")), ("served", server_env)):
+        p = subprocess.Popen([*client.lean_argv(sys.executable), "run", str(exe)], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=ignoring)
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGHUP)
+        p.send_signal(signal.SIGTERM)
+        statuses[name] = p.wait(timeout=60)
+        for f in (p.stdin, p.stdout, p.stderr):
+            f.close()
+    assert statuses == {"alone": 143, "served": 143}
+    assert len(served(server_env)) == 1 and "status=143" in served(server_env)[0]

@@ -297,3 +297,32 @@ def test_xld_run_through_the_server(server_env, tmp_path):
     assert (served_run.returncode, served_run.stdout, served_run.stderr) == \
         (alone.returncode, alone.stdout, alone.stderr)
     assert any("'run'" in line and "status=7" in line for line in served(server_env))
+
+
+def test_a_served_command_in_a_removed_directory(server_env, tmp_path):
+    """A working directory that was removed: the command ends as it does unserved (it used to
+    fail after its work, when the child asked for its directory to tell the server its
+    libraries)."""
+    xld(["--version"], server_env, tmp_path)
+    wait_for_socket(server_env)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+
+    def in_gone(env):
+        return subprocess.run(f'cd "{gone}" && rmdir "{gone}" && exec "{sys.executable}" -m xld.link '
+                              "--version", shell=True, env=env, capture_output=True, timeout=120)
+    want = in_gone(dict(server_env, XLD_SERVER="0"))
+    gone.mkdir()
+    got = in_gone(server_env)
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+    assert want.returncode == 0
+    assert len(served(server_env)) == 1 and "status=0" in served(server_env)[0]
+
+
+def test_exit_status_of_system_exit(capsys):
+    """A served command that raises SystemExit ends as Python ends on it."""
+    from xld.link import server
+    assert server.exit_status(SystemExit(None)) == 0
+    assert server.exit_status(SystemExit(3)) == 3
+    assert server.exit_status(SystemExit("xld: gone")) == 1
+    assert capsys.readouterr().err == "xld: gone\n"
