@@ -32,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
                 status = server.forward(argv)
             if status is not None:
                 client.exit_as(status)
+    if entry:                         # paths print as their bytes are, in any locale (GNU ld's
+        try:                          # are bytes; Python's strict stdout failed on one not UTF-8)
+            sys.stdout.reconfigure(errors="surrogateescape")
+        except (AttributeError, ValueError):
+            pass
     if argv and argv[0] in SUBCOMMANDS:
         import importlib
         mod, fn = SUBCOMMANDS[argv[0]]

@@ -299,9 +299,10 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         os.umask(req.umask)
         os.environb.clear()
         os.environb.update(req.env)
-        enc = sys.stdout.encoding or "utf-8"
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc)
+        enc, errors = stdio_codec(req.env, sys.stdout.encoding or "utf-8")
+        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc, errors=errors)
         sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
+                                      errors="surrogateescape",        # as cli.main sets it
                                       line_buffering=os.isatty(1))
         sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
                                       errors="backslashreplace", line_buffering=True)
@@ -328,6 +329,21 @@ def _child(req: Request, keep_closed: list[int]) -> None:
             except OSError:                                                # the server is gone
                 pass
         os._exit(status & 0xFF)
+
+
+def stdio_codec(env: dict, server_encoding: str) -> tuple[str, str]:
+    """The encoding and error handler of stdin that the full command would have in the
+    client's environment.  Python's rule: ``surrogateescape`` in the C and POSIX locales and in
+    the ones it coerces them to (C.UTF-8, C.utf8, UTF-8; a fresh interpreter started in the C
+    locale sets LC_CTYPE=C.UTF-8 for its children), or with PYTHONUTF8=1; ``strict`` otherwise.
+    So bytes of a path that are not UTF-8 print as a fresh process prints them."""
+    def get(name: str) -> str:
+        return env.get(name.encode(), b"").decode("latin-1")
+    ctype = get("LC_ALL") or get("LC_CTYPE") or get("LANG") or "C"
+    if ctype in ("C", "POSIX", "C.UTF-8", "C.utf8", "UTF-8") or get("PYTHONUTF8") == "1" \
+            or sys.flags.utf8_mode:
+        return "utf-8", "surrogateescape"
+    return server_encoding, "strict"
 
 
 def exit_status(e: SystemExit) -> int:

@@ -326,3 +326,26 @@ def test_exit_status_of_system_exit(capsys):
     assert server.exit_status(SystemExit(3)) == 3
     assert server.exit_status(SystemExit("xld: gone")) == 1
     assert capsys.readouterr().err == "xld: gone\n"
+
+
+@pytest.mark.parametrize("lang", ["C", "en_US.UTF-8"])
+def test_a_path_that_is_not_utf8_prints_as_unserved(objects, server_env, tmp_path, lang):
+    """An input named with a byte that is not UTF-8 is printed as it is (the map on stdout,
+    -M), served or not, in the C locale and in a UTF-8 one: the served command stopped with an
+    internal error (its stdout was strict), and so did the full command in en_US.UTF-8."""
+    odd = os.fsencode(str(tmp_path)) + b"/m\xff.o"
+    with open(odd, "wb") as f:
+        f.write(objects[0].read_bytes())
+    env = {k: v for k, v in server_env.items() if not k.startswith("LC_") and k not in ("LANG", "PYTHONUTF8")}
+    env["LANG"] = lang
+    args = [b"--arch", b"arm64", b"-e", b"main", b"--unresolved-symbols=ignore-all", b"-M",
+            odd, os.fsencode(str(objects[1])), b"-o", b"out"]
+    xld(["--version"], env, tmp_path)
+    wait_for_socket(env)
+    run = [os.fsencode(sys.executable), b"-m", b"xld.link", *args]
+    want = subprocess.run(run, env=dict(env, XLD_SERVER="0"), cwd=tmp_path, capture_output=True, timeout=120)
+    got = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    assert want.returncode == 0, want.stderr
+    assert b"m\xff.o" in want.stdout
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+    assert any("status=0" in line for line in served(env))
