@@ -423,19 +423,11 @@ def symbol_addresses(ctx) -> None:
             _group_addresses(group, def_file, def_index, gaddr)
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
-    # S: the locals' addresses, the globals' values; one array, each file a slice of it
-    if objs:
-        nsyms = np.fromiter((len(f.symaddr) for f in objs), dtype=np.int64, count=len(objs))
-        fgs = np.minimum(np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs)), nsyms)
-        base = np.cumsum(nsyms) - nsyms
-        nglob = nsyms - fgs
-        all_S = np.concatenate([f.symaddr for f in objs])
-        total = int(nglob.sum())
-        if total:
-            rows = np.repeat(base + fgs - (np.cumsum(nglob) - nglob), nglob) + np.arange(total)
-            all_S[rows] = gaddr[np.concatenate([f.gids[f.first_global:len(f.symaddr)] for f in objs])]
-        for obj, b, n in zip(objs, base.tolist(), nsyms.tolist()):
-            obj.S = all_S[b:b + n]
+    for obj in objs:
+        fg = obj.first_global
+        S = obj.symaddr.copy()
+        S[fg:] = gaddr[obj.gids[fg:]]
+        obj.S = S
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
