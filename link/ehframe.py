@@ -528,27 +528,68 @@ def _merge_output_cies(ctx, secs) -> None:
             obj, sec = secs[k]
             obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
     tk = np.flatnonzero(touched).tolist()
-    moved = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
-    copied: set[int] = set()
+    mobjs, mown, midx, mval = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
+    # the objects' writable tables, made for all of them at once: those with symbols that
+    # move own both their tables (``own_tables``); the others get a copy of their section
+    # headers (the file's, or another pass's copy), as ``tables_owned`` does not cover it
+    moving = {id(mobjs[k]) for k in np.flatnonzero(np.bincount(mown, minlength=len(mobjs))).tolist()}
+    objs, seen = [], set()
+    for k in tk:
+        obj = secs[k][0]
+        if id(obj) not in seen:
+            seen.add(id(obj))
+            objs.append(obj)
+    fresh = [o for o in objs if not o.tables_owned]
+    own = [o for o in fresh if id(o) in moving]
+    syms, big, sbase = _copies([o.syms for o in own])
+    for o, t in zip(own, syms):
+        o.syms = t
+    for o, t in zip(fresh, _copies([o.shdrs for o in fresh])[0]):
+        o.shdrs = t
+    for o in own:
+        o.tables_owned = True
+    data = out.tobytes()
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
         obj, sec = secs[k]
-        obj.content_override[sec] = out[b:b + sz].tobytes()
-        if not obj.tables_owned and id(obj) not in copied:
-            if id(obj) in moved:
-                obj.own_tables()
-            else:                                           # (the file's, or another pass's copy)
-                obj.shdrs = elf.copy_table(obj.shdrs)
-            copied.add(id(obj))
+        obj.content_override[sec] = data[b:b + sz]
         obj.shdrs["sh_size"][sec] = sz
-    for obj, idx, values in moved.values():
-        obj.syms["st_value"][idx] = values
+    if len(mown):
+        # the symbols of the objects just copied: one assignment into the copy; of objects
+        # that owned their tables already: one per object
+        at = {id(o): b for o, b in zip(own, sbase)} if big is not None else {}
+        base = np.array([at.get(id(o), -1) for o in mobjs], dtype=np.int64)[mown]
+        if big is not None:
+            one = base >= 0
+            big["st_value"][base[one] + midx[one]] = mval[one]
+        else:
+            one = np.zeros(len(mown), dtype=bool)
+        rest = np.flatnonzero(~one)
+        if len(rest):
+            mown, midx, mval = mown[rest], midx[rest], mval[rest]
+            cuts = (np.flatnonzero(np.diff(mown)) + 1).tolist()      # (in owner order)
+            for a, b in zip([0] + cuts, cuts + [len(mown)]):
+                mobjs[int(mown[a])].syms["st_value"][midx[a:b]] = mval[a:b]
 
 
-def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> dict:
+def _copies(tables: list[np.ndarray]) -> tuple:
+    """Writable copies of structured tables of one dtype, as views into one copy of them all
+    (concatenated as bytes: one copy, not one a table): (the copies, the array they are
+    views of, each one's first row there); (the copies, None, None) when made one by one."""
+    dt = tables[0].dtype if tables else None
+    if len(tables) < 2 or any(t.dtype != dt for t in tables):
+        return [elf.copy_table(t) for t in tables], None, None
+    lens = [len(t) for t in tables]
+    big = np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    starts = (np.cumsum(lens) - lens).tolist()
+    return [big[a:a + n] for a, n in zip(starts, lens)], big, starts
+
+
+def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> tuple:
     """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
     __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
-    after it now starts.  For all sections at once: {id(obj): (obj, symbol indices, new
-    values)} of the symbols whose value changes."""
+    after it now starts.  For all sections at once, of the symbols whose value changes: (the
+    objects, each symbol's object (an index into them, in order), its index there, its new
+    value)."""
     objs, at = [], {}
     for k in tk:
         obj = secs[k][0]
@@ -564,8 +605,9 @@ def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> di
     symkey = owner << 32 | shx
     pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
     hits = np.flatnonzero(skeys[pos] == symkey)
+    none = np.zeros(0, dtype=np.int64)
     if not len(hits):
-        return {}
+        return [], none, none, none
     ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
     v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
     after = np.append(fr.first[1:], len(fr.st))
@@ -574,16 +616,10 @@ def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> di
     nv = np.where(gone[r], new_lst[r], v + shift[r])
     changed = np.flatnonzero(nv != v)
     if not len(changed):
-        return {}
+        return [], none, none, none
     starts = np.concatenate([[0], np.cumsum(counts)])
-    moved: dict[int, tuple] = {}
     ow = owner[hits[changed]]
-    cuts = (np.flatnonzero(np.diff(ow)) + 1).tolist()         # (hits are in owner order)
-    for a, b in zip([0] + cuts, cuts + [len(changed)]):
-        o = int(ow[a])
-        sel = changed[a:b]
-        moved[id(objs[o])] = (objs[o], hits[sel] - starts[o], nv[sel].astype(np.uint64))
-    return moved
+    return objs, ow, hits[changed] - starts[ow], nv[changed].astype(np.uint64)
 
 
 def fix_cie_pointers(ctx, img) -> None:

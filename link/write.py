@@ -53,8 +53,10 @@ def _check_padding(ctx, total: int) -> None:
 
 
 def _copy_sections(ctx, img: np.ndarray) -> None:
-    from xld.link.layout import Sections
-    secs = Sections(ctx.files, extra=True)
+    """Every input section's bytes at its file offset, gaps in code filled with nops.  The
+    headers' columns are read once for all inputs (a static hello copies ~4,000 sections):
+    the loop left is one slice assignment per input, plus one per gap to fill."""
+    cols = _InputColumns(ctx)
     mv = memoryview(img)
     nop = ctx.arch.nop
     for o in ctx.ordered:
@@ -67,25 +69,79 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         # gaps: a script's =fill, or zeros under a script; else code gets nops
         fill = o.fill if hasattr(o, "fill") else nop if o.flags & elf.SHF_EXECINSTR else None
-        prev_end = o.offset
-        rows = secs.rows(o.inputs)
-        for (obj, i), t, src, size, start in zip(o.inputs, secs.type[rows].tolist(), secs.offset[rows].tolist(),
-                                                 secs.size[rows].tolist(), secs.fileoff[rows].tolist()):
-            if t == elf.SHT_NOBITS:
-                continue
-            if fill is not None and start > prev_end:
-                gap = start - prev_end
-                if prev_end % len(fill) == 0 and gap % len(fill) == 0:
-                    mv[prev_end:start] = fill * (gap // len(fill))
-                elif hasattr(o, "fill"):        # a script's pattern, from the section's start
-                    k = (prev_end - o.offset) % len(fill)
-                    mv[prev_end:start] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+        rows = cols.rows(o.inputs)
+        which = np.flatnonzero(cols.type[rows] != elf.SHT_NOBITS)
+        rows = rows[which]
+        src, size, start = cols.offset[rows], cols.size[rows], cols.fileoff[rows]
+        prev = np.empty_like(start)
+        if len(start):
+            prev[0] = o.offset
+            prev[1:] = start[:-1] + size[:-1]
+        if fill is not None and not (start >= prev).all():
+            _copy_in_order(o, fill, mv, which, src, size, start)   # (inputs that overlap)
+            continue
+        if fill is not None:
+            gaps = np.flatnonzero(start > prev)
+            for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
+                _fill(o, fill, mv, a, b)
+        inputs = o.inputs
+        for k, s, n, at in zip(which.tolist(), src.tolist(), size.tolist(), start.tolist()):
+            obj, i = inputs[k]
             override = obj.content_override.get(i) if obj.content_override else None
-            if override is not None:
-                mv[start:start + size] = override
-            else:
-                mv[start:start + size] = obj.buf[src:src + size]
-            prev_end = start + size
+            mv[at:at + n] = override if override is not None else obj.buf[s:s + n]
+
+
+def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
+    """The gap [a, b) of output section o, filled with the pattern ``fill``."""
+    gap = b - a
+    if a % len(fill) == 0 and gap % len(fill) == 0:
+        mv[a:b] = fill * (gap // len(fill))
+    elif hasattr(o, "fill"):        # a script's pattern, from the section's start
+        k = (a - o.offset) % len(fill)
+        mv[a:b] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+
+
+def _copy_in_order(o, fill, mv, which, src, size, start) -> None:
+    """Each input's gap, then its bytes, one input after the other (inputs that overlap)."""
+    prev_end = o.offset
+    for k, s, n, at in zip(which.tolist(), src.tolist(), size.tolist(), start.tolist()):
+        obj, i = o.inputs[k]
+        if at > prev_end:
+            _fill(o, fill, mv, prev_end, at)
+        override = obj.content_override.get(i) if obj.content_override else None
+        mv[at:at + n] = override if override is not None else obj.buf[s:s + n]
+        prev_end = at + n
+
+
+class _InputColumns:
+    """What copying needs of every file's section headers, as flat columns (rows: the
+    file's base + section index).  The headers are concatenated as bytes, once: taking
+    each field of each file's table on its own costs a few microseconds a table."""
+
+    def __init__(self, ctx):
+        files = ctx.files[1:]
+        lens = [len(f.shdrs) for f in files]
+        self.base = [0] * len(ctx.files)
+        k = 0
+        for f, n in zip(files, lens):
+            self.base[f.file_id] = k
+            k += n
+        if not files:
+            self.type = self.size = self.offset = self.fileoff = np.zeros(0, dtype=np.int64)
+            return
+        dt = files[0].shdrs.dtype
+        if all(f.shdrs.dtype == dt for f in files):
+            hdr = np.concatenate([np.ascontiguousarray(f.shdrs).view(np.uint8) for f in files]).view(dt)
+            self.type, self.size, self.offset = (hdr[k].astype(np.int64) for k in ("sh_type", "sh_size", "sh_offset"))
+        else:
+            self.type, self.size, self.offset = (
+                np.concatenate([f.shdrs[k] for f in files]).astype(np.int64)
+                for k in ("sh_type", "sh_size", "sh_offset"))
+        self.fileoff = np.concatenate([f.sec_fileoff for f in files]).astype(np.int64)
+
+    def rows(self, inputs) -> np.ndarray:
+        base = self.base
+        return np.fromiter((base[obj.file_id] + i for obj, i in inputs), dtype=np.int64, count=len(inputs))
 
 
 _SYM_OUT = np.dtype([("st_name", "<u4"), ("st_info", "u1"), ("st_other", "u1"),
@@ -105,10 +161,14 @@ def _cstrings(buf: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return buf[idx], offs
 
 
-def _columns(tables: list[np.ndarray], fields) -> dict[str, np.ndarray]:
-    """Fields of many structured arrays, each concatenated on its own (concatenating the
-    records themselves is several times slower)."""
-    return {k: np.concatenate([t[k] for t in tables]) for k in fields}
+def _records(tables: list[np.ndarray]) -> np.ndarray:
+    """Structured arrays of one dtype as one array, concatenated as bytes (one copy; NumPy
+    concatenates records field by field, and taking the fields of each table on its own
+    costs a few microseconds a table and a field)."""
+    dt = tables[0].dtype
+    if any(t.dtype != dt for t in tables):
+        return np.concatenate(tables)
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
 
 
 def symbol_table(ctx, index=None):
@@ -154,8 +214,8 @@ def symbol_table(ctx, index=None):
 
     # per-file tables concatenated once, so the work below is a few array operations
     files = ctx.files[1:]
-    out_index = np.concatenate([[0]] + [np.array([o.index if o is not None else 0 for o in f.sec_outsec],
-                                                  dtype=np.int64) for f in files])
+    out_index = np.array([0] + [o.index if o is not None else 0 for f in files for o in f.sec_outsec],
+                         dtype=np.int64)
     sec_base = np.cumsum([1] + [len(f.sec_outsec) for f in files])[:-1]      # per file, into out_index
     ctx_sec_base = dict(zip((f.file_id for f in files), sec_base.tolist()))
 
@@ -197,14 +257,15 @@ def symbol_table(ctx, index=None):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
-        allsyms = _columns([f.syms for f in files], ("st_info", "st_other", "st_size"))
+        allsyms = _records([f.syms for f in files])
         allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
         sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
         df = def_file[gsel]
         flat = sym_base[df] + def_index[gsel]
-        syms = {k: v[flat] for k, v in allsyms.items()}
+        picked = allsyms[flat]
+        syms = {k: picked[k] for k in ("st_info", "st_other", "st_size")}
         shndx = allshndx[flat]
         common = state[gsel] == 2
         is_abs = shndx == elf.SHN_ABS
@@ -292,7 +353,7 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     ``keep_temporary``: .L labels too (--discard-none); ``forced`` (a flag per local): kept
     even when temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``:
     no others (-x)."""
-    syms = _columns([f.syms[1:f.first_global] for f in lf], ("st_name", "st_info"))
+    syms = _records([f.syms[1:f.first_global] for f in lf])
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
     strs = [f.symstr or b"\0" for f in lf]
     str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
@@ -335,7 +396,7 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     if len(idx) == 0:
         return None
     sel = cand[idx]
-    rest = _columns([f.syms[1:f.first_global] for f in lf], ("st_other", "st_value", "st_size"))
+    rest = syms
     addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])[sel]
     rows = np.zeros(len(idx), dtype=_SYM_OUT)
     rows["st_info"] = info[idx]
