@@ -329,6 +329,28 @@ class ObjectFile:
         self.tables_owned = True
         return old
 
+    @staticmethod
+    def own_tables_together(objs) -> tuple[np.ndarray, list]:
+        """Make every object's ``syms`` a view into one writable table, the objects' tables
+        one after another in the order given (a pass can then edit all of them as one array),
+        and each ``shdrs`` its own copy.  Returns that table and the symbol tables replaced
+        that were the files' own (obj, table) (the caller may release their pages)."""
+        n = [o.nsyms for o in objs]
+        table = np.empty(sum(n), dtype=elf.SYM)
+        raw = table.view(np.uint8)
+        replaced = []
+        at = 0
+        for o, k in zip(objs, n):
+            old = o.syms
+            raw[at * elf.SYM_SIZE:(at + k) * elf.SYM_SIZE] = np.ascontiguousarray(old).view(np.uint8)
+            o.syms = table[at:at + k]
+            if not o.tables_owned:
+                o.shdrs = elf.copy_table(o.shdrs)
+                o.tables_owned = True
+                replaced.append((o, old))
+            at += k
+        return table, replaced
+
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
         names no section, a compressed section that is allocated or whose header is broken."""

@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from xld.link import elf, pages
+from xld.link.input import ObjectFile
 from xld.link.kinds import Kind
 
 GP_NAME = "__global_pointer$"
@@ -922,20 +923,20 @@ def _shrink(ctx, edits, snapshot) -> None:
     if len(touched) == 0:
         return
     tk = touched.tolist()
-    edited_files: dict[int, list[int]] = {}
-    chunks = []
-    copied: list = []                 # (mapping, table) of the symbol tables copied
-    for key in tk:
-        f = key >> 32
-        obj = ctx.files[f]
-        if f not in edited_files:
-            if hook is not None:
-                hook(obj)
-            _writable(obj, copied)
-            edited_files[f] = []
-        chunks.append(np.frombuffer(obj.section_content(key & 0xFFFFFFFF), dtype=np.uint8))
-    pages.release(copied)             # their pages in the inputs' mappings, all at once
-    del copied
+    tfiles = _unique(touched >> 32).tolist()
+    objs = [ctx.files[f] for f in tfiles]
+    if hook is not None:
+        for obj in objs:
+            hook(obj)
+    # the edited files' symbol tables as one writable table (each file's ``syms`` a view)
+    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # the replaced tables' pages in the inputs' mappings, all at once
+    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
+    del replaced
+    edited_files: dict[int, list[int]] = {f: [] for f in tfiles}
+    files = ctx.files
+    chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+              for key in tk]
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -990,21 +991,17 @@ def _shrink(ctx, edits, snapshot) -> None:
             x[sel] = mv.moved(e[sel], x[sel])
         p0 = p1
     # symbols defined in them (values and ends), and the section symbols among them: over
-    # the edited files' tables concatenated, in groups of files of bounded size
-    files = ctx.files
+    # the edited files' one table, in runs of files of bounded size
     nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     ybase = np.zeros(len(files), dtype=np.int64)
     ybase[1:] = np.cumsum(nsyms) - nsyms
     sec_sym_e = np.full(int(nsyms.sum()) + 1, -1, dtype=np.int32)
-    group: list = []
-    count = 0
-    ef = [f for f, secs in edited_files.items() if secs]
-    for k, f in enumerate(ef):
-        group.append(files[f])
-        count += files[f].nsyms
-        if count >= 1 << 15 or k == len(ef) - 1:
-            _move_symbols(group, edited_files, mv, ybase, sec_sym_e)
-            group, count = [], 0
+    lo = hi = k0 = 0
+    for k, obj in enumerate(objs):
+        hi += obj.nsyms
+        if hi - lo >= 1 << 15 or k == len(objs) - 1:
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, mv, ybase, sec_sym_e)
+            lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
     # (in slices of the table: a row's symbol table base comes from its part)
@@ -1025,18 +1022,22 @@ def _shrink(ctx, edits, snapshot) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
+def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
-    bytes; the section symbols among them get their section's id in ``sec_sym_e``."""
+    bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
+    view); the section symbols among them get their section's id in ``sec_sym_e``."""
+    at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
+    if not at:
+        return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
     sbase = np.cumsum(nsec) - nsec
     # the edited-section id of every section of these files (-1: not shrunk), the last
     # entry for symbols in no section
     sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
-    at = [(b, o.file_id, s) for o, b in zip(objs, sbase.tolist()) for s in edited_files[o.file_id]]
-    b, f, s = np.array(at, dtype=np.int64).reshape(-1, 3).T
-    sec_e[b + s] = mv.ids((f << 32) | s)
+    fpos = {o.file_id: b for o, b in zip(objs, sbase.tolist())}
+    f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
+    sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
     ns = np.repeat(nsec, n)
     sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
@@ -1048,8 +1049,8 @@ def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
         return
     e = e[ii]
     # one lookup for every value, one for every end of a sized symbol
-    value = np.concatenate([o.syms["st_value"] for o in objs])
-    size = np.concatenate([o.syms["st_size"] for o in objs])
+    value = table["st_value"]
+    size = table["st_size"]
     v = value[ii].astype(np.int64)
     end = size[ii].astype(np.int64)
     sized = np.flatnonzero(end)
@@ -1063,20 +1064,12 @@ def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
     value[ii] = v
     size[ii] = sz
     del v, sz
-    info = np.concatenate([o.syms["st_info"] for o in objs])
-    ss = (info[ii] & 0xF) == elf.STT_SECTION
-    del info
+    ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
     fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
-    owner = np.searchsorted(first, ii, side="right") - 1
     j = ii[ss]
-    sec_sym_e[ybase[fid[owner[ss]]] + j - first[owner[ss]]] = e[ss]
-    # each file's columns back (only files with a symbol that moved)
-    has = np.bincount(owner, minlength=len(objs)) > 0
-    for o, b, k, h in zip(objs, first.tolist(), n.tolist(), has.tolist()):
-        if h:
-            o.syms["st_value"] = value[b:b + k]
-            o.syms["st_size"] = size[b:b + k]
+    owner = np.searchsorted(first, j, side="right") - 1
+    sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
 
 
 def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
@@ -1167,11 +1160,3 @@ class _Mover:
             k -= 1
             out[a:a + step] = np.where(xs < self.end[k], self.newstart[k], xs - self.shift[k])
         return out
-
-
-def _writable(obj, copied: list) -> None:
-    """The object's own copies of its symbol and section tables (made once); the file's
-    table goes to ``copied`` with its mapping, for pages.release."""
-    old = obj.own_tables()
-    if old is not None:
-        copied.append((pages.mapping_of(obj), old))
