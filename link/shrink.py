@@ -142,7 +142,7 @@ class Relaxer:
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        lay_out(ctx, symbols=False)        # the estimate looks up the few symbols it reads
+        self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._estimate()
         excluded: set[int] = set()
         for rounds in range(1, _MAX_ROUNDS + 1):
@@ -320,7 +320,7 @@ class Relaxer:
         al = t.kind == Kind.ALIGN
         total += int(t.addend[al].sum())
         self.total = total
-        self.chunks = _Chunks(ctx, total)
+        self.chunks = _Chunks(ctx, total, self.placed)
         c = self.calls
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
@@ -569,11 +569,12 @@ class _Chunks:
     can move against the bytes before it once sections shrink (alignment - 1; two pages at a
     segment start; everything deletable at a --section-start)."""
 
-    def __init__(self, ctx, total_deletable: int):
-        from xld.link.layout import Sections
+    def __init__(self, ctx, total_deletable: int, placed):
+        """``placed``: what lay_out returned for the estimated layout (the section table and
+        each output section's rows in it)."""
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
-        secs = Sections(ctx.files)
+        secs, rows_of = placed
         starts, slack = [], []
         for o in ctx.ordered:
             if not o.alloc:
@@ -585,7 +586,7 @@ class _Chunks:
             else:
                 first = o.align - 1
             if o.inputs:
-                rows = secs.rows(o.inputs)
+                rows = rows_of[id(o)]
                 sl = np.maximum(secs.align[rows], 1) - 1
                 sl[0] = max(first, int(sl[0]))
                 starts.append(o.addr + secs.out[rows])
@@ -616,18 +617,20 @@ class _Chunks:
 
 # -- helpers over the link ---------------------------------------------------------------
 
-def lay_out(ctx, symbols: bool = True) -> None:
+def lay_out(ctx, symbols: bool = True):
     """Addresses for everything, as the driver's layout passes compute them (but the symbols'
-    only with ``symbols``: else place_and_value needs the table of symbol sections)."""
+    only with ``symbols``: else place_and_value needs the table of symbol sections).  Returns
+    layout.finalize_section_addresses's section table and rows."""
     from xld.link import driver, layout, relocate
     layout.place(ctx)
-    layout.finalize_section_addresses(ctx)
+    placed = layout.finalize_section_addresses(ctx)
     driver.linker_symbol_values(ctx)
     driver.compute_tp(ctx)
     if symbols:
         relocate.symbol_addresses(ctx)
     else:
         ctx.gaddr = None
+    return placed
 
 
 def _file_spans(f: np.ndarray):
