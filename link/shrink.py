@@ -856,8 +856,10 @@ class _Snapshot:
     def objs_hook(self, obj) -> None:
         if obj.file_id not in self.objs:
             own = obj.tables_owned
-            # tables not yet owned are the file's and are copied before any write: keep them
-            syms, shdrs = (elf.copy_table(obj.syms), elf.copy_table(obj.shdrs)) if own else (obj.syms, obj.shdrs)
+            # tables not yet owned are the file's and are copied before any write: keep them;
+            # the symbol table is never written after this (_shrink gives every file it edits
+            # a new one), the section headers are when owned
+            syms, shdrs = obj.syms, (elf.copy_table(obj.shdrs) if own else obj.shdrs)
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
