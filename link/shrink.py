@@ -633,23 +633,6 @@ def lay_out(ctx, symbols: bool = True):
     return placed
 
 
-def _file_spans(f: np.ndarray):
-    """(file, start, end) runs of a nondecreasing file column."""
-    if len(f) == 0:
-        return []
-    b = np.flatnonzero(f[1:] != f[:-1]) + 1
-    st = np.concatenate([[0], b]).tolist()
-    en = np.concatenate([b, [len(f)]]).tolist()
-    return list(zip(f[st].tolist(), st, en))
-
-
-def _sorted_by_file(f: np.ndarray):
-    """An order that makes the file column nondecreasing (None when it already is)."""
-    if len(f) < 2 or bool(np.all(f[1:] >= f[:-1])):
-        return None
-    return np.argsort(f, kind="stable")
-
-
 def _join_labels(L, his, los, lf, lab_sec, lab_val):
     """(PCREL_LO12 row, PCREL_HI20 row) pairs where the LO12's label is the HI20's place."""
     hk = np.stack([L.file[his], L.sec[his], L.offset[his]])
@@ -704,16 +687,16 @@ def _gp(ctx) -> int | None:
 
 
 def _exec_rows(ctx) -> np.ndarray:
+    """Whether each row's section is allocated code: one lookup per part in every file's
+    section flags, one array."""
     t = ctx.rel
-    want = elf.SHF_EXECINSTR | elf.SHF_ALLOC
-    per_part = np.zeros(len(t.counts), dtype=bool)
-    pf = t.part_file
-    order = _sorted_by_file(pf)
-    idx = np.arange(len(pf)) if order is None else order
-    for fid, a, z in _file_spans(pf[idx]):
-        ii = idx[a:z]
-        fl = ctx.files[fid].shdrs["sh_flags"][t.part_sec[ii]].astype(np.int64)
-        per_part[ii] = (fl & want) == want
+    want = np.uint64(elf.SHF_EXECINSTR | elf.SHF_ALLOC)
+    files = ctx.files[1:]
+    nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
+    sbase = np.zeros(len(files) + 1, dtype=np.int64)
+    sbase[1:] = np.cumsum(nsec) - nsec
+    flags = np.concatenate([o.shdrs["sh_flags"] for o in files])
+    per_part = (flags[sbase[t.part_file] + t.part_sec] & want) == want
     return np.repeat(per_part, t.counts)
 
 
@@ -784,10 +767,11 @@ class Sources:
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
         index: dict[int, tuple[int, int]] = {}
+        over, fids, ks, starts = [], [], [], []
         for o in files:
             fid = o.file_id
             if o.content_override:
-                self.over[self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64)] = True
+                over.append(self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64))
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
@@ -796,9 +780,14 @@ class Sources:
                 data = np.frombuffer(mm, dtype=np.uint8)
                 got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
                 self.datas.append(data)
-            k, base = got
-            self.mapping[fid] = k
-            self.start[fid] = o.data.__array_interface__["data"][0] - base
+            fids.append(fid)
+            ks.append(got[0])
+            starts.append(o.data.__array_interface__["data"][0] - got[1])
+        if over:
+            self.over[np.concatenate(over)] = True
+        self.mapping[fids] = ks
+        self.start[fids] = starts
+
 
 def _targets(ctx, L, rows: np.ndarray, shndx):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
