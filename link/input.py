@@ -331,6 +331,32 @@ class ObjectFile:
         self.tables_owned = True
         return old
 
+    @staticmethod
+    def own_tables_together(objs) -> tuple[np.ndarray, list]:
+        """Make every object's ``syms`` a view into one writable table, the objects' tables
+        one after another in the order given (a pass can then edit all of them as one array),
+        and each ``shdrs`` not yet owned a view into another.  Returns that symbol table and
+        the symbol tables replaced that were the files' own (obj, table) (the caller may
+        release their pages).  The copies are made as bytes (see elf.copy_table)."""
+        def joined(tables, dtype):
+            raw = [np.ascontiguousarray(x).view(np.uint8) for x in tables]
+            return (np.concatenate(raw) if raw else np.zeros(0, dtype=np.uint8)).view(dtype)
+        table = joined([o.syms for o in objs], elf.SYM)
+        fresh = [o for o in objs if not o.tables_owned]
+        shdrs = joined([o.shdrs for o in fresh], elf.SHDR)
+        replaced = [(o, o.syms) for o in fresh]
+        at = 0
+        for o in objs:
+            o.syms = table[at:at + o.nsyms]
+            at += o.nsyms
+        at = 0
+        for o in fresh:
+            k = len(o.shdrs)
+            o.shdrs = shdrs[at:at + k]
+            o.tables_owned = True
+            at += k
+        return table, replaced
+
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
         names no section, a compressed section that is allocated or whose header is broken."""

@@ -487,16 +487,19 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     o.size = pos
 
 
-def finalize_section_addresses(ctx) -> None:
-    """Per input section: its address and output file offset (NumPy arrays per file)."""
+def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
+    """Per input section: its address and output file offset (NumPy arrays per file).
+    Returns the section table it read and the rows of each output section's inputs in it
+    (by id of the output section), for a caller that reads the layout just made."""
     files = ctx.files
     secs = Sections(files)
     addr = np.zeros(len(secs.out), dtype=np.int64)
     fileoff = np.full(len(secs.out), -1, dtype=np.int64)
+    rows_of: dict[int, np.ndarray] = {}
     for o in ctx.ordered:
         if not o.inputs:
             continue
-        rows = secs.rows(o.inputs)
+        rows = rows_of[id(o)] = secs.rows(o.inputs)
         rel = secs.out[rows]
         addr[rows] = (o.addr + rel) if o.alloc else rel
         fileoff[rows] = o.offset + rel
@@ -509,3 +512,4 @@ def finalize_section_addresses(ctx) -> None:
     for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
         obj.sec_addr[i] = cobj.sec_addr[ci]
         obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
+    return secs, rows_of

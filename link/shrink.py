@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from xld.link import elf, pages
+from xld.link.input import ObjectFile
 from xld.link.kinds import Kind
 
 GP_NAME = "__global_pointer$"
@@ -141,7 +142,7 @@ class Relaxer:
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        lay_out(ctx, symbols=False)        # the estimate looks up the few symbols it reads
+        self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._estimate()
         excluded: set[int] = set()
         for rounds in range(1, _MAX_ROUNDS + 1):
@@ -319,7 +320,7 @@ class Relaxer:
         al = t.kind == Kind.ALIGN
         total += int(t.addend[al].sum())
         self.total = total
-        self.chunks = _Chunks(ctx, total)
+        self.chunks = _Chunks(ctx, total, self.placed)
         c = self.calls
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
@@ -568,11 +569,12 @@ class _Chunks:
     can move against the bytes before it once sections shrink (alignment - 1; two pages at a
     segment start; everything deletable at a --section-start)."""
 
-    def __init__(self, ctx, total_deletable: int):
-        from xld.link.layout import Sections
+    def __init__(self, ctx, total_deletable: int, placed):
+        """``placed``: what lay_out returned for the estimated layout (the section table and
+        each output section's rows in it)."""
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
-        secs = Sections(ctx.files)
+        secs, rows_of = placed
         starts, slack = [], []
         for o in ctx.ordered:
             if not o.alloc:
@@ -584,7 +586,7 @@ class _Chunks:
             else:
                 first = o.align - 1
             if o.inputs:
-                rows = secs.rows(o.inputs)
+                rows = rows_of[id(o)]
                 sl = np.maximum(secs.align[rows], 1) - 1
                 sl[0] = max(first, int(sl[0]))
                 starts.append(o.addr + secs.out[rows])
@@ -615,35 +617,20 @@ class _Chunks:
 
 # -- helpers over the link ---------------------------------------------------------------
 
-def lay_out(ctx, symbols: bool = True) -> None:
+def lay_out(ctx, symbols: bool = True):
     """Addresses for everything, as the driver's layout passes compute them (but the symbols'
-    only with ``symbols``: else place_and_value needs the table of symbol sections)."""
+    only with ``symbols``: else place_and_value needs the table of symbol sections).  Returns
+    layout.finalize_section_addresses's section table and rows."""
     from xld.link import driver, layout, relocate
     layout.place(ctx)
-    layout.finalize_section_addresses(ctx)
+    placed = layout.finalize_section_addresses(ctx)
     driver.linker_symbol_values(ctx)
     driver.compute_tp(ctx)
     if symbols:
         relocate.symbol_addresses(ctx)
     else:
         ctx.gaddr = None
-
-
-def _file_spans(f: np.ndarray):
-    """(file, start, end) runs of a nondecreasing file column."""
-    if len(f) == 0:
-        return []
-    b = np.flatnonzero(f[1:] != f[:-1]) + 1
-    st = np.concatenate([[0], b]).tolist()
-    en = np.concatenate([b, [len(f)]]).tolist()
-    return list(zip(f[st].tolist(), st, en))
-
-
-def _sorted_by_file(f: np.ndarray):
-    """An order that makes the file column nondecreasing (None when it already is)."""
-    if len(f) < 2 or bool(np.all(f[1:] >= f[:-1])):
-        return None
-    return np.argsort(f, kind="stable")
+    return placed
 
 
 def _join_labels(L, his, los, lf, lab_sec, lab_val):
@@ -700,16 +687,16 @@ def _gp(ctx) -> int | None:
 
 
 def _exec_rows(ctx) -> np.ndarray:
+    """Whether each row's section is allocated code: one lookup per part in every file's
+    section flags, one array."""
     t = ctx.rel
-    want = elf.SHF_EXECINSTR | elf.SHF_ALLOC
-    per_part = np.zeros(len(t.counts), dtype=bool)
-    pf = t.part_file
-    order = _sorted_by_file(pf)
-    idx = np.arange(len(pf)) if order is None else order
-    for fid, a, z in _file_spans(pf[idx]):
-        ii = idx[a:z]
-        fl = ctx.files[fid].shdrs["sh_flags"][t.part_sec[ii]].astype(np.int64)
-        per_part[ii] = (fl & want) == want
+    want = np.uint64(elf.SHF_EXECINSTR | elf.SHF_ALLOC)
+    files = ctx.files[1:]
+    nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
+    sbase = np.zeros(len(files) + 1, dtype=np.int64)
+    sbase[1:] = np.cumsum(nsec) - nsec
+    flags = np.concatenate([o.shdrs["sh_flags"] for o in files])
+    per_part = (flags[sbase[t.part_file] + t.part_sec] & want) == want
     return np.repeat(per_part, t.counts)
 
 
@@ -780,10 +767,11 @@ class Sources:
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
         index: dict[int, tuple[int, int]] = {}
+        over, fids, ks, starts = [], [], [], []
         for o in files:
             fid = o.file_id
             if o.content_override:
-                self.over[self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64)] = True
+                over.append(self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64))
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
@@ -792,9 +780,14 @@ class Sources:
                 data = np.frombuffer(mm, dtype=np.uint8)
                 got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
                 self.datas.append(data)
-            k, base = got
-            self.mapping[fid] = k
-            self.start[fid] = o.data.__array_interface__["data"][0] - base
+            fids.append(fid)
+            ks.append(got[0])
+            starts.append(o.data.__array_interface__["data"][0] - got[1])
+        if over:
+            self.over[np.concatenate(over)] = True
+        self.mapping[fids] = ks
+        self.start[fids] = starts
+
 
 def _targets(ctx, L, rows: np.ndarray, shndx):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
@@ -852,8 +845,10 @@ class _Snapshot:
     def objs_hook(self, obj) -> None:
         if obj.file_id not in self.objs:
             own = obj.tables_owned
-            # tables not yet owned are the file's and are copied before any write: keep them
-            syms, shdrs = (elf.copy_table(obj.syms), elf.copy_table(obj.shdrs)) if own else (obj.syms, obj.shdrs)
+            # tables not yet owned are the file's and are copied before any write: keep them;
+            # the symbol table is never written after this (_shrink gives every file it edits
+            # a new one), the section headers are when owned
+            syms, shdrs = obj.syms, (elf.copy_table(obj.shdrs) if own else obj.shdrs)
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
 
     def restore(self) -> None:
@@ -922,20 +917,20 @@ def _shrink(ctx, edits, snapshot) -> None:
     if len(touched) == 0:
         return
     tk = touched.tolist()
-    edited_files: dict[int, list[int]] = {}
-    chunks = []
-    copied: list = []                 # (mapping, table) of the symbol tables copied
-    for key in tk:
-        f = key >> 32
-        obj = ctx.files[f]
-        if f not in edited_files:
-            if hook is not None:
-                hook(obj)
-            _writable(obj, copied)
-            edited_files[f] = []
-        chunks.append(np.frombuffer(obj.section_content(key & 0xFFFFFFFF), dtype=np.uint8))
-    pages.release(copied)             # their pages in the inputs' mappings, all at once
-    del copied
+    tfiles = _unique(touched >> 32).tolist()
+    objs = [ctx.files[f] for f in tfiles]
+    if hook is not None:
+        for obj in objs:
+            hook(obj)
+    # the edited files' symbol tables as one writable table (each file's ``syms`` a view)
+    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # the replaced tables' pages in the inputs' mappings, all at once
+    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
+    del replaced
+    edited_files: dict[int, list[int]] = {f: [] for f in tfiles}
+    files = ctx.files
+    chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+              for key in tk]
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -990,21 +985,17 @@ def _shrink(ctx, edits, snapshot) -> None:
             x[sel] = mv.moved(e[sel], x[sel])
         p0 = p1
     # symbols defined in them (values and ends), and the section symbols among them: over
-    # the edited files' tables concatenated, in groups of files of bounded size
-    files = ctx.files
+    # the edited files' one table, in runs of files of bounded size
     nsyms = np.fromiter((f.nsyms for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     ybase = np.zeros(len(files), dtype=np.int64)
     ybase[1:] = np.cumsum(nsyms) - nsyms
     sec_sym_e = np.full(int(nsyms.sum()) + 1, -1, dtype=np.int32)
-    group: list = []
-    count = 0
-    ef = [f for f, secs in edited_files.items() if secs]
-    for k, f in enumerate(ef):
-        group.append(files[f])
-        count += files[f].nsyms
-        if count >= 1 << 15 or k == len(ef) - 1:
-            _move_symbols(group, edited_files, mv, ybase, sec_sym_e)
-            group, count = [], 0
+    lo = hi = k0 = 0
+    for k, obj in enumerate(objs):
+        hi += obj.nsyms
+        if hi - lo >= 1 << 15 or k == len(objs) - 1:
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, mv, ybase, sec_sym_e)
+            lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
     # (in slices of the table: a row's symbol table base comes from its part)
@@ -1025,18 +1016,22 @@ def _shrink(ctx, edits, snapshot) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
+def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
-    bytes; the section symbols among them get their section's id in ``sec_sym_e``."""
+    bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
+    view); the section symbols among them get their section's id in ``sec_sym_e``."""
+    at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
+    if not at:
+        return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
     sbase = np.cumsum(nsec) - nsec
     # the edited-section id of every section of these files (-1: not shrunk), the last
     # entry for symbols in no section
     sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
-    at = [(b, o.file_id, s) for o, b in zip(objs, sbase.tolist()) for s in edited_files[o.file_id]]
-    b, f, s = np.array(at, dtype=np.int64).reshape(-1, 3).T
-    sec_e[b + s] = mv.ids((f << 32) | s)
+    fpos = {o.file_id: b for o, b in zip(objs, sbase.tolist())}
+    f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
+    sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
     ns = np.repeat(nsec, n)
     sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
@@ -1048,8 +1043,8 @@ def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
         return
     e = e[ii]
     # one lookup for every value, one for every end of a sized symbol
-    value = np.concatenate([o.syms["st_value"] for o in objs])
-    size = np.concatenate([o.syms["st_size"] for o in objs])
+    value = table["st_value"]
+    size = table["st_size"]
     v = value[ii].astype(np.int64)
     end = size[ii].astype(np.int64)
     sized = np.flatnonzero(end)
@@ -1063,20 +1058,12 @@ def _move_symbols(objs, edited_files, mv, ybase, sec_sym_e) -> None:
     value[ii] = v
     size[ii] = sz
     del v, sz
-    info = np.concatenate([o.syms["st_info"] for o in objs])
-    ss = (info[ii] & 0xF) == elf.STT_SECTION
-    del info
+    ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
     fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
-    owner = np.searchsorted(first, ii, side="right") - 1
     j = ii[ss]
-    sec_sym_e[ybase[fid[owner[ss]]] + j - first[owner[ss]]] = e[ss]
-    # each file's columns back (only files with a symbol that moved)
-    has = np.bincount(owner, minlength=len(objs)) > 0
-    for o, b, k, h in zip(objs, first.tolist(), n.tolist(), has.tolist()):
-        if h:
-            o.syms["st_value"] = value[b:b + k]
-            o.syms["st_size"] = size[b:b + k]
+    owner = np.searchsorted(first, j, side="right") - 1
+    sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
 
 
 def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
@@ -1167,11 +1154,3 @@ class _Mover:
             k -= 1
             out[a:a + step] = np.where(xs < self.end[k], self.newstart[k], xs - self.shift[k])
         return out
-
-
-def _writable(obj, copied: list) -> None:
-    """The object's own copies of its symbol and section tables (made once); the file's
-    table goes to ``copied`` with its mapping, for pages.release."""
-    old = obj.own_tables()
-    if old is not None:
-        copied.append((pages.mapping_of(obj), old))
