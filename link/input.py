@@ -341,14 +341,15 @@ class ObjectFile:
         def joined(tables, dtype):
             raw = [np.ascontiguousarray(x).view(np.uint8) for x in tables]
             return (np.concatenate(raw) if raw else np.zeros(0, dtype=np.uint8)).view(dtype)
+        lens = [len(o.syms) for o in objs]        # (the tables as they are: not nsyms)
         table = joined([o.syms for o in objs], elf.SYM)
         fresh = [o for o in objs if not o.tables_owned]
         shdrs = joined([o.shdrs for o in fresh], elf.SHDR)
         replaced = [(o, o.syms) for o in fresh]
         at = 0
-        for o in objs:
-            o.syms = table[at:at + o.nsyms]
-            at += o.nsyms
+        for o, n in zip(objs, lens):
+            o.syms = table[at:at + n]
+            at += n
         at = 0
         for o in fresh:
             k = len(o.shdrs)
