@@ -102,7 +102,9 @@ def read_elf(path: str, max_size: int | None = None, what: str = "", fd: int | N
         # (a segment with no file bytes, bss only, may name any offset: nothing is read)
         if p_type in (PT_LOAD, PT_INTERP) and filesz and off + filesz > len(data):
             raise ElfError(f"{name}: corrupt ELF file (segment {i} extends past the end of the file)")
-        if p_type == PT_LOAD and (filesz > memsz or vaddr + memsz >= 1 << 64):
+        # (the end, rounded up to any page size, must not wrap: a segment ending in the last
+        # page of the address space had a span of 0 and passed every size check)
+        if p_type == PT_LOAD and (filesz > memsz or vaddr + memsz > (1 << 64) - (1 << 16)):
             raise ElfError(f"{name}: corrupt ELF file (segment {i}: bad sizes)")
         segs.append(Segment(p_type, p_flags, off, vaddr, filesz, memsz, align))
         if p_type == PT_INTERP:

@@ -111,3 +111,20 @@ def test_entry_points_outside_the_address_space(build, tmp_path):
         else:
             with pytest.raises(RunError, match="entry point 0x8000000000000000 lies outside"):
                 run(str(path), root=str(tmp_path), timeout=30)
+
+
+@pytest.mark.parametrize("memsz", [(1 << 64) - 1, (1 << 64) - 0x800])
+def test_a_segment_ending_in_the_last_page_is_refused(build, tmp_path, memsz):
+    """Found by this fuzzer (seed 5, arm64 dyn mutant 172): a PT_LOAD whose end lies in the last
+    page of the address space rounded up to 0, so its span was 0 and passed the memory limit;
+    the loader then wrote its file bytes to an unmapped page (an internal error).  It is a
+    corrupt file, refused before anything is mapped."""
+    data = bytearray(open(build("hello", "arm64", "dyn"), "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phnum, = struct.unpack_from("<H", data, 56)
+    first_load = next(i for i in range(phnum) if struct.unpack_from("<I", data, phoff + 56 * i)[0] == 1)
+    struct.pack_into("<Q", data, phoff + 56 * first_load + 40, memsz)     # p_memsz
+    path = tmp_path / "bad"
+    path.write_bytes(bytes(data))
+    with pytest.raises(RunError, match="bad sizes"):
+        run(str(path), root=str(tmp_path), timeout=30)
