@@ -428,18 +428,28 @@ class Syscalls:
             self.wr(tz, bytes(8))
         return 0
 
-    def _sleep(self, req):
+    def _sleep(self, req, rem=0, name="nanosleep"):
+        """A relative sleep; a signal ends it with EINTR and the time left written to ``rem``
+        (never restarted, SA_RESTART or not: signal(7))."""
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        if len(self.threads) > 1:     # the others run meanwhile (threads.py)
-            return self.sleep_until(time.monotonic() + sec + nsec / 1e9, "nanosleep")
-        if self.wait_for_signal(sec + nsec / 1e9):
+        deadline = time.monotonic() + sec + nsec / 1e9
+
+        def interrupted():
+            if rem:
+                left = max(0, int((deadline - time.monotonic()) * 1e9))
+                self.wr(rem, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
             return -errno.EINTR
+
+        if len(self.threads) > 1:     # the others run meanwhile (threads.py)
+            return self.sleep_until(deadline, name, interrupted)
+        if self.wait_for_signal(sec + nsec / 1e9):
+            return interrupted()
         return 0
 
     def sys_nanosleep(self, req, rem, *_):
-        return self._sleep(req)
+        return self._sleep(req, rem)
 
     def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
         if flags & 1:  # TIMER_ABSTIME
@@ -451,7 +461,7 @@ class Syscalls:
             if delay > 0 and self.wait_for_signal(delay):
                 return -errno.EINTR
             return 0
-        return self._sleep(req)
+        return self._sleep(req, rem, "clock_nanosleep")
 
     def sys_times(self, buf, *_):
         if buf:
