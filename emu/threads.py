@@ -15,7 +15,7 @@ Switches happen
 - in the run loop, at the end of a time slice. While there is more than one thread, a ticker
   thread asks every TICK seconds for a stop (``kick``); the kicker (uc.Kicker: a block hook in
   host machine code) stops the engine exactly at the next translation block. Without the
-  kicker (not an x86-64 host), with an instruction budget or a debugger, each ``emu_start`` is
+  kicker (not an x86-64 host) or with an instruction budget, each ``emu_start`` is
   instead given an instruction count (``SLICE_INSNS``, or what is left of the budget), and
   Unicorn stops exactly at an instruction boundary when it is spent; the budget is charged
   slice by slice, so it covers every thread.
@@ -401,9 +401,10 @@ class Threads:
         gets the kicker (uc.Kicker: an exact stop on request from any thread) and the run is
         not counted: a ticker thread asks for a switch every TICK seconds while there is more
         than one thread, and timers and the signal pump ask for a stop when they queue a
-        signal. Without the kicker (not an x86-64 host), with an instruction budget, or with
-        a debugger attached, a run is one time slice of SLICE_INSNS instructions (or what is
-        left of the budget): Unicorn's count stops it exactly at an instruction boundary."""
+        signal; a debugger's connection is watched the same way (gdbstub.py). Without the
+        kicker (not an x86-64 host) or with an instruction budget, a run is one time slice
+        of SLICE_INSNS instructions (or what is left of the budget): Unicorn's count stops it
+        exactly at an instruction boundary."""
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
@@ -416,6 +417,8 @@ class Threads:
                 self.kicker = U.Kicker(self.eng)
             if len(self.threads) > 1:
                 self._start_ticker()
+            if self.gdb is not None and self.gdb.attached:
+                self.gdb.watch(self.kick)  # gdb's Ctrl-C stops the run (gdbstub.py)
             return 0
         if self.run_is_sliced:
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
@@ -423,9 +426,12 @@ class Threads:
 
     def kicker_usable(self) -> bool:
         """Can runs be stopped on request rather than counted? Not with an instruction budget
-        (charged by counts) or a debugger (gdbstub.py polls between counted slices)."""
-        return (not self.max_insns and not (self.gdb is not None and self.gdb.attached)
-                and U.Kicker.available())
+        (charged by counts), nor while a debugger has breakpoints set: a continue from a
+        breakpoint skips it once, which needs the first run to get past its instruction (a
+        counted slice does; a stop on request may come before it, and the skip is lost —
+        seen with threads, tests/emu/test_emu_gdb.py test_gdb_threads)."""
+        return (not self.max_insns and U.Kicker.available()
+                and not (self.gdb is not None and self.gdb.attached and self.gdb.breakpoints))
 
     def kick(self) -> None:
         """From any thread: stop the engine at the next block boundary (exactly), if runs are

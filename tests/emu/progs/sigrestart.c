@@ -114,7 +114,7 @@ static void one(void *(*fn)(void *), char *name, int sig, int restart, int by_ti
     while (!ready) sched_yield();
     nap();
     if (by_timer) {
-        struct itimerval it = {{0, 0}, {0, 1000}};
+        struct itimerval it = {{0, 0}, {0, 30000}};   /* while main naps */
         setitimer(ITIMER_REAL, &it, 0);
         /* the main thread blocks SIGALRM, so the blocked thread takes it */
     } else {
