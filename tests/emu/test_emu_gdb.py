@@ -178,7 +178,7 @@ def test_gdb_ctrl_c_stops_a_spinning_program_and_kill_ends_it(gdbme, arch, featu
         assert xld.wait(timeout=30) == 137
     finally:
         xld.kill()
-    assert pc >= 0x400000 and counter >= 0
+    assert pc >= 0x10000 and counter >= 0           # (riscv64 links at 0x10000)
 
 
 def test_gdb_port_errors(gdbme, capsys):
