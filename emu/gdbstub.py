@@ -12,8 +12,10 @@ for the whole run, so fib(30) takes 3.15 s under it against 0.07 s without (45x)
 ``kill`` only prints a line on the guest's stdout and lets the program run on; the program's
 exit is never reported to gdb; and it keeps one engine per host process (a second run in
 the same process gets no server). This server costs nothing when it is not asked for and,
-while a debugger is attached, runs the guest in counted slices (Unicorn's instruction count,
-about 2.5x slower) so that a Ctrl-C in gdb can stop it at an exact instruction boundary.
+while a debugger is attached, runs the guest so that a Ctrl-C in gdb can stop it at an exact
+instruction boundary: with the kicker (threads.py, x86-64 hosts) a host thread watches the
+connection and asks for a stop at the next block; elsewhere, in counted slices (Unicorn's
+instruction count, about 2.5x slower).
 
 How it fits the run loop (runner.py): every stop for the debugger happens between two
 ``emu_start`` calls, never inside a hook, so hooks can be added and the translation cache
@@ -23,8 +25,9 @@ flushed safely.
   engine before the instruction runs (a stop requested from a code hook is exact). Resuming
   at a breakpoint's address skips that breakpoint once.
 - A single step (``s``, ``vCont;s``) is an ``emu_start`` with an instruction count of 1.
-- Between slices the connection is polled for gdb's interrupt byte (0x03): the guest stops
-  with SIGINT, as under qemu.
+- At every stop of the engine the connection is polled for gdb's interrupt byte (0x03): the
+  guest stops with SIGINT, as under qemu. A watcher thread stops the engine when gdb sends
+  something (the kicker), or the runs are counted slices (no kicker: not an x86-64 host).
 - Threads: each guest thread is a gdb thread (its id is the guest's tid). ``g``/``p`` read the
   registers of the thread selected with ``Hg`` (a thread that is not running has them in its
   saved context). Stepping and continuing run the scheduler's current thread: when it
@@ -149,6 +152,8 @@ class GdbServer:
         self.auxv = b""
         self._cb = None
         self._pending_stop = ""
+        self.serving = False                    # answering packets (the engine is stopped)
+        self._watcher = None                    # host pid whose watcher thread runs
 
     # --- the life of a session ---------------------------------------------------------------
     def attach(self, entry: int) -> int:
@@ -258,6 +263,8 @@ class GdbServer:
     def _resume(self, step: bool) -> None:
         pc = self.proc.eng.reg_read(self.proc.arch.pc)
         self.skip_pc = pc if pc in self.breakpoints else None
+        if self.proc.kicker is not None:
+            self.proc.kicker.clear()       # kicks that came while gdb had the program stopped
         self.stepping = step
         self.hit = None
         self.interrupted = False
@@ -329,6 +336,7 @@ class GdbServer:
 
     def _serve(self, reply: str | None, final: bool = False) -> None:
         """Send ``reply`` (a stop), then answer packets until gdb resumes, detaches or kills."""
+        self.serving = True
         try:
             if reply is not None:
                 self._send(reply)
@@ -342,6 +350,36 @@ class GdbServer:
                     self._send(out)
         except (Disconnected, OSError):
             self._detach()
+        finally:
+            self.serving = False
+
+    def watch(self, kick) -> None:
+        """Runs are not counted (the kicker, threads.py): a host thread watches the
+        connection while the guest runs and, when gdb sends something (its Ctrl-C), calls
+        ``kick`` — an exact stop at the next block — so the run loop reads it (``stopped``)."""
+        import os
+        import threading
+        import time
+        me = os.getpid()
+        if self._watcher == me:
+            return
+        self._watcher = me
+        stop_event = self.proc.stop_event
+
+        def watch():
+            poller = select.poll()
+            conn = self.conn
+            poller.register(conn, select.POLLIN)
+            while self.attached and self.conn is conn and os.getpid() == me \
+                    and not stop_event.is_set():
+                if self.serving or not poller.poll(100):
+                    time.sleep(0.01) if self.serving else None
+                    continue
+                if not self.serving:
+                    kick()
+                time.sleep(0.01)       # the run loop reads it at the stop
+
+        threading.Thread(target=watch, daemon=True, name="xld-run-gdb-watch").start()
 
     def _handle(self, pkt: str, final: bool):
         proc, eng = self.proc, self.proc.eng

@@ -141,7 +141,8 @@ class HostIO:
             return timeout_result() if callable(timeout_result) else timeout_result
         if len(self.threads) > 1:
             return self.block(self.Wait(name, attempt, deadline, timeout_result=timeout_result,
-                                        host_fds=tuple(fds), interrupted=interrupted, cancel=cancel))
+                                        host_fds=tuple(fds), interrupted=interrupted, cancel=cancel,
+                                        restart=restart))
         poller = select.poll()
         for fd, ev in fds:
             poller.register(fd, ev)

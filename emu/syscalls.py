@@ -428,18 +428,28 @@ class Syscalls:
             self.wr(tz, bytes(8))
         return 0
 
-    def _sleep(self, req):
+    def _sleep(self, req, rem=0, name="nanosleep"):
+        """A relative sleep; a signal ends it with EINTR and the time left written to ``rem``
+        (never restarted, SA_RESTART or not: signal(7))."""
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        if len(self.threads) > 1:     # the others run meanwhile (threads.py)
-            return self.sleep_until(time.monotonic() + sec + nsec / 1e9, "nanosleep")
-        if self.wait_for_signal(sec + nsec / 1e9):
+        deadline = time.monotonic() + sec + nsec / 1e9
+
+        def interrupted():
+            if rem:
+                left = max(0, int((deadline - time.monotonic()) * 1e9))
+                self.wr(rem, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
             return -errno.EINTR
+
+        if len(self.threads) > 1:     # the others run meanwhile (threads.py)
+            return self.sleep_until(deadline, name, interrupted)
+        if self.wait_for_signal(sec + nsec / 1e9):
+            return interrupted()
         return 0
 
     def sys_nanosleep(self, req, rem, *_):
-        return self._sleep(req)
+        return self._sleep(req, rem)
 
     def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
         if flags & 1:  # TIMER_ABSTIME
@@ -451,7 +461,7 @@ class Syscalls:
             if delay > 0 and self.wait_for_signal(delay):
                 return -errno.EINTR
             return 0
-        return self._sleep(req)
+        return self._sleep(req, rem, "clock_nanosleep")
 
     def sys_times(self, buf, *_):
         if buf:
@@ -654,6 +664,7 @@ class Syscalls:
             with self.lookup_at(dirfd, path, follow=follow, read=not writes) as loc:
                 refused = None
                 if writes:
+                    self._not_the_program(loc)
                     try:
                         sb.check_write(loc)
                     except GuestOSError as e:
@@ -713,6 +724,19 @@ class Syscalls:
                 f.is_fifo = stat.S_ISFIFO(st_mode)
                 return f
         return _raise(errno.ELOOP)
+
+    def _not_the_program(self, loc: F.Loc) -> None:
+        """An open for writing (or truncating) of the running program's file, by any name —
+        its path, /proc/self/fd/N of a descriptor of it — fails with ETXTBSY, as Linux keeps
+        the executable of a running process from being written. (qemu-user lets the guest
+        write it.)"""
+        try:
+            st = os.stat(loc.name, dir_fd=loc.fd, follow_symlinks=loc.follow)
+            exe = os.stat(self.sandbox.exe_host)
+        except OSError:
+            return                        # nothing there yet: not the program
+        if (st.st_dev, st.st_ino) == (exe.st_dev, exe.st_ino):
+            raise GuestOSError(errno.ETXTBSY)
 
     def _fifo_reader(self, loc: F.Loc, host_flags: int) -> F.BlockingOpen | None:
         """A blocking open for reading of a FIFO waits for a writer on a host thread, which
@@ -934,8 +958,11 @@ class Syscalls:
                 if f.host_fd() is None:
                     return -errno.EACCES if mode & 2 and not f.writable else 0
             if guest == "/proc/self/exe":
-                return -errno.EROFS if mode & 2 else 0 if not mode & 1 or os.access(self.sandbox.exe_host, 1) \
-                    else -errno.EACCES
+                # the file's own permission bits, as on Linux (access() says nothing of
+                # ETXTBSY, which only an open for writing gets)
+                if mode & 2 and self.sandbox.read_only:
+                    return -errno.EROFS
+                return 0 if not mode or os.access(self.sandbox.exe_host, mode) else -errno.EACCES
             loc = self.lookup_at(dirfd, p, follow=not flags & AT_SYMLINK_NOFOLLOW, read=True)
         with loc:
             loc.lstat()                     # ENOENT, ENOTDIR, ELOOP ... as the kernel says

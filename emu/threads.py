@@ -15,7 +15,7 @@ Switches happen
 - in the run loop, at the end of a time slice. While there is more than one thread, a ticker
   thread asks every TICK seconds for a stop (``kick``); the kicker (uc.Kicker: a block hook in
   host machine code) stops the engine exactly at the next translation block. Without the
-  kicker (not an x86-64 host), with an instruction budget or a debugger, each ``emu_start`` is
+  kicker (not an x86-64 host) or with an instruction budget, each ``emu_start`` is
   instead given an instruction count (``SLICE_INSNS``, or what is left of the budget), and
   Unicorn stops exactly at an instruction boundary when it is spent; the budget is charged
   slice by slice, so it covers every thread.
@@ -74,6 +74,8 @@ PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "b
               "clear_child_tid")
 
 BLOCKED = object()         # a handler's result: the thread blocks, the scheduler runs another
+RESTART = object()         # a blocked call's "result": run the system call again (SA_RESTART)
+SA_RESTART = 0x10000000
 
 
 class NotServed(Exception):
@@ -88,12 +90,15 @@ class NotServed(Exception):
 class Wait:
     """Why a thread is blocked: ``poll()`` gives the call's result once it can go on (None
     while it must wait); at ``deadline`` (time.monotonic) the result is ``timeout_result``; a
-    signal ends it with EINTR. ``cancel()`` undoes its registration (futex queues)."""
+    signal ends it with EINTR, or, when ``restart`` (a call the kernel restarts: signal(7)) and
+    the signal's handler has SA_RESTART, runs the call again after the handler. ``cancel()``
+    undoes its registration (futex queues)."""
 
-    __slots__ = ("name", "poll", "deadline", "timeout_result", "cancel", "host_fds", "interrupted")
+    __slots__ = ("name", "poll", "deadline", "timeout_result", "cancel", "host_fds", "interrupted",
+                 "restart")
 
     def __init__(self, name, poll, deadline=None, timeout_result=-errno.ETIMEDOUT, cancel=None,
-                 host_fds=(), interrupted=None):
+                 host_fds=(), interrupted=None, restart=False):
         self.name = name
         self.poll = poll
         self.deadline = deadline
@@ -101,6 +106,7 @@ class Wait:
         self.cancel = cancel
         self.host_fds = host_fds
         self.interrupted = interrupted            # a function giving the EINTR result
+        self.restart = restart
 
     def result(self, now: float):
         r = self.poll()
@@ -113,10 +119,14 @@ class Wait:
             return r() if callable(r) else r
         return None
 
-    def interrupt(self) -> int:
+    def interrupt(self, sa_restart: bool = False):
+        """The call's result when a signal ends the wait: EINTR (or what ``interrupted()``
+        says, such as a partial count), or RESTART (the call runs again once the handler
+        returns) if the call restarts and the handler has SA_RESTART."""
         if self.cancel:
             self.cancel()
-        return self.interrupted() if self.interrupted else -errno.EINTR
+        r = self.interrupted() if self.interrupted else -errno.EINTR
+        return RESTART if sa_restart and self.restart and r == -errno.EINTR else r
 
 
 class Thread:
@@ -248,7 +258,10 @@ class Threads:
         self.nswitches += 1
         if t.result is not None:
             ret, t.result = t.result, None
-            self._write_ret(ret)
+            if ret is RESTART:             # back to the svc/ecall, its registers untouched
+                self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
+            else:
+                self._write_ret(ret)
 
     def _pick(self, start: Thread) -> Thread | None:
         """The next thread that can run, round robin from after ``start`` (``start`` last)."""
@@ -286,8 +299,10 @@ class Threads:
                 return
         if t is not self.cur or t.ctx is not None:
             self._load(t)
-        if self.pending is not None:
-            self.eng.emu_stop()           # the run loop delivers it to this thread
+        if self.pending is not None or self.async_signals:
+            # the run loop delivers it to this thread before it goes on (a wait the signal
+            # ended restarts only after the handler, as on Linux)
+            self.eng.emu_stop()
 
     def _idle_wait(self) -> bool:
         """Every thread is blocked: sleep until the earliest timeout, a signal, or the end of
@@ -329,15 +344,20 @@ class Threads:
             for t in self.threads.values():
                 mask = self.sigmask if t is self.cur else t.state.get("sigmask", 0)
                 if t.wait is not None and not mask & (1 << (sig - 1)):
-                    t.result = t.wait.interrupt()
+                    t.result = t.wait.interrupt(self.sa_restart(sig))
                     t.wait = None
                     return True
         # nobody can take them now: leave them to the run loop (it parks blocked ones)
         if self.cur.wait is not None:
-            self.cur.result = self.cur.wait.interrupt()
+            # (a signal that no thread takes now does not end a call the kernel restarts)
+            self.cur.result = self.cur.wait.interrupt(True)
             self.cur.wait = None
             return True
         return False
+
+    def sa_restart(self, sig: int) -> bool:
+        """Has the handler of ``sig`` SA_RESTART?"""
+        return bool(self.action(sig)[1] & SA_RESTART)
 
     def block(self, wait: Wait):
         """Block the running thread (called by a handler, which returns what this returns)."""
@@ -381,9 +401,10 @@ class Threads:
         gets the kicker (uc.Kicker: an exact stop on request from any thread) and the run is
         not counted: a ticker thread asks for a switch every TICK seconds while there is more
         than one thread, and timers and the signal pump ask for a stop when they queue a
-        signal. Without the kicker (not an x86-64 host), with an instruction budget, or with
-        a debugger attached, a run is one time slice of SLICE_INSNS instructions (or what is
-        left of the budget): Unicorn's count stops it exactly at an instruction boundary."""
+        signal; a debugger's connection is watched the same way (gdbstub.py). Without the
+        kicker (not an x86-64 host) or with an instruction budget, a run is one time slice
+        of SLICE_INSNS instructions (or what is left of the budget): Unicorn's count stops it
+        exactly at an instruction boundary."""
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
@@ -396,6 +417,8 @@ class Threads:
                 self.kicker = U.Kicker(self.eng)
             if len(self.threads) > 1:
                 self._start_ticker()
+            if self.gdb is not None and self.gdb.attached:
+                self.gdb.watch(self.kick)  # gdb's Ctrl-C stops the run (gdbstub.py)
             return 0
         if self.run_is_sliced:
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
@@ -403,9 +426,12 @@ class Threads:
 
     def kicker_usable(self) -> bool:
         """Can runs be stopped on request rather than counted? Not with an instruction budget
-        (charged by counts) or a debugger (gdbstub.py polls between counted slices)."""
-        return (not self.max_insns and not (self.gdb is not None and self.gdb.attached)
-                and U.Kicker.available())
+        (charged by counts), nor while a debugger has breakpoints set: a continue from a
+        breakpoint skips it once, which needs the first run to get past its instruction (a
+        counted slice does; a stop on request may come before it, and the skip is lost —
+        seen with threads, tests/emu/test_emu_gdb.py test_gdb_threads)."""
+        return (not self.max_insns and U.Kicker.available()
+                and not (self.gdb is not None and self.gdb.attached and self.gdb.breakpoints))
 
     def kick(self) -> None:
         """From any thread: stop the engine at the next block boundary (exactly), if runs are
@@ -602,7 +628,10 @@ class Threads:
                     if not q:
                         del self.futexes[w.addr]
 
-            return self.block(Wait("futex", lambda: 0 if w.woken else None, deadline, cancel=cancel))
+            # without a timeout the kernel restarts the wait after an SA_RESTART handler
+            # (ERESTARTSYS); with one, it always fails with EINTR
+            return self.block(Wait("futex", lambda: 0 if w.woken else None, deadline, cancel=cancel,
+                                   restart=deadline is None))
         if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
             bitset = FUTEX_BITSET_MATCH_ANY if cmd == FUTEX_WAKE else val3
             if not bitset:
@@ -648,9 +677,10 @@ class Threads:
         return woken
 
     # --- sleeping and blocking reads with other threads around -------------------------------
-    def sleep_until(self, deadline: float, name: str):
+    def sleep_until(self, deadline: float, name: str, interrupted=None):
         """nanosleep in a process with threads: block this one until ``deadline``."""
-        return self.block(Wait(name, lambda: None, deadline, timeout_result=0))
+        return self.block(Wait(name, lambda: None, deadline, timeout_result=0,
+                               interrupted=interrupted))
 
     # --- signals to threads -----------------------------------------------------------------
     def signal_thread(self, tid: int, sig: int):
@@ -674,7 +704,7 @@ class Threads:
             return 0
         st["pending"] = (sig, -6, 0)                # SI_TKILL
         if t.wait is not None:
-            t.result = t.wait.interrupt()
+            t.result = t.wait.interrupt(self.sa_restart(sig))
             t.wait = None
         return 0
 
@@ -693,6 +723,6 @@ class _Err(Exception):
         self.errno = err
 
 
-__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "NotServed", "monitor_offset", "SLICE_INSNS"]
+__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "RESTART", "SA_RESTART", "NotServed", "monitor_offset", "SLICE_INSNS"]
 
 del ctypes

@@ -183,3 +183,22 @@ def test_read_only_still_opens_a_fifo_for_writing(build, tmp_path):
     res = run(exe, ["fifo-nonblock", str(fifo)], read_only=True, timeout=60)
     assert (res.returncode, res.stdout) == (rc, want), res.crash
     assert fifo.exists()                    # (its unlink was refused)
+
+
+@ARCHES
+def test_the_running_program_is_busy_for_writing(build, tmp_path, arch):
+    """open() for writing or truncating of the program's own file — as /proc/self/exe, by its
+    path, through /proc/self/fd/N of a descriptor of it — fails with ETXTBSY, as on Linux (the
+    lines are what the same program built for the host prints; qemu-user instead lets the
+    guest write its file, and so is no oracle here); reading it and access(W_OK) succeed."""
+    exe = tmp_path / "txtbusy"
+    exe.write_bytes(open(build("txtbusy", arch), "rb").read())
+    exe.chmod(0o755)
+    size = exe.stat().st_size
+    res = run(str(exe), timeout=60)
+    assert res.returncode == 0, res.crash
+    busy = os.strerror(26)
+    assert res.stdout.decode() == (f"exe wronly: {busy}\nexe rdwr: {busy}\nexe trunc: {busy}\n"
+                                   f"argv0 wronly: {busy}\nfd wronly: {busy}\nfd rdonly: ok\n"
+                                   "access W_OK: ok\n")
+    assert exe.stat().st_size == size

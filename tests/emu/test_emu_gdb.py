@@ -155,13 +155,17 @@ class Rsp:
         return self.recv()
 
 
-def test_gdb_ctrl_c_stops_a_spinning_program_and_kill_ends_it(gdbme):
-    exe = gdbme("arm64")
+@pytest.mark.parametrize("arch,feature", [("arm64", b"org.gnu.gdb.aarch64.core"),
+                                          ("riscv64", b"org.gnu.gdb.riscv.cpu")])
+def test_gdb_ctrl_c_stops_a_spinning_program_and_kill_ends_it(gdbme, arch, feature):
+    """gdb's interrupt byte stops a program that makes no system calls (on x86-64 hosts the
+    runs are not counted: a thread watching the connection stops the engine, the kicker)."""
+    exe = gdbme(arch)
     xld, port = _start(exe, "spin")
     try:
         c = Rsp(port)
         assert c.ask(b"?") == b"T05thread:1092;"
-        assert b"org.gnu.gdb.aarch64.core" in c.ask(b"qXfer:features:read:target.xml:0,fff")
+        assert feature in c.ask(b"qXfer:features:read:target.xml:0,fff")
         assert c.ask(b"qfThreadInfo") == b"m1092"
         c.send(b"c")
         assert xld.stdout.readline() == b"spinning\n"
@@ -174,7 +178,7 @@ def test_gdb_ctrl_c_stops_a_spinning_program_and_kill_ends_it(gdbme):
         assert xld.wait(timeout=30) == 137
     finally:
         xld.kill()
-    assert pc >= 0x400000 and counter >= 0
+    assert pc >= 0x10000 and counter >= 0           # (riscv64 links at 0x10000)
 
 
 def test_gdb_port_errors(gdbme, capsys):

@@ -153,3 +153,25 @@ def test_threads_that_all_wait_forever_hit_the_time_limit(tbuild, tmp_path):
     assert subprocess.run(cmd, capture_output=True).returncode == 0
     res = run(exe, timeout=2)
     assert res.limit == "timeout" and res.stdout == b"waiting\n"
+
+
+@pytest.mark.parametrize("arch,kind", [(a, "gcc") for a in ARCHES] + [(ARCHES[0], "dyn")],
+                         ids=[f"{a}-gcc" for a in ARCHES] + [f"{ARCHES[0]}-dyn"])
+def test_sa_restart_in_a_thread_restarts_what_linux_restarts(tbuild, arch, kind):
+    """A thread blocked in read() of a pipe, open() of a FIFO, nanosleep, poll, or a futex
+    wait with and without a timeout gets a signal from another thread (or the process's
+    itimer SIGALRM, which only it can take): with SA_RESTART, read, open and the untimed
+    futex wait start again after the handler and finish; nanosleep (with the time left),
+    poll and the timed futex wait fail with EINTR, as signal(7) says and qemu-user does."""
+    res = same_as_qemu(arch, kind, tbuild("sigrestart", arch, kind))
+    out = res.stdout.decode()
+    assert "SA_RESTART read: 5 data\n" in out
+    assert "no SA_RESTART read: -1 EINTR\n  read again: 5 data\n" in out
+    assert "SA_RESTART open fifo: ok\n" in out and "no SA_RESTART open fifo: -1 EINTR\n" in out
+    assert "SA_RESTART nanosleep: -1 EINTR, time left: 1\n" in out
+    assert "SA_RESTART poll: -1 EINTR\n" in out
+    assert "SA_RESTART futex wait: 0, word 1\n" in out
+    assert "SA_RESTART, timeout futex wait: -1 EINTR, word 0\n" in out
+    assert "itimer, SA_RESTART read: 5 data\n" in out
+    assert "itimer, no SA_RESTART read: -1 EINTR\n" in out
+    assert "handler ran: 0" not in out
