@@ -248,16 +248,21 @@ def main(argv=None) -> int:
                          f"{r['suite_served_command_per_run_s'] * 1e3:.1f} ms", f"{r['suite_ratio_lean']:.2f}x"))
         rows.append((f"{r['arch']} per syscall", f"{r['syscall_qemu_us']:.2f} µs", "",
                      f"{r['syscall_xld_us']:.2f} µs", "", f"{r['syscall_ratio']:.1f}x", "", "", "", ""))
+    report(rows, out, args.json)
+    return 0
+
+
+def report(rows: list[tuple], out: dict, json_path: str | None) -> None:
+    """The rows as aligned columns on stdout; the record to ``json_path`` (else stdout)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     text = json.dumps(out, indent=2)
-    if args.json:
-        with open(args.json, "w") as f:
+    if json_path:
+        with open(json_path, "w") as f:
             f.write(text + "\n")
     else:
         print(text)
-    return 0
 
 
 if __name__ == "__main__":

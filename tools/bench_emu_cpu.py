@@ -21,7 +21,6 @@ see the same machine. Output: a table, then the JSON (or into --json).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -118,15 +117,8 @@ def main(argv=None) -> int:
                       f"{r['xld_process_cpu_s']:.3f} ({r['xld_process_wall_s']:.3f})",
                       f"{r['xld_inprocess_cpu_s']:.3f}", f"{r['ratio_process_cpu']:.2f}x",
                       f"{r['ratio_inprocess_cpu']:.2f}x"))
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for row in table:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    text = json.dumps(out, indent=2)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text + "\n")
-    else:
-        print(text)
+    from xld.tools.bench_emu import report
+    report(table, out, args.json)
     return 0
 
 
