@@ -118,6 +118,28 @@ def stdio_open() -> bool:
     return True
 
 
+SUN_PATH_MAX = 107                  # bytes of an AF_UNIX address (sun_path), less its NUL
+
+
+def short_address(path: str) -> tuple[str, int]:
+    """An address for ``path`` that AF_UNIX takes, and a descriptor to close after the bind or
+    connect (-1: none).  A path longer than sun_path (a deep XDG_RUNTIME_DIR or XLD_SERVER_DIR:
+    pytest-xdist's temporary directories are) is reached through its directory's descriptor,
+    ``/proc/self/fd/N/NAME``; without /proc it stays as it is (and the bind or connect fails:
+    the command runs unserved)."""
+    if len(os.fsencode(path)) <= SUN_PATH_MAX:
+        return path, -1
+    try:
+        fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return path, -1
+    short = f"/proc/self/fd/{fd}/{os.path.basename(path)}"
+    if len(os.fsencode(short)) > SUN_PATH_MAX or not os.path.isdir(f"/proc/self/fd/{fd}"):
+        os.close(fd)
+        return path, -1
+    return short, fd
+
+
 def connect(path: str):
     """A connected socket to the server at ``path``, or None.  The listener must be a process
     of this user (SO_PEERCRED: the credentials it had when it called listen()): the directory
@@ -126,14 +148,18 @@ def connect(path: str):
     import _socket
     from _struct import unpack
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+    address, dirfd = short_address(path)
     try:
-        s.connect(path)
+        s.connect(address)
         _pid, uid, _gid = unpack("3i", s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12))
         if uid != os.getuid():
             raise PermissionError(path)
     except OSError:
         s.close()
         return None
+    finally:
+        if dirfd >= 0:
+            os.close(dirfd)
     return s
 
 

@@ -427,7 +427,12 @@ def serve(path: str, expected_cli: str) -> int:
         pass
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     old = os.umask(0o077)
-    listener.bind(path)
+    address, dirfd = client.short_address(path)
+    try:
+        listener.bind(address)
+    finally:
+        if dirfd >= 0:
+            os.close(dirfd)
     os.umask(old)
     bound = os.stat(path).st_ino
     listener.listen(64)

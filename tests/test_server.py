@@ -349,3 +349,26 @@ def test_a_path_that_is_not_utf8_prints_as_unserved(objects, server_env, tmp_pat
     assert b"m\xff.o" in want.stdout
     assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
     assert any("status=0" in line for line in served(env))
+
+
+def test_a_socket_path_longer_than_sun_path_is_served(tmp_path):
+    """A socket directory deeper than AF_UNIX's 108 bytes (a long XDG_RUNTIME_DIR; pytest-xdist's
+    temporary directories): the server binds, and clients connect, through the directory's
+    descriptor (/proc/self/fd/N/NAME); it never started before ("AF_UNIX path too long")."""
+    base = tmp_path / ("d" * 60) / ("e" * 60)
+    base.mkdir(parents=True, mode=0o700)
+    env = dict(os.environ, XLD_SERVER="1", XLD_SERVER_DIR=str(base),
+               XLD_SERVER_LOG=str(tmp_path / "server.log"), XLD_SERVER_IDLE="60")
+    try:
+        xld(["--version"], env, tmp_path)
+        sock = wait_for_socket(env)
+        assert len(os.fsencode(str(sock))) > 108
+        for _ in range(100):                        # the socket appears as it binds
+            p = xld(["--version"], env, tmp_path)
+            assert p.returncode == 0, p.stderr
+            if served(env):
+                break
+            time.sleep(0.1)
+        assert served(env), "a command was never served"
+    finally:
+        _stop(base)
