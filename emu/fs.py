@@ -659,7 +659,23 @@ class _FakeStat:
         self.st_atime_ns = self.st_mtime_ns = self.st_ctime_ns = 0
 
 
-class HostFile(OpenFile):
+class HostBacked(OpenFile):
+    """An open file description backed by a host descriptor, ``self.fd``: its status, its
+    terminal-ness and the descriptor itself are the host's."""
+
+    fd = -1
+
+    def fstat(self):
+        return _os(os.fstat, self.fd)
+
+    def isatty(self):
+        return os.isatty(self.fd)
+
+    def host_fd(self):
+        return self.fd
+
+
+class HostFile(HostBacked):
     """A file or directory of the guest's view, backed by a host descriptor."""
 
     host_path = ""      # where it was opened (for naming mapped files in crash reports only)
@@ -737,15 +753,6 @@ class HostFile(OpenFile):
                 return 0
             raise GuestOSError(errno.EINVAL)
         return _os(os.lseek, self.fd, off, whence)
-
-    def fstat(self):
-        return _os(os.fstat, self.fd)
-
-    def isatty(self):
-        return os.isatty(self.fd)
-
-    def host_fd(self):
-        return self.fd
 
     def close(self):
         try:
@@ -886,7 +893,7 @@ class CaptureSink(OpenFile):
         return READY_OUT
 
 
-class HostStream(OpenFile):
+class HostStream(HostBacked):
     """A host descriptor passed through (the CLI's stdin/stdout/stderr)."""
 
     def __init__(self, fd: int, acct: Output | None, readable: bool, writable: bool):
@@ -923,15 +930,6 @@ class HostStream(OpenFile):
 
     def lseek(self, off, whence):
         return _os(os.lseek, self.fd, off, whence)
-
-    def fstat(self):
-        return _os(os.fstat, self.fd)
-
-    def isatty(self):
-        return os.isatty(self.fd)
-
-    def host_fd(self):
-        return self.fd
 
     def poll(self):
         return host_poll(self.fd, self.readable, self.writable)

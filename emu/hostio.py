@@ -36,7 +36,7 @@ def ready(fd: int, events: int) -> int:
     return 0
 
 
-class HostFd(F.OpenFile):
+class HostFd(F.HostBacked):
     """A host descriptor the guest owns: a pipe end (``kind`` "pipe"), a socket (net.py), an
     eventfd, a timerfd or an epoll instance."""
 
@@ -86,15 +86,6 @@ class HostFd(F.OpenFile):
             return self.try_write(data)
         except BlockingIOError:
             raise GuestOSError(errno.EAGAIN) from None
-
-    def fstat(self):
-        return _os(os.fstat, self.fd)
-
-    def isatty(self):
-        return os.isatty(self.fd)
-
-    def host_fd(self):
-        return self.fd
 
     def poll(self):
         return F.host_poll(self.fd, self.readable, self.writable)
