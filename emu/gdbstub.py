@@ -14,7 +14,8 @@ exit is never reported to gdb; and it keeps one engine per host process (a secon
 the same process gets no server). This server costs nothing when it is not asked for and,
 while a debugger is attached, runs the guest so that a Ctrl-C in gdb can stop it at an exact
 instruction boundary: with the kicker (threads.py, x86-64 hosts) a host thread watches the
-connection and asks for a stop at the next block; elsewhere, in counted slices (Unicorn's
+connection and asks for a stop at the next block (breakpoints set or not; a single step holds
+those stops until its instruction has run); elsewhere, in counted slices (Unicorn's
 instruction count, about 2.5x slower).
 
 How it fits the run loop (runner.py): every stop for the debugger happens between two
@@ -23,7 +24,7 @@ flushed safely.
 
 - A breakpoint (``Z0``/``Z1``) is a Unicorn code hook on its one address. The hook stops the
   engine before the instruction runs (a stop requested from a code hook is exact). Resuming
-  at a breakpoint's address skips that breakpoint once.
+  at a breakpoint's address skips that breakpoint once, for the thread that resumes there.
 - A single step (``s``, ``vCont;s``) is an ``emu_start`` with an instruction count of 1.
 - At every stop of the engine the connection is polled for gdb's interrupt byte (0x03): the
   guest stops with SIGINT, as under qemu. A watcher thread stops the engine when gdb sends
@@ -146,7 +147,8 @@ class GdbServer:
         self.breakpoints: dict[int, int] = {}   # address -> hook handle
         self.stepping = False
         self.hit: int | None = None             # breakpoint address the engine stopped at
-        self.skip_pc: int | None = None         # resume here without stopping at its breakpoint
+        self.skip: tuple[int, int] | None = None   # (tid, pc): this thread resumes here
+                                                # without stopping at its breakpoint
         self.interrupted = False
         self.g_tid = 0                          # thread selected for register access (0: current)
         self.auxv = b""
@@ -234,8 +236,8 @@ class GdbServer:
 
     # --- the engine side ---------------------------------------------------------------------
     def _on_breakpoint(self, _uc, address, _size, _user):
-        if address == self.skip_pc:
-            self.skip_pc = None
+        if self.skip is not None and self.skip == (self.proc.cur_tid, address):
+            self.skip = None
             return
         if address in self.breakpoints and self.hit is None:
             self.hit = address
@@ -262,7 +264,10 @@ class GdbServer:
 
     def _resume(self, step: bool) -> None:
         pc = self.proc.eng.reg_read(self.proc.arch.pc)
-        self.skip_pc = pc if pc in self.breakpoints else None
+        # the skip is the resuming thread's: a stop on request (a time slice) may switch
+        # threads before this one runs its instruction, and another thread reaching the same
+        # breakpoint first must stop there, while this one must still pass it when it runs
+        self.skip = (self.proc.cur_tid, pc) if pc in self.breakpoints else None
         if self.proc.kicker is not None:
             self.proc.kicker.clear()       # kicks that came while gdb had the program stopped
         self.stepping = step

@@ -408,7 +408,10 @@ class Threads:
         left = self._insns_left
         if left is None and self.max_insns:
             left = self._insns_left = self.max_insns
-        if self.gdb is not None and self.gdb.run_count():
+        step = self.gdb is not None and self.gdb.run_count() == 1
+        if self.kicker is not None:
+            self.kicker.hold(step)         # a step runs its instruction whatever is asked
+        if step:
             self.run_is_sliced = True
             return 1                       # a debugger's single step (gdbstub.py)
         self.run_is_sliced = self.sliced()
@@ -426,12 +429,8 @@ class Threads:
 
     def kicker_usable(self) -> bool:
         """Can runs be stopped on request rather than counted? Not with an instruction budget
-        (charged by counts), nor while a debugger has breakpoints set: a continue from a
-        breakpoint skips it once, which needs the first run to get past its instruction (a
-        counted slice does; a stop on request may come before it, and the skip is lost —
-        seen with threads, tests/emu/test_emu_gdb.py test_gdb_threads)."""
-        return (not self.max_insns and U.Kicker.available()
-                and not (self.gdb is not None and self.gdb.attached and self.gdb.breakpoints))
+        (charged by counts)."""
+        return not self.max_insns and U.Kicker.available()
 
     def kick(self) -> None:
         """From any thread: stop the engine at the next block boundary (exactly), if runs are

@@ -298,11 +298,13 @@ class Kicker:
     def __init__(self, eng: "Engine"):
         import mmap
         import struct
-        self.flag = ctypes.c_uint8(0)
+        # flag[0]: a stop is asked for; flag[1]: held (a debugger's single step must run its
+        # instruction: a kick then waits for the next run)
+        self.flag = (ctypes.c_uint8 * 2)(0, 0)
         stop = ctypes.cast(_uc_emu_stop, c_void_p).value
         code = (b"\x48\xb8" + struct.pack("<Q", ctypes.addressof(self.flag))  # mov rax, &flag
-                + b"\x80\x38\x00"                                          # cmp byte [rax], 0
-                + b"\x75\x01\xc3"                                          # jne +1; ret
+                + b"\x66\x81\x38\x01\x00"                                 # cmp word [rax], 1
+                + b"\x74\x01\xc3"                                          # je +1; ret
                 + b"\x48\xb8" + struct.pack("<Q", stop)                     # mov rax, uc_emu_stop
                 + b"\xff\xe0")                                              # jmp rax (rdi = uc)
         self.page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
@@ -329,10 +331,14 @@ class Kicker:
 
     def kick(self) -> None:
         """Stop the engine before its next translation block (any thread)."""
-        self.flag.value = 1
+        self.flag[0] = 1
 
     def clear(self) -> None:
-        self.flag.value = 0
+        self.flag[0] = 0
+
+    def hold(self, held: bool) -> None:
+        """While held, kicks do not stop the engine; they stay set for the next run."""
+        self.flag[1] = 1 if held else 0
 
 
 class Context:
