@@ -42,7 +42,8 @@ MAX_FRAMES = 64
 
 
 class Signals:
-    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask)."""
+    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, and route_signal:
+    threads.py)."""
 
     def init_signals(self, trampoline_addr: int) -> None:
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
@@ -202,6 +203,10 @@ class Signals:
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 continue
             if self.sigmask & (1 << (sig - 1)):
+                if self.route_signal(sig, SI_TIMER, handled=handler > 1):
+                    if handler > 1:
+                        continue            # another thread takes it (threads.py)
+                    return "die", sig       # its default action ends the whole process
                 self.blocked_pending.add(sig)
                 self.blocked_codes[sig] = SI_TIMER
                 continue

@@ -707,6 +707,29 @@ class Threads:
             t.wait = None
         return 0
 
+    def route_signal(self, sig: int, code: int, handled: bool = True) -> bool:
+        """A process-wide signal (a timer's, another process's) that the running thread blocks:
+        give it to another thread that does not block it, as Linux's complete_signal does (a
+        wait it is in ends as a signal ends it); not ``handled`` (the default action), only say
+        whether one would take it. False when none can take it now: it stays pending
+        (signals.py) for the first thread that unblocks it."""
+        bit = 1 << (sig - 1)
+        for tid in sorted(self.threads):
+            t = self.threads[tid]
+            if t is self.cur or not t.alive:
+                continue
+            st = t.state
+            if st.get("sigmask", 0) & bit or st.get("pending") is not None:
+                continue
+            if not handled:
+                return True
+            st["pending"] = (sig, code, 0)
+            if t.wait is not None:
+                t.result = t.wait.interrupt(self.sa_restart(sig))
+                t.wait = None
+            return True
+        return False
+
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:
             return -errno.ESRCH

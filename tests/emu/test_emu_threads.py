@@ -182,3 +182,17 @@ def test_sa_restart_in_a_thread_restarts_what_linux_restarts(tbuild, arch, kind)
     assert "itimer, SA_RESTART read: 5 data\n" in out
     assert "itimer, no SA_RESTART read: -1 EINTR\n" in out
     assert "handler ran: 0" not in out
+
+
+@pytest.mark.parametrize("arch,kind", [(a, "gcc") for a in ARCHES] + [(ARCHES[0], "zig")],
+                         ids=[f"{a}-gcc" for a in ARCHES] + [f"{ARCHES[0]}-zig"])
+def test_a_process_signal_the_running_thread_blocks_goes_to_another_thread(tbuild, arch, kind):
+    """The itimer's SIGALRM comes while the running (main) thread blocks it and computes: a
+    worker waiting in pause() that does not block it takes it (it waited for the main thread
+    to unblock it: never, here); with the default action, it ends the process (status 142)."""
+    exe = tbuild("sigroute", arch, kind)
+    res = same_as_qemu(arch, kind, exe)
+    assert res.stdout == b"SIGALRM handled by the worker\nstill pending in main: 0\n"
+    rc, out, _ = run_qemu(arch, exe, ["default"], timeout=TIMEOUT)
+    res = run(exe, ["default"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (rc, out) == (142, b"")
