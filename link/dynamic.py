@@ -192,11 +192,12 @@ class Plan:
         self.n_relr = 0                                 # RELATIVEs packed there (at most)
         self.n_data_symbolic = 0                        # symbolic ABS64 at data places
         self.dynsym: list[int] = []                     # gids; index 0 is the null entry
-        self.dynsym_index: dict[int, int] = {}
+        self.dynsym_at = np.zeros(0, dtype=np.int64)    # per gid: its .dynsym index (0: none)
+        self.dynsym_name = np.zeros(0, dtype=np.int64)  # per .dynsym entry: its name in .dynstr
         self.first_hashed = 1                           # .gnu.hash covers [first_hashed:]
         self.defined_dyn: set[int] = set()              # dynsym entries we define
         self.weak_undef: set[int] = set()               # undefined weak, left to ld.so (GOT, PLT)
-        self.version_of: dict[int, int] = {}            # gid -> .gnu.version index
+        self.dynsym_version = np.zeros(0, dtype=np.int64)   # per .dynsym entry: .gnu.version index
         self.verneed: list[tuple] = []                  # (dso, [(version name, index)])
         self.needed: list = []                          # DT_NEEDED, in command-line order
         self.dynstr = bytearray(b"\0")
@@ -207,11 +208,12 @@ class Plan:
         self.copy_align = 1
         self.nbuckets = 1                               # .gnu.hash: buckets, bloom words,
         self.bloom_words = 1                            # and each hashed name's hash
-        self.gnu_hashes: dict[int, int] = {}
+        self.gnu_hashes = np.zeros(0, dtype=np.uint32)  # (of dynsym[first_hashed:])
         self.sysv_buckets = 1                           # .hash
         self.preempt = np.zeros(0, dtype=bool)          # per gid: bound by ld.so (imported, or
                                                         # ours and interposable in a library)
-        self.def_addr: dict[int, int] = {}              # ours with a PLT entry: the definition
+        self.def_gids = np.zeros(0, dtype=np.int64)     # ours with a PLT entry,
+        self.def_values = np.zeros(0, dtype=np.int64)   # ... and their definitions' addresses
         self.versions = None                            # the version scripts (versionscript.Versions)
         self.dyn_list = None                            # --dynamic-list / --export-dynamic-symbol
         self.export_node: dict[int, object] = {}        # gid -> its version node (exports)
@@ -226,6 +228,21 @@ class Plan:
             off = self.str_off[s] = len(self.dynstr)
             self.dynstr += s.encode() + b"\0"
         return off
+
+    def strings(self, names: list[str]) -> None:
+        """``string`` of each name, in order, as one append."""
+        new = [s for s in dict.fromkeys(names) if s not in self.str_off]
+        if not new:
+            return
+        blob = ("\0".join(new) + "\0").encode()
+        ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == 0)
+        starts = len(self.dynstr) + np.concatenate([[0], ends[:-1] + 1])
+        if len(starts) != len(new):             # (a NUL in a name: one at a time)
+            for s in new:
+                self.string(s)
+            return
+        self.str_off.update(zip(new, starts.tolist()))
+        self.dynstr += blob
 
     # -- what other passes ask ------------------------------------------------------------
     def iplt_stub_base(self, ctx) -> int:
@@ -244,10 +261,13 @@ class Plan:
         plt = ctx.outputs[".plt"]
         base = plt.addr + self._plt_header_size()
         size = self.pltspec["entry_size"]
-        for k, g in enumerate(self.plt):
-            if g not in ctx.imports:
-                self.def_addr[g] = int(gaddr[g])     # ours, interposable: calls go through the PLT
-            gaddr[g] = base + k * size
+        if self.plt:
+            plt = np.array(self.plt, dtype=np.int64)
+            imports = ctx.imports
+            ours = plt[np.array([g not in imports for g in self.plt], dtype=bool)]
+            self.def_gids = ours                     # ours, interposable: calls go through the PLT
+            self.def_values = gaddr[ours].copy()
+            gaddr[plt] = base + np.arange(len(plt), dtype=np.int64) * size
         if self.copies:
             bss = ctx.outputs[".dynbss"].addr
             for g, off in self.copy_off.items():
@@ -257,14 +277,18 @@ class Plan:
         """A symbol's name in .dynsym: without the version a .symver directive put in it."""
         return self.dyn_name.get(g) or st.names[g]
 
+    def names_of(self, st, gids: list[int]) -> list[str]:
+        if not self.dyn_name:
+            return list(map(st.names.__getitem__, gids))
+        return [self.name_of(st, g) for g in gids]
+
     def definition_values(self, gaddr: np.ndarray) -> np.ndarray:
         """``gaddr`` with our interposable functions at their definitions, not their PLT
         entries (what symbol tables and DT_INIT say)."""
-        if not self.def_addr:
+        if not len(self.def_gids):
             return gaddr
         out = gaddr.copy()
-        for g, v in self.def_addr.items():
-            out[g] = v
+        out[self.def_gids] = self.def_values
         return out
 
     def synthetic_sections(self) -> list[OutputSection]:
@@ -338,57 +362,61 @@ def plan(ctx) -> None:
 def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
     """A shared library exports every global it defines with default or protected
     visibility (unless a version script makes it local); the default-visibility ones are
-    interposable (ld.so may bind them elsewhere) unless -Bsymbolic(-functions) says not."""
+    interposable (ld.so may bind them elsewhere) unless -Bsymbolic(-functions) says not.
+    The tests are columns over our definitions; only names with a version in them
+    (.symver) and the version script's patterns are looked at one by one."""
     st = ctx.symtab
     vs = p.versions
     bsym = ctx.opts.bsymbolic
     excluded = set(ctx.opts.exclude_libs)
-    exported = []
-    for g in range(1, len(st)):
-        df = st.def_file[g]
-        if df <= 0 or st.state[g] == UNDEF:
+    d = _Defs(ctx)
+    vis = d.other & 3
+    ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & d.kept   # (not in a discarded section)
+    if excluded:                                        # --exclude-libs: a member's symbol
+        per_file = np.array([False] + [_excluded(f, excluded) for f in ctx.files[1:]], dtype=bool)
+        ok &= ~per_file[d.file]
+    cand = d.gids[ok]
+    vis, typ = vis[ok], d.info[ok] & 0xF
+    names = list(map(st.names.__getitem__, cand.tolist()))
+    keep = np.ones(len(names), dtype=bool)
+    nodes: list = [None] * len(names)
+    versioned = [k for k, name in enumerate(names) if "@" in name]
+    if vs is not None:
+        plain = np.ones(len(names), dtype=bool)
+        plain[versioned] = False
+        at = np.flatnonzero(plain).tolist()
+        for k, (kept, node) in zip(at, vs.lookup_many([names[k] for k in at])):
+            keep[k] = kept
+            nodes[k] = node
+    for k in versioned:
+        # .symver: "foo@@V2" defines foo, version V2 (the default), "foo@V1" an older one
+        name = names[k]
+        g = int(cand[k])
+        base, _, ver = name.partition("@")
+        hidden = not ver.startswith("@")
+        ver = ver.lstrip("@")
+        node = next((n for n in vs.named if n.name == ver), None) if vs is not None else None
+        if node is None:
+            ctx.diag.error(f"{ctx.files[st.def_file[g]].name}: symbol {name} has undefined version {ver}")
+            keep[k] = False
             continue
-        f = ctx.files[df]
-        i = st.def_index[g]
-        sym = f.syms[i]
-        vis = int(sym["st_other"]) & 3
-        if vis not in (elf.STV_DEFAULT, elf.STV_PROTECTED):
-            continue
-        shndx = int(f.sym_shndx[i])
-        if 0 < shndx < elf.SHN_LORESERVE and not _section_kept(ctx, f, shndx):
-            continue                                    # in a discarded section
-        if excluded and _excluded(f, excluded):
-            continue                                    # --exclude-libs: a member's symbol
-        node = None
-        name = st.names[g]
-        if "@" in name:
-            # .symver: "foo@@V2" defines foo, version V2 (the default), "foo@V1" an older one
-            base, _, ver = name.partition("@")
-            hidden = not ver.startswith("@")
-            ver = ver.lstrip("@")
-            node = next((n for n in vs.named if n.name == ver), None) if vs is not None else None
-            if node is None:
-                obj = ctx.files[df]
-                ctx.diag.error(f"{obj.name}: symbol {name} has undefined version {ver}")
-                continue
-            p.dyn_name[g] = base
-            if hidden:
-                p.hidden_version.add(g)
-        elif vs is not None:
-            keep, node = vs.lookup(name)
-            if not keep:
-                continue
-        exported.append(g)
-        p.export_node[g] = node
-        typ = int(sym["st_info"]) & 0xF
-        bound = bsym == "all" or (bsym == "functions" and typ in (elf.STT_FUNC, elf.STT_GNU_IFUNC))
-        if p.dyn_list is not None:
-            # (lld) a dynamic list keeps only the names it lists interposable; the others
-            # bind inside the library, as under -Bsymbolic
-            bound = not p.dyn_list.matches(name if "@" not in name else name.partition("@")[0])
-        if vis == elf.STV_DEFAULT and not bound:
-            preempt[g] = True
-    ctx.exports = exported
+        nodes[k] = node
+        p.dyn_name[g] = base
+        if hidden:
+            p.hidden_version.add(g)
+    exported = cand[keep]
+    p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
+    if p.dyn_list is not None:
+        # (lld) a dynamic list keeps only the names it lists interposable; the others
+        # bind inside the library, as under -Bsymbolic
+        bound = ~np.array([p.dyn_list.matches(name.partition("@")[0])
+                           for name, kp in zip(names, keep.tolist()) if kp], dtype=bool)
+    else:
+        t = typ[keep]
+        func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
+        bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
+    preempt[exported[(vis[keep] == elf.STV_DEFAULT) & ~bound]] = True
+    ctx.exports = exported.tolist()
     # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
     if ctx.ifuncs:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
@@ -396,13 +424,52 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
 
 
-def _section_kept(ctx, f, shndx: int) -> bool:
-    """Whether input section ``shndx`` of ``f`` is in the output: placed, or folded by --icf
-    into a twin (whose address it takes once addresses exist)."""
-    if shndx < len(f.sec_outsec) and f.sec_outsec[shndx] is not None:
-        return True
-    folded = ctx.icf_folded
-    return bool(folded) and (f, shndx) in folded
+class _Defs:
+    """Our definitions (an object defines them: def_file > 0, not undefined) as columns, one
+    row per gid (``gids``, ascending): the defining file and the symbol's st_info, st_other,
+    st_size and section index; ``placed``: that section is in the output; ``kept``: the
+    symbol is not in a discarded section (placed, folded by --icf into a twin, or not in a
+    section at all: SHN_ABS, SHN_COMMON); with ``out_index``, ``out`` is the output
+    section's index (0: none)."""
+
+    def __init__(self, ctx, out_index: bool = False):
+        st = ctx.symtab
+        objs = ctx.files[1:]
+        def_file = np.array(st.def_file, dtype=np.int64)
+        self.gids = g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+        self.file = df = def_file[g]
+        di = np.array(st.def_index, dtype=np.int64)[g]
+        nsym = np.array([0] + [len(f.syms) for f in objs], dtype=np.int64)
+        flat = (np.cumsum(nsym) - nsym)[df] + di
+        rows = _records([f.syms for f in objs])[flat]
+        self.info = rows["st_info"].astype(np.int64)
+        self.other = rows["st_other"].astype(np.int64)
+        self.size = rows["st_size"]
+        self.shndx = shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64)[flat]
+        nsec = np.array([0] + [len(f.sec_outsec) for f in objs], dtype=np.int64)
+        outs = [o for f in objs for o in f.sec_outsec]
+        in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE)
+        has = in_sec & (shndx < nsec[df])
+        pos = np.where(has, (np.cumsum(nsec) - nsec)[df] + shndx, len(outs))
+        self.placed = np.array([o is not None for o in outs] + [False], dtype=bool)[pos]
+        kept = self.placed.copy()
+        if ctx.icf_folded:
+            folded = ctx.icf_folded
+            for k in np.flatnonzero(in_sec & ~kept).tolist():
+                kept[k] = (ctx.files[int(df[k])], int(shndx[k])) in folded
+        self.kept = kept | ~in_sec
+        if out_index:
+            self.out = np.array([o.index if o is not None else 0 for o in outs] + [0], dtype=np.int64)[pos]
+
+
+def _records(tables: list[np.ndarray]) -> np.ndarray:
+    """Structured arrays of one dtype as one array, concatenated as bytes (one copy)."""
+    if not tables:
+        return np.zeros(0, dtype=elf.SYM)
+    dt = tables[0].dtype
+    if any(t.dtype != dt for t in tables):
+        return np.concatenate(tables)
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
 
 
 def _excluded(obj, libs: set[str]) -> bool:
@@ -726,42 +793,51 @@ def _plan_copies(ctx, p: Plan) -> None:
 
 def _plan_dynsym(ctx, p: Plan) -> None:
     st = ctx.symtab
+    imports = ctx.imports
     # canonical PLT entries are hashed with the definitions: ld.so must find their address
     # in the executable first, so that every reference in every object agrees on it
-    undefined = sorted({g for g in ctx.imports if g not in p.copy_off and g not in p.canonical}
+    undefined = sorted({g for g in imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
-    defined = sorted(set(p.copy_off) | p.canonical | set(ctx.exports) | set(_export_dynamic(ctx)))
+    defined = np.unique(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx)],
+                                 dtype=np.int64))
     # version indices: 1 global; our version definitions 2..; then the ones we need
     ndef = len(p.verdef)
-    p.defined_dyn = set(defined)
+    p.defined_dyn = set(defined.tolist())
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    hashes = dict(zip(defined, gnu_hash_many([p.name_of(st, g) for g in defined]).tolist()))
-    defined.sort(key=lambda g: (hashes[g] % p.nbuckets, g))
-    p.gnu_hashes = hashes
-    p.dynsym = [0] + undefined + defined
+    hashes = gnu_hash_many(p.names_of(st, defined.tolist()))
+    order = np.argsort(hashes % p.nbuckets, kind="stable")     # (then by gid: defined is sorted)
+    defined, p.gnu_hashes = defined[order], hashes[order]
+    dynsym = np.concatenate([np.zeros(1 + len(undefined), dtype=np.int64), defined])
+    dynsym[1:1 + len(undefined)] = undefined
+    p.dynsym = dynsym.tolist()
     p.first_hashed = 1 + len(undefined)
-    p.dynsym_index = {g: i for i, g in enumerate(p.dynsym) if i}
-    # versions: one Vernaux per (object, version name) used; indices from 2
+    p.dynsym_at = np.zeros(len(st), dtype=np.int64)
+    p.dynsym_at[dynsym[1:]] = np.arange(1, len(dynsym), dtype=np.int64)
+    # versions: ours from their version node; one Vernaux per (object, version name) used, indices from 2
+    version = p.dynsym_version = np.ones(len(dynsym), dtype=np.int64)
+    if p.versions is not None and ndef:
+        for g, node in p.export_node.items():
+            version[p.dynsym_at[g]] = p.versions.index_of(node)
     nxt = 2 + max(ndef - 1, 0)
     per_dso: dict[int, list] = {}
     ver_index: dict[tuple[int, str], int] = {}
-    for g in p.dynsym[1:]:
-        imp = ctx.imports.get(g)
-        if imp is None:
-            node = p.export_node.get(g)
-            p.version_of[g] = p.versions.index_of(node) if p.versions is not None and ndef else 1
+    is_import = np.zeros(len(st), dtype=bool)
+    if imports:
+        is_import[list(imports)] = True
+    for i in np.flatnonzero(is_import[dynsym]).tolist():
+        if i == 0:
             continue
-        dso, sym = imp
+        dso, sym = imports[p.dynsym[i]]
         if dso is None or sym.version is None:
-            p.version_of[g] = 1
+            version[i] = 1
             continue
         key = (dso.dso_id, sym.version)
         if key not in ver_index:
             ver_index[key] = nxt
             per_dso.setdefault(dso.dso_id, []).append((sym.version, nxt))
             nxt += 1
-        p.version_of[g] = ver_index[key]
+        version[i] = ver_index[key]
     # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
     p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
     if p.relr:
@@ -775,8 +851,9 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # .dynstr: sonames, symbol names, version names, run paths
     for d in p.needed:
         p.string(d.needed_name)
-    for g in p.dynsym[1:]:
-        p.string(p.name_of(st, g))
+    names = p.names_of(st, p.dynsym[1:])
+    p.strings(names)
+    p.dynsym_name = np.array([0, *map(p.str_off.__getitem__, names)], dtype=np.int64)
     for _, vers in p.verneed:
         for name, _ in vers:
             p.string(name)
@@ -795,19 +872,20 @@ def _export_dynamic(ctx) -> list[int]:
     if not ctx.opts.export_dynamic and dl is None:
         return []
     st = ctx.symtab
-    out = []
-    for g in range(1, len(st)):
-        if st.state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g) and (
-                ctx.opts.export_dynamic or dl.matches(st.names[g])):
-            f = ctx.files[st.def_file[g]]
-            i = st.def_index[g]
-            shndx = int(f.sym_shndx[i])
-            if (0 < shndx < elf.SHN_LORESERVE and _section_kept(ctx, f, shndx)) or shndx in (elf.SHN_ABS, elf.SHN_COMMON):
-                vs = ctx.dyn.versions if ctx.dyn is not None else None
-                if vs is not None and not vs.lookup(st.names[g])[0]:
-                    continue                    # local: in the version script
-                out.append(g)
-    return out
+    d = _Defs(ctx)
+    vis = d.other & 3
+    in_sec = (d.shndx > 0) & (d.shndx < elf.SHN_LORESERVE)
+    ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & (
+        (in_sec & d.kept) | (d.shndx == elf.SHN_ABS) | (d.shndx == elf.SHN_COMMON))
+    cand = d.gids[ok].tolist()
+    names = list(map(st.names.__getitem__, cand))
+    keep = np.ones(len(cand), dtype=bool)
+    if not ctx.opts.export_dynamic:
+        keep &= np.array([dl.matches(name) for name in names], dtype=bool)
+    vs = ctx.dyn.versions if ctx.dyn is not None else None
+    if vs is not None:                      # local: in the version script
+        keep &= np.array([kp for kp, _ in vs.lookup_many(names)], dtype=bool)
+    return np.array(cand, dtype=np.int64)[keep].tolist()
 
 
 def _section(p: Plan, name: str, stype: int, flags: int, size: int, align: int, entsize: int = 0,
@@ -962,8 +1040,6 @@ def fill(ctx, img: np.ndarray) -> None:
     outs = ctx.outputs
     st = ctx.symtab
     gaddr = p.definition_values(ctx.gaddr)       # (our interposable functions: the definition)
-    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
-    stubbed = set(ctx.ifuncs)
 
     def put(name: str, data: bytes) -> None:
         o = outs[name]
@@ -978,44 +1054,7 @@ def fill(ctx, img: np.ndarray) -> None:
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
-    # .dynsym
-    syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
-    for i, g in enumerate(p.dynsym[1:], start=1):
-        syms[i]["st_name"] = p.str_off[p.name_of(st, g)]
-        imp = ctx.imports.get(g)
-        strong = bool(st.strong_ref[g])
-        if g in p.copy_off:
-            dso, sym = imp
-            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
-            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | elf.STT_OBJECT, 0,
-                       outs[".dynbss"].index, int(gaddr[g]), sym.size)
-        elif g in p.weak_undef:
-            syms[i] = (p.str_off[p.name_of(st, g)], (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
-        elif imp is not None:
-            dso, sym = imp
-            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
-            bind = elf.STB_GLOBAL if strong or sym.type == elf.STT_TLS else elf.STB_WEAK
-            value = int(gaddr[g]) if g in p.canonical else 0
-            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
-        else:
-            f = ctx.files[st.def_file[g]]
-            s = f.syms[st.def_index[g]]
-            shndx = int(f.sym_shndx[st.def_index[g]])
-            if shndx == elf.SHN_ABS:
-                oi = elf.SHN_ABS
-            elif shndx == elf.SHN_COMMON:
-                oi = outs[".bss"].index
-            else:
-                oi = f.sec_outsec[shndx].index
-            info = int(s["st_info"])
-            value = int(gaddr[g])
-            if info & 0xF == elf.STT_TLS:
-                value -= tls_start                  # TLS symbols: the offset in the TLS block
-            elif g in stubbed:
-                info = (info & 0xF0) | elf.STT_FUNC  # the address is the stub, a plain function
-            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi,
-                       value & (2**64 - 1), int(s["st_size"]))
-    put(".dynsym", syms.tobytes())
+    put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
     if ".gnu.hash" in outs:
@@ -1026,9 +1065,10 @@ def fill(ctx, img: np.ndarray) -> None:
         link(".hash", ".dynsym")
     # versions
     if ".gnu.version" in outs:
-        vs = np.zeros(len(p.dynsym), dtype="<u2")
-        for i, g in enumerate(p.dynsym[1:], start=1):
-            vs[i] = p.version_of.get(g, 1) | (0x8000 if g in p.hidden_version else 0)
+        vs = p.dynsym_version.astype("<u2")
+        vs[0] = 0
+        if p.hidden_version:
+            vs[p.dynsym_at[list(p.hidden_version)]] |= 0x8000
         put(".gnu.version", vs.tobytes())
         link(".gnu.version", ".dynsym")
     if ".gnu.version_d" in outs:
@@ -1075,6 +1115,67 @@ def fill(ctx, img: np.ndarray) -> None:
     link(".dynamic", ".dynstr")
 
 
+def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
+    """.dynsym: our definitions as columns; imported, copied and undefined weak symbols (few)
+    one by one."""
+    st = ctx.symtab
+    outs = ctx.outputs
+    imports = ctx.imports
+    syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
+    syms["st_name"] = p.dynsym_name
+    gids = np.array(p.dynsym, dtype=np.int64)
+    theirs = np.zeros(len(st), dtype=bool)
+    for group in (p.copy_off, p.weak_undef, imports):
+        if group:
+            theirs[list(group)] = True
+    theirs = theirs[gids]
+    theirs[0] = True                            # (the null entry)
+    for i in np.flatnonzero(theirs)[1:].tolist():
+        g = p.dynsym[i]
+        name = int(p.dynsym_name[i])
+        imp = imports.get(g)
+        if g in p.copy_off:
+            dso, sym = imp
+            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
+            syms[i] = (name, (bind << 4) | elf.STT_OBJECT, 0, outs[".dynbss"].index, int(gaddr[g]), sym.size)
+        elif g in p.weak_undef:
+            syms[i] = (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
+        else:
+            dso, sym = imp
+            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
+            bind = elf.STB_GLOBAL if st.strong_ref[g] or sym.type == elf.STT_TLS else elf.STB_WEAK
+            value = int(gaddr[g]) if g in p.canonical else 0
+            syms[i] = (name, (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+    ours = np.flatnonzero(~theirs)
+    if not len(ours):
+        return syms
+    d = _Defs(ctx, out_index=True)
+    row = np.searchsorted(d.gids, gids[ours])
+    if (row >= len(d.gids)).any() or (d.gids[np.minimum(row, len(d.gids) - 1)] != gids[ours]).any():
+        raise LinkError("internal error: a .dynsym entry is neither imported nor defined")
+    shndx = d.shndx[row]
+    is_abs, common = shndx == elf.SHN_ABS, shndx == elf.SHN_COMMON
+    placed = d.placed[row]
+    if not (is_abs | common | placed).all():
+        bad = ours[~(is_abs | common | placed)][0]
+        g = p.dynsym[bad]
+        raise LinkError(f"internal error: {st.names[g]} is in .dynsym, its section is not in the output")
+    bss = outs[".bss"].index if common.any() else 0
+    info = d.info[row]
+    value = gaddr[gids[ours]] - np.where((info & 0xF) == elf.STT_TLS, ctx.tls_range[0] if ctx.tls_range else 0, 0)
+    if ctx.ifuncs:                               # the address is the stub, a plain function
+        stubbed = np.zeros(len(st), dtype=bool)
+        stubbed[ctx.ifuncs] = True
+        stub = stubbed[gids[ours]] & ((info & 0xF) != elf.STT_TLS)
+        info = np.where(stub, (info & 0xF0) | elf.STT_FUNC, info)
+    syms["st_info"][ours] = info
+    syms["st_other"][ours] = d.other[row] & 3
+    syms["st_shndx"][ours] = np.where(is_abs, elf.SHN_ABS, np.where(common, bss, d.out[row]))
+    syms["st_value"][ours] = value.view(np.uint64)
+    syms["st_size"][ours] = d.size[row]
+    return syms
+
+
 def _verdef_bytes(p: Plan) -> bytes:
     """.gnu.version_d: the base version (the library's own name, VER_FLG_BASE, index 1),
     then one entry per version node, each naming the versions it depends on."""
@@ -1103,67 +1204,82 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
                         f"({len(rel_rows)}/{p.n_data_relative} relative, "
                         f"{len(sym_rows)}/{p.n_data_symbolic} symbolic)")
     files = ctx.files
+    at = p.dynsym_at
+    no = np.zeros(0, dtype=np.int64)
     # each row's section address and file offset, through its part (one file, one section)
-    parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
-    part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
-    part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
-    part_of_row = np.repeat(np.arange(len(parts)), t.counts)
+    if len(rel_rows) or len(sym_rows):
+        parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
+        part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
+        part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
+        part_of_row = np.repeat(np.arange(len(parts)), t.counts)
 
     def place(rows):
         pr = part_of_row[rows]
         return part_addr[pr] + t.offset[rows], part_off[pr] + t.offset[rows]
 
-    relative: list[tuple[int, int]] = []       # (place, addend)
-    other: list[tuple[int, int, int, int]] = []  # (place, type, dynsym index, addend)
-    packed: list[int] = []                     # places for .relr.dyn (the addend stays in place)
+    # RELATIVE: (place, addend), the addend read back from the image; .relr.dyn: places
+    rel_place, rel_off, packed = [no], [no], [no]
     if len(rel_rows):
         addr, off = place(rel_rows)
         if p.relr:
             mask = np.zeros(t.n, dtype=bool)
             mask[rel_rows] = True
             inrelr = _relr_rows(ctx, t, mask)[rel_rows]
-            packed += addr[inrelr].tolist()
+            packed.append(addr[inrelr])
             addr, off = addr[~inrelr], off[~inrelr]
-        vals = _read64(img, off)
-        relative += list(zip(addr.tolist(), vals.tolist()))
+        rel_place.append(addr)
+        rel_off.append(off)
+    # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
     got = ctx.outputs.get(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
-    for slot, role, g, addend in p.got_rel:
-        a = got.addr + 8 * slot
-        if role == "relative":
-            if p.relr:
-                packed.append(a)
-            else:
-                relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
-            continue
+    got_rel = p.got_rel
+    roles = [r[1] for r in got_rel]
+    slots = np.array([r[0] for r in got_rel], dtype=np.int64)
+    relative = np.array([r == "relative" for r in roles], dtype=bool)
+    if relative.any():
+        where = slots[relative]
+        (packed if p.relr else rel_place).append(got.addr + 8 * where)
+        if not p.relr:
+            rel_off.append(got.offset + 8 * where)
+    other = [r for r, is_rel in zip(got_rel, relative.tolist()) if not is_rel]
+    o_place = np.array([got.addr + 8 * slot for slot, _, _, _ in other], dtype=np.int64)
+    o_type = np.array([rel[role] for _, role, _, _ in other], dtype=np.int64)
+    o_gid = np.array([g for _, _, g, _ in other], dtype=np.int64)
+    o_index = at[o_gid]
+    if ((o_index == 0) & (o_gid != 0)).any() or (len(sym_rows) and (at[t.gid[sym_rows]] == 0).any()):
+        raise LinkError("internal error: a dynamic relocation's symbol is not in .dynsym")
+    o_add = []
+    for slot, role, g, addend in other:
         if addend is None:
             # our own variable: its offset in this module's TLS block.  relocate stored the
             # TP offset (initial-exec) or the block offset (descriptor) in the slot
             stored = int(_read64(img, np.array([got.offset + 8 * slot]))[0])
             addend = stored + ctx.tp_base - tls_start if role == "tpoff" else stored
-        other.append((a, rel[role], p.dynsym_index[g] if g else 0, addend))
-    if len(sym_rows):
-        addr, _ = place(sym_rows)
-        for a, g, add in zip(addr.tolist(), t.gid[sym_rows].tolist(), t.addend[sym_rows].tolist()):
-            other.append((a, rel["abs64"], p.dynsym_index[g], add))
-    if p.copies:
-        for g in p.copies:
-            if g in p.copy_off:
-                other.append((int(ctx.gaddr[g]), rel["copy"], p.dynsym_index[g], 0))
-    relative.sort()
-    out = np.zeros(len(relative) + len(other), dtype=elf.RELA)
-    k = 0
-    for a, v in relative:
-        out[k] = (a, rel["relative"], v)
-        k += 1
-    for a, typ, idx, add in other:
-        out[k] = (a, (idx << 32) | typ, add)
-        k += 1
+        o_add.append(addend)
+    o_add = np.array(o_add, dtype=np.int64)
+    # then the symbolic data relocations, then the copies
+    s_place = place(sym_rows)[0] if len(sym_rows) else no
+    copies = [g for g in p.copies if g in p.copy_off]
+    c_place = np.array([int(ctx.gaddr[g]) for g in copies], dtype=np.int64)
+    rel_place, rel_off = np.concatenate(rel_place), np.concatenate(rel_off)
+    vals = _read64(img, rel_off)
+    order = np.lexsort((vals, rel_place))            # sorted by place (then addend)
+    n_rel = len(rel_place)
+    out = np.zeros(n_rel + len(other) + len(s_place) + len(copies), dtype=elf.RELA)
+    out["r_offset"] = np.concatenate([rel_place[order], o_place, s_place, c_place]).view(np.uint64)
+    out["r_info"] = np.concatenate([
+        np.full(n_rel, rel["relative"], dtype=np.int64),
+        (o_index << 32) | o_type,
+        (at[t.gid[sym_rows]] << 32) | rel["abs64"] if len(sym_rows) else no,
+        (at[np.array(copies, dtype=np.int64)] << 32) | rel["copy"]]).view(np.uint64)
+    out["r_addend"] = np.concatenate([vals[order], o_add, t.addend[sym_rows] if len(sym_rows) else no,
+                                      np.zeros(len(copies), dtype=np.int64)])
     relr = b""
     if p.relr:
+        packed = np.concatenate(packed)
         if len(packed) != p.n_relr:
             raise LinkError(f"internal error: {len(packed)} RELR relocations, {p.n_relr} planned")
-        relr = _relr_encode(sorted(packed), p.n_relr)
+        relr = _relr_encode(np.sort(packed).tolist(), p.n_relr)
     return out.tobytes(), relr
 
 
@@ -1216,8 +1332,8 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         code += spec["entries"](plt.addr + p._plt_header_size() + k * esz, slot_addr)
         slots += [plt.addr] * len(p.plt)         # lazy binding: the header resolves them
         jump = p.rel["jump_slot"]
-        index = p.dynsym_index
-        relas += [(a, (index[g] << 32) | jump, 0) for a, g in zip(slot_addr.tolist(), p.plt)]
+        index = p.dynsym_at[np.array(p.plt, dtype=np.int64)]
+        relas += list(zip(slot_addr.tolist(), ((index << 32) | jump).tolist(), [0] * len(p.plt)))
     size = spec["stub_size"]
     stub0 = p.iplt_stub_base(ctx)
     for k, resolver in enumerate(ctx.iplt_resolvers):
@@ -1231,36 +1347,41 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
 
 
 def _gnu_hash_table(p: Plan, st) -> bytes:
-    syms = p.dynsym[p.first_hashed:]
+    """.gnu.hash (glibc's dl-lookup.c): the hashed symbols are sorted by bucket; each
+    bucket holds its first symbol's index, the chain each hash with bit 0 set on a bucket's
+    last; the Bloom filter two bits of each hash."""
+    h = p.gnu_hashes.astype(np.uint64)
     nb = p.nbuckets
     words = p.bloom_words
     shift = 26
     bloom = np.zeros(words, dtype=np.uint64)
+    one = np.uint64(1)
+    bits = (one << (h % np.uint64(64))) | (one << ((h >> np.uint64(shift)) % np.uint64(64)))
+    np.bitwise_or.at(bloom, ((h // np.uint64(64)) % np.uint64(words)).astype(np.int64), bits)
+    b = (h % np.uint64(nb)).astype(np.int64)
     buckets = np.zeros(nb, dtype=np.uint32)
-    chain = np.zeros(len(syms), dtype=np.uint32)
-    bw = [0] * words
-    for k, g in enumerate(syms):
-        h = p.gnu_hashes[g]
-        w = (h // 64) % words
-        bw[w] |= (1 << (h % 64)) | (1 << ((h >> shift) % 64))
-        b = h % nb
-        if buckets[b] == 0:
-            buckets[b] = p.first_hashed + k
-        last = k == len(syms) - 1 or p.gnu_hashes[syms[k + 1]] % nb != b
-        chain[k] = (h & ~1) | (1 if last else 0)
-    bloom[:] = bw
+    if len(b):
+        first = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
+        buckets[b[first]] = p.first_hashed + first
+    last = np.concatenate([b[1:] != b[:-1], [True]]) if len(b) else np.zeros(0, dtype=bool)
+    chain = (h.astype(np.uint32) & np.uint32(0xFFFFFFFE)) | last.astype(np.uint32)
     head = np.array([nb, p.first_hashed, words, shift], dtype="<u4")
     return head.tobytes() + bloom.astype("<u8").tobytes() + buckets.astype("<u4").tobytes() \
         + chain.astype("<u4").tobytes()
 
 
 def _sysv_hash_table(p: Plan, st) -> bytes:
+    """.hash (gABI): each bucket the last symbol with its hash, each chain the previous one."""
     n = len(p.dynsym)
     nb = p.sysv_buckets
-    bucket = [0] * nb
-    chain = [0] * n
-    hashes = (elf_hash_many([p.name_of(st, g) for g in p.dynsym[1:]]) % nb).tolist()
-    for i, h in enumerate(hashes, start=1):
-        chain[i] = bucket[h]
-        bucket[h] = i
-    return np.array([nb, n] + bucket + chain, dtype="<u4").tobytes()
+    bucket = np.zeros(nb, dtype=np.int64)
+    chain = np.zeros(n, dtype=np.int64)
+    h = (elf_hash_many(p.names_of(st, p.dynsym[1:])) % nb).astype(np.int64)
+    if len(h):
+        order = np.argsort(h, kind="stable")
+        i, hs = order + 1, h[order]
+        same = np.concatenate([[False], hs[1:] == hs[:-1]])
+        chain[i] = np.where(same, np.concatenate([[0], i[:-1]]), 0)
+        last = np.concatenate([hs[1:] != hs[:-1], [True]])
+        bucket[hs[last]] = i[last]
+    return np.concatenate([np.array([nb, n]), bucket, chain]).astype("<u4").tobytes()
