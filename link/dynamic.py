@@ -51,7 +51,7 @@ from xld.link.kinds import Kind
 from xld.link import layout
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
-from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_many
+from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
 
 # dynamic tags (gABI, and the GNU extensions)
 DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 2, 3, 4, 5, 6
@@ -195,13 +195,13 @@ class Plan:
         self.dynsym_at = np.zeros(0, dtype=np.int64)    # per gid: its .dynsym index (0: none)
         self.dynsym_name = np.zeros(0, dtype=np.int64)  # per .dynsym entry: its name in .dynstr
         self.first_hashed = 1                           # .gnu.hash covers [first_hashed:]
-        self.defined_dyn: set[int] = set()              # dynsym entries we define
         self.weak_undef: set[int] = set()               # undefined weak, left to ld.so (GOT, PLT)
         self.dynsym_version = np.zeros(0, dtype=np.int64)   # per .dynsym entry: .gnu.version index
         self.verneed: list[tuple] = []                  # (dso, [(version name, index)])
         self.needed: list = []                          # DT_NEEDED, in command-line order
         self.dynstr = bytearray(b"\0")
         self.str_off: dict[str, int] = {}
+        self.bulk = (0, 0)                              # .dynstr bytes of names not in str_off
         self.dyn_tags: list[tuple[int, object]] = []    # (tag, value or a name to resolve)
         self.sections: dict[str, OutputSection] = {}
         self.copy_size = 0                              # .dynbss
@@ -224,25 +224,32 @@ class Plan:
     # strings in .dynstr, each once
     def string(self, s: str) -> int:
         off = self.str_off.get(s)
+        if off is None and self.bulk[1]:
+            at = self.dynstr.find(b"\0" + s.encode() + b"\0", self.bulk[0] - 1, self.bulk[1])
+            if at >= 0:
+                off = self.str_off[s] = at + 1
         if off is None:
             off = self.str_off[s] = len(self.dynstr)
             self.dynstr += s.encode() + b"\0"
         return off
 
-    def strings(self, names: list[str]) -> None:
-        """``string`` of each name, in order, as one append."""
-        new = [s for s in dict.fromkeys(names) if s not in self.str_off]
-        if not new:
-            return
-        blob = ("\0".join(new) + "\0").encode()
-        ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == 0)
-        starts = len(self.dynstr) + np.concatenate([[0], ends[:-1] + 1])
-        if len(starts) != len(new):             # (a NUL in a name: one at a time)
-            for s in new:
-                self.string(s)
-            return
-        self.str_off.update(zip(new, starts.tolist()))
-        self.dynstr += blob
+    def strings(self, names: list[str]) -> np.ndarray:
+        """``string`` of each name, in order, as one append: their offsets."""
+        known = self.str_off
+        distinct = len(dict.fromkeys(names)) == len(names)
+        new = names if distinct and not any(map(known.__contains__, names)) else \
+            [s for s in dict.fromkeys(names) if s not in known]
+        if new:
+            blob = ("\0".join(new) + "\0").encode()
+            ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == 0)
+            starts = len(self.dynstr) + np.concatenate([[0], ends[:-1] + 1])
+            if len(starts) != len(new):         # (a NUL in a name: one at a time)
+                return np.array([self.string(s) for s in names], dtype=np.int64)
+            known.update(zip(new, starts.tolist()))
+            self.dynstr += blob
+            if new is names:
+                return starts
+        return np.array(list(map(known.__getitem__, names)), dtype=np.int64)
 
     # -- what other passes ask ------------------------------------------------------------
     def iplt_stub_base(self, ctx) -> int:
@@ -380,7 +387,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
     names = list(map(st.names.__getitem__, cand.tolist()))
     keep = np.ones(len(names), dtype=bool)
     nodes: list = [None] * len(names)
-    versioned = [k for k, name in enumerate(names) if "@" in name]
+    versioned = [k for k, name in enumerate(names) if "@" in name] if "@" in "".join(names) else []
     if vs is not None:
         plain = np.ones(len(names), dtype=bool)
         plain[versioned] = False
@@ -405,7 +412,8 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         if hidden:
             p.hidden_version.add(g)
     exported = cand[keep]
-    p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
+    if vs is not None:
+        p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
     if p.dyn_list is not None:
         # (lld) a dynamic list keeps only the names it lists interposable; the others
         # bind inside the library, as under -Bsymbolic
@@ -489,7 +497,9 @@ class _Facts:
     """Per relocation row: where it is and what its symbol is."""
 
 
-def _row_facts(ctx, imported) -> _Facts:
+def _row_facts(ctx, imported, rows: np.ndarray | None = None) -> _Facts:
+    """The facts of every relocation row, or of ``rows`` (an ascending index array) only.
+    ``abs`` is only computed for ADDR rows (the only ones that ask it): False elsewhere."""
     t = ctx.rel
     st = ctx.symtab
     f = _Facts()
@@ -497,28 +507,43 @@ def _row_facts(ctx, imported) -> _Facts:
         return f
     files = ctx.files
     parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
-    f.alloc = np.repeat(np.array([o is not None and o.alloc for o in parts], dtype=bool), t.counts)
-    f.write = np.repeat(np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts],
-                                 dtype=bool), t.counts)
-    g = t.gid.astype(np.int64)
+    alloc = np.array([o is not None and o.alloc for o in parts], dtype=bool)
+    write = np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts], dtype=bool)
+    if rows is None:
+        f.alloc, f.write = np.repeat(alloc, t.counts), np.repeat(write, t.counts)
+        g = t.gid.astype(np.int64)
+        kind = t.kind
+    else:
+        part = np.searchsorted(np.cumsum(t.counts), rows, side="right")
+        f.alloc, f.write = alloc[part], write[part]
+        g = t.gid[rows].astype(np.int64)
+        kind = t.kind[rows]
+    if len(imported) < len(st):                 # (names made after the plan: not imported)
+        imported = np.concatenate([imported, np.zeros(len(st) - len(imported), dtype=bool)])
     f.imp = imported[g]
-    state = np.asarray(st.state, dtype=np.int64)
+    state = np.array(st.state, dtype=np.int8)
     f.undef = (g > 0) & (state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
-    f.abs = _absolute(ctx, t, g)
+    f.abs = np.zeros(len(g), dtype=bool)
+    addr = np.flatnonzero(kind == int(Kind.ADDR))
+    f.abs[addr] = _absolute(ctx, t, g[addr], addr if rows is None else rows[addr])
     return f
 
 
-def _absolute(ctx, t, g) -> np.ndarray:
-    """Rows whose symbol has a fixed address (SHN_ABS, a numeric --defsym): no RELATIVE."""
+def _absolute(ctx, t, g, rows) -> np.ndarray:
+    """Of the relocation ``rows`` with symbols ``g``, those whose symbol has a fixed address
+    (SHN_ABS, a numeric --defsym): no RELATIVE."""
     st = ctx.symtab
     files = ctx.files
     lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
     base = np.zeros(len(files), dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
     shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
-    local_abs = shndx[base[t.file.astype(np.int64)] + t.sym] == elf.SHN_ABS
-    def_file = np.asarray(st.def_file, dtype=np.int64)
-    def_index = np.asarray(st.def_index, dtype=np.int64)
+    out = np.zeros(len(g), dtype=bool)
+    local = np.flatnonzero(g == 0)
+    lr = rows[local]
+    out[local] = shndx[base[t.file[lr].astype(np.int64)] + t.sym[lr]] == elf.SHN_ABS
+    def_file = np.array(st.def_file, dtype=np.int64)
+    def_index = np.array(st.def_index, dtype=np.int64)
     gabs = np.zeros(len(st), dtype=bool)
     objdef = np.flatnonzero(def_file > 0)
     gabs[objdef] = shndx[base[def_file[objdef]] + def_index[objdef]] == elf.SHN_ABS
@@ -528,7 +553,9 @@ def _absolute(ctx, t, g) -> np.ndarray:
         except ValueError:
             continue
         gabs[st.ids[name]] = True
-    return np.where(g > 0, gabs[g], local_abs)
+    glob = np.flatnonzero(g > 0)
+    out[glob] = gabs[g[glob]]
+    return out
 
 
 def _err_row(ctx, row: int, msg: str) -> None:
@@ -555,6 +582,12 @@ def _member(col: np.ndarray, values) -> np.ndarray:
     return table[np.minimum(col, top - 1)]
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a``, sorted (np.unique imports more than it is worth)."""
+    a = np.sort(a)
+    return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
+
+
 def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     K = t.kind
     data64 = (K == int(Kind.ADDR)) & (t.width == 8)
@@ -568,7 +601,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     call = imp & (K == int(Kind.CALL))
     sym_data = imp & data64 & f.write
     direct = imp & _member(K, _DIRECT_KINDS) & ~sym_data
-    plt: set[int] = set(t.gid[call].tolist())
+    plt: set[int] = set(_distinct(t.gid[call]).tolist())
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
@@ -624,7 +657,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
     p.copies = sorted(want_copy)
     # a symbol with a canonical PLT entry or a copy has its address in the program: data that
     # points at it is fixed at link time (a RELATIVE in a PIE), not bound by ld.so
-    fixed = _resolved_here(p, t, len(imported))
+    fixed = _resolved_here(p, t.gid, len(imported))
     sym_data &= ~fixed
     if p.pic and "notext" in ctx.opts.z:
         sym_data |= imp & data64 & ~fixed       # (read-only places too, under DT_TEXTREL)
@@ -656,14 +689,15 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
                                "(a text relocation); recompile with -fPIC, or link with -z notext")
 
 
-def _resolved_here(p: Plan, t, n: int) -> np.ndarray:
-    """Rows whose (imported) symbol has its address in the program: canonical PLT, copy."""
+def _resolved_here(p: Plan, gids: np.ndarray, n: int) -> np.ndarray:
+    """Of the rows with symbols ``gids`` (of ``n`` names), those whose (imported) symbol has
+    its address in the program: canonical PLT, copy."""
     here = np.zeros(n, dtype=bool)
     if p.canonical:
         here[list(p.canonical)] = True
     if p.copies:
         here[p.copies] = True
-    return here[t.gid]
+    return here[gids]
 
 
 def _relr_rows(ctx, t, mask: np.ndarray) -> np.ndarray:
@@ -686,11 +720,12 @@ def data_rows(ctx):
     if t.n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     imported = p.preempt                     # (as the plan saw it: imported or interposable)
-    f = _row_facts(ctx, imported)
-    data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & (f.write | p.textrel)
-    fixed = _resolved_here(p, t, len(imported))
-    sym = np.flatnonzero(data64 & f.imp & ~fixed)
-    rel = np.flatnonzero(data64 & (~f.imp | fixed) & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
+    rows = np.flatnonzero((t.kind == int(Kind.ADDR)) & (t.width == 8))
+    f = _row_facts(ctx, imported, rows)
+    data64 = f.alloc & (f.write | p.textrel)
+    fixed = _resolved_here(p, t.gid[rows], len(ctx.symtab))
+    sym = rows[data64 & f.imp & ~fixed]
+    rel = rows[data64 & (~f.imp | fixed) & ~f.undef & ~f.abs] if p.pic else np.zeros(0, np.int64)
     return rel, sym
 
 
@@ -798,14 +833,16 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # in the executable first, so that every reference in every object agrees on it
     undefined = sorted({g for g in imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
-    defined = np.unique(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx)],
-                                 dtype=np.int64))
+    defined = np.sort(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx)],
+                               dtype=np.int64))
+    defined = defined[np.concatenate([[True], defined[1:] != defined[:-1]])] if len(defined) else defined
     # version indices: 1 global; our version definitions 2..; then the ones we need
     ndef = len(p.verdef)
-    p.defined_dyn = set(defined.tolist())
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    hashes = gnu_hash_many(p.names_of(st, defined.tolist()))
+    names = p.names_of(st, defined.tolist())
+    blob = np.frombuffer(("\0".join(names) + "\0").encode() if names else b"", dtype=np.uint8)
+    hashes = gnu_hash_blob(blob, len(names))
     order = np.argsort(hashes % p.nbuckets, kind="stable")     # (then by gid: defined is sorted)
     defined, p.gnu_hashes = defined[order], hashes[order]
     dynsym = np.concatenate([np.zeros(1 + len(undefined), dtype=np.int64), defined])
@@ -851,9 +888,15 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # .dynstr: sonames, symbol names, version names, run paths
     for d in p.needed:
         p.string(d.needed_name)
-    names = p.names_of(st, p.dynsym[1:])
-    p.strings(names)
-    p.dynsym_name = np.array([0, *map(p.str_off.__getitem__, names)], dtype=np.int64)
+    off_undefined = p.strings(p.names_of(st, undefined))
+    known = p.str_off
+    if not p.dyn_name and not any(map(known.__contains__, names)):
+        # (distinct names, none in .dynstr yet) the blob, its names in .dynsym's order
+        p.bulk = (len(p.dynstr), len(p.dynstr) + len(blob))
+        off_defined = _reorder_strings(blob, order, p.dynstr)
+    else:
+        off_defined = p.strings([names[k] for k in order.tolist()])
+    p.dynsym_name = np.concatenate([[0], off_undefined, off_defined]).astype(np.int64)
     for _, vers in p.verneed:
         for name, _ in vers:
             p.string(name)
@@ -863,6 +906,19 @@ def _plan_dynsym(ctx, p: Plan) -> None:
         p.string(ctx.opts.soname)
     if ctx.opts.rpath:
         p.string(":".join(ctx.opts.rpath))
+
+
+def _reorder_strings(blob: np.ndarray, order: np.ndarray, into: bytearray) -> np.ndarray:
+    """Append the NUL-terminated strings of ``blob`` to ``into`` in ``order``: their offsets."""
+    ends = np.flatnonzero(blob == 0)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lens = ends + 1 - starts                    # (with the NUL)
+    lens, starts = lens[order], starts[order]
+    new = np.cumsum(lens) - lens
+    idx = np.repeat(starts - new, lens) + np.arange(len(blob))
+    base = len(into)
+    into += blob[idx].tobytes()
+    return base + new
 
 
 def _export_dynamic(ctx) -> list[int]:
