@@ -94,27 +94,30 @@ def resolve_shared(ctx) -> None:
     if not ctx.dsos:
         return
     shared = ctx.resolver.shared
-    state, strong = st.state, st.strong_ref
+    strong = st.strong_ref
     cand = []
-    for g in range(1, len(st)):
-        if state[g] == UNDEF:
-            hit = shared.get(st.names[g])
-            if hit is not None:
-                cand.append((g, hit))
-                if strong[g]:
-                    hit[0].used = True
+    names = st.names
+    for g in _undefined(st).tolist():
+        hit = shared.get(names[g])
+        if hit is not None:
+            cand.append((g, hit))
+            if strong[g]:
+                hit[0].used = True
     for g, (dso, sym) in cand:
         if dso.used or not dso.as_needed:
             ctx.imports[g] = (dso, sym)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
-    exp = set()
-    for dso in ctx.dsos:
-        for name in (*dso.undefs, *dso.exports):
-            g = st.ids.get(name)
-            if g is not None and state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
-                exp.add(g)
-    ctx.exports = sorted(exp)
+    get = st.ids.get
+    named = [g for dso in ctx.dsos for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None]
+    g = _distinct(np.array(named, dtype=np.int64))
+    def_file = np.array(st.def_file, dtype=np.int64)
+    g = g[(np.array(st.state, dtype=np.int8)[g] != UNDEF) & (def_file[g] > 0)]
+    if len(g):
+        rows, _ = _definitions(ctx, def_file[g], np.array(st.def_index, dtype=np.int64)[g])
+        vis = rows["st_other"] & 3
+        g = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)]
+    ctx.exports = g.tolist()
 
 
 def import_undefined(ctx) -> None:
@@ -132,8 +135,8 @@ def import_undefined(ctx) -> None:
         return
     st = ctx.symtab
     first, first_index = st.first_ref, st.first_ref_index
-    for g in range(1, len(st)):
-        if st.state[g] == UNDEF and g not in ctx.imports:
+    for g in _undefined(st).tolist():
+        if g not in ctx.imports:
             bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
             typ = elf.STT_NOTYPE                # as the (first) reference declares it
             if first[g] > 0:
@@ -141,9 +144,10 @@ def import_undefined(ctx) -> None:
             ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
 
 
-def _visible(ctx, g: int) -> bool:
-    f = ctx.files[ctx.symtab.def_file[g]]
-    return int(f.syms[ctx.symtab.def_index[g]]["st_other"]) & 3 in (elf.STV_DEFAULT, elf.STV_PROTECTED)
+def _undefined(st) -> np.ndarray:
+    """The gids (from 1) of the names still undefined."""
+    u = np.flatnonzero(np.array(st.state, dtype=np.int8) == UNDEF)
+    return u[u > 0]
 
 
 def output_kind(ctx) -> str | None:
@@ -356,10 +360,9 @@ def plan(ctx) -> None:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
     p.preempt = imported
-    facts = _row_facts(ctx, imported)
     t = ctx.rel
     if t.n:
-        _plan_rows(ctx, p, t, facts, imported)
+        _plan_rows(ctx, p, t, imported)
     _plan_got(ctx, p, imported)
     _plan_copies(ctx, p)
     _plan_dynsym(ctx, p)
@@ -446,14 +449,11 @@ class _Defs:
         def_file = np.array(st.def_file, dtype=np.int64)
         self.gids = g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
         self.file = df = def_file[g]
-        di = np.array(st.def_index, dtype=np.int64)[g]
-        nsym = np.array([0] + [len(f.syms) for f in objs], dtype=np.int64)
-        flat = (np.cumsum(nsym) - nsym)[df] + di
-        rows = _records([f.syms for f in objs])[flat]
+        rows, shndx = _definitions(ctx, df, np.array(st.def_index, dtype=np.int64)[g])
         self.info = rows["st_info"].astype(np.int64)
         self.other = rows["st_other"].astype(np.int64)
         self.size = rows["st_size"]
-        self.shndx = shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64)[flat]
+        self.shndx = shndx
         nsec = np.array([0] + [len(f.sec_outsec) for f in objs], dtype=np.int64)
         outs = [o for f in objs for o in f.sec_outsec]
         in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE)
@@ -468,6 +468,23 @@ class _Defs:
         self.kept = kept | ~in_sec
         if out_index:
             self.out = np.array([o.index if o is not None else 0 for o in outs] + [0], dtype=np.int64)[pos]
+
+
+def _definitions(ctx, df: np.ndarray, di: np.ndarray, rows: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """The symbol table rows (with ``rows``) and section indices of symbols ``di`` of files
+    ``df``: global symbols (so only the files' global parts are gathered, not their many
+    locals)."""
+    objs = ctx.files[1:]
+    first = np.array([0] + [f.first_global for f in objs], dtype=np.int64)
+    if len(di) and (di < first[df]).any():
+        first[:] = 0                            # (a local definition: every row)
+    nsym = np.array([0] + [len(f.syms) for f in objs], dtype=np.int64) - first
+    flat = (np.cumsum(nsym) - nsym)[df] + di - first[df]
+    fg = first[1:].tolist()
+    shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx[k:] for f, k in zip(objs, fg)])
+    if not rows:
+        return None, shndx.astype(np.int64)[flat]
+    return _records([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
 
 
 def _records(tables: list[np.ndarray]) -> np.ndarray:
@@ -497,65 +514,78 @@ class _Facts:
     """Per relocation row: where it is and what its symbol is."""
 
 
-def _row_facts(ctx, imported, rows: np.ndarray | None = None) -> _Facts:
-    """The facts of every relocation row, or of ``rows`` (an ascending index array) only.
-    ``abs`` is only computed for ADDR rows (the only ones that ask it): False elsewhere."""
-    t = ctx.rel
-    st = ctx.symtab
-    f = _Facts()
-    if t.n == 0:
+class _Rows:
+    """The facts of relocation rows, a subset at a time (``facts(rows)``): what the rows'
+    parts and symbols say, gathered once per pass."""
+
+    def __init__(self, ctx, imported: np.ndarray):
+        self.ctx = ctx
+        t = self.t = ctx.rel
+        st = ctx.symtab
+        files = ctx.files
+        parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
+        alloc = np.array([o is not None and o.alloc for o in parts], dtype=bool)
+        write = np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts], dtype=bool)
+        self.alloc, self.write = np.repeat(alloc, t.counts), np.repeat(write, t.counts)
+        if len(imported) < len(st):             # (names made after the plan: not imported)
+            imported = np.concatenate([imported, np.zeros(len(st) - len(imported), dtype=bool)])
+        self.imported = imported
+        self.state = np.array(st.state, dtype=np.int8)
+        self._gabs = None
+        self._shndx = self._base = None
+
+    def facts(self, rows: np.ndarray) -> _Facts:
+        """The facts of ``rows`` (an index array).  ``abs`` is only computed for ADDR rows
+        (the only ones that ask it): False elsewhere."""
+        t = self.t
+        f = _Facts()
+        f.alloc, f.write = self.alloc[rows], self.write[rows]
+        g = t.gid[rows]
+        f.imp = self.imported[g]
+        f.undef = (g > 0) & (self.state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
+        f.abs = np.zeros(len(g), dtype=bool)
+        addr = np.flatnonzero(t.kind[rows] == int(Kind.ADDR))
+        if len(addr):
+            f.abs[addr] = self._absolute(g[addr], rows[addr])
         return f
-    files = ctx.files
-    parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
-    alloc = np.array([o is not None and o.alloc for o in parts], dtype=bool)
-    write = np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts], dtype=bool)
-    if rows is None:
-        f.alloc, f.write = np.repeat(alloc, t.counts), np.repeat(write, t.counts)
-        g = t.gid.astype(np.int64)
-        kind = t.kind
-    else:
-        part = np.searchsorted(np.cumsum(t.counts), rows, side="right")
-        f.alloc, f.write = alloc[part], write[part]
-        g = t.gid[rows].astype(np.int64)
-        kind = t.kind[rows]
-    if len(imported) < len(st):                 # (names made after the plan: not imported)
-        imported = np.concatenate([imported, np.zeros(len(st) - len(imported), dtype=bool)])
-    f.imp = imported[g]
-    state = np.array(st.state, dtype=np.int8)
-    f.undef = (g > 0) & (state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
-    f.abs = np.zeros(len(g), dtype=bool)
-    addr = np.flatnonzero(kind == int(Kind.ADDR))
-    f.abs[addr] = _absolute(ctx, t, g[addr], addr if rows is None else rows[addr])
-    return f
 
+    def _absolute(self, g, rows) -> np.ndarray:
+        """Of the relocation ``rows`` with symbols ``g``, those whose symbol has a fixed
+        address (SHN_ABS, a numeric --defsym): no RELATIVE."""
+        ctx, t = self.ctx, self.t
+        files = ctx.files
+        out = np.zeros(len(g), dtype=bool)
+        local = np.flatnonzero(g == 0)
+        if len(local):                          # local symbols: every file's table, once
+            if self._shndx is None:
+                lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
+                self._base = np.zeros(len(files), dtype=np.int64)
+                self._base[1:] = np.cumsum(lens) - lens
+                self._shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx for f in files[1:]])
+            lr = rows[local]
+            out[local] = self._shndx[self._base[t.file[lr]] + t.sym[lr]] == elf.SHN_ABS
+        glob = np.flatnonzero(g > 0)
+        out[glob] = self.global_abs()[g[glob]]
+        return out
 
-def _absolute(ctx, t, g, rows) -> np.ndarray:
-    """Of the relocation ``rows`` with symbols ``g``, those whose symbol has a fixed address
-    (SHN_ABS, a numeric --defsym): no RELATIVE."""
-    st = ctx.symtab
-    files = ctx.files
-    lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
-    base = np.zeros(len(files), dtype=np.int64)
-    base[1:] = np.cumsum(lens) - lens
-    shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
-    out = np.zeros(len(g), dtype=bool)
-    local = np.flatnonzero(g == 0)
-    lr = rows[local]
-    out[local] = shndx[base[t.file[lr].astype(np.int64)] + t.sym[lr]] == elf.SHN_ABS
-    def_file = np.array(st.def_file, dtype=np.int64)
-    def_index = np.array(st.def_index, dtype=np.int64)
-    gabs = np.zeros(len(st), dtype=bool)
-    objdef = np.flatnonzero(def_file > 0)
-    gabs[objdef] = shndx[base[def_file[objdef]] + def_index[objdef]] == elf.SHN_ABS
-    for name, expr in ctx.opts.defsym:
-        try:
-            int(expr.strip(), 0)
-        except ValueError:
-            continue
-        gabs[st.ids[name]] = True
-    glob = np.flatnonzero(g > 0)
-    out[glob] = gabs[g[glob]]
-    return out
+    def global_abs(self) -> np.ndarray:
+        """Per gid: defined by an object in SHN_ABS, or by a numeric --defsym."""
+        if self._gabs is None:
+            ctx = self.ctx
+            st = ctx.symtab
+            def_file = np.array(st.def_file, dtype=np.int64)
+            gabs = np.zeros(len(st), dtype=bool)
+            objdef = np.flatnonzero(def_file > 0)
+            _, shndx = _definitions(ctx, def_file[objdef], np.array(st.def_index, dtype=np.int64)[objdef], False)
+            gabs[objdef] = shndx == elf.SHN_ABS
+            for name, expr in ctx.opts.defsym:
+                try:
+                    int(expr.strip(), 0)
+                except ValueError:
+                    continue
+                gabs[st.ids[name]] = True
+            self._gabs = gabs
+        return self._gabs
 
 
 def _err_row(ctx, row: int, msg: str) -> None:
@@ -576,6 +606,10 @@ def _member(col: np.ndarray, values) -> np.ndarray:
         return np.zeros(len(col), dtype=bool)
     # the table is as large as the values asked about, never as the column's largest element
     # (a relocation type of 2^31 from a corrupt object would size it): past it, False
+    if col.dtype.itemsize == 1 and min(values) >= 0:      # (kinds: a byte, no clamp)
+        table = np.zeros(256, dtype=bool)
+        table[[v for v in values if v < 256]] = True
+        return table[col.view(np.uint8)]
     top = max(values) + 2
     table = np.zeros(top, dtype=bool)
     table[values] = True
@@ -588,42 +622,55 @@ def _distinct(a: np.ndarray) -> np.ndarray:
     return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
 
 
-def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
+def _plan_rows(ctx, p: Plan, t, imported) -> None:
+    """What each relocation asks of the dynamic output.  The work is on the rows that can ask
+    anything: those whose symbol is imported or interposable, the ADDR rows (RELATIVE,
+    absolute addresses), the TLS rows a library refuses and the undefined weak ones; a
+    few operations over the whole table find them."""
     K = t.kind
-    data64 = (K == int(Kind.ADDR)) & (t.width == 8)
-    low_bits = np.zeros(len(K), dtype=bool)
+    ADDR, CALL = int(Kind.ADDR), int(Kind.CALL)
     lp = ctx.arch.hooks.get("low_page_bits", ())
-    if lp:
-        low_bits = _member(t.type, lp)
-    alloc = f.alloc
-    # imported symbols: what each needs
-    imp = f.imp & alloc
-    call = imp & (K == int(Kind.CALL))
-    sym_data = imp & data64 & f.write
-    direct = imp & _member(K, _DIRECT_KINDS) & ~sym_data
-    plt: set[int] = set(_distinct(t.gid[call]).tolist())
+
+    def low_bits(rows):
+        return _member(t.type[rows], lp) if lp else np.zeros(len(rows), dtype=bool)
+
+    facts = _Rows(ctx, imported).facts
+    # imported (or interposable) symbols: what each needs
+    ir = np.flatnonzero(imported[t.gid])
+    fi = facts(ir)
+    ir = ir[fi.alloc]
+    fi_write = fi.write[fi.alloc]
+    ki = K[ir]
+    data64_i = (ki == ADDR) & (t.width[ir] == 8)
+    sym_data_i = data64_i & fi_write
+    direct = ir[_member(ki, _DIRECT_KINDS) & ~sym_data_i]
+    plt: set[int] = set(_distinct(t.gid[ir[ki == CALL]]).tolist())
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
         # interposable symbol cannot be right at run time
-        for row in np.flatnonzero(direct & ~(low_bits & (K == int(Kind.ADDR))) & ~data64)[:10].tolist():
+        kd = K[direct]
+        bad = ~(low_bits(direct) & (kd == ADDR)) & ~((kd == ADDR) & (t.width[direct] == 8))
+        for row in direct[bad][:10].tolist():
             _err_row(ctx, row, "recompile with -fPIC")      # (64-bit data: a text relocation, below)
-        direct = np.zeros(len(K), dtype=bool)
+        direct = direct[:0]
         if "tls_desc_keep" not in ctx.arch.hooks:
-            for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
+            desc = np.flatnonzero(K == int(Kind.TLS_DESC))
+            for row in desc[facts(desc).alloc][:10].tolist():
                 _err_row(ctx, row, f"TLS descriptors in a shared library are not supported on {ctx.arch.name} "
                                    f"(xld cannot test them: no Debian bookworm compiler emits them); "
                                    f"use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)")
-        le = alloc & (K == int(Kind.TLS_LE))
-        for row in np.flatnonzero(le)[:10].tolist():
+        le = np.flatnonzero(K == int(Kind.TLS_LE))
+        for row in le[facts(le).alloc][:10].tolist():
             _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
-    for g in sorted(set(t.gid[direct].tolist())):
+    dg = t.gid[direct]
+    for g in _distinct(dg).tolist():
         dso, sym = ctx.imports[g]
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
             plt.add(g)
             p.canonical.add(g)
         elif sym.type == elf.STT_TLS:
-            row = int(np.flatnonzero(direct & (t.gid == g))[0])
+            row = int(direct[np.flatnonzero(dg == g)[0]])
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
@@ -633,8 +680,7 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
     if p.shared:
         refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
-    bad_kind = imp & _member(K, refused)
-    for row in np.flatnonzero(bad_kind)[:10].tolist():
+    for row in ir[_member(ki, refused)][:10].tolist():
         dso, _ = ctx.imports.get(int(t.gid[row]), (None, None))
         if dso is None:
             _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
@@ -648,43 +694,53 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         # undefined weak functions called (crti's __gmon_start__): a PLT entry that ld.so
         # binds if some object defines the name at run time, as GNU ld makes them; not when
         # the address is also taken directly (it must stay 0 for `if (&f)` to hold)
-        wk = alloc & f.undef
-        called = set(t.gid[wk & (K == int(Kind.CALL))].tolist())
-        called -= set(t.gid[wk & _member(K, _DIRECT_KINDS)].tolist())
+        weak = (np.array(ctx.symtab.state[:len(imported)], dtype=np.int8) == UNDEF) & ~imported
+        weak[0] = False
+        wr = np.flatnonzero(weak[t.gid])
+        wr = wr[facts(wr).alloc]
+        kw = K[wr]
+        called = set(t.gid[wr[kw == CALL]].tolist())
+        called -= set(t.gid[wr[_member(kw, _DIRECT_KINDS)]].tolist())
         plt |= called
         p.weak_undef |= called
     p.plt = sorted(plt)
     p.copies = sorted(want_copy)
-    # a symbol with a canonical PLT entry or a copy has its address in the program: data that
-    # points at it is fixed at link time (a RELATIVE in a PIE), not bound by ld.so
-    fixed = _resolved_here(p, t.gid, len(imported))
-    sym_data &= ~fixed
+    # 64-bit data and absolute addresses: the ADDR rows.  A symbol with a canonical PLT entry
+    # or a copy has its address in the program: data that points at it is fixed at link time
+    # (a RELATIVE in a PIE), not bound by ld.so
+    ar = np.flatnonzero(K == ADDR)
+    fa = facts(ar)
+    data64 = t.width[ar] == 8
+    fixed = _resolved_here(p, t.gid[ar], len(imported))
+    imp = fa.imp & fa.alloc
+    sym_data = imp & data64 & fa.write & ~fixed
     if p.pic and "notext" in ctx.opts.z:
         sym_data |= imp & data64 & ~fixed       # (read-only places too, under DT_TEXTREL)
     p.n_data_symbolic = int(np.count_nonzero(sym_data))
     if p.pic:
-        ours = alloc & (~f.imp | fixed) & ~f.undef & ~f.abs
+        ours = fa.alloc & (~fa.imp | fixed) & ~fa.undef & ~fa.abs
         rel = ours & data64
-        text = rel & ~f.write
-        if "notext" in ctx.opts.z and not (text.any() or (imp & data64 & ~f.write).any()):
+        text = rel & ~fa.write
+        if "notext" in ctx.opts.z and not (text.any() or (imp & data64 & ~fa.write).any()):
             pass
         elif "notext" in ctx.opts.z:
             p.textrel = True                    # allowed: DT_TEXTREL, ld.so unprotects the text
         else:
-            for row in np.flatnonzero(text)[:10].tolist():
+            for row in ar[text][:10].tolist():
                 _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                    "(a text relocation); recompile with -fPIC, or link with -z notext")
-        writable = f.write | p.textrel
+        writable = fa.write | p.textrel
         p.n_data_relative = int(np.count_nonzero(rel & writable))
         if ctx.opts.pack_relr:
             p.relr = True
-            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, rel & writable)))
+            relr = ar[rel & writable]
+            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, relr)))
         # absolute addresses in instructions cannot follow the load base
-        absolute = alloc & (K == int(Kind.ADDR)) & ~data64 & ~low_bits & ~f.undef & ~f.abs
-        for row in np.flatnonzero(absolute)[:10].tolist():
+        absolute = fa.alloc & ~data64 & ~low_bits(ar) & ~fa.undef & ~fa.abs
+        for row in ar[absolute][:10].tolist():
             _err_row(ctx, row, "recompile with -fPIC")
-        ro_imp = imp & data64 & ~f.write & ~fixed
-        for row in np.flatnonzero(ro_imp if not p.textrel else ro_imp[:0])[:10].tolist():
+        ro_imp = imp & data64 & ~fa.write & ~fixed
+        for row in ar[ro_imp if not p.textrel else ro_imp[:0]][:10].tolist():
             _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                "(a text relocation); recompile with -fPIC, or link with -z notext")
 
@@ -700,16 +756,16 @@ def _resolved_here(p: Plan, gids: np.ndarray, n: int) -> np.ndarray:
     return here[gids]
 
 
-def _relr_rows(ctx, t, mask: np.ndarray) -> np.ndarray:
-    """Of the RELATIVE rows in ``mask``, those .relr.dyn can hold: word-aligned places
-    (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
+def _relr_rows(ctx, t, rows: np.ndarray) -> np.ndarray:
+    """Of the RELATIVE ``rows``, those .relr.dyn can hold (a mask over them): word-aligned
+    places (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
     files = ctx.files
     parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
     al = np.array([int(files[f].shdrs["sh_addralign"][s]) for f, s in parts], dtype=np.int64)
     # (in writable sections: text relocations, -z notext, stay in .rela.dyn)
     wr = np.array([bool(files[f].sec_outsec[s].flags & elf.SHF_WRITE) for f, s in parts], dtype=bool)
-    aligned = np.repeat((al >= 8) & (al % 8 == 0) & wr, t.counts)
-    return mask & aligned & ((t.offset & 7) == 0)
+    part = np.searchsorted(np.cumsum(t.counts), rows, side="right")
+    return ((al >= 8) & (al % 8 == 0) & wr)[part] & ((t.offset[rows] & 7) == 0)
 
 
 def data_rows(ctx):
@@ -721,7 +777,7 @@ def data_rows(ctx):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     imported = p.preempt                     # (as the plan saw it: imported or interposable)
     rows = np.flatnonzero((t.kind == int(Kind.ADDR)) & (t.width == 8))
-    f = _row_facts(ctx, imported, rows)
+    f = _Rows(ctx, imported).facts(rows)
     data64 = f.alloc & (f.write | p.textrel)
     fixed = _resolved_here(p, t.gid[rows], len(ctx.symtab))
     sym = rows[data64 & f.imp & ~fixed]
@@ -1278,9 +1334,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     if len(rel_rows):
         addr, off = place(rel_rows)
         if p.relr:
-            mask = np.zeros(t.n, dtype=bool)
-            mask[rel_rows] = True
-            inrelr = _relr_rows(ctx, t, mask)[rel_rows]
+            inrelr = _relr_rows(ctx, t, rel_rows)
             packed.append(addr[inrelr])
             addr, off = addr[~inrelr], off[~inrelr]
         rel_place.append(addr)
