@@ -1429,31 +1429,30 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
     outs = ctx.outputs
     plt, gotplt = outs[".plt"], outs[".got.plt"]
     reserved = spec["gotplt_reserved"] if p.plt else 0
+    n, resolvers = len(p.plt), ctx.iplt_resolvers
     code = bytearray()
-    slots = []
-    relas = []
+    slots = np.zeros(reserved + n + len(resolvers), dtype=np.uint64)
+    relas = np.zeros(n + len(resolvers), dtype=elf.RELA)
     if p.plt:
         code += spec["header"](plt.addr, gotplt.addr)
-        slots += [0] * reserved
-    esz = spec["entry_size"]
-    if p.plt:
-        k = np.arange(len(p.plt), dtype=np.int64)
+        esz = spec["entry_size"]
+        k = np.arange(n, dtype=np.int64)
         slot_addr = gotplt.addr + 8 * (reserved + k)
         code += spec["entries"](plt.addr + p._plt_header_size() + k * esz, slot_addr)
-        slots += [plt.addr] * len(p.plt)         # lazy binding: the header resolves them
-        jump = p.rel["jump_slot"]
+        slots[reserved:reserved + n] = plt.addr     # lazy binding: the header resolves them
         index = p.dynsym_at[np.array(p.plt, dtype=np.int64)]
-        relas += list(zip(slot_addr.tolist(), ((index << 32) | jump).tolist(), [0] * len(p.plt)))
+        relas["r_offset"][:n] = slot_addr
+        relas["r_info"][:n] = (index << 32) | p.rel["jump_slot"]
     size = spec["stub_size"]
     stub0 = p.iplt_stub_base(ctx)
-    for k, resolver in enumerate(ctx.iplt_resolvers):
-        slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
+    for k, resolver in enumerate(resolvers):
+        slot = gotplt.addr + 8 * (reserved + n + k)
         code += spec["stub"](stub0 + k * size, slot)
-        slots.append(resolver)
-        relas.append((slot, p.rel["irelative"], resolver))
+        slots[reserved + n + k] = resolver
+        relas[n + k] = (slot, p.rel["irelative"], resolver)
     put(".plt", bytes(code))
-    put(".got.plt", np.array(slots, dtype=np.uint64).tobytes())
-    put(".rela.plt", np.array(relas, dtype=elf.RELA).tobytes())
+    put(".got.plt", slots.tobytes())
+    put(".rela.plt", relas.tobytes())
 
 
 def _gnu_hash_table(p: Plan, st) -> bytes:
