@@ -109,15 +109,18 @@ def resolve_shared(ctx) -> None:
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
     get = st.ids.get
-    named = [g for dso in ctx.dsos for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None]
-    g = _distinct(np.array(named, dtype=np.int64))
-    def_file = np.array(st.def_file, dtype=np.int64)
-    g = g[(np.array(st.state, dtype=np.int8)[g] != UNDEF) & (def_file[g] > 0)]
-    if len(g):
-        rows, _ = _definitions(ctx, def_file[g], np.array(st.def_index, dtype=np.int64)[g])
+    state, def_file, def_index = st.state, st.def_file, st.def_index
+    named = {g for dso in ctx.dsos for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None}
+    ours = sorted(g for g in named if state[g] != UNDEF and def_file[g] > 0)
+    visible = (elf.STV_DEFAULT, elf.STV_PROTECTED)
+    if len(ours) < 256:                     # (few: one by one, not every object's table)
+        ctx.exports = [g for g in ours if int(ctx.files[def_file[g]].syms[def_index[g]]["st_other"]) & 3 in visible]
+    else:
+        g = np.array(ours, dtype=np.int64)
+        rows, _ = _definitions(ctx, np.array([def_file[x] for x in ours], dtype=np.int64),
+                               np.array([def_index[x] for x in ours], dtype=np.int64))
         vis = rows["st_other"] & 3
-        g = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)]
-    ctx.exports = g.tolist()
+        ctx.exports = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)].tolist()
 
 
 def import_undefined(ctx) -> None:
