@@ -638,8 +638,14 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         return _member(t.type[rows], lp) if lp else np.zeros(len(rows), dtype=bool)
 
     facts = _Rows(ctx, imported).facts
-    # imported (or interposable) symbols: what each needs
-    ir = np.flatnonzero(imported[t.gid])
+    refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
+    desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
+    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported below)
+        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
+    if p.shared:
+        refused.remove(int(Kind.TLS_LE))        # (reported below, for every symbol)
+    # imported (or interposable) symbols: what each needs (rows of the kinds that ask)
+    ir = np.flatnonzero(imported[t.gid] & _member(K, [CALL, *_DIRECT_KINDS, *refused]))
     fi = facts(ir)
     ir = ir[fi.alloc]
     fi_write = fi.write[fi.alloc]
@@ -677,12 +683,6 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
-    refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
-    desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
-    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported above)
-        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
-    if p.shared:
-        refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
     for row in ir[_member(ki, refused)][:10].tolist():
         dso, _ = ctx.imports.get(int(t.gid[row]), (None, None))
         if dso is None:
