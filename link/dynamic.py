@@ -487,17 +487,7 @@ def _definitions(ctx, df: np.ndarray, di: np.ndarray, rows: bool = True) -> tupl
     shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx[k:] for f, k in zip(objs, fg)])
     if not rows:
         return None, shndx.astype(np.int64)[flat]
-    return _records([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
-
-
-def _records(tables: list[np.ndarray]) -> np.ndarray:
-    """Structured arrays of one dtype as one array, concatenated as bytes (one copy)."""
-    if not tables:
-        return np.zeros(0, dtype=elf.SYM)
-    dt = tables[0].dtype
-    if any(t.dtype != dt for t in tables):
-        return np.concatenate(tables)
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    return elf.concat_tables([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
 
 
 def _excluded(obj, libs: set[str]) -> bool:
