@@ -51,7 +51,7 @@ from xld.link.kinds import Kind
 from xld.link import layout
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
-from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_many
+from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
 
 # dynamic tags (gABI, and the GNU extensions)
 DT_PLTRELSZ, DT_PLTGOT, DT_HASH, DT_STRTAB, DT_SYMTAB = 2, 3, 4, 5, 6
@@ -94,27 +94,33 @@ def resolve_shared(ctx) -> None:
     if not ctx.dsos:
         return
     shared = ctx.resolver.shared
-    state, strong = st.state, st.strong_ref
+    strong = st.strong_ref
     cand = []
-    for g in range(1, len(st)):
-        if state[g] == UNDEF:
-            hit = shared.get(st.names[g])
-            if hit is not None:
-                cand.append((g, hit))
-                if strong[g]:
-                    hit[0].used = True
+    names = st.names
+    for g in _undefined(st).tolist():
+        hit = shared.get(names[g])
+        if hit is not None:
+            cand.append((g, hit))
+            if strong[g]:
+                hit[0].used = True
     for g, (dso, sym) in cand:
         if dso.used or not dso.as_needed:
             ctx.imports[g] = (dso, sym)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
-    exp = set()
-    for dso in ctx.dsos:
-        for name in (*dso.undefs, *dso.exports):
-            g = st.ids.get(name)
-            if g is not None and state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g):
-                exp.add(g)
-    ctx.exports = sorted(exp)
+    get = st.ids.get
+    state, def_file, def_index = st.state, st.def_file, st.def_index
+    named = {g for dso in ctx.dsos for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None}
+    ours = sorted(g for g in named if state[g] != UNDEF and def_file[g] > 0)
+    visible = (elf.STV_DEFAULT, elf.STV_PROTECTED)
+    if len(ours) < 256:                     # (few: one by one, not every object's table)
+        ctx.exports = [g for g in ours if int(ctx.files[def_file[g]].syms[def_index[g]]["st_other"]) & 3 in visible]
+    else:
+        g = np.array(ours, dtype=np.int64)
+        rows, _ = _definitions(ctx, np.array([def_file[x] for x in ours], dtype=np.int64),
+                               np.array([def_index[x] for x in ours], dtype=np.int64))
+        vis = rows["st_other"] & 3
+        ctx.exports = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)].tolist()
 
 
 def import_undefined(ctx) -> None:
@@ -132,8 +138,8 @@ def import_undefined(ctx) -> None:
         return
     st = ctx.symtab
     first, first_index = st.first_ref, st.first_ref_index
-    for g in range(1, len(st)):
-        if st.state[g] == UNDEF and g not in ctx.imports:
+    for g in _undefined(st).tolist():
+        if g not in ctx.imports:
             bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
             typ = elf.STT_NOTYPE                # as the (first) reference declares it
             if first[g] > 0:
@@ -141,9 +147,10 @@ def import_undefined(ctx) -> None:
             ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
 
 
-def _visible(ctx, g: int) -> bool:
-    f = ctx.files[ctx.symtab.def_file[g]]
-    return int(f.syms[ctx.symtab.def_index[g]]["st_other"]) & 3 in (elf.STV_DEFAULT, elf.STV_PROTECTED)
+def _undefined(st) -> np.ndarray:
+    """The gids (from 1) of the names still undefined."""
+    u = np.flatnonzero(np.array(st.state, dtype=np.int8) == UNDEF)
+    return u[u > 0]
 
 
 def output_kind(ctx) -> str | None:
@@ -192,26 +199,28 @@ class Plan:
         self.n_relr = 0                                 # RELATIVEs packed there (at most)
         self.n_data_symbolic = 0                        # symbolic ABS64 at data places
         self.dynsym: list[int] = []                     # gids; index 0 is the null entry
-        self.dynsym_index: dict[int, int] = {}
+        self.dynsym_at = np.zeros(0, dtype=np.int64)    # per gid: its .dynsym index (0: none)
+        self.dynsym_name = np.zeros(0, dtype=np.int64)  # per .dynsym entry: its name in .dynstr
         self.first_hashed = 1                           # .gnu.hash covers [first_hashed:]
-        self.defined_dyn: set[int] = set()              # dynsym entries we define
         self.weak_undef: set[int] = set()               # undefined weak, left to ld.so (GOT, PLT)
-        self.version_of: dict[int, int] = {}            # gid -> .gnu.version index
+        self.dynsym_version = np.zeros(0, dtype=np.int64)   # per .dynsym entry: .gnu.version index
         self.verneed: list[tuple] = []                  # (dso, [(version name, index)])
         self.needed: list = []                          # DT_NEEDED, in command-line order
         self.dynstr = bytearray(b"\0")
         self.str_off: dict[str, int] = {}
+        self.bulk = (0, 0)                              # .dynstr bytes of names not in str_off
         self.dyn_tags: list[tuple[int, object]] = []    # (tag, value or a name to resolve)
         self.sections: dict[str, OutputSection] = {}
         self.copy_size = 0                              # .dynbss
         self.copy_align = 1
         self.nbuckets = 1                               # .gnu.hash: buckets, bloom words,
         self.bloom_words = 1                            # and each hashed name's hash
-        self.gnu_hashes: dict[int, int] = {}
+        self.gnu_hashes = np.zeros(0, dtype=np.uint32)  # (of dynsym[first_hashed:])
         self.sysv_buckets = 1                           # .hash
         self.preempt = np.zeros(0, dtype=bool)          # per gid: bound by ld.so (imported, or
                                                         # ours and interposable in a library)
-        self.def_addr: dict[int, int] = {}              # ours with a PLT entry: the definition
+        self.def_gids = np.zeros(0, dtype=np.int64)     # ours with a PLT entry,
+        self.def_values = np.zeros(0, dtype=np.int64)   # ... and their definitions' addresses
         self.versions = None                            # the version scripts (versionscript.Versions)
         self.dyn_list = None                            # --dynamic-list / --export-dynamic-symbol
         self.export_node: dict[int, object] = {}        # gid -> its version node (exports)
@@ -222,10 +231,32 @@ class Plan:
     # strings in .dynstr, each once
     def string(self, s: str) -> int:
         off = self.str_off.get(s)
+        if off is None and self.bulk[1]:
+            at = self.dynstr.find(b"\0" + s.encode() + b"\0", self.bulk[0] - 1, self.bulk[1])
+            if at >= 0:
+                off = self.str_off[s] = at + 1
         if off is None:
             off = self.str_off[s] = len(self.dynstr)
             self.dynstr += s.encode() + b"\0"
         return off
+
+    def strings(self, names: list[str]) -> np.ndarray:
+        """``string`` of each name, in order, as one append: their offsets."""
+        known = self.str_off
+        distinct = len(dict.fromkeys(names)) == len(names)
+        new = names if distinct and not any(map(known.__contains__, names)) else \
+            [s for s in dict.fromkeys(names) if s not in known]
+        if new:
+            blob = ("\0".join(new) + "\0").encode()
+            ends = np.flatnonzero(np.frombuffer(blob, dtype=np.uint8) == 0)
+            starts = len(self.dynstr) + np.concatenate([[0], ends[:-1] + 1])
+            if len(starts) != len(new):         # (a NUL in a name: one at a time)
+                return np.array([self.string(s) for s in names], dtype=np.int64)
+            known.update(zip(new, starts.tolist()))
+            self.dynstr += blob
+            if new is names:
+                return starts
+        return np.array(list(map(known.__getitem__, names)), dtype=np.int64)
 
     # -- what other passes ask ------------------------------------------------------------
     def iplt_stub_base(self, ctx) -> int:
@@ -244,10 +275,13 @@ class Plan:
         plt = ctx.outputs[".plt"]
         base = plt.addr + self._plt_header_size()
         size = self.pltspec["entry_size"]
-        for k, g in enumerate(self.plt):
-            if g not in ctx.imports:
-                self.def_addr[g] = int(gaddr[g])     # ours, interposable: calls go through the PLT
-            gaddr[g] = base + k * size
+        if self.plt:
+            plt = np.array(self.plt, dtype=np.int64)
+            imports = ctx.imports
+            ours = plt[np.array([g not in imports for g in self.plt], dtype=bool)]
+            self.def_gids = ours                     # ours, interposable: calls go through the PLT
+            self.def_values = gaddr[ours].copy()
+            gaddr[plt] = base + np.arange(len(plt), dtype=np.int64) * size
         if self.copies:
             bss = ctx.outputs[".dynbss"].addr
             for g, off in self.copy_off.items():
@@ -257,14 +291,18 @@ class Plan:
         """A symbol's name in .dynsym: without the version a .symver directive put in it."""
         return self.dyn_name.get(g) or st.names[g]
 
+    def names_of(self, st, gids: list[int]) -> list[str]:
+        if not self.dyn_name:
+            return list(map(st.names.__getitem__, gids))
+        return [self.name_of(st, g) for g in gids]
+
     def definition_values(self, gaddr: np.ndarray) -> np.ndarray:
         """``gaddr`` with our interposable functions at their definitions, not their PLT
         entries (what symbol tables and DT_INIT say)."""
-        if not self.def_addr:
+        if not len(self.def_gids):
             return gaddr
         out = gaddr.copy()
-        for g, v in self.def_addr.items():
-            out[g] = v
+        out[self.def_gids] = self.def_values
         return out
 
     def synthetic_sections(self) -> list[OutputSection]:
@@ -325,10 +363,9 @@ def plan(ctx) -> None:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
     p.preempt = imported
-    facts = _row_facts(ctx, imported)
     t = ctx.rel
     if t.n:
-        _plan_rows(ctx, p, t, facts, imported)
+        _plan_rows(ctx, p, t, imported)
     _plan_got(ctx, p, imported)
     _plan_copies(ctx, p)
     _plan_dynsym(ctx, p)
@@ -338,57 +375,62 @@ def plan(ctx) -> None:
 def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
     """A shared library exports every global it defines with default or protected
     visibility (unless a version script makes it local); the default-visibility ones are
-    interposable (ld.so may bind them elsewhere) unless -Bsymbolic(-functions) says not."""
+    interposable (ld.so may bind them elsewhere) unless -Bsymbolic(-functions) says not.
+    The tests are columns over our definitions; only names with a version in them
+    (.symver) and the version script's patterns are looked at one by one."""
     st = ctx.symtab
     vs = p.versions
     bsym = ctx.opts.bsymbolic
     excluded = set(ctx.opts.exclude_libs)
-    exported = []
-    for g in range(1, len(st)):
-        df = st.def_file[g]
-        if df <= 0 or st.state[g] == UNDEF:
+    d = _Defs(ctx)
+    vis = d.other & 3
+    ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & d.kept   # (not in a discarded section)
+    if excluded:                                        # --exclude-libs: a member's symbol
+        per_file = np.array([False] + [_excluded(f, excluded) for f in ctx.files[1:]], dtype=bool)
+        ok &= ~per_file[d.file]
+    cand = d.gids[ok]
+    vis, typ = vis[ok], d.info[ok] & 0xF
+    names = list(map(st.names.__getitem__, cand.tolist()))
+    keep = np.ones(len(names), dtype=bool)
+    nodes: list = [None] * len(names)
+    versioned = [k for k, name in enumerate(names) if "@" in name] if "@" in "".join(names) else []
+    if vs is not None:
+        plain = np.ones(len(names), dtype=bool)
+        plain[versioned] = False
+        at = np.flatnonzero(plain).tolist()
+        for k, (kept, node) in zip(at, vs.lookup_many([names[k] for k in at])):
+            keep[k] = kept
+            nodes[k] = node
+    for k in versioned:
+        # .symver: "foo@@V2" defines foo, version V2 (the default), "foo@V1" an older one
+        name = names[k]
+        g = int(cand[k])
+        base, _, ver = name.partition("@")
+        hidden = not ver.startswith("@")
+        ver = ver.lstrip("@")
+        node = next((n for n in vs.named if n.name == ver), None) if vs is not None else None
+        if node is None:
+            ctx.diag.error(f"{ctx.files[st.def_file[g]].name}: symbol {name} has undefined version {ver}")
+            keep[k] = False
             continue
-        f = ctx.files[df]
-        i = st.def_index[g]
-        sym = f.syms[i]
-        vis = int(sym["st_other"]) & 3
-        if vis not in (elf.STV_DEFAULT, elf.STV_PROTECTED):
-            continue
-        shndx = int(f.sym_shndx[i])
-        if 0 < shndx < elf.SHN_LORESERVE and not _section_kept(ctx, f, shndx):
-            continue                                    # in a discarded section
-        if excluded and _excluded(f, excluded):
-            continue                                    # --exclude-libs: a member's symbol
-        node = None
-        name = st.names[g]
-        if "@" in name:
-            # .symver: "foo@@V2" defines foo, version V2 (the default), "foo@V1" an older one
-            base, _, ver = name.partition("@")
-            hidden = not ver.startswith("@")
-            ver = ver.lstrip("@")
-            node = next((n for n in vs.named if n.name == ver), None) if vs is not None else None
-            if node is None:
-                obj = ctx.files[df]
-                ctx.diag.error(f"{obj.name}: symbol {name} has undefined version {ver}")
-                continue
-            p.dyn_name[g] = base
-            if hidden:
-                p.hidden_version.add(g)
-        elif vs is not None:
-            keep, node = vs.lookup(name)
-            if not keep:
-                continue
-        exported.append(g)
-        p.export_node[g] = node
-        typ = int(sym["st_info"]) & 0xF
-        bound = bsym == "all" or (bsym == "functions" and typ in (elf.STT_FUNC, elf.STT_GNU_IFUNC))
-        if p.dyn_list is not None:
-            # (lld) a dynamic list keeps only the names it lists interposable; the others
-            # bind inside the library, as under -Bsymbolic
-            bound = not p.dyn_list.matches(name if "@" not in name else name.partition("@")[0])
-        if vis == elf.STV_DEFAULT and not bound:
-            preempt[g] = True
-    ctx.exports = exported
+        nodes[k] = node
+        p.dyn_name[g] = base
+        if hidden:
+            p.hidden_version.add(g)
+    exported = cand[keep]
+    if vs is not None:
+        p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
+    if p.dyn_list is not None:
+        # (lld) a dynamic list keeps only the names it lists interposable; the others
+        # bind inside the library, as under -Bsymbolic
+        bound = ~np.array([p.dyn_list.matches(name.partition("@")[0])
+                           for name, kp in zip(names, keep.tolist()) if kp], dtype=bool)
+    else:
+        t = typ[keep]
+        func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
+        bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
+    preempt[exported[(vis[keep] == elf.STV_DEFAULT) & ~bound]] = True
+    ctx.exports = exported.tolist()
     # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
     if ctx.ifuncs:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
@@ -396,13 +438,56 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
 
 
-def _section_kept(ctx, f, shndx: int) -> bool:
-    """Whether input section ``shndx`` of ``f`` is in the output: placed, or folded by --icf
-    into a twin (whose address it takes once addresses exist)."""
-    if shndx < len(f.sec_outsec) and f.sec_outsec[shndx] is not None:
-        return True
-    folded = ctx.icf_folded
-    return bool(folded) and (f, shndx) in folded
+class _Defs:
+    """Our definitions (an object defines them: def_file > 0, not undefined) as columns, one
+    row per gid (``gids``, ascending): the defining file and the symbol's st_info, st_other,
+    st_size and section index; ``placed``: that section is in the output; ``kept``: the
+    symbol is not in a discarded section (placed, folded by --icf into a twin, or not in a
+    section at all: SHN_ABS, SHN_COMMON); with ``out_index``, ``out`` is the output
+    section's index (0: none)."""
+
+    def __init__(self, ctx, out_index: bool = False):
+        st = ctx.symtab
+        objs = ctx.files[1:]
+        def_file = np.array(st.def_file, dtype=np.int64)
+        self.gids = g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+        self.file = df = def_file[g]
+        rows, shndx = _definitions(ctx, df, np.array(st.def_index, dtype=np.int64)[g])
+        self.info = rows["st_info"].astype(np.int64)
+        self.other = rows["st_other"].astype(np.int64)
+        self.size = rows["st_size"]
+        self.shndx = shndx
+        nsec = np.array([0] + [len(f.sec_outsec) for f in objs], dtype=np.int64)
+        outs = [o for f in objs for o in f.sec_outsec]
+        in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE)
+        has = in_sec & (shndx < nsec[df])
+        pos = np.where(has, (np.cumsum(nsec) - nsec)[df] + shndx, len(outs))
+        self.placed = np.array([o is not None for o in outs] + [False], dtype=bool)[pos]
+        kept = self.placed.copy()
+        if ctx.icf_folded:
+            folded = ctx.icf_folded
+            for k in np.flatnonzero(in_sec & ~kept).tolist():
+                kept[k] = (ctx.files[int(df[k])], int(shndx[k])) in folded
+        self.kept = kept | ~in_sec
+        if out_index:
+            self.out = np.array([o.index if o is not None else 0 for o in outs] + [0], dtype=np.int64)[pos]
+
+
+def _definitions(ctx, df: np.ndarray, di: np.ndarray, rows: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
+    """The symbol table rows (with ``rows``) and section indices of symbols ``di`` of files
+    ``df``: global symbols (so only the files' global parts are gathered, not their many
+    locals)."""
+    objs = ctx.files[1:]
+    first = np.array([0] + [f.first_global for f in objs], dtype=np.int64)
+    if len(di) and (di < first[df]).any():
+        first[:] = 0                            # (a local definition: every row)
+    nsym = np.array([0] + [len(f.syms) for f in objs], dtype=np.int64) - first
+    flat = (np.cumsum(nsym) - nsym)[df] + di - first[df]
+    fg = first[1:].tolist()
+    shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx[k:] for f, k in zip(objs, fg)])
+    if not rows:
+        return None, shndx.astype(np.int64)[flat]
+    return elf.concat_tables([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
 
 
 def _excluded(obj, libs: set[str]) -> bool:
@@ -422,46 +507,78 @@ class _Facts:
     """Per relocation row: where it is and what its symbol is."""
 
 
-def _row_facts(ctx, imported) -> _Facts:
-    t = ctx.rel
-    st = ctx.symtab
-    f = _Facts()
-    if t.n == 0:
+class _Rows:
+    """The facts of relocation rows, a subset at a time (``facts(rows)``): what the rows'
+    parts and symbols say, gathered once per pass."""
+
+    def __init__(self, ctx, imported: np.ndarray):
+        self.ctx = ctx
+        t = self.t = ctx.rel
+        st = ctx.symtab
+        files = ctx.files
+        parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
+        alloc = np.array([o is not None and o.alloc for o in parts], dtype=bool)
+        write = np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts], dtype=bool)
+        self.alloc, self.write = np.repeat(alloc, t.counts), np.repeat(write, t.counts)
+        if len(imported) < len(st):             # (names made after the plan: not imported)
+            imported = np.concatenate([imported, np.zeros(len(st) - len(imported), dtype=bool)])
+        self.imported = imported
+        self.state = np.array(st.state, dtype=np.int8)
+        self._gabs = None
+        self._shndx = self._base = None
+
+    def facts(self, rows: np.ndarray) -> _Facts:
+        """The facts of ``rows`` (an index array).  ``abs`` is only computed for ADDR rows
+        (the only ones that ask it): False elsewhere."""
+        t = self.t
+        f = _Facts()
+        f.alloc, f.write = self.alloc[rows], self.write[rows]
+        g = t.gid[rows]
+        f.imp = self.imported[g]
+        f.undef = (g > 0) & (self.state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
+        f.abs = np.zeros(len(g), dtype=bool)
+        addr = np.flatnonzero(t.kind[rows] == int(Kind.ADDR))
+        if len(addr):
+            f.abs[addr] = self._absolute(g[addr], rows[addr])
         return f
-    files = ctx.files
-    parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
-    f.alloc = np.repeat(np.array([o is not None and o.alloc for o in parts], dtype=bool), t.counts)
-    f.write = np.repeat(np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts],
-                                 dtype=bool), t.counts)
-    g = t.gid.astype(np.int64)
-    f.imp = imported[g]
-    state = np.asarray(st.state, dtype=np.int64)
-    f.undef = (g > 0) & (state[g] == UNDEF) & ~f.imp       # undefined weak: zero, no relocation
-    f.abs = _absolute(ctx, t, g)
-    return f
 
+    def _absolute(self, g, rows) -> np.ndarray:
+        """Of the relocation ``rows`` with symbols ``g``, those whose symbol has a fixed
+        address (SHN_ABS, a numeric --defsym): no RELATIVE."""
+        ctx, t = self.ctx, self.t
+        files = ctx.files
+        out = np.zeros(len(g), dtype=bool)
+        local = np.flatnonzero(g == 0)
+        if len(local):                          # local symbols: every file's table, once
+            if self._shndx is None:
+                lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
+                self._base = np.zeros(len(files), dtype=np.int64)
+                self._base[1:] = np.cumsum(lens) - lens
+                self._shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx for f in files[1:]])
+            lr = rows[local]
+            out[local] = self._shndx[self._base[t.file[lr]] + t.sym[lr]] == elf.SHN_ABS
+        glob = np.flatnonzero(g > 0)
+        out[glob] = self.global_abs()[g[glob]]
+        return out
 
-def _absolute(ctx, t, g) -> np.ndarray:
-    """Rows whose symbol has a fixed address (SHN_ABS, a numeric --defsym): no RELATIVE."""
-    st = ctx.symtab
-    files = ctx.files
-    lens = np.array([f.nsyms for f in files[1:]], dtype=np.int64)
-    base = np.zeros(len(files), dtype=np.int64)
-    base[1:] = np.cumsum(lens) - lens
-    shndx = np.concatenate([f.sym_shndx for f in files[1:]]).astype(np.int64)
-    local_abs = shndx[base[t.file.astype(np.int64)] + t.sym] == elf.SHN_ABS
-    def_file = np.asarray(st.def_file, dtype=np.int64)
-    def_index = np.asarray(st.def_index, dtype=np.int64)
-    gabs = np.zeros(len(st), dtype=bool)
-    objdef = np.flatnonzero(def_file > 0)
-    gabs[objdef] = shndx[base[def_file[objdef]] + def_index[objdef]] == elf.SHN_ABS
-    for name, expr in ctx.opts.defsym:
-        try:
-            int(expr.strip(), 0)
-        except ValueError:
-            continue
-        gabs[st.ids[name]] = True
-    return np.where(g > 0, gabs[g], local_abs)
+    def global_abs(self) -> np.ndarray:
+        """Per gid: defined by an object in SHN_ABS, or by a numeric --defsym."""
+        if self._gabs is None:
+            ctx = self.ctx
+            st = ctx.symtab
+            def_file = np.array(st.def_file, dtype=np.int64)
+            gabs = np.zeros(len(st), dtype=bool)
+            objdef = np.flatnonzero(def_file > 0)
+            _, shndx = _definitions(ctx, def_file[objdef], np.array(st.def_index, dtype=np.int64)[objdef], False)
+            gabs[objdef] = shndx == elf.SHN_ABS
+            for name, expr in ctx.opts.defsym:
+                try:
+                    int(expr.strip(), 0)
+                except ValueError:
+                    continue
+                gabs[st.ids[name]] = True
+            self._gabs = gabs
+        return self._gabs
 
 
 def _err_row(ctx, row: int, msg: str) -> None:
@@ -482,59 +599,81 @@ def _member(col: np.ndarray, values) -> np.ndarray:
         return np.zeros(len(col), dtype=bool)
     # the table is as large as the values asked about, never as the column's largest element
     # (a relocation type of 2^31 from a corrupt object would size it): past it, False
+    if col.dtype.itemsize == 1 and min(values) >= 0:      # (kinds: a byte, no clamp)
+        table = np.zeros(256, dtype=bool)
+        table[[v for v in values if v < 256]] = True
+        return table[col.view(np.uint8)]
     top = max(values) + 2
     table = np.zeros(top, dtype=bool)
     table[values] = True
     return table[np.minimum(col, top - 1)]
 
 
-def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a``, sorted (np.unique imports more than it is worth)."""
+    a = np.sort(a)
+    return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
+
+
+def _plan_rows(ctx, p: Plan, t, imported) -> None:
+    """What each relocation asks of the dynamic output.  The work is on the rows that can ask
+    anything: those whose symbol is imported or interposable, the ADDR rows (RELATIVE,
+    absolute addresses), the TLS rows a library refuses and the undefined weak ones; a
+    few operations over the whole table find them."""
     K = t.kind
-    data64 = (K == int(Kind.ADDR)) & (t.width == 8)
-    low_bits = np.zeros(len(K), dtype=bool)
+    ADDR, CALL = int(Kind.ADDR), int(Kind.CALL)
     lp = ctx.arch.hooks.get("low_page_bits", ())
-    if lp:
-        low_bits = _member(t.type, lp)
-    alloc = f.alloc
-    # imported symbols: what each needs
-    imp = f.imp & alloc
-    call = imp & (K == int(Kind.CALL))
-    sym_data = imp & data64 & f.write
-    direct = imp & _member(K, _DIRECT_KINDS) & ~sym_data
-    plt: set[int] = set(t.gid[call].tolist())
+
+    def low_bits(rows):
+        return _member(t.type[rows], lp) if lp else np.zeros(len(rows), dtype=bool)
+
+    facts = _Rows(ctx, imported).facts
+    refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
+    desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
+    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported below)
+        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
+    if p.shared:
+        refused.remove(int(Kind.TLS_LE))        # (reported below, for every symbol)
+    # imported (or interposable) symbols: what each needs (rows of the kinds that ask)
+    ir = np.flatnonzero(imported[t.gid] & _member(K, [CALL, *_DIRECT_KINDS, *refused]))
+    fi = facts(ir)
+    ir = ir[fi.alloc]
+    fi_write = fi.write[fi.alloc]
+    ki = K[ir]
+    data64_i = (ki == ADDR) & (t.width[ir] == 8)
+    sym_data_i = data64_i & fi_write
+    direct = ir[_member(ki, _DIRECT_KINDS) & ~sym_data_i]
+    plt: set[int] = set(_distinct(t.gid[ir[ki == CALL]]).tolist())
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
         # interposable symbol cannot be right at run time
-        for row in np.flatnonzero(direct & ~(low_bits & (K == int(Kind.ADDR))) & ~data64)[:10].tolist():
+        kd = K[direct]
+        bad = ~(low_bits(direct) & (kd == ADDR)) & ~((kd == ADDR) & (t.width[direct] == 8))
+        for row in direct[bad][:10].tolist():
             _err_row(ctx, row, "recompile with -fPIC")      # (64-bit data: a text relocation, below)
-        direct = np.zeros(len(K), dtype=bool)
+        direct = direct[:0]
         if "tls_desc_keep" not in ctx.arch.hooks:
-            for row in np.flatnonzero(alloc & (K == int(Kind.TLS_DESC)))[:10].tolist():
+            desc = np.flatnonzero(K == int(Kind.TLS_DESC))
+            for row in desc[facts(desc).alloc][:10].tolist():
                 _err_row(ctx, row, f"TLS descriptors in a shared library are not supported on {ctx.arch.name} "
                                    f"(xld cannot test them: no Debian bookworm compiler emits them); "
                                    f"use the traditional TLS dialect (GCC's default, -mtls-dialect=trad)")
-        le = alloc & (K == int(Kind.TLS_LE))
-        for row in np.flatnonzero(le)[:10].tolist():
+        le = np.flatnonzero(K == int(Kind.TLS_LE))
+        for row in le[facts(le).alloc][:10].tolist():
             _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
-    for g in sorted(set(t.gid[direct].tolist())):
+    dg = t.gid[direct]
+    for g in _distinct(dg).tolist():
         dso, sym = ctx.imports[g]
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
             plt.add(g)
             p.canonical.add(g)
         elif sym.type == elf.STT_TLS:
-            row = int(np.flatnonzero(direct & (t.gid == g))[0])
+            row = int(direct[np.flatnonzero(dg == g)[0]])
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
-    refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
-    desc_hook = "tls_desc_keep" if p.shared else "tls_desc_to_ie"
-    if desc_hook not in ctx.arch.hooks and not p.shared:     # (-shared: reported above)
-        refused.append(int(Kind.TLS_DESC))      # (where it can, scan made a GOT entry for it)
-    if p.shared:
-        refused.remove(int(Kind.TLS_LE))        # (reported above, for every symbol)
-    bad_kind = imp & _member(K, refused)
-    for row in np.flatnonzero(bad_kind)[:10].tolist():
+    for row in ir[_member(ki, refused)][:10].tolist():
         dso, _ = ctx.imports.get(int(t.gid[row]), (None, None))
         if dso is None:
             _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
@@ -548,67 +687,78 @@ def _plan_rows(ctx, p: Plan, t, f: _Facts, imported) -> None:
         # undefined weak functions called (crti's __gmon_start__): a PLT entry that ld.so
         # binds if some object defines the name at run time, as GNU ld makes them; not when
         # the address is also taken directly (it must stay 0 for `if (&f)` to hold)
-        wk = alloc & f.undef
-        called = set(t.gid[wk & (K == int(Kind.CALL))].tolist())
-        called -= set(t.gid[wk & _member(K, _DIRECT_KINDS)].tolist())
+        weak = (np.array(ctx.symtab.state[:len(imported)], dtype=np.int8) == UNDEF) & ~imported
+        weak[0] = False
+        wr = np.flatnonzero(weak[t.gid])
+        wr = wr[facts(wr).alloc]
+        kw = K[wr]
+        called = set(t.gid[wr[kw == CALL]].tolist())
+        called -= set(t.gid[wr[_member(kw, _DIRECT_KINDS)]].tolist())
         plt |= called
         p.weak_undef |= called
     p.plt = sorted(plt)
     p.copies = sorted(want_copy)
-    # a symbol with a canonical PLT entry or a copy has its address in the program: data that
-    # points at it is fixed at link time (a RELATIVE in a PIE), not bound by ld.so
-    fixed = _resolved_here(p, t, len(imported))
-    sym_data &= ~fixed
+    # 64-bit data and absolute addresses: the ADDR rows.  A symbol with a canonical PLT entry
+    # or a copy has its address in the program: data that points at it is fixed at link time
+    # (a RELATIVE in a PIE), not bound by ld.so
+    ar = np.flatnonzero(K == ADDR)
+    fa = facts(ar)
+    data64 = t.width[ar] == 8
+    fixed = _resolved_here(p, t.gid[ar], len(imported))
+    imp = fa.imp & fa.alloc
+    sym_data = imp & data64 & fa.write & ~fixed
     if p.pic and "notext" in ctx.opts.z:
         sym_data |= imp & data64 & ~fixed       # (read-only places too, under DT_TEXTREL)
     p.n_data_symbolic = int(np.count_nonzero(sym_data))
     if p.pic:
-        ours = alloc & (~f.imp | fixed) & ~f.undef & ~f.abs
+        ours = fa.alloc & (~fa.imp | fixed) & ~fa.undef & ~fa.abs
         rel = ours & data64
-        text = rel & ~f.write
-        if "notext" in ctx.opts.z and not (text.any() or (imp & data64 & ~f.write).any()):
+        text = rel & ~fa.write
+        if "notext" in ctx.opts.z and not (text.any() or (imp & data64 & ~fa.write).any()):
             pass
         elif "notext" in ctx.opts.z:
             p.textrel = True                    # allowed: DT_TEXTREL, ld.so unprotects the text
         else:
-            for row in np.flatnonzero(text)[:10].tolist():
+            for row in ar[text][:10].tolist():
                 _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                    "(a text relocation); recompile with -fPIC, or link with -z notext")
-        writable = f.write | p.textrel
+        writable = fa.write | p.textrel
         p.n_data_relative = int(np.count_nonzero(rel & writable))
         if ctx.opts.pack_relr:
             p.relr = True
-            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, rel & writable)))
+            relr = ar[rel & writable]
+            p.n_relr = int(np.count_nonzero(_relr_rows(ctx, t, relr)))
         # absolute addresses in instructions cannot follow the load base
-        absolute = alloc & (K == int(Kind.ADDR)) & ~data64 & ~low_bits & ~f.undef & ~f.abs
-        for row in np.flatnonzero(absolute)[:10].tolist():
+        absolute = fa.alloc & ~data64 & ~low_bits(ar) & ~fa.undef & ~fa.abs
+        for row in ar[absolute][:10].tolist():
             _err_row(ctx, row, "recompile with -fPIC")
-        ro_imp = imp & data64 & ~f.write & ~fixed
-        for row in np.flatnonzero(ro_imp if not p.textrel else ro_imp[:0])[:10].tolist():
+        ro_imp = imp & data64 & ~fa.write & ~fixed
+        for row in ar[ro_imp if not p.textrel else ro_imp[:0]][:10].tolist():
             _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                "(a text relocation); recompile with -fPIC, or link with -z notext")
 
 
-def _resolved_here(p: Plan, t, n: int) -> np.ndarray:
-    """Rows whose (imported) symbol has its address in the program: canonical PLT, copy."""
+def _resolved_here(p: Plan, gids: np.ndarray, n: int) -> np.ndarray:
+    """Of the rows with symbols ``gids`` (of ``n`` names), those whose (imported) symbol has
+    its address in the program: canonical PLT, copy."""
     here = np.zeros(n, dtype=bool)
     if p.canonical:
         here[list(p.canonical)] = True
     if p.copies:
         here[p.copies] = True
-    return here[t.gid]
+    return here[gids]
 
 
-def _relr_rows(ctx, t, mask: np.ndarray) -> np.ndarray:
-    """Of the RELATIVE rows in ``mask``, those .relr.dyn can hold: word-aligned places
-    (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
+def _relr_rows(ctx, t, rows: np.ndarray) -> np.ndarray:
+    """Of the RELATIVE ``rows``, those .relr.dyn can hold (a mask over them): word-aligned
+    places (an offset that is a multiple of 8 in an input section aligned to 8 or more)."""
     files = ctx.files
     parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
     al = np.array([int(files[f].shdrs["sh_addralign"][s]) for f, s in parts], dtype=np.int64)
     # (in writable sections: text relocations, -z notext, stay in .rela.dyn)
     wr = np.array([bool(files[f].sec_outsec[s].flags & elf.SHF_WRITE) for f, s in parts], dtype=bool)
-    aligned = np.repeat((al >= 8) & (al % 8 == 0) & wr, t.counts)
-    return mask & aligned & ((t.offset & 7) == 0)
+    part = np.searchsorted(np.cumsum(t.counts), rows, side="right")
+    return ((al >= 8) & (al % 8 == 0) & wr)[part] & ((t.offset[rows] & 7) == 0)
 
 
 def data_rows(ctx):
@@ -619,11 +769,12 @@ def data_rows(ctx):
     if t.n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     imported = p.preempt                     # (as the plan saw it: imported or interposable)
-    f = _row_facts(ctx, imported)
-    data64 = (t.kind == int(Kind.ADDR)) & (t.width == 8) & f.alloc & (f.write | p.textrel)
-    fixed = _resolved_here(p, t, len(imported))
-    sym = np.flatnonzero(data64 & f.imp & ~fixed)
-    rel = np.flatnonzero(data64 & (~f.imp | fixed) & ~f.undef & ~f.abs) if p.pic else np.zeros(0, np.int64)
+    rows = np.flatnonzero((t.kind == int(Kind.ADDR)) & (t.width == 8))
+    f = _Rows(ctx, imported).facts(rows)
+    data64 = f.alloc & (f.write | p.textrel)
+    fixed = _resolved_here(p, t.gid[rows], len(ctx.symtab))
+    sym = rows[data64 & f.imp & ~fixed]
+    rel = rows[data64 & (~f.imp | fixed) & ~f.undef & ~f.abs] if p.pic else np.zeros(0, np.int64)
     return rel, sym
 
 
@@ -726,42 +877,53 @@ def _plan_copies(ctx, p: Plan) -> None:
 
 def _plan_dynsym(ctx, p: Plan) -> None:
     st = ctx.symtab
+    imports = ctx.imports
     # canonical PLT entries are hashed with the definitions: ld.so must find their address
     # in the executable first, so that every reference in every object agrees on it
-    undefined = sorted({g for g in ctx.imports if g not in p.copy_off and g not in p.canonical}
+    undefined = sorted({g for g in imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
-    defined = sorted(set(p.copy_off) | p.canonical | set(ctx.exports) | set(_export_dynamic(ctx)))
+    defined = np.sort(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx)],
+                               dtype=np.int64))
+    defined = defined[np.concatenate([[True], defined[1:] != defined[:-1]])] if len(defined) else defined
     # version indices: 1 global; our version definitions 2..; then the ones we need
     ndef = len(p.verdef)
-    p.defined_dyn = set(defined)
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    hashes = dict(zip(defined, gnu_hash_many([p.name_of(st, g) for g in defined]).tolist()))
-    defined.sort(key=lambda g: (hashes[g] % p.nbuckets, g))
-    p.gnu_hashes = hashes
-    p.dynsym = [0] + undefined + defined
+    names = p.names_of(st, defined.tolist())
+    blob = np.frombuffer(("\0".join(names) + "\0").encode() if names else b"", dtype=np.uint8)
+    hashes = gnu_hash_blob(blob, len(names))
+    order = np.argsort(hashes % p.nbuckets, kind="stable")     # (then by gid: defined is sorted)
+    defined, p.gnu_hashes = defined[order], hashes[order]
+    dynsym = np.concatenate([np.zeros(1 + len(undefined), dtype=np.int64), defined])
+    dynsym[1:1 + len(undefined)] = undefined
+    p.dynsym = dynsym.tolist()
     p.first_hashed = 1 + len(undefined)
-    p.dynsym_index = {g: i for i, g in enumerate(p.dynsym) if i}
-    # versions: one Vernaux per (object, version name) used; indices from 2
+    p.dynsym_at = np.zeros(len(st), dtype=np.int64)
+    p.dynsym_at[dynsym[1:]] = np.arange(1, len(dynsym), dtype=np.int64)
+    # versions: ours from their version node; one Vernaux per (object, version name) used, indices from 2
+    version = p.dynsym_version = np.ones(len(dynsym), dtype=np.int64)
+    if p.versions is not None and ndef:
+        for g, node in p.export_node.items():
+            version[p.dynsym_at[g]] = p.versions.index_of(node)
     nxt = 2 + max(ndef - 1, 0)
     per_dso: dict[int, list] = {}
     ver_index: dict[tuple[int, str], int] = {}
-    for g in p.dynsym[1:]:
-        imp = ctx.imports.get(g)
-        if imp is None:
-            node = p.export_node.get(g)
-            p.version_of[g] = p.versions.index_of(node) if p.versions is not None and ndef else 1
+    is_import = np.zeros(len(st), dtype=bool)
+    if imports:
+        is_import[list(imports)] = True
+    for i in np.flatnonzero(is_import[dynsym]).tolist():
+        if i == 0:
             continue
-        dso, sym = imp
+        dso, sym = imports[p.dynsym[i]]
         if dso is None or sym.version is None:
-            p.version_of[g] = 1
+            version[i] = 1
             continue
         key = (dso.dso_id, sym.version)
         if key not in ver_index:
             ver_index[key] = nxt
             per_dso.setdefault(dso.dso_id, []).append((sym.version, nxt))
             nxt += 1
-        p.version_of[g] = ver_index[key]
+        version[i] = ver_index[key]
     # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
     p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
     if p.relr:
@@ -775,8 +937,15 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # .dynstr: sonames, symbol names, version names, run paths
     for d in p.needed:
         p.string(d.needed_name)
-    for g in p.dynsym[1:]:
-        p.string(p.name_of(st, g))
+    off_undefined = p.strings(p.names_of(st, undefined))
+    known = p.str_off
+    if not p.dyn_name and not any(map(known.__contains__, names)):
+        # (distinct names, none in .dynstr yet) the blob, its names in .dynsym's order
+        p.bulk = (len(p.dynstr), len(p.dynstr) + len(blob))
+        off_defined = _reorder_strings(blob, order, p.dynstr)
+    else:
+        off_defined = p.strings([names[k] for k in order.tolist()])
+    p.dynsym_name = np.concatenate([[0], off_undefined, off_defined]).astype(np.int64)
     for _, vers in p.verneed:
         for name, _ in vers:
             p.string(name)
@@ -788,6 +957,19 @@ def _plan_dynsym(ctx, p: Plan) -> None:
         p.string(":".join(ctx.opts.rpath))
 
 
+def _reorder_strings(blob: np.ndarray, order: np.ndarray, into: bytearray) -> np.ndarray:
+    """Append the NUL-terminated strings of ``blob`` to ``into`` in ``order``: their offsets."""
+    ends = np.flatnonzero(blob == 0)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    lens = ends + 1 - starts                    # (with the NUL)
+    lens, starts = lens[order], starts[order]
+    new = np.cumsum(lens) - lens
+    idx = np.repeat(starts - new, lens) + np.arange(len(blob))
+    base = len(into)
+    into += blob[idx].tobytes()
+    return base + new
+
+
 def _export_dynamic(ctx) -> list[int]:
     """--export-dynamic: every global we define with default visibility; --dynamic-list and
     --export-dynamic-symbol: those they name."""
@@ -795,19 +977,20 @@ def _export_dynamic(ctx) -> list[int]:
     if not ctx.opts.export_dynamic and dl is None:
         return []
     st = ctx.symtab
-    out = []
-    for g in range(1, len(st)):
-        if st.state[g] != UNDEF and st.def_file[g] > 0 and _visible(ctx, g) and (
-                ctx.opts.export_dynamic or dl.matches(st.names[g])):
-            f = ctx.files[st.def_file[g]]
-            i = st.def_index[g]
-            shndx = int(f.sym_shndx[i])
-            if (0 < shndx < elf.SHN_LORESERVE and _section_kept(ctx, f, shndx)) or shndx in (elf.SHN_ABS, elf.SHN_COMMON):
-                vs = ctx.dyn.versions if ctx.dyn is not None else None
-                if vs is not None and not vs.lookup(st.names[g])[0]:
-                    continue                    # local: in the version script
-                out.append(g)
-    return out
+    d = _Defs(ctx)
+    vis = d.other & 3
+    in_sec = (d.shndx > 0) & (d.shndx < elf.SHN_LORESERVE)
+    ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & (
+        (in_sec & d.kept) | (d.shndx == elf.SHN_ABS) | (d.shndx == elf.SHN_COMMON))
+    cand = d.gids[ok].tolist()
+    names = list(map(st.names.__getitem__, cand))
+    keep = np.ones(len(cand), dtype=bool)
+    if not ctx.opts.export_dynamic:
+        keep &= np.array([dl.matches(name) for name in names], dtype=bool)
+    vs = ctx.dyn.versions if ctx.dyn is not None else None
+    if vs is not None:                      # local: in the version script
+        keep &= np.array([kp for kp, _ in vs.lookup_many(names)], dtype=bool)
+    return np.array(cand, dtype=np.int64)[keep].tolist()
 
 
 def _section(p: Plan, name: str, stype: int, flags: int, size: int, align: int, entsize: int = 0,
@@ -962,8 +1145,6 @@ def fill(ctx, img: np.ndarray) -> None:
     outs = ctx.outputs
     st = ctx.symtab
     gaddr = p.definition_values(ctx.gaddr)       # (our interposable functions: the definition)
-    tls_start = ctx.tls_range[0] if ctx.tls_range else 0
-    stubbed = set(ctx.ifuncs)
 
     def put(name: str, data: bytes) -> None:
         o = outs[name]
@@ -978,44 +1159,7 @@ def fill(ctx, img: np.ndarray) -> None:
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
-    # .dynsym
-    syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
-    for i, g in enumerate(p.dynsym[1:], start=1):
-        syms[i]["st_name"] = p.str_off[p.name_of(st, g)]
-        imp = ctx.imports.get(g)
-        strong = bool(st.strong_ref[g])
-        if g in p.copy_off:
-            dso, sym = imp
-            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
-            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | elf.STT_OBJECT, 0,
-                       outs[".dynbss"].index, int(gaddr[g]), sym.size)
-        elif g in p.weak_undef:
-            syms[i] = (p.str_off[p.name_of(st, g)], (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
-        elif imp is not None:
-            dso, sym = imp
-            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
-            bind = elf.STB_GLOBAL if strong or sym.type == elf.STT_TLS else elf.STB_WEAK
-            value = int(gaddr[g]) if g in p.canonical else 0
-            syms[i] = (p.str_off[p.name_of(st, g)], (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
-        else:
-            f = ctx.files[st.def_file[g]]
-            s = f.syms[st.def_index[g]]
-            shndx = int(f.sym_shndx[st.def_index[g]])
-            if shndx == elf.SHN_ABS:
-                oi = elf.SHN_ABS
-            elif shndx == elf.SHN_COMMON:
-                oi = outs[".bss"].index
-            else:
-                oi = f.sec_outsec[shndx].index
-            info = int(s["st_info"])
-            value = int(gaddr[g])
-            if info & 0xF == elf.STT_TLS:
-                value -= tls_start                  # TLS symbols: the offset in the TLS block
-            elif g in stubbed:
-                info = (info & 0xF0) | elf.STT_FUNC  # the address is the stub, a plain function
-            syms[i] = (p.str_off[p.name_of(st, g)], info, int(s["st_other"]) & 3, oi,
-                       value & (2**64 - 1), int(s["st_size"]))
-    put(".dynsym", syms.tobytes())
+    put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
     if ".gnu.hash" in outs:
@@ -1026,9 +1170,10 @@ def fill(ctx, img: np.ndarray) -> None:
         link(".hash", ".dynsym")
     # versions
     if ".gnu.version" in outs:
-        vs = np.zeros(len(p.dynsym), dtype="<u2")
-        for i, g in enumerate(p.dynsym[1:], start=1):
-            vs[i] = p.version_of.get(g, 1) | (0x8000 if g in p.hidden_version else 0)
+        vs = p.dynsym_version.astype("<u2")
+        vs[0] = 0
+        if p.hidden_version:
+            vs[p.dynsym_at[list(p.hidden_version)]] |= 0x8000
         put(".gnu.version", vs.tobytes())
         link(".gnu.version", ".dynsym")
     if ".gnu.version_d" in outs:
@@ -1075,6 +1220,67 @@ def fill(ctx, img: np.ndarray) -> None:
     link(".dynamic", ".dynstr")
 
 
+def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
+    """.dynsym: our definitions as columns; imported, copied and undefined weak symbols (few)
+    one by one."""
+    st = ctx.symtab
+    outs = ctx.outputs
+    imports = ctx.imports
+    syms = np.zeros(len(p.dynsym), dtype=elf.SYM)
+    syms["st_name"] = p.dynsym_name
+    gids = np.array(p.dynsym, dtype=np.int64)
+    theirs = np.zeros(len(st), dtype=bool)
+    for group in (p.copy_off, p.weak_undef, imports):
+        if group:
+            theirs[list(group)] = True
+    theirs = theirs[gids]
+    theirs[0] = True                            # (the null entry)
+    for i in np.flatnonzero(theirs)[1:].tolist():
+        g = p.dynsym[i]
+        name = int(p.dynsym_name[i])
+        imp = imports.get(g)
+        if g in p.copy_off:
+            dso, sym = imp
+            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
+            syms[i] = (name, (bind << 4) | elf.STT_OBJECT, 0, outs[".dynbss"].index, int(gaddr[g]), sym.size)
+        elif g in p.weak_undef:
+            syms[i] = (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
+        else:
+            dso, sym = imp
+            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
+            bind = elf.STB_GLOBAL if st.strong_ref[g] or sym.type == elf.STT_TLS else elf.STB_WEAK
+            value = int(gaddr[g]) if g in p.canonical else 0
+            syms[i] = (name, (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+    ours = np.flatnonzero(~theirs)
+    if not len(ours):
+        return syms
+    d = _Defs(ctx, out_index=True)
+    row = np.searchsorted(d.gids, gids[ours])
+    if (row >= len(d.gids)).any() or (d.gids[np.minimum(row, len(d.gids) - 1)] != gids[ours]).any():
+        raise LinkError("internal error: a .dynsym entry is neither imported nor defined")
+    shndx = d.shndx[row]
+    is_abs, common = shndx == elf.SHN_ABS, shndx == elf.SHN_COMMON
+    placed = d.placed[row]
+    if not (is_abs | common | placed).all():
+        bad = ours[~(is_abs | common | placed)][0]
+        g = p.dynsym[bad]
+        raise LinkError(f"internal error: {st.names[g]} is in .dynsym, its section is not in the output")
+    bss = outs[".bss"].index if common.any() else 0
+    info = d.info[row]
+    value = gaddr[gids[ours]] - np.where((info & 0xF) == elf.STT_TLS, ctx.tls_range[0] if ctx.tls_range else 0, 0)
+    if ctx.ifuncs:                               # the address is the stub, a plain function
+        stubbed = np.zeros(len(st), dtype=bool)
+        stubbed[ctx.ifuncs] = True
+        stub = stubbed[gids[ours]] & ((info & 0xF) != elf.STT_TLS)
+        info = np.where(stub, (info & 0xF0) | elf.STT_FUNC, info)
+    syms["st_info"][ours] = info
+    syms["st_other"][ours] = d.other[row] & 3
+    syms["st_shndx"][ours] = np.where(is_abs, elf.SHN_ABS, np.where(common, bss, d.out[row]))
+    syms["st_value"][ours] = value.view(np.uint64)
+    syms["st_size"][ours] = d.size[row]
+    return syms
+
+
 def _verdef_bytes(p: Plan) -> bytes:
     """.gnu.version_d: the base version (the library's own name, VER_FLG_BASE, index 1),
     then one entry per version node, each naming the versions it depends on."""
@@ -1103,67 +1309,80 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
                         f"({len(rel_rows)}/{p.n_data_relative} relative, "
                         f"{len(sym_rows)}/{p.n_data_symbolic} symbolic)")
     files = ctx.files
+    at = p.dynsym_at
+    no = np.zeros(0, dtype=np.int64)
     # each row's section address and file offset, through its part (one file, one section)
-    parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
-    part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
-    part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
-    part_of_row = np.repeat(np.arange(len(parts)), t.counts)
+    if len(rel_rows) or len(sym_rows):
+        parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
+        part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
+        part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
+        part_of_row = np.repeat(np.arange(len(parts)), t.counts)
 
     def place(rows):
         pr = part_of_row[rows]
         return part_addr[pr] + t.offset[rows], part_off[pr] + t.offset[rows]
 
-    relative: list[tuple[int, int]] = []       # (place, addend)
-    other: list[tuple[int, int, int, int]] = []  # (place, type, dynsym index, addend)
-    packed: list[int] = []                     # places for .relr.dyn (the addend stays in place)
+    # RELATIVE: (place, addend), the addend read back from the image; .relr.dyn: places
+    rel_place, rel_off, packed = [no], [no], [no]
     if len(rel_rows):
         addr, off = place(rel_rows)
         if p.relr:
-            mask = np.zeros(t.n, dtype=bool)
-            mask[rel_rows] = True
-            inrelr = _relr_rows(ctx, t, mask)[rel_rows]
-            packed += addr[inrelr].tolist()
+            inrelr = _relr_rows(ctx, t, rel_rows)
+            packed.append(addr[inrelr])
             addr, off = addr[~inrelr], off[~inrelr]
-        vals = _read64(img, off)
-        relative += list(zip(addr.tolist(), vals.tolist()))
+        rel_place.append(addr)
+        rel_off.append(off)
+    # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
     got = ctx.outputs.get(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
-    for slot, role, g, addend in p.got_rel:
-        a = got.addr + 8 * slot
-        if role == "relative":
-            if p.relr:
-                packed.append(a)
-            else:
-                relative.append((a, int(_read64(img, np.array([got.offset + 8 * slot]))[0])))
-            continue
+    got_rel = p.got_rel
+    roles = [r[1] for r in got_rel]
+    slots = np.array([r[0] for r in got_rel], dtype=np.int64)
+    relative = np.array([r == "relative" for r in roles], dtype=bool)
+    if relative.any():
+        where = slots[relative]
+        (packed if p.relr else rel_place).append(got.addr + 8 * where)
+        if not p.relr:
+            rel_off.append(got.offset + 8 * where)
+    other = [r for r, is_rel in zip(got_rel, relative.tolist()) if not is_rel]
+    o_place = np.array([got.addr + 8 * slot for slot, _, _, _ in other], dtype=np.int64)
+    o_type = np.array([rel[role] for _, role, _, _ in other], dtype=np.int64)
+    o_gid = np.array([g for _, _, g, _ in other], dtype=np.int64)
+    o_index = at[o_gid]
+    if ((o_index == 0) & (o_gid != 0)).any() or (len(sym_rows) and (at[t.gid[sym_rows]] == 0).any()):
+        raise LinkError("internal error: a dynamic relocation's symbol is not in .dynsym")
+    o_add = []
+    for slot, role, g, addend in other:
         if addend is None:
             # our own variable: its offset in this module's TLS block.  relocate stored the
             # TP offset (initial-exec) or the block offset (descriptor) in the slot
             stored = int(_read64(img, np.array([got.offset + 8 * slot]))[0])
             addend = stored + ctx.tp_base - tls_start if role == "tpoff" else stored
-        other.append((a, rel[role], p.dynsym_index[g] if g else 0, addend))
-    if len(sym_rows):
-        addr, _ = place(sym_rows)
-        for a, g, add in zip(addr.tolist(), t.gid[sym_rows].tolist(), t.addend[sym_rows].tolist()):
-            other.append((a, rel["abs64"], p.dynsym_index[g], add))
-    if p.copies:
-        for g in p.copies:
-            if g in p.copy_off:
-                other.append((int(ctx.gaddr[g]), rel["copy"], p.dynsym_index[g], 0))
-    relative.sort()
-    out = np.zeros(len(relative) + len(other), dtype=elf.RELA)
-    k = 0
-    for a, v in relative:
-        out[k] = (a, rel["relative"], v)
-        k += 1
-    for a, typ, idx, add in other:
-        out[k] = (a, (idx << 32) | typ, add)
-        k += 1
+        o_add.append(addend)
+    o_add = np.array(o_add, dtype=np.int64)
+    # then the symbolic data relocations, then the copies
+    s_place = place(sym_rows)[0] if len(sym_rows) else no
+    copies = [g for g in p.copies if g in p.copy_off]
+    c_place = np.array([int(ctx.gaddr[g]) for g in copies], dtype=np.int64)
+    rel_place, rel_off = np.concatenate(rel_place), np.concatenate(rel_off)
+    vals = _read64(img, rel_off)
+    order = np.lexsort((vals, rel_place))            # sorted by place (then addend)
+    n_rel = len(rel_place)
+    out = np.zeros(n_rel + len(other) + len(s_place) + len(copies), dtype=elf.RELA)
+    out["r_offset"] = np.concatenate([rel_place[order], o_place, s_place, c_place]).view(np.uint64)
+    out["r_info"] = np.concatenate([
+        np.full(n_rel, rel["relative"], dtype=np.int64),
+        (o_index << 32) | o_type,
+        (at[t.gid[sym_rows]] << 32) | rel["abs64"] if len(sym_rows) else no,
+        (at[np.array(copies, dtype=np.int64)] << 32) | rel["copy"]]).view(np.uint64)
+    out["r_addend"] = np.concatenate([vals[order], o_add, t.addend[sym_rows] if len(sym_rows) else no,
+                                      np.zeros(len(copies), dtype=np.int64)])
     relr = b""
     if p.relr:
+        packed = np.concatenate(packed)
         if len(packed) != p.n_relr:
             raise LinkError(f"internal error: {len(packed)} RELR relocations, {p.n_relr} planned")
-        relr = _relr_encode(sorted(packed), p.n_relr)
+        relr = _relr_encode(np.sort(packed).tolist(), p.n_relr)
     return out.tobytes(), relr
 
 
@@ -1203,64 +1422,68 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
     outs = ctx.outputs
     plt, gotplt = outs[".plt"], outs[".got.plt"]
     reserved = spec["gotplt_reserved"] if p.plt else 0
+    n, resolvers = len(p.plt), ctx.iplt_resolvers
     code = bytearray()
-    slots = []
-    relas = []
+    slots = np.zeros(reserved + n + len(resolvers), dtype=np.uint64)
+    relas = np.zeros(n + len(resolvers), dtype=elf.RELA)
     if p.plt:
         code += spec["header"](plt.addr, gotplt.addr)
-        slots += [0] * reserved
-    esz = spec["entry_size"]
-    if p.plt:
-        k = np.arange(len(p.plt), dtype=np.int64)
+        esz = spec["entry_size"]
+        k = np.arange(n, dtype=np.int64)
         slot_addr = gotplt.addr + 8 * (reserved + k)
         code += spec["entries"](plt.addr + p._plt_header_size() + k * esz, slot_addr)
-        slots += [plt.addr] * len(p.plt)         # lazy binding: the header resolves them
-        jump = p.rel["jump_slot"]
-        index = p.dynsym_index
-        relas += [(a, (index[g] << 32) | jump, 0) for a, g in zip(slot_addr.tolist(), p.plt)]
+        slots[reserved:reserved + n] = plt.addr     # lazy binding: the header resolves them
+        index = p.dynsym_at[np.array(p.plt, dtype=np.int64)]
+        relas["r_offset"][:n] = slot_addr
+        relas["r_info"][:n] = (index << 32) | p.rel["jump_slot"]
     size = spec["stub_size"]
     stub0 = p.iplt_stub_base(ctx)
-    for k, resolver in enumerate(ctx.iplt_resolvers):
-        slot = gotplt.addr + 8 * (reserved + len(p.plt) + k)
+    for k, resolver in enumerate(resolvers):
+        slot = gotplt.addr + 8 * (reserved + n + k)
         code += spec["stub"](stub0 + k * size, slot)
-        slots.append(resolver)
-        relas.append((slot, p.rel["irelative"], resolver))
+        slots[reserved + n + k] = resolver
+        relas[n + k] = (slot, p.rel["irelative"], resolver)
     put(".plt", bytes(code))
-    put(".got.plt", np.array(slots, dtype=np.uint64).tobytes())
-    put(".rela.plt", np.array(relas, dtype=elf.RELA).tobytes())
+    put(".got.plt", slots.tobytes())
+    put(".rela.plt", relas.tobytes())
 
 
 def _gnu_hash_table(p: Plan, st) -> bytes:
-    syms = p.dynsym[p.first_hashed:]
+    """.gnu.hash (glibc's dl-lookup.c): the hashed symbols are sorted by bucket; each
+    bucket holds its first symbol's index, the chain each hash with bit 0 set on a bucket's
+    last; the Bloom filter two bits of each hash."""
+    h = p.gnu_hashes.astype(np.uint64)
     nb = p.nbuckets
     words = p.bloom_words
     shift = 26
     bloom = np.zeros(words, dtype=np.uint64)
+    one = np.uint64(1)
+    bits = (one << (h % np.uint64(64))) | (one << ((h >> np.uint64(shift)) % np.uint64(64)))
+    np.bitwise_or.at(bloom, ((h // np.uint64(64)) % np.uint64(words)).astype(np.int64), bits)
+    b = (h % np.uint64(nb)).astype(np.int64)
     buckets = np.zeros(nb, dtype=np.uint32)
-    chain = np.zeros(len(syms), dtype=np.uint32)
-    bw = [0] * words
-    for k, g in enumerate(syms):
-        h = p.gnu_hashes[g]
-        w = (h // 64) % words
-        bw[w] |= (1 << (h % 64)) | (1 << ((h >> shift) % 64))
-        b = h % nb
-        if buckets[b] == 0:
-            buckets[b] = p.first_hashed + k
-        last = k == len(syms) - 1 or p.gnu_hashes[syms[k + 1]] % nb != b
-        chain[k] = (h & ~1) | (1 if last else 0)
-    bloom[:] = bw
+    if len(b):
+        first = np.flatnonzero(np.concatenate([[True], b[1:] != b[:-1]]))
+        buckets[b[first]] = p.first_hashed + first
+    last = np.concatenate([b[1:] != b[:-1], [True]]) if len(b) else np.zeros(0, dtype=bool)
+    chain = (h.astype(np.uint32) & np.uint32(0xFFFFFFFE)) | last.astype(np.uint32)
     head = np.array([nb, p.first_hashed, words, shift], dtype="<u4")
     return head.tobytes() + bloom.astype("<u8").tobytes() + buckets.astype("<u4").tobytes() \
         + chain.astype("<u4").tobytes()
 
 
 def _sysv_hash_table(p: Plan, st) -> bytes:
+    """.hash (gABI): each bucket the last symbol with its hash, each chain the previous one."""
     n = len(p.dynsym)
     nb = p.sysv_buckets
-    bucket = [0] * nb
-    chain = [0] * n
-    hashes = (elf_hash_many([p.name_of(st, g) for g in p.dynsym[1:]]) % nb).tolist()
-    for i, h in enumerate(hashes, start=1):
-        chain[i] = bucket[h]
-        bucket[h] = i
-    return np.array([nb, n] + bucket + chain, dtype="<u4").tobytes()
+    bucket = np.zeros(nb, dtype=np.int64)
+    chain = np.zeros(n, dtype=np.int64)
+    h = (elf_hash_many(p.names_of(st, p.dynsym[1:])) % nb).astype(np.int64)
+    if len(h):
+        order = np.argsort(h, kind="stable")
+        i, hs = order + 1, h[order]
+        same = np.concatenate([[False], hs[1:] == hs[:-1]])
+        chain[i] = np.where(same, np.concatenate([[0], i[:-1]]), 0)
+        last = np.concatenate([hs[1:] != hs[:-1], [True]])
+        bucket[hs[last]] = i[last]
+    return np.concatenate([np.array([nb, n]), bucket, chain]).astype("<u4").tobytes()

@@ -645,36 +645,58 @@ def fix_cie_pointers(ctx, img) -> None:
 
 def count_fdes(ctx) -> int:
     n = 0
+    header = struct.Struct("<II").unpack_from
     for obj in ctx.files[1:]:
         for i, name in enumerate(obj.sec_names):
             if name != ".eh_frame" or obj.sec_outsec[i] is None:
                 continue
             data = bytes(obj.section_content(i))
+            end = len(data) - 8
             pos = 0
-            while pos + 8 <= len(data):
-                length = struct.unpack_from("<I", data, pos)[0]
+            while pos <= end:
+                length, cie_ptr = header(data, pos)
                 if length == 0:
                     pos += 4
                     continue
-                if struct.unpack_from("<I", data, pos + 4)[0] != 0:
+                if cie_ptr != 0:
                     n += 1
                 pos += 4 + length
     return n
 
 
+# DW_EH_PE value formats: (size, signed)
+_PTR_FORMATS = {0x00: (8, False), 0x02: (2, False), 0x03: (4, False), 0x04: (8, False),
+                0x0A: (2, True), 0x0B: (4, True), 0x0C: (8, True)}
+_PTR_CODES = {0x00: "<Q", 0x02: "<H", 0x03: "<I", 0x04: "<Q", 0x0A: "<h", 0x0B: "<i", 0x0C: "<q"}
 
 
 def _read_ptr(d: bytes, p: int, enc: int, addr: int) -> int:
     """Decode a DW_EH_PE-encoded pointer at offset p of a section loaded at addr."""
-    fmt = enc & 0x0F
-    size, code = {0x00: (8, "<Q"), 0x02: (2, "<H"), 0x03: (4, "<I"), 0x04: (8, "<Q"),
-                  0x0A: (2, "<h"), 0x0B: (4, "<i"), 0x0C: (8, "<q")}.get(fmt, (None, None))
-    if size is None:
+    code = _PTR_CODES.get(enc & 0x0F)
+    if code is None:
         raise ValueError(f"unsupported pointer encoding 0x{enc:02x}")
     v = struct.unpack_from(code, d, p)[0]
     if enc & 0x70 == 0x10:
         v += addr + p
     return v & (2**64 - 1)
+
+
+def _read_ptrs(d: np.ndarray, at: np.ndarray, enc: np.ndarray, addr: int) -> tuple[np.ndarray, np.ndarray]:
+    """_read_ptr of many pointers (offsets ``at``, encodings ``enc``): (values as uint64,
+    a mask of those _read_ptr refuses: an unknown format, or past the end)."""
+    value = np.zeros(len(at), dtype=np.uint64)
+    bad = np.ones(len(at), dtype=bool)
+    fmt = enc & 0x0F
+    for f, (size, signed) in _PTR_FORMATS.items():
+        k = np.flatnonzero((fmt == f) & (at + size <= len(d)))
+        if not len(k):
+            continue
+        raw = d[at[k, None] + np.arange(size)].copy().view(f"<{'i' if signed else 'u'}{size}").reshape(-1)
+        value[k] = raw.astype(np.int64).view(np.uint64) if signed else raw.astype(np.uint64)
+        bad[k] = False
+    pcrel = (enc & 0x70) == 0x10
+    value[pcrel] += (np.uint64(addr % (1 << 64)) + at[pcrel].astype(np.uint64))      # (wraps mod 2^64)
+    return value, bad
 
 
 def _fde_encoding(d: bytes, cie: int) -> int:
@@ -709,37 +731,67 @@ def _fde_encoding(d: bytes, cie: int) -> int:
 
 
 def fill_hdr(ctx, img) -> None:
-    """Write .eh_frame_hdr from the relocated .eh_frame in the image."""
+    """Write .eh_frame_hdr from the relocated .eh_frame in the image: the records are walked
+    in Python (their lengths chain), the pointers decoded and the table written as arrays."""
     hdr = ctx.outputs.get(".eh_frame_hdr")
     eh = ctx.outputs.get(".eh_frame")
     if hdr is None or eh is None:
         return
     d = bytes(img[eh.offset:eh.offset + eh.size])
-    table = []
+    header = struct.Struct("<II").unpack_from
+    fdes: list[int] = []
+    fde_enc: list[int] = []
     pos = 0
+    end = len(d) - 8
     encs: dict[int, int] = {}
-    try:
-        while pos + 8 <= len(d):
-            length = struct.unpack_from("<I", d, pos)[0]
-            if length == 0:
-                pos += 4
-                continue
-            cie_ptr = struct.unpack_from("<I", d, pos + 4)[0]
-            if cie_ptr != 0:
-                cie = pos + 4 - cie_ptr
-                enc = encs.get(cie)
-                if enc is None:
+    failed = None
+    while pos <= end:
+        length, cie_ptr = header(d, pos)
+        if length == 0:
+            pos += 4
+            continue
+        if cie_ptr != 0:
+            cie = pos + 4 - cie_ptr
+            enc = encs.get(cie)
+            if enc is None:
+                try:
                     enc = encs[cie] = _fde_encoding(d, cie)
-                table.append((_read_ptr(d, pos + 8, enc, eh.addr), eh.addr + pos))
-            pos += 4 + length
-    except (IndexError, ValueError, struct.error) as e:
-        raise LinkError(f".eh_frame_hdr: cannot read the output's .eh_frame at offset 0x{pos:x} ({e})")
-    table.sort()
-    out = bytearray(struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(table)))
-    for loc, fde in table:
-        if not -(1 << 31) <= loc - hdr.addr < 1 << 31:
-            raise LinkError(f".eh_frame_hdr: the FDE at 0x{fde:x} describes code at 0x{loc:x}, "
-                            f"out of reach of the table's 32-bit entries")
-        out += struct.pack("<ii", loc - hdr.addr, fde - hdr.addr)
-    out = bytes(out[:hdr.size]).ljust(hdr.size, b"\0")
+                except (IndexError, ValueError, struct.error) as e:
+                    failed = (pos, e)
+                    break
+            fdes.append(pos)
+            fde_enc.append(enc)
+        pos += 4 + length
+    at = np.array(fdes, dtype=np.int64) + 8
+    loc, bad = _read_ptrs(np.frombuffer(d, dtype=np.uint8), at, np.array(fde_enc, dtype=np.int64), eh.addr)
+    if bad.any():                               # (the first, as _read_ptr says it)
+        k = int(np.argmax(bad))
+        failed = None
+        try:
+            _read_ptr(d, fdes[k] + 8, fde_enc[k], eh.addr)
+        except (IndexError, ValueError, struct.error) as e:
+            failed = (fdes[k], e)
+    if failed is not None:
+        raise LinkError(f".eh_frame_hdr: cannot read the output's .eh_frame at offset 0x{failed[0]:x} ({failed[1]})")
+    fde = np.array(fdes, dtype=np.uint64) + np.uint64(eh.addr)
+    order = np.lexsort((fde, loc))
+    loc, fde = loc[order], fde[order]
+    # each entry's distance from the table, as a signed 32-bit number
+    if hdr.addr < 1 << 62 and not (loc >= np.uint64(1 << 62)).any():
+        rel = loc.astype(np.int64) - hdr.addr
+        far = (rel < -(1 << 31)) | (rel >= 1 << 31)
+    else:
+        far = np.array([not -(1 << 31) <= v - hdr.addr < 1 << 31 for v in loc.tolist()], dtype=bool)
+    if far.any():
+        k = int(np.argmax(far))
+        raise LinkError(f".eh_frame_hdr: the FDE at 0x{int(fde[k]):x} describes code at 0x{int(loc[k]):x}, "
+                        f"out of reach of the table's 32-bit entries")
+    back = fde.astype(np.int64) - hdr.addr
+    if len(back) and not (-(1 << 31) <= int(back.min()) and int(back.max()) < 1 << 31):
+        raise LinkError(".eh_frame_hdr: .eh_frame is out of reach of the table's 32-bit entries")
+    rows = np.empty((len(loc), 2), dtype="<i4")
+    rows[:, 0] = loc.astype(np.int64) - hdr.addr
+    rows[:, 1] = back
+    out = struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(loc)) + rows.tobytes()
+    out = out[:hdr.size].ljust(hdr.size, b"\0")
     img[hdr.offset:hdr.offset + hdr.size] = np.frombuffer(out, dtype=np.uint8)

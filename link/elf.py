@@ -105,6 +105,17 @@ def copy_table(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).view(np.uint8).copy().view(a.dtype)
 
 
+def concat_tables(tables: list[np.ndarray], dtype: np.dtype = SYM) -> np.ndarray:
+    """Structured tables of one dtype as one, concatenated as bytes (one copy; NumPy
+    concatenates packed records field by field).  ``dtype``: that of an empty result."""
+    if not tables:
+        return np.zeros(0, dtype=dtype)
+    dt = tables[0].dtype
+    if any(t.dtype != dt for t in tables):
+        return np.concatenate(tables)
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+
+
 def cstr(buf, off: int) -> str:
     """The NUL-terminated string at ``off`` in a string table."""
     end = buf.find(b"\0", off)

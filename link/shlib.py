@@ -237,39 +237,61 @@ def gnu_hash(name: bytes) -> int:
     return h
 
 
-def _name_matrix(names: list[str]):
-    """The names as rows of a zero-padded byte matrix, with their lengths."""
+def _name_columns(names: list[str]):
+    """The names' bytes a column at a time: yields (k, bytes) for column c = 0, 1, ...,
+    where the k longest names (in ``order``, returned first) have a byte there.  The work is
+    the names' total length, not their number times the longest."""
     raw = [n.encode() for n in names]
     lens = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
-    width = int(lens.max()) if len(raw) else 0
-    m = np.zeros((len(raw), max(width, 1)), dtype=np.uint8)
-    if len(raw):
-        flat = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        rows = np.repeat(np.arange(len(raw)), lens)
-        cols = np.arange(len(flat)) - np.repeat(np.cumsum(lens) - lens, lens)
-        m[rows, cols] = flat
-    return m, lens
+    return _columns(np.frombuffer(b"".join(raw), dtype=np.uint8), np.cumsum(lens) - lens, lens)
+
+
+def _columns(flat: np.ndarray, starts: np.ndarray, lens: np.ndarray):
+    order = np.argsort(-lens, kind="stable")
+    starts = starts[order]
+    live = np.bincount(lens, minlength=1)[::-1].cumsum()[::-1]   # live[c]: names longer than c - 1
+    width = int(lens.max()) if len(lens) else 0
+
+    def columns():
+        for c in range(width):
+            k = int(live[c + 1])
+            yield k, flat[starts[:k] + c]
+    return order, columns()
 
 
 def gnu_hash_many(names: list[str]) -> np.ndarray:
-    """gnu_hash of many names at once (a column of the byte matrix per step)."""
-    m, lens = _name_matrix(names)
-    h = np.full(len(names), 5381, dtype=np.uint64)
-    for c in range(m.shape[1]):
-        live = lens > c
-        h = np.where(live, (h * np.uint64(33) + m[:, c]) & np.uint64(0xFFFFFFFF), h)
-    return h.astype(np.uint32)
+    """gnu_hash of many names at once (a column of the names' bytes per step)."""
+    return _gnu_hash_columns(len(names), *_name_columns(names))
+
+
+def gnu_hash_blob(blob: np.ndarray, n: int) -> np.ndarray:
+    """gnu_hash of the ``n`` NUL-terminated names that make up ``blob`` (uint8)."""
+    ends = np.flatnonzero(blob == 0)
+    if len(ends) != n:
+        raise ValueError(f"{len(ends)} strings in the blob, {n} expected")
+    starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+    return _gnu_hash_columns(n, *_columns(blob, starts, ends - starts))
+
+
+def _gnu_hash_columns(n: int, order, columns) -> np.ndarray:
+    h = np.full(n, 5381, dtype=np.uint32)       # (uint32: the arithmetic wraps as the hash's)
+    for k, col in columns:
+        h[:k] = h[:k] * np.uint32(33) + col
+    out = np.empty(n, dtype=np.uint32)
+    out[order] = h
+    return out
 
 
 def elf_hash_many(names: list[str]) -> np.ndarray:
     """elf_hash of many names at once."""
-    m, lens = _name_matrix(names)
-    h = np.zeros(len(names), dtype=np.uint64)
-    for c in range(m.shape[1]):
-        live = lens > c
-        x = ((h << np.uint64(4)) + m[:, c]) & np.uint64(0xFFFFFFFF)
-        g = x & np.uint64(0xF0000000)
-        x ^= g >> np.uint64(24)
-        x &= ~g & np.uint64(0xFFFFFFFF)
-        h = np.where(live, x, h)
-    return h.astype(np.uint32)
+    order, columns = _name_columns(names)
+    h = np.zeros(len(names), dtype=np.uint32)
+    for k, col in columns:
+        x = (h[:k] << np.uint32(4)) + col
+        g = x & np.uint32(0xF0000000)
+        x ^= g >> np.uint32(24)
+        x &= ~g
+        h[:k] = x
+    out = np.empty(len(names), dtype=np.uint32)
+    out[order] = h
+    return out

@@ -179,6 +179,42 @@ class Versions:
             return False, None
         return True, None
 
+    def lookup_many(self, names: list[str]) -> list[tuple[bool, Node | None]]:
+        """``lookup`` of every name, pattern by pattern over the names still undecided (each
+        glob compiled once), not name by name over the patterns."""
+        out: list = [None] * len(names)
+        exact = self.exact
+        pending = []
+        for k, name in enumerate(names):
+            n = exact.get(name)
+            if n is not None:
+                out[k] = (True, n)
+            elif self.cxx and name.startswith("_Z") and (hit := self._cxx_lookup(name)) is not None:
+                out[k] = hit
+            elif name in self.local_exact:
+                out[k] = (False, None)
+            else:
+                pending.append(k)
+        local = [re.compile(fnmatch.translate(q)).match for q in self.local_globs]
+        for p, n in self.globs:
+            if not pending:
+                break
+            match = re.compile(fnmatch.translate(p)).match
+            rest = []
+            for k in pending:
+                if match(names[k]):
+                    # a more specific local glob than "*" still wins over a global "*"
+                    if p == "*" and any(m(names[k]) for q, m in zip(self.local_globs, local) if q != "*"):
+                        out[k] = (False, None)
+                    else:
+                        out[k] = (True, n)
+                else:
+                    rest.append(k)
+            pending = rest
+        for k in pending:
+            out[k] = (False, None) if any(m(names[k]) for m in local) else (True, None)
+        return out
+
     def matches(self, name: str) -> bool:
         """Whether a global pattern names ``name`` (a dynamic list's question)."""
         if name in self.exact or any(fnmatch.fnmatchcase(name, p) for p, _ in self.globs):

@@ -157,6 +157,47 @@ def test_static_pie_runs_like_gnu_ld(arches, cc):
     assert d["relocs"][1032] == _dynamic(gnu)["relocs"][1032] > 0     # R_AARCH64_IRELATIVE
 
 
+# an adrp at 0xff8 of a page, a load, a load through its register: erratum 843419's
+# sequence, which the thunks pass (after the dynamic plan) moves to a veneer
+ERRATUM = r"""
+    .text
+    .globl _start
+    .type _start, %function
+_start:
+    b t1
+    .section .text.e1, "ax", %progbits
+    .balign 4096
+    .space 4096 - 8
+t1:
+    adrp x0, dat
+    ldr x1, [sp]
+    ldr x0, [x0, :lo12:dat]
+    mov x8, #93
+    svc #0
+    .data
+    .p2align 3
+dat: .dword 42
+ptr: .dword dat                      // (a RELATIVE: .rela.dyn is filled)
+"""
+
+
+@pytest.mark.parametrize("mode", ["-static-pie", "-pie"])
+def test_erratum_843419_veneer_in_a_pie(tmp_path, mode):
+    """The veneer's names and branches are made after the dynamic plan: they are ours, not
+    imported (it was an internal IndexError)."""
+    tc.require(tc.QEMU["arm64"])
+    obj = tc.assemble("arm64", ERRATUM, tmp_path / "e.o")
+    exe = tmp_path / "e"
+    res = tc.xld_link(["--arch", "arm64", mode, "--fix-cortex-a53-843419", "-o", exe, obj])
+    assert res.status == 0, res.stderr
+    from elftools.elf.elffile import ELFFile
+    with open(exe, "rb") as f:
+        names = [s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()]
+    assert any(n.startswith("__CortexA53843419_") for n in names)
+    run = tc.qemu_run("arm64", exe, sysroot=f"/usr/{tc.TRIPLE['arm64']}")
+    assert run.status == 42, run.summary()
+
+
 @pytest.mark.parametrize("arch", tc.ARCHES)
 def test_dynamic_link_is_deterministic(arches, arch):
     a = arches(arch)

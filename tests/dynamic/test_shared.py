@@ -349,3 +349,23 @@ def test_default_symver_versions_every_export(trees, arch, tmp_path):
     assert res.status == 0, res.stderr
     out = run([f"{t.triple}-readelf", "--dyn-syms", "-V", "-W", lib]).stdout
     assert "plug_value@@libplugv.so.1" in out, out
+
+
+def test_version_script_lookup_many_is_lookup():
+    """lookup_many (pattern by pattern over the names) decides as lookup (name by name): exact
+    names first, then C++ patterns, local names, the first global glob (a local glob more
+    specific than a global "*" wins), local globs, else global and unversioned."""
+    from xld.link import versionscript
+    text = """
+    V1 { global: exact_a; m1*; "lit*"; extern "C++" { "ns::f(int)"; ns::g*; }; local: loc_x; m1_hidden*; };
+    V2 { global: *; local: z*; } V1;
+    """
+    vs = versionscript.Versions(versionscript.parse(text, "t.map"))
+    names = ["exact_a", "m1_x", "m1_hidden_3", "lit*", "litx", "loc_x", "zed", "other", "",
+             "_ZN2ns1fEi", "_ZN2ns1gEv", "_ZN2ns1hEv", "m2_y", "z", "exact_b"]
+    assert vs.lookup_many(names) == [vs.lookup(n) for n in names]
+    assert vs.lookup_many(names)[names.index("zed")] == (False, None)        # local z* over "*"
+    assert vs.lookup_many(names)[names.index("m1_x")][1].name == "V1"
+    plain = versionscript.Versions(versionscript.parse("{ global: a*; local: *; };", "p.map"))
+    assert plain.lookup_many(names) == [plain.lookup(n) for n in names]
+    assert plain.lookup_many([]) == []
