@@ -922,12 +922,6 @@ def _shrink(ctx, edits, snapshot) -> None:
     if hook is not None:
         for obj in objs:
             hook(obj)
-    # the edited files' symbol tables as one writable table (each file's ``syms`` a view)
-    symtab, replaced = ObjectFile.own_tables_together(objs)
-    # the replaced tables' pages in the inputs' mappings, all at once
-    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
-    del replaced
-    edited_files: dict[int, list[int]] = {f: [] for f in tfiles}
     files = ctx.files
     chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
               for key in tk]
@@ -957,14 +951,23 @@ def _shrink(ctx, edits, snapshot) -> None:
         shrunk = np.bincount(di, minlength=len(tk)) > 0
     else:
         shrunk = np.zeros(len(tk), dtype=bool)
+    # the files with a shrunk section: their symbol tables as one writable table (each file's
+    # ``syms`` a view; a section that is only patched moves nothing)
+    edited_files: dict[int, list[int]] = {}
+    for key in touched[shrunk].tolist():
+        edited_files.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+    objs = [files[f] for f in edited_files]
+    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # the replaced tables' pages in the inputs' mappings, all at once
+    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
+    del replaced
     base = np.cumsum(sizes) - sizes
     for key, b0, n, sh in zip(tk, base.tolist(), sizes.tolist(), shrunk.tolist()):
         f, sec = key >> 32, key & 0xFFFFFFFF
-        obj = ctx.files[f]
+        obj = files[f]
         obj.content_override[sec] = buf[b0:b0 + n].tobytes()
         if sh:
             obj.shdrs[sec]["sh_size"] = n
-            edited_files[f].append(sec)
     del buf
     if len(dkey) == 0:
         return
@@ -1033,9 +1036,15 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
     sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
-    ns = np.repeat(nsec, n)
-    sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
-    del ns
+    if int(nsec.max()) <= elf.SHN_LORESERVE:
+        # (input.py let only SHN_ABS and SHN_COMMON past a file's section count: they are in
+        # no section, and section 0 is never shrunk)
+        sh[sh >= elf.SHN_LORESERVE] = 0
+        sh += np.repeat(sbase, n)
+    else:
+        ns = np.repeat(nsec, n)
+        sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
+        del ns
     e = sec_e[sh]
     del sh
     ii = np.flatnonzero(e >= 0)
@@ -1130,7 +1139,6 @@ class _Mover:
         cum = np.cumsum(cn)
         first = np.searchsorted(e, np.arange(ne))
         shift = cum - (cum[first] - cn[first])[e]      # bytes deleted in the section up to here
-        self.end = st + cn                             # old end of each deleted range
         self.shift = shift
         self.newstart = st - (shift - cn)              # where the range's start lands
 
@@ -1152,5 +1160,9 @@ class _Mover:
             k += xs
             k = np.searchsorted(self.ck, k, side="right")
             k -= 1
-            out[a:a + step] = np.where(xs < self.end[k], self.newstart[k], xs - self.shift[k])
+            # past the range: minus every byte deleted up to it; inside: the range's new start
+            # (x - shift < newstart exactly when x < the range's end)
+            r = xs - self.shift[k]
+            np.maximum(r, self.newstart[k], out=r)
+            out[a:a + step] = r
         return out
