@@ -454,19 +454,24 @@ class Relaxer:
                     his = [rl[i] for i in range(int(gst[g]), int(gst[g + 1])) if ishl[i]]
                     self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
         none_t = ty["none"][0]
+        # the words at the dropped and rebased sites, in one read (a dropped site needs only
+        # its low bits: the length of its instruction)
+        d = np.concatenate(drops) if drops else np.zeros(0, dtype=np.int64)
+        words = _read_words(ctx, L, np.concatenate([d] + [r[0] for r in rebases]), 4, src)
+        at = len(d)
         if drops:
             # the instruction at each dropped row goes, and its relocation becomes NONE
-            d = np.concatenate(drops)
-            w = _read_words(ctx, L, d, 2, src)
+            w = words[:at]
             E.dels.append((L.file[d], L.sec[d], L.offset[d],
                            np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
             allr = d
             E.rows.append((allr, np.full(len(allr), none_t, dtype=np.int64),
                            np.full(len(allr), int(Kind.NONE), dtype=np.int64)))
         for los, reg, newt, newk in rebases:
+            w = words[at:at + len(los)].astype(np.int64)
+            at += len(los)
             if len(los) == 0:
                 continue
-            w = _read_words(ctx, L, los, 4, src).astype(np.int64)
             E.patches.append((L.file[los], L.sec[los], L.offset[los], set_rs1(w, reg),
                               np.full(len(los), 4, dtype=np.int64)))
             E.rows.append((los, np.broadcast_to(np.asarray(newt, dtype=np.int64), los.shape),
@@ -726,7 +731,6 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
     uint64: one gather per mapped input (an archive's members share its mapping), not per
     file; sections with rewritten contents are read one word at a time."""
-    from xld.link.relocate import gather_words
     out = np.zeros(len(f), dtype=np.uint64)
     if len(f) == 0:
         return out
@@ -734,14 +738,23 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     at = src.sbase[f] + sec
     m = src.mapping[f]
     m[src.over[at]] = -1
+    pos = src.start[f] + src.sec_off[at] + off
     order = np.argsort(m, kind="stable")          # the rows of each mapping, in row order
     ms = m[order]
-    cut = np.flatnonzero(ms[1:] != ms[:-1]) + 1
-    for ii in np.split(order, cut):
-        k = int(m[ii[0]])
+    cut = (np.flatnonzero(ms[1:] != ms[:-1]) + 1).tolist()
+    span = np.arange(n, dtype=np.int64)
+    word = np.dtype(f"<u{n}")
+    for a, z in zip([0] + cut, cut + [len(order)]):
+        ii = order[a:z]
+        k = int(ms[a])
         if k >= 0:
-            pos = src.start[f[ii]] + src.sec_off[at[ii]] + off[ii]
-            out[ii] = gather_words(src.datas[k], pos, n)
+            # the n bytes at each place, as one (rows, n) gather viewed as words (a place
+            # within n bytes of the mapping's end reads its last byte again: bits no caller
+            # looks at)
+            data = src.datas[k]
+            idx = pos[ii][:, None] + span
+            np.minimum(idx, len(data) - 1, out=idx)
+            out[ii] = data[idx].view(word).ravel()
             continue
         for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
             c = ctx.files[int(f[i])].section_content(int(sec[i]))
