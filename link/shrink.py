@@ -1160,6 +1160,24 @@ class _Mover:
         i = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
         return np.where(self.keys[i] == k, i, -1)
 
+    def _last_at_or_before(self, k: np.ndarray) -> np.ndarray:
+        """For each key, the index of the last deletion at or before it (searchsorted - 1).
+        Keys in order (relocation sites: a section's rows come sorted by offset) take the
+        other way round: the few deletions in their span are placed among the keys, and a
+        running count gives every key's (a search per deletion, not per key)."""
+        ck = self.ck
+        if len(k) > 64 and bool((k[1:] >= k[:-1]).all()):
+            j0 = int(np.searchsorted(ck, k[0], side="right"))
+            j1 = int(np.searchsorted(ck, k[-1], side="right"))
+            # deletions j0..j1-1 lie in (k[0], k[-1]]: each counts from the first key at or past it
+            at = np.searchsorted(k, ck[j0:j1], side="left")
+            got = np.cumsum(np.bincount(at, minlength=len(k) + 1)[:len(k)])
+            got += j0 - 1
+            return got
+        got = np.searchsorted(ck, k, side="right")
+        got -= 1
+        return got
+
     def moved(self, e: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """New offsets of old offsets ``x`` in edited sections ``e`` (dense ids), into ``out``
         (may be ``x``); in slices, so that the temporaries stay small."""
@@ -1171,8 +1189,7 @@ class _Mover:
             k = e[a:a + step].astype(np.int64)
             k <<= self.SHIFT
             k += xs
-            k = np.searchsorted(self.ck, k, side="right")
-            k -= 1
+            k = self._last_at_or_before(k)
             # past the range: minus every byte deleted up to it; inside: the range's new start
             # (x - shift < newstart exactly when x < the range's end)
             r = xs - self.shift[k]
