@@ -80,6 +80,14 @@ def run(ctx) -> None:
     Relaxer(ctx, types).run()
 
 
+def check(ctx, lay_out_again) -> None:
+    """The driver's "relax check" pass, after the layout passes: relaxation's sites on the
+    final layout (Relaxer.finish)."""
+    relaxer, ctx.relax_check = ctx.relax_check, None
+    if relaxer is not None:
+        relaxer.finish(lay_out_again)
+
+
 def _types(arch) -> dict[str, tuple[int, ...]] | None:
     """Role -> the type numbers that play it, from the architecture's names (None: the
     architecture does not relax)."""
@@ -132,45 +140,60 @@ class Relaxer:
         self.stats: dict[str, int] = {}
 
     def run(self) -> None:
+        """Decide and edit (round 1); the driver's "relax check" pass, after the layout
+        passes, checks the relaxed sites on the final layout (``finish``)."""
         ctx = self.ctx
-        t = ctx.rel
         # the decisions read the pristine table: ``L`` is it until the first edits, and again
         # after an undo (which builds it anew from the input)
-        saved = _Snapshot(ctx)
-        self.L = t
+        self.saved = _Snapshot(ctx)
+        self.L = ctx.rel
         self._candidates()
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
-        excluded: set[int] = set()
-        for rounds in range(1, _MAX_ROUNDS + 1):
-            if rounds > 1:
-                self._candidates()
-            self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
-            self._estimate()
-            edits, sites = self._decide(excluded)
-            self.stats["rounds"] = rounds
-            # what the decisions read (columns over the candidate rows, every file's symbol
-            # sections) goes before the edits and the final layout: the pass's peak memory is
-            # there (another round, rare, makes them again from the restored input)
-            self._forget()
-            _shrink(ctx, edits, saved.objs_hook)
-            del edits
-            bad = self._verify(sites)
+        self.excluded: set[int] = set()
+        self.rounds = 0
+        self._round()
+        ctx.relax_check = self
+
+    def _round(self) -> None:
+        """Decide on the estimated layout (the groups in ``excluded`` left alone) and edit."""
+        ctx = self.ctx
+        self.rounds += 1
+        if self.rounds > 1:
+            self._candidates()
+        self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
+        self._estimate()
+        edits, self.sites = self._decide(self.excluded)
+        self.stats["rounds"] = self.rounds
+        # what the decisions read (columns over the candidate rows, every file's symbol
+        # sections) goes before the edits and the final layout: the pass's peak memory is
+        # there (another round, rare, makes them again from the restored input)
+        self._forget()
+        _shrink(ctx, edits, self.saved.objs_hook)
+
+    def finish(self, lay_out_again) -> None:
+        """Every relaxed site checked on the final layout (the driver's layout passes made it);
+        should the estimate have been wrong (it is conservative, this is a guard), start again
+        from the untouched input with those groups left alone, and lay out again
+        (``lay_out_again(ctx)``: the driver's layout passes)."""
+        ctx = self.ctx
+        while True:
+            bad = self._verify(self.sites)
             if not bad:
-                # _verify laid out the final program and nothing moved since: the driver need
-                # not lay out again (as after the 843419 scan), unless ICF aliases sections
-                # after the addresses, which the symbol pass must then see
-                if self.laid_out and not ctx.icf_folded:
-                    ctx.layout_fresh = True
                 break
-            excluded |= bad
-            saved.restore()
+            self.excluded |= bad
+            self.saved.restore()
             self.L = ctx.rel
-        else:
-            _shrink(ctx, None, saved.objs_hook)
+            if self.rounds < _MAX_ROUNDS:
+                self._round()
+                lay_out_again(ctx)
+                continue
+            _shrink(ctx, None, self.saved.objs_hook)
+            lay_out_again(ctx)
+            break
         ctx.relax_stats = self.stats
-        del saved
+        del self.saved, self.sites
         # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
         # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
         # them back before image and relocate add theirs (riscv64 400x50: 23 MiB of peak)
@@ -524,14 +547,11 @@ class Relaxer:
             sites.append((np.full(len(rs), gid, dtype=np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
 
     def _verify(self, sites) -> set[int]:
-        """Lay out for real; the groups whose relaxed sites do not fit (none, normally)."""
+        """The groups whose relaxed sites do not fit the final layout (none, normally)."""
         ctx, t = self.ctx, self.ctx.rel
         cid, crow = self.site_calls
-        self.laid_out = False
         if not sites and len(crow) == 0:
             return set()
-        lay_out(ctx)
-        self.laid_out = True
         sg = [x[0] for x in sites] + [cid]
         sk = [x[1] for x in sites] + [np.full(len(crow), _SK_CALL, dtype=np.int64)]
         sr = [x[2] for x in sites] + [crow]
