@@ -155,11 +155,6 @@ class Relaxer:
         self.rounds = 0
         self._round()
         ctx.relax_check = self
-        # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
-        # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
-        # them back before the layout passes, image and relocate add theirs (riscv64 400x50:
-        # 23 MiB of peak; once more when the check has let the snapshot go)
-        pages.trim_heap()
 
     def _round(self) -> None:
         """Decide on the estimated layout (the groups in ``excluded`` left alone) and edit."""
@@ -199,6 +194,9 @@ class Relaxer:
             break
         ctx.relax_stats = self.stats
         del self.saved, self.sites
+        # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
+        # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
+        # them back before image and relocate add theirs (riscv64 400x50: 23 MiB of peak)
         pages.trim_heap()
 
     def _forget(self) -> None:
