@@ -197,7 +197,7 @@ class Relaxer:
         # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
         # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
         # them back before image and relocate add theirs (riscv64 gc 400x50: 544 -> 514 MiB
-        # peak; once more at the end of shrink too gained 3 MiB for 6,000 more page faults)
+        # peak; 400x50 none; once more at the end of shrink too: 3 MiB for 6,000 more page faults)
         pages.trim_heap()
 
     def _forget(self) -> None:
