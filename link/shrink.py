@@ -43,9 +43,10 @@ against the section symbol, and the section size.  Label differences (ADD/SUB/SE
 their row in ``ctx.rel``: CALL -> JAL / RVC_JUMP, the deleted HI20/ADD -> NONE, the LO12
 halves -> kind GP_REL (S + A - GP) or stay TLS_LE with the base register rewritten.
 
-Finally the pass lays the program out once more and checks every relaxed site against the
-real addresses; should the estimate ever have been wrong (it is conservative, this is a
-guard), the pass starts again from the untouched input with those groups left alone.
+Finally every relaxed site is checked against the real addresses: the driver's layout passes
+lay the program out as for any link, and its pass "relax check" (``check``) reads them; should
+the estimate ever have been wrong (it is conservative, this is a guard), relaxation starts
+again from the untouched input with those groups left alone, and the layout passes run again.
 """
 from __future__ import annotations
 
