@@ -60,6 +60,7 @@ class Context:
         self.ifunc_resolver = {}          # gid -> its IFUNC resolver's address
         self.gaddr = None                 # every global's address, by gid (relocate.symbol_addresses)
         self.relax_stats = None           # what relaxation did (link/shrink.py)
+        self.relax_check = None           # relaxation's sites, to check on the final layout (link/shrink.py)
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
         self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
@@ -660,6 +661,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("linker values", _unless_fresh(linker_symbol_values)),
         ("tls", _unless_fresh(compute_tp)),
         ("symbols", _unless_fresh(relocate.symbol_addresses)),
+        ("relax check", _relax_check),        # RISC-V: every relaxed site fits the final layout
         ("entry", entry_and_tls),
         ("address check", check_addresses),  # nothing wrapped around the 64-bit address space
         ("rwx", _warn_rwx),                   # -N, -n: GNU ld's warning about the RWX segment
@@ -843,6 +845,23 @@ def _ehframe(ctx):
 def _shrink(ctx):
     from xld.link import shrink
     shrink.run(ctx)
+
+
+def _relax_check(ctx):
+    if ctx.relax_check is not None:
+        from xld.link import shrink
+        shrink.check(ctx, _lay_out_again)
+
+
+def _lay_out_again(ctx):
+    """The layout passes once more (relaxation undid some of its edits)."""
+    layout.place(ctx)
+    layout.finalize_section_addresses(ctx)
+    _icf_alias(ctx)
+    number_sections(ctx)
+    linker_symbol_values(ctx)
+    compute_tp(ctx)
+    relocate.symbol_addresses(ctx)
 
 
 def _thunks(ctx):

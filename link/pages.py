@@ -5,6 +5,7 @@ its pages are of no more use to the link: ``release`` tells the kernel so (MADV_
 They stay in the page cache; should anything read them again, they fault back in."""
 from __future__ import annotations
 
+import ctypes
 import mmap
 
 import numpy as np
@@ -66,3 +67,21 @@ def release_inputs(files) -> None:
                 mm.madvise(mmap.MADV_DONTNEED, 0, n)
             except (OSError, ValueError, AttributeError):
                 return
+
+
+def trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; elsewhere
+    nothing): after a pass whose temporaries were large, so that they do not stay in the
+    process's resident memory for the rest of the link."""
+    global _trim
+    if _trim is None:
+        try:
+            _trim = ctypes.CDLL(None).malloc_trim
+            _trim.argtypes = [ctypes.c_size_t]
+        except (OSError, AttributeError):
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim = None

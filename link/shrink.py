@@ -43,9 +43,10 @@ against the section symbol, and the section size.  Label differences (ADD/SUB/SE
 their row in ``ctx.rel``: CALL -> JAL / RVC_JUMP, the deleted HI20/ADD -> NONE, the LO12
 halves -> kind GP_REL (S + A - GP) or stay TLS_LE with the base register rewritten.
 
-Finally the pass lays the program out once more and checks every relaxed site against the
-real addresses; should the estimate ever have been wrong (it is conservative, this is a
-guard), the pass starts again from the untouched input with those groups left alone.
+Finally every relaxed site is checked against the real addresses: the driver's layout passes
+lay the program out as for any link, and its pass "relax check" (``check``) reads them; should
+the estimate ever have been wrong (it is conservative, this is a guard), relaxation starts
+again from the untouched input with those groups left alone, and the layout passes run again.
 """
 from __future__ import annotations
 
@@ -78,6 +79,14 @@ def run(ctx) -> None:
             _shrink(ctx, None, [])
         return
     Relaxer(ctx, types).run()
+
+
+def check(ctx, lay_out_again) -> None:
+    """The driver's "relax check" pass, after the layout passes: relaxation's sites on the
+    final layout (Relaxer.finish)."""
+    relaxer, ctx.relax_check = ctx.relax_check, None
+    if relaxer is not None:
+        relaxer.finish(lay_out_again)
 
 
 def _types(arch) -> dict[str, tuple[int, ...]] | None:
@@ -132,37 +141,71 @@ class Relaxer:
         self.stats: dict[str, int] = {}
 
     def run(self) -> None:
+        """Decide and edit (round 1); the driver's "relax check" pass, after the layout
+        passes, checks the relaxed sites on the final layout (``finish``)."""
         ctx = self.ctx
-        t = ctx.rel
         # the decisions read the pristine table: ``L`` is it until the first edits, and again
         # after an undo (which builds it anew from the input)
-        saved = _Snapshot(ctx)
-        self.L = t
+        self.saved = _Snapshot(ctx)
+        self.L = ctx.rel
         self._candidates()
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
             _shrink(ctx, None, [])
             return
+        self.excluded: set[int] = set()
+        self.rounds = 0
+        self._round()
+        ctx.relax_check = self
+
+    def _round(self) -> None:
+        """Decide on the estimated layout (the groups in ``excluded`` left alone) and edit."""
+        ctx = self.ctx
+        self.rounds += 1
+        if self.rounds > 1:
+            self._candidates()
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._estimate()
-        excluded: set[int] = set()
-        for rounds in range(1, _MAX_ROUNDS + 1):
-            edits, sites = self._decide(excluded)
-            self.stats["rounds"] = rounds
-            _shrink(ctx, edits, saved.objs_hook)
-            bad = self._verify(sites)
+        edits, self.sites = self._decide(self.excluded)
+        self.stats["rounds"] = self.rounds
+        # what the decisions read (columns over the candidate rows, every file's symbol
+        # sections) goes before the edits and the final layout: the pass's peak memory is
+        # there (another round, rare, makes them again from the restored input)
+        self._forget()
+        _shrink(ctx, edits, self.saved.objs_hook)
+
+    def finish(self, lay_out_again) -> None:
+        """Every relaxed site checked on the final layout (the driver's layout passes made it);
+        should the estimate have been wrong (it is conservative, this is a guard), start again
+        from the untouched input with those groups left alone, and lay out again
+        (``lay_out_again(ctx)``: the driver's layout passes)."""
+        ctx = self.ctx
+        while True:
+            bad = self._verify(self.sites)
             if not bad:
-                # _verify laid out the final program and nothing moved since: the driver need
-                # not lay out again (as after the 843419 scan), unless ICF aliases sections
-                # after the addresses, which the symbol pass must then see
-                if self.laid_out and not ctx.icf_folded:
-                    ctx.layout_fresh = True
                 break
-            excluded |= bad
-            saved.restore()
+            self.excluded |= bad
+            self.saved.restore()
             self.L = ctx.rel
-        else:
-            _shrink(ctx, None, saved.objs_hook)
+            if self.rounds < _MAX_ROUNDS:
+                self._round()
+                lay_out_again(ctx)
+                continue
+            _shrink(ctx, None, self.saved.objs_hook)
+            lay_out_again(ctx)
+            break
         ctx.relax_stats = self.stats
+        del self.saved, self.sites
+        # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
+        # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
+        # them back before image and relocate add theirs (riscv64 gc 400x50: 544 -> 514 MiB
+        # peak; 400x50 none; once more at the end of shrink too: 3 MiB for 6,000 more page faults)
+        pages.trim_heap()
+
+    def _forget(self) -> None:
+        """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
+        for name in ("cand", "calls", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
+                     "absolute", "chunks", "placed", "call_margin", "_shndx"):
+            self.__dict__.pop(name, None)
 
     @property
     def shndx(self):
@@ -454,19 +497,24 @@ class Relaxer:
                     his = [rl[i] for i in range(int(gst[g]), int(gst[g + 1])) if ishl[i]]
                     self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
         none_t = ty["none"][0]
+        # the words at the dropped and rebased sites, in one read (a dropped site needs only
+        # its low bits: the length of its instruction)
+        d = np.concatenate(drops) if drops else np.zeros(0, dtype=np.int64)
+        words = _read_words(ctx, L, np.concatenate([d] + [r[0] for r in rebases]), 4, src)
+        at = len(d)
         if drops:
             # the instruction at each dropped row goes, and its relocation becomes NONE
-            d = np.concatenate(drops)
-            w = _read_words(ctx, L, d, 2, src)
+            w = words[:at]
             E.dels.append((L.file[d], L.sec[d], L.offset[d],
                            np.where((w & np.uint64(3)) == 3, 4, 2).astype(np.int64)))
             allr = d
             E.rows.append((allr, np.full(len(allr), none_t, dtype=np.int64),
                            np.full(len(allr), int(Kind.NONE), dtype=np.int64)))
         for los, reg, newt, newk in rebases:
+            w = words[at:at + len(los)].astype(np.int64)
+            at += len(los)
             if len(los) == 0:
                 continue
-            w = _read_words(ctx, L, los, 4, src).astype(np.int64)
             E.patches.append((L.file[los], L.sec[los], L.offset[los], set_rs1(w, reg),
                               np.full(len(los), 4, dtype=np.int64)))
             E.rows.append((los, np.broadcast_to(np.asarray(newt, dtype=np.int64), los.shape),
@@ -501,14 +549,11 @@ class Relaxer:
             sites.append((np.full(len(rs), gid, dtype=np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
 
     def _verify(self, sites) -> set[int]:
-        """Lay out for real; the groups whose relaxed sites do not fit (none, normally)."""
+        """The groups whose relaxed sites do not fit the final layout (none, normally)."""
         ctx, t = self.ctx, self.ctx.rel
         cid, crow = self.site_calls
-        self.laid_out = False
         if not sites and len(crow) == 0:
             return set()
-        lay_out(ctx)
-        self.laid_out = True
         sg = [x[0] for x in sites] + [cid]
         sk = [x[1] for x in sites] + [np.full(len(crow), _SK_CALL, dtype=np.int64)]
         sr = [x[2] for x in sites] + [crow]
@@ -726,7 +771,6 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
     uint64: one gather per mapped input (an archive's members share its mapping), not per
     file; sections with rewritten contents are read one word at a time."""
-    from xld.link.relocate import gather_words
     out = np.zeros(len(f), dtype=np.uint64)
     if len(f) == 0:
         return out
@@ -734,14 +778,23 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
     at = src.sbase[f] + sec
     m = src.mapping[f]
     m[src.over[at]] = -1
+    pos = src.start[f] + src.sec_off[at] + off
     order = np.argsort(m, kind="stable")          # the rows of each mapping, in row order
     ms = m[order]
-    cut = np.flatnonzero(ms[1:] != ms[:-1]) + 1
-    for ii in np.split(order, cut):
-        k = int(m[ii[0]])
+    cut = (np.flatnonzero(ms[1:] != ms[:-1]) + 1).tolist()
+    span = np.arange(n, dtype=np.int64)
+    word = np.dtype(f"<u{n}")
+    for a, z in zip([0] + cut, cut + [len(order)]):
+        ii = order[a:z]
+        k = int(ms[a])
         if k >= 0:
-            pos = src.start[f[ii]] + src.sec_off[at[ii]] + off[ii]
-            out[ii] = gather_words(src.datas[k], pos, n)
+            # the n bytes at each place, as one (rows, n) gather viewed as words (a place
+            # within n bytes of the mapping's end reads its last byte again: bits no caller
+            # looks at)
+            data = src.datas[k]
+            idx = pos[ii][:, None] + span
+            np.minimum(idx, len(data) - 1, out=idx)
+            out[ii] = data[idx].view(word).ravel()
             continue
         for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
             c = ctx.files[int(f[i])].section_content(int(sec[i]))
@@ -922,12 +975,6 @@ def _shrink(ctx, edits, snapshot) -> None:
     if hook is not None:
         for obj in objs:
             hook(obj)
-    # the edited files' symbol tables as one writable table (each file's ``syms`` a view)
-    symtab, replaced = ObjectFile.own_tables_together(objs)
-    # the replaced tables' pages in the inputs' mappings, all at once
-    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
-    del replaced
-    edited_files: dict[int, list[int]] = {f: [] for f in tfiles}
     files = ctx.files
     chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
               for key in tk]
@@ -957,14 +1004,23 @@ def _shrink(ctx, edits, snapshot) -> None:
         shrunk = np.bincount(di, minlength=len(tk)) > 0
     else:
         shrunk = np.zeros(len(tk), dtype=bool)
+    # the files with a shrunk section: their symbol tables as one writable table (each file's
+    # ``syms`` a view; a section that is only patched moves nothing)
+    edited_files: dict[int, list[int]] = {}
+    for key in touched[shrunk].tolist():
+        edited_files.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+    objs = [files[f] for f in edited_files]
+    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # the replaced tables' pages in the inputs' mappings, all at once
+    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
+    del replaced
     base = np.cumsum(sizes) - sizes
     for key, b0, n, sh in zip(tk, base.tolist(), sizes.tolist(), shrunk.tolist()):
         f, sec = key >> 32, key & 0xFFFFFFFF
-        obj = ctx.files[f]
+        obj = files[f]
         obj.content_override[sec] = buf[b0:b0 + n].tobytes()
         if sh:
             obj.shdrs[sec]["sh_size"] = n
-            edited_files[f].append(sec)
     del buf
     if len(dkey) == 0:
         return
@@ -1033,9 +1089,15 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
     sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
-    ns = np.repeat(nsec, n)
-    sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
-    del ns
+    if int(nsec.max()) <= elf.SHN_LORESERVE:
+        # (input.py let only SHN_ABS and SHN_COMMON past a file's section count: they are in
+        # no section, and section 0 is never shrunk)
+        sh[sh >= elf.SHN_LORESERVE] = 0
+        sh += np.repeat(sbase, n)
+    else:
+        ns = np.repeat(nsec, n)
+        sh = np.where((sh > 0) & (sh < ns), sh + np.repeat(sbase, n), len(sec_e) - 1)
+        del ns
     e = sec_e[sh]
     del sh
     ii = np.flatnonzero(e >= 0)
@@ -1130,7 +1192,6 @@ class _Mover:
         cum = np.cumsum(cn)
         first = np.searchsorted(e, np.arange(ne))
         shift = cum - (cum[first] - cn[first])[e]      # bytes deleted in the section up to here
-        self.end = st + cn                             # old end of each deleted range
         self.shift = shift
         self.newstart = st - (shift - cn)              # where the range's start lands
 
@@ -1138,6 +1199,24 @@ class _Mover:
         """Dense ids of (file << 32 | section) keys; -1 for sections not edited."""
         i = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
         return np.where(self.keys[i] == k, i, -1)
+
+    def _last_at_or_before(self, k: np.ndarray) -> np.ndarray:
+        """For each key, the index of the last deletion at or before it (searchsorted - 1).
+        Keys in order (relocation sites: a section's rows come sorted by offset) take the
+        other way round: the few deletions in their span are placed among the keys, and a
+        running count gives every key's (a search per deletion, not per key)."""
+        ck = self.ck
+        if len(k) > 64 and bool((k[1:] >= k[:-1]).all()):
+            j0 = int(np.searchsorted(ck, k[0], side="right"))
+            j1 = int(np.searchsorted(ck, k[-1], side="right"))
+            # deletions j0..j1-1 lie in (k[0], k[-1]]: each counts from the first key at or past it
+            at = np.searchsorted(k, ck[j0:j1], side="left")
+            got = np.cumsum(np.bincount(at, minlength=len(k) + 1)[:len(k)])
+            got += j0 - 1
+            return got
+        got = np.searchsorted(ck, k, side="right")
+        got -= 1
+        return got
 
     def moved(self, e: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """New offsets of old offsets ``x`` in edited sections ``e`` (dense ids), into ``out``
@@ -1150,7 +1229,10 @@ class _Mover:
             k = e[a:a + step].astype(np.int64)
             k <<= self.SHIFT
             k += xs
-            k = np.searchsorted(self.ck, k, side="right")
-            k -= 1
-            out[a:a + step] = np.where(xs < self.end[k], self.newstart[k], xs - self.shift[k])
+            k = self._last_at_or_before(k)
+            # past the range: minus every byte deleted up to it; inside: the range's new start
+            # (x - shift < newstart exactly when x < the range's end)
+            r = xs - self.shift[k]
+            np.maximum(r, self.newstart[k], out=r)
+            out[a:a + step] = r
         return out

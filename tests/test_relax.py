@@ -493,3 +493,50 @@ f:
     exe = _link_xld([obj], tmp_path / "stray.out")
     assert _insn_at(exe, _symbols(exe)["the_call"]).mnemonic == "jal"
     assert tc.qemu_run(ARCH, exe).status == 7
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
+    """shrink's _Mover against a byte-by-byte model: an offset moves down by every byte
+    deleted before it in its section, one inside a deleted range goes to where the range
+    was; keys in order (relocation sites) take the other lookup (deletions placed among the
+    keys), which must agree."""
+    import numpy as np
+    from xld.link import shrink
+    rng = np.random.default_rng(17)
+    for _ in range(60):
+        nsec = int(rng.integers(1, 5))
+        keys = np.sort(rng.choice(1 << 20, nsec, replace=False)).astype(np.int64)
+        dels = {}                              # section -> sorted disjoint (start, count)
+        for s in range(nsec):
+            at, out = 0, []
+            while True:
+                at += int(rng.integers(0, 40))
+                n = int(rng.integers(1, 6))
+                if at + n > 300 or len(out) > 12:
+                    break
+                out.append((at, n))
+                at += n
+            dels[s] = out
+        e_d = np.array([s for s in dels for _ in dels[s]], dtype=np.int64)
+        mv = shrink._Mover(keys, keys[e_d] if len(e_d) else e_d,
+                           np.array([a for s in dels for a, _ in dels[s]], dtype=np.int64),
+                           np.array([n for s in dels for _, n in dels[s]], dtype=np.int64))
+        count = int(rng.integers(70, 400))
+        e = rng.integers(0, nsec, count).astype(np.int64)
+        x = rng.integers(-8, 320, count).astype(np.int64)
+        if ordered:
+            o = np.lexsort((x, e))
+            e, x = e[o], x[o]
+
+        def model(s, v):
+            gone = 0
+            for a, n in dels[s]:
+                if v < a:
+                    break
+                if v < a + n:
+                    return a - gone
+                gone += n
+            return v - gone
+        want = [model(s, v) for s, v in zip(e.tolist(), x.tolist())]
+        assert mv.moved(e, x).tolist() == want
