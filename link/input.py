@@ -7,6 +7,7 @@ symbol index: a member is parsed only when it defines a symbol that is still und
 from __future__ import annotations
 
 import mmap
+import operator
 import os
 import struct
 
@@ -55,6 +56,7 @@ def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
 
 
 _FEW_STRINGS = 64
+_FEW_SECTIONS = 32       # fewer section headers (relocation tables): one Python loop over them
 
 # no section is this large (2^48 bytes: the 48-bit virtual address spaces of both targets'
 # usual Linux configurations); a size past it is corruption, and would overflow the layout
@@ -128,30 +130,39 @@ class ObjectFile:
         if shoff + shnum * elf.SHDR_SIZE > n:
             self._fail("section header table goes past the end of the file (truncated?)")
         self.shdrs = shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
-        types = shdrs["sh_type"].tolist()
-        offsets = shdrs["sh_offset"].tolist()
-        sizes = shdrs["sh_size"].tolist()
-        aligns = shdrs["sh_addralign"].tolist()
-        # one walk over the section headers: the symbol table, relocations, groups, and
-        # whether any header is wrong (then the checks below say which, in their order)
-        sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
-        suspect = False
-        for i, t in enumerate(types):
-            a = aligns[i]
-            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS) \
-                    or sizes[i] >= MAX_SECTION_SIZE:
-                suspect = True
-            if t == elf.SHT_RELA:
-                rela_secs.append(i)
-            elif t == elf.SHT_SYMTAB:
-                sym_secs.append(i)
-            elif t == elf.SHT_GROUP:
-                group_secs.append(i)
-            elif t == elf.SHT_SYMTAB_SHNDX:
-                ext_secs.append(i)
-            elif t == elf.SHT_REL:
-                suspect = True
+        # the section headers as columns, with one array pass over them: the symbol table,
+        # relocations, groups, and whether any header is wrong (then the checks below say
+        # which, in their order)
+        t_np = shdrs["sh_type"]
+        o_np = shdrs["sh_offset"]
+        z_np = shdrs["sh_size"]
+        a_np = shdrs["sh_addralign"]
+        types = t_np.tolist()
+        offsets = o_np.tolist()
+        sizes = z_np.tolist()
+        big = np.uint64(MAX_SECTION_SIZE)
+        # (offsets and sizes past 2^48 are suspect first, so their sum cannot wrap)
+        suspect = bool(((a_np & (a_np - np.uint64(1))) | (a_np > np.uint64(1 << 32)) | (z_np >= big)
+                        | (o_np >= big) | (t_np == elf.SHT_REL)
+                        | ((o_np + z_np > np.uint64(n)) & (t_np != elf.SHT_NOBITS))).any())
+        if shnum <= _FEW_SECTIONS:
+            sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
+            for i, t in enumerate(types):
+                if t == elf.SHT_RELA:
+                    rela_secs.append(i)
+                elif t == elf.SHT_SYMTAB:
+                    sym_secs.append(i)
+                elif t == elf.SHT_GROUP:
+                    group_secs.append(i)
+                elif t == elf.SHT_SYMTAB_SHNDX:
+                    ext_secs.append(i)
+        else:
+            sym_secs = np.flatnonzero(t_np == elf.SHT_SYMTAB).tolist()
+            rela_secs = np.flatnonzero(t_np == elf.SHT_RELA).tolist()
+            group_secs = np.flatnonzero(t_np == elf.SHT_GROUP).tolist()
+            ext_secs = np.flatnonzero(t_np == elf.SHT_SYMTAB_SHNDX).tolist()
         if suspect:
+            aligns = a_np.tolist()
             for i, a in enumerate(aligns):
                 if a > 1 << 32 or a & (a - 1):
                     self._fail(f"section {i} has an invalid alignment {a}")
@@ -231,6 +242,16 @@ class ObjectFile:
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
+        if not (len(rela_secs) > _FEW_SECTIONS and self._relas_together(rela_secs, types, sizes)):
+            self._relas_one_by_one(rela_secs, types, sizes)
+
+        # COMDAT groups: (signature, member section indices)
+        self.groups: list[tuple[str, np.ndarray, int]] = []
+        if group_secs:
+            self._read_groups(group_secs, types, sizes, offsets)
+
+    def _relas_one_by_one(self, rela_secs: list[int], types: list[int], sizes: list[int]) -> None:
+        buf, shdrs, shnum = self.buf, self.shdrs, len(types)
         for i in rela_secs:
             _, _, _, _, off, size, _, target, _, entsize = shdrs.item(i)
             if target >= shnum or target == 0 or types[target] in _NOT_RELOCATABLE:
@@ -250,10 +271,56 @@ class ObjectFile:
                                f"is outside section {self.sec_names[target]} (size 0x{sizes[target]:x})")
             self.relas[target] = r
 
-        # COMDAT groups: (signature, member section indices)
-        self.groups: list[tuple[str, np.ndarray, int]] = []
-        if group_secs:
-            self._read_groups(group_secs, types, sizes, offsets)
+    def _relas_together(self, rela_secs: list[int], types: list[int], sizes: list[int]) -> bool:
+        """The relocation tables of an object with many (-ffunction-sections: one per
+        function), checked with a few array operations over all of them, each a slice of one
+        array over the file's bytes (an assembler writes them one after another).  False when
+        any check fails, or the tables do not lie on one grid of entries: ``_relas_one_by_one``
+        then reads them (and says what is wrong, in its order)."""
+        buf, shnum = self.buf, len(types)
+        h = self.shdrs[np.array(rela_secs, dtype=np.int64)]
+        off = h["sh_offset"].astype(np.int64)
+        target = h["sh_info"].astype(np.int64)
+        count = (h["sh_size"] // np.uint64(elf.RELA_SIZE)).astype(np.int64)
+        ent = h["sh_entsize"]
+        base = int(off.min())
+        rel = off - base
+        if (rel % elf.RELA_SIZE).any() or ((ent != 0) & (ent != elf.RELA_SIZE)).any() \
+                or ((target >= shnum) | (target == 0)).any():
+            return False
+        if any(types[t] in _NOT_RELOCATABLE for t in target.tolist()):
+            return False
+        first = rel // elf.RELA_SIZE
+        end = first + count
+        table = np.frombuffer(buf, elf.RELA, int(end.max()), base)
+        has = count > 0
+        if has.any():
+            c = count[has]
+            total = int(c.sum())
+            at = np.cumsum(c) - c
+            rows = np.repeat(first[has] - at, c) + np.arange(total, dtype=np.int64)
+            top = np.maximum.reduceat(table["r_info"][rows] >> np.uint64(32), at)
+            top_off = np.maximum.reduceat(table["r_offset"][rows], at)
+            limit = np.maximum(np.array(sizes, dtype=np.int64)[target[has]], 1).astype(np.uint64)
+            if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
+                return False
+        relas = self.relas
+        for i, a, z in zip(target.tolist(), first.tolist(), end.tolist()):
+            relas[i] = table[a:z]
+        self._rela_block = (table, target, first, end, tuple(relas.values()))
+        return True
+
+    def rela_block(self):
+        """The relocation tables as rows of one array, when they were read so and are still
+        the ones ``relas`` holds: (table, target sections, first rows, end rows), one entry
+        per table in ``relas`` order; else None (read one by one, or a pass replaced one)."""
+        block = self.__dict__.get("_rela_block")
+        if block is None:
+            return None
+        values = self.relas.values()
+        if len(values) != len(block[4]) or not all(map(operator.is_, values, block[4])):
+            return None
+        return block[:4]
 
     def _read_groups(self, group_secs: list[int], types: list[int], sizes: list[int],
                      offsets: list[int]) -> None:
