@@ -11,7 +11,9 @@ a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
 
+import operator
 import os
+from itertools import compress
 
 import numpy as np
 
@@ -57,7 +59,7 @@ class SymbolTable:
         get = self.ids.get
         gl = list(map(get, names))
         if None in gl:
-            new = list(dict.fromkeys(nm for nm, g in zip(names, gl) if g is None))
+            new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
             base, k = len(self.names), len(new)
             self.ids.update(zip(new, range(base, base + k)))
             self.names.extend(new)
@@ -336,8 +338,13 @@ class Resolver:
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         if len(ref_g):
             st.add_refs(fid, ref_g, ref_i)
-            for k in strong_k:
-                strong_ref[gl[k]] = 1
+            if len(strong_k) > _FEW_GLOBALS:
+                marks = np.frombuffer(strong_ref, dtype=np.uint8)
+                marks[gids[fg:][strong_k]] = 1
+                del marks                       # (the table grows: no view may outlive this)
+            else:
+                for k in strong_k:
+                    strong_ref[gl[k]] = 1
             if lazy:
                 hits = lazy.keys() & [names[k] for k in strong_k]
                 if hits:
