@@ -237,77 +237,82 @@ class Graph:
         """One table of all relocations that patch graph members, ordered by section id:
         section s has rows rel_start[s]:rel_end[s] (``span``: the same as a dict, made when
         asked for)."""
-        # per file, its tables in section order: the columns of their entries, their sections
+        # every relocation table, as 64-bit words laid end to end: a file read as one block
+        # (input.ObjectFile.rela_block) is one table; per table entry: its section, its rows
         icf = self.ctx.opts.icf in ("all", "safe")      # --icf compares types and addends
-        offs, syms, infos, addends, src, syms_base, counts = [], [], [], [], [], [], []
-        member, member_np = self.member, self.member_np
+        tables, targets, firsts, ends, per_file = [], [], [], [], []    # per_file: (base, n, sym base, count)
         base, sym_base = self.base, self.sym_base
         for o in files:
             rd = o.relas
             if not rd:
                 continue
-            b = base[o.file_id]
-            n = len(o.shdrs)
             block = o.rela_block()
-            if block is not None:           # one gather of the rows of its kept tables
+            if block is not None:
                 table, target, first, end = block
-                ok = (target > 0) & (target < n) & (end > first)
-                ok[ok] = member_np[b + target[ok]]
-                if not ok.any():
-                    continue
-                target, first, end = target[ok], first[ok], end[ok]
-                order = np.argsort(target)
-                target, first, end = target[order], first[order], end[order]
-                cnt = end - first
-                rows = np.repeat(first - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()), dtype=np.int64)
-                words = table.view(np.uint64).reshape(-1, 3)
-                offs.append(words[rows, 0])
-                syms.append(words.view(np.uint32)[rows, 3])     # the symbol half of r_info
-                if icf:
-                    infos.append(words[rows, 1])
-                    addends.append(words[rows, 2])
-                src.append(b + target)
-                counts.append(cnt)
-                syms_base.append(sym_base[o.file_id])
-                continue
-            kept = sorted((sec, r) for sec, r in rd.items() if 0 < sec < n and member[b + sec] and len(r))
-            if kept:
-                for _, r in kept:
-                    offs.append(r["r_offset"])
-                    syms.append(r["r_info"] >> np.uint64(32))
-                    if icf:
-                        infos.append(r["r_info"])
-                        addends.append(r["r_addend"].view(np.uint64))
-                src.append(np.array([b + sec for sec, _ in kept], dtype=np.int64))
-                counts.append(np.array([len(r) for _, r in kept], dtype=np.int64))
-                syms_base.append(sym_base[o.file_id])
+                tables.append(table.view(np.uint64))
+                targets.append(target)
+                firsts.append(first)
+                ends.append(end)
+                k = len(target)
+            else:
+                secs = list(rd)
+                tables += [(r if r.flags.c_contiguous else np.ascontiguousarray(r)).view(np.uint64) for r in rd.values()]
+                targets.append(np.array(secs, dtype=np.int64))
+                firsts.append(np.zeros(len(secs), dtype=np.int64))
+                ends.append(np.fromiter(map(len, rd.values()), dtype=np.int64, count=len(secs)))
+                k = len(secs)
+            per_file.append((base[o.file_id], len(o.shdrs), sym_base[o.file_id], k, block is not None))
         self.rel_start = np.zeros(self.total, dtype=np.int64)
         self.rel_end = np.zeros(self.total, dtype=np.int64)
-        if not src:
+        if per_file:
+            pf = np.array(per_file, dtype=np.int64)
+            fb, fn, fsb = (np.repeat(pf[:, c], pf[:, 3]) for c in (0, 1, 2))
+            target = np.concatenate(targets)
+            first = np.concatenate(firsts)
+            end = np.concatenate(ends)
+            # each table entry's first row in the joined words: a block file's entries share
+            # its table; the others have one table each
+            rows_of = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables)) // 3
+            row0 = np.cumsum(rows_of) - rows_of
+            ntab = np.where(pf[:, 4] > 0, 1, pf[:, 3])
+            tab = np.repeat(np.cumsum(ntab) - ntab, pf[:, 3])          # the file's first table
+            within = np.arange(len(target), dtype=np.int64) - np.repeat(np.cumsum(pf[:, 3]) - pf[:, 3], pf[:, 3])
+            tab += np.where(np.repeat(pf[:, 4] > 0, pf[:, 3]), 0, within)
+            first = first + row0[tab]
+            end = end + row0[tab]
+            ok = (target > 0) & (target < fn) & (end > first)
+            src = fb + target
+            ok[ok] = self.member_np[src[ok]]
+            sel = np.flatnonzero(ok)
+            sel = sel[np.argsort(src[sel], kind="stable")]             # in section order
+            src, first, end, fsb = src[sel], first[sel], end[sel], fsb[sel]
+        if not per_file or not len(src):
             self.rel_target_np = self.rel_offset_np = self.rel_sym_np = np.zeros(0, np.int64)
             self.rel_info = np.zeros(0, np.uint64)        # the dtypes of the filled table
             self.rel_addend = np.zeros(0, np.int64)
             self.span_src = np.zeros(0, np.int64)
             return
-        # (files in order and each one's tables in section order: the rows are in section order)
-        src_np = np.concatenate(src)
-        lens = np.concatenate(counts)
-        per_file = np.array([int(c.sum()) for c in counts], dtype=np.int64)
-        row = np.concatenate(syms).astype(np.int64)
-        row += np.repeat(np.array(syms_base, np.int64), per_file)
+        lens = end - first
+        total = int(lens.sum())
+        rows = np.repeat(first - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
+        words = (np.concatenate(tables) if len(tables) > 1 else tables[0]).reshape(-1, 3)
+        del tables
+        row = words.view(np.uint32)[rows, 3].astype(np.int64)         # the symbol half of r_info
+        row += np.repeat(fsb, lens)
         self.rel_target_np = self.sym_target[row]
-        self.rel_offset_np = np.concatenate(offs).astype(np.int64)
+        self.rel_offset_np = words[rows, 0].view(np.int64)
         self.rel_sym_np = row.astype(np.int32)
-        del row, syms, offs
+        del row
         if icf:
-            self.rel_info = np.concatenate(infos).astype(np.uint64)
-            self.rel_addend = np.concatenate(addends).view(np.int64).copy()
+            self.rel_info = words[rows, 1]
+            self.rel_addend = words[rows, 2].view(np.int64)
         else:
             self.rel_info = self.rel_addend = None
+        del words, rows
         ends = np.cumsum(lens)
-        self.span_src = src_np
-        self.rel_start[src_np] = ends - lens
-        self.rel_end[src_np] = ends
+        self.span_src = src
+        self.rel_start[src] = ends - lens
+        self.rel_end[src] = ends
 
     @property
     def span(self) -> dict:
