@@ -328,7 +328,9 @@ def _read_objects(ctx) -> dict:
             continue
         if bytes(data[:4]) == elf.ELFMAG:
             named.append((path, data))
-    return {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
+    ready = {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
+    resolve.classify_many(ready.values())
+    return ready
 
 
 def _write_why_extract(ctx) -> None:

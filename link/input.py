@@ -334,8 +334,7 @@ class ObjectFile:
             if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
                 return False
         relas = self.relas
-        for i, a, z in zip(target.tolist(), first.tolist(), end.tolist()):
-            relas[i] = table[a:z]
+        relas.update(zip(target.tolist(), map(table.__getitem__, map(slice, first.tolist(), end.tolist()))))
         self._rela_block = (table, target, first, end, tuple(relas.values()))
         return True
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests import toolchain as tc
-from xld.link import input as inp
+from xld.link import input as inp, resolve
 from xld.link.errors import LinkError
 from xld.tools import fuzz
 
@@ -48,8 +48,13 @@ int total(const std::vector<std::string> &v) {
 }
 """
 
+# more globals than resolve's few (its references are then an array, not a list)
+MANY_SRC = "".join(f"extern int ext{i}(int); int fn{i}(int x) {{ return ext{i}(x) + {i}; }}\n" for i in range(40))
+
+SOURCES = {"c": C_SRC, "cxx": CXX_SRC, "many": MANY_SRC}
 CASES = [("c.o", "c", []), ("c-sections.o", "c", ["-ffunction-sections", "-fdata-sections"]),
-         ("cxx.o", "cxx", []), ("cxx-sections.o", "cxx", ["-ffunction-sections", "-fdata-sections"])]
+         ("cxx.o", "cxx", []), ("cxx-sections.o", "cxx", ["-ffunction-sections", "-fdata-sections"]),
+         ("many.o", "many", [])]
 
 
 @pytest.fixture(scope="module", params=tc.ARCHES)
@@ -58,9 +63,9 @@ def objects(request, tmp_path_factory):
     d = tmp_path_factory.mktemp(f"batch-{arch}")
     out = []
     for name, lang, flags in CASES:
-        src = d / (name + (".c" if lang == "c" else ".cc"))
-        src.write_text(C_SRC if lang == "c" else CXX_SRC)
-        cc = tc.require(f"{tc.TRIPLE[arch]}-{'gcc' if lang == 'c' else 'g++'}")
+        src = d / (name + (".cc" if lang == "cxx" else ".c"))
+        src.write_text(SOURCES[lang])
+        cc = tc.require(f"{tc.TRIPLE[arch]}-{'g++' if lang == 'cxx' else 'gcc'}")
         r = subprocess.run([cc, "-O1", "-c", str(src), "-o", str(d / name), *flags], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         out.append((name, (d / name).read_bytes()))
@@ -126,3 +131,20 @@ def test_what_the_shared_checks_leave_out_is_read_alone(objects):
     got = inp.parse_objects([("empty.o", b""), ("text.o", b"hello"), ("cut.o", data[:100]), (name, data)])
     assert got[:3] == [None, None, None] and got[3] is not None
     assert np.array_equal(got[3].shdrs, alone(name, data)[0].shdrs)
+
+
+def _lists(c):
+    return tuple(x.tolist() if isinstance(x, np.ndarray) else list(x) for x in c), type(c[0])
+
+
+def test_classes_of_many_objects_as_of_each(objects):
+    """resolve.classify_many (what a link does for the objects read together) gives each
+    object what resolve.classes gives it alone: the same references, definitions and ranks,
+    and the same kinds of container (a list for a few globals, an array for more)."""
+    objs = [o for o in inp.parse_objects(objects) if o is not None]
+    resolve.classify_many(objs)
+    for o in objs:
+        assert "_classes" in o.__dict__
+        assert _lists(o._classes) == _lists(resolve._classify(o, None)), o.name
+    assert {type(o._classes[0]) for o in objs} == {list, np.ndarray}   # both kinds were seen
+
