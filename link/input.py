@@ -620,60 +620,58 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
     str_row = sec0 + np.where(has_st & (link < shnums), link, 0)
     strsize = np.where(t[str_row] == elf.SHT_NOBITS, 0, z[str_row].astype(np.int64))
     ok &= (nsyms <= 1) | (strsize > 0)
-    # symbols: section indices, names and thread-local ones (of objects with more than one)
+    # symbols: section indices, names and thread-local ones (of objects with more than one),
+    # as the columns the checks read, and each object's largest values
     checked = np.flatnonzero(ok & has_st & (nsyms > 1))
     has_tls = np.zeros(m, dtype=bool)
     if len(checked):
-        ck = checked.tolist()
-        syms = np.concatenate([np.frombuffer(cand[i][1], np.uint8, nsyms[i] * elf.SYM_SIZE,
-                                             int(sth["sh_offset"][i])) for i in ck]).view(elf.SYM)
+        tables = [np.frombuffer(cand[i][1], elf.SYM, int(nsyms[i]), int(sth["sh_offset"][i])) for i in checked.tolist()]
+        shx = np.concatenate([x["st_shndx"] for x in tables])
         cnt = nsyms[checked]
-        sown = np.repeat(checked, cnt)
-        shx = syms["st_shndx"].astype(np.int64)
-        limit = shnums[sown]
-        wrong = (shx >= limit) & (shx != elf.SHN_ABS) & (shx != elf.SHN_COMMON)
-        wrong |= syms["st_name"].astype(np.int64) >= strsize[sown]
-        tls = (syms["st_info"] & 0xF) == elf.STT_TLS
-        if tls.any():
-            in_sec = tls & (shx > 0) & (shx < limit)
-            rows = sec0[sown] + np.where(in_sec, shx, 0)
-            wrong |= in_sec & ((fl[rows] & np.uint64(elf.SHF_TLS)) == 0)
-            has_tls[np.unique(sown[tls])] = True
-        ok[np.unique(sown[wrong])] = False
-    # relocation tables: each on the grid of its object's first one, their targets, entries
+        first = np.cumsum(cnt) - cnt
+        special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
+        wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
+        wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]
+        tls = np.flatnonzero((np.concatenate([x["st_info"] for x in tables]) & 0xF) == elf.STT_TLS)
+        if len(tls):
+            k = np.searchsorted(first, tls, side="right") - 1       # (positions in checked)
+            sec = shx[tls].astype(np.int64)
+            in_sec = (sec > 0) & (sec < shnums[checked[k]])
+            rows = sec0[checked[k]] + np.where(in_sec, sec, 0)
+            bad = in_sec & ((fl[rows] & np.uint64(elf.SHF_TLS)) == 0)
+            wrong[k[bad]] = True
+            has_tls[checked[k]] = True
+        ok[checked[wrong]] = False
+    # relocation tables: one after another (as an assembler writes them), their targets, and
+    # each one's largest symbol index and offset
     r_rows = np.flatnonzero((t == elf.SHT_RELA) & ok[own])
     if len(r_rows):
         rown = own[r_rows]
         target = sh["sh_info"][r_rows].astype(np.int64)
         ent = sh["sh_entsize"][r_rows]
         roff = o[r_rows].astype(np.int64)
-        rcnt = (z[r_rows] // np.uint64(elf.RELA_SIZE)).astype(np.int64)
-        starts = np.flatnonzero(np.concatenate([[True], rown[1:] != rown[:-1]]))
-        base = np.minimum.reduceat(roff, starts)
-        rbase = np.repeat(base, np.diff(np.append(starts, len(r_rows))))
-        wrong = ((roff - rbase) % elf.RELA_SIZE != 0) | ((ent != 0) & (ent != elf.RELA_SIZE))
+        rsize = z[r_rows].astype(np.int64)
+        rcnt = rsize // elf.RELA_SIZE
+        same = np.concatenate([rown[1:] == rown[:-1], [False]])         # the next is the same object's
+        wrong = (rsize != rcnt * elf.RELA_SIZE) | ((ent != 0) & (ent != elf.RELA_SIZE))
+        wrong[:-1] |= same[:-1] & (roff[1:] != roff[:-1] + rsize[:-1])
         wrong |= (target >= shnums[rown]) | (target == 0)
         trow = sec0[rown] + np.where(wrong, 0, target)
         wrong |= np.isin(t[trow], _NOT_RELOCATABLE)
         ok[np.unique(rown[wrong])] = False
-        keep = ~wrong & ok[rown] & (rcnt > 0)
+        keep = ok[rown] & (rcnt > 0)
         if keep.any():
-            rown, roff, rcnt, rbase, trow = rown[keep], roff[keep], rcnt[keep], rbase[keep], trow[keep]
-            first = (roff - rbase) // elf.RELA_SIZE
-            objs = np.unique(rown)
-            span = np.zeros(m, dtype=np.int64)       # rows of each object's region
-            np.maximum.at(span, rown, first + rcnt)
-            ob = objs.tolist()
-            bases = np.zeros(m, dtype=np.int64)
-            bases[objs] = np.minimum.reduceat(rbase, np.flatnonzero(np.concatenate([[True], rown[1:] != rown[:-1]])))
-            region = np.concatenate([np.frombuffer(cand[i][1], np.uint8, int(span[i]) * elf.RELA_SIZE, int(bases[i]))
-                                     for i in ob]).view(elf.RELA)
-            at = np.zeros(m, dtype=np.int64)
-            at[objs] = np.cumsum(span[objs]) - span[objs]
-            c0 = np.cumsum(rcnt) - rcnt
-            rows = np.repeat(at[rown] + first - c0, rcnt) + np.arange(int(rcnt.sum()), dtype=np.int64)
-            top = np.maximum.reduceat(region["r_info"][rows] >> np.uint64(32), c0)
-            top_off = np.maximum.reduceat(region["r_offset"][rows], c0)
+            rown, roff, rcnt, trow = rown[keep], roff[keep], rcnt[keep], trow[keep]
+            lead = np.flatnonzero(np.concatenate([[True], rown[1:] != rown[:-1]]))
+            ends = np.append(lead[1:], len(rown))
+            tops, offs = [], []
+            for i, a, z_ in zip(rown[lead].tolist(), lead.tolist(), ends.tolist()):
+                base, n = int(roff[a]), int(roff[z_ - 1] + rcnt[z_ - 1] * elf.RELA_SIZE - roff[a]) // 8
+                words = np.frombuffer(cand[i][1], np.uint64, n, base)
+                at = (roff[a:z_] - base) // 8
+                tops.append(np.maximum.reduceat(words[1::3] >> np.uint64(32), at // 3))
+                offs.append(np.maximum.reduceat(words[0::3], at // 3))
+            top, top_off = np.concatenate(tops), np.concatenate(offs)
             limit = np.maximum(z[trow], np.uint64(1))
             wrong = (top >= nsyms[rown].astype(np.uint64)) | (top_off >= limit)
             ok[np.unique(rown[wrong])] = False
@@ -730,6 +728,8 @@ def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, co
     start = base[owner] + np.minimum(offsets.astype(np.int64), size[owner])    # past the end: ""
     nul = np.flatnonzero(raw == 0)
     piece = np.searchsorted(nul, start)              # the NUL that ends each name
+    if len(nul) > 2 * len(start):        # mostly other names (locals): cut out the ones asked for
+        return _split(counts, [text[a:z] for a, z in zip(start.tolist(), nul[piece].tolist())])
     # a name that starts a string of the table is that string of text.split (one C loop); one
     # that is the tail of another (a linker may share them) is cut out of the text
     pieces = text.split("\0")
@@ -739,6 +739,11 @@ def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, co
         ends = nul[piece[tail]].tolist()
         for j, a, z in zip(tail.tolist(), start[tail].tolist(), ends):
             names[j] = text[a:z]
+    return _split(counts, names)
+
+
+def _split(counts: np.ndarray, names: list[str]) -> list[list[str]]:
+    """``names`` as one list per object, ``counts`` names each."""
     out, at = [], 0
     for c in counts.tolist():
         out.append(names[at:at + c])
