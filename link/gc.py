@@ -294,14 +294,18 @@ class Graph:
             return
         lens = end - first
         total = int(lens.sum())
-        rows = np.repeat(first - (np.cumsum(lens) - lens), lens) + np.arange(total, dtype=np.int64)
+        # (rows and symbol rows in 32 bits when they fit: a RISC-V link has millions)
+        small = max(int(end.max()), len(self.sym_target)) < 1 << 31
+        idx = np.int32 if small else np.int64
+        rows = np.repeat((first - (np.cumsum(lens) - lens)).astype(idx), lens)
+        rows += np.arange(total, dtype=idx)
         words = (np.concatenate(tables) if len(tables) > 1 else tables[0]).reshape(-1, 3)
         del tables
-        row = words.view(np.uint32)[rows, 3].astype(np.int64)         # the symbol half of r_info
-        row += np.repeat(fsb, lens)
+        row = words.view(np.uint32)[rows, 3].astype(idx)              # the symbol half of r_info
+        row += np.repeat(fsb.astype(idx), lens)                        # (checked: below the table's length)
         self.rel_target_np = self.sym_target[row]
         self.rel_offset_np = words[rows, 0].view(np.int64)
-        self.rel_sym_np = row.astype(np.int32)
+        self.rel_sym_np = row if small else row.astype(np.int32)
         del row
         if icf:
             self.rel_info = words[rows, 1]
