@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import struct
 import sys
 import time
@@ -320,13 +319,8 @@ def _read_objects(ctx) -> dict:
     paths = list(dict.fromkeys(it.value for it in ctx.opts.inputs if it.kind == "file"))
     named = []
     for path in paths:
-        try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                continue                    # (a FIFO is opened once, in its turn)
-            data = inp.read_file(path)
-        except (OSError, LinkError):
-            continue
-        if bytes(data[:4]) == elf.ELFMAG:
+        data = inp.map_regular(path)
+        if data is not None and data[:4] == elf.ELFMAG:
             named.append((path, data))
     ready = {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
     resolve.classify_many(ready.values())

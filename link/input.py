@@ -9,6 +9,7 @@ from __future__ import annotations
 import mmap
 import operator
 import os
+import stat
 import struct
 
 import numpy as np
@@ -94,6 +95,25 @@ def read_file(path: str) -> bytes | mmap.mmap:
         raise LinkError(f"cannot open {path}: Is a directory")
     except OSError as e:
         raise LinkError(f"cannot open {path}: {e.strerror}")
+
+
+def map_regular(path: str):
+    """The contents of ``path`` mapped, if it is a non-empty regular file that can be read;
+    else None (nothing is said: the caller reads it again with ``read_file``).  Anything else
+    (a FIFO, a device) is not opened."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
 
 
 class ObjectFile:
