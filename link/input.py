@@ -600,7 +600,8 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
     whatever the number of objects, and each is then read without those checks.  None for
     an object whose check failed or that has what the shared checks leave out (extended
     section numbering, SHT_SYMTAB_SHNDX, SHF_LINK_ORDER or compressed sections, relocation
-    tables off one grid): ``ObjectFile`` reads it alone, and says what is wrong in its words."""
+    tables not laid one after another) or whose COMDAT groups are wrong: ``ObjectFile`` reads
+    it alone, and says what is wrong in its words."""
     out: list[ObjectFile | None] = [None] * len(named)
     cand = []                                   # (k, data, shoff, shnum, n)
     for k, (_, data) in enumerate(named):
