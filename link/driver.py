@@ -242,6 +242,7 @@ def load_inputs(ctx: Context) -> None:
     whole = False
     group: list | None = None
     lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
+    ready = _read_objects(ctx)
     for item in ctx.opts.inputs:
         if item.kind == "lib_start":
             if lazy is not None:
@@ -275,7 +276,9 @@ def load_inputs(ctx: Context) -> None:
             continue
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
-        f = inp.open_input(path)
+        f = ready.pop(path, None) if item.kind == "file" else None
+        if f is None:
+            f = inp.open_input(path)
         ctx.input_paths.append(path)
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
             members = []
@@ -307,6 +310,22 @@ def load_inputs(ctx: Context) -> None:
         _write_why_extract(ctx)
     if len(ctx.files) == 1:
         raise LinkError("no input files")
+
+
+def _read_objects(ctx) -> dict:
+    """The relocatable objects the command line names, read and checked together
+    (input.parse_objects): path -> ObjectFile.  A file that is not one (an archive, a
+    script, a shared object), cannot be read or fails a check is left out: it is read in
+    its turn, and any error comes then, in command-line order, as it would without this."""
+    paths = list(dict.fromkeys(it.value for it in ctx.opts.inputs if it.kind == "file"))
+    named = []
+    for path in paths:
+        data = inp.map_regular(path)
+        if data is not None and data[:4] == elf.ELFMAG:
+            named.append((path, data))
+    ready = {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
+    resolve.classify_many(ready.values())
+    return ready
 
 
 def _write_why_extract(ctx) -> None:

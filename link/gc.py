@@ -97,10 +97,11 @@ class Graph:
         for o in files:
             names += o.sec_names
         self.names = names
-        dropped = np.array([n in DROP for n in names], dtype=bool)
         member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~np.isin(types, list(DROP_TYPES)) \
-            & ((flags & elf.SHF_EXCLUDE) == 0) & ~dropped
+            & ((flags & elf.SHF_EXCLUDE) == 0)
         member[0] = False
+        self._heads = None
+        member[self.named(DROP, exact=True)] = False     # dropped by name
         self.member_np = member
         self.member = bytearray(member.astype(np.uint8).tobytes())
         self.flags = flags
@@ -114,6 +115,26 @@ class Graph:
         self.eh_sections: set[int] = set()
         self._dependents(files, sh)
         self._ehframes()
+
+    def named(self, names, exact: bool = False) -> list[int]:
+        """The section ids (ascending) whose name is one of ``names``, or with ``exact``
+        False starts with one.  Only the sections whose name starts with the same two
+        characters as one of ``names`` are looked at (found with one array lookup)."""
+        names = tuple(names)
+        every = self.names
+        if any(len(nm) < 2 or not nm.isascii() for nm in names):
+            idx = range(len(every))
+        else:
+            if self._heads is None:         # the first two bytes of each name, as one number
+                raw = np.frombuffer(("\0".join(every) + "\0\0").encode("utf-8", "replace"), dtype=np.uint8)
+                starts = np.concatenate([[0], np.flatnonzero(raw == 0)[:len(every) - 1] + 1])
+                self._heads = (raw[starts].astype(np.int32) << 8) | raw[starts + 1]
+            want = [(ord(nm[0]) << 8) | ord(nm[1]) for nm in names]
+            idx = np.flatnonzero(np.isin(self._heads, want)).tolist()
+        if exact:
+            wanted = set(names)
+            return [i for i in idx if every[i] in wanted]
+        return [i for i in idx if every[i].startswith(names)]
 
     # the relocation columns as Python lists, for the per-edge walk (--dumpdep, --why-live) and
     # --icf; made on first use: millions of Python ints are hundreds of MB
@@ -179,18 +200,22 @@ class Graph:
         gs = np.where(ok & (gs < self.total), gs, 0)
         gt = np.where(member[gs], gs, 0)
         gt_raw = gs.copy()
+        # by_name: the sections named X of each __start_X / __stop_X the linker defines
         self.by_name: dict[str, list[int]] = {}
+        wanted = set()
         for g in np.nonzero(def_file == resolve.LINKER)[0].tolist():
             name = st.names[g]
             if name.startswith("__start_") or name.startswith("__stop_"):
-                if C_IDENT.match(name[8:] if name.startswith("__start_") else name[7:]):
+                x = name[8:] if name.startswith("__start_") else name[7:]
+                if C_IDENT.match(x):
                     gt[g] = -g
-                    self.by_name = None
-        if self.by_name is None:
-            self.by_name = {}
-            for g in np.nonzero(member)[0].tolist():
-                if C_IDENT.match(self.names[g]):
-                    self.by_name.setdefault(self.names[g], []).append(g)
+                    wanted.add(x)
+        if wanted:
+            names = self.names
+            idx = np.nonzero(member)[0].tolist()
+            for g, nm in zip(idx, map(names.__getitem__, idx)):
+                if nm in wanted:
+                    self.by_name.setdefault(nm, []).append(g)
         self.gid_target = gt
         # locals: their own section
         lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
@@ -209,50 +234,101 @@ class Graph:
         self.gids_all = gids_all
 
     def _relocations(self, files) -> None:
-        """One table of all relocations that patch graph members, ordered by section id."""
-        parts, src, syms_base, counts = [], [], [], []
+        """One table of all relocations that patch graph members, ordered by section id:
+        section s has rows rel_start[s]:rel_end[s] (``span``: the same as a dict, made when
+        asked for)."""
+        # every relocation table, as 64-bit words laid end to end: a file read as one block
+        # (input.ObjectFile.rela_block) is one table; per table entry: its section, its rows
+        icf = self.ctx.opts.icf in ("all", "safe")      # --icf compares types and addends
+        tables, targets, firsts, ends, per_file = [], [], [], [], []    # per_file: (base, n, sym base, count)
+        base, sym_base = self.base, self.sym_base
         for o in files:
-            b = self.base[o.file_id]
-            for sec, r in o.relas.items():
-                if 0 < sec < len(o.shdrs) and self.member[b + sec] and len(r):
-                    parts.append(r)
-                    src.append(b + sec)
-                    syms_base.append(self.sym_base[o.file_id])
-                    counts.append(len(r))
-        if not parts:
+            rd = o.relas
+            if not rd:
+                continue
+            block = o.rela_block()
+            if block is not None:
+                table, target, first, end = block
+                tables.append(table.view(np.uint64))
+                targets.append(target)
+                firsts.append(first)
+                ends.append(end)
+                k = len(target)
+            else:
+                secs = list(rd)
+                tables += [(r if r.flags.c_contiguous else np.ascontiguousarray(r)).view(np.uint64) for r in rd.values()]
+                targets.append(np.array(secs, dtype=np.int64))
+                firsts.append(np.zeros(len(secs), dtype=np.int64))
+                ends.append(np.fromiter(map(len, rd.values()), dtype=np.int64, count=len(secs)))
+                k = len(secs)
+            per_file.append((base[o.file_id], len(o.shdrs), sym_base[o.file_id], k, block is not None))
+        self.rel_start = np.zeros(self.total, dtype=np.int64)
+        self.rel_end = np.zeros(self.total, dtype=np.int64)
+        if per_file:
+            pf = np.array(per_file, dtype=np.int64)
+            fb, fn, fsb = (np.repeat(pf[:, c], pf[:, 3]) for c in (0, 1, 2))
+            target = np.concatenate(targets)
+            first = np.concatenate(firsts)
+            end = np.concatenate(ends)
+            # each table entry's first row in the joined words: a block file's entries share
+            # its table; the others have one table each
+            rows_of = np.fromiter(map(len, tables), dtype=np.int64, count=len(tables)) // 3
+            row0 = np.cumsum(rows_of) - rows_of
+            ntab = np.where(pf[:, 4] > 0, 1, pf[:, 3])
+            tab = np.repeat(np.cumsum(ntab) - ntab, pf[:, 3])          # the file's first table
+            within = np.arange(len(target), dtype=np.int64) - np.repeat(np.cumsum(pf[:, 3]) - pf[:, 3], pf[:, 3])
+            tab += np.where(np.repeat(pf[:, 4] > 0, pf[:, 3]), 0, within)
+            first = first + row0[tab]
+            end = end + row0[tab]
+            ok = (target > 0) & (target < fn) & (end > first)
+            src = fb + target
+            ok[ok] = self.member_np[src[ok]]
+            sel = np.flatnonzero(ok)
+            sel = sel[np.argsort(src[sel], kind="stable")]             # in section order
+            src, first, end, fsb = src[sel], first[sel], end[sel], fsb[sel]
+        if not per_file or not len(src):
             self.rel_target_np = self.rel_offset_np = self.rel_sym_np = np.zeros(0, np.int64)
             self.rel_info = np.zeros(0, np.uint64)        # the dtypes of the filled table
             self.rel_addend = np.zeros(0, np.int64)
-            self.span = {}
+            self.span_src = np.zeros(0, np.int64)
             return
-        src_np = np.array(src, dtype=np.int64)
-        if len(src_np) > 1 and not bool(np.all(src_np[1:] > src_np[:-1])):
-            order = np.argsort(src_np, kind="stable")
-            parts = [parts[k] for k in order.tolist()]
-            src = [src[k] for k in order.tolist()]
-            counts = [counts[k] for k in order.tolist()]
-            syms_base = [syms_base[k] for k in order.tolist()]
-        del src_np
-        # plain uint64 words: concatenating structured arrays is much slower
-        allr = np.concatenate([r.view(np.uint64) if r.flags.c_contiguous else np.ascontiguousarray(r).view(np.uint64)
-                               for r in parts]).reshape(-1, 3)
-        row = allr.view(np.uint32)[:, 3].astype(np.int64)      # the symbol half of r_info
-        row += np.repeat(np.array(syms_base, np.int64), counts)
+        lens = end - first
+        total = int(lens.sum())
+        # (rows and symbol rows in 32 bits when they fit: a RISC-V link has millions)
+        small = max(int(end.max()), len(self.sym_target)) < 1 << 31
+        idx = np.int32 if small else np.int64
+        rows = np.repeat((first - (np.cumsum(lens) - lens)).astype(idx), lens)
+        rows += np.arange(total, dtype=idx)
+        words = (np.concatenate(tables) if len(tables) > 1 else tables[0]).reshape(-1, 3)
+        del tables
+        row = words.view(np.uint32)[rows, 3].astype(idx)              # the symbol half of r_info
+        row += np.repeat(fsb.astype(idx), lens)                        # (checked: below the table's length)
         self.rel_target_np = self.sym_target[row]
-        self.rel_offset_np = allr[:, 0].astype(np.int64)
-        self.rel_sym_np = row.astype(np.int32)
+        self.rel_offset_np = words[rows, 0].view(np.int64)
+        self.rel_sym_np = row if small else row.astype(np.int32)
         del row
-        if self.ctx.opts.icf in ("all", "safe"):      # --icf compares types and addends
-            self.rel_info = allr[:, 1].copy()
-            self.rel_addend = allr[:, 2].view(np.int64).copy()
+        if icf:
+            self.rel_info = words[rows, 1]
+            self.rel_addend = words[rows, 2].view(np.int64)
         else:
             self.rel_info = self.rel_addend = None
-        del allr
-        self.span = {}
-        pos = 0
-        for g, c in zip(src, counts):
-            self.span[g] = (pos, pos + c)
-            pos += c
+        del words, rows
+        ends = np.cumsum(lens)
+        self.span_src = src
+        self.rel_start[src] = ends - lens
+        self.rel_end[src] = ends
+
+    @property
+    def span(self) -> dict:
+        """section id -> (first row, end row) of its relocations, for the sections with any
+        (in section order)."""
+        if not hasattr(self, "_span"):
+            s = self.span_src
+            self._span = dict(zip(s.tolist(), zip(self.rel_start[s].tolist(), self.rel_end[s].tolist())))
+        return self._span
+
+    def has_relocations(self, g: int) -> bool:
+        return bool(self.rel_end[g] > self.rel_start[g])
 
     def _dependents(self, files, sh) -> None:
         """Group members keep each other; a SHF_LINK_ORDER section follows the one it names."""
@@ -272,10 +348,9 @@ class Graph:
 
     def edges(self, g: int):
         """(target, offset, symbol row) of each relocation of section g, in table order."""
-        span = self.span.get(g)
-        if span is None:
+        a, z = int(self.rel_start[g]), int(self.rel_end[g])
+        if a == z:
             return ()
-        a, z = span
         return zip(self.rel_target[a:z], self.rel_offset[a:z], self.rel_sym[a:z])
 
     def _ehframes(self) -> None:
@@ -287,7 +362,7 @@ class Graph:
         names = self.names
         eh = [g for g in np.nonzero(self.member_np)[0].tolist() if names[g] == ".eh_frame"]
         self.eh_sections.update(eh)
-        todo = [g for g in eh if g in self.span]
+        todo = [g for g in eh if self.has_relocations(g)]
         if not todo:
             return
         for g in todo:
@@ -305,9 +380,9 @@ class Graph:
             return
         # relocations of those sections, sorted by (section, offset, target, symbol) as the
         # record walk takes them
-        span = [self.span[g] for g in todo]
-        a = np.array([x for x, _ in span], dtype=np.int64)
-        cnt = np.array([z - x for x, z in span], dtype=np.int64)
+        t = np.array(todo, dtype=np.int64)
+        a = self.rel_start[t]
+        cnt = self.rel_end[t] - a
         rows = np.repeat(a - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()), dtype=np.int64)
         k = np.repeat(np.arange(len(todo), dtype=np.int64), cnt)
         off, tgt, sym = self.rel_offset_np[rows], self.rel_target_np[rows], self.rel_sym_np[rows].astype(np.int64)
@@ -454,16 +529,21 @@ class Walk:
             gid = st.ids.get(name)
             if gid is not None:
                 self._follow(int(g.gid_target[gid]), ROOT, -1, ("symbol", name))
+        not_lo = (g.flags & elf.SHF_LINK_ORDER) == 0
         by_flag = ((g.flags & elf.SHF_GNU_RETAIN) != 0) | np.isin(g.types, list(_KEEP_TYPES))
-        by_flag &= (g.flags & elf.SHF_LINK_ORDER) == 0
+        by_flag &= not_lo & g.member_np
+        if g.eh_sections:
+            by_flag[list(g.eh_sections)] = True
         names = g.names
         keep = ctx.script_keep        # -T: sections a KEEP(...) names
-        for s in np.nonzero(g.member_np)[0].tolist():
-            name = names[s]
-            if s in g.eh_sections or by_flag[s] or (name.startswith(_KEEP_PREFIXES) and is_root_name(name)
-                                                    and not g.flags[s] & elf.SHF_LINK_ORDER) \
-                    or (keep is not None and keep(name)):
-                self.mark(s, ROOT, -1, ("section", name))
+        rest = g.member_np & ~by_flag
+        if keep is not None:
+            idx = np.flatnonzero(rest).tolist()
+            by_name = [s for s in idx if (is_root_name(names[s]) and not_lo[s]) or keep(names[s])]
+        else:                         # (only the names that start like a root's)
+            by_name = [s for s in g.named(_KEEP_PREFIXES) if rest[s] and not_lo[s] and is_root_name(names[s])]
+        for s in sorted(np.flatnonzero(by_flag).tolist() + by_name):
+            self.mark(s, ROOT, -1, ("section", names[s]))
 
     def run_sets(self) -> None:
         """The same live set as ``run``, a whole frontier at a time with array operations
@@ -475,12 +555,8 @@ class Walk:
         member = g.member_np
         # out-edges of each section: its relocations (none for .eh_frame, whose CIE edges are
         # extra), then the extra edges (CIEs, groups, link-order dependents, LSDAs)
-        nrel_start = np.zeros(g.total, dtype=np.int64)
-        nrel_end = np.zeros(g.total, dtype=np.int64)
-        if g.span:
-            src = np.fromiter(g.span.keys(), dtype=np.int64, count=len(g.span))
-            se = np.array(list(g.span.values()), dtype=np.int64).reshape(-1, 2)
-            nrel_start[src], nrel_end[src] = se[:, 0], se[:, 1]
+        nrel_start = g.rel_start
+        nrel_end = g.rel_end.copy()
         for s in g.eh_sections:
             nrel_end[s] = nrel_start[s]
         xs, xt = [], []
@@ -629,13 +705,33 @@ class SectionNames:
 
 # ---------------------------------------------------------------------------------------------
 
+def _long_relocation_tables(files):
+    """(mapping, table) of the relocation tables of mapped files that span a whole page (the
+    only ones ``pages.release`` can give back)."""
+    rows = pages.PAGE // elf.RELA_SIZE
+    for o in files:
+        mm = pages.mapping_of(o)
+        if mm is None:
+            continue
+        block = o.rela_block()
+        if block is not None:
+            table, _, first, end = block
+            long = np.flatnonzero(end - first >= rows).tolist()
+            for a, z in zip(first[long].tolist(), end[long].tolist()):
+                yield mm, table[a:z]
+        else:
+            for r in o.relas.values():
+                if len(r) >= rows:
+                    yield mm, r
+
+
 def run(ctx) -> None:
     """The GC walk (with --gc-sections, --dumpdep or --why-live), then --icf; sets obj.live."""
     opts = ctx.opts
     graph = Graph(ctx)
     # the relocations now live in the graph's tables: give their input pages back (scan
     # reads the kept sections' ones again)
-    pages.release((pages.mapping_of(o), r) for o in ctx.files[1:] for r in o.relas.values())
+    pages.release(_long_relocation_tables(ctx.files[1:]))
     walk = Walk(ctx, graph)
     if opts.dumpdep or opts.why_live:
         walk.run()                        # edge by edge, recording why each section is live
@@ -677,12 +773,10 @@ def run(ctx) -> None:
             lines += [f"  removing identical section {walk.names.section(f)}" for f in by_kept[k]]
         sys.stderr.write("".join(line + "\n" for line in lines))
     if opts.gc_sections or folds:
+        keep = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool) | ~graph.member_np
         for obj in ctx.files[1:]:
             b = graph.base[obj.file_id]
-            n = len(obj.shdrs)
-            lv = np.frombuffer(bytes(live[b:b + n]), dtype=np.uint8).astype(bool)
-            member = graph.member_np[b:b + n]
-            obj.live = lv | ~member
+            obj.live = keep[b:b + len(obj.shdrs)].copy()
     if opts.stats:
         sizes = np.concatenate([[0]] + [o.shdrs["sh_size"].astype(np.int64) for o in ctx.files[1:]])
         m = graph.member_np

@@ -7,7 +7,9 @@ symbol index: a member is parsed only when it defines a symbol that is still und
 from __future__ import annotations
 
 import mmap
+import operator
 import os
+import stat
 import struct
 
 import numpy as np
@@ -56,6 +58,17 @@ def _strings_at(strtab: bytes, offsets: np.ndarray) -> list[str]:
 
 _FEW_STRINGS = 64
 
+
+def _suspect_headers(t, o, z, a, n) -> np.ndarray:
+    """Per section header (columns of type, offset, size, alignment; n: the file's size, one
+    or per header): whether something is wrong with it (SHT_REL, an alignment not a power of
+    two or past 2^32, a size or offset past 2^48, contents past the end of the file)."""
+    big = np.uint64(MAX_SECTION_SIZE)
+    # (offsets and sizes past 2^48 are suspect first, so their sum cannot wrap)
+    return ((a & (a - np.uint64(1))) != 0) | (a > np.uint64(1 << 32)) | (z >= big) | (o >= big) \
+        | (t == elf.SHT_REL) | ((o + z > np.asarray(n, dtype=np.uint64)) & (t != elf.SHT_NOBITS))
+_FEW_SECTIONS = 32       # fewer section headers (relocation tables): one Python loop over them
+
 # no section is this large (2^48 bytes: the 48-bit virtual address spaces of both targets'
 # usual Linux configurations); a size past it is corruption, and would overflow the layout
 MAX_SECTION_SIZE = 1 << 48
@@ -84,10 +97,29 @@ def read_file(path: str) -> bytes | mmap.mmap:
         raise LinkError(f"cannot open {path}: {e.strerror}")
 
 
+def map_regular(path: str):
+    """The contents of ``path`` mapped, if it is a non-empty regular file that can be read;
+    else None (nothing is said: the caller reads it again with ``read_file``).  Anything else
+    (a FIFO, a device) is not opened."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size == 0:
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)
+
+
 class ObjectFile:
     """One ELF64 relocatable object.  Symbols and sections are indexed as in the file."""
 
-    def __init__(self, name: str, data, offset: int = 0, size: int | None = None):
+    def __init__(self, name: str, data, offset: int = 0, size: int | None = None, checked=None):
         self.name = name                  # for messages: "a.o" or "libc.a(printf.o)"
         self.buf = memoryview(data)[offset:offset + size if size is not None else None]
         self.data = np.frombuffer(self.buf, dtype=np.uint8)
@@ -98,13 +130,15 @@ class ObjectFile:
         self.archive = None               # the Archive it was loaded from (link/resolve.py)
         self.pulled_by: str | None = None  # the name that loaded it from there
         self.inflated: dict[int, bytes] = {}   # compressed sections (-gz), decompressed
-        self._parse()
+        self._parse(checked)
 
     # -- parsing ---------------------------------------------------------------------------
     def _fail(self, what: str):
         raise LinkError(f"{self.name}: {what}")
 
-    def _parse(self) -> None:
+    def _parse(self, checked=None) -> None:
+        """``checked``: what ``parse_objects`` found when it checked the file with others,
+        (has_tls, section names or None): the checks its arrays did are not made again."""
         buf = self.buf
         n = len(buf)
         if n < elf.EHDR_SIZE or bytes(buf[:4]) != elf.ELFMAG:
@@ -128,30 +162,41 @@ class ObjectFile:
         if shoff + shnum * elf.SHDR_SIZE > n:
             self._fail("section header table goes past the end of the file (truncated?)")
         self.shdrs = shdrs = np.frombuffer(buf, elf.SHDR, shnum, shoff)
-        types = shdrs["sh_type"].tolist()
-        offsets = shdrs["sh_offset"].tolist()
-        sizes = shdrs["sh_size"].tolist()
-        aligns = shdrs["sh_addralign"].tolist()
-        # one walk over the section headers: the symbol table, relocations, groups, and
-        # whether any header is wrong (then the checks below say which, in their order)
-        sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
-        suspect = False
-        for i, t in enumerate(types):
-            a = aligns[i]
-            if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and t != elf.SHT_NOBITS) \
-                    or sizes[i] >= MAX_SECTION_SIZE:
-                suspect = True
-            if t == elf.SHT_RELA:
-                rela_secs.append(i)
-            elif t == elf.SHT_SYMTAB:
-                sym_secs.append(i)
-            elif t == elf.SHT_GROUP:
-                group_secs.append(i)
-            elif t == elf.SHT_SYMTAB_SHNDX:
-                ext_secs.append(i)
-            elif t == elf.SHT_REL:
-                suspect = True
+        # the section headers as columns, with one array pass over them: the symbol table,
+        # relocations, groups, and whether any header is wrong (then the checks below say
+        # which, in their order)
+        t_np = shdrs["sh_type"]
+        o_np = shdrs["sh_offset"]
+        z_np = shdrs["sh_size"]
+        types = t_np.tolist()
+        offsets = o_np.tolist()
+        sizes = z_np.tolist()
+        if shnum <= _FEW_SECTIONS:           # (a few: one Python walk is quicker than arrays)
+            sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
+            suspect = False
+            aligns = shdrs["sh_addralign"].tolist() if checked is None else ()
+            for i, a in enumerate(aligns):
+                if a & (a - 1) or a > 1 << 32 or (offsets[i] + sizes[i] > n and types[i] != elf.SHT_NOBITS) \
+                        or sizes[i] >= MAX_SECTION_SIZE or types[i] == elf.SHT_REL:
+                    suspect = True
+                    break
+            for i, t in enumerate(types):
+                if t == elf.SHT_RELA:
+                    rela_secs.append(i)
+                elif t == elf.SHT_SYMTAB:
+                    sym_secs.append(i)
+                elif t == elf.SHT_GROUP:
+                    group_secs.append(i)
+                elif t == elf.SHT_SYMTAB_SHNDX:
+                    ext_secs.append(i)
+        else:
+            suspect = checked is None and bool(_suspect_headers(t_np, o_np, z_np, shdrs["sh_addralign"], n).any())
+            sym_secs = np.flatnonzero(t_np == elf.SHT_SYMTAB).tolist()
+            rela_secs = np.flatnonzero(t_np == elf.SHT_RELA).tolist()
+            group_secs = np.flatnonzero(t_np == elf.SHT_GROUP).tolist()
+            ext_secs = np.flatnonzero(t_np == elf.SHT_SYMTAB_SHNDX).tolist()
         if suspect:
+            aligns = shdrs["sh_addralign"].tolist()
             for i, a in enumerate(aligns):
                 if a > 1 << 32 or a & (a - 1):
                     self._fail(f"section {i} has an invalid alignment {a}")
@@ -164,7 +209,10 @@ class ObjectFile:
             shstrndx = int(shdrs[0]["sh_link"])
         if shstrndx >= shnum:
             self._fail("invalid section name string table index")
-        self.sec_names = _section_names(self.section_bytes(shstrndx), shdrs["sh_name"])
+        if checked is not None and checked[1] is not None:
+            self.sec_names = checked[1]
+        else:
+            self.sec_names = _section_names(self.section_bytes(shstrndx), shdrs["sh_name"])
         if suspect and elf.SHT_REL in types:
             self._fail("SHT_REL relocation sections are not used by this architecture's psABI")
 
@@ -193,7 +241,9 @@ class ObjectFile:
         self.symtab_index = sym_secs[0] if sym_secs else 0
         self.nsyms = len(self.syms)
         self.sym_shndx = self._symbol_sections()
-        if self.nsyms > 1:
+        if checked is not None:
+            self.has_tls = checked[0]
+        elif self.nsyms > 1:
             if not self.symstr:
                 self._fail("symbol table has no string table")
             shx = self.sym_shndx
@@ -225,12 +275,30 @@ class ObjectFile:
         # symbols or resize sections (.eh_frame pruning, thunks, relaxation); while False they
         # are the file's mapping (or a baseline an earlier pass rewrote): copy before writing
         self.tables_owned = False
-        self._check_links(types)
+        if checked is None:                 # (parse_objects: no such sections)
+            self._check_links(types)
         if self.inflated:
             sizes = self.shdrs["sh_size"].tolist()
 
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
+        check = checked is None
+        if not (len(rela_secs) > _FEW_SECTIONS and self._relas_together(rela_secs, types, sizes, check)):
+            self._relas_one_by_one(rela_secs, types, sizes, check)
+
+        # COMDAT groups: (signature, member section indices)
+        self.groups: list[tuple[str, np.ndarray, int]] = []
+        if group_secs:
+            self._read_groups(group_secs, types, sizes, offsets)
+
+    def _relas_one_by_one(self, rela_secs: list[int], types: list[int], sizes: list[int],
+                          check: bool = True) -> None:
+        buf, shdrs, shnum = self.buf, self.shdrs, len(types)
+        if not check:
+            for i in rela_secs:
+                _, _, _, _, off, size, _, target, _, _ = shdrs.item(i)
+                self.relas[target] = np.frombuffer(buf, elf.RELA, size // elf.RELA_SIZE, off)
+            return
         for i in rela_secs:
             _, _, _, _, off, size, _, target, _, entsize = shdrs.item(i)
             if target >= shnum or target == 0 or types[target] in _NOT_RELOCATABLE:
@@ -250,10 +318,57 @@ class ObjectFile:
                                f"is outside section {self.sec_names[target]} (size 0x{sizes[target]:x})")
             self.relas[target] = r
 
-        # COMDAT groups: (signature, member section indices)
-        self.groups: list[tuple[str, np.ndarray, int]] = []
-        if group_secs:
-            self._read_groups(group_secs, types, sizes, offsets)
+    def _relas_together(self, rela_secs: list[int], types: list[int], sizes: list[int],
+                        check: bool = True) -> bool:
+        """The relocation tables of an object with many (-ffunction-sections: one per
+        function), checked with a few array operations over all of them, each a slice of one
+        array over the file's bytes (an assembler writes them one after another).  False when
+        any check fails, or the tables do not lie on one grid of entries: ``_relas_one_by_one``
+        then reads them (and says what is wrong, in its order)."""
+        buf, shnum = self.buf, len(types)
+        h = self.shdrs[np.array(rela_secs, dtype=np.int64)]
+        off = h["sh_offset"].astype(np.int64)
+        target = h["sh_info"].astype(np.int64)
+        count = (h["sh_size"] // np.uint64(elf.RELA_SIZE)).astype(np.int64)
+        base = int(off.min())
+        rel = off - base
+        if check:
+            ent = h["sh_entsize"]
+            if (rel % elf.RELA_SIZE).any() or ((ent != 0) & (ent != elf.RELA_SIZE)).any() \
+                    or ((target >= shnum) | (target == 0)).any():
+                return False
+            if any(types[t] in _NOT_RELOCATABLE for t in target.tolist()):
+                return False
+        first = rel // elf.RELA_SIZE
+        end = first + count
+        table = np.frombuffer(buf, elf.RELA, int(end.max()), base)
+        has = count > 0
+        if check and has.any():
+            c = count[has]
+            total = int(c.sum())
+            at = np.cumsum(c) - c
+            rows = np.repeat(first[has] - at, c) + np.arange(total, dtype=np.int64)
+            top = np.maximum.reduceat(table["r_info"][rows] >> np.uint64(32), at)
+            top_off = np.maximum.reduceat(table["r_offset"][rows], at)
+            limit = np.maximum(np.array(sizes, dtype=np.int64)[target[has]], 1).astype(np.uint64)
+            if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
+                return False
+        relas = self.relas
+        relas.update(zip(target.tolist(), map(table.__getitem__, map(slice, first.tolist(), end.tolist()))))
+        self._rela_block = (table, target, first, end, tuple(relas.values()))
+        return True
+
+    def rela_block(self):
+        """The relocation tables as rows of one array, when they were read so and are still
+        the ones ``relas`` holds: (table, target sections, first rows, end rows), one entry
+        per table in ``relas`` order; else None (read one by one, or a pass replaced one)."""
+        block = self.__dict__.get("_rela_block")
+        if block is None:
+            return None
+        values = self.relas.values()
+        if len(values) != len(block[4]) or not all(map(operator.is_, values, block[4])):
+            return None
+        return block[:4]
 
     def _read_groups(self, group_secs: list[int], types: list[int], sizes: list[int],
                      offsets: list[int]) -> None:
@@ -477,6 +592,184 @@ class ObjectFile:
 
     def __repr__(self) -> str:
         return f"<ObjectFile {self.name}>"
+
+
+def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
+    """Many relocatable objects (name, file bytes) at once: what ``ObjectFile._parse`` checks
+    with arrays is checked for all of them together, with one array operation per check
+    whatever the number of objects, and each is then read without those checks.  None for
+    an object whose check failed or that has what the shared checks leave out (extended
+    section numbering, SHT_SYMTAB_SHNDX, SHF_LINK_ORDER or compressed sections, relocation
+    tables not laid one after another) or whose COMDAT groups are wrong: ``ObjectFile`` reads
+    it alone, and says what is wrong in its words."""
+    out: list[ObjectFile | None] = [None] * len(named)
+    cand = []                                   # (k, data, shoff, shnum, n)
+    for k, (_, data) in enumerate(named):
+        n = len(data)
+        if n < elf.EHDR_SIZE or data[:4] != elf.ELFMAG or data[4] != elf.ELFCLASS64 \
+                or data[5] != elf.ELFDATA2LSB:
+            continue
+        e_type, _, _, _, _, shoff, _, _, _, _, shentsize, shnum, shstrndx = _EHDR.unpack_from(data, 16)
+        if e_type != elf.ET_REL or shentsize != elf.SHDR_SIZE or shoff == 0 or shnum == 0 \
+                or shoff + shnum * elf.SHDR_SIZE > n or shstrndx >= shnum:
+            continue
+        cand.append((k, data, shoff, shnum, n))
+    if not cand:
+        return out
+    m = len(cand)
+    shnums = np.array([c[3] for c in cand], dtype=np.int64)
+    sec0 = np.cumsum(shnums) - shnums               # each object's first row below
+    sh = np.concatenate([np.frombuffer(d, np.uint8, c * elf.SHDR_SIZE, o) for _, d, o, c, _ in cand]).view(elf.SHDR)
+    own = np.repeat(np.arange(m), shnums)
+    t, o, z, fl = sh["sh_type"], sh["sh_offset"], sh["sh_size"], sh["sh_flags"]
+    bad = _suspect_headers(t, o, z, sh["sh_addralign"], np.repeat(np.array([c[4] for c in cand], dtype=np.uint64), shnums))
+    bad |= (t == elf.SHT_SYMTAB_SHNDX) | ((fl & np.uint64(elf.SHF_LINK_ORDER | elf.SHF_COMPRESSED)) != 0)
+    # the symbol table (the first, as ObjectFile reads it) and its string table
+    st_rows = np.flatnonzero(t == elf.SHT_SYMTAB)
+    has_st = np.zeros(m, dtype=bool)
+    st_row = np.zeros(m, dtype=np.int64)
+    if len(st_rows):
+        owners, first = np.unique(own[st_rows], return_index=True)
+        has_st[owners] = True
+        st_row[owners] = st_rows[first]
+    sth = sh[st_row]
+    nsyms = np.where(has_st, (sth["sh_size"] // np.uint64(elf.SYM_SIZE)).astype(np.int64), 1)
+    link = sth["sh_link"].astype(np.int64)
+    fg = sth["sh_info"].astype(np.int64)
+    ok = ~np.logical_or.reduceat(bad, sec0)
+    ok &= ~has_st | ((sth["sh_entsize"] == elf.SYM_SIZE) & (link < shnums) & (fg >= 1) & (fg <= nsyms))
+    str_row = sec0 + np.where(has_st & (link < shnums), link, 0)
+    strsize = np.where(t[str_row] == elf.SHT_NOBITS, 0, z[str_row].astype(np.int64))
+    ok &= (nsyms <= 1) | (strsize > 0)
+    # symbols: section indices, names and thread-local ones (of objects with more than one),
+    # as the columns the checks read, and each object's largest values
+    checked = np.flatnonzero(ok & has_st & (nsyms > 1))
+    has_tls = np.zeros(m, dtype=bool)
+    if len(checked):
+        tables = [np.frombuffer(cand[i][1], elf.SYM, int(nsyms[i]), int(sth["sh_offset"][i])) for i in checked.tolist()]
+        shx = np.concatenate([x["st_shndx"] for x in tables])
+        cnt = nsyms[checked]
+        first = np.cumsum(cnt) - cnt
+        special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
+        wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
+        wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]
+        tls = np.flatnonzero((np.concatenate([x["st_info"] for x in tables]) & 0xF) == elf.STT_TLS)
+        if len(tls):
+            k = np.searchsorted(first, tls, side="right") - 1       # (positions in checked)
+            sec = shx[tls].astype(np.int64)
+            in_sec = (sec > 0) & (sec < shnums[checked[k]])
+            rows = sec0[checked[k]] + np.where(in_sec, sec, 0)
+            bad = in_sec & ((fl[rows] & np.uint64(elf.SHF_TLS)) == 0)
+            wrong[k[bad]] = True
+            has_tls[checked[k]] = True
+        ok[checked[wrong]] = False
+    # relocation tables: one after another (as an assembler writes them), their targets, and
+    # each one's largest symbol index and offset
+    r_rows = np.flatnonzero((t == elf.SHT_RELA) & ok[own])
+    if len(r_rows):
+        rown = own[r_rows]
+        target = sh["sh_info"][r_rows].astype(np.int64)
+        ent = sh["sh_entsize"][r_rows]
+        roff = o[r_rows].astype(np.int64)
+        rsize = z[r_rows].astype(np.int64)
+        rcnt = rsize // elf.RELA_SIZE
+        same = np.concatenate([rown[1:] == rown[:-1], [False]])         # the next is the same object's
+        wrong = (rsize != rcnt * elf.RELA_SIZE) | ((ent != 0) & (ent != elf.RELA_SIZE))
+        wrong[:-1] |= same[:-1] & (roff[1:] != roff[:-1] + rsize[:-1])
+        wrong |= (target >= shnums[rown]) | (target == 0)
+        trow = sec0[rown] + np.where(wrong, 0, target)
+        wrong |= np.isin(t[trow], _NOT_RELOCATABLE)
+        ok[np.unique(rown[wrong])] = False
+        keep = ok[rown] & (rcnt > 0)
+        if keep.any():
+            rown, roff, rcnt, trow = rown[keep], roff[keep], rcnt[keep], trow[keep]
+            lead = np.flatnonzero(np.concatenate([[True], rown[1:] != rown[:-1]]))
+            ends = np.append(lead[1:], len(rown))
+            tops, offs = [], []
+            for i, a, z_ in zip(rown[lead].tolist(), lead.tolist(), ends.tolist()):
+                base, n = int(roff[a]), int(roff[z_ - 1] + rcnt[z_ - 1] * elf.RELA_SIZE - roff[a]) // 8
+                words = np.frombuffer(cand[i][1], np.uint64, n, base)
+                at = (roff[a:z_] - base) // 8
+                tops.append(np.maximum.reduceat(words[1::3] >> np.uint64(32), at // 3))
+                offs.append(np.maximum.reduceat(words[0::3], at // 3))
+            top, top_off = np.concatenate(tops), np.concatenate(offs)
+            limit = np.maximum(z[trow], np.uint64(1))
+            wrong = (top >= nsyms[rown].astype(np.uint64)) | (top_off >= limit)
+            ok[np.unique(rown[wrong])] = False
+    good = np.flatnonzero(ok)
+    if not len(good):
+        return out
+    # the names of their sections and of their global symbols, each kind from one string
+    g_l = good.tolist()
+    sec_rows = sec0[good] + np.array([_EHDR.unpack_from(cand[i][1], 16)[12] for i in g_l], dtype=np.int64)
+    counts = shnums[good]
+    rows = np.repeat(sec0[good] - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    sec_names = _strings_of(cand, g_l, o[sec_rows], z[sec_rows], t[sec_rows], sh["sh_name"][rows], counts)
+    gsyms = np.flatnonzero(has_st[good] & (nsyms[good] > fg[good]))   # (positions in good)
+    glob = None
+    if len(gsyms):
+        gi = good[gsyms]
+        gcount = nsyms[gi] - fg[gi]
+        st_off = sth["sh_offset"][gi].astype(np.int64) + fg[gi] * elf.SYM_SIZE
+        names_off = np.concatenate([np.frombuffer(cand[i][1], np.uint8, int(c) * elf.SYM_SIZE, int(a)).view(elf.SYM)["st_name"]
+                                    for i, c, a in zip(gi.tolist(), gcount.tolist(), st_off.tolist())])
+        srow = sec0[gi] + link[gi]
+        glob = _strings_of(cand, gi.tolist(), o[srow], z[srow], t[srow], names_off, gcount)
+    tls_l = has_tls.tolist()
+    gl_at = dict(zip(gsyms.tolist(), range(len(gsyms)))) if glob is not None else {}
+    for j, i in enumerate(g_l):
+        k = cand[i][0]
+        name, data = named[k]
+        try:                                # (what is read after the checks: COMDAT groups)
+            obj = out[k] = ObjectFile(name, data, checked=(tls_l[i], sec_names[j] if sec_names else None))
+        except LinkError:
+            continue                        # read alone, it says so again, in its turn
+        if glob is not None:
+            x = gl_at.get(j)
+            obj._global_names = glob[x] if x is not None else []
+    return out
+
+
+def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, counts) -> list[list[str]] | None:
+    """For objects ``which`` (indices into ``cand``), each with its string table (offset,
+    size, type) and ``counts`` name offsets in ``offsets`` (one after another): the names,
+    a list per object, as ``_strings_at`` reads them.  None when a string table is not ASCII."""
+    size = np.where(str_type == elf.SHT_NOBITS, 0, str_size.astype(np.int64))
+    tables = [np.frombuffer(cand[i][1], np.uint8, int(n), int(a)) for i, a, n in zip(which, str_off.tolist(), size.tolist())]
+    tables.append(np.zeros(0, np.uint8))
+    sentinel = np.zeros(1, np.uint8)                 # a NUL after each table: no name runs on
+    raw = np.concatenate([x for tb in tables[:-1] for x in (tb, sentinel)]) if len(tables) > 1 else np.zeros(0, np.uint8)
+    try:
+        text = raw.tobytes().decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    base = np.cumsum(size + 1) - (size + 1)
+    counts = np.asarray(counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(which)), counts)
+    start = base[owner] + np.minimum(offsets.astype(np.int64), size[owner])    # past the end: ""
+    nul = np.flatnonzero(raw == 0)
+    piece = np.searchsorted(nul, start)              # the NUL that ends each name
+    if len(nul) > 2 * len(start):        # mostly other names (locals): cut out the ones asked for
+        return _split(counts, [text[a:z] for a, z in zip(start.tolist(), nul[piece].tolist())])
+    # a name that starts a string of the table is that string of text.split (one C loop); one
+    # that is the tail of another (a linker may share them) is cut out of the text
+    pieces = text.split("\0")
+    names = list(map(pieces.__getitem__, piece.tolist()))
+    tail = np.flatnonzero((start > 0) & (raw[np.maximum(start - 1, 0)] != 0))
+    if len(tail):
+        ends = nul[piece[tail]].tolist()
+        for j, a, z in zip(tail.tolist(), start[tail].tolist(), ends):
+            names[j] = text[a:z]
+    return _split(counts, names)
+
+
+def _split(counts: np.ndarray, names: list[str]) -> list[list[str]]:
+    """``names`` as one list per object, ``counts`` names each."""
+    out, at = [], 0
+    for c in counts.tolist():
+        out.append(names[at:at + c])
+        at += c
+    return out
 
 
 # -- archives ------------------------------------------------------------------------------

@@ -192,18 +192,20 @@ def assign_sections(ctx) -> None:
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
         names = obj.sec_names
-        discarded = obj.discarded
+        discarded = obj.discarded.tolist()
         live = getattr(obj, "live", None)
+        if live is not None:
+            live = live.tolist()
         for i in range(1, n):
-            name = names[i]
             t, f = types[i], flags[i]
+            if live is not None and not live[i] and f & elf.SHF_ALLOC:
+                continue                        # removed by --gc-sections (or folded by --icf)
+            name = names[i]
             key = (name, t, f)
             oname = by_kind.get(key, _UNSEEN)
             if oname is _UNSEEN:
                 oname = by_kind[key] = _kind_output(name, t, f, strip_debug, attr_name)
             if oname is None or discarded[i]:
-                continue
-            if live is not None and not live[i] and f & elf.SHF_ALLOC:
                 continue
             if oname is _ATTRIBUTES:
                 ctx.attributes.append((obj, i))

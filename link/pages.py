@@ -10,7 +10,7 @@ import mmap
 
 import numpy as np
 
-_PAGE = mmap.PAGESIZE
+_PAGE = PAGE = mmap.PAGESIZE
 
 
 def release(items) -> None:

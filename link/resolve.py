@@ -11,7 +11,9 @@ a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
 
+import operator
 import os
+from itertools import compress
 
 import numpy as np
 
@@ -57,7 +59,7 @@ class SymbolTable:
         get = self.ids.get
         gl = list(map(get, names))
         if None in gl:
-            new = list(dict.fromkeys(nm for nm, g in zip(names, gl) if g is None))
+            new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
             base, k = len(self.names), len(new)
             self.ids.update(zip(new, range(base, base + k)))
             self.names.extend(new)
@@ -150,6 +152,46 @@ def prepare(obj) -> None:
     """Work on an object that depends on it alone, done ahead (link/input.py's warm server)."""
     obj.global_names()
     classes(obj)
+
+
+def classify_many(objs) -> None:
+    """``classes`` of many objects (without discarded sections) at once: one array pass over
+    all their globals, each object's answer then cut out of it and kept on it, as ``classes``
+    keeps it (a list of references for an object with a few globals, an array for more)."""
+    objs = [o for o in objs if "_classes" not in o.__dict__ and o.nsyms > o.first_global]
+    if not objs:
+        return
+    counts = np.array([o.nsyms - o.first_global for o in objs], dtype=np.int64)
+    info = np.concatenate([o.syms["st_info"][o.first_global:] for o in objs])
+    shn = np.concatenate([o.sym_shndx[o.first_global:] for o in objs])
+    start = np.cumsum(counts) - counts
+    bind = info >> 4
+    undef = shn == elf.SHN_UNDEF
+    local = bind == elf.STB_LOCAL
+    ref = np.flatnonzero(undef)
+    strong = ref[bind[ref] != elf.STB_WEAK]
+    dk = np.flatnonzero(~undef & ~local)
+    rank = np.where(shn[dk] == elf.SHN_COMMON, COMMON, np.where(bind[dk] == elf.STB_WEAK, WEAK, DEFINED))
+    lk = np.flatnonzero(local)
+
+    def per_object(rows):
+        """rows (ascending, into the joined globals) as each object's positions k, and the
+        bounds of each object's part."""
+        owner = np.searchsorted(start, rows, side="right") - 1
+        return rows - start[owner], np.searchsorted(rows, start).tolist() + [len(rows)]
+    ref_k, ref_b = per_object(ref)
+    ref_l = ref_k.tolist()
+    strong_l, strong_b = per_object(strong)
+    strong_l = strong_l.tolist()
+    dk_l, dk_b = per_object(dk)
+    dk_l, rank_l = dk_l.tolist(), rank.tolist()
+    lk_l, lk_b = per_object(lk)
+    lk_l = lk_l.tolist()
+    for j, (o, n) in enumerate(zip(objs, counts.tolist())):
+        a, z = ref_b[j], ref_b[j + 1]
+        refs = ref_l[a:z] if n <= _FEW_GLOBALS else ref_k[a:z]
+        o._classes = (refs, strong_l[strong_b[j]:strong_b[j + 1]], dk_l[dk_b[j]:dk_b[j + 1]],
+                      rank_l[dk_b[j]:dk_b[j + 1]], lk_l[lk_b[j]:lk_b[j + 1]])
 
 
 def _classify(obj, discarded):
@@ -336,8 +378,13 @@ class Resolver:
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         if len(ref_g):
             st.add_refs(fid, ref_g, ref_i)
-            for k in strong_k:
-                strong_ref[gl[k]] = 1
+            if len(strong_k) > _FEW_GLOBALS:
+                marks = np.frombuffer(strong_ref, dtype=np.uint8)
+                marks[gids[fg:][strong_k]] = 1
+                del marks                       # (the table grows: no view may outlive this)
+            else:
+                for k in strong_k:
+                    strong_ref[gl[k]] = 1
             if lazy:
                 hits = lazy.keys() & [names[k] for k in strong_k]
                 if hits:

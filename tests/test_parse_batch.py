@@ -1,0 +1,152 @@
+"""Objects read together (input.parse_objects, what a link does with the objects its command
+line names) are read exactly as each is read alone (ObjectFile): the same tables, names and
+flags; and an object that fails a check alone is never taken by the shared checks (the link
+then reads it alone, and its error is the one it always was).  Real objects of both
+architectures, and seeded mutants of them (tools/fuzz.py's mutations), compared in process."""
+from __future__ import annotations
+
+import random
+import subprocess
+
+import numpy as np
+import pytest
+
+from tests import toolchain as tc
+from xld.link import input as inp, resolve
+from xld.link.errors import LinkError
+from xld.tools import fuzz
+
+ARCHES = pytest.mark.parametrize("arch", tc.ARCHES)
+
+C_SRC = r"""
+#include <stdio.h>
+__thread int counter = 3;
+static __thread long scratch[4];
+int table[16] = {1, 2, 3};
+const char *names[] = {"alpha", "beta", "gamma"};
+extern int other(int);
+static int helper(int x) { return x * 3 + table[x & 15]; }
+int apply(int x) { scratch[x & 3] += x; return helper(x) + other(x) + counter; }
+int unused(int x) { return apply(x) + 1; }
+__attribute__((weak)) int maybe(int x) { return x; }
+int main(void) { printf("%s %d\n", names[1], apply(2)); return 0; }
+"""
+
+CXX_SRC = r"""
+#include <vector>
+#include <string>
+#include <stdexcept>
+template <class T> T twice(T x) { return x + x; }
+struct Shape { virtual ~Shape() {} virtual int area() const = 0; };
+struct Square : Shape { int s; explicit Square(int v) : s(v) {} int area() const override { return s * s; } };
+int total(const std::vector<std::string> &v) {
+    int n = 0;
+    for (const auto &s : v) n += twice<int>(static_cast<int>(s.size()));
+    if (n < 0) throw std::runtime_error("negative");
+    Square q(n);
+    return q.area() + twice<long>(n);
+}
+"""
+
+# more globals than resolve's few (its references are then an array, not a list)
+MANY_SRC = "".join(f"extern int ext{i}(int); int fn{i}(int x) {{ return ext{i}(x) + {i}; }}\n" for i in range(40))
+
+SOURCES = {"c": C_SRC, "cxx": CXX_SRC, "many": MANY_SRC}
+CASES = [("c.o", "c", []), ("c-sections.o", "c", ["-ffunction-sections", "-fdata-sections"]),
+         ("cxx.o", "cxx", []), ("cxx-sections.o", "cxx", ["-ffunction-sections", "-fdata-sections"]),
+         ("many.o", "many", [])]
+
+
+@pytest.fixture(scope="module", params=tc.ARCHES)
+def objects(request, tmp_path_factory):
+    arch = request.param
+    d = tmp_path_factory.mktemp(f"batch-{arch}")
+    out = []
+    for name, lang, flags in CASES:
+        src = d / (name + (".cc" if lang == "cxx" else ".c"))
+        src.write_text(SOURCES[lang])
+        cc = tc.require(f"{tc.TRIPLE[arch]}-{'g++' if lang == 'cxx' else 'gcc'}")
+        r = subprocess.run([cc, "-O1", "-c", str(src), "-o", str(d / name), *flags], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        out.append((name, (d / name).read_bytes()))
+    return out
+
+
+def state(obj) -> dict:
+    """What a read leaves on an ObjectFile."""
+    return {
+        "header": (obj.e_type, obj.machine, obj.e_flags),
+        "shdrs": obj.shdrs.tobytes(), "sec_names": list(obj.sec_names),
+        "syms": obj.syms.tobytes(), "first_global": obj.first_global, "symstr": obj.symstr,
+        "nsyms": obj.nsyms, "sym_shndx": obj.sym_shndx.tolist(), "has_tls": obj.has_tls,
+        "symtab_index": obj.symtab_index, "file_syms_at": obj.file_syms_at,
+        "shndx_ext": None if obj.shndx_ext is None else obj.shndx_ext.tolist(),
+        "relas": [(k, v.tobytes()) for k, v in obj.relas.items()],
+        "groups": [(s, m.tolist(), f) for s, m, f in obj.groups],
+        "inflated": obj.inflated, "globals": obj.global_names(),
+    }
+
+
+def alone(name, data):
+    try:
+        return inp.ObjectFile(name, data), None
+    except LinkError as e:
+        return None, str(e)
+
+
+def test_objects_read_together_as_alone(objects):
+    together = inp.parse_objects(objects)
+    for (name, data), obj in zip(objects, together):
+        assert obj is not None, f"{name}: a compiler's object is not read with the others"
+        ref, err = alone(name, data)
+        assert err is None
+        assert state(obj) == state(ref), name
+
+
+def test_a_mutant_is_read_together_only_as_alone(objects):
+    """Mutants among good objects: each one the shared checks take is read as alone, none
+    that fails alone is taken, and the good ones around it are still read together."""
+    rng = random.Random(17)
+    taken = refused = 0
+    for k in range(600):
+        name, data = objects[k % len(objects)]
+        bad, what = fuzz.mutate_elf(rng, data)
+        batch = [objects[(k + 1) % len(objects)], (name, bad), objects[(k + 2) % len(objects)]]
+        got = inp.parse_objects(batch)
+        ref, err = alone(name, bad)
+        if err is not None:
+            assert got[1] is None, f"mutant {k} ({what}) is taken together but alone: {err}"
+            refused += 1
+        elif got[1] is not None:
+            assert state(got[1]) == state(ref), f"mutant {k} ({what})"
+            taken += 1
+        for j in (0, 2):
+            assert got[j] is not None and state(got[j]) == state(alone(*batch[j])[0])
+    assert taken and refused            # both kinds were seen
+
+
+def test_what_the_shared_checks_leave_out_is_read_alone(objects):
+    """Not an ELF object, a truncated one, an empty file: None (ObjectFile says why)."""
+    name, data = objects[0]
+    got = inp.parse_objects([("empty.o", b""), ("text.o", b"hello"), ("cut.o", data[:100]), (name, data)])
+    assert got[:3] == [None, None, None] and got[3] is not None
+    assert np.array_equal(got[3].shdrs, alone(name, data)[0].shdrs)
+
+
+def _lists(c):
+    return tuple(x.tolist() if isinstance(x, np.ndarray) else list(x) for x in c), type(c[0])
+
+
+def test_classes_of_many_objects_as_of_each(objects):
+    """resolve.classify_many (what a link does for the objects read together) gives each
+    object what resolve.classes gives it alone: the same references, definitions and ranks,
+    and the same kinds of container (a list for a few globals, an array for more)."""
+    objs = [o for o in inp.parse_objects(objects) if o is not None]
+    resolve.classify_many(objs)
+    for o in objs:
+        assert "_classes" in o.__dict__
+        # (with no section discarded, classes computes the object's answer afresh)
+        fresh = resolve.classes(o, np.zeros(len(o.shdrs), dtype=bool))
+        assert _lists(resolve.classes(o)) == _lists(fresh), o.name
+    assert {type(resolve.classes(o)[0]) for o in objs} == {list, np.ndarray}   # both kinds were seen
+
