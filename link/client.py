@@ -182,11 +182,14 @@ def converse(s, argv: list[str], key: str) -> int | None:
     """Send the command; its exit status (-N: killed by signal N), or None when the server
     declined or went away before it took the command (nothing ran: the caller runs it).
 
-    The server says ``R`` when it takes the command, then ``S`` and the status once it has
-    waited for the command's process; that process says ``s`` and its status just before it
-    exits, for a server that goes away meanwhile.  A server that goes away after ``R`` leaves
-    the command running, or ended: it is not run again (a link twice at once, a program's side
-    effects twice); the command fails with a message if its status is lost."""
+    The server says ``R`` when it takes the command.  The command's process says ``s`` and its
+    status once it is done (its output written, its copies of our stdout and stderr closed),
+    before it exits; the server says ``S`` and the status of a process that ended without
+    saying it (killed by a signal).  The first of the two is the command's end: the process's
+    exit, which takes a few milliseconds more, is not waited for.  A server that goes away
+    after ``R`` leaves the command running, or ended: it is not run again (a link twice at
+    once, a program's side effects twice); the command fails with a message if its status is
+    lost."""
     import _signal
     import _socket
     from _struct import pack, unpack
@@ -238,17 +241,10 @@ def converse(s, argv: list[str], key: str) -> int | None:
             relay(signum, None)
         reply = message()
         if reply is not None and reply[:1] == b"R":          # taken: it runs
-            own = None
-            while True:
-                try:
-                    reply = message()
-                except OSError:
-                    reply = None
-                if reply is None or reply[:1] == b"S":
-                    break
-                if reply[:1] == b"s":
-                    own = reply
-            reply = reply or own
+            try:
+                reply = message()
+            except OSError:
+                reply = None
             if reply is None:
                 os.write(2, b"xld: error: the warm server went away while it ran the command "
                             b"(its exit status is lost)\n")

@@ -45,6 +45,7 @@ MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
 served = False                  # true in a server's child: this process runs a command it was sent
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
+LOG: str | None = None          # XLD_SERVER_LOG of the server (a child appends its own line)
 
 
 def installation_key() -> str:
@@ -218,8 +219,8 @@ class Request:
         self.pid = 0
         self.pidfd = -1
         self.started = time.monotonic()        # when the request was read
-        self.uses_r = self.uses_w = -1        # the child says which libraries it read
-        self.uses = bytearray()
+        self.uses_r = self.uses_w = -1        # the child says which libraries it read, after
+        self.uses = bytearray()               # a "=" when the client has its status
 
     def limits_allowed(self) -> bool:
         """Whether the child can take the client's limits (it cannot raise a hard limit)."""
@@ -311,9 +312,6 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         from xld.link import input as inp
         inp.recorded_inputs = []
         status = cli.main(req.argv)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     except SystemExit as e:
         status = exit_status(e)
     except BaseException as e:                        # never a traceback from the server
@@ -324,11 +322,53 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         status = 1
     finally:
         if os.getpid() == me:         # (not a process the command forked, such as a guest's)
-            try:                      # the status, from the process itself: the client has it
-                os.write(req.conn.fileno(), b"s" + struct.pack("<i", status & 0xFF))   # even if
-            except OSError:                                                # the server is gone
+            try:
+                _finish(req, status & 0xFF)
+            except BaseException:
                 pass
         os._exit(status & 0xFF)
+
+
+def _finish(req: Request, status: int) -> None:
+    """The command is done: tell the client its status now, and the server what the link read
+    after that.  The client ends on ``s``: it does not wait for this process's exit (tearing
+    down a copy of the server's address space takes 5-10 ms).  So from here on the process is
+    only a status: no signal can change it (they are blocked; SIGKILL aside), its copies of the
+    client's stdin/stdout/stderr are closed first (a reader of the command's output sees its
+    end with the command's), and the server learns from the ``=`` written to the uses pipe
+    before the ``s`` that a client closing its socket now has its status (it kills the
+    process of a client that went away before)."""
+    import signal
+    for name in FORWARDED_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:             # a closed or broken pipe: the command's own exit would
+            pass                      # not report it either
+    for fd in (0, 1, 2):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    from xld.link import input as inp
+    if LOG:                   # the line is in the log when the command has ended
+        import resource
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        _log_served(req, status, inp.warm_hits, ru.ru_utime + ru.ru_stime)
+    _write_all(req.uses_w, b"=")
+    try:                      # the status, from the process itself: the client has it even if
+        os.write(req.conn.fileno(), b"s" + struct.pack("<i", status))    # the server is gone
+    except OSError:
+        pass
+    _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
+
+
+def _log_served(req: Request, status: int, hits, cpu: float) -> None:
+    wall = (time.monotonic() - req.started) * 1000
+    _log(LOG, f"served pid={req.pid or os.getpid()} status={status} warm={hits} wall={wall:.1f}ms "
+              f"cpu={cpu * 1000:.1f}ms argv={req.argv!r}")
 
 
 def stdio_codec(env: dict, server_encoding: str) -> tuple[str, str]:
@@ -371,7 +411,10 @@ def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]]) -> None:
     parts = [str(hits).encode(), os.fsencode(cwd)]
     for path, members in uses:
         parts += [os.fsencode(path), ",".join(map(str, members)).encode()]
-    data = b"\0".join(parts)
+    _write_all(fd, b"\0".join(parts))
+
+
+def _write_all(fd: int, data: bytes) -> None:
     try:
         while data:
             data = data[os.write(fd, data):]
@@ -408,7 +451,8 @@ def serve(path: str, expected_cli: str) -> int:
         return 0                                   # another server of this installation runs
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())
-    log = os.environ.get("XLD_SERVER_LOG")
+    global LOG
+    LOG = os.environ.get("XLD_SERVER_LOG")
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         _warm_up()
@@ -466,11 +510,11 @@ def serve(path: str, expected_cli: str) -> int:
                     elif what[0] == "uses":
                         _on_uses(what[1], running, sel)
                     else:
-                        _on_exit(what[1], running, sel, log)
+                        _on_exit(what[1], running, sel)
                         last = time.monotonic()
                 except Exception as e:          # a bug here must not take the server down
-                    if log:
-                        _log(log, f"error: {type(e).__name__}: {e}")
+                    if LOG:
+                        _log(LOG, f"error: {type(e).__name__}: {e}")
     finally:
         if not leaving:
             _leave(path, bound, listener, lock)
@@ -575,10 +619,12 @@ def _on_client(pidfd: int, running, sel) -> None:
         data = b""
     if not data:
         sel.unregister(req.conn)
-        try:
-            os.kill(req.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _read_uses(req)
+        if not req.uses.startswith(b"="):     # not a client that had its status: one killed
+            try:
+                os.kill(req.pid, signal.SIGKILL)
+            except OSError:
+                pass
         return
     for i in range(0, len(data) - 1, 2):
         if data[i:i + 1] == b"K":
@@ -596,7 +642,7 @@ def _log(path: str, line: str) -> None:
         pass
 
 
-def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
+def _on_exit(pidfd: int, running, sel) -> None:
     req = running.pop(pidfd)
     _, status, usage = os.wait4(req.pid, 0)
     code = os.waitstatus_to_exitcode(status)
@@ -613,19 +659,18 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     os.set_blocking(req.uses_r, True)
     _read_uses(req)
     os.close(req.uses_r)
-    if log:
-        hits = bytes(req.uses).partition(b"\0")[0].decode("ascii", "replace") or "0"
-        cpu = (usage.ru_utime + usage.ru_stime) * 1000
-        wall = (time.monotonic() - req.started) * 1000
-        _log(log, f"served pid={req.pid} status={code} warm={hits} wall={wall:.1f}ms cpu={cpu:.1f}ms "
-                  f"argv={req.argv!r}")
+    finished = req.uses.startswith(b"=")          # it logged itself, and the client has its status
+    uses = bytes(req.uses).removeprefix(b"=")
+    if LOG and not finished:
+        hits = uses.partition(b"\0")[0].decode("ascii", "replace") or "0"
+        _log_served(req, code, hits, usage.ru_utime + usage.ru_stime)
     try:
         req.conn.sendall(b"S" + struct.pack("<i", code))
     except OSError:
         pass
     req.conn.close()
-    if code == 0 and req.uses:
-        _warm_libraries(bytes(req.uses))
+    if code == 0 and uses:
+        _warm_libraries(uses)
 
 
 if __name__ == "__main__":
