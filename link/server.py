@@ -198,6 +198,7 @@ class Request:
         parts = body.split(b"\0")
         if parts[0] != PROTOCOL:
             raise ValueError("protocol")
+        self.body = body
         self.conn = conn
         self.cwd, self.stdio = fds[0], fds[1:4]
         self.key = parts[1]                    # the installation the client stands for
@@ -275,6 +276,7 @@ def _read_request(conn) -> Request | None:
 
 def _child(req: Request, keep_closed: list[int]) -> None:
     """In the forked child: become the client's process and run the command; never returns."""
+    import gc
     import io
     import resource
     import signal
@@ -311,6 +313,10 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         from xld.link import cli
         from xld.link import input as inp
         inp.recorded_inputs = []
+        if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
+            # a link: the collector is off while it runs (cli.link_main), and would run after
+            # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
+            gc.disable()
         status = cli.main(req.argv)
     except SystemExit as e:
         status = exit_status(e)
@@ -323,6 +329,7 @@ def _child(req: Request, keep_closed: list[int]) -> None:
     finally:
         if os.getpid() == me:         # (not a process the command forked, such as a guest's)
             try:
+                gc.disable()
                 _finish(req, status & 0xFF)
             except BaseException:
                 pass
@@ -338,10 +345,10 @@ def _finish(req: Request, status: int) -> None:
     end with the command's), and the server learns from the ``=`` written to the uses pipe
     before the ``s`` that a client closing its socket now has its status (it kills the
     process of a client that went away before)."""
-    import signal
+    import _signal                    # (signal's wrappers make a Signals enum of each number)
     for name in FORWARDED_SIGNALS:
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        _signal.signal(getattr(_signal, name), _signal.SIG_IGN)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, _signal.valid_signals())
     for f in (sys.stdout, sys.stderr):
         try:
             f.flush()
@@ -487,6 +494,8 @@ def serve(path: str, expected_cli: str) -> int:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, "accept")
     running: dict[int, Request] = {}              # pidfd -> request
+    spare = Spare()
+    spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
     last = time.monotonic()
     leaving = False
     try:
@@ -498,24 +507,35 @@ def serve(path: str, expected_cli: str) -> int:
                 try:
                     if what == "accept":
                         conn, _ = listener.accept()
-                        if not _accept(conn, files, running, sel, listener, installation, lock) \
-                                and stale(files):
+                        if not _accept(conn, files, running, sel, listener, installation, lock,
+                                       spare) and stale(files):
                             # no new commands; the running ones end first (a client whose
                             # server went away would have no status)
                             sel.unregister(listener)
+                            spare.stop(sel)
                             _leave(path, bound, listener, lock)
                             leaving = True
                     elif what[0] == "conn":
                         _on_client(what[1], running, sel)
                     elif what[0] == "uses":
                         _on_uses(what[1], running, sel)
+                    elif what[0] == "spare":            # it died without a command: no more
+                        spare.stop(sel)                 # spares (a fork per command, as before)
+                        spare.broken = True
                     else:
                         _on_exit(what[1], running, sel)
                         last = time.monotonic()
+                    if not leaving and not spare.broken and \
+                            (spare.state != _warm_state() if spare.pid else not running):
+                        # a spare for the next command: when none runs (a fork takes CPU from
+                        # it), or when what it inherited is out of date
+                        spare.stop(sel)
+                        spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
                 except Exception as e:          # a bug here must not take the server down
                     if LOG:
                         _log(LOG, f"error: {type(e).__name__}: {e}")
     finally:
+        spare.stop(sel)
         if not leaving:
             _leave(path, bound, listener, lock)
     return 0
@@ -532,7 +552,141 @@ def _leave(path: str, bound: int, listener, lock: int) -> None:
     os.close(lock)
 
 
-def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
+def _not_inherited(listener, sel, lock: int, running, spare: Spare) -> list[int]:
+    """The server's descriptors that a child it forks closes.  A command's child keeps its own
+    connection (it sends its status, server or not); not the lock (a successor must be able
+    to take it while an orphaned command runs on), nor the spare's (it sees the server go when
+    its connection closes)."""
+    fds = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
+    for r in running.values():
+        fds += [r.conn.fileno(), r.pidfd, r.uses_r]
+    if spare.pid:
+        fds += [spare.ctl.fileno(), spare.pidfd]
+    return [fd for fd in fds if fd >= 0]
+
+
+class Spare:
+    """A child forked ahead of the next command, waiting for it: the fork (1.5 ms for the
+    server's address space) and what the child does before it takes a command are off the
+    command's path.  It is still one fresh process per command: a spare takes one command
+    and is then that command's process; the server forks the next spare once the command has
+    ended (and the libraries it read are parsed ahead), and forks a new one whenever what a
+    child would inherit changed (libraries parsed ahead since).  The server checks each
+    command (the client's uid and installation, its own code on disk) before it hands it
+    over, exactly as before it forks; a spare never decides.  A spare ends when the server
+    ends it (it leaves, or replaces it) or goes away (its connection to the spare closes)."""
+
+    def __init__(self):
+        self.pid = 0
+        self.pidfd = -1
+        self.ctl = None                   # the server's end of the spare's connection
+        self.state = None                 # what it inherited (_warm_state)
+        self.broken = False               # one died on its own: none again
+
+    def start(self, sel, not_inherited: list[int]) -> None:
+        import selectors
+        import socket
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = os.fork()
+        except OSError:
+            mine.close()
+            theirs.close()
+            return
+        if pid == 0:
+            mine.close()
+            _spare(theirs, not_inherited)
+        theirs.close()
+        self.pid, self.ctl, self.state = pid, mine, _warm_state()
+        self.pidfd = os.pidfd_open(pid)
+        sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
+
+    def hand(self, req: Request, sel) -> bool:
+        """Give the command to the spare: True when it has it, and is the command's process
+        (req.pid, req.pidfd); False when there is none (or it died: then nothing ran)."""
+        import socket
+        if not self.pid:
+            return False
+        fds = [req.conn.fileno(), req.cwd, *req.stdio, req.uses_w]
+        try:
+            self.ctl.sendmsg([struct.pack("<Qd", len(req.body), req.started)],
+                             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+            self.ctl.sendall(req.body)
+        except OSError:                   # it is gone (a spare takes a command whole or not)
+            self.stop(sel)
+            return False
+        sel.unregister(self.pidfd)
+        self.ctl.close()
+        req.pid, req.pidfd = self.pid, self.pidfd
+        self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
+        return True
+
+    def stop(self, sel) -> None:
+        """End the spare (it has no command: nothing of one is lost)."""
+        import signal
+        if not self.pid:
+            return
+        try:
+            sel.unregister(self.pidfd)
+        except (KeyError, ValueError):
+            pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        os.close(self.pidfd)
+        self.ctl.close()
+        self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
+
+
+def _spare(ctl, not_inherited: list[int]) -> None:
+    """In a spare: wait for a command, then run it as a child forked for it would; never
+    returns.  The server gone, or a message that is not a command: exit, having done nothing."""
+    import socket
+    try:
+        for fd in not_inherited:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        head, anc, _flags, _addr = ctl.recvmsg(16, socket.CMSG_SPACE(6 * struct.calcsize("i")))
+        fds: list[int] = []
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.extend(struct.unpack(f"{len(data) // 4}i", data[:len(data) // 4 * 4]))
+        while head and len(head) < 16:
+            more = ctl.recv(16 - len(head))
+            if not more:
+                break
+            head += more
+        if len(head) != 16 or len(fds) != 6:
+            os._exit(0)
+        length, started = struct.unpack("<Qd", head)
+        chunks, got = [], 0
+        while got < length:
+            chunk = ctl.recv(min(1 << 20, length - got))
+            if not chunk:
+                os._exit(0)
+            chunks.append(chunk)
+            got += len(chunk)
+        req = Request(socket.socket(fileno=fds[0]), fds[1:5], b"".join(chunks))
+        req.uses_w, req.started = fds[5], started
+    except BaseException:
+        os._exit(0)
+    _child(req, [ctl.detach()])
+
+
+def _warm_state() -> tuple:
+    """What a child inherits of the libraries parsed ahead (it changes when one is added)."""
+    from xld.link import input as inp
+    return tuple((k, id(f), len(getattr(f, "parsed", ()))) for k, f in inp.warm_inputs.items())
+
+
+def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: Spare) -> bool:
     import selectors
     import socket
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -561,23 +715,16 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
         req.close_fds()
         conn.close()
         return True
-    # the child keeps its own connection (it sends its status, server or not); not the lock (a
-    # successor must be able to take it while an orphaned command runs on)
-    others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
-    for r in running.values():
-        others += [r.conn.fileno(), r.pidfd]
-    for r in running.values():
-        others.append(r.uses_r)
     req.uses_r, req.uses_w = os.pipe()
-    others.append(req.uses_r)
-    pid = os.fork()
-    if pid == 0:
-        _child(req, [fd for fd in others if fd >= 0])
+    if not spare.hand(req, sel):                  # none ready: a child of its own
+        pid = os.fork()
+        if pid == 0:
+            _child(req, _not_inherited(listener, sel, lock, running, spare) + [req.uses_r])
+        req.pid = pid
+        req.pidfd = os.pidfd_open(pid)
     os.close(req.uses_w)
     os.set_blocking(req.uses_r, False)
-    req.pid = pid
     req.close_fds()
-    req.pidfd = os.pidfd_open(pid)
     conn.settimeout(None)
     running[req.pidfd] = req
     sel.register(conn, selectors.EVENT_READ, ("conn", req.pidfd))
