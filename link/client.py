@@ -146,12 +146,12 @@ def connect(path: str):
     checks (socket_dir) can be raced, by whoever may rename in a directory above ours, and
     root may put anything anywhere; a command's environment goes to no other user."""
     import _socket
-    from _struct import unpack
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
     address, dirfd = short_address(path)
     try:
         s.connect(address)
-        _pid, uid, _gid = unpack("3i", s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12))
+        creds = s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)     # pid, uid, gid
+        uid = int.from_bytes(creds[4:8], sys.byteorder, signed=True)
         if uid != os.getuid():
             raise PermissionError(path)
     except OSError:
@@ -163,17 +163,40 @@ def connect(path: str):
     return s
 
 
+# /proc/self/limits' names of LIMITS
+PROC_LIMITS = {b"Max address space": "RLIMIT_AS", b"Max data size": "RLIMIT_DATA",
+               b"Max file size": "RLIMIT_FSIZE", b"Max open files": "RLIMIT_NOFILE",
+               b"Max cpu time": "RLIMIT_CPU", b"Max core file size": "RLIMIT_CORE"}
+
+
+def limits() -> dict[str, tuple[int, int]]:
+    """LIMITS, (soft, hard) as resource.getrlimit gives them (-1: unlimited), read from
+    /proc/self/limits: the ``resource`` module is a shared library to load (0.4 ms of a
+    command's start).  Without /proc (or a line it cannot read), from ``resource``."""
+    got = {}
+    try:
+        with open("/proc/self/limits", "rb") as f:
+            for line in f.read().splitlines()[1:]:
+                name = PROC_LIMITS.get(line[:25].rstrip())
+                if name:
+                    soft, hard = line[25:].split()[:2]
+                    got[name] = tuple(-1 if v == b"unlimited" else int(v) for v in (soft, hard))
+    except (OSError, ValueError):
+        got = {}
+    if len(got) != len(LIMITS):
+        import resource
+        got = {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS}
+    return got
+
+
 def request(argv: list[str], key: str) -> bytes:
-    import resource
-    limits = []
-    for name in LIMITS:
-        soft, hard = resource.getrlimit(getattr(resource, name))
-        limits.append(f"{name}={soft},{hard}".encode())
+    have = limits()
+    limits_ = [f"{name}={have[name][0]},{have[name][1]}".encode() for name in LIMITS]
     env = [k + b"=" + v for k, v in os.environb.items()]
     umask = os.umask(0)
     os.umask(umask)
     fields = [PROTOCOL, key.encode("utf-8", "surrogateescape"), str(umask).encode(),
-              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits)).encode(), *limits,
+              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits_)).encode(), *limits_,
               *env]
     return b"\0".join(fields)
 
@@ -192,7 +215,6 @@ def converse(s, argv: list[str], key: str) -> int | None:
     lost."""
     import _signal
     import _socket
-    from _struct import pack, unpack
     body = request(argv, key)
     # a signal that comes while the request is on its way is sent after it
     pending: list[int] = []
@@ -231,8 +253,8 @@ def converse(s, argv: list[str], key: str) -> int | None:
             restore()
             return None
         try:
-            s.sendmsg([pack("<Q", len(body))],
-                      [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, pack("4i", cwd, 0, 1, 2))])
+            fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (cwd, 0, 1, 2))
+            s.sendmsg([len(body).to_bytes(8, "little")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         finally:
             os.close(cwd)
         s.sendall(body)
@@ -249,14 +271,14 @@ def converse(s, argv: list[str], key: str) -> int | None:
                 os.write(2, b"xld: error: the warm server went away while it ran the command "
                             b"(its exit status is lost)\n")
                 return 1
-            return unpack("<i", reply[1:])[0]
+            return int.from_bytes(reply[1:5], "little", signed=True)
     except BaseException:
         restore()
         raise
     if reply is None or reply[:1] != b"S":        # declined: the command runs as it would
         restore()
         return None
-    return unpack("<i", reply[1:])[0]
+    return int.from_bytes(reply[1:5], "little", signed=True)
 
 
 def forward(argv: list[str], key: str) -> int | None:

@@ -414,3 +414,26 @@ def test_a_signal_the_client_ignores_is_not_forwarded(programs, server_env, tmp_
             f.close()
     assert statuses == {"alone": 143, "served": 143}
     assert len(served(server_env)) == 1 and "status=143" in served(server_env)[0]
+
+
+def test_the_lean_client_sends_the_limits_getrlimit_gives_without_loading_modules():
+    """The client reads its limits from /proc/self/limits (no shared library to load for
+    ``resource``; none for ``_struct`` either): the same numbers as getrlimit, set or not."""
+    import resource
+    from xld.link import client
+
+    def lowered():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (100, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 4096))
+    probe = ("import sys; sys.path.append(sys.argv[1]); import client, resource; "
+             "print(client.limits() == {n: resource.getrlimit(getattr(resource, n)) for n in client.LIMITS})")
+    for pre in (None, lowered):
+        p = subprocess.run([sys.executable, "-I", "-S", "-c", probe, client.PACKAGE_DIR],
+                           capture_output=True, preexec_fn=pre, check=True)
+        assert p.stdout == b"True\n", p.stderr
+    lean_only = ("import sys; sys.path.append(sys.argv[1]); import client; client.request(['-v'], 'k'); "
+                 "print(sorted({'resource', '_struct', '_sha256'} & set(sys.modules)))")
+    p = subprocess.run([sys.executable, "-I", "-S", "-c", lean_only, client.PACKAGE_DIR],
+                       capture_output=True, check=True)
+    assert p.stdout == b"[]\n", p.stderr
