@@ -280,47 +280,67 @@ def _read_request(conn) -> Request | None:
 
 def _child(req: Request, keep_closed: list[int]) -> None:
     """In the forked child: become the client's process and run the command; never returns."""
+    try:
+        _become(req, keep_closed)
+    except BaseException as e:
+        _run(req, e)
+    _run(req)
+
+
+def _become(req: Request, keep_closed: list[int]) -> None:
+    """Take the client's working directory, stdin/stdout/stderr, environment, umask and
+    limits (a spare does it before the server has checked its code on disk, and then waits:
+    nothing of it is seen unless it runs the command)."""
     import gc
     import io
     import resource
     import signal
     global served
     served = True
+    for fd in keep_closed:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    for name, (soft, hard) in req.limits.items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    os.fchdir(req.cwd)
+    for i, fd in enumerate(req.stdio):
+        os.dup2(fd, i)
+    req.close_fds()
+    os.umask(req.umask)
+    os.environb.clear()
+    os.environb.update(req.env)
+    enc, errors = stdio_codec(req.env, sys.stdout.encoding or "utf-8")
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc, errors=errors)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
+                                  errors="surrogateescape",        # as cli.main sets it
+                                  line_buffering=os.isatty(1))
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
+                                  errors="backslashreplace", line_buffering=True)
+    sys.argv = ["xld", *req.argv]
+    from xld.link import cli
+    from xld.link import input as inp
+    inp.recorded_inputs = []
+    if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
+        # a link: the collector is off while it runs (cli.link_main), and would run after
+        # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
+        gc.disable()
+
+
+def _run(req: Request, failed: BaseException | None = None) -> None:
+    """Run the command (or report ``failed``, what went wrong as the process took the
+    client's place), say its status and exit; never returns."""
+    import gc
     status = 1
     me = os.getpid()
     try:
-        for fd in keep_closed:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        for name, (soft, hard) in req.limits.items():
-            resource.setrlimit(getattr(resource, name), (soft, hard))
-        os.fchdir(req.cwd)
-        for i, fd in enumerate(req.stdio):
-            os.dup2(fd, i)
-        req.close_fds()
-        os.umask(req.umask)
-        os.environb.clear()
-        os.environb.update(req.env)
-        enc, errors = stdio_codec(req.env, sys.stdout.encoding or "utf-8")
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc, errors=errors)
-        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
-                                      errors="surrogateescape",        # as cli.main sets it
-                                      line_buffering=os.isatty(1))
-        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
-                                      errors="backslashreplace", line_buffering=True)
-        sys.argv = ["xld", *req.argv]
+        if failed is not None:
+            raise failed
         from xld.link import cli
-        from xld.link import input as inp
-        inp.recorded_inputs = []
-        if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
-            # a link: the collector is off while it runs (cli.link_main), and would run after
-            # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
-            gc.disable()
         status = cli.main(req.argv)
     except SystemExit as e:
         status = exit_status(e)
@@ -724,9 +744,9 @@ class Spare:
         self.pidfd = os.pidfd_open(pid)
         sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
 
-    def hand(self, req: Request, sel) -> bool:
-        """Give the command to the spare: True when it has it, and is the command's process
-        (req.pid, req.pidfd); False when there is none (or it died: then nothing ran)."""
+    def offer(self, req: Request, sel) -> bool:
+        """Send the command to the spare, which takes the client's place while the server
+        checks its code (then ``go`` or ``stop``): False when there is none (or it died)."""
         import socket
         if not self.pid:
             return False
@@ -738,11 +758,19 @@ class Spare:
         except OSError:                   # it is gone (a spare takes a command whole or not)
             self.stop(sel)
             return False
+        return True
+
+    def go(self, req: Request, sel) -> None:
+        """The spare runs the command it was offered, and is its process from now on
+        (req.pid, req.pidfd; one that died meanwhile ends the command as a killed one)."""
+        try:
+            self.ctl.sendall(b"G")
+        except OSError:
+            pass
         sel.unregister(self.pidfd)
         self.ctl.close()
         req.pid, req.pidfd = self.pid, self.pidfd
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
-        return True
 
     def stop(self, sel) -> None:
         """End the spare (it has no command: nothing of one is lost)."""
@@ -802,7 +830,19 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
         req.uses_w, req.started, req.learn = fds[5], started, bool(learn)
     except BaseException:
         os._exit(0)
-    _child(req, [ctl.detach()])
+    failed = None
+    try:                          # while the server checks its code on disk
+        _become(req, [])
+    except BaseException as e:
+        failed = e
+    try:
+        go = ctl.recv(1)
+    except BaseException:
+        go = b""
+    if go != b"G":                # declined, or the server went away: nothing ran
+        os._exit(0)
+    os.close(ctl.detach())
+    _run(req, failed)
 
 
 def _warm_state() -> tuple:
@@ -826,23 +866,37 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: S
     if req is None:
         conn.close()
         return True
-    if req.key != key or stale(files) or not req.limits_allowed():
+    offered = False
+    if req.key == key and req.limits_allowed():
+        req.uses_r, req.uses_w = os.pipe()
+        req.learn = spare.learning()
+        offered = spare.offer(req, sel)           # it takes the client's place meanwhile
+    if req.uses_r < 0 or stale(files):
+        if offered:
+            spare.stop(sel)                       # (it ran nothing)
         try:
             conn.sendall(b"D" + struct.pack("<i", 0))
         except OSError:
             pass
+        for fd in (req.uses_r, req.uses_w):
+            if fd >= 0:
+                os.close(fd)
         req.close_fds()
         conn.close()
         return False
     try:                          # taken: from here on the client does not run it itself
         conn.sendall(b"R" + struct.pack("<i", 0))
     except OSError:
+        if offered:
+            spare.stop(sel)
+        os.close(req.uses_r)
+        os.close(req.uses_w)
         req.close_fds()
         conn.close()
         return True
-    req.uses_r, req.uses_w = os.pipe()
-    req.learn = spare.learning()
-    if not spare.hand(req, sel):                  # none ready: a child of its own
+    if offered:
+        spare.go(req, sel)
+    else:                                         # none ready: a child of its own
         pid = os.fork()
         if pid == 0:
             _child(req, _not_inherited(listener, sel, lock, running, spare) + [req.uses_r])
