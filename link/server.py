@@ -7,16 +7,18 @@ to hand the job to a server of the same installation that has everything importe
 
     client (link/client.py)                    server (python -m xld.link.server)
     connect to the user's socket     ------>   accept; same uid? same code on disk?
-    send argv, environment, umask,              fork a child: it takes the client's
-      rlimits; cwd, stdin/out/err as fds          cwd, fds, environment, umask, limits,
-    forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      runs the link exactly as the command
-    exit with the child's status     <------   would, and exits; the server reports its status
+    send argv, environment, umask,              a child (the spare, forked ahead) takes the
+      rlimits; cwd, stdin/out/err as fds          client's cwd, fds, environment, umask,
+    forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      limits, runs the link exactly as the
+    exit with the child's status     <------      command would, says its status, and exits
 
 The client is link/client.py: the ``xld`` command runs it before it imports anything else, and
 the ld and binfmt_misc wrappers run it alone with ``python -I -S`` (no ``site``: ~10 ms).
 
 A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
-process.  The output is byte-identical (the tests compare it).  When anything is off the command
+process.  The server forks it before the command comes (``Spare``: the fork and the copying of
+the pages a link writes are then off the command's path), and the command ends when the child
+says its status (``_finish``), not when it has exited.  The output is byte-identical (the tests compare it).  When anything is off the command
 runs the link itself (the lean client first ``exec``s the full command): no server yet (it starts
 one in the background for the next link and links in-process), the socket is not ours, the
 server declines (its code, its dependencies or the module search path changed on disk since it
