@@ -397,7 +397,7 @@ def _finish(req: Request, status: int) -> None:
         pass
     _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     if req.learn and status == 0 and req.argv and req.argv[0] not in client.NOT_SERVED + ("run",):
-        _write_all(req.uses_w, _written_pages())       # (a link's: 2-3 ms)
+        _write_all(req.uses_w, _written_pages(_spare_pages))       # (a link's: 2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
 
 
@@ -455,10 +455,26 @@ MADV_POPULATE_WRITE = 23          # Linux 5.14: fault pages in writable, as a wr
 PREFAULT_MAX = 1 << 25            # bytes a spare copies ahead at most
 
 
-def _written_pages() -> bytes:
+def _written_pages(before=None) -> bytes:
     """The pages of this process's private writable memory that are its own now (a copy of
-    the server's page it wrote, or a new one): the ones the next command will most likely
-    write too.  ``START:COUNT`` runs of page numbers, in hex; empty without /proc."""
+    the server's page it wrote, or a new one), less those it had ``before`` (_own_pages):
+    the ones the next command will most likely write too.  ``START:COUNT`` runs of page
+    numbers, in hex; empty without /proc."""
+    import numpy as np
+    pages = _own_pages()
+    if before is not None:
+        pages = np.setdiff1d(pages, before, assume_unique=True)
+    if not pages.size:
+        return b""
+    cut = np.flatnonzero(np.diff(pages) != 1) + 1
+    starts = pages[np.concatenate(([0], cut))]
+    ends = pages[np.concatenate((cut - 1, [pages.size - 1]))] + 1
+    return ",".join(f"{a:x}:{n:x}" for a, n in zip(starts.tolist(), (ends - starts).tolist())).encode()
+
+
+def _own_pages():
+    """The numbers of the pages of this process's private writable memory that are present
+    and mapped by it alone (/proc/self/pagemap), in order; none without /proc."""
     import numpy as np
     size = os.sysconf("SC_PAGESIZE")
     firsts, counts, chunks = [], [], []
@@ -467,7 +483,7 @@ def _written_pages() -> bytes:
             maps = f.read().splitlines()
         fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return b""
+        return np.zeros(0, dtype=np.int64)
     try:
         for line in maps:
             fields = line.split()
@@ -480,22 +496,16 @@ def _written_pages() -> bytes:
             firsts.append(lo)
             counts.append(len(chunks[-1]) // 8)
     except (OSError, ValueError):
-        return b""
+        return np.zeros(0, dtype=np.int64)
     finally:
         os.close(fd)
     if not chunks:
-        return b""
+        return np.zeros(0, dtype=np.int64)
     v = np.frombuffer(b"".join(chunks), dtype=np.uint64)
     counts = np.array(counts, dtype=np.int64)
     base = np.repeat(np.array(firsts, dtype=np.int64) - (np.cumsum(counts) - counts), counts)
     mine = np.flatnonzero((v >> np.uint64(63)) & (v >> np.uint64(56)) & np.uint64(1))
-    if not mine.size:                          # present, and mapped by this process alone
-        return b""
-    pages = base[mine] + mine
-    cut = np.flatnonzero(np.diff(pages) != 1) + 1
-    starts = pages[np.concatenate(([0], cut))]
-    ends = pages[np.concatenate((cut - 1, [pages.size - 1]))] + 1
-    return ",".join(f"{a:x}:{n:x}" for a, n in zip(starts.tolist(), (ends - starts).tolist())).encode()
+    return base[mine] + mine
 
 
 def _parse_runs(text: bytes) -> list[tuple[int, int]]:
@@ -708,25 +718,22 @@ class Spare:
         self.ctl = None                   # the server's end of the spare's connection
         self.state = None                 # what it inherited (_warm_state)
         self.broken = False               # one died on its own: none again
-        self.runs: list[tuple[int, int]] = []    # pages the last commands wrote (_prefault)
-        self.commands = 0
-
-    def learning(self) -> bool:
-        """Whether the next command's child says which pages it wrote (it costs it 2-3 ms
-        after its end): the first few, then one in ten."""
-        self.commands += 1
-        return self.commands <= 3 or self.commands % 10 == 0
+        self.runs: list[tuple[int, int]] = []    # pages a link wrote (_prefault)
+        self.learns = False               # this spare copies nothing ahead: its command's
+        self.commands = 0                 # child says which pages it wrote (learn)
 
     def learn(self, runs: list[tuple[int, int]]) -> None:
-        """The pages a command wrote: the next spares copy them ahead (with those of the
-        commands before, as far as PREFAULT_MAX goes: the last command's first)."""
-        seen, merged, pages = set(), [], 0
-        for run in runs + self.runs:
-            if run not in seen and pages + run[1] <= PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
-                seen.add(run)
-                merged.append(run)
-                pages += run[1]
-        self.runs = merged
+        """The pages a link wrote, as far as PREFAULT_MAX goes: the next spares copy them
+        ahead.  They come from a child that had nothing copied ahead (the pages it has of
+        its own then, less those it had before its command: the ones it wrote), until one
+        came and then for one command in ten (the scans cost 2-3 ms each, off the path)."""
+        kept, pages = [], 0
+        for run in runs:
+            if pages + run[1] > PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
+                break
+            kept.append(run)
+            pages += run[1]
+        self.runs = kept
 
     def start(self, sel, not_inherited: list[int]) -> None:
         import selectors
@@ -738,11 +745,12 @@ class Spare:
             mine.close()
             theirs.close()
             return
+        learns = not self.runs or self.commands % 10 == 9
         if pid == 0:
             mine.close()
-            _spare(theirs, not_inherited, self.runs)
+            _spare(theirs, not_inherited, [] if learns else self.runs)
         theirs.close()
-        self.pid, self.ctl, self.state = pid, mine, _warm_state()
+        self.pid, self.ctl, self.state, self.learns = pid, mine, _warm_state(), learns
         self.pidfd = os.pidfd_open(pid)
         sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
 
@@ -771,6 +779,7 @@ class Spare:
             pass
         sel.unregister(self.pidfd)
         self.ctl.close()
+        self.commands += 1
         req.pid, req.pidfd = self.pid, self.pidfd
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
 
@@ -796,6 +805,10 @@ class Spare:
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
 
 
+_spare_pages = None     # in a spare that copied nothing ahead: the pages it had of its own
+#                         before its command came (its own doing and the server's, not the link's)
+
+
 def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
     """In a spare: copy ahead the pages the last commands wrote, wait for a command, then run
     it as a child forked for it would; never returns.  The server gone, or a message that is
@@ -807,7 +820,11 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
                 os.close(fd)
             except OSError:
                 pass
-        _prefault(runs, ctl)
+        if runs:
+            _prefault(runs, ctl)
+        else:
+            global _spare_pages
+            _spare_pages = _own_pages()
         head, anc, _flags, _addr = ctl.recvmsg(17, socket.CMSG_SPACE(6 * struct.calcsize("i")))
         fds: list[int] = []
         for level, typ, data in anc:
@@ -871,7 +888,8 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: S
     offered = False
     if req.key == key and req.limits_allowed():
         req.uses_r, req.uses_w = os.pipe()
-        req.learn = spare.learning()
+        # the child says which pages it wrote if nothing was copied ahead for it (_prefault)
+        req.learn = spare.learns if spare.pid else not spare.runs
         offered = spare.offer(req, sel)           # it takes the client's place meanwhile
     if req.uses_r < 0 or stale(files):
         if offered:

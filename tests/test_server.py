@@ -489,8 +489,8 @@ def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
     spare = server.Spare()
     cap = server.PREFAULT_MAX // size
     spare.learn([(1, 5)])
-    spare.learn([(7, 3), (1, 5)])                         # the newest first, each run once
+    spare.learn([(7, 3), (1, 5)])                         # the last link's pages
     assert spare.runs == [(7, 3), (1, 5)]
-    spare.learn([(100, cap - 4)])                         # past the cap: the oldest left out
+    spare.learn([(100, cap - 4), (7, 3), (1, 5)])         # as far as the cap goes
     assert spare.runs == [(100, cap - 4), (7, 3)]
 
