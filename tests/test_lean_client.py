@@ -433,7 +433,18 @@ def test_the_lean_client_sends_the_limits_getrlimit_gives_without_loading_module
                            capture_output=True, preexec_fn=pre, check=True)
         assert p.stdout == b"True\n", p.stderr
     lean_only = ("import sys; sys.path.append(sys.argv[1]); import client; client.request(['-v'], 'k'); "
-                 "print(sorted({'resource', '_struct', '_sha256'} & set(sys.modules)))")
+                 "client.key_name('k'); print(sorted({'resource', '_struct', '_sha256', '_hashlib'} & set(sys.modules)))")
     p = subprocess.run([sys.executable, "-I", "-S", "-c", lean_only, client.PACKAGE_DIR],
                        capture_output=True, check=True)
     assert p.stdout == b"[]\n", p.stderr
+
+
+def test_installations_have_sockets_of_their_own():
+    """The socket's name is a checksum of the installation key: the same key, the same name;
+    keys that differ anywhere (one byte, one more at the end), other names."""
+    from xld.link import client
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, {"HOME": "/h", "PYTHONPATH": "/p"})
+    names = {client.key_name(key), client.key_name(key + "\0"), client.key_name("\0" + key),
+             client.key_name(key.replace("/h", "/i")), client.key_name(key[:-1])}
+    assert len(names) == 5 and client.key_name(key) == client.key_name(str(key))
+    assert all(len(n) == 24 and int(n, 16) >= 0 for n in names)
