@@ -18,17 +18,17 @@ the ld and binfmt_misc wrappers run it alone with ``python -I -S`` (no ``site``:
 A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
 process.  The server forks it before the command comes (``Spare``: the fork and the copying of
 the pages a link writes are then off the command's path), and the command ends when the child
-says its status (``_finish``), not when it has exited.  The output is byte-identical (the tests compare it).  When anything is off the command
-runs the link itself (the lean client first ``exec``s the full command): no server yet (it starts
-one in the background for the next link and links in-process), the socket is not ours, the
-server declines (its code, its dependencies or the module search path changed on disk since it
-started: it exits; the client's installation key or its limits differ from the server's), or
-``XLD_SERVER=0``.
+says its status (``_finish``), not when it has exited.  The output is byte-identical (the
+tests compare it).  When anything is off the command runs the link itself (the lean client
+first ``exec``s the full command): no server yet (it starts one in the background for the next
+link and links in-process), the socket is not ours, the server declines (its code, its
+dependencies or the module search path changed on disk since it started: it exits; the
+client's installation key or its limits differ from the server's), or ``XLD_SERVER=0``.
 
 Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
 ``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
 peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
-name is a hash of the installation key (link/client.py: the interpreter, where ``xld`` is
+name is a checksum of the installation key (link/client.py: the interpreter, where ``xld`` is
 imported from, and what shapes the module search path), which the request carries too.  A client
 killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
 exits after ``XLD_SERVER_IDLE`` seconds (default 120) without a link.  See docs/options.md.
@@ -665,8 +665,6 @@ def serve(path: str, expected_cli: str) -> int:
                         # it), or when what it inherited is out of date
                         spare.stop(sel)
                         spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
-                        stale(files)    # (the pages it reads are the server's own again, now:
-                        #                  not copied on write on the next command's path)
                 except Exception as e:          # a bug here must not take the server down
                     if LOG:
                         _log(LOG, f"error: {type(e).__name__}: {e}")
