@@ -605,21 +605,23 @@ def serve(path: str, expected_cli: str) -> int:
     files = _module_files()
     installation = client.this_process_key_text().encode("utf-8", "surrogateescape")
     idle = float(os.environ.get("XLD_SERVER_IDLE", DEFAULT_IDLE))
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     old = os.umask(0o077)
-    address, dirfd = client.short_address(path)
-    try:
+    fresh = f"{path}.{os.getpid()}"     # bound and listening before it takes the socket's name:
+    address, dirfd = client.short_address(fresh)    # a client never finds a socket that refuses
+    try:                                            # (it would link itself)
         listener.bind(address)
     finally:
         if dirfd >= 0:
             os.close(dirfd)
     os.umask(old)
-    bound = os.stat(path).st_ino
     listener.listen(64)
+    try:
+        os.rename(fresh, path)          # (over a dead server's)
+    except OSError:
+        os.unlink(fresh)
+        raise
+    bound = os.stat(path).st_ino
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     gc.collect()

@@ -68,6 +68,18 @@ def programs(tmp_path_factory):
     return out
 
 
+def bind(sock, path) -> None:
+    """Bind where a server would, by the server's way to a path past AF_UNIX's 108 bytes
+    (pytest-xdist's temporary directories are that deep)."""
+    from xld.link import client
+    address, dirfd = client.short_address(str(path))
+    try:
+        sock.bind(address)
+    finally:
+        if dirfd >= 0:
+            os.close(dirfd)
+
+
 def lean(args, env, cwd, **kw) -> subprocess.CompletedProcess:
     """The lean client as the wrappers run it."""
     from xld.link import client
@@ -200,7 +212,7 @@ def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_p
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     path = d / (client.key_name(key) + ".sock")
     rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    rogue.bind(str(path))
+    bind(rogue, path)
     rogue.listen(8)
     rogue.setblocking(False)
     want = lean(["run", exe, "q"], dict(server_env, XLD_SERVER="0"), tmp_path, input=b"in")
@@ -231,7 +243,7 @@ def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, serv
     d.mkdir(mode=0o700)
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    rogue.bind(str(d / (client.key_name(key) + ".sock")))
+    bind(rogue, d / (client.key_name(key) + ".sock"))
     rogue.listen(8)
     seen = []
 
@@ -341,7 +353,7 @@ def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, t
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     path = d / (client.key_name(key) + ".sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    bind(listener, path)
     listener.listen(8)
     with monkeypatch.context() as m:           # as if the listener were another user's
         m.setattr(os, "getuid", lambda: 4242)
@@ -354,7 +366,7 @@ def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, t
         return
     # as root: a listener of another uid for real (SO_PEERCRED has the listen()er's)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    bind(listener, path)
     ready_r, ready_w = os.pipe()
     done_r, done_w = os.pipe()
     pid = os.fork()

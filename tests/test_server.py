@@ -70,11 +70,17 @@ def gcc_link(objs, out, env, cwd, **kw) -> subprocess.CompletedProcess:
 
 
 def wait_for_socket(env) -> Path:
-    """The first command starts the server in the background; wait until it listens."""
+    """The first command starts the server in the background; wait until its socket is
+    there, which it is only once it listens (a client that found it and was refused linked
+    itself: the next command was not served)."""
+    from xld.link import client
     base = Path(env["XLD_SERVER_DIR"])
     for _ in range(600):
         socks = list(base.glob("xld-*/*.sock"))
         if socks:
+            s = client.connect(str(socks[0]))
+            assert s is not None, "the server's socket is there but refuses"
+            s.close()
             return socks[0]
         time.sleep(0.05)
     raise AssertionError("the server never started: " + repr(list(base.rglob("*"))))
