@@ -282,6 +282,7 @@ def _read_request(conn) -> Request | None:
 
 def _child(req: Request, keep_closed: list[int]) -> None:
     """In the forked child: become the client's process and run the command; never returns."""
+    _hold_signals(True)
     try:
         _become(req, keep_closed)
     except BaseException as e:
@@ -333,6 +334,17 @@ def _become(req: Request, keep_closed: list[int]) -> None:
         gc.disable()
 
 
+def _hold_signals(hold: bool) -> None:
+    """Block (or unblock) the signals a client forwards, in a child from before it takes the
+    command's handlers (_become) until it runs the command (_run).  The server forwards them
+    once it has told a spare to go, so one can be there as the spare's wait for its go
+    returns: taken there, a SIGINT's KeyboardInterrupt was taken for the server's going away
+    (the process ended with 0, having run nothing), or escaped into the server's own code."""
+    import _signal
+    numbers = [getattr(_signal, name) for name in FORWARDED_SIGNALS]
+    _signal.pthread_sigmask(_signal.SIG_BLOCK if hold else _signal.SIG_UNBLOCK, numbers)
+
+
 def _run(req: Request, failed: BaseException | None = None) -> None:
     """Run the command (or report ``failed``, what went wrong as the process took the
     client's place), say its status and exit; never returns."""
@@ -340,12 +352,19 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
     status = 1
     me = os.getpid()
     try:
+        _hold_signals(False)          # (one held since _become is taken here)
         if failed is not None:
             raise failed
         from xld.link import cli
         status = cli.main(req.argv)
     except SystemExit as e:
         status = exit_status(e)
+    except KeyboardInterrupt:                         # as link_main reports it
+        try:
+            os.write(2, b"xld: error: interrupted\n")
+        except OSError:
+            pass
+        status = 1
     except BaseException as e:                        # never a traceback from the server
         try:
             os.write(2, f"xld: error: internal error: {type(e).__name__}: {e}\n".encode())
@@ -850,6 +869,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
     except BaseException:
         os._exit(0)
     failed = None
+    _hold_signals(True)           # the command's signals wait for _run (_hold_signals)
     try:                          # while the server checks its code on disk
         _become(req, [])
     except BaseException as e:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -500,3 +501,61 @@ def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
     spare.learn([(100, cap - 4), (7, 3), (1, 5)])         # as far as the cap goes
     assert spare.runs == [(100, cap - 4), (7, 3)]
 
+
+
+def _blocked_in_recv(pid: int, cwd: Path) -> bool:
+    """A spare that took the client's place (its directory) and waits for its go (asleep)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        return os.readlink(f"/proc/{pid}/cwd") == str(cwd) and state == "S"
+    except OSError:
+        return False
+
+
+def test_a_signal_that_comes_with_the_spares_go_is_the_commands(objects, tmp_path):
+    """The server forwards the client's signals once it has told the spare to go: a SIGINT
+    that is there as the spare's wait for its go returns interrupts the command (status 1,
+    "interrupted", as a link interrupted a moment later), never makes it end with 0 having
+    run nothing (the spare took it for the server's going away)."""
+    import socket
+    from xld.link import client
+    work = tmp_path / "work"
+    work.mkdir()
+    ctl, theirs = socket.socketpair()
+    conn, client_end = socket.socketpair()
+    uses_r, uses_w = os.pipe()
+    err_r, err_w = os.pipe()
+    body = client.request(["--arch", "arm64", "-e", "twice", str(objects[1]), "-o", "out"], "key")
+    # a spare as the server forks it: NumPy imported, one thread, SIGINT ignored
+    spare = subprocess.Popen(
+        [sys.executable, "-c", "import signal, socket, sys, numpy; from xld.link import server; "
+         "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+         "server._spare(socket.socket(fileno=int(sys.argv[1])), [], []); sys.exit(99)",
+         str(theirs.fileno())], pass_fds=[theirs.fileno()],
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    theirs.close()
+    cwd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    null = os.open(os.devnull, os.O_RDWR)
+    fds = [conn.fileno(), cwd, null, null, err_w, uses_w]
+    ctl.sendmsg([struct.pack("<QdB", len(body), time.monotonic(), 0)],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+    ctl.sendall(body)
+    for fd in (cwd, null, err_w, uses_w):
+        os.close(fd)
+    conn.close()
+    _wait(lambda: _blocked_in_recv(spare.pid, work), "the spare never waited for its go")
+    os.kill(spare.pid, signal.SIGINT)              # as the server forwards it: with the go
+    try:
+        ctl.sendall(b"G")
+    except OSError:                                # (a spare that ended on it)
+        pass
+    reply = b""
+    while chunk := client_end.recv(64):
+        reply += chunk
+    status = spare.wait(timeout=120)
+    with open(err_r, "rb") as f:
+        err = f.read().decode()
+    os.close(uses_r)
+    assert reply[:1] == b"s" and struct.unpack("<i", reply[1:5])[0] == 1, (reply, err, status)
+    assert status == 1 and "xld: error: interrupted" in err
+    assert not (work / "out").exists()
