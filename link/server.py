@@ -89,6 +89,12 @@ def _start_server(path: str) -> None:
     this link goes on in-process.  Several clients may race to start one: the server's lock
     keeps one."""
     from xld.link import cli
+    log = os.environ.get("XLD_SERVER_LOG")
+    if log:                         # relative: to this command's directory (the server's is /,
+        try:                        # and a child it serves writes from its client's)
+            log = os.path.abspath(log)
+        except OSError:             # (a directory that was removed)
+            log = ""
     try:
         pid = os.fork()
     except OSError:
@@ -108,6 +114,8 @@ def _start_server(path: str) -> None:
             os.closerange(3, 4096)
             os.chdir("/")
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            if log is not None:
+                env["XLD_SERVER_LOG"] = log
             # the options that shape the module search path (and so the key) are the client's
             f = sys.flags
             opts = ["-S"] * f.no_site + ["-s"] * f.no_user_site + ["-E"] * f.ignore_environment
@@ -612,6 +620,8 @@ def serve(path: str, expected_cli: str) -> int:
     os.write(lock, f"{os.getpid()}\n".encode())
     global LOG
     LOG = os.environ.get("XLD_SERVER_LOG")
+    if LOG:                 # a child writes its own line, from the client's working directory
+        LOG = os.path.abspath(LOG)
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         _warm_up()

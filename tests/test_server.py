@@ -559,3 +559,20 @@ def test_a_signal_that_comes_with_the_spares_go_is_the_commands(objects, tmp_pat
     assert reply[:1] == b"s" and struct.unpack("<i", reply[1:5])[0] == 1, (reply, err, status)
     assert status == 1 and "xld: error: interrupted" in err
     assert not (work / "out").exists()
+
+
+def test_a_relative_server_log_is_not_written_where_a_command_runs(objects, server_env, tmp_path):
+    """XLD_SERVER_LOG=FILE relative names a file in the directory of the command that
+    started the server: a served command's process (which writes its own line) writes
+    nothing into its own working directory, which an unserved command never would either."""
+    start, work = tmp_path / "start", tmp_path / "work"
+    start.mkdir()
+    work.mkdir()
+    env = dict(server_env, XLD_SERVER_LOG="rel.log")
+    xld(["--version"], env, start)
+    wait_for_socket(env)
+    for n in range(2):
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", f"out{n}"], env, work)
+        assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(work)) == ["out0", "out1"]
+    assert len((start / "rel.log").read_text().splitlines()) == 2
