@@ -367,12 +367,14 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
         status = cli.main(req.argv)
     except SystemExit as e:
         status = exit_status(e)
-    except KeyboardInterrupt:                         # as link_main reports it
-        try:
-            os.write(2, b"xld: error: interrupted\n")
-        except OSError:
-            pass
-        status = 1
+    except KeyboardInterrupt:         # before the command took it: as it reports one
+        status = 130                  # (`xld run`: 130; a link: link_main's message and 1)
+        if not req.argv or req.argv[0] != "run":
+            try:
+                os.write(2, b"xld: error: interrupted\n")
+            except OSError:
+                pass
+            status = 1
     except BaseException as e:                        # never a traceback from the server
         try:
             os.write(2, f"xld: error: internal error: {type(e).__name__}: {e}\n".encode())
