@@ -68,15 +68,17 @@ def this_process_key_text() -> str:
                     f.no_user_site, f.ignore_environment)
 
 
-KEY_PRIME = (1 << 127) - 1
+KEY_PRIME = (1 << 127) - 25      # prime; 256 has an order above 2^20 modulo it
 
 
 def key_name(text: str) -> str:
     """The name of the socket of the installation ``text`` stands for.  It only finds the
     server (the server compares the whole text, and declines another), so a checksum of
     integer arithmetic does: the text's bytes, after a 1, as a number modulo the prime
-    2^127 - 1; 96 bits of it.  A hash module would be a shared library to load (0.3 ms of a
-    served command's start)."""
+    2^127 - 25; 96 bits of it.  A hash module would be a shared library to load (0.3 ms of a
+    served command's start).  Not the Mersenne prime 2^127 - 1: 256^127 is 1 modulo it, so
+    two keys that differ by bytes swapped 127 apart (two PYTHON* values, say) had one name,
+    and the second installation was never served while the first's server lived."""
     n = int.from_bytes(b"\1" + text.encode("utf-8", "surrogateescape"), "big") % KEY_PRIME
     return f"{n:032x}"[:24]
 

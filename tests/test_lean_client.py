@@ -459,4 +459,8 @@ def test_installations_have_sockets_of_their_own():
     names = {client.key_name(key), client.key_name(key + "\0"), client.key_name("\0" + key),
              client.key_name(key.replace("/h", "/i")), client.key_name(key[:-1])}
     assert len(names) == 5 and client.key_name(key) == client.key_name(str(key))
+    # bytes swapped 127 apart (the same weight modulo 2^127 - 1): other names too
+    envs = [{"HOME": "/h", "PYTHONX": a + "x" * 126 + b} for a, b in ("ab", "ba")]
+    swapped = [client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, e) for e in envs]
+    assert swapped[0] != swapped[1] and client.key_name(swapped[0]) != client.key_name(swapped[1])
     assert all(len(n) == 24 and int(n, 16) >= 0 for n in names)
