@@ -68,12 +68,19 @@ def this_process_key_text() -> str:
                     f.no_user_site, f.ignore_environment)
 
 
+KEY_PRIME = (1 << 127) - 25      # prime; 256 has an order above 2^20 modulo it
+
+
 def key_name(text: str) -> str:
-    try:
-        from _sha256 import sha256
-    except ImportError:                      # a build without it: OpenSSL's
-        from hashlib import sha256
-    return sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    """The name of the socket of the installation ``text`` stands for.  It only finds the
+    server (the server compares the whole text, and declines another), so a checksum of
+    integer arithmetic does: the text's bytes, after a 1, as a number modulo the prime
+    2^127 - 25; 96 bits of it.  A hash module would be a shared library to load (0.3 ms of a
+    served command's start).  Not the Mersenne prime 2^127 - 1: 256^127 is 1 modulo it, so
+    two keys that differ by bytes swapped 127 apart (two PYTHON* values, say) had one name,
+    and the second installation was never served while the first's server lived."""
+    n = int.from_bytes(b"\1" + text.encode("utf-8", "surrogateescape"), "big") % KEY_PRIME
+    return f"{n:032x}"[:24]
 
 
 # --- where the server listens -----------------------------------------------------------------
@@ -146,12 +153,12 @@ def connect(path: str):
     checks (socket_dir) can be raced, by whoever may rename in a directory above ours, and
     root may put anything anywhere; a command's environment goes to no other user."""
     import _socket
-    from _struct import unpack
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
     address, dirfd = short_address(path)
     try:
         s.connect(address)
-        _pid, uid, _gid = unpack("3i", s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12))
+        creds = s.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)     # pid, uid, gid
+        uid = int.from_bytes(creds[4:8], sys.byteorder, signed=True)
         if uid != os.getuid():
             raise PermissionError(path)
     except OSError:
@@ -163,17 +170,40 @@ def connect(path: str):
     return s
 
 
+# /proc/self/limits' names of LIMITS
+PROC_LIMITS = {b"Max address space": "RLIMIT_AS", b"Max data size": "RLIMIT_DATA",
+               b"Max file size": "RLIMIT_FSIZE", b"Max open files": "RLIMIT_NOFILE",
+               b"Max cpu time": "RLIMIT_CPU", b"Max core file size": "RLIMIT_CORE"}
+
+
+def limits() -> dict[str, tuple[int, int]]:
+    """LIMITS, (soft, hard) as resource.getrlimit gives them (-1: unlimited), read from
+    /proc/self/limits: the ``resource`` module is a shared library to load (0.4 ms of a
+    command's start).  Without /proc (or a line it cannot read), from ``resource``."""
+    got = {}
+    try:
+        with open("/proc/self/limits", "rb") as f:
+            for line in f.read().splitlines()[1:]:
+                name = PROC_LIMITS.get(line[:25].rstrip())
+                if name:
+                    soft, hard = line[25:].split()[:2]
+                    got[name] = tuple(-1 if v == b"unlimited" else int(v) for v in (soft, hard))
+    except (OSError, ValueError):
+        got = {}
+    if len(got) != len(LIMITS):
+        import resource
+        got = {name: resource.getrlimit(getattr(resource, name)) for name in LIMITS}
+    return got
+
+
 def request(argv: list[str], key: str) -> bytes:
-    import resource
-    limits = []
-    for name in LIMITS:
-        soft, hard = resource.getrlimit(getattr(resource, name))
-        limits.append(f"{name}={soft},{hard}".encode())
+    have = limits()
+    limits_ = [f"{name}={have[name][0]},{have[name][1]}".encode() for name in LIMITS]
     env = [k + b"=" + v for k, v in os.environb.items()]
     umask = os.umask(0)
     os.umask(umask)
     fields = [PROTOCOL, key.encode("utf-8", "surrogateescape"), str(umask).encode(),
-              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits)).encode(), *limits,
+              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits_)).encode(), *limits_,
               *env]
     return b"\0".join(fields)
 
@@ -182,14 +212,16 @@ def converse(s, argv: list[str], key: str) -> int | None:
     """Send the command; its exit status (-N: killed by signal N), or None when the server
     declined or went away before it took the command (nothing ran: the caller runs it).
 
-    The server says ``R`` when it takes the command, then ``S`` and the status once it has
-    waited for the command's process; that process says ``s`` and its status just before it
-    exits, for a server that goes away meanwhile.  A server that goes away after ``R`` leaves
-    the command running, or ended: it is not run again (a link twice at once, a program's side
-    effects twice); the command fails with a message if its status is lost."""
+    The server says ``R`` when it takes the command.  The command's process says ``s`` and its
+    status once it is done (its output written, its copies of our stdout and stderr closed),
+    before it exits; the server says ``S`` and the status of a process that ended without
+    saying it (killed by a signal).  The first of the two is the command's end: the process's
+    exit, which takes a few milliseconds more, is not waited for.  A server that goes away
+    after ``R`` leaves the command running, or ended: it is not run again (a link twice at
+    once, a program's side effects twice); the command fails with a message if its status is
+    lost."""
     import _signal
     import _socket
-    from _struct import pack, unpack
     body = request(argv, key)
     # a signal that comes while the request is on its way is sent after it
     pending: list[int] = []
@@ -228,8 +260,8 @@ def converse(s, argv: list[str], key: str) -> int | None:
             restore()
             return None
         try:
-            s.sendmsg([pack("<Q", len(body))],
-                      [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, pack("4i", cwd, 0, 1, 2))])
+            fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (cwd, 0, 1, 2))
+            s.sendmsg([len(body).to_bytes(8, "little")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         finally:
             os.close(cwd)
         s.sendall(body)
@@ -238,29 +270,22 @@ def converse(s, argv: list[str], key: str) -> int | None:
             relay(signum, None)
         reply = message()
         if reply is not None and reply[:1] == b"R":          # taken: it runs
-            own = None
-            while True:
-                try:
-                    reply = message()
-                except OSError:
-                    reply = None
-                if reply is None or reply[:1] == b"S":
-                    break
-                if reply[:1] == b"s":
-                    own = reply
-            reply = reply or own
+            try:
+                reply = message()
+            except OSError:
+                reply = None
             if reply is None:
                 os.write(2, b"xld: error: the warm server went away while it ran the command "
                             b"(its exit status is lost)\n")
                 return 1
-            return unpack("<i", reply[1:])[0]
+            return int.from_bytes(reply[1:5], "little", signed=True)
     except BaseException:
         restore()
         raise
     if reply is None or reply[:1] != b"S":        # declined: the command runs as it would
         restore()
         return None
-    return unpack("<i", reply[1:])[0]
+    return int.from_bytes(reply[1:5], "little", signed=True)
 
 
 def forward(argv: list[str], key: str) -> int | None:

@@ -7,26 +7,28 @@ to hand the job to a server of the same installation that has everything importe
 
     client (link/client.py)                    server (python -m xld.link.server)
     connect to the user's socket     ------>   accept; same uid? same code on disk?
-    send argv, environment, umask,              fork a child: it takes the client's
-      rlimits; cwd, stdin/out/err as fds          cwd, fds, environment, umask, limits,
-    forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      runs the link exactly as the command
-    exit with the child's status     <------   would, and exits; the server reports its status
+    send argv, environment, umask,              a child (the spare, forked ahead) takes the
+      rlimits; cwd, stdin/out/err as fds          client's cwd, fds, environment, umask,
+    forward SIGINT/TERM/HUP/QUIT/USR1/2 ---->      limits, runs the link exactly as the
+    exit with the child's status     <------      command would, says its status, and exits
 
 The client is link/client.py: the ``xld`` command runs it before it imports anything else, and
 the ld and binfmt_misc wrappers run it alone with ``python -I -S`` (no ``site``: ~10 ms).
 
 A child per link keeps links apart: nothing one link does is seen by the next, as with a fresh
-process.  The output is byte-identical (the tests compare it).  When anything is off the command
-runs the link itself (the lean client first ``exec``s the full command): no server yet (it starts
-one in the background for the next link and links in-process), the socket is not ours, the
-server declines (its code, its dependencies or the module search path changed on disk since it
-started: it exits; the client's installation key or its limits differ from the server's), or
-``XLD_SERVER=0``.
+process.  The server forks it before the command comes (``Spare``: the fork and the copying of
+the pages a link writes are then off the command's path), and the command ends when the child
+says its status (``_finish``), not when it has exited.  The output is byte-identical (the
+tests compare it).  When anything is off the command runs the link itself (the lean client
+first ``exec``s the full command): no server yet (it starts one in the background for the next
+link and links in-process), the socket is not ours, the server declines (its code, its
+dependencies or the module search path changed on disk since it started: it exits; the
+client's installation key or its limits differ from the server's), or ``XLD_SERVER=0``.
 
 Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
 ``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
 peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
-name is a hash of the installation key (link/client.py: the interpreter, where ``xld`` is
+name is a checksum of the installation key (link/client.py: the interpreter, where ``xld`` is
 imported from, and what shapes the module search path), which the request carries too.  A client
 killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
 exits after ``XLD_SERVER_IDLE`` seconds (default 120) without a link.  See docs/options.md.
@@ -45,6 +47,7 @@ MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
 served = False                  # true in a server's child: this process runs a command it was sent
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
+LOG: str | None = None          # XLD_SERVER_LOG of the server (a child appends its own line)
 
 
 def installation_key() -> str:
@@ -86,6 +89,12 @@ def _start_server(path: str) -> None:
     this link goes on in-process.  Several clients may race to start one: the server's lock
     keeps one."""
     from xld.link import cli
+    log = os.environ.get("XLD_SERVER_LOG")
+    if log:                         # relative: to this command's directory (the server's is /,
+        try:                        # and a child it serves writes from its client's)
+            log = os.path.abspath(log)
+        except OSError:             # (a directory that was removed)
+            log = ""
     try:
         pid = os.fork()
     except OSError:
@@ -105,6 +114,8 @@ def _start_server(path: str) -> None:
             os.closerange(3, 4096)
             os.chdir("/")
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            if log is not None:
+                env["XLD_SERVER_LOG"] = log
             # the options that shape the module search path (and so the key) are the client's
             f = sys.flags
             opts = ["-S"] * f.no_site + ["-s"] * f.no_user_site + ["-E"] * f.ignore_environment
@@ -197,6 +208,7 @@ class Request:
         parts = body.split(b"\0")
         if parts[0] != PROTOCOL:
             raise ValueError("protocol")
+        self.body = body
         self.conn = conn
         self.cwd, self.stdio = fds[0], fds[1:4]
         self.key = parts[1]                    # the installation the client stands for
@@ -218,8 +230,12 @@ class Request:
         self.pid = 0
         self.pidfd = -1
         self.started = time.monotonic()        # when the request was read
-        self.uses_r = self.uses_w = -1        # the child says which libraries it read
-        self.uses = bytearray()
+        self.uses_r = self.uses_w = -1        # the child says which libraries it read, after
+        self.uses = bytearray()               # "=" and its status when the client has that
+        self.said_all = False                 # the child closed the pipe
+        self.client_gone = False              # the client closed its connection
+        self.done = False                     # both: the command is over (_ended)
+        self.learn = False                    # the child says which pages it wrote (_prefault)
 
     def limits_allowed(self) -> bool:
         """Whether the child can take the client's limits (it cannot raise a hard limit)."""
@@ -274,48 +290,91 @@ def _read_request(conn) -> Request | None:
 
 def _child(req: Request, keep_closed: list[int]) -> None:
     """In the forked child: become the client's process and run the command; never returns."""
+    _hold_signals(True)
+    try:
+        _become(req, keep_closed)
+    except BaseException as e:
+        _run(req, e)
+    _run(req)
+
+
+def _become(req: Request, keep_closed: list[int]) -> None:
+    """Take the client's working directory, stdin/stdout/stderr, environment, umask and
+    limits (a spare does it before the server has checked its code on disk, and then waits:
+    nothing of it is seen unless it runs the command)."""
+    import gc
     import io
     import resource
     import signal
     global served
     served = True
+    for fd in keep_closed:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    for name, (soft, hard) in req.limits.items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+    os.fchdir(req.cwd)
+    for i, fd in enumerate(req.stdio):
+        os.dup2(fd, i)
+    req.close_fds()
+    os.umask(req.umask)
+    os.environb.clear()
+    os.environb.update(req.env)
+    enc, errors = stdio_codec(req.env, sys.stdout.encoding or "utf-8")
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc, errors=errors)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
+                                  errors="surrogateescape",        # as cli.main sets it
+                                  line_buffering=os.isatty(1))
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
+                                  errors="backslashreplace", line_buffering=True)
+    sys.argv = ["xld", *req.argv]
+    from xld.link import cli
+    from xld.link import input as inp
+    inp.recorded_inputs = []
+    if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
+        # a link: the collector is off while it runs (cli.link_main), and would run after
+        # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
+        gc.disable()
+
+
+def _hold_signals(hold: bool) -> None:
+    """Block (or unblock) the signals a client forwards, in a child from before it takes the
+    command's handlers (_become) until it runs the command (_run).  The server forwards them
+    once it has told a spare to go, so one can be there as the spare's wait for its go
+    returns: taken there, a SIGINT's KeyboardInterrupt was taken for the server's going away
+    (the process ended with 0, having run nothing), or escaped into the server's own code."""
+    import _signal
+    numbers = [getattr(_signal, name) for name in FORWARDED_SIGNALS]
+    _signal.pthread_sigmask(_signal.SIG_BLOCK if hold else _signal.SIG_UNBLOCK, numbers)
+
+
+def _run(req: Request, failed: BaseException | None = None) -> None:
+    """Run the command (or report ``failed``, what went wrong as the process took the
+    client's place), say its status and exit; never returns."""
+    import gc
     status = 1
     me = os.getpid()
     try:
-        for fd in keep_closed:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        for name, (soft, hard) in req.limits.items():
-            resource.setrlimit(getattr(resource, name), (soft, hard))
-        os.fchdir(req.cwd)
-        for i, fd in enumerate(req.stdio):
-            os.dup2(fd, i)
-        req.close_fds()
-        os.umask(req.umask)
-        os.environb.clear()
-        os.environb.update(req.env)
-        enc, errors = stdio_codec(req.env, sys.stdout.encoding or "utf-8")
-        sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding=enc, errors=errors)
-        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding=enc,
-                                      errors="surrogateescape",        # as cli.main sets it
-                                      line_buffering=os.isatty(1))
-        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding=enc,
-                                      errors="backslashreplace", line_buffering=True)
-        sys.argv = ["xld", *req.argv]
+        _hold_signals(False)          # (one held since _become is taken here)
+        if failed is not None:
+            raise failed
         from xld.link import cli
-        from xld.link import input as inp
-        inp.recorded_inputs = []
         status = cli.main(req.argv)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     except SystemExit as e:
         status = exit_status(e)
+    except KeyboardInterrupt:         # before the command took it: as it reports one
+        status = 130                  # (`xld run`: 130; a link: link_main's message and 1)
+        if not req.argv or req.argv[0] != "run":
+            try:
+                os.write(2, b"xld: error: interrupted\n")
+            except OSError:
+                pass
+            status = 1
     except BaseException as e:                        # never a traceback from the server
         try:
             os.write(2, f"xld: error: internal error: {type(e).__name__}: {e}\n".encode())
@@ -324,11 +383,57 @@ def _child(req: Request, keep_closed: list[int]) -> None:
         status = 1
     finally:
         if os.getpid() == me:         # (not a process the command forked, such as a guest's)
-            try:                      # the status, from the process itself: the client has it
-                os.write(req.conn.fileno(), b"s" + struct.pack("<i", status & 0xFF))   # even if
-            except OSError:                                                # the server is gone
+            try:
+                gc.disable()
+                _finish(req, status & 0xFF)
+            except BaseException:
                 pass
         os._exit(status & 0xFF)
+
+
+def _finish(req: Request, status: int) -> None:
+    """The command is done: tell the client its status now, and the server what the link read
+    after that.  The client ends on ``s``: it does not wait for this process's exit (tearing
+    down a copy of the server's address space takes 5-10 ms).  So from here on the process is
+    only a status: no signal can change it (they are blocked; SIGKILL aside), its copies of the
+    client's stdin/stdout/stderr are closed first (a reader of the command's output sees its
+    end with the command's), and the server learns from the ``=`` written to the uses pipe
+    before the ``s`` that a client closing its socket now has its status (it kills the
+    process of a client that went away before)."""
+    import _signal                    # (signal's wrappers make a Signals enum of each number)
+    for name in FORWARDED_SIGNALS:
+        _signal.signal(getattr(_signal, name), _signal.SIG_IGN)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, _signal.valid_signals())
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:             # a closed or broken pipe: the command's own exit would
+            pass                      # not report it either
+    for fd in (0, 1, 2):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    from xld.link import input as inp
+    if LOG:                   # the line is in the log when the command has ended
+        import resource
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        _log_served(req, status, inp.warm_hits, ru.ru_utime + ru.ru_stime)
+    _write_all(req.uses_w, b"=" + bytes([status]))
+    try:                      # the status, from the process itself: the client has it even if
+        os.write(req.conn.fileno(), b"s" + struct.pack("<i", status))    # the server is gone
+    except OSError:
+        pass
+    _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
+    if req.learn and status == 0 and req.argv and req.argv[0] not in client.NOT_SERVED + ("run",):
+        _write_all(req.uses_w, _written_pages(_spare_pages))       # (a link's: 2-3 ms)
+    os.close(req.uses_w)              # the server takes it from here, as this process exits
+
+
+def _log_served(req: Request, status: int, hits, cpu: float) -> None:
+    wall = (time.monotonic() - req.started) * 1000
+    _log(LOG, f"served pid={req.pid or os.getpid()} status={status} warm={hits} wall={wall:.1f}ms "
+              f"cpu={cpu * 1000:.1f}ms argv={req.argv!r}")
 
 
 def stdio_codec(env: dict, server_encoding: str) -> tuple[str, str]:
@@ -372,6 +477,113 @@ def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]]) -> None:
     for path, members in uses:
         parts += [os.fsencode(path), ",".join(map(str, members)).encode()]
     data = b"\0".join(parts)
+    _write_all(fd, struct.pack("<I", len(data)) + data)
+
+
+MADV_POPULATE_WRITE = 23          # Linux 5.14: fault pages in writable, as a write would
+PREFAULT_MAX = 1 << 25            # bytes a spare copies ahead at most
+
+
+def _written_pages(before=None) -> bytes:
+    """The pages of this process's private writable memory that are its own now (a copy of
+    the server's page it wrote, or a new one), less those it had ``before`` (_own_pages):
+    the ones the next command will most likely write too.  ``START:COUNT`` runs of page
+    numbers, in hex; empty without /proc."""
+    import numpy as np
+    pages = _own_pages()
+    if before is not None:
+        pages = np.setdiff1d(pages, before, assume_unique=True)
+    if not pages.size:
+        return b""
+    cut = np.flatnonzero(np.diff(pages) != 1) + 1
+    starts = pages[np.concatenate(([0], cut))]
+    ends = pages[np.concatenate((cut - 1, [pages.size - 1]))] + 1
+    return ",".join(f"{a:x}:{n:x}" for a, n in zip(starts.tolist(), (ends - starts).tolist())).encode()
+
+
+def _own_pages():
+    """The numbers of the pages of this process's private writable memory that are present
+    and mapped by it alone (/proc/self/pagemap), in order; none without /proc."""
+    import numpy as np
+    size = os.sysconf("SC_PAGESIZE")
+    firsts, counts, chunks = [], [], []
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            maps = f.read().splitlines()
+        fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        for line in maps:
+            fields = line.split()
+            if len(fields) < 2 or fields[1] != b"rw-p":
+                continue
+            lo, hi = (int(x, 16) // size for x in fields[0].split(b"-"))
+            if (hi - lo) * size > 4 * PREFAULT_MAX:         # not the server's heap: a link's own
+                continue
+            chunks.append(os.pread(fd, (hi - lo) * 8, lo * 8))
+            firsts.append(lo)
+            counts.append(len(chunks[-1]) // 8)
+    except (OSError, ValueError):
+        return np.zeros(0, dtype=np.int64)
+    finally:
+        os.close(fd)
+    if not chunks:
+        return np.zeros(0, dtype=np.int64)
+    v = np.frombuffer(b"".join(chunks), dtype=np.uint64)
+    counts = np.array(counts, dtype=np.int64)
+    base = np.repeat(np.array(firsts, dtype=np.int64) - (np.cumsum(counts) - counts), counts)
+    mine = np.flatnonzero((v >> np.uint64(63)) & (v >> np.uint64(56)) & np.uint64(1))
+    return base[mine] + mine
+
+
+def _parse_runs(text: bytes) -> list[tuple[int, int]]:
+    try:
+        return [tuple(int(x, 16) for x in run.split(b":")) for run in text.split(b",") if run]
+    except ValueError:
+        return []
+
+
+def _prefault(runs: list[tuple[int, int]], ctl) -> None:
+    """In a spare: copy ahead the pages a command wrote last time (``runs``), where this
+    process has private writable memory, so that the command does not stop on each (a fault
+    and a copy: 3-5 us a page, 1,500-2,000 pages for a small link).  Stops when a command
+    comes.  MADV_POPULATE_WRITE changes no byte; on a kernel without it nothing is done."""
+    import ctypes
+    import select
+    size = os.sysconf("SC_PAGESIZE")
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            maps = []
+            for line in f.read().splitlines():
+                fields = line.split()
+                if len(fields) >= 2 and fields[1] == b"rw-p":
+                    lo, hi = (int(x, 16) // size for x in fields[0].split(b"-"))
+                    maps.append((lo, hi))
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    except (OSError, AttributeError):
+        return
+    import bisect
+    starts = [lo for lo, _ in maps]
+    budget = PREFAULT_MAX // size
+    for i, (first, count) in enumerate(runs):
+        if i % 64 == 0 and select.select([ctl], [], [], 0)[0]:
+            return                                  # a command came: it goes first
+        j = bisect.bisect_right(starts, first) - 1
+        if j < 0:
+            continue
+        lo, hi = maps[j]
+        end = min(first + count, hi)
+        if end <= first or budget <= 0:
+            continue
+        n = min(end - first, budget)
+        budget -= n
+        if madvise(first * size, n * size, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
+            return                                  # EINVAL: a kernel without it
+
+
+def _write_all(fd: int, data: bytes) -> None:
     try:
         while data:
             data = data[os.write(fd, data):]
@@ -408,7 +620,10 @@ def serve(path: str, expected_cli: str) -> int:
         return 0                                   # another server of this installation runs
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())
-    log = os.environ.get("XLD_SERVER_LOG")
+    global LOG
+    LOG = os.environ.get("XLD_SERVER_LOG")
+    if LOG:                 # a child writes its own line, from the client's working directory
+        LOG = os.path.abspath(LOG)
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     try:
         _warm_up()
@@ -421,21 +636,23 @@ def serve(path: str, expected_cli: str) -> int:
     files = _module_files()
     installation = client.this_process_key_text().encode("utf-8", "surrogateescape")
     idle = float(os.environ.get("XLD_SERVER_IDLE", DEFAULT_IDLE))
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     old = os.umask(0o077)
-    address, dirfd = client.short_address(path)
-    try:
+    fresh = f"{path}.{os.getpid()}"     # bound and listening before it takes the socket's name:
+    address, dirfd = client.short_address(fresh)    # a client never finds a socket that refuses
+    try:                                            # (it would link itself)
         listener.bind(address)
     finally:
         if dirfd >= 0:
             os.close(dirfd)
     os.umask(old)
-    bound = os.stat(path).st_ino
     listener.listen(64)
+    try:
+        os.rename(fresh, path)          # (over a dead server's)
+    except OSError:
+        os.unlink(fresh)
+        raise
+    bound = os.stat(path).st_ino
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     gc.collect()
@@ -443,6 +660,8 @@ def serve(path: str, expected_cli: str) -> int:
     sel = selectors.DefaultSelector()
     sel.register(listener, selectors.EVENT_READ, "accept")
     running: dict[int, Request] = {}              # pidfd -> request
+    spare = Spare()
+    spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
     last = time.monotonic()
     leaving = False
     try:
@@ -454,24 +673,36 @@ def serve(path: str, expected_cli: str) -> int:
                 try:
                     if what == "accept":
                         conn, _ = listener.accept()
-                        if not _accept(conn, files, running, sel, listener, installation, lock) \
-                                and stale(files):
+                        if not _accept(conn, files, running, sel, listener, installation, lock,
+                                       spare) and stale(files):
                             # no new commands; the running ones end first (a client whose
                             # server went away would have no status)
                             sel.unregister(listener)
+                            spare.stop(sel)
                             _leave(path, bound, listener, lock)
                             leaving = True
                     elif what[0] == "conn":
-                        _on_client(what[1], running, sel)
+                        _on_client(what[1], running, sel, spare)
                     elif what[0] == "uses":
-                        _on_uses(what[1], running, sel)
+                        _on_uses(what[1], running, sel, spare)
+                    elif what[0] == "spare":            # it died without a command: no more
+                        spare.stop(sel)                 # spares (a fork per command, as before)
+                        spare.broken = True
                     else:
-                        _on_exit(what[1], running, sel, log)
+                        _on_exit(what[1], running, sel, spare)
                         last = time.monotonic()
+                    if not leaving and not spare.broken and \
+                            (spare.state != _warm_state() if spare.pid else
+                             all(r.done for r in running.values())):
+                        # a spare for the next command: when none runs (a fork takes CPU from
+                        # it), or when what it inherited is out of date
+                        spare.stop(sel)
+                        spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
                 except Exception as e:          # a bug here must not take the server down
-                    if log:
-                        _log(log, f"error: {type(e).__name__}: {e}")
+                    if LOG:
+                        _log(LOG, f"error: {type(e).__name__}: {e}")
     finally:
+        spare.stop(sel)
         if not leaving:
             _leave(path, bound, listener, lock)
     return 0
@@ -488,7 +719,190 @@ def _leave(path: str, bound: int, listener, lock: int) -> None:
     os.close(lock)
 
 
-def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
+def _not_inherited(listener, sel, lock: int, running, spare: Spare) -> list[int]:
+    """The server's descriptors that a child it forks closes.  A command's child keeps its own
+    connection (it sends its status, server or not); not the lock (a successor must be able
+    to take it while an orphaned command runs on), nor the spare's (it sees the server go when
+    its connection closes)."""
+    fds = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
+    for r in running.values():
+        fds += [r.conn.fileno(), r.pidfd, r.uses_r]
+    if spare.pid:
+        fds += [spare.ctl.fileno(), spare.pidfd]
+    return [fd for fd in fds if fd >= 0]
+
+
+class Spare:
+    """A child forked ahead of the next command, waiting for it: the fork (1.5 ms for the
+    server's address space) and what the child does before it takes a command are off the
+    command's path.  It is still one fresh process per command: a spare takes one command
+    and is then that command's process; the server forks the next spare once the command has
+    ended (and the libraries it read are parsed ahead), and forks a new one whenever what a
+    child would inherit changed (libraries parsed ahead since).  The server checks each
+    command (the client's uid and installation, its own code on disk) before it hands it
+    over, exactly as before it forks; a spare never decides.  A spare ends when the server
+    ends it (it leaves, or replaces it) or goes away (its connection to the spare closes)."""
+
+    def __init__(self):
+        self.pid = 0
+        self.pidfd = -1
+        self.ctl = None                   # the server's end of the spare's connection
+        self.state = None                 # what it inherited (_warm_state)
+        self.broken = False               # one died on its own: none again
+        self.runs: list[tuple[int, int]] = []    # pages a link wrote (_prefault)
+        self.learns = False               # this spare copies nothing ahead: its command's
+        self.commands = 0                 # child says which pages it wrote (learn)
+
+    def learn(self, runs: list[tuple[int, int]]) -> None:
+        """The pages a link wrote, as far as PREFAULT_MAX goes: the next spares copy them
+        ahead.  They come from a child that had nothing copied ahead (the pages it has of
+        its own then, less those it had before its command: the ones it wrote), until one
+        came and then for one command in ten (the scans cost 2-3 ms each, off the path)."""
+        kept, pages = [], 0
+        for run in runs:
+            if pages + run[1] > PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
+                break
+            kept.append(run)
+            pages += run[1]
+        self.runs = kept
+
+    def start(self, sel, not_inherited: list[int]) -> None:
+        import selectors
+        import socket
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = os.fork()
+        except OSError:
+            mine.close()
+            theirs.close()
+            return
+        learns = not self.runs or self.commands % 10 == 9
+        if pid == 0:
+            mine.close()
+            _spare(theirs, not_inherited, [] if learns else self.runs)
+        theirs.close()
+        self.pid, self.ctl, self.state, self.learns = pid, mine, _warm_state(), learns
+        self.pidfd = os.pidfd_open(pid)
+        sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
+
+    def offer(self, req: Request, sel) -> bool:
+        """Send the command to the spare, which takes the client's place while the server
+        checks its code (then ``go`` or ``stop``): False when there is none (or it died)."""
+        import socket
+        if not self.pid:
+            return False
+        fds = [req.conn.fileno(), req.cwd, *req.stdio, req.uses_w]
+        try:
+            self.ctl.sendmsg([struct.pack("<QdB", len(req.body), req.started, req.learn)],
+                             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+            self.ctl.sendall(req.body)
+        except OSError:                   # it is gone (a spare takes a command whole or not)
+            self.stop(sel)
+            return False
+        return True
+
+    def go(self, req: Request, sel) -> None:
+        """The spare runs the command it was offered, and is its process from now on
+        (req.pid, req.pidfd; one that died meanwhile ends the command as a killed one)."""
+        try:
+            self.ctl.sendall(b"G")
+        except OSError:
+            pass
+        sel.unregister(self.pidfd)
+        self.ctl.close()
+        self.commands += 1
+        req.pid, req.pidfd = self.pid, self.pidfd
+        self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
+
+    def stop(self, sel) -> None:
+        """End the spare (it has no command: nothing of one is lost)."""
+        import signal
+        if not self.pid:
+            return
+        try:
+            sel.unregister(self.pidfd)
+        except (KeyError, ValueError):
+            pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        os.close(self.pidfd)
+        self.ctl.close()
+        self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
+
+
+_spare_pages = None     # in a spare that copied nothing ahead: the pages it had of its own
+#                         before its command came (its own doing and the server's, not the link's)
+
+
+def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
+    """In a spare: copy ahead the pages the last commands wrote, wait for a command, then run
+    it as a child forked for it would; never returns.  The server gone, or a message that is
+    not a command: exit, having done nothing."""
+    import socket
+    try:
+        for fd in not_inherited:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if runs:
+            _prefault(runs, ctl)
+        else:
+            global _spare_pages
+            _spare_pages = _own_pages()
+        head, anc, _flags, _addr = ctl.recvmsg(17, socket.CMSG_SPACE(6 * struct.calcsize("i")))
+        fds: list[int] = []
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.extend(struct.unpack(f"{len(data) // 4}i", data[:len(data) // 4 * 4]))
+        while head and len(head) < 17:
+            more = ctl.recv(17 - len(head))
+            if not more:
+                break
+            head += more
+        if len(head) != 17 or len(fds) != 6:
+            os._exit(0)
+        length, started, learn = struct.unpack("<QdB", head)
+        chunks, got = [], 0
+        while got < length:
+            chunk = ctl.recv(min(1 << 20, length - got))
+            if not chunk:
+                os._exit(0)
+            chunks.append(chunk)
+            got += len(chunk)
+        req = Request(socket.socket(fileno=fds[0]), fds[1:5], b"".join(chunks))
+        req.uses_w, req.started, req.learn = fds[5], started, bool(learn)
+    except BaseException:
+        os._exit(0)
+    failed = None
+    _hold_signals(True)           # the command's signals wait for _run (_hold_signals)
+    try:                          # while the server checks its code on disk
+        _become(req, [])
+    except BaseException as e:
+        failed = e
+    try:
+        go = ctl.recv(1)
+    except BaseException:
+        go = b""
+    if go != b"G":                # declined, or the server went away: nothing ran
+        os._exit(0)
+    os.close(ctl.detach())
+    _run(req, failed)
+
+
+def _warm_state() -> tuple:
+    """What a child inherits of the libraries parsed ahead (it changes when one is added)."""
+    from xld.link import input as inp
+    return tuple((k, id(f), len(getattr(f, "parsed", ()))) for k, f in inp.warm_inputs.items())
+
+
+def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: Spare) -> bool:
     import selectors
     import socket
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
@@ -503,37 +917,46 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
     if req is None:
         conn.close()
         return True
-    if req.key != key or stale(files) or not req.limits_allowed():
+    offered = False
+    if req.key == key and req.limits_allowed():
+        req.uses_r, req.uses_w = os.pipe()
+        # the child says which pages it wrote if nothing was copied ahead for it (_prefault)
+        req.learn = spare.learns if spare.pid else not spare.runs
+        offered = spare.offer(req, sel)           # it takes the client's place meanwhile
+    if req.uses_r < 0 or stale(files):
+        if offered:
+            spare.stop(sel)                       # (it ran nothing)
         try:
             conn.sendall(b"D" + struct.pack("<i", 0))
         except OSError:
             pass
+        for fd in (req.uses_r, req.uses_w):
+            if fd >= 0:
+                os.close(fd)
         req.close_fds()
         conn.close()
         return False
     try:                          # taken: from here on the client does not run it itself
         conn.sendall(b"R" + struct.pack("<i", 0))
     except OSError:
+        if offered:
+            spare.stop(sel)
+        os.close(req.uses_r)
+        os.close(req.uses_w)
         req.close_fds()
         conn.close()
         return True
-    # the child keeps its own connection (it sends its status, server or not); not the lock (a
-    # successor must be able to take it while an orphaned command runs on)
-    others = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
-    for r in running.values():
-        others += [r.conn.fileno(), r.pidfd]
-    for r in running.values():
-        others.append(r.uses_r)
-    req.uses_r, req.uses_w = os.pipe()
-    others.append(req.uses_r)
-    pid = os.fork()
-    if pid == 0:
-        _child(req, [fd for fd in others if fd >= 0])
+    if offered:
+        spare.go(req, sel)
+    else:                                         # none ready: a child of its own
+        pid = os.fork()
+        if pid == 0:
+            _child(req, _not_inherited(listener, sel, lock, running, spare) + [req.uses_r])
+        req.pid = pid
+        req.pidfd = os.pidfd_open(pid)
     os.close(req.uses_w)
     os.set_blocking(req.uses_r, False)
-    req.pid = pid
     req.close_fds()
-    req.pidfd = os.pidfd_open(pid)
     conn.settimeout(None)
     running[req.pidfd] = req
     sel.register(conn, selectors.EVENT_READ, ("conn", req.pidfd))
@@ -542,10 +965,29 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int) -> bool:
     return True
 
 
-def _on_uses(pidfd: int, running, sel) -> None:
+def _on_uses(pidfd: int, running, sel, spare: Spare) -> None:
     req = running.get(pidfd)
     if req is not None and _read_uses(req):
         sel.unregister(req.uses_r)
+        req.said_all = True
+        if req.client_gone:
+            _ended(req, spare)
+
+
+def _ended(req: Request, spare: Spare) -> None:
+    """The child said all it had to say (it is exiting) and its client is gone: learn the
+    pages a link wrote, and parse ahead the libraries it read (while the child exits; not
+    before the client is gone: it would wait for the CPU)."""
+    if req.done or len(req.uses) < 6 or req.uses[:1] != b"=":
+        return
+    req.done = True
+    status = req.uses[1]
+    (n,) = struct.unpack("<I", req.uses[2:6])
+    uses, pages = bytes(req.uses[6:6 + n]), bytes(req.uses[6 + n:])
+    if status == 0 and pages:
+        spare.learn(_parse_runs(pages))
+    if status == 0 and uses:
+        _warm_libraries(uses)
 
 
 def _read_uses(req: Request) -> bool:
@@ -563,7 +1005,7 @@ def _read_uses(req: Request) -> bool:
             req.uses += chunk
 
 
-def _on_client(pidfd: int, running, sel) -> None:
+def _on_client(pidfd: int, running, sel, spare: Spare) -> None:
     """The client sent a signal to forward, or went away (then the link is killed)."""
     import signal
     req = running.get(pidfd)
@@ -575,10 +1017,15 @@ def _on_client(pidfd: int, running, sel) -> None:
         data = b""
     if not data:
         sel.unregister(req.conn)
-        try:
-            os.kill(req.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        req.client_gone = True
+        _read_uses(req)
+        if not req.uses.startswith(b"="):     # not a client that had its status: one killed
+            try:
+                os.kill(req.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        elif req.said_all:
+            _ended(req, spare)
         return
     for i in range(0, len(data) - 1, 2):
         if data[i:i + 1] == b"K":
@@ -596,7 +1043,7 @@ def _log(path: str, line: str) -> None:
         pass
 
 
-def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
+def _on_exit(pidfd: int, running, sel, spare: Spare) -> None:
     req = running.pop(pidfd)
     _, status, usage = os.wait4(req.pid, 0)
     code = os.waitstatus_to_exitcode(status)
@@ -613,19 +1060,15 @@ def _on_exit(pidfd: int, running, sel, log: str | None) -> None:
     os.set_blocking(req.uses_r, True)
     _read_uses(req)
     os.close(req.uses_r)
-    if log:
-        hits = bytes(req.uses).partition(b"\0")[0].decode("ascii", "replace") or "0"
-        cpu = (usage.ru_utime + usage.ru_stime) * 1000
-        wall = (time.monotonic() - req.started) * 1000
-        _log(log, f"served pid={req.pid} status={code} warm={hits} wall={wall:.1f}ms cpu={cpu:.1f}ms "
-                  f"argv={req.argv!r}")
+    if LOG and not req.uses.startswith(b"="):     # (one that said its status logged itself)
+        _log_served(req, code, "0", usage.ru_utime + usage.ru_stime)
     try:
         req.conn.sendall(b"S" + struct.pack("<i", code))
     except OSError:
         pass
     req.conn.close()
-    if code == 0 and req.uses:
-        _warm_libraries(bytes(req.uses))
+    if code == 0:
+        _ended(req, spare)
 
 
 if __name__ == "__main__":

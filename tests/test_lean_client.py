@@ -68,6 +68,18 @@ def programs(tmp_path_factory):
     return out
 
 
+def bind(sock, path) -> None:
+    """Bind where a server would, by the server's way to a path past AF_UNIX's 108 bytes
+    (pytest-xdist's temporary directories are that deep)."""
+    from xld.link import client
+    address, dirfd = client.short_address(str(path))
+    try:
+        sock.bind(address)
+    finally:
+        if dirfd >= 0:
+            os.close(dirfd)
+
+
 def lean(args, env, cwd, **kw) -> subprocess.CompletedProcess:
     """The lean client as the wrappers run it."""
     from xld.link import client
@@ -200,7 +212,7 @@ def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_p
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     path = d / (client.key_name(key) + ".sock")
     rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    rogue.bind(str(path))
+    bind(rogue, path)
     rogue.listen(8)
     rogue.setblocking(False)
     want = lean(["run", exe, "q"], dict(server_env, XLD_SERVER="0"), tmp_path, input=b"in")
@@ -231,7 +243,7 @@ def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, serv
     d.mkdir(mode=0o700)
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    rogue.bind(str(d / (client.key_name(key) + ".sock")))
+    bind(rogue, d / (client.key_name(key) + ".sock"))
     rogue.listen(8)
     seen = []
 
@@ -341,7 +353,7 @@ def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, t
     key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
     path = d / (client.key_name(key) + ".sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    bind(listener, path)
     listener.listen(8)
     with monkeypatch.context() as m:           # as if the listener were another user's
         m.setattr(os, "getuid", lambda: 4242)
@@ -354,7 +366,7 @@ def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, t
         return
     # as root: a listener of another uid for real (SO_PEERCRED has the listen()er's)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(str(path))
+    bind(listener, path)
     ready_r, ready_w = os.pipe()
     done_r, done_w = os.pipe()
     pid = os.fork()
@@ -414,3 +426,41 @@ def test_a_signal_the_client_ignores_is_not_forwarded(programs, server_env, tmp_
             f.close()
     assert statuses == {"alone": 143, "served": 143}
     assert len(served(server_env)) == 1 and "status=143" in served(server_env)[0]
+
+
+def test_the_lean_client_sends_the_limits_getrlimit_gives_without_loading_modules():
+    """The client reads its limits from /proc/self/limits (no shared library to load for
+    ``resource``; none for ``_struct`` either): the same numbers as getrlimit, set or not."""
+    import resource
+    from xld.link import client
+
+    def lowered():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (100, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 30, resource.RLIM_INFINITY))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 4096))
+    probe = ("import sys; sys.path.append(sys.argv[1]); import client, resource; "
+             "print(client.limits() == {n: resource.getrlimit(getattr(resource, n)) for n in client.LIMITS})")
+    for pre in (None, lowered):
+        p = subprocess.run([sys.executable, "-I", "-S", "-c", probe, client.PACKAGE_DIR],
+                           capture_output=True, preexec_fn=pre, check=True)
+        assert p.stdout == b"True\n", p.stderr
+    lean_only = ("import sys; sys.path.append(sys.argv[1]); import client; client.request(['-v'], 'k'); "
+                 "client.key_name('k'); print(sorted({'resource', '_struct', '_sha256', '_hashlib'} & set(sys.modules)))")
+    p = subprocess.run([sys.executable, "-I", "-S", "-c", lean_only, client.PACKAGE_DIR],
+                       capture_output=True, check=True)
+    assert p.stdout == b"[]\n", p.stderr
+
+
+def test_installations_have_sockets_of_their_own():
+    """The socket's name is a checksum of the installation key: the same key, the same name;
+    keys that differ anywhere (one byte, one more at the end), other names."""
+    from xld.link import client
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, {"HOME": "/h", "PYTHONPATH": "/p"})
+    names = {client.key_name(key), client.key_name(key + "\0"), client.key_name("\0" + key),
+             client.key_name(key.replace("/h", "/i")), client.key_name(key[:-1])}
+    assert len(names) == 5 and client.key_name(key) == client.key_name(str(key))
+    # bytes swapped 127 apart (the same weight modulo 2^127 - 1): other names too
+    envs = [{"HOME": "/h", "PYTHONX": a + "x" * 126 + b} for a, b in ("ab", "ba")]
+    swapped = [client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, e) for e in envs]
+    assert swapped[0] != swapped[1] and client.key_name(swapped[0]) != client.key_name(swapped[1])
+    assert all(len(n) == 24 and int(n, 16) >= 0 for n in names)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -70,11 +71,17 @@ def gcc_link(objs, out, env, cwd, **kw) -> subprocess.CompletedProcess:
 
 
 def wait_for_socket(env) -> Path:
-    """The first command starts the server in the background; wait until it listens."""
+    """The first command starts the server in the background; wait until its socket is
+    there, which it is only once it listens (a client that found it and was refused linked
+    itself: the next command was not served)."""
+    from xld.link import client
     base = Path(env["XLD_SERVER_DIR"])
     for _ in range(600):
         socks = list(base.glob("xld-*/*.sock"))
         if socks:
+            s = client.connect(str(socks[0]))
+            assert s is not None, "the server's socket is there but refuses"
+            s.close()
             return socks[0]
         time.sleep(0.05)
     raise AssertionError("the server never started: " + repr(list(base.rglob("*"))))
@@ -372,3 +379,200 @@ def test_a_socket_path_longer_than_sun_path_is_served(tmp_path):
         assert served(env), "a command was never served"
     finally:
         _stop(base)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``."""
+    kids = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                kids.add(int(d))
+    return kids
+
+
+def _wait(predicate, what: str):
+    for _ in range(1200):
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(what)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:                                   # a zombie of a server that has not reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_spare_child_takes_one_command_and_leaves_with_the_server(objects, server_env, tmp_path):
+    """The server keeps one child forked ahead (a spare): a command is run by it (the log's
+    pid), a fresh spare takes its place for the next one, and the spare ends with the server:
+    killed outright, or leaving because its code changed on disk (then it serves nothing)."""
+    path_dir = tmp_path / "pypath"
+    path_dir.mkdir()
+    env = dict(server_env, PYTHONPATH=str(path_dir))
+    work = tmp_path / "work"
+    work.mkdir()
+    xld(["--version"], env, work)
+    sock = wait_for_socket(env)
+    server = int(Path(str(sock) + ".lock").read_text())
+    seen = set()
+
+    def spares(pid):                             # its live children, none that ran a command
+        kids = {k for k in _children(pid) if not _gone(k)}
+        return kids if kids.isdisjoint(seen) else set()
+    for n in range(1, 4):
+        spare = _wait(lambda: spares(server), "no fresh spare")
+        assert len(spare) == 1
+        (spare,) = spare
+        seen.add(spare)
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", f"out{n}"], env, work)
+        assert p.returncode == 0, p.stderr
+        assert f"pid={spare} status=0" in served(env)[-1]
+    assert (work / "out1").read_bytes() == (work / "out3").read_bytes()
+    # the code changed: the command runs unserved, the server leaves, and its spare with it
+    spare = _wait(lambda: spares(server), "no fresh spare")
+    (path_dir / "new.pth").write_text("")
+    p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out4"], env, work)
+    assert p.returncode == 0 and len(served(env)) == 3
+    assert (work / "out4").read_bytes() == (work / "out1").read_bytes()
+    _wait(lambda: all(_gone(pid) for pid in (server, *spare)), "the stale server or its spare stayed")
+    # a server killed outright: its spare sees it go and exits
+    xld(["--version"], env, work)                      # (starts a fresh server)
+    _wait(lambda: Path(str(sock) + ".lock").read_text().strip() not in ("", str(server)), "no new server")
+    fresh = int(Path(str(sock) + ".lock").read_text())
+    spare = _wait(lambda: spares(fresh), "no spare")
+    os.kill(fresh, signal.SIGKILL)
+    _wait(lambda: all(_gone(pid) for pid in spare), "the spare outlived its server")
+
+
+def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
+    """The pages a link wrote, as runs of page numbers, and what a spare does with them:
+    MADV_POPULATE_WRITE where the process has private writable memory (the bytes unchanged),
+    nothing elsewhere; the runs it keeps are capped."""
+    import mmap
+    from xld.link import server
+    size = mmap.PAGESIZE
+    runs = server._parse_runs(server._written_pages())
+    assert runs and all(n > 0 for _, n in runs)
+    assert server._parse_runs(b"10:2,1f:1") == [(16, 2), (31, 1)] and server._parse_runs(b"x:") == []
+    m = mmap.mmap(-1, 64 * size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        import ctypes
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+        base = addr // size
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        assert libc.mprotect(addr + 40 * size, 8 * size, mmap.PROT_READ) == 0
+
+        def present(first, count):
+            with open("/proc/self/pagemap", "rb") as f:
+                f.seek(first * 8)
+                data = f.read(count * 8)
+            return [int.from_bytes(data[i:i + 8], "little") >> 63 for i in range(0, len(data), 8)]
+        assert present(base, 64) == [0] * 64
+        r, w = os.pipe()
+        with open(r, "rb", buffering=0) as rf:
+            server._prefault([(base + 8, 4), (base + 40, 4), (1, 1)], rf)
+        os.close(w)
+        # written ahead where writable; not the read-only part, nor where nothing is mapped
+        assert present(base, 64) == [0] * 8 + [1] * 4 + [0] * 52
+        assert m[:] == bytes(64 * size)
+        assert libc.mprotect(addr + 40 * size, 8 * size, mmap.PROT_READ | mmap.PROT_WRITE) == 0
+    finally:
+        del addr
+        m.close()
+    spare = server.Spare()
+    cap = server.PREFAULT_MAX // size
+    spare.learn([(1, 5)])
+    spare.learn([(7, 3), (1, 5)])                         # the last link's pages
+    assert spare.runs == [(7, 3), (1, 5)]
+    spare.learn([(100, cap - 4), (7, 3), (1, 5)])         # as far as the cap goes
+    assert spare.runs == [(100, cap - 4), (7, 3)]
+
+
+
+def _blocked_in_recv(pid: int, cwd: Path) -> bool:
+    """A spare that took the client's place (its directory) and waits for its go (asleep)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        return os.readlink(f"/proc/{pid}/cwd") == str(cwd) and state == "S"
+    except OSError:
+        return False
+
+
+def test_a_signal_that_comes_with_the_spares_go_is_the_commands(objects, tmp_path):
+    """The server forwards the client's signals once it has told the spare to go: a SIGINT
+    that is there as the spare's wait for its go returns interrupts the command (status 1,
+    "interrupted", as a link interrupted a moment later), never makes it end with 0 having
+    run nothing (the spare took it for the server's going away)."""
+    import socket
+    from xld.link import client
+    work = tmp_path / "work"
+    work.mkdir()
+    ctl, theirs = socket.socketpair()
+    conn, client_end = socket.socketpair()
+    uses_r, uses_w = os.pipe()
+    err_r, err_w = os.pipe()
+    body = client.request(["--arch", "arm64", "-e", "twice", str(objects[1]), "-o", "out"], "key")
+    # a spare as the server forks it: NumPy imported, one thread, SIGINT ignored
+    spare = subprocess.Popen(
+        [sys.executable, "-c", "import signal, socket, sys, numpy; from xld.link import server; "
+         "signal.signal(signal.SIGINT, signal.SIG_IGN); "
+         "server._spare(socket.socket(fileno=int(sys.argv[1])), [], []); sys.exit(99)",
+         str(theirs.fileno())], pass_fds=[theirs.fileno()],
+        env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    theirs.close()
+    cwd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+    null = os.open(os.devnull, os.O_RDWR)
+    fds = [conn.fileno(), cwd, null, null, err_w, uses_w]
+    ctl.sendmsg([struct.pack("<QdB", len(body), time.monotonic(), 0)],
+                [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
+    ctl.sendall(body)
+    for fd in (cwd, null, err_w, uses_w):
+        os.close(fd)
+    conn.close()
+    _wait(lambda: _blocked_in_recv(spare.pid, work), "the spare never waited for its go")
+    os.kill(spare.pid, signal.SIGINT)              # as the server forwards it: with the go
+    try:
+        ctl.sendall(b"G")
+    except OSError:                                # (a spare that ended on it)
+        pass
+    reply = b""
+    while chunk := client_end.recv(64):
+        reply += chunk
+    status = spare.wait(timeout=120)
+    with open(err_r, "rb") as f:
+        err = f.read().decode()
+    os.close(uses_r)
+    assert reply[:1] == b"s" and struct.unpack("<i", reply[1:5])[0] == 1, (reply, err, status)
+    assert status == 1 and "xld: error: interrupted" in err
+    assert not (work / "out").exists()
+
+
+def test_a_relative_server_log_is_not_written_where_a_command_runs(objects, server_env, tmp_path):
+    """XLD_SERVER_LOG=FILE relative names a file in the directory of the command that
+    started the server: a served command's process (which writes its own line) writes
+    nothing into its own working directory, which an unserved command never would either."""
+    start, work = tmp_path / "start", tmp_path / "work"
+    start.mkdir()
+    work.mkdir()
+    env = dict(server_env, XLD_SERVER_LOG="rel.log")
+    xld(["--version"], env, start)
+    wait_for_socket(env)
+    for n in range(2):
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", f"out{n}"], env, work)
+        assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(work)) == ["out0", "out1"]
+    assert len((start / "rel.log").read_text().splitlines()) == 2
