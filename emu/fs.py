@@ -894,7 +894,15 @@ class CaptureSink(OpenFile):
 
 
 class HostStream(HostBacked):
-    """A host descriptor passed through (the CLI's stdin/stdout/stderr)."""
+    """A host descriptor passed through (the CLI's stdin/stdout/stderr).
+
+    The first process only borrows it (the caller's descriptor: the in-process API's file, the
+    CLI's own stdio). A forked guest process owns its copy (``owned``): when the guest closes
+    its last descriptor of it, the host descriptor goes too (/dev/null takes its number), so a
+    reader of the pipe sees its end when the guest processes have closed it, as with a native
+    process, not when a daemon the guest left behind ends."""
+
+    owned = False
 
     def __init__(self, fd: int, acct: Output | None, readable: bool, writable: bool):
         self.fd = fd
@@ -902,6 +910,15 @@ class HostStream(HostBacked):
         self.readable = readable
         self.writable = writable
         self.kind = "tty" if os.isatty(fd) else "stream"
+
+    def close(self):
+        if self.owned:
+            self.owned = False
+            null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                os.dup2(null, self.fd)
+            finally:
+                os.close(null)
 
     stop_event = None  # set by the runner: a timeout must not wait for input forever
 

@@ -312,8 +312,10 @@ class Processes:
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         for f in self.fds.fds.values():
-            if isinstance(f, F.HostStream) and f.stop_event is not None:
-                f.stop_event = self.stop_event
+            if isinstance(f, F.HostStream):
+                f.owned = True           # this process's copy: closed with the guest's last fd
+                if f.stop_event is not None:
+                    f.stop_event = self.stop_event
         if self.run_deadline is not None:
             left = max(0.001, self.run_deadline - time.monotonic())
             wd = threading.Timer(left, self._on_timeout)

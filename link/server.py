@@ -1057,7 +1057,8 @@ def _on_exit(pidfd: int, running, sel, spare: Spare) -> None:
         sel.unregister(req.uses_r)
     except KeyError:
         pass
-    os.set_blocking(req.uses_r, True)
+    # what the child wrote is all in the pipe now; its end may never come (a process the
+    # command forked, such as an `xld run` guest's daemon, holds the write end): no waiting
     _read_uses(req)
     os.close(req.uses_r)
     if LOG and not req.uses.startswith(b"="):     # (one that said its status logged itself)

@@ -54,9 +54,9 @@ def _stop(base: Path) -> None:
                 pass
 
 
-def xld(args, env, cwd, **kw) -> subprocess.CompletedProcess:
+def xld(args, env, cwd, timeout=120, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "xld.link", *map(str, args)], env=env, cwd=cwd,
-                          capture_output=True, timeout=120, **kw)
+                          capture_output=True, timeout=timeout, **kw)
 
 
 def gcc_link(objs, out, env, cwd, **kw) -> subprocess.CompletedProcess:
@@ -576,3 +576,48 @@ def test_a_relative_server_log_is_not_written_where_a_command_runs(objects, serv
         assert p.returncode == 0, p.stderr
     assert sorted(os.listdir(work)) == ["out0", "out1"]
     assert len((start / "rel.log").read_text().splitlines()) == 2
+
+
+DAEMON = r"""
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    if (fork() == 0) {                    /* a daemon: off the command's stdio, lives on */
+        int n = open("/dev/null", O_RDWR);
+        dup2(n, 0); dup2(n, 1); dup2(n, 2); close(n);
+        setsid();
+        for (int i = 0; i < 120 && access(argv[1], F_OK) != 0; i++)
+            sleep(1);
+        _exit(0);
+    }
+    printf("started\n");
+    return 0;
+}
+"""
+
+
+def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_env, tmp_path):
+    """`xld run` of a program that leaves a daemon running: the command ends, and the server
+    goes on serving (it waited to read the end of the command's pipe to it, which the daemon,
+    a fork of the command's process, held open: every later command hung until the daemon
+    ended)."""
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "daemon.c").write_text(DAEMON)
+    obj = cc.compile(tmp_path / "daemon.c", tmp_path / "daemon.o")
+    gnu = tc.require("aarch64-linux-gnu-gcc")
+    subprocess.run([gnu, "-static", str(obj), "-o", str(tmp_path / "daemon")], check=True)
+    done = tmp_path / "done"
+    try:
+        xld(["--version"], server_env, tmp_path)
+        wait_for_socket(server_env)
+        first = xld(["run", tmp_path / "daemon", done], server_env, tmp_path)
+        assert (first.returncode, first.stdout) == (0, b"started\n")
+        # a hang here (the limit only turns it into a failure) is the server stuck
+        later = xld(["--version"], server_env, tmp_path, timeout=60)
+        assert later.returncode == 0
+        log = served(server_env)
+        assert any("'run'" in line and "status=0" in line for line in log), log
+        assert sum("'--version'" in line for line in log) == 1, log   # the last one served
+    finally:
+        done.touch()

@@ -33,11 +33,21 @@ def test_in_process_runs_leave_nothing_behind(build):
     import threading
     exe = build("hello", "arm64")
     first = run(exe, ["x"])
+    def fdmap():
+        out = {}
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                out[fd] = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                pass
+        return out
+    before = fdmap()
     fds, threads = len(os.listdir("/proc/self/fd")), threading.active_count()
     for _ in range(5):
         res = run(exe, ["x"])
         assert (res.returncode, res.stdout, res.stderr) == (first.returncode, first.stdout, first.stderr)
-    assert len(os.listdir("/proc/self/fd")) == fds
+    after = fdmap()
+    assert len(os.listdir("/proc/self/fd")) == fds, (before, after, [t.name for t in threading.enumerate()])
     assert threading.active_count() == threads
 
 

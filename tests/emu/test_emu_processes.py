@@ -120,6 +120,23 @@ def test_cli_passes_children_output_through(pbuild):
     assert (p.returncode, p.stdout) == (rc, out)
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_daemon_does_not_hold_the_output_open(pbuild, arch, tmp_path):
+    """A guest that leaves a daemon (its stdio moved to /dev/null) behind: the reader of xld
+    run's output sees its end when the program exits, as under qemu-user (a forked guest
+    process kept its host copy of the stdout pipe: the reader waited for the daemon)."""
+    exe = pbuild("daemon", arch, "gcc")
+    done = tmp_path / "done"
+    try:
+        rc, out, _err = run_qemu(arch, exe, [str(done)], timeout=60)
+        # a hang here (the limit only turns it into a failure) is the pipe held open
+        p = subprocess.run([sys.executable, "-m", "xld.emu", exe, str(done)],
+                           capture_output=True, timeout=60)
+        assert (p.returncode, p.stdout) == (rc, out) == (0, b"started\n")
+    finally:
+        done.touch()
+
+
 def test_host_programs_under_root_only_when_allowed(pbuild, tmp_path):
     """Under --root, execve of a host program (what system() runs) fails with EACCES unless
     allow_host_exec is given: the shell never starts, system() reports status 127 (and the
