@@ -836,8 +836,8 @@ def _merge(ctx):
 
 def _ehframe(ctx):
     from xld.link import ehframe
-    ehframe.prune(ctx)
-    ehframe.merge_cies(ctx)                   # identical CIEs kept once (GNU ld's output)
+    read = ehframe.prune(ctx)
+    ehframe.merge_cies(ctx, read)             # identical CIEs kept once (GNU ld's output)
 
 
 def _shrink(ctx):

@@ -800,6 +800,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
         from xld.link import ehframe, merge, resolve
+        merge.warm_up()
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)

@@ -185,10 +185,17 @@ def assign_sections(ctx) -> None:
     # arch's attribute section; else the output section's name), once per kind of section:
     # a static link's hundreds of libc members repeat the same dozen
     by_kind: dict[tuple, str | None] = {}
-    for obj in ctx.files[1:]:
-        n = len(obj.shdrs)
-        obj.sec_out = np.full(n, -1, dtype=np.int64)      # offset within its output section
-        obj.sec_outsec = [None] * n                        # the output section, or None
+    files = ctx.files[1:]
+    counts = [len(obj.shdrs) for obj in files]
+    # every file's columns as views into one array each (one allocation, not one a file)
+    sec_out = np.full(sum(counts), -1, dtype=np.int64)    # offset within its output section
+    sec_kept = np.zeros(len(sec_out), dtype=bool)
+    kept_rows: list[int] = []
+    base = 0
+    for obj, n in zip(files, counts):
+        obj.sec_out = sec_out[base:base + n]
+        obj.sec_kept = sec_kept[base:base + n]
+        obj.sec_outsec = outsec = [None] * n               # the output section, or None
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
         names = obj.sec_names
@@ -224,9 +231,10 @@ def assign_sections(ctx) -> None:
                     out.type = elf.SHT_PROGBITS
                 out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
             out.inputs.append((obj, i))
-            obj.sec_outsec[i] = out
-    for obj in ctx.files[1:]:
-        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
+            outsec[i] = out
+            kept_rows.append(base + i)
+        base += n
+    sec_kept[kept_rows] = True
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
             # stable sort by priority; .ctors/.dtors run in reverse order within a priority

@@ -167,7 +167,9 @@ _BATCH = 1 << 16          # characters hashed at a time: the temporaries stay un
 
 
 def _powers(n: int) -> np.ndarray:
-    """P**0 .. P**(n-1) mod 2**64."""
+    """P**0 .. P**(n-1) mod 2**64 (read-only: a view of the kept table when it is long enough)."""
+    if n <= len(_TABLES[0]):
+        return _TABLES[0][:max(n, 1)]
     with np.errstate(over="ignore"):
         t = np.full(max(n, 1), _P, dtype=np.uint64)
         t[0] = 1
@@ -237,6 +239,12 @@ def _pow_tables(n: int):
             inv[0] = 1
             _TABLES[:] = [_powers(n), np.cumprod(inv, dtype=np.uint64)]
     return _TABLES
+
+
+def warm_up() -> None:
+    """Make the power tables at their largest ahead (the warm server: its links are forked
+    from it, and would each grow them again, a millisecond or two of a small link)."""
+    _pow_tables(_BATCH + 1)
 
 
 def _piece_hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
