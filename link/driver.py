@@ -63,6 +63,7 @@ class Context:
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
         self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
+        self.placed = None                # the section table the last layout read (layout.Sections)
         self.ordered = []                 # output sections in file order
         self.segments = []                # the PT_LOAD rows
         self.tls_range = None             # (start, end) of the TLS template

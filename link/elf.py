@@ -105,6 +105,16 @@ def copy_table(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).view(np.uint8).copy().view(a.dtype)
 
 
+def join_tables(tables: list[np.ndarray]) -> np.ndarray:
+    """Structured tables of one dtype as one new table, joined as bytes (one copy: NumPy
+    joins records field by field, a few microseconds a table and a field); tables of
+    different dtypes are joined as NumPy joins them."""
+    dt = tables[0].dtype
+    if any(t.dtype != dt for t in tables):
+        return np.concatenate(tables)
+    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+
+
 def cstr(buf, off: int) -> str:
     """The NUL-terminated string at ``off`` in a string table."""
     end = buf.find(b"\0", off)

@@ -33,7 +33,7 @@ class SymbolTable:
         self.def_index: list[int] = [0]     # symbol index in that file
         self.strong_ref = bytearray(1)        # 1 where a strong (non-weak) reference exists
         self._ref_parts: list[tuple] = []     # (file id, gids, symbol indices) of references, in load order
-        self._first: tuple[list[int], list[int]] | None = None
+        self._first: tuple[list[int], list[int], np.ndarray] | None = None
         self.common_size: list[int] = [0]
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
@@ -88,6 +88,11 @@ class SymbolTable:
         """Per gid: the symbol index of that first reference in its file."""
         return self._first_refs()[1]
 
+    @property
+    def first_ref_array(self) -> np.ndarray:
+        """``first_ref`` as an array."""
+        return self._first_refs()[2]
+
     def _first_refs(self):
         n = len(self.names)
         if self._first is None or len(self._first[0]) != n:
@@ -95,13 +100,20 @@ class SymbolTable:
             fri = np.zeros(n, dtype=np.int64)
             parts = self._ref_parts
             if parts:
-                g = np.concatenate([p[1] for p in parts])
+                # most parts are short lists (archive members' few references): joined as
+                # lists, then one conversion (not one array a part)
+                gl: list = []
+                il: list = []
+                for _, g, i in parts:
+                    gl.extend(g.tolist() if isinstance(g, np.ndarray) else g)
+                    il.extend(i.tolist() if isinstance(i, np.ndarray) else i)
+                g = np.array(gl, dtype=np.int64)
                 f = np.repeat(np.array([p[0] for p in parts], dtype=np.int64), [len(p[1]) for p in parts])
-                i = np.concatenate([p[2] for p in parts])
+                i = np.array(il, dtype=np.int64)
                 uniq, first = np.unique(g, return_index=True)
                 fr[uniq] = f[first]
                 fri[uniq] = i[first]
-            self._first = (fr.tolist(), fri.tolist())
+            self._first = (fr.tolist(), fri.tolist(), fr)
         return self._first
 
     def __len__(self) -> int:

@@ -56,7 +56,10 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
     """Every input section's bytes at its file offset, gaps in code filled with nops.  The
     headers' columns are read once for all inputs (a static hello copies ~4,000 sections):
     the loop left is one slice assignment per input, plus one per gap to fill."""
-    cols = _InputColumns(ctx)
+    cols = ctx.placed
+    if cols is None or not cols.current(ctx.files):
+        cols = _InputColumns(ctx)
+    rows_of = getattr(cols, "rows_of", {})
     mv = memoryview(img)
     nop = ctx.arch.nop
     for o in ctx.ordered:
@@ -69,7 +72,9 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         # gaps: a script's =fill, or zeros under a script; else code gets nops
         fill = o.fill if hasattr(o, "fill") else nop if o.flags & elf.SHF_EXECINSTR else None
-        rows = cols.rows(o.inputs)
+        rows = rows_of.get(id(o))
+        if rows is None or len(rows) != len(o.inputs):
+            rows = cols.rows(o.inputs)
         which = np.flatnonzero(cols.type[rows] != elf.SHT_NOBITS)
         rows = rows[which]
         src, size, start = cols.offset[rows], cols.size[rows], cols.fileoff[rows]
@@ -129,14 +134,8 @@ class _InputColumns:
         if not files:
             self.type = self.size = self.offset = self.fileoff = np.zeros(0, dtype=np.int64)
             return
-        dt = files[0].shdrs.dtype
-        if all(f.shdrs.dtype == dt for f in files):
-            hdr = np.concatenate([np.ascontiguousarray(f.shdrs).view(np.uint8) for f in files]).view(dt)
-            self.type, self.size, self.offset = (hdr[k].astype(np.int64) for k in ("sh_type", "sh_size", "sh_offset"))
-        else:
-            self.type, self.size, self.offset = (
-                np.concatenate([f.shdrs[k] for f in files]).astype(np.int64)
-                for k in ("sh_type", "sh_size", "sh_offset"))
+        hdr = elf.join_tables([f.shdrs for f in files])
+        self.type, self.size, self.offset = (hdr[k].astype(np.int64) for k in ("sh_type", "sh_size", "sh_offset"))
         self.fileoff = np.concatenate([f.sec_fileoff for f in files]).astype(np.int64)
 
     def rows(self, inputs) -> np.ndarray:
@@ -250,7 +249,7 @@ def symbol_table(ctx, index=None):
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
-    has_ref = np.array(st.first_ref, dtype=np.int64) > 0
+    has_ref = st.first_ref_array > 0
     gaddr = (ctx.dyn.definition_values(ctx.gaddr) if ctx.dyn is not None else ctx.gaddr).view(np.uint64)
     g_rows: list[np.ndarray] = []
     g_ids: list[np.ndarray] = []
