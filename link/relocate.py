@@ -416,18 +416,22 @@ def symbol_addresses(ctx) -> None:
     objs = ctx.files[1:]
     group: list = []
     count = 0
+    made = []
     for k, f in enumerate(objs):
         group.append(f)
         count += f.nsyms
         if count >= 1 << 15 or k == len(objs) - 1:
-            _group_addresses(group, def_file, def_index, gaddr)
+            made.append((group, _group_addresses(group, def_file, def_index, gaddr)))
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
-    for obj in objs:
-        fg = obj.first_global
-        S = obj.symaddr.copy()
-        S[fg:] = gaddr[obj.gids[fg:]]
-        obj.S = S
+    # S: symaddr with each global's resolved address, for a group of files at once (each
+    # file's a view of its group's table)
+    for group, (addr, ybase, rows, g) in made:
+        S = addr.copy()
+        if len(rows):
+            S[rows] = gaddr[g]
+        for obj, b in zip(group, ybase):
+            obj.S = S[b:b + obj.nsyms]
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
@@ -519,8 +523,10 @@ def _global_values(ctx, gaddr) -> int:
     return stub0
 
 
-def _group_addresses(objs, def_file, def_index, gaddr) -> None:
-    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr."""
+def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
+    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr.
+    Returns (the files' symaddr as one table, each file's first row there (a list), the
+    rows of the globals, their gids)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
     ybase = np.cumsum(nsyms) - nsyms
@@ -541,22 +547,24 @@ def _group_addresses(objs, def_file, def_index, gaddr) -> None:
     # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
     dead = in_sec & ~sec_kept[srow]
     del shndx, srow, in_sec, sec_kept, sec_addr, abs_
-    for f, b, n in zip(objs, ybase.tolist(), nsyms.tolist()):
-        fg = f.first_global
-        f.symaddr = addr[b:b + n]
-        f.sym_dead = dead[b:b + n]
-        f.sym_dead[fg:] = False          # a global's definition is judged where it resolved
-    # globals defined here: the entries their resolution chose
+    # the globals' rows
     fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
     nglob = nsyms - fgs
-    if nglob.sum() == 0:
-        return
     rows = np.repeat(ybase + fgs - (np.cumsum(nglob) - nglob), nglob) + np.arange(int(nglob.sum()))
+    dead[rows] = False                   # a global's definition is judged where it resolved
+    starts = ybase.tolist()
+    for f, b, n in zip(objs, starts, nsyms.tolist()):
+        f.symaddr = addr[b:b + n]
+        f.sym_dead = dead[b:b + n]
+    if nglob.sum() == 0:
+        return addr, starts, rows, np.zeros(0, dtype=np.int64)
+    # globals defined here: the entries their resolution chose
     g = np.concatenate([f.gids[f.first_global:] for f in objs])
     index = rows - np.repeat(ybase, nglob)
     fid = np.repeat(np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)), nglob)
     mine = (def_file[g] == fid) & (def_index[g] == index)
     gaddr[g[mine]] = addr[rows[mine]]
+    return addr, starts, rows, g
 
 
 _WORD = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}

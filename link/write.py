@@ -217,6 +217,9 @@ def symbol_table(ctx, index=None):
                          dtype=np.int64)
     sec_base = np.cumsum([1] + [len(f.sec_outsec) for f in files])[:-1]      # per file, into out_index
     ctx_sec_base = dict(zip((f.file_id for f in files), sec_base.tolist()))
+    # every file's symbols in one table (locals and globals read from it)
+    allsyms = _records([f.syms for f in files]) if files else None
+    sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
 
     # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
     # go: the temporaries stay small)
@@ -230,7 +233,7 @@ def symbol_table(ctx, index=None):
                 forced = None if index is None else np.concatenate(
                     [index.forced[index.ybase[g.file_id] + 1:index.ybase[g.file_id] + g.first_global] for g in group])
                 got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=discard == "all",
-                                  keep_temporary=discard == "none")
+                                  keep_temporary=discard == "none", allsyms=allsyms, sym_base=sym_base)
                 if got is not None:
                     rows, blob, offs, sel = got
                     add(rows, blob, offs, parts_loc)
@@ -256,9 +259,7 @@ def symbol_table(ctx, index=None):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
-        allsyms = _records([f.syms for f in files])
         allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
-        sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
         df = def_file[gsel]
@@ -344,16 +345,22 @@ def symbol_table(ctx, index=None):
     return table.view(np.uint8), strtab, len(locs)
 
 
-def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):
+def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False,
+                allsyms=None, sym_base=None):
     """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
     names: (rows, name blob, offset of each name in the blob, position of each row's symbol
     among the files' locals, -1 for a row made here), or None.  A file whose kept locals have
     no STT_FILE symbol before them gets one, named after the object (GNU ld's).
     ``keep_temporary``: .L labels too (--discard-none); ``forced`` (a flag per local): kept
     even when temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``:
-    no others (-x)."""
-    syms = _records([f.syms[1:f.first_global] for f in lf])
+    no others (-x).  ``allsyms``: every file's symbols in one table, file f's from row
+    ``sym_base[f.file_id]`` (the locals are read from it)."""
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
+    if allsyms is not None:
+        first = sym_base[np.array([f.file_id for f in lf], dtype=np.int64)] + 1
+        syms = allsyms[np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))]
+    else:
+        syms = _records([f.syms[1:f.first_global] for f in lf])
     strs = [f.symstr or b"\0" for f in lf]
     str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
     strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
@@ -412,8 +419,7 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     need = starts[~has_file[owner[starts]]]
     if len(need) and not only_forced:
-        names = [os.path.basename(_member_name(lf[int(k)].name)).encode() + b"\0"
-                 for k in owner[need].tolist()]
+        names = [file_symbol_name(lf[k]) for k in owner[need].tolist()]
         extra = np.zeros(len(need), dtype=_SYM_OUT)
         extra["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_FILE
         extra["st_shndx"] = elf.SHN_ABS
@@ -451,6 +457,16 @@ def retain_symbols(symtab: np.ndarray, strtab: np.ndarray, first_global: int, ke
         else:
             kept[k]["st_name"] = 0
     return kept.view(np.uint8), np.frombuffer(bytes(out), dtype=np.uint8), int(ok[:first_global].sum())
+
+
+def file_symbol_name(obj) -> bytes:
+    """The name (NUL-terminated) of the STT_FILE symbol made for an object without one: its
+    file's base name (an archive member's own).  Kept on the object (the warm server's
+    members are used by link after link)."""
+    c = obj.__dict__.get("_file_symbol_name")
+    if c is None:
+        c = obj._file_symbol_name = os.path.basename(_member_name(obj.name)).encode() + b"\0"
+    return c
 
 
 def _member_name(name: str) -> str:
