@@ -312,7 +312,7 @@ def _concat_records(tables: list[np.ndarray]) -> np.ndarray:
     field by field for each array, ~6 us apiece: as bytes it is one copy.)"""
     if len(tables) == 1:
         return tables[0].copy()
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(tables[0].dtype)
+    return elf.join_tables(tables)
 
 
 # -- what depends on one object alone: read once per object, and ahead by the warm server -----
@@ -586,7 +586,7 @@ def _copies(tables: list[np.ndarray]) -> tuple:
     if len(tables) < 2 or any(t.dtype != dt for t in tables):
         return [elf.copy_table(t) for t in tables], None, None
     lens = [len(t) for t in tables]
-    big = np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    big = elf.join_tables(tables, writable=True)
     starts = (np.cumsum(lens) - lens).tolist()
     return [big[a:a + n] for a, n in zip(starts, lens)], big, starts
 

@@ -553,7 +553,7 @@ def _writable(objs, table: str) -> None:
         copies = [elf.copy_table(t) for t in tables]
     else:
         lens = [len(t) for t in tables]
-        big = elf.join_tables(tables)
+        big = elf.join_tables(tables, writable=True)
         starts = np.cumsum(lens) - lens
         copies = [big[a:a + n] for a, n in zip(starts.tolist(), lens)]
     for obj, t in zip(todo, copies):

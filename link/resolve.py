@@ -88,10 +88,18 @@ class SymbolTable:
         """Per gid: the symbol index of that first reference in its file."""
         return self._first_refs()[1]
 
-    @property
-    def first_ref_array(self) -> np.ndarray:
-        """``first_ref`` as an array."""
-        return self._first_refs()[2]
+    def referenced(self) -> np.ndarray:
+        """Per gid: whether any file refers to it (``first_ref`` != 0, without finding the
+        first)."""
+        has = np.zeros(len(self.names), dtype=bool)
+        if self._first is not None and len(self._first[0]) == len(self.names):
+            has[:] = self._first[2] != 0
+            return has
+        gl: list = []
+        for _, g, _ in self._ref_parts:
+            gl.extend(g.tolist() if isinstance(g, np.ndarray) else g)
+        has[np.array(gl, dtype=np.int64)] = True
+        return has
 
     def _first_refs(self):
         n = len(self.names)

@@ -164,10 +164,7 @@ def _records(tables: list[np.ndarray]) -> np.ndarray:
     """Structured arrays of one dtype as one array, concatenated as bytes (one copy; NumPy
     concatenates records field by field, and taking the fields of each table on its own
     costs a few microseconds a table and a field)."""
-    dt = tables[0].dtype
-    if any(t.dtype != dt for t in tables):
-        return np.concatenate(tables)
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    return elf.join_tables(tables)
 
 
 def symbol_table(ctx, index=None):
@@ -252,7 +249,7 @@ def symbol_table(ctx, index=None):
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
-    has_ref = st.first_ref_array > 0
+    has_ref = st.referenced()
     gaddr = (ctx.dyn.definition_values(ctx.gaddr) if ctx.dyn is not None else ctx.gaddr).view(np.uint64)
     g_rows: list[np.ndarray] = []
     g_ids: list[np.ndarray] = []
