@@ -95,6 +95,9 @@ def scan(ctx) -> None:
     _find_ifuncs(ctx, t)
 
 
+_JOIN_ROWS = 1 << 18      # build_table: up to this many rows, the parts are joined as records
+
+
 def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
     """The relocation table of the given (file, section, rela array) parts, in that order.
 
@@ -118,7 +121,15 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     # one field at a time: concatenating the records themselves is several times slower;
     # each raw (table-sized) column is let go as soon as its kept rows are taken, so that the
     # peak stays near the finished table (riscv64: a third of the rows are R_RISCV_RELAX)
-    info = np.concatenate([r["r_info"] for r in rels])
+    # a small link's hundreds of parts: joined as records first (through their buffers: one
+    # copy), then a column each; a large link's columns one field at a time (less memory)
+    joined = elf.join_tables(rels) if t.n <= _JOIN_ROWS else None
+
+    def column(name):
+        if joined is not None:
+            return np.ascontiguousarray(joined[name])
+        return np.concatenate([r[name] for r in rels])
+    info = column("r_info")
     words = info.view(np.uint32)                          # (type, symbol) pairs, little-endian
     typ = words[0::2]
     # classify: ELF type -> generic kind, through the arch table
@@ -129,7 +140,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         kind_of[rt] = int(h.kind)
         width_of[rt] = h.field.width if h.field is not None else 0
     kind = kind_of[np.minimum(typ, maxt - 1)]
-    offset = np.concatenate([r["r_offset"] for r in rels]).view(np.int64)
+    offset = column("r_offset").view(np.int64)
     hint = kind == int(Kind.RELAXABLE)
     keep = None
     relax = np.zeros(t.n, dtype=bool)
@@ -144,7 +155,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         relax[prev[ok]] = True
         if ctx.opts.emit_relocs:            # (a hint's own addend, written out again)
             hint_addend = np.zeros(t.n, dtype=np.int64)
-            hint_addend[prev[ok]] = np.concatenate([r["r_addend"] for r in rels]).view(np.int64)[h[ok]]
+            hint_addend[prev[ok]] = column("r_addend").view(np.int64)[h[ok]]
         del h, prev, ok
         counts = counts - np.bincount(part[hint], minlength=len(counts))
         del part
@@ -169,8 +180,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
     t.sym = (kept(words[1::2]) if keep is not None else words[1::2].copy()).view(np.int32)
     del words, info
-    t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
-    keep = None                 # (the closure above holds the cell: let the index go)
+    t.addend = kept(column("r_addend").view(np.int64))
+    keep = joined = None        # (the closures above hold the cells: let them go)
     # file and section of each row, in 32 bits (combine them into keys as int64)
     t.file = np.repeat(t.part_file.astype(np.int32), counts)
     t.sec = np.repeat(t.part_sec.astype(np.int32), counts)
@@ -532,7 +543,7 @@ def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
     ybase = np.cumsum(nsyms) - nsyms
     sbase = np.cumsum(nsec) - nsec
     shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64, copy=False)
-    value = np.concatenate([f.syms["st_value"] for f in objs]).view(np.int64)
+    value = np.ascontiguousarray(elf.join_tables([f.syms for f in objs])["st_value"]).view(np.int64)
     sec_addr = np.concatenate([f.sec_addr for f in objs] + [np.zeros(1, np.int64)])
     sec_kept = np.concatenate([f.sec_kept for f in objs] + [np.zeros(1, bool)])
     in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < np.repeat(nsec, nsyms))
