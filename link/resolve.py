@@ -56,7 +56,28 @@ class SymbolTable:
         """The ids of ``names``; new names are appended together (one extend per column)."""
         get = self.ids.get
         gl = list(map(get, names))
-        if None in gl:
+        if None in gl and len(names) <= 64:
+            # (an archive member's handful: one loop over the new ones, no temporaries)
+            ids, allnames = self.ids, self.names
+            base = n = len(allnames)
+            for k, g in enumerate(gl):
+                if g is None:
+                    nm = names[k]
+                    g = get(nm)                 # (a name twice in the list: its first id)
+                    if g is None:
+                        g = ids[nm] = n
+                        allnames.append(nm)
+                        n += 1
+                    gl[k] = g
+            k = n - base
+            zeros = [0] * k
+            self.state += zeros
+            self.def_file += zeros
+            self.def_index += zeros
+            self.strong_ref += bytes(k)
+            self.common_size += zeros
+            self.common_align += zeros
+        elif None in gl:
             new = list(dict.fromkeys(nm for nm, g in zip(names, gl) if g is None))
             base, k = len(self.names), len(new)
             self.ids.update(zip(new, range(base, base + k)))
@@ -283,6 +304,21 @@ def defines_data(ar, pos: int, name: str) -> bool:
     return False
 
 
+_NONE_DISCARDED: dict[int, np.ndarray] = {}
+
+
+def _no_sections_discarded(n: int) -> np.ndarray:
+    """A read-only column of n False (one per length, shared by the objects that drop no
+    COMDAT group)."""
+    a = _NONE_DISCARDED.get(n)
+    if a is None:
+        a = np.zeros(n, dtype=bool)
+        a.flags.writeable = False
+        if len(_NONE_DISCARDED) < 4096:
+            _NONE_DISCARDED[n] = a
+    return a
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -307,7 +343,8 @@ class Resolver:
             self._machine = obj.machine
         obj.file_id = len(ctx.files)
         ctx.files.append(obj)
-        obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
+        # (most objects discard nothing: they share one read-only column of False)
+        obj.discarded = discarded = _no_sections_discarded(len(obj.shdrs))
         any_discarded = False
         if obj.groups:
             dropped, comdats = [], self.comdats
@@ -321,6 +358,7 @@ class Resolver:
             if dropped:                         # (a C++ object: hundreds, as one operation)
                 members = np.concatenate(dropped) if len(dropped) > 1 else dropped[0]
                 members = members[members < len(obj.shdrs)]
+                obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
                 discarded[members] = True
                 any_discarded = len(members) > 0
 
@@ -356,16 +394,17 @@ class Resolver:
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         if len(ref_g):
             st.add_refs(fid, ref_g, ref_i)
-            for k in strong_k:
-                strong_ref[gl[k]] = 1
             if lazy:
-                hits = lazy.keys() & [names[k] for k in strong_k]
-                if hits:
-                    pending = self.pending
-                    for k in strong_k:
-                        nm = names[k]
-                        if nm in hits and state[gl[k]] == UNDEF and nm in lazy and nm not in self.shared:
-                            pending.append(lazy.pop(nm))
+                pending, shared = self.pending, self.shared
+                for k in strong_k:
+                    g = gl[k]
+                    strong_ref[g] = 1
+                    nm = names[k]
+                    if nm in lazy and state[g] == UNDEF and nm not in shared:
+                        pending.append(lazy.pop(nm))
+            else:
+                for k in strong_k:
+                    strong_ref[gl[k]] = 1
         # definitions: strong beats common beats weak
         if not def_k:
             return
