@@ -444,6 +444,15 @@ class Sections:
         self.offset = hdr["sh_offset"].astype(np.int64)
         self.out = np.concatenate([f.sec_out for f in files[1:]]).astype(np.int64)
 
+    def addresses(self, files):
+        """(every input section's address, its file offset) as the last layout gave them (by
+        row), or None when a file's columns are no longer the views of them it made."""
+        addr, off = getattr(self, "addr", None), getattr(self, "fileoff", None)
+        if addr is None or not self.current(files) or \
+                not all(f.sec_addr.base is addr and f.sec_fileoff.base is off for f in files[1:]):
+            return None
+        return addr, off
+
     def current(self, files) -> bool:
         """Whether the files' section headers are still the tables this was read from (a pass
         that changes a table in place does so before layout)."""
@@ -541,7 +550,9 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
     for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
         obj.sec_addr[i] = cobj.sec_addr[ci]
         obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
-    # (the files' sec_fileoff are views of this column: what later passes write there, it has)
+    # (the files' sec_addr and sec_fileoff are views of these columns: what later passes write
+    # there, they have)
+    secs.addr = addr
     secs.fileoff = fileoff
     secs.rows_of = rows_of
     ctx.placed = secs

@@ -241,12 +241,20 @@ def _check_tls_use(ctx, t) -> None:
             break
 
 
+def has_warning_sections(obj) -> bool:
+    """Whether an object has .gnu.warning sections (kept on it: the warm server asks ahead)."""
+    c = obj.__dict__.get("_has_warnings")
+    if c is None:
+        c = obj._has_warnings = ".gnu.warning" in "\0".join(obj.sec_names)
+    return c
+
+
 def _gnu_warnings(ctx, t) -> None:
     """A section .gnu.warning.SYM in a linked object: warn where SYM is used, as GNU ld does
     (glibc marks getpwnam, dlopen … this way in static links)."""
     msgs: dict[str, str] = {}
     for obj in ctx.files[1:]:
-        if ".gnu.warning" not in "\0".join(obj.sec_names):
+        if not has_warning_sections(obj):
             continue
         for i, name in enumerate(obj.sec_names):
             if name.startswith(".gnu.warning.") and not obj.discarded[i]:
@@ -287,7 +295,7 @@ def _find_ifuncs(ctx, t) -> None:
     lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
     base = np.zeros(len(files) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
-    info = np.concatenate([f.syms["st_info"] for f in files])
+    info = np.ascontiguousarray(elf.join_tables([f.syms for f in files])["st_info"])
     used = np.zeros(len(st), dtype=bool)
     used[t.gid] = True
     used[0] = False
@@ -691,8 +699,13 @@ def relocate(ctx, img: np.ndarray) -> None:
     secs = t.part_sec.tolist()
     # per row: its section's address and file offset (per part), its symbol's value (through
     # the per-file tables concatenated once)
-    part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
-    part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    placed = ctx.placed.addresses(files) if ctx.placed is not None else None
+    if placed is not None:                  # (the layout's columns, by row: no loop)
+        row = np.array(ctx.placed.base, dtype=np.int64)[t.part_file] + t.part_sec
+        part_addr, part_off = placed[0][row], placed[1][row]
+    else:
+        part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+        part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], counts)
     yrow += t.sym
