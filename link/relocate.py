@@ -127,7 +127,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
 
     def column(name):
         if joined is not None:
-            return np.ascontiguousarray(joined[name])
+            return joined[name].copy()      # (writable: later passes rewrite columns)
         return np.concatenate([r[name] for r in rels])
     info = column("r_info")
     words = info.view(np.uint32)                          # (type, symbol) pairs, little-endian
