@@ -214,9 +214,6 @@ def symbol_table(ctx, index=None):
                          dtype=np.int64)
     sec_base = np.cumsum([1] + [len(f.sec_outsec) for f in files])[:-1]      # per file, into out_index
     ctx_sec_base = dict(zip((f.file_id for f in files), sec_base.tolist()))
-    # every file's symbols in one table (locals and globals read from it)
-    allsyms = _records([f.syms for f in files]) if files else None
-    sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
 
     # locals, a group of files at a time (a riscv64 link has millions, mostly .L labels that
     # go: the temporaries stay small)
@@ -230,7 +227,7 @@ def symbol_table(ctx, index=None):
                 forced = None if index is None else np.concatenate(
                     [index.forced[index.ybase[g.file_id] + 1:index.ybase[g.file_id] + g.first_global] for g in group])
                 got = _local_rows(group, out_index, ctx_sec_base, forced, only_forced=discard == "all",
-                                  keep_temporary=discard == "none", allsyms=allsyms, sym_base=sym_base)
+                                  keep_temporary=discard == "none")
                 if got is not None:
                     rows, blob, offs, sel = got
                     add(rows, blob, offs, parts_loc)
@@ -256,7 +253,9 @@ def symbol_table(ctx, index=None):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
+        allsyms = _records([f.syms for f in files])
         allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
+        sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
         df = def_file[gsel]
@@ -342,22 +341,18 @@ def symbol_table(ctx, index=None):
     return table.view(np.uint8), strtab, len(locs)
 
 
-def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False,
-                allsyms=None, sym_base=None):
+def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):
     """Output symbol rows of the locals of the files ``lf`` that go into the table, with their
     names: (rows, name blob, offset of each name in the blob, position of each row's symbol
     among the files' locals, -1 for a row made here), or None.  A file whose kept locals have
     no STT_FILE symbol before them gets one, named after the object (GNU ld's).
     ``keep_temporary``: .L labels too (--discard-none); ``forced`` (a flag per local): kept
     even when temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``:
-    no others (-x).  ``allsyms``: every file's symbols in one table, file f's from row
-    ``sym_base[f.file_id]`` (the locals are read from it)."""
+    no others (-x)."""
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
-    if allsyms is not None:
-        first = sym_base[np.array([f.file_id for f in lf], dtype=np.int64)] + 1
-        syms = allsyms[np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))]
-    else:
-        syms = _records([f.syms[1:f.first_global] for f in lf])
+    # (joined again, not taken from a table of all of them: NumPy takes structured rows by
+    # index a field at a time, several times slower than joining the slices' bytes)
+    syms = _records([f.syms[1:f.first_global] for f in lf])
     strs = [f.symstr or b"\0" for f in lf]
     str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
     strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
