@@ -199,8 +199,10 @@ def assign_sections(ctx) -> None:
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
         names = obj.sec_names
-        discarded = obj.discarded
+        discarded = obj.discarded.tolist()                 # (a list's item: no NumPy scalar)
         live = getattr(obj, "live", None)
+        if live is not None:
+            live = live.tolist() if isinstance(live, np.ndarray) else live
         for i in range(1, n):
             name = names[i]
             t, f = types[i], flags[i]
