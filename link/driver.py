@@ -64,6 +64,7 @@ class Context:
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
         self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
+        self.placed = None                # the section table the last layout read (layout.Sections)
         self.ordered = []                 # output sections in file order
         self.segments = []                # the PT_LOAD rows
         self.tls_range = None             # (start, end) of the TLS template
@@ -857,8 +858,8 @@ def _merge(ctx):
 
 def _ehframe(ctx):
     from xld.link import ehframe
-    ehframe.prune(ctx)
-    ehframe.merge_cies(ctx)                   # identical CIEs kept once (GNU ld's output)
+    read = ehframe.prune(ctx)
+    ehframe.merge_cies(ctx, read)             # identical CIEs kept once (GNU ld's output)
 
 
 def _shrink(ctx):

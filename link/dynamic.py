@@ -487,7 +487,7 @@ def _definitions(ctx, df: np.ndarray, di: np.ndarray, rows: bool = True) -> tupl
     shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx[k:] for f, k in zip(objs, fg)])
     if not rows:
         return None, shndx.astype(np.int64)[flat]
-    return elf.concat_tables([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
+    return elf.join_tables([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
 
 
 def _excluded(obj, libs: set[str]) -> bool:

@@ -30,24 +30,28 @@ from xld.link.elf import read_uleb
 from xld.link.errors import LinkError
 
 
-def prune(ctx) -> None:
+def prune(ctx):
+    """Drop the FDEs of functions not in the output.  Returns the records it read, when it
+    changed no section (``merge_cies`` reads the same ones then), else None."""
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
     if not secs:
-        return
+        return None
     fr = _Frames(secs)
     terminated = fr.terminated() if fr.well_formed() else None
     if terminated is None:                  # something is off: the walk that says what
         for obj, i in secs:
             check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
+    changed = False
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
         last = k == len(secs) - 1
         if local_ok[k] and (last or not (terminated[k] if terminated is not None
                                          else _has_terminator(obj.section_content(i)))):
             continue                        # the common case: nothing to drop or rewrite
-        _prune_section(ctx, obj, i, st, keep_terminator=last)
+        changed |= _prune_section(ctx, obj, i, st, keep_terminator=last)
+    return None if changed or terminated is None else (secs, fr)
 
 
 def check_records(obj, sec: int) -> None:
@@ -179,13 +183,13 @@ def _sym_kept(ctx, obj, symidx: int, st) -> bool:
     return d.sec_outsec[sec] is not None
 
 
-def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
+def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> bool:
     """Drop the FDEs of functions not in the output (and the zero terminator unless
     ``keep_terminator``) from one section, with array operations over its records (whose
-    structure ``check_records`` has checked)."""
+    structure ``check_records`` has checked).  Whether the section changed."""
     data = obj.section_content(sec)
     if _nothing_to_drop(obj, sec, data, keep_terminator):
-        return
+        return False
     data = bytes(data)
     rel = obj.relas.get(sec)
     if rel is None:
@@ -194,7 +198,7 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
     rsym = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
     rs, re_, ident = _records(data)
     if len(rs) == 0:
-        return
+        return False
     # what stays: CIEs; the terminator if asked; an FDE whose function (named by the first
     # relocation at FDE offset + 8) is in the output, or that names none
     keep = np.where(ident == 0xFFFFFFFF, keep_terminator, True)
@@ -213,7 +217,7 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
             kept[j] = _sym_kept(ctx, obj, int(sym[j]), st)
         keep[fde] = kept
     if keep.all():
-        return
+        return False
     lens = re_ - rs
     kept_len = np.where(keep, lens, 0)
     new_start = np.cumsum(kept_len) - kept_len
@@ -250,6 +254,7 @@ def _prune_section(ctx, obj, sec: int, st, keep_terminator: bool) -> None:
         nxt = np.where(j < len(kept_idx), new_start[kept_idx[np.minimum(j, len(kept_idx) - 1)]], len(out))
         nv = np.where(keep[r] & (v < re_[r]), v + shift[r], nxt)
         obj.syms["st_value"][in_sec] = nv.astype(np.uint64)
+    return True
 
 
 # -- identical CIEs ------------------------------------------------------------------------------
@@ -286,7 +291,7 @@ def _records(data: bytes):
     return st, en, ident
 
 
-def merge_cies(ctx) -> None:
+def merge_cies(ctx, read=None) -> None:
     """Keep one copy of each identical CIE per output section (after ``prune``): the first
     copy in input order stays; a later copy in the same input section is replaced there, one
     in a later section by a pointer to the first (``ctx.eh_cie_links``).  All the output's
@@ -298,7 +303,8 @@ def merge_cies(ctx) -> None:
     for out in ctx.outputs.values():
         if id(out) in holders:
             secs = [(obj, i) for obj, i in out.inputs if i in eh_sections(obj)]
-            _merge_output_cies(ctx, secs)
+            # (the records ``prune`` read, when it changed nothing and read these sections)
+            _merge_output_cies(ctx, secs, read[1] if read is not None and read[0] == secs else None)
 
 
 def _concat_records(tables: list[np.ndarray]) -> np.ndarray:
@@ -306,7 +312,7 @@ def _concat_records(tables: list[np.ndarray]) -> np.ndarray:
     field by field for each array, ~6 us apiece: as bytes it is one copy.)"""
     if len(tables) == 1:
         return tables[0].copy()
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(tables[0].dtype)
+    return elf.join_tables(tables)
 
 
 # -- what depends on one object alone: read once per object, and ahead by the warm server -----
@@ -439,8 +445,9 @@ class _Frames:
         return table, rec, pos, rsec
 
 
-def _merge_output_cies(ctx, secs) -> None:
-    fr = _Frames(secs)
+def _merge_output_cies(ctx, secs, fr=None) -> None:
+    if fr is None:
+        fr = _Frames(secs)
     st, en, ident, rsec_of = fr.st, fr.en, fr.ident, fr.sec
     n = len(st)
     if n == 0:
@@ -579,7 +586,7 @@ def _copies(tables: list[np.ndarray]) -> tuple:
     if len(tables) < 2 or any(t.dtype != dt for t in tables):
         return [elf.copy_table(t) for t in tables], None, None
     lens = [len(t) for t in tables]
-    big = np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    big = elf.join_tables(tables, writable=True)
     starts = (np.cumsum(lens) - lens).tolist()
     return [big[a:a + n] for a, n in zip(starts, lens)], big, starts
 

@@ -1092,13 +1092,16 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import ehframe, merge, resolve
+        from xld.link import ehframe, merge, relocate, resolve, write
+        merge.warm_up()
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
                 resolve.prepare(obj)            # what depends on the member alone, done ahead
                 merge.candidate_symbols(obj)
                 ehframe.prepare(obj)
+                write.file_symbol_name(obj)
+                relocate.has_warning_sections(obj)
     warm_inputs[key] = f
 
 

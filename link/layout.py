@@ -185,17 +185,24 @@ def assign_sections(ctx) -> None:
     # arch's attribute section; else the output section's name), once per kind of section:
     # a static link's hundreds of libc members repeat the same dozen
     by_kind: dict[tuple, str | None] = {}
-    for obj in ctx.files[1:]:
-        n = len(obj.shdrs)
-        obj.sec_out = np.full(n, -1, dtype=np.int64)      # offset within its output section
-        obj.sec_outsec = [None] * n                        # the output section, or None
+    files = ctx.files[1:]
+    counts = [len(obj.shdrs) for obj in files]
+    # every file's columns as views into one array each (one allocation, not one a file)
+    sec_out = np.full(sum(counts), -1, dtype=np.int64)    # offset within its output section
+    sec_kept = np.zeros(len(sec_out), dtype=bool)
+    kept_rows: list[int] = []
+    base = 0
+    for obj, n in zip(files, counts):
+        obj.sec_out = sec_out[base:base + n]
+        obj.sec_kept = sec_kept[base:base + n]
+        obj.sec_outsec = outsec = [None] * n               # the output section, or None
         types = obj.shdrs["sh_type"].tolist()
         flags = obj.shdrs["sh_flags"].tolist()
         names = obj.sec_names
-        discarded = obj.discarded.tolist()
+        discarded = obj.discarded.tolist()                 # (a list's item: no NumPy scalar)
         live = getattr(obj, "live", None)
         if live is not None:
-            live = live.tolist()
+            live = live.tolist() if isinstance(live, np.ndarray) else live
         for i in range(1, n):
             t, f = types[i], flags[i]
             if live is not None and not live[i] and f & elf.SHF_ALLOC:
@@ -226,9 +233,10 @@ def assign_sections(ctx) -> None:
                     out.type = elf.SHT_PROGBITS
                 out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
             out.inputs.append((obj, i))
-            obj.sec_outsec[i] = out
-    for obj in ctx.files[1:]:
-        obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
+            outsec[i] = out
+            kept_rows.append(base + i)
+        base += n
+    sec_kept[kept_rows] = True
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
             # stable sort by priority; .ctors/.dtors run in reverse order within a priority
@@ -357,6 +365,8 @@ def place(ctx) -> None:
         o.addr = 0
         off += o.size
     secs.store(ctx.files)
+    secs.sized = True                       # (finalize_section_addresses reads it next)
+    ctx.placed = secs
     ctx.file_end = off
 
 
@@ -412,26 +422,44 @@ class Sections:
     """Every file's section headers in one table (rows: file's base + section index), so a
     pass over an output section's inputs reads plain lists, not one header at a time."""
 
-    def __init__(self, files, extra: bool = False):
-        lens = [len(f.shdrs) for f in files[1:]]
+    def __init__(self, files):
+        tables = [f.shdrs for f in files[1:]]
+        self.tables = tables                # (what it was read from: ``current``)
+        self.rows_of: dict[int, np.ndarray] = {}    # id of an output section -> its inputs' rows
+        self.sized = False                  # ``place`` sized every output section from it just now
         self.base = [0] * len(files)
         k = 0
-        for f, n in zip(files[1:], lens):
+        for f, t in zip(files[1:], tables):
             self.base[f.file_id] = k
-            k += n
-        def column(get):
-            return np.concatenate([get(f) for f in files[1:]]).astype(np.int64) if len(files) > 1 \
-                else np.zeros(0, np.int64)
-        self.align = column(lambda f: f.shdrs["sh_addralign"])
-        self.size = column(lambda f: f.shdrs["sh_size"])
+            k += len(t)
+        if not tables:
+            self.align = self.size = self.entsize = self.out = self.type = self.offset = \
+                np.zeros(0, np.int64)
+            return
+        hdr = elf.join_tables(tables)       # (one copy of all the headers, as bytes)
+        self.align = hdr["sh_addralign"].astype(np.int64)
+        self.size = hdr["sh_size"].astype(np.int64)
         # an entry size only describes the output (xld does not merge): a silly one is dropped
-        ent = column(lambda f: f.shdrs["sh_entsize"])
+        ent = hdr["sh_entsize"].astype(np.int64)
         self.entsize = np.where((ent < 0) | (ent > 1 << 16), 0, ent)
-        self.out = column(lambda f: f.sec_out)
-        if extra:           # what copying the contents needs
-            self.type = column(lambda f: f.shdrs["sh_type"])
-            self.offset = column(lambda f: f.shdrs["sh_offset"])
-            self.fileoff = column(lambda f: f.sec_fileoff)
+        self.type = hdr["sh_type"].astype(np.int64)
+        self.offset = hdr["sh_offset"].astype(np.int64)
+        self.out = np.concatenate([f.sec_out for f in files[1:]]).astype(np.int64)
+
+    def addresses(self, files):
+        """(every input section's address, its file offset) as the last layout gave them (by
+        row), or None when a file's columns are no longer the views of them it made."""
+        addr, off = getattr(self, "addr", None), getattr(self, "fileoff", None)
+        if addr is None or not self.current(files) or \
+                not all(f.sec_addr.base is addr and f.sec_fileoff.base is off for f in files[1:]):
+            return None
+        return addr, off
+
+    def current(self, files) -> bool:
+        """Whether the files' section headers are still the tables this was read from (a pass
+        that changes a table in place does so before layout)."""
+        return len(files) - 1 == len(self.tables) and \
+            all(f.shdrs is t for f, t in zip(files[1:], self.tables))
 
     def rows(self, inputs) -> np.ndarray:
         base = self.base
@@ -455,6 +483,8 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     inputs = o.inputs
     if inputs:
         rows = secs.rows(inputs)
+        if not own:
+            secs.rows_of[id(o)] = rows
         align = np.maximum(secs.align[rows], 1)
         if o.name == ".eh_frame":
             # records are 4-byte aligned; a gap of zeros between inputs would read as the
@@ -494,14 +524,22 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
     Returns the section table it read and the rows of each output section's inputs in it
     (by id of the output section), for a caller that reads the layout just made."""
     files = ctx.files
-    secs = Sections(files)
+    secs = ctx.placed
+    if secs is not None and secs.sized and secs.current(files):
+        sized = secs.rows_of            # what ``place`` just read and wrote, and its rows
+    else:
+        secs, sized = Sections(files), {}
+    secs.sized = False
     addr = np.zeros(len(secs.out), dtype=np.int64)
     fileoff = np.full(len(secs.out), -1, dtype=np.int64)
     rows_of: dict[int, np.ndarray] = {}
     for o in ctx.ordered:
         if not o.inputs:
             continue
-        rows = rows_of[id(o)] = secs.rows(o.inputs)
+        rows = sized.get(id(o))
+        if rows is None or len(rows) != len(o.inputs):
+            rows = secs.rows(o.inputs)
+        rows_of[id(o)] = rows
         rel = secs.out[rows]
         addr[rows] = (o.addr + rel) if o.alloc else rel
         fileoff[rows] = o.offset + rel
@@ -514,4 +552,10 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
     for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
         obj.sec_addr[i] = cobj.sec_addr[ci]
         obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
+    # (the files' sec_addr and sec_fileoff are views of these columns: what later passes write
+    # there, they have)
+    secs.addr = addr
+    secs.fileoff = fileoff
+    secs.rows_of = rows_of
+    ctx.placed = secs
     return secs, rows_of

@@ -167,7 +167,9 @@ _BATCH = 1 << 16          # characters hashed at a time: the temporaries stay un
 
 
 def _powers(n: int) -> np.ndarray:
-    """P**0 .. P**(n-1) mod 2**64."""
+    """P**0 .. P**(n-1) mod 2**64 (read-only: a view of the kept table when it is long enough)."""
+    if n <= len(_TABLES[0]):
+        return _TABLES[0][:max(n, 1)]
     with np.errstate(over="ignore"):
         t = np.full(max(n, 1), _P, dtype=np.uint64)
         t[0] = 1
@@ -237,6 +239,12 @@ def _pow_tables(n: int):
             inv[0] = 1
             _TABLES[:] = [_powers(n), np.cumprod(inv, dtype=np.uint64)]
     return _TABLES
+
+
+def warm_up() -> None:
+    """Make the power tables at their largest ahead (the warm server: its links are forked
+    from it, and would each grow them again, a millisecond or two of a small link)."""
+    _pow_tables(_BATCH + 1)
 
 
 def _piece_hashes(units: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -474,8 +482,8 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
     rank[kept] = np.arange(len(kept))
     first_member = pieces.add(members, starts_b, loc_kept[rank[rep]], sizes)
     carrier = members[0]
+    _writable([obj for obj, _ in members], "shdrs")
     for m, (obj, i) in enumerate(members):
-        _writable(obj, "shdrs")
         sh = obj.shdrs                      # (a column, then an item: a row's fields cost more)
         if m == 0:
             obj.content_override[i] = blob.tobytes()
@@ -526,15 +534,31 @@ class _Pieces:
         return self.loc[k].astype(np.int64) + (base + off - self.starts[k])
 
 
-def _writable(obj, table: str) -> None:
-    """A writable copy of an object's ``syms`` or ``shdrs``, made once.  The copy stands for
+def _writable(objs, table: str) -> None:
+    """A writable copy of each object's ``syms`` or ``shdrs``, made once (for all of them
+    as views into one copy, made as bytes: one copy, not one a table).  The copy stands for
     the file's table: ``tables_owned`` stays False, so a later pass that writes (relaxation,
     .eh_frame pruning) copies it again and relaxation's snapshot need not (on riscv64 every
     object's symbol table would otherwise be held three times)."""
-    done = obj.__dict__.setdefault("_merge_copied", set())
-    if table not in done:
-        setattr(obj, table, elf.copy_table(getattr(obj, table)))
-        done.add(table)
+    todo, seen = [], set()
+    for obj in objs:
+        done = obj.__dict__.setdefault("_merge_copied", set())
+        if table not in done and id(obj) not in seen:
+            seen.add(id(obj))
+            todo.append(obj)
+    if not todo:
+        return
+    tables = [getattr(obj, table) for obj in todo]
+    if len(todo) == 1 or any(t.dtype != tables[0].dtype for t in tables):
+        copies = [elf.copy_table(t) for t in tables]
+    else:
+        lens = [len(t) for t in tables]
+        big = elf.join_tables(tables, writable=True)
+        starts = np.cumsum(lens) - lens
+        copies = [big[a:a + n] for a, n in zip(starts.tolist(), lens)]
+    for obj, t in zip(todo, copies):
+        setattr(obj, table, t)
+        obj._merge_copied.add(table)
 
 
 def _redirect(ctx, pieces: _Pieces):
@@ -614,9 +638,10 @@ def _redirect_group(objs, pieces: _Pieces):
         new = pieces.map(member[others], v).astype(np.uint64)
         rows, who = sym[others], owner[others]
         cut = np.searchsorted(who, np.arange(len(objs) + 1)).tolist()
-        for k in np.flatnonzero(np.diff(cut)).tolist():
+        moving = np.flatnonzero(np.diff(cut)).tolist()
+        _writable([objs[k] for k in moving], "syms")
+        for k in moving:
             o = objs[k]
-            _writable(o, "syms")
             o.syms["st_value"][rows[cut[k]:cut[k + 1]]] = new[cut[k]:cut[k + 1]]
     sec = np.flatnonzero(is_section)
     fid = np.array([o.file_id for o in objs], dtype=np.int64)

@@ -95,6 +95,9 @@ def scan(ctx) -> None:
     _find_ifuncs(ctx, t)
 
 
+_JOIN_ROWS = 1 << 18      # build_table: up to this many rows, the parts are joined as records
+
+
 def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
     """The relocation table of the given (file, section, rela array) parts, in that order.
 
@@ -118,7 +121,15 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     # one field at a time: concatenating the records themselves is several times slower;
     # each raw (table-sized) column is let go as soon as its kept rows are taken, so that the
     # peak stays near the finished table (riscv64: a third of the rows are R_RISCV_RELAX)
-    info = np.concatenate([r["r_info"] for r in rels])
+    # a small link's hundreds of parts: joined as records first (through their buffers: one
+    # copy), then a column each; a large link's columns one field at a time (less memory)
+    joined = elf.join_tables(rels) if t.n <= _JOIN_ROWS else None
+
+    def column(name):
+        if joined is not None:
+            return joined[name].copy()      # (writable: later passes rewrite columns)
+        return np.concatenate([r[name] for r in rels])
+    info = column("r_info")
     words = info.view(np.uint32)                          # (type, symbol) pairs, little-endian
     typ = words[0::2]
     # classify: ELF type -> generic kind, through the arch table
@@ -129,7 +140,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         kind_of[rt] = int(h.kind)
         width_of[rt] = h.field.width if h.field is not None else 0
     kind = kind_of[np.minimum(typ, maxt - 1)]
-    offset = np.concatenate([r["r_offset"] for r in rels]).view(np.int64)
+    offset = column("r_offset").view(np.int64)
     hint = kind == int(Kind.RELAXABLE)
     keep = None
     relax = np.zeros(t.n, dtype=bool)
@@ -144,7 +155,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         relax[prev[ok]] = True
         if ctx.opts.emit_relocs:            # (a hint's own addend, written out again)
             hint_addend = np.zeros(t.n, dtype=np.int64)
-            hint_addend[prev[ok]] = np.concatenate([r["r_addend"] for r in rels]).view(np.int64)[h[ok]]
+            hint_addend[prev[ok]] = column("r_addend").view(np.int64)[h[ok]]
         del h, prev, ok
         counts = counts - np.bincount(part[hint], minlength=len(counts))
         del part
@@ -169,8 +180,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
     t.sym = (kept(words[1::2]) if keep is not None else words[1::2].copy()).view(np.int32)
     del words, info
-    t.addend = kept(np.concatenate([r["r_addend"] for r in rels]).view(np.int64))
-    keep = None                 # (the closure above holds the cell: let the index go)
+    t.addend = kept(column("r_addend").view(np.int64))
+    keep = joined = None        # (the closures above hold the cells: let them go)
     # file and section of each row, in 32 bits (combine them into keys as int64)
     t.file = np.repeat(t.part_file.astype(np.int32), counts)
     t.sec = np.repeat(t.part_sec.astype(np.int32), counts)
@@ -230,12 +241,20 @@ def _check_tls_use(ctx, t) -> None:
             break
 
 
+def has_warning_sections(obj) -> bool:
+    """Whether an object has .gnu.warning sections (kept on it: the warm server asks ahead)."""
+    c = obj.__dict__.get("_has_warnings")
+    if c is None:
+        c = obj._has_warnings = ".gnu.warning" in "\0".join(obj.sec_names)
+    return c
+
+
 def _gnu_warnings(ctx, t) -> None:
     """A section .gnu.warning.SYM in a linked object: warn where SYM is used, as GNU ld does
     (glibc marks getpwnam, dlopen … this way in static links)."""
     msgs: dict[str, str] = {}
     for obj in ctx.files[1:]:
-        if ".gnu.warning" not in "\0".join(obj.sec_names):
+        if not has_warning_sections(obj):
             continue
         for i, name in enumerate(obj.sec_names):
             if name.startswith(".gnu.warning.") and not obj.discarded[i]:
@@ -276,7 +295,7 @@ def _find_ifuncs(ctx, t) -> None:
     lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
     base = np.zeros(len(files) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
-    info = np.concatenate([f.syms["st_info"] for f in files])
+    info = np.ascontiguousarray(elf.join_tables([f.syms for f in files])["st_info"])
     used = np.zeros(len(st), dtype=bool)
     used[t.gid] = True
     used[0] = False
@@ -416,18 +435,22 @@ def symbol_addresses(ctx) -> None:
     objs = ctx.files[1:]
     group: list = []
     count = 0
+    made = []
     for k, f in enumerate(objs):
         group.append(f)
         count += f.nsyms
         if count >= 1 << 15 or k == len(objs) - 1:
-            _group_addresses(group, def_file, def_index, gaddr)
+            made.append((group, _group_addresses(group, def_file, def_index, gaddr)))
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
-    for obj in objs:
-        fg = obj.first_global
-        S = obj.symaddr.copy()
-        S[fg:] = gaddr[obj.gids[fg:]]
-        obj.S = S
+    # S: symaddr with each global's resolved address, for a group of files at once (each
+    # file's a view of its group's table)
+    for group, (addr, ybase, rows, g) in made:
+        S = addr.copy()
+        if len(rows):
+            S[rows] = gaddr[g]
+        for obj, b in zip(group, ybase):
+            obj.S = S[b:b + obj.nsyms]
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
@@ -519,14 +542,16 @@ def _global_values(ctx, gaddr) -> int:
     return stub0
 
 
-def _group_addresses(objs, def_file, def_index, gaddr) -> None:
-    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr."""
+def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
+    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr.
+    Returns (the files' symaddr as one table, each file's first row there (a list), the
+    rows of the globals, their gids)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
     ybase = np.cumsum(nsyms) - nsyms
     sbase = np.cumsum(nsec) - nsec
     shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64, copy=False)
-    value = np.concatenate([f.syms["st_value"] for f in objs]).view(np.int64)
+    value = np.ascontiguousarray(elf.join_tables([f.syms for f in objs])["st_value"]).view(np.int64)
     sec_addr = np.concatenate([f.sec_addr for f in objs] + [np.zeros(1, np.int64)])
     sec_kept = np.concatenate([f.sec_kept for f in objs] + [np.zeros(1, bool)])
     in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < np.repeat(nsec, nsyms))
@@ -541,22 +566,24 @@ def _group_addresses(objs, def_file, def_index, gaddr) -> None:
     # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
     dead = in_sec & ~sec_kept[srow]
     del shndx, srow, in_sec, sec_kept, sec_addr, abs_
-    for f, b, n in zip(objs, ybase.tolist(), nsyms.tolist()):
-        fg = f.first_global
-        f.symaddr = addr[b:b + n]
-        f.sym_dead = dead[b:b + n]
-        f.sym_dead[fg:] = False          # a global's definition is judged where it resolved
-    # globals defined here: the entries their resolution chose
+    # the globals' rows
     fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
     nglob = nsyms - fgs
-    if nglob.sum() == 0:
-        return
     rows = np.repeat(ybase + fgs - (np.cumsum(nglob) - nglob), nglob) + np.arange(int(nglob.sum()))
+    dead[rows] = False                   # a global's definition is judged where it resolved
+    starts = ybase.tolist()
+    for f, b, n in zip(objs, starts, nsyms.tolist()):
+        f.symaddr = addr[b:b + n]
+        f.sym_dead = dead[b:b + n]
+    if nglob.sum() == 0:
+        return addr, starts, rows, np.zeros(0, dtype=np.int64)
+    # globals defined here: the entries their resolution chose
     g = np.concatenate([f.gids[f.first_global:] for f in objs])
     index = rows - np.repeat(ybase, nglob)
     fid = np.repeat(np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)), nglob)
     mine = (def_file[g] == fid) & (def_index[g] == index)
     gaddr[g[mine]] = addr[rows[mine]]
+    return addr, starts, rows, g
 
 
 _WORD = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
@@ -672,8 +699,13 @@ def relocate(ctx, img: np.ndarray) -> None:
     secs = t.part_sec.tolist()
     # per row: its section's address and file offset (per part), its symbol's value (through
     # the per-file tables concatenated once)
-    part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
-    part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    placed = ctx.placed.addresses(files) if ctx.placed is not None else None
+    if placed is not None:                  # (the layout's columns, by row: no loop)
+        row = np.array(ctx.placed.base, dtype=np.int64)[t.part_file] + t.part_sec
+        part_addr, part_off = placed[0][row], placed[1][row]
+    else:
+        part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+        part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
     all_S, ybase = file_tables(files, "S")
     yrow = np.repeat(ybase[t.part_file], counts)
     yrow += t.sym

@@ -35,7 +35,7 @@ class SymbolTable:
         self.def_index: list[int] = [0]     # symbol index in that file
         self.strong_ref = bytearray(1)        # 1 where a strong (non-weak) reference exists
         self._ref_parts: list[tuple] = []     # (file id, gids, symbol indices) of references, in load order
-        self._first: tuple[list[int], list[int]] | None = None
+        self._first: tuple[list[int], list[int], np.ndarray] | None = None
         self.common_size: list[int] = [0]
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
@@ -58,7 +58,28 @@ class SymbolTable:
         """The ids of ``names``; new names are appended together (one extend per column)."""
         get = self.ids.get
         gl = list(map(get, names))
-        if None in gl:
+        if None in gl and len(names) <= 64:
+            # (an archive member's handful: one loop over the new ones, no temporaries)
+            ids, allnames = self.ids, self.names
+            base = n = len(allnames)
+            for k, g in enumerate(gl):
+                if g is None:
+                    nm = names[k]
+                    g = get(nm)                 # (a name twice in the list: its first id)
+                    if g is None:
+                        g = ids[nm] = n
+                        allnames.append(nm)
+                        n += 1
+                    gl[k] = g
+            k = n - base
+            zeros = [0] * k
+            self.state += zeros
+            self.def_file += zeros
+            self.def_index += zeros
+            self.strong_ref += bytes(k)
+            self.common_size += zeros
+            self.common_align += zeros
+        elif None in gl:
             new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
             base, k = len(self.names), len(new)
             self.ids.update(zip(new, range(base, base + k)))
@@ -90,6 +111,19 @@ class SymbolTable:
         """Per gid: the symbol index of that first reference in its file."""
         return self._first_refs()[1]
 
+    def referenced(self) -> np.ndarray:
+        """Per gid: whether any file refers to it (``first_ref`` != 0, without finding the
+        first)."""
+        has = np.zeros(len(self.names), dtype=bool)
+        if self._first is not None and len(self._first[0]) == len(self.names):
+            has[:] = self._first[2] != 0
+            return has
+        gl: list = []
+        for _, g, _ in self._ref_parts:
+            gl.extend(g.tolist() if isinstance(g, np.ndarray) else g)
+        has[np.array(gl, dtype=np.int64)] = True
+        return has
+
     def _first_refs(self):
         n = len(self.names)
         if self._first is None or len(self._first[0]) != n:
@@ -97,13 +131,20 @@ class SymbolTable:
             fri = np.zeros(n, dtype=np.int64)
             parts = self._ref_parts
             if parts:
-                g = np.concatenate([p[1] for p in parts])
+                # most parts are short lists (archive members' few references): joined as
+                # lists, then one conversion (not one array a part)
+                gl: list = []
+                il: list = []
+                for _, g, i in parts:
+                    gl.extend(g.tolist() if isinstance(g, np.ndarray) else g)
+                    il.extend(i.tolist() if isinstance(i, np.ndarray) else i)
+                g = np.array(gl, dtype=np.int64)
                 f = np.repeat(np.array([p[0] for p in parts], dtype=np.int64), [len(p[1]) for p in parts])
-                i = np.concatenate([p[2] for p in parts])
+                i = np.array(il, dtype=np.int64)
                 uniq, first = np.unique(g, return_index=True)
                 fr[uniq] = f[first]
                 fri[uniq] = i[first]
-            self._first = (fr.tolist(), fri.tolist())
+            self._first = (fr.tolist(), fri.tolist(), fr)
         return self._first
 
     def __len__(self) -> int:
@@ -305,6 +346,21 @@ def defines_data(ar, pos: int, name: str) -> bool:
     return False
 
 
+_NONE_DISCARDED: dict[int, np.ndarray] = {}
+
+
+def _no_sections_discarded(n: int) -> np.ndarray:
+    """A read-only column of n False (one per length, shared by the objects that drop no
+    COMDAT group)."""
+    a = _NONE_DISCARDED.get(n)
+    if a is None:
+        a = np.zeros(n, dtype=bool)
+        a.flags.writeable = False
+        if len(_NONE_DISCARDED) < 4096:
+            _NONE_DISCARDED[n] = a
+    return a
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -329,7 +385,8 @@ class Resolver:
             self._machine = obj.machine
         obj.file_id = len(ctx.files)
         ctx.files.append(obj)
-        obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
+        # (most objects discard nothing: they share one read-only column of False)
+        obj.discarded = discarded = _no_sections_discarded(len(obj.shdrs))
         any_discarded = False
         if obj.groups:
             dropped, comdats = [], self.comdats
@@ -343,6 +400,7 @@ class Resolver:
             if dropped:                         # (a C++ object: hundreds, as one operation)
                 members = np.concatenate(dropped) if len(dropped) > 1 else dropped[0]
                 members = members[members < len(obj.shdrs)]
+                obj.discarded = discarded = np.zeros(len(obj.shdrs), dtype=bool)
                 discarded[members] = True
                 any_discarded = len(members) > 0
 
@@ -378,21 +436,31 @@ class Resolver:
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
         if len(ref_g):
             st.add_refs(fid, ref_g, ref_i)
-            if len(strong_k) > _FEW_GLOBALS:
-                marks = np.frombuffer(strong_ref, dtype=np.uint8)
-                marks[gids[fg:][strong_k]] = 1
-                del marks                       # (the table grows: no view may outlive this)
-            else:
+            if lazy and len(strong_k) <= _FEW_GLOBALS:
+                # (an archive member's handful: mark and pull in one loop)
+                pending, shared = self.pending, self.shared
                 for k in strong_k:
-                    strong_ref[gl[k]] = 1
-            if lazy:
-                hits = lazy.keys() & [names[k] for k in strong_k]
-                if hits:
-                    pending = self.pending
+                    g = gl[k]
+                    strong_ref[g] = 1
+                    nm = names[k]
+                    if nm in lazy and state[g] == UNDEF and nm not in shared:
+                        pending.append(lazy.pop(nm))
+            else:
+                if len(strong_k) > _FEW_GLOBALS:
+                    marks = np.frombuffer(strong_ref, dtype=np.uint8)
+                    marks[gids[fg:][strong_k]] = 1
+                    del marks                   # (the table grows: no view may outlive this)
+                else:
                     for k in strong_k:
-                        nm = names[k]
-                        if nm in hits and state[gl[k]] == UNDEF and nm in lazy and nm not in self.shared:
-                            pending.append(lazy.pop(nm))
+                        strong_ref[gl[k]] = 1
+                if lazy:
+                    hits = lazy.keys() & [names[k] for k in strong_k]
+                    if hits:
+                        pending = self.pending
+                        for k in strong_k:
+                            nm = names[k]
+                            if nm in hits and state[gl[k]] == UNDEF and nm in lazy and nm not in self.shared:
+                                pending.append(lazy.pop(nm))
         # definitions: strong beats common beats weak
         if not def_k:
             return

@@ -56,7 +56,10 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
     """Every input section's bytes at its file offset, gaps in code filled with nops.  The
     headers' columns are read once for all inputs (a static hello copies ~4,000 sections):
     the loop left is one slice assignment per input, plus one per gap to fill."""
-    cols = _InputColumns(ctx)
+    cols = ctx.placed
+    if cols is None or not cols.current(ctx.files):
+        cols = _InputColumns(ctx)
+    rows_of = getattr(cols, "rows_of", {})
     mv = memoryview(img)
     nop = ctx.arch.nop
     for o in ctx.ordered:
@@ -69,7 +72,9 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         # gaps: a script's =fill, or zeros under a script; else code gets nops
         fill = o.fill if hasattr(o, "fill") else nop if o.flags & elf.SHF_EXECINSTR else None
-        rows = cols.rows(o.inputs)
+        rows = rows_of.get(id(o))
+        if rows is None or len(rows) != len(o.inputs):
+            rows = cols.rows(o.inputs)
         which = np.flatnonzero(cols.type[rows] != elf.SHT_NOBITS)
         rows = rows[which]
         src, size, start = cols.offset[rows], cols.size[rows], cols.fileoff[rows]
@@ -129,14 +134,8 @@ class _InputColumns:
         if not files:
             self.type = self.size = self.offset = self.fileoff = np.zeros(0, dtype=np.int64)
             return
-        dt = files[0].shdrs.dtype
-        if all(f.shdrs.dtype == dt for f in files):
-            hdr = np.concatenate([np.ascontiguousarray(f.shdrs).view(np.uint8) for f in files]).view(dt)
-            self.type, self.size, self.offset = (hdr[k].astype(np.int64) for k in ("sh_type", "sh_size", "sh_offset"))
-        else:
-            self.type, self.size, self.offset = (
-                np.concatenate([f.shdrs[k] for f in files]).astype(np.int64)
-                for k in ("sh_type", "sh_size", "sh_offset"))
+        hdr = elf.join_tables([f.shdrs for f in files])
+        self.type, self.size, self.offset = (hdr[k].astype(np.int64) for k in ("sh_type", "sh_size", "sh_offset"))
         self.fileoff = np.concatenate([f.sec_fileoff for f in files]).astype(np.int64)
 
     def rows(self, inputs) -> np.ndarray:
@@ -165,10 +164,7 @@ def _records(tables: list[np.ndarray]) -> np.ndarray:
     """Structured arrays of one dtype as one array, concatenated as bytes (one copy; NumPy
     concatenates records field by field, and taking the fields of each table on its own
     costs a few microseconds a table and a field)."""
-    dt = tables[0].dtype
-    if any(t.dtype != dt for t in tables):
-        return np.concatenate(tables)
-    return np.concatenate([np.ascontiguousarray(t).view(np.uint8) for t in tables]).view(dt)
+    return elf.join_tables(tables)
 
 
 def symbol_table(ctx, index=None):
@@ -250,7 +246,7 @@ def symbol_table(ctx, index=None):
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
-    has_ref = np.array(st.first_ref, dtype=np.int64) > 0
+    has_ref = st.referenced()
     gaddr = (ctx.dyn.definition_values(ctx.gaddr) if ctx.dyn is not None else ctx.gaddr).view(np.uint64)
     g_rows: list[np.ndarray] = []
     g_ids: list[np.ndarray] = []
@@ -353,8 +349,10 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     ``keep_temporary``: .L labels too (--discard-none); ``forced`` (a flag per local): kept
     even when temporary or unnamed (--emit-relocs: a relocation names it); ``only_forced``:
     no others (-x)."""
-    syms = _records([f.syms[1:f.first_global] for f in lf])
     counts = np.array([f.first_global - 1 for f in lf], dtype=np.int64)
+    # (joined again, not taken from a table of all of them: NumPy takes structured rows by
+    # index a field at a time, several times slower than joining the slices' bytes)
+    syms = _records([f.syms[1:f.first_global] for f in lf])
     strs = [f.symstr or b"\0" for f in lf]
     str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
     strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
@@ -413,8 +411,7 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
     need = starts[~has_file[owner[starts]]]
     if len(need) and not only_forced:
-        names = [os.path.basename(_member_name(lf[int(k)].name)).encode() + b"\0"
-                 for k in owner[need].tolist()]
+        names = [file_symbol_name(lf[k]) for k in owner[need].tolist()]
         extra = np.zeros(len(need), dtype=_SYM_OUT)
         extra["st_info"] = (elf.STB_LOCAL << 4) | elf.STT_FILE
         extra["st_shndx"] = elf.SHN_ABS
@@ -452,6 +449,16 @@ def retain_symbols(symtab: np.ndarray, strtab: np.ndarray, first_global: int, ke
         else:
             kept[k]["st_name"] = 0
     return kept.view(np.uint8), np.frombuffer(bytes(out), dtype=np.uint8), int(ok[:first_global].sum())
+
+
+def file_symbol_name(obj) -> bytes:
+    """The name (NUL-terminated) of the STT_FILE symbol made for an object without one: its
+    file's base name (an archive member's own).  Kept on the object (the warm server's
+    members are used by link after link)."""
+    c = obj.__dict__.get("_file_symbol_name")
+    if c is None:
+        c = obj._file_symbol_name = os.path.basename(_member_name(obj.name)).encode() + b"\0"
+    return c
 
 
 def _member_name(name: str) -> str:
