@@ -578,23 +578,7 @@ def test_a_relative_server_log_is_not_written_where_a_command_runs(objects, serv
     assert len((start / "rel.log").read_text().splitlines()) == 2
 
 
-DAEMON = r"""
-#include <fcntl.h>
-#include <stdio.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-    if (fork() == 0) {                    /* a daemon: off the command's stdio, lives on */
-        int n = open("/dev/null", O_RDWR);
-        dup2(n, 0); dup2(n, 1); dup2(n, 2); close(n);
-        setsid();
-        for (int i = 0; i < 120 && access(argv[1], F_OK) != 0; i++)
-            sleep(1);
-        _exit(0);
-    }
-    printf("started\n");
-    return 0;
-}
-"""
+DAEMON = Path(__file__).parent / "emu" / "progs" / "daemon.c"   # leaves a daemon behind
 
 
 def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_env, tmp_path):
@@ -603,8 +587,7 @@ def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_en
     a fork of the command's process, held open: every later command hung until the daemon
     ended)."""
     cc = tc.compiler("gcc", "arm64")
-    (tmp_path / "daemon.c").write_text(DAEMON)
-    obj = cc.compile(tmp_path / "daemon.c", tmp_path / "daemon.o")
+    obj = cc.compile(DAEMON, tmp_path / "daemon.o")
     gnu = tc.require("aarch64-linux-gnu-gcc")
     subprocess.run([gnu, "-static", str(obj), "-o", str(tmp_path / "daemon")], check=True)
     done = tmp_path / "done"
