@@ -141,8 +141,9 @@ def _warm_up() -> None:
                     importlib.import_module(f"{pkg.__name__}.{info.name}")
                 except Exception:
                     pass
+    # (numpy.ma: NumPy 2 imports it on the first np.unique, ~10 ms that every child paid)
     for name in ("uuid", "shlex", "traceback", "resource", "gc", "hashlib", "mmap", "ctypes",
-                 "bisect", "fnmatch", "cpp_demangle", "tempfile"):
+                 "bisect", "fnmatch", "cpp_demangle", "tempfile", "numpy.ma"):
         try:
             importlib.import_module(name)
         except ImportError:

@@ -220,3 +220,29 @@ def test_bench_programs_smoke(arch, tmp_path, capsys):
     assert record["driver_commands"][arch]["ld"] == []
     assert record["driver_commands"][arch]["xld"][0] == "-B"
     assert {c["row"] for c in record["budget"]} == {"static hello (gcc -B)", "dynamic links"}
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+@pytest.mark.parametrize("static", [True, False], ids=["static", "dynamic"])
+def test_a_link_imports_no_numpy_ma(tmp_path, arch, static):
+    """NumPy 2 imports numpy.ma (~10 ms) on the first np.unique: a link must not call it on
+    its every-link path (it did for a while: a dynamic hello's read+resolve took 5 -> 15 ms
+    served, 21 -> 31 ms unserved). Nothing timed: whether the module got imported."""
+    import subprocess
+    cc = tc.compiler("gcc", arch)
+    (tmp_path / "hello.c").write_text('#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n')
+    obj = cc.compile(tmp_path / "hello.c", tmp_path / "hello.o")
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrap = tmp_path / "bin"
+    wrap.mkdir()
+    probe = tmp_path / "probe.py"
+    probe.write_text("import sys\nfrom xld.link import cli\ntry:\n    cli.main(sys.argv[1:])\n"
+                     "except SystemExit:\n    pass\nprint('numpy.ma' in sys.modules, file=sys.stderr)\n")
+    (wrap / "ld").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{probe}" --arch {arch} "$@"\n')
+    (wrap / "ld").chmod(0o755)
+    p = subprocess.run([gcc, *(["-static"] if static else []), "-B", str(wrap), str(obj),
+                        "-o", str(tmp_path / "hello")], capture_output=True, text=True,
+                       env={**__import__("os").environ, "XLD_SERVER": "0", "XLD_VERIFY": "0"},
+                       timeout=300)              # (--verify, the tests' default, is not every link's)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "False", p.stderr
