@@ -159,22 +159,23 @@ HELLO = '#include <stdio.h>\nint main(int argc, char **argv) { printf("%d %s\\n"
 @pytest.fixture(scope="module")
 def dynamic_exes(tmp_path_factory):
     """Per arch: a dynamically linked hello from one object, by xld and by GNU ld (through gcc)."""
+    return _hellos(tmp_path_factory.mktemp("diff-dyn"), [])
+
+
+def _hellos(d, flags) -> dict:
+    """Per arch: hello.c linked with ``flags`` through the cross gcc by xld and by GNU ld."""
     import subprocess
-    d = tmp_path_factory.mktemp("diff-dyn")
-    wrap = d / "xld-as-ld"
-    wrap.mkdir()
-    cmd = " ".join(f"'{c}'" for c in tc.xld_command())
-    (wrap / "ld").write_text(f'#!/bin/sh\nexec {cmd} "$@"\n')
-    (wrap / "ld").chmod(0o755)
+    wrap = tc.ld_wrapper_dir(d)
     (d / "hello.c").write_text(HELLO)
     out = {}
     for arch in tc.ARCHES:
         cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
         obj = tc.compiler("gcc", arch).compile(d / "hello.c", d / f"hello-{arch}.o", ["-O2"])
         for name, extra in (("xld", ["-B", str(wrap)]), ("gnu", [])):
-            p = subprocess.run([cc, *extra, str(obj), "-o", str(d / f"{name}-{arch}")],
+            p = subprocess.run([cc, *extra, *flags, str(obj), "-o", str(d / f"{name}-{arch}")],
                                capture_output=True, text=True)
             assert p.returncode == 0, p.stderr
+        assert (wrap / "called").exists()
         out[arch] = (d / f"xld-{arch}", d / f"gnu-{arch}")
     return out
 
@@ -201,21 +202,7 @@ def test_dynamic_outputs_compare_needed_symbols_and_relocations(arch, dynamic_ex
 def static_hello(tmp_path_factory):
     """Per arch: a static glibc hello (1,100 functions, 100 k instructions) linked by xld
     and by GNU ld, both through the cross gcc."""
-    import subprocess
-    d = tmp_path_factory.mktemp("diff-static")
-    wrap = tc.ld_wrapper_dir(d)
-    (d / "hello.c").write_text(HELLO)
-    out = {}
-    for arch in tc.ARCHES:
-        cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
-        obj = tc.compiler("gcc", arch).compile(d / "hello.c", d / f"hello-{arch}.o", ["-O2"])
-        for name, extra in (("xld", ["-B", str(wrap)]), ("gnu", [])):
-            p = subprocess.run([cc, *extra, "-static", str(obj), "-o", str(d / f"{name}-{arch}")],
-                               capture_output=True, text=True)
-            assert p.returncode == 0, p.stderr
-        assert (wrap / "called").exists()
-        out[arch] = (d / f"xld-{arch}", d / f"gnu-{arch}")
-    return out
+    return _hellos(tmp_path_factory.mktemp("diff-static"), ["-static"])
 
 
 # what diff may still report on a large program: an access through a register it could not

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from tests import toolchain as tc
-from tests.test_server import CAT, served, server_env, wait_for_socket  # noqa: F401  (a fixture)
+from tests.test_server import (CAT, process_gone, served, server_env,  # noqa: F401  (a fixture)
+                               wait_for_socket, wait_until)
 
 HELLO = r"""
 #include <stdio.h>
@@ -78,6 +79,20 @@ def bind(sock, path) -> None:
     finally:
         if dirfd >= 0:
             os.close(dirfd)
+
+
+def listener_at_the_socket(env):
+    """A listener that is not a server, bound where the client of ``env``'s installation
+    looks for its server: (the socket, its path)."""
+    from xld.link import client
+    d = Path(env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
+    d.mkdir(mode=0o700)
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, env)
+    path = d / (client.key_name(key) + ".sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    bind(sock, path)
+    sock.listen(8)
+    return sock, path
 
 
 def lean(args, env, cwd, **kw) -> subprocess.CompletedProcess:
@@ -204,16 +219,9 @@ def test_lean_client_falls_back_when_the_server_is_stale(programs, server_env, t
 def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_path):
     """XLD_SERVER=0, or a socket directory others can enter, or a listener that is not a
     server: the client never talks to it and runs the full command; nothing is sent."""
-    from xld.link import client
     exe = programs["cat", "arm64"]
-    base = Path(server_env["XLD_SERVER_DIR"])
-    d = base / f"xld-{os.getuid()}"
-    d.mkdir(mode=0o700)
-    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
-    path = d / (client.key_name(key) + ".sock")
-    rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    bind(rogue, path)
-    rogue.listen(8)
+    rogue, path = listener_at_the_socket(server_env)
+    d = path.parent
     rogue.setblocking(False)
     want = lean(["run", exe, "q"], dict(server_env, XLD_SERVER="0"), tmp_path, input=b"in")
     assert want.returncode == 7
@@ -236,15 +244,9 @@ def test_lean_client_uses_no_socket_others_can_reach(programs, server_env, tmp_p
 def test_lean_client_falls_back_when_the_listener_is_not_a_server(programs, server_env, tmp_path):
     """A listener that closes every connection unanswered: the client runs the full command,
     which finds no server either and runs the program itself."""
-    from xld.link import client
     import threading
     exe = programs["cat", "arm64"]
-    d = Path(server_env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
-    d.mkdir(mode=0o700)
-    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
-    rogue = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    bind(rogue, d / (client.key_name(key) + ".sock"))
-    rogue.listen(8)
+    rogue, _path = listener_at_the_socket(server_env)
     seen = []
 
     def serve():
@@ -332,14 +334,8 @@ def test_a_command_the_server_took_is_not_run_again(programs, server_env, tmp_pa
         p.wait()
     assert (p.returncode, out, err) == (9, b"", b"")           # "ready" once: one run
     if how == "stale":                         # it left once its command ended, and its socket
-        for _ in range(600):                   # went at once (a fresh server may have bound anew)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the stale server did not leave")
+        # went at once (a fresh server may have bound anew)
+        wait_until(lambda: process_gone(pid), "the stale server did not leave")
 
 
 def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, tmp_path, monkeypatch):
@@ -348,13 +344,7 @@ def test_the_client_talks_to_no_listener_of_another_user(programs, server_env, t
     send its environment) and runs the full command."""
     from xld.link import client
     import threading
-    d = Path(server_env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
-    d.mkdir(mode=0o700)
-    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, server_env)
-    path = d / (client.key_name(key) + ".sock")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    bind(listener, path)
-    listener.listen(8)
+    listener, path = listener_at_the_socket(server_env)
     with monkeypatch.context() as m:           # as if the listener were another user's
         m.setattr(os, "getuid", lambda: 4242)
         assert client.connect(str(path)) is None

@@ -188,19 +188,8 @@ def test_the_server_leaves_when_idle(objects, server_env, tmp_path):
     xld(["--version"], env, tmp_path)
     sock = wait_for_socket(env)
     pid = int(next(sock.parent.glob("*.lock")).read_text())
-    for _ in range(600):                       # it leaves and takes its socket with it
-        if not sock.exists():
-            break
-        time.sleep(0.05)
-    assert not sock.exists()
-    for _ in range(200):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the idle server is still running")
+    wait_until(lambda: not sock.exists(), "the idle server kept its socket")   # it takes it along
+    wait_until(lambda: process_gone(pid), "the idle server is still running")
 
 
 def test_a_changed_library_is_read_afresh(tmp_path):
@@ -395,7 +384,9 @@ def _children(pid: int) -> set[int]:
     return kids
 
 
-def _wait(predicate, what: str):
+def wait_until(predicate, what: str):
+    """predicate()'s first true value, polled; a failure saying ``what`` if none comes (a
+    limit that only turns a hang into a failure)."""
     for _ in range(1200):
         value = predicate()
         if value:
@@ -404,7 +395,7 @@ def _wait(predicate, what: str):
     raise AssertionError(what)
 
 
-def _gone(pid: int) -> bool:
+def process_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -430,10 +421,10 @@ def test_a_spare_child_takes_one_command_and_leaves_with_the_server(objects, ser
     seen = set()
 
     def spares(pid):                             # its live children, none that ran a command
-        kids = {k for k in _children(pid) if not _gone(k)}
+        kids = {k for k in _children(pid) if not process_gone(k)}
         return kids if kids.isdisjoint(seen) else set()
     for n in range(1, 4):
-        spare = _wait(lambda: spares(server), "no fresh spare")
+        spare = wait_until(lambda: spares(server), "no fresh spare")
         assert len(spare) == 1
         (spare,) = spare
         seen.add(spare)
@@ -442,19 +433,19 @@ def test_a_spare_child_takes_one_command_and_leaves_with_the_server(objects, ser
         assert f"pid={spare} status=0" in served(env)[-1]
     assert (work / "out1").read_bytes() == (work / "out3").read_bytes()
     # the code changed: the command runs unserved, the server leaves, and its spare with it
-    spare = _wait(lambda: spares(server), "no fresh spare")
+    spare = wait_until(lambda: spares(server), "no fresh spare")
     (path_dir / "new.pth").write_text("")
     p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out4"], env, work)
     assert p.returncode == 0 and len(served(env)) == 3
     assert (work / "out4").read_bytes() == (work / "out1").read_bytes()
-    _wait(lambda: all(_gone(pid) for pid in (server, *spare)), "the stale server or its spare stayed")
+    wait_until(lambda: all(process_gone(pid) for pid in (server, *spare)), "the stale server or its spare stayed")
     # a server killed outright: its spare sees it go and exits
     xld(["--version"], env, work)                      # (starts a fresh server)
-    _wait(lambda: Path(str(sock) + ".lock").read_text().strip() not in ("", str(server)), "no new server")
+    wait_until(lambda: Path(str(sock) + ".lock").read_text().strip() not in ("", str(server)), "no new server")
     fresh = int(Path(str(sock) + ".lock").read_text())
-    spare = _wait(lambda: spares(fresh), "no spare")
+    spare = wait_until(lambda: spares(fresh), "no spare")
     os.kill(fresh, signal.SIGKILL)
-    _wait(lambda: all(_gone(pid) for pid in spare), "the spare outlived its server")
+    wait_until(lambda: all(process_gone(pid) for pid in spare), "the spare outlived its server")
 
 
 def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
@@ -543,7 +534,7 @@ def test_a_signal_that_comes_with_the_spares_go_is_the_commands(objects, tmp_pat
     for fd in (cwd, null, err_w, uses_w):
         os.close(fd)
     conn.close()
-    _wait(lambda: _blocked_in_recv(spare.pid, work), "the spare never waited for its go")
+    wait_until(lambda: _blocked_in_recv(spare.pid, work), "the spare never waited for its go")
     os.kill(spare.pid, signal.SIGINT)              # as the server forwards it: with the go
     try:
         ctl.sendall(b"G")
