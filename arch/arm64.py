@@ -826,4 +826,66 @@ def erratum_843419(words: list[int]) -> int | None:
 # The patch: the load/store moved out of the sequence, then a branch back.  The site becomes
 # ``b patch``; relocations: JUMP26 at the site and at patch+4, the moved instruction's own.
 ARCH.hooks["erratum_843419"] = {"find": erratum_843419, "branch": B.to_bytes(4, "little"),
-                                "branch_type": 282, "patch_size": 8, "prefix": "__CortexA53843419_"}
+                                "branch_type": 282, "patch_size": 8, "prefix": "__CortexA53843419_",
+                                "section": ".text.xld_843419"}
+
+
+# --- Cortex-A53 erratum 835769 (link/thunks.py, --fix-cortex-a53-835769) ----------------------
+#
+# A 64-bit multiply-accumulate right after a load or store can compute a wrong result on a
+# Cortex-A53 (ARM-EPM-048406).  The fix moves the multiply-accumulate into a patch,
+# ``mac; b back``, as for erratum 843419.  Which pairs are affected is decided as GNU ld
+# decides it, so both linkers patch the same sites: checked against GNU ld on 18,000 random
+# (load/store, multiply-accumulate) pairs, tests/test_thunks.py.
+
+def _is_mac64(m: np.ndarray) -> np.ndarray:
+    """MADD, MSUB, SMADDL, SMSUBL, UMADDL, UMSUBL on X registers, not their MUL aliases
+    (Ra = XZR)."""
+    op31 = m >> 21 & 7
+    return (m & 0xFF000000 == 0x9B000000) & ((op31 == 0) | (op31 == 1) | (op31 == 5)) & (m >> 10 & 31 != 31)
+
+
+def _memory_access(w: int) -> tuple[bool, int, int | None] | None:
+    """(loads, Rt, Rt2 or None) of an ARMv8.0 load or store, else None.  The later
+    extensions' memory instructions (atomics, RCpc, tags, pointer authentication, memory
+    copy) are not counted: the Cortex-A53 has none of them, and GNU ld does not count them."""
+    rt = w & 31
+    if w & 0x3F000000 == 0x08000000:                 # exclusive, acquire/release
+        return bool(w >> 22 & 1), rt, (w >> 10 & 31) if w >> 21 & 1 else None
+    if w & 0x3A000000 == 0x28000000:                 # pairs
+        return bool(w >> 22 & 1), rt, w >> 10 & 31
+    if w & 0x3B000000 == 0x18000000:                 # literal; GNU ld takes bits 23:22 (part
+        return bool(w >> 22 & 3), rt, None           # of the offset) for opc here: kept
+    if w & 0x3B000000 == 0x39000000 or (w & 0x3B000000 == 0x38000000
+                                       and (w >> 21 & 1 == 0 or w >> 10 & 3 == 2)):
+        return bool(w >> 22 & 3), rt, None           # register: immediate, unscaled, indexed, offset
+    if w & 0xBE000000 == 0x0C000000:                 # SIMD structures
+        return True, rt, None
+    return None
+
+
+def erratum_835769(words: np.ndarray) -> list[int]:
+    """Indexes into ``words`` (a code span's instructions) of the multiply-accumulates that
+    follow a load or store on which they do not depend: a load whose destination the
+    multiply-accumulate reads makes the pair safe; SIMD and FP accesses never do."""
+    if len(words) < 2:
+        return []
+    found = []
+    for i in (np.flatnonzero(_is_mac64(words[1:])) + 1).tolist():
+        w = int(words[i - 1])
+        access = _memory_access(w)
+        if access is None:
+            continue
+        loads, rt, rt2 = access
+        if not w >> 26 & 1 and loads:
+            m = int(words[i])
+            read = (m >> 5 & 31, m >> 16 & 31, m >> 10 & 31)
+            if rt in read or (rt2 is not None and rt2 in read):
+                continue
+        found.append(i)
+    return found
+
+
+ARCH.hooks["erratum_835769"] = {"find": erratum_835769, "branch": B.to_bytes(4, "little"),
+                                "branch_type": 282, "patch_size": 8,
+                                "prefix": "__erratum_835769_veneer_", "section": ".text.xld_835769"}

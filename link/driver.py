@@ -62,7 +62,7 @@ class Context:
         self.relax_stats = None           # what relaxation did (link/shrink.py)
         self.relax_check = None           # relaxation's sites, to check on the final layout (link/shrink.py)
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
-        self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
+        self.erratum_843419 = []          # --fix-cortex-a53-843419 patches' symbols
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
         self.placed = None                # the section table the last layout read (layout.Sections)
         self.ordered = []                 # output sections in file order
@@ -672,6 +672,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("nocrossrefs", _crossrefs),          # -T: NOCROSSREFS(...) sections do not refer to each other
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
+        ("erratum 835769", _fix_835769),      # AArch64: multiply-accumulates after loads/stores patched
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
         ("layout", _unless_fresh(layout.place)),             # addresses, offsets, segments
@@ -882,6 +883,12 @@ def _lay_out_again(ctx):
     linker_symbol_values(ctx)
     compute_tp(ctx)
     relocate.symbol_addresses(ctx)
+
+
+def _fix_835769(ctx):
+    if ctx.opts.fix_cortex_a53_835769:
+        from xld.link import thunks
+        thunks.fix_835769(ctx)
 
 
 def _thunks(ctx):

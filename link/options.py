@@ -92,6 +92,7 @@ class Options:
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
         self.fix_cortex_a53_843419: bool = False
+        self.fix_cortex_a53_835769: bool = False
         self.stats: bool = False
         self.time_trace: str | None = None
         self.verify: bool | None = None     # None: XLD_VERIFY=1 in the environment decides
@@ -175,7 +176,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--no-warn-mismatch", "--no-undefined-version", "--build-id",
-                  "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419",
+                  "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419", "--fix-cortex-a53-835769",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
                   "--warn-common", "--fatal-warnings", "-nopie", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
@@ -186,7 +187,6 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
 _UNSUPPORTED = {
-    "--fix-cortex-a53-835769": "--fix-cortex-a53-835769 is not supported",
     "-EB": "-EB: big-endian output is not supported",
     # output sections are one per name: an output section per input section is not cheap
     "--unique": "--unique is not supported (one output section per input section)",
@@ -356,6 +356,7 @@ _SWITCHES = {
     "--no-verify": ("verify", False),
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
+    "--fix-cortex-a53-835769": ("fix_cortex_a53_835769", True),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
     "--sort-common": ("sort_common", "descending"),
     "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),

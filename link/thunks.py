@@ -466,9 +466,20 @@ def _code_ranges(obj, sec: int):
 
 
 def _patch_843419(ctx, spec, found) -> None:
+    names = [f"{spec['prefix']}{int(obj.sec_addr[sec]) + off:x}" for obj, sec, off, _ in found]
+    ctx.erratum_843419.extend(_move_to_patches(ctx, spec, found, names))
+
+
+def _move_to_patches(ctx, spec, found, names) -> list[str]:
+    """Move the instruction at each site ``found`` (object, section, offset, output section)
+    into a patch, ``insn; b back``, in a section ``spec["section"]`` of the site's object at the
+    end of its output section, and branch from the site to it; the patches' symbols are
+    ``names`` (made unique).  Returns the patches' symbols."""
     t = ctx.rel
     st = ctx.symtab
     size = spec["patch_size"]
+    done = []
+    name_of = {(id(obj), sec, off): n for (obj, sec, off, _), n in zip(found, names)}
     by: dict[tuple[int, str], list[tuple]] = {}
     for obj, sec, off, out in found:
         by.setdefault((obj.file_id, out.name), []).append((obj, sec, off, out))
@@ -478,14 +489,13 @@ def _patch_843419(ctx, spec, found) -> None:
         code = b""
         for obj, sec, off, out in sites:
             code += bytes(obj.section_content(sec)[off:off + 4]) + spec["branch"]
-        psec = _add_section(host, ".text.xld_843419", code, 4)
+        psec = _add_section(host, spec["section"], code, 4)
         out = sites[0][3]
         out.inputs.append((host, psec))
         host.sec_outsec[psec] = out
         patch_rows, site_parts = [], {}
         for k, (obj, sec, off, out) in enumerate(sites):
-            at = int(obj.sec_addr[sec]) + off
-            name = _unique(st, f"{spec['prefix']}{at:x}")
+            name = _unique(st, name_of[id(obj), sec, off])
             g_patch, g_back = st.intern(name), st.intern(_unique(st, name + "_back"))
             i_patch, i_back = _add_symbols(host, [(g_patch, psec, k * size, size), (g_back, sec, off + 4, 0)])
             for g, i in ((g_patch, i_patch), (g_back, i_back)):
@@ -500,7 +510,62 @@ def _patch_843419(ctx, spec, found) -> None:
             body = bytearray(obj.section_content(sec))
             body[off:off + 4] = spec["branch"]
             obj.content_override[sec] = bytes(body)
-            ctx.erratum_843419.append((name, at))
+            done.append(name)
         parts.append((fid, psec, patch_rows))
         parts.extend((fid, sec, rows) for sec, rows in site_parts.items())
     _append_rows(ctx, parts)
+    return done
+
+
+# -- Cortex-A53 erratum 835769 -----------------------------------------------------------------
+#
+# A 64-bit multiply-accumulate right after a load or store it does not depend on (the arch's
+# hook decides which pairs, as GNU ld does).  The fix is 843419's: the multiply-accumulate
+# moves to a patch ``mac; b back``.  Unlike 843419 it does not depend on addresses, so one scan
+# before layout finds every site, and the range thunks after it see the patches' branches.
+# As in GNU ld, only code that mapping symbols mark ($x) is scanned, and a pair never spans two
+# input sections.
+
+def fix_835769(ctx) -> None:
+    """The pass: --fix-cortex-a53-835769."""
+    if not ctx.opts.fix_cortex_a53_835769:
+        return
+    spec = ctx.arch.hooks.get("erratum_835769")
+    if spec is None:
+        ctx.diag.warn(f"--fix-cortex-a53-835769 is ignored on {ctx.arch.name}")
+        return
+    found = []
+    for out in ctx.outputs.values():
+        if not (out.alloc and out.flags & elf.SHF_EXECINSTR):
+            continue
+        for obj, i in out.inputs:
+            if obj.shdrs["sh_type"][i] == elf.SHT_NOBITS:
+                continue
+            data = obj.section_content(i)
+            words = np.frombuffer(data, dtype="<u4", count=len(data) // 4)
+            hits = spec["find"](words)
+            if not hits:
+                continue
+            spans = _code_spans(obj, i)
+            found.extend((obj, i, 4 * k, out) for k in hits if _within(spans, 4 * k - 4, 8))
+    if found:
+        names = [f"{spec['prefix']}{k}" for k in range(len(found))]
+        _move_to_patches(ctx, spec, found, names)
+
+
+def _code_spans(obj, sec: int) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the section's code after its mapping symbols: from each $x
+    to the next $d; none when the section has no mapping symbols."""
+    idx = np.nonzero(obj.sym_shndx[:obj.first_global] == sec)[0]
+    marks = sorted((int(obj.syms["st_value"][k]), obj.sym_name(int(k))[:2]) for k in idx.tolist()
+                   if obj.sym_name(int(k))[:2] in ("$x", "$d"))
+    spans = []
+    for k, (off, kind) in enumerate(marks):
+        if kind == "$x":
+            end = next((o for o, t in marks[k + 1:] if t == "$d"), 1 << 62)
+            spans.append((off, end))
+    return spans
+
+
+def _within(spans, off: int, size: int) -> bool:
+    return any(a <= off and off + size <= b for a, b in spans)
