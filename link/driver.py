@@ -694,8 +694,9 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
         ("check", lambda c: c.diag.check()),
         ("write", _write),
-        ("build id", _fill_build_id),
         ("verify", _verify),                  # --verify: decode every relocated place (link/verify.py)
+        ("compress debug", _compress_debug),  # --compress-debug-sections=zlib (link/compress.py)
+        ("build id", _fill_build_id),
         ("binary", _flat),                    # --oformat binary: the flat image (link/flat.py)
         ("commit", write.commit),             # temp file, then rename into place
     ]
@@ -957,3 +958,9 @@ def _verify(ctx):
 
 def _write(ctx):
     write.write_output(ctx, ctx.img)
+
+
+def _compress_debug(ctx):
+    if ctx.opts.compress_debug:
+        from xld.link import compress
+        compress.run(ctx)

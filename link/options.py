@@ -93,6 +93,7 @@ class Options:
         self.fini_sym: str = "_fini"
         self.fix_cortex_a53_843419: bool = False
         self.fix_cortex_a53_835769: bool = False
+        self.compress_debug: str | None = None   # --compress-debug-sections=zlib
         self.stats: bool = False
         self.time_trace: str | None = None
         self.verify: bool | None = None     # None: XLD_VERIFY=1 in the environment decides
@@ -383,7 +384,13 @@ def _sort_common(o: Options, v: str) -> None:
 
 
 def _compress_debug(o: Options, v: str) -> None:
-    if v != "none":
+    # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd would need a
+    # zstd module Python 3.11 does not have
+    if v in ("zlib", "zlib-gabi"):
+        o.compress_debug = "zlib"
+    elif v == "none":
+        o.compress_debug = None
+    else:
         raise LinkError(f"--compress-debug-sections={v} is not supported")
 
 

@@ -585,6 +585,12 @@ def _ehframe(ctx):
     ehframe.prune(ctx)
 
 
+def _compress_debug(ctx):
+    if ctx.opts.compress_debug:
+        from xld.link import compress
+        compress.run(ctx)
+
+
 # the passes of a partial link, after reading and resolving (link/driver.py)
 PASSES = [
     ("shared", reject_shared),
@@ -592,5 +598,6 @@ PASSES = [
     ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies
     ("place", place),                     # offsets within output sections
     ("write", write),                     # symbols, relocations, groups, headers
+    ("compress debug", _compress_debug),  # --compress-debug-sections=zlib (link/compress.py)
     ("commit", commit),
 ]
