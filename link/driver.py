@@ -11,7 +11,7 @@ import numpy as np
 from xld import arch as arches
 from xld.link import elf, input as inp, layout, pages, relocate, resolve, write
 from xld.link.elf import align_up
-from xld.link.errors import Diag, LinkError
+from xld.link.errors import Diag, LinkError, Relink
 from xld.link.layout import OutputSection
 from xld.link.options import Options, find_library
 
@@ -92,6 +92,7 @@ class Context:
         self.eh_cie_links: list = []                 # FDEs whose CIE is another section's (link/ehframe.py)
         self.merged = None                           # section symbols of merged sections (link/merge.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
+        self.lto = None                              # GCC -flto: the rounds' state (link/lto.py), once a slim object is read
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -652,10 +653,28 @@ def number_sections(ctx) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def link(opts: Options, diag: Diag | None = None) -> Context:
+    """The passes, in order.  A link that read GCC LTO objects is made again with the objects
+    lto-wrapper compiled from them (the pass ``lto``; link/lto.py)."""
+    state = None
+    try:
+        while True:
+            try:
+                return _link_once(opts, diag, state)
+            except Relink as r:
+                opts, state = r.opts, r.state
+    finally:
+        if state is not None:
+            from xld.link import lto
+            lto.cleanup(state)
+
+
+def _link_once(opts: Options, diag: Diag | None, lto_state) -> Context:
     ctx = Context(opts, diag)
+    ctx.lto = lto_state
     passes = [
         ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
+        ("lto", _lto),                        # GCC -flto objects compiled by lto-wrapper; then the link again
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
@@ -890,6 +909,12 @@ def _fix_835769(ctx):
     if ctx.opts.fix_cortex_a53_835769:
         from xld.link import thunks
         thunks.fix_835769(ctx)
+
+
+def _lto(ctx):
+    if ctx.lto is not None:
+        from xld.link import lto
+        lto.run(ctx)
 
 
 def _thunks(ctx):

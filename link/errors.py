@@ -64,6 +64,16 @@ def demangle(name: str) -> str:
         return name
 
 
+class Relink(Exception):
+    """A pass asks for the link to be made again from the start, with ``opts`` and the
+    pass's ``state`` carried over (GCC LTO objects compiled: link/lto.py)."""
+
+    def __init__(self, opts, state):
+        super().__init__("relink")
+        self.opts = opts
+        self.state = state
+
+
 class LinkAborted(Exception):
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))

@@ -413,9 +413,18 @@ class Resolver:
             names = wrapped_names(obj, names, ctx.opts.wrap)
         if ctx.opts.trace_symbol:
             trace_symbols(ctx, obj, names, written)
-        if "__gnu_lto_slim" in names:
-            raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
-                            f"link-time optimization: build without -flto, or with -ffat-lto-objects")
+        if "__gnu_lto_slim" in names:       # GCC -flto: its IR symbols stand in (link/lto.py)
+            if ctx.lto is None:
+                from xld.link import lto
+                ctx.lto = lto.from_options(ctx.opts)
+            if ctx.lto is None:
+                raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto): link it through the "
+                                f"gcc driver, which gives the linker its lto-wrapper; or build without -flto, "
+                                f"or with -ffat-lto-objects")
+            from xld.link import lto
+            ctx.files.pop()
+            ctx.lto.claimed.append(obj)
+            return self.add_object(lto.stand_in(obj))
         # intern every name (one dict lookup each; new names appended together)
         gl = st.intern_all(names)
         gids[fg:] = gl

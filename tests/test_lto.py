@@ -1,0 +1,139 @@
+"""GCC link-time optimization through xld (link/lto.py): ``gcc -flto -B DIR``.
+
+Slim IR objects, named on the command line and taken from an archive made with gcc-ar, beside
+ordinary objects; C and C++ (templates, exceptions); dynamic and static.  The oracle is GNU ld
+(with gcc's LTO plugin) on the same objects: the same program output under qemu-user.  The
+output holds no IR, and the temporary objects lto-wrapper made are gone after the link.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests import toolchain as tc
+
+MAIN = r"""
+#include <stdio.h>
+int scale(int x);            /* util.c, in an LTO archive */
+int plain(int x);            /* plain.c, compiled without -flto */
+static int counter;
+int bump(void) { return ++counter; }
+int main(int argc, char **argv)
+{
+    int s = 0;
+    for (int i = 0; i < 5; i++)
+        s += scale(i + argc) + plain(i);
+    printf("%d %d\n", s, bump());
+    return 0;
+}
+"""
+UTIL = r"""
+int bump(void);
+int scale(int x) { return x * 3 + bump(); }
+int unused_in_archive(int x) { return x - 1; }
+"""
+PLAIN = r"""
+int plain(int x) { return x ^ 5; }
+"""
+CXX_MAIN = r"""
+#include <cstdio>
+#include <stdexcept>
+#include <vector>
+template <class T> T total(const std::vector<T> &v) { T s{}; for (auto x : v) s += x; return s; }
+int check(int x);
+int main()
+{
+    std::vector<int> v{1, 2, 3, 4};
+    try {
+        check(total(v));
+    } catch (const std::exception &e) {
+        std::printf("caught %s %d\n", e.what(), total(v));
+    }
+    return 0;
+}
+"""
+CXX_CHECK = r"""
+#include <stdexcept>
+int check(int x) { if (x > 5) throw std::runtime_error("big"); return x; }
+"""
+
+
+def _gcc(arch: str, cxx: bool = False) -> str:
+    return tc.require(f"{tc.TRIPLE[arch]}-{'g++' if cxx else 'gcc'}")
+
+
+def _compile(arch, d, name, src, flags, cxx=False):
+    path = d / f"{name}.{'cc' if cxx else 'c'}"
+    path.write_text(src)
+    obj = d / f"{name}.o"
+    subprocess.run([_gcc(arch, cxx), "-O2", *flags, "-c", str(path), "-o", str(obj)], check=True)
+    return obj
+
+
+@pytest.fixture(scope="module", params=["arm64", "riscv64"])
+def c_objs(request, tmp_path_factory):
+    arch = request.param
+    d = tmp_path_factory.mktemp(f"lto-{arch}")
+    main = _compile(arch, d, "main", MAIN, ["-flto"])
+    util = _compile(arch, d, "util", UTIL, ["-flto"])
+    plain = _compile(arch, d, "plain", PLAIN, [])
+    lib = d / "libutil.a"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-gcc-ar"), "rcs", str(lib), str(util)], check=True)
+    return arch, d, [main, plain, "-L", str(d), "-lutil"]
+
+
+def _link_and_run(arch, driver, args, out, tmp_path, xld: bool):
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    wrap = ["-B", str(tc.ld_wrapper_dir(tmp_path))] if xld else []
+    p = subprocess.run([driver, *wrap, "-O2", "-flto", *map(str, args), "-o", str(out)],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    return tc.qemu_run(arch, out, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+
+
+def _sections(path):
+    from elftools.elf.elffile import ELFFile
+    with open(path, "rb") as f:
+        return [s.name for s in ELFFile(f).iter_sections()]
+
+
+@pytest.mark.parametrize("mode", [[], ["-static"]], ids=["dynamic", "static"])
+def test_c_program_like_gnu_ld(c_objs, mode, tmp_path):
+    arch, _, args = c_objs
+    want = _link_and_run(arch, _gcc(arch), [*mode, *args], tmp_path / "gnu", tmp_path, xld=False)
+    got = _link_and_run(arch, _gcc(arch), [*mode, *args], tmp_path / "xld", tmp_path, xld=True)
+    assert (tmp_path / "xld-as-ld" / "called").exists()
+    assert got.status == want.status == 0, got.summary()
+    assert got.stdout == want.stdout == b"83 6\n"
+    assert not any(n.startswith(".gnu.lto_") for n in _sections(tmp_path / "xld"))
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_cxx_program_like_gnu_ld(tmp_path):
+    arch = "arm64"
+    objs = [_compile(arch, tmp_path, n, s, ["-flto"], cxx=True)
+            for n, s in (("main", CXX_MAIN), ("check", CXX_CHECK))]
+    want = _link_and_run(arch, _gcc(arch, True), ["-static", *objs], tmp_path / "gnu", tmp_path, xld=False)
+    got = _link_and_run(arch, _gcc(arch, True), ["-static", *objs], tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == want.status == 0 and got.stdout == want.stdout == b"caught big 10\n"
+
+
+def test_without_the_gcc_driver_is_a_clear_error(c_objs, tmp_path):
+    """xld called directly has no lto-wrapper (gcc gives it): an error that says what to do."""
+    arch, d, _ = c_objs
+    out = tmp_path / "out"
+    p = tc.xld_cli(["--arch", arch, "-o", out, d / "main.o", d / "plain.o"])
+    assert p.returncode == 1 and "is a GCC LTO object" in p.stderr and "gcc driver" in p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
+
+
+def test_relocatable_link_of_ir_is_refused(c_objs, tmp_path):
+    arch, d, _ = c_objs
+    p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-flto", "-r", "-nostdlib",
+                        str(d / "main.o"), str(d / "plain.o"), "-o", str(tmp_path / "r.o")],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "-r with GCC LTO objects is not supported" in p.stderr
+    assert not (tmp_path / "r.o").exists()
