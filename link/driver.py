@@ -653,28 +653,36 @@ def number_sections(ctx) -> None:
 # ---------------------------------------------------------------------------------------------
 
 def link(opts: Options, diag: Diag | None = None) -> Context:
-    """The passes, in order.  A link that read GCC LTO objects is made again with the objects
-    lto-wrapper compiled from them (the pass ``lto``; link/lto.py)."""
+    """The passes, in order.  A link that read LTO objects is made again with the objects
+    compiled from them (the pass ``lto``; link/lto.py), whose temporary files go after."""
     state = None
-    try:
-        while True:
-            try:
-                return _link_once(opts, diag, state)
-            except Relink as r:
-                opts, state = r.opts, r.state
-    finally:
-        if state is not None:
-            from xld.link import lto
-            lto.cleanup(state)
+    while True:
+        ctx = Context(opts, diag)
+        ctx.lto = state
+        try:
+            _run_passes(ctx)
+        except Relink as r:
+            opts, state = r.opts, r.state
+            continue
+        except BaseException:
+            _lto_cleanup(ctx)
+            raise
+        _lto_cleanup(ctx)
+        return ctx
 
 
-def _link_once(opts: Options, diag: Diag | None, lto_state) -> Context:
-    ctx = Context(opts, diag)
-    ctx.lto = lto_state
+def _lto_cleanup(ctx) -> None:
+    if ctx.lto is not None:
+        from xld.link import lto
+        lto.cleanup(ctx.lto)
+
+
+def _run_passes(ctx: Context) -> Context:
+    opts = ctx.opts
     passes = [
         ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
-        ("lto", _lto),                        # GCC -flto objects compiled by lto-wrapper; then the link again
+        ("lto", _lto),                        # -flto objects compiled (lto-wrapper, llvm-lto2); then the link again
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
@@ -731,7 +739,7 @@ def _link_once(opts: Options, diag: Diag | None, lto_state) -> Context:
         relocatable.check_options(opts)
         if opts.oformat == "binary":
             raise LinkError("-r and --oformat binary may not be used together")
-        passes = passes[0:4] + [("flags", merge_flags)] + relocatable.PASSES
+        passes = passes[0:5] + [("flags", merge_flags)] + relocatable.PASSES
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)

@@ -72,6 +72,7 @@ _FEW_SECTIONS = 32       # fewer section headers (relocation tables): one Python
 # no section is this large (2^48 bytes: the 48-bit virtual address spaces of both targets'
 # usual Linux configurations); a size past it is corruption, and would overflow the layout
 MAX_SECTION_SIZE = 1 << 48
+BITCODE_MAGIC, BITCODE_WRAPPER = b"BC\xc0\xde", b"\xde\xc0\x17\x0b"     # LLVM bitcode, bare or wrapped
 
 # sections a relocation section cannot apply to (its sh_info)
 _NOT_RELOCATABLE = (elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_GROUP,
@@ -118,6 +119,7 @@ def map_regular(path: str):
 
 class ObjectFile:
     """One ELF64 relocatable object.  Symbols and sections are indexed as in the file."""
+    bitcode = False                       # (link/lto.py's Bitcode: LLVM bitcode, not ELF)
 
     def __init__(self, name: str, data, offset: int = 0, size: int | None = None, checked=None):
         self.name = name                  # for messages: "a.o" or "libc.a(printf.o)"
@@ -1003,8 +1005,13 @@ class Archive:
         display = f"{self.path}({name})"
         if self.thin:
             mpath = os.path.join(os.path.dirname(self.path), name)
-            return ObjectFile(display, read_file(mpath))
-        return ObjectFile(display, self.data, off, size)
+            data, off, size = read_file(mpath), 0, None
+        else:
+            data = self.data
+        if bytes(data[off:off + 4]) in (BITCODE_MAGIC, BITCODE_WRAPPER):    # clang -flto (link/lto.py)
+            from xld.link import lto
+            return lto.Bitcode(display, bytes(data[off:off + size if size is not None else None]), archive=self)
+        return ObjectFile(display, data, off, size)
 
 
 def open_input(path: str):
@@ -1126,7 +1133,7 @@ def _open_input(path: str):
                                                               b"INCLUDE", b"TARGET", b"STARTUP", b"EXTERN",
                                                               b"AS_NEEDED", b"ENTRY")):
         return ("script", path, bytes(data))
-    if head[:2] == b"BC" or head[:4] == b"\xde\xc0\x17\x0b":
-        raise LinkError(f"{path}: is an LLVM bitcode (LTO) file; xld does not do link-time optimization "
-                        f"(build without -flto)")
+    if head[:4] in (BITCODE_MAGIC, BITCODE_WRAPPER):  # clang -flto (link/lto.py)
+        from xld.link import lto
+        return lto.Bitcode(path, data)
     raise LinkError(f"{path}: unknown file type (not an ELF object or archive)")

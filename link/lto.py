@@ -1,26 +1,29 @@
-"""GCC link-time optimization (``gcc -flto``): slim IR objects compiled by GCC's own LTO
-driver, ``lto-wrapper``, the way GNU ld's linker plugin has them compiled.
+"""Link-time optimization: GCC's (``gcc -flto``) through ``lto-wrapper``, LLVM's (``clang
+-flto``) through ``llvm-lto2``, the way GNU ld's plugins have them compiled.
 
-An object built with ``-flto`` holds GCC's intermediate code (``.gnu.lto_*`` sections) and
-no machine code; its ELF symbol table names only ``__gnu_lto_slim``, and its real symbols are
-in ``.gnu.lto_.symtab.<id>``.  gcc runs every link with ``-plugin liblto_plugin.so
--plugin-opt=<lto-wrapper> -plugin-opt=-pass-through=-lc ...``; xld does not load the plugin
-(a C library for GNU ld's API) but does what it does, in two rounds:
+An IR object holds a compiler's intermediate code and no machine code: a GCC slim object
+(``.gnu.lto_*`` sections; its ELF symbol table names only ``__gnu_lto_slim``, its real
+symbols are in ``.gnu.lto_.symtab.<id>``) or an LLVM bitcode file.  The compiler driver runs
+the link with ``-plugin PLUGIN -plugin-opt=...`` (gcc: ``liblto_plugin.so``, its first option
+the path of ``lto-wrapper``; clang: ``LLVMgold.so``, options such as ``O2`` and ``mcpu=``).
+xld does not load the plugin (a C library for GNU ld's API) but does what it does, in two
+rounds:
 
-1. Reading: a slim object (named on the command line or taken from an archive) takes part in
-   symbol resolution through a stand-in made of its IR symbols (definitions, references,
-   COMMON, weak, visibility), so archive members are pulled for what the IR code needs, as
-   with GNU ld.  The pass ``lto`` then runs ``lto-wrapper`` on every slim object the link
-   used, with the environment gcc gave the linker (``COLLECT_GCC``,
-   ``COLLECT_GCC_OPTIONS``), and gets back ordinary objects.
-2. The link is made again from the start, with those objects in place of the slim ones
-   (where the first of them was) and the plugin's pass-through libraries at the end (for
-   calls the compiler makes on its own, such as ``memcpy``).
+1. Reading: an IR object (named, or an archive member) takes part in symbol resolution
+   through a stand-in made of its IR symbols (definitions, references, COMMON, weak,
+   visibility), so archive members are pulled for what the IR code needs, as with GNU ld.
+   The pass ``lto`` then compiles every IR object the link used: gcc's ``lto-wrapper``, with
+   the environment gcc gave the linker (``COLLECT_GCC``, ``COLLECT_GCC_OPTIONS``), or
+   ``llvm-lto2 run`` (beside LLVMgold.so), with a resolution per symbol (the definition
+   resolution chose prevails).
+2. The link is made again from the start, with the compiled objects in place of the IR
+   ones (where the first of them was) and gcc's pass-through libraries at the end (for calls
+   the compiler makes on its own, such as ``memcpy``).
 
-xld passes no resolution file: the optimizer sees every global as possibly used from outside
-the IR (as collect2 does without the plugin).  The program is the same; GNU ld's resolutions
-let the optimizer also drop or internalize globals only IR code uses.  The compiled objects
-are temporary files, removed after the link (kept with ``-save-temps``).
+The optimizer is told every global may be used from outside the IR (GNU ld's plugins also
+let it drop or internalize globals only IR code uses): the program is the same, its code
+may be larger.  The compiled objects are temporary files, removed after the link (kept with
+gcc's ``-save-temps``).
 """
 from __future__ import annotations
 
@@ -31,56 +34,127 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.errors import LinkError, Relink
+from xld.link.input import ObjectFile
 
 SLIM_MARK = "__gnu_lto_slim"
 _SYMTAB = ".gnu.lto_.symtab."
 _ROUNDS = 4
 
-# the plugin's own options: not for lto-wrapper
+# gcc's plugin's own options: not for lto-wrapper
 _PLUGIN_ONLY = ("-fresolution=", "-pass-through=", "-sym-style=", "-linker-output-known",
                 "-linker-output-auto-nolto-rel", "-nop", "-debug", "-save-temps", "-ltrans-objects=")
 
 
-class Lto:
-    """What gcc's plugin options say, and what the rounds found."""
+class Bitcode(ObjectFile):
+    """An LLVM bitcode file (``clang -flto``), named or an archive member: no ELF to parse;
+    resolution reads its stand-in (``claim``)."""
+    bitcode = True
 
-    def __init__(self, wrapper: str, args: list[str], pass_through: list[str]):
-        self.wrapper = wrapper
-        self.args = args                  # options lto-wrapper gets from the plugin
+    def __init__(self, name: str, data, archive=None):       # (no ELF parse)
+        self.name = name
+        self.buf = memoryview(data)
+        self.archive = archive
+        self.pulled_by = None
+        self.file_id = 0
+
+
+class Lto:
+    """What the compiler driver's plugin options say, and what the rounds found."""
+
+    def __init__(self, kind: str, tool: str, args: list[str], pass_through: list[str]):
+        self.kind = kind                  # "gcc" (lto-wrapper) or "llvm" (llvm-lto2)
+        self.tool = tool
+        self.args = args                  # options the tool gets from the plugin's
         self.pass_through = pass_through  # -lgcc, -lc, ...: added after the compiled objects
-        self.claimed: list = []           # slim objects this round read (ObjectFile)
-        self.compiled: list[str] = []     # the objects lto-wrapper made (temporary files)
-        self.sources: list[tuple[str, str]] = []   # (what the link named, its IR) of every round
+        self.claimed: list = []           # this round: (IR object, its stand-in, its IR symbols)
+        self.compiled: list[str] = []     # the objects the tool made (temporary files)
+        self.sources: list[tuple[str, str, list]] = []   # every round's IR: (as the link named it,
+                                          # the file the tool reads, LLVM resolutions)
         self.rounds = 0
         self.temp_dir: str | None = None
 
+    def temp(self, name: str) -> str:
+        if self.temp_dir is None:
+            import tempfile
+            self.temp_dir = tempfile.mkdtemp(prefix="xld-lto-")
+        return os.path.join(self.temp_dir, name)
+
 
 def from_options(opts) -> Lto | None:
-    """The LTO state of a link whose plugin options name gcc's ``lto-wrapper``, else None."""
+    """The LTO state of a link whose driver gave it an LTO plugin: gcc's (its first option
+    names ``lto-wrapper``) or LLVM's gold plugin (``llvm-lto2`` beside it); else None."""
     po = opts.plugin_opts
-    if not po or os.path.basename(po[0]) != "lto-wrapper":
-        return None
-    args = [a for a in po[1:] if not a.startswith(_PLUGIN_ONLY)]
-    passes = [a[len("-pass-through="):] for a in po[1:] if a.startswith("-pass-through=")]
-    return Lto(po[0], args, list(dict.fromkeys(passes)))
+    if po and os.path.basename(po[0]) == "lto-wrapper":
+        args = [a for a in po[1:] if not a.startswith(_PLUGIN_ONLY)]
+        passes = [a[len("-pass-through="):] for a in po[1:] if a.startswith("-pass-through=")]
+        return Lto("gcc", po[0], args, list(dict.fromkeys(passes)))
+    if opts.plugin and os.path.basename(opts.plugin) == "LLVMgold.so":
+        tool = os.path.join(os.path.dirname(os.path.dirname(opts.plugin)), "bin", "llvm-lto2")
+        return Lto("llvm", tool, _llvm_args(po), [])
+    return None
 
 
-def is_slim(names) -> bool:
-    return SLIM_MARK in names
+def _llvm_args(po: list[str]) -> list[str]:
+    """clang's -plugin-opt= values as llvm-lto2 options (an unknown one is an error)."""
+    out = []
+    for a in po:
+        if len(a) == 2 and a[0] == "O" and a[1] in "0123":
+            out += [f"-O{a[1]}", f"--cg-opt-level={a[1]}"]
+        elif a.startswith(("mcpu=", "mattr=")):
+            out.append("--" + a)
+        elif a.startswith("jobs="):
+            out.append(f"--thinlto-threads={a[5:]}")
+        elif a == "thinlto":
+            pass                          # (llvm-lto2 runs ThinLTO on modules built for it)
+        else:
+            out.append(("unsupported", a))
+    return out
+
+
+def claim(ctx, obj) -> ObjectFile:
+    """An IR object met while reading: GCC's (a slim object) or LLVM bitcode.  Its stand-in
+    (what resolution reads in its place) is returned; the pass ``lto`` compiles it."""
+    llvm = obj.bitcode
+    if ctx.lto is None:
+        ctx.lto = from_options(ctx.opts)
+    state = ctx.lto
+    if state is None or state.kind != ("llvm" if llvm else "gcc"):
+        if llvm:
+            raise LinkError(f"{obj.name}: is an LLVM bitcode (LTO) file: link it through clang, whose LLVMgold "
+                            f"plugin options let xld run llvm-lto2; or build without -flto")
+        raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto): link it through the gcc driver, "
+                        f"which gives the linker its lto-wrapper; or build without -flto, or with -ffat-lto-objects")
+    if ctx.opts.relocatable:
+        raise LinkError(f"{obj.name}: -r with LTO objects is not supported")
+    path = obj.name
+    if obj.archive is not None:           # a member: the compiler reads it from its own file
+        path = state.temp(f"m{len(state.sources) + len(state.claimed)}.o")
+        with open(path, "wb") as f:
+            f.write(obj.buf)
+    if llvm:
+        syms, machine = _bitcode_symbols(state, obj, path)
+        e_flags = 0
+    else:
+        syms, machine, e_flags = ir_symbols(obj), obj.machine, obj.e_flags
+    stub = _stand_in(obj.name, syms, machine, e_flags)
+    stub.archive, stub.pulled_by = obj.archive, obj.pulled_by
+    state.claimed.append((obj, stub, syms, path))
+    return stub
 
 
 # -- round 1: the IR symbols take part in resolution ----------------------------------------
 
-_KIND_BIND = {0: (elf.STB_GLOBAL, False), 1: (elf.STB_WEAK, False), 2: (elf.STB_GLOBAL, True),
-              3: (elf.STB_WEAK, True), 4: (elf.STB_GLOBAL, False)}
+# (name, binding, undefined, common, visibility (STV_*), size)
+_KIND = {0: (elf.STB_GLOBAL, False, False), 1: (elf.STB_WEAK, False, False), 2: (elf.STB_GLOBAL, True, False),
+         3: (elf.STB_WEAK, True, False), 4: (elf.STB_GLOBAL, False, True)}
 _VISIBILITY = {0: 0, 1: 3, 2: 1, 3: 2}      # the plugin API's order -> STV_*
 
 
-def ir_symbols(obj) -> list[tuple[str, int, int, int]]:
-    """(name, kind, visibility, size) of the object's IR symbols, from every
-    ``.gnu.lto_.symtab.<id>`` section: each entry is the name and the COMDAT key (both
-    NUL-terminated), a kind byte (0 definition, 1 weak definition, 2 reference, 3 weak
-    reference, 4 COMMON), a visibility byte, a 64-bit size and a 32-bit slot."""
+def ir_symbols(obj) -> list[tuple]:
+    """GCC's IR symbols of a slim object, from every ``.gnu.lto_.symtab.<id>`` section: each
+    entry is the name and the COMDAT key (both NUL-terminated), a kind byte (0 definition,
+    1 weak definition, 2 reference, 3 weak reference, 4 COMMON), a visibility byte, a 64-bit
+    size and a 32-bit slot."""
     out = []
     for i, name in enumerate(obj.sec_names):
         if not name.startswith(_SYMTAB):
@@ -94,29 +168,59 @@ def ir_symbols(obj) -> list[tuple[str, int, int, int]]:
                 raise LinkError(f"{obj.name}: {name}: truncated LTO symbol table")
             kind, vis = data[key_end + 1], data[key_end + 2]
             size, = struct.unpack_from("<Q", data, key_end + 3)
-            if kind not in _KIND_BIND or vis not in _VISIBILITY:
+            if kind not in _KIND or vis not in _VISIBILITY:
                 raise LinkError(f"{obj.name}: {name}: unknown LTO symbol kind {kind} or visibility {vis}")
-            out.append((data[pos:end].decode("utf-8", "surrogateescape"), kind, vis, size))
+            out.append((data[pos:end].decode("utf-8", "surrogateescape"), *_KIND[kind], _VISIBILITY[vis], size))
             pos = key_end + 15
     return out
 
 
-def stand_in(obj):
-    """An object with ``obj``'s IR symbols and no code (definitions are absolute zeros: the
-    link that reads it is made again): what resolution reads in its place."""
-    from xld.link.input import ObjectFile
-    syms = ir_symbols(obj)
-    strtab = b"\0" + b"".join(n.encode("utf-8", "surrogateescape") + b"\0" for n, *_ in syms)
+_LLVM_VIS = {"D": 0, "H": 2, "P": 3}
+
+
+def _bitcode_symbols(state: Lto, obj, path: str) -> tuple[list[tuple], int]:
+    """The symbols of a bitcode file and its ELF machine, from ``llvm-lto2 dump-symtab``:
+    a line per symbol, visibility (D, H, P) then flags U C W I O T X (or '-'), then the name;
+    a COMMON one is followed by its size and alignment."""
+    import subprocess
+    try:
+        p = subprocess.run([state.tool, "dump-symtab", path], capture_output=True, stdin=subprocess.DEVNULL)
+    except OSError as e:
+        raise LinkError(f"{obj.name}: is an LLVM bitcode (LTO) file, and {state.tool} cannot run "
+                        f"({e.strerror}): install LLVM's tools (llvm-lto2) beside LLVMgold.so")
+    if p.returncode != 0:
+        raise LinkError(f"{obj.name}: llvm-lto2 cannot read it: {p.stderr.decode(errors='replace').strip()}")
+    syms, machine = [], None
+    for line in p.stdout.decode("utf-8", "surrogateescape").splitlines():
+        if line.startswith("target triple: "):
+            from xld import arch as arches
+            a = arches.by_name(line.split(": ", 1)[1].split("-", 1)[0])
+            machine = a.machine if a is not None else None
+        elif len(line) > 9 and line[0] in _LLVM_VIS and line[8] == " " and set(line[1:8]) <= set("UCWIOTX-"):
+            flags, name = line[1:8], line[9:]
+            weak = elf.STB_WEAK if "W" in flags else elf.STB_GLOBAL
+            syms.append([name, weak, "U" in flags, "C" in flags, _LLVM_VIS[line[0]], 0])
+        elif line.strip().startswith("size ") and syms and syms[-1][3]:
+            syms[-1][5] = int(line.split()[1])
+    if machine is None:
+        raise LinkError(f"{obj.name}: LLVM bitcode for a target xld does not link (AArch64, RISC-V 64)")
+    return [tuple(s) for s in syms], machine
+
+
+def _stand_in(name: str, syms, machine: int, e_flags: int) -> ObjectFile:
+    """An object with these symbols and no code (definitions are absolute zeros: the link that
+    reads it is made again)."""
+    enc = [n.encode("utf-8", "surrogateescape") for n, *_ in syms]
+    strtab = b"\0" + b"".join(n + b"\0" for n in enc)
     table = np.zeros(len(syms) + 1, dtype=elf.SYM)
     pos = 1
-    for k, (name, kind, vis, size) in enumerate(syms, start=1):
-        bind, undefined = _KIND_BIND[kind]
+    for k, ((_, bind, undefined, common, vis, size), raw) in enumerate(zip(syms, enc), start=1):
         row = table[k]
         row["st_name"] = pos
-        pos += len(name.encode("utf-8", "surrogateescape")) + 1
+        pos += len(raw) + 1
         row["st_info"] = bind << 4
-        row["st_other"] = _VISIBILITY[vis]
-        if kind == 4:
+        row["st_other"] = vis
+        if common:
             row["st_shndx"], row["st_value"], row["st_size"] = elf.SHN_COMMON, 8, size
         elif not undefined:
             row["st_shndx"], row["st_size"] = elf.SHN_ABS, size
@@ -132,74 +236,109 @@ def stand_in(obj):
     sh[3] = (17, elf.SHT_STRTAB, 0, 0, off_shstr, len(shstr), 0, 0, 1, 0)
     eh = np.zeros(1, dtype=elf.EHDR)
     eh["e_ident"][0][:7] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1]
-    eh["e_type"], eh["e_machine"], eh["e_version"] = elf.ET_REL, obj.machine, 1
-    eh["e_flags"], eh["e_shoff"], eh["e_ehsize"] = obj.e_flags, shoff, elf.EHDR_SIZE
+    eh["e_type"], eh["e_machine"], eh["e_version"] = elf.ET_REL, machine, 1
+    eh["e_flags"], eh["e_shoff"], eh["e_ehsize"] = e_flags, shoff, elf.EHDR_SIZE
     eh["e_shentsize"], eh["e_shnum"], eh["e_shstrndx"] = elf.SHDR_SIZE, 4, 3
     blob = eh.tobytes() + body + strtab + shstr
     blob += bytes(shoff - len(blob)) + sh.tobytes()
-    stub = ObjectFile(obj.name, blob)
-    stub.archive, stub.pulled_by = obj.archive, obj.pulled_by
-    return stub
+    return ObjectFile(name, blob)
 
 
 # -- the pass: compile, and link again ------------------------------------------------------
 
 def run(ctx) -> None:
-    """The pass ``lto``: when the link read slim objects, compile them and link again."""
+    """The pass ``lto``: when the link read IR objects, compile them and link again."""
     state = ctx.lto
     if state is None:
         return
     if not state.claimed:
         if state.rounds:                  # the last round: --dependency-file names the IR files
             temp = set(state.compiled)
-            ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _ in state.sources]
+            ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _, _ in state.sources]
         return
-    opts = ctx.opts
-    if opts.relocatable:
-        raise LinkError(f"{state.claimed[0].name}: -r with GCC LTO objects is not supported")
     state.rounds += 1
     if state.rounds >= _ROUNDS:
         raise LinkError("LTO: archive members with IR kept appearing; giving up")
-    if state.temp_dir is None:
-        import tempfile
-        state.temp_dir = tempfile.mkdtemp(prefix="xld-lto-")
-    for obj in state.claimed:
-        if obj.archive is None:
-            state.sources.append((obj.name, obj.name))
-        else:                             # a member: lto-wrapper reads it from its own file
-            path = os.path.join(state.temp_dir, f"m{len(state.sources)}.o")
-            with open(path, "wb") as f:
-                f.write(obj.buf)
-            state.sources.append((obj.archive.path, path))
-    named = {obj.name for obj in state.claimed if obj.archive is None}
-    first = state.claimed[0]
+    st = ctx.symtab
+    for obj, stub, syms, path in state.claimed:
+        res = []
+        if state.kind == "llvm":          # a definition prevails where resolution chose it
+            for name, _, undefined, _, _, _ in syms:
+                g = st.ids.get(name)
+                prevails = not undefined and g is not None and st.def_file[g] == stub.file_id
+                res.append((name, "px" if prevails else ""))
+        state.sources.append((obj.name if obj.archive is None else obj.archive.path, path, res))
+    named = {obj.name for obj, _, _, _ in state.claimed if obj.archive is None}
+    first = state.claimed[0][0]
     state.claimed = []
     previous = state.compiled
-    compiled = _compile(state, opts)     # (every round compiles all the IR found so far)
+    compiled = _compile_gcc(state, ctx.opts) if state.kind == "gcc" else _compile_llvm(state, ctx.opts)
     _remove(previous)
     state.compiled = compiled
-    raise Relink(_replace_inputs(opts, named, first, previous, compiled, state.pass_through), state)
+    raise Relink(_replace_inputs(ctx.opts, named, first, previous, compiled, state.pass_through), state)
 
 
-def _compile(state: Lto, opts) -> list[str]:
+def _compile_gcc(state: Lto, opts) -> list[str]:
+    """lto-wrapper (every round compiles all the IR found so far); it prints the objects."""
     import subprocess
     env = os.environ
     if "COLLECT_GCC" not in env or "COLLECT_GCC_OPTIONS" not in env:
         raise LinkError(f"{state.sources[0][0]}: is a GCC LTO object (built with -flto): link it through "
                         f"the gcc driver (gcc -flto -B DIR ...), which gives lto-wrapper its options")
     out = "dyn" if opts.shared else "pie" if opts.pie else "exec"
-    argv = [state.wrapper, *state.args, f"-flinker-output={out}", *(ir for _, ir in state.sources)]
+    argv = [state.tool, *state.args, f"-flinker-output={out}", *(ir for _, ir, _ in state.sources)]
     try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=os.getcwd())
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except OSError as e:
-        raise LinkError(f"cannot run {state.wrapper}: {e.strerror}")
+        raise LinkError(f"cannot run {state.tool}: {e.strerror}")
     if p.returncode != 0:
         raise LinkError(f"lto-wrapper failed (exit status {p.returncode}): LTO compilation of "
-                        f"{', '.join(s for s, _ in state.sources)}")
+                        f"{', '.join(s for s, _, _ in state.sources)}")
     objs = [line for line in p.stdout.decode("utf-8", "surrogateescape").splitlines() if line.strip()]
     if not objs:
         raise LinkError("lto-wrapper returned no objects")
     return objs
+
+
+def _compile_llvm(state: Lto, opts) -> list[str]:
+    """llvm-lto2 run, with a resolution for every symbol of every bitcode file (-r FILE,NAME,
+    FLAGS: p the definition that prevails, x seen from outside the IR; every global is taken
+    as seen from outside): its objects are PREFIX.0, PREFIX.1, ..."""
+    import subprocess
+    bad = [a[1] for a in state.args if isinstance(a, tuple)]
+    if bad:
+        raise LinkError(f"-plugin-opt={bad[0]} is not supported (LLVM LTO through llvm-lto2)")
+    model = "pic" if opts.shared or opts.pie or opts.static_pie else "static"
+    prefix = state.temp(f"lto{state.rounds}")
+    lines = [f"--relocation-model={model}", *state.args, "-o", prefix]
+    for _, path, res in state.sources:
+        lines.append(path)
+        lines += [f"-r={path},{name},{flags}" for name, flags in res]
+    rsp = state.temp(f"lto{state.rounds}.rsp")
+    with open(rsp, "w") as f:
+        f.write("\n".join(_quote(x) for x in lines) + "\n")
+    try:
+        p = subprocess.run([state.tool, "run", f"@{rsp}"], stdin=subprocess.DEVNULL)
+    except OSError as e:
+        raise LinkError(f"cannot run {state.tool} ({e.strerror}): install LLVM's tools (llvm-lto2) "
+                        f"beside LLVMgold.so")
+    if p.returncode != 0:
+        raise LinkError(f"llvm-lto2 failed (exit status {p.returncode}): LTO compilation of "
+                        f"{', '.join(s for s, _, _ in state.sources)}")
+    base = os.path.basename(prefix) + "."
+    outs = sorted((int(n[len(base):]), n) for n in os.listdir(state.temp_dir)
+                  if n.startswith(base) and n[len(base):].isdigit())
+    objs = [os.path.join(state.temp_dir, n) for _, n in outs if os.path.getsize(os.path.join(state.temp_dir, n))]
+    if not objs:
+        raise LinkError("llvm-lto2 returned no objects")
+    return objs
+
+
+def _quote(arg: str) -> str:
+    """One response-file argument (LLVM reads them as a GNU shell would)."""
+    if arg and all(c.isalnum() or c in "-_=,./+:@%" for c in arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled: list[str],

@@ -105,6 +105,7 @@ class Options:
         self.version_only: bool = False
         self.help: bool = False
         self.plugin_opts: list[str] = []
+        self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
         self.execstack: bool = False               # -z execstack: PT_GNU_STACK is PF_X
         self.gnu_stack: bool = True                # -z nognustack: no PT_GNU_STACK at all
         self.stack_size: int = 0                   # -z stack-size=N: PT_GNU_STACK's p_memsz
@@ -146,7 +147,7 @@ class Options:
 # Options that take a value and are accepted without changing the output of a static link.
 # Why each one may be ignored (tests/test_options.py proves every accepted option is in a
 # table: honoured, ignored for a reason, or an error):
-#   -plugin, -plugin-opt          the LTO plugin: xld reads no LTO objects (they are an error)
+#   -plugin, -plugin-opt          the LTO plugin: not loaded; xld does its work (link/lto.py)
 #   --sort-section                lld applies it to linker-script input section lists only;
 #                                 xld takes no linker scripts
 #   -O                            output optimization level: never changes what runs
@@ -605,6 +606,8 @@ def parse(argv: list[str]) -> Options:
                     or key in _IGNORED_WITH_ARG or a in _IGNORED_FLAGS:
                 if key.lstrip("-") in ("plugin-opt",):
                     o.plugin_opts.append(val)
+                elif key.lstrip("-") == "plugin":
+                    o.plugin = val
             elif k in ("--plugin-opt", "--sort-section",
                        "--threads", "--thread-count"):
                 pass
@@ -752,6 +755,8 @@ def parse(argv: list[str]) -> Options:
             v = value(a)
             if a in ("-plugin-opt", "--plugin-opt"):
                 o.plugin_opts.append(v)
+            elif a in ("-plugin", "--plugin"):
+                o.plugin = v
         elif a.startswith("-O") and a[2:].isdigit():
             pass                            # optimization level: nothing to optimize
         elif a == "-":

@@ -380,6 +380,9 @@ class Resolver:
     # -- objects ---------------------------------------------------------------------------
     def add_object(self, obj) -> None:
         ctx = self.ctx
+        if obj.bitcode:                         # LLVM -flto: its symbols stand in (link/lto.py)
+            from xld.link import lto
+            return self.add_object(lto.claim(ctx, obj))
         if obj.machine != self._machine:        # the same answer for every later object
             ctx.check_machine(obj)
             self._machine = obj.machine
@@ -414,17 +417,9 @@ class Resolver:
         if ctx.opts.trace_symbol:
             trace_symbols(ctx, obj, names, written)
         if "__gnu_lto_slim" in names:       # GCC -flto: its IR symbols stand in (link/lto.py)
-            if ctx.lto is None:
-                from xld.link import lto
-                ctx.lto = lto.from_options(ctx.opts)
-            if ctx.lto is None:
-                raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto): link it through the "
-                                f"gcc driver, which gives the linker its lto-wrapper; or build without -flto, "
-                                f"or with -ffat-lto-objects")
             from xld.link import lto
             ctx.files.pop()
-            ctx.lto.claimed.append(obj)
-            return self.add_object(lto.stand_in(obj))
+            return self.add_object(lto.claim(ctx, obj))
         # intern every name (one dict lookup each; new names appended together)
         gl = st.intern_all(names)
         gids[fg:] = gl

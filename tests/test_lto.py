@@ -1,9 +1,11 @@
-"""GCC link-time optimization through xld (link/lto.py): ``gcc -flto -B DIR``.
+"""Link-time optimization through xld (link/lto.py): ``gcc -flto -B DIR`` (lto-wrapper) and
+``clang -flto -B DIR`` (llvm-lto2).
 
-Slim IR objects, named on the command line and taken from an archive made with gcc-ar, beside
-ordinary objects; C and C++ (templates, exceptions); dynamic and static.  The oracle is GNU ld
-(with gcc's LTO plugin) on the same objects: the same program output under qemu-user.  The
-output holds no IR, and the temporary objects lto-wrapper made are gone after the link.
+IR objects named on the command line and taken from an archive (gcc-ar, llvm-ar), beside
+ordinary objects; C and C++ (templates, exceptions); dynamic and static; LLVM's full and thin
+LTO.  The oracle is GNU ld with the compiler's plugin on the same objects: the same program
+output under qemu-user (or the same refusal).  The output holds no IR, and the temporary
+objects the compiler made are gone after the link.
 """
 from __future__ import annotations
 
@@ -135,5 +137,84 @@ def test_relocatable_link_of_ir_is_refused(c_objs, tmp_path):
     p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-flto", "-r", "-nostdlib",
                         str(d / "main.o"), str(d / "plain.o"), "-o", str(tmp_path / "r.o")],
                        capture_output=True, text=True)
-    assert p.returncode != 0 and "-r with GCC LTO objects is not supported" in p.stderr
+    assert p.returncode != 0 and "-r with LTO objects is not supported" in p.stderr
     assert not (tmp_path / "r.o").exists()
+
+
+# --- LLVM (clang -flto) ----------------------------------------------------------------------
+
+CLANG = "clang-14"
+
+
+def _clang_compile(arch, d, name, src, flags):
+    path = d / f"{name}.c"
+    path.write_text(src)
+    obj = d / f"{name}.o"
+    subprocess.run([tc.require(CLANG), f"--target={tc.TRIPLE[arch]}", "-O2", *flags, "-c", str(path),
+                    "-o", str(obj)], check=True)
+    return obj
+
+
+@pytest.fixture(scope="module", params=["full", "thin"])
+def bitcode(request, tmp_path_factory):
+    d = tmp_path_factory.mktemp(f"llvm-{request.param}")
+    flto = "-flto" if request.param == "full" else "-flto=thin"
+    main = _clang_compile("arm64", d, "main", MAIN, [flto])
+    util = _clang_compile("arm64", d, "util", UTIL, [flto])
+    plain = _clang_compile("arm64", d, "plain", PLAIN, [])
+    lib = d / "libutil.a"
+    subprocess.run([tc.require("llvm-ar-14"), "rcs", str(lib), str(util)], check=True)
+    return flto, [main, plain, "-L", str(d), "-lutil"]
+
+
+@pytest.mark.parametrize("mode", [[], ["-static"]], ids=["dynamic", "static"])
+def test_clang_program_like_gnu_ld(bitcode, mode, tmp_path):
+    flto, args = bitcode
+    arch = "arm64"
+    outs = []
+    for name, xld in (("gnu", False), ("xld", True)):
+        env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+        (tmp_path / "tmp").mkdir(exist_ok=True)
+        wrap = ["-B", str(tc.ld_wrapper_dir(tmp_path))] if xld else []
+        p = subprocess.run([tc.require(CLANG), f"--target={tc.TRIPLE[arch]}", *wrap, "-O2", flto, *mode,
+                            *map(str, args), "-o", str(tmp_path / name)], capture_output=True, text=True, env=env)
+        assert p.returncode == 0, p.stderr
+        outs.append(tc.qemu_run(arch, tmp_path / name, sysroot=f"/usr/{tc.TRIPLE[arch]}"))
+    assert (tmp_path / "xld-as-ld" / "called").exists()
+    assert outs[1].status == outs[0].status == 0, outs[1].summary()
+    assert outs[1].stdout == outs[0].stdout == b"83 6\n"
+    assert not any(n.startswith(".llvm") for n in _sections(tmp_path / "xld") if n != ".llvm_addrsig")
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_clang_riscv64_fails_as_with_gnu_ld(tmp_path):
+    """clang 14's LTO code generator makes soft-float RISC-V objects unless told the ABI (clang
+    does not pass it to the plugin): GNU ld refuses to mix them with the double-float C
+    library, and so does xld, with its own words."""
+    arch = "riscv64"
+    objs = [_clang_compile(arch, tmp_path, n, s, ["-flto"]) for n, s in (("main", MAIN), ("plain", PLAIN))]
+    util = _clang_compile(arch, tmp_path, "util", UTIL, ["-flto"])
+    cmd = [tc.require(CLANG), f"--target={tc.TRIPLE[arch]}", "-O2", "-flto", *map(str, objs), str(util)]
+    gnu = subprocess.run([*cmd, "-o", str(tmp_path / "gnu")], capture_output=True, text=True)
+    ours = subprocess.run([*cmd[:1], "-B", str(tc.ld_wrapper_dir(tmp_path)), *cmd[1:], "-o", str(tmp_path / "xld")],
+                          capture_output=True, text=True)
+    assert gnu.returncode != 0 and "soft-float" in gnu.stderr
+    assert ours.returncode != 0 and "soft-float ABI object with double-float ABI object" in ours.stderr
+    assert not (tmp_path / "xld").exists()
+
+
+def test_bitcode_errors(tmp_path):
+    """Bitcode without clang's plugin options, and with a plugin whose llvm-lto2 is missing."""
+    obj = _clang_compile("arm64", tmp_path, "main", MAIN, ["-flto"])
+    out = tmp_path / "out"
+    p = tc.xld_cli(["--arch", "arm64", "-o", out, obj])
+    assert p.returncode == 1 and "is an LLVM bitcode (LTO) file: link it through clang" in p.stderr
+    fake = tmp_path / "llvm" / "lib"
+    fake.mkdir(parents=True)
+    (fake / "LLVMgold.so").write_bytes(b"")
+    p = tc.xld_cli(["--arch", "arm64", "-plugin", fake / "LLVMgold.so", "-o", out, obj])
+    assert p.returncode == 1 and "install LLVM's tools (llvm-lto2)" in p.stderr
+    p = tc.xld_cli(["--arch", "arm64", "-plugin", "/usr/lib/llvm-14/lib/LLVMgold.so",
+                    "-plugin-opt=sample-profile=x.prof", "-o", out, obj])
+    assert p.returncode == 1 and "-plugin-opt=sample-profile=x.prof is not supported" in p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
