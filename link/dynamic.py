@@ -1220,6 +1220,37 @@ def fill(ctx, img: np.ndarray) -> None:
     link(".dynamic", ".dynstr")
 
 
+def _foreign_row(ctx, p: Plan, g: int, name: int, gaddr: np.ndarray) -> tuple:
+    """The symbol-table row of a name the output takes from elsewhere: copied into .dynbss
+    (defined there), undefined weak, or imported (undefined; a canonical PLT entry's address
+    as its value)."""
+    imp = ctx.imports.get(g)
+    if g in p.copy_off:
+        dso, sym = imp
+        bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
+        return (name, (bind << 4) | elf.STT_OBJECT, 0, ctx.outputs[".dynbss"].index, int(gaddr[g]), sym.size)
+    if g in p.weak_undef:
+        return (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
+    dso, sym = imp
+    typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
+    bind = elf.STB_GLOBAL if ctx.symtab.strong_ref[g] or sym.type == elf.STT_TLS else elf.STB_WEAK
+    value = int(gaddr[g]) if g in p.canonical else 0
+    return (name, (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+
+
+def foreign_symbols(ctx, gaddr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The names a dynamic output takes from elsewhere (imported, copied into .dynbss,
+    undefined weak) and their .dynsym rows, st_name 0: ``.symtab`` lists them too, as GNU ld
+    and lld write it (``nm -u`` on a program shows what it imports)."""
+    p = ctx.dyn
+    imports = ctx.imports
+    gids = [g for g in p.dynsym[1:] if g in p.copy_off or g in p.weak_undef or g in imports]
+    rows = np.zeros(len(gids), dtype=elf.SYM)
+    for k, g in enumerate(gids):
+        rows[k] = _foreign_row(ctx, p, g, 0, gaddr)
+    return np.array(gids, dtype=np.int64), rows
+
+
 def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     """.dynsym: our definitions as columns; imported, copied and undefined weak symbols (few)
     one by one."""
@@ -1236,21 +1267,7 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     theirs = theirs[gids]
     theirs[0] = True                            # (the null entry)
     for i in np.flatnonzero(theirs)[1:].tolist():
-        g = p.dynsym[i]
-        name = int(p.dynsym_name[i])
-        imp = imports.get(g)
-        if g in p.copy_off:
-            dso, sym = imp
-            bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
-            syms[i] = (name, (bind << 4) | elf.STT_OBJECT, 0, outs[".dynbss"].index, int(gaddr[g]), sym.size)
-        elif g in p.weak_undef:
-            syms[i] = (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
-        else:
-            dso, sym = imp
-            typ = elf.STT_FUNC if sym.type == elf.STT_GNU_IFUNC else sym.type
-            bind = elf.STB_GLOBAL if st.strong_ref[g] or sym.type == elf.STT_TLS else elf.STB_WEAK
-            value = int(gaddr[g]) if g in p.canonical else 0
-            syms[i] = (name, (bind << 4) | typ, 0, elf.SHN_UNDEF, value, 0)
+        syms[i] = _foreign_row(ctx, p, p.dynsym[i], int(p.dynsym_name[i]), gaddr)
     ours = np.flatnonzero(~theirs)
     if not len(ours):
         return syms

@@ -291,9 +291,19 @@ def symbol_table(ctx, index=None):
         rows["st_size"] = size
         g_rows.append(rows)
         g_ids.append(gsel)
+    # names a dynamic output takes from elsewhere (imported, copied, undefined weak): as in
+    # .dynsym (GNU ld and lld list them in .symtab too)
+    foreign = None
+    if ctx.dyn is not None:
+        from xld.link import dynamic
+        foreign = dynamic.foreign_symbols(ctx, gaddr)
     # linker-defined, and undefined weak references
     ex = np.nonzero((def_file < 0) | ((state == 0) & has_ref & ~strong))[0]
     ex = ex[ex > 0]
+    if foreign is not None and len(foreign[0]):
+        listed = np.zeros(len(state), dtype=bool)
+        listed[foreign[0]] = True
+        ex = ex[~listed[ex]]
     extra = ex.tolist()
     if extra:
         rows = np.zeros(len(ex), dtype=_SYM_OUT)
@@ -304,6 +314,9 @@ def symbol_table(ctx, index=None):
         rows["st_value"] = np.where(linker, gaddr[ex], 0)
         g_rows.append(rows)
         g_ids.append(ex)
+    if foreign is not None and len(foreign[0]):
+        g_rows.append(foreign[1].astype(_SYM_OUT))
+        g_ids.append(foreign[0])
     if g_rows:
         grows = np.concatenate(g_rows)
         gids = np.concatenate(g_ids)

@@ -431,3 +431,45 @@ def test_riscv_tls_descriptors_are_refused_clearly(arches, tmp_path, shared):
     assert "-mtls-dialect=trad" in res.stderr
     assert res.stderr.count("error:") == 1, res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _taken_from_elsewhere(exe: Path, names: set | None = None) -> tuple[list, list]:
+    """.symtab's undefined names (without GNU ld's @VERSION; of ``names`` only, if given), with
+    binding and type; and the names copied into the program (COPY relocations) that .symtab
+    defines."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.relocation import RelocationSection
+    with open(exe, "rb") as f:
+        elf = ELFFile(f)
+        syms = list(elf.get_section_by_name(".symtab").iter_symbols())
+        und = sorted((s.name.split("@")[0], s["st_info"]["bind"], s["st_info"]["type"]) for s in syms
+                     if s["st_shndx"] == "SHN_UNDEF" and s.name and (names is None or s.name.split("@")[0] in names))
+        dynsym = elf.get_section_by_name(".dynsym")
+        copied = {dynsym.get_symbol(r["r_info_sym"]).name for sec in elf.iter_sections()
+                  if isinstance(sec, RelocationSection) and sec["sh_flags"] & 2
+                  for r in sec.iter_relocations() if r["r_info_type"] in (1024, 4)}   # R_AARCH64_COPY, R_RISCV_COPY
+        defined = sorted(s.name.split("@")[0] for s in syms if s["st_shndx"] != "SHN_UNDEF"
+                         and s.name.split("@")[0] in copied)
+    return und, defined
+
+
+@pytest.mark.parametrize("arch,mode", [(a, m) for a in tc.ARCHES for m in ("", "-no-pie")])
+def test_symtab_lists_what_the_program_takes_from_libraries(arches, arch, mode):
+    """.symtab names what the program imports (undefined, with the library's type and the
+    reference's binding) and what it copies in (defined), as GNU ld's and lld's do: ``nm -u``
+    shows the imports."""
+    a = arches(arch)
+    gnu, xld = a.build("features", mode)
+    from elftools.elf.elffile import ELFFile
+    with open(xld, "rb") as f:
+        imported = {s.name for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()
+                    if s["st_shndx"] == "SHN_UNDEF" and s.name}
+    und, copied = _taken_from_elsewhere(xld)
+    assert ("printf", "STB_GLOBAL", "STT_FUNC") in und or ("puts", "STB_GLOBAL", "STT_FUNC") in und
+    assert imported <= {u[0] for u in und}
+    # (GNU ld also lists a libc alias of an imported variable, __environ for environ, and copies
+    # that one in environ's place; lld does not)
+    gnu_und, gnu_copied = _taken_from_elsewhere(gnu, imported)
+    assert _taken_from_elsewhere(xld, imported)[0] == gnu_und and len(copied) == len(gnu_copied)
+    if mode == "-no-pie":
+        assert copied, "no COPY relocation: the test proves nothing about copies"
