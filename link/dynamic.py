@@ -357,6 +357,8 @@ def plan(ctx) -> None:
             raise LinkError("--default-symver with a version script is not supported")
         name = ctx.opts.soname or _basename(ctx.opts.output)
         p.versions = versionscript.Versions([versionscript.Node(name, globals=["*"])])
+    if p.versions is not None and ctx.opts.no_undefined_version:
+        _check_version_names(ctx, p.versions)
     if p.shared:
         _plan_exports(ctx, p, imported)
     elif p.versions is not None and p.versions.named:
@@ -1218,6 +1220,19 @@ def fill(ctx, img: np.ndarray) -> None:
         ents[k] = (tag, v & (2 ** 64 - 1))
     put(".dynamic", ents.tobytes())
     link(".dynamic", ".dynstr")
+
+
+def _check_version_names(ctx, versions) -> None:
+    """--no-undefined-version: every exact name a version script exports is defined here (by
+    an object or the linker; not only imported)."""
+    from xld.link.resolve import COMMON, DEFINED
+    st = ctx.symtab
+    state = np.array(st.state, dtype=np.int64)
+    def_file = np.array(st.def_file, dtype=np.int64)
+    mine = np.flatnonzero(((state == DEFINED) | (state == COMMON)) & (def_file != 0) | (def_file < 0))
+    for e in versions.undefined_assignments({st.names[g] for g in mine.tolist()}):
+        ctx.diag.error(e)
+    ctx.diag.check()
 
 
 def _foreign_row(ctx, p: Plan, g: int, name: int, gaddr: np.ndarray) -> tuple:

@@ -93,6 +93,7 @@ class Options:
         self.fini_sym: str = "_fini"
         self.fix_cortex_a53_843419: bool = False
         self.fix_cortex_a53_835769: bool = False
+        self.no_undefined_version: bool = False  # a version script's exact names must be defined
         self.compress_debug: str | None = None   # --compress-debug-sections=zlib
         self.stats: bool = False
         self.time_trace: str | None = None
@@ -169,7 +170,6 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
-#   --no-undefined-version                a version script naming a missing symbol is not checked
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
@@ -177,7 +177,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "-d", "-dc", "-dp", "-P",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
-                  "--no-warn-mismatch", "--no-undefined-version", "--build-id",
+                  "--no-warn-mismatch", "--build-id",
                   "--no-fix-cortex-a53-843419", "--fix-cortex-a53-843419", "--fix-cortex-a53-835769",
                   "--copy-dt-needed-entries", "--no-copy-dt-needed-entries",
                   "--warn-common", "--fatal-warnings", "-nopie", "--no-gc-sections", "--gc-sections", "--print-gc-sections",
@@ -359,6 +359,7 @@ _SWITCHES = {
     "--fix-cortex-a53-843419": ("fix_cortex_a53_843419", True),
     "--no-fix-cortex-a53-843419": ("fix_cortex_a53_843419", False),
     "--fix-cortex-a53-835769": ("fix_cortex_a53_835769", True),
+    "--no-undefined-version": ("no_undefined_version", True), "--undefined-version": ("no_undefined_version", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
     "--sort-common": ("sort_common", "descending"),
     "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),

@@ -235,6 +235,27 @@ class Versions:
                     return (n is not None), n
         return None
 
+    def undefined_assignments(self, defined: set[str]) -> list[str]:
+        """--no-undefined-version: lld's error for each exact name a version node's global part
+        assigns that the link does not define (``defined``: the names it does); extern "C++"
+        names are compared with the defined names demangled.  Globs are not checked."""
+        errors, plain = [], None
+        for n in self.nodes:
+            label = n.name if n.name is not None else "global"
+            for p in n.globals:
+                if not _is_glob(p) and p not in defined:
+                    errors.append(f"version script assignment of '{label}' to symbol '{p}' failed: symbol not defined")
+            for q in n.globals_cxx:
+                exact = q[1:] if q.startswith("=") else None if _is_glob(q) else q
+                if exact is None:
+                    continue
+                if plain is None:
+                    plain = {demangle(x) for x in defined if x.startswith("_Z")}
+                if exact not in plain:
+                    errors.append(f"version script assignment of '{label}' to symbol '{exact}' failed: "
+                                  f"symbol not defined")
+        return errors
+
     def index_of(self, node: Node | None) -> int:
         """The .gnu.version index of a node: 1 (global, unversioned) or 2.. in script order."""
         if node is None or node.name is None:

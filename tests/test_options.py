@@ -108,6 +108,8 @@ SPELLINGS = [
     (["--why-extract=-"], "why_extract", "-"),
     (["--fix-cortex-a53-835769"], "fix_cortex_a53_835769", True),
     (["-fix-cortex-a53-835769"], "fix_cortex_a53_835769", True),
+    (["--no-undefined-version"], "no_undefined_version", True),
+    (["--no-undefined-version", "--undefined-version"], "no_undefined_version", False),
 ]
 
 

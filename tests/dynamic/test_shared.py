@@ -369,3 +369,38 @@ def test_version_script_lookup_many_is_lookup():
     plain = versionscript.Versions(versionscript.parse("{ global: a*; local: *; };", "p.map"))
     assert plain.lookup_many(names) == [plain.lookup(n) for n in names]
     assert plain.lookup_many([]) == []
+
+
+@pytest.mark.parametrize("script,missing", [
+    ("V1 { global: keep; nothere; local: *; };", "version script assignment of 'V1' to symbol 'nothere'"),
+    ("{ global: keep; nothere; local: *; };", "version script assignment of 'global' to symbol 'nothere'"),
+    ("V1 { global: keep; puts; local: *; };", "version script assignment of 'V1' to symbol 'puts'"),
+    ('V1 { global: keep; extern "C++" { "ns::gone(int)"; }; local: *; };',
+     "version script assignment of 'V1' to symbol 'ns::gone(int)'"),
+    ("V1 { global: keep; no*; local: *; };", None),
+    ('V1 { global: keep; extern "C++" { "ns::twice(int)"; }; local: *; };', None),
+])
+def test_no_undefined_version(trees, tmp_path, script, missing):
+    """--no-undefined-version: an exact name a version script exports must be defined (only
+    imported is not enough; globs are not checked), in lld's words; GNU ld refuses the same
+    links.  --undefined-version (the default) allows it again."""
+    t = trees("arm64")
+    src = tmp_path / "vers.cc"
+    src.write_text('#include <stdio.h>\nnamespace ns { int twice(int x) { return 2 * x; } }\n'
+                   'extern "C" int keep(void) { puts("k"); return ns::twice(1); }\n')
+    obj = tmp_path / "vers.o"
+    run([t.tool("c++"), "-fPIC", "-O1", "-c", src, "-o", obj])
+    vmap = tmp_path / "v.map"
+    vmap.write_text(script + "\n")
+    lib = tmp_path / "libv.so"
+    res = tc.xld_link(["-shared", "--version-script", vmap, "--no-undefined-version", "-o", lib, obj])
+    gnu = subprocess.run([f"{t.triple}-ld", "-shared", "--version-script", str(vmap), "--no-undefined-version",
+                          "-o", str(tmp_path / "gnu.so"), str(obj)], capture_output=True, text=True)
+    if missing is None:
+        assert res.status == 0 and gnu.returncode == 0, res.stderr
+        return
+    assert res.status == 1 and f"xld: error: {missing} failed: symbol not defined" in res.stderr
+    assert gnu.returncode != 0 and not lib.exists()
+    res = tc.xld_link(["-shared", "--version-script", vmap, "--no-undefined-version", "--undefined-version",
+                       "-o", lib, obj])
+    assert res.status == 0, res.stderr
