@@ -59,6 +59,7 @@ DT_RELA, DT_RELASZ, DT_RELAENT, DT_STRSZ, DT_SYMENT, DT_INIT, DT_FINI = 7, 8, 9,
 DT_RPATH, DT_PLTREL, DT_DEBUG, DT_JMPREL = 15, 20, 21, 23
 DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ = 25, 26, 27, 28
 DT_RUNPATH, DT_FLAGS = 29, 30
+DT_AUXILIARY, DT_FILTER = 0x7FFFFFFD, 0x7FFFFFFF
 DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
 DT_GNU_HASH = 0x6FFFFEF5
 DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
@@ -1073,6 +1074,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_NEEDED, p.string(d.needed_name)))
     if opts.soname:                     # (GNU ld writes it for a program too)
         tags.append((DT_SONAME, p.string(opts.soname)))
+    if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
+        tags += [(DT_FILTER, p.string(n)) for n in opts.filters]
+        tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
     if opts.rpath:
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
     for tag, name in ((DT_INIT, opts.init_sym), (DT_FINI, opts.fini_sym)):

@@ -94,6 +94,8 @@ class Options:
         self.fix_cortex_a53_843419: bool = False
         self.fix_cortex_a53_835769: bool = False
         self.no_undefined_version: bool = False  # a version script's exact names must be defined
+        self.filters: list[str] = []             # -F/--filter NAME: DT_FILTER (a shared library)
+        self.auxiliary: list[str] = []           # -f/--auxiliary NAME: DT_AUXILIARY
         self.compress_debug: str | None = None   # --compress-debug-sections=zlib
         self.stats: bool = False
         self.time_trace: str | None = None
@@ -154,12 +156,11 @@ class Options:
 #   -O                            output optimization level: never changes what runs
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
-#   -F/--filter, -f/--auxiliary   DT_FILTER/DT_AUXILIARY of shared objects
 #   -assert                       SunOS compatibility; GNU ld ignores it too
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--sort-section", "-O",
 
                      "--thread-count", "--threads", "-A", "--architecture",
-                     "-F", "--auxiliary", "-f", "--filter", "-assert"}
+                     "-assert"}
 # Switches accepted without changing the output of a static link, and why:
 #   -EL                                   the output is little-endian anyway
 #   -nostdlib                             xld has no built-in library directories
@@ -443,6 +444,9 @@ _WITH_VALUE = {
     "--orphan-handling": _orphan_handling,
     "--just-symbols": lambda o, v: o.just_symbols.append(v),
     "--why-extract": lambda o, v: setattr(o, "why_extract", v),
+    # DT_FILTER, DT_AUXILIARY of a shared library (link/dynamic.py)
+    **dict.fromkeys(("-F", "--filter"), lambda o, v: o.filters.append(v)),
+    **dict.fromkeys(("-f", "--auxiliary"), lambda o, v: o.auxiliary.append(v)),
 }
 
 # -z keywords with no effect on a static executable, and why:
@@ -802,6 +806,8 @@ def parse(argv: list[str]) -> Options:
         raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
     if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
         raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
+    if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
+        raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
 
 

@@ -110,6 +110,8 @@ SPELLINGS = [
     (["-fix-cortex-a53-835769"], "fix_cortex_a53_835769", True),
     (["--no-undefined-version"], "no_undefined_version", True),
     (["--no-undefined-version", "--undefined-version"], "no_undefined_version", False),
+    (["-shared", "-F", "a.so", "--filter=b.so"], "filters", ["a.so", "b.so"]),
+    (["-shared", "-f", "a.so", "--auxiliary", "b.so"], "auxiliary", ["a.so", "b.so"]),
 ]
 
 
@@ -197,7 +199,7 @@ def test_every_known_option_parses_or_says_why_not():
                 assert "not supported" in str(e) or "not implemented" in str(e) or "missing argument" in str(e) \
                     or "xld links static executables only" in str(e) or "invalid" in str(e) \
                     or "linker scripts" in str(e) or "unknown" in str(e) or "syntax error" in str(e) \
-                    or "no --push-state" in str(e), (argv, str(e))
+                    or "no --push-state" in str(e) or "may not be used without -shared" in str(e), (argv, str(e))
 
 
 # --- options that change the output ---------------------------------------------------------------

@@ -404,3 +404,32 @@ def test_no_undefined_version(trees, tmp_path, script, missing):
     res = tc.xld_link(["-shared", "--version-script", vmap, "--no-undefined-version", "--undefined-version",
                        "-o", lib, obj])
     assert res.status == 0, res.stderr
+
+
+def test_auxiliary_and_filter_libraries(trees, tmp_path):
+    """-f/--auxiliary and -F/--filter: DT_AUXILIARY / DT_FILTER as GNU ld writes them; ld.so
+    then takes a symbol of the auxiliary filter from its filtee first (the program prints the
+    filtee's answer: ld.so finds the filtee through the filter's own run path); without
+    -shared, GNU ld's error."""
+    t = trees("arm64")
+    wrap = _src(t, "wrapf", "int answer(void) { return 1; }", ["-fPIC"])
+    real = _src(t, "realf", "int answer(void) { return 2; }", ["-fPIC"])
+    use = _src(t, "usef", '#include <stdio.h>\nint answer(void);\nint main(void) { printf("%d\\n", answer()); return 0; }')
+    t.link("gnu", "c", ["-shared", real, "-Wl,-soname,libreal.so"], tmp_path / "libreal.so")
+    tags = {}
+    for linker in LINKERS:
+        lib = tmp_path / linker / "libwrap.so"
+        lib.parent.mkdir(exist_ok=True)
+        t.link(linker, "c", ["-shared", wrap, "-Wl,-f,libreal.so", "-Wl,--filter=libnothere.so"], lib)
+        d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
+        tags[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "FILTER" in ln or "AUXILIARY" in ln]
+    assert tags["xld"] == tags["gnu"] and len(tags["xld"]) == 2
+    # an auxiliary filter alone: the program, linked against it, gets the filtee's answer
+    lib = tmp_path / "aux" / "libwrap.so"
+    lib.parent.mkdir()
+    t.link("xld", "c", ["-shared", wrap, "-Wl,--auxiliary,libreal.so", "-Wl,-rpath,$ORIGIN/.."], lib)
+    exe = t.link("xld", "c", [use, "-L", lib.parent, "-lwrap", "-Wl,-rpath,$ORIGIN"], lib.parent / "use")
+    res = t.qemu(exe)
+    assert res.status == 0 and res.stdout == b"2\n", res.summary() + res.stderr.decode()
+    res = tc.xld_link(["--arch", "arm64", "-f", "libreal.so", "-o", tmp_path / "exe", use])
+    assert res.status == 1 and "-f may not be used without -shared" in res.stderr
