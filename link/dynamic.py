@@ -78,6 +78,7 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
+DF_1_GLOBAL = 0x2
 DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
 DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
 RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
@@ -1126,7 +1127,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     if flags:
         tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
-    for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST),
+    for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE)):
         if word in z:
             flags1 |= bit

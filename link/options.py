@@ -452,8 +452,8 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
-#   origin, nodelete, nodlopen, initfirst, interpose   DT_FLAGS_1 of a -shared output (dynamic.py)
-#   global, rodynamic, combreloc, nocombreloc, start-stop-visibility=
+#   origin, nodelete, nodlopen, initfirst, interpose, global   DT_FLAGS_1 of a -shared output (dynamic.py)
+#   rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)

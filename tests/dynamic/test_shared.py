@@ -433,3 +433,17 @@ def test_auxiliary_and_filter_libraries(trees, tmp_path):
     assert res.status == 0 and res.stdout == b"2\n", res.summary() + res.stderr.decode()
     res = tc.xld_link(["--arch", "arm64", "-f", "libreal.so", "-o", tmp_path / "exe", use])
     assert res.status == 1 and "-f may not be used without -shared" in res.stderr
+
+
+@pytest.mark.parametrize("z", ["nodelete", "initfirst", "global", "nodlopen", "origin", "interpose", "now"])
+def test_z_flags_of_a_library_like_gnu_ld(trees, tmp_path, z):
+    """-z KEYWORD that sets a DF_1_* bit (and DT_FLAGS) of a shared library: as GNU ld."""
+    t = trees("arm64")
+    obj = t.obj("libplug", ["-fPIC"])
+    flags = {}
+    for linker in LINKERS:
+        lib = tmp_path / f"{linker}.so"
+        t.link(linker, "c", ["-shared", obj, f"-Wl,-z,{z}"], lib)
+        d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
+        flags[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln]
+    assert flags["xld"] == flags["gnu"] and flags["xld"]
