@@ -636,3 +636,20 @@ def relaxed_span(orig: int, new: int) -> tuple[int, int] | None:
 
 ARCH.hooks["emit_relocs"] = {"hint": 51, "none": 0, "align": 0, "gp_rel": {27: 47, 28: 48},
                              "shrunk": relaxed_span}
+
+
+# --- LLVM LTO (link/lto.py) -----------------------------------------------------------------
+#
+# llvm-lto2's code generator makes soft-float objects unless it is told the ABI (clang does not
+# pass it to the linker plugin, so GNU ld with LLVMgold.so cannot link such a program against
+# a hard-float C library): the ABI of the link's other objects is the one to ask for.
+
+_LTO_ABI = {0: "lp64", 2: "lp64f", 4: "lp64d", 6: "lp64q"}
+
+
+def lto_options(e_flags: list[int]) -> list[str]:
+    """llvm-lto2 options for a link whose ELF objects have these e_flags."""
+    return [f"--target-abi={_LTO_ABI[e_flags[0] & EF_RISCV_FLOAT_ABI]}"] if e_flags else []
+
+
+ARCH.hooks["lto_options"] = lto_options

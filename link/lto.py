@@ -72,6 +72,7 @@ class Lto:
                                           # the file the tool reads, LLVM resolutions)
         self.rounds = 0
         self.temp_dir: str | None = None
+        self.arch_args: list[str] = []    # llvm-lto2 options the architecture asks for
 
     def temp(self, name: str) -> str:
         if self.temp_dir is None:
@@ -268,6 +269,11 @@ def run(ctx) -> None:
                 prevails = not undefined and g is not None and st.def_file[g] == stub.file_id
                 res.append((name, "px" if prevails else ""))
         state.sources.append((obj.name if obj.archive is None else obj.archive.path, path, res))
+    if state.kind == "llvm" and not state.arch_args:
+        hook = ctx.arch.hooks.get("lto_options")     # (e.g. RISC-V: the float ABI of the others)
+        stubs = {id(stub) for _, stub, _, _ in state.claimed}
+        others = [f.e_flags for f in ctx.files[1:] if isinstance(f, ObjectFile) and id(f) not in stubs]
+        state.arch_args = hook(others) if hook is not None else []
     named = {obj.name for obj, _, _, _ in state.claimed if obj.archive is None}
     first = state.claimed[0][0]
     state.claimed = []
@@ -310,7 +316,7 @@ def _compile_llvm(state: Lto, opts) -> list[str]:
         raise LinkError(f"-plugin-opt={bad[0]} is not supported (LLVM LTO through llvm-lto2)")
     model = "pic" if opts.shared or opts.pie or opts.static_pie else "static"
     prefix = state.temp(f"lto{state.rounds}")
-    lines = [f"--relocation-model={model}", *state.args, "-o", prefix]
+    lines = [f"--relocation-model={model}", *state.args, *state.arch_args, "-o", prefix]
     for _, path, res in state.sources:
         lines.append(path)
         lines += [f"-r={path},{name},{flags}" for name, flags in res]
