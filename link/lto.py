@@ -52,6 +52,7 @@ class Lto:
         self.compiled: list[str] = []     # the objects lto-wrapper made (temporary files)
         self.sources: list[tuple[str, str]] = []   # (what the link named, its IR) of every round
         self.rounds = 0
+        self.done: set = set()            # source_key() of every slim object compiled so far
         self.temp_dir: str | None = None
 
 
@@ -67,6 +68,14 @@ def from_options(opts) -> Lto | None:
 
 def is_slim(names) -> bool:
     return SLIM_MARK in names
+
+
+def source_key(obj):
+    """What identifies a slim object across rounds: its name (``lib.a(m.o)`` for a member)
+    and its contents.  A later round reads what an earlier one compiled again (an archive
+    under --whole-archive, a file named twice): its code is in the compiled objects already."""
+    import hashlib
+    return obj.name, hashlib.sha1(obj.buf).digest()
 
 
 # -- round 1: the IR symbols take part in resolution ----------------------------------------
@@ -164,6 +173,7 @@ def run(ctx) -> None:
         import tempfile
         state.temp_dir = tempfile.mkdtemp(prefix="xld-lto-")
     for obj in state.claimed:
+        state.done.add(source_key(obj))
         if obj.archive is None:
             state.sources.append((obj.name, obj.name))
         else:                             # a member: lto-wrapper reads it from its own file

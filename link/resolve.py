@@ -423,6 +423,8 @@ class Resolver:
                                 f"or with -ffat-lto-objects")
             from xld.link import lto
             ctx.files.pop()
+            if lto.source_key(obj) in ctx.lto.done:     # compiled in an earlier round
+                return None
             ctx.lto.claimed.append(obj)
             return self.add_object(lto.stand_in(obj))
         # intern every name (one dict lookup each; new names appended together)

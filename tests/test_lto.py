@@ -137,3 +137,14 @@ def test_relocatable_link_of_ir_is_refused(c_objs, tmp_path):
                        capture_output=True, text=True)
     assert p.returncode != 0 and "-r with GCC LTO objects is not supported" in p.stderr
     assert not (tmp_path / "r.o").exists()
+
+
+def test_ir_archive_under_whole_archive(c_objs, tmp_path):
+    """--whole-archive loads the IR archive's members again in the link made after lto-wrapper
+    ran: they were compiled already, and compiling them twice was 'f has already been defined'."""
+    arch, d, _ = c_objs
+    args = [d / "main.o", d / "plain.o", "-Wl,--whole-archive", d / "libutil.a", "-Wl,--no-whole-archive"]
+    want = _link_and_run(arch, _gcc(arch), args, tmp_path / "gnu", tmp_path, xld=False)
+    got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == want.status == 0 and got.stdout == want.stdout == b"83 6\n"
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
