@@ -169,23 +169,27 @@ def run(ctx) -> None:
     state.rounds += 1
     if state.rounds >= _ROUNDS:
         raise LinkError("LTO: archive members with IR kept appearing; giving up")
-    if state.temp_dir is None:
-        import tempfile
-        state.temp_dir = tempfile.mkdtemp(prefix="xld-lto-")
-    for obj in state.claimed:
-        state.done.add(source_key(obj))
-        if obj.archive is None:
-            state.sources.append((obj.name, obj.name))
-        else:                             # a member: lto-wrapper reads it from its own file
+    try:
+        for obj in state.claimed:
+            state.done.add(source_key(obj))
+            if obj.archive is None:
+                state.sources.append((obj.name, obj.name))
+                continue
+            if state.temp_dir is None:    # a member: lto-wrapper reads it from its own file
+                import tempfile
+                state.temp_dir = tempfile.mkdtemp(prefix="xld-lto-")
             path = os.path.join(state.temp_dir, f"m{len(state.sources)}.o")
             with open(path, "wb") as f:
                 f.write(obj.buf)
             state.sources.append((obj.archive.path, path))
-    named = {obj.name for obj in state.claimed if obj.archive is None}
-    first = state.claimed[0]
-    state.claimed = []
-    previous = state.compiled
-    compiled = _compile(state, opts)     # (every round compiles all the IR found so far)
+        named = {obj.name for obj in state.claimed if obj.archive is None}
+        first = state.claimed[0]
+        state.claimed = []
+        previous = state.compiled
+        compiled = _compile(state, opts)     # (every round compiles all the IR found so far)
+    except BaseException:                    # (the driver cleans up only after a Relink)
+        cleanup(state)
+        raise
     _remove(previous)
     state.compiled = compiled
     raise Relink(_replace_inputs(opts, named, first, previous, compiled, state.pass_through), state)
@@ -249,18 +253,21 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
 
 
 def cleanup(state: Lto | None) -> None:
-    """Remove the temporary objects (unless gcc was given -save-temps)."""
+    """Remove the temporary files: the objects lto-wrapper made (unless gcc was given
+    -save-temps) and xld's copies of archive members."""
     import shlex
-    if state is None or "-save-temps" in shlex.split(os.environ.get("COLLECT_GCC_OPTIONS", "")):
+    if state is None:
         return
-    _remove(state.compiled)
+    if "-save-temps" not in shlex.split(os.environ.get("COLLECT_GCC_OPTIONS", "")):
+        _remove(state.compiled)
+        state.compiled = []
     if state.temp_dir is not None:
-        for name in os.listdir(state.temp_dir):
-            _remove([os.path.join(state.temp_dir, name)])
+        _remove(os.path.join(state.temp_dir, name) for name in os.listdir(state.temp_dir))
         try:
             os.rmdir(state.temp_dir)
         except OSError:
             pass
+        state.temp_dir = None
 
 
 def _remove(paths) -> None:

@@ -148,3 +148,20 @@ def test_ir_archive_under_whole_archive(c_objs, tmp_path):
     got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
     assert got.status == want.status == 0 and got.stdout == want.stdout == b"83 6\n"
     assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_failing_lto_compile_leaves_no_temporary_files(c_objs, tmp_path):
+    """lto-wrapper failing on IR from an archive (here: two IR definitions of one function)
+    is an error with lto-wrapper's diagnostics; the copies of the archive members xld made for
+    it were left in TMPDIR."""
+    arch, d, _ = c_objs
+    dup = _compile(arch, tmp_path, "dup", "int scale(int x) { return x; }\n", ["-flto"])
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-O2", "-flto", str(d / "main.o"),
+                        str(d / "plain.o"), str(dup), "-Wl,--whole-archive", str(d / "libutil.a"),
+                        "-Wl,--no-whole-archive", "-o", str(out)], capture_output=True, text=True, env=env)
+    assert p.returncode != 0 and "xld: error: lto-wrapper failed" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
