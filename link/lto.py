@@ -204,7 +204,8 @@ def _compile(state: Lto, opts) -> list[str]:
     out = "dyn" if opts.shared else "pie" if opts.pie else "exec"
     argv = [state.wrapper, *state.args, f"-flinker-output={out}", *(ir for _, ir in state.sources)]
     try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=os.getcwd())
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=os.getcwd(),
+                           pass_fds=_jobserver_fds(env))
     except OSError as e:
         raise LinkError(f"cannot run {state.wrapper}: {e.strerror}")
     if p.returncode != 0:
@@ -214,6 +215,28 @@ def _compile(state: Lto, opts) -> list[str]:
     if not objs:
         raise LinkError("lto-wrapper returned no objects")
     return objs
+
+
+def _jobserver_fds(env) -> tuple[int, ...]:
+    """The pipe of make's jobserver (``MAKEFLAGS=... --jobserver-auth=R,W``), when xld has it:
+    lto-wrapper (-flto=jobserver, -flto=auto) runs its compiles as jobs of the make that runs
+    the link, as under GNU ld, whose plugin runs it with every descriptor inherited.  A served
+    link (link/server.py) has not the client's descriptors: none."""
+    import re
+    import stat
+    import sys
+    if getattr(sys.modules.get("xld.link.server"), "served", False):
+        return ()
+    m = re.search(r"--jobserver-(?:auth|fds)=(\d+),(\d+)", env.get("MAKEFLAGS", ""))
+    if m is None:
+        return ()
+    fds = (int(m.group(1)), int(m.group(2)))
+    try:
+        if not all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in fds):
+            return ()
+    except OSError:
+        return ()
+    return fds
 
 
 def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled: list[str],

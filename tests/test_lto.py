@@ -165,3 +165,21 @@ def test_failing_lto_compile_leaves_no_temporary_files(c_objs, tmp_path):
     assert p.returncode != 0 and "xld: error: lto-wrapper failed" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
     assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_jobs_under_makes_jobserver(c_objs, tmp_path):
+    """Run from make -j2 with -flto=jobserver, lto-wrapper compiles as make's jobs: it gets the
+    jobserver's pipe, as under GNU ld (Python closed it: 'jobserver is not available', and the
+    compiles ran one after another).  A fresh xld process: a served link has not the pipe."""
+    arch, d, args = c_objs
+    tc.require("make")
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    cmd = " ".join(map(str, [_gcc(arch), "-B", wrap, "-O2", "-flto=jobserver", "-flto-partition=1to1", *args,
+                             "-o", tmp_path / "xld"]))
+    (tmp_path / "Makefile").write_text(f"all:\n\t+{cmd}\n")
+    env = dict(os.environ, XLD_SERVER="0")
+    p = subprocess.run(["make", "-s", "-j2", "-C", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "jobserver is not available" not in p.stderr
+    got = tc.qemu_run(arch, tmp_path / "xld", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert got.status == 0 and got.stdout == b"83 6\n"
