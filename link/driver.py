@@ -656,12 +656,14 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
     """The passes, in order.  A link that read GCC LTO objects is made again with the objects
     lto-wrapper compiled from them (the pass ``lto``; link/lto.py)."""
     state = None
+    diag = diag or Diag()
     try:
         while True:
             try:
                 return _link_once(opts, diag, state)
             except Relink as r:
                 opts, state = r.opts, r.state
+                diag.said.update(diag.warnings)     # (the next round reads the same inputs)
     finally:
         if state is not None:
             from xld.link import lto

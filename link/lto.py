@@ -163,6 +163,7 @@ def run(ctx) -> None:
             temp = set(state.compiled)
             ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _ in state.sources]
         return
+    ctx.diag.check()                      # resolution's errors first, as GNU ld reports them
     opts = ctx.opts
     if opts.relocatable:
         raise LinkError(f"{state.claimed[0].name}: -r with GCC LTO objects is not supported")

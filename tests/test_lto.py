@@ -151,11 +151,11 @@ def test_ir_archive_under_whole_archive(c_objs, tmp_path):
 
 
 def test_failing_lto_compile_leaves_no_temporary_files(c_objs, tmp_path):
-    """lto-wrapper failing on IR from an archive (here: two IR definitions of one function)
-    is an error with lto-wrapper's diagnostics; the copies of the archive members xld made for
-    it were left in TMPDIR."""
+    """lto-wrapper failing on IR from an archive (here: asm the assembler rejects, seen only
+    when the IR is compiled) is an error with lto-wrapper's diagnostics; the copies of the
+    archive members xld made for it were left in TMPDIR."""
     arch, d, _ = c_objs
-    dup = _compile(arch, tmp_path, "dup", "int scale(int x) { return x; }\n", ["-flto"])
+    dup = _compile(arch, tmp_path, "dup", 'void broken(void) { __asm__("no_such_instruction"); }\n', ["-flto"])
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
@@ -183,3 +183,24 @@ def test_jobs_under_makes_jobserver(c_objs, tmp_path):
     assert "jobserver is not available" not in p.stderr
     got = tc.qemu_run(arch, tmp_path / "xld", sysroot=f"/usr/{tc.TRIPLE[arch]}")
     assert got.status == 0 and got.stdout == b"83 6\n"
+
+
+def test_messages_of_the_first_round_once(c_objs, tmp_path):
+    """What resolution of the IR finds is said once: a duplicate definition (IR and plain)
+    stops the link before lto-wrapper runs, as with GNU ld (it was reported, the IR compiled
+    anyway, and reported again by the second round); a warning about the plain objects is not
+    repeated by the second round."""
+    arch, d, _ = c_objs
+    dup = _compile(arch, tmp_path, "dup", "int plain(int x) { return x; }\n", [])
+    c1 = _compile(arch, tmp_path, "c1", "int shared_c;\n", ["-fcommon"])
+    c2 = _compile(arch, tmp_path, "c2", "long shared_c;\n", ["-fcommon"])
+    wrap = ["-B", str(tc.ld_wrapper_dir(tmp_path))]
+    out = tmp_path / "out"
+    p = subprocess.run([_gcc(arch), *wrap, "-flto", str(d / "main.o"), str(d / "plain.o"), str(dup),
+                        "-L", str(d), "-lutil", "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode != 0 and p.stderr.count("duplicate symbol: plain") == 1, p.stderr
+    assert "lto-wrapper" not in p.stderr and not out.exists()
+    p = subprocess.run([_gcc(arch), *wrap, "-flto", "-Wl,--warn-common", str(c1), str(c2), str(d / "main.o"),
+                        str(d / "plain.o"), "-L", str(d), "-lutil", "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("xld: warning: multiple common of shared_c") == 1, p.stderr
