@@ -93,6 +93,7 @@ class Context:
         self.merged = None                           # section symbols of merged sections (link/merge.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         self.lto = None                              # GCC -flto: the rounds' state (link/lto.py), once a slim object is read
+        self.given_inputs = list(opts.inputs)        # the inputs before a -T script's INPUT(...) joined them
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:

@@ -24,6 +24,7 @@ are temporary files, removed after the link (kept with ``-save-temps``).
 """
 from __future__ import annotations
 
+import copy
 import os
 import struct
 
@@ -193,7 +194,9 @@ def run(ctx) -> None:
         raise
     _remove(previous)
     state.compiled = compiled
-    raise Relink(_replace_inputs(opts, named, first, previous, compiled, state.pass_through), state)
+    given = copy.copy(opts)              # (a -T script's INPUT(...) are in opts.inputs now)
+    given.inputs = ctx.given_inputs
+    raise Relink(_replace_inputs(given, named, first, previous, compiled, state.pass_through), state)
 
 
 def _compile(state: Lto, opts) -> list[str]:
@@ -246,12 +249,14 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
     round compiled were, else where the first slim object was (or before the archive that
     gave it); no slim object named, none of the earlier round's objects; the pass-through
     libraries at the end (once)."""
-    import copy
     from xld.link.options import Input, find_library
     where = previous[0] if previous else first.name if first.archive is None else first.archive.path
     drop = named | set(previous)
     items, placed = [], False
-    for it in opts.inputs:
+    script_at = None                      # where -T was: the script adds its INPUT(...) there
+    for k, it in enumerate(opts.inputs):
+        if k == opts.script_at:
+            script_at = len(items)
         path = it.value if it.kind == "file" else None
         if it.kind == "lib" and not placed and first.archive is not None and not previous:
             try:
@@ -264,8 +269,11 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
         if it.kind == "file" and it.value in drop:
             continue
         items.append(it)
+    if script_at is None:
+        script_at = len(items)
     if not placed:
         items[0:0] = [Input("file", c) for c in compiled]
+        script_at += len(compiled)
     if not previous:                      # (with the -Bstatic / --as-needed state the line ends in)
         last = next((it for it in reversed(opts.inputs) if it.kind in ("lib", "file")), None)
         static, needed = (last.static_only, last.as_needed) if last is not None else (False, False)
@@ -273,6 +281,7 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
             items.append(Input("lib", p[2:], static, needed) if p.startswith("-l") else Input("file", p, static, needed))
     new = copy.copy(opts)
     new.inputs = items
+    new.script_at = script_at
     return new
 
 

@@ -204,3 +204,14 @@ def test_messages_of_the_first_round_once(c_objs, tmp_path):
                         str(d / "plain.o"), "-L", str(d), "-lutil", "-o", str(out)], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     assert p.stderr.count("xld: warning: multiple common of shared_c") == 1, p.stderr
+
+
+def test_input_of_a_linker_script(c_objs, tmp_path):
+    """A -T script's INPUT(...) joins the inputs where -T is; the link made after lto-wrapper
+    ran read the script again and had its objects twice ('duplicate symbol: plain')."""
+    arch, d, _ = c_objs
+    script = tmp_path / "in.lds"
+    script.write_text(f"INPUT({d / 'plain.o'})\n")
+    got = _link_and_run(arch, _gcc(arch), [d / "main.o", f"-Wl,-T,{script}", "-L", d, "-lutil"],
+                        tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
