@@ -215,3 +215,12 @@ def test_input_of_a_linker_script(c_objs, tmp_path):
     got = _link_and_run(arch, _gcc(arch), [d / "main.o", f"-Wl,-T,{script}", "-L", d, "-lutil"],
                         tmp_path / "xld", tmp_path, xld=True)
     assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
+
+
+def test_ir_objects_between_start_lib_and_end_lib(c_objs, tmp_path):
+    """--start-lib/--end-lib (lld, gold): an IR object there is loaded for what its IR
+    defines; its ELF symbols name only __gnu_lto_slim, and 'scale' was left undefined."""
+    arch, d, _ = c_objs
+    args = [d / "main.o", d / "plain.o", "-Wl,--start-lib", d / "util.o", "-Wl,--end-lib"]
+    got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
