@@ -93,6 +93,7 @@ class Context:
         self.merged = None                           # section symbols of merged sections (link/merge.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         self.lto = None                              # GCC -flto: the rounds' state (link/lto.py), once a slim object is read
+        self.given_inputs = list(opts.inputs)        # the inputs before a -T script's INPUT(...) joined them
         if opts.arch:
             a = arches.by_name(opts.arch)
             if a is None:
@@ -656,6 +657,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
     """The passes, in order.  A link that read LTO objects is made again with the objects
     compiled from them (the pass ``lto``; link/lto.py), whose temporary files go after."""
     state = None
+    diag = diag or Diag()
     while True:
         ctx = Context(opts, diag)
         ctx.lto = state
@@ -663,6 +665,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
             _run_passes(ctx)
         except Relink as r:
             opts, state = r.opts, r.state
+            diag.said.update(diag.warnings)     # (the next round reads the same inputs)
             continue
         except BaseException:
             _lto_cleanup(ctx)

@@ -24,6 +24,7 @@ class Diag:
         self.max_errors = max_errors
         self.fatal_warnings = False         # --fatal-warnings: a warning is an error
         self.demangle = True                # --demangle (default) / --no-demangle
+        self.said: set[str] = set()         # warnings an earlier round of the link printed (GCC LTO)
         _after_multiline[0] = False         # a new link: no separator before its first message
 
     def sym(self, name: str) -> str:
@@ -37,6 +38,8 @@ class Diag:
         self.errors.append(msg)
 
     def warn(self, msg: str) -> None:
+        if msg in self.said:
+            return
         if self.fatal_warnings:
             self.errors.append(msg)
             return

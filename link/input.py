@@ -837,9 +837,16 @@ class LazyObjects:
         self.loaded: set[int] = set()
         self.symbols: list[tuple[str, int]] = []
         for k, obj in enumerate(objs):
+            if obj.bitcode:
+                raise LinkError(f"{obj.name}: LLVM bitcode between --start-lib and --end-lib is not supported")
+            names = obj.global_names()
+            if "__gnu_lto_slim" in names:       # GCC -flto: what its IR defines (link/lto.py)
+                from xld.link import lto
+                obj = lto.stand_in(obj)
+                names = obj.global_names()
             fg = obj.first_global
             defined = (obj.sym_shndx[fg:] != elf.SHN_UNDEF).tolist()
-            self.symbols.extend((nm, k) for nm, d in zip(obj.global_names(), defined) if d)
+            self.symbols.extend((nm, k) for nm, d in zip(names, defined) if d)
 
     def member(self, pos: int) -> "ObjectFile":
         return self.objs[pos]

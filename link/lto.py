@@ -27,6 +27,7 @@ gcc's ``-save-temps``).
 """
 from __future__ import annotations
 
+import copy
 import os
 import struct
 
@@ -70,6 +71,7 @@ class Lto:
         self.compiled: list[str] = []     # the objects the tool made (temporary files)
         self.sources: list[tuple[str, str, list]] = []   # every round's IR: (as the link named it,
                                           # the file the tool reads, LLVM resolutions)
+        self.done: set = set()            # source_key() of every IR object compiled so far
         self.rounds = 0
         self.temp_dir: str | None = None
         self.arch_args: list[str] = []    # llvm-lto2 options the architecture asks for
@@ -112,9 +114,18 @@ def _llvm_args(po: list[str]) -> list[str]:
     return out
 
 
-def claim(ctx, obj) -> ObjectFile:
+def source_key(obj):
+    """What identifies an IR object across rounds: its name (``lib.a(m.o)`` for a member)
+    and its contents.  A later round reads what an earlier one compiled again (an archive
+    under --whole-archive, a file named twice): its code is in the compiled objects already."""
+    import hashlib
+    return obj.name, hashlib.sha1(obj.buf).digest()
+
+
+def claim(ctx, obj) -> ObjectFile | None:
     """An IR object met while reading: GCC's (a slim object) or LLVM bitcode.  Its stand-in
-    (what resolution reads in its place) is returned; the pass ``lto`` compiles it."""
+    (what resolution reads in its place) is returned, or None for one an earlier round
+    compiled already; the pass ``lto`` compiles it."""
     llvm = obj.bitcode
     if ctx.lto is None:
         ctx.lto = from_options(ctx.opts)
@@ -127,6 +138,8 @@ def claim(ctx, obj) -> ObjectFile:
                         f"which gives the linker its lto-wrapper; or build without -flto, or with -ffat-lto-objects")
     if ctx.opts.relocatable:
         raise LinkError(f"{obj.name}: -r with LTO objects is not supported")
+    if source_key(obj) in state.done:     # compiled in an earlier round: nothing to read
+        return None
     path = obj.name
     if obj.archive is not None:           # a member: the compiler reads it from its own file
         path = state.temp(f"m{len(state.sources) + len(state.claimed)}.o")
@@ -208,6 +221,12 @@ def _bitcode_symbols(state: Lto, obj, path: str) -> tuple[list[tuple], int]:
     return [tuple(s) for s in syms], machine
 
 
+def stand_in(obj) -> ObjectFile:
+    """The stand-in of a GCC slim object, without claiming it (what --start-lib's index of
+    lazy objects lists)."""
+    return _stand_in(obj.name, ir_symbols(obj), obj.machine, obj.e_flags)
+
+
 def _stand_in(name: str, syms, machine: int, e_flags: int) -> ObjectFile:
     """An object with these symbols and no code (definitions are absolute zeros: the link that
     reads it is made again)."""
@@ -257,6 +276,7 @@ def run(ctx) -> None:
             temp = set(state.compiled)
             ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _, _ in state.sources]
         return
+    ctx.diag.check()                      # resolution's errors first, as GNU ld reports them
     state.rounds += 1
     if state.rounds >= _ROUNDS:
         raise LinkError("LTO: archive members with IR kept appearing; giving up")
@@ -269,6 +289,7 @@ def run(ctx) -> None:
                 prevails = not undefined and g is not None and st.def_file[g] == stub.file_id
                 res.append((name, "px" if prevails else ""))
         state.sources.append((obj.name if obj.archive is None else obj.archive.path, path, res))
+        state.done.add(source_key(obj))
     if state.kind == "llvm" and not state.arch_args:
         hook = ctx.arch.hooks.get("lto_options")     # (e.g. RISC-V: the float ABI of the others)
         stubs = {id(stub) for _, stub, _, _ in state.claimed}
@@ -281,7 +302,9 @@ def run(ctx) -> None:
     compiled = _compile_gcc(state, ctx.opts) if state.kind == "gcc" else _compile_llvm(state, ctx.opts)
     _remove(previous)
     state.compiled = compiled
-    raise Relink(_replace_inputs(ctx.opts, named, first, previous, compiled, state.pass_through), state)
+    given = copy.copy(ctx.opts)           # (a -T script's INPUT(...) are in opts.inputs now)
+    given.inputs = ctx.given_inputs
+    raise Relink(_replace_inputs(given, named, first, previous, compiled, state.pass_through), state)
 
 
 def _compile_gcc(state: Lto, opts) -> list[str]:
@@ -294,7 +317,7 @@ def _compile_gcc(state: Lto, opts) -> list[str]:
     out = "dyn" if opts.shared else "pie" if opts.pie else "exec"
     argv = [state.tool, *state.args, f"-flinker-output={out}", *(ir for _, ir, _ in state.sources)]
     try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, pass_fds=_jobserver_fds(env))
     except OSError as e:
         raise LinkError(f"cannot run {state.tool}: {e.strerror}")
     if p.returncode != 0:
@@ -304,6 +327,28 @@ def _compile_gcc(state: Lto, opts) -> list[str]:
     if not objs:
         raise LinkError("lto-wrapper returned no objects")
     return objs
+
+
+def _jobserver_fds(env) -> tuple[int, ...]:
+    """The pipe of make's jobserver (``MAKEFLAGS=... --jobserver-auth=R,W``), when xld has it:
+    lto-wrapper (-flto=jobserver, -flto=auto) runs its compiles as jobs of the make that runs
+    the link, as under GNU ld, whose plugin runs it with every descriptor inherited.  A served
+    link (link/server.py) has not the client's descriptors: none."""
+    import re
+    import stat
+    import sys
+    if getattr(sys.modules.get("xld.link.server"), "served", False):
+        return ()
+    m = re.search(r"--jobserver-(?:auth|fds)=(\d+),(\d+)", env.get("MAKEFLAGS", ""))
+    if m is None:
+        return ()
+    fds = (int(m.group(1)), int(m.group(2)))
+    try:
+        if not all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in fds):
+            return ()
+    except OSError:
+        return ()
+    return fds
 
 
 def _compile_llvm(state: Lto, opts) -> list[str]:
@@ -353,12 +398,14 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
     round compiled were, else where the first slim object was (or before the archive that
     gave it); no slim object named, none of the earlier round's objects; the pass-through
     libraries at the end (once)."""
-    import copy
     from xld.link.options import Input, find_library
     where = previous[0] if previous else first.name if first.archive is None else first.archive.path
     drop = named | set(previous)
     items, placed = [], False
-    for it in opts.inputs:
+    script_at = None                      # where -T was: the script adds its INPUT(...) there
+    for k, it in enumerate(opts.inputs):
+        if k == opts.script_at:
+            script_at = len(items)
         path = it.value if it.kind == "file" else None
         if it.kind == "lib" and not placed and first.archive is not None and not previous:
             try:
@@ -371,8 +418,11 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
         if it.kind == "file" and it.value in drop:
             continue
         items.append(it)
+    if script_at is None:
+        script_at = len(items)
     if not placed:
         items[0:0] = [Input("file", c) for c in compiled]
+        script_at += len(compiled)
     if not previous:                      # (with the -Bstatic / --as-needed state the line ends in)
         last = next((it for it in reversed(opts.inputs) if it.kind in ("lib", "file")), None)
         static, needed = (last.static_only, last.as_needed) if last is not None else (False, False)
@@ -380,22 +430,26 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
             items.append(Input("lib", p[2:], static, needed) if p.startswith("-l") else Input("file", p, static, needed))
     new = copy.copy(opts)
     new.inputs = items
+    new.script_at = script_at
     return new
 
 
 def cleanup(state: Lto | None) -> None:
-    """Remove the temporary objects (unless gcc was given -save-temps)."""
+    """Remove the temporary files: the objects lto-wrapper made (unless gcc was given
+    -save-temps) and xld's copies of archive members."""
     import shlex
-    if state is None or "-save-temps" in shlex.split(os.environ.get("COLLECT_GCC_OPTIONS", "")):
+    if state is None:
         return
-    _remove(state.compiled)
+    if "-save-temps" not in shlex.split(os.environ.get("COLLECT_GCC_OPTIONS", "")):
+        _remove(state.compiled)
+        state.compiled = []
     if state.temp_dir is not None:
-        for name in os.listdir(state.temp_dir):
-            _remove([os.path.join(state.temp_dir, name)])
+        _remove(os.path.join(state.temp_dir, name) for name in os.listdir(state.temp_dir))
         try:
             os.rmdir(state.temp_dir)
         except OSError:
             pass
+        state.temp_dir = None
 
 
 def _remove(paths) -> None:

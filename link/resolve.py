@@ -382,7 +382,8 @@ class Resolver:
         ctx = self.ctx
         if obj.bitcode:                         # LLVM -flto: its symbols stand in (link/lto.py)
             from xld.link import lto
-            return self.add_object(lto.claim(ctx, obj))
+            stub = lto.claim(ctx, obj)
+            return self.add_object(stub) if stub is not None else None
         if obj.machine != self._machine:        # the same answer for every later object
             ctx.check_machine(obj)
             self._machine = obj.machine
@@ -419,7 +420,8 @@ class Resolver:
         if "__gnu_lto_slim" in names:       # GCC -flto: its IR symbols stand in (link/lto.py)
             from xld.link import lto
             ctx.files.pop()
-            return self.add_object(lto.claim(ctx, obj))
+            stub = lto.claim(ctx, obj)
+            return self.add_object(stub) if stub is not None else None
         # intern every name (one dict lookup each; new names appended together)
         gl = st.intern_all(names)
         gids[fg:] = gl

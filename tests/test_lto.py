@@ -220,3 +220,88 @@ def test_bitcode_errors(tmp_path):
                     "-plugin-opt=sample-profile=x.prof", "-o", out, obj])
     assert p.returncode == 1 and "-plugin-opt=sample-profile=x.prof is not supported" in p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
+def test_ir_archive_under_whole_archive(c_objs, tmp_path):
+    """--whole-archive loads the IR archive's members again in the link made after lto-wrapper
+    ran: they were compiled already, and compiling them twice was 'f has already been defined'."""
+    arch, d, _ = c_objs
+    args = [d / "main.o", d / "plain.o", "-Wl,--whole-archive", d / "libutil.a", "-Wl,--no-whole-archive"]
+    want = _link_and_run(arch, _gcc(arch), args, tmp_path / "gnu", tmp_path, xld=False)
+    got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == want.status == 0 and got.stdout == want.stdout == b"83 6\n"
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_failing_lto_compile_leaves_no_temporary_files(c_objs, tmp_path):
+    """lto-wrapper failing on IR from an archive (here: asm the assembler rejects, seen only
+    when the IR is compiled) is an error with lto-wrapper's diagnostics; the copies of the
+    archive members xld made for it were left in TMPDIR."""
+    arch, d, _ = c_objs
+    dup = _compile(arch, tmp_path, "dup", 'void broken(void) { __asm__("no_such_instruction"); }\n', ["-flto"])
+    env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-O2", "-flto", str(d / "main.o"),
+                        str(d / "plain.o"), str(dup), "-Wl,--whole-archive", str(d / "libutil.a"),
+                        "-Wl,--no-whole-archive", "-o", str(out)], capture_output=True, text=True, env=env)
+    assert p.returncode != 0 and "xld: error: lto-wrapper failed" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
+    assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
+
+
+def test_jobs_under_makes_jobserver(c_objs, tmp_path):
+    """Run from make -j2 with -flto=jobserver, lto-wrapper compiles as make's jobs: it gets the
+    jobserver's pipe, as under GNU ld (Python closed it: 'jobserver is not available', and the
+    compiles ran one after another).  A fresh xld process: a served link has not the pipe."""
+    arch, d, args = c_objs
+    tc.require("make")
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    cmd = " ".join(map(str, [_gcc(arch), "-B", wrap, "-O2", "-flto=jobserver", "-flto-partition=1to1", *args,
+                             "-o", tmp_path / "xld"]))
+    (tmp_path / "Makefile").write_text(f"all:\n\t+{cmd}\n")
+    env = dict(os.environ, XLD_SERVER="0")
+    p = subprocess.run(["make", "-s", "-j2", "-C", str(tmp_path)], capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert "jobserver is not available" not in p.stderr
+    got = tc.qemu_run(arch, tmp_path / "xld", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert got.status == 0 and got.stdout == b"83 6\n"
+
+
+def test_messages_of_the_first_round_once(c_objs, tmp_path):
+    """What resolution of the IR finds is said once: a duplicate definition (IR and plain)
+    stops the link before lto-wrapper runs, as with GNU ld (it was reported, the IR compiled
+    anyway, and reported again by the second round); a warning about the plain objects is not
+    repeated by the second round."""
+    arch, d, _ = c_objs
+    dup = _compile(arch, tmp_path, "dup", "int plain(int x) { return x; }\n", [])
+    c1 = _compile(arch, tmp_path, "c1", "int shared_c;\n", ["-fcommon"])
+    c2 = _compile(arch, tmp_path, "c2", "long shared_c;\n", ["-fcommon"])
+    wrap = ["-B", str(tc.ld_wrapper_dir(tmp_path))]
+    out = tmp_path / "out"
+    p = subprocess.run([_gcc(arch), *wrap, "-flto", str(d / "main.o"), str(d / "plain.o"), str(dup),
+                        "-L", str(d), "-lutil", "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode != 0 and p.stderr.count("duplicate symbol: plain") == 1, p.stderr
+    assert "lto-wrapper" not in p.stderr and not out.exists()
+    p = subprocess.run([_gcc(arch), *wrap, "-flto", "-Wl,--warn-common", str(c1), str(c2), str(d / "main.o"),
+                        str(d / "plain.o"), "-L", str(d), "-lutil", "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("xld: warning: multiple common of shared_c") == 1, p.stderr
+
+
+def test_input_of_a_linker_script(c_objs, tmp_path):
+    """A -T script's INPUT(...) joins the inputs where -T is; the link made after lto-wrapper
+    ran read the script again and had its objects twice ('duplicate symbol: plain')."""
+    arch, d, _ = c_objs
+    script = tmp_path / "in.lds"
+    script.write_text(f"INPUT({d / 'plain.o'})\n")
+    got = _link_and_run(arch, _gcc(arch), [d / "main.o", f"-Wl,-T,{script}", "-L", d, "-lutil"],
+                        tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
+
+
+def test_ir_objects_between_start_lib_and_end_lib(c_objs, tmp_path):
+    """--start-lib/--end-lib (lld, gold): an IR object there is loaded for what its IR
+    defines; its ELF symbols name only __gnu_lto_slim, and 'scale' was left undefined."""
+    arch, d, _ = c_objs
+    args = [d / "main.o", d / "plain.o", "-Wl,--start-lib", d / "util.o", "-Wl,--end-lib"]
+    got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
+    assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
