@@ -72,6 +72,8 @@ class Lto:
         self.sources: list[tuple[str, str, list]] = []   # every round's IR: (as the link named it,
                                           # the file the tool reads, LLVM resolutions)
         self.done: set = set()            # source_key() of every IR object compiled so far
+        self.ironly: set[str] = set()     # definitions the compiler was told nothing else sees
+        self.forced: set[str] = set()     # ... that the next round's link showed are seen
         self.rounds = 0
         self.temp_dir: str | None = None
         self.arch_args: list[str] = []    # llvm-lto2 options the architecture asks for
@@ -168,12 +170,16 @@ def ir_symbols(obj) -> list[tuple]:
     """GCC's IR symbols of a slim object, from every ``.gnu.lto_.symtab.<id>`` section: each
     entry is the name and the COMDAT key (both NUL-terminated), a kind byte (0 definition,
     1 weak definition, 2 reference, 3 weak reference, 4 COMMON), a visibility byte, a 64-bit
-    size and a 32-bit slot."""
+    size and a 32-bit slot.  Rows: (name, binding, undefined, COMMON, STV_*, size, slot, id)."""
     out = []
     for i, name in enumerate(obj.sec_names):
         if not name.startswith(_SYMTAB):
             continue
         data = bytes(obj.section_bytes(i))
+        try:
+            ident = int(name[len(_SYMTAB):], 16)
+        except ValueError:
+            raise LinkError(f"{obj.name}: {name}: an LTO symbol table whose name has no id") from None
         pos = 0
         while pos < len(data):
             end = data.find(b"\0", pos)
@@ -184,7 +190,9 @@ def ir_symbols(obj) -> list[tuple]:
             size, = struct.unpack_from("<Q", data, key_end + 3)
             if kind not in _KIND or vis not in _VISIBILITY:
                 raise LinkError(f"{obj.name}: {name}: unknown LTO symbol kind {kind} or visibility {vis}")
-            out.append((data[pos:end].decode("utf-8", "surrogateescape"), *_KIND[kind], _VISIBILITY[vis], size))
+            slot, = struct.unpack_from("<I", data, key_end + 11)
+            out.append((data[pos:end].decode("utf-8", "surrogateescape"), *_KIND[kind], _VISIBILITY[vis], size,
+                        slot, ident))
             pos = key_end + 15
     return out
 
@@ -234,7 +242,7 @@ def _stand_in(name: str, syms, machine: int, e_flags: int) -> ObjectFile:
     strtab = b"\0" + b"".join(n + b"\0" for n in enc)
     table = np.zeros(len(syms) + 1, dtype=elf.SYM)
     pos = 1
-    for k, ((_, bind, undefined, common, vis, size), raw) in enumerate(zip(syms, enc), start=1):
+    for k, ((_, bind, undefined, common, vis, size, *_), raw) in enumerate(zip(syms, enc), start=1):
         row = table[k]
         row["st_name"] = pos
         pos += len(raw) + 1
@@ -272,23 +280,27 @@ def run(ctx) -> None:
     if state is None:
         return
     if not state.claimed:
-        if state.rounds:                  # the last round: --dependency-file names the IR files
-            temp = set(state.compiled)
-            ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _, _ in state.sources]
+        if not state.rounds:
+            return
+        # A definition the compiler was told only IR sees may be named by what this round read
+        # and the first did not (a C library member for a call the compiler made, say to a
+        # malloc the program defines): compile again, telling it so, rather than link that
+        # reference to another definition or none.
+        seen = _seen_from_outside(ctx, set(), set(state.compiled))
+        wrong = {name for name in state.ironly if (g := ctx.symtab.ids.get(name)) is not None and seen[g]}
+        if wrong:
+            _compile_again(ctx, state, wrong)
+        temp = set(state.compiled)        # the last round: --dependency-file names the IR files
+        ctx.input_paths[:] = [p for p in ctx.input_paths if p not in temp] + [s for s, _, _ in state.sources]
         return
     ctx.diag.check()                      # resolution's errors first, as GNU ld reports them
     state.rounds += 1
     if state.rounds >= _ROUNDS:
         raise LinkError("LTO: archive members with IR kept appearing; giving up")
-    st = ctx.symtab
+    decide = _resolver(ctx, state)
     for obj, stub, syms, path in state.claimed:
-        res = []
-        if state.kind == "llvm":          # a definition prevails where resolution chose it
-            for name, _, undefined, _, _, _ in syms:
-                g = st.ids.get(name)
-                prevails = not undefined and g is not None and st.def_file[g] == stub.file_id
-                res.append((name, "px" if prevails else ""))
-        state.sources.append((obj.name if obj.archive is None else obj.archive.path, path, res))
+        state.sources.append((obj.name if obj.archive is None else obj.archive.path, path,
+                              [decide(stub, sym) for sym in syms]))
         state.done.add(source_key(obj))
     if state.kind == "llvm" and not state.arch_args:
         hook = ctx.arch.hooks.get("lto_options")     # (e.g. RISC-V: the float ABI of the others)
@@ -307,6 +319,103 @@ def run(ctx) -> None:
     raise Relink(_replace_inputs(given, named, first, previous, compiled, state.pass_through), state)
 
 
+def _compile_again(ctx, state: Lto, wrong: set[str]) -> None:
+    state.rounds += 1
+    if state.rounds >= _ROUNDS:
+        raise LinkError("LTO: archive members with IR kept appearing; giving up")
+    state.forced |= wrong
+    state.ironly -= wrong
+    seen_how = "px" if state.kind == "llvm" else "PREVAILING_DEF"
+    state.sources = [(named, ir, [(n, seen_how if n in wrong and how in ("p", "PREVAILING_DEF_IRONLY") else how, sym)
+                                  for n, how, sym in res]) for named, ir, res in state.sources]
+    previous = state.compiled
+    compiled = _compile_gcc(state, ctx.opts) if state.kind == "gcc" else _compile_llvm(state, ctx.opts)
+    _remove(previous)
+    state.compiled = compiled
+    given = copy.copy(ctx.opts)
+    given.inputs = ctx.given_inputs
+    raise Relink(_replace_inputs(given, set(), None, previous, compiled, state.pass_through), state)
+
+
+def _resolver(ctx, state: Lto):
+    """What the compiler is told of each IR symbol, as GNU ld's plugins tell it: for GCC one of
+    lto-plugin's resolutions (a reference: RESOLVED_IR, RESOLVED_EXEC, RESOLVED_DYN or UNDEF;
+    a definition: PREVAILING_DEF, PREVAILING_DEF_IRONLY when nothing outside the IR can see
+    it, PREEMPTED_IR or PREEMPTED_REG when another one won), for LLVM llvm-lto2's flags (p the
+    definition that prevails, x seen from outside the IR).  Seen from outside: named by an
+    object that is not IR or by a shared object, asked for by the linker (-u, the entry,
+    DT_INIT/DT_FINI, --defsym, a -T script), or exported (-shared, -E, a dynamic list, a
+    version script), or one of --wrap's names.  A reference under --wrap is answered for the
+    name it means (SYM: __wrap_SYM; __real_SYM: SYM)."""
+    from xld.link import resolve as resolve_mod
+    from xld.link.resolve import UNDEF, WEAK
+    st = ctx.symtab
+    opts = ctx.opts
+    stub_files = {stub.file_id for _, stub, _, _ in state.claimed}
+    outside = _seen_from_outside(ctx, {id(stub) for _, stub, _, _ in state.claimed})
+    everything = bool(opts.shared or opts.export_dynamic or opts.dynamic_list
+                      or opts.export_dynamic_symbol or opts.version_scripts)
+    shared = ctx.resolver.shared if ctx.resolver is not None else {}
+    wrap = opts.wrap
+    for name in wrap:                     # --wrap=SYM: what SYM, __wrap_SYM, __real_SYM stand for
+        for n in (name, "__wrap_" + name, "__real_" + name):
+            g = st.ids.get(n)
+            if g is not None:
+                outside[g] = True
+
+    def decide(stub, sym):
+        name, _, undefined, _, vis, *_ = sym
+        if undefined and wrap:            # (a reference under --wrap means another name)
+            name = resolve_mod.wrapped_name(name, wrap)
+        g = st.ids.get(name)
+        if undefined:
+            if g is None or st.state[g] in (UNDEF, WEAK):
+                how, flags = ("RESOLVED_DYN" if name in shared else "UNDEF"), ""
+            else:
+                how, flags = ("RESOLVED_IR" if st.def_file[g] in stub_files else "RESOLVED_EXEC"), ""
+        elif g is not None and st.def_file[g] == stub.file_id:
+            seen = everything and vis in (elf.STV_DEFAULT, elf.STV_PROTECTED) or outside[g] or name in state.forced
+            how, flags = ("PREVAILING_DEF" if seen else "PREVAILING_DEF_IRONLY"), ("px" if seen else "p")
+            if not seen:
+                state.ironly.add(name)
+        else:
+            how = "PREEMPTED_IR" if g is not None and st.def_file[g] in stub_files else "PREEMPTED_REG"
+            flags = ""
+        return sym[0], (flags if state.kind == "llvm" else how), sym
+    return decide
+
+
+def _seen_from_outside(ctx, skip_ids: set[int], skip_names=frozenset()) -> np.ndarray:
+    """Per symbol id: named by an object that is not IR (``skip_ids``: the stand-ins' ids;
+    ``skip_names``: objects the compiler made) or by a shared object, or asked for by the
+    linker (-u, the entry, DT_INIT/DT_FINI, --defsym, a -T script)."""
+    st = ctx.symtab
+    opts = ctx.opts
+    seen = np.zeros(len(st.names), dtype=bool)
+    for f in ctx.files[1:]:
+        gids = getattr(f, "gids", None)
+        if isinstance(f, ObjectFile) and gids is not None and id(f) not in skip_ids and f.name not in skip_names:
+            seen[gids[f.first_global:]] = True
+    r = ctx.resolver
+    for name in {opts.entry or "_start", opts.init_sym, opts.fini_sym, *opts.undefined,
+                 *(v for _, v in opts.defsym), *ctx.script_names, *(r.shared_wants if r is not None else ())}:
+        g = st.ids.get(name)
+        if g is not None:
+            seen[g] = True
+    return seen
+
+
+def _write_resolution(state: Lto, path: str) -> None:
+    """lto-plugin's resolution file: the number of files, then per file its name and symbol
+    count, and per symbol its slot, its symbol table's id (hex), the resolution and the name."""
+    lines = [str(len(state.sources))]
+    for _, ir, res in state.sources:
+        lines.append(f"{ir} {len(res)}")
+        lines += [f"{sym[6]} {sym[7]:x} {how} {name}" for name, how, sym in res]
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def _compile_gcc(state: Lto, opts) -> list[str]:
     """lto-wrapper (every round compiles all the IR found so far); it prints the objects."""
     import subprocess
@@ -315,7 +424,10 @@ def _compile_gcc(state: Lto, opts) -> list[str]:
         raise LinkError(f"{state.sources[0][0]}: is a GCC LTO object (built with -flto): link it through "
                         f"the gcc driver (gcc -flto -B DIR ...), which gives lto-wrapper its options")
     out = "dyn" if opts.shared else "pie" if opts.pie else "exec"
-    argv = [state.tool, *state.args, f"-flinker-output={out}", *(ir for _, ir, _ in state.sources)]
+    resolution = state.temp(f"lto{state.rounds}.res")
+    _write_resolution(state, resolution)
+    argv = [state.tool, *state.args, f"-flinker-output={out}", f"-fresolution={resolution}",
+            *(ir for _, ir, _ in state.sources)]
     try:
         p = subprocess.run(argv, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, pass_fds=_jobserver_fds(env))
     except OSError as e:
@@ -364,7 +476,7 @@ def _compile_llvm(state: Lto, opts) -> list[str]:
     lines = [f"--relocation-model={model}", *state.args, *state.arch_args, "-o", prefix]
     for _, path, res in state.sources:
         lines.append(path)
-        lines += [f"-r={path},{name},{flags}" for name, flags in res]
+        lines += [f"-r={path},{name},{flags}" for name, flags, _ in res]
     rsp = state.temp(f"lto{state.rounds}.rsp")
     with open(rsp, "w") as f:
         f.write("\n".join(_quote(x) for x in lines) + "\n")
@@ -407,7 +519,7 @@ def _replace_inputs(opts, named: set[str], first, previous: list[str], compiled:
         if k == opts.script_at:
             script_at = len(items)
         path = it.value if it.kind == "file" else None
-        if it.kind == "lib" and not placed and first.archive is not None and not previous:
+        if it.kind == "lib" and not placed and not previous and first.archive is not None:
             try:
                 path = find_library(opts, it.value, it.static_only or opts.static)
             except LinkError:

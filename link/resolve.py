@@ -299,6 +299,15 @@ def duplicate_message(ctx, name: str, first, first_k: int, second, second_k: int
     return "\n".join(lines)
 
 
+def wrapped_name(name: str, wrap: set[str]) -> str:
+    """The name an undefined reference to ``name`` means under --wrap."""
+    if name in wrap:
+        return "__wrap_" + name
+    if name.startswith("__real_") and name[7:] in wrap:
+        return name[7:]
+    return name
+
+
 def wrapped_names(obj, names: list[str], wrap: set[str]) -> list[str]:
     """--wrap=SYM, as GNU ld does it: an undefined reference to SYM means __wrap_SYM, one to
     __real_SYM means SYM; definitions, and references inside the object that defines SYM,
@@ -307,10 +316,7 @@ def wrapped_names(obj, names: list[str], wrap: set[str]) -> list[str]:
     out = list(names)
     for k, nm in enumerate(names):
         if undef[k]:
-            if nm in wrap:
-                out[k] = "__wrap_" + nm
-            elif nm.startswith("__real_") and nm[7:] in wrap:
-                out[k] = nm[7:]
+            out[k] = wrapped_name(nm, wrap)
     return out
 
 

@@ -233,15 +233,16 @@ def test_ir_archive_under_whole_archive(c_objs, tmp_path):
 
 def test_failing_lto_compile_leaves_no_temporary_files(c_objs, tmp_path):
     """lto-wrapper failing on IR from an archive (here: asm the assembler rejects, seen only
-    when the IR is compiled) is an error with lto-wrapper's diagnostics; the copies of the
-    archive members xld made for it were left in TMPDIR."""
+    when the IR is compiled; -u keeps the function, which nothing calls) is an error with
+    lto-wrapper's diagnostics; the copies of the archive members xld made for it were left
+    in TMPDIR."""
     arch, d, _ = c_objs
     dup = _compile(arch, tmp_path, "dup", 'void broken(void) { __asm__("no_such_instruction"); }\n', ["-flto"])
     env = dict(os.environ, TMPDIR=str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
     p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-O2", "-flto", str(d / "main.o"),
-                        str(d / "plain.o"), str(dup), "-Wl,--whole-archive", str(d / "libutil.a"),
+                        str(d / "plain.o"), str(dup), "-Wl,-u,broken", "-Wl,--whole-archive", str(d / "libutil.a"),
                         "-Wl,--no-whole-archive", "-o", str(out)], capture_output=True, text=True, env=env)
     assert p.returncode != 0 and "xld: error: lto-wrapper failed" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr and not out.exists()
@@ -305,3 +306,89 @@ def test_ir_objects_between_start_lib_and_end_lib(c_objs, tmp_path):
     args = [d / "main.o", d / "plain.o", "-Wl,--start-lib", d / "util.o", "-Wl,--end-lib"]
     got = _link_and_run(arch, _gcc(arch), args, tmp_path / "xld", tmp_path, xld=True)
     assert got.status == 0 and got.stdout == b"83 6\n", got.summary()
+
+
+UNUSED_WRAP = r"""
+#include <stdio.h>
+#include <stdlib.h>
+void *__real_malloc(size_t);
+void *__wrap_malloc(size_t n) { printf("wrapped %zu\n", n); return __real_malloc(n); }
+int other(int);
+int main(int c, char **v) { char *volatile p = malloc(24 + c); free(p); printf("%d\n", other(c)); return 0; }
+"""
+OTHER = r"""
+int other(int x) { return x + 100; }
+int unused_func(int x) { return x - 1; }
+"""
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+def test_what_only_ir_sees_may_go(tmp_path, compiler):
+    """The compiler is told which definitions nothing outside the IR sees (GCC: a resolution
+    file's PREVAILING_DEF_IRONLY; LLVM: no 'x'), as GNU ld's plugins tell it: an unused
+    __wrap_malloc that calls an undefined __real_malloc goes away and the link succeeds
+    (with every global kept, it failed: undefined symbol __real_malloc), an unused function
+    is dropped, as with GNU ld; with --wrap=malloc both keep and use the wrapper."""
+    arch = "arm64"
+    if compiler == "gcc":
+        objs = [_compile(arch, tmp_path, n, s, ["-flto"]) for n, s in (("w", UNUSED_WRAP), ("o", OTHER))]
+        cmd = [_gcc(arch), "-O2", "-flto"]
+    else:
+        objs = [_clang_compile(arch, tmp_path, n, s, ["-flto"]) for n, s in (("w", UNUSED_WRAP), ("o", OTHER))]
+        cmd = [tc.require(CLANG), f"--target={tc.TRIPLE[arch]}", "-O2", "-flto"]
+    wrap = ["-B", str(tc.ld_wrapper_dir(tmp_path))]
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    for extra, want in (([], b"101\n"), (["-Wl,--wrap=malloc"], b"wrapped 25\n101\n")):
+        outs = {}
+        for name, use in (("gnu", []), ("xld", wrap)):
+            exe = tmp_path / f"{name}{len(extra)}"
+            p = subprocess.run([*cmd, *use, *map(str, objs), *extra, "-o", str(exe)], capture_output=True, text=True)
+            assert p.returncode == 0, p.stderr
+            res = tc.qemu_run(arch, exe, sysroot=sysroot)
+            assert res.status == 0 and res.stdout == want, (name, res.summary())
+            from elftools.elf.elffile import ELFFile
+            with open(exe, "rb") as f:
+                outs[name] = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+        assert ("unused_func" in outs["xld"]) == ("unused_func" in outs["gnu"])
+
+
+SELF_CALL = r"""
+#include <stddef.h>
+int hook(void) { return 41; }
+char dst[64], src[64] = "hello";
+int main(int argc, char **argv) { __builtin_memcpy(dst, src, (size_t)argc + 8); return dst[0]; }
+"""
+MY_MEMCPY = r"""
+#include <stddef.h>
+int hook(void);
+void *memcpy(void *d, const void *s, size_t n)
+{
+    char *a = d; const char *b = s;
+    while (n--) *a++ = *b++;
+    ((char *)d)[0] = (char)hook();
+    return d;
+}
+"""
+
+
+def test_a_definition_a_later_round_sees_is_compiled_again(tmp_path):
+    """hook() is defined in IR and called only by a memcpy from an archive, which the link
+    needs only once the compiler has turned __builtin_memcpy into a call: the first round
+    sees nothing outside the IR naming hook and the compiler may drop it; the second round
+    reads the archive member that names it, and xld compiles again telling the compiler so
+    (as the program means it: the exit status of the link without -flto, 41)."""
+    arch = "arm64"
+    main = _compile(arch, tmp_path, "main", SELF_CALL, ["-flto"])
+    plain = _compile(arch, tmp_path, "main_plain", SELF_CALL, [])
+    mc = _compile(arch, tmp_path, "mc", MY_MEMCPY, ["-fno-builtin"])
+    lib = tmp_path / "libmc.a"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ar"), "rcs", str(lib), str(mc)], check=True)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    ref = tmp_path / "ref"
+    subprocess.run([_gcc(arch), "-O2", str(plain), "-L", str(tmp_path), "-lmc", "-o", str(ref)], check=True)
+    assert tc.qemu_run(arch, ref, sysroot=sysroot).status == 41
+    exe = tmp_path / "xld"
+    p = subprocess.run([_gcc(arch), "-B", str(tc.ld_wrapper_dir(tmp_path)), "-O2", "-flto", str(main),
+                        "-L", str(tmp_path), "-lmc", "-o", str(exe)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert tc.qemu_run(arch, exe, sysroot=sysroot).status == 41
