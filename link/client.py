@@ -278,7 +278,8 @@ def converse(s, argv: list[str], key: str) -> int | None:
     The server says ``R`` when it takes the command.  The command's process says ``s`` and its
     status once it is done (its output written, its copies of our stdout and stderr closed),
     before it exits; the server says ``S`` and the status of a process that ended without
-    saying it (killed by a signal).  The first of the two is the command's end: the process's
+    saying it (killed by a signal), or ``N`` when the process ended before it began the
+    command (a spare that was handed a truncated command: an error, not its status).  The first of the two is the command's end: the process's
     exit, which takes a few milliseconds more, is not waited for.  A server that goes away
     after ``R`` leaves the command running, or ended: it is not run again (a link twice at
     once, a program's side effects twice); the command fails with a message if its status is
@@ -340,6 +341,10 @@ def converse(s, argv: list[str], key: str) -> int | None:
             if reply is None:
                 os.write(2, b"xld: error: the warm server went away while it ran the command "
                             b"(its exit status is lost)\n")
+                return 1
+            if reply[:1] == b"N":
+                os.write(2, b"xld: error: the warm server's process for the command ended before "
+                            b"it began the command (nothing ran)\n")
                 return 1
             return int.from_bytes(reply[1:5], "little", signed=True)
     except BaseException:

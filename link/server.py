@@ -46,6 +46,7 @@ from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, socket
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
 served = False                  # true in a server's child: this process runs a command it was sent
+BEGAN = b"+"                    # the first byte a command's process writes to its uses pipe
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 LOG: str | None = None          # XLD_SERVER_LOG of the server (a child appends its own line)
 
@@ -233,6 +234,7 @@ class Request:
         self.started = time.monotonic()        # when the request was read
         self.uses_r = self.uses_w = -1        # the child says which libraries it read, after
         self.uses = bytearray()               # "=" and its status when the client has that
+        self.began = False                    # the child wrote BEGAN: it runs the command
         self.said_all = False                 # the child closed the pipe
         self.client_gone = False              # the client closed its connection
         self.done = False                     # both: the command is over (_ended)
@@ -360,6 +362,9 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
     import gc
     status = 1
     me = os.getpid()
+    # the server reports a process that ends without this as one that never ran its command
+    # (not with the status it ended with: a spare handed a truncated command ends with 0)
+    _write_all(req.uses_w, BEGAN)
     try:
         _hold_signals(False)          # (one held since _become is taken here)
         if failed is not None:
@@ -1002,7 +1007,10 @@ def _read_uses(req: Request) -> bool:
             return True
         if not chunk:
             return True
-        if len(req.uses) < MAX_REQUEST:
+        if not req.began and not req.uses:
+            req.began = chunk[:1] == BEGAN
+            chunk = chunk[1:] if req.began else b""        # (a process that did not begin
+        if len(req.uses) < MAX_REQUEST:                     # says nothing the server uses)
             req.uses += chunk
 
 
@@ -1063,9 +1071,9 @@ def _on_exit(pidfd: int, running, sel, spare: Spare) -> None:
     _read_uses(req)
     os.close(req.uses_r)
     if LOG and not req.uses.startswith(b"="):     # (one that said its status logged itself)
-        _log_served(req, code, "0", usage.ru_utime + usage.ru_stime)
-    try:
-        req.conn.sendall(b"S" + struct.pack("<i", code))
+        _log_served(req, code if req.began else "not-begun", "0", usage.ru_utime + usage.ru_stime)
+    try:                          # N: its process ended before it began the command
+        req.conn.sendall((b"S" if req.began else b"N") + struct.pack("<i", code))
     except OSError:
         pass
     req.conn.close()

@@ -595,3 +595,37 @@ def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_en
         assert sum("'--version'" in line for line in log) == 1, log   # the last one served
     finally:
         done.touch()
+
+
+# a server whose descriptors ran out as it handed a command to its spare: the spare gets the
+# command without one of them (as recvmsg truncates them) and ends, having run nothing
+TRUNCATING_SERVER = r"""
+import os, socket, sys
+from xld.link import cli, client, server
+real = socket.socket.sendmsg
+def sendmsg(self, buffers, ancdata=(), *rest):
+    return real(self, buffers, [(lvl, typ, data[:-4]) for lvl, typ, data in ancdata], *rest)
+socket.socket.sendmsg = sendmsg
+path = os.path.join(client.socket_dir(), server.installation_key() + ".sock")
+sys.exit(server.serve(path, os.path.abspath(cli.__file__)))
+"""
+
+
+def test_a_command_that_never_began_is_an_error(objects, server_env, tmp_path):
+    """A command's process that ended before it began the command (a spare handed a
+    truncated command ends with 0) is an error for the client, never the status 0 of a link
+    that wrote nothing."""
+    srv = subprocess.Popen([sys.executable, "-c", TRUNCATING_SERVER], env=server_env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for_socket(server_env)
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out"], server_env, tmp_path)
+        assert p.returncode == 1, p
+        assert b"xld: error: the warm server's process for the command ended before it began" \
+            in p.stderr, p.stderr
+        assert not (tmp_path / "out").exists()
+        assert any("status=not-begun" in line for line in served(server_env)), served(server_env)
+    finally:
+        srv.terminate()
+        srv.wait(timeout=60)
