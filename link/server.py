@@ -319,6 +319,12 @@ def _become(req: Request, keep_closed: list[int]) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
         signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # the server's descriptors out of the command's way, before its limits are taken (a lower
+    # hard limit leaves room above the soft one only now)
+    import socket
+    nofile = req.limits.get("RLIMIT_NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE))[0]
+    conn, req.uses_w = out_of_reach([req.conn.detach(), req.uses_w], nofile)
+    req.conn = socket.socket(fileno=conn)
     for name, (soft, hard) in req.limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     os.fchdir(req.cwd)
@@ -343,6 +349,50 @@ def _become(req: Request, keep_closed: list[int]) -> None:
         # a link: the collector is off while it runs (cli.link_main), and would run after
         # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
         gc.disable()
+
+
+FD_CAP = 1 << 16        # out_of_reach goes no higher (a larger table is a cost of its own)
+
+
+def out_of_reach(fds: list[int], nofile: int) -> list[int]:
+    """Move the descriptors a command's process keeps for its server and client (the
+    connection its status goes to, the pipe it says what it read in) where the command does
+    not meet them, close-on-exec: at ``nofile``, the RLIMIT_NOFILE soft limit the command
+    will run with, and above (this process's soft limit raised for the moment, as far as its
+    hard one goes; the command's limits are taken after), else just below it.  So a served
+    link or run sees the descriptor table of an unserved one: its first descriptor is 3, it
+    runs out after as many, and a program it executes inherits none of them.  Returns the
+    new descriptors, in order; the old ones are closed."""
+    import fcntl
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    n = len(fds)
+    raise_to = None
+    if nofile == resource.RLIM_INFINITY or nofile > FD_CAP:
+        nofile = FD_CAP
+    if nofile + n <= soft:
+        base = nofile
+    elif hard == resource.RLIM_INFINITY or nofile + n <= hard:
+        base, raise_to = nofile, nofile + n
+    else:
+        base = max(3, nofile - n)
+    moved = []
+    try:
+        if raise_to is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raise_to, hard))
+        for fd in fds:
+            try:
+                moved.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, base))
+            except OSError:           # no room up there: it stays, not inherited at least
+                os.set_inheritable(fd, False)
+                moved.append(fd)
+    finally:
+        if raise_to is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    for fd, new in zip(fds, moved):
+        if new != fd:
+            os.close(fd)
+    return moved
 
 
 def _hold_signals(hold: bool) -> None:

@@ -597,6 +597,51 @@ def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_en
         done.touch()
 
 
+NFILES = r"""
+#include <fcntl.h>
+#include <stdio.h>
+int main(int argc, char **argv) {      /* opens argv[1] until it may not: how many, from which */
+    int first = -1, n = 0, fd;
+    while ((fd = open(argv[1], O_RDONLY)) >= 0) {
+        if (first < 0)
+            first = fd;
+        n++;
+    }
+    printf("first=%d opened=%d\n", first, n);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("limits", [(40, 80), (40, 40)])
+def test_a_served_run_has_the_descriptors_of_an_unserved_one(server_env, tmp_path, limits):
+    """The process of a served command keeps two descriptors of the server's (its connection
+    to the client, the pipe it tells the server in): they are out of the command's way, so a
+    program under a served `xld run` with `ulimit -n 40` opens as many files as unserved, from
+    the same first number (it opened two fewer: they were 3 and 9 among its own).  With the
+    hard limit above the soft one and without (the server's hard limit leaves room)."""
+    import resource
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[1] not in (resource.RLIM_INFINITY,) and \
+            resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 100:
+        pytest.fail("this test needs a hard RLIMIT_NOFILE of 100 or more")
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "nfiles.c").write_text(NFILES)
+    obj = cc.compile(tmp_path / "nfiles.c", tmp_path / "nfiles.o")
+    gnu = tc.require("aarch64-linux-gnu-gcc")
+    subprocess.run([gnu, "-static", str(obj), "-o", str(tmp_path / "nfiles")], check=True)
+
+    def run(env):
+        return xld(["run", tmp_path / "nfiles", tmp_path / "nfiles.c"], env, tmp_path,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits))
+    alone = run(dict(server_env, XLD_SERVER="0"))
+    assert alone.returncode == 0 and alone.stdout.startswith(b"first=3 opened=3"), alone
+    xld(["--version"], server_env, tmp_path)
+    wait_for_socket(server_env)
+    got = run(server_env)
+    assert (got.returncode, got.stdout, got.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    assert any("'run'" in line and "status=0" in line for line in served(server_env))
+
+
 # a server whose descriptors ran out as it handed a command to its spare: the spare gets the
 # command without one of them (as recvmsg truncates them) and ends, having run nothing
 TRUNCATING_SERVER = r"""
