@@ -674,3 +674,47 @@ def test_a_command_that_never_began_is_an_error(objects, server_env, tmp_path):
     finally:
         srv.terminate()
         srv.wait(timeout=60)
+
+
+def test_the_watch_sees_every_kind_of_change_to_the_servers_files(tmp_path):
+    """The server stats its files only after inotify reported a change in their directories
+    (server.Watch): a change of contents in place (same size), of the mtime alone, a file
+    renamed over one, and a missing directory made one level at a time (watched through its
+    nearest directory that exists, which a renewal brings closer) each make it stale; a
+    change beside them costs a full check, not a false alarm."""
+    from xld.link import server
+    mod = tmp_path / "mod.py"
+    deep = tmp_path / "a" / "b" / "site-packages"       # absent, as a user site directory
+
+    def watch():
+        mod.write_text("x = 1\n")
+        os.utime(mod, ns=(10**18, 10**18))
+        w = server.Watch({str(p): server._state(str(p)) for p in (mod, deep)})
+        w.renew()
+        assert w.fd >= 0, "no inotify watch (the test needs a local filesystem)"
+        assert not w.stale() and not w.stale()
+        return w
+    def in_place():
+        with mod.open("r+") as f:
+            f.write("y")
+
+    def renamed_over():
+        (tmp_path / "new").write_text("z = 33\n")
+        os.rename(tmp_path / "new", mod)
+    for change in (in_place, lambda: os.utime(mod, ns=(1, 1)), renamed_over):
+        w = watch()
+        change()
+        assert w.stale() and w.fd < 0               # dropped until renewed
+        w.close()
+    w = watch()
+    (tmp_path / "a").mkdir()
+    assert not w.stale() and w.fd < 0               # reported; a full check: nothing changed
+    w.next_renewal = 0.0
+    w.renew()                                       # now watched through a/
+    (tmp_path / "a" / "b").mkdir()
+    assert not w.stale()
+    w.next_renewal = 0.0
+    w.renew()
+    deep.mkdir()
+    assert w.stale()
+    w.close()
