@@ -409,10 +409,11 @@ def _child(req: Request, keep_closed: list[int]) -> None:
     _run(req)
 
 
-def _become(req: Request, keep_closed: list[int]) -> None:
+def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = ()) -> None:
     """Take the client's working directory, stdin/stdout/stderr, environment, umask and
     limits (a spare does it before the server has checked its code on disk, and then waits:
-    nothing of it is seen unless it runs the command)."""
+    nothing of it is seen unless it runs the command; ``keep_open``: its connection to the
+    server)."""
     import gc
     import io
     import resource
@@ -439,6 +440,10 @@ def _become(req: Request, keep_closed: list[int]) -> None:
     for i, fd in enumerate(req.stdio):
         os.dup2(fd, i)
     req.close_fds()
+    if req.argv[:1] == ["run"]:
+        # nor the descriptors of the libraries the server parsed ahead for links (a link uses
+        # them: their mappings hold them); a run's own descriptors start at 3 as unserved
+        _close_others({0, 1, 2, conn, req.uses_w, *keep_open})
     os.umask(req.umask)
     os.environb.clear()
     os.environb.update(req.env)
@@ -457,6 +462,23 @@ def _become(req: Request, keep_closed: list[int]) -> None:
         # a link: the collector is off while it runs (cli.link_main), and would run after
         # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
         gc.disable()
+
+
+def _close_others(keep: set[int]) -> None:
+    """Close every descriptor of this process but ``keep``: in a run's process, the ones it
+    inherited from the server (nothing of the server's runs there: the mappings of the
+    libraries parsed ahead that held some are never closed or freed before it exits)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in names:
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:           # (the listing's own descriptor, closed by now)
+                pass
 
 
 FD_CAP = 1 << 16        # out_of_reach goes no higher (a larger table is a cost of its own)
@@ -1052,7 +1074,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
     failed = None
     _hold_signals(True)           # the command's signals wait for _run (_hold_signals)
     try:                          # while the server checks its code on disk
-        _become(req, [])
+        _become(req, [], (ctl.fileno(),))
     except BaseException as e:
         failed = e
     try:

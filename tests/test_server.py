@@ -614,12 +614,13 @@ int main(int argc, char **argv) {      /* opens argv[1] until it may not: how ma
 
 
 @pytest.mark.parametrize("limits", [(40, 80), (40, 40)])
-def test_a_served_run_has_the_descriptors_of_an_unserved_one(server_env, tmp_path, limits):
+def test_a_served_run_has_the_descriptors_of_an_unserved_one(objects, server_env, tmp_path, limits):
     """The process of a served command keeps two descriptors of the server's (its connection
-    to the client, the pipe it tells the server in): they are out of the command's way, so a
+    to the client, the pipe it tells the server in): they are out of the command's way, and
+    a run's process closes those of the libraries the server parsed ahead for links; so a
     program under a served `xld run` with `ulimit -n 40` opens as many files as unserved, from
-    the same first number (it opened two fewer: they were 3 and 9 among its own).  With the
-    hard limit above the soft one and without (the server's hard limit leaves room)."""
+    the same first number (after a link, it opened 29 for 36).  With the hard limit above the
+    soft one and without (the server's hard limit leaves room)."""
     import resource
     if resource.getrlimit(resource.RLIMIT_NOFILE)[1] not in (resource.RLIM_INFINITY,) and \
             resource.getrlimit(resource.RLIMIT_NOFILE)[1] < 100:
@@ -637,9 +638,15 @@ def test_a_served_run_has_the_descriptors_of_an_unserved_one(server_env, tmp_pat
     assert alone.returncode == 0 and alone.stdout.startswith(b"first=3 opened=3"), alone
     xld(["--version"], server_env, tmp_path)
     wait_for_socket(server_env)
+    for n in range(2):                    # the second finds the libraries parsed ahead
+        linked = gcc_link(objects, tmp_path / f"linked{n}", server_env, tmp_path)
+        assert linked.returncode == 0, linked.stderr
     got = run(server_env)
     assert (got.returncode, got.stdout, got.stderr) == (alone.returncode, alone.stdout, alone.stderr)
-    assert any("'run'" in line and "status=0" in line for line in served(server_env))
+    log = served(server_env)
+    assert any("'run'" in line and "status=0" in line for line in log), log
+    links = [line for line in log if "crtn.o" in line]
+    assert len(links) == 2 and "warm=0 " not in links[1], log
 
 
 # a server whose descriptors ran out as it handed a command to its spare: the spare gets the
