@@ -29,20 +29,75 @@ What else decides ``sys.path`` -- the installation's site directories and ``.pth
 server watches on disk, with its own modules: if one changes it declines and exits.
 """
 
-import os
 import sys
+
+try:                    # the C module under ``os``: importing ``os`` itself (its frozen module and
+    import posix as os  # _collections_abc) is 1.5 ms of the lean client's 12 (python -I -S)
+except ImportError:     # (not POSIX: the server is POSIX-only, the full path needs this file)
+    import os
+
+
+def environment() -> dict:
+    """The environment as ``os.environ`` has it (str keys and values, as the filesystem encoding
+    decodes them), without importing ``os`` where it is not loaded."""
+    mod = sys.modules.get("os")
+    if mod is not None:
+        return mod.environ
+    enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
+    return {k.decode(enc, errors): v.decode(enc, errors) for k, v in os.environ.items()}
+
+
+def _environb() -> dict:
+    mod = sys.modules.get("os")
+    return mod.environb if mod is not None else os.environ      # (posix's: bytes)
+
+
+def _fsencode(name: str) -> bytes:
+    return name.encode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+
+
+def _dirname(path: str) -> str:
+    """posixpath.dirname."""
+    head = path[:path.rfind("/") + 1]
+    if head and head != "/" * len(head):
+        head = head.rstrip("/")
+    return head
+
+
+def _join(a: str, b: str) -> str:
+    """posixpath.join of a directory and a relative name."""
+    return a + b if not a or a.endswith("/") else a + "/" + b
+
+
+def _abspath(path: str) -> str:
+    """posixpath.abspath: absolute, normalized as normpath does."""
+    if not path.startswith("/"):
+        path = _join(os.getcwd(), path)
+    lead = 2 if path.startswith("//") and not path.startswith("///") else 1
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/" * lead + "/".join(parts)
+
 
 PROTOCOL = b"xld-server-3"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 # limits a child takes from its client: they change what a link may do
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))     # .../xld/link
+PACKAGE_DIR = _dirname(_abspath(__file__))     # .../xld/link
 # xld's subcommands that start as they always did (their start-up does not matter); the others
 # (`run`) and links go to the server.  cli.SUBCOMMANDS has them all (a test keeps both true).
 NOT_SERVED = ("nm", "objdump", "demo", "bench", "install-ld-wrapper", "diff")
 
 
-def enabled(environ=os.environ) -> bool:
+def enabled(environ=None) -> bool:
+    environ = environment() if environ is None else environ
     return environ.get("XLD_SERVER", "1").lower() not in ("0", "no", "off", "false", "")
 
 
@@ -64,7 +119,7 @@ def key_text(executable: str, version: str, package_dir: str, environ, no_site: 
 def this_process_key_text() -> str:
     """The key of the process that runs this code, with its own options (the full path)."""
     f = sys.flags
-    return key_text(sys.executable, sys.version, PACKAGE_DIR, os.environ, f.no_site,
+    return key_text(sys.executable, sys.version, PACKAGE_DIR, environment(), f.no_site,
                     f.no_user_site, f.ignore_environment)
 
 
@@ -85,13 +140,14 @@ def key_name(text: str) -> str:
 
 # --- where the server listens -----------------------------------------------------------------
 
-def socket_dir(environ=os.environ) -> str | None:
+def socket_dir(environ=None) -> str | None:
     """A directory only this user can enter, or None when no such directory can be had."""
+    environ = environment() if environ is None else environ
     uid = os.getuid()
     base = environ.get("XLD_SERVER_DIR") or environ.get("XDG_RUNTIME_DIR")
     if not base or not _private(base, uid, need_private=False):
         base = "/tmp"
-    d = os.path.join(base, f"xld-{uid}")
+    d = _join(base, f"xld-{uid}")
     try:
         os.mkdir(d, 0o700)
     except FileExistsError:
@@ -134,17 +190,24 @@ def short_address(path: str) -> tuple[str, int]:
     pytest-xdist's temporary directories are) is reached through its directory's descriptor,
     ``/proc/self/fd/N/NAME``; without /proc it stays as it is (and the bind or connect fails:
     the command runs unserved)."""
-    if len(os.fsencode(path)) <= SUN_PATH_MAX:
+    if len(_fsencode(path)) <= SUN_PATH_MAX:
         return path, -1
     try:
-        fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(_dirname(path), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return path, -1
-    short = f"/proc/self/fd/{fd}/{os.path.basename(path)}"
-    if len(os.fsencode(short)) > SUN_PATH_MAX or not os.path.isdir(f"/proc/self/fd/{fd}"):
+    short = f"/proc/self/fd/{fd}/{path[path.rfind('/') + 1:]}"
+    if len(_fsencode(short)) > SUN_PATH_MAX or not _isdir(f"/proc/self/fd/{fd}"):
         os.close(fd)
         return path, -1
     return short, fd
+
+
+def _isdir(path: str) -> bool:
+    try:
+        return (os.stat(path).st_mode & 0o170000) == 0o040000
+    except OSError:
+        return False
 
 
 def connect(path: str):
@@ -199,11 +262,11 @@ def limits() -> dict[str, tuple[int, int]]:
 def request(argv: list[str], key: str) -> bytes:
     have = limits()
     limits_ = [f"{name}={have[name][0]},{have[name][1]}".encode() for name in LIMITS]
-    env = [k + b"=" + v for k, v in os.environb.items()]
+    env = [k + b"=" + v for k, v in _environb().items()]
     umask = os.umask(0)
     os.umask(umask)
     fields = [PROTOCOL, key.encode("utf-8", "surrogateescape"), str(umask).encode(),
-              str(len(argv)).encode(), *map(os.fsencode, argv), str(len(limits_)).encode(), *limits_,
+              str(len(argv)).encode(), *map(_fsencode, argv), str(len(limits_)).encode(), *limits_,
               *env]
     return b"\0".join(fields)
 
@@ -215,7 +278,8 @@ def converse(s, argv: list[str], key: str) -> int | None:
     The server says ``R`` when it takes the command.  The command's process says ``s`` and its
     status once it is done (its output written, its copies of our stdout and stderr closed),
     before it exits; the server says ``S`` and the status of a process that ended without
-    saying it (killed by a signal).  The first of the two is the command's end: the process's
+    saying it (killed by a signal), or ``N`` when the process ended before it began the
+    command (a spare that was handed a truncated command: an error, not its status).  The first of the two is the command's end: the process's
     exit, which takes a few milliseconds more, is not waited for.  A server that goes away
     after ``R`` leaves the command running, or ended: it is not run again (a link twice at
     once, a program's side effects twice); the command fails with a message if its status is
@@ -278,6 +342,10 @@ def converse(s, argv: list[str], key: str) -> int | None:
                 os.write(2, b"xld: error: the warm server went away while it ran the command "
                             b"(its exit status is lost)\n")
                 return 1
+            if reply[:1] == b"N":
+                os.write(2, b"xld: error: the warm server's process for the command ended before "
+                            b"it began the command (nothing ran)\n")
+                return 1
             return int.from_bytes(reply[1:5], "little", signed=True)
     except BaseException:
         restore()
@@ -296,7 +364,7 @@ def forward(argv: list[str], key: str) -> int | None:
     d = socket_dir()
     if d is None or not stdio_open():
         return None
-    s = connect(os.path.join(d, key_name(key) + ".sock"))
+    s = connect(_join(d, key_name(key) + ".sock"))
     if s is None:
         return None
     try:
@@ -336,7 +404,7 @@ def lean_main(args: list[str]) -> None:
     if (not argv or argv[0] not in NOT_SERVED) and sys.getprofile() is None and sys.gettrace() is None:
         try:
             # the command the full path stands for: `python -m xld.link ...`, no options
-            key = key_text(sys.executable, sys.version, PACKAGE_DIR, os.environ)
+            key = key_text(sys.executable, sys.version, PACKAGE_DIR, environment())
             status = forward(argv, key)
         except Exception:             # anything off: the full path decides
             status = None
@@ -378,7 +446,7 @@ def launcher(kind: str, full: str, python: str) -> str:
     # XLD_SERVER off (enabled() above, in sh): straight to the full command
     return ('case "${XLD_SERVER-1}" in\n'
             "    0|[Nn][Oo]|[Oo][Ff][Ff]|[Ff][Aa][Ll][Ss][Ee]|'') ;;\n"
-            f'    *) [ -f {q(os.path.abspath(__file__))} ] && exec {lean} {kind} "$@" ;;\n'
+            f'    *) [ -f {q(_abspath(__file__))} ] && exec {lean} {kind} "$@" ;;\n'
             'esac\n'
             f'exec {q(python)} {full} "$@"\n')
 

@@ -139,14 +139,13 @@ def import_undefined(ctx) -> None:
     elif kind not in (PIE, EXEC) or not o.keeps_undefined():
         return
     st = ctx.symtab
-    first, first_index = st.first_ref, st.first_ref_index
-    for g in _undefined(st).tolist():
-        if g not in ctx.imports:
-            bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
-            typ = elf.STT_NOTYPE                # as the (first) reference declares it
-            if first[g] > 0:
-                typ = int(ctx.files[first[g]].syms[first_index[g]]["st_info"]) & 0xF
-            ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
+    left = [g for g in _undefined(st).tolist() if g not in ctx.imports]
+    for g, (first, first_index) in zip(left, st.first_refs_of(left)):
+        bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
+        typ = elf.STT_NOTYPE                    # as the (first) reference declares it
+        if first > 0:
+            typ = int(ctx.files[first].syms[first_index]["st_info"]) & 0xF
+        ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
 
 
 def _undefined(st) -> np.ndarray:
@@ -491,7 +490,14 @@ def _definitions(ctx, df: np.ndarray, di: np.ndarray, rows: bool = True) -> tupl
     shndx = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.sym_shndx[k:] for f, k in zip(objs, fg)])
     if not rows:
         return None, shndx.astype(np.int64)[flat]
-    return elf.join_tables([f.syms[k:] for f, k in zip(objs, fg)])[flat], shndx.astype(np.int64)[flat]
+    return _take_rows(elf.join_tables([f.syms[k:] for f, k in zip(objs, fg)]), flat), shndx.astype(np.int64)[flat]
+
+
+def _take_rows(table: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``table[idx]`` of a contiguous structured table, gathered as whole records (NumPy
+    gathers a packed structure field by field: 2.5 ms for 33k symbols, 0.2 as records)."""
+    dt = table.dtype
+    return np.ascontiguousarray(table).view(np.dtype((np.void, dt.itemsize)))[idx].view(dt)
 
 
 def _excluded(obj, libs: set[str]) -> bool:

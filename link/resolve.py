@@ -147,6 +147,26 @@ class SymbolTable:
             self._first = (fr.tolist(), fri.tolist(), fr)
         return self._first
 
+    def first_refs_of(self, gids: list[int]) -> list[tuple[int, int]]:
+        """(first_ref, first_ref_index) of a few gids, (0, 0) for one never referred to: the
+        references are walked in load order until each is found, instead of ordering every
+        reference of the link (10 ms in a large one) for a handful."""
+        if self._first is not None and len(self._first[0]) == len(self.names):
+            return [(self._first[0][g], self._first[1][g]) for g in gids]
+        left = set(gids)
+        found: dict[int, tuple[int, int]] = {}
+        for fid, g, i in self._ref_parts:
+            if not left:
+                break
+            gl = g.tolist() if isinstance(g, np.ndarray) else g
+            if left.isdisjoint(gl):
+                continue
+            for k, x in enumerate(gl):
+                if x in left:
+                    left.discard(x)
+                    found[x] = (fid, int(i[k]))
+        return [found.get(g, (0, 0)) for g in gids]
+
     def __len__(self) -> int:
         return len(self.names)
 

@@ -46,8 +46,10 @@ from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, socket
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
 served = False                  # true in a server's child: this process runs a command it was sent
+BEGAN = b"+"                    # the first byte a command's process writes to its uses pipe
 OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 LOG: str | None = None          # XLD_SERVER_LOG of the server (a child appends its own line)
+_watched = None                 # the server's Watch (its inotify descriptor is not a child's)
 
 
 def installation_key() -> str:
@@ -204,6 +206,113 @@ def stale(files: dict[str, tuple[int, int]]) -> bool:
     return False
 
 
+# inotify(7): what a change to a file (its contents, its metadata, a name in its directory)
+# reports on a watch of the directory, and a change to the directory itself
+_IN_MASK = (0x2 | 0x4 | 0x8 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800)
+# MODIFY ATTRIB CLOSE_WRITE MOVED_FROM MOVED_TO CREATE DELETE DELETE_SELF MOVE_SELF
+# filesystems whose changes inotify sees, whoever makes them (not NFS, FUSE, 9p ...: a change
+# made elsewhere is not reported there)
+_LOCAL_FS = {0xEF53, 0x58465342, 0x9123683E, 0x01021994, 0x794C7630, 0xF2F52010, 0x2FC12FC1}
+# ext2/3/4 xfs btrfs tmpfs overlayfs f2fs zfs
+
+
+class Watch:
+    """The files the server's staleness rests on (``_module_files``), watched: a command's
+    check stats each of them (300-450 files: 0.8-1.4 ms on every command's path, while its
+    process waits for the go) only after inotify reported a change in one of their
+    directories since the last check.  After a report the watch is dropped (the checks stat
+    everything again) until ``renew`` starts a fresh one between commands: of the
+    directories as they are then (a path that is missing is watched through its nearest
+    directory that exists), followed by a full check, so a change is either seen by that
+    check or reported after it.  A watch is renewed at most every RENEW_AFTER seconds (a
+    busy directory, such as the home directory a missing user site directory is watched
+    through, reports often), and never again after one that took long (the kernel walks a
+    watched directory's cached entries: 0.1 s for a /tmp with many).  Without inotify, or
+    where a directory is on a filesystem it cannot vouch for, every check stats them all,
+    as before."""
+
+    RENEW_AFTER = 5.0
+    RENEW_MAX = 0.02
+
+    def __init__(self, files: dict[str, tuple[int, int]]):
+        self.files = files
+        self.fd = -1                    # none (yet, or dropped): checks stat every file
+        self.next_renewal = 0.0         # (monotonic; inf: never)
+
+    def stale(self) -> bool:
+        """Whether a file changed (a command's check)."""
+        if self.fd >= 0 and not self._events():
+            return False
+        self.close()
+        return stale(self.files)
+
+    def renew(self) -> None:
+        """Between commands: start a watch if there is none (and may be), then check every
+        file (one changed: the watch is dropped, and the next command's check finds it)."""
+        now = time.monotonic()
+        if self.fd < 0 and now >= self.next_renewal:
+            try:
+                self.fd = _inotify(self.files)
+            except Exception:           # (no inotify, no ctypes: the full check each time)
+                self.fd = -1
+            took = time.monotonic() - now
+            self.next_renewal = now + self.RENEW_AFTER if self.fd >= 0 and took < self.RENEW_MAX \
+                else float("inf")
+            if self.fd >= 0 and stale(self.files):
+                self.close()
+
+    def _events(self) -> bool:
+        """Whether anything was reported since the last call (all of it read)."""
+        seen = False
+        while True:
+            try:
+                if not os.read(self.fd, 1 << 16):
+                    break
+            except BlockingIOError:
+                break
+            except OSError:             # (an overflowing queue reports an event, not this)
+                os.close(self.fd)
+                self.fd = -1
+                return True
+            seen = True
+        return seen
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _inotify(files: dict[str, tuple[int, int]]) -> int:
+    """An inotify descriptor watching the directory of each path (its nearest one that
+    exists) and each path that is a directory, or -1 when one cannot be watched (on a
+    filesystem not in _LOCAL_FS)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    dirs = set()
+    for f in files:
+        f = os.path.abspath(f)
+        if os.path.isdir(f):
+            dirs.add(f)
+        d = os.path.dirname(f)
+        while not os.path.isdir(d) and d != os.path.dirname(d):
+            d = os.path.dirname(d)
+        dirs.add(d)
+    buf = ctypes.create_string_buffer(256)          # struct statfs: f_type first (a long)
+    for d in dirs:
+        if libc.statfs(os.fsencode(d), buf) != 0 or \
+                int.from_bytes(buf.raw[:ctypes.sizeof(ctypes.c_long)], sys.byteorder) not in _LOCAL_FS:
+            return -1
+    fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+    if fd < 0:
+        return -1
+    for d in sorted(dirs):
+        if libc.inotify_add_watch(fd, os.fsencode(d), _IN_MASK) < 0:
+            os.close(fd)
+            return -1
+    return fd
+
+
 class Request:
     def __init__(self, conn, fds: list[int], body: bytes):
         parts = body.split(b"\0")
@@ -233,6 +342,7 @@ class Request:
         self.started = time.monotonic()        # when the request was read
         self.uses_r = self.uses_w = -1        # the child says which libraries it read, after
         self.uses = bytearray()               # "=" and its status when the client has that
+        self.began = False                    # the child wrote BEGAN: it runs the command
         self.said_all = False                 # the child closed the pipe
         self.client_gone = False              # the client closed its connection
         self.done = False                     # both: the command is over (_ended)
@@ -299,10 +409,11 @@ def _child(req: Request, keep_closed: list[int]) -> None:
     _run(req)
 
 
-def _become(req: Request, keep_closed: list[int]) -> None:
+def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = ()) -> None:
     """Take the client's working directory, stdin/stdout/stderr, environment, umask and
     limits (a spare does it before the server has checked its code on disk, and then waits:
-    nothing of it is seen unless it runs the command)."""
+    nothing of it is seen unless it runs the command; ``keep_open``: its connection to the
+    server)."""
     import gc
     import io
     import resource
@@ -317,12 +428,22 @@ def _become(req: Request, keep_closed: list[int]) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     for name in FORWARDED_SIGNALS[1:] + ("SIGCHLD",):      # SIGPIPE stays ignored, as Python has it
         signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # the server's descriptors out of the command's way, before its limits are taken (a lower
+    # hard limit leaves room above the soft one only now)
+    import socket
+    nofile = req.limits.get("RLIMIT_NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE))[0]
+    conn, req.uses_w = out_of_reach([req.conn.detach(), req.uses_w], nofile)
+    req.conn = socket.socket(fileno=conn)
     for name, (soft, hard) in req.limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     os.fchdir(req.cwd)
     for i, fd in enumerate(req.stdio):
         os.dup2(fd, i)
     req.close_fds()
+    if req.argv[:1] == ["run"]:
+        # nor the descriptors of the libraries the server parsed ahead for links (a link uses
+        # them: their mappings hold them); a run's own descriptors start at 3 as unserved
+        _close_others({0, 1, 2, conn, req.uses_w, *keep_open})
     os.umask(req.umask)
     os.environb.clear()
     os.environb.update(req.env)
@@ -343,6 +464,67 @@ def _become(req: Request, keep_closed: list[int]) -> None:
         gc.disable()
 
 
+def _close_others(keep: set[int]) -> None:
+    """Close every descriptor of this process but ``keep``: in a run's process, the ones it
+    inherited from the server (nothing of the server's runs there: the mappings of the
+    libraries parsed ahead that held some are never closed or freed before it exits)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in names:
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:           # (the listing's own descriptor, closed by now)
+                pass
+
+
+FD_CAP = 1 << 16        # out_of_reach goes no higher (a larger table is a cost of its own)
+
+
+def out_of_reach(fds: list[int], nofile: int) -> list[int]:
+    """Move the descriptors a command's process keeps for its server and client (the
+    connection its status goes to, the pipe it says what it read in) where the command does
+    not meet them, close-on-exec: at ``nofile``, the RLIMIT_NOFILE soft limit the command
+    will run with, and above (this process's soft limit raised for the moment, as far as its
+    hard one goes; the command's limits are taken after), else just below it.  So a served
+    link or run sees the descriptor table of an unserved one: its first descriptor is 3, it
+    runs out after as many, and a program it executes inherits none of them.  Returns the
+    new descriptors, in order; the old ones are closed."""
+    import fcntl
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    n = len(fds)
+    raise_to = None
+    if nofile == resource.RLIM_INFINITY or nofile > FD_CAP:
+        nofile = FD_CAP
+    if nofile + n <= soft:
+        base = nofile
+    elif hard == resource.RLIM_INFINITY or nofile + n <= hard:
+        base, raise_to = nofile, nofile + n
+    else:
+        base = max(3, nofile - n)
+    moved = []
+    try:
+        if raise_to is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raise_to, hard))
+        for fd in fds:
+            try:
+                moved.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, base))
+            except OSError:           # no room up there: it stays, not inherited at least
+                os.set_inheritable(fd, False)
+                moved.append(fd)
+    finally:
+        if raise_to is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    for fd, new in zip(fds, moved):
+        if new != fd:
+            os.close(fd)
+    return moved
+
+
 def _hold_signals(hold: bool) -> None:
     """Block (or unblock) the signals a client forwards, in a child from before it takes the
     command's handlers (_become) until it runs the command (_run).  The server forwards them
@@ -360,6 +542,9 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
     import gc
     status = 1
     me = os.getpid()
+    # the server reports a process that ends without this as one that never ran its command
+    # (not with the status it ended with: a spare handed a truncated command ends with 0)
+    _write_all(req.uses_w, BEGAN)
     try:
         _hold_signals(False)          # (one held since _become is taken here)
         if failed is not None:
@@ -634,7 +819,9 @@ def serve(path: str, expected_cli: str) -> int:
         with open(path + ".off", "w") as f:
             f.write(f"{type(e).__name__}: {e}\n")
         return 1
-    files = _module_files()
+    global _watched
+    files = _watched = Watch(_module_files())
+    files.renew()
     installation = client.this_process_key_text().encode("utf-8", "surrogateescape")
     idle = float(os.environ.get("XLD_SERVER_IDLE", DEFAULT_IDLE))
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
@@ -675,7 +862,7 @@ def serve(path: str, expected_cli: str) -> int:
                     if what == "accept":
                         conn, _ = listener.accept()
                         if not _accept(conn, files, running, sel, listener, installation, lock,
-                                       spare) and stale(files):
+                                       spare) and files.stale():
                             # no new commands; the running ones end first (a client whose
                             # server went away would have no status)
                             sel.unregister(listener)
@@ -692,6 +879,8 @@ def serve(path: str, expected_cli: str) -> int:
                     else:
                         _on_exit(what[1], running, sel, spare)
                         last = time.monotonic()
+                    if not leaving and not running:
+                        files.renew()           # (only after a change was reported)
                     if not leaving and not spare.broken and \
                             (spare.state != _warm_state() if spare.pid else
                              all(r.done for r in running.values())):
@@ -725,7 +914,8 @@ def _not_inherited(listener, sel, lock: int, running, spare: Spare) -> list[int]
     connection (it sends its status, server or not); not the lock (a successor must be able
     to take it while an orphaned command runs on), nor the spare's (it sees the server go when
     its connection closes)."""
-    fds = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock]
+    fds = [listener.fileno(), sel.fileno() if hasattr(sel, "fileno") else -1, lock,
+           _watched.fd if _watched is not None else -1]
     for r in running.values():
         fds += [r.conn.fileno(), r.pidfd, r.uses_r]
     if spare.pid:
@@ -884,7 +1074,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]]) -> None:
     failed = None
     _hold_signals(True)           # the command's signals wait for _run (_hold_signals)
     try:                          # while the server checks its code on disk
-        _become(req, [])
+        _become(req, [], (ctl.fileno(),))
     except BaseException as e:
         failed = e
     try:
@@ -924,7 +1114,7 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: S
         # the child says which pages it wrote if nothing was copied ahead for it (_prefault)
         req.learn = spare.learns if spare.pid else not spare.runs
         offered = spare.offer(req, sel)           # it takes the client's place meanwhile
-    if req.uses_r < 0 or stale(files):
+    if req.uses_r < 0 or files.stale():
         if offered:
             spare.stop(sel)                       # (it ran nothing)
         try:
@@ -1002,7 +1192,10 @@ def _read_uses(req: Request) -> bool:
             return True
         if not chunk:
             return True
-        if len(req.uses) < MAX_REQUEST:
+        if not req.began and not req.uses:
+            req.began = chunk[:1] == BEGAN
+            chunk = chunk[1:] if req.began else b""        # (a process that did not begin
+        if len(req.uses) < MAX_REQUEST:                     # says nothing the server uses)
             req.uses += chunk
 
 
@@ -1063,9 +1256,9 @@ def _on_exit(pidfd: int, running, sel, spare: Spare) -> None:
     _read_uses(req)
     os.close(req.uses_r)
     if LOG and not req.uses.startswith(b"="):     # (one that said its status logged itself)
-        _log_served(req, code, "0", usage.ru_utime + usage.ru_stime)
-    try:
-        req.conn.sendall(b"S" + struct.pack("<i", code))
+        _log_served(req, code if req.began else "not-begun", "0", usage.ru_utime + usage.ru_stime)
+    try:                          # N: its process ended before it began the command
+        req.conn.sendall((b"S" if req.began else b"N") + struct.pack("<i", code))
     except OSError:
         pass
     req.conn.close()

@@ -595,3 +595,132 @@ def test_a_guest_that_leaves_a_process_behind_does_not_hold_the_server(server_en
         assert sum("'--version'" in line for line in log) == 1, log   # the last one served
     finally:
         done.touch()
+
+
+NFILES = r"""
+#include <fcntl.h>
+#include <stdio.h>
+int main(int argc, char **argv) {      /* opens argv[1] until it may not: how many, from which */
+    int first = -1, n = 0, fd;
+    while ((fd = open(argv[1], O_RDONLY)) >= 0) {
+        if (first < 0)
+            first = fd;
+        n++;
+    }
+    printf("first=%d opened=%d\n", first, n);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("limits", [(40, 80), (40, 40)])
+def test_a_served_run_has_the_descriptors_of_an_unserved_one(objects, server_env, tmp_path, limits):
+    """The process of a served command keeps two descriptors of the server's (its connection
+    to the client, the pipe it tells the server in): they are out of the command's way, and
+    a run's process closes those of the libraries the server parsed ahead for links; so a
+    program under a served `xld run` with `ulimit -n 40` opens as many files as unserved, from
+    the same first number (after a link, it opened 29 for 36).  With the hard limit above the
+    soft one and without (the server's hard limit leaves room)."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    assert hard == resource.RLIM_INFINITY or hard >= 100, "the test needs a hard RLIMIT_NOFILE of 100"
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "nfiles.c").write_text(NFILES)
+    obj = cc.compile(tmp_path / "nfiles.c", tmp_path / "nfiles.o")
+    gnu = tc.require("aarch64-linux-gnu-gcc")
+    subprocess.run([gnu, "-static", str(obj), "-o", str(tmp_path / "nfiles")], check=True)
+
+    def run(env):
+        return xld(["run", tmp_path / "nfiles", tmp_path / "nfiles.c"], env, tmp_path,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits))
+    alone = run(dict(server_env, XLD_SERVER="0"))
+    assert alone.returncode == 0 and alone.stdout.startswith(b"first=3 opened=3"), alone
+    xld(["--version"], server_env, tmp_path)
+    wait_for_socket(server_env)
+    for n in range(2):                    # the second finds the libraries parsed ahead
+        linked = gcc_link(objects, tmp_path / f"linked{n}", server_env, tmp_path)
+        assert linked.returncode == 0, linked.stderr
+    got = run(server_env)
+    assert (got.returncode, got.stdout, got.stderr) == (alone.returncode, alone.stdout, alone.stderr)
+    log = served(server_env)
+    assert any("'run'" in line and "status=0" in line for line in log), log
+    links = [line for line in log if "crtn.o" in line]
+    assert len(links) == 2 and "warm=0 " not in links[1], log
+
+
+# a server whose descriptors ran out as it handed a command to its spare: the spare gets the
+# command without one of them (as recvmsg truncates them) and ends, having run nothing
+TRUNCATING_SERVER = r"""
+import os, socket, sys
+from xld.link import cli, client, server
+real = socket.socket.sendmsg
+def sendmsg(self, buffers, ancdata=(), *rest):
+    return real(self, buffers, [(lvl, typ, data[:-4]) for lvl, typ, data in ancdata], *rest)
+socket.socket.sendmsg = sendmsg
+path = os.path.join(client.socket_dir(), server.installation_key() + ".sock")
+sys.exit(server.serve(path, os.path.abspath(cli.__file__)))
+"""
+
+
+def test_a_command_that_never_began_is_an_error(objects, server_env, tmp_path):
+    """A command's process that ended before it began the command (a spare handed a
+    truncated command ends with 0) is an error for the client, never the status 0 of a link
+    that wrote nothing."""
+    srv = subprocess.Popen([sys.executable, "-c", TRUNCATING_SERVER], env=server_env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for_socket(server_env)
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out"], server_env, tmp_path)
+        assert p.returncode == 1, p
+        assert b"xld: error: the warm server's process for the command ended before it began" \
+            in p.stderr, p.stderr
+        assert not (tmp_path / "out").exists()
+        assert any("status=not-begun" in line for line in served(server_env)), served(server_env)
+    finally:
+        srv.terminate()
+        srv.wait(timeout=60)
+
+
+def test_the_watch_sees_every_kind_of_change_to_the_servers_files(tmp_path):
+    """The server stats its files only after inotify reported a change in their directories
+    (server.Watch): a change of contents in place (same size), of the mtime alone, a file
+    renamed over one, and a missing directory made one level at a time (watched through its
+    nearest directory that exists, which a renewal brings closer) each make it stale; a
+    change beside them costs a full check, not a false alarm."""
+    from xld.link import server
+    mod = tmp_path / "mod.py"
+    deep = tmp_path / "a" / "b" / "site-packages"       # absent, as a user site directory
+
+    def watch():
+        mod.write_text("x = 1\n")
+        os.utime(mod, ns=(10**18, 10**18))
+        w = server.Watch({str(p): server._state(str(p)) for p in (mod, deep)})
+        w.renew()
+        assert w.fd >= 0, "no inotify watch (the test needs a local filesystem)"
+        assert not w.stale() and not w.stale()
+        return w
+    def in_place():
+        with mod.open("r+") as f:
+            f.write("y")
+
+    def renamed_over():
+        (tmp_path / "new").write_text("z = 33\n")
+        os.rename(tmp_path / "new", mod)
+    for change in (in_place, lambda: os.utime(mod, ns=(1, 1)), renamed_over):
+        w = watch()
+        change()
+        assert w.stale() and w.fd < 0               # dropped until renewed
+        w.close()
+    w = watch()
+    (tmp_path / "a").mkdir()
+    assert not w.stale() and w.fd < 0               # reported; a full check: nothing changed
+    w.next_renewal = 0.0
+    w.renew()                                       # now watched through a/
+    (tmp_path / "a" / "b").mkdir()
+    assert not w.stale()
+    w.next_renewal = 0.0
+    w.renew()
+    deep.mkdir()
+    assert w.stale()
+    w.close()
