@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 import os
-from itertools import compress
+from itertools import chain, compress, repeat
 
 import numpy as np
 
@@ -93,6 +93,29 @@ class SymbolTable:
             self.common_align.extend(zeros)
             gl = list(map(get, names))
         return gl
+
+    def intern_array(self, names: list[str]) -> np.ndarray:
+        """``intern_all`` for many names (the globals of many objects): the same ids, as an
+        array, with one lookup of each name (and a second of the new ones only)."""
+        n = len(names)
+        ids = self.ids
+        g = np.fromiter(map(ids.get, names, repeat(0)), dtype=np.int64, count=n)     # (no id is 0)
+        miss = np.flatnonzero(g == 0)
+        if len(miss):
+            new = list(map(names.__getitem__, miss.tolist()))
+            fresh = list(dict.fromkeys(new))            # (in order of first appearance)
+            base, k = len(self.names), len(fresh)
+            ids.update(zip(fresh, range(base, base + k)))
+            self.names.extend(fresh)
+            zeros = [0] * k
+            self.state.extend(zeros)
+            self.def_file.extend(zeros)
+            self.def_index.extend(zeros)
+            self.strong_ref.extend(bytes(k))
+            self.common_size.extend(zeros)
+            self.common_align.extend(zeros)
+            g[miss] = np.fromiter(map(ids.__getitem__, new), dtype=np.int64, count=len(new))
+        return g
 
     def add_refs(self, file_id: int, gids, index) -> None:
         """Record references (undefined entries) of a file, for first_ref: their gids and
@@ -378,6 +401,23 @@ class Resolver:
         self.shared_wants: set[str] = set()
 
     # -- objects ---------------------------------------------------------------------------
+    def intern_ahead(self, objs: list) -> None:
+        """Intern the globals of objects about to be added one after another (the objects a
+        command line names in a row) in one pass, when nothing between their adds can intern
+        a name: no archive symbol is lazy, so adding one loads no member.  Each name gets the
+        id it would get object by object (the order of first appearance); ``add_object``
+        takes them (``gids_ahead``).  Nothing is done under --wrap or --trace-symbol (their
+        names are not the objects' own)."""
+        if self.lazy or self.pending or self.pending_common or self.ctx.opts.wrap \
+                or self.ctx.opts.trace_symbol or len(objs) < 2:
+            return
+        lists = [o.global_names() for o in objs]
+        g = self.symtab.intern_array(list(chain.from_iterable(lists)))
+        at = 0
+        for o, names in zip(objs, lists):
+            o.gids_ahead = g[at:at + len(names)]
+            at += len(names)
+
     def add_object(self, obj) -> None:
         ctx = self.ctx
         if obj.machine != self._machine:        # the same answer for every later object
@@ -416,9 +456,15 @@ class Resolver:
         if "__gnu_lto_slim" in names:
             raise LinkError(f"{obj.name}: is a GCC LTO object (built with -flto); xld does not run "
                             f"link-time optimization: build without -flto, or with -ffat-lto-objects")
-        # intern every name (one dict lookup each; new names appended together)
-        gl = st.intern_all(names)
-        gids[fg:] = gl
+        ahead = obj.__dict__.get("gids_ahead")
+        if ahead is not None:               # (interned with the objects around it: intern_ahead)
+            del obj.gids_ahead
+            gids[fg:] = ahead
+            gl = ahead.tolist()
+        else:
+            # intern every name (one dict lookup each; new names appended together)
+            gl = st.intern_all(names)
+            gids[fg:] = gl
         n = len(names)
         if n == 0:
             return
