@@ -11,9 +11,8 @@ a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
 
-import operator
 import os
-from itertools import chain, compress, repeat
+from itertools import chain, count
 
 import numpy as np
 
@@ -22,6 +21,9 @@ from xld.link.errors import LinkError
 
 UNDEF, WEAK, COMMON, DEFINED = 0, 1, 2, 3
 LINKER = -1          # def_file value of a linker-defined symbol
+
+
+_FEW_NAMES = 64           # intern_all: more names are interned as an array (intern_array)
 
 
 class SymbolTable:
@@ -56,9 +58,11 @@ class SymbolTable:
 
     def intern_all(self, names: list[str]) -> list[int]:
         """The ids of ``names``; new names are appended together (one extend per column)."""
+        if len(names) > _FEW_NAMES:
+            return self.intern_array(names).tolist()
         get = self.ids.get
         gl = list(map(get, names))
-        if None in gl and len(names) <= 64:
+        if None in gl:
             # (an archive member's handful: one loop over the new ones, no temporaries)
             ids, allnames = self.ids, self.names
             base = n = len(allnames)
@@ -79,33 +83,26 @@ class SymbolTable:
             self.strong_ref += bytes(k)
             self.common_size += zeros
             self.common_align += zeros
-        elif None in gl:
-            new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
-            base, k = len(self.names), len(new)
-            self.ids.update(zip(new, range(base, base + k)))
-            self.names.extend(new)
-            zeros = [0] * k
-            self.state.extend(zeros)
-            self.def_file.extend(zeros)
-            self.def_index.extend(zeros)
-            self.strong_ref.extend(bytes(k))
-            self.common_size.extend(zeros)
-            self.common_align.extend(zeros)
-            gl = list(map(get, names))
         return gl
 
     def intern_array(self, names: list[str]) -> np.ndarray:
         """``intern_all`` for many names (the globals of many objects): the same ids, as an
-        array, with one lookup of each name (and a second of the new ones only)."""
+        array, with one pass over the names: each new name is entered with its place in the
+        list (``setdefault``: a name seen again gets the place of its first appearance), then
+        the new names are numbered in that order."""
         n = len(names)
         ids = self.ids
-        g = np.fromiter(map(ids.get, names, repeat(0)), dtype=np.int64, count=n)     # (no id is 0)
-        miss = np.flatnonzero(g == 0)
-        if len(miss):
-            new = list(map(names.__getitem__, miss.tolist()))
-            fresh = list(dict.fromkeys(new))            # (in order of first appearance)
-            base, k = len(self.names), len(fresh)
-            ids.update(zip(fresh, range(base, base + k)))
+        base = len(self.names)
+        got = np.fromiter(map(ids.setdefault, names, count(base)), dtype=np.int64, count=n)
+        new = np.flatnonzero(got >= base)           # (a known name's id is below base)
+        if len(new):
+            firsts = np.flatnonzero(got == np.arange(base, base + n, dtype=np.int64))
+            fresh = list(map(names.__getitem__, firsts.tolist()))
+            k = len(fresh)
+            number = np.zeros(n, dtype=np.int64)
+            number[firsts] = np.arange(base, base + k, dtype=np.int64)
+            got[new] = number[got[new] - base]
+            ids.update(zip(fresh, range(base, base + k)))     # (their places become their ids)
             self.names.extend(fresh)
             zeros = [0] * k
             self.state.extend(zeros)
@@ -114,8 +111,7 @@ class SymbolTable:
             self.strong_ref.extend(bytes(k))
             self.common_size.extend(zeros)
             self.common_align.extend(zeros)
-            g[miss] = np.fromiter(map(ids.__getitem__, new), dtype=np.int64, count=len(new))
-        return g
+        return got
 
     def add_refs(self, file_id: int, gids, index) -> None:
         """Record references (undefined entries) of a file, for first_ref: their gids and
