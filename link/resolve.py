@@ -11,8 +11,9 @@ a symbol defined in a discarded copy acts as a reference to the kept one.
 """
 from __future__ import annotations
 
+import operator
 import os
-from itertools import chain, count
+from itertools import chain, compress, count
 
 import numpy as np
 
@@ -23,7 +24,9 @@ UNDEF, WEAK, COMMON, DEFINED = 0, 1, 2, 3
 LINKER = -1          # def_file value of a linker-defined symbol
 
 
-_FEW_NAMES = 64           # intern_all: more names are interned as an array (intern_array)
+# intern_all: more names are interned as an array (intern_array: a dozen array calls, which
+# pay only for a long list); Resolver.intern_ahead: fewer names in a row are interned per object
+_MANY_NAMES = 512
 
 
 class SymbolTable:
@@ -58,11 +61,11 @@ class SymbolTable:
 
     def intern_all(self, names: list[str]) -> list[int]:
         """The ids of ``names``; new names are appended together (one extend per column)."""
-        if len(names) > _FEW_NAMES:
+        if len(names) > _MANY_NAMES:
             return self.intern_array(names).tolist()
         get = self.ids.get
         gl = list(map(get, names))
-        if None in gl:
+        if None in gl and len(names) <= 64:
             # (an archive member's handful: one loop over the new ones, no temporaries)
             ids, allnames = self.ids, self.names
             base = n = len(allnames)
@@ -83,6 +86,19 @@ class SymbolTable:
             self.strong_ref += bytes(k)
             self.common_size += zeros
             self.common_align += zeros
+        elif None in gl:
+            new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
+            base, k = len(self.names), len(new)
+            self.ids.update(zip(new, range(base, base + k)))
+            self.names.extend(new)
+            zeros = [0] * k
+            self.state.extend(zeros)
+            self.def_file.extend(zeros)
+            self.def_index.extend(zeros)
+            self.strong_ref.extend(bytes(k))
+            self.common_size.extend(zeros)
+            self.common_align.extend(zeros)
+            gl = list(map(get, names))
         return gl
 
     def intern_array(self, names: list[str]) -> np.ndarray:
@@ -408,6 +424,8 @@ class Resolver:
                 or self.ctx.opts.trace_symbol or len(objs) < 2:
             return
         lists = [o.global_names() for o in objs]
+        if sum(map(len, lists)) <= _MANY_NAMES:
+            return
         g = self.symtab.intern_array(list(chain.from_iterable(lists)))
         at = 0
         for o, names in zip(objs, lists):
