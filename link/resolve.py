@@ -473,6 +473,9 @@ class Resolver:
         ahead = obj.__dict__.get("gids_ahead")
         if ahead is not None:               # (interned with the objects around it: intern_ahead)
             del obj.gids_ahead
+            # (its names are the symbol table's from here: the object's own copies go after
+            # this add, a few MB in a large link; global_names() reads them again if asked)
+            del obj._global_names
             gids[fg:] = ahead
             gl = ahead.tolist()
         else:
