@@ -5,6 +5,7 @@ import os
 import struct
 import sys
 import time
+from itertools import islice
 
 import numpy as np
 
@@ -246,7 +247,7 @@ def load_inputs(ctx: Context) -> None:
     group: list | None = None
     lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
     ready = _read_objects(ctx)
-    for item in ctx.opts.inputs:
+    for at, item in enumerate(ctx.opts.inputs):
         if item.kind == "lib_start":
             if lazy is not None:
                 raise LinkError("nested --start-lib")
@@ -280,6 +281,8 @@ def load_inputs(ctx: Context) -> None:
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
         f = ready.pop(path, None) if item.kind == "file" else None
+        if f is not None and lazy is None and "gids_ahead" not in f.__dict__:
+            r.intern_ahead([f, *_ready_after(ctx.opts.inputs, at, ready)])
         if f is None:
             f = inp.open_input(path)
         ctx.input_paths.append(path)
@@ -329,6 +332,19 @@ def _read_objects(ctx) -> dict:
     ready = {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
     resolve.classify_many(ready.values())
     return ready
+
+
+def _ready_after(inputs: list, at: int, ready: dict) -> list:
+    """The objects read ahead (``ready``) that the command line names right after input
+    ``at``, up to the first input that is not one (or is one named again)."""
+    run, seen = [], set()
+    for item in islice(inputs, at + 1, None):
+        obj = ready.get(item.value) if item.kind == "file" else None
+        if obj is None or item.value in seen:
+            break
+        seen.add(item.value)
+        run.append(obj)
+    return run
 
 
 def _write_why_extract(ctx) -> None:

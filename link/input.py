@@ -741,7 +741,18 @@ def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, co
     size, type) and ``counts`` name offsets in ``offsets`` (one after another): the names,
     a list per object, as ``_strings_at`` reads them.  None when a string table is not ASCII."""
     size = np.where(str_type == elf.SHT_NOBITS, 0, str_size.astype(np.int64))
-    tables = [np.frombuffer(cand[i][1], np.uint8, int(n), int(a)) for i, a, n in zip(which, str_off.tolist(), size.tolist())]
+    counts = np.asarray(counts, dtype=np.int64)
+    offsets = offsets.astype(np.int64)
+    # each table from the first name asked for on (the local labels riscv64 objects keep
+    # come before their globals, and are most of the table)
+    lo = np.zeros(len(which), dtype=np.int64)
+    some = np.flatnonzero(counts > 0)
+    if len(some):
+        lo[some] = np.minimum.reduceat(offsets, (np.cumsum(counts) - counts)[some])
+    lo = np.minimum(lo, size)
+    size = size - lo
+    tables = [np.frombuffer(cand[i][1], np.uint8, int(n), int(a))
+              for i, a, n in zip(which, (str_off.astype(np.int64) + lo).tolist(), size.tolist())]
     tables.append(np.zeros(0, np.uint8))
     sentinel = np.zeros(1, np.uint8)                 # a NUL after each table: no name runs on
     raw = np.concatenate([x for tb in tables[:-1] for x in (tb, sentinel)]) if len(tables) > 1 else np.zeros(0, np.uint8)
@@ -750,9 +761,8 @@ def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, co
     except UnicodeDecodeError:
         return None
     base = np.cumsum(size + 1) - (size + 1)
-    counts = np.asarray(counts, dtype=np.int64)
     owner = np.repeat(np.arange(len(which)), counts)
-    start = base[owner] + np.minimum(offsets.astype(np.int64), size[owner])    # past the end: ""
+    start = base[owner] + np.minimum(offsets - lo[owner], size[owner])    # past the end: ""
     nul = np.flatnonzero(raw == 0)
     piece = np.searchsorted(nul, start)              # the NUL that ends each name
     if len(nul) > 2 * len(start):        # mostly other names (locals): cut out the ones asked for

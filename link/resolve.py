@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 import os
-from itertools import compress
+from itertools import chain, compress, count
 
 import numpy as np
 
@@ -22,6 +22,11 @@ from xld.link.errors import LinkError
 
 UNDEF, WEAK, COMMON, DEFINED = 0, 1, 2, 3
 LINKER = -1          # def_file value of a linker-defined symbol
+
+
+# intern_all: more names are interned as an array (intern_array: a dozen array calls, which
+# pay only for a long list); Resolver.intern_ahead: fewer names in a row are interned per object
+_MANY_NAMES = 512
 
 
 class SymbolTable:
@@ -56,6 +61,8 @@ class SymbolTable:
 
     def intern_all(self, names: list[str]) -> list[int]:
         """The ids of ``names``; new names are appended together (one extend per column)."""
+        if len(names) > _MANY_NAMES:
+            return self.intern_array(names).tolist()
         get = self.ids.get
         gl = list(map(get, names))
         if None in gl and len(names) <= 64:
@@ -93,6 +100,34 @@ class SymbolTable:
             self.common_align.extend(zeros)
             gl = list(map(get, names))
         return gl
+
+    def intern_array(self, names: list[str]) -> np.ndarray:
+        """``intern_all`` for many names (the globals of many objects): the same ids, as an
+        array, with one pass over the names: each new name is entered with its place in the
+        list (``setdefault``: a name seen again gets the place of its first appearance), then
+        the new names are numbered in that order."""
+        n = len(names)
+        ids = self.ids
+        base = len(self.names)
+        got = np.fromiter(map(ids.setdefault, names, count(base)), dtype=np.int64, count=n)
+        new = np.flatnonzero(got >= base)           # (a known name's id is below base)
+        if len(new):
+            firsts = np.flatnonzero(got == np.arange(base, base + n, dtype=np.int64))
+            fresh = list(map(names.__getitem__, firsts.tolist()))
+            k = len(fresh)
+            number = np.zeros(n, dtype=np.int64)
+            number[firsts] = np.arange(base, base + k, dtype=np.int64)
+            got[new] = number[got[new] - base]
+            ids.update(zip(fresh, range(base, base + k)))     # (their places become their ids)
+            self.names.extend(fresh)
+            zeros = [0] * k
+            self.state.extend(zeros)
+            self.def_file.extend(zeros)
+            self.def_index.extend(zeros)
+            self.strong_ref.extend(bytes(k))
+            self.common_size.extend(zeros)
+            self.common_align.extend(zeros)
+        return got
 
     def add_refs(self, file_id: int, gids, index) -> None:
         """Record references (undefined entries) of a file, for first_ref: their gids and
@@ -404,6 +439,25 @@ class Resolver:
         self.shared_wants: set[str] = set()
 
     # -- objects ---------------------------------------------------------------------------
+    def intern_ahead(self, objs: list) -> None:
+        """Intern the globals of objects about to be added one after another (the objects a
+        command line names in a row) in one pass, when nothing between their adds can intern
+        a name: no archive symbol is lazy, so adding one loads no member.  Each name gets the
+        id it would get object by object (the order of first appearance); ``add_object``
+        takes them (``gids_ahead``).  Nothing is done under --wrap or --trace-symbol (their
+        names are not the objects' own)."""
+        if self.lazy or self.pending or self.pending_common or self.ctx.opts.wrap \
+                or self.ctx.opts.trace_symbol or len(objs) < 2:
+            return
+        lists = [o.global_names() for o in objs]
+        if sum(map(len, lists)) <= _MANY_NAMES:
+            return
+        g = self.symtab.intern_array(list(chain.from_iterable(lists)))
+        at = 0
+        for o, names in zip(objs, lists):
+            o.gids_ahead = g[at:at + len(names)]
+            at += len(names)
+
     def add_object(self, obj) -> None:
         ctx = self.ctx
         if obj.bitcode:                         # LLVM -flto: its symbols stand in (link/lto.py)
@@ -448,9 +502,18 @@ class Resolver:
             ctx.files.pop()
             stub = lto.claim(ctx, obj)
             return self.add_object(stub) if stub is not None else None
-        # intern every name (one dict lookup each; new names appended together)
-        gl = st.intern_all(names)
-        gids[fg:] = gl
+        ahead = obj.__dict__.get("gids_ahead")
+        if ahead is not None:               # (interned with the objects around it: intern_ahead)
+            del obj.gids_ahead
+            # (its names are the symbol table's from here: the object's own copies go after
+            # this add, a few MB in a large link; global_names() reads them again if asked)
+            del obj._global_names
+            gids[fg:] = ahead
+            gl = ahead.tolist()
+        else:
+            # intern every name (one dict lookup each; new names appended together)
+            gl = st.intern_all(names)
+            gids[fg:] = gl
         n = len(names)
         if n == 0:
             return

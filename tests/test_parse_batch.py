@@ -150,3 +150,42 @@ def test_classes_of_many_objects_as_of_each(objects):
         assert _lists(resolve.classes(o)) == _lists(fresh), o.name
     assert {type(resolve.classes(o)[0]) for o in objs} == {list, np.ndarray}   # both kinds were seen
 
+
+
+def test_names_interned_as_an_array_get_the_ids_one_by_one_gives():
+    """SymbolTable.intern_array (the globals of many objects at once) numbers new names in
+    order of first appearance, gives a name twice its first id and a known name its id: what
+    intern_all gives, called on the same names in pieces."""
+    known = ["main", "printf", "x"]
+    names = ["a", "printf", "b", "a", "c", "main", "b", "d", "x", "c", "e"] * 3 + [f"n{i}" for i in range(70)]
+    one, many = resolve.SymbolTable(), resolve.SymbolTable()
+    for st in (one, many):
+        st.intern_all(known)
+    ref = [g for k in range(0, len(names), 7) for g in one.intern_all(names[k:k + 7])]
+    got = many.intern_array(names)
+    assert got.tolist() == ref
+    assert many.names == one.names and many.ids == one.ids
+    assert len(many.state) == len(many.def_file) == len(many.strong_ref) == len(many.common_size) == len(many.names)
+    assert many.intern_array(names).tolist() == ref          # all known now: the same ids again
+
+
+def test_objects_interned_ahead_get_the_ids_of_object_by_object(objects, monkeypatch):
+    """Resolver.intern_ahead (the objects a command line names in a row) leaves every object
+    and the symbol table as adding them one by one does."""
+    from xld.link import driver, options
+    monkeypatch.setattr(resolve, "_MANY_NAMES", 0)          # (these objects have a few hundred)
+    from xld.link.errors import Diag
+
+    def resolved(ahead: bool):
+        objs = [o for o in inp.parse_objects(objects) if o is not None]
+        ctx = driver.Context(options.parse(["-o", "/dev/null", "x.o"]), Diag())
+        r = resolve.Resolver(ctx)
+        if ahead:
+            r.intern_ahead(objs)
+            assert all("gids_ahead" in o.__dict__ for o in objs)
+        for o in objs:
+            r.add_object(o)
+        st = ctx.symtab
+        return [o.gids.tolist() for o in objs], st.names, st.state, st.def_file, st.def_index, bytes(st.strong_ref)
+
+    assert resolved(True) == resolved(False)
