@@ -149,7 +149,8 @@ class Relaxer:
         self.saved = _Snapshot(ctx)
         self.L = ctx.rel
         self._candidates()
-        if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
+        if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()) \
+                and len(self.pc_hc) == 0:
             _shrink(ctx, None, [])
             return
         self.excluded: set[int] = set()
@@ -165,6 +166,7 @@ class Relaxer:
             self._candidates()
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._estimate()
+        self._pc_groups()
         edits, self.sites = self._decide(self.excluded)
         self.stats["rounds"] = self.rounds
         # what the decisions read (columns over the candidate rows, every file's symbol
@@ -203,7 +205,7 @@ class Relaxer:
 
     def _forget(self) -> None:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
-        for name in ("cand", "calls", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
+        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "slot", "_total", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
                      "absolute", "chunks", "placed", "call_margin", "_shndx"):
             self.__dict__.pop(name, None)
 
@@ -283,62 +285,102 @@ class Relaxer:
             rows = rows[keep]
             glen = lens[ok]
             self.cand[kind] = (rows, np.concatenate([[0], np.cumsum(glen)]).astype(np.int64))
-        # PC-relative pairs: a PCREL_HI20 and every PCREL_LO12 naming its label
-        his = np.nonzero(is_("pc_hi"))[0]
-        los = np.nonzero(is_("pc_lo"))[0]
-        empty = (np.zeros(0, np.int64), np.zeros(1, np.int64))
-        self.cand[_PCGP] = empty
-        if len(his) and len(los):
-            lf = L.file[los]
-            shndx_all, ybase = self.shndx
-            at = ybase[lf] + L.sym[los]
-            lab_sec = shndx_all[at]                             # the label's (section, value)
-            lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
-            del at
-            hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
-            fb = int(hf.max()).bit_length()
-            sb = int(hsec.max()).bit_length()
-            ob = max(int(hoff.max()), 0).bit_length()
-            if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
-                # one int64 key per place: (file, section, offset) packed
-                hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
-                valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
-                    & (lab_val <= int(hoff.max()))
-                qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
-                ho = np.argsort(hkey, kind="stable")
-                hs_ = hkey[ho]
-                # the last PCREL_HI20 at a place names it (as a dict would keep)
-                last = np.ones(len(ho), dtype=bool)
-                last[:-1] = hs_[1:] != hs_[:-1]
-                hs_, hrow = hs_[last], his[ho][last]
-                pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
-                match = valid & (hs_[pos] == qkey)
-                lo_m = los[match]
-                h_m = hrow[pos[match]]
-            else:
-                lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
-            spoiled = np.zeros(t.n, dtype=bool)
-            bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
-            spoiled[h_m[bad]] = True
-            good = ~spoiled[h_m] & relaxed[h_m] & exec_[h_m]
-            lo_m, h_m = lo_m[good], h_m[good]
-            if len(lo_m):
-                go = np.lexsort((lo_m, h_m))
-                lo_m, h_m = lo_m[go], h_m[go]
-                hu, first, cnt = np.unique(h_m, return_index=True, return_counts=True)
-                gstart = np.concatenate([[0], np.cumsum(cnt + 1)]).astype(np.int64)
-                rows = np.empty(len(lo_m) + len(hu), dtype=np.int64)
-                rows[gstart[:-1]] = hu
-                lopos = np.ones(len(rows), dtype=bool)
-                lopos[gstart[:-1]] = False
-                rows[lopos] = lo_m
-                self.cand[_PCGP] = (rows, gstart)
-        # group ids: calls first, then the gp, tp and pcgp groups
+        # PC-relative pairs (a PCREL_HI20 and every PCREL_LO12 naming its label): made after the
+        # estimate, around the HI20s it could relax (_pc_groups)
+        self.pc_his = np.nonzero(is_("pc_hi"))[0]
+        self.pc_los = np.nonzero(is_("pc_lo"))[0]
+        self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] if len(self.pc_los) \
+            else self.pc_his[:0]
+        self.cand[_PCGP] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self._number_groups()
+
+    def _number_groups(self) -> None:
+        """Group ids: calls first, then the gp, tp and pcgp groups."""
         self.gbase = {}
         base = len(self.calls)
         for kind in (_GP, _TP, _PCGP):
             self.gbase[kind] = base
             base += len(self.cand[kind][1]) - 1
+
+    def _pc_pairs(self, his: np.ndarray, los: np.ndarray):
+        """(PCREL_LO12 row, PCREL_HI20 row) of every LO12 whose label is the place of a HI20
+        (the last one there), the HI20 relaxable (R_RISCV_RELAX, in code) and not spoiled (a
+        LO12 of it in another section or without R_RISCV_RELAX); rows of ``his`` and ``los``
+        (which must hold every row of the files they name)."""
+        ctx, t, L = self.ctx, self.ctx.rel, self.L
+        relaxed, exec_ = self.relaxed, self.exec_
+        z = np.zeros(0, dtype=np.int64)
+        if len(his) == 0 or len(los) == 0:
+            return z, z
+        lf = L.file[los]
+        shndx_all, ybase = self.shndx
+        lab_sec = shndx_all[ybase[lf] + L.sym[los]]          # the label's (section, value)
+        lab_val = _st_values(ctx, lf, L.sym[los])
+        hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
+        fb = int(hf.max()).bit_length()
+        sb = int(hsec.max()).bit_length()
+        ob = max(int(hoff.max()), 0).bit_length()
+        if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
+            # one int64 key per place: (file, section, offset) packed
+            hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
+            valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
+                & (lab_val <= int(hoff.max()))
+            qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
+            ho = np.argsort(hkey, kind="stable")
+            hs_ = hkey[ho]
+            # the last PCREL_HI20 at a place names it (as a dict would keep)
+            last = np.ones(len(ho), dtype=bool)
+            last[:-1] = hs_[1:] != hs_[:-1]
+            hs_, hrow = hs_[last], his[ho][last]
+            pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
+            match = valid & (hs_[pos] == qkey)
+            lo_m = los[match]
+            h_m = hrow[pos[match]]
+        else:
+            lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
+        spoiled = np.zeros(t.n, dtype=bool)
+        bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
+        spoiled[h_m[bad]] = True
+        good = ~spoiled[h_m] & relaxed[h_m] & exec_[h_m]
+        return lo_m[good], h_m[good]
+
+    def _pc_groups(self) -> None:
+        """The PC-relative groups, on the estimate: only around the HI20s whose value it puts
+        within gp +-2 KiB at an address the layout decides (what _decide relaxes; at riscv64
+        400x50, 96 of 225,000), and only the files that hold one are paired (a label is local
+        to its file)."""
+        L = self.L
+        hc, gp = self.pc_hc, self.gp
+        if gp is not None and len(hc):
+            ci = self.slot[hc]
+            v = self.SA.values[ci]
+            hc = hc[(v - gp >= -0x800) & (v - gp <= 0x7FF) & self.usable.values[ci]]
+        rows, gst = np.zeros(0, np.int64), np.zeros(1, np.int64)
+        if gp is not None and len(hc):
+            fm = np.zeros(len(self.ctx.files), dtype=bool)
+            fm[L.file[hc]] = True
+            his, los = self.pc_his, self.pc_los
+            lo_m, h_m = self._pc_pairs(his[fm[L.file[his]]], los[fm[L.file[los]]])
+            at = np.minimum(np.searchsorted(hc, h_m), len(hc) - 1)
+            near = hc[at] == h_m
+            rows, gst = _pc_group_rows(lo_m[near], h_m[near])
+        self.cand[_PCGP] = (rows, gst)
+        self._number_groups()
+
+    @property
+    def total(self) -> int:
+        """Most bytes the pass may delete (8 a call, 4 a row of a group, the ALIGN paddings),
+        with every PC-relative group the full pairing would make: counted only when asked
+        (a --section-start, a LUI that may become C.LUI)."""
+        got = self.__dict__.get("_total")
+        if got is None:
+            t = self.ctx.rel
+            lo_m, h_m = self._pc_pairs(self.pc_his, self.pc_los)
+            npc = len(_pc_group_rows(lo_m, h_m)[0])
+            got = 8 * len(self.calls) + 4 * (len(self.cand[_GP][0]) + len(self.cand[_TP][0]) + npc)
+            got += int(t.addend[t.kind == Kind.ALIGN].sum())
+            self._total = got
+        return got
 
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
@@ -347,23 +389,21 @@ class Relaxer:
         # each PC-relative group (its LO12s only follow)
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
-        for kind, (grows, gst) in self.cand.items():
-            mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
+        for kind in (_GP, _TP):
+            mark[self.cand[kind][0]] = True
+        mark[self.pc_hc] = True         # (the PC-relative groups are made on the estimate)
         rows = np.flatnonzero(mark)
         P, S = place_and_value(ctx, rows, self.shndx)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
         usable, tf, ts = _targets(ctx, L, rows, self.shndx)
+        self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
-        total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.cand.values())
-        al = t.kind == Kind.ALIGN
-        total += int(t.addend[al].sum())
-        self.total = total
-        self.chunks = _Chunks(ctx, total, self.placed)
+        self.chunks = _Chunks(ctx, lambda: self.total, self.placed)
         c = self.calls
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
@@ -456,9 +496,13 @@ class Relaxer:
                 if lui_howto is not None:
                     h = lui_howto
                     cand = alive & ~zero & allu & ~gin
-                    down = self.total + self.chunks.slacks(np.full(len(v), h.lo, dtype=np.int64), v)
-                    fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
-                    go_lui = cand & np.minimum.reduceat(fits, g0) & np.maximum.reduceat(ishi, g0)
+                    # (a HI20 above the C.LUI range fails whatever moves: then the most the
+                    # pass may delete need not be counted)
+                    cand &= np.minimum.reduceat(~ishi | (v <= h.hi), g0) & np.maximum.reduceat(ishi, g0)
+                    if cand.any():
+                        down = self.total + self.chunks.slacks(np.full(len(v), h.lo, dtype=np.int64), v)
+                        fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
+                        go_lui = cand & np.minimum.reduceat(fits, g0)
             elif kind == _TP:
                 allu = np.minimum.reduceat(usable[rows], g0)
                 tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
@@ -587,6 +631,43 @@ class Relaxer:
         return set(sg[~good].tolist())
 
 
+def _pc_group_rows(lo_m: np.ndarray, h_m: np.ndarray):
+    """PC-relative groups from (LO12 row, HI20 row) pairs: (rows, group starts), each group
+    its HI20 then its LO12s, groups by HI20 row."""
+    if len(lo_m) == 0:
+        return np.zeros(0, np.int64), np.zeros(1, np.int64)
+    go = np.lexsort((lo_m, h_m))
+    lo_m, h_m = lo_m[go], h_m[go]
+    new = np.ones(len(h_m), dtype=bool)
+    new[1:] = h_m[1:] != h_m[:-1]
+    first = np.flatnonzero(new)
+    hu = h_m[first]
+    cnt = np.diff(np.append(first, len(h_m)))
+    gstart = np.concatenate([[0], np.cumsum(cnt + 1)]).astype(np.int64)
+    rows = np.empty(len(lo_m) + len(hu), dtype=np.int64)
+    rows[gstart[:-1]] = hu
+    lopos = np.ones(len(rows), dtype=bool)
+    lopos[gstart[:-1]] = False
+    rows[lopos] = lo_m
+    return rows, gstart
+
+
+def _st_values(ctx, f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """st_value of symbols ``y`` of files ``f`` (int64): a gather per file named, not a
+    copy of every file's column."""
+    out = np.empty(len(f), dtype=np.int64)
+    if len(f) == 0:
+        return out
+    o = np.argsort(f, kind="stable")
+    fs = f[o]
+    cut = (np.flatnonzero(fs[1:] != fs[:-1]) + 1).tolist()
+    files = ctx.files
+    for a, z in zip([0] + cut, cut + [len(o)]):
+        ii = o[a:z]
+        out[ii] = files[int(fs[a])].syms["st_value"][y[ii]].view(np.int64)
+    return out
+
+
 def _unique(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values of a 1-D array (plain np.unique imports numpy.ma in NumPy 2:
     8 ms of a small link)."""
@@ -614,9 +695,10 @@ class _Chunks:
     can move against the bytes before it once sections shrink (alignment - 1; two pages at a
     segment start; everything deletable at a --section-start)."""
 
-    def __init__(self, ctx, total_deletable: int, placed):
+    def __init__(self, ctx, total_deletable, placed):
         """``placed``: what lay_out returned for the estimated layout (the section table and
-        each output section's rows in it)."""
+        each output section's rows in it); ``total_deletable()``: the most bytes the pass
+        may delete."""
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
         secs, rows_of = placed
@@ -625,7 +707,7 @@ class _Chunks:
             if not o.alloc:
                 continue
             if o.name in ctx.opts.section_start:
-                first = total_deletable + 2 * page
+                first = total_deletable() + 2 * page
             elif o.addr in seg_starts:
                 first = 2 * page
             else:
