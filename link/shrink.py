@@ -205,7 +205,8 @@ class Relaxer:
 
     def _forget(self) -> None:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
-        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "slot", "_total", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
+        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "slot", "_total", "tp_S",
+                     "tp_usable", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
                      "absolute", "chunks", "placed", "call_margin", "_shndx"):
             self.__dict__.pop(name, None)
 
@@ -385,13 +386,17 @@ class Relaxer:
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
         ctx, t, L = self.ctx, self.ctx.rel, self.L
-        # the rows the decisions read: calls, every row of a gp or tp group, and the HI20 of
-        # each PC-relative group (its LO12s only follow)
+        # the rows the decisions read: calls, every row of a gp group, the first row of each
+        # tp group (its rows name one symbol: the others differ only by their addends), and
+        # every HI20 that may relax (the PC-relative groups are made on the estimate, around
+        # some of them; their LO12s only follow)
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
-        for kind in (_GP, _TP):
-            mark[self.cand[kind][0]] = True
-        mark[self.pc_hc] = True         # (the PC-relative groups are made on the estimate)
+        mark[self.cand[_GP][0]] = True
+        trows, tst = self.cand[_TP]
+        tfirst = trows[tst[:-1]]
+        mark[tfirst] = True
+        mark[self.pc_hc] = True
         rows = np.flatnonzero(mark)
         P, S = place_and_value(ctx, rows, self.shndx)
         # columns over the candidate rows only, read by row number
@@ -411,6 +416,9 @@ class Relaxer:
         self.absolute = _ByRow(slot, np.zeros(len(rows), dtype=bool))
         if len(gr):
             self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr, self.shndx)
+        # each tp group's symbol value and whether it is usable (by group)
+        ti = slot[tfirst]
+        self.tp_S, self.tp_usable = S[ti], usable[ti]
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -479,7 +487,10 @@ class Relaxer:
             else:
                 ishi = np.isin(typ, ty["tp_hi"])
             islo = ~ishi
-            v = SA[rows] if kind != _PCGP else None
+            if kind == _GP:
+                v = SA[rows]
+            elif kind == _TP:
+                v = np.repeat(self.tp_S, lens) + L.addend[rows]
             g0 = gst[:-1]
             go_zero = go_lui = None
             if kind == _GP:
@@ -504,7 +515,7 @@ class Relaxer:
                         fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
                         go_lui = cand & np.minimum.reduceat(fits, g0)
             elif kind == _TP:
-                allu = np.minimum.reduceat(usable[rows], g0)
+                allu = self.tp_usable
                 tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
                 go = alive & allu & tin
             else:
