@@ -914,10 +914,12 @@ class Sources:
         self.datas: list[np.ndarray] = []
         index: dict[int, tuple[int, int]] = {}
         over, fids, ks, starts = [], [], [], []
+        sbase = self.sbase.tolist()
         for o in files:
             fid = o.file_id
             if o.content_override:
-                over.append(self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64))
+                sb = sbase[fid]
+                over += [sb + k for k in o.content_override]
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
@@ -930,7 +932,7 @@ class Sources:
             ks.append(got[0])
             starts.append(o.data.__array_interface__["data"][0] - got[1])
         if over:
-            self.over[np.concatenate(over)] = True
+            self.over[over] = True
         self.mapping[fids] = ks
         self.start[fids] = starts
 
