@@ -290,8 +290,9 @@ class Relaxer:
         # estimate, around the HI20s it could relax (_pc_groups)
         self.pc_his = np.nonzero(is_("pc_hi"))[0]
         self.pc_los = np.nonzero(is_("pc_lo"))[0]
-        self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] if len(self.pc_los) \
-            else self.pc_his[:0]
+        # (the HI20s that may relax: none without a gp, as in a shared object)
+        self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] \
+            if len(self.pc_los) and _gp_defined(ctx) else self.pc_his[:0]
         self.cand[_PCGP] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
         self._number_groups()
 
@@ -814,14 +815,19 @@ def _absolute_rows(ctx, L, rows: np.ndarray, shndx) -> np.ndarray:
     return out
 
 
-def _gp(ctx) -> int | None:
-    """The value of __global_pointer$ when the linker defines it (as GNU ld does), else None."""
+def _gp_defined(ctx) -> bool:
+    """Whether the linker defines __global_pointer$ (as GNU ld does) and gp may be used."""
     from xld.link.resolve import LINKER
     st = ctx.symtab
     g = st.ids.get(GP_NAME)
-    if g is None or st.def_file[g] != LINKER or not ctx.opts.relax_gp:
+    return g is not None and st.def_file[g] == LINKER and bool(ctx.opts.relax_gp)
+
+
+def _gp(ctx) -> int | None:
+    """The value of __global_pointer$ when the linker defines it (as GNU ld does), else None."""
+    if not _gp_defined(ctx):
         return None
-    return int(ctx.gaddr[g])
+    return int(ctx.gaddr[ctx.symtab.ids[GP_NAME]])
 
 
 def _exec_rows(ctx) -> np.ndarray:
