@@ -205,7 +205,7 @@ class Relaxer:
 
     def _forget(self) -> None:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
-        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "slot", "_total", "tp_S",
+        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "pc_SA", "addressed", "slot", "_total", "tp_S",
                      "tp_usable", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
                      "absolute", "chunks", "placed", "call_margin", "_shndx"):
             self.__dict__.pop(name, None)
@@ -354,9 +354,9 @@ class Relaxer:
         L = self.L
         hc, gp = self.pc_hc, self.gp
         if gp is not None and len(hc):
-            ci = self.slot[hc]
-            v = self.SA.values[ci]
-            hc = hc[(v - gp >= -0x800) & (v - gp <= 0x7FF) & self.usable.values[ci]]
+            v = self.pc_SA
+            hc = hc[(v - gp >= -0x800) & (v - gp <= 0x7FF)]
+            hc = hc[_targets(self.ctx, L, hc, self.shndx, self.addressed)[0]]
         rows, gst = np.zeros(0, np.int64), np.zeros(1, np.int64)
         if gp is not None and len(hc):
             fm = np.zeros(len(self.ctx.files), dtype=bool)
@@ -387,23 +387,29 @@ class Relaxer:
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
         ctx, t, L = self.ctx, self.ctx.rel, self.L
-        # the rows the decisions read: calls, every row of a gp group, the first row of each
-        # tp group (its rows name one symbol: the others differ only by their addends), and
-        # every HI20 that may relax (the PC-relative groups are made on the estimate, around
-        # some of them; their LO12s only follow)
+        # the rows the decisions read: calls, every row of a gp group and the first row of
+        # each tp group (its rows name one symbol: the others differ only by their addends);
+        # and the value of every HI20 that may relax (the PC-relative groups are made on the
+        # estimate, around the few whose target is near gp: _pc_groups)
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
         mark[self.cand[_GP][0]] = True
         trows, tst = self.cand[_TP]
         tfirst = trows[tst[:-1]]
         mark[tfirst] = True
-        mark[self.pc_hc] = True
         rows = np.flatnonzero(mark)
-        P, S = place_and_value(ctx, rows, self.shndx)
+        hc = self.pc_hc
+        both = np.concatenate([rows, hc]) if len(hc) else rows
+        from xld.link.relocate import symbol_values
+        S = symbol_values(ctx, t.file[both], t.sym[both], self.shndx)
+        self.pc_SA = S[len(rows):] + t.addend[hc]
+        S = S[:len(rows)]
+        P = places(ctx, rows)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
-        usable, tf, ts = _targets(ctx, L, rows, self.shndx)
+        self.addressed = addressed_sections(ctx)
+        usable, tf, ts = _targets(ctx, L, rows, self.shndx, self.addressed)
         self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
@@ -520,10 +526,8 @@ class Relaxer:
                 tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
                 go = alive & allu & tin
             else:
-                hrows = rows[g0]
-                hv = SA[hrows]
-                gin = np.zeros(ng, dtype=bool) if gp is None else ((hv - gp >= -0x800) & (hv - gp <= 0x7FF))
-                go = alive & usable[hrows] & gin
+                # (made only around HI20s within gp +-2 KiB at an address the layout decides)
+                go = alive
             for sel, sk in ((go, _SK_TP if kind == _TP else _SK_GP), (go_zero, _SK_ZERO)):
                 if sel is None or not sel.any():
                     continue
@@ -844,6 +848,14 @@ def _exec_rows(ctx) -> np.ndarray:
     return np.repeat(per_part, t.counts)
 
 
+def places(ctx, rows: np.ndarray) -> np.ndarray:
+    """P, the address of each row's site, on the current layout."""
+    from xld.link.relocate import file_tables
+    t = ctx.rel
+    sec_addr, sbase = file_tables(ctx.files, "sec_addr")
+    return sec_addr[sbase[t.file[rows]] + t.sec[rows]] + t.offset[rows]
+
+
 def place_and_value(ctx, rows: np.ndarray, shndx=None):
     """P (address of the site) and S (symbol value) of the given rows, from the current layout
     (with ``shndx``, file_tables(files, "sym_shndx"): after lay_out(ctx, symbols=False), the
@@ -943,7 +955,18 @@ class Sources:
         self.start[fids] = starts
 
 
-def _targets(ctx, L, rows: np.ndarray, shndx):
+def addressed_sections(ctx):
+    """Whether each input section's contents have an address (allocated, or TLS), every
+    file's in one array: (sections per file, each file's base, the flags)."""
+    nsec = np.zeros(len(ctx.files), dtype=np.int64)
+    nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
+    pbase = np.cumsum(nsec) - nsec
+    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
+                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    return nsec, pbase, placed
+
+
+def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
@@ -968,11 +991,7 @@ def _targets(ctx, L, rows: np.ndarray, shndx):
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))
     # sections whose contents have an address: allocated, or TLS (every file's, one array)
-    nsec = np.zeros(len(ctx.files), dtype=np.int64)
-    nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
-    pbase = np.cumsum(nsec) - nsec
-    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
-                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    nsec, pbase, placed = addressed if addressed is not None else addressed_sections(ctx)
     shndx_all, ybase = shndx
     fi = f[idx]
     sh = shndx_all[ybase[fi] + s[idx]]
