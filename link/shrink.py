@@ -1227,21 +1227,24 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
         return
     e = e[ii]
     # one lookup for every value, one for every end of a sized symbol
+    # (the gathers are new arrays: viewed as int64, not copied; only sized symbols' sizes
+    # are written back: the others stay 0)
     value = table["st_value"]
     size = table["st_size"]
-    v = value[ii].astype(np.int64)
-    end = size[ii].astype(np.int64)
+    v = value[ii].view(np.int64)
+    end = size[ii].view(np.int64)
     sized = np.flatnonzero(end)
     end = end[sized]
-    end += v[sized]
+    vs = v[sized]
+    end += vs
     mv.moved(e[sized], end, out=end)
     mv.moved(e, v, out=v)
-    sz = np.zeros(len(v), dtype=np.int64)
-    sz[sized] = np.maximum(end - v[sized], 0)
-    del end, sized
+    vs = v[sized]
+    end -= vs
+    np.maximum(end, 0, out=end)
     value[ii] = v
-    size[ii] = sz
-    del v, sz
+    size[ii[sized]] = end
+    del v, vs, end, sized
     ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
     fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
