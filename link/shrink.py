@@ -471,11 +471,6 @@ class Relaxer:
             stats["call->jal"] += len(c) - nc
             self.site_calls = (cid, c)
 
-        def word(r, n):
-            obj = ctx.files[int(L.file[r])]
-            off = int(L.offset[r])
-            return int.from_bytes(bytes(obj.section_content(int(L.sec[r]))[off:off + n]), "little")
-
         gp = self.gp
         SA, usable = self.SA, self.usable
         drops, rebases = [], []       # row arrays; (rows, reg, new types, new kind)
@@ -552,12 +547,8 @@ class Relaxer:
                         E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
                     stats["gp" if kind == _GP else "pcrel->gp"] += int(sel.sum())
                 sites.append((gid_row[lm], np.full(len(los), sk, dtype=np.int64), los))
-            if go_lui is not None:
-                rl = rows.tolist()
-                ishl = ishi.tolist()
-                for g in np.flatnonzero(go_lui).tolist():
-                    his = [rl[i] for i in range(int(gst[g]), int(gst[g + 1])) if ishl[i]]
-                    self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
+            if go_lui is not None and go_lui.any():
+                self._c_lui(rows, lens, ishi, go_lui, gids, E, lui_howto, sites, stats, src)
         none_t = ty["none"][0]
         # the words at the dropped and rebased sites, in one read (a dropped site needs only
         # its low bits: the length of its instruction)
@@ -584,31 +575,35 @@ class Relaxer:
         self.stats = stats
         return E, sites
 
-    def _c_lui(self, his, E, word, h, sites, gid, stats) -> None:
+    def _c_lui(self, rows, lens, ishi, go, gids, E, h, sites, stats, src) -> None:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
-        at most everything deletable plus the padding that may grow before them."""
+        at most everything deletable plus the padding that may grow before them (``go``: the
+        gp groups whose every HI20 is in that range, by group of ``rows``, ``lens`` rows
+        each); a group goes all or nothing: every HI20 of it must have a C.LUI form."""
         ctx = self.ctx
         L = self.L
         relax_lui = ctx.arch.hooks["relax_lui"]
-        done = []
-        for r in his:
-            v = int(self.SA[r])
-            down = self.total + self.chunks.slack(h.lo, v)
-            if not (h.lo <= v - down and v <= h.hi):
-                return
-            code = relax_lui(word(r, 4), bool(ctx.files[int(L.file[r])].e_flags & 1))
-            if code is None:
-                return
-            done.append((r, code))
-        for r, code in done:
-            f, s, off = int(L.file[r]), int(L.sec[r]), int(L.offset[r])
-            E.pp.append((f, s, off, int.from_bytes(code, "little"), len(code)))
-            E.pd.append((f, s, off + 2, 2))
-            E.pr.append((r, h.type, int(h.kind)))
-        if done:
-            stats["lui->c.lui"] += len(done)
-            rs = np.array([r for r, _ in done], dtype=np.int64)
-            sites.append((np.full(len(rs), gid, dtype=np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
+        at = np.flatnonzero(np.repeat(go, lens) & ishi)       # the HI20s, in group order
+        hr = rows[at]
+        hg = (np.repeat(np.arange(len(lens)), lens)[at]).tolist()
+        f, sec, off = L.file[hr], L.sec[hr], L.offset[hr]
+        words = read_words(ctx, src, f, sec, off, 4).tolist()
+        rvc = np.array([0] + [int(o.e_flags) & 1 for o in ctx.files[1:]], dtype=bool)[f].tolist()
+        codes = [relax_lui(w, c) for w, c in zip(words, rvc)]
+        failed = {g for g, code in zip(hg, codes) if code is None}
+        done = [k for k, g in enumerate(hg) if g not in failed]
+        if not done:
+            return
+        fl, sl, ol, rl = f.tolist(), sec.tolist(), off.tolist(), hr.tolist()
+        for k in done:
+            code = codes[k]
+            E.pp.append((fl[k], sl[k], ol[k], int.from_bytes(code, "little"), len(code)))
+            E.pd.append((fl[k], sl[k], ol[k] + 2, 2))
+            E.pr.append((rl[k], h.type, int(h.kind)))
+        stats["lui->c.lui"] += len(done)
+        rs = hr[done]
+        gid = gids[np.asarray([hg[k] for k in done], dtype=np.int64)]
+        sites.append((gid.astype(np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
 
     def _verify(self, sites) -> set[int]:
         """The groups whose relaxed sites do not fit the final layout (none, normally)."""
