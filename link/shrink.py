@@ -1111,12 +1111,12 @@ def _shrink(ctx, edits, snapshot) -> None:
             if not m.any():
                 break
             buf[gpos[m] + b] = (pv[m] >> (8 * b)) & 0xFF
+    old_base, old_sizes, gone = base, sizes, None
     if len(dkey):
         di = np.searchsorted(touched, dkey)
         first = np.cumsum(dc) - dc
         gone = np.repeat(base[di] + do - first, dc) + np.arange(int(dc.sum()), dtype=np.int64)
         buf = np.delete(buf, gone)
-        del gone
         sizes = sizes - np.bincount(di, weights=dc, minlength=len(tk)).astype(np.int64)
         shrunk = np.bincount(di, minlength=len(tk)) > 0
     else:
@@ -1142,6 +1142,14 @@ def _shrink(ctx, edits, snapshot) -> None:
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
+    # symbols move through a table of the bytes deleted before each old offset when the edited
+    # sections are small next to the edited files' symbol tables (a static hello: 260 KB for
+    # 140,000 symbols; not 400x50: 6.7 MB for 900,000)
+    nsym_edited = sum(o.nsyms for o in objs)
+    sym_mv = mv
+    if int(old_sizes.sum()) <= 4 * nsym_edited:
+        sym_mv = _Deleted(mv, touched, old_base, old_sizes, gone, dkey, do, dc)
+    del gone
 
     # relocation sites in shrunk sections
     # (parts in batches of about 2**17 rows: a part is one section's rows)
@@ -1167,7 +1175,7 @@ def _shrink(ctx, edits, snapshot) -> None:
     for k, obj in enumerate(objs):
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, mv, ybase, sec_sym_e)
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1192,7 +1200,8 @@ def _shrink(ctx, edits, snapshot) -> None:
 def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
     bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
-    view); the section symbols among them get their section's id in ``sec_sym_e``."""
+    view); the section symbols among them get their section's id in ``sec_sym_e``.  ``mv``:
+    a _Mover or a _Deleted."""
     at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
     if not at:
         return
@@ -1288,6 +1297,63 @@ def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
     t.addend[align_rows] = np.asarray(new_addend, dtype=np.int64)
     return (np.asarray(out_k, dtype=np.int64), np.asarray(out_o, dtype=np.int64),
             np.asarray(out_c, dtype=np.int64))
+
+
+class _Deleted:
+    """A _Mover's answers from a table of the bytes deleted before every old offset of the
+    edited sections (their old contents one after another, as ``_shrink`` cut them): a new
+    offset is one gather, not a binary search among the deletions (~20 ns each: a static
+    hello moves 140,000 symbol values against 4,000 deletions).  Where deletions overlap or
+    leave their section, or an offset is too large for the _Mover's keys, the _Mover answers."""
+
+    _LIMIT = 1 << 39            # (the _Mover's keys hold offsets of smaller magnitude)
+
+    def __init__(self, mv: "_Mover", touched, base, sizes, gone, dkey, do, dc):
+        self.mv = mv
+        self.ok = gone is not None and len(touched) > 0
+        if not self.ok:
+            return
+        # the deletions (sorted by section and offset) disjoint and inside their section
+        end = do + dc
+        ok = bool((do >= 0).all() and (dc >= 0).all()
+                  and (end <= sizes[np.searchsorted(touched, dkey)]).all())
+        if ok and len(dkey) > 1:
+            same = dkey[1:] == dkey[:-1]
+            ok = bool((end[:-1][same] <= do[1:][same]).all())
+        self.ok = ok
+        if not ok:
+            return
+        total = int(sizes.sum())
+        before = np.zeros(total + 1, dtype=np.int32)      # deleted bytes in [0, i) of the buffer
+        np.cumsum(np.bincount(gone, minlength=total), dtype=np.int32, out=before[1:])
+        self.before = before
+        # by _Mover id: the section's old start in the buffer, its old size, what was deleted
+        # before it (a section not cut has no deletions: start and size 0 answer x)
+        ti = np.minimum(np.searchsorted(touched, mv.keys), len(touched) - 1)
+        hit = touched[ti] == mv.keys
+        self.start = np.where(hit, base[ti], 0)
+        self.size = np.where(hit, sizes[ti], 0)
+        self.first = before[self.start].astype(np.int64)
+
+    def ids(self, k: np.ndarray) -> np.ndarray:
+        return self.mv.ids(k)
+
+    def moved(self, e: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """As _Mover.moved."""
+        if not self.ok or len(x) == 0 or int(x.min()) <= -self._LIMIT or int(x.max()) >= self._LIMIT:
+            return self.mv.moved(e, x, out)
+        # (an offset inside a deleted range lands where the range was: x minus the bytes
+        # deleted before x, those of the range before x included)
+        p = np.maximum(x, 0)
+        np.minimum(p, self.size[e], out=p)
+        p += self.start[e]
+        r = self.before[p].astype(np.int64)
+        r -= self.first[e]
+        np.subtract(x, r, out=r)
+        if out is None:
+            return r
+        out[:] = r
+        return out
 
 
 class _Mover:

@@ -495,12 +495,13 @@ f:
     assert tc.qemu_run(ARCH, exe).status == 7
 
 
-@pytest.mark.parametrize("ordered", [False, True])
-def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
+@pytest.mark.parametrize("how", ["search", "ordered", "table"])
+def test_offsets_move_past_the_bytes_deleted_before_them(how):
     """shrink's _Mover against a byte-by-byte model: an offset moves down by every byte
     deleted before it in its section, one inside a deleted range goes to where the range
     was; keys in order (relocation sites) take the other lookup (deletions placed among the
-    keys), which must agree."""
+    keys), and _Deleted (a table of the bytes deleted before each offset of the sections
+    one after another, as symbols move in a small link) must agree."""
     import numpy as np
     from xld.link import shrink
     rng = np.random.default_rng(17)
@@ -519,13 +520,21 @@ def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
                 at += n
             dels[s] = out
         e_d = np.array([s for s in dels for _ in dels[s]], dtype=np.int64)
-        mv = shrink._Mover(keys, keys[e_d] if len(e_d) else e_d,
-                           np.array([a for s in dels for a, _ in dels[s]], dtype=np.int64),
-                           np.array([n for s in dels for _, n in dels[s]], dtype=np.int64))
+        dkey = keys[e_d] if len(e_d) else e_d
+        do = np.array([a for s in dels for a, _ in dels[s]], dtype=np.int64)
+        dc = np.array([n for s in dels for _, n in dels[s]], dtype=np.int64)
+        mv = shrink._Mover(keys, dkey, do, dc)
+        if how == "table":          # every section 300 bytes, one after another
+            sizes = np.full(nsec, 300, dtype=np.int64)
+            base = np.arange(nsec, dtype=np.int64) * 300
+            gone = np.array([base[s] + a + i for s in dels for a, n in dels[s] for i in range(n)],
+                            dtype=np.int64)
+            mv = shrink._Deleted(mv, keys, base, sizes, gone, dkey, do, dc)
+            assert mv.ok
         count = int(rng.integers(70, 400))
         e = rng.integers(0, nsec, count).astype(np.int64)
         x = rng.integers(-8, 320, count).astype(np.int64)
-        if ordered:
+        if how == "ordered":
             o = np.lexsort((x, e))
             e, x = e[o], x[o]
 
