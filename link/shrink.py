@@ -1324,8 +1324,11 @@ class _Deleted:
         if not ok:
             return
         total = int(sizes.sum())
+        mark = np.zeros(total, dtype=np.uint8)             # (disjoint: each byte once)
+        mark[gone] = 1
         before = np.zeros(total + 1, dtype=np.int32)      # deleted bytes in [0, i) of the buffer
-        np.cumsum(np.bincount(gone, minlength=total), dtype=np.int32, out=before[1:])
+        np.cumsum(mark, dtype=np.int32, out=before[1:])
+        del mark
         self.before = before
         # by _Mover id: the section's old start in the buffer, its old size, what was deleted
         # before it (a section not cut has no deletions: start and size 0 answer x)
