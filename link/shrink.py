@@ -33,7 +33,10 @@ section (absolute and TP-relative pairs), or a PCREL_HI20 with every PCREL_LO12 
 its label.  A site is a candidate only when R_RISCV_RELAX follows its relocation (scan turns
 that into the row's ``relax`` flag, as lld and mold read it).  The architecture names the
 types of each role (hook "relax_roles") and encodes the short forms (hooks "relax_calls",
-"relax_lui", "set_rs1").
+"relax_lui", "set_rs1").  The PC-relative groups are paired on the estimate, only around the
+HI20s it puts within gp +-2 KiB (the label join is the costly part, and of a large program's
+hundreds of thousands of HI20s a few hundred qualify; without a gp, none); a TP-relative
+group's symbol is looked up once (its rows differ only by their addends).
 
 After the decisions, R_RISCV_ALIGN is handled as always (walking each section's padding in
 order, counting the bytes already deleted before it), and everything that points into a
