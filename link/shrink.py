@@ -33,7 +33,10 @@ section (absolute and TP-relative pairs), or a PCREL_HI20 with every PCREL_LO12 
 its label.  A site is a candidate only when R_RISCV_RELAX follows its relocation (scan turns
 that into the row's ``relax`` flag, as lld and mold read it).  The architecture names the
 types of each role (hook "relax_roles") and encodes the short forms (hooks "relax_calls",
-"relax_lui", "set_rs1").
+"relax_lui", "set_rs1").  The PC-relative groups are paired on the estimate, only around the
+HI20s it puts within gp +-2 KiB (the label join is the costly part, and of a large program's
+hundreds of thousands of HI20s a few hundred qualify; without a gp, none); a TP-relative
+group's symbol is looked up once (its rows differ only by their addends).
 
 After the decisions, R_RISCV_ALIGN is handled as always (walking each section's padding in
 order, counting the bytes already deleted before it), and everything that points into a
@@ -149,7 +152,8 @@ class Relaxer:
         self.saved = _Snapshot(ctx)
         self.L = ctx.rel
         self._candidates()
-        if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()):
+        if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()) \
+                and len(self.pc_hc) == 0:
             _shrink(ctx, None, [])
             return
         self.excluded: set[int] = set()
@@ -165,6 +169,7 @@ class Relaxer:
             self._candidates()
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._estimate()
+        self._pc_groups()
         edits, self.sites = self._decide(self.excluded)
         self.stats["rounds"] = self.rounds
         # what the decisions read (columns over the candidate rows, every file's symbol
@@ -198,13 +203,16 @@ class Relaxer:
         # the pass's temporaries are freed, but the C heap keeps their pages (glibc raises its
         # mmap threshold after large frees, so arrays of a few MiB land in the heap): give
         # them back before image and relocate add theirs (riscv64 gc 400x50: 544 -> 514 MiB
-        # peak; 400x50 none; once more at the end of shrink too: 3 MiB for 6,000 more page faults)
-        pages.trim_heap()
+        # peak; 400x50 none; once more at the end of shrink too: 3 MiB for 6,000 more page faults);
+        # not in a small link (static hello: 1.2 of its ~26 ms for 0.2 MB of peak)
+        if ctx.rel.n >= 1 << 17:
+            pages.trim_heap()
 
     def _forget(self) -> None:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
-        for name in ("cand", "calls", "exec_", "relaxed", "P", "SA", "usable", "tfile", "tsec",
-                     "absolute", "chunks", "placed", "call_margin", "_shndx"):
+        for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "pc_SA", "addressed", "slot",
+                     "_total", "tp_S", "tp_usable", "exec_", "relaxed", "P", "SA", "usable", "tfile",
+                     "tsec", "absolute", "chunks", "placed", "call_margin", "_shndx"):
             self.__dict__.pop(name, None)
 
     @property
@@ -283,87 +291,136 @@ class Relaxer:
             rows = rows[keep]
             glen = lens[ok]
             self.cand[kind] = (rows, np.concatenate([[0], np.cumsum(glen)]).astype(np.int64))
-        # PC-relative pairs: a PCREL_HI20 and every PCREL_LO12 naming its label
-        his = np.nonzero(is_("pc_hi"))[0]
-        los = np.nonzero(is_("pc_lo"))[0]
-        empty = (np.zeros(0, np.int64), np.zeros(1, np.int64))
-        self.cand[_PCGP] = empty
-        if len(his) and len(los):
-            lf = L.file[los]
-            shndx_all, ybase = self.shndx
-            at = ybase[lf] + L.sym[los]
-            lab_sec = shndx_all[at]                             # the label's (section, value)
-            lab_val = np.concatenate([f.syms["st_value"] for f in ctx.files[1:]]).view(np.int64)[at]
-            del at
-            hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
-            fb = int(hf.max()).bit_length()
-            sb = int(hsec.max()).bit_length()
-            ob = max(int(hoff.max()), 0).bit_length()
-            if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
-                # one int64 key per place: (file, section, offset) packed
-                hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
-                valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
-                    & (lab_val <= int(hoff.max()))
-                qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
-                ho = np.argsort(hkey, kind="stable")
-                hs_ = hkey[ho]
-                # the last PCREL_HI20 at a place names it (as a dict would keep)
-                last = np.ones(len(ho), dtype=bool)
-                last[:-1] = hs_[1:] != hs_[:-1]
-                hs_, hrow = hs_[last], his[ho][last]
-                pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
-                match = valid & (hs_[pos] == qkey)
-                lo_m = los[match]
-                h_m = hrow[pos[match]]
-            else:
-                lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
-            spoiled = np.zeros(t.n, dtype=bool)
-            bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
-            spoiled[h_m[bad]] = True
-            good = ~spoiled[h_m] & relaxed[h_m] & exec_[h_m]
-            lo_m, h_m = lo_m[good], h_m[good]
-            if len(lo_m):
-                go = np.lexsort((lo_m, h_m))
-                lo_m, h_m = lo_m[go], h_m[go]
-                hu, first, cnt = np.unique(h_m, return_index=True, return_counts=True)
-                gstart = np.concatenate([[0], np.cumsum(cnt + 1)]).astype(np.int64)
-                rows = np.empty(len(lo_m) + len(hu), dtype=np.int64)
-                rows[gstart[:-1]] = hu
-                lopos = np.ones(len(rows), dtype=bool)
-                lopos[gstart[:-1]] = False
-                rows[lopos] = lo_m
-                self.cand[_PCGP] = (rows, gstart)
-        # group ids: calls first, then the gp, tp and pcgp groups
+        # PC-relative pairs (a PCREL_HI20 and every PCREL_LO12 naming its label): made after the
+        # estimate, around the HI20s it could relax (_pc_groups)
+        self.pc_his = np.nonzero(is_("pc_hi"))[0]
+        self.pc_los = np.nonzero(is_("pc_lo"))[0]
+        # (the HI20s that may relax: none without a gp, as in a shared object)
+        self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] \
+            if len(self.pc_los) and _gp_defined(ctx) else self.pc_his[:0]
+        self.cand[_PCGP] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self._number_groups()
+
+    def _number_groups(self) -> None:
+        """Group ids: calls first, then the gp, tp and pcgp groups."""
         self.gbase = {}
         base = len(self.calls)
         for kind in (_GP, _TP, _PCGP):
             self.gbase[kind] = base
             base += len(self.cand[kind][1]) - 1
 
+    def _pc_pairs(self, his: np.ndarray, los: np.ndarray):
+        """(PCREL_LO12 row, PCREL_HI20 row) of every LO12 whose label is the place of a HI20
+        (the last one there), the HI20 relaxable (R_RISCV_RELAX, in code) and not spoiled (a
+        LO12 of it in another section or without R_RISCV_RELAX); rows of ``his`` and ``los``
+        (which must hold every row of the files they name)."""
+        ctx, t, L = self.ctx, self.ctx.rel, self.L
+        relaxed, exec_ = self.relaxed, self.exec_
+        z = np.zeros(0, dtype=np.int64)
+        if len(his) == 0 or len(los) == 0:
+            return z, z
+        lf = L.file[los]
+        shndx_all, ybase = self.shndx
+        lab_sec = shndx_all[ybase[lf] + L.sym[los]]          # the label's (section, value)
+        lab_val = _st_values(ctx, lf, L.sym[los])
+        hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
+        fb = int(hf.max()).bit_length()
+        sb = int(hsec.max()).bit_length()
+        ob = max(int(hoff.max()), 0).bit_length()
+        if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
+            # one int64 key per place: (file, section, offset) packed
+            hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
+            valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
+                & (lab_val <= int(hoff.max()))
+            qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
+            ho = np.argsort(hkey, kind="stable")
+            hs_ = hkey[ho]
+            # the last PCREL_HI20 at a place names it (as a dict would keep)
+            last = np.ones(len(ho), dtype=bool)
+            last[:-1] = hs_[1:] != hs_[:-1]
+            hs_, hrow = hs_[last], his[ho][last]
+            pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
+            match = valid & (hs_[pos] == qkey)
+            lo_m = los[match]
+            h_m = hrow[pos[match]]
+        else:
+            lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
+        spoiled = np.zeros(t.n, dtype=bool)
+        bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
+        spoiled[h_m[bad]] = True
+        good = ~spoiled[h_m] & relaxed[h_m] & exec_[h_m]
+        return lo_m[good], h_m[good]
+
+    def _pc_groups(self) -> None:
+        """The PC-relative groups, on the estimate: only around the HI20s whose value it puts
+        within gp +-2 KiB at an address the layout decides (what _decide relaxes; at riscv64
+        400x50, 96 of 225,000), and only the files that hold one are paired (a label is local
+        to its file)."""
+        L = self.L
+        hc, gp = self.pc_hc, self.gp
+        if gp is not None and len(hc):
+            v = self.pc_SA
+            hc = hc[(v - gp >= -0x800) & (v - gp <= 0x7FF)]
+            hc = hc[_targets(self.ctx, L, hc, self.shndx, self.addressed)[0]]
+        rows, gst = np.zeros(0, np.int64), np.zeros(1, np.int64)
+        if gp is not None and len(hc):
+            fm = np.zeros(len(self.ctx.files), dtype=bool)
+            fm[L.file[hc]] = True
+            his, los = self.pc_his, self.pc_los
+            lo_m, h_m = self._pc_pairs(his[fm[L.file[his]]], los[fm[L.file[los]]])
+            at = np.minimum(np.searchsorted(hc, h_m), len(hc) - 1)
+            near = hc[at] == h_m
+            rows, gst = _pc_group_rows(lo_m[near], h_m[near])
+        self.cand[_PCGP] = (rows, gst)
+        self._number_groups()
+
+    @property
+    def total(self) -> int:
+        """Most bytes the pass may delete (8 a call, 4 a row of a group, the ALIGN paddings),
+        with every PC-relative group the full pairing would make: counted only when asked
+        (a --section-start, a LUI that may become C.LUI)."""
+        got = self.__dict__.get("_total")
+        if got is None:
+            t = self.ctx.rel
+            lo_m, h_m = self._pc_pairs(self.pc_his, self.pc_los)
+            npc = len(_pc_group_rows(lo_m, h_m)[0])
+            got = 8 * len(self.calls) + 4 * (len(self.cand[_GP][0]) + len(self.cand[_TP][0]) + npc)
+            got += int(t.addend[t.kind == Kind.ALIGN].sum())
+            self._total = got
+        return got
+
     def _estimate(self) -> None:
         """Addresses of the estimated layout, and what bounds the move of every address."""
         ctx, t, L = self.ctx, self.ctx.rel, self.L
-        # the rows the decisions read: calls, every row of a gp or tp group, and the HI20 of
-        # each PC-relative group (its LO12s only follow)
+        # the rows the decisions read: calls, every row of a gp group and the first row of
+        # each tp group (its rows name one symbol: the others differ only by their addends);
+        # and the value of every HI20 that may relax (the PC-relative groups are made on the
+        # estimate, around the few whose target is near gp: _pc_groups)
         mark = np.zeros(t.n, dtype=bool)
         mark[self.calls] = True
-        for kind, (grows, gst) in self.cand.items():
-            mark[grows[gst[:-1]] if kind == _PCGP else grows] = True
+        mark[self.cand[_GP][0]] = True
+        trows, tst = self.cand[_TP]
+        tfirst = trows[tst[:-1]]
+        mark[tfirst] = True
         rows = np.flatnonzero(mark)
-        P, S = place_and_value(ctx, rows, self.shndx)
+        hc = self.pc_hc
+        both = np.concatenate([rows, hc]) if len(hc) else rows
+        from xld.link.relocate import symbol_values
+        S = symbol_values(ctx, t.file[both], t.sym[both], self.shndx)
+        self.pc_SA = S[len(rows):] + t.addend[hc]
+        S = S[:len(rows)]
+        P = places(ctx, rows)
         # columns over the candidate rows only, read by row number
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
-        usable, tf, ts = _targets(ctx, L, rows, self.shndx)
+        self.addressed = addressed_sections(ctx)
+        usable, tf, ts = _targets(ctx, L, rows, self.shndx, self.addressed)
+        self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
         self.gp = _gp(ctx)
         self.tp = ctx.tp_base
-        total = 8 * len(self.calls) + sum(4 * len(g[0]) for g in self.cand.values())
-        al = t.kind == Kind.ALIGN
-        total += int(t.addend[al].sum())
-        self.total = total
-        self.chunks = _Chunks(ctx, total, self.placed)
+        self.chunks = _Chunks(ctx, lambda: self.total, self.placed)
         c = self.calls
         self.call_margin = self.chunks.slacks(self.P[c], self.SA[c])
         # absolute symbols (zero page)
@@ -371,6 +428,9 @@ class Relaxer:
         self.absolute = _ByRow(slot, np.zeros(len(rows), dtype=bool))
         if len(gr):
             self.absolute.values[slot[gr]] = _absolute_rows(ctx, L, gr, self.shndx)
+        # each tp group's symbol value and whether it is usable (by group)
+        ti = slot[tfirst]
+        self.tp_S, self.tp_usable = S[ti], usable[ti]
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -414,11 +474,6 @@ class Relaxer:
             stats["call->jal"] += len(c) - nc
             self.site_calls = (cid, c)
 
-        def word(r, n):
-            obj = ctx.files[int(L.file[r])]
-            off = int(L.offset[r])
-            return int.from_bytes(bytes(obj.section_content(int(L.sec[r]))[off:off + n]), "little")
-
         gp = self.gp
         SA, usable = self.SA, self.usable
         drops, rebases = [], []       # row arrays; (rows, reg, new types, new kind)
@@ -439,7 +494,10 @@ class Relaxer:
             else:
                 ishi = np.isin(typ, ty["tp_hi"])
             islo = ~ishi
-            v = SA[rows] if kind != _PCGP else None
+            if kind == _GP:
+                v = SA[rows]
+            elif kind == _TP:
+                v = np.repeat(self.tp_S, lens) + L.addend[rows]
             g0 = gst[:-1]
             go_zero = go_lui = None
             if kind == _GP:
@@ -456,18 +514,20 @@ class Relaxer:
                 if lui_howto is not None:
                     h = lui_howto
                     cand = alive & ~zero & allu & ~gin
-                    down = self.total + self.chunks.slacks(np.full(len(v), h.lo, dtype=np.int64), v)
-                    fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
-                    go_lui = cand & np.minimum.reduceat(fits, g0) & np.maximum.reduceat(ishi, g0)
+                    # (a HI20 above the C.LUI range fails whatever moves: then the most the
+                    # pass may delete need not be counted)
+                    cand &= np.minimum.reduceat(~ishi | (v <= h.hi), g0) & np.maximum.reduceat(ishi, g0)
+                    if cand.any():
+                        down = self.total + self.chunks.slacks(np.full(len(v), h.lo, dtype=np.int64), v)
+                        fits = ~ishi | ((h.lo <= v - down) & (v <= h.hi))
+                        go_lui = cand & np.minimum.reduceat(fits, g0)
             elif kind == _TP:
-                allu = np.minimum.reduceat(usable[rows], g0)
+                allu = self.tp_usable
                 tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
                 go = alive & allu & tin
             else:
-                hrows = rows[g0]
-                hv = SA[hrows]
-                gin = np.zeros(ng, dtype=bool) if gp is None else ((hv - gp >= -0x800) & (hv - gp <= 0x7FF))
-                go = alive & usable[hrows] & gin
+                # (made only around HI20s within gp +-2 KiB at an address the layout decides)
+                go = alive
             for sel, sk in ((go, _SK_TP if kind == _TP else _SK_GP), (go_zero, _SK_ZERO)):
                 if sel is None or not sel.any():
                     continue
@@ -490,12 +550,8 @@ class Relaxer:
                         E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
                     stats["gp" if kind == _GP else "pcrel->gp"] += int(sel.sum())
                 sites.append((gid_row[lm], np.full(len(los), sk, dtype=np.int64), los))
-            if go_lui is not None:
-                rl = rows.tolist()
-                ishl = ishi.tolist()
-                for g in np.flatnonzero(go_lui).tolist():
-                    his = [rl[i] for i in range(int(gst[g]), int(gst[g + 1])) if ishl[i]]
-                    self._c_lui(his, E, word, lui_howto, sites, int(gids[g]), stats)
+            if go_lui is not None and go_lui.any():
+                self._c_lui(rows, lens, ishi, go_lui, gids, E, lui_howto, sites, stats, src)
         none_t = ty["none"][0]
         # the words at the dropped and rebased sites, in one read (a dropped site needs only
         # its low bits: the length of its instruction)
@@ -522,31 +578,35 @@ class Relaxer:
         self.stats = stats
         return E, sites
 
-    def _c_lui(self, his, E, word, h, sites, gid, stats) -> None:
+    def _c_lui(self, rows, lens, ishi, go, gids, E, h, sites, stats, src) -> None:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
-        at most everything deletable plus the padding that may grow before them."""
+        at most everything deletable plus the padding that may grow before them (``go``: the
+        gp groups whose every HI20 is in that range, by group of ``rows``, ``lens`` rows
+        each); a group goes all or nothing: every HI20 of it must have a C.LUI form."""
         ctx = self.ctx
         L = self.L
         relax_lui = ctx.arch.hooks["relax_lui"]
-        done = []
-        for r in his:
-            v = int(self.SA[r])
-            down = self.total + self.chunks.slack(h.lo, v)
-            if not (h.lo <= v - down and v <= h.hi):
-                return
-            code = relax_lui(word(r, 4), bool(ctx.files[int(L.file[r])].e_flags & 1))
-            if code is None:
-                return
-            done.append((r, code))
-        for r, code in done:
-            f, s, off = int(L.file[r]), int(L.sec[r]), int(L.offset[r])
-            E.pp.append((f, s, off, int.from_bytes(code, "little"), len(code)))
-            E.pd.append((f, s, off + 2, 2))
-            E.pr.append((r, h.type, int(h.kind)))
-        if done:
-            stats["lui->c.lui"] += len(done)
-            rs = np.array([r for r, _ in done], dtype=np.int64)
-            sites.append((np.full(len(rs), gid, dtype=np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
+        at = np.flatnonzero(np.repeat(go, lens) & ishi)       # the HI20s, in group order
+        hr = rows[at]
+        hg = (np.repeat(np.arange(len(lens)), lens)[at]).tolist()
+        f, sec, off = L.file[hr], L.sec[hr], L.offset[hr]
+        words = read_words(ctx, src, f, sec, off, 4).tolist()
+        rvc = np.array([0] + [int(o.e_flags) & 1 for o in ctx.files[1:]], dtype=bool)[f].tolist()
+        codes = [relax_lui(w, c) for w, c in zip(words, rvc)]
+        failed = {g for g, code in zip(hg, codes) if code is None}
+        done = [k for k, g in enumerate(hg) if g not in failed]
+        if not done:
+            return
+        fl, sl, ol, rl = f.tolist(), sec.tolist(), off.tolist(), hr.tolist()
+        for k in done:
+            code = codes[k]
+            E.pp.append((fl[k], sl[k], ol[k], int.from_bytes(code, "little"), len(code)))
+            E.pd.append((fl[k], sl[k], ol[k] + 2, 2))
+            E.pr.append((rl[k], h.type, int(h.kind)))
+        stats["lui->c.lui"] += len(done)
+        rs = hr[done]
+        gid = gids[np.asarray([hg[k] for k in done], dtype=np.int64)]
+        sites.append((gid.astype(np.int64), np.full(len(rs), _SK_LUI, dtype=np.int64), rs))
 
     def _verify(self, sites) -> set[int]:
         """The groups whose relaxed sites do not fit the final layout (none, normally)."""
@@ -587,6 +647,43 @@ class Relaxer:
         return set(sg[~good].tolist())
 
 
+def _pc_group_rows(lo_m: np.ndarray, h_m: np.ndarray):
+    """PC-relative groups from (LO12 row, HI20 row) pairs: (rows, group starts), each group
+    its HI20 then its LO12s, groups by HI20 row."""
+    if len(lo_m) == 0:
+        return np.zeros(0, np.int64), np.zeros(1, np.int64)
+    go = np.lexsort((lo_m, h_m))
+    lo_m, h_m = lo_m[go], h_m[go]
+    new = np.ones(len(h_m), dtype=bool)
+    new[1:] = h_m[1:] != h_m[:-1]
+    first = np.flatnonzero(new)
+    hu = h_m[first]
+    cnt = np.diff(np.append(first, len(h_m)))
+    gstart = np.concatenate([[0], np.cumsum(cnt + 1)]).astype(np.int64)
+    rows = np.empty(len(lo_m) + len(hu), dtype=np.int64)
+    rows[gstart[:-1]] = hu
+    lopos = np.ones(len(rows), dtype=bool)
+    lopos[gstart[:-1]] = False
+    rows[lopos] = lo_m
+    return rows, gstart
+
+
+def _st_values(ctx, f: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """st_value of symbols ``y`` of files ``f`` (int64): a gather per file named, not a
+    copy of every file's column."""
+    out = np.empty(len(f), dtype=np.int64)
+    if len(f) == 0:
+        return out
+    o = np.argsort(f, kind="stable")
+    fs = f[o]
+    cut = (np.flatnonzero(fs[1:] != fs[:-1]) + 1).tolist()
+    files = ctx.files
+    for a, z in zip([0] + cut, cut + [len(o)]):
+        ii = o[a:z]
+        out[ii] = files[int(fs[a])].syms["st_value"][y[ii]].view(np.int64)
+    return out
+
+
 def _unique(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values of a 1-D array (plain np.unique imports numpy.ma in NumPy 2:
     8 ms of a small link)."""
@@ -614,9 +711,10 @@ class _Chunks:
     can move against the bytes before it once sections shrink (alignment - 1; two pages at a
     segment start; everything deletable at a --section-start)."""
 
-    def __init__(self, ctx, total_deletable: int, placed):
+    def __init__(self, ctx, total_deletable, placed):
         """``placed``: what lay_out returned for the estimated layout (the section table and
-        each output section's rows in it)."""
+        each output section's rows in it); ``total_deletable()``: the most bytes the pass
+        may delete."""
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
         secs, rows_of = placed
@@ -625,7 +723,7 @@ class _Chunks:
             if not o.alloc:
                 continue
             if o.name in ctx.opts.section_start:
-                first = total_deletable + 2 * page
+                first = total_deletable() + 2 * page
             elif o.addr in seg_starts:
                 first = 2 * page
             else:
@@ -721,14 +819,19 @@ def _absolute_rows(ctx, L, rows: np.ndarray, shndx) -> np.ndarray:
     return out
 
 
-def _gp(ctx) -> int | None:
-    """The value of __global_pointer$ when the linker defines it (as GNU ld does), else None."""
+def _gp_defined(ctx) -> bool:
+    """Whether the linker defines __global_pointer$ (as GNU ld does) and gp may be used."""
     from xld.link.resolve import LINKER
     st = ctx.symtab
     g = st.ids.get(GP_NAME)
-    if g is None or st.def_file[g] != LINKER or not ctx.opts.relax_gp:
+    return g is not None and st.def_file[g] == LINKER and bool(ctx.opts.relax_gp)
+
+
+def _gp(ctx) -> int | None:
+    """The value of __global_pointer$ when the linker defines it (as GNU ld does), else None."""
+    if not _gp_defined(ctx):
         return None
-    return int(ctx.gaddr[g])
+    return int(ctx.gaddr[ctx.symtab.ids[GP_NAME]])
 
 
 def _exec_rows(ctx) -> np.ndarray:
@@ -743,6 +846,14 @@ def _exec_rows(ctx) -> np.ndarray:
     flags = np.concatenate([o.shdrs["sh_flags"] for o in files])
     per_part = (flags[sbase[t.part_file] + t.part_sec] & want) == want
     return np.repeat(per_part, t.counts)
+
+
+def places(ctx, rows: np.ndarray) -> np.ndarray:
+    """P, the address of each row's site, on the current layout."""
+    from xld.link.relocate import file_tables
+    t = ctx.rel
+    sec_addr, sbase = file_tables(ctx.files, "sec_addr")
+    return sec_addr[sbase[t.file[rows]] + t.sec[rows]] + t.offset[rows]
 
 
 def place_and_value(ctx, rows: np.ndarray, shndx=None):
@@ -821,10 +932,12 @@ class Sources:
         self.datas: list[np.ndarray] = []
         index: dict[int, tuple[int, int]] = {}
         over, fids, ks, starts = [], [], [], []
+        sbase = self.sbase.tolist()
         for o in files:
             fid = o.file_id
             if o.content_override:
-                over.append(self.sbase[fid] + np.fromiter(o.content_override, dtype=np.int64))
+                sb = sbase[fid]
+                over += [sb + k for k in o.content_override]
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
@@ -837,12 +950,23 @@ class Sources:
             ks.append(got[0])
             starts.append(o.data.__array_interface__["data"][0] - got[1])
         if over:
-            self.over[np.concatenate(over)] = True
+            self.over[over] = True
         self.mapping[fids] = ks
         self.start[fids] = starts
 
 
-def _targets(ctx, L, rows: np.ndarray, shndx):
+def addressed_sections(ctx):
+    """Whether each input section's contents have an address (allocated, or TLS), every
+    file's in one array: (sections per file, each file's base, the flags)."""
+    nsec = np.zeros(len(ctx.files), dtype=np.int64)
+    nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
+    pbase = np.cumsum(nsec) - nsec
+    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
+                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    return nsec, pbase, placed
+
+
+def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
     common, an IFUNC stub), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
@@ -867,11 +991,7 @@ def _targets(ctx, L, rows: np.ndarray, shndx):
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))
     # sections whose contents have an address: allocated, or TLS (every file's, one array)
-    nsec = np.zeros(len(ctx.files), dtype=np.int64)
-    nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
-    pbase = np.cumsum(nsec) - nsec
-    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
-                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    nsec, pbase, placed = addressed if addressed is not None else addressed_sections(ctx)
     shndx_all, ybase = shndx
     fi = f[idx]
     sh = shndx_all[ybase[fi] + s[idx]]
@@ -994,12 +1114,12 @@ def _shrink(ctx, edits, snapshot) -> None:
             if not m.any():
                 break
             buf[gpos[m] + b] = (pv[m] >> (8 * b)) & 0xFF
+    old_base, old_sizes, gone = base, sizes, None
     if len(dkey):
         di = np.searchsorted(touched, dkey)
         first = np.cumsum(dc) - dc
         gone = np.repeat(base[di] + do - first, dc) + np.arange(int(dc.sum()), dtype=np.int64)
         buf = np.delete(buf, gone)
-        del gone
         sizes = sizes - np.bincount(di, weights=dc, minlength=len(tk)).astype(np.int64)
         shrunk = np.bincount(di, minlength=len(tk)) > 0
     else:
@@ -1025,6 +1145,14 @@ def _shrink(ctx, edits, snapshot) -> None:
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
+    # symbols move through a table of the bytes deleted before each old offset when the edited
+    # sections are small next to the edited files' symbol tables (a static hello: 260 KB for
+    # 140,000 symbols; not 400x50: 6.7 MB for 900,000)
+    nsym_edited = sum(o.nsyms for o in objs)
+    sym_mv = mv
+    if int(old_sizes.sum()) <= 4 * nsym_edited:
+        sym_mv = _Deleted(mv, touched, old_base, old_sizes, gone, dkey, do, dc)
+    del gone
 
     # relocation sites in shrunk sections
     # (parts in batches of about 2**17 rows: a part is one section's rows)
@@ -1050,7 +1178,7 @@ def _shrink(ctx, edits, snapshot) -> None:
     for k, obj in enumerate(objs):
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, mv, ybase, sec_sym_e)
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1075,7 +1203,8 @@ def _shrink(ctx, edits, snapshot) -> None:
 def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
     bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
-    view); the section symbols among them get their section's id in ``sec_sym_e``."""
+    view); the section symbols among them get their section's id in ``sec_sym_e``.  ``mv``:
+    a _Mover or a _Deleted."""
     at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
     if not at:
         return
@@ -1105,21 +1234,24 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
         return
     e = e[ii]
     # one lookup for every value, one for every end of a sized symbol
+    # (the gathers are new arrays: viewed as int64, not copied; only sized symbols' sizes
+    # are written back: the others stay 0)
     value = table["st_value"]
     size = table["st_size"]
-    v = value[ii].astype(np.int64)
-    end = size[ii].astype(np.int64)
+    v = value[ii].view(np.int64)
+    end = size[ii].view(np.int64)
     sized = np.flatnonzero(end)
     end = end[sized]
-    end += v[sized]
+    vs = v[sized]
+    end += vs
     mv.moved(e[sized], end, out=end)
     mv.moved(e, v, out=v)
-    sz = np.zeros(len(v), dtype=np.int64)
-    sz[sized] = np.maximum(end - v[sized], 0)
-    del end, sized
+    vs = v[sized]
+    end -= vs
+    np.maximum(end, 0, out=end)
     value[ii] = v
-    size[ii] = sz
-    del v, sz
+    size[ii[sized]] = end
+    del v, vs, end, sized
     ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
     fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
@@ -1168,6 +1300,66 @@ def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
     t.addend[align_rows] = np.asarray(new_addend, dtype=np.int64)
     return (np.asarray(out_k, dtype=np.int64), np.asarray(out_o, dtype=np.int64),
             np.asarray(out_c, dtype=np.int64))
+
+
+class _Deleted:
+    """A _Mover's answers from a table of the bytes deleted before every old offset of the
+    edited sections (their old contents one after another, as ``_shrink`` cut them): a new
+    offset is one gather, not a binary search among the deletions (~20 ns each: a static
+    hello moves 140,000 symbol values against 4,000 deletions).  Where deletions overlap or
+    leave their section, or an offset is too large for the _Mover's keys, the _Mover answers."""
+
+    _LIMIT = 1 << 39            # (the _Mover's keys hold offsets of smaller magnitude)
+
+    def __init__(self, mv: "_Mover", touched, base, sizes, gone, dkey, do, dc):
+        self.mv = mv
+        self.ok = gone is not None and len(touched) > 0
+        if not self.ok:
+            return
+        # the deletions (sorted by section and offset) disjoint and inside their section
+        end = do + dc
+        ok = bool((do >= 0).all() and (dc >= 0).all()
+                  and (end <= sizes[np.searchsorted(touched, dkey)]).all())
+        if ok and len(dkey) > 1:
+            same = dkey[1:] == dkey[:-1]
+            ok = bool((end[:-1][same] <= do[1:][same]).all())
+        self.ok = ok
+        if not ok:
+            return
+        total = int(sizes.sum())
+        mark = np.zeros(total, dtype=np.uint8)             # (disjoint: each byte once)
+        mark[gone] = 1
+        before = np.zeros(total + 1, dtype=np.int32)      # deleted bytes in [0, i) of the buffer
+        np.cumsum(mark, dtype=np.int32, out=before[1:])
+        del mark
+        self.before = before
+        # by _Mover id: the section's old start in the buffer, its old size, what was deleted
+        # before it (a section not cut has no deletions: start and size 0 answer x)
+        ti = np.minimum(np.searchsorted(touched, mv.keys), len(touched) - 1)
+        hit = touched[ti] == mv.keys
+        self.start = np.where(hit, base[ti], 0)
+        self.size = np.where(hit, sizes[ti], 0)
+        self.first = before[self.start].astype(np.int64)
+
+    def ids(self, k: np.ndarray) -> np.ndarray:
+        return self.mv.ids(k)
+
+    def moved(self, e: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """As _Mover.moved."""
+        if not self.ok or len(x) == 0 or int(x.min()) <= -self._LIMIT or int(x.max()) >= self._LIMIT:
+            return self.mv.moved(e, x, out)
+        # (an offset inside a deleted range lands where the range was: x minus the bytes
+        # deleted before x, those of the range before x included)
+        p = np.maximum(x, 0)
+        np.minimum(p, self.size[e], out=p)
+        p += self.start[e]
+        r = self.before[p].astype(np.int64)
+        r -= self.first[e]
+        np.subtract(x, r, out=r)
+        if out is None:
+            return r
+        out[:] = r
+        return out
 
 
 class _Mover:

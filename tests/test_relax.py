@@ -495,12 +495,13 @@ f:
     assert tc.qemu_run(ARCH, exe).status == 7
 
 
-@pytest.mark.parametrize("ordered", [False, True])
-def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
+@pytest.mark.parametrize("how", ["search", "ordered", "table"])
+def test_offsets_move_past_the_bytes_deleted_before_them(how):
     """shrink's _Mover against a byte-by-byte model: an offset moves down by every byte
     deleted before it in its section, one inside a deleted range goes to where the range
     was; keys in order (relocation sites) take the other lookup (deletions placed among the
-    keys), which must agree."""
+    keys), and _Deleted (a table of the bytes deleted before each offset of the sections
+    one after another, as symbols move in a small link) must agree."""
     import numpy as np
     from xld.link import shrink
     rng = np.random.default_rng(17)
@@ -519,13 +520,21 @@ def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
                 at += n
             dels[s] = out
         e_d = np.array([s for s in dels for _ in dels[s]], dtype=np.int64)
-        mv = shrink._Mover(keys, keys[e_d] if len(e_d) else e_d,
-                           np.array([a for s in dels for a, _ in dels[s]], dtype=np.int64),
-                           np.array([n for s in dels for _, n in dels[s]], dtype=np.int64))
+        dkey = keys[e_d] if len(e_d) else e_d
+        do = np.array([a for s in dels for a, _ in dels[s]], dtype=np.int64)
+        dc = np.array([n for s in dels for _, n in dels[s]], dtype=np.int64)
+        mv = shrink._Mover(keys, dkey, do, dc)
+        if how == "table":          # every section 300 bytes, one after another
+            sizes = np.full(nsec, 300, dtype=np.int64)
+            base = np.arange(nsec, dtype=np.int64) * 300
+            gone = np.array([base[s] + a + i for s in dels for a, n in dels[s] for i in range(n)],
+                            dtype=np.int64)
+            mv = shrink._Deleted(mv, keys, base, sizes, gone, dkey, do, dc)
+            assert mv.ok
         count = int(rng.integers(70, 400))
         e = rng.integers(0, nsec, count).astype(np.int64)
         x = rng.integers(-8, 320, count).astype(np.int64)
-        if ordered:
+        if how == "ordered":
             o = np.lexsort((x, e))
             e, x = e[o], x[o]
 
@@ -540,3 +549,79 @@ def test_offsets_move_past_the_bytes_deleted_before_them(ordered):
             return v - gone
         want = [model(s, v) for s, v in zip(e.tolist(), x.tolist())]
         assert mv.moved(e, x).tolist() == want
+
+
+# A PC-relative pair near gp (relaxes to gp), one 64 KiB from it (stays auipc), and one near
+# whose LO12 sits in another section (spoiled: stays auipc).
+PC_PROGRAM = r"""
+    .text
+    .globl _start
+    .type _start, @function
+_start:
+    .option push
+    .option norelax
+    lla gp, __global_pointer$
+    .option pop
+pc_near:
+1:  auipc a5, %pcrel_hi(small)
+    ld a0, %pcrel_lo(1b)(a5)
+pc_far:
+2:  auipc a5, %pcrel_hi(big_end)
+    ld a1, %pcrel_lo(2b)(a5)
+    add a0, a0, a1
+pc_split:
+3:  auipc a5, %pcrel_hi(small2)
+    call other
+    li a7, 93
+    ecall
+    .section .text.other,"ax",@progbits
+other:
+    ld a2, %pcrel_lo(3b)(a5)
+    add a0, a0, a2
+    ret
+    .section .sdata,"aw"
+small: .dword 1
+small2: .dword 2
+    .data
+big_end: .dword 4
+    .space 0x10000
+"""
+
+
+def test_pc_relative_groups_are_the_full_pairing_near_gp(tmp_path):
+    """The pass pairs PCREL_LO12s with their PCREL_HI20 only around the HI20s the estimate puts
+    within gp +-2 KiB (at a large link, a few hundred of hundreds of thousands): those groups
+    must be exactly the full pairing's groups that are near gp, and the link must relax the
+    near pair only (the split one is spoiled: its LO12 is in another section)."""
+    import numpy as np
+    from xld.link import driver, options, shrink
+    _tools()
+    obj = tc.assemble(ARCH, PC_PROGRAM, tmp_path / "pc.o")
+    seen = []
+    real = shrink.Relaxer._pc_groups
+
+    def checked(self):
+        real(self)
+        lo_m, h_m = self._pc_pairs(self.pc_his, self.pc_los)        # every file, every HI20
+        v = self.pc_SA[np.searchsorted(self.pc_hc, h_m)]
+        near = (v - self.gp >= -0x800) & (v - self.gp <= 0x7FF)
+        want = shrink._pc_group_rows(lo_m[near], h_m[near])
+        got = self.cand[shrink._PCGP]
+        assert [x.tolist() for x in got] == [x.tolist() for x in want]
+        seen.append((len(h_m), len(got[1]) - 1))
+
+    exe = tmp_path / "pc.out"
+    orig = shrink.Relaxer._pc_groups
+    shrink.Relaxer._pc_groups = checked
+    try:
+        ctx = driver.link(options.parse(["--arch", ARCH, "-static", "-o", str(exe), str(obj)]))
+    finally:
+        shrink.Relaxer._pc_groups = orig
+    assert seen == [(2, 1)]             # near and far paired (split spoiled), near grouped
+    assert ctx.relax_stats["pcrel->gp"] == 1
+    syms = _symbols(exe)
+    assert _insn_at(exe, syms["pc_near"]).mnemonic == "ld"
+    assert _insn_at(exe, syms["pc_far"]).mnemonic == "auipc"
+    assert _insn_at(exe, syms["pc_split"]).mnemonic == "auipc"
+    run = tc.qemu_run(ARCH, exe)
+    assert run.status == 7, run.summary()
