@@ -31,8 +31,9 @@ from xld.link.errors import LinkError
 
 
 def prune(ctx):
-    """Drop the FDEs of functions not in the output.  Returns the records it read, when it
-    changed no section (``merge_cies`` reads the same ones then), else None."""
+    """Drop the FDEs of functions not in the output.  Returns (the sections, their records
+    as they are now) for ``merge_cies``, or None when it walked malformed sections one by
+    one (``merge_cies`` reads them again then)."""
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
     if not secs:
@@ -43,6 +44,17 @@ def prune(ctx):
         for obj, i in secs:
             check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
+    if terminated is not None:
+        # a section changes when an FDE may name a dropped function, or a terminator is not
+        # the last input's; all of them at once, in the buffer ``fr`` read
+        last = len(secs) - 1
+        todo = [k for k in range(len(secs)) if not (local_ok[k] and (k == last or not terminated[k]))]
+        if not todo:
+            return secs, fr
+        gone = _dropped_records(ctx, secs, fr, todo)
+        if not gone.any():
+            return secs, fr
+        return secs, _drop_records(secs, fr, gone)
     changed = False
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
@@ -51,7 +63,119 @@ def prune(ctx):
                                          else _has_terminator(obj.section_content(i)))):
             continue                        # the common case: nothing to drop or rewrite
         changed |= _prune_section(ctx, obj, i, st, keep_terminator=last)
-    return None if changed or terminated is None else (secs, fr)
+    return None
+
+
+def _dropped_records(ctx, secs, fr, todo: list[int]) -> np.ndarray:
+    """Per record of ``fr``: whether pruning drops it, for the sections ``todo`` at once (of
+    well-formed sections: ``_prune_section``'s rules).  A terminator goes unless it is in
+    the last section; an FDE goes when the function that the first relocation at its offset
+    + 8 names is not in the output."""
+    st, ident, rsec = fr.st, fr.ident, fr.sec
+    last = len(secs) - 1
+    in_todo = np.zeros(len(secs), dtype=bool)
+    in_todo[todo] = True
+    rec_todo = in_todo[rsec]
+    gone = rec_todo & (ident == 0xFFFFFFFF) & (rsec != last)
+    fde = np.flatnonzero(rec_todo & (ident != 0) & (ident != 0xFFFFFFFF))
+    if not len(fde):
+        return gone
+    # every todo section's relocations inside it, by place in the buffer (a stable sort: the
+    # first of equal places is the first in its table)
+    pos, row, owner = [], [], []
+    for k in todo:
+        obj, i = secs[k]
+        rel = obj.relas.get(i)
+        if rel is None or not len(rel):
+            continue
+        off = rel["r_offset"].astype(np.int64)
+        inside = np.flatnonzero(off < fr.size[k])
+        pos.append(off[inside] + fr.base[k])
+        row.append(inside)
+        owner.append(np.full(len(inside), k, dtype=np.int64))
+    if not pos:
+        return gone
+    pos, row, owner = np.concatenate(pos), np.concatenate(row), np.concatenate(owner)
+    order = np.argsort(pos, kind="stable")
+    spos = pos[order]
+    at = st[fde] + 8
+    j = np.minimum(np.searchsorted(spos, at), len(spos) - 1)
+    has = spos[j] == at
+    fde, hit = fde[has], order[j[has]]
+    hrow, hsec = row[hit], owner[hit]
+    # per section with named functions: whether each is in the output
+    kept = np.ones(len(fde), dtype=bool)
+    cuts = np.flatnonzero(np.diff(hsec)) + 1
+    st_ = ctx.symtab
+    for a, b in zip([0] + cuts.tolist(), cuts.tolist() + [len(fde)]):
+        obj, i = secs[int(hsec[a])]
+        rel = obj.relas[i]
+        sym = (rel["r_info"][hrow[a:b]] >> np.uint64(32)).astype(np.int64)
+        glob = obj.gids[sym] != 0
+        shndx = obj.sym_shndx[sym]
+        outsec = np.array([o is not None for o in obj.sec_outsec] + [True], dtype=bool)
+        ok = (shndx == 0) | (shndx >= elf.SHN_LORESERVE) | outsec[np.minimum(shndx, len(outsec) - 1)]
+        for g in np.flatnonzero(glob).tolist():          # (few: FDEs name local symbols)
+            ok[g] = _sym_kept(ctx, obj, int(sym[g]), st_)
+        kept[a:b] = ok
+    gone[fde[~kept]] = True
+    return gone
+
+
+def _drop_records(secs, fr, gone) -> _Frames:
+    """Remove the records ``gone`` from the sections of ``fr`` (their contents, relocations,
+    the CIE pointers of the FDEs that stay, the symbols in them: ``_prune_section``'s
+    rewrite, for every section at once).  Returns the records as they are then."""
+    st, en, ident, rsec = fr.st, fr.en, fr.ident, fr.sec
+    n = len(st)
+    lens = en - st
+    kept_len = np.where(gone, 0, lens)
+    cum = np.concatenate([[0], np.cumsum(kept_len)])
+    new_gst = cum[:-1]
+    after = np.append(fr.first[1:], n)
+    new_base = cum[fr.first]
+    new_size = cum[after] - new_base
+    out = np.frombuffer(fr.buf, dtype=np.uint8)[np.repeat(~gone, lens)]
+    # the CIE pointers of the FDEs that stay (their CIEs stay: they are in the same section)
+    fde = np.flatnonzero(~gone & (ident != 0) & (ident != 0xFFFFFFFF))
+    cie = np.searchsorted(st, st[fde] + 4 - ident[fde])      # (well-formed: an exact start)
+    field = new_gst[fde] + 4
+    ptr = field - new_gst[cie]
+    out[field[:, None] + np.arange(4)] = ptr.astype("<u4").view(np.uint8).reshape(-1, 4)
+    new_ident = ident.copy()
+    new_ident[fde] = ptr
+    touched = np.bincount(rsec[gone], minlength=len(secs)) > 0
+    lst = st - fr.base[rsec]
+    new_lst = new_gst - new_base[rsec]
+    shift = new_lst - lst
+    # relocations inside the records that stay, at their new offsets
+    rels = fr.relocations(secs)
+    if rels is not None:
+        table, rrec, rpos, rrsec = rels
+        keep = ~gone[rrec]
+        moved = table[keep]
+        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
+        kept_sec = rrsec[keep]
+        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
+        has_rel = np.bincount(rrsec, minlength=len(secs)) > 0
+        for k in np.flatnonzero(touched & has_rel).tolist():
+            obj, sec = secs[k]
+            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    tk = np.flatnonzero(touched).tolist()
+    # symbols in a dropped record go to where the next record that stays starts (or the end)
+    moves = _moved_symbols(secs, tk, fr, gone, new_lst, shift, kept_len)
+    data = out.tobytes()
+    _rewrite_sections(secs, tk, data, new_base, new_size, moves)
+    keep = np.flatnonzero(~gone)
+    nf = _Frames.__new__(_Frames)
+    nf.buf = data
+    nf.base, nf.size = new_base, new_size
+    nf.sec = rsec[keep]
+    nf.st = new_gst[keep]
+    nf.en = nf.st + lens[keep]
+    nf.ident = new_ident[keep]
+    nf.first = np.searchsorted(nf.sec, np.arange(len(secs)), side="left")
+    return nf
 
 
 def check_records(obj, sec: int) -> None:
@@ -291,6 +415,57 @@ def _records(data: bytes):
     return st, en, ident
 
 
+def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int]) -> list[tuple]:
+    """``_records`` of the sections ``which`` of a joined buffer (section k at ``base[k]``,
+    ``size[k]`` bytes): one walk and one gather for all of them.  Offsets are each
+    section's own."""
+    starts = []
+    put = starts.append
+    counts = []
+    unpack = struct.unpack_from
+    little = sys.byteorder == "little"
+    words = memoryview(buf)[:len(buf) & ~3].cast("I") if little else None
+    bases, sizes = base.tolist(), size.tolist()
+    for k in which:
+        a, n = bases[k], sizes[k]
+        b = a + n
+        had = len(starts)
+        pos = a
+        if n % 4 == 0 and a % 4 == 0 and little:
+            w, nw = a >> 2, b >> 2
+            while w < nw:
+                length = words[w]
+                if length & 3:
+                    break                            # an unaligned record: byte-wise below
+                put(4 * w)
+                w += 1 + (length >> 2)
+            pos = 4 * w
+        while pos + 4 <= b:
+            put(pos)
+            length = unpack("<I", buf, pos)[0]
+            pos += 4 + length
+        counts.append(len(starts) - had)
+    st = np.array(starts, dtype=np.int64)
+    cnt = np.array(counts, dtype=np.int64)
+    wb = base[which]
+    sbase = np.repeat(wb, cnt)
+    send = np.repeat(wb + size[which], cnt)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    length = raw[st[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    en = st + 4 + length.astype(np.int64)
+    idpos = np.minimum(st + 4, np.maximum(send - 4, sbase))
+    ident = raw[idpos[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    ident = np.where(length == 0, 0xFFFFFFFF, ident.astype(np.int64))
+    st -= sbase
+    en -= sbase
+    out = []
+    at = 0
+    for c in counts:
+        out.append((st[at:at + c], en[at:at + c], ident[at:at + c]))
+        at += c
+    return out
+
+
 def merge_cies(ctx, read=None) -> None:
     """Keep one copy of each identical CIE per output section (after ``prune``): the first
     copy in input order stays; a later copy in the same input section is replaced there, one
@@ -373,7 +548,13 @@ class _Frames:
         sizes = np.array([len(d) for d in datas], dtype=np.int64)
         self.base = np.cumsum(sizes) - sizes
         self.size = sizes
-        recs = [_section_records(obj, i, d) for (obj, i), d in zip(secs, datas)]
+        # the records the warm server read ahead; the others walked together
+        recs = [None if i in obj.content_override else obj.__dict__.get("_eh_records", {}).get(i)
+                for obj, i in secs]
+        walk = [k for k, r in enumerate(recs) if r is None]
+        if walk:
+            for k, r in zip(walk, _records_of(self.buf, self.base, sizes, walk)):
+                recs[k] = r
         counts = [len(r[0]) for r in recs]
         self.sec = np.repeat(np.arange(len(secs), dtype=np.int64), counts)
         if recs:
@@ -535,7 +716,14 @@ def _merge_output_cies(ctx, secs, fr=None) -> None:
             obj, sec = secs[k]
             obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
     tk = np.flatnonzero(touched).tolist()
-    mobjs, mown, midx, mval = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
+    _rewrite_sections(secs, tk, out.tobytes(), new_base, new_size,
+                      _moved_symbols(secs, tk, fr, gone, new_lst, shift))
+
+
+def _rewrite_sections(secs, tk: list[int], data: bytes, new_base, new_size, moves) -> None:
+    """The sections ``tk`` take their new bytes (``data[new_base:new_base + new_size]``) and
+    sizes; the symbols ``moves`` (``_moved_symbols``) their new values."""
+    mobjs, mown, midx, mval = moves
     # the objects' writable tables, made for all of them at once: those with symbols that
     # move own both their tables (``own_tables``); the others get a copy of their section
     # headers (the file's, or another pass's copy), as ``tables_owned`` does not cover it
@@ -555,7 +743,6 @@ def _merge_output_cies(ctx, secs, fr=None) -> None:
         o.shdrs = t
     for o in own:
         o.tables_owned = True
-    data = out.tobytes()
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
         obj, sec = secs[k]
         obj.content_override[sec] = data[b:b + sz]
@@ -591,7 +778,7 @@ def _copies(tables: list[np.ndarray]) -> tuple:
     return [big[a:a + n] for a, n in zip(starts, lens)], big, starts
 
 
-def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> tuple:
+def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift, kept_len=None) -> tuple:
     """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
     __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
     after it now starts.  For all sections at once, of the symbols whose value changes: (the
@@ -620,7 +807,11 @@ def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> tu
     after = np.append(fr.first[1:], len(fr.st))
     r = np.searchsorted(fr.st, fr.base[ks] + v, side="right") - 1
     r = np.minimum(np.maximum(r, fr.first[ks]), np.maximum(after[ks] - 1, fr.first[ks]))
-    nv = np.where(gone[r], new_lst[r], v + shift[r])
+    if kept_len is None:
+        nv = np.where(gone[r], new_lst[r], v + shift[r])
+    else:                   # (pruning: one past its record's end goes to the next one's start)
+        local_en = fr.en[r] - fr.base[ks]
+        nv = np.where(~gone[r] & (v < local_en), v + shift[r], new_lst[r] + kept_len[r])
     changed = np.flatnonzero(nv != v)
     if not len(changed):
         return [], none, none, none
