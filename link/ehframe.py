@@ -496,7 +496,10 @@ def eh_sections(obj) -> list[int]:
     """The object's .eh_frame sections."""
     c = obj.__dict__.get("_eh_sections")
     if c is None:
-        c = obj._eh_sections = [i for i, name in enumerate(obj.sec_names) if name == ".eh_frame"]
+        names = obj.sec_names
+        n = names.count(".eh_frame")        # (most objects have one: found at C speed)
+        c = obj._eh_sections = ([] if n == 0 else [names.index(".eh_frame")] if n == 1
+                                else [i for i, name in enumerate(names) if name == ".eh_frame"])
     return c
 
 
@@ -529,6 +532,7 @@ def prepare(obj) -> None:
     """Read what the passes need of an object's .eh_frame ahead (the warm server)."""
     for i in eh_sections(obj):
         _section_records(obj, i, obj.section_content(i))
+        _symbols_in(obj, i)
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
             _targets(obj, i, rel)
@@ -739,8 +743,10 @@ def _rewrite_sections(secs, tk: list[int], data: bytes, new_base, new_size, move
     syms, big, sbase = _copies([o.syms for o in own])
     for o, t in zip(own, syms):
         o.syms = t
-    for o, t in zip(fresh, _copies([o.shdrs for o in fresh])[0]):
-        o.shdrs = t
+    # (section headers this module copied already, in prune, are not copied again)
+    copy = [o for o in fresh if o.__dict__.get("_eh_shdrs") is not o.shdrs]
+    for o, t in zip(copy, _copies([o.shdrs for o in copy])[0]):
+        o.shdrs = o._eh_shdrs = t
     for o in own:
         o.tables_owned = True
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
@@ -782,28 +788,26 @@ def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift, kept_
     """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
     __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
     after it now starts.  For all sections at once, of the symbols whose value changes: (the
-    objects, each symbol's object (an index into them, in order), its index there, its new
-    value)."""
+    objects, each symbol's object (an index into them), its index there, its new value)."""
     objs, at = [], {}
+    idx_l, ks_l, own_l, v_l = [], [], [], []
     for k in tk:
-        obj = secs[k][0]
-        if id(obj) not in at:
-            at[id(obj)] = len(objs)
+        obj, sec = secs[k]
+        o = at.get(id(obj))
+        if o is None:
+            o = at[id(obj)] = len(objs)
             objs.append(obj)
-    counts = [len(o.sym_shndx) for o in objs]
-    shx = np.concatenate([o.sym_shndx for o in objs])
-    owner = np.repeat(np.arange(len(objs), dtype=np.int64), counts)
-    keys = np.array([at[id(secs[k][0])] << 32 | secs[k][1] for k in tk], dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    skeys = keys[order]
-    symkey = owner << 32 | shx
-    pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
-    hits = np.flatnonzero(skeys[pos] == symkey)
+        idx = _symbols_in(obj, sec)
+        if len(idx):
+            idx_l.append(idx)
+            ks_l.append(np.full(len(idx), k, dtype=np.int64))
+            own_l.append(np.full(len(idx), o, dtype=np.int64))
+            v_l.append(obj.syms["st_value"][idx])
     none = np.zeros(0, dtype=np.int64)
-    if not len(hits):
+    if not idx_l:
         return [], none, none, none
-    ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
-    v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
+    idx, ks, owner = np.concatenate(idx_l), np.concatenate(ks_l), np.concatenate(own_l)
+    v = np.concatenate(v_l).astype(np.int64)
     after = np.append(fr.first[1:], len(fr.st))
     r = np.searchsorted(fr.st, fr.base[ks] + v, side="right") - 1
     r = np.minimum(np.maximum(r, fr.first[ks]), np.maximum(after[ks] - 1, fr.first[ks]))
@@ -815,9 +819,16 @@ def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift, kept_
     changed = np.flatnonzero(nv != v)
     if not len(changed):
         return [], none, none, none
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    ow = owner[hits[changed]]
-    return objs, ow, hits[changed] - starts[ow], nv[changed].astype(np.uint64)
+    return objs, owner[changed], idx[changed], nv[changed].astype(np.uint64)
+
+
+def _symbols_in(obj, sec: int) -> np.ndarray:
+    """The symbols defined in section ``sec`` of obj (read once per object and section)."""
+    c = obj.__dict__.setdefault("_eh_symbols", {})
+    idx = c.get(sec)
+    if idx is None:
+        idx = c[sec] = np.flatnonzero(obj.sym_shndx == sec)
+    return idx
 
 
 def fix_cie_pointers(ctx, img) -> None:
