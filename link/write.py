@@ -98,8 +98,11 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         if fill is not None:
             gaps = np.flatnonzero(start > prev)
-            for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
-                _fill(o, fill, mv, a, b)
+            if hasattr(o, "fill"):
+                for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
+                    _fill(o, fill, mv, a, b)
+            else:
+                _fill_gaps(img, fill, prev[gaps], start[gaps])
         inputs = o.inputs
         for k, s, n, at in zip(which.tolist(), src.tolist(), size.tolist(), start.tolist()):
             obj, i = inputs[k]
@@ -115,6 +118,27 @@ def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
     elif hasattr(o, "fill"):        # a script's pattern, from the section's start
         k = (a - o.offset) % len(fill)
         mv[a:b] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+
+
+def _fill_gaps(img: np.ndarray, fill: bytes, a: np.ndarray, b: np.ndarray) -> None:
+    """``_fill`` of the gaps [a, b) of a section without a script's pattern, all at once:
+    those that start and end on the pattern's boundaries get it (the others stay zero)."""
+    n = len(fill)
+    ok = (a % n == 0) & ((b - a) % n == 0)
+    a, b = a[ok], b[ok]
+    if not len(a):
+        return
+    if n in (2, 4, 8):                  # (as words of the pattern's size)
+        words = img[:len(img) // n * n].view(f"u{n}")
+        a, lens = a // n, (b - a) // n
+        first = np.cumsum(lens) - lens
+        at = np.repeat(a - first, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+        words[at] = np.frombuffer(fill, dtype=f"u{n}")[0]
+        return
+    lens = b - a
+    first = np.cumsum(lens) - lens
+    at = np.repeat(a - first, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+    img[at] = np.frombuffer(fill, dtype=np.uint8)[at % n]
 
 
 def _copy_in_order(o, fill, mv, which, src, size, start) -> None:
