@@ -223,7 +223,9 @@ def _relocations_local_and_kept(secs) -> list[bool]:
     for k, (obj, i) in enumerate(secs):
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
-            rels.append((k, obj, _targets(obj, i, rel)))
+            rels.append((k, obj, i, rel))
+    _find_targets([(obj, i, rel) for _, obj, i, rel in rels])
+    rels = [(k, obj, _targets(obj, i, rel)) for k, obj, i, rel in rels]
     ok = [True] * len(secs)
     if not rels:
         return ok
@@ -526,6 +528,32 @@ def _targets(obj, i: int, rel: np.ndarray) -> np.ndarray:
     t = np.where(sym < obj.first_global, shndx, -1)
     c[i] = (rel, t)
     return t
+
+
+def _find_targets(todo) -> None:
+    """``_targets`` of the (object, section, relocations) not read yet, for all of them with
+    a few array operations over their rows joined."""
+    todo = [(o, i, rel) for o, i, rel in todo
+            if o.__dict__.get("_eh_targets", {}).get(i, (None,))[0] is not rel]
+    if len(todo) < 8:
+        return
+    objs, at = [], {}
+    for o, _, _ in todo:
+        if id(o) not in at:
+            at[id(o)] = len(objs)
+            objs.append(o)
+    nsym = np.array([len(o.sym_shndx) for o in objs], dtype=np.int64)
+    shx = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64)
+    counts = [len(rel) for _, _, rel in todo]
+    owner = np.repeat(np.array([at[id(o)] for o, _, _ in todo], dtype=np.int64), counts)
+    sym = (_concat_records([rel for _, _, rel in todo])["r_info"] >> np.uint64(32)).astype(np.int64)
+    shndx = shx[(np.cumsum(nsym) - nsym)[owner] + np.minimum(sym, nsym[owner] - 1)]
+    first_global = np.array([o.first_global for o in objs], dtype=np.int64)
+    t = np.where(sym < first_global[owner], shndx, -1)
+    b = 0
+    for (o, i, rel), n in zip(todo, counts):
+        o.__dict__.setdefault("_eh_targets", {})[i] = (rel, t[b:b + n])
+        b += n
 
 
 def prepare(obj) -> None:
