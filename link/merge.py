@@ -581,10 +581,16 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
             e.append(i)
     ctx.section_aliases.extend([(obj, i, cobj, ci) for obj, i in members[1:]])
     for obj, secs in emptied.items():
-        obj.content_override.update(dict.fromkeys(secs, b""))
         sh = obj.shdrs                      # (a column, then the rows)
-        sh["sh_size"][secs] = 0
-        sh["sh_addralign"][secs] = 1
+        if len(secs) == 1:
+            i = secs[0]
+            obj.content_override[i] = b""
+            sh["sh_size"][i] = 0
+            sh["sh_addralign"][i] = 1
+        else:
+            obj.content_override.update(dict.fromkeys(secs, b""))
+            sh["sh_size"][secs] = 0
+            sh["sh_addralign"][secs] = 1
 
 
 class _Pieces:

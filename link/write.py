@@ -28,16 +28,18 @@ def build_image(ctx) -> np.ndarray:
     sections are sized here, so the file is never copied into a larger one later.  Returns
     the view of the part that holds the sections (what relocation patches).
 
-    A large image is made after the input pages the passes before it read are given back
-    (the symbol table faults in the tables it reads, the copy the contents), and after the
-    symbol table's temporaries are: the input pages, the temporaries and the image are
-    then not all resident at once (arm64 400x50:b's peak 258 -> 223 MiB)."""
-    large = ctx.file_end >= _LARGE_IMAGE
-    if large:
+    An image that would raise the link's peak memory is made after the input pages the
+    passes before it read are given back (the symbol table faults in the tables it reads,
+    the copy the contents), and after the symbol table's temporaries are: the input pages,
+    the temporaries and the image are then not all resident at once (arm64 400x50:b's peak
+    258 -> 223 MiB).  Where an earlier pass set a higher peak, the pages stay: faulting them
+    in again costs time and saves nothing."""
+    lower = _would_raise_peak(ctx.file_end)
+    if lower:
         pages.release_inputs(ctx.files[1:])
     tr = _Trailer(ctx)
     _check_padding(ctx, tr.total)
-    if large:
+    if lower:
         pages.trim_heap()
     out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
@@ -49,6 +51,21 @@ def build_image(ctx) -> np.ndarray:
 
 MAX_PADDING = 1 << 30      # bytes of a file that hold no section's contents
 _LARGE_IMAGE = 4 << 20     # (a small link's pages cost more to fault in again than they weigh)
+
+
+def _would_raise_peak(size: int) -> bool:
+    """Whether an image of ``size`` bytes, and a symbol table about as large, would take the
+    process past its peak resident memory so far (True where the system does not say)."""
+    if size < _LARGE_IMAGE:
+        return False
+    try:
+        import resource
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024      # (KiB on Linux)
+    except (OSError, ValueError, IndexError, ImportError):
+        return True
+    return rss + 2 * size > peak
 
 
 def _check_padding(ctx, total: int) -> None:
@@ -288,13 +305,19 @@ def symbol_table(ctx, index=None):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
-        allsyms = _records([f.syms for f in files])
-        allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
-        sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
+        # (the files' global parts only: a riscv64 link's millions of local labels would
+        # make these temporaries tens of MiB)
+        df = def_file[gsel]
+        first = np.array([0] + [f.first_global for f in files], dtype=np.int64)     # by file id
+        lo = first if (def_index[gsel] >= first[df]).all() else np.zeros_like(first)
+        starts = lo[1:].tolist()
+        allsyms = _records([f.syms[a:] for f, a in zip(files, starts)])
+        allshndx = np.concatenate([f.sym_shndx[a:] for f, a in zip(files, starts)]).astype(np.int64)
+        counts = [len(f.syms) - a for f, a in zip(files, starts)]
+        sym_base = np.concatenate([[0, 0], np.cumsum(counts)[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
-        df = def_file[gsel]
-        flat = sym_base[df] + def_index[gsel]
+        flat = sym_base[df] + def_index[gsel] - lo[df]
         picked = allsyms[flat]
         syms = {k: picked[k] for k in ("st_info", "st_other", "st_size")}
         shndx = allshndx[flat]
