@@ -349,6 +349,7 @@ def symbol_table(ctx, index=None):
         rows["st_size"] = size
         g_rows.append(rows)
         g_ids.append(gsel)
+        del allsyms, allshndx, picked, syms, shndx, flat, info, size, rows
     # linker-defined, and undefined weak references
     ex = np.nonzero((def_file < 0) | ((state == 0) & has_ref & ~strong))[0]
     ex = ex[ex > 0]
@@ -375,6 +376,7 @@ def symbol_table(ctx, index=None):
         demoted = (grows["st_info"] >> 4) == elf.STB_LOCAL
         parts_loc.append(grows[demoted])          # hidden globals demoted to locals go first
         glob = grows[~demoted]
+        del g_rows, grows, names, blob, zeros, offs
     else:
         gids = np.zeros(0, dtype=np.int64)
         demoted = np.zeros(0, dtype=bool)
@@ -384,6 +386,8 @@ def symbol_table(ctx, index=None):
     if index is not None:
         index.learn(ctx, keys_loc, parts_loc, gids, demoted, len(locs))
     table = np.concatenate([locs, glob])
+    nlocs = len(locs)
+    del parts_loc, locs, glob             # (the temporaries go before the names are merged)
     if ctx.tls_range is not None:
         # a thread-local symbol's value is its offset in the TLS template, not an address (as
         # in .dynsym; GNU ld, gold and lld write .symtab so too, and debuggers read it so)
@@ -391,12 +395,13 @@ def symbol_table(ctx, index=None):
             (table["st_shndx"] != elf.SHN_ABS)
         table["st_value"][tls] -= np.uint64(ctx.tls_range[0])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
+    del blobs
     # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
     # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike
     named = np.flatnonzero(table["st_name"] != 0)
     strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
     table["st_name"][named] = at
-    return table.view(np.uint8), strtab, len(locs)
+    return table.view(np.uint8), strtab, nlocs
 
 
 def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):
