@@ -31,8 +31,9 @@ from xld.link.errors import LinkError
 
 
 def prune(ctx):
-    """Drop the FDEs of functions not in the output.  Returns the records it read, when it
-    changed no section (``merge_cies`` reads the same ones then), else None."""
+    """Drop the FDEs of functions not in the output.  Returns (the sections, their records
+    as they are now) for ``merge_cies``, or None when it walked malformed sections one by
+    one (``merge_cies`` reads them again then)."""
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
     if not secs:
@@ -43,6 +44,17 @@ def prune(ctx):
         for obj, i in secs:
             check_records(obj, i)
     local_ok = _relocations_local_and_kept(secs)
+    if terminated is not None:
+        # a section changes when an FDE may name a dropped function, or a terminator is not
+        # the last input's; all of them at once, in the buffer ``fr`` read
+        last = len(secs) - 1
+        todo = [k for k in range(len(secs)) if not (local_ok[k] and (k == last or not terminated[k]))]
+        if not todo:
+            return secs, fr
+        gone = _dropped_records(ctx, secs, fr, todo)
+        if not gone.any():
+            return secs, fr
+        return secs, _drop_records(secs, fr, gone)
     changed = False
     for k, (obj, i) in enumerate(secs):
         # a zero terminator ends the unwinder's walk: only the last input (crtend.o's) keeps it
@@ -51,7 +63,119 @@ def prune(ctx):
                                          else _has_terminator(obj.section_content(i)))):
             continue                        # the common case: nothing to drop or rewrite
         changed |= _prune_section(ctx, obj, i, st, keep_terminator=last)
-    return None if changed or terminated is None else (secs, fr)
+    return None
+
+
+def _dropped_records(ctx, secs, fr, todo: list[int]) -> np.ndarray:
+    """Per record of ``fr``: whether pruning drops it, for the sections ``todo`` at once (of
+    well-formed sections: ``_prune_section``'s rules).  A terminator goes unless it is in
+    the last section; an FDE goes when the function that the first relocation at its offset
+    + 8 names is not in the output."""
+    st, ident, rsec = fr.st, fr.ident, fr.sec
+    last = len(secs) - 1
+    in_todo = np.zeros(len(secs), dtype=bool)
+    in_todo[todo] = True
+    rec_todo = in_todo[rsec]
+    gone = rec_todo & (ident == 0xFFFFFFFF) & (rsec != last)
+    fde = np.flatnonzero(rec_todo & (ident != 0) & (ident != 0xFFFFFFFF))
+    if not len(fde):
+        return gone
+    # every todo section's relocations inside it, by place in the buffer (a stable sort: the
+    # first of equal places is the first in its table)
+    pos, row, owner = [], [], []
+    for k in todo:
+        obj, i = secs[k]
+        rel = obj.relas.get(i)
+        if rel is None or not len(rel):
+            continue
+        off = rel["r_offset"].astype(np.int64)
+        inside = np.flatnonzero(off < fr.size[k])
+        pos.append(off[inside] + fr.base[k])
+        row.append(inside)
+        owner.append(np.full(len(inside), k, dtype=np.int64))
+    if not pos:
+        return gone
+    pos, row, owner = np.concatenate(pos), np.concatenate(row), np.concatenate(owner)
+    order = np.argsort(pos, kind="stable")
+    spos = pos[order]
+    at = st[fde] + 8
+    j = np.minimum(np.searchsorted(spos, at), len(spos) - 1)
+    has = spos[j] == at
+    fde, hit = fde[has], order[j[has]]
+    hrow, hsec = row[hit], owner[hit]
+    # per section with named functions: whether each is in the output
+    kept = np.ones(len(fde), dtype=bool)
+    cuts = np.flatnonzero(np.diff(hsec)) + 1
+    st_ = ctx.symtab
+    for a, b in zip([0] + cuts.tolist(), cuts.tolist() + [len(fde)]):
+        obj, i = secs[int(hsec[a])]
+        rel = obj.relas[i]
+        sym = (rel["r_info"][hrow[a:b]] >> np.uint64(32)).astype(np.int64)
+        glob = obj.gids[sym] != 0
+        shndx = obj.sym_shndx[sym]
+        outsec = np.array([o is not None for o in obj.sec_outsec] + [True], dtype=bool)
+        ok = (shndx == 0) | (shndx >= elf.SHN_LORESERVE) | outsec[np.minimum(shndx, len(outsec) - 1)]
+        for g in np.flatnonzero(glob).tolist():          # (few: FDEs name local symbols)
+            ok[g] = _sym_kept(ctx, obj, int(sym[g]), st_)
+        kept[a:b] = ok
+    gone[fde[~kept]] = True
+    return gone
+
+
+def _drop_records(secs, fr, gone) -> _Frames:
+    """Remove the records ``gone`` from the sections of ``fr`` (their contents, relocations,
+    the CIE pointers of the FDEs that stay, the symbols in them: ``_prune_section``'s
+    rewrite, for every section at once).  Returns the records as they are then."""
+    st, en, ident, rsec = fr.st, fr.en, fr.ident, fr.sec
+    n = len(st)
+    lens = en - st
+    kept_len = np.where(gone, 0, lens)
+    cum = np.concatenate([[0], np.cumsum(kept_len)])
+    new_gst = cum[:-1]
+    after = np.append(fr.first[1:], n)
+    new_base = cum[fr.first]
+    new_size = cum[after] - new_base
+    out = np.frombuffer(fr.buf, dtype=np.uint8)[np.repeat(~gone, lens)]
+    # the CIE pointers of the FDEs that stay (their CIEs stay: they are in the same section)
+    fde = np.flatnonzero(~gone & (ident != 0) & (ident != 0xFFFFFFFF))
+    cie = np.searchsorted(st, st[fde] + 4 - ident[fde])      # (well-formed: an exact start)
+    field = new_gst[fde] + 4
+    ptr = field - new_gst[cie]
+    out[field[:, None] + np.arange(4)] = ptr.astype("<u4").view(np.uint8).reshape(-1, 4)
+    new_ident = ident.copy()
+    new_ident[fde] = ptr
+    touched = np.bincount(rsec[gone], minlength=len(secs)) > 0
+    lst = st - fr.base[rsec]
+    new_lst = new_gst - new_base[rsec]
+    shift = new_lst - lst
+    # relocations inside the records that stay, at their new offsets
+    rels = fr.relocations(secs)
+    if rels is not None:
+        table, rrec, rpos, rrsec = rels
+        keep = ~gone[rrec]
+        moved = table[keep]
+        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
+        kept_sec = rrsec[keep]
+        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
+        has_rel = np.bincount(rrsec, minlength=len(secs)) > 0
+        for k in np.flatnonzero(touched & has_rel).tolist():
+            obj, sec = secs[k]
+            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    tk = np.flatnonzero(touched).tolist()
+    # symbols in a dropped record go to where the next record that stays starts (or the end)
+    moves = _moved_symbols(secs, tk, fr, gone, new_lst, shift, kept_len)
+    data = out.tobytes()
+    _rewrite_sections(secs, tk, data, new_base, new_size, moves)
+    keep = np.flatnonzero(~gone)
+    nf = _Frames.__new__(_Frames)
+    nf.buf = data
+    nf.base, nf.size = new_base, new_size
+    nf.sec = rsec[keep]
+    nf.st = new_gst[keep]
+    nf.en = nf.st + lens[keep]
+    nf.ident = new_ident[keep]
+    nf.first = np.searchsorted(nf.sec, np.arange(len(secs)), side="left")
+    return nf
 
 
 def check_records(obj, sec: int) -> None:
@@ -99,7 +223,9 @@ def _relocations_local_and_kept(secs) -> list[bool]:
     for k, (obj, i) in enumerate(secs):
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
-            rels.append((k, obj, _targets(obj, i, rel)))
+            rels.append((k, obj, i, rel))
+    _find_targets([(obj, i, rel) for _, obj, i, rel in rels])
+    rels = [(k, obj, _targets(obj, i, rel)) for k, obj, i, rel in rels]
     ok = [True] * len(secs)
     if not rels:
         return ok
@@ -291,6 +417,57 @@ def _records(data: bytes):
     return st, en, ident
 
 
+def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int]) -> list[tuple]:
+    """``_records`` of the sections ``which`` of a joined buffer (section k at ``base[k]``,
+    ``size[k]`` bytes): one walk and one gather for all of them.  Offsets are each
+    section's own."""
+    starts = []
+    put = starts.append
+    counts = []
+    unpack = struct.unpack_from
+    little = sys.byteorder == "little"
+    words = memoryview(buf)[:len(buf) & ~3].cast("I") if little else None
+    bases, sizes = base.tolist(), size.tolist()
+    for k in which:
+        a, n = bases[k], sizes[k]
+        b = a + n
+        had = len(starts)
+        pos = a
+        if n % 4 == 0 and a % 4 == 0 and little:
+            w, nw = a >> 2, b >> 2
+            while w < nw:
+                length = words[w]
+                if length & 3:
+                    break                            # an unaligned record: byte-wise below
+                put(4 * w)
+                w += 1 + (length >> 2)
+            pos = 4 * w
+        while pos + 4 <= b:
+            put(pos)
+            length = unpack("<I", buf, pos)[0]
+            pos += 4 + length
+        counts.append(len(starts) - had)
+    st = np.array(starts, dtype=np.int64)
+    cnt = np.array(counts, dtype=np.int64)
+    wb = base[which]
+    sbase = np.repeat(wb, cnt)
+    send = np.repeat(wb + size[which], cnt)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    length = raw[st[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    en = st + 4 + length.astype(np.int64)
+    idpos = np.minimum(st + 4, np.maximum(send - 4, sbase))
+    ident = raw[idpos[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
+    ident = np.where(length == 0, 0xFFFFFFFF, ident.astype(np.int64))
+    st -= sbase
+    en -= sbase
+    out = []
+    at = 0
+    for c in counts:
+        out.append((st[at:at + c], en[at:at + c], ident[at:at + c]))
+        at += c
+    return out
+
+
 def merge_cies(ctx, read=None) -> None:
     """Keep one copy of each identical CIE per output section (after ``prune``): the first
     copy in input order stays; a later copy in the same input section is replaced there, one
@@ -321,7 +498,10 @@ def eh_sections(obj) -> list[int]:
     """The object's .eh_frame sections."""
     c = obj.__dict__.get("_eh_sections")
     if c is None:
-        c = obj._eh_sections = [i for i, name in enumerate(obj.sec_names) if name == ".eh_frame"]
+        names = obj.sec_names
+        n = names.count(".eh_frame")        # (most objects have one: found at C speed)
+        c = obj._eh_sections = ([] if n == 0 else [names.index(".eh_frame")] if n == 1
+                                else [i for i, name in enumerate(names) if name == ".eh_frame"])
     return c
 
 
@@ -350,10 +530,37 @@ def _targets(obj, i: int, rel: np.ndarray) -> np.ndarray:
     return t
 
 
+def _find_targets(todo) -> None:
+    """``_targets`` of the (object, section, relocations) not read yet, for all of them with
+    a few array operations over their rows joined."""
+    todo = [(o, i, rel) for o, i, rel in todo
+            if o.__dict__.get("_eh_targets", {}).get(i, (None,))[0] is not rel]
+    if len(todo) < 8:
+        return
+    objs, at = [], {}
+    for o, _, _ in todo:
+        if id(o) not in at:
+            at[id(o)] = len(objs)
+            objs.append(o)
+    nsym = np.array([len(o.sym_shndx) for o in objs], dtype=np.int64)
+    shx = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64)
+    counts = [len(rel) for _, _, rel in todo]
+    owner = np.repeat(np.array([at[id(o)] for o, _, _ in todo], dtype=np.int64), counts)
+    sym = (_concat_records([rel for _, _, rel in todo])["r_info"] >> np.uint64(32)).astype(np.int64)
+    shndx = shx[(np.cumsum(nsym) - nsym)[owner] + np.minimum(sym, nsym[owner] - 1)]
+    first_global = np.array([o.first_global for o in objs], dtype=np.int64)
+    t = np.where(sym < first_global[owner], shndx, -1)
+    b = 0
+    for (o, i, rel), n in zip(todo, counts):
+        o.__dict__.setdefault("_eh_targets", {})[i] = (rel, t[b:b + n])
+        b += n
+
+
 def prepare(obj) -> None:
     """Read what the passes need of an object's .eh_frame ahead (the warm server)."""
     for i in eh_sections(obj):
         _section_records(obj, i, obj.section_content(i))
+        _symbols_in(obj, i)
         rel = obj.relas.get(i)
         if rel is not None and len(rel):
             _targets(obj, i, rel)
@@ -373,7 +580,13 @@ class _Frames:
         sizes = np.array([len(d) for d in datas], dtype=np.int64)
         self.base = np.cumsum(sizes) - sizes
         self.size = sizes
-        recs = [_section_records(obj, i, d) for (obj, i), d in zip(secs, datas)]
+        # the records the warm server read ahead; the others walked together
+        recs = [None if i in obj.content_override else obj.__dict__.get("_eh_records", {}).get(i)
+                for obj, i in secs]
+        walk = [k for k, r in enumerate(recs) if r is None]
+        if walk:
+            for k, r in zip(walk, _records_of(self.buf, self.base, sizes, walk)):
+                recs[k] = r
         counts = [len(r[0]) for r in recs]
         self.sec = np.repeat(np.arange(len(secs), dtype=np.int64), counts)
         if recs:
@@ -535,7 +748,14 @@ def _merge_output_cies(ctx, secs, fr=None) -> None:
             obj, sec = secs[k]
             obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
     tk = np.flatnonzero(touched).tolist()
-    mobjs, mown, midx, mval = _moved_symbols(secs, tk, fr, gone, new_lst, shift)
+    _rewrite_sections(secs, tk, out.tobytes(), new_base, new_size,
+                      _moved_symbols(secs, tk, fr, gone, new_lst, shift))
+
+
+def _rewrite_sections(secs, tk: list[int], data: bytes, new_base, new_size, moves) -> None:
+    """The sections ``tk`` take their new bytes (``data[new_base:new_base + new_size]``) and
+    sizes; the symbols ``moves`` (``_moved_symbols``) their new values."""
+    mobjs, mown, midx, mval = moves
     # the objects' writable tables, made for all of them at once: those with symbols that
     # move own both their tables (``own_tables``); the others get a copy of their section
     # headers (the file's, or another pass's copy), as ``tables_owned`` does not cover it
@@ -551,11 +771,12 @@ def _merge_output_cies(ctx, secs, fr=None) -> None:
     syms, big, sbase = _copies([o.syms for o in own])
     for o, t in zip(own, syms):
         o.syms = t
-    for o, t in zip(fresh, _copies([o.shdrs for o in fresh])[0]):
-        o.shdrs = t
+    # (section headers this module copied already, in prune, are not copied again)
+    copy = [o for o in fresh if o.__dict__.get("_eh_shdrs") is not o.shdrs]
+    for o, t in zip(copy, _copies([o.shdrs for o in copy])[0]):
+        o.shdrs = o._eh_shdrs = t
     for o in own:
         o.tables_owned = True
-    data = out.tobytes()
     for k, b, sz in zip(tk, new_base[tk].tolist(), new_size[tk].tolist()):
         obj, sec = secs[k]
         obj.content_override[sec] = data[b:b + sz]
@@ -591,42 +812,51 @@ def _copies(tables: list[np.ndarray]) -> tuple:
     return [big[a:a + n] for a, n in zip(starts, lens)], big, starts
 
 
-def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift) -> tuple:
+def _moved_symbols(secs, tk: list[int], fr: _Frames, gone, new_lst, shift, kept_len=None) -> tuple:
     """Symbols in the rewritten sections ``tk`` (arm64's ``$d`` mapping symbols, crtbegin's
     __EH_FRAME_BEGIN__) move with their record; one in a dropped CIE goes to where the record
     after it now starts.  For all sections at once, of the symbols whose value changes: (the
-    objects, each symbol's object (an index into them, in order), its index there, its new
-    value)."""
+    objects, each symbol's object (an index into them), its index there, its new value)."""
     objs, at = [], {}
+    idx_l, ks_l, own_l, v_l = [], [], [], []
     for k in tk:
-        obj = secs[k][0]
-        if id(obj) not in at:
-            at[id(obj)] = len(objs)
+        obj, sec = secs[k]
+        o = at.get(id(obj))
+        if o is None:
+            o = at[id(obj)] = len(objs)
             objs.append(obj)
-    counts = [len(o.sym_shndx) for o in objs]
-    shx = np.concatenate([o.sym_shndx for o in objs])
-    owner = np.repeat(np.arange(len(objs), dtype=np.int64), counts)
-    keys = np.array([at[id(secs[k][0])] << 32 | secs[k][1] for k in tk], dtype=np.int64)
-    order = np.argsort(keys, kind="stable")
-    skeys = keys[order]
-    symkey = owner << 32 | shx
-    pos = np.minimum(np.searchsorted(skeys, symkey), len(skeys) - 1)
-    hits = np.flatnonzero(skeys[pos] == symkey)
+        idx = _symbols_in(obj, sec)
+        if len(idx):
+            idx_l.append(idx)
+            ks_l.append(np.full(len(idx), k, dtype=np.int64))
+            own_l.append(np.full(len(idx), o, dtype=np.int64))
+            v_l.append(obj.syms["st_value"][idx])
     none = np.zeros(0, dtype=np.int64)
-    if not len(hits):
+    if not idx_l:
         return [], none, none, none
-    ks = np.array(tk, dtype=np.int64)[order][pos[hits]]
-    v = np.concatenate([o.syms["st_value"] for o in objs])[hits].astype(np.int64)
+    idx, ks, owner = np.concatenate(idx_l), np.concatenate(ks_l), np.concatenate(own_l)
+    v = np.concatenate(v_l).astype(np.int64)
     after = np.append(fr.first[1:], len(fr.st))
     r = np.searchsorted(fr.st, fr.base[ks] + v, side="right") - 1
     r = np.minimum(np.maximum(r, fr.first[ks]), np.maximum(after[ks] - 1, fr.first[ks]))
-    nv = np.where(gone[r], new_lst[r], v + shift[r])
+    if kept_len is None:
+        nv = np.where(gone[r], new_lst[r], v + shift[r])
+    else:                   # (pruning: one past its record's end goes to the next one's start)
+        local_en = fr.en[r] - fr.base[ks]
+        nv = np.where(~gone[r] & (v < local_en), v + shift[r], new_lst[r] + kept_len[r])
     changed = np.flatnonzero(nv != v)
     if not len(changed):
         return [], none, none, none
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    ow = owner[hits[changed]]
-    return objs, ow, hits[changed] - starts[ow], nv[changed].astype(np.uint64)
+    return objs, owner[changed], idx[changed], nv[changed].astype(np.uint64)
+
+
+def _symbols_in(obj, sec: int) -> np.ndarray:
+    """The symbols defined in section ``sec`` of obj (read once per object and section)."""
+    c = obj.__dict__.setdefault("_eh_symbols", {})
+    idx = c.get(sec)
+    if idx is None:
+        idx = c[sec] = np.flatnonzero(obj.sym_shndx == sec)
+    return idx
 
 
 def fix_cie_pointers(ctx, img) -> None:

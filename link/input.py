@@ -1127,6 +1127,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
                 f.parsed[pos] = obj = f.member(pos)
                 resolve.prepare(obj)            # what depends on the member alone, done ahead
                 merge.candidate_symbols(obj)
+                merge.merge_info(obj)
                 ehframe.prepare(obj)
                 write.file_symbol_name(obj)
                 relocate.has_warning_sections(obj)

@@ -114,6 +114,70 @@ def candidates(obj) -> frozenset:
     return c
 
 
+def merge_info(obj) -> dict:
+    """Section -> (type, flags, entry size, alignment, strings?) of the object's sections that
+    ``mergeable`` merges; read once per object (and ahead by the warm server)."""
+    c = obj.__dict__.get("_merge_info")
+    if c is None:
+        c = obj._merge_info = {}
+        for i in sorted(candidates(obj)):
+            m = mergeable(obj, i)
+            if m is not None:
+                _, stype, flags, _, _, _, _, _, align, _ = obj.shdrs.item(i)
+                c[i] = (stype, flags, m[0], align, m[1])
+    return c
+
+
+def _read_merge_infos(objs) -> None:
+    """``merge_info`` of the objects that have many candidate sections (one per function
+    with -fdata-sections), for all of them at once with column operations: ``mergeable``'s
+    rules over their candidates' section headers joined in one table."""
+    big, idxs = [], []
+    for o in objs:
+        if "_merge_info" in o.__dict__:
+            continue
+        cand = candidates(o)
+        if len(cand) >= 8 and not o.content_override and not getattr(o, "inflated", None):
+            big.append(o)
+            idxs.append(np.array(sorted(cand), dtype=np.int64))
+    if not big:
+        return
+    counts = [len(ix) for ix in idxs]
+    sh = elf.join_tables([o.shdrs[ix] for o, ix in zip(big, idxs)], dtype=elf.SHDR)
+    idx = np.concatenate(idxs)
+    stype, flags, off, size = sh["sh_type"], sh["sh_flags"], sh["sh_offset"], sh["sh_size"]
+    entsize, align = sh["sh_entsize"], sh["sh_addralign"]
+    ok = ((flags & np.uint64(elf.SHF_MERGE)) != 0) & (stype == elf.SHT_PROGBITS) & (entsize > 0) \
+        & (entsize <= 1 << 16) & (size != 0) & ((flags & np.uint64(elf.SHF_WRITE | elf.SHF_TLS)) == 0)
+    ok &= size % np.maximum(entsize, np.uint64(1)) == 0
+    strings = (flags & np.uint64(elf.SHF_STRINGS)) != 0
+    ok &= ~strings | (entsize == 1) | (entsize == 2) | (entsize == 4)         # (_UNITS)
+    base = np.cumsum(counts) - counts
+    for k, (o, ix) in enumerate(zip(big, idxs)):    # sections with relocations are not merged
+        if o.relas:
+            for i in candidates(o).intersection(o.relas):
+                if len(o.relas[i]):
+                    ok[base[k] + int(np.searchsorted(ix, i))] = False
+    # a string section's last string must be terminated: its last entry all zero
+    owner = np.repeat(np.arange(len(big)), counts)
+    tail = np.flatnonzero(ok & strings)
+    end = (off[tail] + size[tail]).tolist()
+    width = entsize[tail].tolist()
+    bufs = [o.buf for o in big]
+    for t, b, e, w in zip(tail.tolist(), owner[tail].tolist(), end, width):
+        m = bufs[b]
+        if m[e - 1] if w == 1 else any(m[e - w:e]):
+            ok[t] = False
+    keep = np.flatnonzero(ok)
+    rows = list(zip(stype[keep].tolist(), flags[keep].tolist(), entsize[keep].tolist(),
+                    align[keep].tolist(), strings[keep].tolist()))
+    secs = idx[keep].tolist()
+    cut = np.searchsorted(keep, np.append(base, len(idx))).tolist()
+    for k, o in enumerate(big):
+        a, b = cut[k], cut[k + 1]
+        o._merge_info = dict(zip(secs[a:b], rows[a:b]))
+
+
 def _groups(ctx):
     """(members, entry size, alignment, strings?) per group, in output order, members in
     their output section's order."""
@@ -121,6 +185,7 @@ def _groups(ctx):
     # the output sections that take a candidate: only their inputs are looked at (a
     # program's .text and .data take most input sections, and none of them merge)
     having = set()
+    _read_merge_infos(ctx.files[1:])
     for obj in ctx.files[1:]:
         outsec = getattr(obj, "sec_outsec", None)
         if outsec is not None:
@@ -130,14 +195,16 @@ def _groups(ctx):
     for out in ctx.outputs.values():
         if id(out) not in having:
             continue
+        info = {}
         for obj, i in out.inputs:
-            if i not in candidates(obj):
-                continue
-            m = mergeable(obj, i)
+            mi = info.get(obj)
+            if mi is None:
+                mi = info[obj] = merge_info(obj)
+            m = mi.get(i)
             if m is None:
                 continue
-            _, stype, flags, _, _, _, _, _, align, _ = obj.shdrs.item(i)
-            key = (out.name, stype, flags & ~elf.SHF_GROUP, m[0], max(align, 1))
+            stype, flags, entsize, align, _ = m
+            key = (out.name, stype, flags & ~elf.SHF_GROUP, entsize, max(align, 1))
             groups.setdefault(key, []).append((obj, i))
     for key, members in groups.items():
         yield members, key[3], key[4], bool(key[2] & elf.SHF_STRINGS)
@@ -295,15 +362,21 @@ def _equal_runs(units: np.ndarray, a: np.ndarray, b: np.ndarray, lens: np.ndarra
 
 
 def _first_index(keys: np.ndarray) -> np.ndarray:
-    """For each element, the index of the first element with the same key (a stable sort;
+    """For each element, the index of the first element with the same key (a sort;
     np.unique would import numpy.ma, milliseconds of every link)."""
     n = len(keys)
-    order = np.argsort(keys, kind="stable")
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # (NumPy's unstable sort is about twice as fast on 64-bit keys; each run of equal keys
+    # then takes its smallest index, which a stable sort would have put first)
+    order = np.argsort(keys)
     sk = keys[order]
     start = np.ones(n, dtype=bool)
     start[1:] = sk[1:] != sk[:-1]
+    starts = np.flatnonzero(start)
+    first = np.minimum.reduceat(order, starts)
     rep = np.empty(n, dtype=np.int64)
-    rep[order] = order[np.flatnonzero(start)][np.cumsum(start) - 1]
+    rep[order] = np.repeat(first, np.diff(np.append(starts, n)))
     return rep
 
 
@@ -417,23 +490,34 @@ def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tu
     newoff[stored] = 1 + np.cumsum(sl) - sl
     loc = newoff[owner] + inner
     table = np.zeros(1 + int(sl.sum()), dtype=np.uint8)
-    first = np.cumsum(sl) - sl
-    step = np.arange(int(sl.sum()), dtype=np.int64) - np.repeat(first, sl)
-    table[np.repeat(newoff[stored], sl) + step] = buf[np.repeat(starts[kept][stored], sl) + step]
+    copy_runs(table, newoff[stored], buf, starts[kept][stored], sl)
     rank = np.zeros(len(rep), dtype=np.int64)
     rank[kept] = np.arange(len(kept))
     return table, loc[rank[rep]]
 
 
+def copy_runs(dst: np.ndarray, dst_at: np.ndarray, src: np.ndarray, src_at: np.ndarray,
+              lens: np.ndarray) -> None:
+    """``dst[dst_at[k]:dst_at[k] + lens[k]] = src[src_at[k]:src_at[k] + lens[k]]`` for every
+    k, with an index per byte (32-bit where the buffers allow: half the temporaries)."""
+    total = int(lens.sum())
+    if total == 0:
+        return
+    it = np.int32 if max(len(dst), len(src)) < 1 << 31 else np.int64
+    first = (np.cumsum(lens) - lens).astype(it)
+    step = np.arange(total, dtype=it)
+    step -= np.repeat(first, lens)
+    dst[np.repeat(dst_at.astype(it), lens) + step] = src[np.repeat(src_at.astype(it), lens) + step]
+
+
 # -- one group --------------------------------------------------------------------------
 
 def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) -> None:
-    sizes = np.array([obj.shdrs.item(i)[5] for obj, i in members], dtype=np.int64)    # sh_size
+    datas = [obj.section_content(i) for obj, i in members]
+    sizes = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))       # (sh_size)
     bases = np.cumsum(sizes) - sizes              # each member's first byte in the group
-    buf = np.empty(int(sizes.sum()), dtype=np.uint8)
-    mv = memoryview(buf)
-    for (obj, i), b, n in zip(members, bases.tolist(), sizes.tolist()):
-        mv[b:b + n] = obj.section_content(i)
+    buf = np.frombuffer(b"".join(datas), dtype=np.uint8)
+    del datas
     slot = max(align, entsize) if align > entsize else entsize   # bytes a kept piece takes
     if strings:
         units = buf.view(_UNITS[entsize])
@@ -460,11 +544,7 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
         ln_b = lens_b[stored]
         at = loc_kept[stored]
         blob = np.zeros(blob_len, dtype=np.uint8)
-        if len(ln_b):
-            total = int(ln_b.sum())
-            first = np.cumsum(ln_b) - ln_b
-            step = np.arange(total, dtype=np.int64) - np.repeat(first, ln_b)
-            blob[np.repeat(at, ln_b) + step] = buf[np.repeat(st_b, ln_b) + step]
+        copy_runs(blob, at, buf, st_b, ln_b)
         starts_b = starts * entsize
     else:
         n = len(buf) // entsize
@@ -483,17 +563,34 @@ def _merge_group(ctx, members, entsize: int, align: int, strings: bool, pieces) 
     first_member = pieces.add(members, starts_b, loc_kept[rank[rep]], sizes)
     carrier = members[0]
     _writable([obj for obj, _ in members], "shdrs")
+    cobj, ci = carrier
+    cobj.content_override[ci] = blob.tobytes()
+    cobj.shdrs["sh_size"][ci] = blob_len
+    # the others: empty, at the carrier's address; their section headers written per object
+    by_object = pieces.by_object
+    emptied: dict = {}
     for m, (obj, i) in enumerate(members):
-        sh = obj.shdrs                      # (a column, then an item: a row's fields cost more)
-        if m == 0:
-            obj.content_override[i] = blob.tobytes()
-            sh["sh_size"][i] = blob_len
-        else:
+        e = by_object.get(obj)
+        if e is None:
+            e = by_object[obj] = []
+        e.append((i, first_member + m))
+        if m:
+            e = emptied.get(obj)
+            if e is None:
+                e = emptied[obj] = []
+            e.append(i)
+    ctx.section_aliases.extend([(obj, i, cobj, ci) for obj, i in members[1:]])
+    for obj, secs in emptied.items():
+        sh = obj.shdrs                      # (a column, then the rows)
+        if len(secs) == 1:
+            i = secs[0]
             obj.content_override[i] = b""
             sh["sh_size"][i] = 0
             sh["sh_addralign"][i] = 1
-            ctx.section_aliases.append((obj, i, carrier[0], carrier[1]))
-        pieces.by_object.setdefault(obj, []).append((i, first_member + m))
+        else:
+            obj.content_override.update(dict.fromkeys(secs, b""))
+            sh["sh_size"][secs] = 0
+            sh["sh_addralign"][secs] = 1
 
 
 class _Pieces:
@@ -595,9 +692,14 @@ def candidate_symbols(obj):
         cand = candidates(obj)
         if cand:
             shndx = obj.sym_shndx
-            inside = None                   # (a few sections: == per section beats np.isin's set-up)
-            for c_ in sorted(cand):
-                inside = shndx == c_ if inside is None else inside | (shndx == c_)
+            if len(cand) <= 4:
+                inside = None               # (a few sections: == per section beats a table)
+                for c_ in sorted(cand):
+                    inside = shndx == c_ if inside is None else inside | (shndx == c_)
+            else:                           # (one per function with -fdata-sections)
+                table = np.zeros(len(obj.shdrs) + 1, dtype=bool)
+                table[sorted(cand)] = True
+                inside = table[np.minimum(shndx, len(obj.shdrs))]
             idx = np.flatnonzero(inside)
         else:
             idx = np.zeros(0, dtype=np.int64)
@@ -612,9 +714,12 @@ def _redirect_group(objs, pieces: _Pieces):
     nsec = np.array([len(o.shdrs) for o in objs], dtype=np.int64)
     sbase = np.cumsum(nsec) - nsec
     sec_member = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)    # (the last: no section)
-    for k, o in enumerate(objs):
+    rows, mem = [], []
+    for b, o in zip(sbase.tolist(), objs):
         for i, m in pieces.by_object[o]:
-            sec_member[sbase[k] + i] = m
+            rows.append(b + i)
+            mem.append(m)
+    sec_member[rows] = mem
     cands = [candidate_symbols(o) for o in objs]
     counts = [len(c[0]) for c in cands]
     sym = np.concatenate([c[0] for c in cands])

@@ -12,7 +12,7 @@ import tempfile
 
 import numpy as np
 
-from xld.link import elf, layout, merge
+from xld.link import elf, layout, merge, pages
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
@@ -26,9 +26,21 @@ def build_image(ctx) -> np.ndarray:
 
     The buffer is the whole output file: the symbol table and the headers that follow the
     sections are sized here, so the file is never copied into a larger one later.  Returns
-    the view of the part that holds the sections (what relocation patches)."""
+    the view of the part that holds the sections (what relocation patches).
+
+    An image that would raise the link's peak memory is made after the input pages the
+    passes before it read are given back (the symbol table faults in the tables it reads,
+    the copy the contents), and after the symbol table's temporaries are: the input pages,
+    the temporaries and the image are then not all resident at once (arm64 400x50:b's peak
+    258 -> 223 MiB).  Where an earlier pass set a higher peak, the pages stay: faulting them
+    in again costs time and saves nothing."""
+    lower = _would_raise_peak(ctx.file_end)
+    if lower:
+        pages.release_inputs(ctx.files[1:])
     tr = _Trailer(ctx)
     _check_padding(ctx, tr.total)
+    if lower:
+        pages.trim_heap()
     out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
@@ -38,6 +50,22 @@ def build_image(ctx) -> np.ndarray:
 
 
 MAX_PADDING = 1 << 30      # bytes of a file that hold no section's contents
+_LARGE_IMAGE = 4 << 20     # (a small link's pages cost more to fault in again than they weigh)
+
+
+def _would_raise_peak(size: int) -> bool:
+    """Whether an image of ``size`` bytes, and a symbol table about as large, would take the
+    process past its peak resident memory so far (True where the system does not say)."""
+    if size < _LARGE_IMAGE:
+        return False
+    try:
+        import resource
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024      # (KiB on Linux)
+    except (OSError, ValueError, IndexError, ImportError):
+        return True
+    return rss + 2 * size > peak
 
 
 def _check_padding(ctx, total: int) -> None:
@@ -87,8 +115,11 @@ def _copy_sections(ctx, img: np.ndarray) -> None:
             continue
         if fill is not None:
             gaps = np.flatnonzero(start > prev)
-            for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
-                _fill(o, fill, mv, a, b)
+            if hasattr(o, "fill"):
+                for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
+                    _fill(o, fill, mv, a, b)
+            else:
+                _fill_gaps(img, fill, prev[gaps], start[gaps])
         inputs = o.inputs
         for k, s, n, at in zip(which.tolist(), src.tolist(), size.tolist(), start.tolist()):
             obj, i = inputs[k]
@@ -104,6 +135,27 @@ def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
     elif hasattr(o, "fill"):        # a script's pattern, from the section's start
         k = (a - o.offset) % len(fill)
         mv[a:b] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+
+
+def _fill_gaps(img: np.ndarray, fill: bytes, a: np.ndarray, b: np.ndarray) -> None:
+    """``_fill`` of the gaps [a, b) of a section without a script's pattern, all at once:
+    those that start and end on the pattern's boundaries get it (the others stay zero)."""
+    n = len(fill)
+    ok = (a % n == 0) & ((b - a) % n == 0)
+    a, b = a[ok], b[ok]
+    if not len(a):
+        return
+    if n in (2, 4, 8):                  # (as words of the pattern's size)
+        words = img[:len(img) // n * n].view(f"u{n}")
+        a, lens = a // n, (b - a) // n
+        first = np.cumsum(lens) - lens
+        at = np.repeat(a - first, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+        words[at] = np.frombuffer(fill, dtype=f"u{n}")[0]
+        return
+    lens = b - a
+    first = np.cumsum(lens) - lens
+    at = np.repeat(a - first, lens) + np.arange(int(lens.sum()), dtype=np.int64)
+    img[at] = np.frombuffer(fill, dtype=np.uint8)[at % n]
 
 
 def _copy_in_order(o, fill, mv, which, src, size, start) -> None:
@@ -253,13 +305,19 @@ def symbol_table(ctx, index=None):
     bss = ctx.outputs.get(".bss")
     gsel = np.nonzero(def_file > 0)[0]
     if len(gsel):
-        allsyms = _records([f.syms for f in files])
-        allshndx = np.concatenate([f.sym_shndx for f in files]).astype(np.int64)
-        sym_base = np.concatenate([[0, 0], np.cumsum([len(f.syms) for f in files])[:-1]])   # by file id
+        # (the files' global parts only: a riscv64 link's millions of local labels would
+        # make these temporaries tens of MiB)
+        df = def_file[gsel]
+        first = np.array([0] + [f.first_global for f in files], dtype=np.int64)     # by file id
+        lo = first if (def_index[gsel] >= first[df]).all() else np.zeros_like(first)
+        starts = lo[1:].tolist()
+        allsyms = _records([f.syms[a:] for f, a in zip(files, starts)])
+        allshndx = np.concatenate([f.sym_shndx[a:] for f, a in zip(files, starts)]).astype(np.int64)
+        counts = [len(f.syms) - a for f, a in zip(files, starts)]
+        sym_base = np.concatenate([[0, 0], np.cumsum(counts)[:-1]])   # by file id
         fsec_base = np.concatenate([[0], sec_base])
         fnsec = np.array([0] + [len(f.sec_outsec) for f in files], dtype=np.int64)
-        df = def_file[gsel]
-        flat = sym_base[df] + def_index[gsel]
+        flat = sym_base[df] + def_index[gsel] - lo[df]
         picked = allsyms[flat]
         syms = {k: picked[k] for k in ("st_info", "st_other", "st_size")}
         shndx = allshndx[flat]
@@ -291,6 +349,7 @@ def symbol_table(ctx, index=None):
         rows["st_size"] = size
         g_rows.append(rows)
         g_ids.append(gsel)
+        del allsyms, allshndx, picked, syms, shndx, flat, info, size, rows
     # names a dynamic output takes from elsewhere (imported, copied, undefined weak): as in
     # .dynsym (GNU ld and lld list them in .symtab too)
     foreign = None
@@ -330,6 +389,7 @@ def symbol_table(ctx, index=None):
         demoted = (grows["st_info"] >> 4) == elf.STB_LOCAL
         parts_loc.append(grows[demoted])          # hidden globals demoted to locals go first
         glob = grows[~demoted]
+        del g_rows, grows, names, blob, zeros, offs
     else:
         gids = np.zeros(0, dtype=np.int64)
         demoted = np.zeros(0, dtype=bool)
@@ -339,6 +399,8 @@ def symbol_table(ctx, index=None):
     if index is not None:
         index.learn(ctx, keys_loc, parts_loc, gids, demoted, len(locs))
     table = np.concatenate([locs, glob])
+    nlocs = len(locs)
+    del parts_loc, locs, glob             # (the temporaries go before the names are merged)
     if ctx.tls_range is not None:
         # a thread-local symbol's value is its offset in the TLS template, not an address (as
         # in .dynsym; GNU ld, gold and lld write .symtab so too, and debuggers read it so)
@@ -346,12 +408,13 @@ def symbol_table(ctx, index=None):
             (table["st_shndx"] != elf.SHN_ABS)
         table["st_value"][tls] -= np.uint64(ctx.tls_range[0])
     strtab = np.concatenate([np.zeros(1, dtype=np.uint8)] + blobs)
+    del blobs
     # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
     # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike
     named = np.flatnonzero(table["st_name"] != 0)
     strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
     table["st_name"][named] = at
-    return table.view(np.uint8), strtab, len(locs)
+    return table.view(np.uint8), strtab, nlocs
 
 
 def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):

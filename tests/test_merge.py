@@ -349,6 +349,25 @@ def test_string_table_unit(monkeypatch, batch):
     assert not any(a != b and b.endswith(a) for a in stored for b in stored)
 
 
+def test_first_index_and_copy_runs_unit():
+    """merge's array helpers on hand-made data: each key's first index (what a stable sort
+    gives, whichever sort finds the runs of equal keys), and runs of bytes copied to their
+    places (an empty run writes nothing)."""
+    import numpy as np
+    from xld.link import merge
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 1000):
+        keys = rng.integers(0, 7, n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        first: dict = {}
+        assert merge._first_index(keys).tolist() == [first.setdefault(k, i) for i, k in enumerate(keys.tolist())]
+    src = np.arange(1, 51, dtype=np.uint8)
+    dst = np.zeros(40, dtype=np.uint8)
+    merge.copy_runs(dst, np.array([0, 10, 30]), src, np.array([5, 20, 0]), np.array([3, 0, 4]))
+    want = np.zeros(40, dtype=np.uint8)
+    want[0:3], want[30:34] = [6, 7, 8], [1, 2, 3, 4]
+    assert dst.tolist() == want.tolist()
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_a_symbol_past_its_merged_section_is_an_error(arch, tmp_path):
     """A symbol in a merged section must point into it: one past the end (a corrupt object)
