@@ -139,26 +139,34 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     for rt, h in arch.howtos.items():
         kind_of[rt] = int(h.kind)
         width_of[rt] = h.field.width if h.field is not None else 0
-    kind = kind_of[np.minimum(typ, maxt - 1)]
     offset = column("r_offset").view(np.int64)
-    hint = kind == int(Kind.RELAXABLE)
     keep = None
-    relax = np.zeros(t.n, dtype=bool)
-    if hint.any():
-        part = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+    relax = None
+    hint = None
+    for rt, h in arch.howtos.items():                     # the hints, by type (kinds come later,
+        if h.kind == Kind.RELAXABLE:                      # for the kept rows only)
+            hint = typ == rt if hint is None else hint | (typ == rt)
+    if hint is not None and hint.any():
+        # a hint marks the row before it: in the same part (the hint is not a part's first
+        # row), not a hint itself, at the same place
+        starts = np.cumsum(counts) - counts
+        first = np.zeros(t.n, dtype=bool)
+        first[starts[counts > 0]] = True
         h = np.flatnonzero(hint)
         prev = h - 1
-        ok = prev >= 0
-        prev = prev[ok]
-        h = h[ok]
-        ok = ~hint[prev] & (part[prev] == part[h]) & (offset[prev] == offset[h])
+        ok = ~first[h]
+        ok &= ~hint[prev]
+        ok &= offset[prev] == offset[h]
+        del first
+        relax = np.zeros(t.n, dtype=bool)
         relax[prev[ok]] = True
         if ctx.opts.emit_relocs:            # (a hint's own addend, written out again)
             hint_addend = np.zeros(t.n, dtype=np.int64)
             hint_addend[prev[ok]] = column("r_addend").view(np.int64)[h[ok]]
         del h, prev, ok
-        counts = counts - np.bincount(part[hint], minlength=len(counts))
-        del part
+        per_part = np.add.reduceat(hint, np.minimum(starts, t.n - 1), dtype=np.int64)
+        per_part[counts == 0] = 0
+        counts = counts - per_part
         keep = np.flatnonzero(~hint)         # (taking by index is several times faster than a mask)
         t.counts = counts
         t.n = int(counts.sum())
@@ -173,10 +181,12 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         t.orig_type = t.type.copy()
         if keep is not None:
             t.hint_addend = kept(hint_addend)
-    t.kind = kept(kind)
-    t.width = width_of[np.minimum(t.type, maxt - 1)]
-    t.relax = kept(relax)
-    del kind, relax, typ
+    clipped = np.minimum(t.type, maxt - 1)
+    t.kind = kind_of[clipped]
+    t.width = width_of[clipped]
+    del clipped
+    t.relax = kept(relax) if relax is not None else np.zeros(t.n, dtype=bool)
+    del relax, typ
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
     t.sym = (kept(words[1::2]) if keep is not None else words[1::2].copy()).view(np.int32)
     del words, info
@@ -190,19 +200,47 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     gbase = np.zeros(len(files), dtype=np.int64)
     lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     gbase[1:] = np.cumsum(lens) - lens
-    allg = np.concatenate([f.gids for f in files[1:]]).astype(np.int32)
-    at = np.repeat(gbase[t.part_file], counts)
+    allg = np.concatenate([f.gids for f in files[1:]]).astype(np.int32, copy=False)
+    at = np.repeat(gbase[t.part_file].astype(np.int32 if len(allg) < 1 << 31 else np.int64), counts)
     at += t.sym
     t.gid = allg[at]
-    del at, allg
-    if getattr(ctx, "merged", None) is not None:     # addends into merged sections (link/merge.py)
-        ctx.merged.fix_addends(ctx, t)
+    del allg
+    merged = getattr(ctx, "merged", None)
+    if merged is not None and len(merged.keys):     # addends into merged sections (link/merge.py)
+        # only the rows whose symbol is a merged section's section symbol: a flag per symbol
+        # table entry of the link, read at every row
+        flag = np.zeros(int(lens.sum()), dtype=bool)
+        keys = merged.keys
+        flag[gbase[(keys >> 32).astype(np.int64)] + (keys & 0xFFFFFFFF).astype(np.int64)] = True
+        rows = np.flatnonzero(flag[at])
+        del flag, at
+        if len(rows):
+            sub = RelocTable()
+            sub.n = len(rows)
+            for name in ("file", "sec", "offset", "sym", "gid", "addend"):
+                setattr(sub, name, getattr(t, name)[rows])
+            merged.fix_addends(ctx, sub)
+            t.addend[rows] = sub.addend
     return t
 
 
+def _kind_set(kinds) -> np.ndarray:
+    """A flag per kind (indexed by the kind column as uint8: an unknown type's -1 is 255,
+    never in the set), so that membership is one lookup per row."""
+    flags = np.zeros(256, dtype=bool)
+    flags[[int(k) for k in kinds]] = True
+    return flags
+
+
+def _in_kinds(kind: np.ndarray, flags: np.ndarray) -> np.ndarray:
+    return flags[kind.view(np.uint8) if kind.dtype == np.int8 else kind & 0xFF]
+
+
 # kinds that compute an address, never a thread-pointer offset
-_ADDRESS_KINDS = np.array([int(k) for k in (Kind.ADDR, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL,
-                                            Kind.GP_REL)] + [int(k) for k in GOT_KINDS])
+_ADDRESS_KINDS = _kind_set([Kind.ADDR, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.GP_REL, *GOT_KINDS])
+_G_KIND_SET = _kind_set(_KINDS_WITH_G)
+_TLS_IE_KIND_SET = _kind_set(TLS_IE_KINDS)
+_TLS_GD_KIND_SET = _kind_set(TLS_GD_KINDS)
 
 
 def _check_tls_use(ctx, t) -> None:
@@ -213,8 +251,8 @@ def _check_tls_use(ctx, t) -> None:
     has_tls = np.fromiter((getattr(f, "has_tls", False) for f in files), dtype=bool, count=len(files))
     if not has_tls.any():
         return
-    rows = np.flatnonzero(np.isin(t.kind, _ADDRESS_KINDS))
-    rows = rows[has_tls[t.file[rows]]]            # only objects with thread-local symbols
+    # only objects with thread-local symbols
+    rows = np.flatnonzero(_in_kinds(t.kind, _ADDRESS_KINDS) & has_tls[t.file])
     if len(rows) == 0:
         return
     typ = np.empty(len(rows), dtype=np.int64)
@@ -295,7 +333,7 @@ def _find_ifuncs(ctx, t) -> None:
     lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
     base = np.zeros(len(files) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
-    info = np.ascontiguousarray(elf.join_tables([f.syms for f in files])["st_info"])
+    info = np.concatenate([f.syms["st_info"] for f in files])
     used = np.zeros(len(st), dtype=bool)
     used[t.gid] = True
     used[0] = False
@@ -375,7 +413,7 @@ def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
 
 def _assign_got(ctx, t) -> None:
     """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind."""
-    isg = np.isin(t.kind, [int(k) for k in _KINDS_WITH_G])
+    isg = _in_kinds(t.kind, _G_KIND_SET)
     # a TLS descriptor against a shared object's variable becomes initial-exec (GNU ld's
     # relaxation for executables, where the architecture can rewrite the sequence): a slot
     # holding its TP offset, which ld.so fills (TPREL)
@@ -396,8 +434,9 @@ def _assign_got(ctx, t) -> None:
     if len(rows) == 0:
         return
     # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset) pair
-    tls = (np.isin(t.kind[rows], [int(k) for k in TLS_IE_KINDS]) | desc_ie[rows]).astype(np.int64)
-    tls += 2 * np.isin(t.kind[rows], [int(k) for k in TLS_GD_KINDS])
+    k = t.kind[rows]
+    tls = (_in_kinds(k, _TLS_IE_KIND_SET) | desc_ie[rows]).astype(np.int64)
+    tls += 2 * _in_kinds(k, _TLS_GD_KIND_SET)
     tls += 3 * desc_kept[rows]          # 3: a TLS descriptor (two slots)
     is_local = t.gid[rows] == 0
     # identity of the symbol: gid for globals, (file, index) for locals
