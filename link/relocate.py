@@ -80,19 +80,33 @@ def scan(ctx) -> None:
         seen.add(rt)
         ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                        f"unknown relocation ({rt}) against symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
-    # sites must lie inside their section
-    sizes = np.repeat(np.array(sizes_c, dtype=np.int64), t.counts)
-    bad = np.nonzero(t.offset + t.width > sizes)[0]
-    del sizes
-    for row in bad[:5].tolist():
-        ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                       f"relocation offset is out of bounds of the section")
+    # sites must lie inside their section: the last end of each part against its size, then
+    # (only when some part has one past its end) row by row
+    end = t.offset + t.width
+    sizes = np.array(sizes_c, dtype=np.int64)
+    filled = t.counts > 0
+    last = np.zeros(len(sizes), dtype=np.int64)
+    last[filled] = np.maximum.reduceat(end, (np.cumsum(t.counts) - t.counts)[filled])
+    if (last > sizes).any():
+        bad = np.nonzero(end > np.repeat(sizes, t.counts))[0]
+        for row in bad[:5].tolist():
+            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                           f"relocation offset is out of bounds of the section")
+    del end
 
-    _check_tls_use(ctx, t)
-    _check_undefined(ctx, t)
-    _gnu_warnings(ctx, t)
+    grows = np.flatnonzero(t.gid > 0)           # the rows against global symbols (a few)
+    # the type and binding byte of every symbol table entry of the link, in one array; a
+    # file's entries from base[file id]
+    objs = ctx.files[1:]
+    lens = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
+    base = np.zeros(len(objs) + 1, dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    info = np.concatenate([f.syms["st_info"] for f in objs])
+    _check_tls_use(ctx, t, info, base)
+    _check_undefined(ctx, t, grows)
+    _gnu_warnings(ctx, t, grows)
     _assign_got(ctx, t)
-    _find_ifuncs(ctx, t)
+    _find_ifuncs(ctx, t, grows, info, base)
 
 
 _JOIN_ROWS = 1 << 18      # build_table: up to this many rows, the parts are joined as records
@@ -181,10 +195,6 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         t.orig_type = t.type.copy()
         if keep is not None:
             t.hint_addend = kept(hint_addend)
-    clipped = np.minimum(t.type, maxt - 1)
-    t.kind = kind_of[clipped]
-    t.width = width_of[clipped]
-    del clipped
     t.relax = kept(relax) if relax is not None else np.zeros(t.n, dtype=bool)
     del relax, typ
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
@@ -192,6 +202,11 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     del words, info
     t.addend = kept(column("r_addend").view(np.int64))
     keep = joined = None        # (the closures above hold the cells: let them go)
+    clipped = t.type.astype(np.intp)        # (a table lookup takes 64-bit indices: made once)
+    np.minimum(clipped, maxt - 1, out=clipped)
+    t.kind = kind_of[clipped]
+    t.width = width_of[clipped]
+    del clipped
     # file and section of each row, in 32 bits (combine them into keys as int64)
     t.file = np.repeat(t.part_file.astype(np.int32), counts)
     t.sec = np.repeat(t.part_sec.astype(np.int32), counts)
@@ -201,7 +216,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     lens = np.fromiter((len(f.gids) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     gbase[1:] = np.cumsum(lens) - lens
     allg = np.concatenate([f.gids for f in files[1:]]).astype(np.int32, copy=False)
-    at = np.repeat(gbase[t.part_file].astype(np.int32 if len(allg) < 1 << 31 else np.int64), counts)
+    at = np.repeat(gbase[t.part_file], counts)
     at += t.sym
     t.gid = allg[at]
     del allg
@@ -224,16 +239,26 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     return t
 
 
-def _kind_set(kinds) -> np.ndarray:
-    """A flag per kind (indexed by the kind column as uint8: an unknown type's -1 is 255,
-    never in the set), so that membership is one lookup per row."""
-    flags = np.zeros(256, dtype=bool)
-    flags[[int(k) for k in kinds]] = True
-    return flags
+def _kind_set(kinds) -> list[tuple[int, int]]:
+    """A set of kinds as runs of consecutive values (lo, hi): membership is then a few
+    comparisons per row (a table lookup would first widen the column to 64-bit indices)."""
+    runs: list[list[int]] = []
+    for k in sorted(int(k) for k in kinds):
+        if runs and runs[-1][1] == k - 1:
+            runs[-1][1] = k
+        else:
+            runs.append([k, k])
+    return [(a, b) for a, b in runs]
 
 
-def _in_kinds(kind: np.ndarray, flags: np.ndarray) -> np.ndarray:
-    return flags[kind.view(np.uint8) if kind.dtype == np.int8 else kind & 0xFF]
+def _in_kinds(kind: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
+    out = np.zeros(len(kind), dtype=bool)
+    for lo, hi in runs:
+        if lo == hi:
+            out |= kind == lo
+        else:
+            out |= (kind >= lo) & (kind <= hi)
+    return out
 
 
 # kinds that compute an address, never a thread-pointer offset
@@ -243,7 +268,7 @@ _TLS_IE_KIND_SET = _kind_set(TLS_IE_KINDS)
 _TLS_GD_KIND_SET = _kind_set(TLS_GD_KINDS)
 
 
-def _check_tls_use(ctx, t) -> None:
+def _check_tls_use(ctx, t, info, base) -> None:
     """An address relocation (an absolute LO12, a branch, a GOT load) against a thread-local
     symbol in code or data: the address of a TLS variable exists only per thread, so GNU ld
     refuses it; linking it would give an address inside the TLS template."""
@@ -252,18 +277,14 @@ def _check_tls_use(ctx, t) -> None:
     if not has_tls.any():
         return
     # only objects with thread-local symbols
-    rows = np.flatnonzero(_in_kinds(t.kind, _ADDRESS_KINDS) & has_tls[t.file])
+    rows = np.flatnonzero(_in_kinds(t.kind, _ADDRESS_KINDS) & np.repeat(has_tls[t.part_file], t.counts))
     if len(rows) == 0:
         return
-    typ = np.empty(len(rows), dtype=np.int64)
-    f_rows = t.file[rows]
-    order = np.argsort(f_rows, kind="stable")
-    uniq, starts = np.unique(f_rows[order], return_index=True)
-    ends = np.append(starts[1:], len(order))
-    for f, a, b in zip(uniq.tolist(), starts.tolist(), ends.tolist()):
-        sel = order[a:b]
-        typ[sel] = files[f].syms["st_info"][t.sym[rows[sel]]] & 0xF
-    bad = rows[typ == elf.STT_TLS]
+    is_tls = (info & 0xF) == elf.STT_TLS
+    at = base[t.file[rows]]
+    at += t.sym[rows]
+    bad = rows[is_tls[at]]
+    del at, is_tls
     reported = 0
     for row in bad.tolist():
         obj = files[int(t.file[row])]
@@ -287,7 +308,7 @@ def has_warning_sections(obj) -> bool:
     return c
 
 
-def _gnu_warnings(ctx, t) -> None:
+def _gnu_warnings(ctx, t, grows) -> None:
     """A section .gnu.warning.SYM in a linked object: warn where SYM is used, as GNU ld does
     (glibc marks getpwnam, dlopen … this way in static links)."""
     msgs: dict[str, str] = {}
@@ -307,7 +328,7 @@ def _gnu_warnings(ctx, t) -> None:
     wanted = {st.ids[n]: m for n, m in msgs.items() if n in st.ids}
     if not wanted:
         return
-    rows = np.nonzero(np.isin(t.gid, list(wanted)))[0]
+    rows = grows[np.isin(t.gid[grows], list(wanted))]
     seen = set()
     for row in rows.tolist():
         key = (int(t.file[row]), int(t.gid[row]))
@@ -318,7 +339,7 @@ def _gnu_warnings(ctx, t) -> None:
                       f"{wanted[int(t.gid[row])]}")
 
 
-def _find_ifuncs(ctx, t) -> None:
+def _find_ifuncs(ctx, t, grows, info, base) -> None:
     """Symbols of type STT_GNU_IFUNC that relocations use, global (``ctx.ifuncs``, ids) and
     local (``ctx.local_ifuncs``, (file, symbol index)): each gets a stub in .iplt, a slot in
     .got.plt and an IRELATIVE entry in .rela.iplt, globals first; every reference then means
@@ -328,15 +349,10 @@ def _find_ifuncs(ctx, t) -> None:
     ctx.local_ifuncs = []
     if t.n == 0:
         return
-    # the type of a symbol table entry, from every file's symbol table in one array
+    # (info: the type of a symbol table entry, from every file's symbol table in one array)
     files = ctx.files[1:]
-    lens = np.fromiter((f.nsyms for f in files), dtype=np.int64, count=len(files))
-    base = np.zeros(len(files) + 1, dtype=np.int64)
-    base[1:] = np.cumsum(lens) - lens
-    info = np.concatenate([f.syms["st_info"] for f in files])
     used = np.zeros(len(st), dtype=bool)
-    used[t.gid] = True
-    used[0] = False
+    used[t.gid[grows]] = True
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     used &= def_file > 0
@@ -359,11 +375,11 @@ def _find_ifuncs(ctx, t) -> None:
             ctx.local_ifuncs = [(k >> 32, k & 0xFFFFFFFF) for k in keys.tolist()]
 
 
-def _check_undefined(ctx, t) -> None:
+def _check_undefined(ctx, t, grows) -> None:
     st = ctx.symtab
     state = np.array(st.state, dtype=np.int64)
     strong = np.array(st.strong_ref, dtype=bool)
-    rows = np.nonzero((t.gid > 0) & (state[t.gid] == UNDEF))[0]
+    rows = grows[state[t.gid[grows]] == UNDEF]
     if ctx.imports and len(rows):
         imported = np.zeros(len(st), dtype=bool)
         if ctx.opts.keeps_undefined() and not ctx.opts.shared:
