@@ -716,7 +716,7 @@ def _is_lsda(name: str) -> bool:
 def _sorted_groups(key: np.ndarray):
     """A stable order of the rows by ``key`` (small non-negative integers) and the groups it
     makes: (order, [(key value, start, end)]), each group rows order[start:end] in row order."""
-    if int(key.min()) < 0 or int(key.max()) >= 1 << 16:
+    if key.dtype != np.uint16:
         order = np.argsort(key, kind="stable")
         sk = key[order]
         cut = np.flatnonzero(sk[1:] != sk[:-1]) + 1
@@ -724,7 +724,7 @@ def _sorted_groups(key: np.ndarray):
         ends = cut.tolist() + [len(key)]
         return order, [(int(sk[a]), a, b) for a, b in zip(starts, ends)]
     cnt = np.bincount(key)
-    order = np.argsort(key.astype(np.uint16), kind="stable")
+    order = np.argsort(key, kind="stable")        # (a radix sort for 16-bit keys)
     ends = np.cumsum(cnt).tolist()
     return order, [(v, ends[v] - c, ends[v]) for v, c in enumerate(cnt.tolist()) if c]
 
@@ -756,8 +756,10 @@ def relocate(ctx, img: np.ndarray) -> None:
 
     # the rows in (kind, type) order
     ntypes = int(t.type.max()) + 1
-    key = t.kind.astype(np.int64) * ntypes
-    key += t.type
+    small = int(t.kind.min()) >= 0 and (int(t.kind.max()) + 1) * ntypes <= 1 << 16
+    key = t.kind.astype(np.uint16 if small else np.int64)
+    key *= ntypes
+    np.add(key, t.type, out=key, casting="unsafe")
     order, keyed = _sorted_groups(key)
     del key
     kinds: dict[int, tuple[int, int]] = {}          # kind -> its slice (kinds are contiguous)
