@@ -109,7 +109,7 @@ def scan(ctx) -> None:
     _find_ifuncs(ctx, t, grows, info, base)
 
 
-_JOIN_ROWS = 1 << 18      # build_table: up to this many rows, the parts are joined as records
+_CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
 
 
 def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
@@ -132,76 +132,92 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         t.sym = t.gid = np.zeros(0, dtype=np.int32)
         t.relax = np.zeros(0, dtype=bool)
         return t
-    # one field at a time: concatenating the records themselves is several times slower;
-    # each raw (table-sized) column is let go as soon as its kept rows are taken, so that the
-    # peak stays near the finished table (riscv64: a third of the rows are R_RISCV_RELAX)
-    # a small link's hundreds of parts: joined as records first (through their buffers: one
-    # copy), then a column each; a large link's columns one field at a time (less memory)
-    joined = elf.join_tables(rels) if t.n <= _JOIN_ROWS else None
-
-    def column(name):
-        if joined is not None:
-            return joined[name].copy()      # (writable: later passes rewrite columns)
-        return np.concatenate([r[name] for r in rels])
-    info = column("r_info")
-    words = info.view(np.uint32)                          # (type, symbol) pairs, little-endian
-    typ = words[0::2]
-    # classify: ELF type -> generic kind, through the arch table
+    # the parts a chunk at a time: each chunk's records joined (one copy, small enough to stay
+    # in the cache), its hints found, its kept rows written into the columns; a column is
+    # allocated for every row, but the pages past the kept rows are never touched
+    n0 = t.n
     maxt = max(arch.howtos) + 2
     kind_of = np.full(maxt, -1, dtype=np.int8)            # the last entry: any type past the table
     width_of = np.zeros(maxt, dtype=np.int8)
     for rt, h in arch.howtos.items():
         kind_of[rt] = int(h.kind)
         width_of[rt] = h.field.width if h.field is not None else 0
-    offset = column("r_offset").view(np.int64)
-    keep = None
-    relax = None
-    hint = None
-    for rt, h in arch.howtos.items():                     # the hints, by type (kinds come later,
-        if h.kind == Kind.RELAXABLE:                      # for the kept rows only)
-            hint = typ == rt if hint is None else hint | (typ == rt)
-    if hint is not None and hint.any():
-        # a hint marks the row before it: in the same part (the hint is not a part's first
-        # row), not a hint itself, at the same place
-        starts = np.cumsum(counts) - counts
-        first = np.zeros(t.n, dtype=bool)
-        first[starts[counts > 0]] = True
-        h = np.flatnonzero(hint)
-        prev = h - 1
-        ok = ~first[h]
-        ok &= ~hint[prev]
-        ok &= offset[prev] == offset[h]
-        del first
-        relax = np.zeros(t.n, dtype=bool)
-        relax[prev[ok]] = True
-        if ctx.opts.emit_relocs:            # (a hint's own addend, written out again)
-            hint_addend = np.zeros(t.n, dtype=np.int64)
-            hint_addend[prev[ok]] = column("r_addend").view(np.int64)[h[ok]]
-        del h, prev, ok
-        per_part = np.add.reduceat(hint, np.minimum(starts, t.n - 1), dtype=np.int64)
-        per_part[counts == 0] = 0
-        counts = counts - per_part
-        keep = np.flatnonzero(~hint)         # (taking by index is several times faster than a mask)
+    hint_types = [rt for rt, h in arch.howtos.items() if h.kind == Kind.RELAXABLE]
+    emit = ctx.opts.emit_relocs
+    offset = np.empty(n0, dtype=np.int64)
+    typ = np.empty(n0, dtype=np.uint32)
+    sym = np.empty(n0, dtype=np.uint32)
+    addend = np.empty(n0, dtype=np.int64)
+    relax = np.zeros(n0, dtype=bool)
+    hint_addend = np.zeros(n0, dtype=np.int64) if emit and hint_types else None
+    hints = np.zeros(len(counts), dtype=np.int64)         # per part
+    any_hint = False
+    ends = np.cumsum(counts)
+    at = 0
+    p0 = 0
+    while p0 < len(rels):
+        # whole parts, about _CHUNK_ROWS rows (at least one part)
+        p1 = max(int(np.searchsorted(ends, ends[p0] - counts[p0] + _CHUNK_ROWS, side="right")), p0 + 1)
+        recs = elf.join_tables(rels[p0:p1], dtype=elf.RELA)
+        if recs.dtype != elf.RELA or not recs.flags.c_contiguous:
+            recs = np.ascontiguousarray(recs, dtype=elf.RELA)
+        q = recs.view(np.int64).reshape(-1, 3)            # r_offset, r_info, r_addend
+        w = recs.view(np.uint32).reshape(-1, 6)           # r_info's type at 2, symbol at 3
+        ty, off = w[:, 2], q[:, 0]
+        hint = None
+        for rt in hint_types:
+            hint = ty == rt if hint is None else hint | (ty == rt)
+        if hint is not None and hint.any():
+            # a hint marks the row before it: in the same part (the hint is not a part's
+            # first row), not a hint itself, at the same place
+            any_hint = True
+            c = counts[p0:p1]
+            starts = np.cumsum(c) - c
+            first = np.zeros(len(ty), dtype=bool)
+            first[starts[c > 0]] = True
+            h = np.flatnonzero(hint)
+            prev = h - 1
+            ok = ~first[h]
+            ok &= ~hint[prev]
+            ok &= off[prev] == off[h]
+            rel_c = np.zeros(len(ty), dtype=bool)
+            rel_c[prev[ok]] = True
+            keep = np.flatnonzero(~hint)     # (taking by index is several times faster than a mask)
+            k = len(keep)
+            relax[at:at + k] = rel_c[keep]
+            if hint_addend is not None:      # (a hint's own addend, written out again)
+                ha = np.zeros(len(ty), dtype=np.int64)
+                ha[prev[ok]] = q[h[ok], 2]
+                hint_addend[at:at + k] = ha[keep]
+            hints[p0:p1] = np.diff(np.append(np.searchsorted(h, starts), len(h)))
+            offset[at:at + k] = off[keep]
+            typ[at:at + k] = ty[keep]
+            sym[at:at + k] = w[keep, 3]
+            addend[at:at + k] = q[keep, 2]
+        else:
+            k = len(ty)
+            offset[at:at + k] = off
+            typ[at:at + k] = ty
+            sym[at:at + k] = w[:, 3]
+            addend[at:at + k] = q[:, 2]
+        at += k
+        p0 = p1
+    del recs, q, w, ty, off, hint
+    if any_hint:
+        counts = counts - hints
         t.counts = counts
-        t.n = int(counts.sum())
-    del hint
-
-    def kept(col):
-        return col if keep is None else col[keep]
-    t.offset = kept(offset)
-    del offset
-    t.type = kept(typ) if keep is not None else typ.copy()
-    if ctx.opts.emit_relocs:        # relaxation rewrites types: --emit-relocs shows what it did
+        t.n = at
+    t.offset = offset[:at]
+    t.type = typ[:at]
+    if emit:                        # relaxation rewrites types: --emit-relocs shows what it did
         t.orig_type = t.type.copy()
-        if keep is not None:
-            t.hint_addend = kept(hint_addend)
-    t.relax = kept(relax) if relax is not None else np.zeros(t.n, dtype=bool)
-    del relax, typ
+        if any_hint:
+            t.hint_addend = hint_addend[:at]
+    t.relax = relax[:at]
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
-    t.sym = (kept(words[1::2]) if keep is not None else words[1::2].copy()).view(np.int32)
-    del words, info
-    t.addend = kept(column("r_addend").view(np.int64))
-    keep = joined = None        # (the closures above hold the cells: let them go)
+    t.sym = sym[:at].view(np.int32)
+    t.addend = addend[:at]
+    del offset, typ, sym, addend, relax, hint_addend
     clipped = t.type.astype(np.intp)        # (a table lookup takes 64-bit indices: made once)
     np.minimum(clipped, maxt - 1, out=clipped)
     t.kind = kind_of[clipped]
