@@ -729,6 +729,12 @@ def _is_lsda(name: str) -> bool:
     return name == ".gcc_except_table" or name.startswith(".gcc_except_table.")
 
 
+def _allocated(parts, secs) -> np.ndarray:
+    """Per part: whether its output section is allocated (SHF_ALLOC, from the flags)."""
+    flags = np.fromiter((f.sec_outsec[s].flags for f, s in zip(parts, secs)), dtype=np.int64, count=len(parts))
+    return (flags & elf.SHF_ALLOC) != 0
+
+
 def _sorted_groups(key: np.ndarray):
     """A stable order of the rows by ``key`` (small non-negative integers) and the groups it
     makes: (order, [(key value, start, end)]), each group rows order[start:end] in row order."""
@@ -825,7 +831,7 @@ def relocate(ctx, img: np.ndarray) -> None:
         dead[quiet] = False
         S[quiet] = 0
     if dead.any():
-        alloc = np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)])[pid]
+        alloc = _allocated(parts, secs)[pid]
         live = np.ones(t.n, dtype=bool)
         for k in (Kind.HINT, Kind.NONE, Kind.ALIGN):
             if int(k) in kinds:
@@ -879,7 +885,7 @@ def relocate(ctx, img: np.ndarray) -> None:
     # PAIRED_LO: the value of the HI20 relocation at the label the LO12 points to
     if int(Kind.PAIRED_LO) in kinds:
         la, lb = kinds[int(Kind.PAIRED_LO)]
-        alloc_part = np.array([bool(f.sec_outsec[s].alloc) for f, s in zip(parts, secs)])
+        alloc_part = _allocated(parts, secs)
         hi_l = []                               # the candidate HI20 positions
         for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
             if int(k) in kinds:
