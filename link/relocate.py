@@ -207,16 +207,19 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         counts = counts - hints
         t.counts = counts
         t.n = at
-    t.offset = offset[:at]
-    t.type = typ[:at]
+        # the columns cut to the kept rows (in place: the allocator takes the rest back)
+        for col in (offset, typ, sym, addend, relax) + ((hint_addend,) if hint_addend is not None else ()):
+            col.resize(at, refcheck=False)
+    t.offset = offset
+    t.type = typ
     if emit:                        # relaxation rewrites types: --emit-relocs shows what it did
         t.orig_type = t.type.copy()
         if any_hint:
-            t.hint_addend = hint_addend[:at]
-    t.relax = relax[:at]
+            t.hint_addend = hint_addend
+    t.relax = relax
     # symbol and global ids: 32 bits (the symbol half of r_info, as int32 like astype would)
-    t.sym = sym[:at].view(np.int32)
-    t.addend = addend[:at]
+    t.sym = sym.view(np.int32)
+    t.addend = addend
     del offset, typ, sym, addend, relax, hint_addend
     clipped = t.type.astype(np.intp)        # (a table lookup takes 64-bit indices: made once)
     np.minimum(clipped, maxt - 1, out=clipped)
