@@ -810,9 +810,6 @@ def relocate(ctx, img: np.ndarray) -> None:
     def P_rows(rows):                       # the same by table row (a few rows)
         return part_addr[row_part(rows)] + t.offset[rows]
 
-    def pos_rows(rows):
-        return part_off[row_part(rows)] + t.offset[rows]
-
     # per position: its symbol's value (through the per-file tables concatenated once)
     all_S, ybase = file_tables(files, "S")
     yrow = ybase[t.part_file][pid]
@@ -1001,37 +998,42 @@ def relocate(ctx, img: np.ndarray) -> None:
                     _rmw(img, p[i:i + 1], w, h, v[i:i + 1])
             else:
                 _rmw(img, p, w, h, val[sel])
-    # TLS descriptors and the like: per-site rewrites only the ISA knows (by table row)
+    # TLS descriptors and the like: per-site rewrites only the ISA knows
     if int(Kind.TLS_DESC) in kinds:
         a, b = kinds[int(Kind.TLS_DESC)]
-        by = np.argsort(order[a:b], kind="stable")
-        m = order[a:b][by]
-        S_m = S_of[int(Kind.TLS_DESC)][by]
         rewrite = arch.hooks.get("tls_desc_to_le")
         to_ie = arch.hooks.get("tls_desc_keep" if ctx.opts.shared else "tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
-        # RISC-V: LOAD_LO12/ADD_LO12/CALL name the label of the HI20 site; the variable is there
         # sites with a GOT entry (initial-exec, or a descriptor a shared library keeps): per
-        # type, all at once
-        slotted = t.got_slot[m] >= 0 if to_ie is not None else np.zeros(len(m), dtype=bool)
-        rest = m[~slotted]
-        S_desc = dict(zip(m.tolist(), S_m.tolist())) if len(rest) else {}
-        P_rest = P_rows(rest).tolist()
-        at_label = {p: r for p, r in zip(P_rest, rest.tolist()) if not paired(arch.howtos[int(t.type[r])])}
-        for rt, rows in _groups(t.type[m[slotted]].astype(np.int64)).items():
-            rows = m[slotted][rows]
-            h = arch.howtos[rt]
-            p = pos_rows(rows)
-            new = to_ie(gather_words(img, p, 4), h, got_addr + 8 * t.got_slot[rows].astype(np.int64), P_rows(rows))
+        # type, all at once (the kind's slices, one per type, in type order)
+        slot = t.got_slot[order[a:b]]
+        slotted = slot >= 0 if to_ie is not None else np.zeros(b - a, dtype=bool)
+        for sa, sb in sorted(s for sl in types.values() for s in sl if a <= s[0] < b):
+            sel = sa + np.flatnonzero(slotted[sa - a:sb - a])
+            if len(sel) == 0:
+                continue
+            h = arch.howtos[int(t.type[order[sa]])]
+            p = pos(sel)
+            new = to_ie(gather_words(img, p, 4), h, got_addr + 8 * slot[sel - a].astype(np.int64),
+                        part_addr[pid[sel]] + off[sel])
             if new is None:
-                row = int(rows[0])
+                row = int(order[sel[0]])
                 ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
                                else f"{h.name} cannot address its TLS descriptor")
                 continue
             scatter_words(img, p, 4, new)
+        # the others, one site at a time, in table row order.  RISC-V: LOAD_LO12/ADD_LO12/CALL
+        # name the label of the HI20 site; the variable is there
+        rest_s = a + np.flatnonzero(~slotted)
+        rest_s = rest_s[np.argsort(order[rest_s], kind="stable")]
+        rest = order[rest_s].tolist()
+        S_desc = dict(zip(rest, S_of[int(Kind.TLS_DESC)][rest_s - a].tolist()))
+        P_rest = (part_addr[pid[rest_s]] + off[rest_s]).tolist()
+        pos_rest = pos(rest_s)
+        at_label = {p: r for p, r in zip(P_rest, rest) if not paired(arch.howtos[int(t.type[r])])}
         A_t = t.addend
-        for row in rest.tolist():
+        for k, row in enumerate(rest):
             h = arch.howtos[int(t.type[row])]
             var = row
             if paired(h):
@@ -1041,7 +1043,7 @@ def relocate(ctx, img: np.ndarray) -> None:
                                    f"{h.name} does not point at a TLSDESC_HI20 site")
                     continue
             tpoff = int(S_desc[var] + A_t[var] - tp)
-            p = pos_rows(np.array([row]))
+            p = pos_rest[k:k + 1]
             try:
                 new = rewrite(int(gather_words(img, p, 4)[0]), h, tpoff) if rewrite else None
             except ValueError as e:
