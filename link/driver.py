@@ -64,6 +64,7 @@ class Context:
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
         self.erratum_843419 = []          # --fix-cortex-a53-843419 patches
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
+        self.addresses_fresh = False      # the same for the section addresses only (layout.place, addresses)
         self.placed = None                # the section table the last layout read (layout.Sections)
         self.ordered = []                 # output sections in file order
         self.segments = []                # the PT_LOAD rows
@@ -674,8 +675,8 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
-        ("layout", _unless_fresh(layout.place)),             # addresses, offsets, segments
-        ("addresses", _unless_fresh(layout.finalize_section_addresses)),
+        ("layout", _unless_placed(layout.place)),            # addresses, offsets, segments
+        ("addresses", _unless_placed(layout.finalize_section_addresses)),
         ("icf", _icf_alias),                  # --icf: folded sections take their twin's address
         ("number", number_sections),
         ("linker values", _unless_fresh(linker_symbol_values)),
@@ -805,6 +806,15 @@ def _unless_fresh(fn):
     nothing has changed since."""
     def run(ctx):
         if not ctx.layout_fresh:
+            fn(ctx)
+    return run
+
+
+def _unless_placed(fn):
+    """A pass placing the sections, skipped when a pass before it (the 843419 scan) left
+    section addresses that nothing has changed since."""
+    def run(ctx):
+        if not (ctx.layout_fresh or ctx.addresses_fresh):
             fn(ctx)
     return run
 
