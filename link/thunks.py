@@ -133,15 +133,24 @@ def _branch_rows(ctx) -> np.ndarray:
     """Rows of range-limited branch types (kind CALL with a range) in allocated code."""
     t = ctx.rel
     types = [rt for rt, h in ctx.arch.howtos.items() if h.kind == Kind.CALL and h.lo is not None]
-    branch = np.isin(t.type, types)
+    branch = np.zeros(t.n, dtype=bool)
+    for rt in types:                    # (a compare each: np.isin sorts)
+        branch |= t.type == rt
     if not branch.any():
         return np.nonzero(branch)[0]
     # a part of the table is one section's rows: whether that section is allocated, per part
+    # (every file's output sections in one list, each part's looked up with maps in C)
     files = ctx.files
-    alloc = np.fromiter(((o := files[f].sec_outsec[s]) is not None and o.alloc
-                         for f, s in zip(t.part_file.tolist(), t.part_sec.tolist())),
-                        dtype=bool, count=len(t.counts))
-    branch &= np.repeat(alloc, t.counts)
+    alloc = {o: o.alloc for o in ctx.outputs.values()}
+    alloc[None] = False
+    every: list = []
+    start = np.zeros(len(files), dtype=np.int64)
+    for f in files[1:]:
+        start[f.file_id] = len(every)
+        every += f.sec_outsec
+    at = (start[t.part_file] + t.part_sec).tolist()
+    part = np.fromiter(map(alloc.__getitem__, map(every.__getitem__, at)), dtype=bool, count=len(at))
+    branch &= np.repeat(part, t.counts)
     return np.nonzero(branch)[0]
 
 
