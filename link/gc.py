@@ -212,10 +212,9 @@ class Graph:
                     wanted.add(x)
         if wanted:
             names = self.names
-            idx = np.nonzero(member)[0].tolist()
-            for g, nm in zip(idx, map(names.__getitem__, idx)):
-                if nm in wanted:
-                    self.by_name.setdefault(nm, []).append(g)
+            for g in self.named(sorted(wanted), exact=True):
+                if member[g]:
+                    self.by_name.setdefault(names[g], []).append(g)
         self.gid_target = gt
         # locals: their own section
         lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
