@@ -357,6 +357,8 @@ def assign_sections(ctx) -> None:
 
 def common_bss(ctx) -> OutputSection | None:
     st = ctx.symtab
+    if 2 not in st.state:                   # (a scan in C: most links have no COMMON symbol)
+        return None
     commons = [g for g in range(1, len(st)) if st.state[g] == 2]
     if not commons:
         return None
@@ -660,9 +662,19 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
         f.sec_addr = addr[b:b + n]
         f.sec_fileoff = fileoff[b:b + n]
     # merged sections (link/merge.py): an emptied one is where its group's contents are
-    for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
-        obj.sec_addr[i] = cobj.sec_addr[ci]
-        obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
+    aliases = getattr(ctx, "section_aliases", ())
+    if aliases:
+        base = secs.base
+        dst = np.fromiter((base[obj.file_id] + i for obj, i, _, _ in aliases), dtype=np.int64, count=len(aliases))
+        src = np.fromiter((base[obj.file_id] + i for _, _, obj, i in aliases), dtype=np.int64, count=len(aliases))
+        order = np.sort(dst)
+        if (order[1:] != order[:-1]).all() and not np.isin(src, dst).any():
+            addr[dst] = addr[src]           # (rows of the files' views: one gather each)
+            fileoff[dst] = fileoff[src]
+        else:                               # (an alias of an alias: in order, one at a time)
+            for obj, i, cobj, ci in aliases:
+                obj.sec_addr[i] = cobj.sec_addr[ci]
+                obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
     # (the files' sec_addr and sec_fileoff are views of these columns: what later passes write
     # there, they have)
     secs.addr = addr
