@@ -52,7 +52,6 @@ class Context:
         self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
         self.commons = None               # COMMON symbols placed in .bss (layout), or None
         self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
-        self.gc_removed = []              # --gc-sections: the sections it removed
         self.icf_folded = None            # --icf: folded section -> the section kept in its place
         self.rel = None                   # the relocation table (relocate.scan; shrink rewrites it)
         self.got_entries = []             # GOT entries: (flavour, file+1|0, sym|gid, addend)

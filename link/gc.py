@@ -757,13 +757,12 @@ def run(ctx) -> None:
         live = bytearray(graph.member)       # without --gc-sections every member stays
         live[0] = 1
     removed = []
-    if opts.gc_sections:
+    if opts.gc_sections and opts.print_gc_sections:     # (what it removed: only to say so)
         gone = np.flatnonzero(graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0))
         f = graph.owner_file[gone]
         files = ctx.files
         base = np.array(graph.base, dtype=np.int64)
         removed = [(files[a], b) for a, b in zip(f.tolist(), (gone - base[f]).tolist())]
-    ctx.gc_removed = removed
     folds = []
     if opts.icf in ("all", "safe"):
         from xld.link import icf
