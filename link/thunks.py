@@ -410,13 +410,13 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     what the next round needs to know of this one (None when nothing was found).  Only two
     words of each 4 KiB page can hold the ADRP (page offsets 0xff8 and 0xffc), so their
     offsets are computed from the section addresses and sizes, not found by reading the
-    code; the candidates' ADRP bytes are read together (from the input files' bytes where a
-    section is its file's), and the few ADRPs are checked one by one, in section order."""
+    code; the candidates are read and checked one by one, in section order, and only the
+    sections that hold one are read."""
     secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
             for obj, i in o.inputs]
     if not secs:
         return [], None
-    addr, size, fid, idx, foff = _code_columns(ctx, secs)
+    addr, size, fid, idx = _code_columns(ctx, secs)
     nbytes = 4 * (size // 4)
     if prev is not None:
         last, patched = prev
@@ -436,12 +436,13 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
         offs.append(d[k] + 0x1000 * run)
     sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
     order = np.lexsort((offs, sec_k))
-    sec_k, offs = sec_k[order], offs[order]
-    adrp = _adrp_candidates(ctx, fid, foff, sec_k, offs)
     found, hosts = [], set()
-    for k_sec, off in zip(sec_k[adrp].tolist(), offs[adrp].tolist()):
+    contents: dict[int, object] = {}
+    for k_sec, off in zip(sec_k[order].tolist(), offs[order].tolist()):
         o, obj, i = secs[k_sec]
-        data = obj.section_content(i)
+        data = contents.get(k_sec)
+        if data is None:
+            data = contents[k_sec] = obj.section_content(i)
         end = min(off + 16, 4 * (len(data) // 4))
         if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
             continue
@@ -455,32 +456,10 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     return found, (dict(zip(zip(fid.tolist(), idx.tolist()), addr.tolist())), hosts)
 
 
-def _adrp_candidates(ctx, fid, foff, sec_k, offs) -> np.ndarray:
-    """Which candidates (section ``sec_k``, offset ``offs``) may hold an ADRP: its top byte
-    read from the input file where the section's bytes are the file's (grouped by file:
-    one gather each); a section whose contents a pass replaced (or that was compressed)
-    counts as a candidate everywhere (the caller reads it)."""
-    maybe = np.ones(len(sec_k), dtype=bool)
-    if not len(sec_k):
-        return np.flatnonzero(maybe)
-    plain = foff[sec_k] >= 0
-    pos = foff[sec_k] + offs + 3
-    owner = fid[sec_k]
-    sel = np.flatnonzero(plain)
-    if len(sel):
-        o = sel[np.argsort(owner[sel], kind="stable")]
-        cut = np.flatnonzero(np.diff(owner[o])) + 1
-        for part in np.split(o, cut):
-            buf = np.frombuffer(ctx.files[int(owner[part[0]])].buf, dtype=np.uint8)
-            maybe[part] = (buf[pos[part]] & 0x9F) == 0x90
-    return np.flatnonzero(maybe)
-
-
 def _code_columns(ctx, secs):
     """Of the input sections ``secs`` ((output, object, index) each): their addresses, a
-    bound on their contents' lengths (their sizes; none for a section without bytes), their
-    files and indices, and where their bytes start in their file (-1 where a pass replaced
-    them, or they were compressed)."""
+    bound on their contents' lengths (their sizes; none for a section without bytes), and
+    their files and indices."""
     from xld.link.relocate import file_tables
     files = ctx.files
     fid = np.fromiter((obj.file_id for _, obj, _ in secs), dtype=np.int64, count=len(secs))
@@ -492,14 +471,9 @@ def _code_columns(ctx, secs):
     hbase = np.zeros(len(files), dtype=np.int64)
     hbase[1:] = np.cumsum(lens) - lens
     hrow = hbase[fid] + idx
-    sh = elf.join_tables([f.shdrs for f in files[1:]], dtype=elf.SHDR)[hrow]
-    size = sh["sh_size"].astype(np.int64)
-    size[sh["sh_type"] == elf.SHT_NOBITS] = 0
-    foff = sh["sh_offset"].astype(np.int64)
-    own = [k for k, (_, obj, i) in enumerate(secs)
-           if (obj.content_override and i in obj.content_override) or (obj.inflated and i in obj.inflated)]
-    foff[own] = -1
-    return addr, size, fid, idx, foff
+    size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
+    size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
+    return addr, size, fid, idx
 
 
 def _code_ranges(obj, sec: int):

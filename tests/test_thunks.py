@@ -295,17 +295,12 @@ def test_erratum_843419_candidates_match_a_full_scan():
                 if j is not None:
                     expect.append((obj, 4 * (k + j)))
 
-    # every other section's bytes are "its file's" (read by the batched ADRP test), the
-    # others' contents replaced (read one by one)
-    ctx.files = [None] + [SimpleNamespace(buf=b"\0" * 5 + data) for _, data, _ in secs]
-
     def columns(ctx, secs):         # the sections' columns, from the contents themselves
         datas = [obj.section_content(i) for _, obj, i in secs]
         addr = np.array([int(obj.sec_addr[i]) for _, obj, i in secs], dtype=np.int64)
         n = len(secs)
-        foff = np.where(np.arange(n) % 2 == 0, 5, -1)
         return (addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1),
-                np.zeros(n, dtype=np.int64), foff)
+                np.zeros(n, dtype=np.int64))
     orig = thunks._code_ranges, thunks._code_columns
     thunks._code_ranges = lambda obj, i: (lambda off: True)
     thunks._code_columns = columns
