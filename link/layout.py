@@ -249,6 +249,7 @@ def _rule_of(names: list[str], rows: np.ndarray) -> np.ndarray:
     return rule
 
 
+_CACHED = 8192              # at most this many sections: names through the cache first
 _WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
@@ -293,12 +294,24 @@ def assign_sections(ctx) -> None:
     # output names: of allocated sections by the rules (the names' first bytes, compared as
     # words), the few others by name (a cache that outlives the link); then the sections not
     # allocated (debug, notes, attributes: a few distinct names a link) through _kind_output
-    rule = _rule_of(names, rows)
-    onames = list(map(_RULE_OUTS.__getitem__, rule.tolist()))     # (-1: the last, _UNSEEN)
-    for k, r in zip(np.flatnonzero(rule < 0).tolist(), rows[rule < 0].tolist()):
-        name = names[r]
-        oname = _ALLOC_NAME.get(name, _UNSEEN)
-        onames[k] = oname if oname is not _UNSEEN else _alloc_output(name)
+    if len(rows) <= _CACHED:
+        # (a few thousand sections, mostly a static libc's, whose names the warm server's
+        # links put in the cache: one lookup each; the rules for the names not there)
+        mine = list(map(names.__getitem__, rows.tolist()))
+        onames = list(map(_ALLOC_NAME.get, mine, itertools.repeat(_UNSEEN, len(mine))))
+        miss = [k for k, v in enumerate(onames) if v is _UNSEEN]
+        if miss:
+            new = [mine[k] for k in miss]
+            rule = _rule_of(new, np.arange(len(new))).tolist()
+            for k, name, r in zip(miss, new, rule):
+                onames[k] = _ALLOC_NAME[name] = _RULE_OUTS[r] if r >= 0 else _alloc_output(name)
+    else:
+        rule = _rule_of(names, rows)
+        onames = list(map(_RULE_OUTS.__getitem__, rule.tolist()))     # (-1: the last, _UNSEEN)
+        for k, r in zip(np.flatnonzero(rule < 0).tolist(), rows[rule < 0].tolist()):
+            name = names[r]
+            oname = _ALLOC_NAME.get(name, _UNSEEN)
+            onames[k] = oname if oname is not _UNSEEN else _alloc_output(name)
     rest = np.flatnonzero(~alloc[rows] | (types[rows] == elf.SHT_PROC_ATTRIBUTES))
     if len(rest):
         by_kind: dict[tuple, object] = {}
