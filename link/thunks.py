@@ -109,24 +109,27 @@ def _all_near(ctx, rows) -> bool:
 def _in_image(ctx, rows: np.ndarray) -> np.ndarray:
     """Per row: whether it branches to a symbol in an input section (not an absolute address
     or a linker-defined value, which may be anywhere).  Undefined weak targets count as in
-    the image: the relocation pass decides what they mean."""
+    the image: the relocation pass decides what they mean.  A global's answer is made once
+    per global, then taken by its rows."""
     t, st = ctx.rel, ctx.symtab
-    state = np.array(st.state, dtype=np.int64)
-    def_file = np.array(st.def_file, dtype=np.int64)
-    def_index = np.array(st.def_index, dtype=np.int64)
-    g = t.gid[rows]
-    isg = g > 0
-    undef = isg & (state[g] == UNDEF)
-    f = np.where(isg, def_file[g], t.file[rows])
-    s = np.where(isg, def_index[g], t.sym[rows])
-    linker = isg & ~undef & (f <= 0)
     sizes = [len(o.sym_shndx) for o in ctx.files[1:]]
     base = np.concatenate([[0, 0], np.cumsum(sizes)[:-1]]) if sizes else np.zeros(2, dtype=np.int64)
     allshndx = np.concatenate([o.sym_shndx for o in ctx.files[1:]]) if sizes else np.zeros(1, dtype=np.int64)
-    ok = ~undef & ~linker
-    sh = np.zeros(len(rows), dtype=np.int64)
-    sh[ok] = allshndx[base[f[ok]] + s[ok]]
-    return undef | (ok & (sh > 0) & (sh < elf.SHN_LORESERVE))
+
+    def in_section(sh):
+        return (sh > 0) & (sh < elf.SHN_LORESERVE)
+    # globals: undefined (weak), or defined in an input file's section
+    undef = np.array(st.state, dtype=np.int64) == UNDEF
+    def_file = np.array(st.def_file, dtype=np.int64)
+    there = np.flatnonzero(~undef & (def_file > 0))
+    inside = undef.copy()
+    inside[there] = in_section(allshndx[base[def_file[there]] + np.array(st.def_index, dtype=np.int64)[there]])
+    g = t.gid[rows]
+    out = inside[g]
+    local = np.flatnonzero(g <= 0)          # (gid 0: the file's own symbol)
+    r = rows[local]
+    out[local] = in_section(allshndx[base[t.file[r]] + t.sym[r]])
+    return out
 
 
 def _branch_rows(ctx) -> np.ndarray:
