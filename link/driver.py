@@ -53,7 +53,6 @@ class Context:
         self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
         self.commons = None               # COMMON symbols placed in .bss (layout), or None
         self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
-        self.gc_removed = []              # --gc-sections: the sections it removed
         self.icf_folded = None            # --icf: folded section -> the section kept in its place
         self.rel = None                   # the relocation table (relocate.scan; shrink rewrites it)
         self.got_entries = []             # GOT entries: (flavour, file+1|0, sym|gid, addend)
@@ -65,6 +64,7 @@ class Context:
         self.thunks = []                  # range-extension thunks: (name, output section, callers)
         self.erratum_843419 = []          # --fix-cortex-a53-843419 patches' symbols
         self.layout_fresh = False         # nothing moved since the last layout (the driver need not lay out again)
+        self.addresses_fresh = False      # the same for the section addresses only (layout.place, addresses)
         self.placed = None                # the section table the last layout read (layout.Sections)
         self.ordered = []                 # output sections in file order
         self.segments = []                # the PT_LOAD rows
@@ -721,8 +721,8 @@ def _run_passes(ctx: Context) -> Context:
         ("erratum 835769", _fix_835769),      # AArch64: multiply-accumulates after loads/stores patched
         ("thunks", _thunks),                  # AArch64: branches out of reach go through thunks
         ("check", lambda c: c.diag.check()),
-        ("layout", _unless_fresh(layout.place)),             # addresses, offsets, segments
-        ("addresses", _unless_fresh(layout.finalize_section_addresses)),
+        ("layout", _unless_placed(layout.place)),            # addresses, offsets, segments
+        ("addresses", _unless_placed(layout.finalize_section_addresses)),
         ("icf", _icf_alias),                  # --icf: folded sections take their twin's address
         ("number", number_sections),
         ("linker values", _unless_fresh(linker_symbol_values)),
@@ -853,6 +853,15 @@ def _unless_fresh(fn):
     nothing has changed since."""
     def run(ctx):
         if not ctx.layout_fresh:
+            fn(ctx)
+    return run
+
+
+def _unless_placed(fn):
+    """A pass placing the sections, skipped when a pass before it (the 843419 scan) left
+    section addresses that nothing has changed since."""
+    def run(ctx):
+        if not (ctx.layout_fresh or ctx.addresses_fresh):
             fn(ctx)
     return run
 

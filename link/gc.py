@@ -212,10 +212,9 @@ class Graph:
                     wanted.add(x)
         if wanted:
             names = self.names
-            idx = np.nonzero(member)[0].tolist()
-            for g, nm in zip(idx, map(names.__getitem__, idx)):
-                if nm in wanted:
-                    self.by_name.setdefault(nm, []).append(g)
+            for g in self.named(sorted(wanted), exact=True):
+                if member[g]:
+                    self.by_name.setdefault(names[g], []).append(g)
         self.gid_target = gt
         # locals: their own section
         lok = (gids_all == 0) & (shndx_all > 0) & (shndx_all < elf.SHN_LORESERVE) & (shndx_all < nsec_of_row)
@@ -299,20 +298,30 @@ class Graph:
         idx = np.int32 if small else np.int64
         rows = np.repeat((first - (np.cumsum(lens) - lens)).astype(idx), lens)
         rows += np.arange(total, dtype=idx)
-        words = (np.concatenate(tables) if len(tables) > 1 else tables[0]).reshape(-1, 3)
-        del tables
-        row = words.view(np.uint32)[rows, 3].astype(idx)              # the symbol half of r_info
+
+        def column(k, dtype, words=3):   # column k of every row, the tables joined (not the rows)
+            cols = [t.view(dtype).reshape(-1, words)[:, k] for t in tables]
+            return np.concatenate(cols) if len(cols) > 1 else cols[0].copy()
+        sym = column(3, np.uint32, 6)                   # the symbol half of r_info
+        row = sym.view(np.int32)[rows] if small else sym[rows].astype(idx)
+        del sym
         row += np.repeat(fsb.astype(idx), lens)                        # (checked: below the table's length)
         self.rel_target_np = self.sym_target[row]
-        self.rel_offset_np = words[rows, 0].view(np.int64)
         self.rel_sym_np = row if small else row.astype(np.int32)
         del row
+        # offsets in 32 bits when every table's fit (a section's offsets: by far, in practice)
+        offs = [t.view(np.int64).reshape(-1, 3)[:, 0] for t in tables]
+        narrow = all(int(np.bitwise_or.reduce(c)) >> 31 == 0 for c in offs)     # (none negative)
+        off = np.concatenate(offs, dtype=np.int32 if narrow else np.int64, casting="unsafe")
+        del offs
+        self.rel_offset_np = off[rows]
+        del off
         if icf:
-            self.rel_info = words[rows, 1]
-            self.rel_addend = words[rows, 2].view(np.int64)
+            self.rel_info = column(1, np.uint64)[rows]
+            self.rel_addend = column(2, np.int64)[rows]
         else:
             self.rel_info = self.rel_addend = None
-        del words, rows
+        del tables, rows
         ends = np.cumsum(lens)
         self.span_src = src
         self.rel_start[src] = ends - lens
@@ -748,13 +757,12 @@ def run(ctx) -> None:
         live = bytearray(graph.member)       # without --gc-sections every member stays
         live[0] = 1
     removed = []
-    if opts.gc_sections:
+    if opts.gc_sections and opts.print_gc_sections:     # (what it removed: only to say so)
         gone = np.flatnonzero(graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0))
         f = graph.owner_file[gone]
         files = ctx.files
         base = np.array(graph.base, dtype=np.int64)
         removed = [(files[a], b) for a, b in zip(f.tolist(), (gone - base[f]).tolist())]
-    ctx.gc_removed = removed
     folds = []
     if opts.icf in ("all", "safe"):
         from xld.link import icf

@@ -13,6 +13,7 @@ maximum page size, so segments never share a writable and an executable mapping.
 """
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
@@ -175,68 +176,191 @@ def _kind_output(name: str, t: int, f: int, strip_debug: bool, attr_name: str | 
     return output_name(name, f)
 
 
+_KEEP_FLAGS = elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS
+_OUT_FLAGS_DROP = (elf.SHF_GROUP | elf.SHF_MERGE | elf.SHF_STRINGS | elf.SHF_INFO_LINK
+                   | elf.SHF_LINK_ORDER | elf.SHF_GNU_RETAIN)
+_ARRAY_TYPES = {".init_array": elf.SHT_INIT_ARRAY, ".fini_array": elf.SHT_FINI_ARRAY,
+                ".preinit_array": elf.SHT_PREINIT_ARRAY}
+_ALLOC_NAME: dict[str, str | None] = {}     # name -> output name of an allocated section, or None
+
+
+def _alloc_output(name: str) -> str | None:
+    """``_kind_output`` of an allocated section that no type or flag drops, by its name alone."""
+    out = None if name in DROP or name.startswith(".gnu.lto_") else output_name(name, 0)
+    _ALLOC_NAME[name] = out
+    return out
+
+
+_RULE_OUTS: list = list(dict.fromkeys(o for _, o in _RULES)) + [_UNSEEN]    # [-1]: no rule
+_RULE_WORDS = 3             # the rules' names and prefixes fit in the first 24 bytes of a name
+
+
+def _rule_words() -> list[tuple]:
+    """The rules as _rule_of tests them, exact names first: (first word, its mask, the
+    other words as (word number, word, mask), the exact length or -1, the output's index)."""
+    width = 8 * _RULE_WORDS
+    out = []
+    rules = [r for r in _RULES if not r[0].endswith(".")] + [r for r in _RULES if r[0].endswith(".")]
+    for prefix, oname in rules:
+        b = prefix.encode()
+        assert len(b) <= width
+        want = np.frombuffer(b.ljust(width, b"\0"), dtype="<u8")
+        mask = np.frombuffer((b"\xff" * len(b)).ljust(width, b"\0"), dtype="<u8")
+        more = [(j, want[j], mask[j]) for j in range(1, _RULE_WORDS) if mask[j]]
+        out.append((want[0], mask[0], more, -1 if prefix.endswith(".") else len(b),
+                    _RULE_OUTS.index(oname)))
+    return out
+
+
+_RULE_TESTS = _rule_words()
+_RULE_MASKS = list(dict.fromkeys(t[1] for t in _RULE_TESTS))
+
+
+def _rule_of(names: list[str], rows: np.ndarray) -> np.ndarray:
+    """For the names ``names[rows]``, what ``_output_name`` finds among the rules, as an index
+    into _RULE_OUTS (-1: no rule names it), all at once: a name matches an exact rule or a
+    prefix rule when its first 24 bytes, as three words, equal the rule's under its mask."""
+    rule = np.full(len(rows), -1, dtype=np.int64)
+    if len(rows) == 0:
+        return rule
+    raw = np.frombuffer(("\0".join(names) + "\0" * 24).encode("utf-8", "replace"), dtype=np.uint8)
+    ends = np.flatnonzero(raw[:len(raw) - 23] == 0)
+    starts = np.zeros(len(names), dtype=np.int64)
+    starts[1:] = ends[:-1] + 1
+    starts, lens = starts[rows], (ends - starts)[rows]
+    short = np.minimum(lens, 8 * _RULE_WORDS)
+    windows = np.lib.stride_tricks.sliding_window_view(raw, 8)
+
+    def word(j, at):            # word j of the names ``at`` (indices into rows), zero after the name
+        w = windows[starts[at] + 8 * j].view("<u8")[:, 0]
+        return w & _WORD_MASKS[np.clip(short[at] - 8 * j, 0, 8)]
+    w0 = word(0, slice(None))
+    masked = {m: w0 & m for m in _RULE_MASKS}
+    for want, mask, more, length, o in _RULE_TESTS:
+        idx = np.flatnonzero(masked[mask] == want)
+        if len(idx) == 0:
+            continue
+        if length >= 0:
+            idx = idx[lens[idx] == length]
+        for j, w, m in more:
+            idx = idx[(word(j, idx) & m) == w]
+        idx = idx[rule[idx] < 0]
+        rule[idx] = o
+    return rule
+
+
+_CACHED = 8192              # at most this many sections: names through the cache first
+_WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+
+
 def assign_sections(ctx) -> None:
-    """Decide which input sections are kept and which output section takes each."""
+    """Decide which input sections are kept and which output section takes each.
+
+    Whole-link columns (every file's section headers joined): what the type and flags
+    decide (dropped tables, SHF_EXCLUDE, COMDAT losers, sections --gc-sections removed) is
+    one NumPy pass; the names of the sections left are looked up in a cache of output names
+    (a map in C), and each output section's inputs are its rows in file and index order."""
     outs: dict[str, OutputSection] = {}
     strip_debug = ctx.opts.strip_debug or ctx.opts.strip_all
     attr_spec = ctx.arch.hooks.get("attributes")
     attr_name = attr_spec["name"] if attr_spec is not None else None
-    # what a section's name, type and flags alone decide (None: dropped; _ATTRIBUTES: the
-    # arch's attribute section; else the output section's name), once per kind of section:
-    # a static link's hundreds of libc members repeat the same dozen
-    by_kind: dict[tuple, str | None] = {}
     files = ctx.files[1:]
     counts = [len(obj.shdrs) for obj in files]
+    total = sum(counts)
+    starts = np.zeros(len(files) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
     # every file's columns as views into one array each (one allocation, not one a file)
-    sec_out = np.full(sum(counts), -1, dtype=np.int64)    # offset within its output section
-    sec_kept = np.zeros(len(sec_out), dtype=bool)
-    kept_rows: list[int] = []
-    base = 0
-    for obj, n in zip(files, counts):
-        obj.sec_out = sec_out[base:base + n]
-        obj.sec_kept = sec_kept[base:base + n]
-        obj.sec_outsec = outsec = [None] * n               # the output section, or None
-        types = obj.shdrs["sh_type"].tolist()
-        flags = obj.shdrs["sh_flags"].tolist()
-        names = obj.sec_names
-        discarded = obj.discarded.tolist()                 # (a list's item: no NumPy scalar)
-        live = getattr(obj, "live", None)
-        if live is not None:
-            live = live.tolist() if isinstance(live, np.ndarray) else live
-        for i in range(1, n):
-            t, f = types[i], flags[i]
-            if live is not None and not live[i] and f & elf.SHF_ALLOC:
-                continue                        # removed by --gc-sections (or folded by --icf)
-            name = names[i]
-            key = (name, t, f)
+    sec_out = np.full(total, -1, dtype=np.int64)    # offset within its output section
+    sec_kept = np.zeros(total, dtype=bool)
+    sh = elf.join_tables([obj.shdrs for obj in files], dtype=elf.SHDR)
+    types = sh["sh_type"].astype(np.int64)
+    flags = sh["sh_flags"].astype(np.int64)
+    del sh
+    cand = ~np.isin(types, list(DROP_TYPES)) & ((flags & elf.SHF_EXCLUDE) == 0)
+    cand &= ~np.concatenate([obj.discarded for obj in files]) if files else cand
+    alloc = (flags & elf.SHF_ALLOC) != 0
+    lives = [getattr(obj, "live", None) for obj in files]
+    if any(lv is not None for lv in lives):         # removed by --gc-sections (or folded by --icf)
+        live = np.concatenate([np.ones(n, dtype=bool) if lv is None else np.asarray(lv, dtype=bool)
+                               for lv, n in zip(lives, counts)])
+        cand &= live | ~alloc
+        del live
+    cand[starts[:-1][np.asarray(counts) > 0]] = False       # index 0 of each file: no section
+    rows = np.flatnonzero(cand)
+    del cand
+    names: list[str] = []
+    for obj in files:
+        names += obj.sec_names
+    # output names: of allocated sections by the rules (the names' first bytes, compared as
+    # words), the few others by name (a cache that outlives the link); then the sections not
+    # allocated (debug, notes, attributes: a few distinct names a link) through _kind_output
+    if len(rows) <= _CACHED:
+        # (a few thousand sections, mostly a static libc's, whose names the warm server's
+        # links put in the cache: one lookup each; the rules for the names not there)
+        mine = list(map(names.__getitem__, rows.tolist()))
+        onames = list(map(_ALLOC_NAME.get, mine, itertools.repeat(_UNSEEN, len(mine))))
+        miss = [k for k, v in enumerate(onames) if v is _UNSEEN]
+        if miss:
+            new = [mine[k] for k in miss]
+            rule = _rule_of(new, np.arange(len(new))).tolist()
+            for k, name, r in zip(miss, new, rule):
+                onames[k] = _ALLOC_NAME[name] = _RULE_OUTS[r] if r >= 0 else _alloc_output(name)
+    else:
+        rule = _rule_of(names, rows)
+        onames = list(map(_RULE_OUTS.__getitem__, rule.tolist()))     # (-1: the last, _UNSEEN)
+        for k, r in zip(np.flatnonzero(rule < 0).tolist(), rows[rule < 0].tolist()):
+            name = names[r]
+            oname = _ALLOC_NAME.get(name, _UNSEEN)
+            onames[k] = oname if oname is not _UNSEEN else _alloc_output(name)
+    rest = np.flatnonzero(~alloc[rows] | (types[rows] == elf.SHT_PROC_ATTRIBUTES))
+    if len(rest):
+        by_kind: dict[tuple, object] = {}
+        for k, r, t, f in zip(rest.tolist(), rows[rest].tolist(), types[rows[rest]].tolist(),
+                              flags[rows[rest]].tolist()):
+            key = (names[r], t, f)
             oname = by_kind.get(key, _UNSEEN)
             if oname is _UNSEEN:
-                oname = by_kind[key] = _kind_output(name, t, f, strip_debug, attr_name)
-            if oname is None or discarded[i]:
-                continue
+                oname = by_kind[key] = _kind_output(names[r], t, f, strip_debug, attr_name)
             if oname is _ATTRIBUTES:
-                ctx.attributes.append((obj, i))
-                continue
-            out = outs.get(oname)
-            if out is None:
-                otype = t
-                if oname in (".init_array", ".fini_array", ".preinit_array"):
-                    otype = {".init_array": elf.SHT_INIT_ARRAY, ".fini_array": elf.SHT_FINI_ARRAY,
-                             ".preinit_array": elf.SHT_PREINIT_ARRAY}[oname]
-                out = OutputSection(oname, otype, f & ~(elf.SHF_GROUP | elf.SHF_MERGE | elf.SHF_STRINGS
-                                                       | elf.SHF_INFO_LINK | elf.SHF_LINK_ORDER
-                                                       | elf.SHF_GNU_RETAIN))
-                out.rank = rank_of(oname, f, t)
-                outs[oname] = out
-            else:
-                if t != elf.SHT_NOBITS and out.type == elf.SHT_NOBITS:
-                    out.type = elf.SHT_PROGBITS
-                out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
-            out.inputs.append((obj, i))
-            outsec[i] = out
-            kept_rows.append(base + i)
-        base += n
-    sec_kept[kept_rows] = True
+                fi = int(np.searchsorted(starts, r, side="right")) - 1
+                ctx.attributes.append((files[fi], r - int(starts[fi])))
+                oname = None
+            onames[k] = oname
+    # output sections in order of their first input; each row's output number (-1: dropped)
+    ids = dict.fromkeys(onames)
+    ids.pop(None, None)
+    number = {o: k for k, o in enumerate(ids)}
+    number[None] = -1
+    oid = np.fromiter(map(number.__getitem__, onames), dtype=np.int64, count=len(onames))
+    keep = oid >= 0
+    rows, oid = rows[keep], oid[keep]
+    del onames, names
+    sec_kept[rows] = True
+    pick = np.zeros(total, dtype=np.int64)
+    pick[rows] = oid + 1
+    order = np.argsort(oid, kind="stable")          # rows by output, in file and index order
+    bounds = np.searchsorted(oid[order], np.arange(len(ids) + 1)).tolist()
+    rows = rows[order]
+    fileof = np.searchsorted(starts, rows, side="right") - 1
+    pairs = list(zip(map(files.__getitem__, fileof.tolist()), (rows - starts[fileof]).tolist()))
+    out_list = []
+    for k, oname in enumerate(ids):
+        sel = rows[bounds[k]:bounds[k + 1]]
+        t, f = int(types[sel[0]]), int(flags[sel[0]])
+        out = OutputSection(oname, _ARRAY_TYPES.get(oname, t), f & ~_OUT_FLAGS_DROP)
+        out.rank = rank_of(oname, f, t)
+        if out.type == elf.SHT_NOBITS and (types[sel] != elf.SHT_NOBITS).any():
+            out.type = elf.SHT_PROGBITS
+        out.flags |= int(np.bitwise_or.reduce(flags[sel] & _KEEP_FLAGS))
+        out.inputs = pairs[bounds[k]:bounds[k + 1]]
+        outs[oname] = out
+        out_list.append(out)
+    table = [None] + out_list
+    every = list(map(table.__getitem__, pick.tolist()))
+    for obj, b, n in zip(files, starts.tolist(), counts):
+        obj.sec_out = sec_out[b:b + n]
+        obj.sec_kept = sec_kept[b:b + n]
+        obj.sec_outsec = every[b:b + n]
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
             # stable sort by priority; .ctors/.dtors run in reverse order within a priority
@@ -246,6 +370,8 @@ def assign_sections(ctx) -> None:
 
 def common_bss(ctx) -> OutputSection | None:
     st = ctx.symtab
+    if 2 not in st.state:                   # (a scan in C: most links have no COMMON symbol)
+        return None
     commons = [g for g in range(1, len(st)) if st.state[g] == 2]
     if not commons:
         return None
@@ -549,9 +675,19 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
         f.sec_addr = addr[b:b + n]
         f.sec_fileoff = fileoff[b:b + n]
     # merged sections (link/merge.py): an emptied one is where its group's contents are
-    for obj, i, cobj, ci in getattr(ctx, "section_aliases", ()):
-        obj.sec_addr[i] = cobj.sec_addr[ci]
-        obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
+    aliases = getattr(ctx, "section_aliases", ())
+    if aliases:
+        base = secs.base
+        dst = np.fromiter((base[obj.file_id] + i for obj, i, _, _ in aliases), dtype=np.int64, count=len(aliases))
+        src = np.fromiter((base[obj.file_id] + i for _, _, obj, i in aliases), dtype=np.int64, count=len(aliases))
+        order = np.sort(dst)
+        if (order[1:] != order[:-1]).all() and not np.isin(src, dst).any():
+            addr[dst] = addr[src]           # (rows of the files' views: one gather each)
+            fileoff[dst] = fileoff[src]
+        else:                               # (an alias of an alias: in order, one at a time)
+            for obj, i, cobj, ci in aliases:
+                obj.sec_addr[i] = cobj.sec_addr[ci]
+                obj.sec_fileoff[i] = cobj.sec_fileoff[ci]
     # (the files' sec_addr and sec_fileoff are views of these columns: what later passes write
     # there, they have)
     secs.addr = addr

@@ -109,39 +109,51 @@ def _all_near(ctx, rows) -> bool:
 def _in_image(ctx, rows: np.ndarray) -> np.ndarray:
     """Per row: whether it branches to a symbol in an input section (not an absolute address
     or a linker-defined value, which may be anywhere).  Undefined weak targets count as in
-    the image: the relocation pass decides what they mean."""
+    the image: the relocation pass decides what they mean.  A global's answer is made once
+    per global, then taken by its rows."""
     t, st = ctx.rel, ctx.symtab
-    state = np.array(st.state, dtype=np.int64)
-    def_file = np.array(st.def_file, dtype=np.int64)
-    def_index = np.array(st.def_index, dtype=np.int64)
-    g = t.gid[rows]
-    isg = g > 0
-    undef = isg & (state[g] == UNDEF)
-    f = np.where(isg, def_file[g], t.file[rows])
-    s = np.where(isg, def_index[g], t.sym[rows])
-    linker = isg & ~undef & (f <= 0)
     sizes = [len(o.sym_shndx) for o in ctx.files[1:]]
     base = np.concatenate([[0, 0], np.cumsum(sizes)[:-1]]) if sizes else np.zeros(2, dtype=np.int64)
     allshndx = np.concatenate([o.sym_shndx for o in ctx.files[1:]]) if sizes else np.zeros(1, dtype=np.int64)
-    ok = ~undef & ~linker
-    sh = np.zeros(len(rows), dtype=np.int64)
-    sh[ok] = allshndx[base[f[ok]] + s[ok]]
-    return undef | (ok & (sh > 0) & (sh < elf.SHN_LORESERVE))
+
+    def in_section(sh):
+        return (sh > 0) & (sh < elf.SHN_LORESERVE)
+    # globals: undefined (weak), or defined in an input file's section
+    undef = np.array(st.state, dtype=np.int64) == UNDEF
+    def_file = np.array(st.def_file, dtype=np.int64)
+    there = np.flatnonzero(~undef & (def_file > 0))
+    inside = undef.copy()
+    inside[there] = in_section(allshndx[base[def_file[there]] + np.array(st.def_index, dtype=np.int64)[there]])
+    g = t.gid[rows]
+    out = inside[g]
+    local = np.flatnonzero(g <= 0)          # (gid 0: the file's own symbol)
+    r = rows[local]
+    out[local] = in_section(allshndx[base[t.file[r]] + t.sym[r]])
+    return out
 
 
 def _branch_rows(ctx) -> np.ndarray:
     """Rows of range-limited branch types (kind CALL with a range) in allocated code."""
     t = ctx.rel
     types = [rt for rt, h in ctx.arch.howtos.items() if h.kind == Kind.CALL and h.lo is not None]
-    branch = np.isin(t.type, types)
+    branch = np.zeros(t.n, dtype=bool)
+    for rt in types:                    # (a compare each: np.isin sorts)
+        branch |= t.type == rt
     if not branch.any():
         return np.nonzero(branch)[0]
     # a part of the table is one section's rows: whether that section is allocated, per part
+    # (every file's output sections in one list, each part's looked up with maps in C)
     files = ctx.files
-    alloc = np.fromiter(((o := files[f].sec_outsec[s]) is not None and o.alloc
-                         for f, s in zip(t.part_file.tolist(), t.part_sec.tolist())),
-                        dtype=bool, count=len(t.counts))
-    branch &= np.repeat(alloc, t.counts)
+    alloc = {o: o.alloc for o in ctx.outputs.values()}
+    alloc[None] = False
+    every: list = []
+    start = np.zeros(len(files), dtype=np.int64)
+    for f in files[1:]:
+        start[f.file_id] = len(every)
+        every += f.sec_outsec
+    at = (start[t.part_file] + t.part_sec).tolist()
+    part = np.fromiter(map(alloc.__getitem__, map(every.__getitem__, at)), dtype=bool, count=len(at))
+    branch &= np.repeat(part, t.counts)
     return np.nonzero(branch)[0]
 
 
@@ -376,30 +388,44 @@ _ERRATUM_ROUNDS = 8
 
 
 def fix_843419(ctx, spec) -> None:
-    from xld.link.shrink import lay_out
+    """Rounds of: section addresses (the layout passes place and finalize_section_addresses:
+    symbol values are not needed to find sequences), find, patch.  When a round finds
+    nothing, the addresses stand: the driver does not place the sections again.  A round
+    after the first looks only at the sections that moved, are new or were patched."""
+    from xld.link import layout
     ctx.erratum_843419 = []
+    prev = None
     for _ in range(_ERRATUM_ROUNDS):
-        lay_out(ctx)
-        found = _find_843419(ctx, spec)
+        layout.place(ctx)
+        layout.finalize_section_addresses(ctx)
+        found, prev = _find_843419(ctx, spec, prev)
         if not found:
-            ctx.layout_fresh = True       # nothing moved since: the driver need not lay out again
+            ctx.addresses_fresh = True    # nothing moved since: the driver need not place again
             return
         _patch_843419(ctx, spec, found)
     ctx.diag.warn("--fix-cortex-a53-843419: patching did not settle; the output may still "
                   "contain erratum 843419 sequences")
 
 
-def _find_843419(ctx, spec) -> list[tuple]:
-    """Sequences to patch in every code input section.  Only two words of each 4 KiB page
-    can hold the ADRP (page offsets 0xff8 and 0xffc), so their offsets are computed from the
-    section addresses and sizes, not found by reading the code; the candidates are read and
-    checked one by one, in section order, and only the sections that hold one are read."""
+def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
+    """Sequences to patch in every code input section (with ``prev``, what the round before
+    returned: only in the sections that moved since, are new or were patched then), and
+    what the next round needs to know of this one (None when nothing was found).  Only two
+    words of each 4 KiB page can hold the ADRP (page offsets 0xff8 and 0xffc), so their
+    offsets are computed from the section addresses and sizes, not found by reading the
+    code; the candidates are read and checked one by one, in section order, and only the
+    sections that hold one are read."""
     secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
             for obj, i in o.inputs]
     if not secs:
-        return []
-    addr, size = _code_columns(ctx, secs)
+        return [], None
+    addr, size, fid, idx = _code_columns(ctx, secs)
     nbytes = 4 * (size // 4)
+    if prev is not None:
+        last, patched = prev
+        keys = list(zip(fid.tolist(), idx.tolist()))
+        again = [last.get(k) != a or k in patched for k, a in zip(keys, addr.tolist())]
+        nbytes[~np.array(again, dtype=bool)] = 0
     # the first offset of each section at page offset 0xff8 or 0xffc (0xff9 or 0xffd ... if
     # the section itself is not word-aligned), then one every page while a word fits
     base = addr & 0xFFF
@@ -413,27 +439,30 @@ def _find_843419(ctx, spec) -> list[tuple]:
         offs.append(d[k] + 0x1000 * run)
     sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
     order = np.lexsort((offs, sec_k))
-    found = []
+    found, hosts = [], set()
     contents: dict[int, object] = {}
     for k_sec, off in zip(sec_k[order].tolist(), offs[order].tolist()):
+        o, obj, i = secs[k_sec]
         data = contents.get(k_sec)
         if data is None:
-            o, obj, i = secs[k_sec]
             data = contents[k_sec] = obj.section_content(i)
         end = min(off + 16, 4 * (len(data) // 4))
         if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
             continue
         words = np.frombuffer(data, dtype="<u4", count=(end - off) // 4, offset=off).tolist()
         j = spec["find"](words)
-        o, obj, i = secs[k_sec]
         if j is not None and _code_ranges(obj, i)(off):
             found.append((obj, i, off + 4 * j, o))
-    return found
+            hosts.add((int(fid[k_sec]), int(idx[k_sec])))
+    if not found:
+        return found, None
+    return found, (dict(zip(zip(fid.tolist(), idx.tolist()), addr.tolist())), hosts)
 
 
 def _code_columns(ctx, secs):
-    """Of the input sections ``secs`` ((output, object, index) each): their addresses, and a
-    bound on their contents' lengths (their sizes; none for a section without bytes)."""
+    """Of the input sections ``secs`` ((output, object, index) each): their addresses, a
+    bound on their contents' lengths (their sizes; none for a section without bytes), and
+    their files and indices."""
     from xld.link.relocate import file_tables
     files = ctx.files
     fid = np.fromiter((obj.file_id for _, obj, _ in secs), dtype=np.int64, count=len(secs))
@@ -447,7 +476,7 @@ def _code_columns(ctx, secs):
     hrow = hbase[fid] + idx
     size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
     size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
-    return addr, size
+    return addr, size, fid, idx
 
 
 def _code_ranges(obj, sec: int):

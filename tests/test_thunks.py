@@ -298,15 +298,26 @@ def test_erratum_843419_candidates_match_a_full_scan():
     def columns(ctx, secs):         # the sections' columns, from the contents themselves
         datas = [obj.section_content(i) for _, obj, i in secs]
         addr = np.array([int(obj.sec_addr[i]) for _, obj, i in secs], dtype=np.int64)
-        return addr, np.array([len(d) for d in datas], dtype=np.int64)
+        n = len(secs)
+        return (addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1),
+                np.zeros(n, dtype=np.int64))
     orig = thunks._code_ranges, thunks._code_columns
     thunks._code_ranges = lambda obj, i: (lambda off: True)
     thunks._code_columns = columns
     try:
-        got = [(obj, off) for obj, _, off, _ in thunks._find_843419(ctx, spec)]
+        found, prev = thunks._find_843419(ctx, spec)
+        # a later round looks again only at sections that moved, are new or were patched
+        last, hosts = prev
+        unmoved = thunks._find_843419(ctx, spec, (last, set()))[0]
+        moved = thunks._find_843419(ctx, spec, ({k: a + 4096 for k, a in last.items()}, set()))[0]
+        one = sorted(hosts)[0]
+        patched = thunks._find_843419(ctx, spec, (last, {one}))[0]
     finally:
         thunks._code_ranges, thunks._code_columns = orig
+    got = [(obj, off) for obj, _, off, _ in found]
     assert expect and got == expect
+    assert unmoved == [] and moved == found
+    assert patched and patched == [f for f in found if f[0] is secs[one[0] - 1][0]]
 
 
 @pytest.mark.parametrize("where", ["adrp", "br"])
