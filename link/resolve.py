@@ -78,26 +78,13 @@ class SymbolTable:
                         allnames.append(nm)
                         n += 1
                     gl[k] = g
-            k = n - base
-            zeros = [0] * k
-            self.state += zeros
-            self.def_file += zeros
-            self.def_index += zeros
-            self.strong_ref += bytes(k)
-            self.common_size += zeros
-            self.common_align += zeros
+            self._grow(n - base)
         elif None in gl:
             new = list(dict.fromkeys(compress(names, map(operator.not_, gl))))    # (no id is 0)
             base, k = len(self.names), len(new)
             self.ids.update(zip(new, range(base, base + k)))
             self.names.extend(new)
-            zeros = [0] * k
-            self.state.extend(zeros)
-            self.def_file.extend(zeros)
-            self.def_index.extend(zeros)
-            self.strong_ref.extend(bytes(k))
-            self.common_size.extend(zeros)
-            self.common_align.extend(zeros)
+            self._grow(k)
             gl = list(map(get, names))
         return gl
 
@@ -120,14 +107,18 @@ class SymbolTable:
             got[new] = number[got[new] - base]
             ids.update(zip(fresh, range(base, base + k)))     # (their places become their ids)
             self.names.extend(fresh)
-            zeros = [0] * k
-            self.state.extend(zeros)
-            self.def_file.extend(zeros)
-            self.def_index.extend(zeros)
-            self.strong_ref.extend(bytes(k))
-            self.common_size.extend(zeros)
-            self.common_align.extend(zeros)
+            self._grow(k)
         return got
+
+    def _grow(self, k: int) -> None:
+        """The other columns of ``k`` names just appended to ``names``: undefined, no file."""
+        zeros = [0] * k
+        self.state += zeros
+        self.def_file += zeros
+        self.def_index += zeros
+        self.strong_ref += bytes(k)
+        self.common_size += zeros
+        self.common_align += zeros
 
     def add_refs(self, file_id: int, gids, index) -> None:
         """Record references (undefined entries) of a file, for first_ref: their gids and
