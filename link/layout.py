@@ -681,7 +681,9 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
         dst = np.fromiter((base[obj.file_id] + i for obj, i, _, _ in aliases), dtype=np.int64, count=len(aliases))
         src = np.fromiter((base[obj.file_id] + i for _, _, obj, i in aliases), dtype=np.int64, count=len(aliases))
         order = np.sort(dst)
-        if (order[1:] != order[:-1]).all() and not np.isin(src, dst).any():
+        is_dst = np.zeros(len(addr), dtype=bool)    # (not np.isin: NumPy 2 imports numpy.ma for it)
+        is_dst[dst] = True
+        if (order[1:] != order[:-1]).all() and not is_dst[src].any():
             addr[dst] = addr[src]           # (rows of the files' views: one gather each)
             fileoff[dst] = fileoff[src]
         else:                               # (an alias of an alias: in order, one at a time)
