@@ -150,17 +150,7 @@ def _drop_records(secs, fr, gone) -> _Frames:
     shift = new_lst - lst
     # relocations inside the records that stay, at their new offsets
     rels = fr.relocations(secs)
-    if rels is not None:
-        table, rrec, rpos, rrsec = rels
-        keep = ~gone[rrec]
-        moved = table[keep]
-        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
-        kept_sec = rrsec[keep]
-        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
-        has_rel = np.bincount(rrsec, minlength=len(secs)) > 0
-        for k in np.flatnonzero(touched & has_rel).tolist():
-            obj, sec = secs[k]
-            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    _keep_relocations(secs, rels, gone, shift, touched)
     tk = np.flatnonzero(touched).tolist()
     # symbols in a dropped record go to where the next record that stays starts (or the end)
     moves = _moved_symbols(secs, tk, fr, gone, new_lst, shift, kept_len)
@@ -736,17 +726,7 @@ def _merge_output_cies(ctx, secs, fr=None) -> None:
     # the sections that lost a copy take their new bytes, relocations and symbol values
     touched = np.bincount(rsec_of[gone], minlength=len(secs)) > 0
     shift = new_lst - lst
-    if rels is not None:
-        table, rrec, rpos, rsec = rels
-        keep = ~gone[rrec]
-        moved = table[keep]
-        moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
-        kept_sec = rsec[keep]
-        bounds = np.searchsorted(kept_sec, np.arange(len(secs) + 1), side="left").tolist()
-        has_rel = np.bincount(rsec, minlength=len(secs)) > 0
-        for k in np.flatnonzero(touched & has_rel).tolist():
-            obj, sec = secs[k]
-            obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]
+    _keep_relocations(secs, rels, gone, shift, touched)
     tk = np.flatnonzero(touched).tolist()
     _rewrite_sections(secs, tk, out.tobytes(), new_base, new_size,
                       _moved_symbols(secs, tk, fr, gone, new_lst, shift))
@@ -1032,3 +1012,20 @@ def fill_hdr(ctx, img) -> None:
     out = struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(loc)) + rows.tobytes()
     out = out[:hdr.size].ljust(hdr.size, b"\0")
     img[hdr.offset:hdr.offset + hdr.size] = np.frombuffer(out, dtype=np.uint8)
+
+
+def _keep_relocations(secs, rels, gone, shift, touched) -> None:
+    """The relocations of the records that stay, at their records' new offsets, as the
+    relocation tables of the sections that lost a record (``rels``: the sections' table,
+    each row's record and section)."""
+    if rels is None:
+        return
+    table, rrec, _, rsec = rels
+    keep = ~gone[rrec]
+    moved = table[keep]
+    moved["r_offset"] = (table["r_offset"][keep].astype(np.int64) + shift[rrec[keep]]).astype(np.uint64)
+    bounds = np.searchsorted(rsec[keep], np.arange(len(secs) + 1), side="left").tolist()
+    has_rel = np.bincount(rsec, minlength=len(secs)) > 0
+    for k in np.flatnonzero(touched & has_rel).tolist():
+        obj, sec = secs[k]
+        obj.relas[sec] = moved[bounds[k]:bounds[k + 1]]

@@ -479,11 +479,16 @@ def _code_columns(ctx, secs):
     return addr, size, fid, idx
 
 
+def _mapping_marks(obj, sec: int) -> list[tuple[int, str]]:
+    """The section's mapping symbols as (offset, "$x" or "$d"), by offset."""
+    idx = np.nonzero(obj.sym_shndx[:obj.first_global] == sec)[0]
+    return sorted((int(obj.syms["st_value"][k]), obj.sym_name(int(k))[:2]) for k in idx.tolist()
+                  if obj.sym_name(int(k))[:2] in ("$x", "$d"))
+
+
 def _code_ranges(obj, sec: int):
     """Whether an offset of the section holds code, after the mapping symbols ($x / $d)."""
-    idx = np.nonzero(obj.sym_shndx[:obj.first_global] == sec)[0]
-    marks = sorted((int(obj.syms["st_value"][k]), obj.sym_name(int(k))[:2]) for k in idx.tolist()
-                   if obj.sym_name(int(k))[:2] in ("$x", "$d"))
+    marks = _mapping_marks(obj, sec)
     if not marks:
         return lambda off: True
     offs = [m[0] for m in marks]
@@ -585,9 +590,7 @@ def fix_835769(ctx) -> None:
 def _code_spans(obj, sec: int) -> list[tuple[int, int]]:
     """The (start, end) offsets of the section's code after its mapping symbols: from each $x
     to the next $d; none when the section has no mapping symbols."""
-    idx = np.nonzero(obj.sym_shndx[:obj.first_global] == sec)[0]
-    marks = sorted((int(obj.syms["st_value"][k]), obj.sym_name(int(k))[:2]) for k in idx.tolist()
-                   if obj.sym_name(int(k))[:2] in ("$x", "$d"))
+    marks = _mapping_marks(obj, sec)
     spans = []
     for k, (off, kind) in enumerate(marks):
         if kind == "$x":
