@@ -39,7 +39,7 @@ from . import loader as L
 from . import uc as U
 from . import ucconst as K
 from .arch import BY_MACHINE, Arch
-from .elf import ET_DYN, ET_EXEC, PT_LOAD, Elf, ElfError, read_elf
+from .elf import ET_DYN, ET_EXEC, PF_X, PT_GNU_STACK, PT_LOAD, Elf, ElfError, read_elf
 from .fs import GuestOSError
 from .memory import EXIT_PAGE, PAGE, UNTIL, STACK_SIZE, STACK_TOP, Memory
 from .signals import Signals
@@ -305,11 +305,22 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
     def _phdr_addr(self) -> int:
         return L.phdr_addr(self.elf, self.bias)
 
+    def _stack_prot(self) -> int:
+        """The kernel's rule (fs/binfmt_elf.c): the program's own PT_GNU_STACK decides; PF_X
+        there makes the stack executable (GCC's nested-function trampolines run on it).
+        Without the header, or without PF_X, it is not (64-bit arm64 and riscv64 do not
+        imply exec).  A library that needs it later asks ld.so, which mprotects the stack
+        with PROT_GROWSDOWN (syscalls.sys_mprotect)."""
+        for seg in self.elf.segments:
+            if seg.type == PT_GNU_STACK:
+                return 7 if seg.flags & PF_X else 3
+        return 3
+
     def build_stack(self) -> int:
         arch = self.arch
         self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_EXEC)  # emu_start's `until` (memory.py)
         self.init_signals(EXIT_PAGE)                    # and the rt_sigreturn trampoline
-        self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]", count=False)
+        self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, self._stack_prot(), "[stack]", count=False)
         blob = bytearray()
         top = STACK_TOP - 16  # keep a zero word at the very top, as the kernel does
 

@@ -20,7 +20,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
-from .memory import PAGE, USER_BOTTOM, OutOfMemory, page_up
+from .memory import PAGE, STACK_SIZE, STACK_TOP, USER_BOTTOM, OutOfMemory, page_up
 from .sysnames import NUMBERS
 
 AT_FDCWD = -100
@@ -54,6 +54,8 @@ _OFLAGS_ARM64 = (0o40000, 0o100000, 0o200000, 0o400000)
 
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x20
 MAP_FIXED_NOREPLACE = 0x100000
+PROT_GROWSDOWN = 0x01000000
+STACK_BOTTOM = STACK_TOP - STACK_SIZE      # the main thread's stack: the one mapping that grows down
 MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
 MADV_DONTNEED = 4
 
@@ -539,6 +541,14 @@ class Syscalls:
             return 0
         if not self.mem.user_range(addr, length, bottom=0):
             return -errno.ENOMEM
+        if prot & PROT_GROWSDOWN:
+            # the change reaches down to the bottom of the stack (ld.so's
+            # _dl_make_stack_executable names one page); only the stack grows down
+            i = self.mem.find(addr)
+            if i < 0 or self.mem.names[i] != "[stack]":
+                return -errno.EINVAL
+            length += addr - STACK_BOTTOM
+            addr = STACK_BOTTOM
         return 0 if self.mem.protect(addr, length, prot & 7) else -errno.ENOMEM
 
     def sys_mremap(self, old, old_size, new_size, flags, new_addr, *_):

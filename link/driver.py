@@ -85,6 +85,7 @@ class Context:
         self.r_roots = None               # -r: ids of -u names (gc roots)
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         self.features = 0                            # merged GNU property bits (link/properties.py)
+        self.exec_stack = False                      # PT_GNU_STACK has PF_X (link/properties.py stack)
         self.plt_forms: dict | None = None           # the PLT/IFUNC stub forms they ask for (the
                                                      # backend's "plt" hook, or its plt_forms)
         self.just_symbols: dict[int, int] = {}       # --just-symbols: gid -> its absolute value
@@ -710,6 +711,7 @@ def _run_passes(ctx: Context) -> Context:
         ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
         ("flags", merge_flags),
         ("properties", _properties),          # .note.gnu.property: BTI/PAC bits; the PLT forms
+        ("stack", _stack),                    # .note.GNU-stack: does any input need an executable stack
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
         ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
@@ -875,6 +877,11 @@ def _dynamic_wanted(ctx) -> bool:
 def _properties(ctx):
     from xld.link import properties
     properties.merge(ctx)
+
+
+def _stack(ctx):
+    from xld.link import properties
+    properties.stack(ctx)
 
 
 def _resolve_shared(ctx):

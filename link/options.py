@@ -109,7 +109,8 @@ class Options:
         self.help: bool = False
         self.plugin_opts: list[str] = []
         self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
-        self.execstack: bool = False               # -z execstack: PT_GNU_STACK is PF_X
+        self.execstack: bool | None = None         # -z execstack / noexecstack; None: the inputs' .note.GNU-stack decide
+        self.warn_execstack: bool = True           # --no-warn-execstack: no warning when an input asks for it
         self.gnu_stack: bool = True                # -z nognustack: no PT_GNU_STACK at all
         self.stack_size: int = 0                   # -z stack-size=N: PT_GNU_STACK's p_memsz
         self.relro: bool = True                    # -z norelro: no PT_GNU_RELRO
@@ -377,6 +378,7 @@ _SWITCHES = {
     "--no-omagic": ("magic", None),
     "--execute-only": ("execute_only", True), "--no-execute-only": ("execute_only", False),
     "--warn-rwx-segments": ("warn_rwx", True), "--no-warn-rwx-segments": ("warn_rwx", False),
+    "--warn-execstack": ("warn_execstack", True), "--no-warn-execstack": ("warn_execstack", False),
 }
 
 

@@ -125,6 +125,35 @@ def merge(ctx) -> None:
         ctx.plt_forms = hook(value, set(z), position_dependent)
 
 
+STACK_NOTE = ".note.GNU-stack"
+
+
+def stack(ctx) -> None:
+    """ctx.exec_stack: whether the stack is executable (PF_X in PT_GNU_STACK).
+
+    ``-z execstack`` / ``-z noexecstack`` decide when given.  Otherwise the inputs do, as with
+    GNU ld: an object whose ``.note.GNU-stack`` section is SHF_EXECINSTR asks for an executable
+    stack (GCC marks so an object whose nested functions need trampolines on the stack), with
+    GNU ld's warning for the first such object unless ``--no-warn-execstack``.  An object
+    without the note asks nothing (the default of GNU/Linux on AArch64 and RISC-V), nor does a
+    shared object (its own PT_GNU_STACK is ld.so's business)."""
+    o = ctx.opts
+    if o.execstack is not None:
+        ctx.exec_stack = o.execstack
+        return
+    for obj in ctx.files[1:]:
+        names = obj.sec_names
+        if STACK_NOTE not in names:
+            continue
+        flags = obj.shdrs["sh_flags"]
+        if any(int(flags[i]) & elf.SHF_EXECINSTR for i, n in enumerate(names) if n == STACK_NOTE):
+            ctx.exec_stack = True
+            if o.warn_execstack:
+                ctx.diag.warn(f"{obj.name}: requires executable stack (because the {STACK_NOTE} "
+                              f"section is executable)")
+            return
+
+
 def output_section(ctx):
     """The merged .note.gnu.property, or None when no bit survived."""
     spec = ctx.arch.hooks.get("gnu_property") if ctx.arch is not None else None

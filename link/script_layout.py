@@ -1082,7 +1082,7 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
         else:
             filesz = memsz = (hdr if p.filehdr else 0)
         if p.type == elf.PT_GNU_STACK:
-            flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.opts.execstack else 0)
+            flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.exec_stack else 0)
             memsz = ctx.opts.stack_size or 0
         if p.flags is not None:
             flags = sc.evaluate(p.flags, env)

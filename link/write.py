@@ -715,7 +715,7 @@ def program_headers(ctx) -> np.ndarray:
     if eh is not None and eh.alloc and eh.size:
         rows.append((elf.PT_GNU_EH_FRAME, elf.PF_R, eh.offset, eh.addr, eh.addr, eh.size, eh.size, 4))
     if ctx.opts.gnu_stack:      # -z execstack, -z stack-size=N, -z nognustack
-        flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.opts.execstack else 0)
+        flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.exec_stack else 0)
         rows.append((elf.PT_GNU_STACK, flags, 0, 0, 0, 0, ctx.opts.stack_size, 16))
     spec = ctx.arch.hooks.get("attributes")
     attrs = ctx.outputs.get(spec["name"]) if spec else None
