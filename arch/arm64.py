@@ -553,6 +553,7 @@ ARCH = Arch(
     emulations=("aarch64linux", "aarch64elf"),     # little-endian only
     aliases=("arm64", "aarch64"),
     reloc_prefix="R_AARCH64_",
+    output_format="elf64-littleaarch64",
     dynamic=DYNAMIC,
     other_names=_OTHER_NAMES,
     hooks={

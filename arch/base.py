@@ -65,6 +65,7 @@ class Arch:
     emulations: tuple[str, ...] = ()   # names accepted by -m
     aliases: tuple[str, ...] = ()      # names accepted by --arch
     reloc_prefix: str = ""             # "R_AARCH64_", "R_RISCV_"
+    output_format: str = ""            # GNU ld's OUTPUT_FORMAT name: "elf64-littleaarch64"
     dynamic: dict[str, int] = dc_field(default_factory=dict)     # dynamic types by short name
     other_names: dict[int, str] = dc_field(default_factory=dict)  # types the table lacks, named
     hooks: dict[str, Callable] = dc_field(default_factory=dict)

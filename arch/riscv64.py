@@ -460,6 +460,7 @@ ARCH = Arch(
     emulations=("elf64lriscv", "elf64lriscv_lp64f", "elf64lriscv_lp64"),
     aliases=("riscv64", "rv64", "riscv"),
     reloc_prefix="R_RISCV_",
+    output_format="elf64-littleriscv",
     dynamic=DYNAMIC,
     other_names=_OTHER_NAMES,
     hooks={

@@ -57,6 +57,16 @@ def server_commands() -> tuple[str, ...]:
     return ("run",)
 
 
+def _output_format(opts) -> str:
+    """The OUTPUT_FORMAT name of the target --arch or -m names (GNU ld's default format)."""
+    from xld import arch
+    from xld.link.errors import LinkError
+    a = arch.by_name(opts.arch) if opts.arch else arch.by_emulation(opts.emulation) if opts.emulation else None
+    if a is None:
+        raise LinkError("--print-output-format: no target (give --arch or -m)")
+    return a.output_format
+
+
 def link_main(argv: list[str]) -> int:
     from xld import __version__
     from xld.link import options
@@ -73,6 +83,15 @@ def link_main(argv: list[str]) -> int:
                 return 0
         diag.max_errors = opts.error_limit or 10**9
         diag.fatal_warnings = opts.fatal_warnings
+        diag.quiet = opts.no_warnings
+        if opts.print_sysroot:          # GNU ld prints it (nothing when there is none) and stops
+            if opts.sysroot:
+                print(opts.sysroot)
+            return 0
+        if opts.print_output_format:    # GNU ld prints it and goes on with the link
+            print(_output_format(opts))
+            if not opts.inputs:
+                return 0
         diag.demangle = opts.demangle
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.

@@ -728,6 +728,8 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
             pass
         elif "notext" in ctx.opts.z:
             p.textrel = True                    # allowed: DT_TEXTREL, ld.so unprotects the text
+            if ctx.opts.warn_textrel:           # (GNU ld's words)
+                ctx.diag.warn(f"creating DT_TEXTREL in a {'shared object' if ctx.opts.shared else 'PIE'}")
         else:
             for row in ar[text][:10].tolist():
                 _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "

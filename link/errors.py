@@ -23,6 +23,7 @@ class Diag:
         self.warnings: list[str] = []
         self.max_errors = max_errors
         self.fatal_warnings = False         # --fatal-warnings: a warning is an error
+        self.quiet = False                  # -w, --no-warnings: warnings are not shown (nor fatal)
         self.demangle = True                # --demangle (default) / --no-demangle
         self.said: set[str] = set()         # warnings an earlier round of the link printed (GCC LTO)
         _after_multiline[0] = False         # a new link: no separator before its first message
@@ -38,7 +39,7 @@ class Diag:
         self.errors.append(msg)
 
     def warn(self, msg: str) -> None:
-        if msg in self.said:
+        if msg in self.said or self.quiet:
             return
         if self.fatal_warnings:
             self.errors.append(msg)

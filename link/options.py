@@ -111,6 +111,10 @@ class Options:
         self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
         self.execstack: bool | None = None         # -z execstack / noexecstack; None: the inputs' .note.GNU-stack decide
         self.warn_execstack: bool = True           # --no-warn-execstack: no warning when an input asks for it
+        self.no_warnings: bool = False             # -w, --no-warnings: warnings not shown (errors still are)
+        self.warn_textrel: bool = False            # --warn-textrel: a warning when the output gets DT_TEXTREL
+        self.print_output_format: bool = False     # --print-output-format: the target's OUTPUT_FORMAT name
+        self.print_sysroot: bool = False           # --print-sysroot: --sysroot's value, then exit
         self.gnu_stack: bool = True                # -z nognustack: no PT_GNU_STACK at all
         self.stack_size: int = 0                   # -z stack-size=N: PT_GNU_STACK's p_memsz
         self.relro: bool = True                    # -z norelro: no PT_GNU_RELRO
@@ -170,6 +174,7 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--so
 #   --color-diagnostics, --no-color-diagnostics   how messages look
 #   --no-keep-memory, --reduce-memory-overheads   memory only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
+#   --check-sections                      the default: xld always checks (--no-check-sections: an error)
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
 # The others below are in _SWITCHES or parse() and honoured there.
@@ -186,7 +191,7 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
-                  "-v", "--version", "-V", "--help", "-t", "--trace"}
+                  "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -198,6 +203,13 @@ _UNSUPPORTED = {
     "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
     # GNU ld prints its default linker script; xld lays out without one (link/layout.py)
     "--verbose": "--verbose is not supported (xld has no default linker script to print)",
+    # GNU ld's -r that also builds constructor tables for a.out-era targets; for ELF it
+    # changes the scripts' .ctors handling, which xld's -r does not follow
+    "-Ur": "-Ur is not supported (use -r)",
+    # sections that share addresses are always an error (lld's check; GNU ld's default)
+    "--no-check-sections": "--no-check-sections is not supported (overlapping sections are always an error)",
+    # an output despite errors is an output known to be wrong
+    "--noinhibit-exec": "--noinhibit-exec is not supported (xld writes no output when the link has errors)",
 }
 
 HELP = """\
@@ -379,6 +391,10 @@ _SWITCHES = {
     "--execute-only": ("execute_only", True), "--no-execute-only": ("execute_only", False),
     "--warn-rwx-segments": ("warn_rwx", True), "--no-warn-rwx-segments": ("warn_rwx", False),
     "--warn-execstack": ("warn_execstack", True), "--no-warn-execstack": ("warn_execstack", False),
+    **dict.fromkeys(("-w", "--no-warnings"), ("no_warnings", True)),
+    "--warn-textrel": ("warn_textrel", True),
+    "--print-output-format": ("print_output_format", True),
+    "--print-sysroot": ("print_sysroot", True),
 }
 
 
@@ -485,7 +501,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
            "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
-           "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-Bdynamic",
+           "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-i", "-Bdynamic",
            "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--section-start",
            "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
            # dynamic linking (link/dynamic.py)
@@ -750,7 +766,7 @@ def parse(argv: list[str]) -> Options:
             o.init_sym = value(a)
         elif a in ("-fini", "--fini"):
             o.fini_sym = value(a)
-        elif a == "-r" or a == "--relocatable":
+        elif a in ("-r", "--relocatable", "-i"):      # -i: GNU ld's other spelling of -r
             o.relocatable = True
         elif a in ("-v", "--version", "-V"):
             o.version_only = True
