@@ -350,7 +350,7 @@ def plan(ctx) -> None:
     if ctx.imports:
         imported[list(ctx.imports)] = True
     from xld.link import versionscript
-    p.dyn_list = versionscript.dynamic_list(ctx.opts.dynamic_list, ctx.opts.export_dynamic_symbol)
+    p.dyn_list = versionscript.dynamic_list(ctx.opts)
     p.versions = versionscript.load(ctx.opts.version_scripts, ctx.opts.version_texts)
     if p.shared and ctx.opts.default_symver:
         # --default-symver: one version, named as the library, for every export
@@ -428,6 +428,8 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         # bind inside the library, as under -Bsymbolic
         bound = ~np.array([p.dyn_list.matches(name.partition("@")[0])
                            for name, kp in zip(names, keep.tolist()) if kp], dtype=bool)
+        if ctx.opts.dynamic_list_data:      # (GNU ld) data symbols are listed: interposable
+            bound &= ~_is_data(typ[keep])
     else:
         t = typ[keep]
         func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
@@ -750,6 +752,11 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
                                "(a text relocation); recompile with -fPIC, or link with -z notext")
 
 
+def _is_data(types: np.ndarray) -> np.ndarray:
+    """--dynamic-list-data's test (GNU ld): STT_OBJECT and STT_COMMON symbols."""
+    return (types == elf.STT_OBJECT) | (types == elf.STT_COMMON)
+
+
 def _resolved_here(p: Plan, gids: np.ndarray, n: int) -> np.ndarray:
     """Of the rows with symbols ``gids`` (of ``n`` names), those whose (imported) symbol has
     its address in the program: canonical PLT, copy."""
@@ -999,6 +1006,8 @@ def _export_dynamic(ctx) -> list[int]:
     keep = np.ones(len(cand), dtype=bool)
     if not ctx.opts.export_dynamic:
         keep &= np.array([dl.matches(name) for name in names], dtype=bool)
+        if ctx.opts.dynamic_list_data:
+            keep |= _is_data(d.info[ok] & 0xF)
     vs = ctx.dyn.versions if ctx.dyn is not None else None
     if vs is not None:                      # local: in the version script
         keep &= np.array([kp for kp, _ in vs.lookup_many(names)], dtype=bool)

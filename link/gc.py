@@ -532,8 +532,10 @@ class Walk:
         names += [expr.strip() for _, expr in ctx.opts.defsym if expr.strip() in st.ids]
         # what the dynamic symbol table exports: shared objects may refer to it
         names += [st.names[g] for g in ctx.exports]
-        if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.dynamic_list or ctx.opts.export_dynamic_symbol:
+        if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.has_dynamic_list():
             names += [st.names[g] for g in range(1, len(st)) if st.def_file[g] > 0]
+        elif ctx.opts.gc_keep_exported:
+            names += _visible_definitions(ctx)
         for name in names:
             gid = st.ids.get(name)
             if gid is not None:
@@ -889,4 +891,17 @@ def why_live(ctx, walk: Walk, pattern: str) -> list[str]:
             continue
         out.append(f"live symbol: {name}")
         out += chain(ctx, walk, name, sec)
+    return out
+
+
+def _visible_definitions(ctx) -> list[str]:
+    """--gc-keep-exported (GNU ld): the globals an object defines with default or protected
+    visibility, kept in an executable as a shared library keeps them."""
+    st, files = ctx.symtab, ctx.files
+    out = []
+    for g in range(1, len(st)):
+        f = st.def_file[g]
+        if st.state[g] in (resolve.DEFINED, resolve.WEAK) and 0 < f < len(files) and \
+                int(files[f].syms[st.def_index[g]]["st_other"]) & 3 in (elf.STV_DEFAULT, elf.STV_PROTECTED):
+            out.append(st.names[g])
     return out

@@ -214,7 +214,7 @@ def _dynamic_exports(ctx) -> list[int]:
     an over-estimate only keeps more sections unfolded)."""
     o, st = ctx.opts, ctx.symtab
     out = list(ctx.exports)
-    if o.shared or o.export_dynamic or o.dynamic_list or o.export_dynamic_symbol:
+    if o.shared or o.export_dynamic or o.has_dynamic_list():
         out += [g for g in range(1, len(st)) if st.def_file[g] > 0]
     return out
 

@@ -353,8 +353,7 @@ def _resolver(ctx, state: Lto):
     opts = ctx.opts
     stub_files = {stub.file_id for _, stub, _, _ in state.claimed}
     outside = _seen_from_outside(ctx, {id(stub) for _, stub, _, _ in state.claimed})
-    everything = bool(opts.shared or opts.export_dynamic or opts.dynamic_list
-                      or opts.export_dynamic_symbol or opts.version_scripts)
+    everything = bool(opts.shared or opts.export_dynamic or opts.has_dynamic_list() or opts.version_scripts)
     shared = ctx.resolver.shared if ctx.resolver is not None else {}
     wrap = opts.wrap
     for name in wrap:                     # --wrap=SYM: what SYM, __wrap_SYM, __real_SYM stand for

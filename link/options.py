@@ -50,6 +50,7 @@ class Options:
         self.discard: str | None = None
         self.gc_sections: bool = False
         self.print_gc_sections: bool = False
+        self.gc_keep_exported: bool = False      # --gc-keep-exported: default/protected globals are roots
         self.print_icf_sections: bool = False
         self.dumpdep: bool = False
         self.why_live: list[str] = []
@@ -87,6 +88,9 @@ class Options:
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
         self.default_symver: bool = False        # --default-symver: every export versioned as the soname
         self.dynamic_list: list[str] = []        # --dynamic-list FILE: exported / interposable
+        self.dynamic_list_data: bool = False     # --dynamic-list-data: every global data symbol listed
+        self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
+        self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
@@ -144,6 +148,12 @@ class Options:
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
         self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
+
+    def has_dynamic_list(self) -> bool:
+        """Whether a dynamic list names what is exported (an executable) or interposable (a
+        shared library): --dynamic-list files, --export-dynamic-symbol, GNU ld's built-in lists."""
+        return bool(self.dynamic_list or self.export_dynamic_symbol or self.dynamic_list_data
+                    or self.dynamic_list_cpp_new or self.dynamic_list_cpp_typeinfo)
 
     def keeps_undefined(self) -> bool:
         """Whether objects' undefined symbols stay undefined without failing the link
@@ -350,6 +360,10 @@ _SWITCHES = {
     "--gc-sections": ("gc_sections", True), "--no-gc-sections": ("gc_sections", False),
     "--print-gc-sections": ("print_gc_sections", True), "--no-print-gc-sections": ("print_gc_sections", False),
     "--print-icf-sections": ("print_icf_sections", True),
+    "--gc-keep-exported": ("gc_keep_exported", True),
+    "--dynamic-list-data": ("dynamic_list_data", True),
+    "--dynamic-list-cpp-new": ("dynamic_list_cpp_new", True),
+    "--dynamic-list-cpp-typeinfo": ("dynamic_list_cpp_typeinfo", True),
     **dict.fromkeys(("--dumpdep", "-dumpdep"), ("dumpdep", True)),
     **dict.fromkeys(("-M", "--print-map"), ("map_file", "-")),
     "--relax": ("relax", True), "--no-relax": ("relax", False),

@@ -263,12 +263,21 @@ class Versions:
         return 2 + self.named.index(node)
 
 
-def dynamic_list(paths: list[str], globs: list[str]) -> Versions | None:
-    """--dynamic-list files (the version-script syntax, one anonymous node: ``{ a; b*; };``)
-    and --export-dynamic-symbol globs, as one set of patterns."""
-    if not paths and not globs:
+# GNU ld's built-in dynamic lists (extern "C++" globs on demangled names)
+CPP_NEW = ["operator new*", "operator delete*"]            # --dynamic-list-cpp-new
+CPP_TYPEINFO = ["typeinfo name for*", "typeinfo for*"]    # --dynamic-list-cpp-typeinfo
+
+
+def dynamic_list(opts) -> Versions | None:
+    """--dynamic-list files (the version-script syntax, one anonymous node: ``{ a; b*; };``),
+    --export-dynamic-symbol globs and GNU ld's built-in C++ lists, as one set of patterns
+    (None without any; --dynamic-list-data alone gives an empty set: which symbols it adds
+    is a question of their type, answered by link/dynamic.py)."""
+    if not opts.has_dynamic_list():
         return None
-    return Versions([Node(None, globals=list(globs))] + _read_all(paths, "dynamic list"))
+    cxx = (CPP_NEW if opts.dynamic_list_cpp_new else []) + (CPP_TYPEINFO if opts.dynamic_list_cpp_typeinfo else [])
+    return Versions([Node(None, globals=list(opts.export_dynamic_symbol), globals_cxx=cxx)]
+                    + _read_all(opts.dynamic_list, "dynamic list"))
 
 
 def load(paths: list[str], texts=()) -> Versions | None:

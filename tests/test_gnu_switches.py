@@ -109,3 +109,105 @@ def test_refused_by_name(flag, tmp_path):
     r = tc.xld_cli([flag, "-o", out, a])
     assert r.returncode == 1 and r.stderr.startswith(f"xld: error: {flag} is not supported")
     assert "Traceback" not in r.stderr and not out.exists()
+
+
+KEEP_EXPORTED = r"""
+int used(void) { return 1; }
+int exported_unused(void) { return 2; }
+__attribute__((visibility("hidden"))) int hidden_unused(void) { return 3; }
+__attribute__((visibility("protected"))) int protected_unused(void) { return 4; }
+static int local_unused(void) { return 5; }
+int keep_local(void) { return local_unused(); }
+int main(void) { return used() - 1; }
+"""
+
+
+def _cc_link(arch, tmp_path, name, inputs, flags, linker, cxx=False):
+    cc = tc.require(f"{tc.TRIPLE[arch]}-{'g++' if cxx else 'gcc'}")
+    out = tmp_path / f"{name}-{linker}"
+    b = ["-B", str(tc.ld_wrapper_dir(tmp_path))] if linker == "xld" else []
+    p = subprocess.run([cc, *b, *flags, *map(str, inputs), "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def _readelf(args, path) -> str:
+    return subprocess.run([tc.require("readelf"), *args, str(path)], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gc_keep_exported(arch, tmp_path):
+    """--gc-keep-exported: an executable keeps the sections of its default and protected
+    globals under --gc-sections (not the hidden ones), as GNU ld does."""
+    src = tmp_path / "k.c"
+    src.write_text(KEEP_EXPORTED)
+    obj = tmp_path / "k.o"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-gcc"), "-ffunction-sections", "-c", str(src), "-o", str(obj)],
+                   check=True)
+    mine = {"used", "exported_unused", "hidden_unused", "protected_unused", "local_unused", "keep_local"}
+    for flags in (["-Wl,--gc-sections"], ["-Wl,--gc-sections", "-Wl,--gc-keep-exported"],
+                  ["-static", "-Wl,--gc-sections", "-Wl,--gc-keep-exported"]):
+        kept = []
+        for linker in ("gnu", "xld"):
+            exe = _cc_link(arch, tmp_path, "k", [obj], flags, linker)
+            kept.append({line.split()[-1] for line in _readelf(["-sW"], exe).splitlines()
+                         if line.split() and line.split()[-1] in mine})
+        assert kept[1] == kept[0], flags
+        assert ("exported_unused" in kept[1]) == ("-Wl,--gc-keep-exported" in flags)
+        assert "hidden_unused" not in kept[1]
+
+
+DL_C = r"""
+int counter = 1;
+int table[4] = {1, 2, 3, 4};
+int bump(void) { return ++counter; }
+int use(void) { return bump() + table[2] + counter; }
+"""
+DL_CXX = r"""
+#include <cstdlib>
+#include <new>
+#include <typeinfo>
+struct Base { virtual ~Base() {} virtual int f() { return 1; } };
+struct D : Base { int f() override { return 2; } };
+void *operator new(std::size_t n) { return std::malloc(n ? n : 1); }
+void operator delete(void *p) noexcept { std::free(p); }
+int make(void) { Base *b = new D; int r = b->f() + (typeid(*b) == typeid(D)); delete b; return r; }
+"""
+DL_MAIN = "int gvar = 3;\nconst int cvar = 4;\nint gfun(void) { return gvar; }\nint main(void) { return gfun() - 3; }\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_builtin_dynamic_lists(arch, tmp_path):
+    """--dynamic-list-data, --dynamic-list-cpp-new, --dynamic-list-cpp-typeinfo: in a shared
+    library the listed symbols stay interposable and the others bind inside (the dynamic
+    relocations name the same symbols as GNU ld's); in an executable --dynamic-list-data
+    exports the data symbols."""
+    tri = tc.TRIPLE[arch]
+    (tmp_path / "dl.c").write_text(DL_C)
+    (tmp_path / "dlx.cc").write_text(DL_CXX)
+    (tmp_path / "m.c").write_text(DL_MAIN)
+    objs = [tmp_path / "dl.o", tmp_path / "dlx.o"]
+    subprocess.run([tc.require(f"{tri}-gcc"), "-fPIC", "-c", str(tmp_path / "dl.c"), "-o", str(objs[0])], check=True)
+    subprocess.run([tc.require(f"{tri}-g++"), "-fPIC", "-c", str(tmp_path / "dlx.cc"), "-o", str(objs[1])], check=True)
+
+    def dynamic_relocs(path) -> list[str]:
+        return sorted(f"{w[2]} {w[4]}" for w in map(str.split, _readelf(["-rW"], path).splitlines())
+                      if len(w) >= 5 and w[2].startswith("R_") and "RELATIVE" not in w[2])
+
+    for flag in ("--dynamic-list-data", "--dynamic-list-cpp-new", "--dynamic-list-cpp-typeinfo"):
+        libs = [_cc_link(arch, tmp_path, "lib.so", objs, ["-shared", f"-Wl,{flag}"], linker, cxx=True)
+                for linker in ("gnu", "xld")]
+        want = dynamic_relocs(libs[0])
+        assert dynamic_relocs(libs[1]) == want, flag
+        plain = dynamic_relocs(_cc_link(arch, tmp_path, "plain.so", objs, ["-shared"], "xld", cxx=True))
+        assert want != plain, flag          # the list made a difference
+    main = tmp_path / "m.o"
+    subprocess.run([tc.require(f"{tri}-gcc"), "-c", str(tmp_path / "m.c"), "-o", str(main)], check=True)
+    for flags in ([], ["-Wl,--dynamic-list-data"]):
+        exports = []
+        for linker in ("gnu", "xld"):
+            exe = _cc_link(arch, tmp_path, "prog", [main], flags, linker)
+            exports.append({w[7] for w in map(str.split, _readelf(["--dyn-syms", "-W"], exe).splitlines())
+                            if len(w) >= 8 and w[6] != "UND" and w[7] in ("gvar", "cvar", "gfun")})
+        assert exports[1] == exports[0] == ({"gvar", "cvar"} if flags else set())
