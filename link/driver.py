@@ -760,7 +760,9 @@ def _run_passes(ctx: Context) -> Context:
         relocatable.check_options(opts)
         if opts.oformat == "binary":
             raise LinkError("-r and --oformat binary may not be used together")
-        passes = passes[0:5] + [("flags", merge_flags)] + relocatable.PASSES
+        rest = relocatable.PASSES
+        k = [name for name, _ in rest].index("write")
+        passes = passes[0:5] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)
@@ -788,7 +790,7 @@ def _icf_alias(ctx):
 
 
 def _map(ctx):
-    if ctx.opts.map_file:
+    if ctx.opts.map_file or ctx.opts.cref:
         from xld.link import mapfile
         mapfile.write(ctx)
 

@@ -17,6 +17,11 @@ Four parts (five with --icf), the first two in GNU ld's words so that habits car
               400010        0     1                 msg
     Linker-defined symbols
         the values xld gave _end, __bss_start, __start_SEC and the like
+    Cross Reference Table (--cref; on stdout without a map)
+        GNU ld's table: each global symbol (sorted by its mangled name, shown demangled), the
+        file whose definition the link took, then every other file that names it (undefined,
+        or a common), the later files first, as GNU ld orders them.  A shared library is
+        listed for the names the link imports from it (GNU ld lists every name it exports)
 
 Addresses are final (written after layout, before relocation); "-" writes to stdout.
 """
@@ -31,6 +36,10 @@ from xld.link.layout import DROP, DROP_TYPES
 
 
 def write(ctx) -> None:
+    if not ctx.opts.map_file:               # --cref alone: the table on stdout
+        sys.stdout.write(cross_references(ctx))
+        sys.stdout.flush()
+        return
     text = render(ctx)
     path = ctx.opts.map_file
     if path == "-":
@@ -44,10 +53,13 @@ def write(ctx) -> None:
 def render(ctx) -> str:
     out: list[str] = []
     _archive_members(ctx, out)
-    _discarded(ctx, out)
+    if ctx.opts.print_map_discarded:
+        _discarded(ctx, out)
     _folded(ctx, out)
     _memory_map(ctx, out)
     _linker_symbols(ctx, out)
+    if ctx.opts.cref:
+        out.append(cross_references(ctx))
     return "".join(out)
 
 
@@ -190,3 +202,45 @@ def _linker_symbols(ctx, out) -> None:
     out.append("Linker-defined symbols\n\n")
     for a, name in sorted(rows, key=lambda r: (r[0], r[1])):
         out.append(f"{a & (2**64 - 1):16x} {name}\n")
+
+
+# -- cross references (--cref) ---------------------------------------------------------------
+
+_FILE_COLUMN = 50                   # where GNU ld's "File" column starts
+
+
+def cross_references(ctx) -> str:
+    st = ctx.symtab
+    mentions: dict[int, list[int]] = {}          # gid -> file ids naming it, not as its definition
+    for obj in ctx.files[1:]:
+        fg = obj.first_global
+        gids = obj.gids[fg:]
+        shndx = obj.sym_shndx[fg:]
+        named = (shndx == elf.SHN_UNDEF) | (shndx == elf.SHN_COMMON)
+        discarded = np.flatnonzero(obj.discarded) if obj.discarded is not None else ()
+        if len(discarded):                  # a definition in a dropped COMDAT copy names it too
+            named |= np.isin(shndx, discarded)
+        named &= gids != 0
+        for g in set(gids[named].tolist()):
+            if st.def_file[g] != obj.file_id or int(st.state[g]) == resolve.COMMON:
+                mentions.setdefault(g, []).append(obj.file_id)
+    rows: dict[int, list[str]] = {}
+    for g in range(1, len(st)):
+        f = st.def_file[g]
+        first = []
+        if 0 < f < len(ctx.files) and int(st.state[g]) != resolve.COMMON:
+            first = [ctx.files[f].name]
+        elif g in ctx.imports:
+            first = [ctx.imports[g][0].name]
+        others = [ctx.files[k].name for k in reversed(mentions.get(g, ()))]
+        if first or others:
+            rows[g] = first + others
+    out = ["\nCross Reference Table\n\n", "Symbol".ljust(_FILE_COLUMN), "File\n"]
+    if not rows:
+        out.append("No symbols\n")
+    for g in sorted(rows, key=st.names.__getitem__):
+        name = ctx.diag.sym(st.names[g])
+        files = rows[g]
+        out.append(f"{name.ljust(_FILE_COLUMN) if len(name) < _FILE_COLUMN else name + ' '}{files[0]}\n")
+        out.extend(f"{'':{_FILE_COLUMN}}{f}\n" for f in files[1:])
+    return "".join(out)

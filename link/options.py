@@ -51,6 +51,8 @@ class Options:
         self.gc_sections: bool = False
         self.print_gc_sections: bool = False
         self.gc_keep_exported: bool = False      # --gc-keep-exported: default/protected globals are roots
+        self.cref: bool = False                  # --cref: the cross reference table (map or stdout)
+        self.print_map_discarded: bool = True    # --no-print-map-discarded: the map without discarded sections
         self.print_icf_sections: bool = False
         self.dumpdep: bool = False
         self.why_live: list[str] = []
@@ -361,6 +363,9 @@ _SWITCHES = {
     "--print-gc-sections": ("print_gc_sections", True), "--no-print-gc-sections": ("print_gc_sections", False),
     "--print-icf-sections": ("print_icf_sections", True),
     "--gc-keep-exported": ("gc_keep_exported", True),
+    "--cref": ("cref", True),
+    "--print-map-discarded": ("print_map_discarded", True),
+    "--no-print-map-discarded": ("print_map_discarded", False),
     "--dynamic-list-data": ("dynamic_list_data", True),
     "--dynamic-list-cpp-new": ("dynamic_list_cpp_new", True),
     "--dynamic-list-cpp-typeinfo": ("dynamic_list_cpp_typeinfo", True),

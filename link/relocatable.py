@@ -58,6 +58,8 @@ def check_options(opts) -> None:
         raise LinkError(f"-r with --{opts.magic} is not supported")
     if opts.retain_symbols_file is not None:
         raise LinkError("-r with --retain-symbols-file is not supported")
+    if opts.map_file:                       # (--cref alone is: the table needs no layout)
+        raise LinkError("-r with -Map (-M) is not supported")
 
 
 def reject_shared(ctx) -> None:
@@ -567,17 +569,10 @@ def _rewrite(ctx, obj, sec: int, out, rel: np.ndarray, lmap: np.ndarray, gmap, s
 
 
 def commit(ctx) -> None:
-    """Into place through a temporary file (not executable: it is an object)."""
+    """Into place through a temporary file (not executable: it is an object), as a final
+    link's output (the -Map file, the --dependency-file)."""
     from xld.link import write as w
-    if ctx.opts.output == "-":
-        import sys
-        sys.stdout.flush()
-        sys.stdout.buffer.write(memoryview(ctx.out_bytes))
-        sys.stdout.buffer.flush()
-    else:
-        w.replace_file(ctx.opts.output, memoryview(ctx.out_bytes))
-    if ctx.opts.dependency_file:
-        w.replace_file(ctx.opts.dependency_file, w.dependency_rules(ctx.opts.output, ctx.input_paths).encode())
+    w.commit(ctx, executable=False)
 
 
 def _ehframe(ctx):

@@ -726,9 +726,10 @@ def program_headers(ctx) -> np.ndarray:
     return np.array(rows[:ctx.nphdr], dtype=elf.PHDR)
 
 
-def commit(ctx) -> None:
+def commit(ctx, executable: bool = True) -> None:
     """Write to a temporary file beside the output, then rename it into place (``-o -``:
-    to standard output, as lld does); then the --dependency-file."""
+    to standard output, as lld does), with the -Map file before it; then the
+    --dependency-file.  ``executable``: the mode an executable gets (not for -r objects)."""
     path = ctx.opts.output
     map_path = ctx.opts.map_file if ctx.map_text is not None else None
     if map_path:                        # -Map FILE: written only by a link that succeeds
@@ -740,7 +741,7 @@ def commit(ctx) -> None:
             sys.stdout.buffer.write(memoryview(ctx.out_bytes))
             sys.stdout.buffer.flush()
         else:
-            replace_file(path, memoryview(ctx.out_bytes), executable=True)
+            replace_file(path, memoryview(ctx.out_bytes), executable=executable)
     except BaseException:
         if map_path and os.path.isfile(map_path):
             os.unlink(map_path)

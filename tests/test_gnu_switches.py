@@ -211,3 +211,82 @@ def test_builtin_dynamic_lists(arch, tmp_path):
             exports.append({w[7] for w in map(str.split, _readelf(["--dyn-syms", "-W"], exe).splitlines())
                             if len(w) >= 8 and w[6] != "UND" and w[7] in ("gvar", "cvar", "gfun")})
         assert exports[1] == exports[0] == ({"gvar", "cvar"} if flags else set())
+
+
+CREF = {
+    "a.c": "int shared_var = 1;\nint helper(int x) { return x + shared_var; }\n",
+    "b.c": "extern int shared_var; int helper(int);\nint twice(int x) { return helper(x) * 2 + shared_var; }\n",
+    "c.c": ("int twice(int); int helper(int);\nint _start(void) { return twice(1) + helper(2); }\n"
+            "int a_name_of_more_than_fifty_characters_is_followed_by_a_space(void) { return 0; }\n"),
+    "w1.c": "__attribute__((weak)) int wk(void) { return 1; }\nint r1(void) { return wk(); }\n",
+    "w2.c": "__attribute__((weak)) int wk(void) { return 2; }\n",
+    "cm1.c": "int cm;\n",
+    "cm2.c": "int cm;\nint *pc(void) { return &cm; }\n",
+}
+# symbols GNU ld's BFD attributes to the first input that hosts its own sections
+LINKER_MADE = {"_GLOBAL_OFFSET_TABLE_", "_TLS_MODULE_BASE_", "__GNU_EH_FRAME_HDR", "_DYNAMIC"}
+
+
+def _cref_table(text: str) -> dict[str, list[str]]:
+    """Symbol -> files, from GNU ld's "Cross Reference Table" layout."""
+    lines = text[text.index("Cross Reference Table"):].splitlines()[3:]
+    table: dict[str, list[str]] = {}
+    name = None
+    for line in lines:
+        if not line.strip():
+            continue
+        if line.startswith(" "):
+            table[name].append(line.strip())
+        else:
+            name, _, file = (line[:50].rstrip(), "", line[50:]) if line[49:50] == " " else line.rpartition(" ")
+            table[name.strip()] = [file.strip()]
+    return table
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cref(arch, tmp_path):
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    for name, text in CREF.items():
+        (tmp_path / name).write_text(text)
+        subprocess.run([cc, "-fcommon", "-c", name], cwd=tmp_path, check=True)
+    objs = ["a.o", "b.o", "c.o", "w1.o", "cm1.o", "w2.o", "cm2.o"]
+    want = _gnu(arch, ["--cref", "-o", "g.out", *objs], cwd=tmp_path)
+    got = tc.xld_cli(["--cref", "-o", "x.out", *objs], cwd=tmp_path)
+    assert want.returncode == got.returncode == 0, got.stderr
+    # the same text, but for the line of GNU ld's own _GLOBAL_OFFSET_TABLE_
+    drop = [line for line in want.stdout.splitlines() if line.split()[:1] != ["_GLOBAL_OFFSET_TABLE_"]]
+    assert got.stdout.splitlines() == drop
+    assert "helper                                            a.o\n" + " " * 50 + "c.o\n" in got.stdout
+    # with a map, the table ends the map; --no-print-map-discarded leaves out that part
+    r = tc.xld_cli(["--cref", "-Map", "x.map", "-o", "x.out", *objs], cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == ""
+    text = (tmp_path / "x.map").read_text()
+    assert text.endswith(got.stdout) and "Discarded input sections" in text
+    r = tc.xld_cli(["--no-print-map-discarded", "-Map", "y.map", "-o", "x.out", *objs], cwd=tmp_path)
+    assert r.returncode == 0 and "Discarded input sections" not in (tmp_path / "y.map").read_text()
+    # -r: the table (no layout needed); a map is refused rather than left unwritten
+    r = tc.xld_cli(["-r", "--cref", "-o", "r.o", "a.o", "b.o"], cwd=tmp_path)
+    assert r.returncode == 0 and "shared_var" in r.stdout
+    r = tc.xld_cli(["-r", "-Map", "r.map", "-o", "r2.o", "a.o", "b.o"], cwd=tmp_path)
+    assert r.returncode == 1 and "-r with -Map (-M) is not supported" in r.stderr
+    assert not (tmp_path / "r2.o").exists() and not (tmp_path / "r.map").exists()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cref_of_a_static_cxx_program(arch, tmp_path):
+    """The same files named for every symbol as GNU ld's table (mangled names: the two
+    demanglers spell some names differently), through g++ -B with libstdc++.a and libc.a:
+    archive members, COMDAT copies, weak definitions."""
+    (tmp_path / "d.cc").write_text("#include <string>\n#include <iostream>\n"
+                                   "int main(int c, char **) { std::cout << std::string(c, 'x') << '\\n'; }\n")
+    cxx = tc.require(f"{tc.TRIPLE[arch]}-g++")
+    subprocess.run([cxx, "-c", "d.cc"], cwd=tmp_path, check=True)
+    tables = []
+    for linker in ("gnu", "xld"):
+        b = ["-B", str(tc.ld_wrapper_dir(tmp_path))] if linker == "xld" else []
+        p = subprocess.run([cxx, *b, "-static", "-Wl,--cref", "-Wl,--no-demangle", "d.o", "-o", f"d-{linker}"],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        tables.append({k: sorted(v) for k, v in _cref_table(p.stdout).items() if k not in LINKER_MADE})
+    assert len(tables[0]) > 1000
+    assert tables[1] == tables[0]
