@@ -60,6 +60,8 @@ def check_options(opts) -> None:
         raise LinkError("-r with --retain-symbols-file is not supported")
     if opts.map_file:                       # (--cref alone is: the table needs no layout)
         raise LinkError("-r with -Map (-M) is not supported")
+    if opts.build_id not in (None, "none"):  # (GNU ld gives the object a note of its own)
+        raise LinkError("-r with --build-id is not supported")
 
 
 def reject_shared(ctx) -> None:
