@@ -101,10 +101,10 @@ def test_i_is_r_and_check_sections_is_the_default(arch, tmp_path):
     r = tc.xld_cli(["--check-sections", "-static", "-e", "f", "-o", tmp_path / "c", a, b])
     assert r.returncode == 0, r.stderr
     # GNU ld gives a -r object a build ID note; xld does not, so it says so
-    r = tc.xld_cli(["-r", "--build-id", "-o", tmp_path / "b.o", a, b])
+    r = tc.xld_cli(["-r", "--build-id", "-o", tmp_path / "bid.o", a, b])
     assert r.returncode == 1 and "-r with --build-id is not supported" in r.stderr
-    assert not (tmp_path / "b.o").exists()
-    assert tc.xld_cli(["-r", "--build-id=none", "-o", tmp_path / "b.o", a, b]).returncode == 0
+    assert not (tmp_path / "bid.o").exists()
+    assert tc.xld_cli(["-r", "--build-id=none", "-o", tmp_path / "bid.o", a, b]).returncode == 0
 
 
 @pytest.mark.parametrize("flag", ["-Ur", "--noinhibit-exec", "--no-check-sections"])
