@@ -27,6 +27,7 @@ from xld.link import elf, resolve
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import OutputSection
+from xld.link.properties import STACK_NOTE
 
 _KEEP_FLAGS = (elf.SHF_WRITE | elf.SHF_ALLOC | elf.SHF_EXECINSTR | elf.SHF_MERGE | elf.SHF_STRINGS
                | elf.SHF_TLS | elf.SHF_GROUP | elf.SHF_EXCLUDE | elf.SHF_GNU_RETAIN | elf.SHF_LINK_ORDER
@@ -153,6 +154,13 @@ def assign(ctx) -> None:
                 out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
             out.inputs.append((obj, i))
             obj.sec_outsec[i] = out
+    if ctx.opts.execstack:                  # -z execstack: the object asks for an executable stack
+        out = outs.get(STACK_NOTE)
+        if out is None:
+            out = outs[STACK_NOTE] = OutputSection(STACK_NOTE, elf.SHT_PROGBITS, 0)
+            out.group = None
+            order.append(out)
+        out.flags |= elf.SHF_EXECINSTR
     # .note.gnu.property states what every input guarantees (BTI, PAC ...): kept only when all
     # objects carry the same note; otherwise the guarantee is not made (never over-claimed)
     if props and len(props) == len(ctx.files) - 1 and \

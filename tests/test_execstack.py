@@ -146,3 +146,12 @@ def test_relocatable_output_keeps_the_request(objs, arch, tmp_path):
     assert r.returncode == 0, r.stderr
     exe, err = _link(arch, tmp_path, "final", [part], linker="gnu")
     assert _stack_flags(exe) == "RWE" and WARNING in err
+    # -z execstack on objects without the request: the -r object makes it (as GNU ld's -r)
+    part = tmp_path / "part2.o"
+    r = tc.xld_cli(["-r", "-z", "execstack", "-o", part, o["main"], o["nonote"]])
+    assert r.returncode == 0, r.stderr
+    exe, err = _link(arch, tmp_path, "final2", [part], linker="gnu")
+    assert _stack_flags(exe) == "RWE" and WARNING in err
+    r = tc.xld_cli(["-r", "-o", part, o["main"], o["nonote"]])
+    exe, err = _link(arch, tmp_path, "final3", [part], linker="gnu")
+    assert _stack_flags(exe) == "RW" and WARNING not in err
