@@ -472,7 +472,7 @@ def _compile_llvm(state: Lto, opts) -> list[str]:
         raise LinkError(f"-plugin-opt={bad[0]} is not supported (LLVM LTO through llvm-lto2)")
     model = "pic" if opts.shared or opts.pie or opts.static_pie else "static"
     prefix = state.temp(f"lto{state.rounds}")
-    lines = [f"--relocation-model={model}", *state.args, *state.arch_args, "-o", prefix]
+    lines = [f"--relocation-model={model}", *state.args, *state.arch_args, *opts.mllvm, "-o", prefix]
     for _, path, res in state.sources:
         lines.append(path)
         lines += [f"-r={path},{name},{flags}" for name, flags, _ in res]

@@ -115,6 +115,7 @@ class Options:
         self.help: bool = False
         self.plugin_opts: list[str] = []
         self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
+        self.mllvm: list[str] = []               # -mllvm OPT: LLVM's options for LTO code generation (lld's)
         self.execstack: bool | None = None         # -z execstack / noexecstack; None: the inputs' .note.GNU-stack decide
         self.warn_execstack: bool = True           # --no-warn-execstack: no warning when an input asks for it
         self.no_warnings: bool = False             # -w, --no-warnings: warnings not shown (errors still are)
@@ -727,7 +728,7 @@ def parse(argv: list[str]) -> Options:
             whole = False
             o.inputs.append(Input("whole_off"))
         elif a == "-mllvm":
-            value(a)
+            o.mllvm.append(value(a))
         elif a == "-m":
             o.emulation = value(a)
         elif a.startswith("-m") and len(a) > 2 and not a.startswith("--"):

@@ -187,6 +187,29 @@ def test_clang_program_like_gnu_ld(bitcode, mode, tmp_path):
     assert sorted(os.listdir(tmp_path / "tmp")) == [], "temporary files left behind"
 
 
+def test_mllvm_reaches_llvm_lto2(bitcode, tmp_path):
+    """-mllvm OPT (lld's option) goes to LLVM's code generator with the IR: a valid option
+    links and runs, an unknown one is LLVM's error; without IR it changes nothing, as in lld."""
+    flto, args = bitcode
+    arch = "arm64"
+    base = [tc.require(CLANG), f"--target={tc.TRIPLE[arch]}", "-B", str(tc.ld_wrapper_dir(tmp_path)), "-O2", flto]
+    p = subprocess.run([*base, "-Wl,-mllvm,-inline-threshold=0", *map(str, args), "-o", str(tmp_path / "ok")],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    got = tc.qemu_run(arch, tmp_path / "ok", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert (got.status, got.stdout) == (0, b"83 6\n"), got.summary()
+    p = subprocess.run([*base, "-Wl,-mllvm,-no-such-llvm-option", *map(str, args), "-o", str(tmp_path / "bad")],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "no-such-llvm-option" in p.stderr and "llvm-lto2 failed" in p.stderr
+    assert not (tmp_path / "bad").exists()
+    plain = _clang_compile(arch, tmp_path, "p", PLAIN + "int main(void) { return 0; }\n", [])
+    outs = [tmp_path / "p1", tmp_path / "p2"]
+    for out, extra in zip(outs, ([], ["-mllvm", "-no-such-llvm-option"])):
+        r = tc.xld_cli(["-static", *extra, "-e", "main", "-o", out, plain])
+        assert r.returncode == 0, r.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+
+
 def test_clang_riscv64_links_where_gnu_ld_cannot(tmp_path):
     """clang 14's LTO code generator makes soft-float RISC-V objects unless told the ABI (clang
     does not pass it to the plugin): GNU ld refuses to mix them with the double-float C
