@@ -261,11 +261,13 @@ def classify_many(objs) -> None:
     rank = np.where(shn[dk] == elf.SHN_COMMON, COMMON, np.where(bind[dk] == elf.STB_WEAK, WEAK, DEFINED))
     lk = np.flatnonzero(local)
 
+    # each joined global's position k in its object (one array, indexed by each kind's rows)
+    k_of = np.arange(len(shn), dtype=np.int64) - np.repeat(start, counts)
+
     def per_object(rows):
         """rows (ascending, into the joined globals) as each object's positions k, and the
         bounds of each object's part."""
-        owner = np.searchsorted(start, rows, side="right") - 1
-        return rows - start[owner], np.searchsorted(rows, start).tolist() + [len(rows)]
+        return k_of[rows], np.searchsorted(rows, start).tolist() + [len(rows)]
     ref_k, ref_b = per_object(ref)
     ref_l = ref_k.tolist()
     strong_l, strong_b = per_object(strong)
