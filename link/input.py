@@ -255,7 +255,7 @@ class ObjectFile:
                 self.shndx_ext = np.frombuffer(buf, "<u4", count, offsets[ext_secs[0]])
         self.symtab_index = sym_secs[0] if sym_secs else 0
         self.nsyms = len(self.syms)
-        self.sym_shndx = self._symbol_sections()
+        self.sym_shndx = layout[4] if layout is not None and layout[4] is not None else self._symbol_sections()
         if checked is not None:
             self.has_tls = checked[0]
         elif self.nsyms > 1:
@@ -376,13 +376,16 @@ class ObjectFile:
         return True
 
     def _relas_laid_out(self, base: int, target: np.ndarray, first: np.ndarray, end: np.ndarray,
-                        target_l: list[int], first_l: list[int], end_l: list[int]) -> None:
-        """``_relas_together`` (checked) with its columns found by ``parse_objects``: the
-        tables' targets, and their first and end rows in one array from ``base`` on."""
+                        target_l: list[int], first_l: list[int], end_l: list[int], block: bool) -> None:
+        """The relocation tables (checked) with their columns found by ``parse_objects``:
+        the tables' targets, and their first and end rows in one array from ``base`` on, each
+        a slice of it; ``block``: kept as ``rela_block`` too (as ``_relas_together`` does,
+        for an object with many)."""
         table = np.frombuffer(self.buf, elf.RELA, max(end_l), base)
         relas = self.relas
         relas.update(zip(target_l, map(table.__getitem__, map(slice, first_l, end_l))))
-        self._rela_block = (table, target, first, end, tuple(relas.values()))
+        if block:
+            self._rela_block = (table, target, first, end, tuple(relas.values()))
 
     def rela_block(self):
         """The relocation tables as rows of one array, when they were read so and are still
@@ -675,11 +678,13 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
     # as the columns the checks read, and each object's largest values
     checked = np.flatnonzero(ok & has_st & (nsyms > 1))
     has_tls = np.zeros(m, dtype=bool)
+    shx_of = None                               # (each checked object's symbols' sections)
     if len(checked):
         tables = [np.frombuffer(cand[i][1], elf.SYM, int(nsyms[i]), int(sth["sh_offset"][i])) for i in checked.tolist()]
         shx = np.concatenate([x["st_shndx"] for x in tables])
         cnt = nsyms[checked]
         first = np.cumsum(cnt) - cnt
+        shx_of = (checked, shx.astype(np.int64), first.tolist(), (first + cnt).tolist())
         special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
         wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
         wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]
@@ -746,6 +751,13 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
         srow = sec0[gi] + link[gi]
         glob = _strings_of(cand, gi.tolist(), o[srow], z[srow], t[srow], names_off, gcount)
     layouts = _layouts(sh, rows, counts, st_row[good], has_st[good])
+    if shx_of is not None:                      # (ObjectFile._symbol_sections: no SHT_SYMTAB_SHNDX here)
+        at = dict(zip(shx_of[0].tolist(), range(len(shx_of[0]))))
+        joined, starts, ends = shx_of[1:]
+        for j, i in enumerate(g_l):
+            p = at.get(i)
+            if p is not None:
+                layouts[j] = (*layouts[j][:4], joined[starts[p]:ends[p]])
     tls_l = has_tls.tolist()
     gl_at = dict(zip(gsyms.tolist(), range(len(gsyms)))) if glob is not None else {}
     for j, i in enumerate(g_l):
@@ -764,16 +776,14 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
 def _layouts(sh: np.ndarray, rows: np.ndarray, counts: np.ndarray, st_row: np.ndarray,
              has_st: np.ndarray) -> list:
     """For objects whose section headers are rows ``rows`` of ``sh`` (``counts`` each, one
-    object after another; ``st_row``: the row of each one's symbol table, if ``has_st``),
-    with more than _FEW_SECTIONS headers: what ``ObjectFile._parse`` finds in them, (symbol
-    table, relocation and group section indices, and, with more than _FEW_SECTIONS
-    relocation tables, their layout for ``_relas_laid_out``); None for the others (their
-    read looks itself).  Their checks passed: an object's relocation tables lie one after
-    another in the file."""
+    object after another; ``st_row``: the row of each one's symbol table, if ``has_st``):
+    what ``ObjectFile._parse`` would find in them, (symbol table, relocation and group
+    section indices, their relocation tables' layout for ``_relas_laid_out`` or None without
+    any, and a place for the symbols' sections, None).  Their checks passed: an object's
+    relocation tables lie one after another in the file."""
     m = len(counts)
     out: list = [None] * m
-    many = np.flatnonzero(counts > _FEW_SECTIONS)
-    if not len(many):
+    if not m:
         return out
     cstart = np.cumsum(counts) - counts
     t = sh["sh_type"][rows]
@@ -798,12 +808,13 @@ def _layouts(sh: np.ndarray, rows: np.ndarray, counts: np.ndarray, st_row: np.nd
     end = first + (r["sh_size"] // np.uint64(elf.RELA_SIZE)).astype(np.int64)
     target = r["sh_info"].astype(np.int64)
     target_l, first_l, end_l, base_l = target.tolist(), first.tolist(), end.tolist(), base.tolist()
-    for j in many.tolist():
+    for j in range(m):
         a, z = r_b[j], r_b[j + 1]
         block = None
-        if z - a > _FEW_SECTIONS:
-            block = (base_l[j], target[a:z], first[a:z], end[a:z], target_l[a:z], first_l[a:z], end_l[a:z])
-        out[j] = ([st_idx[j]] if has_l[j] else [], r_idx[a:z], g_idx[g_b[j]:g_b[j + 1]], block)
+        if z > a:
+            block = (base_l[j], target[a:z], first[a:z], end[a:z], target_l[a:z], first_l[a:z], end_l[a:z],
+                     z - a > _FEW_SECTIONS)
+        out[j] = ([st_idx[j]] if has_l[j] else [], r_idx[a:z], g_idx[g_b[j]:g_b[j + 1]], block, None)
     return out
 
 
