@@ -365,7 +365,7 @@ class ObjectFile:
             total = int(c.sum())
             at = np.cumsum(c) - c
             rows = np.repeat(first[has] - at, c) + np.arange(total, dtype=np.int64)
-            top = np.maximum.reduceat(table["r_info"][rows] >> np.uint64(32), at)
+            top = np.maximum.reduceat(table["r_info"][rows], at) >> np.uint64(32)
             top_off = np.maximum.reduceat(table["r_offset"][rows], at)
             limit = np.maximum(np.array(sizes, dtype=np.int64)[target[has]], 1).astype(np.uint64)
             if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
@@ -725,7 +725,8 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
                 base, n = int(roff[a]), int(roff[z_ - 1] + rcnt[z_ - 1] * elf.RELA_SIZE - roff[a]) // 8
                 words = np.frombuffer(cand[i][1], np.uint64, n, base)
                 at = (roff[a:z_] - base) // 8
-                tops.append(np.maximum.reduceat(words[1::3] >> np.uint64(32), at // 3))
+                # (the largest r_info holds the largest symbol index: shifted after the max)
+                tops.append(np.maximum.reduceat(words[1::3], at // 3) >> np.uint64(32))
                 offs.append(np.maximum.reduceat(words[0::3], at // 3))
             top, top_off = np.concatenate(tops), np.concatenate(offs)
             limit = np.maximum(z[trow], np.uint64(1))
