@@ -170,10 +170,20 @@ class ObjectFile:
         t_np = shdrs["sh_type"]
         o_np = shdrs["sh_offset"]
         z_np = shdrs["sh_size"]
-        types = t_np.tolist()
-        offsets = o_np.tolist()
-        sizes = z_np.tolist()
-        if shnum <= _FEW_SECTIONS:           # (a few: one Python walk is quicker than arrays)
+        layout = checked[2] if checked is not None else None
+        if layout is not None:
+            # (parse_objects found the tables of each kind for all its objects at once; this
+            # read needs the header columns as lists only for COMDAT groups)
+            sym_secs, rela_secs, group_secs, ext_secs = layout[0], layout[1], layout[2], ()
+            suspect = False
+            if group_secs:
+                types, offsets, sizes = t_np.tolist(), o_np.tolist(), z_np.tolist()
+            else:
+                types, offsets, sizes = (elf.SHT_NULL,) * shnum, (), ()
+        elif shnum <= _FEW_SECTIONS:         # (a few: one Python walk is quicker than arrays)
+            types = t_np.tolist()
+            offsets = o_np.tolist()
+            sizes = z_np.tolist()
             sym_secs, rela_secs, group_secs, ext_secs = [], [], [], []
             suspect = False
             aligns = shdrs["sh_addralign"].tolist() if checked is None else ()
@@ -192,6 +202,9 @@ class ObjectFile:
                 elif t == elf.SHT_SYMTAB_SHNDX:
                     ext_secs.append(i)
         else:
+            types = t_np.tolist()
+            offsets = o_np.tolist()
+            sizes = z_np.tolist()
             suspect = checked is None and bool(_suspect_headers(t_np, o_np, z_np, shdrs["sh_addralign"], n).any())
             sym_secs = np.flatnonzero(t_np == elf.SHT_SYMTAB).tolist()
             rela_secs = np.flatnonzero(t_np == elf.SHT_RELA).tolist()
@@ -242,7 +255,7 @@ class ObjectFile:
                 self.shndx_ext = np.frombuffer(buf, "<u4", count, offsets[ext_secs[0]])
         self.symtab_index = sym_secs[0] if sym_secs else 0
         self.nsyms = len(self.syms)
-        self.sym_shndx = self._symbol_sections()
+        self.sym_shndx = layout[4] if layout is not None and layout[4] is not None else self._symbol_sections()
         if checked is not None:
             self.has_tls = checked[0]
         elif self.nsyms > 1:
@@ -285,7 +298,9 @@ class ObjectFile:
         # relocation tables, by the section they patch
         self.relas: dict[int, np.ndarray] = {}
         check = checked is None
-        if not (len(rela_secs) > _FEW_SECTIONS and self._relas_together(rela_secs, types, sizes, check)):
+        if layout is not None and layout[3] is not None:
+            self._relas_laid_out(*layout[3])
+        elif not (len(rela_secs) > _FEW_SECTIONS and self._relas_together(rela_secs, types, sizes, check)):
             self._relas_one_by_one(rela_secs, types, sizes, check)
 
         # COMDAT groups: (signature, member section indices)
@@ -350,7 +365,7 @@ class ObjectFile:
             total = int(c.sum())
             at = np.cumsum(c) - c
             rows = np.repeat(first[has] - at, c) + np.arange(total, dtype=np.int64)
-            top = np.maximum.reduceat(table["r_info"][rows] >> np.uint64(32), at)
+            top = np.maximum.reduceat(table["r_info"][rows], at) >> np.uint64(32)
             top_off = np.maximum.reduceat(table["r_offset"][rows], at)
             limit = np.maximum(np.array(sizes, dtype=np.int64)[target[has]], 1).astype(np.uint64)
             if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
@@ -359,6 +374,18 @@ class ObjectFile:
         relas.update(zip(target.tolist(), map(table.__getitem__, map(slice, first.tolist(), end.tolist()))))
         self._rela_block = (table, target, first, end, tuple(relas.values()))
         return True
+
+    def _relas_laid_out(self, base: int, target: np.ndarray, first: np.ndarray, end: np.ndarray,
+                        target_l: list[int], first_l: list[int], end_l: list[int], block: bool) -> None:
+        """The relocation tables (checked) with their columns found by ``parse_objects``:
+        the tables' targets, and their first and end rows in one array from ``base`` on, each
+        a slice of it; ``block``: kept as ``rela_block`` too (as ``_relas_together`` does,
+        for an object with many)."""
+        table = np.frombuffer(self.buf, elf.RELA, max(end_l), base)
+        relas = self.relas
+        relas.update(zip(target_l, map(table.__getitem__, map(slice, first_l, end_l))))
+        if block:
+            self._rela_block = (table, target, first, end, tuple(relas.values()))
 
     def rela_block(self):
         """The relocation tables as rows of one array, when they were read so and are still
@@ -651,11 +678,13 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
     # as the columns the checks read, and each object's largest values
     checked = np.flatnonzero(ok & has_st & (nsyms > 1))
     has_tls = np.zeros(m, dtype=bool)
+    shx_of = None                               # (each checked object's symbols' sections)
     if len(checked):
         tables = [np.frombuffer(cand[i][1], elf.SYM, int(nsyms[i]), int(sth["sh_offset"][i])) for i in checked.tolist()]
         shx = np.concatenate([x["st_shndx"] for x in tables])
         cnt = nsyms[checked]
         first = np.cumsum(cnt) - cnt
+        shx_of = (checked, shx.astype(np.int64), first.tolist(), (first + cnt).tolist())
         special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
         wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
         wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]
@@ -696,7 +725,8 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
                 base, n = int(roff[a]), int(roff[z_ - 1] + rcnt[z_ - 1] * elf.RELA_SIZE - roff[a]) // 8
                 words = np.frombuffer(cand[i][1], np.uint64, n, base)
                 at = (roff[a:z_] - base) // 8
-                tops.append(np.maximum.reduceat(words[1::3] >> np.uint64(32), at // 3))
+                # (the largest r_info holds the largest symbol index: shifted after the max)
+                tops.append(np.maximum.reduceat(words[1::3], at // 3) >> np.uint64(32))
                 offs.append(np.maximum.reduceat(words[0::3], at // 3))
             top, top_off = np.concatenate(tops), np.concatenate(offs)
             limit = np.maximum(z[trow], np.uint64(1))
@@ -721,18 +751,71 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
                                     for i, c, a in zip(gi.tolist(), gcount.tolist(), st_off.tolist())])
         srow = sec0[gi] + link[gi]
         glob = _strings_of(cand, gi.tolist(), o[srow], z[srow], t[srow], names_off, gcount)
+    layouts = _layouts(sh, rows, counts, st_row[good], has_st[good])
+    if shx_of is not None:                      # (ObjectFile._symbol_sections: no SHT_SYMTAB_SHNDX here)
+        at = dict(zip(shx_of[0].tolist(), range(len(shx_of[0]))))
+        joined, starts, ends = shx_of[1:]
+        for j, i in enumerate(g_l):
+            p = at.get(i)
+            if p is not None:
+                layouts[j] = (*layouts[j][:4], joined[starts[p]:ends[p]])
     tls_l = has_tls.tolist()
     gl_at = dict(zip(gsyms.tolist(), range(len(gsyms)))) if glob is not None else {}
     for j, i in enumerate(g_l):
         k = cand[i][0]
         name, data = named[k]
         try:                                # (what is read after the checks: COMDAT groups)
-            obj = out[k] = ObjectFile(name, data, checked=(tls_l[i], sec_names[j] if sec_names else None))
+            obj = out[k] = ObjectFile(name, data, checked=(tls_l[i], sec_names[j] if sec_names else None, layouts[j]))
         except LinkError:
             continue                        # read alone, it says so again, in its turn
         if glob is not None:
             x = gl_at.get(j)
             obj._global_names = glob[x] if x is not None else []
+    return out
+
+
+def _layouts(sh: np.ndarray, rows: np.ndarray, counts: np.ndarray, st_row: np.ndarray,
+             has_st: np.ndarray) -> list:
+    """For objects whose section headers are rows ``rows`` of ``sh`` (``counts`` each, one
+    object after another; ``st_row``: the row of each one's symbol table, if ``has_st``):
+    what ``ObjectFile._parse`` would find in them, (symbol table, relocation and group
+    section indices, their relocation tables' layout for ``_relas_laid_out`` or None without
+    any, and a place for the symbols' sections, None).  Their checks passed: an object's
+    relocation tables lie one after another in the file."""
+    m = len(counts)
+    out: list = [None] * m
+    if not m:
+        return out
+    cstart = np.cumsum(counts) - counts
+    t = sh["sh_type"][rows]
+
+    def per_object(kind):
+        at = np.flatnonzero(t == kind)
+        bounds = np.searchsorted(at, cstart).tolist() + [len(at)]
+        owner = np.repeat(np.arange(m), np.diff(bounds))
+        return at, owner, (at - cstart[owner]).tolist(), bounds
+    r_at, r_owner, r_idx, r_b = per_object(elf.SHT_RELA)
+    _, _, g_idx, g_b = per_object(elf.SHT_GROUP)
+    st_idx = (st_row - (rows[cstart] if len(rows) else 0)).tolist()    # (rows[cstart]: sec0)
+    has_l = has_st.tolist()
+    # the relocation tables: offsets from each object's first (they are laid one after another)
+    r = sh[rows[r_at]]
+    off = r["sh_offset"].astype(np.int64)
+    first_of = np.flatnonzero(np.concatenate([[True], r_owner[1:] != r_owner[:-1]])) if len(r_at) else r_at
+    base = np.zeros(m, dtype=np.int64)
+    if len(r_at):
+        base[r_owner[first_of]] = off[first_of]
+    first = (off - base[r_owner]) // elf.RELA_SIZE
+    end = first + (r["sh_size"] // np.uint64(elf.RELA_SIZE)).astype(np.int64)
+    target = r["sh_info"].astype(np.int64)
+    target_l, first_l, end_l, base_l = target.tolist(), first.tolist(), end.tolist(), base.tolist()
+    for j in range(m):
+        a, z = r_b[j], r_b[j + 1]
+        block = None
+        if z > a:
+            block = (base_l[j], target[a:z], first[a:z], end[a:z], target_l[a:z], first_l[a:z], end_l[a:z],
+                     z - a > _FEW_SECTIONS)
+        out[j] = ([st_idx[j]] if has_l[j] else [], r_idx[a:z], g_idx[g_b[j]:g_b[j + 1]], block, None)
     return out
 
 

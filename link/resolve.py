@@ -261,11 +261,13 @@ def classify_many(objs) -> None:
     rank = np.where(shn[dk] == elf.SHN_COMMON, COMMON, np.where(bind[dk] == elf.STB_WEAK, WEAK, DEFINED))
     lk = np.flatnonzero(local)
 
+    # each joined global's position k in its object (one array, indexed by each kind's rows)
+    k_of = np.arange(len(shn), dtype=np.int64) - np.repeat(start, counts)
+
     def per_object(rows):
         """rows (ascending, into the joined globals) as each object's positions k, and the
         bounds of each object's part."""
-        owner = np.searchsorted(start, rows, side="right") - 1
-        return rows - start[owner], np.searchsorted(rows, start).tolist() + [len(rows)]
+        return k_of[rows], np.searchsorted(rows, start).tolist() + [len(rows)]
     ref_k, ref_b = per_object(ref)
     ref_l = ref_k.tolist()
     strong_l, strong_b = per_object(strong)
@@ -443,11 +445,71 @@ class Resolver:
         lists = [o.global_names() for o in objs]
         if sum(map(len, lists)) <= _MANY_NAMES:
             return
-        g = self.symtab.intern_array(list(chain.from_iterable(lists)))
+        st = self.symtab
+        base = len(st.names)
+        g = st.intern_array(list(chain.from_iterable(lists)))
         at = 0
         for o, names in zip(objs, lists):
             o.gids_ahead = g[at:at + len(names)]
             at += len(names)
+        if "__gnu_lto_slim" not in st.ids and not any(o.groups for o in objs):
+            self._enter_ahead(objs, g, base)
+
+    def _enter_ahead(self, objs: list, g: np.ndarray, base: int) -> None:
+        """What the adds of a run of objects interned ahead (``g``: their globals' ids, one
+        object after another; ``base``: the first id the run made) would do, done for the
+        run at once where the order of the adds cannot show: their strong references are
+        marked, and a name defined once in the run (not COMMON), that nothing defined before,
+        gets that definition.  Nothing else can look at either until the run is added (no
+        archive symbol is lazy, so no add loads a member; none of the objects has a COMDAT
+        group or is GCC's LTO); each object keeps the rest of its definitions, in its order,
+        for ``add_object`` (``defs_left``).  The objects are added with consecutive file ids
+        from the next one on."""
+        st = self.symtab
+        fg = np.array([o.first_global for o in objs], dtype=np.int64)
+        counts = np.array([o.nsyms for o in objs], dtype=np.int64) - fg
+        if len(g) != int(counts.sum()):
+            return
+        info = np.concatenate([o.syms["st_info"][o.first_global:] for o in objs])
+        shn = np.concatenate([o.sym_shndx[o.first_global:] for o in objs])
+        bind = info >> 4
+        undef = shn == elf.SHN_UNDEF
+        marks = np.frombuffer(st.strong_ref, dtype=np.uint8)
+        marks[g[undef & (bind != elf.STB_WEAK)]] = 1
+        del marks                               # (the table grows: no view may outlive this)
+        d = np.flatnonzero(~undef & (bind != elf.STB_LOCAL))
+        rank = np.where(shn[d] == elf.SHN_COMMON, COMMON, np.where(bind[d] == elf.STB_WEAK, WEAK, DEFINED))
+        gd = g[d]
+        start = np.cumsum(counts) - counts
+        owner = np.repeat(np.arange(len(objs), dtype=np.int64), counts)[d]
+        k = d - start[owner]                    # (position among the object's globals)
+        once = (np.bincount(gd, minlength=len(st.names))[gd] == 1) & (rank != COMMON)
+        old = np.flatnonzero(once & (gd < base))    # (names known before: are they undefined?)
+        if len(old):
+            state = st.state
+            once[old] = [state[x] == UNDEF for x in gd[old].tolist()]
+        fid = len(self.ctx.files)
+        index = k + fg[owner]                   # (symbol index in the object)
+        # the names the run made are undefined, of no file, in a row from base on: their
+        # columns are written as a whole; the few known before one by one
+        new = once & (gd >= base)
+        at = gd[new] - base
+        for column, values in ((st.state, rank[new]), (st.def_file, owner[new] + fid), (st.def_index, index[new])):
+            col = np.zeros(len(column) - base, dtype=np.int64)
+            col[at] = values
+            column[base:] = col.tolist()
+        old = np.flatnonzero(once & (gd < base))
+        state, def_file, def_index = st.state, st.def_file, st.def_index
+        for x, r, f, i in zip(gd[old].tolist(), rank[old].tolist(), (owner[old] + fid).tolist(), index[old].tolist()):
+            state[x] = r
+            def_file[x] = f
+            def_index[x] = i
+        left = np.flatnonzero(~once)
+        bounds = np.searchsorted(owner[left], np.arange(len(objs) + 1)).tolist()
+        left_k, left_r = k[left].tolist(), rank[left].tolist()
+        for j, o in enumerate(objs):
+            a, z = bounds[j], bounds[j + 1]
+            o.defs_left = (left_k[a:z], left_r[a:z])
 
     def add_object(self, obj) -> None:
         ctx = self.ctx
@@ -484,23 +546,26 @@ class Resolver:
         gids = np.zeros(obj.nsyms, dtype=np.int64)
         obj.gids = gids
         names = written = obj.global_names()
+        ahead = obj.__dict__.get("gids_ahead")
+        entered = obj.__dict__.pop("defs_left", None)     # (no run with GCC's LTO is: _enter_ahead)
         if ctx.opts.wrap:
             names = wrapped_names(obj, names, ctx.opts.wrap)
         if ctx.opts.trace_symbol:
             trace_symbols(ctx, obj, names, written)
-        if "__gnu_lto_slim" in names:       # GCC -flto: its IR symbols stand in (link/lto.py)
+        if entered is None and "__gnu_lto_slim" in names:   # GCC -flto: its IR symbols stand in (link/lto.py)
             from xld.link import lto
             ctx.files.pop()
             stub = lto.claim(ctx, obj)
             return self.add_object(stub) if stub is not None else None
-        ahead = obj.__dict__.get("gids_ahead")
         if ahead is not None:               # (interned with the objects around it: intern_ahead)
             del obj.gids_ahead
             # (its names are the symbol table's from here: the object's own copies go after
             # this add, a few MB in a large link; global_names() reads them again if asked)
             del obj._global_names
             gids[fg:] = ahead
-            gl = ahead.tolist()
+            # (as a list where a loop below reads it: not for a run entered together, unless
+            # the object has a definition left or a few globals, whose references are a list)
+            gl = ahead.tolist() if entered is None or entered[0] or len(ahead) <= _FEW_GLOBALS else None
         else:
             # intern every name (one dict lookup each; new names appended together)
             gl = st.intern_all(names)
@@ -520,7 +585,11 @@ class Resolver:
         # references: a strong one may pull an archive member
         fid = obj.file_id
         strong_ref, state, lazy = st.strong_ref, st.state, self.lazy
-        if len(ref_g):
+        if entered is not None:                 # (its run was entered together: _enter_ahead)
+            if len(ref_g):
+                st.add_refs(fid, ref_g, ref_i)
+            def_k, rank = entered
+        elif len(ref_g):
             st.add_refs(fid, ref_g, ref_i)
             if lazy and len(strong_k) <= _FEW_GLOBALS:
                 # (an archive member's handful: mark and pull in one loop)

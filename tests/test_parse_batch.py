@@ -54,7 +54,9 @@ MANY_SRC = "".join(f"extern int ext{i}(int); int fn{i}(int x) {{ return ext{i}(x
 SOURCES = {"c": C_SRC, "cxx": CXX_SRC, "many": MANY_SRC}
 CASES = [("c.o", "c", []), ("c-sections.o", "c", ["-ffunction-sections", "-fdata-sections"]),
          ("cxx.o", "cxx", []), ("cxx-sections.o", "cxx", ["-ffunction-sections", "-fdata-sections"]),
-         ("many.o", "many", [])]
+         ("many.o", "many", []),
+         # more sections and relocation tables than input's few (read with arrays)
+         ("many-sections.o", "many", ["-ffunction-sections", "-fdata-sections"])]
 
 
 @pytest.fixture(scope="module", params=tc.ARCHES)
@@ -84,6 +86,8 @@ def state(obj) -> dict:
         "relas": [(k, v.tobytes()) for k, v in obj.relas.items()],
         "groups": [(s, m.tolist(), f) for s, m, f in obj.groups],
         "inflated": obj.inflated, "globals": obj.global_names(),
+        "rela_block": None if obj.rela_block() is None else
+        [x.tobytes() if k == 0 else x.tolist() for k, x in enumerate(obj.rela_block())],
     }
 
 
