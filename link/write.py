@@ -431,8 +431,8 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     syms = _records([f.syms[1:f.first_global] for f in lf])
     strs = [f.symstr or b"\0" for f in lf]
     str_start = np.cumsum([0] + [len(x) for x in strs])[:-1]
-    strbuf = np.frombuffer(b"".join(strs) + b"\0\0", dtype=np.uint8)
-    if forced is None and not only_forced and not keep_temporary:
+    strbuf = np.frombuffer(b"".join(strs + [b"\0\0"]), dtype=np.uint8)
+    if forced is None and not only_forced and not keep_temporary and len(syms) > _MANY_LOCALS * len(lf):
         cand = _named_locals(lf, counts, syms, strbuf, str_start)
     else:
         wanted = _wanted(syms, strbuf, np.repeat(str_start, counts), keep_temporary)
@@ -505,10 +505,15 @@ def _wanted(syms, strbuf, str_base, keep_temporary: bool = False) -> np.ndarray:
     return ((syms["st_info"] & 0xF) != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp
 
 
+_MANY_LOCALS = 64      # locals a file, on average, past which each file's ``_named_locals`` pay
+
+
 def _named_locals(lf, counts, syms, strbuf, str_start) -> np.ndarray:
     """``_wanted``'s rows of the files' locals (the default: -X), as positions among them.
     They depend on each object alone, so each object keeps its own (the warm server's
-    members serve link after link; a riscv64 libc member has thousands of .L labels)."""
+    members serve link after link; a riscv64 libc member has hundreds of .L labels).  Where
+    files have a few locals each (arm64's mapping symbols), testing them all is cheaper
+    than a Python step a file: ``_local_rows`` does that then."""
     mine = [f.__dict__.get("_named_locals") for f in lf]
     miss = [k for k, (f, c) in enumerate(zip(lf, mine))
             if c is None or c[0] is not f.symstr or c[1] != f.first_global]
