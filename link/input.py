@@ -1213,6 +1213,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
                 merge.merge_info(obj)
                 ehframe.prepare(obj)
                 write.file_symbol_name(obj)
+                write.named_locals(obj)
                 relocate.has_warning_sections(obj)
     warm_inputs[key] = f
 

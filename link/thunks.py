@@ -414,18 +414,22 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     words of each 4 KiB page can hold the ADRP (page offsets 0xff8 and 0xffc), so their
     offsets are computed from the section addresses and sizes, not found by reading the
     code; the candidates are read and checked one by one, in section order, and only the
-    sections that hold one are read."""
-    secs = [(o, obj, i) for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR
-            for obj, i in o.inputs]
-    if not secs:
+    sections that hold one are read.  Sections are known to the next round by a key (file
+    id << 32 | section index): ``prev`` is (the keys in order, their addresses, the keys of
+    the sections patched)."""
+    code = [o for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR and o.inputs]
+    if not code:
         return [], None
-    addr, size, fid, idx = _code_columns(ctx, secs)
+    addr, size, key = _code_columns(ctx, code)
     nbytes = 4 * (size // 4)
     if prev is not None:
-        last, patched = prev
-        keys = list(zip(fid.tolist(), idx.tolist()))
-        again = [last.get(k) != a or k in patched for k, a in zip(keys, addr.tolist())]
-        nbytes[~np.array(again, dtype=bool)] = 0
+        last, last_addr, patched = prev
+        j = np.minimum(np.searchsorted(last, key), len(last) - 1)
+        same = (last[j] == key) & (last_addr[j] == addr)
+        if len(patched):
+            p = np.minimum(np.searchsorted(patched, key), len(patched) - 1)
+            same &= patched[p] != key
+        nbytes[same] = 0
     # the first offset of each section at page offset 0xff8 or 0xffc (0xff9 or 0xffd ... if
     # the section itself is not word-aligned), then one every page while a word fits
     base = addr & 0xFFF
@@ -433,16 +437,21 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     sec_k, offs = [], []
     for d in first:
         count = np.where(d + 12 <= nbytes, (nbytes - 12 - d) // 0x1000 + 1, 0)
-        k = np.repeat(np.arange(len(secs)), count)
+        k = np.repeat(np.arange(len(addr)), count)
         run = np.arange(len(k)) - np.repeat(np.cumsum(count) - count, count)
         sec_k.append(k)
         offs.append(d[k] + 0x1000 * run)
     sec_k, offs = np.concatenate(sec_k), np.concatenate(offs)
     order = np.lexsort((offs, sec_k))
-    found, hosts = [], set()
+    sec_k, offs = sec_k[order], offs[order]
+    # each candidate's output section and input (``code``'s inputs in order)
+    bounds = np.cumsum([len(o.inputs) for o in code])
+    which = np.searchsorted(bounds, sec_k, side="right")
+    found, hosts = [], []
     contents: dict[int, object] = {}
-    for k_sec, off in zip(sec_k[order].tolist(), offs[order].tolist()):
-        o, obj, i = secs[k_sec]
+    for k_sec, off, w in zip(sec_k.tolist(), offs.tolist(), which.tolist()):
+        o = code[w]
+        obj, i = o.inputs[k_sec - (int(bounds[w - 1]) if w else 0)]
         data = contents.get(k_sec)
         if data is None:
             data = contents[k_sec] = obj.section_content(i)
@@ -453,20 +462,34 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
         j = spec["find"](words)
         if j is not None and _code_ranges(obj, i)(off):
             found.append((obj, i, off + 4 * j, o))
-            hosts.add((int(fid[k_sec]), int(idx[k_sec])))
+            hosts.append(int(key[k_sec]))
     if not found:
         return found, None
-    return found, (dict(zip(zip(fid.tolist(), idx.tolist()), addr.tolist())), hosts)
+    order = np.argsort(key, kind="stable")
+    return found, (key[order], addr[order], np.array(sorted(set(hosts)), dtype=np.int64))
 
 
-def _code_columns(ctx, secs):
-    """Of the input sections ``secs`` ((output, object, index) each): their addresses, a
-    bound on their contents' lengths (their sizes; none for a section without bytes), and
-    their files and indices."""
+def _code_columns(ctx, code):
+    """Of the inputs of the output sections ``code``, in order: their addresses, a bound on
+    their contents' lengths (their sizes; none for a section without bytes), and their keys
+    (file id << 32 | section index).  From the columns of the layout just made (the rows of
+    each output section's inputs, ``layout.finalize_section_addresses``), else read anew."""
+    placed = getattr(ctx, "placed", None)
+    cols = placed.addresses(ctx.files) if placed is not None else None
+    rows_of = getattr(placed, "rows_of", {})
+    if cols is not None and all(len(rows_of.get(id(o), ())) == len(o.inputs) for o in code):
+        rows = np.concatenate([rows_of[id(o)] for o in code])
+        base = np.array(placed.base, dtype=np.int64)        # (by file id: in file order)
+        fid = np.searchsorted(base, rows, side="right") - 1
+        addr = cols[0][rows]
+        size = placed.size[rows].copy()
+        size[placed.type[rows] == elf.SHT_NOBITS] = 0
+        return addr, size, (fid << 32) | (rows - base[fid])
     from xld.link.relocate import file_tables
     files = ctx.files
-    fid = np.fromiter((obj.file_id for _, obj, _ in secs), dtype=np.int64, count=len(secs))
-    idx = np.fromiter((i for _, _, i in secs), dtype=np.int64, count=len(secs))
+    secs = [inp for o in code for inp in o.inputs]
+    fid = np.fromiter((obj.file_id for obj, _ in secs), dtype=np.int64, count=len(secs))
+    idx = np.fromiter((i for _, i in secs), dtype=np.int64, count=len(secs))
     sec_addr, abase = file_tables(files, "sec_addr")
     addr = sec_addr[abase[fid] + idx]
     del sec_addr
@@ -476,7 +499,7 @@ def _code_columns(ctx, secs):
     hrow = hbase[fid] + idx
     size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
     size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
-    return addr, size, fid, idx
+    return addr, size, (fid << 32) | idx
 
 
 def _mapping_marks(obj, sec: int) -> list[tuple[int, str]]:

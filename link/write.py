@@ -430,34 +430,26 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     # index a field at a time, several times slower than joining the slices' bytes)
     syms = _records([f.syms[1:f.first_global] for f in lf])
     strs = [f.symstr or b"\0" for f in lf]
-    str_base = np.repeat(np.cumsum([0] + [len(x) for x in strs])[:-1], counts)
-    strbuf = np.frombuffer(b"".join(strs), dtype=np.uint8)
-    typ = syms["st_info"] & 0xF
-    nameoff = np.minimum(syms["st_name"].astype(np.int64) + str_base, len(strbuf) - 3)
-    del str_base
-    # temporary labels, as BFD names them for ELF (bfd_is_local_label_name): .L*, ..*, _.L_*
-    c0, c1, c2 = strbuf[nameoff], strbuf[nameoff + 1], strbuf[nameoff + 2]
-    temp = (c0 == ord(".")) & ((c1 == ord("L")) | (c1 == ord(".")))
-    temp |= (c0 == ord("_")) & (c1 == ord(".")) & (c2 == ord("L"))
-    if keep_temporary:
-        temp[:] = False
-    del c0, c1, c2
-    # the cheap tests first: input section symbols (the output's replace them), unnamed
-    # symbols and temporary labels never go out
-    wanted = (typ != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp
-    if only_forced:
-        wanted[:] = False
-    if forced is not None:
-        wanted |= forced & (typ != elf.STT_SECTION)
-    cand = np.flatnonzero(wanted)
-    del wanted
-    del temp, typ
+    str_start = np.cumsum([0] + [len(x) for x in strs])[:-1]
+    strbuf = np.frombuffer(b"".join(strs + [b"\0\0"]), dtype=np.uint8)
+    if forced is None and not only_forced and not keep_temporary and len(syms) > _MANY_LOCALS * len(lf):
+        cand = _named_locals(lf, counts, syms, strbuf, str_start)
+    else:
+        wanted = _wanted(syms, strbuf, np.repeat(str_start, counts), keep_temporary)
+        if only_forced:
+            wanted[:] = False
+        if forced is not None:
+            wanted |= forced & ((syms["st_info"] & 0xF) != elf.STT_SECTION)
+        cand = np.flatnonzero(wanted)
+        del wanted
     if len(cand) == 0:
         return None
+    owner_c = np.repeat(np.arange(len(lf)), counts)[cand]
+    nameoff = syms["st_name"][cand].astype(np.int64) + str_start[owner_c]
     shndx = np.concatenate([f.sym_shndx[1:f.first_global] for f in lf]).astype(np.int64)[cand]
     dead = np.concatenate([f.sym_dead[1:f.first_global] for f in lf])[cand]
-    nsec = np.repeat(np.array([len(f.sec_outsec) for f in lf], dtype=np.int64), counts)[cand]
-    sbase = np.repeat(np.array([ctx_sec_base[f.file_id] for f in lf], dtype=np.int64), counts)[cand]
+    nsec = np.array([len(f.sec_outsec) for f in lf], dtype=np.int64)[owner_c]
+    sbase = np.array([ctx_sec_base[f.file_id] for f in lf], dtype=np.int64)[owner_c]
     info = syms["st_info"][cand]
     typ = info & 0xF
     in_sec = (shndx > 0) & (shndx < nsec)
@@ -479,7 +471,7 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
     value = np.where(is_file[idx], 0, np.where(is_abs[idx], rest["st_value"][sel].astype(np.int64), addr))
     rows["st_value"] = value.view(np.uint64)
     rows["st_size"] = rest["st_size"][sel]
-    blob, offs = _cstrings(strbuf, nameoff[sel])
+    blob, offs = _cstrings(strbuf, nameoff[idx])
     # files whose rows hold no STT_FILE symbol: one named after the object, before its rows
     owner = np.repeat(np.arange(len(lf)), counts)[sel]
     has_file = np.zeros(len(lf), dtype=bool)
@@ -497,6 +489,61 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
         blob = np.concatenate([blob, np.frombuffer(b"".join(names), dtype=np.uint8)])
         sel = np.insert(sel, need, -1)
     return rows, blob, offs, sel
+
+
+def _wanted(syms, strbuf, str_base, keep_temporary: bool = False) -> np.ndarray:
+    """Per local symbol (rows ``syms``, names at ``str_base`` + st_name in ``strbuf``, which
+    ends in two spare NULs): whether it may go into the table, by the cheap tests: not an
+    input section's symbol (the output's replace them), named, not a temporary label."""
+    nameoff = syms["st_name"].astype(np.int64) + str_base
+    # temporary labels, as BFD names them for ELF (bfd_is_local_label_name): .L*, ..*, _.L_*
+    c0, c1 = strbuf[nameoff], strbuf[nameoff + 1]
+    temp = (c0 == ord(".")) & ((c1 == ord("L")) | (c1 == ord(".")))
+    temp |= (c0 == ord("_")) & (c1 == ord(".")) & (strbuf[nameoff + 2] == ord("L"))
+    if keep_temporary:
+        temp[:] = False
+    return ((syms["st_info"] & 0xF) != elf.STT_SECTION) & (syms["st_name"] != 0) & ~temp
+
+
+_MANY_LOCALS = 64      # locals a file, on average, past which each file's ``_named_locals`` pay
+
+
+def _named_locals(lf, counts, syms, strbuf, str_start) -> np.ndarray:
+    """``_wanted``'s rows of the files' locals (the default: -X), as positions among them.
+    They depend on each object alone, so each object keeps its own (the warm server's
+    members serve link after link; a riscv64 libc member has hundreds of .L labels).  Where
+    files have a few locals each (arm64's mapping symbols), testing them all is cheaper
+    than a Python step a file: ``_local_rows`` does that then."""
+    mine = [f.__dict__.get("_named_locals") for f in lf]
+    miss = [k for k, (f, c) in enumerate(zip(lf, mine))
+            if c is None or c[0] is not f.symstr or c[1] != f.first_global]
+    if miss:
+        first = np.cumsum(counts) - counts
+        if len(miss) == len(lf):
+            got = np.flatnonzero(_wanted(syms, strbuf, np.repeat(str_start, counts)))
+            cuts = np.searchsorted(got, first).tolist() + [len(got)]
+            for k in miss:
+                mine[k] = (lf[k].symstr, lf[k].first_global, got[cuts[k]:cuts[k + 1]] - first[k])
+        else:
+            for k in miss:
+                f = lf[k]
+                rows = syms[first[k]:first[k] + counts[k]]
+                mine[k] = (f.symstr, f.first_global,
+                           np.flatnonzero(_wanted(rows, strbuf, np.full(len(rows), str_start[k], np.int64))))
+        for k in miss:
+            lf[k]._named_locals = mine[k]
+    parts = [c[2] for c in mine]
+    lens = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    return np.concatenate(parts) + np.repeat(np.cumsum(counts) - counts, lens)
+
+
+def named_locals(obj) -> None:
+    """Find ``_named_locals`` of an object ahead (the warm server's members)."""
+    if obj.first_global > 1:
+        syms = obj.syms[1:obj.first_global]
+        strbuf = np.frombuffer((obj.symstr or b"\0") + b"\0\0", dtype=np.uint8)
+        obj._named_locals = (obj.symstr, obj.first_global,
+                             np.flatnonzero(_wanted(syms, strbuf, np.zeros(len(syms), np.int64))))
 
 
 def read_names(path: str) -> set[str]:

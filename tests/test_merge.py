@@ -390,3 +390,25 @@ def test_a_symbol_past_its_merged_section_is_an_error(arch, tmp_path):
     assert r.status == 1
     assert "past.o:(.rodata.str1.1): symbol lbl is outside the section (offset 0x100)" in r.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("unit", ["u1", "<u2", "<u4"])
+def test_pieces_match_alike_by_hashes_and_by_dictionary(unit, monkeypatch):
+    """A link's few thousand strings are matched through a dictionary of their bytes, many
+    through hashes: both give each piece the first piece equal to it, also when the hashes
+    collide (then the pieces are grouped exactly)."""
+    import numpy as np
+    from xld.link import merge
+    rng = np.random.default_rng(17)
+    lens = rng.integers(1, 6, size=3000)
+    units = rng.integers(1, 4, size=int(lens.sum()) + 3000).astype(np.dtype(unit))
+    ends = np.cumsum(lens + 1)
+    starts = ends - lens - 1
+    units[ends - 1] = 0                               # (each piece ends with its NUL)
+    by_dict = merge._first_equal(units, starts, ends)
+    monkeypatch.setattr(merge, "_DICT_PIECES", 0)
+    by_hash = merge._first_equal(units, starts, ends)
+    assert by_dict.tolist() == by_hash.tolist()
+    assert len(set(by_dict.tolist())) < len(starts) // 2          # (short pieces: many alike)
+    monkeypatch.setattr(merge, "_piece_hashes", lambda u, s, e: np.zeros(len(s), dtype=np.uint64))
+    assert merge._first_equal(units, starts, ends).tolist() == by_dict.tolist()

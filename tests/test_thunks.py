@@ -295,29 +295,30 @@ def test_erratum_843419_candidates_match_a_full_scan():
                 if j is not None:
                     expect.append((obj, 4 * (k + j)))
 
-    def columns(ctx, secs):         # the sections' columns, from the contents themselves
-        datas = [obj.section_content(i) for _, obj, i in secs]
-        addr = np.array([int(obj.sec_addr[i]) for _, obj, i in secs], dtype=np.int64)
+    def columns(ctx, code):         # the sections' columns, from the contents themselves
+        secs = [inp for o in code for inp in o.inputs]
+        datas = [obj.section_content(i) for obj, i in secs]
+        addr = np.array([int(obj.sec_addr[i]) for obj, i in secs], dtype=np.int64)
         n = len(secs)
-        return (addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1),
-                np.zeros(n, dtype=np.int64))
+        return addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1) << 32
     orig = thunks._code_ranges, thunks._code_columns
     thunks._code_ranges = lambda obj, i: (lambda off: True)
     thunks._code_columns = columns
     try:
         found, prev = thunks._find_843419(ctx, spec)
         # a later round looks again only at sections that moved, are new or were patched
-        last, hosts = prev
-        unmoved = thunks._find_843419(ctx, spec, (last, set()))[0]
-        moved = thunks._find_843419(ctx, spec, ({k: a + 4096 for k, a in last.items()}, set()))[0]
-        one = sorted(hosts)[0]
-        patched = thunks._find_843419(ctx, spec, (last, {one}))[0]
+        last, last_addr, hosts = prev
+        none = np.zeros(0, dtype=np.int64)
+        unmoved = thunks._find_843419(ctx, spec, (last, last_addr, none))[0]
+        moved = thunks._find_843419(ctx, spec, (last, last_addr + 4096, none))[0]
+        one = int(hosts[0])
+        patched = thunks._find_843419(ctx, spec, (last, last_addr, np.array([one])))[0]
     finally:
         thunks._code_ranges, thunks._code_columns = orig
     got = [(obj, off) for obj, _, off, _ in found]
     assert expect and got == expect
     assert unmoved == [] and moved == found
-    assert patched and patched == [f for f in found if f[0] is secs[one[0] - 1][0]]
+    assert patched and patched == [f for f in found if f[0] is secs[(one >> 32) - 1][0]]
 
 
 @pytest.mark.parametrize("where", ["adrp", "br"])
