@@ -175,8 +175,9 @@ class Relaxer:
         # what the decisions read (columns over the candidate rows, every file's symbol
         # sections) goes before the edits and the final layout: the pass's peak memory is
         # there (another round, rare, makes them again from the restored input)
+        src = self.__dict__.pop("_src", None)
         self._forget()
-        _shrink(ctx, edits, self.saved.objs_hook)
+        _shrink(ctx, edits, self.saved.objs_hook, src)
 
     def finish(self, lay_out_again) -> None:
         """Every relaxed site checked on the final layout (the driver's layout passes made it);
@@ -443,7 +444,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
-        src = Sources(ctx)           # where the sites' bytes are read from
+        src = self._src = Sources(ctx)      # where the sites' bytes are read from (and _shrink's)
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -925,7 +926,11 @@ class Sources:
         nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
         self.sbase = np.zeros(len(files) + 1, dtype=np.int64)
         self.sbase[1:] = np.cumsum(nsec) - nsec
-        self.sec_off = np.concatenate([o.shdrs["sh_offset"] for o in files]).astype(np.int64)
+        hdrs = elf.join_tables([o.shdrs for o in files], dtype=elf.SHDR)
+        self.sec_off = hdrs["sh_offset"].astype(np.int64)
+        self.sec_size = hdrs["sh_size"].astype(np.int64)
+        self.sec_nobits = hdrs["sh_type"] == elf.SHT_NOBITS
+        del hdrs
         self.over = np.zeros(len(self.sec_off), dtype=bool)
         self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
@@ -948,7 +953,8 @@ class Sources:
                 self.datas.append(data)
             fids.append(fid)
             ks.append(got[0])
-            starts.append(o.data.__array_interface__["data"][0] - got[1])
+            at = getattr(o, "map_offset", -1)
+            starts.append(at if at >= 0 else o.data.__array_interface__["data"][0] - got[1])
         if over:
             self.over[over] = True
         self.mapping[fids] = ks
@@ -961,8 +967,11 @@ def addressed_sections(ctx):
     nsec = np.zeros(len(ctx.files), dtype=np.int64)
     nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
     pbase = np.cumsum(nsec) - nsec
-    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
-                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    # (each output section's answer once, then one lookup per input section: 400x50:b has
+    # 60,000 of them)
+    outs = [o for f in ctx.files[1:] for o in f.sec_outsec]
+    answer = {o: o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc) for o in set(outs)}
+    placed = np.fromiter(map(answer.__getitem__, outs), dtype=bool, count=len(outs))
     return nsec, pbase, placed
 
 
@@ -1038,11 +1047,12 @@ class _Snapshot:
                      for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits, snapshot) -> None:
+def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
     once: the deletions of all sections form one sorted table, and every offset that points
     into an edited section (relocation sites, symbol values and ends, addends against section
-    symbols) moves by one lookup in it."""
+    symbols) moves by one lookup in it.  ``src``: the Sources of the decisions (where the
+    input sections' bytes are), if made."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
     hook = snapshot if callable(snapshot) else None
@@ -1096,8 +1106,22 @@ def _shrink(ctx, edits, snapshot) -> None:
         for obj in objs:
             hook(obj)
     files = ctx.files
-    chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
-              for key in tk]
+    if src is not None:
+        # (the bytes of a mapped input's section as they are in the file: a slice of its
+        # mapping; rewritten ones, and inputs not mapped, through section_content)
+        tf_, ts_ = touched >> 32, touched & 0xFFFFFFFF
+        at = src.sbase[tf_] + ts_
+        m = src.mapping[tf_]
+        m[src.over[at] | src.sec_nobits[at]] = -1
+        pos = src.start[tf_] + src.sec_off[at]
+        datas = src.datas
+        chunks = [datas[k][p:p + n] if k >= 0 else
+                  np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+                  for k, p, n, key in zip(m.tolist(), pos.tolist(), src.sec_size[at].tolist(), tk)]
+        del tf_, ts_, at, m, pos
+    else:
+        chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+                  for key in tk]
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -1135,13 +1159,17 @@ def _shrink(ctx, edits, snapshot) -> None:
     pages.release([(pages.mapping_of(o), old) for o, old in replaced])
     del replaced
     base = np.cumsum(sizes) - sizes
-    for key, b0, n, sh in zip(tk, base.tolist(), sizes.tolist(), shrunk.tolist()):
-        f, sec = key >> 32, key & 0xFFFFFFFF
-        obj = files[f]
-        obj.content_override[sec] = buf[b0:b0 + n].tobytes()
-        if sh:
-            obj.shdrs[sec]["sh_size"] = n
-    del buf
+    # each section's new contents a read-only view of the buffer (not a copy each); the new
+    # sizes written per file, not per section
+    view = memoryview(buf).toreadonly()
+    for key, b0, n in zip(tk, base.tolist(), sizes.tolist()):
+        files[key >> 32].content_override[key & 0xFFFFFFFF] = view[b0:b0 + n]
+    new_size = sizes[shrunk].tolist()
+    at = 0
+    for f, secs in edited_files.items():
+        files[f].shdrs["sh_size"][secs] = new_size[at:at + len(secs)]
+        at += len(secs)
+    del buf, view
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
