@@ -53,6 +53,8 @@ again from the untouched input with those groups left alone, and the layout pass
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from xld.link import elf, pages
@@ -954,28 +956,32 @@ class Sources:
         self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
-        index: dict[int, tuple[int, int]] = {}
-        over, fids, ks, starts = [], [], [], []
-        sbase = self.sbase.tolist()
+        index: dict[int, int] = {}
+        # (a file's id is its place in ctx.files)
+        lens = [len(o.content_override) for o in files]
+        n_over = sum(lens)
+        if n_over:
+            over = np.fromiter(itertools.chain.from_iterable(o.content_override for o in files),
+                               dtype=np.int64, count=n_over)
+            over += np.repeat(self.sbase[1:], lens)
+            self.over[over] = True
+            del over
+        fids, ks, starts = [], [], []
         for o in files:
-            fid = o.file_id
-            if o.content_override:
-                sb = sbase[fid]
-                over += [sb + k for k in o.content_override]
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
-            got = index.get(id(mm))
-            if got is None:
-                data = np.frombuffer(mm, dtype=np.uint8)
-                got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
-                self.datas.append(data)
-            fids.append(fid)
-            ks.append(got[0])
+            k = index.get(id(mm))
+            if k is None:
+                k = index[id(mm)] = len(self.datas)
+                self.datas.append(np.frombuffer(mm, dtype=np.uint8))
+            fids.append(o.file_id)
+            ks.append(k)
             at = getattr(o, "map_offset", -1)
-            starts.append(at if at >= 0 else o.data.__array_interface__["data"][0] - got[1])
-        if over:
-            self.over[over] = True
+            if at < 0:          # (an address costs microseconds to ask for: only when needed)
+                at = (o.data.__array_interface__["data"][0]
+                      - self.datas[k].__array_interface__["data"][0])
+            starts.append(at)
         self.mapping[fids] = ks
         self.start[fids] = starts
 
