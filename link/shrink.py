@@ -1175,10 +1175,12 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
         shrunk = np.zeros(len(tk), dtype=bool)
     # the files with a shrunk section: their symbol tables as one writable table (each file's
     # ``syms`` a view; a section that is only patched moves nothing)
-    edited_files: dict[int, list[int]] = {}
-    for key in touched[shrunk].tolist():
-        edited_files.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
-    objs = [files[f] for f in edited_files]
+    skeys = touched[shrunk]                 # (sorted: by file, then section)
+    sf = skeys >> 32
+    fcut = np.flatnonzero(np.diff(sf)) + 1
+    fstart = np.concatenate([[0], fcut]).astype(np.int64)
+    fend = np.append(fcut, len(skeys)).astype(np.int64)
+    objs = [files[f] for f in sf[fstart].tolist()] if len(skeys) else []
     symtab, replaced = ObjectFile.own_tables_together(objs)
     # the replaced tables' pages in the inputs' mappings, all at once
     pages.release([(pages.mapping_of(o), old) for o, old in replaced])
@@ -1189,12 +1191,11 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     view = memoryview(buf).toreadonly()
     for key, b0, n in zip(tk, base.tolist(), sizes.tolist()):
         files[key >> 32].content_override[key & 0xFFFFFFFF] = view[b0:b0 + n]
-    new_size = sizes[shrunk].tolist()
-    at = 0
-    for f, secs in edited_files.items():
-        files[f].shdrs["sh_size"][secs] = new_size[at:at + len(secs)]
-        at += len(secs)
-    del buf, view
+    new_size = sizes[shrunk]
+    ssec = skeys & 0xFFFFFFFF
+    for obj, a, z in zip(objs, fstart.tolist(), fend.tolist()):
+        obj.shdrs["sh_size"][ssec[a:z]] = new_size[a:z]
+    del buf, view, sf, ssec
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
@@ -1231,7 +1232,8 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     for k, obj in enumerate(objs):
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, sym_mv, ybase, sec_sym_e)
+            a, z = np.searchsorted(skeys, [objs[k0].file_id << 32, (obj.file_id + 1) << 32])
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1253,23 +1255,21 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
-    """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
-    bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
-    view); the section symbols among them get their section's id in ``sec_sym_e``.  ``mv``:
-    a _Mover or a _Deleted."""
-    at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
-    if not at:
+def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
+    """Values and ends of the symbols of ``objs`` (in file order) defined in shrunk sections
+    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in ``table`` (the
+    objects' symbol tables one after another, which their ``syms`` view); the section symbols
+    among them get their section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
+    if len(skeys) == 0:
         return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
+    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
     sbase = np.cumsum(nsec) - nsec
     # the edited-section id of every section of these files (-1: not shrunk), the last
     # entry for symbols in no section
     sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
-    fpos = {o.file_id: b for o, b in zip(objs, sbase.tolist())}
-    f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
-    sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
+    sec_e[sbase[np.searchsorted(fid, skeys >> 32)] + (skeys & 0xFFFFFFFF)] = mv.ids(skeys)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
     if int(nsec.max()) <= elf.SHN_LORESERVE:
         # (input.py let only SHN_ABS and SHN_COMMON past a file's section count: they are in
@@ -1307,7 +1307,6 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     del v, vs, end, sized
     ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
-    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
     j = ii[ss]
     owner = np.searchsorted(first, j, side="right") - 1
     sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
