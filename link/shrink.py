@@ -1113,7 +1113,7 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
         dkey = np.concatenate([dkey, extra[0]])
         do = np.concatenate([do, extra[1]])
         dc = np.concatenate([dc, extra[2]])
-    o = np.lexsort((do, dkey))
+    o = _order_by(dkey >> 32, dkey & 0xFFFFFFFF, do)
     dkey, do, dc = dkey[o], do[o], dc[o]
     o = np.argsort(pkey, kind="stable")
     pkey, po, pv, pl = pkey[o], po[o], pv[o], pl[o]
