@@ -938,9 +938,10 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
 
 class Sources:
     """Where each input file's bytes are: the mapping it views (an index into ``datas``, -1
-    when not a mapped file) and its start in it; every file's section offsets, one array; and
-    which sections have rewritten contents (``over``, by global section index).  Valid until
-    section contents are rewritten (make a new one after)."""
+    when not a mapped file) and its start in it; every file's section offsets, sizes and
+    whether each is SHT_NOBITS, one array each; and which sections have rewritten contents
+    (``over``, by global section index).  Valid until section contents are rewritten (make
+    a new one after)."""
 
     def __init__(self, ctx):
         files = ctx.files[1:]
@@ -993,7 +994,7 @@ def addressed_sections(ctx):
     nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
     pbase = np.cumsum(nsec) - nsec
     # (each output section's answer once, then one lookup per input section: 400x50:b has
-    # 60,000 of them)
+    # 120,000 of them)
     outs = [o for f in ctx.files[1:] for o in f.sec_outsec]
     answer = {o: o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc) for o in set(outs)}
     placed = np.fromiter(map(answer.__getitem__, outs), dtype=bool, count=len(outs))
