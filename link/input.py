@@ -125,6 +125,9 @@ class ObjectFile:
         self.name = name                  # for messages: "a.o" or "libc.a(printf.o)"
         self.buf = memoryview(data)[offset:offset + size if size is not None else None]
         self.data = np.frombuffer(self.buf, dtype=np.uint8)
+        # where the bytes start in the file's mapping when ``data`` is one (else -1): asking
+        # NumPy for the address costs microseconds an object (link/shrink.py's Sources)
+        self.map_offset = offset if isinstance(data, mmap.mmap) else -1
         self.file_id = 0                  # set when added to the link
         self.has_tls = False              # some symbol is STT_TLS
         self.file_syms_at = (0, 0)        # (count, offset) of the symbol table in the file

@@ -53,6 +53,8 @@ again from the untouched input with those groups left alone, and the layout pass
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from xld.link import elf, pages
@@ -175,8 +177,9 @@ class Relaxer:
         # what the decisions read (columns over the candidate rows, every file's symbol
         # sections) goes before the edits and the final layout: the pass's peak memory is
         # there (another round, rare, makes them again from the restored input)
+        src = self.__dict__.pop("_src", None)
         self._forget()
-        _shrink(ctx, edits, self.saved.objs_hook)
+        _shrink(ctx, edits, self.saved.objs_hook, src)
 
     def finish(self, lay_out_again) -> None:
         """Every relaxed site checked on the final layout (the driver's layout passes made it);
@@ -267,7 +270,7 @@ class Relaxer:
             f, s = L.file[rows], L.sec[rows]
             g = L.gid[rows]
             idn = np.where(g != 0, g, -L.sym[rows] - 1)
-            order = np.lexsort((rows, idn, s, f))
+            order = _order_by(f, s, idn)
             rows, f, s, idn = rows[order], f[order], s[order], idn[order]
             new = np.ones(len(rows), dtype=bool)
             new[1:] = (f[1:] != f[:-1]) | (s[1:] != s[:-1]) | (idn[1:] != idn[:-1])
@@ -443,7 +446,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
-        src = Sources(ctx)           # where the sites' bytes are read from
+        src = self._src = Sources(ctx)      # where the sites' bytes are read from (and _shrink's)
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -684,6 +687,25 @@ def _st_values(ctx, f: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def _order_by(f: np.ndarray, s: np.ndarray, idn: np.ndarray) -> np.ndarray:
+    """The stable order of rows by (f, s, idn) (non-negative f and s): one sort of a packed
+    key when the three fit in 63 bits (a sort, not lexsort's four), else lexsort."""
+    if len(f) == 0:
+        return np.zeros(0, dtype=np.int64)
+    f = f.astype(np.int64, copy=False)
+    s = s.astype(np.int64, copy=False)
+    lo = int(idn.min())
+    fb = int(f.max()).bit_length()
+    sb = int(s.max()).bit_length()
+    ib = (int(idn.max()) - lo).bit_length()
+    if fb + sb + ib > 63 or int(f.min()) < 0 or int(s.min()) < 0:
+        return np.lexsort((np.arange(len(f)), idn, s, f))
+    key = f << np.int64(sb + ib)
+    key |= s << np.int64(ib)
+    key |= idn.astype(np.int64) - lo
+    return np.argsort(key, kind="stable")
+
+
 def _unique(a: np.ndarray) -> np.ndarray:
     """Sorted distinct values of a 1-D array (plain np.unique imports numpy.ma in NumPy 2:
     8 ms of a small link)."""
@@ -916,41 +938,51 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
 
 class Sources:
     """Where each input file's bytes are: the mapping it views (an index into ``datas``, -1
-    when not a mapped file) and its start in it; every file's section offsets, one array; and
-    which sections have rewritten contents (``over``, by global section index).  Valid until
-    section contents are rewritten (make a new one after)."""
+    when not a mapped file) and its start in it; every file's section offsets, sizes and
+    whether each is SHT_NOBITS, one array each; and which sections have rewritten contents
+    (``over``, by global section index).  Valid until section contents are rewritten (make
+    a new one after)."""
 
     def __init__(self, ctx):
         files = ctx.files[1:]
         nsec = np.fromiter((len(o.shdrs) for o in files), dtype=np.int64, count=len(files))
         self.sbase = np.zeros(len(files) + 1, dtype=np.int64)
         self.sbase[1:] = np.cumsum(nsec) - nsec
-        self.sec_off = np.concatenate([o.shdrs["sh_offset"] for o in files]).astype(np.int64)
+        hdrs = elf.join_tables([o.shdrs for o in files], dtype=elf.SHDR)
+        self.sec_off = hdrs["sh_offset"].astype(np.int64)
+        self.sec_size = hdrs["sh_size"].astype(np.int64)
+        self.sec_nobits = hdrs["sh_type"] == elf.SHT_NOBITS
+        del hdrs
         self.over = np.zeros(len(self.sec_off), dtype=bool)
         self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
-        index: dict[int, tuple[int, int]] = {}
-        over, fids, ks, starts = [], [], [], []
-        sbase = self.sbase.tolist()
+        index: dict[int, int] = {}
+        # (a file's id is its place in ctx.files)
+        lens = [len(o.content_override) for o in files]
+        n_over = sum(lens)
+        if n_over:
+            over = np.fromiter(itertools.chain.from_iterable(o.content_override for o in files),
+                               dtype=np.int64, count=n_over)
+            over += np.repeat(self.sbase[1:], lens)
+            self.over[over] = True
+            del over
+        fids, ks, starts = [], [], []
         for o in files:
-            fid = o.file_id
-            if o.content_override:
-                sb = sbase[fid]
-                over += [sb + k for k in o.content_override]
             mm = pages.mapping_of(o) if getattr(o, "buf", None) is not None else None
             if mm is None:
                 continue
-            got = index.get(id(mm))
-            if got is None:
-                data = np.frombuffer(mm, dtype=np.uint8)
-                got = index[id(mm)] = (len(self.datas), data.__array_interface__["data"][0])
-                self.datas.append(data)
-            fids.append(fid)
-            ks.append(got[0])
-            starts.append(o.data.__array_interface__["data"][0] - got[1])
-        if over:
-            self.over[over] = True
+            k = index.get(id(mm))
+            if k is None:
+                k = index[id(mm)] = len(self.datas)
+                self.datas.append(np.frombuffer(mm, dtype=np.uint8))
+            fids.append(o.file_id)
+            ks.append(k)
+            at = getattr(o, "map_offset", -1)
+            if at < 0:          # (an address costs microseconds to ask for: only when needed)
+                at = (o.data.__array_interface__["data"][0]
+                      - self.datas[k].__array_interface__["data"][0])
+            starts.append(at)
         self.mapping[fids] = ks
         self.start[fids] = starts
 
@@ -961,8 +993,11 @@ def addressed_sections(ctx):
     nsec = np.zeros(len(ctx.files), dtype=np.int64)
     nsec[1:] = [len(o.sec_outsec) for o in ctx.files[1:]]
     pbase = np.cumsum(nsec) - nsec
-    placed = np.fromiter((o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc)
-                          for f in ctx.files[1:] for o in f.sec_outsec), dtype=bool, count=int(nsec.sum()))
+    # (each output section's answer once, then one lookup per input section: 400x50:b has
+    # 120,000 of them)
+    outs = [o for f in ctx.files[1:] for o in f.sec_outsec]
+    answer = {o: o is not None and (o.flags & elf.SHF_TLS != 0 or o.alloc) for o in set(outs)}
+    placed = np.fromiter(map(answer.__getitem__, outs), dtype=bool, count=len(outs))
     return nsec, pbase, placed
 
 
@@ -1038,11 +1073,12 @@ class _Snapshot:
                      for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits, snapshot) -> None:
+def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
     once: the deletions of all sections form one sorted table, and every offset that points
     into an edited section (relocation sites, symbol values and ends, addends against section
-    symbols) moves by one lookup in it."""
+    symbols) moves by one lookup in it.  ``src``: the Sources of the decisions (where the
+    input sections' bytes are), if made."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
     hook = snapshot if callable(snapshot) else None
@@ -1078,7 +1114,7 @@ def _shrink(ctx, edits, snapshot) -> None:
         dkey = np.concatenate([dkey, extra[0]])
         do = np.concatenate([do, extra[1]])
         dc = np.concatenate([dc, extra[2]])
-    o = np.lexsort((do, dkey))
+    o = _order_by(dkey >> 32, dkey & 0xFFFFFFFF, do)
     dkey, do, dc = dkey[o], do[o], dc[o]
     o = np.argsort(pkey, kind="stable")
     pkey, po, pv, pl = pkey[o], po[o], pv[o], pl[o]
@@ -1096,8 +1132,22 @@ def _shrink(ctx, edits, snapshot) -> None:
         for obj in objs:
             hook(obj)
     files = ctx.files
-    chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
-              for key in tk]
+    if src is not None:
+        # (the bytes of a mapped input's section as they are in the file: a slice of its
+        # mapping; rewritten ones, and inputs not mapped, through section_content)
+        tf_, ts_ = touched >> 32, touched & 0xFFFFFFFF
+        at = src.sbase[tf_] + ts_
+        m = src.mapping[tf_]
+        m[src.over[at] | src.sec_nobits[at]] = -1
+        pos = src.start[tf_] + src.sec_off[at]
+        datas = src.datas
+        chunks = [datas[k][p:p + n] if k >= 0 else
+                  np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+                  for k, p, n, key in zip(m.tolist(), pos.tolist(), src.sec_size[at].tolist(), tk)]
+        del tf_, ts_, at, m, pos
+    else:
+        chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
+                  for key in tk]
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
     buf = np.concatenate(chunks)
@@ -1126,22 +1176,27 @@ def _shrink(ctx, edits, snapshot) -> None:
         shrunk = np.zeros(len(tk), dtype=bool)
     # the files with a shrunk section: their symbol tables as one writable table (each file's
     # ``syms`` a view; a section that is only patched moves nothing)
-    edited_files: dict[int, list[int]] = {}
-    for key in touched[shrunk].tolist():
-        edited_files.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
-    objs = [files[f] for f in edited_files]
+    skeys = touched[shrunk]                 # (sorted: by file, then section)
+    sf = skeys >> 32
+    fcut = np.flatnonzero(np.diff(sf)) + 1
+    fstart = np.concatenate([[0], fcut]).astype(np.int64)
+    fend = np.append(fcut, len(skeys)).astype(np.int64)
+    objs = [files[f] for f in sf[fstart].tolist()] if len(skeys) else []
     symtab, replaced = ObjectFile.own_tables_together(objs)
     # the replaced tables' pages in the inputs' mappings, all at once
     pages.release([(pages.mapping_of(o), old) for o, old in replaced])
     del replaced
     base = np.cumsum(sizes) - sizes
-    for key, b0, n, sh in zip(tk, base.tolist(), sizes.tolist(), shrunk.tolist()):
-        f, sec = key >> 32, key & 0xFFFFFFFF
-        obj = files[f]
-        obj.content_override[sec] = buf[b0:b0 + n].tobytes()
-        if sh:
-            obj.shdrs[sec]["sh_size"] = n
-    del buf
+    # each section's new contents a read-only view of the buffer (not a copy each); the new
+    # sizes written per file, not per section
+    view = memoryview(buf).toreadonly()
+    for key, b0, n in zip(tk, base.tolist(), sizes.tolist()):
+        files[key >> 32].content_override[key & 0xFFFFFFFF] = view[b0:b0 + n]
+    new_size = sizes[shrunk]
+    ssec = skeys & 0xFFFFFFFF
+    for obj, a, z in zip(objs, fstart.tolist(), fend.tolist()):
+        obj.shdrs["sh_size"][ssec[a:z]] = new_size[a:z]
+    del buf, view, sf, ssec
     if len(dkey) == 0:
         return
     mv = _Mover(keys, dkey, do, dc)
@@ -1178,7 +1233,8 @@ def _shrink(ctx, edits, snapshot) -> None:
     for k, obj in enumerate(objs):
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], edited_files, sym_mv, ybase, sec_sym_e)
+            a, z = np.searchsorted(skeys, [objs[k0].file_id << 32, (obj.file_id + 1) << 32])
+            _move_symbols(symtab[lo:hi], objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1200,23 +1256,21 @@ def _shrink(ctx, edits, snapshot) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
-    """Values and ends of the symbols of ``objs`` defined in shrunk sections move with their
-    bytes, in ``table`` (the objects' symbol tables one after another, which their ``syms``
-    view); the section symbols among them get their section's id in ``sec_sym_e``.  ``mv``:
-    a _Mover or a _Deleted."""
-    at = [(o.file_id, s) for o in objs for s in edited_files[o.file_id]]
-    if not at:
+def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
+    """Values and ends of the symbols of ``objs`` (in file order) defined in shrunk sections
+    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in ``table`` (the
+    objects' symbol tables one after another, which their ``syms`` view); the section symbols
+    among them get their section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
+    if len(skeys) == 0:
         return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(o.shdrs) for o in objs), dtype=np.int64, count=len(objs))
+    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
     sbase = np.cumsum(nsec) - nsec
     # the edited-section id of every section of these files (-1: not shrunk), the last
     # entry for symbols in no section
     sec_e = np.full(int(nsec.sum()) + 1, -1, dtype=np.int64)
-    fpos = {o.file_id: b for o, b in zip(objs, sbase.tolist())}
-    f, s = np.array(at, dtype=np.int64).reshape(-1, 2).T
-    sec_e[np.array([fpos[x] for x, _ in at], dtype=np.int64) + s] = mv.ids((f << 32) | s)
+    sec_e[sbase[np.searchsorted(fid, skeys >> 32)] + (skeys & 0xFFFFFFFF)] = mv.ids(skeys)
     sh = np.concatenate([o.sym_shndx for o in objs]).astype(np.int64, copy=False)
     if int(nsec.max()) <= elf.SHN_LORESERVE:
         # (input.py let only SHN_ABS and SHN_COMMON past a file's section count: they are in
@@ -1254,7 +1308,6 @@ def _move_symbols(table, objs, edited_files, mv, ybase, sec_sym_e) -> None:
     del v, vs, end, sized
     ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
     first = np.cumsum(n) - n
-    fid = np.fromiter((o.file_id for o in objs), dtype=np.int64, count=len(objs))
     j = ii[ss]
     owner = np.searchsorted(first, j, side="right") - 1
     sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
