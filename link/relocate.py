@@ -507,24 +507,34 @@ def symbol_addresses(ctx) -> None:
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     objs = ctx.files[1:]
+    # S and sym_dead of every file, each one table of the link (a file's from its base)
+    lens = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
+    base = np.zeros(len(objs) + 1, dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    S_all = np.empty(int(lens.sum()), dtype=np.int64)
+    dead_all = np.empty(len(S_all), dtype=bool)
     group: list = []
     count = 0
     made = []
+    g0 = 0
     for k, f in enumerate(objs):
         group.append(f)
         count += f.nsyms
         if count >= 1 << 15 or k == len(objs) - 1:
-            made.append((group, _group_addresses(group, def_file, def_index, gaddr)))
+            made.append((g0, group, _group_addresses(group, def_file, def_index, gaddr, dead_all[g0:g0 + count])))
+            g0 += count
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
     # S: symaddr with each global's resolved address, for a group of files at once (each
-    # file's a view of its group's table)
-    for group, (addr, ybase, rows, g) in made:
-        S = addr.copy()
+    # file's a view of the link's table)
+    for g0, group, (addr, ybase, rows, g) in made:
+        S = S_all[g0:g0 + len(addr)]
+        S[:] = addr
         if len(rows):
             S[rows] = gaddr[g]
         for obj, b in zip(group, ybase):
             obj.S = S[b:b + obj.nsyms]
+    ctx.sym_values = (S_all, dead_all, base)
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
@@ -616,9 +626,9 @@ def _global_values(ctx, gaddr) -> int:
     return stub0
 
 
-def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
-    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr.
-    Returns (the files' symaddr as one table, each file's first row there (a list), the
+def _group_addresses(objs, def_file, def_index, gaddr, dead) -> tuple:
+    """symaddr and sym_dead (into ``dead``, views of it) of the files in ``objs``; the globals
+    they define into gaddr.  Returns (the files' symaddr as one table, each file's first row there (a list), the
     rows of the globals, their gids)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
@@ -638,7 +648,8 @@ def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
     abs_ = shndx == elf.SHN_ABS
     addr[abs_] = value[abs_]
     # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
-    dead = in_sec & ~sec_kept[srow]
+    np.logical_not(sec_kept[srow], out=dead)
+    dead &= in_sec
     del shndx, srow, in_sec, sec_kept, sec_addr, abs_
     # the globals' rows
     fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
@@ -796,7 +807,6 @@ def relocate(ctx, img: np.ndarray) -> None:
     del keyed
     pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]
     off = t.offset[order]
-    A = t.addend[order]
 
     def P(a, b):                            # the address of the places of positions [a, b)
         return part_addr[pid[a:b]] + off[a:b]
@@ -810,65 +820,84 @@ def relocate(ctx, img: np.ndarray) -> None:
     def P_rows(rows):                       # the same by table row (a few rows)
         return part_addr[row_part(rows)] + t.offset[rows]
 
-    # per position: its symbol's value (through the per-file tables concatenated once)
-    all_S, ybase = file_tables(files, "S")
-    yrow = ybase[t.part_file][pid]
-    yrow += t.sym[order]
-    S = all_S[yrow]
-    del all_S
-    all_dead, _ = file_tables(files, "sym_dead")
-    dead = all_dead[yrow]
-    del all_dead, yrow
+    # S + A of every row, S its symbol's value (0 in a discarded section): made in row order a
+    # chunk at a time (the rows of a file read its part of the symbol values, near each
+    # other), then taken in sorted order once, as the values' start
+    S_all, dead_all, ybase = ctx.sym_values
+    SA = np.empty(t.n, dtype=np.int64)
+    dead_l = []
+    for r0 in range(0, t.n, _CHUNK_ROWS):
+        r1 = min(r0 + _CHUNK_ROWS, t.n)
+        yr = ybase[t.file[r0:r1]]
+        yr += t.sym[r0:r1]
+        sa = SA[r0:r1]
+        np.take(S_all, yr, out=sa)
+        d = dead_all[yr]
+        if d.any():
+            d = np.flatnonzero(d)
+            sa[d] = 0
+            dead_l.append(r0 + d)
+        sa += t.addend[r0:r1]
+    del yr, sa, d
+
+    def S_at(rows):                         # S of a few table rows
+        yr = ybase[t.file[rows]] + t.sym[rows]
+        S = S_all[yr]
+        S[dead_all[yr]] = 0
+        return S
 
     # references into discarded sections: an error from code and data, a tombstone in debug info.
     # GNU ld lets .gcc_except_table refer to them (GCC puts a COMDAT function's call-site table,
     # label differences on riscv64, in the object's one .gcc_except_table; the copy that lost is
     # never reached): such a place keeps its zero (RELA) contents.
     quiet = None
-    if dead.any():
-        lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)[pid]
-        quiet = np.flatnonzero(dead & lsda)
-        dead[quiet] = False
-        S[quiet] = 0
-    if dead.any():
-        alloc = _allocated(parts, secs)[pid]
-        live = np.ones(t.n, dtype=bool)
+    if dead_l:
+        dead = np.concatenate(dead_l)             # (table rows, in order)
+        dpart = row_part(dead)
+        lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)
+        q = lsda[dpart]
+        if q.any():
+            mask = np.zeros(t.n, dtype=bool)
+            mask[dead[q]] = True
+            quiet = np.flatnonzero(mask[order])     # (their positions)
+            del mask
+            dead, dpart = dead[~q], dpart[~q]
+        live = np.ones(len(dead), dtype=bool)
+        dk = t.kind[dead]
         for k in (Kind.HINT, Kind.NONE, Kind.ALIGN):
-            if int(k) in kinds:
-                live[slice(*kinds[int(k)])] = False
-        bad = np.sort(order[dead & alloc & live])
-        del alloc, live
+            live &= dk != int(k)
+        bad = dead[_allocated(parts, secs)[dpart] & live]
         for row in bad[:10].tolist():
             ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"relocation refers to a symbol in a discarded section: "
                            f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
-        S[dead] = 0
-    del dead
+        del dead, dpart, live, dk, bad
+    del dead_l
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
     tp = ctx.tp_base
 
     # the value each kind asks for, computed per kind on its slice, in place of S (the kinds
     # that look at S again later keep theirs)
-    S_of = {int(k): S[slice(*kinds[int(k)])].copy() for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
+    S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
             if int(k) in kinds}
-    val = S
-    del S
+    val = SA[order]                         # S + A, at first
+    del SA
     gp = None
     for k, (a, b) in kinds.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
-            val[a:b] += A[a:b]
+            pass
         elif k in (Kind.PCREL, Kind.CALL):
-            val[a:b] += A[a:b] - P(a, b)
+            val[a:b] -= P(a, b)
         elif k == Kind.PAGE_PCREL:
-            val[a:b] = page_of(val[a:b] + A[a:b]) - page_of(P(a, b))
+            val[a:b] = page_of(val[a:b]) - page_of(P(a, b))
         elif k == Kind.TLS_LE:
-            val[a:b] += A[a:b] - tp
+            val[a:b] -= tp
         elif k == Kind.GP_REL:                  # only sites the shrink pass relaxed to gp
             if gp is None:
                 g = ctx.symtab.ids.get("__global_pointer$")
                 gp = int(ctx.gaddr[g]) if g is not None else 0
-            val[a:b] += A[a:b] - gp
+            val[a:b] -= gp
         elif k not in _G_KINDS:
             val[a:b] = 0
         else:
