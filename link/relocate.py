@@ -760,7 +760,27 @@ def _sorted_groups(key: np.ndarray):
         ends = cut.tolist() + [len(key)]
         return order, [(int(sk[a]), a, b) for a, b in zip(starts, ends)]
     cnt = np.bincount(key)
-    order = np.argsort(key, kind="stable")        # (a radix sort for 16-bit keys)
+    n = len(key)
+    if n <= _CHUNK_ROWS:
+        order = np.argsort(key, kind="stable")    # (a radix sort for 16-bit keys)
+    else:
+        # a chunk of rows at a time (the sort's scratch stays small and in the cache), each
+        # chunk's rows of a key after the earlier chunks' rows of that key
+        order = np.empty(n, dtype=np.intp)
+        vals = np.flatnonzero(cnt).tolist()
+        at = (np.cumsum(cnt) - cnt).tolist()     # per key: its next position
+        for c0 in range(0, n, _CHUNK_ROWS):
+            k = key[c0:c0 + _CHUNK_ROWS]
+            o = np.argsort(k, kind="stable")
+            cc = np.bincount(k, minlength=len(cnt)).tolist()
+            i = 0
+            for v in vals:
+                c = cc[v]
+                if c:
+                    a = at[v]
+                    np.add(o[i:i + c], c0, out=order[a:a + c])
+                    at[v] = a + c
+                    i += c
     ends = np.cumsum(cnt).tolist()
     return order, [(v, ends[v] - c, ends[v]) for v, c in enumerate(cnt.tolist()) if c]
 
