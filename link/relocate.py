@@ -1030,18 +1030,30 @@ def relocate(ctx, img: np.ndarray) -> None:
         for e in apply_type(h, type_sel(rt)):
             ctx.diag.error(e)
     # read-modify-write kinds, SET before ADD and SUB (psABI pairs: SET6+SUB6, SET_ULEB128+SUB_ULEB128)
+    sites = {rt: (sel, pos(sel)) for sel, rt in ((type_sel(rt), rt) for _, rt in rmw)}
+    for a, (s, take) in _fused_pairs(rmw, sites).items():    # ADD and SUB at once
+        (sa, p), (ss, _) = sites[a], sites[s]
+        h = arch.howtos[a]
+        if take.all():
+            _rmw(img, p, h.field.width, h, val[sa] - val[ss])
+            del sites[a], sites[s]
+            continue
+        sa, ss = _positions(sa), _positions(ss)
+        _rmw(img, p[take], h.field.width, h, val[sa[take]] - val[ss[take]])
+        rest = ~take
+        sites[a], sites[s] = (sa[rest], p[rest]), (ss[rest], p[rest])
     for kind in _RMW_ORDER:
         for h, rt in rmw:
-            if h.kind != kind:
+            if h.kind != kind or rt not in sites:
                 continue
-            sel = type_sel(rt)
-            p = pos(sel)
+            sel, p = sites[rt]
             if h.field.width == 0:
                 _uleb(ctx, img, h, order[sel], p, val[sel])
                 continue
             w = h.field.width
-            # same place twice: apply one at a time (rows are mostly in place order already)
-            if not (p[1:] > p[:-1]).all() and (np.diff(np.sort(p)) == 0).any():
+            # same place twice: apply one at a time (rows are mostly in place order already: the
+            # stable sort, a merge of runs, takes a tenth of the time of the default one)
+            if not (p[1:] > p[:-1]).all() and (np.diff(np.sort(p, kind="stable")) == 0).any():
                 v = val[sel]
                 for i in range(len(p)):
                     _rmw(img, p[i:i + 1], w, h, v[i:i + 1])
@@ -1114,6 +1126,48 @@ def relocate(ctx, img: np.ndarray) -> None:
             ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"{arch.reloc_name(int(t.type[row]))} asks for {al}-byte alignment, which this layout does not give "
                            f"without deleting padding; this object needs linker relaxation")
+
+
+def _positions(sel) -> np.ndarray:
+    return np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+
+
+def _fused_pairs(rmw: list[tuple], sites: dict) -> dict[int, tuple[int, np.ndarray]]:
+    """ADD and SUB types (ADD32 and SUB32: RISC-V label differences, a pair at each place of a
+    switch table) whose rows are at the same places, in the same order, one pair per place:
+    {ADD type: (SUB type, which of its places to take at once)}.  A pair is one
+    read-modify-write of the difference (the fields are plain words, so the bytes are the same
+    modulo 2**(8 width)) where no other read-modify-write row touches those bytes (a ULEB128
+    taken as 10 bytes)."""
+    fused: dict[int, tuple[int, np.ndarray]] = {}
+    for ha, a in rmw:
+        if ha.kind != Kind.ADD or ha.field.width == 0 or ha.field.read is None:
+            continue
+        w = ha.field.width
+        pa = sites[a][1]
+        for hs, s in rmw:
+            if hs.kind != Kind.SUB or hs.field is not ha.field:
+                continue
+            ps = sites[s][1]
+            if len(pa) != len(ps) or not np.array_equal(pa, ps):
+                break
+            by = np.argsort(pa, kind="stable")      # (in order but for a few parts)
+            sp = pa[by]
+            if not (np.diff(sp) >= w).all():
+                break
+            take = np.ones(len(pa), dtype=bool)     # (by place)
+            for ho, o in rmw:
+                if o not in (a, s):
+                    # [p, p + w) and [q, q + wo) meet where q - w < p < q + wo
+                    q = sites[o][1]
+                    lo = np.searchsorted(sp, q - w + 1)
+                    hi = np.searchsorted(sp, q + (ho.field.width or 10))
+                    for i, j in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist()):
+                        take[i:j] = False
+            take[by] = take.copy()
+            fused[a] = (s, take)
+            break
+    return fused
 
 
 def _rmw(img, p, w, h, v):
