@@ -196,3 +196,45 @@ def test_relocate_makes_its_arrays_with_small_pages_and_gives_numpy_its_setting_
         assert multiarray._set_madvise_hugepage(True) is True
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+DISCARDED_A = """
+	.section .text.f,"axG",@progbits,f,comdat
+	.globl f
+	.type f,@function
+f:
+	nop
+.Lin_f:
+	nop
+	.data
+	.globl keep
+keep:
+	.quad .Lin_f
+	.text
+	.globl start
+start:
+	nop
+"""
+DISCARDED_B = """
+	.section .text.f,"axG",@progbits,f,comdat
+	.globl f
+	.type f,@function
+f:
+	nop
+	nop
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_a_reference_into_the_losing_comdat_copy_is_refused(arch, tmp_path):
+    """.data of the object whose copy of a COMDAT group lost refers to a label in it: the
+    error names the place and the label (relocate finds such rows in row order), exit 1, no
+    output (GNU ld: "defined in discarded section")."""
+    b = tc.assemble(arch, DISCARDED_B, tmp_path / "b.o")
+    a = tc.assemble(arch, DISCARDED_A, tmp_path / "a.o")
+    out = tmp_path / "out"
+    p = tc.xld_cli(["--arch", arch, "-static", "-e", "start", b, a, "-o", out])
+    assert p.returncode == 1
+    assert "a.o:(.data+0x0): relocation refers to a symbol in a discarded section:" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert not out.exists()
