@@ -59,6 +59,7 @@ class Context:
         self.got_slots = 0                # 8-byte slots they take
         self.ifunc_resolver = {}          # gid -> its IFUNC resolver's address
         self.gaddr = None                 # every global's address, by gid (relocate.symbol_addresses)
+        self.sym_values = None            # (S, sym_dead, base): every file's as one table, a file's from base[file id] (relocate.symbol_addresses)
         self.relax_stats = None           # what relaxation did (link/shrink.py)
         self.relax_check = None           # relaxation's sites, to check on the final layout (link/shrink.py)
         self.thunks = []                  # range-extension thunks: (name, output section, callers)

@@ -13,6 +13,8 @@ row's range and alignment, and lets the field encoders patch the output image, o
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from xld.link import elf, pages
@@ -45,6 +47,31 @@ def sym_desc(ctx, file_id: int, symidx: int) -> str:
 
 def site_of(ctx, file_id: int, sec: int, off: int) -> str:
     return ctx.files[file_id].where(sec, off)
+
+
+@contextmanager
+def _small_pages():
+    """NumPy asks the kernel for transparent huge pages for every array of 4 MiB or more
+    (madvise); relocate makes its table-sized arrays with ordinary pages.  Measured in served
+    riscv64 links (a VM, 2 cores; medians of 5-7): relocate's system time 110-215 ms with huge
+    pages (~4 k faults, most of the time in the few 2 MiB ones), 40-60 ms without (15-21 k
+    faults of 4 KiB), user time the same; arm64's smaller tables the same either way.  (A
+    fresh 2 MiB page is zeroed whole and, on a virtual machine, is memory the host backs
+    again; small pages come back from the ones just freed.)  Scan was measured too, and gains
+    nothing: it keeps NumPy's choice."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:                     # (NumPy 1)
+        from numpy.core import multiarray
+    set_huge = getattr(multiarray, "_set_madvise_hugepage", None)
+    if set_huge is None:
+        yield
+        return
+    was = set_huge(False)
+    try:
+        yield
+    finally:
+        set_huge(was)
 
 
 def scan(ctx) -> None:
@@ -514,24 +541,34 @@ def symbol_addresses(ctx) -> None:
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     objs = ctx.files[1:]
+    # S and sym_dead of every file, each one table of the link (a file's from its base)
+    lens = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
+    base = np.zeros(len(objs) + 1, dtype=np.int64)
+    base[1:] = np.cumsum(lens) - lens
+    S_all = np.empty(int(lens.sum()), dtype=np.int64)
+    dead_all = np.empty(len(S_all), dtype=bool)
     group: list = []
     count = 0
     made = []
+    g0 = 0
     for k, f in enumerate(objs):
         group.append(f)
         count += f.nsyms
         if count >= 1 << 15 or k == len(objs) - 1:
-            made.append((group, _group_addresses(group, def_file, def_index, gaddr)))
+            made.append((g0, group, _group_addresses(group, def_file, def_index, gaddr, dead_all[g0:g0 + count])))
+            g0 += count
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
     # S: symaddr with each global's resolved address, for a group of files at once (each
-    # file's a view of its group's table)
-    for group, (addr, ybase, rows, g) in made:
-        S = addr.copy()
+    # file's a view of the link's table)
+    for g0, group, (addr, ybase, rows, g) in made:
+        S = S_all[g0:g0 + len(addr)]
+        S[:] = addr
         if len(rows):
             S[rows] = gaddr[g]
         for obj, b in zip(group, ybase):
             obj.S = S[b:b + obj.nsyms]
+    ctx.sym_values = (S_all, dead_all, base)
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
@@ -623,9 +660,9 @@ def _global_values(ctx, gaddr) -> int:
     return stub0
 
 
-def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
-    """symaddr and sym_dead of the files in ``objs``; the globals they define into gaddr.
-    Returns (the files' symaddr as one table, each file's first row there (a list), the
+def _group_addresses(objs, def_file, def_index, gaddr, dead) -> tuple:
+    """symaddr and sym_dead (into ``dead``, views of it) of the files in ``objs``; the globals
+    they define into gaddr.  Returns (the files' symaddr as one table, each file's first row there (a list), the
     rows of the globals, their gids)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
@@ -645,7 +682,8 @@ def _group_addresses(objs, def_file, def_index, gaddr) -> tuple:
     abs_ = shndx == elf.SHN_ABS
     addr[abs_] = value[abs_]
     # symbols in sections that are not in the output (discarded COMDAT copies, GC'd)
-    dead = in_sec & ~sec_kept[srow]
+    np.logical_not(sec_kept[srow], out=dead)
+    dead &= in_sec
     del shndx, srow, in_sec, sec_kept, sec_addr, abs_
     # the globals' rows
     fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
@@ -756,7 +794,27 @@ def _sorted_groups(key: np.ndarray):
         ends = cut.tolist() + [len(key)]
         return order, [(int(sk[a]), a, b) for a, b in zip(starts, ends)]
     cnt = np.bincount(key)
-    order = np.argsort(key, kind="stable")        # (a radix sort for 16-bit keys)
+    n = len(key)
+    if n <= _CHUNK_ROWS:
+        order = np.argsort(key, kind="stable")    # (a radix sort for 16-bit keys)
+    else:
+        # a chunk of rows at a time (the sort's scratch stays small and in the cache), each
+        # chunk's rows of a key after the earlier chunks' rows of that key
+        order = np.empty(n, dtype=np.intp)
+        vals = np.flatnonzero(cnt).tolist()
+        at = (np.cumsum(cnt) - cnt).tolist()     # per key: its next position
+        for c0 in range(0, n, _CHUNK_ROWS):
+            k = key[c0:c0 + _CHUNK_ROWS]
+            o = np.argsort(k, kind="stable")
+            cc = np.bincount(k, minlength=len(cnt)).tolist()
+            i = 0
+            for v in vals:
+                c = cc[v]
+                if c:
+                    a = at[v]
+                    np.add(o[i:i + c], c0, out=order[a:a + c])
+                    at[v] = a + c
+                    i += c
     ends = np.cumsum(cnt).tolist()
     return order, [(v, ends[v] - c, ends[v]) for v, c in enumerate(cnt.tolist()) if c]
 
@@ -775,6 +833,12 @@ class _InOrder:
 
 
 def relocate(ctx, img: np.ndarray) -> None:
+    """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
+    with _small_pages():
+        _relocate(ctx, img)
+
+
+def _relocate(ctx, img: np.ndarray) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file).
 
     The rows are taken once in (kind, type) order, each group in row order: every kind and
@@ -815,8 +879,8 @@ def relocate(ctx, img: np.ndarray) -> None:
         types.setdefault(rt, []).append((a, b))
     del keyed
     pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]
-    off = _InOrder(t.offset, order)         # (gathered where read: not two more int64 columns
-    A = _InOrder(t.addend, order)           # alive with S, riscv64 400x50: 20 MB of the peak)
+    off = _InOrder(t.offset, order)         # (gathered where read: not another int64 column
+                                            # alive with S + A; riscv64 400x50: 10 MB of the peak)
 
     def P(a, b):                            # the address of the places of positions [a, b)
         return part_addr[pid[a:b]] + off[a:b]
@@ -830,65 +894,84 @@ def relocate(ctx, img: np.ndarray) -> None:
     def P_rows(rows):                       # the same by table row (a few rows)
         return part_addr[row_part(rows)] + t.offset[rows]
 
-    # per position: its symbol's value (through the per-file tables concatenated once)
-    all_S, ybase = file_tables(files, "S")
-    yrow = ybase[t.part_file][pid]
-    yrow += t.sym[order]
-    S = all_S[yrow]
-    del all_S
-    all_dead, _ = file_tables(files, "sym_dead")
-    dead = all_dead[yrow]
-    del all_dead, yrow
+    # S + A of every row, S its symbol's value (0 in a discarded section): made in row order a
+    # chunk at a time (the rows of a file read its part of the symbol values, near each
+    # other), then taken in sorted order once, as the values' start
+    S_all, dead_all, ybase = ctx.sym_values
+    SA = np.empty(t.n, dtype=np.int64)
+    dead_l = []
+    for r0 in range(0, t.n, _CHUNK_ROWS):
+        r1 = min(r0 + _CHUNK_ROWS, t.n)
+        yr = ybase[t.file[r0:r1]]
+        yr += t.sym[r0:r1]
+        sa = SA[r0:r1]
+        np.take(S_all, yr, out=sa)
+        d = dead_all[yr]
+        if d.any():
+            d = np.flatnonzero(d)
+            sa[d] = 0
+            dead_l.append(r0 + d)
+        sa += t.addend[r0:r1]
+    del yr, sa, d
+
+    def S_at(rows):                         # S of a few table rows
+        yr = ybase[t.file[rows]] + t.sym[rows]
+        S = S_all[yr]
+        S[dead_all[yr]] = 0
+        return S
 
     # references into discarded sections: an error from code and data, a tombstone in debug info.
     # GNU ld lets .gcc_except_table refer to them (GCC puts a COMDAT function's call-site table,
     # label differences on riscv64, in the object's one .gcc_except_table; the copy that lost is
     # never reached): such a place keeps its zero (RELA) contents.
     quiet = None
-    if dead.any():
-        lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)[pid]
-        quiet = np.flatnonzero(dead & lsda)
-        dead[quiet] = False
-        S[quiet] = 0
-    if dead.any():
-        alloc = _allocated(parts, secs)[pid]
-        live = np.ones(t.n, dtype=bool)
+    if dead_l:
+        dead = np.concatenate(dead_l)             # (table rows, in order)
+        dpart = row_part(dead)
+        lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)
+        q = lsda[dpart]
+        if q.any():
+            mask = np.zeros(t.n, dtype=bool)
+            mask[dead[q]] = True
+            quiet = np.flatnonzero(mask[order])     # (their positions)
+            del mask
+            dead, dpart = dead[~q], dpart[~q]
+        live = np.ones(len(dead), dtype=bool)
+        dk = t.kind[dead]
         for k in (Kind.HINT, Kind.NONE, Kind.ALIGN):
-            if int(k) in kinds:
-                live[slice(*kinds[int(k)])] = False
-        bad = np.sort(order[dead & alloc & live])
-        del alloc, live
+            live &= dk != int(k)
+        bad = dead[_allocated(parts, secs)[dpart] & live]
         for row in bad[:10].tolist():
             ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"relocation refers to a symbol in a discarded section: "
                            f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
-        S[dead] = 0
-    del dead
+        del dead, dpart, live, dk, bad
+    del dead_l
     got = ctx.outputs.get(".got")
     got_addr = got.addr if got is not None else 0
     tp = ctx.tp_base
 
     # the value each kind asks for, computed per kind on its slice, in place of S (the kinds
     # that look at S again later keep theirs)
-    S_of = {int(k): S[slice(*kinds[int(k)])].copy() for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
+    S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
             if int(k) in kinds}
-    val = S
-    del S
+    val = SA[order]                         # S + A, at first
+    del SA
     gp = None
     for k, (a, b) in kinds.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
-            val[a:b] += A[a:b]
+            pass
         elif k in (Kind.PCREL, Kind.CALL):
-            val[a:b] += A[a:b] - P(a, b)
+            val[a:b] -= P(a, b)
         elif k == Kind.PAGE_PCREL:
-            val[a:b] = page_of(val[a:b] + A[a:b]) - page_of(P(a, b))
+            val[a:b] = page_of(val[a:b]) - page_of(P(a, b))
         elif k == Kind.TLS_LE:
-            val[a:b] += A[a:b] - tp
+            val[a:b] -= tp
         elif k == Kind.GP_REL:                  # only sites the shrink pass relaxed to gp
             if gp is None:
                 g = ctx.symtab.ids.get("__global_pointer$")
                 gp = int(ctx.gaddr[g]) if g is not None else 0
-            val[a:b] += A[a:b] - gp
+            val[a:b] -= gp
         elif k not in _G_KINDS:
             val[a:b] = 0
         else:
@@ -1001,18 +1084,30 @@ def relocate(ctx, img: np.ndarray) -> None:
         for e in apply_type(h, type_sel(rt)):
             ctx.diag.error(e)
     # read-modify-write kinds, SET before ADD and SUB (psABI pairs: SET6+SUB6, SET_ULEB128+SUB_ULEB128)
+    sites = {rt: (sel, pos(sel)) for sel, rt in ((type_sel(rt), rt) for _, rt in rmw)}
+    for a, (s, take) in _fused_pairs(rmw, sites).items():    # ADD and SUB at once
+        (sa, p), (ss, _) = sites[a], sites[s]
+        h = arch.howtos[a]
+        if take.all():
+            _rmw(img, p, h.field.width, h, val[sa] - val[ss])
+            del sites[a], sites[s]
+            continue
+        sa, ss = _positions(sa), _positions(ss)
+        _rmw(img, p[take], h.field.width, h, val[sa[take]] - val[ss[take]])
+        rest = ~take
+        sites[a], sites[s] = (sa[rest], p[rest]), (ss[rest], p[rest])
     for kind in _RMW_ORDER:
         for h, rt in rmw:
-            if h.kind != kind:
+            if h.kind != kind or rt not in sites:
                 continue
-            sel = type_sel(rt)
-            p = pos(sel)
+            sel, p = sites[rt]
             if h.field.width == 0:
                 _uleb(ctx, img, h, order[sel], p, val[sel])
                 continue
             w = h.field.width
-            # same place twice: apply one at a time (rows are mostly in place order already)
-            if not (p[1:] > p[:-1]).all() and (np.diff(np.sort(p)) == 0).any():
+            # same place twice: apply one at a time (rows are mostly in place order already: the
+            # stable sort, a merge of runs, takes a tenth of the time of the default one)
+            if not (p[1:] > p[:-1]).all() and (np.diff(np.sort(p, kind="stable")) == 0).any():
                 v = val[sel]
                 for i in range(len(p)):
                     _rmw(img, p[i:i + 1], w, h, v[i:i + 1])
@@ -1085,6 +1180,48 @@ def relocate(ctx, img: np.ndarray) -> None:
             ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"{arch.reloc_name(int(t.type[row]))} asks for {al}-byte alignment, which this layout does not give "
                            f"without deleting padding; this object needs linker relaxation")
+
+
+def _positions(sel) -> np.ndarray:
+    return np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel
+
+
+def _fused_pairs(rmw: list[tuple], sites: dict) -> dict[int, tuple[int, np.ndarray]]:
+    """ADD and SUB types (ADD32 and SUB32: RISC-V label differences, a pair at each place of a
+    switch table) whose rows are at the same places, in the same order, one pair per place:
+    {ADD type: (SUB type, which of its places to take at once)}.  A pair is one
+    read-modify-write of the difference (the fields are plain words, so the bytes are the same
+    modulo 2**(8 width)) where no other read-modify-write row touches those bytes (a ULEB128
+    taken as 10 bytes)."""
+    fused: dict[int, tuple[int, np.ndarray]] = {}
+    for ha, a in rmw:
+        if ha.kind != Kind.ADD or ha.field.width == 0 or ha.field.read is None:
+            continue
+        w = ha.field.width
+        pa = sites[a][1]
+        for hs, s in rmw:
+            if hs.kind != Kind.SUB or hs.field is not ha.field:
+                continue
+            ps = sites[s][1]
+            if len(pa) != len(ps) or not np.array_equal(pa, ps):
+                break
+            by = np.argsort(pa, kind="stable")      # (in order but for a few parts)
+            sp = pa[by]
+            if not (np.diff(sp) >= w).all():
+                break
+            take = np.ones(len(pa), dtype=bool)     # (by place)
+            for ho, o in rmw:
+                if o not in (a, s):
+                    # [p, p + w) and [q, q + wo) meet where q - w < p < q + wo
+                    q = sites[o][1]
+                    lo = np.searchsorted(sp, q - w + 1)
+                    hi = np.searchsorted(sp, q + (ho.field.width or 10))
+                    for i, j in zip(lo[hi > lo].tolist(), hi[hi > lo].tolist()):
+                        take[i:j] = False
+            take[by] = take.copy()
+            fused[a] = (s, take)
+            break
+    return fused
 
 
 def _rmw(img, p, w, h, v):

@@ -109,3 +109,132 @@ def test_words_at_any_alignment(width):
         int.from_bytes(img[-width:].tobytes(), "little")
     with pytest.raises(IndexError):
         gather_words(img, np.array([4096 - width + 1]), width)
+
+
+@pytest.mark.parametrize("chunk", [1 << 16, 7, 1])
+def test_sort_by_kind_and_type_a_chunk_at_a_time(monkeypatch, chunk):
+    """relocate's one sort of the rows, made a chunk at a time, is the stable sort of the whole."""
+    from xld.link import relocate
+    monkeypatch.setattr(relocate, "_CHUNK_ROWS", chunk)
+    rng = np.random.default_rng(chunk)
+    for n in (1, 5, 300):
+        key = rng.choice(np.array([3, 900, 901, 40000], dtype=np.uint16), n)
+        order, groups = relocate._sorted_groups(key)
+        assert np.array_equal(order, np.argsort(key, kind="stable"))
+        assert [(v, b - a) for v, a, b in groups] == \
+            [(v, int((key == v).sum())) for v in sorted(set(key.tolist()))]
+
+
+def test_add_sub_pairs_taken_at_once_only_where_nothing_else_touches_them():
+    """An ADD32 and a SUB32 at the same place are one write of their difference, except where
+    another read-modify-write row (SET8 + SUB8, a ULEB128 taken as 10 bytes) touches the bytes."""
+    from xld.arch.riscv64 import ARCH
+    from xld.link.relocate import _fused_pairs
+    h = ARCH.howtos
+    pa = np.array([40, 8, 16, 24, 0])                # (in place order but for one part)
+    rmw = [(h[53], 53), (h[35], 35), (h[39], 39), (h[52], 52), (h[61], 61)]   # SET6 ADD32 SUB32 SUB6 SUB_ULEB128
+    sites = {35: (slice(0, 5), pa), 39: (slice(5, 10), pa.copy()),
+             53: (slice(10, 11), np.array([10])), 52: (slice(11, 12), np.array([10])),
+             61: (slice(12, 13), np.array([31]))}
+    fused = _fused_pairs(rmw, sites)
+    assert set(fused) == {35}
+    sub, take = fused[35]
+    assert sub == 39
+    # 8..11 holds the SET6/SUB6 byte at 10; 40..43 meets the ULEB128's (up to) 10 bytes from 31
+    assert take.tolist() == [False, False, True, True, True]
+    # places in another order, or a place twice: no pair is taken at once
+    assert _fused_pairs(rmw, {**sites, 39: (slice(5, 10), pa[::-1].copy())}) == {}
+    twice = np.array([0, 2, 8, 16, 24])
+    assert _fused_pairs(rmw, {**sites, 35: (slice(0, 5), twice), 39: (slice(5, 10), twice)}) == {}
+
+
+def test_add_sub_pairs_at_once_give_the_same_bytes(obj, tmp_path, monkeypatch):
+    """The link with ADD/SUB pairs written at once is the link with them written one type at a
+    time (jump tables; with -g, DWARF's label differences too)."""
+    from xld.link import driver, options, relocate
+    arch, o = obj
+    cc = tc.compiler("gcc", arch)
+    src = tmp_path / "prog.c"
+    src.write_text(SOURCE)
+    og = cc.compile(src, tmp_path / "prog-g.o", ("-O2", "-g", "-ffunction-sections"))
+    outs = {}
+    taken = []
+    real = relocate._fused_pairs
+
+    def spy(rmw, sites):
+        f = real(rmw, sites)
+        taken.extend(int(t.sum()) for _, t in f.values())
+        return f
+    for name, fn in (("once", spy), ("apart", lambda rmw, sites: {})):
+        monkeypatch.setattr(relocate, "_fused_pairs", fn)
+        for x in (o, og):
+            out = tmp_path / f"{name}-{x.stem}"
+            driver.link(options.parse(["--arch", arch, "-static", "-e", "start", "-o", str(out), str(x)]))
+            outs[name, x.stem] = out.read_bytes()
+    if arch == "riscv64":
+        assert sum(taken) > 0
+    for x in (o, og):
+        assert outs["once", x.stem] == outs["apart", x.stem]
+
+
+def test_relocate_makes_its_arrays_with_small_pages_and_gives_numpy_its_setting_back():
+    """relocate asks NumPy for no transparent huge pages while it runs (its table-sized arrays:
+    see relocate._small_pages) and leaves the setting as it found it, also on an error."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:                     # (NumPy 1)
+        from numpy.core import multiarray
+    from xld.link.relocate import _small_pages
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        with _small_pages():
+            assert multiarray._set_madvise_hugepage(False) is False     # (off inside)
+        assert multiarray._set_madvise_hugepage(True) is True           # (back on after)
+        with pytest.raises(RuntimeError):
+            with _small_pages():
+                raise RuntimeError
+        assert multiarray._set_madvise_hugepage(True) is True
+    finally:
+        multiarray._set_madvise_hugepage(before)
+
+
+DISCARDED_A = """
+	.section .text.f,"axG",@progbits,f,comdat
+	.globl f
+	.type f,@function
+f:
+	nop
+.Lin_f:
+	nop
+	.data
+	.globl keep
+keep:
+	.quad .Lin_f
+	.text
+	.globl start
+start:
+	nop
+"""
+DISCARDED_B = """
+	.section .text.f,"axG",@progbits,f,comdat
+	.globl f
+	.type f,@function
+f:
+	nop
+	nop
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_a_reference_into_the_losing_comdat_copy_is_refused(arch, tmp_path):
+    """.data of the object whose copy of a COMDAT group lost refers to a label in it: the
+    error names the place and the label (relocate finds such rows in row order), exit 1, no
+    output (GNU ld: "defined in discarded section")."""
+    b = tc.assemble(arch, DISCARDED_B, tmp_path / "b.o")
+    a = tc.assemble(arch, DISCARDED_A, tmp_path / "a.o")
+    out = tmp_path / "out"
+    p = tc.xld_cli(["--arch", arch, "-static", "-e", "start", b, a, "-o", out])
+    assert p.returncode == 1
+    assert "a.o:(.data+0x0): relocation refers to a symbol in a discarded section:" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert not out.exists()
