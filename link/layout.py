@@ -439,8 +439,17 @@ def place(ctx) -> None:
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
     secs = Sections(ctx.files)
+    tls = [o for o in alloc if o.flags & elf.SHF_TLS]
     for o in alloc:
-        _size_inputs(ctx, o, secs)
+        if tls and o is tls[0]:
+            # the TLS template starts at the alignment of its most aligned section (PT_TLS's
+            # p_align, as GNU ld does): the thread pointer's offsets are computed from its
+            # start, and ld.so places the block by p_vaddr modulo p_align
+            for x in tls:
+                _size_inputs(ctx, x, secs)
+            o.align = max(x.align for x in tls)
+        elif o not in tls:
+            _size_inputs(ctx, o, secs)
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)

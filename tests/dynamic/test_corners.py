@@ -1,0 +1,98 @@
+"""Corners where a link could be silently wrong: the same sources built by the compiler driver
+with GNU ld (the oracle) and with xld (``-B DIR``), every step alike; both programs run under
+qemu-user, xld's under ``xld run`` too; output and exit status must match, and the output
+must hold what the program checks (so both being wrong the same way cannot pass).
+"""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests import toolchain as tc
+
+pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
+                            and all(tc.which(q) for q in tc.QEMU.values()),
+                            "cross gcc and qemu-user are needed")
+
+
+@pytest.fixture(scope="module")
+def wrapper(tmp_path_factory):
+    return tc.ld_wrapper_dir(tmp_path_factory.mktemp("corners"))
+
+
+def _build(arch: str, where: Path, sources: dict[str, str], steps, use_ld: list[str]) -> Path:
+    """Write ``sources`` into ``where`` and run ``steps`` there: each a command line whose
+    "{cc}" is the cross gcc and "{ld}" the linker choice (nothing for GNU ld)."""
+    where.mkdir(parents=True, exist_ok=True)
+    for name, text in sources.items():
+        (where / name).write_text(text)
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    for step in steps:
+        cmd = []
+        for w in step:
+            cmd += use_ld if w == "{ld}" else [cc if w == "{cc}" else w]
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=where)
+        if p.returncode != 0:
+            raise AssertionError(f"failed in {where}: {' '.join(cmd)}\n{p.stderr}")
+    return where / "prog"
+
+
+def differential(tmp_path: Path, wrapper: Path, arch: str, sources, steps, expect) -> tuple[Path, Path]:
+    """Build with GNU ld and with xld; run both; compare; check ``expect`` lines are printed.
+    Returns (GNU ld's program, xld's program)."""
+    gnu = _build(arch, tmp_path / "gnu", sources, steps, [])
+    xld = _build(arch, tmp_path / "xld", sources, steps, ["-B", str(wrapper)])
+    runs = []
+    for exe in (gnu, xld):
+        p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", str(exe)], timeout=60,
+                         cwd=exe.parent)
+        runs.append((p.returncode, p.stdout))
+    assert runs[1] == runs[0], f"GNU ld: {runs[0]}\nxld: {runs[1]}"
+    e = tc.xld_run(xld)
+    assert (e.status, e.stdout) == runs[0], f"under xld run: {e.summary()}{e.stderr.decode()}"
+    out = runs[0][1].decode().splitlines()
+    for line in expect:
+        assert line in out, f"{line!r} missing from:\n{runs[0][1].decode()}"
+    return gnu, xld
+
+
+# --- TLS: the template starts at its most aligned section's alignment -------------------------
+
+TLS_ALIGN = {
+    "a.c": r"""
+#include <stdio.h>
+#include <stdint.h>
+__thread char c1 = 1;
+__thread int arr[3] __attribute__((aligned(128))) = {1, 2, 3};
+__thread char b1;
+__thread long b2[7] __attribute__((aligned(256)));
+extern __thread int other;
+int main(void) {
+    printf("tls %d %d %d %ld %d\n", c1, arr[2], b1, b2[3], other);
+    printf("aligned %d %d\n", (int)((uintptr_t)b2 & 255), (int)((uintptr_t)arr & 127));
+    return 0;
+}
+""",
+    "b.c": "__thread int other __attribute__((aligned(32))) = 42;\n__thread char pad2[3];\n",
+}
+
+
+@pytest.mark.parametrize("mode", ["-no-pie", "-pie", "-static"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_tls_template_aligned_to_its_most_aligned_section(tmp_path, wrapper, arch, mode):
+    # .tdata's inputs ask for 128, .tbss's for 256: PT_TLS's p_vaddr must be a multiple of
+    # p_align (ld.so puts the block at p_vaddr modulo p_align; the executable's offsets from
+    # the thread pointer assume 0). xld started the template at .tdata's own alignment:
+    # riscv64 -no-pie read 0 for every initialised variable.
+    flag = "-fno-pie" if mode == "-no-pie" else "-fPIE" if mode == "-pie" else "-O1"
+    _, xld = differential(tmp_path, wrapper, arch, TLS_ALIGN,
+                          [["{cc}", "-O1", flag, "-c", "a.c", "b.c"],
+                           ["{cc}", "{ld}", mode, "a.o", "b.o", "-o", "prog"]],
+                          ["tls 1 3 0 0 42", "aligned 0 0"])
+    with open(xld, "rb") as f:
+        tls = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_TLS"]
+        assert len(tls) == 1 and tls[0]["p_align"] == 256
+        assert tls[0]["p_vaddr"] % 256 == 0, hex(tls[0]["p_vaddr"])
