@@ -675,6 +675,16 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     dg = t.gid[direct]
     for g in _distinct(dg).tolist():
         dso, sym = ctx.imports[g]
+        if sym.visibility == elf.STV_PROTECTED and sym.type != elf.STT_TLS:
+            # a copy or a canonical PLT entry would make the program's address of the symbol
+            # another than the one its library uses for itself (lld's error; GNU ld's on arm64)
+            row = int(direct[np.flatnonzero(dg == g)[0]])
+            obj = ctx.files[int(t.file[row])]
+            ctx.diag.error(f"cannot preempt symbol: {ctx.diag.sym(sym.name)}\n"
+                           f">>> defined in {dso.name} (protected visibility)\n"
+                           f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}\n"
+                           f">>> recompile with -fPIE or -fPIC")
+            continue
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
             plt.add(g)
             p.canonical.add(g)

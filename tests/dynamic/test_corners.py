@@ -96,3 +96,53 @@ def test_tls_template_aligned_to_its_most_aligned_section(tmp_path, wrapper, arc
         tls = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_TLS"]
         assert len(tls) == 1 and tls[0]["p_align"] == 256
         assert tls[0]["p_vaddr"] % 256 == 0, hex(tls[0]["p_vaddr"])
+
+
+# --- protected symbols of a library: no copy, no canonical PLT entry -------------------------
+
+PROTECTED = {
+    "lib.c": r"""
+__attribute__((visibility("protected"))) int prot = 55;
+int *p_prot(void) { return &prot; }
+__attribute__((visibility("protected"))) int pfun(void) { return 7; }
+void *addr_pfun(void) { return (void *)pfun; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+extern int prot;
+int *p_prot(void); int pfun(void); void *addr_pfun(void);
+int main(void) {
+    prot = 66;
+    printf("prot %d %d\n", prot, *p_prot());
+    printf("pfun %d same %d\n", pfun(), addr_pfun() == (void *)pfun);
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_protected_symbols_of_a_library_in_a_pie(tmp_path, wrapper, arch):
+    differential(tmp_path, wrapper, arch, PROTECTED,
+                 [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libp.so"],
+                  ["{cc}", "-O1", "-fPIE", "-pie", "{ld}", "main.c", "-o", "prog", "-L.", "-lp",
+                   "-Wl,-rpath,$ORIGIN"]],
+                 ["prot 66 66", "pfun 7 same 1"])
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_copy_of_a_protected_symbol_is_refused(tmp_path, wrapper, arch):
+    # -fno-pie code takes the addresses directly: a copy of 'prot' in the program (the
+    # library keeps writing its own) and a canonical PLT entry for 'pfun' (two addresses of
+    # one function). GNU ld refuses on arm64 but writes that program on riscv64 (ld.so warns,
+    # "prot 66 55"); lld refuses both: "cannot preempt symbol"
+    _build(arch, tmp_path, PROTECTED, [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libp.so"],
+                                       ["{cc}", "-O1", "-fno-pie", "-c", "main.c"]],
+           ["-B", str(wrapper)])
+    p = subprocess.run([f"{tc.TRIPLE[arch]}-gcc", "-B", str(wrapper), "-no-pie", "main.o", "-o", "prog",
+                        "-L.", "-lp"], capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode != 0
+    for name in ("prot", "pfun"):
+        assert f"xld: error: cannot preempt symbol: {name}\n>>> defined in ./libp.so" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr
+    assert not (tmp_path / "prog").exists()
