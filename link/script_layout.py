@@ -534,7 +534,9 @@ def _absorb(ctx, syn) -> None:
             if isinstance(c, sc.InputDesc) and c.file_pattern == "*" and \
                     any(fnmatch.fnmatchcase(syn.name, p) for p in c.patterns):
                 if cmd.name == "/DISCARD/":
-                    if syn.alloc:
+                    # (the notes it makes, .note.gnu.build-id and the like, go as GNU ld's do;
+                    # its tables cannot)
+                    if syn.alloc and syn.type != elf.SHT_NOTE:
                         raise LinkError(f"{sc.at(ctx.script, c.line)}: /DISCARD/ of the linker's own "
                                         f"{syn.name} is not supported")
                     ctx.outputs.pop(syn.name, None)          # (.riscv.attributes: no PT_ either)

@@ -111,6 +111,20 @@ def test_firmware_runs(arch, tmp_path):
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
+def test_discarded_notes_take_the_build_id(arch, tmp_path):
+    """``/DISCARD/ : { *(.note*) }`` (firmware scripts do) with --build-id, which Debian's gcc
+    passes: GNU ld drops the linker's own note with the objects' ones; xld refused it."""
+    script = tmp_path / "notes.ld"
+    script.write_text((HERE / "firmware.ld").read_text().replace("*(.note.GNU-stack)", "*(.note*)"))
+    _, gnu, xld = build(arch, tmp_path, script, link_extra=["--build-id"])
+    got = sections(arch, xld)
+    assert not any(n.startswith(".note") for n in got), got
+    assert {k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    assert "NOTE" not in readelf(arch, "-l", xld)
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
 def test_gc_sections_keeps_what_keep_names(arch, tmp_path):
     obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o",
                                            [*FLAGS, "-ffunction-sections", "-fdata-sections"])
