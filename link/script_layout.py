@@ -389,6 +389,8 @@ class _Env:
         self.cur = 0
         self.cur_sec = None           # the output section being placed (None: outside)
         self.final = False
+        self.tls_first = None         # the first TLS output section, and the template's
+        self.tls_align = 1            # alignment: its largest input's (layout.place's rule)
 
     def dot(self):
         return self.cur
@@ -482,12 +484,15 @@ def place(ctx) -> None:
     ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
     pad = 0                               # -z relro: DATA_SEGMENT_ALIGN's extra padding
     ctx.script_relro = None
+    tls = [o for o in order if o.alloc and o.flags & elf.SHF_TLS]
+    tls_align = max([_input_align(o) for o in tls] + [1])
     for k in range(8):
         final = k > 0
         values = {}
         env = _Env(ctx, values, prev)
         env.final = final
         env.relro, env.relro_pad = {}, pad
+        env.tls_first, env.tls_align = tls[0] if tls else None, tls_align
         used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
@@ -665,6 +670,13 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     env.values[a.name] = (v, tag if tag not in (sc.NUM, sc.ABS) else None)
 
 
+def _input_align(o) -> int:
+    align = 1
+    for obj, i in o.inputs:
+        align = max(align, int(obj.shdrs[i]["sh_addralign"]))
+    return align
+
+
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     s = ctx.script
     region = cmd.region if cmd is not None else None
@@ -677,9 +689,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.region}")
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
-    align = 1
-    for obj, i in o.inputs:
-        align = max(align, int(obj.shdrs[i]["sh_addralign"]))
+    align = _input_align(o)
+    if o is env.tls_first:
+        align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None
     if commons:
         st = ctx.symtab
@@ -700,8 +712,6 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         start = env.cur
     if o.alloc and not (cmd is not None and cmd.addr is not None):
         start = align_up(start, align)
-    if o.alloc and o.flags & elf.SHF_TLS and o.nobits:
-        pass
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
     o.align = max(o.align, align)

@@ -146,3 +146,20 @@ def test_copy_of_a_protected_symbol_is_refused(tmp_path, wrapper, arch):
         assert f"xld: error: cannot preempt symbol: {name}\n>>> defined in ./libp.so" in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
     assert not (tmp_path / "prog").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_tls_template_aligned_under_gnu_lds_default_script(tmp_path, wrapper, arch):
+    # the same through -T (GNU ld's own static script, printed by ld --verbose): the script's
+    # layout had the same rule to learn (arm64: p_vaddr 0x...680 with p_align 0x100)
+    verbose = subprocess.run([f"{tc.TRIPLE[arch]}-ld", "--verbose", "-static"], capture_output=True,
+                             text=True, check=True).stdout
+    script = verbose.split("=" * 50)[1].split("\n", 1)[1]
+    sources = {**TLS_ALIGN, "gnu.ld": script}
+    _, xld = differential(tmp_path, wrapper, arch, sources,
+                          [["{cc}", "-O1", "-c", "a.c", "b.c"],
+                           ["{cc}", "{ld}", "-static", "a.o", "b.o", "-o", "prog", "-Wl,-T,gnu.ld"]],
+                          ["tls 1 3 0 0 42", "aligned 0 0"])
+    with open(xld, "rb") as f:
+        tls = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_TLS"]
+        assert tls[0]["p_vaddr"] % tls[0]["p_align"] == 0 and tls[0]["p_align"] == 256
