@@ -416,6 +416,9 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
             ctx.diag.error(f"{ctx.files[st.def_file[g]].name}: symbol {name} has undefined version {ver}")
             keep[k] = False
             continue
+        if vs.local_in_node(node, base):
+            keep[k] = False
+            continue
         nodes[k] = node
         p.dyn_name[g] = base
         if hidden:

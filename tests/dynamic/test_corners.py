@@ -163,3 +163,51 @@ def test_tls_template_aligned_under_gnu_lds_default_script(tmp_path, wrapper, ar
     with open(xld, "rb") as f:
         tls = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_TLS"]
         assert tls[0]["p_vaddr"] % tls[0]["p_align"] == 0 and tls[0]["p_align"] == 256
+
+
+# --- symbol versions: a name-versioned definition is governed by its own node ------------------
+
+SYMVER = {
+    "new.c": r"""
+int foo_v1(void) { return 1; }
+int foo_v2(void) { return 2; }
+__asm__(".symver foo_v1, foo@V1");
+__asm__(".symver foo_v2, foo@@V2");
+int bar_v1 = 5;
+int bar_v2[4] = {6, 7, 8, 9};
+__asm__(".symver bar_v1, bar@V1");
+__asm__(".symver bar_v2, bar@@V2");
+int baz_v1(void) { return 3; }
+__asm__(".symver baz_v1, baz@V3");
+int qux_v1(void) { return 4; }
+__asm__(".symver qux_v1, qux@V3");
+""",
+    # V1's "local: *" hides foo@V1 and bar@V1 (GNU ld; lld since 2026); V3's global pattern
+    # keeps baz@V3 though a local one matches it too; V2's local pattern does not touch qux@V3
+    "new.map": "V1 { local: *; };\nV2 { local: qux; } V1;\nV3 { global: baz*; local: baz; qux*; } V2;\n",
+    "main.c": r"""
+#include <stdio.h>
+int foo(void); extern int bar[];
+int main(void) { printf("foo %d bar %d\n", foo(), bar[1]); return 0; }
+""",
+}
+
+
+def _exports(arch: str, lib: Path) -> set[str]:
+    """name@version of each definition in .dynsym (readelf's spelling), version symbols aside."""
+    out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "--dyn-syms", "-W", str(lib)], capture_output=True,
+                         text=True, check=True).stdout
+    return {f[7] for f in (line.split() for line in out.splitlines())
+            if len(f) >= 8 and f[4] in ("GLOBAL", "WEAK") and f[6] not in ("UND", "ABS")}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_version_script_local_hides_name_versioned_definitions(tmp_path, wrapper, arch):
+    differential(tmp_path, wrapper, arch, SYMVER,
+                 [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "new.c", "-o", "libv.so",
+                   "-Wl,--version-script=new.map"],
+                  ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-lv", "-Wl,-rpath,$ORIGIN"]],
+                 ["foo 2 bar 7"])
+    got = _exports(arch, tmp_path / "xld" / "libv.so")
+    assert {"foo@@V2", "bar@@V2", "baz@V3"} <= got and not got & {"foo@V1", "bar@V1", "qux@V3"}, got
+    assert got == _exports(arch, tmp_path / "gnu" / "libv.so")
