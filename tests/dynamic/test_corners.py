@@ -211,3 +211,28 @@ def test_version_script_local_hides_name_versioned_definitions(tmp_path, wrapper
     got = _exports(arch, tmp_path / "xld" / "libv.so")
     assert {"foo@@V2", "bar@@V2", "baz@V3"} <= got and not got & {"foo@V1", "bar@V1", "qux@V3"}, got
     assert got == _exports(arch, tmp_path / "gnu" / "libv.so")
+
+
+# --- -z common-page-size above the smallest page: the RELRO segment maps its padding -----------
+
+@pytest.mark.parametrize("mode", ["-pie", "-static"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_relro_padded_to_a_large_common_page_is_mapped(tmp_path, wrapper, arch, mode):
+    # PT_GNU_RELRO ends on a 64 KiB boundary; ld.so (or static glibc) mprotects it at the
+    # kernel's page size (4 KiB here): the range must be mapped, or it fails with ENOMEM
+    # ("cannot apply additional memory protection after relocation"). qemu-user maps the
+    # whole image span and hid it; `xld run` maps each PT_LOAD, as the kernel does.
+    src = {"main.c": '#include <stdio.h>\nstatic const char *tab[] = {"relro", "ok"};\n'
+                     'int main(void) { printf("%s %s\\n", tab[0], tab[1]); return 0; }\n'}
+    z = "-Wl,-z,relro,-z,now,-z,max-page-size=0x10000,-z,common-page-size=0x10000"
+    _, xld = differential(tmp_path, wrapper, arch, src,
+                          [["{cc}", "-O1", "-fPIE" if mode == "-pie" else "-fno-pie", "{ld}", mode, z,
+                            "main.c", "-o", "prog"]],
+                          ["relro ok"])
+    with open(xld, "rb") as f:
+        segs = list(ELFFile(f).iter_segments())
+    relro = next(s for s in segs if s["p_type"] == "PT_GNU_RELRO")
+    end = relro["p_vaddr"] + relro["p_memsz"]
+    assert end % 0x10000 == 0
+    assert any(s["p_type"] == "PT_LOAD" and s["p_vaddr"] <= relro["p_vaddr"]
+               and end <= (s["p_vaddr"] + s["p_memsz"] + 0xFFF) & ~0xFFF for s in segs)
