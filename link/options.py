@@ -461,13 +461,14 @@ _WITH_VALUE = {
 #   separate-loadable-segments   GNU ld ignores it for aarch64 and riscv64 too (with a warning)
 #   noexecheap                obsolete; GNU ld ignores it
 #   ibt, shstk                x86 only
-#   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
-#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
+#   nostart-stop-gc           xld keeps a section SEC when a live section uses
+#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both);
+#                             start-stop-gc (they do not keep it) is an error with --gc-sections
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   gcs-report=, gcs=never, gcs=implicit      reports, or the default
 _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loadable-segments", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
-              "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
+              "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               }
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
@@ -792,6 +793,8 @@ def parse(argv: list[str]) -> Options:
             o.no_undefined = z == "defs"
         elif z == "muldefs":
             o.allow_multiple_definition = True
+        elif z == "start-stop-gc":
+            pass                                # (below: the last of it and nostart-stop-gc)
         elif z in Z_PROPERTY or z.startswith("bti-report="):
             pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
@@ -801,6 +804,10 @@ def parse(argv: list[str]) -> Options:
             pass
         else:
             raise LinkError(f"unknown -z value: {z}")
+    ssgc = [z for z in o.z if z in ("start-stop-gc", "nostart-stop-gc")]
+    if ssgc and ssgc[-1] == "start-stop-gc" and o.gc_sections:
+        raise LinkError("-z start-stop-gc is not supported: with --gc-sections xld keeps every section "
+                        "SEC whose __start_SEC/__stop_SEC a live section uses (-z nostart-stop-gc)")
     if o.common_page_size is not None and (o.common_page_size <= 0
                                            or o.common_page_size & (o.common_page_size - 1)):
         raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
