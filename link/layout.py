@@ -154,6 +154,12 @@ def _init_priority(name: str) -> int:
     return 1 << 20
 
 
+def _init_order(fs) -> tuple[int, str]:
+    name = fs[0].sec_names[fs[1]]
+    prio = _init_priority(name)
+    return prio, name if prio < 1 << 20 else ""
+
+
 _UNSEEN = object()
 _ATTRIBUTES = object()
 
@@ -363,8 +369,10 @@ def assign_sections(ctx) -> None:
         obj.sec_outsec = every[b:b + n]
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
-            # stable sort by priority; .ctors/.dtors run in reverse order within a priority
-            out.inputs.sort(key=lambda fs: _init_priority(fs[0].sec_names[fs[1]]))
+            # stable sort by priority, numbered sections of one priority by name, as GNU ld's
+            # SORT_BY_INIT_PRIORITY (.ctors.65035 < .init_array.00500 < .init_array.500);
+            # .ctors/.dtors run in reverse order within a priority
+            out.inputs.sort(key=_init_order)
     ctx.outputs = outs
 
 

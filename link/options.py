@@ -117,6 +117,7 @@ class Options:
         self.dependency_file: str | None = None    # --dependency-file=F: Makefile rule of the inputs
         self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
+        self.sort_section: str | None = None       # --sort-section=name|alignment (a script's wildcards)
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.unresolved: str = "report-all"        # --unresolved-symbols=: which undefined symbols are reported
@@ -151,13 +152,11 @@ class Options:
 # Why each one may be ignored (tests/test_options.py proves every accepted option is in a
 # table: honoured, ignored for a reason, or an error):
 #   -plugin, -plugin-opt          the LTO plugin: not loaded; xld does its work (link/lto.py)
-#   --sort-section                lld applies it to linker-script input section lists only;
-#                                 xld takes no linker scripts
 #   -O                            output optimization level: never changes what runs
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -assert                       SunOS compatibility; GNU ld ignores it too
-_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--sort-section", "-O",
+_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-assert"}
@@ -386,6 +385,12 @@ def _sort_common(o: Options, v: str) -> None:
     o.sort_common = v
 
 
+def _sort_section(o: Options, v: str) -> None:
+    if v not in ("name", "alignment"):
+        raise LinkError(f"invalid section sorting option: {v}")      # (GNU ld's words)
+    o.sort_section = v
+
+
 def _compress_debug(o: Options, v: str) -> None:
     # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd would need a
     # zstd module Python 3.11 does not have
@@ -432,6 +437,7 @@ _WITH_VALUE = {
     "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
     "--package-metadata": lambda o, v: setattr(o, "package_metadata", v),
     "--sort-common": _sort_common,
+    "--sort-section": _sort_section,
     "--compress-debug-sections": _compress_debug,
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),

@@ -223,8 +223,26 @@ def _constraints(s, default) -> None:
 _SORT_KEYS = {
     "name": lambda oi: oi[0].sec_names[oi[1]],
     "alignment": lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]),       # largest first
-    "init_priority": lambda oi: init_priority(oi[0].sec_names[oi[1]]),
+    # (GNU ld: equal priorities, or names without one, by name)
+    "init_priority": lambda oi: (init_priority(oi[0].sec_names[oi[1]]), oi[0].sec_names[oi[1]]),
 }
+
+
+def _sort_inputs(ctx, d, got: list) -> None:
+    """Order one input description's sections (``got``, in file order) by its SORT_* keys.
+    --sort-section=name|alignment sorts every description with a wildcard pattern as GNU ld
+    does (the whole statement, its literal names too): SORT_BY_<key> where it has none,
+    the nested key where it has the other (SORT_NONE and SORT_BY_INIT_PRIORITY stay)."""
+    sort, sort2 = d.sort, d.sort2
+    opt = ctx.opts.sort_section
+    if opt and any(any(c in p for c in "*?[") for p in d.patterns):
+        if not sort:
+            sort = opt
+        elif sort in ("name", "alignment") and sort != opt and not sort2:
+            sort2 = opt
+    if sort in _SORT_KEYS:
+        first, then = _SORT_KEYS[sort], _SORT_KEYS.get(sort2, lambda oi: 0)
+        got.sort(key=lambda oi: (first(oi), then(oi)))
 
 
 def init_priority(name: str) -> int:
@@ -323,9 +341,7 @@ def assign(ctx) -> None:
         # GNU ld: the files in command-line order, each file's sections in its order (the
         # default assignment gathered them by default output section)
         got.sort(key=lambda oi: (oi[0].file_id, oi[1]))
-        if d.sort in _SORT_KEYS:
-            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
-            got.sort(key=lambda oi: (first(oi), then(oi)))
+        _sort_inputs(ctx, d, got)
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
@@ -1241,9 +1257,7 @@ def assign_insert(ctx) -> None:
                 obj.sec_outsec[i] = hit[1]
         dout.inputs = keep
     for d, target, got in descs:
-        if d.sort in _SORT_KEYS:
-            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
-            got.sort(key=lambda oi: (first(oi), then(oi)))
+        _sort_inputs(ctx, d, got)
     new: dict[str, OutputSection] = {}
     n = len(outs)
     for name, o in ctx.outputs.items():

@@ -236,3 +236,38 @@ def test_relro_padded_to_a_large_common_page_is_mapped(tmp_path, wrapper, arch, 
     assert end % 0x10000 == 0
     assert any(s["p_type"] == "PT_LOAD" and s["p_vaddr"] <= relro["p_vaddr"]
                and end <= (s["p_vaddr"] + s["p_memsz"] + 0xFFF) & ~0xFFF for s in segs)
+
+
+# --- constructors of one priority spelled two ways: by name, as GNU ld sorts them --------------
+
+PRIORITY = {
+    "a.c": r"""
+#include <stdio.h>
+static void a1(void) { puts("a .init_array.500"); }
+__attribute__((section(".init_array.500"), used)) static void (*p1)(void) = a1;
+static void a2(void) { puts("a .ctors.65035"); }
+__attribute__((section(".ctors.65035"), used)) static void (*p2)(void) = a2;
+static void a3(void) { puts("a .fini_array.300"); }
+__attribute__((section(".fini_array.300"), used)) static void (*p3)(void) = a3;
+int main(void) { puts("main"); return 0; }
+""",
+    "b.c": r"""
+#include <stdio.h>
+static void b1(void) { puts("b .init_array.00500"); }
+__attribute__((section(".init_array.00500"), used)) static void (*p1)(void) = b1;
+static void b3(void) { puts("b .fini_array.0300"); }
+__attribute__((section(".fini_array.0300"), used)) static void (*p3)(void) = b3;
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_equal_init_priorities_run_in_name_order(tmp_path, wrapper, arch):
+    # GNU ld's SORT_BY_INIT_PRIORITY breaks a tie by the section's name; xld kept file order
+    # (the constructors ran in another order)
+    gnu, _ = differential(tmp_path, wrapper, arch, PRIORITY,
+                          [["{cc}", "-O1", "-c", "a.c", "b.c"],
+                           ["{cc}", "{ld}", "-static", "a.o", "b.o", "-o", "prog"]],
+                          ["main"])
+    out = tc.qemu_run(arch, gnu).stdout.decode().splitlines()
+    assert out[:3] == ["a .ctors.65035", "b .init_array.00500", "a .init_array.500"], out
