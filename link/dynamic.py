@@ -874,10 +874,17 @@ def _plan_copies(ctx, p: Plan) -> None:
             ctx.diag.error(f"cannot create a copy relocation for symbol {sym.name}: it has no size "
                            f"in {dso.name}; recompile with -fPIC")
             continue
+        # the alignment the variable has in its library (its section's, as far as its address
+        # keeps it), uncapped: code may rely on it (a page-aligned buffer, vector loads)
         a = dso.section_align(sym.shndx)
         if sym.value:
             a = min(a, sym.value & -sym.value)
-        a = max(min(a, 64), 1)
+        a = max(a, 1)
+        if a > (ctx.opts.max_page_size or ctx.arch.max_page_size):
+            ctx.diag.error(f"cannot create a copy relocation for symbol {ctx.diag.sym(sym.name)}: its "
+                           f"alignment in {dso.name} ({a:#x}) is above the maximum page size; "
+                           f"recompile with -fPIE")
+            continue
         off = (off + a - 1) & -a
         align = max(align, a)
         by_addr[(dso.dso_id, sym.value)] = off

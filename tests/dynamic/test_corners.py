@@ -271,3 +271,31 @@ def test_equal_init_priorities_run_in_name_order(tmp_path, wrapper, arch):
                           ["main"])
     out = tc.qemu_run(arch, gnu).stdout.decode().splitlines()
     assert out[:3] == ["a .ctors.65035", "b .init_array.00500", "a .init_array.500"], out
+
+
+# --- a copied variable keeps the alignment it has in its library -------------------------------
+
+COPY_ALIGN = {
+    "lib.c": "char page[100] __attribute__((aligned(4096))) = {1};\nchar small = 3;\n"
+             "long al128[2] __attribute__((aligned(128))) = {5, 6};\n",
+    "main.c": r"""
+#include <stdio.h>
+#include <stdint.h>
+extern char page[100]; extern char small; extern long al128[2];
+int main(void) {
+    printf("%d %d %ld off %d %d\n", page[0], small, al128[1], (int)((uintptr_t)page & 4095),
+           (int)((uintptr_t)al128 & 127));
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_copy_relocation_keeps_the_alignment(tmp_path, wrapper, arch):
+    # xld capped a copy's alignment at 64: the page-aligned buffer landed 2944 bytes into a page
+    differential(tmp_path, wrapper, arch, COPY_ALIGN,
+                 [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libc2.so"],
+                  ["{cc}", "-O1", "-fno-pie", "-no-pie", "{ld}", "main.c", "-o", "prog", "-L.", "-lc2",
+                   "-Wl,-rpath,$ORIGIN"]],
+                 ["1 3 6 off 0 0"])
