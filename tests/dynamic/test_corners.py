@@ -299,3 +299,15 @@ def test_copy_relocation_keeps_the_alignment(tmp_path, wrapper, arch):
                   ["{cc}", "-O1", "-fno-pie", "-no-pie", "{ld}", "main.c", "-o", "prog", "-L.", "-lc2",
                    "-Wl,-rpath,$ORIGIN"]],
                  ["1 3 6 off 0 0"])
+
+
+def test_arm64_traditional_tls_dialect_is_refused_by_name(tmp_path, wrapper):
+    # GCC's -mtls-dialect=trad (general-dynamic through __tls_get_addr): refused, naming the
+    # relocation and the dialect to use, not "unknown relocation (513)"
+    src = {"lib.c": "__thread int gd_var = 11;\nint *get(void) { return &gd_var; }\n"}
+    _build("arm64", tmp_path, src, [["{cc}", "-O1", "-fPIC", "-mtls-dialect=trad", "-c", "lib.c"]], [])
+    p = subprocess.run(["aarch64-linux-gnu-gcc", "-B", str(wrapper), "-shared", "lib.o", "-o", "libt.so"],
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert p.returncode != 0 and not (tmp_path / "libt.so").exists()
+    assert "unsupported relocation R_AARCH64_TLSGD_ADR_PAGE21 against symbol gd_var" in p.stderr, p.stderr
+    assert "-mtls-dialect=desc" in p.stderr
