@@ -541,6 +541,15 @@ def nop_fill(size: int) -> bytes:
     return NOP.to_bytes(4, "little") * (size // 4)
 
 
+
+def unsupported_why(rtype: int) -> str | None:
+    """Why a relocation type the table does not carry is refused (for its error)."""
+    if 512 <= rtype <= 543:         # TLSGD_*, TLSLD_*
+        return ("general- and local-dynamic TLS (-mtls-dialect=trad) are not supported; compile "
+                "with GCC's and clang's default TLS descriptors (-mtls-dialect=desc)")
+    return None
+
+
 ARCH = Arch(
     name="arm64",
     machine=EM_AARCH64,
@@ -565,6 +574,8 @@ ARCH = Arch(
         "nop_fill": nop_fill,
         "thunk": thunk,
         "thunk_size": THUNK_SIZE,
+        # why a type the table does not carry is refused, for its error
+        "unsupported_why": unsupported_why,
     },
 )
 

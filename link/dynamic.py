@@ -416,6 +416,9 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
             ctx.diag.error(f"{ctx.files[st.def_file[g]].name}: symbol {name} has undefined version {ver}")
             keep[k] = False
             continue
+        if vs.local_in_node(node, base):
+            keep[k] = False
+            continue
         nodes[k] = node
         p.dyn_name[g] = base
         if hidden:
@@ -677,6 +680,16 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     dg = t.gid[direct]
     for g in _distinct(dg).tolist():
         dso, sym = ctx.imports[g]
+        if sym.visibility == elf.STV_PROTECTED and sym.type != elf.STT_TLS:
+            # a copy or a canonical PLT entry would make the program's address of the symbol
+            # another than the one its library uses for itself (lld's error; GNU ld's on arm64)
+            row = int(direct[np.flatnonzero(dg == g)[0]])
+            obj = ctx.files[int(t.file[row])]
+            ctx.diag.error(f"cannot preempt symbol: {ctx.diag.sym(sym.name)}\n"
+                           f">>> defined in {dso.name} (protected visibility)\n"
+                           f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}\n"
+                           f">>> recompile with -fPIE or -fPIC")
+            continue
         if sym.type in (elf.STT_FUNC, elf.STT_GNU_IFUNC):
             plt.add(g)
             p.canonical.add(g)
@@ -870,10 +883,17 @@ def _plan_copies(ctx, p: Plan) -> None:
             ctx.diag.error(f"cannot create a copy relocation for symbol {sym.name}: it has no size "
                            f"in {dso.name}; recompile with -fPIC")
             continue
+        # the alignment the variable has in its library (its section's, as far as its address
+        # keeps it), uncapped: code may rely on it (a page-aligned buffer, vector loads)
         a = dso.section_align(sym.shndx)
         if sym.value:
             a = min(a, sym.value & -sym.value)
-        a = max(min(a, 64), 1)
+        a = max(a, 1)
+        if a > (ctx.opts.max_page_size or ctx.arch.max_page_size):
+            ctx.diag.error(f"cannot create a copy relocation for symbol {ctx.diag.sym(sym.name)}: its "
+                           f"alignment in {dso.name} ({a:#x}) is above the maximum page size; "
+                           f"recompile with -fPIE")
+            continue
         off = (off + a - 1) & -a
         align = max(align, a)
         by_addr[(dso.dso_id, sym.value)] = off

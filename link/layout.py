@@ -154,6 +154,12 @@ def _init_priority(name: str) -> int:
     return 1 << 20
 
 
+def _init_order(fs) -> tuple[int, str]:
+    name = fs[0].sec_names[fs[1]]
+    prio = _init_priority(name)
+    return prio, name if prio < 1 << 20 else ""
+
+
 _UNSEEN = object()
 _ATTRIBUTES = object()
 
@@ -363,8 +369,10 @@ def assign_sections(ctx) -> None:
         obj.sec_outsec = every[b:b + n]
     for out in outs.values():
         if out.name in (".init_array", ".fini_array"):
-            # stable sort by priority; .ctors/.dtors run in reverse order within a priority
-            out.inputs.sort(key=lambda fs: _init_priority(fs[0].sec_names[fs[1]]))
+            # stable sort by priority, numbered sections of one priority by name, as GNU ld's
+            # SORT_BY_INIT_PRIORITY (.ctors.65035 < .init_array.00500 < .init_array.500);
+            # .ctors/.dtors run in reverse order within a priority
+            out.inputs.sort(key=_init_order)
     ctx.outputs = outs
 
 
@@ -439,8 +447,17 @@ def place(ctx) -> None:
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
     secs = Sections(ctx.files)
+    tls = [o for o in alloc if o.flags & elf.SHF_TLS]
     for o in alloc:
-        _size_inputs(ctx, o, secs)
+        if tls and o is tls[0]:
+            # the TLS template starts at the alignment of its most aligned section (PT_TLS's
+            # p_align, as GNU ld does): the thread pointer's offsets are computed from its
+            # start, and ld.so places the block by p_vaddr modulo p_align
+            for x in tls:
+                _size_inputs(ctx, x, secs)
+            o.align = max(x.align for x in tls)
+        elif o not in tls:
+            _size_inputs(ctx, o, secs)
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)

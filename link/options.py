@@ -129,6 +129,7 @@ class Options:
         self.dependency_file: str | None = None    # --dependency-file=F: Makefile rule of the inputs
         self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
+        self.sort_section: str | None = None       # --sort-section=name|alignment (a script's wildcards)
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
         self.unresolved: str = "report-all"        # --unresolved-symbols=: which undefined symbols are reported
@@ -169,13 +170,11 @@ class Options:
 # Why each one may be ignored (tests/test_options.py proves every accepted option is in a
 # table: honoured, ignored for a reason, or an error):
 #   -plugin, -plugin-opt          the LTO plugin: not loaded; xld does its work (link/lto.py)
-#   --sort-section                lld applies it to linker-script input section lists only;
-#                                 xld takes no linker scripts
 #   -O                            output optimization level: never changes what runs
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -assert                       SunOS compatibility; GNU ld ignores it too
-_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "--sort-section", "-O",
+_IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-assert"}
@@ -424,6 +423,12 @@ def _sort_common(o: Options, v: str) -> None:
     o.sort_common = v
 
 
+def _sort_section(o: Options, v: str) -> None:
+    if v not in ("name", "alignment"):
+        raise LinkError(f"invalid section sorting option: {v}")      # (GNU ld's words)
+    o.sort_section = v
+
+
 def _compress_debug(o: Options, v: str) -> None:
     # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd would need a
     # zstd module Python 3.11 does not have
@@ -470,6 +475,7 @@ _WITH_VALUE = {
     "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
     "--package-metadata": lambda o, v: setattr(o, "package_metadata", v),
     "--sort-common": _sort_common,
+    "--sort-section": _sort_section,
     "--compress-debug-sections": _compress_debug,
     "--unresolved-symbols": _unresolved,
     "--require-defined": lambda o, v: (o.undefined.append(v), o.require_defined.append(v)),
@@ -499,13 +505,14 @@ _WITH_VALUE = {
 #   separate-loadable-segments   GNU ld ignores it for aarch64 and riscv64 too (with a warning)
 #   noexecheap                obsolete; GNU ld ignores it
 #   ibt, shstk                x86 only
-#   start-stop-gc, nostart-stop-gc   xld keeps a section SEC when a live section uses
-#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both)
+#   nostart-stop-gc           xld keeps a section SEC when a live section uses
+#                             __start_SEC/__stop_SEC (the default of GNU ld and lld both);
+#                             start-stop-gc (they do not keep it) is an error with --gc-sections
 #   keep-text-section-prefix, nokeep-text-section-prefix   output section names only
 #   gcs-report=, gcs=never, gcs=implicit      reports, or the default
 _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loadable-segments", "text",
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
-              "ibt", "shstk", "start-stop-gc", "nostart-stop-gc", "keep-text-section-prefix",
+              "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               }
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
@@ -830,6 +837,8 @@ def parse(argv: list[str]) -> Options:
             o.no_undefined = z == "defs"
         elif z == "muldefs":
             o.allow_multiple_definition = True
+        elif z == "start-stop-gc":
+            pass                                # (below: the last of it and nostart-stop-gc)
         elif z in Z_PROPERTY or z.startswith("bti-report="):
             pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
@@ -839,6 +848,10 @@ def parse(argv: list[str]) -> Options:
             pass
         else:
             raise LinkError(f"unknown -z value: {z}")
+    ssgc = [z for z in o.z if z in ("start-stop-gc", "nostart-stop-gc")]
+    if ssgc and ssgc[-1] == "start-stop-gc" and o.gc_sections:
+        raise LinkError("-z start-stop-gc is not supported: with --gc-sections xld keeps every section "
+                        "SEC whose __start_SEC/__stop_SEC a live section uses (-z nostart-stop-gc)")
     if o.common_page_size is not None and (o.common_page_size <= 0
                                            or o.common_page_size & (o.common_page_size - 1)):
         raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")

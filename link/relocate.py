@@ -110,8 +110,12 @@ def scan(ctx) -> None:
         if rt in seen:
             continue
         seen.add(rt)
+        name = ctx.arch.reloc_name(rt)
+        what = f"unknown relocation ({rt})" if name.endswith(str(rt)) else f"unsupported relocation {name}"
+        why = ctx.arch.hooks.get("unsupported_why", lambda _: None)(rt)
         ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                       f"unknown relocation ({rt}) against symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
+                       f"{what} against symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}"
+                       + (f"; {why}" if why else ""))
     # sites must lie inside their section: the last end of each part against its size, then
     # (only when some part has one past its end) row by row
     end = t.offset + t.width

@@ -223,8 +223,26 @@ def _constraints(s, default) -> None:
 _SORT_KEYS = {
     "name": lambda oi: oi[0].sec_names[oi[1]],
     "alignment": lambda oi: -int(oi[0].shdrs[oi[1]]["sh_addralign"]),       # largest first
-    "init_priority": lambda oi: init_priority(oi[0].sec_names[oi[1]]),
+    # (GNU ld: equal priorities, or names without one, by name)
+    "init_priority": lambda oi: (init_priority(oi[0].sec_names[oi[1]]), oi[0].sec_names[oi[1]]),
 }
+
+
+def _sort_inputs(ctx, d, got: list) -> None:
+    """Order one input description's sections (``got``, in file order) by its SORT_* keys.
+    --sort-section=name|alignment sorts every description with a wildcard pattern as GNU ld
+    does (the whole statement, its literal names too): SORT_BY_<key> where it has none,
+    the nested key where it has the other (SORT_NONE and SORT_BY_INIT_PRIORITY stay)."""
+    sort, sort2 = d.sort, d.sort2
+    opt = ctx.opts.sort_section
+    if opt and any(any(c in p for c in "*?[") for p in d.patterns):
+        if not sort:
+            sort = opt
+        elif sort in ("name", "alignment") and sort != opt and not sort2:
+            sort2 = opt
+    if sort in _SORT_KEYS:
+        first, then = _SORT_KEYS[sort], _SORT_KEYS.get(sort2, lambda oi: 0)
+        got.sort(key=lambda oi: (first(oi), then(oi)))
 
 
 def init_priority(name: str) -> int:
@@ -323,9 +341,7 @@ def assign(ctx) -> None:
         # GNU ld: the files in command-line order, each file's sections in its order (the
         # default assignment gathered them by default output section)
         got.sort(key=lambda oi: (oi[0].file_id, oi[1]))
-        if d.sort in _SORT_KEYS:
-            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
-            got.sort(key=lambda oi: (first(oi), then(oi)))
+        _sort_inputs(ctx, d, got)
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
@@ -389,6 +405,8 @@ class _Env:
         self.cur = 0
         self.cur_sec = None           # the output section being placed (None: outside)
         self.final = False
+        self.tls_first = None         # the first TLS output section, and the template's
+        self.tls_align = 1            # alignment: its largest input's (layout.place's rule)
 
     def dot(self):
         return self.cur
@@ -482,12 +500,15 @@ def place(ctx) -> None:
     ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
     pad = 0                               # -z relro: DATA_SEGMENT_ALIGN's extra padding
     ctx.script_relro = None
+    tls = [o for o in order if o.alloc and o.flags & elf.SHF_TLS]
+    tls_align = max([_input_align(o) for o in tls] + [1])
     for k in range(8):
         final = k > 0
         values = {}
         env = _Env(ctx, values, prev)
         env.final = final
         env.relro, env.relro_pad = {}, pad
+        env.tls_first, env.tls_align = tls[0] if tls else None, tls_align
         used = ctx.nphdr
         _walk(ctx, env, order, final)
         prev = values
@@ -534,7 +555,9 @@ def _absorb(ctx, syn) -> None:
             if isinstance(c, sc.InputDesc) and c.file_pattern == "*" and \
                     any(fnmatch.fnmatchcase(syn.name, p) for p in c.patterns):
                 if cmd.name == "/DISCARD/":
-                    if syn.alloc:
+                    # (the notes it makes, .note.gnu.build-id and the like, go as GNU ld's do;
+                    # its tables cannot)
+                    if syn.alloc and syn.type != elf.SHT_NOTE:
                         raise LinkError(f"{sc.at(ctx.script, c.line)}: /DISCARD/ of the linker's own "
                                         f"{syn.name} is not supported")
                     ctx.outputs.pop(syn.name, None)          # (.riscv.attributes: no PT_ either)
@@ -663,6 +686,13 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     env.values[a.name] = (v, tag if tag not in (sc.NUM, sc.ABS) else None)
 
 
+def _input_align(o) -> int:
+    align = 1
+    for obj, i in o.inputs:
+        align = max(align, int(obj.shdrs[i]["sh_addralign"]))
+    return align
+
+
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     s = ctx.script
     region = cmd.region if cmd is not None else None
@@ -675,9 +705,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.region}")
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
-    align = 1
-    for obj, i in o.inputs:
-        align = max(align, int(obj.shdrs[i]["sh_addralign"]))
+    align = _input_align(o)
+    if o is env.tls_first:
+        align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None
     if commons:
         st = ctx.symtab
@@ -698,8 +728,6 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         start = env.cur
     if o.alloc and not (cmd is not None and cmd.addr is not None):
         start = align_up(start, align)
-    if o.alloc and o.flags & elf.SHF_TLS and o.nobits:
-        pass
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
     o.align = max(o.align, align)
@@ -1229,9 +1257,7 @@ def assign_insert(ctx) -> None:
                 obj.sec_outsec[i] = hit[1]
         dout.inputs = keep
     for d, target, got in descs:
-        if d.sort in _SORT_KEYS:
-            first, then = _SORT_KEYS[d.sort], _SORT_KEYS.get(d.sort2, lambda oi: 0)
-            got.sort(key=lambda oi: (first(oi), then(oi)))
+        _sort_inputs(ctx, d, got)
     new: dict[str, OutputSection] = {}
     n = len(outs)
     for name, o in ctx.outputs.items():

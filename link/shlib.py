@@ -29,9 +29,9 @@ _VERDAUX = struct.Struct("<II")           # vda_name, vda_next
 
 class SharedSym:
     """One definition a shared object exports."""
-    __slots__ = ("name", "index", "version", "type", "bind", "size", "value", "shndx")
+    __slots__ = ("name", "index", "version", "type", "bind", "size", "value", "shndx", "visibility")
 
-    def __init__(self, name, index, version, typ, bind, size, value, shndx):
+    def __init__(self, name, index, version, typ, bind, size, value, shndx, visibility=elf.STV_DEFAULT):
         self.name = name            # without the version
         self.index = index          # .dynsym index in the shared object
         self.version = version      # version name (e.g. "GLIBC_2.17"), or None (unversioned)
@@ -40,6 +40,7 @@ class SharedSym:
         self.size = size
         self.value = value
         self.shndx = shndx
+        self.visibility = visibility    # STV_DEFAULT or STV_PROTECTED (bound in its object)
 
 
 class SharedFile:
@@ -172,7 +173,7 @@ class SharedFile:
                 if v > VER_NDX_GLOBAL:
                     ver = self.verdef.get(v)
             self.exports[nm] = SharedSym(nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i],
-                                         values[i], int(shndx[i]))
+                                         values[i], int(shndx[i]), int(vis[i]))
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its

@@ -215,6 +215,24 @@ class Versions:
             out[k] = (False, None) if any(m(names[k]) for m in local) else (True, None)
         return out
 
+    def local_in_node(self, node: Node, name: str) -> bool:
+        """Whether a definition that names its version (.symver's foo@V1, foo@@V1) is made
+        local: as GNU ld decides, by its own node only, when one of its local patterns
+        matches the name and none of its global ones does (``V1 { local: *; };`` hides
+        foo@V1; another node's patterns do not touch it)."""
+        plain = None
+
+        def hit(patterns, cxx) -> bool:
+            nonlocal plain
+            if any(fnmatch.fnmatchcase(name, q) if _is_glob(q) else q == name for q in patterns):
+                return True
+            if cxx and name.startswith("_Z"):
+                plain = demangle(name) if plain is None else plain
+                return any(q[1:] == plain if q.startswith("=") else fnmatch.fnmatchcase(plain, q)
+                           for q in cxx)
+            return False
+        return hit(node.locals, node.locals_cxx) and not hit(node.globals, node.globals_cxx)
+
     def matches(self, name: str) -> bool:
         """Whether a global pattern names ``name`` (a dynamic list's question)."""
         if name in self.exact or any(fnmatch.fnmatchcase(name, p) for p, _ in self.globs):

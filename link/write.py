@@ -17,6 +17,7 @@ from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
 
+MIN_PAGE = 0x1000     # the smallest page a Linux arm64/riscv64 kernel runs with
 _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R | elf.PF_W,
               SEG_RW: elf.PF_R | elf.PF_W, SEG_RWX: elf.PF_R | elf.PF_W | elf.PF_X}
 
@@ -723,10 +724,23 @@ def program_headers(ctx) -> np.ndarray:
     # ELF wants PT_LOAD entries in ascending p_vaddr (--section-start can place a later
     # segment below an earlier one)
     xonly = ctx.opts.execute_only           # (checked against the architecture in the driver)
+    relro = [s for s in ctx.segments if s[0] == SEG_RELRO]
+    srelro = ctx.script_relro
+    relro_end = None                        # where PT_GNU_RELRO ends (the default layout's)
+    if srelro is None and relro and ctx.opts.relro:
+        page = min(ctx.opts.common_page_size or ctx.arch.common_page_size, maxpage)
+        relro_end = align_up(relro[0][4], page)
     for cls, vaddr, off, fend, mend, *paddr in sorted(ctx.segments, key=lambda seg: seg[1]):
         # p_paddr: the load address (a linker script's AT), else the address
         # (a script's segment may carry its own flags: sections that share a page, RWX)
         flags = paddr[1] if len(paddr) > 1 else elf.PF_X if xonly and cls == SEG_RX else _SEG_FLAGS[cls]
+        if relro_end is not None and cls == SEG_RELRO and relro_end > align_up(mend, MIN_PAGE):
+            # PT_GNU_RELRO reaches past the pages the segment maps (-z common-page-size
+            # above the smallest page): ld.so's mprotect of that range would fail (ENOMEM,
+            # "cannot apply additional memory protection after relocation") on a kernel
+            # with smaller pages; the segment's memory takes the padding, as lld's
+            # .relro_padding does
+            mend = relro_end
         rows.append((elf.PT_LOAD, flags, off, vaddr, paddr[0] if paddr else vaddr,
                      fend - off, mend - vaddr, maxpage))
     if ctx.dyn is not None:
@@ -734,8 +748,6 @@ def program_headers(ctx) -> np.ndarray:
     if ctx.tls_range is not None:
         start, end, align, foff, filesz = ctx.tls_range
         rows.append((elf.PT_TLS, elf.PF_R, foff, start, start, filesz, end - start, align))
-    relro = [s for s in ctx.segments if s[0] == SEG_RELRO]
-    srelro = ctx.script_relro
     if srelro is not None:      # a script's DATA_SEGMENT_ALIGN .. DATA_SEGMENT_RELRO_END
         start, end = srelro
         # (DATA_SEGMENT_ALIGN's address may fall short of the first section's, which its
@@ -745,11 +757,9 @@ def program_headers(ctx) -> np.ndarray:
             start = max(start, seg[1])
             off = seg[2] + (start - seg[1])
             rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, start, start, end - start, end - start, 1))
-    elif relro and ctx.opts.relro:
+    elif relro_end is not None:
         _, vaddr, off, fend, mend = relro[0]
-        page = ctx.opts.common_page_size or ctx.arch.common_page_size
-        rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off,
-                     align_up(mend, page) - vaddr, 1))
+        rows.append((elf.PT_GNU_RELRO, elf.PF_R, off, vaddr, vaddr, fend - off, relro_end - vaddr, 1))
     for notes in layout.note_groups(alloc):
         a, b = notes[0], notes[-1]
         rows.append((elf.PT_NOTE, elf.PF_R, a.offset, a.addr, a.addr, b.offset + b.size - a.offset,

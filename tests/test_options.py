@@ -134,6 +134,9 @@ ERRORS = [
     (["--orphan-handling=keep"], "unknown --orphan-handling mode: keep"),
     (["--unique"], "--unique is not supported"),
     (["--verbose"], "--verbose is not supported"),
+    # __start_/__stop_ users keep their sections in xld's gc; GNU ld's start-stop-gc drops them
+    (["--gc-sections", "-z", "start-stop-gc"], "-z start-stop-gc is not supported"),
+    (["-z", "start-stop-gc", "--gc-sections"], "-z start-stop-gc is not supported"),
 ]
 
 

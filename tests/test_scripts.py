@@ -111,6 +111,47 @@ def test_firmware_runs(arch, tmp_path):
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
+def test_discarded_notes_take_the_build_id(arch, tmp_path):
+    """``/DISCARD/ : { *(.note*) }`` (firmware scripts do) with --build-id, which Debian's gcc
+    passes: GNU ld drops the linker's own note with the objects' ones; xld refused it."""
+    script = tmp_path / "notes.ld"
+    script.write_text((HERE / "firmware.ld").read_text().replace("*(.note.GNU-stack)", "*(.note*)"))
+    _, gnu, xld = build(arch, tmp_path, script, link_extra=["--build-id"])
+    got = sections(arch, xld)
+    assert not any(n.startswith(".note") for n in got), got
+    assert {k: v[:2] for k, v in got.items()} == {k: v[:2] for k, v in sections(arch, gnu).items()}
+    assert "NOTE" not in readelf(arch, "-l", xld)
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+
+
+SORTED = {
+    "a.s": ('.section .tbl.zz,"a"\n.byte 1\n.section .tbl.aa,"a"\n.byte 2\n.section .tbl,"a"\n.byte 3\n'
+            '.section .tbl.mm,"a"\n.balign 8\n.byte 4\n.text\n.globl _start\n_start:\n.word 0\n'),
+    "b.s": ('.section .tbl.bb,"a"\n.balign 4\n.byte 5\n.section .tbl.aa,"a"\n.balign 16\n.byte 7\n'
+            '.section .tbl,"a"\n.byte 6\n'),
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("sort", [None, "name", "alignment"])
+@pytest.mark.parametrize("rule", ["*(.tbl .tbl.*)", "*(SORT_BY_ALIGNMENT(.tbl.*)) *(SORT_NONE(.tbl))",
+                                  "*(SORT_BY_INIT_PRIORITY(.tbl.*)) *(.tbl)"])
+def test_sort_section_matches_gnu_ld(arch, sort, rule, tmp_path):
+    """--sort-section=name|alignment sorts every wildcard statement of the script (its
+    literal names too) as GNU ld does, nested under an explicit SORT_BY_* of the other key;
+    xld ignored it. SORT_BY_INIT_PRIORITY's ties (and names without a number) go by name."""
+    objs = [tc.assemble(arch, text, tmp_path / name.replace(".s", ".o")) for name, text in SORTED.items()]
+    script = tmp_path / "t.ld"
+    script.write_text(f"SECTIONS {{ .text : {{ *(.text) }} .tbl : {{ {rule} }} }}\n")
+    extra = [f"--sort-section={sort}"] if sort else []
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu.elf", ["-T", str(script), *extra])
+    res = tc.xld_link(["-T", script, *extra, "-o", tmp_path / "xld.elf", *objs])
+    assert res.status == 0, res.stderr
+    want = objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == want
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
 def test_gc_sections_keeps_what_keep_names(arch, tmp_path):
     obj = tc.compiler("gcc", arch).compile(HERE / "firmware.c", tmp_path / "fw.o",
                                            [*FLAGS, "-ffunction-sections", "-fdata-sections"])

@@ -45,16 +45,17 @@ def dynamic(path: Path) -> dict:
                         out["relocs"][r["r_info_type"]] += 1
         dynsym = e.get_section_by_name(".dynsym")
         versym = e.get_section_by_name(".gnu.version")
+        names = _version_names(e)
         if dynsym is not None:
             for i, s in enumerate(dynsym.iter_symbols()):
                 if not i:
                     continue
                 ver = ""
                 if versym is not None:
-                    v = versym.get_symbol(i)
-                    if v["ndx"] not in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL") and v.name:
-                        hidden = v.entry["ndx"] & 0x8000
-                        ver = ("@" if hidden else "@@") + str(v.name)
+                    ndx = versym.get_symbol(i)["ndx"]
+                    if ndx not in ("VER_NDX_LOCAL", "VER_NDX_GLOBAL") and ndx & 0x7FFF in names:
+                        hidden = ndx & 0x8000
+                        ver = ("@" if hidden else "@@") + names[ndx & 0x7FFF]
                 if s["st_shndx"] == "SHN_UNDEF":
                     out["undefined"].add(s.name)
                     if s["st_info"]["type"] == "STT_FUNC":
@@ -63,3 +64,20 @@ def dynamic(path: Path) -> dict:
                     out["exports"].add((s.name + ver, s["st_info"]["type"], s["st_info"]["bind"]))
         return out
 
+
+
+def _version_names(e: ELFFile) -> dict[int, str]:
+    """.gnu.version's indexes -> version names (those the object defines, those it needs)."""
+    out = {}
+    vd = e.get_section_by_name(".gnu.version_d")
+    if vd is not None:
+        for ver, aux in vd.iter_versions():
+            first = next(iter(aux), None)
+            if first is not None and ver["vd_ndx"] > 1:
+                out[ver["vd_ndx"]] = first.name
+    vr = e.get_section_by_name(".gnu.version_r")
+    if vr is not None:
+        for _, aux in vr.iter_versions():
+            for a in aux:
+                out[a["vna_other"]] = a.name
+    return out
