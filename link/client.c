@@ -1,5 +1,5 @@
 /* The lean client of the warm server (link/client.py), compiled: what ``xld install-ld-wrapper
- * DIR`` writes as DIR/ld when the host has a C compiler (tools/ld_wrapper.py builds it, checks
+ * DIR`` writes as DIR/ld and DIR/xld-run when the host has a C compiler (tools/ld_wrapper.py builds it, checks
  * it and otherwise keeps the sh wrapper).
  *
  * Why: the Python lean client (``python -I -S``) spends ~9 ms of CPU starting its interpreter
@@ -15,6 +15,7 @@
  *   XLD_PACKAGE_DIR  link/client.py's PACKAGE_DIR (.../xld/link)
  *   XLD_CLIENT_PY    link/client.py
  *   XLD_LEAN_CODE    the ``-c`` program of client.lean_argv
+ *   XLD_KIND         "ld" (DIR/ld: ``lean_main(["ld", *ARGS])``) or "run" (DIR/xld-run: ``xld run``)
  * A server of another interpreter or code declines the key (link/server.py), and the key is
  * written out here only from ASCII parts of the environment: anything else goes to the Python
  * client, which decodes it as Python does.
@@ -44,8 +45,10 @@ extern char **environ;
 #define PROTOCOL "xld-server-3"
 #define SUN_PATH_MAX 107
 
-static char **args;          /* ld's arguments (argv + 1) */
+static char **args;          /* this program's arguments (argv + 1) */
 static int nargs;
+static char **cmd;           /* the command's: XLD_KIND "run" puts "run" first (client.lean_main) */
+static int ncmd;
 static int sock = -1;
 static volatile sig_atomic_t sent;
 
@@ -65,12 +68,12 @@ static void exec_or_fail(char **argv) {
 /* ``python -m xld.link ARGS``: what the Python client execs when there is no server to take
  * the command. */
 static void exec_full(void) {
-    char **argv = calloc(nargs + 4, sizeof *argv);
+    char **argv = calloc(ncmd + 4, sizeof *argv);
     if (!argv) _exit(1);
     argv[0] = XLD_PYTHON;
     argv[1] = "-m";
     argv[2] = "xld.link";
-    memcpy(argv + 3, args, nargs * sizeof *argv);
+    memcpy(argv + 3, cmd, ncmd * sizeof *argv);
     exec_or_fail(argv);
 }
 
@@ -86,7 +89,7 @@ static void exec_python_client(void) {
     argv[2] = "-S";
     argv[3] = "-c";
     argv[4] = XLD_LEAN_CODE;
-    argv[5] = "ld";
+    argv[5] = XLD_KIND;
     memcpy(argv + 6, args, nargs * sizeof *argv);
     exec_or_fail(argv);
 }
@@ -388,9 +391,9 @@ static void request(struct buf *b, const struct buf *key) {
     umask(mask);
     snprintf(num, sizeof num, "%u", (unsigned)mask);
     field(b, num);
-    snprintf(num, sizeof num, "%d", nargs);
+    snprintf(num, sizeof num, "%d", ncmd);
     field(b, num);
-    for (int i = 0; i < nargs; i++) field(b, args[i]);
+    for (int i = 0; i < ncmd; i++) field(b, cmd[i]);
     field(b, "6");
     limit(b, "RLIMIT_AS", RLIMIT_AS);
     limit(b, "RLIMIT_DATA", RLIMIT_DATA);
@@ -471,6 +474,16 @@ int main(int argc, char **argv) {
     static const char *not_served[] = {"nm", "objdump", "demo", "bench", "install-ld-wrapper", "diff"};
     args = argv + 1;
     nargs = argc - 1;
+    if (strcmp(XLD_KIND, "run") == 0) {
+        cmd = calloc(argc + 1, sizeof *cmd);
+        if (!cmd) _exit(1);
+        cmd[0] = "run";
+        memcpy(cmd + 1, args, nargs * sizeof *cmd);
+        ncmd = nargs + 1;
+    } else {
+        cmd = args;
+        ncmd = nargs;
+    }
     struct buf key = {0};
     if (argc == 2 && strcmp(argv[1], "--xld-native-client-key") == 0) {
         char name[25];
@@ -482,9 +495,9 @@ int main(int argc, char **argv) {
     if (!enabled()) exec_full();
     struct stat st;
     if (stat(XLD_CLIENT_PY, &st) != 0 || !S_ISREG(st.st_mode)) exec_full();
-    if (nargs > 0)
+    if (ncmd > 0)
         for (int i = 0; i < 6; i++)
-            if (strcmp(args[0], not_served[i]) == 0) exec_full();
+            if (strcmp(cmd[0], not_served[i]) == 0) exec_full();
     if (!plain_environment() || !coerce_locale() || !key_text(&key)) exec_python_client();
     struct buf dir = {0}, path = {0}, body = {0};
     if (!socket_dir(&dir)) exec_full();

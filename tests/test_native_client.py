@@ -34,7 +34,7 @@ def native(tmp_path_factory):
     tc.require("cc")
     d = tmp_path_factory.mktemp("native")
     ld = install(d)
-    assert ld.read_bytes()[:4] == b"\x7fELF"
+    assert ld.read_bytes()[:4] == b"\x7fELF" and (d / "xld-run").read_bytes()[:4] == b"\x7fELF"
     return d
 
 
@@ -94,7 +94,8 @@ def requests_seen(env, cwd, commands) -> list[bytes]:
 @pytest.mark.parametrize("extra", [{}, {"PYTHONXLD": "z=1", "PYTHONNOUSERSITE": "1", "HOME": "/nowhere"},
                                    {"LANG": "C", "LC_ALL": ""}, {"LANG": None}, {"LC_ALL": "C"},
                                    {"LC_CTYPE": "C.UTF-8", "LANG": "C"}])
-def test_the_native_client_sends_what_the_python_client_sends(native, server_env, tmp_path, extra):
+@pytest.mark.parametrize("kind", ["ld", "run"])
+def test_the_native_client_sends_what_the_python_client_sends(native, server_env, tmp_path, extra, kind):
     """The same request bytes (installation key, umask, arguments, limits, environment): with
     this environment, with other PYTHON* variables and HOME, and under the C locale (which the
     Python client's interpreter coerces, PEP 538: it sets LC_CTYPE, and so does the native
@@ -104,11 +105,11 @@ def test_the_native_client_sends_what_the_python_client_sends(native, server_env
     env.update(extra)
     env = {k: v for k, v in env.items() if v is not None}
     args = ["--version", "-o", "x y", "ärger"]
-    python_cmd = [*client.lean_argv(sys.executable), "ld", *args]
-    native_cmd = [str(native / "ld"), *args]
+    python_cmd = [*client.lean_argv(sys.executable), kind, *args]
+    native_cmd = [str(native / {"ld": "ld", "run": "xld-run"}[kind]), *args]
     py, nat = requests_seen(env, tmp_path, [python_cmd, native_cmd])
     assert py[0] is not None and py[0].startswith(client.PROTOCOL + b"\0")
-    assert nat == py and py[1] == 1 and b"cannot open" in py[3]
+    assert nat == py and py[1] != 0 and b"xld: error:" in py[3]
     if extra.get("LANG", "") in ("C", None) and "LC_CTYPE" not in extra:
         assert b"\0LC_CTYPE=C.UTF-8" in py[0]
 
@@ -193,3 +194,20 @@ def test_the_native_client_hands_odd_environments_to_the_python_client(native, s
     assert py[0] is not None and nat == py and py[1] == 0
     off = requests_seen(dict(server_env, XLD_SERVER="0"), tmp_path, [[str(native / "ld"), "--version"]])
     assert off[0][0] is None and off[0][1:] == py[1:]
+
+
+def test_native_xld_run_is_served_with_the_program_status(native, server_env, tmp_path):
+    """DIR/xld-run PROG ARGS: `xld run`, served, with the program's output and status, as the
+    full command gives them."""
+    (tmp_path / "hello.c").write_text(HELLO)
+    exe = tmp_path / "hello"
+    subprocess.run([tc.require("aarch64-linux-gnu-gcc"), "-static", str(tmp_path / "hello.c"), "-o", str(exe)],
+                   check=True)
+    runs = [subprocess.run([native / "xld-run", exe, "a", "b"], env=env, capture_output=True, timeout=120)
+            for env in (dict(server_env, XLD_SERVER="0"), server_env)]
+    wait_for_socket(server_env)
+    runs.append(subprocess.run([native / "xld-run", exe, "a", "b"], env=server_env, capture_output=True,
+                               timeout=120))
+    assert {(p.returncode, p.stdout, p.stderr) for p in runs} == {(7, b"hello 3\n", b"")}
+    log = served(server_env)
+    assert len(log) == 1 and "'run'" in log[0] and "status=7" in log[0]

@@ -8,9 +8,9 @@ which hands the link to the warm server and otherwise ``exec``s ``python -m xld.
 command; if the client's file is gone (xld moved), the wrapper runs the full command itself.
 ``DIR/xld-run`` is ``xld run`` the same way, for a test runner's emulator setting.
 
-Where the host has a C compiler (``cc``), DIR/ld is instead link/client.c compiled with this
-installation's constants: the same client without the interpreter's start (~9 ms of CPU of
-every served link).  It is installed only after it gave the Python client's installation key
+Where the host has a C compiler (``cc``), DIR/ld and DIR/xld-run are instead link/client.c
+compiled with this installation's constants: the same client without the interpreter's start
+(~9 ms of CPU of every served link or run).  It is installed only after it gave the Python client's installation key
 for two environments; if anything fails (no compiler, an error, a different key) the sh wrapper
 stays, silently.  ``--sh`` keeps the sh wrapper.
 """
@@ -21,7 +21,7 @@ import sys
 
 USAGE = ("usage: xld install-ld-wrapper [--sh] DIR   (then: gcc -B DIR ..., clang -fuse-ld=DIR/ld ...;\n"
          "       DIR/xld-run PROG ARGS is xld run, for a test runner's emulator setting;\n"
-         "       --sh: DIR/ld is a sh script, not the compiled lean client)\n")
+         "       --sh: DIR/ld and DIR/xld-run are sh scripts, not the compiled lean client)\n")
 # what the compiled client's constants are, from the lean client's own interpreter
 _QUERY = ("import sys; sys.path.append({pkg!r}); import client; "
           "e = client.environment(); "
@@ -49,10 +49,11 @@ def _c_string(text: str) -> str:
                          for b in text.encode("utf-8", "surrogateescape")) + '"'
 
 
-def native_client(path: str, timeout: float = 60.0) -> bool:
-    """Build link/client.c for this installation as ``path``; False (and nothing written) when
-    there is no host compiler, the build fails, or the program's installation key differs from
-    the Python client's in this environment or in one with other PYTHON* variables and HOME."""
+def native_clients(d: str, timeout: float = 60.0) -> list[str]:
+    """Build link/client.c for this installation as ``d``/ld and ``d``/xld-run; the names
+    written.  None when there is no host compiler, and none that failed to build or whose
+    installation key differs from the Python client's (in this environment, and in one with
+    other PYTHON* variables and HOME)."""
     import ast
     import shutil
     import subprocess
@@ -61,12 +62,12 @@ def native_client(path: str, timeout: float = 60.0) -> bool:
     src = os.path.join(client.PACKAGE_DIR, "client.c")
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     python = os.path.abspath(sys.executable)
-    lean = client.lean_argv(python)
     if cc is None or not os.path.isfile(src) or not os.path.isfile(os.path.join(client.PACKAGE_DIR, "client.py")):
-        return False
+        return []
     envs = [dict(os.environ),
             {**{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
              "HOME": "/nonexistent/xld-key-check", "PYTHONNOUSERSITE": "1", "PYTHONXLDCHECK": "b=a"}]
+    written = []
     try:
         with tempfile.TemporaryDirectory(prefix="xld-client-") as tmp:
             want = []
@@ -75,32 +76,44 @@ def native_client(path: str, timeout: float = 60.0) -> bool:
                                    capture_output=True, text=True, env=env, timeout=timeout,
                                    cwd=tmp, errors="surrogateescape")
                 if q.returncode != 0:
-                    return False
+                    return []
                 want.append(ast.literal_eval(q.stdout.strip()))
             executable, version, package_dir, _ = want[0]
-            consts = {"XLD_PYTHON": python, "XLD_EXECUTABLE": executable, "XLD_VERSION": version,
-                      "XLD_PACKAGE_DIR": package_dir, "XLD_CLIENT_PY": os.path.join(package_dir, "client.py"),
-                      "XLD_LEAN_CODE": lean[4]}
             with open(src) as f:
-                text = "".join(f"#define {k} {_c_string(v)}\n" for k, v in consts.items()) + f.read()
-            c_file, exe = os.path.join(tmp, "client.c"), os.path.join(tmp, "ld")
-            with open(c_file, "w") as f:
-                f.write(text)
-            b = subprocess.run([cc, "-O2", "-o", exe, c_file], capture_output=True, timeout=timeout, cwd=tmp)
-            if b.returncode != 0:
-                return False
-            for env, (*_, key) in zip(envs, want):
-                r = subprocess.run([exe, "--xld-native-client-key"], capture_output=True, env=env,
-                                   timeout=timeout, cwd=tmp)
-                expected = (client.key_name(key) + "\n" + key).encode("utf-8", "surrogateescape")
-                if r.returncode != 0 or r.stdout != expected:
-                    return False
-            os.chmod(exe, 0o755)
-            shutil.move(exe, path + ".tmp")
-            os.replace(path + ".tmp", path)
-            return True
+                body = f.read()
+            builds = []
+            for kind, name in (("ld", "ld"), ("run", "xld-run")):
+                consts = {"XLD_PYTHON": python, "XLD_EXECUTABLE": executable, "XLD_VERSION": version,
+                          "XLD_PACKAGE_DIR": package_dir,
+                          "XLD_CLIENT_PY": os.path.join(package_dir, "client.py"),
+                          "XLD_LEAN_CODE": client.lean_argv(python)[4], "XLD_KIND": kind}
+                c_file, exe = os.path.join(tmp, name + ".c"), os.path.join(tmp, name)
+                with open(c_file, "w") as f:
+                    f.write("".join(f"#define {k} {_c_string(v)}\n" for k, v in consts.items()) + body)
+                builds.append((name, exe, subprocess.Popen([cc, "-O2", "-o", exe, c_file], cwd=tmp,
+                                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+            for name, exe, proc in builds:
+                if proc.wait(timeout=timeout) != 0 or not _same_key(exe, envs, want, tmp, timeout):
+                    continue
+                os.chmod(exe, 0o755)
+                shutil.move(exe, os.path.join(d, name + ".tmp"))
+                os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
+                written.append(name)
     except (OSError, subprocess.SubprocessError, ValueError, SyntaxError):
-        return False
+        pass
+    return written
+
+
+def _same_key(exe: str, envs, want, cwd: str, timeout: float) -> bool:
+    """Whether the compiled client gives the Python client's installation key in ``envs``."""
+    import subprocess
+    from xld.link import client
+    for env, (*_, key) in zip(envs, want):
+        r = subprocess.run([exe, "--xld-native-client-key"], capture_output=True, env=env,
+                           timeout=timeout, cwd=cwd)
+        if r.returncode != 0 or r.stdout != (client.key_name(key) + "\n" + key).encode("utf-8", "surrogateescape"):
+            return False
+    return True
 
 
 def _write(path: str, text: str) -> None:
@@ -127,6 +140,6 @@ def main(argv: list[str]) -> int:
             print(f"xld: error: cannot write {os.path.join(d, name)}: {e.strerror}", file=sys.stderr)
             return 1
     if not sh:
-        native_client(path)           # over the sh wrapper, or nothing (it stays)
+        native_clients(d)             # over the sh wrappers, or nothing (they stay)
     print(path)
     return 0
