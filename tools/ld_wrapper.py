@@ -67,7 +67,8 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
     envs = [dict(os.environ),
             {**{k: v for k, v in os.environ.items() if not k.startswith("PYTHON")},
              "HOME": "/nonexistent/xld-key-check", "PYTHONNOUSERSITE": "1", "PYTHONXLDCHECK": "b=a"}]
-    written = []
+    written: list[str] = []
+    builds: list = []                       # (name, program, the compiler's process)
     try:
         with tempfile.TemporaryDirectory(prefix="xld-client-") as tmp:
             want = []
@@ -81,7 +82,6 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
             executable, version, package_dir, _ = want[0]
             with open(src) as f:
                 body = f.read()
-            builds = []
             for kind, name in (("ld", "ld"), ("run", "xld-run")):
                 consts = {"XLD_PYTHON": python, "XLD_EXECUTABLE": executable, "XLD_VERSION": version,
                           "XLD_PACKAGE_DIR": package_dir,
@@ -92,13 +92,19 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
                     f.write("".join(f"#define {k} {_c_string(v)}\n" for k, v in consts.items()) + body)
                 builds.append((name, exe, subprocess.Popen([cc, "-O2", "-o", exe, c_file], cwd=tmp,
                                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-            for name, exe, proc in builds:
-                if proc.wait(timeout=timeout) != 0 or not _same_key(exe, envs, want, tmp, timeout):
-                    continue
-                os.chmod(exe, 0o755)
-                shutil.move(exe, os.path.join(d, name + ".tmp"))
-                os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
-                written.append(name)
+            try:
+                for name, exe, proc in builds:
+                    if proc.wait(timeout=timeout) != 0 or not _same_key(exe, envs, want, tmp, timeout):
+                        continue
+                    os.chmod(exe, 0o755)
+                    shutil.move(exe, os.path.join(d, name + ".tmp"))
+                    os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
+                    written.append(name)
+            finally:
+                for _, _, proc in builds:       # (a compiler that timed out)
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
     except (OSError, subprocess.SubprocessError, ValueError, SyntaxError):
         pass
     return written
