@@ -298,12 +298,17 @@ static void relay(int signum) {
     errno = saved;
 }
 
-static void block_forwarded(int how) {
+static sigset_t old_mask;      /* the mask this process came with (the full command's) */
+
+/* Hold the forwarded signals until the request is sent (then they are relayed). */
+static void hold_forwarded(void) {
     sigset_t set;
     sigemptyset(&set);
     for (int i = 0; i < NFORWARDED; i++) sigaddset(&set, forwarded[i]);
-    sigprocmask(how, &set, NULL);
+    sigprocmask(SIG_BLOCK, &set, &old_mask);
 }
+
+static void release_forwarded(void) { sigprocmask(SIG_SETMASK, &old_mask, NULL); }
 
 /* Signals this process ignores stay ignored (the full command would ignore them too). */
 static void take_signals(void) {
@@ -362,10 +367,6 @@ static void exit_as(int status) {
     if (status < 0) {
         int sig = -status;
         signal(sig, SIG_DFL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
         kill(getpid(), sig);
         _exit(128 + sig);
     }
@@ -438,7 +439,7 @@ static int converse(const struct buf *body) {
     if (w != (ssize_t)sizeof head) return -1000;
     if (send_all(body->p, body->n) != 0) return -1000;
     sent = 1;
-    block_forwarded(SIG_UNBLOCK);    /* a signal that came meanwhile is relayed now */
+    release_forwarded();             /* a signal that came meanwhile is relayed now */
     unsigned char m[5];
     int r = message(m);
     if (r > 0 && m[0] == 'R') {      /* taken: it runs */
@@ -510,13 +511,13 @@ int main(int argc, char **argv) {
     sock = connect_to(path.p);
     if (sock < 0) exec_full();
     request(&body, &key);
-    block_forwarded(SIG_BLOCK);
+    hold_forwarded();
     take_signals();
     int status = converse(&body);
     if (status == -1000) {           /* declined: the command runs as it would */
         close(sock);
         restore_signals();
-        block_forwarded(SIG_UNBLOCK);
+        release_forwarded();
         exec_full();
     }
     exit_as(status);
