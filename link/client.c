@@ -376,10 +376,12 @@ static void exit_as(int status) {
 static void limit(struct buf *b, const char *name, int resource) {
     struct rlimit r;
     if (getrlimit(resource, &r) != 0) exec_python_client();
-    long long soft = r.rlim_cur == RLIM_INFINITY ? -1 : (long long)r.rlim_cur;
-    long long hard = r.rlim_max == RLIM_INFINITY ? -1 : (long long)r.rlim_max;
-    char s[128];
-    snprintf(s, sizeof s, "%s=%lld,%lld", name, soft, hard);
+    char s[128], soft[24] = "-1", hard[24] = "-1";    /* as /proc/self/limits has them: */
+    if (r.rlim_cur != RLIM_INFINITY)                     /* unsigned (2^63 and above too) */
+        snprintf(soft, sizeof soft, "%llu", (unsigned long long)r.rlim_cur);
+    if (r.rlim_max != RLIM_INFINITY)
+        snprintf(hard, sizeof hard, "%llu", (unsigned long long)r.rlim_max);
+    snprintf(s, sizeof s, "%s=%s,%s", name, soft, hard);
     field(b, s);
 }
 

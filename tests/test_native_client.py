@@ -211,3 +211,16 @@ def test_native_xld_run_is_served_with_the_program_status(native, server_env, tm
     assert {(p.returncode, p.stdout, p.stderr) for p in runs} == {(7, b"hello 3\n", b"")}
     log = served(server_env)
     assert len(log) == 1 and "'run'" in log[0] and "status=7" in log[0]
+
+
+def test_the_native_client_sends_limits_of_2_63_and_above_as_python_does(native, server_env, tmp_path):
+    """A limit of 2^63 or more (not RLIM_INFINITY) is an unsigned number in /proc/self/limits,
+    which the Python client reads: the native client sends that number too, not a negative one
+    (rlim_t taken as signed)."""
+    from xld.link import client
+    prlimit = tc.require("prlimit")
+    pre = [prlimit, f"--core={1 << 63}:"]
+    py, nat = requests_seen(server_env, tmp_path, [[*pre, *client.lean_argv(sys.executable), "ld", "--version"],
+                                                   [*pre, str(native / "ld"), "--version"]])
+    assert py[0] is not None and f"\0RLIMIT_CORE={1 << 63},".encode() in py[0]
+    assert nat == py
