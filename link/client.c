@@ -125,14 +125,30 @@ static int ascii(const char *s) {
 
 /* posix.environ keeps the first of two entries of one name and skips entries without '=':
  * leave such an environment to the Python client. */
-static int plain_environment(void) {
-    for (char **e = environ; *e; e++) {
+static int cmp_name(const void *a, const void *b) {     /* by the names before '=' */
+    const unsigned char *x = *(const unsigned char *const *)a, *y = *(const unsigned char *const *)b;
+    for (;; x++, y++) {
+        int cx = *x == '=' ? 0 : *x, cy = *y == '=' ? 0 : *y;
+        if (cx != cy) return cx - cy;
+        if (!cx) return 0;
+    }
+}
+
+static int plain_environment(void) {     /* sorted by name, not each against all before it: */
+    size_t n = 0;                        /* an environment of 100k names is 1e10 comparisons */
+    for (char **e = environ; *e; e++, n++) {
         const char *eq = strchr(*e, '=');
         if (!eq || eq == *e) return 0;
-        for (char **f = environ; f != e; f++)
-            if (strncmp(*f, *e, eq - *e + 1) == 0) return 0;
     }
-    return 1;
+    char **names = malloc((n + 1) * sizeof *names);
+    if (!names) _exit(1);
+    memcpy(names, environ, n * sizeof *names);
+    qsort(names, n, sizeof *names, cmp_name);
+    int plain = 1;
+    for (size_t i = 1; i < n && plain; i++)
+        plain = cmp_name(&names[i - 1], &names[i]) != 0;
+    free(names);
+    return plain;
 }
 
 static const char *env_value(const char *name) {    /* NULL: absent */

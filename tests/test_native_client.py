@@ -45,15 +45,16 @@ def hello_obj(tmp_path_factory):
     return tc.compiler("gcc", "arm64").compile(d / "hello.c", d / "hello.o")
 
 
-def requests_seen(env, cwd, commands) -> list[bytes]:
+def requests_seen(env, cwd, commands, key_env=None) -> list[bytes]:
     """Each command run against a listener at the server's socket that reads the request and
     closes unanswered (so the command then runs as the full command would): the first request
-    each command sent, its status, stdout and stderr."""
+    each command sent, its status, stdout and stderr.  (``key_env``: the environment as Python
+    sees it, where ``env`` has a name twice.)"""
     import socket
     from xld.link import client
     d = Path(env["XLD_SERVER_DIR"]) / f"xld-{os.getuid()}"
     d.mkdir(mode=0o700, exist_ok=True)
-    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, env)
+    key = client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, key_env or env)
     path = d / (client.key_name(key) + ".sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     bind(listener, path)
@@ -224,3 +225,20 @@ def test_the_native_client_sends_limits_of_2_63_and_above_as_python_does(native,
                                                    [*pre, str(native / "ld"), "--version"]])
     assert py[0] is not None and f"\0RLIMIT_CORE={1 << 63},".encode() in py[0]
     assert nat == py
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_the_native_client_takes_a_huge_environment_in_linear_time(native, server_env, tmp_path, twice):
+    """80000 variables (a name twice, or not): the Python client's request (the native client's
+    own, or the Python client's when a name is there twice), under a CPU limit of 5 s (0.1 s suffice) that a
+    check of each name against all before it (3e9 comparisons, 15 s) does not meet."""
+    from xld.link import client
+    env = dict(server_env, **{f"XLDFILL{i}": "1" for i in range(80000)})
+    key_env = dict(env)
+    if twice:
+        env[b"XLDFILL7"] = b"2"            # (a bytes name: a second entry of the same name)
+    pre = [tc.require("prlimit"), "--cpu=5:"]
+    py, nat = requests_seen(env, tmp_path, [[*pre, *client.lean_argv(sys.executable), "ld", "--version"],
+                                            [*pre, str(native / "ld"), "--version"]], key_env=key_env)
+    assert py[0] is not None and py[1] == 0 and nat == py
+    assert (b"\0XLDFILL7=2" in py[0]) is False and b"\0XLDFILL7=1" in py[0]
