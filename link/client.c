@@ -20,8 +20,10 @@
  * written out here only from ASCII parts of the environment: anything else goes to the Python
  * client, which decodes it as Python does.
  *
- * ``DIR/ld --xld-native-client-key`` prints the key's text and name (the installer compares them
- * with the Python client's before it installs this program).
+ * Run with the name (argv[0]) ``--xld-native-client-key`` and no arguments, it prints the key's
+ * name and text (the installer compares them with the Python client's before it installs this
+ * program).  Not an option: ``DIR/ld --xld-native-client-key`` is a link's command line, an error
+ * as it is for ``xld``, and ``DIR/xld-run --xld-native-client-key`` runs a program of that name.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -504,7 +506,7 @@ int main(int argc, char **argv) {
         ncmd = nargs;
     }
     struct buf key = {0};
-    if (argc == 2 && strcmp(argv[1], "--xld-native-client-key") == 0) {
+    if (argc == 1 && strcmp(argv[0], "--xld-native-client-key") == 0) {
         char name[25];
         if (!plain_environment() || !key_text(&key)) return 3;
         key_name(&key, name);

@@ -242,3 +242,20 @@ def test_the_native_client_takes_a_huge_environment_in_linear_time(native, serve
                                             [*pre, str(native / "ld"), "--version"]], key_env=key_env)
     assert py[0] is not None and py[1] == 0 and nat == py
     assert (b"\0XLDFILL7=2" in py[0]) is False and b"\0XLDFILL7=1" in py[0]
+
+
+def test_the_native_client_has_no_option_of_its_own(native, tmp_path):
+    """``--xld-native-client-key`` (how the installer asks for the key) is no option of DIR/ld:
+    an unknown argument, as it is for xld; DIR/xld-run runs a program of that name."""
+    env = dict(os.environ, XLD_SERVER="0")
+    xld = subprocess.run([sys.executable, "-m", "xld.link", "--xld-native-client-key"], env=env,
+                         capture_output=True, cwd=tmp_path)
+    ld = subprocess.run([native / "ld", "--xld-native-client-key"], env=env, capture_output=True, cwd=tmp_path)
+    assert xld.returncode == 1 and b"xld: error:" in xld.stderr
+    assert (ld.returncode, ld.stdout, ld.stderr) == (xld.returncode, xld.stdout, xld.stderr)
+    run = subprocess.run([native / "xld-run", "--xld-native-client-key"], env=env, capture_output=True,
+                         cwd=tmp_path)
+    full = subprocess.run([sys.executable, "-m", "xld.link", "run", "--xld-native-client-key"], env=env,
+                          capture_output=True, cwd=tmp_path)
+    assert (run.returncode, run.stdout, run.stderr) == (full.returncode, full.stdout, full.stderr)
+    assert full.returncode != 0 and b"--xld-native-client-key" in full.stderr

@@ -115,7 +115,7 @@ def _same_key(exe: str, envs, want, cwd: str, timeout: float) -> bool:
     import subprocess
     from xld.link import client
     for env, (*_, key) in zip(envs, want):
-        r = subprocess.run([exe, "--xld-native-client-key"], capture_output=True, env=env,
+        r = subprocess.run(["--xld-native-client-key"], executable=exe, capture_output=True, env=env,
                            timeout=timeout, cwd=cwd)
         if r.returncode != 0 or r.stdout != (client.key_name(key) + "\n" + key).encode("utf-8", "surrogateescape"):
             return False
