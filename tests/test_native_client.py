@@ -259,3 +259,24 @@ def test_the_native_client_has_no_option_of_its_own(native, tmp_path):
                           capture_output=True, cwd=tmp_path)
     assert (run.returncode, run.stdout, run.stderr) == (full.returncode, full.stdout, full.stderr)
     assert full.returncode != 0 and b"--xld-native-client-key" in full.stderr
+
+
+@pytest.mark.parametrize("opts", [(), ("--sh",)])
+def test_an_install_writes_no_name_another_install_writes(tmp_path, opts):
+    """Two installs into one DIR at a time: neither writes over the other's file in the making
+    (DIR/ld.tmp was every install's: the sh text and the compiled program were written into one
+    file, and one install renamed it into place while the other still wrote it).  Here the other
+    install's file in the making is DIR/ld.tmp and DIR/xld-run.tmp: they stay as they are, and
+    DIR holds the wrappers besides."""
+    tc.require("cc")
+    d = tmp_path / "d"
+    d.mkdir()
+    for name in ("ld", "xld-run"):
+        (d / f"{name}.tmp").write_bytes(b"another install's " + name.encode())
+    ld = install(d, *opts)
+    for name in ("ld", "xld-run"):
+        assert (d / f"{name}.tmp").read_bytes() == b"another install's " + name.encode()
+        assert (d / name).read_bytes()[:4] == (b"#!/b" if opts else b"\x7fELF")
+    assert sorted(p.name for p in d.iterdir()) == ["ld", "ld.tmp", "xld-run", "xld-run.tmp"]
+    p = subprocess.run([ld, "--version"], env=dict(os.environ, XLD_SERVER="0"), capture_output=True)
+    assert p.returncode == 0 and p.stdout.startswith(b"xld ")

@@ -96,9 +96,7 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
                 for name, exe, proc in builds:
                     if proc.wait(timeout=timeout) != 0 or not _same_key(exe, envs, want, tmp, timeout):
                         continue
-                    os.chmod(exe, 0o755)
-                    shutil.move(exe, os.path.join(d, name + ".tmp"))
-                    os.replace(os.path.join(d, name + ".tmp"), os.path.join(d, name))
+                    _write(os.path.join(d, name), copy_of=exe)
                     written.append(name)
             finally:
                 for _, _, proc in builds:       # (a compiler that timed out)
@@ -122,12 +120,29 @@ def _same_key(exe: str, envs, want, cwd: str, timeout: float) -> bool:
     return True
 
 
-def _write(path: str, text: str) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
+def _write(path: str, text: str | None = None, copy_of: str | None = None) -> None:
+    """``path`` made executable with ``text`` (or a copy of the file ``copy_of``), at once: by a
+    file of a name no other install uses (two installs into one DIR at a time: a shared
+    ``ld.tmp`` had one's sh text and the other's program written over each other, and one
+    renamed into place while the other still wrote it)."""
+    import tempfile
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=os.path.dirname(path))
+    try:
+        with open(fd, "wb") as f:
+            if copy_of is None:
+                f.write(text.encode(sys.getfilesystemencoding(), "surrogateescape"))
+            else:
+                with open(copy_of, "rb") as src:
+                    f.write(src.read())
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def main(argv: list[str]) -> int:
