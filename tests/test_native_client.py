@@ -280,3 +280,31 @@ def test_an_install_writes_no_name_another_install_writes(tmp_path, opts):
     assert sorted(p.name for p in d.iterdir()) == ["ld", "ld.tmp", "xld-run", "xld-run.tmp"]
     p = subprocess.run([ld, "--version"], env=dict(os.environ, XLD_SERVER="0"), capture_output=True)
     assert p.returncode == 0 and p.stdout.startswith(b"xld ")
+
+
+def test_a_compiler_that_hangs_is_killed_with_what_it_started(tmp_path, monkeypatch):
+    """A host compiler that does not finish (here a cc that starts a child, as gcc starts cc1,
+    and waits for it): after the timeout the install keeps the sh wrappers, and nothing the
+    compiler started is left running (its child outlived a kill of the compiler alone)."""
+    from xld.tools import ld_wrapper
+    bin_dir, d = tmp_path / "bin", tmp_path / "d"
+    bin_dir.mkdir()
+    d.mkdir()
+    pid_file = tmp_path / "cc1.pid"
+    (bin_dir / "cc").write_text(f"#!/bin/sh\nsleep 600 &\necho $! > '{pid_file}'\nwait\n")
+    (bin_dir / "cc").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    assert ld_wrapper.native_clients(str(d), timeout=3) == []
+    assert list(d.iterdir()) == []
+    pid = int(pid_file.read_text())
+    for _ in range(200):                # (killed: until its parent, init, has reaped it)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        if Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("the compiler's child still runs")

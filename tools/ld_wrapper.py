@@ -56,6 +56,7 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
     other PYTHON* variables and HOME)."""
     import ast
     import shutil
+    import signal
     import subprocess
     import tempfile
     from xld.link import client
@@ -91,7 +92,8 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
                 with open(c_file, "w") as f:
                     f.write("".join(f"#define {k} {_c_string(v)}\n" for k, v in consts.items()) + body)
                 builds.append((name, exe, subprocess.Popen([cc, "-O2", "-o", exe, c_file], cwd=tmp,
-                                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+                                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                                           start_new_session=True)))
             try:
                 for name, exe, proc in builds:
                     if proc.wait(timeout=timeout) != 0 or not _same_key(exe, envs, want, tmp, timeout):
@@ -99,9 +101,12 @@ def native_clients(d: str, timeout: float = 60.0) -> list[str]:
                     _write(os.path.join(d, name), copy_of=exe)
                     written.append(name)
             finally:
-                for _, _, proc in builds:       # (a compiler that timed out)
-                    if proc.poll() is None:
-                        proc.kill()
+                for _, _, proc in builds:       # (a compiler that timed out: with what it
+                    if proc.poll() is None:     # started, cc1 and as, in its own session)
+                        try:
+                            os.killpg(proc.pid, signal.SIGKILL)
+                        except OSError:
+                            proc.kill()
                         proc.wait()
     except (OSError, subprocess.SubprocessError, ValueError, SyntaxError):
         pass
