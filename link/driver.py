@@ -290,9 +290,10 @@ def load_inputs(ctx: Context) -> None:
         ctx.input_paths.append(path)
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
             members = []
-            for p, as_needed in _script_inputs(ctx, f[1], f[2], static_only):
+            opened: dict = {}               # what the script's reading opened (not read twice)
+            for p, as_needed in _script_inputs(ctx, f[1], f[2], static_only, opened=opened):
                 ctx.input_paths.append(p)
-                g = inp.open_input(p)
+                g = opened.pop(p, None) or inp.open_input(p)
                 if isinstance(g, tuple):
                     raise LinkError(f"{p}: linker scripts inside {f[1]} are not supported")
                 _add(ctx, r, g, whole, group, item.as_needed or as_needed, static_only)
@@ -386,7 +387,8 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
         r.add_shared(f, as_needed)
 
 
-def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0) -> list[tuple[str, bool]]:
+def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0,
+                   opened: dict | None = None) -> list[tuple[str, bool]]:
     """A linker script given as an input (``libc.so``'s ``GROUP(...)``): the files its
     INPUT/GROUP/STARTUP name, each with whether AS_NEEDED(...) holds it, as GNU ld finds them:
     ``-lNAME`` through the library search; ``=`` or ``$SYSROOT`` at the start: under
@@ -394,7 +396,9 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     else in the script's directory, else in the library directories (its SEARCH_DIRs too). A
     name that is itself a script is read in its place (nested scripts). Names are quoted or
     not; INCLUDE, SEARCH_DIR, OUTPUT_FORMAT, OUTPUT_ARCH, TARGET, EXTERN are read too; what
-    would lay out sections (SECTIONS, MEMORY ...) is an error: a -T script does that."""
+    would lay out sections (SECTIONS, MEMORY ...) is an error: a -T script does that.  What
+    it opened to see whether a name is a script goes into ``opened`` (path -> the file), for
+    the caller to use rather than read it again (libc.so.6: 4 ms)."""
     from xld.link import input as inp_mod, script as sc_mod
     s = sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
     for what, present in (("SECTIONS", s.sections is not None), ("MEMORY", bool(s.regions)),
@@ -431,8 +435,10 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
                 except LinkError:
                     f = None
                 if isinstance(f, tuple):    # a script naming a script: read in its place
-                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1))
+                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1, opened))
                     continue
+                if f is not None and opened is not None and p not in opened:
+                    opened[p] = f
             out.append((p, as_needed))
     if not out and not s.inputs:
         raise LinkError(f"{path}: unknown file type (a linker script that names no input)")

@@ -38,9 +38,10 @@ int main(void) {
 
 @pytest.fixture(scope="module")
 def wrapper(tmp_path_factory):
-    """`xld install-ld-wrapper DIR`: DIR/ld runs the lean client."""
+    """`xld install-ld-wrapper --sh DIR`: DIR/ld runs the Python lean client (tests/test_native_client.py
+    has the compiled one)."""
     d = tmp_path_factory.mktemp("wrap")
-    p = subprocess.run([sys.executable, "-m", "xld.link", "install-ld-wrapper", str(d)],
+    p = subprocess.run([sys.executable, "-m", "xld.link", "install-ld-wrapper", "--sh", str(d)],
                        capture_output=True, env=dict(os.environ, XLD_SERVER="0"), check=True)
     ld = Path(p.stdout.decode().strip())
     assert "'-I' '-S'" in ld.read_text() and "from client import lean_main" in ld.read_text()
