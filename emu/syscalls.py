@@ -379,7 +379,9 @@ class Syscalls:
         self.wr(buf, struct.pack("<Q", pending))
         return 0
 
-    def raise_signal(self, sig: int, reason: str = ""):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+        """``sig`` sent by the program to itself, with siginfo's ``code`` (SI_TKILL: raise,
+        tgkill; SI_USER: kill, a broken pipe)."""
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
@@ -390,7 +392,7 @@ class Syscalls:
             if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
                 return 0
         if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
-            self.queue_self_signal(sig)
+            self.queue_self_signal(sig, code)
             return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)
@@ -399,7 +401,7 @@ class Syscalls:
     def sys_kill(self, pid, sig, *_):
         if s32(pid) not in (PID, 0, -1):
             return -errno.ESRCH
-        return self.raise_signal(sig)
+        return self.raise_signal(sig, code=0)          # SI_USER
 
     # --- time ---------------------------------------------------------------------------
     _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 2: time.CLOCK_PROCESS_CPUTIME_ID,
@@ -820,7 +822,7 @@ class Syscalls:
         if handler == SIG_DFL:
             return self.raise_signal(13, "write to a pipe with no reader")
         if handler != SIG_IGN:
-            self.queue_self_signal(13)
+            self.queue_self_signal(13, 0)          # SI_USER
         return -errno.EPIPE
 
     def sys_write(self, fd, buf, count, *_):
