@@ -203,3 +203,18 @@ def test_siginfo_ucontext_sigaltstack(build, arch, tc):
     assert b"again: 1234\nmask from the ucontext: SIGUSR2 blocked 1\n" in res.stdout
     assert b"ss_flags 1, changing it: -1 errno 1\n" in res.stdout
     assert res.stdout.endswith(b"flags kept 1\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_clocks_rlimits_prctl_priority(build, arch, tc):
+    """Which clocks exist and their resolutions (getres once said 1 ns for every id, CLOCK_TAI
+    was EINVAL), clock_nanosleep's refusals, setrlimit(RLIMIT_NOFILE) bounding descriptors
+    (once accepted and ignored), prctl's name and dumpable flag (PR_GET_NAME once wrote
+    nothing), getpriority/setpriority and the scheduler (once unsupported calls), and mmap
+    without a mapping type."""
+    res = same_as_qemu(arch, build("sysmisc", arch, tc))
+    assert b"clock 11: gettime 0 0 getres 0 0 0.000000001\n" in res.stdout
+    assert b"dups until 10: 7 errno 24\nsoft over hard: -1 errno 22\n" in res.stdout
+    assert b"PR_GET_NAME: a-rather-long-t\ndumpable: 1\ndumpable after: 0\n" in res.stdout
+    assert b"getpriority: 5 errno 0\n" in res.stdout
+    assert res.stdout.endswith(b"mmap with no type: 1 errno 22\n")
