@@ -348,14 +348,17 @@ class Signals:
             frame = self.mem.read(uc, 1024)
             mask = struct.unpack_from("<Q", frame, 40)[0] & ~UNBLOCKABLE
             regs = struct.unpack_from("<31Q", frame, 184)
-            for (_name, rid), value in zip(arch.gregs, regs):
-                eng.reg_write(rid, value)
+            # (only those it changed are written: the engine's state stays as saved otherwise)
+            edits = list(zip(arch.gregs, regs))
             if arch.name == "arm64":
                 sp, pc, pstate = struct.unpack_from("<QQQ", frame, 184 + 248)
-                eng.reg_write(arch.sp, sp)
-                eng.reg_write(arch.gregs[-1][1], pstate & 0xF0000000)      # NZCV
+                nzcv = arch.gregs[-1]
+                edits += [(("sp", arch.sp), sp), (nzcv, pstate & 0xF0000000 | eng.reg_read(nzcv[1]) & 0x0FFFFFFF)]
             else:
                 pc = struct.unpack_from("<Q", frame, 176)[0]
+            for (_name, rid), value in edits:
+                if eng.reg_read(rid) != value:
+                    eng.reg_write(rid, value)
         eng.reg_write(arch.pc, pc)   # make Unicorn leave the hook at the restored PC
         self.sigmask = mask
         self.mask_changed()
