@@ -311,7 +311,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
 
     def build_stack(self) -> int:
         arch = self.arch
-        self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_EXEC)  # emu_start's `until` (memory.py)
+        self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_READ | U.PROT_EXEC)  # emu_start's `until` (memory.py)
         self.init_signals(EXIT_PAGE)                    # and the rt_sigreturn trampoline
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, 3, "[stack]", count=False)
         blob = bytearray()
