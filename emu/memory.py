@@ -263,10 +263,11 @@ class Memory:
                 return True
             if vaddr & PAGE_MASK == EXIT_PAGE:
                 # Unicorn translates the page of emu_start's `until - 1` when it stops; refusing
-                # it would turn every stop into UC_ERR_EXCEPTION. The page holds no code.
+                # it would turn every stop into UC_ERR_EXCEPTION. It also holds the rt_sigreturn
+                # trampoline, which unwinders read (libgcc's signal-frame check): readable too.
                 e = entry[0]
                 e.paddr = EXIT_PAGE
-                e.perms = U.PROT_EXEC
+                e.perms = U.PROT_READ | U.PROT_EXEC
                 return True
             if not m.host_op:
                 m.fault = (vaddr, access)

@@ -74,6 +74,13 @@ def wait_readable(fd: int, seconds: float) -> None:
 
 
 
+
+def _cld_of_status(status: int) -> tuple[int, int]:
+    """A wait status as SIGCHLD's (si_code, si_status): CLD_EXITED, CLD_KILLED or CLD_DUMPED."""
+    if os.WIFEXITED(status):
+        return 1, os.WEXITSTATUS(status)
+    return (3 if os.WCOREDUMP(status) else 2), os.WTERMSIG(status)
+
 class ExecRequest:
     """A validated execve of a guest executable, carried out by the run loop."""
 
@@ -92,6 +99,7 @@ class Processes:
         self.parent_host_pid = None              # None: the first process (getppid says 1)
         self.children: dict[int, int] = {}       # host pid -> pidfd
         self.sigchld_seen: set[int] = set()
+        self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
         self.forked_child = False
         self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
         self.sysroot_opt = sysroot_opt
@@ -291,6 +299,7 @@ class Processes:
                     pass
         self.children = {}
         self.sigchld_seen = set()
+        self.child_events = []
         self.collectors = []
         self.watcher = None
         self.host_handlers = {}
@@ -385,15 +394,28 @@ class Processes:
         self.restore_host_signals()
 
     # --- wait4 / waitid ----------------------------------------------------------------------
-    def _reaped(self, host_pid: int) -> None:
+    def _reaped(self, host_pid: int, status: int | None = None) -> None:
+        """``host_pid`` is gone (``status``: its wait status, when known)."""
         fd = self.children.pop(host_pid, None)
         if fd is not None and fd >= 0:
             os.close(fd)
         if host_pid not in self.sigchld_seen:
             self.sigchld_seen.add(host_pid)
             if self.has_handler(SIGCHLD):
-                self.queue_self_signal(SIGCHLD)
+                if status is not None:
+                    self._child_event(host_pid, *_cld_of_status(status))
+                self.queue_self_signal(SIGCHLD, 0)
         self.sigchld_seen.discard(host_pid)
+
+    def _child_event(self, host_pid: int, code: int, status: int) -> None:
+        self.child_events.append((self.guest_of(host_pid), code, status))
+
+    def child_siginfo(self):
+        """(guest pid, CLD_* code, status) of the child a SIGCHLD being delivered is about
+        (the first one not yet told: Linux merges the others into the one pending SIGCHLD),
+        or None."""
+        events, self.child_events = self.child_events, []
+        return events[0] if events else None
 
     def _child_fds(self):
         return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
@@ -437,7 +459,7 @@ class Processes:
                 if p == 0:
                     continue
                 if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
-                    self._reaped(p)
+                    self._reaped(p, status)
                 if wstatus:
                     self.wr(wstatus, struct.pack("<i", status))
                 if rusage:
@@ -472,6 +494,8 @@ class Processes:
                 if r is None:
                     continue
                 if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
+                    if r.si_pid not in self.sigchld_seen and self.has_handler(SIGCHLD):
+                        self._child_event(r.si_pid, r.si_code, r.si_status)
                     self._reaped(r.si_pid)
                 if infop:
                     info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
@@ -517,6 +541,12 @@ class Processes:
                     if p is not None and p not in self.sigchld_seen and p in self.children:
                         self.sigchld_seen.add(p)
                         if self.has_handler(SIGCHLD):
+                            try:        # the child's status for the siginfo, leaving it a zombie
+                                r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+                            except ChildProcessError:
+                                r = None
+                            if r is not None:
+                                self._child_event(p, r.si_code, r.si_status)
                             self.post_signal(SIGCHLD)
 
         self.watcher = threading.Thread(target=watch, daemon=True, name="xld-run-sigchld")
@@ -537,7 +567,7 @@ class Processes:
         if not 0 <= sig <= 64:
             return -errno.EINVAL
         if pid == self.pid:
-            return self.raise_signal(sig)
+            return self.raise_signal(sig, code=0)          # SI_USER
         if pid > 0:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
@@ -554,7 +584,7 @@ class Processes:
                         os.kill(host, sig)
                 except OSError:
                     pass
-            return self.raise_signal(sig)
+            return self.raise_signal(sig, code=0)          # SI_USER
         group = self.host_of(-pid)           # another process group: one of our children's
         for host in list(self.children):
             try:

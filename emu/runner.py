@@ -174,6 +174,10 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.sigactions: dict[int, bytes] = {}
         self.sigmask = 0
         self.umask = 0o022
+        self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
+        self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
+        self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
+        self.nice = 0                       # setpriority's
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID
@@ -318,7 +322,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
 
     def build_stack(self) -> int:
         arch = self.arch
-        self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_EXEC)  # emu_start's `until` (memory.py)
+        self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_READ | U.PROT_EXEC)  # emu_start's `until` (memory.py)
         self.init_signals(EXIT_PAGE)                    # and the rt_sigreturn trampoline
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, self._stack_prot(), "[stack]", count=False)
         blob = bytearray()

@@ -7,9 +7,11 @@ instruction boundary).
 Delivery follows the kernel's outline, simplified:
 
 - The CPU state is saved whole with Unicorn's context API and kept on a host-side stack; the
-  guest stack gets a siginfo and a ucontext (signal mask and general registers filled in) so a
-  handler's arguments point at meaningful data, but sigreturn restores the saved state, not
-  what the handler may have edited in the ucontext.
+  guest stack gets a siginfo and a ucontext (signal mask, alternate stack, general registers,
+  PC, SP and flags filled in). sigreturn restores the saved state, then takes the general
+  registers, PC, SP, flags and signal mask back from the ucontext, as the kernel does: a
+  handler that edits them (steps over a faulting instruction, changes the mask to restore)
+  resumes where and as it said. The FP/SIMD registers come from the saved state.
 - The handler runs with x0/a0 = signal, x1/a1 = &siginfo, x2/a2 = &ucontext, on the current
   stack or the sigaltstack (SA_ONSTACK), and returns to the program's SA_RESTORER (glibc and
   musl set one on arm64) or to a two-instruction rt_sigreturn trampoline on the runner's
@@ -22,6 +24,8 @@ Delivery follows the kernel's outline, simplified:
 
 from __future__ import annotations
 
+import errno
+import os
 import struct
 
 SA_NODEFER = 0x40000000
@@ -29,8 +33,12 @@ SA_RESETHAND = 0x80000000
 SA_ONSTACK = 0x08000000
 SA_RESTORER = 0x04000000
 
+SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
+MINSIGSTKSZ = {"arm64": 5120, "riscv64": 2048}     # the kernel's, per arch (sigaltstack: ENOMEM)
+
 SYNC_SIGNALS = {4, 5, 7, 8, 11}      # SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV
-SI_USER, SI_TKILL, SI_TIMER = 0, -6, -2
+SI_USER, SI_QUEUE, SI_TKILL, SI_TIMER, SI_KERNEL = 0, -1, -6, -2, 0x80
+UNBLOCKABLE = (1 << 8) | (1 << 18)   # SIGKILL, SIGSTOP
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
 
 # rt_sigreturn (139) trampolines
@@ -52,7 +60,8 @@ class Signals:
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.blocked_pending: set[int] = set()
-        self.blocked_codes: dict[int, int] = {}   # si_code of asynchronous blocked signals
+        self.blocked_codes: dict[int, int] = {}   # si_code of blocked signals other than SI_TKILL
+        self.queue_values: dict[int, int] = {}    # sigqueue's value of blocked SI_QUEUE signals
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -71,14 +80,19 @@ class Signals:
     def has_handler(self, sig: int) -> bool:
         return self.action(sig)[0] > 1
 
-    def queue_self_signal(self, sig: int, code: int = SI_TKILL) -> None:
-        """A signal the program sent itself, with a handler: deliver when it can."""
+    def queue_self_signal(self, sig: int, code: int = SI_TKILL, value: int = 0) -> None:
+        """A signal the program sent itself, with a handler: deliver when it can (``value``:
+        a sigqueue's)."""
         if self.sigmask & (1 << (sig - 1)):
+            if code == SI_QUEUE:
+                self.queue_values[sig] = value
             self.blocked_pending.add(sig)
             if code == SI_TKILL:
                 self.blocked_codes.pop(sig, None)
+            else:
+                self.blocked_codes[sig] = code
             return
-        self.pending = (sig, code, 0)
+        self.pending = (sig, code, value)
         self.eng.emu_stop()
 
     def mask_changed(self) -> None:
@@ -87,7 +101,7 @@ class Signals:
                 self.blocked_pending.discard(sig)
                 # an asynchronous signal that came while blocked (a timer's expiry during its
                 # own handler) keeps its si_code, and so its timer's siginfo
-                self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL))
+                self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0))
                 return
 
     # --- temporary masks: rt_sigsuspend, pselect6, ppoll (the kernel's set_user_sigmask) -------
@@ -95,7 +109,7 @@ class Signals:
         """Wait with ``mask`` as the signal mask. A pending signal it unblocks is queued for
         delivery at once (and ends the wait)."""
         self.saved_sigmask = self.sigmask
-        self.sigmask = mask & ~((1 << 8) | (1 << 18))   # SIGKILL, SIGSTOP cannot be blocked
+        self.sigmask = mask & ~UNBLOCKABLE
         self.mask_changed()
 
     def end_temporary_mask(self, interrupted: bool) -> None:
@@ -143,24 +157,25 @@ class Signals:
         pc = eng.reg_read(arch.pc)
         sp = eng.reg_read(arch.sp)
         gregs = [eng.reg_read(rid) for _name, rid in arch.gregs]
-        if flags & SA_ONSTACK and self.altstack and not (
-                self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]):
+        on_alt = self.on_altstack(sp)
+        if flags & SA_ONSTACK and self.altstack and not on_alt:
             sp = self.altstack[0] + self.altstack[1]
         frame = (sp - 128 - 1024) & ~15
-        siginfo = struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
-        timer = self.timer_siginfo(sig) if code == SI_TIMER else None
-        if timer is not None:       # a POSIX timer's: its id, overrun count and sigev_value
-            siginfo = struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
+        siginfo = self.siginfo(sig, code, addr)
         # the mask the handler's return restores: the one a sigsuspend/pselect6/ppoll replaced
         old_mask = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
         self.saved_sigmask = None
         uc = bytearray(1024)
-        struct.pack_into("<Q", uc, 40, old_mask)                # uc_sigmask
+        # uc_stack (the alternate stack as sigaltstack would report it here), uc_sigmask
+        alt_sp, alt_size = self.altstack or (0, 0)
+        alt_flags = SS_DISABLE if not self.altstack else SS_ONSTACK if on_alt else 0
+        struct.pack_into("<QiiQ", uc, 16, alt_sp, alt_flags, 0, alt_size)
+        struct.pack_into("<Q", uc, 40, old_mask)
         if arch.name == "arm64":
             # mcontext at 176: fault_address, regs[31], sp, pc, pstate
             struct.pack_into("<Q", uc, 176, addr)
             struct.pack_into("<31Q", uc, 184, *gregs[:31])
-            struct.pack_into("<QQ", uc, 184 + 248, sp, pc)
+            struct.pack_into("<QQQ", uc, 184 + 248, eng.reg_read(arch.sp), pc, gregs[-1])
         else:
             # mcontext at 176: pc, x1..x31
             struct.pack_into("<Q", uc, 176, pc)
@@ -170,7 +185,7 @@ class Signals:
         self.mem.write(frame, siginfo + bytes(uc))
         if len(self.sigframes) >= MAX_FRAMES:   # handlers that longjmp out never return
             del self.sigframes[0]
-        self.sigframes.append((eng.context_save(), old_mask, pc))
+        self.sigframes.append((eng.context_save(), old_mask, pc, frame + 128))
         eng.reg_write(arch.sp, frame)
         eng.reg_write(arch.args[0], sig)
         eng.reg_write(arch.args[1], frame)
@@ -180,14 +195,39 @@ class Signals:
         self.sigmask |= mask
         if not flags & SA_NODEFER:
             self.sigmask |= 1 << (sig - 1)
-        if flags & SA_RESETHAND:
-            self.sigactions.pop(sig, None)
+        if flags & SA_RESETHAND:    # the handler goes back to SIG_DFL; the flags stay (Linux)
+            self.sigactions[sig] = bytes(8) + self.sigactions[sig][8:]
         self.delivered.append(sig)
         if self.strace:
             from .syscalls import SIGNAL_NAMES
             name = SIGNAL_NAMES.get(sig, str(sig))
             self.trace_line(f"--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---")
         return handler
+
+    def on_altstack(self, sp: int) -> bool:
+        return bool(self.altstack) and self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]
+
+    def siginfo(self, sig: int, code: int, addr: int) -> bytes:
+        """The 128-byte siginfo of a delivery: a fault's address; the sender's pid and uid for
+        kill/tgkill/sigqueue (the program's own: ``addr`` holds a sigqueue's value); a POSIX
+        timer's id, overrun count and value; nothing for the kernel's itimer signals."""
+        if sig == 17 and code in (SI_TIMER, SI_USER):   # SIGCHLD from a child's end
+            child = self.child_siginfo()
+            if child is not None:
+                pid, cld, status = child
+                return struct.pack("<iiiiiIi", sig, 0, cld, 0, pid, os.getuid(), status).ljust(128, b"\0")
+        if code == SI_TIMER:
+            timer = self.timer_siginfo(sig)
+            if timer is not None:       # a POSIX timer's: its id, overrun count and sigev_value
+                return struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
+            if sig in (14, 26, 27):     # SIGALRM, SIGVTALRM, SIGPROF of an itimer: SI_KERNEL
+                return struct.pack("<iii", sig, 0, SI_KERNEL).ljust(128, b"\0")
+            code = SI_USER              # another process's kill: its pid is not known here
+            return struct.pack("<iii", sig, 0, code).ljust(128, b"\0")
+        if code in (SI_TKILL, SI_QUEUE) or (code == SI_USER and sig not in SYNC_SIGNALS):
+            return struct.pack("<iiiiiIQ", sig, 0, code, 0, self.pid, os.getuid(),
+                               addr if code == SI_QUEUE else 0).ljust(128, b"\0")
+        return struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
 
     # --- asynchronous signals: the real-time interval timer ---------------------------------
     def post_async(self, sig: int) -> None:
@@ -299,20 +339,51 @@ class Signals:
         if not self.sigframes:
             self.terminate(signal=11, reason="rt_sigreturn with no signal frame", report=True)
             return None
-        ctx, mask, pc = self.sigframes.pop()
-        self.eng.context_restore(ctx)
-        self.eng.reg_write(self.arch.pc, pc)   # make Unicorn leave the hook at the restored PC
+        ctx, mask, pc, uc = self.sigframes.pop()
+        eng, arch = self.eng, self.arch
+        eng.context_restore(ctx)
+        if self.mem.is_mapped(uc, 1024, 1):
+            # what the handler may have edited: registers, PC, SP, flags, mask (the kernel's
+            # restore_sigframe takes all of them from the frame)
+            frame = self.mem.read(uc, 1024)
+            mask = struct.unpack_from("<Q", frame, 40)[0] & ~UNBLOCKABLE
+            regs = struct.unpack_from("<31Q", frame, 184)
+            # (only those it changed are written: the engine's state stays as saved otherwise)
+            edits = list(zip(arch.gregs, regs))
+            if arch.name == "arm64":
+                sp, pc, pstate = struct.unpack_from("<QQQ", frame, 184 + 248)
+                nzcv = arch.gregs[-1]
+                edits += [(("sp", arch.sp), sp), (nzcv, pstate & 0xF0000000 | eng.reg_read(nzcv[1]) & 0x0FFFFFFF)]
+            else:
+                pc = struct.unpack_from("<Q", frame, 176)[0]
+            for (_name, rid), value in edits:
+                if eng.reg_read(rid) != value:
+                    eng.reg_write(rid, value)
+        eng.reg_write(arch.pc, pc)   # make Unicorn leave the hook at the restored PC
         self.sigmask = mask
         self.mask_changed()
         return None
 
     def sys_sigaltstack(self, new, old, *_):
-        if old:
-            if self.altstack:
-                self.wr(old, struct.pack("<QiiQ", self.altstack[0], 0, 0, self.altstack[1]))
-            else:
-                self.wr(old, struct.pack("<QiiQ", 0, 2, 0, 0))     # SS_DISABLE
+        on_alt = self.on_altstack(self.eng.reg_read(self.arch.sp))
         if new:
             ss_sp, ss_flags, _pad, ss_size = struct.unpack("<QiiQ", self.rd(new, 24))
-            self.altstack = None if ss_flags & 2 else (ss_sp, ss_size)
+            if on_alt:
+                return -errno.EPERM        # not while running on it
+            if ss_flags & ~SS_AUTODISARM not in (0, SS_ONSTACK, SS_DISABLE):
+                return -errno.EINVAL
+            if ss_flags & ~SS_AUTODISARM == SS_DISABLE:
+                new_stack = None
+            elif ss_size < MINSIGSTKSZ[self.arch.name]:
+                return -errno.ENOMEM
+            else:
+                new_stack = (ss_sp, ss_size)
+        if old:
+            if self.altstack:
+                self.wr(old, struct.pack("<QiiQ", self.altstack[0], SS_ONSTACK if on_alt else 0, 0,
+                                         self.altstack[1]))
+            else:
+                self.wr(old, struct.pack("<QiiQ", 0, SS_DISABLE, 0, 0))
+        if new:
+            self.altstack = new_stack
         return 0

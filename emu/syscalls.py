@@ -53,6 +53,7 @@ _OFLAGS_GENERIC = (0o200000, 0o400000, 0o40000, 0o100000)
 _OFLAGS_ARM64 = (0o40000, 0o100000, 0o200000, 0o400000)
 
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x20
+MAP_SHARED_VALIDATE, MAP_TYPE = 0x3, 0xF
 MAP_FIXED_NOREPLACE = 0x100000
 PROT_GROWSDOWN = 0x01000000
 STACK_BOTTOM = STACK_TOP - STACK_SIZE      # the main thread's stack: the one mapping that grows down
@@ -73,6 +74,9 @@ TCGETS, TIOCGWINSZ, FIONBIO = 0x5401, 0x5413, 0x5421
 
 RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA = 3, 7, 9, 2
+RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
+PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
+_RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096)}
 
 PID = 4242
 
@@ -125,6 +129,15 @@ def _dtype(mode: int) -> int:
     if stat.S_ISBLK(mode):
         return 6
     return 0
+
+
+class NotServed(Exception):
+    """A handler's way to say 'this form of the call is not supported' (the runner then
+    treats the call as unknown: SIGSYS with a note, or ENOSYS)."""
+
+    def __init__(self, note: str = ""):
+        super().__init__(note)
+        self.note = note
 
 
 class Syscalls:
@@ -286,8 +299,25 @@ class Syscalls:
         old, self.umask = self.umask, mask & 0o777
         return old
 
-    def sys_prctl(self, option, *_):
-        return 0 if option in (15, 16, 38, 4, 3) else -errno.EINVAL
+    def sys_prctl(self, option, arg2, *_):
+        if option == PR_SET_NAME:
+            self.comm = self.cstr(arg2)[:15]
+            return 0
+        if option == PR_GET_NAME:
+            name = self.comm if self.comm is not None else \
+                os.fsencode(os.path.basename(self.sandbox.exe_guest))[:15]
+            self.wr(arg2, name.ljust(16, b"\0"))
+            return 0
+        if option == PR_GET_DUMPABLE:
+            return self.dumpable
+        if option == PR_SET_DUMPABLE:
+            if arg2 not in (0, 1):
+                return -errno.EINVAL
+            self.dumpable = arg2
+            return 0
+        if option == PR_SET_NO_NEW_PRIVS:
+            return 0
+        return -errno.EINVAL     # as a kernel that lacks the option (PR_SET_VMA, ...)
 
     def sys_personality(self, *_):
         return 0
@@ -299,16 +329,47 @@ class Syscalls:
         return 0
 
     def sys_prlimit64(self, pid, resource, new, old, *_):
+        """Limits as the program set them. RLIMIT_NOFILE bounds its descriptors (EMFILE);
+        the others are remembered and reported, not enforced (the run's own budgets are
+        --max-memory and friends: see Limits and defaults in docs/run.md)."""
+        if s32(pid) not in (0, self.pid):
+            raise NotServed("prlimit64 of another process")
+        if resource >= RLIM_NLIMITS:
+            return -errno.EINVAL
+        cur = self.rlimits.get(resource, _RLIMIT_DEFAULTS.get(resource, (RLIM_INFINITY, RLIM_INFINITY)))
+        if new:
+            soft, hard = struct.unpack("<QQ", self.rd(new, 16))
+            if soft > hard:
+                return -errno.EINVAL
+            if resource == RLIMIT_NOFILE and hard > NR_OPEN:
+                return -errno.EPERM
         if old:
-            lim = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096)}.get(
-                resource, (RLIM_INFINITY, RLIM_INFINITY))
-            self.wr(old, struct.pack("<QQ", *lim))
+            self.wr(old, struct.pack("<QQ", *cur))
+        if new:
+            self.rlimits[resource] = (soft, hard)
+            if resource == RLIMIT_NOFILE:
+                self.fds.max_fds = soft
         return 0
 
     def sys_getrlimit(self, resource, old, *_):
         return self.sys_prlimit64(0, resource, 0, old)
 
-    def sys_setrlimit(self, *_):
+    def sys_setrlimit(self, resource, new, *_):
+        return self.sys_prlimit64(0, resource, new, 0)
+
+    def sys_getpriority(self, which, who, *_):
+        if which > 2:
+            return -errno.EINVAL
+        if which != 0 or who not in (0, self.pid):        # PRIO_PROCESS of the program itself
+            raise NotServed("getpriority of another process, group or user")
+        return 20 - self.nice                              # the kernel's encoding: 40..1
+
+    def sys_setpriority(self, which, who, prio, *_):
+        if which > 2:
+            return -errno.EINVAL
+        if which != 0 or who not in (0, self.pid):
+            raise NotServed("setpriority of another process, group or user")
+        self.nice = max(-20, min(19, s32(prio)))
         return 0
 
     def sys_getrusage(self, who, buf, *_):
@@ -331,6 +392,15 @@ class Syscalls:
             return -errno.EINVAL
         self.wr(mask, struct.pack("<Q", 1))
         return 8
+
+    def sys_sched_getscheduler(self, pid, *_):
+        return -errno.EINVAL if s32(pid) < 0 else 0        # SCHED_OTHER
+
+    def sys_sched_getparam(self, pid, param, *_):
+        if s32(pid) < 0 or not param:
+            return -errno.EINVAL
+        self.wr(param, bytes(4))                            # sched_priority 0
+        return 0
 
     def sys_sched_setaffinity(self, *_):
         return 0
@@ -381,7 +451,9 @@ class Syscalls:
         self.wr(buf, struct.pack("<Q", pending))
         return 0
 
-    def raise_signal(self, sig: int, reason: str = ""):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+        """``sig`` sent by the program to itself, with siginfo's ``code`` (SI_TKILL: raise,
+        tgkill; SI_USER: kill, a broken pipe)."""
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
@@ -392,7 +464,7 @@ class Syscalls:
             if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
                 return 0
         if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
-            self.queue_self_signal(sig)
+            self.queue_self_signal(sig, code)
             return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)
@@ -401,13 +473,13 @@ class Syscalls:
     def sys_kill(self, pid, sig, *_):
         if s32(pid) not in (PID, 0, -1):
             return -errno.ESRCH
-        return self.raise_signal(sig)
+        return self.raise_signal(sig, code=0)          # SI_USER
 
     # --- time ---------------------------------------------------------------------------
     _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 2: time.CLOCK_PROCESS_CPUTIME_ID,
                3: time.CLOCK_THREAD_CPUTIME_ID, 4: getattr(time, "CLOCK_MONOTONIC_RAW", 1),
                5: time.CLOCK_REALTIME, 6: time.CLOCK_MONOTONIC,
-               7: getattr(time, "CLOCK_BOOTTIME", 1)}
+               7: getattr(time, "CLOCK_BOOTTIME", 1), 11: getattr(time, "CLOCK_TAI", 0)}
 
     def sys_clock_gettime(self, clk, tp, *_):
         c = self._CLOCKS.get(s32(clk))
@@ -418,8 +490,12 @@ class Syscalls:
         return 0
 
     def sys_clock_getres(self, clk, tp, *_):
-        if tp:
-            self.wr(tp, struct.pack("<qq", 0, 1))
+        c = self._CLOCKS.get(s32(clk))
+        if c is None:
+            return -errno.EINVAL
+        if tp:      # the host's: 1 ns, or a tick for the coarse clocks
+            ns = round(time.clock_getres(s32(clk)) * 1e9)
+            self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
         return 0
 
     def sys_gettimeofday(self, tv, tz, *_):
@@ -454,6 +530,11 @@ class Syscalls:
         return self._sleep(req, rem)
 
     def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
+        clk = s32(clk)
+        if clk not in self._CLOCKS or clk == 3:         # no sleeping on a thread's CPU clock
+            return -errno.EINVAL
+        if clk in (4, 5, 6):                            # MONOTONIC_RAW and the coarse clocks
+            return -errno.EOPNOTSUPP
         if flags & 1:  # TIMER_ABSTIME
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
             c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
@@ -485,6 +566,8 @@ class Syscalls:
             return -errno.ENOMEM
         if offset >= 1 << 63:
             return -errno.EOVERFLOW
+        if flags & MAP_TYPE not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE):
+            return -errno.EINVAL
         size = page_up(length)
         prot &= 7
         if len(m.starts) >= MAX_MAP_COUNT:
@@ -830,7 +913,7 @@ class Syscalls:
         if handler == SIG_DFL:
             return self.raise_signal(13, "write to a pipe with no reader")
         if handler != SIG_IGN:
-            self.queue_self_signal(13)
+            self.queue_self_signal(13, 0)          # SI_USER
         return -errno.EPIPE
 
     def sys_write(self, fd, buf, count, *_):

@@ -49,7 +49,7 @@ import struct
 import time
 
 from . import uc as U
-from .syscalls import s32
+from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_PIDFD, CLONE_PTRACE, CLONE_VFORK, CLONE_PARENT = 0x1000, 0x2000, 0x4000, 0x8000
@@ -76,15 +76,6 @@ PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "b
 BLOCKED = object()         # a handler's result: the thread blocks, the scheduler runs another
 RESTART = object()         # a blocked call's "result": run the system call again (SA_RESTART)
 SA_RESTART = 0x10000000
-
-
-class NotServed(Exception):
-    """A handler's way to say 'this form of the call is not supported' (the runner then
-    treats the call as unknown: SIGSYS with a note, or ENOSYS)."""
-
-    def __init__(self, note: str = ""):
-        super().__init__(note)
-        self.note = note
 
 
 class Wait:
@@ -737,6 +728,21 @@ class Threads:
 
     def sys_tkill(self, tid, sig, *_):
         return self.signal_thread(s32(tid), sig)
+
+    def sys_rt_sigqueueinfo(self, pid, sig, info, *_):
+        """sigqueue(3) to the program itself: its handler gets SI_QUEUE and the value (to
+        another process: not served)."""
+        if s32(pid) != self.pid:
+            raise NotServed("rt_sigqueueinfo to another process")
+        if not 1 <= sig <= 64:
+            return -errno.EINVAL
+        code, = struct.unpack("<i", self.rd(info + 8, 4))
+        if code >= 0 or code == -6:     # the kernel's rule: only negative codes, not SI_TKILL
+            return -errno.EPERM
+        if self.action(sig)[0] > 1:
+            self.queue_self_signal(sig, -1, struct.unpack("<Q", self.rd(info + 24, 8))[0])  # SI_QUEUE
+            return 0
+        return self.raise_signal(sig)
 
 
 class _Err(Exception):

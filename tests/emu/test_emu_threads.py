@@ -196,3 +196,15 @@ def test_a_process_signal_the_running_thread_blocks_goes_to_another_thread(tbuil
     rc, out, _ = run_qemu(arch, exe, ["default"], timeout=TIMEOUT)
     res = run(exe, ["default"], timeout=TIMEOUT)
     assert (res.returncode, res.stdout) == (rc, out) == (142, b"")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_pthread_cancel_at_cancellation_points(tbuild, arch, kind):
+    """pthread_cancel of a thread in pthread_testcancel, pause() and read(): glibc cancels the
+    blocked ones from its SIGCANCEL handler (once siginfo said the sender's pid was 0, it
+    ignored the signal and cancelled after the call instead) by unwinding through the signal
+    frame, which reads the rt_sigreturn trampoline (it faulted while that page was
+    execute-only) and the ucontext."""
+    res = same_as_qemu(arch, kind, tbuild("cancel", arch, kind))
+    assert res.stdout == b"".join(b"cleanup %s\nthread %d cancelled: 1\n" % (name, i)
+                                  for i, name in enumerate((b"polling", b"pausing", b"reading")))

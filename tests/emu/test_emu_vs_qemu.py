@@ -187,3 +187,34 @@ def test_temporary_signal_masks(build, arch, tc):
     res = same_as_qemu(arch, build("sigmask", arch, tc))
     assert b"sigsuspend: -1 Interrupted system call handler 10 blocked 1 pending 0\n" in res.stdout
     assert b"ppoll still blocked: 0  handler 0 blocked 1 pending 1\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_siginfo_ucontext_sigaltstack(build, arch, tc):
+    """A handler's siginfo tells how its signal came (kill: SI_USER and the sender's pid;
+    raise: SI_TKILL; sigqueue: SI_QUEUE and the value, once an unsupported call; a child's
+    end: CLD_EXITED/CLD_KILLED, its pid and status; an itimer: SI_KERNEL), sigreturn takes
+    the handler's edits of the ucontext (once ignored: a handler stepping over a trap looped
+    until the time limit), sigaltstack reports SS_ONSTACK and refuses a change on it and a tiny
+    stack, and SA_RESETHAND leaves the flags."""
+    res = same_as_qemu(arch, build("sigcontext", arch, tc))
+    assert b"sig 10 code -1 from-me 1 pid0 0 uid 1 value 77\n" in res.stdout
+    assert b"sig 17 code 2 from-me 0 pid0 0 uid 1 status 9 child 1\n" in res.stdout
+    assert b"again: 1234\nmask from the ucontext: SIGUSR2 blocked 1\n" in res.stdout
+    assert b"ss_flags 1, changing it: -1 errno 1\n" in res.stdout
+    assert res.stdout.endswith(b"flags kept 1\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_clocks_rlimits_prctl_priority(build, arch, tc):
+    """Which clocks exist and their resolutions (getres once said 1 ns for every id, CLOCK_TAI
+    was EINVAL), clock_nanosleep's refusals, setrlimit(RLIMIT_NOFILE) bounding descriptors
+    (once accepted and ignored), prctl's name and dumpable flag (PR_GET_NAME once wrote
+    nothing), getpriority/setpriority and the scheduler (once unsupported calls), and mmap
+    without a mapping type."""
+    res = same_as_qemu(arch, build("sysmisc", arch, tc))
+    assert b"clock 11: gettime 0 0 getres 0 0 0.000000001\n" in res.stdout
+    assert b"dups until 10: 7 errno 24\nsoft over hard: -1 errno 22\n" in res.stdout
+    assert b"PR_GET_NAME: a-rather-long-t\ndumpable: 1\ndumpable after: 0\n" in res.stdout
+    assert b"getpriority: 5 errno 0\n" in res.stdout
+    assert res.stdout.endswith(b"mmap with no type: 1 errno 22\n")
