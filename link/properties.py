@@ -143,15 +143,18 @@ def stack(ctx) -> None:
         return
     for obj in ctx.files[1:]:
         names = obj.sec_names
-        if STACK_NOTE not in names:
-            continue
-        flags = obj.shdrs["sh_flags"]
-        if any(int(flags[i]) & elf.SHF_EXECINSTR for i, n in enumerate(names) if n == STACK_NOTE):
-            ctx.exec_stack = True
-            if o.warn_execstack:
-                ctx.diag.warn(f"{obj.name}: requires executable stack (because the {STACK_NOTE} "
-                              f"section is executable)")
-            return
+        i = -1
+        while True:                         # (list.index: no Python loop over every section)
+            try:
+                i = names.index(STACK_NOTE, i + 1)
+            except ValueError:
+                break
+            if int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXECINSTR:
+                ctx.exec_stack = True
+                if o.warn_execstack:
+                    ctx.diag.warn(f"{obj.name}: requires executable stack (because the {STACK_NOTE} "
+                                  f"section is executable)")
+                return
 
 
 def output_section(ctx):
