@@ -217,9 +217,10 @@ def cross_references(ctx) -> str:
         gids = obj.gids[fg:]
         shndx = obj.sym_shndx[fg:]
         named = (shndx == elf.SHN_UNDEF) | (shndx == elf.SHN_COMMON)
-        discarded = np.flatnonzero(obj.discarded) if obj.discarded is not None else ()
-        if len(discarded):                  # a definition in a dropped COMDAT copy names it too
-            named |= np.isin(shndx, discarded)
+        dropped = np.asarray(obj.discarded, dtype=bool) if obj.discarded is not None else None
+        if dropped is not None and dropped.any():   # a definition in a dropped COMDAT copy names it too
+            inside = shndx < len(dropped)
+            named[inside] |= dropped[shndx[inside]]
         named &= gids != 0
         for g in set(gids[named].tolist()):
             if st.def_file[g] != obj.file_id or int(st.state[g]) == resolve.COMMON:
