@@ -144,11 +144,8 @@ def stack(ctx) -> None:
     for obj in ctx.files[1:]:
         names = obj.sec_names
         i = -1
-        while True:                         # (list.index: no Python loop over every section)
-            try:
-                i = names.index(STACK_NOTE, i + 1)
-            except ValueError:
-                break
+        for _ in range(names.count(STACK_NOTE)):    # (list methods: no Python loop over sections)
+            i = names.index(STACK_NOTE, i + 1)
             if int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXECINSTR:
                 ctx.exec_stack = True
                 if o.warn_execstack:
