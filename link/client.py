@@ -271,6 +271,15 @@ def request(argv: list[str], key: str) -> bytes:
     return b"\0".join(fields)
 
 
+def _tell(text: bytes) -> None:
+    """An error on stderr, once the command was taken: a stderr that is gone (a closed pipe)
+    must not make the caller take the command for not run, and run it again."""
+    try:
+        os.write(2, text)
+    except OSError:
+        pass
+
+
 def converse(s, argv: list[str], key: str) -> int | None:
     """Send the command; its exit status (-N: killed by signal N), or None when the server
     declined or went away before it took the command (nothing ran: the caller runs it).
@@ -339,12 +348,12 @@ def converse(s, argv: list[str], key: str) -> int | None:
             except OSError:
                 reply = None
             if reply is None:
-                os.write(2, b"xld: error: the warm server went away while it ran the command "
-                            b"(its exit status is lost)\n")
+                _tell(b"xld: error: the warm server went away while it ran the command "
+                      b"(its exit status is lost)\n")
                 return 1
             if reply[:1] == b"N":
-                os.write(2, b"xld: error: the warm server's process for the command ended before "
-                            b"it began the command (nothing ran)\n")
+                _tell(b"xld: error: the warm server's process for the command ended before "
+                      b"it began the command (nothing ran)\n")
                 return 1
             return int.from_bytes(reply[1:5], "little", signed=True)
     except BaseException:

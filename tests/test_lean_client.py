@@ -459,3 +459,37 @@ def test_installations_have_sockets_of_their_own():
     swapped = [client.key_text(sys.executable, sys.version, client.PACKAGE_DIR, e) for e in envs]
     assert swapped[0] != swapped[1] and client.key_name(swapped[0]) != client.key_name(swapped[1])
     assert all(len(n) == 24 and int(n, 16) >= 0 for n in names)
+
+
+def test_a_command_taken_is_not_run_again_when_stderr_is_gone(server_env, tmp_path):
+    """The server takes the command (R) and goes away; the client's message about the lost
+    status meets a closed stderr (EPIPE): the client still ends with status 1, and does not
+    run the command itself (a link twice, a program's side effects twice)."""
+    import threading
+    listener, path = listener_at_the_socket(server_env)
+
+    def taker():
+        conn, _ = listener.accept()
+        conn.settimeout(60)
+        head = conn.recv(8)
+        size = int.from_bytes(head, "little")
+        body = b""
+        while len(body) < size:
+            chunk = conn.recv(size - len(body))
+            if not chunk:
+                break
+            body += chunk
+        conn.sendall(b"R" + bytes(4))           # taken; then gone without a status
+        conn.close()
+    t = threading.Thread(target=taker, daemon=True)
+    t.start()
+    from xld.link import client
+    p = subprocess.Popen([*client.lean_argv(sys.executable), "ld", "--version"], env=server_env, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stderr.close()                            # the message will meet a closed pipe
+    out, _ = p.communicate(timeout=120)
+    t.join(60)
+    listener.close()
+    path.unlink()
+    assert p.returncode == 1
+    assert out == b""                           # `xld --version` (the full command) did not run
