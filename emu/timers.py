@@ -132,7 +132,12 @@ class Timers:
         """On a host timer thread: queue ``sig``. Stop the engine only when that is safe (see
         the module's docstring): the run is not sliced, and the signal's action is to die."""
         if sig < 32 and sig in self.async_signals:
-            return False                       # a standard signal already pending: merged
+            # a standard signal already queued: merged. The stop is asked for again: a queued
+            # signal whose run loop has not looked yet must not wait on a run that nothing
+            # stops (an uncounted run with the kicker ends only on request)
+            if self.kicker is not None and self.run_is_sliced:
+                self.kick()
+            return False
         self.async_signals.append(sig)
         self.wake.set()
         if self.kicker is not None and self.run_is_sliced:
