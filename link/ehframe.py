@@ -380,24 +380,9 @@ def _records(data: bytes):
     never a CIE; ``check_records`` has made sure they tile the section).  The walk reads the
     length words through a word view while records stay 4-byte aligned."""
     n = len(data)
-    starts = []
-    put = starts.append
-    pos = 0
-    if n % 4 == 0 and sys.byteorder == "little":
-        words = memoryview(data).cast("B").cast("I")
-        k, nw = 0, n // 4
-        while k < nw:
-            length = words[k]
-            if length & 3:
-                break                                # an unaligned record: byte-wise below
-            put(4 * k)
-            k += 1 + (length >> 2)
-        pos = 4 * k
-    unpack = struct.unpack_from
-    while pos + 4 <= n:
-        put(pos)
-        length = unpack("<I", data, pos)[0]
-        pos += 4 + length
+    starts: list[int] = []
+    words = memoryview(data).cast("B")[:n & ~3].cast("I") if sys.byteorder == "little" else None
+    _walk(data, words, 0, n, starts.append)
     st = np.array(starts, dtype=np.int64)
     length = np.frombuffer(data, dtype=np.uint8)[st[:, None] + np.arange(4)].copy().view("<u4").reshape(-1)
     en = st + 4 + length.astype(np.int64)
@@ -407,35 +392,38 @@ def _records(data: bytes):
     return st, en, ident
 
 
+def _walk(buf, words, a: int, b: int, put) -> None:
+    """``put`` the offset of each record of ``buf[a:b]`` (a length word, then that many bytes):
+    through ``words`` (the buffer's 32-bit view, or None) while records stay 4-byte aligned,
+    then byte-wise."""
+    pos = a
+    if words is not None and a % 4 == 0 and (b - a) % 4 == 0:
+        w, nw = a >> 2, b >> 2
+        while w < nw:
+            length = words[w]
+            if length & 3:
+                break                                # an unaligned record: byte-wise below
+            put(4 * w)
+            w += 1 + (length >> 2)
+        pos = 4 * w
+    unpack = struct.unpack_from
+    while pos + 4 <= b:
+        put(pos)
+        pos += 4 + unpack("<I", buf, pos)[0]
+
+
 def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int]) -> list[tuple]:
     """``_records`` of the sections ``which`` of a joined buffer (section k at ``base[k]``,
     ``size[k]`` bytes): one walk and one gather for all of them.  Offsets are each
     section's own."""
-    starts = []
+    starts: list[int] = []
     put = starts.append
     counts = []
-    unpack = struct.unpack_from
-    little = sys.byteorder == "little"
-    words = memoryview(buf)[:len(buf) & ~3].cast("I") if little else None
+    words = memoryview(buf)[:len(buf) & ~3].cast("I") if sys.byteorder == "little" else None
     bases, sizes = base.tolist(), size.tolist()
     for k in which:
-        a, n = bases[k], sizes[k]
-        b = a + n
         had = len(starts)
-        pos = a
-        if n % 4 == 0 and a % 4 == 0 and little:
-            w, nw = a >> 2, b >> 2
-            while w < nw:
-                length = words[w]
-                if length & 3:
-                    break                            # an unaligned record: byte-wise below
-                put(4 * w)
-                w += 1 + (length >> 2)
-            pos = 4 * w
-        while pos + 4 <= b:
-            put(pos)
-            length = unpack("<I", buf, pos)[0]
-            pos += 4 + length
+        _walk(buf, words, bases[k], bases[k] + sizes[k], put)
         counts.append(len(starts) - had)
     st = np.array(starts, dtype=np.int64)
     cnt = np.array(counts, dtype=np.int64)
