@@ -317,7 +317,12 @@ class Processes:
         self.pending = None
         self.blocked_pending = set()
         self.async_signals = []
-        self.itimer = None                 # Linux: interval timers are not inherited
+        # Linux: interval and POSIX timers are not inherited (their host threads are not
+        # either); the lock may have been held by one of those threads at the fork
+        self.itimer = None
+        self.posix_timers = {}
+        self.__dict__.pop("cpu_itimers", None)
+        self.timer_lock = threading.RLock()
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         for f in self.fds.fds.values():

@@ -255,23 +255,35 @@ class Signals:
         return None
 
     def _arm_itimer(self, value: float, interval: float) -> None:
+        """Arm (or with ``value`` 0 disarm) the real-time interval timer. Called from setitimer
+        and from the timer's own thread for its next period, under ``timer_lock`` (timers.py).
+        The state goes from the old timer to the new one in one assignment, never through
+        None: the run loop reads it from its own thread (timers.timer_slices) to decide whether
+        the next run must be stoppable, and an unstoppable run begun in such a gap never ended
+        (every later SIGALRM queued behind it)."""
         import threading
         import time
-        if self.itimer:
-            self.itimer[0].cancel()
-            self.itimer = None
-        if value <= 0:
-            return
+        with self.timer_lock:
+            old, new = self.itimer, None
+            if value > 0:
+                def fire():
+                    with self.timer_lock:
+                        if self.itimer is None or self.itimer[0] is not t:
+                            return                       # disarmed or re-armed meanwhile
+                        self.post_async(14)              # SIGALRM, queued before ...
+                        if interval > 0:
+                            self._arm_itimer(interval, interval)
+                        else:
+                            self.itimer = None           # ... the timer counts as disarmed
 
-        def fire():
-            self.post_async(14)  # SIGALRM
-            if interval > 0 and self.itimer is not None:
-                self._arm_itimer(interval, interval)
-
-        t = threading.Timer(value, fire)
-        t.daemon = True
-        self.itimer = (t, time.monotonic() + value, interval)
-        t.start()
+                t = threading.Timer(value, fire)
+                t.daemon = True
+                new = (t, time.monotonic() + value, interval)
+            self.itimer = new
+            if old is not None:
+                old[0].cancel()
+            if new is not None:
+                new[0].start()
 
     def sys_setitimer(self, which, new, old, *_):
         import time
@@ -328,12 +340,15 @@ class Signals:
         return -4  # EINTR
 
     def stop_timers(self) -> None:
-        if getattr(self, "itimer", None):
-            t = self.itimer[0]
-            self.itimer = None          # a firing periodic timer will not re-arm
+        if getattr(self, "itimer", None) is None:
+            return
+        with self.timer_lock:
+            it, self.itimer = self.itimer, None     # a firing periodic timer will not re-arm
+        if it is not None:
+            t = it[0]
             t.cancel()
             if t.ident is not None:     # a timer re-armed by its own expiry may not have started
-                t.join()
+                t.join()                # (outside the lock: its expiry may be waiting for it)
 
     def sys_rt_sigreturn(self, *_):
         if not self.sigframes:

@@ -104,6 +104,11 @@ class Timers:
         self.posix_timers: dict[int, PosixTimer] = {}
         self.run_is_sliced = False    # set by the run loop for each run (threads.run_count)
         self.timers_closed = False
+        # Held while any timer is armed, re-armed or fires (system calls and host timer
+        # threads). The run loop reads the armed timers without it (timer_slices), so every
+        # change goes from one armed state to the next in one assignment, never through
+        # "disarmed": a run begun unstoppable in such a gap would never end.
+        self.timer_lock = threading.RLock()
 
     # --- the slicing rule ----------------------------------------------------------------------
     def armed_timer_signals(self) -> set[int]:
@@ -229,32 +234,34 @@ class Timers:
         return 0
 
     def _arm(self, t: PosixTimer, value: float, interval: float) -> None:
-        if t.host is not None:
-            t.host.cancel()
-            t.host = None
-        t.deadline = None
-        t.interval = interval
-        if value <= 0 or self.timers_closed:
-            return
-        t.deadline = time.monotonic() + value
-
-        def fire():
-            if t.host is not timer or self.timers_closed:
-                return                        # re-armed, deleted, or the run is over
-            if t.notify == SIGEV_SIGNAL and not self.timer_fired(t.sig):
-                t.overrun += 1
-            if t.interval > 0:
-                self._arm(t, t.interval, t.interval)
+        with self.timer_lock:
+            old = t.host
+            if value <= 0 or self.timers_closed:
+                t.host, t.deadline, t.interval = None, None, interval
             else:
-                t.deadline = None
+                def fire():
+                    with self.timer_lock:
+                        if t.host is not timer or self.timers_closed:
+                            return                # re-armed, deleted, or the run is over
+                        # queued (and the run stopped) while the timer still counts as armed
+                        if t.notify == SIGEV_SIGNAL and not self.timer_fired(t.sig):
+                            t.overrun += 1
+                        if t.interval > 0:
+                            self._arm(t, t.interval, t.interval)
+                        else:
+                            t.deadline = None
 
-        if t.clock not in _CLOCKS:
-            timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
-        else:
-            timer = threading.Timer(value, fire)
-            timer.daemon = True
-        t.host = timer
-        timer.start()
+                if t.clock not in _CLOCKS:
+                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
+                else:
+                    timer = threading.Timer(value, fire)
+                    timer.daemon = True
+                t.interval = interval
+                t.host, t.deadline = timer, time.monotonic() + value
+            if old is not None:
+                old.cancel()
+            if t.host is not None and t.host is not old:
+                t.host.start()
 
     def timer_siginfo(self, sig: int) -> tuple[int, int, int] | None:
         """(timer id, overrun, sigev_value) of the POSIX timer behind a SI_TIMER ``sig``
@@ -283,25 +290,29 @@ class Timers:
         """setitimer(ITIMER_VIRTUAL (1) or ITIMER_PROF (2)): SIGVTALRM or SIGPROF after
         ``value`` seconds of CPU time, then every ``interval``."""
         timers = self.__dict__.setdefault("cpu_itimers", {})
-        old = timers.pop(which, None)
-        if old is not None:
-            old[0].cancel()
-        if value <= 0 or self.timers_closed:
-            return
         sig = SIGVTALRM if which == 1 else SIGPROF
-
-        def fire():
-            if timers.get(which, (None,))[0] is not timer or self.timers_closed:
-                return
-            self.timer_fired(sig)
-            if interval > 0:
-                self.arm_cpu_itimer(which, interval, interval)
-            else:
+        with self.timer_lock:
+            old = timers.get(which)
+            if value <= 0 or self.timers_closed:
                 timers.pop(which, None)
+                timer = None
+            else:
+                def fire():
+                    with self.timer_lock:
+                        if timers.get(which, (None,))[0] is not timer or self.timers_closed:
+                            return
+                        self.timer_fired(sig)
+                        if interval > 0:
+                            self.arm_cpu_itimer(which, interval, interval)
+                        else:
+                            timers.pop(which, None)
 
-        timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
-        timers[which] = (timer, interval)
-        timer.start()
+                timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
+                timers[which] = (timer, interval)
+            if old is not None:
+                old[0].cancel()
+            if timer is not None:
+                timer.start()
 
     def cpu_itimer_value(self, which: int) -> tuple[float, float]:
         """(seconds left, interval) of an ITIMER_VIRTUAL/ITIMER_PROF timer; zeros if disarmed."""
@@ -313,7 +324,8 @@ class Timers:
     def stop_posix_timers(self) -> None:
         for t, _interval in list(self.__dict__.get("cpu_itimers", {}).values()):
             t.cancel()
-        self.timers_closed = True
+        with self.timer_lock:
+            self.timers_closed = True
         for t in list(getattr(self, "posix_timers", {}).values()):
             self._arm(t, 0, 0)
 

@@ -4,6 +4,9 @@ pointers and loads/modifies/stores an array and checks it. Before counted slices
 timer thread's asynchronous stop made this program crash on every run (a load run again
 with its own result as address)."""
 
+import threading
+import time
+
 import pytest
 
 from xld.emu import run
@@ -19,6 +22,29 @@ def test_timer_signals_in_a_load_store_loop(build, arch):
     rc, out, _err = run_qemu(arch, exe)
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (rc, out) == (0, EXPECTED), res.crash
+
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_periodic_timer_rearming_never_looks_disarmed(build, arch, monkeypatch):
+    """A periodic timer re-arms itself on its host thread while the run loop decides, on its
+    own, whether the next run must be stoppable (timers.timer_slices). The re-arm once passed
+    through "no timer armed": a run begun in that gap was unstoppable and never ended (the
+    program spun for ever, every later SIGALRM queued behind it; the test above hung in about
+    one suite run in ten). Here every host timer thread takes 0.3 ms to create its next timer,
+    which made the old code hang on every run, setitimer's and timer_create's alike."""
+    exe = build("alarmloop", arch)
+    real = threading.Timer
+
+    class SlowTimer(real):
+        def __init__(self, *args, **kwargs):
+            if threading.current_thread() is not threading.main_thread():
+                time.sleep(0.0003)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Timer", SlowTimer)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (0, EXPECTED), res.crash
 
 
 def test_timer_without_handler_still_kills_and_runs_are_not_sliced(build):
