@@ -81,3 +81,15 @@ def test_cpu_time_timers_fire_in_a_spinning_program(build, arch):
     assert (res.returncode, res.stdout) == (rc, out) == (0, (
         b"virtual armed: 1\nITIMER_VIRTUAL: signal 26\nITIMER_PROF: signal 27, disarmed 1\n"
         b"CLOCK_PROCESS_CPUTIME_ID: signal 12, siginfo ok 1\n")), res.crash
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_forked_child_inherits_no_timer(build, arch):
+    """fork(2): the child has neither the interval timer nor the parent's POSIX timers (its
+    timer id is EINVAL there; xld run kept it), and the parent's go on, as under qemu-user."""
+    exe = build("forktimers", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, (
+        b"child: itimer 0, timer_gettime -1 errno EINVAL\nchild: alarms 0\n"
+        b"parent: timer_gettime 0, alarms 1, child 0\n")), res.crash
