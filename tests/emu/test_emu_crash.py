@@ -63,7 +63,9 @@ def test_timeout_stops_a_spinning_program(build, arch):
     exe = build("spin", arch)
     t = time.monotonic()
     res = run(exe, timeout=1.0)
-    assert time.monotonic() - t < 5
+    # not a speed check: without the limit the run never ends; the bound only keeps a broken
+    # limit from hanging the suite, with room for a machine loaded many times over
+    assert time.monotonic() - t < 60
     assert res.limit == "timeout"
     assert res.returncode == 128 + 9
     assert res.stdout == b"spinning\n"
@@ -73,7 +75,7 @@ def test_timeout_stops_a_spinning_program(build, arch):
 def test_timeout_interrupts_sleep(build):
     t = time.monotonic()
     res = run(build("spin", "arm64"), ["sleep"], timeout=0.5)
-    assert time.monotonic() - t < 3
+    assert time.monotonic() - t < 30          # the program sleeps for 100 s
     assert res.limit == "timeout"
 
 
