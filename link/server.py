@@ -434,10 +434,13 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     nofile = req.limits.get("RLIMIT_NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE))[0]
     conn, req.uses_w = out_of_reach([req.conn.detach(), req.uses_w], nofile)
     req.conn = socket.socket(fileno=conn)
-    if any(req.limits.get(name, (resource.RLIM_INFINITY,))[0] != resource.RLIM_INFINITY
-           for name in ("RLIMIT_AS", "RLIMIT_DATA")):
-        from xld.link import pages          # (the heap grown ahead would count against them:
-        pages.trim_heap()                   # the command's own allocations would not find it)
+    if _grown_ahead and (req.argv[:1] == ["run"] or any(
+            req.limits.get(name, (resource.RLIM_INFINITY,))[0] != resource.RLIM_INFINITY
+            for name in ("RLIMIT_AS", "RLIMIT_DATA"))):
+        # the heap grown ahead goes back: a run's process would only hold it, and under a
+        # limit on memory it would count against the command's own allocations
+        from xld.link import pages
+        pages.trim_heap()
     for name, (soft, hard) in req.limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
     os.fchdir(req.cwd)
@@ -462,7 +465,7 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     from xld.link import cli
     from xld.link import input as inp
     inp.recorded_inputs = []
-    if req.learn and _heap_regime(2 * _GROW_CHUNK):
+    if req.learn and _is_link(req) and _heap_regime(2 * _GROW_CHUNK):
         _heap_start, _rss_start = heap_sizes()[0], _resident()
     if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
         # a link: the collector is off while it runs (cli.link_main), and would run after
@@ -617,10 +620,15 @@ def _finish(req: Request, status: int) -> None:
     except OSError:
         pass
     _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
-    if req.learn and status == 0 and req.argv and req.argv[0] not in client.NOT_SERVED + ("run",):
+    if req.learn and status == 0 and _is_link(req):
         grew = _grown() if _heap_start >= 0 else 0
         _write_all(req.uses_w, b"%x;" % grew + _written_pages(_spare_pages))   # (a link's: 2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
+
+
+def _is_link(req: Request) -> bool:
+    """Whether the command is a link (what the pages and the heap are learnt from)."""
+    return bool(req.argv) and req.argv[0] not in client.NOT_SERVED + ("run",)
 
 
 def _log_served(req: Request, status: int, hits, cpu: float) -> None:
@@ -780,6 +788,7 @@ PREGROW_MIN = 8 << 20             # a link that took less fresh memory: no heap 
 PREGROW_MAX = 1 << 29             # bytes of heap a spare grows ahead at most
 _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from the heap)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3       # mallopt's parameters (glibc)
+_grown_ahead = False    # in a spare: _pregrow grew the heap
 _heap_start = -1        # in a learning command's process: the C heap's size as it began,
 _rss_start = 0          # and its resident memory
 
@@ -885,6 +894,8 @@ def _pregrow(nbytes: int, ctl) -> None:
     madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     if not _heap_regime(nbytes + 2 * _GROW_CHUNK):     # (what is grown, and the top it joins)
         return
+    global _grown_ahead
+    _grown_ahead = True
     size = os.sysconf("SC_PAGESIZE")
     blocks = []
     try:
