@@ -784,7 +784,7 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
             return                                  # EINVAL: a kernel without it
 
 
-PREGROW_MIN = 8 << 20             # a link that took less fresh memory: no heap grown ahead
+PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
 PREGROW_MAX = 1 << 29             # bytes of heap a spare grows ahead at most
 _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from the heap)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3       # mallopt's parameters (glibc)
@@ -899,16 +899,19 @@ def _pregrow(nbytes: int, ctl) -> None:
     size = os.sysconf("SC_PAGESIZE")
     blocks = []
     try:
-        for _ in range(nbytes // _GROW_CHUNK):
+        left = nbytes
+        while left > 0:
             if select.select([ctl], [], [], 0)[0]:
                 break                               # a command came: it goes first
-            p = malloc(_GROW_CHUNK)
+            n = min(left, _GROW_CHUNK)
+            p = malloc(n)
             if not p:
                 break
             blocks.append(p)
-            a, z = -(-p // size) * size, (p + _GROW_CHUNK) // size * size
-            if madvise(a, z - a, MADV_POPULATE_WRITE) != 0:
-                ctypes.memset(p, 0, _GROW_CHUNK)    # (a kernel without it: written)
+            left -= n
+            a, z = -(-p // size) * size, (p + n) // size * size
+            if z > a and madvise(a, z - a, MADV_POPULATE_WRITE) != 0:
+                ctypes.memset(p, 0, n)              # (a kernel without it: written)
     finally:
         for p in reversed(blocks):
             free(p)

@@ -528,6 +528,7 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     heap, top, rss = probe(48 << 20)
     assert heap >= 44 << 20 and top >= 44 << 20             # the heap kept them (not trimmed)
     assert rss >= 40 << 20                                  # and they are resident
+    assert probe(20 << 20)[0] >= 18 << 20                   # (not whole chunks only)
     assert probe(48 << 20, "come")[0] < 16 << 20            # a command came first
     assert probe(server.PREGROW_MIN - 1)[0] < 1 << 20       # too little to be worth it
 
