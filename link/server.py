@@ -626,6 +626,17 @@ def _finish(req: Request, status: int) -> None:
     os.close(req.uses_w)              # the server takes it from here, as this process exits
 
 
+def shape(argv: list[str]) -> int:
+    """Which command this is, for what a spare learns (its words but the output's name)."""
+    words = list(argv)
+    for i, w in enumerate(words):
+        if w == "-o" and i + 1 < len(words):
+            words[i + 1] = ""
+        elif w.startswith("-o") or w.startswith("--output="):
+            words[i] = "-o"
+    return hash(tuple(words))
+
+
 def _is_link(req: Request) -> bool:
     """Whether the command is a link (what the pages and the heap are learnt from)."""
     return bool(req.argv) and req.argv[0] not in client.NOT_SERVED + ("run",)
@@ -786,6 +797,8 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
 
 PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
 PREGROW_MAX = 1 << 29             # bytes of heap a spare grows ahead at most
+RELEARN_GROW = 32 << 20           # learnt from a command that grew the heap this much: learn
+#                                   again after a command unlike it (Spare.start)
 _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from the heap)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3       # mallopt's parameters (glibc)
 _grown_ahead = False    # in a spare: _pregrow grew the heap
@@ -1090,10 +1103,12 @@ class Spare:
         self.broken = False               # one died on its own: none again
         self.runs: list[tuple[int, int]] = []    # pages a link wrote (_prefault)
         self.grow = 0                     # fresh memory a link took (_pregrow)
+        self.learnt = None                # the shape of the command they were learnt from
+        self.last = None                  # and of the last command a spare took (shape)
         self.learns = False               # this spare copies nothing ahead: its command's
         self.commands = 0                 # child says which pages it wrote (learn)
 
-    def learn(self, runs: list[tuple[int, int]], grow: int = 0) -> None:
+    def learn(self, runs: list[tuple[int, int]], grow: int = 0, shape=None) -> None:
         """The pages a link wrote, as far as PREFAULT_MAX goes: the next spares copy them
         ahead.  They come from a child that had nothing copied ahead (the pages it has of
         its own then, less those it had before its command: the ones it wrote), until one
@@ -1106,6 +1121,14 @@ class Spare:
             pages += run[1]
         self.runs = kept
         self.grow = grow
+        self.learnt = shape
+
+    def learns_next(self) -> bool:
+        """Whether the next spare copies nothing ahead and its command says what it wrote: the
+        first, then one in ten, and after a command unlike the one learnt from where that one
+        grew the heap much (the heap grown ahead is its size: more than a smaller link's peak)."""
+        return (not self.runs or self.commands % 10 == 9
+                or (self.grow >= RELEARN_GROW and self.last != self.learnt))
 
     def start(self, sel, not_inherited: list[int]) -> None:
         import selectors
@@ -1117,7 +1140,7 @@ class Spare:
             mine.close()
             theirs.close()
             return
-        learns = not self.runs or self.commands % 10 == 9
+        learns = self.learns_next()
         if pid == 0:
             mine.close()
             _spare(theirs, not_inherited, [] if learns else self.runs, 0 if learns else self.grow)
@@ -1152,6 +1175,7 @@ class Spare:
         sel.unregister(self.pidfd)
         self.ctl.close()
         self.commands += 1
+        self.last = shape(req.argv)
         req.pid, req.pidfd = self.pid, self.pidfd
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
 
@@ -1329,7 +1353,7 @@ def _ended(req: Request, spare: Spare) -> None:
     uses, pages = bytes(req.uses[6:6 + n]), bytes(req.uses[6 + n:])
     if status == 0 and pages:
         grow, runs = _parse_learnt(pages)
-        spare.learn(runs, grow)
+        spare.learn(runs, grow, shape(req.argv))
     if status == 0 and uses:
         _warm_libraries(uses)
 

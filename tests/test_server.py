@@ -518,8 +518,18 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     assert server._parse_learnt(b"1000000;10:2,1f:1") == (1 << 24, [(16, 2), (31, 1)])
     assert server._parse_learnt(b"10:2") == (0, []) and server._parse_learnt(b"zz;1:1") == (0, [])
     spare = server.Spare()
-    spare.learn([(7, 3)], 48 << 20)
+    a = ["-o", "x", "a.o", "b.o"]
+    spare.learn([(7, 3)], 48 << 20, server.shape(a))
     assert spare.runs == [(7, 3)] and spare.grow == 48 << 20
+    # the same command (another output) keeps what was learnt; another command, after one
+    # that grew the heap much, is learnt from anew (a small one after it: never)
+    spare.last = server.shape(["-o", "y", "a.o", "b.o"])
+    assert not spare.learns_next()
+    spare.last = server.shape(["-o", "x", "hello.o"])
+    assert spare.learns_next()
+    spare.learn([(7, 3)], 16 << 20, server.shape(["-o", "x", "hello.o"]))
+    spare.last = server.shape(a)
+    assert not spare.learns_next()
 
     def probe(n, come="no"):
         out = subprocess.run([sys.executable, "-c", _PREGROW_PROBE, str(n), come], capture_output=True,
