@@ -13,7 +13,6 @@ row's range and alignment, and lets the field encoders patch the output image, o
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -47,31 +46,6 @@ def sym_desc(ctx, file_id: int, symidx: int) -> str:
 
 def site_of(ctx, file_id: int, sec: int, off: int) -> str:
     return ctx.files[file_id].where(sec, off)
-
-
-@contextmanager
-def _small_pages():
-    """NumPy asks the kernel for transparent huge pages for every array of 4 MiB or more
-    (madvise); relocate makes its table-sized arrays with ordinary pages.  Measured in served
-    riscv64 links (a VM, 2 cores; medians of 5-7): relocate's system time 110-215 ms with huge
-    pages (~4 k faults, most of the time in the few 2 MiB ones), 40-60 ms without (15-21 k
-    faults of 4 KiB), user time the same; arm64's smaller tables the same either way.  (A
-    fresh 2 MiB page is zeroed whole and, on a virtual machine, is memory the host backs
-    again; small pages come back from the ones just freed.)  Scan was measured too, and gains
-    nothing: it keeps NumPy's choice."""
-    try:
-        from numpy._core import multiarray
-    except ImportError:                     # (NumPy 1)
-        from numpy.core import multiarray
-    set_huge = getattr(multiarray, "_set_madvise_hugepage", None)
-    if set_huge is None:
-        yield
-        return
-    was = set_huge(False)
-    try:
-        yield
-    finally:
-        set_huge(was)
 
 
 def scan(ctx) -> None:
@@ -838,7 +812,7 @@ class _InOrder:
 
 def relocate(ctx, img: np.ndarray) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
-    with _small_pages():
+    with pages.small_pages():
         _relocate(ctx, img)
 
 

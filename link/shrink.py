@@ -79,11 +79,12 @@ def run(ctx) -> None:
     types = _types(arch)
     relax = (ctx.opts.relax and types is not None and "relax_calls" in arch.hooks
              and bool(t.relax.any()))
-    if not relax:
-        if np.any(t.kind == Kind.ALIGN):
-            _shrink(ctx, None, [])
-        return
-    Relaxer(ctx, types).run()
+    with pages.small_pages():            # (table-sized arrays: see there)
+        if not relax:
+            if np.any(t.kind == Kind.ALIGN):
+                _shrink(ctx, None, [])
+            return
+        Relaxer(ctx, types).run()
 
 
 def check(ctx, lay_out_again) -> None:
@@ -91,7 +92,8 @@ def check(ctx, lay_out_again) -> None:
     final layout (Relaxer.finish)."""
     relaxer, ctx.relax_check = ctx.relax_check, None
     if relaxer is not None:
-        relaxer.finish(lay_out_again)
+        with pages.small_pages():
+            relaxer.finish(lay_out_again)
 
 
 def _types(arch) -> dict[str, tuple[int, ...]] | None:

@@ -179,19 +179,19 @@ def test_add_sub_pairs_at_once_give_the_same_bytes(obj, tmp_path, monkeypatch):
 
 def test_relocate_makes_its_arrays_with_small_pages_and_gives_numpy_its_setting_back():
     """relocate asks NumPy for no transparent huge pages while it runs (its table-sized arrays:
-    see relocate._small_pages) and leaves the setting as it found it, also on an error."""
+    see pages.small_pages) and leaves the setting as it found it, also on an error."""
     try:
         from numpy._core import multiarray
     except ImportError:                     # (NumPy 1)
         from numpy.core import multiarray
-    from xld.link.relocate import _small_pages
+    from xld.link.pages import small_pages
     before = multiarray._set_madvise_hugepage(True)
     try:
-        with _small_pages():
+        with small_pages():
             assert multiarray._set_madvise_hugepage(False) is False     # (off inside)
         assert multiarray._set_madvise_hugepage(True) is True           # (back on after)
         with pytest.raises(RuntimeError):
-            with _small_pages():
+            with small_pages():
                 raise RuntimeError
         assert multiarray._set_madvise_hugepage(True) is True
     finally:

@@ -494,6 +494,55 @@ def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
 
 
 
+_PREGROW_PROBE = r"""
+import os, socket, sys
+from xld.link import server
+n = int(sys.argv[1])
+a, b = socket.socketpair()
+if sys.argv[2] == "come":
+    b.send(b"x")                                   # a command is there: nothing is grown
+before, rss = server.heap_sizes()[0], server._resident()
+server._pregrow(n, a)
+after = server.heap_sizes()
+print(after[0] - before, after[1] - before, server._resident() - rss)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_info and mallopt")
+def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
+    """What a learning link reports (the heap it took, with the pages it wrote) reaches the
+    next spares, which grow the C heap that far ahead: the pages resident, freed back into
+    the heap (not to the system), so the command's arrays find them; nothing when a command
+    is already there, or below the minimum."""
+    from xld.link import server
+    assert server._parse_learnt(b"1000000;10:2,1f:1") == (1 << 24, [(16, 2), (31, 1)])
+    assert server._parse_learnt(b"10:2") == (0, []) and server._parse_learnt(b"zz;1:1") == (0, [])
+    spare = server.Spare()
+    a = ["-o", "x", "a.o", "b.o"]
+    spare.learn([(7, 3)], 48 << 20, server.shape(a))
+    assert spare.runs == [(7, 3)] and spare.grow == 48 << 20
+    # the same command (another output) keeps what was learnt; another command, after one
+    # that grew the heap much, is learnt from anew (a small one after it: never)
+    spare.last = server.shape(["-o", "y", "a.o", "b.o"])
+    assert not spare.learns_next()
+    spare.last = server.shape(["-o", "x", "hello.o"])
+    assert spare.learns_next()
+    spare.learn([(7, 3)], 16 << 20, server.shape(["-o", "x", "hello.o"]))
+    spare.last = server.shape(a)
+    assert not spare.learns_next()
+
+    def probe(n, come="no"):
+        out = subprocess.run([sys.executable, "-c", _PREGROW_PROBE, str(n), come], capture_output=True,
+                             text=True, check=True, cwd=tmp_path).stdout.split()
+        return [int(x) for x in out]
+    heap, top, rss = probe(48 << 20)
+    assert heap >= 44 << 20 and top >= 44 << 20             # the heap kept them (not trimmed)
+    assert rss >= 40 << 20                                  # and they are resident
+    assert probe(20 << 20)[0] >= 18 << 20                   # (not whole chunks only)
+    assert probe(48 << 20, "come")[0] < 16 << 20            # a command came first
+    assert probe(server.PREGROW_MIN - 1)[0] < 1 << 20       # too little to be worth it
+
+
 def _blocked_in_recv(pid: int, cwd: Path) -> bool:
     """A spare that took the client's place (its directory) and waits for its go (asleep)."""
     try:
