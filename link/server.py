@@ -796,7 +796,7 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
 
 
 PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
-PREGROW_MAX = 1 << 29             # bytes of heap a spare grows ahead at most
+PREGROW_MAX = 1 << 27             # bytes of heap a spare grows ahead at most (held while idle)
 RELEARN_GROW = 32 << 20           # learnt from a command that grew the heap this much: learn
 #                                   again after a command unlike it (Spare.start)
 _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from the heap)

@@ -541,6 +541,7 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     assert probe(20 << 20)[0] >= 18 << 20                   # (not whole chunks only)
     assert probe(48 << 20, "come")[0] < 16 << 20            # a command came first
     assert probe(server.PREGROW_MIN - 1)[0] < 1 << 20       # too little to be worth it
+    assert probe(server.PREGROW_MAX + (64 << 20))[0] < server.PREGROW_MAX + (16 << 20)   # the cap
 
 
 def _blocked_in_recv(pid: int, cwd: Path) -> bool:
