@@ -1153,6 +1153,9 @@ warm_taken: dict[tuple, object] = {}
 recorded_inputs: list | None = None      # a server's child: the libraries this link opened
 warm_hits = 0                             # libraries this process took from warm_inputs
 WARM_MEMBERS_MAX = 20000
+# a library parsed ahead that none of the last WARM_LINKS links read is dropped (forget_unread)
+WARM_LINKS = 2
+warm_idle: dict[tuple, int] = {}          # key in warm_inputs -> links in a row that did not read it
 
 
 def _again(f):
@@ -1184,6 +1187,36 @@ def _is_library(f) -> bool:
 def library_uses() -> list[tuple[str, list[int]]]:
     """What this link read from libraries (recorded_inputs): (path, member offsets loaded)."""
     return [(f.path, sorted(getattr(f, "loaded", ()))) for f in recorded_inputs or ()]
+
+
+def warm_key(path: str, cwd: str) -> tuple:
+    """The key of warm_inputs for ``path`` as a link named it, relative to ``cwd``: () for a
+    file that is not there."""
+    key = _identity(os.path.join(cwd, path))
+    return (path, *key[1:]) if key else ()
+
+
+def forget_unread(read: set) -> bool:
+    """After a link that read libraries (in the server; ``read``: their warm_key): those it
+    read are young again, and those that none of the last WARM_LINKS links read are dropped,
+    with the section-name cache (its keys hold their string tables).  What the server holds
+    is in every child it forks, and counts in that child's resident memory from its start:
+    the libraries of the other architecture, of another program, and a rebuilt archive's
+    earlier parse, which no later link reads (its identity changed) and which stayed until
+    WARM_MEMBERS_MAX members were parsed.  True when any was dropped."""
+    dropped = False
+    for key in list(warm_inputs):
+        idle = 0 if key in read else warm_idle.get(key, 0) + 1
+        if idle >= WARM_LINKS:
+            del warm_inputs[key]
+            dropped = True
+        else:
+            warm_idle[key] = idle
+    for key in [k for k in warm_idle if k not in warm_inputs]:
+        del warm_idle[key]
+    if dropped:
+        _SEC_NAMES.clear()
+    return dropped
 
 
 def warm_up_library(path: str, cwd: str, members: list[int]) -> None:

@@ -939,14 +939,28 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _warm_libraries(data: bytes) -> None:
-    """Parse the libraries a link used, for the next links (link/input.py keeps them)."""
+    """Parse the libraries a link used, for the next links (link/input.py keeps them), having
+    dropped those the last links did not read (``forget_unread``): the parse reuses their
+    memory, and the next spare does not inherit it."""
     from xld.link import input as inp
     parts = data.split(b"\0")[1:]
     cwd = os.fsdecode(parts[0])
+    uses = []
     for i in range(1, len(parts) - 1, 2):
         try:
-            members = [int(x) for x in parts[i + 1].split(b",") if x]
-            inp.warm_up_library(os.fsdecode(parts[i]), cwd, members)
+            uses.append((os.fsdecode(parts[i]), [int(x) for x in parts[i + 1].split(b",") if x]))
+        except ValueError:
+            continue
+    if not uses:                         # (a command that read no library: `xld run`)
+        return
+    if inp.forget_unread({inp.warm_key(path, cwd) for path, _ in uses}):
+        import gc
+        from xld.link import pages
+        gc.collect()                     # (an archive and its member index refer to each other)
+        pages.trim_heap()
+    for path, members in uses:
+        try:
+            inp.warm_up_library(path, cwd, members)
         except Exception:                # a library that does not parse: the link said so
             continue
 

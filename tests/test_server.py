@@ -227,6 +227,51 @@ def test_a_changed_library_is_read_afresh(tmp_path):
         inp.warm_taken.clear()
 
 
+def test_a_library_no_recent_link_read_is_dropped(tmp_path):
+    """The server keeps a library parsed ahead while one of the last two links that read
+    libraries read it (input.forget_unread), then drops it: every child it forks inherits
+    what it holds.  A rebuilt archive's earlier parse goes the same way."""
+    from xld.link import input as inp
+    cc = tc.compiler("gcc", "arm64")
+    objs = {}
+    for n in "ab":
+        (tmp_path / f"{n}.c").write_text(f"int {n}(void) {{ return 1; }}\n")
+        objs[n] = cc.compile(tmp_path / f"{n}.c", tmp_path / f"{n}.o")
+        tc.archive("arm64", [objs[n]], tmp_path / f"lib{n}.a")
+    saved, idle = dict(inp.warm_inputs), dict(inp.warm_idle)
+
+    def link(*names) -> bool:       # what the server does after a link that read ``names``
+        dropped = inp.forget_unread({inp.warm_key(n, str(tmp_path)) for n in names})
+        for n in names:
+            inp.warm_up_library(n, str(tmp_path), [])
+        return dropped
+
+    def warm() -> list[str]:
+        return sorted(k[0] for k in inp.warm_inputs)
+
+    try:
+        inp.warm_inputs.clear()
+        inp.warm_idle.clear()
+        assert not link("liba.a", "libb.a") and warm() == ["liba.a", "libb.a"]
+        assert not link("liba.a") and warm() == ["liba.a", "libb.a"]    # libb.a: one link ago
+        assert link("liba.a") and warm() == ["liba.a"]                   # two links ago: gone
+        assert not link("libb.a") and warm() == ["liba.a", "libb.a"]
+        assert not link("liba.a", "libb.a")
+        old = inp.warm_key("liba.a", str(tmp_path))
+        time.sleep(0.01)
+        tc.archive("arm64", [objs["a"], objs["b"]], tmp_path / "liba.a")
+        new = inp.warm_key("liba.a", str(tmp_path))
+        assert new != old
+        assert not link("liba.a", "libb.a") and set(inp.warm_inputs) == {old, new, inp.warm_key("libb.a", str(tmp_path))}
+        assert link("liba.a", "libb.a") and set(inp.warm_inputs) == {new, inp.warm_key("libb.a", str(tmp_path))}
+        assert set(inp.warm_idle) == set(inp.warm_inputs)
+    finally:
+        inp.warm_inputs.clear()
+        inp.warm_inputs.update(saved)
+        inp.warm_idle.clear()
+        inp.warm_idle.update(idle)
+
+
 def test_a_served_dynamic_link_reads_each_library_once(objects, server_env, tmp_path):
     """gcc's dynamic link line names libgcc.a and libgcc_s.so twice, and libc.so's GROUP
     names libraries that are opened to see whether they are scripts, then read: a warm link
