@@ -218,3 +218,21 @@ def test_clocks_rlimits_prctl_priority(build, arch, tc):
     assert b"PR_GET_NAME: a-rather-long-t\ndumpable: 1\ndumpable after: 0\n" in res.stdout
     assert b"getpriority: 5 errno 0\n" in res.stdout
     assert res.stdout.endswith(b"mmap with no type: 1 errno 22\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_fp_state_in_signal_frames(build, arch, tc):
+    """A handler finds the interrupted code's FP state where the kernel puts it (arm64: the
+    fpsimd_context record in __reserved; riscv64: f0-f31 and fcsr in __fpregs) and its edits
+    are what sigreturn restores (the frames once had no FP state: the handler read zeros,
+    found no record, and its edits were dropped). qemu runs without SVE, as Unicorn's CPU
+    is: with SVE, qemu 7.2 restores the vector registers from its sve_context and drops an
+    edit of the fpsimd record (the kernel does not: a system call discards the SVE state)."""
+    exe = build("sigfp", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env={**ENV, "QEMU_CPU": "max,sve=off"} if arch == "arm64" else ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    assert b"read only: v 1.5 high 0, rounding upward 1, inexact 1\n" in res.stdout
+    assert b"edited: v -2.5" in res.stdout and b"rounding downward 1, inexact 0\n" in res.stdout
+    assert b"0x4242\n" in res.stdout
