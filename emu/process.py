@@ -23,6 +23,14 @@ it, as the guest would), a guest handler is served by a host handler that posts 
 to the run loop (only where the emulator runs on the host's main thread: forked children,
 and the first process under the in-process API).
 
+Who sent it: a Python handler learns only the signal's number, so the processes of a run tell
+each other. Every process of the run has a mailbox, a datagram socket in the abstract
+namespace named by the run and its host pid; kill and sigqueue to another process of the run
+post (signal, si_code, sender's pid and uid, sigqueue's value) there before the host signal,
+and the receiver pairs the first record of a signal with its next delivery (siginfo's si_pid,
+si_uid, SI_QUEUE and si_value, as the kernel fills them). A signal from outside the run has no
+record: its si_pid stays 0.
+
 execve of an arm64/riscv64 ELF replaces the engine and memory in the same host process (the
 run loop loads the new image between two runs of the engine). Anything else — a host ELF, a
 script — is the host's to run, as with qemu-user and binfmt_misc: the host descriptors are
@@ -38,6 +46,7 @@ import errno
 import os
 import select
 import signal as hostsig
+import socket
 import stat
 import struct
 import threading
@@ -113,6 +122,11 @@ class Processes:
         self.run_deadline = (time.monotonic() + self.timeout) if self.timeout else None
         self.first_host_pgid = os.getpgid(0)
         self.first_host_sid = os.getsid(0)
+        self.run_token = os.urandom(6).hex()       # names the run's mailboxes (inherited)
+        self.mailbox: socket.socket | None = None  # this process's: who sent a signal
+        self.peer_records: list[tuple] = []        # (sig, code, pid, uid, value) not yet paired
+        self.peer_info: dict[int, tuple] = {}      # sig -> (code, pid, uid, value) of its delivery
+        self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -240,6 +254,7 @@ class Processes:
         vfork_r = vfork_w = None
         if flags & CLONE_VFORK:
             vfork_r, vfork_w = os.pipe2(os.O_CLOEXEC)
+        self.open_mailbox()
         if not self.forked_child:
             self.forward_host_signals()
         if self.sandbox.private_tmp:
@@ -304,6 +319,12 @@ class Processes:
         self.watcher = None
         self.host_handlers = {}
         self.wakeup = None
+        if self.mailbox is not None:       # the parent's: this process gets its own
+            self.mailbox.close()
+            self.mailbox = None
+        self.peer_records, self.peer_info = [], {}
+        self.peer_lock = threading.Lock()      # (its holder may have been another thread)
+        self.open_mailbox()
         if vfork_r is not None:
             os.close(vfork_r)
         self.vfork_fd = vfork_w
@@ -577,6 +598,7 @@ class Processes:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
+            self.tell_sender(host, sig)
             try:
                 os.kill(host, sig)
             except OSError as e:
@@ -586,6 +608,7 @@ class Processes:
             for host in list(self.children):
                 try:
                     if pid == -1 or os.getpgid(host) == os.getpgid(0):
+                        self.tell_sender(host, sig)
                         os.kill(host, sig)
                 except OSError:
                     pass
@@ -594,11 +617,97 @@ class Processes:
         for host in list(self.children):
             try:
                 if os.getpgid(host) == group:
+                    for member in list(self.children):
+                        try:
+                            if os.getpgid(member) == group:
+                                self.tell_sender(member, sig)
+                        except OSError:
+                            pass
                     os.killpg(group, sig)
                     return 0
             except OSError:
                 continue
         return -errno.ESRCH
+
+    def sigqueue_other(self, pid: int, sig: int, value: int) -> int:
+        """rt_sigqueueinfo to another process of the run: the host signal, and the record
+        that makes it SI_QUEUE with ``value`` on the other side."""
+        host = self.host_of(pid)
+        if pid <= 0 or (host not in self.children and host not in (self.parent_host_pid, self.first_host_pid)):
+            return -errno.ESRCH
+        if sig == 0:
+            return 0
+        if sig not in FORWARDED:
+            raise NotServed(f"rt_sigqueueinfo of signal {sig} to another process (only the "
+                            f"signals a guest's handler can get from other processes)")
+        self.tell_sender(host, sig, -1, value)
+        try:
+            os.kill(host, sig)
+        except OSError as e:
+            return -(e.errno or errno.ESRCH)
+        return 0
+
+    # --- who sent a signal: the run's mailboxes ----------------------------------------------
+    _RECORD = struct.Struct("<iiiIQ")      # sig, si_code, sender's pid, uid, sigqueue's value
+
+    def _mailbox_name(self, host: int) -> bytes:
+        return f"\0xld-run-{self.run_token}-{host}".encode()
+
+    def open_mailbox(self) -> None:
+        if self.mailbox is not None:
+            return
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        try:
+            s.bind(self._mailbox_name(os.getpid()))
+        except OSError:
+            s.close()
+            return
+        self.mailbox = s
+
+    def tell_sender(self, host: int, sig: int, code: int = 0, value: int = 0) -> None:
+        """Before a host signal to ``host`` (a process of this run): who sends it."""
+        if sig not in FORWARDED:
+            return
+        rec = self._RECORD.pack(sig, code, self.pid, os.getuid(), value & 0xFFFFFFFFFFFFFFFF)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                               | socket.SOCK_CLOEXEC) as out:
+                out.sendto(rec, self._mailbox_name(host))
+        except OSError:
+            pass                # no mailbox (gone, full): the receiver's si_pid will be 0
+
+    def read_mailbox(self) -> None:
+        box = self.mailbox
+        while box is not None:
+            try:
+                data = box.recv(64)
+            except OSError:
+                return
+            if len(data) == self._RECORD.size:
+                with self.peer_lock:
+                    self.peer_records.append(self._RECORD.unpack(data))
+
+    def pair_peer_record(self, sig: int) -> None:
+        """A host ``sig`` came: the first record of it is its sender (a standard signal
+        delivered while one is pending keeps the first one's siginfo, as Linux's does)."""
+        with self.peer_lock:
+            for i, rec in enumerate(self.peer_records):
+                if rec[0] == sig:
+                    del self.peer_records[i]
+                    self.peer_info.setdefault(sig, rec[1:])
+                    return
+
+    def forget_peer_records(self, sig: int) -> None:
+        """A new disposition: records of signals sent before it (ignored ones) are stale."""
+        self.read_mailbox()
+        with self.peer_lock:
+            self.peer_records = [r for r in self.peer_records if r[0] != sig]
+            self.peer_info.pop(sig, None)
+
+    def take_peer_info(self, sig: int):
+        """(si_code, pid, uid, value) of another process's ``sig`` being delivered, or None."""
+        with self.peer_lock:
+            return self.peer_info.pop(sig, None)
 
     # --- host signals: the guest's dispositions ----------------------------------------------
     def forward_host_signals(self) -> None:
@@ -660,8 +769,10 @@ class Processes:
                     continue
                 except OSError:
                     return
+                self.read_mailbox()
                 for sig in data:
                     if sig in FORWARDED and self.has_handler(sig):
+                        self.pair_peer_record(sig)
                         self.post_signal(sig)
 
         threading.Thread(target=pump, daemon=True, name="xld-run-signals").start()
@@ -675,6 +786,9 @@ class Processes:
             except (ValueError, OSError, TypeError):
                 pass
         self.host_handlers = {}
+        if self.mailbox is not None:
+            self.mailbox.close()
+            self.mailbox = None
         if self.wakeup is not None:
             r, w, old = self.wakeup
             try:
@@ -686,6 +800,8 @@ class Processes:
     def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *rest):
         r = super().sys_rt_sigaction(sig, act, oact, sigsetsize, *rest)
         if r == 0 and act:
+            if sig in FORWARDED:
+                self.forget_peer_records(sig)
             self._host_disposition(sig, self.action(sig)[0])
         return r
 

@@ -64,8 +64,8 @@ RV_FPREGS = 432               # uc_mcontext.__fpregs: u64 f[32], u32 fcsr (the D
 
 
 class Signals:
-    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, and route_signal:
-    threads.py)."""
+    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, route_signal:
+    threads.py, and take_peer_info: process.py)."""
 
     def init_signals(self, trampoline_addr: int) -> None:
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
@@ -297,7 +297,11 @@ class Signals:
                 return struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
             if sig in (14, 26, 27):     # SIGALRM, SIGVTALRM, SIGPROF of an itimer: SI_KERNEL
                 return struct.pack("<iii", sig, 0, SI_KERNEL).ljust(128, b"\0")
-            code = SI_USER              # another process's kill: its pid is not known here
+            peer = self.take_peer_info(sig)     # another process's kill or sigqueue
+            if peer is not None:
+                code, pid, uid, value = peer
+                return struct.pack("<iiiiiIQ", sig, 0, code, 0, pid, uid, value).ljust(128, b"\0")
+            code = SI_USER              # from outside the run: its pid is not known here
             return struct.pack("<iii", sig, 0, code).ljust(128, b"\0")
         if code in (SI_TKILL, SI_QUEUE) or (code == SI_USER and sig not in SYNC_SIGNALS):
             return struct.pack("<iiiiiIQ", sig, 0, code, 0, self.pid, os.getuid(),

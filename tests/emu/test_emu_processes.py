@@ -157,3 +157,16 @@ def test_cli_allow_host_exec_option(pbuild):
                        timeout=TIMEOUT + 30)
     assert p.returncode == 0, p.stderr
     assert p.stdout == PROCS_OUT + HOST_OUT
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_siginfo_names_the_sending_process(pbuild, arch, kind):
+    """kill and sigqueue between a parent and its child: the receiver's si_pid is the sender
+    (it was 0: a host handler learns only the number) and sigqueue carries SI_QUEUE and its
+    value (sigqueue to another process was refused as unsupported)."""
+    res = same_as_qemu(arch, kind, pbuild("sigpeer", arch, kind))
+    assert res.stdout == (b"parent: SIGUSR1 code 0 from child 1 uid 1\n"
+                          b"child: SIGUSR2 code 0 from parent 1 uid 1\n"
+                          b"parent: SIGUSR1 code -1 from child 1 value 99\n"
+                          b"child: SIGUSR2 code -1 from parent 1 value 7\n"
+                          b"child status 0\n")
