@@ -177,7 +177,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
-        self.nice = 0                       # setpriority's
+        self.nice = os.getpriority(os.PRIO_PROCESS, 0)   # the host's, as a child of ours gets; setpriority's
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID

@@ -369,7 +369,12 @@ class Syscalls:
             return -errno.EINVAL
         if which != 0 or who not in (0, self.pid):
             raise NotServed("setpriority of another process, group or user")
-        self.nice = max(-20, min(19, s32(prio)))
+        nice = max(-20, min(19, s32(prio)))
+        if nice < self.nice and os.geteuid() != 0:
+            import resource             # the kernel's can_nice: RLIMIT_NICE, or CAP_SYS_NICE
+            if 20 - nice > resource.getrlimit(resource.RLIMIT_NICE)[0]:
+                return -errno.EACCES
+        self.nice = nice
         return 0
 
     def sys_getrusage(self, who, buf, *_):

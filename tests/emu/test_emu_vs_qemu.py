@@ -236,3 +236,18 @@ def test_fp_state_in_signal_frames(build, arch, tc):
     assert b"read only: v 1.5 high 0, rounding upward 1, inexact 1\n" in res.stdout
     assert b"edited: v -2.5" in res.stdout and b"rounding downward 1, inexact 0\n" in res.stdout
     assert b"0x4242\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_niceness_is_inherited(build, arch):
+    """A program started under nice sees that niceness (getpriority once said 0 whatever the
+    host's was: the suite run under nice failed the clocks test)."""
+    import subprocess
+    from conftest import QEMU
+    from tests.toolchain import require, xld_command
+    exe = build("sysmisc", arch, "gcc")
+    q = subprocess.run(["nice", "-n", "7", require(QEMU[arch]), exe], env=ENV, capture_output=True, timeout=60)
+    x = subprocess.run(["nice", "-n", "7", *xld_command(), "run", exe], env=ENV, capture_output=True,
+                       timeout=60)
+    assert (x.returncode, x.stdout) == (q.returncode, q.stdout)
+    assert b"\nnice: " in q.stdout and b"\nnice: 0 " not in q.stdout
