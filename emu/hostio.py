@@ -259,6 +259,12 @@ class HostIO:
             return self.host_write("write", f, self.rd(buf, min(count, 1 << 24)))
         return super().sys_write(fd, buf, count, *rest)
 
+    def write_data(self, name, fd, data):
+        f = self.fds.get(fd)
+        if isinstance(f, HostFd):
+            return self.host_write(name, f, data)
+        return super().write_data(name, fd, data)
+
     def sys_readv(self, fd, iov, cnt, *rest):
         f = self.fds.get(s32(fd))
         if not isinstance(f, HostFd):
@@ -318,6 +324,12 @@ class HostIO:
                 return 0
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
             return acc | (O_NONBLOCK if f.nonblock else 0)
+        if isinstance(f, HostFd) and cmd in (1031, 1032):   # F_SETPIPE_SZ, F_GETPIPE_SZ: the host pipe's
+            import fcntl
+            try:
+                return fcntl.fcntl(f.fd, cmd, arg & 0x7FFFFFFF)
+            except OSError as e:
+                return -(e.errno or errno.EINVAL)
         return super().sys_fcntl(fd, cmd, arg, *rest)
 
     def sys_ioctl(self, fd, req, arg, *rest):

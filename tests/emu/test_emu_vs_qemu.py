@@ -251,3 +251,19 @@ def test_niceness_is_inherited(build, arch):
                        timeout=60)
     assert (x.returncode, x.stdout) == (q.returncode, q.stdout)
     assert b"\nnice: " in q.stdout and b"\nnice: 0 " not in q.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_files_descriptors_memory_and_process_calls(build, arch, tc):
+    """progs/sysio.c: getrusage/times (once zeros), mremap MREMAP_FIXED (once EINVAL),
+    preadv2, sendfile, copy_file_range, fallocate, memfd_create and its seals (once
+    unsupported), F_GETPIPE_SZ, fcntl record locks and flock seen from another process (once
+    always granted, F_GETLK left as it was), and their neighbours."""
+    res = same_as_qemu(arch, build("sysio", arch, tc))
+    assert b"getrusage 0 utime>0 1 maxrss>0 1\ntimes ok 1 utime>0 1\n" in res.stdout
+    assert b"mremap fixed 1 keep 7\n" in res.stdout
+    assert b"sendfile 5 off 6\ncopy_file_range 6\npread 11 ello hello \n" in res.stdout
+    assert b"seals 0xa\nwrite sealed -1 errno 1\n" in res.stdout
+    assert b"F_GETPIPE_SZ 65536\n" in res.stdout
+    assert b"child setlk -1 errno 11 getlk type 1 pid-is-parent 1\n" in res.stdout
+    assert b"flock other -1 errno 11\n" in res.stdout
