@@ -113,6 +113,16 @@ class Signals:
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
                 self.blocked_pending.discard(sig)
+                handler = self.action(sig)[0]
+                if handler < 2:        # no handler (now): ignored, or its default action
+                    self.blocked_codes.pop(sig, None)
+                    self.queue_values.pop(sig, None)
+                    if handler == 1 or sig in (17, 18, 23, 28):
+                        continue
+                    from .syscalls import SIGNAL_NAMES
+                    self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
+                                   f"(pending while blocked, then unblocked)", report=sig != 13)
+                    return
                 # an asynchronous signal that came while blocked (a timer's expiry during its
                 # own handler) keeps its si_code, and so its timer's siginfo
                 self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0))
@@ -411,6 +421,47 @@ class Signals:
             if left is not None and left <= 0:
                 return False
             self.wake.wait(left)
+
+    def take_waited_signal(self, want: int):
+        """sigtimedwait: a pending signal of ``want`` taken without its handler, as
+        (sig, code, value), or None."""
+        for sig in sorted(self.blocked_pending):
+            if want & (1 << (sig - 1)):
+                self.blocked_pending.discard(sig)
+                return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+        for i, sig in enumerate(self.async_signals):
+            if want & (1 << (sig - 1)):
+                del self.async_signals[i]
+                return sig, SI_TIMER, 0
+        return None
+
+    def sys_rt_sigtimedwait(self, uset, info, tmo, size, *_):
+        """sigwaitinfo/sigtimedwait/sigwait: take a pending signal of the set (its siginfo
+        as a handler would get it), waiting until one comes, the timeout (EAGAIN) or another
+        signal's handler (EINTR)."""
+        import time
+        if size != 8:
+            return -errno.EINVAL
+        want = struct.unpack("<Q", self.rd(uset, 8))[0] & ~UNBLOCKABLE
+        seconds = self._timeout_arg(tmo)
+        if len(self.threads) > 1 and seconds != 0:
+            from .syscalls import NotServed
+            raise NotServed("rt_sigtimedwait that waits, in a process with threads")
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            self.wake.clear()
+            got = self.take_waited_signal(want)
+            if got is not None:
+                sig, code, value = got
+                if info:
+                    self.wr(info, self.siginfo(sig, code, value))
+                return sig
+            if self.interrupting_signal() or self.stop_event.is_set():
+                return -errno.EINTR
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return -errno.EAGAIN
+            self.wake.wait(0.05 if left is None else min(left, 0.05))
 
     def sys_rt_sigsuspend(self, mask, size, *_):
         self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])

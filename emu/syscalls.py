@@ -486,6 +486,15 @@ class Syscalls:
         if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
             self.queue_self_signal(sig, code)
             return 0
+        if sig not in (9, 19) and self.sigmask & (1 << (sig - 1)):
+            # blocked: pending until unblocked (then it kills: signals.mask_changed) or taken
+            # by sigtimedwait, as on Linux (it once killed at once)
+            self.blocked_pending.add(sig)
+            if code == -6:
+                self.blocked_codes.pop(sig, None)
+            else:
+                self.blocked_codes[sig] = code
+            return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)
         return None

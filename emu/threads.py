@@ -741,10 +741,14 @@ class Threads:
             return self.sigqueue_other(s32(pid), sig, struct.unpack("<Q", self.rd(info + 24, 8))[0])
         if sig == 0:
             return 0
+        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
         if self.action(sig)[0] > 1:
-            self.queue_self_signal(sig, -1, struct.unpack("<Q", self.rd(info + 24, 8))[0])  # SI_QUEUE
+            self.queue_self_signal(sig, -1, value)  # SI_QUEUE
             return 0
-        return self.raise_signal(sig)
+        r = self.raise_signal(sig, code=-1)
+        if sig in self.blocked_pending:          # pending for a sigtimedwait: with its value
+            self.queue_values[sig] = value
+        return r
 
 
 class _Err(Exception):

@@ -267,3 +267,16 @@ def test_files_descriptors_memory_and_process_calls(build, arch, tc):
     assert b"F_GETPIPE_SZ 65536\n" in res.stdout
     assert b"child setlk -1 errno 11 getlk type 1 pid-is-parent 1\n" in res.stdout
     assert b"flock other -1 errno 11\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_blocked_signals_pending_and_sigtimedwait(build, arch, tc):
+    """A blocked signal with no handler stays pending (a kill to itself once ended the program
+    at once); sigtimedwait, sigwaitinfo and sigwait take pending signals with their siginfo
+    (once unsupported); a fatal one left pending kills the program when it is unblocked."""
+    exe = build("sigwait", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env=ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert rc == 143 and out.endswith(b"took 12 code -1 value 5\nnothing: -1 errno 11\nitimer: 14 code 128\n"
+                                      b"sigwait 0 got 10\nSIGTERM pending, still alive\n")
