@@ -629,7 +629,8 @@ class Syscalls:
             except OutOfMemory:
                 return -errno.ENOMEM
         try:
-            m.map(where, size, prot, "[anon]" if f is None else f.guest_path)
+            m.map(where, size, prot, "[anon]" if f is None else f.guest_path,
+                  shared=f is None and flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE))
         except OutOfMemory:
             return -errno.ENOMEM
         if f is not None:
@@ -689,6 +690,8 @@ class Syscalls:
             return -errno.EINVAL
         if flags & MREMAP_DONTUNMAP:
             raise NotServed("mremap with MREMAP_DONTUNMAP")
+        if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
+            raise NotServed("mremap growing or moving a MAP_SHARED anonymous mapping")
         if flags & MREMAP_FIXED:
             return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
         if new_size <= old_size:
@@ -738,7 +741,7 @@ class Syscalls:
             pieces = [(max(s, addr), min(e, end), p, n) for s, e, p, n in
                       zip(m.starts, m.ends, m.perms, m.names) if s < end and e > addr]
             for s, e, p, n in pieces:
-                if p & 2:
+                if p & 2 and not m.is_shared(s, e):      # shared memory keeps its contents
                     m.write(s, bytes(e - s)) if e - s <= (1 << 16) else m.map(s, e - s, p, n)
         return 0
 

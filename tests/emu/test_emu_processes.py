@@ -170,3 +170,13 @@ def test_siginfo_names_the_sending_process(pbuild, arch, kind):
                           b"parent: SIGUSR1 code -1 from child 1 value 99\n"
                           b"child: SIGUSR2 code -1 from parent 1 value 7\n"
                           b"child status 0\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_shared_anonymous_memory_across_fork(pbuild, arch, kind):
+    """MAP_SHARED|MAP_ANONYMOUS memory is host shared memory: a forked child's writes reach
+    its parent (they were lost: the fork copied it), also after mprotect and munmap split it;
+    MADV_DONTNEED leaves shared memory's contents (it zeroed them)."""
+    res = same_as_qemu(arch, kind, pbuild("shmfork", arch, kind))
+    assert res.stdout == (b"shared 42 private 1 far 43\nafter mprotect split: 7 8\nafter munmap hole: 9\n"
+                          b"dontneed keeps shared: 42\ncounter 30\n")
