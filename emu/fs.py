@@ -857,6 +857,48 @@ class StdinBytes(OpenFile):
         return (READY_IN if self.pos < len(self.data) else 0) | POLLHUP
 
 
+class ProcText(OpenFile):
+    """A file of /proc the kernel makes for the guest itself (/proc/self/maps, cmdline,
+    environ, auxv): its bytes as of the open, read-only, seekable."""
+
+    writable = False
+
+    def __init__(self, guest_path: str, data: bytes):
+        self.guest_path = guest_path
+        self.data = data
+        self.pos = 0
+
+    def read(self, n):
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def pread(self, n, off):
+        if off < 0:
+            raise GuestOSError(errno.EINVAL)
+        return self.data[off:off + n]
+
+    def lseek(self, off, whence):
+        base = {0: 0, 1: self.pos, 2: len(self.data)}.get(whence)
+        if base is None or base + off < 0:
+            raise GuestOSError(errno.EINVAL)
+        self.pos = base + off
+        return self.pos
+
+    def fstat(self):
+        return fake_stat(0o100444)      # a regular file of size 0, as /proc's are
+
+
+def own_proc_file(guest: str, pid: int) -> str | None:
+    """``maps``, ``cmdline``, ``environ`` or ``auxv`` when the normalized guest path is that
+    file of the guest's own process (/proc/self, /proc/thread-self, /proc/<its pid>)."""
+    parts = guest.split("/")
+    if len(parts) == 4 and parts[1] == "proc" and parts[2] in ("self", "thread-self", str(pid)) \
+            and parts[3] in ("maps", "cmdline", "environ", "auxv"):
+        return parts[3]
+    return None
+
+
 class OutputLimit(Exception):
     pass
 

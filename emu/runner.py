@@ -351,6 +351,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         words = [len(self.argv), *arg_ptrs, 0, *env_ptrs, 0]
         for k, v in auxv:
             words += [k, v & 0xFFFF_FFFF_FFFF_FFFF]   # unsigned long, as the kernel computes it
+        self.auxv_bytes = struct.pack(f"<{2 * len(auxv)}Q", *words[len(words) - 2 * len(auxv):])  # /proc/self/auxv
         strings_bottom = top - len(blob)
         sp = (strings_bottom - 8 * len(words)) & ~15
         table = struct.pack(f"<{len(words)}Q", *words)

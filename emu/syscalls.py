@@ -765,6 +765,35 @@ class Syscalls:
             host |= os.O_NOFOLLOW
         return host, bool(flags & d)
 
+    def proc_text(self, name: str) -> bytes:
+        """The bytes of the guest's /proc/self/``name``."""
+        if name == "cmdline":
+            return b"".join(os.fsencode(a) + b"\0" for a in self.argv)
+        if name == "environ":
+            return b"".join(os.fsencode(e) + b"\0" for e in self.env)
+        if name == "auxv":
+            return getattr(self, "auxv_bytes", b"")
+        # maps: the kernel's format; adjacent anonymous pieces with equal permissions merge
+        m = self.mem
+        images = {os.path.basename(self.elf.path): self.sandbox.exe_guest}   # (loader.py's names)
+        if self.elf.interp:
+            images[os.path.basename(self.elf.interp)] = self.elf.interp
+        rows = []
+        for s, e, p, n in zip(m.starts, m.ends, m.perms, m.names):
+            n = images.get(n, n)
+            shared = m.is_shared(s, e)
+            if rows and rows[-1][1] == s and rows[-1][2:] == (p, n, shared) and n in ("[anon]", "", "[heap]"):
+                rows[-1][1] = e
+            else:
+                rows.append([s, e, p, n, shared])
+        lines = []
+        for s, e, p, n, shared in rows:
+            perm = "".join(c if p & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
+            head = f"{s:08x}-{e:08x} {perm}{'s' if shared else 'p'} 00000000 00:00 0"
+            name = "" if n == "[anon]" else n
+            lines.append(f"{head:<72} {name}".rstrip() + "\n" if name else f"{head:<72} \n")
+        return "".join(lines).encode()
+
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
         if path == "":
             raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
@@ -801,6 +830,12 @@ class Syscalls:
             f.frozen = True
             f.host_path = self.sandbox.exe_host
             return f
+        proc = F.own_proc_file(norm, self.pid)
+        if proc is not None and not flags & O_PATH:
+            # the guest's own, never the emulator's (they once were the host process's)
+            if writes:
+                return _raise(errno.EACCES)
+            return F.ProcText(norm, self.proc_text(proc))
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
