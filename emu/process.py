@@ -71,6 +71,7 @@ W_NOTHREAD, W_ALL, W_CLONE = 0x20000000, 0x40000000, 0x80000000
 SIGCHLD = 17
 # signals a host process may get from others, whose guest disposition the host copies
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
+_FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 
 
 def wait_readable(fd: int, seconds: float) -> None:
@@ -119,6 +120,8 @@ class Processes:
         self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
         self.watcher: threading.Thread | None = None
         self.host_signals_due = False              # the run loop sets dispositions (main thread)
+        self.forward_blocked = 0                   # FORWARDED signals the guest blocked (with
+                                                   # no handler): served, so they stay pending
         self.run_deadline = (time.monotonic() + self.timeout) if self.timeout else None
         self.first_host_pgid = os.getpgid(0)
         self.first_host_sid = os.getsid(0)
@@ -725,10 +728,29 @@ class Processes:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in FORWARDED:
-            handler = self.action(sig)[0]
+            handler = self._host_handler(sig)
             if handler == 0 and not self.forked_child and sig not in self.host_handlers:
                 continue            # the first process keeps the caller's own
             self._host_disposition(sig, handler)
+
+    def _host_handler(self, sig: int) -> int:
+        """What the host must do with ``sig``: the guest's handler, or serve it (2) when the
+        guest blocked it with its default action, so that it stays pending as on Linux (the
+        host's default action would end the process at once) and a sigtimedwait can take it;
+        served, a default action the guest meets unblocked still ends it (take_async)."""
+        handler = self.action(sig)[0]
+        if handler == 0 and self.forward_blocked >> (sig - 1) & 1:
+            return 2
+        return handler
+
+    def mask_changed(self) -> None:
+        super().mask_changed()
+        newly = self.sigmask & _FORWARDED_BITS & ~self.forward_blocked
+        if newly:
+            self.forward_blocked |= newly
+            for sig in FORWARDED:
+                if newly >> (sig - 1) & 1 and self.action(sig)[0] == 0:
+                    self._host_disposition(sig, 2)
 
     def _host_disposition(self, sig: int, handler: int) -> None:
         if sig not in FORWARDED:
@@ -771,7 +793,7 @@ class Processes:
                     return
                 self.read_mailbox()
                 for sig in data:
-                    if sig in FORWARDED and self.has_handler(sig):
+                    if sig in FORWARDED and self.action(sig)[0] != 1:   # (take_async decides)
                         self.pair_peer_record(sig)
                         self.post_signal(sig)
 
@@ -802,7 +824,7 @@ class Processes:
         if r == 0 and act:
             if sig in FORWARDED:
                 self.forget_peer_records(sig)
-            self._host_disposition(sig, self.action(sig)[0])
+            self._host_disposition(sig, self._host_handler(sig))
         return r
 
     # --- execve ------------------------------------------------------------------------------
@@ -888,7 +910,7 @@ class Processes:
         for sig in list(self.sigactions):
             if self.action(sig)[0] > 1:
                 del self.sigactions[sig]
-                self._host_disposition(sig, 0)
+                self._host_disposition(sig, self._host_handler(sig))
         if self.vfork_fd is not None:
             os.close(self.vfork_fd)
             self.vfork_fd = None

@@ -422,8 +422,10 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                     if what is None:
                         self.restore_saved_mask()   # nothing to deliver after a sigsuspend/pselect6
                     if what and what[0] == "die":
-                        self.stop = Stop(signal=what[1], report=True, reason=f"killed by "
-                                         f"{SIGNAL_NAMES.get(what[1])} (timer set by the program)")
+                        # (no crash report for what another process may have sent: process.py)
+                        self.stop = Stop(signal=what[1], report=what[1] not in FORWARDED,
+                                         reason=f"killed by {SIGNAL_NAMES.get(what[1])} (a timer's "
+                                         f"or another process's signal)")
                         return
                     if what is not None:
                         self.pending = (what[1], -2, 0)   # SI_TIMER

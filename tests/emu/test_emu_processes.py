@@ -180,3 +180,13 @@ def test_shared_anonymous_memory_across_fork(pbuild, arch, kind):
     res = same_as_qemu(arch, kind, pbuild("shmfork", arch, kind))
     assert res.stdout == (b"shared 42 private 1 far 43\nafter mprotect split: 7 8\nafter munmap hole: 9\n"
                           b"dontneed keeps shared: 42\ncounter 30\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_blocked_signals_from_another_process(pbuild, arch, kind):
+    """A signal from another process that the receiver blocked, with no handler, stays
+    pending for sigwaitinfo, with its sender's pid (the emulator's host process died of it at
+    once); unblocked, such a signal's default action ends the process."""
+    res = same_as_qemu(arch, kind, pbuild("sigpeerwait", arch, kind))
+    assert res.returncode == 143
+    assert res.stdout == b"got 10 from child 1 code 0\n"
