@@ -859,7 +859,7 @@ class StdinBytes(OpenFile):
 
 class ProcText(OpenFile):
     """A file of /proc the kernel makes for the guest itself (/proc/self/maps, cmdline,
-    environ, auxv): its bytes as of the open, read-only, seekable."""
+    environ, auxv, stat): its bytes as of the open, read-only, seekable."""
 
     writable = False
 
@@ -890,11 +890,11 @@ class ProcText(OpenFile):
 
 
 def own_proc_file(guest: str, pid: int) -> str | None:
-    """``maps``, ``cmdline``, ``environ`` or ``auxv`` when the normalized guest path is that
+    """``maps``, ``cmdline``, ``environ``, ``auxv`` or ``stat`` when the normalized guest path is that
     file of the guest's own process (/proc/self, /proc/thread-self, /proc/<its pid>)."""
     parts = guest.split("/")
     if len(parts) == 4 and parts[1] == "proc" and parts[2] in ("self", "thread-self", str(pid)) \
-            and parts[3] in ("maps", "cmdline", "environ", "auxv"):
+            and parts[3] in ("maps", "cmdline", "environ", "auxv", "stat"):
         return parts[3]
     return None
 

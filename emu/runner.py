@@ -354,6 +354,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.auxv_bytes = struct.pack(f"<{2 * len(auxv)}Q", *words[len(words) - 2 * len(auxv):])  # /proc/self/auxv
         strings_bottom = top - len(blob)
         sp = (strings_bottom - 8 * len(words)) & ~15
+        self.start_stack = sp                  # /proc/self/stat's startstack
         table = struct.pack(f"<{len(words)}Q", *words)
         self.mem.write(sp, table)
         self.mem.write(strings_bottom, bytes(blob))

@@ -773,6 +773,23 @@ class Syscalls:
             return b"".join(os.fsencode(e) + b"\0" for e in self.env)
         if name == "auxv":
             return getattr(self, "auxv_bytes", b"")
+        if name == "stat":
+            # proc(5)'s 52 fields: the ids, the state, the CPU times (the host process's, as
+            # getrusage's), the thread count and the stack's start; what is not kept here is 0
+            comm = self.comm if self.comm is not None else \
+                os.fsencode(os.path.basename(self.sandbox.exe_guest))[:15]
+            t = os.times()
+            f = [0] * 52
+            f[0], f[2] = self.pid, "R"
+            f[3], f[4], f[5] = self.sys_getppid(), self.sys_getpgid(0), self.sys_getsid(0)
+            f[13], f[14], f[15], f[16] = (int(v * 100) for v in (t.user, t.system, t.children_user,
+                                                                   t.children_system))
+            f[17], f[18], f[19] = 20 + self.nice, self.nice, len(self.threads)
+            f[22], f[24] = self.mem.committed, 0x7FFFFFFFFFFFFFFF
+            f[27] = getattr(self, "start_stack", 0)
+            f[37] = 17
+            rest = " ".join(str(v) for v in f[2:])
+            return b"%d (%s) %s\n" % (self.pid, comm, rest.encode())
         # maps: the kernel's format; adjacent anonymous pieces with equal permissions merge
         m = self.mem
         images = {os.path.basename(self.elf.path): self.sandbox.exe_guest}   # (loader.py's names)

@@ -284,11 +284,12 @@ def test_blocked_signals_pending_and_sigtimedwait(build, arch, tc):
 
 @pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
 def test_proc_self_is_the_guest(build, arch, tc):
-    """/proc/self/maps, cmdline, environ and auxv are the guest's (they were the emulator's
+    """/proc/self/maps, cmdline, environ, auxv and stat are the guest's (they were the emulator's
     own: Python's mappings and command line; glibc's pthread_getattr_np, which reads maps for
     the main thread's stack, gave a stack that did not hold the thread's locals)."""
     res = same_as_qemu(arch, build("procself", arch, tc), ["one", "two"])
     assert res.stdout.startswith(b"maps: mprotected page 1, stack 1, program 1\n") or \
         res.stdout.startswith(b"maps: mprotected page 1, stack 1, program 0\n")
     assert b"as argv 1\nenviron has XLD_GREETING 1\nauxv: pagesz 4096 entry matches 1\n" in res.stdout
+    assert b"stat: pid 1 comm (procself-" in res.stdout and b") startstack holds argv 1\n" in res.stdout
     assert res.stdout.endswith(b"main thread stack holds a local 1\n")

@@ -1,6 +1,7 @@
 /* The guest's own /proc/self files (they were the emulator's: Python's mappings, command line
    and environment): maps (a page after mprotect, the stack, which glibc's
-   pthread_getattr_np reads for the main thread), cmdline, environ, auxv. */
+   pthread_getattr_np reads for the main thread), cmdline, environ, auxv, stat (its pid,
+   name and startstack, which garbage collectors read). */
 #define _GNU_SOURCE
 #include <elf.h>
 #include <fcntl.h>
@@ -51,6 +52,20 @@ int main(int argc, char **argv) {
         if (k == AT_ENTRY) entry = v;
     }
     printf("auxv: pagesz %lu entry matches %d\n", pagesz, entry == getauxval(AT_ENTRY) && entry);
+    n = slurp("/proc/self/stat", buf, sizeof buf - 1);
+    buf[n] = 0;
+    int pid = 0;
+    char comm[32] = "";
+    sscanf(buf, "%d %31s", &pid, comm);
+    char *after = strrchr(buf, ')');
+    unsigned long startstack = 0;
+    for (int field = 3; after && field <= 28; field++) {
+        after = strchr(after + 1, ' ');
+        if (after && field == 28)
+            startstack = strtoul(after + 1, NULL, 10);
+    }
+    printf("stat: pid %d comm %s startstack holds argv %d\n", pid == getpid(), comm,
+           startstack && (char **)startstack + 1 == argv);
     pthread_attr_t a;
     void *addr;
     size_t size;
