@@ -1766,14 +1766,40 @@ class Syscalls:
         f = F.HostFile(hfd, "/memfd:" + os.fsdecode(label) + " (deleted)", os.O_RDWR, False)
         return self.install_open(f, O_CLOEXEC if flags & 1 else 0)
 
+    _FAKE_STATFS = struct.pack("<qqQQQQQqqq", 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                               0, 255, 4096).ljust(120, b"\0")
+
+    def _host_statfs(self, hfd: int) -> bytes:
+        """The host's fstatfs of ``hfd``: struct statfs is the same 120 bytes on 64-bit
+        Linux hosts and on both guests (asm-generic)."""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        out = ctypes.create_string_buffer(120)
+        if libc.fstatfs(ctypes.c_int(hfd), out) != 0:
+            raise GuestOSError(ctypes.get_errno() or errno.EIO)
+        return out.raw
+
     def sys_statfs(self, path, buf, *_):
-        self.wr(buf, struct.pack("<qqQQQQQqqq", 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
-                                  0, 255, 4096).ljust(120, b"\0"))
+        """The host's file system of the file (it was made-up numbers for any path, even one
+        that does not exist)."""
+        p = self.path_arg(path)
+        if p == "":
+            return -errno.ENOENT
+        f = self.open_path(AT_FDCWD, p, O_PATH, 0)
+        try:
+            hfd = f.host_fd()
+            data = self._host_statfs(hfd) if hfd is not None and hfd >= 0 else self._FAKE_STATFS
+        finally:
+            if f.host_fd() is not None:
+                f.close()
+        self.wr(buf, data)
         return 0
 
     def sys_fstatfs(self, fd, buf, *_):
-        self.fds.get(s32(fd))
-        return self.sys_statfs(0, buf)
+        f = self.fds.get(s32(fd))
+        hfd = f.host_fd()
+        self.wr(buf, self._host_statfs(hfd) if hfd is not None and hfd >= 0 else self._FAKE_STATFS)
+        return 0
 
     def sys_dup(self, fd, *_):
         f = self.fds.get(s32(fd))

@@ -258,7 +258,8 @@ def test_files_descriptors_memory_and_process_calls(build, arch, tc):
     """progs/sysio.c: getrusage/times (once zeros), mremap MREMAP_FIXED (once EINVAL),
     preadv2, sendfile, copy_file_range, fallocate, memfd_create and its seals (once
     unsupported), F_GETPIPE_SZ, fcntl record locks and flock seen from another process (once
-    always granted, F_GETLK left as it was), and their neighbours."""
+    always granted, F_GETLK left as it was), statfs (made-up numbers, even for a missing
+    path), and their neighbours."""
     res = same_as_qemu(arch, build("sysio", arch, tc))
     assert b"getrusage 0 utime>0 1 maxrss>0 1\ntimes ok 1 utime>0 1\n" in res.stdout
     assert b"mremap fixed 1 keep 7\n" in res.stdout
@@ -267,6 +268,7 @@ def test_files_descriptors_memory_and_process_calls(build, arch, tc):
     assert b"F_GETPIPE_SZ 65536\n" in res.stdout
     assert b"child setlk -1 errno 11 getlk type 1 pid-is-parent 1\n" in res.stdout
     assert b"flock other -1 errno 11\n" in res.stdout
+    assert b"statfs /proc: 0 errno 0 type 0x9fa0\nstatfs /nonexistent: -1 errno 2 type 0\n" in res.stdout
 
 
 @pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)

@@ -2,7 +2,8 @@
    once wrong or unsupported under xld run: getrusage/times (zeros), mremap MREMAP_FIXED
    (EINVAL), preadv/pwritev(2), sendfile, copy_file_range, fallocate, memfd_create and seals
    (unsupported), F_GETPIPE_SZ (EINVAL), fcntl record locks and flock between processes
-   (always granted, F_GETLK never filled in), and neighbours that were right: madvise, brk,
+   (always granted, F_GETLK never filled in), statfs (made-up numbers, even for a missing
+   path), and neighbours that were right: madvise, brk,
    getcwd, pipes, SCM_RIGHTS, shutdown, dup3, waitid, sessions and groups, long double, fenv. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -254,6 +256,14 @@ int main(void) {
     errno = 0;
     P("getpgid gone %d errno %d\n", getpgid(ch), errno);
 
+    /* statfs: the host's file system */
+    const char *fsp[] = {"/tmp", "/proc", "/nonexistent"};
+    for (int i = 0; i < 3; i++) {
+        struct statfs sfs;
+        errno = 0;
+        r = statfs(fsp[i], &sfs);
+        P("statfs %s: %d errno %d type %#lx\n", fsp[i], r, errno, r ? 0 : (unsigned long)sfs.f_type);
+    }
     /* fenv / long double */
     P("ld %.30Lg\n", 1.0L / 3.0L);
     P("ld max %Lg\n", (long double)1e4000L);
