@@ -46,6 +46,7 @@ MAX_MAP_COUNT = 65530           # Linux's default vm.max_map_count
 O_ACCMODE = 3
 O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
 O_CLOEXEC = 0o2000000
+O_DSYNC, O_SYNC, O_NOATIME, O_ASYNC = 0o10000, 0o4010000, 0o1000000, 0o20000   # the host's too
 O_PATH = 0o10000000
 O_TMPFILE_BASE = 0o20000000
 # (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE) per ISA
@@ -758,7 +759,8 @@ class Syscalls:
     def _host_open_flags(self, flags: int) -> tuple[int, bool]:
         """Guest open flags -> (host flags, O_DIRECTORY requested)."""
         d, nofollow, direct, large = _OFLAGS_ARM64 if self.arch.name == "arm64" else _OFLAGS_GENERIC
-        host = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK)
+        host = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK
+                        | O_DSYNC | O_SYNC | O_NOATIME)
         if flags & d:
             host |= os.O_DIRECTORY
         if flags & nofollow:
@@ -1832,8 +1834,23 @@ class Syscalls:
             return 0
         if cmd == 3:  # F_GETFL
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
+            if isinstance(f, F.HostFile) and not f.path_only:
+                import fcntl as _fcntl          # the open file description's own flags
+                host = _fcntl.fcntl(f.fd, _fcntl.F_GETFL)
+                return acc | host & (O_APPEND | O_NONBLOCK | O_SYNC | O_NOATIME)
             return acc | (O_NONBLOCK if getattr(f, "nonblock", False) else 0)
-        if cmd == 4:  # F_SETFL (host descriptors: hostio.py)
+        if cmd == 4:  # F_SETFL (host pipes and sockets: hostio.py)
+            if arg & O_ASYNC:
+                raise NotServed("fcntl F_SETFL with O_ASYNC (SIGIO)")
+            if isinstance(f, F.HostFile) and not f.path_only:
+                import fcntl as _fcntl          # O_APPEND, O_NONBLOCK, O_NOATIME change here
+                keep = O_APPEND | O_NONBLOCK | O_NOATIME
+                host = _fcntl.fcntl(f.fd, _fcntl.F_GETFL)
+                try:
+                    _fcntl.fcntl(f.fd, _fcntl.F_SETFL, host & ~keep | arg & keep)
+                except OSError as e:
+                    return -(e.errno or errno.EINVAL)
+                f.append = bool(arg & O_APPEND)
             return 0
         if cmd in (5, 6, 7, 36, 37, 38):  # F_GETLK, F_SETLK(W), F_OFD_GETLK, F_OFD_SETLK(W)
             return self._record_lock(f, cmd, arg)

@@ -269,6 +269,7 @@ def test_files_descriptors_memory_and_process_calls(build, arch, tc):
     assert b"child setlk -1 errno 11 getlk type 1 pid-is-parent 1\n" in res.stdout
     assert b"flock other -1 errno 11\n" in res.stdout
     assert b"statfs /proc: 0 errno 0 type 0x9fa0\nstatfs /nonexistent: -1 errno 2 type 0\n" in res.stdout
+    assert b"setfl append 0 getfl 02002\nappended: size 12\ngetfl dsync nonblock 014001\n" in res.stdout
 
 
 @pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)

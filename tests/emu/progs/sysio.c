@@ -3,7 +3,7 @@
    (EINVAL), preadv/pwritev(2), sendfile, copy_file_range, fallocate, memfd_create and seals
    (unsupported), F_GETPIPE_SZ (EINVAL), fcntl record locks and flock between processes
    (always granted, F_GETLK never filled in), statfs (made-up numbers, even for a missing
-   path), and neighbours that were right: madvise, brk,
+   path), F_SETFL O_APPEND on a file (ignored: writes overwrote), and neighbours that were right: madvise, brk,
    getcwd, pipes, SCM_RIGHTS, shutdown, dup3, waitid, sessions and groups, long double, fenv. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -256,6 +256,18 @@ int main(void) {
     errno = 0;
     P("getpgid gone %d errno %d\n", getpgid(ch), errno);
 
+    /* F_SETFL O_APPEND on a regular file, F_GETFL */
+    char t4[] = "/tmp/probeXXXXXX";
+    int af = mkstemp(t4);
+    write(af, "0123456789", 10);
+    lseek(af, 0, SEEK_SET);
+    P("setfl append %d getfl %#o\n", fcntl(af, F_SETFL, O_APPEND), fcntl(af, F_GETFL) & (O_ACCMODE | O_APPEND));
+    write(af, "ab", 2);
+    fstat(af, &st);
+    P("appended: size %lld\n", (long long)st.st_size);
+    int sf = open(t4, O_WRONLY | O_DSYNC | O_NONBLOCK);
+    P("getfl dsync nonblock %#o\n", fcntl(sf, F_GETFL) & (O_ACCMODE | O_DSYNC | O_NONBLOCK | O_APPEND));
+    unlink(t4);
     /* statfs: the host's file system */
     const char *fsp[] = {"/tmp", "/proc", "/nonexistent"};
     for (int i = 0; i < 3; i++) {
