@@ -773,11 +773,14 @@ class Device(OpenFile):
 
     kind = "dev"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, readable: bool = True, writable: bool = True):
         self.guest_path = path
         self.name = path.rsplit("/", 1)[1]
+        self.readable, self.writable = readable, writable     # the open's access mode
 
     def read(self, n):
+        if not self.readable:
+            raise GuestOSError(errno.EBADF)
         if self.name == "null":
             return b""
         if self.name in ("zero", "full"):
@@ -785,6 +788,8 @@ class Device(OpenFile):
         return os.urandom(n)
 
     def write(self, data):
+        if not self.writable:
+            raise GuestOSError(errno.EBADF)
         if self.name == "full":
             raise GuestOSError(errno.ENOSPC)
         return len(data)

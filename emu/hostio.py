@@ -300,9 +300,11 @@ class HostIO:
         return self.host_write("writev", f, data)
 
     def sys_pipe2(self, fds, flags, *_):
-        if flags & ~(O_NONBLOCK | O_CLOEXEC):
+        direct = 0o200000 if self.arch.name == "arm64" else 0o40000    # O_DIRECT: packet mode
+        if flags & ~(O_NONBLOCK | O_CLOEXEC | direct):
             return -errno.EINVAL
-        r, w = os.pipe2(os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0))
+        r, w = os.pipe2(os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0)
+                        | (os.O_DIRECT if flags & direct else 0))
         rf, wf = HostFd(r, True, False), HostFd(w, False, True)
         try:
             a = self.fds.install(rf)

@@ -404,6 +404,8 @@ class Syscalls:
         return 0
 
     def sys_getrandom(self, buf, size, flags, *_):
+        if flags & ~7:                     # GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE
+            return -errno.EINVAL
         size = min(size, 1 << 20)
         self.wr(buf, os.urandom(size))
         return size
@@ -817,9 +819,9 @@ class Syscalls:
         if path == "":
             raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
         norm = self.guest_name(dirfd, path)
-        if norm in F.SPECIAL_DEVICES:
-            return F.Device(norm)
         acc = flags & O_ACCMODE
+        if norm in F.SPECIAL_DEVICES:
+            return F.Device(norm, acc in (os.O_RDONLY, os.O_RDWR), acc in (os.O_WRONLY, os.O_RDWR))
         writes = acc != os.O_RDONLY or bool(flags & (O_CREAT | O_TRUNC))
         if flags & O_PATH:
             writes = False
@@ -1723,8 +1725,10 @@ class Syscalls:
         return 0
 
     def sys_fsync(self, fd, *_):
-        self.fds.get(s32(fd))
-        return 0
+        """Files and directories: done (the host has the data); pipes, sockets, terminals and
+        devices: EINVAL, as the kernel says of files without an fsync."""
+        f = self.fds.get(s32(fd))
+        return 0 if isinstance(f, (F.HostFile, F.FdDir)) else -errno.EINVAL
 
     sys_fdatasync = sys_fsync
 

@@ -296,3 +296,14 @@ def test_proc_self_is_the_guest(build, arch, tc):
     assert b"as argv 1\nenviron has XLD_GREETING 1\nauxv: pagesz 4096 entry matches 1\n" in res.stdout
     assert b"stat: pid 1 comm (procself-" in res.stdout and b") startstack holds argv 1\n" in res.stdout
     assert res.stdout.endswith(b"main thread stack holds a local 1\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_descriptor_corners(build, arch, tc):
+    """progs/fdedges.c: pipe2(O_DIRECT) (once EINVAL), getrandom's unknown flags (once
+    accepted), a read-only /dev/null refusing writes (once written), fsync of a pipe (once 0),
+    dup2/dup3/close_range and close-on-exec."""
+    res = same_as_qemu(arch, build("fdedges", arch, tc))
+    assert b"pipe2 O_DIRECT 0 errno 0\npacket read 3\n" in res.stdout
+    assert b"getrandom bad flag -1 errno 22\n" in res.stdout
+    assert b"write ro -1 errno 9\nfsync pipe -1 errno 22\n" in res.stdout
