@@ -61,7 +61,7 @@ from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
-from .syscalls import s32
+from .syscalls import pack_rusage, s32
 
 # clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
 PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
@@ -449,6 +449,12 @@ class Processes:
     def _child_fds(self):
         return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
 
+    def no_zombies(self) -> bool:
+        """SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT: an ended child leaves no zombie, so no
+        wait reports it; a wait lasts until every child has ended, then ECHILD (Linux)."""
+        handler, flags = self.action(SIGCHLD)[:2]
+        return handler == 1 or bool(flags & 2)
+
     def _candidates(self, pid: int) -> list[int]:
         """The host pids of our children a wait for guest ``pid`` may reap (wait4's rules:
         > 0 that child, -1 any, 0 our group, < -1 that group). Only children of this run are
@@ -481,7 +487,7 @@ class Processes:
                 return -errno.ECHILD
             for k in cands:
                 try:
-                    p, status, _ru = os.wait4(k, host_opts)
+                    p, status, ru = os.wait4(k, host_opts)
                 except ChildProcessError:
                     self._reaped(k)
                     continue
@@ -489,10 +495,12 @@ class Processes:
                     continue
                 if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
                     self._reaped(p, status)
+                    if self.no_zombies():
+                        continue            # reaped unseen: the wait goes on (or ECHILD)
                 if wstatus:
                     self.wr(wstatus, struct.pack("<i", status))
                 if rusage:
-                    self.wr(rusage, bytes(144))
+                    self.wr(rusage, pack_rusage(ru))
                 return self.guest_of(p)
             return None if self.children else -errno.ECHILD
 
@@ -522,6 +530,13 @@ class Processes:
                     continue
                 if r is None:
                     continue
+                if r.si_code in (1, 2, 3) and self.no_zombies():
+                    try:                    # reaped unseen: the wait goes on (or ECHILD)
+                        os.waitpid(r.si_pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+                    self._reaped(r.si_pid)
+                    continue
                 if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
                     if r.si_pid not in self.sigchld_seen and self.has_handler(SIGCHLD):
                         self._child_event(r.si_pid, r.si_code, r.si_status)
@@ -530,7 +545,7 @@ class Processes:
                     info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
                                        self.guest_of(r.si_pid), r.si_uid, r.si_status)
                     self.wr(infop, info.ljust(128, b"\0"))
-                if rusage:
+                if rusage:                  # (the host's waitid has no rusage: zeros)
                     self.wr(rusage, bytes(144))
                 return 0
             return None if self.children else -errno.ECHILD

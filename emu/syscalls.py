@@ -133,6 +133,17 @@ def _dtype(mode: int) -> int:
     return 0
 
 
+def pack_rusage(ru) -> bytes:
+    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes)."""
+    def tv(seconds):
+        us = int(seconds * 1e6)
+        return us // 1_000_000, us % 1_000_000
+    return struct.pack("<4q14q", *tv(ru.ru_utime), *tv(ru.ru_stime), ru.ru_maxrss, ru.ru_ixrss,
+                       ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
+                       ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
+                       ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
+
+
 class NotServed(Exception):
     """A handler's way to say 'this form of the call is not supported' (the runner then
     treats the call as unknown: SIGSYS with a note, or ENOSYS)."""
@@ -387,14 +398,7 @@ class Syscalls:
         if who not in (0, -1, 1):        # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
             return -errno.EINVAL
         ru = resource.getrusage(resource.RUSAGE_CHILDREN if who == -1 else resource.RUSAGE_SELF)
-
-        def tv(seconds):
-            us = int(seconds * 1e6)
-            return us // 1_000_000, us % 1_000_000
-        self.wr(buf, struct.pack("<4q14q", *tv(ru.ru_utime), *tv(ru.ru_stime), ru.ru_maxrss, ru.ru_ixrss,
-                                 ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
-                                 ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
-                                 ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw))
+        self.wr(buf, pack_rusage(ru))
         return 0
 
     def sys_sysinfo(self, buf, *_):
