@@ -1107,10 +1107,9 @@ class Syscalls:
             raise GuestOSError(errno.EOPNOTSUPP)
 
     def sys_preadv2(self, fd, iov, cnt, off, _off_high=0, flags=0, *_):
-        """preadv (2): readv at ``off`` (the file position stays); offset -1 is readv."""
+        """preadv (2): readv at ``off`` (the file position stays); offset -1 is readv
+        (RWF_APPEND means nothing to a read, as for the kernel)."""
         self._rwf(flags)
-        if flags & RWF_APPEND:
-            return -errno.EOPNOTSUPP
         off = _s64(off)
         if off == -1:
             return self.sys_readv(fd, iov, cnt)
@@ -1143,9 +1142,13 @@ class Syscalls:
         f = self.fds.get(s32(fd))
         data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))[:MAX_IO]
         if flags & RWF_APPEND:
-            hfd = f.host_fd()
+            hfd = f.host_fd() if isinstance(f, F.HostFile) else None
             if hfd is None:
                 raise NotServed("pwritev2 with RWF_APPEND on a descriptor that is not a host file")
+            if not f.writable:
+                return -errno.EBADF
+            if f.quota is not None:
+                raise NotServed("pwritev2 with RWF_APPEND under --max-disk")
             try:
                 return os.pwritev(hfd, [data], max(off, 0) if off != -1 else -1, os.RWF_APPEND)
             except OSError as e:
