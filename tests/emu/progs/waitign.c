@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
     pid_t c = fork();
     if (c == 0) {
         volatile double x = 0;
-        for (long i = 0; i < 20000000; i++)
+        for (long i = 0; i < 2000000; i++)
             x += i * 0.5;
         _exit(7);
     }
