@@ -773,11 +773,14 @@ class Device(OpenFile):
 
     kind = "dev"
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, readable: bool = True, writable: bool = True):
         self.guest_path = path
         self.name = path.rsplit("/", 1)[1]
+        self.readable, self.writable = readable, writable     # the open's access mode
 
     def read(self, n):
+        if not self.readable:
+            raise GuestOSError(errno.EBADF)
         if self.name == "null":
             return b""
         if self.name in ("zero", "full"):
@@ -785,6 +788,8 @@ class Device(OpenFile):
         return os.urandom(n)
 
     def write(self, data):
+        if not self.writable:
+            raise GuestOSError(errno.EBADF)
         if self.name == "full":
             raise GuestOSError(errno.ENOSPC)
         return len(data)
@@ -855,6 +860,48 @@ class StdinBytes(OpenFile):
     def poll(self):
         # a pipe whose writer wrote everything and closed it
         return (READY_IN if self.pos < len(self.data) else 0) | POLLHUP
+
+
+class ProcText(OpenFile):
+    """A file of /proc the kernel makes for the guest itself (/proc/self/maps, cmdline,
+    environ, auxv, stat): its bytes as of the open, read-only, seekable."""
+
+    writable = False
+
+    def __init__(self, guest_path: str, data: bytes):
+        self.guest_path = guest_path
+        self.data = data
+        self.pos = 0
+
+    def read(self, n):
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += len(chunk)
+        return chunk
+
+    def pread(self, n, off):
+        if off < 0:
+            raise GuestOSError(errno.EINVAL)
+        return self.data[off:off + n]
+
+    def lseek(self, off, whence):
+        base = {0: 0, 1: self.pos, 2: len(self.data)}.get(whence)
+        if base is None or base + off < 0:
+            raise GuestOSError(errno.EINVAL)
+        self.pos = base + off
+        return self.pos
+
+    def fstat(self):
+        return fake_stat(0o100444)      # a regular file of size 0, as /proc's are
+
+
+def own_proc_file(guest: str, pid: int) -> str | None:
+    """``maps``, ``cmdline``, ``environ``, ``auxv`` or ``stat`` when the normalized guest path is that
+    file of the guest's own process (/proc/self, /proc/thread-self, /proc/<its pid>)."""
+    parts = guest.split("/")
+    if len(parts) == 4 and parts[1] == "proc" and parts[2] in ("self", "thread-self", str(pid)) \
+            and parts[3] in ("maps", "cmdline", "environ", "auxv", "stat"):
+        return parts[3]
+    return None
 
 
 class OutputLimit(Exception):

@@ -259,6 +259,12 @@ class HostIO:
             return self.host_write("write", f, self.rd(buf, min(count, 1 << 24)))
         return super().sys_write(fd, buf, count, *rest)
 
+    def write_data(self, name, fd, data):
+        f = self.fds.get(fd)
+        if isinstance(f, HostFd):
+            return self.host_write(name, f, data)
+        return super().write_data(name, fd, data)
+
     def sys_readv(self, fd, iov, cnt, *rest):
         f = self.fds.get(s32(fd))
         if not isinstance(f, HostFd):
@@ -294,9 +300,11 @@ class HostIO:
         return self.host_write("writev", f, data)
 
     def sys_pipe2(self, fds, flags, *_):
-        if flags & ~(O_NONBLOCK | O_CLOEXEC):
+        direct = 0o200000 if self.arch.name == "arm64" else 0o40000    # O_DIRECT: packet mode
+        if flags & ~(O_NONBLOCK | O_CLOEXEC | direct):
             return -errno.EINVAL
-        r, w = os.pipe2(os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0))
+        r, w = os.pipe2(os.O_CLOEXEC | (os.O_NONBLOCK if flags & O_NONBLOCK else 0)
+                        | (os.O_DIRECT if flags & direct else 0))
         rf, wf = HostFd(r, True, False), HostFd(w, False, True)
         try:
             a = self.fds.install(rf)
@@ -318,6 +326,12 @@ class HostIO:
                 return 0
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
             return acc | (O_NONBLOCK if f.nonblock else 0)
+        if isinstance(f, HostFd) and cmd in (1031, 1032):   # F_SETPIPE_SZ, F_GETPIPE_SZ: the host pipe's
+            import fcntl
+            try:
+                return fcntl.fcntl(f.fd, cmd, arg & 0x7FFFFFFF)
+            except OSError as e:
+                return -(e.errno or errno.EINVAL)
         return super().sys_fcntl(fd, cmd, arg, *rest)
 
     def sys_ioctl(self, fd, req, arg, *rest):

@@ -67,6 +67,9 @@ class Memory:
         self.brk_start = self.brk_cur = 0
         self.mmap_top = MMAP_TOP
         self._tlb_cb = None
+        # MAP_SHARED|MAP_ANONYMOUS mappings: host shared memory (start, end, mmap object), so
+        # that a forked process's writes are its parent's too; kept while any page is mapped
+        self.shared: list[tuple[int, int, object]] = []
 
     # --- the mapping list ---------------------------------------------------------------
     def find(self, addr: int) -> int:
@@ -125,13 +128,24 @@ class Memory:
         return total
 
     # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
-    def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True) -> None:
-        """Map zeroed pages at [start, start+size), replacing whatever was there."""
+    def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True,
+            shared: bool = False) -> None:
+        """Map zeroed pages at [start, start+size), replacing whatever was there; ``shared``:
+        host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS)."""
         end = page_up(start + size)
         start = page_down(start)
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
             raise OutOfMemory
         self.unmap(start, end - start)
+        host = None
+        if shared:
+            import ctypes
+            import mmap
+            try:
+                host = mmap.mmap(-1, end - start, flags=mmap.MAP_SHARED)
+            except OSError:
+                raise OutOfMemory from None
+            base = ctypes.addressof(ctypes.c_char.from_buffer(host))
         self.host_op = True
         try:
             # in Unicorn regions of at most CHUNK bytes, aligned: unmapping or re-protecting
@@ -141,10 +155,15 @@ class Memory:
             a = start
             while a < end:
                 b = min(end, (a // CHUNK + 1) * CHUNK)
-                self.eng.mem_map(a, b - a, perm)
+                if host is None:
+                    self.eng.mem_map(a, b - a, perm)
+                else:
+                    self.eng.mem_map_ptr(a, b - a, perm, base + (a - start))
                 a = b
         finally:
             self.host_op = False
+        if host is not None:
+            self.shared.append((start, end, host))
         self._insert(start, end, perm, name)
         if count:
             self.committed += end - start
@@ -166,6 +185,13 @@ class Memory:
         finally:
             self.host_op = False
         self._cut(start, end)
+        if self.shared:
+            # host memory goes with its last page (ctypes' view of it must go first)
+            self.shared = [(s, e, h) for s, e, h in self.shared if self.mapped_bytes(s, e)]
+
+    def is_shared(self, start: int, end: int) -> bool:
+        """Does [start, end) hold pages of a MAP_SHARED|MAP_ANONYMOUS mapping?"""
+        return any(s < end and start < e for s, e, _h in self.shared)
 
     def protect(self, start: int, size: int, perm: int) -> bool:
         end = page_up(start + size)

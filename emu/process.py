@@ -23,6 +23,14 @@ it, as the guest would), a guest handler is served by a host handler that posts 
 to the run loop (only where the emulator runs on the host's main thread: forked children,
 and the first process under the in-process API).
 
+Who sent it: a Python handler learns only the signal's number, so the processes of a run tell
+each other. Every process of the run has a mailbox, a datagram socket in the abstract
+namespace named by the run and its host pid; kill and sigqueue to another process of the run
+post (signal, si_code, sender's pid and uid, sigqueue's value) there before the host signal,
+and the receiver pairs the first record of a signal with its next delivery (siginfo's si_pid,
+si_uid, SI_QUEUE and si_value, as the kernel fills them). A signal from outside the run has no
+record: its si_pid stays 0.
+
 execve of an arm64/riscv64 ELF replaces the engine and memory in the same host process (the
 run loop loads the new image between two runs of the engine). Anything else — a host ELF, a
 script — is the host's to run, as with qemu-user and binfmt_misc: the host descriptors are
@@ -38,6 +46,7 @@ import errno
 import os
 import select
 import signal as hostsig
+import socket
 import stat
 import struct
 import threading
@@ -52,7 +61,7 @@ from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
-from .syscalls import s32
+from .syscalls import pack_rusage, s32
 
 # clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
 PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
@@ -62,6 +71,7 @@ W_NOTHREAD, W_ALL, W_CLONE = 0x20000000, 0x40000000, 0x80000000
 SIGCHLD = 17
 # signals a host process may get from others, whose guest disposition the host copies
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
+_FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 
 
 def wait_readable(fd: int, seconds: float) -> None:
@@ -110,9 +120,16 @@ class Processes:
         self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
         self.watcher: threading.Thread | None = None
         self.host_signals_due = False              # the run loop sets dispositions (main thread)
+        self.forward_blocked = 0                   # FORWARDED signals the guest blocked (with
+                                                   # no handler): served, so they stay pending
         self.run_deadline = (time.monotonic() + self.timeout) if self.timeout else None
         self.first_host_pgid = os.getpgid(0)
         self.first_host_sid = os.getsid(0)
+        self.run_token = os.urandom(6).hex()       # names the run's mailboxes (inherited)
+        self.mailbox: socket.socket | None = None  # this process's: who sent a signal
+        self.peer_records: list[tuple] = []        # (sig, code, pid, uid, value) not yet paired
+        self.peer_info: dict[int, tuple] = {}      # sig -> (code, pid, uid, value) of its delivery
+        self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -240,6 +257,7 @@ class Processes:
         vfork_r = vfork_w = None
         if flags & CLONE_VFORK:
             vfork_r, vfork_w = os.pipe2(os.O_CLOEXEC)
+        self.open_mailbox()
         if not self.forked_child:
             self.forward_host_signals()
         if self.sandbox.private_tmp:
@@ -304,6 +322,12 @@ class Processes:
         self.watcher = None
         self.host_handlers = {}
         self.wakeup = None
+        if self.mailbox is not None:       # the parent's: this process gets its own
+            self.mailbox.close()
+            self.mailbox = None
+        self.peer_records, self.peer_info = [], {}
+        self.peer_lock = threading.Lock()      # (its holder may have been another thread)
+        self.open_mailbox()
         if vfork_r is not None:
             os.close(vfork_r)
         self.vfork_fd = vfork_w
@@ -425,6 +449,12 @@ class Processes:
     def _child_fds(self):
         return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
 
+    def no_zombies(self) -> bool:
+        """SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT: an ended child leaves no zombie, so no
+        wait reports it; a wait lasts until every child has ended, then ECHILD (Linux)."""
+        handler, flags = self.action(SIGCHLD)[:2]
+        return handler == 1 or bool(flags & 2)
+
     def _candidates(self, pid: int) -> list[int]:
         """The host pids of our children a wait for guest ``pid`` may reap (wait4's rules:
         > 0 that child, -1 any, 0 our group, < -1 that group). Only children of this run are
@@ -457,7 +487,7 @@ class Processes:
                 return -errno.ECHILD
             for k in cands:
                 try:
-                    p, status, _ru = os.wait4(k, host_opts)
+                    p, status, ru = os.wait4(k, host_opts)
                 except ChildProcessError:
                     self._reaped(k)
                     continue
@@ -465,10 +495,12 @@ class Processes:
                     continue
                 if not (os.WIFSTOPPED(status) or os.WIFCONTINUED(status)):
                     self._reaped(p, status)
+                    if self.no_zombies():
+                        continue            # reaped unseen: the wait goes on (or ECHILD)
                 if wstatus:
                     self.wr(wstatus, struct.pack("<i", status))
                 if rusage:
-                    self.wr(rusage, bytes(144))
+                    self.wr(rusage, pack_rusage(ru))
                 return self.guest_of(p)
             return None if self.children else -errno.ECHILD
 
@@ -498,6 +530,13 @@ class Processes:
                     continue
                 if r is None:
                     continue
+                if r.si_code in (1, 2, 3) and self.no_zombies():
+                    try:                    # reaped unseen: the wait goes on (or ECHILD)
+                        os.waitpid(r.si_pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+                    self._reaped(r.si_pid)
+                    continue
                 if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
                     if r.si_pid not in self.sigchld_seen and self.has_handler(SIGCHLD):
                         self._child_event(r.si_pid, r.si_code, r.si_status)
@@ -506,7 +545,7 @@ class Processes:
                     info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
                                        self.guest_of(r.si_pid), r.si_uid, r.si_status)
                     self.wr(infop, info.ljust(128, b"\0"))
-                if rusage:
+                if rusage:                  # (the host's waitid has no rusage: zeros)
                     self.wr(rusage, bytes(144))
                 return 0
             return None if self.children else -errno.ECHILD
@@ -577,6 +616,7 @@ class Processes:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
+            self.tell_sender(host, sig)
             try:
                 os.kill(host, sig)
             except OSError as e:
@@ -586,6 +626,7 @@ class Processes:
             for host in list(self.children):
                 try:
                     if pid == -1 or os.getpgid(host) == os.getpgid(0):
+                        self.tell_sender(host, sig)
                         os.kill(host, sig)
                 except OSError:
                     pass
@@ -594,11 +635,97 @@ class Processes:
         for host in list(self.children):
             try:
                 if os.getpgid(host) == group:
+                    for member in list(self.children):
+                        try:
+                            if os.getpgid(member) == group:
+                                self.tell_sender(member, sig)
+                        except OSError:
+                            pass
                     os.killpg(group, sig)
                     return 0
             except OSError:
                 continue
         return -errno.ESRCH
+
+    def sigqueue_other(self, pid: int, sig: int, value: int) -> int:
+        """rt_sigqueueinfo to another process of the run: the host signal, and the record
+        that makes it SI_QUEUE with ``value`` on the other side."""
+        host = self.host_of(pid)
+        if pid <= 0 or (host not in self.children and host not in (self.parent_host_pid, self.first_host_pid)):
+            return -errno.ESRCH
+        if sig == 0:
+            return 0
+        if sig not in FORWARDED:
+            raise NotServed(f"rt_sigqueueinfo of signal {sig} to another process (only the "
+                            f"signals a guest's handler can get from other processes)")
+        self.tell_sender(host, sig, -1, value)
+        try:
+            os.kill(host, sig)
+        except OSError as e:
+            return -(e.errno or errno.ESRCH)
+        return 0
+
+    # --- who sent a signal: the run's mailboxes ----------------------------------------------
+    _RECORD = struct.Struct("<iiiIQ")      # sig, si_code, sender's pid, uid, sigqueue's value
+
+    def _mailbox_name(self, host: int) -> bytes:
+        return f"\0xld-run-{self.run_token}-{host}".encode()
+
+    def open_mailbox(self) -> None:
+        if self.mailbox is not None:
+            return
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+        try:
+            s.bind(self._mailbox_name(os.getpid()))
+        except OSError:
+            s.close()
+            return
+        self.mailbox = s
+
+    def tell_sender(self, host: int, sig: int, code: int = 0, value: int = 0) -> None:
+        """Before a host signal to ``host`` (a process of this run): who sends it."""
+        if sig not in FORWARDED:
+            return
+        rec = self._RECORD.pack(sig, code, self.pid, os.getuid(), value & 0xFFFFFFFFFFFFFFFF)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                               | socket.SOCK_CLOEXEC) as out:
+                out.sendto(rec, self._mailbox_name(host))
+        except OSError:
+            pass                # no mailbox (gone, full): the receiver's si_pid will be 0
+
+    def read_mailbox(self) -> None:
+        box = self.mailbox
+        while box is not None:
+            try:
+                data = box.recv(64)
+            except OSError:
+                return
+            if len(data) == self._RECORD.size:
+                with self.peer_lock:
+                    self.peer_records.append(self._RECORD.unpack(data))
+
+    def pair_peer_record(self, sig: int) -> None:
+        """A host ``sig`` came: the first record of it is its sender (a standard signal
+        delivered while one is pending keeps the first one's siginfo, as Linux's does)."""
+        with self.peer_lock:
+            for i, rec in enumerate(self.peer_records):
+                if rec[0] == sig:
+                    del self.peer_records[i]
+                    self.peer_info.setdefault(sig, rec[1:])
+                    return
+
+    def forget_peer_records(self, sig: int) -> None:
+        """A new disposition: records of signals sent before it (ignored ones) are stale."""
+        self.read_mailbox()
+        with self.peer_lock:
+            self.peer_records = [r for r in self.peer_records if r[0] != sig]
+            self.peer_info.pop(sig, None)
+
+    def take_peer_info(self, sig: int):
+        """(si_code, pid, uid, value) of another process's ``sig`` being delivered, or None."""
+        with self.peer_lock:
+            return self.peer_info.pop(sig, None)
 
     # --- host signals: the guest's dispositions ----------------------------------------------
     def forward_host_signals(self) -> None:
@@ -616,10 +743,29 @@ class Processes:
         if threading.current_thread() is not threading.main_thread():
             return
         for sig in FORWARDED:
-            handler = self.action(sig)[0]
+            handler = self._host_handler(sig)
             if handler == 0 and not self.forked_child and sig not in self.host_handlers:
                 continue            # the first process keeps the caller's own
             self._host_disposition(sig, handler)
+
+    def _host_handler(self, sig: int) -> int:
+        """What the host must do with ``sig``: the guest's handler, or serve it (2) when the
+        guest blocked it with its default action, so that it stays pending as on Linux (the
+        host's default action would end the process at once) and a sigtimedwait can take it;
+        served, a default action the guest meets unblocked still ends it (take_async)."""
+        handler = self.action(sig)[0]
+        if handler == 0 and self.forward_blocked >> (sig - 1) & 1:
+            return 2
+        return handler
+
+    def mask_changed(self) -> None:
+        super().mask_changed()
+        newly = self.sigmask & _FORWARDED_BITS & ~self.forward_blocked
+        if newly:
+            self.forward_blocked |= newly
+            for sig in FORWARDED:
+                if newly >> (sig - 1) & 1 and self.action(sig)[0] == 0:
+                    self._host_disposition(sig, 2)
 
     def _host_disposition(self, sig: int, handler: int) -> None:
         if sig not in FORWARDED:
@@ -660,8 +806,10 @@ class Processes:
                     continue
                 except OSError:
                     return
+                self.read_mailbox()
                 for sig in data:
-                    if sig in FORWARDED and self.has_handler(sig):
+                    if sig in FORWARDED and self.action(sig)[0] != 1:   # (take_async decides)
+                        self.pair_peer_record(sig)
                         self.post_signal(sig)
 
         threading.Thread(target=pump, daemon=True, name="xld-run-signals").start()
@@ -675,6 +823,9 @@ class Processes:
             except (ValueError, OSError, TypeError):
                 pass
         self.host_handlers = {}
+        if self.mailbox is not None:
+            self.mailbox.close()
+            self.mailbox = None
         if self.wakeup is not None:
             r, w, old = self.wakeup
             try:
@@ -686,7 +837,9 @@ class Processes:
     def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *rest):
         r = super().sys_rt_sigaction(sig, act, oact, sigsetsize, *rest)
         if r == 0 and act:
-            self._host_disposition(sig, self.action(sig)[0])
+            if sig in FORWARDED:
+                self.forget_peer_records(sig)
+            self._host_disposition(sig, self._host_handler(sig))
         return r
 
     # --- execve ------------------------------------------------------------------------------
@@ -772,7 +925,7 @@ class Processes:
         for sig in list(self.sigactions):
             if self.action(sig)[0] > 1:
                 del self.sigactions[sig]
-                self._host_disposition(sig, 0)
+                self._host_disposition(sig, self._host_handler(sig))
         if self.vfork_fd is not None:
             os.close(self.vfork_fd)
             self.vfork_fd = None

@@ -177,7 +177,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
-        self.nice = 0                       # setpriority's
+        self.nice = os.getpriority(os.PRIO_PROCESS, 0)   # the host's, as a child of ours gets; setpriority's
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID
@@ -351,8 +351,10 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         words = [len(self.argv), *arg_ptrs, 0, *env_ptrs, 0]
         for k, v in auxv:
             words += [k, v & 0xFFFF_FFFF_FFFF_FFFF]   # unsigned long, as the kernel computes it
+        self.auxv_bytes = struct.pack(f"<{2 * len(auxv)}Q", *words[len(words) - 2 * len(auxv):])  # /proc/self/auxv
         strings_bottom = top - len(blob)
         sp = (strings_bottom - 8 * len(words)) & ~15
+        self.start_stack = sp                  # /proc/self/stat's startstack
         table = struct.pack(f"<{len(words)}Q", *words)
         self.mem.write(sp, table)
         self.mem.write(strings_bottom, bytes(blob))
@@ -421,8 +423,10 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                     if what is None:
                         self.restore_saved_mask()   # nothing to deliver after a sigsuspend/pselect6
                     if what and what[0] == "die":
-                        self.stop = Stop(signal=what[1], report=True, reason=f"killed by "
-                                         f"{SIGNAL_NAMES.get(what[1])} (timer set by the program)")
+                        # (no crash report for what another process may have sent: process.py)
+                        self.stop = Stop(signal=what[1], report=what[1] not in FORWARDED,
+                                         reason=f"killed by {SIGNAL_NAMES.get(what[1])} (a timer's "
+                                         f"or another process's signal)")
                         return
                     if what is not None:
                         self.pending = (what[1], -2, 0)   # SI_TIMER

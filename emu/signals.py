@@ -11,7 +11,12 @@ Delivery follows the kernel's outline, simplified:
   PC, SP and flags filled in). sigreturn restores the saved state, then takes the general
   registers, PC, SP, flags and signal mask back from the ucontext, as the kernel does: a
   handler that edits them (steps over a faulting instruction, changes the mask to restore)
-  resumes where and as it said. The FP/SIMD registers come from the saved state.
+  resumes where and as it said.
+- The FP state is in the frame too, where each kernel puts it, and sigreturn takes it back
+  from there: arm64's fpsimd_context record (fpsr, fpcr, v0-v31) first in
+  uc_mcontext.__reserved, then the end record (no sve_context: the CPU has no SVE); riscv64's
+  D-extension f0-f31 and fcsr in uc_mcontext.__fpregs. On arm64 a frame record (fp, lr)
+  follows the ucontext and x29 points at it, as the kernel leaves it for unwinders.
 - The handler runs with x0/a0 = signal, x1/a1 = &siginfo, x2/a2 = &ucontext, on the current
   stack or the sigaltstack (SA_ONSTACK), and returns to the program's SA_RESTORER (glibc and
   musl set one on arm64) or to a two-instruction rt_sigreturn trampoline on the runner's
@@ -27,6 +32,8 @@ from __future__ import annotations
 import errno
 import os
 import struct
+
+from . import ucconst as K
 
 SA_NODEFER = 0x40000000
 SA_RESETHAND = 0x80000000
@@ -48,10 +55,17 @@ TRAMPOLINE = {
 }
 MAX_FRAMES = 64
 
+# the ucontext as each kernel lays it out (after the 128-byte siginfo): uc_flags, uc_link,
+# uc_stack at 16, uc_sigmask at 40 (padded to 128 bytes), uc_mcontext at 176
+UCONTEXT_SIZE = {"arm64": 4560, "riscv64": 960}   # arm64: __reserved[4096] ends it
+A64_RESERVED = 464            # uc_mcontext.__reserved: the records (asm/sigcontext.h)
+FPSIMD_MAGIC, FPSIMD_SIZE = 0x46508001, 528       # head, fpsr, fpcr, __uint128 vregs[32]
+RV_FPREGS = 432               # uc_mcontext.__fpregs: u64 f[32], u32 fcsr (the D extension's)
+
 
 class Signals:
-    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, and route_signal:
-    threads.py)."""
+    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, route_signal:
+    threads.py, and take_peer_info: process.py)."""
 
     def init_signals(self, trampoline_addr: int) -> None:
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
@@ -99,6 +113,16 @@ class Signals:
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
                 self.blocked_pending.discard(sig)
+                handler = self.action(sig)[0]
+                if handler < 2:        # no handler (now): ignored, or its default action
+                    self.blocked_codes.pop(sig, None)
+                    self.queue_values.pop(sig, None)
+                    if handler == 1 or sig in (17, 18, 23, 28):
+                        continue
+                    from .syscalls import SIGNAL_NAMES
+                    self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
+                                   f"(pending while blocked, then unblocked)", report=sig != 13)
+                    return
                 # an asynchronous signal that came while blocked (a timer's expiry during its
                 # own handler) keeps its si_code, and so its timer's siginfo
                 self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0))
@@ -160,12 +184,14 @@ class Signals:
         on_alt = self.on_altstack(sp)
         if flags & SA_ONSTACK and self.altstack and not on_alt:
             sp = self.altstack[0] + self.altstack[1]
-        frame = (sp - 128 - 1024) & ~15
+        uc_size = UCONTEXT_SIZE[arch.name]
+        record = 16 if arch.name == "arm64" else 0      # the (fp, lr) frame record
+        frame = (sp - 128 - uc_size - record) & ~15
         siginfo = self.siginfo(sig, code, addr)
         # the mask the handler's return restores: the one a sigsuspend/pselect6/ppoll replaced
         old_mask = self.saved_sigmask if self.saved_sigmask is not None else self.sigmask
         self.saved_sigmask = None
-        uc = bytearray(1024)
+        uc = bytearray(uc_size + record)
         # uc_stack (the alternate stack as sigaltstack would report it here), uc_sigmask
         alt_sp, alt_size = self.altstack or (0, 0)
         alt_flags = SS_DISABLE if not self.altstack else SS_ONSTACK if on_alt else 0
@@ -176,11 +202,13 @@ class Signals:
             struct.pack_into("<Q", uc, 176, addr)
             struct.pack_into("<31Q", uc, 184, *gregs[:31])
             struct.pack_into("<QQQ", uc, 184 + 248, eng.reg_read(arch.sp), pc, gregs[-1])
+            struct.pack_into("<QQ", uc, uc_size, gregs[29], gregs[30])
         else:
             # mcontext at 176: pc, x1..x31
             struct.pack_into("<Q", uc, 176, pc)
             struct.pack_into("<31Q", uc, 184, *gregs[:31])
-        if not self.mem.is_mapped(frame, 128 + 1024, 2):
+        self.save_fp_state(uc)
+        if not self.mem.is_mapped(frame, 128 + len(uc), 2):
             return None
         self.mem.write(frame, siginfo + bytes(uc))
         if len(self.sigframes) >= MAX_FRAMES:   # handlers that longjmp out never return
@@ -192,6 +220,8 @@ class Signals:
         eng.reg_write(arch.args[2], frame + 128)
         eng.reg_write(arch.lr, restorer if flags & SA_RESTORER and restorer else self.trampoline)
         eng.reg_write(arch.pc, handler)
+        if record:
+            eng.reg_write(arch.gregs[29][1], frame + 128 + uc_size)
         self.sigmask |= mask
         if not flags & SA_NODEFER:
             self.sigmask |= 1 << (sig - 1)
@@ -203,6 +233,61 @@ class Signals:
             name = SIGNAL_NAMES.get(sig, str(sig))
             self.trace_line(f"--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---")
         return handler
+
+    def save_fp_state(self, uc: bytearray) -> None:
+        """The FP registers into the ucontext being built, where the kernel puts them."""
+        eng = self.eng
+        if self.arch.name == "arm64":
+            struct.pack_into("<IIII", uc, A64_RESERVED, FPSIMD_MAGIC, FPSIMD_SIZE,
+                             eng.reg_read(K.UC_ARM64_REG_FPSR) & 0xFFFFFFFF,    # 32-bit registers:
+                             eng.reg_read(K.UC_ARM64_REG_FPCR) & 0xFFFFFFFF)    # reg_read's upper half is stale
+            at = A64_RESERVED + 16
+            for i in range(32):
+                uc[at + 16 * i:at + 16 * i + 16] = eng.reg_read_wide(K.UC_ARM64_REG_Q0 + i, 16)
+            # the end record (magic 0, size 0) follows: the bytes are zero already
+        else:
+            struct.pack_into("<32QI", uc, RV_FPREGS, *(eng.reg_read(K.UC_RISCV_REG_F0 + i) for i in range(32)),
+                             eng.reg_read(K.UC_RISCV_REG_FCSR) & 0xFF)
+
+    def restore_fp_state(self, uc: bytes) -> bool:
+        """sigreturn: the FP registers from the ucontext, as the handler left it. False when
+        the frame is bad the way the kernel's parse_user_sigframe refuses it (arm64: no
+        fpsimd_context record, a record of the wrong size, one running past __reserved)."""
+        eng = self.eng
+        if self.arch.name == "arm64":
+            fpsimd = None
+            at, end = A64_RESERVED, A64_RESERVED + 4096
+            while at + 8 <= end:
+                magic, size = struct.unpack_from("<II", uc, at)
+                if magic == 0:
+                    break
+                if size < 8 or size % 16 or at + size > end:
+                    return False
+                if magic == FPSIMD_MAGIC:
+                    if size != FPSIMD_SIZE or fpsimd is not None:
+                        return False
+                    fpsimd = at
+                at += size
+            else:
+                return False
+            if fpsimd is None:
+                return False
+            fpsr, fpcr = struct.unpack_from("<II", uc, fpsimd + 8)
+            for rid, value in ((K.UC_ARM64_REG_FPSR, fpsr), (K.UC_ARM64_REG_FPCR, fpcr)):
+                if eng.reg_read(rid) & 0xFFFFFFFF != value:
+                    eng.reg_write(rid, value)
+            for i in range(32):
+                value = bytes(uc[fpsimd + 16 + 16 * i:fpsimd + 32 + 16 * i])
+                if eng.reg_read_wide(K.UC_ARM64_REG_Q0 + i, 16) != value:
+                    eng.reg_write_wide(K.UC_ARM64_REG_Q0 + i, value)
+            return True
+        *fregs, fcsr = struct.unpack_from("<32QI", uc, RV_FPREGS)
+        for i, value in enumerate(fregs):
+            if eng.reg_read(K.UC_RISCV_REG_F0 + i) != value:
+                eng.reg_write(K.UC_RISCV_REG_F0 + i, value)
+        if eng.reg_read(K.UC_RISCV_REG_FCSR) & 0xFF != fcsr & 0xFF:
+            eng.reg_write(K.UC_RISCV_REG_FCSR, fcsr & 0xFF)
+        return True
 
     def on_altstack(self, sp: int) -> bool:
         return bool(self.altstack) and self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]
@@ -222,7 +307,11 @@ class Signals:
                 return struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
             if sig in (14, 26, 27):     # SIGALRM, SIGVTALRM, SIGPROF of an itimer: SI_KERNEL
                 return struct.pack("<iii", sig, 0, SI_KERNEL).ljust(128, b"\0")
-            code = SI_USER              # another process's kill: its pid is not known here
+            peer = self.take_peer_info(sig)     # another process's kill or sigqueue
+            if peer is not None:
+                code, pid, uid, value = peer
+                return struct.pack("<iiiiiIQ", sig, 0, code, 0, pid, uid, value).ljust(128, b"\0")
+            code = SI_USER              # from outside the run: its pid is not known here
             return struct.pack("<iii", sig, 0, code).ljust(128, b"\0")
         if code in (SI_TKILL, SI_QUEUE) or (code == SI_USER and sig not in SYNC_SIGNALS):
             return struct.pack("<iiiiiIQ", sig, 0, code, 0, self.pid, os.getuid(),
@@ -333,6 +422,47 @@ class Signals:
                 return False
             self.wake.wait(left)
 
+    def take_waited_signal(self, want: int):
+        """sigtimedwait: a pending signal of ``want`` taken without its handler, as
+        (sig, code, value), or None."""
+        for sig in sorted(self.blocked_pending):
+            if want & (1 << (sig - 1)):
+                self.blocked_pending.discard(sig)
+                return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+        for i, sig in enumerate(self.async_signals):
+            if want & (1 << (sig - 1)):
+                del self.async_signals[i]
+                return sig, SI_TIMER, 0
+        return None
+
+    def sys_rt_sigtimedwait(self, uset, info, tmo, size, *_):
+        """sigwaitinfo/sigtimedwait/sigwait: take a pending signal of the set (its siginfo
+        as a handler would get it), waiting until one comes, the timeout (EAGAIN) or another
+        signal's handler (EINTR)."""
+        import time
+        if size != 8:
+            return -errno.EINVAL
+        want = struct.unpack("<Q", self.rd(uset, 8))[0] & ~UNBLOCKABLE
+        seconds = self._timeout_arg(tmo)
+        if len(self.threads) > 1 and seconds != 0:
+            from .syscalls import NotServed
+            raise NotServed("rt_sigtimedwait that waits, in a process with threads")
+        deadline = None if seconds is None else time.monotonic() + seconds
+        while True:
+            self.wake.clear()
+            got = self.take_waited_signal(want)
+            if got is not None:
+                sig, code, value = got
+                if info:
+                    self.wr(info, self.siginfo(sig, code, value))
+                return sig
+            if self.interrupting_signal() or self.stop_event.is_set():
+                return -errno.EINTR
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return -errno.EAGAIN
+            self.wake.wait(0.05 if left is None else min(left, 0.05))
+
     def sys_rt_sigsuspend(self, mask, size, *_):
         self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])
         self.wait_for_signal(None)
@@ -357,10 +487,15 @@ class Signals:
         ctx, mask, pc, uc = self.sigframes.pop()
         eng, arch = self.eng, self.arch
         eng.context_restore(ctx)
-        if self.mem.is_mapped(uc, 1024, 1):
-            # what the handler may have edited: registers, PC, SP, flags, mask (the kernel's
-            # restore_sigframe takes all of them from the frame)
-            frame = self.mem.read(uc, 1024)
+        uc_size = UCONTEXT_SIZE[arch.name]
+        if self.mem.is_mapped(uc, uc_size, 1):
+            # what the handler may have edited: registers, PC, SP, flags, mask, FP state (the
+            # kernel's restore_sigframe takes all of them from the frame)
+            frame = self.mem.read(uc, uc_size)
+            if not self.restore_fp_state(frame):
+                self.terminate(signal=11, reason="rt_sigreturn: bad signal frame (the FP state's "
+                               "records are missing or malformed)", report=True)
+                return None
             mask = struct.unpack_from("<Q", frame, 40)[0] & ~UNBLOCKABLE
             regs = struct.unpack_from("<31Q", frame, 184)
             # (only those it changed are written: the engine's state stays as saved otherwise)

@@ -46,6 +46,7 @@ MAX_MAP_COUNT = 65530           # Linux's default vm.max_map_count
 O_ACCMODE = 3
 O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK = 0o100, 0o200, 0o400, 0o1000, 0o2000, 0o4000
 O_CLOEXEC = 0o2000000
+O_DSYNC, O_SYNC, O_NOATIME, O_ASYNC = 0o10000, 0o4010000, 0o1000000, 0o20000   # the host's too
 O_PATH = 0o10000000
 O_TMPFILE_BASE = 0o20000000
 # (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE) per ISA
@@ -57,7 +58,8 @@ MAP_SHARED_VALIDATE, MAP_TYPE = 0x3, 0xF
 MAP_FIXED_NOREPLACE = 0x100000
 PROT_GROWSDOWN = 0x01000000
 STACK_BOTTOM = STACK_TOP - STACK_SIZE      # the main thread's stack: the one mapping that grows down
-MREMAP_MAYMOVE, MREMAP_FIXED = 1, 2
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
+RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND = 1, 2, 4, 8, 0x10
 MADV_DONTNEED = 4
 
 SIG_DFL, SIG_IGN = 0, 1
@@ -129,6 +131,17 @@ def _dtype(mode: int) -> int:
     if stat.S_ISBLK(mode):
         return 6
     return 0
+
+
+def pack_rusage(ru) -> bytes:
+    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes)."""
+    def tv(seconds):
+        us = int(seconds * 1e6)
+        return us // 1_000_000, us % 1_000_000
+    return struct.pack("<4q14q", *tv(ru.ru_utime), *tv(ru.ru_stime), ru.ru_maxrss, ru.ru_ixrss,
+                       ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
+                       ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
+                       ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
 
 
 class NotServed(Exception):
@@ -369,11 +382,23 @@ class Syscalls:
             return -errno.EINVAL
         if which != 0 or who not in (0, self.pid):
             raise NotServed("setpriority of another process, group or user")
-        self.nice = max(-20, min(19, s32(prio)))
+        nice = max(-20, min(19, s32(prio)))
+        if nice < self.nice and os.geteuid() != 0:
+            import resource             # the kernel's can_nice: RLIMIT_NICE, or CAP_SYS_NICE
+            if 20 - nice > resource.getrlimit(resource.RLIMIT_NICE)[0]:
+                return -errno.EACCES
+        self.nice = nice
         return 0
 
     def sys_getrusage(self, who, buf, *_):
-        self.wr(buf, bytes(144))
+        """The emulator's own usage, as qemu-user reports its own: the guest's CPU time is
+        the host process's (timers.py), its children are host processes."""
+        import resource
+        who = s32(who)
+        if who not in (0, -1, 1):        # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
+            return -errno.EINVAL
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN if who == -1 else resource.RUSAGE_SELF)
+        self.wr(buf, pack_rusage(ru))
         return 0
 
     def sys_sysinfo(self, buf, *_):
@@ -383,6 +408,8 @@ class Syscalls:
         return 0
 
     def sys_getrandom(self, buf, size, flags, *_):
+        if flags & ~7:                     # GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE
+            return -errno.EINVAL
         size = min(size, 1 << 20)
         self.wr(buf, os.urandom(size))
         return size
@@ -466,6 +493,15 @@ class Syscalls:
         if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
             self.queue_self_signal(sig, code)
             return 0
+        if sig not in (9, 19) and self.sigmask & (1 << (sig - 1)):
+            # blocked: pending until unblocked (then it kills: signals.mask_changed) or taken
+            # by sigtimedwait, as on Linux (it once killed at once)
+            self.blocked_pending.add(sig)
+            if code == -6:
+                self.blocked_codes.pop(sig, None)
+            else:
+                self.blocked_codes[sig] = code
+            return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)
         return None
@@ -547,8 +583,12 @@ class Syscalls:
         return self._sleep(req, rem, "clock_nanosleep")
 
     def sys_times(self, buf, *_):
+        """CPU times in clock ticks (AT_CLKTCK: 100), the host process's and its children's
+        (getrusage's)."""
         if buf:
-            self.wr(buf, bytes(32))
+            t = os.times()
+            self.wr(buf, struct.pack("<4q", *(int(v * 100) for v in (t.user, t.system, t.children_user,
+                                                                     t.children_system))))
         return int(time.monotonic() * 100) & 0x7FFFFFFF
 
     # --- memory -------------------------------------------------------------------------
@@ -596,7 +636,8 @@ class Syscalls:
             except OutOfMemory:
                 return -errno.ENOMEM
         try:
-            m.map(where, size, prot, "[anon]" if f is None else f.guest_path)
+            m.map(where, size, prot, "[anon]" if f is None else f.guest_path,
+                  shared=f is None and flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE))
         except OutOfMemory:
             return -errno.ENOMEM
         if f is not None:
@@ -652,8 +693,14 @@ class Syscalls:
             if j < 0 or m.perms[j] != perm:
                 return -errno.EFAULT
             a = m.ends[j]
-        if flags & MREMAP_FIXED:
+        if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP):
             return -errno.EINVAL
+        if flags & MREMAP_DONTUNMAP:
+            raise NotServed("mremap with MREMAP_DONTUNMAP")
+        if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
+            raise NotServed("mremap growing or moving a MAP_SHARED anonymous mapping")
+        if flags & MREMAP_FIXED:
+            return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
         if new_size <= old_size:
             if new_size < old_size:
                 m.unmap(old + new_size, old_size - new_size)
@@ -673,6 +720,27 @@ class Syscalls:
         m.unmap(old, old_size)
         return where
 
+    def _mremap_fixed(self, old, old_size, new_size, flags, new_addr, perm, name):
+        """MREMAP_FIXED: the mapping moves to ``new_addr`` (what was there is unmapped); only
+        with MREMAP_MAYMOVE, to a page-aligned range apart from the old one (the kernel's
+        EINVAL otherwise)."""
+        m = self.mem
+        if (not flags & MREMAP_MAYMOVE or new_addr & (PAGE - 1)
+                or (new_addr < old + old_size and old < new_addr + new_size)):
+            return -errno.EINVAL
+        if not m.user_range(new_addr, new_size, bottom=0):
+            return -errno.EINVAL
+        keep = min(old_size, new_size)
+        saved = [m.read(old + off, min(MAX_IO, keep - off)) for off in range(0, keep, MAX_IO)]
+        try:
+            m.map(new_addr, new_size, perm, name)
+        except OutOfMemory:
+            return -errno.ENOMEM
+        for i, data in enumerate(saved):
+            m.write(new_addr + i * MAX_IO, data)
+        m.unmap(old, old_size)
+        return new_addr
+
     def sys_madvise(self, addr, length, advice, *_):
         if advice == MADV_DONTNEED and length:
             m = self.mem
@@ -680,7 +748,7 @@ class Syscalls:
             pieces = [(max(s, addr), min(e, end), p, n) for s, e, p, n in
                       zip(m.starts, m.ends, m.perms, m.names) if s < end and e > addr]
             for s, e, p, n in pieces:
-                if p & 2:
+                if p & 2 and not m.is_shared(s, e):      # shared memory keeps its contents
                     m.write(s, bytes(e - s)) if e - s <= (1 << 16) else m.map(s, e - s, p, n)
         return 0
 
@@ -697,20 +765,67 @@ class Syscalls:
     def _host_open_flags(self, flags: int) -> tuple[int, bool]:
         """Guest open flags -> (host flags, O_DIRECTORY requested)."""
         d, nofollow, direct, large = _OFLAGS_ARM64 if self.arch.name == "arm64" else _OFLAGS_GENERIC
-        host = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK)
+        host = flags & (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK
+                        | O_DSYNC | O_SYNC | O_NOATIME)
         if flags & d:
             host |= os.O_DIRECTORY
         if flags & nofollow:
             host |= os.O_NOFOLLOW
         return host, bool(flags & d)
 
+    def proc_text(self, name: str) -> bytes:
+        """The bytes of the guest's /proc/self/``name``."""
+        if name == "cmdline":
+            return b"".join(os.fsencode(a) + b"\0" for a in self.argv)
+        if name == "environ":
+            return b"".join(os.fsencode(e) + b"\0" for e in self.env)
+        if name == "auxv":
+            return getattr(self, "auxv_bytes", b"")
+        if name == "stat":
+            # proc(5)'s 52 fields: the ids, the state, the CPU times (the host process's, as
+            # getrusage's), the thread count and the stack's start; what is not kept here is 0
+            comm = self.comm if self.comm is not None else \
+                os.fsencode(os.path.basename(self.sandbox.exe_guest))[:15]
+            t = os.times()
+            f = [0] * 52
+            f[0], f[2] = self.pid, "R"
+            f[3], f[4], f[5] = self.sys_getppid(), self.sys_getpgid(0), self.sys_getsid(0)
+            f[13], f[14], f[15], f[16] = (int(v * 100) for v in (t.user, t.system, t.children_user,
+                                                                   t.children_system))
+            f[17], f[18], f[19] = 20 + self.nice, self.nice, len(self.threads)
+            f[22], f[24] = self.mem.committed, 0x7FFFFFFFFFFFFFFF
+            f[27] = getattr(self, "start_stack", 0)
+            f[37] = 17
+            rest = " ".join(str(v) for v in f[2:])
+            return b"%d (%s) %s\n" % (self.pid, comm, rest.encode())
+        # maps: the kernel's format; adjacent anonymous pieces with equal permissions merge
+        m = self.mem
+        images = {os.path.basename(self.elf.path): self.sandbox.exe_guest}   # (loader.py's names)
+        if self.elf.interp:
+            images[os.path.basename(self.elf.interp)] = self.elf.interp
+        rows = []
+        for s, e, p, n in zip(m.starts, m.ends, m.perms, m.names):
+            n = images.get(n, n)
+            shared = m.is_shared(s, e)
+            if rows and rows[-1][1] == s and rows[-1][2:] == (p, n, shared) and n in ("[anon]", "", "[heap]"):
+                rows[-1][1] = e
+            else:
+                rows.append([s, e, p, n, shared])
+        lines = []
+        for s, e, p, n, shared in rows:
+            perm = "".join(c if p & bit else "-" for c, bit in (("r", 1), ("w", 2), ("x", 4)))
+            head = f"{s:08x}-{e:08x} {perm}{'s' if shared else 'p'} 00000000 00:00 0"
+            name = "" if n == "[anon]" else n
+            lines.append(f"{head:<72} {name}".rstrip() + "\n" if name else f"{head:<72} \n")
+        return "".join(lines).encode()
+
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
         if path == "":
             raise GuestOSError(errno.ENOENT)   # Linux: an empty name is no file (not the directory)
         norm = self.guest_name(dirfd, path)
-        if norm in F.SPECIAL_DEVICES:
-            return F.Device(norm)
         acc = flags & O_ACCMODE
+        if norm in F.SPECIAL_DEVICES:
+            return F.Device(norm, acc in (os.O_RDONLY, os.O_RDWR), acc in (os.O_WRONLY, os.O_RDWR))
         writes = acc != os.O_RDONLY or bool(flags & (O_CREAT | O_TRUNC))
         if flags & O_PATH:
             writes = False
@@ -740,6 +855,12 @@ class Syscalls:
             f.frozen = True
             f.host_path = self.sandbox.exe_host
             return f
+        proc = F.own_proc_file(norm, self.pid)
+        if proc is not None and not flags & O_PATH:
+            # the guest's own, never the emulator's (they once were the host process's)
+            if writes:
+                return _raise(errno.EACCES)
+            return F.ProcText(norm, self.proc_text(proc))
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
@@ -971,6 +1092,129 @@ class Syscalls:
             if e.errno == errno.EPIPE:
                 return self._broken_pipe()
             raise
+
+    def sys_preadv(self, fd, iov, cnt, off, _off_high=0, *_):
+        return self.sys_preadv2(fd, iov, cnt, off, _off_high, 0)
+
+    def sys_pwritev(self, fd, iov, cnt, off, _off_high=0, *_):
+        return self.sys_pwritev2(fd, iov, cnt, off, _off_high, 0)
+
+    def _rwf(self, flags):
+        """preadv2/pwritev2's flags: the hints (HIPRI, NOWAIT) and the sync requests (DSYNC,
+        SYNC: nothing else sees the file before the emulator's writes reach the host) change
+        nothing here; RWF_APPEND is the caller's; others are EOPNOTSUPP, as the kernel says."""
+        if flags & ~(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND):
+            raise GuestOSError(errno.EOPNOTSUPP)
+
+    def sys_preadv2(self, fd, iov, cnt, off, _off_high=0, flags=0, *_):
+        """preadv (2): readv at ``off`` (the file position stays); offset -1 is readv
+        (RWF_APPEND means nothing to a read, as for the kernel)."""
+        self._rwf(flags)
+        off = _s64(off)
+        if off == -1:
+            return self.sys_readv(fd, iov, cnt)
+        if off < 0:
+            return -errno.EINVAL
+        f = self.fds.get(s32(fd))
+        total = 0
+        for base, ln in self._iov(iov, cnt):
+            ln = min(ln, MAX_IO - total)
+            if not ln:
+                continue
+            if not self.mem.is_mapped(base, ln, 2):
+                if total:
+                    break
+                return -errno.EFAULT
+            data = f.pread(ln, off + total)
+            self.wr(base, data)
+            total += len(data)
+            if len(data) < ln or total >= MAX_IO:
+                break
+        return total
+
+    def sys_pwritev2(self, fd, iov, cnt, off, _off_high=0, flags=0, *_):
+        """pwritev (2): writev at ``off`` (offset -1: writev); RWF_APPEND writes at the end
+        of the file whatever the offset, on a host file."""
+        self._rwf(flags)
+        off = _s64(off)
+        if off < -1:
+            return -errno.EINVAL
+        f = self.fds.get(s32(fd))
+        data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))[:MAX_IO]
+        if flags & RWF_APPEND:
+            hfd = f.host_fd() if isinstance(f, F.HostFile) else None
+            if hfd is None:
+                raise NotServed("pwritev2 with RWF_APPEND on a descriptor that is not a host file")
+            if not f.writable:
+                return -errno.EBADF
+            if f.quota is not None:
+                raise NotServed("pwritev2 with RWF_APPEND under --max-disk")
+            try:
+                return os.pwritev(hfd, [data], max(off, 0) if off != -1 else -1, os.RWF_APPEND)
+            except OSError as e:
+                return -(e.errno or errno.EIO)
+        if off == -1:
+            return self.sys_writev(fd, iov, cnt)
+        return f.pwrite(data, off)
+
+    def write_data(self, name: str, fd: int, data: bytes) -> int:
+        """write(2) of bytes the emulator holds (sendfile's, copy_file_range's); hostio.py
+        serves host descriptors."""
+        try:
+            return self.fds.get(fd).write(data)
+        except GuestOSError as e:
+            if e.errno == errno.EPIPE:
+                return self._broken_pipe()
+            raise
+
+    def sys_sendfile(self, out_fd, in_fd, offp, count, *_):
+        """sendfile: from ``in_fd`` (at ``*offp``, which moves, or at its position, which
+        moves by what was written) to ``out_fd``."""
+        src = self.fds.get(s32(in_fd))
+        self.fds.get(s32(out_fd))
+        count = min(count, MAX_IO)
+        if offp:
+            off = _s64(self.rd_u64(offp))
+            if off < 0:
+                return -errno.EINVAL
+        else:
+            off = src.lseek(0, 1)
+        data = src.pread(count, off) if count else b""
+        n = self.write_data("sendfile", s32(out_fd), data) if data else 0
+        if n < 0:
+            return n
+        if offp:
+            self.wr(offp, struct.pack("<q", off + n))
+        else:
+            src.lseek(off + n, 0)
+        return n
+
+    def sys_copy_file_range(self, fd_in, off_in, fd_out, off_out, length, flags, *_):
+        """copy_file_range between regular files: at the given offsets (which move) or the
+        files' positions."""
+        if flags:
+            return -errno.EINVAL
+        src, dst = self.fds.get(s32(fd_in)), self.fds.get(s32(fd_out))
+        length = min(length, MAX_IO)
+        pos_in = _s64(self.rd_u64(off_in)) if off_in else src.lseek(0, 1)
+        pos_out = _s64(self.rd_u64(off_out)) if off_out else dst.lseek(0, 1)
+        if pos_in < 0 or pos_out < 0:
+            return -errno.EINVAL
+        same = src.host_fd() is not None and dst.host_fd() is not None and \
+            os.path.sameopenfile(src.host_fd(), dst.host_fd())
+        if same and pos_in < pos_out + length and pos_out < pos_in + length:
+            return -errno.EINVAL
+        data = src.pread(length, pos_in) if length else b""
+        n = dst.pwrite(data, pos_out) if data else 0
+        if off_in:
+            self.wr(off_in, struct.pack("<q", pos_in + n))
+        else:
+            src.lseek(pos_in + n, 0)
+        if off_out:
+            self.wr(off_out, struct.pack("<q", pos_out + n))
+        else:
+            dst.lseek(pos_out + n, 0)
+        return n
 
     def sys_pread64(self, fd, buf, count, off, *_):
         f = self.fds.get(s32(fd))
@@ -1488,8 +1732,10 @@ class Syscalls:
         return 0
 
     def sys_fsync(self, fd, *_):
-        self.fds.get(s32(fd))
-        return 0
+        """Files and directories: done (the host has the data); pipes, sockets, terminals and
+        devices: EINVAL, as the kernel says of files without an fsync."""
+        f = self.fds.get(s32(fd))
+        return 0 if isinstance(f, (F.HostFile, F.FdDir)) else -errno.EINVAL
 
     sys_fdatasync = sys_fsync
 
@@ -1499,17 +1745,74 @@ class Syscalls:
     def sys_fadvise64(self, *_):
         return 0
 
-    def sys_fallocate(self, *_):
-        return -errno.EOPNOTSUPP
+    def sys_fallocate(self, fd, mode, off, length, *_):
+        """The host's fallocate on the host file (every mode: the host kernel checks them)."""
+        f = self.fds.get(s32(fd))
+        hfd = f.host_fd() if isinstance(f, F.HostFile) else None
+        if hfd is None:
+            return -errno.ESPIPE if getattr(f, "kind", "") == "pipe" else -errno.ENODEV
+        if not f.writable:
+            return -errno.EBADF
+        if f.quota is not None or f.frozen:
+            return -errno.EOPNOTSUPP if f.quota is not None else -errno.EROFS
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        call = libc.fallocate64
+        call.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+        if call(hfd, s32(mode), _s64(off), _s64(length)) != 0:
+            return -(ctypes.get_errno() or errno.EIO)
+        return 0
+
+    def sys_memfd_create(self, name, flags, *_):
+        """An anonymous file: a host memfd (its seals are the host's too)."""
+        label = self.cstr(name, 256)
+        if len(label) > 249:
+            return -errno.EINVAL
+        if flags & ~(1 | 2):                # MFD_CLOEXEC, MFD_ALLOW_SEALING
+            if flags & ~(1 | 2 | 4 | 8 | 0x10 | (0x3F << 26)):
+                return -errno.EINVAL
+            raise NotServed("memfd_create with MFD_HUGETLB, MFD_NOEXEC_SEAL or MFD_EXEC")
+        try:
+            hfd = os.memfd_create(os.fsdecode(label), os.MFD_CLOEXEC | (flags & 2))
+        except OSError as e:
+            return -(e.errno or errno.ENOMEM)
+        f = F.HostFile(hfd, "/memfd:" + os.fsdecode(label) + " (deleted)", os.O_RDWR, False)
+        return self.install_open(f, O_CLOEXEC if flags & 1 else 0)
+
+    _FAKE_STATFS = struct.pack("<qqQQQQQqqq", 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
+                               0, 255, 4096).ljust(120, b"\0")
+
+    def _host_statfs(self, hfd: int) -> bytes:
+        """The host's fstatfs of ``hfd``: struct statfs is the same 120 bytes on 64-bit
+        Linux hosts and on both guests (asm-generic)."""
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        out = ctypes.create_string_buffer(120)
+        if libc.fstatfs(ctypes.c_int(hfd), out) != 0:
+            raise GuestOSError(ctypes.get_errno() or errno.EIO)
+        return out.raw
 
     def sys_statfs(self, path, buf, *_):
-        self.wr(buf, struct.pack("<qqQQQQQqqq", 0xEF53, 4096, 1 << 20, 1 << 19, 1 << 19, 1 << 16, 1 << 15,
-                                  0, 255, 4096).ljust(120, b"\0"))
+        """The host's file system of the file (it was made-up numbers for any path, even one
+        that does not exist)."""
+        p = self.path_arg(path)
+        if p == "":
+            return -errno.ENOENT
+        f = self.open_path(AT_FDCWD, p, O_PATH, 0)
+        try:
+            hfd = f.host_fd()
+            data = self._host_statfs(hfd) if hfd is not None and hfd >= 0 else self._FAKE_STATFS
+        finally:
+            if f.host_fd() is not None:
+                f.close()
+        self.wr(buf, data)
         return 0
 
     def sys_fstatfs(self, fd, buf, *_):
-        self.fds.get(s32(fd))
-        return self.sys_statfs(0, buf)
+        f = self.fds.get(s32(fd))
+        hfd = f.host_fd()
+        self.wr(buf, self._host_statfs(hfd) if hfd is not None and hfd >= 0 else self._FAKE_STATFS)
+        return 0
 
     def sys_dup(self, fd, *_):
         f = self.fds.get(s32(fd))
@@ -1542,12 +1845,81 @@ class Syscalls:
             return 0
         if cmd == 3:  # F_GETFL
             acc = 2 if f.readable and f.writable else (1 if f.writable else 0)
+            if isinstance(f, F.HostFile) and not f.path_only:
+                import fcntl as _fcntl          # the open file description's own flags
+                host = _fcntl.fcntl(f.fd, _fcntl.F_GETFL)
+                return acc | host & (O_APPEND | O_NONBLOCK | O_SYNC | O_NOATIME)
             return acc | (O_NONBLOCK if getattr(f, "nonblock", False) else 0)
-        if cmd == 4:  # F_SETFL (host descriptors: hostio.py)
+        if cmd == 4:  # F_SETFL (host pipes and sockets: hostio.py)
+            if arg & O_ASYNC:
+                raise NotServed("fcntl F_SETFL with O_ASYNC (SIGIO)")
+            if isinstance(f, F.HostFile) and not f.path_only:
+                import fcntl as _fcntl          # O_APPEND, O_NONBLOCK, O_NOATIME change here
+                keep = O_APPEND | O_NONBLOCK | O_NOATIME
+                host = _fcntl.fcntl(f.fd, _fcntl.F_GETFL)
+                try:
+                    _fcntl.fcntl(f.fd, _fcntl.F_SETFL, host & ~keep | arg & keep)
+                except OSError as e:
+                    return -(e.errno or errno.EINVAL)
+                f.append = bool(arg & O_APPEND)
             return 0
-        if cmd in (5, 6, 7, 36, 37, 38):  # locks: always granted (single process)
-            return 0
+        if cmd in (5, 6, 7, 36, 37, 38):  # F_GETLK, F_SETLK(W), F_OFD_GETLK, F_OFD_SETLK(W)
+            return self._record_lock(f, cmd, arg)
+        if cmd in (1033, 1034):           # F_ADD_SEALS, F_GET_SEALS: the host file's
+            import fcntl as _fcntl
+            hfd = f.host_fd() if isinstance(f, F.HostFile) else None
+            if hfd is None:
+                return -errno.EINVAL
+            try:
+                return _fcntl.fcntl(hfd, cmd, arg & 0xFFFFFFFF)
+            except OSError as e:
+                return -(e.errno or errno.EINVAL)
         return -errno.EINVAL
+
+    def _host_lock(self, call, blocking: bool):
+        """Try a host lock call; a blocking one is retried until it is granted, a signal
+        interrupts it (EINTR) or the run ends (the guest's other threads wait meanwhile)."""
+        while True:
+            try:
+                return call()
+            except OSError as e:
+                if not blocking or e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise GuestOSError(e.errno or errno.EINVAL)
+            if self.wait_for_signal(0.02) or self.stop_event.is_set():
+                raise GuestOSError(errno.EINTR)
+
+    def _record_lock(self, f, cmd, arg):
+        """POSIX and open-file-description record locks are the host's, on the host file:
+        the processes of a run are host processes (struct flock is the same 32 bytes on the
+        guests and the host: type, whence, start, len, pid)."""
+        import fcntl as _fcntl
+        hfd = f.host_fd()
+        if hfd is None or hfd < 0:
+            return -errno.EINVAL
+        raw = self.rd(arg, 32)
+        blocking = cmd in (7, 38)
+        nb = {7: 6, 38: 37}.get(cmd, cmd)
+        out = self._host_lock(lambda: _fcntl.fcntl(hfd, nb, raw), blocking)
+        if cmd in (5, 36):
+            ltype, = struct.unpack_from("<h", out)
+            pid, = struct.unpack_from("<i", out, 24)
+            if ltype != 2 and pid > 0:      # not F_UNLCK: the holder, as the guest names it
+                out = out[:24] + struct.pack("<i", self.guest_of(pid)) + out[28:]
+            self.wr(arg, out)
+        return 0
+
+    def sys_flock(self, fd, op, *_):
+        """flock: the host's, on the host file (locks of one open file description, shared
+        by the processes of a run as on Linux)."""
+        import fcntl as _fcntl
+        f = self.fds.get(s32(fd))
+        if op & ~4 not in (1, 2, 8):              # LOCK_SH, LOCK_EX, LOCK_UN (| LOCK_NB)
+            return -errno.EINVAL
+        hfd = f.host_fd()
+        if hfd is None or hfd < 0:
+            return -errno.EINVAL
+        self._host_lock(lambda: _fcntl.flock(hfd, op | 4), not op & 4 and op != 8)
+        return 0
 
     def sys_ioctl(self, fd, req, arg, *_):
         f = self.fds.get(s32(fd))

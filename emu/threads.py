@@ -730,19 +730,25 @@ class Threads:
         return self.signal_thread(s32(tid), sig)
 
     def sys_rt_sigqueueinfo(self, pid, sig, info, *_):
-        """sigqueue(3) to the program itself: its handler gets SI_QUEUE and the value (to
-        another process: not served)."""
-        if s32(pid) != self.pid:
-            raise NotServed("rt_sigqueueinfo to another process")
-        if not 1 <= sig <= 64:
+        """sigqueue(3): its handler gets SI_QUEUE and the value (another process of the run:
+        process.py's mailboxes carry them)."""
+        if not 0 <= sig <= 64:
             return -errno.EINVAL
         code, = struct.unpack("<i", self.rd(info + 8, 4))
         if code >= 0 or code == -6:     # the kernel's rule: only negative codes, not SI_TKILL
             return -errno.EPERM
-        if self.action(sig)[0] > 1:
-            self.queue_self_signal(sig, -1, struct.unpack("<Q", self.rd(info + 24, 8))[0])  # SI_QUEUE
+        if s32(pid) != self.pid:
+            return self.sigqueue_other(s32(pid), sig, struct.unpack("<Q", self.rd(info + 24, 8))[0])
+        if sig == 0:
             return 0
-        return self.raise_signal(sig)
+        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
+        if self.action(sig)[0] > 1:
+            self.queue_self_signal(sig, -1, value)  # SI_QUEUE
+            return 0
+        r = self.raise_signal(sig, code=-1)
+        if sig in self.blocked_pending:          # pending for a sigtimedwait: with its value
+            self.queue_values[sig] = value
+        return r
 
 
 class _Err(Exception):

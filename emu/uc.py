@@ -46,6 +46,7 @@ _uc_open = _proto("uc_open", c_int, c_uint32, c_uint32, POINTER(c_void_p))
 _uc_close = _proto("uc_close", c_int, c_void_p)
 _uc_strerror = _proto("uc_strerror", c_char_p, c_int)
 _uc_mem_map = _proto("uc_mem_map", c_int, c_void_p, c_uint64, c_uint64, c_uint32)
+_uc_mem_map_ptr = _proto("uc_mem_map_ptr", c_int, c_void_p, c_uint64, c_uint64, c_uint32, c_void_p)
 _uc_mem_unmap = _proto("uc_mem_unmap", c_int, c_void_p, c_uint64, c_uint64)
 _uc_mem_protect = _proto("uc_mem_protect", c_int, c_void_p, c_uint64, c_uint64, c_uint32)
 _uc_mem_read = _proto("uc_mem_read", c_int, c_void_p, c_uint64, c_void_p, c_uint64)
@@ -149,6 +150,12 @@ class Engine:
         err = _uc_mem_map(self.h, addr, size, perms)
         if err:
             raise UcError(err, f"uc_mem_map({addr:#x}, {size:#x})")
+
+    def mem_map_ptr(self, addr: int, size: int, perms: int, ptr: int) -> None:
+        """Map host memory at ``ptr`` (which must outlive the mapping) as guest memory."""
+        err = _uc_mem_map_ptr(self.h, addr, size, perms, ptr)
+        if err:
+            raise UcError(err, f"uc_mem_map_ptr({addr:#x}, {size:#x})")
 
     def mem_unmap(self, addr: int, size: int) -> None:
         err = _uc_mem_unmap(self.h, addr, size)

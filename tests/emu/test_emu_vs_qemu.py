@@ -218,3 +218,92 @@ def test_clocks_rlimits_prctl_priority(build, arch, tc):
     assert b"PR_GET_NAME: a-rather-long-t\ndumpable: 1\ndumpable after: 0\n" in res.stdout
     assert b"getpriority: 5 errno 0\n" in res.stdout
     assert res.stdout.endswith(b"mmap with no type: 1 errno 22\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_fp_state_in_signal_frames(build, arch, tc):
+    """A handler finds the interrupted code's FP state where the kernel puts it (arm64: the
+    fpsimd_context record in __reserved; riscv64: f0-f31 and fcsr in __fpregs) and its edits
+    are what sigreturn restores (the frames once had no FP state: the handler read zeros,
+    found no record, and its edits were dropped). qemu runs without SVE, as Unicorn's CPU
+    is: with SVE, qemu 7.2 restores the vector registers from its sve_context and drops an
+    edit of the fpsimd record (the kernel does not: a system call discards the SVE state)."""
+    exe = build("sigfp", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env={**ENV, "QEMU_CPU": "max,sve=off"} if arch == "arm64" else ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    assert b"read only: v 1.5 high 0, rounding upward 1, inexact 1\n" in res.stdout
+    assert b"edited: v -2.5" in res.stdout and b"rounding downward 1, inexact 0\n" in res.stdout
+    assert b"0x4242\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_niceness_is_inherited(build, arch):
+    """A program started under nice sees that niceness (getpriority once said 0 whatever the
+    host's was: the suite run under nice failed the clocks test)."""
+    import subprocess
+    from conftest import QEMU
+    from tests.toolchain import require, xld_command
+    exe = build("sysmisc", arch, "gcc")
+    q = subprocess.run(["nice", "-n", "7", require(QEMU[arch]), exe], env=ENV, capture_output=True, timeout=60)
+    x = subprocess.run(["nice", "-n", "7", *xld_command(), "run", exe], env=ENV, capture_output=True,
+                       timeout=60)
+    assert (x.returncode, x.stdout) == (q.returncode, q.stdout)
+    assert b"\nnice: " in q.stdout and b"\nnice: 0 " not in q.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_files_descriptors_memory_and_process_calls(build, arch, tc):
+    """progs/sysio.c: getrusage/times (once zeros), mremap MREMAP_FIXED (once EINVAL),
+    preadv2, sendfile, copy_file_range, fallocate, memfd_create and its seals (once
+    unsupported), F_GETPIPE_SZ, fcntl record locks and flock seen from another process (once
+    always granted, F_GETLK left as it was), statfs (made-up numbers, even for a missing
+    path), and their neighbours."""
+    res = same_as_qemu(arch, build("sysio", arch, tc))
+    assert b"getrusage 0 utime>0 1 maxrss>0 1\ntimes ok 1 utime>0 1\n" in res.stdout
+    assert b"mremap fixed 1 keep 7\n" in res.stdout
+    assert b"sendfile 5 off 6\ncopy_file_range 6\npread 11 ello hello \n" in res.stdout
+    assert b"seals 0xa\nwrite sealed -1 errno 1\n" in res.stdout
+    assert b"F_GETPIPE_SZ 65536\n" in res.stdout
+    assert b"child setlk -1 errno 11 getlk type 1 pid-is-parent 1\n" in res.stdout
+    assert b"flock other -1 errno 11\n" in res.stdout
+    assert b"statfs /proc: 0 errno 0 type 0x9fa0\nstatfs /nonexistent: -1 errno 2 type 0\n" in res.stdout
+    assert b"setfl append 0 getfl 02002\nappended: size 12\ngetfl dsync nonblock 014001\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_blocked_signals_pending_and_sigtimedwait(build, arch, tc):
+    """A blocked signal with no handler stays pending (a kill to itself once ended the program
+    at once); sigtimedwait, sigwaitinfo and sigwait take pending signals with their siginfo
+    (once unsupported); a fatal one left pending kills the program when it is unblocked."""
+    exe = build("sigwait", arch, tc)
+    rc, out, err = run_qemu(arch, exe, env=ENV)
+    res = run(exe, env=ENV, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert rc == 143 and out.endswith(b"took 12 code -1 value 5\nnothing: -1 errno 11\nitimer: 14 code 128\n"
+                                      b"sigwait 0 got 10\nSIGTERM pending, still alive\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_proc_self_is_the_guest(build, arch, tc):
+    """/proc/self/maps, cmdline, environ, auxv and stat are the guest's (they were the emulator's
+    own: Python's mappings and command line; glibc's pthread_getattr_np, which reads maps for
+    the main thread's stack, gave a stack that did not hold the thread's locals)."""
+    res = same_as_qemu(arch, build("procself", arch, tc), ["one", "two"])
+    assert res.stdout.startswith(b"maps: mprotected page 1, stack 1, program 1\n") or \
+        res.stdout.startswith(b"maps: mprotected page 1, stack 1, program 0\n")
+    assert b"as argv 1\nenviron has XLD_GREETING 1\nauxv: pagesz 4096 entry matches 1\n" in res.stdout
+    assert b"stat: pid 1 comm (procself-" in res.stdout and b") startstack holds argv 1\n" in res.stdout
+    assert res.stdout.endswith(b"main thread stack holds a local 1\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_descriptor_corners(build, arch, tc):
+    """progs/fdedges.c: pipe2(O_DIRECT) (once EINVAL), getrandom's unknown flags (once
+    accepted), a read-only /dev/null refusing writes (once written), fsync of a pipe (once 0),
+    dup2/dup3/close_range and close-on-exec."""
+    res = same_as_qemu(arch, build("fdedges", arch, tc))
+    assert b"pipe2 O_DIRECT 0 errno 0\npacket read 3\n" in res.stdout
+    assert b"getrandom bad flag -1 errno 22\n" in res.stdout
+    assert b"write ro -1 errno 9\nfsync pipe -1 errno 22\n" in res.stdout
