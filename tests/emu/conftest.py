@@ -102,6 +102,13 @@ class Builder:
                 self.futures[key] = pool.submit(self._compile, prog, arch, toolchain)
             return self.futures[key]
 
+    def settle(self) -> None:
+        """Wait for every build begun so far (a test that counts the process's descriptors or
+        threads must not see a compiler's pipes come and go)."""
+        with self.lock:
+            pending = list(self.futures.values())
+        concurrent.futures.wait(pending)
+
     def __call__(self, prog: str, arch: str, toolchain: str = "gcc") -> str:
         res = self.submit(prog, arch, toolchain).result()
         if isinstance(res, pytest.skip.Exception):

@@ -33,6 +33,7 @@ def test_in_process_runs_leave_nothing_behind(build):
     import threading
     exe = build("hello", "arm64")
     first = run(exe, ["x"])
+    build.settle()                  # the session's background compiles open and close pipes
     def fdmap():
         out = {}
         for fd in os.listdir("/proc/self/fd"):
