@@ -961,49 +961,48 @@ def _fde_encoding(d: bytes, cie: int) -> int:
 
 
 def fill_hdr(ctx, img) -> None:
-    """Write .eh_frame_hdr from the relocated .eh_frame in the image: the records are walked
-    in Python (their lengths chain), the pointers decoded and the table written as arrays."""
+    """Write .eh_frame_hdr from the relocated .eh_frame in the image: the records' offsets
+    are walked (their lengths chain: ``_walk``), their headers read, the FDEs' CIEs decoded
+    once each, the pointers decoded and the table written as arrays (shared 400x50's 32k
+    FDEs: 18 -> 8 ms; it appended and looked up per record)."""
     hdr = ctx.outputs.get(".eh_frame_hdr")
     eh = ctx.outputs.get(".eh_frame")
     if hdr is None or eh is None:
         return
     d = bytes(img[eh.offset:eh.offset + eh.size])
-    header = struct.Struct("<II").unpack_from
-    fdes: list[int] = []
-    fde_enc: list[int] = []
-    pos = 0
-    end = len(d) - 8
-    encs: dict[int, int] = {}
-    failed = None
-    while pos <= end:
-        length, cie_ptr = header(d, pos)
-        if length == 0:
-            pos += 4
-            continue
-        if cie_ptr != 0:
-            cie = pos + 4 - cie_ptr
-            enc = encs.get(cie)
-            if enc is None:
-                try:
-                    enc = encs[cie] = _fde_encoding(d, cie)
-                except (IndexError, ValueError, struct.error) as e:
-                    failed = (pos, e)
-                    break
-            fdes.append(pos)
-            fde_enc.append(enc)
-        pos += 4 + length
-    at = np.array(fdes, dtype=np.int64) + 8
-    loc, bad = _read_ptrs(np.frombuffer(d, dtype=np.uint8), at, np.array(fde_enc, dtype=np.int64), eh.addr)
+    n = len(d)
+    starts: list[int] = []
+    words = memoryview(d)[:n & ~3].cast("I") if sys.byteorder == "little" else None
+    _walk(d, words, 0, n, starts.append)
+    st = np.array(starts, dtype=np.int64)
+    st = st[st <= n - 8]                        # (a record's length and CIE pointer are read)
+    raw = np.frombuffer(d, dtype=np.uint8)
+    head = raw[st[:, None] + np.arange(8)].copy().view("<u4").reshape(-1, 2).astype(np.int64)
+    is_fde = (head[:, 0] != 0) & (head[:, 1] != 0)
+    fde_pos = st[is_fde]
+    cies, first, inv = np.unique(fde_pos + 4 - head[is_fde, 1], return_index=True, return_inverse=True)
+    enc_of = np.zeros(len(cies), dtype=np.int64)
+    cut, failed = len(fde_pos), None
+    for u in np.argsort(first, kind="stable").tolist():     # (in the order the FDEs name them)
+        try:
+            enc_of[u] = _fde_encoding(d, int(cies[u]))
+        except (IndexError, ValueError, struct.error) as e:
+            cut = int(first[u])             # (the FDEs before the first that names it)
+            failed = (int(fde_pos[cut]), e)
+            break
+    fdes = fde_pos[:cut]
+    fde_enc = enc_of[inv.reshape(-1)[:cut]]
+    loc, bad = _read_ptrs(raw, fdes + 8, fde_enc, eh.addr)
     if bad.any():                               # (the first, as _read_ptr says it)
         k = int(np.argmax(bad))
         failed = None
         try:
-            _read_ptr(d, fdes[k] + 8, fde_enc[k], eh.addr)
+            _read_ptr(d, int(fdes[k]) + 8, int(fde_enc[k]), eh.addr)
         except (IndexError, ValueError, struct.error) as e:
-            failed = (fdes[k], e)
+            failed = (int(fdes[k]), e)
     if failed is not None:
         raise LinkError(f".eh_frame_hdr: cannot read the output's .eh_frame at offset 0x{failed[0]:x} ({failed[1]})")
-    fde = np.array(fdes, dtype=np.uint64) + np.uint64(eh.addr)
+    fde = fdes.astype(np.uint64) + np.uint64(eh.addr)
     order = np.lexsort((fde, loc))
     loc, fde = loc[order], fde[order]
     # each entry's distance from the table, as a signed 32-bit number

@@ -491,15 +491,28 @@ def _assign_got(ctx, t) -> None:
     ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
     addend = t.addend[rows]
     # distinct (flavour, a, b, addend) in sorted order; slots in that order
-    order = np.lexsort((addend, ident_b, ident_a, tls))
-    cols = [tls[order], ident_a[order], ident_b[order], addend[order]]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) \
-        | (cols[2][1:] != cols[2][:-1]) | (cols[3][1:] != cols[3][:-1])
-    first = np.flatnonzero(new)
-    uniq = np.stack([c[first] for c in cols], axis=1)
-    inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
+    if not addend.any() and int(ident_a.max()) < 1 << 20 and int(ident_b.min()) >= 0:
+        # (no addends, as GOT references nearly always are: one 64-bit key sorts the same,
+        # flavour in bits 61-62, a in 41-60, b below; shared 400x50's 41k rows 28 -> 14 ms)
+        key = (tls << 61) | (ident_a.astype(np.int64) << 41) | ident_b.astype(np.int64)
+        order = np.argsort(key)
+        key = key[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = key[1:] != key[:-1]
+        u = key[new]
+        uniq = np.stack([u >> 61, (u >> 41) & ((1 << 20) - 1), u & ((1 << 41) - 1), np.zeros_like(u)], axis=1)
+        inverse = np.empty(len(order), dtype=np.int64)
+        inverse[order] = np.cumsum(new) - 1
+    else:
+        order = np.lexsort((addend, ident_b, ident_a, tls))
+        cols = [tls[order], ident_a[order], ident_b[order], addend[order]]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) \
+            | (cols[2][1:] != cols[2][:-1]) | (cols[3][1:] != cols[3][:-1])
+        first = np.flatnonzero(new)
+        uniq = np.stack([c[first] for c in cols], axis=1)
+        inverse = np.empty(len(order), dtype=np.int64)
+        inverse[order] = np.cumsum(new) - 1
     sizes = np.where(uniq[:, 0] >= 2, 2, 1)
     first_slot = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     t.got_slot[rows] = first_slot[inverse]

@@ -420,7 +420,7 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     code = [o for o in ctx.ordered if o.alloc and o.flags & elf.SHF_EXECINSTR and o.inputs]
     if not code:
         return [], None
-    addr, size, key = _code_columns(ctx, code)
+    addr, size, key, src = _code_columns(ctx, code)
     nbytes = 4 * (size // 4)
     if prev is not None:
         last, last_addr, patched = prev
@@ -449,7 +449,17 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     which = np.searchsorted(bounds, sec_k, side="right")
     found, hosts = [], []
     contents: dict[int, object] = {}
-    for k_sec, off, w in zip(sec_k.tolist(), offs.tolist(), which.tolist()):
+    # a candidate's top byte is read from its file first (only an ADRP can start a sequence;
+    # its section is read only then), unless the section's contents were rewritten
+    files = ctx.files
+    k_file = (key >> 32)[sec_k].tolist()
+    k_idx = (key & 0xFFFFFFFF)[sec_k].tolist()
+    at = (src[sec_k] + offs + 3).tolist()
+    for k_sec, off, w, f, i, p in zip(sec_k.tolist(), offs.tolist(), which.tolist(), k_file, k_idx, at):
+        obj = files[f]
+        if not (obj.content_override and i in obj.content_override) and not (obj.inflated and i in obj.inflated) \
+                and p < len(obj.buf) and obj.buf[p] & 0x9F != 0x90:
+            continue
         o = code[w]
         obj, i = o.inputs[k_sec - (int(bounds[w - 1]) if w else 0)]
         data = contents.get(k_sec)
@@ -471,9 +481,10 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
 
 def _code_columns(ctx, code):
     """Of the inputs of the output sections ``code``, in order: their addresses, a bound on
-    their contents' lengths (their sizes; none for a section without bytes), and their keys
-    (file id << 32 | section index).  From the columns of the layout just made (the rows of
-    each output section's inputs, ``layout.finalize_section_addresses``), else read anew."""
+    their contents' lengths (their sizes; none for a section without bytes), their keys
+    (file id << 32 | section index) and their offsets in their files.  From the columns of
+    the layout just made (the rows of each output section's inputs,
+    ``layout.finalize_section_addresses``), else read anew."""
     placed = getattr(ctx, "placed", None)
     cols = placed.addresses(ctx.files) if placed is not None else None
     rows_of = getattr(placed, "rows_of", {})
@@ -484,7 +495,7 @@ def _code_columns(ctx, code):
         addr = cols[0][rows]
         size = placed.size[rows].copy()
         size[placed.type[rows] == elf.SHT_NOBITS] = 0
-        return addr, size, (fid << 32) | (rows - base[fid])
+        return addr, size, (fid << 32) | (rows - base[fid]), placed.offset[rows]
     from xld.link.relocate import file_tables
     files = ctx.files
     secs = [inp for o in code for inp in o.inputs]
@@ -499,7 +510,8 @@ def _code_columns(ctx, code):
     hrow = hbase[fid] + idx
     size = np.concatenate([f.shdrs["sh_size"] for f in files[1:]])[hrow].astype(np.int64)
     size[np.concatenate([f.shdrs["sh_type"] for f in files[1:]])[hrow] == elf.SHT_NOBITS] = 0
-    return addr, size, (fid << 32) | idx
+    src = np.concatenate([f.shdrs["sh_offset"] for f in files[1:]])[hrow].astype(np.int64)
+    return addr, size, (fid << 32) | idx, src
 
 
 def _mapping_marks(obj, sec: int) -> list[tuple[int, str]]:

@@ -384,17 +384,20 @@ def symbol_table(ctx, index=None):
         blob = np.frombuffer(("\0".join(names) + "\0").encode(), dtype=np.uint8)
         zeros = np.flatnonzero(blob == 0)
         offs = np.concatenate([[0], zeros[:-1] + 1])
+        globals_at = strsize
         grows["st_name"] = offs + strsize
         strsize += len(blob)
         blobs.append(blob)
         demoted = (grows["st_info"] >> 4) == elf.STB_LOCAL
         parts_loc.append(grows[demoted])          # hidden globals demoted to locals go first
         glob = grows[~demoted]
+        gnames = (names, blob, zeros - offs, demoted)
         del g_rows, grows, names, blob, zeros, offs
     else:
         gids = np.zeros(0, dtype=np.int64)
         demoted = np.zeros(0, dtype=bool)
         glob = np.zeros(0, dtype=_SYM_OUT)
+        gnames, globals_at = None, strsize
     null = np.zeros(1, dtype=_SYM_OUT)
     locs = np.concatenate([null] + parts_loc)
     if index is not None:
@@ -413,9 +416,57 @@ def symbol_table(ctx, index=None):
     # each name once (GNU ld's .strtab; it shares tails too): a riscv64 program names
     # thousands of mapping symbols "$xrv64i2p1_m2p0_..." alike
     named = np.flatnonzero(table["st_name"] != 0)
-    strtab, at = merge.string_table(strtab, table["st_name"][named].astype(np.int64))
+    starts = table["st_name"][named].astype(np.int64)
+    got = _names_once(st, strtab, starts, globals_at, gids, gnames)
+    strtab, at = got if got is not None else merge.string_table(strtab, starts)
     table["st_name"][named] = at
     return table.view(np.uint8), strtab, nlocs
+
+
+def _names_once(st, strtab: np.ndarray, starts: np.ndarray, globals_at: int, gids: np.ndarray, gnames):
+    """``merge.string_table(strtab, starts)`` for the symbol table's names, knowing that the
+    globals' (the last ``len(gids)`` of ``starts``, from ``globals_at`` on in ``strtab``)
+    are distinct: only the locals' names are matched as bytes; a global's name is stored
+    after them, unless a local has the same (found by looking the locals' distinct names up
+    among the globals' own).  None where that does not hold (the caller matches them all).
+    At arm64 400x50 (30k names, 22k of them globals') 11 -> 4 ms."""
+    ng = len(gids)
+    if gnames is None or ng == 0 or ng > len(starts):
+        return None
+    names, blob, glens, demoted = gnames
+    lstarts, gstarts = starts[:len(starts) - ng], starts[len(starts) - ng:]
+    if (len(lstarts) and lstarts.max() >= globals_at) or gstarts.min() < globals_at:
+        return None
+    seen = np.zeros(len(st.names) + 1, dtype=bool)
+    seen[gids] = True
+    if int(seen.sum()) != ng:                  # a name twice among the globals
+        return None
+    table, at_l = merge.string_table(strtab[:globals_at], lstarts)
+    # the globals in table order (those demoted to locals first), by their place in ``names``
+    order = np.concatenate([np.flatnonzero(demoted), np.flatnonzero(~demoted)])
+    # globals whose name a local has: they point at the local's
+    keys = table[1:].tobytes().split(b"\0")[:-1]
+    place = np.full(len(st.names) + 1, -1, dtype=np.int64)
+    place[gids[order]] = np.arange(ng)
+    key_at = np.cumsum([1] + [len(k) + 1 for k in keys[:-1]]) if keys else np.zeros(0, dtype=np.int64)
+    get = st.ids.get
+    hit = np.fromiter((get(k.decode("utf-8", "surrogateescape"), len(st.names)) for k in keys),
+                      dtype=np.int64, count=len(keys)) if keys else np.zeros(0, dtype=np.int64)
+    pos = place[hit] if len(hit) else hit
+    shared = pos >= 0
+    at_g = np.empty(ng, dtype=np.int64)
+    new = np.ones(ng, dtype=bool)
+    new[pos[shared]] = False
+    lens = glens[order][new] + 1
+    at_g[new] = len(table) + np.cumsum(lens) - lens
+    at_g[pos[shared]] = key_at[shared]
+    if new.all() and not demoted.any():
+        tail = blob
+    else:
+        picked = order[new].tolist()
+        tail = np.frombuffer(("\0".join(map(names.__getitem__, picked)) + "\0").encode(), dtype=np.uint8) \
+            if picked else np.zeros(0, dtype=np.uint8)
+    return np.concatenate([table, tail]), np.concatenate([at_l, at_g])
 
 
 def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, keep_temporary=False):

@@ -366,6 +366,16 @@ def test_first_index_and_copy_runs_unit():
     want = np.zeros(40, dtype=np.uint8)
     want[0:3], want[30:34] = [6, 7, 8], [1, 2, 3, 4]
     assert dst.tolist() == want.tolist()
+    # runs in order on both sides (picked and placed by masks), empty ones among them, and
+    # the same runs given out of order (an index per byte): the same bytes
+    for order in ([0, 1, 2, 3, 4], [4, 2, 0, 3, 1]):
+        o = np.array(order)
+        dst = np.zeros(40, dtype=np.uint8)
+        merge.copy_runs(dst, np.array([0, 3, 3, 9, 39])[o], src, np.array([2, 7, 7, 30, 49])[o],
+                        np.array([3, 0, 4, 2, 1])[o])
+        want = np.zeros(40, dtype=np.uint8)
+        want[0:3], want[3:7], want[9:11], want[39] = [3, 4, 5], [8, 9, 10, 11], [31, 32], 50
+        assert dst.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -262,7 +262,9 @@ def test_thunks_inside_an_output_section_longer_than_the_reach(tmp_path):
 
 def test_erratum_843419_candidates_match_a_full_scan():
     """The finder computes which words sit at page offsets 0xff8/0xffc instead of reading all
-    code: on sections of every size and alignment it finds what a word-by-word scan finds."""
+    code: on sections of every size and alignment it finds what a word-by-word scan finds
+    (sections read from their files, where the ADRP byte is looked at first, and sections
+    whose contents were rewritten)."""
     import random
     from types import SimpleNamespace
     import numpy as np
@@ -281,11 +283,15 @@ def test_erratum_843419_candidates_match_a_full_scan():
             if (addr + 4 * k) & 0xFFF >= 0xFF0 and rng.random() < 0.5:
                 words[k:k + 3] = seq[:n - k]
         data = np.array(words[:n], dtype="<u4").tobytes() + bytes(rng.randrange(4))
-        obj = SimpleNamespace(section_content=lambda i, d=data: d, sec_addr=np.array([addr]))
+        head = bytes(rng.randrange(1, 9))                   # the section's offset in its file
+        rewritten = rng.random() < 0.3
+        obj = SimpleNamespace(section_content=lambda i, d=data: d, sec_addr=np.array([addr]), inflated={},
+                              buf=memoryview(head + (bytes(len(data)) if rewritten else data)),
+                              content_override={0: data} if rewritten else {}, head=len(head))
         secs.append((obj, data, addr))
         addr += len(data)
     out = SimpleNamespace(alloc=True, flags=elf.SHF_ALLOC | elf.SHF_EXECINSTR, inputs=[(o, 0) for o, _, _ in secs])
-    ctx = SimpleNamespace(ordered=[out])
+    ctx = SimpleNamespace(ordered=[out], files=[None] + [o for o, _, _ in secs])
     expect = []
     for obj, data, a in secs:
         w = np.frombuffer(data[:len(data) // 4 * 4], dtype="<u4").tolist()
@@ -300,7 +306,8 @@ def test_erratum_843419_candidates_match_a_full_scan():
         datas = [obj.section_content(i) for obj, i in secs]
         addr = np.array([int(obj.sec_addr[i]) for obj, i in secs], dtype=np.int64)
         n = len(secs)
-        return addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1) << 32
+        return addr, np.array([len(d) for d in datas], dtype=np.int64), np.arange(1, n + 1) << 32, \
+            np.array([obj.head for obj, _ in secs], dtype=np.int64)
     orig = thunks._code_ranges, thunks._code_columns
     thunks._code_ranges = lambda obj, i: (lambda off: True)
     thunks._code_columns = columns
