@@ -18,8 +18,11 @@ SUBCOMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """The command line.  ``own_process``: the process runs this command alone (a served one,
+    link/server.py), as it does when ``argv`` is None (the console script, -m)."""
     entry = argv is None              # the process's entry point (the console script, -m)
+    own_process = own_process or entry
     argv = sys.argv[1:] if argv is None else argv
     if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
         # a warm server of this installation runs the command without the interpreter's
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"xld: error: '{argv[0]}' is not available: {e}", file=sys.stderr)
             return 1
         return int(func(argv[1:]) or 0)
-    status = link_main(argv)
+    status = link_main(argv, own_process)
     if entry:
         _exit_now(status)
     return status
@@ -67,7 +70,7 @@ def _output_format(opts) -> str:
     return a.output_format
 
 
-def link_main(argv: list[str]) -> int:
+def link_main(argv: list[str], own_process: bool = False) -> int:
     from xld import __version__
     from xld.link import options
     from xld.link.errors import Diag, LinkAborted, LinkError, report
@@ -105,6 +108,12 @@ def link_main(argv: list[str]) -> int:
         # no linear algebra
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from xld.link import driver
+        if own_process:
+            # a process of its own (the command, or a served one: server._run): freed arrays
+            # stay in the C heap for the next ones (pages.reuse_freed_memory); a caller that
+            # links in its own process keeps its allocator's settings
+            from xld.link import pages
+            pages.reuse_freed_memory()
         try:
             ctx = driver.link(opts, diag)
         finally:

@@ -682,7 +682,6 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
     compiled from them (the pass ``lto``; link/lto.py), whose temporary files go after."""
     state = None
     diag = diag or Diag()
-    pages.reuse_freed_memory()
     while True:
         ctx = Context(opts, diag)
         ctx.lto = state

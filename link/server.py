@@ -559,7 +559,7 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
         if failed is not None:
             raise failed
         from xld.link import cli
-        status = cli.main(req.argv)
+        status = cli.main(req.argv, own_process=True)
     except SystemExit as e:
         status = exit_status(e)
     except KeyboardInterrupt:         # before the command took it: as it reports one

@@ -50,3 +50,16 @@ def test_stats_report_time_and_peak_memory_per_pass(tmp_path):
     parsed = bench.parse_stats(r.stderr)
     assert {"read+resolve", "scan", "relocate", "total"} <= set(parsed)
     assert all(v >= 0 for v in parsed.values())
+
+
+def test_the_heap_regime_is_set_only_in_a_process_of_the_links_own(tmp_path, monkeypatch):
+    """pages.reuse_freed_memory changes the C allocator's settings for the whole process: a
+    command's own process (the console script, a served link) takes it, a caller that links
+    in its own process (the API, these tests) keeps its allocator as it was."""
+    from xld.link import cli
+    obj = tc.assemble("riscv64", ASM, tmp_path / "a.o")
+    calls = []
+    monkeypatch.setattr(pages, "reuse_freed_memory", lambda: calls.append(1))
+    argv = ["--arch", "riscv64", str(obj), "-o", str(tmp_path / "a.out")]
+    assert cli.main(argv) == 0 and calls == []
+    assert cli.main(argv, own_process=True) == 0 and calls == [1]
