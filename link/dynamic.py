@@ -446,6 +446,46 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
 
 
+def export_candidates(ctx) -> list[int]:
+    """The definitions the dynamic symbol table may export, as far as the inputs tell before
+    sections are assigned (--gc-sections' roots, GNU ld's rule): globals with default or
+    protected visibility, not in an archive member --exclude-libs names, not made local by a
+    version script; in an executable without --export-dynamic, only those a dynamic list
+    names.  Hidden ones never leave the output, so nothing outside can call them."""
+    st = ctx.symtab
+    opts = ctx.opts
+    def_file = np.array(st.def_file, dtype=np.int64)
+    g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+    if len(g) == 0:
+        return []
+    df = def_file[g]
+    rows, _ = _definitions(ctx, df, np.array(st.def_index, dtype=np.int64)[g])
+    vis = rows["st_other"].astype(np.int64) & 3
+    ok = (vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)
+    excluded = set(opts.exclude_libs)
+    if excluded:
+        per_file = np.array([False] + [_excluded(f, excluded) for f in ctx.files[1:]], dtype=bool)
+        ok &= ~per_file[df]
+    cand = g[ok]
+    names = list(map(st.names.__getitem__, cand.tolist()))
+    keep = np.ones(len(names), dtype=bool)
+    plain = np.array(["@" not in n for n in names], dtype=bool)     # (.symver names: kept)
+    from xld.link import versionscript
+    if not opts.shared and not opts.export_dynamic:
+        dl = versionscript.dynamic_list(opts)
+        keep[:] = False
+        if dl is not None:
+            keep |= np.array([dl.matches(n) for n in names], dtype=bool)
+        if opts.dynamic_list_data:
+            keep |= _is_data(rows["st_info"][ok].astype(np.int64) & 0xF)
+    vs = versionscript.load(opts.version_scripts, opts.version_texts)
+    if vs is not None and plain.any():
+        at = np.flatnonzero(plain & keep)
+        found = vs.lookup_many([names[k] for k in at.tolist()])
+        keep[at] = np.array([kp for kp, _ in found], dtype=bool)
+    return cand[keep].tolist()
+
+
 class _Defs:
     """Our definitions (an object defines them: def_file > 0, not undefined) as columns, one
     row per gid (``gids``, ascending): the defining file and the symbol's st_info, st_other,

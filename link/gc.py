@@ -533,7 +533,8 @@ class Walk:
         # what the dynamic symbol table exports: shared objects may refer to it
         names += [st.names[g] for g in ctx.exports]
         if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.has_dynamic_list():
-            names += [st.names[g] for g in range(1, len(st)) if st.def_file[g] > 0]
+            from xld.link.dynamic import export_candidates
+            names += [st.names[g] for g in export_candidates(ctx)]
         elif ctx.opts.gc_keep_exported:
             names += _visible_definitions(ctx)
         for name in names:
