@@ -78,7 +78,10 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
-DF_1_GLOBAL = 0x2
+DF_1_GLOBAL, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x10, 0x800, 0x1000
+DF_SYMBOLIC = 0x2
+DT_SYMBOLIC = 16
+DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
 DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
 DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
 RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
@@ -1157,6 +1160,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
     if opts.rpath:
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
+    symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)
+    if symbolic:
+        tags.append((DT_SYMBOLIC, 0))
     for tag, name in ((DT_INIT, opts.init_sym), (DT_FINI, opts.fini_sym)):
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
@@ -1198,18 +1204,22 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     tags += plt_tags                    # the PLT's form (DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT)
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
     z = set(opts.z)
-    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0)
+    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0) \
+        | (DF_SYMBOLIC if symbolic else 0)
     if p.textrel:
         tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
-                      ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE)):
+                      ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
+                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP)):
         if word in z:
             flags1 |= bit
     if flags1:
         tags.append((DT_FLAGS_1, flags1))
+    if "unique" in z:                   # (GNU ld: dlmopen loads it once, in the base namespace)
+        tags.append((DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE))
     if p.verneed or p.verdef:
         tags.append((DT_VERSYM, ("addr", ".gnu.version")))
     if p.verdef:

@@ -496,7 +496,8 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
-#   origin, nodelete, nodlopen, initfirst, interpose, global   DT_FLAGS_1 of a -shared output (dynamic.py)
+#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique
+#                             DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
 #   rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
@@ -514,7 +515,7 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-              }
+              "loadfltr", "nodefaultlib", "nodump", "unique"}
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)

@@ -435,15 +435,17 @@ def test_auxiliary_and_filter_libraries(trees, tmp_path):
     assert res.status == 1 and "-f may not be used without -shared" in res.stderr
 
 
-@pytest.mark.parametrize("z", ["nodelete", "initfirst", "global", "nodlopen", "origin", "interpose", "now"])
+@pytest.mark.parametrize("z", ["nodelete", "initfirst", "global", "nodlopen", "origin", "interpose", "now",
+                               "loadfltr", "nodefaultlib", "nodump", "unique", "-Bsymbolic"])
 def test_z_flags_of_a_library_like_gnu_ld(trees, tmp_path, z):
-    """-z KEYWORD that sets a DF_1_* bit (and DT_FLAGS) of a shared library: as GNU ld."""
+    """-z KEYWORD that sets a DF_1_* bit (and DT_FLAGS, DT_GNU_FLAGS_1) of a shared library,
+    and -Bsymbolic (DT_SYMBOLIC, DF_SYMBOLIC): as GNU ld."""
     t = trees("arm64")
     obj = t.obj("libplug", ["-fPIC"])
     flags = {}
     for linker in LINKERS:
         lib = tmp_path / f"{linker}.so"
-        t.link(linker, "c", ["-shared", obj, f"-Wl,-z,{z}"], lib)
+        t.link(linker, "c", ["-shared", obj, f"-Wl,{z}" if z.startswith("-") else f"-Wl,-z,{z}"], lib)
         d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
-        flags[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln]
+        flags[linker] = sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln or "SYMBOLIC" in ln)
     assert flags["xld"] == flags["gnu"] and flags["xld"]
