@@ -79,7 +79,7 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
 DF_1_GLOBAL, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x10, 0x800, 0x1000
-DF_SYMBOLIC = 0x2
+DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
 DT_SYMBOLIC = 16
 DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
 DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
@@ -1206,6 +1206,8 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     z = set(opts.z)
     flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0) \
         | (DF_SYMBOLIC if symbolic else 0)
+    if p.shared and ctx.arch.hooks.get("static_tls_flag") and any(r[1] == "tpoff" for r in p.got_rel):
+        flags |= DF_STATIC_TLS          # (initial-exec TLS: a dlopen needs static TLS space)
     if p.textrel:
         tags.append((DT_TEXTREL, 0))
     if flags:

@@ -311,3 +311,58 @@ def test_arm64_traditional_tls_dialect_is_refused_by_name(tmp_path, wrapper):
     assert p.returncode != 0 and not (tmp_path / "libt.so").exists()
     assert "unsupported relocation R_AARCH64_TLSGD_ADR_PAGE21 against symbol gd_var" in p.stderr, p.stderr
     assert "-mtls-dialect=desc" in p.stderr
+
+
+# --- TLS of dlopen'ed libraries: every model a library uses, in threads ------------------------
+
+TLS_DLOPEN = {
+    "tl.c": r"""
+__thread int tls_a = 5;
+__thread char tls_buf[100];
+static __thread long tls_static = 9;
+__attribute__((tls_model("initial-exec"))) __thread int tls_ie = 3;
+int bump(void) { tls_a++; tls_buf[10] = 'x'; tls_static += 2; tls_ie++;
+                 return tls_a + (int)tls_static + tls_ie + tls_buf[10]; }
+""",
+    "tl2.c": r"""
+extern __thread int tls_a;
+__thread int tls_b[4] __attribute__((aligned(64))) = {1, 2, 3, 4};
+int bump2(void) { return tls_a * 100 + tls_b[3]; }
+""",
+    "main.c": r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <pthread.h>
+static int (*f1)(void), (*f2)(void);
+static void *th(void *a) { printf("thread %d %d\n", f1(), f2()); return 0; }
+int main(void) {
+    void *h = dlopen("./libtl.so", RTLD_NOW), *h2 = dlopen("./libtl2.so", RTLD_NOW);
+    if (!h || !h2) { printf("%s\n", dlerror()); return 1; }
+    f1 = (int (*)(void))dlsym(h, "bump"); f2 = (int (*)(void))dlsym(h2, "bump2");
+    printf("main %d %d\n", f1(), f2());
+    pthread_t t; pthread_create(&t, 0, th, 0); pthread_join(t, 0);
+    printf("main %d %d\n", f1(), f2());
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_tls_of_dlopened_libraries(tmp_path, wrapper, arch):
+    """Initial-exec, general/local-dynamic (descriptors on arm64) TLS in libraries loaded by
+    dlopen, used from two threads; the libraries' DT_FLAGS as GNU ld's (RISC-V: DF_STATIC_TLS
+    for the one with initial-exec TLS)."""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, TLS_DLOPEN,
+        [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "tl.c", "-o", "libtl.so"],
+         ["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "tl2.c", "-o", "libtl2.so", "-L.", "-ltl", "-Wl,-rpath,$ORIGIN"],
+         ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-ldl", "-lpthread"]],
+        ["main 141 604", "thread 141 604", "main 145 704"])
+    for lib in ("libtl.so", "libtl2.so"):
+        flags = []
+        for exe in (gnu, ours):
+            d = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-dW", str(exe.parent / lib)],
+                               capture_output=True, text=True).stdout
+            flags.append(sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln))
+        assert flags[1] == flags[0], lib
