@@ -38,7 +38,7 @@ class Context:
         self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
         self.exports: list[int] = []          # gids we define that shared objects refer to
         self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
-        self.defsym_alias: list[tuple[int, int]] = []   # --defsym=NAME=SYMBOL: (NAME, SYMBOL) ids
+        self.defsym_alias: list[tuple[int, int, int]] = []   # --defsym=NAME=SYMBOL+C: (NAME, SYMBOL) ids, C
         self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
@@ -488,7 +488,7 @@ def define_linker_symbols(ctx) -> None:
         target = st.ids.get(expr)
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
-        ctx.defsym_alias.append((g, target))
+        ctx.defsym_alias.append((g, target, ctx.opts.defsym_addend.get(st.names[g], 0)))
 
 
 def _just_symbols(ctx, path: str) -> None:

@@ -658,8 +658,8 @@ def _global_values(ctx, gaddr) -> int:
         ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
     # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
     # in command-line order
-    for g, target in ctx.defsym_alias:
-        gaddr[g] = st.linker_value[g] = gaddr[target]
+    for g, target, addend in ctx.defsym_alias:
+        gaddr[g] = st.linker_value[g] = gaddr[target] + addend
     ctx.gaddr = gaddr
     return stub0
 
