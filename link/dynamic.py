@@ -368,6 +368,10 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
+    names = st.names
+    for g, (dso, sym) in ctx.imports.items():
+        if dso is not None and names[g] != sym.name:
+            p.dyn_name[g] = sym.name            # ("memcpy@GLIBC_2.17": memcpy, its version in verneed)
     p.preempt = imported
     t = ctx.rel
     if t.n:

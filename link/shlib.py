@@ -174,6 +174,17 @@ class SharedFile:
                     ver = self.verdef.get(v)
             self.exports[nm] = SharedSym(nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i],
                                          values[i], int(shndx[i]), int(vis[i]))
+        # every versioned definition by "name@version", hidden ones too: what a reference
+        # that names its version binds to (``.symver memcpy, memcpy@GLIBC_2.17`` in an object)
+        self.versioned: dict[str, SharedSym] = {}
+        if vlist is not None and self.verdef:
+            vis_ok = glob & (shndx != elf.SHN_UNDEF) & ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED))
+            for i in np.flatnonzero(vis_ok).tolist():
+                ver = self.verdef.get(vlist[i] & 0x7FFF) if vlist[i] & 0x7FFF > VER_NDX_GLOBAL else None
+                nm = names[i]
+                if ver is not None and nm and f"{nm}@{ver}" not in self.versioned:
+                    self.versioned[f"{nm}@{ver}"] = SharedSym(nm, i, ver, int(info[i]) & 0xF, int(bind[i]),
+                                                              sizes[i], values[i], int(shndx[i]), int(vis[i]))
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its

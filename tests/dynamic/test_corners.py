@@ -366,3 +366,40 @@ def test_tls_of_dlopened_libraries(tmp_path, wrapper, arch):
                                capture_output=True, text=True).stdout
             flags.append(sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln))
         assert flags[1] == flags[0], lib
+
+
+# --- a reference that names a version: .symver foo, foo@V1 (an older, hidden version) ----------
+
+SYMVER_REF = {
+    "lib.c": r"""
+int foo_v1(void) { return 1; }
+int foo_v2(void) { return 2; }
+__asm__(".symver foo_v1, foo@V1");
+__asm__(".symver foo_v2, foo@@V2");
+int bar(void) { return 10; }
+""",
+    "lib.map": "V1 { global: foo; bar; local: *; };\nV2 { global: foo; } V1;\n",
+    "old.c": 'int foo(void);\n__asm__(".symver foo, foo@V1");\nint oldfoo(void) { return foo(); }\n',
+    "main.c": r"""
+#include <stdio.h>
+int foo(void), bar(void), oldfoo(void);
+int main(void) { printf("new %d bar %d old %d\n", foo(), bar(), oldfoo()); return 0; }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
+    """An object asks for foo@V1 (how programs target an older glibc's memcpy): it binds to
+    the library's hidden foo@V1, the plain reference to the default foo@@V2; xld refused the
+    link ('undefined symbol: foo@V1')."""
+    _, ours = differential(
+        tmp_path, wrapper, arch, SYMVER_REF,
+        [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-Wl,--version-script=lib.map", "-o", "libv.so"],
+         ["{cc}", "-O1", "-c", "old.c"],
+         ["{cc}", "-O1", "{ld}", "main.c", "old.o", "-o", "prog", "-L.", "-lv", "-Wl,-rpath,$ORIGIN"]],
+        ["new 2 bar 10 old 1"])
+    with open(ours, "rb") as f:
+        e = ELFFile(f)
+        names = [s.name for s in e.get_section_by_name(".dynsym").iter_symbols()]
+    assert names.count("foo") == 2 and "foo@V1" not in names
