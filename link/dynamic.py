@@ -104,6 +104,8 @@ def resolve_shared(ctx) -> None:
     names = st.names
     for g in _undefined(st).tolist():
         hit = shared.get(names[g])
+        if hit is None and "@" in names[g]:     # "foo@V1": a version of a shared definition
+            hit = next(((d, s) for d in ctx.dsos if (s := d.versioned(names[g])) is not None), None)
         if hit is not None:
             cand.append((g, hit))
             if strong[g]:

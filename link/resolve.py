@@ -679,9 +679,6 @@ class Resolver:
         for name, sym in dso.exports.items():
             if name not in shared:
                 shared[name] = (dso, sym)
-        for name, sym in dso.versioned.items():     # ("name@version": a reference asks for it)
-            if name not in shared:
-                shared[name] = (dso, sym)
         st, lazy = self.symtab, self.lazy
         for name in dso.strong_undefs:
             g = st.ids.get(name)
