@@ -710,6 +710,7 @@ def _run_passes(ctx: Context) -> Context:
         ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("lto", _lto),                        # -flto objects compiled (lto-wrapper, llvm-lto2); then the link again
+        ("visibility", resolve.merge_visibility),  # each global: its entries' most constraining visibility
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
@@ -769,7 +770,7 @@ def _run_passes(ctx: Context) -> Context:
             raise LinkError("-r and --oformat binary may not be used together")
         rest = relocatable.PASSES
         k = [name for name, _ in rest].index("write")
-        passes = passes[0:5] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
+        passes = passes[0:6] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)

@@ -403,3 +403,48 @@ def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
         e = ELFFile(f)
         names = [s.name for s in e.get_section_by_name(".dynsym").iter_symbols()]
     assert names.count("foo") == 2 and "foo@V1" not in names
+
+
+# --- visibility: the most constraining of all a symbol's entries, references too ----------------
+
+VISIBILITY_MERGE = {
+    "a.c": "int vis_fn(void) { return 1; }\nint vis_data = 3;\n",
+    "b.c": r"""
+extern __attribute__((visibility("hidden"))) int vis_fn(void);
+extern __attribute__((visibility("protected"))) int vis_data;
+int use(void) { return vis_fn() + vis_data; }
+""",
+    "m.c": r"""
+#include <stdio.h>
+#include <dlfcn.h>
+int use(void);
+int main(void) {
+    void *h = dlopen("./libv.so", RTLD_NOW);
+    printf("use=%d exported=%d\n", use(), h && dlsym(h, "vis_fn") != 0);
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_visibility_of_a_reference_constrains_the_definition(tmp_path, wrapper, arch):
+    """A hidden (protected) reference in one object makes the default definition in another
+    hidden (protected), as the gABI says and GNU ld does: xld exported vis_fn and made vis_data
+    preemptible (on riscv64 the PC-relative reference was then refused)."""
+    _, ours = differential(
+        tmp_path, wrapper, arch, VISIBILITY_MERGE,
+        [["{cc}", "-O1", "-fPIC", "-c", "a.c", "b.c"],
+         ["{cc}", "-shared", "{ld}", "a.o", "b.o", "-o", "libv.so"],
+         ["{cc}", "{ld}", "m.c", "-o", "prog", "-L.", "-lv", "-ldl", "-Wl,-rpath,$ORIGIN"]],
+        ["use=4 exported=0"])
+    with open(ours.parent / "libv.so", "rb") as f:
+        dyn = {s.name: s["st_other"]["visibility"] for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert "vis_fn" not in dyn and dyn["vis_data"] == "STV_PROTECTED"
+    # -r keeps the merged visibility, as GNU ld's -r does
+    r = ours.parent / "r.o"
+    res = tc.xld_link(["-r", ours.parent / "a.o", ours.parent / "b.o", "-o", r])
+    assert res.status == 0, res.stderr
+    with open(r, "rb") as f:
+        syms = {s.name: s["st_other"]["visibility"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    assert (syms["vis_fn"], syms["vis_data"]) == ("STV_HIDDEN", "STV_PROTECTED")
