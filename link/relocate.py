@@ -981,11 +981,11 @@ def _relocate(ctx, img: np.ndarray) -> None:
         else:
             slot = t.got_slot[order[a:b]].astype(np.int64)
             G = np.where(slot >= 0, got_addr + 8 * slot, 0)
-            if k in (Kind.GOT, Kind.TLS_IE):
+            if k in (Kind.GOT, Kind.TLS_IE, Kind.TLS_GD):
                 val[a:b] = G
             elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
                 val[a:b] = G - P(a, b)
-            elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+            elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PAGE_PCREL):
                 val[a:b] = page_of(G) - page_of(P(a, b))
             elif k == Kind.GOT_GOTPAGE:
                 val[a:b] = G - page_of(np.int64(got_addr))

@@ -301,16 +301,55 @@ def test_copy_relocation_keeps_the_alignment(tmp_path, wrapper, arch):
                  ["1 3 6 off 0 0"])
 
 
-def test_arm64_traditional_tls_dialect_is_refused_by_name(tmp_path, wrapper):
-    # GCC's -mtls-dialect=trad (general-dynamic through __tls_get_addr): refused, naming the
-    # relocation and the dialect to use, not "unknown relocation (513)"
-    src = {"lib.c": "__thread int gd_var = 11;\nint *get(void) { return &gd_var; }\n"}
-    _build("arm64", tmp_path, src, [["{cc}", "-O1", "-fPIC", "-mtls-dialect=trad", "-c", "lib.c"]], [])
-    p = subprocess.run(["aarch64-linux-gnu-gcc", "-B", str(wrapper), "-shared", "lib.o", "-o", "libt.so"],
-                       capture_output=True, text=True, cwd=tmp_path)
-    assert p.returncode != 0 and not (tmp_path / "libt.so").exists()
-    assert "unsupported relocation R_AARCH64_TLSGD_ADR_PAGE21 against symbol gd_var" in p.stderr, p.stderr
-    assert "-mtls-dialect=desc" in p.stderr
+TRAD_TLS = {
+    "lib.c": r"""
+__thread int gd_var = 11;
+static __thread int ld_var = 3;
+__thread char big[200];
+extern __thread int ext_var;
+int get(void) { ld_var++; big[100]++; return gd_var + ld_var + ext_var + big[100]; }
+""",
+    "ext.c": "__thread int ext_var = 100;\n",
+    "main.c": r"""
+#include <stdio.h>
+#include <pthread.h>
+int get(void);
+extern __thread int gd_var;
+static void *th(void *a) { printf("thread %d\n", get()); return 0; }
+int main(void) {
+    printf("main %d\n", get());
+    gd_var = 50;
+    pthread_t t; pthread_create(&t, 0, th, 0); pthread_join(t, 0);
+    printf("main %d\n", get());
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("mode", ["-shared", "-static", "-pie"])
+def test_arm64_traditional_tls_dialect(tmp_path, wrapper, mode):
+    """GCC's -mtls-dialect=trad (general-dynamic: TLSGD_ADR_PAGE21, TLSGD_ADD_LO12_NC, then BL
+    __tls_get_addr): a GOT pair (module, DTP offset), DTPMOD64 and DTPREL64 in a library, (1,
+    offset) in a program; xld refused it.  In a library used by a program, and linked into a
+    static and a PIE program."""
+    cc = ["{cc}", "-O1", "-fPIC", "-mtls-dialect=trad"]
+    if mode == "-shared":
+        steps = [[*cc, "-shared", "{ld}", "lib.c", "ext.c", "-o", "libt.so"],
+                 ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-lt", "-lpthread", "-Wl,-rpath,$ORIGIN"]]
+    else:
+        steps = [[*cc, "-c", "lib.c", "ext.c"],
+                 ["{cc}", "-O1", mode, "{ld}", "main.c", "lib.o", "ext.o", "-o", "prog", "-lpthread"]]
+    gnu, ours = differential(tmp_path, wrapper, "arm64", TRAD_TLS, steps, ["main 116", "thread 116", "main 157"])
+    if mode == "-shared":
+        from elftools.elf.relocation import RelocationSection
+        counts = []
+        for exe in (gnu, ours):
+            with open(exe.parent / "libt.so", "rb") as f:
+                types = [r["r_info_type"] for s in ELFFile(f).iter_sections() if isinstance(s, RelocationSection)
+                         for r in s.iter_relocations()]
+            counts.append((types.count(1028), types.count(1029)))    # R_AARCH64_TLS_DTPMOD64, DTPREL64
+        assert counts[1] == counts[0] and counts[1][0] >= 3
 
 
 # --- TLS of dlopen'ed libraries: every model a library uses, in threads ------------------------
