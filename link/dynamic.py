@@ -1041,8 +1041,18 @@ def _plan_dynsym(ctx, p: Plan) -> None:
         p.string(name)
     if ctx.opts.soname:
         p.string(ctx.opts.soname)
-    if ctx.opts.rpath:
-        p.string(":".join(ctx.opts.rpath))
+    rpath = run_path(ctx.opts)
+    if rpath:
+        p.string(rpath)
+
+
+def run_path(opts) -> str:
+    """DT_RUNPATH (DT_RPATH): the -rpath directories, or without any the environment's
+    LD_RUN_PATH, as GNU ld takes it."""
+    import os
+    if opts.rpath:
+        return ":".join(opts.rpath)
+    return os.environ.get("LD_RUN_PATH", "")
 
 
 def _reorder_strings(blob: np.ndarray, order: np.ndarray, into: bytearray) -> np.ndarray:
@@ -1164,8 +1174,8 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
         tags += [(DT_FILTER, p.string(n)) for n in opts.filters]
         tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
-    if opts.rpath:
-        tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
+    if run_path(opts):
+        tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(run_path(opts))))
     symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)
     if symbolic:
         tags.append((DT_SYMBOLIC, 0))

@@ -449,3 +449,20 @@ def test_z_flags_of_a_library_like_gnu_ld(trees, tmp_path, z):
         d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
         flags[linker] = sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln or "SYMBOLIC" in ln)
     assert flags["xld"] == flags["gnu"] and flags["xld"]
+
+
+@pytest.mark.parametrize("rpath", [[], ["-Wl,-rpath,/opt/given"]])
+def test_ld_run_path_is_the_run_path_without_rpath(trees, tmp_path, monkeypatch, rpath):
+    """LD_RUN_PATH in the environment is DT_RUNPATH when no -rpath is given (GNU ld's rule),
+    in a library and a program; -rpath wins over it."""
+    t = trees("arm64")
+    obj = t.obj("libplug", ["-fPIC"])
+    monkeypatch.setenv("LD_RUN_PATH", "/opt/a:/opt/b")
+    paths = {}
+    for linker in LINKERS:
+        lib = tmp_path / f"{linker}.so"
+        t.link(linker, "c", ["-shared", obj, *rpath], lib)
+        d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
+        paths[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "RUNPATH" in ln or "RPATH" in ln]
+    assert paths["xld"] == paths["gnu"]
+    assert ("/opt/given" if rpath else "/opt/a:/opt/b") in paths["xld"][0]
