@@ -584,3 +584,33 @@ def test_dynamic_outputs_keep_what_they_export_as_gnu_ld_does(arch, ld_dir, tmp_
     p = subprocess.run([require(QEMU[arch]), "-L", f"/usr/{TRIPLE[arch]}", "prog", "x"], cwd=tmp_path,
                        capture_output=True, timeout=60)
     assert (p.returncode, p.stdout) == (0, b"11\n")
+
+
+INIT_FINI_C = r"""
+#include <stdio.h>
+__attribute__((visibility("hidden"))) void myinit(void) { puts("myinit"); }
+__attribute__((visibility("hidden"))) void myfini(void) { puts("myfini"); }
+int api(void) { return 5; }
+"""
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_init_and_fini_symbols_are_roots(arch, ld_dir, tmp_path):
+    """-init/-fini name DT_INIT/DT_FINI: their functions are roots even when hidden (GNU ld);
+    xld removed them and wrote DT_INIT 0 (ld.so on arm64 then called the load base)."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "lib.c").write_text(INIT_FINI_C)
+    (tmp_path / "m.c").write_text(EXPORTS_MAIN.replace("exported", "api"))
+    _sh([cc, *FLAGS, "-fPIC", "-c", "lib.c", "m.c"], cwd=tmp_path)
+    lib = tmp_path / "libl.so"
+    _sh([cc, "-B", ld_dir, "-shared", "lib.o", "-o", lib, "-Wl,--gc-sections", "-Wl,-init,myinit",
+         "-Wl,-fini,myfini"], cwd=tmp_path)
+    s = symbols(lib)
+    with open(lib, "rb") as f:
+        tags = {t.entry.d_tag: t.entry.d_val for t in ELFFile(f).get_section_by_name(".dynamic").iter_tags()}
+    assert tags["DT_INIT"] == s["myinit"][0] != 0 and tags["DT_FINI"] == s["myfini"][0] != 0
+    if arch == "arm64":                 # (glibc's riscv64 ld.so does not run DT_INIT/DT_FINI)
+        _sh([cc, "-B", ld_dir, "m.o", "-L.", "-ll", "-Wl,-rpath,$ORIGIN", "-o", "prog"], cwd=tmp_path)
+        p = subprocess.run([require(QEMU[arch]), "-L", f"/usr/{TRIPLE[arch]}", "prog"], cwd=tmp_path,
+                           capture_output=True, timeout=60)
+        assert (p.returncode, p.stdout) == (0, b"myinit\n5\nmyfini\n")
