@@ -910,6 +910,7 @@ def _shlib_undefined(ctx):
     if ctx.dsos:
         from xld.link import needed
         needed.check(ctx)
+        needed.check_hidden(ctx)
 
 
 def _dynamic_plan(ctx):

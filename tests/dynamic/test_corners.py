@@ -487,3 +487,24 @@ def test_visibility_of_a_reference_constrains_the_definition(tmp_path, wrapper, 
     with open(r, "rb") as f:
         syms = {s.name: s["st_other"]["visibility"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
     assert (syms["vis_fn"], syms["vis_data"]) == ("STV_HIDDEN", "STV_PROTECTED")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("allow", [False, True])
+def test_hidden_definition_a_library_needs_is_an_error(tmp_path, wrapper, arch, allow):
+    """A program defines cb hidden, a library it links calls cb: .dynsym cannot offer it, and
+    the program would stop at its first call ('symbol lookup error').  GNU ld refuses it (with
+    --allow-shlib-undefined too); so does xld, in lld's words, and writes nothing."""
+    src = {"lib.c": "int cb(void);\nint call_cb(void) { return cb(); }\n",
+           "main.c": '__attribute__((visibility("hidden"))) int cb(void) { return 9; }\n'
+                     "int call_cb(void);\nint main(void) { return call_cb(); }\n"}
+    _build(arch, tmp_path, src, [["{cc}", "-O1", "-fPIC", "-shared", "lib.c", "-o", "libl.so"]], [])
+    cmd = [f"{tc.TRIPLE[arch]}-gcc", "-B", str(wrapper), "main.c", "-L.", "-ll", "-o", "prog"]
+    p = subprocess.run(cmd + (["-Wl,--allow-shlib-undefined"] if allow else []), capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode != 0 and not (tmp_path / "prog").exists()
+    assert "error: non-exported symbol 'cb' in '" in p.stderr and "is referenced by DSO './libl.so'" in p.stderr, \
+        p.stderr
+    gnu = subprocess.run([f"{tc.TRIPLE[arch]}-gcc", "main.c", "-L.", "-ll", "-o", "gnu"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert gnu.returncode != 0 and "hidden symbol `cb'" in gnu.stderr
