@@ -866,9 +866,10 @@ def _hash_style(v: str) -> str:
     return v
 
 
-def find_library(o: Options, name: str, static_only: bool = True) -> str:
+def find_library(o: Options, name: str, static_only: bool = True, compatible=None) -> str:
     """-lNAME searches each -L directory in turn for libNAME.so, then libNAME.a (only the
-    archive under -Bstatic/-static), as GNU ld does; -l:FILE names the file exactly."""
+    archive under -Bstatic/-static), as GNU ld does; -l:FILE names the file exactly.  A file
+    ``compatible(path)`` rejects (another machine's) is skipped, as GNU ld skips it."""
     if name.startswith(":"):
         wanted = [name[1:]]
     elif static_only:
@@ -880,7 +881,7 @@ def find_library(o: Options, name: str, static_only: bool = True) -> str:
             d = os.path.join(o.sysroot, d[1:].lstrip("/"))
         for w in wanted:
             p = os.path.join(d, w)
-            if os.path.isfile(p):
+            if os.path.isfile(p) and (compatible is None or compatible(p)):
                 return p
     raise LinkError(f"unable to find library -l{name}")
 
