@@ -356,6 +356,11 @@ _rows = [
     _r(311, "ADR_GOT_PAGE", K.GOT_PAGE_PCREL, ADRP, srange(33)),
     _r(312, "LD64_GOT_LO12_NC", K.GOT, LDST64_LO12, None, 8),
     _r(313, "LD64_GOTPAGE_LO15", K.GOT_GOTPAGE, LD64_GOTPAGE_LO15, urange(15), 8),
+    # 5.7.12 TLS general-dynamic (-mtls-dialect=trad: then BL __tls_get_addr): a GOT pair
+    # (module, DTP offset), DTPMOD64 and DTPREL64 in a dynamic output, (1, offset) in a static one
+    _r(512, "TLSGD_ADR_PREL21", K.TLS_GD_PCREL, ADR, srange(21)),
+    _r(513, "TLSGD_ADR_PAGE21", K.TLS_GD_PAGE_PCREL, ADRP, srange(33)),
+    _r(514, "TLSGD_ADD_LO12_NC", K.TLS_GD, ADD_LO12),
     # 5.7.12 TLS initial-exec
     _r(541, "TLSIE_ADR_GOTTPREL_PAGE21", K.TLS_IE_PAGE_PCREL, ADRP, srange(33)),
     _r(542, "TLSIE_LD64_GOTTPREL_LO12_NC", K.TLS_IE, LDST64_LO12, None, 8),
@@ -544,9 +549,10 @@ def nop_fill(size: int) -> bytes:
 
 def unsupported_why(rtype: int) -> str | None:
     """Why a relocation type the table does not carry is refused (for its error)."""
-    if 512 <= rtype <= 543:         # TLSGD_*, TLSLD_*
-        return ("general- and local-dynamic TLS (-mtls-dialect=trad) are not supported; compile "
-                "with GCC's and clang's default TLS descriptors (-mtls-dialect=desc)")
+    if 515 <= rtype <= 543:         # TLSGD_MOVW_*, TLSLD_*
+        return ("local-dynamic TLS and the large code model's general-dynamic TLS are not "
+                "supported; compile with GCC's and clang's default TLS descriptors "
+                "(-mtls-dialect=desc)")
     return None
 
 

@@ -556,6 +556,9 @@ ARCH.hooks["dynrel"] = {
 ARCH.hooks["search_dirs"] = ("=/usr/local/lib/riscv64-linux-gnu", "=/lib/riscv64-linux-gnu", "=/usr/lib/riscv64-linux-gnu",
                              "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/riscv64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-riscv64-lp64d.so.1"
+# a shared library with initial-exec TLS (TLS_TPREL64 in its GOT) says so with DF_STATIC_TLS,
+# as GNU ld's RISC-V backend writes it (its AArch64 backend does not)
+ARCH.hooks["static_tls_flag"] = True
 
 # glibc's RISC-V __tls_get_addr adds 0x800 to the offset it is given (TLS_DTV_OFFSET), so a
 # DTP offset stored in the GOT is biased by -0x800, as GNU ld writes it.

@@ -67,15 +67,16 @@ static void exec_or_fail(char **argv) {
     _exit(1);
 }
 
-/* ``python -m xld.link ARGS``: what the Python client execs when there is no server to take
+/* ``python -P -m xld.link ARGS``: what the Python client execs when there is no server to take
  * the command. */
 static void exec_full(void) {
-    char **argv = calloc(ncmd + 4, sizeof *argv);
+    char **argv = calloc(ncmd + 5, sizeof *argv);
     if (!argv) _exit(1);
     argv[0] = XLD_PYTHON;
-    argv[1] = "-m";
-    argv[2] = "xld.link";
-    memcpy(argv + 3, cmd, ncmd * sizeof *argv);
+    argv[1] = "-P";             /* (not the working directory first on sys.path: client.py) */
+    argv[2] = "-m";
+    argv[3] = "xld.link";
+    memcpy(argv + 4, cmd, ncmd * sizeof *argv);
     exec_or_fail(argv);
 }
 

@@ -423,14 +423,16 @@ def lean_main(args: list[str]) -> None:
 
 
 def exec_full(argv: list[str]) -> None:
-    """Become ``python -m xld.link argv``, the full command."""
+    """Become ``python -P -m xld.link argv``, the full command.  (-P: the working directory is
+    not put first on the module search path, as ``-m`` would: a build directory with a
+    subdirectory named ``xld`` or ``numpy`` must not replace the installed packages.)"""
     import _signal
     # what the process had before this interpreter changed it (as subprocess restores them)
     for name in ("SIGPIPE", "SIGXFSZ"):
         if hasattr(_signal, name):
             _signal.signal(getattr(_signal, name), _signal.SIG_DFL)
     try:
-        os.execv(sys.executable, [sys.executable, "-m", "xld.link", *argv])
+        os.execv(sys.executable, [sys.executable, "-P", "-m", "xld.link", *argv])
     except OSError as e:
         sys.stderr.write(f"xld: error: cannot run {sys.executable}: {e.strerror}\n")
         sys.stderr.flush()
@@ -457,7 +459,7 @@ def launcher(kind: str, full: str, python: str) -> str:
             "    0|[Nn][Oo]|[Oo][Ff][Ff]|[Ff][Aa][Ll][Ss][Ee]|'') ;;\n"
             f'    *) [ -f {q(_abspath(__file__))} ] && exec {lean} {kind} "$@" ;;\n'
             'esac\n'
-            f'exec {q(python)} {full} "$@"\n')
+            f'exec {q(python)} -P {full} "$@"\n')
 
 
 if __name__ == "__main__":

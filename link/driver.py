@@ -38,7 +38,7 @@ class Context:
         self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
         self.exports: list[int] = []          # gids we define that shared objects refer to
         self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
-        self.defsym_alias: list[tuple[int, int]] = []   # --defsym=NAME=SYMBOL: (NAME, SYMBOL) ids
+        self.defsym_alias: list[tuple[int, int, int]] = []   # --defsym=NAME=SYMBOL+C: (NAME, SYMBOL) ids, C
         self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
@@ -281,7 +281,8 @@ def load_inputs(ctx: Context) -> None:
             whole = False
             continue
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
-        path = item.value if item.kind == "file" else find_library(ctx.opts, item.value, static_only)
+        path = item.value if item.kind == "file" else \
+            find_library(ctx.opts, item.value, static_only, lambda p: _same_machine(ctx, p, item.value))
         f = ready.pop(path, None) if item.kind == "file" else None
         if f is not None and lazy is None and "gids_ahead" not in f.__dict__:
             r.intern_ahead([f, *_ready_after(ctx.opts.inputs, at, ready)])
@@ -414,7 +415,7 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     for kind, names, line in s.inputs:
         for tok, as_needed in names:
             if tok.startswith("-l"):
-                p = find_library(ctx.opts, tok[2:], static_only)
+                p = find_library(ctx.opts, tok[2:], static_only, lambda p: _same_machine(ctx, p, tok[2:]))
             elif tok.startswith("=") and root:
                 p = os.path.join(root, tok[1:].lstrip("/"))
             elif tok.startswith("$SYSROOT") and root:
@@ -443,6 +444,43 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     if not out and not s.inputs:
         raise LinkError(f"{path}: unknown file type (a linker script that names no input)")
     return out
+
+
+def _same_machine(ctx, path: str, name: str) -> bool:
+    """Whether a file a -l search found may be linked: not an ELF file (or an archive whose
+    first object is one) of another machine than the link's.  GNU ld skips such a file, with
+    its warning, and searches on (a -L directory of another architecture's libraries)."""
+    if ctx.arch is None:
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head.startswith(b"!<arch>\n"):      # the first ELF member of the archive
+                pos = 8
+                for _ in range(4):
+                    f.seek(pos)
+                    hdr = f.read(60)
+                    if len(hdr) < 60:
+                        return True
+                    size = int(hdr[48:58].decode("ascii", "replace").strip() or 0)
+                    body = f.read(20)
+                    if body[:4] == elf.ELFMAG:
+                        head = body
+                        break
+                    pos += 60 + size + (size & 1)
+                else:
+                    return True
+    except (OSError, ValueError):
+        return True
+    if head[:4] != elf.ELFMAG or len(head) < 20:
+        return True                          # a linker script (libc.so), or not ELF: opened as usual
+    machine = int.from_bytes(head[18:20], "little")
+    if head[4] == elf.ELFCLASS64 and machine == ctx.arch.machine:
+        return True
+    a = arches.by_machine(machine)
+    ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "
+                  f"(it is {a.name if a is not None else f'machine {machine}'})")
+    return False
 
 
 # Symbols the linker defines when they are referenced and not defined by any input.
@@ -488,7 +526,7 @@ def define_linker_symbols(ctx) -> None:
         target = st.ids.get(expr)
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
-        ctx.defsym_alias.append((g, target))
+        ctx.defsym_alias.append((g, target, ctx.opts.defsym_addend.get(st.names[g], 0)))
 
 
 def _just_symbols(ctx, path: str) -> None:
@@ -710,6 +748,7 @@ def _run_passes(ctx: Context) -> Context:
         ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("lto", _lto),                        # -flto objects compiled (lto-wrapper, llvm-lto2); then the link again
+        ("visibility", resolve.merge_visibility),  # each global: its entries' most constraining visibility
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
@@ -769,7 +808,7 @@ def _run_passes(ctx: Context) -> Context:
             raise LinkError("-r and --oformat binary may not be used together")
         rest = relocatable.PASSES
         k = [name for name, _ in rest].index("write")
-        passes = passes[0:5] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
+        passes = passes[0:6] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)
@@ -909,6 +948,7 @@ def _shlib_undefined(ctx):
     if ctx.dsos:
         from xld.link import needed
         needed.check(ctx)
+        needed.check_hidden(ctx)
 
 
 def _dynamic_plan(ctx):

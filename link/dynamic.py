@@ -78,7 +78,10 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
-DF_1_GLOBAL = 0x2
+DF_1_GLOBAL, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x10, 0x800, 0x1000
+DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
+DT_SYMBOLIC = 16
+DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
 DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
 DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
 RELR_VERSION = "GLIBC_ABI_DT_RELR"      # glibc refuses a DT_RELR object that does not ask for it
@@ -101,6 +104,8 @@ def resolve_shared(ctx) -> None:
     names = st.names
     for g in _undefined(st).tolist():
         hit = shared.get(names[g])
+        if hit is None and "@" in names[g]:     # "foo@V1": a version of a shared definition
+            hit = next(((d, s) for d in ctx.dsos if (s := d.versioned(names[g])) is not None), None)
         if hit is not None:
             cand.append((g, hit))
             if strong[g]:
@@ -365,6 +370,10 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
+    names = st.names
+    for g, (dso, sym) in ctx.imports.items():
+        if dso is not None and names[g] != sym.name:
+            p.dyn_name[g] = sym.name            # ("memcpy@GLIBC_2.17": memcpy, its version in verneed)
     p.preempt = imported
     t = ctx.rel
     if t.n:
@@ -444,6 +453,46 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
     if vs is not None and vs.named:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
+
+
+def export_candidates(ctx) -> list[int]:
+    """The definitions the dynamic symbol table may export, as far as the inputs tell before
+    sections are assigned (--gc-sections' roots, GNU ld's rule): globals with default or
+    protected visibility, not in an archive member --exclude-libs names, not made local by a
+    version script; in an executable without --export-dynamic, only those a dynamic list
+    names.  Hidden ones never leave the output, so nothing outside can call them."""
+    st = ctx.symtab
+    opts = ctx.opts
+    def_file = np.array(st.def_file, dtype=np.int64)
+    g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+    if len(g) == 0:
+        return []
+    df = def_file[g]
+    rows, _ = _definitions(ctx, df, np.array(st.def_index, dtype=np.int64)[g])
+    vis = rows["st_other"].astype(np.int64) & 3
+    ok = (vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)
+    excluded = set(opts.exclude_libs)
+    if excluded:
+        per_file = np.array([False] + [_excluded(f, excluded) for f in ctx.files[1:]], dtype=bool)
+        ok &= ~per_file[df]
+    cand = g[ok]
+    names = list(map(st.names.__getitem__, cand.tolist()))
+    keep = np.ones(len(names), dtype=bool)
+    plain = np.array(["@" not in n for n in names], dtype=bool)     # (.symver names: kept)
+    from xld.link import versionscript
+    if not opts.shared and not opts.export_dynamic:
+        dl = versionscript.dynamic_list(opts)
+        keep[:] = False
+        if dl is not None:
+            keep |= np.array([dl.matches(n) for n in names], dtype=bool)
+        if opts.dynamic_list_data:
+            keep |= _is_data(rows["st_info"][ok].astype(np.int64) & 0xF)
+    vs = versionscript.load(opts.version_scripts, opts.version_texts)
+    if vs is not None and plain.any():
+        at = np.flatnonzero(plain & keep)
+        found = vs.lookup_many([names[k] for k in at.tolist()])
+        keep[at] = np.array([kp for kp, _ in found], dtype=bool)
+    return cand[keep].tolist()
 
 
 class _Defs:
@@ -992,8 +1041,18 @@ def _plan_dynsym(ctx, p: Plan) -> None:
         p.string(name)
     if ctx.opts.soname:
         p.string(ctx.opts.soname)
-    if ctx.opts.rpath:
-        p.string(":".join(ctx.opts.rpath))
+    rpath = run_path(ctx.opts)
+    if rpath:
+        p.string(rpath)
+
+
+def run_path(opts) -> str:
+    """DT_RUNPATH (DT_RPATH): the -rpath directories, or without any the environment's
+    LD_RUN_PATH, as GNU ld takes it."""
+    import os
+    if opts.rpath:
+        return ":".join(opts.rpath)
+    return os.environ.get("LD_RUN_PATH", "")
 
 
 def _reorder_strings(blob: np.ndarray, order: np.ndarray, into: bytearray) -> np.ndarray:
@@ -1115,8 +1174,11 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
         tags += [(DT_FILTER, p.string(n)) for n in opts.filters]
         tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
-    if opts.rpath:
-        tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(":".join(opts.rpath))))
+    if run_path(opts):
+        tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(run_path(opts))))
+    symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)
+    if symbolic:
+        tags.append((DT_SYMBOLIC, 0))
     for tag, name in ((DT_INIT, opts.init_sym), (DT_FINI, opts.fini_sym)):
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
@@ -1158,18 +1220,24 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     tags += plt_tags                    # the PLT's form (DT_AARCH64_BTI_PLT, DT_AARCH64_PAC_PLT)
     now = "now" in opts.z and "lazy" not in opts.z[opts.z.index("now"):]
     z = set(opts.z)
-    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0)
+    flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0) \
+        | (DF_SYMBOLIC if symbolic else 0)
+    if p.shared and ctx.arch.hooks.get("static_tls_flag") and any(r[1] == "tpoff" for r in p.got_rel):
+        flags |= DF_STATIC_TLS          # (initial-exec TLS: a dlopen needs static TLS space)
     if p.textrel:
         tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
-                      ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE)):
+                      ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
+                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP)):
         if word in z:
             flags1 |= bit
     if flags1:
         tags.append((DT_FLAGS_1, flags1))
+    if "unique" in z:                   # (GNU ld: dlmopen loads it once, in the base namespace)
+        tags.append((DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE))
     if p.verneed or p.verdef:
         tags.append((DT_VERSYM, ("addr", ".gnu.version")))
     if p.verdef:

@@ -529,11 +529,14 @@ class Walk:
         ctx, g = self.ctx, self.g
         st = ctx.symtab
         names = [ctx.opts.entry or "_start"] + list(ctx.opts.undefined)
+        if _output_is_dynamic(ctx):           # DT_INIT / DT_FINI (-init, -fini; hidden ones too)
+            names += [ctx.opts.init_sym, ctx.opts.fini_sym]
         names += [expr.strip() for _, expr in ctx.opts.defsym if expr.strip() in st.ids]
         # what the dynamic symbol table exports: shared objects may refer to it
         names += [st.names[g] for g in ctx.exports]
         if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.has_dynamic_list():
-            names += [st.names[g] for g in range(1, len(st)) if st.def_file[g] > 0]
+            from xld.link.dynamic import export_candidates
+            names += [st.names[g] for g in export_candidates(ctx)]
         elif ctx.opts.gc_keep_exported:
             names += _visible_definitions(ctx)
         for name in names:
@@ -892,6 +895,11 @@ def why_live(ctx, walk: Walk, pattern: str) -> list[str]:
         out.append(f"live symbol: {name}")
         out += chain(ctx, walk, name, sec)
     return out
+
+
+def _output_is_dynamic(ctx) -> bool:
+    from xld.link.dynamic import output_kind
+    return output_kind(ctx) is not None
 
 
 def _visible_definitions(ctx) -> list[str]:

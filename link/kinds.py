@@ -39,8 +39,10 @@ class Kind(IntEnum):
     GP_REL = 21         # S + A - GP             -- a RISC-V LO12 site relaxed to gp (link/shrink.py)
     RELAXABLE = 22      # not a relocation: the one before it, at the same place, may be relaxed
                         # (R_RISCV_RELAX); scan turns it into that row's ``relax`` flag
+    TLS_GD = 23         # G(gd) + A              -- (AArch64 TLSGD_ADD_LO12_NC: its low 12 bits)
+    TLS_GD_PAGE_PCREL = 24  # Page(G(gd) + A) - Page(P)   -- AArch64 TLSGD_ADR_PAGE21
 
 
 GOT_KINDS = frozenset({Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE})
 TLS_IE_KINDS = frozenset({Kind.TLS_IE, Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL})
-TLS_GD_KINDS = frozenset({Kind.TLS_GD_PCREL})
+TLS_GD_KINDS = frozenset({Kind.TLS_GD_PCREL, Kind.TLS_GD, Kind.TLS_GD_PAGE_PCREL})

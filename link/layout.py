@@ -49,6 +49,9 @@ RANK = {
     ".data.rel.ro": 205, ".got": 206, ".got.plt": 299,
     ".data": 300, ".sdata": 302, ".sbss": 400, ".bss": 401,
 }
+# the names of output sections the default layout knows (GNU ld's default script names them);
+# an allocated section of another name is an orphan, named after its inputs
+DEFAULT_NAMES = frozenset(RANK) | frozenset(o for _, o in _RULES)
 SEG_R, SEG_RX, SEG_RELRO, SEG_RW = 0, 1, 2, 3
 SEG_RWX = 4         # -N/--omagic, -n/--nmagic: every section in one writable, executable segment
 

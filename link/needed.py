@@ -128,3 +128,29 @@ def check(ctx) -> None:
             report = ctx.diag.warn if ctx.opts.warn_unresolved else ctx.diag.error
             report(f"undefined reference due to --no-allow-shlib-undefined: {name}\n"
                    f">>> referenced by {dso.name}")
+
+
+def check_hidden(ctx) -> None:
+    """A program's hidden (or internal) definition of a name a shared object it links needs
+    is not in .dynsym: the object's reference would find nothing at run time.  An error, as in
+    GNU ld ("hidden symbol is referenced by DSO"; in lld's words), whatever
+    --allow-shlib-undefined says; a library may leave it to its users."""
+    if ctx.opts.shared:
+        return
+    st = ctx.symtab
+    for dso in ctx.dsos:
+        for name in dso.strong_undefs:
+            g = st.ids.get(name)
+            if g is not None and st.state[g] != UNDEF and _hidden_here(ctx, g):
+                obj = ctx.files[st.def_file[g]]
+                ctx.diag.error(f"non-exported symbol '{ctx.diag.sym(name)}' in '{obj.name}' is "
+                               f"referenced by DSO '{dso.name}'")
+
+
+def _hidden_here(ctx, g: int) -> bool:
+    """Whether global ``g`` is defined by one of our objects with hidden or internal visibility
+    (merged over its entries: resolve.merge_visibility)."""
+    f = ctx.symtab.def_file[g]
+    if f <= 0:
+        return False
+    return int(ctx.files[f].syms[ctx.symtab.def_index[g]]["st_other"]) & 3 in (elf.STV_HIDDEN, elf.STV_INTERNAL)

@@ -6,6 +6,7 @@ Options are parsed in order into ``Options``; inputs keep their position relativ
 from __future__ import annotations
 
 import os
+import re
 
 from xld.link.errors import LinkError
 
@@ -58,7 +59,8 @@ class Options:
         self.why_live: list[str] = []
         self.map_file: str | None = None
         self.undefined: list[str] = []
-        self.defsym: list[tuple[str, str]] = []
+        self.defsym: list[tuple[str, str]] = []    # (NAME, a number or a symbol), --defsym_value's
+        self.defsym_addend: dict[str, int] = {}   # NAME -> the constant added to its symbol
         self.relax: bool = True
         self.build_id: str | None = None
         self.eh_frame_hdr: bool = False
@@ -496,7 +498,8 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
-#   origin, nodelete, nodlopen, initfirst, interpose, global   DT_FLAGS_1 of a -shared output (dynamic.py)
+#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique
+#                             DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
 #   rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
@@ -514,7 +517,7 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-              }
+              "loadfltr", "nodefaultlib", "nodump", "unique"}
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)
@@ -599,9 +602,7 @@ def parse(argv: list[str]) -> Options:
             elif k == "--undefined":
                 o.undefined.append(val)
             elif k == "--defsym":
-                if "=" not in val:
-                    raise LinkError(f"--defsym: syntax error: {val}")
-                o.defsym.append(tuple(val.split("=", 1)))
+                _defsym(o, val)
             elif k == "--section-start":
                 if "=" not in val:
                     raise LinkError(f"--section-start: expected SECTION=ADDRESS, got {val}")
@@ -751,10 +752,7 @@ def parse(argv: list[str]) -> Options:
         elif a.startswith("-y") and len(a) > 2 and not a.startswith("--"):
             o.trace_symbol.add(a[2:])
         elif a == "--defsym":
-            v = value(a)
-            if "=" not in v:
-                raise LinkError(f"--defsym: syntax error: {v}")
-            o.defsym.append(tuple(v.split("=", 1)))
+            _defsym(o, value(a))
         elif a in ("-z",):
             o.z.append(value(a))
         elif a.startswith("-z") and len(a) > 2:
@@ -868,9 +866,10 @@ def _hash_style(v: str) -> str:
     return v
 
 
-def find_library(o: Options, name: str, static_only: bool = True) -> str:
+def find_library(o: Options, name: str, static_only: bool = True, compatible=None) -> str:
     """-lNAME searches each -L directory in turn for libNAME.so, then libNAME.a (only the
-    archive under -Bstatic/-static), as GNU ld does; -l:FILE names the file exactly."""
+    archive under -Bstatic/-static), as GNU ld does; -l:FILE names the file exactly.  A file
+    ``compatible(path)`` rejects (another machine's) is skipped, as GNU ld skips it."""
     if name.startswith(":"):
         wanted = [name[1:]]
     elif static_only:
@@ -882,6 +881,72 @@ def find_library(o: Options, name: str, static_only: bool = True) -> str:
             d = os.path.join(o.sysroot, d[1:].lstrip("/"))
         for w in wanted:
             p = os.path.join(d, w)
-            if os.path.isfile(p):
+            if os.path.isfile(p) and (compatible is None or compatible(p)):
                 return p
     raise LinkError(f"unable to find library -l{name}")
+
+
+_PLAIN = re.compile(r"[^\s+\-*/%()~!<>=&|^?:,]+")
+
+
+def _defsym(o: Options, text: str) -> None:
+    """--defsym NAME=EXPR.  EXPR is a number, a symbol, or an expression of the linker script
+    language that is a constant (``0x1000+4*2``, ``64K``) or a symbol plus or minus a constant
+    (``main+0x10``): stored as (NAME, number or symbol) and the constant in defsym_addend.
+    Anything else (two symbols, a script function) is refused by name."""
+    if "=" not in text:
+        raise LinkError(f"--defsym: syntax error: {text}")
+    name, expr = text.split("=", 1)
+    expr = expr.strip()
+    try:
+        int(expr, 0)
+        plain = True
+    except ValueError:
+        plain = _PLAIN.fullmatch(expr) is not None and not expr[:1].isdigit()
+    if plain:
+        o.defsym.append((name, expr))
+        return
+    from xld.link import script
+    try:
+        p = script.Parser(expr, "--defsym")
+        e = p.parse_expr()
+        if p.peek() is not None:
+            raise LinkError("trailing text")
+    except LinkError:
+        raise LinkError(f"--defsym: syntax error: {text}") from None
+    target, addend = _symbol_plus_constant(e)
+    if target is None:
+        raise LinkError(f"--defsym: expression not supported: {expr} (a number, a symbol, or a symbol "
+                        f"plus or minus a constant)")
+    o.defsym.append((name, target))
+    if addend:
+        o.defsym_addend[name] = addend
+
+
+def _symbol_plus_constant(e: tuple) -> tuple[str | None, int]:
+    """(symbol or a number's text, constant) of a parsed expression that is a constant or a
+    symbol plus or minus one; (None, 0) otherwise."""
+    from xld.link import script
+
+    class Const:                          # (evaluation fails at anything not constant)
+        def __getattr__(self, name):
+            raise LookupError(name)
+    try:
+        return hex(script.evaluate(e, Const())), 0
+    except (LookupError, AttributeError, AssertionError, TypeError):
+        pass
+    if e[0] == "sym":
+        return e[1], 0
+    if e[0] == "bin" and e[1] in "+-":
+        left, right = _symbol_plus_constant(e[2]), _symbol_plus_constant(e[3])
+        for sym, const, sign in ((left, right, 1), (right, left, -1 if e[1] == "-" else 1)):
+            if sym[0] is not None and not _is_number(sym[0]) and const[0] is not None and _is_number(const[0]):
+                if sign < 0:              # (constant - symbol: not a symbol's address)
+                    return None, 0
+                c = int(const[0], 16) + const[1]
+                return sym[0], sym[1] + (c if e[1] == "+" else -c)
+    return None, 0
+
+
+def _is_number(text: str) -> bool:
+    return text.startswith("0x")

@@ -28,6 +28,7 @@ from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.layout import OutputSection
 from xld.link.properties import STACK_NOTE
+from xld.link.write import os_abi
 
 _KEEP_FLAGS = (elf.SHF_WRITE | elf.SHF_ALLOC | elf.SHF_EXECINSTR | elf.SHF_MERGE | elf.SHF_STRINGS
                | elf.SHF_TLS | elf.SHF_GROUP | elf.SHF_EXCLUDE | elf.SHF_GNU_RETAIN | elf.SHF_LINK_ORDER
@@ -477,7 +478,8 @@ def write(ctx) -> None:
                        max(s.align, 1) if s.type != elf.SHT_NULL else 0, s.entsize)
     buf[shoff:shoff + sh.nbytes] = sh.view(np.uint8)
     eh = np.zeros(1, dtype=elf.EHDR)
-    eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1, 0]
+    eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1,
+                            os_abi(ctx, [s.flags for s in w.sections])]
     eh["e_type"] = elf.ET_REL
     eh["e_machine"] = arch.machine
     eh["e_version"] = 1

@@ -645,8 +645,8 @@ def _global_values(ctx, gaddr) -> int:
         ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
     # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
     # in command-line order
-    for g, target in ctx.defsym_alias:
-        gaddr[g] = st.linker_value[g] = gaddr[target]
+    for g, target, addend in ctx.defsym_alias:
+        gaddr[g] = st.linker_value[g] = gaddr[target] + addend
     ctx.gaddr = gaddr
     return stub0
 
@@ -968,11 +968,11 @@ def _relocate(ctx, img: np.ndarray) -> None:
         else:
             slot = t.got_slot[order[a:b]].astype(np.int64)
             G = np.where(slot >= 0, got_addr + 8 * slot, 0)
-            if k in (Kind.GOT, Kind.TLS_IE):
+            if k in (Kind.GOT, Kind.TLS_IE, Kind.TLS_GD):
                 val[a:b] = G
             elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
                 val[a:b] = G - P(a, b)
-            elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+            elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PAGE_PCREL):
                 val[a:b] = page_of(G) - page_of(P(a, b))
             elif k == Kind.GOT_GOTPAGE:
                 val[a:b] = G - page_of(np.int64(got_addr))

@@ -772,3 +772,46 @@ class Resolver:
         if self.ctx.opts.trace:
             print(obj.name)                 # lld's -t: lib.a(member.o), as it is loaded
         self.add_object(obj)
+
+
+# how constraining each visibility is (gABI "Symbol Visibility": the most constraining of a
+# symbol's entries in all the objects wins), by STV_* value, and back
+_VIS_RANK = np.array([0, 3, 2, 1], dtype=np.int8)     # DEFAULT, INTERNAL, HIDDEN, PROTECTED
+_RANK_VIS = np.array([elf.STV_DEFAULT, elf.STV_PROTECTED, elf.STV_HIDDEN, elf.STV_INTERNAL], dtype=np.uint8)
+
+
+def merge_visibility(ctx) -> None:
+    """Each global's visibility is the most constraining one of its entries in every object,
+    references too (``extern __attribute__((visibility("hidden"))) int f(void);`` makes f
+    hidden wherever it is defined): the definition's entry takes it, so every later pass (what
+    a library exports, what is preemptible, the symbol tables) reads it there.  Entries of
+    default visibility (nearly all) ask nothing; the others are found and compared with their
+    definitions' entries as arrays over every object's table."""
+    objs = ctx.files[1:]
+    if not objs:
+        return
+    other = np.concatenate([f.syms["st_other"][:f.nsyms] for f in objs]) & 3
+    asks = np.flatnonzero(other)
+    if len(asks) == 0:
+        return
+    gids = np.concatenate([f.gids[:f.nsyms] for f in objs])[asks]
+    glob = gids > 0
+    gids, rank = gids[glob], _VIS_RANK[other[asks[glob]]]
+    if len(gids) == 0:
+        return
+    st = ctx.symtab
+    best = np.zeros(len(st), dtype=np.int8)
+    np.maximum.at(best, gids, rank)
+    cand = np.flatnonzero(best)
+    df = np.fromiter(map(st.def_file.__getitem__, cand.tolist()), dtype=np.int64, count=len(cand))
+    di = np.fromiter(map(st.def_index.__getitem__, cand.tolist()), dtype=np.int64, count=len(cand))
+    state = np.fromiter(map(st.state.__getitem__, cand.tolist()), dtype=np.int64, count=len(cand))
+    ours = (df > 0) & (state != UNDEF)
+    cand, df, di = cand[ours], df[ours], di[ours]
+    base = np.zeros(len(ctx.files), dtype=np.int64)        # each file's first row in ``other``
+    base[1:] = np.cumsum([0] + [f.nsyms for f in objs])[:-1]
+    weaker = _VIS_RANK[other[base[df] + di]] < best[cand]
+    for g, f, k in zip(cand[weaker].tolist(), df[weaker].tolist(), di[weaker].tolist()):
+        obj = ctx.files[f]
+        obj.own_tables()
+        obj.syms[k]["st_other"] = (int(obj.syms[k]["st_other"]) & ~3) | int(_RANK_VIS[best[g]])

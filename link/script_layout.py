@@ -1216,6 +1216,7 @@ def assign_insert(ctx) -> None:
         raise LinkError(f"{sc.at(s, line)}: unable to insert after or before {anchor_name}: "
                         f"there is no such output section")
     outs, descs = [], []
+    replaced: dict[str, OutputSection] = {}     # orphans of the default layout the script names
     for cmd in s.sections:
         if isinstance(cmd, sc.Assign):
             if _uses_dot(cmd.expr) or cmd.name == ".":
@@ -1229,12 +1230,17 @@ def assign_insert(ctx) -> None:
                 raise LinkError(f"{sc.at(s, cmd.line)}: {what} on a section of an INSERT script is not supported")
         target = None
         if cmd.name != "/DISCARD/":
-            if cmd.name in ctx.outputs or any(o.name == cmd.name for o in outs):
+            old = ctx.outputs.get(cmd.name)
+            orphan = old is not None and old is not anchor and old.alloc and \
+                cmd.name not in layout.DEFAULT_NAMES and not cmd.name.startswith(".note")
+            if (old is not None and not orphan) or any(o.name == cmd.name for o in outs):
                 raise LinkError(f"{sc.at(s, cmd.line)}: output section {cmd.name} of an INSERT script "
                                 f"is also a section of the default layout (not supported)")
             target = OutputSection(cmd.name, elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS, 0)
             target.script, target.pieces = cmd, []
             outs.append(target)
+            if orphan:          # (GNU ld: the orphan's inputs the script does not match join it too)
+                replaced[cmd.name] = target
         for c in cmd.commands:
             if isinstance(c, sc.Data) or isinstance(c, sc.Fill) or (isinstance(c, sc.Assign) and
                                                                     (c.name == "." or _uses_dot(c.expr) and c.expr != ("dot",))):
@@ -1258,6 +1264,12 @@ def assign_insert(ctx) -> None:
         dout.inputs = keep
     for d, target, got in descs:
         _sort_inputs(ctx, d, got)
+    leftover: dict[int, list] = {}
+    for name, t in replaced.items():
+        o = ctx.outputs[name]
+        for obj, i in o.inputs:
+            obj.sec_outsec[i] = t
+        leftover[id(t)], o.inputs = o.inputs, []
     new: dict[str, OutputSection] = {}
     n = len(outs)
     for name, o in ctx.outputs.items():
@@ -1268,7 +1280,7 @@ def assign_insert(ctx) -> None:
         if o is anchor and where == "AFTER":
             new.update((t.name, t) for t in outs)
     for k, t in enumerate(outs):
-        t.inputs = [oi for c, got in t.pieces if got is not None for oi in got]
+        t.inputs = [oi for c, got in t.pieces if got is not None for oi in got] + leftover.get(id(t), [])
         for obj, i in t.inputs:
             t.flags |= int(obj.shdrs[i]["sh_flags"]) & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
         if t.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in t.inputs):

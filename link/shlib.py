@@ -174,6 +174,8 @@ class SharedFile:
                     ver = self.verdef.get(v)
             self.exports[nm] = SharedSym(nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i],
                                          values[i], int(shndx[i]), int(vis[i]))
+        self._versioned: dict[str, SharedSym] | None = None      # (versioned(): when asked)
+        self._tables = (names, vlist, info, bind, shndx, vis, glob, values, sizes)
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its
@@ -181,6 +183,25 @@ class SharedFile:
         self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
                                          if names[i]]
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
+
+    def versioned(self, name: str) -> SharedSym | None:
+        """The definition of ``name`` ("foo@V1": a name and one of its versions, the default or
+        a hidden one) this object exports: what a reference that names its version binds to
+        (``.symver memcpy, memcpy@GLIBC_2.17`` in an object).  The table is made when first
+        asked (most links never ask)."""
+        if self._versioned is None:
+            self._versioned = {}
+            names, vlist, info, bind, shndx, vis, glob, values, sizes = self._tables
+            if vlist is not None and self.verdef:
+                ok = glob & (shndx != elf.SHN_UNDEF) & ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED))
+                for i in np.flatnonzero(ok).tolist():
+                    v = vlist[i] & 0x7FFF
+                    ver = self.verdef.get(v) if v > VER_NDX_GLOBAL else None
+                    nm = names[i]
+                    if ver is not None and nm and f"{nm}@{ver}" not in self._versioned:
+                        self._versioned[f"{nm}@{ver}"] = SharedSym(
+                            nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i], values[i], int(shndx[i]), int(vis[i]))
+        return self._versioned.get(name)
 
     def aliases_of(self, value: int) -> list[str]:
         """The data symbols this object defines at ``value`` (in .dynsym order)."""

@@ -30,6 +30,11 @@ object gets an entry for it, and the caller's CALL26/JUMP26 row now names that e
 addend 0.  Everything after this pass — layout, relocation, the symbol table — sees ordinary
 sections, symbols and relocations.  RISC-V has no thunks: an out-of-range JAL or BRANCH stays
 an error, in lld's words, from the relocation pass.
+
+A call that goes through a PLT entry (an imported function, or in a library one of its own
+that can be interposed) is a branch to that entry: its thunk reaches the entry the same
+PC-relative way, so it needs no dynamic relocation in a PIE or a shared library (GNU ld's
+``__printf_veneer`` is the same ADRP+ADD+BR).
 """
 from __future__ import annotations
 
@@ -69,14 +74,22 @@ def _range_thunks(ctx) -> None:
     lo = np.array([ctx.arch.howtos[int(x)].lo for x in t.type[rows]], dtype=np.int64)
     hi = np.array([ctx.arch.howtos[int(x)].hi for x in t.type[rows]], dtype=np.int64)
     far = (dist < lo + MARGIN) | (dist > hi - MARGIN)
-    # an undefined weak target is not a place to jump to; leave it to the relocation pass
+    # an undefined weak target is not a place to jump to; leave it to the relocation pass.  A
+    # name with a PLT entry (imported, or interposable in a library) is: the call goes to the
+    # entry (S is its address), and so does the thunk, PC-relative like every thunk
     st = ctx.symtab
     state = np.array(st.state, dtype=np.int64)
+    state[plt_gids(ctx)] = DEFINED
     weak_undef = (t.gid[rows] > 0) & (state[t.gid[rows]] == UNDEF)
     need = rows[far & ~weak_undef]
     if len(need):
         reach = int(min(hi.min(), -lo.max()))
         _make(ctx, spec, need, reach - 4 * MARGIN)
+
+
+def plt_gids(ctx) -> np.ndarray:
+    """The names whose calls go through a PLT entry of a dynamic output."""
+    return np.array(ctx.dyn.plt if ctx.dyn is not None else [], dtype=np.int64)
 
 
 def _all_near(ctx, rows) -> bool:
@@ -237,12 +250,13 @@ def _check_landing_pads(ctx, thunks) -> None:
     is_pad = spec["is_pad"]
     st = ctx.symtab
     forms = ctx.plt_forms
+    plt = set(plt_gids(ctx).tolist())
     for th in thunks:
         host = ctx.files[th["host"]]
         g = int(host.gids[th["sym"]])
         word = None
-        if g and (g in ctx.imports or g in ctx.ifuncs):
-            code = forms["entries"](np.zeros(1, np.int64), np.zeros(1, np.int64)) if g in ctx.imports \
+        if g and (g in plt or g in ctx.ifuncs):
+            code = forms["entries"](np.zeros(1, np.int64), np.zeros(1, np.int64)) if g in plt \
                 else forms["stub"](0, 0)
             word = int.from_bytes(code[:4], "little")
         else:

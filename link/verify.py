@@ -38,10 +38,10 @@ from xld.link.relocate import file_tables, gather_words, page_of, sym_desc, site
 _CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
             Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
             Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
-_CHECKED |= {Kind.PAIRED_LO, Kind.TLS_GD_PCREL}
+_CHECKED |= {Kind.PAIRED_LO, Kind.TLS_GD_PCREL, Kind.TLS_GD, Kind.TLS_GD_PAGE_PCREL}
 _CHECKED_INTS = {int(k) for k in _CHECKED}
 _HI_KINDS = [int(k) for k in (Kind.PCREL, Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL)]
-_GOT = {Kind.TLS_GD_PCREL, Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
+_GOT = {Kind.TLS_GD_PCREL, Kind.TLS_GD, Kind.TLS_GD_PAGE_PCREL, Kind.GOT, Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
         Kind.TLS_IE_PCREL, Kind.TLS_IE_PAGE_PCREL}
 _MAX_REPORTED = 10
 
@@ -150,11 +150,11 @@ def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
             V[m] = page_of(s + a) - page_of(p)
         elif k == Kind.TLS_LE:
             V[m] = s + a - ctx.tp_base
-        elif k in (Kind.GOT, Kind.TLS_IE):
+        elif k in (Kind.GOT, Kind.TLS_IE, Kind.TLS_GD):
             V[m] = g
         elif k in (Kind.GOT_PCREL, Kind.TLS_IE_PCREL, Kind.TLS_GD_PCREL):
             V[m] = g - p
-        elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL):
+        elif k in (Kind.GOT_PAGE_PCREL, Kind.TLS_IE_PAGE_PCREL, Kind.TLS_GD_PAGE_PCREL):
             V[m] = page_of(g) - page_of(p)
         elif k == Kind.GOT_GOTPAGE:
             V[m] = g - page_of(np.int64(got_addr))

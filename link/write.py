@@ -748,7 +748,7 @@ def write_output(ctx, img: np.ndarray) -> None:
 
     # ELF header
     eh = np.zeros(1, dtype=elf.EHDR)
-    eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1, 0]
+    eh["e_ident"][0][:8] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1, os_abi(ctx)]
     eh["e_type"] = ctx.dyn.e_type if ctx.dyn is not None else elf.ET_EXEC
     eh["e_machine"] = arch.machine
     eh["e_version"] = 1
@@ -764,6 +764,23 @@ def write_output(ctx, img: np.ndarray) -> None:
     eh["e_shstrndx"] = shstrndx
     out[:elf.EHDR_SIZE] = eh.view(np.uint8)
     ctx.out_bytes = out
+
+
+def os_abi(ctx, flags=()) -> int:
+    """EI_OSABI, GNU ld's rule: ELFOSABI_GNU when an input object defines an STT_GNU_IFUNC or
+    an STB_GNU_UNIQUE symbol, or (``flags``: the output sections' flags, -r) a section is
+    SHF_GNU_RETAIN: readelf and objdump read those values as GNU's only under it."""
+    if any(f & elf.SHF_GNU_RETAIN for f in flags):
+        return elf.ELFOSABI_GNU
+    files = ctx.files[1:]
+    if not files:
+        return elf.ELFOSABI_NONE
+    info = np.concatenate([f.syms["st_info"] for f in files])       # (one pass, not one per file)
+    gnu = ((info & 0xF) == elf.STT_GNU_IFUNC) | ((info >> 4) == elf.STB_GNU_UNIQUE)
+    if not gnu.any():
+        return elf.ELFOSABI_NONE
+    shndx = np.concatenate([f.sym_shndx for f in files])
+    return elf.ELFOSABI_GNU if (shndx[gnu] != elf.SHN_UNDEF).any() else elf.ELFOSABI_NONE
 
 
 def program_headers(ctx) -> np.ndarray:

@@ -526,3 +526,91 @@ def test_strip_all_debug_and_locals(free):
     s = symbols(outs["--discard-all"])
     assert "used_fn" in s and "_start" in s
     assert not ({"put_num", "put_str", "ctor", "table", "item_alpha"} & s.keys())
+
+
+# -- the roots of a dynamic output: what it exports, not every global -----------------------------
+
+EXPORTS_C = r"""
+__attribute__((visibility("hidden"), noinline)) int hidden_unused(int x) { return x * 7; }
+__attribute__((visibility("hidden"), noinline)) int hidden_used(int x) { return x * 5; }
+__attribute__((visibility("protected"))) int prot_fn(int x) { return x * 3; }
+int local_by_script(int x) { return x + 11; }
+int exported(int x) { return hidden_used(x) + 1; }
+"""
+EXPORTS_AR = "int from_archive(int x) { return x * 9; }\nint from_archive2(int x) { return x * 13; }\n"
+EXPORTS_USE = "int from_archive(int);\nint uses_archive(int x) { return from_archive(x); }\n"
+EXPORTS_MAIN = r"""
+#include <stdio.h>
+int exported(int);
+int main(int argc, char **argv) { printf("%d\n", exported(argc)); return 0; }
+"""
+OURS = ("hidden_unused", "hidden_used", "prot_fn", "local_by_script", "exported", "from_archive",
+        "from_archive2", "uses_archive", "main")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_dynamic_outputs_keep_what_they_export_as_gnu_ld_does(arch, ld_dir, tmp_path):
+    """-shared --gc-sections (and an executable's --export-dynamic or dynamic list): the
+    roots are the definitions the output exports (GNU ld's rule): not hidden ones, not those
+    a version script makes local, not an --exclude-libs archive's; the same functions survive
+    as with GNU ld, and the library works."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    require(QEMU[arch])
+    for name, text in (("a.c", EXPORTS_C), ("b.c", EXPORTS_AR), ("use.c", EXPORTS_USE), ("m.c", EXPORTS_MAIN)):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "v.map").write_text("{ global: exported; prot_fn; uses_archive; from_archive*; local: *; };\n")
+    (tmp_path / "dl.txt").write_text("{ prot_fn; };\n")
+    base = [cc, *FLAGS, "-fPIC"]
+    _sh([*base, "-c", "a.c", "b.c", "use.c", "m.c"], cwd=tmp_path)
+    _sh([f"{TRIPLE[arch]}-ar", "rcs", "libb.a", "b.o"], cwd=tmp_path)
+    cases = {"shared": ["-shared"], "version-script": ["-shared", "-Wl,--version-script=v.map"],
+             "exclude-libs": ["-shared", "-Wl,--exclude-libs,ALL"],
+             "dynamic-list": ["m.o", "-Wl,--dynamic-list=dl.txt"], "export-dynamic": ["m.o", "-rdynamic"]}
+    kept = {}
+    for case, opts in cases.items():
+        for who, extra in (("gnu", []), ("xld", ["-B", ld_dir])):
+            out = tmp_path / f"{who}-{case}"
+            _sh([*base, *extra, "-Wl,--gc-sections", *opts, "a.o", "use.o", "libb.a", "-o", out], cwd=tmp_path)
+            kept[who, case] = {n for n in symbols(out) if n in OURS}
+        assert kept["xld", case] == kept["gnu", case], case
+    assert "hidden_unused" not in kept["xld", "shared"] and "hidden_used" in kept["xld", "shared"]
+    assert "local_by_script" not in kept["xld", "version-script"]
+    assert "from_archive2" not in kept["xld", "exclude-libs"] and "from_archive2" in kept["xld", "shared"]
+    assert kept["xld", "dynamic-list"] == {"main", "exported", "hidden_used", "prot_fn"}
+    # the library works: a program linked against xld's
+    lib = tmp_path / "libx.so"
+    (tmp_path / "xld-shared").rename(lib)
+    _sh([cc, "-B", ld_dir, "m.o", "-L.", "-lx", "-Wl,-rpath,$ORIGIN", "-o", "prog"], cwd=tmp_path)
+    p = subprocess.run([require(QEMU[arch]), "-L", f"/usr/{TRIPLE[arch]}", "prog", "x"], cwd=tmp_path,
+                       capture_output=True, timeout=60)
+    assert (p.returncode, p.stdout) == (0, b"11\n")
+
+
+INIT_FINI_C = r"""
+#include <stdio.h>
+__attribute__((visibility("hidden"))) void myinit(void) { puts("myinit"); }
+__attribute__((visibility("hidden"))) void myfini(void) { puts("myfini"); }
+int api(void) { return 5; }
+"""
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_init_and_fini_symbols_are_roots(arch, ld_dir, tmp_path):
+    """-init/-fini name DT_INIT/DT_FINI: their functions are roots even when hidden (GNU ld);
+    xld removed them and wrote DT_INIT 0 (ld.so on arm64 then called the load base)."""
+    cc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "lib.c").write_text(INIT_FINI_C)
+    (tmp_path / "m.c").write_text(EXPORTS_MAIN.replace("exported", "api"))
+    _sh([cc, *FLAGS, "-fPIC", "-c", "lib.c", "m.c"], cwd=tmp_path)
+    lib = tmp_path / "libl.so"
+    _sh([cc, "-B", ld_dir, "-shared", "lib.o", "-o", lib, "-Wl,--gc-sections", "-Wl,-init,myinit",
+         "-Wl,-fini,myfini"], cwd=tmp_path)
+    s = symbols(lib)
+    with open(lib, "rb") as f:
+        tags = {t.entry.d_tag: t.entry.d_val for t in ELFFile(f).get_section_by_name(".dynamic").iter_tags()}
+    assert tags["DT_INIT"] == s["myinit"][0] != 0 and tags["DT_FINI"] == s["myfini"][0] != 0
+    if arch == "arm64":                 # (glibc's riscv64 ld.so does not run DT_INIT/DT_FINI)
+        _sh([cc, "-B", ld_dir, "m.o", "-L.", "-ll", "-Wl,-rpath,$ORIGIN", "-o", "prog"], cwd=tmp_path)
+        p = subprocess.run([require(QEMU[arch]), "-L", f"/usr/{TRIPLE[arch]}", "prog"], cwd=tmp_path,
+                           capture_output=True, timeout=60)
+        assert (p.returncode, p.stdout) == (0, b"myinit\n5\nmyfini\n")

@@ -295,3 +295,29 @@ def test_cref_of_a_static_cxx_program(arch, tmp_path):
         tables.append({k: sorted(v) for k, v in _cref_table(p.stdout).items() if k not in LINKER_MADE})
     assert len(tables[0]) > 1000
     assert tables[1] == tables[0]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
+    """-lb finds the other architecture's libb.so/libb.a first: skipped with GNU ld's warning,
+    the search goes on (xld stopped: 'is incompatible with ...'); none of the right machine:
+    not found."""
+    other = "riscv64" if arch == "arm64" else "arm64"
+    (tmp_path / "b.c").write_text("int b(void) { return 4; }\n")
+    (tmp_path / "m.c").write_text("int b(void);\nint main(void) { return b(); }\n")
+    for a in (arch, other):
+        d = tmp_path / a
+        d.mkdir()
+        cc = tc.require(f"{tc.TRIPLE[a]}-gcc")
+        subprocess.run([cc, "-O1", "-c", tmp_path / "b.c", "-o", d / "b.o"], check=True)
+        subprocess.run([f"{tc.TRIPLE[a]}-ar", "rcs", d / "libb.a", d / "b.o"], check=True)
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}",
+                        f"-L{tmp_path / arch}", "-lb", "-o", tmp_path / "prog"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert f"warning: skipping incompatible {tmp_path / other / 'libb.a'} when searching for -lb" in p.stderr
+    assert tc.qemu_run(arch, tmp_path / "prog").status == 4
+    p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}", "-lb",
+                        "-o", tmp_path / "none"], capture_output=True, text=True)
+    assert p.returncode != 0 and "unable to find library -lb" in p.stderr and not (tmp_path / "none").exists()

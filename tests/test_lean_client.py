@@ -108,15 +108,25 @@ def gcc_link(wrap, obj, out, env, cwd, *extra):
                            *extra, "-o", str(out)], env=env, cwd=cwd, capture_output=True, timeout=120)
 
 
+def shadow_packages(d: Path) -> None:
+    """A build directory with subdirectories named like xld's packages: the full command
+    (``python -P -m xld.link``) must not import them (``-m`` alone puts the working directory
+    first on the module search path: the link failed with an ImportError)."""
+    (d / "xld").mkdir()
+    (d / "numpy").mkdir()
+    (d / "numpy" / "__init__.py").write_text("raise ImportError('the build directory\\'s numpy')\n")
+
+
 def test_lean_links_are_byte_identical_served_or_not(wrapper, hello_obj, server_env, tmp_path):
     """gcc -B through the wrapper: alone (XLD_SERVER=0), with no server yet (the client hands
     back to the full command, which starts one), and served: the same program, map file,
-    messages and status; an error too."""
+    messages and status; an error too.  Each in a directory holding ``xld/`` and ``numpy/``."""
     outs = {}
     for name, env in (("alone", dict(server_env, XLD_SERVER="0")), ("first", server_env),
                       ("served", server_env)):
         d = tmp_path / name
         d.mkdir()
+        shadow_packages(d)
         p = gcc_link(wrapper, hello_obj, "out", env, d, "-Wl,-Map=out.map")
         assert p.returncode == 0, p.stderr
         if name == "first":

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import toolchain as tc
-from tests.test_lean_client import HELLO, bind
+from tests.test_lean_client import HELLO, bind, shadow_packages
 from tests.test_server import served, server_env, wait_for_socket  # noqa: F401  (a fixture)
 
 
@@ -125,6 +125,7 @@ def test_native_links_are_byte_identical_served_or_not(native, hello_obj, server
                       ("served", server_env)):
         d = tmp_path / name
         d.mkdir()
+        shadow_packages(d)
         p = subprocess.run([gcc, "-B", str(native), str(hello_obj), "-Wl,-Map=out.map", "-o", "out"],
                            env=env, cwd=d, capture_output=True, timeout=120)
         assert p.returncode == 0, p.stderr

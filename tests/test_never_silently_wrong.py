@@ -100,6 +100,29 @@ def test_defsym_alias_of_a_function(arch, flag, tmp_path):
     assert tc.xld_run(out).status == 42
 
 
+@ARCHES
+def test_defsym_expressions(arch, tmp_path):
+    """--defsym NAME=EXPR with a constant expression or a symbol plus or minus a constant (GNU
+    ld's script expressions; xld took "main+0x10" for a symbol's name and refused the link).
+    Other expressions are refused by name."""
+    start = start_object(arch, tmp_path)
+    obj = c_object(arch, tmp_path, "expr.o",
+                   "int func(int x) { return x + 1; }\nint after(int);\n"
+                   "int main(void) { return after(41); }\n", ("-O2", "-ffreestanding", "-falign-functions=16"))
+    out = tmp_path / "prog"
+    link_ok(["--defsym=k=0x1000+4*2", "--defsym=m=64K", "--defsym=n=-1",
+             "--defsym=back=func+8-8", "--defsym=after=4+back-4", "--defsym=mid=(func+2)+2",
+             "-o", out, start, obj])
+    syms = symbol_values(out)
+    assert (syms["k"], syms["m"], syms["n"]) == (0x1008, 0x10000, (1 << 64) - 1)
+    assert syms["after"] == syms["back"] == syms["func"] != 0 and syms["mid"] == syms["func"] + 4
+    assert tc.qemu_run(arch, out).status == 42
+    for bad in ("x=func+main", "x=8-func", "x=ALIGN(16)"):
+        res = tc.xld_link([f"--defsym={bad}", "-o", tmp_path / "bad", start, obj])
+        assert res.status == 1 and "--defsym: expression not supported" in res.stderr, res.stderr
+        assert not (tmp_path / "bad").exists()
+
+
 # --- 3. -z max-page-size: every PT_LOAD congruent modulo its alignment -----------------------
 
 @ARCHES

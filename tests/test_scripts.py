@@ -445,6 +445,44 @@ def test_insert_after_in_default_layout(arch, tmp_path):
         assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
 
 
+INSERT_ORPHAN_C = {
+    "a.c": """#include <stdio.h>
+__attribute__((section(".mysec"))) int in_a = 99;
+extern int in_b, __mysec_start[], __mysec_end[];
+int data_v = 7;
+int main(void) { printf("%d %d %d n=%ld\\n", in_a, in_b, data_v, (long)(__mysec_end - __mysec_start)); return 0; }
+""",
+    "b.c": '__attribute__((section(".mysec"))) int in_b = 98;\n',
+    # only a.o's .mysec is named: b.o's joins the section too (as an orphan of that name)
+    "ins.ld": "SECTIONS { .mysec : { __mysec_start = .; KEEP(a.o(.mysec)) __mysec_end = .; } } INSERT AFTER .data;\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_script_names_an_orphan_section(arch, tmp_path):
+    """INSERT AFTER .data with an output section named like input sections the default layout
+    has no rule for (an orphan there): the script's section takes them, as GNU ld does (xld
+    refused it as 'also a section of the default layout')."""
+    import subprocess
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    for name, text in INSERT_ORPHAN_C.items():
+        (tmp_path / name).write_text(text)
+    subprocess.run([gcc, "-O1", "-c", "a.c", "b.c"], cwd=tmp_path, check=True)
+    runs, layouts = [], []
+    for extra in ([], ["-B", str(tc.ld_wrapper_dir(tmp_path))]):
+        exe = tmp_path / ("xld" if extra else "gnu")
+        p = subprocess.run([gcc, *extra, "a.o", "b.o", "-Wl,-T,ins.ld", "-o", str(exe)], cwd=tmp_path,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        runs.append(tc.qemu_run(arch, exe, sysroot=f"/usr/{tc.TRIPLE[arch]}"))
+        secs = sections(arch, exe)
+        layouts.append([n for n in sorted(secs, key=lambda n: secs[n][0]) if n in (".data", ".mysec", ".bss")])
+        assert secs[".mysec"][1] == 8
+    assert runs[0].stdout == b"99 98 7 n=1\n"
+    assert (runs[1].status, runs[1].stdout) == (runs[0].status, runs[0].stdout), runs[1].summary()
+    assert layouts[1] == layouts[0] == [".data", ".mysec", ".bss"]
+
+
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
     (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")

@@ -352,3 +352,72 @@ def test_verify_checks_thunks(objs, monkeypatch, where):
         assert "R_AARCH64_ADR_PREL_PG_HI21 against far_add" in res.stderr, res.stderr
     else:
         assert f"thunk {PREFIX}far_add in .text" in res.stderr and "+0x8" in res.stderr, res.stderr
+
+
+# --- calls to PLT entries out of reach, in a PIE and in a shared library ------------------------
+#
+# ``.far_text`` 320 MiB above everything else: its calls of printf (imported) and of exported
+# (interposable in a library: called through its PLT entry) go through thunks to the PLT
+# entries, PC-relative (ADRP+ADD+BR), as GNU ld's veneers do; the program runs like GNU ld's.
+
+PLT_LIB = r"""
+#include <stdio.h>
+#define FAR __attribute__((section(".far_text"), noinline))
+int exported(int x) { return x * 2; }
+FAR int far_fn(int x) { printf("far %d\n", x); return exported(x) + 1; }
+int lib_entry(int x) { return far_fn(x) + exported(3); }
+"""
+PLT_MAIN = r"""
+#include <stdio.h>
+int lib_entry(int);
+int main(int argc, char **argv) { int r = lib_entry(argc); printf("r=%d\n", r); return r; }
+"""
+
+
+def _gcc(d: Path, args, use_xld: bool):
+    import subprocess
+    cmd = [f"{tc.TRIPLE[ARCH]}-gcc", "-O2", *map(str, args)]
+    if use_xld:
+        cmd += ["-B", str(tc.ld_wrapper_dir(d))]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=d)
+    assert p.returncode == 0, f"{' '.join(cmd)}\n{p.stderr}"
+
+
+@pytest.mark.parametrize("mode", ["pie", "shared"])
+def test_far_calls_of_plt_entries_go_through_pic_thunks(tmp_path, mode):
+    tc.require(tc.QEMU[ARCH])
+    far = f"-Wl,--section-start=.far_text={FAR}"
+    runs = []
+    for use_xld in (False, True):
+        d = tmp_path / ("xld" if use_xld else "gnu")
+        d.mkdir()
+        (d / "lib.c").write_text(PLT_LIB)
+        (d / "main.c").write_text(PLT_MAIN)
+        if mode == "pie":
+            _gcc(d, ["-fPIE", "-pie", "lib.c", "main.c", far, "-o", "prog"], use_xld)
+            far_obj = d / "prog"
+        else:
+            _gcc(d, ["-fPIC", "-shared", "lib.c", far, "-o", "libf.so"], use_xld)
+            _gcc(d, ["main.c", "-L.", "-lf", "-Wl,-rpath,$ORIGIN", "-o", "prog"], use_xld)
+            far_obj = d / "libf.so"
+        runs.append(tc.qemu_run(ARCH, d / "prog", ["x"], sysroot=f"/usr/{tc.TRIPLE[ARCH]}"))
+    gnu, ours = runs
+    assert (ours.status, ours.stdout) == (gnu.status, gnu.stdout), ours.summary() + gnu.summary()
+    assert gnu.stdout == b"far 2\nr=11\n" and gnu.status == 11
+    if mode == "pie":
+        e = tc.xld_run(far_obj, ["x"])
+        assert (e.status, e.stdout) == (gnu.status, gnu.stdout), e.summary()
+    # the thunks: ADRP x16 / ADD x16 / BR x16 to the PLT entries, no dynamic relocation for them
+    elf = _elf(far_obj)
+    syms = {s.name: s["st_value"] for s in elf.get_section_by_name(".symtab").iter_symbols()}
+    thunks = {n: v for n, v in syms.items() if n.startswith(PREFIX)}
+    plt = elf.get_section_by_name(".plt")
+    lo, hi = plt["sh_addr"], plt["sh_addr"] + plt["sh_size"]
+    want = {"printf"} | ({"exported"} if mode == "shared" else set())
+    assert want <= {n[len(PREFIX):] for n in thunks}, sorted(thunks)
+    for name in want:
+        adrp, add, br = _decode(far_obj, thunks[PREFIX + name], 3)
+        assert (adrp.mnemonic, add.mnemonic, br.mnemonic) == ("adrp", "add", "br")
+        page = int(adrp.op_str.split("#")[-1], 0)
+        target = page + int(add.op_str.split("#")[-1], 0)
+        assert lo <= target < hi, (name, hex(target))

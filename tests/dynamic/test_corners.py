@@ -301,13 +301,210 @@ def test_copy_relocation_keeps_the_alignment(tmp_path, wrapper, arch):
                  ["1 3 6 off 0 0"])
 
 
-def test_arm64_traditional_tls_dialect_is_refused_by_name(tmp_path, wrapper):
-    # GCC's -mtls-dialect=trad (general-dynamic through __tls_get_addr): refused, naming the
-    # relocation and the dialect to use, not "unknown relocation (513)"
-    src = {"lib.c": "__thread int gd_var = 11;\nint *get(void) { return &gd_var; }\n"}
-    _build("arm64", tmp_path, src, [["{cc}", "-O1", "-fPIC", "-mtls-dialect=trad", "-c", "lib.c"]], [])
-    p = subprocess.run(["aarch64-linux-gnu-gcc", "-B", str(wrapper), "-shared", "lib.o", "-o", "libt.so"],
-                       capture_output=True, text=True, cwd=tmp_path)
-    assert p.returncode != 0 and not (tmp_path / "libt.so").exists()
-    assert "unsupported relocation R_AARCH64_TLSGD_ADR_PAGE21 against symbol gd_var" in p.stderr, p.stderr
-    assert "-mtls-dialect=desc" in p.stderr
+TRAD_TLS = {
+    "lib.c": r"""
+__thread int gd_var = 11;
+static __thread int ld_var = 3;
+__thread char big[200];
+extern __thread int ext_var;
+int get(void) { ld_var++; big[100]++; return gd_var + ld_var + ext_var + big[100]; }
+""",
+    "ext.c": "__thread int ext_var = 100;\n",
+    "main.c": r"""
+#include <stdio.h>
+#include <pthread.h>
+int get(void);
+extern __thread int gd_var;
+static void *th(void *a) { printf("thread %d\n", get()); return 0; }
+int main(void) {
+    printf("main %d\n", get());
+    gd_var = 50;
+    pthread_t t; pthread_create(&t, 0, th, 0); pthread_join(t, 0);
+    printf("main %d\n", get());
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("mode", ["-shared", "-static", "-pie"])
+def test_arm64_traditional_tls_dialect(tmp_path, wrapper, mode):
+    """GCC's -mtls-dialect=trad (general-dynamic: TLSGD_ADR_PAGE21, TLSGD_ADD_LO12_NC, then BL
+    __tls_get_addr): a GOT pair (module, DTP offset), DTPMOD64 and DTPREL64 in a library, (1,
+    offset) in a program; xld refused it.  In a library used by a program, and linked into a
+    static and a PIE program."""
+    cc = ["{cc}", "-O1", "-fPIC", "-mtls-dialect=trad"]
+    if mode == "-shared":
+        steps = [[*cc, "-shared", "{ld}", "lib.c", "ext.c", "-o", "libt.so"],
+                 ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-lt", "-lpthread", "-Wl,-rpath,$ORIGIN"]]
+    else:
+        steps = [[*cc, "-c", "lib.c", "ext.c"],
+                 ["{cc}", "-O1", mode, "{ld}", "main.c", "lib.o", "ext.o", "-o", "prog", "-lpthread"]]
+    gnu, ours = differential(tmp_path, wrapper, "arm64", TRAD_TLS, steps, ["main 116", "thread 116", "main 157"])
+    if mode == "-shared":
+        from elftools.elf.relocation import RelocationSection
+        counts = []
+        for exe in (gnu, ours):
+            with open(exe.parent / "libt.so", "rb") as f:
+                types = [r["r_info_type"] for s in ELFFile(f).iter_sections() if isinstance(s, RelocationSection)
+                         for r in s.iter_relocations()]
+            counts.append((types.count(1028), types.count(1029)))    # R_AARCH64_TLS_DTPMOD64, DTPREL64
+        assert counts[1] == counts[0] and counts[1][0] >= 3
+
+
+# --- TLS of dlopen'ed libraries: every model a library uses, in threads ------------------------
+
+TLS_DLOPEN = {
+    "tl.c": r"""
+__thread int tls_a = 5;
+__thread char tls_buf[100];
+static __thread long tls_static = 9;
+__attribute__((tls_model("initial-exec"))) __thread int tls_ie = 3;
+int bump(void) { tls_a++; tls_buf[10] = 'x'; tls_static += 2; tls_ie++;
+                 return tls_a + (int)tls_static + tls_ie + tls_buf[10]; }
+""",
+    "tl2.c": r"""
+extern __thread int tls_a;
+__thread int tls_b[4] __attribute__((aligned(64))) = {1, 2, 3, 4};
+int bump2(void) { return tls_a * 100 + tls_b[3]; }
+""",
+    "main.c": r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <pthread.h>
+static int (*f1)(void), (*f2)(void);
+static void *th(void *a) { printf("thread %d %d\n", f1(), f2()); return 0; }
+int main(void) {
+    void *h = dlopen("./libtl.so", RTLD_NOW), *h2 = dlopen("./libtl2.so", RTLD_NOW);
+    if (!h || !h2) { printf("%s\n", dlerror()); return 1; }
+    f1 = (int (*)(void))dlsym(h, "bump"); f2 = (int (*)(void))dlsym(h2, "bump2");
+    printf("main %d %d\n", f1(), f2());
+    pthread_t t; pthread_create(&t, 0, th, 0); pthread_join(t, 0);
+    printf("main %d %d\n", f1(), f2());
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_tls_of_dlopened_libraries(tmp_path, wrapper, arch):
+    """Initial-exec, general/local-dynamic (descriptors on arm64) TLS in libraries loaded by
+    dlopen, used from two threads; the libraries' DT_FLAGS as GNU ld's (RISC-V: DF_STATIC_TLS
+    for the one with initial-exec TLS)."""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, TLS_DLOPEN,
+        [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "tl.c", "-o", "libtl.so"],
+         ["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "tl2.c", "-o", "libtl2.so", "-L.", "-ltl", "-Wl,-rpath,$ORIGIN"],
+         ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-ldl", "-lpthread"]],
+        ["main 141 604", "thread 141 604", "main 145 704"])
+    for lib in ("libtl.so", "libtl2.so"):
+        flags = []
+        for exe in (gnu, ours):
+            d = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-dW", str(exe.parent / lib)],
+                               capture_output=True, text=True).stdout
+            flags.append(sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln))
+        assert flags[1] == flags[0], lib
+
+
+# --- a reference that names a version: .symver foo, foo@V1 (an older, hidden version) ----------
+
+SYMVER_REF = {
+    "lib.c": r"""
+int foo_v1(void) { return 1; }
+int foo_v2(void) { return 2; }
+__asm__(".symver foo_v1, foo@V1");
+__asm__(".symver foo_v2, foo@@V2");
+int bar(void) { return 10; }
+""",
+    "lib.map": "V1 { global: foo; bar; local: *; };\nV2 { global: foo; } V1;\n",
+    "old.c": 'int foo(void);\n__asm__(".symver foo, foo@V1");\nint oldfoo(void) { return foo(); }\n',
+    "main.c": r"""
+#include <stdio.h>
+int foo(void), bar(void), oldfoo(void);
+int main(void) { printf("new %d bar %d old %d\n", foo(), bar(), oldfoo()); return 0; }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
+    """An object asks for foo@V1 (how programs target an older glibc's memcpy): it binds to
+    the library's hidden foo@V1, the plain reference to the default foo@@V2; xld refused the
+    link ('undefined symbol: foo@V1')."""
+    _, ours = differential(
+        tmp_path, wrapper, arch, SYMVER_REF,
+        [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-Wl,--version-script=lib.map", "-o", "libv.so"],
+         ["{cc}", "-O1", "-c", "old.c"],
+         ["{cc}", "-O1", "{ld}", "main.c", "old.o", "-o", "prog", "-L.", "-lv", "-Wl,-rpath,$ORIGIN"]],
+        ["new 2 bar 10 old 1"])
+    with open(ours, "rb") as f:
+        e = ELFFile(f)
+        names = [s.name for s in e.get_section_by_name(".dynsym").iter_symbols()]
+    assert names.count("foo") == 2 and "foo@V1" not in names
+
+
+# --- visibility: the most constraining of all a symbol's entries, references too ----------------
+
+VISIBILITY_MERGE = {
+    "a.c": "int vis_fn(void) { return 1; }\nint vis_data = 3;\n",
+    "b.c": r"""
+extern __attribute__((visibility("hidden"))) int vis_fn(void);
+extern __attribute__((visibility("protected"))) int vis_data;
+int use(void) { return vis_fn() + vis_data; }
+""",
+    "m.c": r"""
+#include <stdio.h>
+#include <dlfcn.h>
+int use(void);
+int main(void) {
+    void *h = dlopen("./libv.so", RTLD_NOW);
+    printf("use=%d exported=%d\n", use(), h && dlsym(h, "vis_fn") != 0);
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_visibility_of_a_reference_constrains_the_definition(tmp_path, wrapper, arch):
+    """A hidden (protected) reference in one object makes the default definition in another
+    hidden (protected), as the gABI says and GNU ld does: xld exported vis_fn and made vis_data
+    preemptible (on riscv64 the PC-relative reference was then refused)."""
+    _, ours = differential(
+        tmp_path, wrapper, arch, VISIBILITY_MERGE,
+        [["{cc}", "-O1", "-fPIC", "-c", "a.c", "b.c"],
+         ["{cc}", "-shared", "{ld}", "a.o", "b.o", "-o", "libv.so"],
+         ["{cc}", "{ld}", "m.c", "-o", "prog", "-L.", "-lv", "-ldl", "-Wl,-rpath,$ORIGIN"]],
+        ["use=4 exported=0"])
+    with open(ours.parent / "libv.so", "rb") as f:
+        dyn = {s.name: s["st_other"]["visibility"] for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert "vis_fn" not in dyn and dyn["vis_data"] == "STV_PROTECTED"
+    # -r keeps the merged visibility, as GNU ld's -r does
+    r = ours.parent / "r.o"
+    res = tc.xld_link(["-r", ours.parent / "a.o", ours.parent / "b.o", "-o", r])
+    assert res.status == 0, res.stderr
+    with open(r, "rb") as f:
+        syms = {s.name: s["st_other"]["visibility"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    assert (syms["vis_fn"], syms["vis_data"]) == ("STV_HIDDEN", "STV_PROTECTED")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("allow", [False, True])
+def test_hidden_definition_a_library_needs_is_an_error(tmp_path, wrapper, arch, allow):
+    """A program defines cb hidden, a library it links calls cb: .dynsym cannot offer it, and
+    the program would stop at its first call ('symbol lookup error').  GNU ld refuses it (with
+    --allow-shlib-undefined too); so does xld, in lld's words, and writes nothing."""
+    src = {"lib.c": "int cb(void);\nint call_cb(void) { return cb(); }\n",
+           "main.c": '__attribute__((visibility("hidden"))) int cb(void) { return 9; }\n'
+                     "int call_cb(void);\nint main(void) { return call_cb(); }\n"}
+    _build(arch, tmp_path, src, [["{cc}", "-O1", "-fPIC", "-shared", "lib.c", "-o", "libl.so"]], [])
+    cmd = [f"{tc.TRIPLE[arch]}-gcc", "-B", str(wrapper), "main.c", "-L.", "-ll", "-o", "prog"]
+    p = subprocess.run(cmd + (["-Wl,--allow-shlib-undefined"] if allow else []), capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode != 0 and not (tmp_path / "prog").exists()
+    assert "error: non-exported symbol 'cb' in '" in p.stderr and "is referenced by DSO './libl.so'" in p.stderr, \
+        p.stderr
+    gnu = subprocess.run([f"{tc.TRIPLE[arch]}-gcc", "main.c", "-L.", "-ll", "-o", "gnu"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert gnu.returncode != 0 and "hidden symbol `cb'" in gnu.stderr

@@ -435,15 +435,34 @@ def test_auxiliary_and_filter_libraries(trees, tmp_path):
     assert res.status == 1 and "-f may not be used without -shared" in res.stderr
 
 
-@pytest.mark.parametrize("z", ["nodelete", "initfirst", "global", "nodlopen", "origin", "interpose", "now"])
+@pytest.mark.parametrize("z", ["nodelete", "initfirst", "global", "nodlopen", "origin", "interpose", "now",
+                               "loadfltr", "nodefaultlib", "nodump", "unique", "-Bsymbolic"])
 def test_z_flags_of_a_library_like_gnu_ld(trees, tmp_path, z):
-    """-z KEYWORD that sets a DF_1_* bit (and DT_FLAGS) of a shared library: as GNU ld."""
+    """-z KEYWORD that sets a DF_1_* bit (and DT_FLAGS, DT_GNU_FLAGS_1) of a shared library,
+    and -Bsymbolic (DT_SYMBOLIC, DF_SYMBOLIC): as GNU ld."""
     t = trees("arm64")
     obj = t.obj("libplug", ["-fPIC"])
     flags = {}
     for linker in LINKERS:
         lib = tmp_path / f"{linker}.so"
-        t.link(linker, "c", ["-shared", obj, f"-Wl,-z,{z}"], lib)
+        t.link(linker, "c", ["-shared", obj, f"-Wl,{z}" if z.startswith("-") else f"-Wl,-z,{z}"], lib)
         d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
-        flags[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln]
+        flags[linker] = sorted(ln.split(None, 1)[1] for ln in d.splitlines() if "FLAGS" in ln or "SYMBOLIC" in ln)
     assert flags["xld"] == flags["gnu"] and flags["xld"]
+
+
+@pytest.mark.parametrize("rpath", [[], ["-Wl,-rpath,/opt/given"]])
+def test_ld_run_path_is_the_run_path_without_rpath(trees, tmp_path, monkeypatch, rpath):
+    """LD_RUN_PATH in the environment is DT_RUNPATH when no -rpath is given (GNU ld's rule),
+    in a library and a program; -rpath wins over it."""
+    t = trees("arm64")
+    obj = t.obj("libplug", ["-fPIC"])
+    monkeypatch.setenv("LD_RUN_PATH", "/opt/a:/opt/b")
+    paths = {}
+    for linker in LINKERS:
+        lib = tmp_path / f"{linker}.so"
+        t.link(linker, "c", ["-shared", obj, *rpath], lib)
+        d = subprocess.run([f"{t.triple}-readelf", "-dW", str(lib)], capture_output=True, text=True).stdout
+        paths[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "RUNPATH" in ln or "RPATH" in ln]
+    assert paths["xld"] == paths["gnu"]
+    assert ("/opt/given" if rpath else "/opt/a:/opt/b") in paths["xld"][0]
