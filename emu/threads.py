@@ -306,6 +306,10 @@ class Threads:
                     deadline = t.wait.deadline if deadline is None else min(deadline, t.wait.deadline)
                 host.update(t.wait.host_fds)
         self.wake.clear()
+        if self.stop_event.is_set():
+            # the end of the run (time limit) came before the clear: its wake is gone, and
+            # a wait with no deadline would never end
+            return False
         if self._signal_for_blocked():
             return True
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
