@@ -400,7 +400,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
     def _run_loop(self, pc: int, err: int | None = None) -> None:
         """Emulate until the program ends; between runs, deliver signals to its handlers."""
         while True:
-            if err is not None and self.exec_request is not None and self.error is None:
+            if (err is not None and self.exec_request is not None and self.error is None
+                    and self.stop is None):
                 pc = self.exec_image()       # execve of a guest executable (process.py)
                 if self.stop is not None:
                     return
