@@ -179,7 +179,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
-        self.nice = 0                       # setpriority's
+        self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID
@@ -754,6 +754,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
+
+
+def _host_nice() -> int:
+    """This process's niceness (a run under ``nice -n 5`` starts at 5, as under qemu-user)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return 0
 
 
 def _block_sigint():
