@@ -111,6 +111,26 @@ def test_a_killing_timer_expiring_just_before_a_run_still_kills(build, arch, mon
     assert (res.returncode, res.stdout) == (142, ONESHOT), res.crash
 
 
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_timer_ends_a_read_of_standard_input_that_gets_nothing(build, arch):
+    """The caller's standard input (a host descriptor passed through: the CLI's) read while no
+    input comes, and a timer's handler without SA_RESTART: the read ends with EINTR, as under
+    qemu-user. It once waited for input whatever came (the handler, other guest threads, all
+    held up); with nothing written, the run ended only at its time limit."""
+    import os
+    import subprocess
+    from conftest import QEMU
+    exe = build("stdinalarm", arch)
+    r, w = os.pipe()
+    try:
+        q = subprocess.run([QEMU[arch], exe], stdin=r, capture_output=True, timeout=60)
+        res = run(exe, stdin=r, timeout=60)
+    finally:
+        os.close(r)
+        os.close(w)
+    assert (res.returncode, res.stdout) == (q.returncode, q.stdout) == (0, b"read -1 errno EINTR got 1\n")
+
+
 def test_timer_without_handler_still_kills_and_runs_are_not_sliced(build):
     """alarm.c ends with an interval timer and SIGALRM's default action while spinning: the
     process dies of SIGALRM (an asynchronous stop is harmless there), as under qemu."""
