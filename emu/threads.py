@@ -676,6 +676,20 @@ class Threads:
         return self.block(Wait(name, lambda: None, deadline, timeout_result=0,
                                interrupted=interrupted))
 
+    def sys_rt_sigsuspend(self, mask, size, *rest):
+        """sigsuspend with other threads around: the caller blocks with the temporary mask
+        (its saved state keeps it, and the mask to restore) and the others run meanwhile: one
+        of them may be the sender (it once waited in the system call, holding every thread:
+        the signal never came). A signal to it ends the wait (signal_thread, route_signal)
+        and its handler's frame restores the old mask, as with one thread (signals.py)."""
+        if len(self.threads) < 2:
+            return super().sys_rt_sigsuspend(mask, size, *rest)
+        self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])
+        if self.interrupting_signal():
+            self.end_temporary_mask(True)
+            return -errno.EINTR
+        return self.block(Wait("rt_sigsuspend", lambda: None))
+
     # --- signals to threads -----------------------------------------------------------------
     def signal_thread(self, tid: int, sig: int):
         t = self.threads.get(tid)
@@ -724,6 +738,16 @@ class Threads:
                 t.wait = None
             return True
         return False
+
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+        """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
+        that blocks the signal leaves it to another that does not, as Linux's complete_signal
+        does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
+        waited for ever)."""
+        if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
+                and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
+            return 0
+        return super().raise_signal(sig, reason, code)
 
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:

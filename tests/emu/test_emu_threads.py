@@ -156,6 +156,19 @@ def deadlock(tmp_path_factory):
     return exe
 
 
+@pytest.mark.parametrize("arch", ARCHES)
+def test_sigsuspend_while_another_thread_sends_the_signal(tbuild, arch):
+    """sigsuspendthread.c: the main thread waits in sigsuspend for a signal a second thread sends
+    (pthread_kill, then kill to the process, which the sender blocks). sigsuspend once waited
+    in the system call holding every thread, and kill left the signal pending in the sender:
+    the program hung until the time limit."""
+    exe = tbuild("sigsuspendthread", arch, "gcc")
+    same_as_qemu(arch, "gcc", exe)
+    res = run(exe, timeout=TIMEOUT)
+    assert res.stdout == (b"pthread_kill: handled 1, in the waiting thread 1, blocked again 1\n"
+                          b"kill: handled 1, in the waiting thread 1, blocked again 1\n")
+
+
 def test_threads_that_all_wait_forever_hit_the_time_limit(deadlock):
     """A deadlock hangs as on Linux, until the run's time limit (reported as SIGKILL)."""
     res = run(deadlock, timeout=2)
