@@ -286,7 +286,7 @@ class Threads:
                 break
             if self.stop is not None or self.stop_event.is_set():
                 return
-            if not self._idle_wait():
+            if not self.idle_wait():
                 return
         if t is not self.cur or t.ctx is not None:
             self._load(t)
@@ -295,7 +295,7 @@ class Threads:
             # ended restarts only after the handler, as on Linux)
             self.eng.emu_stop()
 
-    def _idle_wait(self) -> bool:
+    def idle_wait(self) -> bool:
         """Every thread is blocked: sleep until the earliest timeout, a signal, or the end of
         the run. False when the run is over."""
         deadline = None

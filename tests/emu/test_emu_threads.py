@@ -177,17 +177,17 @@ def test_threads_that_all_wait_forever_hit_the_time_limit(deadlock):
 
 def test_the_time_limit_just_before_every_thread_waits_still_ends_the_run(deadlock, monkeypatch):
     """The time limit passing after the scheduler's look at it and before its host wait
-    (threads._idle_wait) cleared the wake-up and then waited with no deadline: the run never
+    (threads.idle_wait) cleared the wake-up and then waited with no deadline: the run never
     ended. Here the wait begins only after the time limit, which made the old code hang on
     every run; it now looks at the end of the run after the clear."""
     import threading
     from xld.emu import runner
-    real = runner.Process._idle_wait
+    real = runner.Process.idle_wait
 
     def late(self):
         self.stop_event.wait(5)
         return real(self)
-    monkeypatch.setattr(runner.Process, "_idle_wait", late)
+    monkeypatch.setattr(runner.Process, "idle_wait", late)
     box = []
     t = threading.Thread(target=lambda: box.append(run(deadlock, timeout=0.5)), daemon=True)
     t.start()
