@@ -120,6 +120,17 @@ class Wait:
         return RESTART if sa_restart and self.restart and r == -errno.EINTR else r
 
 
+class Later:
+    """A blocked call's result that must be worked out in its own thread's context (its signal
+    mask and pending signal on the Process): ``fn()`` gives it once the thread runs again
+    (a temporary mask ends then: rt_sigsuspend, pselect6, ppoll)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 class Thread:
     __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status")
 
@@ -207,6 +218,7 @@ class Threads:
     """Mixin for the Process: the thread table, the scheduler, and the thread system calls."""
 
     Wait = Wait
+    Later = Later
 
     def init_threads(self) -> None:
         self.threads: dict[int, Thread] = {}
@@ -249,6 +261,8 @@ class Threads:
         self.nswitches += 1
         if t.result is not None:
             ret, t.result = t.result, None
+            if isinstance(ret, Later):
+                ret = ret.fn()
             if ret is RESTART:             # back to the svc/ecall, its registers untouched
                 self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
             else:
@@ -368,7 +382,7 @@ class Threads:
                 r = cur.wait.result(time.monotonic())
                 if r is not None:          # ready at once (e.g. a zero timeout)
                     cur.wait = None
-                    self._write_ret(r)
+                    self._write_ret(r.fn() if isinstance(r, Later) else r)
                     return
             self._save_current()
         self.reschedule()
@@ -688,7 +702,11 @@ class Threads:
         if self.interrupting_signal():
             self.end_temporary_mask(True)
             return -errno.EINTR
-        return self.block(Wait("rt_sigsuspend", lambda: None))
+
+        def interrupted():
+            self.end_temporary_mask(True)      # (kept while a signal waits for its handler)
+            return -errno.EINTR
+        return self.block(Wait("rt_sigsuspend", lambda: None, interrupted=lambda: Later(interrupted)))
 
     # --- signals to threads -----------------------------------------------------------------
     def signal_thread(self, tid: int, sig: int):
@@ -779,6 +797,6 @@ class _Err(Exception):
         self.errno = err
 
 
-__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "RESTART", "SA_RESTART", "NotServed", "monitor_offset", "SLICE_INSNS"]
+__all__ = ["Threads", "Thread", "Wait", "Later", "BLOCKED", "RESTART", "SA_RESTART", "NotServed", "monitor_offset", "SLICE_INSNS"]
 
 del ctypes

@@ -156,17 +156,26 @@ def deadlock(tmp_path_factory):
     return exe
 
 
+TEMPORARY_MASK = {
+    "sigsuspendthread": b"pthread_kill: handled 1, in the waiting thread 1, blocked again 1\n"
+                        b"kill: handled 1, in the waiting thread 1, blocked again 1\n",
+    "pselectthread": b"pipe: pselect 1, handled 0, blocked again 1\n"
+                     b"signal: pselect -1 EINTR, handled 1, blocked again 1\n",
+}
+
+
+@pytest.mark.parametrize("prog", sorted(TEMPORARY_MASK))
 @pytest.mark.parametrize("arch", ARCHES)
-def test_sigsuspend_while_another_thread_sends_the_signal(tbuild, arch):
-    """sigsuspendthread.c: the main thread waits in sigsuspend for a signal a second thread sends
-    (pthread_kill, then kill to the process, which the sender blocks). sigsuspend once waited
-    in the system call holding every thread, and kill left the signal pending in the sender:
-    the program hung until the time limit."""
-    exe = tbuild("sigsuspendthread", arch, "gcc")
+def test_a_wait_with_a_temporary_mask_lets_the_other_threads_run(tbuild, arch, prog):
+    """sigsuspendthread.c, pselectthread.c: the main thread waits in sigsuspend (or pselect
+    with a temporary mask) for what a second thread does after a pause: send the signal
+    (pthread_kill; kill to the process, which the sender blocks), write the pipe. Those waits
+    once held every thread in the system call, and kill left the signal pending in the
+    sender: the program hung until the time limit. Now the waiting thread blocks with its
+    temporary mask, the old one is back after the handler or the ready descriptor."""
+    exe = tbuild(prog, arch, "gcc")
     same_as_qemu(arch, "gcc", exe)
-    res = run(exe, timeout=TIMEOUT)
-    assert res.stdout == (b"pthread_kill: handled 1, in the waiting thread 1, blocked again 1\n"
-                          b"kill: handled 1, in the waiting thread 1, blocked again 1\n")
+    assert run(exe, timeout=TIMEOUT).stdout == TEMPORARY_MASK[prog]
 
 
 def test_threads_that_all_wait_forever_hit_the_time_limit(deadlock):
