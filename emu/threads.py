@@ -130,6 +130,9 @@ class Later:
     def __init__(self, fn):
         self.fn = fn
 
+    def __repr__(self):
+        return "?"                  # (strace's "resumed" line: not known yet)
+
 
 class Thread:
     __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status")
