@@ -159,20 +159,23 @@ def deadlock(tmp_path_factory):
 TEMPORARY_MASK = {
     "sigsuspendthread": b"pthread_kill: handled 1, in the waiting thread 1, blocked again 1\n"
                         b"kill: handled 1, in the waiting thread 1, blocked again 1\n",
-    "pselectthread": b"pipe: pselect 1, handled 0, blocked again 1\n"
-                     b"signal: pselect -1 EINTR, handled 1, blocked again 1\n",
+    "pselectthread": b"pselect, pipe: 1, handled 0, blocked again 1\n"
+                     b"pselect, signal: -1 EINTR, handled 1, blocked again 1\n"
+                     b"epoll_pwait, pipe: 1, handled 0, blocked again 1\n"
+                     b"epoll_pwait, signal: -1 EINTR, handled 1, blocked again 1\n",
 }
 
 
 @pytest.mark.parametrize("prog", sorted(TEMPORARY_MASK))
 @pytest.mark.parametrize("arch", ARCHES)
 def test_a_wait_with_a_temporary_mask_lets_the_other_threads_run(tbuild, arch, prog):
-    """sigsuspendthread.c, pselectthread.c: the main thread waits in sigsuspend (or pselect
-    with a temporary mask) for what a second thread does after a pause: send the signal
-    (pthread_kill; kill to the process, which the sender blocks), write the pipe. Those waits
-    once held every thread in the system call, and kill left the signal pending in the
-    sender: the program hung until the time limit. Now the waiting thread blocks with its
-    temporary mask, the old one is back after the handler or the ready descriptor."""
+    """sigsuspendthread.c, pselectthread.c: the main thread waits in sigsuspend (or in
+    pselect or epoll_pwait with a temporary mask) for what a second thread does after a
+    pause: send the signal (pthread_kill; kill to the process, which the sender blocks), or
+    write the pipe. Those waits once held every thread in the system call (epoll_pwait's
+    ignored its mask), and kill left the signal pending in the sender: the program hung
+    until the time limit. Now the waiting thread blocks with its temporary mask, and the
+    old one is back after the handler or the ready descriptor."""
     exe = tbuild(prog, arch, "gcc")
     same_as_qemu(arch, "gcc", exe)
     assert run(exe, timeout=TIMEOUT).stdout == TEMPORARY_MASK[prog]

@@ -1,11 +1,13 @@
-/* pselect with a temporary signal mask in a program with threads: the main thread waits in
-   pselect (SIGUSR1 blocked, let through by the temporary mask) while a second thread, after a
-   pause, first writes the pipe it waits for, then sends it SIGUSR1. The first wait ends
-   ready, the second with EINTR after the handler; each time the mask is the old one again. */
+/* pselect and epoll_pwait with a temporary signal mask in a program with threads: the main
+   thread waits (SIGUSR1 blocked, let through by the temporary mask) while a second thread,
+   after a pause, first writes the pipe it waits for, then sends it SIGUSR1. The first wait
+   ends ready, the second with EINTR after the handler; each time the mask is the old one
+   again. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,20 +34,26 @@ int main(void) {
     sigaddset(&block, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     main_thread = pthread_self();
-    for (long how = 0; how < 2; how++) {
+    int ep = epoll_create1(0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7}, out;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fds[0], &ev);
+    for (long round = 0; round < 4; round++) {
+        long how = round & 1, epoll = round >> 1;
+        got = 0;
         pthread_t t;
         pthread_create(&t, 0, sender, (void *)how);
         fd_set rd;
         FD_ZERO(&rd);
         FD_SET(fds[0], &rd);
-        int n = pselect(fds[0] + 1, &rd, 0, 0, 0, &old);
+        int n = epoll ? epoll_pwait(ep, &out, 1, -1, &old) : pselect(fds[0] + 1, &rd, 0, 0, 0, &old);
         int e = errno;
         char c;
         if (n == 1 && read(fds[0], &c, 1) != 1) perror("read");
         pthread_join(t, 0);
         pthread_sigmask(SIG_BLOCK, 0, &now);
-        printf("%s: pselect %d%s, handled %d, blocked again %d\n", how ? "signal" : "pipe", n,
-               n < 0 && e == EINTR ? " EINTR" : "", (int)got, sigismember(&now, SIGUSR1));
+        printf("%s, %s: %d%s, handled %d, blocked again %d\n", epoll ? "epoll_pwait" : "pselect",
+               how ? "signal" : "pipe", n, n < 0 && e == EINTR ? " EINTR" : "", (int)got,
+               sigismember(&now, SIGUSR1));
     }
     return 0;
 }
