@@ -102,7 +102,8 @@ def test_time_limit_just_before_a_run_begins_still_ends_it(build, monkeypatch):
     t.start()
     t.join(60)
     assert box, "the run did not end"
-    assert (box[0].limit, box[0].stdout) == ("timeout", b"")    # (before its first instruction)
+    # (the stop comes within 10 ms of the run's start: the program may have printed)
+    assert box[0].limit == "timeout" and box[0].stdout in (b"", b"spinning\n")
 
 
 def test_the_image_counts_against_the_memory_limit(build, monkeypatch):
