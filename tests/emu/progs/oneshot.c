@@ -32,7 +32,8 @@ int main(void) {
     }
     printf("timer_create: %d rounds\n", ROUNDS);
     fflush(stdout);
-    struct itimerval it = {{0, 0}, {0, 50000}};
+    /* (periodic: should one expiry come before the handler goes, the next one kills) */
+    struct itimerval it = {{0, 50000}, {0, 50000}};
     setitimer(ITIMER_REAL, &it, 0);
     signal(SIGALRM, SIG_DFL);
     for (;;) ;
