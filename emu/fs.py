@@ -969,6 +969,24 @@ class HostStream(HostBacked):
 
     stop_event = None  # set by the runner: a timeout must not wait for input forever
 
+    @property
+    def nonblock(self) -> bool:
+        return not os.get_blocking(self.fd)
+
+    def try_read(self, n: int) -> bytes:
+        """read(2) and readv(2) (hostio.host_read): BlockingIOError rather than a wait, so that
+        the runner waits (hostio.wait_host) and a signal (an alarm() read timeout), another
+        guest thread or the time limit is not held up by input that does not come."""
+        if not self.readable:
+            raise GuestOSError(errno.EBADF)
+        if not self.nonblock:
+            import select
+            poller = select.poll()
+            poller.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            if not poller.poll(0):
+                raise BlockingIOError
+        return _os(os.read, self.fd, n)
+
     def read(self, n):
         if not self.readable:
             raise GuestOSError(errno.EBADF)

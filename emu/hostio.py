@@ -249,7 +249,7 @@ class HostIO:
 
     def sys_read(self, fd, buf, count, *rest):
         f = self.fds.get(s32(fd))
-        if isinstance(f, HostFd):
+        if isinstance(f, HostFd) or isinstance(f, F.HostStream) and f.readable:
             return self.host_read("read", f, buf, min(count, 1 << 24))
         return super().sys_read(fd, buf, count, *rest)
 
@@ -267,7 +267,7 @@ class HostIO:
 
     def sys_readv(self, fd, iov, cnt, *rest):
         f = self.fds.get(s32(fd))
-        if not isinstance(f, HostFd):
+        if not (isinstance(f, HostFd) or isinstance(f, F.HostStream) and f.readable):
             return super().sys_readv(fd, iov, cnt, *rest)
         vecs = [(b, n) for b, n in self._iov(iov, cnt) if n]
         total = min(sum(n for _b, n in vecs), 1 << 24)

@@ -533,12 +533,41 @@ class Net:
             return n
 
         deadline = None if seconds is None else time.monotonic() + seconds
-        if mask is not None and len(self.threads) == 1:
+        if mask is not None and len(self.threads) > 1:
+            return self._epoll_wait_masked(name, mask, attempt, ep.fd, deadline)
+        if mask is not None:
             self.begin_temporary_mask(mask)
             r = self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
             self.end_temporary_mask(r == -errno.EINTR)
             return r
         return self.wait_host(name, attempt, [(ep.fd, select.POLLIN)], deadline, restart=False)
+
+    def _epoll_wait_masked(self, name, mask, attempt, fd, deadline):
+        """epoll_pwait with a temporary mask in a program with threads: the caller blocks with
+        it and the others run (one may be the writer, or the sender of the signal the mask
+        lets through); the mask ends once the caller runs again (threads.Later), or with the
+        handler's frame when a signal ended the wait (signals.py)."""
+        self.begin_temporary_mask(mask)
+        if self.interrupting_signal():
+            self.end_temporary_mask(True)
+            return -errno.EINTR
+        r = attempt()
+        if r is not None or (deadline is not None and time.monotonic() >= deadline):
+            self.end_temporary_mask(False)
+            return 0 if r is None else r
+
+        def later(res):
+            def fn():
+                self.end_temporary_mask(res == -errno.EINTR)
+                return res
+            return self.Later(fn)
+
+        def poll():
+            res = attempt()
+            return None if res is None else later(res)
+        return self.block(self.Wait(name, poll, deadline, timeout_result=lambda: later(0),
+                                    host_fds=((fd, select.POLLIN),),
+                                    interrupted=lambda: later(-errno.EINTR)))
 
 
 def _sendmsg_fds(fd: int, data: bytes, flags: int, anc, dest: bytes | None) -> int:

@@ -349,6 +349,9 @@ class Processes:
         self.timer_lock = threading.RLock()
         self.stop_event = threading.Event()
         self.wake = threading.Event()
+        self.run_over = threading.Event()
+        self.stoppers = []
+        self.eng.fork_reinit()
         for f in self.fds.fds.values():
             if isinstance(f, F.HostStream):
                 f.owned = True           # this process's copy: closed with the guest's last fd

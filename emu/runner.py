@@ -169,6 +169,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.error_tb = ""
         self.stop_event = threading.Event()   # the run is over (time limit, Ctrl-C)
         self.wake = threading.Event()         # a sleeping system call must return now
+        self.run_over = threading.Event()     # the run loop has returned: host threads stop asking
+        self.stoppers: list[threading.Thread] = []   # stop_engine's threads (joined by close)
         self.history = collections.deque(maxlen=8)
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
@@ -177,7 +179,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
-        self.nice = os.getpriority(os.PRIO_PROCESS, 0)   # the host's, as a child of ours gets; setpriority's
+        self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.clear_child_tid = 0
         self.bias = 0
         self.pid = PID
@@ -386,6 +388,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             if self.gdb is not None:
                 self.gdb.finish(self.stop)
         finally:
+            self.run_over.set()
             if self.gdb is not None:
                 self.gdb.close()
             if watchdog and not self.forked_child:
@@ -399,7 +402,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
     def _run_loop(self, pc: int, err: int | None = None) -> None:
         """Emulate until the program ends; between runs, deliver signals to its handlers."""
         while True:
-            if err is not None and self.exec_request is not None and self.error is None:
+            if (err is not None and self.exec_request is not None and self.error is None
+                    and self.stop is None):
                 pc = self.exec_image()       # execve of a guest executable (process.py)
                 if self.stop is not None:
                     return
@@ -479,6 +483,17 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                 return
             self.mem.fault = None
             self._last_count = self.run_count()
+            if self.stop is not None:      # (the time limit may have passed meanwhile)
+                return
+            if self.async_signals and (self.gdb is None or not self.gdb.attached):
+                # queued by a host thread after the look above, and maybe before run_count made
+                # this run stoppable (a one-shot timer's expiry found run_is_sliced still False
+                # and did not kick; the timer was then disarmed, so the run was not even sliced):
+                # begun, such a run never ended. Anything queued from here on sees the run as
+                # run_count left it and stops it (kick), or is a death (stop_engine)
+                self.eng.reg_write(self.arch.pc, pc)
+                err = 0
+                continue
             if self.interruptible:
                 err = self._start_interruptible(pc)
             else:
@@ -568,7 +583,26 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                              reason=f"time limit reached: still running after {self.timeout:g} s")
         self.stop_event.set()
         self.wake.set()
-        self.eng.emu_stop()
+        self.stop_engine()
+
+    def stop_engine(self, taken=None, thread: bool = False) -> None:
+        """From a host thread: stop the engine (``uc_emu_stop``), and again every 10 ms until
+        ``taken()`` says the run loop has taken what the stop was for, or the run is over.
+        One stop is not enough: Unicorn forgets a stop asked for while no run is going on, so
+        a stop that lands between the run loop's last look and the start of its next run is
+        lost, and that run, unstoppable otherwise, never ends (a time limit that did not end
+        a spinning program). ``thread``: ask from a new thread (the caller holds a lock the
+        run loop may need); ``close`` joins those before the engine goes away."""
+        if thread:
+            t = threading.Thread(target=self.stop_engine, args=(taken,), daemon=True,
+                                 name="xld-run-stop")
+            self.stoppers.append(t)
+            t.start()
+            return
+        while not self.run_over.is_set():
+            self.eng.emu_stop()
+            if self.run_over.wait(0.01) or (taken is not None and taken()):
+                return
 
     def _on_invalid_mem(self, _uc, access, address, size, value, _user):
         kind = {19: U.MEM_READ, 20: U.MEM_WRITE, 21: U.MEM_FETCH, 22: U.MEM_WRITE, 23: U.MEM_READ,
@@ -714,6 +748,9 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         return res
 
     def close(self):
+        self.run_over.set()
+        for t in list(self.stoppers):    # they stop the engine: done before it goes away
+            t.join()
         self._ticker = None              # the ticker thread ends (threads.py)
         self.restore_host_signals()
         self.stop_timers()
@@ -721,6 +758,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
+
+
+def _host_nice() -> int:
+    """This process's niceness (a run under ``nice -n 5`` starts at 5, as under qemu-user)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (OSError, AttributeError):
+        return 0
 
 
 def _block_sigint():

@@ -2015,21 +2015,41 @@ class Syscalls:
 
     def _wait_then(self, name, mask, scan, files, seconds, finish):
         """Wait for descriptors, then ``finish(n, deadline)`` gives the call's result. With
-        other threads around (and no temporary mask), the thread blocks and the others run
-        meanwhile: one of them may write the pipe it waits for (threads.py)."""
-        if len(self.threads) > 1 and mask is None and seconds != 0:
+        other threads around, the thread blocks and the others run meanwhile: one of them may
+        write the pipe it waits for, or send the signal a temporary mask lets through (it
+        once waited in the system call, holding them all)."""
+        if len(self.threads) > 1 and seconds != 0:
             deadline = None if seconds is None else time.monotonic() + seconds
+            if mask is not None:
+                # the temporary mask is the thread's until the call ends (in its saved state
+                # while it waits); it ends once the thread runs again (threads.Later), and
+                # stays until the handler's frame when a signal ended the wait (signals.py)
+                self.begin_temporary_mask(mask)
+                if self.interrupting_signal():
+                    self.end_temporary_mask(True)
+                    return finish(-errno.EINTR, deadline)
+
+            def done(k):
+                if mask is None:
+                    return finish(k, deadline)
+
+                def later():
+                    self.end_temporary_mask(k == -errno.EINTR)
+                    return finish(k, deadline)
+                return self.Later(later)
             n = scan()
             if n:
+                if mask is not None:
+                    self.end_temporary_mask(False)
                 return finish(n, deadline)
             host = tuple(sorted({fd for fd in (f.waitable_fd() for f in files) if fd is not None}))
 
             def poll():
                 k = scan()
-                return finish(k, deadline) if k else None
+                return done(k) if k else None
             return self.block(self.Wait(name, poll, deadline, host_fds=host,
-                                        timeout_result=lambda: finish(0, deadline),
-                                        interrupted=lambda: finish(-errno.EINTR, deadline)))
+                                        timeout_result=lambda: done(0),
+                                        interrupted=lambda: done(-errno.EINTR)))
         n, deadline = self._wait_masked(mask, scan, files, seconds)
         return finish(n, deadline)
 

@@ -120,6 +120,20 @@ class Wait:
         return RESTART if sa_restart and self.restart and r == -errno.EINTR else r
 
 
+class Later:
+    """A blocked call's result that must be worked out in its own thread's context (its signal
+    mask and pending signal on the Process): ``fn()`` gives it once the thread runs again
+    (a temporary mask ends then: rt_sigsuspend, pselect6, ppoll)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __repr__(self):
+        return "?"                  # (strace's "resumed" line: not known yet)
+
+
 class Thread:
     __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status")
 
@@ -207,6 +221,7 @@ class Threads:
     """Mixin for the Process: the thread table, the scheduler, and the thread system calls."""
 
     Wait = Wait
+    Later = Later
 
     def init_threads(self) -> None:
         self.threads: dict[int, Thread] = {}
@@ -249,6 +264,8 @@ class Threads:
         self.nswitches += 1
         if t.result is not None:
             ret, t.result = t.result, None
+            if isinstance(ret, Later):
+                ret = ret.fn()
             if ret is RESTART:             # back to the svc/ecall, its registers untouched
                 self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
             else:
@@ -286,7 +303,7 @@ class Threads:
                 break
             if self.stop is not None or self.stop_event.is_set():
                 return
-            if not self._idle_wait():
+            if not self.idle_wait():
                 return
         if t is not self.cur or t.ctx is not None:
             self._load(t)
@@ -295,7 +312,7 @@ class Threads:
             # ended restarts only after the handler, as on Linux)
             self.eng.emu_stop()
 
-    def _idle_wait(self) -> bool:
+    def idle_wait(self) -> bool:
         """Every thread is blocked: sleep until the earliest timeout, a signal, or the end of
         the run. False when the run is over."""
         deadline = None
@@ -306,6 +323,10 @@ class Threads:
                     deadline = t.wait.deadline if deadline is None else min(deadline, t.wait.deadline)
                 host.update(t.wait.host_fds)
         self.wake.clear()
+        if self.stop_event.is_set():
+            # the end of the run (time limit) came before the clear: its wake is gone, and
+            # a wait with no deadline would never end
+            return False
         if self._signal_for_blocked():
             return True
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -364,7 +385,7 @@ class Threads:
                 r = cur.wait.result(time.monotonic())
                 if r is not None:          # ready at once (e.g. a zero timeout)
                     cur.wait = None
-                    self._write_ret(r)
+                    self._write_ret(r.fn() if isinstance(r, Later) else r)
                     return
             self._save_current()
         self.reschedule()
@@ -672,6 +693,24 @@ class Threads:
         return self.block(Wait(name, lambda: None, deadline, timeout_result=0,
                                interrupted=interrupted))
 
+    def sys_rt_sigsuspend(self, mask, size, *rest):
+        """sigsuspend with other threads around: the caller blocks with the temporary mask
+        (its saved state keeps it, and the mask to restore) and the others run meanwhile: one
+        of them may be the sender (it once waited in the system call, holding every thread:
+        the signal never came). A signal to it ends the wait (signal_thread, route_signal)
+        and its handler's frame restores the old mask, as with one thread (signals.py)."""
+        if len(self.threads) < 2:
+            return super().sys_rt_sigsuspend(mask, size, *rest)
+        self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])
+        if self.interrupting_signal():
+            self.end_temporary_mask(True)
+            return -errno.EINTR
+
+        def interrupted():
+            self.end_temporary_mask(True)      # (kept while a signal waits for its handler)
+            return -errno.EINTR
+        return self.block(Wait("rt_sigsuspend", lambda: None, interrupted=lambda: Later(interrupted)))
+
     # --- signals to threads -----------------------------------------------------------------
     def signal_thread(self, tid: int, sig: int):
         t = self.threads.get(tid)
@@ -721,6 +760,16 @@ class Threads:
             return True
         return False
 
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+        """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
+        that blocks the signal leaves it to another that does not, as Linux's complete_signal
+        does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
+        waited for ever)."""
+        if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
+                and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
+            return 0
+        return super().raise_signal(sig, reason, code)
+
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:
             return -errno.ESRCH
@@ -757,6 +806,6 @@ class _Err(Exception):
         self.errno = err
 
 
-__all__ = ["Threads", "Thread", "Wait", "BLOCKED", "RESTART", "SA_RESTART", "NotServed", "monitor_offset", "SLICE_INSNS"]
+__all__ = ["Threads", "Thread", "Wait", "Later", "BLOCKED", "RESTART", "SA_RESTART", "NotServed", "monitor_offset", "SLICE_INSNS"]
 
 del ctypes

@@ -153,7 +153,9 @@ class Timers:
             blocked = self.sigmask & (1 << (sig - 1))    # stays pending: no reason to stop
             if handler == 0 and sig not in (17, 18, 23, 28) and not blocked:
                 self.async_posted = True
-                self.eng.emu_stop()
+                # (again until taken: one stop landing just before the run begins is lost;
+                # from a new thread: this one holds timer_lock)
+                self.stop_engine(lambda: sig not in self.async_signals, thread=True)
         return True
 
     def sys_rt_sigaction(self, sig, act, *rest):

@@ -12,6 +12,7 @@ Only what the runner uses is here; setup-time conveniences stay equally small.
 from __future__ import annotations
 
 import ctypes
+import threading
 from ctypes import POINTER, byref, c_bool, c_char_p, c_int, c_size_t, c_uint32, c_uint64, c_void_p
 
 from . import ucconst as K
@@ -109,14 +110,23 @@ class Engine:
         if err:
             raise UcError(err, "uc_open")
         self.h = h
+        # emu_stop comes from other threads too (the time limit, a timer, Ctrl-C), at any
+        # time: never on an engine being closed (execve closes the old one mid-run)
+        self._stop_lock = threading.Lock()
         self._keep = []  # callbacks must outlive the engine
         self._u64 = c_uint64()
         self._scratch = ctypes.create_string_buffer(_SCRATCH_SIZE)
 
     def close(self) -> None:
-        if self.h:
-            _uc_close(self.h)
-            self.h = None
+        with self._stop_lock:
+            h, self.h = self.h, None
+            if h:
+                _uc_close(h)
+
+    def fork_reinit(self) -> None:
+        """In a forked child: the stop lock as new (another thread, gone in the child, may
+        have held it at the fork)."""
+        self._stop_lock = threading.Lock()
 
     def __enter__(self):
         return self
@@ -279,8 +289,9 @@ class Engine:
         return _uc_emu_start(self.h, begin, until, timeout_us, count)
 
     def emu_stop(self) -> None:
-        if self.h:
-            _uc_emu_stop(self.h)
+        with self._stop_lock:
+            if self.h:
+                _uc_emu_stop(self.h)
 
 
 class Kicker:

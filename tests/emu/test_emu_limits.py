@@ -75,6 +75,37 @@ def test_time_limit_covers_loading(build, monkeypatch):
     assert (res.limit, res.stdout) == ("timeout", b"")
 
 
+def test_time_limit_just_before_a_run_begins_still_ends_it(build, monkeypatch):
+    """The time limit passing after the run loop's last look at it and before the next run
+    has begun: its one uc_emu_stop was forgotten by Unicorn (no run was going on), and a
+    program spinning without system calls ran for ever. Here the run's start waits for the
+    time limit, which made the old code hang on every run; the watchdog now asks again until
+    the run loop is over (runner.stop_engine)."""
+    import threading
+    from xld.emu import uc as U
+    procs = []
+    real_count, real_start = runner.Process.run_count, U.Engine.emu_start
+
+    def count(self):
+        procs[:] = [self]
+        return real_count(self)
+
+    def start(self, *args):
+        if procs:
+            procs[0].stop_event.wait(5)
+        return real_start(self, *args)
+    monkeypatch.setattr(runner.Process, "run_count", count)
+    monkeypatch.setattr(U.Engine, "emu_start", start)
+    exe = build("spin", "arm64")
+    box = []
+    t = threading.Thread(target=lambda: box.append(run(exe, timeout=0.3)), daemon=True)
+    t.start()
+    t.join(60)
+    assert box, "the run did not end"
+    # (the stop comes within 10 ms of the run's start: the program may have printed)
+    assert box[0].limit == "timeout" and box[0].stdout in (b"", b"spinning\n")
+
+
 def test_the_image_counts_against_the_memory_limit(build, monkeypatch):
     """PT_LOAD segments are mapped as whole ranges and charged to --max-memory."""
     seen = []

@@ -139,20 +139,73 @@ def test_instruction_budget_covers_all_threads(tbuild, arch):
     assert res.stdout == b"counter 800000 guarded 50000\n", res.crash
 
 
-def test_threads_that_all_wait_forever_hit_the_time_limit(tbuild, tmp_path):
-    """A deadlock hangs as on Linux, until the run's time limit (reported as SIGKILL)."""
-    src = tmp_path / "deadlock.c"
+@pytest.fixture(scope="module")
+def deadlock(tmp_path_factory):
+    """A program whose two threads wait for each other for ever (arm64, static)."""
+    d = tmp_path_factory.mktemp("deadlock")
+    src = d / "deadlock.c"
     src.write_text('#include <pthread.h>\n#include <stdio.h>\n'
                    'static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;\n'
                    'static void *t(void *a) { pthread_mutex_lock(&m); return a; }\n'
                    'int main(void) { pthread_t th; pthread_mutex_lock(&m);\n'
                    '  pthread_create(&th, NULL, t, NULL); puts("waiting"); fflush(stdout);\n'
                    '  pthread_join(th, NULL); return 0; }\n')
-    exe = str(tmp_path / "deadlock")
+    exe = str(d / "deadlock")
     cmd = compile_command("gcc", "arm64", str(src), exe)
     assert subprocess.run(cmd, capture_output=True).returncode == 0
-    res = run(exe, timeout=2)
+    return exe
+
+
+TEMPORARY_MASK = {
+    "sigsuspendthread": b"pthread_kill: handled 1, in the waiting thread 1, blocked again 1\n"
+                        b"kill: handled 1, in the waiting thread 1, blocked again 1\n",
+    "pselectthread": b"pselect, pipe: 1, handled 0, blocked again 1\n"
+                     b"pselect, signal: -1 EINTR, handled 1, blocked again 1\n"
+                     b"epoll_pwait, pipe: 1, handled 0, blocked again 1\n"
+                     b"epoll_pwait, signal: -1 EINTR, handled 1, blocked again 1\n",
+}
+
+
+@pytest.mark.parametrize("prog", sorted(TEMPORARY_MASK))
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_wait_with_a_temporary_mask_lets_the_other_threads_run(tbuild, arch, prog):
+    """sigsuspendthread.c, pselectthread.c: the main thread waits in sigsuspend (or in
+    pselect or epoll_pwait with a temporary mask) for what a second thread does after a
+    pause: send the signal (pthread_kill; kill to the process, which the sender blocks), or
+    write the pipe. Those waits once held every thread in the system call (epoll_pwait's
+    ignored its mask), and kill left the signal pending in the sender: the program hung
+    until the time limit. Now the waiting thread blocks with its temporary mask, and the
+    old one is back after the handler or the ready descriptor."""
+    exe = tbuild(prog, arch, "gcc")
+    same_as_qemu(arch, "gcc", exe)
+    assert run(exe, timeout=TIMEOUT).stdout == TEMPORARY_MASK[prog]
+
+
+def test_threads_that_all_wait_forever_hit_the_time_limit(deadlock):
+    """A deadlock hangs as on Linux, until the run's time limit (reported as SIGKILL)."""
+    res = run(deadlock, timeout=2)
     assert res.limit == "timeout" and res.stdout == b"waiting\n"
+
+
+def test_the_time_limit_just_before_every_thread_waits_still_ends_the_run(deadlock, monkeypatch):
+    """The time limit passing after the scheduler's look at it and before its host wait
+    (threads.idle_wait) cleared the wake-up and then waited with no deadline: the run never
+    ended. Here the wait begins only after the time limit, which made the old code hang on
+    every run; it now looks at the end of the run after the clear."""
+    import threading
+    from xld.emu import runner
+    real = runner.Process.idle_wait
+
+    def late(self):
+        self.stop_event.wait(5)
+        return real(self)
+    monkeypatch.setattr(runner.Process, "idle_wait", late)
+    box = []
+    t = threading.Thread(target=lambda: box.append(run(deadlock, timeout=0.5)), daemon=True)
+    t.start()
+    t.join(60)
+    assert box, "the run did not end"
+    assert (box[0].limit, box[0].stdout) == ("timeout", b"waiting\n")
 
 
 @pytest.mark.parametrize("arch,kind", [(a, "gcc") for a in ARCHES] + [(ARCHES[0], "dyn")],

@@ -47,6 +47,90 @@ def test_a_periodic_timer_rearming_never_looks_disarmed(build, arch, monkeypatch
     assert (res.returncode, res.stdout) == (0, EXPECTED), res.crash
 
 
+ONESHOT = b"setitimer: 10 rounds\ntimer_create: 10 rounds\n"
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_one_shot_timers_reach_a_spinning_program(build, arch):
+    """oneshot.c: one-shot timers (setitimer, timer_create) while the program spins without
+    system calls; last, a timer whose signal goes back to its default action kills it."""
+    exe = build("oneshot", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (142, ONESHOT), res.crash
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_signal_queued_while_the_run_loop_decides_still_stops_the_run(build, arch, monkeypatch):
+    """A one-shot timer that expires after the run loop has looked for queued signals and
+    before run_count has made the next run stoppable: the expiry saw run_is_sliced still
+    False (no kick), and the timer, now disarmed, made the run unstoppable; it never ended.
+    Here each such run_count first waits 20 ms (the timers take 2 ms), which made the old
+    code spin until the time limit on every run; the run loop now looks again after
+    run_count (runner._run_loop)."""
+    from xld.emu import runner
+    exe = build("oneshot", arch)
+    real = runner.Process.run_count
+
+    def slow(self):
+        if not self.run_is_sliced and self.sliced():
+            time.sleep(0.02)
+        return real(self)
+    monkeypatch.setattr(runner.Process, "run_count", slow)
+    res = run(exe, timeout=30)
+    assert (res.returncode, res.stdout) == (142, ONESHOT), res.crash
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_killing_timer_expiring_just_before_a_run_still_kills(build, arch, monkeypatch):
+    """A timer whose signal's default action kills, expiring after the run loop's last look
+    and before the next run has begun: its one uc_emu_stop was forgotten by Unicorn (no run
+    was going on) and the unstoppable run spun for ever. Here that run's start waits for the
+    expiry, which made the old code spin until the time limit on every run; the stop is now
+    asked for again until the run loop has taken the signal (runner.stop_engine)."""
+    from xld.emu import runner
+    from xld.emu import uc as U
+    exe = build("oneshot", arch)
+    procs = []
+    real_count, real_start = runner.Process.run_count, U.Engine.emu_start
+
+    def count(self):
+        procs[:] = [self]
+        return real_count(self)
+
+    def start(self, *args):
+        p = procs[0] if procs else None
+        if p is not None and p.itimer is not None and p.action(14)[0] == 0:
+            until = time.monotonic() + 5
+            while not p.async_signals and time.monotonic() < until:
+                time.sleep(0.001)
+        return real_start(self, *args)
+    monkeypatch.setattr(runner.Process, "run_count", count)
+    monkeypatch.setattr(U.Engine, "emu_start", start)
+    res = run(exe, timeout=30)
+    assert (res.returncode, res.stdout) == (142, ONESHOT), res.crash
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_timer_ends_a_read_of_standard_input_that_gets_nothing(build, arch):
+    """The caller's standard input (a host descriptor passed through: the CLI's) read while no
+    input comes, and a timer's handler without SA_RESTART: the read ends with EINTR, as under
+    qemu-user. It once waited for input whatever came (the handler, other guest threads, all
+    held up); with nothing written, the run ended only at its time limit."""
+    import os
+    import subprocess
+    from conftest import QEMU
+    exe = build("stdinalarm", arch)
+    r, w = os.pipe()
+    try:
+        q = subprocess.run([QEMU[arch], exe], stdin=r, capture_output=True, timeout=60)
+        res = run(exe, stdin=r, timeout=60)
+    finally:
+        os.close(r)
+        os.close(w)
+    assert (res.returncode, res.stdout) == (q.returncode, q.stdout) == (0, b"read -1 errno EINTR handled 1\n")
+
+
 def test_timer_without_handler_still_kills_and_runs_are_not_sliced(build):
     """alarm.c ends with an interval timer and SIGALRM's default action while spinning: the
     process dies of SIGALRM (an asynchronous stop is harmless there), as under qemu."""
