@@ -60,7 +60,7 @@ def test_install_binfmt_prints_the_registration(capsys, monkeypatch):
            "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:" \
            "/opt/xld/bin/xld-run-binfmt:\n" in out
     assert ":xld-riscv64:M::\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xf3\\x00:" in out
-    assert f"exec '{sys.executable}' -m xld.emu -- \"$@\"" in out
+    assert f"exec '{sys.executable}' -P -m xld.emu -- \"$@\"" in out
     assert "nothing written" in out
     # --yes without root is refused, and nothing is written
     assert main(["--install-binfmt", "--binfmt-dir", "/nonexistent", "--yes"]) == 1
