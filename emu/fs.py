@@ -842,10 +842,9 @@ class FdDir(OpenFile):
         return fake_stat(S_IFDIR | 0o500)
 
 
-class StdinBytes(OpenFile):
-    """Standard input given as bytes (the in-process API)."""
+class BytesFile(OpenFile):
+    """A read-only file whose bytes are all here, read from a position."""
 
-    kind = "pipe"
     writable = False
 
     def __init__(self, data: bytes):
@@ -857,26 +856,24 @@ class StdinBytes(OpenFile):
         self.pos += len(chunk)
         return chunk
 
+
+class StdinBytes(BytesFile):
+    """Standard input given as bytes (the in-process API)."""
+
+    kind = "pipe"
+
     def poll(self):
         # a pipe whose writer wrote everything and closed it
         return (READY_IN if self.pos < len(self.data) else 0) | POLLHUP
 
 
-class ProcText(OpenFile):
+class ProcText(BytesFile):
     """A file of /proc the kernel makes for the guest itself (/proc/self/maps, cmdline,
     environ, auxv, stat): its bytes as of the open, read-only, seekable."""
 
-    writable = False
-
     def __init__(self, guest_path: str, data: bytes):
+        super().__init__(data)
         self.guest_path = guest_path
-        self.data = data
-        self.pos = 0
-
-    def read(self, n):
-        chunk = self.data[self.pos:self.pos + n]
-        self.pos += len(chunk)
-        return chunk
 
     def pread(self, n, off):
         if off < 0:

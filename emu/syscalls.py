@@ -1061,6 +1061,11 @@ class Syscalls:
     def sys_readv(self, fd, iov, cnt, *_):
         """At most MAX_IO bytes per call (a short read, as the kernel's MAX_RW_COUNT makes)."""
         f = self.fds.get(s32(fd))
+        return self._scatter(iov, cnt, lambda n, _done: f.read(n))
+
+    def _scatter(self, iov, cnt, read) -> int:
+        """Fill the guest's iovecs in order with ``read(n, bytes read so far)``, up to MAX_IO
+        in all; stop at a short read. EFAULT for an unmapped buffer before any byte."""
         total = 0
         for base, ln in self._iov(iov, cnt):
             ln = min(ln, MAX_IO - total)
@@ -1070,7 +1075,7 @@ class Syscalls:
                 if total:
                     break
                 return -errno.EFAULT
-            data = f.read(ln)
+            data = read(ln, total)
             self.wr(base, data)
             total += len(data)
             if len(data) < ln or total >= MAX_IO:
@@ -1116,21 +1121,7 @@ class Syscalls:
         if off < 0:
             return -errno.EINVAL
         f = self.fds.get(s32(fd))
-        total = 0
-        for base, ln in self._iov(iov, cnt):
-            ln = min(ln, MAX_IO - total)
-            if not ln:
-                continue
-            if not self.mem.is_mapped(base, ln, 2):
-                if total:
-                    break
-                return -errno.EFAULT
-            data = f.pread(ln, off + total)
-            self.wr(base, data)
-            total += len(data)
-            if len(data) < ln or total >= MAX_IO:
-                break
-        return total
+        return self._scatter(iov, cnt, lambda n, done: f.pread(n, off + done))
 
     def sys_pwritev2(self, fd, iov, cnt, off, _off_high=0, flags=0, *_):
         """pwritev (2): writev at ``off`` (offset -1: writev); RWF_APPEND writes at the end
