@@ -367,36 +367,67 @@ class Request:
                 pass
 
 
-def _read_request(conn) -> Request | None:
-    import socket
-    conn.settimeout(10.0)
-    fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))
-    head, anc, _flags, _addr = conn.recvmsg(8, fds_size)
-    fds: list[int] = []
-    for level, typ, data in anc:
-        if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-            fds.extend(struct.unpack(f"{len(data) // 4}i", data[:len(data) // 4 * 4]))
-    try:
-        if len(head) != 8 or len(fds) != 4:
-            return None
-        (length,) = struct.unpack("<Q", head)
-        if length > MAX_REQUEST:
-            return None
-        chunks, got = [], 0
-        while got < length:
-            chunk = conn.recv(min(1 << 20, length - got))
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            got += len(chunk)
-        req = Request(conn, fds, b"".join(chunks))
-        fds = []
+REQUEST_TIMEOUT = 60.0          # seconds a client may take to send its whole request
+
+
+class Incoming:
+    """A connection whose request is still arriving, read as it comes in the server's loop: a
+    client stopped half-way through sending (^Z, a debugger, a swapping machine) holds nobody
+    else's command, only its own descriptor, until REQUEST_TIMEOUT."""
+
+    def __init__(self, conn):
+        conn.setblocking(False)
+        self.conn = conn
+        self.head = b""
+        self.fds: list[int] = []
+        self.chunks: list[bytes] = []
+        self.got = 0
+        self.length = -1
+        self.deadline = time.monotonic() + REQUEST_TIMEOUT
+
+    def read(self) -> Request | bool:
+        """The request once it is all here; True while more is to come; False when it never
+        will be a request (closed early, too long, malformed: the connection is to be closed)."""
+        import socket
+        try:
+            while self.length < 0:
+                fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))
+                data, anc, _flags, _addr = self.conn.recvmsg(8 - len(self.head), fds_size)
+                for level, typ, raw in anc:
+                    if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                        self.fds.extend(struct.unpack(f"{len(raw) // 4}i", raw[:len(raw) // 4 * 4]))
+                if not data:
+                    return False
+                self.head += data
+                if len(self.head) == 8:
+                    if len(self.fds) != 4:
+                        return False
+                    (self.length,) = struct.unpack("<Q", self.head)
+                    if self.length > MAX_REQUEST:
+                        return False
+            while self.got < self.length:
+                chunk = self.conn.recv(min(1 << 20, self.length - self.got))
+                if not chunk:
+                    return False
+                self.chunks.append(chunk)
+                self.got += len(chunk)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        try:
+            req = Request(self.conn, self.fds, b"".join(self.chunks))
+        except (ValueError, IndexError, UnicodeDecodeError):
+            return False
+        self.fds = []                           # the request's now
+        self.conn.setblocking(True)
         return req
-    except (ValueError, IndexError, UnicodeDecodeError):
-        return None
-    finally:
-        for fd in fds:
+
+    def close(self) -> None:
+        for fd in self.fds:
             os.close(fd)
+        self.fds = []
+        self.conn.close()
 
 
 def _child(req: Request, keep_closed: list[int]) -> None:
@@ -1031,17 +1062,24 @@ def serve(path: str, expected_cli: str) -> int:
         while True:
             if not running and (leaving or time.monotonic() - last > idle):
                 break
+            _drop_incoming(sel, expired_only=True)
             for key, _ in sel.select(timeout=min(idle, 5.0)):
                 what = key.data
                 try:
-                    if what == "accept":
-                        conn, _ = listener.accept()
-                        if not _accept(conn, files, running, sel, listener, installation, lock,
-                                       spare) and files.stale():
+                    if what == "accept" or what[0] == "hello":
+                        if what == "accept":
+                            conn, _ = listener.accept()
+                            took = _accept(conn, files, running, sel, listener, installation,
+                                           lock, spare)
+                        else:
+                            took = _on_hello(what[1], files, running, sel, listener, installation,
+                                             lock, spare)
+                        if not took and files.stale():
                             # no new commands; the running ones end first (a client whose
                             # server went away would have no status)
                             sel.unregister(listener)
                             spare.stop(sel)
+                            _drop_incoming(sel, expired_only=False)
                             _leave(path, bound, listener, lock)
                             leaving = True
                     elif what[0] == "conn":
@@ -1093,6 +1131,8 @@ def _not_inherited(listener, sel, lock: int, running, spare: Spare) -> list[int]
            _watched.fd if _watched is not None else -1]
     for r in running.values():
         fds += [r.conn.fileno(), r.pidfd, r.uses_r]
+    for incoming in _incoming(sel):            # (another client's stdio: its pipes stay ours)
+        fds += [incoming.conn.fileno(), *incoming.fds]
     if spare.pid:
         fds += [spare.ctl.fileno(), spare.pidfd]
     return [fd for fd in fds if fd >= 0]
@@ -1291,13 +1331,51 @@ def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: S
     if uid != os.getuid():
         conn.close()
         return True
-    try:
-        req = _read_request(conn)
-    except OSError:
-        req = None
-    if req is None:
-        conn.close()
+    incoming = Incoming(conn)
+    got = incoming.read()
+    if got is True:                   # the rest comes later: read in the loop as it arrives
+        sel.register(conn, selectors.EVENT_READ, ("hello", incoming))
         return True
+    if got is False:
+        incoming.close()
+        return True
+    return _take(got, files, running, sel, listener, key, lock, spare)
+
+
+def _on_hello(incoming: Incoming, files, running, sel, listener, key: bytes, lock: int,
+              spare: Spare) -> bool:
+    """More of a request arrived; ``_take`` it once it is whole."""
+    got = incoming.read()
+    if got is True:
+        return True
+    sel.unregister(incoming.conn)
+    if got is False:
+        incoming.close()
+        return True
+    return _take(got, files, running, sel, listener, key, lock, spare)
+
+
+def _incoming(sel) -> list[Incoming]:
+    return [key.data[1] for key in list(sel.get_map().values())
+            if isinstance(key.data, tuple) and key.data[0] == "hello"]
+
+
+def _drop_incoming(sel, expired_only: bool) -> None:
+    """Close the connections whose request has not all come: the late ones (REQUEST_TIMEOUT),
+    or all of them (the server leaves; their clients run their commands themselves)."""
+    now = time.monotonic()
+    for incoming in _incoming(sel):
+        if not expired_only or now > incoming.deadline:
+            sel.unregister(incoming.conn)
+            incoming.close()
+
+
+def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
+          spare: Spare) -> bool:
+    """Run a whole request's command in a child (or say it was declined: False when the
+    server's code on disk changed)."""
+    import selectors
+    conn = req.conn
     offered = False
     if req.key == key and req.limits_allowed():
         req.uses_r, req.uses_w = os.pipe()

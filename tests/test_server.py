@@ -819,3 +819,34 @@ def test_the_watch_sees_every_kind_of_change_to_the_servers_files(tmp_path):
     deep.mkdir()
     assert w.stale()
     w.close()
+
+
+def test_a_client_that_stops_half_way_holds_no_one_elses_command(objects, server_env, tmp_path):
+    """A client stopped in the middle of its request (^Z, a debugger) does not hold the server:
+    the next command is served meanwhile, and the stopped one's request is still read and
+    answered when the rest comes (the server read a request whole, waiting up to 10 s, and
+    then dropped it)."""
+    import socket
+    from xld.link import client
+    xld(["--version"], server_env, tmp_path)
+    sock = wait_for_socket(server_env)
+    stopped = client.connect(str(sock))
+    body = client.request(["--version"], "another installation")
+    cwd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        stopped.sendmsg([len(body).to_bytes(8, "little")],
+                        [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("4i", cwd, null, null, null))])
+        stopped.sendall(body[:5])                           # ... and then nothing for a while
+        work = tmp_path / "work"
+        work.mkdir()
+        p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out"], server_env, work)
+        assert p.returncode == 0, p.stderr
+        assert any("status=0" in line for line in served(server_env)), served(server_env)
+        stopped.sendall(body[5:])
+        reply = stopped.recv(5)
+        assert reply[:1] == b"D", reply          # declined (not its installation), not dropped
+    finally:
+        stopped.close()
+        os.close(cwd)
+        os.close(null)
