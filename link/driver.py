@@ -80,6 +80,7 @@ class Context:
         self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
+        self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
         self.r_groups = None              # -r: the COMDAT groups kept

@@ -318,7 +318,9 @@ class Plan:
         rows = []
         if self.interp is not None:
             nph = ctx.nphdr * elf.PHDR_SIZE
-            base = _base(ctx)
+            # where the headers are loaded: the segment mapping the file's start (a -T
+            # script's SEGMENT_START may put it elsewhere than the default image base)
+            base = next((g[1] for g in ctx.segments if g[2] == 0), _base(ctx))
             rows.append((elf.PT_PHDR, elf.PF_R, elf.EHDR_SIZE, base + elf.EHDR_SIZE,
                          base + elf.EHDR_SIZE, nph, nph, 8))
             i = ctx.outputs[".interp"]
@@ -1268,30 +1270,31 @@ def fill(ctx, img: np.ndarray) -> None:
             outs[name].link = outs[to].index
             outs[name].info = info
 
+    made = p.sections          # (a -T script may name a section the plan did not make: .hash)
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
     put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
-    if ".gnu.hash" in outs:
+    if ".gnu.hash" in made:
         put(".gnu.hash", _gnu_hash_table(p, st))
         link(".gnu.hash", ".dynsym")
-    if ".hash" in outs:
+    if ".hash" in made:
         put(".hash", _sysv_hash_table(p, st))
         link(".hash", ".dynsym")
     # versions
-    if ".gnu.version" in outs:
+    if ".gnu.version" in made:
         vs = p.dynsym_version.astype("<u2")
         vs[0] = 0
         if p.hidden_version:
             vs[p.dynsym_at[list(p.hidden_version)]] |= 0x8000
         put(".gnu.version", vs.tobytes())
         link(".gnu.version", ".dynsym")
-    if ".gnu.version_d" in outs:
+    if ".gnu.version_d" in made:
         put(".gnu.version_d", _verdef_bytes(p))
         link(".gnu.version_d", ".dynstr", len(p.verdef))
-    if ".gnu.version_r" in outs:
+    if ".gnu.version_r" in made:
         out = bytearray()
         for k, (dso, vers) in enumerate(p.verneed):
             last = k == len(p.verneed) - 1
@@ -1305,15 +1308,15 @@ def fill(ctx, img: np.ndarray) -> None:
         put(".gnu.version_r", bytes(out))
         link(".gnu.version_r", ".dynstr", len(p.verneed))
     # .rela.dyn: RELATIVE first (sorted by place), then the symbolic ones
-    if ".rela.dyn" in outs or ".relr.dyn" in outs:
+    if ".rela.dyn" in made or ".relr.dyn" in made:
         rela, relr = _rela_dyn(ctx, p, img)
-        if ".rela.dyn" in outs:
+        if ".rela.dyn" in made:
             put(".rela.dyn", rela)
             link(".rela.dyn", ".dynsym")
-        if ".relr.dyn" in outs:
+        if ".relr.dyn" in made:
             put(".relr.dyn", relr)
     # PLT, .got.plt, .rela.plt
-    if ".plt" in outs:
+    if ".plt" in made:
         _fill_plt(ctx, p, img, put)
         link(".rela.plt", ".dynsym", outs[".got.plt"].index)
     # .dynamic
