@@ -116,6 +116,12 @@ class Context:
             raise LinkError(f"{obj.name} is incompatible with {self.arch.name} "
                             f"(it is {a.name}{'' if self.opts.arch or self.opts.emulation else '; the first input decided the target'})")
 
+    def linker_output(self, name: str):
+        """The section the linker made as ``name`` (its addresses: where a -T script's section
+        of that name holds it after something else, ``.got : { *(.got.plt) *(.got) }``, that
+        section is what ``outputs[name]`` finds), or None."""
+        return self.outputs.get(name + "\0synthetic") or self.outputs.get(name)
+
     def synthetic_sections(self):
         out = []
         if self.got_entries or "_GLOBAL_OFFSET_TABLE_" in self.symtab.ids:
@@ -591,8 +597,8 @@ def linker_symbol_values(ctx) -> None:
     s, e, o = sec_start(".rela.iplt", end)
     values["__rela_iplt_start"] = (s, o)
     values["__rela_iplt_end"] = (e, o)
-    got = outs.get(".got")
-    values["_GLOBAL_OFFSET_TABLE_"] = (got.addr if got else 0, got)
+    got = ctx.linker_output(".got")
+    values["_GLOBAL_OFFSET_TABLE_"] = (got.addr if got else 0, outs.get(".got"))
     values["__dso_handle"] = (0, None)
     values["__data_start"] = values["data_start"] = (first_data, None)
     values["__TMC_END__"] = (first_data, None)

@@ -1478,7 +1478,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
         rel_place.append(addr)
         rel_off.append(off)
     # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
     got_rel = p.got_rel
     roles = [r[1] for r in got_rel]

@@ -938,7 +938,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
                            f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
         del dead, dpart, live, dk, bad
     del dead_l
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     got_addr = got.addr if got is not None else 0
     tp = ctx.tp_base
 

@@ -632,7 +632,7 @@ def place(ctx) -> None:
         if t is not None:                   # inside the script's section, in the file too
             o.offset = t.offset + (o.addr - t.addr)
             o.lma = (t.lma if getattr(t, "lma", None) is not None else t.addr) + (o.addr - t.addr)
-            if t.name == o.name and o.addr != t.addr:
+            if t.name == o.name and o.addr != t.addr and o.name not in _FOUND_AS_MADE:
                 raise LinkError(f"{sc.at(s, o.at_desc.line)}: the linker's {o.name} must start its output "
                                 f"section {t.name} (not supported elsewhere in it)")
 
@@ -641,6 +641,11 @@ def place(ctx) -> None:
 # holds: its GOT's dynamic relocations are in `.rela.got`, which GNU ld's own default script
 # (`ld --verbose`, where custom scripts start from) puts in .rela.dyn without naming .rela.dyn
 _BFD_NAMES = {".rela.dyn": (".rela.got",)}
+
+
+# the linker's sections that every pass finds through ctx.linker_output: a -T script's section
+# of the same name may hold something before them (GNU ld's riscv64 script: .got.plt first)
+_FOUND_AS_MADE = frozenset({".got"})
 
 
 def _absorb(ctx, syn) -> None:
