@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 
-from xld.link.errors import LinkError
+from xld.link.errors import LinkError, run_error_hook
 
 
 class Input:
@@ -85,6 +85,7 @@ class Options:
         self.version_texts: list[tuple[str, str]] = []   # a -T script's VERSION { ... }: (text, file)
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        self.bgroup: bool = False                # -Bgroup: DF_1_GROUP (ld.so looks names up in the object's group)
         # --[no-]allow-shlib-undefined: whether shared objects' own undefined symbols may stay
         # undefined (None: the default, checked for executables only; link/needed.py)
         self.allow_shlib_undefined: bool | None = None
@@ -115,6 +116,7 @@ class Options:
         self.trace: bool = False
         self.version_only: bool = False
         self.help: bool = False
+        self.target_help: bool = False             # --target-help: the targets' own options, then stop
         self.plugin_opts: list[str] = []
         self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
         self.mllvm: list[str] = []               # -mllvm OPT: LLVM's options for LTO code generation (lld's)
@@ -151,6 +153,9 @@ class Options:
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.script_at: int = 0                    # where -T was among the inputs (its INPUT(...) go there)
+        self.error_handling_script: str | None = None   # run on an undefined symbol or a missing library (hints)
+        self.default_script: str | None = None     # -dT FILE: the script in place of the default layout
+        self.default_script_at: int = 0            #   (a -T script replaces it, an INSERT one joins it)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
         self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
@@ -225,6 +230,21 @@ _UNSUPPORTED = {
     # an output despite errors is an output known to be wrong
     "--noinhibit-exec": "--noinhibit-exec is not supported (xld writes no output when the link has errors)",
 }
+
+# GNU ld's --target-help: each emulation's own options
+TARGET_HELP = """\
+aarch64linux, aarch64elf (--arch arm64):
+  --fix-cortex-a53-843419, --no-fix-cortex-a53-843419   patch erratum 843419's sequences
+  --fix-cortex-a53-835769   patch erratum 835769's multiply-accumulates
+  --execute-only            code segments executable, not readable
+  -z force-bti              the output marked BTI whatever the inputs say
+  -z pac-plt                PLT entries authenticate the address they load
+  -z bti-report=none|warning|error   inputs without BTI
+  -z gcs-report=..., -z gcs=never|implicit   (GCS: accepted; gcs=always is not supported)
+elf64lriscv (--arch riscv64):
+  --relax, --no-relax       linker relaxation (default on)
+  --relax-gp, --no-relax-gp   gp-relative relaxation (default on)
+"""
 
 HELP = """\
 Usage: xld [options] file...
@@ -443,13 +463,15 @@ def _compress_debug(o: Options, v: str) -> None:
 
 
 def _unresolved(o: Options, v: str) -> None:
-    # GNU ld's four policies; xld does not check shared objects' own undefined symbols
-    # (--no-allow-shlib-undefined is not supported), so ignore-in-shared-libs reports what
-    # report-all does, and ignore-in-object-files ignores what ignore-all does
+    # GNU ld's four policies, for the objects' undefined names and the shared objects'; they
+    # set what -z defs/-z undefs and --[no-]allow-shlib-undefined set (the last one wins):
+    # a -shared link's undefined names are errors under report-all and ignore-in-shared-libs
     if v not in ("report-all", "ignore-all", "ignore-in-object-files", "ignore-in-shared-libs"):
         raise LinkError(f"unknown --unresolved-symbols value: {v} (expected ignore-all, report-all, "
                         f"ignore-in-object-files or ignore-in-shared-libs)")
     o.unresolved = v
+    o.no_undefined = v in ("report-all", "ignore-in-shared-libs")
+    o.allow_shlib_undefined = v in ("ignore-all", "ignore-in-shared-libs")
 
 
 def _orphan_handling(o: Options, v: str) -> None:
@@ -530,9 +552,10 @@ _Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
            "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
-           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
+           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script", "-dT", "--default-script", "-default-script",
+           "--error-handling-script", "-error-handling-script",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-i", "-Bdynamic",
-           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--section-start",
+           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--target-help", "-target-help", "--section-start",
            "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
            # dynamic linking (link/dynamic.py)
            "-static", "-Bstatic", "--Bstatic", "-dn", "-non_shared", "--Bdynamic",
@@ -540,7 +563,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
            "--rpath-link", "--hash-style", "-hash-style",
            "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
-           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
+           "-Bno-symbolic", "-Bgroup", "--Bgroup", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
            "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
@@ -619,6 +642,10 @@ def parse(argv: list[str]) -> Options:
             elif k == "--script":
                 o.scripts.append(val)
                 o.script_at = len(o.inputs)
+            elif k == "--error-handling-script":
+                o.error_handling_script = val
+            elif k == "--default-script":
+                o.default_script, o.default_script_at = val, len(o.inputs)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -762,6 +789,10 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
             o.script_at = len(o.inputs)
+        elif a in ("--error-handling-script", "-error-handling-script"):
+            o.error_handling_script = value(a)
+        elif a in ("-dT", "--default-script", "-default-script"):
+            o.default_script, o.default_script_at = value(a), len(o.inputs)
         elif a.startswith("-T") and len(a) > 2 and "=" not in a:
             o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
             o.script_at = len(o.inputs)
@@ -783,6 +814,10 @@ def parse(argv: list[str]) -> Options:
             o.bsymbolic = ""
         elif a in ("--no-undefined", "-no-undefined"):
             o.no_undefined = True
+        elif a in ("-Bgroup", "--Bgroup"):
+            # GNU ld: DF_1_GROUP, and --unresolved-symbols=report-all
+            o.bgroup = True
+            _unresolved(o, "report-all")
         elif a in ("--allow-shlib-undefined", "-allow-shlib-undefined"):
             o.allow_shlib_undefined = True
         elif a in ("--no-allow-shlib-undefined", "-no-allow-shlib-undefined"):
@@ -797,6 +832,8 @@ def parse(argv: list[str]) -> Options:
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):
             o.help = True
+        elif a in ("--target-help", "-target-help"):
+            o.help = o.target_help = True
         elif a in _IGNORED_FLAGS:
             pass
         elif a in _IGNORED_WITH_ARG:
@@ -855,6 +892,10 @@ def parse(argv: list[str]) -> Options:
         raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
     if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
         raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
+    if o.default_script is not None and not o.scripts:
+        # -dT FILE: GNU ld's default script is FILE; without -T that is the script
+        o.scripts, o.script_at = [o.default_script], o.default_script_at
+        o.default_script = None
     if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
         raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
@@ -883,6 +924,7 @@ def find_library(o: Options, name: str, static_only: bool = True, compatible=Non
             p = os.path.join(d, w)
             if os.path.isfile(p) and (compatible is None or compatible(p)):
                 return p
+    run_error_hook(o.error_handling_script, "missing-lib", f"-l{name}")
     raise LinkError(f"unable to find library -l{name}")
 
 

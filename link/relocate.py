@@ -19,6 +19,7 @@ import numpy as np
 from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF
+from xld.link.errors import run_error_hook
 
 _KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
 _RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
@@ -439,6 +440,7 @@ def _check_undefined(ctx, t, grows) -> None:
         lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
         for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
+            run_error_hook(o.error_handling_script, "undefined-symbol", st.names[g])
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
         report("\n".join(lines))

@@ -43,6 +43,11 @@ def read(ctx) -> None:
     if not ctx.opts.scripts:
         return
     s = sc.read(ctx.opts.scripts, ctx.opts.lib_paths)
+    if ctx.opts.default_script is not None and s.insert is not None:
+        # -dT FILE with a -T script that INSERTs: GNU ld inserts into FILE's layout; xld
+        # inserts into its own default layout only
+        raise LinkError(f"-dT {ctx.opts.default_script} with an INSERT script ({ctx.opts.scripts[-1]}) "
+                        f"is not supported")
     ctx.script = s
     if s.output and not ctx.opts.output_given:
         ctx.opts.output = s.output
