@@ -540,14 +540,20 @@ class ObjectFile:
         """A compressed section (gcc -gz) is read decompressed, as GNU ld and lld read it: its
         header then says the uncompressed size and alignment, and relocations apply to the
         uncompressed bytes (their offsets are into those)."""
-        if ch_type != 1:
-            self._fail(f"{name}: zstd-compressed sections are not supported (compress with zlib, "
-                       f"-gz=zlib, or not at all)")
-        import zlib
-        try:
-            data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
-        except zlib.error as e:
-            self._fail(f"{name}: corrupted compressed section ({e})")
+        if ch_type == 2:                   # ELFCOMPRESS_ZSTD (objcopy, ld -r --compress-debug-sections=zstd)
+            from xld.link.compress import zstd_module
+            zstd = zstd_module(f"{self.name}:({name}): a zstd-compressed section")
+            try:
+                # (a frame may not say its size: ch_size bounds what it may give)
+                data = zstd.ZstdDecompressor().decompress(bytes(body[24:]), max_output_size=ch_size + 1)
+            except zstd.ZstdError as e:
+                self._fail(f"{name}: corrupted compressed section ({e})")
+        else:
+            import zlib
+            try:
+                data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
+            except zlib.error as e:
+                self._fail(f"{name}: corrupted compressed section ({e})")
         if len(data) != ch_size:
             self._fail(f"{name}: corrupted compressed section (expected 0x{ch_size:x} bytes, got 0x{len(data):x})")
         if not self.shdrs.flags.writeable:

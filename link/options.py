@@ -452,10 +452,14 @@ def _sort_section(o: Options, v: str) -> None:
 
 
 def _compress_debug(o: Options, v: str) -> None:
-    # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd would need a
-    # zstd module Python 3.11 does not have
+    # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd through the
+    # zstandard package (Python 3.11 has no zstd module of its own)
     if v in ("zlib", "zlib-gabi"):
         o.compress_debug = "zlib"
+    elif v == "zstd":
+        from xld.link.compress import zstd_module
+        zstd_module("--compress-debug-sections=zstd")
+        o.compress_debug = "zstd"
     elif v == "none":
         o.compress_debug = None
     else:
