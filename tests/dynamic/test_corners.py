@@ -444,6 +444,52 @@ def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
     assert names.count("foo") == 2 and "foo@V1" not in names
 
 
+VERSIONED_NEED = {
+    "foo.c": "int foo(void) { return 1; }\n",
+    "foo.map": "V1 { global: foo; };\n",
+    "x.c": "int foo(void);\nint x(void) { return foo(); }\n",
+    "fa.c": "int foo(void) { return 2; }\nint fa_marker;\n",
+    "m.c": '#include <stdio.h>\nint x(void);\nint main(void) { printf("x=%d\\n", x()); return 0; }\n',
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("versioned", [True, False], ids=["foo@V1", "foo"])
+def test_a_librarys_versioned_reference_loads_no_archive_member(tmp_path, wrapper, arch, versioned):
+    """A library that needs foo@V1 (linked against libfoo.so's version V1) and an archive that
+    defines a plain foo: GNU ld enters the reference under its versioned name, so the archive
+    member is not loaded and foo@V1 binds to libfoo at run time (x=1); xld loaded it and the
+    program's foo took the call (x=2, silently).  An unversioned reference still loads it, as
+    GNU ld (x=2).  (gcc -fsanitize=undefined on arm64: libubsan.so's __extenddftf2@GCC_3.0
+    loaded libgcc.a's hidden copy, and the link failed.)"""
+    lib = ["-L.", "-lfoo"] if versioned else []
+    differential(
+        tmp_path, wrapper, arch, VERSIONED_NEED,
+        [["{cc}", "-fPIC", "-shared", "foo.c", "-Wl,--version-script=foo.map", "-Wl,-soname,libfoo.so", "-o", "libfoo.so"],
+         ["{cc}", "-fPIC", "-shared", "x.c", *lib, "-Wl,-soname,libx.so", "-Wl,-rpath,$ORIGIN", "-o", "libx.so"],
+         ["{cc}", "-c", "fa.c"], [f"{tc.TRIPLE[arch]}-ar", "rcs", "libfa.a", "fa.o"],
+         ["{cc}", "{ld}", "m.c", "-L.", "-lx", "-lfa", "-Wl,-rpath,$ORIGIN", "-Wl,--allow-shlib-undefined",
+          "-o", "prog"]],
+        ["x=1" if versioned else "x=2"])
+
+
+def test_undefined_behaviour_sanitizer_links(tmp_path, wrapper):
+    """gcc -fsanitize=undefined (arm64; Debian's riscv64 cross gcc has no libubsan): the
+    program links and its report is GNU ld's program's (the addresses aside)."""
+    src = tmp_path / "ub.c"
+    src.write_text("#include <stdio.h>\n#include <limits.h>\n"
+                   "int main(int c, char **v) { int big = INT_MAX - 1 + c; printf(\"%d\\n\", big + 1); return 0; }\n")
+    cc = tc.require(f"{tc.TRIPLE['arm64']}-gcc")
+    outs = []
+    for name, extra in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        p = subprocess.run([cc, *extra, "-O1", "-fsanitize=undefined", str(src), "-o", str(tmp_path / name)],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        r = tc.run_group([tc.QEMU["arm64"], "-L", f"/usr/{tc.TRIPLE['arm64']}", str(tmp_path / name)], timeout=60)
+        outs.append((r.returncode, r.stdout, r.stderr))
+    assert outs[1] == outs[0] and b"signed integer overflow" in outs[0][2], outs
+
+
 # --- visibility: the most constraining of all a symbol's entries, references too ----------------
 
 VISIBILITY_MERGE = {
