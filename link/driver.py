@@ -10,7 +10,7 @@ from itertools import islice
 import numpy as np
 
 from xld import arch as arches
-from xld.link import elf, input as inp, layout, pages, relocate, resolve, write
+from xld.link import ctors, elf, input as inp, layout, pages, relocate, resolve, write
 from xld.link.elf import align_up
 from xld.link.errors import Diag, LinkError, Relink
 from xld.link.layout import OutputSection
@@ -767,6 +767,7 @@ def _run_passes(ctx: Context) -> Context:
         ("stack", _stack),                    # .note.GNU-stack: does any input need an executable stack
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
+        ("ctors", ctors.run),                 # .ctors/.dtors in .init_array/.fini_array: words reversed
         ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs

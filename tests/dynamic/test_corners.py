@@ -444,6 +444,48 @@ def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
     assert names.count("foo") == 2 and "foo@V1" not in names
 
 
+CTORS = {
+    "ct.c": r"""
+#include <stdio.h>
+__attribute__((constructor(101))) static void a101(void) { puts("a101"); }
+__attribute__((constructor(300))) static void a300(void) { puts("a300"); }
+__attribute__((constructor)) static void adef(void) { puts("adef"); }
+__attribute__((constructor)) static void adef2(void) { puts("adef2"); }
+__attribute__((destructor(101))) static void d101(void) { puts("d101"); }
+__attribute__((destructor)) static void ddef(void) { puts("ddef"); }
+__attribute__((destructor)) static void ddef2(void) { puts("ddef2"); }
+int ct_used(void) { return 0; }
+""",
+    "m.c": r"""
+#include <stdio.h>
+__attribute__((constructor(200))) static void b200(void) { puts("b200"); }
+__attribute__((constructor)) static void bdef(void) { puts("bdef"); }
+int ct_used(void);
+int main(void) { puts("main"); return ct_used(); }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-pie", "-static", "-shared"])
+def test_ctors_tables_run_in_order(tmp_path, wrapper, arch, mode):
+    """clang -fno-use-init-array puts constructors in .ctors/.dtors (two in one table here):
+    placed in .init_array/.fini_array their words are reversed, as GNU ld's default script
+    does (SEC_ELF_REVERSE_COPY); xld ran adef2 before adef, silently."""
+    clang = ["clang-14", f"--target={tc.TRIPLE[arch]}", "-O1", "-fno-use-init-array", "-fPIC"]
+    if mode == "-shared":
+        steps = [[*clang, "-c", "ct.c"], ["{cc}", "{ld}", "-shared", "ct.o", "-o", "libct.so"],
+                 ["{cc}", "{ld}", "m.c", "-L.", "-lct", "-Wl,-rpath,$ORIGIN", "-o", "prog"]]
+    else:
+        steps = [[*clang, "-c", "ct.c"], ["{cc}", "{ld}", mode, "ct.o", "m.c", "-o", "prog"]]
+    expect = ["a101", "b200", "a300", "adef", "adef2", "bdef", "main", "ddef2", "ddef", "d101"]
+    gnu, _ = differential(tmp_path, wrapper, arch, CTORS, steps, expect)
+    out = tc.qemu_run(arch, gnu, sysroot=f"/usr/{tc.TRIPLE[arch]}").stdout.decode().split()
+    if mode == "-shared":      # (the library's constructors first, its destructors last)
+        expect = ["a101", "a300", "adef", "adef2", "b200", "bdef", "main", "ddef2", "ddef", "d101"]
+    assert out == expect
+
+
 VERSIONED_NEED = {
     "foo.c": "int foo(void) { return 1; }\n",
     "foo.map": "V1 { global: foo; };\n",
