@@ -97,6 +97,7 @@ class Options:
         self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
         self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
+        self.export_dynamic_symbol_list: list[str] = []   # --export-dynamic-symbol-list FILE: more such globs
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
@@ -162,9 +163,16 @@ class Options:
 
     def has_dynamic_list(self) -> bool:
         """Whether a dynamic list names what is exported (an executable) or interposable (a
-        shared library): --dynamic-list files, --export-dynamic-symbol, GNU ld's built-in lists."""
-        return bool(self.dynamic_list or self.export_dynamic_symbol or self.dynamic_list_data
-                    or self.dynamic_list_cpp_new or self.dynamic_list_cpp_typeinfo)
+        shared library): --dynamic-list files, --export-dynamic-symbol[-list], GNU ld's
+        built-in lists.  In a shared library --export-dynamic-symbol[-list] alone is nothing
+        (GNU ld: "a no-op ... when -Bsymbolic or --dynamic-list are not specified"): every
+        symbol stays interposable."""
+        listed = bool(self.dynamic_list or self.dynamic_list_data or self.dynamic_list_cpp_new
+                      or self.dynamic_list_cpp_typeinfo)
+        exported = bool(self.export_dynamic_symbol or self.export_dynamic_symbol_list)
+        if self.shared and not listed and not self.bsymbolic:
+            return False
+        return listed or exported
 
     def keeps_undefined(self) -> bool:
         """Whether objects' undefined symbols stay undefined without failing the link
@@ -497,6 +505,7 @@ def _oformat(o: Options, v: str) -> None:
 _WITH_VALUE = {
     "--dynamic-list": lambda o, v: o.dynamic_list.append(v),
     "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
+    "--export-dynamic-symbol-list": lambda o, v: o.export_dynamic_symbol_list.append(v),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,

@@ -486,6 +486,33 @@ def test_ctors_tables_run_in_order(tmp_path, wrapper, arch, mode):
     assert out == expect
 
 
+INTERPOSE = {
+    "lib.c": "int val(void) { return 1; }\nint get(void) { return val(); }\nint foo(void) { return 7; }\n",
+    "main.c": '#include <stdio.h>\nint val(void) { return 100; }\nint get(void);\n'
+              'int main(void) { printf("get=%d\\n", get()); return 0; }\n',
+    "l.list": "{ foo; };\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("flags,want", [
+    (["-Wl,--export-dynamic-symbol=foo"], "get=100"),
+    (["-Wl,--export-dynamic-symbol-list=l.list"], "get=100"),
+    (["-Wl,--export-dynamic-symbol=foo", "-Wl,-Bsymbolic-functions"], "get=1"),
+    (["-Wl,--export-dynamic-symbol-list=l.list", "-Wl,--dynamic-list-data"], "get=1"),
+    (["-Wl,--dynamic-list=l.list"], "get=1")], ids=["glob", "list", "symbolic", "list+data", "dynamic-list"])
+def test_export_dynamic_symbol_in_a_library(tmp_path, wrapper, arch, flags, want):
+    """In a library --export-dynamic-symbol[-list] is "a no-op when -Bsymbolic or
+    --dynamic-list are not specified" (GNU ld): val stays interposable and the program's
+    val answers (get=100); xld bound it inside the library (get=1), silently.  With one of
+    those it is a dynamic list.  (--export-dynamic-symbol-list was unknown.)"""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, INTERPOSE,
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "lib.c", *flags, "-o", "liblib.so"],
+         ["{cc}", "-O1", "main.c", "-L.", "-llib", "-Wl,-rpath,$ORIGIN", "-o", "prog"]], [want])
+    assert _exports(arch, gnu.parent / "liblib.so") == _exports(arch, ours.parent / "liblib.so")
+
+
 VERSIONED_NEED = {
     "foo.c": "int foo(void) { return 1; }\n",
     "foo.map": "V1 { global: foo; };\n",
