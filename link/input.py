@@ -1260,6 +1260,18 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     warm_inputs[key] = f
 
 
+def _looks_like_text(chunk: bytes) -> bool:
+    import codecs
+    import re
+    if re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", chunk):
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _open_input(path: str):
     data = read_file(path)
     head = bytes(data[:8])
@@ -1272,12 +1284,11 @@ def _open_input(path: str):
         return ObjectFile(path, data)
     if len(data) == 0:
         raise LinkError(f"{path}: file is empty")
-    lead = bytes(data[:4096]).lstrip()
-    if b"\0" not in bytes(data[:4096]) and lead.startswith((b"/*", b"GROUP", b"INPUT", b"OUTPUT", b"SEARCH_DIR",
-                                                              b"INCLUDE", b"TARGET", b"STARTUP", b"EXTERN",
-                                                              b"AS_NEEDED", b"ENTRY")):
-        return ("script", path, bytes(data))
     if head[:4] in (BITCODE_MAGIC, BITCODE_WRAPPER):  # clang -flto (link/lto.py)
         from xld.link import lto
         return lto.Bitcode(path, data)
+    # GNU ld reads any other file as a linker script: here, one that reads as text (its first
+    # 4 KiB UTF-8 without control characters but white space)
+    if _looks_like_text(bytes(data[:4096])):
+        return ("script", path, bytes(data))
     raise LinkError(f"{path}: unknown file type (not an ELF object or archive)")

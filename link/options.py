@@ -969,13 +969,22 @@ def _defsym(o: Options, text: str) -> None:
             raise LinkError("trailing text")
     except LinkError:
         raise LinkError(f"--defsym: syntax error: {text}") from None
-    target, addend = _symbol_plus_constant(e)
-    if target is None:
+    if not add_defsym(o, name, e):
         raise LinkError(f"--defsym: expression not supported: {expr} (a number, a symbol, or a symbol "
                         f"plus or minus a constant)")
+
+
+def add_defsym(o: Options, name: str, e: tuple) -> bool:
+    """NAME = the parsed expression ``e`` as a --defsym does it (a linker script given as an
+    input assigns so too): False, and nothing added, when ``e`` is not a constant or a symbol
+    plus or minus one."""
+    target, addend = _symbol_plus_constant(e)
+    if target is None:
+        return False
     o.defsym.append((name, target))
     if addend:
         o.defsym_addend[name] = addend
+    return True
 
 
 def _symbol_plus_constant(e: tuple) -> tuple[str | None, int]:

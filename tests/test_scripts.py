@@ -784,3 +784,49 @@ def test_input_scripts_as_gnu_ld_reads_them(arch, tmp_path):
     want = tc.qemu_run(arch, gnu)
     assert want.status == 15, want.summary()
     assert tc.qemu_run(arch, tmp_path / "xld").status == 15
+
+
+IMPLICIT_MAIN = r"""
+#include <stdio.h>
+extern char rom_base[];
+extern int my_alias(void);
+extern char prov[] __attribute__((weak));
+int real_fn(void) { return 5; }
+int main(void) { printf("%p %d %p\n", (void *)rom_base, my_alias(), (void *)prov); return 0; }
+"""
+IMPLICIT_SCRIPT = """/* symbols for the program */
+rom_base = 0x4000;
+my_alias = real_fn;
+PROVIDE(prov = 0x10);
+PROVIDE(unused_prov = 0x20);
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-static", "-no-pie"])
+def test_assignments_in_a_script_given_as_an_input(arch, mode, tmp_path):
+    """A text file among the inputs is a linker script, whatever its first word (GNU ld's
+    rule; xld knew only scripts that begin with GROUP, INPUT ...), and its assignments define
+    symbols as --defsym does (a number, or a symbol plus or minus one; a PROVIDE only for a
+    name something refers to): was 'assignments in a linker script given as an input is not
+    supported'.  Same output and symbol values as GNU ld's program."""
+    src, script = tmp_path / "im.c", tmp_path / "syms.ld"
+    src.write_text(IMPLICIT_MAIN)
+    script.write_text(IMPLICIT_SCRIPT)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    common = [cc, mode, "-O1", "-Wl,--gc-sections", str(src), str(script)]
+    subprocess.run([*common, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    want = tc.qemu_run(arch, tmp_path / "gnu", sysroot=sysroot)
+    assert want.stdout == b"0x4000 5 0x10\n", want.summary()
+    got = tc.qemu_run(arch, tmp_path / "xld", sysroot=sysroot)
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    names = ("rom_base", "my_alias", "real_fn", "prov", "unused_prov")
+    ours, theirs = (symbol_values(arch, tmp_path / n, names) for n in ("xld", "gnu"))
+    assert {k: ours[k] for k in ("rom_base", "prov")} == {k: theirs[k] for k in ("rom_base", "prov")}
+    assert "unused_prov" not in ours and "unused_prov" not in theirs
+    assert ours["my_alias"][0] == ours["real_fn"][0] and theirs["my_alias"][0] == theirs["real_fn"][0]
+    assert ours["rom_base"] == ("0000000000004000", "ABS")
