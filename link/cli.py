@@ -78,7 +78,7 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
     try:
         opts = options.parse(argv)
         if opts.help or not argv:
-            sys.stdout.write(options.HELP)
+            sys.stdout.write(options.TARGET_HELP if opts.target_help else options.HELP)
             return 0 if opts.help else 1
         if opts.version_only:
             print(f"xld {__version__} (compatible with GNU linkers)")

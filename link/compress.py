@@ -1,5 +1,7 @@
-"""--compress-debug-sections=zlib (``gcc -gz`` passes it): the output's DWARF sections
-compressed, as the gABI describes (SHF_COMPRESSED; an Elf64_Chdr, then a zlib stream).
+"""--compress-debug-sections=zlib (``gcc -gz`` passes it) or zstd: the output's DWARF sections
+compressed, as the gABI describes (SHF_COMPRESSED; an Elf64_Chdr, then a zlib stream, or a
+zstd frame: ELFCOMPRESS_ZSTD, through the ``zstandard`` package, at zstd's default level as
+GNU ld's).
 
 A pass over the finished file (``ctx.out_bytes``), after the relocation and --verify passes
 and before the build ID, so everything before it works on plain contents: the non-allocated
@@ -20,20 +22,33 @@ import numpy as np
 from xld.link import elf
 from xld.link.errors import LinkError
 
-ELFCOMPRESS_ZLIB = 1
+ELFCOMPRESS_ZLIB, ELFCOMPRESS_ZSTD = 1, 2
 CHDR = np.dtype([("ch_type", "<u4"), ("ch_reserved", "<u4"), ("ch_size", "<u8"), ("ch_addralign", "<u8")])
+
+
+def zstd_module(what: str):
+    """The ``zstandard`` package, or an error naming ``what`` needs it."""
+    try:
+        import zstandard
+    except ImportError:
+        raise LinkError(f"{what} needs the zstandard package (pip install 'xld[zstd]')") from None
+    return zstandard
 
 
 def run(ctx) -> None:
     """The pass: compress the finished output's debug sections (``--compress-debug-sections``)."""
-    if ctx.opts.compress_debug != "zlib":
+    if ctx.opts.compress_debug not in ("zlib", "zstd"):
         return
-    ctx.out_bytes = compress_debug_sections(ctx.out_bytes)
+    ctx.out_bytes = compress_debug_sections(ctx.out_bytes, ctx.opts.compress_debug)
 
 
-def compress_debug_sections(out: np.ndarray) -> np.ndarray:
-    """``out`` (a whole ELF64 file) with its ``.debug_*`` sections zlib-compressed where that
-    makes them smaller; ``out`` itself when none does."""
+def compress_debug_sections(out: np.ndarray, how: str = "zlib") -> np.ndarray:
+    """``out`` (a whole ELF64 file) with its ``.debug_*`` sections compressed (``how``: zlib
+    or zstd) where that makes them smaller; ``out`` itself when none does."""
+    if how == "zstd":
+        pack, ch_type = zstd_module("--compress-debug-sections=zstd").ZstdCompressor().compress, ELFCOMPRESS_ZSTD
+    else:
+        pack, ch_type = zlib.compress, ELFCOMPRESS_ZLIB
     eh = np.frombuffer(out[:elf.EHDR_SIZE].tobytes(), elf.EHDR)[0]
     shoff, shnum, shstrndx = int(eh["e_shoff"]), int(eh["e_shnum"]), int(eh["e_shstrndx"])
     sh = np.frombuffer(out[shoff:shoff + shnum * elf.SHDR_SIZE].tobytes(), elf.SHDR).copy()
@@ -47,8 +62,8 @@ def compress_debug_sections(out: np.ndarray) -> np.ndarray:
             continue
         off, size = int(s["sh_offset"]), int(s["sh_size"])
         head = np.zeros(1, CHDR)
-        head["ch_type"], head["ch_size"], head["ch_addralign"] = ELFCOMPRESS_ZLIB, size, s["sh_addralign"]
-        body = head.tobytes() + zlib.compress(out[off:off + size].tobytes())
+        head["ch_type"], head["ch_size"], head["ch_addralign"] = ch_type, size, s["sh_addralign"]
+        body = head.tobytes() + pack(out[off:off + size].tobytes())
         if len(body) < size:
             packed[i] = body
     if not packed:

@@ -10,7 +10,7 @@ from itertools import islice
 import numpy as np
 
 from xld import arch as arches
-from xld.link import elf, input as inp, layout, pages, relocate, resolve, write
+from xld.link import ctors, elf, input as inp, layout, pages, relocate, resolve, write
 from xld.link.elf import align_up
 from xld.link.errors import Diag, LinkError, Relink
 from xld.link.layout import OutputSection
@@ -80,6 +80,8 @@ class Context:
         self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
+        self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
+        self.implicit_provides: list[tuple[str, str, int]] = []   # PROVIDE(NAME = SYM|number + C) of input scripts
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
         self.r_groups = None              # -r: the COMDAT groups kept
@@ -114,6 +116,12 @@ class Context:
         elif a is not self.arch:
             raise LinkError(f"{obj.name} is incompatible with {self.arch.name} "
                             f"(it is {a.name}{'' if self.opts.arch or self.opts.emulation else '; the first input decided the target'})")
+
+    def linker_output(self, name: str):
+        """The section the linker made as ``name`` (its addresses: where a -T script's section
+        of that name holds it after something else, ``.got : { *(.got.plt) *(.got) }``, that
+        section is what ``outputs[name]`` finds), or None."""
+        return self.outputs.get(name + "\0synthetic") or self.outputs.get(name)
 
     def synthetic_sections(self):
         out = []
@@ -403,9 +411,10 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     from xld.link import input as inp_mod, script as sc_mod
     s = sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
     for what, present in (("SECTIONS", s.sections is not None), ("MEMORY", bool(s.regions)),
-                          ("PHDRS", s.phdrs is not None), ("assignments", bool(s.top))):
+                          ("PHDRS", s.phdrs is not None)):
         if present:
             raise LinkError(f"{path}: {what} in a linker script given as an input is not supported (use -T)")
+    _implicit_assignments(ctx, s, path)
     ctx.opts.lib_paths.extend(d for d in s.search_dirs if d not in ctx.opts.lib_paths)
     for n in s.externs:
         g = ctx.symtab.intern(n)
@@ -441,9 +450,34 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
                 if f is not None and opened is not None and p not in opened:
                     opened[p] = f
             out.append((p, as_needed))
-    if not out and not s.inputs:
+    if not out and not s.inputs and not s.top:
         raise LinkError(f"{path}: unknown file type (a linker script that names no input)")
     return out
+
+
+def _implicit_assignments(ctx, s, path: str) -> None:
+    """``NAME = EXPR;`` and ``PROVIDE(NAME = EXPR);`` in a linker script given as an input
+    (GNU ld adds them to its default script): EXPR a constant or a symbol plus or minus one,
+    as --defsym takes it; a PROVIDE only when something refers to NAME and nothing defines
+    it (define_linker_symbols).  Anything else is refused by name."""
+    from xld.link import script as sc_mod
+    from xld.link.options import Options, add_defsym
+    for a in s.top:
+        if not isinstance(a, sc_mod.Assign):
+            raise LinkError(f"{path}: ASSERT in a linker script given as an input is not supported (use -T)")
+        where = sc_mod.at(s, a.line)
+        if a.name == "." or a.op != "=" or a.hidden:
+            what = "'.'" if a.name == "." else "HIDDEN/PROVIDE_HIDDEN" if a.hidden else f"'{a.op}'"
+            raise LinkError(f"{where}: {what} in a linker script given as an input is not supported (use -T)")
+        if a.provide:
+            probe = Options()
+            if not add_defsym(probe, a.name, a.expr):
+                raise LinkError(f"{where}: expression not supported in a linker script given as an input "
+                                f"(a number, a symbol, or a symbol plus or minus a constant)")
+            ctx.implicit_provides.append((a.name, probe.defsym[0][1], probe.defsym_addend.get(a.name, 0)))
+        elif not add_defsym(ctx.opts, a.name, a.expr):
+            raise LinkError(f"{where}: expression not supported in a linker script given as an input "
+                            f"(a number, a symbol, or a symbol plus or minus a constant)")
 
 
 def _same_machine(ctx, path: str, name: str) -> bool:
@@ -492,6 +526,12 @@ def define_linker_symbols(ctx) -> None:
              "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
              "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
              "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"]
+    for name, target, addend in ctx.implicit_provides:
+        g = st.ids.get(name)               # PROVIDE: only a name referred to and not defined
+        if g is not None and st.state[g] == resolve.UNDEF and name not in dict(ctx.opts.defsym):
+            ctx.opts.defsym.append((name, target))
+            if addend:
+                ctx.opts.defsym_addend[name] = addend
     defsyms = []
     for name, v in ctx.opts.defsym:
         g = st.intern(name)
@@ -590,8 +630,8 @@ def linker_symbol_values(ctx) -> None:
     s, e, o = sec_start(".rela.iplt", end)
     values["__rela_iplt_start"] = (s, o)
     values["__rela_iplt_end"] = (e, o)
-    got = outs.get(".got")
-    values["_GLOBAL_OFFSET_TABLE_"] = (got.addr if got else 0, got)
+    got = ctx.linker_output(".got")
+    values["_GLOBAL_OFFSET_TABLE_"] = (got.addr if got else 0, outs.get(".got"))
     values["__dso_handle"] = (0, None)
     values["__data_start"] = values["data_start"] = (first_data, None)
     values["__TMC_END__"] = (first_data, None)
@@ -760,6 +800,7 @@ def _run_passes(ctx: Context) -> Context:
         ("stack", _stack),                    # .note.GNU-stack: does any input need an executable stack
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
+        ("ctors", ctors.run),                 # .ctors/.dtors in .init_array/.fini_array: words reversed
         ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs

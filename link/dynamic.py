@@ -78,7 +78,7 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
-DF_1_GLOBAL, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x10, 0x800, 0x1000
+DF_1_GLOBAL, DF_1_GROUP, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x4, 0x10, 0x800, 0x1000
 DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
 DT_SYMBOLIC = 16
 DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
@@ -318,7 +318,9 @@ class Plan:
         rows = []
         if self.interp is not None:
             nph = ctx.nphdr * elf.PHDR_SIZE
-            base = _base(ctx)
+            # where the headers are loaded: the segment mapping the file's start (a -T
+            # script's SEGMENT_START may put it elsewhere than the default image base)
+            base = next((g[1] for g in ctx.segments if g[2] == 0), _base(ctx))
             rows.append((elf.PT_PHDR, elf.PF_R, elf.EHDR_SIZE, base + elf.EHDR_SIZE,
                          base + elf.EHDR_SIZE, nph, nph, 8))
             i = ctx.outputs[".interp"]
@@ -1228,7 +1230,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
-    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0)
+    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
                       ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP)):
@@ -1268,30 +1270,31 @@ def fill(ctx, img: np.ndarray) -> None:
             outs[name].link = outs[to].index
             outs[name].info = info
 
+    made = p.sections          # (a -T script may name a section the plan did not make: .hash)
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
     put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
-    if ".gnu.hash" in outs:
+    if ".gnu.hash" in made:
         put(".gnu.hash", _gnu_hash_table(p, st))
         link(".gnu.hash", ".dynsym")
-    if ".hash" in outs:
+    if ".hash" in made:
         put(".hash", _sysv_hash_table(p, st))
         link(".hash", ".dynsym")
     # versions
-    if ".gnu.version" in outs:
+    if ".gnu.version" in made:
         vs = p.dynsym_version.astype("<u2")
         vs[0] = 0
         if p.hidden_version:
             vs[p.dynsym_at[list(p.hidden_version)]] |= 0x8000
         put(".gnu.version", vs.tobytes())
         link(".gnu.version", ".dynsym")
-    if ".gnu.version_d" in outs:
+    if ".gnu.version_d" in made:
         put(".gnu.version_d", _verdef_bytes(p))
         link(".gnu.version_d", ".dynstr", len(p.verdef))
-    if ".gnu.version_r" in outs:
+    if ".gnu.version_r" in made:
         out = bytearray()
         for k, (dso, vers) in enumerate(p.verneed):
             last = k == len(p.verneed) - 1
@@ -1305,15 +1308,15 @@ def fill(ctx, img: np.ndarray) -> None:
         put(".gnu.version_r", bytes(out))
         link(".gnu.version_r", ".dynstr", len(p.verneed))
     # .rela.dyn: RELATIVE first (sorted by place), then the symbolic ones
-    if ".rela.dyn" in outs or ".relr.dyn" in outs:
+    if ".rela.dyn" in made or ".relr.dyn" in made:
         rela, relr = _rela_dyn(ctx, p, img)
-        if ".rela.dyn" in outs:
+        if ".rela.dyn" in made:
             put(".rela.dyn", rela)
             link(".rela.dyn", ".dynsym")
-        if ".relr.dyn" in outs:
+        if ".relr.dyn" in made:
             put(".relr.dyn", relr)
     # PLT, .got.plt, .rela.plt
-    if ".plt" in outs:
+    if ".plt" in made:
         _fill_plt(ctx, p, img, put)
         link(".rela.plt", ".dynsym", outs[".got.plt"].index)
     # .dynamic
@@ -1475,7 +1478,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
         rel_place.append(addr)
         rel_off.append(off)
     # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
     got_rel = p.got_rel
     roles = [r[1] for r in got_rel]

@@ -53,6 +53,22 @@ class Diag:
             raise LinkAborted(self.errors)
 
 
+def run_error_hook(script: str | None, kind: str, name: str) -> None:
+    """--error-handling-script=SCRIPT: GNU ld runs ``SCRIPT undefined-symbol NAME`` for each
+    undefined reference it reports and ``SCRIPT missing-lib -lNAME`` for a library it cannot
+    find, before the error, for hints (its output goes where the linker's does); the link
+    fails all the same.  A script that cannot run is said so, as GNU ld says it."""
+    if not script:
+        return
+    import subprocess
+    for f in (sys.stdout, sys.stderr):
+        f.flush()
+    try:
+        subprocess.run([script, kind, name], stdin=subprocess.DEVNULL, check=False)
+    except OSError as e:
+        _print(f"xld: failed to run error handling script '{script}', reason: {e.strerror}", sys.stderr)
+
+
 def demangle(name: str) -> str:
     """The source spelling of a mangled name, or the name itself: C++ (Itanium ABI, and Rust's
     legacy mangling, which is Itanium-shaped: ``r::add_one::h669b02623acb565e`` as lld prints

@@ -532,6 +532,9 @@ class Walk:
         if _output_is_dynamic(ctx):           # DT_INIT / DT_FINI (-init, -fini; hidden ones too)
             names += [ctx.opts.init_sym, ctx.opts.fini_sym]
         names += [expr.strip() for _, expr in ctx.opts.defsym if expr.strip() in st.ids]
+        if ctx.script is not None:            # -T: what its assignments refer to
+            from xld.link.script_layout import assignment_refs
+            names += assignment_refs(ctx)
         # what the dynamic symbol table exports: shared objects may refer to it
         names += [st.names[g] for g in ctx.exports]
         if ctx.opts.export_dynamic or ctx.opts.shared or ctx.opts.has_dynamic_list():

@@ -540,14 +540,20 @@ class ObjectFile:
         """A compressed section (gcc -gz) is read decompressed, as GNU ld and lld read it: its
         header then says the uncompressed size and alignment, and relocations apply to the
         uncompressed bytes (their offsets are into those)."""
-        if ch_type != 1:
-            self._fail(f"{name}: zstd-compressed sections are not supported (compress with zlib, "
-                       f"-gz=zlib, or not at all)")
-        import zlib
-        try:
-            data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
-        except zlib.error as e:
-            self._fail(f"{name}: corrupted compressed section ({e})")
+        if ch_type == 2:                   # ELFCOMPRESS_ZSTD (objcopy, ld -r --compress-debug-sections=zstd)
+            from xld.link.compress import zstd_module
+            zstd = zstd_module(f"{self.name}:({name}): a zstd-compressed section")
+            try:
+                # (a frame may not say its size: ch_size bounds what it may give)
+                data = zstd.ZstdDecompressor().decompress(bytes(body[24:]), max_output_size=ch_size + 1)
+            except zstd.ZstdError as e:
+                self._fail(f"{name}: corrupted compressed section ({e})")
+        else:
+            import zlib
+            try:
+                data = zlib.decompressobj().decompress(bytes(body[24:]), ch_size + 1)
+            except zlib.error as e:
+                self._fail(f"{name}: corrupted compressed section ({e})")
         if len(data) != ch_size:
             self._fail(f"{name}: corrupted compressed section (expected 0x{ch_size:x} bytes, got 0x{len(data):x})")
         if not self.shdrs.flags.writeable:
@@ -1254,6 +1260,18 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     warm_inputs[key] = f
 
 
+def _looks_like_text(chunk: bytes) -> bool:
+    import codecs
+    import re
+    if re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", chunk):
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _open_input(path: str):
     data = read_file(path)
     head = bytes(data[:8])
@@ -1266,12 +1284,11 @@ def _open_input(path: str):
         return ObjectFile(path, data)
     if len(data) == 0:
         raise LinkError(f"{path}: file is empty")
-    lead = bytes(data[:4096]).lstrip()
-    if b"\0" not in bytes(data[:4096]) and lead.startswith((b"/*", b"GROUP", b"INPUT", b"OUTPUT", b"SEARCH_DIR",
-                                                              b"INCLUDE", b"TARGET", b"STARTUP", b"EXTERN",
-                                                              b"AS_NEEDED", b"ENTRY")):
-        return ("script", path, bytes(data))
     if head[:4] in (BITCODE_MAGIC, BITCODE_WRAPPER):  # clang -flto (link/lto.py)
         from xld.link import lto
         return lto.Bitcode(path, data)
+    # GNU ld reads any other file as a linker script: here, one that reads as text (its first
+    # 4 KiB UTF-8 without control characters but white space)
+    if _looks_like_text(bytes(data[:4096])):
+        return ("script", path, bytes(data))
     raise LinkError(f"{path}: unknown file type (not an ELF object or archive)")

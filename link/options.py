@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import re
 
-from xld.link.errors import LinkError
+from xld.link.errors import LinkError, run_error_hook
 
 
 class Input:
@@ -85,6 +85,7 @@ class Options:
         self.version_texts: list[tuple[str, str]] = []   # a -T script's VERSION { ... }: (text, file)
         self.bsymbolic: str = ""                 # "", "all" (-Bsymbolic), "functions"
         self.no_undefined: bool = False          # -z defs / --no-undefined
+        self.bgroup: bool = False                # -Bgroup: DF_1_GROUP (ld.so looks names up in the object's group)
         # --[no-]allow-shlib-undefined: whether shared objects' own undefined symbols may stay
         # undefined (None: the default, checked for executables only; link/needed.py)
         self.allow_shlib_undefined: bool | None = None
@@ -96,6 +97,7 @@ class Options:
         self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
         self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
+        self.export_dynamic_symbol_list: list[str] = []   # --export-dynamic-symbol-list FILE: more such globs
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
         self.fini_sym: str = "_fini"
@@ -115,6 +117,7 @@ class Options:
         self.trace: bool = False
         self.version_only: bool = False
         self.help: bool = False
+        self.target_help: bool = False             # --target-help: the targets' own options, then stop
         self.plugin_opts: list[str] = []
         self.plugin: str | None = None           # -plugin PATH: which LTO plugin the driver meant (link/lto.py)
         self.mllvm: list[str] = []               # -mllvm OPT: LLVM's options for LTO code generation (lld's)
@@ -151,15 +154,25 @@ class Options:
         self.allow_multiple_definition: bool = False   # --allow-multiple-definition, -z muldefs
         self.scripts: list[str] = []               # -T FILE / --script FILE (link/script.py)
         self.script_at: int = 0                    # where -T was among the inputs (its INPUT(...) go there)
+        self.error_handling_script: str | None = None   # run on an undefined symbol or a missing library (hints)
+        self.default_script: str | None = None     # -dT FILE: the script in place of the default layout
+        self.default_script_at: int = 0            #   (a -T script replaces it, an INSERT one joins it)
         self.oformat: str = "elf"                  # --oformat binary: a flat image (link/flat.py)
         self.relocatable: bool = False             # -r: one ET_REL object (link/relocatable.py)
         self.emit_relocs: bool = False             # -q: the final relocations kept (link/emitrelocs.py)
 
     def has_dynamic_list(self) -> bool:
         """Whether a dynamic list names what is exported (an executable) or interposable (a
-        shared library): --dynamic-list files, --export-dynamic-symbol, GNU ld's built-in lists."""
-        return bool(self.dynamic_list or self.export_dynamic_symbol or self.dynamic_list_data
-                    or self.dynamic_list_cpp_new or self.dynamic_list_cpp_typeinfo)
+        shared library): --dynamic-list files, --export-dynamic-symbol[-list], GNU ld's
+        built-in lists.  In a shared library --export-dynamic-symbol[-list] alone is nothing
+        (GNU ld: "a no-op ... when -Bsymbolic or --dynamic-list are not specified"): every
+        symbol stays interposable."""
+        listed = bool(self.dynamic_list or self.dynamic_list_data or self.dynamic_list_cpp_new
+                      or self.dynamic_list_cpp_typeinfo)
+        exported = bool(self.export_dynamic_symbol or self.export_dynamic_symbol_list)
+        if self.shared and not listed and not self.bsymbolic:
+            return False
+        return listed or exported
 
     def keeps_undefined(self) -> bool:
         """Whether objects' undefined symbols stay undefined without failing the link
@@ -225,6 +238,21 @@ _UNSUPPORTED = {
     # an output despite errors is an output known to be wrong
     "--noinhibit-exec": "--noinhibit-exec is not supported (xld writes no output when the link has errors)",
 }
+
+# GNU ld's --target-help: each emulation's own options
+TARGET_HELP = """\
+aarch64linux, aarch64elf (--arch arm64):
+  --fix-cortex-a53-843419, --no-fix-cortex-a53-843419   patch erratum 843419's sequences
+  --fix-cortex-a53-835769   patch erratum 835769's multiply-accumulates
+  --execute-only            code segments executable, not readable
+  -z force-bti              the output marked BTI whatever the inputs say
+  -z pac-plt                PLT entries authenticate the address they load
+  -z bti-report=none|warning|error   inputs without BTI
+  -z gcs-report=..., -z gcs=never|implicit   (GCS: accepted; gcs=always is not supported)
+elf64lriscv (--arch riscv64):
+  --relax, --no-relax       linker relaxation (default on)
+  --relax-gp, --no-relax-gp   gp-relative relaxation (default on)
+"""
 
 HELP = """\
 Usage: xld [options] file...
@@ -432,10 +460,14 @@ def _sort_section(o: Options, v: str) -> None:
 
 
 def _compress_debug(o: Options, v: str) -> None:
-    # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd would need a
-    # zstd module Python 3.11 does not have
+    # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd through the
+    # zstandard package (Python 3.11 has no zstd module of its own)
     if v in ("zlib", "zlib-gabi"):
         o.compress_debug = "zlib"
+    elif v == "zstd":
+        from xld.link.compress import zstd_module
+        zstd_module("--compress-debug-sections=zstd")
+        o.compress_debug = "zstd"
     elif v == "none":
         o.compress_debug = None
     else:
@@ -443,13 +475,15 @@ def _compress_debug(o: Options, v: str) -> None:
 
 
 def _unresolved(o: Options, v: str) -> None:
-    # GNU ld's four policies; xld does not check shared objects' own undefined symbols
-    # (--no-allow-shlib-undefined is not supported), so ignore-in-shared-libs reports what
-    # report-all does, and ignore-in-object-files ignores what ignore-all does
+    # GNU ld's four policies, for the objects' undefined names and the shared objects'; they
+    # set what -z defs/-z undefs and --[no-]allow-shlib-undefined set (the last one wins):
+    # a -shared link's undefined names are errors under report-all and ignore-in-shared-libs
     if v not in ("report-all", "ignore-all", "ignore-in-object-files", "ignore-in-shared-libs"):
         raise LinkError(f"unknown --unresolved-symbols value: {v} (expected ignore-all, report-all, "
                         f"ignore-in-object-files or ignore-in-shared-libs)")
     o.unresolved = v
+    o.no_undefined = v in ("report-all", "ignore-in-shared-libs")
+    o.allow_shlib_undefined = v in ("ignore-all", "ignore-in-shared-libs")
 
 
 def _orphan_handling(o: Options, v: str) -> None:
@@ -471,6 +505,7 @@ def _oformat(o: Options, v: str) -> None:
 _WITH_VALUE = {
     "--dynamic-list": lambda o, v: o.dynamic_list.append(v),
     "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
+    "--export-dynamic-symbol-list": lambda o, v: o.export_dynamic_symbol_list.append(v),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,
@@ -530,9 +565,10 @@ _Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
            "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
-           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script",
+           "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script", "-dT", "--default-script", "-default-script",
+           "--error-handling-script", "-error-handling-script",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-i", "-Bdynamic",
-           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--section-start",
+           "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--target-help", "-target-help", "--section-start",
            "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
            # dynamic linking (link/dynamic.py)
            "-static", "-Bstatic", "--Bstatic", "-dn", "-non_shared", "--Bdynamic",
@@ -540,7 +576,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "-dynamic-linker", "--dynamic-linker", "-I", "-rpath", "--rpath", "-R", "-rpath-link",
            "--rpath-link", "--hash-style", "-hash-style",
            "-soname", "--soname", "--version-script", "-Bsymbolic", "-Bsymbolic-functions",
-           "-Bno-symbolic", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
+           "-Bno-symbolic", "-Bgroup", "--Bgroup", "--no-undefined", "--allow-shlib-undefined", "--no-allow-shlib-undefined",
            "-init", "-fini")
 _KNOWN = set(_SWITCHES) | _IGNORED_WITH_ARG | _IGNORED_FLAGS | set(_UNSUPPORTED) | set(_WITH_VALUE) | set(_PARSED)
 
@@ -619,6 +655,10 @@ def parse(argv: list[str]) -> Options:
             elif k == "--script":
                 o.scripts.append(val)
                 o.script_at = len(o.inputs)
+            elif k == "--error-handling-script":
+                o.error_handling_script = val
+            elif k == "--default-script":
+                o.default_script, o.default_script_at = val, len(o.inputs)
             elif k == "--image-base":
                 o.image_base = _int(val, "address")
             elif k == "--build-id":
@@ -762,6 +802,10 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
             o.script_at = len(o.inputs)
+        elif a in ("--error-handling-script", "-error-handling-script"):
+            o.error_handling_script = value(a)
+        elif a in ("-dT", "--default-script", "-default-script"):
+            o.default_script, o.default_script_at = value(a), len(o.inputs)
         elif a.startswith("-T") and len(a) > 2 and "=" not in a:
             o.scripts.append(a[2:])         # -TFILE (-Ttext ADDR and the like were taken above)
             o.script_at = len(o.inputs)
@@ -783,6 +827,10 @@ def parse(argv: list[str]) -> Options:
             o.bsymbolic = ""
         elif a in ("--no-undefined", "-no-undefined"):
             o.no_undefined = True
+        elif a in ("-Bgroup", "--Bgroup"):
+            # GNU ld: DF_1_GROUP, and --unresolved-symbols=report-all
+            o.bgroup = True
+            _unresolved(o, "report-all")
         elif a in ("--allow-shlib-undefined", "-allow-shlib-undefined"):
             o.allow_shlib_undefined = True
         elif a in ("--no-allow-shlib-undefined", "-no-allow-shlib-undefined"):
@@ -797,6 +845,8 @@ def parse(argv: list[str]) -> Options:
             o.version_only = True
         elif a in ("-h", "--help") and (a == "--help" or i + 1 >= n):
             o.help = True
+        elif a in ("--target-help", "-target-help"):
+            o.help = o.target_help = True
         elif a in _IGNORED_FLAGS:
             pass
         elif a in _IGNORED_WITH_ARG:
@@ -855,6 +905,10 @@ def parse(argv: list[str]) -> Options:
         raise LinkError(f"common-page-size: value isn't a power of 2: {o.common_page_size:#x}")
     if o.max_page_size is not None and (o.max_page_size <= 0 or o.max_page_size & (o.max_page_size - 1)):
         raise LinkError(f"max-page-size: value isn't a power of 2: {o.max_page_size:#x}")
+    if o.default_script is not None and not o.scripts:
+        # -dT FILE: GNU ld's default script is FILE; without -T that is the script
+        o.scripts, o.script_at = [o.default_script], o.default_script_at
+        o.default_script = None
     if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
         raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
@@ -883,6 +937,7 @@ def find_library(o: Options, name: str, static_only: bool = True, compatible=Non
             p = os.path.join(d, w)
             if os.path.isfile(p) and (compatible is None or compatible(p)):
                 return p
+    run_error_hook(o.error_handling_script, "missing-lib", f"-l{name}")
     raise LinkError(f"unable to find library -l{name}")
 
 
@@ -914,13 +969,22 @@ def _defsym(o: Options, text: str) -> None:
             raise LinkError("trailing text")
     except LinkError:
         raise LinkError(f"--defsym: syntax error: {text}") from None
-    target, addend = _symbol_plus_constant(e)
-    if target is None:
+    if not add_defsym(o, name, e):
         raise LinkError(f"--defsym: expression not supported: {expr} (a number, a symbol, or a symbol "
                         f"plus or minus a constant)")
+
+
+def add_defsym(o: Options, name: str, e: tuple) -> bool:
+    """NAME = the parsed expression ``e`` as a --defsym does it (a linker script given as an
+    input assigns so too): False, and nothing added, when ``e`` is not a constant or a symbol
+    plus or minus one."""
+    target, addend = _symbol_plus_constant(e)
+    if target is None:
+        return False
     o.defsym.append((name, target))
     if addend:
         o.defsym_addend[name] = addend
+    return True
 
 
 def _symbol_plus_constant(e: tuple) -> tuple[str | None, int]:

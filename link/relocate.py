@@ -19,6 +19,7 @@ import numpy as np
 from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF
+from xld.link.errors import run_error_hook
 
 _KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
 _RMW_ORDER = (Kind.SET, Kind.ADD, Kind.SUB)
@@ -439,6 +440,7 @@ def _check_undefined(ctx, t, grows) -> None:
         lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
         for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
+            run_error_hook(o.error_handling_script, "undefined-symbol", st.names[g])
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
         report("\n".join(lines))
@@ -938,7 +940,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
                            f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
         del dead, dpart, live, dk, bad
     del dead_l
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     got_addr = got.addr if got is not None else 0
     tp = ctx.tp_base
 

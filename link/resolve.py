@@ -680,9 +680,10 @@ class Resolver:
             if name not in shared:
                 shared[name] = (dso, sym)
         st, lazy = self.symtab, self.lazy
+        versioned = dso.versioned_undefs
         for name in dso.strong_undefs:
             g = st.ids.get(name)
-            if (g is None or st.state[g] == UNDEF) and name not in shared:
+            if (g is None or st.state[g] == UNDEF) and name not in shared and name not in versioned:
                 self.shared_wants.add(name)
                 if name in lazy:
                     self.pending.append(lazy.pop(name))

@@ -659,9 +659,28 @@ class Parser:
             self.err(f"expected an assignment, but got '{op}'")
         return Assign(name, op, self.parse_expr(), line=line)
 
+    def name_token(self) -> str:
+        """The next token as a section or file name: GNU ld's lexer reads names there with
+        '-' inside (``.note.gnu.build-id``, ``crtbegin-x.o``), which the expression lexer
+        cut; the touching pieces are joined back."""
+        k = self.i
+        name = self.next()
+        if self.toks[k].kind != "name":
+            return name
+        end = self.toks[k].pos + len(name)
+        while self.i + 1 < len(self.toks) and self.toks[self.i].text == "-":
+            dash, after = self.toks[self.i], self.toks[self.i + 1]
+            if dash.pos != end or after.pos != end + 1 or after.kind != "name" \
+                    or dash.file != self.toks[k].file or after.file != dash.file:
+                break
+            name += "-" + after.text
+            end = after.pos + len(after.text)
+            self.i += 2
+        return name
+
     def parse_output_section(self) -> OutSec:
         line = self.line()
-        name = self.next()
+        name = self.name_token()
         if not re.match(r"^[A-Za-z0-9_.$/\-]+$", name) or name in _FUNCS:
             self.err(f"unknown directive: {name}")
         o = OutSec(name, line=line)
@@ -776,7 +795,7 @@ class Parser:
             d.sort = d.sort or sort
             return d
         excluded = self._exclude_file()
-        fpat = self.next()
+        fpat = self.name_token()
         if fpat in _UNSUPPORTED:
             self.i -= 1
             self.unsupported(fpat)
@@ -817,14 +836,14 @@ class Parser:
         self.expect("(")
         out = []
         while not self.accept(")"):
-            out.append(self.next())
+            out.append(self.name_token())
         return out
 
     def _pattern(self) -> str:
         t = self.peek()
         if t in _UNSUPPORTED:
             self.unsupported(t)
-        return self.next()
+        return self.name_token()
 
     # -- expressions --
     def parse_expr(self) -> tuple:

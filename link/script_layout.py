@@ -43,6 +43,11 @@ def read(ctx) -> None:
     if not ctx.opts.scripts:
         return
     s = sc.read(ctx.opts.scripts, ctx.opts.lib_paths)
+    if ctx.opts.default_script is not None and s.insert is not None:
+        # -dT FILE with a -T script that INSERTs: GNU ld inserts into FILE's layout; xld
+        # inserts into its own default layout only
+        raise LinkError(f"-dT {ctx.opts.default_script} with an INSERT script ({ctx.opts.scripts[-1]}) "
+                        f"is not supported")
     ctx.script = s
     if s.output and not ctx.opts.output_given:
         ctx.opts.output = s.output
@@ -134,7 +139,72 @@ def define_symbols(ctx) -> list[str]:
         st.def_file[g] = resolve.LINKER
         names.append(a.name)
     ctx.script_names = set(names)
+    _aliases(ctx, names)
     return names
+
+
+def _alias_form(e) -> tuple[str, int] | None:
+    """``SYM``, ``SYM + N``, ``N + SYM`` or ``SYM - N``: (SYM, the addend); else None."""
+    if e[0] == "sym":
+        return e[1], 0
+    if e[0] == "bin" and e[1] in "+-":
+        a, b = e[2], e[3]
+        if a[0] == "sym" and b[0] == "num":
+            return a[1], b[1] if e[1] == "+" else -b[1]
+        if e[1] == "+" and a[0] == "num" and b[0] == "sym":
+            return b[1], a[1]
+    return None
+
+
+def _aliases(ctx, names) -> None:
+    """A script symbol assigned once as an input's symbol plus a constant
+    (``jiffies = jiffies_64;``) takes that symbol's final address, as a --defsym alias does
+    (after relaxation, ICF, an IFUNC's stub), and lies in its section, as with GNU ld."""
+    st = ctx.symtab
+    every = assignments(ctx.script)
+    once = {a.name for a in every if a.op == "=" and sum(b.name == a.name for b in every) == 1}
+    ctx.script_aliases = {}
+    for a in every:
+        form = _alias_form(a.expr) if a.name in once and a.name in names else None
+        if form is None:
+            continue
+        target = st.ids.get(form[0])
+        if target is None or st.def_file[target] <= 0 or form[0] in ctx.script_names:
+            continue
+        g = st.ids[a.name]
+        ctx.defsym_alias.append((g, target, form[1]))
+        ctx.script_aliases[g] = target
+
+
+def assignment_refs(ctx) -> list[str]:
+    """The symbols a -T script's assignments (those that define something: a PROVIDE only
+    when it is taken) and ASSERTs refer to, in script order.  --gc-sections keeps their
+    sections, as lld does: GNU ld keeps them when something refers to the assigned symbol
+    and otherwise gives that symbol the value 0, which xld never writes."""
+    s = ctx.script
+    out: dict[str, None] = {}
+
+    def walk(e):
+        if isinstance(e, tuple):
+            if e and e[0] == "sym":
+                out[e[1]] = None
+            for x in e:
+                if isinstance(x, (tuple, list)):
+                    walk(x)
+        elif isinstance(e, list):
+            for x in e:
+                walk(x)
+
+    def cmds(lst):
+        for c in lst:
+            if isinstance(c, sc.Assign) and (not c.provide or c.name in ctx.script_names):
+                walk(c.expr)
+            elif isinstance(c, sc.Assert):
+                walk(c.expr)
+            elif isinstance(c, sc.OutSec):
+                cmds(c.commands)
+    cmds(s.top + list(s.sections or ()))
+    return [n for n in out if n != "."]
 
 
 def _script_refs(s) -> set[str]:
@@ -395,6 +465,34 @@ def _class(o) -> int:
     return 1
 
 
+def _input_section(ctx, g: int):
+    """The output section holding the definition of global ``g`` (an input's), or None."""
+    obj = ctx.files[ctx.symtab.def_file[g]]
+    sh = int(obj.sym_shndx[ctx.symtab.def_index[g]])
+    if not 0 < sh < min(elf.SHN_LORESERVE, len(obj.sec_outsec)):
+        return None
+    return obj.sec_outsec[sh]
+
+
+def input_address(ctx, g: int) -> int | None:
+    """The address of global ``g``, defined by an input, as the walk has placed its section
+    so far (the sections placed later in this walk: where the previous walk put them); None
+    where the walk cannot know it (a merged section's piece, a common symbol, a discarded
+    section)."""
+    obj = ctx.files[ctx.symtab.def_file[g]]
+    i = ctx.symtab.def_index[g]
+    sh = int(obj.sym_shndx[i])
+    v = int(obj.syms[i]["st_value"])
+    if sh == elf.SHN_ABS:
+        return v
+    if not 0 < sh < elf.SHN_LORESERVE or sh >= len(obj.sec_outsec):
+        return None
+    o = obj.sec_outsec[sh]
+    if o is None or int(obj.sec_out[sh]) < 0 or int(obj.shdrs[sh]["sh_flags"]) & elf.SHF_MERGE:
+        return None
+    return o.addr + int(obj.sec_out[sh]) + v
+
+
 class _Env:
     """What expressions see during the walk."""
 
@@ -436,6 +534,10 @@ class _Env:
         if g is not None and st.def_file[g] > 0 and getattr(self.ctx, "gaddr", None) is not None \
                 and g < len(self.ctx.gaddr):
             return int(self.ctx.gaddr[g])
+        if g is not None and st.def_file[g] > 0:
+            v = input_address(self.ctx, g)
+            if v is not None:
+                return v
         if name in self.prev:
             return self.prev[name][0]
         if self.final:
@@ -535,9 +637,20 @@ def place(ctx) -> None:
         if t is not None:                   # inside the script's section, in the file too
             o.offset = t.offset + (o.addr - t.addr)
             o.lma = (t.lma if getattr(t, "lma", None) is not None else t.addr) + (o.addr - t.addr)
-            if t.name == o.name and o.addr != t.addr:
+            if t.name == o.name and o.addr != t.addr and o.name not in _FOUND_AS_MADE:
                 raise LinkError(f"{sc.at(s, o.at_desc.line)}: the linker's {o.name} must start its output "
                                 f"section {t.name} (not supported elsewhere in it)")
+
+
+# the names GNU ld's BFD gives the input sections that hold what one of xld's sections
+# holds: its GOT's dynamic relocations are in `.rela.got`, which GNU ld's own default script
+# (`ld --verbose`, where custom scripts start from) puts in .rela.dyn without naming .rela.dyn
+_BFD_NAMES = {".rela.dyn": (".rela.got",)}
+
+
+# the linker's sections that every pass finds through ctx.linker_output: a -T script's section
+# of the same name may hold something before them (GNU ld's riscv64 script: .got.plt first)
+_FOUND_AS_MADE = frozenset({".got"})
 
 
 def _absorb(ctx, syn) -> None:
@@ -548,12 +661,13 @@ def _absorb(ctx, syn) -> None:
     script's section (``inside``), which the output has instead."""
     if not ctx.script.sections:
         return
+    names = (syn.name, *_BFD_NAMES.get(syn.name, ()))
     for cmd in ctx.script.sections:
         if not isinstance(cmd, sc.OutSec) or cmd.disabled:
             continue
         for c in cmd.commands:
             if isinstance(c, sc.InputDesc) and c.file_pattern == "*" and \
-                    any(fnmatch.fnmatchcase(syn.name, p) for p in c.patterns):
+                    any(fnmatch.fnmatchcase(n, p) for p in c.patterns for n in names):
                 if cmd.name == "/DISCARD/":
                     # (the notes it makes, .note.gnu.build-id and the like, go as GNU ld's do;
                     # its tables cannot)
@@ -607,6 +721,16 @@ def _order(ctx) -> list[OutputSection]:
     for o in orphans:
         cls = _class(o)
         at = None
+        if o.alloc and o.type == elf.SHT_NOTE:
+            # GNU ld's rule for notes: after the last note, else after .interp (not with the
+            # read-only data, which may end in the RELRO part: .note.ABI-tag made it writable)
+            for k, t in enumerate(order):
+                if (t.type == elf.SHT_NOTE and t.alloc and (t.inputs or t.size or t.data is not None)) \
+                        or (t.name == ".interp" and at is None):
+                    at = k
+            if at is not None:
+                order.insert(at + 1, o)
+                continue
         # after the last section of its kind; else (GNU ld's nearest match by flags) after the
         # last one of the kind before it: read-only data after code, data after read-only data
         for c in range(cls, -1 if o.alloc else cls - 1, -1):
@@ -914,8 +1038,10 @@ def _segments(ctx, alloc, nonalloc) -> None:
         ctx.diag.warn(f"{ctx.opts.output} has a LOAD segment with RWX permissions")
     tls = any(o.flags & elf.SHF_TLS for o in alloc)
     notes = len(layout.note_groups(alloc)) + (1 if any(o.name == layout.PROPERTY_NOTE for o in alloc) else 0)
+    eh = ctx.outputs.get(".eh_frame_hdr")
     nphdr = len(segs) + (1 if tls else 0) + (1 if ctx.opts.gnu_stack else 0) + (1 if ctx.attributes else 0) \
-        + notes + (1 if ctx.script_relro else 0)
+        + notes + (1 if ctx.script_relro else 0) + (1 if eh is not None and eh.alloc and eh.size else 0) \
+        + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
     ctx.nphdr = nphdr
     off = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     out_segs = []
@@ -968,6 +1094,9 @@ def apply_symbols(ctx) -> None:
         if g is None or st.def_file[g] != resolve.LINKER:
             continue
         st.linker_value[g] = v
+        t = ctx.script_aliases.get(g)
+        if t is not None:               # in the section of the symbol it names
+            o = _input_section(ctx, t)
         if o is not None:
             ctx.linker_sec[g] = o
         else:

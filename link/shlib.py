@@ -182,6 +182,15 @@ class SharedFile:
         # strong references), and every name it defines, in any version
         self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
                                          if names[i]]
+        # the references that ask for a version (foo@V1, a verneed entry): GNU ld enters them
+        # under that versioned name, which no archive's symbol index holds, so they load no
+        # archive member (an unversioned reference does)
+        versioned = undef & (bind == elf.STB_GLOBAL)
+        if versym is not None:
+            versioned &= (versym & 0x7FFF) > VER_NDX_GLOBAL
+        else:
+            versioned[:] = False
+        self.versioned_undefs = frozenset(names[i] for i in np.flatnonzero(versioned).tolist())
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
 
     def versioned(self, name: str) -> SharedSym | None:

@@ -191,7 +191,7 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     debug &= t.kind == int(Kind.ADDR)
     S = np.where(debug & dead, 0, S)
     A = t.addend
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     got_addr = got.addr if got is not None else 0
     slot = t.got_slot.astype(np.int64) if len(t.got_slot) == t.n else np.full(t.n, -1)
     G = np.where(slot >= 0, got_addr + 8 * slot, 0)
@@ -292,7 +292,7 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
 
 def _got(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     """Static links: each address slot of the GOT holds S + A of its symbol."""
-    got = ctx.outputs.get(".got")
+    got = ctx.linker_output(".got")
     entries = ctx.got_entries
     if got is None or not entries or ctx.dyn is not None or got.nobits:
         return

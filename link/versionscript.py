@@ -295,7 +295,8 @@ def dynamic_list(opts) -> Versions | None:
         return None
     cxx = (CPP_NEW if opts.dynamic_list_cpp_new else []) + (CPP_TYPEINFO if opts.dynamic_list_cpp_typeinfo else [])
     return Versions([Node(None, globals=list(opts.export_dynamic_symbol), globals_cxx=cxx)]
-                    + _read_all(opts.dynamic_list, "dynamic list"))
+                    + _read_all(opts.dynamic_list, "dynamic list")
+                    + _read_all(opts.export_dynamic_symbol_list, "export dynamic symbol list"))
 
 
 def load(paths: list[str], texts=()) -> Versions | None:

@@ -846,9 +846,11 @@ def program_headers(ctx) -> np.ndarray:
     attrs = ctx.outputs.get(spec["name"]) if spec else None
     if attrs is not None:
         rows.append((spec["phdr"], elf.PF_R, attrs.offset, 0, 0, attrs.size, 0, 1))
+    # (the layout counted them to size the headers: a row past that count would be lost)
+    assert len(rows) <= ctx.nphdr, (len(rows), ctx.nphdr)
     while len(rows) < ctx.nphdr:
         rows.append((elf.PT_NULL, 0, 0, 0, 0, 0, 0, 0))
-    return np.array(rows[:ctx.nphdr], dtype=elf.PHDR)
+    return np.array(rows, dtype=elf.PHDR)
 
 
 def commit(ctx, executable: bool = True) -> None:

@@ -113,9 +113,81 @@ def test_relocatable_output_compressed_and_linkable(objs, tmp_path):
     assert outs[0] == outs[1] == outs[2] and outs[0]
 
 
-def test_zstd_is_refused(objs, tmp_path):
+def _zstd_sections(path) -> dict[str, tuple[int, int, bytes]]:
+    """name -> (sh_flags, ch_type or 0, contents: a zstd-compressed one decompressed, by the
+    zstandard package; pyelftools knows zlib only)."""
+    import struct
+    import zstandard
+    from elftools.elf.elffile import ELFFile
+    out = {}
+    with open(path, "rb") as f:
+        for s in ELFFile(f).iter_sections():
+            f.seek(s["sh_offset"])
+            raw = f.read(s["sh_size"]) if s["sh_type"] != "SHT_NOBITS" else b""
+            ch = struct.unpack_from("<I", raw)[0] if s["sh_flags"] & SHF_COMPRESSED else 0
+            if ch == 2:
+                raw = zstandard.ZstdDecompressor().decompress(raw[24:], max_output_size=1 << 26)
+            out[s.name] = (s["sh_flags"], ch, raw)
+    return out
+
+
+def _chdr_types(path) -> dict[str, int]:
+    """name -> ch_type of each SHF_COMPRESSED section."""
+    return {n: s[1] for n, s in _zstd_sections(path).items() if s[0] & SHF_COMPRESSED}
+
+
+def test_zstd_like_gnu_ld(objs, tmp_path):
+    """--compress-debug-sections=zstd (was refused; the zstandard package): the same sections
+    as GNU ld's come out ELFCOMPRESS_ZSTD, they read back as xld's plain link, the program
+    runs as GNU ld's; an object GNU ld's -r left zstd-compressed links as its plain self."""
     arch, objects = objs
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrap = str(tc.ld_wrapper_dir(tmp_path))
+    gnu, ours, plain = (tmp_path / n for n in ("gnu", "xld", "plain"))
+    zstd = "-Wl,--compress-debug-sections=zstd"
+    subprocess.run([cc, "-static", zstd, *map(str, objects), "-o", str(gnu)], check=True)
+    for out, flags in ((ours, [zstd]), (plain, [])):
+        p = subprocess.run([cc, "-B", wrap, "-static", *flags, *map(str, objects), "-o", str(out)],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+    types = _chdr_types(ours)
+    assert ".debug_info" in types and set(types.values()) == {2}            # ELFCOMPRESS_ZSTD
+    assert sorted(types) == sorted(_chdr_types(gnu))
+    x, pl = _zstd_sections(ours), _zstd_sections(plain)
+    assert x.keys() == pl.keys()
+    for name in x:
+        if name != ".note.gnu.build-id":
+            assert x[name][2] == pl[name][2], name
+    want, got = tc.qemu_run(arch, gnu), tc.qemu_run(arch, ours)
+    assert got.status == want.status == 0 and got.stdout == want.stdout and got.stdout
+    # GNU ld's -r with zstd: an input xld reads decompressed (was 'not supported')
+    packed = tmp_path / "packed.o"
+    subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-r", "--compress-debug-sections=zstd", *map(str, objects),
+                    "-o", str(packed)], check=True)
+    assert set(_chdr_types(packed).values()) == {2}
+    again = tmp_path / "again"
+    p = subprocess.run([cc, "-B", wrap, "-static", str(packed), "-o", str(again)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    objdump = f"{tc.TRIPLE[arch]}-objdump"
+    lines = [subprocess.run([objdump, "--dwarf=decodedline", str(f)], capture_output=True, text=True,
+                            check=True).stdout.split("\n", 2)[2] for f in (again, plain)]
+    assert "main.c" in lines[0] and lines[0] == lines[1]
+    assert tc.qemu_run(arch, again).stdout == want.stdout
+
+
+def test_zstd_without_the_package_says_so(objs, tmp_path, monkeypatch):
+    """Without the zstandard package, zstd (as the output's format or in an input) is an
+    error that names it, and no output is left."""
+    import sys
+    arch, objects = objs
+    monkeypatch.setitem(sys.modules, "zstandard", None)          # import fails
     out = tmp_path / "out"
-    p = tc.xld_cli(["--arch", arch, "--compress-debug-sections=zstd", "-o", out, *objects])
-    assert p.returncode == 1 and "--compress-debug-sections=zstd is not supported" in p.stderr
+    res = tc.xld_link(["--arch", arch, "--compress-debug-sections=zstd", "-e", "main", "--unresolved-symbols=ignore-all",
+                       "-o", out, *objects])
+    assert res.status == 1 and "needs the zstandard package" in res.stderr and not out.exists()
+    packed = tmp_path / "packed.o"
+    subprocess.run([f"{tc.TRIPLE[arch]}-ld", "-r", "--compress-debug-sections=zstd", *map(str, objects),
+                    "-o", str(packed)], check=True)
+    res = tc.xld_link(["--arch", arch, "-e", "main", "--unresolved-symbols=ignore-all", "-o", out, packed])
+    assert res.status == 1 and "a zstd-compressed section needs the zstandard package" in res.stderr
     assert not out.exists()

@@ -321,3 +321,89 @@ def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
     p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}", "-lb",
                         "-o", tmp_path / "none"], capture_output=True, text=True)
     assert p.returncode != 0 and "unable to find library -lb" in p.stderr and not (tmp_path / "none").exists()
+
+
+# -- round 3: -Bgroup, --unresolved-symbols with -shared, -dT, --error-handling-script, --target-help
+
+UNDEF_S = ".text\n.globl f\nf: bl undef\n"
+UNDEF_RV = ".text\n.globl f\nf: call undef\n"
+WEAK_S = ".text\n.weak undef\n.globl f\nf: nop\n.data\n.quad undef\n"
+
+
+def _dt_flags_1(arch, path) -> list[str]:
+    out = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-readelf"), "-d", str(path)], capture_output=True, text=True).stdout
+    return next((line.split("Flags:", 1)[1].split() for line in out.splitlines() if "FLAGS_1" in line), [])
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_bgroup_and_unresolved_symbols_in_shared_links(arch, tmp_path):
+    """-Bgroup (was unknown): DF_1_GROUP, and GNU ld's --unresolved-symbols=report-all, so a
+    library's undefined name is an error unless a later -z undefs or ignore-all says otherwise
+    (a weak one never is); --unresolved-symbols=report-all|ignore-in-shared-libs with -shared
+    were ignored (xld linked what GNU ld refuses).  Each case: GNU ld's status and flags."""
+    undef = tc.assemble(arch, UNDEF_S if arch == "arm64" else UNDEF_RV, tmp_path / "u.o")
+    weak = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    cases = [["-Bgroup", undef], ["-Bgroup", "-z", "undefs", undef], ["-Bgroup", "--allow-shlib-undefined", undef],
+             [undef, "-Bgroup", "--unresolved-symbols=ignore-all"], ["--unresolved-symbols=ignore-all", "-Bgroup", undef],
+             ["--unresolved-symbols=report-all", undef], ["--unresolved-symbols=ignore-in-shared-libs", undef],
+             ["--unresolved-symbols=ignore-in-object-files", undef], ["-Bgroup", weak], ["-z", "defs", weak]]
+    statuses = []
+    for k, args in enumerate(cases):
+        gnu, ours = tmp_path / f"g{k}.so", tmp_path / f"x{k}.so"
+        want = _gnu(arch, ["-shared", *args, "-o", gnu])
+        got = tc.xld_cli(["-shared", *args, "-o", ours])
+        assert got.returncode == want.returncode, (args, got.stderr)
+        statuses.append(got.returncode)
+        if want.returncode == 0:
+            assert _dt_flags_1(arch, ours) == _dt_flags_1(arch, gnu), args
+        else:
+            assert "undefined symbol: undef" in got.stderr and not ours.exists()
+    assert statuses == [1, 0, 1, 0, 1, 1, 1, 0, 0, 0]
+    assert _dt_flags_1(arch, tmp_path / "x8.so") == ["GROUP"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_default_script(arch, tmp_path):
+    """-dT FILE / --default-script=FILE (was unknown): FILE is the script without -T; a -T
+    script replaces it (either order), as GNU ld; with an INSERT script, an error."""
+    obj = tc.assemble(arch, ".text\n.globl _start\n_start: nop\n", tmp_path / "s.o")
+    a, b, ins = tmp_path / "a.ld", tmp_path / "b.ld", tmp_path / "i.ld"
+    a.write_text("SECTIONS { . = 0x500000; .text : { *(.text*) } sym_a = 1; }\n")
+    b.write_text("SECTIONS { . = 0x600000; .text : { *(.text*) } sym_b = 2; }\n")
+    ins.write_text("SECTIONS { .extra : { LONG(5) } } INSERT AFTER .text;\n")
+    nm = tc.require(f"{tc.TRIPLE[arch]}-nm")
+    for k, args in enumerate((["-dT", a], [f"--default-script={a}"], ["-dT", a, "-T", b], ["-T", b, "-dT", a])):
+        gnu, ours = tmp_path / f"g{k}", tmp_path / f"x{k}"
+        assert _gnu(arch, [*args, "-o", gnu, obj]).returncode == 0
+        got = tc.xld_cli([*args, "-o", ours, obj])
+        assert got.returncode == 0, got.stderr
+        syms = [subprocess.run([nm, str(p)], capture_output=True, text=True).stdout for p in (gnu, ours)]
+        assert syms[0] == syms[1] and ("sym_b" in syms[1]) == ("-T" in args), args
+    got = tc.xld_cli(["-dT", a, "-T", ins, "-o", tmp_path / "x", obj])
+    assert got.returncode == 1 and "with an INSERT script" in got.stderr and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_error_handling_script(arch, tmp_path):
+    """--error-handling-script=S (was unknown): S runs with undefined-symbol NAME for each
+    reference shown and with missing-lib -lNAME, before the error, as GNU ld runs it; the link
+    fails all the same; a script that cannot run is said so."""
+    hook = tmp_path / "hook.sh"
+    hook.write_text('#!/bin/sh\necho "HOOK: $1 $2" >&2\n')
+    hook.chmod(0o755)
+    undef = tc.assemble(arch, UNDEF_S if arch == "arm64" else UNDEF_RV, tmp_path / "u.o")
+    for args in ([undef], ["-lnosuchlib", undef], ["-l:libzz.so", undef]):
+        want = _gnu(arch, [f"--error-handling-script={hook}", "-e", "f", *args, "-o", tmp_path / "g"])
+        got = tc.xld_cli([f"--error-handling-script={hook}", "-e", "f", *args, "-o", tmp_path / "x"])
+        hooks = [[line for line in p.stderr.splitlines() if line.startswith("HOOK")] for p in (want, got)]
+        assert got.returncode == want.returncode == 1 and hooks[0] == hooks[1] and hooks[1], (args, got.stderr)
+        assert got.stderr.index("HOOK") < got.stderr.index("xld: error")
+        assert not (tmp_path / "x").exists()
+    got = tc.xld_cli(["--error-handling-script", tmp_path / "nonexistent", "-e", "f", undef, "-o", tmp_path / "x"])
+    assert got.returncode == 1 and "failed to run error handling script" in got.stderr
+
+
+def test_target_help():
+    """--target-help (was unknown): the targets' own options, status 0, as GNU ld."""
+    got = tc.xld_cli(["--target-help"])
+    assert got.returncode == 0 and "--fix-cortex-a53-843419" in got.stdout and "--no-relax-gp" in got.stdout

@@ -124,7 +124,7 @@ ERRORS = [
     # (argv, words the error must contain)
     (["-oformat=ihex"], "unknown --oformat: ihex"),
     (["-EB"], "big-endian"),
-    (["--compress-debug-sections=zstd"], "--compress-debug-sections=zstd is not supported"),
+    (["--compress-debug-sections=lz4"], "--compress-debug-sections=lz4 is not supported"),
     (["--unresolved-symbols=ignore-some"], "unknown --unresolved-symbols value: ignore-some"),
     (["--sort-common=sideways"], "--sort-common: unknown value"),
     (["-z", "force-ibt"], "-z force-ibt is not supported"),

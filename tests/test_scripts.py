@@ -610,6 +610,85 @@ def test_gnu_default_script_links_static_glibc(arch, tmp_path):
         assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
 
 
+ALIAS_MAIN = r"""
+#include <stdio.h>
+extern void my_handler(void);
+void handler(void) { puts("handler"); }
+void other(void) { puts("other"); }
+int main(void) { my_handler(); return 7; }
+"""
+
+
+def gnu_default_script(arch, path: Path, before_text: str) -> Path:
+    """GNU ld's default script (`ld --verbose`) with ``before_text`` put before .text."""
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    verbose = subprocess.run([ld, "--verbose"], capture_output=True, text=True, check=True).stdout
+    text = verbose.split("=" * 50)[1].split("\n", 1)[1]
+    text, n = re.subn(r"^(  \.text\s+:)", before_text.replace("\\", "\\\\") + r"\n\1", text, count=1, flags=re.M)
+    assert n == 1
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["pie", "no-pie", "static"])
+def test_gnu_default_script_dynamic_and_script_aliases(arch, mode, tmp_path):
+    """GNU ld's default script as -T for the links gcc makes by default (PIE, dynamic), with
+    --gc-sections and an alias of an input's function in the script (``my_handler = handler;``,
+    the kernel's ``jiffies = jiffies_64;``): it runs as GNU ld's link does, with the same
+    program headers (PT_PHDR where the script loads the headers; GNU_STACK, NOTE,
+    GNU_EH_FRAME were dropped from a header table counted short), no RWX segment (the orphan
+    .note.ABI-tag goes after .note.gnu.build-id, which the script names: its name was cut at
+    '-'), .hash named but not made, GNU's .rela.got standing for .rela.dyn and riscv64's
+    .got holding .got.plt first.  Before: 'symbol not found: handler'.  The alias is in
+    handler's section at its address; --gc-sections keeps what the script refers to (an
+    unused ``alias_other = other`` too, as lld: GNU ld drops other and gives the alias 0)."""
+    script = gnu_default_script(arch, tmp_path / "default.ld", "  my_handler = handler;\n  alias_other = other;")
+    src = tmp_path / "m.c"
+    src.write_text(ALIAS_MAIN)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    flags = {"pie": [], "no-pie": ["-no-pie"], "static": ["-static"]}[mode]
+    common = [cc, *flags, "-O1", "-ffunction-sections", str(src), "-Wl,--gc-sections", f"-Wl,-T,{script}"]
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+    assert "RWX" not in p.stderr
+    # GNU ld with the same script (its unused alias refers to what it drops: left out)
+    gnu_script = gnu_default_script(arch, tmp_path / "gnu.ld", "  my_handler = handler;")
+    gnu_cmd = [a if a != f"-Wl,-T,{script}" else f"-Wl,-T,{gnu_script}" for a in common]
+    subprocess.run([*gnu_cmd, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    want = tc.qemu_run(arch, tmp_path / "gnu", sysroot=sysroot)
+    assert (want.status, want.stdout) == (7, b"handler\n"), want.summary()
+    got = tc.qemu_run(arch, tmp_path / "xld", sysroot=sysroot)
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    ours, theirs = program_headers(arch, tmp_path / "xld"), program_headers(arch, tmp_path / "gnu")
+    assert sorted(h[0] for h in ours) == sorted(h[0] for h in theirs)
+    assert not [h for h in ours if h[0] == "LOAD" and "W" in h[6] and "E" in h[6]]
+    phdr = [h for h in ours if h[0] == "PHDR"]
+    assert phdr == [h for h in theirs if h[0] == "PHDR"][:len(phdr)]          # (same place)
+    order = [n for n in sections(arch, tmp_path / "xld")]
+    assert order.index(".note.ABI-tag") == order.index(".note.gnu.build-id") + 1
+    syms = symbol_values(arch, tmp_path / "xld", ("handler", "my_handler", "other", "alias_other"))
+    assert syms["my_handler"] == syms["handler"] and syms["alias_other"] == syms["other"]
+    assert syms["handler"][1] != "ABS"
+
+
+def test_section_and_file_names_keep_their_dashes():
+    """GNU ld reads ``.note.gnu.build-id`` and ``crt-x.o`` as one name each where a section or
+    file name is (the expression lexer alone would make ``.note.gnu.build`` at address
+    ``-id``); in an expression '-' still subtracts."""
+    from xld.link import script as sc
+    s = sc.Parser("SECTIONS { .note.gnu.build-id : { *(.note.gnu.build-id) KEEP(*crt-x.o(.a-b .c)) }\n"
+                  ".x-y 0x100 - 4 : { *(x) } a = b - c; }", "t.ld").parse()
+    note, xy, a = s.sections
+    assert (note.name, note.addr) == (".note.gnu.build-id", None)
+    assert note.commands[0].patterns == [".note.gnu.build-id"]
+    assert (note.commands[1].file_pattern, note.commands[1].patterns) == ("*crt-x.o", [".a-b", ".c"])
+    assert (xy.name, xy.addr) == (".x-y", ("bin", "-", ("num", 256), ("num", 4)))
+    assert a.expr == ("bin", "-", ("sym", "b", 2), ("sym", "c", 2))
+
+
 @pytest.mark.parametrize("arch", tc.ARCHES)
 def test_far_section_under_script_gets_thunk(arch, tmp_path):
     """A script puts a function 256 MiB from its caller: AArch64 reaches it through a thunk
@@ -705,3 +784,49 @@ def test_input_scripts_as_gnu_ld_reads_them(arch, tmp_path):
     want = tc.qemu_run(arch, gnu)
     assert want.status == 15, want.summary()
     assert tc.qemu_run(arch, tmp_path / "xld").status == 15
+
+
+IMPLICIT_MAIN = r"""
+#include <stdio.h>
+extern char rom_base[];
+extern int my_alias(void);
+extern char prov[] __attribute__((weak));
+int real_fn(void) { return 5; }
+int main(void) { printf("%p %d %p\n", (void *)rom_base, my_alias(), (void *)prov); return 0; }
+"""
+IMPLICIT_SCRIPT = """/* symbols for the program */
+rom_base = 0x4000;
+my_alias = real_fn;
+PROVIDE(prov = 0x10);
+PROVIDE(unused_prov = 0x20);
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-static", "-no-pie"])
+def test_assignments_in_a_script_given_as_an_input(arch, mode, tmp_path):
+    """A text file among the inputs is a linker script, whatever its first word (GNU ld's
+    rule; xld knew only scripts that begin with GROUP, INPUT ...), and its assignments define
+    symbols as --defsym does (a number, or a symbol plus or minus one; a PROVIDE only for a
+    name something refers to): was 'assignments in a linker script given as an input is not
+    supported'.  Same output and symbol values as GNU ld's program."""
+    src, script = tmp_path / "im.c", tmp_path / "syms.ld"
+    src.write_text(IMPLICIT_MAIN)
+    script.write_text(IMPLICIT_SCRIPT)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    common = [cc, mode, "-O1", "-Wl,--gc-sections", str(src), str(script)]
+    subprocess.run([*common, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    want = tc.qemu_run(arch, tmp_path / "gnu", sysroot=sysroot)
+    assert want.stdout == b"0x4000 5 0x10\n", want.summary()
+    got = tc.qemu_run(arch, tmp_path / "xld", sysroot=sysroot)
+    assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    names = ("rom_base", "my_alias", "real_fn", "prov", "unused_prov")
+    ours, theirs = (symbol_values(arch, tmp_path / n, names) for n in ("xld", "gnu"))
+    assert {k: ours[k] for k in ("rom_base", "prov")} == {k: theirs[k] for k in ("rom_base", "prov")}
+    assert "unused_prov" not in ours and "unused_prov" not in theirs
+    assert ours["my_alias"][0] == ours["real_fn"][0] and theirs["my_alias"][0] == theirs["real_fn"][0]
+    assert ours["rom_base"] == ("0000000000004000", "ABS")

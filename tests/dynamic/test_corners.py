@@ -444,6 +444,121 @@ def test_reference_to_an_old_symbol_version(tmp_path, wrapper, arch):
     assert names.count("foo") == 2 and "foo@V1" not in names
 
 
+CTORS = {
+    "ct.c": r"""
+#include <stdio.h>
+__attribute__((constructor(101))) static void a101(void) { puts("a101"); }
+__attribute__((constructor(300))) static void a300(void) { puts("a300"); }
+__attribute__((constructor)) static void adef(void) { puts("adef"); }
+__attribute__((constructor)) static void adef2(void) { puts("adef2"); }
+__attribute__((destructor(101))) static void d101(void) { puts("d101"); }
+__attribute__((destructor)) static void ddef(void) { puts("ddef"); }
+__attribute__((destructor)) static void ddef2(void) { puts("ddef2"); }
+int ct_used(void) { return 0; }
+""",
+    "m.c": r"""
+#include <stdio.h>
+__attribute__((constructor(200))) static void b200(void) { puts("b200"); }
+__attribute__((constructor)) static void bdef(void) { puts("bdef"); }
+int ct_used(void);
+int main(void) { puts("main"); return ct_used(); }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-pie", "-static", "-shared"])
+def test_ctors_tables_run_in_order(tmp_path, wrapper, arch, mode):
+    """clang -fno-use-init-array puts constructors in .ctors/.dtors (two in one table here):
+    placed in .init_array/.fini_array their words are reversed, as GNU ld's default script
+    does (SEC_ELF_REVERSE_COPY); xld ran adef2 before adef, silently."""
+    clang = ["clang-14", f"--target={tc.TRIPLE[arch]}", "-O1", "-fno-use-init-array", "-fPIC"]
+    if mode == "-shared":
+        steps = [[*clang, "-c", "ct.c"], ["{cc}", "{ld}", "-shared", "ct.o", "-o", "libct.so"],
+                 ["{cc}", "{ld}", "m.c", "-L.", "-lct", "-Wl,-rpath,$ORIGIN", "-o", "prog"]]
+    else:
+        steps = [[*clang, "-c", "ct.c"], ["{cc}", "{ld}", mode, "ct.o", "m.c", "-o", "prog"]]
+    expect = ["a101", "b200", "a300", "adef", "adef2", "bdef", "main", "ddef2", "ddef", "d101"]
+    gnu, _ = differential(tmp_path, wrapper, arch, CTORS, steps, expect)
+    out = tc.qemu_run(arch, gnu, sysroot=f"/usr/{tc.TRIPLE[arch]}").stdout.decode().split()
+    if mode == "-shared":      # (the library's constructors first, its destructors last)
+        expect = ["a101", "a300", "adef", "adef2", "b200", "bdef", "main", "ddef2", "ddef", "d101"]
+    assert out == expect
+
+
+INTERPOSE = {
+    "lib.c": "int val(void) { return 1; }\nint get(void) { return val(); }\nint foo(void) { return 7; }\n",
+    "main.c": '#include <stdio.h>\nint val(void) { return 100; }\nint get(void);\n'
+              'int main(void) { printf("get=%d\\n", get()); return 0; }\n',
+    "l.list": "{ foo; };\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("flags,want", [
+    (["-Wl,--export-dynamic-symbol=foo"], "get=100"),
+    (["-Wl,--export-dynamic-symbol-list=l.list"], "get=100"),
+    (["-Wl,--export-dynamic-symbol=foo", "-Wl,-Bsymbolic-functions"], "get=1"),
+    (["-Wl,--export-dynamic-symbol-list=l.list", "-Wl,--dynamic-list-data"], "get=1"),
+    (["-Wl,--dynamic-list=l.list"], "get=1")], ids=["glob", "list", "symbolic", "list+data", "dynamic-list"])
+def test_export_dynamic_symbol_in_a_library(tmp_path, wrapper, arch, flags, want):
+    """In a library --export-dynamic-symbol[-list] is "a no-op when -Bsymbolic or
+    --dynamic-list are not specified" (GNU ld): val stays interposable and the program's
+    val answers (get=100); xld bound it inside the library (get=1), silently.  With one of
+    those it is a dynamic list.  (--export-dynamic-symbol-list was unknown.)"""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, INTERPOSE,
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "lib.c", *flags, "-o", "liblib.so"],
+         ["{cc}", "-O1", "main.c", "-L.", "-llib", "-Wl,-rpath,$ORIGIN", "-o", "prog"]], [want])
+    assert _exports(arch, gnu.parent / "liblib.so") == _exports(arch, ours.parent / "liblib.so")
+
+
+VERSIONED_NEED = {
+    "foo.c": "int foo(void) { return 1; }\n",
+    "foo.map": "V1 { global: foo; };\n",
+    "x.c": "int foo(void);\nint x(void) { return foo(); }\n",
+    "fa.c": "int foo(void) { return 2; }\nint fa_marker;\n",
+    "m.c": '#include <stdio.h>\nint x(void);\nint main(void) { printf("x=%d\\n", x()); return 0; }\n',
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("versioned", [True, False], ids=["foo@V1", "foo"])
+def test_a_librarys_versioned_reference_loads_no_archive_member(tmp_path, wrapper, arch, versioned):
+    """A library that needs foo@V1 (linked against libfoo.so's version V1) and an archive that
+    defines a plain foo: GNU ld enters the reference under its versioned name, so the archive
+    member is not loaded and foo@V1 binds to libfoo at run time (x=1); xld loaded it and the
+    program's foo took the call (x=2, silently).  An unversioned reference still loads it, as
+    GNU ld (x=2).  (gcc -fsanitize=undefined on arm64: libubsan.so's __extenddftf2@GCC_3.0
+    loaded libgcc.a's hidden copy, and the link failed.)"""
+    lib = ["-L.", "-lfoo"] if versioned else []
+    differential(
+        tmp_path, wrapper, arch, VERSIONED_NEED,
+        [["{cc}", "-fPIC", "-shared", "foo.c", "-Wl,--version-script=foo.map", "-Wl,-soname,libfoo.so", "-o", "libfoo.so"],
+         ["{cc}", "-fPIC", "-shared", "x.c", *lib, "-Wl,-soname,libx.so", "-Wl,-rpath,$ORIGIN", "-o", "libx.so"],
+         ["{cc}", "-c", "fa.c"], [f"{tc.TRIPLE[arch]}-ar", "rcs", "libfa.a", "fa.o"],
+         ["{cc}", "{ld}", "m.c", "-L.", "-lx", "-lfa", "-Wl,-rpath,$ORIGIN", "-Wl,--allow-shlib-undefined",
+          "-o", "prog"]],
+        ["x=1" if versioned else "x=2"])
+
+
+def test_undefined_behaviour_sanitizer_links(tmp_path, wrapper):
+    """gcc -fsanitize=undefined (arm64; Debian's riscv64 cross gcc has no libubsan): the
+    program links and its report is GNU ld's program's (the addresses aside)."""
+    src = tmp_path / "ub.c"
+    src.write_text("#include <stdio.h>\n#include <limits.h>\n"
+                   "int main(int c, char **v) { int big = INT_MAX - 1 + c; printf(\"%d\\n\", big + 1); return 0; }\n")
+    cc = tc.require(f"{tc.TRIPLE['arm64']}-gcc")
+    outs = []
+    for name, extra in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        p = subprocess.run([cc, *extra, "-O1", "-fsanitize=undefined", str(src), "-o", str(tmp_path / name)],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        r = tc.run_group([tc.QEMU["arm64"], "-L", f"/usr/{tc.TRIPLE['arm64']}", str(tmp_path / name)], timeout=60)
+        outs.append((r.returncode, r.stdout, r.stderr))
+    assert outs[1] == outs[0] and b"signed integer overflow" in outs[0][2], outs
+
+
 # --- visibility: the most constraining of all a symbol's entries, references too ----------------
 
 VISIBILITY_MERGE = {
