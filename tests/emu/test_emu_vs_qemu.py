@@ -307,3 +307,20 @@ def test_descriptor_corners(build, arch, tc):
     assert b"pipe2 O_DIRECT 0 errno 0\npacket read 3\n" in res.stdout
     assert b"getrandom bad flag -1 errno 22\n" in res.stdout
     assert b"write ro -1 errno 9\nfsync pipe -1 errno 22\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_lock_waits(build, arch, tc):
+    """progs/lockwait.c: an F_OFD_SETLKW and a flock waiting on another thread's lock (they
+    once waited until the time limit: the wait held every guest thread), an F_SETLKW on
+    another process's lock interrupted by a handler (with SA_RESTART it once failed with EINTR
+    too; Linux restarts it), with and without a second thread, and two processes' F_SETLKW in
+    a deadlock (EDEADLK for one: the host kernel sees the wait only when a host thread makes
+    the blocking call itself)."""
+    res = same_as_qemu(arch, build("lockwait", arch, tc))
+    assert b"holder: unlocking\nwaiter: F_OFD_SETLKW 0\n" in res.stdout
+    assert b"holder: flock unlocking\nwaiter: flock 0\n" in res.stdout
+    assert b"SA_RESTART: F_SETLKW 0 errno 0 handled 1\n" in res.stdout
+    assert b"no SA_RESTART, threaded: F_SETLKW -1 errno 4 handled 1\n" in res.stdout
+    assert b"SA_RESTART, threaded: F_SETLKW 0 errno 0 handled 1\n" in res.stdout
+    assert res.stdout.endswith(b"deadlock: EDEADLK seen 1 time(s), other result ok 1\ndone\n")
