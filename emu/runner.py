@@ -259,7 +259,9 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         for t in self.threads.values():   # the other threads die: what they wait for is off
             if t.wait is not None and t.wait.cancel:    # (a host thread's lock request, a FIFO open)
                 t.wait.cancel()
+        affinity = self.cur.affinity      # (kept across execve, as on Linux)
         self.init_threads()
+        self.cur.affinity = affinity
         self._insns_left = None
         old.close()
         try:

@@ -414,12 +414,6 @@ class Syscalls:
         self.wr(buf, os.urandom(size))
         return size
 
-    def sys_sched_getaffinity(self, pid, size, mask, *_):
-        if size < 8:
-            return -errno.EINVAL
-        self.wr(mask, struct.pack("<Q", 1))
-        return 8
-
     def sys_sched_getscheduler(self, pid, *_):
         return -errno.EINVAL if s32(pid) < 0 else 0        # SCHED_OTHER
 
@@ -429,17 +423,7 @@ class Syscalls:
         self.wr(param, bytes(4))                            # sched_priority 0
         return 0
 
-    def sys_sched_setaffinity(self, *_):
-        return 0
-
     def sys_sched_yield(self, *_):
-        return 0
-
-    def sys_getcpu(self, cpu, node, *_):
-        if cpu:
-            self.wr(cpu, bytes(4))
-        if node:
-            self.wr(node, bytes(4))
         return 0
 
     def sys_membarrier(self, *_):

@@ -324,3 +324,14 @@ def test_lock_waits(build, arch, tc):
     assert b"no SA_RESTART, threaded: F_SETLKW -1 errno 4 handled 1\n" in res.stdout
     assert b"SA_RESTART, threaded: F_SETLKW 0 errno 0 handled 1\n" in res.stdout
     assert res.stdout.endswith(b"deadlock: EDEADLK seen 1 time(s), other result ok 1\ndone\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_cpu_affinity_is_the_hosts(build, arch, tc):
+    """progs/affinity.c: sched_getaffinity says the host's CPUs with the kernel's mask size, as
+    qemu-user does (it once said 8 bytes, 1 CPU, and took any size and any pid), a mask a
+    thread sets is its own, one without an online CPU is EINVAL."""
+    res = same_as_qemu(arch, build("affinity", arch, tc))
+    assert b"count==online 1 count>=1 1\n" in res.stdout
+    assert b"size 12: -1 errno 22\npid 999999: -1 errno 3\n" in res.stdout
+    assert b"no online cpu: -1 errno 22\nunchanged: count 1\nset pid 999999: -1 errno 3\n" in res.stdout
