@@ -28,7 +28,7 @@ from .syscalls import s32
 PIPE_BUF = 4096
 SA_RESTART = 0x10000000
 STEP = 0.05           # seconds between checks for signals and the end of the run while waiting
-# The host signal that ends a lock wait of a host thread (BlockingLock): a real-time signal
+# The host signal that ends a host thread's blocking call (BlockingCall): a real-time signal
 # the emulator uses for nothing else, with a handler that does nothing (so the thread's
 # fcntl/flock returns EINTR; Python's handler installs it without SA_RESTART).
 LOCK_WAKE = hostsig.SIGRTMAX - 2
@@ -114,38 +114,35 @@ def _wake_noop(*_):
     pass
 
 
-class BlockingLock:
-    """A lock request that waits (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB),
-    made by a host thread with the blocking call itself, so that the host kernel counts the
-    process as waiting (its deadlock detection sees it: EDEADLK, as on Linux) and wakes it
-    the moment the lock is free, while the emulator goes on: the guest thread waits on
-    ``notify`` like any blocking call, other guest threads run (one of them may hold the
-    lock), and a signal or the end of the run ends the wait (``cancel``: the host thread's
-    call is interrupted by LOCK_WAKE)."""
+class BlockingCall:
+    """A system call that waits, made by a host thread with the blocking call itself — a lock
+    request (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB: the host kernel then counts
+    the process as waiting, so its deadlock detection sees it, EDEADLK as on Linux) or a futex
+    wait on memory shared with other processes (threads.py) — so the host kernel wakes it the
+    moment it may go on, while the emulator goes on: the guest thread waits on ``notify``
+    like any blocking call, other guest threads run (one of them may hold the lock), and a
+    signal or the end of the run ends the wait (``cancel``: the host thread's call is
+    interrupted by LOCK_WAKE). ``call()`` makes the C call: its result, < 0 with errno set."""
 
-    def __init__(self, hfd: int, cmd: int | None, arg, registry: set):
-        self.hfd, self.cmd = hfd, cmd
-        self.arg = ctypes.create_string_buffer(bytes(arg), len(arg)) if cmd is not None else arg
-        self.res: int | None = None          # 0 or -errno once the call is over
+    def __init__(self, call, registry: set):
+        self.call = call
+        self.res: int | None = None          # the result (>= 0) or -errno once the call is over
         self.done = threading.Event()
         self.cancelled = False
         self.pid = os.getpid()
         self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
         self.registry = registry
         registry.add(self)
-        self.thread = threading.Thread(target=self._wait, name="xld-lock-wait", daemon=True)
+        self.thread = threading.Thread(target=self._wait, name="xld-blocking-call", daemon=True)
         self.thread.start()
 
     def _wait(self) -> None:
         while True:
-            if self.cmd is None:
-                r = _libc.flock(self.hfd, self.arg)
-            else:
-                r = _libc.fcntl(self.hfd, self.cmd, self.arg)
+            r = self.call()
             e = ctypes.get_errno() if r < 0 else 0
             if e != errno.EINTR or self.cancelled:
                 break               # (a signal of the host's own, such as SIGCHLD: wait on)
-        self.res = -e if r < 0 else 0
+        self.res = -e if r < 0 else r
         try:
             os.write(self._notify_w, b"!")
         except OSError:
@@ -153,7 +150,8 @@ class BlockingLock:
         self.done.set()              # the last thing the thread does: its descriptors may go now
 
     def result(self) -> int | None:
-        """None while the request waits; then 0 (granted) or -errno (EDEADLK, EINTR...)."""
+        """None while the call waits; then its result: 0 (a lock granted, a futex woken) or
+        -errno (EDEADLK, EAGAIN, EINTR...)."""
         if not self.done.is_set():
             return None
         self._release()
@@ -161,7 +159,7 @@ class BlockingLock:
 
     def interrupted(self) -> int:
         """The call's result when a signal ended the wait (after ``cancel``): EINTR, unless
-        the request was granted (or failed) just before the signal came."""
+        the call was over (a lock granted, a futex woken, or a failure) just before."""
         return self.res if self.res not in (None, -errno.EINTR) else -errno.EINTR
 
     def cancel(self) -> None:
@@ -243,7 +241,7 @@ class HostIO:
 
     def lock_wait(self, name: str, hfd: int, cmd: int | None, arg):
         """A lock request that waits (Syscalls.lock_wait): made at once without waiting, and
-        when that is refused, by a host thread (BlockingLock) while the guest thread waits as
+        when that is refused, by a host thread (BlockingCall) while the guest thread waits as
         in any blocking call — a signal ends it with EINTR, or, after a handler with
         SA_RESTART, the call starts again (the kernel's -ERESTARTSYS for both calls)."""
         import fcntl as _fcntl
@@ -258,7 +256,11 @@ class HostIO:
                 return -(e.errno or errno.EINVAL)
         if not self._lock_wake_ready():
             return super().lock_wait(name, hfd, cmd, arg)
-        b = BlockingLock(hfd, cmd, arg, self.sandbox.blocking_opens)
+        if cmd is None:
+            b = BlockingCall(lambda: _libc.flock(hfd, arg), self.sandbox.blocking_opens)
+        else:
+            buf = ctypes.create_string_buffer(bytes(arg), len(arg))
+            b = BlockingCall(lambda: _libc.fcntl(hfd, cmd, buf), self.sandbox.blocking_opens)
         return self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
                               interrupted=b.interrupted)
 

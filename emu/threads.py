@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import select
 import struct
 import time
 
@@ -156,6 +157,30 @@ class Waiter:
         self.addr = addr
         self.bitset = bitset
         self.woken = False
+
+
+_FUTEX_NR = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "riscv64": 98}
+_libc = None
+
+
+def host_futex(addr: int, op: int, val: int, val2: int, addr2: int, val3: int, raw: bool = False) -> int:
+    """The host's futex(2) (shared, not FUTEX_PRIVATE_FLAG: the memory is shared between host
+    processes) on host addresses: its result or -errno; with ``raw``, the C result with errno
+    set (hostio.BlockingCall)."""
+    import ctypes
+    import platform
+    global _libc
+    nr = _FUTEX_NR.get(platform.machine().lower())
+    if nr is None:
+        raise NotServed("a futex in memory shared between processes, on this host")
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    r = _libc.syscall(ctypes.c_long(nr), ctypes.c_void_p(addr), ctypes.c_long(op),
+                      ctypes.c_long(val & 0xFFFFFFFF), ctypes.c_void_p(val2 or None),
+                      ctypes.c_void_p(addr2 or None), ctypes.c_long(val3 & 0xFFFFFFFF))
+    if raw or r >= 0:
+        return r
+    return -ctypes.get_errno()
 
 
 _SCHED_GETAFFINITY = {"x86_64": 204, "amd64": 204, "aarch64": 123, "arm64": 123, "riscv64": 123}
@@ -720,6 +745,9 @@ class Threads:
             deadline = self._futex_timeout(tmo, cmd == FUTEX_WAIT_BITSET, realtime)
             if self._u32(uaddr) != val:
                 return -errno.EAGAIN
+            host = self.mem.host_address(uaddr)
+            if host is not None:
+                return self._shared_futex_wait(host, val, bitset, deadline)
             w = Waiter(self.cur, uaddr, bitset)
             self.futexes.setdefault(w.addr, []).append(w)
 
@@ -739,7 +767,19 @@ class Threads:
             if not bitset:
                 return -errno.EINVAL
             self._u32(uaddr)
+            host = self.mem.host_address(uaddr)
+            if host is not None:                # waiters may be in other processes: the host's
+                return host_futex(host, FUTEX_WAKE_BITSET, val, 0, 0, bitset)
             return self._futex_wake(uaddr, s32(val) if s32(val) >= 0 else 0, bitset)
+        if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP):
+            shared = self.mem.host_address(uaddr), self.mem.host_address(uaddr2)
+            if shared != (None, None):
+                if None in shared:
+                    raise NotServed("futex requeue or wake-op between memory shared with other "
+                                    "processes and private memory")
+                self._u32(uaddr)
+                self._u32(uaddr2)
+                return host_futex(shared[0], cmd, val, tmo, shared[1], val3)
         if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
             n_requeue = s32(tmo)            # val2 travels in the timeout argument
             if s32(val) < 0 or n_requeue < 0:
@@ -761,6 +801,21 @@ class Threads:
         if cmd == FUTEX_WAKE_OP:
             return self._futex_wake_op(uaddr, val, s32(tmo), uaddr2, val3)
         return -errno.ENOSYS                   # PI futexes, FUTEX_FD
+
+    def _shared_futex_wait(self, host: int, val: int, bitset: int, deadline: float | None):
+        """FUTEX_WAIT on memory shared with forked processes: the host kernel's futex on the
+        host memory behind it (the same pages in every process of the run), waited on by a
+        host thread (hostio.BlockingCall) while the guest thread blocks; a wake from any
+        process, or from another thread of this one, is the host's FUTEX_WAKE. (The futex
+        table here is the process's own: a waiter there was never woken from another
+        process, and a process-shared semaphore, mutex or condition variable hung.)"""
+        from .hostio import BlockingCall
+        b = BlockingCall(lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True),
+                         self.sandbox.blocking_opens)
+        return self.block(Wait("futex", b.result, deadline, cancel=b.cancel,
+                               timeout_result=lambda: 0 if b.res == 0 else -errno.ETIMEDOUT,
+                               host_fds=((b.notify, select.POLLIN),), interrupted=b.interrupted,
+                               restart=deadline is None))
 
     def _futex_wake_op(self, uaddr, n1, n2, uaddr2, encoded):
         op, cmp = (encoded >> 28) & 7, (encoded >> 24) & 15
