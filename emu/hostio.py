@@ -12,10 +12,13 @@ check for signals and the end of the run (never a busy loop).
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import select
+import signal as hostsig
 import struct
+import threading
 import time
 
 from . import fs as F
@@ -25,6 +28,11 @@ from .syscalls import s32
 PIPE_BUF = 4096
 SA_RESTART = 0x10000000
 STEP = 0.05           # seconds between checks for signals and the end of the run while waiting
+# The host signal that ends a host thread's blocking call (BlockingCall): a real-time signal
+# the emulator uses for nothing else, with a handler that does nothing (so the thread's
+# fcntl/flock returns EINTR; Python's handler installs it without SA_RESTART).
+LOCK_WAKE = hostsig.SIGRTMAX - 2
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def ready(fd: int, events: int) -> int:
@@ -102,6 +110,80 @@ class HostFd(F.HostBacked):
                 pass
 
 
+def _wake_noop(*_):
+    pass
+
+
+class BlockingCall:
+    """A system call that waits, made by a host thread with the blocking call itself — a lock
+    request (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB: the host kernel then counts
+    the process as waiting, so its deadlock detection sees it, EDEADLK as on Linux) or a futex
+    wait on memory shared with other processes (threads.py) — so the host kernel wakes it the
+    moment it may go on, while the emulator goes on: the guest thread waits on ``notify``
+    like any blocking call, other guest threads run (one of them may hold the lock), and a
+    signal or the end of the run ends the wait (``cancel``: the host thread's call is
+    interrupted by LOCK_WAKE). ``call()`` makes the C call: its result, < 0 with errno set."""
+
+    def __init__(self, call, registry: set):
+        self.call = call
+        self.res: int | None = None          # the result (>= 0) or -errno once the call is over
+        self.done = threading.Event()
+        self.cancelled = False
+        self.pid = os.getpid()
+        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
+        self.registry = registry
+        registry.add(self)
+        self.thread = threading.Thread(target=self._wait, name="xld-blocking-call", daemon=True)
+        self.thread.start()
+
+    def _wait(self) -> None:
+        while True:
+            r = self.call()
+            e = ctypes.get_errno() if r < 0 else 0
+            if e != errno.EINTR or self.cancelled:
+                break               # (a signal of the host's own, such as SIGCHLD: wait on)
+        self.res = -e if r < 0 else r
+        try:
+            os.write(self._notify_w, b"!")
+        except OSError:
+            pass
+        self.done.set()              # the last thing the thread does: its descriptors may go now
+
+    def result(self) -> int | None:
+        """None while the call waits; then its result: 0 (a lock granted, a futex woken) or
+        -errno (EDEADLK, EAGAIN, EINTR...)."""
+        if not self.done.is_set():
+            return None
+        self._release()
+        return self.res
+
+    def interrupted(self) -> int:
+        """The call's result when a signal ended the wait (after ``cancel``): EINTR, unless
+        the call was over (a lock granted, a futex woken, or a failure) just before."""
+        return self.res if self.res not in (None, -errno.EINTR) else -errno.EINTR
+
+    def cancel(self) -> None:
+        """End the wait: interrupt the host thread's call until it has returned."""
+        self.cancelled = True
+        while os.getpid() == self.pid and self.thread.is_alive() and not self.done.is_set():
+            try:
+                hostsig.pthread_kill(self.thread.ident, LOCK_WAKE)
+            except (OSError, ValueError):
+                break
+            self.done.wait(0.01)     # (the thread may not have reached its call yet)
+        self._release()
+
+    def _release(self) -> None:
+        if self not in self.registry:
+            return
+        self.registry.discard(self)
+        for fd in (self.notify, self._notify_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def _os(fn, *args):
     try:
         return fn(*args)
@@ -156,6 +238,50 @@ class HostIO:
             r = attempt()
             if r is not None:
                 return r
+
+    def lock_wait(self, name: str, hfd: int, cmd: int | None, arg):
+        """A lock request that waits (Syscalls.lock_wait): made at once without waiting, and
+        when that is refused, by a host thread (BlockingCall) while the guest thread waits as
+        in any blocking call — a signal ends it with EINTR, or, after a handler with
+        SA_RESTART, the call starts again (the kernel's -ERESTARTSYS for both calls)."""
+        import fcntl as _fcntl
+        try:
+            if cmd is None:
+                _fcntl.flock(hfd, arg | 4)                          # LOCK_NB
+            else:
+                _fcntl.fcntl(hfd, {7: 6, 38: 37}[cmd], arg)         # F_SETLK, F_OFD_SETLK
+            return 0
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                return -(e.errno or errno.EINVAL)
+        if not self._lock_wake_ready():
+            return super().lock_wait(name, hfd, cmd, arg)
+        if cmd is None:
+            b = BlockingCall(lambda: _libc.flock(hfd, arg), self.sandbox.blocking_opens)
+        else:
+            buf = ctypes.create_string_buffer(bytes(arg), len(arg))
+            b = BlockingCall(lambda: _libc.fcntl(hfd, cmd, buf), self.sandbox.blocking_opens)
+        return self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
+                              interrupted=b.interrupted)
+
+    def _lock_wake_ready(self) -> bool:
+        """Is LOCK_WAKE's handler in place (``install_lock_wake``)?"""
+        return hostsig.getsignal(LOCK_WAKE) is _wake_noop
+
+    @staticmethod
+    def install_lock_wake() -> None:
+        """Set LOCK_WAKE's handler, at the start of a run: Python sets handlers from the main
+        thread only, and system calls may be served on a worker thread (runner.py's
+        interruptible runs). An in-process run started on another thread polls instead (its
+        lock waits then hold its other guest threads). The handler stays when the run ends:
+        a host thread still being woken must never meet the default action, which ends the
+        process; nothing else sends this signal."""
+        if hostsig.getsignal(LOCK_WAKE) is not _wake_noop and \
+                threading.current_thread() is threading.main_thread():
+            try:
+                hostsig.signal(LOCK_WAKE, _wake_noop)
+            except (ValueError, OSError):
+                pass
 
     def _restartable(self) -> bool:
         """Does the signal that interrupts a wait have a handler with SA_RESTART?"""

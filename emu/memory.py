@@ -189,6 +189,18 @@ class Memory:
             # host memory goes with its last page (ctypes' view of it must go first)
             self.shared = [(s, e, h) for s, e, h in self.shared if self.mapped_bytes(s, e)]
 
+    def host_address(self, addr: int) -> int | None:
+        """The host address of guest ``addr`` in a MAP_SHARED|MAP_ANONYMOUS mapping (host
+        memory the forked processes share: a futex there is the host's), or None."""
+        for s, e, h in self.shared:
+            if s <= addr < e and self.find(addr) >= 0:
+                import ctypes
+                view = ctypes.c_char.from_buffer(h)
+                base = ctypes.addressof(view)
+                del view                         # (an export would keep the mmap from closing)
+                return base + (addr - s)
+        return None
+
     def is_shared(self, start: int, end: int) -> bool:
         """Does [start, end) hold pages of a MAP_SHARED|MAP_ANONYMOUS mapping?"""
         return any(s < end and start < e for s, e, _h in self.shared)

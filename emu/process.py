@@ -108,7 +108,8 @@ class Processes:
         self.first_pid = self.pid
         self.parent_host_pid = None              # None: the first process (getppid says 1)
         self.children: dict[int, int] = {}       # host pid -> pidfd
-        self.sigchld_seen: set[int] = set()
+        self.sigchld_seen: set[int] = set()     # children whose end the parent was told of
+        self.sigchld_lock = threading.Lock()     # sigchld_seen with children: _reaped, the watcher
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
         self.forked_child = False
         self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
@@ -317,6 +318,7 @@ class Processes:
                     pass
         self.children = {}
         self.sigchld_seen = set()
+        self.sigchld_lock = threading.Lock()   # (its holder may have been another thread)
         self.child_events = []
         self.collectors = []
         self.watcher = None
@@ -426,18 +428,24 @@ class Processes:
         self.restore_host_signals()
 
     # --- wait4 / waitid ----------------------------------------------------------------------
-    def _reaped(self, host_pid: int, status: int | None = None) -> None:
-        """``host_pid`` is gone (``status``: its wait status, when known)."""
-        fd = self.children.pop(host_pid, None)
+    def _reaped(self, host_pid: int, status: int | None = None, event: tuple | None = None) -> None:
+        """``host_pid`` is gone (``status``: its wait status, or ``event``: its (CLD_* code,
+        status), when known)."""
+        # The watcher thread may be telling of this end at this moment: whoever claims it
+        # first (under sigchld_lock: the check and the claim in one step) posts the one
+        # SIGCHLD. (Checked and claimed apart, both could, and the parent saw two.)
+        with self.sigchld_lock:
+            fd = self.children.pop(host_pid, None)
+            told = host_pid in self.sigchld_seen
+            self.sigchld_seen.discard(host_pid)
         if fd is not None and fd >= 0:
             os.close(fd)
-        if host_pid not in self.sigchld_seen:
-            self.sigchld_seen.add(host_pid)
-            if self.has_handler(SIGCHLD):
-                if status is not None:
-                    self._child_event(host_pid, *_cld_of_status(status))
-                self.queue_self_signal(SIGCHLD, 0)
-        self.sigchld_seen.discard(host_pid)
+        if not told and self.has_handler(SIGCHLD):
+            if status is not None:
+                event = _cld_of_status(status)
+            if event is not None:
+                self._child_event(host_pid, *event)
+            self.queue_self_signal(SIGCHLD, 0)
 
     def _child_event(self, host_pid: int, code: int, status: int) -> None:
         self.child_events.append((self.guest_of(host_pid), code, status))
@@ -541,9 +549,7 @@ class Processes:
                     self._reaped(r.si_pid)
                     continue
                 if r.si_code in (1, 2, 3) and not options & WNOWAIT:     # CLD_EXITED/KILLED/DUMPED
-                    if r.si_pid not in self.sigchld_seen and self.has_handler(SIGCHLD):
-                        self._child_event(r.si_pid, r.si_code, r.si_status)
-                    self._reaped(r.si_pid)
+                    self._reaped(r.si_pid, event=(r.si_code, r.si_status))
                 if infop:
                     info = struct.pack("<iiiiiIi", r.si_signo, 0, r.si_code, 0,
                                        self.guest_of(r.si_pid), r.si_uid, r.si_status)
@@ -585,16 +591,20 @@ class Processes:
                     continue
                 for fd, _ev in got:
                     p = fds.get(fd)
-                    if p is not None and p not in self.sigchld_seen and p in self.children:
+                    if p is None:
+                        continue
+                    with self.sigchld_lock:       # (_reaped: one SIGCHLD per child)
+                        if p in self.sigchld_seen or p not in self.children:
+                            continue
                         self.sigchld_seen.add(p)
-                        if self.has_handler(SIGCHLD):
-                            try:        # the child's status for the siginfo, leaving it a zombie
-                                r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
-                            except ChildProcessError:
-                                r = None
-                            if r is not None:
-                                self._child_event(p, r.si_code, r.si_status)
-                            self.post_signal(SIGCHLD)
+                    if self.has_handler(SIGCHLD):
+                        try:        # the child's status for the siginfo, leaving it a zombie
+                            r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+                        except ChildProcessError:
+                            r = None
+                        if r is not None:
+                            self._child_event(p, r.si_code, r.si_status)
+                        self.post_signal(SIGCHLD)
 
         self.watcher = threading.Thread(target=watch, daemon=True, name="xld-run-sigchld")
         self.watcher.start()

@@ -256,7 +256,12 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self._new_engine(limit)
         self.after_exec()
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
+        for t in self.threads.values():   # the other threads die: what they wait for is off
+            if t.wait is not None and t.wait.cancel:    # (a host thread's lock request, a FIFO open)
+                t.wait.cancel()
+        affinity = self.cur.affinity      # (kept across execve, as on Linux)
         self.init_threads()
+        self.cur.affinity = affinity
         self._insns_left = None
         old.close()
         try:
@@ -370,6 +375,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
             watchdog = threading.Timer(self.timeout, self._on_timeout)
             watchdog.daemon = True
             watchdog.start()
+        self.install_lock_wake()
         try:
             entry = self.load()
             self._set_start_regs(self.build_stack())

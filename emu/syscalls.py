@@ -414,12 +414,6 @@ class Syscalls:
         self.wr(buf, os.urandom(size))
         return size
 
-    def sys_sched_getaffinity(self, pid, size, mask, *_):
-        if size < 8:
-            return -errno.EINVAL
-        self.wr(mask, struct.pack("<Q", 1))
-        return 8
-
     def sys_sched_getscheduler(self, pid, *_):
         return -errno.EINVAL if s32(pid) < 0 else 0        # SCHED_OTHER
 
@@ -429,17 +423,7 @@ class Syscalls:
         self.wr(param, bytes(4))                            # sched_priority 0
         return 0
 
-    def sys_sched_setaffinity(self, *_):
-        return 0
-
     def sys_sched_yield(self, *_):
-        return 0
-
-    def sys_getcpu(self, cpu, node, *_):
-        if cpu:
-            self.wr(cpu, bytes(4))
-        if node:
-            self.wr(node, bytes(4))
         return 0
 
     def sys_membarrier(self, *_):
@@ -1869,7 +1853,8 @@ class Syscalls:
 
     def _host_lock(self, call, blocking: bool):
         """Try a host lock call; a blocking one is retried until it is granted, a signal
-        interrupts it (EINTR) or the run ends (the guest's other threads wait meanwhile)."""
+        interrupts it (EINTR) or the run ends. (Only where no host thread can wait for it:
+        ``lock_wait``.)"""
         while True:
             try:
                 return call()
@@ -1878,6 +1863,20 @@ class Syscalls:
                     raise GuestOSError(e.errno or errno.EINVAL)
             if self.wait_for_signal(0.02) or self.stop_event.is_set():
                 raise GuestOSError(errno.EINTR)
+
+    def lock_wait(self, name: str, hfd: int, cmd: int | None, arg):
+        """A lock request that waits: ``fcntl(hfd, cmd, arg)`` (F_SETLKW, F_OFD_SETLKW, with
+        the struct flock bytes) or, with ``cmd`` None, ``flock(hfd, arg)``. Here it polls the
+        non-blocking form; the Process's (hostio.py) waits in a host thread instead, as the
+        kernel's own waiter (other guest threads run; deadlocks are detected)."""
+        import fcntl as _fcntl
+        if cmd is None:
+            call = lambda: _fcntl.flock(hfd, arg | 4)               # LOCK_NB
+        else:
+            nb = {7: 6, 38: 37}[cmd]                                # F_SETLK, F_OFD_SETLK
+            call = lambda: _fcntl.fcntl(hfd, nb, arg)
+        self._host_lock(call, True)
+        return 0
 
     def _record_lock(self, f, cmd, arg):
         """POSIX and open-file-description record locks are the host's, on the host file:
@@ -1888,9 +1887,9 @@ class Syscalls:
         if hfd is None or hfd < 0:
             return -errno.EINVAL
         raw = self.rd(arg, 32)
-        blocking = cmd in (7, 38)
-        nb = {7: 6, 38: 37}.get(cmd, cmd)
-        out = self._host_lock(lambda: _fcntl.fcntl(hfd, nb, raw), blocking)
+        if cmd in (7, 38):                  # F_SETLKW, F_OFD_SETLKW
+            return self.lock_wait("fcntl", hfd, cmd, raw)
+        out = self._host_lock(lambda: _fcntl.fcntl(hfd, cmd, raw), False)
         if cmd in (5, 36):
             ltype, = struct.unpack_from("<h", out)
             pid, = struct.unpack_from("<i", out, 24)
@@ -1909,7 +1908,9 @@ class Syscalls:
         hfd = f.host_fd()
         if hfd is None or hfd < 0:
             return -errno.EINVAL
-        self._host_lock(lambda: _fcntl.flock(hfd, op | 4), not op & 4 and op != 8)
+        if not op & 4 and op != 8:                # waits: LOCK_SH or LOCK_EX without LOCK_NB
+            return self.lock_wait("flock", hfd, None, op)
+        self._host_lock(lambda: _fcntl.flock(hfd, op), False)
         return 0
 
     def sys_ioctl(self, fd, req, arg, *_):

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import select
 import struct
 import time
 
@@ -135,7 +136,7 @@ class Later:
 
 
 class Thread:
-    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status")
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity")
 
     def __init__(self, tid: int):
         self.tid = tid
@@ -145,6 +146,7 @@ class Thread:
         self.state: dict = {}       # PER_THREAD values while it is not running
         self.alive = True
         self.exit_status = None
+        self.affinity: int | None = None    # the CPU mask it set (None: the host's CPUs)
 
 
 class Waiter:
@@ -155,6 +157,67 @@ class Waiter:
         self.addr = addr
         self.bitset = bitset
         self.woken = False
+
+
+_FUTEX_NR = {"x86_64": 202, "amd64": 202, "aarch64": 98, "arm64": 98, "riscv64": 98}
+_libc = None
+
+
+def host_futex(addr: int, op: int, val: int, val2: int, addr2: int, val3: int, raw: bool = False) -> int:
+    """The host's futex(2) (shared, not FUTEX_PRIVATE_FLAG: the memory is shared between host
+    processes) on host addresses: its result or -errno; with ``raw``, the C result with errno
+    set (hostio.BlockingCall)."""
+    import ctypes
+    import platform
+    global _libc
+    nr = _FUTEX_NR.get(platform.machine().lower())
+    if nr is None:
+        raise NotServed("a futex in memory shared between processes, on this host")
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    r = _libc.syscall(ctypes.c_long(nr), ctypes.c_void_p(addr), ctypes.c_long(op),
+                      ctypes.c_long(val & 0xFFFFFFFF), ctypes.c_void_p(val2 or None),
+                      ctypes.c_void_p(addr2 or None), ctypes.c_long(val3 & 0xFFFFFFFF))
+    if raw or r >= 0:
+        return r
+    return -ctypes.get_errno()
+
+
+_SCHED_GETAFFINITY = {"x86_64": 204, "amd64": 204, "aarch64": 123, "arm64": 123, "riscv64": 123}
+
+
+def host_getaffinity(host_pid: int, size: int) -> tuple[int, bytes]:
+    """The host kernel's sched_getaffinity(2) as a program sees it: (its result — the
+    kernel's mask size in bytes, or -errno: EINVAL for a size too small for that mask or not
+    a multiple of 8, ESRCH — and the mask's bytes). Python's os.sched_getaffinity hides the
+    size, so the system call itself is made where its number is known; elsewhere the size is
+    worked out from the possible CPUs."""
+    import ctypes
+    import os
+    import platform
+    size = min(size, 1 << 13)
+    nr = _SCHED_GETAFFINITY.get(platform.machine().lower())
+    if nr is not None:
+        buf = ctypes.create_string_buffer(max(size, 8))
+        libc = ctypes.CDLL(None, use_errno=True)
+        r = libc.syscall(ctypes.c_long(nr), ctypes.c_long(host_pid), ctypes.c_long(size), buf)
+        if r < 0:
+            return -ctypes.get_errno(), b""
+        return r, buf.raw[:r]
+    try:
+        cpus = os.sched_getaffinity(host_pid)
+    except OSError as e:
+        return -(e.errno or errno.ESRCH), b""
+    try:
+        with open("/sys/devices/system/cpu/possible") as f:
+            possible = int(f.read().strip().replace(",", "-").split("-")[-1]) + 1
+    except (OSError, ValueError):
+        possible = max(cpus) + 1
+    need = (possible + 63) // 64 * 8
+    if size * 8 < possible or size % 8:
+        return -errno.EINVAL, b""
+    bits = sum(1 << c for c in cpus)
+    return need, bits.to_bytes(need, "little")
 
 
 # --- the exclusive monitor's place in Unicorn's saved context --------------------------------
@@ -515,6 +578,7 @@ class Threads:
         t.state = {"sigmask": self.sigmask, "saved_sigmask": None, "pending": None, "sigframes": [],
                    "altstack": None, "blocked_pending": set(),
                    "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0}
+        t.affinity = self.cur.affinity      # (inherited, as on Linux)
         if flags & CLONE_PARENT_SETTID:
             self.wr(ptid, struct.pack("<i", tid))
         if flags & CLONE_CHILD_SETTID:
@@ -540,6 +604,58 @@ class Threads:
 
     def sys_clone3(self, *_):
         return -errno.ENOSYS                # glibc then uses clone
+
+    # --- CPU affinity: the host's CPUs, as qemu-user reports them ---------------------------
+    # (the threads all run on one engine, one at a time, but a program sizes its thread pool
+    # by this mask: it sees the host's, and a mask it sets is remembered per thread)
+    def _affinity_thread(self, pid: int):
+        """The guest thread ``pid`` names (0: the caller), or None (another process)."""
+        return self.cur if pid == 0 else self.threads.get(pid)
+
+    def sys_sched_getaffinity(self, pid, size, mask, *_):
+        pid = s32(pid)
+        t = self._affinity_thread(pid)
+        if pid < 0:
+            return -errno.EINVAL
+        r, data = host_getaffinity(0 if t is not None else self.host_of(pid), size)
+        if r < 0:
+            return r
+        if t is not None and t.affinity is not None:
+            data = (t.affinity & int.from_bytes(data, "little")).to_bytes(r, "little")
+        self.wr(mask, data)
+        return r
+
+    def sys_sched_setaffinity(self, pid, size, mask, *_):
+        pid = s32(pid)
+        if pid < 0:
+            return -errno.EINVAL
+        t = self._affinity_thread(pid)
+        host = 0 if t is not None else self.host_of(pid)
+        r, data = host_getaffinity(host, 1 << 13)      # (its size: the kernel's cpumask's)
+        if r < 0:
+            return r
+        want = int.from_bytes(self.rd(mask, min(size, r)), "little") if size else 0
+        cpus = want & int.from_bytes(data, "little")
+        if not cpus:
+            return -errno.EINVAL                  # no CPU of the mask is online (allowed)
+        if t is None:                             # another process of the run: the host's
+            import os
+            os.sched_setaffinity(host, [i for i in range(cpus.bit_length()) if cpus >> i & 1])
+            return 0
+        t.affinity = cpus
+        return 0
+
+    def sys_getcpu(self, cpu, node, *_):
+        """The CPU: the first one the calling thread may run on (the engine is one CPU)."""
+        if cpu:
+            aff = self.cur.affinity
+            if aff is None:
+                r, data = host_getaffinity(0, 1 << 13)
+                aff = int.from_bytes(data, "little") if r > 0 else 1
+            self.wr(cpu, struct.pack("<I", (aff & -aff).bit_length() - 1))
+        if node:
+            self.wr(node, bytes(4))
+        return 0
 
     def sys_gettid(self, *_):
         return self.cur_tid
@@ -629,6 +745,9 @@ class Threads:
             deadline = self._futex_timeout(tmo, cmd == FUTEX_WAIT_BITSET, realtime)
             if self._u32(uaddr) != val:
                 return -errno.EAGAIN
+            host = self.mem.host_address(uaddr)
+            if host is not None:
+                return self._shared_futex_wait(host, val, bitset, deadline)
             w = Waiter(self.cur, uaddr, bitset)
             self.futexes.setdefault(w.addr, []).append(w)
 
@@ -648,7 +767,19 @@ class Threads:
             if not bitset:
                 return -errno.EINVAL
             self._u32(uaddr)
+            host = self.mem.host_address(uaddr)
+            if host is not None:                # waiters may be in other processes: the host's
+                return host_futex(host, FUTEX_WAKE_BITSET, val, 0, 0, bitset)
             return self._futex_wake(uaddr, s32(val) if s32(val) >= 0 else 0, bitset)
+        if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE, FUTEX_WAKE_OP):
+            shared = self.mem.host_address(uaddr), self.mem.host_address(uaddr2)
+            if shared != (None, None):
+                if None in shared:
+                    raise NotServed("futex requeue or wake-op between memory shared with other "
+                                    "processes and private memory")
+                self._u32(uaddr)
+                self._u32(uaddr2)
+                return host_futex(shared[0], cmd, val, tmo, shared[1], val3)
         if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
             n_requeue = s32(tmo)            # val2 travels in the timeout argument
             if s32(val) < 0 or n_requeue < 0:
@@ -670,6 +801,21 @@ class Threads:
         if cmd == FUTEX_WAKE_OP:
             return self._futex_wake_op(uaddr, val, s32(tmo), uaddr2, val3)
         return -errno.ENOSYS                   # PI futexes, FUTEX_FD
+
+    def _shared_futex_wait(self, host: int, val: int, bitset: int, deadline: float | None):
+        """FUTEX_WAIT on memory shared with forked processes: the host kernel's futex on the
+        host memory behind it (the same pages in every process of the run), waited on by a
+        host thread (hostio.BlockingCall) while the guest thread blocks; a wake from any
+        process, or from another thread of this one, is the host's FUTEX_WAKE. (The futex
+        table here is the process's own: a waiter there was never woken from another
+        process, and a process-shared semaphore, mutex or condition variable hung.)"""
+        from .hostio import BlockingCall
+        b = BlockingCall(lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True),
+                         self.sandbox.blocking_opens)
+        return self.block(Wait("futex", b.result, deadline, cancel=b.cancel,
+                               timeout_result=lambda: 0 if b.res == 0 else -errno.ETIMEDOUT,
+                               host_fds=((b.notify, select.POLLIN),), interrupted=b.interrupted,
+                               restart=deadline is None))
 
     def _futex_wake_op(self, uaddr, n1, n2, uaddr2, encoded):
         op, cmp = (encoded >> 28) & 7, (encoded >> 24) & 15

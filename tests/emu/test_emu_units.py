@@ -72,3 +72,77 @@ def test_read_elf_rejects_non_elf(tmp_path):
     p.write_bytes(b"#!/bin/sh\n")
     with pytest.raises(ElfError):
         read_elf(str(p))
+
+
+def _flock_bytes(ltype):
+    return struct.pack("<hhqqi4x", ltype, 0, 0, 10, 0)     # struct flock: type, SEEK_SET, 0, 10
+
+
+def _ofd_setlkw(hostio, fd, reg):
+    """A BlockingCall of fcntl(fd, F_OFD_SETLKW, write lock of bytes 0-9)."""
+    import ctypes
+    buf = ctypes.create_string_buffer(_flock_bytes(1), 32)
+    libc = ctypes.CDLL(None, use_errno=True)
+    return hostio.BlockingCall(lambda: libc.fcntl(fd, 38, buf), reg)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05])
+def test_a_lock_wait_is_cancelled_even_before_its_call(tmp_path, monkeypatch, delay):
+    """BlockingCall.cancel interrupts the host thread's blocking fcntl; a cancel that comes
+    before the thread has reached its call (widened here to 50 ms) is repeated until the call
+    has returned, so no thread is left waiting to be granted a lock nobody asked for."""
+    import fcntl
+    import os
+    import signal
+    import time
+    from xld.emu import hostio
+    hostio.HostIO.install_lock_wake()
+    assert signal.getsignal(hostio.LOCK_WAKE) is not signal.SIG_DFL
+    wait = hostio.BlockingCall._wait
+
+    def late(self):
+        time.sleep(delay)
+        wait(self)
+
+    monkeypatch.setattr(hostio.BlockingCall, "_wait", late)
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    a, b = os.open(path, os.O_RDWR), os.open(path, os.O_RDWR)
+    try:
+        fcntl.fcntl(a, 37, _flock_bytes(1))                    # F_OFD_SETLK F_WRLCK
+        reg = set()
+        lk = _ofd_setlkw(hostio, b, reg)                        # F_OFD_SETLKW: waits
+        lk.cancel()
+        assert lk.done.is_set() and not lk.thread.is_alive() and not reg
+        assert lk.interrupted() == -4                          # EINTR
+        fcntl.fcntl(a, 37, _flock_bytes(2))                    # F_UNLCK
+        time.sleep(0.05)
+        # nobody was granted the lock behind our back: another description can take it
+        c = os.open(path, os.O_RDWR)
+        fcntl.fcntl(c, 37, _flock_bytes(1))
+        os.close(c)
+    finally:
+        os.close(a)
+        os.close(b)
+
+
+def test_a_lock_granted_as_the_signal_comes_is_kept(tmp_path):
+    """When the request was granted just before the signal ended the wait, the call's result
+    is the grant (0), not EINTR: the guest holds the lock and knows it."""
+    import os
+    import time
+    from xld.emu import hostio
+    hostio.HostIO.install_lock_wake()
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789")
+    b = os.open(path, os.O_RDWR)
+    try:
+        lk = _ofd_setlkw(hostio, b, set())
+        for _ in range(500):
+            if lk.done.is_set():
+                break
+            time.sleep(0.01)
+        lk.cancel()
+        assert lk.interrupted() == 0 and lk.result() == 0
+    finally:
+        os.close(b)

@@ -307,3 +307,31 @@ def test_descriptor_corners(build, arch, tc):
     assert b"pipe2 O_DIRECT 0 errno 0\npacket read 3\n" in res.stdout
     assert b"getrandom bad flag -1 errno 22\n" in res.stdout
     assert b"write ro -1 errno 9\nfsync pipe -1 errno 22\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_lock_waits(build, arch, tc):
+    """progs/lockwait.c: an F_OFD_SETLKW and a flock waiting on another thread's lock (they
+    once waited until the time limit: the wait held every guest thread), an F_SETLKW on
+    another process's lock interrupted by a handler (with SA_RESTART it once failed with EINTR
+    too; Linux restarts it), with and without a second thread, and two processes' F_SETLKW in
+    a deadlock (EDEADLK for one: the host kernel sees the wait only when a host thread makes
+    the blocking call itself)."""
+    res = same_as_qemu(arch, build("lockwait", arch, tc))
+    assert b"holder: unlocking\nwaiter: F_OFD_SETLKW 0\n" in res.stdout
+    assert b"holder: flock unlocking\nwaiter: flock 0\n" in res.stdout
+    assert b"SA_RESTART: F_SETLKW 0 errno 0 handled 1\n" in res.stdout
+    assert b"no SA_RESTART, threaded: F_SETLKW -1 errno 4 handled 1\n" in res.stdout
+    assert b"SA_RESTART, threaded: F_SETLKW 0 errno 0 handled 1\n" in res.stdout
+    assert res.stdout.endswith(b"deadlock: EDEADLK seen 1 time(s), other result ok 1\ndone\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_cpu_affinity_is_the_hosts(build, arch, tc):
+    """progs/affinity.c: sched_getaffinity says the host's CPUs with the kernel's mask size, as
+    qemu-user does (it once said 8 bytes, 1 CPU, and took any size and any pid), a mask a
+    thread sets is its own, one without an online CPU is EINVAL."""
+    res = same_as_qemu(arch, build("affinity", arch, tc))
+    assert b"count==online 1 count>=1 1\n" in res.stdout
+    assert b"size 12: -1 errno 22\npid 999999: -1 errno 3\n" in res.stdout
+    assert b"no online cpu: -1 errno 22\nunchanged: count 1\nset pid 999999: -1 errno 3\n" in res.stdout
