@@ -82,7 +82,7 @@ def run(ctx) -> None:
     with pages.small_pages():            # (table-sized arrays: see there)
         if not relax:
             if np.any(t.kind == Kind.ALIGN):
-                _shrink(ctx, None, [])
+                _shrink(ctx, None, None)
             return
         Relaxer(ctx, types).run()
 
@@ -158,7 +158,7 @@ class Relaxer:
         self._candidates()
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()) \
                 and len(self.pc_hc) == 0:
-            _shrink(ctx, None, [])
+            _shrink(ctx, None, None)
             return
         self.excluded: set[int] = set()
         self.rounds = 0
@@ -181,7 +181,7 @@ class Relaxer:
         # there (another round, rare, makes them again from the restored input)
         src = self.__dict__.pop("_src", None)
         self._forget()
-        _shrink(ctx, edits, self.saved.objs_hook, src)
+        _shrink(ctx, edits, self.saved, src)
 
     def finish(self, lay_out_again) -> None:
         """Every relaxed site checked on the final layout (the driver's layout passes made it);
@@ -200,7 +200,7 @@ class Relaxer:
                 self._round()
                 lay_out_again(ctx)
                 continue
-            _shrink(ctx, None, self.saved.objs_hook)
+            _shrink(ctx, None, self.saved)
             lay_out_again(ctx)
             break
         ctx.relax_stats = self.stats
@@ -1059,7 +1059,32 @@ class _Snapshot:
             # the symbol table is never written after this (_shrink gives every file it edits
             # a new one), the section headers are when owned
             syms, shdrs = obj.syms, (elf.copy_table(obj.shdrs) if own else obj.shdrs)
+            edits = obj.__dict__.get("syms_edits")
+            if not own and edits is not None:
+                # merge's copy (link/merge.py _writable) as what it was made from and the
+                # values merge wrote: _shrink's new table is copied from it, and holding both
+                # copies to the end of relaxation was 20 MiB at riscv64 400x50
+                syms = edits
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
+
+    @staticmethod
+    def merge_copy(obj, snapshot: "_Snapshot | None") -> bool:
+        """Is ``obj``'s symbol table merge's copy, which nothing but this link's passes reads
+        and ``snapshot`` (if any) holds as merge's edits?  Then it is written in place."""
+        if obj.tables_owned or obj.__dict__.get("syms_edits") is None:
+            return False
+        return snapshot is None or isinstance(snapshot.objs.get(obj.file_id, (None,))[0], tuple)
+
+    @staticmethod
+    def _table(syms) -> np.ndarray:
+        """A writable copy of a saved symbol table (or of one saved as merge's edits)."""
+        if isinstance(syms, tuple):
+            base, rows, values = syms
+            table = elf.copy_table(base)
+            for r, v in zip(rows, values):
+                table["st_value"][r] = v
+            return table
+        return elf.copy_table(syms)
 
     def restore(self) -> None:
         from xld.link import relocate
@@ -1069,13 +1094,14 @@ class _Snapshot:
         self.ctx.rel = t
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
-            obj.syms, obj.shdrs = elf.copy_table(syms), elf.copy_table(shdrs)
+            obj.syms, obj.shdrs = self._table(syms), elf.copy_table(shdrs)
             obj.content_override, obj.tables_owned = dict(over), own
-        self.objs = {k: (elf.copy_table(v[0]), elf.copy_table(v[1]), dict(v[2]), v[3])
+        self.objs = {k: (v[0] if isinstance(v[0], tuple) else elf.copy_table(v[0]),
+                         elf.copy_table(v[1]), dict(v[2]), v[3])
                      for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
+def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = None) -> None:
     """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
     once: the deletions of all sections form one sorted table, and every offset that points
     into an edited section (relocation sites, symbol values and ends, addends against section
@@ -1083,7 +1109,7 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     input sections' bytes are), if made."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
-    hook = snapshot if callable(snapshot) else None
+    hook = snapshot.objs_hook if snapshot is not None else None
     z = np.zeros(0, dtype=np.int64)
     if edits is not None:
         (df, ds, do, dc), (pf, ps, po, pv, pl), (rr, rt, rk), (cr, cs) = edits.columns()
@@ -1184,7 +1210,10 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     fstart = np.concatenate([[0], fcut]).astype(np.int64)
     fend = np.append(fcut, len(skeys)).astype(np.int64)
     objs = [files[f] for f in sf[fstart].tolist()] if len(skeys) else []
-    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # (merge's copies, which the snapshot does not hold, are written in place: not copied)
+    keep = {id(o) for o in objs if _Snapshot.merge_copy(o, snapshot)}
+    replaced = ObjectFile.own_tables_together(objs, keep)
+    del keep
     # the replaced tables' pages in the inputs' mappings, all at once
     pages.release([(pages.mapping_of(o), old) for o, old in replaced])
     del replaced
@@ -1236,7 +1265,7 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
             a, z = np.searchsorted(skeys, [objs[k0].file_id << 32, (obj.file_id + 1) << 32])
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
+            _move_symbols(objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1258,11 +1287,11 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
+def _move_symbols(objs, skeys, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` (in file order) defined in shrunk sections
-    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in ``table`` (the
-    objects' symbol tables one after another, which their ``syms`` view); the section symbols
-    among them get their section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
+    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in the objects'
+    ``syms`` (writable: own_tables_together); the section symbols among them get their
+    section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
     if len(skeys) == 0:
         return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
@@ -1289,13 +1318,18 @@ def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
     if len(ii) == 0:
         return
     e = e[ii]
+    # the objects' tables are apart (merge's copies are written where they are): the rows
+    # read and written through each object's run of ``ii``
+    first = np.cumsum(n) - n
+    cut = np.searchsorted(ii, np.append(first, int(n.sum()))).tolist()
+    runs = [(o, cut[k], cut[k + 1], int(first[k])) for k, o in enumerate(objs) if cut[k + 1] > cut[k]]
+    tabs = [o.syms for o, *_ in runs]
+    rows = [ii[a:z] - f for _, a, z, f in runs]
     # one lookup for every value, one for every end of a sized symbol
-    # (the gathers are new arrays: viewed as int64, not copied; only sized symbols' sizes
-    # are written back: the others stay 0)
-    value = table["st_value"]
-    size = table["st_size"]
-    v = value[ii].view(np.int64)
-    end = size[ii].view(np.int64)
+    # (only sized symbols' sizes are written back: the others stay 0)
+    v = np.concatenate([t["st_value"][r] for t, r in zip(tabs, rows)]).view(np.int64)
+    end = np.concatenate([t["st_size"][r] for t, r in zip(tabs, rows)]).view(np.int64)
+    info = np.concatenate([t["st_info"][r] for t, r in zip(tabs, rows)])
     sized = np.flatnonzero(end)
     end = end[sized]
     vs = v[sized]
@@ -1305,11 +1339,16 @@ def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
     vs = v[sized]
     end -= vs
     np.maximum(end, 0, out=end)
-    value[ii] = v
-    size[ii[sized]] = end
-    del v, vs, end, sized
-    ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
-    first = np.cumsum(n) - n
+    full = np.zeros(len(ii), dtype=np.int64)      # (the new ends, written where sized)
+    full[sized] = end
+    has = np.zeros(len(ii), dtype=bool)
+    has[sized] = True
+    for t, r, (_, a, z, _f) in zip(tabs, rows, runs):
+        t["st_value"][r] = v[a:z]
+        h = has[a:z]
+        t["st_size"][r[h]] = full[a:z][h]
+    del v, vs, end, sized, full, has
+    ss = (info & 0xF) == elf.STT_SECTION
     j = ii[ss]
     owner = np.searchsorted(first, j, side="right") - 1
     sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
