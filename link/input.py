@@ -563,10 +563,18 @@ class ObjectFile:
         self.content_override[i] = data        # what goes to the output (link/write.py)
 
     def _symbol_sections(self) -> np.ndarray:
-        shndx = self.syms["st_shndx"].astype(np.int64)
-        if self.shndx_ext is not None:
-            x = shndx == elf.SHN_XINDEX
-            shndx[x] = self.shndx_ext[x]
+        """Each symbol's section index (SHN_XINDEX's from SHT_SYMTAB_SHNDX): in 32 bits when
+        every index fits in them (st_shndx's 16 always do; a table of the extended ones is
+        looked at first), else in 64 (a riscv64 link keeps ~900,000 local labels: 3.5 MB)."""
+        ext = self.shndx_ext
+        x = None
+        wide = False
+        if ext is not None:
+            x = self.syms["st_shndx"] == elf.SHN_XINDEX
+            wide = bool(x.any()) and int(ext[x].max()) >= 2**31
+        shndx = self.syms["st_shndx"].astype(np.int64 if wide else np.int32)
+        if x is not None:
+            shndx[x] = ext[x]
         return shndx
 
     # -- accessors -------------------------------------------------------------------------
@@ -691,7 +699,8 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
         shx = np.concatenate([x["st_shndx"] for x in tables])
         cnt = nsyms[checked]
         first = np.cumsum(cnt) - cnt
-        shx_of = (checked, shx.astype(np.int64), first.tolist(), (first + cnt).tolist())
+        # (st_shndx is 16 bits: 32 hold it; _symbol_sections says why not 64)
+        shx_of = (checked, shx.astype(np.int32), first.tolist(), (first + cnt).tolist())
         special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
         wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
         wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]
