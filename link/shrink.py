@@ -172,9 +172,11 @@ class Relaxer:
         if self.rounds > 1:
             self._candidates()
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
+        self._give_back()
         self._estimate()
         self._pc_groups()
         edits, self.sites = self._decide(self.excluded)
+        self._give_back()
         self.stats["rounds"] = self.rounds
         # what the decisions read (columns over the candidate rows, every file's symbol
         # sections) goes before the edits and the final layout: the pass's peak memory is
@@ -182,6 +184,14 @@ class Relaxer:
         src = self.__dict__.pop("_src", None)
         self._forget()
         _shrink(ctx, edits, self.saved, src)
+
+    def _give_back(self) -> None:
+        """In a large link, the input pages read so far given back: the candidates and the
+        estimated layout read every file's symbol and section tables, a few bytes a file, and
+        the kernel maps 64 KiB around each (riscv64 400x50: 41 MiB, 400x50:b: ~100, resident
+        under the decisions' own peak); what is read again faults back in."""
+        if self.ctx.rel.n >= 1 << 17:
+            pages.release_inputs(self.ctx.files[1:])
 
     def finish(self, lay_out_again) -> None:
         """Every relaxed site checked on the final layout (the driver's layout passes made it);
@@ -902,6 +912,9 @@ def _read_words(ctx, L, rows: np.ndarray, n: int, src: "Sources") -> np.ndarray:
     return read_words(ctx, src, L.file[rows], L.sec[rows], L.offset[rows], n)
 
 
+_READ_CHUNK = 1 << 13     # read_words: rows gathered at a time in a large link
+
+
 def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
     """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
     uint64: one gather per mapped input (an archive's members share its mapping), not per
@@ -927,9 +940,16 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
             # within n bytes of the mapping's end reads its last byte again: bits no caller
             # looks at)
             data = src.datas[k]
-            idx = pos[ii][:, None] + span
-            np.minimum(idx, len(data) - 1, out=idx)
-            out[ii] = data[idx].view(word).ravel()
+            # (a large link: a chunk of rows at a time, the pages of the span each read given
+            # back after it; rows come a file after another, so chunks read apart)
+            step = _READ_CHUNK if src.large else len(ii)
+            for c0 in range(0, len(ii), step):
+                jj = ii[c0:c0 + step]
+                idx = pos[jj][:, None] + span
+                np.minimum(idx, len(data) - 1, out=idx)
+                out[jj] = data[idx].view(word).ravel()
+                if src.large:
+                    src.give_back(k, int(idx.min()), int(idx.max()) + 1)
             continue
         for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
             c = ctx.files[int(f[i])].section_content(int(sec[i]))
@@ -959,6 +979,9 @@ class Sources:
         self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
+        self.maps: list = []                # (the mmap each of ``datas`` views)
+        # a large link gives back the pages it reads as it goes (give_back)
+        self.large = getattr(ctx, "rel", None) is not None and ctx.rel.n >= 1 << 17
         index: dict[int, int] = {}
         # (a file's id is its place in ctx.files)
         lens = [len(o.content_override) for o in files]
@@ -978,6 +1001,7 @@ class Sources:
             if k is None:
                 k = index[id(mm)] = len(self.datas)
                 self.datas.append(np.frombuffer(mm, dtype=np.uint8))
+                self.maps.append(mm)
             fids.append(o.file_id)
             ks.append(k)
             at = getattr(o, "map_offset", -1)
@@ -987,6 +1011,13 @@ class Sources:
             starts.append(at)
         self.mapping[fids] = ks
         self.start[fids] = starts
+
+
+    def give_back(self, k: int, lo: int, hi: int) -> None:
+        """The pages of mapping ``k`` in [lo, hi) given back (whole pages inside): read,
+        they would stay resident to the link's peak (riscv64 400x50:b: the decisions' reads
+        and the edited sections' bytes are each about the whole 112 MB archive)."""
+        pages.release([(self.maps[k], self.datas[k][max(lo, 0):hi])])
 
 
 def addressed_sections(ctx):
@@ -1172,14 +1203,19 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
         chunks = [datas[k][p:p + n] if k >= 0 else
                   np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
                   for k, p, n, key in zip(m.tolist(), pos.tolist(), src.sec_size[at].tolist(), tk)]
-        del tf_, ts_, at, m, pos
+        spans = (m, pos) if src.large else None
+        del tf_, ts_, at
     else:
         chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
                   for key in tk]
+        spans = None
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
-    buf = np.concatenate(chunks)
-    del chunks
+    if spans is None:
+        buf = np.concatenate(chunks)
+    else:
+        buf = _joined_giving_back(chunks, sizes, base, *spans, src)
+    del chunks, spans
     ki = np.minimum(np.searchsorted(touched, kk[:, 0]), len(touched) - 1)
     for i, key, off, nb in zip(ki.tolist(), kk[:, 0].tolist(), kk[:, 1].tolist(), kk[:, 2].tolist()):
         if nb and tk[i] == key:                     # kept padding in a section that changes
@@ -1285,6 +1321,34 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
         if len(arows):
             ad = t.addend[a:z]
             ad[arows] = mv.moved(ae[arows], ad[arows])
+
+
+_JOIN_STEP = 8 << 20      # _joined_giving_back: bytes joined between two give-backs,
+_JOIN_SECTIONS = 256      # and sections
+
+
+def _joined_giving_back(chunks, sizes, base, m, pos, src: "Sources") -> np.ndarray:
+    """``np.concatenate(chunks)``, made ``_JOIN_STEP`` bytes at a time, the pages of the
+    mappings' spans each step read given back after it (``m``, ``pos``: each chunk's mapping,
+    -1 if none, and its start there): the edited sections' bytes are most of a riscv64
+    link's code, and they stayed resident to the link's peak (400x50:b: 99 MiB)."""
+    buf = np.empty(int(sizes.sum()), dtype=np.uint8)
+    ends = base + sizes
+    # (steps of at most _JOIN_STEP bytes and _JOIN_SECTIONS sections: reading a small
+    # section maps the 64 KiB around it)
+    cuts = np.searchsorted(ends, np.arange(_JOIN_STEP, int(ends[-1]) + _JOIN_STEP, _JOIN_STEP), side="right")
+    cuts = np.concatenate([cuts, np.arange(_JOIN_SECTIONS, len(chunks), _JOIN_SECTIONS), [len(chunks)]])
+    a = 0
+    for z in np.unique(np.minimum(cuts, len(chunks))).tolist():
+        if z <= a:
+            continue
+        np.concatenate(chunks[a:z], out=buf[int(base[a]):int(ends[z - 1])])
+        mk, pk, sk = m[a:z], pos[a:z], sizes[a:z]
+        for k in np.unique(mk[mk >= 0]).tolist():
+            sel = mk == k
+            src.give_back(k, int(pk[sel].min()), int((pk[sel] + sk[sel]).max()))
+        a = z
+    return buf
 
 
 def _move_symbols(objs, skeys, mv, ybase, sec_sym_e) -> None:

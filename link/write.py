@@ -200,8 +200,7 @@ def _copy_by_input(mv, later: list, step: int) -> None:
 
 def _release_read(objs: list) -> None:
     """The mapped pages of these inputs given back (``objs`` emptied)."""
-    pages.release([(pages.mapping_of(o), np.frombuffer(o.buf, dtype=np.uint8)) for o in objs])
-    objs.clear()
+    pages.release_objects(objs)
 
 
 def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
@@ -851,12 +850,24 @@ def os_abi(ctx, flags=()) -> int:
     files = ctx.files[1:]
     if not files:
         return elf.ELFOSABI_NONE
-    info = np.concatenate([f.syms["st_info"] for f in files])       # (one pass, not one per file)
+    gnu = getattr(ctx, "gnu_symbols", None)     # (scan's answer: see gnu_symbols)
+    if gnu is None:
+        info = np.concatenate([f.syms["st_info"] for f in files])       # (one pass, not one per file)
+        gnu = gnu_symbols(info, files)
+    return elf.ELFOSABI_GNU if gnu else elf.ELFOSABI_NONE
+
+
+def gnu_symbols(info: np.ndarray, files) -> bool:
+    """Whether the files (``info``: their symbol tables' st_info, one file after another)
+    define an STT_GNU_IFUNC or STB_GNU_UNIQUE symbol (os_abi).  The scan pass asks while it
+    reads every st_info anyway and keeps the answer (``ctx.gnu_symbols``): asked at the end of
+    the link, the read faulted every input's symbol table in again (riscv64 400x50: 12 MiB of
+    libc.a at the link's peak).  No pass after scan adds such a symbol (thunks add functions)."""
     gnu = ((info & 0xF) == elf.STT_GNU_IFUNC) | ((info >> 4) == elf.STB_GNU_UNIQUE)
     if not gnu.any():
-        return elf.ELFOSABI_NONE
+        return False
     shndx = np.concatenate([f.sym_shndx for f in files])
-    return elf.ELFOSABI_GNU if (shndx[gnu] != elf.SHN_UNDEF).any() else elf.ELFOSABI_NONE
+    return bool((shndx[gnu] != elf.SHN_UNDEF).any())
 
 
 def program_headers(ctx) -> np.ndarray:
