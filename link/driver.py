@@ -38,6 +38,7 @@ class Context:
         self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
         self.exports: list[int] = []          # gids we define that shared objects refer to
         self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
+        self.gnu_symbols = None               # scan: an input defines an IFUNC or UNIQUE symbol (write.os_abi)
         self.defsym_alias: list[tuple[int, int, int]] = []   # --defsym=NAME=SYMBOL+C: (NAME, SYMBOL) ids, C
         self.ifuncs: list[int] = []                  # IFUNC globals that get .iplt stubs (scan)
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
@@ -174,7 +175,20 @@ class Context:
             a = OutputSection(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0)
             if self.attributes_data is None:
                 # most objects carry the same bytes: merge each distinct one once, in order
-                blobs = dict.fromkeys(bytes(obj.section_bytes(i)) for obj, i in self.attributes)
+                # (a few bytes a file, and the kernel maps the pages around each read: in a
+                # link of many files their pages are given back as they are read, 32 files at
+                # a time; riscv64 400x50:b had 79 MiB of its archive resident to its peak)
+                many = len(self.attributes) >= 64
+                blobs: dict[bytes, None] = {}
+                read: list = []
+                for obj, i in self.attributes:
+                    blobs.setdefault(bytes(obj.section_bytes(i)))
+                    if many and (not read or read[-1] is not obj):
+                        read.append(obj)
+                        if len(read) >= 32:
+                            pages.release_objects(read)
+                if read:
+                    pages.release_objects(read)
                 try:
                     self.attributes_data = spec["merge"](list(blobs))
                 except (ValueError, IndexError, struct.error) as e:

@@ -479,22 +479,26 @@ class ObjectFile:
         return old
 
     @staticmethod
-    def own_tables_together(objs) -> tuple[np.ndarray, list]:
-        """Make every object's ``syms`` a view into one writable table, the objects' tables
-        one after another in the order given (a pass can then edit all of them as one array),
-        and each ``shdrs`` not yet owned a view into another.  Returns that symbol table and
-        the symbol tables replaced that were the files' own (obj, table) (the caller may
-        release their pages).  The copies are made as bytes (see elf.copy_table)."""
+    def own_tables_together(objs, keep=frozenset()) -> list:
+        """Make every object's ``syms`` and ``shdrs`` writable tables of its own: the objects
+        whose ids (``id(obj)``) are in ``keep`` take the symbol table they have (a copy of
+        this link's that nothing else reads, such as merge's: written in place); the others'
+        symbol tables become views into one new table, and each ``shdrs`` not yet owned a
+        view into another.  Returns the symbol tables replaced that were the files' own
+        (obj, table) (the caller may release their pages).  The copies are made as bytes
+        (see elf.copy_table)."""
         def joined(tables, dtype):
             raw = [np.ascontiguousarray(x).view(np.uint8) for x in tables]
             return (np.concatenate(raw) if raw else np.zeros(0, dtype=np.uint8)).view(dtype)
-        lens = [len(o.syms) for o in objs]        # (the tables as they are: not nsyms)
-        table = joined([o.syms for o in objs], elf.SYM)
+        copied = [o for o in objs if id(o) not in keep]
+        lens = [len(o.syms) for o in copied]      # (the tables as they are: not nsyms)
+        table = joined([o.syms for o in copied], elf.SYM)
         fresh = [o for o in objs if not o.tables_owned]
         shdrs = joined([o.shdrs for o in fresh], elf.SHDR)
-        replaced = [(o, o.syms) for o in fresh]
+        # (a copy an earlier pass made is a view of another array: no pages of a mapping)
+        replaced = [(o, o.syms) for o in copied if not o.tables_owned and not isinstance(o.syms.base, np.ndarray)]
         at = 0
-        for o, n in zip(objs, lens):
+        for o, n in zip(copied, lens):
             o.syms = table[at:at + n]
             at += n
         at = 0
@@ -503,7 +507,7 @@ class ObjectFile:
             o.shdrs = shdrs[at:at + k]
             o.tables_owned = True
             at += k
-        return table, replaced
+        return replaced
 
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that
@@ -565,10 +569,18 @@ class ObjectFile:
         self.content_override[i] = data        # what goes to the output (link/write.py)
 
     def _symbol_sections(self) -> np.ndarray:
-        shndx = self.syms["st_shndx"].astype(np.int64)
-        if self.shndx_ext is not None:
-            x = shndx == elf.SHN_XINDEX
-            shndx[x] = self.shndx_ext[x]
+        """Each symbol's section index (SHN_XINDEX's from SHT_SYMTAB_SHNDX): in 32 bits when
+        every index fits in them (st_shndx's 16 always do; a table of the extended ones is
+        looked at first), else in 64 (a riscv64 link keeps ~900,000 local labels: 3.5 MB)."""
+        ext = self.shndx_ext
+        x = None
+        wide = False
+        if ext is not None:
+            x = self.syms["st_shndx"] == elf.SHN_XINDEX
+            wide = bool(x.any()) and int(ext[x].max()) >= 2**31
+        shndx = self.syms["st_shndx"].astype(np.int64 if wide else np.int32)
+        if x is not None:
+            shndx[x] = ext[x]
         return shndx
 
     # -- accessors -------------------------------------------------------------------------
@@ -693,7 +705,8 @@ def parse_objects(named: list[tuple[str, object]]) -> list[ObjectFile | None]:
         shx = np.concatenate([x["st_shndx"] for x in tables])
         cnt = nsyms[checked]
         first = np.cumsum(cnt) - cnt
-        shx_of = (checked, shx.astype(np.int64), first.tolist(), (first + cnt).tolist())
+        # (st_shndx is 16 bits: 32 hold it; _symbol_sections says why not 64)
+        shx_of = (checked, shx.astype(np.int32), first.tolist(), (first + cnt).tolist())
         special = (shx == elf.SHN_ABS) | (shx == elf.SHN_COMMON)      # (past the table, but meant)
         wrong = np.maximum.reduceat(np.where(special, 0, shx), first) >= shnums[checked]
         wrong |= np.maximum.reduceat(np.concatenate([x["st_name"] for x in tables]), first) >= strsize[checked]

@@ -708,7 +708,12 @@ def _writable(objs, table: str) -> None:
         big = elf.join_tables(tables, writable=True)
         starts = np.cumsum(lens) - lens
         copies = [big[a:a + n] for a, n in zip(starts.tolist(), lens)]
-    for obj, t in zip(todo, copies):
+    for obj, t, was in zip(todo, copies, tables):
+        if table == "syms" and not obj.tables_owned:
+            # what the copy is, for relaxation's snapshot (link/shrink.py): the table it was
+            # made from and the values written into it (_redirect_group), so the snapshot can
+            # make it again instead of holding it while relaxation makes another copy
+            obj.syms_edits = (was, [], [])
         setattr(obj, table, t)
         obj._merge_copied.add(table)
 
@@ -802,7 +807,13 @@ def _redirect_group(objs, pieces: _Pieces):
         _writable([objs[k] for k in moving], "syms")
         for k in moving:
             o = objs[k]
-            o.syms["st_value"][rows[cut[k]:cut[k + 1]]] = new[cut[k]:cut[k + 1]]
+            r, v = rows[cut[k]:cut[k + 1]], new[cut[k]:cut[k + 1]]
+            o.syms["st_value"][r] = v
+            edits = o.__dict__.get("syms_edits")
+            if edits is not None:
+                # (row numbers in 32 bits: a symbol table's rows fit, as r_info's half says)
+                edits[1].append(r.astype(np.int32) if o.nsyms < 2**31 else r.copy())
+                edits[2].append(v.copy())
     sec = np.flatnonzero(is_section)
     fid = np.array([o.file_id for o in objs], dtype=np.int64)
     keys = (fid[owner[sec]] << 32) | sym[sec]

@@ -47,10 +47,46 @@ def release(items) -> None:
                 return                      # not supported here: keep the pages
 
 
+def release_span(items) -> None:
+    """``items``: (mapping, array) pairs, each array a view into that mmap.  Every page of
+    each mapping from its first array's to its last's given back, the pages partly theirs
+    and those between included: a read of a few bytes maps the 64 KiB around them, so the
+    pages a run of small tables made resident are more than the tables' own (the inputs are
+    never written: a page given back reads the same again)."""
+    spans: dict[int, list] = {}
+    for mm, arr in items:
+        if not isinstance(mm, mmap.mmap) or arr.nbytes == 0:
+            continue
+        ent = spans.get(id(mm))
+        if ent is None:
+            ent = spans[id(mm)] = [mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data, None, None]
+        start = arr.ctypes.data - ent[1]
+        if start < 0 or start + arr.nbytes > len(mm):
+            continue                        # not a view into this mapping
+        ent[2] = start if ent[2] is None else min(ent[2], start)
+        ent[3] = start + arr.nbytes if ent[3] is None else max(ent[3], start + arr.nbytes)
+    for mm, _, a, z in spans.values():
+        if a is None:
+            continue
+        a, z = a // _PAGE * _PAGE, min(-(-z // _PAGE) * _PAGE, -(-len(mm) // _PAGE) * _PAGE)
+        try:
+            mm.madvise(mmap.MADV_DONTNEED, a, z - a)
+        except (OSError, ValueError, AttributeError):
+            return                          # not supported here: keep the pages
+
+
 def mapping_of(obj):
     """The mmap an input object's bytes come from, or None."""
     base = getattr(obj.buf, "obj", None)
     return base if isinstance(base, mmap.mmap) else None
+
+
+def release_objects(objs: list) -> None:
+    """The mapped pages of these input objects' bytes given back (an archive member's: its
+    own span of the archive's mapping); ``objs`` is emptied."""
+    release([(mapping_of(o), np.frombuffer(o.buf, dtype=np.uint8)) for o in objs
+             if getattr(o, "buf", None) is not None])
+    objs.clear()
 
 
 def release_inputs(files) -> None:

@@ -113,6 +113,8 @@ def scan(ctx) -> None:
     base = np.zeros(len(objs) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
     info = np.concatenate([f.syms["st_info"] for f in objs])
+    from xld.link import write
+    ctx.gnu_symbols = write.gnu_symbols(info, objs)       # (the output's EI_OSABI: write.os_abi)
     _check_tls_use(ctx, t, info, base)
     _check_undefined(ctx, t, grows)
     _gnu_warnings(ctx, t, grows)
@@ -213,7 +215,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
             sym[at:at + k] = w[:, 3]
             addend[at:at + k] = q[:, 2]
         at += k
-        pages.release((pages.mapping_of(ctx.files[f]), r) for f, r in zip(files_c[p0:p1], rels[p0:p1]))
+        # (the span they are in: a small rela section's neighbours are mapped with it)
+        pages.release_span([(pages.mapping_of(ctx.files[f]), r) for f, r in zip(files_c[p0:p1], rels[p0:p1])])
         p0 = p1
     del recs, q, w, ty, off, hint
     if any_hint:
@@ -887,25 +890,28 @@ def _relocate(ctx, img: np.ndarray) -> None:
     def P_rows(rows):                       # the same by table row (a few rows)
         return part_addr[row_part(rows)] + t.offset[rows]
 
-    # S + A of every row, S its symbol's value (0 in a discarded section): made in row order a
-    # chunk at a time (the rows of a file read its part of the symbol values, near each
-    # other), then taken in sorted order once, as the values' start
+    # S + A of every row, S its symbol's value (0 in a discarded section), in sorted order: the
+    # values' start.  Made a chunk of positions at a time (a group's rows are in row order: the
+    # rows of a file read its part of the symbol values, near each other), not in row order
+    # and then taken in sorted order (two table-sized int64 columns alive at once: 10 MB at
+    # riscv64 400x50)
     S_all, dead_all, ybase = ctx.sym_values
-    SA = np.empty(t.n, dtype=np.int64)
+    val = np.empty(t.n, dtype=np.int64)
     dead_l = []
     for r0 in range(0, t.n, _CHUNK_ROWS):
         r1 = min(r0 + _CHUNK_ROWS, t.n)
-        yr = ybase[t.file[r0:r1]]
-        yr += t.sym[r0:r1]
-        sa = SA[r0:r1]
+        rows = order[r0:r1]
+        yr = ybase[t.file[rows]]
+        yr += t.sym[rows]
+        sa = val[r0:r1]
         np.take(S_all, yr, out=sa)
         d = dead_all[yr]
         if d.any():
             d = np.flatnonzero(d)
             sa[d] = 0
-            dead_l.append(r0 + d)
-        sa += t.addend[r0:r1]
-    del yr, sa, d
+            dead_l.append(rows[d])
+        sa += t.addend[rows]
+    del rows, yr, sa, d
 
     def S_at(rows):                         # S of a few table rows
         yr = ybase[t.file[rows]] + t.sym[rows]
@@ -919,7 +925,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
     # never reached): such a place keeps its zero (RELA) contents.
     quiet = None
     if dead_l:
-        dead = np.concatenate(dead_l)             # (table rows, in order)
+        dead = np.sort(np.concatenate(dead_l))    # (table rows, in order)
         dpart = row_part(dead)
         lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)
         q = lsda[dpart]
@@ -948,8 +954,6 @@ def _relocate(ctx, img: np.ndarray) -> None:
     # that look at S again later keep theirs)
     S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
             if int(k) in kinds}
-    val = SA[order]                         # S + A, at first
-    del SA
     gp = None
     for k, (a, b) in kinds.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):

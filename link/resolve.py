@@ -543,9 +543,13 @@ class Resolver:
 
         st = self.symtab
         fg = obj.first_global
-        gids = np.zeros(obj.nsyms, dtype=np.int64)
-        obj.gids = gids
         names = written = obj.global_names()
+        # global ids in 32 bits while the symbol table's ids fit in them (no more than its
+        # names now and this object's new ones): every local's entry is 0, and a riscv64
+        # link has ~900,000 local labels (3.5 MB less than int64)
+        wide = len(st.names) + len(names) >= 2**31
+        gids = np.zeros(obj.nsyms, dtype=np.int64 if wide else np.int32)
+        obj.gids = gids
         ahead = obj.__dict__.get("gids_ahead")
         entered = obj.__dict__.pop("defs_left", None)     # (no run with GCC's LTO is: _enter_ahead)
         if ctx.opts.wrap:

@@ -82,7 +82,7 @@ def run(ctx) -> None:
     with pages.small_pages():            # (table-sized arrays: see there)
         if not relax:
             if np.any(t.kind == Kind.ALIGN):
-                _shrink(ctx, None, [])
+                _shrink(ctx, None, None)
             return
         Relaxer(ctx, types).run()
 
@@ -158,7 +158,7 @@ class Relaxer:
         self._candidates()
         if len(self.calls) == 0 and not any(len(g[0]) for g in self.cand.values()) \
                 and len(self.pc_hc) == 0:
-            _shrink(ctx, None, [])
+            _shrink(ctx, None, None)
             return
         self.excluded: set[int] = set()
         self.rounds = 0
@@ -172,16 +172,26 @@ class Relaxer:
         if self.rounds > 1:
             self._candidates()
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
+        self._give_back()
         self._estimate()
         self._pc_groups()
         edits, self.sites = self._decide(self.excluded)
+        self._give_back()
         self.stats["rounds"] = self.rounds
         # what the decisions read (columns over the candidate rows, every file's symbol
         # sections) goes before the edits and the final layout: the pass's peak memory is
         # there (another round, rare, makes them again from the restored input)
         src = self.__dict__.pop("_src", None)
         self._forget()
-        _shrink(ctx, edits, self.saved.objs_hook, src)
+        _shrink(ctx, edits, self.saved, src)
+
+    def _give_back(self) -> None:
+        """In a large link, the input pages read so far given back: the candidates and the
+        estimated layout read every file's symbol and section tables, a few bytes a file, and
+        the kernel maps 64 KiB around each (riscv64 400x50: 41 MiB, 400x50:b: ~100, resident
+        under the decisions' own peak); what is read again faults back in."""
+        if self.ctx.rel.n >= 1 << 17:
+            pages.release_inputs(self.ctx.files[1:])
 
     def finish(self, lay_out_again) -> None:
         """Every relaxed site checked on the final layout (the driver's layout passes made it);
@@ -200,7 +210,7 @@ class Relaxer:
                 self._round()
                 lay_out_again(ctx)
                 continue
-            _shrink(ctx, None, self.saved.objs_hook)
+            _shrink(ctx, None, self.saved)
             lay_out_again(ctx)
             break
         ctx.relax_stats = self.stats
@@ -902,6 +912,9 @@ def _read_words(ctx, L, rows: np.ndarray, n: int, src: "Sources") -> np.ndarray:
     return read_words(ctx, src, L.file[rows], L.sec[rows], L.offset[rows], n)
 
 
+_READ_CHUNK = 1 << 13     # read_words: rows gathered at a time in a large link
+
+
 def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
     """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
     uint64: one gather per mapped input (an archive's members share its mapping), not per
@@ -927,9 +940,16 @@ def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndar
             # within n bytes of the mapping's end reads its last byte again: bits no caller
             # looks at)
             data = src.datas[k]
-            idx = pos[ii][:, None] + span
-            np.minimum(idx, len(data) - 1, out=idx)
-            out[ii] = data[idx].view(word).ravel()
+            # (a large link: a chunk of rows at a time, the pages of the span each read given
+            # back after it; rows come a file after another, so chunks read apart)
+            step = _READ_CHUNK if src.large else len(ii)
+            for c0 in range(0, len(ii), step):
+                jj = ii[c0:c0 + step]
+                idx = pos[jj][:, None] + span
+                np.minimum(idx, len(data) - 1, out=idx)
+                out[jj] = data[idx].view(word).ravel()
+                if src.large:
+                    src.give_back(k, int(idx.min()), int(idx.max()) + 1)
             continue
         for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
             c = ctx.files[int(f[i])].section_content(int(sec[i]))
@@ -959,6 +979,9 @@ class Sources:
         self.mapping = np.full(len(files) + 1, -1, dtype=np.int64)
         self.start = np.zeros(len(files) + 1, dtype=np.int64)
         self.datas: list[np.ndarray] = []
+        self.maps: list = []                # (the mmap each of ``datas`` views)
+        # a large link gives back the pages it reads as it goes (give_back)
+        self.large = getattr(ctx, "rel", None) is not None and ctx.rel.n >= 1 << 17
         index: dict[int, int] = {}
         # (a file's id is its place in ctx.files)
         lens = [len(o.content_override) for o in files]
@@ -978,6 +1001,7 @@ class Sources:
             if k is None:
                 k = index[id(mm)] = len(self.datas)
                 self.datas.append(np.frombuffer(mm, dtype=np.uint8))
+                self.maps.append(mm)
             fids.append(o.file_id)
             ks.append(k)
             at = getattr(o, "map_offset", -1)
@@ -987,6 +1011,13 @@ class Sources:
             starts.append(at)
         self.mapping[fids] = ks
         self.start[fids] = starts
+
+
+    def give_back(self, k: int, lo: int, hi: int) -> None:
+        """The pages of mapping ``k`` in [lo, hi) given back (whole pages inside): read,
+        they would stay resident to the link's peak (riscv64 400x50:b: the decisions' reads
+        and the edited sections' bytes are each about the whole 112 MB archive)."""
+        pages.release([(self.maps[k], self.datas[k][max(lo, 0):hi])])
 
 
 def addressed_sections(ctx):
@@ -1059,7 +1090,32 @@ class _Snapshot:
             # the symbol table is never written after this (_shrink gives every file it edits
             # a new one), the section headers are when owned
             syms, shdrs = obj.syms, (elf.copy_table(obj.shdrs) if own else obj.shdrs)
+            edits = obj.__dict__.get("syms_edits")
+            if not own and edits is not None:
+                # merge's copy (link/merge.py _writable) as what it was made from and the
+                # values merge wrote: _shrink's new table is copied from it, and holding both
+                # copies to the end of relaxation was 20 MiB at riscv64 400x50
+                syms = edits
             self.objs[obj.file_id] = (syms, shdrs, dict(obj.content_override), own)
+
+    @staticmethod
+    def merge_copy(obj, snapshot: "_Snapshot | None") -> bool:
+        """Is ``obj``'s symbol table merge's copy, which nothing but this link's passes reads
+        and ``snapshot`` (if any) holds as merge's edits?  Then it is written in place."""
+        if obj.tables_owned or obj.__dict__.get("syms_edits") is None:
+            return False
+        return snapshot is None or isinstance(snapshot.objs.get(obj.file_id, (None,))[0], tuple)
+
+    @staticmethod
+    def _table(syms) -> np.ndarray:
+        """A writable copy of a saved symbol table (or of one saved as merge's edits)."""
+        if isinstance(syms, tuple):
+            base, rows, values = syms
+            table = elf.copy_table(base)
+            for r, v in zip(rows, values):
+                table["st_value"][r] = v
+            return table
+        return elf.copy_table(syms)
 
     def restore(self) -> None:
         from xld.link import relocate
@@ -1069,13 +1125,14 @@ class _Snapshot:
         self.ctx.rel = t
         for fid, (syms, shdrs, over, own) in self.objs.items():
             obj = self.ctx.files[fid]
-            obj.syms, obj.shdrs = elf.copy_table(syms), elf.copy_table(shdrs)
+            obj.syms, obj.shdrs = self._table(syms), elf.copy_table(shdrs)
             obj.content_override, obj.tables_owned = dict(over), own
-        self.objs = {k: (elf.copy_table(v[0]), elf.copy_table(v[1]), dict(v[2]), v[3])
+        self.objs = {k: (v[0] if isinstance(v[0], tuple) else elf.copy_table(v[0]),
+                         elf.copy_table(v[1]), dict(v[2]), v[3])
                      for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
+def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = None) -> None:
     """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
     once: the deletions of all sections form one sorted table, and every offset that points
     into an edited section (relocation sites, symbol values and ends, addends against section
@@ -1083,7 +1140,7 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     input sections' bytes are), if made."""
     t = ctx.rel
     fill = ctx.arch.hooks["nop_fill"]
-    hook = snapshot if callable(snapshot) else None
+    hook = snapshot.objs_hook if snapshot is not None else None
     z = np.zeros(0, dtype=np.int64)
     if edits is not None:
         (df, ds, do, dc), (pf, ps, po, pv, pl), (rr, rt, rk), (cr, cs) = edits.columns()
@@ -1146,14 +1203,19 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
         chunks = [datas[k][p:p + n] if k >= 0 else
                   np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
                   for k, p, n, key in zip(m.tolist(), pos.tolist(), src.sec_size[at].tolist(), tk)]
-        del tf_, ts_, at, m, pos
+        spans = (m, pos) if src.large else None
+        del tf_, ts_, at
     else:
         chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
                   for key in tk]
+        spans = None
     sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
     base = np.cumsum(sizes) - sizes
-    buf = np.concatenate(chunks)
-    del chunks
+    if spans is None:
+        buf = np.concatenate(chunks)
+    else:
+        buf = _joined_giving_back(chunks, sizes, base, *spans, src)
+    del chunks, spans
     ki = np.minimum(np.searchsorted(touched, kk[:, 0]), len(touched) - 1)
     for i, key, off, nb in zip(ki.tolist(), kk[:, 0].tolist(), kk[:, 1].tolist(), kk[:, 2].tolist()):
         if nb and tk[i] == key:                     # kept padding in a section that changes
@@ -1184,7 +1246,10 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
     fstart = np.concatenate([[0], fcut]).astype(np.int64)
     fend = np.append(fcut, len(skeys)).astype(np.int64)
     objs = [files[f] for f in sf[fstart].tolist()] if len(skeys) else []
-    symtab, replaced = ObjectFile.own_tables_together(objs)
+    # (merge's copies, which the snapshot does not hold, are written in place: not copied)
+    keep = {id(o) for o in objs if _Snapshot.merge_copy(o, snapshot)}
+    replaced = ObjectFile.own_tables_together(objs, keep)
+    del keep
     # the replaced tables' pages in the inputs' mappings, all at once
     pages.release([(pages.mapping_of(o), old) for o, old in replaced])
     del replaced
@@ -1236,7 +1301,7 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
         hi += obj.nsyms
         if hi - lo >= 1 << 15 or k == len(objs) - 1:
             a, z = np.searchsorted(skeys, [objs[k0].file_id << 32, (obj.file_id + 1) << 32])
-            _move_symbols(symtab[lo:hi], objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
+            _move_symbols(objs[k0:k + 1], skeys[a:z], sym_mv, ybase, sec_sym_e)
             lo, k0 = hi, k + 1
     # addends of relocations made against those section symbols (not ALIGN's: its addend is
     # the padding)
@@ -1258,11 +1323,39 @@ def _shrink(ctx, edits, snapshot, src: "Sources | None" = None) -> None:
             ad[arows] = mv.moved(ae[arows], ad[arows])
 
 
-def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
+_JOIN_STEP = 8 << 20      # _joined_giving_back: bytes joined between two give-backs,
+_JOIN_SECTIONS = 256      # and sections
+
+
+def _joined_giving_back(chunks, sizes, base, m, pos, src: "Sources") -> np.ndarray:
+    """``np.concatenate(chunks)``, made ``_JOIN_STEP`` bytes at a time, the pages of the
+    mappings' spans each step read given back after it (``m``, ``pos``: each chunk's mapping,
+    -1 if none, and its start there): the edited sections' bytes are most of a riscv64
+    link's code, and they stayed resident to the link's peak (400x50:b: 99 MiB)."""
+    buf = np.empty(int(sizes.sum()), dtype=np.uint8)
+    ends = base + sizes
+    # (steps of at most _JOIN_STEP bytes and _JOIN_SECTIONS sections: reading a small
+    # section maps the 64 KiB around it)
+    cuts = np.searchsorted(ends, np.arange(_JOIN_STEP, int(ends[-1]) + _JOIN_STEP, _JOIN_STEP), side="right")
+    cuts = np.concatenate([cuts, np.arange(_JOIN_SECTIONS, len(chunks), _JOIN_SECTIONS), [len(chunks)]])
+    a = 0
+    for z in np.unique(np.minimum(cuts, len(chunks))).tolist():
+        if z <= a:
+            continue
+        np.concatenate(chunks[a:z], out=buf[int(base[a]):int(ends[z - 1])])
+        mk, pk, sk = m[a:z], pos[a:z], sizes[a:z]
+        for k in np.unique(mk[mk >= 0]).tolist():
+            sel = mk == k
+            src.give_back(k, int(pk[sel].min()), int((pk[sel] + sk[sel]).max()))
+        a = z
+    return buf
+
+
+def _move_symbols(objs, skeys, mv, ybase, sec_sym_e) -> None:
     """Values and ends of the symbols of ``objs`` (in file order) defined in shrunk sections
-    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in ``table`` (the
-    objects' symbol tables one after another, which their ``syms`` view); the section symbols
-    among them get their section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
+    (``skeys``: theirs, file << 32 | section, sorted) move with their bytes, in the objects'
+    ``syms`` (writable: own_tables_together); the section symbols among them get their
+    section's id in ``sec_sym_e``.  ``mv``: a _Mover or a _Deleted."""
     if len(skeys) == 0:
         return
     n = np.fromiter((o.nsyms for o in objs), dtype=np.int64, count=len(objs))
@@ -1289,13 +1382,18 @@ def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
     if len(ii) == 0:
         return
     e = e[ii]
+    # the objects' tables are apart (merge's copies are written where they are): the rows
+    # read and written through each object's run of ``ii``
+    first = np.cumsum(n) - n
+    cut = np.searchsorted(ii, np.append(first, int(n.sum()))).tolist()
+    runs = [(o, cut[k], cut[k + 1], int(first[k])) for k, o in enumerate(objs) if cut[k + 1] > cut[k]]
+    tabs = [o.syms for o, *_ in runs]
+    rows = [ii[a:z] - f for _, a, z, f in runs]
     # one lookup for every value, one for every end of a sized symbol
-    # (the gathers are new arrays: viewed as int64, not copied; only sized symbols' sizes
-    # are written back: the others stay 0)
-    value = table["st_value"]
-    size = table["st_size"]
-    v = value[ii].view(np.int64)
-    end = size[ii].view(np.int64)
+    # (only sized symbols' sizes are written back: the others stay 0)
+    v = np.concatenate([t["st_value"][r] for t, r in zip(tabs, rows)]).view(np.int64)
+    end = np.concatenate([t["st_size"][r] for t, r in zip(tabs, rows)]).view(np.int64)
+    info = np.concatenate([t["st_info"][r] for t, r in zip(tabs, rows)])
     sized = np.flatnonzero(end)
     end = end[sized]
     vs = v[sized]
@@ -1305,11 +1403,16 @@ def _move_symbols(table, objs, skeys, mv, ybase, sec_sym_e) -> None:
     vs = v[sized]
     end -= vs
     np.maximum(end, 0, out=end)
-    value[ii] = v
-    size[ii[sized]] = end
-    del v, vs, end, sized
-    ss = (table["st_info"][ii] & 0xF) == elf.STT_SECTION
-    first = np.cumsum(n) - n
+    full = np.zeros(len(ii), dtype=np.int64)      # (the new ends, written where sized)
+    full[sized] = end
+    has = np.zeros(len(ii), dtype=bool)
+    has[sized] = True
+    for t, r, (_, a, z, _f) in zip(tabs, rows, runs):
+        t["st_value"][r] = v[a:z]
+        h = has[a:z]
+        t["st_size"][r[h]] = full[a:z][h]
+    del v, vs, end, sized, full, has
+    ss = (info & 0xF) == elf.STT_SECTION
     j = ii[ss]
     owner = np.searchsorted(first, j, side="right") - 1
     sec_sym_e[ybase[fid[owner]] + j - first[owner]] = e[ss]
