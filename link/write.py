@@ -44,7 +44,13 @@ def build_image(ctx) -> np.ndarray:
     _check_padding(ctx, tr.total)
     if lower:
         pages.trim_heap()
-    out = np.zeros(tr.total, dtype=np.uint8)
+    if isinstance(tr, _SymbolTableWorker):
+        # (the trailer's part is zeroed when its size is known: the pages of the bound's
+        # slack are not touched)
+        out = np.empty(tr.total, dtype=np.uint8)
+        out[:ctx.file_end] = 0
+    else:
+        out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
     img = out[:ctx.file_end]
@@ -733,7 +739,7 @@ class _SymbolTableWorker:
         files = ctx.files[1:]
         st = ctx.symtab
         nsyms = 1 + len(ctx.ordered) + sum(f.first_global for f in files) + len(st.names)
-        if nsyms < cls.MIN_SYMBOLS:
+        if nsyms < int(os.environ.get("XLD_WORKER_MIN", cls.MIN_SYMBOLS)):
             return None
         nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
         nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + \
@@ -831,6 +837,7 @@ def write_output(ctx, img: np.ndarray) -> None:
         tr = tr.result(ctx)
         if out is not None and tr.total <= len(out) and np.shares_memory(out[:1], img[:1]):
             out = out[:tr.total]
+            out[len(img):] = 0
         else:                               # (the tables did not fit the bound)
             out = np.zeros(tr.total, dtype=np.uint8)
             out[:len(img)] = img
