@@ -48,7 +48,7 @@ from xld.link.elf import (DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_HASH, SHT_GNU_V
                           SHT_GNU_VERSYM, SHT_RELR)
 from xld.link.errors import LinkError
 from xld.link.kinds import Kind
-from xld.link import layout
+from xld.link import layout, relocate
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
@@ -1455,10 +1455,8 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     no = np.zeros(0, dtype=np.int64)
     # each row's section address and file offset, through its part (one file, one section)
     if len(rel_rows) or len(sym_rows):
-        parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
-        part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
-        part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
-        part_of_row = np.repeat(np.arange(len(parts)), t.counts)
+        part_addr, part_off = relocate.part_places(ctx, t)
+        part_of_row = np.repeat(np.arange(len(part_addr)), t.counts)
 
     def place(rows):
         pr = part_of_row[rows]
