@@ -729,8 +729,9 @@ class _SymbolTableWorker:
     @classmethod
     def start(cls, ctx):
         opts = ctx.opts
+        want = os.environ.get("XLD_SYMTAB_WORKER", "")
         if opts.emit_relocs or opts.strip_all or opts.retain_symbols_file is not None or \
-                not hasattr(os, "fork") or os.environ.get("XLD_NO_WORKER"):
+                not hasattr(os, "fork") or want == "0":
             return None
         import sys
         threading = sys.modules.get("threading")
@@ -739,7 +740,7 @@ class _SymbolTableWorker:
         files = ctx.files[1:]
         st = ctx.symtab
         nsyms = 1 + len(ctx.ordered) + sum(f.first_global for f in files) + len(st.names)
-        if nsyms < int(os.environ.get("XLD_WORKER_MIN", cls.MIN_SYMBOLS)):
+        if nsyms < cls.MIN_SYMBOLS and want != "1":
             return None
         nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
         nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + \
