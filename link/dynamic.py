@@ -1250,6 +1250,19 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
 
 # -- pass 3: contents ---------------------------------------------------------------------------
 
+AHEAD = (".dynsym", ".gnu.hash", ".hash")      # what tables_ahead makes
+
+
+def tables_ahead(ctx, names) -> list[bytes]:
+    """The contents of ``names`` (of ``AHEAD``) as ``fill`` makes them, made from the link's
+    state once addresses are known (link/write.py's worker makes them beside relocation)."""
+    p = ctx.dyn
+    st = ctx.symtab
+    made = {".dynsym": lambda: _dynsym_table(ctx, p, p.definition_values(ctx.gaddr)).tobytes(),
+            ".gnu.hash": lambda: _gnu_hash_table(p, st), ".hash": lambda: _sysv_hash_table(p, st)}
+    return [bytes(made[name]()) for name in names]
+
+
 def fill(ctx, img: np.ndarray) -> None:
     p = ctx.dyn
     if p is None:
@@ -1271,14 +1284,16 @@ def fill(ctx, img: np.ndarray) -> None:
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
-    put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
+    from xld.link.write import made_ahead
+    made = {name: made_ahead(ctx, name) for name in AHEAD}
+    put(".dynsym", made[".dynsym"] or _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
     if ".gnu.hash" in outs:
-        put(".gnu.hash", _gnu_hash_table(p, st))
+        put(".gnu.hash", made[".gnu.hash"] or _gnu_hash_table(p, st))
         link(".gnu.hash", ".dynsym")
     if ".hash" in outs:
-        put(".hash", _sysv_hash_table(p, st))
+        put(".hash", made[".hash"] or _sysv_hash_table(p, st))
         link(".hash", ".dynsym")
     # versions
     if ".gnu.version" in outs:

@@ -708,23 +708,28 @@ class _Trailer:
 
 class _SymbolTableWorker:
     """.symtab and .strtab made by a forked child while this process copies the sections
-    and relocates them (both cores; ~35 ms of a served arm64 400x50 link's ~370): the child
+    and relocates them (both cores; ~35 ms of a served arm64 400x50 link's ~370), and a
+    dynamic output's .dynsym and hash tables with them (``dynamic.tables_ahead``): the child
     runs ``symbol_table`` on the link's state as it is when the image is made (what the
-    table is made from does not change after that) and writes the tables into memory shared
-    with this process.  The file is laid out for the largest tables the link could have
-    (``bound``: every local and every global named, no name shared), so the image is made
-    before the tables' sizes are known; ``result`` lays out the trailer for the real ones
-    and the file is cut to its size.  Where the tables would not fit the bound (names that
-    are not ASCII), where the child fails or cannot be made, the tables are made here, as
-    without the worker: the bytes are the same either way."""
+    tables are made from does not change after that) and writes the tables into memory
+    shared with this process.  The file is laid out for the largest tables the link could
+    have (``bound``: every local and every global named, no name shared), so the image is
+    made before the tables' sizes are known; ``collect`` lays out the trailer for the real
+    ones and the file is cut to its size.  Where the tables would not fit the bound (names
+    that are not ASCII), where the child fails or cannot be made, the tables are made here,
+    as without the worker: the bytes are the same either way."""
 
-    # (a fork of a served link's process costs ~1-2 ms and the pages this process then
+    # (a fork of a served link's process costs ~2-8 ms and the pages this process then
     # writes that the child still shares are copied: below this many symbols, not worth it)
     MIN_SYMBOLS = 20000
+    _HEAD = 3                               # .symtab, .strtab sizes, first global; then ``ahead``'s
 
-    def __init__(self, ctx, pid: int, rfd: int, shm, bound: "_Trailer", sizes: tuple[int, int]):
+    def __init__(self, pid: int, rfd: int, shm, bound: "_Trailer", sizes: list[int], ahead: list[str]):
         self.pid, self.rfd, self.shm, self.bound, self.sizes = pid, rfd, shm, bound, sizes
+        self.ahead_names = ahead
         self.total = bound.total
+        self.trailer: _Trailer | None = None
+        self.ahead: dict[str, bytes] = {}
 
     @classmethod
     def start(cls, ctx):
@@ -745,14 +750,18 @@ class _SymbolTableWorker:
         nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
         nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + \
             sum(map(len, st.names)) + len(st.names)
-        sizes = (24 * nsyms, nstr)
-        fake = (np.broadcast_to(np.uint8(0), (sizes[0],)), np.broadcast_to(np.uint8(0), (sizes[1],)), 0)
+        fake = (np.broadcast_to(np.uint8(0), (24 * nsyms,)), np.broadcast_to(np.uint8(0), (nstr,)), 0)
         bound = _Trailer(ctx, fake)
         if not _padding_ok(ctx, bound.total):
             return None                     # (the real tables' size decides: made here)
+        ahead = []
+        if ctx.dyn is not None:
+            from xld.link import dynamic
+            ahead = [name for name in dynamic.AHEAD if name in ctx.outputs]
+        sizes = [24 * nsyms, nstr] + [ctx.outputs[name].size for name in ahead]
         import mmap
         try:
-            shm = mmap.mmap(-1, sizes[0] + sizes[1])
+            shm = mmap.mmap(-1, max(1, sum(sizes)))
             r, w = os.pipe()
         except OSError:
             return None
@@ -764,46 +773,67 @@ class _SymbolTableWorker:
             shm.close()
             return None
         if pid == 0:                        # the child: the tables, then out without a trace
-            status = b"\xff" * 24
+            head = [-1] * (cls._HEAD + len(ahead))
             try:
                 os.close(r)
+                view = np.frombuffer(shm, dtype=np.uint8)
                 symtab, strtab, first = symbol_table(ctx)
                 if len(symtab) <= sizes[0] and len(strtab) <= sizes[1]:
-                    view = np.frombuffer(shm, dtype=np.uint8)
                     view[:len(symtab)] = symtab
                     view[sizes[0]:sizes[0] + len(strtab)] = strtab
-                    status = np.array([len(symtab), len(strtab), first], dtype="<i8").tobytes()
+                    head[:3] = len(symtab), len(strtab), first
+                if ahead:
+                    from xld.link import dynamic
+                    at = sizes[0] + sizes[1]
+                    for k, (name, data) in enumerate(zip(ahead, dynamic.tables_ahead(ctx, ahead))):
+                        if len(data) == sizes[2 + k]:
+                            view[at:at + len(data)] = np.frombuffer(data, dtype=np.uint8)
+                            head[cls._HEAD + k] = len(data)
+                        at += sizes[2 + k]
+                del view
             except BaseException:
                 pass
             finally:
                 try:
-                    os.write(w, status)
+                    os.write(w, np.array(head, dtype="<i8").tobytes())
                 finally:
                     os._exit(0)
         os.close(w)
-        return cls(ctx, pid, r, shm, bound, sizes)
+        return cls(pid, r, shm, bound, sizes, ahead)
 
-    def result(self, ctx) -> "_Trailer":
-        """The trailer with the child's tables (the child reaped), or made here."""
+    def collect(self, ctx) -> "_Trailer":
+        """The trailer with the child's tables (the child reaped), or made here; the tables
+        made ahead into ``ahead``.  Once: later calls return the same."""
+        if self.trailer is not None:
+            return self.trailer
+        want = 8 * (self._HEAD + len(self.ahead_names))
         got = b""
         try:
-            while len(got) < 24:
-                b = os.read(self.rfd, 24 - len(got))
+            while len(got) < want:
+                b = os.read(self.rfd, want - len(got))
                 if not b:
                     break
                 got += b
         finally:
             os.close(self.rfd)
+            self.rfd = -1
             self.finish()
-        ns, nt, first = np.frombuffer(got, dtype="<i8").tolist() if len(got) == 24 else (-1, -1, -1)
-        if ns < 0:
-            self.shm.close()
-            return _Trailer(ctx)
+        head = np.frombuffer(got, dtype="<i8").tolist() if len(got) == want else [-1] * (want // 8)
         view = np.frombuffer(self.shm, dtype=np.uint8)
-        tables = (view[:ns].copy(), view[self.sizes[0]:self.sizes[0] + nt].copy(), first)
+        ns, nt, first = head[:3]
+        tables = None
+        if ns >= 0:
+            tables = (view[:ns].copy(), view[self.sizes[0]:self.sizes[0] + nt].copy(), first)
+        at = self.sizes[0] + self.sizes[1]
+        for k, name in enumerate(self.ahead_names):
+            n = head[self._HEAD + k]
+            if n >= 0:
+                self.ahead[name] = view[at:at + n].tobytes()
+            at += self.sizes[2 + k]
         del view
         self.shm.close()
-        return _Trailer(ctx, tables)
+        self.trailer = _Trailer(ctx, tables) if tables is not None else _Trailer(ctx)
+        return self.trailer
 
     def finish(self) -> None:
         """Reap the child (a link that stops before writing calls this too)."""
@@ -815,15 +845,27 @@ class _SymbolTableWorker:
                 pass
 
 
+def made_ahead(ctx, name: str) -> bytes | None:
+    """The contents of output section ``name`` that the symbol table worker made (a dynamic
+    output's .dynsym and hash tables: ``dynamic.AHEAD``), or None: made by the caller."""
+    tr = ctx.trailer
+    if not isinstance(tr, _SymbolTableWorker) or name not in tr.ahead_names:
+        return None
+    tr.collect(ctx)
+    return tr.ahead.get(name)
+
+
 def abandon(ctx) -> None:
     """A link that ends before its output is written: a symbol table worker is reaped."""
     tr = getattr(ctx, "trailer", None)
     if isinstance(tr, _SymbolTableWorker):
         ctx.trailer = None
-        try:
-            os.close(tr.rfd)
-        except OSError:
-            pass
+        if tr.rfd >= 0:
+            try:
+                os.close(tr.rfd)
+            except OSError:
+                pass
+            tr.rfd = -1
         tr.finish()
 
 
@@ -835,7 +877,7 @@ def write_output(ctx, img: np.ndarray) -> None:
     tr = ctx.trailer
     out = ctx.out_bytes
     if isinstance(tr, _SymbolTableWorker):
-        tr = tr.result(ctx)
+        tr = tr.collect(ctx)
         if out is not None and tr.total <= len(out) and np.shares_memory(out[:1], img[:1]):
             out = out[:tr.total]
             out[len(img):] = 0

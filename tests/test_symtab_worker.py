@@ -34,19 +34,21 @@ int unused_global(void) { return seen; }
 
 SPY = r"""
 import os, sys
-from xld.link import driver, options, write
+from xld.link import driver, dynamic, options, write
 me = os.getpid()
 log, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-real = write.symbol_table
 
-def spy(ctx, index=None):
-    with open(log, "a") as f:
-        f.write("parent\n" if os.getpid() == me else "child\n")
-    if mode == "fail" and os.getpid() != me:
-        raise RuntimeError("the worker fails")
-    return real(ctx, index)
+def spying(real, what):
+    def spy(*a):
+        with open(log, "a") as f:
+            f.write(what + ("@parent\n" if os.getpid() == me else "@child\n"))
+        if mode == "fail" and os.getpid() != me:
+            raise RuntimeError("the worker fails")
+        return real(*a)
+    return spy
 
-write.symbol_table = spy
+write.symbol_table = spying(write.symbol_table, "symtab")
+dynamic._dynsym_table = spying(dynamic._dynsym_table, "dynsym")
 driver.link(options.parse(args))
 """
 
@@ -79,18 +81,19 @@ def test_the_worker_makes_the_same_bytes(objs, tmp_path, flags):
     arch, o = objs
     plain, who_plain = _link(tmp_path, arch, o, flags, "0")
     forked, who_forked = _link(tmp_path, arch, o, flags, "1")
-    assert who_plain == ["parent"]
-    assert who_forked == ["child"]              # the tables came from the worker
-    assert forked == plain
+    dynsym = ["dynsym@parent"] if "-shared" in flags else []
+    assert who_plain == ["symtab@parent"] + dynsym
+    assert who_forked == ["symtab@child"] + [w.replace("parent", "child") for w in dynsym]
+    assert forked == plain                      # (the tables above came from the worker)
     assert b"hidden_count" in forked and b"unused_global" in forked     # (a local, a global)
 
 
-def test_a_worker_that_fails_leaves_the_tables_to_the_link(objs, tmp_path):
+@pytest.mark.parametrize("flags", [("-static", "-e", "start"), ("-shared",)], ids=["static", "shared"])
+def test_a_worker_that_fails_leaves_the_tables_to_the_link(objs, tmp_path, flags):
     arch, o = objs
-    flags = ("-static", "-e", "start")
     plain, _ = _link(tmp_path, arch, o, flags, "0")
     again, who = _link(tmp_path, arch, o, flags, "1", "fail")
-    assert who == ["child", "parent"]
+    assert who == ["symtab@child", "symtab@parent"] + (["dynsym@parent"] if "-shared" in flags else [])
     assert again == plain
 
 
