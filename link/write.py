@@ -713,11 +713,11 @@ class _SymbolTableWorker:
     runs ``symbol_table`` on the link's state as it is when the image is made (what the
     tables are made from does not change after that) and writes the tables into memory
     shared with this process.  The file is laid out for the largest tables the link could
-    have (``bound``: every local and every global named, no name shared), so the image is
+    have (``bound``: every symbol, named from the files' string tables), so the image is
     made before the tables' sizes are known; ``collect`` lays out the trailer for the real
-    ones and the file is cut to its size.  Where the tables would not fit the bound (names
-    that are not ASCII), where the child fails or cannot be made, the tables are made here,
-    as without the worker: the bytes are the same either way."""
+    ones and the file is cut to its size.  Where the tables would not fit the bound, where
+    the child fails or cannot be made, the tables are made here, as without the worker: the
+    bytes are the same either way."""
 
     # (a fork of a served link's process costs ~2-8 ms and the pages this process then
     # writes that the child still shares are copied: below this many symbols, not worth it)
@@ -748,8 +748,10 @@ class _SymbolTableWorker:
         if nsyms < cls.MIN_SYMBOLS and want != "1":
             return None
         nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
-        nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + \
-            sum(map(len, st.names)) + len(st.names)
+        # (a global's name is in the string table of a file that defines or refers to it;
+        # the others are few: the linker's own, a script's, --defsym's.  More than the margin
+        # and the tables are made here: the bound only has to hold for nearly every link)
+        nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + (1 << 16)
         fake = (np.broadcast_to(np.uint8(0), (24 * nsyms,)), np.broadcast_to(np.uint8(0), (nstr,)), 0)
         bound = _Trailer(ctx, fake)
         if not _padding_ok(ctx, bound.total):
