@@ -706,26 +706,37 @@ class _Trailer:
         self.total = self.shoff + self.nsec * elf.SHDR_SIZE
 
 
+class _InWorker:
+    """A table of ``n`` bytes the symbol table worker wrote to its file, read straight into
+    the output by ``write_output`` (this process never holds another copy)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
 class _SymbolTableWorker:
     """.symtab and .strtab made by a forked child while this process copies the sections
     and relocates them (both cores; ~35 ms of a served arm64 400x50 link's ~370), and a
     dynamic output's .dynsym and hash tables with them (``dynamic.tables_ahead``): the child
     runs ``symbol_table`` on the link's state as it is when the image is made (what the
-    tables are made from does not change after that) and writes the tables into memory
-    shared with this process.  The file is laid out for the largest tables the link could
-    have (``bound``: every symbol, named from the files' string tables), so the image is
-    made before the tables' sizes are known; ``collect`` lays out the trailer for the real
-    ones and the file is cut to its size.  Where the tables would not fit the bound, where
-    the child fails or cannot be made, the tables are made here, as without the worker: the
-    bytes are the same either way."""
+    tables are made from does not change after that) and writes the tables to a memory
+    file, from which this process reads them into the output.  The file is laid out for the
+    largest tables the link could have (``bound``: every symbol, named from the files'
+    string tables), so the image is made before the tables' sizes are known; ``collect``
+    lays out the trailer for the real ones and the file is cut to its size.  Where the
+    tables would not fit the bound, where the child fails or cannot be made, the tables are
+    made here, as without the worker: the bytes are the same either way."""
 
     # (a fork of a served link's process costs ~2-8 ms and the pages this process then
     # writes that the child still shares are copied: below this many symbols, not worth it)
     MIN_SYMBOLS = 20000
     _HEAD = 3                               # .symtab, .strtab sizes, first global; then ``ahead``'s
 
-    def __init__(self, pid: int, rfd: int, shm, bound: "_Trailer", sizes: list[int], ahead: list[str]):
-        self.pid, self.rfd, self.shm, self.bound, self.sizes = pid, rfd, shm, bound, sizes
+    def __init__(self, pid: int, rfd: int, fd: int, bound: "_Trailer", sizes: list[int], ahead: list[str]):
+        self.pid, self.rfd, self.fd, self.bound, self.sizes = pid, rfd, fd, bound, sizes
         self.ahead_names = ahead
         self.total = bound.total
         self.trailer: _Trailer | None = None
@@ -736,7 +747,7 @@ class _SymbolTableWorker:
         opts = ctx.opts
         want = os.environ.get("XLD_SYMTAB_WORKER", "")
         if opts.emit_relocs or opts.strip_all or opts.retain_symbols_file is not None or \
-                not hasattr(os, "fork") or want == "0":
+                not hasattr(os, "fork") or not hasattr(os, "memfd_create") or want == "0":
             return None
         import sys
         threading = sys.modules.get("threading")
@@ -752,8 +763,7 @@ class _SymbolTableWorker:
         # the others are few: the linker's own, a script's, --defsym's.  More than the margin
         # and the tables are made here: the bound only has to hold for nearly every link)
         nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + (1 << 16)
-        fake = (np.broadcast_to(np.uint8(0), (24 * nsyms,)), np.broadcast_to(np.uint8(0), (nstr,)), 0)
-        bound = _Trailer(ctx, fake)
+        bound = _Trailer(ctx, (_InWorker(24 * nsyms), _InWorker(nstr), 0))
         if not _padding_ok(ctx, bound.total):
             return None                     # (the real tables' size decides: made here)
         ahead = []
@@ -761,38 +771,38 @@ class _SymbolTableWorker:
             from xld.link import dynamic
             ahead = [name for name in dynamic.AHEAD if name in ctx.outputs]
         sizes = [24 * nsyms, nstr] + [ctx.outputs[name].size for name in ahead]
-        import mmap
         try:
-            shm = mmap.mmap(-1, max(1, sum(sizes)))
+            fd = os.memfd_create("xld-symtab", os.MFD_CLOEXEC)
+        except OSError:
+            return None
+        try:
             r, w = os.pipe()
         except OSError:
+            os.close(fd)
             return None
         try:
             pid = os.fork()
         except OSError:
-            os.close(r)
-            os.close(w)
-            shm.close()
+            for x in (r, w, fd):
+                os.close(x)
             return None
         if pid == 0:                        # the child: the tables, then out without a trace
             head = [-1] * (cls._HEAD + len(ahead))
             try:
                 os.close(r)
-                view = np.frombuffer(shm, dtype=np.uint8)
                 symtab, strtab, first = symbol_table(ctx)
                 if len(symtab) <= sizes[0] and len(strtab) <= sizes[1]:
-                    view[:len(symtab)] = symtab
-                    view[sizes[0]:sizes[0] + len(strtab)] = strtab
+                    _pwrite_all(fd, symtab, 0)
+                    _pwrite_all(fd, strtab, sizes[0])
                     head[:3] = len(symtab), len(strtab), first
                 if ahead:
                     from xld.link import dynamic
                     at = sizes[0] + sizes[1]
                     for k, (name, data) in enumerate(zip(ahead, dynamic.tables_ahead(ctx, ahead))):
                         if len(data) == sizes[2 + k]:
-                            view[at:at + len(data)] = np.frombuffer(data, dtype=np.uint8)
+                            _pwrite_all(fd, data, at)
                             head[cls._HEAD + k] = len(data)
                         at += sizes[2 + k]
-                del view
             except BaseException:
                 pass
             finally:
@@ -801,11 +811,12 @@ class _SymbolTableWorker:
                 finally:
                     os._exit(0)
         os.close(w)
-        return cls(pid, r, shm, bound, sizes, ahead)
+        return cls(pid, r, fd, bound, sizes, ahead)
 
     def collect(self, ctx) -> "_Trailer":
-        """The trailer with the child's tables (the child reaped), or made here; the tables
-        made ahead into ``ahead``.  Once: later calls return the same."""
+        """The trailer for the child's tables (the child reaped; ``read_tables`` puts them in
+        the output), or made here; the tables made ahead into ``ahead``.  Once: later calls
+        return the same."""
         if self.trailer is not None:
             return self.trailer
         want = 8 * (self._HEAD + len(self.ahead_names))
@@ -821,21 +832,33 @@ class _SymbolTableWorker:
             self.rfd = -1
             self.finish()
         head = np.frombuffer(got, dtype="<i8").tolist() if len(got) == want else [-1] * (want // 8)
-        view = np.frombuffer(self.shm, dtype=np.uint8)
         ns, nt, first = head[:3]
-        tables = None
-        if ns >= 0:
-            tables = (view[:ns].copy(), view[self.sizes[0]:self.sizes[0] + nt].copy(), first)
         at = self.sizes[0] + self.sizes[1]
         for k, name in enumerate(self.ahead_names):
             n = head[self._HEAD + k]
             if n >= 0:
-                self.ahead[name] = view[at:at + n].tobytes()
+                self.ahead[name] = _pread_all(self.fd, n, at)
             at += self.sizes[2 + k]
-        del view
-        self.shm.close()
-        self.trailer = _Trailer(ctx, tables) if tables is not None else _Trailer(ctx)
+        if ns >= 0:
+            self.trailer = _Trailer(ctx, (_InWorker(ns), _InWorker(nt), first))
+        else:
+            self.trailer = _Trailer(ctx)
+            self.close()
         return self.trailer
+
+    def read_tables(self, tr: "_Trailer", out: np.ndarray) -> None:
+        """The child's .symtab and .strtab into their places in ``out``."""
+        offs = {id(data): o_off for _, _, o_off, data, _, _, _ in tr.extra}
+        for data, at in ((tr.symtab, 0), (tr.strtab, self.sizes[0])):
+            if isinstance(data, _InWorker):
+                o_off = offs[id(data)]
+                _preadv_all(self.fd, memoryview(out[o_off:o_off + data.n]), at)
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
     def finish(self) -> None:
         """Reap the child (a link that stops before writing calls this too)."""
@@ -845,6 +868,27 @@ class _SymbolTableWorker:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+
+
+def _pwrite_all(fd: int, data, at: int) -> None:
+    mv = memoryview(data).cast("B")
+    while len(mv):
+        n = os.pwrite(fd, mv, at)
+        mv, at = mv[n:], at + n
+
+
+def _pread_all(fd: int, n: int, at: int) -> bytes:
+    buf = bytearray(n)
+    _preadv_all(fd, memoryview(buf), at)
+    return bytes(buf)
+
+
+def _preadv_all(fd: int, mv: memoryview, at: int) -> None:
+    while len(mv):
+        n = os.preadv(fd, [mv], at)
+        if n <= 0:
+            raise OSError("the symbol table worker's file is short")
+        mv, at = mv[n:], at + n
 
 
 def made_ahead(ctx, name: str) -> bytes | None:
@@ -869,6 +913,7 @@ def abandon(ctx) -> None:
                 pass
             tr.rfd = -1
         tr.finish()
+        tr.close()
 
 
 def write_output(ctx, img: np.ndarray) -> None:
@@ -878,8 +923,9 @@ def write_output(ctx, img: np.ndarray) -> None:
     sections = ctx.ordered
     tr = ctx.trailer
     out = ctx.out_bytes
+    worker = None
     if isinstance(tr, _SymbolTableWorker):
-        tr = tr.collect(ctx)
+        worker, tr = tr, tr.collect(ctx)
         if out is not None and tr.total <= len(out) and np.shares_memory(out[:1], img[:1]):
             out = out[:tr.total]
             out[len(img):] = 0
@@ -893,7 +939,10 @@ def write_output(ctx, img: np.ndarray) -> None:
     ctx.trailer = None
     name_off, extra, names = tr.name_off, tr.extra, tr.names
     for _, _, o_off, data, _, _, _ in extra:
-        out[o_off:o_off + len(data)] = data
+        if not isinstance(data, _InWorker):
+            out[o_off:o_off + len(data)] = data
+    if worker is not None:
+        worker.read_tables(tr, out)
     out[tr.shstr_off:tr.shstr_off + len(names)] = np.frombuffer(bytes(names), dtype=np.uint8)
     shoff, nsec = tr.shoff, tr.nsec
 
