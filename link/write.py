@@ -47,7 +47,7 @@ def build_image(ctx) -> np.ndarray:
     if isinstance(tr, _SymbolTableWorker):
         # (the trailer's part is zeroed when its size is known: the pages of the bound's
         # slack are not touched)
-        out = np.empty(tr.total, dtype=np.uint8)
+        out = tr.out
         out[:ctx.file_end] = 0
     else:
         out = np.zeros(tr.total, dtype=np.uint8)
@@ -723,20 +723,22 @@ class _SymbolTableWorker:
     dynamic output's .dynsym and hash tables with them (``dynamic.tables_ahead``): the child
     runs ``symbol_table`` on the link's state as it is when the image is made (what the
     tables are made from does not change after that) and writes the tables to a memory
-    file, from which this process reads them into the output.  The file is laid out for the
-    largest tables the link could have (``bound``: every symbol, named from the files'
-    string tables), so the image is made before the tables' sizes are known; ``collect``
-    lays out the trailer for the real ones and the file is cut to its size.  Where the
-    tables would not fit the bound, where the child fails or cannot be made, the tables are
-    made here, as without the worker: the bytes are the same either way."""
+    file, from which this process reads them into the output.  The image is made before
+    the tables' sizes are known, in a buffer with room for what they could be (``bound``:
+    every symbol, named from the files' string tables); ``collect`` lays out the trailer
+    for the real ones and the file is cut to its size (or, past the room, copied into a
+    larger buffer).  Where the child fails or cannot be made, the tables are made here, as
+    without the worker: the bytes are the same either way."""
 
     # (a fork of a served link's process costs ~2-8 ms and the pages this process then
     # writes that the child still shares are copied: below this many symbols, not worth it)
     MIN_SYMBOLS = 20000
     _HEAD = 3                               # .symtab, .strtab sizes, first global; then ``ahead``'s
 
-    def __init__(self, pid: int, rfd: int, fd: int, bound: "_Trailer", sizes: list[int], ahead: list[str]):
+    def __init__(self, pid: int, rfd: int, fd: int, bound: "_Trailer", sizes: list[int], ahead: list[str],
+                 out: np.ndarray):
         self.pid, self.rfd, self.fd, self.bound, self.sizes = pid, rfd, fd, bound, sizes
+        self.out = out                      # the output's buffer (not in the child)
         self.ahead_names = ahead
         self.total = bound.total
         self.trailer: _Trailer | None = None
@@ -766,11 +768,18 @@ class _SymbolTableWorker:
         bound = _Trailer(ctx, (_InWorker(24 * nsyms), _InWorker(nstr), 0))
         if not _padding_ok(ctx, bound.total):
             return None                     # (the real tables' size decides: made here)
+        # the output's buffer: the sections and room for the trailer, of the bound's size
+        # where it is small, else a quarter of it (riscv64's .L labels, most locals, go); a
+        # larger trailer is copied into a new buffer (write_output).  (Not all of a large
+        # bound: past glibc's mmap threshold, 32 MiB in a link, the buffer would be fresh
+        # pages, each faulted in, where the heap's are resident)
+        room = bound.total - ctx.file_end
+        size = ctx.file_end + min(room, max(4 << 20, room // 4))
         ahead = []
         if ctx.dyn is not None:
             from xld.link import dynamic
             ahead = [name for name in dynamic.AHEAD if name in ctx.outputs]
-        sizes = [24 * nsyms, nstr] + [ctx.outputs[name].size for name in ahead]
+        sizes = [ctx.outputs[name].size for name in ahead]
         try:
             fd = os.memfd_create("xld-symtab", os.MFD_CLOEXEC)
         except OSError:
@@ -780,9 +789,14 @@ class _SymbolTableWorker:
         except OSError:
             os.close(fd)
             return None
+        # the output's buffer, made now and kept from the child: it is filled while the
+        # child runs, and each of its pages the child shared would be copied first
+        out = np.empty(size, dtype=np.uint8)
+        pages.not_inherited(out)
         try:
             pid = os.fork()
         except OSError:
+            pages.not_inherited(out, False)
             for x in (r, w, fd):
                 os.close(x)
             return None
@@ -791,18 +805,17 @@ class _SymbolTableWorker:
             try:
                 os.close(r)
                 symtab, strtab, first = symbol_table(ctx)
-                if len(symtab) <= sizes[0] and len(strtab) <= sizes[1]:
-                    _pwrite_all(fd, symtab, 0)
-                    _pwrite_all(fd, strtab, sizes[0])
-                    head[:3] = len(symtab), len(strtab), first
+                _pwrite_all(fd, symtab, 0)
+                _pwrite_all(fd, strtab, len(symtab))
+                head[:3] = len(symtab), len(strtab), first
                 if ahead:
                     from xld.link import dynamic
-                    at = sizes[0] + sizes[1]
+                    at = len(symtab) + len(strtab)
                     for k, (name, data) in enumerate(zip(ahead, dynamic.tables_ahead(ctx, ahead))):
-                        if len(data) == sizes[2 + k]:
+                        if len(data) == sizes[k]:
                             _pwrite_all(fd, data, at)
                             head[cls._HEAD + k] = len(data)
-                        at += sizes[2 + k]
+                        at += sizes[k]
             except BaseException:
                 pass
             finally:
@@ -811,7 +824,7 @@ class _SymbolTableWorker:
                 finally:
                     os._exit(0)
         os.close(w)
-        return cls(pid, r, fd, bound, sizes, ahead)
+        return cls(pid, r, fd, bound, sizes, ahead, out)
 
     def collect(self, ctx) -> "_Trailer":
         """The trailer for the child's tables (the child reaped; ``read_tables`` puts them in
@@ -833,12 +846,12 @@ class _SymbolTableWorker:
             self.finish()
         head = np.frombuffer(got, dtype="<i8").tolist() if len(got) == want else [-1] * (want // 8)
         ns, nt, first = head[:3]
-        at = self.sizes[0] + self.sizes[1]
+        at = ns + nt
         for k, name in enumerate(self.ahead_names):
             n = head[self._HEAD + k]
             if n >= 0:
                 self.ahead[name] = _pread_all(self.fd, n, at)
-            at += self.sizes[2 + k]
+            at += self.sizes[k]
         if ns >= 0:
             self.trailer = _Trailer(ctx, (_InWorker(ns), _InWorker(nt), first))
         else:
@@ -849,7 +862,7 @@ class _SymbolTableWorker:
     def read_tables(self, tr: "_Trailer", out: np.ndarray) -> None:
         """The child's .symtab and .strtab into their places in ``out``."""
         offs = {id(data): o_off for _, _, o_off, data, _, _, _ in tr.extra}
-        for data, at in ((tr.symtab, 0), (tr.strtab, self.sizes[0])):
+        for data, at in ((tr.symtab, 0), (tr.strtab, len(tr.symtab))):
             if isinstance(data, _InWorker):
                 o_off = offs[id(data)]
                 _preadv_all(self.fd, memoryview(out[o_off:o_off + data.n]), at)
@@ -868,6 +881,7 @@ class _SymbolTableWorker:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+            pages.not_inherited(self.out, False)    # (a later child may use its memory)
 
 
 def _pwrite_all(fd: int, data, at: int) -> None:
@@ -929,7 +943,8 @@ def write_output(ctx, img: np.ndarray) -> None:
         if out is not None and tr.total <= len(out) and np.shares_memory(out[:1], img[:1]):
             out = out[:tr.total]
             out[len(img):] = 0
-        else:                               # (the tables did not fit the bound)
+        else:                               # (the tables did not fit the room left for them)
+            _check_padding(ctx, tr.total)
             out = np.zeros(tr.total, dtype=np.uint8)
             out[:len(img)] = img
     elif tr is None or out is None or not np.shares_memory(out[:1], img[:1]):
