@@ -804,6 +804,9 @@ class _SymbolTableWorker:
             head = [-1] * (cls._HEAD + len(ahead))
             try:
                 os.close(r)
+                # the heap's free pages let go here: this process's writes into them (the
+                # next passes' arrays) need no copy of a page the child shares
+                pages.trim_heap()
                 symtab, strtab, first = symbol_table(ctx)
                 _pwrite_all(fd, symtab, 0)
                 _pwrite_all(fd, strtab, len(symtab))
