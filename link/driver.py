@@ -784,6 +784,7 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
             diag.said.update(diag.warnings)     # (the next round reads the same inputs)
             continue
         except BaseException:
+            write.abandon(ctx)
             _lto_cleanup(ctx)
             raise
         _lto_cleanup(ctx)

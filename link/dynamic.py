@@ -48,7 +48,7 @@ from xld.link.elf import (DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_HASH, SHT_GNU_V
                           SHT_GNU_VERSYM, SHT_RELR)
 from xld.link.errors import LinkError
 from xld.link.kinds import Kind
-from xld.link import layout
+from xld.link import layout, relocate
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
@@ -1252,6 +1252,19 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
 
 # -- pass 3: contents ---------------------------------------------------------------------------
 
+AHEAD = (".dynsym", ".gnu.hash", ".hash")      # what tables_ahead makes
+
+
+def tables_ahead(ctx, names) -> list[bytes]:
+    """The contents of ``names`` (of ``AHEAD``) as ``fill`` makes them, made from the link's
+    state once addresses are known (link/write.py's worker makes them beside relocation)."""
+    p = ctx.dyn
+    st = ctx.symtab
+    made = {".dynsym": lambda: _dynsym_table(ctx, p, p.definition_values(ctx.gaddr)).tobytes(),
+            ".gnu.hash": lambda: _gnu_hash_table(p, st), ".hash": lambda: _sysv_hash_table(p, st)}
+    return [bytes(made[name]()) for name in names]
+
+
 def fill(ctx, img: np.ndarray) -> None:
     p = ctx.dyn
     if p is None:
@@ -1274,14 +1287,16 @@ def fill(ctx, img: np.ndarray) -> None:
     if p.interp is not None:
         put(".interp", p.interp)
     put(".dynstr", bytes(p.dynstr))
-    put(".dynsym", _dynsym_table(ctx, p, gaddr).tobytes())
+    from xld.link.write import made_ahead
+    ahead = {name: made_ahead(ctx, name) for name in AHEAD}
+    put(".dynsym", ahead[".dynsym"] or _dynsym_table(ctx, p, gaddr).tobytes())
     link(".dynsym", ".dynstr", 1)
     # hash tables
     if ".gnu.hash" in made:
-        put(".gnu.hash", _gnu_hash_table(p, st))
+        put(".gnu.hash", ahead[".gnu.hash"] or _gnu_hash_table(p, st))
         link(".gnu.hash", ".dynsym")
     if ".hash" in made:
-        put(".hash", _sysv_hash_table(p, st))
+        put(".hash", ahead[".hash"] or _sysv_hash_table(p, st))
         link(".hash", ".dynsym")
     # versions
     if ".gnu.version" in made:
@@ -1458,10 +1473,8 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     no = np.zeros(0, dtype=np.int64)
     # each row's section address and file offset, through its part (one file, one section)
     if len(rel_rows) or len(sym_rows):
-        parts = list(zip(t.part_file.tolist(), t.part_sec.tolist()))
-        part_addr = np.array([files[f].sec_addr[s] for f, s in parts], dtype=np.int64)
-        part_off = np.array([files[f].sec_fileoff[s] for f, s in parts], dtype=np.int64)
-        part_of_row = np.repeat(np.arange(len(parts)), t.counts)
+        part_addr, part_off = relocate.part_places(ctx, t)
+        part_of_row = np.repeat(np.arange(len(part_addr)), t.counts)
 
     def place(rows):
         pr = part_of_row[rows]

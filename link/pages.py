@@ -151,6 +151,35 @@ def trim_heap() -> None:
 
 _trim = None
 
+MADV_DONTFORK, MADV_DOFORK = 10, 11     # (Linux)
+
+
+def not_inherited(arr: np.ndarray, yes: bool = True) -> None:
+    """A child forked from now on gets none of the whole pages inside ``arr`` (``yes``;
+    MADV_DONTFORK), or gets them again (MADV_DOFORK); Linux, elsewhere nothing.  Pages a
+    child shares are copied when this process writes them while the child lives (a fault
+    and a copy each): an array this process fills while a worker runs (the output image,
+    link/write.py) is better not shared.  The child must not touch them."""
+    global _madvise
+    if _madvise is None:
+        try:
+            import sys
+            if not sys.platform.startswith("linux"):
+                raise OSError
+            _madvise = ctypes.CDLL(None, use_errno=True).madvise
+            _madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        except (OSError, AttributeError):
+            _madvise = False
+    if not _madvise or arr.nbytes < _PAGE:
+        return
+    a = -(-arr.ctypes.data // _PAGE) * _PAGE
+    z = (arr.ctypes.data + arr.nbytes) // _PAGE * _PAGE
+    if z > a:
+        _madvise(a, z - a, MADV_DONTFORK if yes else MADV_DOFORK)
+
+
+_madvise = None
+
 
 @contextmanager
 def small_pages():

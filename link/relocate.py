@@ -828,6 +828,22 @@ class _InOrder:
         return self.col[self.order[k]]
 
 
+def part_places(ctx, t) -> tuple[np.ndarray, np.ndarray]:
+    """Per part of the relocation table ``t`` (one file's section): the section's address
+    and file offset, as int64."""
+    files = ctx.files
+    placed = ctx.placed.addresses(files) if ctx.placed is not None else None
+    if placed is not None:                  # (the layout's columns, by row: no loop)
+        row = np.array(ctx.placed.base, dtype=np.int64)[t.part_file] + t.part_sec
+        return placed[0][row].astype(np.int64, copy=False), placed[1][row].astype(np.int64, copy=False)
+    parts = zip(t.part_file.tolist(), t.part_sec.tolist())
+    addr, off = [], []
+    for f, s in parts:
+        addr.append(int(files[f].sec_addr[s]))
+        off.append(int(files[f].sec_fileoff[s]))
+    return np.array(addr, dtype=np.int64), np.array(off, dtype=np.int64)
+
+
 def relocate(ctx, img: np.ndarray) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
     with pages.small_pages():
@@ -849,14 +865,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
     counts = t.counts
     parts = [files[f] for f in t.part_file.tolist()]
     secs = t.part_sec.tolist()
-    # per part: its section's address and file offset
-    placed = ctx.placed.addresses(files) if ctx.placed is not None else None
-    if placed is not None:                  # (the layout's columns, by row: no loop)
-        row = np.array(ctx.placed.base, dtype=np.int64)[t.part_file] + t.part_sec
-        part_addr, part_off = placed[0][row], placed[1][row]
-    else:
-        part_addr = np.array([int(f.sec_addr[s]) for f, s in zip(parts, secs)], dtype=np.int64)
-        part_off = np.array([int(f.sec_fileoff[s]) for f, s in zip(parts, secs)], dtype=np.int64)
+    part_addr, part_off = part_places(ctx, t)
     part_end = np.cumsum(counts)
 
     # the rows in (kind, type) order

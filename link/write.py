@@ -38,13 +38,21 @@ def build_image(ctx) -> np.ndarray:
     another, giving back the pages it read as it goes (_copy_by_input): the copy's own reads
     do not pile up on that peak (riscv64 400x50:b: 75 MiB of its archive over it)."""
     lower = _would_raise_peak(ctx.file_end)
+    tr = _SymbolTableWorker.start(ctx)
     if lower:
         pages.release_inputs(ctx.files[1:])
-    tr = _Trailer(ctx)
+    if tr is None:
+        tr = _Trailer(ctx)
     _check_padding(ctx, tr.total)
     if lower:
         pages.trim_heap()
-    out = np.zeros(tr.total, dtype=np.uint8)
+    if isinstance(tr, _SymbolTableWorker):
+        # (the trailer's part is zeroed when its size is known: the pages of the bound's
+        # slack are not touched)
+        out = tr.out
+        out[:ctx.file_end] = 0
+    else:
+        out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
     img = out[:ctx.file_end]
@@ -76,12 +84,15 @@ def _would_raise_peak(size: int) -> bool:
     return rss + 2 * size > peak
 
 
+def _padding_ok(ctx, total: int) -> bool:
+    return total - sum(o.size for o in ctx.ordered if not o.nobits) <= MAX_PADDING
+
+
 def _check_padding(ctx, total: int) -> None:
     """The file is the sections' contents (bounded by the inputs' sizes) plus padding; padding
     past a GiB comes from an alignment no real section asks for (a corrupt sh_addralign), and
     would be allocated here.  An error, naming the most aligned section."""
-    content = sum(o.size for o in ctx.ordered if not o.nobits)
-    if total - content <= MAX_PADDING:
+    if _padding_ok(ctx, total):
         return
     worst = max(ctx.ordered, key=lambda o: o.align)
     raise LinkError(f"the output would be {total} bytes, {total - content} of them padding "
@@ -720,14 +731,17 @@ def _member_name(name: str) -> str:
 
 class _Trailer:
     """What follows the sections in the file: .symtab, .strtab, .shstrtab and the section
-    header table, with their offsets and the total file size."""
+    header table, with their offsets and the total file size.  ``tables``: .symtab, .strtab
+    and the index of the first global, made elsewhere (``_SymbolTableWorker``)."""
 
-    def __init__(self, ctx):
+    def __init__(self, ctx, tables=None):
         opts = ctx.opts
         self.symtab = self.strtab = np.zeros(0, dtype=np.uint8)
         self.first_global = 0
         relas = []
-        if opts.emit_relocs:            # --emit-relocs: the relocations, against this table
+        if tables is not None:
+            self.symtab, self.strtab, self.first_global = tables
+        elif opts.emit_relocs:            # --emit-relocs: the relocations, against this table
             from xld.link import emitrelocs
             index = emitrelocs.SymbolIndex(ctx)
             self.symtab, self.strtab, self.first_global = symbol_table(ctx, index)
@@ -769,6 +783,233 @@ class _Trailer:
         self.total = self.shoff + self.nsec * elf.SHDR_SIZE
 
 
+class _InWorker:
+    """A table of ``n`` bytes the symbol table worker wrote to its file, read straight into
+    the output by ``write_output`` (this process never holds another copy)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class _SymbolTableWorker:
+    """.symtab and .strtab made by a forked child while this process copies the sections
+    and relocates them (both cores; ~35 ms of a served arm64 400x50 link's ~370), and a
+    dynamic output's .dynsym and hash tables with them (``dynamic.tables_ahead``): the child
+    runs ``symbol_table`` on the link's state as it is when the image is made (what the
+    tables are made from does not change after that) and writes the tables to a memory
+    file, from which this process reads them into the output.  The image is made before
+    the tables' sizes are known, in a buffer with room for what they could be (``bound``:
+    every symbol, named from the files' string tables); ``collect`` lays out the trailer
+    for the real ones and the file is cut to its size (or, past the room, copied into a
+    larger buffer).  Where the child fails or cannot be made, the tables are made here, as
+    without the worker: the bytes are the same either way."""
+
+    # (a fork of a served link's process costs ~2-8 ms and the pages this process then
+    # writes that the child still shares are copied: below this many symbols, not worth it)
+    MIN_SYMBOLS = 20000
+    _HEAD = 3                               # .symtab, .strtab sizes, first global; then ``ahead``'s
+
+    def __init__(self, pid: int, rfd: int, fd: int, bound: "_Trailer", sizes: list[int], ahead: list[str],
+                 out: np.ndarray):
+        self.pid, self.rfd, self.fd, self.bound, self.sizes = pid, rfd, fd, bound, sizes
+        self.out = out                      # the output's buffer (not in the child)
+        self.ahead_names = ahead
+        self.total = bound.total
+        self.trailer: _Trailer | None = None
+        self.ahead: dict[str, bytes] = {}
+
+    @classmethod
+    def start(cls, ctx):
+        opts = ctx.opts
+        want = os.environ.get("XLD_SYMTAB_WORKER", "")
+        if opts.emit_relocs or opts.strip_all or opts.retain_symbols_file is not None or \
+                not hasattr(os, "fork") or not hasattr(os, "memfd_create") or want == "0":
+            return None
+        import sys
+        threading = sys.modules.get("threading")
+        if threading is not None and threading.active_count() > 1:
+            return None                     # (a fork copies only this thread: its locks may be held)
+        files = ctx.files[1:]
+        st = ctx.symtab
+        nsyms = 1 + len(ctx.ordered) + sum(f.first_global for f in files) + len(st.names)
+        if nsyms < cls.MIN_SYMBOLS and want != "1":
+            return None
+        nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
+        # (a global's name is in the string table of a file that defines or refers to it;
+        # the others are few: the linker's own, a script's, --defsym's.  More than the margin
+        # and the tables are made here: the bound only has to hold for nearly every link)
+        nstr = 1 + sum(len(getattr(f, "symstr", b"") or b"") + len(f.name) + 1 for f in files) + (1 << 16)
+        bound = _Trailer(ctx, (_InWorker(24 * nsyms), _InWorker(nstr), 0))
+        if not _padding_ok(ctx, bound.total):
+            return None                     # (the real tables' size decides: made here)
+        # the output's buffer: the sections and room for the trailer, of the bound's size
+        # where it is small, else a quarter of it (riscv64's .L labels, most locals, go); a
+        # larger trailer is copied into a new buffer (write_output).  (Not all of a large
+        # bound: past glibc's mmap threshold, 32 MiB in a link, the buffer would be fresh
+        # pages, each faulted in, where the heap's are resident)
+        room = bound.total - ctx.file_end
+        size = ctx.file_end + min(room, max(4 << 20, room // 4))
+        ahead = []
+        if ctx.dyn is not None:
+            from xld.link import dynamic
+            ahead = [name for name in dynamic.AHEAD if name in ctx.outputs]
+        sizes = [ctx.outputs[name].size for name in ahead]
+        try:
+            fd = os.memfd_create("xld-symtab", os.MFD_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            r, w = os.pipe()
+        except OSError:
+            os.close(fd)
+            return None
+        # the output's buffer, made now and kept from the child: it is filled while the
+        # child runs, and each of its pages the child shared would be copied first
+        out = np.empty(size, dtype=np.uint8)
+        pages.not_inherited(out)
+        try:
+            pid = os.fork()
+        except OSError:
+            pages.not_inherited(out, False)
+            for x in (r, w, fd):
+                os.close(x)
+            return None
+        if pid == 0:                        # the child: the tables, then out without a trace
+            head = [-1] * (cls._HEAD + len(ahead))
+            try:
+                os.close(r)
+                # the heap's free pages let go here: this process's writes into them (the
+                # next passes' arrays) need no copy of a page the child shares
+                pages.trim_heap()
+                symtab, strtab, first = symbol_table(ctx)
+                _pwrite_all(fd, symtab, 0)
+                _pwrite_all(fd, strtab, len(symtab))
+                head[:3] = len(symtab), len(strtab), first
+                if ahead:
+                    from xld.link import dynamic
+                    at = len(symtab) + len(strtab)
+                    for k, (name, data) in enumerate(zip(ahead, dynamic.tables_ahead(ctx, ahead))):
+                        if len(data) == sizes[k]:
+                            _pwrite_all(fd, data, at)
+                            head[cls._HEAD + k] = len(data)
+                        at += sizes[k]
+            except BaseException:
+                pass
+            finally:
+                try:
+                    os.write(w, np.array(head, dtype="<i8").tobytes())
+                finally:
+                    os._exit(0)
+        os.close(w)
+        return cls(pid, r, fd, bound, sizes, ahead, out)
+
+    def collect(self, ctx) -> "_Trailer":
+        """The trailer for the child's tables (the child reaped; ``read_tables`` puts them in
+        the output), or made here; the tables made ahead into ``ahead``.  Once: later calls
+        return the same."""
+        if self.trailer is not None:
+            return self.trailer
+        want = 8 * (self._HEAD + len(self.ahead_names))
+        got = b""
+        try:
+            while len(got) < want:
+                b = os.read(self.rfd, want - len(got))
+                if not b:
+                    break
+                got += b
+        finally:
+            os.close(self.rfd)
+            self.rfd = -1
+            self.finish()
+        head = np.frombuffer(got, dtype="<i8").tolist() if len(got) == want else [-1] * (want // 8)
+        ns, nt, first = head[:3]
+        at = ns + nt
+        for k, name in enumerate(self.ahead_names):
+            n = head[self._HEAD + k]
+            if n >= 0:
+                self.ahead[name] = _pread_all(self.fd, n, at)
+            at += self.sizes[k]
+        if ns >= 0:
+            self.trailer = _Trailer(ctx, (_InWorker(ns), _InWorker(nt), first))
+        else:
+            self.trailer = _Trailer(ctx)
+            self.close()
+        return self.trailer
+
+    def read_tables(self, tr: "_Trailer", out: np.ndarray) -> None:
+        """The child's .symtab and .strtab into their places in ``out``."""
+        offs = {id(data): o_off for _, _, o_off, data, _, _, _ in tr.extra}
+        for data, at in ((tr.symtab, 0), (tr.strtab, len(tr.symtab))):
+            if isinstance(data, _InWorker):
+                o_off = offs[id(data)]
+                _preadv_all(self.fd, memoryview(out[o_off:o_off + data.n]), at)
+        self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def finish(self) -> None:
+        """Reap the child (a link that stops before writing calls this too)."""
+        if self.pid:
+            pid, self.pid = self.pid, 0
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            pages.not_inherited(self.out, False)    # (a later child may use its memory)
+
+
+def _pwrite_all(fd: int, data, at: int) -> None:
+    mv = memoryview(data).cast("B")
+    while len(mv):
+        n = os.pwrite(fd, mv, at)
+        mv, at = mv[n:], at + n
+
+
+def _pread_all(fd: int, n: int, at: int) -> bytes:
+    buf = bytearray(n)
+    _preadv_all(fd, memoryview(buf), at)
+    return bytes(buf)
+
+
+def _preadv_all(fd: int, mv: memoryview, at: int) -> None:
+    while len(mv):
+        n = os.preadv(fd, [mv], at)
+        if n <= 0:
+            raise OSError("the symbol table worker's file is short")
+        mv, at = mv[n:], at + n
+
+
+def made_ahead(ctx, name: str) -> bytes | None:
+    """The contents of output section ``name`` that the symbol table worker made (a dynamic
+    output's .dynsym and hash tables: ``dynamic.AHEAD``), or None: made by the caller."""
+    tr = ctx.trailer
+    if not isinstance(tr, _SymbolTableWorker) or name not in tr.ahead_names:
+        return None
+    tr.collect(ctx)
+    return tr.ahead.get(name)
+
+
+def abandon(ctx) -> None:
+    """A link that ends before its output is written: a symbol table worker is reaped."""
+    tr = getattr(ctx, "trailer", None)
+    if isinstance(tr, _SymbolTableWorker):
+        ctx.trailer = None
+        if tr.rfd >= 0:
+            try:
+                os.close(tr.rfd)
+            except OSError:
+                pass
+            tr.rfd = -1
+        tr.finish()
+        tr.close()
+
+
 def write_output(ctx, img: np.ndarray) -> None:
     """The tables and headers around the relocated sections, into ``ctx.out_bytes`` (the
     buffer ``build_image`` made; ``img`` is its first part)."""
@@ -776,14 +1017,27 @@ def write_output(ctx, img: np.ndarray) -> None:
     sections = ctx.ordered
     tr = ctx.trailer
     out = ctx.out_bytes
-    if tr is None or out is None or not np.shares_memory(out[:1], img[:1]):
+    worker = None
+    if isinstance(tr, _SymbolTableWorker):
+        worker, tr = tr, tr.collect(ctx)
+        if out is not None and tr.total <= len(out) and np.shares_memory(out[:1], img[:1]):
+            out = out[:tr.total]
+            out[len(img):] = 0
+        else:                               # (the tables did not fit the room left for them)
+            _check_padding(ctx, tr.total)
+            out = np.zeros(tr.total, dtype=np.uint8)
+            out[:len(img)] = img
+    elif tr is None or out is None or not np.shares_memory(out[:1], img[:1]):
         tr = _Trailer(ctx)                  # an image from elsewhere: copy it into a new file
         out = np.zeros(tr.total, dtype=np.uint8)
         out[:len(img)] = img
     ctx.trailer = None
     name_off, extra, names = tr.name_off, tr.extra, tr.names
     for _, _, o_off, data, _, _, _ in extra:
-        out[o_off:o_off + len(data)] = data
+        if not isinstance(data, _InWorker):
+            out[o_off:o_off + len(data)] = data
+    if worker is not None:
+        worker.read_tables(tr, out)
     out[tr.shstr_off:tr.shstr_off + len(names)] = np.frombuffer(bytes(names), dtype=np.uint8)
     shoff, nsec = tr.shoff, tr.nsec
 
