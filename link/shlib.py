@@ -184,6 +184,16 @@ class SharedFile:
                                          if names[i]]
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
 
+    def providers(self) -> dict[str, tuple]:
+        """name -> (this object, its SharedSym) for every export, in ``exports``' order: the
+        entries a link's resolver takes from it (link/resolve.py ``add_shared``), made once:
+        the warm server makes them for the libraries it parses ahead.  A copy of the object
+        (a library named twice) makes its own, naming itself."""
+        made = self.__dict__.get("_providers")
+        if made is None or made[0] is not self:
+            made = self._providers = (self, {name: (self, sym) for name, sym in self.exports.items()})
+        return made[1]
+
     def versioned(self, name: str) -> SharedSym | None:
         """The definition of ``name`` ("foo@V1": a name and one of its versions, the default or
         a hidden one) this object exports: what a reference that names its version binds to
