@@ -178,6 +178,7 @@ class SharedFile:
         self._tables = (names, vlist, info, bind, shndx, vis, glob, values, sizes)
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
+        self.undef_set = frozenset(self.undefs)
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its
         # strong references), and every name it defines, in any version
         self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
