@@ -1250,7 +1250,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import ehframe, merge, relocate, resolve, write
+        from xld.link import ehframe, layout, merge, relocate, resolve, write
         merge.warm_up()
         for pos in members:
             if pos not in f.parsed and pos in f.members:
@@ -1262,6 +1262,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
                 write.file_symbol_name(obj)
                 write.named_locals(obj)
                 relocate.has_warning_sections(obj)
+                layout.warm_names(obj)
     warm_inputs[key] = f
 
 

@@ -207,6 +207,23 @@ _ARRAY_TYPES = {".init_array": elf.SHT_INIT_ARRAY, ".fini_array": elf.SHT_FINI_A
 _ALLOC_NAME: dict[str, str | None] = {}     # name -> output name of an allocated section, or None
 
 
+_ALLOC_NAMES_MAX = 1 << 16  # names the cache holds at most (it is cleared past that)
+
+
+def warm_names(obj) -> None:
+    """Put the names of ``obj``'s allocated sections in the cache of output names (the warm
+    server, for the library members it parses ahead: its links run in its children, whose
+    cache is gone with them, so a served static hello looked up libc's 2,000 names by the
+    rules every time)."""
+    if len(_ALLOC_NAME) > _ALLOC_NAMES_MAX:
+        _ALLOC_NAME.clear()
+    flags = obj.shdrs["sh_flags"].tolist()
+    for name, f in zip(obj.sec_names, flags):
+        if f & elf.SHF_ALLOC and name not in _ALLOC_NAME:
+            out = _rule_output(name)
+            _ALLOC_NAME[name] = out if out is not _UNSEEN else _alloc_output(name)
+
+
 def _alloc_output(name: str) -> str | None:
     """``_kind_output`` of an allocated section that no type or flag drops, by its name alone."""
     out = None if name in DROP or name.startswith(".gnu.lto_") else output_name(name, 0)

@@ -24,3 +24,23 @@ def test_rule_output_as_rule_of():
     got = [layout._rule_output(n) for n in names]
     assert got == want
     assert sum(w is not layout._UNSEEN for w in want) > len(rules)     # (many had a rule)
+
+
+def test_names_warmed_ahead_are_what_a_link_finds(monkeypatch):
+    """What the warm server puts in the cache for a library member's sections (warm_names)
+    is what assign_sections would find for them: the rules' output, else the name's own."""
+    class Obj:
+        sec_names = ["", ".text.foo", ".rodata.str1.1", ".data.rel.ro.x", ".debug_info", ".mysec",
+                     ".gnu.lto_main", ".note.GNU-stack"]
+        shdrs = np.zeros(len(sec_names), dtype=[("sh_flags", "<u8")])
+    Obj.shdrs["sh_flags"][1:4] = 2                      # SHF_ALLOC
+    Obj.shdrs["sh_flags"][5:7] = 2
+    monkeypatch.setattr(layout, "_ALLOC_NAME", {})
+    layout.warm_names(Obj)
+    warmed = dict(layout._ALLOC_NAME)
+    want = {}
+    for name in (".text.foo", ".rodata.str1.1", ".data.rel.ro.x", ".mysec", ".gnu.lto_main"):
+        r = layout._rule_of([name], np.arange(1))[0]
+        want[name] = layout._RULE_OUTS[r] if r >= 0 else layout._alloc_output(name)
+    assert warmed == want
+    assert want[".text.foo"] == ".text" and want[".mysec"] == ".mysec" and want[".gnu.lto_main"] is None
