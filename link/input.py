@@ -1137,11 +1137,11 @@ def open_input(path: str):
         else:
             f = warm_taken.get(key)
             if f is not None:
-                f = _again(f)
+                f = _again(f) if _is_library(f) else None     # (an object: read afresh)
         if f is not None:
             global warm_hits
             warm_hits += 1
-            if recorded_inputs is not None:
+            if recorded_inputs is not None and _is_library(f):
                 recorded_inputs.append(f)
             return f
     f = _open_input(path)
@@ -1171,8 +1171,8 @@ warm_idle: dict[tuple, int] = {}          # key in warm_inputs -> links in a row
 def _again(f):
     """A library opened again in one link: what a fresh parse would give, without parsing
     (the parse's tables are shared and never written; the link's state is new)."""
-    import copy
-    g = copy.copy(f)
+    g = object.__new__(type(f))             # (copy.copy's copy, without its generic protocol)
+    g.__dict__.update(f.__dict__)
     if isinstance(g, Archive):
         g.loaded = set()                    # (its members parsed ahead went to the first)
         g.parsed = {}
@@ -1195,8 +1195,31 @@ def _is_library(f) -> bool:
 
 
 def library_uses() -> list[tuple[str, list[int]]]:
-    """What this link read from libraries (recorded_inputs): (path, member offsets loaded)."""
-    return [(f.path, sorted(getattr(f, "loaded", ()))) for f in recorded_inputs or ()]
+    """What this link read from libraries (recorded_inputs): (path, member offsets loaded);
+    and the startup objects it named (``startup_object``): (path, [])."""
+    return [(f, []) if isinstance(f, str) else (f.path, sorted(getattr(f, "loaded", ())))
+            for f in recorded_inputs or ()]
+
+
+def startup_object(path: str, lib_dirs) -> ObjectFile | None:
+    """A relocatable object the command line names in one of the library directories
+    (``lib_dirs``: gcc's crt1.o, crti.o, crtbegin.o ..., the same in every link), as the
+    warm server parsed it ahead, or None (read it).  A served link records it for the
+    server to parse ahead for the next one.  The program's own objects are not: each build
+    makes them anew."""
+    if recorded_inputs is None and not warm_inputs or os.path.dirname(path) not in lib_dirs:
+        return None
+    if recorded_inputs is not None:
+        recorded_inputs.append(path)
+    key = _identity(path)
+    f = warm_inputs.get(key) if key else None
+    if not isinstance(f, ObjectFile) or f.bitcode:
+        return None
+    del warm_inputs[key]
+    warm_taken[key] = f
+    global warm_hits
+    warm_hits += 1
+    return f
 
 
 def warm_key(path: str, cwd: str) -> tuple:
@@ -1241,6 +1264,11 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
         f = warm_inputs[key]
     else:
         f = _open_input(full)
+        if isinstance(f, ObjectFile) and not f.bitcode and not members:
+            f.name = path                       # a startup object (startup_object)
+            _prepare(f)
+            warm_inputs[key] = f
+            return
         if not _is_library(f):
             return
         f.path = path
@@ -1250,20 +1278,26 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import ehframe, layout, merge, relocate, resolve, write
+        from xld.link import merge
         merge.warm_up()
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
-                resolve.prepare(obj)            # what depends on the member alone, done ahead
-                merge.candidate_symbols(obj)
-                merge.merge_info(obj)
-                ehframe.prepare(obj)
-                write.file_symbol_name(obj)
-                write.named_locals(obj)
-                relocate.has_warning_sections(obj)
-                layout.warm_names(obj)
+                _prepare(obj)
     warm_inputs[key] = f
+
+
+def _prepare(obj: ObjectFile) -> None:
+    """What depends on an object parsed ahead alone, done ahead (each pass's own)."""
+    from xld.link import ehframe, layout, merge, relocate, resolve, write
+    resolve.prepare(obj)
+    merge.candidate_symbols(obj)
+    merge.merge_info(obj)
+    ehframe.prepare(obj)
+    write.file_symbol_name(obj)
+    write.named_locals(obj)
+    relocate.has_warning_sections(obj)
+    layout.warm_names(obj)
 
 
 def _open_input(path: str):

@@ -667,7 +667,8 @@ class Resolver:
             ctx.check_machine(dso)
             self._machine = dso.machine
         for d in ctx.dsos:
-            if d.needed_name == dso.needed_name and os.path.realpath(d.path) == os.path.realpath(dso.path):
+            if d.needed_name == dso.needed_name and (d.path == dso.path or
+                                                     os.path.realpath(d.path) == os.path.realpath(dso.path)):
                 return                      # the same library twice (libc.so.6 via two scripts)
         dso.as_needed = as_needed
         ctx.dsos.append(dso)
