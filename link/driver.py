@@ -44,6 +44,7 @@ class Context:
         self.local_ifuncs: list[tuple[int, int]] = []   # IFUNC locals: (file, symbol index)
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
+        self.same_machine: set[str] = set()          # files a -l search found of the link's machine
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
         self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
@@ -350,12 +351,19 @@ def _read_objects(ctx) -> dict:
     script, a shared object), cannot be read or fails a check is left out: it is read in
     its turn, and any error comes then, in command-line order, as it would without this."""
     paths = list(dict.fromkeys(it.value for it in ctx.opts.inputs if it.kind == "file"))
-    named = []
+    named, ahead = [], {}
+    lib_dirs = set(ctx.opts.lib_paths)
     for path in paths:
+        obj = inp.startup_object(path, lib_dirs)     # (crt1.o ...: the warm server's parse)
+        if obj is not None:
+            ahead[path] = obj
+            continue
         data = inp.map_regular(path)
         if data is not None and data[:4] == elf.ELFMAG:
             named.append((path, data))
     ready = {path: obj for (path, _), obj in zip(named, inp.parse_objects(named)) if obj is not None}
+    if ahead:
+        ready = {path: ahead[path] if path in ahead else ready[path] for path in paths if path in ahead or path in ready}
     resolve.classify_many(ready.values())
     return ready
 
@@ -498,7 +506,7 @@ def _same_machine(ctx, path: str, name: str) -> bool:
     """Whether a file a -l search found may be linked: not an ELF file (or an archive whose
     first object is one) of another machine than the link's.  GNU ld skips such a file, with
     its warning, and searches on (a -L directory of another architecture's libraries)."""
-    if ctx.arch is None:
+    if ctx.arch is None or path in ctx.same_machine:     # (gcc's line names -lgcc twice)
         return True
     try:
         with open(path, "rb") as f:
@@ -524,6 +532,7 @@ def _same_machine(ctx, path: str, name: str) -> bool:
         return True                          # a linker script (libc.so), or not ELF: opened as usual
     machine = int.from_bytes(head[18:20], "little")
     if head[4] == elf.ELFCLASS64 and machine == ctx.arch.machine:
+        ctx.same_machine.add(path)
         return True
     a = arches.by_machine(machine)
     ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "

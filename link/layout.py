@@ -90,6 +90,20 @@ def _output_name(name: str) -> str:
     return name
 
 
+def _rule_output(name: str):
+    """The output section the rules give ``name`` (what ``_rule_of`` finds: an exact name,
+    else the first prefix in order), or _UNSEEN when no rule names it."""
+    out = _EXACT.get(name)
+    if out is not None:
+        return out
+    cut = name.find(".", 1)
+    if cut > 0:
+        for prefix, out in _BY_HEAD.get(name[:cut + 1], ()):
+            if name.startswith(prefix):
+                return out
+    return _UNSEEN
+
+
 def rank_of(name: str, flags: int, stype: int) -> int:
     if name in RANK:
         return RANK[name]
@@ -193,6 +207,23 @@ _ARRAY_TYPES = {".init_array": elf.SHT_INIT_ARRAY, ".fini_array": elf.SHT_FINI_A
 _ALLOC_NAME: dict[str, str | None] = {}     # name -> output name of an allocated section, or None
 
 
+_ALLOC_NAMES_MAX = 1 << 16  # names the cache holds at most (it is cleared past that)
+
+
+def warm_names(obj) -> None:
+    """Put the names of ``obj``'s allocated sections in the cache of output names (the warm
+    server, for the library members it parses ahead: its links run in its children, whose
+    cache is gone with them, so a served static hello looked up libc's 2,000 names by the
+    rules every time)."""
+    if len(_ALLOC_NAME) > _ALLOC_NAMES_MAX:
+        _ALLOC_NAME.clear()
+    flags = obj.shdrs["sh_flags"].tolist()
+    for name, f in zip(obj.sec_names, flags):
+        if f & elf.SHF_ALLOC and name not in _ALLOC_NAME:
+            out = _rule_output(name)
+            _ALLOC_NAME[name] = out if out is not _UNSEEN else _alloc_output(name)
+
+
 def _alloc_output(name: str) -> str | None:
     """``_kind_output`` of an allocated section that no type or flag drops, by its name alone."""
     out = None if name in DROP or name.startswith(".gnu.lto_") else output_name(name, 0)
@@ -259,6 +290,7 @@ def _rule_of(names: list[str], rows: np.ndarray) -> np.ndarray:
 
 
 _CACHED = 8192              # at most this many sections: names through the cache first
+_FEW_NAMES = 64             # at most this many names not in the cache: each by _rule_output
 _WORD_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
@@ -309,7 +341,13 @@ def assign_sections(ctx) -> None:
         mine = list(map(names.__getitem__, rows.tolist()))
         onames = list(map(_ALLOC_NAME.get, mine, itertools.repeat(_UNSEEN, len(mine))))
         miss = [k for k, v in enumerate(onames) if v is _UNSEEN]
-        if miss:
+        if len(miss) <= _FEW_NAMES:
+            # (a small link's few: each by the rules' dictionaries, not ~100 array operations)
+            for k in miss:
+                name = mine[k]
+                out = _rule_output(name)
+                onames[k] = _ALLOC_NAME[name] = out if out is not _UNSEEN else _alloc_output(name)
+        else:
             new = [mine[k] for k in miss]
             rule = _rule_of(new, np.arange(len(new))).tolist()
             for k, name, r in zip(miss, new, rule):

@@ -251,6 +251,9 @@ def _mix(h: np.ndarray, lens: np.ndarray) -> np.ndarray:
         return h
 
 
+_FEW_TAIL_UNITS = 1024    # _tails: strings of no more characters in all are matched exactly
+
+
 def _batches(lens: np.ndarray):
     """Runs [i, j) of pieces holding about _BATCH characters each."""
     cum = np.cumsum(lens)
@@ -428,15 +431,56 @@ def _first_equal_entries(buf: np.ndarray, entsize: int) -> np.ndarray:
 
 def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
     """For each kept string: (the kept string it ends, characters from that one's start),
-    or (itself, 0).  Every proper suffix of every string is hashed, a batch at a time, and
-    looked up among the strings' hashes; a match whose characters are equal is a tail (the
-    first string, in order, that it ends is the one it points into)."""
+    or (itself, 0).  Every proper suffix of every string is looked up among the strings
+    (``_tails_exact``, ``_tails_hashed``): the first string, in order, that it ends is the
+    one it points into."""
     n = len(starts)
     lens = ends - starts
     owner = np.arange(n, dtype=np.int64)
     offset = np.zeros(n, dtype=np.int64)
     if n < 2:
         return owner, offset
+    if int(lens.sum()) <= _FEW_TAIL_UNITS:
+        found_t, found_p = _tails_exact(units, starts, ends)
+    else:
+        found_t, found_p = _tails_hashed(units, starts, ends, lens)
+    hit = np.flatnonzero(found_t >= 0)
+    owner[hit] = found_t[hit]
+    offset[hit] = found_p[hit] - starts[found_t[hit]]
+    # a container may itself end a longer string: follow to the end of the chain (lengths
+    # grow along it, so it ends)
+    while True:
+        nxt = owner[owner]
+        if (nxt == owner).all():
+            break
+        offset = offset + offset[owner]
+        owner = nxt
+    return owner, offset
+
+
+def _tails_exact(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """``_tails``' matches for a few strings (a small program's: the hashes' ~50 array
+    operations cost more than looking every proper suffix up among the strings' bytes):
+    for each string, the first string in order that it ends (-1: none) and where in the
+    units it starts there."""
+    raw = units.tobytes()
+    w = units.itemsize
+    st, en = starts.tolist(), ends.tolist()
+    index = {raw[a * w:b * w]: k for k, (a, b) in enumerate(zip(st, en))}     # (distinct)
+    n = len(st)
+    found_t, found_p = [-1] * n, [0] * n
+    for t, (a, b) in enumerate(zip(st, en)):
+        for q in range(a + 1, b):
+            k = index.get(raw[q * w:b * w])
+            if k is not None and found_t[k] < 0:
+                found_t[k], found_p[k] = t, q
+    return np.array(found_t, dtype=np.int64), np.array(found_p, dtype=np.int64)
+
+
+def _tails_hashed(units: np.ndarray, starts: np.ndarray, ends: np.ndarray, lens: np.ndarray):
+    """``_tails_exact`` for many strings: every proper suffix hashed, a batch at a time, and
+    looked up among the strings' hashes; a match whose characters are equal is a tail."""
+    n = len(starts)
     h = _hashes(units, starts, ends)
     order = np.argsort(h, kind="stable")
     hs = h[order]
@@ -462,18 +506,7 @@ def _tails(units: np.ndarray, starts: np.ndarray, ends: np.ndarray):
         s_, t, p = s_[first_of], t[first_of], p[first_of]
         found_t[s_] = t
         found_p[s_] = p
-    hit = np.flatnonzero(found_t >= 0)
-    owner[hit] = found_t[hit]
-    offset[hit] = found_p[hit] - starts[found_t[hit]]
-    # a container may itself end a longer string: follow to the end of the chain (lengths
-    # grow along it, so it ends)
-    while True:
-        nxt = owner[owner]
-        if (nxt == owner).all():
-            break
-        offset = offset + offset[owner]
-        owner = nxt
-    return owner, offset
+    return found_t, found_p
 
 
 def string_table(buf: np.ndarray, starts: np.ndarray, tails: bool = False) -> tuple[np.ndarray, np.ndarray]:

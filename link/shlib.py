@@ -178,6 +178,7 @@ class SharedFile:
         self._tables = (names, vlist, info, bind, shndx, vis, glob, values, sizes)
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
+        self.undef_set = frozenset(self.undefs)
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its
         # strong references), and every name it defines, in any version
         self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
@@ -192,6 +193,16 @@ class SharedFile:
             versioned[:] = False
         self.versioned_undefs = frozenset(names[i] for i in np.flatnonzero(versioned).tolist())
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
+
+    def providers(self) -> dict[str, tuple]:
+        """name -> (this object, its SharedSym) for every export, in ``exports``' order: the
+        entries a link's resolver takes from it (link/resolve.py ``add_shared``), made once:
+        the warm server makes them for the libraries it parses ahead.  A copy of the object
+        (a library named twice) makes its own, naming itself."""
+        made = self.__dict__.get("_providers")
+        if made is None or made[0] is not self:
+            made = self._providers = (self, {name: (self, sym) for name, sym in self.exports.items()})
+        return made[1]
 
     def versioned(self, name: str) -> SharedSym | None:
         """The definition of ``name`` ("foo@V1": a name and one of its versions, the default or

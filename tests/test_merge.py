@@ -422,3 +422,31 @@ def test_pieces_match_alike_by_hashes_and_by_dictionary(unit, monkeypatch):
     assert len(set(by_dict.tolist())) < len(starts) // 2          # (short pieces: many alike)
     monkeypatch.setattr(merge, "_piece_hashes", lambda u, s, e: np.zeros(len(s), dtype=np.uint64))
     assert merge._first_equal(units, starts, ends).tolist() == by_dict.tolist()
+
+
+@pytest.mark.parametrize("unit", ["u1", "<u2", "<u4"])
+def test_tails_alike_exactly_and_by_hashes(unit):
+    """The strings a group keeps are tail-merged exactly (a small program's few: each proper
+    suffix looked up among their bytes) or through hashes (many): both find, for each string,
+    the first string in order that it ends and where (many tails among short strings)."""
+    import numpy as np
+    from xld.link import merge
+    rng = np.random.default_rng(11)
+    seen, pieces = set(), []
+    while len(pieces) < 150:
+        p = tuple(rng.integers(1, 4, size=int(rng.integers(1, 7))).tolist()) + (0,)
+        if p not in seen:                         # (kept strings are distinct)
+            seen.add(p)
+            pieces.append(p)
+    units = np.array([c for p in pieces for c in p], dtype=np.dtype(unit))
+    ends = np.cumsum([len(p) for p in pieces])
+    starts = ends - [len(p) for p in pieces]
+    lens = ends - starts
+    t1, p1 = merge._tails_exact(units, starts, ends)
+    t2, p2 = merge._tails_hashed(units, starts, ends, lens)
+    assert t1.tolist() == t2.tolist()
+    assert p1[t1 >= 0].tolist() == p2[t2 >= 0].tolist()
+    assert (t1 >= 0).sum() > 20                   # (many were tails)
+    for k in np.flatnonzero(t1 >= 0).tolist():    # each one ends the string it points into
+        t, q = int(t1[k]), int(p1[k])
+        assert units[q:ends[t]].tolist() == units[starts[k]:ends[k]].tolist() and q > starts[t]

@@ -74,6 +74,12 @@ def objects(request, tmp_path_factory):
     return out
 
 
+@pytest.fixture(autouse=True)
+def together(monkeypatch):
+    """The shared checks for any number of objects (a link reads a few one by one)."""
+    monkeypatch.setattr(inp, "_FEW_OBJECTS", 0)
+
+
 def state(obj) -> dict:
     """What a read leaves on an ObjectFile."""
     return {
@@ -135,6 +141,19 @@ def test_what_the_shared_checks_leave_out_is_read_alone(objects):
     got = inp.parse_objects([("empty.o", b""), ("text.o", b"hello"), ("cut.o", data[:100]), (name, data)])
     assert got[:3] == [None, None, None] and got[3] is not None
     assert np.array_equal(got[3].shdrs, alone(name, data)[0].shdrs)
+
+
+def test_a_few_objects_are_read_one_by_one_as_together(objects, monkeypatch):
+    """No more objects than input._FEW_OBJECTS (a dynamic hello's six) are each read alone:
+    the same objects the shared checks give, and None for what fails alone."""
+    name, data = objects[0]
+    batch = [*objects[:3], ("empty.o", b""), ("cut.o", data[:100])]
+    ref = inp.parse_objects(batch)
+    monkeypatch.setattr(inp, "_FEW_OBJECTS", len(batch))
+    got = inp.parse_objects(batch)
+    assert got[3:] == [None, None] and ref[3:] == [None, None]
+    for a, b in zip(got[:3], ref[:3]):
+        assert a is not None and b is not None and state(a) == state(b), a.name
 
 
 def _lists(c):

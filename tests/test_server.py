@@ -112,7 +112,9 @@ def test_served_link_is_byte_identical(objects, server_env, tmp_path):
     link("warm", server_env)
     log = served(server_env)
     assert len(log) == 2 and all("status=0" in line for line in log)
-    assert "warm=0" in log[0] and "warm=3" in log[1]      # libgcc.a, libgcc_eh.a, libc.a
+    # libgcc.a, libgcc_eh.a, libc.a; and gcc's startup objects (crt1.o, crti.o, crtbeginT.o,
+    # crtend.o, crtn.o: in the library directories), not the program's own
+    assert "warm=0" in log[0] and "warm=8" in log[1]
     assert runs["first"] == runs["in-process"]
     assert runs["served"] == runs["in-process"]
     assert runs["warm"] == runs["in-process"]
@@ -225,6 +227,42 @@ def test_a_changed_library_is_read_afresh(tmp_path):
         inp.warm_inputs.clear()
         inp.warm_inputs.update(saved)
         inp.warm_taken.clear()
+
+
+def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
+    """An object the command line names in a library directory (gcc's crt1.o ...) is taken
+    as the server parsed it ahead, once a link; named again, it is read afresh; one that is
+    not in a library directory, or that changed since, is read as always."""
+    from xld.link import input as inp
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    obj = str(cc.compile(tmp_path / "a.c", tmp_path / "a.o"))
+    saved, recorded = dict(inp.warm_inputs), inp.recorded_inputs
+    try:
+        inp.warm_inputs.clear()
+        inp.recorded_inputs = None
+        inp.warm_up_library(obj, str(tmp_path), [])
+        lib_dirs = {str(tmp_path)}
+        assert inp.startup_object(obj, set()) is None                 # not in a library directory
+        warm = inp.startup_object(obj, lib_dirs)
+        assert isinstance(warm, inp.ObjectFile) and warm.name == obj
+        assert "_classes" in warm.__dict__                            # (prepared ahead)
+        assert inp.startup_object(obj, lib_dirs) is None              # taken: read it
+        again = inp.open_input(obj)
+        assert again is not warm and again.syms.tobytes() == warm.syms.tobytes()
+        inp.warm_taken.clear()
+        inp.warm_up_library(obj, str(tmp_path), [])
+        time.sleep(0.01)
+        cc.compile(tmp_path / "a.c", tmp_path / "a.o")                 # rebuilt: another identity
+        assert inp.startup_object(obj, lib_dirs) is None
+        inp.recorded_inputs = []
+        inp.startup_object(obj, lib_dirs)
+        assert inp.library_uses() == [(obj, [])]                      # told to the server
+    finally:
+        inp.warm_inputs.clear()
+        inp.warm_inputs.update(saved)
+        inp.warm_taken.clear()
+        inp.recorded_inputs = recorded
 
 
 def test_a_library_no_recent_link_read_is_dropped(tmp_path):
