@@ -26,8 +26,10 @@ def build_image(ctx) -> np.ndarray:
     """Section contents laid out at their file offsets (before relocation).
 
     The buffer is the whole output file: the symbol table and the headers that follow the
-    sections are sized here, so the file is never copied into a larger one later.  Returns
-    the view of the part that holds the sections (what relocation patches).
+    sections are sized here, so the file is never copied into a larger one later (a large
+    link's symbol table is made by a forked child meanwhile: ``_SymbolTableWorker``, whose
+    buffer has room for what the tables could be).  Returns the view of the part that holds
+    the sections (what relocation patches).
 
     An image that would raise the link's peak memory is made after the input pages the
     passes before it read are given back (the symbol table faults in the tables it reads,
@@ -36,7 +38,7 @@ def build_image(ctx) -> np.ndarray:
     258 -> 223 MiB).  Where an earlier pass set a higher peak, the pages stay: faulting them
     in again costs time and saves nothing."""
     lower = _would_raise_peak(ctx.file_end)
-    tr = _SymbolTableWorker.start(ctx)
+    tr = ctx.trailer = _SymbolTableWorker.start(ctx)     # (abandon finds it from here on)
     if lower:
         pages.release_inputs(ctx.files[1:])
     if tr is None:
