@@ -89,6 +89,7 @@ def _check_padding(ctx, total: int) -> None:
     would be allocated here.  An error, naming the most aligned section."""
     if _padding_ok(ctx, total):
         return
+    content = sum(o.size for o in ctx.ordered if not o.nobits)
     worst = max(ctx.ordered, key=lambda o: o.align)
     raise LinkError(f"the output would be {total} bytes, {total - content} of them padding "
                     f"(section {worst.name} asks for {worst.align}-byte alignment)")
