@@ -1474,7 +1474,6 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
         raise LinkError(f"internal error: dynamic relocations changed after planning "
                         f"({len(rel_rows)}/{p.n_data_relative} relative, "
                         f"{len(sym_rows)}/{p.n_data_symbolic} symbolic)")
-    files = ctx.files
     at = p.dynsym_at
     no = np.zeros(0, dtype=np.int64)
     # each row's section address and file offset, through its part (one file, one section)

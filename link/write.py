@@ -25,8 +25,10 @@ def build_image(ctx) -> np.ndarray:
     """Section contents laid out at their file offsets (before relocation).
 
     The buffer is the whole output file: the symbol table and the headers that follow the
-    sections are sized here, so the file is never copied into a larger one later.  Returns
-    the view of the part that holds the sections (what relocation patches).
+    sections are sized here, so the file is never copied into a larger one later (a large
+    link's symbol table is made by a forked child meanwhile: ``_SymbolTableWorker``, whose
+    buffer has room for what the tables could be).  Returns the view of the part that holds
+    the sections (what relocation patches).
 
     An image that would raise the link's peak memory is made after the input pages the
     passes before it read are given back (the symbol table faults in the tables it reads,
@@ -37,7 +39,7 @@ def build_image(ctx) -> np.ndarray:
     another, giving back the pages it read as it goes (_copy_by_input): the copy's own reads
     do not pile up on that peak (riscv64 400x50:b: 75 MiB of its archive over it)."""
     lower = _would_raise_peak(ctx.file_end)
-    tr = _SymbolTableWorker.start(ctx)
+    tr = ctx.trailer = _SymbolTableWorker.start(ctx)     # (abandon finds it from here on)
     if lower:
         pages.release_inputs(ctx.files[1:])
     if tr is None:
@@ -93,6 +95,7 @@ def _check_padding(ctx, total: int) -> None:
     would be allocated here.  An error, naming the most aligned section."""
     if _padding_ok(ctx, total):
         return
+    content = sum(o.size for o in ctx.ordered if not o.nobits)
     worst = max(ctx.ordered, key=lambda o: o.align)
     raise LinkError(f"the output would be {total} bytes, {total - content} of them padding "
                     f"(section {worst.name} asks for {worst.align}-byte alignment)")

@@ -131,3 +131,29 @@ def test_tables_larger_than_the_room_left_for_them(objs, tmp_path):
     assert who == ["symtab@child"]
     assert again == plain
     assert b"defined_on_the_command_line_01999_" in again
+
+
+PADDED_S = """
+\t.text
+\t.globl start
+start:
+\t.word 0
+\t.section .big,"a"
+\t.p2align 31
+\t.byte 1
+"""
+
+
+@pytest.mark.parametrize("worker", ["0", "1"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_an_output_of_padding_is_refused_with_or_without_the_worker(arch, worker, tmp_path):
+    """The padding check the image makes (a 2 GiB alignment): the same refusal, no output."""
+    obj = tc.assemble(arch, PADDED_S, tmp_path / "pad.o")
+    out = tmp_path / "pad"
+    p = subprocess.run([*tc.xld_command(), "--arch", arch, "-static", "-e", "start", str(obj), "-o", str(out)],
+                       env=dict(os.environ, XLD_SYMTAB_WORKER=worker, XLD_SERVER="0"),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1
+    assert "xld: error: the output would be" in p.stderr and "of them padding (section .big asks for " \
+        "2147483648-byte alignment)" in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr and not out.exists()
