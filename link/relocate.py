@@ -793,8 +793,9 @@ def _sorted_groups(key: np.ndarray):
         order = np.argsort(key, kind="stable")    # (a radix sort for 16-bit keys)
     else:
         # a chunk of rows at a time (the sort's scratch stays small and in the cache), each
-        # chunk's rows of a key after the earlier chunks' rows of that key
-        order = np.empty(n, dtype=np.intp)
+        # chunk's rows of a key after the earlier chunks' rows of that key; row numbers in 32
+        # bits while they fit (riscv64 400x50: 5 MB less alive through relocation)
+        order = np.empty(n, dtype=np.int32 if n < 2**31 else np.intp)
         vals = np.flatnonzero(cnt).tolist()
         at = (np.cumsum(cnt) - cnt).tolist()     # per key: its next position
         for c0 in range(0, n, _CHUNK_ROWS):
