@@ -122,6 +122,7 @@ def scan(ctx) -> None:
 
 
 _CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
+NARROW_ROWS = 2**31       # relocate: a table of fewer rows keeps its row order in 32 bits
 
 
 def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
@@ -795,7 +796,7 @@ def _sorted_groups(key: np.ndarray):
         # a chunk of rows at a time (the sort's scratch stays small and in the cache), each
         # chunk's rows of a key after the earlier chunks' rows of that key; row numbers in 32
         # bits while they fit (riscv64 400x50: 5 MB less alive through relocation)
-        order = np.empty(n, dtype=np.int32 if n < 2**31 else np.intp)
+        order = np.empty(n, dtype=np.int32 if n < NARROW_ROWS else np.intp)
         vals = np.flatnonzero(cnt).tolist()
         at = (np.cumsum(cnt) - cnt).tolist()     # per key: its next position
         for c0 in range(0, n, _CHUNK_ROWS):
