@@ -874,7 +874,8 @@ def _relocate(ctx, img: np.ndarray) -> None:
         kinds[k] = (kinds[k][0], b) if k in kinds else (a, b)
         types.setdefault(rt, []).append((a, b))
     del keyed
-    pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]
+    # (each position's part, in 16 bits when the parts' count fits: an index, never computed with)
+    pid = np.repeat(np.arange(len(counts), dtype=np.int16 if len(counts) < 2**15 else np.int32), counts)[order]
     off = _InOrder(t.offset, order)         # (gathered where read: not another int64 column
                                             # alive with S + A; riscv64 400x50: 10 MB of the peak)
 
