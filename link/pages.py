@@ -47,6 +47,9 @@ def release(items) -> None:
                 return                      # not supported here: keep the pages
 
 
+_AROUND = 64 << 10       # what the kernel maps around a page fault in a file (fault_around_bytes)
+
+
 def release_span(items) -> None:
     """``items``: (mapping, array) pairs, each array a view into that mmap.  Every page of
     each mapping from its first array's to its last's given back, the pages partly theirs
@@ -68,7 +71,8 @@ def release_span(items) -> None:
     for mm, _, a, z in spans.values():
         if a is None:
             continue
-        a, z = a // _PAGE * _PAGE, min(-(-z // _PAGE) * _PAGE, -(-len(mm) // _PAGE) * _PAGE)
+        # (out to the kernel's fault-around windows: 64 KiB, aligned, around a faulting page)
+        a, z = a // _AROUND * _AROUND, min(-(-z // _AROUND) * _AROUND, -(-len(mm) // _PAGE) * _PAGE)
         try:
             mm.madvise(mmap.MADV_DONTNEED, a, z - a)
         except (OSError, ValueError, AttributeError):

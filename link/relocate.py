@@ -123,6 +123,7 @@ def scan(ctx) -> None:
 
 
 _CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
+NARROW_ROWS = 2**31       # relocate: a table of fewer rows keeps its row order in 32 bits
 
 
 def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> RelocTable:
@@ -795,8 +796,9 @@ def _sorted_groups(key: np.ndarray):
         order = np.argsort(key, kind="stable")    # (a radix sort for 16-bit keys)
     else:
         # a chunk of rows at a time (the sort's scratch stays small and in the cache), each
-        # chunk's rows of a key after the earlier chunks' rows of that key
-        order = np.empty(n, dtype=np.intp)
+        # chunk's rows of a key after the earlier chunks' rows of that key; row numbers in 32
+        # bits while they fit (riscv64 400x50: 5 MB less alive through relocation)
+        order = np.empty(n, dtype=np.int32 if n < NARROW_ROWS else np.intp)
         vals = np.flatnonzero(cnt).tolist()
         at = (np.cumsum(cnt) - cnt).tolist()     # per key: its next position
         for c0 in range(0, n, _CHUNK_ROWS):
@@ -883,7 +885,8 @@ def _relocate(ctx, img: np.ndarray) -> None:
         kinds[k] = (kinds[k][0], b) if k in kinds else (a, b)
         types.setdefault(rt, []).append((a, b))
     del keyed
-    pid = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[order]
+    # (each position's part, in 16 bits when the parts' count fits: an index, never computed with)
+    pid = np.repeat(np.arange(len(counts), dtype=np.int16 if len(counts) < 2**15 else np.int32), counts)[order]
     off = _InOrder(t.offset, order)         # (gathered where read: not another int64 column
                                             # alive with S + A; riscv64 400x50: 10 MB of the peak)
 

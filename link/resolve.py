@@ -27,6 +27,7 @@ LINKER = -1          # def_file value of a linker-defined symbol
 # intern_all: more names are interned as an array (intern_array: a dozen array calls, which
 # pay only for a long list); Resolver.intern_ahead: fewer names in a row are interned per object
 _MANY_NAMES = 512
+NARROW_IDS = 2**31      # global ids below this are kept in 32 bits (objects' gids)
 
 
 class SymbolTable:
@@ -547,7 +548,7 @@ class Resolver:
         # global ids in 32 bits while the symbol table's ids fit in them (no more than its
         # names now and this object's new ones): every local's entry is 0, and a riscv64
         # link has ~900,000 local labels (3.5 MB less than int64)
-        wide = len(st.names) + len(names) >= 2**31
+        wide = len(st.names) + len(names) >= NARROW_IDS
         gids = np.zeros(obj.nsyms, dtype=np.int64 if wide else np.int32)
         obj.gids = gids
         ahead = obj.__dict__.get("gids_ahead")

@@ -1017,7 +1017,7 @@ class Sources:
         """The pages of mapping ``k`` in [lo, hi) given back (whole pages inside): read,
         they would stay resident to the link's peak (riscv64 400x50:b: the decisions' reads
         and the edited sections' bytes are each about the whole 112 MB archive)."""
-        pages.release([(self.maps[k], self.datas[k][max(lo, 0):hi])])
+        pages.release_span([(self.maps[k], self.datas[k][max(lo, 0):hi])])
 
 
 def addressed_sections(ctx):
@@ -1250,8 +1250,9 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
     keep = {id(o) for o in objs if _Snapshot.merge_copy(o, snapshot)}
     replaced = ObjectFile.own_tables_together(objs, keep)
     del keep
-    # the replaced tables' pages in the inputs' mappings, all at once
-    pages.release([(pages.mapping_of(o), old) for o, old in replaced])
+    # the replaced tables' pages in the inputs' mappings, all at once (their spans: a table
+    # read maps the pages around it too)
+    pages.release_span([(pages.mapping_of(o), old) for o, old in replaced])
     del replaced
     base = np.cumsum(sizes) - sizes
     # each section's new contents a read-only view of the buffer (not a copy each); the new

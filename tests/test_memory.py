@@ -107,3 +107,50 @@ def test_an_image_copied_by_input_file_is_the_same(tmp_path, monkeypatch, arch):
     monkeypatch.setattr(write, "_release_read", lambda objs: (released.append(len(objs)), real(objs)))
     assert link(tmp_path / "by-input.out") == plain
     assert len(released) >= 4 and sum(released) >= len(objs)
+
+
+def test_symbol_sections_are_32_bits_only_when_every_index_fits():
+    """Symbols' section indices are kept in 32 bits (a riscv64 link keeps ~900,000 local
+    labels), but an extended index (SHT_SYMTAB_SHNDX) past 2**31 keeps them in 64: never
+    truncated to a wrong, negative section."""
+    from types import SimpleNamespace
+    from xld.link import elf, input as inp
+    syms = np.zeros(4, dtype=elf.SYM)
+    syms["st_shndx"] = [0, elf.SHN_XINDEX, 5, elf.SHN_XINDEX]
+    small = SimpleNamespace(syms=syms, shndx_ext=np.array([0, 70000, 0, 2**31 - 1], dtype="<u4"))
+    got = inp.ObjectFile._symbol_sections(small)
+    assert got.dtype == np.int32 and got.tolist() == [0, 70000, 5, 2**31 - 1]
+    large = SimpleNamespace(syms=syms, shndx_ext=np.array([0, 70000, 0, 2**31 + 5], dtype="<u4"))
+    got = inp.ObjectFile._symbol_sections(large)
+    assert got.dtype == np.int64 and got.tolist() == [0, 70000, 5, 2**31 + 5]
+    plain = SimpleNamespace(syms=syms[[0, 2]], shndx_ext=None)
+    assert inp.ObjectFile._symbol_sections(plain).tolist() == [0, 5]
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_wide_ids_and_rows_link_the_same(tmp_path, monkeypatch, arch):
+    """Global ids and relocation row numbers are kept in 32 bits while they fit; a link past
+    those bounds keeps them in 64.  With the bounds lowered to nothing (every object's gids
+    and relocate's row order in 64 bits), the output is the same bytes."""
+    from xld.link import driver, options, relocate, resolve
+    cc = tc.compiler("gcc", arch)
+    objs = []
+    for k in range(4):
+        src = tmp_path / f"p{k}.c"
+        src.write_text(PART % {"k": k})
+        objs.append(cc.compile(src, tmp_path / f"p{k}.o", ["-O2", "-ffunction-sections"]))
+    (tmp_path / "start.c").write_text(START)
+    objs.append(cc.compile(tmp_path / "start.c", tmp_path / "start.o", ["-O2"]))
+    monkeypatch.setattr(relocate, "_CHUNK_ROWS", 8)      # (the chunked sort, as a large link's)
+
+    def link(out):
+        ctx = driver.link(options.parse(["--arch", arch, "-static", "-o", str(out), *map(str, objs)]))
+        return out.read_bytes(), {f.gids.dtype for f in ctx.files[1:]}
+
+    narrow, dtypes = link(tmp_path / "narrow.out")
+    assert dtypes == {np.dtype(np.int32)}
+    monkeypatch.setattr(resolve, "NARROW_IDS", 0)
+    monkeypatch.setattr(relocate, "NARROW_ROWS", 0)
+    wide, dtypes = link(tmp_path / "wide.out")
+    assert dtypes == {np.dtype(np.int64)}
+    assert wide == narrow
