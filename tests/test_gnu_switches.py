@@ -326,8 +326,9 @@ def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
 @pytest.mark.parametrize("arch", ARCHES)
 def test_a_script_input_named_twice(arch, tmp_path):
     """A linker script given twice (gcc's line names libgcc_s.so twice) names the same files
-    each time: read once a link, unless reading it warned (a skipped library of another
-    machine: said each time, as each -l search says it)."""
+    each time, and -lNAME given twice finds the same file: each found once a link, unless
+    finding it warned (a skipped library of another machine: said each time, as each -l
+    search says it)."""
     other = "riscv64" if arch == "arm64" else "arm64"
     (tmp_path / "b.c").write_text("int b(void) { return 4; }\n")
     (tmp_path / "m.c").write_text("int b(void);\nint main(void) { return b(); }\n")
@@ -340,9 +341,11 @@ def test_a_script_input_named_twice(arch, tmp_path):
     wrapper = tc.ld_wrapper_dir(tmp_path)
     cc = f"{tc.TRIPLE[arch]}-gcc"
     warning = f"warning: skipping incompatible {tmp_path / other / 'libb.a'} when searching for -lb"
-    for dirs, warned in (([tmp_path / arch], 0), ([tmp_path / other, tmp_path / arch], 2)):
+    for dirs, warned, libs in (([tmp_path / arch], 0, ["-lw", "-lw"]),
+                               ([tmp_path / other, tmp_path / arch], 2, ["-lw", "-lw"]),
+                               ([tmp_path / other, tmp_path / arch], 2, ["-lb", "-lb"])):   # (-l itself)
         p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path}",
-                            *[f"-L{d}" for d in dirs], "-lw", "-lw", "-o", tmp_path / "prog"],
+                            *[f"-L{d}" for d in dirs], *libs, "-o", tmp_path / "prog"],
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
         assert p.stderr.count(warning) == warned, p.stderr
