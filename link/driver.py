@@ -45,6 +45,8 @@ class Context:
         self.iplt_resolvers: list[int] = []          # resolver address of each .iplt stub
         self.input_paths: list[str] = []             # every input file read (--dependency-file)
         self.same_machine: set[str] = set()          # files a -l search found of the link's machine
+        self.script_lists: dict = {}                 # a script input's files (_script_list)
+        self.found_libs: dict = {}                   # -lNAME's files (_find_library)
         self.script = None                           # -T: the parsed linker script (link/script.py)
         self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
         self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
@@ -304,8 +306,7 @@ def load_inputs(ctx: Context) -> None:
             whole = False
             continue
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
-        path = item.value if item.kind == "file" else \
-            find_library(ctx.opts, item.value, static_only, lambda p: _same_machine(ctx, p, item.value))
+        path = item.value if item.kind == "file" else _find_library(ctx, item.value, static_only)
         f = ready.pop(path, None) if item.kind == "file" else None
         if f is not None and lazy is None and "gids_ahead" not in f.__dict__:
             r.intern_ahead([f, *_ready_after(ctx.opts.inputs, at, ready)])
@@ -315,7 +316,7 @@ def load_inputs(ctx: Context) -> None:
         if isinstance(f, tuple):            # a linker script (GROUP/INPUT lists)
             members = []
             opened: dict = {}               # what the script's reading opened (not read twice)
-            for p, as_needed in _script_inputs(ctx, f[1], f[2], static_only, opened=opened):
+            for p, as_needed in _script_list(ctx, f, static_only, opened):
                 ctx.input_paths.append(p)
                 g = opened.pop(p, None) or inp.open_input(p)
                 if isinstance(g, tuple):
@@ -416,6 +417,34 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
         if static_only:
             raise LinkError(f"attempted static link of dynamic object {f.name}")
         r.add_shared(f, as_needed)
+
+
+def _find_library(ctx, name: str, static_only: bool) -> str:
+    """-lNAME's file (options.find_library), searched once a link for the same directories
+    (gcc's line names -lgcc and -lgcc_s twice) unless the search warned (a library of another
+    machine skipped: said each time, as GNU ld says it)."""
+    key = (name, static_only, tuple(ctx.opts.lib_paths))
+    path = ctx.found_libs.get(key)
+    if path is None:
+        said = (len(ctx.diag.warnings), len(ctx.diag.errors))
+        path = find_library(ctx.opts, name, static_only, lambda p: _same_machine(ctx, p, name))
+        if (len(ctx.diag.warnings), len(ctx.diag.errors)) == said:
+            ctx.found_libs[key] = path
+    return path
+
+
+def _script_list(ctx, f: tuple, static_only: bool, opened: dict) -> list[tuple[str, bool]]:
+    """``_script_inputs`` of a script given as an input, found once a link for the same text
+    and library directories (gcc's line names libgcc_s.so twice) unless finding it said
+    anything (a warning is said each time, as GNU ld says it)."""
+    key = (f[1], f[2], static_only, tuple(ctx.opts.lib_paths))
+    listed = ctx.script_lists.get(key)
+    if listed is None:
+        said = (len(ctx.diag.warnings), len(ctx.diag.errors))
+        listed = _script_inputs(ctx, f[1], f[2], static_only, opened=opened)
+        if (len(ctx.diag.warnings), len(ctx.diag.errors)) == said:
+            ctx.script_lists[key] = listed
+    return listed
 
 
 def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0,

@@ -407,3 +407,31 @@ def test_target_help():
     """--target-help (was unknown): the targets' own options, status 0, as GNU ld."""
     got = tc.xld_cli(["--target-help"])
     assert got.returncode == 0 and "--fix-cortex-a53-843419" in got.stdout and "--no-relax-gp" in got.stdout
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_script_input_named_twice(arch, tmp_path):
+    """A linker script given twice (gcc's line names libgcc_s.so twice) names the same files
+    each time, and -lNAME given twice finds the same file: each found once a link, unless
+    finding it warned (a skipped library of another machine: said each time, as each -l
+    search says it)."""
+    other = "riscv64" if arch == "arm64" else "arm64"
+    (tmp_path / "b.c").write_text("int b(void) { return 4; }\n")
+    (tmp_path / "m.c").write_text("int b(void);\nint main(void) { return b(); }\n")
+    for a in (arch, other):
+        d = tmp_path / a
+        d.mkdir()
+        subprocess.run([tc.require(f"{tc.TRIPLE[a]}-gcc"), "-O1", "-c", tmp_path / "b.c", "-o", d / "b.o"], check=True)
+        subprocess.run([f"{tc.TRIPLE[a]}-ar", "rcs", d / "libb.a", d / "b.o"], check=True)
+    (tmp_path / "libw.a").write_text("/* GNU ld script */\nGROUP ( -lb )\n")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    warning = f"warning: skipping incompatible {tmp_path / other / 'libb.a'} when searching for -lb"
+    for dirs, warned, libs in (([tmp_path / arch], 0, ["-lw", "-lw"]),
+                               ([tmp_path / other, tmp_path / arch], 2, ["-lw", "-lw"]),
+                               ([tmp_path / other, tmp_path / arch], 2, ["-lb", "-lb"])):   # (-l itself)
+        p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path}",
+                            *[f"-L{d}" for d in dirs], *libs, "-o", tmp_path / "prog"],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        assert p.stderr.count(warning) == warned, p.stderr
+        assert tc.qemu_run(arch, tmp_path / "prog").status == 4
