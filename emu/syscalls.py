@@ -261,12 +261,6 @@ class Syscalls:
         return F.normalize(self.sandbox.absolute(path, None if at is None else at.guest_path))
 
     # --- process (exit, gettid, set_tid_address, futex, tgkill: threads.py) ----------------
-    def sys_set_robust_list(self, *_):
-        return 0
-
-    def sys_get_robust_list(self, *_):
-        return 0
-
     def sys_rseq(self, *_):
         return -errno.ENOSYS
 

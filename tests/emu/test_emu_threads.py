@@ -261,3 +261,21 @@ def test_pthread_cancel_at_cancellation_points(tbuild, arch, kind):
     res = same_as_qemu(arch, kind, tbuild("cancel", arch, kind))
     assert res.stdout == b"".join(b"cleanup %s\nthread %d cancelled: 1\n" % (name, i)
                                   for i, name in enumerate((b"polling", b"pausing", b"reading")))
+
+
+ROBUST_OUT = (b"after the owner thread ended: 130 EOWNERDEAD 1\nconsistent 0\nunlock 0, lock again 0\n"
+              b"waited for the owner thread: 130 EOWNERDEAD 1\nnot made consistent: 131 ENOTRECOVERABLE 1\n"
+              b"after the owner process ended: 130 EOWNERDEAD 1\n"
+              b"the owner process held it and ended: 130 EOWNERDEAD 1\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_robust_mutexes(tbuild, arch, kind):
+    """progs/robust.c: a robust mutex whose owner thread or process ends goes to the next
+    locker with EOWNERDEAD (the kernel's robust list, which set_robust_list registers: it was
+    ignored and the next lock waited for ever). The oracle is the host's kernel (the output
+    above is the program's, built natively, on Linux): qemu-aarch64 7.2 hangs on it and
+    qemu-riscv64 times out where the owner is another process."""
+    res = run(tbuild("robust", arch, kind), timeout=TIMEOUT)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout) == (0, ROBUST_OUT)
