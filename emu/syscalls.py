@@ -551,6 +551,8 @@ class Syscalls:
             return -errno.EOPNOTSUPP
         if flags & 1:  # TIMER_ABSTIME
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
+            if sec < 0 or not 0 <= nsec < 1_000_000_000:
+                return -errno.EINVAL              # (it slept not at all and said 0)
             c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
             delay = sec + nsec / 1e9 - time.clock_gettime(c)
             if delay > 0 and len(self.threads) > 1:
@@ -842,7 +844,7 @@ class Syscalls:
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
-            return _raise(errno.EOPNOTSUPP)
+            return self._open_tmpfile(dirfd, path, flags, host_flags, want_dir, mode)
         if flags & O_CREAT and flags & O_EXCL:
             follow = False         # O_CREAT|O_EXCL never follows a final link: EEXIST
         path_only = bool(flags & O_PATH)
@@ -916,6 +918,24 @@ class Syscalls:
                 f.is_fifo = stat.S_ISFIFO(st_mode)
                 return f
         return _raise(errno.ELOOP)
+
+    def _open_tmpfile(self, dirfd, path: str, flags: int, host_flags: int, want_dir: bool, mode: int):
+        """O_TMPFILE: an unnamed file in the directory ``path`` names, the host's (it once
+        failed with EOPNOTSUPP where qemu-user makes one); it may be given a name later with
+        linkat through /proc/self/fd/N. The directory must be writable (--read-only: EROFS,
+        but in a private /tmp), the open for writing, without O_CREAT (EINVAL, as Linux)."""
+        acc = flags & O_ACCMODE
+        if not want_dir or flags & O_CREAT or acc == os.O_RDONLY:
+            return _raise(errno.EINVAL)
+        host = (host_flags & ~(os.O_DIRECTORY | os.O_TRUNC)) | os.O_TMPFILE
+        with self.lookup_at(dirfd, path, follow=True, read=False) as loc:
+            self.sandbox.check_write(loc)
+            fd = loc.open(host, mode & ~self.umask & 0o7777)
+            f = F.HostFile(fd, F.normalize(loc.guest), acc, False, append=bool(flags & O_APPEND))
+            f.host_path = loc.display
+            f.in_tmp = loc.in_tmp
+            f.quota = self.sandbox.quota
+            return f
 
     def _not_the_program(self, loc: F.Loc) -> None:
         """An open for writing (or truncating) of the running program's file, by any name —
@@ -1454,6 +1474,29 @@ class Syscalls:
                     os.close(fd)
         return 0
 
+    def sys_fchmodat2(self, dirfd, path, mode, flags, *_):
+        """fchmodat2 (Linux 6.6): fchmodat with flags. musl tries it first for any flag and
+        falls back only on ENOSYS (an unknown call once stopped the program there)."""
+        if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+            return -errno.EINVAL
+        p = self.path_arg(path)
+        if not p and flags & AT_EMPTY_PATH:
+            return self.sys_fchmod(dirfd, mode)
+        if not flags & AT_SYMLINK_NOFOLLOW:
+            return self.sys_fchmodat(dirfd, path, mode)
+        if self.guest_name(dirfd, p) == "/proc/self/exe":
+            return -errno.EROFS
+        with self.lookup_at(dirfd, p, follow=False) as loc:
+            self.sandbox.check_write(loc)
+            fd = loc.open(F.O_PATH)
+            try:
+                if stat.S_ISLNK(os.fstat(fd).st_mode):
+                    return -errno.EOPNOTSUPP          # (a link's own mode: the kernel's answer)
+                os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
+            finally:
+                os.close(fd)
+        return 0
+
     def _may_change(self, f, path_ok: bool = False) -> None:
         """fchmod, ftruncate, fchown ... on an open file: not on what the guest may not change
         (under --read-only: no file of the view, nor a host file passed as a standard stream)."""
@@ -1803,6 +1846,8 @@ class Syscalls:
         fd = s32(fd)
         f = self.fds.get(fd)
         if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
+            if arg >= self.fds.max_fds:       # (RLIMIT_NOFILE: EINVAL, where EMFILE was said)
+                return -errno.EINVAL
             nfd = self.fds.install(f, lowest=arg)
             if cmd == 1030:
                 self.fds.cloexec.add(nfd)

@@ -335,3 +335,15 @@ def test_cpu_affinity_is_the_hosts(build, arch, tc):
     assert b"count==online 1 count>=1 1\n" in res.stdout
     assert b"size 12: -1 errno 22\npid 999999: -1 errno 3\n" in res.stdout
     assert b"no online cpu: -1 errno 22\nunchanged: count 1\nset pid 999999: -1 errno 3\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_errno_edge_cases(build, arch, tc):
+    """progs/errnos.c: ~90 calls' results and errno values at their edges, as under qemu-user
+    (and the host's kernel). Once different: clock_nanosleep TIMER_ABSTIME with a bad tv_nsec
+    (0), O_TMPFILE (EOPNOTSUPP), F_DUPFD past RLIMIT_NOFILE (EMFILE)."""
+    res = same_as_qemu(arch, build("errnos", arch, tc))
+    assert res.stdout.startswith(b"clock_nanosleep abs bad      -22 0\n")
+    assert b"open tmpfile                 0 0\ntmpfile linkat               0 0\n" \
+           b"tmpfile named size           4 0\ntmpfile rdonly               -1 22\n" in res.stdout
+    assert b"fcntl dupfd big              -1 22\n" in res.stdout
