@@ -732,10 +732,23 @@ class Syscalls:
                     m.write(s, bytes(e - s)) if e - s <= (1 << 16) else m.map(s, e - s, p, n)
         return 0
 
-    def sys_msync(self, *_):
+    def sys_msync(self, addr, length, flags, *_):
+        """Nothing to write back (file mappings are copies, see sys_mmap), but the kernel's
+        checks: EINVAL for unknown flags, MS_ASYNC with MS_SYNC, an unaligned address; ENOMEM
+        where the range is not all mapped (it once said 0 to all of these)."""
+        if flags & ~7 or addr & (PAGE - 1) or flags & 5 == 5:    # MS_ASYNC|MS_INVALIDATE|MS_SYNC
+            return -errno.EINVAL
+        length = page_up(length)
+        if addr + length >= 1 << 64:
+            return -errno.ENOMEM
+        if length and not self.mem.is_mapped(addr, length):
+            return -errno.ENOMEM
         return 0
 
-    sys_mlock = sys_munlock = sys_mlockall = sys_munlockall = sys_msync
+    def sys_mlock(self, *_):
+        return 0
+
+    sys_munlock = sys_mlockall = sys_munlockall = sys_mlock
 
     def sys_riscv_flush_icache(self, *_):
         self.eng.flush_tb()

@@ -2,7 +2,7 @@
    and errno). Once different: clock_nanosleep TIMER_ABSTIME with a bad tv_nsec (slept not and
    said 0; EINVAL), O_TMPFILE (EOPNOTSUPP; now a host unnamed file, linkat gives it a name),
    F_DUPFD at or past RLIMIT_NOFILE (EMFILE; EINVAL), musl's fchmodat with a flag (it calls
-   fchmodat2, which stopped the program as an unknown call). */
+   fchmodat2, which stopped the program as an unknown call), msync's checks (always 0). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +86,12 @@ int main(void) {
     T("mmap file wronly", ({ int w = open("f", O_WRONLY); (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, w, 0); }));
     T("mmap badfd", (long)mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, 999, 0));
     T("mmap no type", (long)mmap(NULL, 4096, PROT_READ, MAP_ANONYMOUS, -1, 0));
+    T("msync", ({ char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE, f, 0); msync(m, 8192, MS_SYNC); }));
+    T("msync bad flags", ({ char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, f, 0); msync(m, 4096, MS_SYNC | MS_ASYNC); }));
+    T("msync unaligned", ({ char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, f, 0); msync(m + 1, 4096, MS_SYNC); }));
+    T("msync unmapped", msync((void *)0x7000000, 4096, MS_SYNC));
+    T("msync part unmapped", ({ char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                              munmap(m + 4096, 4096); msync(m, 8192, MS_ASYNC); }));
     T("ftruncate rdonly", ({ int r = open("f", O_RDONLY); ftruncate(r, 0); }));
     T("ftruncate neg", ftruncate(f, -1));
     T("truncate dir", truncate("dir", 0));
