@@ -1017,6 +1017,29 @@ class Syscalls:
         p = self.path_arg(path)
         return self.install_open(self.open_path(dirfd, p, flags, mode), flags)
 
+    def sys_openat2(self, dirfd, path, how, size, *_):
+        """openat2 with struct open_how {flags, mode, resolve}: the kernel's checks, then an
+        openat; the RESOLVE_* restrictions are not served (refused by name; it was refused
+        as an unknown call whatever it asked)."""
+        if size < 24:
+            return -errno.EINVAL
+        if size > PAGE:
+            return -errno.E2BIG
+        raw = self.rd(how, size)
+        if any(raw[24:]):
+            return -errno.E2BIG
+        flags, mode, resolve = struct.unpack_from("<QQQ", raw)
+        if flags >> 32 or resolve & ~0x3F or resolve & 0x18 == 0x18:
+            return -errno.EINVAL
+        if flags & (O_CREAT | O_TMPFILE_BASE):
+            if mode & ~0o7777:
+                return -errno.EINVAL
+        elif mode:
+            return -errno.EINVAL
+        if resolve:
+            raise NotServed("openat2 with RESOLVE_* flags (path resolution restrictions)")
+        return self.sys_openat(dirfd, path, flags, mode)
+
     def sys_close(self, fd, *_):
         self.fds.close(s32(fd))
         return 0
