@@ -890,9 +890,25 @@ class Threads:
         process, or from another thread of this one, is the host's FUTEX_WAKE. (The futex
         table here is the process's own: a waiter there was never woken from another
         process, and a process-shared semaphore, mutex or condition variable hung.)"""
-        from .hostio import BlockingCall
-        b = BlockingCall(lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True),
-                         self.sandbox.blocking_opens)
+        import ctypes
+        from .hostio import BlockingCall, lock_wake_ready
+        ready = lock_wake_ready()
+        if ready:
+            call = lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True)
+        else:
+            # no LOCK_WAKE handler to interrupt the host thread (an in-process run started
+            # on another thread): it waits in 50 ms steps and looks whether it was cancelled
+            step = ctypes.create_string_buffer(struct.pack("<qq", 0, 50_000_000), 16)
+            box = []
+
+            def call():
+                while True:
+                    r = host_futex(host, FUTEX_WAIT, val, ctypes.addressof(step), 0, 0, raw=True)
+                    if r >= 0 or ctypes.get_errno() != errno.ETIMEDOUT or box and box[0].cancelled:
+                        return r
+        b = BlockingCall(call, self.sandbox.blocking_opens)
+        if not ready:
+            box.append(b)
         return self.block(Wait("futex", b.result, deadline, cancel=b.cancel,
                                timeout_result=lambda: 0 if b.res == 0 else -errno.ETIMEDOUT,
                                host_fds=((b.notify, select.POLLIN),), interrupted=b.interrupted,
