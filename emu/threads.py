@@ -964,15 +964,20 @@ class Threads:
         if not 1 <= sig <= 64:
             return -errno.EINVAL
         handler = self.action(sig)[0]
-        if sig in (9, 19) or handler == 0:
+        st = t.state
+        blocked = st["sigmask"] & (1 << (sig - 1)) and sig not in (9, 19)
+        if sig in (9, 19) or handler == 0 and not blocked:
             if sig in (9, 19) or sig not in (17, 18, 19, 20, 21, 22, 23, 28):
                 return self.raise_signal(sig)      # the default action ends the whole process
             return 0
         if handler == 1:
             return 0
-        st = t.state
-        if st["sigmask"] & (1 << (sig - 1)) or st["pending"] is not None:
+        if blocked or st["pending"] is not None:
+            # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
+            # with no handler, its default action is taken): a blocked signal with the
+            # default action once ended the process at once, whoever blocked it
             st["blocked_pending"].add(sig)
+            self.blocked_codes.pop(sig, None)      # (SI_TKILL)
             return 0
         st["pending"] = (sig, -6, 0)                # SI_TKILL
         if t.wait is not None:

@@ -279,3 +279,15 @@ def test_robust_mutexes(tbuild, arch, kind):
     res = run(tbuild("robust", arch, kind), timeout=TIMEOUT)
     assert res.crash is None, res.crash
     assert (res.returncode, res.stdout) == (0, ROBUST_OUT)
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_a_thread_takes_the_signals_with_sigwait(tbuild, arch, kind):
+    """progs/sigwaitthread.c: the sigwait pattern (every thread blocks the signals, one takes
+    them): sigwaitinfo in a process with threads was refused (SIGSYS), and a pthread_kill of a
+    thread that blocks a signal with the default action ended the whole process at once."""
+    res = same_as_qemu(arch, kind, tbuild("sigwaitthread", arch, kind))
+    # (pthread_kill's si_code and SIGRTMIN: glibc's 0 and 34, musl's SI_TKILL and 35;
+    # compared with qemu's above)
+    assert res.stdout.startswith(b"took 10 code 0\ntook 14 code 128\ntook 12 code ")
+    assert res.stdout.endswith(b" code -1 value 77\ntimed out: -1 errno 11\ndone\n")
