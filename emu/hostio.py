@@ -114,6 +114,11 @@ def _wake_noop(*_):
     pass
 
 
+def lock_wake_ready() -> bool:
+    """Is LOCK_WAKE's handler in place (HostIO.install_lock_wake)?"""
+    return hostsig.getsignal(LOCK_WAKE) is _wake_noop
+
+
 class BlockingCall:
     """A system call that waits, made by a host thread with the blocking call itself — a lock
     request (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB: the host kernel then counts
@@ -163,11 +168,15 @@ class BlockingCall:
         return self.res if self.res not in (None, -errno.EINTR) else -errno.EINTR
 
     def cancel(self) -> None:
-        """End the wait: interrupt the host thread's call until it has returned."""
+        """End the wait: interrupt the host thread's call until it has returned (without
+        LOCK_WAKE's handler, whose default action would end the process, the call must end
+        by itself: the futex waits' 50 ms steps)."""
         self.cancelled = True
+        kill = lock_wake_ready()
         while os.getpid() == self.pid and self.thread.is_alive() and not self.done.is_set():
             try:
-                hostsig.pthread_kill(self.thread.ident, LOCK_WAKE)
+                if kill:
+                    hostsig.pthread_kill(self.thread.ident, LOCK_WAKE)
             except (OSError, ValueError):
                 break
             self.done.wait(0.01)     # (the thread may not have reached its call yet)
@@ -254,7 +263,7 @@ class HostIO:
         except OSError as e:
             if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                 return -(e.errno or errno.EINVAL)
-        if not self._lock_wake_ready():
+        if not lock_wake_ready():
             return super().lock_wait(name, hfd, cmd, arg)
         if cmd is None:
             b = BlockingCall(lambda: _libc.flock(hfd, arg), self.sandbox.blocking_opens)
@@ -263,10 +272,6 @@ class HostIO:
             b = BlockingCall(lambda: _libc.fcntl(hfd, cmd, buf), self.sandbox.blocking_opens)
         return self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
                               interrupted=b.interrupted)
-
-    def _lock_wake_ready(self) -> bool:
-        """Is LOCK_WAKE's handler in place (``install_lock_wake``)?"""
-        return hostsig.getsignal(LOCK_WAKE) is _wake_noop
 
     @staticmethod
     def install_lock_wake() -> None:

@@ -339,6 +339,7 @@ class Processes:
         self.cur_tid = self.pid
         self.next_tid = self.pid + 1
         self.futexes = {}
+        self.robust_list = 0                   # not inherited: glibc's fork registers it again
         self.leader_status = None
         self.pending = None
         self.blocked_pending = set()
@@ -921,6 +922,7 @@ class Processes:
             if isinstance(req, int):
                 return req
             self.exec_request = ExecRequest(*req)
+            self.exit_robust_lists()             # (the kernel's exec_mm_release)
             self.eng.emu_stop()
             return None                      # the run loop loads it (runner.exec_image)
         if not self.allow_host_exec:

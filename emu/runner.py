@@ -181,6 +181,7 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
         self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.clear_child_tid = 0
+        self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0
         self.pid = PID
         self.pending = None

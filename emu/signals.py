@@ -444,10 +444,9 @@ class Signals:
             return -errno.EINVAL
         want = struct.unpack("<Q", self.rd(uset, 8))[0] & ~UNBLOCKABLE
         seconds = self._timeout_arg(tmo)
-        if len(self.threads) > 1 and seconds != 0:
-            from .syscalls import NotServed
-            raise NotServed("rt_sigtimedwait that waits, in a process with threads")
         deadline = None if seconds is None else time.monotonic() + seconds
+        if len(self.threads) > 1:
+            return self._threaded_sigtimedwait(want, info, deadline)
         while True:
             self.wake.clear()
             got = self.take_waited_signal(want)
@@ -462,6 +461,45 @@ class Signals:
             if left is not None and left <= 0:
                 return -errno.EAGAIN
             self.wake.wait(0.05 if left is None else min(left, 0.05))
+
+    def _threaded_sigtimedwait(self, want: int, info: int, deadline):
+        """sigtimedwait in a process with threads (a thread that waits for the process's
+        signals, the sigwait pattern; it was refused): the calling thread blocks until a signal
+        of ``want`` is pending for it or for the process — in its own pending set, in another
+        thread's where a process-wide signal that every thread blocks was parked (take_async),
+        or not yet routed — and takes it with its siginfo; EAGAIN at the deadline; EINTR when
+        another signal's handler runs (never restarted, as signal(7) says)."""
+        me = self.cur
+
+        def take():
+            for t in [me] + [t for t in self.threads.values() if t is not me]:
+                pend = self.blocked_pending if t is self.cur else t.state.get("blocked_pending")
+                if not pend:
+                    continue
+                code_ok = t is me      # another thread's: only what was sent to the process
+                for sig in sorted(pend):
+                    if want & (1 << (sig - 1)) and (code_ok or self.blocked_codes.get(sig, SI_TKILL) != SI_TKILL):
+                        pend.discard(sig)
+                        return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+            for i, sig in enumerate(self.async_signals):
+                if want & (1 << (sig - 1)):
+                    del self.async_signals[i]
+                    return sig, SI_TIMER, 0
+            return None
+
+        def poll():
+            got = take()
+            if got is None:
+                return None
+            sig, code, value = got
+            if info:
+                self.wr(info, self.siginfo(sig, code, value))
+            return sig
+
+        r = poll()
+        if r is not None:
+            return r
+        return self.block(self.Wait("rt_sigtimedwait", poll, deadline, timeout_result=-errno.EAGAIN))
 
     def sys_rt_sigsuspend(self, mask, size, *_):
         self.begin_temporary_mask(struct.unpack("<Q", self.rd(mask, 8))[0])

@@ -261,12 +261,6 @@ class Syscalls:
         return F.normalize(self.sandbox.absolute(path, None if at is None else at.guest_path))
 
     # --- process (exit, gettid, set_tid_address, futex, tgkill: threads.py) ----------------
-    def sys_set_robust_list(self, *_):
-        return 0
-
-    def sys_get_robust_list(self, *_):
-        return 0
-
     def sys_rseq(self, *_):
         return -errno.ENOSYS
 
@@ -557,6 +551,8 @@ class Syscalls:
             return -errno.EOPNOTSUPP
         if flags & 1:  # TIMER_ABSTIME
             sec, nsec = struct.unpack("<qq", self.rd(req, 16))
+            if sec < 0 or not 0 <= nsec < 1_000_000_000:
+                return -errno.EINVAL              # (it slept not at all and said 0)
             c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
             delay = sec + nsec / 1e9 - time.clock_gettime(c)
             if delay > 0 and len(self.threads) > 1:
@@ -736,10 +732,23 @@ class Syscalls:
                     m.write(s, bytes(e - s)) if e - s <= (1 << 16) else m.map(s, e - s, p, n)
         return 0
 
-    def sys_msync(self, *_):
+    def sys_msync(self, addr, length, flags, *_):
+        """Nothing to write back (file mappings are copies, see sys_mmap), but the kernel's
+        checks: EINVAL for unknown flags, MS_ASYNC with MS_SYNC, an unaligned address; ENOMEM
+        where the range is not all mapped (it once said 0 to all of these)."""
+        if flags & ~7 or addr & (PAGE - 1) or flags & 5 == 5:    # MS_ASYNC|MS_INVALIDATE|MS_SYNC
+            return -errno.EINVAL
+        length = page_up(length)
+        if addr + length >= 1 << 64:
+            return -errno.ENOMEM
+        if length and not self.mem.is_mapped(addr, length):
+            return -errno.ENOMEM
         return 0
 
-    sys_mlock = sys_munlock = sys_mlockall = sys_munlockall = sys_msync
+    def sys_mlock(self, *_):
+        return 0
+
+    sys_munlock = sys_mlockall = sys_munlockall = sys_mlock
 
     def sys_riscv_flush_icache(self, *_):
         self.eng.flush_tb()
@@ -848,7 +857,7 @@ class Syscalls:
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
-            return _raise(errno.EOPNOTSUPP)
+            return self._open_tmpfile(dirfd, path, flags, host_flags, want_dir, mode)
         if flags & O_CREAT and flags & O_EXCL:
             follow = False         # O_CREAT|O_EXCL never follows a final link: EEXIST
         path_only = bool(flags & O_PATH)
@@ -923,6 +932,24 @@ class Syscalls:
                 return f
         return _raise(errno.ELOOP)
 
+    def _open_tmpfile(self, dirfd, path: str, flags: int, host_flags: int, want_dir: bool, mode: int):
+        """O_TMPFILE: an unnamed file in the directory ``path`` names, the host's (it once
+        failed with EOPNOTSUPP where qemu-user makes one); it may be given a name later with
+        linkat through /proc/self/fd/N. The directory must be writable (--read-only: EROFS,
+        but in a private /tmp), the open for writing, without O_CREAT (EINVAL, as Linux)."""
+        acc = flags & O_ACCMODE
+        if not want_dir or flags & O_CREAT or acc == os.O_RDONLY:
+            return _raise(errno.EINVAL)
+        host = (host_flags & ~(os.O_DIRECTORY | os.O_TRUNC)) | os.O_TMPFILE
+        with self.lookup_at(dirfd, path, follow=True, read=False) as loc:
+            self.sandbox.check_write(loc)
+            fd = loc.open(host, mode & ~self.umask & 0o7777)
+            f = F.HostFile(fd, F.normalize(loc.guest), acc, False, append=bool(flags & O_APPEND))
+            f.host_path = loc.display
+            f.in_tmp = loc.in_tmp
+            f.quota = self.sandbox.quota
+            return f
+
     def _not_the_program(self, loc: F.Loc) -> None:
         """An open for writing (or truncating) of the running program's file, by any name —
         its path, /proc/self/fd/N of a descriptor of it — fails with ETXTBSY, as Linux keeps
@@ -989,6 +1016,29 @@ class Syscalls:
     def sys_openat(self, dirfd, path, flags, mode, *_):
         p = self.path_arg(path)
         return self.install_open(self.open_path(dirfd, p, flags, mode), flags)
+
+    def sys_openat2(self, dirfd, path, how, size, *_):
+        """openat2 with struct open_how {flags, mode, resolve}: the kernel's checks, then an
+        openat; the RESOLVE_* restrictions are not served (refused by name; it was refused
+        as an unknown call whatever it asked)."""
+        if size < 24:
+            return -errno.EINVAL
+        if size > PAGE:
+            return -errno.E2BIG
+        raw = self.rd(how, size)
+        if any(raw[24:]):
+            return -errno.E2BIG
+        flags, mode, resolve = struct.unpack_from("<QQQ", raw)
+        if flags >> 32 or resolve & ~0x3F or resolve & 0x18 == 0x18:
+            return -errno.EINVAL
+        if flags & (O_CREAT | O_TMPFILE_BASE):
+            if mode & ~0o7777:
+                return -errno.EINVAL
+        elif mode:
+            return -errno.EINVAL
+        if resolve:
+            raise NotServed("openat2 with RESOLVE_* flags (path resolution restrictions)")
+        return self.sys_openat(dirfd, path, flags, mode)
 
     def sys_close(self, fd, *_):
         self.fds.close(s32(fd))
@@ -1460,6 +1510,29 @@ class Syscalls:
                     os.close(fd)
         return 0
 
+    def sys_fchmodat2(self, dirfd, path, mode, flags, *_):
+        """fchmodat2 (Linux 6.6): fchmodat with flags. musl tries it first for any flag and
+        falls back only on ENOSYS (an unknown call once stopped the program there)."""
+        if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+            return -errno.EINVAL
+        p = self.path_arg(path)
+        if not p and flags & AT_EMPTY_PATH:
+            return self.sys_fchmod(dirfd, mode)
+        if not flags & AT_SYMLINK_NOFOLLOW:
+            return self.sys_fchmodat(dirfd, path, mode)
+        if self.guest_name(dirfd, p) == "/proc/self/exe":
+            return -errno.EROFS
+        with self.lookup_at(dirfd, p, follow=False) as loc:
+            self.sandbox.check_write(loc)
+            fd = loc.open(F.O_PATH)
+            try:
+                if stat.S_ISLNK(os.fstat(fd).st_mode):
+                    return -errno.EOPNOTSUPP          # (a link's own mode: the kernel's answer)
+                os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
+            finally:
+                os.close(fd)
+        return 0
+
     def _may_change(self, f, path_ok: bool = False) -> None:
         """fchmod, ftruncate, fchown ... on an open file: not on what the guest may not change
         (under --read-only: no file of the view, nor a host file passed as a standard stream)."""
@@ -1809,6 +1882,8 @@ class Syscalls:
         fd = s32(fd)
         f = self.fds.get(fd)
         if cmd in (0, 1030):  # F_DUPFD, F_DUPFD_CLOEXEC
+            if arg >= self.fds.max_fds:       # (RLIMIT_NOFILE: EINVAL, where EMFILE was said)
+                return -errno.EINVAL
             nfd = self.fds.install(f, lowest=arg)
             if cmd == 1030:
                 self.fds.cloexec.add(nfd)

@@ -53,6 +53,9 @@ _GENERIC = """
 439 faccessat2 440 process_madvise 441 epoll_pwait2 442 mount_setattr 443 quotactl_fd
 444 landlock_create_ruleset 445 landlock_add_rule 446 landlock_restrict_self
 447 memfd_secret 448 process_mrelease 449 futex_waitv 450 set_mempolicy_home_node
+451 cachestat 452 fchmodat2 453 map_shadow_stack 454 futex_wake 455 futex_wait
+456 futex_requeue 457 statmount 458 listmount 459 lsm_get_self_attr 460 lsm_set_self_attr
+461 lsm_list_modules 462 mseal
 """
 
 

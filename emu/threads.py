@@ -50,6 +50,7 @@ import struct
 import time
 
 from . import uc as U
+from .fs import GuestOSError
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -72,7 +73,9 @@ TICK = 0.005               # s: a time slice when the kicker stops runs (uc.Kick
 
 # The kernel's per-thread state, kept on the Process for the running thread.
 PER_THREAD = ("sigmask", "saved_sigmask", "pending", "sigframes", "altstack", "blocked_pending",
-              "clear_child_tid")
+              "clear_child_tid", "robust_list")
+FUTEX_WAITERS, FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x80000000, 0x40000000, 0x3FFFFFFF
+ROBUST_LIST_LIMIT = 2048
 
 BLOCKED = object()         # a handler's result: the thread blocks, the scheduler runs another
 RESTART = object()         # a blocked call's "result": run the system call again (SA_RESTART)
@@ -577,7 +580,7 @@ class Threads:
         t = Thread(tid)
         t.state = {"sigmask": self.sigmask, "saved_sigmask": None, "pending": None, "sigframes": [],
                    "altstack": None, "blocked_pending": set(),
-                   "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0}
+                   "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0, "robust_list": 0}
         t.affinity = self.cur.affinity      # (inherited, as on Linux)
         if flags & CLONE_PARENT_SETTID:
             self.wr(ptid, struct.pack("<i", tid))
@@ -669,6 +672,8 @@ class Threads:
         t = self.cur
         if t.tid == self.pid:
             self.leader_status = status & 0xFF
+        self.exit_robust_list(self.robust_list, t.tid)
+        self.robust_list = 0
         if len(self.threads) == 1:
             st = self.leader_status if self.leader_status is not None else status & 0xFF
             self.terminate(status=st)
@@ -684,7 +689,83 @@ class Threads:
         return BLOCKED
 
     def sys_exit_group(self, status, *_):
+        self.exit_robust_lists()
         self.terminate(status=status & 0xFF)
+
+    # --- robust futexes: the kernel's side of robust mutexes -------------------------------
+    def sys_set_robust_list(self, head, size, *_):
+        if size != 24:                      # sizeof(struct robust_list_head)
+            return -errno.EINVAL
+        self.robust_list = head
+        return 0
+
+    def sys_get_robust_list(self, pid, head_ptr, size_ptr, *_):
+        pid = s32(pid)
+        if pid == 0 or pid == self.cur_tid:
+            head = self.robust_list
+        elif pid in self.threads:
+            head = self.threads[pid].state.get("robust_list", 0)
+        else:
+            return -errno.ESRCH
+        self.wr(head_ptr, struct.pack("<Q", head))
+        self.wr(size_ptr, struct.pack("<Q", 24))
+        return 0
+
+    def exit_robust_lists(self) -> None:
+        """The process ends (exit_group, execve): every thread's robust list is released."""
+        for t in list(self.threads.values()):
+            head = self.robust_list if t is self.cur else t.state.get("robust_list", 0)
+            self.exit_robust_list(head, t.tid)
+        self.robust_list = 0
+
+    def exit_robust_list(self, head: int, tid: int) -> None:
+        """The kernel's exit_robust_list: a thread that ends holding robust mutexes (the list
+        glibc registers with set_robust_list) marks each FUTEX_OWNER_DIED and wakes one
+        waiter, so the next locker gets EOWNERDEAD instead of waiting for ever."""
+        if not head:
+            return
+        try:
+            def fetch(addr):
+                v = self.rd_u64(addr)
+                return v & ~1, v & 1          # (entry, PI)
+            entry, pi = fetch(head)
+            offset = struct.unpack("<q", self.rd(head + 8, 8))[0]
+            pending, ppi = fetch(head + 16)
+            limit = ROBUST_LIST_LIMIT
+            while entry != head:
+                nxt, npi = fetch(entry)
+                if entry != pending and not self._futex_death((entry + offset) & (1 << 64) - 1, tid, pi, False):
+                    return
+                entry, pi = nxt, npi
+                limit -= 1
+                if not limit:
+                    break
+            if pending:
+                self._futex_death((pending + offset) & (1 << 64) - 1, tid, ppi, True)
+        except (GuestOSError, _Err):
+            return                            # (a list in memory gone bad: the kernel stops too)
+
+    def _futex_death(self, addr: int, tid: int, pi: int, pending: bool) -> bool:
+        """The kernel's handle_futex_death; False stops the walk (an unaligned or unmapped word)."""
+        if addr & 3 or not self.mem.is_mapped(addr, 4, 2):
+            return False
+        uval = self._u32(addr)
+        if pending and not pi and not uval:
+            self._wake_one(addr)
+            return True
+        if uval & FUTEX_TID_MASK != tid:
+            return True
+        self.wr(addr, struct.pack("<I", uval & FUTEX_WAITERS | FUTEX_OWNER_DIED))
+        if not pi and uval & FUTEX_WAITERS:
+            self._wake_one(addr)
+        return True
+
+    def _wake_one(self, addr: int) -> None:
+        host = self.mem.host_address(addr)
+        if host is not None:
+            host_futex(host, FUTEX_WAKE_BITSET, 1, 0, 0, FUTEX_BITSET_MATCH_ANY)
+        else:
+            self._futex_wake(addr, 1, FUTEX_BITSET_MATCH_ANY)
 
     def sys_sched_yield(self, *_):
         if len(self.threads) > 1:
@@ -809,9 +890,25 @@ class Threads:
         process, or from another thread of this one, is the host's FUTEX_WAKE. (The futex
         table here is the process's own: a waiter there was never woken from another
         process, and a process-shared semaphore, mutex or condition variable hung.)"""
-        from .hostio import BlockingCall
-        b = BlockingCall(lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True),
-                         self.sandbox.blocking_opens)
+        import ctypes
+        from .hostio import BlockingCall, lock_wake_ready
+        ready = lock_wake_ready()
+        if ready:
+            call = lambda: host_futex(host, FUTEX_WAIT_BITSET, val, 0, 0, bitset, raw=True)
+        else:
+            # no LOCK_WAKE handler to interrupt the host thread (an in-process run started
+            # on another thread): it waits in 50 ms steps and looks whether it was cancelled
+            step = ctypes.create_string_buffer(struct.pack("<qq", 0, 50_000_000), 16)
+            box = []
+
+            def call():
+                while True:
+                    r = host_futex(host, FUTEX_WAIT, val, ctypes.addressof(step), 0, 0, raw=True)
+                    if r >= 0 or ctypes.get_errno() != errno.ETIMEDOUT or box and box[0].cancelled:
+                        return r
+        b = BlockingCall(call, self.sandbox.blocking_opens)
+        if not ready:
+            box.append(b)
         return self.block(Wait("futex", b.result, deadline, cancel=b.cancel,
                                timeout_result=lambda: 0 if b.res == 0 else -errno.ETIMEDOUT,
                                host_fds=((b.notify, select.POLLIN),), interrupted=b.interrupted,
@@ -867,15 +964,20 @@ class Threads:
         if not 1 <= sig <= 64:
             return -errno.EINVAL
         handler = self.action(sig)[0]
-        if sig in (9, 19) or handler == 0:
+        st = t.state
+        blocked = st["sigmask"] & (1 << (sig - 1)) and sig not in (9, 19)
+        if sig in (9, 19) or handler == 0 and not blocked:
             if sig in (9, 19) or sig not in (17, 18, 19, 20, 21, 22, 23, 28):
                 return self.raise_signal(sig)      # the default action ends the whole process
             return 0
         if handler == 1:
             return 0
-        st = t.state
-        if st["sigmask"] & (1 << (sig - 1)) or st["pending"] is not None:
+        if blocked or st["pending"] is not None:
+            # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
+            # with no handler, its default action is taken): a blocked signal with the
+            # default action once ended the process at once, whoever blocked it
             st["blocked_pending"].add(sig)
+            self.blocked_codes.pop(sig, None)      # (SI_TKILL)
             return 0
         st["pending"] = (sig, -6, 0)                # SI_TKILL
         if t.wait is not None:

@@ -248,3 +248,23 @@ def test_process_shared_synchronisation(pbuild, arch, kind):
     res = same_as_qemu(arch, kind, pbuild("pshared", arch, kind))
     assert res.stdout == (b"sem: child woken 1\ncond: child woken 1\nbarrier: one serial 1\n"
                           b"timed: -1 errno 110\nthreads: both woken 1\n")
+
+
+def test_process_shared_waits_off_the_main_thread(pbuild):
+    """An in-process run started on a thread other than the main one cannot set LOCK_WAKE's
+    handler (Python sets handlers from the main thread): its shared futex waits then end by
+    themselves in 50 ms steps, never by a signal whose default action would end the caller
+    (a fresh interpreter: the test process's own runs have set the handler already)."""
+    exe = pbuild("pshared", "arm64", "gcc")
+    code = ("import sys, threading, signal\n"
+            "from xld.emu import run\n"
+            "from xld.emu.hostio import LOCK_WAKE\n"
+            "box = []\n"
+            "t = threading.Thread(target=lambda: box.append(run(sys.argv[1], timeout=60)))\n"
+            "t.start(); t.join()\n"
+            "assert signal.getsignal(LOCK_WAKE) == signal.SIG_DFL\n"
+            "sys.stdout.buffer.write(box[0].stdout)\n")
+    p = subprocess.run([sys.executable, "-c", code, exe], capture_output=True, timeout=TIMEOUT)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert p.stdout == (b"sem: child woken 1\ncond: child woken 1\nbarrier: one serial 1\n"
+                        b"timed: -1 errno 110\nthreads: both woken 1\n")

@@ -335,3 +335,31 @@ def test_cpu_affinity_is_the_hosts(build, arch, tc):
     assert b"count==online 1 count>=1 1\n" in res.stdout
     assert b"size 12: -1 errno 22\npid 999999: -1 errno 3\n" in res.stdout
     assert b"no online cpu: -1 errno 22\nunchanged: count 1\nset pid 999999: -1 errno 3\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_errno_edge_cases(build, arch, tc):
+    """progs/errnos.c: ~90 calls' results and errno values at their edges, as under qemu-user
+    (and the host's kernel). Once different: clock_nanosleep TIMER_ABSTIME with a bad tv_nsec
+    (0), O_TMPFILE (EOPNOTSUPP), F_DUPFD past RLIMIT_NOFILE (EMFILE), msync (always 0), musl's
+    fchmodat with a flag (fchmodat2: stopped as an unknown call)."""
+    res = same_as_qemu(arch, build("errnos", arch, tc))
+    assert res.stdout.startswith(b"clock_nanosleep abs bad      -22 0\n")
+    assert b"open tmpfile                 0 0\ntmpfile linkat               0 0\n" \
+           b"tmpfile named size           4 0\ntmpfile rdonly               -1 22\n" in res.stdout
+    assert b"fcntl dupfd big              -1 22\n" in res.stdout
+    assert b"msync bad flags              -1 22\nmsync unaligned              -1 22\n" \
+           b"msync unmapped               -1 12\nmsync part unmapped          -1 12\n" in res.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_openat2(build, arch, tc):
+    """progs/openat2.c: openat2 opens as openat after the kernel's checks of struct open_how
+    (it stopped as an unknown call). qemu-user 7.2 has no openat2 (ENOSYS for every line):
+    the expected lines are the host kernel's (the program built natively)."""
+    res = run(build("openat2", arch, tc), env=ENV, timeout=60)
+    assert res.crash is None, res.crash
+    assert res.stdout == (b"plain: 1 0\nread 1\nsmall size: -1 22\nbig size zero tail: 1 0\n"
+                          b"big size nonzero tail: -1 7\nmode without creat: -1 22\nbad mode: -1 22\n"
+                          b"creat: 1 0\nbeneath+in_root: -1 22\nbad resolve: -1 22\nhigh flags: -1 22\n"
+                          b"missing: -1 2\n")
