@@ -512,7 +512,8 @@ def _same_machine(ctx, path: str, name: str) -> bool:
     if head[4] == elf.ELFCLASS64 and machine == ctx.arch.machine:
         return True
     a = arches.by_machine(machine)
-    ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "
+    if ctx.opts.warn_search_mismatch:
+        ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "
                   f"(it is {a.name if a is not None else f'machine {machine}'})")
     return False
 
@@ -980,7 +981,8 @@ def _resolve_shared(ctx):
 
 
 def _import_undefined(ctx):
-    if ctx.opts.shared or (ctx.opts.keeps_undefined() and _dynamic_wanted(ctx)):
+    o = ctx.opts
+    if o.shared or ((o.keeps_undefined() or o.ignore_unresolved) and _dynamic_wanted(ctx)):
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
 

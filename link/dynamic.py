@@ -138,13 +138,19 @@ def import_undefined(ctx) -> None:
     ignore-all, --warn-unresolved-symbols), as GNU ld does: ld.so binds them, or fails."""
     o = ctx.opts
     kind = output_kind(ctx)
+    st = ctx.symtab
+    only = None                 # (all of them, or only the --ignore-unresolved-symbol ones)
     if kind == SHARED:
         if o.no_undefined and not o.keeps_undefined():
-            return
-    elif kind not in (PIE, EXEC) or not o.keeps_undefined():
+            only = o.ignore_unresolved
+    elif kind not in (PIE, EXEC):
         return
-    st = ctx.symtab
-    left = [g for g in _undefined(st).tolist() if g not in ctx.imports]
+    elif not o.keeps_undefined():
+        only = o.ignore_unresolved
+    if only is not None and not only:
+        return
+    left = [g for g in _undefined(st).tolist() if g not in ctx.imports
+            and (only is None or st.names[g] in only)]
     for g, (first, first_index) in zip(left, st.first_refs_of(left)):
         bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
         typ = elf.STT_NOTYPE                    # as the (first) reference declares it
@@ -1246,7 +1252,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_VERDEF, ("addr", ".gnu.version_d")), (DT_VERDEFNUM, len(p.verdef))]
     if p.verneed:
         tags += [(DT_VERNEED, ("addr", ".gnu.version_r")), (DT_VERNEEDNUM, len(p.verneed))]
-    tags.append((DT_NULL, 0))
+    tags += [(DT_NULL, 0)] * (1 + ctx.opts.spare_dynamic_tags)   # (--spare-dynamic-tags: room for more)
     return tags
 
 

@@ -97,6 +97,9 @@ class Options:
         self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
         self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
+        self.ignore_unresolved: set[str] = set()   # --ignore-unresolved-symbol SYM: never reported (0, or imported)
+        self.spare_dynamic_tags: int = 0           # --spare-dynamic-tags N: more DT_NULL entries at .dynamic's end
+        self.warn_search_mismatch: bool = True     # --no-warn-search-mismatch: no word of a skipped library
         self.export_dynamic_symbol_list: list[str] = []   # --export-dynamic-symbol-list FILE: more such globs
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
@@ -189,7 +192,9 @@ class Options:
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -assert                       SunOS compatibility; GNU ld ignores it too
+#   -flto-partition=, -fuse-ld=   GNU ld ignores them too (GCC option compatibility)
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
+                     "-flto-partition", "-fuse-ld",
 
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-assert"}
@@ -204,6 +209,7 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 #   --check-sections                      the default: xld always checks (--no-check-sections: an error)
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
+#   -Qy, -flto                            GNU ld ignores them too (SVR4 and GCC option compatibility)
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
@@ -218,7 +224,8 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections"}
+                  "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections",
+                  "-Qy", "-flto"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -433,6 +440,7 @@ _SWITCHES = {
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
+    "--no-warn-search-mismatch": ("warn_search_mismatch", False),
     "--print-memory-usage": ("print_memory_usage", True),
     **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
     **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),
@@ -506,6 +514,8 @@ _WITH_VALUE = {
     "--dynamic-list": lambda o, v: o.dynamic_list.append(v),
     "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
     "--export-dynamic-symbol-list": lambda o, v: o.export_dynamic_symbol_list.append(v),
+    "--ignore-unresolved-symbol": lambda o, v: o.ignore_unresolved.add(v),
+    "--spare-dynamic-tags": lambda o, v: setattr(o, "spare_dynamic_tags", _int(v, "--spare-dynamic-tags")),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,

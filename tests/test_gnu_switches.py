@@ -318,6 +318,12 @@ def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
     assert p.returncode == 0, p.stderr
     assert f"warning: skipping incompatible {tmp_path / other / 'libb.a'} when searching for -lb" in p.stderr
     assert tc.qemu_run(arch, tmp_path / "prog").status == 4
+    # --no-warn-search-mismatch (was unknown): the same, without the warning, as GNU ld
+    p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}",
+                        f"-L{tmp_path / arch}", "-lb", "-Wl,--no-warn-search-mismatch", "-o", tmp_path / "quiet"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "skipping incompatible" not in p.stderr, p.stderr
+    assert tc.qemu_run(arch, tmp_path / "quiet").status == 4
     p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}", "-lb",
                         "-o", tmp_path / "none"], capture_output=True, text=True)
     assert p.returncode != 0 and "unable to find library -lb" in p.stderr and not (tmp_path / "none").exists()
@@ -407,3 +413,51 @@ def test_target_help():
     """--target-help (was unknown): the targets' own options, status 0, as GNU ld."""
     got = tc.xld_cli(["--target-help"])
     assert got.returncode == 0 and "--fix-cortex-a53-843419" in got.stdout and "--no-relax-gp" in got.stdout
+
+
+IGNORED_UNDEF = r"""
+#include <stdio.h>
+extern int undef_strong(void);
+int main(int c, char **v) { if (c > 5) return undef_strong(); printf("ok\n"); return 0; }
+"""
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ignore_unresolved_symbol_and_spare_dynamic_tags(arch, tmp_path):
+    """--ignore-unresolved-symbol SYM (was unknown): SYM's undefined references are not
+    reported (0 in a static link, imported by a dynamic one: GNU ld's PIE then fails to load
+    with 'unexpected PLT reloc type 0x00', xld's runs), other names still are, and -z defs
+    in a library lets SYM through as GNU ld does.  --spare-dynamic-tags N (was unknown):
+    N more DT_NULL entries, as GNU ld writes.  -Qy, -flto, -flto-partition=, -fuse-ld=:
+    ignored, as GNU ld ignores them."""
+    src = tmp_path / "iu.c"
+    src.write_text(IGNORED_UNDEF)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    for mode in ("-static", "-no-pie", "-pie"):
+        exe = tmp_path / f"x{mode}"
+        base = [cc, "-B", wrapper, mode, "-O1", src, "-o", exe, "-Wl,-Qy,-flto,-flto-partition=none"]
+        p = subprocess.run([*base, "-Wl,--ignore-unresolved-symbol=undef_strong"], capture_output=True, text=True)
+        assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+        got = tc.qemu_run(arch, exe, sysroot=sysroot)
+        assert (got.status, got.stdout) == (0, b"ok\n"), got.summary()
+        p = subprocess.run([*base, "-Wl,--ignore-unresolved-symbol=other"], capture_output=True, text=True)
+        assert p.returncode == 1 and "undefined symbol: undef_strong" in p.stderr
+    undef = tc.assemble(arch, UNDEF_S if arch == "arm64" else UNDEF_RV, tmp_path / "u.o")
+    for k, extra in enumerate((["--ignore-unresolved-symbol", "undef"], [])):
+        want = _gnu(arch, ["-shared", "-z", "defs", *extra, undef, "-o", tmp_path / f"g{k}.so"])
+        got = tc.xld_cli(["-shared", "-z", "defs", *extra, undef, "-o", tmp_path / f"x{k}.so", "-fuse-ld=bfd"])
+        assert got.returncode == want.returncode == k, got.stderr
+    from elftools.elf.elffile import ELFFile
+
+    def nulls(path) -> int:                 # (pyelftools' iter_tags stops at the first)
+        with open(path, "rb") as f:
+            data = ELFFile(f).get_section_by_name(".dynamic").data()
+        return sum(1 for i in range(0, len(data), 16) if data[i:i + 8] == bytes(8))
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    for n in (0, 3):
+        want = _gnu(arch, ["-shared", f"--spare-dynamic-tags={n}", ok, "-o", tmp_path / "gs.so"])
+        got = tc.xld_cli(["-shared", "--spare-dynamic-tags", str(n), ok, "-o", tmp_path / "xs.so"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        assert nulls(tmp_path / "xs.so") == nulls(tmp_path / "gs.so") == n + 1
