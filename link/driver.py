@@ -793,6 +793,7 @@ def _run_passes(ctx: Context) -> Context:
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
+        ("arch options", _check_arch_options),  # options one architecture has (--no-apply-dynamic-relocs)
         ("linker symbols", define_linker_symbols),
         ("imports", _import_undefined),       # -shared (or kept undefined): names still undefined bind at run time
         ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
@@ -1048,6 +1049,12 @@ def _lay_out_again(ctx):
     linker_symbol_values(ctx)
     compute_tp(ctx)
     relocate.symbol_addresses(ctx)
+
+
+def _check_arch_options(ctx):
+    if ctx.opts.no_apply_dynamic_relocs and not ctx.arch.hooks.get("no_apply_dynamic_relocs"):
+        raise LinkError(f"--no-apply-dynamic-relocs is not supported for {ctx.arch.name} "
+                        f"(GNU ld has it for AArch64 only)")
 
 
 def _fix_835769(ctx):

@@ -1475,6 +1475,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
 
     # RELATIVE: (place, addend), the addend read back from the image; .relr.dyn: places
     rel_place, rel_off, packed = [no], [no], [no]
+    data_off = no                   # (the data places of RELATIVE relocations in .rela.dyn)
     if len(rel_rows):
         addr, off = place(rel_rows)
         if p.relr:
@@ -1483,6 +1484,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
             addr, off = addr[~inrelr], off[~inrelr]
         rel_place.append(addr)
         rel_off.append(off)
+        data_off = off
     # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
     got = ctx.linker_output(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
@@ -1517,6 +1519,14 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     c_place = np.array([int(ctx.gaddr[g]) for g in copies], dtype=np.int64)
     rel_place, rel_off = np.concatenate(rel_place), np.concatenate(rel_off)
     vals = _read64(img, rel_off)
+    if ctx.opts.no_apply_dynamic_relocs:
+        # --no-apply-dynamic-relocs (GNU ld, AArch64): the data words a RELATIVE, ABS64 or
+        # GLOB_DAT relocation sets hold 0, not the link-time value (the addend says it; GOT
+        # slots of RELATIVE relocations keep theirs, as GNU ld's)
+        zero = [data_off, place(sym_rows)[1] if len(sym_rows) else no,
+                np.array([got.offset + 8 * slot for slot, role, _, _ in other if role == "glob_dat"], dtype=np.int64)]
+        zero = np.concatenate(zero).astype(np.int64)
+        img[zero[:, None] + np.arange(8)] = 0
     order = np.lexsort((vals, rel_place))            # sorted by place (then addend)
     n_rel = len(rel_place)
     out = np.zeros(n_rel + len(other) + len(s_place) + len(copies), dtype=elf.RELA)

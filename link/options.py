@@ -100,6 +100,7 @@ class Options:
         self.ignore_unresolved: set[str] = set()   # --ignore-unresolved-symbol SYM: never reported (0, or imported)
         self.spare_dynamic_tags: int = 0           # --spare-dynamic-tags N: more DT_NULL entries at .dynamic's end
         self.warn_search_mismatch: bool = True     # --no-warn-search-mismatch: no word of a skipped library
+        self.no_apply_dynamic_relocs: bool = False  # AArch64: RELATIVE data places hold 0 (link/dynamic.py)
         self.export_dynamic_symbol_list: list[str] = []   # --export-dynamic-symbol-list FILE: more such globs
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
@@ -441,6 +442,7 @@ _SWITCHES = {
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
     "--no-warn-search-mismatch": ("warn_search_mismatch", False),
+    "--no-apply-dynamic-relocs": ("no_apply_dynamic_relocs", True),
     "--print-memory-usage": ("print_memory_usage", True),
     **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
     **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),

@@ -461,3 +461,63 @@ def test_ignore_unresolved_symbol_and_spare_dynamic_tags(arch, tmp_path):
         got = tc.xld_cli(["-shared", "--spare-dynamic-tags", str(n), ok, "-o", tmp_path / "xs.so"])
         assert want.returncode == got.returncode == 0, got.stderr
         assert nulls(tmp_path / "xs.so") == nulls(tmp_path / "gs.so") == n + 1
+
+
+NO_APPLY = r"""
+#include <stdio.h>
+int x = 5; int *px = &x; int f(void) { return 1; } int (*pf)(void) = f;
+static int sx = 3; static int *psx = &sx;
+int main(void) { printf("%d\n", *px + pf() + *psx); return 0; }
+"""
+
+
+def _dyn_places(path) -> list[tuple[str, int, bool]]:
+    """(relocation section, type, whether the word at the place is 0) of each dynamic
+    relocation whose place is not in .got/.got.plt."""
+    import struct
+    from elftools.elf.elffile import ELFFile
+    out = []
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        gots = [(s["sh_addr"], s["sh_addr"] + s["sh_size"]) for s in e.iter_sections() if s.name.startswith(".got")]
+        for s in e.iter_sections():
+            if s["sh_type"] != "SHT_RELA" or not s["sh_flags"] & 2:
+                continue
+            for r in s.iter_relocations():
+                at = r["r_offset"]
+                if any(a <= at < b for a, b in gots):
+                    continue
+                for seg in e.iter_segments():
+                    if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= at < seg["p_vaddr"] + seg["p_filesz"]:
+                        f.seek(seg["p_offset"] + at - seg["p_vaddr"])
+                        out.append((s.name, r["r_info_type"], struct.unpack("<q", f.read(8))[0] == 0))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_no_apply_dynamic_relocs(arch, tmp_path):
+    """--no-apply-dynamic-relocs (was unknown; GNU ld's, AArch64 only): the data words a
+    dynamic relocation sets hold 0, as in GNU ld's output (the GOT's RELATIVE slots keep their
+    value, as GNU ld's do), --verify knows it, the program runs; riscv64: an error, as GNU ld
+    does not know the option there."""
+    src = tmp_path / "n.c"
+    src.write_text(NO_APPLY)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    flag = "-Wl,--no-apply-dynamic-relocs"
+    if arch == "riscv64":
+        p = subprocess.run([cc, "-B", wrapper, src, flag, "-o", tmp_path / "x"], capture_output=True, text=True)
+        assert p.returncode == 1 and "--no-apply-dynamic-relocs is not supported for riscv64" in p.stderr
+        return
+    for mode in (["-pie"], ["-shared", "-fPIC"]):
+        gnu, ours, plain = tmp_path / "g", tmp_path / "x", tmp_path / "p"
+        subprocess.run([cc, *mode, src, flag, "-o", gnu], check=True)
+        p = subprocess.run([cc, "-B", wrapper, *mode, src, flag, "-Wl,--verify", "-o", ours], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        subprocess.run([cc, "-B", wrapper, *mode, src, "-o", plain], check=True)
+        got = _dyn_places(ours)
+        assert got == _dyn_places(gnu) and all(zero for _, _, zero in got)
+        assert not all(zero for _, t, zero in _dyn_places(plain) if t == 1027)    # (RELATIVE: set without it)
+        if mode == ["-pie"]:
+            sysroot = f"/usr/{tc.TRIPLE[arch]}"
+            assert tc.qemu_run(arch, ours, sysroot=sysroot).stdout == tc.qemu_run(arch, gnu, sysroot=sysroot).stdout == b"9\n"
