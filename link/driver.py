@@ -81,6 +81,7 @@ class Context:
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
         self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
+        self.entry_from_script = False    # -T: the entry symbol is its ENTRY(...), not -e's
         self.implicit_provides: list[tuple[str, str, int]] = []   # PROVIDE(NAME = SYM|number + C) of input scripts
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
@@ -701,9 +702,12 @@ def entry_and_tls(ctx) -> None:
             return
         except ValueError:
             pass
+        if ctx.opts.shared and ctx.entry_from_script:
+            ctx.entry_addr = 0              # GNU ld: a library's script ENTRY(_start) asks for nothing
+            return
         # GNU ld: a warning, and the program starts at the beginning of .text
         text = ctx.outputs.get(".text")
-        if text is not None and text.alloc:
+        if text is not None and text.alloc and not ctx.opts.shared:     # (GNU ld: not a library's)
             ctx.entry_addr = text.addr
             ctx.diag.warn(f"cannot find entry symbol {name}; defaulting to {text.addr:016x}")
         else:

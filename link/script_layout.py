@@ -57,6 +57,7 @@ def read(ctx) -> None:
     _script_inputs(ctx, s)
     if s.entry and not ctx.opts.entry:
         ctx.opts.entry = s.entry
+        ctx.entry_from_script = True
     if getattr(s, "output_binary", False):
         ctx.opts.oformat = "binary"
     if s.sections is None:
