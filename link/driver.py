@@ -289,6 +289,13 @@ def load_inputs(ctx: Context) -> None:
         if item.kind == "whole_off":
             whole = False
             continue
+        if item.kind == "binary":          # -b binary FILE: its bytes as a data object
+            if ctx.arch is None:
+                raise LinkError(f"-b binary {item.value}: the target is not known yet (give --arch or -m, "
+                                f"or an object before it)")
+            ctx.input_paths.append(item.value)
+            _add(ctx, r, inp.binary_object(item.value, ctx.arch.machine), whole, group, False, True)
+            continue
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else \
             find_library(ctx.opts, item.value, static_only, lambda p: _same_machine(ctx, p, item.value))
@@ -744,8 +751,13 @@ def merge_flags(ctx) -> None:
     if hook is None:
         ctx.e_flags = 0
         return
+    # which inputs have code (an allocated executable section with contents): a data-only
+    # object (``ld -r -b binary``, ``objcopy -I binary``) constrains nothing, as in GNU ld
+    code = elf.SHF_ALLOC | elf.SHF_EXECINSTR
+    has_code = [bool(((f.shdrs["sh_flags"] & np.uint64(code)) == code)[
+        (f.shdrs["sh_size"] > 0) & (f.shdrs["sh_type"] != elf.SHT_NOBITS)].any()) for f in ctx.files[1:]]
     try:
-        ctx.e_flags = hook(flags)
+        ctx.e_flags = hook(flags, has_code)
     except ValueError as e:
         raise LinkError(str(e))
 

@@ -17,7 +17,7 @@ class Input:
 
     def __init__(self, kind: str, value: str = "", static_only: bool = False, as_needed: bool = False):
         self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
-                             # | "lib_start" | "lib_end" (--start-lib/--end-lib)
+                             # | "lib_start" | "lib_end" (--start-lib/--end-lib) | "binary" (-b binary FILE)
         self.value = value
         self.static_only = static_only    # -Bstatic in force: -l finds archives only
         self.as_needed = as_needed        # --as-needed in force: DT_NEEDED only if used
@@ -578,7 +578,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
            "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script", "-dT", "--default-script", "-default-script",
-           "--error-handling-script", "-error-handling-script",
+           "--error-handling-script", "-error-handling-script", "-b", "--format", "-format",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-i", "-Bdynamic",
            "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--target-help", "-target-help", "--section-start",
            "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
@@ -621,6 +621,7 @@ def parse(argv: list[str]) -> Options:
     n = len(args)
     # the positional state -l and inputs are read under (--push-state saves it)
     static_only, as_needed, whole = False, False, False
+    binary = False                          # -b binary in force: files are raw data
     saved: list[tuple[bool, bool, bool]] = []
 
     def value(opt: str) -> str:
@@ -667,6 +668,8 @@ def parse(argv: list[str]) -> Options:
             elif k == "--script":
                 o.scripts.append(val)
                 o.script_at = len(o.inputs)
+            elif k == "--format":
+                binary = _input_format(val)
             elif k == "--error-handling-script":
                 o.error_handling_script = val
             elif k == "--default-script":
@@ -814,6 +817,8 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
             o.script_at = len(o.inputs)
+        elif a in ("-b", "--format", "-format"):
+            binary = _input_format(value(a))
         elif a in ("--error-handling-script", "-error-handling-script"):
             o.error_handling_script = value(a)
         elif a in ("-dT", "--default-script", "-default-script"):
@@ -874,7 +879,7 @@ def parse(argv: list[str]) -> Options:
         elif a.startswith("-") and len(a) > 1:
             raise LinkError(f"unknown argument '{a}'")
         else:
-            o.inputs.append(Input("file", a, static_only, as_needed))
+            o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1
     for z in o.z:
         if z.startswith("max-page-size="):
@@ -924,6 +929,15 @@ def parse(argv: list[str]) -> Options:
     if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
         raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
+
+
+def _input_format(v: str) -> bool:
+    """-b FORMAT: whether the files after it are raw data (``binary``) or ELF."""
+    if v == "binary":
+        return True
+    if v in ("default", "elf64-littleaarch64", "elf64-littleriscv", "elf64-little"):
+        return False
+    raise LinkError(f"-b {v}: input format not supported (binary, or an ELF name)")
 
 
 def _hash_style(v: str) -> str:

@@ -521,3 +521,54 @@ def test_no_apply_dynamic_relocs(arch, tmp_path):
         if mode == ["-pie"]:
             sysroot = f"/usr/{tc.TRIPLE[arch]}"
             assert tc.qemu_run(arch, ours, sysroot=sysroot).stdout == tc.qemu_run(arch, gnu, sysroot=sysroot).stdout == b"9\n"
+
+
+BLOB_USER = r"""
+#include <stdio.h>
+extern const char _binary_data_my_blob_txt_start[], _binary_data_my_blob_txt_end[];
+extern const char _binary_data_my_blob_txt_size[];
+int main(void) {
+    fwrite(_binary_data_my_blob_txt_start, 1, _binary_data_my_blob_txt_end - _binary_data_my_blob_txt_start, stdout);
+    printf("%ld\n", (long)_binary_data_my_blob_txt_size);
+    return 0;
+}
+"""
+
+
+def _symbols(arch, path) -> list[tuple[str, ...]]:
+    out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-sW", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return [tuple(f[1:]) for f in (line.split() for line in out.splitlines()) if len(f) == 8 and f[0].endswith(":")]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_binary_input_format(arch, tmp_path):
+    """-b binary / --format=binary (was unknown): a file's bytes as a .data section with
+    _binary_NAME_start/_end/_size, NAME the path as given with other characters made '_';
+    `ld -r -b binary` gives GNU ld's symbols; through gcc the program prints the blob as GNU
+    ld's does.  A data-only object (GNU ld's own -r -b binary, e_flags 0) links with riscv64
+    double-float objects, as GNU ld checks only objects with code (xld refused: 'cannot link
+    soft-float ABI object with double-float ABI object')."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "my-blob.txt").write_bytes(b"hello blob\n")
+    (tmp_path / "use.c").write_text(BLOB_USER)
+    m = ["-m", EMULATION[arch]]
+    assert _gnu(arch, [*m, "-r", "-b", "binary", "data/my-blob.txt", "-o", "g.o"], cwd=tmp_path).returncode == 0
+    got = subprocess.run([*tc.xld_command(), *m, "-r", "--format", "binary", "data/my-blob.txt", "-o", "x.o"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert sorted(_symbols(arch, tmp_path / "x.o")) == sorted(_symbols(arch, tmp_path / "g.o"))
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    outs = []
+    for name, args in (("gnu", []), ("xld", ["-B", str(wrapper)]), ("xld-gnu-obj", ["-B", str(wrapper)])):
+        blob = ["g.o"] if name == "xld-gnu-obj" else ["-Wl,-b,binary", "data/my-blob.txt", "-Wl,-b,default"]
+        # (-no-pie: GNU ld's PIE reads the absolute _size PC-relatively, as load base + 11)
+        p = subprocess.run([cc, *args, "-no-pie", "use.c", *blob, "-o", name], capture_output=True, text=True,
+                           cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        outs.append(tc.qemu_run(arch, tmp_path / name, sysroot=sysroot).stdout)
+    assert outs == [b"hello blob\n11\n"] * 3
+    got = tc.xld_cli(["-b", "binary", tmp_path / "use.c", "-o", tmp_path / "none"])
+    assert got.returncode == 1 and "the target is not known yet" in got.stderr
