@@ -79,6 +79,7 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
 DF_1_GLOBAL, DF_1_GROUP, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x4, 0x10, 0x800, 0x1000
+DF_1_GLOBAUDIT = 0x01000000
 DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
 DT_SYMBOLIC = 16
 DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
@@ -1239,7 +1240,8 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
-                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP)):
+                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP),
+                      ("globalaudit", DF_1_GLOBAUDIT)):
         if word in z:
             flags1 |= bit
     if flags1:

@@ -545,8 +545,11 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
-#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique
-#                             DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
+#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique,
+#   globalaudit               DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
+#   textoff                   GNU ld's other name of notext (taken as notext)
+#   nocommon, nounique, nounique-symbol   the defaults (common: STT_COMMON in a -r output, and
+#                             unique-symbol: renamed local symbols, are errors)
 #   rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
@@ -564,7 +567,8 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-              "loadfltr", "nodefaultlib", "nodump", "unique"}
+              "loadfltr", "nodefaultlib", "nodump", "unique", "globalaudit", "nocommon", "nounique",
+              "nounique-symbol"}
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)
@@ -881,6 +885,7 @@ def parse(argv: list[str]) -> Options:
         else:
             o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1
+    o.z = ["notext" if z == "textoff" else z for z in o.z]
     for z in o.z:
         if z.startswith("max-page-size="):
             o.max_page_size = _int(z.split("=", 1)[1], "max-page-size")
@@ -898,6 +903,11 @@ def parse(argv: list[str]) -> Options:
             o.pack_relr = z == "pack-relative-relocs"
         elif z == "notext":
             pass                                # read by link/dynamic.py: DT_TEXTREL allowed
+        elif z == "common":                     # (GNU ld: STT_COMMON commons in a -r output)
+            if o.relocatable:
+                raise LinkError("-z common with -r is not supported (common symbols stay STT_OBJECT)")
+        elif z == "unique-symbol":
+            raise LinkError("-z unique-symbol is not supported (local symbol names are kept as they are)")
         elif z in ("defs", "undefs"):
             o.no_undefined = z == "defs"
         elif z == "muldefs":

@@ -572,3 +572,29 @@ def test_binary_input_format(arch, tmp_path):
     assert outs == [b"hello blob\n11\n"] * 3
     got = tc.xld_cli(["-b", "binary", tmp_path / "use.c", "-o", tmp_path / "none"])
     assert got.returncode == 1 and "the target is not known yet" in got.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_more_z_keywords(arch, tmp_path):
+    """-z textoff (GNU ld's other name of notext), -z globalaudit (DF_1_GLOBAUDIT), and the
+    defaults -z nocommon, nounique, nounique-symbol: were unknown; each as GNU ld has it.
+    -z common with -r and -z unique-symbol: errors that say so."""
+    obj = tc.assemble(arch, TEXTREL, tmp_path / "t.o")
+    for z in ("textoff", "notext"):
+        want = _gnu(arch, ["-pie", "-z", z, obj, "-o", tmp_path / "g"])
+        got = tc.xld_cli(["-pie", "-z", z, obj, "-o", tmp_path / "x"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        flags = [subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-d", str(tmp_path / n)], capture_output=True,
+                                text=True).stdout.count("TEXTREL") for n in ("g", "x")]
+        assert flags[0] == flags[1] > 0
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    for z in ("globalaudit", "nocommon", "nounique", "nounique-symbol", "common"):
+        want = _gnu(arch, ["-shared", "-z", z, ok, "-o", tmp_path / "g.so"])
+        got = tc.xld_cli(["-shared", "-z", z, ok, "-o", tmp_path / "x.so"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        assert _dt_flags_1(arch, tmp_path / "x.so") == _dt_flags_1(arch, tmp_path / "g.so"), z
+    assert _dt_flags_1(arch, tmp_path / "x.so") == [] and "GLOBAUDIT" not in _dt_flags_1(arch, tmp_path / "g.so")
+    got = tc.xld_cli(["-r", "-z", "common", ok, "-o", tmp_path / "r.o"])
+    assert got.returncode == 1 and "-z common with -r is not supported" in got.stderr
+    got = tc.xld_cli(["-shared", "-z", "unique-symbol", ok, "-o", tmp_path / "u.so"])
+    assert got.returncode == 1 and "-z unique-symbol is not supported" in got.stderr
