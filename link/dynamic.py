@@ -60,6 +60,7 @@ DT_RPATH, DT_PLTREL, DT_DEBUG, DT_JMPREL = 15, 20, 21, 23
 DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ = 25, 26, 27, 28
 DT_RUNPATH, DT_FLAGS = 29, 30
 DT_AUXILIARY, DT_FILTER = 0x7FFFFFFD, 0x7FFFFFFF
+DT_DEPAUDIT, DT_AUDIT = 0x6FFFFEFB, 0x6FFFFEFC
 DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
 DT_GNU_HASH = 0x6FFFFEF5
 DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
@@ -1183,6 +1184,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
         tags += [(DT_FILTER, p.string(n)) for n in opts.filters]
         tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
+    # --audit, -P/--depaudit: rtld-audit libraries, each list colon-separated (GNU ld's)
+    tags += [(tag, p.string(":".join(libs))) for tag, libs in ((DT_AUDIT, opts.audit), (DT_DEPAUDIT, opts.depaudit))
+             if libs]
     if run_path(opts):
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(run_path(opts))))
     symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)

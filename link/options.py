@@ -97,6 +97,8 @@ class Options:
         self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
         self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
+        self.audit: list[str] = []                 # --audit LIB: DT_AUDIT (colon-separated)
+        self.depaudit: list[str] = []              # -P LIB, --depaudit LIB: DT_DEPAUDIT
         self.ignore_unresolved: set[str] = set()   # --ignore-unresolved-symbol SYM: never reported (0, or imported)
         self.spare_dynamic_tags: int = 0           # --spare-dynamic-tags N: more DT_NULL entries at .dynamic's end
         self.warn_search_mismatch: bool = True     # --no-warn-search-mismatch: no word of a skipped library
@@ -203,7 +205,7 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 #   -EL                                   the output is little-endian anyway
 #   -nostdlib                             xld has no built-in library directories
 #   -d, -dc, -dp                          commons get space anyway (no -r)
-#   -P, -g                                GNU ld ignores them too
+#   -g                                    GNU ld ignores it too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
 #   --no-keep-memory, --reduce-memory-overheads   memory only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
@@ -215,7 +217,7 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
                   "-nostdlib",
-                  "-d", "-dc", "-dp", "-P",
+                  "-d", "-dc", "-dp",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--no-warn-mismatch", "--build-id",
@@ -517,6 +519,8 @@ _WITH_VALUE = {
     "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
     "--export-dynamic-symbol-list": lambda o, v: o.export_dynamic_symbol_list.append(v),
     "--ignore-unresolved-symbol": lambda o, v: o.ignore_unresolved.add(v),
+    "--audit": lambda o, v: o.audit.append(v),
+    **dict.fromkeys(("-P", "--depaudit"), lambda o, v: o.depaudit.append(v)),
     "--spare-dynamic-tags": lambda o, v: setattr(o, "spare_dynamic_tags", _int(v, "--spare-dynamic-tags")),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),

@@ -598,3 +598,23 @@ def test_more_z_keywords(arch, tmp_path):
     assert got.returncode == 1 and "-z common with -r is not supported" in got.stderr
     got = tc.xld_cli(["-shared", "-z", "unique-symbol", ok, "-o", tmp_path / "u.so"])
     assert got.returncode == 1 and "-z unique-symbol is not supported" in got.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_audit_libraries(arch, tmp_path):
+    """--audit LIB (DT_AUDIT) and -P LIB / --depaudit LIB (DT_DEPAUDIT), several joined by
+    ':', as GNU ld writes them: were unknown, and -P was taken for GNU ld's ignored SVR4
+    switch, so its LIB became an input (a library named so was linked against)."""
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    aud = tmp_path / "aud.so"
+    assert _gnu(arch, ["-shared", ok, "-o", aud, "-soname", "aud.so"]).returncode == 0
+    args = ["-shared", "--audit", "a1.so", "--audit=a2.so", "-P", str(aud), "--depaudit=d2.so", ok]
+    want = _gnu(arch, [*args, "-o", tmp_path / "g.so"])
+    got = tc.xld_cli([*args, "-o", tmp_path / "x.so"])
+    assert want.returncode == got.returncode == 0, got.stderr
+
+    def dyn(path):
+        out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-d", str(path)], capture_output=True, text=True).stdout
+        return sorted(line.split(None, 1)[1] for line in out.splitlines() if "AUDIT" in line or "NEEDED" in line)
+    assert dyn(tmp_path / "x.so") == dyn(tmp_path / "g.so")
+    assert any(f"[{aud}:d2.so]" in line for line in dyn(tmp_path / "x.so"))
