@@ -196,8 +196,9 @@ class Options:
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -assert                       SunOS compatibility; GNU ld ignores it too
 #   -flto-partition=, -fuse-ld=   GNU ld ignores them too (GCC option compatibility)
+#   --hash-size=, --max-cache-size=   the size of GNU ld's own tables and caches: how fast
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
-                     "-flto-partition", "-fuse-ld",
+                     "-flto-partition", "-fuse-ld", "--hash-size", "--max-cache-size",
 
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-assert"}
@@ -213,6 +214,10 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
 #   -Qy, -flto                            GNU ld ignores them too (SVR4 and GCC option compatibility)
+#   --warn-constructors, --warn-multiple-gp, --warn-alternate-em   GNU ld warns of nothing
+#                                         with them for ELF on AArch64 and RISC-V
+#   --map-whole-files, --no-map-whole-files   how inputs are read
+#   --no-accept-unknown-input-arch, --strip-discarded   the defaults (their opposites: errors)
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
@@ -228,7 +233,9 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
                   "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections",
-                  "-Qy", "-flto"}
+                  "-Qy", "-flto", "--warn-constructors", "--warn-multiple-gp", "--warn-alternate-em",
+                  "--map-whole-files", "--no-map-whole-files", "--no-accept-unknown-input-arch",
+                  "--strip-discarded"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -247,6 +254,14 @@ _UNSUPPORTED = {
     "--no-check-sections": "--no-check-sections is not supported (overlapping sections are always an error)",
     # an output despite errors is an output known to be wrong
     "--noinhibit-exec": "--noinhibit-exec is not supported (xld writes no output when the link has errors)",
+    # symbols of discarded sections (COMDAT copies, --gc-sections) always leave .symtab
+    "--no-strip-discarded": "--no-strip-discarded is not supported (symbols of discarded sections are left out)",
+    # an object of a machine xld does not know cannot be linked
+    "--accept-unknown-input-arch": "--accept-unknown-input-arch is not supported (every input must be AArch64 or RISC-V 64)",
+    "--traditional-format": "--traditional-format is not supported",
+    "--default-imported-symver": "--default-imported-symver is not supported",
+    # warnings xld does not give
+    "--warn-section-align": "--warn-section-align is not supported",
 }
 
 # GNU ld's --target-help: each emulation's own options
