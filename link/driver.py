@@ -753,9 +753,12 @@ def merge_flags(ctx) -> None:
         return
     # which inputs have code (an allocated executable section with contents): a data-only
     # object (``ld -r -b binary``, ``objcopy -I binary``) constrains nothing, as in GNU ld
-    code = elf.SHF_ALLOC | elf.SHF_EXECINSTR
-    has_code = [bool(((f.shdrs["sh_flags"] & np.uint64(code)) == code)[
-        (f.shdrs["sh_size"] > 0) & (f.shdrs["sh_type"] != elf.SHT_NOBITS)].any()) for f in ctx.files[1:]]
+    # (asked only when the inputs' flags differ: alike, they merge to the same either way)
+    has_code = None
+    if len(set(flags)) > 1:
+        code = elf.SHF_ALLOC | elf.SHF_EXECINSTR
+        has_code = [bool(((f.shdrs["sh_flags"] & np.uint64(code)) == code)[
+            (f.shdrs["sh_size"] > 0) & (f.shdrs["sh_type"] != elf.SHT_NOBITS)].any()) for f in ctx.files[1:]]
     try:
         ctx.e_flags = hook(flags, has_code)
     except ValueError as e:
