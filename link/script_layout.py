@@ -177,63 +177,53 @@ def _aliases(ctx, names) -> None:
         ctx.script_aliases[g] = target
 
 
+def _expr_symbols(e, out: dict) -> None:
+    """The symbols expression ``e`` names, into ``out`` (a dict: script order kept)."""
+    if isinstance(e, tuple):
+        if e and e[0] == "sym":
+            out[e[1]] = None
+        for x in e:
+            if isinstance(x, (tuple, list)):
+                _expr_symbols(x, out)
+    elif isinstance(e, list):
+        for x in e:
+            _expr_symbols(x, out)
+
+
 def assignment_refs(ctx) -> list[str]:
     """The symbols a -T script's assignments (those that define something: a PROVIDE only
     when it is taken) and ASSERTs refer to, in script order.  --gc-sections keeps their
     sections, as lld does: GNU ld keeps them when something refers to the assigned symbol
     and otherwise gives that symbol the value 0, which xld never writes."""
-    s = ctx.script
     out: dict[str, None] = {}
-
-    def walk(e):
-        if isinstance(e, tuple):
-            if e and e[0] == "sym":
-                out[e[1]] = None
-            for x in e:
-                if isinstance(x, (tuple, list)):
-                    walk(x)
-        elif isinstance(e, list):
-            for x in e:
-                walk(x)
 
     def cmds(lst):
         for c in lst:
             if isinstance(c, sc.Assign) and (not c.provide or c.name in ctx.script_names):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.Assert):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.OutSec):
                 cmds(c.commands)
-    cmds(s.top + list(s.sections or ()))
+    cmds(ctx.script.top + list(ctx.script.sections or ()))
     return [n for n in out if n != "."]
 
 
 def _script_refs(s) -> set[str]:
     """Symbols the script's own expressions refer to."""
-    out: set[str] = set()
-
-    def walk(e):
-        if isinstance(e, tuple):
-            if e and e[0] == "sym":
-                out.add(e[1])
-            for x in e:
-                if isinstance(x, (tuple, list)):
-                    walk(x)
-        elif isinstance(e, list):
-            for x in e:
-                walk(x)
+    out: dict[str, None] = {}
 
     def cmds(lst):
         for c in lst:
             if isinstance(c, (sc.Assign, sc.Assert)):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.OutSec):
                 for e in (c.addr, c.lma, c.align, c.subalign):
                     if e is not None:
-                        walk(e)
+                        _expr_symbols(e, out)
                 cmds(c.commands)
     cmds(s.top + list(s.sections or ()))
-    return out
+    return set(out)
 
 
 # -- assignment of input sections -------------------------------------------------------------
