@@ -876,6 +876,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             commons_done = True
         for obj, i in got or ():
             a = subalign if subalign is not None else max(int(obj.shdrs[i]["sh_addralign"]), 1)
+            if a > 4 and obj.sec_names[i] == ".eh_frame":
+                # records are 4-byte aligned; a gap of zeros between inputs would read as the
+                # terminator that ends the unwinder's walk (as the default layout packs them)
+                a = 4
             env.cur = align_up(env.cur, a)
             obj.sec_out[i] = env.cur - start
             env.cur += int(obj.shdrs[i]["sh_size"])
