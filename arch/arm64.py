@@ -758,6 +758,7 @@ ARCH.hooks["dynrel"] = {
 ARCH.hooks["search_dirs"] = ("=/usr/local/lib/aarch64-linux-gnu", "=/lib/aarch64-linux-gnu", "=/usr/lib/aarch64-linux-gnu",
                              "=/usr/local/lib", "=/lib", "=/usr/lib", "=/usr/aarch64-linux-gnu/lib")
 ARCH.hooks["default_interp"] = "/lib/ld-linux-aarch64.so.1"
+ARCH.hooks["no_apply_dynamic_relocs"] = True      # the option is GNU ld's for AArch64 only
 # --execute-only (lld): code segments mapped executable and not readable (PF_X alone); the
 # architecture can run code from pages it cannot read
 ARCH.hooks["execute_only"] = True

@@ -368,11 +368,11 @@ def e_flags(flags: list[int], has_code: list[bool] | None = None) -> int:
     naming both ABIs otherwise).  Other bits are taken from the first input.  No inputs: 0.
 
     ``has_code`` (optional, one bool per input: does it have an executable section?) lets
-    inputs with e_flags 0 and no code -- data blobs from ``objcopy -I binary`` or ``ld -r -b
-    binary`` -- skip the checks, as the psABI allows.
+    inputs without code -- data blobs from ``objcopy -I binary`` or ``ld -r -b binary``, whose
+    e_flags are 0 -- skip the checks, as GNU ld skips them (only code can disagree on an ABI).
     """
-    if has_code is not None:
-        flags = [f for f, code in zip(flags, has_code) if f or code]
+    if has_code is not None and any(has_code):
+        flags = [f for f, code in zip(flags, has_code) if code]
     if not flags:
         return 0
     first = flags[0]

@@ -33,16 +33,12 @@ def _table(name: str) -> str | None:
 def run(ctx) -> None:
     if ctx.opts.relocatable:
         return
-    for obj in ctx.files[1:]:
-        names = obj.sec_names
-        if not any(n.startswith((".ctors", ".dtors")) for n in names):
-            continue
-        for i, name in enumerate(names):
-            out = _table(name)
-            o = obj.sec_outsec[i] if i < len(obj.sec_outsec) else None
-            if out is None or o is None or o.name != out:
-                continue
-            _reverse(obj, i, name)
+    for out in _TABLES.values():
+        o = ctx.outputs.get(out)
+        for obj, i in (o.inputs if o is not None else ()):
+            name = obj.sec_names[i]
+            if _table(name) == out:
+                _reverse(obj, i, name)
 
 
 def _reverse(obj, i: int, name: str) -> None:

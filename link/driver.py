@@ -85,6 +85,7 @@ class Context:
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
         self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
+        self.entry_from_script = False    # -T: the entry symbol is its ENTRY(...), not -e's
         self.implicit_provides: list[tuple[str, str, int]] = []   # PROVIDE(NAME = SYM|number + C) of input scripts
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
@@ -304,6 +305,13 @@ def load_inputs(ctx: Context) -> None:
             continue
         if item.kind == "whole_off":
             whole = False
+            continue
+        if item.kind == "binary":          # -b binary FILE: its bytes as a data object
+            if ctx.arch is None:
+                raise LinkError(f"-b binary {item.value}: the target is not known yet (give --arch or -m, "
+                                f"or an object before it)")
+            ctx.input_paths.append(item.value)
+            _add(ctx, r, inp.binary_object(item.value, ctx.arch.machine), whole, group, False, True)
             continue
         static_only = item.static_only or ctx.opts.static or ctx.opts.magic is not None   # -N, -n: GNU ld's -Bstatic
         path = item.value if item.kind == "file" else _find_library(ctx, item.value, static_only)
@@ -564,7 +572,8 @@ def _same_machine(ctx, path: str, name: str) -> bool:
         ctx.same_machine.add(path)
         return True
     a = arches.by_machine(machine)
-    ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "
+    if ctx.opts.warn_search_mismatch:
+        ctx.diag.warn(f"skipping incompatible {path} when searching for -l{name} "
                   f"(it is {a.name if a is not None else f'machine {machine}'})")
     return False
 
@@ -752,9 +761,12 @@ def entry_and_tls(ctx) -> None:
             return
         except ValueError:
             pass
+        if ctx.opts.shared and ctx.entry_from_script:
+            ctx.entry_addr = 0              # GNU ld: a library's script ENTRY(_start) asks for nothing
+            return
         # GNU ld: a warning, and the program starts at the beginning of .text
         text = ctx.outputs.get(".text")
-        if text is not None and text.alloc:
+        if text is not None and text.alloc and not ctx.opts.shared:     # (GNU ld: not a library's)
             ctx.entry_addr = text.addr
             ctx.diag.warn(f"cannot find entry symbol {name}; defaulting to {text.addr:016x}")
         else:
@@ -791,8 +803,16 @@ def merge_flags(ctx) -> None:
     if hook is None:
         ctx.e_flags = 0
         return
+    # which inputs have code (an allocated executable section with contents): a data-only
+    # object (``ld -r -b binary``, ``objcopy -I binary``) constrains nothing, as in GNU ld
+    # (asked only when the inputs' flags differ: alike, they merge to the same either way)
+    has_code = None
+    if len(set(flags)) > 1:
+        code = elf.SHF_ALLOC | elf.SHF_EXECINSTR
+        has_code = [bool(((f.shdrs["sh_flags"] & np.uint64(code)) == code)[
+            (f.shdrs["sh_size"] > 0) & (f.shdrs["sh_type"] != elf.SHT_NOBITS)].any()) for f in ctx.files[1:]]
     try:
-        ctx.e_flags = hook(flags)
+        ctx.e_flags = hook(flags, has_code)
     except ValueError as e:
         raise LinkError(str(e))
 
@@ -845,6 +865,7 @@ def _run_passes(ctx: Context) -> Context:
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),
         ("execute-only", _check_execute_only),  # --execute-only: the arch and the layout allow it
+        ("arch options", _check_arch_options),  # options one architecture has (--no-apply-dynamic-relocs)
         ("linker symbols", define_linker_symbols),
         ("imports", _import_undefined),       # -shared (or kept undefined): names still undefined bind at run time
         ("shlib undefined", _shlib_undefined),  # shared objects' own undefined names (DT_NEEDED closure)
@@ -1033,7 +1054,8 @@ def _resolve_shared(ctx):
 
 
 def _import_undefined(ctx):
-    if ctx.opts.shared or (ctx.opts.keeps_undefined() and _dynamic_wanted(ctx)):
+    o = ctx.opts
+    if o.shared or ((o.keeps_undefined() or o.ignore_unresolved) and _dynamic_wanted(ctx)):
         from xld.link import dynamic
         dynamic.import_undefined(ctx)
 
@@ -1099,6 +1121,12 @@ def _lay_out_again(ctx):
     linker_symbol_values(ctx)
     compute_tp(ctx)
     relocate.symbol_addresses(ctx)
+
+
+def _check_arch_options(ctx):
+    if ctx.opts.no_apply_dynamic_relocs and not ctx.arch.hooks.get("no_apply_dynamic_relocs"):
+        raise LinkError(f"--no-apply-dynamic-relocs is not supported for {ctx.arch.name} "
+                        f"(GNU ld has it for AArch64 only)")
 
 
 def _fix_835769(ctx):

@@ -60,6 +60,7 @@ DT_RPATH, DT_PLTREL, DT_DEBUG, DT_JMPREL = 15, 20, 21, 23
 DT_INIT_ARRAY, DT_FINI_ARRAY, DT_INIT_ARRAYSZ, DT_FINI_ARRAYSZ = 25, 26, 27, 28
 DT_RUNPATH, DT_FLAGS = 29, 30
 DT_AUXILIARY, DT_FILTER = 0x7FFFFFFD, 0x7FFFFFFF
+DT_DEPAUDIT, DT_AUDIT = 0x6FFFFEFB, 0x6FFFFEFC
 DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ = 32, 33
 DT_GNU_HASH = 0x6FFFFEF5
 DT_VERSYM, DT_RELACOUNT, DT_FLAGS_1 = 0x6FFFFFF0, 0x6FFFFFF9, 0x6FFFFFFB
@@ -79,6 +80,7 @@ STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
 DF_1_GLOBAL, DF_1_GROUP, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x4, 0x10, 0x800, 0x1000
+DF_1_GLOBAUDIT = 0x01000000
 DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
 DT_SYMBOLIC = 16
 DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
@@ -144,13 +146,19 @@ def import_undefined(ctx) -> None:
     ignore-all, --warn-unresolved-symbols), as GNU ld does: ld.so binds them, or fails."""
     o = ctx.opts
     kind = output_kind(ctx)
+    st = ctx.symtab
+    only = None                 # (all of them, or only the --ignore-unresolved-symbol ones)
     if kind == SHARED:
         if o.no_undefined and not o.keeps_undefined():
-            return
-    elif kind not in (PIE, EXEC) or not o.keeps_undefined():
+            only = o.ignore_unresolved
+    elif kind not in (PIE, EXEC):
         return
-    st = ctx.symtab
-    left = [g for g in _undefined(st).tolist() if g not in ctx.imports]
+    elif not o.keeps_undefined():
+        only = o.ignore_unresolved
+    if only is not None and not only:
+        return
+    left = [g for g in _undefined(st).tolist() if g not in ctx.imports
+            and (only is None or st.names[g] in only)]
     for g, (first, first_index) in zip(left, st.first_refs_of(left)):
         bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
         typ = elf.STT_NOTYPE                    # as the (first) reference declares it
@@ -1182,6 +1190,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
         tags += [(DT_FILTER, p.string(n)) for n in opts.filters]
         tags += [(DT_AUXILIARY, p.string(n)) for n in opts.auxiliary]
+    # --audit, -P/--depaudit: rtld-audit libraries, each list colon-separated (GNU ld's)
+    tags += [(tag, p.string(":".join(libs))) for tag, libs in ((DT_AUDIT, opts.audit), (DT_DEPAUDIT, opts.depaudit))
+             if libs]
     if run_path(opts):
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(run_path(opts))))
     symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)
@@ -1239,7 +1250,8 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
-                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP)):
+                      ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP),
+                      ("globalaudit", DF_1_GLOBAUDIT)):
         if word in z:
             flags1 |= bit
     if flags1:
@@ -1252,7 +1264,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags += [(DT_VERDEF, ("addr", ".gnu.version_d")), (DT_VERDEFNUM, len(p.verdef))]
     if p.verneed:
         tags += [(DT_VERNEED, ("addr", ".gnu.version_r")), (DT_VERNEEDNUM, len(p.verneed))]
-    tags.append((DT_NULL, 0))
+    tags += [(DT_NULL, 0)] * (1 + ctx.opts.spare_dynamic_tags)   # (--spare-dynamic-tags: room for more)
     return tags
 
 
@@ -1487,6 +1499,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
 
     # RELATIVE: (place, addend), the addend read back from the image; .relr.dyn: places
     rel_place, rel_off, packed = [no], [no], [no]
+    data_off = no                   # (the data places of RELATIVE relocations in .rela.dyn)
     if len(rel_rows):
         addr, off = place(rel_rows)
         if p.relr:
@@ -1495,6 +1508,7 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
             addr, off = addr[~inrelr], off[~inrelr]
         rel_place.append(addr)
         rel_off.append(off)
+        data_off = off
     # GOT slots: symbolic ones (place, type, dynsym index, addend) in slot order
     got = ctx.linker_output(".got")
     tls_start = ctx.tls_range[0] if ctx.tls_range else 0
@@ -1529,6 +1543,14 @@ def _rela_dyn(ctx, p: Plan, img) -> bytes:
     c_place = np.array([int(ctx.gaddr[g]) for g in copies], dtype=np.int64)
     rel_place, rel_off = np.concatenate(rel_place), np.concatenate(rel_off)
     vals = _read64(img, rel_off)
+    if ctx.opts.no_apply_dynamic_relocs:
+        # --no-apply-dynamic-relocs (GNU ld, AArch64): the data words a RELATIVE, ABS64 or
+        # GLOB_DAT relocation sets hold 0, not the link-time value (the addend says it; GOT
+        # slots of RELATIVE relocations keep theirs, as GNU ld's)
+        zero = [data_off, place(sym_rows)[1] if len(sym_rows) else no,
+                np.array([got.offset + 8 * slot for slot, role, _, _ in other if role == "glob_dat"], dtype=np.int64)]
+        zero = np.concatenate(zero).astype(np.int64)
+        img[zero[:, None] + np.arange(8)] = 0
     order = np.lexsort((vals, rel_place))            # sorted by place (then addend)
     n_rel = len(rel_place)
     out = np.zeros(n_rel + len(other) + len(s_place) + len(copies), dtype=elf.RELA)

@@ -1351,3 +1351,48 @@ def _open_input(path: str):
     if _looks_like_text(bytes(data[:4096])):
         return ("script", path, bytes(data))
     raise LinkError(f"{path}: unknown file type (not an ELF object or archive)")
+
+
+def binary_object(path: str, machine: int) -> ObjectFile:
+    """``-b binary FILE`` (GNU ld's input format ``binary``): FILE's bytes as a relocatable
+    object of ``machine``, as BFD makes it: one ``.data`` section (writable, alignment 1)
+    holding them, and the globals ``_binary_NAME_start`` and ``_binary_NAME_end`` in it and
+    ``_binary_NAME_size`` (absolute), NAME being the path as given with every character but
+    letters and digits made ``_``; e_flags 0 (a data-only object: no ABI to agree on)."""
+    import re
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise LinkError(f"cannot open {path}: {e.strerror}")
+    stem = "_binary_" + re.sub(r"[^A-Za-z0-9]", "_", path)
+    strtab = b"\0"
+    names = []
+    for suffix in ("_start", "_size", "_end"):
+        names.append(len(strtab))
+        strtab += (stem + suffix).encode() + b"\0"
+    shstr = b"\0.data\0.symtab\0.strtab\0.shstrtab\0"
+    syms = np.zeros(5, dtype=elf.SYM)
+    syms[1]["st_info"], syms[1]["st_shndx"] = elf.STT_SECTION, 1             # LOCAL SECTION .data
+    glob = elf.STB_GLOBAL << 4
+    for k, (shndx, value) in enumerate(((1, 0), (elf.SHN_ABS, len(blob)), (1, len(blob)))):
+        syms[2 + k] = (names[k], glob, 0, shndx, value, 0)
+    pad = lambda n: -n % 8                                                   # noqa: E731
+    data_off = elf.EHDR_SIZE
+    sym_off = data_off + len(blob) + pad(data_off + len(blob))
+    str_off = sym_off + syms.nbytes
+    shstr_off = str_off + len(strtab)
+    sh_off = shstr_off + len(shstr) + pad(shstr_off + len(shstr))
+    sh = np.zeros(5, dtype=elf.SHDR)
+    sh[1] = (1, elf.SHT_PROGBITS, elf.SHF_ALLOC | elf.SHF_WRITE, 0, data_off, len(blob), 0, 0, 1, 0)
+    sh[2] = (7, elf.SHT_SYMTAB, 0, 0, sym_off, syms.nbytes, 3, 2, 8, elf.SYM_SIZE)
+    sh[3] = (15, elf.SHT_STRTAB, 0, 0, str_off, len(strtab), 0, 0, 1, 0)
+    sh[4] = (23, elf.SHT_STRTAB, 0, 0, shstr_off, len(shstr), 0, 0, 1, 0)
+    eh = np.zeros(1, dtype=elf.EHDR)
+    eh["e_ident"][0][:7] = list(elf.ELFMAG) + [elf.ELFCLASS64, 1, 1]
+    eh["e_type"], eh["e_machine"], eh["e_version"] = elf.ET_REL, machine, 1
+    eh["e_shoff"], eh["e_ehsize"], eh["e_shentsize"] = sh_off, elf.EHDR_SIZE, elf.SHDR_SIZE
+    eh["e_shnum"], eh["e_shstrndx"] = 5, 4
+    image = b"".join([eh.tobytes(), blob, bytes(pad(data_off + len(blob))), syms.tobytes(), strtab, shstr,
+                      bytes(pad(shstr_off + len(shstr))), sh.tobytes()])
+    return ObjectFile(path, image)

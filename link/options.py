@@ -17,7 +17,7 @@ class Input:
 
     def __init__(self, kind: str, value: str = "", static_only: bool = False, as_needed: bool = False):
         self.kind = kind     # "file" | "lib" | "group_start" | "group_end" | "whole_on" | "whole_off"
-                             # | "lib_start" | "lib_end" (--start-lib/--end-lib)
+                             # | "lib_start" | "lib_end" (--start-lib/--end-lib) | "binary" (-b binary FILE)
         self.value = value
         self.static_only = static_only    # -Bstatic in force: -l finds archives only
         self.as_needed = as_needed        # --as-needed in force: DT_NEEDED only if used
@@ -97,6 +97,12 @@ class Options:
         self.dynamic_list_cpp_new: bool = False  # --dynamic-list-cpp-new: operator new/delete listed
         self.dynamic_list_cpp_typeinfo: bool = False   # --dynamic-list-cpp-typeinfo: typeinfo listed
         self.export_dynamic_symbol: list[str] = []   # --export-dynamic-symbol GLOB
+        self.audit: list[str] = []                 # --audit LIB: DT_AUDIT (colon-separated)
+        self.depaudit: list[str] = []              # -P LIB, --depaudit LIB: DT_DEPAUDIT
+        self.ignore_unresolved: set[str] = set()   # --ignore-unresolved-symbol SYM: never reported (0, or imported)
+        self.spare_dynamic_tags: int = 0           # --spare-dynamic-tags N: more DT_NULL entries at .dynamic's end
+        self.warn_search_mismatch: bool = True     # --no-warn-search-mismatch: no word of a skipped library
+        self.no_apply_dynamic_relocs: bool = False  # AArch64: RELATIVE data places hold 0 (link/dynamic.py)
         self.export_dynamic_symbol_list: list[str] = []   # --export-dynamic-symbol-list FILE: more such globs
         self.exclude_libs: list[str] = []        # archives whose symbols are not exported (ALL)
         self.init_sym: str = "_init"             # DT_INIT / DT_FINI
@@ -189,7 +195,10 @@ class Options:
 #   --thread-count, --threads     how fast, not what
 #   -A/--architecture             GNU ld's BFD architecture: the ELF inputs decide it
 #   -assert                       SunOS compatibility; GNU ld ignores it too
+#   -flto-partition=, -fuse-ld=   GNU ld ignores them too (GCC option compatibility)
+#   --hash-size=, --max-cache-size=   the size of GNU ld's own tables and caches: how fast
 _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
+                     "-flto-partition", "-fuse-ld", "--hash-size", "--max-cache-size",
 
                      "--thread-count", "--threads", "-A", "--architecture",
                      "-assert"}
@@ -197,18 +206,23 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 #   -EL                                   the output is little-endian anyway
 #   -nostdlib                             xld has no built-in library directories
 #   -d, -dc, -dp                          commons get space anyway (no -r)
-#   -P, -g                                GNU ld ignores them too
+#   -g                                    GNU ld ignores it too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
 #   --no-keep-memory, --reduce-memory-overheads   memory only
 #   --no-warn-mismatch                    xld's checks still apply: an error, never a wrong output
 #   --check-sections                      the default: xld always checks (--no-check-sections: an error)
 #   --copy-dt-needed-entries, --no-copy-dt-needed-entries   what DT_NEEDED of a shared object
 #                                         brings (xld never takes a library's DT_NEEDED)
+#   -Qy, -flto                            GNU ld ignores them too (SVR4 and GCC option compatibility)
+#   --warn-constructors, --warn-multiple-gp, --warn-alternate-em   GNU ld warns of nothing
+#                                         with them for ELF on AArch64 and RISC-V
+#   --map-whole-files, --no-map-whole-files   how inputs are read
+#   --no-accept-unknown-input-arch, --strip-discarded   the defaults (their opposites: errors)
 # The others below are in _SWITCHES or parse() and honoured there.
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
                   "-nostdlib",
-                  "-d", "-dc", "-dp", "-P",
+                  "-d", "-dc", "-dp",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--no-warn-mismatch", "--build-id",
@@ -218,7 +232,10 @@ _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--no-print-gc-sections", "-s", "--strip-all", "-S", "--strip-debug", "-x",
                   "--discard-all", "--relax", "--no-relax", "--stats", "-M", "--print-map",
                   "-dumpdep", "--dumpdep",
-                  "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections"}
+                  "-v", "--version", "-V", "--help", "-t", "--trace", "--check-sections",
+                  "-Qy", "-flto", "--warn-constructors", "--warn-multiple-gp", "--warn-alternate-em",
+                  "--map-whole-files", "--no-map-whole-files", "--no-accept-unknown-input-arch",
+                  "--strip-discarded"}
 
 # Options GNU ld or lld know that xld does not implement: an error that says so (never
 # silently accepted; and a one-dash spelling such as -emit-relocs is not taken for -e mit-relocs)
@@ -237,6 +254,14 @@ _UNSUPPORTED = {
     "--no-check-sections": "--no-check-sections is not supported (overlapping sections are always an error)",
     # an output despite errors is an output known to be wrong
     "--noinhibit-exec": "--noinhibit-exec is not supported (xld writes no output when the link has errors)",
+    # symbols of discarded sections (COMDAT copies, --gc-sections) always leave .symtab
+    "--no-strip-discarded": "--no-strip-discarded is not supported (symbols of discarded sections are left out)",
+    # an object of a machine xld does not know cannot be linked
+    "--accept-unknown-input-arch": "--accept-unknown-input-arch is not supported (every input must be AArch64 or RISC-V 64)",
+    "--traditional-format": "--traditional-format is not supported",
+    "--default-imported-symver": "--default-imported-symver is not supported",
+    # warnings xld does not give
+    "--warn-section-align": "--warn-section-align is not supported",
 }
 
 # GNU ld's --target-help: each emulation's own options
@@ -433,6 +458,8 @@ _SWITCHES = {
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
+    "--no-warn-search-mismatch": ("warn_search_mismatch", False),
+    "--no-apply-dynamic-relocs": ("no_apply_dynamic_relocs", True),
     "--print-memory-usage": ("print_memory_usage", True),
     **dict.fromkeys(("-N", "--omagic"), ("magic", "omagic")),
     **dict.fromkeys(("-n", "--nmagic"), ("magic", "nmagic")),
@@ -506,6 +533,10 @@ _WITH_VALUE = {
     "--dynamic-list": lambda o, v: o.dynamic_list.append(v),
     "--export-dynamic-symbol": lambda o, v: o.export_dynamic_symbol.append(v),
     "--export-dynamic-symbol-list": lambda o, v: o.export_dynamic_symbol_list.append(v),
+    "--ignore-unresolved-symbol": lambda o, v: o.ignore_unresolved.add(v),
+    "--audit": lambda o, v: o.audit.append(v),
+    **dict.fromkeys(("-P", "--depaudit"), lambda o, v: o.depaudit.append(v)),
+    "--spare-dynamic-tags": lambda o, v: setattr(o, "spare_dynamic_tags", _int(v, "--spare-dynamic-tags")),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
     "--error-limit": _error_limit,
@@ -533,8 +564,11 @@ _WITH_VALUE = {
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
-#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique
-#                             DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
+#   origin, nodelete, nodlopen, initfirst, interpose, global, loadfltr, nodefaultlib, nodump, unique,
+#   globalaudit               DT_FLAGS_1 (DT_GNU_FLAGS_1) of a dynamic output (dynamic.py)
+#   textoff                   GNU ld's other name of notext (taken as notext)
+#   nocommon, nounique, nounique-symbol   the defaults (common: STT_COMMON in a -r output, and
+#                             unique-symbol: renamed local symbols, are errors)
 #   rodynamic, combreloc, nocombreloc, start-stop-visibility=
 #                             relocation sorting, defaults xld follows anyway
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
@@ -552,7 +586,8 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
               "nodefs", "origin", "nodelete", "nodlopen", "noexecheap", "combreloc", "nocombreloc", "nocopyreloc",
               "ibt", "shstk", "nostart-stop-gc", "keep-text-section-prefix",
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
-              "loadfltr", "nodefaultlib", "nodump", "unique"}
+              "loadfltr", "nodefaultlib", "nodump", "unique", "globalaudit", "nocommon", "nounique",
+              "nounique-symbol"}
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)
@@ -566,7 +601,7 @@ _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", 
            "--start-group", "-(", "--end-group", "-)", "--start-lib", "--end-lib", "--whole-archive", "--no-whole-archive",
            "-mllvm", "-m", "--why-live", "-Map", "--Map", "-u", "--undefined", "--defsym", "-z",
            "-Ttext", "-Tdata", "-Tbss", "-Ttext-segment", "-Trodata-segment", "-T", "--script", "-dT", "--default-script", "-default-script",
-           "--error-handling-script", "-error-handling-script",
+           "--error-handling-script", "-error-handling-script", "-b", "--format", "-format",
            "--sysroot", "-shared", "--shared", "-Bshareable", "-r", "--relocatable", "-i", "-Bdynamic",
            "-dy", "-call_shared", "-v", "--version", "-V", "-h", "--help", "--target-help", "-target-help", "--section-start",
            "--image-base", "--time-trace", "--time-trace-file", "--max-page-size", "-Y",
@@ -609,6 +644,7 @@ def parse(argv: list[str]) -> Options:
     n = len(args)
     # the positional state -l and inputs are read under (--push-state saves it)
     static_only, as_needed, whole = False, False, False
+    binary = False                          # -b binary in force: files are raw data
     saved: list[tuple[bool, bool, bool]] = []
 
     def value(opt: str) -> str:
@@ -655,6 +691,8 @@ def parse(argv: list[str]) -> Options:
             elif k == "--script":
                 o.scripts.append(val)
                 o.script_at = len(o.inputs)
+            elif k == "--format":
+                binary = _input_format(val)
             elif k == "--error-handling-script":
                 o.error_handling_script = val
             elif k == "--default-script":
@@ -802,6 +840,8 @@ def parse(argv: list[str]) -> Options:
         elif a in ("-T", "--script"):
             o.scripts.append(value(a))
             o.script_at = len(o.inputs)
+        elif a in ("-b", "--format", "-format"):
+            binary = _input_format(value(a))
         elif a in ("--error-handling-script", "-error-handling-script"):
             o.error_handling_script = value(a)
         elif a in ("-dT", "--default-script", "-default-script"):
@@ -862,8 +902,9 @@ def parse(argv: list[str]) -> Options:
         elif a.startswith("-") and len(a) > 1:
             raise LinkError(f"unknown argument '{a}'")
         else:
-            o.inputs.append(Input("file", a, static_only, as_needed))
+            o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1
+    o.z = ["notext" if z == "textoff" else z for z in o.z]
     for z in o.z:
         if z.startswith("max-page-size="):
             o.max_page_size = _int(z.split("=", 1)[1], "max-page-size")
@@ -881,6 +922,11 @@ def parse(argv: list[str]) -> Options:
             o.pack_relr = z == "pack-relative-relocs"
         elif z == "notext":
             pass                                # read by link/dynamic.py: DT_TEXTREL allowed
+        elif z == "common":                     # (GNU ld: STT_COMMON commons in a -r output)
+            if o.relocatable:
+                raise LinkError("-z common with -r is not supported (common symbols stay STT_OBJECT)")
+        elif z == "unique-symbol":
+            raise LinkError("-z unique-symbol is not supported (local symbol names are kept as they are)")
         elif z in ("defs", "undefs"):
             o.no_undefined = z == "defs"
         elif z == "muldefs":
@@ -912,6 +958,15 @@ def parse(argv: list[str]) -> Options:
     if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
         raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
+
+
+def _input_format(v: str) -> bool:
+    """-b FORMAT: whether the files after it are raw data (``binary``) or ELF."""
+    if v == "binary":
+        return True
+    if v in ("default", "elf64-littleaarch64", "elf64-littleriscv", "elf64-little"):
+        return False
+    raise LinkError(f"-b {v}: input format not supported (binary, or an ELF name)")
 
 
 def _hash_style(v: str) -> str:

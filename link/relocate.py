@@ -426,12 +426,14 @@ def _check_undefined(ctx, t, grows) -> None:
         rows = rows[~imported[t.gid[rows]]]            # bound at run time
     if len(rows) == 0:
         return
-    # a reference through a weak symbol entry is fine; report strong references only
+    # a reference through a weak symbol entry is fine; report strong references only (and
+    # not those to --ignore-unresolved-symbol names)
+    ignored = ctx.opts.ignore_unresolved
     by_gid: dict[int, list[int]] = {}
     for row in rows.tolist():
         g = int(t.gid[row])
         obj = ctx.files[int(t.file[row])]
-        if int(obj.syms[int(t.sym[row])]["st_info"]) >> 4 == elf.STB_WEAK:
+        if int(obj.syms[int(t.sym[row])]["st_info"]) >> 4 == elf.STB_WEAK or st.names[g] in ignored:
             continue
         by_gid.setdefault(g, []).append(row)
     o = ctx.opts

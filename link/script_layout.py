@@ -57,6 +57,7 @@ def read(ctx) -> None:
     _script_inputs(ctx, s)
     if s.entry and not ctx.opts.entry:
         ctx.opts.entry = s.entry
+        ctx.entry_from_script = True
     if getattr(s, "output_binary", False):
         ctx.opts.oformat = "binary"
     if s.sections is None:
@@ -176,63 +177,53 @@ def _aliases(ctx, names) -> None:
         ctx.script_aliases[g] = target
 
 
+def _expr_symbols(e, out: dict) -> None:
+    """The symbols expression ``e`` names, into ``out`` (a dict: script order kept)."""
+    if isinstance(e, tuple):
+        if e and e[0] == "sym":
+            out[e[1]] = None
+        for x in e:
+            if isinstance(x, (tuple, list)):
+                _expr_symbols(x, out)
+    elif isinstance(e, list):
+        for x in e:
+            _expr_symbols(x, out)
+
+
 def assignment_refs(ctx) -> list[str]:
     """The symbols a -T script's assignments (those that define something: a PROVIDE only
     when it is taken) and ASSERTs refer to, in script order.  --gc-sections keeps their
     sections, as lld does: GNU ld keeps them when something refers to the assigned symbol
     and otherwise gives that symbol the value 0, which xld never writes."""
-    s = ctx.script
     out: dict[str, None] = {}
-
-    def walk(e):
-        if isinstance(e, tuple):
-            if e and e[0] == "sym":
-                out[e[1]] = None
-            for x in e:
-                if isinstance(x, (tuple, list)):
-                    walk(x)
-        elif isinstance(e, list):
-            for x in e:
-                walk(x)
 
     def cmds(lst):
         for c in lst:
             if isinstance(c, sc.Assign) and (not c.provide or c.name in ctx.script_names):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.Assert):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.OutSec):
                 cmds(c.commands)
-    cmds(s.top + list(s.sections or ()))
+    cmds(ctx.script.top + list(ctx.script.sections or ()))
     return [n for n in out if n != "."]
 
 
 def _script_refs(s) -> set[str]:
     """Symbols the script's own expressions refer to."""
-    out: set[str] = set()
-
-    def walk(e):
-        if isinstance(e, tuple):
-            if e and e[0] == "sym":
-                out.add(e[1])
-            for x in e:
-                if isinstance(x, (tuple, list)):
-                    walk(x)
-        elif isinstance(e, list):
-            for x in e:
-                walk(x)
+    out: dict[str, None] = {}
 
     def cmds(lst):
         for c in lst:
             if isinstance(c, (sc.Assign, sc.Assert)):
-                walk(c.expr)
+                _expr_symbols(c.expr, out)
             elif isinstance(c, sc.OutSec):
                 for e in (c.addr, c.lma, c.align, c.subalign):
                     if e is not None:
-                        walk(e)
+                        _expr_symbols(e, out)
                 cmds(c.commands)
     cmds(s.top + list(s.sections or ()))
-    return out
+    return set(out)
 
 
 # -- assignment of input sections -------------------------------------------------------------
@@ -885,6 +876,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             commons_done = True
         for obj, i in got or ():
             a = subalign if subalign is not None else max(int(obj.shdrs[i]["sh_addralign"]), 1)
+            if a > 4 and obj.sec_names[i] == ".eh_frame":
+                # records are 4-byte aligned; a gap of zeros between inputs would read as the
+                # terminator that ends the unwinder's walk (as the default layout packs them)
+                a = 4
             env.cur = align_up(env.cur, a)
             obj.sec_out[i] = env.cur - start
             env.cur += int(obj.shdrs[i]["sh_size"])

@@ -287,6 +287,11 @@ def _rewritten_rows(ctx, t) -> np.ndarray:
     hook = ctx.arch.hooks.get("verify_skip")
     if hook is not None:
         skip |= hook(ctx, t)
+    if ctx.opts.no_apply_dynamic_relocs and ctx.dyn is not None:
+        # (their words hold 0: the dynamic relocation's addend says the value)
+        from xld.link.dynamic import data_rows
+        for rows in data_rows(ctx):
+            skip[rows] = True
     return skip
 
 

@@ -318,6 +318,12 @@ def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
     assert p.returncode == 0, p.stderr
     assert f"warning: skipping incompatible {tmp_path / other / 'libb.a'} when searching for -lb" in p.stderr
     assert tc.qemu_run(arch, tmp_path / "prog").status == 4
+    # --no-warn-search-mismatch (was unknown): the same, without the warning, as GNU ld
+    p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}",
+                        f"-L{tmp_path / arch}", "-lb", "-Wl,--no-warn-search-mismatch", "-o", tmp_path / "quiet"],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and "skipping incompatible" not in p.stderr, p.stderr
+    assert tc.qemu_run(arch, tmp_path / "quiet").status == 4
     p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}", "-lb",
                         "-o", tmp_path / "none"], capture_output=True, text=True)
     assert p.returncode != 0 and "unable to find library -lb" in p.stderr and not (tmp_path / "none").exists()
@@ -435,3 +441,208 @@ def test_a_script_input_named_twice(arch, tmp_path):
         assert p.returncode == 0, p.stderr
         assert p.stderr.count(warning) == warned, p.stderr
         assert tc.qemu_run(arch, tmp_path / "prog").status == 4
+
+
+IGNORED_UNDEF = r"""
+#include <stdio.h>
+extern int undef_strong(void);
+int main(int c, char **v) { if (c > 5) return undef_strong(); printf("ok\n"); return 0; }
+"""
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_ignore_unresolved_symbol_and_spare_dynamic_tags(arch, tmp_path):
+    """--ignore-unresolved-symbol SYM (was unknown): SYM's undefined references are not
+    reported (0 in a static link, imported by a dynamic one: GNU ld's PIE then fails to load
+    with 'unexpected PLT reloc type 0x00', xld's runs), other names still are, and -z defs
+    in a library lets SYM through as GNU ld does.  --spare-dynamic-tags N (was unknown):
+    N more DT_NULL entries, as GNU ld writes.  -Qy, -flto, -flto-partition=, -fuse-ld=:
+    ignored, as GNU ld ignores them."""
+    src = tmp_path / "iu.c"
+    src.write_text(IGNORED_UNDEF)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    for mode in ("-static", "-no-pie", "-pie"):
+        exe = tmp_path / f"x{mode}"
+        base = [cc, "-B", wrapper, mode, "-O1", src, "-o", exe, "-Wl,-Qy,-flto,-flto-partition=none"]
+        p = subprocess.run([*base, "-Wl,--ignore-unresolved-symbol=undef_strong"], capture_output=True, text=True)
+        assert p.returncode == 0 and (wrapper / "called").exists(), p.stderr
+        got = tc.qemu_run(arch, exe, sysroot=sysroot)
+        assert (got.status, got.stdout) == (0, b"ok\n"), got.summary()
+        p = subprocess.run([*base, "-Wl,--ignore-unresolved-symbol=other"], capture_output=True, text=True)
+        assert p.returncode == 1 and "undefined symbol: undef_strong" in p.stderr
+    undef = tc.assemble(arch, UNDEF_S if arch == "arm64" else UNDEF_RV, tmp_path / "u.o")
+    for k, extra in enumerate((["--ignore-unresolved-symbol", "undef"], [])):
+        want = _gnu(arch, ["-shared", "-z", "defs", *extra, undef, "-o", tmp_path / f"g{k}.so"])
+        got = tc.xld_cli(["-shared", "-z", "defs", *extra, undef, "-o", tmp_path / f"x{k}.so", "-fuse-ld=bfd"])
+        assert got.returncode == want.returncode == k, got.stderr
+    from elftools.elf.elffile import ELFFile
+
+    def nulls(path) -> int:                 # (pyelftools' iter_tags stops at the first)
+        with open(path, "rb") as f:
+            data = ELFFile(f).get_section_by_name(".dynamic").data()
+        return sum(1 for i in range(0, len(data), 16) if data[i:i + 8] == bytes(8))
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    for n in (0, 3):
+        want = _gnu(arch, ["-shared", f"--spare-dynamic-tags={n}", ok, "-o", tmp_path / "gs.so"])
+        got = tc.xld_cli(["-shared", "--spare-dynamic-tags", str(n), ok, "-o", tmp_path / "xs.so"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        assert nulls(tmp_path / "xs.so") == nulls(tmp_path / "gs.so") == n + 1
+
+
+NO_APPLY = r"""
+#include <stdio.h>
+int x = 5; int *px = &x; int f(void) { return 1; } int (*pf)(void) = f;
+static int sx = 3; static int *psx = &sx;
+int main(void) { printf("%d\n", *px + pf() + *psx); return 0; }
+"""
+
+
+def _dyn_places(path) -> list[tuple[str, int, bool]]:
+    """(relocation section, type, whether the word at the place is 0) of each dynamic
+    relocation whose place is not in .got/.got.plt."""
+    import struct
+    from elftools.elf.elffile import ELFFile
+    out = []
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        gots = [(s["sh_addr"], s["sh_addr"] + s["sh_size"]) for s in e.iter_sections() if s.name.startswith(".got")]
+        for s in e.iter_sections():
+            if s["sh_type"] != "SHT_RELA" or not s["sh_flags"] & 2:
+                continue
+            for r in s.iter_relocations():
+                at = r["r_offset"]
+                if any(a <= at < b for a, b in gots):
+                    continue
+                for seg in e.iter_segments():
+                    if seg["p_type"] == "PT_LOAD" and seg["p_vaddr"] <= at < seg["p_vaddr"] + seg["p_filesz"]:
+                        f.seek(seg["p_offset"] + at - seg["p_vaddr"])
+                        out.append((s.name, r["r_info_type"], struct.unpack("<q", f.read(8))[0] == 0))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_no_apply_dynamic_relocs(arch, tmp_path):
+    """--no-apply-dynamic-relocs (was unknown; GNU ld's, AArch64 only): the data words a
+    dynamic relocation sets hold 0, as in GNU ld's output (the GOT's RELATIVE slots keep their
+    value, as GNU ld's do), --verify knows it, the program runs; riscv64: an error, as GNU ld
+    does not know the option there."""
+    src = tmp_path / "n.c"
+    src.write_text(NO_APPLY)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    flag = "-Wl,--no-apply-dynamic-relocs"
+    if arch == "riscv64":
+        p = subprocess.run([cc, "-B", wrapper, src, flag, "-o", tmp_path / "x"], capture_output=True, text=True)
+        assert p.returncode == 1 and "--no-apply-dynamic-relocs is not supported for riscv64" in p.stderr
+        return
+    for mode in (["-pie"], ["-shared", "-fPIC"]):
+        gnu, ours, plain = tmp_path / "g", tmp_path / "x", tmp_path / "p"
+        subprocess.run([cc, *mode, src, flag, "-o", gnu], check=True)
+        p = subprocess.run([cc, "-B", wrapper, *mode, src, flag, "-Wl,--verify", "-o", ours], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        subprocess.run([cc, "-B", wrapper, *mode, src, "-o", plain], check=True)
+        got = _dyn_places(ours)
+        assert got == _dyn_places(gnu) and all(zero for _, _, zero in got)
+        assert not all(zero for _, t, zero in _dyn_places(plain) if t == 1027)    # (RELATIVE: set without it)
+        if mode == ["-pie"]:
+            sysroot = f"/usr/{tc.TRIPLE[arch]}"
+            assert tc.qemu_run(arch, ours, sysroot=sysroot).stdout == tc.qemu_run(arch, gnu, sysroot=sysroot).stdout == b"9\n"
+
+
+BLOB_USER = r"""
+#include <stdio.h>
+extern const char _binary_data_my_blob_txt_start[], _binary_data_my_blob_txt_end[];
+extern const char _binary_data_my_blob_txt_size[];
+int main(void) {
+    fwrite(_binary_data_my_blob_txt_start, 1, _binary_data_my_blob_txt_end - _binary_data_my_blob_txt_start, stdout);
+    printf("%ld\n", (long)_binary_data_my_blob_txt_size);
+    return 0;
+}
+"""
+
+
+def _symbols(arch, path) -> list[tuple[str, ...]]:
+    out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-sW", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return [tuple(f[1:]) for f in (line.split() for line in out.splitlines()) if len(f) == 8 and f[0].endswith(":")]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_binary_input_format(arch, tmp_path):
+    """-b binary / --format=binary (was unknown): a file's bytes as a .data section with
+    _binary_NAME_start/_end/_size, NAME the path as given with other characters made '_';
+    `ld -r -b binary` gives GNU ld's symbols; through gcc the program prints the blob as GNU
+    ld's does.  A data-only object (GNU ld's own -r -b binary, e_flags 0) links with riscv64
+    double-float objects, as GNU ld checks only objects with code (xld refused: 'cannot link
+    soft-float ABI object with double-float ABI object')."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "my-blob.txt").write_bytes(b"hello blob\n")
+    (tmp_path / "use.c").write_text(BLOB_USER)
+    m = ["-m", EMULATION[arch]]
+    assert _gnu(arch, [*m, "-r", "-b", "binary", "data/my-blob.txt", "-o", "g.o"], cwd=tmp_path).returncode == 0
+    got = subprocess.run([*tc.xld_command(), *m, "-r", "--format", "binary", "data/my-blob.txt", "-o", "x.o"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert got.returncode == 0, got.stderr
+    assert sorted(_symbols(arch, tmp_path / "x.o")) == sorted(_symbols(arch, tmp_path / "g.o"))
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    outs = []
+    for name, args in (("gnu", []), ("xld", ["-B", str(wrapper)]), ("xld-gnu-obj", ["-B", str(wrapper)])):
+        blob = ["g.o"] if name == "xld-gnu-obj" else ["-Wl,-b,binary", "data/my-blob.txt", "-Wl,-b,default"]
+        # (-no-pie: GNU ld's PIE reads the absolute _size PC-relatively, as load base + 11)
+        p = subprocess.run([cc, *args, "-no-pie", "use.c", *blob, "-o", name], capture_output=True, text=True,
+                           cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        outs.append(tc.qemu_run(arch, tmp_path / name, sysroot=sysroot).stdout)
+    assert outs == [b"hello blob\n11\n"] * 3
+    got = tc.xld_cli(["-b", "binary", tmp_path / "use.c", "-o", tmp_path / "none"])
+    assert got.returncode == 1 and "the target is not known yet" in got.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_more_z_keywords(arch, tmp_path):
+    """-z textoff (GNU ld's other name of notext), -z globalaudit (DF_1_GLOBAUDIT), and the
+    defaults -z nocommon, nounique, nounique-symbol: were unknown; each as GNU ld has it.
+    -z common with -r and -z unique-symbol: errors that say so."""
+    obj = tc.assemble(arch, TEXTREL, tmp_path / "t.o")
+    for z in ("textoff", "notext"):
+        want = _gnu(arch, ["-pie", "-z", z, obj, "-o", tmp_path / "g"])
+        got = tc.xld_cli(["-pie", "-z", z, obj, "-o", tmp_path / "x"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        flags = [subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-d", str(tmp_path / n)], capture_output=True,
+                                text=True).stdout.count("TEXTREL") for n in ("g", "x")]
+        assert flags[0] == flags[1] > 0
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    for z in ("globalaudit", "nocommon", "nounique", "nounique-symbol", "common"):
+        want = _gnu(arch, ["-shared", "-z", z, ok, "-o", tmp_path / "g.so"])
+        got = tc.xld_cli(["-shared", "-z", z, ok, "-o", tmp_path / "x.so"])
+        assert want.returncode == got.returncode == 0, got.stderr
+        assert _dt_flags_1(arch, tmp_path / "x.so") == _dt_flags_1(arch, tmp_path / "g.so"), z
+    assert _dt_flags_1(arch, tmp_path / "x.so") == [] and "GLOBAUDIT" not in _dt_flags_1(arch, tmp_path / "g.so")
+    got = tc.xld_cli(["-r", "-z", "common", ok, "-o", tmp_path / "r.o"])
+    assert got.returncode == 1 and "-z common with -r is not supported" in got.stderr
+    got = tc.xld_cli(["-shared", "-z", "unique-symbol", ok, "-o", tmp_path / "u.so"])
+    assert got.returncode == 1 and "-z unique-symbol is not supported" in got.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_audit_libraries(arch, tmp_path):
+    """--audit LIB (DT_AUDIT) and -P LIB / --depaudit LIB (DT_DEPAUDIT), several joined by
+    ':', as GNU ld writes them: were unknown, and -P was taken for GNU ld's ignored SVR4
+    switch, so its LIB became an input (a library named so was linked against)."""
+    ok = tc.assemble(arch, WEAK_S, tmp_path / "w.o")
+    aud = tmp_path / "aud.so"
+    assert _gnu(arch, ["-shared", ok, "-o", aud, "-soname", "aud.so"]).returncode == 0
+    args = ["-shared", "--audit", "a1.so", "--audit=a2.so", "-P", str(aud), "--depaudit=d2.so", ok]
+    want = _gnu(arch, [*args, "-o", tmp_path / "g.so"])
+    got = tc.xld_cli([*args, "-o", tmp_path / "x.so"])
+    assert want.returncode == got.returncode == 0, got.stderr
+
+    def dyn(path):
+        out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-d", str(path)], capture_output=True, text=True).stdout
+        return sorted(line.split(None, 1)[1] for line in out.splitlines() if "AUDIT" in line or "NEEDED" in line)
+    assert dyn(tmp_path / "x.so") == dyn(tmp_path / "g.so")
+    assert any(f"[{aud}:d2.so]" in line for line in dyn(tmp_path / "x.so"))

@@ -830,3 +830,82 @@ def test_assignments_in_a_script_given_as_an_input(arch, mode, tmp_path):
     assert "unused_prov" not in ours and "unused_prov" not in theirs
     assert ours["my_alias"][0] == ours["real_fn"][0] and theirs["my_alias"][0] == theirs["real_fn"][0]
     assert ours["rom_base"] == ("0000000000004000", "ABS")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_gnu_default_shared_script_and_a_librarys_entry(arch, tmp_path):
+    """GNU ld's -shared default script (`ld --verbose -shared`) links a library that a
+    program uses as GNU ld's does; its ENTRY(_start), which a library does not define, asks
+    for nothing (xld warned and set e_entry to .text); `-e missing` on a library warns 'not
+    setting start address' and leaves e_entry 0, as GNU ld (xld defaulted to .text)."""
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    verbose = subprocess.run([ld, "--verbose", "-shared"], capture_output=True, text=True, check=True).stdout
+    script = tmp_path / "shared.ld"
+    script.write_text(verbose.split("=" * 50)[1].split("\n", 1)[1])
+    (tmp_path / "lib.c").write_text("int val(void) { return 1; }\nint get(void) { return val() + 41; }\n")
+    (tmp_path / "m.c").write_text('#include <stdio.h>\nint get(void);\nint main(void) { printf("%d\\n", get()); return 0; }\n')
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    lib = [cc, "-O1", "-fPIC", "-shared", str(tmp_path / "lib.c"), f"-Wl,-T,{script}"]
+    p = subprocess.run([*lib, "-B", str(wrapper), "-o", str(tmp_path / "libx.so")], capture_output=True, text=True)
+    assert p.returncode == 0 and "warning" not in p.stderr, p.stderr
+    subprocess.run([*lib, "-o", str(tmp_path / "libg.so")], check=True, capture_output=True)
+    entries = [re.search(r"Entry point address:\s+(0x[0-9a-f]+)", readelf(arch, "-h", tmp_path / n)).group(1)
+               for n in ("libx.so", "libg.so")]
+    assert entries == ["0x0", "0x0"]
+    outs = []
+    for n in ("x", "g"):
+        (tmp_path / "liblib.so").write_bytes((tmp_path / f"lib{n}.so").read_bytes())
+        subprocess.run([cc, "-O1", str(tmp_path / "m.c"), "-L", str(tmp_path), "-llib", "-o", str(tmp_path / f"m{n}")],
+                       check=True)
+        run = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", "-E", f"LD_LIBRARY_PATH={tmp_path}",
+                            str(tmp_path / f"m{n}")], timeout=60)
+        outs.append(run.stdout)
+    assert outs == [b"42\n", b"42\n"]
+    p = subprocess.run([cc, "-B", str(wrapper), "-O1", "-fPIC", "-shared", str(tmp_path / "lib.c"), "-Wl,-e,missing",
+                        "-o", str(tmp_path / "libe.so")], capture_output=True, text=True)
+    assert p.returncode == 0 and "cannot find entry symbol missing; not setting start address" in p.stderr
+    assert re.search(r"Entry point address:\s+0x0\b", readelf(arch, "-h", tmp_path / "libe.so"))
+
+
+CXX_THROW = r"""
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+struct E : std::runtime_error { int code; E(int c) : std::runtime_error("E"), code(c) {} };
+int main() {
+    try { throw E(42); } catch (const std::exception &e) { printf("caught %s %d\n", e.what(), dynamic_cast<const E &>(e).code); }
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_cxx_exceptions_under_gnu_default_script(arch, tmp_path):
+    """A static C++ program that throws, linked with GNU ld's default script: its .eh_frame
+    inputs of alignment 8 were placed with zeros between them, which the unwinder reads as
+    the end of the table (std::terminate: SIGABRT), silently; they are packed to 4 as the
+    default layout packs them, and the table has one terminator, at its end."""
+    import struct
+    from elftools.elf.elffile import ELFFile
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    verbose = subprocess.run([ld, "--verbose"], capture_output=True, text=True, check=True).stdout
+    script = tmp_path / "default.ld"
+    script.write_text(verbose.split("=" * 50)[1].split("\n", 1)[1])
+    (tmp_path / "t.cc").write_text(CXX_THROW)
+    cxx = tc.require(f"{tc.TRIPLE[arch]}-g++")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    common = [cxx, "-static", "-O1", str(tmp_path / "t.cc"), f"-Wl,-T,{script}"]
+    subprocess.run([*common, "-o", str(tmp_path / "gnu")], check=True, capture_output=True)
+    p = subprocess.run([*common, "-B", str(wrapper), "-o", str(tmp_path / "xld")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    want = tc.qemu_run(arch, tmp_path / "gnu")
+    assert (want.status, want.stdout) == (0, b"caught E 42\n"), want.summary()
+    for got in (tc.qemu_run(arch, tmp_path / "xld"), tc.xld_run(tmp_path / "xld")):
+        assert (got.status, got.stdout) == (want.status, want.stdout), got.summary()
+    with open(tmp_path / "xld", "rb") as f:
+        data = ELFFile(f).get_section_by_name(".eh_frame").data()
+    pos = 0
+    while struct.unpack_from("<I", data, pos)[0]:
+        pos += 4 + struct.unpack_from("<I", data, pos)[0]
+    assert pos == len(data) - 4             # the only zero length: the terminator at the end
