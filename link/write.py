@@ -810,8 +810,12 @@ class _SymbolTableWorker:
     without the worker: the bytes are the same either way."""
 
     # (a fork of a served link's process costs ~2-8 ms and the pages this process then
-    # writes that the child still shares are copied: below this many symbols, not worth it)
+    # writes that the child still shares are copied: below this many symbols, or with an
+    # image too small to keep this process busy while the child works, not worth it.
+    # riscv64's static links count libc's ~140,000 local labels: a served hello, interp or
+    # compress took 10-20 ms longer with the worker, an image of 0.5-0.7 MB)
     MIN_SYMBOLS = 20000
+    MIN_IMAGE = 4 << 20
     _HEAD = 3                               # .symtab, .strtab sizes, first global; then ``ahead``'s
 
     def __init__(self, pid: int, rfd: int, fd: int, bound: "_Trailer", sizes: list[int], ahead: list[str],
@@ -837,7 +841,7 @@ class _SymbolTableWorker:
         files = ctx.files[1:]
         st = ctx.symtab
         nsyms = 1 + len(ctx.ordered) + sum(f.first_global for f in files) + len(st.names)
-        if nsyms < cls.MIN_SYMBOLS and want != "1":
+        if (nsyms < cls.MIN_SYMBOLS or ctx.file_end < cls.MIN_IMAGE) and want != "1":
             return None
         nsyms += len(st.names) // 16 + 64   # (a dynamic output's foreign names)
         # (a global's name is in the string table of a file that defines or refers to it;
