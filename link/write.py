@@ -1265,6 +1265,50 @@ def _temporary(d: str, path: str, what: str) -> tuple[int, str]:
     raise LinkError(f"cannot open {what} {path}: no temporary file name is free in {d}")
 
 
+_RENAME_EXCHANGE = 2           # renameat2's flag (Linux 3.15; glibc 2.28)
+_AT_FDCWD = -100
+_renameat2 = None               # the C function, once looked up; False: there is none
+
+
+def _exchange(new: str, path: str) -> bool:
+    """Put the file ``new`` in the place of the regular file ``path`` by swapping the two
+    names (renameat2 with RENAME_EXCHANGE), then remove the old file under ``new``'s name:
+    ``path`` always names a whole file, as with a rename over it, without what ext4 does on
+    a rename over an existing file (auto_da_alloc: it starts writing the new file's data to
+    the disk there and then; a 12 MB output took 15 ms to write and rename over its old
+    copy, 5 ms to write and swap, and up to 80 ms at times).  False when it cannot (no such
+    call, ``path`` is not a regular file or is missing, a file system without the flag): the
+    caller renames."""
+    global _renameat2
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+    except OSError:
+        return False
+    if _renameat2 is None:
+        import ctypes
+        try:
+            f = ctypes.CDLL(None, use_errno=True).renameat2
+        except AttributeError:
+            f = False
+        else:
+            f.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+            f.restype = ctypes.c_int
+        _renameat2 = f
+    if not _renameat2:
+        return False
+    a, b = os.fsencode(new), os.fsencode(path)
+    if _renameat2(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_EXCHANGE) != 0:
+        return False
+    try:
+        os.unlink(new)                  # the old file, under the temporary name now
+    except OSError:
+        # (``path`` became something else since the look, a directory: as it was)
+        _renameat2(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_EXCHANGE)
+        raise
+    return True
+
+
 def replace_file(path: str, data, executable: bool = False, what: str = "output file") -> None:
     """``data`` into ``path`` through a temporary file renamed into place.  A path that names
     something other than a regular file (``/dev/null``, a FIFO, a terminal) is written in place,
@@ -1293,7 +1337,8 @@ def replace_file(path: str, data, executable: bool = False, what: str = "output 
         os.umask(umask)
         os.chmod(tmp, (0o777 if executable else 0o666) & ~umask)
         try:
-            os.replace(tmp, path)
+            if not _exchange(tmp, path):
+                os.replace(tmp, path)
         except OSError as e:
             raise LinkError(f"cannot open {what} {path}: {e.strerror}")
     except BaseException:

@@ -5,6 +5,7 @@ The ``xld`` command runs as a separate process, as users run it.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -506,3 +507,35 @@ def test_compressed_debug_sections_are_read_decompressed(arch, tmp_path):
         text = re.sub(r"\(indirect (line )?string, offset: 0x[0-9a-f]+\)|-gz ", "", text.split("\n", 3)[3])
         dumps[kind] = text
     assert dumps["gz"] == dumps["plain"] and text.count("a.c ") > 5
+
+
+def test_an_output_replaces_its_old_copy_as_a_rename_would(tmp_path, monkeypatch):
+    """The output takes the old file's place by a swap of names (renameat2 RENAME_EXCHANGE:
+    on ext4 a rename over an existing file starts writing the new one to the disk at once),
+    with a rename's effects: the path names the new file, a reader of the old one (an open
+    descriptor, another hard link) keeps it, a symbolic link at the path is replaced (the
+    file it named is untouched), and nothing is left beside it.  A directory at the path is
+    still an error (the test above)."""
+    from xld.link import write
+    start = tc.assemble("arm64", ".globl _start\n_start:\n  b _start\n", tmp_path / "start.o")
+    out, other, target, link = (tmp_path / n for n in ("out", "other", "target", "link"))
+    out.write_bytes(b"old output")
+    os.link(out, other)
+    reader = open(out, "rb")
+    target.write_bytes(b"the symlink's file")
+    link.symlink_to(target)
+    for path in (out, link):
+        p = tc.xld_cli(["--arch", "arm64", "-static", "-o", str(path), str(start)], cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert path.read_bytes()[:4] == b"\x7fELF" and not path.is_symlink()
+        assert os.stat(path).st_mode & 0o111
+    assert reader.read() == b"old output"
+    reader.close()
+    assert other.read_bytes() == b"old output" and target.read_bytes() == b"the symlink's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "other", "out", "start.o", "start.s", "target"]
+    # in this process: the swap is what replaced it (no rename over the old file)
+    renamed = []
+    monkeypatch.setattr(write.os, "replace", lambda a, b: renamed.append((a, b)))
+    write.replace_file(str(out), b"new")
+    assert out.read_bytes() == b"new" and renamed == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "other", "out", "start.o", "start.s", "target"]
