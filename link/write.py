@@ -1265,6 +1265,7 @@ def _temporary(d: str, path: str, what: str) -> tuple[int, str]:
     raise LinkError(f"cannot open {what} {path}: no temporary file name is free in {d}")
 
 
+_WRITE_PIECE = 1 << 20          # bytes of the output one write() takes at most
 _RENAME_EXCHANGE = 2           # renameat2's flag (Linux 3.15; glibc 2.28)
 _AT_FDCWD = -100
 _renameat2 = None               # the C function, once looked up; False: there is none
@@ -1328,9 +1329,11 @@ def replace_file(path: str, data, executable: bool = False, what: str = "output 
     fd, tmp = _temporary(d, path, what)
     try:
         try:
+            # in pieces of 1 MiB: one write of a whole large output stalled in the kernel at
+            # times (12.8 MB: 4 ms, or 45-67 ms in 4 of 8 links; in pieces: 3.3-3.9 ms each)
             view = memoryview(data).cast("B")
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view[:_WRITE_PIECE]):]
         finally:
             os.close(fd)
         umask = os.umask(0)
