@@ -79,15 +79,8 @@ for _p, _o in _RULES:
 
 
 def _output_name(name: str) -> str:
-    out = _EXACT.get(name)
-    if out is not None:
-        return out
-    cut = name.find(".", 1)
-    if cut > 0:
-        for prefix, out in _BY_HEAD.get(name[:cut + 1], ()):
-            if name.startswith(prefix):
-                return out
-    return name
+    out = _rule_output(name)
+    return name if out is _UNSEEN else out
 
 
 def _rule_output(name: str):
