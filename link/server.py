@@ -347,6 +347,7 @@ class Request:
         self.client_gone = False              # the client closed its connection
         self.done = False                     # both: the command is over (_ended)
         self.learn = False                    # the child says which pages it wrote (_prefault)
+        self.ahead = None                     # learning on top of (runs, grow) copied ahead
 
     def limits_allowed(self) -> bool:
         """Whether the child can take the client's limits (it cannot raise a hard limit)."""
@@ -496,7 +497,7 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     from xld.link import cli
     from xld.link import input as inp
     inp.recorded_inputs = []
-    if req.learn and _is_link(req) and _heap_regime(2 * _GROW_CHUNK):
+    if req.learn and _is_link(req) and (_grown_ahead or _heap_regime(2 * _GROW_CHUNK)):
         _heap_start, _rss_start = heap_sizes()[0], _resident()
     if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
         # a link: the collector is off while it runs (cli.link_main), and would run after
@@ -651,7 +652,9 @@ def _finish(req: Request, status: int) -> None:
     except OSError:
         pass
     _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
-    if req.learn and status == 0 and _is_link(req):
+    if req.learn and status == 0 and _is_link(req) and (_ready_at or not _copied_ahead):
+        # (on top of pages copied ahead: only if that was done before the command came; its
+        # heap's growth would count what was not grown ahead yet)
         grew = _grown() if _heap_start >= 0 else 0
         _write_all(req.uses_w, b"%x;" % grew + _written_pages(_spare_pages))   # (a link's: 2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
@@ -675,8 +678,17 @@ def _is_link(req: Request) -> bool:
 
 def _log_served(req: Request, status: int, hits, cpu: float) -> None:
     wall = (time.monotonic() - req.started) * 1000
+    more = ""
+    if _ready_usage is not None:      # (a spare's line: what its command cost from the moment
+        import resource               # it came, which no wall time on a busy machine shows)
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        ready = (req.started - _ready_at) * 1000 if _ready_at else -1.0
+        more = (f" command_cpu={(ru.ru_utime + ru.ru_stime - _ready_usage.ru_utime - _ready_usage.ru_stime) * 1000:.1f}ms"
+                f" faults={ru.ru_minflt - _ready_usage.ru_minflt}/{ru.ru_majflt - _ready_usage.ru_majflt}"
+                f" switches={ru.ru_nvcsw - _ready_usage.ru_nvcsw}/{ru.ru_nivcsw - _ready_usage.ru_nivcsw}"
+                f" ready={ready:.1f}ms learn={('more' if _copied_ahead else 'fresh') if req.learn else 'no'}")
     _log(LOG, f"served pid={req.pid or os.getpid()} status={status} warm={hits} wall={wall:.1f}ms "
-              f"cpu={cpu * 1000:.1f}ms argv={req.argv!r}")
+              f"cpu={cpu * 1000:.1f}ms{more} argv={req.argv!r}")
 
 
 def stdio_codec(env: dict, server_encoding: str) -> tuple[str, str]:
@@ -729,13 +741,18 @@ PREFAULT_MAX = 1 << 25            # bytes a spare copies ahead at most
 
 def _written_pages(before=None) -> bytes:
     """The pages of this process's private writable memory that are its own now (a copy of
-    the server's page it wrote, or a new one), less those it had ``before`` (_own_pages):
-    the ones the next command will most likely write too.  ``START:COUNT`` runs of page
+    the server's page it wrote, or a new one), less those it had ``before`` (_own_pages, with
+    the mappings it had then): the ones the next command will most likely write too, where
+    a spare has them (fresh memory beyond: _pregrow's).  ``START:COUNT`` runs of page
     numbers, in hex; empty without /proc."""
     import numpy as np
     pages = _own_pages()
     if before is not None:
+        before, maps = before
         pages = np.setdiff1d(pages, before, assume_unique=True)
+        if maps.size:          # within the mappings it had (the runs' cap counts each page)
+            i = np.searchsorted(maps[:, 0], pages, side="right") - 1
+            pages = pages[(i >= 0) & (pages < maps[np.maximum(i, 0), 1])]
     if not pages.size:
         return b""
     cut = np.flatnonzero(np.diff(pages) != 1) + 1
@@ -744,18 +761,20 @@ def _written_pages(before=None) -> bytes:
     return ",".join(f"{a:x}:{n:x}" for a, n in zip(starts.tolist(), (ends - starts).tolist())).encode()
 
 
-def _own_pages():
+def _own_pages(with_maps: bool = False):
     """The numbers of the pages of this process's private writable memory that are present
-    and mapped by it alone (/proc/self/pagemap), in order; none without /proc."""
+    and mapped by it alone (/proc/self/pagemap), in order; none without /proc.  With
+    ``with_maps``: (those, the mappings looked at as (first page, end page) rows in order)."""
     import numpy as np
     size = os.sysconf("SC_PAGESIZE")
     firsts, counts, chunks = [], [], []
+    none = np.zeros(0, dtype=np.int64)
     try:
         with open("/proc/self/maps", "rb") as f:
             maps = f.read().splitlines()
         fd = os.open("/proc/self/pagemap", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
-        return np.zeros(0, dtype=np.int64)
+        return (none, none.reshape(0, 2)) if with_maps else none
     try:
         for line in maps:
             fields = line.split()
@@ -768,16 +787,18 @@ def _own_pages():
             firsts.append(lo)
             counts.append(len(chunks[-1]) // 8)
     except (OSError, ValueError):
-        return np.zeros(0, dtype=np.int64)
+        chunks = []
     finally:
         os.close(fd)
     if not chunks:
-        return np.zeros(0, dtype=np.int64)
+        return (none, none.reshape(0, 2)) if with_maps else none
     v = np.frombuffer(b"".join(chunks), dtype=np.uint64)
     counts = np.array(counts, dtype=np.int64)
-    base = np.repeat(np.array(firsts, dtype=np.int64) - (np.cumsum(counts) - counts), counts)
+    firsts = np.array(firsts, dtype=np.int64)
+    base = np.repeat(firsts - (np.cumsum(counts) - counts), counts)
     mine = np.flatnonzero((v >> np.uint64(63)) & (v >> np.uint64(56)) & np.uint64(1))
-    return base[mine] + mine
+    pages = base[mine] + mine
+    return (pages, np.stack([firsts, firsts + counts], axis=1)) if with_maps else pages
 
 
 def _parse_runs(text: bytes) -> list[tuple[int, int]]:
@@ -1159,29 +1180,49 @@ class Spare:
         self.grow = 0                     # fresh memory a link took (_pregrow)
         self.learnt = None                # the shape of the command they were learnt from
         self.last = None                  # and of the last command a spare took (shape)
-        self.learns = False               # this spare copies nothing ahead: its command's
-        self.commands = 0                 # child says which pages it wrote (learn)
+        self.learns = False               # this spare's command says which pages it wrote
+        self.ahead = None                 # what it copied ahead then ((runs, grow); None: nothing)
+        self.refresh = False              # what was learnt filled the cap: learn afresh next
+        self.commands = 0
 
-    def learn(self, runs: list[tuple[int, int]], grow: int = 0, shape=None) -> None:
+    def learn(self, runs: list[tuple[int, int]], grow: int = 0, shape=None, ahead=None) -> None:
         """The pages a link wrote, as far as PREFAULT_MAX goes: the next spares copy them
-        ahead.  They come from a child that had nothing copied ahead (the pages it has of
-        its own then, less those it had before its command: the ones it wrote), until one
-        came and then for one command in ten (the scans cost 2-3 ms each, off the path)."""
+        ahead.  They come from a child that had nothing copied ahead (``ahead`` None: the
+        pages it has of its own then, less those it had before its command: the ones it
+        wrote), until one came; then, for one command in ten, from a child that had the
+        pages and the heap of ``ahead`` copied and grown ahead, as every other child has:
+        what it wrote beyond them is added to them (the scans cost 2-3 ms each, off the path).
+        Learning afresh cost that command 6,700 page faults more at riscv64 interp (15-20 ms
+        of CPU, 90 -> 105 ms); added, the pages no command writes any more stay until the
+        cap is reached, and the learning after that starts afresh."""
+        fresh = ahead is None
+        if not fresh:
+            runs = _union_runs(ahead[0], runs)
+            grow += ahead[1]
         kept, pages = [], 0
         for run in runs:
             if pages + run[1] > PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
+                self.refresh = not fresh
                 break
             kept.append(run)
             pages += run[1]
+        else:
+            self.refresh = False
         self.runs = kept
         self.grow = grow
         self.learnt = shape
 
     def learns_next(self) -> bool:
-        """Whether the next spare copies nothing ahead and its command says what it wrote: the
-        first, then one in ten, and after a command unlike the one learnt from where that one
-        grew the heap much (the heap grown ahead is its size: more than a smaller link's peak)."""
-        return (not self.runs or self.commands % 10 == 9
+        """Whether the next spare's command says what it wrote: the first, then one in ten
+        (on top of what is copied ahead: ``learns_afresh`` says when not)."""
+        return self.learns_afresh() or self.commands % 10 == 9
+
+    def learns_afresh(self) -> bool:
+        """Whether the next spare copies nothing ahead for the learning: the first, after a
+        command unlike the one learnt from where that one grew the heap much (the heap grown
+        ahead is its size: more than a smaller link's peak), and after a learning that
+        filled the cap."""
+        return (not self.runs or self.refresh
                 or (self.grow >= RELEARN_GROW and self.last != self.learnt))
 
     def start(self, sel, not_inherited: list[int]) -> None:
@@ -1194,12 +1235,14 @@ class Spare:
             mine.close()
             theirs.close()
             return
-        learns = self.learns_next()
+        learns, afresh = self.learns_next(), self.learns_afresh()
         if pid == 0:
             mine.close()
-            _spare(theirs, not_inherited, [] if learns else self.runs, 0 if learns else self.grow)
+            _spare(theirs, not_inherited, [] if afresh else self.runs, 0 if afresh else self.grow,
+                   learns)
         theirs.close()
         self.pid, self.ctl, self.state, self.learns = pid, mine, _warm_state(), learns
+        self.ahead = None if afresh else (self.runs, self.grow)
         self.pidfd = os.pidfd_open(pid)
         sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
 
@@ -1255,11 +1298,26 @@ class Spare:
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
 
 
-_spare_pages = None     # in a spare that copied nothing ahead: the pages it had of its own
-#                         before its command came (its own doing and the server's, not the link's)
+_spare_pages = None     # in a learning spare: the pages it had of its own before its command
+#                         came (its own doing and the server's, not the link's)
+_copied_ahead = False   # in a spare: it copied pages ahead
+_ready_at = 0.0         # in a spare: when it was ready (monotonic; 0: a command came first)
+_ready_usage = None     # and its resource usage when its command came
 
 
-def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int = 0) -> None:
+def _union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The pages of both lists of runs, as runs in order."""
+    out: list[list[int]] = []
+    for first, count in sorted(a + b):
+        if out and first <= out[-1][0] + out[-1][1]:
+            out[-1][1] = max(out[-1][1], first + count - out[-1][0])
+        else:
+            out.append([first, count])
+    return [(first, count) for first, count in out]
+
+
+def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int = 0,
+           learns: bool = False) -> None:
     """In a spare: copy ahead the pages the last commands wrote and grow the heap as far as
     they took fresh memory, wait for a command, then run it as a child forked for it would;
     never returns.  The server gone, or a message that is
@@ -1271,12 +1329,17 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
                 os.close(fd)
             except OSError:
                 pass
+        global _spare_pages, _ready_at, _ready_usage, _copied_ahead
         if runs:
+            _copied_ahead = True
             _prefault(runs, ctl)
             _pregrow(grow, ctl)
-        else:
-            global _spare_pages
-            _spare_pages = _own_pages()
+        if learns:
+            _spare_pages = _own_pages(with_maps=True)
+        import resource
+        import select
+        if not select.select([ctl], [], [], 0)[0]:
+            _ready_at = time.monotonic()
         head, anc, _flags, _addr = ctl.recvmsg(17, socket.CMSG_SPACE(6 * struct.calcsize("i")))
         fds: list[int] = []
         for level, typ, data in anc:
@@ -1299,6 +1362,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
             got += len(chunk)
         req = Request(socket.socket(fileno=fds[0]), fds[1:5], b"".join(chunks))
         req.uses_w, req.started, req.learn = fds[5], started, bool(learn)
+        _ready_usage = resource.getrusage(resource.RUSAGE_SELF)
     except BaseException:
         os._exit(0)
     failed = None
@@ -1379,9 +1443,11 @@ def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
     offered = False
     if req.key == key and req.limits_allowed():
         req.uses_r, req.uses_w = os.pipe()
-        # the child says which pages it wrote if nothing was copied ahead for it (_prefault)
+        # the child says which pages it wrote (beyond those copied ahead for it: _prefault)
         req.learn = spare.learns if spare.pid else not spare.runs
         offered = spare.offer(req, sel)           # it takes the client's place meanwhile
+        if offered and req.learn:
+            req.ahead = spare.ahead
     if req.uses_r < 0 or files.stale():
         if offered:
             spare.stop(sel)                       # (it ran nothing)
@@ -1445,7 +1511,7 @@ def _ended(req: Request, spare: Spare) -> None:
     uses, pages = bytes(req.uses[6:6 + n]), bytes(req.uses[6 + n:])
     if status == 0 and pages:
         grow, runs = _parse_learnt(pages)
-        spare.learn(runs, grow, shape(req.argv))
+        spare.learn(runs, grow, shape(req.argv), req.ahead)
     if status == 0 and uses:
         _warm_libraries(uses)
 
