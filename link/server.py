@@ -497,8 +497,8 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     from xld.link import cli
     from xld.link import input as inp
     inp.recorded_inputs = []
-    if req.learn and _is_link(req) and (_grown_ahead or _heap_regime(2 * _GROW_CHUNK)):
-        _heap_start, _rss_start = heap_sizes()[0], _resident()
+    if req.learn and _is_link(req) and not _grown_ahead and _heap_regime(2 * _GROW_CHUNK):
+        _heap_start, _rss_start = heap_sizes()[0], _resident()     # (grown ahead: before that)
     if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
         # a link: the collector is off while it runs (cli.link_main), and would run after
         # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
@@ -1191,14 +1191,16 @@ class Spare:
         pages it has of its own then, less those it had before its command: the ones it
         wrote), until one came; then, for one command in ten, from a child that had the
         pages and the heap of ``ahead`` copied and grown ahead, as every other child has:
-        what it wrote beyond them is added to them (the scans cost 2-3 ms each, off the path).
+        what it wrote beyond them is added to them (the scans cost 2-3 ms each, off the path),
+        and ``grow`` is measured from before the heap was grown ahead (so, as afresh: half
+        the peak's growth, at most the heap's; added up, it would creep to the whole heap's,
+        and the peak with it).
         Learning afresh cost that command 6,700 page faults more at riscv64 interp (15-20 ms
         of CPU, 90 -> 105 ms); added, the pages no command writes any more stay until the
         cap is reached, and the learning after that starts afresh."""
         fresh = ahead is None
         if not fresh:
             runs = _union_runs(ahead[0], runs)
-            grow += ahead[1]
         kept, pages = [], 0
         for run in runs:
             if pages + run[1] > PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
@@ -1329,10 +1331,12 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
                 os.close(fd)
             except OSError:
                 pass
-        global _spare_pages, _ready_at, _ready_usage, _copied_ahead
+        global _spare_pages, _ready_at, _ready_usage, _copied_ahead, _heap_start, _rss_start
         if runs:
             _copied_ahead = True
             _prefault(runs, ctl)
+            if learns:              # the heap's growth from here, as a link learning afresh
+                _heap_start, _rss_start = heap_sizes()[0], _resident()   # measures it
             _pregrow(grow, ctl)
         if learns:
             _spare_pages = _own_pages(with_maps=True)
