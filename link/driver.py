@@ -16,6 +16,10 @@ from xld.link.errors import Diag, LinkError, Relink
 from xld.link.layout import OutputSection
 from xld.link.options import Options, find_library
 
+# called with the pass's name after each pass, where set: the warm server's learning link
+# samples its resident file pages there (link/server.py)
+after_pass = None
+
 
 class Context:
     def __init__(self, opts: Options, diag: Diag | None = None):
@@ -930,6 +934,8 @@ def _run_passes(ctx: Context) -> Context:
         ctx.timings.append((name, time.perf_counter() - t0))
         if ctx.opts.stats:
             ctx.peak_rss.append(_peak_rss_mib())
+        if after_pass is not None:
+            after_pass(name)
     return ctx
 
 

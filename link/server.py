@@ -499,6 +499,11 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     inp.recorded_inputs = []
     if req.learn and _is_link(req) and not _grown_ahead and _heap_regime(2 * _GROW_CHUNK):
         _heap_start, _rss_start = heap_sizes()[0], _resident()     # (grown ahead: before that)
+    if _heap_start >= 0 and _is_link(req):     # learning: its input files' pages, pass by pass
+        global _files_start, _files_most
+        _files_start = _files_most = _resident_files()
+        from xld.link import driver
+        driver.after_pass = _sample_files
     if not req.argv or req.argv[0] not in cli.SUBCOMMANDS:
         # a link: the collector is off while it runs (cli.link_main), and would run after
         # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
@@ -855,7 +860,9 @@ _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3       # mallopt's parameters (glibc)
 _grown_ahead = False    # in a spare: _pregrow grew the heap
 _heap_start = -1        # in a learning command's process: the C heap's size as it began,
-_rss_start = 0          # and its resident memory
+_rss_start = 0          # and its resident memory,
+_files_start = 0        # its resident pages of files as it began,
+_files_most = 0         # and the most of them after a pass (_sample_files)
 
 
 def _resident() -> int:
@@ -867,16 +874,38 @@ def _resident() -> int:
         return 0
 
 
+def _resident_files() -> int:
+    """This process's resident pages of files (and shared memory) now, in bytes (0 without
+    /proc): a link's inputs it has mapped and read."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[2]) * os.sysconf("SC_PAGESIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _sample_files(_name: str) -> None:
+    """In a learning command's process, after each pass (driver.after_pass): the most of
+    its input files' pages resident at once so far."""
+    global _files_most
+    _files_most = max(_files_most, _resident_files())
+
+
 def _grown() -> int:
     """In a learning command's process, after it: how much heap the next ones may find grown
-    ahead.  Half as much as its peak resident memory grew (which counts the input files' pages
-    read), at most as much as its heap grew: measured to leave the peak where it was (riscv64
-    400x50: the heap grew 194 MiB, the peak 230, and 112 MiB grown ahead left the peak at
-    261-263 MiB against 261; 144 raised it by 17, 194 by 65)."""
+    ahead.  Half as much as its peak resident memory grew, at most as much as its heap grew
+    (measured to leave the peak where it was when a link's input pages stayed resident to its
+    end: riscv64 400x50's heap grew 194 MiB, the peak 230, and 112 MiB grown ahead left the
+    peak at 261-263 MiB against 261; 144 raised it by 17, 194 by 65), and at most its peak's
+    growth less the most of its input files' pages resident after a pass: the heap grown
+    ahead is resident from the start, and the inputs' pages come on top of it before the link
+    has used it (its read+resolve maps them, ~100 MiB at riscv64 400x50; later passes give them
+    back as the heap fills)."""
     import resource
     heap = heap_sizes()[1] - _heap_start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - _rss_start
-    return max(min(heap, peak // 2), 0) if _rss_start else 0
+    files = max(_files_most - _files_start, 0)
+    return max(min(heap, peak // 2, peak - files), 0) if _rss_start else 0
 
 
 def heap_sizes() -> tuple[int, int]:

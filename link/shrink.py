@@ -752,7 +752,11 @@ class _Chunks:
         page = ctx.opts.max_page_size or ctx.arch.max_page_size
         seg_starts = {s[1] for s in ctx.segments}
         secs, rows_of = placed
-        starts, slack = [], []
+        # (the output sections' input rows joined, then a few array operations for all: a
+        # dynamic hello has ~25 output sections; an empty output section is one chunk of its
+        # own, after them: chunks at the same address count together, in any order)
+        rows, base, count, heads = [], [], [], []
+        lone_at, lone_first = [], []
         for o in ctx.ordered:
             if not o.alloc:
                 continue
@@ -763,16 +767,22 @@ class _Chunks:
             else:
                 first = o.align - 1
             if o.inputs:
-                rows = rows_of[id(o)]
-                sl = np.maximum(secs.align[rows], 1) - 1
-                sl[0] = max(first, int(sl[0]))
-                starts.append(o.addr + secs.out[rows])
-                slack.append(sl)
+                r = rows_of[id(o)]
+                rows.append(r)
+                base.append(o.addr)
+                count.append(len(r))
+                heads.append(first)
             else:
-                starts.append(np.array([o.addr], dtype=np.int64))
-                slack.append(np.array([first], dtype=np.int64))
-        starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)
-        slack = np.concatenate(slack) if slack else np.zeros(0, dtype=np.int64)
+                lone_at.append(o.addr)
+                lone_first.append(first)
+        rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        count = np.asarray(count, dtype=np.int64)
+        sl = np.maximum(secs.align[rows], 1) - 1
+        head = np.cumsum(count) - count
+        sl[head] = np.maximum(np.asarray(heads, dtype=np.int64), sl[head])
+        starts = np.concatenate([np.repeat(np.asarray(base, dtype=np.int64), count) + secs.out[rows],
+                                 np.asarray(lone_at, dtype=np.int64)])
+        slack = np.concatenate([sl, np.asarray(lone_first, dtype=np.int64)])
         order = np.argsort(starts, kind="stable")
         self.starts = starts[order]
         self.cum = np.concatenate([[0], np.cumsum(slack[order])])

@@ -665,6 +665,43 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     assert probe(server.PREGROW_MAX + (64 << 20))[0] < server.PREGROW_MAX + (16 << 20)   # the cap
 
 
+_GROWN_PROBE = r"""
+import ctypes, mmap, os, sys
+from xld.link import server
+if os.fork():                  # (measured in a forked child, as a spare is: a process started
+    sys.exit(os.wait()[1])     # by exec keeps its parent's peak, here the test's)
+server._heap_regime(32 << 20)
+server._heap_start, server._rss_start = server.heap_sizes()[0], server._resident()
+server._files_start = server._files_most = server._resident_files()
+with open(sys.argv[1], "rb") as f:                 # the inputs read: their pages resident,
+    m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+total = sum(m[i] for i in range(0, len(m), mmap.PAGESIZE))
+server._sample_files("read+resolve")                # sampled after a pass,
+m.close()                                           # then given back
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+for _ in range(5):                                   # and the heap grows after them
+    ctypes.memset(libc.malloc(8 << 20), 1, 8 << 20)
+print(server._grown(), server._files_most - server._files_start, flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_info, /proc")
+def test_the_heap_grown_ahead_leaves_room_for_the_inputs_pages(tmp_path):
+    """A learning link whose peak was its input files' pages (read, then given back before
+    its heap grew) teaches no heap grown ahead: a spare's heap is resident from the start, and
+    the next link's inputs would come on top of it, raising its peak by that much."""
+    big = tmp_path / "inputs.bin"
+    big.write_bytes(os.urandom(48 << 20))
+    out = subprocess.run([sys.executable, "-c", _GROWN_PROBE, str(big)], capture_output=True,
+                         text=True, check=True, cwd=tmp_path).stdout.split()
+    grown, files = int(out[0]), int(out[1])
+    assert files >= 40 << 20                    # the inputs' pages were counted
+    assert grown < 8 << 20                      # (half the peak's growth, 20+ MiB, before)
+
+
 def _blocked_in_recv(pid: int, cwd: Path) -> bool:
     """A spare that took the client's place (its directory) and waits for its go (asleep)."""
     try:
