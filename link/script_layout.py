@@ -126,22 +126,33 @@ def define_symbols(ctx) -> list[str]:
     st = ctx.symtab
     names = []
     used = _script_refs(ctx.script)
+    ctx.script_provides, ctx.script_hidden = set(), set()
     for a in assignments(ctx.script):
         g = st.ids.get(a.name)
         if a.provide:
             if a.name in used and g is None:
                 g = st.intern(a.name)       # the script itself refers to it
             if g is None or st.state[g] != resolve.UNDEF:
-                continue
+                continue         # (defined: by an input, or by the script before it, as GNU ld)
+            ctx.script_provides.add(id(a))
         elif g is not None and st.state[g] != resolve.UNDEF and st.def_file[g] > 0:
             continue             # an input defines it (kept; GNU ld would override)
         g = st.intern(a.name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
+        if a.hidden:
+            ctx.script_hidden.add(g)
         names.append(a.name)
     ctx.script_names = set(names)
     _aliases(ctx, names)
     return names
+
+
+def taken(ctx, a: sc.Assign) -> bool:
+    """Whether assignment ``a`` defines its symbol: a PROVIDE only when something refers to
+    the name and neither an input nor an earlier assignment of the script (nor an earlier
+    PROVIDE) defines it, as GNU ld evaluates them."""
+    return not a.provide or id(a) in ctx.script_provides
 
 
 def _alias_form(e) -> tuple[str, int] | None:
@@ -199,7 +210,7 @@ def assignment_refs(ctx) -> list[str]:
 
     def cmds(lst):
         for c in lst:
-            if isinstance(c, sc.Assign) and (not c.provide or c.name in ctx.script_names):
+            if isinstance(c, sc.Assign) and taken(ctx, c):
                 _expr_symbols(c.expr, out)
             elif isinstance(c, sc.Assert):
                 _expr_symbols(c.expr, out)
@@ -496,6 +507,7 @@ class _Env:
         self.final = False
         self.tls_first = None         # the first TLS output section, and the template's
         self.tls_align = 1            # alignment: its largest input's (layout.place's rule)
+        self.lma_regions = _lma_regions(self.s)   # id(OutSec) -> its load region (AT> or inherited)
 
     def dot(self):
         return self.cur
@@ -617,9 +629,8 @@ def place(ctx) -> None:
                 pad += -(-need // step) * step
                 settled = False
             ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
-        names = ctx.script_names
-        _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
-                  [o for o in order if not o.alloc and _emitted(o, names)])
+        _segments(ctx, [o for o in order if o.alloc and _emitted(ctx, o)],
+                  [o for o in order if not o.alloc and _emitted(ctx, o)])
         if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
@@ -686,20 +697,19 @@ def _absorb(ctx, syn) -> None:
                 return
 
 
-def _emitted(o, names=frozenset()) -> bool:
+def _emitted(ctx, o) -> bool:
     """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
     gives it a command other than input descriptions (an assignment, even to '.', or data)."""
     cmd = getattr(o, "script", None)
     return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
         (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
-        (cmd is not None and o.alloc and _defines_symbols(cmd, names))
+        (cmd is not None and o.alloc and _defines_symbols(ctx, cmd))
 
 
-def _defines_symbols(cmd, names) -> bool:
+def _defines_symbols(ctx, cmd) -> bool:
     """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
     data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
-    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and
-                                          (not c.provide or c.name in names))
+    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and taken(ctx, c))
                for c in cmd.commands)
 
 
@@ -737,6 +747,29 @@ def _order(ctx) -> list[OutputSection]:
             at = len(order) - 1 if at is None or not o.alloc else at
         order.insert(at + 1, o)
     return order
+
+
+def _lma_regions(s) -> dict[int, str]:
+    """Each script section's load region: its AT> REGION, or, as GNU ld propagates it, the
+    previous section's when it names neither an address, an AT nor an AT> and is in the
+    same region as that one (``.data : {...} > RAM AT> FLASH`` then ``.bss : {...} > RAM``).
+    The region compared is the one named (AT> alone names it for both)."""
+    out: dict[int, str] = {}
+    prev = None                       # (region named, load region) of the previous section
+    for cmd in s.sections or ():
+        if not isinstance(cmd, sc.OutSec) or cmd.name == "/DISCARD/":
+            continue
+        named = cmd.region
+        if named is None and cmd.addr is None and cmd.lma_region is not None:
+            named = cmd.lma_region
+        lma_region = cmd.lma_region
+        if lma_region is None and cmd.lma is None and cmd.addr is None and prev is not None \
+                and named == prev[0]:
+            lma_region = prev[1]
+        if lma_region is not None:
+            out[id(cmd)] = lma_region
+        prev = (named, lma_region)
+    return out
 
 
 def _walk(ctx, env: _Env, order, final: bool) -> None:
@@ -782,7 +815,7 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     """``sym = e`` / ``. = e`` (and ``+=`` ...).  Inside an output section, as in GNU ld, a
     plain number is an offset from the section's start (``. = 0x10``, ``sym = 4``); a value
     relative to a section or absolute is the address it is."""
-    if a.name != "." and a.provide and a.name not in getattr(env.ctx, "script_names", ()):
+    if a.name != "." and not taken(env.ctx, a):
         return
     expr = a.expr
     if a.op != "=":                       # x op= e is x = x op (e)
@@ -912,17 +945,21 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     lma = None
     if cmd is not None and cmd.lma is not None:
         lma = sc.evaluate(cmd.lma, env)
-    elif cmd is not None and cmd.lma_region is not None:
-        lma = regions[cmd.lma_region][0]      # GNU ld: not aligned
+    elif cmd is not None and id(cmd) in env.lma_regions:
+        # GNU ld aligns the load address as the section's address where the two regions are
+        # one, else only to the script's own ALIGN(...) of the section
+        into = env.lma_regions[id(cmd)]
+        lma = align_up(regions[into][0], align if region is not None and regions[into] is regions[region] else
+                       sc.evaluate(cmd.align, env) if cmd.align is not None else 1)
         if not o.nobits:
-            regions[cmd.lma_region][0] = lma + o.size
+            regions[into][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
             lma = start + (prev.lma - prev.addr)
     o.lma = lma if lma is not None else start
-    if cmd is not None and cmd.lma_region is not None:
-        _check_fit(ctx, o, cmd.lma_region, regions[cmd.lma_region][0])
+    if cmd is not None and id(cmd) in env.lma_regions:
+        _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])
     if region is not None:
         regions[region][0] = max(regions[region][0], env.cur)
         _check_fit(ctx, o, region, regions[region][0])

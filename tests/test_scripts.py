@@ -909,3 +909,37 @@ def test_cxx_exceptions_under_gnu_default_script(arch, tmp_path):
     while struct.unpack_from("<I", data, pos)[0]:
         pos += 4 + struct.unpack_from("<I", data, pos)[0]
     assert pos == len(data) - 4             # the only zero length: the terminator at the end
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_load_regions_and_provide_as_gnu_ld(arch, tmp_path):
+    """A section in the same region as the one before it, with no address, AT or AT> of its
+    own, is loaded in that one's load region (loaded data after it, a NOLOAD .bss at its end:
+    a PT_LOAD of its own), ALIGN(16) aligns the load address too; PROVIDE after an assignment
+    of the name is not taken, one before it is overridden, two PROVIDEs: the first; a
+    PROVIDE_HIDDEN name is local: the same sections, program headers, symbols and image as
+    GNU ld's."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "loadregion.c", tmp_path / "lr.o", FLAGS)
+    script = HERE / "loadregion.ld"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, xld) == sections(arch, gnu)
+    # (vaddr, paddr, filesz, memsz, flags): the offset of a segment without bytes aside
+    want = [h[2:7] for h in program_headers(arch, gnu) if h[0] == "LOAD"]
+    assert [h[2:7] for h in program_headers(arch, xld) if h[0] == "LOAD"] == want
+    assert len(want) == 4                 # .bss: a segment of its own, loaded where ROM ends
+    names = ("_sdata", "_sidata", "_sidata2", "start_of_bss", "table_end", "ram_top")
+    got = symbol_values(arch, xld, names)
+    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
+    assert int(got["_sidata"][0], 16) % 16 == 0 and int(got["_sdata"][0], 16) == 0x80000
+    assert (int(got["table_end"][0], 16), int(got["ram_top"][0], 16)) == (0x111, 0x90000)
+    assert bindings(arch, xld, names) == bindings(arch, gnu, names)
+    assert bindings(arch, xld, names)["start_of_bss"] == "LOCAL"
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+def bindings(arch, exe, names) -> dict[str, str]:
+    return {m.group(2): m.group(1) for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)$",
+                                                         readelf(arch, "-s", exe), re.M) if m.group(2) in names}
