@@ -734,6 +734,10 @@ def linker_symbol_values(ctx) -> None:
         n = _number(expr.strip())
         if n is not None:
             st.linker_value[st.ids[name]] = n
+    for g, target, _ in ctx.defsym_alias:       # an alias lies in its target's section, as GNU ld's
+        o = layout.output_section_of(ctx, target)
+        if o is not None:
+            ctx.linker_sec[g] = o
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.apply_symbols(ctx)

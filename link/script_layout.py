@@ -467,15 +467,6 @@ def _class(o) -> int:
     return 1
 
 
-def _input_section(ctx, g: int):
-    """The output section holding the definition of global ``g`` (an input's), or None."""
-    obj = ctx.files[ctx.symtab.def_file[g]]
-    sh = int(obj.sym_shndx[ctx.symtab.def_index[g]])
-    if not 0 < sh < min(elf.SHN_LORESERVE, len(obj.sec_outsec)):
-        return None
-    return obj.sec_outsec[sh]
-
-
 def input_address(ctx, g: int) -> int | None:
     """The address of global ``g``, defined by an input, as the walk has placed its section
     so far (the sections placed later in this walk: where the previous walk put them); None
@@ -1128,7 +1119,7 @@ def apply_symbols(ctx) -> None:
         st.linker_value[g] = v
         t = ctx.script_aliases.get(g)
         if t is not None:               # in the section of the symbol it names
-            o = _input_section(ctx, t)
+            o = layout.output_section_of(ctx, t)
         if o is not None:
             ctx.linker_sec[g] = o
         else:

@@ -461,7 +461,10 @@ def symbol_table(ctx, index=None):
         # a -T script's HIDDEN/PROVIDE_HIDDEN names are local, as GNU ld writes them
         hid = np.isin(ex, np.fromiter(ctx.script_hidden, dtype=np.int64, count=len(ctx.script_hidden)))
         bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
-        rows["st_info"] = np.where(linker, (bind << 4) | elf.STT_NOTYPE, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
+        typ = np.zeros(len(ex), dtype=np.int64)
+        if ctx.defsym_alias:
+            typ[:] = [layout.alias_type(ctx, g) if lk else elf.STT_NOTYPE for g, lk in zip(extra, linker.tolist())]
+        rows["st_info"] = np.where(linker, (bind << 4) | typ, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
         secs = [ctx.linker_sec.get(g) for g in extra]
         rows["st_shndx"] = np.where(linker, [s.index if s is not None else elf.SHN_ABS for s in secs], elf.SHN_UNDEF)
         rows["st_value"] = np.where(linker, gaddr[ex], 0)
