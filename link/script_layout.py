@@ -417,11 +417,17 @@ def assign(ctx) -> None:
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
-            target.type = elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS
-            if _has_contents(cmd):
+            # what GNU ld makes of a section no input goes to: one of moves of '.' only
+            # (a stack, a heap) is zero-fill and writable; one of data is read-only where a
+            # BYTE...QUAD comes first, writable where an assignment does
+            first = next((c for c in cmd.commands if isinstance(c, (sc.Assign, sc.Data))), None)
+            data = any(isinstance(c, sc.Data) for c in cmd.commands)
+            moves = any(isinstance(c, sc.Assign) and c.name == "." and not _no_move(c) for c in cmd.commands)
+            target.type = elf.SHT_NOBITS if cmd.noload or (moves and not data) else elf.SHT_PROGBITS
+            if first is not None:
                 target.flags |= elf.SHF_ALLOC
-            if any(isinstance(c, sc.Data) for c in cmd.commands):
-                target.flags |= elf.SHF_WRITE       # GNU ld: no input said read-only
+            if (data and not isinstance(first, sc.Data)) or (moves and not data):
+                target.flags |= elf.SHF_WRITE
         if target.flags & elf.SHF_ALLOC == 0 and target.inputs:
             pass
         if any(isinstance(c, sc.InputDesc) and "COMMON" in c.patterns for c, _ in target.pieces):
@@ -448,11 +454,17 @@ def assign(ctx) -> None:
     ctx.outputs = new
 
 
-def _has_contents(cmd) -> bool:
-    return any(isinstance(c, (sc.Assign, sc.Data)) for c in cmd.commands)
-
-
 # -- placement --------------------------------------------------------------------------------
+
+def _no_move(a: sc.Assign) -> bool:
+    """``. += 0`` or ``. = . + 0`` (what a stray ';' reads as): GNU ld makes nothing of it."""
+    zero = ("num", 0)
+    return (a.op == "+=" and a.expr == zero) or (a.op == "=" and a.expr in (("bin", "+", ("dot",), zero),))
+
+
+# the section GNU ld places an orphan of each class after, where a script has it (ldelf.c's hold)
+_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss"}
+
 
 def _class(o) -> int:
     """Orphan placement classes: code, read-only data, writable data, zero-fill, non-alloc."""
@@ -723,8 +735,18 @@ def _order(ctx) -> list[OutputSection]:
             if at is not None:
                 order.insert(at + 1, o)
                 continue
-        # after the last section of its kind; else (GNU ld's nearest match by flags) after the
-        # last one of the kind before it: read-only data after code, data after read-only data
+        # after the script's section named as GNU ld names the kind (.text, .rodata, .data,
+        # .bss), after the orphans already there
+        named = [k for k, t in enumerate(order) if t.name == _HOLD.get(cls) and getattr(t, "script", None)]
+        if named:
+            at = named[0]
+            while at + 1 < len(order) and getattr(order[at + 1], "script", None) is None:
+                at += 1
+            order.insert(at + 1, o)
+            continue
+        # else after the last section of its kind; else (GNU ld's nearest match by flags)
+        # after the last one of the kind before it: read-only data after code, data after
+        # read-only data
         for c in range(cls, -1 if o.alloc else cls - 1, -1):
             for k, t in enumerate(order):
                 if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):

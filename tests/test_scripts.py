@@ -917,7 +917,8 @@ def test_load_regions_and_provide_as_gnu_ld(arch, tmp_path):
     own, is loaded in that one's load region (loaded data after it, a NOLOAD .bss at its end:
     a PT_LOAD of its own), ALIGN(16) aligns the load address too; PROVIDE after an assignment
     of the name is not taken, one before it is overridden, two PROVIDEs: the first; a
-    PROVIDE_HIDDEN name is local: the same sections, program headers, symbols and image as
+    PROVIDE_HIDDEN name is local; a section of data only is read-only, one of moves of '.'
+    only zero-fill and writable: the same sections, program headers, symbols and image as
     GNU ld's."""
     obj = tc.compiler("gcc", arch).compile(HERE / "loadregion.c", tmp_path / "lr.o", FLAGS)
     script = HERE / "loadregion.ld"
@@ -926,11 +927,14 @@ def test_load_regions_and_provide_as_gnu_ld(arch, tmp_path):
     res = tc.xld_link(["-T", script, "-o", xld, obj])
     assert res.status == 0, res.stderr
     assert sections(arch, xld) == sections(arch, gnu)
+    assert section_flags(arch, xld) == section_flags(arch, gnu)
+    assert section_flags(arch, gnu)[".rotable"] == "A" and section_flags(arch, gnu)["._user_heap_stack"] == "WA"
+    assert sections(arch, gnu)["._user_heap_stack"][2] == "NOBITS"
     # (vaddr, paddr, filesz, memsz, flags): the offset of a segment without bytes aside
     want = [h[2:7] for h in program_headers(arch, gnu) if h[0] == "LOAD"]
     assert [h[2:7] for h in program_headers(arch, xld) if h[0] == "LOAD"] == want
-    assert len(want) == 4                 # .bss: a segment of its own, loaded where ROM ends
-    names = ("_sdata", "_sidata", "_sidata2", "start_of_bss", "table_end", "ram_top")
+    assert len(want) == 5                 # .bss, the heap: segments of their own, loaded where ROM ends
+    names = ("_sdata", "_sidata", "_sidata2", "start_of_bss", "table_end", "ram_top", "end")
     got = symbol_values(arch, xld, names)
     assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
     assert int(got["_sidata"][0], 16) % 16 == 0 and int(got["_sdata"][0], 16) == 0x80000
@@ -938,6 +942,11 @@ def test_load_regions_and_provide_as_gnu_ld(arch, tmp_path):
     assert bindings(arch, xld, names) == bindings(arch, gnu, names)
     assert bindings(arch, xld, names)["start_of_bss"] == "LOCAL"
     assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+def section_flags(arch, exe) -> dict[str, str]:
+    return dict(re.findall(r"^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+[0-9a-f]{16}\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+([A-Z]*)",
+                           readelf(arch, "-S", exe), re.M))
 
 
 def bindings(arch, exe, names) -> dict[str, str]:

@@ -3,8 +3,8 @@
 char odd_data[3] = {1, 2, 3};                                   /* .data ends unaligned */
 __attribute__((section(".data2"), aligned(16))) int data2[2] = {4, 5};
 int zeroed[10];
-extern char _sdata[], _sidata[], _sidata2[], start_of_bss[], table_end[], ram_top[];
-void *const refs[] = {_sdata, _sidata, _sidata2, start_of_bss, table_end, ram_top};
+extern char _sdata[], _sidata[], _sidata2[], start_of_bss[], table_end[], ram_top[], end[];
+void *const refs[] = {_sdata, _sidata, _sidata2, start_of_bss, table_end, ram_top, end};
 
 void _start(void)
 {
