@@ -952,3 +952,21 @@ def section_flags(arch, exe) -> dict[str, str]:
 def bindings(arch, exe, names) -> dict[str, str]:
     return {m.group(2): m.group(1) for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)$",
                                                          readelf(arch, "-s", exe), re.M) if m.group(2) in names}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_sections_without_inputs_and_orphans_as_gnu_ld(arch, tmp_path):
+    """A section of data only is read-only where the data comes first, writable after an
+    assignment; one of moves of '.' only is writable zero-fill; the orphan .eh_frame follows
+    .rodata: the same sections (address, size, type, flags) and image as GNU ld's."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "loadregion.c", tmp_path / "lr.o", ["-O2", "-fno-pie", "-fasynchronous-unwind-tables"])
+    script = HERE / "noinputs.ld"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert ".eh_frame" in sections(arch, gnu)
+    assert sections(arch, xld) == sections(arch, gnu)
+    assert section_flags(arch, xld) == section_flags(arch, gnu)
+    assert sections(arch, gnu)[".stack"][2] == "NOBITS" and section_flags(arch, gnu)[".d1"] == "A"
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
