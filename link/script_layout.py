@@ -867,6 +867,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = _input_align(o)
+    if cmd is not None and cmd.subalign is not None and o.inputs:
+        align = sc.evaluate(cmd.subalign, env)    # (GNU ld: what its inputs ask for instead)
     if o is env.tls_first:
         align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None
@@ -969,7 +971,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     elif not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
-            lma = start + (prev.lma - prev.addr)
+            # (GNU ld aligns the result as the section: a VMA-LMA difference that is not a
+            # multiple of its alignment moves it on)
+            lma = align_up(start + (prev.lma - prev.addr), align)
     o.lma = lma if lma is not None else start
     if cmd is not None and id(cmd) in env.lma_regions:
         _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])

@@ -223,9 +223,8 @@ def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
     gap = b - a
     if a % len(fill) == 0 and gap % len(fill) == 0:
         mv[a:b] = fill * (gap // len(fill))
-    elif hasattr(o, "fill"):        # a script's pattern, from the section's start
-        k = (a - o.offset) % len(fill)
-        mv[a:b] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+    elif hasattr(o, "fill"):        # a script's pattern, from the gap's start (GNU ld's padding)
+        mv[a:b] = (fill * (gap // len(fill) + 1))[:gap]
 
 
 def _fill_gaps(img: np.ndarray, fill: bytes, a: np.ndarray, b: np.ndarray) -> None:
