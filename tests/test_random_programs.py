@@ -20,9 +20,7 @@ MODES = {                    # compiler flags, link flags (None: the other files
     "shared": (["-O2", "-fPIC", "-fcommon"], None),
 }
 
-pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
-                            and all(tc.which(q) for q in tc.QEMU.values()),
-                            "cross gcc and qemu-user are needed")
+pytestmark = tc.cross_and_qemu()
 
 
 @pytest.fixture(scope="module")

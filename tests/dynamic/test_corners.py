@@ -13,9 +13,7 @@ from elftools.elf.elffile import ELFFile
 
 from tests import toolchain as tc
 
-pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
-                            and all(tc.which(q) for q in tc.QEMU.values()),
-                            "cross gcc and qemu-user are needed")
+pytestmark = tc.cross_and_qemu()
 
 
 @pytest.fixture(scope="module")
