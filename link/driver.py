@@ -88,6 +88,8 @@ class Context:
         self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
+        self.script_provides = set()      # -T: id() of its PROVIDEs that take effect (script_layout.taken)
+        self.script_hidden = set()        # -T: gids it defines HIDDEN/PROVIDE_HIDDEN (local in .symtab)
         self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
         self.entry_from_script = False    # -T: the entry symbol is its ENTRY(...), not -e's
         self.implicit_provides: list[tuple[str, str, int]] = []   # PROVIDE(NAME = SYM|number + C) of input scripts
@@ -736,6 +738,10 @@ def linker_symbol_values(ctx) -> None:
         n = _number(expr.strip())
         if n is not None:
             st.linker_value[st.ids[name]] = n
+    for g, target, _ in ctx.defsym_alias:       # an alias lies in its target's section, as GNU ld's
+        o = layout.output_section_of(ctx, target)
+        if o is not None:
+            ctx.linker_sec[g] = o
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.apply_symbols(ctx)

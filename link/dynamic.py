@@ -247,6 +247,7 @@ class Plan:
         self.verdef: list[str] = []                     # .gnu.version_d names, from index 1
         self.dyn_name: dict[int, str] = {}              # "foo@@V2" (.symver) -> "foo"
         self.hidden_version: set[int] = set()           # "foo@V1": not the default version
+        self.linker_exports: list[int] = []             # --defsym and script names exported (_linker_exports)
 
     # strings in .dynstr, each once
     def string(self, s: str) -> int:
@@ -386,6 +387,7 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
+    p.linker_exports = _linker_exports(ctx, p)
     names = st.names
     for g, (dso, sym) in ctx.imports.items():
         if dso is not None and names[g] != sym.name:
@@ -469,6 +471,36 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
     if vs is not None and vs.named:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
+
+
+def _linker_exports(ctx, p: Plan) -> list[int]:
+    """The names the user defines through the linker (--defsym, a script's assignments but
+    its HIDDEN ones) that .dynsym lists, as GNU ld exports them: from a library every one
+    (unless its version script makes it local), from a program those a shared object refers
+    to, or all with --export-dynamic, or those a dynamic list names.  They are bound where
+    they are defined (not interposable: lld's and GNU ld's library would let ld.so
+    preempt them)."""
+    st = ctx.symtab
+    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names))
+    gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER
+            and g not in ctx.script_hidden]
+    if not gids:
+        return []
+    names = [st.names[g] for g in gids]
+    if not p.shared and not ctx.opts.export_dynamic:
+        wanted = [any(n in dso.undef_set or n in dso.exports for dso in ctx.dsos)
+                  or (p.dyn_list is not None and p.dyn_list.matches(n)) for n in names]
+        gids = [g for g, w in zip(gids, wanted) if w]
+        names = [st.names[g] for g in gids]
+    if p.versions is None:
+        return gids
+    out = []
+    for g, (kept, node) in zip(gids, p.versions.lookup_many(names)):
+        if kept:
+            out.append(g)
+            if node is not None and p.shared:
+                p.export_node[g] = node
+    return out
 
 
 def export_candidates(ctx) -> list[int]:
@@ -986,8 +1018,8 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # in the executable first, so that every reference in every object agrees on it
     undefined = sorted({g for g in imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
-    defined = np.sort(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx)],
-                               dtype=np.int64))
+    defined = np.sort(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx),
+                                *p.linker_exports], dtype=np.int64))
     defined = defined[np.concatenate([[True], defined[1:] != defined[:-1]])] if len(defined) else defined
     # version indices: 1 global; our version definitions 2..; then the ones we need
     ndef = len(p.verdef)
@@ -1429,7 +1461,13 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     theirs[0] = True                            # (the null entry)
     for i in np.flatnonzero(theirs)[1:].tolist():
         syms[i] = _foreign_row(ctx, p, p.dynsym[i], int(p.dynsym_name[i]), gaddr)
-    ours = np.flatnonzero(~theirs)
+    linker = np.isin(gids, np.array(p.linker_exports, dtype=np.int64)) & ~theirs
+    for i in np.flatnonzero(linker).tolist():       # --defsym and script names (few)
+        g = p.dynsym[i]
+        o = ctx.linker_sec.get(g)
+        syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g), 0,
+                   o.index if o is not None else elf.SHN_ABS, int(gaddr[g]), 0)
+    ours = np.flatnonzero(~theirs & ~linker)
     if not len(ours):
         return syms
     d = _Defs(ctx, out_index=True)

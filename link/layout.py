@@ -755,3 +755,30 @@ def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
     secs.rows_of = rows_of
     ctx.placed = secs
     return secs, rows_of
+
+
+def output_section_of(ctx, g: int):
+    """The output section that holds the definition of global ``g`` (an input's, or the
+    linker's placed in a section), or None: absolute, common, undefined or discarded."""
+    st = ctx.symtab
+    if st.def_file[g] < 0:
+        return ctx.linker_sec.get(g)
+    if st.def_file[g] == 0:
+        return None
+    obj = ctx.files[st.def_file[g]]
+    sh = int(obj.sym_shndx[st.def_index[g]])
+    if not 0 < sh < min(elf.SHN_LORESERVE, len(obj.sec_outsec)):
+        return None
+    return obj.sec_outsec[sh]
+
+
+def alias_type(ctx, g: int) -> int:
+    """The symbol type of the linker's ``g``: an alias of an input's symbol (--defsym
+    NAME=SYM, ``NAME = SYM;`` in a script) has its target's type, as GNU ld copies it (an
+    IFUNC's alias is the address of its stub: a function); anything else is STT_NOTYPE."""
+    st = ctx.symtab
+    for a, target, addend in ctx.defsym_alias:
+        if a == g and addend == 0 and st.def_file[target] > 0:
+            t = int(ctx.files[st.def_file[target]].syms[st.def_index[target]]["st_info"]) & 0xF
+            return elf.STT_FUNC if t == elf.STT_GNU_IFUNC else t
+    return elf.STT_NOTYPE

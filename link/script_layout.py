@@ -126,22 +126,33 @@ def define_symbols(ctx) -> list[str]:
     st = ctx.symtab
     names = []
     used = _script_refs(ctx.script)
+    ctx.script_provides, ctx.script_hidden = set(), set()
     for a in assignments(ctx.script):
         g = st.ids.get(a.name)
         if a.provide:
             if a.name in used and g is None:
                 g = st.intern(a.name)       # the script itself refers to it
             if g is None or st.state[g] != resolve.UNDEF:
-                continue
+                continue         # (defined: by an input, or by the script before it, as GNU ld)
+            ctx.script_provides.add(id(a))
         elif g is not None and st.state[g] != resolve.UNDEF and st.def_file[g] > 0:
             continue             # an input defines it (kept; GNU ld would override)
         g = st.intern(a.name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
+        if a.hidden:
+            ctx.script_hidden.add(g)
         names.append(a.name)
     ctx.script_names = set(names)
     _aliases(ctx, names)
     return names
+
+
+def taken(ctx, a: sc.Assign) -> bool:
+    """Whether assignment ``a`` defines its symbol: a PROVIDE only when something refers to
+    the name and neither an input nor an earlier assignment of the script (nor an earlier
+    PROVIDE) defines it, as GNU ld evaluates them."""
+    return not a.provide or id(a) in ctx.script_provides
 
 
 def _alias_form(e) -> tuple[str, int] | None:
@@ -199,7 +210,7 @@ def assignment_refs(ctx) -> list[str]:
 
     def cmds(lst):
         for c in lst:
-            if isinstance(c, sc.Assign) and (not c.provide or c.name in ctx.script_names):
+            if isinstance(c, sc.Assign) and taken(ctx, c):
                 _expr_symbols(c.expr, out)
             elif isinstance(c, sc.Assert):
                 _expr_symbols(c.expr, out)
@@ -406,11 +417,17 @@ def assign(ctx) -> None:
     for cmd, target in ctx.script_outs:
         target.inputs = [oi for c, got in target.pieces if got is not None for oi in got]
         if not target.has_inputs:
-            target.type = elf.SHT_NOBITS if cmd.noload else elf.SHT_PROGBITS
-            if _has_contents(cmd):
+            # what GNU ld makes of a section no input goes to: one of moves of '.' only
+            # (a stack, a heap) is zero-fill and writable; one of data is read-only where a
+            # BYTE...QUAD comes first, writable where an assignment does
+            first = next((c for c in cmd.commands if isinstance(c, (sc.Assign, sc.Data))), None)
+            data = any(isinstance(c, sc.Data) for c in cmd.commands)
+            moves = any(isinstance(c, sc.Assign) and c.name == "." and not _no_move(c) for c in cmd.commands)
+            target.type = elf.SHT_NOBITS if cmd.noload or (moves and not data) else elf.SHT_PROGBITS
+            if first is not None:
                 target.flags |= elf.SHF_ALLOC
-            if any(isinstance(c, sc.Data) for c in cmd.commands):
-                target.flags |= elf.SHF_WRITE       # GNU ld: no input said read-only
+            if (data and not isinstance(first, sc.Data)) or (moves and not data):
+                target.flags |= elf.SHF_WRITE
         if target.flags & elf.SHF_ALLOC == 0 and target.inputs:
             pass
         if any(isinstance(c, sc.InputDesc) and "COMMON" in c.patterns for c, _ in target.pieces):
@@ -437,11 +454,17 @@ def assign(ctx) -> None:
     ctx.outputs = new
 
 
-def _has_contents(cmd) -> bool:
-    return any(isinstance(c, (sc.Assign, sc.Data)) for c in cmd.commands)
-
-
 # -- placement --------------------------------------------------------------------------------
+
+def _no_move(a: sc.Assign) -> bool:
+    """``. += 0`` or ``. = . + 0`` (what a stray ';' reads as): GNU ld makes nothing of it."""
+    zero = ("num", 0)
+    return (a.op == "+=" and a.expr == zero) or (a.op == "=" and a.expr in (("bin", "+", ("dot",), zero),))
+
+
+# the section GNU ld places an orphan of each class after, where a script has it (ldelf.c's hold)
+_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss"}
+
 
 def _class(o) -> int:
     """Orphan placement classes: code, read-only data, writable data, zero-fill, non-alloc."""
@@ -454,15 +477,6 @@ def _class(o) -> int:
     if o.flags & elf.SHF_WRITE:
         return 2
     return 1
-
-
-def _input_section(ctx, g: int):
-    """The output section holding the definition of global ``g`` (an input's), or None."""
-    obj = ctx.files[ctx.symtab.def_file[g]]
-    sh = int(obj.sym_shndx[ctx.symtab.def_index[g]])
-    if not 0 < sh < min(elf.SHN_LORESERVE, len(obj.sec_outsec)):
-        return None
-    return obj.sec_outsec[sh]
 
 
 def input_address(ctx, g: int) -> int | None:
@@ -496,6 +510,7 @@ class _Env:
         self.final = False
         self.tls_first = None         # the first TLS output section, and the template's
         self.tls_align = 1            # alignment: its largest input's (layout.place's rule)
+        self.lma_regions = _lma_regions(self.s)   # id(OutSec) -> its load region (AT> or inherited)
 
     def dot(self):
         return self.cur
@@ -617,9 +632,8 @@ def place(ctx) -> None:
                 pad += -(-need // step) * step
                 settled = False
             ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
-        names = ctx.script_names
-        _segments(ctx, [o for o in order if o.alloc and _emitted(o, names)],
-                  [o for o in order if not o.alloc and _emitted(o, names)])
+        _segments(ctx, [o for o in order if o.alloc and _emitted(ctx, o)],
+                  [o for o in order if not o.alloc and _emitted(ctx, o)])
         if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
@@ -686,20 +700,19 @@ def _absorb(ctx, syn) -> None:
                 return
 
 
-def _emitted(o, names=frozenset()) -> bool:
+def _emitted(ctx, o) -> bool:
     """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
     gives it a command other than input descriptions (an assignment, even to '.', or data)."""
     cmd = getattr(o, "script", None)
     return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
         (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
-        (cmd is not None and o.alloc and _defines_symbols(cmd, names))
+        (cmd is not None and o.alloc and _defines_symbols(ctx, cmd))
 
 
-def _defines_symbols(cmd, names) -> bool:
+def _defines_symbols(ctx, cmd) -> bool:
     """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
     data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
-    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and
-                                          (not c.provide or c.name in names))
+    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and taken(ctx, c))
                for c in cmd.commands)
 
 
@@ -722,8 +735,18 @@ def _order(ctx) -> list[OutputSection]:
             if at is not None:
                 order.insert(at + 1, o)
                 continue
-        # after the last section of its kind; else (GNU ld's nearest match by flags) after the
-        # last one of the kind before it: read-only data after code, data after read-only data
+        # after the script's section named as GNU ld names the kind (.text, .rodata, .data,
+        # .bss), after the orphans already there
+        named = [k for k, t in enumerate(order) if t.name == _HOLD.get(cls) and getattr(t, "script", None)]
+        if named:
+            at = named[0]
+            while at + 1 < len(order) and getattr(order[at + 1], "script", None) is None:
+                at += 1
+            order.insert(at + 1, o)
+            continue
+        # else after the last section of its kind; else (GNU ld's nearest match by flags)
+        # after the last one of the kind before it: read-only data after code, data after
+        # read-only data
         for c in range(cls, -1 if o.alloc else cls - 1, -1):
             for k, t in enumerate(order):
                 if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
@@ -737,6 +760,29 @@ def _order(ctx) -> list[OutputSection]:
             at = len(order) - 1 if at is None or not o.alloc else at
         order.insert(at + 1, o)
     return order
+
+
+def _lma_regions(s) -> dict[int, str]:
+    """Each script section's load region: its AT> REGION, or, as GNU ld propagates it, the
+    previous section's when it names neither an address, an AT nor an AT> and is in the
+    same region as that one (``.data : {...} > RAM AT> FLASH`` then ``.bss : {...} > RAM``).
+    The region compared is the one named (AT> alone names it for both)."""
+    out: dict[int, str] = {}
+    prev = None                       # (region named, load region) of the previous section
+    for cmd in s.sections or ():
+        if not isinstance(cmd, sc.OutSec) or cmd.name == "/DISCARD/":
+            continue
+        named = cmd.region
+        if named is None and cmd.addr is None and cmd.lma_region is not None:
+            named = cmd.lma_region
+        lma_region = cmd.lma_region
+        if lma_region is None and cmd.lma is None and cmd.addr is None and prev is not None \
+                and named == prev[0]:
+            lma_region = prev[1]
+        if lma_region is not None:
+            out[id(cmd)] = lma_region
+        prev = (named, lma_region)
+    return out
 
 
 def _walk(ctx, env: _Env, order, final: bool) -> None:
@@ -782,7 +828,7 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     """``sym = e`` / ``. = e`` (and ``+=`` ...).  Inside an output section, as in GNU ld, a
     plain number is an offset from the section's start (``. = 0x10``, ``sym = 4``); a value
     relative to a section or absolute is the address it is."""
-    if a.name != "." and a.provide and a.name not in getattr(env.ctx, "script_names", ()):
+    if a.name != "." and not taken(env.ctx, a):
         return
     expr = a.expr
     if a.op != "=":                       # x op= e is x = x op (e)
@@ -821,6 +867,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if cmd is not None and cmd.lma_region is not None and cmd.lma_region not in s.regions:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = _input_align(o)
+    if cmd is not None and cmd.subalign is not None and o.inputs:
+        align = sc.evaluate(cmd.subalign, env)    # (GNU ld: what its inputs ask for instead)
     if o is env.tls_first:
         align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None
@@ -912,17 +960,23 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     lma = None
     if cmd is not None and cmd.lma is not None:
         lma = sc.evaluate(cmd.lma, env)
-    elif cmd is not None and cmd.lma_region is not None:
-        lma = regions[cmd.lma_region][0]      # GNU ld: not aligned
+    elif cmd is not None and id(cmd) in env.lma_regions:
+        # GNU ld aligns the load address as the section's address where the two regions are
+        # one, else only to the script's own ALIGN(...) of the section
+        into = env.lma_regions[id(cmd)]
+        lma = align_up(regions[into][0], align if region is not None and regions[into] is regions[region] else
+                       sc.evaluate(cmd.align, env) if cmd.align is not None else 1)
         if not o.nobits:
-            regions[cmd.lma_region][0] = lma + o.size
+            regions[into][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
-            lma = start + (prev.lma - prev.addr)
+            # (GNU ld aligns the result as the section: a VMA-LMA difference that is not a
+            # multiple of its alignment moves it on)
+            lma = align_up(start + (prev.lma - prev.addr), align)
     o.lma = lma if lma is not None else start
-    if cmd is not None and cmd.lma_region is not None:
-        _check_fit(ctx, o, cmd.lma_region, regions[cmd.lma_region][0])
+    if cmd is not None and id(cmd) in env.lma_regions:
+        _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])
     if region is not None:
         regions[region][0] = max(regions[region][0], env.cur)
         _check_fit(ctx, o, region, regions[region][0])
@@ -1091,7 +1145,7 @@ def apply_symbols(ctx) -> None:
         st.linker_value[g] = v
         t = ctx.script_aliases.get(g)
         if t is not None:               # in the section of the symbol it names
-            o = _input_section(ctx, t)
+            o = layout.output_section_of(ctx, t)
         if o is not None:
             ctx.linker_sec[g] = o
         else:

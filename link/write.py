@@ -223,9 +223,8 @@ def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
     gap = b - a
     if a % len(fill) == 0 and gap % len(fill) == 0:
         mv[a:b] = fill * (gap // len(fill))
-    elif hasattr(o, "fill"):        # a script's pattern, from the section's start
-        k = (a - o.offset) % len(fill)
-        mv[a:b] = (fill[k:] + fill * (gap // len(fill) + 1))[:gap]
+    elif hasattr(o, "fill"):        # a script's pattern, from the gap's start (GNU ld's padding)
+        mv[a:b] = (fill * (gap // len(fill) + 1))[:gap]
 
 
 def _fill_gaps(img: np.ndarray, fill: bytes, a: np.ndarray, b: np.ndarray) -> None:
@@ -458,7 +457,13 @@ def symbol_table(ctx, index=None):
     if extra:
         rows = np.zeros(len(ex), dtype=_SYM_OUT)
         linker = def_file[ex] < 0
-        rows["st_info"] = np.where(linker, (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
+        # a -T script's HIDDEN/PROVIDE_HIDDEN names are local, as GNU ld writes them
+        hid = np.isin(ex, np.fromiter(ctx.script_hidden, dtype=np.int64, count=len(ctx.script_hidden)))
+        bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
+        typ = np.zeros(len(ex), dtype=np.int64)
+        if ctx.defsym_alias:
+            typ[:] = [layout.alias_type(ctx, g) if lk else elf.STT_NOTYPE for g, lk in zip(extra, linker.tolist())]
+        rows["st_info"] = np.where(linker, (bind << 4) | typ, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
         secs = [ctx.linker_sec.get(g) for g in extra]
         rows["st_shndx"] = np.where(linker, [s.index if s is not None else elf.SHN_ABS for s in secs], elf.SHN_UNDEF)
         rows["st_value"] = np.where(linker, gaddr[ex], 0)

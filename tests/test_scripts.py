@@ -909,3 +909,85 @@ def test_cxx_exceptions_under_gnu_default_script(arch, tmp_path):
     while struct.unpack_from("<I", data, pos)[0]:
         pos += 4 + struct.unpack_from("<I", data, pos)[0]
     assert pos == len(data) - 4             # the only zero length: the terminator at the end
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_load_regions_and_provide_as_gnu_ld(arch, tmp_path):
+    """A section in the same region as the one before it, with no address, AT or AT> of its
+    own, is loaded in that one's load region (loaded data after it, a NOLOAD .bss at its end:
+    a PT_LOAD of its own), ALIGN(16) aligns the load address too; PROVIDE after an assignment
+    of the name is not taken, one before it is overridden, two PROVIDEs: the first; a
+    PROVIDE_HIDDEN name is local; a section of data only is read-only, one of moves of '.'
+    only zero-fill and writable: the same sections, program headers, symbols and image as
+    GNU ld's."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "loadregion.c", tmp_path / "lr.o", FLAGS)
+    script = HERE / "loadregion.ld"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert sections(arch, xld) == sections(arch, gnu)
+    assert section_flags(arch, xld) == section_flags(arch, gnu)
+    assert section_flags(arch, gnu)[".rotable"] == "A" and section_flags(arch, gnu)["._user_heap_stack"] == "WA"
+    assert sections(arch, gnu)["._user_heap_stack"][2] == "NOBITS"
+    # (vaddr, paddr, filesz, memsz, flags): the offset of a segment without bytes aside
+    want = [h[2:7] for h in program_headers(arch, gnu) if h[0] == "LOAD"]
+    assert [h[2:7] for h in program_headers(arch, xld) if h[0] == "LOAD"] == want
+    assert len(want) == 5                 # .bss, the heap: segments of their own, loaded where ROM ends
+    names = ("_sdata", "_sidata", "_sidata2", "start_of_bss", "table_end", "ram_top", "end")
+    got = symbol_values(arch, xld, names)
+    assert {k: v[0] for k, v in got.items()} == {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}
+    assert int(got["_sidata"][0], 16) % 16 == 0 and int(got["_sdata"][0], 16) == 0x80000
+    assert (int(got["table_end"][0], 16), int(got["ram_top"][0], 16)) == (0x111, 0x90000)
+    assert bindings(arch, xld, names) == bindings(arch, gnu, names)
+    assert bindings(arch, xld, names)["start_of_bss"] == "LOCAL"
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+def section_flags(arch, exe) -> dict[str, str]:
+    return dict(re.findall(r"^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+[0-9a-f]{16}\s+[0-9a-f]+\s+[0-9a-f]+\s+[0-9a-f]+\s+([A-Z]*)",
+                           readelf(arch, "-S", exe), re.M))
+
+
+def bindings(arch, exe, names) -> dict[str, str]:
+    return {m.group(2): m.group(1) for m in re.finditer(r"^\s*\d+:\s+\S+\s+\d+\s+\S+\s+(\S+)\s+\S+\s+\S+\s+(\S+)$",
+                                                         readelf(arch, "-s", exe), re.M) if m.group(2) in names}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_sections_without_inputs_and_orphans_as_gnu_ld(arch, tmp_path):
+    """A section of data only is read-only where the data comes first, writable after an
+    assignment; one of moves of '.' only is writable zero-fill; the orphan .eh_frame follows
+    .rodata: the same sections (address, size, type, flags) and image as GNU ld's."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "loadregion.c", tmp_path / "lr.o", ["-O2", "-fno-pie", "-fasynchronous-unwind-tables"])
+    script = HERE / "noinputs.ld"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    assert ".eh_frame" in sections(arch, gnu)
+    assert sections(arch, xld) == sections(arch, gnu)
+    assert section_flags(arch, xld) == section_flags(arch, gnu)
+    assert sections(arch, gnu)[".stack"][2] == "NOBITS" and section_flags(arch, gnu)[".d1"] == "A"
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == objcopy(arch, gnu, tmp_path / "gnu.bin")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_fill_phase_and_load_alignment_as_gnu_ld(arch, tmp_path):
+    """A script's =fill pattern starts afresh at each gap (GNU ld's padding; xld continued it
+    from the section's start), SUBALIGN(16) aligns the section as its inputs, and a section
+    that takes the VMA-LMA difference of the one before it has its load address aligned as
+    the section: the same sections, load addresses and flat image as GNU ld's."""
+    obj = tc.compiler("gcc", arch).compile(HERE / "fill.c", tmp_path / "fill.o", [*FLAGS, "-fdata-sections"])
+    script = HERE / "fill.ld"
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    xld = tmp_path / "xld.elf"
+    res = tc.xld_link(["-T", script, "-o", xld, obj])
+    assert res.status == 0, res.stderr
+    # (an empty .bss aside: xld keeps it)
+    assert {k: v for k, v in sections(arch, xld).items() if v[1]} == sections(arch, gnu)
+    assert lma_of(arch, xld) == lma_of(arch, gnu)
+    assert lma_of(arch, gnu)[".data2"] % 16 == 0
+    image = objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert b"123456\0\x11\x22\x33\x44" in image and b"xy\0\x11\x22\x33\x44" in image
+    assert objcopy(arch, xld, tmp_path / "xld.bin") == image

@@ -53,6 +53,12 @@ def skip_unless(present: bool, reason: str):
 
 
 @functools.cache
+def cross_and_qemu():
+    """The skip marker of tests that need both cross gcc drivers and both qemu-user binaries."""
+    return skip_unless(all(which(f"{t}-gcc") for t in TRIPLE.values()) and all(which(q) for q in QEMU.values()),
+                       "cross gcc and qemu-user are needed")
+
+
 def which(name: str) -> str | None:
     return shutil.which(name)
 

@@ -13,9 +13,7 @@ from elftools.elf.elffile import ELFFile
 
 from tests import toolchain as tc
 
-pytestmark = tc.skip_unless(all(tc.which(f"{t}-gcc") for t in tc.TRIPLE.values())
-                            and all(tc.which(q) for q in tc.QEMU.values()),
-                            "cross gcc and qemu-user are needed")
+pytestmark = tc.cross_and_qemu()
 
 
 @pytest.fixture(scope="module")
@@ -623,3 +621,43 @@ def test_hidden_definition_a_library_needs_is_an_error(tmp_path, wrapper, arch, 
     gnu = subprocess.run([f"{tc.TRIPLE[arch]}-gcc", "main.c", "-L.", "-ll", "-o", "gnu"], capture_output=True,
                          text=True, cwd=tmp_path)
     assert gnu.returncode != 0 and "hidden symbol `cb'" in gnu.stderr
+
+
+# --- names the linker defines for the user (--defsym, a script's NAME = SYM) are exported ----
+
+LINKER_NAMES = {
+    "lib.c": r"""
+extern int hook __attribute__((weak));
+extern char script_sym[] __attribute__((weak));
+int lib_get(void) { return &hook ? hook : -1; }
+int lib_has(void) { return script_sym ? 1 : 0; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+int lib_get(void); int lib_has(void);
+extern int lib_alias(void);
+int realvar = 42;
+int main(void) {
+    printf("hook %d script %d alias %d\n", lib_get(), lib_has(), lib_alias());
+    return 0;
+}
+""",
+    "prog.ld": "script_sym = realvar;\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_defsym_and_script_names_are_exported(tmp_path, wrapper, arch):
+    # a program's --defsym NAME=SYM and an input script's NAME = SYM that a library refers
+    # to are in .dynsym, as GNU ld exports them (xld left them out: the library's weak
+    # references read NULL, 'hook -1 script 0'); a library's --defsym name is exported too
+    # (a program that calls it failed to link)
+    _, xld = differential(tmp_path, wrapper, arch, LINKER_NAMES,
+                          [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libh.so",
+                            "-Wl,--defsym,lib_alias=lib_get"],
+                           ["{cc}", "-O1", "{ld}", "main.c", "prog.ld", "-o", "prog", "-L.", "-lh",
+                            "-Wl,-rpath,$ORIGIN", "-Wl,--defsym,hook=realvar"]],
+                          ["hook 42 script 1 alias 42"])
+    with open(xld, "rb") as f:
+        dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert dynsym["hook"]["st_info"]["type"] == "STT_OBJECT" and dynsym["hook"]["st_shndx"] != "SHN_ABS"

@@ -1,0 +1,62 @@
+"""Random programs (``xld.tools.randprog``) built by the compiler driver with GNU ld and with
+xld (``-B DIR``), compiled by gcc and clang, as PIE, static and against a shared library of
+their other files: both run under qemu-user and must print the same trace and exit alike
+(the static ones under ``xld run`` too).  A longer run: ``XLD_RANDPROG_SEEDS=40``."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests import toolchain as tc
+from xld.tools.randprog import gen
+
+SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDPROG_SEEDS", "1")))
+MODES = {                    # compiler flags, link flags (None: the other files in a library)
+    "pie": (["-O2", "-fcommon"], []),
+    "static": (["-O1", "-fcommon"], ["-static"]),
+    "shared": (["-O2", "-fPIC", "-fcommon"], None),
+}
+
+pytestmark = tc.cross_and_qemu()
+
+
+@pytest.fixture(scope="module")
+def wrapper(tmp_path_factory):
+    return tc.ld_wrapper_dir(tmp_path_factory.mktemp("randprog"))
+
+
+def _run(cmd, cwd):
+    p = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True)
+    assert p.returncode == 0, f"{' '.join(map(str, cmd))}\n{p.stderr[-3000:]}"
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize("cc", ["gcc", "clang"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_program_runs_as_with_gnu_ld(seed, arch, cc, mode, wrapper, tmp_path):
+    if cc == "clang" and not tc.which("clang-14"):
+        pytest.skip("clang-14 is needed")
+    files = gen(seed, tmp_path)
+    cflags, lflags = MODES[mode]
+    comp = [f"{tc.TRIPLE[arch]}-gcc"] if cc == "gcc" else ["clang-14", f"--target={tc.TRIPLE[arch]}"]
+    _run([*comp, *cflags, "-c", *files], tmp_path)
+    objs = [f[:-2] + ".o" for f in files]
+    runs = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        driver = [f"{tc.TRIPLE[arch]}-gcc", *use]
+        if lflags is None:
+            _run([*driver, "-shared", "-o", f"libu_{who}.so", *objs[1:]], tmp_path)
+            _run([*driver, "-o", f"p_{who}", "main.o", f"libu_{who}.so", "-Wl,-rpath,$ORIGIN"], tmp_path)
+        else:
+            _run([*driver, *lflags, "-o", f"p_{who}", *objs], tmp_path)
+        p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", f"./p_{who}"], timeout=60, cwd=tmp_path)
+        runs[who] = (p.returncode, p.stdout.decode())
+    assert runs["xld"] == runs["gnu"], f"GNU ld: {runs['gnu']}\nxld: {runs['xld']}"
+    assert "u0 " in runs["gnu"][1]
+    if mode == "static":
+        e = tc.xld_run(tmp_path / "p_xld")
+        assert (e.status, e.stdout.decode()) == runs["gnu"], e.summary()
