@@ -9,6 +9,7 @@ what GNU ld's output prints.
 """
 
 import json
+import os
 import shutil
 import sys
 
@@ -82,6 +83,18 @@ def test_programs_sources():
     cxx = "\n".join(programs.PROGRAMS["cxx"].sources().values())
     for header in ("<regex>", "<thread>", "<unordered_map>", "<iostream>", "throw "):
         assert header in cxx, header
+
+
+def test_xld_is_this_pythons_not_the_first_on_path(tmp_path, monkeypatch):
+    """The bench and the tests run the xld installed with the Python running them: an ``xld``
+    first on PATH may be another checkout's, and would measure or test other code."""
+    other = tmp_path / "xld"
+    other.write_text("#!/bin/sh\nexit 99\n")
+    other.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    for cmd in (bench.xld_command(None), tc.xld_command()):
+        assert str(other) not in cmd
+        assert cmd[0].startswith(os.path.dirname(sys.executable)) or cmd[:3] == [sys.executable, "-m", "xld.link"]
 
 
 def test_reported_peak_rss():

@@ -177,9 +177,12 @@ def xld_link(args) -> LinkResult:
 
 
 def xld_command() -> list[str]:
-    """How to start the xld command as a separate process."""
-    exe = shutil.which("xld")
-    return [exe] if exe else [sys.executable, "-m", "xld.link"]
+    """How to start the xld command as a separate process: the console script installed with
+    the Python running the tests, else that Python's ``-m xld.link``; never an ``xld`` found
+    first on PATH, which may be another installation (a developer's second checkout, a version
+    manager's shim) and would test other code than this."""
+    exe = os.path.join(os.path.dirname(sys.executable), "xld")
+    return [exe] if os.access(exe, os.X_OK) else [sys.executable, "-m", "xld.link"]
 
 
 def xld_cli(args, cwd=None, timeout=120) -> subprocess.CompletedProcess:

@@ -194,12 +194,11 @@ def tool_version(argv: list[str]) -> str:
 def xld_command(override: str | None) -> list[str]:
     if override:
         return shlex.split(override)
-    # the console script installed with this Python, not a version manager's shim found first on
-    # PATH (pyenv's is a shell script that adds ~70 ms of its own to every run)
+    # the console script installed with this Python, not one found first on PATH: a version
+    # manager's shim (pyenv's is a shell script that adds ~70 ms of its own to every run) or
+    # another installation, which would measure other code than this
     exe = os.path.join(os.path.dirname(sys.executable), "xld")
-    if not os.access(exe, os.X_OK):
-        exe = shutil.which("xld")
-    return [exe] if exe else [sys.executable, "-m", "xld.link"]
+    return [exe] if os.access(exe, os.X_OK) else [sys.executable, "-m", "xld.link"]
 
 
 def _xld_wrapper(xld: list[str], d: Path) -> bool:
