@@ -67,9 +67,11 @@ class Memory:
         self.brk_start = self.brk_cur = 0
         self.mmap_top = MMAP_TOP
         self._tlb_cb = None
-        # MAP_SHARED|MAP_ANONYMOUS mappings: host shared memory (start, end, mmap object), so
-        # that a forked process's writes are its parent's too; kept while any page is mapped
-        self.shared: list[tuple[int, int, object]] = []
+        # MAP_SHARED|MAP_ANONYMOUS mappings: host shared memory (start, end, mmap object,
+        # forked), so that a forked process's writes are its parent's too; kept while any page
+        # is mapped. ``forked``: it existed at a fork, another process may use it now
+        self.shared: list[tuple[int, int, object, bool]] = []
+        self.shares_forked = False  # some mapping of self.shared is forked (runlock.py)
 
     # --- the mapping list ---------------------------------------------------------------
     def find(self, addr: int) -> int:
@@ -163,7 +165,7 @@ class Memory:
         finally:
             self.host_op = False
         if host is not None:
-            self.shared.append((start, end, host))
+            self.shared.append((start, end, host, False))
         self._insert(start, end, perm, name)
         if count:
             self.committed += end - start
@@ -187,12 +189,18 @@ class Memory:
         self._cut(start, end)
         if self.shared:
             # host memory goes with its last page (ctypes' view of it must go first)
-            self.shared = [(s, e, h) for s, e, h in self.shared if self.mapped_bytes(s, e)]
+            self.shared = [sh for sh in self.shared if self.mapped_bytes(sh[0], sh[1])]
+            self.shares_forked = any(sh[3] for sh in self.shared)
+
+    def mark_forked(self) -> None:
+        """At a fork: every shared mapping is now shared with another process."""
+        self.shared = [(s, e, h, True) for s, e, h, _f in self.shared]
+        self.shares_forked = bool(self.shared)
 
     def host_address(self, addr: int) -> int | None:
         """The host address of guest ``addr`` in a MAP_SHARED|MAP_ANONYMOUS mapping (host
         memory the forked processes share: a futex there is the host's), or None."""
-        for s, e, h in self.shared:
+        for s, e, h, _f in self.shared:
             if s <= addr < e and self.find(addr) >= 0:
                 import ctypes
                 view = ctypes.c_char.from_buffer(h)
@@ -203,7 +211,7 @@ class Memory:
 
     def is_shared(self, start: int, end: int) -> bool:
         """Does [start, end) hold pages of a MAP_SHARED|MAP_ANONYMOUS mapping?"""
-        return any(s < end and start < e for s, e, _h in self.shared)
+        return any(s < end and start < e for s, e, _h, _f in self.shared)
 
     def protect(self, start: int, size: int, perm: int) -> bool:
         end = page_up(start + size)

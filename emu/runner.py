@@ -501,10 +501,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                 self.eng.reg_write(self.arch.pc, pc)
                 err = 0
                 continue
-            if self.interruptible:
-                err = self._start_interruptible(pc)
-            else:
-                err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+            self.take_run_lock(polite=True)   # guest code runs under it (runlock.py)
+            try:
+                if self.interruptible:
+                    err = self._start_interruptible(pc)
+                else:
+                    err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+            finally:
+                self.drop_run_lock()
             if self.kicker is not None:
                 self.kicker.clear()      # a kick from now on stops the next run
 
@@ -623,7 +627,18 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                              report=signal is not None if report is None else report)
         self.eng.emu_stop()
 
-    def _on_intr(self, _uc, intno, _user):
+    def _on_intr(self, uc, intno, user):
+        # a system call is served without the run lock (it may block): runlock.py
+        self.drop_run_lock()
+        self._serve_intr(uc, intno, user)
+        try:
+            self.take_run_lock()
+        except BaseException as e:  # never let an exception unwind into C
+            self.error = e
+            self.error_tb = traceback.format_exc()
+            self.eng.emu_stop()
+
+    def _serve_intr(self, _uc, intno, _user):
         try:
             if intno not in self.arch.syscall_intnos:
                 self._cpu_exception(intno)
