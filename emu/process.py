@@ -268,6 +268,11 @@ class Processes:
         if self.run_lock is None:
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
         self.mem.mark_forked()              # its shared memory is now another process's too
+        if self.mem.shares_forked:
+            # the engine's run goes on after this call, and it was not sliced: restart it in
+            # time slices (both processes), so that the run lock is let go (runlock.py)
+            self.preempt_req = True
+            self.eng.emu_stop()
         parent_host = os.getpid()
         parent_pid = self.pid
         # signals from others wait until the child has the guest's dispositions: before that it

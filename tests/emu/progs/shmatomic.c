@@ -5,6 +5,7 @@
    waiter spins without system calls until the holder, another process, lets go). Under xld
    run the engine's atomics were a load and a store: about 1,500,000 of 2,000,000 adds. */
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -54,5 +55,20 @@ int main(int argc, char **argv) {
     waitpid(pid, NULL, 0);
     printf("add %ld cas %ld llsc %ld locked %ld of %ld\n", c->add, c->cas, c->llsc, c->locked,
            2L * n, 2L * ((n + 7) / 8));
+    /* a process killed while it runs guest code (holding the run lock) leaves it free */
+    volatile long *spin = &c->add;
+    pid = fork();
+    if (pid == 0)
+        for (;;)
+            __atomic_fetch_add(spin, 1, __ATOMIC_RELAXED);
+    long seen = *spin;
+    while (*spin < seen + 1000)
+        ;
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    seen = *spin;
+    __atomic_fetch_add(spin, 1, __ATOMIC_SEQ_CST);
+    printf("child killed by %d, then %s\n", WTERMSIG(st), *spin == seen + 1 ? "alone" : "not alone");
     return 0;
 }
