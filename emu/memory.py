@@ -53,6 +53,26 @@ class OutOfMemory(Exception):
     pass
 
 
+def _map_file(base: int, file: tuple[int, int, int, bool]) -> None:
+    """Put the host's pages of a file over the first pages of host memory at ``base`` (a
+    MAP_SHARED file mapping: the kernel keeps them coherent with the file's other users, as
+    under qemu-user). Only the pages the file reaches: the rest stay anonymous zeros (Linux
+    gives SIGBUS there, which the host process cannot turn into the guest's)."""
+    import ctypes
+    import mmap
+    fd, offset, nbytes, writable = file
+    if nbytes <= 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+    got = libc.mmap(base, page_up(nbytes), prot, mmap.MAP_SHARED | 0x10, fd, offset)  # MAP_FIXED
+    if got != base:
+        raise OSError(ctypes.get_errno(), "mmap of the file")
+
+
 class Memory:
     def __init__(self, eng: U.Engine, limit: int):
         self.eng = eng
@@ -72,6 +92,8 @@ class Memory:
         # is mapped. ``forked``: it existed at a fork, another process may use it now
         self.shared: list[tuple[int, int, object, bool]] = []
         self.shares_forked = False  # some mapping of self.shared is forked (runlock.py)
+        # ranges of self.shared whose host pages are read-only (a file opened read-only)
+        self.readonly_host: list[tuple[int, int]] = []
 
     # --- the mapping list ---------------------------------------------------------------
     def find(self, addr: int) -> int:
@@ -131,16 +153,18 @@ class Memory:
 
     # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
     def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True,
-            shared: bool = False) -> None:
+            shared: bool = False, file: tuple[int, int, int, bool] | None = None) -> None:
         """Map zeroed pages at [start, start+size), replacing whatever was there; ``shared``:
-        host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS)."""
+        host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS);
+        ``file``: (host fd, offset, bytes of the file to map, writable) of a MAP_SHARED file
+        mapping, whose first pages are then the host's pages of the file (_map_file)."""
         end = page_up(start + size)
         start = page_down(start)
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
             raise OutOfMemory
         self.unmap(start, end - start)
         host = None
-        if shared:
+        if shared or file is not None:
             import ctypes
             import mmap
             try:
@@ -148,6 +172,8 @@ class Memory:
             except OSError:
                 raise OutOfMemory from None
             base = ctypes.addressof(ctypes.c_char.from_buffer(host))
+            if file is not None:
+                _map_file(base, file)
         self.host_op = True
         try:
             # in Unicorn regions of at most CHUNK bytes, aligned: unmapping or re-protecting
@@ -165,7 +191,11 @@ class Memory:
         finally:
             self.host_op = False
         if host is not None:
-            self.shared.append((start, end, host, False))
+            # a writable file mapping may be another process's memory at once, fork or not
+            self.shared.append((start, end, host, file is not None and file[3]))
+            self.shares_forked = any(sh[3] for sh in self.shared)
+            if file is not None and not file[3]:
+                self.readonly_host.append((start, end))
         self._insert(start, end, perm, name)
         if count:
             self.committed += end - start
@@ -191,6 +221,13 @@ class Memory:
             # host memory goes with its last page (ctypes' view of it must go first)
             self.shared = [sh for sh in self.shared if self.mapped_bytes(sh[0], sh[1])]
             self.shares_forked = any(sh[3] for sh in self.shared)
+            self.readonly_host = [(s, e) for s, e in self.readonly_host
+                                  if any(sh[0] == s for sh in self.shared)]
+
+    def host_readonly(self, start: int, end: int) -> bool:
+        """Does [start, end) hold pages that the host maps read-only (they cannot be made
+        writable: a file opened read-only)?"""
+        return any(s < end and start < e for s, e in self.readonly_host)
 
     def mark_forked(self) -> None:
         """At a fork: every shared mapping is now shared with another process."""
