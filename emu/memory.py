@@ -56,8 +56,9 @@ class OutOfMemory(Exception):
 def _map_file(base: int, file: tuple[int, int, int, bool]) -> None:
     """Put the host's pages of a file over the first pages of host memory at ``base`` (a
     MAP_SHARED file mapping: the kernel keeps them coherent with the file's other users, as
-    under qemu-user). Only the pages the file reaches: the rest stay anonymous zeros (Linux
-    gives SIGBUS there, which the host process cannot turn into the guest's)."""
+    under qemu-user). A page wholly past the end of the file raises SIGBUS when it is touched,
+    in the host process: it dies of it, as the guest does on Linux unless it handles SIGBUS
+    (docs/run.md)."""
     import ctypes
     import mmap
     fd, offset, nbytes, writable = file
@@ -156,8 +157,8 @@ class Memory:
             shared: bool = False, file: tuple[int, int, int, bool] | None = None) -> None:
         """Map zeroed pages at [start, start+size), replacing whatever was there; ``shared``:
         host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS);
-        ``file``: (host fd, offset, bytes of the file to map, writable) of a MAP_SHARED file
-        mapping, whose first pages are then the host's pages of the file (_map_file)."""
+        ``file``: (host fd, offset, bytes to map, writable) of a MAP_SHARED file mapping, whose
+        pages are then the host's pages of the file (_map_file)."""
         end = page_up(start + size)
         start = page_down(start)
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:

@@ -12,7 +12,8 @@ code only while it holds the run's lock, as if the run had one CPU for those pro
 
 - the lock is made at the run's first fork (every later process inherits it); a process
   takes it only while it maps MAP_SHARED memory that existed at a fork (its own or an
-  ancestor's), so a run without shared memory never touches it;
+  ancestor's) or a writable MAP_SHARED file mapping, so a run without shared memory never
+  touches it;
 - it is held for a whole run of the engine, and let go when the run ends (a time slice: the
   process's runs are then sliced, threads.run_count) and for the time a system call is
   served, so a blocking call (a futex wait on the other process, a pipe read) never holds it.

@@ -619,9 +619,9 @@ class Syscalls:
         shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
         file = None
         if f is not None and shared:
-            # the host's pages of the file (memory.py's _map_file): the sandbox's descriptor
-            in_file = max(0, min(size, os.fstat(f.fd).st_size - offset))
-            file = (f.fd, offset, in_file, f.writable)
+            # the host's pages of the file (memory.py's _map_file), through the descriptor
+            # the guest (and the sandbox) opened
+            file = (f.fd, offset, size, f.writable)
         try:
             m.map(where, size, prot, "[anon]" if f is None else f.guest_path,
                   shared=f is None and shared, file=file)
@@ -687,7 +687,7 @@ class Syscalls:
         if flags & MREMAP_DONTUNMAP:
             raise NotServed("mremap with MREMAP_DONTUNMAP")
         if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
-            raise NotServed("mremap growing or moving a MAP_SHARED anonymous mapping")
+            raise NotServed("mremap growing or moving a MAP_SHARED mapping")
         if flags & MREMAP_FIXED:
             return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
         if new_size <= old_size:

@@ -39,6 +39,13 @@ int main(void) {
            errno == EACCES ? "EACCES" : "?");
     void *w = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0);
     printf("writable mapping of a read-only file: %s\n", w == MAP_FAILED && errno == EACCES ? "EACCES" : "?");
+    /* mapped past the end, then the file grows: the new page is the file's */
+    char *g = mmap(NULL, 16384, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ftruncate(fd, 16384);
+    memcpy(g + 12288, "GROWN", 5);
+    pread(fd, buf, 5, 12288);
+    printf("grown file: %.5s\n", buf);
+    munmap(g, 16384);
     munmap(p, 8192);
     munmap(q, 4096);
     pread(fd, buf, 5, 200);
