@@ -51,6 +51,7 @@ import stat
 import struct
 import threading
 import time
+import traceback
 
 from . import crash
 from . import fs as F
@@ -400,6 +401,15 @@ class Processes:
         if rl is not None and not rl.held and self.mem.shares_forked and self.stop is None:
             if rl.acquire(polite):
                 self.clear_monitor()        # another process ran: as an exception return does
+
+    def retake_run_lock(self) -> None:
+        """At the end of the system-call hook (runlock.py): the guest runs on."""
+        try:
+            self.take_run_lock()
+        except BaseException as e:  # never let an exception unwind into C
+            self.error = e
+            self.error_tb = traceback.format_exc()
+            self.eng.emu_stop()
 
     def drop_run_lock(self) -> None:
         """After a run of the engine, and while a system call is served."""
