@@ -52,6 +52,7 @@ import struct
 import threading
 import time
 import traceback
+from typing import TYPE_CHECKING
 
 from . import crash
 from . import fs as F
@@ -59,11 +60,13 @@ from .arch import BY_MACHINE
 from .elf import ElfError, read_elf
 from .fs import GuestOSError
 from .hostio import HostFd
-from .runlock import RunLock
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
 from .syscalls import pack_rusage, s32
+
+if TYPE_CHECKING:
+    from .runlock import RunLock
 
 # clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
 PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
@@ -267,6 +270,7 @@ class Processes:
         if self.sandbox.private_tmp:
             self.sandbox.tmp_dir()          # made before the fork: parent and child share it
         if self.run_lock is None:
+            from .runlock import RunLock    # (here: a run that never forks does not load it)
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
         self.mem.mark_forked()              # its shared memory is now another process's too
         if self.mem.shares_forked:
