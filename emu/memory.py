@@ -53,6 +53,27 @@ class OutOfMemory(Exception):
     pass
 
 
+def _map_file(base: int, file: tuple[int, int, int, bool]) -> None:
+    """Put the host's pages of a file over the first pages of host memory at ``base`` (a
+    MAP_SHARED file mapping: the kernel keeps them coherent with the file's other users, as
+    under qemu-user). A page wholly past the end of the file raises SIGBUS when it is touched,
+    in the host process: it dies of it, as the guest does on Linux unless it handles SIGBUS
+    (docs/run.md)."""
+    import ctypes
+    import mmap
+    fd, offset, nbytes, writable = file
+    if nbytes <= 0:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+    got = libc.mmap(base, page_up(nbytes), prot, mmap.MAP_SHARED | 0x10, fd, offset)  # MAP_FIXED
+    if got != base:
+        raise OSError(ctypes.get_errno(), "mmap of the file")
+
+
 class Memory:
     def __init__(self, eng: U.Engine, limit: int):
         self.eng = eng
@@ -67,9 +88,13 @@ class Memory:
         self.brk_start = self.brk_cur = 0
         self.mmap_top = MMAP_TOP
         self._tlb_cb = None
-        # MAP_SHARED|MAP_ANONYMOUS mappings: host shared memory (start, end, mmap object), so
-        # that a forked process's writes are its parent's too; kept while any page is mapped
-        self.shared: list[tuple[int, int, object]] = []
+        # MAP_SHARED|MAP_ANONYMOUS mappings: host shared memory (start, end, mmap object,
+        # forked), so that a forked process's writes are its parent's too; kept while any page
+        # is mapped. ``forked``: it existed at a fork, another process may use it now
+        self.shared: list[tuple[int, int, object, bool]] = []
+        self.shares_forked = False  # some mapping of self.shared is forked (runlock.py)
+        # ranges of self.shared whose host pages are read-only (a file opened read-only)
+        self.readonly_host: list[tuple[int, int]] = []
 
     # --- the mapping list ---------------------------------------------------------------
     def find(self, addr: int) -> int:
@@ -129,16 +154,18 @@ class Memory:
 
     # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
     def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True,
-            shared: bool = False) -> None:
+            shared: bool = False, file: tuple[int, int, int, bool] | None = None) -> None:
         """Map zeroed pages at [start, start+size), replacing whatever was there; ``shared``:
-        host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS)."""
+        host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS);
+        ``file``: (host fd, offset, bytes to map, writable) of a MAP_SHARED file mapping, whose
+        pages are then the host's pages of the file (_map_file)."""
         end = page_up(start + size)
         start = page_down(start)
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
             raise OutOfMemory
         self.unmap(start, end - start)
         host = None
-        if shared:
+        if shared or file is not None:
             import ctypes
             import mmap
             try:
@@ -146,6 +173,8 @@ class Memory:
             except OSError:
                 raise OutOfMemory from None
             base = ctypes.addressof(ctypes.c_char.from_buffer(host))
+            if file is not None:
+                _map_file(base, file)
         self.host_op = True
         try:
             # in Unicorn regions of at most CHUNK bytes, aligned: unmapping or re-protecting
@@ -163,7 +192,11 @@ class Memory:
         finally:
             self.host_op = False
         if host is not None:
-            self.shared.append((start, end, host))
+            # a writable file mapping may be another process's memory at once, fork or not
+            self.shared.append((start, end, host, file is not None and file[3]))
+            self.shares_forked = any(sh[3] for sh in self.shared)
+            if file is not None and not file[3]:
+                self.readonly_host.append((start, end))
         self._insert(start, end, perm, name)
         if count:
             self.committed += end - start
@@ -187,12 +220,25 @@ class Memory:
         self._cut(start, end)
         if self.shared:
             # host memory goes with its last page (ctypes' view of it must go first)
-            self.shared = [(s, e, h) for s, e, h in self.shared if self.mapped_bytes(s, e)]
+            self.shared = [sh for sh in self.shared if self.mapped_bytes(sh[0], sh[1])]
+            self.shares_forked = any(sh[3] for sh in self.shared)
+            self.readonly_host = [(s, e) for s, e in self.readonly_host
+                                  if any(sh[0] == s for sh in self.shared)]
+
+    def host_readonly(self, start: int, end: int) -> bool:
+        """Does [start, end) hold pages that the host maps read-only (they cannot be made
+        writable: a file opened read-only)?"""
+        return any(s < end and start < e for s, e in self.readonly_host)
+
+    def mark_forked(self) -> None:
+        """At a fork: every shared mapping is now shared with another process."""
+        self.shared = [(s, e, h, True) for s, e, h, _f in self.shared]
+        self.shares_forked = bool(self.shared)
 
     def host_address(self, addr: int) -> int | None:
         """The host address of guest ``addr`` in a MAP_SHARED|MAP_ANONYMOUS mapping (host
         memory the forked processes share: a futex there is the host's), or None."""
-        for s, e, h in self.shared:
+        for s, e, h, _f in self.shared:
             if s <= addr < e and self.find(addr) >= 0:
                 import ctypes
                 view = ctypes.c_char.from_buffer(h)
@@ -203,7 +249,7 @@ class Memory:
 
     def is_shared(self, start: int, end: int) -> bool:
         """Does [start, end) hold pages of a MAP_SHARED|MAP_ANONYMOUS mapping?"""
-        return any(s < end and start < e for s, e, _h in self.shared)
+        return any(s < end and start < e for s, e, _h, _f in self.shared)
 
     def protect(self, start: int, size: int, perm: int) -> bool:
         end = page_up(start + size)

@@ -51,6 +51,8 @@ import stat
 import struct
 import threading
 import time
+import traceback
+from typing import TYPE_CHECKING
 
 from . import crash
 from . import fs as F
@@ -62,6 +64,9 @@ from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
 from .syscalls import pack_rusage, s32
+
+if TYPE_CHECKING:
+    from .runlock import RunLock
 
 # clone flags a new process may ask for (glibc's and musl's fork, vfork and posix_spawn)
 PROCESS_FLAGS = (CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID
@@ -112,6 +117,7 @@ class Processes:
         self.sigchld_lock = threading.Lock()     # sigchld_seen with children: _reaped, the watcher
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
         self.forked_child = False
+        self.run_lock: RunLock | None = None     # made at the first fork (runlock.py)
         self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
         self.sysroot_opt = sysroot_opt
         self.exec_request: ExecRequest | None = None
@@ -263,6 +269,15 @@ class Processes:
             self.forward_host_signals()
         if self.sandbox.private_tmp:
             self.sandbox.tmp_dir()          # made before the fork: parent and child share it
+        if self.run_lock is None:
+            from .runlock import RunLock    # (here: a run that never forks does not load it)
+            self.run_lock = RunLock()       # inherited: every later process of the run shares it
+        self.mem.mark_forked()              # its shared memory is now another process's too
+        if self.mem.shares_forked:
+            # the engine's run goes on after this call, and it was not sliced: restart it in
+            # time slices (both processes), so that the run lock is let go (runlock.py)
+            self.preempt_req = True
+            self.eng.emu_stop()
         parent_host = os.getpid()
         parent_pid = self.pid
         # signals from others wait until the child has the guest's dispositions: before that it
@@ -377,6 +392,34 @@ class Processes:
                 pass
         self.clear_child_tid = ctid if flags & CLONE_CHILD_CLEARTID else 0
         self.apply_host_dispositions()
+
+    # --- atomics between processes (runlock.py) ---------------------------------------------
+    def shares_memory(self) -> bool:
+        """Does this process map writable memory another process of the run may use at the
+        same time? It then runs guest code only while it holds the run lock."""
+        return self.run_lock is not None and self.mem.shares_forked
+
+    def take_run_lock(self, polite: bool = False) -> None:
+        """Before guest code runs (a run of the engine, the return from a system call)."""
+        rl = self.run_lock
+        if rl is not None and not rl.held and self.mem.shares_forked and self.stop is None:
+            if rl.acquire(polite):
+                self.clear_monitor()        # another process ran: as an exception return does
+
+    def retake_run_lock(self) -> None:
+        """At the end of the system-call hook (runlock.py): the guest runs on."""
+        try:
+            self.take_run_lock()
+        except BaseException as e:  # never let an exception unwind into C
+            self.error = e
+            self.error_tb = traceback.format_exc()
+            self.eng.emu_stop()
+
+    def drop_run_lock(self) -> None:
+        """After a run of the engine, and while a system call is served."""
+        rl = self.run_lock
+        if rl is not None and rl.held:
+            rl.release()
 
     # --- the end of a forked process ---------------------------------------------------------
     def child_exit(self) -> None:

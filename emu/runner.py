@@ -501,10 +501,14 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
                 self.eng.reg_write(self.arch.pc, pc)
                 err = 0
                 continue
-            if self.interruptible:
-                err = self._start_interruptible(pc)
-            else:
-                err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+            self.take_run_lock(polite=True)   # guest code runs under it (runlock.py)
+            try:
+                if self.interruptible:
+                    err = self._start_interruptible(pc)
+                else:
+                    err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+            finally:
+                self.drop_run_lock()
             if self.kicker is not None:
                 self.kicker.clear()      # a kick from now on stops the next run
 
@@ -624,57 +628,64 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.eng.emu_stop()
 
     def _on_intr(self, _uc, intno, _user):
+        rl = self.run_lock
+        if rl is not None:
+            rl.release()      # a system call is served without the run lock (it may block)
         try:
-            if intno not in self.arch.syscall_intnos:
-                self._cpu_exception(intno)
-                return
-            vals = self._read_sys()
-            nr = vals[0]
-            self.nsyscalls += 1
-            h = self._handlers.get(nr)
-            if h is None:
-                ret = self._unknown(nr, vals)
-                if ret is None:
+            try:
+                if intno not in self.arch.syscall_intnos:
+                    self._cpu_exception(intno)
                     return
-            else:
-                try:
-                    ret = h(*vals[1:])
-                except GuestOSError as e:
-                    ret = -e.errno
-                except NotServed as e:
-                    ret = self._unknown(nr, vals, e.note)
+                vals = self._read_sys()
+                nr = vals[0]
+                self.nsyscalls += 1
+                h = self._handlers.get(nr)
+                if h is None:
+                    ret = self._unknown(nr, vals)
                     if ret is None:
                         return
-                except F.OutputLimit:
-                    self.terminate(signal=SIGXFSZ, reason=f"output limit reached: more than "
-                                   f"{self.output.limit} bytes written to stdout/stderr", report=True)
-                    self.stop.limit = "output"
-                    ret = None
-                except Exception as e:     # the one catch-all: an errno, or the end with a report
-                    ret = self._handler_failed(nr, e)
-            if ret is BLOCKED:   # the thread waits (or has exited): run another (threads.py)
-                self.history.append((nr, vals[1:], "blocked"))
-                if self.strace:
-                    self._trace(nr, vals[1:], "<unfinished ...>" if self.cur.alive else None)
-                if self.stop is None:
-                    self.after_call(True)
-            else:
-                self.history.append((nr, vals[1:], ret))
-                if self.strace:
-                    self._trace(nr, vals[1:], ret)
-                if ret is not None:
-                    self._write_ret(ret)
-                if self.yielding:
-                    self.yielding = False
-                    self.after_call(False)
-            if self.async_signals:
-                # a timer fired while we served the call: its emu_stop from the timer thread
-                # may not take; stopping from here does, before the next instruction
+                else:
+                    try:
+                        ret = h(*vals[1:])
+                    except GuestOSError as e:
+                        ret = -e.errno
+                    except NotServed as e:
+                        ret = self._unknown(nr, vals, e.note)
+                        if ret is None:
+                            return
+                    except F.OutputLimit:
+                        self.terminate(signal=SIGXFSZ, reason=f"output limit reached: more than "
+                                       f"{self.output.limit} bytes written to stdout/stderr", report=True)
+                        self.stop.limit = "output"
+                        ret = None
+                    except Exception as e:     # the one catch-all: an errno, or the end with a report
+                        ret = self._handler_failed(nr, e)
+                if ret is BLOCKED:   # the thread waits (or has exited): run another (threads.py)
+                    self.history.append((nr, vals[1:], "blocked"))
+                    if self.strace:
+                        self._trace(nr, vals[1:], "<unfinished ...>" if self.cur.alive else None)
+                    if self.stop is None:
+                        self.after_call(True)
+                else:
+                    self.history.append((nr, vals[1:], ret))
+                    if self.strace:
+                        self._trace(nr, vals[1:], ret)
+                    if ret is not None:
+                        self._write_ret(ret)
+                    if self.yielding:
+                        self.yielding = False
+                        self.after_call(False)
+                if self.async_signals:
+                    # a timer fired while we served the call: its emu_stop from the timer thread
+                    # may not take; stopping from here does, before the next instruction
+                    self.eng.emu_stop()
+            except BaseException as e:  # never let an exception unwind into C
+                self.error = e
+                self.error_tb = traceback.format_exc()
                 self.eng.emu_stop()
-        except BaseException as e:  # never let an exception unwind into C
-            self.error = e
-            self.error_tb = traceback.format_exc()
-            self.eng.emu_stop()
+        finally:
+            if rl is not None:
+                self.retake_run_lock()
 
     def _handler_failed(self, nr: int, e: Exception):
         """What the guest sees of a Python exception inside a handler: what Linux gives for

@@ -576,9 +576,10 @@ class Syscalls:
         return self.mem.brk(addr)
 
     def sys_mmap(self, addr, length, prot, flags, fd, offset, *_):
-        """Anonymous and file mappings. A file mapping is a private copy of the file's bytes
-        (MAP_PRIVATE, and MAP_SHARED read-only: nobody else writes the file while the single
-        guest runs); the part of the last page past the end of the file reads as zeros."""
+        """Anonymous and file mappings. A MAP_PRIVATE file mapping is a private copy of the
+        file's bytes; a MAP_SHARED one is the host's pages of the file (the kernel keeps them
+        coherent with write() and with other processes' mappings); the part of the last page
+        past the end of the file reads as zeros."""
         if length == 0 or addr & (PAGE - 1) or offset & (PAGE - 1):
             return -errno.EINVAL
         m = self.mem
@@ -599,8 +600,8 @@ class Syscalls:
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
             if not f.readable:
                 return -errno.EACCES
-            if flags & MAP_SHARED and prot & 2:
-                return -errno.ENODEV  # shared writable file mappings are not emulated
+            if flags & MAP_SHARED and prot & 2 and not f.writable:
+                return -errno.EACCES
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if not m.user_range(addr, size):
                 return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
@@ -615,14 +616,20 @@ class Syscalls:
                 where = m.find_free(size)
             except OutOfMemory:
                 return -errno.ENOMEM
+        shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
+        file = None
+        if f is not None and shared:
+            # the host's pages of the file (memory.py's _map_file), through the descriptor
+            # the guest (and the sandbox) opened
+            file = (f.fd, offset, size, f.writable)
         try:
             m.map(where, size, prot, "[anon]" if f is None else f.guest_path,
-                  shared=f is None and flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE))
+                  shared=f is None and shared, file=file)
         except OutOfMemory:
             return -errno.ENOMEM
-        if f is not None:
-            if f.host_path:
-                self.module_files[f.guest_path] = f.host_path
+        if f is not None and f.host_path:
+            self.module_files[f.guest_path] = f.host_path
+        if f is not None and file is None:
             done = 0
             while done < length:       # in pieces: the host holds at most MAX_IO at a time
                 data = f.pread(min(MAX_IO, length - done), offset + done)
@@ -653,6 +660,8 @@ class Syscalls:
                 return -errno.EINVAL
             length += addr - STACK_BOTTOM
             addr = STACK_BOTTOM
+        if prot & 2 and self.mem.host_readonly(addr, addr + page_up(length)):
+            return -errno.EACCES   # a MAP_SHARED mapping of a file opened read-only
         return 0 if self.mem.protect(addr, length, prot & 7) else -errno.ENOMEM
 
     def sys_mremap(self, old, old_size, new_size, flags, new_addr, *_):
@@ -678,7 +687,7 @@ class Syscalls:
         if flags & MREMAP_DONTUNMAP:
             raise NotServed("mremap with MREMAP_DONTUNMAP")
         if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
-            raise NotServed("mremap growing or moving a MAP_SHARED anonymous mapping")
+            raise NotServed("mremap growing or moving a MAP_SHARED mapping")
         if flags & MREMAP_FIXED:
             return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
         if new_size <= old_size:
@@ -733,7 +742,8 @@ class Syscalls:
         return 0
 
     def sys_msync(self, addr, length, flags, *_):
-        """Nothing to write back (file mappings are copies, see sys_mmap), but the kernel's
+        """Nothing to write back (a MAP_SHARED file mapping is the host's page cache; a
+        private one a copy, see sys_mmap), but the kernel's
         checks: EINVAL for unknown flags, MS_ASYNC with MS_SYNC, an unaligned address; ENOMEM
         where the range is not all mapped (it once said 0 to all of these)."""
         if flags & ~7 or addr & (PAGE - 1) or flags & 5 == 5:    # MS_ASYNC|MS_INVALIDATE|MS_SYNC

@@ -337,6 +337,19 @@ class Threads:
             else:
                 self._write_ret(ret)
 
+    def clear_monitor(self) -> None:
+        """Clear the running thread's exclusive monitor (its next store-exclusive fails)."""
+        if self._mon_off is None:
+            self._mon_off = monitor_offset(self.arch)
+            if self._mon_off is None:
+                return
+        t = self.cur
+        if t.ctx is None:
+            t.ctx = self.eng.context_alloc()
+        self.eng.context_save_into(t.ctx)
+        t.ctx.poke(self._mon_off, b"\xff" * 8)
+        self.eng.context_restore(t.ctx)
+
     def _pick(self, start: Thread) -> Thread | None:
         """The next thread that can run, round robin from after ``start`` (``start`` last)."""
         order = list(self.threads.values())
@@ -496,7 +509,7 @@ class Threads:
         if self.run_is_sliced and self.kicker_usable():
             if self.kicker is None:
                 self.kicker = U.Kicker(self.eng)
-            if len(self.threads) > 1:
+            if len(self.threads) > 1 or self.shares_memory():
                 self._start_ticker()
             if self.gdb is not None and self.gdb.attached:
                 self.gdb.watch(self.kick)  # gdb's Ctrl-C stops the run (gdbstub.py)
@@ -529,7 +542,7 @@ class Threads:
 
         def tick():
             while not stop_event.wait(TICK) and os.getpid() == me and self._ticker == me:
-                if len(self.threads) > 1:
+                if len(self.threads) > 1 or self.shares_memory():
                     self.preempt_req = True
                     self.kick()
 
@@ -540,8 +553,9 @@ class Threads:
         while a timer whose signal has a handler is armed (timers.py: to deliver it at an exact
         instruction boundary), while a debugger is attached (to see its Ctrl-C), and, when
         the kicker can do it cheaply, while the program has a handler for a signal that other
-        processes may send (process.py's FORWARDED: kill from the host)."""
-        return (len(self.threads) > 1 or self.timer_slices()
+        processes may send (process.py's FORWARDED: kill from the host), and while it shares
+        memory with another process (a slice's end lets the run lock go: runlock.py)."""
+        return (len(self.threads) > 1 or self.timer_slices() or self.shares_memory()
                 or (self.gdb is not None and self.gdb.attached)
                 or (self.forwarded_handlers() and self.kicker_usable()))
 
