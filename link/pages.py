@@ -63,19 +63,27 @@ _AROUND = 64 << 10       # what the kernel maps around a page fault in a file (f
 
 
 def release_span(items) -> None:
-    """``items``: (mapping, array) pairs, each array a view into that mmap.  Every page of
-    each mapping from its first array's to its last's given back, the pages partly theirs
-    and those between included: a read of a few bytes maps the 64 KiB around them, so the
-    pages a run of small tables made resident are more than the tables' own (the inputs are
-    never written: a page given back reads the same again)."""
+    """``items``: (mapping, array) pairs, each array a view into that mmap, or (mapping,
+    array, offset) with the array's offset in the mapping when the caller knows it (-1: it
+    does not; NumPy's address of an array costs microseconds).  Every page of each mapping
+    from its first array's to its last's given back, the pages partly theirs and those
+    between included: a read of a few bytes maps the 64 KiB around them, so the pages a run
+    of small tables made resident are more than the tables' own (the inputs are never
+    written: a page given back reads the same again)."""
     spans: dict[int, list] = {}
-    for mm, arr in items:
+    for item in items:
+        mm, arr = item[0], item[1]
         if not isinstance(mm, mmap.mmap) or arr.nbytes == 0:
             continue
         ent = spans.get(id(mm))
         if ent is None:
-            ent = spans[id(mm)] = [mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data, None, None]
-        start = arr.ctypes.data - ent[1]
+            ent = spans[id(mm)] = [mm, None, None, None]
+        if len(item) > 2 and item[2] >= 0:
+            start = item[2]
+        else:
+            if ent[1] is None:
+                ent[1] = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+            start = arr.ctypes.data - ent[1]
         if start < 0 or start + arr.nbytes > len(mm):
             continue                        # not a view into this mapping
         ent[2] = start if ent[2] is None else min(ent[2], start)
