@@ -388,8 +388,22 @@ class ObjectFile:
         table = np.frombuffer(self.buf, elf.RELA, max(end_l), base)
         relas = self.relas
         relas.update(zip(target_l, map(table.__getitem__, map(slice, first_l, end_l))))
+        self._rela_rows = (table, base, dict(zip(target_l, zip(first_l, end_l))))   # (rela_offset)
         if block:
             self._rela_block = (table, target, first, end, tuple(relas.values()))
+
+    def rela_offset(self, target: int, r: np.ndarray) -> int:
+        """Where the relocation table ``r`` of section ``target`` starts in the mapping the
+        object was read from, when it is the view of the file ``parse_objects`` made (a pass
+        that changes a table makes a new array); else -1.  (NumPy's address of an array, its
+        ``.ctypes``, costs microseconds: link/pages.py's spans ask for thousands.)"""
+        rows = self.__dict__.get("_rela_rows")
+        if rows is None or self.map_offset < 0 or r.base is not rows[0]:
+            return -1
+        fe = rows[2].get(target)
+        if fe is None or len(r) != fe[1] - fe[0]:
+            return -1
+        return self.map_offset + rows[1] + fe[0] * elf.RELA_SIZE
 
     def rela_block(self):
         """The relocation tables as rows of one array, when they were read so and are still

@@ -17,20 +17,32 @@ _PAGE = PAGE = mmap.PAGESIZE
 def release(items) -> None:
     """``items``: (mapping, array) pairs, each array a view into that mmap.  Only whole pages
     inside an array are released."""
-    spans: dict[int, tuple[mmap.mmap, int, list]] = {}
+    bases: dict[int, int] = {}
+    places = []
     for mm, arr in items:
         if not isinstance(mm, mmap.mmap) or arr.nbytes < _PAGE:
             continue
+        base = bases.get(id(mm))
+        if base is None:
+            base = bases[id(mm)] = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        places.append((mm, arr.ctypes.data - base, arr.nbytes))
+    _release_places(places)
+
+
+def _release_places(places) -> None:
+    """``places``: (mapping, offset, size) triples: the whole pages inside each span of a
+    mapping given back (spans that are not inside their mapping are passed over)."""
+    spans: dict[int, tuple[mmap.mmap, list]] = {}
+    for mm, start, n in places:
+        if n < _PAGE or start < 0 or start + n > len(mm):
+            continue                        # no whole page, or not a view into this mapping
         ent = spans.get(id(mm))
         if ent is None:
-            ent = spans[id(mm)] = (mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data, [])
-        start = arr.ctypes.data - ent[1]
-        if start < 0 or start + arr.nbytes > len(mm):
-            continue                        # not a view into this mapping
-        a, z = -(-start // _PAGE) * _PAGE, (start + arr.nbytes) // _PAGE * _PAGE
+            ent = spans[id(mm)] = (mm, [])
+        a, z = -(-start // _PAGE) * _PAGE, (start + n) // _PAGE * _PAGE
         if z > a:
-            ent[2].append((a, z))
-    for mm, _, ss in spans.values():
+            ent[1].append((a, z))
+    for mm, ss in spans.values():
         if not ss:
             continue
         ss.sort()
@@ -51,19 +63,27 @@ _AROUND = 64 << 10       # what the kernel maps around a page fault in a file (f
 
 
 def release_span(items) -> None:
-    """``items``: (mapping, array) pairs, each array a view into that mmap.  Every page of
-    each mapping from its first array's to its last's given back, the pages partly theirs
-    and those between included: a read of a few bytes maps the 64 KiB around them, so the
-    pages a run of small tables made resident are more than the tables' own (the inputs are
-    never written: a page given back reads the same again)."""
+    """``items``: (mapping, array) pairs, each array a view into that mmap, or (mapping,
+    array, offset) with the array's offset in the mapping when the caller knows it (-1: it
+    does not; NumPy's address of an array costs microseconds).  Every page of each mapping
+    from its first array's to its last's given back, the pages partly theirs and those
+    between included: a read of a few bytes maps the 64 KiB around them, so the pages a run
+    of small tables made resident are more than the tables' own (the inputs are never
+    written: a page given back reads the same again)."""
     spans: dict[int, list] = {}
-    for mm, arr in items:
+    for item in items:
+        mm, arr = item[0], item[1]
         if not isinstance(mm, mmap.mmap) or arr.nbytes == 0:
             continue
         ent = spans.get(id(mm))
         if ent is None:
-            ent = spans[id(mm)] = [mm, np.frombuffer(mm, dtype=np.uint8).ctypes.data, None, None]
-        start = arr.ctypes.data - ent[1]
+            ent = spans[id(mm)] = [mm, None, None, None]
+        if len(item) > 2 and item[2] >= 0:
+            start = item[2]
+        else:
+            if ent[1] is None:
+                ent[1] = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+            start = arr.ctypes.data - ent[1]
         if start < 0 or start + arr.nbytes > len(mm):
             continue                        # not a view into this mapping
         ent[2] = start if ent[2] is None else min(ent[2], start)
@@ -87,9 +107,24 @@ def mapping_of(obj):
 
 def release_objects(objs: list) -> None:
     """The mapped pages of these input objects' bytes given back (an archive member's: its
-    own span of the archive's mapping); ``objs`` is emptied."""
-    release([(mapping_of(o), np.frombuffer(o.buf, dtype=np.uint8)) for o in objs
-             if getattr(o, "buf", None) is not None])
+    own span of the archive's mapping); ``objs`` is emptied.  An object read from a mapping
+    says where its bytes start in it (``map_offset``): its span needs no address (NumPy's
+    ``.ctypes`` costs ~8 us an array, an arm64 -shared 400x50 link asks ~1,600 times)."""
+    places, others = [], []
+    for o in objs:
+        buf = getattr(o, "buf", None)
+        if buf is None:
+            continue
+        mm = mapping_of(o)
+        at = getattr(o, "map_offset", -1)
+        if mm is not None and at >= 0:
+            places.append((mm, at, len(buf)))
+        elif mm is not None:
+            others.append((mm, np.frombuffer(buf, dtype=np.uint8)))
+    if places:
+        _release_places(places)
+    if others:
+        release(others)
     objs.clear()
 
 

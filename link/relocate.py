@@ -122,6 +122,14 @@ def scan(ctx) -> None:
     _find_ifuncs(ctx, t, grows, info, base)
 
 
+def _rela_place(obj, sec: int, r: np.ndarray) -> tuple:
+    """(mapping, table, offset in it or -1) of the relocation table ``r`` of ``obj``'s
+    section ``sec``, for pages.release_span."""
+    mm = pages.mapping_of(obj)
+    offset = getattr(obj, "rela_offset", None)
+    return mm, r, offset(sec, r) if mm is not None and offset is not None else -1
+
+
 _CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
 NARROW_ROWS = 2**31       # relocate: a table of fewer rows keeps its row order in 32 bits
 
@@ -217,7 +225,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
             addend[at:at + k] = q[:, 2]
         at += k
         # (the span they are in: a small rela section's neighbours are mapped with it)
-        pages.release_span([(pages.mapping_of(ctx.files[f]), r) for f, r in zip(files_c[p0:p1], rels[p0:p1])])
+        pages.release_span([_rela_place(ctx.files[f], sec, r)
+                            for f, sec, r in zip(files_c[p0:p1], secs_c[p0:p1], rels[p0:p1])])
         p0 = p1
     del recs, q, w, ty, off, hint
     if any_hint:

@@ -39,6 +39,46 @@ def test_released_pages_read_back_the_same(tmp_path):
     assert (np.frombuffer(mm, dtype=np.int64) == data).all()
 
 
+def _resident_kib(mm) -> int:
+    """The resident KiB of mapping ``mm`` (its Rss in /proc/self/smaps)."""
+    addr = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+    inside = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                lo, hi = (int(x, 16) for x in head.split("-"))
+                inside = lo <= addr < hi
+            elif inside and head == "Rss:":
+                return int(line.split()[1])
+    raise AssertionError("mapping not found")
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_DONTNEED"), reason="no madvise")
+def test_release_objects_gives_back_an_objects_own_pages_by_its_offset(tmp_path, monkeypatch):
+    """An object read from a mapping (an archive member at an offset in it) gives back the
+    whole pages of its own bytes, found from where it starts (``map_offset``), without asking
+    NumPy for an address (``.ctypes``: ~8 us an array, ~1,600 times in a -shared link)."""
+    page = mmap.PAGESIZE
+    p = tmp_path / "lib.a"
+    p.write_bytes(bytes(range(256)) * (16 * page // 256))
+    with open(p, "rb") as f:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    member = type("M", (), {})()
+    member.buf = memoryview(mm)[2 * page + 100:10 * page]      # whole pages 3 to 9 are its own
+    member.map_offset = 2 * page + 100
+    bytes(mm[:])                                                # every page resident
+    if _resident_kib(mm) != 16 * page // 1024:
+        pytest.skip("this system does not keep a read mapping resident")
+    class NoArrays:                                             # (the spans come from the offsets)
+        def __getattr__(self, name):
+            raise AssertionError(f"numpy.{name} asked for")
+    monkeypatch.setattr(pages, "np", NoArrays())
+    pages.release_objects([member])
+    assert _resident_kib(mm) == (16 - 7) * page // 1024
+    assert bytes(member.buf[:4]) == bytes([(2 * page + 100 + k) % 256 for k in range(4)])
+
+
 def test_stats_report_time_and_peak_memory_per_pass(tmp_path):
     obj = tc.assemble("riscv64", ASM, tmp_path / "a.o")
     r = tc.xld_cli(["--arch", "riscv64", "-static", "--stats", "-o", str(tmp_path / "a.out"), str(obj)])

@@ -212,3 +212,27 @@ def test_objects_interned_ahead_get_the_ids_of_object_by_object(objects, monkeyp
         return [o.gids.tolist() for o in objs], st.names, st.state, st.def_file, st.def_index, bytes(st.strong_ref)
 
     assert resolved(True) == resolved(False)
+
+
+def test_a_relocation_tables_offset_in_its_mapping_is_known_until_a_pass_replaces_it(objects, tmp_path):
+    """``rela_offset`` (what pages.release_span takes instead of asking NumPy for addresses):
+    for an object read together from a mapping, each relocation table's offset in the file;
+    -1 for a table a pass has replaced, and for an object not read from a mapping."""
+    named = []
+    for name, data in objects:
+        (tmp_path / name).write_bytes(data)
+        named.append((name, inp.map_regular(str(tmp_path / name))))
+    seen = 0
+    for (name, mm), obj in zip(named, inp.parse_objects(named)):
+        base = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        for target, r in obj.relas.items():
+            assert obj.rela_offset(target, r) == r.ctypes.data - base, (name, target)
+            assert bytes(mm[obj.rela_offset(target, r):][:r.nbytes]) == r.tobytes()
+            seen += 1
+        if obj.relas:
+            target, r = next(iter(obj.relas.items()))
+            obj.relas[target] = r.copy()                # (as a pass that changes a table does)
+            assert obj.rela_offset(target, obj.relas[target]) == -1
+    assert seen >= len(objects)
+    together = inp.parse_objects(objects)               # bytes, not a mapping
+    assert all(o.rela_offset(t, r) == -1 for o in together for t, r in o.relas.items())
