@@ -33,6 +33,11 @@ STEP = 0.05           # seconds between checks for signals and the end of the ru
 # fcntl/flock returns EINTR; Python's handler installs it without SA_RESTART).
 LOCK_WAKE = hostsig.SIGRTMAX - 2
 _libc = ctypes.CDLL(None, use_errno=True)
+_splice, _tee = _libc.splice, _libc.tee
+_splice.restype = _tee.restype = ctypes.c_ssize_t
+_loff = ctypes.POINTER(ctypes.c_int64)
+_splice.argtypes = (ctypes.c_int, _loff, ctypes.c_int, _loff, ctypes.c_size_t, ctypes.c_uint)
+_tee.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint)
 
 
 def ready(fd: int, events: int) -> int:
@@ -430,6 +435,137 @@ class HostIO:
         data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
         return self.host_write("writev", f, data)
 
+    # --- splice, tee, vmsplice --------------------------------------------------------------
+    def sys_splice(self, fd_in, off_in, fd_out, off_out, length, flags, *_):
+        """splice(2): the host's, between the host descriptors the guest's stand for (a
+        blocking one waits as read and write do: SPLICE_F_NONBLOCK tried first); from or to a
+        file that is not the host's (captured output, standard input given as bytes), a copy."""
+        fin, fout = self.fds.get(s32(fd_in)), self.fds.get(s32(fd_out))
+        if not fin.readable or not fout.writable:
+            return -errno.EBADF
+        if off_in and fin.kind == "pipe" or off_out and fout.kind == "pipe":
+            return -errno.ESPIPE
+        hin, hout = fin.host_fd(), fout.host_fd()
+        if hin is None or hout is None:
+            return self._splice_copy(fin, off_in, fout, off_out, length)
+        offs = [ctypes.c_int64(struct.unpack("<q", self.rd(a, 8))[0]) if a else None
+                for a in (off_in, off_out)]
+
+        pin, pout = (None if o is None else ctypes.byref(o) for o in offs)
+
+        acct = getattr(fout, "acct", None)      # standard output passed through: its cap
+
+        def attempt():
+            r = _splice(hin, pin, hout, pout, length, flags | SPLICE_F_NONBLOCK)
+            if r > 0 and acct is not None:
+                acct.charge(r)
+            return self._moved(r, (off_in, offs[0]), (off_out, offs[1]))
+
+        return self._spliced("splice", attempt, flags, fin, fout)
+
+    def sys_tee(self, fd_in, fd_out, length, flags, *_):
+        """tee(2): between two host pipes, the host's (waiting as splice does)."""
+        fin, fout = self.fds.get(s32(fd_in)), self.fds.get(s32(fd_out))
+        if not isinstance(fin, HostFd) or not isinstance(fout, HostFd):
+            return -errno.EINVAL
+        if not fin.readable or not fout.writable:
+            return -errno.EBADF
+
+        def attempt():
+            return self._moved(_tee(fin.fd, fout.fd, length, flags | SPLICE_F_NONBLOCK))
+
+        return self._spliced("tee", attempt, flags, fin, fout)
+
+    def sys_vmsplice(self, fd, iov, cnt, flags, *_):
+        """vmsplice(2): the guest's memory into a pipe (its write end), or the pipe's bytes
+        into the memory (its read end), copied, as writev and readv do; SPLICE_F_NONBLOCK
+        makes it EAGAIN rather than wait."""
+        f = self.fds.get(s32(fd))
+        if not isinstance(f, HostFd) or f.kind != "pipe" or cnt > 1024:
+            return -errno.EBADF if cnt <= 1024 else -errno.EINVAL
+        if not flags & SPLICE_F_NONBLOCK:
+            return self.sys_writev(fd, iov, cnt) if f.writable else self.sys_readv(fd, iov, cnt)
+        if f.writable:
+            data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
+            try:
+                return f.try_write(data) if data else 0
+            except BlockingIOError:
+                return -errno.EAGAIN
+            except GuestOSError as e:
+                return -e.errno
+        vecs = [(b, n) for b, n in self._iov(iov, cnt) if n]
+        try:
+            data = f.try_read(sum(n for _b, n in vecs))
+        except BlockingIOError:
+            return -errno.EAGAIN
+        except GuestOSError as e:
+            return -e.errno
+        pos = 0
+        for base, n in vecs:
+            self.wr(base, data[pos:pos + n])
+            pos += n
+        return len(data)
+
+    def _moved(self, r: int, *offsets):
+        """A splice or tee's host result: None for EAGAIN (it would wait), the count with the
+        offsets it moved written back to the guest, or -errno."""
+        if r < 0:
+            e = ctypes.get_errno()
+            return None if e == errno.EAGAIN else -(e or errno.EIO)
+        for addr, off in offsets:
+            if addr:
+                self.wr(addr, struct.pack("<q", off.value))
+        return r
+
+    def _spliced(self, name: str, attempt, flags: int, fin, fout):
+        """Run a splice or tee ``attempt``: EAGAIN for SPLICE_F_NONBLOCK or an O_NONBLOCK
+        pipe, else wait for the side that is not ready (the input's data, the output's room)."""
+        r = attempt()
+        if r is not None:
+            return r
+        if flags & SPLICE_F_NONBLOCK or any(isinstance(f, HostFd) and f.kind == "pipe" and f.nonblock
+                                            for f in (fin, fout)):
+            return -errno.EAGAIN
+        hin, hout = fin.host_fd(), fout.host_fd()
+        side = (hin, select.POLLIN) if not ready(hin, select.POLLIN) else (hout, select.POLLOUT)
+        return self.wait_host(name, attempt, [side])
+
+    def _splice_copy(self, fin, off_in, fout, off_out, length: int):
+        """splice where a side is no host descriptor: the bytes read, then written."""
+        off = struct.unpack("<q", self.rd(off_in, 8))[0] if off_in else None
+
+        def attempt():
+            try:
+                if off is not None:
+                    data = fin.pread(length, off)
+                elif hasattr(fin, "try_read"):
+                    data = fin.try_read(length)
+                else:
+                    data = fin.read(length)
+            except BlockingIOError:
+                return None
+            except GuestOSError as e:
+                return -e.errno
+            try:
+                if off_out:
+                    at = struct.unpack("<q", self.rd(off_out, 8))[0]
+                    n = fout.pwrite(data, at)
+                    self.wr(off_out, struct.pack("<q", at + n))
+                else:
+                    n = fout.write(data)
+            except GuestOSError as e:
+                return -e.errno
+            if off is not None:
+                self.wr(off_in, struct.pack("<q", off + n))
+            return n
+
+        r = attempt()
+        if r is not None or fin.host_fd() is None:
+            return r if r is not None else -errno.EAGAIN
+        if getattr(fin, "nonblock", False):
+            return -errno.EAGAIN
+        return self.wait_host("splice", attempt, [(fin.host_fd(), select.POLLIN)])
+
     def sys_pipe2(self, fds, flags, *_):
         direct = 0o200000 if self.arch.name == "arm64" else 0o40000    # O_DIRECT: packet mode
         if flags & ~(O_NONBLOCK | O_CLOEXEC | direct):
@@ -492,6 +628,7 @@ def fifo_file(fd: int, readable: bool, writable: bool, guest_path: str, host_pat
 
 
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
+SPLICE_F_NONBLOCK = 2
 FIONBIO, FIONREAD = 0x5421, 0x541B
 
 

@@ -49,6 +49,7 @@ from .threads import BLOCKED, NotServed, Threads
 from .hostio import HostIO
 from .process import FORWARDED, Processes
 from .net import Net, wrap_host_fd
+from .notify import Notify
 from .timers import Timers
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
@@ -144,7 +145,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
+class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
 
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
