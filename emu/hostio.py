@@ -124,40 +124,28 @@ def lock_wake_ready() -> bool:
     return hostsig.getsignal(LOCK_WAKE) is _wake_noop
 
 
-class BlockingCall:
-    """A system call that waits, made by a host thread with the blocking call itself — a lock
-    request (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB: the host kernel then counts
-    the process as waiting, so its deadlock detection sees it, EDEADLK as on Linux) or a futex
-    wait on memory shared with other processes (threads.py) — so the host kernel wakes it the
-    moment it may go on, while the emulator goes on: the guest thread waits on ``notify``
-    like any blocking call, other guest threads run (one of them may hold the lock), and a
-    signal or the end of the run ends the wait (``cancel``: the host thread's call is
-    interrupted by LOCK_WAKE). ``call()`` makes the C call: its result, < 0 with errno set."""
+class BlockingCall(F.HostThreadCall):
+    """A system call that waits, made by a host thread with the blocking call itself
+    (fs.HostThreadCall) — a lock request (fcntl F_SETLKW / F_OFD_SETLKW, flock without
+    LOCK_NB: the host kernel then counts the process as waiting, so its deadlock detection
+    sees it, EDEADLK as on Linux) or a futex wait on memory shared with other processes
+    (threads.py) — so the host kernel wakes it the moment it may go on, while the emulator
+    goes on: other guest threads run (one of them may hold the lock), and a signal or the end
+    of the run ends the wait (``cancel``: the host thread's call is interrupted by LOCK_WAKE).
+    ``call()`` makes the C call: its result, < 0 with errno set."""
 
     def __init__(self, call, registry: set):
         self.call = call
         self.res: int | None = None          # the result (>= 0) or -errno once the call is over
-        self.done = threading.Event()
-        self.cancelled = False
-        self.pid = os.getpid()
-        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
-        self.registry = registry
-        registry.add(self)
-        self.thread = threading.Thread(target=self._wait, name="xld-blocking-call", daemon=True)
-        self.thread.start()
+        super().__init__(registry)
 
-    def _wait(self) -> None:
+    def _call(self) -> None:
         while True:
             r = self.call()
             e = ctypes.get_errno() if r < 0 else 0
             if e != errno.EINTR or self.cancelled:
                 break               # (a signal of the host's own, such as SIGCHLD: wait on)
         self.res = -e if r < 0 else r
-        try:
-            os.write(self._notify_w, b"!")
-        except OSError:
-            pass
-        self.done.set()              # the last thing the thread does: its descriptors may go now
 
     def result(self) -> int | None:
         """None while the call waits; then its result: 0 (a lock granted, a futex woken) or
@@ -186,16 +174,6 @@ class BlockingCall:
                 break
             self.done.wait(0.01)     # (the thread may not have reached its call yet)
         self._release()
-
-    def _release(self) -> None:
-        if self not in self.registry:
-            return
-        self.registry.discard(self)
-        for fd in (self.notify, self._notify_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 def _os(fn, *args):
