@@ -26,6 +26,8 @@ import argparse
 import os
 import sys
 
+from xld.link.client import inheritable_fds
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
@@ -172,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sys.stdout.flush()
         res = run(opts.prog, argv=opts.args, env=env, stdin=0, stdout=1, stderr=2, root=opts.root,
+                  pass_fds=inheritable_fds(),     # the caller's, as qemu-user passes them
                   timeout=opts.timeout, max_insns=opts.max_insns, strace=opts.strace,
                   unknown_syscall=opts.unknown_syscall, argv0=opts.argv0, tlb=not opts.no_tlb,
                   sysroot=opts.sysroot, cwd=opts.chdir, private_tmp=opts.private_tmp,

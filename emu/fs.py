@@ -498,11 +498,51 @@ def is_fd_alias(guest: str) -> bool:
 
 # --- opens that wait for a peer ---------------------------------------------------------
 
-class BlockingOpen:
-    """A blocking ``open`` of a FIFO, which waits until the other end is opened, done by a
-    host thread so that the emulator itself never blocks: the guest thread waits on
-    ``notify`` (readable when the open is over) like any other blocking call, so other guest
-    threads run, and a signal or the time limit ends the wait (``cancel``).
+class HostThreadCall:
+    """A call that may wait, made by a host thread of its own so that the emulator never
+    blocks: the guest thread waits on ``notify`` (readable once the call is over) like any
+    other blocking call, so other guest threads run, and a signal or the time limit ends the
+    wait (the subclass's ``cancel``). The subclass's ``_call()`` makes the call; the object
+    is in ``registry`` (the sandbox's ``blocking_opens``: ended with the run) until released."""
+
+    thread_name = "xld-blocking-call"
+    own_fds: tuple[int, ...] = ()     # descriptors released with the notify pipe
+
+    def __init__(self, registry: set):
+        self.done = threading.Event()
+        self.cancelled = False
+        self.pid = os.getpid()
+        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
+        self.registry = registry
+        registry.add(self)
+        self.thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self.thread.start()
+
+    def _call(self) -> None:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        self._call()
+        try:
+            os.write(self._notify_w, b"!")
+        except OSError:
+            pass
+        self.done.set()          # the last thing the thread does: its descriptors may go now
+
+    def _release(self) -> None:
+        if self not in self.registry:
+            return
+        self.registry.discard(self)
+        for fd in (*self.own_fds, self.notify, self._notify_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+class BlockingOpen(HostThreadCall):
+    """A blocking ``open`` of a FIFO, which waits until the other end is opened (a
+    HostThreadCall).
 
     ``peer_fd`` is a descriptor of the FIFO that stands for the guest while it waits, as the
     kernel counts a blocked opener: a non-blocking reader for a blocked reader (so a
@@ -510,22 +550,19 @@ class BlockingOpen:
     thread itself is counted as a writer while it is blocked in the kernel). The thread
     reopens the FIFO through ``/proc/self/fd/<peer_fd>``: the very file the walk found."""
 
+    thread_name = "xld-fifo-open"
+
     def __init__(self, peer_fd: int, flags: int, registry: set):
         self.peer_fd = peer_fd
+        self.own_fds = (peer_fd,)
         self.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC | os.O_NONBLOCK)
         self.reading = flags & os.O_ACCMODE == os.O_RDONLY
         self.fd: int | None = None
         self.err = 0
-        self.done = threading.Event()
-        self.cancelled = False
         self.lock = threading.Lock()
-        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
-        self.registry = registry
-        registry.add(self)
-        self.thread = threading.Thread(target=self._open, name="xld-fifo-open", daemon=True)
-        self.thread.start()
+        super().__init__(registry)
 
-    def _open(self) -> None:
+    def _call(self) -> None:
         try:
             fd, err = os.open(f"/proc/self/fd/{self.peer_fd}", self.flags | os.O_CLOEXEC), 0
         except OSError as e:
@@ -535,11 +572,6 @@ class BlockingOpen:
                 os.close(fd)
                 fd = None
             self.fd, self.err = fd, err
-        try:
-            os.write(self._notify_w, b"!")
-        except OSError:
-            pass
-        self.done.set()          # the last thing the thread does: its descriptors may go now
 
     def result(self) -> int | None:
         """None while the open waits; then its host descriptor (now the caller's), or -errno."""
@@ -572,16 +604,6 @@ class BlockingOpen:
             if peer is not None:
                 os.close(peer)
         self._release()
-
-    def _release(self) -> None:
-        if self not in self.registry:
-            return
-        self.registry.discard(self)
-        for fd in (self.peer_fd, self.notify, self._notify_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 # --- open files -----------------------------------------------------------------------

@@ -33,6 +33,11 @@ STEP = 0.05           # seconds between checks for signals and the end of the ru
 # fcntl/flock returns EINTR; Python's handler installs it without SA_RESTART).
 LOCK_WAKE = hostsig.SIGRTMAX - 2
 _libc = ctypes.CDLL(None, use_errno=True)
+_splice, _tee = _libc.splice, _libc.tee
+_splice.restype = _tee.restype = ctypes.c_ssize_t
+_loff = ctypes.POINTER(ctypes.c_int64)
+_splice.argtypes = (ctypes.c_int, _loff, ctypes.c_int, _loff, ctypes.c_size_t, ctypes.c_uint)
+_tee.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_uint)
 
 
 def ready(fd: int, events: int) -> int:
@@ -119,40 +124,28 @@ def lock_wake_ready() -> bool:
     return hostsig.getsignal(LOCK_WAKE) is _wake_noop
 
 
-class BlockingCall:
-    """A system call that waits, made by a host thread with the blocking call itself — a lock
-    request (fcntl F_SETLKW / F_OFD_SETLKW, flock without LOCK_NB: the host kernel then counts
-    the process as waiting, so its deadlock detection sees it, EDEADLK as on Linux) or a futex
-    wait on memory shared with other processes (threads.py) — so the host kernel wakes it the
-    moment it may go on, while the emulator goes on: the guest thread waits on ``notify``
-    like any blocking call, other guest threads run (one of them may hold the lock), and a
-    signal or the end of the run ends the wait (``cancel``: the host thread's call is
-    interrupted by LOCK_WAKE). ``call()`` makes the C call: its result, < 0 with errno set."""
+class BlockingCall(F.HostThreadCall):
+    """A system call that waits, made by a host thread with the blocking call itself
+    (fs.HostThreadCall) — a lock request (fcntl F_SETLKW / F_OFD_SETLKW, flock without
+    LOCK_NB: the host kernel then counts the process as waiting, so its deadlock detection
+    sees it, EDEADLK as on Linux) or a futex wait on memory shared with other processes
+    (threads.py) — so the host kernel wakes it the moment it may go on, while the emulator
+    goes on: other guest threads run (one of them may hold the lock), and a signal or the end
+    of the run ends the wait (``cancel``: the host thread's call is interrupted by LOCK_WAKE).
+    ``call()`` makes the C call: its result, < 0 with errno set."""
 
     def __init__(self, call, registry: set):
         self.call = call
         self.res: int | None = None          # the result (>= 0) or -errno once the call is over
-        self.done = threading.Event()
-        self.cancelled = False
-        self.pid = os.getpid()
-        self.notify, self._notify_w = os.pipe2(os.O_CLOEXEC)
-        self.registry = registry
-        registry.add(self)
-        self.thread = threading.Thread(target=self._wait, name="xld-blocking-call", daemon=True)
-        self.thread.start()
+        super().__init__(registry)
 
-    def _wait(self) -> None:
+    def _call(self) -> None:
         while True:
             r = self.call()
             e = ctypes.get_errno() if r < 0 else 0
             if e != errno.EINTR or self.cancelled:
                 break               # (a signal of the host's own, such as SIGCHLD: wait on)
         self.res = -e if r < 0 else r
-        try:
-            os.write(self._notify_w, b"!")
-        except OSError:
-            pass
-        self.done.set()              # the last thing the thread does: its descriptors may go now
 
     def result(self) -> int | None:
         """None while the call waits; then its result: 0 (a lock granted, a futex woken) or
@@ -181,16 +174,6 @@ class BlockingCall:
                 break
             self.done.wait(0.01)     # (the thread may not have reached its call yet)
         self._release()
-
-    def _release(self) -> None:
-        if self not in self.registry:
-            return
-        self.registry.discard(self)
-        for fd in (self.notify, self._notify_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 def _os(fn, *args):
@@ -430,6 +413,137 @@ class HostIO:
         data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
         return self.host_write("writev", f, data)
 
+    # --- splice, tee, vmsplice --------------------------------------------------------------
+    def sys_splice(self, fd_in, off_in, fd_out, off_out, length, flags, *_):
+        """splice(2): the host's, between the host descriptors the guest's stand for (a
+        blocking one waits as read and write do: SPLICE_F_NONBLOCK tried first); from or to a
+        file that is not the host's (captured output, standard input given as bytes), a copy."""
+        fin, fout = self.fds.get(s32(fd_in)), self.fds.get(s32(fd_out))
+        if not fin.readable or not fout.writable:
+            return -errno.EBADF
+        if off_in and fin.kind == "pipe" or off_out and fout.kind == "pipe":
+            return -errno.ESPIPE
+        hin, hout = fin.host_fd(), fout.host_fd()
+        if hin is None or hout is None:
+            return self._splice_copy(fin, off_in, fout, off_out, length)
+        offs = [ctypes.c_int64(struct.unpack("<q", self.rd(a, 8))[0]) if a else None
+                for a in (off_in, off_out)]
+
+        pin, pout = (None if o is None else ctypes.byref(o) for o in offs)
+
+        acct = getattr(fout, "acct", None)      # standard output passed through: its cap
+
+        def attempt():
+            r = _splice(hin, pin, hout, pout, length, flags | SPLICE_F_NONBLOCK)
+            if r > 0 and acct is not None:
+                acct.charge(r)
+            return self._moved(r, (off_in, offs[0]), (off_out, offs[1]))
+
+        return self._spliced("splice", attempt, flags, fin, fout)
+
+    def sys_tee(self, fd_in, fd_out, length, flags, *_):
+        """tee(2): between two host pipes, the host's (waiting as splice does)."""
+        fin, fout = self.fds.get(s32(fd_in)), self.fds.get(s32(fd_out))
+        if not isinstance(fin, HostFd) or not isinstance(fout, HostFd):
+            return -errno.EINVAL
+        if not fin.readable or not fout.writable:
+            return -errno.EBADF
+
+        def attempt():
+            return self._moved(_tee(fin.fd, fout.fd, length, flags | SPLICE_F_NONBLOCK))
+
+        return self._spliced("tee", attempt, flags, fin, fout)
+
+    def sys_vmsplice(self, fd, iov, cnt, flags, *_):
+        """vmsplice(2): the guest's memory into a pipe (its write end), or the pipe's bytes
+        into the memory (its read end), copied, as writev and readv do; SPLICE_F_NONBLOCK
+        makes it EAGAIN rather than wait."""
+        f = self.fds.get(s32(fd))
+        if not isinstance(f, HostFd) or f.kind != "pipe" or cnt > 1024:
+            return -errno.EBADF if cnt <= 1024 else -errno.EINVAL
+        if not flags & SPLICE_F_NONBLOCK:
+            return self.sys_writev(fd, iov, cnt) if f.writable else self.sys_readv(fd, iov, cnt)
+        if f.writable:
+            data = b"".join(self.rd(base, ln) for base, ln in self._iov(iov, cnt))
+            try:
+                return f.try_write(data) if data else 0
+            except BlockingIOError:
+                return -errno.EAGAIN
+            except GuestOSError as e:
+                return -e.errno
+        vecs = [(b, n) for b, n in self._iov(iov, cnt) if n]
+        try:
+            data = f.try_read(sum(n for _b, n in vecs))
+        except BlockingIOError:
+            return -errno.EAGAIN
+        except GuestOSError as e:
+            return -e.errno
+        pos = 0
+        for base, n in vecs:
+            self.wr(base, data[pos:pos + n])
+            pos += n
+        return len(data)
+
+    def _moved(self, r: int, *offsets):
+        """A splice or tee's host result: None for EAGAIN (it would wait), the count with the
+        offsets it moved written back to the guest, or -errno."""
+        if r < 0:
+            e = ctypes.get_errno()
+            return None if e == errno.EAGAIN else -(e or errno.EIO)
+        for addr, off in offsets:
+            if addr:
+                self.wr(addr, struct.pack("<q", off.value))
+        return r
+
+    def _spliced(self, name: str, attempt, flags: int, fin, fout):
+        """Run a splice or tee ``attempt``: EAGAIN for SPLICE_F_NONBLOCK or an O_NONBLOCK
+        pipe, else wait for the side that is not ready (the input's data, the output's room)."""
+        r = attempt()
+        if r is not None:
+            return r
+        if flags & SPLICE_F_NONBLOCK or any(isinstance(f, HostFd) and f.kind == "pipe" and f.nonblock
+                                            for f in (fin, fout)):
+            return -errno.EAGAIN
+        hin, hout = fin.host_fd(), fout.host_fd()
+        side = (hin, select.POLLIN) if not ready(hin, select.POLLIN) else (hout, select.POLLOUT)
+        return self.wait_host(name, attempt, [side])
+
+    def _splice_copy(self, fin, off_in, fout, off_out, length: int):
+        """splice where a side is no host descriptor: the bytes read, then written."""
+        off = struct.unpack("<q", self.rd(off_in, 8))[0] if off_in else None
+
+        def attempt():
+            try:
+                if off is not None:
+                    data = fin.pread(length, off)
+                elif hasattr(fin, "try_read"):
+                    data = fin.try_read(length)
+                else:
+                    data = fin.read(length)
+            except BlockingIOError:
+                return None
+            except GuestOSError as e:
+                return -e.errno
+            try:
+                if off_out:
+                    at = struct.unpack("<q", self.rd(off_out, 8))[0]
+                    n = fout.pwrite(data, at)
+                    self.wr(off_out, struct.pack("<q", at + n))
+                else:
+                    n = fout.write(data)
+            except GuestOSError as e:
+                return -e.errno
+            if off is not None:
+                self.wr(off_in, struct.pack("<q", off + n))
+            return n
+
+        r = attempt()
+        if r is not None or fin.host_fd() is None:
+            return r if r is not None else -errno.EAGAIN
+        if getattr(fin, "nonblock", False):
+            return -errno.EAGAIN
+        return self.wait_host("splice", attempt, [(fin.host_fd(), select.POLLIN)])
+
     def sys_pipe2(self, fds, flags, *_):
         direct = 0o200000 if self.arch.name == "arm64" else 0o40000    # O_DIRECT: packet mode
         if flags & ~(O_NONBLOCK | O_CLOEXEC | direct):
@@ -492,6 +606,7 @@ def fifo_file(fd: int, readable: bool, writable: bool, guest_path: str, host_pat
 
 
 O_NONBLOCK, O_CLOEXEC = 0o4000, 0o2000000
+SPLICE_F_NONBLOCK = 2
 FIONBIO, FIONREAD = 0x5421, 0x541B
 
 

@@ -425,7 +425,7 @@ class Net:
                     continue
                 gfds = []
                 for (h,) in struct.iter_unpack("<i", blob[:len(blob) // 4 * 4]):
-                    gfds.append(self._install(_wrap(h), bool(flags & MSG_CMSG_CLOEXEC)))
+                    gfds.append(self._install(wrap_host_fd(h), bool(flags & MSG_CMSG_CLOEXEC)))
                 body = struct.pack(f"<{len(gfds)}i", *gfds)
                 rec = struct.pack("<Qii", 16 + len(body), SOL_SOCKET, SCM_RIGHTS) + body
                 out += rec + bytes(-len(rec) % 8)
@@ -587,15 +587,32 @@ def _sendmsg_fds(fd: int, data: bytes, flags: int, anc, dest: bytes | None) -> i
         sock.close()
 
 
-def _wrap(h: int) -> HostFd:
-    """A descriptor received from another process, as a guest file of its kind."""
+def wrap_host_fd(h: int) -> HostFd:
+    """A host descriptor from another process (received with SCM_RIGHTS, or left open by the
+    caller of ``xld run``), as a guest file of its kind; the guest owns it from now on."""
     mode = os.fstat(h).st_mode
-    acc = fcntl.fcntl(h, fcntl.F_GETFL) & 3
+    flags = fcntl.fcntl(h, fcntl.F_GETFL)
+    acc = flags & 3
     if stat.S_ISSOCK(mode):
-        return Socket(h, AF_UNIX)
+        return Socket(h, _family(h))
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-        return HostFile(h, "", acc, stat.S_ISDIR(mode))
+        try:
+            name = os.readlink(f"/proc/self/fd/{h}")
+        except OSError:
+            name = ""
+        return HostFile(h, name, acc, stat.S_ISDIR(mode), append=bool(flags & os.O_APPEND))
     return HostFd(h, acc in (0, 2), acc in (1, 2), "pipe")
+
+
+def _family(h: int) -> int:
+    """The address family of host socket ``h`` (SO_DOMAIN)."""
+    sock = socket.socket(fileno=os.dup(h))
+    try:
+        return sock.getsockopt(socket.SOL_SOCKET, socket.SO_DOMAIN)
+    except OSError:
+        return AF_UNIX
+    finally:
+        sock.close()
 
 
 def select_ready(fd: int, events: int) -> bool:
@@ -606,4 +623,4 @@ def select_ready(fd: int, events: int) -> bool:
 
 
 
-__all__ = ["Net", "Socket"]
+__all__ = ["Net", "Socket", "wrap_host_fd"]

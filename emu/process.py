@@ -484,12 +484,18 @@ class Processes:
             self.sigchld_seen.discard(host_pid)
         if fd is not None and fd >= 0:
             os.close(fd)
-        if not told and self.has_handler(SIGCHLD):
+        if not told and self.sigchld_wanted():
             if status is not None:
                 event = _cld_of_status(status)
             if event is not None:
                 self._child_event(host_pid, *event)
             self.queue_self_signal(SIGCHLD, 0)
+
+    def sigchld_wanted(self) -> bool:
+        """Is a child's end to be told with SIGCHLD: a handler takes it, or the program blocks
+        it, not ignored, to take it with sigtimedwait or a signalfd (it waited for ever)."""
+        return self.has_handler(SIGCHLD) or bool(self.sigmask >> (SIGCHLD - 1) & 1) \
+            and self.action(SIGCHLD)[0] != 1
 
     def _child_event(self, host_pid: int, code: int, status: int) -> None:
         self.child_events.append((self.guest_of(host_pid), code, status))
@@ -641,7 +647,7 @@ class Processes:
                         if p in self.sigchld_seen or p not in self.children:
                             continue
                         self.sigchld_seen.add(p)
-                    if self.has_handler(SIGCHLD):
+                    if self.sigchld_wanted():
                         try:        # the child's status for the siginfo, leaving it a zombie
                             r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
                         except ChildProcessError:

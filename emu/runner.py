@@ -48,7 +48,8 @@ from .sysnames import name_of
 from .threads import BLOCKED, NotServed, Threads
 from .hostio import HostIO
 from .process import FORWARDED, Processes
-from .net import Net
+from .net import Net, wrap_host_fd
+from .notify import Notify
 from .timers import Timers
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
@@ -144,13 +145,13 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
+class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
 
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
                  timeout, max_insns, max_memory, max_output, strace, unknown_syscall,
                  tlb=True, interruptible=False, interp: Elf | None = None,
-                 allow_host_exec=True, sysroot_opt=None):
+                 allow_host_exec=True, sysroot_opt=None, pass_fds=()):
         self.elf = elf
         self.interp = interp          # the program interpreter (ld.so) of a dynamic executable
         self.interp_bias = 0
@@ -201,6 +202,8 @@ class Process(Processes, Net, HostIO, Threads, Signals, Timers, Syscalls):
         self.err_sink = _out_file(stderr, self.output)
         self.fds.install(self.out_sink, fd=1)
         self.fds.install(self.err_sink, fd=2)
+        for fd in pass_fds:
+            self.fds.install(wrap_host_fd(fd), fd=fd)
 
         self._new_engine(max_memory)
 
@@ -903,7 +906,7 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
         max_memory=DEFAULT_MAX_MEMORY, max_output=DEFAULT_MAX_OUTPUT, stdout=None, stderr=None,
         strace=False, unknown_syscall="stop", argv0=None, tlb=True, interruptible=False,
         sysroot=None, private_tmp=None, read_only=False, max_disk=None, allow_host_exec=False,
-        gdb=None, gdb_announce=None) -> Result:
+        gdb=None, gdb_announce=None, pass_fds=()) -> Result:
     """Run an arm64/riscv64 Linux executable (static, static-pie or dynamic); return its Result.
 
     argv: the arguments after the program name (argv[0] is ``argv0``; by default ``path`` as
@@ -911,6 +914,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
     env: a dict or a list of "VAR=VALUE" strings (default: empty environment).
     stdin: bytes fed to standard input, or a host file descriptor / file object.
     stdout, stderr: None to capture into Result.stdout/.stderr, or a host fd / file to pass through.
+    pass_fds: host descriptors past 0-2 the program gets at the same numbers (the CLI's: those
+    its caller left open, as qemu-user passes them); the run takes them over (closes them).
     root: None (default): the guest sees the host's files under their own paths, as under
     qemu-user; a directory: the sandbox, that directory is the guest's "/".
     cwd: the guest's working directory (a guest path). Default: the host's working directory;
@@ -986,7 +991,8 @@ def run(path, argv=None, env=None, stdin=b"", *, root=None, cwd=None, timeout=No
                     sandbox=sb, timeout=timeout or None, max_insns=max_insns, max_memory=max_memory,
                     max_output=max_output, strace=strace, unknown_syscall=unknown_syscall,
                     tlb=tlb, interruptible=interruptible, interp=interp,
-                    allow_host_exec=root is None or allow_host_exec, sysroot_opt=sysroot_opt)
+                    allow_host_exec=root is None or allow_host_exec, sysroot_opt=sysroot_opt,
+                    pass_fds=pass_fds)
     except BaseException:
         sb.cleanup()
         raise

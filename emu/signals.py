@@ -330,6 +330,9 @@ class Signals:
             sig = self.async_signals.pop(0)
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
+                if self.sigmask & (1 << (sig - 1)):   # blocked: pending all the same (for
+                    self.blocked_pending.add(sig)     # sigtimedwait, a signalfd), as the
+                    self.blocked_codes[sig] = SI_TIMER    # kernel never ignores one blocked
                 continue
             if self.sigmask & (1 << (sig - 1)):
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
@@ -422,18 +425,33 @@ class Signals:
                 return False
             self.wake.wait(left)
 
-    def take_waited_signal(self, want: int):
-        """sigtimedwait: a pending signal of ``want`` taken without its handler, as
-        (sig, code, value), or None."""
-        for sig in sorted(self.blocked_pending):
-            if want & (1 << (sig - 1)):
-                self.blocked_pending.discard(sig)
-                return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+    def take_waited_signal(self, want: int, take: bool = True, me=None):
+        """sigtimedwait, a signalfd's read: a signal of ``want`` pending for the waiting thread
+        ``me`` (by default the running one) or for the process, taken without its handler, as
+        (sig, code, value), or None — from the thread's own pending set, from another thread's
+        where a process-wide signal that every thread blocks was parked (take_async), or not
+        yet routed. ``take``: False only looks."""
+        me = me or self.cur
+        for t in [me] + [t for t in self.threads.values() if t is not me]:
+            pend = self.blocked_pending if t is self.cur else t.state.get("blocked_pending")
+            if not pend:
+                continue
+            for sig in sorted(pend):      # another thread's: only what was sent to the process
+                if want & (1 << (sig - 1)) and (t is me or self.blocked_codes.get(sig, SI_TKILL) != SI_TKILL):
+                    if not take:
+                        return sig, 0, 0
+                    pend.discard(sig)
+                    return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
         for i, sig in enumerate(self.async_signals):
             if want & (1 << (sig - 1)):
-                del self.async_signals[i]
+                if take:
+                    del self.async_signals[i]
                 return sig, SI_TIMER, 0
         return None
+
+    def waited_signal_pending(self, want: int) -> bool:
+        """Is a signal of ``want`` there for take_waited_signal (a signalfd's poll)?"""
+        return self.take_waited_signal(want, take=False) is not None
 
     def sys_rt_sigtimedwait(self, uset, info, tmo, size, *_):
         """sigwaitinfo/sigtimedwait/sigwait: take a pending signal of the set (its siginfo
@@ -465,30 +483,13 @@ class Signals:
     def _threaded_sigtimedwait(self, want: int, info: int, deadline):
         """sigtimedwait in a process with threads (a thread that waits for the process's
         signals, the sigwait pattern; it was refused): the calling thread blocks until a signal
-        of ``want`` is pending for it or for the process — in its own pending set, in another
-        thread's where a process-wide signal that every thread blocks was parked (take_async),
-        or not yet routed — and takes it with its siginfo; EAGAIN at the deadline; EINTR when
-        another signal's handler runs (never restarted, as signal(7) says)."""
-        me = self.cur
-
-        def take():
-            for t in [me] + [t for t in self.threads.values() if t is not me]:
-                pend = self.blocked_pending if t is self.cur else t.state.get("blocked_pending")
-                if not pend:
-                    continue
-                code_ok = t is me      # another thread's: only what was sent to the process
-                for sig in sorted(pend):
-                    if want & (1 << (sig - 1)) and (code_ok or self.blocked_codes.get(sig, SI_TKILL) != SI_TKILL):
-                        pend.discard(sig)
-                        return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
-            for i, sig in enumerate(self.async_signals):
-                if want & (1 << (sig - 1)):
-                    del self.async_signals[i]
-                    return sig, SI_TIMER, 0
-            return None
+        of ``want`` is pending for it or for the process (take_waited_signal) and takes it with
+        its siginfo; EAGAIN at the deadline; EINTR when another signal's handler runs (never
+        restarted, as signal(7) says)."""
+        me = self.cur                 # (poll runs later, maybe while another thread runs)
 
         def poll():
-            got = take()
+            got = self.take_waited_signal(want, me=me)
             if got is None:
                 return None
             sig, code, value = got

@@ -26,6 +26,7 @@
  * as it is for ``xld``, and ``DIR/xld-run --xld-native-client-key`` runs a program of that name.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -44,7 +45,7 @@
 
 extern char **environ;
 
-#define PROTOCOL "xld-server-3"
+#define PROTOCOL "xld-server-4"
 #define SUN_PATH_MAX 107
 
 static char **args;          /* this program's arguments (argv + 1) */
@@ -404,6 +405,36 @@ static void limit(struct buf *b, const char *name, int resource) {
     field(b, s);
 }
 
+/* client.passed_fds: the descriptors past 0-2 not close-on-exec (the caller's), which `xld
+ * run` passes to the program; 0 for other commands; -1 when there are more than MAX_PASSED. */
+#define MAX_PASSED 240
+static int passed[MAX_PASSED];
+static int npassed;
+
+static int passed_fds(void) {
+    npassed = 0;
+    if (ncmd == 0 || strcmp(cmd[0], "run") != 0) return 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return 0;
+    int self = dirfd(d), too_many = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        int fd = atoi(e->d_name), flags;
+        if (fd <= 2 || fd == self || (flags = fcntl(fd, F_GETFD)) < 0 || flags & FD_CLOEXEC) continue;
+        if (npassed == MAX_PASSED) too_many = 1;
+        else passed[npassed++] = fd;
+    }
+    closedir(d);
+    for (int i = 1; i < npassed; i++)         /* in order, as the Python client sends them */
+        for (int j = i; j > 0 && passed[j - 1] > passed[j]; j--) {
+            int t = passed[j];
+            passed[j] = passed[j - 1];
+            passed[j - 1] = t;
+        }
+    return too_many ? -1 : 0;
+}
+
 /* client.request: the fields, NUL-separated. */
 static void request(struct buf *b, const struct buf *key) {
     char num[32];
@@ -413,6 +444,11 @@ static void request(struct buf *b, const struct buf *key) {
     umask(mask);
     snprintf(num, sizeof num, "%u", (unsigned)mask);
     field(b, num);
+    for (int i = 0; i < npassed; i++) {
+        snprintf(num, sizeof num, i ? ",%d" : "%d", passed[i]);
+        puts_(b, num);
+    }
+    put(b, "", 1);
     snprintf(num, sizeof num, "%d", ncmd);
     field(b, num);
     for (int i = 0; i < ncmd; i++) field(b, cmd[i]);
@@ -439,7 +475,9 @@ static int converse(const struct buf *body) {
     unsigned char head[8];
     unsigned long long len = body->n;
     for (int i = 0; i < 8; i++) head[i] = (unsigned char)(len >> (8 * i));
-    int fds[4] = {cwd, 0, 1, 2};
+    int fds[4 + MAX_PASSED] = {cwd, 0, 1, 2};
+    for (int i = 0; i < npassed; i++) fds[4 + i] = passed[i];
+    size_t nfds = (4 + npassed) * sizeof(int);
     union { char c[CMSG_SPACE(sizeof fds)]; struct cmsghdr align; } control;
     memset(&control, 0, sizeof control);
     struct iovec iov = {head, sizeof head};
@@ -448,12 +486,12 @@ static int converse(const struct buf *body) {
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.c;
-    msg.msg_controllen = sizeof control.c;
+    msg.msg_controllen = CMSG_SPACE(nfds);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    c->cmsg_len = CMSG_LEN(nfds);
+    memcpy(CMSG_DATA(c), fds, nfds);
     ssize_t w;
     do w = sendmsg(sock, &msg, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
     close(cwd);
@@ -531,6 +569,7 @@ int main(int argc, char **argv) {
     puts_(&path, ".sock");
     sock = connect_to(path.p);
     if (sock < 0) exec_full();
+    if (passed_fds() < 0) exec_full();         /* too many to send: the full command */
     request(&body, &key);
     hold_forwarded();
     take_signals();

@@ -86,7 +86,7 @@ def _abspath(path: str) -> str:
     return "/" * lead + "/".join(parts)
 
 
-PROTOCOL = b"xld-server-3"
+PROTOCOL = b"xld-server-4"
 FORWARDED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2")
 # limits a child takes from its client: they change what a link may do
 LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_CPU", "RLIMIT_CORE")
@@ -259,14 +259,46 @@ def limits() -> dict[str, tuple[int, int]]:
     return got
 
 
-def request(argv: list[str], key: str) -> bytes:
+MAX_PASSED = 240                    # descriptors past the standard three a served run takes (one
+#                                     SCM_RIGHTS message carries 253 at most): more, the full command
+
+
+def inheritable_fds() -> list[int]:
+    """The descriptors past 0-2 this process leaves open to what it executes (not
+    close-on-exec: every one Python opens is, so these are the caller's, such as a jobserver's
+    pipe), in order."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return []
+    fds = []
+    for name in names:
+        try:
+            if int(name) > 2 and os.get_inheritable(int(name)):
+                fds.append(int(name))
+        except OSError:               # (the listing's own descriptor, closed by now)
+            pass
+    return sorted(fds)
+
+
+def passed_fds(argv: list[str]) -> list[int] | None:
+    """What the server gets of inheritable_fds: all of them for ``xld run`` (the program's,
+    as qemu-user passes them), none for other commands; None when there are too many to send."""
+    if argv[:1] != ["run"]:
+        return []
+    fds = inheritable_fds()
+    return fds if len(fds) <= MAX_PASSED else None
+
+
+def request(argv: list[str], key: str, passed: list[int] = ()) -> bytes:
     have = limits()
     limits_ = [f"{name}={have[name][0]},{have[name][1]}".encode() for name in LIMITS]
     env = [k + b"=" + v for k, v in _environb().items()]
     umask = os.umask(0)
     os.umask(umask)
     fields = [PROTOCOL, key.encode("utf-8", "surrogateescape"), str(umask).encode(),
-              str(len(argv)).encode(), *map(_fsencode, argv), str(len(limits_)).encode(), *limits_,
+              ",".join(map(str, passed)).encode(), str(len(argv)).encode(), *map(_fsencode, argv),
+              str(len(limits_)).encode(), *limits_,
               *env]
     return b"\0".join(fields)
 
@@ -295,7 +327,10 @@ def converse(s, argv: list[str], key: str) -> int | None:
     lost."""
     import _signal
     import _socket
-    body = request(argv, key)
+    passed = passed_fds(argv)
+    if passed is None:
+        return None
+    body = request(argv, key, passed)
     # a signal that comes while the request is on its way is sent after it
     pending: list[int] = []
     sent = False
@@ -333,7 +368,7 @@ def converse(s, argv: list[str], key: str) -> int | None:
             restore()
             return None
         try:
-            fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (cwd, 0, 1, 2))
+            fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (cwd, 0, 1, 2, *passed))
             s.sendmsg([len(body).to_bytes(8, "little")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         finally:
             os.close(cwd)

@@ -320,10 +320,15 @@ class Request:
             raise ValueError("protocol")
         self.body = body
         self.conn = conn
-        self.cwd, self.stdio = fds[0], fds[1:4]
         self.key = parts[1]                    # the installation the client stands for
         del parts[1]
         self.umask = int(parts[1])
+        # `xld run`: the caller's descriptors past 0-2, their numbers there (client.passed_fds)
+        self.passed = [int(n) for n in parts[2].split(b",")] if parts[2] else []
+        del parts[2]
+        if len(fds) != 4 + len(self.passed) or any(n <= 2 for n in self.passed):
+            raise ValueError("descriptors")
+        self.cwd, self.stdio, self.extra = fds[0], fds[1:4], fds[4:]
         n = int(parts[2])
         self.argv = [os.fsdecode(a) for a in parts[3:3 + n]]
         k = int(parts[3 + n])
@@ -360,8 +365,8 @@ class Request:
                 return False
         return True
 
-    def close_fds(self) -> None:
-        for fd in (self.cwd, *self.stdio):
+    def close_fds(self, keep_extra: bool = False) -> None:
+        for fd in (self.cwd, *self.stdio, *([] if keep_extra else self.extra)):
             try:
                 os.close(fd)
             except OSError:
@@ -392,7 +397,7 @@ class Incoming:
         import socket
         try:
             while self.length < 0:
-                fds_size = socket.CMSG_SPACE(4 * struct.calcsize("i"))
+                fds_size = socket.CMSG_SPACE((4 + client.MAX_PASSED) * struct.calcsize("i"))
                 data, anc, _flags, _addr = self.conn.recvmsg(8 - len(self.head), fds_size)
                 for level, typ, raw in anc:
                     if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
@@ -401,7 +406,7 @@ class Incoming:
                     return False
                 self.head += data
                 if len(self.head) == 8:
-                    if len(self.fds) != 4:
+                    if not 4 <= len(self.fds) <= 4 + client.MAX_PASSED:
                         return False
                     (self.length,) = struct.unpack("<Q", self.head)
                     if self.length > MAX_REQUEST:
@@ -478,11 +483,11 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     os.fchdir(req.cwd)
     for i, fd in enumerate(req.stdio):
         os.dup2(fd, i)
-    req.close_fds()
+    req.close_fds(keep_extra=True)            # (placed by _run)
     if req.argv[:1] == ["run"]:
         # nor the descriptors of the libraries the server parsed ahead for links (a link uses
         # them: their mappings hold them); a run's own descriptors start at 3 as unserved
-        _close_others({0, 1, 2, conn, req.uses_w, *keep_open})
+        _close_others({0, 1, 2, conn, req.uses_w, *keep_open, *req.extra})
     os.umask(req.umask)
     os.environb.clear()
     os.environb.update(req.env)
@@ -508,6 +513,27 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
         # a link: the collector is off while it runs (cli.link_main), and would run after
         # it for nothing (0.6 ms: the libraries parsed ahead are the server's young objects)
         gc.disable()
+
+
+def _place_passed(req: Request) -> None:
+    """Put the caller's descriptors past 0-2 (``xld run``'s) at their numbers in the caller,
+    inheritable, as a run the client executed would have them (the server's connection and
+    pipe are out of reach by now, a spare's connection closed)."""
+    import errno
+    import fcntl
+    if not req.extra:
+        return
+    if {req.conn.fileno(), req.uses_w} & set(req.passed):
+        raise OSError(errno.EMFILE, "a descriptor passed is where the server's connection is "
+                      "(at the RLIMIT_NOFILE soft limit): run it with XLD_SERVER=0")
+    top = max(req.passed) + 1
+    moved = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, top) for fd in req.extra]
+    for fd in req.extra:
+        os.close(fd)
+    for fd, number in zip(moved, req.passed):
+        os.dup2(fd, number)                   # (dup2's copy is inheritable)
+        os.close(fd)
+    req.extra = []
 
 
 def _close_others(keep: set[int]) -> None:
@@ -595,6 +621,7 @@ def _run(req: Request, failed: BaseException | None = None) -> None:
         _hold_signals(False)          # (one held since _become is taken here)
         if failed is not None:
             raise failed
+        _place_passed(req)
         from xld.link import cli
         status = cli.main(req.argv, own_process=True)
     except SystemExit as e:
@@ -1283,7 +1310,7 @@ class Spare:
         import socket
         if not self.pid:
             return False
-        fds = [req.conn.fileno(), req.cwd, *req.stdio, req.uses_w]
+        fds = [req.conn.fileno(), req.cwd, *req.stdio, req.uses_w, *req.extra]
         try:
             self.ctl.sendmsg([struct.pack("<QdB", len(req.body), req.started, req.learn)],
                              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
@@ -1373,7 +1400,8 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
         import select
         if not select.select([ctl], [], [], 0)[0]:
             _ready_at = time.monotonic()
-        head, anc, _flags, _addr = ctl.recvmsg(17, socket.CMSG_SPACE(6 * struct.calcsize("i")))
+        head, anc, _flags, _addr = ctl.recvmsg(
+            17, socket.CMSG_SPACE((6 + client.MAX_PASSED) * struct.calcsize("i")))
         fds: list[int] = []
         for level, typ, data in anc:
             if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
@@ -1383,7 +1411,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
             if not more:
                 break
             head += more
-        if len(head) != 17 or len(fds) != 6:
+        if len(head) != 17 or len(fds) < 6:
             os._exit(0)
         length, started, learn = struct.unpack("<QdB", head)
         chunks, got = [], 0
@@ -1393,7 +1421,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
                 os._exit(0)
             chunks.append(chunk)
             got += len(chunk)
-        req = Request(socket.socket(fileno=fds[0]), fds[1:5], b"".join(chunks))
+        req = Request(socket.socket(fileno=fds[0]), fds[1:5] + fds[6:], b"".join(chunks))
         req.uses_w, req.started, req.learn = fds[5], started, bool(learn)
         _ready_usage = resource.getrusage(resource.RUSAGE_SELF)
     except BaseException:

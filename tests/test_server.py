@@ -182,7 +182,7 @@ def test_a_server_declines_when_its_code_changed_or_limits_are_above_its_own(tmp
     f.write_text("x = 22\n")
     assert server.stale(files)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    body = b"\0".join([server.PROTOCOL, b"key", b"18", b"1", b"-v", b"1",
+    body = b"\0".join([server.PROTOCOL, b"key", b"18", b"", b"1", b"-v", b"1",
                        f"RLIMIT_NOFILE={soft},{hard}".encode(), b"A=1"])
     req = server.Request(None, [-1, -1, -1, -1], body)
     assert req.argv == ["-v"] and req.env == {b"A": b"1"} and req.umask == 18 and req.key == b"key"
@@ -987,3 +987,70 @@ def test_a_client_that_stops_half_way_holds_no_one_elses_command(objects, server
         stopped.close()
         os.close(cwd)
         os.close(null)
+
+
+def run_with_descriptors(cmd, env, cwd: Path) -> tuple[bytes, bytes, bytes]:
+    """``cmd`` with descriptors past 0-2 left open as a shell or make leaves them: 3 a file
+    open for reading, 5 a pipe's write end the caller made O_NONBLOCK (the open file
+    description is shared: the program sees the flag), 6 a file open with O_APPEND.  The
+    program's output (its status first), what came through the pipe, the appended file."""
+    import fcntl
+    (cwd / "in.txt").write_bytes(b"line in\n")
+    (cwd / "app.txt").write_bytes(b"old\n")
+    low = os.pipe()
+    r, w = (fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 20) for fd in low)
+    for fd in low:
+        os.close(fd)
+    os.set_blocking(w, False)
+    f3 = os.open(cwd / "in.txt", os.O_RDONLY | os.O_CLOEXEC)
+    f6 = os.open(cwd / "app.txt", os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    hi = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 30) for fd in (f3, w, f6)]
+
+    def place():                  # (in the child, before subprocess closes all but pass_fds)
+        for fd, number in zip(hi, (3, 5, 6)):
+            os.dup2(fd, number)
+    try:
+        p = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, timeout=120,
+                           preexec_fn=place, pass_fds=(3, 5, 6) + tuple(hi))
+    finally:
+        for fd in (w, f3, f6, *hi):
+            os.close(fd)
+    piped = b""
+    try:                          # until its end (every writer gone), or 60 s
+        import select
+        while select.select([r], [], [], 60)[0]:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            piped += chunk
+        else:
+            piped += b"(the pipe's write end is still open somewhere)"
+    finally:
+        os.close(r)
+    assert p.stderr == b"", p.stderr
+    return b"%d\n" % p.returncode + p.stdout, piped, (cwd / "app.txt").read_bytes()
+
+
+def test_a_run_gets_the_descriptors_its_caller_left_open(server_env, tmp_path):
+    """qemu-user passes the descriptors its caller leaves open (`prog 3<file`, a jobserver's
+    pipe) to the program: so does `xld run`, unserved and served (the client sends them with
+    the standard three, the run's process has them at their numbers), with their flags; the
+    program's children and the programs they execute inherit them.  (Unserved, the program
+    had 0-2 only; served, EBADF.)"""
+    gnu = tc.require("aarch64-linux-gnu-gcc")
+    exe = tmp_path / "passfds"
+    subprocess.run([gnu, "-static", "-O2", str(Path(__file__).parent / "emu/progs/passfds.c"),
+                    "-o", str(exe)], check=True)
+    expect = (b"0\n3: file cloexec=0 acc=0 nonblock=0 append=0 read=8 'line in'\n4: closed\n"
+              b"5: fifo cloexec=0 acc=1 nonblock=1 append=0 write=13\n"
+              b"6: file cloexec=0 acc=1 nonblock=0 append=1 write=13\n"
+              b"7: closed\n8: closed\n9: closed\n",
+              b"written to 5\nfrom sh\n", b"old\nwritten to 6\n")
+    if tc.which("qemu-aarch64"):
+        assert run_with_descriptors(["qemu-aarch64", str(exe)], server_env, tmp_path) == expect
+    cmd = [sys.executable, "-m", "xld.link", "run", str(exe)]
+    assert run_with_descriptors(cmd, dict(server_env, XLD_SERVER="0"), tmp_path) == expect
+    xld(["--version"], server_env, tmp_path)
+    wait_for_socket(server_env)
+    assert run_with_descriptors(cmd, server_env, tmp_path) == expect
+    assert any("'run'" in line and "status=0" in line for line in served(server_env))

@@ -98,13 +98,13 @@ def test_a_lock_wait_is_cancelled_even_before_its_call(tmp_path, monkeypatch, de
     from xld.emu import hostio
     hostio.HostIO.install_lock_wake()
     assert signal.getsignal(hostio.LOCK_WAKE) is not signal.SIG_DFL
-    wait = hostio.BlockingCall._wait
+    wait = hostio.BlockingCall._call
 
     def late(self):
         time.sleep(delay)
         wait(self)
 
-    monkeypatch.setattr(hostio.BlockingCall, "_wait", late)
+    monkeypatch.setattr(hostio.BlockingCall, "_call", late)
     path = tmp_path / "f"
     path.write_bytes(b"0123456789")
     a, b = os.open(path, os.O_RDWR), os.open(path, os.O_RDWR)

@@ -363,3 +363,16 @@ def test_openat2(build, arch, tc):
                           b"big size nonzero tail: -1 7\nmode without creat: -1 22\nbad mode: -1 22\n"
                           b"creat: 1 0\nbeneath+in_root: -1 22\nbad resolve: -1 22\nhigh flags: -1 22\n"
                           b"missing: -1 2\n")
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_splice_signalfd_inotify(build, arch, tc):
+    """splice, tee and vmsplice (pipes, a file at an offset, the errors), signalfd (signals
+    blocked and pending read from it with their siginfo: raise, sigqueue's value, an alarm,
+    a child's end; poll, a new mask, a blocking read) and inotify (a directory's events, the
+    watch removed): refused by name before, now what qemu-user prints."""
+    res = same_as_qemu(arch, build("fdevents", arch, tc))
+    assert b"splice to file at 4=15 off=19\n" in res.stdout
+    assert b"signo=12 code=-1 own pid=1 uid ok=1 int=42\n" in res.stdout
+    assert b"child: read=128 signo=17 code=1 status=7 pid ok=1\n" in res.stdout
+    assert b"wd=1 mask=0x8000 name=\n" in res.stdout
