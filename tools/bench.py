@@ -239,7 +239,7 @@ class Toolchain:
     shared_template: list[str] = field(default_factory=list)  # and for gcc -shared
     driver_flags: dict[str, list[str] | None] = field(default_factory=dict)   # gcc -B DIR per linker
 
-    def make_driver_wrappers(self, where: Path) -> None:
+    def make_driver_wrappers(self, where: Path, via_client: bool = True) -> None:
         """What a user does to make `gcc` link with another linker: a directory whose `ld` runs
         it, named with -B (xld's documented way, docs/build-systems.md). GNU ld is the driver's
         default. lld and mold get a -B directory too: Debian's cross gcc cannot find ld.lld for
@@ -260,6 +260,10 @@ class Toolchain:
                 words = words[:words.index("--arch")]      # the driver says which machine
                 if _xld_wrapper(words, d):
                     self.driver_flags[name] = ["-B", str(d)]
+                    if via_client and (d / "ld-client").exists():
+                        # the direct cases too run the `ld` users install (the compiled lean
+                        # client), not the console script, which pays Python's start-up
+                        self.linkers[name] = [str(d / "ld-client"), *cmd[cmd.index("--arch"):]]
                     continue
                 words.append("--stats")
             (d / "ld").write_text("#!/bin/sh\nexec " + shlex.join(words) + ' "$@"\n')
@@ -965,6 +969,10 @@ def parse_args(argv: list[str] | None):
     ap.add_argument("--report", type=Path, metavar="JSON",
                     help="print a saved JSON record as Markdown tables and exit (no benchmark)")
     ap.add_argument("--xld", help="command that runs xld (default: the xld on PATH)")
+    ap.add_argument("--direct-script", action="store_true",
+                    help="time the direct cases (hello, corpora, shared) through the xld console script "
+                         "(with Python's start-up) rather than the compiled lean client of `xld "
+                         "install-ld-wrapper` that `gcc -B` runs (the default where a C compiler made it)")
     ap.add_argument("--cache", type=Path, help="object cache (default $XLD_BENCH_CACHE or ~/.cache/xld-bench)")
     ap.add_argument("--jobs", type=int, help="parallel compiles (default: CPU count)")
     ap.add_argument("--verify", choices=("all", "first"), default="all",
@@ -1030,7 +1038,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     xld = xld_command(opts.xld)
     tcs = [Toolchain.probe(arch, xld) for arch in opts.arches]
     for tc in tcs:
-        tc.make_driver_wrappers(outdir / "bin" / tc.arch)
+        tc.make_driver_wrappers(outdir / "bin" / tc.arch, via_client=not (opts.direct_script or opts.xld))
     linkers = opts.linker_list
     records: list[dict] = []
     tables: list[str] = []
