@@ -157,6 +157,25 @@ def test_bench_smoke_gnu_ld_arm64(tmp_path, capsys):
     assert any(c["status"] == "n/a" for c in record["budget"])
 
 
+def test_direct_cases_run_the_client_gcc_runs(tmp_path):
+    """The direct cases (hello, corpora, shared) run the compiled lean client that `gcc -B`
+    runs, given --arch (the console script would add Python's start-up to every link);
+    --direct-script (via_client=False) keeps the console script."""
+    if not shutil.which("cc") and not tc.IN_CI:
+        pytest.skip("needs a host C compiler for the compiled client")
+    xld = bench.xld_command(None)
+    for via_client in (True, False):
+        t = bench.Toolchain("arm64", "aarch64-linux-gnu-gcc", "qemu-aarch64", [],
+                            {"xld": [*xld, "--arch", "arm64", "-static"], "ld": None})
+        t.make_driver_wrappers(tmp_path / str(via_client), via_client=via_client)
+        assert t.driver_flags["xld"] == ["-B", str(tmp_path / str(via_client) / "xld")]
+        if via_client:
+            assert t.linkers["xld"] == [str(tmp_path / "True" / "xld" / "ld-client"), "--arch", "arm64", "-static"]
+            assert (tmp_path / "True" / "xld" / "ld-client").read_bytes()[:4] == b"\x7fELF"
+        else:
+            assert t.linkers["xld"] == [*xld, "--arch", "arm64", "-static"]
+
+
 def _record(arch, case, kind, mb, xld, ld, lang="c"):
     res = lambda w, rss: {"status": "ok", "wall": w, "cpu": w, "rss_mb": rss}  # noqa: E731
     return {"arch": arch, "case": case, "kind": kind, "input_bytes": int(mb * 2**20), "lang": lang,

@@ -968,7 +968,8 @@ def parse_args(argv: list[str] | None):
                          "the real programs")
     ap.add_argument("--report", type=Path, metavar="JSON",
                     help="print a saved JSON record as Markdown tables and exit (no benchmark)")
-    ap.add_argument("--xld", help="command that runs xld (default: the xld on PATH)")
+    ap.add_argument("--xld", help="command that runs xld (default: the xld console script installed with "
+                                   "this Python, else python -m xld.link; implies --direct-script)")
     ap.add_argument("--direct-script", action="store_true",
                     help="time the direct cases (hello, corpora, shared) through the xld console script "
                          "(with Python's start-up) rather than the compiled lean client of `xld "
