@@ -309,3 +309,29 @@ def test_a_compiler_that_hangs_is_killed_with_what_it_started(tmp_path, monkeypa
     else:
         os.kill(pid, signal.SIGKILL)
         raise AssertionError("the compiler's child still runs")
+
+
+def test_the_native_xld_run_passes_the_descriptors_its_caller_left_open(native, server_env, tmp_path):
+    """DIR/xld-run (link/client.c) sends the descriptors past 0-2 its caller left open as the
+    Python client does (the same request, their numbers in it), and the served program sees
+    what the full command's program sees (a file at 3, a caller's O_NONBLOCK pipe at 5, an
+    O_APPEND file at 6), as under qemu-user."""
+    from tests.test_server import run_with_descriptors
+    from xld.link import client
+    (tmp_path / "in.txt").write_bytes(b"x\n")
+    redirect = ["sh", "-c", 'exec "$@" 3<in.txt 6>>app.txt', "sh"]
+    py, nat = requests_seen(server_env, tmp_path, [[*redirect, *client.lean_argv(sys.executable), "run", "--version"],
+                                                   [*redirect, str(native / "xld-run"), "--version"]])
+    assert py[0] is not None and b"\x003,6\x00" in py[0]
+    assert nat[0] == py[0]
+    exe = tmp_path / "passfds"
+    subprocess.run([tc.require("aarch64-linux-gnu-gcc"), "-static", "-O2",
+                    str(Path(__file__).parent / "emu/progs/passfds.c"), "-o", str(exe)], check=True)
+    full = run_with_descriptors([sys.executable, "-m", "xld.link", "run", str(exe)],
+                                dict(server_env, XLD_SERVER="0"), tmp_path)
+    assert full[0].startswith(b"0\n3: file") and b"5: fifo" in full[0] and full[1:] != (b"", b"old\n")
+    first = run_with_descriptors([str(native / "xld-run"), str(exe)], server_env, tmp_path)
+    wait_for_socket(server_env)
+    again = run_with_descriptors([str(native / "xld-run"), str(exe)], server_env, tmp_path)
+    assert first == again == full
+    assert any("'run'" in line and "status=0" in line for line in served(server_env))
