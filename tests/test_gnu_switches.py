@@ -297,20 +297,26 @@ def test_cref_of_a_static_cxx_program(arch, tmp_path):
     assert tables[1] == tables[0]
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
-    """-lb finds the other architecture's libb.so/libb.a first: skipped with GNU ld's warning,
-    the search goes on (xld stopped: 'is incompatible with ...'); none of the right machine:
-    not found."""
+def _libb_for_both_machines(arch: str, tmp_path) -> str:
+    """m.c calling b(), and libb.a made for ``arch`` (in tmp_path/ARCH) and for the other
+    machine (in tmp_path/OTHER, returned): the two search-mismatch tests' inputs."""
     other = "riscv64" if arch == "arm64" else "arm64"
     (tmp_path / "b.c").write_text("int b(void) { return 4; }\n")
     (tmp_path / "m.c").write_text("int b(void);\nint main(void) { return b(); }\n")
     for a in (arch, other):
         d = tmp_path / a
         d.mkdir()
-        cc = tc.require(f"{tc.TRIPLE[a]}-gcc")
-        subprocess.run([cc, "-O1", "-c", tmp_path / "b.c", "-o", d / "b.o"], check=True)
+        subprocess.run([tc.require(f"{tc.TRIPLE[a]}-gcc"), "-O1", "-c", tmp_path / "b.c", "-o", d / "b.o"], check=True)
         subprocess.run([f"{tc.TRIPLE[a]}-ar", "rcs", d / "libb.a", d / "b.o"], check=True)
+    return other
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_l_search_skips_libraries_of_another_machine(arch, tmp_path):
+    """-lb finds the other architecture's libb.so/libb.a first: skipped with GNU ld's warning,
+    the search goes on (xld stopped: 'is incompatible with ...'); none of the right machine:
+    not found."""
+    other = _libb_for_both_machines(arch, tmp_path)
     wrapper = tc.ld_wrapper_dir(tmp_path)
     cc = f"{tc.TRIPLE[arch]}-gcc"
     p = subprocess.run([cc, "-B", wrapper, "-static", tmp_path / "m.c", f"-L{tmp_path / other}",
@@ -420,14 +426,7 @@ def test_a_script_input_named_twice(arch, tmp_path):
     each time, and -lNAME given twice finds the same file: each found once a link, unless
     finding it warned (a skipped library of another machine: said each time, as each -l
     search says it)."""
-    other = "riscv64" if arch == "arm64" else "arm64"
-    (tmp_path / "b.c").write_text("int b(void) { return 4; }\n")
-    (tmp_path / "m.c").write_text("int b(void);\nint main(void) { return b(); }\n")
-    for a in (arch, other):
-        d = tmp_path / a
-        d.mkdir()
-        subprocess.run([tc.require(f"{tc.TRIPLE[a]}-gcc"), "-O1", "-c", tmp_path / "b.c", "-o", d / "b.o"], check=True)
-        subprocess.run([f"{tc.TRIPLE[a]}-ar", "rcs", d / "libb.a", d / "b.o"], check=True)
+    other = _libb_for_both_machines(arch, tmp_path)
     (tmp_path / "libw.a").write_text("/* GNU ld script */\nGROUP ( -lb )\n")
     wrapper = tc.ld_wrapper_dir(tmp_path)
     cc = f"{tc.TRIPLE[arch]}-gcc"
