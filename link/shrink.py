@@ -53,6 +53,7 @@ again from the untouched input with those groups left alone, and the layout pass
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 
 import numpy as np
@@ -258,11 +259,7 @@ class Relaxer:
         typ = L.type
 
         def is_(role):
-            vals = ty[role]
-            m = typ == vals[0]
-            for v in vals[1:]:
-                m |= typ == v
-            return m
+            return _among(typ, ty[role])
         exec_ = _exec_rows(ctx)
         self.exec_ = exec_
         # a site is a candidate only when R_RISCV_RELAX follows its relocation (scan)
@@ -465,7 +462,7 @@ class Relaxer:
         c = self.calls
         if len(c):
             cid = np.arange(len(c), dtype=np.int64)
-            ok = self.usable[c] & ~np.isin(cid, exc)
+            ok = self.usable[c] & ~_among(cid, exc)
             c, cid, margin = c[ok], cid[ok], self.call_margin[ok]
             dist = self.SA[c] - self.P[c]
             same = (self.tfile[c] == L.file[c]) & (self.tsec[c] == L.sec[c])
@@ -499,15 +496,15 @@ class Relaxer:
                 continue
             gids = self.gbase[kind] + np.arange(ng, dtype=np.int64)
             lens = np.diff(gst)
-            alive = ~np.isin(gids, exc)
+            alive = ~_among(gids, exc)
             typ = L.type[rows]
             if kind == _PCGP:
                 ishi = np.zeros(len(rows), dtype=bool)
                 ishi[gst[:-1]] = True
             elif kind == _GP:
-                ishi = np.isin(typ, ty["abs_hi"])
+                ishi = _among(typ, ty["abs_hi"])
             else:
-                ishi = np.isin(typ, ty["tp_hi"])
+                ishi = _among(typ, ty["tp_hi"])
             islo = ~ishi
             if kind == _GP:
                 v = SA[rows]
@@ -559,7 +556,7 @@ class Relaxer:
                     rebases.append((los, regs["tp"], lt, Kind.TLS_LE))
                     stats["tp"] += int(sel.sum())
                 else:
-                    st_ = np.isin(lt, ty["s_type"])
+                    st_ = _among(lt, ty["s_type"])
                     rebases.append((los, regs["gp"], np.where(st_, ty["lo_s"][0], ty["lo_i"][0]), Kind.GP_REL))
                     if kind == _PCGP:       # the value is the HI20's: take its symbol
                         E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
@@ -704,6 +701,8 @@ def _order_by(f: np.ndarray, s: np.ndarray, idn: np.ndarray) -> np.ndarray:
     key when the three fit in 63 bits (a sort, not lexsort's four), else lexsort."""
     if len(f) == 0:
         return np.zeros(0, dtype=np.int64)
+    if len(f) <= 64:            # (one call: the packed key's dozen cost more on a few rows)
+        return np.lexsort((idn, s, f))
     f = f.astype(np.int64, copy=False)
     s = s.astype(np.int64, copy=False)
     lo = int(idn.min())
@@ -716,6 +715,18 @@ def _order_by(f: np.ndarray, s: np.ndarray, idn: np.ndarray) -> np.ndarray:
     key |= s << np.int64(ib)
     key |= idn.astype(np.int64) - lo
     return np.argsort(key, kind="stable")
+
+
+def _among(a: np.ndarray, values) -> np.ndarray:
+    """np.isin(a, values) for a few values (a relocation type's numbers, the excluded groups:
+    none, normally): np.isin's own set-up is ~80,000 instructions a call, as much as the
+    rest of a small link's decisions on a table of a few rows."""
+    if len(values) > 8:
+        return np.isin(a, np.asarray(values))
+    m = np.zeros(len(a), dtype=bool)
+    for v in np.asarray(values).tolist():
+        m |= a == v
+    return m
 
 
 def _unique(a: np.ndarray) -> np.ndarray:
@@ -1159,7 +1170,8 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
     # row rewrites first (addends of copied symbols move with the section below)
     if len(rr):
         howtos = {**ctx.arch.howtos, **ctx.arch.hooks.get("relax_howtos", {})}
-        u, inv = np.unique(rt, return_inverse=True)
+        u = _unique(rt)
+        inv = np.searchsorted(u, rt)
         wu = np.array([(howtos[x].field.width if x in howtos and howtos[x].field is not None else 0)
                        for x in u.tolist()], dtype=np.int64)
         t.type[rr] = rt
@@ -1277,11 +1289,14 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
     del buf, view, sf, ssec
     if len(dkey) == 0:
         return
+    nsym_edited = sum(o.nsyms for o in objs)
+    if t.n <= _SMALL and nsym_edited <= _SMALL:
+        _move_few(t, objs, _FewMover(dkey, do, dc))
+        return
     mv = _Mover(keys, dkey, do, dc)
     # symbols move through a table of the bytes deleted before each old offset when the edited
     # sections are small next to the edited files' symbol tables (a static hello: 260 KB for
     # 140,000 symbols; not 400x50: 6.7 MB for 900,000)
-    nsym_edited = sum(o.nsyms for o in objs)
     sym_mv = mv
     if int(old_sizes.sum()) <= 4 * nsym_edited:
         sym_mv = _Deleted(mv, touched, old_base, old_sizes, gone, dkey, do, dc)
@@ -1332,6 +1347,95 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
         if len(arows):
             ad = t.addend[a:z]
             ad[arows] = mv.moved(ae[arows], ad[arows])
+
+
+# _shrink's moves in plain Python at most this many relocation rows and symbols of edited files
+# (a dynamic hello: 45 rows, 104 symbols; the arrays' ~150 NumPy calls were 1.4 M instructions)
+_SMALL = 1024
+
+
+def _move_few(t, objs, mv: "_FewMover") -> None:
+    """What _shrink's arrays move, one value at a time, for a small link: relocation sites in
+    shrunk sections, values and ends of the edited files' symbols defined there, and addends
+    of relocations made against those sections' symbols (not ALIGN's)."""
+    at = mv.at
+    start = 0
+    for f, s, n in zip(t.part_file.tolist(), t.part_sec.tolist(), t.counts.tolist()):
+        key = f << 32 | s
+        if key in at:
+            x = t.offset[start:start + n]
+            x[:] = [mv.moved(key, v) for v in x.tolist()]
+        start += n
+    sec_sym: dict[tuple[int, int], int] = {}        # (file, section symbol) -> its section's key
+    for obj in objs:
+        fid, nsec = obj.file_id, len(obj.shdrs)
+        shndx = obj.sym_shndx.tolist()
+        i = [k for k, sh in enumerate(shndx) if 0 < sh < nsec and fid << 32 | sh in at]
+        if not i:
+            continue
+        tab = obj.syms
+        # (one gather of the records; the values and sizes as the arrays' int64 views read them)
+        new_v, new_z, vi, zi = [], [], [], []
+        for k, (_, info, _, _, value, size) in zip(i, tab[i].tolist()):
+            key = fid << 32 | shndx[k]
+            v, z = _signed(value), _signed(size)
+            moved = mv.moved(key, v)
+            if moved != v:
+                vi.append(k)
+                new_v.append(moved)
+            if z:
+                end = max(mv.moved(key, v + z) - moved, 0)
+                if end != z:
+                    zi.append(k)
+                    new_z.append(end)
+            if info & 0xF == elf.STT_SECTION:
+                sec_sym[fid, k] = key
+        if vi:
+            tab["st_value"][vi] = np.asarray(new_v, dtype=np.int64)
+        if zi:
+            tab["st_size"][zi] = np.asarray(new_z, dtype=np.int64)
+    if not sec_sym:
+        return
+    ad = t.addend
+    for r, (f, y, kind) in enumerate(zip(t.file.tolist(), t.sym.tolist(), t.kind.tolist())):
+        key = sec_sym.get((f, y))
+        if key is not None and kind != Kind.ALIGN:
+            ad[r] = mv.moved(key, int(ad[r]))
+
+
+def _signed(u: int) -> int:
+    """A uint64 field's value as its int64 view reads it."""
+    return u - (1 << 64) if u >= 1 << 63 else u
+
+
+class _FewMover:
+    """_Mover's answers one offset at a time, for few deletions: per section, the deletions'
+    starts in order, the bytes deleted up to each (itself included) and where each lands."""
+
+    def __init__(self, dkey: np.ndarray, do: np.ndarray, dc: np.ndarray):
+        by: dict[int, list[tuple[int, int]]] = {}
+        for k, o, c in zip(dkey.tolist(), do.tolist(), dc.tolist()):
+            by.setdefault(k, []).append((o, c))
+        self.at: dict[int, tuple[list[int], list[int], list[int]]] = {}
+        for k, dels in by.items():
+            dels.sort(key=lambda d: d[0])           # (stable: as _Mover's sort)
+            starts, shift, newstart = [], [], []
+            gone = 0
+            for o, c in dels:
+                gone += c
+                starts.append(o)
+                shift.append(gone)
+                newstart.append(o - (gone - c))
+            self.at[k] = (starts, shift, newstart)
+
+    def moved(self, key: int, x: int) -> int:
+        """The new offset of old offset ``x`` in section ``key`` (file << 32 | section)."""
+        got = self.at.get(key)
+        if got is None:
+            return x
+        starts, shift, newstart = got
+        i = bisect.bisect_right(starts, x) - 1
+        return x if i < 0 else max(x - shift[i], newstart[i])
 
 
 _JOIN_STEP = 8 << 20      # _joined_giving_back: bytes joined between two give-backs,

@@ -495,13 +495,14 @@ f:
     assert tc.qemu_run(ARCH, exe).status == 7
 
 
-@pytest.mark.parametrize("how", ["search", "ordered", "table"])
+@pytest.mark.parametrize("how", ["search", "ordered", "table", "few"])
 def test_offsets_move_past_the_bytes_deleted_before_them(how):
     """shrink's _Mover against a byte-by-byte model: an offset moves down by every byte
     deleted before it in its section, one inside a deleted range goes to where the range
     was; keys in order (relocation sites) take the other lookup (deletions placed among the
     keys), and _Deleted (a table of the bytes deleted before each offset of the sections
-    one after another, as symbols move in a small link) must agree."""
+    one after another, as symbols move in a small link) and _FewMover (one offset at a
+    time, a small link's moves) must agree."""
     import numpy as np
     from xld.link import shrink
     rng = np.random.default_rng(17)
@@ -548,7 +549,57 @@ def test_offsets_move_past_the_bytes_deleted_before_them(how):
                 gone += n
             return v - gone
         want = [model(s, v) for s, v in zip(e.tolist(), x.tolist())]
+        if how == "few":
+            few = shrink._FewMover(dkey, do, dc)
+            assert [few.moved(int(keys[s]), v) for s, v in zip(e.tolist(), x.tolist())] == want
+            continue
         assert mv.moved(e, x).tolist() == want
+
+
+DEBUG_PROGRAM = r"""
+#include <stdio.h>
+static int counter;
+__attribute__((noinline)) static int bump(int n) { counter += n; return counter; }
+int main(int argc, char **argv)
+{
+    for (int i = 0; i < 3; i++)
+        bump(argc + i);
+    printf("%d %s\n", counter, argc > 5 ? argv[1] : "x");
+    return 0;
+}
+"""
+
+
+def test_a_small_links_moves_are_the_arrays_moves(tmp_path, monkeypatch):
+    """A small link (gcc's own dynamic PIE line, -g: debug info points into the shrunk
+    code) moves relocation sites, symbols and addends one value at a time (_move_few); the
+    arrays' way (_Mover, _move_symbols), forced, must give the same bytes, and the program
+    must run."""
+    import shlex
+    from xld.link import shrink
+    tc.require(GCC)
+    (tmp_path / "p.c").write_text(DEBUG_PROGRAM)
+    obj = tmp_path / "p.o"
+    subprocess.run([GCC, "-O2", "-g", "-c", tmp_path / "p.c", "-o", obj], check=True)
+    line = subprocess.run([GCC, obj, "-o", "OUT", "-###"], capture_output=True, text=True).stderr
+    words = shlex.split(next(x for x in line.splitlines() if "collect2" in x))[1:]
+    args = [w for k, w in enumerate(words) if w != "-plugin" and not w.startswith("-plugin-opt")
+            and (k == 0 or words[k - 1] != "-plugin")]
+    calls = []
+    few = shrink._move_few
+    monkeypatch.setattr(shrink, "_move_few", lambda *a: calls.append(1) or few(*a))
+
+    def link(name):
+        out = tmp_path / name
+        res = tc.xld_link([str(out) if w == "OUT" else w for w in args])
+        assert res.status == 0, res.stderr
+        return out
+    small = link("few.out")
+    assert calls, "the small link took the one-at-a-time moves"
+    monkeypatch.setattr(shrink, "_SMALL", 0)
+    assert link("arrays.out").read_bytes() == small.read_bytes()
+    run = tc.qemu_run(ARCH, small, sysroot=f"/usr/{tc.TRIPLE[ARCH]}")
+    assert (run.status, run.stdout) == (0, b"6 x\n"), run.summary()
 
 
 # A PC-relative pair near gp (relaxes to gp), one 64 KiB from it (stays auipc), and one near
