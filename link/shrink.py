@@ -228,7 +228,7 @@ class Relaxer:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
         for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "pc_SA", "addressed", "slot",
                      "_total", "tp_S", "tp_usable", "exec_", "relaxed", "P", "SA", "usable", "tfile",
-                     "tsec", "absolute", "chunks", "placed", "call_margin", "_shndx"):
+                     "tsec", "absolute", "chunks", "placed", "call_margin", "_shndx", "pc_usable"):
             self.__dict__.pop(name, None)
 
     @property
@@ -336,27 +336,30 @@ class Relaxer:
         lab_sec = shndx_all[ybase[lf] + L.sym[los]]          # the label's (section, value)
         lab_val = _st_values(ctx, lf, L.sym[los])
         hf, hsec, hoff = L.file[his], L.sec[his], L.offset[his]
-        fb = int(hf.max()).bit_length()
-        sb = int(hsec.max()).bit_length()
-        ob = max(int(hoff.max()), 0).bit_length()
-        if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
-            # one int64 key per place: (file, section, offset) packed
-            hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
-            valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
-                & (lab_val <= int(hoff.max()))
-            qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
-            ho = np.argsort(hkey, kind="stable")
-            hs_ = hkey[ho]
-            # the last PCREL_HI20 at a place names it (as a dict would keep)
-            last = np.ones(len(ho), dtype=bool)
-            last[:-1] = hs_[1:] != hs_[:-1]
-            hs_, hrow = hs_[last], his[ho][last]
-            pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
-            match = valid & (hs_[pos] == qkey)
-            lo_m = los[match]
-            h_m = hrow[pos[match]]
+        if len(his) + len(los) <= 64:
+            lo_m, h_m = _join_few(his, los, (hf, hsec, hoff), (lf, lab_sec, lab_val))
         else:
-            lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
+            fb = int(hf.max()).bit_length()
+            sb = int(hsec.max()).bit_length()
+            ob = max(int(hoff.max()), 0).bit_length()
+            if fb + sb + ob <= 62 and int(hoff.min()) >= 0:
+                # one int64 key per place: (file, section, offset) packed
+                hkey = (hf << np.int64(sb + ob)) | (hsec << np.int64(ob)) | hoff
+                valid = (lab_sec >= 0) & (lab_sec <= int(hsec.max())) & (lab_val >= 0) \
+                    & (lab_val <= int(hoff.max()))
+                qkey = np.where(valid, (lf << np.int64(sb + ob)) | (lab_sec << np.int64(ob)) | lab_val, -1)
+                ho = np.argsort(hkey, kind="stable")
+                hs_ = hkey[ho]
+                # the last PCREL_HI20 at a place names it (as a dict would keep)
+                last = np.ones(len(ho), dtype=bool)
+                last[:-1] = hs_[1:] != hs_[:-1]
+                hs_, hrow = hs_[last], his[ho][last]
+                pos = np.minimum(np.searchsorted(hs_, qkey), len(hs_) - 1)
+                match = valid & (hs_[pos] == qkey)
+                lo_m = los[match]
+                h_m = hrow[pos[match]]
+            else:
+                lo_m, h_m = _join_labels(L, his, los, lf, lab_sec, lab_val)
         spoiled = np.zeros(t.n, dtype=bool)
         bad = (L.sec[lo_m] != L.sec[h_m]) | ~relaxed[lo_m]
         spoiled[h_m[bad]] = True
@@ -372,8 +375,12 @@ class Relaxer:
         hc, gp = self.pc_hc, self.gp
         if gp is not None and len(hc):
             v = self.pc_SA
-            hc = hc[(v - gp >= -0x800) & (v - gp <= 0x7FF)]
-            hc = hc[_targets(self.ctx, L, hc, self.shndx, self.addressed)[0]]
+            near = (v - gp >= -0x800) & (v - gp <= 0x7FF)
+            if self.pc_usable is not None:
+                hc = hc[near & self.pc_usable]
+            else:
+                hc = hc[near]
+                hc = hc[_targets(self.ctx, L, hc, self.shndx, self.addressed)[0]]
         rows, gst = np.zeros(0, np.int64), np.zeros(1, np.int64)
         if gp is not None and len(hc):
             fm = np.zeros(len(self.ctx.files), dtype=bool)
@@ -426,7 +433,11 @@ class Relaxer:
         slot = np.full(t.n, -1, dtype=np.int32)
         slot[rows] = np.arange(len(rows), dtype=np.int32)
         self.addressed = addressed_sections(ctx)
-        usable, tf, ts = _targets(ctx, L, rows, self.shndx, self.addressed)
+        # (the HI20s' targets in the same lookup when they are few: _pc_groups reads them)
+        few = len(hc) <= _SMALL
+        usable, tf, ts = _targets(ctx, L, both if few else rows, self.shndx, self.addressed)
+        self.pc_usable = usable[len(rows):] if few else None
+        usable, tf, ts = usable[:len(rows)], tf[:len(rows)], ts[:len(rows)]
         self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
@@ -829,6 +840,17 @@ def lay_out(ctx, symbols: bool = True):
     else:
         ctx.gaddr = None
     return placed
+
+
+def _join_few(his: np.ndarray, los: np.ndarray, at_hi, label):
+    """_join_labels for a few rows, through a dict: ``at_hi`` (file, section, offset) of each
+    HI20, ``label`` (file, section, value) of each LO12's label."""
+    place = {}
+    for h, key in zip(his.tolist(), zip(*(c.tolist() for c in at_hi))):
+        place[key] = h                  # (the last PCREL_HI20 at a place names it)
+    pairs = [(lo, place.get(key)) for lo, key in zip(los.tolist(), zip(*(c.tolist() for c in label)))]
+    return (np.array([lo for lo, h in pairs if h is not None], dtype=np.int64),
+            np.array([h for _, h in pairs if h is not None], dtype=np.int64))
 
 
 def _join_labels(L, his, los, lf, lab_sec, lab_val):
@@ -1245,6 +1267,10 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
             buf[at:at + nb] = np.frombuffer(fill(nb), dtype=np.uint8)
     if len(pkey):
         gpos = base[np.searchsorted(touched, pkey)] + po
+    if 0 < len(pkey) <= 64:         # (a few: one at a time, as the planes below write them)
+        for g, v, n in zip(gpos.tolist(), pv.tolist(), np.minimum(pl, 4).tolist()):
+            buf[g:g + n] = np.frombuffer((v & ((1 << 8 * n) - 1)).to_bytes(n, "little"), dtype=np.uint8)
+    elif len(pkey):
         for b in range(4):
             m = pl > b
             if not m.any():
