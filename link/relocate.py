@@ -1171,9 +1171,12 @@ def _relocate(ctx, img: np.ndarray) -> None:
             if len(sel) == 0:
                 continue
             h = arch.howtos[int(t.type[order[sa]])]
-            p = pos(sel)
-            new = to_ie(gather_words(img, p, 4), h, got_addr + 8 * slot[sel - a].astype(np.int64),
-                        part_addr[pid[sel]] + off[sel])
+            ps, o = pid[sel], off[sel]
+            p = part_off[ps] + o
+            words = gather_words(img, p, 4)
+            new = to_ie(words, h, got_addr + 8 * slot[sel - a].astype(np.int64), part_addr[ps] + o)
+            if new is words:                    # (the hook gave them back unchanged: TLSDESC_CALL)
+                continue
             if new is None:
                 row = int(order[sel[0]])
                 ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
