@@ -512,8 +512,9 @@ def _assign_got(ctx, t, base) -> None:
         space = nglob + int(base[-1]) + ctx.files[-1].nsyms
         gid = t.gid[rows]
         key = np.where(gid == 0, base[t.file[rows]] + t.sym[rows] + nglob, gid)
-        key += tls * np.int64(space)
-        nkeys = space * (int(tls.max()) + 1)
+        rank = np.cumsum(np.bincount(tls, minlength=4) > 0) - 1      # (the flavours present, in order)
+        key += rank[tls] * space
+        nkeys = space * (int(rank[-1]) + 1)
         used = np.zeros(nkeys, dtype=bool)
         used[key] = True
         u = np.flatnonzero(used)
