@@ -722,7 +722,13 @@ def _member(col: np.ndarray, values) -> np.ndarray:
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:
-    """The distinct values of ``a``, sorted (np.unique imports more than it is worth)."""
+    """The distinct values of ``a``, sorted (np.unique imports more than it is worth).  Ids
+    (non-negative, not far more than there are values) are marked, not sorted: -shared
+    400x50 calls 30k interposable functions from 84k rows: 1.8 -> 0.3 ms."""
+    if len(a) and a.dtype.kind in "iu" and int(a.min()) >= 0 and int(a.max()) < 4 * len(a) + 4096:
+        seen = np.zeros(int(a.max()) + 1, dtype=bool)
+        seen[a] = True
+        return np.flatnonzero(seen).astype(a.dtype, copy=False)
     a = np.sort(a)
     return a[np.concatenate([[True], a[1:] != a[:-1]])] if len(a) else a
 

@@ -118,7 +118,7 @@ def scan(ctx) -> None:
     _check_tls_use(ctx, t, info, base)
     _check_undefined(ctx, t, grows)
     _gnu_warnings(ctx, t, grows)
-    _assign_got(ctx, t)
+    _assign_got(ctx, t, base)
     _find_ifuncs(ctx, t, grows, info, base)
 
 
@@ -309,8 +309,6 @@ def _in_kinds(kind: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
 # kinds that compute an address, never a thread-pointer offset
 _ADDRESS_KINDS = _kind_set([Kind.ADDR, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.GP_REL, *GOT_KINDS])
 _G_KIND_SET = _kind_set(_KINDS_WITH_G)
-_TLS_IE_KIND_SET = _kind_set(TLS_IE_KINDS)
-_TLS_GD_KIND_SET = _kind_set(TLS_GD_KINDS)
 
 
 def _check_tls_use(ctx, t, info, base) -> None:
@@ -475,59 +473,73 @@ def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
     return [f">>> referenced by {at}"]
 
 
-def _assign_got(ctx, t) -> None:
-    """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind."""
+def _assign_got(ctx, t, base) -> None:
+    """One GOT slot per distinct (symbol, addend, tls?) used through a GOT kind.  ``base``:
+    each file's first entry in the link's symbol table entries, in file order."""
     isg = _in_kinds(t.kind, _G_KIND_SET)
-    # a TLS descriptor against a shared object's variable becomes initial-exec (GNU ld's
-    # relaxation for executables, where the architecture can rewrite the sequence): a slot
-    # holding its TP offset, which ld.so fills (TPREL)
-    desc_ie = np.zeros(t.n, dtype=bool)
-    desc_kept = np.zeros(t.n, dtype=bool)
+    desc = None                     # the TLS descriptor rows that take a slot, and its flavour
     if ctx.opts.shared and "tls_desc_keep" in ctx.arch.hooks:
         # a shared library keeps its descriptors: a two-slot entry ld.so fills (TLSDESC)
-        desc_kept = t.kind == int(Kind.TLS_DESC)
-        isg |= desc_kept
+        desc, desc_flavour = t.kind == int(Kind.TLS_DESC), 3
     elif ctx.imports and "tls_desc_to_ie" in ctx.arch.hooks:
+        # a TLS descriptor against a shared object's variable becomes initial-exec (GNU ld's
+        # relaxation for executables, where the architecture can rewrite the sequence): a slot
+        # holding its TP offset, which ld.so fills (TPREL)
         imported = np.zeros(len(ctx.symtab), dtype=bool)
         imported[list(ctx.imports)] = True
-        desc_ie = (t.kind == int(Kind.TLS_DESC)) & imported[t.gid]
-        isg |= desc_ie
+        desc, desc_flavour = (t.kind == int(Kind.TLS_DESC)) & imported[t.gid], 1
+    if desc is not None:
+        isg |= desc
     t.got_slot = np.full(t.n, -1, dtype=np.int32)
-    rows = np.nonzero(isg)[0]
+    rows = np.flatnonzero(isg)
     ctx.got_entries = []
     if len(rows) == 0:
         return
-    # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset) pair
-    k = t.kind[rows]
-    tls = (_in_kinds(k, _TLS_IE_KIND_SET) | desc_ie[rows]).astype(np.int64)
-    tls += 2 * _in_kinds(k, _TLS_GD_KIND_SET)
-    tls += 3 * desc_kept[rows]          # 3: a TLS descriptor (two slots)
-    is_local = t.gid[rows] == 0
-    # identity of the symbol: gid for globals, (file, index) for locals
-    ident_a = np.where(is_local, t.file[rows] + 1, 0)
-    ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
+    # entry flavour: 0 an address, 1 a TP offset (initial-exec), 2 a (module, DTP offset)
+    # pair, 3 a TLS descriptor (two slots)
+    tls = _FLAVOUR_OF_KIND[t.kind[rows].view(np.uint8)]
+    if desc is not None:
+        tls[desc[rows]] = desc_flavour
     addend = t.addend[rows]
-    # distinct (flavour, a, b, addend) in sorted order; slots in that order
-    if not addend.any() and int(ident_a.max()) < 1 << 20 and int(ident_b.min()) >= 0:
-        # (no addends, as GOT references nearly always are: one 64-bit key sorts the same,
-        # flavour in bits 61-62, a in 41-60, b below; shared 400x50's 41k rows 28 -> 14 ms)
-        key = (tls << 61) | (ident_a.astype(np.int64) << 41) | ident_b.astype(np.int64)
-        order = np.argsort(key)
-        key = key[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = key[1:] != key[:-1]
-        u = key[new]
-        uniq = np.stack([u >> 61, (u >> 41) & ((1 << 20) - 1), u & ((1 << 41) - 1), np.zeros_like(u)], axis=1)
-        inverse = np.empty(len(order), dtype=np.int64)
-        inverse[order] = np.cumsum(new) - 1
+    # distinct (flavour, a, b, addend) in sorted order, a and b the symbol's identity: gid for
+    # globals (a = 0), (file + 1, index) for locals; slots in that order
+    if not addend.any():
+        # (no addends, as GOT references nearly always are: each identity as one dense
+        # number, globals by gid and then every file's symbol table entries in file order, so
+        # marking the numbers used and reading them back in order sorts them: no sort of the
+        # rows.  shared 400x50's 283k rows (242k of them TLS descriptors) 26 -> 4 ms)
+        nglob = len(ctx.symtab)
+        space = nglob + int(base[-1]) + ctx.files[-1].nsyms
+        gid = t.gid[rows]
+        key = np.where(gid == 0, base[t.file[rows]] + t.sym[rows] + nglob, gid)
+        rank = np.cumsum(np.bincount(tls, minlength=4) > 0) - 1      # (the flavours present, in order)
+        key += rank[tls] * space
+        nkeys = space * (int(rank[-1]) + 1)
+        used = np.zeros(nkeys, dtype=bool)
+        used[key] = True
+        u = np.flatnonzero(used)
+        del used
+        index = np.zeros(nkeys, dtype=np.int32)     # (only the pages of the keys used are touched)
+        index[u] = np.arange(len(u), dtype=np.int32)
+        inverse = index[key]
+        del index, key
+        rep = np.empty(len(u), dtype=np.int64)      # a row of each, to read its identity from
+        rep[inverse] = np.arange(len(rows))
+        rr = rows[rep]
+        local = t.gid[rr] == 0
+        uniq = np.stack([tls[rep], np.where(local, t.file[rr] + 1, 0), np.where(local, t.sym[rr], t.gid[rr]),
+                         np.zeros(len(u), dtype=np.int64)], axis=1)
     else:
+        is_local = t.gid[rows] == 0
+        ident_a = np.where(is_local, t.file[rows] + 1, 0)
+        ident_b = np.where(is_local, t.sym[rows], t.gid[rows])
         order = np.lexsort((addend, ident_b, ident_a, tls))
         cols = [tls[order], ident_a[order], ident_b[order], addend[order]]
         new = np.ones(len(order), dtype=bool)
         new[1:] = (cols[0][1:] != cols[0][:-1]) | (cols[1][1:] != cols[1][:-1]) \
             | (cols[2][1:] != cols[2][:-1]) | (cols[3][1:] != cols[3][:-1])
         first = np.flatnonzero(new)
-        uniq = np.stack([c[first] for c in cols], axis=1)
+        uniq = np.stack([c[first].astype(np.int64) for c in cols], axis=1)
         inverse = np.empty(len(order), dtype=np.int64)
         inverse[order] = np.cumsum(new) - 1
     sizes = np.where(uniq[:, 0] >= 2, 2, 1)
@@ -535,6 +547,12 @@ def _assign_got(ctx, t) -> None:
     t.got_slot[rows] = first_slot[inverse]
     ctx.got_entries = list(map(tuple, uniq.tolist()))     # (flavour, file+1|0, sym|gid, addend)
     ctx.got_slots = int(sizes.sum())
+
+
+# a GOT entry's flavour by kind (indexed by the kind as uint8)
+_FLAVOUR_OF_KIND = np.zeros(256, dtype=np.int8)
+_FLAVOUR_OF_KIND[[int(k) for k in TLS_IE_KINDS]] = 1
+_FLAVOUR_OF_KIND[[int(k) for k in TLS_GD_KINDS]] = 2
 
 
 # -- relocate --------------------------------------------------------------------------------
@@ -921,20 +939,27 @@ def _relocate(ctx, img: np.ndarray) -> None:
     S_all, dead_all, ybase = ctx.sym_values
     val = np.empty(t.n, dtype=np.int64)
     dead_l = []
-    for r0 in range(0, t.n, _CHUNK_ROWS):
-        r1 = min(r0 + _CHUNK_ROWS, t.n)
-        rows = order[r0:r1]
-        yr = ybase[t.file[rows]]
-        yr += t.sym[rows]
-        sa = val[r0:r1]
-        np.take(S_all, yr, out=sa)
-        d = dead_all[yr]
-        if d.any():
-            d = np.flatnonzero(d)
-            sa[d] = 0
-            dead_l.append(rows[d])
-        sa += t.addend[rows]
-    del rows, yr, sa, d
+    any_dead = bool(dead_all.any())
+    # (a TLS descriptor's S + A is never read: its rows are only looked at for a symbol in a
+    # discarded section.  -shared 400x50: 242k of the 481k rows)
+    da, db = kinds.get(int(Kind.TLS_DESC), (0, 0))
+    val[da:db] = 0
+    for s0, s1, values in ((0, da, True), (da, db, False), (db, t.n, True)):
+        for r0 in range(s0, s1 if values or any_dead else s0, _CHUNK_ROWS):
+            r1 = min(r0 + _CHUNK_ROWS, s1)
+            rows = order[r0:r1]
+            yr = ybase[t.file[rows]]
+            yr += t.sym[rows]
+            sa = val[r0:r1]
+            if values:
+                np.take(S_all, yr, out=sa)
+            if any_dead and (d := dead_all[yr]).any():
+                d = np.flatnonzero(d)
+                sa[d] = 0
+                dead_l.append(rows[d])
+            if values:
+                sa += t.addend[rows]
+            del rows, yr, sa
 
     def S_at(rows):                         # S of a few table rows
         yr = ybase[t.file[rows]] + t.sym[rows]
@@ -975,8 +1000,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
 
     # the value each kind asks for, computed per kind on its slice, in place of S (the kinds
     # that look at S again later keep theirs)
-    S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO, Kind.TLS_DESC)
-            if int(k) in kinds}
+    S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO,) if int(k) in kinds}
     gp = None
     for k, (a, b) in kinds.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
@@ -1148,9 +1172,12 @@ def _relocate(ctx, img: np.ndarray) -> None:
             if len(sel) == 0:
                 continue
             h = arch.howtos[int(t.type[order[sa]])]
-            p = pos(sel)
-            new = to_ie(gather_words(img, p, 4), h, got_addr + 8 * slot[sel - a].astype(np.int64),
-                        part_addr[pid[sel]] + off[sel])
+            ps, o = pid[sel], off[sel]
+            p = part_off[ps] + o
+            words = gather_words(img, p, 4)
+            new = to_ie(words, h, got_addr + 8 * slot[sel - a].astype(np.int64), part_addr[ps] + o)
+            if new is words:                    # (the hook gave them back unchanged: TLSDESC_CALL)
+                continue
             if new is None:
                 row = int(order[sel[0]])
                 ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
@@ -1163,7 +1190,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         rest_s = a + np.flatnonzero(~slotted)
         rest_s = rest_s[np.argsort(order[rest_s], kind="stable")]
         rest = order[rest_s].tolist()
-        S_desc = dict(zip(rest, S_of[int(Kind.TLS_DESC)][rest_s - a].tolist()))
+        S_desc = dict(zip(rest, S_at(order[rest_s]).tolist()))     # (S of the rows with no slot only)
         P_rest = (part_addr[pid[rest_s]] + off[rest_s]).tolist()
         pos_rest = pos(rest_s)
         at_label = {p: r for p, r in zip(P_rest, rest) if not paired(arch.howtos[int(t.type[r])])}

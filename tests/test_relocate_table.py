@@ -238,3 +238,57 @@ def test_a_reference_into_the_losing_comdat_copy_is_refused(arch, tmp_path):
     assert "a.o:(.data+0x0): relocation refers to a symbol in a discarded section:" in p.stderr
     assert "Traceback" not in p.stderr
     assert not out.exists()
+
+
+GOT_SOURCES = {
+    "a.c": """
+static __thread int lt_a;
+__thread int gt_a;
+extern __thread int gt_b;
+extern int gvar_b;
+int gvar_a;
+static int lvar_a;
+int use_a(int k) { lt_a += k; gt_a += lt_a; gt_b += gvar_b; return gt_a + gt_b + gvar_a + lvar_a++; }
+""",
+    "b.c": """
+static __thread int lt_b;
+__thread int gt_b;
+extern __thread int gt_a;
+extern int gvar_a;
+int gvar_b;
+int use_b(int k) { lt_b -= k; gt_b += lt_b + gt_a; return gvar_a + gt_b + lt_b; }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_got_entries_are_distinct_sorted_and_each_row_finds_its_symbol(arch, tmp_path):
+    """scan's GOT entries (found by marking each symbol's number, not by sorting the rows):
+    in (flavour, file + 1 | 0, symbol | gid) order, one per symbol and flavour, every one
+    used, and each GOT-using row's slot is its own symbol's, of its kind's flavour.  Locals
+    of two files (their TLS variables, through a local label) and globals, -fPIC: arm64's
+    TLS descriptors (two slots), riscv64's general-dynamic pairs."""
+    from xld.link import driver, options
+    from xld.link.kinds import GOT_KINDS
+    cc = tc.compiler("gcc", arch)
+    objs = []
+    for name, text in GOT_SOURCES.items():
+        src = tmp_path / name
+        src.write_text(text)
+        objs.append(str(cc.compile(src, tmp_path / f"{src.stem}.o", ("-O2", "-fPIC"))))
+    ctx = driver.link(options.parse(["--arch", arch, "-shared", "-o", str(tmp_path / "lib.so"), *objs]))
+    t, entries = ctx.rel, ctx.got_entries
+    assert entries == sorted(set(entries))
+    assert {e[0] for e in entries} == {0, 3 if arch == "arm64" else 2}
+    assert len({e[1] for e in entries if e[1]}) == 2 and any(e[1] == 0 for e in entries)
+    first = np.cumsum([0] + [2 if e[0] >= 2 else 1 for e in entries])[:-1].tolist()
+    entry_at = dict(zip(first, entries))
+    gotk = {int(k) for k in GOT_KINDS}
+    used = set()
+    for r in np.flatnonzero(t.got_slot >= 0).tolist():
+        e = entry_at[int(t.got_slot[r])]
+        g = int(t.gid[r])
+        assert e[1:] == ((0, g) if g else (int(t.file[r]) + 1, int(t.sym[r]))) + (int(t.addend[r]),)
+        assert (e[0] == 0) == (int(t.kind[r]) in gotk)
+        used.add(e)
+    assert used == set(entries)
