@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from xld.arch import riscv_attributes as attributes
-from tests.toolchain import require
+from tests.toolchain import ld_wrapper_dir, require
 
 
 def _blob(arch: str, align: int = 16, unaligned: int | None = None) -> bytes:
@@ -43,12 +43,10 @@ def test_static_glibc_program_matches_gnu_ld(tmp_path):
     gcc = require("riscv64-linux-gnu-gcc")
     src = tmp_path / "m.c"
     src.write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "ld").write_text("#!/bin/sh\nexec python3 -m xld.link \"$@\"\n")
-    (bindir / "ld").chmod(0o755)
+    bindir = ld_wrapper_dir(tmp_path)
     subprocess.run([gcc, "-static", str(src), "-o", str(tmp_path / "gnu")], check=True)
     subprocess.run([gcc, "-static", "-B", str(bindir), str(src), "-o", str(tmp_path / "xld")], check=True)
+    assert (bindir / "called").exists()
     from elftools.elf.elffile import ELFFile
 
     def attrs(p: Path):
