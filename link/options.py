@@ -141,6 +141,7 @@ class Options:
         self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
         self.define_common: bool = False           # -d/-dc/-dp: a -r output gives commons space in .bss
+        self.force_group_allocation: bool = False  # -r: group members as plain sections, no groups
         self.sort_section: str | None = None       # --sort-section=name|alignment (a script's wildcards)
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
@@ -451,6 +452,8 @@ _SWITCHES = {
     "--sort-common": ("sort_common", "descending"),
     # commons always get space in a final link; -r keeps them common unless told (link/relocatable.py)
     **dict.fromkeys(("-d", "-dc", "-dp"), ("define_common", True)),
+    # a final link allocates group members anyway; -r then writes no groups (link/relocatable.py)
+    "--force-group-allocation": ("force_group_allocation", True),
     "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),
     "--warn-common": ("warn_common", True), "--no-warn-common": ("warn_common", False),
     "--allow-multiple-definition": ("allow_multiple_definition", True),

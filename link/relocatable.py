@@ -88,6 +88,7 @@ def assign(ctx) -> None:
     props: list = []
     discarded_members: list = []
     script = _script_mapping(ctx)
+    force = ctx.opts.force_group_allocation     # members placed as plain sections, no groups
     ranks: dict = {}                        # (file, section) -> its order key under the script
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
@@ -127,7 +128,7 @@ def assign(ctx) -> None:
             if strip_debug and not f & elf.SHF_ALLOC and (name.startswith(".debug") or name.startswith(".zdebug")):
                 continue
             grp = member_of.get(i)
-            if script is not None and grp is None:
+            if script is not None and (grp is None or force):
                 hit = script(name, obj)
                 if hit is not None:
                     oname, rank = hit
@@ -135,12 +136,12 @@ def assign(ctx) -> None:
                         continue
                     ranks[(obj.file_id, i)] = rank
                     name = oname
-            key = (name, obj.file_id, i) if grp is not None else name
+            key = (name, obj.file_id, i) if grp is not None and not force else name
             out = outs.get(key)
             if out is None:
-                out = OutputSection(name, t, f & _KEEP_FLAGS)
+                out = OutputSection(name, t, f & _KEEP_FLAGS & ~(elf.SHF_GROUP if force else 0))
                 out.entsize = int(obj.shdrs[i]["sh_entsize"])
-                out.group = grp
+                out.group = None if force else grp
                 outs[key] = out
                 order.append(out)
                 if grp is not None:
@@ -179,7 +180,7 @@ def assign(ctx) -> None:
         obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
     _kept_copies(ctx, groups, discarded_members)
     ctx.r_order = order
-    ctx.r_groups = groups
+    ctx.r_groups = [] if force else groups
     ctx.outputs = {o.name: o for o in reversed(order)}     # first by name (.eh_frame pruning)
 
 
