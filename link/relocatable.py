@@ -527,10 +527,12 @@ def write(ctx) -> None:
     total = shoff + nsec * elf.SHDR_SIZE
     buf = np.zeros(total, dtype=np.uint8)
     sh = np.zeros(nsec, dtype=elf.SHDR)
+    start = ctx.opts.section_start          # -Ttext=, --section-start=: sh_addr, as GNU ld's -r writes
     for s in w.sections:
         if not s.nobits and s.data:
             buf[s.offset:s.offset + len(s.data)] = np.frombuffer(s.data, dtype=np.uint8)
-        sh[s.index] = (name_off[s.name], s.type, s.flags, 0, s.offset, s.size, s.link, s.info,
+        addr = start.get(s.name, 0) if s.flags & elf.SHF_ALLOC else 0
+        sh[s.index] = (name_off[s.name], s.type, s.flags, addr, s.offset, s.size, s.link, s.info,
                        max(s.align, 1) if s.type != elf.SHT_NULL else 0, s.entsize)
     buf[shoff:shoff + sh.nbytes] = sh.view(np.uint8)
     eh = np.zeros(1, dtype=elf.EHDR)

@@ -285,3 +285,22 @@ def test_partial_link_defines_commons_and_defsym_numbers_as_gnu_ld(arch, tmp_pat
     res = tc.xld_link(["-r", "--defsym", "y=main+4", "-o", tmp_path / "y.o", tmp_path / "m.o"])
     assert res.status == 1 and "-r with --defsym y=main+0x4 is not supported" in res.stderr, res.stderr
     assert not (tmp_path / "y.o").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_section_start_sets_addresses_as_gnu_ld(arch, tmp_path):
+    """-r with -Ttext= / --section-start=: the named sections' sh_addr, as GNU ld's -r writes
+    them (xld wrote 0, silently); the others stay at 0."""
+    src = ".text\n.globl f\nf: nop\n.data\n.globl d\nd: .quad f\n.bss\n.zero 16\n"
+    obj = tc.assemble(arch, src, tmp_path / "f.o")
+    flags = ["-Ttext=0x1000", "--section-start=.data=0x20000"]
+    addrs = {}
+    for who in ("gnu", "xld"):
+        out = tmp_path / f"{who}.o"
+        if who == "gnu":
+            subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", *flags, "-o", out, obj], check=True)
+        else:
+            xld_r([obj], out, flags)
+        addrs[who] = dict(re.findall(r"\]\s+(\.text|\.data|\.bss)\s+\S+\s+([0-9a-f]+)\s", readelf(arch, "-S", str(out))))
+    assert addrs["gnu"] == {".text": "0000000000001000", ".data": "0000000000020000", ".bss": "0000000000000000"}
+    assert addrs["xld"] == addrs["gnu"]
