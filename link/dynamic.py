@@ -1234,6 +1234,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
             tags.append((tag, ("sym", g)))
+    pre = ctx.outputs.get(".preinit_array")
+    if p.shared and pre is not None and pre.inputs:      # (ld.so runs a program's only: GNU ld's error)
+        raise LinkError(f"{pre.inputs[0][0].name}: .preinit_array section is not allowed in DSO")
     for arr, t_addr, t_size in ((".preinit_array", DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ),
                                 (".init_array", DT_INIT_ARRAY, DT_INIT_ARRAYSZ),
                                 (".fini_array", DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):

@@ -661,3 +661,20 @@ def test_defsym_and_script_names_are_exported(tmp_path, wrapper, arch):
     with open(xld, "rb") as f:
         dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
     assert dynsym["hook"]["st_info"]["type"] == "STT_OBJECT" and dynsym["hook"]["st_shndx"] != "SHN_ABS"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_preinit_array_in_a_library_is_refused(tmp_path, wrapper, arch):
+    # ld.so runs a program's DT_PREINIT_ARRAY only: in a library the function never runs.
+    # GNU ld refuses the library; xld wrote DT_PREINIT_ARRAY and the link succeeded
+    (tmp_path / "lib.c").write_text(
+        '#include <stdio.h>\nstatic void pre(void) { puts("pre"); }\n'
+        '__attribute__((section(".preinit_array"), used)) static void (*pp)(void) = pre;\n'
+        "int f(void) { return 1; }\n")
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    subprocess.run([cc, "-fPIC", "-c", "lib.c"], check=True, cwd=tmp_path)
+    for use, out in (([], "gnu.so"), (["-B", str(wrapper)], "xld.so")):
+        p = subprocess.run([cc, *use, "-shared", "lib.o", "-o", out], capture_output=True, text=True, cwd=tmp_path)
+        assert p.returncode != 0 and ".preinit_array section is not allowed in DSO" in p.stderr, p.stderr
+        assert not (tmp_path / out).exists()
+    assert "xld: error: lib.o: .preinit_array section is not allowed in DSO" in p.stderr, p.stderr
