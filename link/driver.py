@@ -1065,6 +1065,7 @@ def _resolve_shared(ctx):
     if ctx.dsos:
         from xld.link import dynamic
         dynamic.resolve_shared(ctx)
+        dynamic.own_script_names(ctx)
 
 
 def _import_undefined(ctx):
