@@ -97,6 +97,8 @@ class Context:
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
         self.r_groups = None              # -r: the COMDAT groups kept
         self.r_roots = None               # -r: ids of -u names (gc roots)
+        self.r_common = {}                # -r -d: gid of a common -> (.bss, offset) it is given
+        self.r_abs = {}                   # -r: gid of a --defsym NAME=NUMBER -> the number
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit
         self.features = 0                            # merged GNU property bits (link/properties.py)
         self.exec_stack = False                      # PT_GNU_STACK has PF_X (link/properties.py stack)
@@ -1063,6 +1065,7 @@ def _resolve_shared(ctx):
     if ctx.dsos:
         from xld.link import dynamic
         dynamic.resolve_shared(ctx)
+        dynamic.own_script_names(ctx)
 
 
 def _import_undefined(ctx):

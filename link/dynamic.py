@@ -138,6 +138,19 @@ def resolve_shared(ctx) -> None:
         ctx.exports = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)].tolist()
 
 
+def own_script_names(ctx) -> None:
+    """A program's _end, end, _edata, etext ... are its own, as GNU ld's script defines them,
+    not a shared object's that also defines them (a GNU ld library that uses _end exports its
+    own): they were imported, and the program's _end pointed into the library.  (Not
+    __data_start: crt1.o defines it, and a library's is taken as GNU ld takes it.)"""
+    if output_kind(ctx) not in (PIE, EXEC) or ctx.script is not None:
+        return
+    for name in sorted(_LIBRARY_SCRIPT_NAMES | {"__executable_start", "__global_pointer$"}):
+        g = ctx.symtab.ids.get(name)
+        if g is not None and g in ctx.imports and ctx.imports[g][0] is not None:
+            del ctx.imports[g]          # (still undefined: define_linker_symbols defines it)
+
+
 def import_undefined(ctx) -> None:
     """A shared library may leave names undefined (the program or another library defines
     them at run time): every name still undefined after the linker's own definitions is
@@ -473,15 +486,39 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
 
 
+# The names xld defines as GNU ld's default scripts for libraries do without HIDDEN (the
+# others, such as __init_array_start, are PROVIDE_HIDDEN there), and the ones its scripts for
+# programs add: exported as the user's --defsym names are
+_LIBRARY_SCRIPT_NAMES = {"_end", "end", "__end__", "__bss_end__", "_bss_end__", "_etext", "etext", "__etext",
+                         "_edata", "edata", "__bss_start", "__bss_start__"}
+_DEFAULT_SCRIPT_NAMES = _LIBRARY_SCRIPT_NAMES | {"__data_start", "data_start", "__global_pointer$"}
+
+
+def _section_at(ctx, addr: int):
+    """The allocated (not TLS) output section that holds ``addr``, else the last that ends
+    there (_end, _edata), else the first (__executable_start, before it): a section as GNU
+    ld's script gives such a name."""
+    alloc = [o for o in ctx.ordered if o.alloc and not o.flags & elf.SHF_TLS]
+    hit = None
+    for o in alloc:
+        if o.addr <= addr <= o.addr + o.size:
+            if addr < o.addr + o.size:
+                return o
+            hit = o
+    return hit or next((o for o in alloc if addr < o.addr), None)
+
+
 def _linker_exports(ctx, p: Plan) -> list[int]:
     """The names the user defines through the linker (--defsym, a script's assignments but
-    its HIDDEN ones) that .dynsym lists, as GNU ld exports them: from a library every one
-    (unless its version script makes it local), from a program those a shared object refers
-    to, or all with --export-dynamic, or those a dynamic list names.  They are bound where
-    they are defined (not interposable: lld's and GNU ld's library would let ld.so
-    preempt them)."""
+    its HIDDEN ones), and the default script's names above, that .dynsym lists, as GNU ld
+    exports them: from a library every one (unless its version script makes it local), from
+    a program those a shared object refers to or defines (a GNU ld library that uses _end
+    defines its own, and takes the program's at run time), or all with --export-dynamic, or
+    those a dynamic list names.  They are bound where they are defined (not interposable:
+    lld's and GNU ld's library would let ld.so preempt them)."""
     st = ctx.symtab
-    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names))
+    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
+                   | (set() if ctx.script is not None else _LIBRARY_SCRIPT_NAMES if p.shared else _DEFAULT_SCRIPT_NAMES))
     gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER
             and g not in ctx.script_hidden]
     if not gids:
@@ -1240,6 +1277,9 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
             tags.append((tag, ("sym", g)))
+    pre = ctx.outputs.get(".preinit_array")
+    if p.shared and pre is not None and pre.inputs:      # (ld.so runs a program's only: GNU ld's error)
+        raise LinkError(f"{pre.inputs[0][0].name}: .preinit_array section is not allowed in DSO")
     for arr, t_addr, t_size in ((".preinit_array", DT_PREINIT_ARRAY, DT_PREINIT_ARRAYSZ),
                                 (".init_array", DT_INIT_ARRAY, DT_INIT_ARRAYSZ),
                                 (".fini_array", DT_FINI_ARRAY, DT_FINI_ARRAYSZ)):
@@ -1471,6 +1511,8 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(linker).tolist():       # --defsym and script names (few)
         g = p.dynsym[i]
         o = ctx.linker_sec.get(g)
+        if o is None and st.names[g] in _DEFAULT_SCRIPT_NAMES and st.names[g] != "__global_pointer$":
+            o = _section_at(ctx, int(gaddr[g]))     # (ld.so adds no load address to SHN_ABS)
         syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g), 0,
                    o.index if o is not None else elf.SHN_ABS, int(gaddr[g]), 0)
     ours = np.flatnonzero(~theirs & ~linker)

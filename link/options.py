@@ -140,6 +140,8 @@ class Options:
         self.dependency_file: str | None = None    # --dependency-file=F: Makefile rule of the inputs
         self.package_metadata: str | None = None   # --package-metadata=JSON: a .note.package
         self.sort_common: str | None = None        # --sort-common[=ascending|descending]
+        self.define_common: bool = False           # -d/-dc/-dp: a -r output gives commons space in .bss
+        self.force_group_allocation: bool = False  # -r: group members as plain sections, no groups
         self.sort_section: str | None = None       # --sort-section=name|alignment (a script's wildcards)
         self.relax_gp: bool = True                 # --no-relax-gp: no gp-relative relaxation
         self.require_defined: list[str] = []       # --require-defined=SYM: -u, and an error if not defined
@@ -205,7 +207,6 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 # Switches accepted without changing the output of a static link, and why:
 #   -EL                                   the output is little-endian anyway
 #   -nostdlib                             xld has no built-in library directories
-#   -d, -dc, -dp                          commons get space anyway (no -r)
 #   -g                                    GNU ld ignores it too
 #   --color-diagnostics, --no-color-diagnostics   how messages look
 #   --no-keep-memory, --reduce-memory-overheads   memory only
@@ -222,7 +223,6 @@ _IGNORED_WITH_ARG = {"-plugin", "--plugin", "-plugin-opt", "--plugin-opt", "-O",
 _IGNORED_FLAGS = {"-X", "--discard-locals", "-EL",
                   "--eh-frame-hdr", "--no-eh-frame-hdr",
                   "-nostdlib",
-                  "-d", "-dc", "-dp",
                   "--color-diagnostics", "--no-color-diagnostics",
                   "--no-fatal-warnings", "-g", "--no-keep-memory", "--reduce-memory-overheads",
                   "--no-warn-mismatch", "--build-id",
@@ -450,6 +450,10 @@ _SWITCHES = {
     "--no-undefined-version": ("no_undefined_version", True), "--undefined-version": ("no_undefined_version", False),
     "--relax-gp": ("relax_gp", True), "--no-relax-gp": ("relax_gp", False),
     "--sort-common": ("sort_common", "descending"),
+    # commons always get space in a final link; -r keeps them common unless told (link/relocatable.py)
+    **dict.fromkeys(("-d", "-dc", "-dp"), ("define_common", True)),
+    # a final link allocates group members anyway; -r then writes no groups (link/relocatable.py)
+    "--force-group-allocation": ("force_group_allocation", True),
     "--fatal-warnings": ("fatal_warnings", True), "--no-fatal-warnings": ("fatal_warnings", False),
     "--warn-common": ("warn_common", True), "--no-warn-common": ("warn_common", False),
     "--allow-multiple-definition": ("allow_multiple_definition", True),

@@ -88,6 +88,7 @@ def assign(ctx) -> None:
     props: list = []
     discarded_members: list = []
     script = _script_mapping(ctx)
+    force = ctx.opts.force_group_allocation     # members placed as plain sections, no groups
     ranks: dict = {}                        # (file, section) -> its order key under the script
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
@@ -127,7 +128,7 @@ def assign(ctx) -> None:
             if strip_debug and not f & elf.SHF_ALLOC and (name.startswith(".debug") or name.startswith(".zdebug")):
                 continue
             grp = member_of.get(i)
-            if script is not None and grp is None:
+            if script is not None and (grp is None or force):
                 hit = script(name, obj)
                 if hit is not None:
                     oname, rank = hit
@@ -135,12 +136,12 @@ def assign(ctx) -> None:
                         continue
                     ranks[(obj.file_id, i)] = rank
                     name = oname
-            key = (name, obj.file_id, i) if grp is not None else name
+            key = (name, obj.file_id, i) if grp is not None and not force else name
             out = outs.get(key)
             if out is None:
-                out = OutputSection(name, t, f & _KEEP_FLAGS)
+                out = OutputSection(name, t, f & _KEEP_FLAGS & ~(elf.SHF_GROUP if force else 0))
                 out.entsize = int(obj.shdrs[i]["sh_entsize"])
-                out.group = grp
+                out.group = None if force else grp
                 outs[key] = out
                 order.append(out)
                 if grp is not None:
@@ -179,7 +180,7 @@ def assign(ctx) -> None:
         obj.sec_kept = np.array([s is not None for s in obj.sec_outsec], dtype=bool)
     _kept_copies(ctx, groups, discarded_members)
     ctx.r_order = order
-    ctx.r_groups = groups
+    ctx.r_groups = [] if force else groups
     ctx.outputs = {o.name: o for o in reversed(order)}     # first by name (.eh_frame pruning)
 
 
@@ -229,6 +230,48 @@ def place(ctx) -> None:
             obj.sec_out[i] = pos
             pos += int(obj.shdrs[i]["sh_size"])
         out.size = pos
+
+
+def allocate_commons(ctx) -> None:
+    """-d (-dc, -dp): the commons are defined in the output's .bss, after its inputs, as GNU
+    ld's -r -d defines them (a later link then sees definitions, not commons: a second
+    definition of the name is a duplicate there). ctx.r_common: gid -> offset in .bss."""
+    ctx.r_common = {}
+    st = ctx.symtab
+    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0]
+    if not ctx.opts.define_common or not commons:
+        return
+    if ctx.opts.sort_common:                # as a final link orders them (link/layout.py)
+        commons.sort(key=lambda g: st.common_align[g], reverse=ctx.opts.sort_common == "descending")
+    bss = next((o for o in ctx.r_order if o.name == ".bss" and o.group is None), None)
+    if bss is None:
+        bss = _synthetic(".bss", elf.SHT_NOBITS, elf.SHF_ALLOC | elf.SHF_WRITE, 1, 0)
+        bss.size = 0
+        ctx.r_order.append(bss)
+    pos = bss.size
+    for g in commons:
+        a = max(int(st.common_align[g]), 1)
+        bss.align = max(bss.align, a)
+        pos = align_up(pos, a)
+        ctx.r_common[g] = (bss, pos)
+        pos += int(st.common_size[g])
+    bss.size = pos
+
+
+def defsym(ctx) -> None:
+    """--defsym NAME=NUMBER: NAME is an absolute global of the output (it replaces an input's
+    definition, as GNU ld's -r does). NAME=SYMBOL[+C] is refused: GNU ld writes it absolute
+    at SYMBOL's offset in its section, which a later link does not move with the section."""
+    ctx.r_abs = {}
+    st = ctx.symtab
+    for name, expr in ctx.opts.defsym:
+        try:
+            n = int(expr.strip(), 0)
+        except ValueError:
+            a = ctx.opts.defsym_addend.get(name, 0)
+            text = expr.strip() + (f"{a:+#x}" if a else "")
+            raise LinkError(f"-r with --defsym {name}={text} is not supported (only a number)") from None
+        ctx.r_abs[st.intern(name)] = n
 
 
 def _kept_copies(ctx, groups, discarded_members) -> None:
@@ -357,7 +400,15 @@ def write(ctx) -> None:
     first_ref_index = st.first_ref_index
     for g in range(1, len(st)):
         state, df = st.state[g], st.def_file[g]
-        if df > 0:
+        if g in ctx.r_abs:
+            info, other, size = (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, 0, 0
+            if df > 0:
+                obj = ctx.files[df]
+                k = st.def_index[g]
+                info, size = int(obj.syms["st_info"][k]), int(obj.syms["st_size"][k])
+                other = int(obj.syms["st_other"][k])
+            shn, value = elf.SHN_ABS, ctx.r_abs[g]
+        elif df > 0:
             obj = ctx.files[df]
             k = st.def_index[g]
             info = int(obj.syms["st_info"][k])
@@ -365,7 +416,12 @@ def write(ctx) -> None:
             size = int(obj.syms["st_size"][k])
             value = int(obj.syms["st_value"][k])
             shn = int(obj.sym_shndx[k])
-            if state == resolve.COMMON:
+            if state == resolve.COMMON and g in ctx.r_common:      # -d
+                bss, value = ctx.r_common[g]
+                shn, size = bss.index, st.common_size[g]
+                if info & 0xF == elf.STT_COMMON:
+                    info = (info & ~0xF) | elf.STT_OBJECT
+            elif state == resolve.COMMON:
                 shn, value, size = elf.SHN_COMMON, st.common_align[g], st.common_size[g]
             elif 0 < shn < elf.SHN_LORESERVE:
                 out = obj.sec_outsec[shn]
@@ -471,10 +527,12 @@ def write(ctx) -> None:
     total = shoff + nsec * elf.SHDR_SIZE
     buf = np.zeros(total, dtype=np.uint8)
     sh = np.zeros(nsec, dtype=elf.SHDR)
+    start = ctx.opts.section_start          # -Ttext=, --section-start=: sh_addr, as GNU ld's -r writes
     for s in w.sections:
         if not s.nobits and s.data:
             buf[s.offset:s.offset + len(s.data)] = np.frombuffer(s.data, dtype=np.uint8)
-        sh[s.index] = (name_off[s.name], s.type, s.flags, 0, s.offset, s.size, s.link, s.info,
+        addr = start.get(s.name, 0) if s.flags & elf.SHF_ALLOC else 0
+        sh[s.index] = (name_off[s.name], s.type, s.flags, addr, s.offset, s.size, s.link, s.info,
                        max(s.align, 1) if s.type != elf.SHT_NULL else 0, s.entsize)
     buf[shoff:shoff + sh.nbytes] = sh.view(np.uint8)
     eh = np.zeros(1, dtype=elf.EHDR)
@@ -604,6 +662,8 @@ PASSES = [
     ("assign", assign),                   # input sections -> output sections by name; groups
     ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies
     ("place", place),                     # offsets within output sections
+    ("commons", allocate_commons),        # -d: commons get space at the end of .bss
+    ("defsym", defsym),                   # --defsym NAME=NUMBER: an absolute global
     ("write", write),                     # symbols, relocations, groups, headers
     ("compress debug", _compress_debug),  # --compress-debug-sections=zlib (link/compress.py)
     ("commit", commit),

@@ -1,6 +1,7 @@
 """Random programs (``xld.tools.randprog``) built by the compiler driver with GNU ld and with
-xld (``-B DIR``), compiled by gcc and clang, as PIE, static and against a shared library of
-their other files: both run under qemu-user and must print the same trace and exit alike
+xld (``-B DIR``), compiled by gcc and clang, as PIE, static, against a shared library of
+their other files, a static archive of them, one partial (-r) object of them made by the same
+linker, and with --gc-sections: both run under qemu-user and must print the same trace and exit alike
 (the static ones under ``xld run`` too).  A longer run: ``XLD_RANDPROG_SEEDS=40``."""
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from tests import toolchain as tc
 from xld.tools.randprog import gen
 
 SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDPROG_SEEDS", "1")))
-MODES = {                    # compiler flags, link flags (None: the other files in a library)
-    "pie": (["-O2", "-fcommon"], []),
-    "static": (["-O1", "-fcommon"], ["-static"]),
-    "shared": (["-O2", "-fPIC", "-fcommon"], None),
+MODES = {                    # compiler flags, link flags, how main.o gets the other files
+    "pie": (["-O2", "-fcommon"], [], "objects"),
+    "static": (["-O1", "-fcommon"], ["-static"], "objects"),
+    "shared": (["-O2", "-fPIC", "-fcommon"], [], "library"),
+    "archive": (["-O2", "-fcommon"], ["-static"], "archive"),          # members pulled in turn
+    "partial": (["-O2", "-fcommon"], [], "partial"),                    # one -r object of them
+    "gc": (["-O2", "-fcommon", "-ffunction-sections", "-fdata-sections"], ["-Wl,--gc-sections"], "objects"),
 }
 
 pytestmark = tc.cross_and_qemu()
@@ -41,22 +45,27 @@ def test_random_program_runs_as_with_gnu_ld(seed, arch, cc, mode, wrapper, tmp_p
     if cc == "clang":
         tc.require("clang-14")                 # (a skip outside CI, a failure in it)
     files = gen(seed, tmp_path)
-    cflags, lflags = MODES[mode]
+    cflags, lflags, others = MODES[mode]
     comp = [f"{tc.TRIPLE[arch]}-gcc"] if cc == "gcc" else ["clang-14", f"--target={tc.TRIPLE[arch]}"]
     _run([*comp, *cflags, "-c", *files], tmp_path)
     objs = [f[:-2] + ".o" for f in files]
     runs = {}
     for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
         driver = [f"{tc.TRIPLE[arch]}-gcc", *use]
-        if lflags is None:
-            _run([*driver, "-shared", "-o", f"libu_{who}.so", *objs[1:]], tmp_path)
-            _run([*driver, "-o", f"p_{who}", "main.o", f"libu_{who}.so", "-Wl,-rpath,$ORIGIN"], tmp_path)
-        else:
-            _run([*driver, *lflags, "-o", f"p_{who}", *objs], tmp_path)
+        rest = objs[1:]
+        if others == "library":
+            _run([*driver, "-shared", "-o", f"libu_{who}.so", *rest], tmp_path)
+            rest = [f"libu_{who}.so", "-Wl,-rpath,$ORIGIN"]
+        elif others == "archive":
+            rest = [tc.archive(arch, [tmp_path / o for o in rest], tmp_path / f"libu_{who}.a")]
+        elif others == "partial":
+            _run([*driver, "-r", "-o", f"u_{who}.o", *rest], tmp_path)
+            rest = [f"u_{who}.o"]
+        _run([*driver, *lflags, "-o", f"p_{who}", "main.o", *rest], tmp_path)
         p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", f"./p_{who}"], timeout=60, cwd=tmp_path)
         runs[who] = (p.returncode, p.stdout.decode())
     assert runs["xld"] == runs["gnu"], f"GNU ld: {runs['gnu']}\nxld: {runs['xld']}"
     assert "u0 " in runs["gnu"][1]
-    if mode == "static":
+    if "-static" in lflags:
         e = tc.xld_run(tmp_path / "p_xld")
         assert (e.status, e.stdout.decode()) == runs["gnu"], e.summary()

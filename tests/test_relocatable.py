@@ -145,8 +145,11 @@ int main()
 """
 
 
+@pytest.mark.parametrize("rflags", [[], ["--force-group-allocation"]])
 @pytest.mark.parametrize("arch", tc.ARCHES)
-def test_partial_link_cxx_exceptions_and_comdat(arch, tmp_path):
+def test_partial_link_cxx_exceptions_and_comdat(arch, rflags, tmp_path):
+    """--force-group-allocation (GNU ld's): the kept members are plain sections and the
+    object has no groups (it was an unknown option)."""
     gxx = tc.require(f"{tc.TRIPLE[arch]}-g++")
     for name, text in (("t.h", CXX_HEADER), ("a.cc", CXX_A), ("b.cc", CXX_B), ("m.cc", CXX_MAIN)):
         (tmp_path / name).write_text(text)
@@ -155,12 +158,16 @@ def test_partial_link_cxx_exceptions_and_comdat(arch, tmp_path):
         objs[s] = tmp_path / f"{s}.o"
         subprocess.run([gxx, "-O1", "-g", "-c", tmp_path / f"{s}.cc", "-o", objs[s]], check=True)
     merged, ref = tmp_path / "ab.o", tmp_path / "ab-gnu.o"
-    xld_r([objs["a"], objs["b"]], merged)
-    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", "-o", ref, objs["a"], objs["b"]], check=True)
+    xld_r([objs["a"], objs["b"]], merged, rflags)
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", *rflags, "-o", ref, objs["a"], objs["b"]], check=True)
     assert section_names(arch, merged) == section_names(arch, ref)
     assert reloc_counts(arch, merged) == reloc_counts(arch, ref)
-    assert "_Z5twiceIiET_S0_" in groups(arch, merged)
     assert groups(arch, merged) == groups(arch, ref)
+    if rflags:
+        assert groups(arch, merged) == [] and not re.search(r"^\s*\[.*\s[A-Z]*G[A-Z]*\s+\d+\s+\d+\s+\d+$",
+                                                            readelf(arch, "-S", str(merged)), re.M)
+    else:
+        assert "_Z5twiceIiET_S0_" in groups(arch, merged)
     # one copy of the template: the second object's was discarded with its group
     syms = readelf(arch, "-s", str(merged))
     assert len(re.findall(r"\s_Z5twiceIiET_S0_$", syms, re.M)) == 1
@@ -237,3 +244,63 @@ def test_partial_link_script_refuses_assignments(tmp_path):
     res = tc.xld_link(["-r", "-T", tmp_path / "s.ld", "-o", tmp_path / "m.o", obj])
     assert res.status == 1 and "s.ld:3: -r: symbol assignments" in res.stderr, res.stderr
     assert not (tmp_path / "m.o").exists()
+
+
+# -- -r -d and --defsym: what the merged object defines -----------------------------------------
+
+@tc.cross_and_qemu()
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_defines_commons_and_defsym_numbers_as_gnu_ld(arch, tmp_path):
+    """-r -d gives the commons space in .bss (a later link then does not take an archive's
+    initialized definition for them), and -r --defsym NAME=NUMBER defines NAME absolute, as
+    GNU ld's -r does; NAME=SYMBOL+C is refused (GNU ld writes it absolute at the symbol's
+    offset in its section: wrong once the section moves). Before: -d was ignored (the program
+    printed the archive's 'counter 5') and --defsym dropped (the weak x read 0)."""
+    (tmp_path / "m.c").write_text(
+        "#include <stdio.h>\nint counter;\nextern char x[] __attribute__((weak));\n"
+        'int main(void) { printf("counter %d x %p\\n", counter, (void *)x); return 0; }\n')
+    (tmp_path / "d.c").write_text("int counter = 5;\n")
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    subprocess.run([cc, "-O2", "-fcommon", "-c", "m.c", "d.c"], cwd=tmp_path, check=True)
+    lib = tc.archive(arch, [tmp_path / "d.o"], tmp_path / "lib.a")
+    flags = ["-d", "--defsym", "x=0x1234"]
+    gnu_r = tmp_path / "gnu-r.o"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", *flags, "-o", gnu_r, tmp_path / "m.o"], check=True)
+    xld_r([tmp_path / "m.o"], tmp_path / "xld-r.o", flags)
+    syms = {}
+    for who in ("gnu", "xld"):
+        table = readelf(arch, "-s", str(tmp_path / f"{who}-r.o"))
+        rows = re.findall(r"(\w+\s+\d+\s+\w+\s+\w+\s+\w+)\s+(COM|ABS|\d+) (counter|x)$", table, re.M)
+        syms[who] = sorted((r, "section" if n.isdigit() else n, name) for r, n, name in rows)   # (indices differ)
+    assert syms["xld"] == syms["gnu"] and len(syms["gnu"]) == 2, syms
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    runs = set()
+    for merged in ("gnu-r.o", "xld-r.o"):
+        for use in ([], ["-B", str(wrapper)]):
+            exe = tmp_path / f"p-{merged}-{len(use)}"
+            subprocess.run([cc, *use, "-static", "-o", exe, merged, lib], cwd=tmp_path, check=True)
+            r = tc.qemu_run(arch, exe)
+            runs.add((r.status, r.stdout))
+    assert runs == {(0, b"counter 0 x 0x1234\n")}, runs
+    res = tc.xld_link(["-r", "--defsym", "y=main+4", "-o", tmp_path / "y.o", tmp_path / "m.o"])
+    assert res.status == 1 and "-r with --defsym y=main+0x4 is not supported" in res.stderr, res.stderr
+    assert not (tmp_path / "y.o").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_section_start_sets_addresses_as_gnu_ld(arch, tmp_path):
+    """-r with -Ttext= / --section-start=: the named sections' sh_addr, as GNU ld's -r writes
+    them (xld wrote 0, silently); the others stay at 0."""
+    src = ".text\n.globl f\nf: nop\n.data\n.globl d\nd: .quad f\n.bss\n.zero 16\n"
+    obj = tc.assemble(arch, src, tmp_path / "f.o")
+    flags = ["-Ttext=0x1000", "--section-start=.data=0x20000"]
+    addrs = {}
+    for who in ("gnu", "xld"):
+        out = tmp_path / f"{who}.o"
+        if who == "gnu":
+            subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", *flags, "-o", out, obj], check=True)
+        else:
+            xld_r([obj], out, flags)
+        addrs[who] = dict(re.findall(r"\]\s+(\.text|\.data|\.bss)\s+\S+\s+([0-9a-f]+)\s", readelf(arch, "-S", str(out))))
+    assert addrs["gnu"] == {".text": "0000000000001000", ".data": "0000000000020000", ".bss": "0000000000000000"}
+    assert addrs["xld"] == addrs["gnu"]

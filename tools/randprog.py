@@ -5,7 +5,9 @@ The constructs are the ones a linker decides about: data that points into other 
 arrays (absolute and GOT relocations), tables of function pointers and of strings (merged
 string sections), weak definitions one file overrides in the next, aliases, tentative
 definitions (commons under -fcommon), large zero-fill arrays, thread-local variables,
-constructors with priorities (their order is printed), switch tables, static functions.
+constructors and destructors with and without priorities (their order is printed), switch
+tables, static functions, variadic functions, and variables in a named section that u0 walks
+from ``__start_rp_set`` to ``__stop_rp_set`` (kept under --gc-sections by that reference).
 ``python -m xld.tools.randprog SEED DIR`` writes one program into DIR and prints its files."""
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ def gen(seed: int, out: Path, tls: bool = True) -> list[str]:
         hdr += [f"extern int *ptab{i}[];", f"extern fn_t ftab{i}[];", f"extern const char *stab{i}[];",
                 f"extern int w{i};", f"int wf{i}(int);", f"extern long big{i}[];", f"int alias{i}(int);",
                 f"extern const char *const cstr{i};", f"extern int com{i % 2};"]
-    hdr += ["extern unsigned long trace; void mix(unsigned long v);", "extern int ctor_log[32], ctor_n;"]
+    hdr += ["extern unsigned long trace; void mix(unsigned long v);", "extern int ctor_log[32], ctor_n;",
+            "#include <stdarg.h>", "long vsum(int n, ...);", "struct rp_ent { int tu, v; };",
+            "extern const struct rp_ent __start_rp_set[], __stop_rp_set[];", "void walk_set(void);"]
     (out / "common.h").write_text("\n".join(hdr) + "\n")
     for i in range(n):
         L = ['#include "common.h"']
@@ -62,6 +66,15 @@ def gen(seed: int, out: Path, tls: bool = True) -> list[str]:
         L.append(f"int alias{i}(int) __attribute__((alias(\"{funcs[i][0]}\")));")
         prio = R.randint(101, 140)
         L.append(f"__attribute__((constructor({prio}))) static void ctor{i}(void) {{ ctor_log[ctor_n++] = {i * 1000 + prio}; }}")
+        L.append(f"__attribute__((constructor)) static void ctor{i}_plain(void) {{ ctor_log[ctor_n++] = {i * 1000}; }}")
+        dprio = R.randint(101, 140)
+        L.append(f'__attribute__((destructor({dprio}))) static void dtor{i}(void) {{ printf("dtor {i} {dprio}\\n"); }}')
+        L.append(f'__attribute__((destructor)) static void dtor{i}_plain(void) {{ printf("dtor {i}\\n"); }}')
+        for k in range(R.randint(1 if i == 0 else 0, 3)):      # u0 has one: __start_rp_set is defined
+            L.append(f"__attribute__((used, section(\"rp_set\"))) static const struct rp_ent set{i}_{k} = {{{i}, {R.randint(0, 999)}}};")
+        if i == 0:          # (in u0: a library of the u files refers to its own __start_/__stop_)
+            L.append("void walk_set(void) { for (const struct rp_ent *e = __start_rp_set; e < __stop_rp_set; e++)"
+                     ' printf("set %d %d\\n", e->tu, e->v); }')
         for k, f in enumerate(funcs[i]):
             body = [f"int {f}(int x) {{", f"  int r = x + hidden_counter{i}++;"]
             for _ in range(R.randint(1, 4)):
@@ -75,6 +88,8 @@ def gen(seed: int, out: Path, tls: bool = True) -> list[str]:
                     body.append(f"  if (x > 1 && {j} > {i}) r += {funcs[j][0]}(x - 2);")
                 elif c < 0.7 and tvars[i]:
                     t = R.choice(tvars[i]); body.append(f"  {t} += r & 7; r += {t};")
+                elif c < 0.75:
+                    body.append(f"  r += (int)vsum({R.randint(1, 3)}, (long)r, {R.randint(-9, 9)}L, (long)x);")
                 elif c < 0.8:
                     body.append(f"  switch (r & 7) {{ case 0: r += 3; break; case 1: r -= 5; break; case 2: r ^= 9; break; case 3: r += local{i}(r); break; case 5: r *= 3; break; default: r += 1; }}")
                 else:
@@ -84,9 +99,12 @@ def gen(seed: int, out: Path, tls: bool = True) -> list[str]:
         (out / f"u{i}.c").write_text("\n".join(L) + "\n")
     M = ['#include "common.h"', "unsigned long trace = 1469598103934665603UL;",
          "void mix(unsigned long v) { trace = (trace ^ v) * 1099511628211UL; }",
-         "int ctor_log[32], ctor_n;"]
+         "int ctor_log[32], ctor_n;",
+         "long vsum(int n, ...) { va_list ap; long s = 0; va_start(ap, n);"
+         " for (int k = 0; k < n; k++) s = s * 3 + va_arg(ap, long); va_end(ap); return s; }"]
     M.append("int main(void) {")
     M.append('  for (int k = 0; k < ctor_n; k++) printf("ctor %d\\n", ctor_log[k]);')
+    M.append("  walk_set();")
     for i in range(n):
         M.append(f"  for (int k = 0; ptab{i}[k]; k++) mix(*ptab{i}[k]);")
         M.append(f"  for (int k = 0; ftab{i}[k]; k++) mix(ftab{i}[k](k + 3));")

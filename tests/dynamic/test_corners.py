@@ -661,3 +661,67 @@ def test_defsym_and_script_names_are_exported(tmp_path, wrapper, arch):
     with open(xld, "rb") as f:
         dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
     assert dynsym["hook"]["st_info"]["type"] == "STT_OBJECT" and dynsym["hook"]["st_shndx"] != "SHN_ABS"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_preinit_array_in_a_library_is_refused(tmp_path, wrapper, arch):
+    # ld.so runs a program's DT_PREINIT_ARRAY only: in a library the function never runs.
+    # GNU ld refuses the library; xld wrote DT_PREINIT_ARRAY and the link succeeded
+    (tmp_path / "lib.c").write_text(
+        '#include <stdio.h>\nstatic void pre(void) { puts("pre"); }\n'
+        '__attribute__((section(".preinit_array"), used)) static void (*pp)(void) = pre;\n'
+        "int f(void) { return 1; }\n")
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    subprocess.run([cc, "-fPIC", "-c", "lib.c"], check=True, cwd=tmp_path)
+    for use, out in (([], "gnu.so"), (["-B", str(wrapper)], "xld.so")):
+        p = subprocess.run([cc, *use, "-shared", "lib.o", "-o", out], capture_output=True, text=True, cwd=tmp_path)
+        assert p.returncode != 0 and ".preinit_array section is not allowed in DSO" in p.stderr, p.stderr
+        assert not (tmp_path / out).exists()
+    assert "xld: error: lib.o: .preinit_array section is not allowed in DSO" in p.stderr, p.stderr
+
+
+LINKER_NAMES_LIB = """
+extern char _end[] __attribute__((weak)), etext[] __attribute__((weak)), edata[] __attribute__((weak)),
+    __executable_start[] __attribute__((weak));
+long l_end(void) { return (long)_end; }
+long l_etext(void) { return (long)etext; }
+long l_edata(void) { return (long)edata; }
+long l_es(void) { return (long)__executable_start; }
+"""
+LINKER_NAMES_MAIN = r"""
+#include <stdio.h>
+extern char _end[], etext[], edata[], __executable_start[];
+static char mybss[100];
+long l_end(void), l_etext(void), l_edata(void), l_es(void);
+int main(void) {
+    printf("own end %d etext %d start %d\n", (char *)_end >= mybss + 100 && (char *)_end < mybss + 4096,
+           (char *)etext > (char *)main && (char *)etext < (char *)main + 65536,
+           (char *)__executable_start <= (char *)main && (char *)__executable_start > (char *)main - (1 << 20));
+    printf("library sees ours: end %d etext %d edata %d start %d\n", l_end() == (long)_end,
+           l_etext() == (long)etext, l_edata() == (long)edata, l_es() == (long)__executable_start);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_programs_own_end_and_etext_against_a_library_that_defines_them(tmp_path, wrapper, arch):
+    # A GNU ld library that uses _end, edata, etext defines and exports its own (its default
+    # script PROVIDEs them); a program's are its own all the same (GNU ld's script defines
+    # them) and exported so that the library's references bind to them.  xld imported them
+    # from the library ('own end 0': the program's _end pointed into the library) and did
+    # not export its own ('library sees ours: end 0'); exported, they lie in a section (an
+    # SHN_ABS one would get no load address from ld.so)
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    (tmp_path / "lib.c").write_text(LINKER_NAMES_LIB)
+    (tmp_path / "main.c").write_text(LINKER_NAMES_MAIN)
+    subprocess.run([cc, "-fPIC", "-shared", "lib.c", "-o", "libn.so"], check=True, cwd=tmp_path)
+    runs = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        subprocess.run([cc, *use, "main.c", "-o", f"p_{who}", "-L.", "-ln", "-Wl,-rpath,$ORIGIN"],
+                       check=True, cwd=tmp_path)
+        r = tc.qemu_run(arch, tmp_path / f"p_{who}", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        runs[who] = (r.status, r.stdout.decode())
+    # (GNU ld's program does not export __executable_start: the library keeps its 0)
+    assert runs["gnu"] == (0, "own end 1 etext 1 start 1\nlibrary sees ours: end 1 etext 1 edata 1 start 0\n")
+    assert runs["xld"] == runs["gnu"]
