@@ -1036,7 +1036,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
                            f"(label {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
         val[la + np.flatnonzero(found)] = val[hi[k[found]]]
-        del hi, hp, k, found, target
+        del hi, hp, k, found, target, S_of[int(Kind.PAIRED_LO)]
     if quiet is not None and len(quiet):        # (.gcc_except_table into a discarded section)
         val[quiet] = 0                             # (an ADD/SUB pair then adds nothing)
     # the TLS GOT and the GOT: filled here, part of the image
@@ -1083,11 +1083,16 @@ def _relocate(ctx, img: np.ndarray) -> None:
             good = np.flatnonzero(~bad)
             sel = (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel)[good]
             v = v[good]
-        if h.field.width == 0 or (sel.stop - sel.start if isinstance(sel, slice) else len(sel)) == 0:
+        n = sel.stop - sel.start if isinstance(sel, slice) else len(sel)
+        if h.field.width == 0 or n == 0:
             return errors
-        p = pos(sel)
         w = h.field.width
-        scatter_words(img, p, w, h.field.write(gather_words(img, p, w), v))
+        # a chunk of sites at a time: their places, words and new words are a few table-sized
+        # columns while alive (in order: a place given twice keeps its last row's value)
+        for c0 in range(0, n, _CHUNK_ROWS):
+            c1 = min(c0 + _CHUNK_ROWS, n)
+            p = pos(slice(sel.start + c0, sel.start + c1) if isinstance(sel, slice) else sel[c0:c1])
+            scatter_words(img, p, w, h.field.write(gather_words(img, p, w), v[c0:c1]))
         return errors
 
     # (the types patch disjoint bytes, so two threads could share them; measured on a riscv64
@@ -1245,13 +1250,16 @@ def _fused_pairs(rmw: list[tuple], sites: dict) -> dict[int, tuple[int, np.ndarr
 
 
 def _rmw(img, p, w, h, v):
-    words = gather_words(img, p, w)
-    cur = h.field.read(words) if h.field.read is not None else np.zeros(len(p), dtype=np.int64)
-    if h.kind == Kind.ADD:
-        v = cur + v
-    elif h.kind == Kind.SUB:
-        v = cur - v
-    scatter_words(img, p, w, h.field.write(words, v))
+    """Read-modify-write of the fields at the places ``p`` (no place twice), a chunk at a time
+    (the words, their values and the new words stay small while alive)."""
+    for c0 in range(0, len(p), _CHUNK_ROWS):
+        pc, vc = p[c0:c0 + _CHUNK_ROWS], v[c0:c0 + _CHUNK_ROWS]
+        words = gather_words(img, pc, w)
+        if h.kind == Kind.ADD:
+            vc = h.field.read(words) + vc if h.field.read is not None else vc
+        elif h.kind == Kind.SUB:
+            vc = h.field.read(words) - vc if h.field.read is not None else -vc
+        scatter_words(img, pc, w, h.field.write(words, vc))
 
 
 def _uleb(ctx, img, h, rows, pos, val) -> None:
