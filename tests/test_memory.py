@@ -243,3 +243,23 @@ def test_a_static_link_releases_the_relocation_columns_no_later_pass_reads(tmp_p
     assert t.gid is None and t.relax is None and t.offset is not None
     t = rel("--emit-relocs")
     assert t.gid is not None and t.relax is not None
+
+
+def test_symbols_own_addresses_are_not_a_second_table(tmp_path):
+    """Every symbol's value is one table of the link (S); only the few whose own address is
+    not their value (an IFUNC's, whose value is its stub) keep it apart (own_addr): no file
+    holds a second table of addresses to the end of the link."""
+    from xld.link import driver, options
+    cc = tc.compiler("gcc", "riscv64")
+    objs = []
+    for k in range(4):
+        src = tmp_path / f"p{k}.c"
+        src.write_text(PART % {"k": k})
+        objs.append(cc.compile(src, tmp_path / f"p{k}.o", ["-O2"]))
+    (tmp_path / "start.c").write_text(START)
+    objs.append(cc.compile(tmp_path / "start.c", tmp_path / "start.o", ["-O2"]))
+    ctx = driver.link(options.parse(["--arch", "riscv64", "-static", "-o", str(tmp_path / "a.out"),
+                                     *map(str, objs)]))
+    files = ctx.files[1:]
+    assert not any(hasattr(f, "symaddr") for f in files)
+    assert all(f.own_addr == {} and f.S.base is not None for f in files)
