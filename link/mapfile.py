@@ -151,7 +151,7 @@ def _symbols_by_section(ctx, obj) -> dict[int, list[tuple[int, str, int]]]:
     cand &= kept[np.where(cand, shndx, 0)]
     res: dict[int, list[tuple[int, str]]] = {}
     fg = obj.first_global
-    addrs = obj.symaddr
+    addrs, own = obj.S, obj.own_addr          # (an IFUNC's own address: S is its stub)
     sizes = syms["st_size"]
     for si in np.nonzero(cand)[0].tolist():
         if si >= fg:
@@ -163,7 +163,7 @@ def _symbols_by_section(ctx, obj) -> dict[int, list[tuple[int, str, int]]]:
             name = obj.sym_name(si)
             if name.startswith(".L") or name.startswith("$") or not name:
                 continue
-        res.setdefault(int(shndx[si]), []).append((int(addrs[si]), name, int(sizes[si])))
+        res.setdefault(int(shndx[si]), []).append((own.get(si, int(addrs[si])), name, int(sizes[si])))
     for v in res.values():
         v.sort()
     return res

@@ -581,24 +581,33 @@ def symbol_addresses(ctx) -> None:
         group.append(f)
         count += f.nsyms
         if count >= 1 << 15 or k == len(objs) - 1:
-            made.append((g0, group, _group_addresses(group, def_file, def_index, gaddr, dead_all[g0:g0 + count])))
+            made.append((g0, group, _group_addresses(group, def_file, def_index, gaddr, dead_all[g0:g0 + count],
+                                                     S_all[g0:g0 + count])))
             g0 += count
             group, count = [], 0
     stub0 = _global_values(ctx, gaddr)
-    # S: symaddr with each global's resolved address, for a group of files at once (each
-    # file's a view of the link's table)
-    for g0, group, (addr, ybase, rows, g) in made:
-        S = S_all[g0:g0 + len(addr)]
-        S[:] = addr
+    # S: each symbol's own address with each global's resolved address, for a group of files
+    # at once (each file's a view of the link's table); a symbol whose own address is not
+    # that (an IFUNC's: S is its stub) keeps it in its file's own_addr (one table of
+    # addresses, not two: riscv64 400x50, 7 MiB less alive to the end of the link)
+    for g0, group, (ybase, rows, g, mine_rows, mine_addr) in made:
+        S = S_all[g0:g0 + sum(o.nsyms for o in group)]
         if len(rows):
             S[rows] = gaddr[g]
         for obj, b in zip(group, ybase):
             obj.S = S[b:b + obj.nsyms]
+            obj.own_addr = {}
+        moved = np.flatnonzero(S[mine_rows] != mine_addr)
+        if len(moved):
+            cut = np.searchsorted(ybase, mine_rows[moved], side="right") - 1
+            for k, y, v in zip(cut.tolist(), mine_rows[moved].tolist(), mine_addr[moved].tolist()):
+                group[k].own_addr[y - ybase[k]] = v
     ctx.sym_values = (S_all, dead_all, base)
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         obj = ctx.files[f]
-        ctx.iplt_resolvers.append(int(obj.symaddr[y]))
+        ctx.iplt_resolvers.append(int(obj.S[y]))
+        obj.own_addr[y] = int(obj.S[y])
         obj.S[y] = stub0 + k * size
 
 
@@ -638,16 +647,22 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
     mine = np.flatnonzero((def_file > 0) & (def_index >= fgs[dfc]) & (def_index < nsyms[dfc]))
     gaddr[mine] = addr_at(def_file[mine], def_index[mine])
     stub0 = _global_values(ctx, gaddr)
-    f = f.astype(np.int64)
-    y = y.astype(np.int64)
-    isg = y >= fgs[f]
     S = np.empty(len(f), dtype=np.int64)
-    loc = np.flatnonzero(~isg)
-    S[loc] = addr_at(f[loc], y[loc])
-    gl = np.flatnonzero(isg)
-    if len(gl):
-        gids, gbase = file_tables(files, "gids")
-        S[gl] = gaddr[gids[gbase[f[gl]] + y[gl]]]
+    gids = None
+    # a chunk of rows at a time: the temporaries are a few columns of a chunk, not of all the
+    # rows asked for (riscv64 400x50's relaxation estimate asks for ~700,000: 30 MiB of its peak)
+    for c0 in range(0, len(f), _CHUNK_ROWS):
+        fc = f[c0:c0 + _CHUNK_ROWS].astype(np.int64)
+        yc = y[c0:c0 + _CHUNK_ROWS].astype(np.int64)
+        Sc = S[c0:c0 + _CHUNK_ROWS]
+        isg = yc >= fgs[fc]
+        loc = np.flatnonzero(~isg)
+        Sc[loc] = addr_at(fc[loc], yc[loc])
+        gl = np.flatnonzero(isg)
+        if len(gl):
+            if gids is None:
+                gids, gbase = file_tables(files, "gids")
+            Sc[gl] = gaddr[gids[gbase[fc[gl]] + yc[gl]]]
     size = ctx.plt_forms["stub_size"]
     for k, (lf, ly) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         S[(f == lf) & (y == ly)] = stub0 + k * size
@@ -686,10 +701,11 @@ def _global_values(ctx, gaddr) -> int:
     return stub0
 
 
-def _group_addresses(objs, def_file, def_index, gaddr, dead) -> tuple:
-    """symaddr and sym_dead (into ``dead``, views of it) of the files in ``objs``; the globals
-    they define into gaddr.  Returns (the files' symaddr as one table, each file's first row there (a list), the
-    rows of the globals, their gids)."""
+def _group_addresses(objs, def_file, def_index, gaddr, dead, addr) -> tuple:
+    """The files' symbols' own addresses (into ``addr``) and sym_dead (into ``dead``, views of
+    it) of the files in ``objs``; the globals they define into gaddr.  Returns (each file's
+    first row there (a list), the rows of the globals, their gids, the rows of the globals
+    defined here and their own addresses)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
     ybase = np.cumsum(nsyms) - nsyms
@@ -702,7 +718,7 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead) -> tuple:
     srow = np.repeat(sbase, nsyms)
     srow += shndx
     srow[~in_sec] = len(sec_addr) - 1          # a zero address, not kept
-    addr = sec_addr[srow]
+    np.take(sec_addr, srow, out=addr)
     addr += value
     addr[~in_sec] = 0
     abs_ = shndx == elf.SHN_ABS
@@ -718,17 +734,18 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead) -> tuple:
     dead[rows] = False                   # a global's definition is judged where it resolved
     starts = ybase.tolist()
     for f, b, n in zip(objs, starts, nsyms.tolist()):
-        f.symaddr = addr[b:b + n]
         f.sym_dead = dead[b:b + n]
+    none = np.zeros(0, dtype=np.int64)
     if nglob.sum() == 0:
-        return addr, starts, rows, np.zeros(0, dtype=np.int64)
+        return starts, rows, none, none, none
     # globals defined here: the entries their resolution chose
     g = np.concatenate([f.gids[f.first_global:] for f in objs])
     index = rows - np.repeat(ybase, nglob)
     fid = np.repeat(np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)), nglob)
     mine = (def_file[g] == fid) & (def_index[g] == index)
-    gaddr[g[mine]] = addr[rows[mine]]
-    return addr, starts, rows, g
+    at = addr[rows[mine]]
+    gaddr[g[mine]] = at
+    return starts, rows, g, rows[mine], at
 
 
 _WORD = {2: np.dtype("<u2"), 4: np.dtype("<u4"), 8: np.dtype("<u8")}
@@ -1039,28 +1056,30 @@ def _relocate(ctx, img: np.ndarray) -> None:
                 a, b = kinds[int(k)]
                 ok = alloc_part[pid[a:b]] & (t.width[order[a:b]] == 4)
                 hi_l.append(a + np.flatnonzero(ok))
-        hi = np.concatenate(hi_l) if hi_l else np.zeros(0, dtype=np.int64)
+        # (positions in the row order's width; each array let go as soon as the next is made:
+        # riscv64 400x50, 3 MiB of relocation's peak)
+        hi = np.concatenate(hi_l).astype(order.dtype, copy=False) if hi_l else np.zeros(0, dtype=np.int64)
         del hi_l
         hp = part_addr[pid[hi]] + off[hi]          # their places
         # by place, then by table row (as a stable sort of the rows in row order would)
         by = np.argsort(hp, kind="stable")
-        hs = hp[by]
-        if len(hs) > 1 and (hs[1:] == hs[:-1]).any():
-            by = np.lexsort((order[hi], hp))
-            hs = hp[by]
-        hi, hp = hi[by], hs
-        del hs, by
-        target = S_of[int(Kind.PAIRED_LO)]
+        hp = hp[by]
+        if len(hp) > 1 and (hp[1:] == hp[:-1]).any():
+            by = np.lexsort((order[hi], part_addr[pid[hi]] + off[hi]))    # (the same places, sorted)
+        hi = hi[by]
+        del by
+        target = S_of.pop(int(Kind.PAIRED_LO))
         k = np.searchsorted(hp, target)
-        k = np.minimum(k, max(len(hp) - 1, 0))
+        np.minimum(k, max(len(hp) - 1, 0), out=k)
         found = (len(hp) > 0) & (hp[k] == target) if len(hp) else np.zeros(lb - la, dtype=bool)
+        del target
         for row in np.sort(order[la:lb][~found])[:10].tolist():
             h = arch.howtos[int(t.type[row])]
             ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
                            f"(label {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
         val[la + np.flatnonzero(found)] = val[hi[k[found]]]
-        del hi, hp, k, found, target
+        del hi, hp, k, found
     if quiet is not None and len(quiet):        # (.gcc_except_table into a discarded section)
         val[quiet] = 0                             # (an ADD/SUB pair then adds nothing)
     # the TLS GOT and the GOT: filled here, part of the image
@@ -1107,11 +1126,16 @@ def _relocate(ctx, img: np.ndarray) -> None:
             good = np.flatnonzero(~bad)
             sel = (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel)[good]
             v = v[good]
-        if h.field.width == 0 or (sel.stop - sel.start if isinstance(sel, slice) else len(sel)) == 0:
+        n = sel.stop - sel.start if isinstance(sel, slice) else len(sel)
+        if h.field.width == 0 or n == 0:
             return errors
-        p = pos(sel)
         w = h.field.width
-        scatter_words(img, p, w, h.field.write(gather_words(img, p, w), v))
+        # a chunk of sites at a time: their places, words and new words are a few table-sized
+        # columns while alive (in order: a place given twice keeps its last row's value)
+        for c0 in range(0, n, _CHUNK_ROWS):
+            c1 = min(c0 + _CHUNK_ROWS, n)
+            p = pos(slice(sel.start + c0, sel.start + c1) if isinstance(sel, slice) else sel[c0:c1])
+            scatter_words(img, p, w, h.field.write(gather_words(img, p, w), v[c0:c1]))
         return errors
 
     # (the types patch disjoint bytes, so two threads could share them; measured on a riscv64
@@ -1272,13 +1296,16 @@ def _fused_pairs(rmw: list[tuple], sites: dict) -> dict[int, tuple[int, np.ndarr
 
 
 def _rmw(img, p, w, h, v):
-    words = gather_words(img, p, w)
-    cur = h.field.read(words) if h.field.read is not None else np.zeros(len(p), dtype=np.int64)
-    if h.kind == Kind.ADD:
-        v = cur + v
-    elif h.kind == Kind.SUB:
-        v = cur - v
-    scatter_words(img, p, w, h.field.write(words, v))
+    """Read-modify-write of the fields at the places ``p`` (no place twice), a chunk at a time
+    (the words, their values and the new words stay small while alive)."""
+    for c0 in range(0, len(p), _CHUNK_ROWS):
+        pc, vc = p[c0:c0 + _CHUNK_ROWS], v[c0:c0 + _CHUNK_ROWS]
+        words = gather_words(img, pc, w)
+        if h.kind == Kind.ADD:
+            vc = h.field.read(words) + vc if h.field.read is not None else vc
+        elif h.kind == Kind.SUB:
+            vc = h.field.read(words) - vc if h.field.read is not None else -vc
+        scatter_words(img, pc, w, h.field.write(words, vc))
 
 
 def _uleb(ctx, img, h, rows, pos, val) -> None:

@@ -610,7 +610,13 @@ def _local_rows(lf, out_index, ctx_sec_base, forced=None, only_forced=False, kee
         return None
     sel = cand[idx]
     rest = syms
-    addr = np.concatenate([f.symaddr[1:f.first_global] for f in lf])[sel]
+    addr = np.concatenate([f.S[1:f.first_global] for f in lf])
+    at = np.cumsum(counts) - counts - 1          # (a file's local y is row at[k] + y)
+    for k, f in enumerate(lf):
+        for y, v in f.own_addr.items():          # (an IFUNC's own address: S is its stub)
+            if 0 < y < f.first_global:
+                addr[at[k] + y] = v
+    addr = addr[sel]
     rows = np.zeros(len(idx), dtype=_SYM_OUT)
     rows["st_info"] = info[idx]
     rows["st_other"] = rest["st_other"][sel] & 3

@@ -194,3 +194,72 @@ def test_wide_ids_and_rows_link_the_same(tmp_path, monkeypatch, arch):
     wide, dtypes = link(tmp_path / "wide.out")
     assert dtypes == {np.dtype(np.int64)}
     assert wide == narrow
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_relocation_written_a_chunk_at_a_time_is_the_same(tmp_path, monkeypatch, arch):
+    """Relocation writes each type's sites (and the read-modify-write pairs: riscv64's
+    ADD32/SUB32) a chunk of rows at a time, so that their places and words stay small while
+    alive: with chunks of a few rows, the output is the same bytes, in more writes."""
+    from xld.link import driver, options, relocate
+    cc = tc.compiler("gcc", arch)
+    objs = []
+    for k in range(4):
+        src = tmp_path / f"p{k}.c"
+        src.write_text(PART % {"k": k})
+        objs.append(cc.compile(src, tmp_path / f"p{k}.o", ["-O2", "-ffunction-sections",
+                                                            "-fasynchronous-unwind-tables"]))
+    (tmp_path / "start.c").write_text(START)
+    objs.append(cc.compile(tmp_path / "start.c", tmp_path / "start.o", ["-O2"]))
+    writes = []
+    real = relocate.scatter_words
+    monkeypatch.setattr(relocate, "scatter_words", lambda img, p, *a: (writes.append(len(p)), real(img, p, *a)))
+
+    def link(out):
+        writes.clear()
+        driver.link(options.parse(["--arch", arch, "-static", "-o", str(out), *map(str, objs)]))
+        return out.read_bytes(), len(writes), max(writes)
+
+    whole, n_whole, _ = link(tmp_path / "whole.out")
+    monkeypatch.setattr(relocate, "_CHUNK_ROWS", 4)
+    chunked, n_chunked, largest = link(tmp_path / "chunked.out")
+    assert chunked == whole
+    assert n_chunked > n_whole and largest <= 4
+
+
+def test_a_static_link_releases_the_relocation_columns_no_later_pass_reads(tmp_path):
+    """Before relocation, a static link without --emit-relocs drops the relocation table's
+    global ids and relaxation marks (read only by the dynamic passes and --emit-relocs);
+    a link that needs them keeps them."""
+    from xld.link import driver, options
+    obj = tc.assemble("riscv64", ASM, tmp_path / "a.o")
+
+    def rel(*extra):
+        ctx = driver.link(options.parse(["--arch", "riscv64", "-static", *extra, "-o", str(tmp_path / "a.out"),
+                                         str(obj)]))
+        return ctx.rel
+
+    t = rel()
+    assert t.gid is None and t.relax is None and t.offset is not None
+    t = rel("--emit-relocs")
+    assert t.gid is not None and t.relax is not None
+
+
+def test_symbols_own_addresses_are_not_a_second_table(tmp_path):
+    """Every symbol's value is one table of the link (S); only the few whose own address is
+    not their value (an IFUNC's, whose value is its stub) keep it apart (own_addr): no file
+    holds a second table of addresses to the end of the link."""
+    from xld.link import driver, options
+    cc = tc.compiler("gcc", "riscv64")
+    objs = []
+    for k in range(4):
+        src = tmp_path / f"p{k}.c"
+        src.write_text(PART % {"k": k})
+        objs.append(cc.compile(src, tmp_path / f"p{k}.o", ["-O2"]))
+    (tmp_path / "start.c").write_text(START)
+    objs.append(cc.compile(tmp_path / "start.c", tmp_path / "start.o", ["-O2"]))
+    ctx = driver.link(options.parse(["--arch", "riscv64", "-static", "-o", str(tmp_path / "a.out"),
+                                     *map(str, objs)]))
+    files = ctx.files[1:]
+    assert not any(hasattr(f, "symaddr") for f in files)
+    assert all(f.own_addr == {} and f.S.base is not None for f in files)
