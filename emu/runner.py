@@ -578,6 +578,10 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
                 return Stop(signal=SIGXCPU, limit="max-insns", report=True,
                             reason=f"instruction limit reached: {self.max_insns} instructions executed")
             return Stop(signal=SIGKILL, reason="emulation stopped", report=True)
+        if err == 21 and fault is not None and fault[0] is not None \
+                and self.mem.past_end_of_file(*fault):
+            return Stop(signal=SIGBUS, fault=fault, report=True,
+                        reason="bus error: access past the end of a file mapping")
         if err in (6, 7, 8, 12, 13, 14) or (err == 21 and fault is not None):
             kind = {6: U.MEM_READ, 7: U.MEM_WRITE, 8: U.MEM_FETCH, 12: U.MEM_WRITE, 13: U.MEM_READ,
                     14: U.MEM_FETCH}.get(err)

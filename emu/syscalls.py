@@ -1021,6 +1021,8 @@ class Syscalls:
             raise
         if flags & O_CLOEXEC:
             self.fds.cloexec.add(fd)
+        if flags & O_TRUNC:
+            self.mem.files_changed()     # a mapped file may be shorter now (memory.FileMap)
         return fd
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
@@ -1764,6 +1766,7 @@ class Syscalls:
             if growth > 0 and quota.allow(growth) < growth:
                 raise GuestOSError(errno.EDQUOT)
         os.ftruncate(fd, length)
+        self.mem.files_changed()         # a mapped file may be shorter now (memory.FileMap)
 
     def sys_ftruncate(self, fd, length, *_):
         f = self.fds.get(s32(fd))

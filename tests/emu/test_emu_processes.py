@@ -209,6 +209,32 @@ def test_shared_file_mappings_are_the_files_pages(pbuild, arch):
                           b"after munmap: CHILD\n")
 
 
+FILEBUS_OUT = (b"first page: load 5 ok, reads 53\nfirst page past the end: load 100 ok, reads 0\n"
+               b"second page: load 4103: signal 7 code 2 at offset 4103\n"
+               b"second page: store 4103: signal 7 code 2 at offset 4103\n"
+               b"fourth page: load 12288: signal 7 code 2 at offset 12288\n"
+               b"grown by ftruncate: store 4103 ok, reads 119\n"
+               b"third page: load 8193: signal 7 code 2 at offset 8193\n"
+               b"grown by a write: load 12290 ok, reads 88\nthird page now: load 8193 ok, reads 0\n"
+               b"truncated: load 4103: signal 7 code 2 at offset 4103\ntruncated: load 40 ok, reads 0\n"
+               b"store past the end not in the file: 0\n"
+               b"closed descriptor: store 12288: signal 7 code 2 at offset 12288\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
+    """A page of a MAP_SHARED file mapping wholly past the end of the file is the program's
+    SIGBUS (BUS_ADRERR, si_addr the byte), caught by its handler, until the file grows over it
+    (ftruncate, a write through another descriptor); the program's own truncation makes it
+    SIGBUS again; without a handler the program dies of SIGBUS. In process: the emulator's
+    host process (the caller of xld.emu.run, this test) died of a host SIGBUS there."""
+    exe = pbuild("filebus", arch, kind)
+    assert same_as_qemu(arch, kind, exe).stdout == FILEBUS_OUT
+    res = same_as_qemu(arch, kind, exe, ["die"])
+    assert res.stdout == FILEBUS_OUT and res.signal == 7
+    assert "past the end of the mapped file" in res.crash
+
+
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_blocked_signals_from_another_process(pbuild, arch, kind):
     """A signal from another process that the receiver blocked, with no handler, stays
