@@ -464,6 +464,12 @@ class Memory:
         self._tlb_cb = U.TLB_FILL_CB(fill)
         self.eng.hook_add(U.K.UC_HOOK_TLB_FILL, self._tlb_cb)
 
+    def close(self) -> None:
+        """The engine is gone: let go of the mapped files' descriptors (FileMap)."""
+        for fm in self.files:
+            fm.close()
+        self.files = []
+
     def describe(self) -> list[str]:
         out = []
         for s, e, p, n in zip(self.starts, self.ends, self.perms, self.names):

@@ -249,7 +249,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         """Carry out a guest execve (process.py validated it): a new engine and memory with
         the new image, the same process otherwise; return the PC to start at."""
         req, self.exec_request = self.exec_request, None
-        old, limit = self.eng, self.mem.limit
+        old, old_mem, limit = self.eng, self.mem, self.mem.limit
         self.elf, self.arch, self.interp = req.elf, req.arch, req.interp
         self.interp_bias = self.bias = 0
         self.module_files = {}
@@ -268,6 +268,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.cur.affinity = affinity
         self._insns_left = None
         old.close()
+        old_mem.close()
         try:
             entry = self.load()
         except RunError as e:
@@ -783,6 +784,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
+        self.mem.close()
 
 
 def _host_nice() -> int:
