@@ -187,6 +187,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.pid = PID
         self.pending = None
         self.delivered: list[int] = []
+        self.epoll_mirrors: list = []       # signalfds a host eventfd stands for in epoll (notify.py)
         self.init_threads()
         self.init_processes(allow_host_exec=allow_host_exec, sysroot_opt=sysroot_opt)
         self.init_timers()

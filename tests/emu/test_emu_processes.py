@@ -236,6 +236,21 @@ def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
 
 
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_event_loop_with_a_signalfd_in_epoll(pbuild, arch, kind):
+    """epoll over a timerfd, an eventfd, a signalfd and a pipe that a second thread feeds in
+    turn: each wakes the loop; the signalfd stays ready (level-triggered) until read, and
+    leaves the set when closed; select and poll agree. epoll_ctl of the signalfd was EPERM
+    (and the loop then waited its 10 s for the signal)."""
+    res = same_as_qemu(arch, kind, pbuild("evloop", arch, kind))
+    assert res.stdout == (
+        b"epoll: timerfd\nepoll: eventfd\n"
+        b"epoll: signalfd (still ready: epoll 1 poll 1) signo USR1 value 0, after the read: epoll 0\n"
+        b"epoll: pipe\n"
+        b"epoll: signalfd (still ready: epoll 1 poll 1) signo USR2 value 77, after the read: epoll 0\n"
+        b"select: 2 eventfd 1 signalfd 1 pipe 0\npoll: 2\nepoll after close: 1\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_blocked_signals_from_another_process(pbuild, arch, kind):
     """A signal from another process that the receiver blocked, with no handler, stays
     pending for sigwaitinfo, with its sender's pid (the emulator's host process died of it at
