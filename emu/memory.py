@@ -300,6 +300,13 @@ class Memory:
                     fm.close()
             self.files = [fm for fm in self.files if fm.live]
 
+    def file_mapping(self, start: int, end: int) -> FileMap | None:
+        """The MAP_SHARED file mapping [start, end) lies in, or None."""
+        for fm in self.files:
+            if any(lo <= start and end <= hi for lo, hi in fm.live):
+                return fm
+        return None
+
     def past_end_of_file(self, addr: int, access: int) -> bool:
         """Is a refused ``access`` of ``addr`` one to a page of a MAP_SHARED file mapping past
         the end of the file (the guest's SIGBUS, BUS_ADRERR), not one the mapping's

@@ -687,9 +687,14 @@ class Syscalls:
         if flags & MREMAP_DONTUNMAP:
             raise NotServed("mremap with MREMAP_DONTUNMAP")
         if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
-            raise NotServed("mremap growing or moving a MAP_SHARED mapping")
+            fm = m.file_mapping(old, old + old_size)
+            if fm is None:
+                raise NotServed("mremap growing or moving a MAP_SHARED|MAP_ANONYMOUS mapping")
+            return self._mremap_file(fm, old, old_size, new_size, flags, new_addr, perm, name)
         if flags & MREMAP_FIXED:
-            return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
+            if not self._fixed_target_ok(old, old_size, new_size, flags, new_addr):
+                return -errno.EINVAL
+            return self._mremap_fixed(old, old_size, new_size, new_addr, perm, name)
         if new_size <= old_size:
             if new_size < old_size:
                 m.unmap(old + new_size, old_size - new_size)
@@ -709,16 +714,47 @@ class Syscalls:
         m.unmap(old, old_size)
         return where
 
-    def _mremap_fixed(self, old, old_size, new_size, flags, new_addr, perm, name):
-        """MREMAP_FIXED: the mapping moves to ``new_addr`` (what was there is unmapped); only
-        with MREMAP_MAYMOVE, to a page-aligned range apart from the old one (the kernel's
-        EINVAL otherwise)."""
+    def _fixed_target_ok(self, old, old_size, new_size, flags, new_addr) -> bool:
+        """May MREMAP_FIXED move the mapping to ``new_addr``? Only with MREMAP_MAYMOVE, to a
+        page-aligned range apart from the old one (the kernel's EINVAL otherwise)."""
+        return (bool(flags & MREMAP_MAYMOVE) and not new_addr & (PAGE - 1)
+                and not (new_addr < old + old_size and old < new_addr + new_size)
+                and self.mem.user_range(new_addr, new_size, bottom=0))
+
+    def _mremap_file(self, fm, old, old_size, new_size, flags, new_addr, perm, name):
+        """mremap growing or moving a MAP_SHARED file mapping: the file's pages mapped anew
+        where it goes (in place, or moved as the flags allow), from the same file offset; what
+        the program stored there is the file's already."""
         m = self.mem
-        if (not flags & MREMAP_MAYMOVE or new_addr & (PAGE - 1)
-                or (new_addr < old + old_size and old < new_addr + new_size)):
-            return -errno.EINVAL
-        if not m.user_range(new_addr, new_size, bottom=0):
-            return -errno.EINVAL
+        if flags & MREMAP_FIXED:
+            if not self._fixed_target_ok(old, old_size, new_size, flags, new_addr):
+                return -errno.EINVAL
+            where = new_addr
+        elif new_size > old_size and m.mapped_bytes(old + old_size, old + new_size) == 0 \
+                and old + new_size <= m.mmap_top + (1 << 36):
+            where = old
+        elif not flags & MREMAP_MAYMOVE:
+            return -errno.ENOMEM
+        else:
+            try:
+                where = m.find_free(new_size)
+            except OutOfMemory:
+                return -errno.ENOMEM
+        fd = os.dup(fm.fd)             # (the old mapping's own goes with it)
+        try:
+            m.map(where, new_size, perm, name, file=(fd, fm.offset + (old - fm.start), new_size,
+                                                     fm.writable))
+        except OutOfMemory:
+            return -errno.ENOMEM
+        finally:
+            os.close(fd)
+        if where != old:
+            m.unmap(old, old_size)
+        return where
+
+    def _mremap_fixed(self, old, old_size, new_size, new_addr, perm, name):
+        """MREMAP_FIXED: the mapping moves to ``new_addr`` (what was there is unmapped)."""
+        m = self.mem
         keep = min(old_size, new_size)
         saved = [m.read(old + off, min(MAX_IO, keep - off)) for off in range(0, keep, MAX_IO)]
         try:

@@ -236,6 +236,18 @@ def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
 
 
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_mremap_of_a_shared_file_mapping(pbuild, arch, kind):
+    """mremap grows a MAP_SHARED file mapping in place, moves it (MREMAP_MAYMOVE when the
+    next page is taken, MREMAP_FIXED), and it stays the file's pages from the same offset (it
+    was refused: SIGSYS)."""
+    res = same_as_qemu(arch, kind, pbuild("mremapfile", arch, kind))
+    assert res.stdout == (b"in place: 1, first X, second page c\n"
+                          b"store in the new page reaches the file: Y\n"
+                          b"no room, no MAYMOVE: ENOMEM\nmoved: 1, pages X Y d\n"
+                          b"file write seen: Z\nfixed: 1, XW, file XW\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_event_loop_with_a_signalfd_in_epoll(pbuild, arch, kind):
     """epoll over a timerfd, an eventfd, a signalfd and a pipe that a second thread feeds in
     turn: each wakes the loop; the signalfd stays ready (level-triggered) until read, and
