@@ -172,14 +172,27 @@ class Memory:
         return bottom <= addr and size <= USER_TOP and addr + page_up(size) <= USER_TOP
 
     def is_mapped(self, addr: int, size: int, perm: int = 0) -> bool:
-        """True if [addr, addr+size) is wholly mapped with at least ``perm``."""
-        end = addr + size
+        """True if [addr, addr+size) is wholly mapped with at least ``perm``; with a ``perm``
+        (an access: a system call's buffer), not in a file mapping's pages past the end of the
+        file (Linux: EFAULT)."""
+        start, end = addr, addr + size
         while addr < end:
             i = self.find(addr)
             if i < 0 or (self.perms[i] & perm) != perm:
                 return False
             addr = self.ends[i]
-        return True
+        return not (perm and self.files and self._past_end_within(start, end))
+
+    def _past_end_within(self, start: int, end: int) -> bool:
+        """Does [start, end) touch a page of a file mapping past the end of the file, now?"""
+        for fm in self.files:
+            if start < fm.end and fm.start + fm.covered < end:
+                if not fm.refresh():
+                    self.eng.flush_tlb()     # it shrank: pages granted before may be past it
+                lo, hi = max(start, fm.start + fm.covered), min(end, fm.end)
+                if any(a < hi and lo < b for a, b in fm.live):
+                    return True
+        return False
 
     def _overlapping(self, start: int, end: int) -> range:
         """Indexes of the mappings that overlap [start, end) (the list is sorted, disjoint)."""

@@ -218,6 +218,7 @@ FILEBUS_OUT = (b"first page: load 5 ok, reads 53\nfirst page past the end: load 
                b"grown by a write: load 12290 ok, reads 88\nthird page now: load 8193 ok, reads 0\n"
                b"truncated: load 4103: signal 7 code 2 at offset 4103\ntruncated: load 40 ok, reads 0\n"
                b"store past the end not in the file: 0\n"
+               b"write() from past the end: -1 errno 14\nread() into past the end: -1 errno 14\n"
                b"closed descriptor: store 12288: signal 7 code 2 at offset 12288\n")
 
 
@@ -226,7 +227,8 @@ def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
     """A page of a MAP_SHARED file mapping wholly past the end of the file is the program's
     SIGBUS (BUS_ADRERR, si_addr the byte), caught by its handler, until the file grows over it
     (ftruncate, a write through another descriptor); the program's own truncation makes it
-    SIGBUS again; without a handler the program dies of SIGBUS. In process: the emulator's
+    SIGBUS again; a system call's buffer there is EFAULT; without a handler the program dies
+    of SIGBUS. In process: the emulator's
     host process (the caller of xld.emu.run, this test) died of a host SIGBUS there."""
     exe = pbuild("filebus", arch, kind)
     assert same_as_qemu(arch, kind, exe).stdout == FILEBUS_OUT

@@ -1,9 +1,10 @@
 /* Pages of a MAP_SHARED file mapping wholly past the end of the file: touching one is SIGBUS
    (BUS_ADRERR, si_addr the byte touched) that the program's handler catches; once the file
    grows (ftruncate, or a write through another descriptor) the page is the file's; after the
-   file is truncated it is SIGBUS again. argv[1] "die": the last touch has no handler. The
+   file is truncated it is SIGBUS again; a system call's buffer there is EFAULT. argv[1] "die": the last touch has no handler. The
    emulator's host process died of its own SIGBUS there (under the in-process API, the
    caller). */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -68,6 +69,13 @@ int main(int argc, char **argv) {
     char buf[8] = {0};
     pread(fd, buf, 1, 4096 + 7);
     printf("store past the end not in the file: %d\n", buf[0]);
+    int pp[2];
+    pipe(pp);
+    errno = 0;
+    printf("write() from past the end: %zd errno %d\n", write(pp[1], (char *)p + 4096, 8), errno);
+    write(pp[1], "12345678", 8);
+    errno = 0;
+    printf("read() into past the end: %zd errno %d\n", read(pp[0], (char *)p + 2 * 4096, 8), errno);
     close(fd);
     touch("closed descriptor", 3 * 4096, 1);
     if (argc > 1 && strcmp(argv[1], "die") == 0) {
