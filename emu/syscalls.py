@@ -596,12 +596,18 @@ class Syscalls:
         f = None
         if not flags & MAP_ANONYMOUS:
             f = self.fds.get(s32(fd))
-            if not isinstance(f, F.HostFile) or f.is_dir:
+            zero = isinstance(f, F.Device) and f.name == "zero"
+            if not zero and (not isinstance(f, F.HostFile) or f.is_dir):
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
             if not f.readable:
                 return -errno.EACCES
             if flags & MAP_SHARED and prot & 2 and not f.writable:
                 return -errno.EACCES
+            if zero:
+                # Linux: /dev/zero's pages are anonymous memory (MAP_SHARED ones shared with
+                # forked children); it was ENODEV here
+                flags |= MAP_ANONYMOUS
+                f = None
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if not m.user_range(addr, size):
                 return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM

@@ -238,6 +238,16 @@ def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
 
 
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_mmap_of_dev_zero(pbuild, arch, kind):
+    """/dev/zero maps as anonymous memory, a MAP_SHARED one shared with a forked child (EACCES
+    for a writable shared one of a read-only open); /dev/null is ENODEV. /dev/zero was ENODEV."""
+    res = same_as_qemu(arch, kind, pbuild("devzero", arch, kind))
+    assert res.stdout == (b"private: ok\nreads 5 0\nshared: ok\nchild's store: 42\n"
+                          b"writable shared, read-only open: Permission denied\n"
+                          b"/dev/null: No such device\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_mremap_of_a_shared_file_mapping(pbuild, arch, kind):
     """mremap grows a MAP_SHARED file mapping in place, moves it (MREMAP_MAYMOVE when the
     next page is taken, MREMAP_FIXED), and it stays the file's pages from the same offset (it
