@@ -800,6 +800,19 @@ class Syscalls:
     def sys_mlock(self, *_):
         return 0
 
+    def sys_mincore(self, addr, length, vec, *_):
+        """mincore: the kernel's checks (EINVAL for an unaligned address, ENOMEM where the
+        range is not all mapped, EFAULT for the vector); every page is reported resident, as
+        the engine's memory has no notion of pages swapped out or not yet touched."""
+        if addr & (PAGE - 1):
+            return -errno.EINVAL
+        length = page_up(length)
+        if not self.mem.user_range(addr, length, bottom=0) or \
+                (length and not self.mem.is_mapped(addr, length)):
+            return -errno.ENOMEM
+        self.wr(vec, b"\1" * (length // PAGE))
+        return 0
+
     sys_munlock = sys_mlockall = sys_munlockall = sys_mlock
 
     def sys_riscv_flush_icache(self, *_):
