@@ -238,6 +238,20 @@ def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
 
 
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_pidfds(pbuild, arch, kind):
+    """pidfd_open of a child: poll and epoll see it readable once the child ends,
+    pidfd_send_signal ends it, waitid(P_PIDFD) reaps it; the kernel's EINVAL and EBADF. They
+    were unknown calls (SIGSYS)."""
+    res = same_as_qemu(arch, kind, pbuild("pidfd", arch, kind))
+    assert res.stdout == (b"pidfd_open: 1, close-on-exec 1\npoll while it runs: 0\n"
+                          b"send with flags: -1 errno 22\nsend to stdin: -1 errno 9\n"
+                          b"send SIGTERM: 0\nepoll: 1 data 7\npoll after its end: 1 revents 1\n"
+                          b"waitid: 0 pid ok 1 code 2 status 15\nwaitid again: -1 errno 10\n"
+                          b"waitid not a pidfd: -1 errno 9\nbad flags: -1 errno 22\n"
+                          b"pid 0: -1 errno 22\nown pidfd: 1, signal 0 to it: 0\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_mmap_of_dev_zero(pbuild, arch, kind):
     """/dev/zero maps as anonymous memory, a MAP_SHARED one shared with a forked child (EACCES
     for a writable shared one of a read-only open); /dev/null is ENODEV. /dev/zero was ENODEV."""
