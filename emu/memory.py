@@ -18,6 +18,7 @@ fallback enforces them too).
 from __future__ import annotations
 
 import bisect
+import os
 
 from . import uc as U
 
@@ -92,7 +93,6 @@ class FileMap:
     (BUS_ADRERR), as on Linux. ``live``: the guest ranges of it still mapped."""
 
     def __init__(self, start: int, end: int, base: int, fd: int, offset: int, writable: bool):
-        import os
         self.start, self.end, self.base = start, end, base
         self.fd = os.dup(fd)                 # the guest may close its descriptor
         self.offset, self.writable = offset, writable
@@ -102,7 +102,6 @@ class FileMap:
 
     def refresh(self) -> bool:
         """Map the file's pages up to its end now, unmap those past it; False when it shrank."""
-        import os
         size = os.fstat(self.fd).st_size
         now = max(0, min(self.end - self.start, page_up(size - self.offset)))
         if now > self.covered:
@@ -130,7 +129,6 @@ class FileMap:
         self.live = live
 
     def close(self) -> None:
-        import os
         os.close(self.fd)
 
 
