@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import stat
 
 from . import uc as U
 
@@ -102,8 +103,11 @@ class FileMap:
 
     def refresh(self) -> bool:
         """Map the file's pages up to its end now, unmap those past it; False when it shrank."""
-        size = os.fstat(self.fd).st_size
-        now = max(0, min(self.end - self.start, page_up(size - self.offset)))
+        st = os.fstat(self.fd)
+        if not stat.S_ISREG(st.st_mode):     # a device's pages: its own, no end to look at
+            now = self.end - self.start
+        else:
+            now = max(0, min(self.end - self.start, page_up(st.st_size - self.offset)))
         if now > self.covered:
             _map_file(self.base + self.covered, self.fd, self.offset + self.covered,
                       now - self.covered, self.writable)
