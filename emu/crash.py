@@ -72,6 +72,8 @@ def fault_code(proc, stop) -> tuple[int, int]:
         addr = exact_fault_address(proc, addr or 0)
         mapped = proc.mem.find(addr) >= 0
         return (2 if mapped else 1), addr                    # SEGV_ACCERR / SEGV_MAPERR
+    if sig == SIGBUS and stop.fault:                        # past the end of a mapped file
+        return 2, exact_fault_address(proc, stop.fault[0])  # BUS_ADRERR
     pc = proc.eng.reg_read(proc.arch.pc)
     return {SIGILL: 1, SIGTRAP: 1, SIGBUS: 1}.get(sig, 0), pc   # ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN
 
@@ -201,6 +203,8 @@ def report(proc, stop) -> str:
         if addr is not None:
             i = proc.mem.find(addr)
             state = "unmapped" if i < 0 else "not permitted by the mapping"
+            if stop.signal == SIGBUS and i >= 0:
+                state = "past the end of the mapped file"
             hint = ""
             if addr < 0x1000:
                 hint = " (NULL pointer)"

@@ -648,6 +648,10 @@ class OpenFile:
     def host_fd(self) -> int | None:
         return None
 
+    def epoll_fd(self) -> int | None:
+        """The host descriptor a host epoll watches for this file (epoll_ctl), or None."""
+        return self.host_fd()
+
     def poll(self) -> int:
         """The poll(2) events this file has now (as the kernel's f_op->poll). Regular files,
         directories and devices are always ready, whatever their access mode."""

@@ -18,6 +18,8 @@ fallback enforces them too).
 from __future__ import annotations
 
 import bisect
+import os
+import stat
 
 from . import uc as U
 
@@ -53,25 +55,85 @@ class OutOfMemory(Exception):
     pass
 
 
-def _map_file(base: int, file: tuple[int, int, int, bool]) -> None:
-    """Put the host's pages of a file over the first pages of host memory at ``base`` (a
-    MAP_SHARED file mapping: the kernel keeps them coherent with the file's other users, as
-    under qemu-user). A page wholly past the end of the file raises SIGBUS when it is touched,
-    in the host process: it dies of it, as the guest does on Linux unless it handles SIGBUS
-    (docs/run.md)."""
+def _host_mmap(base: int, size: int, prot: int, flags: int, fd: int, offset: int) -> None:
+    """mmap over host memory at ``base`` (MAP_FIXED), or OSError."""
     import ctypes
-    import mmap
-    fd, offset, nbytes, writable = file
-    if nbytes <= 0:
-        return
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]
-    prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
-    got = libc.mmap(base, page_up(nbytes), prot, mmap.MAP_SHARED | 0x10, fd, offset)  # MAP_FIXED
-    if got != base:
-        raise OSError(ctypes.get_errno(), "mmap of the file")
+    if libc.mmap(base, size, prot, flags | 0x10, fd, offset) != base:    # 0x10: MAP_FIXED
+        raise OSError(ctypes.get_errno(), "mmap over the host memory of a mapping")
+
+
+def _map_file(base: int, fd: int, offset: int, nbytes: int, writable: bool) -> None:
+    """Put the host's pages of a file over ``nbytes`` of host memory at ``base`` (a MAP_SHARED
+    file mapping: the kernel keeps them coherent with the file's other users, as under
+    qemu-user). Only pages the file covers are put there: the host raises SIGBUS on a page
+    wholly past the end of the file, and the host process would die of it (FileMap)."""
+    import mmap
+    if nbytes > 0:
+        prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
+        _host_mmap(base, nbytes, prot, mmap.MAP_SHARED, fd, offset)
+
+
+def _unmap_file(base: int, nbytes: int) -> None:
+    """Put private zero pages back over host memory that was a file's (it was truncated)."""
+    import mmap
+    if nbytes > 0:
+        _host_mmap(base, nbytes, mmap.PROT_READ | mmap.PROT_WRITE,
+                   mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+
+
+class FileMap:
+    """A MAP_SHARED file mapping at guest [start, end), host memory at ``base``. The host
+    pages of its first ``covered`` bytes are the file's; the rest, wholly past the end of the
+    file when it was last looked at, are zero pages of the emulator that the guest may not
+    touch: the TLB fill refuses them and looks at the file's size again (``refresh``), so that
+    an access there maps the file's new pages if it grew, or is the guest's SIGBUS
+    (BUS_ADRERR), as on Linux. ``live``: the guest ranges of it still mapped."""
+
+    def __init__(self, start: int, end: int, base: int, fd: int, offset: int, writable: bool):
+        self.start, self.end, self.base = start, end, base
+        self.fd = os.dup(fd)                 # the guest may close its descriptor
+        self.offset, self.writable = offset, writable
+        self.covered = 0
+        self.live = [(start, end)]
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Map the file's pages up to its end now, unmap those past it; False when it shrank."""
+        st = os.fstat(self.fd)
+        if not stat.S_ISREG(st.st_mode):     # a device's pages: its own, no end to look at
+            now = self.end - self.start
+        else:
+            now = max(0, min(self.end - self.start, page_up(st.st_size - self.offset)))
+        if now > self.covered:
+            _map_file(self.base + self.covered, self.fd, self.offset + self.covered,
+                      now - self.covered, self.writable)
+        elif now < self.covered:
+            _unmap_file(self.base + now, self.covered - now)
+        shrank = now < self.covered
+        self.covered = now
+        return not shrank
+
+    def past_end(self, addr: int) -> bool:
+        """Is guest ``addr`` a page of this mapping past the end of the file, when last looked?"""
+        return (self.start + self.covered <= addr < self.end
+                and any(lo <= addr < hi for lo, hi in self.live))
+
+    def cut(self, start: int, end: int) -> None:
+        """[start, end) of the guest's address space is no longer this mapping's."""
+        live = []
+        for lo, hi in self.live:
+            if lo < start:
+                live.append((lo, min(hi, start)))
+            if hi > end:
+                live.append((max(lo, end), hi))
+        self.live = live
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 class Memory:
@@ -95,6 +157,9 @@ class Memory:
         self.shares_forked = False  # some mapping of self.shared is forked (runlock.py)
         # ranges of self.shared whose host pages are read-only (a file opened read-only)
         self.readonly_host: list[tuple[int, int]] = []
+        # MAP_SHARED file mappings (their pages past the end of the file are the TLB fill's
+        # to refuse: FileMap)
+        self.files: list[FileMap] = []
 
     # --- the mapping list ---------------------------------------------------------------
     def find(self, addr: int) -> int:
@@ -109,14 +174,27 @@ class Memory:
         return bottom <= addr and size <= USER_TOP and addr + page_up(size) <= USER_TOP
 
     def is_mapped(self, addr: int, size: int, perm: int = 0) -> bool:
-        """True if [addr, addr+size) is wholly mapped with at least ``perm``."""
-        end = addr + size
+        """True if [addr, addr+size) is wholly mapped with at least ``perm``; with a ``perm``
+        (an access: a system call's buffer), not in a file mapping's pages past the end of the
+        file (Linux: EFAULT)."""
+        start, end = addr, addr + size
         while addr < end:
             i = self.find(addr)
             if i < 0 or (self.perms[i] & perm) != perm:
                 return False
             addr = self.ends[i]
-        return True
+        return not (perm and self.files and self._past_end_within(start, end))
+
+    def _past_end_within(self, start: int, end: int) -> bool:
+        """Does [start, end) touch a page of a file mapping past the end of the file, now?"""
+        for fm in self.files:
+            if start < fm.end and fm.start + fm.covered < end:
+                if not fm.refresh():
+                    self.eng.flush_tlb()     # it shrank: pages granted before may be past it
+                lo, hi = max(start, fm.start + fm.covered), min(end, fm.end)
+                if any(a < hi and lo < b for a, b in fm.live):
+                    return True
+        return False
 
     def _overlapping(self, start: int, end: int) -> range:
         """Indexes of the mappings that overlap [start, end) (the list is sorted, disjoint)."""
@@ -164,7 +242,7 @@ class Memory:
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
             raise OutOfMemory
         self.unmap(start, end - start)
-        host = None
+        host = fmap = None
         if shared or file is not None:
             import ctypes
             import mmap
@@ -174,7 +252,11 @@ class Memory:
                 raise OutOfMemory from None
             base = ctypes.addressof(ctypes.c_char.from_buffer(host))
             if file is not None:
-                _map_file(base, file)
+                try:
+                    fmap = FileMap(start, end, base, file[0], file[1], file[3])
+                except OSError:
+                    host.close()
+                    raise OutOfMemory from None
         self.host_op = True
         try:
             # in Unicorn regions of at most CHUNK bytes, aligned: unmapping or re-protecting
@@ -197,6 +279,8 @@ class Memory:
             self.shares_forked = any(sh[3] for sh in self.shared)
             if file is not None and not file[3]:
                 self.readonly_host.append((start, end))
+        if fmap is not None:
+            self.files.append(fmap)
         self._insert(start, end, perm, name)
         if count:
             self.committed += end - start
@@ -224,6 +308,45 @@ class Memory:
             self.shares_forked = any(sh[3] for sh in self.shared)
             self.readonly_host = [(s, e) for s, e in self.readonly_host
                                   if any(sh[0] == s for sh in self.shared)]
+        if self.files:
+            for fm in self.files:
+                fm.cut(start, end)
+                if not fm.live:
+                    fm.close()
+            self.files = [fm for fm in self.files if fm.live]
+
+    def file_mapping(self, start: int, end: int) -> FileMap | None:
+        """The MAP_SHARED file mapping [start, end) lies in, or None."""
+        for fm in self.files:
+            if any(lo <= start and end <= hi for lo, hi in fm.live):
+                return fm
+        return None
+
+    def past_end_of_file(self, addr: int, access: int) -> bool:
+        """Is a refused ``access`` of ``addr`` one to a page of a MAP_SHARED file mapping past
+        the end of the file (the guest's SIGBUS, BUS_ADRERR), not one the mapping's
+        permissions refuse (SIGSEGV)?"""
+        i = self.find(addr)
+        return (i >= 0 and bool(self.perms[i] & _ACCESS_PERM.get(access, 0))
+                and any(fm.past_end(addr) for fm in self.files))
+
+    def refused_past_end(self, addr: int) -> bool:
+        """For the TLB fill: is ``addr`` in a page of a file mapping past the end of the file,
+        now? (If the file grew over it, its page is the file's from now on.)"""
+        for fm in self.files:
+            if fm.past_end(addr):
+                if not fm.refresh():
+                    self.eng.flush_tlb()     # it shrank: pages granted before may be past it
+                return fm.past_end(addr)
+        return False
+
+    def files_changed(self) -> None:
+        """A file may have shrunk or grown (the guest truncated one): look at the size of
+        every mapped file again, and forget the translations of pages now past its end (the
+        next access is the TLB fill's to judge). A file another process truncates is not
+        seen here (docs/run.md)."""
+        if self.files and not all([fm.refresh() for fm in self.files]):
+            self.eng.flush_tlb()
 
     def host_readonly(self, start: int, end: int) -> bool:
         """Does [start, end) hold pages that the host maps read-only (they cannot be made
@@ -331,6 +454,9 @@ class Memory:
                 elif not p & access_perm.get(access, 0):
                     m.fault = (vaddr, access)
                     return False
+                elif m.files and m.refused_past_end(vaddr):
+                    m.fault = (vaddr, access)           # the guest's SIGBUS (past_end_of_file)
+                    return False
                 e = entry[0]
                 e.paddr = vaddr & PAGE_MASK
                 e.perms = p
@@ -359,6 +485,12 @@ class Memory:
 
         self._tlb_cb = U.TLB_FILL_CB(fill)
         self.eng.hook_add(U.K.UC_HOOK_TLB_FILL, self._tlb_cb)
+
+    def close(self) -> None:
+        """The engine is gone: let go of the mapped files' descriptors (FileMap)."""
+        for fm in self.files:
+            fm.close()
+        self.files = []
 
     def describe(self) -> list[str]:
         out = []

@@ -487,7 +487,7 @@ class Net:
     def sys_epoll_ctl(self, epfd, op, fd, event, *_):
         ep = self._host_of_kind(epfd, "epoll")
         f = self.fds.get(s32(fd))
-        hfd = f.host_fd()
+        hfd = f.epoll_fd()
         if hfd is None:
             return -errno.EPERM              # not a file epoll can watch here
         ev = b""
@@ -516,7 +516,11 @@ class Net:
             return -errno.EFAULT
         mask = self._user_mask(sigmask, sigsetsize)
 
+        me = self.cur                       # (attempt may run while another thread runs)
+
         def attempt():
+            for mirror in self.epoll_mirrors:     # (a signalfd's readiness: notify.py)
+                mirror.sync(me)
             buf = ctypes.create_string_buffer(size * maxevents)
             try:
                 n = _c("epoll_wait", ep.fd, buf, maxevents, 0)

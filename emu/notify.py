@@ -5,8 +5,9 @@
   pending sets — the calling thread's, then the process's (signals.py's
   ``take_waited_signal``, the one sigtimedwait takes from) — each as a 128-byte
   ``struct signalfd_siginfo``; it waits while none is pending (other threads run), unless
-  ``SFD_NONBLOCK`` (EAGAIN). ``poll``/``select`` see it readable while one is pending. It is
-  no host descriptor: ``epoll_ctl`` refuses it (EPERM) as any other such file.
+  ``SFD_NONBLOCK`` (EAGAIN). ``poll``/``select`` see it readable while one is pending. A host
+  epoll watches a host eventfd in its place, made readable or drained to match before each
+  look ``epoll_wait`` takes (``SignalFd.sync``).
 - ``inotify_init1``, ``inotify_add_watch``, ``inotify_rm_watch``: the host's inotify instance,
   a host descriptor (hostio.HostFd: reads, waits, poll, epoll as a pipe's); a watch's path
   goes through the guest's file view. ``struct inotify_event`` is the same on every Linux
@@ -44,6 +45,32 @@ class SignalFd(F.OpenFile):
         self.proc = proc
         self.mask = mask
         self.nonblock = nonblock
+        self.mirror: int | None = None      # the host eventfd epoll watches (epoll_fd)
+        self.mirrored = False               # it holds a count (it is readable)
+
+    def epoll_fd(self) -> int:
+        if self.mirror is None:
+            self.mirror = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+            self.proc.epoll_mirrors.append(self)
+            self.sync()
+        return self.mirror
+
+    def sync(self, me=None) -> None:
+        """Make the host eventfd readable while a signal of the mask is pending (for thread
+        ``me``, the epoll_wait caller, as the kernel's signalfd poll looks at the caller's),
+        else not."""
+        ready = self.proc.waited_signal_pending(self.mask, me)
+        if ready and not self.mirrored:
+            os.eventfd_write(self.mirror, 1)
+        elif self.mirrored and not ready:
+            os.eventfd_read(self.mirror)
+        self.mirrored = ready
+
+    def close(self) -> None:
+        if self.mirror is not None:
+            self.proc.epoll_mirrors.remove(self)
+            os.close(self.mirror)
+            self.mirror = None
 
     def read(self, n):
         raise GuestOSError(errno.EINVAL)       # (read(2) is served by Notify.sys_read)

@@ -77,6 +77,16 @@ SIGCHLD = 17
 # signals a host process may get from others, whose guest disposition the host copies
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
+P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
+
+
+class PidFd(HostFd):
+    """A pidfd: the host's, of a process of the run (readable when it ends), and its guest pid
+    (pidfd_send_signal, waitid P_PIDFD)."""
+
+    def __init__(self, fd: int, pid: int):
+        super().__init__(fd, True, False, "pidfd")
+        self.pid = pid
 
 
 def wait_readable(fd: int, seconds: float) -> None:
@@ -572,6 +582,8 @@ class Processes:
 
     def sys_waitid(self, idtype, id_, infop, options, rusage, *_):
         idtype, id_ = s32(idtype), s32(id_)
+        if idtype == P_PIDFD:                # the pidfd's process (a child of this one, or ECHILD)
+            idtype, id_ = 1, self._pidfd(id_).pid
         if idtype not in (0, 1, 2) or not options & (WEXITED | WUNTRACED | WCONTINUED):
             return -errno.EINVAL
         guest = {0: -1, 1: id_, 2: -id_ if id_ else 0}[idtype]
@@ -667,6 +679,44 @@ class Processes:
         self.async_signals.append(sig)
         self.wake.set()
         self.kick()         # an exact stop, when runs are stoppable (threads.run_count)
+
+    # --- pidfd -----------------------------------------------------------------------------
+    def sys_pidfd_open(self, pid, flags, *_):
+        """A pidfd of a process of this run (its parent, its children, itself): the host's,
+        so poll, select and epoll see it readable when the process ends (ESRCH for another)."""
+        pid = s32(pid)
+        if flags & ~PIDFD_NONBLOCK or pid <= 0:
+            return -errno.EINVAL
+        host = self.host_of(pid)
+        if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid,
+                                                     os.getpid()):
+            return -errno.ESRCH
+        try:
+            fd = os.pidfd_open(host, flags & PIDFD_NONBLOCK)
+        except OSError as e:
+            return -(e.errno or errno.ESRCH)
+        try:
+            gfd = self.fds.install(PidFd(fd, pid))
+        except GuestOSError:
+            os.close(fd)
+            raise
+        self.fds.cloexec.add(gfd)            # (always close-on-exec, as Linux's)
+        return gfd
+
+    def _pidfd(self, fd: int) -> PidFd:
+        f = self.fds.get(s32(fd))
+        if not isinstance(f, PidFd):
+            raise GuestOSError(errno.EBADF)    # (Linux's, for a descriptor that is no pidfd)
+        return f
+
+    def sys_pidfd_send_signal(self, pidfd, sig, info, flags, *_):
+        """kill(2) through a pidfd; a siginfo of the caller's own is not served."""
+        if flags:
+            return -errno.EINVAL
+        f = self._pidfd(pidfd)
+        if info:
+            raise NotServed("pidfd_send_signal with a siginfo")
+        return self.sys_kill(f.pid, sig)
 
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):

@@ -187,6 +187,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.pid = PID
         self.pending = None
         self.delivered: list[int] = []
+        self.epoll_mirrors: list = []       # signalfds a host eventfd stands for in epoll (notify.py)
         self.init_threads()
         self.init_processes(allow_host_exec=allow_host_exec, sysroot_opt=sysroot_opt)
         self.init_timers()
@@ -249,7 +250,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         """Carry out a guest execve (process.py validated it): a new engine and memory with
         the new image, the same process otherwise; return the PC to start at."""
         req, self.exec_request = self.exec_request, None
-        old, limit = self.eng, self.mem.limit
+        old, old_mem, limit = self.eng, self.mem, self.mem.limit
         self.elf, self.arch, self.interp = req.elf, req.arch, req.interp
         self.interp_bias = self.bias = 0
         self.module_files = {}
@@ -268,6 +269,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.cur.affinity = affinity
         self._insns_left = None
         old.close()
+        old_mem.close()
         try:
             entry = self.load()
         except RunError as e:
@@ -578,6 +580,10 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
                 return Stop(signal=SIGXCPU, limit="max-insns", report=True,
                             reason=f"instruction limit reached: {self.max_insns} instructions executed")
             return Stop(signal=SIGKILL, reason="emulation stopped", report=True)
+        if err == 21 and fault is not None and fault[0] is not None \
+                and self.mem.past_end_of_file(*fault):
+            return Stop(signal=SIGBUS, fault=fault, report=True,
+                        reason="bus error: access past the end of a file mapping")
         if err in (6, 7, 8, 12, 13, 14) or (err == 21 and fault is not None):
             kind = {6: U.MEM_READ, 7: U.MEM_WRITE, 8: U.MEM_FETCH, 12: U.MEM_WRITE, 13: U.MEM_READ,
                     14: U.MEM_FETCH}.get(err)
@@ -779,6 +785,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.fds.close_all()
         self.sandbox.cleanup()
         self.eng.close()
+        self.mem.close()
 
 
 def _host_nice() -> int:

@@ -449,9 +449,9 @@ class Signals:
                 return sig, SI_TIMER, 0
         return None
 
-    def waited_signal_pending(self, want: int) -> bool:
+    def waited_signal_pending(self, want: int, me=None) -> bool:
         """Is a signal of ``want`` there for take_waited_signal (a signalfd's poll)?"""
-        return self.take_waited_signal(want, take=False) is not None
+        return self.take_waited_signal(want, take=False, me=me) is not None
 
     def sys_rt_sigtimedwait(self, uset, info, tmo, size, *_):
         """sigwaitinfo/sigtimedwait/sigwait: take a pending signal of the set (its siginfo

@@ -596,12 +596,18 @@ class Syscalls:
         f = None
         if not flags & MAP_ANONYMOUS:
             f = self.fds.get(s32(fd))
-            if not isinstance(f, F.HostFile) or f.is_dir:
+            zero = isinstance(f, F.Device) and f.name == "zero"
+            if not zero and (not isinstance(f, F.HostFile) or f.is_dir):
                 return -errno.ENODEV if not isinstance(f, F.HostFile) else -errno.EACCES
             if not f.readable:
                 return -errno.EACCES
             if flags & MAP_SHARED and prot & 2 and not f.writable:
                 return -errno.EACCES
+            if zero:
+                # Linux: /dev/zero's pages are anonymous memory (MAP_SHARED ones shared with
+                # forked children); it was ENODEV here
+                flags |= MAP_ANONYMOUS
+                f = None
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
             if not m.user_range(addr, size):
                 return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
@@ -687,9 +693,14 @@ class Syscalls:
         if flags & MREMAP_DONTUNMAP:
             raise NotServed("mremap with MREMAP_DONTUNMAP")
         if m.is_shared(old, old + old_size) and (new_size > old_size or flags & MREMAP_FIXED):
-            raise NotServed("mremap growing or moving a MAP_SHARED mapping")
+            fm = m.file_mapping(old, old + old_size)
+            if fm is None:
+                raise NotServed("mremap growing or moving a MAP_SHARED|MAP_ANONYMOUS mapping")
+            return self._mremap_file(fm, old, old_size, new_size, flags, new_addr, perm, name)
         if flags & MREMAP_FIXED:
-            return self._mremap_fixed(old, old_size, new_size, flags, new_addr, perm, name)
+            if not self._fixed_target_ok(old, old_size, new_size, flags, new_addr):
+                return -errno.EINVAL
+            return self._mremap_fixed(old, old_size, new_size, new_addr, perm, name)
         if new_size <= old_size:
             if new_size < old_size:
                 m.unmap(old + new_size, old_size - new_size)
@@ -709,16 +720,47 @@ class Syscalls:
         m.unmap(old, old_size)
         return where
 
-    def _mremap_fixed(self, old, old_size, new_size, flags, new_addr, perm, name):
-        """MREMAP_FIXED: the mapping moves to ``new_addr`` (what was there is unmapped); only
-        with MREMAP_MAYMOVE, to a page-aligned range apart from the old one (the kernel's
-        EINVAL otherwise)."""
+    def _fixed_target_ok(self, old, old_size, new_size, flags, new_addr) -> bool:
+        """May MREMAP_FIXED move the mapping to ``new_addr``? Only with MREMAP_MAYMOVE, to a
+        page-aligned range apart from the old one (the kernel's EINVAL otherwise)."""
+        return (bool(flags & MREMAP_MAYMOVE) and not new_addr & (PAGE - 1)
+                and not (new_addr < old + old_size and old < new_addr + new_size)
+                and self.mem.user_range(new_addr, new_size, bottom=0))
+
+    def _mremap_file(self, fm, old, old_size, new_size, flags, new_addr, perm, name):
+        """mremap growing or moving a MAP_SHARED file mapping: the file's pages mapped anew
+        where it goes (in place, or moved as the flags allow), from the same file offset; what
+        the program stored there is the file's already."""
         m = self.mem
-        if (not flags & MREMAP_MAYMOVE or new_addr & (PAGE - 1)
-                or (new_addr < old + old_size and old < new_addr + new_size)):
-            return -errno.EINVAL
-        if not m.user_range(new_addr, new_size, bottom=0):
-            return -errno.EINVAL
+        if flags & MREMAP_FIXED:
+            if not self._fixed_target_ok(old, old_size, new_size, flags, new_addr):
+                return -errno.EINVAL
+            where = new_addr
+        elif new_size > old_size and m.mapped_bytes(old + old_size, old + new_size) == 0 \
+                and old + new_size <= m.mmap_top + (1 << 36):
+            where = old
+        elif not flags & MREMAP_MAYMOVE:
+            return -errno.ENOMEM
+        else:
+            try:
+                where = m.find_free(new_size)
+            except OutOfMemory:
+                return -errno.ENOMEM
+        fd = os.dup(fm.fd)             # (the old mapping's own goes with it)
+        try:
+            m.map(where, new_size, perm, name, file=(fd, fm.offset + (old - fm.start), new_size,
+                                                     fm.writable))
+        except OutOfMemory:
+            return -errno.ENOMEM
+        finally:
+            os.close(fd)
+        if where != old:
+            m.unmap(old, old_size)
+        return where
+
+    def _mremap_fixed(self, old, old_size, new_size, new_addr, perm, name):
+        """MREMAP_FIXED: the mapping moves to ``new_addr`` (what was there is unmapped)."""
+        m = self.mem
         keep = min(old_size, new_size)
         saved = [m.read(old + off, min(MAX_IO, keep - off)) for off in range(0, keep, MAX_IO)]
         try:
@@ -756,6 +798,19 @@ class Syscalls:
         return 0
 
     def sys_mlock(self, *_):
+        return 0
+
+    def sys_mincore(self, addr, length, vec, *_):
+        """mincore: the kernel's checks (EINVAL for an unaligned address, ENOMEM where the
+        range is not all mapped, EFAULT for the vector); every page is reported resident, as
+        the engine's memory has no notion of pages swapped out or not yet touched."""
+        if addr & (PAGE - 1):
+            return -errno.EINVAL
+        length = page_up(length)
+        if not self.mem.user_range(addr, length, bottom=0) or \
+                (length and not self.mem.is_mapped(addr, length)):
+            return -errno.ENOMEM
+        self.wr(vec, b"\1" * (length // PAGE))
         return 0
 
     sys_munlock = sys_mlockall = sys_munlockall = sys_mlock
@@ -1021,6 +1076,8 @@ class Syscalls:
             raise
         if flags & O_CLOEXEC:
             self.fds.cloexec.add(fd)
+        if flags & O_TRUNC:
+            self.mem.files_changed()     # a mapped file may be shorter now (memory.FileMap)
         return fd
 
     def sys_openat(self, dirfd, path, flags, mode, *_):
@@ -1764,6 +1821,7 @@ class Syscalls:
             if growth > 0 and quota.allow(growth) < growth:
                 raise GuestOSError(errno.EDQUOT)
         os.ftruncate(fd, length)
+        self.mem.files_changed()         # a mapped file may be shorter now (memory.FileMap)
 
     def sys_ftruncate(self, fd, length, *_):
         f = self.fds.get(s32(fd))

@@ -209,6 +209,85 @@ def test_shared_file_mappings_are_the_files_pages(pbuild, arch):
                           b"after munmap: CHILD\n")
 
 
+FILEBUS_OUT = (b"first page: load 5 ok, reads 53\nfirst page past the end: load 100 ok, reads 0\n"
+               b"second page: load 4103: signal 7 code 2 at offset 4103\n"
+               b"second page: store 4103: signal 7 code 2 at offset 4103\n"
+               b"fourth page: load 12288: signal 7 code 2 at offset 12288\n"
+               b"grown by ftruncate: store 4103 ok, reads 119\n"
+               b"third page: load 8193: signal 7 code 2 at offset 8193\n"
+               b"grown by a write: load 12290 ok, reads 88\nthird page now: load 8193 ok, reads 0\n"
+               b"truncated: load 4103: signal 7 code 2 at offset 4103\ntruncated: load 40 ok, reads 0\n"
+               b"store past the end not in the file: 0\n"
+               b"write() from past the end: -1 errno 14\nread() into past the end: -1 errno 14\n"
+               b"closed descriptor: store 12288: signal 7 code 2 at offset 12288\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_file_mapping_past_the_end_is_the_programs_sigbus(pbuild, arch, kind):
+    """A page of a MAP_SHARED file mapping wholly past the end of the file is the program's
+    SIGBUS (BUS_ADRERR, si_addr the byte), caught by its handler, until the file grows over it
+    (ftruncate, a write through another descriptor); the program's own truncation makes it
+    SIGBUS again; a system call's buffer there is EFAULT; without a handler the program dies
+    of SIGBUS. In process: the emulator's
+    host process (the caller of xld.emu.run, this test) died of a host SIGBUS there."""
+    exe = pbuild("filebus", arch, kind)
+    assert same_as_qemu(arch, kind, exe).stdout == FILEBUS_OUT
+    res = same_as_qemu(arch, kind, exe, ["die"])
+    assert res.stdout == FILEBUS_OUT and res.signal == 7
+    assert "past the end of the mapped file" in res.crash
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_pidfds(pbuild, arch, kind):
+    """pidfd_open of a child: poll and epoll see it readable once the child ends,
+    pidfd_send_signal ends it, waitid(P_PIDFD) reaps it; the kernel's EINVAL and EBADF. They
+    were unknown calls (SIGSYS)."""
+    res = same_as_qemu(arch, kind, pbuild("pidfd", arch, kind))
+    assert res.stdout == (b"pidfd_open: 1, close-on-exec 1\npoll while it runs: 0\n"
+                          b"send with flags: -1 errno 22\nsend to stdin: -1 errno 9\n"
+                          b"send SIGTERM: 0\nepoll: 1 data 7\npoll after its end: 1 revents 1\n"
+                          b"waitid: 0 pid ok 1 code 2 status 15\nwaitid again: -1 errno 10\n"
+                          b"waitid not a pidfd: -1 errno 9\nbad flags: -1 errno 22\n"
+                          b"pid 0: -1 errno 22\nown pidfd: 1, signal 0 to it: 0\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_mmap_of_dev_zero(pbuild, arch, kind):
+    """/dev/zero maps as anonymous memory, a MAP_SHARED one shared with a forked child (EACCES
+    for a writable shared one of a read-only open); /dev/null is ENODEV. /dev/zero was ENODEV."""
+    res = same_as_qemu(arch, kind, pbuild("devzero", arch, kind))
+    assert res.stdout == (b"private: ok\nreads 5 0\nshared: ok\nchild's store: 42\n"
+                          b"writable shared, read-only open: Permission denied\n"
+                          b"/dev/null: No such device\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_mremap_of_a_shared_file_mapping(pbuild, arch, kind):
+    """mremap grows a MAP_SHARED file mapping in place, moves it (MREMAP_MAYMOVE when the
+    next page is taken, MREMAP_FIXED), and it stays the file's pages from the same offset (it
+    was refused: SIGSYS)."""
+    res = same_as_qemu(arch, kind, pbuild("mremapfile", arch, kind))
+    assert res.stdout == (b"in place: 1, first X, second page c\n"
+                          b"store in the new page reaches the file: Y\n"
+                          b"no room, no MAYMOVE: ENOMEM\nmoved: 1, pages X Y d\n"
+                          b"file write seen: Z\nfixed: 1, XW, file XW\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_event_loop_with_a_signalfd_in_epoll(pbuild, arch, kind):
+    """epoll over a timerfd, an eventfd, a signalfd and a pipe that a second thread feeds in
+    turn: each wakes the loop; the signalfd stays ready (level-triggered) until read, and
+    leaves the set when closed; select and poll agree. epoll_ctl of the signalfd was EPERM
+    (and the loop then waited its 10 s for the signal)."""
+    res = same_as_qemu(arch, kind, pbuild("evloop", arch, kind))
+    assert res.stdout == (
+        b"epoll: timerfd\nepoll: eventfd\n"
+        b"epoll: signalfd (still ready: epoll 1 poll 1) signo USR1 value 0, after the read: epoll 0\n"
+        b"epoll: pipe\n"
+        b"epoll: signalfd (still ready: epoll 1 poll 1) signo USR2 value 77, after the read: epoll 0\n"
+        b"select: 2 eventfd 1 signalfd 1 pipe 0\npoll: 2\nepoll after close: 1\n")
+
+
 @pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
 def test_blocked_signals_from_another_process(pbuild, arch, kind):
     """A signal from another process that the receiver blocked, with no handler, stays

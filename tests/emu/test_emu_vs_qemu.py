@@ -342,7 +342,7 @@ def test_errno_edge_cases(build, arch, tc):
     """progs/errnos.c: ~90 calls' results and errno values at their edges, as under qemu-user
     (and the host's kernel). Once different: clock_nanosleep TIMER_ABSTIME with a bad tv_nsec
     (0), O_TMPFILE (EOPNOTSUPP), F_DUPFD past RLIMIT_NOFILE (EMFILE), msync (always 0), musl's
-    fchmodat with a flag (fchmodat2: stopped as an unknown call)."""
+    fchmodat with a flag (fchmodat2: stopped as an unknown call), mincore (the same)."""
     res = same_as_qemu(arch, build("errnos", arch, tc))
     assert res.stdout.startswith(b"clock_nanosleep abs bad      -22 0\n")
     assert b"open tmpfile                 0 0\ntmpfile linkat               0 0\n" \
@@ -350,6 +350,8 @@ def test_errno_edge_cases(build, arch, tc):
     assert b"fcntl dupfd big              -1 22\n" in res.stdout
     assert b"msync bad flags              -1 22\nmsync unaligned              -1 22\n" \
            b"msync unmapped               -1 12\nmsync part unmapped          -1 12\n" in res.stdout
+    assert b"mincore                      0 0\nmincore unaligned            -1 22\n" \
+           b"mincore unmapped             -1 12\n" in res.stdout
 
 
 @pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)

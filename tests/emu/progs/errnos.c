@@ -2,7 +2,8 @@
    and errno). Once different: clock_nanosleep TIMER_ABSTIME with a bad tv_nsec (slept not and
    said 0; EINVAL), O_TMPFILE (EOPNOTSUPP; now a host unnamed file, linkat gives it a name),
    F_DUPFD at or past RLIMIT_NOFILE (EMFILE; EINVAL), musl's fchmodat with a flag (it calls
-   fchmodat2, which stopped the program as an unknown call), msync's checks (always 0). */
+   fchmodat2, which stopped the program as an unknown call), msync's checks (always 0), mincore
+   (stopped as an unknown call). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -92,6 +93,11 @@ int main(void) {
     T("msync unmapped", msync((void *)0x7000000, 4096, MS_SYNC));
     T("msync part unmapped", ({ char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                               munmap(m + 4096, 4096); msync(m, 8192, MS_ASYNC); }));
+    T("mincore", ({ unsigned char v[2]; char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                    mincore(m, 8192, v); }));
+    T("mincore unaligned", ({ unsigned char v[2]; char *m = mmap(NULL, 8192, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                              mincore(m + 1, 4096, v); }));
+    T("mincore unmapped", ({ unsigned char v[2]; mincore((void *)0x7000000, 4096, v); }));
     T("ftruncate rdonly", ({ int r = open("f", O_RDONLY); ftruncate(r, 0); }));
     T("ftruncate neg", ftruncate(f, -1));
     T("truncate dir", truncate("dir", 0));
