@@ -1334,8 +1334,9 @@ def _looks_like_text(chunk: bytes) -> bool:
 
 def _prepare(obj: ObjectFile) -> None:
     """What depends on an object parsed ahead alone, done ahead (each pass's own)."""
-    from xld.link import ehframe, layout, merge, relocate, resolve, write
+    from xld.link import ehframe, layout, merge, properties, relocate, resolve, write
     resolve.prepare(obj)
+    properties.asks_exec_stack(obj)
     merge.candidate_symbols(obj)
     merge.merge_info(obj)
     ehframe.prepare(obj)
