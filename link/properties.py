@@ -157,12 +157,14 @@ def asks_exec_stack(obj) -> bool:
     asks = obj.__dict__.get("_asks_exec_stack")
     if asks is None:
         names = obj.sec_names
-        rows = []
+        asks = False
         i = -1
         for _ in range(names.count(STACK_NOTE)):    # (list methods: no Python loop over sections)
             i = names.index(STACK_NOTE, i + 1)
-            rows.append(i)
-        asks = obj._asks_exec_stack = bool(rows) and bool((obj.shdrs["sh_flags"][rows] & elf.SHF_EXECINSTR).any())
+            if int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXECINSTR:
+                asks = True
+                break
+        obj._asks_exec_stack = asks
     return asks
 
 
