@@ -315,10 +315,12 @@ class ObjectFile:
     def _relas_one_by_one(self, rela_secs: list[int], types: list[int], sizes: list[int],
                           check: bool = True) -> None:
         buf, shdrs, shnum = self.buf, self.shdrs, len(types)
+        alone = self._rela_alone = {}          # target -> (table, its offset): rela_offset
         if not check:
             for i in rela_secs:
                 _, _, _, _, off, size, _, target, _, _ = shdrs.item(i)
-                self.relas[target] = np.frombuffer(buf, elf.RELA, size // elf.RELA_SIZE, off)
+                self.relas[target] = r = np.frombuffer(buf, elf.RELA, size // elf.RELA_SIZE, off)
+                alone[target] = (r, off)
             return
         for i in rela_secs:
             _, _, _, _, off, size, _, target, _, entsize = shdrs.item(i)
@@ -338,6 +340,7 @@ class ObjectFile:
                     self._fail(f"{self.sec_names[i]}: relocation {k} at offset 0x{int(r['r_offset'][k]):x} "
                                f"is outside section {self.sec_names[target]} (size 0x{sizes[target]:x})")
             self.relas[target] = r
+            alone[target] = (r, off)
 
     def _relas_together(self, rela_secs: list[int], types: list[int], sizes: list[int],
                         check: bool = True) -> bool:
@@ -375,8 +378,10 @@ class ObjectFile:
             if (top >= np.uint64(self.nsyms)).any() or (top_off >= limit).any():
                 return False
         relas = self.relas
-        relas.update(zip(target.tolist(), map(table.__getitem__, map(slice, first.tolist(), end.tolist()))))
+        target_l, first_l, end_l = target.tolist(), first.tolist(), end.tolist()
+        relas.update(zip(target_l, map(table.__getitem__, map(slice, first_l, end_l))))
         self._rela_block = (table, target, first, end, tuple(relas.values()))
+        self._rela_rows = (table, base, dict(zip(target_l, zip(first_l, end_l))))   # (rela_offset)
         return True
 
     def _relas_laid_out(self, base: int, target: np.ndarray, first: np.ndarray, end: np.ndarray,
@@ -394,12 +399,16 @@ class ObjectFile:
 
     def rela_offset(self, target: int, r: np.ndarray) -> int:
         """Where the relocation table ``r`` of section ``target`` starts in the mapping the
-        object was read from, when it is the view of the file ``parse_objects`` made (a pass
-        that changes a table makes a new array); else -1.  (NumPy's address of an array, its
+        object was read from, when it is the view of the file its parse made (a pass that
+        changes a table makes a new array); else -1.  (NumPy's address of an array, its
         ``.ctypes``, costs microseconds: link/pages.py's spans ask for thousands.)"""
-        rows = self.__dict__.get("_rela_rows")
-        if rows is None or self.map_offset < 0 or r.base is not rows[0]:
+        if self.map_offset < 0:
             return -1
+        rows = self.__dict__.get("_rela_rows")
+        if rows is None or r.base is not rows[0]:
+            alone = self.__dict__.get("_rela_alone")     # (read one table at a time)
+            got = alone.get(target) if alone is not None else None
+            return self.map_offset + got[1] if got is not None and got[0] is r else -1
         fe = rows[2].get(target)
         if fe is None or len(r) != fe[1] - fe[0]:
             return -1
@@ -1334,8 +1343,9 @@ def _looks_like_text(chunk: bytes) -> bool:
 
 def _prepare(obj: ObjectFile) -> None:
     """What depends on an object parsed ahead alone, done ahead (each pass's own)."""
-    from xld.link import ehframe, layout, merge, relocate, resolve, write
+    from xld.link import ehframe, layout, merge, properties, relocate, resolve, write
     resolve.prepare(obj)
+    properties.asks_exec_stack(obj)
     merge.candidate_symbols(obj)
     merge.merge_info(obj)
     ehframe.prepare(obj)

@@ -142,16 +142,30 @@ def stack(ctx) -> None:
         ctx.exec_stack = o.execstack
         return
     for obj in ctx.files[1:]:
+        if asks_exec_stack(obj):
+            ctx.exec_stack = True
+            if o.warn_execstack:
+                ctx.diag.warn(f"{obj.name}: requires executable stack (because the {STACK_NOTE} "
+                              f"section is executable)")
+            return
+
+
+def asks_exec_stack(obj) -> bool:
+    """Whether an object has a ``.note.GNU-stack`` that is SHF_EXECINSTR; kept on it (the warm
+    server finds it for the archive members it parses ahead: a static link's ~400 members
+    each cost ~1 us of NumPy element access here otherwise)."""
+    asks = obj.__dict__.get("_asks_exec_stack")
+    if asks is None:
         names = obj.sec_names
+        asks = False
         i = -1
         for _ in range(names.count(STACK_NOTE)):    # (list methods: no Python loop over sections)
             i = names.index(STACK_NOTE, i + 1)
             if int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXECINSTR:
-                ctx.exec_stack = True
-                if o.warn_execstack:
-                    ctx.diag.warn(f"{obj.name}: requires executable stack (because the {STACK_NOTE} "
-                                  f"section is executable)")
-                return
+                asks = True
+                break
+        obj._asks_exec_stack = asks
+    return asks
 
 
 def output_section(ctx):

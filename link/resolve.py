@@ -770,12 +770,13 @@ class Resolver:
                 self._load(ar, pos, name)
 
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:
-        if pos not in ar.members:
+        m = ar.members.get(pos)
+        if m is None:
             raise LinkError(f"{ar.path}: symbol index points to an invalid member offset 0x{pos:x}")
         obj = ar.member(pos)
         obj.archive = ar if ar.in_map else None
         obj.pulled_by = why
-        self.ctx.loaded_members.append((ar.path, ar.members[pos][0], obj))
+        self.ctx.loaded_members.append((ar.path, m[0], obj))
         if self.ctx.opts.trace:
             print(obj.name)                 # lld's -t: lib.a(member.o), as it is loaded
         self.add_object(obj)

@@ -155,3 +155,37 @@ def test_relocatable_output_keeps_the_request(objs, arch, tmp_path):
     r = tc.xld_cli(["-r", "-o", part, o["main"], o["nonote"]])
     exe, err = _link(arch, tmp_path, "final3", [part], linker="gnu")
     assert _stack_flags(exe) == "RW" and WARNING not in err
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_member_parsed_ahead_asks_as_one_read_afresh(arch, tmp_path, capsys):
+    """The warm server finds out ahead whether each archive member it parses asks for an
+    executable stack (properties.asks_exec_stack, kept on the member); a link that takes the
+    member from it gets PT_GNU_STACK RWE and the warning, as a link that reads it afresh."""
+    import os
+
+    from xld.link import cli
+    from xld.link import input as inp
+    note = '.section .note.GNU-stack,"{}",@progbits\n'
+    asks = tc.assemble(arch, ".text\n.globl f\nf: ret\n" + note.format("x"), tmp_path / "asks.o")
+    plain = tc.assemble(arch, ".text\n.globl g\ng: ret\n" + note.format(""), tmp_path / "plain.o")
+    tc.archive(arch, [asks, plain], tmp_path / "libs.a")
+    saved = dict(inp.warm_inputs)
+    cwd = os.getcwd()
+    try:
+        inp.warm_inputs.clear()
+        members = list(inp.open_input(str(tmp_path / "libs.a")).members)
+        inp.warm_up_library("libs.a", str(tmp_path), members)
+        warm = inp.warm_inputs[inp.warm_key("libs.a", str(tmp_path))]
+        assert sorted(m.__dict__.get("_asks_exec_stack") for m in warm.parsed.values()) == [False, True]
+        os.chdir(tmp_path)
+        for out in ("warm", "afresh"):          # (the second finds nothing parsed ahead)
+            assert cli.main(["-e", "f", "-u", "f", "-u", "g", "-o", out, "libs.a"]) == 0
+            assert _stack_flags(tmp_path / out) == "RWE"
+            assert f"libs.a(asks.o): {WARNING}" in capsys.readouterr().err
+        assert not inp.warm_inputs
+    finally:
+        os.chdir(cwd)
+        inp.warm_inputs.clear()
+        inp.warm_inputs.update(saved)
+        inp.warm_taken.clear()

@@ -236,3 +236,29 @@ def test_a_relocation_tables_offset_in_its_mapping_is_known_until_a_pass_replace
     assert seen >= len(objects)
     together = inp.parse_objects(objects)               # bytes, not a mapping
     assert all(o.rela_offset(t, r) == -1 for o in together for t, r in o.relas.items())
+
+
+def test_an_archive_members_relocation_tables_offsets_are_known(objects, tmp_path):
+    """A member read alone (the lazy load of a link, the warm server's parse ahead) knows
+    its relocation tables' offsets in the archive's mapping as the objects read together
+    know theirs (``rela_offset``: each one what NumPy's address says), whether read one
+    table at a time or together; -1 once a pass replaced a table."""
+    paths = []
+    for name, data in objects:
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    arch = {183: "arm64", 243: "riscv64"}[inp.ObjectFile("x.o", objects[0][1]).machine]
+    tc.archive(arch, paths, tmp_path / "libm.a")
+    ar = inp.open_input(str(tmp_path / "libm.a"))
+    base = np.frombuffer(ar.data, dtype=np.uint8).ctypes.data
+    seen = 0
+    for pos in list(ar.members):
+        obj = ar.member(pos)
+        for target, r in obj.relas.items():
+            assert obj.rela_offset(target, r) == r.ctypes.data - base, (obj.name, target)
+            seen += 1
+        if obj.relas:
+            target, r = next(iter(obj.relas.items()))
+            obj.relas[target] = r.copy()
+            assert obj.rela_offset(target, obj.relas[target]) == -1
+    assert seen >= len(objects)
