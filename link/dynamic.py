@@ -50,7 +50,7 @@ from xld.link.errors import LinkError
 from xld.link.kinds import Kind
 from xld.link import layout, relocate
 from xld.link.layout import OutputSection
-from xld.link.resolve import UNDEF, LINKER
+from xld.link.resolve import UNDEF, LINKER, LINKER_EXPORTED, LINKER_NAMES
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
 
 # dynamic tags (gABI, and the GNU extensions)
@@ -105,6 +105,8 @@ def resolve_shared(ctx) -> None:
     cand = []
     names = st.names
     for g in _undefined(st).tolist():
+        if names[g] in LINKER_NAMES:
+            continue                            # (the linker defines _end: the output's own)
         hit = shared.get(names[g])
         if hit is None and "@" in names[g]:     # "foo@V1": a version of a shared definition
             hit = next(((d, s) for d in ctx.dsos if (s := d.versioned(names[g])) is not None), None)
@@ -388,6 +390,8 @@ def plan(ctx) -> None:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
     p.linker_exports = _linker_exports(ctx, p)
+    if p.shared:
+        _interposable_linker_names(ctx, p, imported)
     names = st.names
     for g, (dso, sym) in ctx.imports.items():
         if dso is not None and names[g] != sym.name:
@@ -474,14 +478,19 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
 
 
 def _linker_exports(ctx, p: Plan) -> list[int]:
-    """The names the user defines through the linker (--defsym, a script's assignments but
-    its HIDDEN ones) that .dynsym lists, as GNU ld exports them: from a library every one
-    (unless its version script makes it local), from a program those a shared object refers
-    to, or all with --export-dynamic, or those a dynamic list names.  They are bound where
-    they are defined (not interposable: lld's and GNU ld's library would let ld.so
-    preempt them)."""
+    """The names the linker defines that .dynsym lists, as GNU ld exports them: the user's
+    (--defsym, a script's assignments but its HIDDEN ones) and the standard ones GNU ld's
+    scripts give default visibility (_end, etext ...: LINKER_EXPORTED) the inputs refer to,
+    unless a reference makes them hidden.  From a library every one (unless its version
+    script makes it local), from a program those a shared object refers to or defines, or
+    all with --export-dynamic, or those a dynamic list names.  The user's are bound where
+    they are defined (not interposable: lld's and GNU ld's library would let ld.so preempt
+    them); the standard ones are interposable in a library (_interposable_linker_names)."""
     st = ctx.symtab
-    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names))
+    hidden = (elf.STV_HIDDEN, elf.STV_INTERNAL)
+    std = {n for n in LINKER_EXPORTED if (g := st.ids.get(n)) is not None
+           and ctx.ref_visibility.get(g, elf.STV_DEFAULT) not in hidden}
+    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names) | std)
     gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER
             and g not in ctx.script_hidden]
     if not gids:
@@ -501,6 +510,23 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
             if node is not None and p.shared:
                 p.export_node[g] = node
     return out
+
+
+def _interposable_linker_names(ctx, p: Plan, preempt: np.ndarray) -> None:
+    """A library's exported _end, etext, __bss_start ... (LINKER_EXPORTED) are default-visibility
+    globals like any other: ld.so binds the library's own references to them to the first
+    definition it finds, the program's (GNU ld's library: GLOB_DAT, ABS64 rows), unless a
+    reference declares them protected, -Bsymbolic or -Bsymbolic-functions binds them (GNU ld's
+    rule: every symbol but data objects; these have no type) or a dynamic list does not name
+    them."""
+    if ctx.opts.bsymbolic:
+        return
+    st = ctx.symtab
+    for g in p.linker_exports:
+        name = st.names[g]
+        if (name in LINKER_EXPORTED and ctx.ref_visibility.get(g, elf.STV_DEFAULT) == elf.STV_DEFAULT
+                and (p.dyn_list is None or p.dyn_list.matches(name))):
+            preempt[g] = True
 
 
 def export_candidates(ctx) -> list[int]:
@@ -1462,10 +1488,14 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(theirs)[1:].tolist():
         syms[i] = _foreign_row(ctx, p, p.dynsym[i], int(p.dynsym_name[i]), gaddr)
     linker = np.isin(gids, np.array(p.linker_exports, dtype=np.int64)) & ~theirs
-    for i in np.flatnonzero(linker).tolist():       # --defsym and script names (few)
+    for i in np.flatnonzero(linker).tolist():       # --defsym and script names, _end ... (few)
         g = p.dynsym[i]
         o = ctx.linker_sec.get(g)
-        syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g), 0,
+        if o is None and st.names[g] in LINKER_EXPORTED:
+            o = _section_at(ctx, int(gaddr[g]))     # (an address in the image: not SHN_ABS, which ld.so does not relocate)
+        protected = ctx.ref_visibility.get(g) == elf.STV_PROTECTED      # (a reference says so)
+        syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g),
+                   elf.STV_PROTECTED if protected else elf.STV_DEFAULT,
                    o.index if o is not None else elf.SHN_ABS, int(gaddr[g]), 0)
     ours = np.flatnonzero(~theirs & ~linker)
     if not len(ours):
@@ -1495,6 +1525,13 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     syms["st_value"][ours] = value.view(np.uint64)
     syms["st_size"][ours] = d.size[row]
     return syms
+
+
+def _section_at(ctx, addr: int):
+    """The output section an address of the image is in or ends (the last one: _end is where
+    .bss ends), else the first allocated one (the ELF header's __executable_start)."""
+    alloc = [o for o in ctx.ordered if o.alloc and o.index]
+    return next((o for o in reversed(alloc) if o.addr <= addr <= o.addr + o.size), alloc[0] if alloc else None)
 
 
 def _verdef_bytes(p: Plan) -> bytes:
