@@ -24,7 +24,7 @@ def dynamic(path: Path) -> dict:
         e = ELFFile(f)
         out = {"type": e.header["e_type"], "needed": [], "flags_1": 0, "textrel": False,
                "imports": set(), "exports": set(), "relocs": Counter(), "interp": None,
-               "soname": None, "undefined": set()}
+               "soname": None, "undefined": set(), "runpath": None, "verdefs": []}
         for seg in e.iter_segments():
             if seg["p_type"] == "PT_INTERP":
                 out["interp"] = seg.get_interp_name()
@@ -39,10 +39,15 @@ def dynamic(path: Path) -> dict:
                         out["textrel"] = True
                     elif t.entry.d_tag == "DT_SONAME":
                         out["soname"] = t.soname
+                    elif t.entry.d_tag == "DT_RUNPATH":
+                        out["runpath"] = t.runpath
             if isinstance(sec, RelocationSection) and sec.name.startswith(".rela") and sec["sh_flags"] & 2:
                 for r in sec.iter_relocations():
                     if r["r_info_type"]:            # (GNU ld leaves unused R_*_NONE slots)
                         out["relocs"][r["r_info_type"]] += 1
+        vd = e.get_section_by_name(".gnu.version_d")
+        if vd is not None:                  # version definitions: the file's own name, then the nodes
+            out["verdefs"] = [next(iter(aux)).name for _, aux in vd.iter_versions()]
         dynsym = e.get_section_by_name(".dynsym")
         versym = e.get_section_by_name(".gnu.version")
         names = _version_names(e)
