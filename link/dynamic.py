@@ -143,24 +143,27 @@ def resolve_shared(ctx) -> None:
 def import_undefined(ctx) -> None:
     """A shared library may leave names undefined (the program or another library defines
     them at run time): every name still undefined after the linker's own definitions is
-    imported, unless -z defs / --no-undefined make it an error (scan reports it).  A dynamic
-    program imports them too when the user keeps undefined symbols (--unresolved-symbols=
+    imported, unless -z defs / --no-undefined make it an error (scan reports it): those leave
+    the weak ones imported still (crtbeginS.o's __cxa_finalize, which ld.so binds to libc's
+    when a library was not linked against libc or --as-needed dropped it), as GNU ld does.  A
+    dynamic program imports them too when the user keeps undefined symbols (--unresolved-symbols=
     ignore-all, --warn-unresolved-symbols), as GNU ld does: ld.so binds them, or fails."""
     o = ctx.opts
     kind = output_kind(ctx)
     st = ctx.symtab
     only = None                 # (all of them, or only the --ignore-unresolved-symbol ones)
+    weak = False                # (and the weak ones)
     if kind == SHARED:
         if o.no_undefined and not o.keeps_undefined():
-            only = o.ignore_unresolved
+            only, weak = o.ignore_unresolved, True
     elif kind not in (PIE, EXEC):
         return
     elif not o.keeps_undefined():
         only = o.ignore_unresolved
-    if only is not None and not only:
+    if only is not None and not only and not weak:
         return
     left = [g for g in _undefined(st).tolist() if g not in ctx.imports
-            and (only is None or st.names[g] in only)]
+            and (only is None or st.names[g] in only or (weak and not st.strong_ref[g]))]
     for g, (first, first_index) in zip(left, st.first_refs_of(left)):
         bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
         typ = elf.STT_NOTYPE                    # as the (first) reference declares it
