@@ -59,6 +59,7 @@ class Context:
         # set by the passes (each named where it is made)
         self.resolver = None              # the Resolver that read the inputs (link/resolve.py)
         self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
+        self.ref_visibility = {}          # gid -> the most constraining visibility of references to a name no object defines (resolve.merge_visibility)
         self.commons = None               # COMMON symbols placed in .bss (layout), or None
         self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
         self.icf_folded = None            # --icf: folded section -> the section kept in its place
@@ -589,12 +590,6 @@ def _same_machine(ctx, path: str, name: str) -> bool:
 # Symbols the linker defines when they are referenced and not defined by any input.
 def define_linker_symbols(ctx) -> None:
     st = ctx.symtab
-    names = ["_end", "end", "_etext", "etext", "__etext", "_edata", "edata", "__bss_start",
-             "__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__ehdr_start", "__executable_start",
-             "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
-             "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
-             "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
-             "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"]
     for name, target, addend in ctx.implicit_provides:
         g = st.ids.get(name)               # PROVIDE: only a name referred to and not defined
         if g is not None and st.state[g] == resolve.UNDEF and name not in dict(ctx.opts.defsym):
@@ -612,7 +607,7 @@ def define_linker_symbols(ctx) -> None:
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.define_symbols(ctx)
-    wanted = set(names)
+    wanted = resolve.LINKER_NAMES
     for g in range(1, len(st)):
         name = st.names[g]
         if st.state[g] != resolve.UNDEF:
@@ -1065,7 +1060,6 @@ def _resolve_shared(ctx):
     if ctx.dsos:
         from xld.link import dynamic
         dynamic.resolve_shared(ctx)
-        dynamic.own_script_names(ctx)
 
 
 def _import_undefined(ctx):

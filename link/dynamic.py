@@ -50,7 +50,7 @@ from xld.link.errors import LinkError
 from xld.link.kinds import Kind
 from xld.link import layout, relocate
 from xld.link.layout import OutputSection
-from xld.link.resolve import UNDEF, LINKER
+from xld.link.resolve import UNDEF, LINKER, LINKER_EXPORTED, LINKER_NAMES
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
 
 # dynamic tags (gABI, and the GNU extensions)
@@ -105,6 +105,8 @@ def resolve_shared(ctx) -> None:
     cand = []
     names = st.names
     for g in _undefined(st).tolist():
+        if names[g] in LINKER_NAMES:
+            continue                            # (the linker defines _end: the output's own)
         hit = shared.get(names[g])
         if hit is None and "@" in names[g]:     # "foo@V1": a version of a shared definition
             hit = next(((d, s) for d in ctx.dsos if (s := d.versioned(names[g])) is not None), None)
@@ -138,40 +140,30 @@ def resolve_shared(ctx) -> None:
         ctx.exports = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)].tolist()
 
 
-def own_script_names(ctx) -> None:
-    """A program's _end, end, _edata, etext ... are its own, as GNU ld's script defines them,
-    not a shared object's that also defines them (a GNU ld library that uses _end exports its
-    own): they were imported, and the program's _end pointed into the library.  (Not
-    __data_start: crt1.o defines it, and a library's is taken as GNU ld takes it.)"""
-    if output_kind(ctx) not in (PIE, EXEC) or ctx.script is not None:
-        return
-    for name in sorted(_LIBRARY_SCRIPT_NAMES | {"__executable_start", "__global_pointer$"}):
-        g = ctx.symtab.ids.get(name)
-        if g is not None and g in ctx.imports and ctx.imports[g][0] is not None:
-            del ctx.imports[g]          # (still undefined: define_linker_symbols defines it)
-
-
 def import_undefined(ctx) -> None:
     """A shared library may leave names undefined (the program or another library defines
     them at run time): every name still undefined after the linker's own definitions is
-    imported, unless -z defs / --no-undefined make it an error (scan reports it).  A dynamic
-    program imports them too when the user keeps undefined symbols (--unresolved-symbols=
+    imported, unless -z defs / --no-undefined make it an error (scan reports it): those leave
+    the weak ones imported still (crtbeginS.o's __cxa_finalize, which ld.so binds to libc's
+    when a library was not linked against libc or --as-needed dropped it), as GNU ld does.  A
+    dynamic program imports them too when the user keeps undefined symbols (--unresolved-symbols=
     ignore-all, --warn-unresolved-symbols), as GNU ld does: ld.so binds them, or fails."""
     o = ctx.opts
     kind = output_kind(ctx)
     st = ctx.symtab
     only = None                 # (all of them, or only the --ignore-unresolved-symbol ones)
+    weak = False                # (and the weak ones)
     if kind == SHARED:
         if o.no_undefined and not o.keeps_undefined():
-            only = o.ignore_unresolved
+            only, weak = o.ignore_unresolved, True
     elif kind not in (PIE, EXEC):
         return
     elif not o.keeps_undefined():
         only = o.ignore_unresolved
-    if only is not None and not only:
+    if only is not None and not only and not weak:
         return
     left = [g for g in _undefined(st).tolist() if g not in ctx.imports
-            and (only is None or st.names[g] in only)]
+            and (only is None or st.names[g] in only or (weak and not st.strong_ref[g]))]
     for g, (first, first_index) in zip(left, st.first_refs_of(left)):
         bind = elf.STB_GLOBAL if st.strong_ref[g] else elf.STB_WEAK
         typ = elf.STT_NOTYPE                    # as the (first) reference declares it
@@ -401,6 +393,8 @@ def plan(ctx) -> None:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
     p.linker_exports = _linker_exports(ctx, p)
+    if p.shared:
+        _interposable_linker_names(ctx, p, imported)
     names = st.names
     for g, (dso, sym) in ctx.imports.items():
         if dso is not None and names[g] != sym.name:
@@ -486,39 +480,20 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.verdef = [ctx.opts.soname or _basename(ctx.opts.output)] + [n.name for n in vs.named]
 
 
-# The names xld defines as GNU ld's default scripts for libraries do without HIDDEN (the
-# others, such as __init_array_start, are PROVIDE_HIDDEN there), and the ones its scripts for
-# programs add: exported as the user's --defsym names are
-_LIBRARY_SCRIPT_NAMES = {"_end", "end", "__end__", "__bss_end__", "_bss_end__", "_etext", "etext", "__etext",
-                         "_edata", "edata", "__bss_start", "__bss_start__"}
-_DEFAULT_SCRIPT_NAMES = _LIBRARY_SCRIPT_NAMES | {"__data_start", "data_start", "__global_pointer$"}
-
-
-def _section_at(ctx, addr: int):
-    """The allocated (not TLS) output section that holds ``addr``, else the last that ends
-    there (_end, _edata), else the first (__executable_start, before it): a section as GNU
-    ld's script gives such a name."""
-    alloc = [o for o in ctx.ordered if o.alloc and not o.flags & elf.SHF_TLS]
-    hit = None
-    for o in alloc:
-        if o.addr <= addr <= o.addr + o.size:
-            if addr < o.addr + o.size:
-                return o
-            hit = o
-    return hit or next((o for o in alloc if addr < o.addr), None)
-
-
 def _linker_exports(ctx, p: Plan) -> list[int]:
-    """The names the user defines through the linker (--defsym, a script's assignments but
-    its HIDDEN ones), and the default script's names above, that .dynsym lists, as GNU ld
-    exports them: from a library every one (unless its version script makes it local), from
-    a program those a shared object refers to or defines (a GNU ld library that uses _end
-    defines its own, and takes the program's at run time), or all with --export-dynamic, or
-    those a dynamic list names.  They are bound where they are defined (not interposable:
-    lld's and GNU ld's library would let ld.so preempt them)."""
+    """The names the linker defines that .dynsym lists, as GNU ld exports them: the user's
+    (--defsym, a script's assignments but its HIDDEN ones) and the standard ones GNU ld's
+    scripts give default visibility (_end, etext ...: LINKER_EXPORTED) the inputs refer to,
+    unless a reference makes them hidden.  From a library every one (unless its version
+    script makes it local), from a program those a shared object refers to or defines, or
+    all with --export-dynamic, or those a dynamic list names.  The user's are bound where
+    they are defined (not interposable: lld's and GNU ld's library would let ld.so preempt
+    them); the standard ones are interposable in a library (_interposable_linker_names)."""
     st = ctx.symtab
-    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
-                   | (set() if ctx.script is not None else _LIBRARY_SCRIPT_NAMES if p.shared else _DEFAULT_SCRIPT_NAMES))
+    hidden = (elf.STV_HIDDEN, elf.STV_INTERNAL)
+    std = {n for n in LINKER_EXPORTED if (g := st.ids.get(n)) is not None
+           and ctx.ref_visibility.get(g, elf.STV_DEFAULT) not in hidden}
+    names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names) | std)
     gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER
             and g not in ctx.script_hidden]
     if not gids:
@@ -538,6 +513,23 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
             if node is not None and p.shared:
                 p.export_node[g] = node
     return out
+
+
+def _interposable_linker_names(ctx, p: Plan, preempt: np.ndarray) -> None:
+    """A library's exported _end, etext, __bss_start ... (LINKER_EXPORTED) are default-visibility
+    globals like any other: ld.so binds the library's own references to them to the first
+    definition it finds, the program's (GNU ld's library: GLOB_DAT, ABS64 rows), unless a
+    reference declares them protected, -Bsymbolic or -Bsymbolic-functions binds them (GNU ld's
+    rule: every symbol but data objects; these have no type) or a dynamic list does not name
+    them."""
+    if ctx.opts.bsymbolic:
+        return
+    st = ctx.symtab
+    for g in p.linker_exports:
+        name = st.names[g]
+        if (name in LINKER_EXPORTED and ctx.ref_visibility.get(g, elf.STV_DEFAULT) == elf.STV_DEFAULT
+                and (p.dyn_list is None or p.dyn_list.matches(name))):
+            preempt[g] = True
 
 
 def export_candidates(ctx) -> list[int]:
@@ -1508,12 +1500,14 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     for i in np.flatnonzero(theirs)[1:].tolist():
         syms[i] = _foreign_row(ctx, p, p.dynsym[i], int(p.dynsym_name[i]), gaddr)
     linker = np.isin(gids, np.array(p.linker_exports, dtype=np.int64)) & ~theirs
-    for i in np.flatnonzero(linker).tolist():       # --defsym and script names (few)
+    for i in np.flatnonzero(linker).tolist():       # --defsym and script names, _end ... (few)
         g = p.dynsym[i]
         o = ctx.linker_sec.get(g)
-        if o is None and st.names[g] in _DEFAULT_SCRIPT_NAMES and st.names[g] != "__global_pointer$":
-            o = _section_at(ctx, int(gaddr[g]))     # (ld.so adds no load address to SHN_ABS)
-        syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g), 0,
+        if o is None and st.names[g] in LINKER_EXPORTED:
+            o = _section_at(ctx, int(gaddr[g]))     # (an address in the image: not SHN_ABS, which ld.so does not relocate)
+        protected = ctx.ref_visibility.get(g) == elf.STV_PROTECTED      # (a reference says so)
+        syms[i] = (int(p.dynsym_name[i]), (elf.STB_GLOBAL << 4) | layout.alias_type(ctx, g),
+                   elf.STV_PROTECTED if protected else elf.STV_DEFAULT,
                    o.index if o is not None else elf.SHN_ABS, int(gaddr[g]), 0)
     ours = np.flatnonzero(~theirs & ~linker)
     if not len(ours):
@@ -1543,6 +1537,20 @@ def _dynsym_table(ctx, p: Plan, gaddr: np.ndarray) -> np.ndarray:
     syms["st_value"][ours] = value.view(np.uint64)
     syms["st_size"][ours] = d.size[row]
     return syms
+
+
+def _section_at(ctx, addr: int):
+    """The allocated (not TLS) output section that holds ``addr``, else the last that ends
+    there (_end is where .bss ends, _edata), else the first after it (the ELF header's
+    __executable_start): a section as GNU ld's script gives such a name."""
+    alloc = [o for o in ctx.ordered if o.alloc and o.index and not o.flags & elf.SHF_TLS]
+    hit = None
+    for o in alloc:
+        if o.addr <= addr <= o.addr + o.size:
+            if addr < o.addr + o.size:
+                return o
+            hit = o
+    return hit or next((o for o in alloc if addr < o.addr), None)
 
 
 def _verdef_bytes(p: Plan) -> bytes:

@@ -89,6 +89,13 @@ def assign(ctx) -> None:
     discarded_members: list = []
     script = _script_mapping(ctx)
     force = ctx.opts.force_group_allocation     # members placed as plain sections, no groups
+    orphans = ctx.opts.orphan_handling
+    if orphans != "place" and script is None:
+        # GNU ld's orphans here are the sections its built-in -r script does not name (.text.*,
+        # .note.GNU-stack: some in every GCC object); xld has no such script to hold them to
+        raise LinkError(f"-r with --orphan-handling={orphans} needs a linker script with SECTIONS (-T): "
+                        f"without one xld cannot tell which sections are orphans")
+    found: list[tuple] = []                 # orphans: (file id, section, object, output name)
     ranks: dict = {}                        # (file, section) -> its order key under the script
     for obj in ctx.files[1:]:
         n = len(obj.shdrs)
@@ -136,6 +143,10 @@ def assign(ctx) -> None:
                         continue
                     ranks[(obj.file_id, i)] = rank
                     name = oname
+                elif orphans != "place":            # (a COMDAT group's sections stay whole: not orphans)
+                    found.append((obj.file_id, i, obj, name))
+                    if orphans == "discard":
+                        continue
             key = (name, obj.file_id, i) if grp is not None and not force else name
             out = outs.get(key)
             if out is None:
@@ -156,6 +167,9 @@ def assign(ctx) -> None:
                 out.flags |= f & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
             out.inputs.append((obj, i))
             obj.sec_outsec[i] = out
+    if found:
+        from xld.link import script_layout
+        script_layout.report_orphans(ctx, found)
     if ctx.opts.execstack:                  # -z execstack: the object asks for an executable stack
         out = outs.get(STACK_NOTE)
         if out is None:
@@ -666,5 +680,6 @@ PASSES = [
     ("defsym", defsym),                   # --defsym NAME=NUMBER: an absolute global
     ("write", write),                     # symbols, relocations, groups, headers
     ("compress debug", _compress_debug),  # --compress-debug-sections=zlib (link/compress.py)
+    ("check", lambda c: c.diag.check()),  # errors reported on the way (orphans): no output
     ("commit", commit),
 ]

@@ -23,6 +23,23 @@ from xld.link.errors import LinkError
 UNDEF, WEAK, COMMON, DEFINED = 0, 1, 2, 3
 LINKER = -1          # def_file value of a linker-defined symbol
 
+# The names the linker defines when an input refers to them and no object defines them
+# (link/driver.py define_linker_symbols); a shared object's definition does not stop it, as a
+# GNU ld script's assignment overrides a shared definition (the output has its own _end).
+LINKER_NAMES = frozenset({"_end", "end", "_etext", "etext", "__etext", "_edata", "edata", "__bss_start",
+                          "__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__ehdr_start", "__executable_start",
+                          "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
+                          "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
+                          "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
+                          "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"})
+# Of those, the ones GNU ld's scripts define with default visibility (PROVIDE, not
+# PROVIDE_HIDDEN), and crt1.o's data_start: a dynamic output exports them (a library always,
+# a program when a shared object names them), and in a library they are interposable: ld.so
+# binds its references to the program's _end, as to any default-visibility global.
+LINKER_EXPORTED = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__", "_edata", "edata",
+                             "_etext", "etext", "__etext", "__bss_start", "__bss_start__", "__data_start",
+                             "data_start", "__executable_start"})
+
 
 # intern_all: more names are interned as an array (intern_array: a dozen array calls, which
 # pay only for a long list); Resolver.intern_ahead: fewer names in a row are interned per object
@@ -815,6 +832,9 @@ def merge_visibility(ctx) -> None:
     di = np.fromiter(map(st.def_index.__getitem__, cand.tolist()), dtype=np.int64, count=len(cand))
     state = np.fromiter(map(st.state.__getitem__, cand.tolist()), dtype=np.int64, count=len(cand))
     ours = (df > 0) & (state != UNDEF)
+    # names no object defines (the linker may, or a shared object): what their references ask
+    ctx.ref_visibility = dict(zip(cand[state == UNDEF].tolist(),
+                                  _RANK_VIS[best[cand[state == UNDEF]]].tolist()))
     cand, df, di = cand[ours], df[ours], di[ours]
     base = np.zeros(len(ctx.files), dtype=np.int64)        # each file's first row in ``other``
     base[1:] = np.cumsum([0] + [f.nsyms for f in objs])[:-1]

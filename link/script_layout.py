@@ -405,10 +405,7 @@ def assign(ctx) -> None:
             elif not target.has_inputs and t == elf.SHT_NOBITS:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
-    if ctx.opts.orphan_handling in ("warn", "error"):
-        report = ctx.diag.warn if ctx.opts.orphan_handling == "warn" else ctx.diag.error
-        for _, i, obj, dname in sorted(orphan_found, key=lambda x: x[:2]):
-            report(f"{obj.name}:({obj.sec_names[i]}) is being placed in '{dname}'")      # lld's words
+    report_orphans(ctx, orphan_found)
     for d, target, got in descs:
         # GNU ld: the files in command-line order, each file's sections in its order (the
         # default assignment gathered them by default output section)
@@ -460,6 +457,15 @@ def _no_move(a: sc.Assign) -> bool:
     """``. += 0`` or ``. = . + 0`` (what a stray ';' reads as): GNU ld makes nothing of it."""
     zero = ("num", 0)
     return (a.op == "+=" and a.expr == zero) or (a.op == "=" and a.expr in (("bin", "+", ("dot",), zero),))
+
+
+def report_orphans(ctx, found: list[tuple]) -> None:
+    """--orphan-handling=warn|error: each orphan (file id, section index, object, the output
+    section it goes to) in lld's words, in command-line order."""
+    if ctx.opts.orphan_handling in ("warn", "error"):
+        report = ctx.diag.warn if ctx.opts.orphan_handling == "warn" else ctx.diag.error
+        for _, i, obj, dname in sorted(found, key=lambda x: x[:2]):
+            report(f"{obj.name}:({obj.sec_names[i]}) is being placed in '{dname}'")      # lld's words
 
 
 # the section GNU ld places an orphan of each class after, where a script has it (ldelf.c's hold)

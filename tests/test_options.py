@@ -609,6 +609,36 @@ def test_orphan_handling(arch, tmp_path):
 
 
 @ARCHES
+def test_orphan_handling_with_r(arch, tmp_path):
+    """-r --orphan-handling: under a -T script the orphans are the sections GNU ld reports
+    (those SECTIONS does not name; .riscv.attributes, merged by xld, aside), a warning or an
+    error (no output) in lld's words, dropped under discard (a use is then an error, as in GNU
+    ld); without a script (GNU ld's built-in -r script has orphans in every GCC object) refused."""
+    objs = program(arch, tmp_path, 'const char msg[] = "hello";\nint main(void) { return msg[1]; }\n')
+    (tmp_path / "r.ld").write_text("SECTIONS { .text : { *(.text*) } .data : { *(.data*) } }\n")
+    names = [o.name for o in objs]
+    gnu = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", "--orphan-handling=warn", "-T", "r.ld",
+                          "-o", "gnu.o", *names], cwd=tmp_path, capture_output=True, text=True)
+    want = [f"{f}:({sec}) is being placed in '{sec}'" for sec, f in
+            re.findall(r"orphan section `([^']+)' from `([^']+)'", gnu.stderr) if sec != ".riscv.attributes"]
+    assert len(want) >= 3, gnu.stderr
+    p = link(["-r", "--orphan-handling=warn", "-T", "r.ld", "-o", "warn.o", *names], cwd=tmp_path)
+    assert sorted(p.stderr.splitlines()) == sorted(f"xld: warning: {w}" for w in want), (p.stderr, gnu.stderr)
+    p = tc.xld_cli(["-r", "--orphan-handling=error", "-T", "r.ld", "-o", "err.o", *names], cwd=tmp_path)
+    assert p.returncode == 1 and sorted(p.stderr.splitlines()) == sorted(f"xld: error: {w}" for w in want)
+    assert not (tmp_path / "err.o").exists()
+    link(["-r", "-T", "r.ld", "-o", "place.o", *names], cwd=tmp_path)
+    assert (tmp_path / "place.o").read_bytes() == (tmp_path / "warn.o").read_bytes()
+    p = tc.xld_cli(["-r", "--orphan-handling=discard", "-T", "r.ld", "-o", "d.o", *names], cwd=tmp_path)
+    assert p.returncode == 1 and "msg" in p.stderr and not (tmp_path / "d.o").exists(), p.stderr
+    for mode in ("warn", "error", "discard"):
+        p = tc.xld_cli(["-r", f"--orphan-handling={mode}", "-o", "none.o", *names], cwd=tmp_path)
+        assert p.returncode == 1 and p.stderr == (f"xld: error: -r with --orphan-handling={mode} needs a linker "
+                                                  "script with SECTIONS (-T): without one xld cannot tell which "
+                                                  "sections are orphans\n"), p.stderr
+
+
+@ARCHES
 @pytest.mark.parametrize("flag", ["-N", "-n"])
 def test_omagic_nmagic_one_rwx_segment(arch, flag, tmp_path):
     """GNU ld's -N/-n: one PT_LOAD, readable, writable and executable, no RELRO; -N packs the

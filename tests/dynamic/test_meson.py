@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import toolchain as tc
+from tests.dynamic.util import calc_sources, installed_alike
 
 MESON = [sys.executable, "-m", "mesonbuild.mesonmain"]
 
@@ -51,8 +52,8 @@ cpp = '{triple}-g++'
 exe_wrapper = [{wrapper}]
 
 [built-in options]
-c_link_args = ['-B{ld}']
-cpp_link_args = ['-B{ld}']
+c_link_args = [{link_args}]
+cpp_link_args = [{link_args}]
 
 [host_machine]
 system = 'linux'
@@ -77,7 +78,7 @@ def test_meson_project_links_and_tests_with_xld(arch, tmp_path):
     (src / "data.txt").write_text("host file\n")
     runner = ", ".join(f"'{c}'" for c in tc.xld_command() + ["run"])
     cross = tmp_path / "cross.ini"
-    cross.write_text(CROSS.format(triple=triple, ld=ld, wrapper=runner, cpu=triple.split("-")[0]))
+    cross.write_text(CROSS.format(triple=triple, link_args=f"'-B{ld}'", wrapper=runner, cpu=triple.split("-")[0]))
     build = tmp_path / "build"
     p = subprocess.run(MESON + ["setup", str(build), str(src), "--cross-file", str(cross)],
                        capture_output=True, text=True)
@@ -100,3 +101,43 @@ def test_meson_project_links_and_tests_with_xld(arch, tmp_path):
         x = subprocess.run(tc.xld_command() + ["run", str(build / exe), *args], capture_output=True,
                            cwd=build, timeout=120)
         assert (x.returncode, x.stdout) == (0, want), x.stderr
+
+
+# progs/calc as meson builds it: a static library folded into a shared one with a soname and a
+# version script, a C++ program using both, `meson test` through the exe_wrapper (`xld run`),
+# `meson install` (which rewrites the build tree's RUNPATH inside the linked files)
+INSTALLED = """\
+project('calc', 'c', 'cpp')
+core = static_library('core', 'core.c', pic: true, install: true)
+api = shared_library('api', 'api.c', link_with: core, version: '1.2.0', soversion: '1',
+                     link_args: ['-Wl,--version-script=' + meson.current_source_dir() / 'api.map'],
+                     link_depends: 'api.map', install: true)
+calc = executable('calc', 'main.cc', link_with: [api, core], install: true, install_rpath: '$ORIGIN/../lib')
+test('sums', calc, args: ['2', '3', '4'])
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_meson_installed_project_matches_gnu_ld(arch, tmp_path):
+    """The same project built, tested and installed once with GNU ld and once with xld:
+    `meson test` passes through `xld run`, and the installed files match (util.installed_alike)."""
+    triple = tc.TRIPLE[arch]
+    tc.require(f"{triple}-g++")
+    src = calc_sources(tmp_path / "src")
+    (src / "meson.build").write_text(INSTALLED)
+    runner = ", ".join(f"'{c}'" for c in tc.xld_command() + ["run"])
+    prefixes = []
+    for linker in ("gnu", "xld"):
+        ld = tc.ld_wrapper_dir(tmp_path / "wrap") if linker == "xld" else None
+        cross = tmp_path / f"{linker}.ini"
+        cross.write_text(CROSS.format(triple=triple, link_args=f"'-B{ld}'" if ld else "", wrapper=runner,
+                                      cpu=triple.split("-")[0]))
+        build, prefix = tmp_path / f"build-{linker}", tmp_path / f"install-{linker}"
+        for cmd in (["setup", build, src, "--cross-file", cross, f"--prefix={prefix}"], ["compile", "-C", build],
+                    ["test", "-C", build, "--print-errorlogs"], ["install", "-C", build]):
+            p = subprocess.run(MESON + [str(c) for c in cmd], capture_output=True, text=True)
+            assert p.returncode == 0, f"{linker}: {cmd}\n{p.stdout}{p.stderr}"
+        if ld:
+            assert (ld / "called").exists(), "the project was not linked with xld"
+        prefixes.append(prefix)
+    installed_alike(arch, *prefixes, tmp_path)

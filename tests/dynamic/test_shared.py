@@ -140,6 +140,49 @@ def test_dlopen_plugin_calls_back_into_the_program(trees, arch, exe_by):
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("symbolic", [False, True])
+@pytest.mark.parametrize("lib_by,exe_by", [(a, b) for a in LINKERS for b in LINKERS])
+def test_linker_defined_names_bind_to_the_program(trees, arch, symbolic, lib_by, exe_by):
+    """A library's _end, etext, _edata (linker-defined, default visibility) are interposable as
+    in GNU ld's library: ld.so binds the library's references to the program's own (which
+    the program defines for itself, not takes from the library), unless -Bsymbolic."""
+    t = trees(arch)
+    flags = ["-Wl,-Bsymbolic"] if symbolic else []
+    lib = t.dir / lib_by / ("symbolic" if symbolic else "plain") / "libends.so"
+    lib.parent.mkdir(exist_ok=True)
+    if not lib.exists():
+        t.link(lib_by, "c", ["-shared", t.obj("libends", ["-fPIC"]), *flags], lib)
+    exe = lib.parent / f"useends-{exe_by}"
+    t.link(exe_by, "c", [t.obj("useends"), "-L", lib.parent, "-lends", "-Wl,-rpath,$ORIGIN"], exe)
+    res = t.qemu(exe)
+    assert res.status == 0, res.summary() + res.stderr.decode()
+    bound = 0 if symbolic else 1
+    assert _lines(res) == ["program bss below its _end: 1", "program text below its etext: 1",
+                           f"library _end is the program's: {bound}", f"library etext is the program's: {bound}",
+                           f"library _edata is the program's: {bound}", "library bss below its _end: 1"]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("lib_by,exe_by", [(a, b) for a in LINKERS for b in LINKERS])
+def test_weak_undefined_stays_dynamic_under_no_undefined(trees, arch, lib_by, exe_by):
+    """--no-undefined (and --as-needed, as meson passes them) refuse strong undefined names
+    only: a library's weak reference no input defines stays a weak undefined dynamic symbol
+    (crtbeginS.o's __cxa_finalize, a hook), bound at run time to the program's definition."""
+    t = trees(arch)
+    lib = t.dir / lib_by / "weak" / "libweakhook.so"
+    lib.parent.mkdir(exist_ok=True)
+    if not lib.exists():
+        t.link(lib_by, "c", ["-shared", "-Wl,--as-needed", "-Wl,--no-undefined", t.obj("libweakhook", ["-fPIC"])],
+               lib)
+    undefined = dynamic(lib)["undefined"]
+    assert {"weak_hook", "__cxa_finalize"} <= undefined, undefined
+    exe = lib.parent / f"useweakhook-{exe_by}"
+    t.link(exe_by, "c", [t.obj("useweakhook"), "-L", lib.parent, "-lweakhook", "-Wl,-rpath,$ORIGIN"], exe)
+    res = t.qemu(exe)
+    assert (res.status, _lines(res)) == (0, ["the program's hook"]), res.summary() + res.stderr.decode()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
 @pytest.mark.parametrize("name,lang,extra", [
     ("foo", "c", ["-Wl,--version-script={map}", "-Wl,-soname,libfoo.so.1"]),
     ("shapes", "c++", []),

@@ -1,6 +1,7 @@
 """Helpers of the dynamic-linking tests: run a command, read an output's dynamic sections."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -8,6 +9,11 @@ from pathlib import Path
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
+
+from tests import toolchain as tc
+
+CALC = Path(__file__).parent / "progs" / "calc"
+CALC_OUTPUT = b"sum 9 scaled 18 api 1.2 core 2\n"          # (of `calc 2 3 4`)
 
 
 def run(cmd, cwd=None):
@@ -24,7 +30,7 @@ def dynamic(path: Path) -> dict:
         e = ELFFile(f)
         out = {"type": e.header["e_type"], "needed": [], "flags_1": 0, "textrel": False,
                "imports": set(), "exports": set(), "relocs": Counter(), "interp": None,
-               "soname": None, "undefined": set()}
+               "soname": None, "undefined": set(), "runpath": None, "verdefs": []}
         for seg in e.iter_segments():
             if seg["p_type"] == "PT_INTERP":
                 out["interp"] = seg.get_interp_name()
@@ -39,10 +45,15 @@ def dynamic(path: Path) -> dict:
                         out["textrel"] = True
                     elif t.entry.d_tag == "DT_SONAME":
                         out["soname"] = t.soname
+                    elif t.entry.d_tag == "DT_RUNPATH":
+                        out["runpath"] = t.runpath
             if isinstance(sec, RelocationSection) and sec.name.startswith(".rela") and sec["sh_flags"] & 2:
                 for r in sec.iter_relocations():
                     if r["r_info_type"]:            # (GNU ld leaves unused R_*_NONE slots)
                         out["relocs"][r["r_info_type"]] += 1
+        vd = e.get_section_by_name(".gnu.version_d")
+        if vd is not None:                  # version definitions: the file's own name, then the nodes
+            out["verdefs"] = [next(iter(aux)).name for _, aux in vd.iter_versions()]
         dynsym = e.get_section_by_name(".dynsym")
         versym = e.get_section_by_name(".gnu.version")
         names = _version_names(e)
@@ -81,3 +92,32 @@ def _version_names(e: ELFFile) -> dict[int, str]:
             for a in aux:
                 out[a["vna_other"]] = a.name
     return out
+
+
+def calc_sources(src: Path) -> Path:
+    """progs/calc (a static library's, a shared library's with its version script, a C++
+    program's sources) copied to ``src``, where a build system's project file goes."""
+    shutil.copytree(CALC, src)
+    return src
+
+
+def installed_alike(arch: str, gnu: Path, xld: Path, tmp: Path) -> None:
+    """progs/calc as a build system installed it into ``gnu`` (linked by GNU ld) and ``xld``
+    (bin/calc, lib/libapi.so.1.2.0 and its links): the same .dynamic (needed, soname, the
+    install RUNPATH, version definitions) and .dynsym (exports with versions, imports), and
+    each installed program runs under qemu-user with either installed library."""
+    for rel in ("lib/libapi.so.1.2.0", "bin/calc"):
+        ref, got = dynamic(gnu / rel), dynamic(xld / rel)
+        for key in ("type", "needed", "soname", "runpath", "imports", "undefined"):
+            assert got[key] == ref[key], (rel, key, got[key], ref[key])
+        # (GNU ld also lists the version node itself, an absolute API_1; on riscv64 it puts
+        # main in a PIE's .dynsym too, as every symbol its GOT holds: docs/dynamic.md)
+        assert got["exports"] == {e for e in ref["exports"] if e[0] not in ("API_1@@API_1", "main")}, rel
+    assert dynamic(xld / "lib/libapi.so.1.2.0")["verdefs"] == ["libapi.so.1", "API_1"]
+    assert (xld / "lib/libapi.so.1").resolve().name == "libapi.so.1.2.0"
+    for exe_by, lib_by in ((gnu, gnu), (xld, xld), (xld, gnu), (gnu, xld)):
+        mixed = tmp / f"mixed-{exe_by.name}-{lib_by.name}"
+        shutil.copytree(exe_by / "bin", mixed / "bin")
+        shutil.copytree(lib_by / "lib", mixed / "lib", symlinks=True)      # ($ORIGIN/../lib)
+        q = tc.qemu_run(arch, mixed / "bin" / "calc", ["2", "3", "4"], sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        assert (q.status, q.stdout) == (0, CALC_OUTPUT), (exe_by, lib_by, q.stderr)
