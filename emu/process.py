@@ -379,6 +379,7 @@ class Processes:
         self.wake = threading.Event()
         self.run_over = threading.Event()
         self.stoppers = []
+        self.stoppers_lock = threading.Lock()
         self.eng.fork_reinit()
         for f in self.fds.fds.values():
             if isinstance(f, F.HostStream):

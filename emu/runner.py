@@ -172,6 +172,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.wake = threading.Event()         # a sleeping system call must return now
         self.run_over = threading.Event()     # the run loop has returned: host threads stop asking
         self.stoppers: list[threading.Thread] = []   # stop_engine's threads (joined by close)
+        self.stoppers_lock = threading.Lock()  # one is started before close can see it
         self.history = collections.deque(maxlen=8)
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
@@ -614,10 +615,16 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         a spinning program). ``thread``: ask from a new thread (the caller holds a lock the
         run loop may need); ``close`` joins those before the engine goes away."""
         if thread:
-            t = threading.Thread(target=self.stop_engine, args=(taken,), daemon=True,
-                                 name="xld-run-stop")
-            self.stoppers.append(t)
-            t.start()
+            # started under the lock close takes before it joins them: close never sees one
+            # not yet started (Thread.join raises then; a timer that expired as the run
+            # ended, on a loaded machine), nor misses one that could still stop the engine
+            with self.stoppers_lock:
+                if self.run_over.is_set():
+                    return                   # nothing left to stop
+                t = threading.Thread(target=self.stop_engine, args=(taken,), daemon=True,
+                                     name="xld-run-stop")
+                t.start()
+                self.stoppers.append(t)
             return
         while not self.run_over.is_set():
             self.eng.emu_stop()
@@ -775,7 +782,8 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         return res
 
     def close(self):
-        self.run_over.set()
+        with self.stoppers_lock:         # (no new one from here on: stop_engine)
+            self.run_over.set()
         for t in list(self.stoppers):    # they stop the engine: done before it goes away
             t.join()
         self._ticker = None              # the ticker thread ends (threads.py)

@@ -516,7 +516,7 @@ class Signals:
         if it is not None:
             t = it[0]
             t.cancel()
-            if t.ident is not None:     # a timer re-armed by its own expiry may not have started
+            if t.is_alive():            # (only a started thread is alive: join never raises)
                 t.join()                # (outside the lock: its expiry may be waiting for it)
 
     def sys_rt_sigreturn(self, *_):

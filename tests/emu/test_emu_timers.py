@@ -81,6 +81,39 @@ def test_a_signal_queued_while_the_run_loop_decides_still_stops_the_run(build, a
     assert (res.returncode, res.stdout) == (142, ONESHOT), res.crash
 
 
+def test_a_stop_asked_for_as_the_run_closes_is_never_joined_unstarted(build, monkeypatch):
+    """A timer expiring as the run ends asks, from its own host thread, for a thread that
+    stops the engine (runner.stop_engine); close joins those. That thread was listed before
+    it was started, and on a loaded machine close came in between: Thread.join raised
+    "cannot join thread before it is started" (test_one_shot_timers... in suite runs under
+    load). Here the stopper's start waits until close has begun, which made the old code
+    raise on every run; now close waits for the start, or no stopper is made once the run is
+    over."""
+    from xld.emu import runner
+    exe = build("hello", "arm64")
+    ready = threading.Event()
+    real_start, real_close = threading.Thread.start, runner.Process.close
+
+    def slow_start(self):
+        if self.name == "xld-run-stop":
+            ready.set()              # listed (old code), not started: let close come now
+            time.sleep(0.2)
+        real_start(self)
+
+    def close(self):
+        def ask():
+            self.stop_engine(lambda: False, thread=True)
+            ready.set()
+        threading.Thread(target=ask, daemon=True).start()
+        ready.wait()
+        real_close(self)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    monkeypatch.setattr(runner.Process, "close", close)
+    res = run(exe, timeout=60)
+    assert res.returncode == 0, res.crash
+
+
 @pytest.mark.parametrize("arch", ["arm64", "riscv64"])
 def test_a_killing_timer_expiring_just_before_a_run_still_kills(build, arch, monkeypatch):
     """A timer whose signal's default action kills, expiring after the run loop's last look

@@ -2,7 +2,9 @@
    process-shared one, leave it to the next locker with EOWNERDEAD (the kernel's robust list,
    set_robust_list; it was ignored and the next lock waited for ever), which makes it
    consistent and goes on; a mutex made unusable (unlocked without pthread_mutex_consistent)
-   gives ENOTRECOVERABLE. */
+   gives ENOTRECOVERABLE. Each owner says through a pipe that it holds the mutex before the
+   next locker tries: with a sleep instead, a loaded machine let the locker in first, and the
+   owner then blocked for ever (the program hung in wait4, or pthread_join). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +18,18 @@
 #define P(...) do { printf(__VA_ARGS__); fflush(stdout); } while (0)
 
 static pthread_mutex_t m, m2;
+static int held[2];                     /* an owner writes a byte once it holds the mutex */
+
+static void say_held(void) {
+    if (write(held[1], "h", 1) != 1)
+        _exit(3);
+}
+
+static void wait_held(void) {
+    char c;
+    if (read(held[0], &c, 1) != 1)
+        _exit(4);
+}
 
 static void *die_holding(void *a) {
     pthread_mutex_lock(&m);
@@ -26,6 +40,7 @@ static void *die_holding(void *a) {
 static void *hold_a_while(void *a) {
     struct timespec d = {0, 100000000};
     pthread_mutex_lock(&m2);
+    say_held();
     nanosleep(&d, NULL);
     (void)a;
     return NULL;                        /* ends holding it, while main waits for it */
@@ -38,7 +53,8 @@ int main(void) {
     pthread_mutex_init(&m, &at);
     pthread_mutex_init(&m2, &at);
     pthread_t t, w;
-    (void)m2;
+    if (pipe(held) != 0)
+        return 2;
     pthread_create(&t, NULL, die_holding, NULL);
     pthread_join(t, NULL);
     int r = pthread_mutex_lock(&m);
@@ -54,7 +70,7 @@ int main(void) {
     pthread_mutex_init(&m2, &at);
     pthread_create(&w, NULL, hold_a_while, NULL);
     struct timespec d = {0, 50000000};
-    nanosleep(&d, NULL);
+    wait_held();
     r = pthread_mutex_lock(&m2);
     P("waited for the owner thread: %d EOWNERDEAD %d\n", r, r == EOWNERDEAD);
     pthread_join(w, NULL);
@@ -85,11 +101,11 @@ int main(void) {
     c = fork();
     if (c == 0) {
         pthread_mutex_lock(pm);
+        say_held();
         nanosleep(&d, NULL);
         _exit(0);
     }
-    nanosleep(&d, NULL);
-    nanosleep(&d, NULL);
+    wait_held();
     r = pthread_mutex_lock(pm);
     P("the owner process held it and ended: %d EOWNERDEAD %d\n", r, r == EOWNERDEAD);
     waitpid(c, NULL, 0);
