@@ -1172,10 +1172,9 @@ def serve(path: str, expected_cli: str) -> int:
                     if not leaving and not running:
                         files.renew()           # (only after a change was reported)
                     if not leaving and not spare.broken and \
-                            (spare.state != _warm_state() if spare.pid else
-                             all(r.done for r in running.values())):
-                        # a spare for the next command: when none runs (a fork takes CPU from
-                        # it), or when what it inherited is out of date
+                            (spare.state != _warm_state() if spare.pid else _room_for_spare(running)):
+                        # a spare for the next command, or a new one when what it inherited
+                        # is out of date
                         spare.stop(sel)
                         spare.start(sel, _not_inherited(listener, sel, lock, running, spare))
                 except Exception as e:          # a bug here must not take the server down
@@ -1219,9 +1218,10 @@ class Spare:
     """A child forked ahead of the next command, waiting for it: the fork (1.5 ms for the
     server's address space) and what the child does before it takes a command are off the
     command's path.  It is still one fresh process per command: a spare takes one command
-    and is then that command's process; the server forks the next spare once the command has
-    ended (and the libraries it read are parsed ahead), and forks a new one whenever what a
-    child would inherit changed (libraries parsed ahead since).  The server checks each
+    and is then that command's process; the server forks the next spare as soon as a CPU is
+    free of running commands (with two, while the command runs: the next command, right
+    after, finds it ready), and forks a new one whenever what a child would inherit changed
+    (libraries parsed ahead since).  The server checks each
     command (the client's uid and installation, its own code on disk) before it hands it
     over, exactly as before it forks; a spare never decides.  A spare ends when the server
     ends it (it leaves, or replaces it) or goes away (its connection to the spare closes)."""
@@ -1356,6 +1356,17 @@ class Spare:
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
 
 
+# CPUs the server may use (_room_for_spare)
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _room_for_spare(running) -> bool:
+    """Whether to fork the next spare now: when a CPU is free of running commands (a fork and
+    the pages it copies ahead would take CPU from one; with two CPUs a link's spare is
+    forked while it runs, and the link that comes right after finds it ready), and no
+    running command is learning the pages a spare copies ahead (it would copy too few)."""
+    busy = [r for r in running.values() if not r.done]
+    return len(busy) < _CPUS and not any(r.learn and _is_link(r) for r in busy)
 _spare_pages = None     # in a learning spare: the pages it had of its own before its command
 #                         came (its own doing and the server's, not the link's)
 _copied_ahead = False   # in a spare: it copied pages ahead
