@@ -1367,6 +1367,8 @@ def _room_for_spare(running) -> bool:
     running command is learning the pages a spare copies ahead (it would copy too few)."""
     busy = [r for r in running.values() if not r.done]
     return len(busy) < _CPUS and not any(r.learn and _is_link(r) for r in busy)
+
+
 _spare_pages = None     # in a learning spare: the pages it had of its own before its command
 #                         came (its own doing and the server's, not the link's)
 _copied_ahead = False   # in a spare: it copied pages ahead
