@@ -49,6 +49,7 @@ from xld.link.elf import (DT_NEEDED, DT_NULL, DT_SONAME, SHT_GNU_HASH, SHT_GNU_V
 from xld.link.errors import LinkError
 from xld.link.kinds import Kind
 from xld.link import layout, relocate
+from xld.link.arrays import member
 from xld.link.layout import OutputSection
 from xld.link.resolve import UNDEF, LINKER, LINKER_EXPORTED, LINKER_NAMES
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
@@ -732,24 +733,6 @@ def _err_row(ctx, row: int, msg: str) -> None:
                    f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}")
 
 
-def _member(col: np.ndarray, values) -> np.ndarray:
-    """col's elements that are among ``values`` (small non-negative integers), as a mask
-    (np.isin would import numpy.ma: 15 ms on every link)."""
-    values = list(values)
-    if len(col) == 0 or not values:
-        return np.zeros(len(col), dtype=bool)
-    # the table is as large as the values asked about, never as the column's largest element
-    # (a relocation type of 2^31 from a corrupt object would size it): past it, False
-    if col.dtype.itemsize == 1 and min(values) >= 0:      # (kinds: a byte, no clamp)
-        table = np.zeros(256, dtype=bool)
-        table[[v for v in values if v < 256]] = True
-        return table[col.view(np.uint8)]
-    top = max(values) + 2
-    table = np.zeros(top, dtype=bool)
-    table[values] = True
-    return table[np.minimum(col, top - 1)]
-
-
 def _distinct(a: np.ndarray) -> np.ndarray:
     """The distinct values of ``a``, sorted (np.unique imports more than it is worth).  Ids
     (non-negative, not far more than there are values) are marked, not sorted: -shared
@@ -772,7 +755,7 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     lp = ctx.arch.hooks.get("low_page_bits", ())
 
     def low_bits(rows):
-        return _member(t.type[rows], lp) if lp else np.zeros(len(rows), dtype=bool)
+        return member(t.type[rows], lp) if lp else np.zeros(len(rows), dtype=bool)
 
     facts = _Rows(ctx, imported).facts
     refused = [int(Kind.TLS_LE), int(Kind.ADD), int(Kind.SUB), int(Kind.SET)]
@@ -782,14 +765,14 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     if p.shared:
         refused.remove(int(Kind.TLS_LE))        # (reported below, for every symbol)
     # imported (or interposable) symbols: what each needs (rows of the kinds that ask)
-    ir = np.flatnonzero(imported[t.gid] & _member(K, [CALL, *_DIRECT_KINDS, *refused]))
+    ir = np.flatnonzero(imported[t.gid] & member(K, [CALL, *_DIRECT_KINDS, *refused]))
     fi = facts(ir)
     ir = ir[fi.alloc]
     fi_write = fi.write[fi.alloc]
     ki = K[ir]
     data64_i = (ki == ADDR) & (t.width[ir] == 8)
     sym_data_i = data64_i & fi_write
-    direct = ir[_member(ki, _DIRECT_KINDS) & ~sym_data_i]
+    direct = ir[member(ki, _DIRECT_KINDS) & ~sym_data_i]
     plt: set[int] = set(_distinct(t.gid[ir[ki == CALL]]).tolist())
     want_copy: set[int] = set()
     if p.shared:
@@ -830,7 +813,7 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
             _err_row(ctx, row, f"it is a TLS variable defined in {dso.name}")
         else:
             want_copy.add(g)
-    for row in ir[_member(ki, refused)][:10].tolist():
+    for row in ir[member(ki, refused)][:10].tolist():
         dso, _ = ctx.imports.get(int(t.gid[row]), (None, None))
         if dso is None:
             _err_row(ctx, row, "the symbol is interposable (defined at run time); recompile with -fPIC")
@@ -850,7 +833,7 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         wr = wr[facts(wr).alloc]
         kw = K[wr]
         called = set(t.gid[wr[kw == CALL]].tolist())
-        called -= set(t.gid[wr[_member(kw, _DIRECT_KINDS)]].tolist())
+        called -= set(t.gid[wr[member(kw, _DIRECT_KINDS)]].tolist())
         plt |= called
         p.weak_undef |= called
     p.plt = sorted(plt)

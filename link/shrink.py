@@ -59,6 +59,7 @@ import itertools
 import numpy as np
 
 from xld.link import elf, pages
+from xld.link.arrays import member
 from xld.link.input import ObjectFile
 from xld.link.kinds import Kind
 
@@ -259,7 +260,7 @@ class Relaxer:
         typ = L.type
 
         def is_(role):
-            return _among(typ, ty[role])
+            return member(typ, ty[role])
         exec_ = _exec_rows(ctx)
         self.exec_ = exec_
         # a site is a candidate only when R_RISCV_RELAX follows its relocation (scan)
@@ -473,7 +474,7 @@ class Relaxer:
         c = self.calls
         if len(c):
             cid = np.arange(len(c), dtype=np.int64)
-            ok = self.usable[c] & ~_among(cid, exc)
+            ok = self.usable[c] & ~member(cid, exc)
             c, cid, margin = c[ok], cid[ok], self.call_margin[ok]
             dist = self.SA[c] - self.P[c]
             same = (self.tfile[c] == L.file[c]) & (self.tsec[c] == L.sec[c])
@@ -507,15 +508,15 @@ class Relaxer:
                 continue
             gids = self.gbase[kind] + np.arange(ng, dtype=np.int64)
             lens = np.diff(gst)
-            alive = ~_among(gids, exc)
+            alive = ~member(gids, exc)
             typ = L.type[rows]
             if kind == _PCGP:
                 ishi = np.zeros(len(rows), dtype=bool)
                 ishi[gst[:-1]] = True
             elif kind == _GP:
-                ishi = _among(typ, ty["abs_hi"])
+                ishi = member(typ, ty["abs_hi"])
             else:
-                ishi = _among(typ, ty["tp_hi"])
+                ishi = member(typ, ty["tp_hi"])
             islo = ~ishi
             if kind == _GP:
                 v = SA[rows]
@@ -567,7 +568,7 @@ class Relaxer:
                     rebases.append((los, regs["tp"], lt, Kind.TLS_LE))
                     stats["tp"] += int(sel.sum())
                 else:
-                    st_ = _among(lt, ty["s_type"])
+                    st_ = member(lt, ty["s_type"])
                     rebases.append((los, regs["gp"], np.where(st_, ty["lo_s"][0], ty["lo_i"][0]), Kind.GP_REL))
                     if kind == _PCGP:       # the value is the HI20's: take its symbol
                         E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
@@ -726,18 +727,6 @@ def _order_by(f: np.ndarray, s: np.ndarray, idn: np.ndarray) -> np.ndarray:
     key |= s << np.int64(ib)
     key |= idn.astype(np.int64) - lo
     return np.argsort(key, kind="stable")
-
-
-def _among(a: np.ndarray, values) -> np.ndarray:
-    """np.isin(a, values) for a few values (a relocation type's numbers, the excluded groups:
-    none, normally): np.isin's own set-up is ~80,000 instructions a call, as much as the
-    rest of a small link's decisions on a table of a few rows."""
-    if len(values) > 8:
-        return np.isin(a, np.asarray(values))
-    m = np.zeros(len(a), dtype=bool)
-    for v in np.asarray(values).tolist():
-        m |= a == v
-    return m
 
 
 def _unique(a: np.ndarray) -> np.ndarray:

@@ -1,0 +1,24 @@
+"""NumPy helpers the passes share (small enough to be no module's own)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def member(col: np.ndarray, values) -> np.ndarray:
+    """col's elements that are among ``values`` (small non-negative integers: relocation
+    types, kinds, ids), as a mask.  Not np.isin: it would import numpy.ma (15 ms on every
+    link), and its own set-up is ~80,000 instructions a call, as much as the rest of a small
+    link's relaxation decisions on a table of a few rows."""
+    values = list(values)
+    if len(col) == 0 or not values:
+        return np.zeros(len(col), dtype=bool)
+    # the table is as large as the values asked about, never as the column's largest element
+    # (a relocation type of 2^31 from a corrupt object would size it): past it, False
+    if col.dtype.itemsize == 1 and min(values) >= 0:      # (kinds: a byte, no clamp)
+        table = np.zeros(256, dtype=bool)
+        table[[v for v in values if v < 256]] = True
+        return table[col.view(np.uint8)]
+    top = max(values) + 2
+    table = np.zeros(top, dtype=bool)
+    table[values] = True
+    return table[np.minimum(col, top - 1)]
