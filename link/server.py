@@ -436,14 +436,23 @@ class Incoming:
         self.conn.close()
 
 
-def _child(req: Request, keep_closed: list[int]) -> None:
-    """In the forked child: become the client's process and run the command; never returns."""
+def _child(req: Request, keep_closed: list[int], go: int) -> None:
+    """In the forked child: become the client's process, wait for the server's go (``go``'s
+    one byte: the client was told its command is taken) and run the command; never returns."""
     _hold_signals(True)
+    failed = None
     try:
-        _become(req, keep_closed)
+        _become(req, keep_closed, (go,))
     except BaseException as e:
-        _run(req, e)
-    _run(req)
+        failed = e
+    try:
+        said = os.read(go, 1)
+    except BaseException:
+        said = b""
+    if said != b"G":              # the server did not tell the client: nothing ran
+        os._exit(0)
+    os.close(go)
+    _run(req, failed)
 
 
 def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = ()) -> None:
@@ -1299,9 +1308,15 @@ class Spare:
             _spare(theirs, not_inherited, [] if afresh else self.runs, 0 if afresh else self.grow,
                    learns)
         theirs.close()
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:                   # no spare this time (it sees its connection close)
+            mine.close()
+            os.waitpid(pid, 0)
+            return
         self.pid, self.ctl, self.state, self.learns = pid, mine, _warm_state(), learns
         self.ahead = None if afresh else (self.runs, self.grow)
-        self.pidfd = os.pidfd_open(pid)
+        self.pidfd = pidfd
         sel.register(self.pidfd, selectors.EVENT_READ, ("spare", self.pidfd))
 
     def offer(self, req: Request, sel) -> bool:
@@ -1336,24 +1351,29 @@ class Spare:
 
     def stop(self, sel) -> None:
         """End the spare (it has no command: nothing of one is lost)."""
-        import signal
         if not self.pid:
             return
         try:
             sel.unregister(self.pidfd)
         except (KeyError, ValueError):
             pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
+        _kill_and_reap(self.pid)
         os.close(self.pidfd)
         self.ctl.close()
         self.pid, self.pidfd, self.ctl, self.state = 0, -1, None, None
+
+
+def _kill_and_reap(pid: int) -> None:
+    """End a child of the server that ran no command, and wait for it."""
+    import signal
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
 
 
 # CPUs the server may use (_room_for_spare)
@@ -1522,7 +1542,13 @@ def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
         offered = spare.offer(req, sel)           # it takes the client's place meanwhile
         if offered and req.learn:
             req.ahead = spare.ahead
-    if req.uses_r < 0 or files.stale():
+    stale = req.uses_r < 0 or files.stale()
+    go = -1
+    if not stale and not offered:                 # none ready: a child of its own, forked
+        go = _fork_child(req, _not_inherited(listener, sel, lock, running, spare))
+    if stale or (not offered and go < 0):
+        # declined: the client runs the command itself (a fork or pidfd_open that failed
+        # after "R" would leave it with no process and no status: "went away")
         if offered:
             spare.stop(sel)                       # (it ran nothing)
         try:
@@ -1540,6 +1566,8 @@ def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
     except OSError:
         if offered:
             spare.stop(sel)
+        else:
+            _stop_child(req, go)
         os.close(req.uses_r)
         os.close(req.uses_w)
         req.close_fds()
@@ -1547,12 +1575,12 @@ def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
         return True
     if offered:
         spare.go(req, sel)
-    else:                                         # none ready: a child of its own
-        pid = os.fork()
-        if pid == 0:
-            _child(req, _not_inherited(listener, sel, lock, running, spare) + [req.uses_r])
-        req.pid = pid
-        req.pidfd = os.pidfd_open(pid)
+    else:
+        try:
+            os.write(go, b"G")
+        except OSError:           # (it died: ends as a command that never began)
+            pass
+        os.close(go)
     os.close(req.uses_w)
     os.set_blocking(req.uses_r, False)
     req.close_fds()
@@ -1562,6 +1590,43 @@ def _take(req: Request, files, running, sel, listener, key: bytes, lock: int,
     sel.register(req.pidfd, selectors.EVENT_READ, ("exit", req.pidfd))
     sel.register(req.uses_r, selectors.EVENT_READ, ("uses", req.pidfd))
     return True
+
+
+def _fork_child(req: Request, not_inherited: list[int]) -> int:
+    """Fork the command's process (when no spare is ready), before the client is told its
+    command is taken: it takes the client's place and waits for the server's go (the write
+    end returned) as a spare does; -1, and nothing forked, when the fork or its pidfd
+    failed (the caller declines)."""
+    try:
+        go_r, go_w = os.pipe()
+    except OSError:
+        return -1
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(go_r)
+        os.close(go_w)
+        return -1
+    if pid == 0:
+        os.close(go_w)
+        _child(req, not_inherited + [req.uses_r], go_r)
+    os.close(go_r)
+    req.pid = pid
+    try:
+        req.pidfd = os.pidfd_open(pid)
+    except OSError:
+        _stop_child(req, go_w)
+        return -1
+    return go_w
+
+
+def _stop_child(req: Request, go: int) -> None:
+    """End a command's process that was not told to go (it ran nothing)."""
+    os.close(go)
+    _kill_and_reap(req.pid)
+    if req.pidfd >= 0:
+        os.close(req.pidfd)
+    req.pid, req.pidfd = 0, -1
 
 
 def _on_uses(pidfd: int, running, sel, spare: Spare) -> None:

@@ -949,6 +949,50 @@ def test_a_command_that_never_began_is_an_error(objects, server_env, tmp_path):
         srv.wait(timeout=60)
 
 
+FAILING_FORK_SERVER = r"""
+import os, sys
+from xld.link import cli, client, server
+server.Spare.start = lambda self, sel, not_inherited: None     # no spare: a fork per command
+name, flag = sys.argv[1:]
+real = getattr(os, name)
+def failing(*args):                 # fails while the flag file is there
+    if os.path.exists(flag):
+        raise OSError(11, "Resource temporarily unavailable")
+    return real(*args)
+setattr(os, name, failing)
+path = os.path.join(client.socket_dir(), server.installation_key() + ".sock")
+sys.exit(server.serve(path, os.path.abspath(cli.__file__)))
+"""
+
+
+@pytest.mark.parametrize("failing", ["fork", "pidfd_open"])
+def test_a_command_whose_process_cannot_be_made_is_declined(objects, server_env, tmp_path,
+                                                           failing):
+    """When the server cannot make the command's process (fork or pidfd_open fails: a loaded
+    machine), it declines before it says the command is taken, and the client links itself;
+    it never leaves the client with "R" and no process ("the warm server went away")."""
+    flag = tmp_path / "fail"
+    flag.write_text("")
+    srv = subprocess.Popen([sys.executable, "-c", FAILING_FORK_SERVER, failing, flag],
+                           env=server_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        wait_for_socket(server_env)
+        args = ["--arch", "arm64", "-e", "twice", objects[1], "-o"]
+        p = xld([*args, "declined"], server_env, tmp_path)
+        assert (p.returncode, p.stderr) == (0, b""), p
+        assert served(server_env) == []               # linked by the client, not served
+        flag.unlink()
+        p = xld([*args, "served"], server_env, tmp_path)      # the next one is served
+        assert (p.returncode, p.stderr) == (0, b""), p
+        log = served(server_env)
+        assert len(log) == 1 and "status=0" in log[0], log
+        assert (tmp_path / "declined").read_bytes() == (tmp_path / "served").read_bytes()
+    finally:
+        srv.terminate()
+        srv.wait(timeout=60)
+
+
 def test_the_watch_sees_every_kind_of_change_to_the_servers_files(tmp_path):
     """The server stats its files only after inotify reported a change in their directories
     (server.Watch): a change of contents in place (same size), of the mtime alone, a file
