@@ -480,11 +480,12 @@ static int converse(const struct buf *body) {
     size_t nfds = (4 + npassed) * sizeof(int);
     union { char c[CMSG_SPACE(sizeof fds)]; struct cmsghdr align; } control;
     memset(&control, 0, sizeof control);
-    struct iovec iov = {head, sizeof head};
+    /* the head and the body in one message: the server reads them in one go */
+    struct iovec iov[2] = {{head, sizeof head}, {body->p, body->n}};
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
     msg.msg_control = control.c;
     msg.msg_controllen = CMSG_SPACE(nfds);
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -495,8 +496,12 @@ static int converse(const struct buf *body) {
     ssize_t w;
     do w = sendmsg(sock, &msg, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
     close(cwd);
-    if (w != (ssize_t)sizeof head) return -1000;
-    if (send_all(body->p, body->n) != 0) return -1000;
+    if (w < 0) return -1000;
+    size_t done = (size_t)w;         /* the rest, if the message was cut (a large environment) */
+    if (done < sizeof head && send_all((const char *)head + done, sizeof head - done) != 0)
+        return -1000;
+    done = done < sizeof head ? 0 : done - sizeof head;
+    if (send_all(body->p + done, body->n - done) != 0) return -1000;
     sent = 1;
     release_forwarded();             /* a signal that came meanwhile is relayed now */
     unsigned char m[5];

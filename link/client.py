@@ -369,10 +369,13 @@ def converse(s, argv: list[str], key: str) -> int | None:
             return None
         try:
             fds = b"".join(fd.to_bytes(4, sys.byteorder, signed=True) for fd in (cwd, 0, 1, 2, *passed))
-            s.sendmsg([len(body).to_bytes(8, "little")], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+            # the head and the body in one message: the server reads them in one go
+            packet = len(body).to_bytes(8, "little") + body
+            w = s.sendmsg([packet], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         finally:
             os.close(cwd)
-        s.sendall(body)
+        if w < len(packet):          # (cut: a large environment)
+            s.sendall(memoryview(packet)[w:])
         sent = True
         for signum in pending:
             relay(signum, None)

@@ -1326,10 +1326,12 @@ class Spare:
         if not self.pid:
             return False
         fds = [req.conn.fileno(), req.cwd, *req.stdio, req.uses_w, *req.extra]
-        try:
-            self.ctl.sendmsg([struct.pack("<QdB", len(req.body), req.started, req.learn)],
-                             [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds)}i", *fds))])
-            self.ctl.sendall(req.body)
+        packet = struct.pack("<QdB", len(req.body), req.started, req.learn) + req.body
+        try:                              # (one message: the spare wakes once)
+            w = self.ctl.sendmsg([packet], [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
+                                             struct.pack(f"{len(fds)}i", *fds))])
+            if w < len(packet):
+                self.ctl.sendall(memoryview(packet)[w:])
         except OSError:                   # it is gone (a spare takes a command whole or not)
             self.stop(sel)
             return False
