@@ -108,8 +108,11 @@ def _all_near(ctx, rows) -> bool:
             span += len(o.data or b"") + o.align
     objs = ctx.files[1:]
     if objs:        # every allocated input section's size and alignment, in one sum
-        size = np.concatenate([obj.shdrs["sh_size"] for obj in objs])
-        align = np.concatenate([obj.shdrs["sh_addralign"] for obj in objs])
+        # (the headers joined as bytes, then two fields: a field of each file's table on its
+        # own costs a few microseconds a table; arm64 gcc compress, 374 files: 2.3 -> 0.65 M
+        # instructions)
+        hdr = elf.join_tables([obj.shdrs for obj in objs], dtype=elf.SHDR)
+        size, align = hdr["sh_size"], hdr["sh_addralign"]
         if span + size.sum(dtype=np.float64) + align.sum(dtype=np.float64) < reach - MARGIN:
             return True     # even counting every section (in floats: no wrap-around): near
         A = elf.SHF_ALLOC
@@ -155,17 +158,13 @@ def _branch_rows(ctx) -> np.ndarray:
     if not branch.any():
         return np.nonzero(branch)[0]
     # a part of the table is one section's rows: whether that section is allocated, per part
-    # (every file's output sections in one list, each part's looked up with maps in C)
+    # (each part's output section, then whether it is allocated through a map in C; not a
+    # list of every file's sections first: arm64 gcc compress 1.67 -> 0.98 M instructions)
     files = ctx.files
     alloc = {o: o.alloc for o in ctx.outputs.values()}
     alloc[None] = False
-    every: list = []
-    start = np.zeros(len(files), dtype=np.int64)
-    for f in files[1:]:
-        start[f.file_id] = len(every)
-        every += f.sec_outsec
-    at = (start[t.part_file] + t.part_sec).tolist()
-    part = np.fromiter(map(alloc.__getitem__, map(every.__getitem__, at)), dtype=bool, count=len(at))
+    outs = [files[f].sec_outsec[s] for f, s in zip(t.part_file.tolist(), t.part_sec.tolist())]
+    part = np.fromiter(map(alloc.__getitem__, outs), dtype=bool, count=len(outs))
     branch &= np.repeat(part, t.counts)
     return np.nonzero(branch)[0]
 

@@ -6,6 +6,7 @@ so a failed link never leaves a partial or stale output.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 
@@ -539,14 +540,13 @@ def _names_once(st, strtab: np.ndarray, starts: np.ndarray, globals_at: int, gid
     table, at_l = merge.string_table(strtab[:globals_at], lstarts)
     # the globals in table order (those demoted to locals first), by their place in ``names``
     order = np.concatenate([np.flatnonzero(demoted), np.flatnonzero(~demoted)])
-    # globals whose name a local has: they point at the local's
-    keys = table[1:].tobytes().split(b"\0")[:-1]
+    # globals whose name a local has: they point at the local's (the locals' distinct names
+    # decoded together: a NUL is never inside a UTF-8 sequence, so each decodes as alone)
     place = np.full(len(st.names) + 1, -1, dtype=np.int64)
     place[gids[order]] = np.arange(ng)
-    key_at = np.cumsum([1] + [len(k) + 1 for k in keys[:-1]]) if keys else np.zeros(0, dtype=np.int64)
-    get = st.ids.get
-    hit = np.fromiter((get(k.decode("utf-8", "surrogateescape"), len(st.names)) for k in keys),
-                      dtype=np.int64, count=len(keys)) if keys else np.zeros(0, dtype=np.int64)
+    key_at = np.flatnonzero(table[:-1] == 0) + 1           # where each distinct name starts
+    text = table[1:-1].tobytes().decode("utf-8", "surrogateescape").split("\0") if len(table) > 1 else []
+    hit = np.array(list(map(st.ids.get, text, itertools.repeat(len(st.names), len(text)))), dtype=np.int64)
     pos = place[hit] if len(hit) else hit
     shared = pos >= 0
     at_g = np.empty(ng, dtype=np.int64)
