@@ -509,7 +509,8 @@ class ObjectFile:
         this link's that nothing else reads, such as merge's: written in place); the others'
         symbol tables become views into one new table, and each ``shdrs`` not yet owned a
         view into another.  Returns the symbol tables replaced that were the files' own
-        (obj, table) (the caller may release their pages).  The copies are made as bytes
+        (obj, table) (the caller may release their pages), and the one new table (the
+        objects not kept, in order, one after another).  The copies are made as bytes
         (see elf.copy_table)."""
         def joined(tables, dtype):
             raw = [np.ascontiguousarray(x).view(np.uint8) for x in tables]
@@ -531,7 +532,7 @@ class ObjectFile:
             o.shdrs = shdrs[at:at + k]
             o.tables_owned = True
             at += k
-        return replaced
+        return replaced, table
 
     def _check_links(self, types: list[int]) -> None:
         """What GNU ld rejects and a corrupt object may hold: a SHF_LINK_ORDER section that

@@ -624,6 +624,38 @@ def test_a_small_links_moves_are_the_arrays_moves(tmp_path, monkeypatch):
     assert (run.status, run.stdout) == (0, b"6 x\n"), run.summary()
 
 
+def test_symbols_move_in_one_table_as_in_each_files(glibc_hello, monkeypatch):
+    """A static glibc link edits ~240 files' symbol tables: where they are few enough, merge's
+    copies are copied with the others and the symbols move in that one table (_move_joined);
+    forced to keep merge's copies apart (the large links' way), every file's table is read
+    and written on its own (_move_apart): the same bytes, and the program runs."""
+    import shlex
+    from xld.link import shrink
+    d, obj = glibc_hello
+    line = subprocess.run([GCC, "-static", str(obj), "-o", "OUT", "-###"], capture_output=True, text=True).stderr
+    words = shlex.split(next(x for x in line.splitlines() if "collect2" in x))[1:]
+    args = [w for k, w in enumerate(words) if w != "-plugin" and not w.startswith("-plugin-opt")
+            and (k == 0 or words[k - 1] != "-plugin")]
+    took = []
+    for name in ("_move_joined", "_move_apart"):
+        real = getattr(shrink, name)
+        monkeypatch.setattr(shrink, name, lambda *a, _n=name, _f=real: took.append(_n) or _f(*a))
+
+    def link(out):
+        res = tc.xld_link([str(d / out) if w == "OUT" else w for w in args])
+        assert res.status == 0, res.stderr
+        return d / out
+    joined = link("joined.out")
+    assert took and set(took) == {"_move_joined"}, took
+    took.clear()
+    monkeypatch.setattr(shrink, "_JOIN_ALL", 0)
+    apart = link("apart.out")
+    assert "_move_apart" in took, took
+    assert apart.read_bytes() == joined.read_bytes()
+    run = tc.qemu_run(ARCH, joined)
+    assert run.status == 0 and run.stdout.startswith(b"hello 4 argv 5"), run.summary()
+
+
 # A PC-relative pair near gp (relaxes to gp), one 64 KiB from it (stays auipc), and one near
 # whose LO12 sits in another section (spoiled: stays auipc).
 PC_PROGRAM = r"""
