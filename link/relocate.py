@@ -599,9 +599,14 @@ def symbol_addresses(ctx) -> None:
             obj.own_addr = {}
         moved = np.flatnonzero(S[mine_rows] != mine_addr)
         if len(moved):
-            cut = np.searchsorted(ybase, mine_rows[moved], side="right") - 1
-            for k, y, v in zip(cut.tolist(), mine_rows[moved].tolist(), mine_addr[moved].tolist()):
-                group[k].own_addr[y - ybase[k]] = v
+            # (a file's rows are a run: -shared 400x50 moves its 30k interposable functions,
+            # S their PLT entries, one dictionary update per file)
+            y, v = mine_rows[moved], mine_addr[moved]
+            cut = np.searchsorted(y, ybase, side="left").tolist() + [len(y)]
+            for k, obj in enumerate(group):
+                if cut[k] < cut[k + 1]:
+                    obj.own_addr.update(zip((y[cut[k]:cut[k + 1]] - ybase[k]).tolist(),
+                                            v[cut[k]:cut[k + 1]].tolist()))
     ctx.sym_values = (S_all, dead_all, base)
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
