@@ -1192,15 +1192,20 @@ def _relocate(ctx, img: np.ndarray) -> None:
         rewrite = arch.hooks.get("tls_desc_to_le")
         to_ie = arch.hooks.get("tls_desc_keep" if ctx.opts.shared else "tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
+        # (a library's sites the hook leaves as they are, -shared 400x50's 60k TLSDESC_CALL:
+        # not read)
+        as_is = arch.hooks.get("tls_desc_keeps_site", lambda h: False) if ctx.opts.shared else lambda h: False
         # sites with a GOT entry (initial-exec, or a descriptor a shared library keeps): per
         # type, all at once (the kind's slices, one per type, in type order)
         slot = t.got_slot[order[a:b]]
         slotted = slot >= 0 if to_ie is not None else np.zeros(b - a, dtype=bool)
         for sa, sb in sorted(s for sl in types.values() for s in sl if a <= s[0] < b):
+            h = arch.howtos[int(t.type[order[sa]])]
+            if as_is(h):
+                continue
             sel = sa + np.flatnonzero(slotted[sa - a:sb - a])
             if len(sel) == 0:
                 continue
-            h = arch.howtos[int(t.type[order[sa]])]
             ps, o = pid[sel], off[sel]
             p = part_off[ps] + o
             words = gather_words(img, p, 4)
