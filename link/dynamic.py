@@ -786,7 +786,8 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     data64_i = (ki == ADDR) & (t.width[ir] == 8)
     sym_data_i = data64_i & fi_write
     direct = ir[member(ki, _DIRECT_KINDS) & ~sym_data_i]
-    plt: set[int] = set(_distinct(t.gid[ir[ki == CALL]]).tolist())
+    calls = _distinct(t.gid[ir[ki == CALL]])     # (sorted: -shared 400x50 calls 30k of them)
+    plt: set[int] = set()                       # the others: canonical entries, weak ones called
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
@@ -849,7 +850,7 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         called -= set(t.gid[wr[member(kw, _DIRECT_KINDS)]].tolist())
         plt |= called
         p.weak_undef |= called
-    p.plt = sorted(plt)
+    p.plt = sorted(plt.union(calls.tolist())) if plt else calls.tolist()
     p.copies = sorted(want_copy)
     # 64-bit data and absolute addresses: the ADDR rows.  A symbol with a canonical PLT entry
     # or a copy has its address in the program: data that points at it is fixed at link time

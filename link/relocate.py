@@ -1203,17 +1203,22 @@ def _relocate(ctx, img: np.ndarray) -> None:
             h = arch.howtos[int(t.type[order[sa]])]
             if as_is(h):
                 continue
-            sel = sa + np.flatnonzero(slotted[sa - a:sb - a])
-            if len(sel) == 0:
-                continue
+            here = slotted[sa - a:sb - a]
+            if here.all():                      # (as in a library: the type's slice, no positions)
+                sel, G = slice(sa, sb), slot[sa - a:sb - a]
+            else:
+                sel = sa + np.flatnonzero(here)
+                if len(sel) == 0:
+                    continue
+                G = slot[sel - a]
             ps, o = pid[sel], off[sel]
             p = part_off[ps] + o
             words = gather_words(img, p, 4)
-            new = to_ie(words, h, got_addr + 8 * slot[sel - a].astype(np.int64), part_addr[ps] + o)
-            if new is words:                    # (the hook gave them back unchanged: TLSDESC_CALL)
+            new = to_ie(words, h, got_addr + 8 * G.astype(np.int64), part_addr[ps] + o)
+            if new is words:                    # (the hook gave them back unchanged)
                 continue
             if new is None:
-                row = int(order[sel[0]])
+                row = int(order[sa if isinstance(sel, slice) else sel[0]])
                 ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
                                else f"{h.name} cannot address its TLS descriptor")
