@@ -510,8 +510,13 @@ def _assign_got(ctx, t, base) -> None:
         # rows.  shared 400x50's 283k rows (242k of them TLS descriptors) 26 -> 4 ms)
         nglob = len(ctx.symtab)
         space = nglob + int(base[-1]) + ctx.files[-1].nsyms
-        gid = t.gid[rows]
-        key = np.where(gid == 0, base[t.file[rows]] + t.sym[rows] + nglob, gid)
+        key = t.gid[rows].astype(np.int64)
+        loc = np.flatnonzero(key == 0)      # (locals' numbers for them only: -shared 400x50's
+        if len(loc):                        # 283k rows are 242k descriptors of globals)
+            lr = rows[loc]
+            key[loc] = base[t.file[lr]] + t.sym[lr] + nglob
+            del lr
+        del loc
         rank = np.cumsum(np.bincount(tls, minlength=4) > 0) - 1      # (the flavours present, in order)
         key += rank[tls] * space
         nkeys = space * (int(rank[-1]) + 1)
