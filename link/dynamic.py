@@ -309,7 +309,7 @@ class Plan:
         if self.plt:
             plt = np.array(self.plt, dtype=np.int64)
             imports = ctx.imports
-            ours = plt[np.array([g not in imports for g in self.plt], dtype=bool)]
+            ours = plt[~member(plt, imports)]     # (-shared 400x50: 30k entries, 7 imported)
             self.def_gids = ours                     # ours, interposable: calls go through the PLT
             self.def_values = gaddr[ours].copy()
             gaddr[plt] = base + np.arange(len(plt), dtype=np.int64) * size
