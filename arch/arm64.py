@@ -511,6 +511,12 @@ def tls_desc_keep(words: Words, howto: Howto, desc: Values, place: Values) -> Wo
     return None
 
 
+def tls_desc_keeps_site(howto: Howto) -> bool:
+    """The sites of a type that ``tls_desc_keep`` leaves as they are (the ``blr x1`` of
+    TLSDESC_CALL, which only marks the sequence): relocation need not read them."""
+    return howto.name == "R_AARCH64_TLSDESC_CALL"
+
+
 def tls_desc_is_paired(howto: Howto) -> bool:
     """AArch64 TLSDESC relocations all name the variable itself: never paired."""
     return False
@@ -576,6 +582,7 @@ ARCH = Arch(
         "tls_desc_is_paired": tls_desc_is_paired,
         "tls_desc_to_ie": tls_desc_to_ie,
         "tls_desc_keep": tls_desc_keep,
+        "tls_desc_keeps_site": tls_desc_keeps_site,
         "e_flags": e_flags,
         "nop_fill": nop_fill,
         "thunk": thunk,

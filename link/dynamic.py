@@ -224,6 +224,10 @@ class Plan:
         self.textrel = False                            # -z notext: relocations in read-only sections
         self.n_relr = 0                                 # RELATIVEs packed there (at most)
         self.n_data_symbolic = 0                        # symbolic ABS64 at data places
+        self.data_rows = (None, None, None)             # (the table, data_rows' answer for it)
+        self.abs_defs = None                            # gids our objects define in SHN_ABS (if read)
+        self.exported = (None, None, None)              # ctx.exports as _plan_exports made it, as an
+                                                        # array, and their names (if it has them)
         self.dynsym: list[int] = []                     # gids; index 0 is the null entry
         self.dynsym_at = np.zeros(0, dtype=np.int64)    # per gid: its .dynsym index (0: none)
         self.dynsym_name = np.zeros(0, dtype=np.int64)  # per .dynsym entry: its name in .dynstr
@@ -305,7 +309,7 @@ class Plan:
         if self.plt:
             plt = np.array(self.plt, dtype=np.int64)
             imports = ctx.imports
-            ours = plt[np.array([g not in imports for g in self.plt], dtype=bool)]
+            ours = plt[~member(plt, imports)]     # (-shared 400x50: 30k entries, 7 imported)
             self.def_gids = ours                     # ours, interposable: calls go through the PLT
             self.def_values = gaddr[ours].copy()
             gaddr[plt] = base + np.arange(len(plt), dtype=np.int64) * size
@@ -421,6 +425,8 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
     bsym = ctx.opts.bsymbolic
     excluded = set(ctx.opts.exclude_libs)
     d = _Defs(ctx)
+    if d.every:
+        p.abs_defs = d.gids[d.shndx == elf.SHN_ABS]
     vis = d.other & 3
     ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & d.kept   # (not in a discarded section)
     if excluded:                                        # --exclude-libs: a member's symbol
@@ -474,6 +480,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
     preempt[exported[(vis[keep] == elf.STV_DEFAULT) & ~bound]] = True
     ctx.exports = exported.tolist()
+    p.exported = (ctx.exports, exported, names if keep.all() else None)
     # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
     if ctx.ifuncs:
         ctx.ifuncs = [g for g in ctx.ifuncs if not preempt[g]]
@@ -585,7 +592,9 @@ class _Defs:
         st = ctx.symtab
         objs = ctx.files[1:]
         def_file = np.array(st.def_file, dtype=np.int64)
-        self.gids = g = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+        objdef = def_file > 0
+        self.gids = g = np.flatnonzero(objdef & (np.array(st.state, dtype=np.int8) != UNDEF))
+        self.every = len(g) == np.count_nonzero(objdef)    # (every name an object defines)
         self.file = df = def_file[g]
         rows, shndx = _definitions(ctx, df, np.array(st.def_index, dtype=np.int64)[g])
         self.info = rows["st_info"].astype(np.int64)
@@ -659,9 +668,9 @@ class _Rows:
         st = ctx.symtab
         files = ctx.files
         parts = [files[a].sec_outsec[b] for a, b in zip(t.part_file.tolist(), t.part_sec.tolist())]
-        alloc = np.array([o is not None and o.alloc for o in parts], dtype=bool)
-        write = np.array([o is not None and bool(o.flags & elf.SHF_WRITE) for o in parts], dtype=bool)
-        self.alloc, self.write = np.repeat(alloc, t.counts), np.repeat(write, t.counts)
+        flags = np.array([0 if o is None else o.flags for o in parts], dtype=np.int64)
+        self.alloc = np.repeat((flags & elf.SHF_ALLOC) != 0, t.counts)
+        self.write = np.repeat((flags & elf.SHF_WRITE) != 0, t.counts)
         if len(imported) < len(st):             # (names made after the plan: not imported)
             imported = np.concatenate([imported, np.zeros(len(st) - len(imported), dtype=bool)])
         self.imported = imported
@@ -708,11 +717,15 @@ class _Rows:
         if self._gabs is None:
             ctx = self.ctx
             st = ctx.symtab
-            def_file = np.array(st.def_file, dtype=np.int64)
             gabs = np.zeros(len(st), dtype=bool)
-            objdef = np.flatnonzero(def_file > 0)
-            _, shndx = _definitions(ctx, def_file[objdef], np.array(st.def_index, dtype=np.int64)[objdef], False)
-            gabs[objdef] = shndx == elf.SHN_ABS
+            known = ctx.dyn.abs_defs if ctx.dyn is not None else None
+            if known is not None:               # (_plan_exports read the definitions)
+                gabs[known] = True
+            else:
+                def_file = np.array(st.def_file, dtype=np.int64)
+                objdef = np.flatnonzero(def_file > 0)
+                _, shndx = _definitions(ctx, def_file[objdef], np.array(st.def_index, dtype=np.int64)[objdef], False)
+                gabs[objdef] = shndx == elf.SHN_ABS
             for name, expr in ctx.opts.defsym:
                 try:
                     int(expr.strip(), 0)
@@ -773,7 +786,8 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     data64_i = (ki == ADDR) & (t.width[ir] == 8)
     sym_data_i = data64_i & fi_write
     direct = ir[member(ki, _DIRECT_KINDS) & ~sym_data_i]
-    plt: set[int] = set(_distinct(t.gid[ir[ki == CALL]]).tolist())
+    calls = _distinct(t.gid[ir[ki == CALL]])     # (sorted: -shared 400x50 calls 30k of them)
+    plt: set[int] = set()                       # the others: canonical entries, weak ones called
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
@@ -836,7 +850,7 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         called -= set(t.gid[wr[member(kw, _DIRECT_KINDS)]].tolist())
         plt |= called
         p.weak_undef |= called
-    p.plt = sorted(plt)
+    p.plt = sorted(plt.union(calls.tolist())) if plt else calls.tolist()
     p.copies = sorted(want_copy)
     # 64-bit data and absolute addresses: the ADDR rows.  A symbol with a canonical PLT entry
     # or a copy has its address in the program: data that points at it is fixed at link time
@@ -878,6 +892,11 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         for row in ar[ro_imp if not p.textrel else ro_imp[:0]][:10].tolist():
             _err_row(ctx, row, "it would need a dynamic relocation in a read-only section "
                                "(a text relocation); recompile with -fPIC, or link with -z notext")
+    # the rows fill writes dynamic relocations for (data_rows), from these facts
+    f8 = _Facts()
+    for name in ("alloc", "write", "imp", "undef", "abs"):
+        setattr(f8, name, getattr(fa, name)[data64])
+    p.data_rows = (t, *_data_rows(ctx, p, ar[data64], f8))
 
 
 def _is_data(types: np.ndarray) -> np.ndarray:
@@ -910,16 +929,23 @@ def _relr_rows(ctx, t, rows: np.ndarray) -> np.ndarray:
 
 def data_rows(ctx):
     """The rows that get a dynamic relocation at their place, as fill needs them:
-    (RELATIVE rows, symbolic rows).  The same rule as the plan (which counted them)."""
+    (RELATIVE rows, symbolic rows).  The same rule as the plan (which counted them); the
+    plan's own when the table is the one it saw (riscv64's shrink may build another)."""
     p = ctx.dyn
     t = ctx.rel
     if t.n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if p.data_rows[0] is t:
+        return p.data_rows[1:]
     imported = p.preempt                     # (as the plan saw it: imported or interposable)
     rows = np.flatnonzero((t.kind == int(Kind.ADDR)) & (t.width == 8))
-    f = _Rows(ctx, imported).facts(rows)
+    return _data_rows(ctx, p, rows, _Rows(ctx, imported).facts(rows))
+
+
+def _data_rows(ctx, p: Plan, rows: np.ndarray, f: _Facts) -> tuple[np.ndarray, np.ndarray]:
+    """data_rows' rule on the 64-bit ADDR ``rows`` and their facts ``f``."""
     data64 = f.alloc & (f.write | p.textrel)
-    fixed = _resolved_here(p, t.gid[rows], len(ctx.symtab))
+    fixed = _resolved_here(p, ctx.rel.gid[rows], len(ctx.symtab))
     sym = rows[data64 & f.imp & ~fixed]
     rel = rows[data64 & (~f.imp | fixed) & ~f.undef & ~f.abs] if p.pic else np.zeros(0, np.int64)
     return rel, sym
@@ -1036,17 +1062,27 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     # in the executable first, so that every reference in every object agrees on it
     undefined = sorted({g for g in imports if g not in p.copy_off and g not in p.canonical}
                        | p.weak_undef)
-    defined = np.sort(np.array([*p.copy_off, *p.canonical, *ctx.exports, *_export_dynamic(ctx),
-                                *p.linker_exports], dtype=np.int64))
-    defined = defined[np.concatenate([[True], defined[1:] != defined[:-1]])] if len(defined) else defined
+    more = [*p.copy_off, *p.canonical, *_export_dynamic(ctx), *p.linker_exports]
+    listed, exported, exported_names = p.exported
+    if not more and listed is ctx.exports and len(listed) == len(exported):
+        defined = exported                      # (a library's exports alone: sorted, distinct)
+    else:
+        defined = np.sort(np.array([*more, *ctx.exports], dtype=np.int64))
+        defined = defined[np.concatenate([[True], defined[1:] != defined[:-1]])] if len(defined) else defined
     # version indices: 1 global; our version definitions 2..; then the ones we need
     ndef = len(p.verdef)
     # the hashed part: sorted by .gnu.hash bucket
     p.nbuckets = max(len(defined) // 4, 1)
-    names = p.names_of(st, defined.tolist())
+    if defined is exported and exported_names is not None and not p.dyn_name:
+        names = exported_names
+    else:
+        names = p.names_of(st, defined.tolist())
     blob = np.frombuffer(("\0".join(names) + "\0").encode() if names else b"", dtype=np.uint8)
     hashes = gnu_hash_blob(blob, len(names))
-    order = np.argsort(hashes % p.nbuckets, kind="stable")     # (then by gid: defined is sorted)
+    bucket = hashes % p.nbuckets
+    # (then by gid: defined is sorted.  Fewer than 64Ki buckets: 16-bit keys, a radix sort,
+    # -shared 400x50's 32.8k names 2 -> 0.3 ms)
+    order = np.argsort(bucket.astype(np.uint16) if p.nbuckets <= 1 << 16 else bucket, kind="stable")
     defined, p.gnu_hashes = defined[order], hashes[order]
     dynsym = np.concatenate([np.zeros(1 + len(undefined), dtype=np.int64), defined])
     dynsym[1:1 + len(undefined)] = undefined
@@ -1092,8 +1128,7 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     for d in p.needed:
         p.string(d.needed_name)
     off_undefined = p.strings(p.names_of(st, undefined))
-    known = p.str_off
-    if not p.dyn_name and not any(map(known.__contains__, names)):
+    if not p.dyn_name and not _any_named(st, p.str_off, defined):
         # (distinct names, none in .dynstr yet) the blob, its names in .dynsym's order
         p.bulk = (len(p.dynstr), len(p.dynstr) + len(blob))
         off_defined = _reorder_strings(blob, order, p.dynstr)
@@ -1110,6 +1145,15 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     rpath = run_path(ctx.opts)
     if rpath:
         p.string(rpath)
+
+
+def _any_named(st, strings, gids: np.ndarray) -> bool:
+    """Whether one of ``strings`` is the name of one of ``gids`` (a name is one symbol's: the
+    few strings are looked up, not the many names; -shared 400x50's 32.8k exports 1.5 ms)."""
+    mine = np.zeros(len(st), dtype=bool)
+    mine[gids] = True
+    ids = st.ids
+    return any((g := ids.get(s)) is not None and mine[g] for s in strings)
 
 
 def run_path(opts) -> str:
@@ -1458,7 +1502,12 @@ def foreign_symbols(ctx, gaddr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and lld write it (``nm -u`` on a program shows what it imports)."""
     p = ctx.dyn
     imports = ctx.imports
-    gids = [g for g in p.dynsym[1:] if g in p.copy_off or g in p.weak_undef or g in imports]
+    # (in .dynsym's order: the few names looked up there, not .dynsym's 32.8k of -shared
+    # 400x50 in the names)
+    theirs = np.array(sorted({*p.copy_off, *p.weak_undef, *imports}), dtype=np.int64)
+    theirs = theirs[theirs < len(p.dynsym_at)]
+    at = p.dynsym_at[theirs]
+    gids = theirs[at > 0][np.argsort(at[at > 0], kind="stable")].tolist()
     rows = np.zeros(len(gids), dtype=elf.SYM)
     for k, g in enumerate(gids):
         rows[k] = _foreign_row(ctx, p, g, 0, gaddr)

@@ -510,8 +510,13 @@ def _assign_got(ctx, t, base) -> None:
         # rows.  shared 400x50's 283k rows (242k of them TLS descriptors) 26 -> 4 ms)
         nglob = len(ctx.symtab)
         space = nglob + int(base[-1]) + ctx.files[-1].nsyms
-        gid = t.gid[rows]
-        key = np.where(gid == 0, base[t.file[rows]] + t.sym[rows] + nglob, gid)
+        key = t.gid[rows].astype(np.int64)
+        loc = np.flatnonzero(key == 0)      # (locals' numbers for them only: -shared 400x50's
+        if len(loc):                        # 283k rows are 242k descriptors of globals)
+            lr = rows[loc]
+            key[loc] = base[t.file[lr]] + t.sym[lr] + nglob
+            del lr
+        del loc
         rank = np.cumsum(np.bincount(tls, minlength=4) > 0) - 1      # (the flavours present, in order)
         key += rank[tls] * space
         nkeys = space * (int(rank[-1]) + 1)
@@ -599,9 +604,14 @@ def symbol_addresses(ctx) -> None:
             obj.own_addr = {}
         moved = np.flatnonzero(S[mine_rows] != mine_addr)
         if len(moved):
-            cut = np.searchsorted(ybase, mine_rows[moved], side="right") - 1
-            for k, y, v in zip(cut.tolist(), mine_rows[moved].tolist(), mine_addr[moved].tolist()):
-                group[k].own_addr[y - ybase[k]] = v
+            # (a file's rows are a run: -shared 400x50 moves its 30k interposable functions,
+            # S their PLT entries, one dictionary update per file)
+            y, v = mine_rows[moved], mine_addr[moved]
+            cut = np.searchsorted(y, ybase, side="left").tolist() + [len(y)]
+            for k, obj in enumerate(group):
+                if cut[k] < cut[k + 1]:
+                    obj.own_addr.update(zip((y[cut[k]:cut[k + 1]] - ybase[k]).tolist(),
+                                            v[cut[k]:cut[k + 1]].tolist()))
     ctx.sym_values = (S_all, dead_all, base)
     size = ctx.plt_forms["stub_size"]
     for k, (f, y) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
@@ -1187,23 +1197,33 @@ def _relocate(ctx, img: np.ndarray) -> None:
         rewrite = arch.hooks.get("tls_desc_to_le")
         to_ie = arch.hooks.get("tls_desc_keep" if ctx.opts.shared else "tls_desc_to_ie")
         paired = arch.hooks.get("tls_desc_is_paired", lambda h: False)
+        # (a library's sites the hook leaves as they are, -shared 400x50's 60k TLSDESC_CALL:
+        # not read)
+        as_is = arch.hooks.get("tls_desc_keeps_site", lambda h: False) if ctx.opts.shared else lambda h: False
         # sites with a GOT entry (initial-exec, or a descriptor a shared library keeps): per
         # type, all at once (the kind's slices, one per type, in type order)
         slot = t.got_slot[order[a:b]]
         slotted = slot >= 0 if to_ie is not None else np.zeros(b - a, dtype=bool)
         for sa, sb in sorted(s for sl in types.values() for s in sl if a <= s[0] < b):
-            sel = sa + np.flatnonzero(slotted[sa - a:sb - a])
-            if len(sel) == 0:
-                continue
             h = arch.howtos[int(t.type[order[sa]])]
+            if as_is(h):
+                continue
+            here = slotted[sa - a:sb - a]
+            if here.all():                      # (as in a library: the type's slice, no positions)
+                sel, G = slice(sa, sb), slot[sa - a:sb - a]
+            else:
+                sel = sa + np.flatnonzero(here)
+                if len(sel) == 0:
+                    continue
+                G = slot[sel - a]
             ps, o = pid[sel], off[sel]
             p = part_off[ps] + o
             words = gather_words(img, p, 4)
-            new = to_ie(words, h, got_addr + 8 * slot[sel - a].astype(np.int64), part_addr[ps] + o)
-            if new is words:                    # (the hook gave them back unchanged: TLSDESC_CALL)
+            new = to_ie(words, h, got_addr + 8 * G.astype(np.int64), part_addr[ps] + o)
+            if new is words:                    # (the hook gave them back unchanged)
                 continue
             if new is None:
-                row = int(order[sel[0]])
+                row = int(order[sa if isinstance(sel, slice) else sel[0]])
                 ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
                                f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
                                else f"{h.name} cannot address its TLS descriptor")

@@ -486,6 +486,22 @@ def test_tlsdesc_becomes_movz_movk_nop_nop(tpoff):
     assert hook(0x10000000, _desc("R_AARCH64_TLSDESC_ADR_PREL21"), tpoff) == ldr
 
 
+def test_a_library_keeps_as_they_are_exactly_the_tlsdesc_sites_relocation_skips():
+    """relocate does not read the sites tls_desc_keeps_site names: the keep hook must give
+    exactly those back unchanged."""
+    keep, skips = A.ARCH.hooks["tls_desc_keep"], A.ARCH.hooks["tls_desc_keeps_site"]
+    words = np.array([0x90000000, 0xF9400001, 0x91000000, 0xD63F0020], dtype=np.uint64)
+    desc, place = np.full(4, 0x12345678, dtype=np.int64), np.full(4, 0x10000, dtype=np.int64)
+    kept = []
+    for h in A.HOWTOS.values():
+        if h.kind != Kind.TLS_DESC:
+            continue
+        new = keep(words, h, desc, place)
+        assert skips(h) == (new is words), h.name
+        kept += [h.name] if skips(h) else []
+    assert kept == ["R_AARCH64_TLSDESC_CALL"]
+
+
 def test_tlsdesc_offset_beyond_32_bits_is_an_error():
     hook = A.ARCH.hooks["tls_desc_to_le"]
     with pytest.raises(ValueError, match="TP offset"):
