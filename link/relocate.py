@@ -88,8 +88,8 @@ def scan(ctx) -> None:
         name = ctx.arch.reloc_name(rt)
         what = f"unknown relocation ({rt})" if name.endswith(str(rt)) else f"unsupported relocation {name}"
         why = ctx.arch.hooks.get("unsupported_why", lambda _: None)(rt)
-        ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
-                       f"{what} against symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}"
+        ctx.diag.error(f"{_site(ctx, t, row)}: "
+                       f"{what} against symbol {_sym(ctx, t, row)}"
                        + (f"; {why}" if why else ""))
     # sites must lie inside their section: the last end of each part against its size, then
     # (only when some part has one past its end) row by row
@@ -101,7 +101,7 @@ def scan(ctx) -> None:
     if (last > sizes).any():
         bad = np.nonzero(end > np.repeat(sizes, t.counts))[0]
         for row in bad[:5].tolist():
-            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{_site(ctx, t, row)}: "
                            f"relocation offset is out of bounds of the section")
     del end
 
@@ -336,7 +336,7 @@ def _check_tls_use(ctx, t, info, base) -> None:
             continue                        # debug information may say where a TLS symbol is
         h = ctx.arch.howtos[int(t.type[row])]
         ctx.diag.error(f"{site_of(ctx, int(t.file[row]), sec, int(t.offset[row]))}: relocation "
-                       f"{h.name} against thread-local symbol {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))} "
+                       f"{h.name} against thread-local symbol {_sym(ctx, t, row)} "
                        f"cannot be used: it needs the address of a variable that has one per thread")
         reported += 1
         if reported >= 5:
@@ -378,7 +378,7 @@ def _gnu_warnings(ctx, t, grows) -> None:
         if key in seen:
             continue
         seen.add(key)
-        ctx.diag.warn(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+        ctx.diag.warn(f"{_site(ctx, t, row)}: "
                       f"{wanted[int(t.gid[row])]}")
 
 
@@ -902,13 +902,33 @@ def part_places(ctx, t) -> tuple[np.ndarray, np.ndarray]:
     return np.array(addr, dtype=np.int64), np.array(off, dtype=np.int64)
 
 
-def relocate(ctx, img: np.ndarray) -> None:
-    """Apply every relocation to the output image ``img`` (uint8, the whole file)."""
+def relocate(ctx, img: np.ndarray, last: bool = False) -> None:
+    """Apply every relocation to the output image ``img`` (uint8, the whole file).  ``last``:
+    no pass after this one reads the relocation table (a static link without --verify or
+    --emit-relocs), and the columns relocation no longer needs are let go as it goes."""
     with pages.small_pages():
-        _relocate(ctx, img)
+        _relocate(ctx, img, last)
 
 
-def _relocate(ctx, img: np.ndarray) -> None:
+def _where(ctx, t, row: int) -> tuple[int, int]:
+    """(file, section) of table row ``row``, from its part: the same as the columns ``file``
+    and ``sec`` say, which a last relocation lets go (a message's row, so a few)."""
+    p = int(np.searchsorted(np.cumsum(t.counts), row, side="right"))
+    return int(t.part_file[p]), int(t.part_sec[p])
+
+
+def _site(ctx, t, row: int) -> str:
+    """The place of table row ``row``, for a message."""
+    f, sec = _where(ctx, t, row)
+    return site_of(ctx, f, sec, int(t.offset[row]))
+
+
+def _sym(ctx, t, row: int) -> str:
+    """The symbol of table row ``row``, for a message."""
+    return sym_desc(ctx, _where(ctx, t, row)[0], int(t.sym[row]))
+
+
+def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file).
 
     The rows are taken once in (kind, type) order, each group in row order: every kind and
@@ -925,6 +945,8 @@ def _relocate(ctx, img: np.ndarray) -> None:
     secs = t.part_sec.tolist()
     part_addr, part_off = part_places(ctx, t)
     part_end = np.cumsum(counts)
+    if last:            # (a row's file and section are its part's: messages ask _where)
+        t.file = t.sec = None
 
     # the rows in (kind, type) order
     ntypes = int(t.type.max()) + 1
@@ -945,6 +967,17 @@ def _relocate(ctx, img: np.ndarray) -> None:
     pid = np.repeat(np.arange(len(counts), dtype=np.int16 if len(counts) < 2**15 else np.int32), counts)[order]
     off = _InOrder(t.offset, order)         # (gathered where read: not another int64 column
                                             # alive with S + A; riscv64 400x50: 10 MB of the peak)
+    # the GOT slots of the kinds that read them, by position (a few rows of a static link)
+    slots = {k: t.got_slot[order[a:b]] for k, (a, b) in kinds.items()
+             if k in _G_KINDS or k == int(Kind.TLS_DESC)}
+    if last:
+        # the columns no longer read, and the sort's key, given back to the system before
+        # S + A and the kinds' values are made (the C heap would keep their pages, and its
+        # next arrays do not always land on them).  riscv64 400x50: file, sec, got_slot
+        # and kind, with gid and relax (link/driver.py), 22 MiB
+        t.got_slot = t.kind = None
+        if t.n >= 1 << 17:
+            pages.trim_heap()
 
     def P(a, b):                            # the address of the places of positions [a, b)
         return part_addr[pid[a:b]] + off[a:b]
@@ -964,6 +997,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
     # and then taken in sorted order (two table-sized int64 columns alive at once: 10 MB at
     # riscv64 400x50)
     S_all, dead_all, ybase = ctx.sym_values
+    ybase = ybase[t.part_file]              # (by part: a position's is ybase[pid])
     val = np.empty(t.n, dtype=np.int64)
     dead_l = []
     any_dead = bool(dead_all.any())
@@ -975,7 +1009,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         for r0 in range(s0, s1 if values or any_dead else s0, _CHUNK_ROWS):
             r1 = min(r0 + _CHUNK_ROWS, s1)
             rows = order[r0:r1]
-            yr = ybase[t.file[rows]]
+            yr = ybase[pid[r0:r1]]
             yr += t.sym[rows]
             sa = val[r0:r1]
             if values:
@@ -983,13 +1017,13 @@ def _relocate(ctx, img: np.ndarray) -> None:
             if any_dead and (d := dead_all[yr]).any():
                 d = np.flatnonzero(d)
                 sa[d] = 0
-                dead_l.append(rows[d])
+                dead_l.append(r0 + d)           # (positions)
             if values:
                 sa += t.addend[rows]
             del rows, yr, sa
 
-    def S_at(rows):                         # S of a few table rows
-        yr = ybase[t.file[rows]] + t.sym[rows]
+    def S_at(sel):                          # S of a few positions
+        yr = ybase[pid[sel]] + t.sym[order[sel]]
         S = S_all[yr]
         S[dead_all[yr]] = 0
         return S
@@ -1000,26 +1034,29 @@ def _relocate(ctx, img: np.ndarray) -> None:
     # never reached): such a place keeps its zero (RELA) contents.
     quiet = None
     if dead_l:
-        dead = np.sort(np.concatenate(dead_l))    # (table rows, in order)
-        dpart = row_part(dead)
+        dpos = np.concatenate(dead_l)
+        by_row = np.argsort(order[dpos], kind="stable")
+        dpos = dpos[by_row]                       # (positions, in table row order)
+        dead = order[dpos]                        # (their table rows)
+        dpart = pid[dpos]
         lsda = np.array([_is_lsda(f.sec_names[s]) for f, s in zip(parts, secs)], dtype=bool)
         q = lsda[dpart]
         if q.any():
-            mask = np.zeros(t.n, dtype=bool)
-            mask[dead[q]] = True
-            quiet = np.flatnonzero(mask[order])     # (their positions)
-            del mask
-            dead, dpart = dead[~q], dpart[~q]
+            quiet = np.sort(dpos[q])
+            dead, dpos, dpart = dead[~q], dpos[~q], dpart[~q]
+        # a position's kind: the kind whose slice holds it
+        kstart = sorted((a, k) for k, (a, _) in kinds.items())
+        dk = np.array([k for _, k in kstart], dtype=np.int64)[
+            np.searchsorted(np.array([a for a, _ in kstart], dtype=np.int64), dpos, side="right") - 1]
         live = np.ones(len(dead), dtype=bool)
-        dk = t.kind[dead]
         for k in (Kind.HINT, Kind.NONE, Kind.ALIGN):
             live &= dk != int(k)
         bad = dead[_allocated(parts, secs)[dpart] & live]
         for row in bad[:10].tolist():
-            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{_site(ctx, t, row)}: "
                            f"relocation refers to a symbol in a discarded section: "
-                           f"{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}")
-        del dead, dpart, live, dk, bad
+                           f"{_sym(ctx, t, row)}")
+        del dead, dpos, dpart, live, dk, bad, by_row
     del dead_l
     got = ctx.linker_output(".got")
     got_addr = got.addr if got is not None else 0
@@ -1027,7 +1064,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
 
     # the value each kind asks for, computed per kind on its slice, in place of S (the kinds
     # that look at S again later keep theirs)
-    S_of = {int(k): S_at(order[slice(*kinds[int(k)])]) for k in (Kind.PAIRED_LO,) if int(k) in kinds}
+    S_of = {int(k): S_at(slice(*kinds[int(k)])) for k in (Kind.PAIRED_LO,) if int(k) in kinds}
     gp = None
     for k, (a, b) in kinds.items():
         if k in (Kind.ADDR, Kind.SET, Kind.ADD, Kind.SUB):
@@ -1046,7 +1083,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         elif k not in _G_KINDS:
             val[a:b] = 0
         else:
-            slot = t.got_slot[order[a:b]].astype(np.int64)
+            slot = slots[k].astype(np.int64)
             G = np.where(slot >= 0, got_addr + 8 * slot, 0)
             if k in (Kind.GOT, Kind.TLS_IE, Kind.TLS_GD):
                 val[a:b] = G
@@ -1085,9 +1122,9 @@ def _relocate(ctx, img: np.ndarray) -> None:
         del target
         for row in np.sort(order[la:lb][~found])[:10].tolist():
             h = arch.howtos[int(t.type[row])]
-            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{_site(ctx, t, row)}: "
                            f"could not find the HI20 relocation that {h.name} at this place pairs with "
-                           f"(label {sym_desc(ctx, int(t.file[row]), int(t.sym[row]))})")
+                           f"(label {_sym(ctx, t, row)})")
         val[la + np.flatnonzero(found)] = val[hi[k[found]]]
         del hi, hp, k, found
     if quiet is not None and len(quiet):        # (.gcc_except_table into a discarded section)
@@ -1122,7 +1159,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
                 rows, vals = order[sel], v
                 m = misaligned & ~bad if bad is not None else misaligned
                 for row, x in zip(rows[m][:5].tolist(), vals[m][:5].tolist()):
-                    errors.append(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    errors.append(f"{_site(ctx, t, row)}: "
                                   f"improper alignment for relocation {h.name}: 0x{x & (2**64 - 1):x} "
                                   f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
@@ -1130,9 +1167,9 @@ def _relocate(ctx, img: np.ndarray) -> None:
             rows = order[sel]
             for row, x in zip(rows[bad][:5].tolist(), v[bad][:5].tolist()):
                 if h.lo is not None and not (h.lo <= x <= h.hi):
-                    errors.append(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    errors.append(f"{_site(ctx, t, row)}: "
                                   f"relocation {h.name} out of range: {x} is not in "
-                                  f"[{h.lo}, {h.hi}]; references '{sym_desc(ctx, int(t.file[row]), int(t.sym[row]))}'")
+                                  f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'")
             good = np.flatnonzero(~bad)
             sel = (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel)[good]
             v = v[good]
@@ -1202,7 +1239,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         as_is = arch.hooks.get("tls_desc_keeps_site", lambda h: False) if ctx.opts.shared else lambda h: False
         # sites with a GOT entry (initial-exec, or a descriptor a shared library keeps): per
         # type, all at once (the kind's slices, one per type, in type order)
-        slot = t.got_slot[order[a:b]]
+        slot = slots[int(Kind.TLS_DESC)]
         slotted = slot >= 0 if to_ie is not None else np.zeros(b - a, dtype=bool)
         for sa, sb in sorted(s for sl in types.values() for s in sl if a <= s[0] < b):
             h = arch.howtos[int(t.type[order[sa]])]
@@ -1224,7 +1261,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
                 continue
             if new is None:
                 row = int(order[sa if isinstance(sel, slice) else sel[0]])
-                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                ctx.diag.error(f"{_site(ctx, t, row)}: "
                                f"{h.name} cannot be relaxed to initial-exec" if not ctx.opts.shared
                                else f"{h.name} cannot address its TLS descriptor")
                 continue
@@ -1234,7 +1271,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         rest_s = a + np.flatnonzero(~slotted)
         rest_s = rest_s[np.argsort(order[rest_s], kind="stable")]
         rest = order[rest_s].tolist()
-        S_desc = dict(zip(rest, S_at(order[rest_s]).tolist()))     # (S of the rows with no slot only)
+        S_desc = dict(zip(rest, S_at(rest_s).tolist()))     # (S of the rows with no slot only)
         P_rest = (part_addr[pid[rest_s]] + off[rest_s]).tolist()
         pos_rest = pos(rest_s)
         at_label = {p: r for p, r in zip(P_rest, rest) if not paired(arch.howtos[int(t.type[r])])}
@@ -1245,7 +1282,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
             if paired(h):
                 var = at_label.get(S_desc[row])
                 if var is None:
-                    ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                    ctx.diag.error(f"{_site(ctx, t, row)}: "
                                    f"{h.name} does not point at a TLSDESC_HI20 site")
                     continue
             tpoff = int(S_desc[var] + A_t[var] - tp)
@@ -1253,10 +1290,10 @@ def _relocate(ctx, img: np.ndarray) -> None:
             try:
                 new = rewrite(int(gather_words(img, p, 4)[0]), h, tpoff) if rewrite else None
             except ValueError as e:
-                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: {e}")
+                ctx.diag.error(f"{_site(ctx, t, row)}: {e}")
                 continue
             if new is None:
-                ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+                ctx.diag.error(f"{_site(ctx, t, row)}: "
                                f"{h.name} cannot be relaxed to local-exec in a static link")
                 continue
             scatter_words(img, p, 4, np.array([new], dtype=np.uint64))
@@ -1268,7 +1305,7 @@ def _relocate(ctx, img: np.ndarray) -> None:
         align = np.left_shift(1, np.array([int(a).bit_length() for a in A_m.tolist()], dtype=np.int64))
         bad = (end & (align - 1)) != 0
         for row, al in zip(m[bad][:5].tolist(), align[bad][:5].tolist()):
-            ctx.diag.error(f"{site_of(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))}: "
+            ctx.diag.error(f"{_site(ctx, t, row)}: "
                            f"{arch.reloc_name(int(t.type[row]))} asks for {al}-byte alignment, which this layout does not give "
                            f"without deleting padding; this object needs linker relaxation")
 
@@ -1347,7 +1384,7 @@ def _uleb(ctx, img, h, rows, pos, val) -> None:
             v = cur + v
         v &= (1 << 64) - 1
         if v >= 1 << (7 * n):
-            ctx.diag.error(f"{site_of(ctx, int(t.file[r]), int(t.sec[r]), int(t.offset[r]))}: "
+            ctx.diag.error(f"{_site(ctx, t, r)}: "
                            f"{h.name}: value {v} does not fit in {n} ULEB128 bytes")
             continue
         for i in range(n):

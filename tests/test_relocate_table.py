@@ -292,3 +292,46 @@ def test_got_entries_are_distinct_sorted_and_each_row_finds_its_symbol(arch, tmp
         assert (e[0] == 0) == (int(t.kind[r]) in gotk)
         used.add(e)
     assert used == set(entries)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_a_last_relocation_lets_the_table_go_and_writes_the_same(arch, tmp_path, monkeypatch):
+    """No pass after relocation reads the table of a static link without --verify: relocation
+    lets go of the columns it is done with (its peak memory) and writes the same bytes."""
+    from xld.link import driver, options
+    b = tc.compiler("gcc", arch)
+    src = tmp_path / "prog.c"
+    src.write_text(SOURCE)
+    o = b.compile(src, tmp_path / "prog.o", ("-O2", "-ffunction-sections", "-fdata-sections"))
+    monkeypatch.delenv("XLD_VERIFY", raising=False)
+    outs, tables = [], []
+    for verify in ("--verify", "--no-verify"):
+        out = tmp_path / verify.strip("-")
+        ctx = driver.link(options.parse(["--arch", arch, "-static", "-e", "start", verify,
+                                         "-o", str(out), str(o)]))
+        outs.append(out.read_bytes())
+        tables.append(ctx.rel)
+    kept, let_go = tables
+    assert kept.file is not None and kept.sec is not None and kept.got_slot is not None
+    assert let_go.file is None and let_go.sec is None and let_go.got_slot is None
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_relocation_errors_name_the_same_place_with_the_table_let_go(arch, tmp_path):
+    """The messages of a relocation that lets the table's file and section columns go find
+    them from the row's part: the same words as with the table kept (--verify)."""
+    from test_errors import FAR_BRANCH, far_objects
+    b = tc.assemble(arch, DISCARDED_B, tmp_path / "b.o")
+    a = tc.assemble(arch, DISCARDED_A, tmp_path / "a.o")
+    _, value, insn = FAR_BRANCH[arch]
+    far = far_objects(arch, tmp_path, value, insn)
+    errs = []
+    for verify in ("--verify", "--no-verify"):
+        p = tc.xld_cli(["--arch", arch, "-static", "-e", "start", verify, b, a, *far, "-o", "out"],
+                       cwd=tmp_path)
+        assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+        errs.append(p.stderr)
+    assert "a.o:(.data+0x0): relocation refers to a symbol in a discarded section:" in errs[1]
+    assert "far.o:(.text+0x0): relocation" in errs[1] and "references 'far'" in errs[1], errs[1]
+    assert errs[0] == errs[1]

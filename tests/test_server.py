@@ -784,6 +784,43 @@ def test_the_heap_grown_ahead_leaves_room_for_the_inputs_pages(tmp_path):
     assert grown < 8 << 20                      # (half the peak's growth, 20+ MiB, before)
 
 
+_BESIDE_PROBE = r"""
+import ctypes, mmap, os, sys
+from xld.link import server
+if os.fork():
+    sys.exit(os.wait()[1])
+server._heap_regime(32 << 20)
+server._heap_start, server._rss_start = server.heap_sizes()[0], server._resident()
+server._arena_start = getattr(server, "_arena", lambda: -1)()
+server._files_start = server._files_most = server._resident_files()
+# memory beside the heap (as CPython's arenas, or an array mapped on its own; private: not
+# counted with the files' pages)
+m = mmap.mmap(-1, 72 << 20, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+for i in range(0, len(m), mmap.PAGESIZE):
+    m[i] = 1
+server._sample_files("read+resolve")                # sampled after a pass,
+m.close()                                           # then given back
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+for _ in range(5):                                   # and the heap grows after it
+    ctypes.memset(libc.malloc(8 << 20), 1, 8 << 20)
+print(server._grown(), flush=True)
+os._exit(0)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallinfo2, /proc")
+def test_the_heap_grown_ahead_leaves_room_for_what_a_large_link_holds_beside_the_heap(tmp_path):
+    """A large learning link whose peak was memory beside the C heap (not input files: what
+    CPython's own arenas hold, or an array mapped on its own), given back before its heap
+    grew, teaches no heap grown ahead: the next link holds that memory again beside a heap
+    already resident."""
+    grown = int(subprocess.run([sys.executable, "-c", _BESIDE_PROBE], capture_output=True, text=True,
+                               check=True, cwd=tmp_path).stdout.split()[0])
+    assert grown < 8 << 20                      # (half the peak's growth, 36 MiB, before)
+
+
 def _blocked_in_recv(pid: int, cwd: Path) -> bool:
     """A spare that took the client's place (its directory) and waits for its go (asleep)."""
     try:
