@@ -909,8 +909,15 @@ def _strings_of(cand, which: list[int], str_off, str_size, str_type, offsets, co
     # a name that starts a string of the table is that string of text.split (one C loop); one
     # that is the tail of another (a linker may share them) is cut out of the text
     pieces = text.split("\0")
-    names = list(map(pieces.__getitem__, piece.tolist()))
     tail = np.flatnonzero((start > 0) & (raw[np.maximum(start - 1, 0)] != 0))
+    if not len(tail) and len(piece):
+        # an assembler writes the globals' names one after another, in the symbols' order:
+        # each object's names are then a run of the pieces, taken as a slice
+        first = np.cumsum(counts) - counts
+        run0 = piece[np.minimum(first, len(piece) - 1)] - first
+        if (piece == np.repeat(run0, counts) + np.arange(len(piece))).all():
+            return [pieces[a:a + c] for a, c in zip((run0 + first).tolist(), counts.tolist())]
+    names = list(map(pieces.__getitem__, piece.tolist()))
     if len(tail):
         ends = nul[piece[tail]].tolist()
         for j, a, z in zip(tail.tolist(), start[tail].tolist(), ends):

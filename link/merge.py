@@ -801,6 +801,43 @@ def candidate_symbols(obj):
     return c
 
 
+def _symbols_in_members(objs, nsec: np.ndarray, sbase: np.ndarray, sec_member: np.ndarray) -> tuple:
+    """The symbols of ``objs`` defined in merged members (``sec_member``: each section's
+    member, -1 for none, an object's sections from ``sbase`` on): (symbol index, section,
+    section symbol?, object's position, value), object by object, each in symbol order.
+    The objects the warm server read ahead have their ``candidate_symbols``; the others'
+    symbol tables are looked at together, a few array operations for all of them (one
+    object at a time cost ~20 us each: arm64 1200x50's 1,200 objects, 25 ms)."""
+    cands = [o.__dict__.get("_merge_symbols") for o in objs]
+    fresh = [k for k, c in enumerate(cands) if c is None]
+    parts = []
+    if fresh:
+        counts = np.array([objs[k].nsyms for k in fresh], dtype=np.int64)
+        shx = np.concatenate([objs[k].sym_shndx for k in fresh]).astype(np.int64)
+        at = np.repeat(np.array(fresh, dtype=np.int64), counts)
+        # (an index past the object's sections, SHN_ABS or SHN_COMMON: the last row, none)
+        rows = np.where(shx < nsec[at], sbase[at] + shx, len(sec_member) - 1)
+        hit = np.flatnonzero(sec_member[rows] >= 0)
+        idx = hit - np.repeat(np.cumsum(counts) - counts, counts)[hit]
+        info = np.concatenate([objs[k].syms["st_info"] for k in fresh])[hit]
+        vals = np.concatenate([objs[k].syms["st_value"] for k in fresh])[hit]
+        parts.append((idx, shx[hit], (info & 0xF) == elf.STT_SECTION, at[hit], vals.astype(np.int64)))
+    if len(fresh) < len(objs):
+        known = [k for k, c in enumerate(cands) if c is not None]
+        sym = np.concatenate([cands[k][0] for k in known])
+        shx = np.concatenate([cands[k][1] for k in known])
+        at = np.repeat(np.array(known, dtype=np.int64), [len(cands[k][0]) for k in known])
+        hit = np.flatnonzero(sec_member[sbase[at] + shx] >= 0)
+        vals = np.concatenate([objs[k].syms["st_value"][cands[k][0]] for k in known])[hit]
+        parts.append((sym[hit], shx[hit], np.concatenate([cands[k][2] for k in known])[hit], at[hit],
+                      vals.astype(np.int64)))
+    if len(parts) == 1:
+        return parts[0]
+    cols = [np.concatenate([p[j] for p in parts]) for j in range(5)]
+    order = np.argsort(cols[3], kind="stable")          # (object by object, as read)
+    return tuple(c[order] for c in cols)
+
+
 def _redirect_group(objs, pieces: _Pieces):
     """``_redirect`` for some objects; their merged sections' section symbols as (keys: file
     id << 32 | symbol index, merged section, value)."""
@@ -813,16 +850,8 @@ def _redirect_group(objs, pieces: _Pieces):
             rows.append(b + i)
             mem.append(m)
     sec_member[rows] = mem
-    cands = [candidate_symbols(o) for o in objs]
-    counts = [len(c[0]) for c in cands]
-    sym = np.concatenate([c[0] for c in cands])
-    shndx = np.concatenate([c[1] for c in cands])
-    is_section = np.concatenate([c[2] for c in cands])
-    owner = np.repeat(np.arange(len(objs)), counts)
+    sym, shndx, is_section, owner, value = _symbols_in_members(objs, nsec, sbase, sec_member)
     member = sec_member[sbase[owner] + shndx]
-    inside = np.flatnonzero(member >= 0)
-    sym, shndx, is_section, owner, member = sym[inside], shndx[inside], is_section[inside], owner[inside], member[inside]
-    value = np.concatenate([o.syms["st_value"][c[0]] for o, c in zip(objs, cands)])[inside].astype(np.int64)
     others = np.flatnonzero(~is_section)
     if len(others):
         v = value[others]

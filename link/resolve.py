@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import operator
 import os
-from itertools import chain, compress, count
+from collections import defaultdict
+from itertools import chain, compress, count, islice
 
 import numpy as np
 
@@ -51,7 +52,9 @@ class SymbolTable:
     """Global symbols as parallel lists indexed by integer id (0 = none)."""
 
     def __init__(self):
-        self.ids: dict[str, int] = {}
+        # (a dict whose missing names raise KeyError as a dict's do: intern_array numbers new
+        # names through its default_factory for the length of one call)
+        self.ids: dict[str, int] = defaultdict(None)
         self.names: list[str] = [""]
         self.state: list[int] = [UNDEF]
         self.def_file: list[int] = [0]      # file id of the definition (0 none, LINKER)
@@ -108,22 +111,22 @@ class SymbolTable:
 
     def intern_array(self, names: list[str]) -> np.ndarray:
         """``intern_all`` for many names (the globals of many objects): the same ids, as an
-        array, with one pass over the names: each new name is entered with its place in the
-        list (``setdefault``: a name seen again gets the place of its first appearance), then
-        the new names are numbered in that order."""
-        n = len(names)
+        array, with one pass over the names: a name not known yet gets the next id as it is
+        looked up (``ids``' default_factory, set for this call: a C call, no second pass to
+        number them), so the ids of new names follow their first appearance; those names
+        are then the last ones the dictionary holds."""
         ids = self.ids
         base = len(self.names)
-        got = np.fromiter(map(ids.setdefault, names, count(base)), dtype=np.int64, count=n)
-        new = np.flatnonzero(got >= base)           # (a known name's id is below base)
-        if len(new):
-            firsts = np.flatnonzero(got == np.arange(base, base + n, dtype=np.int64))
-            fresh = list(map(names.__getitem__, firsts.tolist()))
-            k = len(fresh)
-            number = np.zeros(n, dtype=np.int64)
-            number[firsts] = np.arange(base, base + k, dtype=np.int64)
-            got[new] = number[got[new] - base]
-            ids.update(zip(fresh, range(base, base + k)))     # (their places become their ids)
+        fresh_ids = count(base)
+        ids.default_factory = fresh_ids.__next__
+        try:
+            got = np.fromiter(map(ids.__getitem__, names), dtype=np.int64, count=len(names))
+        finally:
+            ids.default_factory = None
+        k = next(fresh_ids) - base
+        if k:
+            fresh = list(islice(reversed(ids.keys()), k))
+            fresh.reverse()
             self.names.extend(fresh)
             self._grow(k)
         return got

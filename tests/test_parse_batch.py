@@ -190,6 +190,9 @@ def test_names_interned_as_an_array_get_the_ids_one_by_one_gives():
     assert many.names == one.names and many.ids == one.ids
     assert len(many.state) == len(many.def_file) == len(many.strong_ref) == len(many.common_size) == len(many.names)
     assert many.intern_array(names).tolist() == ref          # all known now: the same ids again
+    with pytest.raises(KeyError):          # (the call's numbering of new names is over)
+        many.ids["not interned"]
+    assert "not interned" not in many.ids
 
 
 def test_objects_interned_ahead_get_the_ids_of_object_by_object(objects, monkeypatch):
@@ -262,3 +265,24 @@ def test_an_archive_members_relocation_tables_offsets_are_known(objects, tmp_pat
             obj.relas[target] = r.copy()
             assert obj.rela_offset(target, obj.relas[target]) == -1
     assert seen >= len(objects)
+
+
+def test_global_names_out_of_the_tables_order_are_read_as_alone(objects):
+    """parse_objects takes an object's global names as a run of its string table when they
+    lie there in the symbols' order (as assemblers write them); names in another order (two
+    globals' st_name swapped) are read name by name, as alone."""
+    import numpy as np
+    from xld.link import elf
+    name, data = next((n, d) for n, d in objects if n == "many.o")
+    ref = inp.ObjectFile(name, data)
+    buf = bytearray(data)
+    sh = ref.shdrs[ref.symtab_index]
+    syms = np.frombuffer(buf, elf.SYM, int(sh["sh_size"]) // elf.SYM_SIZE, int(sh["sh_offset"]))
+    a, b = ref.first_global, ref.first_global + 1
+    syms["st_name"][[a, b]] = syms["st_name"][[b, a]]
+    swapped = bytes(buf)
+    got = inp.parse_objects([objects[0], (name, swapped), objects[1]])
+    want = inp.ObjectFile(name, swapped).global_names()
+    assert want[:2] == ref.global_names()[1::-1]
+    assert got[1].global_names() == want
+    assert got[0].global_names() == alone(*objects[0])[0].global_names()
