@@ -607,7 +607,10 @@ def define_linker_symbols(ctx) -> None:
     if ctx.script is not None:
         from xld.link import script_layout
         script_layout.define_symbols(ctx)
-    wanted = resolve.LINKER_NAMES
+    wanted = resolve.linker_names(ctx.arch, ctx.opts.shared)
+    if ctx.opts.export_dynamic and not ctx.opts.shared:
+        for name in sorted(ctx.arch.assigned_names):    # (assigned outright: -E exports them unreferenced)
+            st.intern(name)
     for g in range(1, len(st)):
         name = st.names[g]
         if st.state[g] != resolve.UNDEF:
@@ -739,6 +742,9 @@ def linker_symbol_values(ctx) -> None:
     rw_end = align_up(max((o.addr + o.size for o in rw), default=end), _END_ALIGN)    # __BSS_END__
     gp = min(sdata_begin + 0x800, max(first_data + 0x800, rw_end - 0x800))
     values["__global_pointer$"] = (gp, None)
+    values["__SDATA_BEGIN__"] = (sdata_begin, small[0] if small else ending(rw, sdata_begin))
+    values["__DATA_BEGIN__"] = data_start
+    values["__BSS_END__"] = (rw_end, ending(rw, rw_end))
     for g in range(1, len(st)):
         if st.def_file[g] != resolve.LINKER:
             continue

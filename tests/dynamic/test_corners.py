@@ -12,6 +12,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from tests import toolchain as tc
+from xld.link import resolve
 
 pytestmark = tc.cross_and_qemu()
 
@@ -806,3 +807,52 @@ def test_pie_alias_of_a_linker_name_is_relocated_in_a_library(tmp_path, wrapper,
     with open(tmp_path / "xld", "rb") as f:
         dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
     assert all(dynsym[n]["st_shndx"] != "SHN_ABS" for n in ("my_end", "scr_end", "my_text"))
+
+
+PROGRAM_ONLY_NAMES = {
+    "lib.c": """
+extern char __executable_start[] __attribute__((weak)), data_start[] __attribute__((weak)),
+    __init_array_start[] __attribute__((weak));
+long l_es(void) { return (long)__executable_start; }
+long l_ds(void) { return (long)data_start; }
+long l_ia(void) { return (long)__init_array_start; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+extern char __executable_start[], data_start[];
+long l_es(void), l_ds(void), l_ia(void);
+int main(void) {
+    printf("library sees ours: start %d data_start %d init_array %d\n", l_es() == (long)__executable_start,
+           l_ds() == (long)data_start, l_ia() == 0);
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_library_leaves_program_only_names_undefined_and_E_exports_the_assigned_ones(tmp_path, wrapper, arch):
+    # GNU ld's -shared script assigns no __executable_start, data_start, __init_array_start
+    # (riscv64: no __data_start either): its library leaves them undefined, bound to the
+    # program's at run time; xld's defined and exported its own.  Under -E GNU ld's program
+    # exports what its script assigns outright (_end, _edata, __bss_start ...; riscv64's
+    # __global_pointer$, __DATA_BEGIN__ ...) even unreferenced; xld's exported none of them
+    gnu, xld = differential(tmp_path, wrapper, arch, PROGRAM_ONLY_NAMES,
+                            [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libe.so"],
+                             ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-le", "-Wl,-rpath,$ORIGIN",
+                              "-Wl,-E"]],
+                            ["library sees ours: start 0 data_start 1 init_array 1"])
+    # (start 0: a PIE's __executable_start has st_value 0, which ld.so's lookup skips)
+
+    def dynsym(path):
+        with open(path, "rb") as f:
+            return {s.name: (s["st_shndx"] == "SHN_UNDEF", s["st_info"]["bind"])
+                    for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    names = ("__executable_start", "data_start", "__data_start", "__init_array_start")
+    lib_gnu, lib_xld = dynsym(gnu.parent / "libe.so"), dynsym(xld.parent / "libe.so")
+    assert [lib_xld.get(n) for n in names] == [lib_gnu.get(n) for n in names]
+    assert lib_gnu["__executable_start"] == (True, "STB_WEAK")
+    linker = resolve.LINKER_NAMES | {"__DATA_BEGIN__", "__SDATA_BEGIN__", "__BSS_END__"}
+    prog_gnu, prog_xld = ({n for n, (undef, _) in dynsym(p).items() if n in linker and not undef} for p in (gnu, xld))
+    assert {"_end", "_edata", "__bss_start"} <= prog_gnu
+    assert prog_xld == prog_gnu
