@@ -711,9 +711,9 @@ def linker_symbol_values(ctx) -> None:
     else:
         data_start = (first_data, starting([o for o in data_secs if segment_class(o) == 3], first_data))
 
-    def sec_start(name, default):
+    def sec_start(name, default):       # (an absent one: empty, in the last section)
         o = outs.get(name)
-        return (o.addr, o.addr + o.size, o) if o is not None and o.alloc else (default, default, None)
+        return (o.addr, o.addr + o.size, o) if o is not None and o.alloc else (default, default, last)
 
     for arr in ("init_array", "fini_array", "preinit_array"):
         s, e, o = sec_start("." + arr, end)

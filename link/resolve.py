@@ -41,6 +41,12 @@ SCRIPT_NAMES = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__",
                           "__executable_start", "__init_array_start", "__init_array_end", "__fini_array_start",
                           "__fini_array_end", "__preinit_array_start", "__preinit_array_end",
                           "__rela_iplt_start", "__rela_iplt_end", "__global_pointer$"})
+# Of those, the ones .symtab lists as local, as GNU ld's does: the linker's own and its
+# scripts' PROVIDE_HIDDEN ones
+LINKER_LOCAL = frozenset({"__ehdr_start", "_GLOBAL_OFFSET_TABLE_", "_DYNAMIC", "__GNU_EH_FRAME_HDR",
+                          "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
+                          "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end"})
+LINKER_OBJECTS = frozenset({"_GLOBAL_OFFSET_TABLE_", "_DYNAMIC"})     # (STT_OBJECT, as GNU ld's)
 # Of those, the ones GNU ld's scripts define with default visibility (PROVIDE, not
 # PROVIDE_HIDDEN), and crt1.o's data_start: a dynamic output exports them (a library always,
 # a program when a shared object names them), and in a library they are interposable: ld.so

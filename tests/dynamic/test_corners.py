@@ -856,3 +856,37 @@ def test_library_leaves_program_only_names_undefined_and_E_exports_the_assigned_
     prog_gnu, prog_xld = ({n for n, (undef, _) in dynsym(p).items() if n in linker and not undef} for p in (gnu, xld))
     assert {"_end", "_edata", "__bss_start"} <= prog_gnu
     assert prog_xld == prog_gnu
+
+
+SYMTAB_NAMES = r"""
+#include <stdio.h>
+extern char __init_array_start[], __fini_array_end[], __ehdr_start[], _GLOBAL_OFFSET_TABLE_[], _end[], etext[],
+    __executable_start[], __data_start[], __bss_start[];
+int main(void) {
+    printf("%d\n", __init_array_start < __fini_array_end && __ehdr_start == __executable_start
+           && _GLOBAL_OFFSET_TABLE_ > etext && __data_start < __bss_start && __bss_start < _end);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-static", "-no-pie"])
+def test_linker_names_bind_and_type_in_symtab_as_gnu_ld(tmp_path, wrapper, arch, mode):
+    # GNU ld's .symtab lists the names its scripts PROVIDE_HIDDEN (__init_array_start ...)
+    # and its own (__ehdr_start, _GLOBAL_OFFSET_TABLE_: an object) as local, the others
+    # global with the visibility their references give them (static glibc's _end: hidden).
+    # xld wrote every one global, default, untyped
+    runs = _gnu_and_xld_runs(tmp_path, wrapper, arch, SYMTAB_NAMES, [mode])
+    assert runs["gnu"] == (0, "1\n") and runs["xld"] == runs["gnu"]
+    names = {"__init_array_start", "__fini_array_end", "__ehdr_start", "_GLOBAL_OFFSET_TABLE_", "etext",
+             "__executable_start", "__data_start", "__bss_start"}
+    if not (arch == "riscv64" and mode == "-static"):     # (GNU ld's riscv64 makes static hidden ones local)
+        names.add("_end")
+    got = {}
+    for who in runs:
+        with open(tmp_path / who, "rb") as f:
+            got[who] = {s.name: (s["st_info"]["bind"], s["st_info"]["type"], s["st_other"]["visibility"])
+                        for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name in names}
+    assert got["gnu"]["__init_array_start"][0] == "STB_LOCAL"
+    assert got["xld"] == got["gnu"]
