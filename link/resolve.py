@@ -56,7 +56,6 @@ LINKER_EXPORTED = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end_
                              "data_start", "__executable_start"})
 
 
-
 def linker_names(arch, shared: bool) -> frozenset:
     """The names this link defines when an input refers to them and none defines them: the
     linker's own and those GNU ld's default script for ``arch`` and the output kind assigns."""
