@@ -577,6 +577,10 @@ ARCH = Arch(
     output_format="elf64-littleaarch64",
     dynamic=DYNAMIC,
     other_names=_OTHER_NAMES,
+    shared_script_names=frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__", "_edata", "edata", "_etext",
+                                   "etext", "__etext", "__bss_start", "__bss_start__", "__data_start"}),
+    assigned_names=frozenset({"_end", "__end__", "_bss_end__", "__bss_end__", "_edata", "__bss_start",
+                              "__bss_start__"}),
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,

@@ -69,6 +69,12 @@ class Arch:
     dynamic: dict[str, int] = dc_field(default_factory=dict)     # dynamic types by short name
     other_names: dict[int, str] = dc_field(default_factory=dict)  # types the table lacks, named
     hooks: dict[str, Callable] = dc_field(default_factory=dict)
+    # GNU ld's default scripts for this ISA: the linker-defined names (of
+    # link.resolve.SCRIPT_NAMES) its -shared script assigns (a library leaves the others
+    # undefined), and those its program script assigns outright, not by PROVIDE (there even
+    # unreferenced: --export-dynamic exports them)
+    shared_script_names: frozenset[str] = frozenset()
+    assigned_names: frozenset[str] = frozenset()
 
     def howto(self, rtype: int) -> Howto | None:
         return self.howtos.get(rtype)

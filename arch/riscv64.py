@@ -463,6 +463,10 @@ ARCH = Arch(
     output_format="elf64-littleriscv",
     dynamic=DYNAMIC,
     other_names=_OTHER_NAMES,
+    shared_script_names=frozenset({"_end", "end", "_edata", "edata", "_etext", "etext", "__etext", "__bss_start",
+                                   "__DATA_BEGIN__", "__SDATA_BEGIN__"}),
+    assigned_names=frozenset({"_end", "_edata", "__bss_start", "__global_pointer$", "__DATA_BEGIN__",
+                              "__SDATA_BEGIN__", "__BSS_END__"}),
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,

@@ -51,7 +51,7 @@ from xld.link.kinds import Kind
 from xld.link import layout, relocate
 from xld.link.arrays import member
 from xld.link.layout import OutputSection
-from xld.link.resolve import UNDEF, LINKER, LINKER_EXPORTED, LINKER_NAMES
+from xld.link.resolve import UNDEF, LINKER, LINKER_EXPORTED, linker_names
 from xld.link.shlib import SharedSym, elf_hash, elf_hash_many, gnu_hash_blob
 
 # dynamic tags (gABI, and the GNU extensions)
@@ -105,8 +105,9 @@ def resolve_shared(ctx) -> None:
     strong = st.strong_ref
     cand = []
     names = st.names
+    own = linker_names(ctx.arch, ctx.opts.shared)
     for g in _undefined(st).tolist():
-        if names[g] in LINKER_NAMES:
+        if names[g] in own:
             continue                            # (the linker defines _end: the output's own)
         hit = shared.get(names[g])
         if hit is None and "@" in names[g]:     # "foo@V1": a version of a shared definition
@@ -499,7 +500,7 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
     them); the standard ones are interposable in a library (_interposable_linker_names)."""
     st = ctx.symtab
     hidden = (elf.STV_HIDDEN, elf.STV_INTERNAL)
-    std = {n for n in LINKER_EXPORTED if (g := st.ids.get(n)) is not None
+    std = {n for n in LINKER_EXPORTED | ctx.arch.assigned_names if (g := st.ids.get(n)) is not None
            and ctx.ref_visibility.get(g, elf.STV_DEFAULT) not in hidden}
     names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names) | std)
     gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER

@@ -33,6 +33,21 @@ LINKER_NAMES = frozenset({"_end", "end", "_etext", "etext", "__etext", "_edata",
                           "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
                           "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
                           "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"})
+# Of those, the ones GNU ld's default scripts assign (the others the linker itself defines),
+# and crt1.o's data_start: a library defines only those its ISA's -shared script assigns
+# (Arch.shared_script_names), as GNU ld's leaves __executable_start undefined.  More a
+# backend adds (Arch.assigned_names: riscv64's __DATA_BEGIN__ ...) are script names too.
+SCRIPT_NAMES = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__", "_edata", "edata", "_etext",
+                          "etext", "__etext", "__bss_start", "__bss_start__", "__data_start", "data_start",
+                          "__executable_start", "__init_array_start", "__init_array_end", "__fini_array_start",
+                          "__fini_array_end", "__preinit_array_start", "__preinit_array_end",
+                          "__rela_iplt_start", "__rela_iplt_end", "__global_pointer$"})
+# Of those, the ones .symtab lists as local, as GNU ld's does: the linker's own and its
+# scripts' PROVIDE_HIDDEN ones
+LINKER_LOCAL = frozenset({"__ehdr_start", "_GLOBAL_OFFSET_TABLE_", "_DYNAMIC", "__GNU_EH_FRAME_HDR",
+                          "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
+                          "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end"})
+LINKER_OBJECTS = frozenset({"_GLOBAL_OFFSET_TABLE_", "_DYNAMIC"})     # (STT_OBJECT, as GNU ld's)
 # Of those, the ones GNU ld's scripts define with default visibility (PROVIDE, not
 # PROVIDE_HIDDEN), and crt1.o's data_start: a dynamic output exports them (a library always,
 # a program when a shared object names them), and in a library they are interposable: ld.so
@@ -40,6 +55,15 @@ LINKER_NAMES = frozenset({"_end", "end", "_etext", "etext", "__etext", "_edata",
 LINKER_EXPORTED = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__", "_edata", "edata",
                              "_etext", "etext", "__etext", "__bss_start", "__bss_start__", "__data_start",
                              "data_start", "__executable_start"})
+
+
+def linker_names(arch, shared: bool) -> frozenset:
+    """The names this link defines when an input refers to them and none defines them: the
+    linker's own and those GNU ld's default script for ``arch`` and the output kind assigns."""
+    names = LINKER_NAMES | arch.assigned_names
+    if shared:
+        names = names - ((SCRIPT_NAMES | arch.assigned_names) - arch.shared_script_names)
+    return names
 
 
 # intern_all: more names are interned as an array (intern_array: a dozen array calls, which

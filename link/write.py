@@ -15,6 +15,7 @@ import numpy as np
 from xld.link import elf, layout, merge, pages
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
+from xld.link.resolve import LINKER_LOCAL, LINKER_OBJECTS
 from xld.link.layout import SEG_R, SEG_RX, SEG_RELRO, SEG_RW, SEG_RWX
 
 MIN_PAGE = 0x1000     # the smallest page a Linux arm64/riscv64 kernel runs with
@@ -458,12 +459,20 @@ def symbol_table(ctx, index=None):
     if extra:
         rows = np.zeros(len(ex), dtype=_SYM_OUT)
         linker = def_file[ex] < 0
-        # a -T script's HIDDEN/PROVIDE_HIDDEN names are local, as GNU ld writes them
+        # local as GNU ld writes them: a -T script's HIDDEN/PROVIDE_HIDDEN names, and the
+        # linker's own and its default scripts' PROVIDE_HIDDEN ones (_DYNAMIC,
+        # __init_array_start ...: LINKER_LOCAL) unless the user defines them; the others
+        # global with the visibility their references give them (static glibc's hidden _end)
         hid = np.isin(ex, np.fromiter(ctx.script_hidden, dtype=np.int64, count=len(ctx.script_hidden)))
+        user = {n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
+        hid |= linker & np.array([st.names[g] in LINKER_LOCAL and st.names[g] not in user for g in extra], dtype=bool)
         bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
+        rows["st_other"] = [0 if h or not lk else ctx.ref_visibility.get(g, 0) & 3
+                            for g, lk, h in zip(extra, linker.tolist(), hid.tolist())]
         typ = np.zeros(len(ex), dtype=np.int64)
         if ctx.defsym_alias:
             typ[:] = [layout.alias_type(ctx, g) if lk else elf.STT_NOTYPE for g, lk in zip(extra, linker.tolist())]
+        typ[np.array([st.names[g] in LINKER_OBJECTS for g in extra], dtype=bool)] = elf.STT_OBJECT
         rows["st_info"] = np.where(linker, (bind << 4) | typ, (elf.STB_WEAK << 4) | elf.STT_NOTYPE)
         secs = [ctx.linker_sec.get(g) for g in extra]
         rows["st_shndx"] = np.where(linker, [s.index if s is not None else elf.SHN_ABS for s in secs], elf.SHN_UNDEF)

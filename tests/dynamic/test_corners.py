@@ -12,6 +12,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 
 from tests import toolchain as tc
+from xld.link import resolve
 
 pytestmark = tc.cross_and_qemu()
 
@@ -704,6 +705,22 @@ int main(void) {
 """
 
 
+def _gnu_and_xld_runs(tmp_path, wrapper, arch, main: str, args: list[str], lib=None) -> dict:
+    """main.c (and a library, ``lib``: (source, file name), built by GNU ld) linked by GNU ld
+    ("gnu") and by xld ("xld") with ``args``, both run under qemu: {who: (status, stdout)}."""
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    (tmp_path / "main.c").write_text(main)
+    if lib is not None:
+        (tmp_path / "lib.c").write_text(lib[0])
+        subprocess.run([cc, "-fPIC", "-shared", "lib.c", "-o", lib[1]], check=True, cwd=tmp_path)
+    runs = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        subprocess.run([cc, *use, "-O1", "main.c", *args, "-o", who], check=True, cwd=tmp_path)
+        r = tc.qemu_run(arch, tmp_path / who, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        runs[who] = (r.status, r.stdout.decode())
+    return runs
+
+
 @pytest.mark.parametrize("arch", tc.ARCHES)
 def test_programs_own_end_and_etext_against_a_library_that_defines_them(tmp_path, wrapper, arch):
     # A GNU ld library that uses _end, edata, etext defines and exports its own (its default
@@ -712,16 +729,164 @@ def test_programs_own_end_and_etext_against_a_library_that_defines_them(tmp_path
     # from the library ('own end 0': the program's _end pointed into the library) and did
     # not export its own ('library sees ours: end 0'); exported, they lie in a section (an
     # SHN_ABS one would get no load address from ld.so)
-    cc = f"{tc.TRIPLE[arch]}-gcc"
-    (tmp_path / "lib.c").write_text(LINKER_NAMES_LIB)
-    (tmp_path / "main.c").write_text(LINKER_NAMES_MAIN)
-    subprocess.run([cc, "-fPIC", "-shared", "lib.c", "-o", "libn.so"], check=True, cwd=tmp_path)
-    runs = {}
-    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
-        subprocess.run([cc, *use, "main.c", "-o", f"p_{who}", "-L.", "-ln", "-Wl,-rpath,$ORIGIN"],
-                       check=True, cwd=tmp_path)
-        r = tc.qemu_run(arch, tmp_path / f"p_{who}", sysroot=f"/usr/{tc.TRIPLE[arch]}")
-        runs[who] = (r.status, r.stdout.decode())
+    runs = _gnu_and_xld_runs(tmp_path, wrapper, arch, LINKER_NAMES_MAIN, ["-L.", "-ln", "-Wl,-rpath,$ORIGIN"],
+                             lib=(LINKER_NAMES_LIB, "libn.so"))
     # (GNU ld's program does not export __executable_start: the library keeps its 0)
     assert runs["gnu"] == (0, "own end 1 etext 1 start 1\nlibrary sees ours: end 1 etext 1 edata 1 start 0\n")
     assert runs["xld"] == runs["gnu"]
+
+
+END_ALIGNED = r"""
+#include <stdio.h>
+extern char _end[], end[], _edata[], __bss_start[];
+char lastbss[3];
+int main(void) {
+    lastbss[0] = 1;
+    printf("end %% 8: %ld, end - _end %ld, __bss_start - _edata %ld\n", (long)_end % 8, (long)(end - _end),
+           (long)(__bss_start - _edata));
+#ifndef STATIC
+    printf("_end - lastbss %ld\n", (long)(_end - lastbss));
+#endif
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-static", "-no-pie", "-pie"])
+def test_end_and_bss_start_where_gnu_ld_puts_them(tmp_path, wrapper, arch, mode):
+    # GNU ld's scripts align _end to 8 ('. = ALIGN(64 / 8)'), and assign __bss_start right
+    # after _edata, before .bss aligns its start; both lie in a section (.bss, or the last
+    # one), not SHN_ABS.  xld's _end was .bss's unaligned end ('end % 8: 3'), its _edata and
+    # __bss_start the start of .bss past an empty .tm_clone_table, both SHN_ABS in .symtab
+    runs = _gnu_and_xld_runs(tmp_path, wrapper, arch, END_ALIGNED, [mode, *(["-DSTATIC"] if mode == "-static" else [])])
+    syms = {}
+    for who in runs:
+        with open(tmp_path / who, "rb") as f:
+            e = ELFFile(f)
+            names = [s.name for s in e.iter_sections()]
+            syms[who] = {s.name: names[s["st_shndx"]] if isinstance(s["st_shndx"], int) else s["st_shndx"]
+                         for s in e.get_section_by_name(".symtab").iter_symbols()
+                         if s.name in ("_end", "end", "_edata", "__bss_start")}
+    assert runs["gnu"][1].startswith("end % 8: 0, end - _end 0, __bss_start - _edata 0\n"), runs["gnu"]
+    assert runs["xld"] == runs["gnu"]
+    assert [syms["xld"][n] for n in ("_end", "__bss_start")] == [syms["gnu"][n] for n in ("_end", "__bss_start")]
+    assert "SHN_ABS" not in syms["xld"].values(), syms["xld"]
+
+
+ALIAS_LIB = """
+extern char my_end[] __attribute__((weak)), scr_end[] __attribute__((weak)), my_text[] __attribute__((weak));
+char *lib_my_end(void) { return my_end; }
+char *lib_scr_end(void) { return scr_end; }
+char *lib_my_text(void) { return my_text; }
+"""
+ALIAS_MAIN = r"""
+#include <stdio.h>
+extern char my_end[], scr_end[], my_text[], _end[], etext[];
+char *lib_my_end(void), *lib_scr_end(void), *lib_my_text(void);
+int main(void) {
+    printf("library sees: my_end %d scr_end %d my_text %d; own: %d %d %d\n", lib_my_end() == _end,
+           lib_scr_end() == _end, lib_my_text() == etext, my_end == _end, scr_end == _end, my_text == etext);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_pie_alias_of_a_linker_name_is_relocated_in_a_library(tmp_path, wrapper, arch):
+    # A PIE's --defsym my_end=_end and a script's scr_end = _end, which a library refers to,
+    # are in .dynsym in _end's section: ld.so adds the load base.  xld wrote them SHN_ABS
+    # (_end had no section), so the library read the link-time address ('my_end 0'); GNU
+    # ld's PIE does so still (its .dynsym says ABS): xld is right where GNU ld is not
+    (tmp_path / "s.ld").write_text("scr_end = _end;\n")
+    runs = _gnu_and_xld_runs(tmp_path, wrapper, arch, ALIAS_MAIN,
+                             ["-pie", "s.ld", "-L.", "-la", "-Wl,-rpath,$ORIGIN", "-Wl,--defsym,my_end=_end",
+                              "-Wl,--defsym,my_text=etext"], lib=(ALIAS_LIB, "liba.so"))
+    assert runs["gnu"][1].endswith("own: 1 1 1\n"), runs["gnu"]
+    assert runs["xld"] == (0, "library sees: my_end 1 scr_end 1 my_text 1; own: 1 1 1\n")
+    with open(tmp_path / "xld", "rb") as f:
+        dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert all(dynsym[n]["st_shndx"] != "SHN_ABS" for n in ("my_end", "scr_end", "my_text"))
+
+
+PROGRAM_ONLY_NAMES = {
+    "lib.c": """
+extern char __executable_start[] __attribute__((weak)), data_start[] __attribute__((weak)),
+    __init_array_start[] __attribute__((weak));
+long l_es(void) { return (long)__executable_start; }
+long l_ds(void) { return (long)data_start; }
+long l_ia(void) { return (long)__init_array_start; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+extern char __executable_start[], data_start[];
+long l_es(void), l_ds(void), l_ia(void);
+int main(void) {
+    printf("library sees ours: start %d data_start %d init_array %d\n", l_es() == (long)__executable_start,
+           l_ds() == (long)data_start, l_ia() == 0);
+    return 0;
+}
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_library_leaves_program_only_names_undefined_and_E_exports_the_assigned_ones(tmp_path, wrapper, arch):
+    # GNU ld's -shared script assigns no __executable_start, data_start, __init_array_start
+    # (riscv64: no __data_start either): its library leaves them undefined, bound to the
+    # program's at run time; xld's defined and exported its own.  Under -E GNU ld's program
+    # exports what its script assigns outright (_end, _edata, __bss_start ...; riscv64's
+    # __global_pointer$, __DATA_BEGIN__ ...) even unreferenced; xld's exported none of them
+    gnu, xld = differential(tmp_path, wrapper, arch, PROGRAM_ONLY_NAMES,
+                            [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "-o", "libe.so"],
+                             ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-le", "-Wl,-rpath,$ORIGIN",
+                              "-Wl,-E"]],
+                            ["library sees ours: start 0 data_start 1 init_array 1"])
+    # (start 0: a PIE's __executable_start has st_value 0, which ld.so's lookup skips)
+
+    def dynsym(path):
+        with open(path, "rb") as f:
+            return {s.name: (s["st_shndx"] == "SHN_UNDEF", s["st_info"]["bind"])
+                    for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    names = ("__executable_start", "data_start", "__data_start", "__init_array_start")
+    lib_gnu, lib_xld = dynsym(gnu.parent / "libe.so"), dynsym(xld.parent / "libe.so")
+    assert [lib_xld.get(n) for n in names] == [lib_gnu.get(n) for n in names]
+    assert lib_gnu["__executable_start"] == (True, "STB_WEAK")
+    linker = resolve.LINKER_NAMES | {"__DATA_BEGIN__", "__SDATA_BEGIN__", "__BSS_END__"}
+    prog_gnu, prog_xld = ({n for n, (undef, _) in dynsym(p).items() if n in linker and not undef} for p in (gnu, xld))
+    assert {"_end", "_edata", "__bss_start"} <= prog_gnu
+    assert prog_xld == prog_gnu
+
+
+SYMTAB_NAMES = r"""
+#include <stdio.h>
+extern char __init_array_start[], __fini_array_end[], __ehdr_start[], _GLOBAL_OFFSET_TABLE_[], _end[], etext[],
+    __executable_start[], __data_start[], __bss_start[];
+int main(void) {
+    printf("%d\n", __init_array_start < __fini_array_end && __ehdr_start == __executable_start
+           && _GLOBAL_OFFSET_TABLE_ > etext && __data_start < __bss_start && __bss_start < _end);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["-static", "-no-pie"])
+def test_linker_names_bind_and_type_in_symtab_as_gnu_ld(tmp_path, wrapper, arch, mode):
+    # GNU ld's .symtab lists the names its scripts PROVIDE_HIDDEN (__init_array_start ...)
+    # and its own (__ehdr_start, _GLOBAL_OFFSET_TABLE_: an object) as local, the others
+    # global with the visibility their references give them (static glibc's _end: hidden).
+    # xld wrote every one global, default, untyped
+    runs = _gnu_and_xld_runs(tmp_path, wrapper, arch, SYMTAB_NAMES, [mode])
+    assert runs["gnu"] == (0, "1\n") and runs["xld"] == runs["gnu"]
+    names = {"__init_array_start", "__fini_array_end", "__ehdr_start", "_GLOBAL_OFFSET_TABLE_", "etext",
+             "__executable_start", "__data_start", "__bss_start"}
+    if not (arch == "riscv64" and mode == "-static"):     # (GNU ld's riscv64 makes static hidden ones local)
+        names.add("_end")
+    got = {}
+    for who in runs:
+        with open(tmp_path / who, "rb") as f:
+            got[who] = {s.name: (s["st_info"]["bind"], s["st_info"]["type"], s["st_other"]["visibility"])
+                        for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name in names}
+    assert got["gnu"]["__init_array_start"][0] == "STB_LOCAL"
+    assert got["xld"] == got["gnu"]
