@@ -1267,7 +1267,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_GNU_HASH, ("addr", ".gnu.hash")))
     tags += [(DT_STRTAB, ("addr", ".dynstr")), (DT_SYMTAB, ("addr", ".dynsym")),
              (DT_STRSZ, ("size", ".dynstr")), (DT_SYMENT, elf.SYM_SIZE)]
-    if p.kind in (PIE, EXEC):
+    if p.kind in (PIE, EXEC, STATIC_PIE):     # (GNU ld: a static PIE is a PIE to debuggers, `file`)
         tags.append((DT_DEBUG, 0))
     if p.plt or ctx.ifuncs or ctx.local_ifuncs:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
@@ -1300,7 +1300,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
-    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
+    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind in (PIE, STATIC_PIE) else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
                       ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP),
