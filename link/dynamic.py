@@ -428,6 +428,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ok &= ~per_file[d.file]
     cand = d.gids[ok]
     vis, typ = vis[ok], d.info[ok] & 0xF
+    unique = (d.info[ok] >> 4) == elf.STB_GNU_UNIQUE
     names = list(map(st.names.__getitem__, cand.tolist()))
     keep = np.ones(len(names), dtype=bool)
     nodes: list = [None] * len(names)
@@ -472,6 +473,9 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         t = typ[keep]
         func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
         bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
+    # (GNU ld) an STB_GNU_UNIQUE object is one per process, whatever -Bsymbolic or a dynamic
+    # list say: ld.so's unique table picks the copy, the library reaches it through the GOT
+    bound &= ~unique[keep]
     preempt[exported[(vis[keep] == elf.STV_DEFAULT) & ~bound]] = True
     ctx.exports = exported.tolist()
     # interposable IFUNCs are resolved by ld.so (exported as STT_GNU_IFUNC), not by a stub
