@@ -435,6 +435,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         ok &= ~per_file[d.file]
     cand = d.gids[ok]
     vis, typ = vis[ok], d.info[ok] & 0xF
+    unique = (d.info[ok] >> 4) == elf.STB_GNU_UNIQUE
     names = list(map(st.names.__getitem__, cand.tolist()))
     keep = np.ones(len(names), dtype=bool)
     nodes: list = [None] * len(names)
@@ -479,6 +480,9 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         t = typ[keep]
         func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
         bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
+    # (GNU ld) an STB_GNU_UNIQUE object is one per process, whatever -Bsymbolic or a dynamic
+    # list say: ld.so's unique table picks the copy, the library reaches it through the GOT
+    bound &= ~unique[keep]
     preempt[exported[(vis[keep] == elf.STV_DEFAULT) & ~bound]] = True
     ctx.exports = exported.tolist()
     p.exported = (ctx.exports, exported, names if keep.all() else None)
@@ -1312,7 +1316,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_GNU_HASH, ("addr", ".gnu.hash")))
     tags += [(DT_STRTAB, ("addr", ".dynstr")), (DT_SYMTAB, ("addr", ".dynsym")),
              (DT_STRSZ, ("size", ".dynstr")), (DT_SYMENT, elf.SYM_SIZE)]
-    if p.kind in (PIE, EXEC):
+    if p.kind in (PIE, EXEC, STATIC_PIE):     # (GNU ld: a static PIE is a PIE to debuggers, `file`)
         tags.append((DT_DEBUG, 0))
     if p.plt or ctx.ifuncs or ctx.local_ifuncs:
         tags += [(DT_PLTGOT, ("addr", ".got.plt")), (DT_PLTRELSZ, ("size", ".rela.plt")),
@@ -1345,7 +1349,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
         tags.append((DT_TEXTREL, 0))
     if flags:
         tags.append((DT_FLAGS, flags))
-    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind == PIE else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
+    flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind in (PIE, STATIC_PIE) else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),
                       ("nodlopen", DF_1_NOOPEN), ("origin", DF_1_ORIGIN), ("interpose", DF_1_INTERPOSE),
                       ("loadfltr", DF_1_LOADFLTR), ("nodefaultlib", DF_1_NODEFLIB), ("nodump", DF_1_NODUMP),

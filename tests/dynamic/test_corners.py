@@ -512,6 +512,30 @@ def test_export_dynamic_symbol_in_a_library(tmp_path, wrapper, arch, flags, want
     assert _exports(arch, gnu.parent / "liblib.so") == _exports(arch, ours.parent / "liblib.so")
 
 
+UNIQUE = {
+    "seq.h": "inline int seq() { static int c = 0; return ++c; }\n",    # c: an STB_GNU_UNIQUE object
+    "a.cc": '#include "seq.h"\nint a() { return seq(); }\n',
+    "b.cc": '#include "seq.h"\nint b() { return seq(); }\n',
+    "main.cc": '#include <cstdio>\nint a(); int b();\n'
+               'int main() { int x = a(); int y = b(); std::printf("seq %d %d\\n", x, y); return 0; }\n',
+    "l.list": "{ a; b; };\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("bind", ["-Wl,-Bsymbolic", "-Wl,--dynamic-list=l.list"], ids=["symbolic", "dynamic-list"])
+def test_unique_object_is_one_across_symbolic_libraries(tmp_path, wrapper, arch, bind):
+    """Two libraries whose own references bind inside them (-Bsymbolic, a dynamic list) each
+    define an inline function's static local, an STB_GNU_UNIQUE object: GNU ld leaves it
+    interposable (a GLOB_DAT), ld.so's unique table makes it one object (seq 1 2); xld bound
+    each library to its own copy (seq 1 1), silently.  Found by the random C++ programs."""
+    differential(tmp_path, wrapper, arch, UNIQUE,
+                 [["{cc}", "{ld}", "-O2", "-fPIC", "-shared", bind, "a.cc", "-o", "liba.so"],
+                  ["{cc}", "{ld}", "-O2", "-fPIC", "-shared", bind, "b.cc", "-o", "libb.so"],
+                  ["{cc}", "{ld}", "-O2", "main.cc", "-L.", "-la", "-lb", "-Wl,-rpath,$ORIGIN", "-o", "prog"]],
+                 ["seq 1 2"])
+
+
 VERSIONED_NEED = {
     "foo.c": "int foo(void) { return 1; }\n",
     "foo.map": "V1 { global: foo; };\n",

@@ -153,6 +153,7 @@ def test_static_pie_runs_like_gnu_ld(arches, cc):
     _same_run(a, "features", gnu, xld)
     d = _dynamic(xld)
     assert d["type"] == "ET_DYN" and d["interp"] is None and not d["needed"]
+    assert d["flags_1"] == _dynamic(gnu)["flags_1"] == 0x08000000    # DF_1_PIE (xld left it out)
     assert d["relocs"][1027] > 0                  # R_AARCH64_RELATIVE
     assert d["relocs"][1032] == _dynamic(gnu)["relocs"][1032] > 0     # R_AARCH64_IRELATIVE
 
