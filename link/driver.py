@@ -925,6 +925,7 @@ def _run_passes(ctx: Context) -> Context:
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output
         ("scan", relocate.scan),              # classify relocations; GOT slots; undefined refs
         ("nocrossrefs", _crossrefs),          # -T: NOCROSSREFS(...) sections do not refer to each other
+        ("dead imports", _dead_imports),      # --gc-sections: names only removed sections used are not imported
         ("dynamic plan", _dynamic_plan),      # PLT, GOT and copy relocations, dynamic sections
         ("shrink", _shrink),                  # RISC-V: delete excess ALIGN padding (and relax)
         ("erratum 835769", _fix_835769),      # AArch64: multiply-accumulates after loads/stores patched
@@ -1113,6 +1114,12 @@ def _shlib_undefined(ctx):
         from xld.link import needed
         needed.check(ctx)
         needed.check_hidden(ctx)
+
+
+def _dead_imports(ctx):
+    if ctx.opts.gc_sections and ctx.imports and ctx.script is None:
+        from xld.link import dynamic
+        dynamic.drop_dead_imports(ctx)
 
 
 def _dynamic_plan(ctx):

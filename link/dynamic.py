@@ -174,6 +174,25 @@ def import_undefined(ctx) -> None:
         ctx.imports[g] = (None, SharedSym(st.names[g], 0, None, typ, bind, 0, 0, 0))
 
 
+def drop_dead_imports(ctx) -> None:
+    """--gc-sections: a name that only removed sections referred to is not imported, as in
+    GNU ld (it hides the symbols no kept section refers to): no .dynsym entry, and no version
+    needed for it (a program whose dead code alone wanted GLIBCXX_3.4.30 loads where that
+    version is missing, as GNU ld's does).  Whether a library is DT_NEEDED (--as-needed) was
+    decided as the inputs were read and stays.  Names the command line gives (-e, -u,
+    --require-defined, --defsym's symbol) stay imported (and every one with a -T script: the
+    driver does not call this)."""
+    t = ctx.rel
+    used = np.zeros(len(ctx.symtab), dtype=bool)
+    if t.n:
+        used[t.gid] = True
+    o = ctx.opts
+    named = {o.entry or "_start", *o.undefined, *o.require_defined, *(v for _, v in o.defsym)}
+    names = ctx.symtab.names
+    for g in [g for g in ctx.imports if not used[g] and names[g] not in named]:
+        del ctx.imports[g]
+
+
 def _undefined(st) -> np.ndarray:
     """The gids (from 1) of the names still undefined."""
     u = np.flatnonzero(np.array(st.state, dtype=np.int8) == UNDEF)

@@ -914,3 +914,39 @@ def test_linker_names_bind_and_type_in_symtab_as_gnu_ld(tmp_path, wrapper, arch,
                         for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name in names}
     assert got["gnu"]["__init_array_start"][0] == "STB_LOCAL"
     assert got["xld"] == got["gnu"]
+
+
+DEAD_IMPORT = {
+    "new.c": "int older(void) { return 1; }\nint newer(void) { return 2; }\n",
+    "new.map": "V1 { global: older; local: *; };\nV2 { global: newer; } V1;\n",
+    "old.c": "int older(void) { return 1; }\n",
+    "old.map": "V1 { global: older; local: *; };\n",
+    "main.c": r"""
+#include <stdio.h>
+int older(void);
+int newer(void);
+int unused_path(void) { return newer(); }     /* dead: --gc-sections removes it */
+int main(void) { printf("older %d\n", older()); return 0; }
+""",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_names_only_removed_sections_use_are_not_imported(tmp_path, wrapper, arch):
+    """--gc-sections: a name only a removed section referred to is not imported (GNU ld hides
+    it): no .dynsym entry and no version needed for it, so the program loads against an
+    older library without that version (here: newer@V2 called only from dead code; the
+    library it runs with has V1 alone).  xld imported it and ld.so refused to load the
+    program ("version `V2' not found")."""
+    _, ours = differential(
+        tmp_path, wrapper, arch, DEAD_IMPORT,
+        [["{cc}", "-fPIC", "-shared", "new.c", "-Wl,--version-script=new.map", "-Wl,-soname,libv.so",
+          "-o", "libv.so"],
+         ["{cc}", "-O1", "-ffunction-sections", "-c", "main.c"],
+         ["{cc}", "{ld}", "main.o", "-o", "prog", "-L.", "-lv", "-Wl,--gc-sections", "-Wl,-rpath,$ORIGIN"],
+         ["{cc}", "-fPIC", "-shared", "old.c", "-Wl,--version-script=old.map", "-Wl,-soname,libv.so",
+          "-o", "libv.so"]],
+        ["older 1"])
+    with open(ours, "rb") as f:
+        names = [s.name for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()]
+    assert "older" in names and "newer" not in names
