@@ -801,7 +801,7 @@ if os.fork():
     sys.exit(os.wait()[1])
 server._heap_regime(32 << 20)
 server._heap_start, server._rss_start = server.heap_sizes()[0], server._resident()
-server._arena_start = getattr(server, "_arena", lambda: -1)()
+server._arena_start = server._arena()
 server._files_start = server._files_most = server._resident_files()
 # memory beside the heap (as CPython's arenas, or an array mapped on its own; private: not
 # counted with the files' pages)
