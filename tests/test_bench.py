@@ -155,6 +155,19 @@ def test_bench_smoke_gnu_ld_arm64(tmp_path, capsys):
     assert cases["gc 4x5"]["link_flags"] == ["--gc-sections"]
     assert record["link_commands"]["arm64"]["ld"][0] == "aarch64-linux-gnu-ld"
     assert any(c["status"] == "n/a" for c in record["budget"])
+    host = record["host_steadiness"]           # probed at the start and after the one arch
+    assert len(host["seconds"]) == 2 and all(len(p) == 5 and min(p) > 0 for p in host["seconds"])
+    assert "host: a fixed CPU loop's median took" in table
+
+
+def test_host_steadiness_verdict():
+    quiet = bench.host_steadiness([[0.10, 0.11, 0.10], [0.105, 0.104, 0.2]])
+    assert quiet["quiet"] and abs(quiet["spread"] - 0.05) < 1e-9
+    loud = bench.host_steadiness([[0.10, 0.10, 0.10], [0.15, 0.16, 0.14]])
+    assert not loud["quiet"] and abs(loud["spread"] - 0.5) < 1e-9
+    assert "NOT quiet" in bench.steadiness_line(loud) and ": quiet" in bench.steadiness_line(quiet)
+    assert "host: a fixed CPU loop" in bench.markdown({"options": {"linkers": [], "arches": []}, "cases": [],
+                                                       "host_steadiness": loud})
 
 
 def test_direct_cases_run_the_client_gcc_runs(tmp_path):

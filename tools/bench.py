@@ -817,6 +817,8 @@ def markdown(record: dict) -> str:
     checks = record.get("budget") or []
     if checks and "row" in checks[0]:
         out += ["**budget (issue 17)**: xld / GNU ld, medians of the same run", "", budget_markdown(checks), ""]
+    if record.get("host_steadiness"):
+        out += [steadiness_line(record["host_steadiness"]), ""]
     passes = passes_markdown(record["cases"])
     if passes:
         out += ["**xld --stats** (medians of the timed runs; 'outside the passes' is the median wall time "
@@ -914,6 +916,39 @@ def run_emu_bench(arches: list[str], quick: bool, timeout: float) -> dict | None
                 data = None
     return {"argv": argv[1:], "status": "ok" if run.rc == 0 else f"failed: {first_error(run)}",
             "wall": run.wall, "stdout": run.stdout[-20000:], "json": data}
+
+
+PROBE_LOOP = 4 * 10**6        # ~0.05-0.1 s of pure Python on the project's machine
+PROBE_SPREAD_QUIET = 0.10     # the probe's slowest run within 10 % of its fastest: a quiet host
+
+
+def cpu_probe(runs: int = 5) -> list[float]:
+    """Seconds a fixed pure-Python loop takes, `runs` times in a row: how steady the host's CPU is.
+    Issue 17's budget is judged on a quiet machine, and a shared VM can be loud with a load average
+    under 1 (the same loop has taken 0.39 s and 0.62 s ten minutes apart): the run records the probe
+    at its start, between the arches and at its end, so a reader can tell."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        sum(range(PROBE_LOOP))
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def host_steadiness(probes: list[list[float]]) -> dict:
+    """The probes' verdict: the spread of their medians (slowest / fastest - 1); quiet when it is small."""
+    medians = [statistics.median(p) for p in probes if p]
+    spread = max(medians) / min(medians) - 1 if medians else None
+    return {"loop": PROBE_LOOP, "seconds": probes, "medians": medians, "spread": spread,
+            "quiet": spread is not None and spread <= PROBE_SPREAD_QUIET}
+
+
+def steadiness_line(h: dict) -> str:
+    if h["spread"] is None:
+        return "host: no CPU probe"
+    verdict = "quiet" if h["quiet"] else f"NOT quiet (over {PROBE_SPREAD_QUIET:.0%}): ratios are not a recorded run's"
+    return (f"host: a fixed CPU loop's median took {min(h['medians']) * 1000:.0f}-{max(h['medians']) * 1000:.0f} ms "
+            f"over the run (spread {h['spread']:.0%}): {verdict}")
 
 
 def environment(tcs: list[Toolchain]) -> dict:
@@ -1036,6 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     load_start = os.getloadavg()
+    probes = [cpu_probe()]
     xld = xld_command(opts.xld)
     tcs = [Toolchain.probe(arch, xld) for arch in opts.arches]
     for tc in tcs:
@@ -1093,7 +1129,9 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
                 prefix = where / f"profile-{tc.arch}-{case.slug}-{started:%Y%m%dT%H%M%S}"
                 log(f"profiling xld on {tc.arch} {case.name}")
                 profile = profile_xld(tc, case, outdir, prefix, opts.timeout)
+        probes.append(cpu_probe())
 
+    host = host_steadiness(probes)
     curves = {}
     for tc in tcs:
         text, curve = scaling(records, tc.arch, linkers)
@@ -1108,6 +1146,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
     if checks:
         print("budget (issue 17): xld / GNU ld, medians of this run\n")
         print(budget_markdown(checks) + "\n")
+        print(steadiness_line(host) + "\n")
     passes = passes_markdown(records)
     if passes:
         print("xld --stats on hello and the real programs (medians of the timed runs)\n")
@@ -1125,7 +1164,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
             print()
 
     record = {"schema": 1, "date": started.isoformat(timespec="seconds"),
-              "loadavg_start": load_start,
+              "loadavg_start": load_start, "host_steadiness": host,
               "duration_s": (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds(),
               "argv": argv,
               "options": {"arches": opts.arches, "sizes": [s.size for s in opts.specs], "reps": opts.reps,
