@@ -874,7 +874,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = _input_align(o)
     if cmd is not None and cmd.subalign is not None and o.inputs:
-        align = sc.evaluate(cmd.subalign, env)    # (GNU ld: what its inputs ask for instead)
+        # (GNU ld: each input at that alignment instead of its own; the section keeps the
+        # largest its inputs asked for)
+        align = max(align, sc.evaluate(cmd.subalign, env))
     if o is env.tls_first:
         align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None

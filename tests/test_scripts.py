@@ -991,3 +991,26 @@ def test_fill_phase_and_load_alignment_as_gnu_ld(arch, tmp_path):
     image = objcopy(arch, gnu, tmp_path / "gnu.bin")
     assert b"123456\0\x11\x22\x33\x44" in image and b"xy\0\x11\x22\x33\x44" in image
     assert objcopy(arch, xld, tmp_path / "xld.bin") == image
+
+
+SUBALIGNED = ('.globl _start\n.text\n_start: .word 0\n.byte 1\n.section .rodata.a,"a"\n.balign 16\n.byte 1\n'
+              '.section .rodata.b,"a"\n.balign 4\n.byte 2\n.section .rodata.c,"a"\n.byte 3\n')
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("sub", [8, 32])
+def test_subalign_below_an_inputs_alignment(arch, sub, tmp_path):
+    """SUBALIGN(8) places each input at 8, but the section keeps the 16 its first input asked
+    for (GNU ld: sh_addralign 16, the section at 0x1010); xld aligned it to 8 only (at 0x1008).
+    Found by tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, SUBALIGNED, tmp_path / "a.o")
+    script = tmp_path / "s.ld"
+    script.write_text(f"SECTIONS {{ . = 0x1000; .text : {{ *(.text) }} .rodata : SUBALIGN({sub}) {{ *(.rodata.*) }} }}\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    def align(exe):
+        return re.search(r"\.rodata .*", readelf(arch, "-S", exe)).group(0).split()[-1]
+    assert align(tmp_path / "xld.elf") == align(gnu) == str(max(sub, 16))
+    assert {k: v for k, v in sections(arch, tmp_path / "xld.elf").items() if v[1]} == sections(arch, gnu)
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "x.bin") == objcopy(arch, gnu, tmp_path / "g.bin")
