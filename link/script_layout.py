@@ -1169,7 +1169,7 @@ def write_contents(ctx, img) -> None:
     env.final = True
     for o in ctx.ordered:
         data, fills = getattr(o, "script_data", None), getattr(o, "fills", None)
-        if o.nobits or not (data or fills):
+        if o.nobits or not (data or fills or getattr(o, "fill", None)):     # (=fill: the gap after the last input too)
             continue
         if fills or getattr(o, "fill", None):
             covered = sorted([(int(obj.sec_out[i]), int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"]))

@@ -1014,3 +1014,20 @@ def test_subalign_below_an_inputs_alignment(arch, sub, tmp_path):
     assert align(tmp_path / "xld.elf") == align(gnu) == str(max(sub, 16))
     assert {k: v for k, v in sections(arch, tmp_path / "xld.elf").items() if v[1]} == sections(arch, gnu)
     assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "x.bin") == objcopy(arch, gnu, tmp_path / "g.bin")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("tail", ["", "LONG(7)"])
+def test_fill_after_the_last_input(arch, tail, tmp_path):
+    """`.text : { *(.text) . = ALIGN(16); } =0x11223344`: GNU ld fills the gap after the last
+    input with the pattern; xld left zeros there unless the section also had data or a FILL.
+    Found by tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, ".globl _start\n.text\n_start: .word 0\n.short 5\n", tmp_path / "b.o")
+    script = tmp_path / "s.ld"
+    script.write_text(f"SECTIONS {{ . = 0x1000; .text : {{ *(.text) . = ALIGN(16); {tail} }} =0x11223344 }}\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    image = objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert image[6:10] == bytes.fromhex("11223344")
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == image
