@@ -909,7 +909,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.pad_starts = []                 # offsets where a move of '.' starts a padding
     if cmd is not None:
         # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
-        o.fill = sc.evaluate(cmd.fill, env).to_bytes(4, "big") if cmd.fill is not None else None
+        o.fill = sc.fill_pattern(cmd.fill, env) if cmd.fill is not None else None
     pieces = o.pieces if o.pieces is not None else [(None, o.inputs)]
     commons_done = False
     for c, got in pieces:
@@ -925,7 +925,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             env.cur += c.size
             continue
         if isinstance(c, sc.Fill):
-            o.fills.append((env.cur - start, (sc.evaluate(c.expr, env) & 0xFFFFFFFF).to_bytes(4, "big")))
+            o.fills.append((env.cur - start, sc.fill_pattern(c.expr, env)))
             continue
         if c is not None and "COMMON" in c.patterns and commons and not commons_done:
             _place_commons(ctx, env, o, commons)

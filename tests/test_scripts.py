@@ -1031,3 +1031,20 @@ def test_fill_after_the_last_input(arch, tail, tmp_path):
     image = objcopy(arch, gnu, tmp_path / "gnu.bin")
     assert image[6:10] == bytes.fromhex("11223344")
     assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == image
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_fill_patterns_of_hex_digits(arch, tmp_path):
+    """A bare hex fill (`=0x46d2`, `FILL(0x123)`) is a pattern of its digits' bytes (GNU ld:
+    46 d2 46 d2 ...; 01 23 ...); xld always wrote 4 bytes (00 00 46 d2 ...). Other
+    expressions are 4 bytes in both. Found by tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, ".globl _start\n.text\n_start: .word 0\n.short 5\n", tmp_path / "b.o")
+    for k, (outer, inner) in enumerate([("=0x46d2", ""), ("=(0x0046d2)", ""), ("=0x11223344556677", ""),
+                                        ("=0x46d2+0", ""), ("=1234", ""), ("", "FILL(0x123)"),
+                                        ("=0x8899aabb", "FILL(0xc0de)")]):
+        script = tmp_path / f"s{k}.ld"
+        script.write_text(f"SECTIONS {{ . = 0x1000; .text : {{ *(.text) {inner} . = ALIGN(16); LONG(7) . = ALIGN(64); }} {outer} }}\n")
+        gnu = tc.gnu_ld(arch, [obj], tmp_path / f"gnu{k}.elf", ["-T", str(script)])
+        res = tc.xld_link(["-T", script, "-o", tmp_path / f"xld{k}.elf", obj])
+        assert res.status == 0, res.stderr
+        assert objcopy(arch, tmp_path / f"xld{k}.elf", tmp_path / f"x{k}.bin") == objcopy(arch, gnu, tmp_path / f"g{k}.bin"), (outer, inner)
