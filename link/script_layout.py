@@ -1039,12 +1039,8 @@ def _check_fit(ctx, o, name, end) -> None:
 
 
 def _place_commons(ctx, env, o, commons) -> None:
-    st = ctx.symtab
-    ctx.common_off = {}
-    for g in commons:
-        env.cur = align_up(env.cur, st.common_align[g])
-        ctx.common_off[g] = env.cur - o.addr
-        env.cur += st.common_size[g]
+    places, env.cur = layout.common_places(ctx, env.cur)
+    ctx.common_off = {g: at - o.addr for g, at in places}
 
 
 def _segments(ctx, alloc, nonalloc) -> None:

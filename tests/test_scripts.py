@@ -1048,3 +1048,36 @@ def test_fill_patterns_of_hex_digits(arch, tmp_path):
         res = tc.xld_link(["-T", script, "-o", tmp_path / f"xld{k}.elf", obj])
         assert res.status == 0, res.stderr
         assert objcopy(arch, tmp_path / f"xld{k}.elf", tmp_path / f"x{k}.bin") == objcopy(arch, gnu, tmp_path / f"g{k}.bin"), (outer, inner)
+
+
+COMMONS = {"a.c": "int zeta, alpha[4], mid; long big[100]; char c1; int f(void) { return zeta + mid; }\n",
+           "b.c": "int b1, b0[3]; char c; long q[2]; int mid; int _start(void) { return b1 + c; }\n"}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("sort", [None, "--sort-common"])
+@pytest.mark.parametrize("script", [True, False])
+def test_commons_in_gnu_lds_order(arch, sort, script, tmp_path):
+    """COMMON symbols (-fcommon) go into .bss as GNU ld puts them: each file's in turn, in the
+    order of GNU ld's symbol hash table (by alignment first with --sort-common); xld placed
+    them in the order it first saw their names, which moved every one (.bss 8 bytes larger
+    too), each file's aligned as its largest. The same places from the first on, with a script
+    or without. Found by tests/test_random_scripts.py."""
+    objs = []
+    for name, text in COMMONS.items():
+        (tmp_path / name).write_text(text)
+        objs.append(tc.compiler("gcc", arch).compile(tmp_path / name, tmp_path / name.replace(".c", ".o"),
+                                                     [*FLAGS, "-fcommon"]))
+    (tmp_path / "s.ld").write_text("SECTIONS { . = 0x10000; .text : { *(.text*) } .bss : { *(.bss*) *(COMMON) } }\n")
+    extra = (["-T", str(tmp_path / "s.ld")] if script else []) + ([sort] if sort else [])
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu.elf", extra)
+    res = tc.xld_link([*extra, "-o", tmp_path / "xld.elf", *objs])
+    assert res.status == 0, res.stderr
+    names = ("zeta", "alpha", "mid", "big", "c1", "b1", "b0", "c", "q")
+
+    def placed(exe):
+        text = readelf(arch, "-s", exe)
+        vals = {n: int(m.group(1), 16) for n in names
+                for m in [re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{n}$", text, re.M)] if m}
+        return {n: v - min(vals.values()) for n, v in vals.items()}      # (GNU ld adds a .got.plt before .bss)
+    assert placed(tmp_path / "xld.elf") == placed(gnu)
