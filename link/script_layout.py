@@ -907,9 +907,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.script_data = []                # (offset, size, expression, line): BYTE ... QUAD
     o.fills = []                      # (offset, pattern): FILL(...) from there on
     o.pad_starts = []                 # offsets where a move of '.' starts a padding
-    if cmd is not None:
-        # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
-        o.fill = sc.fill_pattern(cmd.fill, env) if cmd.fill is not None else None
+    # GNU ld: gaps in a script's output section are zeros unless =fill; an orphan's (code
+    # too) are zeros
+    o.fill = sc.fill_pattern(cmd.fill, env) if cmd is not None and cmd.fill is not None else None
     pieces = o.pieces if o.pieces is not None else [(None, o.inputs)]
     commons_done = False
     for c, got in pieces:

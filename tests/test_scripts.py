@@ -1081,3 +1081,37 @@ def test_commons_in_gnu_lds_order(arch, sort, script, tmp_path):
                 for m in [re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{n}$", text, re.M)] if m}
         return {n: v - min(vals.values()) for n, v in vals.items()}      # (GNU ld adds a .got.plt before .bss)
     assert placed(tmp_path / "xld.elf") == placed(gnu)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_orphan_code_gaps_are_zeros(arch, tmp_path):
+    """Under a script, the gaps between the inputs of an orphan code section are zeros, as
+    GNU ld writes them (as in the script's own sections without =fill); xld wrote nops.
+    Found by tests/test_random_scripts.py."""
+    nop = {"arm64": "nop", "riscv64": "addi x0, x0, 0"}[arch]
+    obj = tc.assemble(arch, f'.globl _start\n.text\n_start: {nop}\n.section .orph,"ax"\n{nop}\n'
+                            f'.section .orph,"ax"\n.balign 4\n.section .orph2,"ax"\n.balign 16\n{nop}\n', tmp_path / "o.o")
+    obj2 = tc.assemble(arch, f'.section .orph,"ax"\n.balign 32\n{nop}\n', tmp_path / "p.o")
+    script = tmp_path / "s.ld"
+    script.write_text("SECTIONS { . = 0x1000; .text : { *(.text) } }\n")
+    gnu = tc.gnu_ld(arch, [obj, obj2], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj, obj2])
+    assert res.status == 0, res.stderr
+    image = objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert bytes(8) in image
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == image
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_negative_script_symbol(arch, tmp_path):
+    """`neg = -0x800;` is 0xfffffffffffff800, as GNU ld gives it; xld stopped with an internal
+    error (OverflowError) storing it. Found by tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, ".globl _start\n.text\n_start: .word 0\n.data\n.quad neg\n.quad neg + 0x1000\n", tmp_path / "n.o")
+    script = tmp_path / "s.ld"
+    script.write_text("SECTIONS { . = 0x1000; .text : { *(.text) } .data : { *(.data) } neg = -0x800; }\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+    image = objcopy(arch, gnu, tmp_path / "gnu.bin")
+    assert (0xFFFFFFFFFFFFF800).to_bytes(8, "little") in image
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == image
