@@ -888,16 +888,19 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     align = max(align, o.align if o.data is not None else 1)
     for syn in getattr(o, "synthetic", ()):
         align = max(align, syn.align)
-    if not o.alloc:
+    # a script's section nothing went to (--gc-sections removed its inputs, say): not in the
+    # output, but ADDR and LOADADDR of it are where it would be, as GNU ld evaluates them
+    ghost = cmd is not None and not o.alloc and not o.inputs and o.data is None
+    env_cur_saved = env.cur
+    if not o.alloc and not ghost:
         start = 0
-        env_cur_saved = env.cur
     elif cmd is not None and cmd.addr is not None:
         start = sc.evaluate(cmd.addr, env)
     elif region is not None:
         start = regions[region][0]
     else:
         start = env.cur
-    if o.alloc and not (cmd is not None and cmd.addr is not None):
+    if (o.alloc or ghost) and not (cmd is not None and cmd.addr is not None):
         start = align_up(start, align)
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
@@ -960,7 +963,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.size = env.cur - start
     o._commons = commons
     env.cur_sec = None
-    if not o.alloc:
+    if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
         return
@@ -974,7 +977,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         into = env.lma_regions[id(cmd)]
         lma = align_up(regions[into][0], align if region is not None and regions[into] is regions[region] else
                        sc.evaluate(cmd.align, env) if cmd.align is not None else 1)
-        if not o.nobits:
+        if not o.nobits and not ghost:
             regions[into][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
@@ -983,6 +986,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             # multiple of its alignment moves it on)
             lma = align_up(start + (prev.lma - prev.addr), align)
     o.lma = lma if lma is not None else start
+    if ghost:                            # (it takes no room: '.' and the regions stay)
+        env.cur = env_cur_saved
+        return
     if cmd is not None and id(cmd) in env.lma_regions:
         _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])
     if region is not None:

@@ -20,7 +20,6 @@ from xld.tools.randscript import gen
 SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDSCRIPT_SEEDS", "2")))
 FLAGS = ["-fno-pic", "-fno-pie", "-nostdlib"]
 ARCH_FLAGS = {"arm64": [], "riscv64": ["-mcmodel=medany"]}
-SKIP_SYMS = ("$x", "$d")     # (mapping symbols)
 
 
 def image(path: Path):
@@ -39,7 +38,7 @@ def image(path: Path):
                 for s in e.get_section_by_name(".symtab").iter_symbols()
                 if s.name and s["st_info"]["type"] not in ("STT_FILE", "STT_SECTION")
                 and (s["st_info"]["bind"] != "STB_LOCAL" or s["st_shndx"] == "SHN_ABS" or not s.name.startswith(".L"))
-                and s.name not in SKIP_SYMS}
+                and not s.name.startswith("$")}      # (mapping symbols: $x, $d.3, $xrv64i2p1_m2p0...)
         return e["e_entry"], secs, phdrs, syms
 
 

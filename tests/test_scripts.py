@@ -1115,3 +1115,31 @@ def test_negative_script_symbol(arch, tmp_path):
     image = objcopy(arch, gnu, tmp_path / "gnu.bin")
     assert (0xFFFFFFFFFFFFF800).to_bytes(8, "little") in image
     assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "xld.bin") == image
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("gc", [False, True])
+def test_addr_and_loadaddr_of_an_empty_section(arch, gc, tmp_path):
+    """ADDR and LOADADDR of a script's section nothing went to (its code removed by
+    --gc-sections, or none at all) are where the section would be, as GNU ld evaluates them
+    (the firmware idiom `_sifast = LOADADDR(.fast)`); xld gave 0. Found by
+    tests/test_random_scripts.py."""
+    fast = '.section .fast.f,"ax"\n.word 5\n' if gc else ""
+    obj = tc.assemble(arch, f'.globl _start\n.text\n_start: .word 0\n.data\n.quad 1\n{fast}', tmp_path / "e.o")
+    script = tmp_path / "s.ld"
+    script.write_text("MEMORY { FLASH (rx) : ORIGIN = 0x10000, LENGTH = 64K\n RAM (rwx) : ORIGIN = 0x40000, LENGTH = 64K }\n"
+                      "ENTRY(_start)\nSECTIONS { .text : { *(.text) } > FLASH\n .data : { *(.data) } > RAM AT> FLASH\n"
+                      " .fast : ALIGN(16) { *(.fast*) } > RAM AT> FLASH\n .after : { LONG(9) } > RAM AT> FLASH\n"
+                      " fast_load = LOADADDR(.fast); fast_addr = ADDR(.fast); after_load = LOADADDR(.after); }\n")
+    extra = ["-T", str(script)] + (["--gc-sections"] if gc else [])
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", extra)
+    res = tc.xld_link([*extra, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+
+    def values(exe):
+        text = readelf(arch, "-s", exe)
+        return {n: re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{n}$", text, re.M).group(1)
+                for n in ("fast_load", "fast_addr", "after_load")}
+    assert values(tmp_path / "xld.elf") == values(gnu)
+    assert int(values(gnu)["fast_load"], 16) > 0x10000
+    assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "x.bin") == objcopy(arch, gnu, tmp_path / "g.bin")
