@@ -467,7 +467,8 @@ def common_bss(ctx) -> OutputSection | None:
     st = ctx.symtab
     if 2 not in st.state:                   # (a scan in C: most links have no COMMON symbol)
         return None
-    commons = [g for g in range(1, len(st)) if st.state[g] == 2]
+    dead = ctx.dead_commons
+    commons = [g for g in range(1, len(st)) if st.state[g] == 2 and g not in dead]
     if not commons:
         return None
     out = ctx.outputs.get(".bss")
