@@ -802,14 +802,29 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
             _assign(env, a, None)
     cmd_iter = list(s.sections or ())
     placed = set()
-    for cmd in cmd_iter:
+    pending: list = []                  # orphans that follow the last section placed
+
+    def place_orphans():
+        for orphan in pending:
+            if id(orphan) not in placed:
+                _place_section(ctx, env, orphan, None, regions, last_in_region, final)
+                placed.add(id(orphan))
+        pending.clear()
+
+    for at, cmd in enumerate(cmd_iter):
         if isinstance(cmd, sc.Assign):
+            # GNU ld puts orphans after the symbol assignments that follow their section
+            # (`_etext = .;` is the section's end), but before a move of '.' there when an
+            # allocated or empty section comes next (its insert_os_after)
+            if cmd.name == "." and pending and _orphans_go_before_dot(ctx, cmd_iter, at):
+                place_orphans()
             _assign(env, cmd, None)
             continue
         if isinstance(cmd, sc.Assert):
             if final and not sc.evaluate(cmd.expr, env):
                 raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
             continue
+        place_orphans()
         if cmd.name == "/DISCARD/" or cmd.disabled:
             continue
         o = ctx.outputs[cmd.name]
@@ -819,15 +834,25 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
         k = order.index(o)
         while k + 1 < len(order) and getattr(order[k + 1], "script", None) is None:
             k += 1
-            orphan = order[k]
-            if id(orphan) not in placed:
-                _place_section(ctx, env, orphan, None, regions, last_in_region, final)
-                placed.add(id(orphan))
+            pending.append(order[k])
+    place_orphans()
     for o in order:
         if id(o) not in placed:
             _place_section(ctx, env, o, None, regions, last_in_region, final)
     if final:
         ctx.region_used = {name: regions[name][0] - r.origin for name, r in s.regions.items()}
+
+
+def _orphans_go_before_dot(ctx, cmds, at: int) -> bool:
+    """Whether the output section statement after ``cmds[at]`` (a move of '.') is one GNU ld
+    puts orphans before the move for: allocated, or with no inputs (else, or with none after,
+    they go after the move)."""
+    for cmd in cmds[at + 1:]:
+        if isinstance(cmd, (sc.Assign, sc.Assert)):
+            continue
+        o = ctx.outputs.get(cmd.name)
+        return o is None or o.alloc or not o.inputs
+    return False
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:

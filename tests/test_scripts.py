@@ -1143,3 +1143,27 @@ def test_addr_and_loadaddr_of_an_empty_section(arch, gc, tmp_path):
     assert values(tmp_path / "xld.elf") == values(gnu)
     assert int(values(gnu)["fast_load"], 16) > 0x10000
     assert objcopy(arch, tmp_path / "xld.elf", tmp_path / "x.bin") == objcopy(arch, gnu, tmp_path / "g.bin")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("after", ["_etext = .;", "PROVIDE(_etext = .); . = ALIGN(64); _x = .;",
+                                   "_etext = .; . = ALIGN(64); _x = .;", ". = ALIGN(64); _etext = .;"])
+def test_orphan_after_the_assignments_that_follow_its_section(arch, after, tmp_path):
+    """GNU ld puts an orphan after the symbol assignments that follow the section it joins
+    (`.text : {...} _etext = .;`: _etext is .text's end) but before a move of '.' there;
+    xld put it right after the section (_etext past the orphan). Found by
+    tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, '.globl _start\n.text\n_start: .word 0\n.section .orph,"ax"\n.word 1\n.word 2\n'
+                            '.data\n.quad 3\n', tmp_path / "o.o")
+    script = tmp_path / "s.ld"
+    script.write_text(f"SECTIONS {{ . = 0x1000; .text : {{ *(.text) }} {after}\n .data : {{ *(.data) }} }}\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+
+    def values(exe):
+        text = readelf(arch, "-s", exe)
+        return {n: m.group(1) for n in ("_etext", "_x")
+                for m in [re.search(rf"^\s*\d+:\s+([0-9a-f]+)\s.*\s{n}$", text, re.M)] if m}
+    assert values(tmp_path / "xld.elf") == values(gnu)
+    assert {k: v for k, v in sections(arch, tmp_path / "xld.elf").items() if v[1]} == sections(arch, gnu)
