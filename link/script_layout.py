@@ -1334,6 +1334,16 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
             paddr = (first.lma if getattr(first, "lma", None) is not None else first.addr) - (first.addr - vaddr)
         else:
             paddr = vaddr
+        if p.type == elf.PT_LOAD and p.at is None:
+            # one PT_LOAD loads its bytes at one VMA-LMA difference: a section whose own load
+            # address differs (AT> another region's next byte, which is not aligned as its
+            # address) cannot be in it (GNU ld writes it outside the segment's bytes)
+            for o in secs:
+                lma = getattr(o, "lma", None)
+                if not o.nobits and o.size and lma is not None and lma - o.addr != paddr - vaddr:
+                    raise LinkError(f"{sc.at(s, p.line)}: section '{o.name}' is loaded at {lma:#x}, not where "
+                                    f"program header '{p.name}' loads it ({paddr + o.addr - vaddr:#x}): give it "
+                                    f"a program header of its own, or AT(...)")
         if p.type == elf.PT_LOAD:
             align = maxpage
         elif not secs:

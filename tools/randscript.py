@@ -11,7 +11,7 @@ at random: MEMORY regions with ``>`` and ``AT>`` or plain ``. =`` addresses with
 ALIGN, SUBALIGN, assignments to ``.`` between and in sections, PROVIDE/PROVIDE_HIDDEN/HIDDEN,
 KEEP, SORT_BY_NAME/SORT_BY_ALIGNMENT, EXCLUDE_FILE, /DISCARD/, ADDR/LOADADDR/SIZEOF/ALIGNOF,
 ASSERT, FILL and ``=fill``, BYTE/SHORT/LONG/QUAD, a NOLOAD section, a stack made by moving
-``.``, and (riscv64) ``__global_pointer$``.  Link flags: --gc-sections (with -ffunction-sections),
+``.``, MIN/MAX/ORIGIN/LENGTH/CONSTANT, PHDRS, and (riscv64) ``__global_pointer$``.  Link flags: --gc-sections (with -ffunction-sections),
 -z max-page-size.  ``python -m xld.tools.randscript SEED DIR [ARCH]`` writes one case into DIR
 and prints its files, script and link flags."""
 from __future__ import annotations
@@ -121,9 +121,20 @@ def script(R: random.Random, arch: str, n: int) -> str:
         L.append(f"  FLASH (rx) : ORIGIN = {flash:#x}, LENGTH = {R.choice(['256K', '1M', '0x80000'])}")
         L.append(f"  RAM (rwx) : ORIGIN = {ram:#x}, LENGTH = {R.choice(['128K', '512K'])}")
         L.append("}")
+    phdrs = regions and R.random() < 0.25
+    if phdrs:       # (code and read-only data, the data loaded in FLASH, the zero-fill)
+        L.append("PHDRS\n{\n  text PT_LOAD FLAGS(5);\n  data PT_LOAD;\n  fast PT_LOAD;\n  bss PT_LOAD FLAGS(6);\n}")
     L.append("ENTRY(_start)")
     L.append("SECTIONS\n{")
     ro, rw = (" > FLASH", " > RAM AT> FLASH") if regions else ("", "")
+    zf = " > RAM" if regions else ""
+    if phdrs:
+        # (the zero-fill loaded where it runs: AT> FLASH carried on from .fast would load each
+        # at FLASH's next byte, which their RAM alignment does not keep in step)
+        ro, rw, zf = ro + " :text", rw + " :data", " > RAM AT> RAM :bss"
+    # (.fast apart: AT> FLASH loads it at FLASH's next byte, not aligned as its address in RAM
+    # is, so it cannot share .data's PT_LOAD)
+    rwf = rw.replace(":data", ":fast")
 
     def gap():      # a move of '.' between output sections
         if R.random() < 0.3:
@@ -167,17 +178,22 @@ def script(R: random.Random, arch: str, n: int) -> str:
     L.append("  _sidata = LOADADDR(.data);")
     L.append("  __data_size = SIZEOF(.data);")
     lma = "" if regions else " AT(LOADADDR(.data) + SIZEOF(.data))"
-    L.append(f"  .fast :{lma} {{ *(.fast .fast.*) }}{rw}")
+    L.append(f"  .fast :{lma} {{ *(.fast .fast.*) }}{rwf}")
     L.append("  __fast_load = LOADADDR(.fast);")
     gap()
     noload = " (NOLOAD)" if R.random() < 0.5 else ""
     L.append(f"  .bss{noload} : {{\n    _sbss = .;\n    *(.bss .bss.* .sbss .sbss.*)\n    *(COMMON)\n"
-             f"    . = ALIGN(8);\n    _ebss = .;\n  }}{' > RAM' if regions else ''}")
-    L.append(f"  .noinit (NOLOAD) : {{ *(.noinit) }}{' > RAM' if regions else ''}")
+             f"    . = ALIGN(8);\n    _ebss = .;\n  }}{zf}")
+    L.append(f"  .noinit (NOLOAD) : {{ *(.noinit) }}{zf}")
     size = R.choice([0x400, 0x1000])
-    L.append(f"  .stack : ALIGN(16) {{ . = . + {size:#x}; }}{' > RAM' if regions else ''}")
+    L.append(f"  .stack : ALIGN(16) {{ . = . + {size:#x}; }}{zf}")
     L.append(f"  {R.choice(['PROVIDE(_estack = .);', '_estack = ADDR(.stack) + SIZEOF(.stack);'])}")
     L.append('  ASSERT(_ebss <= _estack, "no room for the stack")')
+    if regions and R.random() < 0.5:
+        L.append('  ASSERT(LOADADDR(.fast) + SIZEOF(.fast) <= ORIGIN(FLASH) + LENGTH(FLASH), "FLASH full")')
+    if R.random() < 0.4:
+        L.append(f"  __heap_start = ALIGN(_ebss, MAX({R.choice([8, 16])}, __table_align));")
+        L.append(f"  __heap_size = MIN(CONSTANT(MAXPAGESIZE), {R.choice(['0x800', '0x100000'])});")
     if R.random() < 0.5:
         L.append("  PROVIDE(_unused_provide = 0x1234);")
     L.append("  /DISCARD/ : { *(.comment) *(.note*) *(.eh_frame*) }")
