@@ -61,6 +61,7 @@ class Context:
         self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
         self.ref_visibility = {}          # gid -> the most constraining visibility of references to a name no object defines (resolve.merge_visibility)
         self.commons = None               # COMMON symbols placed in .bss (layout), or None
+        self.dead_commons = frozenset()   # COMMON symbols --gc-sections removed (gc)
         self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
         self.icf_folded = None            # --icf: folded section -> the section kept in its place
         self.rel = None                   # the relocation table (relocate.scan; shrink rewrites it)

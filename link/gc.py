@@ -788,6 +788,8 @@ def run(ctx) -> None:
             lines.append(f"selected section {walk.names.section(k)}")
             lines += [f"  removing identical section {walk.names.section(f)}" for f in by_kept[k]]
         sys.stderr.write("".join(line + "\n" for line in lines))
+    if opts.gc_sections:
+        ctx.dead_commons = _dead_commons(ctx, graph, live)
     if opts.gc_sections or folds:
         keep = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool) | ~graph.member_np
         for obj in ctx.files[1:]:
@@ -805,6 +807,33 @@ def run(ctx) -> None:
         # as GNU ld: empty sections go without a word
         sys.stderr.write("".join(f"removing unused section '{obj.sec_names[i]}' in file '{obj.name}'\n"
                                  for obj, i in removed if int(obj.shdrs[i]["sh_size"])))
+
+
+def _dead_commons(ctx, graph: Graph, live: bytearray) -> frozenset[int]:
+    """The COMMON symbols --gc-sections removes, as GNU ld does: each file's commons are one
+    input section of that file (its COMMON), live when a live section or a root refers to any
+    of them; a dead one's commons are not in .bss nor in .symtab.  (A dynamic output keeps
+    them all: what it exports is a root.)"""
+    st = ctx.symtab
+    if resolve.COMMON not in st.state or ctx.opts.shared or ctx.opts.export_dynamic \
+            or ctx.opts.has_dynamic_list() or ctx.exports:
+        return frozenset()
+    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0]
+    if not commons:
+        return frozenset()
+    lens = graph.rel_end - graph.rel_start
+    src_live = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)[:len(lens)]
+    rows = np.repeat(src_live, lens)
+    used = set()
+    if len(rows) == len(graph.rel_sym_np) and len(rows):
+        used = set(np.unique(graph.gids_all[graph.rel_sym_np[rows]]).tolist())
+    names = [ctx.opts.entry or "_start", *ctx.opts.undefined, *(e.strip() for _, e in ctx.opts.defsym)]
+    if ctx.script is not None:
+        from xld.link.script_layout import assignment_refs
+        names += assignment_refs(ctx)
+    used |= {st.ids[n] for n in names if n in st.ids}
+    files = {st.def_file[g] for g in commons if g in used}
+    return frozenset(g for g in commons if st.def_file[g] not in files)
 
 
 # -- --why-live ----------------------------------------------------------------------------------

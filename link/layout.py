@@ -410,11 +410,65 @@ def assign_sections(ctx) -> None:
     ctx.outputs = outs
 
 
+# GNU ld's order of COMMON symbols in .bss: each defining file's in a COMMON input section
+# of its own (in file order), each of those in the order GNU ld walks its symbol hash table
+# (lang_common: bucket by bucket, a bucket's later names first).  The table has 4051
+# buckets and grows to the next of its primes when it is three quarters full; xld counts
+# its own global names for that, which is GNU ld's count in a link without many more.
+_BFD_HASH_SIZES = (4051, 8191, 16381, 32749, 65521, 131071, 262139, 524287, 1048573, 2097143, 4194301)
+
+
+def _bfd_hash(name: str) -> int:
+    """libbfd's bfd_hash_hash of a symbol name (64-bit)."""
+    h = 0
+    for c in name.encode():
+        h = (h + c + (c << 17)) & 0xFFFFFFFFFFFFFFFF
+        h ^= h >> 2
+    n = len(name.encode())
+    h = (h + n + (n << 17)) & 0xFFFFFFFFFFFFFFFF
+    return h ^ (h >> 2)
+
+
+def common_order(ctx, commons: list[int]) -> list[int]:
+    """``commons`` (global ids) in GNU ld's order (above); --sort-common: by alignment first
+    within each file, as GNU ld walks the table once per alignment."""
+    st = ctx.symtab
+    size = next((z for z in _BFD_HASH_SIZES if len(st) <= z * 3 // 4), _BFD_HASH_SIZES[-1])
+    sort = ctx.opts.sort_common
+    sign = -1 if sort == "descending" else 1
+
+    def key(g):
+        return (st.def_file[g], sign * st.common_align[g] if sort else 0, _bfd_hash(st.names[g]) % size, -g)
+    return sorted(commons, key=key)
+
+
+def common_places(ctx, pos: int) -> tuple[list[tuple[int, int]], int]:
+    """Where ctx.commons go from ``pos`` on: (global id, place) each, and the end.  Each
+    file's commons are one input section (GNU ld's COMMON of that file): aligned as the
+    largest of them."""
+    st = ctx.symtab
+    out = []
+    group_align: dict[int, int] = {}
+    for g in ctx.commons:
+        f = st.def_file[g]
+        group_align[f] = max(group_align.get(f, 1), st.common_align[g])
+    prev = None
+    for g in ctx.commons:
+        if st.def_file[g] != prev:
+            prev = st.def_file[g]
+            pos = align_up(pos, group_align[prev])
+        pos = align_up(pos, st.common_align[g])
+        out.append((g, pos))
+        pos += st.common_size[g]
+    return out, pos
+
+
 def common_bss(ctx) -> OutputSection | None:
     st = ctx.symtab
     if 2 not in st.state:                   # (a scan in C: most links have no COMMON symbol)
         return None
-    commons = [g for g in range(1, len(st)) if st.state[g] == 2]
+    dead = ctx.dead_commons
+    commons = [g for g in range(1, len(st)) if st.state[g] == 2 and g not in dead]
     if not commons:
         return None
     out = ctx.outputs.get(".bss")
@@ -422,7 +476,7 @@ def common_bss(ctx) -> OutputSection | None:
         out = OutputSection(".bss", elf.SHT_NOBITS, elf.SHF_ALLOC | elf.SHF_WRITE)
         out.rank = RANK[".bss"]
         ctx.outputs[".bss"] = out
-    ctx.commons = commons
+    ctx.commons = common_order(ctx, commons)
     return out
 
 
@@ -689,17 +743,9 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
             secs.store(ctx.files)
     if o.name == ".bss" and ctx.commons:
         st = ctx.symtab
-        ctx.common_off = {}
-        commons = ctx.commons
-        if ctx.opts.sort_common:        # --sort-common: by alignment, stable (GNU ld: descending)
-            commons = sorted(commons, key=lambda g: st.common_align[g],
-                             reverse=ctx.opts.sort_common == "descending")
-        for g in commons:
-            a = st.common_align[g]
-            o.align = max(o.align, a)
-            pos = align_up(pos, a)
-            ctx.common_off[g] = pos
-            pos += st.common_size[g]
+        o.align = max([o.align] + [st.common_align[g] for g in ctx.commons])
+        places, pos = common_places(ctx, pos)
+        ctx.common_off = dict(places)
     o.size = pos
 
 

@@ -687,7 +687,7 @@ def _global_values(ctx, gaddr) -> int:
     for g, off in ctx.common_off.items():
         gaddr[g] = ctx.outputs[".bss"].addr + off
     for g, v in st.linker_value.items():
-        gaddr[g] = v
+        gaddr[g] = v - (1 << 64) if v >= 1 << 63 else v     # (a script's -0x800: the int64 of 2**64 - 0x800)
     # IFUNCs: the resolver's address goes into .rela.iplt; every reference means the stub
     # (globals here, locals below in their file's table)
     ctx.ifunc_resolver = {}

@@ -28,20 +28,22 @@ LINKER = -1          # def_file value of a linker-defined symbol
 # (link/driver.py define_linker_symbols); a shared object's definition does not stop it, as a
 # GNU ld script's assignment overrides a shared definition (the output has its own _end).
 LINKER_NAMES = frozenset({"_end", "end", "_etext", "etext", "__etext", "_edata", "edata", "__bss_start",
-                          "__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__ehdr_start", "__executable_start",
+                          "__ehdr_start", "__executable_start",
                           "__init_array_start", "__init_array_end", "__fini_array_start", "__fini_array_end",
                           "__preinit_array_start", "__preinit_array_end", "__rela_iplt_start", "__rela_iplt_end",
-                          "_GLOBAL_OFFSET_TABLE_", "__global_pointer$", "__dso_handle", "__data_start", "data_start",
+                          "_GLOBAL_OFFSET_TABLE_", "__dso_handle", "__data_start", "data_start",
                           "__TMC_END__", "_DYNAMIC", "__GNU_EH_FRAME_HDR", "__tls_get_addr_dummy"})
 # Of those, the ones GNU ld's default scripts assign (the others the linker itself defines),
 # and crt1.o's data_start: a library defines only those its ISA's -shared script assigns
 # (Arch.shared_script_names), as GNU ld's leaves __executable_start undefined.  More a
-# backend adds (Arch.assigned_names: riscv64's __DATA_BEGIN__ ...) are script names too.
-SCRIPT_NAMES = frozenset({"_end", "end", "__end__", "_bss_end__", "__bss_end__", "_edata", "edata", "_etext",
-                          "etext", "__etext", "__bss_start", "__bss_start__", "__data_start", "data_start",
+# backend adds (Arch.assigned_names: arm64's __bss_start__, __end__ ..., riscv64's
+# __DATA_BEGIN__ ...) are script names too: only that ISA's links define them (riscv64 GNU ld
+# leaves a reference to __bss_end__ undefined).
+SCRIPT_NAMES = frozenset({"_end", "end", "_edata", "edata", "_etext",
+                          "etext", "__etext", "__bss_start", "__data_start", "data_start",
                           "__executable_start", "__init_array_start", "__init_array_end", "__fini_array_start",
                           "__fini_array_end", "__preinit_array_start", "__preinit_array_end",
-                          "__rela_iplt_start", "__rela_iplt_end", "__global_pointer$"})
+                          "__rela_iplt_start", "__rela_iplt_end"})
 # Of those, the ones .symtab lists as local, as GNU ld's does: the linker's own and its
 # scripts' PROVIDE_HIDDEN ones
 LINKER_LOCAL = frozenset({"__ehdr_start", "_GLOBAL_OFFSET_TABLE_", "_DYNAMIC", "__GNU_EH_FRAME_HDR",

@@ -587,7 +587,7 @@ class Parser:
                 if self.accept(":"):
                     o.phdrs.append(self.next())
                 elif self.accept("="):
-                    o.fill = self.parse_expr()
+                    o.fill = self.parse_fill()
                 else:
                     break
             self.accept(",")
@@ -606,7 +606,7 @@ class Parser:
             if self.accept(":"):
                 phdrs.append(self.next())
             elif self.accept("="):
-                fill = self.parse_expr()
+                fill = self.parse_fill()
             else:
                 break
         self.accept(",")
@@ -746,7 +746,7 @@ class Parser:
                 o.phdrs.append(self.next())
             elif t == "=":
                 self.next()
-                o.fill = self.parse_expr()
+                o.fill = self.parse_fill()
             else:
                 break
         self.accept(",")
@@ -772,7 +772,7 @@ class Parser:
         if t == "FILL" and self.peek(1) == "(":
             self.next()
             self.expect("(")
-            e = self.parse_expr()
+            e = self.parse_fill()
             self.expect(")")
             self.accept(";")
             return Fill(e, line)
@@ -852,6 +852,18 @@ class Parser:
         return self.name_token()
 
     # -- expressions --
+    def parse_fill(self) -> tuple:
+        """A fill expression (``=fill``, ``FILL(...)``): as GNU ld, a bare hex number (in
+        parentheses or not) is a pattern of as many bytes as its digits say, leading zeros
+        included (``0x46d2``: 46 d2; ``0x123``: 01 23); any other expression is 4 bytes."""
+        start = self.i
+        e = self.parse_expr()
+        words = [self.toks[k].text for k in range(start, self.i) if self.toks[k].text not in "()"]
+        if e[0] == "num" and len(words) == 1 and re.fullmatch(r"0[xX][0-9a-fA-F]+", words[0]):
+            digits = words[0][2:]
+            return ("pattern", bytes.fromhex(digits if len(digits) % 2 == 0 else "0" + digits))
+        return e
+
     def parse_expr(self) -> tuple:
         cond = self._binary(0)
         self._split_here()
@@ -997,6 +1009,14 @@ _ARITH = {
 }
 _COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
             "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def fill_pattern(e: tuple, env) -> bytes:
+    """The bytes of a fill expression (Parser.parse_fill): its hex digits, else the value's
+    4 low bytes, big-endian (GNU ld's)."""
+    if e[0] == "pattern":
+        return e[1]
+    return (evaluate(e, env) & 0xFFFFFFFF).to_bytes(4, "big")
 
 
 def evaluate(e: tuple, env) -> int:

@@ -802,14 +802,29 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
             _assign(env, a, None)
     cmd_iter = list(s.sections or ())
     placed = set()
-    for cmd in cmd_iter:
+    pending: list = []                  # orphans that follow the last section placed
+
+    def place_orphans():
+        for orphan in pending:
+            if id(orphan) not in placed:
+                _place_section(ctx, env, orphan, None, regions, last_in_region, final)
+                placed.add(id(orphan))
+        pending.clear()
+
+    for at, cmd in enumerate(cmd_iter):
         if isinstance(cmd, sc.Assign):
+            # GNU ld puts orphans after the symbol assignments that follow their section
+            # (`_etext = .;` is the section's end), but before a move of '.' there when an
+            # allocated or empty section comes next (its insert_os_after)
+            if cmd.name == "." and pending and _orphans_go_before_dot(ctx, cmd_iter, at):
+                place_orphans()
             _assign(env, cmd, None)
             continue
         if isinstance(cmd, sc.Assert):
             if final and not sc.evaluate(cmd.expr, env):
                 raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
             continue
+        place_orphans()
         if cmd.name == "/DISCARD/" or cmd.disabled:
             continue
         o = ctx.outputs[cmd.name]
@@ -819,15 +834,25 @@ def _walk(ctx, env: _Env, order, final: bool) -> None:
         k = order.index(o)
         while k + 1 < len(order) and getattr(order[k + 1], "script", None) is None:
             k += 1
-            orphan = order[k]
-            if id(orphan) not in placed:
-                _place_section(ctx, env, orphan, None, regions, last_in_region, final)
-                placed.add(id(orphan))
+            pending.append(order[k])
+    place_orphans()
     for o in order:
         if id(o) not in placed:
             _place_section(ctx, env, o, None, regions, last_in_region, final)
     if final:
         ctx.region_used = {name: regions[name][0] - r.origin for name, r in s.regions.items()}
+
+
+def _orphans_go_before_dot(ctx, cmds, at: int) -> bool:
+    """Whether the output section statement after ``cmds[at]`` (a move of '.') is one GNU ld
+    puts orphans before the move for: allocated, or with no inputs (else, or with none after,
+    they go after the move)."""
+    for cmd in cmds[at + 1:]:
+        if isinstance(cmd, (sc.Assign, sc.Assert)):
+            continue
+        o = ctx.outputs.get(cmd.name)
+        return o is None or o.alloc or not o.inputs
+    return False
 
 
 def _assign(env: _Env, a: sc.Assign, sec) -> None:
@@ -874,7 +899,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         raise LinkError(f"{sc.at(s, cmd.line)}: memory region not defined: {cmd.lma_region}")
     align = _input_align(o)
     if cmd is not None and cmd.subalign is not None and o.inputs:
-        align = sc.evaluate(cmd.subalign, env)    # (GNU ld: what its inputs ask for instead)
+        # (GNU ld: each input at that alignment instead of its own; the section keeps the
+        # largest its inputs asked for)
+        align = max(align, sc.evaluate(cmd.subalign, env))
     if o is env.tls_first:
         align = max(align, env.tls_align)
     commons = ctx.commons if o.name == ".bss" else None
@@ -886,16 +913,19 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     align = max(align, o.align if o.data is not None else 1)
     for syn in getattr(o, "synthetic", ()):
         align = max(align, syn.align)
-    if not o.alloc:
+    # a script's section nothing went to (--gc-sections removed its inputs, say): not in the
+    # output, but ADDR and LOADADDR of it are where it would be, as GNU ld evaluates them
+    ghost = cmd is not None and not o.alloc and not o.inputs and o.data is None
+    env_cur_saved = env.cur
+    if not o.alloc and not ghost:
         start = 0
-        env_cur_saved = env.cur
     elif cmd is not None and cmd.addr is not None:
         start = sc.evaluate(cmd.addr, env)
     elif region is not None:
         start = regions[region][0]
     else:
         start = env.cur
-    if o.alloc and not (cmd is not None and cmd.addr is not None):
+    if (o.alloc or ghost) and not (cmd is not None and cmd.addr is not None):
         start = align_up(start, align)
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
@@ -905,9 +935,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.script_data = []                # (offset, size, expression, line): BYTE ... QUAD
     o.fills = []                      # (offset, pattern): FILL(...) from there on
     o.pad_starts = []                 # offsets where a move of '.' starts a padding
-    if cmd is not None:
-        # GNU ld: gaps in a script's output section are zeros unless =FILL (4 bytes, big-endian)
-        o.fill = sc.evaluate(cmd.fill, env).to_bytes(4, "big") if cmd.fill is not None else None
+    # GNU ld: gaps in a script's output section are zeros unless =fill; an orphan's (code
+    # too) are zeros
+    o.fill = sc.fill_pattern(cmd.fill, env) if cmd is not None and cmd.fill is not None else None
     pieces = o.pieces if o.pieces is not None else [(None, o.inputs)]
     commons_done = False
     for c, got in pieces:
@@ -923,7 +953,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             env.cur += c.size
             continue
         if isinstance(c, sc.Fill):
-            o.fills.append((env.cur - start, (sc.evaluate(c.expr, env) & 0xFFFFFFFF).to_bytes(4, "big")))
+            o.fills.append((env.cur - start, sc.fill_pattern(c.expr, env)))
             continue
         if c is not None and "COMMON" in c.patterns and commons and not commons_done:
             _place_commons(ctx, env, o, commons)
@@ -958,7 +988,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.size = env.cur - start
     o._commons = commons
     env.cur_sec = None
-    if not o.alloc:
+    if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
         return
@@ -972,7 +1002,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
         into = env.lma_regions[id(cmd)]
         lma = align_up(regions[into][0], align if region is not None and regions[into] is regions[region] else
                        sc.evaluate(cmd.align, env) if cmd.align is not None else 1)
-        if not o.nobits:
+        if not o.nobits and not ghost:
             regions[into][0] = lma + o.size
     elif not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
@@ -981,6 +1011,9 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             # multiple of its alignment moves it on)
             lma = align_up(start + (prev.lma - prev.addr), align)
     o.lma = lma if lma is not None else start
+    if ghost:                            # (it takes no room: '.' and the regions stay)
+        env.cur = env_cur_saved
+        return
     if cmd is not None and id(cmd) in env.lma_regions:
         _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])
     if region is not None:
@@ -1037,12 +1070,8 @@ def _check_fit(ctx, o, name, end) -> None:
 
 
 def _place_commons(ctx, env, o, commons) -> None:
-    st = ctx.symtab
-    ctx.common_off = {}
-    for g in commons:
-        env.cur = align_up(env.cur, st.common_align[g])
-        ctx.common_off[g] = env.cur - o.addr
-        env.cur += st.common_size[g]
+    places, env.cur = layout.common_places(ctx, env.cur)
+    ctx.common_off = {g: at - o.addr for g, at in places}
 
 
 def _segments(ctx, alloc, nonalloc) -> None:
@@ -1167,7 +1196,7 @@ def write_contents(ctx, img) -> None:
     env.final = True
     for o in ctx.ordered:
         data, fills = getattr(o, "script_data", None), getattr(o, "fills", None)
-        if o.nobits or not (data or fills):
+        if o.nobits or not (data or fills or getattr(o, "fill", None)):     # (=fill: the gap after the last input too)
             continue
         if fills or getattr(o, "fill", None):
             covered = sorted([(int(obj.sec_out[i]), int(obj.sec_out[i]) + int(obj.shdrs[i]["sh_size"]))
@@ -1305,6 +1334,16 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
             paddr = (first.lma if getattr(first, "lma", None) is not None else first.addr) - (first.addr - vaddr)
         else:
             paddr = vaddr
+        if p.type == elf.PT_LOAD and p.at is None:
+            # one PT_LOAD loads its bytes at one VMA-LMA difference: a section whose own load
+            # address differs (AT> another region's next byte, which is not aligned as its
+            # address) cannot be in it (GNU ld writes it outside the segment's bytes)
+            for o in secs:
+                lma = getattr(o, "lma", None)
+                if not o.nobits and o.size and lma is not None and lma - o.addr != paddr - vaddr:
+                    raise LinkError(f"{sc.at(s, p.line)}: section '{o.name}' is loaded at {lma:#x}, not where "
+                                    f"program header '{p.name}' loads it ({paddr + o.addr - vaddr:#x}): give it "
+                                    f"a program header of its own, or AT(...)")
         if p.type == elf.PT_LOAD:
             align = maxpage
         elif not secs:

@@ -11,6 +11,8 @@ unnecessary:
     auipc t1, f; jalr x0, f(t1)    ->  c.j f                 (RVC object, within +-2 KiB)
     lui a0, %hi(x); lw a0, %lo(x)(a0)           ->  lw a0, x-gp(gp)   (x within gp +-2 KiB)
     auipc a0, %pcrel_hi(x); addi a0, %pcrel_lo  ->  addi a0, gp, x-gp
+                                                    (addi a0, x0, x: x within +-2 KiB of 0,
+                                                    not in a PIE, as GNU ld)
     lui a0, %tprel_hi(v); add a0, a0, tp; lw a0, %tprel_lo(v)(a0)  ->  lw a0, v-tp(tp)
     R_RISCV_ALIGN padding          ->  only as many nop bytes as the boundary needs (mandatory,
                                        also with --no-relax)
@@ -229,7 +231,7 @@ class Relaxer:
         """Drop the decisions' inputs (``_candidates`` and ``_estimate`` make them again)."""
         for name in ("cand", "calls", "pc_his", "pc_los", "pc_hc", "pc_SA", "addressed", "slot",
                      "_total", "tp_S", "tp_usable", "exec_", "relaxed", "P", "SA", "usable", "tfile",
-                     "tsec", "absolute", "chunks", "placed", "call_margin", "_shndx", "pc_usable"):
+                     "tsec", "absolute", "chunks", "placed", "call_margin", "_shndx", "pc_usable", "pc_zero"):
             self.__dict__.pop(name, None)
 
     @property
@@ -308,9 +310,12 @@ class Relaxer:
         # estimate, around the HI20s it could relax (_pc_groups)
         self.pc_his = np.nonzero(is_("pc_hi"))[0]
         self.pc_los = np.nonzero(is_("pc_lo"))[0]
-        # (the HI20s that may relax: none without a gp, as in a shared object)
+        # (the HI20s that may relax: to gp, or (not in a PIE or a shared object) to x0 for a
+        # value within +-2 KiB of 0, as GNU ld)
+        self.pc_x0 = not (ctx.opts.shared or ctx.opts.pie)
         self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] \
-            if len(self.pc_los) and _gp_defined(ctx) else self.pc_his[:0]
+            if len(self.pc_los) and (_gp_defined(ctx) or self.pc_x0) else self.pc_his[:0]
+        self.pc_zero = np.zeros(0, dtype=bool)
         self.cand[_PCGP] = (np.zeros(0, np.int64), np.zeros(1, np.int64))
         self._number_groups()
 
@@ -374,16 +379,19 @@ class Relaxer:
         to its file)."""
         L = self.L
         hc, gp = self.pc_hc, self.gp
-        if gp is not None and len(hc):
+        zero = np.zeros(0, dtype=bool)
+        if len(hc):
             v = self.pc_SA
-            near = (v - gp >= -0x800) & (v - gp <= 0x7FF)
+            zero = (v >= -0x800) & (v <= 0x7FF) & self.pc_x0     # (GNU ld: x0 first, then gp)
+            near = zero | ((v - gp >= -0x800) & (v - gp <= 0x7FF)) if gp is not None else zero
             if self.pc_usable is not None:
-                hc = hc[near & self.pc_usable]
+                keep = near & (self.pc_usable | zero)
             else:
-                hc = hc[near]
-                hc = hc[_targets(self.ctx, L, hc, self.shndx, self.addressed)[0]]
+                keep = near.copy()
+                keep[keep & ~zero] = _targets(self.ctx, L, hc[keep & ~zero], self.shndx, self.addressed)[0]
+            hc, zero = hc[keep], zero[keep]
         rows, gst = np.zeros(0, np.int64), np.zeros(1, np.int64)
-        if gp is not None and len(hc):
+        if len(hc):
             fm = np.zeros(len(self.ctx.files), dtype=bool)
             fm[L.file[hc]] = True
             his, los = self.pc_his, self.pc_los
@@ -391,6 +399,8 @@ class Relaxer:
             at = np.minimum(np.searchsorted(hc, h_m), len(hc) - 1)
             near = hc[at] == h_m
             rows, gst = _pc_group_rows(lo_m[near], h_m[near])
+        # (per group: whether its value is within x0's reach)
+        self.pc_zero = zero[np.searchsorted(hc, rows[gst[:-1]])] if len(gst) > 1 else np.zeros(0, dtype=bool)
         self.cand[_PCGP] = (rows, gst)
         self._number_groups()
 
@@ -550,8 +560,10 @@ class Relaxer:
                 tin = np.minimum.reduceat(~islo | ((v - self.tp >= -0x800) & (v - self.tp <= 0x7FF)), g0)
                 go = alive & allu & tin
             else:
-                # (made only around HI20s within gp +-2 KiB at an address the layout decides)
-                go = alive
+                # (made only around HI20s within x0's reach, or gp +-2 KiB at an address the
+                # layout decides)
+                go_zero = alive & self.pc_zero
+                go = alive & ~self.pc_zero
             for sel, sk in ((go, _SK_TP if kind == _TP else _SK_GP), (go_zero, _SK_ZERO)):
                 if sel is None or not sel.any():
                     continue
@@ -561,7 +573,12 @@ class Relaxer:
                 lm = rm & islo
                 los = rows[lm]
                 lt = L.type[los].astype(np.int64)
-                if sk == _SK_ZERO:
+                if sk == _SK_ZERO and kind == _PCGP:     # (the HI20's value, from x0)
+                    st_ = member(lt, ty["s_type"])
+                    rebases.append((los, regs["zero"], np.where(st_, ty["lo_s"][0], ty["lo_i"][0]), Kind.ADDR))
+                    E.copy.append((los, np.repeat(rows[g0], lens)[lm]))
+                    stats["zero-page"] = stats.get("zero-page", 0) + int(sel.sum())
+                elif sk == _SK_ZERO:
                     rebases.append((los, regs["zero"], lt, Kind.ADDR))
                     stats["zero-page"] = stats.get("zero-page", 0) + int(sel.sum())
                 elif sk == _SK_TP:

@@ -414,6 +414,8 @@ def symbol_table(ctx, index=None):
         syms = {k: picked[k] for k in ("st_info", "st_other", "st_size")}
         shndx = allshndx[flat]
         common = state[gsel] == 2
+        if ctx.dead_commons:            # (removed by --gc-sections: not listed)
+            common &= ~np.isin(gsel, np.fromiter(ctx.dead_commons, dtype=np.int64))
         is_abs = shndx == elf.SHN_ABS
         in_sec = (shndx > 0) & (shndx < fnsec[df])
         oi = out_index[np.where(in_sec, fsec_base[df] + shndx, 0)]

@@ -614,3 +614,37 @@ def test_init_and_fini_symbols_are_roots(arch, ld_dir, tmp_path):
         p = subprocess.run([require(QEMU[arch]), "-L", f"/usr/{TRIPLE[arch]}", "prog"], cwd=tmp_path,
                            capture_output=True, timeout=60)
         assert (p.returncode, p.stdout) == (0, b"myinit\n5\nmyfini\n")
+
+
+GC_COMMONS = {"a.c": "int used_c, same_file_c[9]; int f(void) { return used_c; }\n",
+              "b.c": "int dead_c[100], dead_too; int g(void) { return dead_c[0] + dead_too; }\n",
+              "s.c": "int f(void); int _start(void) { return f(); }\n"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("script", [False, True])
+def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
+    """-fcommon with --gc-sections: a file's COMMON symbols are one input section of that file
+    for GNU ld, removed when nothing live refers to any of them (b.c's), kept whole when one
+    is (a.c's same_file_c with used_c); xld kept every common (.bss 404 bytes larger).
+    Found by tests/test_random_scripts.py."""
+    from tests import toolchain as tc
+    objs = []
+    for name, text in GC_COMMONS.items():
+        (tmp_path / name).write_text(text)
+        objs.append(tc.compiler("gcc", arch).compile(tmp_path / name, tmp_path / name.replace(".c", ".o"),
+                                                     ["-O2", "-fcommon", "-ffunction-sections", "-fno-pie"]))
+    (tmp_path / "s.ld").write_text("ENTRY(_start) SECTIONS { . = 0x10000; .text : { *(.text*) } .bss : { *(.bss*) *(COMMON) } }\n")
+    extra = ["--gc-sections"] + (["-T", str(tmp_path / "s.ld")] if script else [])
+    gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu.elf", extra)
+    res = tc.xld_link([*extra, "-o", tmp_path / "xld.elf", *objs])
+    assert res.status == 0, res.stderr
+
+    def commons(exe):
+        with open(exe, "rb") as f:
+            e = ELFFile(f)
+            names = {s.name for s in e.get_section_by_name(".symtab").iter_symbols()} & {
+                "used_c", "same_file_c", "dead_c", "dead_too"}
+            return sorted(names), e.get_section_by_name(".bss")["sh_size"]
+    assert commons(gnu) == (["same_file_c", "used_c"], 40)
+    assert commons(tmp_path / "xld.elf") == commons(gnu)

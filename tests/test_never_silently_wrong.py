@@ -208,6 +208,32 @@ def test_program_defining_linker_names_keeps_its_definitions(arch, gc, tmp_path)
     assert len(set(addrs)) == len(addrs)
 
 
+
+ISA_NAMES = ["__bss_start__", "__bss_end__", "__end__", "_bss_end__", "__global_pointer$", "__DATA_BEGIN__",
+             "__SDATA_BEGIN__", "__BSS_END__", "_end", "__bss_start"]
+
+
+@ARCHES
+def test_linker_names_are_those_of_the_isa(arch, tmp_path):
+    """A name only the other ISA's GNU ld script defines (arm64's __bss_end__, riscv64's
+    __global_pointer$) is an undefined symbol, as GNU ld says; the ISA's own get GNU ld's value.
+    xld defined arm64's names on riscv64 and __global_pointer$ on arm64."""
+    start = start_object(arch, tmp_path)
+    for k, name in enumerate(ISA_NAMES):
+        src = (f'extern char sym __asm__("{name}");\nlong v = 3;\n'
+               "int main(void) { return (long)&sym == v; }\n")
+        obj = c_object(arch, tmp_path, f"n{k}.o", src, ("-O2", "-ffreestanding", "-fno-pic"))
+        ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-static", "-o", tmp_path / f"g{k}", start, obj],
+                            capture_output=True, text=True)
+        res = tc.xld_link(["-static", "-o", tmp_path / f"x{k}", start, obj])
+        if ld.returncode:
+            assert "undefined reference" in ld.stderr, ld.stderr
+            assert res.status == 1 and f"undefined symbol: {name}" in res.stderr, (name, res.stderr)
+        else:
+            assert res.status == 0, (name, res.stderr)
+            assert symbol_values(tmp_path / f"x{k}")[name] > 0, name     # (the layouts differ: no value to compare)
+
+
 # --- 8. --icf on an object without relocations ------------------------------------------------
 
 TINY = {

@@ -794,3 +794,37 @@ def test_an_undo_restores_merges_symbol_values(prog, monkeypatch):
     assert rodata["sh_addr"] <= syms["s3"] < rodata["sh_addr"] + rodata["sh_size"]
     run = tc.qemu_run(ARCH, exe)
     assert (run.status, run.stdout) == (0, EXPECTED), run.summary()
+
+
+X0_SITES = """
+    .option relax
+    .globl _start
+_start:
+    lla a0, small
+    lla a1, edge
+    lla a2, over
+    lla a3, neg
+    lw a4, small
+    sw a4, edge, t0
+    lla a5, _start
+    ret
+"""
+
+
+@pytest.mark.parametrize("pie", [False, True])
+def test_pcrel_to_a_value_near_zero_relaxes_to_x0(pie, tmp_path):
+    """auipc+addi/lw/sw of a value within +-2 KiB of 0 (a script's SIZEOF, ALIGNOF, a small
+    absolute) is one addi/lw/sw from x0, as GNU ld relaxes it, also without a gp; not in a PIE
+    (GNU ld leaves it there). xld kept the auipc (4 bytes each: every later address moved).
+    Found by tests/test_random_scripts.py."""
+    _tools()
+    obj = tc.assemble(ARCH, X0_SITES, tmp_path / "x0.o")
+    script = tmp_path / "s.ld"
+    script.write_text("SECTIONS { . = 0x10000; .text : { *(.text) } small = 8; edge = 0x7ff; over = 0x800;"
+                      " neg = -0x800; }\n")
+    extra = ["-pie"] if pie else []
+    gnu = tc.gnu_ld(ARCH, [obj], tmp_path / "gnu", ["-T", str(script), *extra])
+    xld = _link_xld([obj], tmp_path / "xld", ["-T", script, *extra])
+    want = _section(gnu, ".text").data()
+    assert _section(xld, ".text").data() == want
+    assert len(want) == 7 * 8 + 2 - (0 if pie else 5 * 4)     # (the auipc of small, edge, neg, the lw's, the sw's)
