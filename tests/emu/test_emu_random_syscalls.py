@@ -1,0 +1,130 @@
+"""Random system-call programs (tools/randsys.py) under `xld run` and under qemu-user: the same
+stdout, stderr, exit status and files left in the working directory. Each run starts in a fresh
+empty directory with the same argv and environment, and has a time limit.
+
+qemu-user without binfmt_misc cannot execve a foreign program; the oracle's programs are told
+(RANDSYS_RUNNER) to exec through qemu, as binfmt_misc would; `xld run` execs them itself.
+
+    XLD_EMU_RANDSYS_SEEDS=100 XLD_EMU_RANDSYS_FIRST=1000 python -m pytest -n 2 tests/emu/test_emu_random_syscalls.py
+"""
+
+import hashlib
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from xld.tools import randsys
+
+from conftest import GNU, QEMU, ZIG, _have_zig
+from tests import toolchain as tc
+
+SEEDS = int(os.environ.get("XLD_EMU_RANDSYS_SEEDS", "2"))
+FIRST = int(os.environ.get("XLD_EMU_RANDSYS_FIRST", "1"))
+KINDS = os.environ.get("XLD_EMU_RANDSYS_KINDS", "gcc,dyn,zig").split(",")
+ENV = {"RANDSYS_A": "a value", "RANDSYS_EMPTY": "", "PATH": "/usr/bin:/bin", "LC_ALL": "C"}
+TIMEOUT = 60
+
+
+def compile_prog(src: str, arch: str, kind: str, out: str) -> None:
+    if kind == "zig":
+        if not _have_zig():
+            tc.missing("zig (python -m ziglang) not available")
+        cmd = [sys.executable, "-m", "ziglang", "cc", "-target", ZIG[arch], "-O1", "-w", "-static", src, "-o", out]
+    else:
+        cc = shutil.which(f"{GNU[arch]}-gcc")
+        if cc is None:
+            tc.missing(f"{GNU[arch]}-gcc not installed")
+        cmd = [cc, "-O1", "-w", "-pthread", *(["-static"] if kind == "gcc" else []), src, "-o", out]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, f"{' '.join(cmd)}\n{p.stderr}"
+
+
+def _no_core():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run_in(cmd, cwd, env):
+    """(exit status as a shell sees it, stdout, stderr) of ``cmd`` in its own process group."""
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=env, cwd=cwd, start_new_session=True, preexec_fn=_no_core) as p:
+        try:
+            out, err = p.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            tc.kill_group(p.pid)
+            out, err = p.communicate()
+            return "timeout", out, err
+        finally:
+            if p.returncode is None or p.returncode < 0:
+                tc.kill_group(p.pid)
+    rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+    return rc, out, err
+
+
+def tree(d: str) -> dict:
+    """What a run left in ``d``: each path's kind, permission bits and contents (or target)."""
+    seen = {}
+    for top, dirs, files in os.walk(d):
+        for n in dirs + files:
+            p = os.path.join(top, n)
+            st = os.lstat(p)
+            rel = os.path.relpath(p, d)
+            if os.path.islink(p):
+                seen[rel] = ("link", os.readlink(p))
+            elif os.path.isdir(p):
+                seen[rel] = ("dir", oct(st.st_mode & 0o7777))
+            else:
+                with open(p, "rb") as f:
+                    seen[rel] = ("file", oct(st.st_mode & 0o7777), hashlib.sha1(f.read()).hexdigest()[:12])
+    return seen
+
+
+def compare(exe: str, arch: str, kind: str, workdir: str) -> list[str]:
+    """Run ``exe`` under qemu-user and `xld run`, each in a fresh directory under ``workdir``;
+    the differences found (empty when they agree)."""
+    qemu = shutil.which(QEMU[arch])
+    if qemu is None:
+        tc.missing(f"{QEMU[arch]} not installed")
+    results = {}
+    for who in ("qemu", "xld"):
+        d = os.path.join(workdir, who)
+        os.mkdir(d)
+        env = dict(ENV)
+        if who == "qemu":
+            env["RANDSYS_RUNNER"] = qemu
+            if kind == "dyn":
+                env["QEMU_LD_PREFIX"] = f"/usr/{GNU[arch]}"
+            cmd = [qemu, exe, "arg1"]
+        else:
+            cmd = [sys.executable, "-m", "xld.emu", "--timeout", str(TIMEOUT - 5), exe, "arg1"]
+        rc, out, err = run_in(cmd, d, env)
+        cut = err.find(b"xld run: program terminated by ")
+        if who == "xld" and isinstance(rc, int) and rc > 128 and cut >= 0 and err[cut - 1:cut] in (b"", b"\n"):
+            err = err[:cut]              # the crash report `xld run` adds to a death by signal
+        if who == "qemu":                # qemu's own line for a guest process a signal killed
+            err = re.sub(rb"qemu: uncaught target signal [^\n]*\n", b"", err)
+        results[who] = (rc, out, err, tree(d))
+    q, x = results["qemu"], results["xld"]
+    diffs = []
+    for i, what in enumerate(("exit status", "stdout", "stderr", "files")):
+        if q[i] != x[i]:
+            diffs.append(f"{what}: qemu {q[i]!r:.3000}\n   xld {x[i]!r:.3000}")
+    return diffs
+
+
+CASES = [(seed, arch, kind) for seed in range(FIRST, FIRST + SEEDS) for arch in ("arm64", "riscv64")
+         for kind in KINDS]
+
+
+@pytest.mark.parametrize("seed,arch,kind", CASES, ids=[f"{s}-{a}-{k}" for s, a, k in CASES])
+def test_random_syscall_program(seed, arch, kind, tmp_path):
+    src = tmp_path / f"rs{seed}.c"
+    src.write_text(randsys.gen(seed))
+    exe = str(tmp_path / f"rs{seed}-{arch}-{kind}")
+    compile_prog(str(src), arch, kind, exe)
+    diffs = compare(exe, arch, kind, str(tmp_path))
+    assert not diffs, f"seed {seed} {arch} {kind} ({src}):\n" + "\n".join(diffs)
