@@ -438,9 +438,185 @@ def _stdio(R: random.Random, k: int) -> str:
 """
 
 
+def _files2(R: random.Random, k: int) -> str:
+    far = R.choice([1 << 20, 1 << 33, 5000, 4096])
+    return f"""
+  int fd; TOK(fd, open("g{k}.dat", O_RDWR | O_CREAT | O_TRUNC, 0644)); char b[64];
+  T(read(fd, b, 0)); T(write(fd, b, 0)); T(pwrite(fd, "end", 3, {far})); struct stat s; T(fstat(fd, &s));
+  SAY("sparse size %ld", (long)s.st_size); T(pread(fd, b, 4, 10)); SAY("hole %d%d%d%d", b[0], b[1], b[2], b[3]);
+  T(pread(fd, b, 8, {far} + 1)); T(pread(fd, b, 8, {far} + 100)); T(pread(fd, b, 8, -1));
+  T(lseek(fd, 0, SEEK_DATA) >= 0); T(lseek(fd, {far} + 3, SEEK_DATA)); T(lseek(fd, {far} + 50, SEEK_HOLE));
+  T(ftruncate(fd, 10)); T(fallocate(fd, 0, 0, 100)); T(fstat(fd, &s)); SAY("size %ld", (long)s.st_size);
+  T(posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)); T(fsync(fd)); T(fdatasync(fd));
+  struct timespec tt[2] = {{{{1000000000, 5}}, {{1200000000, 700}}}};
+  T(futimens(fd, tt)); T(fstat(fd, &s)); SAY("times %ld %ld %ld", (long)s.st_mtim.tv_sec, (long)s.st_mtim.tv_nsec, (long)s.st_atim.tv_sec);
+  T(utimensat(AT_FDCWD, "g{k}.dat", tt, AT_SYMLINK_NOFOLLOW)); T(utimensat(AT_FDCWD, "nope", tt, 0));
+  T(fchmod(fd, 0600)); T(fchown(fd, -1, -1)); T(fstat(fd, &s)); SAY("mode %o", (unsigned)(s.st_mode & 0777));
+  int ro; TOK(ro, open("g{k}.dat", O_RDONLY)); T(write(ro, "x", 1)); T(ftruncate(ro, 0)); T(close(ro));
+  T(symlink("g{k}.dat", "g{k}.lnk")); T(open("g{k}.lnk", O_RDONLY | O_NOFOLLOW)); T(symlink("g{k}.loop", "g{k}.loop"));
+  T(open("g{k}.loop", O_RDONLY)); T(stat("g{k}.loop/x", &s));
+  int pf; TOK(pf, open("g{k}.lnk", O_PATH | O_NOFOLLOW)); T(read(pf, b, 1)); T(fstatat(pf, "", &s, AT_EMPTY_PATH)); SAY("path lnk %d", S_ISLNK(s.st_mode)); T(close(pf));
+  T(syscall(SYS_renameat2, AT_FDCWD, "g{k}.lnk", AT_FDCWD, "g{k}.dat", 1 /* RENAME_NOREPLACE */));
+  T(mkdir("g{k}.d", 0755)); put("g{k}.d/in", "in"); T(mkdir("g{k}.e", 0755)); T(rename("g{k}.e", "g{k}.d")); T(rename("g{k}.d", "g{k}.e"));
+  T(rename("g{k}.dat", "g{k}.e")); T(rename("g{k}.e", "g{k}.dat")); ls(".");
+  int dd; TOK(dd, open("g{k}.e", O_RDONLY | O_DIRECTORY)); T(fchdir(dd)); st("in", 0); T(chdir("..")); T(close(dd));
+  int t; TOK(t, open(".", O_TMPFILE | O_RDWR, 0600)); if (t >= 0) {{ T(write(t, "tmp", 3)); T(fstat(t, &s)); SAY("tmp nlink %ld", (long)s.st_nlink); T(close(t)); }}
+  int nul; TOK(nul, open("/dev/null", O_RDWR)); T(read(nul, b, 8)); T(write(nul, b, 8)); T(close(nul));
+  int z; TOK(z, open("/dev/zero", O_RDONLY)); memset(b, 1, 8); T(read(z, b, 8)); SAY("zero %d", b[7]); T(close(z));
+  int full; TOK(full, open("/dev/full", O_WRONLY)); T(write(full, b, 1)); T(close(full));
+  T(truncate("g{k}.dat", 3)); show("g{k}.dat"); T(close(fd));
+  int sf; TOK(sf, open("g{k}.copy", O_WRONLY | O_CREAT | O_TRUNC, 0644)); TOK(fd, open("g{k}.e/in", O_RDONLY));
+  T(sendfile(sf, fd, 0, 100)); T(lseek(fd, 0, SEEK_SET)); T(copy_file_range(fd, 0, sf, 0, 100, 0)); T(close(sf)); T(close(fd)); show("g{k}.copy");
+"""
+
+
+def _procs2(R: random.Random, k: int) -> str:
+    n = R.randint(1, 4)
+    return f"""
+  int *sh = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  int *pr = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  sh[0] = 1; pr[0] = 1; fflush(stdout);
+  for (int i = 0; i < {n}; i++) {{
+    pid_t c = fork();
+    if (c == 0) {{ __atomic_fetch_add(&sh[0], 10, __ATOMIC_SEQ_CST); pr[0] = 99; _exit(i); }}
+    int s; waitpid(c, &s, 0); status("shared child", s);
+  }}
+  SAY("shared %d private %d", sh[0], pr[0]); munmap(sh, 4096); munmap(pr, 4096);
+  int fl; TOK(fl, open("lock{k}", O_RDWR | O_CREAT, 0600)); struct flock lk = {{0}}; lk.l_type = F_WRLCK; lk.l_len = 10;
+  T(fcntl(fl, F_SETLK, &lk)); T(flock(fl, LOCK_EX | LOCK_NB)); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {{ struct flock q = {{0}}; q.l_type = F_WRLCK; q.l_len = 5; fcntl(fl, F_GETLK, &q);
+    SAY("child sees lock %d by parent %d", q.l_type == F_WRLCK, q.l_pid == getppid());
+    int g = open("lock{k}", O_RDWR); SAY("child flock %d %s", flock(g, LOCK_EX | LOCK_NB), en(errno)); _exit(0); }}
+  int s; T(waitpid(c, &s, 0) == c); T(close(fl));
+  fflush(stdout); c = fork();
+  if (c == 0) {{ raise(SIGSTOP); _exit(7); }}
+  T(waitpid(c, &s, WUNTRACED) == c); SAY("stopped %d sig %d", WIFSTOPPED(s), WSTOPSIG(s));
+  T(kill(c, SIGCONT)); T(waitpid(c, &s, WCONTINUED) == c); SAY("continued %d", WIFCONTINUED(s));
+  T(waitpid(c, &s, 0) == c); status("after stop", s);
+  fflush(stdout); c = fork();
+  if (c == 0) {{ SAY("setsid ok %d", setsid() == getpid()); SAY("pgrp %d", getpgrp() == getpid()); _exit(0); }}
+  T(waitpid(c, &s, 0) == c);
+  fflush(stdout); c = fork();
+  if (c == 0) {{ T(setpgid(0, 0)); usleep(200000); _exit(4); }}
+  usleep(50000); T(setpgid(c, c)); T(waitpid(-c, &s, 0) == c); status("group wait", s);
+  fflush(stdout); c = vfork(); if (c == 0) _exit(12);
+  T(waitpid(c, &s, 0) == c); status("vfork", s);
+  int rc = system("echo from-system; exit 3"); SAY("system %d", WEXITSTATUS(rc));
+  FILE *pp = popen("echo popen-line", "r"); char b[64] = {{0}}; if (pp) {{ fgets(b, sizeof b, pp); SAY("popen %s", b); SAY("pclose %d", pclose(pp)); }}
+  struct rusage ru; T(wait4(-1, &s, WNOHANG, &ru));
+"""
+
+
+def _signals2(R: random.Random, k: int) -> str:
+    nq = R.randint(1, 5)
+    return f"""
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = on_info; sa.sa_flags = SA_SIGINFO;
+  T(sigaction(SIGUSR2, &sa, 0)); T(sigaction(SIGRTMIN + 1, &sa, 0)); T(sigaction(SIGRTMIN + 2, &sa, 0));
+  info_n = 0; T(raise(SIGUSR2)); SAY("info code user %d pid ok %d", info_code[0] == SI_TKILL || info_code[0] == SI_USER, info_pid[0] == getpid());
+  union sigval v; v.sival_int = {R.randint(1, 9999)}; info_n = 0; T(sigqueue(getpid(), SIGUSR2, v)); SAY("queued code %d val %d", info_code[0] == SI_QUEUE, info_val[0]);
+  sigset_t m, o; sigemptyset(&m); sigaddset(&m, SIGUSR2); sigaddset(&m, SIGRTMIN + 1); sigaddset(&m, SIGRTMIN + 2);
+  T(sigprocmask(SIG_BLOCK, &m, &o)); info_n = 0;
+  for (int i = 0; i < {nq}; i++) {{ v.sival_int = i; sigqueue(getpid(), SIGRTMIN + 2 - (i & 1), v); sigqueue(getpid(), SIGUSR2, v); }}
+  T(sigprocmask(SIG_SETMASK, &o, 0));
+  printf("%d order", __LINE__); for (int i = 0; i < info_n; i++) printf(" %d/%d", info_sig[i] - (info_sig[i] >= SIGRTMIN ? SIGRTMIN : 0), info_val[i]); printf("\\n");
+  memset(&sa, 0, sizeof sa); sa.sa_handler = on_sig; T(sigaction(SIGALRM, &sa, 0)); memset((void *)got, 0, sizeof got);
+  T(alarm(5)); T(alarm(0) > 0); T(alarm(0));
+  struct itimerval it = {{{{0, 0}}, {{0, 20000}}}}; T(setitimer(ITIMER_REAL, &it, 0)); T(pause()); SAY("itimer %d", got[SIGALRM]);
+  sa.sa_flags = 0; T(sigaction(SIGALRM, &sa, 0)); int p[2]; T(pipe(p)); it.it_value.tv_usec = 30000; T(setitimer(ITIMER_REAL, &it, 0));
+  char c; T(read(p[0], &c, 1)); sa.sa_flags = SA_RESTART; T(sigaction(SIGALRM, &sa, 0)); T(setitimer(ITIMER_REAL, &it, 0));
+  struct pollfd pf = {{p[0], POLLIN, 0}}; T(poll(&pf, 1, 200)); close(p[0]); close(p[1]);
+  struct timespec d = {{5, 0}}, rem = {{0, 0}}; T(setitimer(ITIMER_REAL, &it, 0)); T(nanosleep(&d, &rem)); SAY("rem plausible %d", rem.tv_sec >= 4);
+  stack_t ss = {{0}}; ss.ss_sp = malloc(65536); ss.ss_size = 65536; T(sigaltstack(&ss, 0));
+  sa.sa_sigaction = on_segv; sa.sa_flags = SA_SIGINFO | SA_ONSTACK; T(sigaction(SIGSEGV, &sa, 0));
+  char *g = mmap(0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0); segv_base = g;
+  if (sigsetjmp(jb, 1) == 0) {{ g[4097] = 1; SAY("no fault"); }} else SAY("segv offset %ld code %d onstack %d", segv_off, segv_code, segv_stack);
+  T(mprotect(g + 4096, 4096, PROT_READ | PROT_WRITE)); g[4097] = 1;
+  if (sigsetjmp(jb, 1) == 0) {{ volatile char x = g[0]; (void)x; SAY("no fault"); }} else SAY("segv offset %ld code %d", segv_off, segv_code);
+  munmap(g, 8192); signal(SIGSEGV, SIG_DFL); signal(SIGALRM, SIG_DFL); signal(SIGUSR2, SIG_DFL);
+  sigemptyset(&m); sigaddset(&m, SIGUSR1); T(sigprocmask(SIG_BLOCK, &m, &o)); fflush(stdout);
+  pid_t ch = fork(); if (ch == 0) {{ kill(getppid(), SIGUSR1); _exit(0); }}
+  int sig = 0; T(sigwait(&m, &sig)); SAY("sigwait %d", sig); T(waitpid(ch, 0, 0) == ch); T(sigprocmask(SIG_SETMASK, &o, 0));
+"""
+
+
+SIGNAL_SUPPORT = r"""
+#include <setjmp.h>
+#include <sys/resource.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <sys/sendfile.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+static volatile int info_n, info_sig[64], info_code[64], info_pid[64], info_val[64];
+static void on_info(int s, siginfo_t *si, void *u) {
+  (void)u; int i = info_n; if (i < 64) { info_sig[i] = s; info_code[i] = si->si_code; info_pid[i] = si->si_pid;
+  info_val[i] = si->si_value.sival_int; info_n = i + 1; }
+}
+static sigjmp_buf jb; static char *segv_base; static volatile long segv_off; static volatile int segv_code, segv_stack;
+static void on_segv(int s, siginfo_t *si, void *u) {
+  (void)s; (void)u; int here; stack_t cur; sigaltstack(0, &cur);
+  segv_off = (char *)si->si_addr - segv_base; segv_code = si->si_code; segv_stack = (cur.ss_flags & SS_ONSTACK) != 0;
+  (void)here; siglongjmp(jb, 1);
+}
+static void bye1(void) { printf("atexit 1\n"); }
+static void bye2(void) { printf("atexit 2\n"); }
+static pthread_key_t key; static pthread_barrier_t bar;
+static volatile long dtor_sum, dtor_n;
+static void key_dtor(void *p) { __atomic_fetch_add(&dtor_sum, (long)p, __ATOMIC_SEQ_CST); __atomic_fetch_add(&dtor_n, 1, __ATOMIC_SEQ_CST); }
+static void *t2(void *p) {
+  long id = (long)p; pthread_setspecific(key, (void *)(id + 100));
+  int r = pthread_barrier_wait(&bar); (void)r;
+  if (id == 1) pthread_exit((void *)77);
+  if (id == 2) { for (;;) { pthread_testcancel(); usleep(1000); } }
+  return (void *)id;
+}
+"""
+
+
+def _threads2(R: random.Random, k: int) -> str:
+    return f"""
+  T(pthread_key_create(&key, key_dtor)); T(pthread_barrier_init(&bar, 0, 4)); pthread_t th[3];
+  for (long i = 0; i < 3; i++) T(pthread_create(&th[i], 0, t2, (void *)i));
+  int r = pthread_barrier_wait(&bar); SAY("barrier %d", r == 0 || r == PTHREAD_BARRIER_SERIAL_THREAD);
+  void *rv; T(pthread_join(th[0], &rv)); fflush(stdout); SAY("t0 %ld", (long)rv); T(pthread_join(th[1], &rv)); SAY("t1 %ld", (long)rv);
+  T(pthread_cancel(th[2])); T(pthread_join(th[2], &rv)); SAY("canceled %d", rv == PTHREAD_CANCELED);
+  SAY("key dtors %ld sum %ld", dtor_n, dtor_sum); T(pthread_barrier_destroy(&bar)); T(pthread_key_delete(key));
+  pthread_attr_t at; T(pthread_attr_init(&at)); T(pthread_attr_setstacksize(&at, {R.choice([65536, 1 << 20, 16384])}));
+  pthread_t t; T(pthread_create(&t, &at, worker, &(struct tharg){{turn, 3}})); T(pthread_join(t, &rv));
+  fflush(stdout); pid_t c = fork();
+  if (c == 0) {{ pthread_t u; struct tharg a = {{turn, 2}}; SAY("fork in thread child create %d", pthread_create(&u, 0, worker, &a)); pthread_join(u, 0); SAY("child counter %ld", counter); exit(5); }}
+  int s; T(waitpid(c, &s, 0) == c); status("threaded fork", s);
+"""
+
+
+def _misc(R: random.Random, k: int) -> str:
+    return f"""
+  struct utsname u; T(uname(&u)); SAY("uname %s %s", u.sysname, u.machine);
+  char nm[17] = {{0}}; T(prctl(PR_SET_NAME, "rs-{k}")); T(prctl(PR_GET_NAME, nm)); SAY("name %s", nm);
+  char b[256]; int fd; TOK(fd, open("/proc/self/cmdline", O_RDONLY)); long n = read(fd, b, sizeof b); close(fd);
+  SAY("cmdline bytes %ld args %d", n - (long)strlen(b) - 1, n > 0 && !strcmp(b, prog));
+  n = readlink("/proc/self/exe", b, sizeof b - 1); if (n > 0) b[n] = 0; SAY("exe is prog %d", n > 0 && !strcmp(b, prog));
+  TOK(fd, open("/proc/self/status", O_RDONLY)); T(close(fd));
+  int p[2]; T(pipe(p)); T(write(p[1], "12345", 5)); int avail = -1; T(ioctl(p[0], FIONREAD, &avail)); SAY("fionread %d", avail);
+  T(fcntl(p[0], F_GETPIPE_SZ)); T(fcntl(p[0], F_SETPIPE_SZ, 8192)); T(fcntl(p[0], F_GETPIPE_SZ)); struct stat s; T(fstat(p[0], &s)); SAY("fifo %d", S_ISFIFO(s.st_mode)); close(p[0]); close(p[1]);
+  T(isatty(0)); T(ioctl(0, TIOCGWINSZ, b)); T(getrandom(b, 16, 0)); T(umask(077)); T(umask(022));
+  struct rlimit rl; T(getrlimit(RLIMIT_NOFILE, &rl)); struct rlimit lo = {{{R.randint(8, 30)}, rl.rlim_max}}; T(setrlimit(RLIMIT_NOFILE, &lo));
+  int last = 0, cnt = 0; for (int i = 0; i < 40; i++) {{ int f = open("/dev/null", O_RDONLY); if (f < 0) {{ SAY("open stops %s", en(errno)); break; }} last = f; cnt++; }}
+  SAY("last fd %d", last); for (int f = 3; f <= last; f++) close(f); T(setrlimit(RLIMIT_NOFILE, &rl));
+  T(dup2(0, {R.randint(31, 60)}));
+  T(getpriority(PRIO_PROCESS, 0)); T(sched_yield()); T(getrlimit(RLIMIT_STACK, &rl));
+  {"T(atexit(bye1)); T(atexit(bye2));" if R.random() < 0.5 else ""}
+  char *dir = get_current_dir_name(); char rp[4096]; SAY("realpath same %d", realpath(".", rp) && !strcmp(rp, dir)); free(dir);
+"""
+
+
 BLOCKS = {"files": _files, "dirs": _dirs, "fds": _fds, "errnos": _errnos, "pipes": _pipes, "fork": _fork,
           "exec": _exec, "threads": _threads, "signals": _signals, "mmap": _mmap, "clocks": _clocks,
-          "ids": _ids, "environ": _environ, "stdio": _stdio}
+          "ids": _ids, "environ": _environ, "stdio": _stdio,
+          "files2": _files2, "procs2": _procs2, "signals2": _signals2, "threads2": _threads2, "misc": _misc}
 
 
 def gen(seed: int, only: list[str] | None = None) -> str:
@@ -448,7 +624,7 @@ def gen(seed: int, only: list[str] | None = None) -> str:
     R = random.Random(seed)
     names = only or list(BLOCKS)
     picks = [R.choice(names) for _ in range(R.randint(3, 8))]
-    L = [HEADER, THREAD_SUPPORT, "static char *prog;"]
+    L = [HEADER, THREAD_SUPPORT, SIGNAL_SUPPORT, "static char *prog;"]
     for i, b in enumerate(picks):
         L.append(f"static void b{i}_{b}(int argc, char **argv) {{ (void)argc; (void)argv;")
         L.append(f'  SAY("== {b} {i}");')

@@ -8,6 +8,7 @@ qemu-user without binfmt_misc cannot execve a foreign program; the oracle's prog
     XLD_EMU_RANDSYS_SEEDS=100 XLD_EMU_RANDSYS_FIRST=1000 python -m pytest -n 2 tests/emu/test_emu_random_syscalls.py
 """
 
+import difflib
 import hashlib
 import os
 import re
@@ -102,6 +103,8 @@ def compare(exe: str, arch: str, kind: str, workdir: str) -> list[str]:
         else:
             cmd = [sys.executable, "-m", "xld.emu", "--timeout", str(TIMEOUT - 5), exe, "arg1"]
         rc, out, err = run_in(cmd, d, env)
+        with open(os.path.join(workdir, f"{who}.out"), "wb") as f:
+            f.write(out)
         cut = err.find(b"xld run: program terminated by ")
         if who == "xld" and isinstance(rc, int) and rc > 128 and cut >= 0 and err[cut - 1:cut] in (b"", b"\n"):
             err = err[:cut]              # the crash report `xld run` adds to a death by signal
@@ -111,8 +114,14 @@ def compare(exe: str, arch: str, kind: str, workdir: str) -> list[str]:
     q, x = results["qemu"], results["xld"]
     diffs = []
     for i, what in enumerate(("exit status", "stdout", "stderr", "files")):
-        if q[i] != x[i]:
-            diffs.append(f"{what}: qemu {q[i]!r:.3000}\n   xld {x[i]!r:.3000}")
+        if q[i] == x[i]:
+            continue
+        if what in ("stdout", "stderr"):
+            lines = difflib.unified_diff(q[i].decode(errors="replace").splitlines(),
+                                         x[i].decode(errors="replace").splitlines(), "qemu", "xld", lineterm="")
+            diffs.append(f"{what}:\n" + "\n".join(list(lines)[:40]))
+        else:
+            diffs.append(f"{what}: qemu {q[i]!r:.2000}\n   xld {x[i]!r:.2000}")
     return diffs
 
 
@@ -128,3 +137,69 @@ def test_random_syscall_program(seed, arch, kind, tmp_path):
     compile_prog(str(src), arch, kind, exe)
     diffs = compare(exe, arch, kind, str(tmp_path))
     assert not diffs, f"seed {seed} {arch} {kind} ({src}):\n" + "\n".join(diffs)
+
+
+# Regressions found by these programs, each a focused real program against qemu-user.
+
+RT_QUEUE = r"""
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+static volatile int n, sig[16], val[16];
+static void h(int s, siginfo_t *si, void *u) { (void)u; sig[n] = s; val[n] = si->si_value.sival_int; n++; }
+int main(void) {
+  struct sigaction sa = {0}; sa.sa_sigaction = h; sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGUSR2, &sa, 0); sigaction(SIGRTMIN + 1, &sa, 0); sigaction(SIGRTMIN + 2, &sa, 0);
+  sigset_t m, o; sigemptyset(&m); sigaddset(&m, SIGUSR2); sigaddset(&m, SIGRTMIN + 1); sigaddset(&m, SIGRTMIN + 2);
+  sigprocmask(SIG_BLOCK, &m, &o);
+  for (int i = 0; i < 4; i++) { union sigval v = {.sival_int = i}; sigqueue(getpid(), SIGRTMIN + 2 - (i & 1), v);
+                                sigqueue(getpid(), SIGUSR2, v); }
+  sigprocmask(SIG_SETMASK, &o, 0);
+  for (int i = 0; i < n; i++) printf("%d/%d ", sig[i] >= SIGRTMIN ? sig[i] - SIGRTMIN : sig[i], val[i]);
+  printf("\n");
+  return n;
+}
+"""
+
+STOP_CHILD = r"""
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+  pid_t c = fork(); int s;
+  if (c == 0) { raise(SIGSTOP); _exit(7); }
+  waitpid(c, &s, WUNTRACED); printf("stopped %d by %d\n", WIFSTOPPED(s), WSTOPSIG(s));
+  kill(c, SIGCONT); waitpid(c, &s, 0); printf("exited %d status %d\n", WIFEXITED(s), WEXITSTATUS(s));
+  return 0;
+}
+"""
+
+
+def _same_as_qemu(tmp_path, src_text, arch, kind="gcc"):
+    src = tmp_path / "p.c"
+    src.write_text(src_text)
+    exe = str(tmp_path / f"p-{arch}")
+    compile_prog(str(src), arch, kind, exe)
+    diffs = compare(exe, arch, kind, str(tmp_path))
+    assert not diffs, "\n".join(diffs)
+    with open(tmp_path / "xld.out", "rb") as f:
+        return f.read()
+
+
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_queued_realtime_signals(tmp_path, arch):
+    """Blocked real-time signals queue one instance per sigqueue, each with its value; a
+    standard one is pending once, with the first value. Unblocked together, each gets a frame
+    before the program resumes, so the last set up (the highest signal's) runs first, as on
+    Linux. xld once kept one instance of each with the last value: '12/3 1/3 2/2'."""
+    out = _same_as_qemu(tmp_path, RT_QUEUE, arch)
+    assert out == b"2/0 2/2 1/1 1/3 12/0 \n"
+
+
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_forked_child_stops_on_sigstop(tmp_path, arch):
+    """raise(SIGSTOP) in a forked process stops it until SIGCONT; it once ended it (status 147)."""
+    out = _same_as_qemu(tmp_path, STOP_CHILD, arch)
+    assert out == b"stopped 1 by 19\nexited 1 status 7\n"
