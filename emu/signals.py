@@ -76,7 +76,7 @@ class Signals:
         self.blocked_pending: set[int] = set()
         self.blocked_codes: dict[int, int] = {}   # si_code of blocked signals other than SI_TKILL
         self.queue_values: dict[int, int] = {}    # sigqueue's value of blocked SI_QUEUE signals
-        self.rt_queue: dict[int, list] = {}       # a blocked real-time signal's later instances
+        self.rt_queue: dict[int, list] = {}       # a blocked signal's later instances (code, value)
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -100,9 +100,14 @@ class Signals:
         a sigqueue's)."""
         if self.sigmask & (1 << (sig - 1)):
             if sig in self.blocked_pending:
-                if sig >= 32:     # real-time: every instance queued, with its own siginfo
+                # real-time: every instance queued, with its own siginfo; standard: one pending
+                # instance (the first one's siginfo) in each of the kernel's two queues, the
+                # thread's (raise, tgkill) and the process's (kill, sigqueue)
+                later = self.rt_queue.get(sig, [])
+                directed = {c == SI_TKILL for c, _v in later} | {self.blocked_codes.get(sig, SI_TKILL) == SI_TKILL}
+                if sig >= 32 or (code == SI_TKILL) not in directed:
                     self.rt_queue.setdefault(sig, []).append((code, value))
-                return            # standard: one pending instance, the first one's siginfo
+                return
             if code == SI_QUEUE:
                 self.queue_values[sig] = value
             self.blocked_pending.add(sig)
