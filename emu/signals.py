@@ -153,14 +153,17 @@ class Signals:
                 handler = self.action(sig)[0]
                 if handler < 2:        # no handler (now): ignored, or its default action
                     self.blocked_pending.discard(sig)
-                    self.blocked_codes.pop(sig, None)
+                    code = self.blocked_codes.pop(sig, SI_TKILL)
                     self.queue_values.pop(sig, None)
                     self.rt_queue.pop(sig, None)
                     if handler == 1 or sig in (17, 18, 23, 28):
                         continue
                     from .syscalls import SIGNAL_NAMES
+                    # no crash report for a host signal (another process's, a timer's), as
+                    # when one ends the program unblocked (runner.py); SIGPIPE has none either
                     self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
-                                   f"(pending while blocked, then unblocked)", report=sig != 13)
+                                   f"(pending while blocked, then unblocked)",
+                                   report=sig != 13 and code != SI_TIMER)
                     return
                 # an asynchronous signal that came while blocked (a timer's expiry during its
                 # own handler) keeps its si_code, and so its timer's siginfo
