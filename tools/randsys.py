@@ -102,6 +102,24 @@ static void ls(const char *path) {
   for (int k = 0; k < n; k++) { printf(" %s", names[k]); free(names[k]); }
   printf("\n");
 }
+static void count_dir(const char *path) {     /* every entry, twice (rewinddir), and a seekdir */
+  DIR *d = opendir(path);
+  if (!d) { SAY("count %s: %s", path, en(errno)); return; }
+  long n = 0, len = 0, files = 0, mid = -1; unsigned long x = 0; struct dirent *e; char at[300] = "";
+  for (int pass = 0; pass < 2; pass++) {
+    while ((e = readdir(d))) {
+      n++; len += strlen(e->d_name); files += e->d_type == DT_REG;
+      for (const char *c = e->d_name; *c; c++) x += (unsigned char)*c * (unsigned long)(c - e->d_name + 1);
+      if (pass == 0 && n == 3) { mid = telldir(d); }
+      if (pass == 0 && n == 4) snprintf(at, sizeof at, "%s", e->d_name);
+    }
+    rewinddir(d);
+  }
+  int same = -1;
+  if (mid >= 0) { seekdir(d, mid); e = readdir(d); same = e && !strcmp(e->d_name, at); }
+  closedir(d);
+  SAY("count %s: %ld entries %ld bytes %ld files sum %lx seekdir %d", path, n, len, files, x, same);
+}
 static void status(const char *what, int s) {
   if (WIFEXITED(s)) SAY("%s exited %d", what, WEXITSTATUS(s));
   else if (WIFSIGNALED(s)) SAY("%s killed by %d", what, WTERMSIG(s));
@@ -156,6 +174,7 @@ def _dirs(R: random.Random, k: int) -> str:
     nf = R.randint(0, 5)
     names = [f"n{j}_{R.randint(0, 99)}" for j in range(nf)]
     unhard = f'T(unlink("d{k}/hard")); st("d{k}/renamed", 0);' if R.random() < 0.5 else ""
+    nbig = R.choice([0, 3, 40, 150, 400])
     creates = "".join(f'  put("d{k}/{nm}", "{nm}");\n' for nm in names)
     return f"""
   T(mkdir("d{k}", 0755)); T(mkdir("d{k}", 0755)); T(mkdir("d{k}/x/y", 0755));
@@ -182,6 +201,8 @@ def _dirs(R: random.Random, k: int) -> str:
   T(openat(12345, "x", O_RDONLY)); T(close(dfd));
   ls("d{k}");
   {unhard}
+  for (int i = 0; i < {nbig}; i++) {{ char nm[64]; snprintf(nm, sizeof nm, "d{k}/many-%03d-{'x' * R.randint(0, 40)}", i); put(nm, ""); }}
+  count_dir("d{k}");
   char cwd[8]; T(mkdir("d{k}/sub2", 0700));
   if (chdir("d{k}/sub2") == 0) {{ st(".", 0); put("here", "x"); T(chdir("../..")); }} else SAY("chdir %s", en(errno));
   errno = 0; SAY("getcwd small %d %s", getcwd(cwd, 2) == NULL, en(errno));
@@ -435,6 +456,9 @@ def _stdio(R: random.Random, k: int) -> str:
   show("stdio{k}.txt"); T(fclose(f)); show("stdio{k}.txt");
   f = fopen("stdio{k}.txt", "a+"); T(fputs("tail\\n", f)); T(fseek(f, 0, SEEK_SET)); char b[32];
   SAY("first '%s'", fgets(b, sizeof b, f) ? b : "?"); T(fclose(f)); SAY("fopen missing %d", fopen("nope/x", "r") == 0);
+  f = fopen("dup{k}.txt", "w"); fprintf(f, "written before fork\\n"); fflush(stdout);
+  pid_t c = fork(); if (c == 0) {{ fprintf(f, "child\\n"); exit(0); }}
+  int s; waitpid(c, &s, 0); fprintf(f, "parent\\n"); fclose(f); show("dup{k}.txt");
 """
 
 
@@ -489,11 +513,11 @@ def _procs2(R: random.Random, k: int) -> str:
     SAY("child sees lock %d by parent %d", q.l_type == F_WRLCK, q.l_pid == getppid());
     int g = open("lock{k}", O_RDWR); SAY("child flock %d %s", flock(g, LOCK_EX | LOCK_NB), en(errno)); _exit(0); }}
   int s; T(waitpid(c, &s, 0) == c); T(close(fl));
-  fflush(stdout); c = fork();
-  if (c == 0) {{ raise(SIGSTOP); _exit(7); }}
+  int go[2]; T(pipe(go)); fflush(stdout); c = fork();
+  if (c == 0) {{ char g; raise(SIGSTOP); read(go[0], &g, 1); _exit(7); }}
   T(waitpid(c, &s, WUNTRACED) == c); SAY("stopped %d sig %d", WIFSTOPPED(s), WSTOPSIG(s));
   T(kill(c, SIGCONT)); T(waitpid(c, &s, WCONTINUED) == c); SAY("continued %d", WIFCONTINUED(s));
-  T(waitpid(c, &s, 0) == c); status("after stop", s);
+  T(write(go[1], "g", 1)); T(waitpid(c, &s, 0) == c); status("after stop", s); close(go[0]); close(go[1]);
   fflush(stdout); c = fork();
   if (c == 0) {{ SAY("setsid ok %d", setsid() == getpid()); SAY("pgrp %d", getpgrp() == getpid()); _exit(0); }}
   T(waitpid(c, &s, 0) == c);

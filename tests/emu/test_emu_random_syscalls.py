@@ -230,3 +230,36 @@ def test_child_killed_by_a_blocked_signal_is_not_reported(tmp_path, arch):
     a crash report on stderr (one once came, unlike when the signal finds it unblocked)."""
     out = _same_as_qemu(tmp_path, BLOCKED_KILL, arch)
     assert out == b"signalled 1 by 10\n"
+
+
+SEEKDIR = r"""
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+int main(void) {
+  char name[32]; mkdir("d", 0755);
+  for (int i = 0; i < 30; i++) { snprintf(name, sizeof name, "d/f%02d", i); close(open(name, O_CREAT | O_WRONLY, 0644)); }
+  DIR *d = opendir("d"); struct dirent *e; long at = -1; char after[256] = "";
+  for (int n = 0; (e = readdir(d)); n++) {
+    if (n == 5) at = telldir(d);
+    if (n == 6) strcpy(after, e->d_name);
+  }
+  seekdir(d, at); e = readdir(d);
+  printf("seekdir back %d\n", e && !strcmp(e->d_name, after));
+  rewinddir(d); int n = 0; while (readdir(d)) n++;
+  printf("after rewind %d entries, here %d\n", n, lseek(dirfd(d), 0, SEEK_CUR) > 0);
+  closedir(d);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "zig")])
+def test_seekdir_returns_to_telldir(tmp_path, arch, kind):
+    """seekdir(telldir()) continues at the same entry: lseek on a directory accepts the d_off
+    getdents64 gave (it was EINVAL for anything but 0, and readdir restarted at ".")."""
+    out = _same_as_qemu(tmp_path, SEEKDIR, arch, kind)
+    assert out == b"seekdir back 1\nafter rewind 32 entries, here 1\n"
