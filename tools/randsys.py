@@ -370,7 +370,7 @@ def _signals(R: random.Random, k: int) -> str:
   if (old.sa_handler != on_sig) T(sigaction({s1}, &sa, 0));
   T(kill(getpid(), {s1})); SAY("got %d", got[{s1}]);
   sigset_t m, o, pend; sigemptyset(&m); sigaddset(&m, {s2}); sigaddset(&m, {s1});
-  sa.sa_flags = 0; T(sigaction({s2}, &sa, 0));
+  sa.sa_flags = 0; T(sigaction({s1}, &sa, 0)); T(sigaction({s2}, &sa, 0));
   T(sigprocmask(SIG_BLOCK, &m, &o)); T(raise({s2})); T(kill(getpid(), {s1}));
   T(sigpending(&pend)); SAY("pending %d %d got %d %d", sigismember(&pend, {s2}), sigismember(&pend, {s1}), got[{s2}], got[{s1}]);
   T(sigprocmask(SIG_SETMASK, &o, 0)); SAY("after unblock got %d %d", got[{s2}], got[{s1}]);
@@ -511,7 +511,7 @@ def _procs2(R: random.Random, k: int) -> str:
   pid_t c = fork();
   if (c == 0) {{ struct flock q = {{0}}; q.l_type = F_WRLCK; q.l_len = 5; fcntl(fl, F_GETLK, &q);
     SAY("child sees lock %d by parent %d", q.l_type == F_WRLCK, q.l_pid == getppid());
-    int g = open("lock{k}", O_RDWR); SAY("child flock %d %s", flock(g, LOCK_EX | LOCK_NB), en(errno)); _exit(0); }}
+    int g = open("lock{k}", O_RDWR); SAY("child flock %d %s", flock(g, LOCK_EX | LOCK_NB), en(errno)); fflush(stdout); _exit(0); }}
   int s; T(waitpid(c, &s, 0) == c); T(close(fl));
   int go[2]; T(pipe(go)); fflush(stdout); c = fork();
   if (c == 0) {{ char g; raise(SIGSTOP); read(go[0], &g, 1); _exit(7); }}
@@ -519,10 +519,10 @@ def _procs2(R: random.Random, k: int) -> str:
   T(kill(c, SIGCONT)); T(waitpid(c, &s, WCONTINUED) == c); SAY("continued %d", WIFCONTINUED(s));
   T(write(go[1], "g", 1)); T(waitpid(c, &s, 0) == c); status("after stop", s); close(go[0]); close(go[1]);
   fflush(stdout); c = fork();
-  if (c == 0) {{ SAY("setsid ok %d", setsid() == getpid()); SAY("pgrp %d", getpgrp() == getpid()); _exit(0); }}
+  if (c == 0) {{ SAY("setsid ok %d", setsid() == getpid()); SAY("pgrp %d", getpgrp() == getpid()); fflush(stdout); _exit(0); }}
   T(waitpid(c, &s, 0) == c);
   fflush(stdout); c = fork();
-  if (c == 0) {{ T(setpgid(0, 0)); usleep(200000); _exit(4); }}
+  if (c == 0) {{ T(setpgid(0, 0)); fflush(stdout); usleep(200000); _exit(4); }}
   usleep(50000); T(setpgid(c, c)); T(waitpid(-c, &s, 0) == c); status("group wait", s);
   fflush(stdout); c = vfork(); if (c == 0) _exit(12);
   T(waitpid(c, &s, 0) == c); status("vfork", s);
@@ -574,6 +574,11 @@ SIGNAL_SUPPORT = r"""
 #include <sys/sendfile.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/eventfd.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <stdint.h>
 static volatile int info_n, info_sig[64], info_code[64], info_pid[64], info_val[64];
 static void on_info(int s, siginfo_t *si, void *u) {
   (void)u; int i = info_n; if (i < 64) { info_sig[i] = s; info_code[i] = si->si_code; info_pid[i] = si->si_pid;
@@ -637,10 +642,54 @@ def _misc(R: random.Random, k: int) -> str:
 """
 
 
+def _ipc(R: random.Random, k: int) -> str:
+    n = R.randint(1, 3000)
+    return f"""
+  int sv[2]; T(socketpair(AF_UNIX, SOCK_STREAM, 0, sv)); char b[4096]; memset(b, 's', sizeof b);
+  T(write(sv[0], b, {n})); T(read(sv[1], b, sizeof b)); T(shutdown(sv[0], SHUT_WR)); T(read(sv[1], b, 1));
+  T(write(sv[1], "back", 4)); T(read(sv[0], b, 10)); int ty = 0; socklen_t tl = sizeof ty;
+  T(getsockopt(sv[0], SOL_SOCKET, SO_TYPE, &ty, &tl)); SAY("type %d", ty); T(close(sv[0])); T(close(sv[1]));
+  int dg[2]; T(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg));
+  T(send(dg[0], "first", 5, 0)); T(send(dg[0], "second!", 7, 0)); T(send(dg[0], "", 0, 0));
+  T(recv(dg[1], b, 3, 0)); T(recv(dg[1], b, 3, MSG_TRUNC)); T(recv(dg[1], b, 10, 0)); T(recv(dg[1], b, 10, MSG_DONTWAIT));
+  put("ipc{k}.txt", "through a passed descriptor");
+  int pass; TOK(pass, open("ipc{k}.txt", O_RDONLY)); fflush(stdout);
+  pid_t c = fork();
+  if (c == 0) {{
+    struct msghdr mh = {{0}}; char cb[CMSG_SPACE(sizeof(int))]; char one; struct iovec io = {{&one, 1}};
+    mh.msg_iov = &io; mh.msg_iovlen = 1; mh.msg_control = cb; mh.msg_controllen = sizeof cb;
+    long r = recvmsg(dg[1], &mh, 0); struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (r == 1 && cm && cm->cmsg_type == SCM_RIGHTS) {{ int got_fd; memcpy(&got_fd, CMSG_DATA(cm), sizeof got_fd);
+      long m = read(got_fd, b, 100); SAY("child got fd: %.*s", (int)(m > 0 ? m : 0), b); }}
+    else SAY("child recvmsg %ld %s", r, en(errno));
+    fflush(stdout); _exit(0);
+  }}
+  {{ struct msghdr mh = {{0}}; char cb[CMSG_SPACE(sizeof(int))]; memset(cb, 0, sizeof cb); struct iovec io = {{"x", 1}};
+    mh.msg_iov = &io; mh.msg_iovlen = 1; mh.msg_control = cb; mh.msg_controllen = sizeof cb;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm->cmsg_level = SOL_SOCKET; cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int)); memcpy(CMSG_DATA(cm), &pass, sizeof pass); T(sendmsg(dg[0], &mh, 0)); }}
+  int s; T(waitpid(c, &s, 0) == c); T(close(pass)); T(close(dg[0])); T(close(dg[1]));
+  int ev; TOK(ev, eventfd(0, EFD_NONBLOCK)); uint64_t v = 3; T(write(ev, &v, 8)); v = 4; T(write(ev, &v, 8));
+  T(read(ev, &v, 8)); SAY("eventfd %lu", (unsigned long)v); T(read(ev, &v, 8)); T(read(ev, &v, 4)); T(close(ev));
+  TOK(ev, eventfd(2, EFD_SEMAPHORE)); T(read(ev, &v, 8)); SAY("sem %lu", (unsigned long)v); T(close(ev));
+  int p[2]; T(pipe(p)); int ep; TOK(ep, epoll_create1(EPOLL_CLOEXEC)); struct epoll_event ee = {{EPOLLIN, {{.u64 = 77}}}}, out[4];
+  T(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ee)); T(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ee)); T(epoll_wait(ep, out, 4, 0));
+  T(write(p[1], "e", 1)); T(epoll_wait(ep, out, 4, 100)); SAY("epoll data %lu ev %x", (unsigned long)out[0].data.u64, out[0].events);
+  T(close(p[1])); T(epoll_wait(ep, out, 4, 0)); SAY("hup ev %x", out[0].events); T(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], 0));
+  T(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], 0)); T(close(p[0])); T(close(ep));
+  int tf; TOK(tf, timerfd_create(CLOCK_MONOTONIC, 0)); struct itimerspec its = {{{{0, 0}}, {{0, {R.randint(1, 20)} * 1000000}}}};
+  T(timerfd_settime(tf, 0, &its, 0)); T(read(tf, &v, 8)); SAY("expirations %lu", (unsigned long)v); T(close(tf));
+  T(mkfifo("fifo{k}", 0640)); int fr; TOK(fr, open("fifo{k}", O_RDONLY | O_NONBLOCK)); int fw; TOK(fw, open("fifo{k}", O_WRONLY));
+  T(write(fw, "ff", 2)); T(read(fr, b, 10)); T(close(fw)); T(read(fr, b, 10)); T(close(fr)); st("fifo{k}", 0);
+  T(open("fifo{k}", O_WRONLY | O_NONBLOCK));
+"""
+
+
 BLOCKS = {"files": _files, "dirs": _dirs, "fds": _fds, "errnos": _errnos, "pipes": _pipes, "fork": _fork,
           "exec": _exec, "threads": _threads, "signals": _signals, "mmap": _mmap, "clocks": _clocks,
           "ids": _ids, "environ": _environ, "stdio": _stdio,
-          "files2": _files2, "procs2": _procs2, "signals2": _signals2, "threads2": _threads2, "misc": _misc}
+          "files2": _files2, "procs2": _procs2, "signals2": _signals2, "threads2": _threads2, "misc": _misc,
+          "ipc": _ipc}
 
 
 def gen(seed: int, only: list[str] | None = None) -> str:

@@ -78,6 +78,8 @@ def tree(d: str) -> dict:
                 seen[rel] = ("link", os.readlink(p))
             elif os.path.isdir(p):
                 seen[rel] = ("dir", oct(st.st_mode & 0o7777))
+            elif not os.path.isfile(p):
+                seen[rel] = ("special", oct(st.st_mode))
             else:
                 with open(p, "rb") as f:
                     seen[rel] = ("file", oct(st.st_mode & 0o7777), hashlib.sha1(f.read()).hexdigest()[:12])
