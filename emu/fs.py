@@ -773,11 +773,7 @@ class HostFile(HostBacked):
 
     def lseek(self, off, whence):
         if self.is_dir:
-            if whence == 0 and off == 0:
-                self.dir_pos = 0
-                self.dir_entries = None
-                return 0
-            raise GuestOSError(errno.EINVAL)
+            return dir_seek(self, off, whence)
         return _os(os.lseek, self.fd, off, whence)
 
     def close(self):
@@ -858,11 +854,7 @@ class FdDir(OpenFile):
         raise GuestOSError(errno.EISDIR)
 
     def lseek(self, off, whence):
-        if whence == 0 and off == 0:
-            self.dir_pos = 0
-            self.dir_entries = None
-            return 0
-        raise GuestOSError(errno.EINVAL)
+        return dir_seek(self, off, whence)
 
     def fstat(self):
         return fake_stat(S_IFDIR | 0o500)
@@ -1110,6 +1102,19 @@ class FdTable:
                 self.close(fd)
             except GuestOSError:
                 pass
+
+
+def dir_seek(f, off: int, whence: int) -> int:
+    """lseek on a directory: to a position getdents64 gave as a record's d_off (an index into
+    the listing: telldir/seekdir), or where it is (SEEK_CUR 0); to 0 it lists afresh."""
+    if whence == 1 and off == 0:
+        return f.dir_pos
+    if whence != 0 or off < 0:
+        raise GuestOSError(errno.EINVAL)
+    f.dir_pos = off
+    if off == 0:
+        f.dir_entries = None
+    return off
 
 
 def dirent64_records(entries: list[tuple[int, int, bytes]], start: int, bufsize: int):

@@ -213,6 +213,12 @@ class HostIO:
             poller.register(fd, ev)
         while True:
             if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
+                if self.interrupting_signal() and not self.stop_event.is_set() and self.stop is None:
+                    # what the call waits for may be there too (the child whose SIGCHLD this
+                    # is): the kernel looks for it before it looks for a pending signal
+                    r = attempt()
+                    if r is not None:
+                        return r
                 if cancel:
                     cancel()
                 if restart and self.stop is None and self._restartable():

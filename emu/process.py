@@ -368,6 +368,7 @@ class Processes:
         self.leader_status = None
         self.pending = None
         self.blocked_pending = set()
+        self.rt_queue = {}
         self.async_signals = []
         # Linux: interval and POSIX timers are not inherited (their host threads are not
         # either); the lock may have been held by one of those threads at the fork

@@ -484,7 +484,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
                     else:
                         self.stop = stop
                         return
-                if self.pending is not None:
+                while self.pending is not None:     # (a frame for each unblocked one: nested)
                     sig, code, addr = self.pending
                     self.pending = None
                     pc = self.deliver(sig, code, addr)
@@ -492,6 +492,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
                         self.stop = Stop(signal=SIGSEGV, report=True, reason=f"segmentation fault: "
                                          f"cannot write the frame for {SIGNAL_NAMES.get(sig, sig)} on the stack")
                         return
+                    self.pending = self.next_nested_signal()
             if self.stop is not None:      # the time limit passed before the engine ran
                 return
             self.mem.fault = None

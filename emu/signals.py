@@ -76,6 +76,7 @@ class Signals:
         self.blocked_pending: set[int] = set()
         self.blocked_codes: dict[int, int] = {}   # si_code of blocked signals other than SI_TKILL
         self.queue_values: dict[int, int] = {}    # sigqueue's value of blocked SI_QUEUE signals
+        self.rt_queue: dict[int, list] = {}       # a blocked signal's later instances (code, value)
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -98,6 +99,15 @@ class Signals:
         """A signal the program sent itself, with a handler: deliver when it can (``value``:
         a sigqueue's)."""
         if self.sigmask & (1 << (sig - 1)):
+            if sig in self.blocked_pending:
+                # real-time: every instance queued, with its own siginfo; standard: one pending
+                # instance (the first one's siginfo) in each of the kernel's two queues, the
+                # thread's (raise, tgkill) and the process's (kill, sigqueue)
+                later = self.rt_queue.get(sig, [])
+                directed = {c == SI_TKILL for c, _v in later} | {self.blocked_codes.get(sig, SI_TKILL) == SI_TKILL}
+                if sig >= 32 or (code == SI_TKILL) not in directed:
+                    self.rt_queue.setdefault(sig, []).append((code, value))
+                return
             if code == SI_QUEUE:
                 self.queue_values[sig] = value
             self.blocked_pending.add(sig)
@@ -109,23 +119,55 @@ class Signals:
         self.pending = (sig, code, value)
         self.eng.emu_stop()
 
+    def take_pending(self, sig: int, pend: set | None = None) -> tuple[int, int]:
+        """Take one instance of the pending signal ``sig`` from ``pend`` (by default the running
+        thread's set): its (si_code, value). A real-time signal queued more than once stays
+        pending with its next instance."""
+        pend = self.blocked_pending if pend is None else pend
+        code, value = self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+        later = self.rt_queue.get(sig)
+        if later:
+            ncode, nvalue = later.pop(0)
+            if not later:
+                del self.rt_queue[sig]
+            if ncode != SI_TKILL:
+                self.blocked_codes[sig] = ncode
+            if ncode == SI_QUEUE:
+                self.queue_values[sig] = nvalue
+        else:
+            pend.discard(sig)
+        return code, value
+
+    def next_nested_signal(self):
+        """After a handler's frame is set up: the next pending signal the new mask lets
+        through to a handler, taken, as (sig, code, value), or None. The kernel sets up a frame
+        for each before returning to the program, so the last one's handler runs first."""
+        for sig in sorted(self.blocked_pending):
+            if not self.sigmask & (1 << (sig - 1)) and self.action(sig)[0] > 1:
+                return (sig, *self.take_pending(sig))
+        return None
+
     def mask_changed(self) -> None:
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
-                self.blocked_pending.discard(sig)
                 handler = self.action(sig)[0]
                 if handler < 2:        # no handler (now): ignored, or its default action
-                    self.blocked_codes.pop(sig, None)
+                    self.blocked_pending.discard(sig)
+                    code = self.blocked_codes.pop(sig, SI_TKILL)
                     self.queue_values.pop(sig, None)
+                    self.rt_queue.pop(sig, None)
                     if handler == 1 or sig in (17, 18, 23, 28):
                         continue
                     from .syscalls import SIGNAL_NAMES
+                    # no crash report for a host signal (another process's, a timer's), as
+                    # when one ends the program unblocked (runner.py); SIGPIPE has none either
                     self.terminate(signal=sig, reason=f"killed by {SIGNAL_NAMES.get(sig, sig)} "
-                                   f"(pending while blocked, then unblocked)", report=sig != 13)
+                                   f"(pending while blocked, then unblocked)",
+                                   report=sig != 13 and code != SI_TIMER)
                     return
                 # an asynchronous signal that came while blocked (a timer's expiry during its
                 # own handler) keeps its si_code, and so its timer's siginfo
-                self.queue_self_signal(sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0))
+                self.queue_self_signal(sig, *self.take_pending(sig))
                 return
 
     # --- temporary masks: rt_sigsuspend, pselect6, ppoll (the kernel's set_user_sigmask) -------
@@ -440,8 +482,7 @@ class Signals:
                 if want & (1 << (sig - 1)) and (t is me or self.blocked_codes.get(sig, SI_TKILL) != SI_TKILL):
                     if not take:
                         return sig, 0, 0
-                    pend.discard(sig)
-                    return sig, self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
+                    return (sig, *self.take_pending(sig, pend))
         for i, sig in enumerate(self.async_signals):
             if want & (1 << (sig - 1)):
                 if take:

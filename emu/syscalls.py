@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat
 import struct
 import time
@@ -465,6 +466,12 @@ class Syscalls:
             return -errno.EINVAL
         act = self.sigactions.get(sig)
         handler = struct.unpack_from("<Q", act)[0] if act else SIG_DFL
+        if (self.forked_child and (sig == 19 or sig in (20, 21, 22) and handler == SIG_DFL
+                                   and not self.sigmask & (1 << (sig - 1)))):
+            # a stop signal's default action: a forked process is a host process of its own,
+            # which stops until a SIGCONT (its parent's waitpid sees it stopped, then continued)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            return 0
         if sig not in (9, 19):
             if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
                 return 0
