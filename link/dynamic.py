@@ -425,6 +425,8 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
+    elif p.versions is not None and ctx.exports:
+        _program_script_locals(ctx, p)
     p.linker_exports = _linker_exports(ctx, p)
     if p.shared:
         _interposable_linker_names(ctx, p, imported)
@@ -440,6 +442,26 @@ def plan(ctx) -> None:
     _plan_copies(ctx, p)
     _plan_dynsym(ctx, p)
     _plan_sections(ctx, p)
+
+
+def _program_script_locals(ctx, p: Plan) -> None:
+    """A program's version script makes local the names its local: patterns match, those a
+    shared object refers to or defines too (GNU ld): not exported, so a library that defines
+    the name binds to its own.  One a shared object needs and does not define would find
+    nothing at run time, unless another defines it: an error, as GNU ld's ("local symbol ... is
+    referenced by DSO")."""
+    names = ctx.symtab.names
+    exports = ctx.exports
+    kept = [kp for kp, _ in p.versions.lookup_many([names[g] for g in exports])]
+    dsos = [d for d in ctx.dsos if d.used or not d.as_needed]
+    for g, kp in zip(exports, kept):
+        if not kp and not any(names[g] in d.defined_names for d in dsos):
+            dso = next((d for d in dsos if names[g] in d.strong_undefs), None)
+            if dso is not None:
+                obj = ctx.files[ctx.symtab.def_file[g]]
+                raise LinkError(f"non-exported symbol '{names[g]}' in '{obj.name}' is referenced by DSO "
+                                f"'{dso.name}' (local: in the version script)")
+    ctx.exports = [g for g, kp in zip(exports, kept) if kp]
 
 
 def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:

@@ -597,6 +597,31 @@ def test_definitions_of_a_dropped_as_needed_library_export_nothing(tmp_path, wra
     assert ("hook" in _exports(arch, ours)) is not as_needed
 
 
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_programs_version_script_local_names_are_not_exported(tmp_path, wrapper, arch):
+    """A program's version script `local: *` makes its hook local although a library defines
+    and calls hook too: not exported, the library calls its own (hook=3, as GNU ld's); xld
+    exported it (the library called the program's: hook=200).  A local name a library needs
+    and no library defines is an error in both.  Found by the random export surfaces."""
+    src = {"h.c": "int hook(int x) { return x + 1; }\nint call(int x) { return hook(x); }\n",
+           "main.c": '#include <stdio.h>\nint call(int); int hook(int x) { return x * 100; }\n'
+                     'int main(void) { printf("hook=%d\\n", call(2)); return 0; }\n',
+           "m.map": "{ global: main; local: *; };\n"}
+    differential(tmp_path, wrapper, arch, src,
+                 [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "h.c", "-o", "libh.so"],
+                  ["{cc}", "{ld}", "-O1", "main.c", "-L.", "-lh", "-Wl,--version-script=m.map",
+                   "-Wl,-rpath,$ORIGIN", "-o", "prog"]], ["hook=3"])
+    (tmp_path / "n.c").write_text("int cb(int);\nint call(int x) { return cb(x); }\n")
+    (tmp_path / "m.c").write_text("int call(int); int cb(int x) { return x; }\nint main(void) { return call(0); }\n")
+    (tmp_path / "m.map").write_text(src["m.map"])
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    subprocess.run([cc, "-fPIC", "-shared", "n.c", "-o", "libn.so"], cwd=tmp_path, check=True)
+    for use in ([], ["-B", str(wrapper)]):
+        p = subprocess.run([cc, *use, "m.c", "-L.", "-ln", "-Wl,--version-script=m.map", "-o", "bad"],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode != 0 and "cb" in p.stderr and "DSO" in p.stderr, (use, p.stderr)
+
+
 UNIQUE = {
     "seq.h": "inline int seq() { static int c = 0; return ++c; }\n",    # c: an STB_GNU_UNIQUE object
     "a.cc": '#include "seq.h"\nint a() { return seq(); }\n',
