@@ -46,7 +46,7 @@ def gen(seed: int, out: Path) -> dict:
     hdr = ["#include <stdio.h>", "#include <stdlib.h>", f"{C}void mix(int tag, long v);"]
     hdr += [f"{C}int a_hook(int);", f"{C}int a_weak(int);", f"{D}int a_data[4];",
             f"{C}int a_ver(int);", f"{C}int b_hook(int);", f"{C}int b_api0(int);", f"{C}int b_api1(int);",
-            f"{D}int b_var;", f"{C}int z_f0(int);", f"{C}int z_f1(int);",
+            f"{D}int b_var;", f"{C}int z_f0(int);", f"{C}int z_f1(int);", f"{C}int b_opt(int);", f"{C}int b_alias(int);",
             f"{D}int a_pdata;"]
     hdr += [f"{C}int {v}(int);" for v in vis] + [f"{C}int {n}(int);" for n in loc]
     hdr += api_decl
@@ -128,7 +128,9 @@ def gen(seed: int, out: Path) -> dict:
             text = f"{{\n  global: {' '.join(base)} a_ver;\n  local: {' '.join(local)}\n}};\n"
         (out / "liba.map").write_text(text)
         a_flags.append("-Wl,--version-script=liba.map")
-    if R.random() < 0.6:
+    elif R.random() < 0.3:
+        a_flags.append("-Wl,--default-symver")          # (every export versioned as the soname)
+    if R.random() < 0.6 or "-Wl,--default-symver" in a_flags:
         a_flags.append("-Wl,-soname,liba.so")
     if R.random() < 0.3:
         a_flags.append("-Wl,-z,defs")
@@ -139,6 +141,8 @@ def gen(seed: int, out: Path) -> dict:
     (out / f"z1{ext}").write_text(f'#include "rx.h"\n{C}int z_g0(int x) {{ return x + 77; }}\n')
     b_uses_a = R.random() < 0.8
     b = ['#include "rx.h"', f"int b_var = {R.randint(1, 99)};",
+         f"{C}__attribute__((weak)) int m_opt(int);",          # a hook the program may define
+         f"{C}int b_opt(int x) {{ return m_opt ? m_opt(x) : -1; }}",
          f"{C}int b_hook(int x) {{ return x + {R.randint(100, 199)}; }}",
          f"{C}int b_api0(int x) {{ return b_hook(x) + z_f0(x) + b_var++{' + a_api0(x)' if b_uses_a and not cxx else ''}"
          f"{' + ns::api0(x)' if b_uses_a and cxx else ''}; }}",
@@ -157,6 +161,12 @@ def gen(seed: int, out: Path) -> dict:
         b_flags.append("-Wl,--exclude-libs," + R.choice(["ALL", "libz.a"]))
     if R.random() < 0.5:
         b_flags.append("-Wl,-soname,libb.so")
+    b_alias = R.random() < 0.3
+    if b_alias:
+        b_flags.append("-Wl,--defsym=b_alias=b_api1")
+    if R.random() < 0.3:
+        (out / "libb.map").write_text("VB_1 {\n  global: b_*;\n  local: *;\n};\n")
+        b_flags.append("-Wl,--version-script=libb.map")
     if R.random() < 0.4:
         b_flags.append("-Wl,-z,defs")
     # (Debian's gcc passes --as-needed itself: say which)
@@ -172,6 +182,8 @@ def gen(seed: int, out: Path) -> dict:
         m.append(f"{C}int b_hook(int x) {{ return x * 11; }}")
     if strong_weak:
         m.append(f"{C}int a_weak(int x) {{ return x * 1000; }}")
+    if R.random() < 0.5:
+        m.append(f"{C}int m_opt(int x) {{ return x * 7; }}")
     cbs = [f"m_cb{k}" for k in range(R.randint(1, 3))]
     m += [f"{C}int {c}(int x) {{ return x + {k}; }}" for k, c in enumerate(cbs)]
     m_flags = []
@@ -194,8 +206,11 @@ def gen(seed: int, out: Path) -> dict:
     elif export == "dynlist":
         (out / "main.list").write_text("{ m_cb0; " + ("m_cb*; " if R.random() < 0.5 else "") + "};\n")
         m_flags.append("-Wl,--dynamic-list=main.list")
-    elif export == "dynsym":
+    elif export == "dynsym" and R.random() < 0.5:
         m_flags.append(f"-Wl,--export-dynamic-symbol={R.choice(['m_cb*', cbs[-1]])}")
+    elif export == "dynsym":
+        (out / "main.syms").write_text(f"{{ {cbs[-1]}; m_o*; }};\n")
+        m_flags.append("-Wl,--export-dynamic-symbol-list=main.syms")
     m.append("int main(void) {")
     m.append("  int x = 3;")
     for k in range(R.randint(4, 9)):
@@ -221,6 +236,9 @@ def gen(seed: int, out: Path) -> dict:
             m.append(f"  mix({k}, b_var++);")
     if defsym:
         m.append("  mix(90, m_alias(4));")
+    m.append("  mix(93, b_opt(5));")
+    if b_alias:
+        m.append("  mix(94, b_alias(6));")
     for c in cbs:
         m.append(f'  mix(91, dlsym(RTLD_DEFAULT, "{c}") != 0);')
     m.append('  mix(92, dlsym(RTLD_DEFAULT, "z_f0") != 0);')
