@@ -84,6 +84,7 @@ DF_1_GLOBAL, DF_1_GROUP, DF_1_LOADFLTR, DF_1_NODEFLIB, DF_1_NODUMP = 0x2, 0x4, 0
 DF_1_GLOBAUDIT = 0x01000000
 DF_SYMBOLIC, DF_STATIC_TLS = 0x2, 0x10
 DT_SYMBOLIC = 16
+DT_BIND_NOW = 24
 DT_GNU_FLAGS_1, DF_GNU_1_UNIQUE = 0x6FFFFDF4, 0x1
 DT_VERDEF, DT_VERDEFNUM = 0x6FFFFFFC, 0x6FFFFFFD
 DT_RELRSZ, DT_RELR, DT_RELRENT = 35, 36, 37
@@ -121,15 +122,22 @@ def resolve_shared(ctx) -> None:
             ctx.imports[g] = (dso, sym)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
+    # (not those of an --as-needed library nothing needs: GNU ld takes back its symbols)
     get = st.ids.get
     state, def_file, def_index = st.state, st.def_file, st.def_index
-    if len(names) < sum(len(dso.undefs) + len(dso.exports) for dso in ctx.dsos):
+    kept = [dso for dso in ctx.dsos if dso.used or not dso.as_needed]
+    if len(names) < sum(len(dso.undefs) + len(dso.exports) for dso in kept):
         # fewer names of ours than of theirs (a small program, libc.so.6's 2,900): ours
         # looked up in their tables
-        tables = [t for dso in ctx.dsos for t in (dso.undef_set, dso.exports)]
+        tables = [t for dso in kept for t in (dso.undef_set, dso.exports)]
         named = {g for g, nm in enumerate(names) if any(nm in t for t in tables) and get(nm) == g}
     else:
-        named = {g for dso in ctx.dsos for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None}
+        named = {g for dso in kept for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None}
+    # --wrap=SYM: GNU ld wraps a shared object's unversioned reference to SYM too, as it looks
+    # the name up, so the program's __wrap_SYM is exported (ld.so binds the reference to SYM)
+    named |= {g for w in ctx.opts.wrap
+              if any(w in dso.undef_set and w not in dso.versioned_undefs for dso in kept)
+              and (g := get("__wrap_" + w)) is not None}
     ours = sorted(g for g in named if state[g] != UNDEF and def_file[g] > 0)
     visible = (elf.STV_DEFAULT, elf.STV_PROTECTED)
     if len(ours) < 256:                     # (few: one by one, not every object's table)
@@ -417,6 +425,8 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named:
         raise LinkError("--version-script: version nodes in an executable are not supported "
                         "(an anonymous { global: ...; local: ...; } node is)")
+    elif p.versions is not None and ctx.exports:
+        _program_script_locals(ctx, p)
     p.linker_exports = _linker_exports(ctx, p)
     if p.shared:
         _interposable_linker_names(ctx, p, imported)
@@ -432,6 +442,26 @@ def plan(ctx) -> None:
     _plan_copies(ctx, p)
     _plan_dynsym(ctx, p)
     _plan_sections(ctx, p)
+
+
+def _program_script_locals(ctx, p: Plan) -> None:
+    """A program's version script makes local the names its local: patterns match, those a
+    shared object refers to or defines too (GNU ld): not exported, so a library that defines
+    the name binds to its own.  One a shared object needs and does not define would find
+    nothing at run time, unless another defines it: an error, as GNU ld's ("local symbol ... is
+    referenced by DSO")."""
+    names = ctx.symtab.names
+    exports = ctx.exports
+    kept = [kp for kp, _ in p.versions.lookup_many([names[g] for g in exports])]
+    dsos = [d for d in ctx.dsos if d.used or not d.as_needed]
+    for g, kp in zip(exports, kept):
+        if not kp and not any(names[g] in d.defined_names for d in dsos):
+            dso = next((d for d in dsos if names[g] in d.strong_undefs), None)
+            if dso is not None:
+                obj = ctx.files[ctx.symtab.def_file[g]]
+                raise LinkError(f"non-exported symbol '{names[g]}' in '{obj.name}' is referenced by DSO "
+                                f"'{dso.name}' (local: in the version script)")
+    ctx.exports = [g for g, kp in zip(exports, kept) if kp]
 
 
 def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
@@ -1311,11 +1341,13 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     # --audit, -P/--depaudit: rtld-audit libraries, each list colon-separated (GNU ld's)
     tags += [(tag, p.string(":".join(libs))) for tag, libs in ((DT_AUDIT, opts.audit), (DT_DEPAUDIT, opts.depaudit))
              if libs]
+    # (ld.so looks in the library first; not with a dynamic list, whose names stay
+    # interposable: GNU ld drops -Bsymbolic's DT_SYMBOLIC then)
+    symbolic = p.shared and opts.bsymbolic == "all" and not opts.has_dynamic_list()
+    if symbolic:
+        tags.append((DT_SYMBOLIC, 0))   # (before DT_RUNPATH, as GNU ld orders them)
     if run_path(opts):
         tags.append((DT_RUNPATH if opts.new_dtags else DT_RPATH, p.string(run_path(opts))))
-    symbolic = p.shared and opts.bsymbolic == "all"     # (ld.so looks in the library first)
-    if symbolic:
-        tags.append((DT_SYMBOLIC, 0))
     for tag, name in ((DT_INIT, opts.init_sym), (DT_FINI, opts.fini_sym)):
         g = st.ids.get(name)
         if g is not None and st.state[g] != UNDEF and st.def_file[g] > 0:
@@ -1362,11 +1394,16 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     z = set(opts.z)
     flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0) \
         | (DF_SYMBOLIC if symbolic else 0)
-    if p.shared and ctx.arch.hooks.get("static_tls_flag") and any(r[1] == "tpoff" for r in p.got_rel):
+    if (p.shared or p.kind == PIE) and ctx.arch.hooks.get("static_tls_flag") \
+            and any(r[1] == "tpoff" for r in p.got_rel):
         flags |= DF_STATIC_TLS          # (initial-exec TLS: a dlopen needs static TLS space)
     if p.textrel:
         tags.append((DT_TEXTREL, 0))
-    if flags:
+    if not opts.new_dtags and not flags & DF_STATIC_TLS:
+        # --disable-new-dtags: GNU ld writes no DT_FLAGS (DT_SYMBOLIC and DT_TEXTREL carry
+        # their own; -z now is DT_BIND_NOW) unless the backend's DF_STATIC_TLS needs it
+        tags += [(DT_BIND_NOW, 0)] if now else []
+    elif flags:
         tags.append((DT_FLAGS, flags))
     flags1 = (DF_1_NOW if now else 0) | (DF_1_PIE if p.kind in (PIE, STATIC_PIE) else 0) | (DF_1_GROUP if ctx.opts.bgroup else 0)
     for word, bit in (("nodelete", DF_1_NODELETE), ("initfirst", DF_1_INITFIRST), ("global", DF_1_GLOBAL),

@@ -512,6 +512,116 @@ def test_export_dynamic_symbol_in_a_library(tmp_path, wrapper, arch, flags, want
     assert _exports(arch, gnu.parent / "liblib.so") == _exports(arch, ours.parent / "liblib.so")
 
 
+def _flag_tags(arch: str, path: Path) -> list[str]:
+    """The dynamic tags that carry flags, in order, with their values (readelf's words)."""
+    out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-dW", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return [" ".join(line.split()[1:]) for line in out.splitlines()
+            if any(f"({t})" in line for t in ("FLAGS", "FLAGS_1", "SYMBOLIC", "BIND_NOW", "RPATH", "RUNPATH"))]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("flags", [["-Wl,--dynamic-list=v.list"], ["-Wl,--export-dynamic-symbol=val"]],
+                         ids=["dynamic-list", "export-dynamic-symbol"])
+def test_symbolic_with_a_dynamic_list_leaves_the_listed_names_interposable(tmp_path, wrapper, arch, flags):
+    """-Bsymbolic with a dynamic list: the list says what stays interposable, and GNU ld writes
+    no DT_SYMBOLIC (which makes ld.so look in the library first for every name): the
+    program's val answers the library's call (get=100).  xld wrote DT_SYMBOLIC and
+    DF_SYMBOLIC: get=1, silently.  Found by the random export surfaces (tools/randexport.py)."""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, {**INTERPOSE, "v.list": "{ val; };\n"},
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "lib.c", "-Wl,-Bsymbolic", *flags, "-o", "liblib.so"],
+         ["{cc}", "-O1", "main.c", "-L.", "-llib", "-Wl,-rpath,$ORIGIN", "-o", "prog"]], ["get=100"])
+    assert _flag_tags(arch, ours.parent / "liblib.so") == _flag_tags(arch, gnu.parent / "liblib.so")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_old_dtags_flags_as_gnu_ld(tmp_path, wrapper, arch):
+    """--disable-new-dtags: GNU ld writes -z now as DT_BIND_NOW and no DT_FLAGS (-Bsymbolic's
+    DT_SYMBOLIC alone), DT_SYMBOLIC before DT_RPATH; a riscv64 PIE that uses initial-exec TLS
+    of a library gets DF_STATIC_TLS (in DT_FLAGS, with BIND_NOW then).  xld wrote DT_FLAGS
+    BIND_NOW (SYMBOLIC, ORIGIN) and gave DF_STATIC_TLS to riscv64 libraries only."""
+    tls = {"t.c": "__thread int t = 5;\n",
+           "m.c": '#include <stdio.h>\nextern __thread int t;\nint main(void) { printf("t=%d\\n", t); return 0; }\n'}
+    old = ["-Wl,--disable-new-dtags", "-Wl,-rpath,$ORIGIN", "-Wl,-z,now"]
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, {**INTERPOSE, **tls},
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "lib.c", "-Wl,-Bsymbolic", *old, "-Wl,-z,origin", "-o", "liblib.so"],
+         ["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "t.c", "-o", "libt.so"],
+         ["{cc}", "{ld}", "-O1", "main.c", "-L.", "-llib", *old, "-o", "prog1"],
+         ["{cc}", "{ld}", "-O1", "m.c", "-L.", "-lt", "-Wl,-rpath,$ORIGIN", "-o", "prog"]], ["t=5"])
+    for f in ("liblib.so", "prog1", "prog"):
+        assert _flag_tags(arch, ours.parent / f) == _flag_tags(arch, gnu.parent / f), f
+
+
+WRAP = {
+    "foo.c": "int foo(int x) { return x + 1; }\n",
+    "bar.c": "int foo(int);\nint bar(int x) { return foo(x) * 2; }\n",
+    "main.c": '#include <stdio.h>\nint foo(int); int bar(int); int __real_foo(int);\n'
+              'int __wrap_foo(int x) { return __real_foo(x) + 1000; }\n'
+              'int main(void) { printf("foo=%d bar=%d\\n", foo(1), bar(1)); return 0; }\n',
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_wrap_of_a_name_a_library_needs_exports_the_wrapper(tmp_path, wrapper, arch):
+    """--wrap=foo in a program linked against a library that needs foo: GNU ld wraps the
+    library's reference too as it looks it up, so the program exports __wrap_foo (ld.so still
+    binds the library's foo to libfoo's: bar=4); xld did not export it."""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, WRAP,
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "foo.c", "-o", "libfoo.so"],
+         ["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "bar.c", "-L.", "-lfoo", "-o", "libbar.so"],
+         ["{cc}", "{ld}", "-O1", "main.c", "-L.", "-lbar", "-lfoo", "-Wl,--wrap=foo", "-Wl,-rpath,$ORIGIN",
+          "-o", "prog"]], ["foo=1002 bar=4"])
+    assert "__wrap_foo" in _exports(arch, gnu)
+    assert "__wrap_foo" in _exports(arch, ours)        # (riscv64's GNU ld also exports main: docs/dynamic.md)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("as_needed", [True, False], ids=["as-needed", "needed"])
+def test_definitions_of_a_dropped_as_needed_library_export_nothing(tmp_path, wrapper, arch, as_needed):
+    """A program defines hook, which a library also defines: exported (so the library binds to
+    the program's), unless the library is --as-needed and nothing needs it, when GNU ld takes
+    its symbols back: no export.  xld exported hook either way.  (Debian's gcc passes
+    --as-needed itself.)"""
+    src = {"h.c": "int hook(int x) { return x + 1; }\n",
+           "main.c": '#include <stdio.h>\nint hook(int x) { return x * 3; }\n'
+                     'int main(void) { printf("hook=%d\\n", hook(2)); return 0; }\n'}
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, src,
+        [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "h.c", "-o", "libh.so"],
+         ["{cc}", "{ld}", "-O1", "main.c", "-L.", "-Wl,--as-needed" if as_needed else "-Wl,--no-as-needed", "-lh",
+          "-Wl,--no-as-needed", "-Wl,-rpath,$ORIGIN", "-o", "prog"]], ["hook=6"])
+    assert ("hook" in _exports(arch, gnu)) is not as_needed
+    assert ("hook" in _exports(arch, ours)) is not as_needed
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_programs_version_script_local_names_are_not_exported(tmp_path, wrapper, arch):
+    """A program's version script `local: *` makes its hook local although a library defines
+    and calls hook too: not exported, the library calls its own (hook=3, as GNU ld's); xld
+    exported it (the library called the program's: hook=200).  A local name a library needs
+    and no library defines is an error in both.  Found by the random export surfaces."""
+    src = {"h.c": "int hook(int x) { return x + 1; }\nint call(int x) { return hook(x); }\n",
+           "main.c": '#include <stdio.h>\nint call(int); int hook(int x) { return x * 100; }\n'
+                     'int main(void) { printf("hook=%d\\n", call(2)); return 0; }\n',
+           "m.map": "{ global: main; local: *; };\n"}
+    differential(tmp_path, wrapper, arch, src,
+                 [["{cc}", "{ld}", "-O1", "-fPIC", "-shared", "h.c", "-o", "libh.so"],
+                  ["{cc}", "{ld}", "-O1", "main.c", "-L.", "-lh", "-Wl,--version-script=m.map",
+                   "-Wl,-rpath,$ORIGIN", "-o", "prog"]], ["hook=3"])
+    (tmp_path / "n.c").write_text("int cb(int);\nint call(int x) { return cb(x); }\n")
+    (tmp_path / "m.c").write_text("int call(int); int cb(int x) { return x; }\nint main(void) { return call(0); }\n")
+    (tmp_path / "m.map").write_text(src["m.map"])
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    subprocess.run([cc, "-fPIC", "-shared", "n.c", "-o", "libn.so"], cwd=tmp_path, check=True)
+    for use in ([], ["-B", str(wrapper)]):
+        p = subprocess.run([cc, *use, "m.c", "-L.", "-ln", "-Wl,--version-script=m.map", "-o", "bad"],
+                           cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode != 0 and "cb" in p.stderr and "DSO" in p.stderr, (use, p.stderr)
+
+
 UNIQUE = {
     "seq.h": "inline int seq() { static int c = 0; return ++c; }\n",    # c: an STB_GNU_UNIQUE object
     "a.cc": '#include "seq.h"\nint a() { return seq(); }\n',

@@ -1,0 +1,258 @@
+"""Random export surfaces for differential link tests: two shared libraries and a program, with
+random export options, linked by GNU ld and by xld from the same objects
+(tests/test_random_exports.py compares their dynamic symbol tables, versions, dynamic tags and
+runs).
+
+``liba`` (two files) defines functions and data of every visibility (default, protected, hidden,
+internal), weak definitions, a hook its own functions call (a program may interpose it), a
+thread-local variable, and, with a version script, names made local, several version nodes with
+inheritance and ``.symver`` old/default versions; in C++ mode its API is in a namespace, named by
+``extern "C++"`` patterns.  ``libb`` calls ``liba`` and members of an archive ``libz.a``
+(``--exclude-libs``), with -Bsymbolic, -Bsymbolic-functions, a dynamic list or none, ``--as-needed``,
+``-z defs``.  The program calls both, may interpose hooks and the weak definition, ``--wrap`` one
+function, ``--defsym`` an alias, export its callbacks (-E, ``--dynamic-list``,
+``--export-dynamic-symbol``, which it checks with ``dlsym``), with rpath or runpath ``$ORIGIN``.
+
+``gen(seed, out)`` writes the sources and returns the plan: the language, each source's compile
+flags and the three links (gcc driver arguments without the linker's choice)."""
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+VIS = ("default", "protected", "hidden", "internal")
+
+
+def gen(seed: int, out: Path) -> dict:
+    R = random.Random(seed)
+    cxx = R.random() < 0.35
+    ext = ".cc" if cxx else ".c"
+    C = 'extern "C" ' if cxx else ""
+    D = 'extern "C" ' if cxx else "extern "                     # a declaration of data
+    napi = R.randint(2, 4)
+    api = [f"a_api{k}" for k in range(napi)]                      # exported, called by the program
+    api_decl = [(f"namespace ns {{ int api{k}(int); }}" if cxx else f"int a_api{k}(int);") for k in range(napi)]
+    api_call = [(f"ns::api{k}" if cxx else f"a_api{k}") for k in range(napi)]
+    vis = {f"a_v{k}": R.choice(VIS) for k in range(R.randint(2, 4))}   # functions with attributes
+    script = R.random() < 0.75
+    versioned = script and R.random() < 0.6           # named nodes (else one anonymous node)
+    symver = versioned and R.random() < 0.7
+    loc = [f"a_loc{k}" for k in range(R.randint(1, 2))] if script else []
+    tls = R.random() < 0.5
+    interpose_hook = R.random() < 0.6
+    strong_weak = R.random() < 0.5
+
+    hdr = ["#include <stdio.h>", "#include <stdlib.h>", f"{C}void mix(int tag, long v);"]
+    hdr += [f"{C}int a_hook(int);", f"{C}int a_weak(int);", f"{D}int a_data[4];",
+            f"{C}int a_ver(int);", f"{C}int b_hook(int);", f"{C}int b_api0(int);", f"{C}int b_api1(int);",
+            f"{D}int b_var;", f"{C}int z_f0(int);", f"{C}int z_f1(int);", f"{C}int b_opt(int);", f"{C}int b_alias(int);",
+            f"{D}int a_pdata;"]
+    hdr += [f"{C}int {v}(int);" for v in vis] + [f"{C}int {n}(int);" for n in loc]
+    hdr += api_decl
+    if tls:
+        hdr.append(f"{D}__thread int a_tls;")
+    (out / "rx.h").write_text("\n".join(hdr) + "\n")
+
+    a0 = ['#include "rx.h"', f"int a_data[4] = {{{', '.join(str(R.randint(1, 99)) for _ in range(4))}}};",
+          f'{C}__attribute__((weak)) int a_weak(int x) {{ return x + {R.randint(1, 9)}; }}',
+          f"{C}int a_hook(int x) {{ return x * {R.randint(2, 7)}; }}",
+          f"static int a_count;",
+          f'{C}__attribute__((visibility("{R.choice(VIS)}"))) int a_pdata = {R.randint(1, 9)};']
+    if tls:
+        a0.append(f"__thread int a_tls = {R.randint(1, 50)};")
+    a1 = ['#include "rx.h"']
+    for i, (v, vi) in enumerate(vis.items()):
+        (a0 if i % 2 else a1).append(f'{C}__attribute__((visibility("{vi}"))) int {v}(int x) {{ return x ^ {R.randint(1, 255)}; }}')
+    for n in loc:
+        a1.append(f"{C}int {n}(int x) {{ return x + {R.randint(10, 99)}; }}")
+    if symver:
+        a1 += [f'{C}int a_ver_1(int x) {{ return x + 1; }}', f'{C}int a_ver_2(int x) {{ return x + 2; }}',
+               '__asm__(".symver a_ver_1, a_ver@VA_1");', '__asm__(".symver a_ver_2, a_ver@@VA_2");']
+    else:
+        a1.append(f"{C}int a_ver(int x) {{ return x + 3; }}")
+    for k in range(napi):
+        body = [f"  int r = x + a_count++;"]
+        for _ in range(R.randint(1, 3)):
+            c = R.choice(["hook", "weak", "vis", "loc", "data", "tls", "next", "pdata"])
+            if c == "hook":
+                body.append("  r += a_hook(r & 15);")
+            elif c == "weak":
+                body.append("  r += a_weak(r & 7);")
+            elif c == "vis":
+                body.append(f"  r += {R.choice(list(vis))}(r);")
+            elif c == "loc" and loc:
+                body.append(f"  r += {R.choice(loc)}(r);")
+            elif c == "data":
+                body.append("  r += a_data[r & 3]++;")
+            elif c == "tls" and tls:
+                body.append("  a_tls += r & 3; r += a_tls;")
+            elif c == "pdata":
+                body.append("  r += a_pdata++;")
+            elif c == "next" and k + 1 < napi:
+                body.append(f"  if (x > 0) r += {api_call[k + 1]}(x - 1);")
+        fn = [(f"namespace ns {{ int api{k}(int x) {{" if cxx else f"int a_api{k}(int x) {{"), *body,
+              "  return r;", "}}" if cxx else "}"]
+        a0 += fn
+    (out / f"a0{ext}").write_text("\n".join(a0) + "\n")
+    (out / f"a1{ext}").write_text("\n".join(a1) + "\n")
+
+    # liba's version script: which of its names stay global, in which node
+    a_flags = []
+    if script:
+        exported = sorted(n for n, v in vis.items() if v in ("default", "protected"))
+        glob_api = R.random() < 0.5
+        if cxx:
+            apis = ['extern "C++" { ns::api*; };'] if glob_api else \
+                ['extern "C++" { ' + " ".join(f'"ns::api{k}(int)";' for k in range(napi)) + " };"]
+        else:
+            apis = ["a_api*;"] if glob_api else [f"{n};" for n in api]
+        base = ["a_hook;", "a_weak;", "a_data;", *apis, *(f"{n};" for n in exported)]
+        if tls:
+            base.append("a_tls;")
+        if R.random() < 0.3 and not cxx:
+            base = ["a_*;"]                          # a glob that also matches the a_loc names
+            local = [f"{n};" for n in loc] if R.random() < 0.5 else ["a_loc*;"]
+        else:
+            local = ["*;"]
+        if versioned:
+            second = [] if symver else ["a_ver;"]             # (else .symver names a_ver's nodes)
+            move = R.sample(base, R.randint(0, min(2, len(base) - 1))) if len(base) > 1 else []
+            first = [b for b in base if b not in move]
+            body2 = f"\n  global: {' '.join(move + second)}\n" if move or second else " "
+            text = (f"VA_1 {{\n  global: {' '.join(first)}\n  local: {' '.join(local)}\n}};\n"
+                    f"VA_2 {{{body2}}} VA_1;\n")
+            if R.random() < 0.4:
+                text += "VA_3 {\n  global: a_nonexistent_3;\n} VA_2;\n"
+        else:
+            text = f"{{\n  global: {' '.join(base)} a_ver;\n  local: {' '.join(local)}\n}};\n"
+        (out / "liba.map").write_text(text)
+        a_flags.append("-Wl,--version-script=liba.map")
+    elif R.random() < 0.3:
+        a_flags.append("-Wl,--default-symver")          # (every export versioned as the soname)
+    if R.random() < 0.6 or "-Wl,--default-symver" in a_flags:
+        a_flags.append("-Wl,-soname,liba.so")
+    if R.random() < 0.3:
+        a_flags.append("-Wl,-z,defs")
+
+    # libz.a: an archive libb takes members from
+    (out / f"z0{ext}").write_text(f'#include "rx.h"\n{C}int z_f0(int x) {{ return x * 3 + {R.randint(0, 9)}; }}\n'
+                                  f'{C}int z_f1(int x) {{ return x - {R.randint(0, 9)}; }}\n')
+    (out / f"z1{ext}").write_text(f'#include "rx.h"\n{C}int z_g0(int x) {{ return x + 77; }}\n')
+    b_uses_a = R.random() < 0.8
+    b = ['#include "rx.h"', f"int b_var = {R.randint(1, 99)};",
+         f"{C}__attribute__((weak)) int m_opt(int);",          # a hook the program may define
+         f"{C}int b_opt(int x) {{ return m_opt ? m_opt(x) : -1; }}",
+         f"{C}int b_hook(int x) {{ return x + {R.randint(100, 199)}; }}",
+         f"{C}int b_api0(int x) {{ return b_hook(x) + z_f0(x) + b_var++{' + a_api0(x)' if b_uses_a and not cxx else ''}"
+         f"{' + ns::api0(x)' if b_uses_a and cxx else ''}; }}",
+         f"{C}int b_api1(int x) {{ return z_f1(x){' + a_hook(x) + a_ver(x)' if b_uses_a else ''}; }}"]
+    (out / f"b0{ext}").write_text("\n".join(b) + "\n")
+    b_flags = []
+    bind = R.choice(["", "-Bsymbolic", "-Bsymbolic-functions", "dynlist", "dynsym"])
+    if bind == "dynlist":
+        (out / "libb.list").write_text("{\n  b_hook;\n" + ("  b_var;\n" if R.random() < 0.5 else "") + "};\n")
+        b_flags.append("-Wl,--dynamic-list=libb.list")
+    elif bind == "dynsym":
+        b_flags += ["-Wl,-Bsymbolic", "-Wl,--export-dynamic-symbol=b_h*"]
+    elif bind:
+        b_flags.append(f"-Wl,{bind}")
+    if R.random() < 0.5:
+        b_flags.append("-Wl,--exclude-libs," + R.choice(["ALL", "libz.a"]))
+    if R.random() < 0.5:
+        b_flags.append("-Wl,-soname,libb.so")
+    b_alias = R.random() < 0.3
+    if b_alias:
+        b_flags.append("-Wl,--defsym=b_alias=b_api1")
+    if R.random() < 0.3:
+        (out / "libb.map").write_text("VB_1 {\n  global: b_*;\n  local: *;\n};\n")
+        b_flags.append("-Wl,--version-script=libb.map")
+    if R.random() < 0.4:
+        b_flags.append("-Wl,-z,defs")
+    # (Debian's gcc passes --as-needed itself: say which)
+    b_link = [*b_flags, "b0.o", "libz.a", R.choice(["-Wl,--as-needed", "-Wl,--no-as-needed"]), "-L.", "-la",
+              "-Wl,--no-as-needed", "-Wl,-rpath,$ORIGIN" if R.random() < 0.5 else "-Wl,-rpath-link,."]
+
+    # the program
+    m = ['#include "rx.h"', "#include <dlfcn.h>", "static unsigned long trace = 1469598103934665603UL;",
+         f'{C}void mix(int tag, long v) {{ trace = (trace ^ (unsigned long)v) * 1099511628211UL; printf("%d %ld\\n", tag, v); }}']
+    if interpose_hook:
+        m.append(f"{C}int a_hook(int x) {{ return x - {R.randint(1, 50)}; }}")
+    if R.random() < 0.4:
+        m.append(f"{C}int b_hook(int x) {{ return x * 11; }}")
+    if strong_weak:
+        m.append(f"{C}int a_weak(int x) {{ return x * 1000; }}")
+    if R.random() < 0.5:
+        m.append(f"{C}int m_opt(int x) {{ return x * 7; }}")
+    cbs = [f"m_cb{k}" for k in range(R.randint(1, 3))]
+    m += [f"{C}int {c}(int x) {{ return x + {k}; }}" for k, c in enumerate(cbs)]
+    m_flags = []
+    export = R.choice(["", "-E", "dynlist", "dynsym", "script"])
+    # (not with the program's local: *, where GNU ld refuses __wrap_a_api0 "referenced by DSO")
+    wrap = R.random() < 0.4 and not cxx and export != "script"
+    if wrap:
+        m += [f"{C}int __real_a_api0(int);", f"{C}int __wrap_a_api0(int x) {{ return __real_a_api0(x) + 5000; }}"]
+        m_flags.append("-Wl,--wrap=a_api0")
+    defsym = R.random() < 0.4
+    if defsym:
+        m.append(f"{C}int m_alias(int);")
+        m_flags.append(f"-Wl,--defsym=m_alias={cbs[0]}")
+    if export == "-E":
+        m_flags.append("-Wl,-E")
+    elif export == "script":                            # a program's version script limits -E
+        (out / "main.map").write_text("{\n  global: m_cb*;" + (" a_hook; b_hook;" if R.random() < 0.5 else "")
+                                      + "\n  local: *;\n};\n")
+        m_flags += ["-Wl,-E", "-Wl,--version-script=main.map"]
+    elif export == "dynlist":
+        (out / "main.list").write_text("{ m_cb0; " + ("m_cb*; " if R.random() < 0.5 else "") + "};\n")
+        m_flags.append("-Wl,--dynamic-list=main.list")
+    elif export == "dynsym" and R.random() < 0.5:
+        m_flags.append(f"-Wl,--export-dynamic-symbol={R.choice(['m_cb*', cbs[-1]])}")
+    elif export == "dynsym":
+        (out / "main.syms").write_text(f"{{ {cbs[-1]}; m_o*; }};\n")
+        m_flags.append("-Wl,--export-dynamic-symbol-list=main.syms")
+    m.append("int main(void) {")
+    m.append("  int x = 3;")
+    for k in range(R.randint(4, 9)):
+        c = R.choice(["api", "api", "b", "data", "vis", "ver", "weak", "tls", "bvar"])
+        if c == "api":
+            m.append(f"  mix({k}, {R.choice(api_call)}(x + {k}));")
+        elif c == "b":
+            m.append(f"  mix({k}, b_api{R.randint(0, 1)}(x + {k}));")
+        elif c == "data":
+            m.append(f"  mix({k}, a_data[{k % 4}]++);")
+        elif c == "vis":
+            ok = [v for v, vi in vis.items() if vi in ("default", "protected")
+                  and (not script or v in exported)]
+            if ok:
+                m.append(f"  mix({k}, {R.choice(ok)}({k}));")
+        elif c == "ver":
+            m.append(f"  mix({k}, a_ver({k}));")
+        elif c == "weak":
+            m.append(f"  mix({k}, a_weak({k}));")
+        elif c == "tls" and tls:
+            m.append(f"  mix({k}, a_tls++);")
+        elif c == "bvar":
+            m.append(f"  mix({k}, b_var++);")
+    if defsym:
+        m.append("  mix(90, m_alias(4));")
+    m.append("  mix(93, b_opt(5));")
+    if b_alias:
+        m.append("  mix(94, b_alias(6));")
+    for c in cbs:
+        m.append(f'  mix(91, dlsym(RTLD_DEFAULT, "{c}") != 0);')
+    m.append('  mix(92, dlsym(RTLD_DEFAULT, "z_f0") != 0);')
+    m.append('  printf("trace %lx\\n", trace);')
+    m.append("  return (int)(trace & 0x3f);\n}")
+    (out / f"main{ext}").write_text("\n".join(m) + "\n")
+    libs = ["-L.", R.choice(["-Wl,--as-needed", "-Wl,--no-as-needed"]), "-lb", "-la", "-Wl,--no-as-needed"]
+    rpath = R.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])
+    m_link = [*m_flags, "main.o", *libs, "-Wl,-rpath,$ORIGIN", rpath, *(["-Wl,-z,now"] if R.random() < 0.3 else []), "-ldl"]
+    return {"cxx": cxx, "sources": {"a": [f"a0{ext}", f"a1{ext}"], "z": [f"z0{ext}", f"z1{ext}"],
+                                    "b": [f"b0{ext}"], "main": [f"main{ext}"]},
+            "liba": ["-shared", *a_flags, "a0.o", "a1.o"], "libb": ["-shared", *b_link], "main": m_link}
+
+
+if __name__ == "__main__":
+    d = Path(sys.argv[2]); d.mkdir(parents=True, exist_ok=True)
+    print(gen(int(sys.argv[1]), d))
