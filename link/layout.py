@@ -497,8 +497,15 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx) -> None:
-    """Assign addresses and file offsets to every output section; build segments."""
+def place(ctx, grown=None) -> None:
+    """Assign addresses and file offsets to every output section; build segments.
+
+    ``grown``: the output sections that only had new input sections appended since the last
+    layout (``place`` then ``finalize_section_addresses``), by a caller that changed nothing
+    else in between (the erratum 843419 patches).  Only those new inputs are sized then; the
+    other output sections keep their sizes and their inputs' offsets, and every output
+    section is placed again (a Python step per new input, not per input).  Without it every
+    output section is sized anew (shrink's repeated layouts: their inputs changed sizes)."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         from xld.link import script_layout      # -T: the script's SECTIONS decide
@@ -534,7 +541,7 @@ def place(ctx) -> None:
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
-    secs = Sections(ctx.files)
+    size = _Sizer(ctx, secs := Sections(ctx.files), grown)
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -549,10 +556,10 @@ def place(ctx) -> None:
             # p_align, as GNU ld does): the thread pointer's offsets are computed from its
             # start, and ld.so places the block by p_vaddr modulo p_align
             for x in tls:
-                _size_inputs(ctx, x, secs)
+                size(x)
             o.align = max(x.align for x in tls)
         elif o not in tls:
-            _size_inputs(ctx, o, secs)
+            size(o)
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)
@@ -597,12 +604,12 @@ def place(ctx) -> None:
     ctx.tls_range = tls_range_of(alloc)
     # non-alloc sections follow
     for o in nonalloc:
-        _size_inputs(ctx, o, secs)
+        size(o)
         off = align_up(off, o.align)
         o.offset = off
         o.addr = 0
         off += o.size
-    secs.store(ctx.files)
+    size.store()
     secs.sized = True                       # (finalize_section_addresses reads it next)
     ctx.placed = secs
     ctx.file_end = off
@@ -704,10 +711,66 @@ class Sections:
         return np.fromiter((base[obj.file_id] + i for obj, i in inputs), dtype=np.int64, count=len(inputs))
 
     def store(self, files) -> None:
-        """Each input section's offset within its output section back into ``obj.sec_out``."""
+        """Each input section's offset within its output section back into ``obj.sec_out``
+        (``files``: ``ctx.files``, or a slot 0 and the files whose offsets changed)."""
         for f in files[1:]:
             b = self.base[f.file_id]
             f.sec_out[:] = self.out[b:b + len(f.sec_out)]
+
+
+class _Sizer:
+    """``place``'s sizing of an output section: of every input, or, given ``grown``, of the
+    inputs the output sections ``grown`` gained since the last layout only (the others as
+    it left them: their inputs' offsets are the files' ``sec_out``).  ``stored``: the files
+    whose inputs' offsets changed, by id (None: any)."""
+
+    def __init__(self, ctx, secs: Sections, grown):
+        self.ctx, self.secs = ctx, secs
+        last = getattr(ctx.placed, "rows_of", None) if grown is not None else None
+        self.last = {key: len(rows) for key, rows in last.items()} if last else None
+        self.grown = {id(o) for o in grown} if self.last else set()
+        self.stored = {} if self.last else None
+
+    def __call__(self, o: OutputSection) -> None:
+        ctx, secs = self.ctx, self.secs
+        n = self.last.get(id(o), -1) if self.last and o.inputs else -1
+        if n == len(o.inputs) or (0 < n < len(o.inputs) and id(o) in self.grown
+                                  and not (o.name == ".bss" and ctx.commons)):
+            secs.rows_of[id(o)] = rows = secs.rows(o.inputs)
+            if n == len(o.inputs):
+                return                  # as the last layout sized it
+            new = rows[n:]
+            offs, o.size = _input_offsets(o, secs, new, o.size)
+            secs.out[new] = offs
+            for obj, _ in o.inputs[n:]:
+                self.stored[obj.file_id] = obj
+            return
+        if o.inputs:
+            self.stored = None          # (sized anew: every file's offsets stored)
+        _size_inputs(ctx, o, secs)
+
+    def store(self) -> None:
+        files = self.ctx.files
+        self.secs.store(files if self.stored is None else [files[0], *self.stored.values()])
+
+
+def _input_offsets(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) -> tuple[list[int], int]:
+    """The offsets within ``o`` of its inputs at ``rows`` laid out from ``pos``, and the end of
+    the last; ``o.align`` raised to theirs."""
+    align = np.maximum(secs.align[rows], 1)
+    if o.name == ".eh_frame":
+        # records are 4-byte aligned; a gap of zeros between inputs would read as the
+        # terminator that ends the unwinder's walk
+        align = np.minimum(align, 4)
+    o.align = max(o.align, int(align.max()))
+    offs = []
+    put = offs.append
+    for a, size in zip(align.tolist(), secs.size[rows].tolist()):
+        if a > 1:
+            pos = (pos + a - 1) & -a
+        put(pos)
+        pos += size
+    return offs, pos
 
 
 def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
@@ -723,19 +786,7 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         rows = secs.rows(inputs)
         if not own:
             secs.rows_of[id(o)] = rows
-        align = np.maximum(secs.align[rows], 1)
-        if o.name == ".eh_frame":
-            # records are 4-byte aligned; a gap of zeros between inputs would read as the
-            # terminator that ends the unwinder's walk
-            align = np.minimum(align, 4)
-        o.align = max(o.align, int(align.max()))
-        offs = []
-        put = offs.append
-        for a, size in zip(align.tolist(), secs.size[rows].tolist()):
-            if a > 1:
-                pos = (pos + a - 1) & -a
-            put(pos)
-            pos += size
+        offs, pos = _input_offsets(o, secs, rows, 0)
         secs.out[rows] = offs           # offset within the output section
         if o.entsize == 0 and len(inputs) == 1:
             o.entsize = int(secs.entsize[rows[0]])

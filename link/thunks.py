@@ -405,18 +405,20 @@ def fix_843419(ctx, spec) -> None:
     """Rounds of: section addresses (the layout passes place and finalize_section_addresses:
     symbol values are not needed to find sequences), find, patch.  When a round finds
     nothing, the addresses stand: the driver does not place the sections again.  A round
-    after the first looks only at the sections that moved, are new or were patched."""
+    after the first looks only at the sections that moved, are new or were patched, and its
+    layout sizes only the patches (``layout.place``'s ``grown``)."""
     from xld.link import layout
     ctx.erratum_843419 = []
-    prev = None
+    prev = grown = None
     for _ in range(_ERRATUM_ROUNDS):
-        layout.place(ctx)
+        layout.place(ctx, grown)
         layout.finalize_section_addresses(ctx)
         found, prev = _find_843419(ctx, spec, prev)
         if not found:
             ctx.addresses_fresh = True    # nothing moved since: the driver need not place again
             return
         _patch_843419(ctx, spec, found)
+        grown = list({id(o): o for *_, o in found}.values())    # (patches appended to them only)
     ctx.diag.warn("--fix-cortex-a53-843419: patching did not settle; the output may still "
                   "contain erratum 843419 sequences")
 

@@ -216,6 +216,66 @@ def test_erratum_843419_sequences_are_patched(tmp_path):
     assert again.read_bytes() == exe.read_bytes()
 
 
+ERRATUM_TOO = r"""
+    .section .text.e2, "ax", %progbits
+    .balign 4096
+    .space 4096 - 8
+    .globl t3
+t3:                                  // a third sequence, in another file: a second host
+    adrp x9, dat3
+    str x1, [sp, #8]
+site3:
+    ldr x10, [x9, :lo12:dat3]
+    ret
+    .section .text.after, "ax", %progbits
+    .balign 64
+    ret
+    .section .rodata
+    .balign 32
+    .quad 1, 2, 3
+    .data
+    .balign 128
+dat3: .dword 7
+    .section .tdata, "awT", %progbits
+    .balign 16
+    .word 5
+    .bss
+    .balign 256
+    .space 300
+"""
+
+
+def _layout_of(ctx):
+    return ([(o.name, o.addr, o.offset, o.size, o.align) for o in ctx.ordered], ctx.segments,
+            ctx.file_end, ctx.tls_range, [f.sec_out.tolist() for f in ctx.files[1:]])
+
+
+def test_erratum_843419_layout_after_patches_sizes_only_them(tmp_path, monkeypatch):
+    """After a round of patches the scan lays out again sizing only the patches, in the
+    output sections they went to (``layout.place``'s ``grown``; two files host patches
+    here): every output section and input section gets what a full layout of the same state
+    gives, and the output is the same bytes as with full layouts."""
+    from xld.link import driver, layout, options
+    objs = [tc.assemble(ARCH, ERRATUM, tmp_path / "e.o"), tc.assemble(ARCH, ERRATUM_TOO, tmp_path / "e2.o")]
+    argv = ["--arch", ARCH, "-static", "--fix-cortex-a53-843419"]
+    real, grown_layouts = layout.place, []
+
+    def place(ctx, grown=None):
+        if grown is None:
+            return real(ctx)
+        real(ctx, grown)
+        got = _layout_of(ctx)
+        real(ctx)
+        assert _layout_of(ctx) == got
+        grown_layouts.append(sorted(o.name for o in grown))
+    monkeypatch.setattr(layout, "place", place)
+    ctx = driver.link(options.parse([*argv, "-o", str(tmp_path / "a"), *map(str, objs)]))
+    assert grown_layouts == [[".text"]] and len(ctx.erratum_843419) == 3
+    monkeypatch.setattr(layout, "place", lambda ctx, grown=None: real(ctx))
+    driver.link(options.parse([*argv, "-o", str(tmp_path / "b"), *map(str, objs)]))
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
 PAGES_OF_CODE = """
     .section .text.more%d, "ax", %%progbits
     .globl more%d
