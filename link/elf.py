@@ -116,11 +116,14 @@ def join_tables(tables: list[np.ndarray], writable: bool = False, dtype: np.dtyp
     dt = tables[0].dtype
     if any(t.dtype != dt for t in tables):
         return np.concatenate(tables)
+    # (writable: joined straight into a bytearray, not into bytes and then copied: arm64
+    # 1200x50's CIE merge copies 1,200 symbol tables, 9.6 MB)
+    join = bytearray().join if writable else b"".join
     try:
-        raw = b"".join(tables)              # (each table's buffer: its records' bytes)
+        raw = join(tables)                  # (each table's buffer: its records' bytes)
     except (BufferError, TypeError, ValueError):          # (a table that is not contiguous)
-        raw = b"".join([np.ascontiguousarray(t) for t in tables])
-    return np.frombuffer(bytearray(raw) if writable else raw, dtype=dt)
+        raw = join([np.ascontiguousarray(t) for t in tables])
+    return np.frombuffer(raw, dtype=dt)
 
 
 def cstr(buf, off: int) -> str:

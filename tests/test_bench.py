@@ -228,7 +228,9 @@ def test_budget_and_scaling_from_records():
     assert checks["riscv64 400x50:b wall xld/ld"]["row"] == "synthetic other shape"
     assert checks["arm64 1200x50 peak RSS xld/ld"]["status"] == "FAIL"    # 2.7x
     assert checks["arm64 gc 400x50 peak RSS xld/ld"]["status"] == "PASS"  # 1.1x
-    assert checks["arm64 linear: xld CPU ms/MB, upper half of sizes / lower half"]["status"] == "FAIL"  # 2.14x
+    linear = checks["arm64 linear: xld CPU ms/MB, upper half of sizes / lower half"]
+    assert linear["status"] == "FAIL"                                    # 2.14x
+    assert linear["note"] == "GNU ld 1.11"          # (22.5 -> 25 ms/MB: the host's share, beside xld's)
     assert checks["riscv64 400x50 peak RSS xld/ld"]["status"] == "PASS"   # 1.33x
     assert "arm64 hello peak RSS xld/ld" not in checks            # memory: the large corpora only
     assert "arm64 50x20 peak RSS xld/ld" not in checks
