@@ -611,7 +611,7 @@ def place(ctx) -> None:
     values: dict = {}
     # the walk runs until what it depends on settles: symbols defined later (forward
     # references) and SIZEOF_HEADERS, which counts the program headers the layout makes
-    ctx.nphdr = len(s.phdrs) if s.phdrs is not None else 0
+    ctx.nphdr = len(s.phdrs) + _isa_phdrs(ctx) if s.phdrs is not None else 0
     pad = 0                               # -z relro: DATA_SEGMENT_ALIGN's extra padding
     ctx.script_relro = None
     tls = [o for o in order if o.alloc and o.flags & elf.SHF_TLS]
@@ -1241,13 +1241,20 @@ def _phdr_members(ctx, alloc) -> dict[str, list]:
     return members
 
 
+def _isa_phdrs(ctx) -> int:
+    """The program headers GNU ld adds to a script's PHDRS: the ISA's attributes header
+    (riscv64's PT_RISCV_ATTRIBUTES, first) when the output has the section."""
+    spec = ctx.arch.hooks.get("attributes")
+    return int(spec is not None and ctx.outputs.get(spec["name"]) is not None)
+
+
 def _phdr_segments(ctx, alloc, nonalloc) -> None:
     """File offsets and program headers when the script lists them (PHDRS): exactly those
     headers, in that order, as GNU ld writes them.  A PT_LOAD with FILEHDR (and PHDRS) starts
     at the ELF header, which must then sit right below its first section."""
     s = ctx.script
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
-    n = len(s.phdrs)
+    n = len(s.phdrs) + _isa_phdrs(ctx)          # (write.program_headers adds the ISA's)
     ctx.nphdr = n
     hdr = elf.EHDR_SIZE + n * elf.PHDR_SIZE
     members = _phdr_members(ctx, alloc)

@@ -1155,8 +1155,11 @@ def gnu_symbols(info: np.ndarray, files) -> bool:
 
 
 def program_headers(ctx) -> np.ndarray:
-    if ctx.script_phdrs is not None:     # a script's PHDRS: exactly those
-        return np.array(ctx.script_phdrs, dtype=elf.PHDR)
+    spec = ctx.arch.hooks.get("attributes")
+    attrs = ctx.outputs.get(spec["name"]) if spec else None
+    attrs_row = (spec["phdr"], elf.PF_R, attrs.offset, 0, 0, attrs.size, 0, 1) if attrs is not None else None
+    if ctx.script_phdrs is not None:     # a script's PHDRS: exactly those, after the ISA's (GNU ld's)
+        return np.array(([attrs_row] if attrs_row else []) + list(ctx.script_phdrs), dtype=elf.PHDR)
     rows = ctx.dyn.phdrs_before_loads(ctx) if ctx.dyn is not None else []
     maxpage = ctx.opts.max_page_size or ctx.arch.max_page_size
     alloc = [o for o in ctx.ordered if o.alloc]
@@ -1213,10 +1216,8 @@ def program_headers(ctx) -> np.ndarray:
     if ctx.opts.gnu_stack:      # -z execstack, -z stack-size=N, -z nognustack
         flags = elf.PF_R | elf.PF_W | (elf.PF_X if ctx.exec_stack else 0)
         rows.append((elf.PT_GNU_STACK, flags, 0, 0, 0, 0, ctx.opts.stack_size, 16))
-    spec = ctx.arch.hooks.get("attributes")
-    attrs = ctx.outputs.get(spec["name"]) if spec else None
-    if attrs is not None:
-        rows.append((spec["phdr"], elf.PF_R, attrs.offset, 0, 0, attrs.size, 0, 1))
+    if attrs_row:
+        rows.append(attrs_row)
     # (the layout counted them to size the headers: a row past that count would be lost)
     assert len(rows) <= ctx.nphdr, (len(rows), ctx.nphdr)
     while len(rows) < ctx.nphdr:

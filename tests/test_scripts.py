@@ -1190,3 +1190,28 @@ def test_phdrs_section_loaded_apart_from_its_segment(arch, tmp_path):
     assert res.status == 1 and not (tmp_path / "xld").exists()
     assert re.search(r"s\.ld:3: section '\.fast' is loaded at 0x100c, not where program header 'data' loads it "
                      r"\(0x1014\)", res.stderr), res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_phdrs_and_the_isas_own_header(arch, tmp_path):
+    """With PHDRS, GNU ld still writes riscv64's PT_RISCV_ATTRIBUTES (first, before the
+    script's headers; SIZEOF_HEADERS counts it); xld wrote only the script's. arm64: none.
+    Found by tests/test_random_scripts.py."""
+    obj = tc.assemble(arch, ".globl _start\n.text\n_start: .word 0\n.section .rodata\n.word 1\n.data\n.quad 2\n"
+                            ".bss\n.zero 64\n", tmp_path / "h.o")
+    script = tmp_path / "s.ld"
+    script.write_text("PHDRS { text PT_LOAD FILEHDR PHDRS; data PT_LOAD; }\nENTRY(_start)\n"
+                      "SECTIONS { . = 0x10000 + SIZEOF_HEADERS; .text : { *(.text*) } :text\n"
+                      " .rodata : { *(.rodata*) *(.srodata*) } :text\n . = ALIGN(0x1000);\n"
+                      " .data : { *(.data*) *(.sdata*) *(.table*) } :data\n .bss : { *(.bss*) *(.sbss*) *(COMMON) } :data\n"
+                      " /DISCARD/ : { *(.comment) *(.note*) *(.eh_frame*) } }\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+
+    def headers(exe):
+        return re.findall(r"^\s+([A-Z_]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)",
+                          readelf(arch, "-l", exe), re.M)
+    assert headers(tmp_path / "xld.elf") == headers(gnu)
+    assert (headers(gnu)[0][0] == "RISCV_ATTRIBUT") == (arch == "riscv64")
+    assert sections(arch, tmp_path / "xld.elf") == sections(arch, gnu)
