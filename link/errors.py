@@ -6,6 +6,7 @@ A ``LinkError`` raised anywhere aborts the link with its message.
 """
 from __future__ import annotations
 
+import re
 import sys
 
 
@@ -79,9 +80,31 @@ def demangle(name: str) -> str:
             import pyderust
             return pyderust.demangle(name)
         import cpp_demangle
-        return cpp_demangle.demangle(name)
+        return _gnu_spelling(cpp_demangle.demangle(name))
     except Exception:                       # not a mangled name, or no demangler installed
         return name
+
+
+_THUNK = re.compile(r"\{virtual override thunk\((\{[^{}]*\}, )(\{[^{}]*\}, )?(.*)\)\}$")
+
+
+def _gnu_spelling(text: str) -> str:
+    """The special names as c++filt (and so GNU ld's version scripts, and lld) spell them:
+    cpp_demangle writes ``{vtable(X)}``, ``{vtt(X)}``, thunks as ``{virtual override
+    thunk(...)}`` and a construction vtable's classes the other way round."""
+    if text.startswith("{vtable(") and text.endswith(")}"):
+        return f"vtable for {text[8:-2]}"
+    if text.startswith("{vtt(") and text.endswith(")}"):
+        return f"VTT for {text[5:-2]}"
+    m = _THUNK.match(text)
+    if m:
+        kind = ("covariant return thunk to" if m.group(2) else
+                "virtual thunk to" if m.group(1).startswith("{virtual offset") else "non-virtual thunk to")
+        return f"{kind} {m.group(3)}"
+    if text.startswith("construction vtable for ") and text.count("-in-") == 1:
+        inner, outer = text[len("construction vtable for "):].split("-in-")
+        return f"construction vtable for {outer}-in-{inner}"
+    return text
 
 
 class Relink(Exception):

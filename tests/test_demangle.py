@@ -64,3 +64,17 @@ def test_rust_names_are_demangled_as_lld_prints_them(arch, tmp_path):
         assert got == theirs
     res = tc.xld_link(["--no-demangle", "-o", tmp_path / "out", obj])
     assert all(f"undefined symbol: {n}" in res.stderr for n in names)
+
+
+SPECIAL = ["_ZTVN2ns4BaseE", "_ZTTN2ns4BaseE", "_ZTIN2ns3ErrE", "_ZTSN2ns3ErrE", "_ZThn8_N1B1fEv",
+           "_ZTv0_n24_N1B1fEv", "_ZTcv0_n12_v0_n16_N1B1fEv", "_ZTC1D0_1B", "_ZGVZ1fvE1x", "_ZTW1x"]
+
+
+def test_special_names_are_spelled_as_cxxfilt_spells_them():
+    """vtables, VTTs, thunks and construction vtables as c++filt (GNU ld's version-script
+    matching, lld's messages) spell them: "vtable for ns::Base", not cpp_demangle's
+    "{vtable(ns::Base)}", which no extern "C++" pattern matched."""
+    from xld.link.errors import demangle
+    filt = tc.require(f"{tc.TRIPLE['arm64']}-c++filt")
+    want = subprocess.run([filt, *SPECIAL], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert [demangle(n) for n in SPECIAL] == want

@@ -50,6 +50,9 @@ def gen(seed: int, out: Path) -> dict:
             f"{D}int a_pdata;"]
     hdr += [f"{C}int {v}(int);" for v in vis] + [f"{C}int {n}(int);" for n in loc]
     hdr += api_decl
+    if cxx:             # a class and an exception type: vtables and typeinfo the program needs
+        hdr += ["namespace ns { struct Base { virtual int v(int); virtual ~Base(); int k; };",
+                "  struct Err { virtual ~Err(); int code; }; Base *make(int); int boom(int); }"]
     if tls:
         hdr.append(f"{D}__thread int a_tls;")
     (out / "rx.h").write_text("\n".join(hdr) + "\n")
@@ -95,6 +98,10 @@ def gen(seed: int, out: Path) -> dict:
               "  return r;", "}}" if cxx else "}"]
         a0 += fn
     (out / f"a0{ext}").write_text("\n".join(a0) + "\n")
+    if cxx:
+        a1 += [f"namespace ns {{ int Base::v(int x) {{ return x * {R.randint(2, 9)} + k; }} Base::~Base() {{}} Err::~Err() {{}}",
+               "  Base *make(int k) { Base *b = new Base; b->k = k; return b; }",
+               "  int boom(int x) { if (x & 1) { Err e; e.code = x; throw e; } return x; } }"]
     (out / f"a1{ext}").write_text("\n".join(a1) + "\n")
 
     # liba's version script: which of its names stay global, in which node
@@ -107,6 +114,10 @@ def gen(seed: int, out: Path) -> dict:
                 ['extern "C++" { ' + " ".join(f'"ns::api{k}(int)";' for k in range(napi)) + " };"]
         else:
             apis = ["a_api*;"] if glob_api else [f"{n};" for n in api]
+        if cxx:             # (typeinfo and vtables: by their demangled names, globs or exact)
+            apis.append(R.choice(['extern "C++" { ns::make*; ns::boom*; typeinfo*; vtable*; };',
+                                  'extern "C++" { "ns::make(int)"; "ns::boom(int)"; "typeinfo for ns::Err"; };',
+                                  'extern "C++" { ns::*; "typeinfo for ns::Err"; "vtable for ns::Base"; };']))
         base = ["a_hook;", "a_weak;", "a_data;", *apis, *(f"{n};" for n in exported)]
         if tls:
             base.append("a_tls;")
@@ -213,6 +224,10 @@ def gen(seed: int, out: Path) -> dict:
         m_flags.append("-Wl,--export-dynamic-symbol-list=main.syms")
     m.append("int main(void) {")
     m.append("  int x = 3;")
+    if cxx:
+        m += ["  for (int k = 0; k < 3; k++) {",
+              "    try { mix(80, ns::boom(x + k)); } catch (ns::Err &e) { mix(81, 1000 + e.code); }",
+              "    ns::Base *b = ns::make(k); mix(82, b->v(x)); delete b;", "  }"]
     for k in range(R.randint(4, 9)):
         c = R.choice(["api", "api", "b", "data", "vis", "ver", "weak", "tls", "bvar"])
         if c == "api":
