@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from xld.link import elf
+from xld.link.arrays import member
 from xld.link.elf import align_up
 
 # (prefix, output name); first match wins.  A prefix ending in '.' matches the name itself too.
@@ -59,6 +60,16 @@ DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
 DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
                elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
 C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def dropped_types(types: np.ndarray) -> np.ndarray:
+    """A mask of the section types (non-negative) that are in DROP_TYPES.  Not np.isin: its
+    set-up is ~60 us a call, on a small link's few dozen sections."""
+    drop = member(types, [t for t in DROP_TYPES if t < 256])
+    for t in DROP_TYPES:
+        if t >= 256:                        # (SHT_LLVM_ADDRSIG: a table that large is not)
+            drop |= types == t
+    return drop
 
 
 _NAME_CACHE: dict[str, str] = {}
@@ -310,7 +321,7 @@ def assign_sections(ctx) -> None:
     types = sh["sh_type"].astype(np.int64)
     flags = sh["sh_flags"].astype(np.int64)
     del sh
-    cand = ~np.isin(types, list(DROP_TYPES)) & ((flags & elf.SHF_EXCLUDE) == 0)
+    cand = ~dropped_types(types) & ((flags & elf.SHF_EXCLUDE) == 0)
     cand &= ~np.concatenate([obj.discarded for obj in files]) if files else cand
     alloc = (flags & elf.SHF_ALLOC) != 0
     lives = [getattr(obj, "live", None) for obj in files]
@@ -656,6 +667,9 @@ class Sections:
             f.sec_out[:] = self.out[b:b + len(f.sec_out)]
 
 
+_FEW_INPUTS = 16                # an output section's inputs sized one by one up to this many
+
+
 def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     if o.data is not None and not o.inputs:
         o.size = len(o.data) if not o.nobits else o.size
@@ -669,20 +683,37 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         rows = secs.rows(inputs)
         if not own:
             secs.rows_of[id(o)] = rows
-        align = np.maximum(secs.align[rows], 1)
-        if o.name == ".eh_frame":
-            # records are 4-byte aligned; a gap of zeros between inputs would read as the
-            # terminator that ends the unwinder's walk
-            align = np.minimum(align, 4)
-        o.align = max(o.align, int(align.max()))
-        offs = []
-        put = offs.append
-        for a, size in zip(align.tolist(), secs.size[rows].tolist()):
-            if a > 1:
-                pos = (pos + a - 1) & -a
-            put(pos)
-            pos += size
-        secs.out[rows] = offs           # offset within the output section
+        # records are 4-byte aligned; a gap of zeros between inputs would read as the
+        # terminator that ends the unwinder's walk
+        cap = 4 if o.name == ".eh_frame" else 0
+        if len(rows) <= _FEW_INPUTS:
+            # (a small link's output sections: element by element, where the columns' ~8
+            # NumPy calls were ~20,000 instructions a section)
+            col_align, col_size, out = secs.align, secs.size, secs.out
+            top = o.align
+            for r in rows.tolist():
+                a = max(col_align.item(r), 1)
+                if cap:
+                    a = min(a, cap)
+                top = max(top, a)
+                if a > 1:
+                    pos = (pos + a - 1) & -a
+                out[r] = pos                # offset within the output section
+                pos += col_size.item(r)
+            o.align = top
+        else:
+            align = np.maximum(secs.align[rows], 1)
+            if cap:
+                align = np.minimum(align, cap)
+            o.align = max(o.align, int(align.max()))
+            offs = []
+            put = offs.append
+            for a, size in zip(align.tolist(), secs.size[rows].tolist()):
+                if a > 1:
+                    pos = (pos + a - 1) & -a
+                put(pos)
+                pos += size
+            secs.out[rows] = offs           # offset within the output section
         if o.entsize == 0 and len(inputs) == 1:
             o.entsize = int(secs.entsize[rows[0]])
         if own:

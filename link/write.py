@@ -13,6 +13,7 @@ import stat
 import numpy as np
 
 from xld.link import elf, layout, merge, pages
+from xld.link.arrays import member
 from xld.link.elf import align_up
 from xld.link.errors import LinkError
 from xld.link.resolve import LINKER_LOCAL, LINKER_OBJECTS
@@ -463,7 +464,7 @@ def symbol_table(ctx, index=None):
         # linker's own and its default scripts' PROVIDE_HIDDEN ones (_DYNAMIC,
         # __init_array_start ...: LINKER_LOCAL) unless the user defines them; the others
         # global with the visibility their references give them (static glibc's hidden _end)
-        hid = np.isin(ex, np.fromiter(ctx.script_hidden, dtype=np.int64, count=len(ctx.script_hidden)))
+        hid = member(ex, ctx.script_hidden)        # (not np.isin: ~60 us a call)
         user = {n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
         hid |= linker & np.array([st.names[g] in LINKER_LOCAL and st.names[g] not in user for g in extra], dtype=bool)
         bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
