@@ -667,7 +667,7 @@ class Sections:
             f.sec_out[:] = self.out[b:b + len(f.sec_out)]
 
 
-_FEW_INPUTS = 16                # an output section's inputs sized one by one up to this many
+FEW_INPUTS = 16                 # an output section's inputs sized (and copied) one by one up to this many
 
 
 def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
@@ -686,7 +686,7 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         # records are 4-byte aligned; a gap of zeros between inputs would read as the
         # terminator that ends the unwinder's walk
         cap = 4 if o.name == ".eh_frame" else 0
-        if len(rows) <= _FEW_INPUTS:
+        if len(rows) <= FEW_INPUTS:
             # (a small link's output sections: element by element, where the columns' ~8
             # NumPy calls were ~20,000 instructions a section)
             col_align, col_size, out = secs.align, secs.size, secs.out
