@@ -81,6 +81,11 @@ class Arch:
         return self.howtos.get(rtype)
 
     @cached_property
+    def type_numbers(self) -> dict[str, int]:
+        """Each relocation type's number by its psABI name (made once, as ``type_columns``)."""
+        return {h.name: rt for rt, h in self.howtos.items()}
+
+    @cached_property
     def type_columns(self) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """(kind, field width) of every relocation type as read-only int8 arrays indexed by
         type (-1 and 0 for a type the table lacks; the last entry stands for every type past
