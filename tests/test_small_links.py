@@ -85,3 +85,15 @@ def test_type_columns_as_the_table(name):
         assert width[rt] == (h.field.width if h is not None and h.field is not None else 0)
     assert hints == [rt for rt, h in arch.howtos.items() if h.kind == Kind.RELAXABLE]
     assert arch.type_numbers == {h.name: rt for rt, h in arch.howtos.items()}
+
+
+def test_distinct_first_inverse_as_unique():
+    from xld.link.arrays import distinct_first_inverse
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 2, 7, 300):
+        for top in (1, 4, 1 << 40):
+            a = rng.integers(0, top, n).astype(np.int64)
+            want = np.unique(a, return_index=True, return_inverse=True)
+            got = distinct_first_inverse(a)
+            for w, g in zip(want, got):
+                assert np.array_equal(np.asarray(w).reshape(-1), g)
