@@ -27,11 +27,8 @@ __attribute__((noinline, aligned(64))) int start(void) { return walk(40); }
 @pytest.fixture(scope="module", params=tc.ARCHES)
 def obj(request, tmp_path_factory):
     arch = request.param
-    cc = tc.compiler("gcc", arch)
     d = tmp_path_factory.mktemp(f"small-{arch}")
-    src = d / "prog.c"
-    src.write_text(SOURCE)
-    return arch, cc.compile(src, d / "prog.o", ("-O2", "-ffunction-sections", "-fdata-sections"))
+    return arch, tc.compile_c(arch, SOURCE, d, ("-O2", "-ffunction-sections", "-fdata-sections"))
 
 
 def _link(arch, obj, out, extra=()) -> bytes:
