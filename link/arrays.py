@@ -22,3 +22,16 @@ def member(col: np.ndarray, values) -> np.ndarray:
     table = np.zeros(top, dtype=bool)
     table[values] = True
     return table[np.minimum(col, top - 1)]
+
+
+def distinct_first_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(a, return_index=True, return_inverse=True)`` of a 1-D array: the sorted
+    distinct values, where each first occurs, and each element's place among them.  A stable
+    sort and a few operations (np.unique's set-up is ~30 us, on a small link's few rows)."""
+    order = np.argsort(a, kind="stable")
+    s = a[order]
+    head = np.ones(len(s), dtype=bool)
+    np.not_equal(s[1:], s[:-1], out=head[1:])
+    inverse = np.empty(len(s), dtype=np.intp)
+    inverse[order] = np.cumsum(head) - 1
+    return s[head], order[head], inverse

@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 from xld.link import elf
+from xld.link.arrays import distinct_first_inverse
 from xld.link.elf import read_uleb
 from xld.link.errors import LinkError
 
@@ -1011,7 +1012,7 @@ def fill_hdr(ctx, img) -> None:
     head = raw[st[:, None] + np.arange(8)].copy().view("<u4").reshape(-1, 2).astype(np.int64)
     is_fde = (head[:, 0] != 0) & (head[:, 1] != 0)
     fde_pos = st[is_fde]
-    cies, first, inv = np.unique(fde_pos + 4 - head[is_fde, 1], return_index=True, return_inverse=True)
+    cies, first, inv = distinct_first_inverse(fde_pos + 4 - head[is_fde, 1])
     enc_of = np.zeros(len(cies), dtype=np.int64)
     cut, failed = len(fde_pos), None
     for u in np.argsort(first, kind="stable").tolist():     # (in the order the FDEs name them)

@@ -38,7 +38,7 @@ import sys
 import numpy as np
 
 from xld.link import elf, pages, resolve
-from xld.link.layout import C_IDENT, DROP, DROP_TYPES
+from xld.link.layout import C_IDENT, DROP, dropped_types
 
 ROOT = -1                              # parent of a root
 
@@ -97,7 +97,7 @@ class Graph:
         for o in files:
             names += o.sec_names
         self.names = names
-        member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~np.isin(types, list(DROP_TYPES)) \
+        member = ((flags & elf.SHF_ALLOC) != 0) & ~disc & ~dropped_types(types) \
             & ((flags & elf.SHF_EXCLUDE) == 0)
         member[0] = False
         self._heads = None

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from xld.link import elf
+from xld.link.arrays import member
 from xld.link.elf import align_up
 
 # (prefix, output name); first match wins.  A prefix ending in '.' matches the name itself too.
@@ -59,6 +60,16 @@ DROP = {".note.GNU-stack", ".llvm_addrsig", ".note.gnu.property"}
 DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SHT_REL, elf.SHT_GROUP,
                elf.SHT_SYMTAB_SHNDX, elf.SHT_LLVM_ADDRSIG}
 C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def dropped_types(types: np.ndarray) -> np.ndarray:
+    """A mask of the section types (non-negative) that are in DROP_TYPES.  Not np.isin: its
+    set-up is ~60 us a call, on a small link's few dozen sections."""
+    drop = member(types, [t for t in DROP_TYPES if t < 256])
+    for t in DROP_TYPES:
+        if t >= 256:                        # (SHT_LLVM_ADDRSIG: a table that large is not)
+            drop |= types == t
+    return drop
 
 
 _NAME_CACHE: dict[str, str] = {}
@@ -310,7 +321,7 @@ def assign_sections(ctx) -> None:
     types = sh["sh_type"].astype(np.int64)
     flags = sh["sh_flags"].astype(np.int64)
     del sh
-    cand = ~np.isin(types, list(DROP_TYPES)) & ((flags & elf.SHF_EXCLUDE) == 0)
+    cand = ~dropped_types(types) & ((flags & elf.SHF_EXCLUDE) == 0)
     cand &= ~np.concatenate([obj.discarded for obj in files]) if files else cand
     alloc = (flags & elf.SHF_ALLOC) != 0
     lives = [getattr(obj, "live", None) for obj in files]
@@ -740,8 +751,7 @@ class _Sizer:
             if n == len(o.inputs):
                 return                  # as the last layout sized it
             new = rows[n:]
-            offs, o.size = _input_offsets(o, secs, new, o.size)
-            secs.out[new] = offs
+            o.size = _place_inputs(o, secs, new, o.size)
             for obj, _ in o.inputs[n:]:
                 self.stored[obj.file_id] = obj
             return
@@ -754,14 +764,34 @@ class _Sizer:
         self.secs.store(files if self.stored is None else [files[0], *self.stored.values()])
 
 
-def _input_offsets(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) -> tuple[list[int], int]:
-    """The offsets within ``o`` of its inputs at ``rows`` laid out from ``pos``, and the end of
-    the last; ``o.align`` raised to theirs."""
+FEW_INPUTS = 16                 # an output section's inputs sized (and copied) one by one up to this many
+
+
+def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) -> int:
+    """Lay out ``o``'s inputs at ``rows`` from ``pos``: their offsets within ``o`` go to
+    ``secs.out``, ``o.align`` is raised to theirs; returns the end of the last."""
+    # records are 4-byte aligned; a gap of zeros between inputs would read as the
+    # terminator that ends the unwinder's walk
+    cap = 4 if o.name == ".eh_frame" else 0
+    if len(rows) <= FEW_INPUTS:
+        # (a small link's output sections: element by element, where the columns' ~8
+        # NumPy calls were ~20,000 instructions a section)
+        col_align, col_size, out = secs.align, secs.size, secs.out
+        top = o.align
+        for r in rows.tolist():
+            a = max(col_align.item(r), 1)
+            if cap:
+                a = min(a, cap)
+            top = max(top, a)
+            if a > 1:
+                pos = (pos + a - 1) & -a
+            out[r] = pos
+            pos += col_size.item(r)
+        o.align = top
+        return pos
     align = np.maximum(secs.align[rows], 1)
-    if o.name == ".eh_frame":
-        # records are 4-byte aligned; a gap of zeros between inputs would read as the
-        # terminator that ends the unwinder's walk
-        align = np.minimum(align, 4)
+    if cap:
+        align = np.minimum(align, cap)
     o.align = max(o.align, int(align.max()))
     offs = []
     put = offs.append
@@ -770,7 +800,8 @@ def _input_offsets(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int)
             pos = (pos + a - 1) & -a
         put(pos)
         pos += size
-    return offs, pos
+    secs.out[rows] = offs
+    return pos
 
 
 def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
@@ -786,8 +817,7 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         rows = secs.rows(inputs)
         if not own:
             secs.rows_of[id(o)] = rows
-        offs, pos = _input_offsets(o, secs, rows, 0)
-        secs.out[rows] = offs           # offset within the output section
+        pos = _place_inputs(o, secs, rows, 0)
         if o.entsize == 0 and len(inputs) == 1:
             o.entsize = int(secs.entsize[rows[0]])
         if own:

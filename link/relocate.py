@@ -159,13 +159,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     # in the cache), its hints found, its kept rows written into the columns; a column is
     # allocated for every row, but the pages past the kept rows are never touched
     n0 = t.n
-    maxt = max(arch.howtos) + 2
-    kind_of = np.full(maxt, -1, dtype=np.int8)            # the last entry: any type past the table
-    width_of = np.zeros(maxt, dtype=np.int8)
-    for rt, h in arch.howtos.items():
-        kind_of[rt] = int(h.kind)
-        width_of[rt] = h.field.width if h.field is not None else 0
-    hint_types = [rt for rt, h in arch.howtos.items() if h.kind == Kind.RELAXABLE]
+    kind_of, width_of, hint_types = arch.type_columns    # (the last entry: any type past the table)
+    maxt = len(kind_of)
     emit = ctx.opts.emit_relocs
     offset = np.empty(n0, dtype=np.int64)
     typ = np.empty(n0, dtype=np.uint32)

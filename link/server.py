@@ -150,6 +150,13 @@ def _warm_up() -> None:
             importlib.import_module(name)
         except ImportError:
             pass
+    try:                            # each architecture's relocation type tables (made once)
+        from xld.arch import by_name
+        for name in ("arm64", "riscv64"):
+            by_name(name).type_columns
+            by_name(name).type_numbers
+    except Exception:
+        pass
     try:                            # `xld run`'s parser, built once for every served run
         from xld.emu import cli as run_cli
         run_cli.warm_up()

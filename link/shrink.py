@@ -106,7 +106,7 @@ def _types(arch) -> dict[str, tuple[int, ...]] | None:
     roles = arch.hooks.get("relax_roles")
     if roles is None:
         return None
-    number = {h.name: rt for rt, h in arch.howtos.items()}
+    number = arch.type_numbers
     return {role: tuple(number[n] for n in roles[role]) for role in _ROLES}
 
 

@@ -47,11 +47,8 @@ TABLE_COLUMNS = ("counts", "part_file", "part_sec", "offset", "type", "kind", "w
 @pytest.fixture(scope="module", params=tc.ARCHES)
 def obj(request, tmp_path_factory):
     arch = request.param
-    cc = tc.compiler("gcc", arch)
     d = tmp_path_factory.mktemp(f"table-{arch}")
-    src = d / "prog.c"
-    src.write_text(SOURCE)
-    return arch, cc.compile(src, d / "prog.o", ("-O2", "-ffunction-sections", "-fdata-sections"))
+    return arch, tc.compile_c(arch, SOURCE, d, ("-O2", "-ffunction-sections", "-fdata-sections"))
 
 
 def _link(arch, obj, out, extra, monkeypatch, chunk):

@@ -124,6 +124,13 @@ def compiler(kind: str, arch: str) -> Compiler:
     raise ValueError(kind)
 
 
+def compile_c(arch: str, source: str, d: Path, flags=()) -> Path:
+    """C text ``source`` compiled by gcc for ``arch``: ``d``/prog.o."""
+    src = d / "prog.c"
+    src.write_text(source)
+    return compiler("gcc", arch).compile(src, d / "prog.o", tuple(flags))
+
+
 def assemble(arch: str, source: str, obj: Path) -> Path:
     """Assemble a snippet of GNU assembler source with the cross gcc."""
     cc = require(f"{TRIPLE[arch]}-gcc")

@@ -1,0 +1,96 @@
+"""A small link's element-by-element paths (a few inputs per output section, tables made once
+per architecture) give what the column paths give: the same output, byte for byte."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import toolchain as tc
+
+SOURCE = r"""
+static const char *names[] = {"a", "bb", "ccc", "dddd"};
+int table[64];
+long big[4] __attribute__((aligned(64))) = {1, 2, 3, 4};
+
+__attribute__((noinline, aligned(32))) int pick(int k) { return table[k & 63] + names[k & 3][0]; }
+__attribute__((noinline)) int walk(int n)
+{
+    int s = 0;
+    for (int i = 0; i < n; i++)
+        s += pick(i) + (int)big[i & 3];
+    return s;
+}
+__attribute__((noinline, aligned(64))) int start(void) { return walk(40); }
+"""
+
+
+@pytest.fixture(scope="module", params=tc.ARCHES)
+def obj(request, tmp_path_factory):
+    arch = request.param
+    d = tmp_path_factory.mktemp(f"small-{arch}")
+    return arch, tc.compile_c(arch, SOURCE, d, ("-O2", "-ffunction-sections", "-fdata-sections"))
+
+
+def _link(arch, obj, out, extra=()) -> bytes:
+    from xld.link import driver, options
+    driver.link(options.parse(["--arch", arch, "-static", "-e", "start", *extra, "-o", str(out), str(obj)]))
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("extra", [(), ("--gc-sections",)], ids=["plain", "gc"])
+def test_few_inputs_sized_and_copied_as_by_columns(obj, tmp_path, monkeypatch, extra):
+    """Output sections of at most layout.FEW_INPUTS inputs are sized and copied one input at a
+    time; with the bound at 0 every section takes the column path: the same bytes (the code
+    sections' alignment gaps filled with nops either way)."""
+    from xld.link import layout, write
+    arch, o = obj
+    few = []
+    real = write._copy_few
+    monkeypatch.setattr(write, "_copy_few", lambda *a: few.append(1) or real(*a))
+    one = _link(arch, o, tmp_path / "few", extra)
+    assert few                                          # (the few-input path was taken)
+    monkeypatch.setattr(layout, "FEW_INPUTS", 0)
+    few.clear()
+    other = _link(arch, o, tmp_path / "columns", extra)
+    assert not few
+    assert one == other
+
+
+def test_dropped_types_as_isin():
+    from xld.link import elf, layout
+    rng = np.random.default_rng(1)
+    types = np.concatenate([np.array(sorted(layout.DROP_TYPES), dtype=np.int64),
+                            rng.integers(0, 40, 200), rng.integers(0x6fff4c00, 0x70000010, 200),
+                            np.array([elf.SHT_PROGBITS, elf.SHT_NOBITS, 0xFFFFFFFF], dtype=np.int64)])
+    want = np.isin(types, list(layout.DROP_TYPES))
+    assert want.sum() >= len(layout.DROP_TYPES)
+    assert np.array_equal(layout.dropped_types(types), want)
+
+
+@pytest.mark.parametrize("name", ["arm64", "riscv64"])
+def test_type_columns_as_the_table(name):
+    from xld.arch import by_name
+    from xld.link.kinds import Kind
+    arch = by_name(name)
+    kind, width, hints = arch.type_columns
+    assert arch.type_columns is arch.type_columns       # made once
+    assert not kind.flags.writeable and not width.flags.writeable
+    assert len(kind) == max(arch.howtos) + 2 and kind[-1] == -1
+    for rt in range(len(kind)):
+        h = arch.howtos.get(rt)
+        assert kind[rt] == (int(h.kind) if h is not None else -1)
+        assert width[rt] == (h.field.width if h is not None and h.field is not None else 0)
+    assert hints == [rt for rt, h in arch.howtos.items() if h.kind == Kind.RELAXABLE]
+    assert arch.type_numbers == {h.name: rt for rt, h in arch.howtos.items()}
+
+
+def test_distinct_first_inverse_as_unique():
+    from xld.link.arrays import distinct_first_inverse
+    rng = np.random.default_rng(2)
+    for n in (0, 1, 2, 7, 300):
+        for top in (1, 4, 1 << 40):
+            a = rng.integers(0, top, n).astype(np.int64)
+            want = np.unique(a, return_index=True, return_inverse=True)
+            got = distinct_first_inverse(a)
+            for w, g in zip(want, got):
+                assert np.array_equal(np.asarray(w).reshape(-1), g)
