@@ -1286,10 +1286,14 @@ def forget_unread(read: set) -> bool:
     is in every child it forks, and counts in that child's resident memory from its start:
     the libraries of the other architecture, of another program, and a rebuilt archive's
     earlier parse, which no later link reads (its identity changed) and which stayed until
-    WARM_MEMBERS_MAX members were parsed.  True when any was dropped."""
+    WARM_MEMBERS_MAX members were parsed.  A link that read none of them (another machine's
+    libraries, another toolchain's) drops them all at once: kept one link more, the parse of
+    its own libraries was spread among theirs in CPython's small-object arenas, whose 1 MiB
+    are given back only when all of their objects are gone.  True when any was dropped."""
     dropped = False
+    other = not read & warm_inputs.keys()
     for key in list(warm_inputs):
-        idle = 0 if key in read else warm_idle.get(key, 0) + 1
+        idle = 0 if key in read else WARM_LINKS if other else warm_idle.get(key, 0) + 1
         if idle >= WARM_LINKS:
             del warm_inputs[key]
             dropped = True
@@ -1298,7 +1302,14 @@ def forget_unread(read: set) -> bool:
     for key in [k for k in warm_idle if k not in warm_inputs]:
         del warm_idle[key]
     if dropped:
+        from xld.link import layout, resolve
         _SEC_NAMES.clear()
+        layout.forget_names()
+        resolve.forget_shared_columns()
+        for f in warm_inputs.values():          # (the names of those that stay, again)
+            for obj in f.parsed.values() if isinstance(f, Archive) else [f]:
+                if isinstance(obj, ObjectFile) and not obj.bitcode:
+                    layout.warm_names(obj)
     return dropped
 
 

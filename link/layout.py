@@ -228,6 +228,13 @@ def warm_names(obj) -> None:
             _ALLOC_NAME[name] = out if out is not _UNSEEN else _alloc_output(name)
 
 
+def forget_names() -> None:
+    """Empty the caches of output names (the warm server, when it drops libraries parsed
+    ahead: the names are the dropped members' own strings, which would stay alive)."""
+    _ALLOC_NAME.clear()
+    _NAME_CACHE.clear()
+
+
 def _alloc_output(name: str) -> str | None:
     """``_kind_output`` of an allocated section that no type or flag drops, by its name alone."""
     out = None if name in DROP or name.startswith(".gnu.lto_") else output_name(name, 0)

@@ -450,6 +450,13 @@ def defines_data(ar, pos: int, name: str) -> bool:
 _NONE_DISCARDED: dict[int, np.ndarray] = {}
 
 
+def forget_shared_columns() -> None:
+    """Empty the cache of shared columns (the warm server, when it drops libraries parsed
+    ahead: made while their objects filled CPython's memory, each column would keep the
+    arena it lands in from being given back)."""
+    _NONE_DISCARDED.clear()
+
+
 def _no_sections_discarded(n: int) -> np.ndarray:
     """A read-only column of n False (one per length, shared by the objects that drop no
     COMDAT group)."""

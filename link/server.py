@@ -1125,6 +1125,9 @@ def _warm_libraries(data: bytes) -> None:
     if inp.forget_unread({inp.warm_key(path, cwd) for path, _ in uses}):
         import gc
         from xld.link import pages
+        # (CPython's attribute cache holds names looked up while the dropped libraries filled
+        # its arenas: 3 of 7 arenas kept after arm64 libc.a's 1,200 members were dropped)
+        sys._clear_type_cache()
         gc.collect()                     # (an archive and its member index refer to each other)
         pages.trim_heap()
     for path, members in uses:
@@ -1296,7 +1299,7 @@ class Spare:
         self.ctl = None                   # the server's end of the spare's connection
         self.state = None                 # what it inherited (_warm_state)
         self.broken = False               # one died on its own: none again
-        self.runs: list[tuple[int, int]] = []    # pages a link wrote (_prefault)
+        self.runs = _packed([])           # pages a link wrote (_prefault), packed
         self.grow = 0                     # fresh memory a link took (_pregrow)
         self.learnt = None                # the shape of the command they were learnt from
         self.last = None                  # and of the last command a spare took (shape)
@@ -1321,7 +1324,7 @@ class Spare:
         cap is reached, and the learning after that starts afresh."""
         fresh = ahead is None
         if not fresh:
-            runs = _union_runs(ahead[0], runs)
+            runs = _union_runs(_unpacked(ahead[0]), runs)
         kept, pages = [], 0
         for run in runs:
             if pages + run[1] > PREFAULT_MAX // os.sysconf("SC_PAGESIZE"):
@@ -1331,7 +1334,7 @@ class Spare:
             pages += run[1]
         else:
             self.refresh = False
-        self.runs = kept
+        self.runs = _packed(kept)
         self.grow = grow
         self.learnt = shape
 
@@ -1367,7 +1370,7 @@ class Spare:
         if pid == 0:
             mine.close()
             os.close(hold_w)
-            _spare(theirs, not_inherited, [] if afresh else self.runs, 0 if afresh else self.grow,
+            _spare(theirs, not_inherited, [] if afresh else _unpacked(self.runs), 0 if afresh else self.grow,
                    learns, hold_r)
         theirs.close()
         os.close(hold_r)
@@ -1482,6 +1485,21 @@ _spare_pages = None     # in a learning spare: the pages it had of its own befor
 _copied_ahead = False   # in a spare: it copied pages ahead
 _ready_at = 0.0         # in a spare: when it was ready (monotonic; 0: a command came first)
 _ready_usage = None     # and its resource usage when its command came
+
+
+def _packed(runs: list[tuple[int, int]]):
+    """Runs of pages as one array of numbers (first, count, first, count ...): what the server
+    keeps of them from one learning command to the next.  As a list, its thousands of tuples
+    and integers, made while libraries parsed ahead fill CPython's small-object arenas, would
+    each keep the 1 MiB arena it lands in from being given back when those libraries are
+    dropped, and every child inherits the arenas."""
+    import array
+    return array.array("q", [x for run in runs for x in run])
+
+
+def _unpacked(packed) -> list[tuple[int, int]]:
+    """The runs ``_packed`` packed."""
+    return list(zip(packed[0::2], packed[1::2]))
 
 
 def _union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
