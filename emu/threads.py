@@ -117,7 +117,12 @@ class Wait:
     def interrupt(self, sa_restart: bool = False):
         """The call's result when a signal ends the wait: EINTR (or what ``interrupted()``
         says, such as a partial count), or RESTART (the call runs again once the handler
-        returns) if the call restarts and the handler has SA_RESTART."""
+        returns) if the call restarts and the handler has SA_RESTART. What the call waits
+        for may have come with the signal (a child's exit and its SIGCHLD): then that is the
+        result, as the kernel looks for it before it looks for a pending signal."""
+        r = self.poll()
+        if r is not None:
+            return r
         if self.cancel:
             self.cancel()
         r = self.interrupted() if self.interrupted else -errno.EINTR

@@ -163,3 +163,7 @@ def test_a_wait_whose_answer_came_with_the_signal_returns_it():
     nothing = types.SimpleNamespace(threads={1: None}, stop_event=threading.Event(), stop=None,
                                     interrupting_signal=lambda: True, _restartable=lambda: False)
     assert hostio.HostIO.wait_host(nothing, "wait4", lambda: None, (), restart=False) == -4   # EINTR
+    # the same in a process with threads, where the blocked thread's Wait is interrupted
+    from xld.emu.threads import Wait
+    assert Wait("wait4", lambda: 4243).interrupt() == 4243
+    assert Wait("wait4", lambda: None).interrupt() == -4
