@@ -28,11 +28,16 @@ def by_machine(machine: int):
     return None
 
 
-def by_emulation(name: str):
-    """The backend whose ``emulations`` (GNU ld's -m names) include ``name``, or None."""
+def backends() -> tuple:
+    """Every backend, in a fixed order."""
     from xld.arch.arm64 import ARCH as A64
     from xld.arch.riscv64 import ARCH as RV64
-    for a in (A64, RV64):
+    return (A64, RV64)
+
+
+def by_emulation(name: str):
+    """The backend whose ``emulations`` (GNU ld's -m names) include ``name``, or None."""
+    for a in backends():
         if name.lower() in a.emulations:
             return a
     return None

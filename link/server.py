@@ -151,10 +151,10 @@ def _warm_up() -> None:
         except ImportError:
             pass
     try:                            # each architecture's relocation type tables (made once)
-        from xld.arch import by_name
-        for name in ("arm64", "riscv64"):
-            by_name(name).type_columns
-            by_name(name).type_numbers
+        from xld.arch import backends
+        for a in backends():
+            a.type_columns
+            a.type_numbers
     except Exception:
         pass
     try:                            # `xld run`'s parser, built once for every served run
