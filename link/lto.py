@@ -470,7 +470,7 @@ def _compile_llvm(state: Lto, opts) -> list[str]:
     bad = [a[1] for a in state.args if isinstance(a, tuple)]
     if bad:
         raise LinkError(f"-plugin-opt={bad[0]} is not supported (LLVM LTO through llvm-lto2)")
-    model = "pic" if opts.shared or opts.pie or opts.static_pie else "static"
+    model = "pic" if opts.position_independent() else "static"
     prefix = state.temp(f"lto{state.rounds}")
     lines = [f"--relocation-model={model}", *state.args, *state.arch_args, *opts.mllvm, "-o", prefix]
     for _, path, res in state.sources:

@@ -182,6 +182,11 @@ class Options:
             return False
         return listed or exported
 
+    def position_independent(self) -> bool:
+        """Whether the output is loaded at an address known only at run time: a shared
+        library, a PIE or a static PIE (-static-pie sets static_pie alone)."""
+        return self.shared or self.pie or self.static_pie
+
     def keeps_undefined(self) -> bool:
         """Whether objects' undefined symbols stay undefined without failing the link
         (--unresolved-symbols=ignore-all|ignore-in-object-files, --warn-unresolved-symbols):

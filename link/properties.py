@@ -121,7 +121,7 @@ def merge(ctx) -> None:
     hook = arch.hooks.get("plt_forms")
     if hook is not None:
         o = ctx.opts
-        position_dependent = not (o.shared or o.pie or o.static_pie)
+        position_dependent = not o.position_independent()
         ctx.plt_forms = hook(value, set(z), position_dependent)
 
 

@@ -312,7 +312,7 @@ class Relaxer:
         self.pc_los = np.nonzero(is_("pc_lo"))[0]
         # (the HI20s that may relax: to gp, or (not in a PIE or a shared object) to x0 for a
         # value within +-2 KiB of 0, as GNU ld)
-        self.pc_x0 = not (ctx.opts.shared or ctx.opts.pie)
+        self.pc_x0 = not ctx.opts.position_independent()
         self.pc_hc = self.pc_his[relaxed[self.pc_his] & exec_[self.pc_his]] \
             if len(self.pc_los) and (_gp_defined(ctx) or self.pc_x0) else self.pc_his[:0]
         self.pc_zero = np.zeros(0, dtype=bool)
