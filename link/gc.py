@@ -813,10 +813,11 @@ def _dead_commons(ctx, graph: Graph, live: bytearray) -> frozenset[int]:
     """The COMMON symbols --gc-sections removes, as GNU ld does: each file's commons are one
     input section of that file (its COMMON), live when a live section or a root refers to any
     of them; a dead one's commons are not in .bss nor in .symtab.  (A dynamic output keeps
-    them all: what it exports is a root.)"""
+    them all: what it exports is a root; so does a script's KEEP(*(COMMON)).)"""
     st = ctx.symtab
     if resolve.COMMON not in st.state or ctx.opts.shared or ctx.opts.export_dynamic \
-            or ctx.opts.has_dynamic_list() or ctx.exports:
+            or ctx.opts.has_dynamic_list() or ctx.exports \
+            or (ctx.script_keep is not None and ctx.script_keep("COMMON")):
         return frozenset()
     commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0]
     if not commons:
@@ -824,9 +825,9 @@ def _dead_commons(ctx, graph: Graph, live: bytearray) -> frozenset[int]:
     lens = graph.rel_end - graph.rel_start
     src_live = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)[:len(lens)]
     rows = np.repeat(src_live, lens)
-    used = set()
-    if len(rows) == len(graph.rel_sym_np) and len(rows):
-        used = set(np.unique(graph.gids_all[graph.rel_sym_np[rows]]).tolist())
+    if len(rows) != len(graph.rel_sym_np):
+        return frozenset()            # (the graph's rows not as counted: remove none)
+    used = set(np.unique(graph.gids_all[graph.rel_sym_np[rows]]).tolist()) if len(rows) else set()
     names = [ctx.opts.entry or "_start", *ctx.opts.undefined, *(e.strip() for _, e in ctx.opts.defsym)]
     if ctx.script is not None:
         from xld.link.script_layout import assignment_refs

@@ -622,19 +622,22 @@ GC_COMMONS = {"a.c": "int used_c, same_file_c[9]; int f(void) { return used_c; }
 
 
 @pytest.mark.parametrize("arch", ARCHES)
-@pytest.mark.parametrize("script", [False, True])
+@pytest.mark.parametrize("script", [False, True, "keep"])
 def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
     """-fcommon with --gc-sections: a file's COMMON symbols are one input section of that file
     for GNU ld, removed when nothing live refers to any of them (b.c's), kept whole when one
     is (a.c's same_file_c with used_c); xld kept every common (.bss 404 bytes larger).
-    Found by tests/test_random_scripts.py."""
+    Found by tests/test_random_scripts.py. A script's KEEP(*(COMMON)) keeps them all (xld
+    removed b.c's there too, silently)."""
     from tests import toolchain as tc
     objs = []
     for name, text in GC_COMMONS.items():
         (tmp_path / name).write_text(text)
         objs.append(tc.compiler("gcc", arch).compile(tmp_path / name, tmp_path / name.replace(".c", ".o"),
                                                      ["-O2", "-fcommon", "-ffunction-sections", "-fno-pie"]))
-    (tmp_path / "s.ld").write_text("ENTRY(_start) SECTIONS { . = 0x10000; .text : { *(.text*) } .bss : { *(.bss*) *(COMMON) } }\n")
+    common = "KEEP(*(COMMON))" if script == "keep" else "*(COMMON)"
+    (tmp_path / "s.ld").write_text("ENTRY(_start) SECTIONS { . = 0x10000; .text : { *(.text*) } .bss : { *(.bss*) "
+                                   + common + " } }\n")
     extra = ["--gc-sections"] + (["-T", str(tmp_path / "s.ld")] if script else [])
     gnu = tc.gnu_ld(arch, objs, tmp_path / "gnu.elf", extra)
     res = tc.xld_link([*extra, "-o", tmp_path / "xld.elf", *objs])
@@ -646,5 +649,8 @@ def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
             names = {s.name for s in e.get_section_by_name(".symtab").iter_symbols()} & {
                 "used_c", "same_file_c", "dead_c", "dead_too"}
             return sorted(names), e.get_section_by_name(".bss")["sh_size"]
-    assert commons(gnu) == (["same_file_c", "used_c"], 40)
+    if script == "keep":
+        assert commons(gnu) == (["dead_c", "dead_too", "same_file_c", "used_c"], 448)
+    else:
+        assert commons(gnu) == (["same_file_c", "used_c"], 40)
     assert commons(tmp_path / "xld.elf") == commons(gnu)
