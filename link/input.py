@@ -1286,12 +1286,15 @@ def forget_unread(read: set) -> bool:
     is in every child it forks, and counts in that child's resident memory from its start:
     the libraries of the other architecture, of another program, and a rebuilt archive's
     earlier parse, which no later link reads (its identity changed) and which stayed until
-    WARM_MEMBERS_MAX members were parsed.  A link that read none of them (another machine's
-    libraries, another toolchain's) drops them all at once: kept one link more, the parse of
-    its own libraries was spread among theirs in CPython's small-object arenas, whose 1 MiB
-    are given back only when all of their objects are gone.  True when any was dropped."""
+    WARM_MEMBERS_MAX members were parsed.  A link that read none of them but libraries of the
+    same names (libc.a from another directory: another machine's or toolchain's) drops them
+    all at once: kept one link more, the parse of its own libraries was spread among theirs in
+    CPython's small-object arenas, whose 1 MiB are given back only when all of their objects
+    are gone.  (A link of a project's own archive alone, -nostdlib, keeps the two-link rule:
+    libc.a is not parsed again for the next link.)  True when any was dropped."""
     dropped = False
-    other = not read & warm_inputs.keys()
+    names = {os.path.basename(k[0]) for k in read if k}
+    other = not read & warm_inputs.keys() and any(os.path.basename(k[0]) in names for k in warm_inputs if k)
     for key in list(warm_inputs):
         idle = 0 if key in read else WARM_LINKS if other else warm_idle.get(key, 0) + 1
         if idle >= WARM_LINKS:

@@ -276,7 +276,8 @@ def test_a_library_no_recent_link_read_is_dropped(tmp_path):
     """The server keeps a library parsed ahead while one of the last two links that read
     libraries read it (input.forget_unread), then drops it: every child it forks inherits
     what it holds.  A rebuilt archive's earlier parse goes the same way; after a link that
-    read none of them, all go at once."""
+    read none of them but same-named libraries (another directory's liba.a), all go at once;
+    after one that read an unrelated library alone, the two-link rule holds."""
     from xld.link import input as inp
     from xld.link import layout
     cc = tc.compiler("gcc", "arm64")
@@ -302,13 +303,18 @@ def test_a_library_no_recent_link_read_is_dropped(tmp_path):
         assert not link("liba.a", "libb.a") and warm() == ["liba.a", "libb.a"]
         assert not link("liba.a") and warm() == ["liba.a", "libb.a"]    # libb.a: one link ago
         assert link("liba.a") and warm() == ["liba.a"]                   # two links ago: gone
-        # a link that read none of those parsed ahead (another machine's, another toolchain's
-        # libraries): they go at once, before its own are parsed (which would otherwise be
-        # spread among theirs in CPython's arenas), with the caches their names fill
+        # a link that read none of those parsed ahead but a library of the same name (another
+        # machine's, another toolchain's): they go at once, before its own are parsed (which
+        # would otherwise be spread among theirs in CPython's arenas), with the caches their
+        # names fill; an unrelated library alone (a -nostdlib link of a project's archive) does
+        # not make them go at once
+        assert not link("libb.a") and warm() == ["liba.a", "libb.a"]
+        (tmp_path / "other").mkdir()
+        tc.archive("arm64", [objs["b"]], tmp_path / "other" / "liba.a")
         layout._ALLOC_NAME["a.section.test"] = None
-        assert link("libb.a") and warm() == ["libb.a"]
+        assert link("other/liba.a") and warm() == ["other/liba.a"]
         assert "a.section.test" not in layout._ALLOC_NAME
-        assert not link("liba.a", "libb.a")
+        assert link("liba.a", "libb.a") and warm() == ["liba.a", "libb.a"]
         old = inp.warm_key("liba.a", str(tmp_path))
         time.sleep(0.01)
         tc.archive("arm64", [objs["a"], objs["b"]], tmp_path / "liba.a")
