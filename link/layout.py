@@ -449,14 +449,16 @@ def _bfd_hash(name: str) -> int:
 
 def common_order(ctx, commons: list[int]) -> list[int]:
     """``commons`` (global ids) in GNU ld's order (above); --sort-common: by alignment first
-    within each file, as GNU ld walks the table once per alignment."""
+    within each file, as GNU ld walks the table once per alignment: descending, 16 and over
+    in one walk, then 8, 4, 2, 1; ascending, 1, 2, 4, 8, 16, then all over 16 in one walk."""
     st = ctx.symtab
     size = next((z for z in _BFD_HASH_SIZES if len(st) <= z * 3 // 4), _BFD_HASH_SIZES[-1])
     sort = ctx.opts.sort_common
-    sign = -1 if sort == "descending" else 1
+    sign, top = (-1, 16) if sort == "descending" else (1, 32)
 
     def key(g):
-        return (st.def_file[g], sign * st.common_align[g] if sort else 0, _bfd_hash(st.names[g]) % size, -g)
+        return (st.def_file[g], sign * min(st.common_align[g], top) if sort else 0,
+                _bfd_hash(st.names[g]) % size, -g)
     return sorted(commons, key=key)
 
 

@@ -1084,6 +1084,26 @@ def test_commons_in_gnu_lds_order(arch, sort, script, tmp_path):
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("sort", ["--sort-common", "--sort-common=ascending"])
+def test_sort_common_walks_alignments_over_16_together(arch, sort, tmp_path):
+    """--sort-common: GNU ld walks its symbol table once per alignment, 16 and over together
+    (descending: first; ascending: last), in the table's order within a walk; xld sorted 64
+    before 32 (found in review)."""
+    obj = tc.assemble(arch, "".join(f".comm {n},4,{a}\n" for n, a in
+                                    [("c32a", 32), ("c1a", 1), ("c16a", 16), ("c64a", 64), ("c8a", 8), ("c2a", 2)])
+                      + ".globl _start\n.text\n_start: ret\n", tmp_path / "c.o")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu.elf", [sort])
+    res = tc.xld_link([sort, "-o", tmp_path / "xld.elf", obj])
+    assert res.status == 0, res.stderr
+
+    def order(exe):
+        text = readelf(arch, "-s", exe)
+        return sorted((int(m.group(1), 16), m.group(2)) for m in re.finditer(r"^\s*\d+:\s+([0-9a-f]+)\s.*\s(c\d+a)$", text, re.M))
+    assert [n for _, n in order(tmp_path / "xld.elf")] == [n for _, n in order(gnu)]
+    assert len(order(gnu)) == 6
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
 def test_orphan_code_gaps_are_zeros(arch, tmp_path):
     """Under a script, the gaps between the inputs of an orphan code section are zeros, as
     GNU ld writes them (as in the script's own sections without =fill); xld wrote nops.
