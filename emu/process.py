@@ -63,6 +63,7 @@ from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed)
+from .signals import Pending
 from .syscalls import pack_rusage, s32
 
 if TYPE_CHECKING:
@@ -367,8 +368,7 @@ class Processes:
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
         self.leader_status = None
         self.pending = None
-        self.blocked_pending = set()
-        self.rt_queue = {}
+        self.blocked_pending = Pending()
         self.async_signals = []
         # Linux: interval and POSIX timers are not inherited (their host threads are not
         # either); the lock may have been held by one of those threads at the fork

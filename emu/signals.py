@@ -48,6 +48,52 @@ SI_USER, SI_QUEUE, SI_TKILL, SI_TIMER, SI_KERNEL = 0, -1, -6, -2, 0x80
 UNBLOCKABLE = (1 << 8) | (1 << 18)   # SIGKILL, SIGSTOP
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
 
+
+class Pending(set):
+    """A thread's pending signals (blocked, or waiting for a handler frame: taken when it
+    unblocks them or waits for them), each with its instances, kept together so that a thread
+    takes only what was sent to it: ``instances[sig]`` is [(si_code, value, to_thread)], the
+    value a sigqueue's, to_thread when sent to the thread (raise, tgkill, pthread_sigqueue)
+    rather than the process (kill, sigqueue, a timer). The running thread's is the Process's
+    ``blocked_pending``, another's is in its saved state (threads.py)."""
+
+    __slots__ = ("instances",)
+
+    def __init__(self):
+        super().__init__()
+        self.instances: dict[int, list] = {}
+
+    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None) -> None:
+        """One instance of ``sig`` sent (``to_thread`` by default for SI_TKILL): a real-time
+        signal queues every instance with its own siginfo; a standard one is pending once (the
+        first one's siginfo) in each of the kernel's two queues, the thread's and the process's."""
+        to_thread = code == SI_TKILL if to_thread is None else to_thread
+        queued = self.instances.setdefault(sig, [])
+        if sig >= 32 or all(t != to_thread for _c, _v, t in queued):
+            queued.append((code, value, to_thread))
+        self.add(sig)
+
+    def for_process(self, sig: int) -> bool:
+        """Was the next instance of ``sig`` sent to the process (another thread may take it)?"""
+        queued = self.instances.get(sig)
+        return bool(queued) and not queued[0][2]
+
+    def take(self, sig: int) -> tuple[int, int]:
+        """Take the next instance of ``sig``: its (si_code, value). A signal queued more than
+        once stays pending with its next instance."""
+        queued = self.instances.get(sig) or [(SI_TKILL, 0, True)]
+        code, value, _t = queued.pop(0)
+        if not queued:
+            self.drop(sig)
+        return code, value
+
+    def drop(self, sig: int) -> int:
+        """Discard ``sig`` and every queued instance: the first one's si_code."""
+        self.discard(sig)
+        queued = self.instances.pop(sig, None)
+        return queued[0][0] if queued else SI_TKILL
+
+
 # rt_sigreturn (139) trampolines
 TRAMPOLINE = {
     "arm64": struct.pack("<II", 0xD2801168, 0xD4000001),     # mov x8, #139; svc #0
@@ -73,10 +119,7 @@ class Signals:
         self.itimer = None                  # (threading.Timer, deadline, interval)
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
-        self.blocked_pending: set[int] = set()
-        self.blocked_codes: dict[int, int] = {}   # si_code of blocked signals other than SI_TKILL
-        self.queue_values: dict[int, int] = {}    # sigqueue's value of blocked SI_QUEUE signals
-        self.rt_queue: dict[int, list] = {}       # a blocked signal's later instances (code, value)
+        self.blocked_pending = Pending()    # the running thread's
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -95,48 +138,19 @@ class Signals:
     def has_handler(self, sig: int) -> bool:
         return self.action(sig)[0] > 1
 
-    def queue_self_signal(self, sig: int, code: int = SI_TKILL, value: int = 0) -> None:
+    def queue_self_signal(self, sig: int, code: int = SI_TKILL, value: int = 0,
+                          to_thread: bool | None = None) -> None:
         """A signal the program sent itself, with a handler: deliver when it can (``value``:
-        a sigqueue's)."""
+        a sigqueue's; ``to_thread``: Pending.put's)."""
         if self.sigmask & (1 << (sig - 1)):
-            if sig in self.blocked_pending:
-                # real-time: every instance queued, with its own siginfo; standard: one pending
-                # instance (the first one's siginfo) in each of the kernel's two queues, the
-                # thread's (raise, tgkill) and the process's (kill, sigqueue)
-                later = self.rt_queue.get(sig, [])
-                directed = {c == SI_TKILL for c, _v in later} | {self.blocked_codes.get(sig, SI_TKILL) == SI_TKILL}
-                if sig >= 32 or (code == SI_TKILL) not in directed:
-                    self.rt_queue.setdefault(sig, []).append((code, value))
-                return
-            if code == SI_QUEUE:
-                self.queue_values[sig] = value
-            self.blocked_pending.add(sig)
-            if code == SI_TKILL:
-                self.blocked_codes.pop(sig, None)
-            else:
-                self.blocked_codes[sig] = code
+            self.blocked_pending.put(sig, code, value, to_thread)
             return
         self.pending = (sig, code, value)
         self.eng.emu_stop()
 
-    def take_pending(self, sig: int, pend: set | None = None) -> tuple[int, int]:
-        """Take one instance of the pending signal ``sig`` from ``pend`` (by default the running
-        thread's set): its (si_code, value). A real-time signal queued more than once stays
-        pending with its next instance."""
-        pend = self.blocked_pending if pend is None else pend
-        code, value = self.blocked_codes.pop(sig, SI_TKILL), self.queue_values.pop(sig, 0)
-        later = self.rt_queue.get(sig)
-        if later:
-            ncode, nvalue = later.pop(0)
-            if not later:
-                del self.rt_queue[sig]
-            if ncode != SI_TKILL:
-                self.blocked_codes[sig] = ncode
-            if ncode == SI_QUEUE:
-                self.queue_values[sig] = nvalue
-        else:
-            pend.discard(sig)
-        return code, value
+    def take_pending(self, sig: int) -> tuple[int, int]:
+        """Take one instance of the running thread's pending signal ``sig``: (si_code, value)."""
+        return self.blocked_pending.take(sig)
 
     def next_nested_signal(self):
         """After a handler's frame is set up: the next pending signal the new mask lets
@@ -152,10 +166,7 @@ class Signals:
             if not self.sigmask & (1 << (sig - 1)):
                 handler = self.action(sig)[0]
                 if handler < 2:        # no handler (now): ignored, or its default action
-                    self.blocked_pending.discard(sig)
-                    code = self.blocked_codes.pop(sig, SI_TKILL)
-                    self.queue_values.pop(sig, None)
-                    self.rt_queue.pop(sig, None)
+                    code = self.blocked_pending.drop(sig)
                     if handler == 1 or sig in (17, 18, 23, 28):
                         continue
                     from .syscalls import SIGNAL_NAMES
@@ -194,7 +205,7 @@ class Signals:
             return
         self.sigmask, self.saved_sigmask = self.saved_sigmask, None
         if self.pending is not None and self.sigmask & (1 << (self.pending[0] - 1)):
-            self.blocked_pending.add(self.pending[0])
+            self.blocked_pending.put(*self.pending)
             self.pending = None
         self.mask_changed()
 
@@ -373,16 +384,14 @@ class Signals:
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 if self.sigmask & (1 << (sig - 1)):   # blocked: pending all the same (for
-                    self.blocked_pending.add(sig)     # sigtimedwait, a signalfd), as the
-                    self.blocked_codes[sig] = SI_TIMER    # kernel never ignores one blocked
-                continue
+                    self.blocked_pending.put(sig, SI_TIMER)   # sigtimedwait, a signalfd), as
+                continue                                      # the kernel never ignores one blocked
             if self.sigmask & (1 << (sig - 1)):
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
                     if handler > 1:
                         continue            # another thread takes it (threads.py)
                     return "die", sig       # its default action ends the whole process
-                self.blocked_pending.add(sig)
-                self.blocked_codes[sig] = SI_TIMER
+                self.blocked_pending.put(sig, SI_TIMER)
                 continue
             return ("deliver" if handler > 1 else "die"), sig
         self.wake.clear()
@@ -479,10 +488,10 @@ class Signals:
             if not pend:
                 continue
             for sig in sorted(pend):      # another thread's: only what was sent to the process
-                if want & (1 << (sig - 1)) and (t is me or self.blocked_codes.get(sig, SI_TKILL) != SI_TKILL):
+                if want & (1 << (sig - 1)) and (t is me or pend.for_process(sig)):
                     if not take:
                         return sig, 0, 0
-                    return (sig, *self.take_pending(sig, pend))
+                    return (sig, *pend.take(sig))
         for i, sig in enumerate(self.async_signals):
             if want & (1 << (sig - 1)):
                 if take:

@@ -457,9 +457,9 @@ class Syscalls:
         self.wr(buf, struct.pack("<Q", pending))
         return 0
 
-    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0):
         """``sig`` sent by the program to itself, with siginfo's ``code`` (SI_TKILL: raise,
-        tgkill; SI_USER: kill, a broken pipe)."""
+        tgkill; SI_USER: kill, a broken pipe; SI_QUEUE: sigqueue, with its ``value``)."""
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
@@ -481,11 +481,7 @@ class Syscalls:
         if sig not in (9, 19) and self.sigmask & (1 << (sig - 1)):
             # blocked: pending until unblocked (then it kills: signals.mask_changed) or taken
             # by sigtimedwait, as on Linux (it once killed at once)
-            self.blocked_pending.add(sig)
-            if code == -6:
-                self.blocked_codes.pop(sig, None)
-            else:
-                self.blocked_codes[sig] = code
+            self.blocked_pending.put(sig, code, value)
             return 0
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)

@@ -51,6 +51,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
+from .signals import Pending
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -598,7 +599,7 @@ class Threads:
         self.next_tid += 1
         t = Thread(tid)
         t.state = {"sigmask": self.sigmask, "saved_sigmask": None, "pending": None, "sigframes": [],
-                   "altstack": None, "blocked_pending": set(),
+                   "altstack": None, "blocked_pending": Pending(),
                    "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0, "robust_list": 0}
         t.affinity = self.cur.affinity      # (inherited, as on Linux)
         if flags & CLONE_PARENT_SETTID:
@@ -974,12 +975,18 @@ class Threads:
         return self.block(Wait("rt_sigsuspend", lambda: None, interrupted=lambda: Later(interrupted)))
 
     # --- signals to threads -----------------------------------------------------------------
-    def signal_thread(self, tid: int, sig: int):
+    def signal_thread(self, tid: int, sig: int, code: int = -6, value: int = 0):
+        """tgkill (``code`` SI_TKILL), pthread_sigqueue (SI_QUEUE with ``value``)."""
         t = self.threads.get(tid)
         if t is None:
             return -errno.ESRCH
         if t is self.cur or sig == 0:
-            return self.raise_signal(sig) if t is self.cur else 0
+            if t is not self.cur:
+                return 0
+            if code != -6 and 1 <= sig <= 64 and self.action(sig)[0] > 1:
+                self.queue_self_signal(sig, code, value, to_thread=True)
+                return 0
+            return self.raise_signal(sig, code=code, value=value)
         if not 1 <= sig <= 64:
             return -errno.EINVAL
         handler = self.action(sig)[0]
@@ -995,10 +1002,9 @@ class Threads:
             # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
             # with no handler, its default action is taken): a blocked signal with the
             # default action once ended the process at once, whoever blocked it
-            st["blocked_pending"].add(sig)
-            self.blocked_codes.pop(sig, None)      # (SI_TKILL)
+            st["blocked_pending"].put(sig, code, value, to_thread=True)
             return 0
-        st["pending"] = (sig, -6, 0)                # SI_TKILL
+        st["pending"] = (sig, code, value)
         if t.wait is not None:
             t.result = t.wait.interrupt(self.sa_restart(sig))
             t.wait = None
@@ -1027,7 +1033,7 @@ class Threads:
             return True
         return False
 
-    def raise_signal(self, sig: int, reason: str = "", code: int = -6):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0):
         """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
         that blocks the signal leaves it to another that does not, as Linux's complete_signal
         does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
@@ -1035,7 +1041,7 @@ class Threads:
         if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
                 and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
             return 0
-        return super().raise_signal(sig, reason, code)
+        return super().raise_signal(sig, reason, code, value)
 
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:
@@ -1061,10 +1067,20 @@ class Threads:
         if self.action(sig)[0] > 1:
             self.queue_self_signal(sig, -1, value)  # SI_QUEUE
             return 0
-        r = self.raise_signal(sig, code=-1)
-        if sig in self.blocked_pending:          # pending for a sigtimedwait: with its value
-            self.queue_values[sig] = value
-        return r
+        return self.raise_signal(sig, code=-1, value=value)   # (pending: for a sigtimedwait)
+
+    def sys_rt_tgsigqueueinfo(self, tgid, tid, sig, info, *_):
+        """pthread_sigqueue(3): sigqueue to one thread of the process (the siginfo's si_code,
+        SI_QUEUE there, and value: only a thread's to itself may claim to be the kernel's or a
+        kill's, as the kernel checks)."""
+        if not 0 <= sig <= 64:
+            return -errno.EINVAL
+        code, = struct.unpack("<i", self.rd(info + 8, 4))
+        if (code >= 0 or code == -6) and s32(tid) != self.cur.tid:
+            return -errno.EPERM
+        if s32(tgid) != self.pid:
+            return -errno.ESRCH
+        return self.signal_thread(s32(tid), sig, code, struct.unpack("<Q", self.rd(info + 24, 8))[0])
 
 
 class _Err(Exception):

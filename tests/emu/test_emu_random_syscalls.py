@@ -218,7 +218,12 @@ int main(void) {
   int p[2]; pipe(p); fflush(stdout);
   pid_t c = fork(); int s;
   if (c == 0) { sigset_t m; sigemptyset(&m); sigaddset(&m, SIGUSR1); sigprocmask(SIG_BLOCK, &m, 0);
-                write(p[1], "r", 1); usleep(100000); sigprocmask(SIG_UNBLOCK, &m, 0); _exit(3); }
+                write(p[1], "r", 1);
+                int seen = 0;          /* unblock only once the parent's signal is pending */
+                for (int i = 0; i < 20000 && !seen; i++) {
+                  sigset_t q; sigpending(&q); seen = sigismember(&q, SIGUSR1); if (!seen) usleep(1000); }
+                if (seen) write(1, "pending\n", 8);
+                sigprocmask(SIG_UNBLOCK, &m, 0); _exit(3); }
   char b; read(p[0], &b, 1); kill(c, SIGUSR1); waitpid(c, &s, 0);
   printf("signalled %d by %d\n", WIFSIGNALED(s), WTERMSIG(s));
   return 0;
@@ -231,7 +236,80 @@ def test_child_killed_by_a_blocked_signal_is_not_reported(tmp_path, arch):
     """A forked process that unblocks SIGUSR1 its parent sent ends as under qemu-user, without
     a crash report on stderr (one once came, unlike when the signal finds it unblocked)."""
     out = _same_as_qemu(tmp_path, BLOCKED_KILL, arch)
-    assert out == b"signalled 1 by 10\n"
+    assert out == b"pending\nsignalled 1 by 10\n"
+
+
+# Two threads block SIGRTMIN; the main thread sends each several instances (pthread_sigqueue
+# with distinct values, tgkill), then each sends itself more, then they unblock one after the
+# other: each handler run records its siginfo in the thread's own (TLS) list.
+THREAD_RT = r"""
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define QUEUE 1
+static __thread int n, code[32], val[32];
+static void h(int s, siginfo_t *si, void *u) { (void)s; (void)u; code[n] = si->si_code; val[n] = si->si_value.sival_int; n++; }
+static pthread_barrier_t blocked, sent, self_sent, first;
+static pid_t tid[2];
+static char line[2][400];
+static void *run(void *arg) {
+  int me = (int)(long)arg;
+  tid[me] = syscall(SYS_gettid);
+  sigset_t m; sigemptyset(&m); sigaddset(&m, SIGRTMIN); pthread_sigmask(SIG_BLOCK, &m, 0);
+  pthread_barrier_wait(&blocked);
+  pthread_barrier_wait(&sent);                     /* the main thread's sends */
+  for (int k = 0; k < 2; k++) {                    /* each thread's own */
+    union sigval v = {.sival_int = 100 * (me + 1) + k};
+    if ((QUEUE && pthread_sigqueue(pthread_self(), SIGRTMIN, v)) || raise(SIGRTMIN)) printf("self send %d failed\n", me);
+  }
+  pthread_barrier_wait(&self_sent);
+  if (me == 1) pthread_barrier_wait(&first);       /* thread 0 unblocks first */
+  sigset_t p; sigpending(&p);
+  int k = sprintf(line[me], "thread %d pending %d:", me, sigismember(&p, SIGRTMIN));
+  pthread_sigmask(SIG_UNBLOCK, &m, 0);
+  for (int i = 0; i < n; i++)
+    k += sprintf(line[me] + k, code[i] == SI_QUEUE ? " q%d" : code[i] == SI_TKILL ? " t" : " ?", val[i]);
+  if (me == 0) pthread_barrier_wait(&first);
+  return 0;
+}
+int main(void) {
+  struct sigaction sa = {0}; sa.sa_sigaction = h; sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGRTMIN, &sa, 0);
+  pthread_barrier_init(&blocked, 0, 3); pthread_barrier_init(&sent, 0, 3);
+  pthread_barrier_init(&self_sent, 0, 2); pthread_barrier_init(&first, 0, 2);
+  pthread_t th[2];
+  for (long i = 0; i < 2; i++) pthread_create(&th[i], 0, run, (void *)i);
+  pthread_barrier_wait(&blocked);
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < 2; i++) {
+      union sigval v = {.sival_int = 10 * (i + 1) + k};
+      if ((QUEUE && pthread_sigqueue(th[i], SIGRTMIN, v)) || syscall(SYS_tgkill, getpid(), tid[i], SIGRTMIN))
+        printf("send to %d failed\n", i);
+    }
+  pthread_barrier_wait(&sent);
+  for (int i = 0; i < 2; i++) { pthread_join(th[i], 0); printf("%s\n", line[i]); }
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("queue", (True, False), ids=("sigqueue", "tgkill"))
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_realtime_signals_pending_per_thread(tmp_path, arch, queue):
+    """A blocked real-time signal's queued instances belong to the thread they were sent to:
+    each thread's handler sees exactly its own, in order, as under qemu-user. xld kept the
+    instances behind the first (and each one's si_code, value) for the whole process, so the
+    thread unblocking first ran the other's too ('t t t t t' and 't'); tgkill to another
+    thread kept one instance; pthread_sigqueue (rt_tgsigqueueinfo) was not served."""
+    src = THREAD_RT if queue else THREAD_RT.replace("#define QUEUE 1", "#define QUEUE 0")
+    out = _same_as_qemu(tmp_path, src, arch).decode()
+    want = ["thread %d pending 1:" % i + "".join(
+        (f" q{10 * (i + 1) + k} t" if queue else " t") for k in (0, 1, 2)) + "".join(
+        (f" q{100 * (i + 1) + k} t" if queue else " t") for k in (0, 1)) for i in (0, 1)]
+    assert out.splitlines() == want
 
 
 SEEKDIR = r"""
