@@ -368,7 +368,8 @@ class Processes:
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
         self.leader_status = None
         self.pending = None
-        self.blocked_pending = Pending()
+        self.queued_count.used = 0             # (the parent's threads' are not the child's)
+        self.blocked_pending = Pending(self.queued_count)
         self.async_signals = []
         # Linux: interval and POSIX timers are not inherited (their host threads are not
         # either); the lock may have been held by one of those threads at the fork

@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+from collections import deque
 
 from . import ucconst as K
 
@@ -49,40 +50,80 @@ UNBLOCKABLE = (1 << 8) | (1 << 18)   # SIGKILL, SIGSTOP
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
 
 
+class QueuedCount:
+    """The queued signal instances of the whole process (every thread's Pending set), and the
+    bound RLIMIT_SIGPENDING puts on them (the kernel counts them per user; here per process):
+    a guest queueing real-time signals that it blocks cannot make the runner grow without
+    bound."""
+
+    __slots__ = ("used", "limit")
+
+    def __init__(self, limit: int):
+        self.used, self.limit = 0, limit
+
+
 class Pending(set):
     """A thread's pending signals (blocked, or waiting for a handler frame: taken when it
     unblocks them or waits for them), each with its instances, kept together so that a thread
-    takes only what was sent to it: ``instances[sig]`` is [(si_code, value, to_thread)], the
-    value a sigqueue's, to_thread when sent to the thread (raise, tgkill, pthread_sigqueue)
-    rather than the process (kill, sigqueue, a timer). The running thread's is the Process's
-    ``blocked_pending``, another's is in its saved state (threads.py)."""
+    takes only what was sent to it: ``instances[sig]`` is a deque of (si_code, value,
+    to_thread), the value a sigqueue's, to_thread when sent to the thread (raise, tgkill,
+    pthread_sigqueue) rather than the process (kill, sigqueue, a timer). The running thread's
+    is the Process's ``blocked_pending``, another's is in its saved state (threads.py); all
+    share the process's QueuedCount."""
 
-    __slots__ = ("instances",)
+    __slots__ = ("instances", "count")
 
-    def __init__(self):
+    def __init__(self, count: QueuedCount):
         super().__init__()
-        self.instances: dict[int, list] = {}
+        self.instances: dict[int, deque] = {}
+        self.count = count
 
-    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None) -> None:
+    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None) -> int:
         """One instance of ``sig`` sent (``to_thread`` by default for SI_TKILL): a real-time
         signal queues every instance with its own siginfo; a standard one is pending once (the
-        first one's siginfo) in each of the kernel's two queues, the thread's and the process's."""
+        first one's siginfo) in each of the kernel's two queues, the thread's and the process's.
+        At RLIMIT_SIGPENDING, as the kernel's __send_signal: a real-time signal with a siginfo
+        of its own (sigqueue, pthread_sigqueue, a timer's) is refused (-EAGAIN); another (kill's
+        SI_USER, a standard signal) is pending without its siginfo (SI_USER when taken); a
+        standard signal's SI_USER or SI_KERNEL is queued over the limit. 0 otherwise."""
         to_thread = code == SI_TKILL if to_thread is None else to_thread
-        queued = self.instances.setdefault(sig, [])
-        if sig >= 32 or all(t != to_thread for _c, _v, t in queued):
-            queued.append((code, value, to_thread))
+        queued = self.instances.get(sig)
+        if sig < 32 and queued and any(t == to_thread for _c, _v, t in queued):
+            return 0
+        count = self.count
+        if count.used >= count.limit and not (sig < 32 and code >= 0):
+            if sig >= 32 and code != SI_USER:
+                return -errno.EAGAIN
+            self.add(sig)
+            return 0
+        if queued is None:
+            queued = self.instances[sig] = deque()
+        queued.append((code, value, to_thread))
+        count.used += 1
         self.add(sig)
+        return 0
 
     def for_process(self, sig: int) -> bool:
-        """Was the next instance of ``sig`` sent to the process (another thread may take it)?"""
-        queued = self.instances.get(sig)
-        return bool(queued) and not queued[0][2]
+        """Is an instance of ``sig`` there that was sent to the process (another thread may
+        take it)?"""
+        return any(not t for _c, _v, t in self.instances.get(sig, ()))
 
-    def take(self, sig: int) -> tuple[int, int]:
-        """Take the next instance of ``sig``: its (si_code, value). A signal queued more than
-        once stays pending with its next instance."""
-        queued = self.instances.get(sig) or [(SI_TKILL, 0, True)]
-        code, value, _t = queued.pop(0)
+    def take(self, sig: int, for_process: bool = False) -> tuple[int, int]:
+        """Take the next instance of ``sig`` (``for_process``: the next one sent to the
+        process, for another thread's sigwait): its (si_code, value). A signal queued more than
+        once stays pending with its next instance; one pending without an instance (over
+        RLIMIT_SIGPENDING) is SI_USER."""
+        queued = self.instances.get(sig)
+        if not queued:
+            self.drop(sig)
+            return SI_USER, 0
+        if for_process:
+            i = next(i for i, (_c, _v, t) in enumerate(queued) if not t)
+            code, value, _t = queued[i]
+            del queued[i]
+        else:
+            code, value, _t = queued.popleft()
+        self.count.used -= 1
         if not queued:
             self.drop(sig)
         return code, value
@@ -91,7 +132,33 @@ class Pending(set):
         """Discard ``sig`` and every queued instance: the first one's si_code."""
         self.discard(sig)
         queued = self.instances.pop(sig, None)
-        return queued[0][0] if queued else SI_TKILL
+        if not queued:
+            return SI_USER
+        self.count.used -= len(queued)
+        return queued[0][0]
+
+    def clear_all(self) -> None:
+        """Discard every pending signal (the thread is gone)."""
+        for sig in list(self):
+            self.drop(sig)
+
+    def move_process_signals(self, other: "Pending") -> None:
+        """Hand the instances sent to the process to ``other`` (another thread's set: this
+        thread exits), as the kernel's process-wide queue outlives any one thread."""
+        for sig in sorted(self):
+            queued = self.instances.get(sig)
+            if queued is None:
+                if sig not in other:        # pending without an instance: for the process
+                    other.add(sig)
+                continue
+            for code, value, to_thread in queued:
+                if not to_thread and not (sig < 32 and other.for_process(sig)):
+                    dest = other.instances.get(sig)
+                    if dest is None:
+                        dest = other.instances[sig] = deque()
+                    dest.append((code, value, False))
+                    other.count.used += 1
+                    other.add(sig)
 
 
 # rt_sigreturn (139) trampolines
@@ -110,8 +177,8 @@ RV_FPREGS = 432               # uc_mcontext.__fpregs: u64 f[32], u32 fcsr (the D
 
 
 class Signals:
-    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, route_signal:
-    threads.py, and take_peer_info: process.py)."""
+    """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, sigpending_limit:
+    syscalls.py, route_signal: threads.py, and take_peer_info: process.py)."""
 
     def init_signals(self, trampoline_addr: int) -> None:
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
@@ -119,7 +186,8 @@ class Signals:
         self.itimer = None                  # (threading.Timer, deadline, interval)
         self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
-        self.blocked_pending = Pending()    # the running thread's
+        self.queued_count = QueuedCount(self.sigpending_limit())
+        self.blocked_pending = Pending(self.queued_count)    # the running thread's
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr
@@ -139,14 +207,14 @@ class Signals:
         return self.action(sig)[0] > 1
 
     def queue_self_signal(self, sig: int, code: int = SI_TKILL, value: int = 0,
-                          to_thread: bool | None = None) -> None:
+                          to_thread: bool | None = None) -> int:
         """A signal the program sent itself, with a handler: deliver when it can (``value``:
-        a sigqueue's; ``to_thread``: Pending.put's)."""
+        a sigqueue's; ``to_thread``: Pending.put's, and its result)."""
         if self.sigmask & (1 << (sig - 1)):
-            self.blocked_pending.put(sig, code, value, to_thread)
-            return
+            return self.blocked_pending.put(sig, code, value, to_thread)
         self.pending = (sig, code, value)
         self.eng.emu_stop()
+        return 0
 
     def take_pending(self, sig: int) -> tuple[int, int]:
         """Take one instance of the running thread's pending signal ``sig``: (si_code, value)."""
@@ -491,7 +559,7 @@ class Signals:
                 if want & (1 << (sig - 1)) and (t is me or pend.for_process(sig)):
                     if not take:
                         return sig, 0, 0
-                    return (sig, *pend.take(sig))
+                    return (sig, *pend.take(sig, for_process=t is not me))
         for i, sig in enumerate(self.async_signals):
             if want & (1 << (sig - 1)):
                 if take:

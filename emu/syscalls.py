@@ -76,10 +76,20 @@ _DEFAULT_IGNORED = {17, 18, 19, 20, 21, 22, 23, 28}
 TCGETS, TIOCGWINSZ, FIONBIO = 0x5401, 0x5413, 0x5421
 
 RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
-RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA = 3, 7, 9, 2
+RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_SIGPENDING = 3, 7, 9, 2, 11
+MAX_QUEUED_SIGNALS = 1 << 18     # the runner's own bound on queued signals, whatever the limit
 RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
-_RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096)}
+
+
+def _host_rlimit(which: int) -> tuple[int, int]:
+    import resource
+    return tuple(RLIM_INFINITY if v < 0 else v for v in resource.getrlimit(which))
+
+
+# RLIMIT_SIGPENDING: the host's, as under qemu-user (the kernel's default follows the memory)
+_RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096),
+                    RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING)}
 
 PID = 4242
 
@@ -337,8 +347,8 @@ class Syscalls:
         return 0
 
     def sys_prlimit64(self, pid, resource, new, old, *_):
-        """Limits as the program set them. RLIMIT_NOFILE bounds its descriptors (EMFILE);
-        the others are remembered and reported, not enforced (the run's own budgets are
+        """Limits as the program set them. RLIMIT_NOFILE bounds its descriptors (EMFILE),
+        RLIMIT_SIGPENDING its queued signals (sigqueue's EAGAIN: Pending.put); the others are remembered and reported, not enforced (the run's own budgets are
         --max-memory and friends: see Limits and defaults in docs/run.md)."""
         if s32(pid) not in (0, self.pid):
             raise NotServed("prlimit64 of another process")
@@ -357,7 +367,15 @@ class Syscalls:
             self.rlimits[resource] = (soft, hard)
             if resource == RLIMIT_NOFILE:
                 self.fds.max_fds = soft
+            if resource == RLIMIT_SIGPENDING:
+                self.queued_count.limit = self.sigpending_limit()
         return 0
+
+    def sigpending_limit(self) -> int:
+        """How many signal instances the process may queue: RLIMIT_SIGPENDING's soft limit, at
+        most MAX_QUEUED_SIGNALS (Pending.put)."""
+        soft = self.rlimits.get(RLIMIT_SIGPENDING, _RLIMIT_DEFAULTS[RLIMIT_SIGPENDING])[0]
+        return min(soft, MAX_QUEUED_SIGNALS)
 
     def sys_getrlimit(self, resource, old, *_):
         return self.sys_prlimit64(0, resource, 0, old)
@@ -457,9 +475,11 @@ class Syscalls:
         self.wr(buf, struct.pack("<Q", pending))
         return 0
 
-    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,
+                     to_thread: bool | None = None):
         """``sig`` sent by the program to itself, with siginfo's ``code`` (SI_TKILL: raise,
-        tgkill; SI_USER: kill, a broken pipe; SI_QUEUE: sigqueue, with its ``value``)."""
+        tgkill; SI_USER: kill, a broken pipe; SI_QUEUE: sigqueue, with its ``value``;
+        ``to_thread``: Pending.put's). -EAGAIN when it would queue one instance too many."""
         if sig == 0:
             return 0
         if not 1 <= sig <= 64:
@@ -476,13 +496,11 @@ class Syscalls:
             if handler == SIG_IGN or (handler == SIG_DFL and sig in _DEFAULT_IGNORED):
                 return 0
         if handler not in (SIG_DFL, SIG_IGN) and sig not in (9, 19):
-            self.queue_self_signal(sig, code)
-            return 0
+            return self.queue_self_signal(sig, code, value, to_thread)
         if sig not in (9, 19) and self.sigmask & (1 << (sig - 1)):
             # blocked: pending until unblocked (then it kills: signals.mask_changed) or taken
             # by sigtimedwait, as on Linux (it once killed at once)
-            self.blocked_pending.put(sig, code, value)
-            return 0
+            return self.blocked_pending.put(sig, code, value, to_thread)
         self.terminate(signal=sig, reason=reason or f"killed by {SIGNAL_NAMES.get(sig, sig)} "
                        f"sent by the program itself", report=sig != 13)
         return None

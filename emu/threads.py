@@ -599,7 +599,7 @@ class Threads:
         self.next_tid += 1
         t = Thread(tid)
         t.state = {"sigmask": self.sigmask, "saved_sigmask": None, "pending": None, "sigframes": [],
-                   "altstack": None, "blocked_pending": Pending(),
+                   "altstack": None, "blocked_pending": Pending(self.queued_count),
                    "clear_child_tid": ctid if flags & CLONE_CHILD_CLEARTID else 0, "robust_list": 0}
         t.affinity = self.cur.affinity      # (inherited, as on Linux)
         if flags & CLONE_PARENT_SETTID:
@@ -984,9 +984,8 @@ class Threads:
             if t is not self.cur:
                 return 0
             if code != -6 and 1 <= sig <= 64 and self.action(sig)[0] > 1:
-                self.queue_self_signal(sig, code, value, to_thread=True)
-                return 0
-            return self.raise_signal(sig, code=code, value=value)
+                return self.queue_self_signal(sig, code, value, to_thread=True)
+            return self.raise_signal(sig, code=code, value=value, to_thread=True)
         if not 1 <= sig <= 64:
             return -errno.EINVAL
         handler = self.action(sig)[0]
@@ -1002,8 +1001,7 @@ class Threads:
             # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
             # with no handler, its default action is taken): a blocked signal with the
             # default action once ended the process at once, whoever blocked it
-            st["blocked_pending"].put(sig, code, value, to_thread=True)
-            return 0
+            return st["blocked_pending"].put(sig, code, value, to_thread=True)
         st["pending"] = (sig, code, value)
         if t.wait is not None:
             t.result = t.wait.interrupt(self.sa_restart(sig))
@@ -1033,7 +1031,8 @@ class Threads:
             return True
         return False
 
-    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0):
+    def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,
+                     to_thread: bool | None = None):
         """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
         that blocks the signal leaves it to another that does not, as Linux's complete_signal
         does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
@@ -1041,7 +1040,7 @@ class Threads:
         if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
                 and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
             return 0
-        return super().raise_signal(sig, reason, code, value)
+        return super().raise_signal(sig, reason, code, value, to_thread)
 
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:
@@ -1065,8 +1064,7 @@ class Threads:
             return 0
         value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
         if self.action(sig)[0] > 1:
-            self.queue_self_signal(sig, -1, value)  # SI_QUEUE
-            return 0
+            return self.queue_self_signal(sig, -1, value)  # SI_QUEUE
         return self.raise_signal(sig, code=-1, value=value)   # (pending: for a sigtimedwait)
 
     def sys_rt_tgsigqueueinfo(self, tgid, tid, sig, info, *_):

@@ -312,6 +312,97 @@ def test_realtime_signals_pending_per_thread(tmp_path, arch, queue):
     assert out.splitlines() == want
 
 
+# The program lowers RLIMIT_SIGPENDING to 50 and, with SIGRTMIN blocked, sigqueues it to itself
+# until that fails; kill still makes it pending (without an instance of its own), and
+# pthread_sigqueue is refused too; then it takes what was queued. The kernel's count is the
+# user's: another process's pending signals can make qemu-user's a few less than 50.
+SIGPENDING_LIMIT = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+int main(void) {
+  struct rlimit r = {50, 50};
+  if (setrlimit(RLIMIT_SIGPENDING, &r)) { perror("setrlimit"); return 1; }
+  getrlimit(RLIMIT_SIGPENDING, &r); printf("limit %ld\n", (long)r.rlim_cur);
+  sigset_t m; sigemptyset(&m); sigaddset(&m, SIGRTMIN); sigprocmask(SIG_BLOCK, &m, 0);
+  long i; union sigval v;
+  for (i = 0; i < 1000000; i++) {
+    v.sival_int = (int)i;
+    if (sigqueue(getpid(), SIGRTMIN, v)) break;
+  }   /* (the kernel counts the user's queued signals: other processes' may take a few) */
+  printf("sigqueue %s after %s\n", errno == EAGAIN ? "EAGAIN" : "?", i > 40 && i <= 50 ? "41-50" : "other");
+  if (getenv("SHOW_COUNT")) fprintf(stderr, "%ld\n", i);
+  printf("pthread_sigqueue %d\n", pthread_sigqueue(pthread_self(), SIGRTMIN, v) == EAGAIN);
+  printf("kill %d\n", kill(getpid(), SIGRTMIN));
+  struct timespec zero = {0, 0}; siginfo_t si; int n = 0, order = 1;
+  while (sigtimedwait(&m, &si, &zero) == SIGRTMIN) { order &= si.si_code == SI_QUEUE && si.si_value.sival_int == n; n++; }
+  printf("taken all %d in order %d\n", n == i, order);
+  printf("again %d\n", sigqueue(getpid(), SIGRTMIN, v));
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_queued_signals_are_bounded_by_rlimit_sigpending(tmp_path, arch):
+    """At RLIMIT_SIGPENDING (50 here, set by the program) sigqueue and pthread_sigqueue of a
+    blocked real-time signal fail with EAGAIN, kill does not, as under qemu-user. xld queued
+    every instance (300000 and more: memory without bound) and said the limit was unlimited."""
+    out = _same_as_qemu(tmp_path, SIGPENDING_LIMIT, arch)
+    assert out == b"limit 50\nsigqueue EAGAIN after 41-50\npthread_sigqueue 1\nkill 0\ntaken all 1 in order 1\nagain 0\n"
+    p = subprocess.run([sys.executable, "-m", "xld.emu", str(tmp_path / f"p-{arch}")], capture_output=True,
+                       env={**ENV, "SHOW_COUNT": "1"}, timeout=TIMEOUT, cwd=tmp_path)
+    assert p.stderr == b"50\n"        # xld counts the process's own
+
+
+# With SIGRTMIN blocked in both threads, the main thread sends one to itself
+# (pthread_sigqueue), then one to the process (sigqueue): the other thread's sigtimedwait
+# may take only the one sent to the process.
+THREAD_OR_PROCESS = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+static sigset_t m;
+static void *other(void *a) {
+  struct timespec zero = {0, 0}; siginfo_t si;
+  int r = sigtimedwait(&m, &si, &zero);
+  if (r < 0) printf("other: %s\n", errno == EAGAIN ? "EAGAIN" : "?");
+  else printf("other: %d by %d\n", si.si_value.sival_int, si.si_code);
+  return a;
+}
+static void wait_other(void) { pthread_t t; pthread_create(&t, 0, other, 0); pthread_join(t, 0); }
+int main(void) {
+  sigemptyset(&m); sigaddset(&m, SIGRTMIN); sigprocmask(SIG_BLOCK, &m, 0);
+  union sigval v = {.sival_int = 7};
+  pthread_sigqueue(pthread_self(), SIGRTMIN, v);
+  wait_other();
+  v.sival_int = 8; sigqueue(getpid(), SIGRTMIN, v);
+  wait_other();
+  struct timespec zero = {0, 0}; siginfo_t si;
+  while (sigtimedwait(&m, &si, &zero) == SIGRTMIN) printf("main: %d by %d\n", si.si_value.sival_int, si.si_code);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_sigwait_takes_only_signals_sent_to_the_process(tmp_path, arch):
+    """A blocked signal a thread sent itself (pthread_sigqueue) is not another thread's to
+    take; one sent to the process is, even behind the first, as under qemu-user. xld recorded
+    the first as sent to the process (the other thread took 7), and looked only at the first
+    instance of a signal (the other thread could not take 8)."""
+    out = _same_as_qemu(tmp_path, THREAD_OR_PROCESS, arch)
+    assert out == b"other: EAGAIN\nother: 8 by -1\nmain: 7 by -1\n"
+
+
 SEEKDIR = r"""
 #include <dirent.h>
 #include <fcntl.h>
