@@ -137,20 +137,14 @@ class Pending(set):
         self.count.used -= len(queued)
         return queued[0][0]
 
-    def clear_all(self) -> None:
-        """Discard every pending signal (the thread is gone)."""
-        for sig in list(self):
-            self.drop(sig)
-
-    def move_process_signals(self, other: "Pending") -> None:
-        """Hand the instances sent to the process to ``other`` (another thread's set: this
-        thread exits), as the kernel's process-wide queue outlives any one thread."""
-        for sig in sorted(self):
-            queued = self.instances.get(sig)
-            if queued is None:
-                if sig not in other:        # pending without an instance: for the process
-                    other.add(sig)
-                continue
+    def hand_over(self, sig: int, other: "Pending") -> None:
+        """Give ``other`` (another thread's set: this one's thread exits) the instances of
+        ``sig`` sent to the process, as the kernel's process-wide queue outlives any one
+        thread; drop the rest. A standard signal stays pending once in ``other``'s."""
+        queued = self.instances.get(sig)
+        if queued is None:                  # pending without an instance: for the process
+            other.add(sig)
+        else:
             for code, value, to_thread in queued:
                 if not to_thread and not (sig < 32 and other.for_process(sig)):
                     dest = other.instances.get(sig)
@@ -159,6 +153,7 @@ class Pending(set):
                     dest.append((code, value, False))
                     other.count.used += 1
                     other.add(sig)
+        self.drop(sig)
 
 
 # rt_sigreturn (139) trampolines

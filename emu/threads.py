@@ -706,7 +706,19 @@ class Threads:
                 pass
         t.alive = False
         del self.threads[t.tid]
+        self.hand_over_pending()
         return BLOCKED
+
+    def hand_over_pending(self) -> None:
+        """The exiting running thread's pending signals that were sent to the process go to
+        another thread, one that blocks the signal if there is one (a sigwait there takes it):
+        Linux keeps them in the process's queue (they were lost, and a sigwait waited for
+        ever); the ones sent to the thread go with it."""
+        others = [self.threads[tid] for tid in sorted(self.threads)]
+        for sig in sorted(self.blocked_pending):
+            bit = 1 << (sig - 1)
+            dest = next((u for u in others if u.state.get("sigmask", 0) & bit), others[0])
+            self.blocked_pending.hand_over(sig, dest.state["blocked_pending"])
 
     def sys_exit_group(self, status, *_):
         self.exit_robust_lists()
