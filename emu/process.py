@@ -769,6 +769,8 @@ class Processes:
         host = self.host_of(pid)
         if pid <= 0 or (host not in self.children and host not in (self.parent_host_pid, self.first_host_pid)):
             return -errno.ESRCH
+        if not 0 <= sig <= 64:
+            return -errno.EINVAL
         if sig == 0:
             return 0
         if sig not in FORWARDED:

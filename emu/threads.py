@@ -1064,33 +1064,41 @@ class Threads:
 
     def sys_rt_sigqueueinfo(self, pid, sig, info, *_):
         """sigqueue(3): its handler gets SI_QUEUE and the value (another process of the run:
-        process.py's mailboxes carry them)."""
+        process.py's mailboxes carry them). The kernel's checks in its order: a si_code of
+        the kernel's or kill's (>= 0, SI_TKILL) only to the caller itself (EPERM), then the
+        process (ESRCH), then the signal (EINVAL)."""
+        code, = struct.unpack("<i", self.rd(info + 8, 4))
+        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
+        pid = s32(pid)
+        if (code >= 0 or code == -6) and pid != self.cur.tid:
+            return -errno.EPERM
+        if pid != self.pid:
+            return self.sigqueue_other(pid, sig, value)
         if not 0 <= sig <= 64:
             return -errno.EINVAL
-        code, = struct.unpack("<i", self.rd(info + 8, 4))
-        if code >= 0 or code == -6:     # the kernel's rule: only negative codes, not SI_TKILL
-            return -errno.EPERM
-        if s32(pid) != self.pid:
-            return self.sigqueue_other(s32(pid), sig, struct.unpack("<Q", self.rd(info + 24, 8))[0])
         if sig == 0:
             return 0
-        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
         if self.action(sig)[0] > 1:
-            return self.queue_self_signal(sig, -1, value)  # SI_QUEUE
-        return self.raise_signal(sig, code=-1, value=value)   # (pending: for a sigtimedwait)
+            return self.queue_self_signal(sig, code, value)
+        return self.raise_signal(sig, code=code, value=value)   # (pending: for a sigtimedwait)
 
     def sys_rt_tgsigqueueinfo(self, tgid, tid, sig, info, *_):
         """pthread_sigqueue(3): sigqueue to one thread of the process (the siginfo's si_code,
-        SI_QUEUE there, and value: only a thread's to itself may claim to be the kernel's or a
-        kill's, as the kernel checks)."""
+        SI_QUEUE there, and value). The kernel's checks in its order: tgid and tid positive
+        (EINVAL), a si_code of the kernel's or kill's only to the caller itself (EPERM), the
+        thread (ESRCH), the signal (EINVAL)."""
+        tgid, tid = s32(tgid), s32(tid)
+        code, = struct.unpack("<i", self.rd(info + 8, 4))
+        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
+        if tgid <= 0 or tid <= 0:
+            return -errno.EINVAL
+        if (code >= 0 or code == -6) and tid != self.cur.tid:
+            return -errno.EPERM
+        if tgid != self.pid or tid not in self.threads:
+            return -errno.ESRCH
         if not 0 <= sig <= 64:
             return -errno.EINVAL
-        code, = struct.unpack("<i", self.rd(info + 8, 4))
-        if (code >= 0 or code == -6) and s32(tid) != self.cur.tid:
-            return -errno.EPERM
-        if s32(tgid) != self.pid:
-            return -errno.ESRCH
-        return self.signal_thread(s32(tid), sig, code, struct.unpack("<Q", self.rd(info + 24, 8))[0])
+        return self.signal_thread(tid, sig, code, value)
 
 
 class _Err(Exception):

@@ -440,6 +440,70 @@ def test_signals_to_the_process_outlive_the_thread_that_held_them(tmp_path, arch
     assert out == b"pending 1 0 1\nSIGUSR1 by 0 value 0\nSIGRTMIN by -1 value 5\n"
 
 
+# rt_sigqueueinfo and rt_tgsigqueueinfo with one thing wrong, or several (the first the kernel
+# checks wins): a tid or tgid not positive, a si_code only the caller may claim (SI_USER) for
+# someone else, no such process or thread, no such signal.
+SIGQUEUEINFO_ERRORS = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define NOPID 0x3fffffff
+static siginfo_t queue, user;
+static void tg(const char *what, int tgid, int tid, int sig, siginfo_t *si) {
+  long r = syscall(SYS_rt_tgsigqueueinfo, tgid, tid, sig, si);
+  printf("tg %s: %s\n", what, r ? strerror(errno) : "0");
+}
+static void q(const char *what, int pid, int sig, siginfo_t *si) {
+  long r = syscall(SYS_rt_sigqueueinfo, pid, sig, si);
+  printf("q %s: %s\n", what, r ? strerror(errno) : "0");
+}
+static void *thread(void *a) { q("user to the process from a thread", getpid(), SIGRTMIN, &user); return a; }
+int main(void) {
+  sigset_t m; sigemptyset(&m); sigaddset(&m, SIGRTMIN); sigprocmask(SIG_BLOCK, &m, 0);
+  queue.si_code = SI_QUEUE; user.si_code = SI_USER;
+  int me = getpid(), tid = syscall(SYS_gettid);
+  tg("tid 0", me, 0, SIGRTMIN, &queue);
+  tg("tgid 0, bad signal", 0, tid, 200, &queue);
+  tg("user, no thread, bad signal", me, NOPID, 200, &user);
+  tg("no thread, bad signal", me, NOPID, 200, &queue);
+  tg("other tgid, bad signal", NOPID, tid, 200, &queue);
+  tg("bad signal", me, tid, 200, &queue);
+  tg("user to itself", me, tid, SIGRTMIN, &user);
+  q("user, no process, bad signal", NOPID, 200, &user);
+  q("no process, bad signal", NOPID, 200, &queue);
+  q("bad signal", me, 200, &user);
+  q("user to itself", me, SIGRTMIN, &user);
+  pthread_t t; pthread_create(&t, 0, thread, 0); pthread_join(t, 0);
+  struct timespec zero = {0, 0}; siginfo_t si;
+  while (sigtimedwait(&m, &si, &zero) == SIGRTMIN) printf("taken, si_code %d\n", si.si_code);
+  return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("arch", ("arm64", "riscv64"))
+def test_sigqueueinfo_errors_in_the_kernels_order(tmp_path, arch):
+    """The errors of rt_sigqueueinfo/rt_tgsigqueueinfo come in the kernel's order (EINVAL for
+    a tid or tgid not positive, EPERM, ESRCH, EINVAL for the signal) and a caller may give
+    itself a si_code of kill's, as under qemu-user. xld checked the signal first, said ESRCH
+    for tid 0 and refused SI_USER even to the caller (EPERM)."""
+    out = _same_as_qemu(tmp_path, SIGQUEUEINFO_ERRORS, arch).decode()
+    assert out.splitlines() == [
+        "tg tid 0: Invalid argument", "tg tgid 0, bad signal: Invalid argument",
+        "tg user, no thread, bad signal: Operation not permitted",
+        "tg no thread, bad signal: No such process", "tg other tgid, bad signal: No such process",
+        "tg bad signal: Invalid argument", "tg user to itself: 0",
+        "q user, no process, bad signal: Operation not permitted",
+        "q no process, bad signal: No such process", "q bad signal: Invalid argument",
+        "q user to itself: 0", "q user to the process from a thread: Operation not permitted",
+        "taken, si_code 0", "taken, si_code 0"]
+
+
 SEEKDIR = r"""
 #include <dirent.h>
 #include <fcntl.h>
