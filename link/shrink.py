@@ -449,6 +449,9 @@ class Relaxer:
         usable, tf, ts = _targets(ctx, L, both if few else rows, self.shndx, self.addressed)
         self.pc_usable = usable[len(rows):] if few else None
         usable, tf, ts = usable[:len(rows)], tf[:len(rows)], ts[:len(rows)]
+        # calls through the PLT target its entry (S is its address): not an input section
+        via = np.searchsorted(rows, self.calls)[self._via_plt(self.calls)]
+        usable[via], tf[via], ts[via] = True, 0, -1
         self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
@@ -465,6 +468,16 @@ class Relaxer:
         # each tp group's symbol value and whether it is usable (by group)
         ti = slot[tfirst]
         self.tp_S, self.tp_usable = S[ti], usable[ti]
+
+    def _via_plt(self, calls: np.ndarray) -> np.ndarray:
+        """Which ``calls`` (rows) name a symbol with a PLT entry, when the architecture
+        relaxes those against the entry (hook "relax_plt_calls")."""
+        ctx = self.ctx
+        dyn = ctx.dyn
+        if dyn is None or not dyn.plt or not ctx.arch.hooks.get("relax_plt_calls"):
+            return np.zeros(len(calls), dtype=bool)
+        g = self.L.gid[calls]
+        return (g != 0) & member(g, dyn.plt)
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
