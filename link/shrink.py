@@ -477,7 +477,10 @@ class Relaxer:
         if dyn is None or not dyn.plt or not ctx.arch.hooks.get("relax_plt_calls"):
             return np.zeros(len(calls), dtype=bool)
         g = self.L.gid[calls]
-        return (g != 0) & member(g, dyn.plt)
+        via = (g != 0) & member(g, dyn.plt)
+        if ctx.ifuncs and not ctx.arch.hooks.get("relax_ifuncs", True):
+            via &= ~member(g, ctx.ifuncs)      # (our own IFUNCs: see _targets)
+        return via
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -1098,7 +1101,7 @@ def addressed_sections(ctx):
 
 def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
-    common, an IFUNC stub), and its (file, section) when it is in an input section (else
+    common, an IFUNC stub unless hook "relax_ifuncs" is False), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
     from xld.link.resolve import COMMON
     st = ctx.symtab
@@ -1113,10 +1116,13 @@ def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     if ctx.local_ifuncs:
         keys = np.array([(f << 32) | y for f, y in ctx.local_ifuncs], dtype=np.int64)
         special |= ~isg & np.isin((L.file[rows].astype(np.int64) << 32) | L.sym[rows].astype(np.int64), keys)
-    special |= isg & (state[g] == COMMON)
+    # (an architecture may leave every site naming an IFUNC alone: hook "relax_ifuncs")
+    usable = special.copy() if ctx.arch.hooks.get("relax_ifuncs", True) else np.zeros(len(rows), dtype=bool)
+    common = isg & (state[g] == COMMON)
+    special |= common
+    usable |= common
     f = np.where(isg, def_file[g], L.file[rows])
     s = np.where(isg, def_index[g], L.sym[rows])
-    usable = special.copy()
     tf = np.zeros(len(rows), dtype=np.int64)
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))

@@ -127,3 +127,32 @@ def _run(d: Path, exe: str, lib: str):
     return subprocess.run([tc.QEMU[ARCH], "-L", f"/usr/{tc.TRIPLE[ARCH]}", "-E",
                            f"LD_LIBRARY_PATH={d / lib}", str(d / exe / "main")],
                           capture_output=True, timeout=60)
+
+
+IFUNC = r"""
+#include <stdio.h>
+static int impl(int x) { return x + 1; }
+static void *resolve(void) { return (void *)impl; }
+int fancy(int) __attribute__((ifunc("resolve")));
+__attribute__((noinline)) int callit(int x) { return fancy(x) * 2; }
+int main(void) { printf("%d\n", callit(3)); return 0; }
+"""
+
+
+@pytest.mark.parametrize("kind", ["-pie", "-static"])
+def test_calls_to_an_ifunc_are_left_alone_as_gnu_ld(tmp_path, kind):
+    """GNU ld relaxes no site naming an IFUNC (its stub), in any output kind: neither does
+    xld (hook "relax_ifuncs")."""
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    (tmp_path / "ifn.c").write_text(IFUNC)
+    subprocess.run([GCC, "-O2", "-c", "ifn.c"], cwd=tmp_path, check=True)
+    got = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        subprocess.run([GCC, *use, kind, "ifn.o", "-o", who], cwd=tmp_path, check=True)
+        size, _, ms = _funcs(tmp_path / who, ("callit",))["callit"]
+        got[who] = (size, ms)      # (its place: main sits elsewhere in xld's .text)
+        r = subprocess.run([tc.QEMU[ARCH], "-L", f"/usr/{tc.TRIPLE[ARCH]}", str(tmp_path / who)],
+                           capture_output=True, timeout=60)
+        assert (r.returncode, r.stdout) == (0, b"8\n")
+    assert got["xld"] == got["gnu"]
+    assert "jalr" in got["xld"][1]
