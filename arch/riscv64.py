@@ -587,6 +587,13 @@ ARCH.hooks["relax_roles"] = {
     "s_type": ("R_RISCV_LO12_S", "R_RISCV_PCREL_LO12_S", "R_RISCV_TPREL_LO12_S"),   # S-type halves
 }
 
+# A call whose symbol has a PLT entry (imported, or our interposable function in a shared
+# library) is relaxed against that entry's address, as GNU ld does (its relax pass reads the
+# PLT offset of such a symbol as the target: binutils elfnn-riscv.c), in every output kind.
+ARCH.hooks["relax_plt_calls"] = True
+# ... but no site naming an IFUNC (its PLT or .iplt stub) is relaxed, as GNU ld skips them
+ARCH.hooks["relax_ifuncs"] = False
+
 # The base registers relaxed LO12 sites switch to (link/shrink.py).
 ARCH.hooks["relax_regs"] = {"zero": REG_ZERO, "gp": REG_GP, "tp": REG_TP}
 

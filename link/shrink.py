@@ -449,6 +449,9 @@ class Relaxer:
         usable, tf, ts = _targets(ctx, L, both if few else rows, self.shndx, self.addressed)
         self.pc_usable = usable[len(rows):] if few else None
         usable, tf, ts = usable[:len(rows)], tf[:len(rows)], ts[:len(rows)]
+        # calls through the PLT target its entry (S is its address): not an input section
+        via = np.searchsorted(rows, self.calls)[self._via_plt(self.calls)]
+        usable[via], tf[via], ts[via] = True, 0, -1
         self.slot = slot
         self.P, self.SA = _ByRow(slot, P), _ByRow(slot, S + t.addend[rows])
         self.usable, self.tfile, self.tsec = _ByRow(slot, usable), _ByRow(slot, tf), _ByRow(slot, ts)
@@ -465,6 +468,19 @@ class Relaxer:
         # each tp group's symbol value and whether it is usable (by group)
         ti = slot[tfirst]
         self.tp_S, self.tp_usable = S[ti], usable[ti]
+
+    def _via_plt(self, calls: np.ndarray) -> np.ndarray:
+        """Which ``calls`` (rows) name a symbol with a PLT entry, when the architecture
+        relaxes those against the entry (hook "relax_plt_calls")."""
+        ctx = self.ctx
+        dyn = ctx.dyn
+        if dyn is None or not dyn.plt or not ctx.arch.hooks.get("relax_plt_calls"):
+            return np.zeros(len(calls), dtype=bool)
+        g = self.L.gid[calls]
+        via = (g != 0) & member(g, dyn.plt)
+        if ctx.ifuncs and not ctx.arch.hooks.get("relax_ifuncs", True):
+            via &= ~member(g, ctx.ifuncs)      # (our own IFUNCs: see _targets)
+        return via
 
     def _decide(self, excluded: set[int]):
         ctx, ty = self.ctx, self.ty
@@ -1085,7 +1101,7 @@ def addressed_sections(ctx):
 
 def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     """Whether the symbol of each row lives at an address the layout decides (a section, a
-    common, an IFUNC stub), and its (file, section) when it is in an input section (else
+    common, an IFUNC stub unless hook "relax_ifuncs" is False), and its (file, section) when it is in an input section (else
     file 0, section -1)."""
     from xld.link.resolve import COMMON
     st = ctx.symtab
@@ -1100,10 +1116,13 @@ def _targets(ctx, L, rows: np.ndarray, shndx, addressed=None):
     if ctx.local_ifuncs:
         keys = np.array([(f << 32) | y for f, y in ctx.local_ifuncs], dtype=np.int64)
         special |= ~isg & np.isin((L.file[rows].astype(np.int64) << 32) | L.sym[rows].astype(np.int64), keys)
-    special |= isg & (state[g] == COMMON)
+    # (an architecture may leave every site naming an IFUNC alone: hook "relax_ifuncs")
+    usable = special.copy() if ctx.arch.hooks.get("relax_ifuncs", True) else np.zeros(len(rows), dtype=bool)
+    common = isg & (state[g] == COMMON)
+    special |= common
+    usable |= common
     f = np.where(isg, def_file[g], L.file[rows])
     s = np.where(isg, def_index[g], L.sym[rows])
-    usable = special.copy()
     tf = np.zeros(len(rows), dtype=np.int64)
     ts = np.full(len(rows), -1, dtype=np.int64)
     idx = np.flatnonzero(~special & (f > 0))

@@ -55,7 +55,9 @@ def surface(arch: str, path: Path) -> dict:
             if typ == "SECTION" or not name:
                 continue
             where = ndx if ndx in ("UND", "ABS") else "DEF"
-            # (sizes of data only: a function's size follows relaxation, riscv64's differs)
+            # (sizes of data only: a riscv64 function's follows relaxation, which depends on
+            # the layout: near the edge of gp's reach GNU ld's margins differ from xld's;
+            # seed 4's PIE has a function 4 bytes shorter, one access xld relaxes to gp)
             syms.append((name, typ, bind, vis, where, int(size, 0) if where != "UND" and typ in ("OBJECT", "TLS") else 0))
         elif part == "def" and "Name:" in line:
             verdef.append(re.sub(r"Index: \d+ |Cnt: \d+ |^\s*0x\w+:\s*Rev: \d+\s*", "", line).strip())
