@@ -280,7 +280,8 @@ def gen(seed: int, out: Path) -> dict:
     if libdir:
         b_link[-1] = "-Wl,-rpath,$ORIGIN"
         b_link.append(X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"]))
-    m_link = [*m_flags, "main.o", *libs, f"-Wl,-rpath,$ORIGIN{'/' + libdir if libdir else ''}", rpath,
+    origin = X.choice(["$ORIGIN", "${ORIGIN}"]) if libdir else "$ORIGIN"
+    m_link = [*m_flags, "main.o", *libs, f"-Wl,-rpath,{origin}{'/' + libdir if libdir else ''}", rpath,
               *(["-Wl,-z,now"] if R.random() < 0.3 else []), "-ldl"]
     fails, fail_src = failures(X, out, ext, C)
     return {"cxx": cxx, "sources": {"a": [f"a0{ext}", f"a1{ext}"], "z": [f"z0{ext}", f"z1{ext}"],
@@ -292,7 +293,9 @@ def gen(seed: int, out: Path) -> dict:
 def failures(X: random.Random, out: Path, ext: str, C: str) -> tuple[list, list]:
     """Links that must fail with both linkers, each naming one symbol: an undefined name in a
     library under -z defs or --no-undefined, a program missing a name, and a program or library
-    linked against a library that needs a name nobody defines, with --no-allow-shlib-undefined.
+    linked against a library that needs a name nobody defines, with --no-allow-shlib-undefined,
+    or one a program defines hidden; and links that must succeed: a library's needed library
+    found through its '$ORIGIN/sub' rpath at link time.
     Each step: {"args", "out", "symbol"} (symbol None: a link that must succeed, a step's input)."""
     miss, lmiss, pmiss = (f"{p}_missing{X.randint(0, 999)}" for p in ("u", "l", "p"))
     (out / f"u0{ext}").write_text(f"{C}int {miss}(int);\n{C}int u_f(int x) {{ return {miss}(x) + 1; }}\n")
@@ -309,7 +312,19 @@ def failures(X: random.Random, out: Path, ext: str, C: str) -> tuple[list, list]
         # (a library --as-needed drops, as Debian's gcc asks, is not checked: one that is kept)
         kept = X.choice([["p1.o"], ["u1.o", "-Wl,--no-as-needed"]])
         steps.append({"args": ["-shared", *kept, "-L.", "-lu", "-Wl,--no-allow-shlib-undefined"], "out": "libw.so", "symbol": miss})
-    return steps, [f"u0{ext}", f"u1{ext}", f"p0{ext}", f"p1{ext}"]
+    # a program's hidden definition answers no library at run time: refused
+    (out / f"p2{ext}").write_text(f'{C}__attribute__((visibility("hidden"))) int {miss}(int x) {{ return x; }}\n'
+                                  f"{C}int u_f(int);\nint main(void) {{ return u_f(4); }}\n")
+    steps.append({"args": ["p2.o", "-L.", "-lu", "-Wl,--no-allow-shlib-undefined"], "out": "main-h", "symbol": miss})
+    # what a library needs is found at link time through its own '$ORIGIN/sub' rpath: accepted
+    (out / "sub").mkdir(exist_ok=True)
+    (out / f"v0{ext}").write_text(f"{C}int {lmiss}(int x) {{ return x + 9; }}\n")
+    (out / f"p3{ext}").write_text(f"{C}int u_g(int);\nint main(void) {{ return u_g(5); }}\n")
+    steps += [{"args": ["-shared", "v0.o"], "out": "sub/libv.so", "symbol": None},
+              {"args": ["-shared", "u1.o", "-Lsub", "-lv", X.choice(["-Wl,-rpath,$ORIGIN/sub", "-Wl,-rpath,${ORIGIN}/sub", "-Wl,-rpath,/nonexistent:$ORIGIN/./sub"]),
+                        X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])], "out": "libuv.so", "symbol": None},
+              {"args": ["p3.o", "-L.", "-luv", "-Wl,--no-allow-shlib-undefined"], "out": "main-uv", "symbol": None}]
+    return steps, [f"u0{ext}", f"u1{ext}", f"v0{ext}", *(f"p{k}{ext}" for k in range(4))]
 
 
 if __name__ == "__main__":
