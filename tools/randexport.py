@@ -295,7 +295,8 @@ def failures(seed: int, X: random.Random, out: Path, ext: str, C: str) -> tuple[
     library under -z defs or --no-undefined, a program missing a name, a program or library
     linked with --no-allow-shlib-undefined against a library that needs a name nobody defines,
     or one the program defines hidden; and one that must succeed: a library's needed library
-    found at link time only through its own '$ORIGIN/sub' rpath.  Two of the five cases a seed
+    found at link time only through its own '$ORIGIN/sub' rpath (and a program calling that
+    library directly, not on its command line: refused).  Two of the five cases a seed
     (in turn: any three seeds cover all), to keep a seed's cost.  Each step: {"args", "out",
     "symbol"} (symbol None: a link that must succeed, a later step's input)."""
     miss, lmiss, pmiss = (f"{p}_missing{X.randint(0, 999)}" for p in ("u", "l", "p"))
@@ -308,6 +309,7 @@ def failures(seed: int, X: random.Random, out: Path, ext: str, C: str) -> tuple[
     (out / f"p2{ext}").write_text(f'{C}__attribute__((visibility("hidden"))) int {miss}(int x) {{ return x; }}\n'
                                   f"{C}int u_f(int);\nint main(void) {{ return u_f(4); }}\n")
     (out / f"p3{ext}").write_text(f"{C}int u_g(int);\nint main(void) {{ return u_g(5); }}\n")
+    (out / f"p4{ext}").write_text(f"{C}int u_g(int);\n{C}int {lmiss}(int);\nint main(void) {{ return u_g(5) + {lmiss}(6); }}\n")
     (out / f"v0{ext}").write_text(f"{C}int {lmiss}(int x) {{ return x + 9; }}\n")
     (out / "sub").mkdir(exist_ok=True)
     libu = {"args": ["-shared", "u0.o"], "out": "libu.so", "symbol": None}
@@ -322,9 +324,11 @@ def failures(seed: int, X: random.Random, out: Path, ext: str, C: str) -> tuple[
         [{"args": ["-shared", "v0.o"], "out": "sub/libv.so", "symbol": None},
          {"args": ["-shared", "u1.o", "-Lsub", "-lv", f"-Wl,-rpath,{origin}",
                    X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])], "out": "libuv.so", "symbol": None},
-         {"args": ["p3.o", "-L.", "-luv", "-Wl,--no-allow-shlib-undefined"], "out": "main-uv", "symbol": None}]]
+         {"args": ["p3.o", "-L.", "-luv", "-Wl,--no-allow-shlib-undefined"], "out": "main-uv", "symbol": None},
+         # (a name only a library's needed library defines: GNU ld's "DSO missing from command line")
+         {"args": ["p4.o", "-L.", "-luv"], "out": "main-uv2", "symbol": lmiss}]]
     steps = cases[seed % 5] + cases[(seed + 2) % 5]
-    return steps, [f"u0{ext}", f"u1{ext}", f"v0{ext}", *(f"p{k}{ext}" for k in range(4))]
+    return steps, [f"u0{ext}", f"u1{ext}", f"v0{ext}", *(f"p{k}{ext}" for k in range(5))]
 
 
 if __name__ == "__main__":
