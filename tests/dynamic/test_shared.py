@@ -251,6 +251,12 @@ def test_z_defs_refuses_undefined_symbols(trees, arch, tmp_path):
     assert "elsewhere" in dynamic(tmp_path / "a.so")["undefined"]
     res = tc.xld_link(["-shared", "-z", "defs", "-o", tmp_path / "b.so", obj])
     assert res.status == 1 and "undefined symbol: elsewhere" in res.stderr
+    # --warn-unresolved-symbols: a warning naming it (as GNU ld's), the name imported
+    res = tc.xld_link(["-shared", "-z", "defs", "--warn-unresolved-symbols", "-o", tmp_path / "c.so", obj])
+    assert res.status == 0 and "warning: undefined symbol: elsewhere" in res.stderr, res.stderr
+    assert "elsewhere" in dynamic(tmp_path / "c.so")["undefined"]
+    res = tc.xld_link(["-shared", "-z", "defs", "--unresolved-symbols=ignore-in-object-files", "-o", tmp_path / "d.so", obj])
+    assert res.status == 0 and "elsewhere" not in res.stderr, res.stderr
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
