@@ -281,9 +281,11 @@ def gen(seed: int, out: Path) -> dict:
         b_link[-1] = "-Wl,-rpath,$ORIGIN"
         b_link.append(X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"]))
     origin = X.choice(["$ORIGIN", "${ORIGIN}"]) if libdir else "$ORIGIN"
+    fails, fail_src = failures(seed, X, out, ext, C)
+    if not libdir and X.random() < 0.5:     # by its path: DT_NEEDED "./libb.so" without a soname
+        libs[libs.index("-lb")] = "./libb.so"
     m_link = [*m_flags, "main.o", *libs, f"-Wl,-rpath,{origin}{'/' + libdir if libdir else ''}", rpath,
               *(["-Wl,-z,now"] if R.random() < 0.3 else []), "-ldl"]
-    fails, fail_src = failures(seed, X, out, ext, C)
     return {"cxx": cxx, "sources": {"a": [f"a0{ext}", f"a1{ext}"], "z": [f"z0{ext}", f"z1{ext}"],
                                     "b": [f"b0{ext}"], "main": [f"main{ext}"], "u": fail_src},
             "liba": ["-shared", *a_flags, "a0.o", "a1.o"], "libb": ["-shared", *b_link], "main": m_link,
