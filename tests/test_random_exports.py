@@ -6,7 +6,10 @@ random visibility attributes, version scripts (nodes, inheritance, globs, ``exte
 visibility, size, defined or not), version definitions and needs, DT_NEEDED, DT_SONAME,
 DT_RPATH/DT_RUNPATH and DT_FLAGS(_1) must equal GNU ld's, and the program must run alike under
 qemu-user with its own libraries and with the other linker's (GNU ld's program with xld's
-libraries and back: an ABI difference shows there).  A longer run: ``XLD_RANDEXPORT_SEEDS=30``."""
+libraries and back: an ABI difference shows there), its libraries found through their sonames'
+symlinks or copies, from a ``lib/`` its ``$ORIGIN/lib`` rpath names when the plan says so.  The
+plan's failure links must fail with both linkers, each naming its symbol (xld: ``xld: error:``).
+A longer run: ``XLD_RANDEXPORT_SEEDS=30``."""
 from __future__ import annotations
 
 import os
