@@ -350,7 +350,7 @@ def load_inputs(ctx: Context) -> None:
             continue
         if ctx.opts.trace and not isinstance(f, inp.Archive):
             print(path, file=sys.stdout)    # (lld's -t: archives by the members they give)
-        _add(ctx, r, f, whole, group, item.as_needed, static_only)
+        _add(ctx, r, f, whole, group, item.as_needed, static_only, path if item.kind == "file" else None)
     if lazy is not None:
         raise LinkError("--start-lib without --end-lib")
     if group is not None:
@@ -423,7 +423,9 @@ def _write_why_extract(ctx) -> None:
         raise LinkError(f"cannot open --why-extract= file {ctx.opts.why_extract}: {e.strerror}")
 
 
-def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
+def _add(ctx, r, f, whole, group, as_needed=False, static_only=False, given=None):
+    """Add an input to the link; ``given``: the path the command line named a shared object
+    by (not -l, not a script's list), which its DT_NEEDED records when it has no soname."""
     if isinstance(f, (inp.Archive, inp.LazyObjects)):
         r.add_archive(f, whole=whole)
         if group is not None:
@@ -434,6 +436,7 @@ def _add(ctx, r, f, whole, group, as_needed=False, static_only=False):
     else:                                   # a shared object: a provider of symbols
         if static_only:
             raise LinkError(f"attempted static link of dynamic object {f.name}")
+        f.given = given                     # (a warm server's object: set each link)
         r.add_shared(f, as_needed)
 
 

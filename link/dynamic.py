@@ -1180,7 +1180,7 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     p.verneed = [(d, per_dso[d.dso_id]) for d in p.needed if d.dso_id in per_dso]
     # .dynstr: sonames, symbol names, version names, run paths
     for d in p.needed:
-        p.string(d.needed_name)
+        p.string(d.recorded_name)
     off_undefined = p.strings(p.names_of(st, undefined))
     if not p.dyn_name and not _any_named(st, p.str_off, defined):
         # (distinct names, none in .dynstr yet) the blob, its names in .dynsym's order
@@ -1332,7 +1332,7 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     st = ctx.symtab
     tags: list[tuple[int, object]] = []
     for d in p.needed:
-        tags.append((DT_NEEDED, p.string(d.needed_name)))
+        tags.append((DT_NEEDED, p.string(d.recorded_name)))
     if opts.soname:                     # (GNU ld writes it for a program too)
         tags.append((DT_SONAME, p.string(opts.soname)))
     if opts.filters or opts.auxiliary:    # (GNU ld's order; only -shared: options.parse)
@@ -1489,7 +1489,7 @@ def fill(ctx, img: np.ndarray) -> None:
         out = bytearray()
         for k, (dso, vers) in enumerate(p.verneed):
             last = k == len(p.verneed) - 1
-            out += np.array([(1, len(vers), p.str_off[dso.needed_name], 16,
+            out += np.array([(1, len(vers), p.str_off[dso.recorded_name], 16,
                               0 if last else 16 + 16 * len(vers))],
                             dtype=[("v", "<u2"), ("c", "<u2"), ("f", "<u4"), ("a", "<u4"), ("n", "<u4")]).tobytes()
             for j, (name, idx) in enumerate(vers):

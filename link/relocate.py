@@ -420,8 +420,9 @@ def _check_undefined(ctx, t, grows) -> None:
     rows = grows[state[t.gid[grows]] == UNDEF]
     if ctx.imports and len(rows):
         imported = np.zeros(len(st), dtype=bool)
-        if ctx.opts.keeps_undefined() and not ctx.opts.shared:
-            # a program's kept undefined names are imported, and still reported (as warnings)
+        if ctx.opts.keeps_undefined() and (not ctx.opts.shared or ctx.opts.no_undefined):
+            # a program's kept undefined names are imported, and still reported (as warnings);
+            # so are a library's under -z defs (GNU ld warns with --warn-unresolved-symbols)
             imported[[g for g, (dso, _) in ctx.imports.items() if dso is not None]] = True
         else:
             imported[list(ctx.imports)] = True

@@ -53,6 +53,7 @@ class SharedFile:
         self.dso_id = 0                           # set when added to the link (1-based)
         self.as_needed = False
         self.used = False                         # some reference binds to it
+        self.given: str | None = None             # the command line's path for it (not -l)
         self._by_value: dict[int, list[str]] | None = None   # data names by address (aliases_of)
         self._parse()
 
@@ -235,8 +236,14 @@ class SharedFile:
 
     @property
     def needed_name(self) -> str:
-        """What DT_NEEDED records for this object."""
+        """The name other objects' DT_NEEDED match this object by."""
         return self.soname or os.path.basename(self.path)
+
+    @property
+    def recorded_name(self) -> str:
+        """What DT_NEEDED and its version needs record: the soname, else the path as the
+        command line gave it (``L/libn.so``, as GNU ld and lld), else the file's name."""
+        return self.soname or self.given or os.path.basename(self.path)
 
     def section_align(self, shndx: int) -> int:
         if 0 < shndx < len(self.shdrs):

@@ -6,7 +6,10 @@ random visibility attributes, version scripts (nodes, inheritance, globs, ``exte
 visibility, size, defined or not), version definitions and needs, DT_NEEDED, DT_SONAME,
 DT_RPATH/DT_RUNPATH and DT_FLAGS(_1) must equal GNU ld's, and the program must run alike under
 qemu-user with its own libraries and with the other linker's (GNU ld's program with xld's
-libraries and back: an ABI difference shows there).  A longer run: ``XLD_RANDEXPORT_SEEDS=30``."""
+libraries and back: an ABI difference shows there), its libraries found through their sonames'
+symlinks or copies, from a ``lib/`` its ``$ORIGIN/lib`` rpath names when the plan says so.  The
+plan's failure links must fail with both linkers, each naming its symbol (xld: ``xld: error:``).
+A longer run: ``XLD_RANDEXPORT_SEEDS=30``."""
 from __future__ import annotations
 
 import os
@@ -110,12 +113,41 @@ def build(seed: int, arch: str, cc: str, wrapper: Path, root: Path) -> dict:
         driver = [f"{tc.TRIPLE[arch]}-{'g++' if cxx else 'gcc'}", *use]
         for out in OUTPUTS:
             _run([*driver, *plan[out.split(".")[0]], "-o", out], d)
+        fails = [_fail(driver, step, d) for step in plan["fails"]]
+        assert all(ok for ok, _ in fails), (who, fails)
+        if who == "xld":        # (lld's words)
+            assert all("xld: error: " in msg for (_, msg), step in zip(fails, plan["fails"]) if step["symbol"]), fails
+        place(plan, d)
     return plan
 
 
-def run(arch: str, d: Path) -> tuple:
-    p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", "-E", f"LD_LIBRARY_PATH={d}", "./main"],
-                     timeout=60, cwd=d)
+def _fail(driver: list, step: dict, d: Path) -> tuple[bool, str]:
+    """Link one of the plan's failure steps: whether it failed naming its symbol, and left no
+    output (or succeeded, a step without a symbol), and its messages."""
+    p = subprocess.run([*driver, *step["args"], "-o", step["out"]], capture_output=True, text=True, cwd=d)
+    if step["symbol"] is None:
+        return p.returncode == 0, p.stderr
+    return p.returncode != 0 and step["symbol"] in p.stderr and not (d / step["out"]).exists(), p.stderr
+
+
+def place(plan: dict, d: Path) -> None:
+    """Move d's libraries into d/libdir if the plan says so, and give each soname its file (a
+    symlink or a copy) beside its library."""
+    lib = d / plan["libdir"]
+    lib.mkdir(exist_ok=True)
+    for name in OUTPUTS[:2]:
+        if lib != d:
+            shutil.move(d / name, lib / name)
+    for name, file, how in plan["aliases"]:
+        if how == "symlink":
+            (lib / name).symlink_to(file)
+        else:
+            shutil.copy(lib / file, lib / name)
+
+
+def run(arch: str, d: Path, plan: dict) -> tuple:
+    env = [] if plan["libdir"] else ["-E", f"LD_LIBRARY_PATH={d}"]     # (else found through $ORIGIN/lib)
+    p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", *env, "./main"], timeout=60, cwd=d)
     return p.returncode, p.stdout.decode(), p.stderr.decode()[-500:]
 
 
@@ -125,18 +157,20 @@ def run(arch: str, d: Path) -> tuple:
 def test_random_exports_as_gnu_ld(seed, arch, cc, wrapper, tmp_path):
     if cc == "clang":
         tc.require("clang-14")
-    build(seed, arch, cc, wrapper, tmp_path)
+    plan = build(seed, arch, cc, wrapper, tmp_path)
     for out in OUTPUTS:
-        gnu, xld = (surface(arch, tmp_path / who / out) for who in ("gnu", "xld"))
+        at = f"{plan['libdir']}/{out}" if out != "main" and plan["libdir"] else out
+        gnu, xld = (surface(arch, tmp_path / who / at) for who in ("gnu", "xld"))
         _known(arch, out, gnu, xld)
         assert xld == gnu, out
-    runs = {who: run(arch, tmp_path / who) for who in ("gnu", "xld")}
+    runs = {who: run(arch, tmp_path / who, plan) for who in ("gnu", "xld")}
     assert runs["xld"] == runs["gnu"]
     assert "trace" in runs["gnu"][1], runs["gnu"]
     for prog, libs in (("gnu", "xld"), ("xld", "gnu")):          # each program with the other's libraries
         d = tmp_path / f"{prog}-with-{libs}"
         d.mkdir()
         shutil.copy(tmp_path / prog / "main", d)
-        for lib in OUTPUTS[:2]:
-            shutil.copy(tmp_path / libs / lib, d)
-        assert run(arch, d) == runs["gnu"], d.name
+        (d / plan["libdir"]).mkdir(exist_ok=True)
+        for lib in [*OUTPUTS[:2], *(a[0] for a in plan["aliases"])]:
+            shutil.copy(tmp_path / libs / plan["libdir"] / lib, d / plan["libdir"], follow_symlinks=False)
+        assert run(arch, d, plan) == runs["gnu"], d.name

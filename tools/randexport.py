@@ -145,6 +145,14 @@ def gen(seed: int, out: Path) -> dict:
         a_flags.append("-Wl,-soname,liba.so")
     if R.random() < 0.3:
         a_flags.append("-Wl,-z,defs")
+    # (later additions draw from their own stream: the seeds' earlier plans stay as they were)
+    X = random.Random(seed * 7919 + 17)
+    aliases = []                        # (name, file, "symlink" or "copy"): a soname's file
+    if X.random() < 0.4:
+        a_flags = [f for f in a_flags if f != "-Wl,-soname,liba.so"] + ["-Wl,-soname,liba.so.1"]
+        aliases.append(("liba.so.1", "liba.so", X.choice(["symlink", "copy"])))
+    if script and X.random() < 0.4:     # binds calls (or every name) inside, exports as the script says
+        a_flags.append(X.choice(["-Wl,-Bsymbolic-functions", "-Wl,-Bsymbolic-functions", "-Wl,-Bsymbolic"]))
 
     # libz.a: an archive libb takes members from
     (out / f"z0{ext}").write_text(f'#include "rx.h"\n{C}int z_f0(int x) {{ return x * 3 + {R.randint(0, 9)}; }}\n'
@@ -172,6 +180,9 @@ def gen(seed: int, out: Path) -> dict:
         b_flags.append("-Wl,--exclude-libs," + R.choice(["ALL", "libz.a"]))
     if R.random() < 0.5:
         b_flags.append("-Wl,-soname,libb.so")
+    if X.random() < 0.3:
+        b_flags = [f for f in b_flags if f != "-Wl,-soname,libb.so"] + ["-Wl,-soname,libb.so.2"]
+        aliases.append(("libb.so.2", "libb.so", X.choice(["symlink", "copy"])))
     b_alias = R.random() < 0.3
     if b_alias:
         b_flags.append("-Wl,--defsym=b_alias=b_api1")
@@ -262,10 +273,64 @@ def gen(seed: int, out: Path) -> dict:
     (out / f"main{ext}").write_text("\n".join(m) + "\n")
     libs = ["-L.", R.choice(["-Wl,--as-needed", "-Wl,--no-as-needed"]), "-lb", "-la", "-Wl,--no-as-needed"]
     rpath = R.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])
-    m_link = [*m_flags, "main.o", *libs, "-Wl,-rpath,$ORIGIN", rpath, *(["-Wl,-z,now"] if R.random() < 0.3 else []), "-ldl"]
+    # the libraries in a subdirectory the program finds through -rpath '$ORIGIN/lib' (no
+    # LD_LIBRARY_PATH); libb finds liba through its own '$ORIGIN' (a program's DT_RUNPATH
+    # serves only its own DT_NEEDED)
+    libdir = "lib" if X.random() < 0.5 else ""
+    if libdir:
+        b_link[-1] = "-Wl,-rpath,$ORIGIN"
+        b_link.append(X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"]))
+    origin = X.choice(["$ORIGIN", "${ORIGIN}"]) if libdir else "$ORIGIN"
+    fails, fail_src = failures(seed, X, out, ext, C)
+    if not libdir and X.random() < 0.5:     # by its path: DT_NEEDED "./libb.so" without a soname
+        libs[libs.index("-lb")] = "./libb.so"
+    m_link = [*m_flags, "main.o", *libs, f"-Wl,-rpath,{origin}{'/' + libdir if libdir else ''}", rpath,
+              *(["-Wl,-z,now"] if R.random() < 0.3 else []), "-ldl"]
     return {"cxx": cxx, "sources": {"a": [f"a0{ext}", f"a1{ext}"], "z": [f"z0{ext}", f"z1{ext}"],
-                                    "b": [f"b0{ext}"], "main": [f"main{ext}"]},
-            "liba": ["-shared", *a_flags, "a0.o", "a1.o"], "libb": ["-shared", *b_link], "main": m_link}
+                                    "b": [f"b0{ext}"], "main": [f"main{ext}"], "u": fail_src},
+            "liba": ["-shared", *a_flags, "a0.o", "a1.o"], "libb": ["-shared", *b_link], "main": m_link,
+            "aliases": aliases, "libdir": libdir, "fails": fails}
+
+
+def failures(seed: int, X: random.Random, out: Path, ext: str, C: str) -> tuple[list, list]:
+    """Links that must fail with both linkers, each naming one symbol: an undefined name in a
+    library under -z defs or --no-undefined, a program missing a name, a program or library
+    linked with --no-allow-shlib-undefined against a library that needs a name nobody defines,
+    or one the program defines hidden; and one that must succeed: a library's needed library
+    found at link time only through its own '$ORIGIN/sub' rpath (and a program calling that
+    library directly, not on its command line: refused).  Two of the five cases a seed
+    (in turn: any three seeds cover all), to keep a seed's cost.  Each step: {"args", "out",
+    "symbol"} (symbol None: a link that must succeed, a later step's input)."""
+    miss, lmiss, pmiss = (f"{p}_missing{X.randint(0, 999)}" for p in ("u", "l", "p"))
+    (out / f"u0{ext}").write_text(f"{C}int {miss}(int);\n{C}int u_f(int x) {{ return {miss}(x) + 1; }}\n")
+    (out / f"u1{ext}").write_text(f"{C}int {lmiss}(int);\n{C}int u_g(int x) {{ return {lmiss}(x) * 2; }}\n")
+    (out / f"p0{ext}").write_text(f'#include "rx.h"\n{C}int {pmiss}(int);\n'
+                                  f"int main(void) {{ return {pmiss}(1) + a_hook(2); }}\n")
+    (out / f"p1{ext}").write_text(f"{C}int u_f(int);\nint main(void) {{ return u_f(3); }}\n")
+    # (a program's hidden definition answers no library at run time)
+    (out / f"p2{ext}").write_text(f'{C}__attribute__((visibility("hidden"))) int {miss}(int x) {{ return x; }}\n'
+                                  f"{C}int u_f(int);\nint main(void) {{ return u_f(4); }}\n")
+    (out / f"p3{ext}").write_text(f"{C}int u_g(int);\nint main(void) {{ return u_g(5); }}\n")
+    (out / f"p4{ext}").write_text(f"{C}int u_g(int);\n{C}int {lmiss}(int);\nint main(void) {{ return u_g(5) + {lmiss}(6); }}\n")
+    (out / f"v0{ext}").write_text(f"{C}int {lmiss}(int x) {{ return x + 9; }}\n")
+    (out / "sub").mkdir(exist_ok=True)
+    libu = {"args": ["-shared", "u0.o"], "out": "libu.so", "symbol": None}
+    # (a library --as-needed drops, as Debian's gcc asks, is not checked: one that is kept)
+    shlib = X.choice([["p1.o"], ["-shared", "p1.o"], ["-shared", "u1.o", "-Wl,--no-as-needed"]])
+    origin = X.choice(["$ORIGIN/sub", "${ORIGIN}/sub", "/nonexistent:$ORIGIN/./sub"])
+    cases = [
+        [{"args": ["-shared", X.choice(["-Wl,-z,defs", "-Wl,--no-undefined"]), "u1.o"], "out": "libbad.so", "symbol": lmiss}],
+        [{"args": ["p0.o", "-L.", "-la"], "out": "main-bad", "symbol": pmiss}],
+        [libu, {"args": [*shlib, "-L.", "-lu", "-Wl,--no-allow-shlib-undefined"], "out": "out-u", "symbol": miss}],
+        [libu, {"args": ["p2.o", "-L.", "-lu", "-Wl,--no-allow-shlib-undefined"], "out": "main-h", "symbol": miss}],
+        [{"args": ["-shared", "v0.o"], "out": "sub/libv.so", "symbol": None},
+         {"args": ["-shared", "u1.o", "-Lsub", "-lv", f"-Wl,-rpath,{origin}",
+                   X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])], "out": "libuv.so", "symbol": None},
+         {"args": ["p3.o", "-L.", "-luv", "-Wl,--no-allow-shlib-undefined"], "out": "main-uv", "symbol": None},
+         # (a name only a library's needed library defines: GNU ld's "DSO missing from command line")
+         {"args": ["p4.o", "-L.", "-luv"], "out": "main-uv2", "symbol": lmiss}]]
+    steps = cases[seed % 5] + cases[(seed + 2) % 5]
+    return steps, [f"u0{ext}", f"u1{ext}", f"v0{ext}", *(f"p{k}{ext}" for k in range(5))]
 
 
 if __name__ == "__main__":

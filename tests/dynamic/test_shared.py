@@ -251,6 +251,12 @@ def test_z_defs_refuses_undefined_symbols(trees, arch, tmp_path):
     assert "elsewhere" in dynamic(tmp_path / "a.so")["undefined"]
     res = tc.xld_link(["-shared", "-z", "defs", "-o", tmp_path / "b.so", obj])
     assert res.status == 1 and "undefined symbol: elsewhere" in res.stderr
+    # --warn-unresolved-symbols: a warning naming it (as GNU ld's), the name imported
+    res = tc.xld_link(["-shared", "-z", "defs", "--warn-unresolved-symbols", "-o", tmp_path / "c.so", obj])
+    assert res.status == 0 and "warning: undefined symbol: elsewhere" in res.stderr, res.stderr
+    assert "elsewhere" in dynamic(tmp_path / "c.so")["undefined"]
+    res = tc.xld_link(["-shared", "-z", "defs", "--unresolved-symbols=ignore-in-object-files", "-o", tmp_path / "d.so", obj])
+    assert res.status == 0 and "elsewhere" not in res.stderr, res.stderr
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
@@ -509,3 +515,21 @@ def test_ld_run_path_is_the_run_path_without_rpath(trees, tmp_path, monkeypatch,
         paths[linker] = [ln.split(None, 1)[1] for ln in d.splitlines() if "RUNPATH" in ln or "RPATH" in ln]
     assert paths["xld"] == paths["gnu"]
     assert ("/opt/given" if rpath else "/opt/a:/opt/b") in paths["xld"][0]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_needed_is_the_path_given_for_a_library_without_soname(trees, arch, tmp_path):
+    """A library without a soname named by its path is recorded by that path (DT_NEEDED and
+    the version needs' file), as GNU ld and lld do; found by -l, by its file name."""
+    t = trees(arch)
+    obj = _src(t, "plain", "int plain(int x){return x+1;}", ["-fPIC"])
+    (tmp_path / "v.map").write_text("V1 { global: plain; local: *; };\n")
+    main = _src(t, "useplain", "int plain(int); int main(void){return plain(1);}")
+    (tmp_path / "L").mkdir()
+    run([t.tool("c"), "-shared", obj, "-Wl,--version-script=v.map", "-o", "L/libplain.so"], cwd=tmp_path)
+    for spell, want in (("L/libplain.so", "L/libplain.so"), ("./L/libplain.so", "./L/libplain.so"),
+                        (str(tmp_path / "L/libplain.so"), str(tmp_path / "L/libplain.so")), ("-LL -lplain", "libplain.so")):
+        run([t.tool("c"), "-B", t.wrapper, main, *spell.split(), "-o", "m"], cwd=tmp_path)
+        assert [n for n in dynamic(tmp_path / "m")["needed"] if "plain" in n] == [want], spell
+        vn = subprocess.run([f"{t.triple}-readelf", "-V", tmp_path / "m"], capture_output=True, text=True).stdout
+        assert f"File: {want} " in vn, vn
