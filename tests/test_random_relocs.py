@@ -1,0 +1,175 @@
+"""Random assembly (``xld.tools.randasm``) using every relocation operator of each ISA at random
+distances and addends, assembled by GNU as, linked by GNU ld and by xld with the same linker
+script and flags.  Either both succeed with the same allocated sections (name, address, size,
+bytes) and symbol values, or both refuse, xld naming every relocation type GNU ld named, in its
+own ``xld: error: relocation R_... out of range`` words, leaving no output.
+
+Where GNU ld puts an arm64 range-extension veneer on an out-of-range b/bl (xld: a thunk), the
+branch's own section and the veneers are left out of the byte comparison.  A longer run:
+``XLD_RANDASM_SEEDS=200``."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from elftools.elf.elffile import ELFFile
+
+from tests import toolchain as tc
+from xld.tools.randasm import describe, gen
+
+SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDASM_SEEDS", "6")))
+AS_FLAGS = {"arm64": [], "riscv64": ["-march=rv64gc", "-mabi=lp64d"]}
+
+
+def image(path: Path):
+    """The allocated sections and the symbols of an output."""
+    with open(path, "rb") as f:
+        e = ELFFile(f)
+        secs = {s.name: (hex(s["sh_addr"]), s["sh_size"], s.data() if s["sh_type"] != "SHT_NOBITS" else b"")
+                for s in e.iter_sections() if s["sh_flags"] & 2 and s["sh_size"]}    # (xld keeps empty .data/.bss)
+        syms = {s.name: hex(s["st_value"]) for s in e.get_section_by_name(".symtab").iter_symbols()
+                if s.name and s["st_info"]["type"] not in ("STT_FILE", "STT_SECTION")
+                and not s.name.startswith(("$", ".L")) and s.name != "_TLS_MODULE_BASE_"}
+        return secs, syms
+
+
+def link_both(arch: str, d: Path, seed: int):
+    """Assemble and link case ``seed`` with both linkers: (case text, GNU ld's result, xld's)."""
+    files, flags, placed = gen(seed, d, arch)
+    objs = []
+    for f in files:
+        o = d / f.replace(".s", ".o")
+        subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-as"), *AS_FLAGS[arch], str(d / f), "-o", str(o)],
+                       check=True, capture_output=True)
+        objs.append(o)
+    script = d / "link.ld"
+    ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-static", "-T", str(script), *flags,
+                         "-o", str(d / "gnu.elf"), *map(str, objs)], capture_output=True, text=True)
+    res = tc.xld_link(["-static", "-T", script, *flags, "-o", d / "xld.elf", *objs])
+    case = f"seed {seed} {arch} {' '.join(flags)}: {describe(placed)}"
+    return case, placed, ld, res
+
+
+# Where GNU ld and xld part ways on purpose (docs/robustness.md, "Relocations at the edges"):
+# a value past R_RISCV_32's range GNU ld writes truncated, xld refuses; an arm64 PREL32/PREL16
+# value in [2^31, 2^32) or [2^15, 2^16), which the psABI allows, GNU ld refuses and xld writes.
+GNU_TRUNCATES = {"R_RISCV_32"}
+GNU_REFUSES = {"R_AARCH64_PREL32", "R_AARCH64_PREL16"}
+# sites loading from a GOT slot: GNU ld reserves slots xld does not (the header GOT[0] and
+# .got.plt's three in a static link) and relaxes arm64 initial-exec loads to movz/movk, so these
+# compare by the value the code ends up with
+SLOT_SITES = {"ADR_GOT_PAGE", "GOT_LD_PREL19", "TLSIE_ADR_GOTTPREL_PAGE21", "GOT_HI20", "TLS_GOT_HI20",
+              "TLS_GD_HI20"}
+
+
+def _sext(x: int, bits: int) -> int:
+    return x - (1 << bits) if x >> (bits - 1) & 1 else x
+
+
+def loaded(arch: str, secs: dict, p: int) -> int:
+    """The value the GOT- or TLS-loading sequence at ``p`` puts in its register: the 8 bytes of
+    the slot it loads (or, for movz/movk, the immediate)."""
+    def read(addr: int, n: int) -> bytes:
+        for a, size, data in secs.values():
+            a = int(a, 16)
+            if a <= addr < a + size:
+                return data[addr - a:addr - a + n]
+        raise AssertionError(f"no section holds {addr:#x}")
+    w0 = int.from_bytes(read(p, 4), "little")
+    w1 = int.from_bytes(read(p + 4, 4), "little") if w0 & 0xff000000 != 0x58000000 else 0
+    if arch == "arm64":
+        if w0 >> 23 == 0x1a5:                                   # movz xN, #hi, lsl #16; movk
+            return (w0 >> 5 & 0xffff) << 16 | (w1 >> 5 & 0xffff)
+        if w0 & 0xff000000 == 0x58000000:                       # ldr xN, literal
+            slot = p + _sext(w0 >> 5 & 0x7ffff, 19) * 4
+        else:                                                   # adrp; ldr xN, [xN, #lo12]
+            page = _sext((w0 >> 5 & 0x7ffff) << 2 | (w0 >> 29 & 3), 21)
+            slot = (p & ~0xfff) + (page << 12) + (w1 >> 10 & 0xfff) * 8
+    else:                                                       # auipc; ld / addi
+        slot = p + _sext(w0 & 0xfffff000, 32) + _sext(w1 >> 20, 12)
+    return int.from_bytes(read(slot, 8), "little")
+
+
+def branched(secs: dict, p: int) -> int:
+    """Where the arm64 b/bl at ``p`` ends up: its target, or through a thunk or veneer (adrp,
+    add, br; or GNU ld's ldr x16, literal; adr x17; add x16, x16, x17; br x16) the veneer's."""
+    def word(addr: int, n: int = 4) -> int:
+        for a, size, data in secs.values():
+            a = int(a, 16)
+            if a <= addr < a + size:
+                return int.from_bytes(data[addr - a:addr - a + n], "little")
+        raise AssertionError(f"no section holds {addr:#x}")
+    q = p + _sext(word(p) & 0x3ffffff, 26) * 4
+    try:
+        w0, w1 = word(q), word(q + 4)
+    except AssertionError:
+        return q
+    if w0 & 0x9f00001f == 0x90000010:                           # adrp x16; add x16, x16, #lo12
+        page = _sext((w0 >> 5 & 0x7ffff) << 2 | (w0 >> 29 & 3), 21)
+        return (q & ~0xfff) + (page << 12) + (w1 >> 10 & 0xfff)
+    if w0 & 0xff00001f == 0x58000010:                           # ldr x16, lit; adr x17, .; add
+        return word(q + _sext(w0 >> 5 & 0x7ffff, 19) * 4, 8) + q + 4 & (1 << 64) - 1
+    return q
+
+
+def compare(arch: str, d: Path, seed: int) -> str:
+    """Link case ``seed`` both ways; "" when they agree, else what differs."""
+    case, placed, ld, res = link_both(arch, d, seed)
+    named_g = set(re.findall(r"relocation truncated to fit: (R_\w+)", ld.stderr))
+    named_x = set(re.findall(r"relocation (R_\w+)(?: out of range|: 0x)", res.stderr))
+    if ld.returncode != 0:
+        if res.status == 0:
+            return "" if named_g and named_g <= GNU_REFUSES else f"{case}\nGNU ld refused, xld linked:\n{ld.stderr}"
+        if "Traceback" in res.stderr or "xld: error: " not in res.stderr:
+            return f"{case}\nxld's refusal is not an error line:\n{res.stderr}"
+        if (d / "xld.elf").exists():
+            return f"{case}\nxld left an output behind"
+        missed = named_g - named_x - GNU_REFUSES
+        return f"{case}\nxld did not name {missed}:\nGNU ld: {ld.stderr}\nxld: {res.stderr}" if missed else ""
+    if res.status != 0:
+        return "" if named_x and named_x <= GNU_TRUNCATES else f"{case}\nxld refused, GNU ld linked:\n{res.stderr}"
+    secs_g, syms_g = image(d / "gnu.elf")
+    secs_x, syms_x = image(d / "xld.elf")
+    out = []
+    skip = {".got", ".rela.dyn"}            # (GNU ld's empty .rela.dyn of a static riscv64 link)
+    for k, pl in enumerate(placed):
+        if pl.site.name in SLOT_SITES:
+            skip.add(f".s{k}")
+            g, x = loaded(arch, secs_g, pl.p), loaded(arch, secs_x, pl.p)
+            if g != x:
+                out.append(f"  site .s{k} {pl.site.name} loads GNU ld {g:#x} xld {x:#x}")
+    if ".got" in secs_x:                    # (what follows .got moves by its size: compare the rest)
+        for k in (".tdata", ".tbss"):
+            for secs in (secs_g, secs_x):
+                if k in secs:
+                    secs[k] = secs[k][1:]
+        syms_g.pop("_GLOBAL_OFFSET_TABLE_", None)
+    thunked = [s for s in syms_g if "veneer" in s] + [s for s in syms_x if "Thunk" in s]
+    if thunked:         # (arm64 b/bl: GNU ld's veneers, xld's thunks (which it adds with a margin))
+        for k, pl in enumerate(placed):
+            if pl.site.branch:
+                skip.add(f".s{k}")
+                g, x = branched(secs_g, pl.p), branched(secs_x, pl.p)
+                if g != x:
+                    out.append(f"  branch .s{k} {pl.site.name} reaches GNU ld {g:#x} xld {x:#x}")
+        syms_g = {k: v for k, v in syms_g.items() if k not in thunked}
+        syms_x = {k: v for k, v in syms_x.items() if k not in thunked}
+    for k in sorted((set(secs_g) | set(secs_x)) - skip):
+        g, x = secs_g.get(k), secs_x.get(k)
+        if g != x:
+            out.append(f"  section {k}: GNU ld {g and (*g[:-1], g[-1][:48].hex())} "
+                       f"xld {x and (*x[:-1], x[-1][:48].hex())}")
+    for k in sorted(set(syms_g) | set(syms_x)):
+        if syms_g.get(k) != syms_x.get(k):
+            out.append(f"  symbol {k}: GNU ld {syms_g.get(k)} xld {syms_x.get(k)}")
+    return case + "\n" + "\n".join(out) if out else ""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_relocations_link_as_gnu_ld(seed, arch, tmp_path):
+    problem = compare(arch, tmp_path, seed)
+    assert not problem, problem
