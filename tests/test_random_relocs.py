@@ -33,7 +33,13 @@ def image(path: Path):
         syms = {s.name: hex(s["st_value"]) for s in e.get_section_by_name(".symtab").iter_symbols()
                 if s.name and s["st_info"]["type"] not in ("STT_FILE", "STT_SECTION")
                 and not s.name.startswith(("$", ".L")) and s.name != "_TLS_MODULE_BASE_"}
-        return secs, syms
+        dyn = []
+        for r in e.iter_sections():
+            if r["sh_type"] == "SHT_RELA" and r["sh_flags"] & 2:
+                names = e.get_section(r["sh_link"])
+                dyn += [(x["r_offset"], x["r_info_type"], names.get_symbol(x["r_info_sym"]).name, x["r_addend"])
+                        for x in r.iter_relocations()]
+        return secs, syms, dyn
 
 
 def link_both(arch: str, d: Path, seed: int):
@@ -46,20 +52,26 @@ def link_both(arch: str, d: Path, seed: int):
                        check=True, capture_output=True)
         objs.append(o)
     script = d / "link.ld"
-    ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-static", "-T", str(script), *flags,
+    ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-T", str(script), *flags,
                          "-o", str(d / "gnu.elf"), *map(str, objs)], capture_output=True, text=True)
-    res = tc.xld_link(["-static", "-T", script, *flags, "-o", d / "xld.elf", *objs])
+    res = tc.xld_link(["-T", script, *flags, "-o", d / "xld.elf", *objs])
     case = f"seed {seed} {arch} {' '.join(flags)}: {describe(placed)}"
-    return case, placed, ld, res
+    return case, flags, placed, ld, res
 
 
 # Where GNU ld and xld part ways on purpose (docs/robustness.md, "Relocations at the edges"):
-# a value past R_RISCV_32's range GNU ld writes truncated, xld refuses; an arm64 PREL32/PREL16
+# a value past R_RISCV_32's range GNU ld writes truncated, xld refuses (and in a PIE or a shared
+# object, where GNU ld puts an 8-byte R_RISCV_RELATIVE on the 4-byte field); an arm64 PREL32/PREL16
 # value in [2^31, 2^32) or [2^15, 2^16), which the psABI allows, GNU ld refuses and xld writes.
 # And the same for arm64's TLSLE_MOVW_TPREL_G0 (GNU ld writes the low 16 bits of any offset);
 # a negative arm64 ABS32/ABS16 (in the psABI's range) GNU ld refuses.
 GNU_TRUNCATES = {"R_RISCV_32", "R_AARCH64_TLSLE_MOVW_TPREL_G0"}
 GNU_REFUSES = {"R_AARCH64_PREL32", "R_AARCH64_PREL16", "R_AARCH64_ABS32", "R_AARCH64_ABS16"}
+# What xld refuses, as lld does, and GNU ld writes: local-exec TLS in a shared object, a label
+# difference (ADD/SUB) against a symbol the shared object's users may interpose (and, below, an
+# absolute relocation without a dynamic one in a PIE or a shared object, arm64's MOVW_UABS_G0
+# for one; a PC-relative one to a symbol that may be interposed)
+XLD_REFUSES = ("local-exec TLS cannot be used in a shared library", "the symbol is interposable")
 # riscv64 address pairs xld relaxes to gp (or x0) where GNU ld keeps a margin of the largest
 # alignment near gp and leaves them as they are: compared by the address the code forms
 GP_SITES = {"HI20", "LO12_S", "PCREL_HI20", "PCREL_LO12_S"}
@@ -137,15 +149,29 @@ def gp_formed(secs: dict, syms: dict, p: int) -> int | None:
     return int(base, 16) + imm
 
 
+def dyn_diff(secs_g, dyn_g, secs_x, dyn_x) -> list[str]:
+    """What differs between the dynamic relocations of two outputs: by place within the
+    sections both have, the others as a multiset (without their places)."""
+    def split(secs, dyn):
+        spans = [(int(a, 16), int(a, 16) + n) for a, n, _ in secs.values() if a != "moved"]
+        placed = {r for r in dyn if any(a <= r[0] < b for a, b in spans)}
+        return placed, sorted(r[1:] for r in dyn if r not in placed)
+    (pg, og), (px, ox) = split(secs_g, dyn_g), split(secs_x, dyn_x)
+    out = [f"  dynamic relocation {r}: GNU ld {r in pg} xld {r in px}" for r in sorted(pg ^ px)]
+    if og != ox:
+        out.append(f"  other dynamic relocations: GNU ld {og} xld {ox}")
+    return out
+
+
 def compare(arch: str, d: Path, seed: int) -> str:
     """Link case ``seed`` both ways; "" when they agree, else what differs."""
-    case, placed, ld, res = link_both(arch, d, seed)
+    case, flags, placed, ld, res = link_both(arch, d, seed)
     named_g = set(re.findall(r"relocation truncated to fit: (R_\w+)", ld.stderr))
-    named_x = set(re.findall(r"relocation (R_\w+)(?: out of range|: 0x)", res.stderr))
+    named_x = set(re.findall(r"relocation (R_\w+)(?: out of range|: 0x| cannot be used)", res.stderr))
     if ld.returncode != 0:
         if res.status == 0:
             if named_g and named_g - GNU_REFUSES <= {"R_RISCV_HI20", "R_RISCV_PCREL_HI20"}:
-                secs_x, syms_x = image(d / "xld.elf")      # (the pairs out of lui's reach: made gp-relative)
+                secs_x, syms_x, _ = image(d / "xld.elf")      # (the pairs out of lui's reach: made gp-relative)
                 far = [pl for pl in placed if pl.site.name in GP_SITES and not pl.site.lo <= pl.t + pl.addend - (
                     pl.p if pl.site.kind == "pc" else 0) <= pl.site.hi]
                 if all(gp_formed(secs_x, syms_x, pl.p) == pl.t + pl.addend for pl in far):
@@ -155,31 +181,69 @@ def compare(arch: str, d: Path, seed: int) -> str:
             return f"{case}\nxld's refusal is not an error line:\n{res.stderr}"
         if (d / "xld.elf").exists():
             return f"{case}\nxld left an output behind"
-        missed = named_g - named_x - GNU_REFUSES
+        missed = named_g - named_x - GNU_REFUSES if "cannot be used" not in res.stderr else set()
+        # (xld stops at the end of the scan on relocations an output cannot have: the range
+        # checks come later)
         return f"{case}\nxld did not name {missed}:\nGNU ld: {ld.stderr}\nxld: {res.stderr}" if missed else ""
     if res.status != 0:
         errors = [e for e in res.stderr.splitlines() if "xld: error:" in e]
         # (arm64: GNU ld drops the low bits of a misaligned branch or literal offset)
         misaligned = arch == "arm64" and all("improper alignment for relocation" in e for e in errors)
-        if named_x and named_x <= GNU_TRUNCATES or misaligned:
+        hidden = set(re.findall(r"\.hidden (\w+)", (d / "targets.s").read_text()))
+        unpic = "-static" not in flags and all(re.search(r"relocation R_\w*(ABS|_32 |HI20|LO12)\w* cannot", e) or (
+            "-shared" in flags and re.search(r"against symbol '(\w+)'", e) and
+            re.search(r"against symbol '(\w+)'", e)[1] not in hidden) for e in errors)
+        if named_x and named_x <= GNU_TRUNCATES or misaligned or unpic or all(any(
+                m in e for m in XLD_REFUSES) for e in errors):
             return ""
         return f"{case}\nxld refused, GNU ld linked:\n{res.stderr}"
-    secs_g, syms_g = image(d / "gnu.elf")
-    secs_x, syms_x = image(d / "xld.elf")
+    secs_g, syms_g, dyn_g = image(d / "gnu.elf")
+    secs_x, syms_x, dyn_x = image(d / "xld.elf")
     out = []
     skip = {".got", ".rela.dyn"}            # (GNU ld's empty .rela.dyn of a static riscv64 link)
+    plt: set[int] = set()
+    if "-static" not in flags:
+        # a PIE or a shared object: the sites' and targets' sections, and the dynamic
+        # relocations (those into them by place, the others (GOT, PLT) as a multiset); where
+        # the dynamic sections go the two linkers choose each their own way
+        mine = {f".{c}{k}" for k in range(len(placed)) for c in "st"} | {".tdata", ".tbss"}
+        skip |= (set(secs_g) | set(secs_x)) - mine
+        # (GNU ld leaves unused R_*_NONE rows; in a PIE it gives general-dynamic TLS a
+        # DTPMOD relocation where xld writes module 1, the executable's, and riscv64
+        # initial-exec a TPREL one where xld writes the offset, fixed in an executable)
+        drop = {0} | ({7, 1028, 11, 1030} if "-pie" in flags else set())
+        dyn_g, dyn_x = ([r for r in dyn if r[1] not in drop] for dyn in (dyn_g, dyn_x))
+        # (the place of a dynamic relocation: GNU ld leaves riscv64's 0, xld writes the value)
+        places = {r[0] for r in dyn_g + dyn_x}
+        for secs in (secs_g, secs_x):
+            for k in mine & set(secs):
+                a, n, b = secs[k]
+                for off in (p - int(a, 16) for p in places if a != "moved" and 0 <= p - int(a, 16) < n):
+                    b = b[:off] + bytes(min(8, n - off)) + b[off + 8:]
+                secs[k] = (a, n, b)
+        out += dyn_diff({k: secs_g[k] for k in mine & set(secs_g)}, dyn_g, {k: secs_x[k] for k in mine & set(secs_x)}, dyn_x)
+        for k in ("_DYNAMIC", "_GLOBAL_OFFSET_TABLE_", "_PROCEDURE_LINKAGE_TABLE_"):
+            syms_g.pop(k, None)
+        hidden = (d / "targets.s").read_text()
+        for k, pl in enumerate(placed):          # (a call of a preemptible target: via the PLT)
+            if (pl.site.branch or pl.site.name in ("CALL_PLT", "JAL")) and "-shared" in flags \
+                    and f".hidden t{k}" not in hidden:
+                skip.add(f".s{k}")
+                plt.add(k)
     for k, pl in enumerate(placed):
         if pl.site.name in SLOT_SITES:
             skip.add(f".s{k}")
+        if pl.site.name in SLOT_SITES and "-static" in flags:
+            # (the slots of a PIE or a shared object: compared by their dynamic relocations)
             g, x = loaded(arch, secs_g, pl.p), loaded(arch, secs_x, pl.p)
             if g != x:
                 out.append(f"  site .s{k} {pl.site.name} loads GNU ld {g:#x} xld {x:#x}")
-    if ".got" in secs_x:                    # (what follows .got moves by its size: compare the rest)
-        for k in (".tdata", ".tbss"):
-            for secs in (secs_g, secs_x):
-                if k in secs:
-                    secs[k] = ("moved", *secs[k][1:])
-        syms_g.pop("_GLOBAL_OFFSET_TABLE_", None)
+    # (what follows .got moves by its size, and GNU ld's is larger: TLS by size and bytes)
+    for k in (".tdata", ".tbss"):
+        for secs in (secs_g, secs_x):
+            if k in secs:
+                secs[k] = ("moved", *secs[k][1:])
+    syms_g.pop("_GLOBAL_OFFSET_TABLE_", None)
     for k, pl in enumerate(placed):
         if pl.site.name in GP_SITES and secs_g.get(f".s{k}") != secs_x.get(f".s{k}"):
             g, x = gp_formed(secs_g, syms_g, pl.p), gp_formed(secs_x, syms_x, pl.p)
@@ -188,7 +252,7 @@ def compare(arch: str, d: Path, seed: int) -> str:
     thunked = [s for s in syms_g if "veneer" in s] + [s for s in syms_x if "Thunk" in s]
     if thunked:         # (arm64 b/bl: GNU ld's veneers, xld's thunks (which it adds with a margin))
         for k, pl in enumerate(placed):
-            if pl.site.branch:
+            if pl.site.branch and k not in plt:
                 skip.add(f".s{k}")
                 g, x = branched(secs_g, pl.p), branched(secs_x, pl.p)
                 if g != x:

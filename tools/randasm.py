@@ -221,7 +221,8 @@ def _free(used: list[tuple[int, int]], *addrs: int) -> bool:
 def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str], list[Placed]]:
     """Write case ``seed`` into ``out``: ``sites.s`` (the relocated places and ``_start``),
     ``targets.s`` (the symbols) and ``link.ld``; return the assembly files, the link flags
-    (besides ``-T link.ld``) and the placed sites."""
+    (besides ``-T link.ld``: -static, -pie or -shared, and riscv64's --relax or --no-relax)
+    and the placed sites."""
     R = random.Random(seed * 2 + (arch == "riscv64"))
     used: list[tuple[int, int]] = [(0, 0x100000)]       # (.text, .got and the TLS sections)
     placed: list[Placed] = []
@@ -243,10 +244,14 @@ def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str]
         a = f"{pl.addend:+d}" if pl.addend else ""
         sym = f"tv{k}" if pl.site.kind == "tls" else f"t{k}"
         code = pl.site.asm.format(E=sym + a, S=sym, L=str(k + 1))
-        src += [f'.section .s{k},"ax",%progbits', f".globl s{k}", f"s{k}:", " " + code]
+        data = code.split()[0] in (".hword", ".word", ".xword", ".2byte", ".4byte", ".8byte")
+        # (data in a writable section: no text relocations)
+        src += [f'.section .s{k},"{"aw" if data else "ax"}",%progbits', f".globl s{k}", f"s{k}:", " " + code]
         if R.random() < 0.3 and arch == "riscv64":
             src += [f" .balign {R.choice([8, 16, 32])}", " nop"]      # (R_RISCV_ALIGN under relaxation)
         tgt += [f'.section .t{k},"aw",%progbits', ".p2align 0", f".globl t{k}", f"t{k}:", " .byte 1, 2, 3, 4"]
+        if R.random() < 0.5:        # (in a shared object: bound locally; else preemptible)
+            tgt.insert(-2, f".hidden t{k}")
         if pl.site.kind == "tls":
             tgt += [f'.section .tbss.{k},"awT",%nobits', ".p2align 3", f"pad{k}: .space {pl.tls_off}",
                     f".globl tv{k}", f"tv{k}: .space 8"]
@@ -270,6 +275,7 @@ def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str]
         L.append(f"  {name} {addr:#x} : {{ *({name}) }}")
     L += ["}"]
     (out / "link.ld").write_text("\n".join(L) + "\n")
+    flags.append(R.choices(["-static", "-pie", "-shared"], [6, 2, 2])[0])
     return ["sites.s", "targets.s"], flags, placed
 
 
