@@ -1651,7 +1651,7 @@ def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
     """The padding each R_RISCV_ALIGN keeps (its row's addend becomes that), walking each
     section's paddings in order after the relaxation deletions before them; returns the
     deletions of the excess padding as (keys, offsets, counts) and appends (key, offset,
-    kept bytes) to ``keep_at``."""
+    kept bytes) of each padding that loses bytes to ``keep_at`` (its nops are written anew)."""
     # relaxation bytes deleted before each padding in its section: one sorted lookup
     de = np.searchsorted(keys, dkey)
     ck = (de << _Mover.SHIFT) + do
@@ -1678,7 +1678,8 @@ def _align(ctx, t, keys, align_rows, akey, dkey, do, dc, keep_at):
                            f"cannot reach a {align}-byte boundary")
             continue
         new_addend[i] = keep
-        keep_at.append((key, off, keep))
+        if keep < pad:      # (a padding kept whole keeps the assembler's nops, as GNU ld does)
+            keep_at.append((key, off, keep))
         if pad - keep:
             out_k.append(key)
             out_o.append(off + keep)

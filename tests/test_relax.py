@@ -830,3 +830,20 @@ def test_pcrel_to_a_value_near_zero_relaxes_to_x0(pie, tmp_path):
     want = _section(gnu, ".text").data()
     assert _section(xld, ".text").data() == want
     assert len(want) == 7 * 8 + 2 - (0 if pie else 5 * 4)     # (the auipc of small, edge, neg, the lw's, the sw's)
+
+
+@pytest.mark.parametrize("relax", ["--relax", "--no-relax"])
+def test_a_padding_kept_whole_keeps_the_assemblers_nops(tmp_path, relax):
+    """In a section whose first padding goes (`.balign 64` at offset 0), a second one that
+    keeps all of its 14 bytes keeps what GNU as wrote (a c.nop, then 4-byte nops, aligned),
+    as GNU ld leaves it; only a padding that loses bytes is written anew (found by
+    tests/test_random_relocs.py, seed 90)."""
+    _tools()
+    obj = tc.assemble(ARCH, ".text\n.globl _start\n_start:\n .balign 64\n c.nop\n .balign 16\n ret\n",
+                      tmp_path / "a.o")
+    gnu = tc.gnu_ld(ARCH, [obj], tmp_path / "gnu", [relax])
+    exe = _link_xld([obj], tmp_path / "xld", [relax])
+    from elftools.elf.elffile import ELFFile
+    text = [ELFFile(io.BytesIO(p.read_bytes())).get_section_by_name(".text").data() for p in (gnu, exe)]
+    assert text[1] == text[0]
+    assert text[1][:18] == bytes.fromhex("0100" "0100" + "13000000" * 3 + "8280")

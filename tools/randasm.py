@@ -218,6 +218,40 @@ def _free(used: list[tuple[int, int]], *addrs: int) -> bool:
     return True
 
 
+CLUSTER_AT = 2**47 + 0x10000     # (above every other section the case places)
+
+
+def cluster(R: random.Random, n: int) -> list[str]:
+    """riscv64: ``n`` items in one section, which relaxation shrinks under each other's feet:
+    calls, jumps and branches to each other's labels, address pairs, label differences,
+    alignment and gaps sized near the ranges' ends."""
+    # (GNU ld 2.40 relaxes nothing in a section aligned to 1 byte, as `.section` alone makes one)
+    L = ['.section .cl,"ax",%progbits', f" .p2align {R.choice([1, 2, 3])}", ".globl c0"]
+    for i in range(n):
+        j = R.randrange(n + 1)
+        L.append(f"c{i}:")
+        c = R.random()
+        if c < 0.25:
+            L.append(f" {R.choice(['call', 'tail', 'jal', 'j'])} c{j}")
+        elif c < 0.35:
+            L += [" .option push", f" .option {R.choice(['norelax', 'norvc'])}", f" call c{j}", " .option pop"]
+        elif c < 0.5:
+            L.append(R.choice([f" beq a0, a1, c{j}", f" c.beqz a0, c{j}", f" c.j c{j}", f" bnez a2, c{j}"]))
+        elif c < 0.6:
+            L += [f" lui a0, %hi(c{j})", f" addi a0, a0, %lo(c{j})"]
+        elif c < 0.7:
+            L += [f"{i + 100}: auipc a0, %pcrel_hi(c{j})", f" addi a0, a0, %pcrel_lo({i + 100}b)"]
+        elif c < 0.8:
+            L.append(f" .{R.choice([2, 4, 8])}byte c{j} - c{i}")
+        elif c < 0.88:
+            L.append(f" .balign {R.choice([4, 8, 16, 64, 256])}")
+        else:
+            L.append(f" .space {R.choice([2, 6, 240, 2030, 2050, 4080, 4100, R.randrange(0, 3000) * 2])}")
+    L.append(f"c{n}:")
+    L.append(" ret")
+    return L
+
+
 def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str], list[Placed]]:
     """Write case ``seed`` into ``out``: ``sites.s`` (the relocated places and ``_start``),
     ``targets.s`` (the symbols) and ``link.ld``; return the assembly files, the link flags
@@ -271,6 +305,12 @@ def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str]
         # (gp near one of the targets: the gp-relative relaxation where it is in reach)
         t = R.choice(placed).t
         L.append(f"  __global_pointer$ = {t + R.choice([0x800, 0, -0x7ff, 0x7ff, 0x801, -0x800, 0x1000]):#x};")
+    if arch == "riscv64":
+        C = random.Random(f"cluster {seed}")      # (the other draws as without it)
+        if C.random() < 0.6:
+            with (out / "sites.s").open("a") as f:
+                f.write("\n".join(cluster(C, C.randint(3, 14))) + "\n")
+            secs.append((CLUSTER_AT, ".cl"))
     for addr, name in sorted(secs):
         L.append(f"  {name} {addr:#x} : {{ *({name}) }}")
     L += ["}"]
