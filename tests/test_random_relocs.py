@@ -167,9 +167,9 @@ def dyn_diff(secs_g, dyn_g, secs_x, dyn_x) -> list[str]:
     return out
 
 
-def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
-    """Link case ``seed`` both ways; "" when they agree, else what differs."""
-    case, flags, placed, ld, res = link_both(arch, d, seed, asm)
+def refusals(arch: str, d: Path, flags, placed, ld, res) -> str:
+    """When one linker or both refuse: "" if they agree (or differ as documented), else what
+    differs."""
     named_g = set(re.findall(r"relocation truncated to fit: (R_\w+)", ld.stderr))
     named_x = set(re.findall(r"relocation (R_\w+)(?: out of range|: 0x| cannot be used)", res.stderr))
     if ld.returncode != 0:
@@ -180,15 +180,15 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
                     pl.p if pl.site.kind == "pc" else 0) <= pl.site.hi]
                 if all(gp_formed(secs_x, syms_x, pl.p) == pl.t + pl.addend for pl in far):
                     return ""
-            return f"{case}\nGNU ld refused, xld linked:\n{ld.stderr}"
+            return f"GNU ld refused, xld linked:\n{ld.stderr}"
         if "Traceback" in res.stderr or "xld: error: " not in res.stderr:
-            return f"{case}\nxld's refusal is not an error line:\n{res.stderr}"
+            return f"xld's refusal is not an error line:\n{res.stderr}"
         if (d / "xld.elf").exists():
-            return f"{case}\nxld left an output behind"
+            return "xld left an output behind"
         missed = named_g - named_x - GNU_REFUSES if "cannot be used" not in res.stderr else set()
         # (xld stops at the end of the scan on relocations an output cannot have: the range
         # checks come later)
-        return f"{case}\nxld did not name {missed}:\nGNU ld: {ld.stderr}\nxld: {res.stderr}" if missed else ""
+        return f"xld did not name {missed}:\nGNU ld: {ld.stderr}\nxld: {res.stderr}" if missed else ""
     if res.status != 0:
         errors = [e for e in res.stderr.splitlines() if "xld: error:" in e]
         # (arm64: GNU ld drops the low bits of a misaligned branch offset)
@@ -201,7 +201,15 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
         if named_x and named_x <= GNU_TRUNCATES or misaligned or unpic or all(any(
                 m in e for m in XLD_REFUSES) for e in errors):
             return ""
-        return f"{case}\nxld refused, GNU ld linked:\n{res.stderr}"
+        return f"xld refused, GNU ld linked:\n{res.stderr}"
+
+
+def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
+    """Link case ``seed`` both ways; "" when they agree, else what differs."""
+    case, flags, placed, ld, res = link_both(arch, d, seed, asm)
+    if ld.returncode != 0 or res.status != 0:
+        problem = refusals(arch, d, flags, placed, ld, res)
+        return f"{case}\n{problem}" if problem else ""
     secs_g, syms_g, dyn_g = image(d / "gnu.elf")
     secs_x, syms_x, dyn_x = image(d / "xld.elf")
     out = []
@@ -237,9 +245,9 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
                 plt.add(k)
     for k, pl in enumerate(placed):
         if pl.site.name in SLOT_SITES or pl.site.name == "TLSDESC_ADR_PAGE21" and "-shared" in flags:
-            skip.add(f".s{k}")          # (a library keeps its descriptors: two GOT slots each)
+            skip.add(f".s{k}")          # (a library's TLS descriptors: two GOT slots each)
         if pl.site.name in SLOT_SITES and "-static" in flags:
-            # (the slots of a PIE or a shared object: compared by their dynamic relocations)
+            # (by the value loaded; a PIE's or a library's slots: by their dynamic relocations)
             g, x = loaded(arch, secs_g, pl.p), loaded(arch, secs_x, pl.p)
             if g != x:
                 out.append(f"  site .s{k} {pl.site.name} loads GNU ld {g:#x} xld {x:#x}")
