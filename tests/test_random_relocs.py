@@ -153,6 +153,20 @@ def gp_formed(secs: dict, syms: dict, p: int) -> int | None:
     return int(base, 16) + imm
 
 
+def eh_records(data: bytes) -> list[bytes]:
+    """The records of an .eh_frame without their length fields and trailing zero bytes: GNU
+    ld cuts the DW_CFA_nop padding GNU as puts after a section's last record (to 8 bytes) back
+    to 4-byte alignment, xld keeps it."""
+    out, i = [], 0
+    while i + 4 <= len(data):
+        n = int.from_bytes(data[i:i + 4], "little")
+        if n == 0:
+            break
+        out.append(data[i + 4:i + 4 + n].rstrip(b"\0"))
+        i += 4 + n
+    return out
+
+
 def dyn_diff(secs_g, dyn_g, secs_x, dyn_x) -> list[str]:
     """What differs between the dynamic relocations of two outputs: by place within the
     sections both have, the others as a multiset (without their places)."""
@@ -272,11 +286,16 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
                     out.append(f"  branch .s{k} {pl.site.name} reaches GNU ld {g:#x} xld {x:#x}")
         syms_g = {k: v for k, v in syms_g.items() if k not in thunked}
         syms_x = {k: v for k, v in syms_x.items() if k not in thunked}
+    for secs in (secs_g, secs_x):
+        if ".eh_frame" in secs:
+            a, _, data = secs[".eh_frame"]
+            secs[".eh_frame"] = (a, "records", eh_records(data))
     for k in sorted((set(secs_g) | set(secs_x)) - skip):
         g, x = secs_g.get(k), secs_x.get(k)
         if g != x:
-            out.append(f"  section {k}: GNU ld {g and (*g[:-1], g[-1][:48].hex())} "
-                       f"xld {x and (*x[:-1], x[-1][:48].hex())}")
+            shown = [v and (*v[:-1], (v[-1] if isinstance(v[-1], bytes) else b"|".join(v[-1]))[:48].hex())
+                     for v in (g, x)]
+            out.append(f"  section {k}: GNU ld {shown[0]} xld {shown[1]}")
     for k in sorted(set(syms_g) | set(syms_x)):
         if syms_g.get(k) != syms_x.get(k):
             out.append(f"  symbol {k}: GNU ld {syms_g.get(k)} xld {syms_x.get(k)}")

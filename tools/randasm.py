@@ -227,9 +227,15 @@ def cluster(R: random.Random, n: int) -> list[str]:
     alignment and gaps sized near the ranges' ends."""
     # (GNU ld 2.40 relaxes nothing in a section aligned to 1 byte, as `.section` alone makes one)
     L = ['.section .cl,"ax",%progbits', f" .p2align {R.choice([1, 2, 3])}", ".globl c0"]
+    cfi = R.random() < 0.5          # (call frame information: .eh_frame's DW_CFA_advance_loc
+    if cfi:                         # between relaxed sites, R_RISCV_SET6/SUB6 and the like)
+        L.append(" .cfi_startproc")
     for i in range(n):
         j = R.randrange(n + 1)
         L.append(f"c{i}:")
+        if cfi and R.random() < 0.4:
+            L.append(R.choice([f" .cfi_def_cfa_offset {16 * R.randint(0, 8)}", " .cfi_offset ra, -8",
+                               " .cfi_restore ra", " .cfi_remember_state\n .cfi_restore_state"]))
         c = R.random()
         if c < 0.25:
             L.append(f" {R.choice(['call', 'tail', 'jal', 'j'])} c{j}")
@@ -249,6 +255,8 @@ def cluster(R: random.Random, n: int) -> list[str]:
             L.append(f" .space {R.choice([2, 6, 240, 2030, 2050, 4080, 4100, R.randrange(0, 3000) * 2])}")
     L.append(f"c{n}:")
     L.append(" ret")
+    if cfi:
+        L.append(" .cfi_endproc")
     return L
 
 
@@ -310,9 +318,9 @@ def gen(seed: int, out: Path, arch: str = "arm64") -> tuple[list[str], list[str]
         if C.random() < 0.6:
             with (out / "sites.s").open("a") as f:
                 f.write("\n".join(cluster(C, C.randint(3, 14))) + "\n")
-            secs.append((CLUSTER_AT, ".cl"))
+            secs += [(CLUSTER_AT, ".cl"), (CLUSTER_AT + 0x400000, ".eh_frame")]
     for addr, name in sorted(secs):
-        L.append(f"  {name} {addr:#x} : {{ *({name}) }}")
+        L.append(f"  {name} {addr:#x} : {{ KEEP(*({name})) }}")
     L += ["}"]
     (out / "link.ld").write_text("\n".join(L) + "\n")
     flags.append(R.choices(["-static", "-pie", "-shared"], [6, 2, 2])[0])
