@@ -66,7 +66,7 @@ def scan(ctx) -> None:
             secs_c.append(target)
             sizes_c.append(size[target])
             rels.append(r)
-    if sum(map(len, rels)) >= 1 << 17:
+    if sum(map(len, rels)) >= LARGE_ROWS:
         # a large link: the pages of the inputs read so far (symbol tables, contents, and
         # their neighbours the kernel mapped around each fault) leave the resident set, and
         # fault back in where read again (riscv64 gc 400x50, whose many small rela sections
@@ -112,7 +112,7 @@ def scan(ctx) -> None:
     lens = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     base = np.zeros(len(objs) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
-    info = np.concatenate([f.syms["st_info"] for f in objs])
+    info = elf.table_column([f.syms for f in objs], "st_info")
     from xld.link import write
     ctx.gnu_symbols = write.gnu_symbols(info, objs)       # (the output's EI_OSABI: write.os_abi)
     _check_tls_use(ctx, t, info, base)
@@ -131,6 +131,12 @@ def _rela_place(obj, sec: int, r: np.ndarray) -> tuple:
 
 
 _CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
+# a link of at least this many relocations gives input pages back as it reads them (scan,
+# build_table); below it (a static hello's 12,500 rows, 0.3 MB of records: arm64 400x50 has
+# 279,000) finding each table's span costs more than the pages are worth (~6 M instructions
+# of arm64's static hello: 688 tables' places, one madvise), and the pages given back fault
+# in again when the image copies the sections beside them
+LARGE_ROWS = 1 << 17
 NARROW_ROWS = 2**31       # relocate: a table of fewer rows keeps its row order in 32 bits
 
 
@@ -140,8 +146,9 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     Rows of kind RELAXABLE (R_RISCV_RELAX) are not relocations; they say that the relocation
     just before them, at the same place, may be relaxed (as lld and mold read them).  They
     become the boolean column ``relax`` of that row and leave the table: on RISC-V they are a
-    third of all rows.  Each chunk's input pages are given back once its rows are copied
-    (``link/pages.py``): the table grows as they go (riscv64 400x50: 47 MB of rela pages)."""
+    third of all rows.  In a large link (``LARGE_ROWS``) each chunk's input pages are given
+    back once its rows are copied (``link/pages.py``): the table grows as they go (riscv64
+    400x50: 47 MB of rela pages)."""
     arch = ctx.arch
     t = RelocTable()
     counts = np.fromiter(map(len, rels), dtype=np.int64, count=len(rels))
@@ -219,9 +226,10 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
             sym[at:at + k] = w[:, 3]
             addend[at:at + k] = q[:, 2]
         at += k
-        # (the span they are in: a small rela section's neighbours are mapped with it)
-        pages.release_span([_rela_place(ctx.files[f], sec, r)
-                            for f, sec, r in zip(files_c[p0:p1], secs_c[p0:p1], rels[p0:p1])])
+        if n0 >= LARGE_ROWS:
+            # (the span they are in: a small rela section's neighbours are mapped with it)
+            pages.release_span([_rela_place(ctx.files[f], sec, r)
+                                for f, sec, r in zip(files_c[p0:p1], secs_c[p0:p1], rels[p0:p1])])
         p0 = p1
     del recs, q, w, ty, off, hint
     if any_hint:

@@ -851,11 +851,11 @@ def merge_visibility(ctx) -> None:
     objs = ctx.files[1:]
     if not objs:
         return
-    other = np.concatenate([f.syms["st_other"][:f.nsyms] for f in objs]) & 3
+    other = elf.table_column([f.syms for f in objs], "st_other") & 3
     asks = np.flatnonzero(other)
     if len(asks) == 0:
         return
-    gids = np.concatenate([f.gids[:f.nsyms] for f in objs])[asks]
+    gids = np.concatenate([f.gids for f in objs])[asks]
     glob = gids > 0
     gids, rank = gids[glob], _VIS_RANK[other[asks[glob]]]
     if len(gids) == 0:

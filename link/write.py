@@ -1173,7 +1173,7 @@ def os_abi(ctx, flags=()) -> int:
         return elf.ELFOSABI_NONE
     gnu = getattr(ctx, "gnu_symbols", None)     # (scan's answer: see gnu_symbols)
     if gnu is None:
-        info = np.concatenate([f.syms["st_info"] for f in files])       # (one pass, not one per file)
+        info = elf.table_column([f.syms for f in files], "st_info")
         gnu = gnu_symbols(info, files)
     return elf.ELFOSABI_GNU if gnu else elf.ELFOSABI_NONE
 

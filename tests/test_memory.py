@@ -283,3 +283,34 @@ def test_writable_joined_tables_are_one_copy():
     joined["st_value"][5] = 7                   # writable, and the tables' own rows untouched
     assert joined.nbytes == size and int(tables[0]["st_value"][5]) == 0
     assert peak < 1.5 * size
+
+
+def test_a_column_of_tables_is_their_field_joined_and_large_tables_are_not_copied_whole():
+    """elf.table_column: the field of small tables (archive members' symbol tables) taken
+    from the tables joined whole; of tables of many records (riscv64's members: thousands of
+    local labels) joined field by field, not a copy of every record for one byte of each."""
+    import tracemalloc
+
+    from xld.link import elf
+    rng = np.random.default_rng(5)
+
+    def tables(n, rows):
+        out = [np.zeros(rows, dtype=elf.SYM) for _ in range(n)]
+        for t in out:
+            t["st_info"] = rng.integers(0, 256, rows)
+            t["st_value"] = rng.integers(0, 1 << 62, rows)
+        return out
+    for n, rows in ((300, 20), (8, 4096), (1, 0), (0, 0)):
+        ts = tables(n, rows)
+        for field in ("st_info", "st_value"):
+            col = elf.table_column(ts, field)
+            want = np.concatenate([t[field] for t in ts]) if ts else np.zeros(0, elf.SYM[field])
+            assert col.dtype == want.dtype and np.array_equal(col, want), (n, rows, field)
+    ts = tables(8, 4096)
+    tracemalloc.start()
+    try:
+        col = elf.table_column(ts, "st_info")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(col) == 8 * 4096 and peak < 4 * len(col)

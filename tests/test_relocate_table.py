@@ -86,6 +86,25 @@ def test_table_does_not_depend_on_the_chunk_size(obj, tmp_path, monkeypatch, ext
     assert out1 == out2
 
 
+def test_only_a_large_link_gives_its_relocations_pages_back(obj, tmp_path, monkeypatch):
+    """build_table gives the input pages of the relocation tables it copied back in a link of
+    LARGE_ROWS rows or more only (finding each table's place costs a small link more than its
+    pages are worth); the table and the output are the same either way."""
+    from xld.link import relocate
+    arch, o = obj
+    placed = []
+    real = relocate._rela_place
+    monkeypatch.setattr(relocate, "_rela_place", lambda *a: placed.append(a) or real(*a))
+    small, out1 = _link(arch, o, tmp_path / "small", (), monkeypatch, 1 << 16)
+    assert placed == []
+    monkeypatch.setattr(relocate, "LARGE_ROWS", 1)
+    large, out2 = _link(arch, o, tmp_path / "large", (), monkeypatch, 1 << 16)
+    assert len(placed) == len(large["counts"]) >= 5
+    for name in small:
+        assert np.array_equal(small[name], large[name]), name
+    assert out1 == out2
+
+
 @pytest.mark.parametrize("width", [1, 2, 3, 4, 8])
 def test_words_at_any_alignment(width):
     from xld.link.relocate import gather_words, scatter_words
