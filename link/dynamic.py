@@ -120,6 +120,12 @@ def resolve_shared(ctx) -> None:
     for g, (dso, sym) in cand:
         if dso.used or not dso.as_needed:
             ctx.imports[g] = (dso, sym)
+    if not ctx.opts.shared:     # a program's weak references: also a needed library's definitions
+        weak = [g for g in _undefined(st).tolist() if g not in ctx.imports and not strong[g]
+                and names[g] not in own and names[g] not in shared]
+        if weak:
+            from xld.link import needed
+            needed.bind_weak_indirect(ctx, weak)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
     # (not those of an --as-needed library nothing needs: GNU ld takes back its symbols)
