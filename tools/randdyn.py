@@ -17,7 +17,8 @@ that other libraries define too (interposition, in DT_NEEDED order), ``-Bsymboli
 undefined functions and data, the DT_NEEDED order of its libraries.
 
 ``gen(seed, out)`` writes the sources and returns the plan: each module's sources, compile
-flags and link arguments (gcc driver arguments without the linker's choice), in build order."""
+flags and link arguments (gcc driver arguments without the linker's choice), in build order;
+``late``: the library to link again, after the program, from its source compiled with -DLATE."""
 from __future__ import annotations
 
 import random
@@ -122,10 +123,11 @@ def gen(seed: int, out: Path) -> dict:
             src += [f"static int {who}_if0(int x) {{ return x + 11; }}", f"static int {who}_if1(int x) {{ return x * 13; }}",
                     f"static int (*{who}_res(void))(int) {{ return {who}_if{k}; }}",
                     f'int {who}_if(int) __attribute__((ifunc("{who}_res")));',
-                    f"void *{who}_ifaddr(void) {{ return (void *){who}_if; }}"]
-            body.append(f"  r += {who}_if(x);")
+                    f"void *{who}_ifaddr(void) {{ return (void *){who}_if; }}",
+                    f"int (*{who}_ifd)(int) = {who}_if;"]
+            body.append(f"  r += {who}_if(x) + {who}_ifd(x + 1);")
         body += [f"  r += {n}_f(x + 1);" for n in needs[who]]
-        src += [f"int {who}_f(int x) {{", f"  int r = x + {who}_count++;", *body, "  return r;", "}"]
+        src += [f"int {who}_f(int x) {{", f"  int r = x + {who}_count++ + {who}_data[1];", *body, "  return r;", "}"]
         src += _ctors(R, who)
         lflags = []
         if R.random() < 0.4:
@@ -152,7 +154,9 @@ def gen(seed: int, out: Path) -> dict:
     listed = [n for n in libs if not any(n in needs[m] for m in libs) or R.random() < 0.4]
     R.shuffle(listed)
     m = [HDR, "#include <dlfcn.h>", "static long sum;",
-         'static void out(const char *what, long v) { sum = sum * 31 + v; printf("%s %ld\\n", what, v); }']
+         'static void out(const char *what, long v) { sum = sum * 31 + v; printf("%s %ld\\n", what, v); }',
+         # (function addresses compared: outside the sum, see tests/test_random_dynamic.py)
+         'static void same(const char *what, int v) { printf("%s %d\\n", what, v); }']
     main = []
     for n in listed:
         m += [f"int {n}_f(int);", f"extern int {n}_data[3];", f"int {n}_pget(void);"]
@@ -165,8 +169,19 @@ def gen(seed: int, out: Path) -> dict:
         if modules[n]["ifunc"]:
             m += [f"int {n}_if(int);", f"void *{n}_ifaddr(void);", f"int (*{n}_ifp)(int) = {n}_if;"]
             main += [f'  out("{n}_if", {n}_if(5));', f'  out("{n}_ifp", {n}_ifp(6));',
-                     f'  out("{n}_if_same", (void *){n}_if == {n}_ifaddr());',
-                     f'  out("{n}_ifp_same", (void *){n}_ifp == {n}_ifaddr());']
+                     f'  same("{n}_if_same", (void *){n}_if == {n}_ifaddr());',
+                     f'  same("{n}_ifp_same", (void *){n}_ifp == {n}_ifaddr());']
+    # a library that defines two names only at run time (the program links against one
+    # compiled without -DLATE): the program's weak references to them
+    late = R.choice(listed) if listed and R.random() < 0.5 else None
+    if late:
+        (out / f"{late}.c").write_text((out / f"{late}.c").read_text() +
+                                       f"#ifdef LATE\nint {late}_late(int x) {{ return x * 3; }}\n"
+                                       f"int {late}_ldata = {R.randint(1, 99)};\n#endif\n")
+        m += [f"extern int {late}_late(int) __attribute__((weak));",
+              f"extern int {late}_ldata __attribute__((weak));"]
+        main += [f'  out("{late}_late", {late}_late ? {late}_late(2) : -1);',
+                 f'  out("{late}_ldata", &{late}_ldata ? {late}_ldata : -1);']
     if any(n in dup for n in listed):
         m.append("int dup_f(int);")
         main.append('  out("dup_f", dup_f(4));')
@@ -178,7 +193,7 @@ def gen(seed: int, out: Path) -> dict:
               f"static int (*m_res(void))(int) {{ return m_if{k}; }}", 'int m_if(int) __attribute__((ifunc("m_res")));',
               "int (*m_ifp)(int) = m_if;", "static int (*const m_ifc)(int) = m_if;"]
         main += ['  out("m_if", m_if(3));', '  out("m_ifp", m_ifp(4));', '  out("m_ifc", m_ifc(5));',
-                 '  out("m_if_same", m_ifp == m_if);']
+                 '  same("m_if_same", m_ifp == m_if);']
     for n in R.sample(everyone + ["nobody"], min(2, len(everyone) + 1)):
         m += [f"extern int {n}_probe(int) __attribute__((weak));", f"extern int {n}_wdata[3] __attribute__((weak));"]
         main += [f'  out("{n}_probe", {n}_probe ? {n}_probe(1) : -1);',
@@ -223,7 +238,7 @@ def gen(seed: int, out: Path) -> dict:
     modules["main"] = {"sources": ["main.c"], "cflags": mflags,
                        "link": [*mlink, "main.o", "-L.", *(f"-l{n}" for n in listed), "-Wl,-rpath-link,.", "-ldl"],
                        "out": "main", "ifunc": False}
-    return {"order": [*order, "main"], "modules": modules, "listed": listed, "dlopen": dls}
+    return {"order": [*order, "main"], "modules": modules, "listed": listed, "dlopen": dls, "late": late}
 
 
 if __name__ == "__main__":
