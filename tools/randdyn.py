@@ -156,11 +156,17 @@ def gen(seed: int, out: Path) -> dict:
     m = [HDR, "#include <dlfcn.h>", "static long sum;",
          'static void out(const char *what, long v) { sum = sum * 31 + v; printf("%s %ld\\n", what, v); }',
          # (function addresses compared: outside the sum, see tests/test_random_dynamic.py)
-         'static void same(const char *what, int v) { printf("%s %d\\n", what, v); }']
+         'static void same(const char *what, int v) { printf("%s %d\\n", what, v); }',
+         # a call on a thread of its own: the thread's TLS blocks (a dlopen'ed library's too)
+         "#include <pthread.h>", "static int (*thr_fn)(int); static int thr_arg, thr_res;",
+         "static void *thr(void *p) { thr_res = thr_fn(thr_arg); return p; }",
+         "static int in_thread(int (*f)(int), int x) { pthread_t t; thr_fn = f; thr_arg = x;",
+         "  if (pthread_create(&t, 0, thr, 0)) return -99; pthread_join(t, 0); return thr_res; }"]
     main = []
     for n in listed:
         m += [f"int {n}_f(int);", f"extern int {n}_data[3];", f"int {n}_pget(void);"]
         main += [f'  out("{n}_f", {n}_f({R.randint(0, 9)}));', f'  out("{n}_f", {n}_f(2));',
+                 *([f'  out("{n}_f thread", in_thread({n}_f, 3));'] if R.random() < 0.4 else []),
                  f'  out("{n}_data", {n}_data[1]++);']
         main.append(f'  out("{n}_pget", {n}_pget());')
         if pie:     # (not read directly by a non-PIE program: a copy relocation of protected data is refused)
@@ -218,6 +224,7 @@ def gen(seed: int, out: Path) -> dict:
                  f'      int *dp = (int *)dlsym(h, "{d}_data");',
                  f'      int *tp = (int *)dlsym(h, "{tls}");',
                  f'      out("{d}_f", f ? f(3) : -1);', f'      out("{d}_data", dp ? dp[0]++ : -1);',
+                 *([f'      out("{d}_f thread", f ? in_thread(f, 4) : -1);'] if R.random() < 0.5 else []),
                  f'      out("{d}_tls", tp ? (*tp)++ : -1);',
                  f'      out("{d} dlsym nobody", dlsym(h, "nobody_probe") != 0);']
         if R.random() < 0.6:
