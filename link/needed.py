@@ -26,6 +26,11 @@ GNU ld accepts and reports what GNU ld reports (in lld's words):
   the needing libraries expect from it are reported, as GNU ld reports them.
 - What defines a name: any definition in our objects or the linker's, and any definition of
   any loaded library, in any version.  Weak references need nothing.
+
+The same closure is a program's view of the libraries beyond its command line, as in GNU ld
+(``link/dynamic.py`` ``resolve_shared``): the program exports its definitions those libraries
+refer to or also define (else ld.so finds no ``m_var`` for ``libl2.so``, which ``libl0.so``
+needs through ``libl1.so``), and its weak references bind to their definitions.
 """
 from __future__ import annotations
 
@@ -122,17 +127,23 @@ def closure(ctx) -> tuple[dict, list, list]:
     return ctx.needed_closure
 
 
-def bind_weak_indirect(ctx, weak: list[int]) -> None:
+def indirect(ctx) -> list:
+    """The libraries of the closure that are not on the command line (not in ``ctx.dsos``)."""
+    if not ctx.dsos:
+        return []
+    return [lib for lib in closure(ctx)[1] if lib not in ctx.dsos]
+
+
+def bind_weak_indirect(ctx, weak: list[int], libs: list) -> None:
     """A program's weak references (``weak``: gids no object and no library on the command
-    line defines) bind to a library the kept ones need, as GNU ld binds them: it loads those
-    libraries for their symbols, and only a strong reference is refused ("DSO missing from
-    command line").  Such a library joins ``ctx.dsos`` as an unused --as-needed one: imported
-    from, never DT_NEEDED (ld.so loads it for the library that needs it); the first in the
-    closure's order that defines a name provides it."""
+    line defines) bind to a library the kept ones need (``libs``: ``indirect``), as GNU ld
+    binds them: it loads those libraries for their symbols, and only a strong reference is
+    refused ("DSO missing from command line").  Such a library joins ``ctx.dsos`` as an unused
+    --as-needed one: imported from, never DT_NEEDED (ld.so loads it for the library that needs
+    it); the first in the closure's order that defines a name provides it."""
     names = ctx.symtab.names
-    indirect = [lib for lib in closure(ctx)[1] if lib not in ctx.dsos]
     for g in weak:
-        lib = next((lib for lib in indirect if names[g] in lib.exports), None)
+        lib = next((lib for lib in libs if names[g] in lib.exports), None)
         if lib is None:
             continue
         if lib not in ctx.dsos:

@@ -126,6 +126,8 @@ int b_f(int);
 extern int c_f(int) __attribute__((weak));
 extern int c_data[2] __attribute__((weak));
 extern int nobody_f(int) __attribute__((weak));
+int m_var = 9;
+int dup_d = 50;
 int main(void) {
   printf("%d %d %d %d\n", b_f(1), c_f ? c_f(2) : -1, c_data ? c_data[1] : -1, nobody_f ? 1 : 0);
   return 0;
@@ -135,16 +137,19 @@ int main(void) {
 
 @pytest.mark.parametrize("pie", ["-no-pie", "-pie"])
 @pytest.mark.parametrize("arch", tc.ARCHES)
-def test_weak_reference_binds_to_a_library_another_needs(tmp_path, wrapper, arch, pie):
-    # The program names libb.so only; libb.so needs libc2.so, which defines c_f and c_data.
-    # GNU ld loads libc2.so for its symbols and binds the program's weak references to them
-    # (a strong one would be "DSO missing from command line"), without a DT_NEEDED of its own:
-    # ld.so finds them in libc2.so, loaded for libb.so.  xld left them undefined, resolved to
-    # 0 where the code takes the address directly (riscv64 -no-pie: HI20/LO12): "-1 -1"
-    # where GNU ld's program printed "4 7" (random seeds 6, 9 and 16 on riscv64).
+def test_program_and_a_library_another_needs_see_each_other(tmp_path, wrapper, arch, pie):
+    # The program names libb.so only; libb.so needs libc2.so.  GNU ld loads libc2.so for its
+    # symbols: (1) the program's weak references bind to its c_f and c_data (a strong one would
+    # be "DSO missing from command line"), without a DT_NEEDED of the program's: ld.so finds
+    # them in libc2.so, loaded for libb.so.  xld left them undefined, resolved to 0 where the
+    # code takes the address directly (riscv64 -no-pie: HI20/LO12): "-1 -1" where GNU ld's
+    # printed "4 7" (random seeds 6, 9 and 16 on riscv64).  (2) The program exports the
+    # definitions libc2.so refers to (m_var) or also defines (dup_d, the program's wins):
+    # xld did not ("symbol lookup error: libc2.so: undefined symbol: m_var", seed 6).
     cc = f"{tc.TRIPLE[arch]}-gcc"
-    (tmp_path / "c2.c").write_text("int c_f(int x) { return x + 2; }\nint c_data[2] = {5, 7};\n")
-    (tmp_path / "b.c").write_text("int c_f(int);\nint b_f(int x) { return c_f(x) * 10; }\n")
+    (tmp_path / "c2.c").write_text("extern int m_var;\nint dup_d = 4;\nint c_f(int x) { return x + 2; }\n"
+                                   "int c_get(void) { return m_var * 100 + dup_d; }\nint c_data[2] = {5, 7};\n")
+    (tmp_path / "b.c").write_text("int c_f(int);\nint c_get(void);\nint b_f(int x) { return c_f(x) * 10 + c_get() * 1000; }\n")
     (tmp_path / "main.c").write_text(WEAK_MAIN)
     _run([cc, "-O2", "-fPIC", "-shared", "c2.c", "-o", "libc2.so"], tmp_path)
     _run([cc, "-O2", "-fPIC", "-shared", "b.c", "-L.", "-lc2", "-o", "libb.so"], tmp_path)
@@ -158,5 +163,5 @@ def test_weak_reference_binds_to_a_library_another_needs(tmp_path, wrapper, arch
         needed = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-d", f"main-{who}"], capture_output=True,
                                 text=True, cwd=tmp_path).stdout
         assert "libc2.so" not in needed, who
-    assert runs["gnu"] == (0, "30 4 7 0\n")
+    assert runs["gnu"] == (0, "950030 4 7 0\n")
     assert runs["xld"] == runs["gnu"]

@@ -97,6 +97,10 @@ def gen(seed: int, out: Path) -> dict:
     dup = [n for n in libs + dls if R.random() < 0.5]   # who defines dup_f
     everyone = libs + dls
     modules = {}
+    # (later additions draw from their own stream: the seeds' earlier plans stay as they were)
+    X = random.Random(seed * 7919 + 5)
+    mexp = X.random() < 0.5             # the program defines m_tls and m_var, which libraries use
+    dupd = [n for n in everyone if X.random() < 0.4]       # who defines the data dup_d
     for who in everyone:
         src = [HDR, "#include <dlfcn.h>", f"static int {who}_count;",
                f"int {who}_data[3] = {{{R.randint(1, 9)}, {R.randint(10, 99)}, 5}};",
@@ -127,6 +131,15 @@ def gen(seed: int, out: Path) -> dict:
                     f"int (*{who}_ifd)(int) = {who}_if;"]
             body.append(f"  r += {who}_if(x) + {who}_ifd(x + 1);")
         body += [f"  r += {n}_f(x + 1);" for n in needs[who]]
+        if who in libs and mexp and X.random() < 0.5:      # the program's TLS and data
+            src += ["extern __thread int m_tls;", "extern int m_var;"]
+            body.append("  m_tls += 1; r += m_tls * 2 + m_var++;")
+        elif who in dls and X.random() < 0.5:              # there with -E (or a library's use) only
+            src.append("extern int m_var __attribute__((weak));")
+            body.append("  r += &m_var ? m_var : -5;")
+        if who in dupd:                                    # the program's or an earlier library's wins
+            src.append(f"int dup_d = {X.randint(1, 99)};")
+            body.append("  r += dup_d++;")
         src += [f"int {who}_f(int x) {{", f"  int r = x + {who}_count++ + {who}_data[1];", *body, "  return r;", "}"]
         src += _ctors(R, who)
         lflags = []
@@ -144,6 +157,10 @@ def gen(seed: int, out: Path) -> dict:
             lflags.append("-Wl,-z,now")
         if who in dls and R.random() < 0.4:
             lflags.append("-Wl,-z,nodelete")
+        if X.random() < 0.15:
+            lflags.append("-Wl,-z,initfirst")              # (its initializers before the others')
+        if who in dls and X.random() < 0.1:
+            lflags.append("-Wl,-z,nodlopen")               # (dlopen refuses it)
         (out / f"{who}.c").write_text("\n".join(src) + "\n")
         link = ["-shared", *lflags, f"{who}.o", "-L.", *(f"-l{n}" for n in needs[who]), "-Wl,-rpath-link,."]
         modules[who] = {"sources": [f"{who}.c"], "cflags": ["-fPIC", *tflags], "link": link,
@@ -210,6 +227,14 @@ def gen(seed: int, out: Path) -> dict:
     m += _ctors(R, "main")
     mflags = [] if pie else ["-fno-pie"]
     mlink = [] if pie else ["-no-pie"]
+    if mexp:
+        m += ["__thread int m_tls = 40;", "int m_var = 300;"]
+        main += ['  out("m_tls", m_tls);', '  out("m_var", m_var);']
+        if X.random() < 0.5:
+            mlink.append("-Wl,-E")
+    if dupd and X.random() < 0.4:
+        m.append("int dup_d = 777;")
+        main.append('  out("dup_d", dup_d);')
     if R.random() < 0.3:
         m += ['void m_dtinit(void) { printf("main DT_INIT\\n"); }', 'void m_dtfini(void) { printf("main DT_FINI\\n"); }']
         mlink += ["-Wl,-init=m_dtinit", "-Wl,-fini=m_dtfini"]
