@@ -103,15 +103,21 @@ def mixed(root: Path, plan: dict, prog: str, libs: str) -> Path:
     return d
 
 
-def qemu(arch: str, d: Path) -> tuple:
-    p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", "-E", f"LD_LIBRARY_PATH={d}", "./main"],
-                     timeout=120, cwd=d)
+def _env(plan: dict, d: Path) -> list[str]:
+    """The run's environment: LD_LIBRARY_PATH, unless the modules' rpath '$ORIGIN' finds them."""
+    return [] if plan["origin"] else [f"LD_LIBRARY_PATH={d}"]
+
+
+def qemu(arch: str, d: Path, plan: dict) -> tuple:
+    env = [a for e in _env(plan, d) for a in ("-E", e)]
+    p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", *env, "./main"], timeout=120, cwd=d,
+                     env={k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"})
     return p.returncode, p.stdout.decode()
 
 
-def xld_run(d: Path) -> tuple:
+def xld_run(d: Path, plan: dict) -> tuple:
     from xld.emu import run
-    res = run(str(d / "main"), env=[f"LD_LIBRARY_PATH={d}"], cwd=str(d), timeout=300, argv0="./main")
+    res = run(str(d / "main"), env=_env(plan, d), cwd=str(d), timeout=300, argv0="./main")
     assert not res.crash, res.crash
     return res.returncode, res.stdout.decode()
 
@@ -123,10 +129,10 @@ def compare(seed: int, arch: str, cc: str, wrapper: Path, root: Path) -> dict:
         out = plan["modules"][name]["out"]
         xld = tags(arch, root / "xld" / out)
         assert xld == gnu_textrel(tags(arch, root / "gnu" / out), xld), out
-    runs = {"gnu": qemu(arch, root / "gnu"), "xld": qemu(arch, root / "xld")}
+    runs = {"gnu": qemu(arch, root / "gnu", plan), "xld": qemu(arch, root / "xld", plan)}
     for prog, libs in (("xld", "gnu"), ("gnu", "xld")):
-        runs[f"{prog}-with-{libs}"] = qemu(arch, mixed(root, plan, prog, libs))
-    runs["xld run"] = xld_run(root / "xld")
+        runs[f"{prog}-with-{libs}"] = qemu(arch, mixed(root, plan, prog, libs), plan)
+    runs["xld run"] = xld_run(root / "xld", plan)
     for name in ("gnu", "gnu-with-xld"):
         runs[name] = (runs[name][0], gnu_ifunc_address(runs[name][1]))
     return runs

@@ -18,7 +18,8 @@ undefined functions and data, the DT_NEEDED order of its libraries.
 
 ``gen(seed, out)`` writes the sources and returns the plan: each module's sources, compile
 flags and link arguments (gcc driver arguments without the linker's choice), in build order;
-``late``: the library to link again, after the program, from its source compiled with -DLATE."""
+``late``: the library to link again, after the program, from its source compiled with -DLATE;
+``origin``: the modules find each other through their rpath ``$ORIGIN`` (else LD_LIBRARY_PATH)."""
 from __future__ import annotations
 
 import random
@@ -270,7 +271,13 @@ def gen(seed: int, out: Path) -> dict:
     modules["main"] = {"sources": ["main.c"], "cflags": mflags,
                        "link": [*mlink, "main.o", "-L.", *(f"-l{n}" for n in listed), "-Wl,-rpath-link,.", "-ldl"],
                        "out": "main", "ifunc": False}
-    return {"order": [*order, "main"], "modules": modules, "listed": listed, "dlopen": dls, "late": late}
+    # found through '$ORIGIN' (each module's own rpath, old or new dtags), not LD_LIBRARY_PATH
+    origin = X.random() < 0.4
+    if origin:
+        for mod in modules.values():
+            mod["link"] += ["-Wl,-rpath,$ORIGIN", X.choice(["-Wl,--enable-new-dtags", "-Wl,--disable-new-dtags"])]
+    return {"order": [*order, "main"], "modules": modules, "listed": listed, "dlopen": dls, "late": late,
+            "origin": origin}
 
 
 if __name__ == "__main__":
