@@ -48,12 +48,17 @@ def build(seed: int, arch: str, cc: str, wrapper: Path, root: Path) -> dict:
         shutil.copytree(src, d)
         for name in plan["order"]:
             mod = plan["modules"][name]
-            _run([f"{tc.TRIPLE[arch]}-gcc", *use, *mod["link"], "-o", mod["out"]], d)
+            _run([_driver(arch, mod), *use, *mod["link"], "-o", mod["out"]], d)
         if late:
             mod = plan["modules"][late]
             link = [f"{late}_late.o" if a == f"{late}.o" else a for a in mod["link"]]
-            _run([f"{tc.TRIPLE[arch]}-gcc", *use, *link, "-o", mod["out"]], d)
+            _run([_driver(arch, mod), *use, *link, "-o", mod["out"]], d)
     return plan
+
+
+def _driver(arch: str, mod: dict) -> str:
+    """The compiler driver that links a module: g++ for one with a C++ part (libstdc++)."""
+    return f"{tc.TRIPLE[arch]}-{'g++' if mod['cxx'] else 'gcc'}"
 
 
 def _cflags(mod: dict, arch: str, cc: str) -> list[str]:

@@ -72,6 +72,27 @@ def _tls(R: random.Random, who: str) -> tuple[list[str], list[str], list[str]]:
     return defs, body, flags
 
 
+def _cxx(X: random.Random, who: str) -> str:
+    """A library's C++ part (linked by the g++ driver): a static object whose destructor
+    __cxa_atexit registers for this library (run at dlclose or exit), a thread_local one
+    (__cxa_thread_atexit), an inline function's static (STB_GNU_UNIQUE: one object for every
+    library, RTLD_LOCAL ones too), an exception thrown and caught inside."""
+    k = X.randint(1, 99)
+    return "\n".join([
+        "#include <cstdio>",
+        "struct E { int v; };",
+        f'struct G {{ int id; G(int i) : id(i) {{ std::printf("{who} G %d\\n", id); }}'
+        f' ~G() {{ std::printf("{who} ~G %d\\n", id); }} }};',
+        f"static G {who}_g({k});",
+        "inline int &unique_counter() { static int c = 0; return c; }",
+        f"static int {who}_boom(int x) {{ if (x & 1) throw E{{x}}; return x; }}",
+        f'extern "C" int {who}_cx(int x) {{',
+        f"  thread_local G t({k} + 1000);",
+        f"  int r = t.id + {who}_g.id + ++unique_counter() * 100;",
+        f"  try {{ r += {who}_boom(x); }} catch (E &e) {{ r -= e.v; }}",
+        "  return r;", "}", ""])
+
+
 def _reach(needs: dict, who: str) -> list[str]:
     """The libraries ``who`` needs, transitively."""
     out, todo = [], list(needs[who])
@@ -141,6 +162,11 @@ def gen(seed: int, out: Path) -> dict:
         if who in dupd:                                    # the program's or an earlier library's wins
             src.append(f"int dup_d = {X.randint(1, 99)};")
             body.append("  r += dup_d++;")
+        cxx = X.random() < 0.3
+        if cxx:
+            src.append(f"int {who}_cx(int);")
+            body.append(f"  r += {who}_cx(x);")
+            (out / f"{who}x.cc").write_text(_cxx(X, who))
         src += [f"int {who}_f(int x) {{", f"  int r = x + {who}_count++ + {who}_data[1];", *body, "  return r;", "}"]
         src += _ctors(R, who)
         lflags = []
@@ -163,9 +189,10 @@ def gen(seed: int, out: Path) -> dict:
         if who in dls and X.random() < 0.1:
             lflags.append("-Wl,-z,nodlopen")               # (dlopen refuses it)
         (out / f"{who}.c").write_text("\n".join(src) + "\n")
-        link = ["-shared", *lflags, f"{who}.o", "-L.", *(f"-l{n}" for n in needs[who]), "-Wl,-rpath-link,."]
-        modules[who] = {"sources": [f"{who}.c"], "cflags": ["-fPIC", *tflags], "link": link,
-                        "out": f"lib{who}.so", "ifunc": ifunc}
+        objs = [f"{who}.o", *([f"{who}x.o"] if cxx else [])]
+        link = ["-shared", *lflags, *objs, "-L.", *(f"-l{n}" for n in needs[who]), "-Wl,-rpath-link,."]
+        modules[who] = {"sources": [f"{who}.c", *([f"{who}x.cc"] if cxx else [])], "cflags": ["-fPIC", *tflags],
+                        "link": link, "out": f"lib{who}.so", "ifunc": ifunc, "cxx": cxx}
 
     # the program
     pie = R.random() < 0.6
@@ -270,7 +297,7 @@ def gen(seed: int, out: Path) -> dict:
     order += dls
     modules["main"] = {"sources": ["main.c"], "cflags": mflags,
                        "link": [*mlink, "main.o", "-L.", *(f"-l{n}" for n in listed), "-Wl,-rpath-link,.", "-ldl"],
-                       "out": "main", "ifunc": False}
+                       "out": "main", "ifunc": False, "cxx": False}
     # found through '$ORIGIN' (each module's own rpath, old or new dtags), not LD_LIBRARY_PATH
     origin = X.random() < 0.4
     if origin:
