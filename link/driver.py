@@ -40,6 +40,7 @@ class Context:
         self.e_flags = 0
         self.dsos: list = []                  # shared objects, in command-line order (SharedFile.dso_id - 1)
         self.imports: dict = {}               # gid -> (SharedFile, SharedSym): bound at run time
+        self.needed_closure = None            # link/needed.py closure(): libraries the kept ones need, loaded once
         self.exports: list[int] = []          # gids we define that shared objects refer to
         self.dyn = None                       # the dynamic output's plan (link/dynamic.py); None: static
         self.gnu_symbols = None               # scan: an input defines an IFUNC or UNIQUE symbol (write.os_abi)

@@ -120,12 +120,22 @@ def resolve_shared(ctx) -> None:
     for g, (dso, sym) in cand:
         if dso.used or not dso.as_needed:
             ctx.imports[g] = (dso, sym)
+    # a program's view of the libraries its libraries need (GNU ld loads them for their
+    # symbols): its weak references bind to their definitions, and they see its definitions
+    indirect = []
+    if not ctx.opts.shared and ctx.arch is not None:
+        from xld.link import needed
+        indirect = needed.indirect(ctx)
+        weak = [g for g in _undefined(st).tolist() if g not in ctx.imports and not strong[g]
+                and names[g] not in own and names[g] not in shared]
+        if weak and indirect:
+            needed.bind_weak_indirect(ctx, weak, indirect)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
     # (not those of an --as-needed library nothing needs: GNU ld takes back its symbols)
     get = st.ids.get
     state, def_file, def_index = st.state, st.def_file, st.def_index
-    kept = [dso for dso in ctx.dsos if dso.used or not dso.as_needed]
+    kept = [dso for dso in ctx.dsos if dso.used or not dso.as_needed] + indirect
     if len(names) < sum(len(dso.undefs) + len(dso.exports) for dso in kept):
         # fewer names of ours than of theirs (a small program, libc.so.6's 2,900): ours
         # looked up in their tables

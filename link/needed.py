@@ -26,6 +26,11 @@ GNU ld accepts and reports what GNU ld reports (in lld's words):
   the needing libraries expect from it are reported, as GNU ld reports them.
 - What defines a name: any definition in our objects or the linker's, and any definition of
   any loaded library, in any version.  Weak references need nothing.
+
+The same closure is a program's view of the libraries beyond its command line, as in GNU ld
+(``link/dynamic.py`` ``resolve_shared``): the program exports its definitions those libraries
+refer to or also define (else ld.so finds no ``m_var`` for ``libl2.so``, which ``libl0.so``
+needs through ``libl1.so``), and its weak references bind to their definitions.
 """
 from __future__ import annotations
 
@@ -78,14 +83,16 @@ def _find(ctx, name: str, dso) -> str | None:
     return None
 
 
-def check(ctx) -> None:
-    """Load the DT_NEEDED closure of the kept shared objects; report their strong undefined
-    symbols that nothing defines."""
-    if not ctx.dsos or not wanted(ctx) or ctx.arch is None:
-        return
+def closure(ctx) -> tuple[dict, list, list]:
+    """The DT_NEEDED closure of the kept shared objects, loaded once: (every loaded library by
+    its soname and file name, False for one found nowhere; the libraries to check, the kept
+    ones first; the warnings of the search, which ``check`` gives)."""
+    if ctx.needed_closure is not None:
+        return ctx.needed_closure
     from xld.link.shlib import SharedFile
     from xld.link import input as inp
     known: dict[str, object] = {}
+    warnings: list[str] = []
     for d in ctx.dsos:
         known.setdefault(d.needed_name, d)
         known.setdefault(os.path.basename(d.path), d)
@@ -99,7 +106,7 @@ def check(ctx) -> None:
             if lib is None:
                 path = _find(ctx, name, dso)
                 if path is None:
-                    ctx.diag.warn(f"{name}, needed by {dso.name}, not found (try using -rpath or -rpath-link)")
+                    warnings.append(f"{name}, needed by {dso.name}, not found (try using -rpath or -rpath-link)")
                     known[name] = False
                     continue
                 try:
@@ -107,7 +114,7 @@ def check(ctx) -> None:
                     if not isinstance(lib, SharedFile):
                         raise LinkError(f"{path}: not a shared object")
                 except LinkError as e:
-                    ctx.diag.warn(f"{name}, needed by {dso.name}: {e}")
+                    warnings.append(f"{name}, needed by {dso.name}: {e}")
                     known[name] = False
                     continue
                 known[name] = lib
@@ -116,6 +123,44 @@ def check(ctx) -> None:
                 seen.add(id(lib))
                 queue.append(lib)
                 checked.append(lib)
+    ctx.needed_closure = (known, checked, warnings)
+    return ctx.needed_closure
+
+
+def indirect(ctx) -> list:
+    """The libraries of the closure that are not on the command line (not in ``ctx.dsos``)."""
+    if not ctx.dsos:
+        return []
+    return [lib for lib in closure(ctx)[1] if lib not in ctx.dsos]
+
+
+def bind_weak_indirect(ctx, weak: list[int], libs: list) -> None:
+    """A program's weak references (``weak``: gids no object and no library on the command
+    line defines) bind to a library the kept ones need (``libs``: ``indirect``), as GNU ld
+    binds them: it loads those libraries for their symbols, and only a strong reference is
+    refused ("DSO missing from command line").  Such a library joins ``ctx.dsos`` as an unused
+    --as-needed one: imported from, never DT_NEEDED (ld.so loads it for the library that needs
+    it); the first in the closure's order that defines a name provides it."""
+    names = ctx.symtab.names
+    for g in weak:
+        lib = next((lib for lib in libs if names[g] in lib.exports), None)
+        if lib is None:
+            continue
+        if lib not in ctx.dsos:
+            lib.as_needed, lib.used = True, False
+            ctx.dsos.append(lib)
+            lib.dso_id = len(ctx.dsos)
+        ctx.imports[g] = (lib, lib.exports[names[g]])
+
+
+def check(ctx) -> None:
+    """Load the DT_NEEDED closure of the kept shared objects; report their strong undefined
+    symbols that nothing defines."""
+    if not ctx.dsos or not wanted(ctx) or ctx.arch is None:
+        return
+    known, checked, warnings = closure(ctx)
+    for w in warnings:
+        ctx.diag.warn(w)
     # (each library's names looked in, not joined: libc.so.6 defines 2,900)
     defined = [lib.defined_names for lib in {id(x): x for x in known.values() if x}.values()]
     st = ctx.symtab
