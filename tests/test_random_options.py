@@ -31,41 +31,40 @@ def _sh(cmd, cwd) -> subprocess.CompletedProcess:
     return subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True)
 
 
-def _compile(arch, seed, cflags, tmp_path) -> list[str]:
+def _compile(arch, seed, plan, tmp_path) -> list[str]:
     files = gen(seed, tmp_path)
     if seed % 2 and tc.which("clang-14"):
         comp = ["clang-14", f"--target={tc.TRIPLE[arch]}"]
     else:
         comp = [f"{tc.TRIPLE[arch]}-gcc"]
-    p = _sh([*comp, *cflags, "-c", *files], tmp_path)
-    assert p.returncode == 0, p.stderr
+    for pic, some in zip(plan.pic, (files[:1], files[1:])):
+        p = _sh([*comp, *plan.cflags, pic, "-c", *some], tmp_path)
+        assert p.returncode == 0, p.stderr
     return [f[:-2] + ".o" for f in files]
 
 
 def link_both(arch, seed, plan, wrapper, tmp_path) -> dict:
     """Link ``plan`` with GNU ld and with xld; each linker's (link status, stderr, run, shape)."""
-    objs = _compile(arch, seed, plan.cflags, tmp_path)
+    objs = [tmp_path / o for o in _compile(arch, seed, plan, tmp_path)]
     res = {}
     for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        d = tmp_path / who                  # (the library by its soname, beside the program)
+        d.mkdir()
         driver = [f"{tc.TRIPLE[arch]}-gcc", *use]
         rest = objs[1:]
         if plan.library:
-            p = _sh([*driver, "-shared", *plan.wl(plan.lib), "-o", f"libu_{who}.so", *rest], tmp_path)
+            p = _sh([*driver, "-shared", *plan.wl(plan.lib), "-o", "libu.so", *rest], d)
             if p.returncode:
                 res[who] = ("lib", p.returncode, p.stderr)
                 continue
-            rest = [f"libu_{who}.so", "-Wl,-rpath,$ORIGIN"]
-        opts = [o.replace("-Map=MAP", f"-Map=map_{who}") for o in plan.prog]
-        p = _sh([*driver, *plan.driver, *plan.wl(opts), "-o", f"p_{who}", "main.o", *rest], tmp_path)
+            rest = ["libu.so", "-Wl,-rpath,$ORIGIN"]
+        p = _sh([*driver, *plan.driver, *plan.wl(plan.prog), "-o", "p", objs[0], *rest], d)
         if p.returncode:
             res[who] = ("prog", p.returncode, p.stderr)
             continue
-        r = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", f"./p_{who}"], timeout=60, cwd=tmp_path)
-        shapes = [shape(tmp_path / f"p_{who}", plan.fixed)]
-        if plan.library:
-            shapes.append(shape(tmp_path / f"libu_{who}.so"))
-        res[who] = ("ok", r.returncode, r.stdout.decode(), shapes,
-                    "-Map=MAP" not in plan.prog or (tmp_path / f"map_{who}").is_file())
+        r = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", "./p"], timeout=60, cwd=d)
+        shapes = [shape(d / "p", plan.fixed)] + ([shape(d / "libu.so")] if plan.library else [])
+        res[who] = ("ok", r.returncode, r.stdout.decode(), shapes, "-Map=MAP" not in plan.prog or (d / "MAP").is_file())
     return res
 
 

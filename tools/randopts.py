@@ -38,6 +38,7 @@ class Plan:
     mode: str                                 # pie, no-pie, static, static-pie
     library: bool                             # the other files as a shared library (else objects)
     cflags: list[str] = field(default_factory=list)
+    pic: tuple[str, str] = ("-fPIE", "-fPIE")            # main.c's, the other files'
     driver: list[str] = field(default_factory=list)      # the program's driver flags (-static ...)
     prog: list[str] = field(default_factory=list)        # the program's linker options
     lib: list[str] = field(default_factory=list)         # the library's linker options
@@ -46,7 +47,7 @@ class Plan:
 
     def wl(self, opts: list[str]) -> list[str]:
         """Linker options as the driver takes them."""
-        return ["-Wl," + o.replace(" ", ",") if not o.startswith("-Map") else "-Wl," + o for o in opts]
+        return ["-Wl," + o.replace(" ", ",") for o in opts]
 
 
 def _pick(R: random.Random, p: float, *choices):
@@ -62,10 +63,10 @@ def draw(seed: int, arch: str, have_static_pie: bool = True) -> Plan:
     plan = Plan(seed, mode, library)
     plan.debug = R.random() < 0.35
     plan.cflags = [R.choice(["-O1", "-O2"]), "-fcommon"]
-    if library or mode in ("pie", "static-pie"):
-        plan.cflags.append("-fPIC" if library else "-fPIE")
-    elif mode in ("no-pie", "static"):
-        plan.cflags.append("-fno-PIE")
+    # (main.c as its program, the library's files -fPIC: a -fPIC main.c in a non-PIE program
+    # meets GNU ld's riscv64 canonical PLT entries for GOT references, docs/options.md)
+    main_pic = "-fPIE" if mode in ("pie", "static-pie") else "-fno-PIE"
+    plan.pic = (main_pic, "-fPIC" if library else main_pic)
     if plan.debug:
         plan.cflags.append("-g")
     plan.driver = {"pie": ["-pie"], "no-pie": ["-no-pie"], "static": ["-static"],
@@ -101,7 +102,7 @@ def draw(seed: int, arch: str, have_static_pie: bool = True) -> Plan:
         h = _pick(R, 0.35, "gnu", "sysv", "both")
         if h:
             common.append(f"--hash-style={h}")
-        t = _pick(R, 0.15, "-z text")
+        t = _pick(R, 0.2, "-z text", "-z notext")
         if t:
             common.append(t)
     if R.random() < 0.2:
@@ -139,7 +140,7 @@ def draw(seed: int, arch: str, have_static_pie: bool = True) -> Plan:
             prog.append(f"-Ttext=0x{base:x}")
             plan.fixed[".text"] = base
         elif c < 0.2:
-            prog.append(f"--section-start=.data=0x{base + 0x200000:x}")
+            prog.append(R.choice(["--section-start=.data=", "-Tdata="]) + f"0x{base + 0x200000:x}")
             plan.fixed[".data"] = base + 0x200000
         elif c < 0.25:
             prog.append(f"-Tbss=0x{base + 0x400000:x}")
