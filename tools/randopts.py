@@ -227,6 +227,12 @@ def differences(gnu: dict, xld: dict, opts: list[str]) -> dict:
     (xld never does), and under --disable-new-dtags it writes DT_FLAGS only when something
     else it needs does (DF_STATIC_TLS, DF_TEXTREL), which xld's output need not."""
     keys = set(gnu) | set(xld)
+    if (".dynbss", 3) in xld.get("sections", ()):
+        # copy relocations: GNU ld copies read-only data into .data.rel.ro (RELRO) and the
+        # rest into .bss; xld copies all into .dynbss
+        drop = {(".dynbss", 3), (".data.rel.ro", 3)}
+        gnu = dict(gnu, sections=[x for x in gnu["sections"] if x not in drop])
+        xld = dict(xld, sections=[x for x in xld["sections"] if x not in drop])
     if gnu.get("wx") and not xld.get("wx"):     # (and no PT_GNU_RELRO in GNU ld's: nothing read-only)
         keys.discard("wx")
         xld = dict(xld, phdrs=[p for p in xld["phdrs"] if p[0] != "PT_GNU_RELRO"])
