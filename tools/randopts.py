@@ -108,8 +108,8 @@ def draw(seed: int, arch: str, have_static_pie: bool = True) -> Plan:
     if R.random() < 0.2:
         common.append("--gc-sections")
         plan.cflags += ["-ffunction-sections", "-fdata-sections"]
-        if R.random() < 0.3:
-            common.append("--print-gc-sections")
+        if R.random() < 0.3 and "--fatal-warnings" not in common:
+            common.append("--print-gc-sections")    # (GNU ld 2.40: a warning each, fatal with them)
     if plan.debug and R.random() < 0.4:
         common.append("--compress-debug-sections=zlib")
     if "-s" not in common and R.random() < 0.1:
