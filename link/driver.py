@@ -162,11 +162,13 @@ class Context:
                 if name == ".rela.iplt":
                     sec.entsize = 24
                 out.append(sec)
+        fdes = 0
         if self.opts.eh_frame_hdr and ".eh_frame" in self.outputs:
             from xld.link import ehframe
-            n = ehframe.count_fdes(self)
+            fdes = ehframe.count_fdes(self)
+        if fdes:                            # (no FDE: no table and no PT_GNU_EH_FRAME, as GNU ld)
             h = OutputSection(".eh_frame_hdr", elf.SHT_PROGBITS, elf.SHF_ALLOC)
-            h.data = bytes(12 + 8 * n)
+            h.data = bytes(12 + 8 * fdes)
             h.size, h.align, h.rank = len(h.data), 4, layout.RANK[".eh_frame_hdr"]
             out.append(h)
         from xld.link import properties

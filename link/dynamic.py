@@ -1422,6 +1422,8 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
                       ("globalaudit", DF_1_GLOBAUDIT)):
         if word in z:
             flags1 |= bit
+    if not p.shared:        # (GNU ld: what ld.so reads only of a library is not an executable's)
+        flags1 &= ~(DF_1_INITFIRST | DF_1_NODELETE | DF_1_NOOPEN)
     if flags1:
         tags.append((DT_FLAGS_1, flags1))
     if "unique" in z:                   # (GNU ld: dlmopen loads it once, in the base namespace)

@@ -546,10 +546,24 @@ def place(ctx, grown=None) -> None:
         raise LinkError(f"--{magic} with a dynamic output (-pie, -shared, shared objects) is not supported")
     classes = sorted({segment_of(o.rank) for o in alloc} | {SEG_R}) if not magic else [SEG_RWX]
     has_tls = any(o.flags & elf.SHF_TLS for o in alloc)
+    size = _Sizer(ctx, secs := Sections(ctx.files), grown)
+    # (the notes sized first: their alignments decide how many PT_NOTE headers there are;
+    # counted before, an input note's output section had alignment 1 and made a second
+    # group, so one header too many was written as PT_NULL, which GNU ld never writes)
+    for o in alloc:
+        if o.type == elf.SHT_NOTE:
+            size(o)
     notes = len(note_groups(alloc)) + (1 if any(o.name == PROPERTY_NOTE for o in alloc) else 0)
-    nphdr = len(classes) + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
+    # PT_LOADs as the loop below makes them: one more at each change of class (not with -N,
+    # -n) and at each --section-start section (which may also be a change of class)
+    loads, cur = 1, SEG_R
+    for o in alloc:
+        cls = segment_of(o.rank)
+        loads += o.name in ctx.opts.section_start or (cls != cur and not magic)
+        cur = cls
+    nphdr = loads + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
         + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
-        + (1 if ctx.attributes else 0) + sum(1 for o in alloc if o.name in ctx.opts.section_start) \
+        + (1 if ctx.attributes else 0) \
         + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
     ctx.nphdr = nphdr
     maxpage = ctx.opts.max_page_size or arch.max_page_size
@@ -561,7 +575,6 @@ def place(ctx, grown=None) -> None:
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     starts = ctx.opts.section_start
-    size = _Sizer(ctx, secs := Sections(ctx.files), grown)
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -578,7 +591,7 @@ def place(ctx, grown=None) -> None:
             for x in tls:
                 size(x)
             o.align = max(x.align for x in tls)
-        elif o not in tls:
+        elif o not in tls and o.type != elf.SHT_NOTE:
             size(o)
         cls = segment_of(o.rank)
         if o.name in starts:

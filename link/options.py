@@ -318,6 +318,7 @@ Options:
   -E, --export-dynamic           export every global symbol in .dynsym
   -z now                         DT_FLAGS BIND_NOW, DF_1_NOW
   -z pack-relative-relocs        RELATIVE relocations in .relr.dyn (DT_RELR)
+  --pack-dyn-relocs=none|relr    lld's: plain .rela.dyn / as -z pack-relative-relocs
   -shared, -soname NAME, --version-script FILE, -Bsymbolic[-functions], --dynamic-list FILE,
   --export-dynamic-symbol GLOB, --exclude-libs LIBS, -z defs, -init SYM, -fini SYM
   --demangle / --no-demangle     C++ names in messages (default: demangled)
@@ -495,6 +496,14 @@ def _sort_section(o: Options, v: str) -> None:
     o.sort_section = v
 
 
+def _pack_dyn_relocs(o: Options, v: str) -> None:
+    # lld's: none (plain .rela.dyn) and relr (-z pack-relative-relocs); Android's packed
+    # format is not written
+    if v not in ("none", "relr"):
+        raise LinkError(f"--pack-dyn-relocs={v} is not supported (none and relr are)")
+    o.pack_relr = v == "relr"
+
+
 def _compress_debug(o: Options, v: str) -> None:
     # zlib (the gABI's SHF_COMPRESSED; GNU ld's zlib-gabi is the same); zstd through the
     # zstandard package (Python 3.11 has no zstd module of its own)
@@ -548,6 +557,7 @@ _WITH_VALUE = {
     "--spare-dynamic-tags": lambda o, v: setattr(o, "spare_dynamic_tags", _int(v, "--spare-dynamic-tags")),
     "--exclude-libs": lambda o, v: o.exclude_libs.extend(x for x in v.replace(":", ",").split(",") if x),
     "--icf": lambda o, v: setattr(o, "icf", v),
+    "--pack-dyn-relocs": _pack_dyn_relocs,
     "--error-limit": _error_limit,
     "--dependency-file": lambda o, v: setattr(o, "dependency_file", v),
     "--package-metadata": lambda o, v: setattr(o, "package_metadata", v),
