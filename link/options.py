@@ -69,6 +69,7 @@ class Options:
         self.segment_starts: dict[str, int] = {}  # -Trodata-segment (a script's SEGMENT_START)
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
+        self.z_ignored: list[str] = []           # -z keywords GNU ld warns it ignores: the same warning
         self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
         self.static: bool = False                # -static seen: no shared objects at all
         self.static_pie: bool = False            # --static-pie, or -pie with --no-dynamic-linker
@@ -588,8 +589,9 @@ _WITH_VALUE = {
 #   textoff                   GNU ld's other name of notext (taken as notext)
 #   nocommon, nounique, nounique-symbol   the defaults (common: STT_COMMON in a -r output, and
 #                             unique-symbol: renamed local symbols, are errors)
-#   rodynamic, combreloc, nocombreloc, start-stop-visibility=
-#                             relocation sorting, defaults xld follows anyway
+#   combreloc, nocombreloc    relocation sorting, a default xld follows anyway
+#   start-stop-visibility=    GNU ld's default visibility of __start_/__stop_ names (protected)
+#   rodynamic                 lld's read-only .dynamic: GNU ld ignores it with a warning, as xld
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)
 #   separate-code, noseparate-code   xld always gives code a segment of its own (valid either way)
@@ -607,6 +609,11 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
               "nokeep-text-section-prefix", "rodynamic", "global", "initfirst", "interpose",
               "loadfltr", "nodefaultlib", "nodump", "unique", "globalaudit", "nocommon", "nounique",
               "nounique-symbol"}
+# ...of which GNU ld (2.40, aarch64 and riscv64) says "-z KEY ignored": xld says so too, so a
+# user of lld's -z rodynamic (a read-only .dynamic) or keep-text-section-prefix (.text.hot and
+# the like kept apart) learns that it did nothing
+_Z_WARNED = {"separate-loadable-segments", "noexecheap", "ibt", "shstk", "keep-text-section-prefix",
+             "nokeep-text-section-prefix", "rodynamic"}
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)
@@ -969,7 +976,8 @@ def parse(argv: list[str]) -> Options:
             raise LinkError(f"-z {z} is not supported")
         elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "gcs-report=",
                                               "gcs=never", "gcs=implicit")):
-            pass
+            if z in _Z_WARNED:
+                o.z_ignored.append(z)
         else:
             raise LinkError(f"unknown -z value: {z}")
     ssgc = [z for z in o.z if z in ("start-stop-gc", "nostart-stop-gc")]
