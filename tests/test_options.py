@@ -190,7 +190,8 @@ def test_ignored_options_really_change_nothing():
     for z in sorted(options._Z_IGNORED):
         got = vars(parsed("-z", z))
         assert got.pop("z") == [z]
-        assert got == {k: v for k, v in default.items() if k != "z"}, z
+        assert got.pop("z_ignored") == ([z] if z in options._Z_WARNED else [])     # (a warning)
+        assert got == {k: v for k, v in default.items() if k not in ("z", "z_ignored")}, z
 
 
 def test_every_known_option_parses_or_says_why_not():
@@ -255,6 +256,26 @@ def test_z_execstack_norelro_stack_size(arch, tmp_path):
     assert tc.qemu_run(arch, marked).status == 7
     link(["-z", "nognustack", "-o", marked, *objs])
     assert "PT_GNU_STACK" not in segments(marked)
+
+
+@ARCHES
+def test_z_keywords_gnu_ld_ignores_are_said_ignored(arch, tmp_path):
+    """-z rodynamic (lld: a read-only .dynamic), ibt, keep-text-section-prefix...: GNU ld links
+    and warns '-z KEY ignored'; xld the same (the user learns the keyword did nothing), and
+    under --fatal-warnings both refuse."""
+    objs = program(arch, tmp_path)
+    out = tmp_path / "prog"
+    for key in ("rodynamic", "ibt", "keep-text-section-prefix"):
+        ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-z", key, "-o", out, *objs],
+                            capture_output=True, text=True)
+        assert ld.returncode == 0 and f"-z {key} ignored" in ld.stderr, ld.stderr
+        p = link(["-z", key, "-o", out, *objs])
+        assert f"xld: warning: -z {key} ignored" in p.stderr
+        out.unlink()
+        p = tc.xld_cli(["--fatal-warnings", "-z", key, "-o", str(out), *map(str, objs)])
+        assert p.returncode == 1 and f"-z {key} ignored" in p.stderr and not out.exists()
+    p = link(["-z", "now", "-z", "origin", "-o", out, *objs])
+    assert "ignored" not in p.stderr
 
 
 @ARCHES
