@@ -1435,17 +1435,13 @@ class Syscalls:
             f.dir_entries = f.list_entries()
         if f.dir_entries is None:
             try:
-                st = os.fstat(f.fd)
-                entries = [(st.st_ino, 4, b"."), (st.st_ino, 4, b"..")]
-                with os.scandir(f.fd) as it:
-                    for e in sorted(it, key=lambda e: e.name):
+                entries = F.host_listing(f.fd, MAX_DIR_ENTRIES + 2)
+                for i, (ino, dtype, name) in enumerate(entries):
+                    if dtype == 0:              # DT_UNKNOWN: the file system did not say
                         try:
-                            mode = e.stat(follow_symlinks=False).st_mode
+                            entries[i] = (ino, _dtype(os.lstat(name, dir_fd=f.fd).st_mode), name)
                         except OSError:
-                            mode = 0
-                        entries.append((e.inode(), _dtype(mode), os.fsencode(e.name)))
-                        if len(entries) > MAX_DIR_ENTRIES:
-                            return -errno.EOVERFLOW
+                            pass
             except OSError as e:
                 return -(e.errno or errno.EIO)
             f.dir_entries = entries

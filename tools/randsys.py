@@ -3,8 +3,8 @@
 
 Each program is one C file: a random selection of blocks, in a random order with random
 parameters, each printing a deterministic trace (values that do not depend on the host: sizes,
-modes, link counts, errno names, exit statuses, sorted directory listings; never pids, times or
-addresses). The blocks: files (open flags, read/write/pread/pwrite/lseek, readv/writev,
+modes, link counts, errno names, exit statuses, directory listings sorted or in readdir's order;
+never pids, times or addresses). The blocks: files (open flags, read/write/pread/pwrite/lseek, readv/writev,
 ftruncate, O_APPEND, O_EXCL, O_TRUNC), stat fields, directories (mkdir/rmdir, rename, unlink,
 symlink/readlink, hard links, getdents listings), descriptors (dup/dup2/dup3, fcntl flags),
 failing calls and their errno, pipes with poll/select, fork/wait statuses, execve of itself,
@@ -86,6 +86,13 @@ static void st(const char *path, int link) {
       S_ISDIR(s.st_mode) ? -1L : (long)s.st_size);
 }
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static void lsraw(const char *path) {         /* in readdir's own order: the host file system's */
+  DIR *d = opendir(path);
+  if (!d) { SAY("lsraw %s: %s", path, en(errno)); return; }
+  printf("%d lsraw %s:", __LINE__, path); struct dirent *e;
+  while ((e = readdir(d))) printf(" %s:%d", e->d_name, e->d_type);
+  printf("\n"); closedir(d);
+}
 static void ls(const char *path) {
   DIR *d = opendir(path);
   if (!d) { SAY("ls %s: %s", path, en(errno)); return; }
@@ -199,7 +206,7 @@ def _dirs(R: random.Random, k: int) -> str:
   T(renameat(dfd, "viaat", dfd, "viaat2")); T(faccessat(dfd, "viaat2", W_OK, 0));
   struct stat s; T(fstatat(dfd, "ln", &s, AT_SYMLINK_NOFOLLOW)); SAY("lnk? %d", S_ISLNK(s.st_mode));
   T(openat(12345, "x", O_RDONLY)); T(close(dfd));
-  ls("d{k}");
+  {"lsraw" if R.random() < 0.5 else "ls"}("d{k}");
   {unhard}
   for (int i = 0; i < {nbig}; i++) {{ char nm[64]; snprintf(nm, sizeof nm, "d{k}/many-%03d-{'x' * R.randint(0, 40)}", i); put(nm, ""); }}
   count_dir("d{k}");
