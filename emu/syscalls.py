@@ -436,6 +436,16 @@ class Syscalls:
         self.wr(param, bytes(4))                            # sched_priority 0
         return 0
 
+    def sys_sched_get_priority_max(self, policy, *_):
+        """The static priority range of a policy, as Linux gives it: 1 to 99 for SCHED_FIFO and
+        SCHED_RR, 0 for SCHED_OTHER, SCHED_BATCH and SCHED_IDLE, EINVAL for another."""
+        policy = s32(policy)
+        return 99 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+
+    def sys_sched_get_priority_min(self, policy, *_):
+        policy = s32(policy)
+        return 1 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+
     def sys_sched_yield(self, *_):
         return 0
 
@@ -794,6 +804,10 @@ class Syscalls:
         return new_addr
 
     def sys_madvise(self, addr, length, advice, *_):
+        """MADV_DONTNEED zeroes private memory; other advice is taken and ignored, as by
+        qemu-user. An address not page-aligned, or a range past the top, is EINVAL (it was 0)."""
+        if addr & (PAGE - 1) or (length and addr + page_up(length) > 1 << 64):
+            return -errno.EINVAL
         if advice == MADV_DONTNEED and length:
             m = self.mem
             end = page_up(addr + length)
