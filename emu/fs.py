@@ -22,6 +22,7 @@ removed after it) replaces the view's own; ``--read-only`` refuses every change 
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import stat
@@ -1115,6 +1116,48 @@ def dir_seek(f, off: int, whence: int) -> int:
     if off == 0:
         f.dir_entries = None
     return off
+
+
+class _Dirent(ctypes.Structure):
+    """glibc's struct dirent on a 64-bit Linux host (the kernel's linux_dirent64)."""
+    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64), ("d_reclen", ctypes.c_ushort),
+                ("d_type", ctypes.c_ubyte), ("d_name", ctypes.c_char * 256)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.fdopendir.restype = ctypes.c_void_p
+_libc.fdopendir.argtypes = (ctypes.c_int,)
+_libc.readdir.restype = ctypes.POINTER(_Dirent)
+_libc.readdir.argtypes = (ctypes.c_void_p,)
+_libc.closedir.argtypes = _libc.rewinddir.argtypes = (ctypes.c_void_p,)
+
+
+def host_listing(fd: int, limit: int) -> list[tuple[int, int, bytes]]:
+    """(inode, d_type, name) of every entry of the host directory ``fd``, "." and ".." among
+    them, in the host's own order, as qemu-user passes getdents64 through: a program that
+    prints readdir's order sees what it would see natively. At most ``limit`` entries
+    (OSError EOVERFLOW past it)."""
+    dup = os.dup(fd)
+    d = _libc.fdopendir(dup)
+    if not d:
+        e = ctypes.get_errno()
+        os.close(dup)
+        raise OSError(e, os.strerror(e))
+    out = []
+    try:
+        _libc.rewinddir(d)
+        while True:
+            ctypes.set_errno(0)
+            e = _libc.readdir(d)
+            if not e:
+                if ctypes.get_errno():
+                    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+                return out
+            if len(out) >= limit:
+                raise OSError(errno.EOVERFLOW, os.strerror(errno.EOVERFLOW))
+            out.append((e.contents.d_ino, e.contents.d_type, e.contents.d_name))
+    finally:
+        _libc.closedir(d)
 
 
 def dirent64_records(entries: list[tuple[int, int, bytes]], start: int, bufsize: int):

@@ -50,6 +50,12 @@ UNBLOCKABLE = (1 << 8) | (1 << 18)   # SIGKILL, SIGSTOP
 SEGV_MAPERR, SEGV_ACCERR, ILL_ILLOPC, TRAP_BRKPT, BUS_ADRALN = 1, 2, 1, 1, 1
 
 
+class SentInfo(bytes):
+    """The siginfo union (bytes 16 to 128) a program gave rt_sigqueueinfo or
+    rt_tgsigqueueinfo, carried as a signal instance's value: Linux delivers what was sent,
+    whatever its si_code (SI_TIMER, SI_MESGQ, a code of the program's own: any below 0)."""
+
+
 class QueuedCount:
     """The queued signal instances of the whole process (every thread's Pending set), and the
     bound RLIMIT_SIGPENDING puts on them (the kernel counts them per user; here per process):
@@ -315,7 +321,7 @@ class Signals:
         struct.pack_into("<Q", uc, 40, old_mask)
         if arch.name == "arm64":
             # mcontext at 176: fault_address, regs[31], sp, pc, pstate
-            struct.pack_into("<Q", uc, 176, addr)
+            struct.pack_into("<Q", uc, 176, 0 if isinstance(addr, SentInfo) else addr)
             struct.pack_into("<31Q", uc, 184, *gregs[:31])
             struct.pack_into("<QQQ", uc, 184 + 248, eng.reg_read(arch.sp), pc, gregs[-1])
             struct.pack_into("<QQ", uc, uc_size, gregs[29], gregs[30])
@@ -411,7 +417,10 @@ class Signals:
     def siginfo(self, sig: int, code: int, addr: int) -> bytes:
         """The 128-byte siginfo of a delivery: a fault's address; the sender's pid and uid for
         kill/tgkill/sigqueue (the program's own: ``addr`` holds a sigqueue's value); a POSIX
-        timer's id, overrun count and value; nothing for the kernel's itimer signals."""
+        timer's id, overrun count and value; nothing for the kernel's itimer signals; what
+        the program gave rt_sigqueueinfo (``addr`` a SentInfo) as it gave it."""
+        if isinstance(addr, SentInfo):
+            return struct.pack("<iiii", sig, 0, code, 0) + addr
         if sig == 17 and code in (SI_TIMER, SI_USER):   # SIGCHLD from a child's end
             child = self.child_siginfo()
             if child is not None:

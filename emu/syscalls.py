@@ -436,6 +436,16 @@ class Syscalls:
         self.wr(param, bytes(4))                            # sched_priority 0
         return 0
 
+    def sys_sched_get_priority_max(self, policy, *_):
+        """The static priority range of a policy, as Linux gives it: 1 to 99 for SCHED_FIFO and
+        SCHED_RR, 0 for SCHED_OTHER, SCHED_BATCH and SCHED_IDLE, EINVAL for another."""
+        policy = s32(policy)
+        return 99 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+
+    def sys_sched_get_priority_min(self, policy, *_):
+        policy = s32(policy)
+        return 1 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+
     def sys_sched_yield(self, *_):
         return 0
 
@@ -794,6 +804,10 @@ class Syscalls:
         return new_addr
 
     def sys_madvise(self, addr, length, advice, *_):
+        """MADV_DONTNEED zeroes private memory; other advice is taken and ignored, as by
+        qemu-user. An address not page-aligned, or a range past the top, is EINVAL (it was 0)."""
+        if addr & (PAGE - 1) or (length and addr + page_up(length) > 1 << 64):
+            return -errno.EINVAL
         if advice == MADV_DONTNEED and length:
             m = self.mem
             end = page_up(addr + length)
@@ -1435,17 +1449,13 @@ class Syscalls:
             f.dir_entries = f.list_entries()
         if f.dir_entries is None:
             try:
-                st = os.fstat(f.fd)
-                entries = [(st.st_ino, 4, b"."), (st.st_ino, 4, b"..")]
-                with os.scandir(f.fd) as it:
-                    for e in sorted(it, key=lambda e: e.name):
+                entries = F.host_listing(f.fd, MAX_DIR_ENTRIES + 2)
+                for i, (ino, dtype, name) in enumerate(entries):
+                    if dtype == 0:              # DT_UNKNOWN: the file system did not say
                         try:
-                            mode = e.stat(follow_symlinks=False).st_mode
+                            entries[i] = (ino, _dtype(os.lstat(name, dir_fd=f.fd).st_mode), name)
                         except OSError:
-                            mode = 0
-                        entries.append((e.inode(), _dtype(mode), os.fsencode(e.name)))
-                        if len(entries) > MAX_DIR_ENTRIES:
-                            return -errno.EOVERFLOW
+                            pass
             except OSError as e:
                 return -(e.errno or errno.EIO)
             f.dir_entries = entries

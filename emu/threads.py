@@ -51,7 +51,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
-from .signals import Pending
+from .signals import Pending, SentInfo
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -1043,6 +1043,22 @@ class Threads:
             return True
         return False
 
+    def sys_rt_sigpending(self, buf, *_):
+        """sigpending(2): the thread's own pending signals and, among those it blocks, the ones
+        sent to the process that wait in another thread's set (where the sender, blocking them
+        too, left them: Linux's process-wide queue, which every thread sees). It showed only
+        the thread's own."""
+        shown = sum(1 << (sig - 1) for sig in self.blocked_pending)
+        for t in self.threads.values():
+            if t is self.cur or not t.alive:
+                continue
+            theirs = t.state["blocked_pending"]
+            for sig in theirs:
+                if sig not in theirs.instances or theirs.for_process(sig):
+                    shown |= self.sigmask & (1 << (sig - 1))
+        self.wr(buf, struct.pack("<Q", shown))
+        return 0
+
     def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,
                      to_thread: bool | None = None):
         """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
@@ -1062,18 +1078,24 @@ class Threads:
     def sys_tkill(self, tid, sig, *_):
         return self.signal_thread(s32(tid), sig)
 
+    def sent_siginfo(self, info: int) -> tuple[int, SentInfo]:
+        """The si_code and union of the siginfo at ``info`` that rt_sigqueueinfo or
+        rt_tgsigqueueinfo sends: the handler, sigtimedwait or signalfd reads them back as given
+        (a SI_TIMER sent this way read back as SI_USER with nothing)."""
+        raw = self.rd(info, 128)
+        return struct.unpack_from("<i", raw, 8)[0], SentInfo(raw[16:])
+
     def sys_rt_sigqueueinfo(self, pid, sig, info, *_):
         """sigqueue(3): its handler gets SI_QUEUE and the value (another process of the run:
         process.py's mailboxes carry them). The kernel's checks in its order: a si_code of
         the kernel's or kill's (>= 0, SI_TKILL) only to the caller itself (EPERM), then the
         process (ESRCH), then the signal (EINVAL)."""
-        code, = struct.unpack("<i", self.rd(info + 8, 4))
-        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
+        code, value = self.sent_siginfo(info)
         pid = s32(pid)
         if (code >= 0 or code == -6) and pid != self.cur.tid:
             return -errno.EPERM
         if pid != self.pid:
-            return self.sigqueue_other(pid, sig, value)
+            return self.sigqueue_other(pid, sig, struct.unpack_from("<Q", value, 8)[0])
         if not 0 <= sig <= 64:
             return -errno.EINVAL
         if sig == 0:
@@ -1088,8 +1110,7 @@ class Threads:
         (EINVAL), a si_code of the kernel's or kill's only to the caller itself (EPERM), the
         thread (ESRCH), the signal (EINVAL)."""
         tgid, tid = s32(tgid), s32(tid)
-        code, = struct.unpack("<i", self.rd(info + 8, 4))
-        value = struct.unpack("<Q", self.rd(info + 24, 8))[0]
+        code, value = self.sent_siginfo(info)
         if tgid <= 0 or tid <= 0:
             return -errno.EINVAL
         if (code >= 0 or code == -6) and tid != self.cur.tid:

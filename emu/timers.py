@@ -246,7 +246,8 @@ class Timers:
                         if t.host is not timer or self.timers_closed:
                             return                # re-armed, deleted, or the run is over
                         # queued (and the run stopped) while the timer still counts as armed
-                        if t.notify == SIGEV_SIGNAL and not self.timer_fired(t.sig):
+                        if t.notify == SIGEV_SIGNAL and (self.timer_signal_queued(t.sig)
+                                                         or not self.timer_fired(t.sig)):
                             t.overrun += 1
                         if t.interval > 0:
                             self._arm(t, t.interval, t.interval)
@@ -264,6 +265,24 @@ class Timers:
                 old.cancel()
             if t.host is not None and t.host is not old:
                 t.host.start()
+
+    def timer_signal_queued(self, sig: int) -> bool:
+        """Is an expiry's ``sig`` still waiting to be taken: queued for the run loop, about to
+        get its frame, or pending (blocked) in a thread's set? The kernel queues a timer's
+        signal once; the expiries until it is taken are its overrun count (xld queued a
+        real-time signal once per expiry: a blocked 1 ms timer left dozens of instances, each
+        with an overrun of 0). On a timer thread: the sets are copied, never iterated live."""
+        if sig in list(self.async_signals):
+            return True
+        for t in list(self.threads.values()):
+            st = t.state if t is not self.cur else {"pending": self.pending, "blocked_pending": self.blocked_pending}
+            frame = st.get("pending")
+            if frame is not None and frame[0] == sig and frame[1] == SI_TIMER:
+                return True
+            pend = st.get("blocked_pending")
+            if pend is not None and any(c == SI_TIMER for c, _v, _t in list(pend.instances.get(sig, ()))):
+                return True
+        return False
 
     def timer_siginfo(self, sig: int) -> tuple[int, int, int] | None:
         """(timer id, overrun, sigev_value) of the POSIX timer behind a SI_TIMER ``sig``

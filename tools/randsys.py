@@ -3,8 +3,8 @@
 
 Each program is one C file: a random selection of blocks, in a random order with random
 parameters, each printing a deterministic trace (values that do not depend on the host: sizes,
-modes, link counts, errno names, exit statuses, sorted directory listings; never pids, times or
-addresses). The blocks: files (open flags, read/write/pread/pwrite/lseek, readv/writev,
+modes, link counts, errno names, exit statuses, directory listings sorted or in readdir's order;
+never pids, times or addresses). The blocks: files (open flags, read/write/pread/pwrite/lseek, readv/writev,
 ftruncate, O_APPEND, O_EXCL, O_TRUNC), stat fields, directories (mkdir/rmdir, rename, unlink,
 symlink/readlink, hard links, getdents listings), descriptors (dup/dup2/dup3, fcntl flags),
 failing calls and their errno, pipes with poll/select, fork/wait statuses, execve of itself,
@@ -86,6 +86,13 @@ static void st(const char *path, int link) {
       S_ISDIR(s.st_mode) ? -1L : (long)s.st_size);
 }
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static void lsraw(const char *path) {         /* in readdir's own order: the host file system's */
+  DIR *d = opendir(path);
+  if (!d) { SAY("lsraw %s: %s", path, en(errno)); return; }
+  printf("%d lsraw %s:", __LINE__, path); struct dirent *e;
+  while ((e = readdir(d))) printf(" %s:%d", e->d_name, e->d_type);
+  printf("\n"); closedir(d);
+}
 static void ls(const char *path) {
   DIR *d = opendir(path);
   if (!d) { SAY("ls %s: %s", path, en(errno)); return; }
@@ -199,7 +206,7 @@ def _dirs(R: random.Random, k: int) -> str:
   T(renameat(dfd, "viaat", dfd, "viaat2")); T(faccessat(dfd, "viaat2", W_OK, 0));
   struct stat s; T(fstatat(dfd, "ln", &s, AT_SYMLINK_NOFOLLOW)); SAY("lnk? %d", S_ISLNK(s.st_mode));
   T(openat(12345, "x", O_RDONLY)); T(close(dfd));
-  ls("d{k}");
+  {"lsraw" if R.random() < 0.5 else "ls"}("d{k}");
   {unhard}
   for (int i = 0; i < {nbig}; i++) {{ char nm[64]; snprintf(nm, sizeof nm, "d{k}/many-%03d-{'x' * R.randint(0, 40)}", i); put(nm, ""); }}
   count_dir("d{k}");
@@ -685,11 +692,135 @@ def _ipc(R: random.Random, k: int) -> str:
 """
 
 
+TIMER_SUPPORT = r"""
+#include <sched.h>
+#include <spawn.h>
+#include <sys/times.h>
+static volatile int tm_n, tm_code[16], tm_val[16], tm_tid_ok[16];
+static void on_timer(int s, siginfo_t *si, void *u) {
+  (void)s; (void)u; int i = tm_n; if (i < 16) { tm_code[i] = si->si_code; tm_val[i] = si->si_value.sival_int;
+  tm_tid_ok[i] = gettid() == getpid(); tm_n = i + 1; }
+}
+static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t sbar;
+static long shared_v, reads_ok;
+struct sarg { int id, rounds; };
+static void *sync_worker(void *p) {
+  struct sarg *a = p; long bad = 0;
+  for (int r = 0; r < a->rounds; r++) {
+    if ((r + a->id) % 3 == 0) { pthread_rwlock_wrlock(&rw); shared_v += 2; long v = shared_v; shared_v = v + 1; shared_v -= 1; pthread_rwlock_unlock(&rw); }
+    else { pthread_rwlock_rdlock(&rw); bad += shared_v % 2; pthread_rwlock_unlock(&rw); }
+    if (r % 8 == 7) pthread_barrier_wait(&sbar);
+  }
+  __atomic_fetch_add(&reads_ok, bad == 0, __ATOMIC_SEQ_CST);
+  return (void *)(long)a->id;
+}
+"""
+
+
+def _timers(R: random.Random, k: int) -> str:
+    ms = R.randint(1, 20)
+    val = R.randint(1, 9999)
+    return f"""
+  struct timespec now, until; T(clock_gettime(CLOCK_MONOTONIC, &now)); until = now;
+  until.tv_nsec += {ms} * 1000000L; if (until.tv_nsec >= 1000000000L) {{ until.tv_sec++; until.tv_nsec -= 1000000000L; }}
+  T(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, 0)); struct timespec after; T(clock_gettime(CLOCK_MONOTONIC, &after));
+  SAY("abs sleep reached %d", after.tv_sec > until.tv_sec || (after.tv_sec == until.tv_sec && after.tv_nsec >= until.tv_nsec));
+  T(clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &now, 0)); T(clock_nanosleep(CLOCK_REALTIME, 0, &(struct timespec){{0, 1000}}, 0));
+  T(clock_nanosleep(CLOCK_MONOTONIC, 0, &(struct timespec){{0, -1}}, 0)); T(clock_nanosleep(CLOCK_THREAD_CPUTIME_ID, 0, &now, 0));
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = on_timer; sa.sa_flags = SA_SIGINFO; T(sigaction(SIGRTMIN + 3, &sa, 0));
+  timer_t tid; struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = SIGRTMIN + 3;
+  ev.sigev_value.sival_int = {val}; tm_n = 0; T(timer_create(CLOCK_MONOTONIC, &ev, &tid));
+  struct itimerspec its = {{{{0, 0}}, {{0, {ms} * 1000000L}}}}, cur; T(timer_settime(tid, 0, &its, 0));
+  for (int w_ = 0; tm_n == 0 && w_ < 5000; w_++) usleep(1000);   /* (not pause: docs/run.md) */
+  SAY("timer code %d val %d main %d", tm_code[0] == SI_TIMER, tm_val[0], tm_tid_ok[0]);
+  T(timer_gettime(tid, &cur)); SAY("disarmed %d", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0); T(timer_getoverrun(tid));
+  sigset_t m, o; sigemptyset(&m); sigaddset(&m, SIGRTMIN + 3); T(sigprocmask(SIG_BLOCK, &m, &o));
+  its.it_value.tv_nsec = 2000000; its.it_interval.tv_nsec = 1000000; T(timer_settime(tid, 0, &its, 0));
+  struct timespec w = {{0, 30000000}}; T(nanosleep(&w, 0)); siginfo_t si; T(sigwaitinfo(&m, &si) == SIGRTMIN + 3);
+  SAY("overrun positive %d code %d", si.si_overrun > 0, si.si_code == SI_TIMER); T(timer_delete(tid)); T(timer_delete(tid));
+  T(sigprocmask(SIG_SETMASK, &o, 0));
+  ev.sigev_value.sival_int = {val + 1}; tm_n = 0;      /* (SIGEV_THREAD_ID is not served: docs/run.md) */
+  T(timer_create(CLOCK_REALTIME, &ev, &tid)); its.it_interval.tv_nsec = 0; its.it_value.tv_nsec = 1000000; T(timer_settime(tid, 0, &its, 0));
+  for (int w_ = 0; tm_n == 0 && w_ < 5000; w_++) usleep(1000);   /* (not pause: docs/run.md) */ SAY("realtime timer val %d", tm_val[0]); T(timer_delete(tid));
+  ev.sigev_notify = 12345; T(timer_create(CLOCK_MONOTONIC, &ev, &tid)); T(timer_create(999, 0, &tid));
+  int p[2]; T(pipe(p)); struct pollfd pf = {{p[0], POLLIN, 0}}; struct timespec z = {{0, 5000000}};
+  signal(SIGUSR1, on_sig); memset((void *)got, 0, sizeof got); sigemptyset(&m); sigaddset(&m, SIGUSR1); T(sigprocmask(SIG_BLOCK, &m, &o));
+  T(raise(SIGUSR1)); sigset_t keep = m; T(ppoll(&pf, 1, &z, &keep)); SAY("ppoll masked got %d", got[SIGUSR1]);
+  sigset_t open_mask; sigemptyset(&open_mask); T(ppoll(&pf, 1, &z, &open_mask)); SAY("ppoll unmasked got %d", got[SIGUSR1]);
+  T(raise(SIGUSR1)); fd_set rs; FD_ZERO(&rs); FD_SET(p[0], &rs); T(pselect(p[0] + 1, &rs, 0, 0, &z, &open_mask)); SAY("pselect got %d", got[SIGUSR1]);
+  T(write(p[1], "x", 1)); FD_SET(p[0], &rs); T(pselect(p[0] + 1, &rs, 0, 0, &z, &keep)); SAY("ready %d", FD_ISSET(p[0], &rs));
+  T(sigprocmask(SIG_SETMASK, &o, 0)); signal(SIGUSR1, SIG_DFL); close(p[0]); close(p[1]);
+  cpu_set_t cs; CPU_ZERO(&cs); T(sched_getaffinity(0, sizeof cs, &cs)); SAY("cpus > 0 %d", CPU_COUNT(&cs) > 0);
+  T(sched_getaffinity(0, 1, &cs)); T(sched_yield()); T(sched_getscheduler(0)); T(sched_get_priority_max(SCHED_OTHER));
+  T(sched_get_priority_max(SCHED_FIFO)); T(sched_get_priority_min(SCHED_RR)); T(sched_get_priority_min(77));
+  struct rusage ru; T(getrusage(RUSAGE_SELF, &ru)); SAY("utime sane %d maxrss %d", ru.ru_utime.tv_usec < 1000000, ru.ru_maxrss >= 0);
+  T(getrusage(RUSAGE_CHILDREN, &ru)); T(getrusage(RUSAGE_THREAD, &ru)); T(getrusage(77, &ru));
+  struct tms tb; errno = 0; SAY("times ok %d", times(&tb) != (clock_t)-1 && tb.tms_utime >= 0);
+  char rb[300]; T(getrandom(rb, sizeof rb, 0)); T(getrandom(rb, 5, GRND_NONBLOCK)); T(getrandom(rb, 5, 0x40));
+  struct utsname u; T(uname(&u)); SAY("uname %s %s rel %d", u.sysname, u.machine, u.release[0] >= '0' && u.release[0] <= '9');
+"""
+
+
+def _sync(R: random.Random, k: int) -> str:
+    n = R.randint(2, 5)
+    rounds = 8 * R.randint(1, 40)
+    return f"""
+  pthread_t th[{n}]; struct sarg a[{n}]; shared_v = 0; reads_ok = 0;
+  T(pthread_barrier_init(&sbar, 0, {n}));
+  for (int i = 0; i < {n}; i++) {{ a[i].id = i; a[i].rounds = {rounds}; T(pthread_create(&th[i], 0, sync_worker, &a[i])); }}
+  long sum = 0; for (int i = 0; i < {n}; i++) {{ void *rv; T(pthread_join(th[i], &rv)); sum += (long)rv; }}
+  SAY("rwlock shared %ld reads ok %ld ids %ld", shared_v, reads_ok, sum); T(pthread_barrier_destroy(&sbar));
+  T(pthread_rwlock_tryrdlock(&rw)); T(pthread_rwlock_trywrlock(&rw)); T(pthread_rwlock_unlock(&rw));
+  T(pthread_rwlock_trywrlock(&rw)); T(pthread_rwlock_tryrdlock(&rw)); T(pthread_rwlock_unlock(&rw));
+  pthread_mutexattr_t ma; T(pthread_mutexattr_init(&ma)); T(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK));
+  pthread_mutex_t em; T(pthread_mutex_init(&em, &ma)); T(pthread_mutex_lock(&em)); T(pthread_mutex_lock(&em)); T(pthread_mutex_unlock(&em)); T(pthread_mutex_unlock(&em));
+  T(pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE)); pthread_mutex_t rm; T(pthread_mutex_init(&rm, &ma));
+  T(pthread_mutex_lock(&rm)); T(pthread_mutex_lock(&rm)); T(pthread_mutex_unlock(&rm)); T(pthread_mutex_unlock(&rm)); T(pthread_mutex_unlock(&rm));
+  pthread_cond_t c; pthread_condattr_t ca; T(pthread_condattr_init(&ca)); T(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC));
+  T(pthread_cond_init(&c, &ca)); struct timespec dl; clock_gettime(CLOCK_MONOTONIC, &dl); dl.tv_nsec += 3000000;
+  if (dl.tv_nsec >= 1000000000L) {{ dl.tv_sec++; dl.tv_nsec -= 1000000000L; }}
+  pthread_mutex_lock(&mx); int r = pthread_cond_timedwait(&c, &mx, &dl); pthread_mutex_unlock(&mx); SAY("timedwait %s", r == ETIMEDOUT ? "ETIMEDOUT" : en(r));
+"""
+
+
+def _spawn(R: random.Random, k: int) -> str:
+    code = R.randint(0, 100)
+    return f"""
+  char *runner = getenv("RANDSYS_RUNNER"); char cs[8]; snprintf(cs, sizeof cs, "%d", {code});
+  char *av[] = {{runner ? runner : prog, runner ? prog : "exec-child", runner ? "exec-child" : cs, runner ? cs : "spawned", runner ? "spawned" : 0, 0}};
+  char *pre = getenv("QEMU_LD_PREFIX"), lp[512]; snprintf(lp, sizeof lp, "QEMU_LD_PREFIX=%s", pre ? pre : "");
+  char *ev[] = {{"RANDSYS_X=spawn{k}", lp, 0}}; const char *exe = runner ? runner : prog;
+  fflush(stdout); pid_t c; int s;
+  posix_spawn_file_actions_t fa; T(posix_spawn_file_actions_init(&fa));
+  T(posix_spawn_file_actions_addopen(&fa, 5, "spawn{k}.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  T(posix_spawn(&c, exe, &fa, 0, av, ev)); T(waitpid(c, &s, 0) == c); status("spawned", s);
+  T(posix_spawn_file_actions_destroy(&fa)); st("spawn{k}.txt", 0);
+  c = 0; T(posix_spawn(&c, "./no-such-program", 0, 0, av, ev));    /* 0 under qemu-user: its child exits 127 */
+  if (c > 0) {{ T(waitpid(c, &s, 0) == c); status("spawned nothing", s); }}
+  fflush(stdout); c = vfork();
+  if (c == 0) {{ execve(exe, av, ev); _exit(126); }}
+  T(waitpid(c, &s, 0) == c); status("vfork exec", s);
+  int p[2]; T(pipe2(p, O_NONBLOCK)); char b[4096]; memset(b, 'n', sizeof b); T(read(p[0], b, 1)); long tot = 0, w;
+  while ((w = write(p[1], b, sizeof b)) > 0) tot += w; SAY("pipe filled %ld %s", tot, en(errno));
+  T(fcntl(p[1], F_GETFL) & O_NONBLOCK); T(read(p[0], b, 10)); T(write(p[1], b, 10)); close(p[0]); close(p[1]);
+  int mf; TOK(mf, memfd_create("rs{k}", MFD_CLOEXEC)); T(fcntl(mf, F_GETFD)); T(write(mf, "memfd data", 10)); T(ftruncate(mf, 8192));
+  struct stat sb; T(fstat(mf, &sb)); SAY("memfd size %ld", (long)sb.st_size); char *mm; TOK(mm, mmap(0, 8192, PROT_READ, MAP_SHARED, mf, 0));
+  SAY("memfd map %.10s", mm); T(madvise(mm, 8192, MADV_DONTNEED)); SAY("after dontneed %.6s", mm); T(munmap(mm, 8192)); T(close(mf));
+  char *an; TOK(an, mmap(0, 16384, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)); an[0] = 'x'; an[8192] = 'y';
+  T(madvise(an, 16384, MADV_DONTNEED)); SAY("anon after dontneed %d %d", an[0], an[8192]); T(madvise(an, 4096, MADV_WILLNEED));
+  T(madvise(an + 1, 4096, MADV_NORMAL)); T(madvise(an, 4096, 9999)); T(munmap(an, 16384));
+  struct statx sx; put("sx{k}", "statx!"); T(statx(AT_FDCWD, "sx{k}", 0, STATX_BASIC_STATS, &sx));
+  SAY("statx size %lu mode %o nlink %u", (unsigned long)sx.stx_size, sx.stx_mode & 07777, sx.stx_nlink);
+  T(statx(AT_FDCWD, "nope{k}", 0, STATX_BASIC_STATS, &sx)); T(statx(AT_FDCWD, "sx{k}", 0x12345678, STATX_BASIC_STATS, &sx));
+"""
+
+
 BLOCKS = {"files": _files, "dirs": _dirs, "fds": _fds, "errnos": _errnos, "pipes": _pipes, "fork": _fork,
           "exec": _exec, "threads": _threads, "signals": _signals, "mmap": _mmap, "clocks": _clocks,
           "ids": _ids, "environ": _environ, "stdio": _stdio,
           "files2": _files2, "procs2": _procs2, "signals2": _signals2, "threads2": _threads2, "misc": _misc,
-          "ipc": _ipc}
+          "ipc": _ipc, "timers": _timers, "sync": _sync, "spawn": _spawn}
 
 
 def gen(seed: int, only: list[str] | None = None) -> str:
@@ -697,7 +828,7 @@ def gen(seed: int, only: list[str] | None = None) -> str:
     R = random.Random(seed)
     names = only or list(BLOCKS)
     picks = [R.choice(names) for _ in range(R.randint(3, 8))]
-    L = [HEADER, THREAD_SUPPORT, SIGNAL_SUPPORT, "static char *prog;"]
+    L = [HEADER, THREAD_SUPPORT, SIGNAL_SUPPORT, TIMER_SUPPORT, "static char *prog;"]
     for i, b in enumerate(picks):
         L.append(f"static void b{i}_{b}(int argc, char **argv) {{ (void)argc; (void)argv;")
         L.append(f'  SAY("== {b} {i}");')
