@@ -640,12 +640,12 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
 
     value = np.concatenate([o.syms["st_value"] for o in files[1:]]).view(np.int64)
 
-    def addr_at(ff, yy):
-        at = ybase[ff] + yy
-        sh = shndx_all[at].astype(np.int64)
-        val = value[at]
-        in_sec = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec[ff])
-        a = sec_addr[sbase[ff] + np.where(in_sec, sh, 0)] + val
+    def addr_at(ff, yy):                    # (np.take: see _relocate)
+        at = np.take(ybase, ff) + yy
+        sh = np.take(shndx_all, at).astype(np.int64)
+        val = np.take(value, at)
+        in_sec = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < np.take(nsec, ff))
+        a = np.take(sec_addr, np.take(sbase, ff) + np.where(in_sec, sh, 0)) + val
         a[~in_sec] = 0
         abs_ = sh == elf.SHN_ABS
         a[abs_] = val[abs_]
@@ -666,14 +666,14 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
         fc = f[c0:c0 + _CHUNK_ROWS].astype(np.int64)
         yc = y[c0:c0 + _CHUNK_ROWS].astype(np.int64)
         Sc = S[c0:c0 + _CHUNK_ROWS]
-        isg = yc >= fgs[fc]
+        isg = yc >= np.take(fgs, fc)
         loc = np.flatnonzero(~isg)
-        Sc[loc] = addr_at(fc[loc], yc[loc])
+        Sc[loc] = addr_at(np.take(fc, loc), np.take(yc, loc))
         gl = np.flatnonzero(isg)
         if len(gl):
             if gids is None:
                 gids, gbase = file_tables(files, "gids")
-            Sc[gl] = gaddr[gids[gbase[fc[gl]] + yc[gl]]]
+            Sc[gl] = np.take(gaddr, np.take(gids, np.take(gbase, np.take(fc, gl)) + np.take(yc, gl)))
     size = ctx.plt_forms["stub_size"]
     for k, (lf, ly) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         S[(f == lf) & (y == ly)] = stub0 + k * size
