@@ -729,7 +729,7 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead, addr) -> tuple:
     srow = np.repeat(sbase, nsyms)
     srow += shndx
     srow[~in_sec] = len(sec_addr) - 1          # a zero address, not kept
-    np.take(sec_addr, srow, out=addr)
+    addr[...] = np.take(sec_addr, srow)     # (np.take's out= is buffered: twice the work)
     addr += value
     addr[~in_sec] = 0
     abs_ = shndx == elf.SHN_ABS
@@ -1022,7 +1022,7 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
             yr += np.take(t.sym, rows)
             sa = val[r0:r1]
             if values:
-                np.take(S_all, yr, out=sa)
+                sa[...] = np.take(S_all, yr)   # (np.take's out= is buffered: twice the work)
             if any_dead and (d := np.take(dead_all, yr)).any():
                 d = np.flatnonzero(d)
                 sa[d] = 0
