@@ -141,6 +141,24 @@ def test_sort_by_kind_and_type_a_chunk_at_a_time(monkeypatch, chunk):
             [(v, int((key == v).sum())) for v in sorted(set(key.tolist()))]
 
 
+
+def test_sort_by_kind_and_type_makes_no_table_sized_64_bit_column():
+    """The chunked sort counts each key from the chunks' counts: a bincount of the whole key
+    would copy it to a 64-bit column first (8 bytes a row, twice the 32-bit order it returns)."""
+    import tracemalloc
+    from xld.link import relocate
+    n = 16 * relocate._CHUNK_ROWS
+    key = np.random.default_rng(3).choice(np.array([5, 70, 1200], dtype=np.uint16), n)
+    tracemalloc.start()
+    try:
+        order, _ = relocate._sorted_groups(key)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert order.dtype == np.int32
+    assert peak < 6 * n, f"{peak} bytes at the peak for {n} rows"
+    assert np.array_equal(order, np.argsort(key, kind="stable"))
+
 def test_add_sub_pairs_taken_at_once_only_where_nothing_else_touches_them():
     """An ADD32 and a SUB32 at the same place are one write of their difference, except where
     another read-modify-write row (SET8 + SUB8, a ULEB128 taken as 10 bytes) touches the bytes."""

@@ -84,6 +84,20 @@ def test_type_columns_as_the_table(name):
     assert arch.type_numbers == {h.name: rt for rt, h in arch.howtos.items()}
 
 
+
+def test_member_as_isin():
+    """arrays.member is np.isin for every column type the passes give it (relocation types as
+    uint32 past the values' table, kinds as int8, ids as int64 and int32), empty ones too."""
+    from xld.link.arrays import member
+    rng = np.random.default_rng(5)
+    for dtype in (np.uint32, np.uint8, np.int8, np.int32, np.int64, np.uint64):
+        for n in (0, 1, 9, 5000):
+            col = rng.integers(0, 120, n).astype(dtype)
+            for values in ([], [0], [3, 17], [5, 60, 119], [200], list(range(0, 120, 7))):
+                got = member(col, values)
+                assert got.dtype == bool and len(got) == n
+                assert np.array_equal(got, np.isin(col, values)), (dtype, n, values)
+
 def test_distinct_first_inverse_as_unique():
     from xld.link.arrays import distinct_first_inverse
     rng = np.random.default_rng(2)
