@@ -96,8 +96,8 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             if not opts.inputs:
                 return 0
         diag.demangle = opts.demangle
-        for z in opts.z_ignored:
-            diag.warn(f"-z {z} ignored")
+        for msg in opts.z_warnings:
+            diag.warn(msg)
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
         # (A caller that links in its own process, as the tests do, gets the collector back

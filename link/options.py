@@ -69,7 +69,7 @@ class Options:
         self.segment_starts: dict[str, int] = {}  # -Trodata-segment (a script's SEGMENT_START)
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
-        self.z_ignored: list[str] = []           # -z keywords GNU ld warns it ignores: the same warning
+        self.z_warnings: list[str] = []          # -z keywords that did nothing: GNU ld's / lld's warnings
         self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
         self.static: bool = False                # -static seen: no shared objects at all
         self.static_pie: bool = False            # --static-pie, or -pie with --no-dynamic-linker
@@ -613,14 +613,17 @@ _Z_IGNORED = {"now", "lazy", "separate-code", "noseparate-code", "separate-loada
 # user of lld's -z rodynamic (a read-only .dynamic) or keep-text-section-prefix (.text.hot and
 # the like kept apart) learns that it did nothing
 _Z_WARNED = {"separate-loadable-segments", "noexecheap", "ibt", "shstk", "keep-text-section-prefix",
-             "nokeep-text-section-prefix", "rodynamic"}
+             "nokeep-text-section-prefix", "rodynamic", "nodefs", "force-ibt", "cet-report",
+             "shstk-report"}
+# Any other keyword xld does not know links on with lld's warning 'unknown -z value: KEY' (GNU
+# ld: '-z KEY ignored'): x86's lam-u48, isa-level-report=... on an AArch64 or RISC-V link
 # -z keywords read by link/properties.py (AArch64 BTI and PAC; an error on other targets):
 #   force-bti                 GNU_PROPERTY_AARCH64_FEATURE_1_BTI in the output whatever the inputs say
 #   pac-plt                   PLT entries authenticate the address they load (autia1716)
 #   bti-report=none|warning|error   how inputs without BTI are reported
 Z_PROPERTY = {"force-bti", "pac-plt"}
 # -z keywords that would change the output in ways xld does not implement
-_Z_UNSUPPORTED = {"gcs=always", "force-ibt", "cet-report", "shstk-report"}
+_Z_UNSUPPORTED = {"gcs=always"}     # (binutils 2.44 marks the output GCS-compatible: not done)
 
 # Option spellings the branches of parse() handle themselves (besides the tables above)
 _PARSED = ("--arch", "-o", "--output", "-e", "--entry", "-L", "--library-path", "-l", "--library",
@@ -974,12 +977,13 @@ def parse(argv: list[str]) -> Options:
             pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
+        elif z.split("=", 1)[0] in _Z_WARNED:
+            o.z_warnings.append(f"-z {z} ignored")
         elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "gcs-report=",
                                               "gcs=never", "gcs=implicit")):
-            if z in _Z_WARNED:
-                o.z_ignored.append(z)
-        else:
-            raise LinkError(f"unknown -z value: {z}")
+            pass
+        else:       # GNU ld and lld link on with a warning (an x86 keyword, a newer binutils' one)
+            o.z_warnings.append(f"unknown -z value: {z}")
     ssgc = [z for z in o.z if z in ("start-stop-gc", "nostart-stop-gc")]
     if ssgc and ssgc[-1] == "start-stop-gc" and o.gc_sections:
         raise LinkError("-z start-stop-gc is not supported: with --gc-sections xld keeps every section "
