@@ -19,7 +19,8 @@ Three passes, in the driver's list:
     GOT kinds                 GOT slot, GLOB_DAT (RISC-V: R_64)     slot with RELATIVE
     64-bit data (ABS64)       symbolic dynamic relocation           RELATIVE
     direct address, non-PIC   function: canonical PLT entry;        PC-relative: direct;
-                              data: copy relocation (.dynbss,      absolute: error (-fPIC)
+                              data: copy relocation (.dynbss;       absolute: error (-fPIC)
+                              read-only: .bss.rel.ro, RELRO)
     initial-exec TLS          GOT slot, TPREL                       static TP offset
     general-dynamic TLS       GOT pair, DTPMOD + DTPREL             (module 1, offset)
     ========================  ====================================  ===========================
