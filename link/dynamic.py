@@ -19,14 +19,15 @@ Three passes, in the driver's list:
     GOT kinds                 GOT slot, GLOB_DAT (RISC-V: R_64)     slot with RELATIVE
     64-bit data (ABS64)       symbolic dynamic relocation           RELATIVE
     direct address, non-PIC   function: canonical PLT entry;        PC-relative: direct;
-                              data: copy relocation (.dynbss)       absolute: error (-fPIC)
+                              data: copy relocation (.dynbss;       absolute: error (-fPIC)
+                              read-only: .bss.rel.ro, RELRO)
     initial-exec TLS          GOT slot, TPREL                       static TP offset
     general-dynamic TLS       GOT pair, DTPMOD + DTPREL             (module 1, offset)
     ========================  ====================================  ===========================
 
     and sizes the synthetic sections (``.interp``, ``.dynsym``, ``.dynstr``, ``.gnu.hash``/
     ``.hash``, ``.gnu.version``/``.gnu.version_r``, ``.rela.dyn``, ``.rela.plt``, ``.plt``,
-    ``.got.plt``, ``.dynamic``, ``.dynbss``) so that layout places them like any other.
+    ``.got.plt``, ``.dynamic``, ``.dynbss``, ``.bss.rel.ro``) so that layout places them like any other.
 
 ``fill`` (after relocate)
     Writes their contents.  The addend of a RELATIVE relocation is the link-time value
@@ -74,9 +75,11 @@ DF_1_NOW, DF_1_PIE = 0x1, 0x08000000
 # where the synthetic sections go (see layout.RANK: R below 100, R+X, RELRO 200-298, RW)
 _RANKS = {".interp": 5, ".hash": 11, ".gnu.hash": 12, ".dynsym": 13, ".dynstr": 14,
           ".gnu.version": 16, ".gnu.version_d": 16.5, ".gnu.version_r": 17, ".rela.dyn": 18, ".rela.plt": 19,
-          ".relr.dyn": 18.5, ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399}
+          ".relr.dyn": 18.5, ".plt": 104, ".dynamic": 205.5, ".got.plt": 299, ".dynbss": 399,
+          ".bss.rel.ro": 207}
 
 STATIC_PIE, PIE, EXEC, SHARED = "static-pie", "pie", "exec", "shared"
+COPY_RELRO = ".bss.rel.ro"      # copies of data read-only in its library (lld's name)
 
 DF_ORIGIN = 0x1
 DF_1_NODELETE, DF_1_INITFIRST, DF_1_NOOPEN, DF_1_ORIGIN, DF_1_INTERPOSE = 0x8, 0x20, 0x40, 0x80, 0x400
@@ -254,8 +257,10 @@ class Plan:
         self.pltspec = ctx.plt_forms or arch.hooks["plt"]   # (BTI/PAC forms: link/properties.py)
         self.plt: list[int] = []                        # imported functions with a PLT entry
         self.canonical: set[int] = set()                # ... whose address is that entry
-        self.copies: list[int] = []                     # imported data copied into .dynbss
-        self.copy_off: dict[int, int] = {}              # gid -> offset in .dynbss
+        self.copies: list[int] = []                     # imported data copied into the program
+        self.copy_off: dict[int, int] = {}              # gid -> offset in its copy section,
+        self.copy_sec: dict[int, str] = {}              # ... which is .dynbss or .bss.rel.ro
+        self.copy_space: dict[str, tuple[int, int]] = {}    # copy section -> (size, alignment)
         self.got_rel: list[tuple[int, str, int, int]] = []   # (GOT slot, role, gid, addend)
         self.n_data_relative = 0                        # RELATIVE at data places (counted)
         self.relr = False                               # -z pack-relative-relocs: .relr.dyn
@@ -279,8 +284,6 @@ class Plan:
         self.bulk = (0, 0)                              # .dynstr bytes of names not in str_off
         self.dyn_tags: list[tuple[int, object]] = []    # (tag, value or a name to resolve)
         self.sections: dict[str, OutputSection] = {}
-        self.copy_size = 0                              # .dynbss
-        self.copy_align = 1
         self.nbuckets = 1                               # .gnu.hash: buckets, bloom words,
         self.bloom_words = 1                            # and each hashed name's hash
         self.gnu_hashes = np.zeros(0, dtype=np.uint32)  # (of dynsym[first_hashed:])
@@ -352,9 +355,9 @@ class Plan:
             self.def_values = gaddr[ours].copy()
             gaddr[plt] = base + np.arange(len(plt), dtype=np.int64) * size
         if self.copies:
-            bss = ctx.outputs[".dynbss"].addr
+            outputs, sec = ctx.outputs, self.copy_sec
             for g, off in self.copy_off.items():
-                gaddr[g] = bss + off
+                gaddr[g] = outputs[sec[g]].addr + off
 
     def name_of(self, st, g: int) -> str:
         """A symbol's name in .dynsym: without the version a .symver directive put in it."""
@@ -1073,11 +1076,12 @@ def _is_int(expr: str) -> bool:
 
 
 def _plan_copies(ctx, p: Plan) -> None:
-    """Space in .dynbss for each copied variable; its aliases (other names of the same
-    address in the same object, like environ and __environ) share the copy."""
-    off = 0
-    align = 1
-    by_addr: dict[tuple[int, int], int] = {}
+    """Space for each copied variable: in .bss.rel.ro (RELRO: read-only once ld.so has
+    relocated the program) when its library keeps it read-only (.rodata, .data.rel.ro), as
+    GNU ld and lld do (unless -z norelro), else in .dynbss; its aliases (other names of the
+    same address in the same object, like environ and __environ) share the copy."""
+    space: dict[str, list[int]] = {}            # section -> [size, alignment]
+    by_addr: dict[tuple[int, int], tuple[int, str]] = {}
     for g in p.copies:
         dso, sym = ctx.imports[g]
         if "nocopyreloc" in ctx.opts.z:
@@ -1099,24 +1103,25 @@ def _plan_copies(ctx, p: Plan) -> None:
                            f"alignment in {dso.name} ({a:#x}) is above the maximum page size; "
                            f"recompile with -fPIE")
             continue
-        off = (off + a - 1) & -a
-        align = max(align, a)
-        by_addr[(dso.dso_id, sym.value)] = off
-        p.copy_off[g] = off
-        off += sym.size
+        name = COPY_RELRO if ctx.opts.relro and dso.read_only(sym.shndx) else ".dynbss"
+        room = space.setdefault(name, [0, 1])
+        off = (room[0] + a - 1) & -a
+        room[:] = off + sym.size, max(room[1], a)
+        by_addr[(dso.dso_id, sym.value)] = (off, name)
+        p.copy_off[g], p.copy_sec[g] = off, name
     # Every other name of a copied variable in its object (environ, _environ, __environ) is
     # defined at the copy and exported, as lld does: the library's own references, through
     # whichever name, must reach the one copy the program uses.
     st = ctx.symtab
-    for (dso_id, value), o in list(by_addr.items()):
+    for (dso_id, value), (o, name) in list(by_addr.items()):
         dso = ctx.dsos[dso_id - 1]
-        for name in dso.aliases_of(value):
-            g = st.intern(name)
+        for alias in dso.aliases_of(value):
+            g = st.intern(alias)
             if g in p.copy_off or st.state[g] != UNDEF:
                 continue
-            ctx.imports[g] = (dso, dso.exports[name])
-            p.copy_off[g] = o
-    p.copy_size, p.copy_align = off, align
+            ctx.imports[g] = (dso, dso.exports[alias])
+            p.copy_off[g], p.copy_sec[g] = o, name
+    p.copy_space = {name: (size, align) for name, (size, align) in space.items()}
 
 
 def _plan_dynsym(ctx, p: Plan) -> None:
@@ -1323,8 +1328,8 @@ def _plan_sections(ctx, p: Plan) -> None:
         reserved = spec["gotplt_reserved"] if p.plt else 0
         _section(p, ".got.plt", elf.SHT_PROGBITS, A | W, 8 * (reserved + nplt), 8, 8)
     _section(p, ".dynamic", elf.SHT_DYNAMIC, A | W, 16 * len(p.dyn_tags), 8, 16)
-    if p.copies:
-        _section(p, ".dynbss", elf.SHT_NOBITS, A | W, p.copy_size, p.copy_align, nobits=True)
+    for name, (size, align) in p.copy_space.items():
+        _section(p, name, elf.SHT_NOBITS, A | W, size, align, nobits=True)
 
 
 def _verdef_size(p: Plan) -> int:
@@ -1559,7 +1564,7 @@ def _foreign_row(ctx, p: Plan, g: int, name: int, gaddr: np.ndarray) -> tuple:
     if g in p.copy_off:
         dso, sym = imp
         bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
-        return (name, (bind << 4) | elf.STT_OBJECT, 0, ctx.outputs[".dynbss"].index, int(gaddr[g]), sym.size)
+        return (name, (bind << 4) | elf.STT_OBJECT, 0, ctx.outputs[p.copy_sec[g]].index, int(gaddr[g]), sym.size)
     if g in p.weak_undef:
         return (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
     dso, sym = imp

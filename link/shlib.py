@@ -250,6 +250,26 @@ class SharedFile:
             return max(int(self.shdrs[shndx]["sh_addralign"]), 1)
         return 1
 
+    def read_only(self, shndx: int) -> bool:
+        """Whether section ``shndx`` is read-only once the object is loaded: not writable
+        (.rodata), or writable only during relocation (.data.rel.ro, inside the object's
+        PT_GNU_RELRO): a copy of its data belongs in the program's RELRO."""
+        if not 0 < shndx < len(self.shdrs):
+            return False
+        sh = self.shdrs[shndx]
+        if not int(sh["sh_flags"]) & elf.SHF_WRITE:
+            return True
+        lo, hi = int(sh["sh_addr"]), int(sh["sh_addr"]) + int(sh["sh_size"])
+        return any(p["p_type"] == elf.PT_GNU_RELRO and p["p_vaddr"] <= lo and hi <= p["p_vaddr"] + p["p_memsz"]
+                   for p in self._phdrs())
+
+    def _phdrs(self) -> np.ndarray:
+        eh = np.frombuffer(self.buf, elf.EHDR, 1)[0]
+        off, num = int(eh["e_phoff"]), int(eh["e_phnum"])
+        if not off or int(eh["e_phentsize"]) != elf.PHDR_SIZE or off + num * elf.PHDR_SIZE > len(self.buf):
+            return np.zeros(0, elf.PHDR)
+        return np.frombuffer(self.buf, elf.PHDR, num, off)
+
     def __repr__(self) -> str:
         return f"<SharedFile {self.name}>"
 

@@ -193,6 +193,7 @@ def shape(path: Path, fixed: dict[str, int] | None = None) -> dict:
         out["sections"] = sorted({(_GOT.get(n, n), s["sh_flags"] & 7) for n, s in alloc.items()
                                   if s["sh_size"] and n not in _RELOCS})
         out["fixed"] = {n: alloc[n]["sh_addr"] if n in alloc else None for n in fixed or {}}
+        out["copies"] = _copies(e, segs)
         note = e.get_section_by_name(".note.gnu.build-id")
         out["build_id"] = note["sh_size"] if note is not None else None
         symtab = e.get_section_by_name(".symtab")
@@ -221,20 +222,44 @@ def shape(path: Path, fixed: dict[str, int] | None = None) -> dict:
     return out
 
 
+_COPY = {"EM_AARCH64": 1024, "EM_RISCV": 4}       # R_AARCH64_COPY, R_RISCV_COPY
+
+
+def _copies(e, segs) -> dict[str, bool]:
+    """Each variable copied into the program (a COPY relocation): whether the copy is inside
+    PT_GNU_RELRO (read-only after relocation)."""
+    from elftools.elf.relocation import RelocationSection
+    relro = [(s["p_vaddr"], s["p_vaddr"] + s["p_memsz"]) for s in segs if s["p_type"] == "PT_GNU_RELRO"]
+    dynsym = e.get_section_by_name(".dynsym")
+    copy = _COPY.get(e["e_machine"])
+    return {dynsym.get_symbol(r["r_info_sym"]).name: any(a <= r["r_offset"] < b for a, b in relro)
+            for sec in e.iter_sections() if isinstance(sec, RelocationSection) and sec["sh_flags"] & 2
+            for r in sec.iter_relocations() if r["r_info_type"] == copy}
+
+
 def differences(gnu: dict, xld: dict, opts: list[str]) -> dict:
     """What differs between GNU ld's shape and xld's, but where xld is right in its own way:
     GNU ld writes an executable with W+X segments where --section-start splits its layout
     (xld never does), and under --disable-new-dtags it writes DT_FLAGS only when something
     else it needs does (DF_STATIC_TLS, DF_TEXTREL), which xld's output need not."""
     keys = set(gnu) | set(xld)
-    if (".dynbss", 3) in xld.get("sections", ()):
+    if {(".dynbss", 3), (".bss.rel.ro", 3)} & set(xld.get("sections", ())):
         # copy relocations: GNU ld copies read-only data into .data.rel.ro (RELRO) and the
-        # rest into .bss; xld copies all into .dynbss
-        drop = {(".dynbss", 3), (".data.rel.ro", 3)}
-        gnu = dict(gnu, sections=[x for x in gnu["sections"] if x not in drop])
-        xld = dict(xld, sections=[x for x in xld["sections"] if x not in drop])
+        # rest into .bss; xld into .bss.rel.ro (RELRO, as lld) and .dynbss: the sections'
+        # names differ, the copies' placement ("copies": in RELRO or not) is compared
+        mine = {(".dynbss", 3), (".bss.rel.ro", 3)}
+        theirs = {(".data.rel.ro", 3)} - set(xld["sections"])
+        gnu = dict(gnu, sections=[x for x in gnu["sections"] if x not in theirs])
+        xld = dict(xld, sections=[x for x in xld["sections"] if x not in mine])
+    if "copies" in gnu and "copies" in xld:
+        # (GNU ld copies libc's __environ where the program names environ; lld and xld the
+        # name the program uses: the names both copy are compared)
+        both = gnu["copies"].keys() & xld["copies"].keys()
+        gnu = dict(gnu, copies={n: gnu["copies"][n] for n in sorted(both)})
+        xld = dict(xld, copies={n: xld["copies"][n] for n in sorted(both)})
     if gnu.get("wx") and not xld.get("wx"):     # (and no PT_GNU_RELRO in GNU ld's: nothing read-only)
         keys.discard("wx")
+        keys.discard("copies")                  # (nor is a copy in RELRO there)
         xld = dict(xld, phdrs=[p for p in xld["phdrs"] if p[0] != "PT_GNU_RELRO"])
         gnu = dict(gnu, phdrs=[p for p in gnu["phdrs"] if p[0] != "PT_GNU_RELRO"])
     if "--disable-new-dtags" in opts:
