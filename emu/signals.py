@@ -353,6 +353,8 @@ class Signals:
         if self.strace:
             from .syscalls import SIGNAL_NAMES
             name = SIGNAL_NAMES.get(sig, str(sig))
+            if isinstance(addr, SentInfo):      # a siginfo the program sent: its first word
+                addr = int.from_bytes(addr[:8], "little")
             self.trace_line(f"--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---")
         return handler
 

@@ -438,13 +438,14 @@ class Syscalls:
 
     def sys_sched_get_priority_max(self, policy, *_):
         """The static priority range of a policy, as Linux gives it: 1 to 99 for SCHED_FIFO and
-        SCHED_RR, 0 for SCHED_OTHER, SCHED_BATCH and SCHED_IDLE, EINVAL for another."""
+        SCHED_RR, 0 for SCHED_OTHER, SCHED_BATCH, SCHED_IDLE and SCHED_DEADLINE, EINVAL for
+        another."""
         policy = s32(policy)
-        return 99 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+        return 99 if policy in (1, 2) else 0 if policy in (0, 3, 5, 6) else -errno.EINVAL
 
     def sys_sched_get_priority_min(self, policy, *_):
         policy = s32(policy)
-        return 1 if policy in (1, 2) else 0 if policy in (0, 3, 5) else -errno.EINVAL
+        return 1 if policy in (1, 2) else 0 if policy in (0, 3, 5, 6) else -errno.EINVAL
 
     def sys_sched_yield(self, *_):
         return 0
@@ -480,9 +481,13 @@ class Syscalls:
             self.mask_changed()
         return 0
 
-    def sys_rt_sigpending(self, buf, *_):
+    def sys_rt_sigpending(self, buf, size, *_):
+        """rt_sigpending(2): a set larger than the kernel's (8 bytes) is EINVAL; a smaller one
+        gets that many bytes of it, as Linux copies them."""
+        if size > 8:
+            return -errno.EINVAL
         pending = sum(1 << (sig - 1) for sig in self.blocked_pending)
-        self.wr(buf, struct.pack("<Q", pending))
+        self.wr(buf, struct.pack("<Q", pending)[:size])
         return 0
 
     def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,
@@ -806,7 +811,7 @@ class Syscalls:
     def sys_madvise(self, addr, length, advice, *_):
         """MADV_DONTNEED zeroes private memory; other advice is taken and ignored, as by
         qemu-user. An address not page-aligned, or a range past the top, is EINVAL (it was 0)."""
-        if addr & (PAGE - 1) or (length and addr + page_up(length) > 1 << 64):
+        if addr & (PAGE - 1) or (length and addr + -(-length // PAGE) * PAGE >= 1 << 64):
             return -errno.EINVAL
         if advice == MADV_DONTNEED and length:
             m = self.mem

@@ -1043,11 +1043,13 @@ class Threads:
             return True
         return False
 
-    def sys_rt_sigpending(self, buf, *_):
+    def sys_rt_sigpending(self, buf, size, *_):
         """sigpending(2): the thread's own pending signals and, among those it blocks, the ones
         sent to the process that wait in another thread's set (where the sender, blocking them
         too, left them: Linux's process-wide queue, which every thread sees). It showed only
-        the thread's own."""
+        the thread's own.  (The set's size as in the one-thread call.)"""
+        if size > 8:
+            return -errno.EINVAL
         shown = sum(1 << (sig - 1) for sig in self.blocked_pending)
         for t in self.threads.values():
             if t is self.cur or not t.alive:
@@ -1056,7 +1058,7 @@ class Threads:
             for sig in theirs:
                 if sig not in theirs.instances or theirs.for_process(sig):
                     shown |= self.sigmask & (1 << (sig - 1))
-        self.wr(buf, struct.pack("<Q", shown))
+        self.wr(buf, struct.pack("<Q", shown)[:size])
         return 0
 
     def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,

@@ -23,9 +23,12 @@ def member(col: np.ndarray, values) -> np.ndarray:
     table[values] = True
     # (np.take, not indexing: half the instructions an element on riscv64's relocation types,
     # 1.3 M rows at 400x50; for an unsigned column its clip is np.minimum's clamp, made inside)
-    if col.dtype.kind == "u":
+    if col.dtype.kind == "u" and col.dtype.itemsize < 8:
         return np.take(table, col, mode="clip")
-    return np.take(table, np.minimum(col, top - 1))
+    # (a uint64 element of 2^63 or more would be a negative index to np.take, clipped to 0;
+    # a negative element of a signed column would count from the end: both made top - 1,
+    # which is never among the values)
+    return np.take(table, np.clip(col, -1, top - 1) if col.dtype.kind == "i" else np.minimum(col, top - 1))
 
 
 def distinct_first_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

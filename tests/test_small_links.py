@@ -97,6 +97,11 @@ def test_member_as_isin():
                 got = member(col, values)
                 assert got.dtype == bool and len(got) == n
                 assert np.array_equal(got, np.isin(col, values)), (dtype, n, values)
+    # the extremes: a uint64 element of 2^63 or more, negative elements of signed columns
+    for col in (np.array([2**64 - 1, 2**63, 0, 1, 119], np.uint64), np.array([-1, -2, -120, 0, 1], np.int64),
+                np.array([-1, -2, 0, 1], np.int32), np.array([-1, -128, 0, 1], np.int8)):
+        for values in ([0], [0, 1], [119, 0], [1]):
+            assert np.array_equal(member(col, values), np.isin(col, values)), (col.dtype, values)
 
 def test_distinct_first_inverse_as_unique():
     from xld.link.arrays import distinct_first_inverse
