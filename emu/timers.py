@@ -7,8 +7,9 @@ not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its sign
 handler:
 
 - While a timer is armed whose signal has a handler, runs are stoppable (``sliced()``): with
-  the kicker (uc.Kicker) the expiry queues the signal and kicks, and the engine stops at the
-  next block boundary; without it, every run is a counted slice (Unicorn's instruction count,
+  the kicker (uc.Kicker) the expiry queues the signal and kicks (a one-shot expiry waits for
+  the next system call first: ``kick_for``), and the engine stops at the next block boundary;
+  without it, every run is a counted slice (Unicorn's instruction count,
   SLICE_INSNS instructions) and the signal waits for the end of the slice, or the next system
   call. A blocking call ends with EINTR at once.
 - Arming such a timer, or installing a handler for an armed timer's signal, restarts the run
