@@ -163,8 +163,9 @@ class Timers:
         return True
 
     def kick_for(self, sig: int, once: bool) -> None:
-        """Stop the run for a queued timer signal: at once for a periodic timer's; for a
-        one-shot expiry, only if the program has made no system call within ONESHOT_GRACE
+        """Stop the run for a queued timer signal: at once for a periodic timer's and a
+        CPU-time timer's (it expires while the program computes); for a wall-clock one-shot
+        expiry, only if the program has made no system call within ONESHOT_GRACE
         seconds (the end of every system call takes a queued signal: runner.py).
 
         Why wait: a program that checks a flag and then waits (``while (!flag) pause();``)
@@ -277,7 +278,7 @@ class Timers:
                             return                # re-armed, deleted, or the run is over
                         # queued (and the run stopped) while the timer still counts as armed
                         if t.notify == SIGEV_SIGNAL and (self.timer_signal_queued(t.sig)
-                                                         or not self.timer_fired(t.sig, t.interval <= 0)):
+                                                         or not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS)):
                             t.overrun += 1
                         if t.interval > 0:
                             self._arm(t, t.interval, t.interval)
@@ -352,7 +353,7 @@ class Timers:
                     with self.timer_lock:
                         if timers.get(which, (None,))[0] is not timer or self.timers_closed:
                             return
-                        self.timer_fired(sig, interval <= 0)
+                        self.timer_fired(sig)          # (CPU time: expires as it spins)
                         if interval > 0:
                             self.arm_cpu_itimer(which, interval, interval)
                         else:
@@ -384,8 +385,13 @@ class Timers:
 def _itimerspec(t: PosixTimer) -> bytes:
     if isinstance(t.host, CpuTimer) and t.deadline is not None:
         left = max(1e-9, t.host.left())
+    elif t.deadline is None or (t.interval <= 0 and t.deadline <= time.monotonic()):
+        # a one-shot timer past its time is disarmed, even before its host thread has said so:
+        # it queues the signal first (Timers._arm), and the handler woken by that may look
+        # sooner (timer_gettime read it still armed, randsys seed 1017 once pause() woke at once)
+        left = 0.0
     else:
-        left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
+        left = max(1e-9, t.deadline - time.monotonic())
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
 
 
