@@ -446,10 +446,10 @@ class Signals:
         return struct.pack("<iiiiQ", sig, 0, code, 0, addr).ljust(128, b"\0")
 
     # --- asynchronous signals: the real-time interval timer ---------------------------------
-    def post_async(self, sig: int) -> None:
+    def post_async(self, sig: int, once: bool = False) -> None:
         """Called from a timer thread: queue the signal for the run loop (timers.py says when
-        the engine is stopped for it)."""
-        self.timer_fired(sig)
+        the engine is stopped for it; ``once``: a one-shot expiry)."""
+        self.timer_fired(sig, once)
 
     def take_async(self):
         """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
@@ -487,7 +487,7 @@ class Signals:
                     with self.timer_lock:
                         if self.itimer is None or self.itimer[0] is not t:
                             return                       # disarmed or re-armed meanwhile
-                        self.post_async(14)              # SIGALRM, queued before ...
+                        self.post_async(14, interval <= 0)   # SIGALRM, queued before ...
                         if interval > 0:
                             self._arm_itimer(interval, interval)
                         else:

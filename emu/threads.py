@@ -513,8 +513,7 @@ class Threads:
             return 1                       # a debugger's single step (gdbstub.py)
         self.run_is_sliced = self.sliced()
         if self.run_is_sliced and self.kicker_usable():
-            if self.kicker is None:
-                self.kicker = U.Kicker(self.eng)
+            self.ensure_kicker()
             if len(self.threads) > 1 or self.shares_memory():
                 self._start_ticker()
             if self.gdb is not None and self.gdb.attached:
@@ -523,6 +522,13 @@ class Threads:
         if self.run_is_sliced:
             return min(left, SLICE_INSNS) if left else SLICE_INSNS
         return left or 0
+
+    def ensure_kicker(self) -> None:
+        """Give the engine its kicker now, if runs can use one. Installing it throws away the
+        translated code (uc.Kicker), so everything runs through translation again afterwards:
+        timers.py installs it before a timer is armed, not in the first stoppable run."""
+        if self.kicker is None and self.kicker_usable():
+            self.kicker = U.Kicker(self.eng)
 
     def kicker_usable(self) -> bool:
         """Can runs be stopped on request rather than counted? Not with an instruction budget
@@ -1020,15 +1026,17 @@ class Threads:
             t.wait = None
         return 0
 
-    def route_signal(self, sig: int, code: int, handled: bool = True) -> bool:
+    def route_signal(self, sig: int, code: int, handled: bool = True, only: int | None = None) -> bool:
         """A process-wide signal (a timer's, another process's) that the running thread blocks:
         give it to another thread that does not block it, as Linux's complete_signal does (a
         wait it is in ends as a signal ends it); not ``handled`` (the default action), only say
-        whether one would take it. False when none can take it now: it stays pending
-        (signals.py) for the first thread that unblocks it."""
+        whether one would take it; ``only``: that thread or none. False when none can take it
+        now: it stays pending (signals.py) for the first thread that unblocks it."""
         bit = 1 << (sig - 1)
-        for tid in sorted(self.threads):
-            t = self.threads[tid]
+        for tid in sorted(self.threads) if only is None else [only]:
+            t = self.threads.get(tid)
+            if t is None:
+                continue
             if t is self.cur or not t.alive:
                 continue
             st = t.state
@@ -1066,7 +1074,13 @@ class Threads:
         """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
         that blocks the signal leaves it to another that does not, as Linux's complete_signal
         does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
-        waited for ever)."""
+        waited for ever). The main thread (whose tid is the pid kill names) takes it first
+        when it does not block it, as Linux's complete_signal prefers the task the pid names:
+        kill(getpid()) from another thread while the main thread waited in pause() ran the
+        handler in the sender, and the pause never ended (qemu-user wakes it)."""
+        if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
+                and self.cur is not self.threads.get(self.pid) and self.route_signal(sig, code, only=self.pid)):
+            return 0
         if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
                 and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
             return 0

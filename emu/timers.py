@@ -7,8 +7,9 @@ not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its sign
 handler:
 
 - While a timer is armed whose signal has a handler, runs are stoppable (``sliced()``): with
-  the kicker (uc.Kicker) the expiry queues the signal and kicks, and the engine stops at the
-  next block boundary; without it, every run is a counted slice (Unicorn's instruction count,
+  the kicker (uc.Kicker) the expiry queues the signal and kicks (a one-shot expiry waits for
+  the next system call first: ``kick_for``), and the engine stops at the next block boundary;
+  without it, every run is a counted slice (Unicorn's instruction count,
   SLICE_INSNS instructions) and the signal waits for the end of the slice, or the next system
   call. A blocking call ends with EINTR at once.
 - Arming such a timer, or installing a handler for an armed timer's signal, restarts the run
@@ -42,6 +43,8 @@ SI_TIMER = -2
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
 CLOCK_PROCESS_CPUTIME_ID = 2
+# s: how long a one-shot timer's signal waits for a system call before it stops a run (kick_for)
+ONESHOT_GRACE = 0.05
 _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: getattr(time, "CLOCK_BOOTTIME", 1)}
 
 
@@ -133,20 +136,21 @@ class Timers:
             self.preempt_req = True
             self.eng.emu_stop()
 
-    def timer_fired(self, sig: int) -> None:
+    def timer_fired(self, sig: int, once: bool = False) -> bool:
         """On a host timer thread: queue ``sig``. Stop the engine only when that is safe (see
-        the module's docstring): the run is not sliced, and the signal's action is to die."""
+        the module's docstring): the run is not sliced, and the signal's action is to die.
+        ``once``: a one-shot expiry, whose stop waits (``kick_for``)."""
         if sig < 32 and sig in self.async_signals:
             # a standard signal already queued: merged. The stop is asked for again: a queued
             # signal whose run loop has not looked yet must not wait on a run that nothing
             # stops (an uncounted run with the kicker ends only on request)
             if self.kicker is not None and self.run_is_sliced:
-                self.kick()
+                self.kick_for(sig, once)
             return False
         self.async_signals.append(sig)
         self.wake.set()
         if self.kicker is not None and self.run_is_sliced:
-            self.kick()                        # an exact stop (uc.Kicker)
+            self.kick_for(sig, once)           # an exact stop (uc.Kicker)
             return True
         if not self.run_is_sliced:
             handler = self.action(sig)[0]
@@ -157,6 +161,31 @@ class Timers:
                 # from a new thread: this one holds timer_lock)
                 self.stop_engine(lambda: sig not in self.async_signals, thread=True)
         return True
+
+    def kick_for(self, sig: int, once: bool) -> None:
+        """Stop the run for a queued timer signal: at once for a periodic timer's and a
+        CPU-time timer's (it expires while the program computes); for a wall-clock one-shot
+        expiry, only if the program has made no system call within ONESHOT_GRACE
+        seconds (the end of every system call takes a queued signal: runner.py).
+
+        Why wait: a program that checks a flag and then waits (``while (!flag) pause();``)
+        loses the wake-up when the signal comes between the check and the wait's system call.
+        On a real CPU those few instructions take nanoseconds; here, on a loaded machine or
+        on code not yet translated, they took up to milliseconds, and a 1 ms timer's handler
+        ran there in about one run in ten (the wait then never ended). A signal that waits
+        for the next system call interrupts the wait itself instead (EINTR), as on Linux when
+        it comes just before the call: the loop looks at its flag again."""
+        if not once:
+            self.kick()
+            return
+
+        def later():
+            if sig in list(self.async_signals):
+                self.kick()
+
+        t = threading.Timer(ONESHOT_GRACE, later)
+        t.daemon = True
+        t.start()
 
     def sys_rt_sigaction(self, sig, act, *rest):
         """The C library's sigaction (syscalls.py), and then: a handler for an armed timer's
@@ -185,6 +214,8 @@ class Timers:
             tid += 1
         self.wr(timerid, struct.pack("<i", tid))
         self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify)
+        if notify == SIGEV_SIGNAL:
+            self.ensure_kicker()
         return 0
 
     def _timer(self, tid) -> PosixTimer:
@@ -247,7 +278,7 @@ class Timers:
                             return                # re-armed, deleted, or the run is over
                         # queued (and the run stopped) while the timer still counts as armed
                         if t.notify == SIGEV_SIGNAL and (self.timer_signal_queued(t.sig)
-                                                         or not self.timer_fired(t.sig)):
+                                                         or not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS)):
                             t.overrun += 1
                         if t.interval > 0:
                             self._arm(t, t.interval, t.interval)
@@ -322,7 +353,7 @@ class Timers:
                     with self.timer_lock:
                         if timers.get(which, (None,))[0] is not timer or self.timers_closed:
                             return
-                        self.timer_fired(sig)
+                        self.timer_fired(sig)          # (CPU time: expires as it spins)
                         if interval > 0:
                             self.arm_cpu_itimer(which, interval, interval)
                         else:
@@ -354,8 +385,13 @@ class Timers:
 def _itimerspec(t: PosixTimer) -> bytes:
     if isinstance(t.host, CpuTimer) and t.deadline is not None:
         left = max(1e-9, t.host.left())
+    elif t.deadline is None or (t.interval <= 0 and t.deadline <= time.monotonic()):
+        # a one-shot timer past its time is disarmed, even before its host thread has said so:
+        # it queues the signal first (Timers._arm), and the handler woken by that may look
+        # sooner (timer_gettime read it still armed, randsys seed 1017 once pause() woke at once)
+        left = 0.0
     else:
-        left = 0.0 if t.deadline is None else max(1e-9, t.deadline - time.monotonic())
+        left = max(1e-9, t.deadline - time.monotonic())
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
 
 

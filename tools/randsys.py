@@ -732,7 +732,7 @@ def _timers(R: random.Random, k: int) -> str:
   timer_t tid; struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = SIGRTMIN + 3;
   ev.sigev_value.sival_int = {val}; tm_n = 0; T(timer_create(CLOCK_MONOTONIC, &ev, &tid));
   struct itimerspec its = {{{{0, 0}}, {{0, {ms} * 1000000L}}}}, cur; T(timer_settime(tid, 0, &its, 0));
-  for (int w_ = 0; tm_n == 0 && w_ < 5000; w_++) usleep(1000);   /* (not pause: docs/run.md) */
+  while (tm_n == 0) pause();
   SAY("timer code %d val %d main %d", tm_code[0] == SI_TIMER, tm_val[0], tm_tid_ok[0]);
   T(timer_gettime(tid, &cur)); SAY("disarmed %d", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec == 0); T(timer_getoverrun(tid));
   sigset_t m, o; sigemptyset(&m); sigaddset(&m, SIGRTMIN + 3); T(sigprocmask(SIG_BLOCK, &m, &o));
@@ -742,7 +742,7 @@ def _timers(R: random.Random, k: int) -> str:
   T(sigprocmask(SIG_SETMASK, &o, 0));
   ev.sigev_value.sival_int = {val + 1}; tm_n = 0;      /* (SIGEV_THREAD_ID is not served: docs/run.md) */
   T(timer_create(CLOCK_REALTIME, &ev, &tid)); its.it_interval.tv_nsec = 0; its.it_value.tv_nsec = 1000000; T(timer_settime(tid, 0, &its, 0));
-  for (int w_ = 0; tm_n == 0 && w_ < 5000; w_++) usleep(1000);   /* (not pause: docs/run.md) */ SAY("realtime timer val %d", tm_val[0]); T(timer_delete(tid));
+  while (tm_n == 0) pause(); SAY("realtime timer val %d", tm_val[0]); T(timer_delete(tid));
   ev.sigev_notify = 12345; T(timer_create(CLOCK_MONOTONIC, &ev, &tid)); T(timer_create(999, 0, &tid));
   int p[2]; T(pipe(p)); struct pollfd pf = {{p[0], POLLIN, 0}}; struct timespec z = {{0, 5000000}};
   signal(SIGUSR1, on_sig); memset((void *)got, 0, sizeof got); sigemptyset(&m); sigaddset(&m, SIGUSR1); T(sigprocmask(SIG_BLOCK, &m, &o));
