@@ -29,6 +29,7 @@ served (the call stops with SIGSYS, or ENOSYS).
 
 from __future__ import annotations
 
+import collections
 import errno
 import os
 import struct
@@ -86,7 +87,8 @@ class CpuTimer(threading.Thread):
 
 
 class PosixTimer:
-    __slots__ = ("tid", "clock", "sig", "value", "notify", "host", "deadline", "interval", "overrun")
+    __slots__ = ("tid", "clock", "sig", "value", "notify", "host", "deadline", "interval", "overrun",
+                 "queued")
 
     def __init__(self, tid, clock, sig, value, notify):
         self.tid = tid
@@ -98,6 +100,7 @@ class PosixTimer:
         self.deadline = None          # time.monotonic() of the next expiry, or None (disarmed)
         self.interval = 0.0
         self.overrun = 0
+        self.queued = False           # its own signal instance waits to be taken (timer_siginfo)
 
 
 class Timers:
@@ -105,6 +108,9 @@ class Timers:
 
     def init_timers(self) -> None:
         self.posix_timers: dict[int, PosixTimer] = {}
+        # per signal, the timers whose instance of it is queued, oldest first: each delivery
+        # of a SI_TIMER signal carries the next one's id, overrun and value
+        self.timers_queued: dict[int, collections.deque] = {}
         self.run_is_sliced = False    # set by the run loop for each run (threads.run_count)
         self.timers_closed = False
         # Held while any timer is armed, re-armed or fires (system calls and host timer
@@ -277,9 +283,16 @@ class Timers:
                         if t.host is not timer or self.timers_closed:
                             return                # re-armed, deleted, or the run is over
                         # queued (and the run stopped) while the timer still counts as armed
-                        if t.notify == SIGEV_SIGNAL and (self.timer_signal_queued(t.sig)
-                                                         or not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS)):
-                            t.overrun += 1
+                        if t.notify == SIGEV_SIGNAL:
+                            if t.queued and self.timer_signal_queued(t.sig):
+                                t.overrun += 1    # its own instance not taken yet: an overrun
+                            else:                 # (in line before the signal: the run loop
+                                t.queued = True   # may deliver it before timer_fired returns)
+                                waiting = self.timers_queued.setdefault(t.sig, collections.deque())
+                                waiting.append(t)
+                                if not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS):
+                                    t.queued = False      # merged into a pending standard signal
+                                    t.overrun += 1
                         if t.interval > 0:
                             self._arm(t, t.interval, t.interval)
                         else:
@@ -299,10 +312,13 @@ class Timers:
 
     def timer_signal_queued(self, sig: int) -> bool:
         """Is an expiry's ``sig`` still waiting to be taken: queued for the run loop, about to
-        get its frame, or pending (blocked) in a thread's set? The kernel queues a timer's
-        signal once; the expiries until it is taken are its overrun count (xld queued a
-        real-time signal once per expiry: a blocked 1 ms timer left dozens of instances, each
-        with an overrun of 0). On a timer thread: the sets are copied, never iterated live."""
+        get its frame, or pending (blocked) in a thread's set? The kernel queues each timer's
+        signal once; the expiries until it is taken are that timer's overrun count (xld
+        queued a real-time signal once per expiry: a blocked 1 ms timer left dozens of
+        instances, each with an overrun of 0). Timers sharing a signal queue an instance each
+        (``PosixTimer.queued``: an instance taken with no siginfo asked for, by sigwait,
+        leaves the flag set but none of the signal pending, and the next expiry queues
+        again). On a timer thread: the sets are copied, never iterated live."""
         if sig in list(self.async_signals):
             return True
         for t in list(self.threads.values()):
@@ -317,7 +333,18 @@ class Timers:
 
     def timer_siginfo(self, sig: int) -> tuple[int, int, int] | None:
         """(timer id, overrun, sigev_value) of the POSIX timer behind a SI_TIMER ``sig``
-        (signals.deliver); None for the interval timer's SIGALRM."""
+        (signals.deliver): the oldest whose instance is queued; None for the interval
+        timer's SIGALRM."""
+        waiting = self.timers_queued.get(sig)     # (no lock: a deque's ends are thread-safe,
+        while waiting:                              # and a timer thread may hold timer_lock
+            try:                                    # while it waits for this thread to stop)
+                t = waiting.popleft()
+            except IndexError:
+                break
+            if t.queued and self.posix_timers.get(t.tid) is t:
+                t.queued = False
+                overrun, t.overrun = t.overrun, 0
+                return t.tid, overrun, t.value
         for t in self.posix_timers.values():
             if t.sig == sig and t.notify == SIGEV_SIGNAL:
                 overrun, t.overrun = t.overrun, 0
