@@ -510,7 +510,8 @@ def symbol_table(ctx, index=None):
         if ctx.start_stop and ctx.dyn is not None:
             # a hidden __start_SEC/__stop_SEC (-z start-stop-visibility=hidden) is local to a
             # dynamic output, as lld writes it (and as every hidden definition is)
-            hid |= member(ex, ctx.start_stop) & (rows["st_other"] >= elf.STV_INTERNAL) & (rows["st_other"] <= elf.STV_HIDDEN)
+            vis = rows["st_other"]
+            hid |= member(ex, ctx.start_stop) & ((vis == elf.STV_HIDDEN) | (vis == elf.STV_INTERNAL))
         bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
         typ = np.zeros(len(ex), dtype=np.int64)
         if ctx.defsym_alias:

@@ -54,14 +54,14 @@ def _link(arch: str, linker: str, args, out: Path, d: Path) -> Path:
     return out
 
 
-def _syms(path: Path, table: str) -> dict[str, tuple[str, str]]:
-    """name -> (binding, visibility) of our two names in ``table``."""
+def _syms(path: Path, table: str, names=NAMES) -> dict[str, tuple[str, str]]:
+    """name -> (binding, visibility) of ``names`` in ``table``."""
     with open(path, "rb") as f:
         sec = ELFFile(f).get_section_by_name(table)
         if sec is None:
             return {}
         return {s.name: (s["st_info"]["bind"], s["st_other"]["visibility"])
-                for s in sec.iter_symbols() if s.name in NAMES}
+                for s in sec.iter_symbols() if s.name in names}
 
 
 def _qemu(arch: str, exe: Path) -> str:
@@ -110,6 +110,24 @@ def test_program_start_stop_visibility_as_gnu_ld(tmp_path, arch, how):
             == {n: ("STB_GLOBAL", stv) for n in NAMES}
         assert _syms(exes["xld"], ".dynsym") == _syms(exes["gnu"], ".dynsym")
         assert _qemu(arch, exes["xld"]) == "2 1"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_program_exports_start_stop_a_library_refers_to(tmp_path, arch):
+    """A library's weak __start_pset (it has no section pset) binds to the program's."""
+    triple = tc.TRIPLE[arch]
+    (tmp_path / "rl.c").write_text("extern int __start_pset[] __attribute__((weak));\n"
+                                   "int has(void) { return __start_pset != 0; }\n")
+    (tmp_path / "rp.c").write_text("#include <stdio.h>\n"
+                                   "__attribute__((section(\"pset\"), used)) int p = 1;\n"
+                                   "extern int __start_pset[], __stop_pset[];\nint has(void);\n"
+                                   "int main(void) { printf(\"%d %d\\n\", (int)(__stop_pset - __start_pset), has()); }\n")
+    run([f"{triple}-gcc", "-fPIC", "-shared", tmp_path / "rl.c", "-o", tmp_path / "librl.so"])
+    exe = _link(arch, "xld", [tmp_path / "rp.c", "-L", tmp_path, "-lrl", "-Wl,-rpath,$ORIGIN"],
+                tmp_path / "rp", tmp_path)
+    exported = _syms(exe, ".dynsym", ("__start_pset", "__stop_pset"))
+    assert exported == {"__start_pset": ("STB_GLOBAL", "STV_PROTECTED")}
+    assert _qemu(arch, exe) == "1 1"
 
 
 def test_bad_start_stop_visibility_is_refused(tmp_path):
