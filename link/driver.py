@@ -61,6 +61,7 @@ class Context:
         self.resolver = None              # the Resolver that read the inputs (link/resolve.py)
         self.linker_names = set()         # linker-defined names the inputs ask for (__bss_start, _end, ...)
         self.ref_visibility = {}          # gid -> the most constraining visibility of references to a name no object defines (resolve.merge_visibility)
+        self.start_stop = set()           # gids of the __start_SEC/__stop_SEC the linker defines (define_linker_symbols)
         self.commons = None               # COMMON symbols placed in .bss (layout), or None
         self.dead_commons = frozenset()   # COMMON symbols --gc-sections removed (gc)
         self.common_off = {}              # gid -> offset of a COMMON symbol in .bss
@@ -622,10 +623,19 @@ def define_linker_symbols(ctx) -> None:
         name = st.names[g]
         if st.state[g] != resolve.UNDEF:
             continue
-        if name in wanted or ((name.startswith("__start_") or name.startswith("__stop_"))
-                              and layout.C_IDENT.match(name.split("_", 3)[-1] or "")):
+        start_stop = ((name.startswith("__start_") or name.startswith("__stop_"))
+                      and layout.C_IDENT.match(name.split("_", 3)[-1] or "") is not None)
+        if name in wanted or start_stop:
             st.state[g] = resolve.DEFINED
             st.def_file[g] = resolve.LINKER
+        if start_stop and name not in wanted:
+            ctx.start_stop.add(g)
+            # -z start-stop-visibility= (protected unless told), or what a reference asks if that
+            # is more constraining: .symtab, .dynsym and the exports read it from ref_visibility
+            vis = resolve.most_constraining(ctx.opts.start_stop_visibility,
+                                            ctx.ref_visibility.get(g, elf.STV_DEFAULT))
+            if vis != elf.STV_DEFAULT:
+                ctx.ref_visibility[g] = vis
     ctx.linker_names = wanted
     for name in ctx.opts.require_defined:
         if st.state[st.ids[name]] == resolve.UNDEF:

@@ -559,15 +559,20 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
     """The names the linker defines that .dynsym lists, as GNU ld exports them: the user's
     (--defsym, a script's assignments but its HIDDEN ones) and the standard ones GNU ld's
     scripts give default visibility (_end, etext ...: LINKER_EXPORTED) the inputs refer to,
-    unless a reference makes them hidden.  From a library every one (unless its version
-    script makes it local), from a program those a shared object refers to or defines, or
-    all with --export-dynamic, or those a dynamic list names.  The user's are bound where
+    unless a reference makes them hidden, and __start_SEC/__stop_SEC unless hidden.  From a
+    library every one (unless its version script makes it local), from a program those a
+    shared object refers to or defines, or all with --export-dynamic, or those a dynamic list
+    names.  The user's and __start_SEC/__stop_SEC are bound where
     they are defined (not interposable: lld's and GNU ld's library would let ld.so preempt
     them); the standard ones are interposable in a library (_interposable_linker_names)."""
     st = ctx.symtab
     hidden = (elf.STV_HIDDEN, elf.STV_INTERNAL)
     std = {n for n in LINKER_EXPORTED | ctx.arch.assigned_names if (g := st.ids.get(n)) is not None
            and ctx.ref_visibility.get(g, elf.STV_DEFAULT) not in hidden}
+    # __start_SEC/__stop_SEC of an output section SEC, unless -z start-stop-visibility= or a
+    # reference makes them hidden (bound here whatever their visibility, as GNU ld binds them)
+    std |= {st.names[g] for g in ctx.start_stop if ctx.ref_visibility.get(g, elf.STV_DEFAULT) not in hidden
+            and ctx.outputs.get(st.names[g].split("_", 3)[-1]) is not None}
     names = sorted({n for n, _ in ctx.opts.defsym} | set(ctx.script_names) | std)
     gids = [g for g in map(st.ids.get, names) if g is not None and st.def_file[g] == LINKER
             and g not in ctx.script_hidden]

@@ -92,6 +92,7 @@ class Options:
         self.allow_shlib_undefined: bool | None = None
         self.demangle: bool = True               # C++ names in messages demangled
         self.pack_relr: bool = False             # -z pack-relative-relocs: .relr.dyn
+        self.start_stop_visibility: int = 3      # -z start-stop-visibility=: __start_SEC/__stop_SEC's STV_ (protected)
         self.default_symver: bool = False        # --default-symver: every export versioned as the soname
         self.dynamic_list: list[str] = []        # --dynamic-list FILE: exported / interposable
         self.dynamic_list_data: bool = False     # --dynamic-list-data: every global data symbol listed
@@ -581,6 +582,10 @@ _WITH_VALUE = {
     **dict.fromkeys(("-f", "--auxiliary"), lambda o, v: o.auxiliary.append(v)),
 }
 
+# -z start-stop-visibility=: the visibility of the __start_SEC/__stop_SEC names the linker
+# defines (link/driver.py define_linker_symbols), protected unless told: ELF's STV_ numbers
+_START_STOP_VISIBILITY = {"default": 0, "internal": 1, "hidden": 2, "protected": 3}
+
 # -z keywords with no effect on a static executable, and why:
 #   now, lazy                 read by link/dynamic.py (DT_FLAGS BIND_NOW, DF_1_NOW)
 #   text                      the default: a text relocation is an error (notext: DT_TEXTREL)
@@ -590,7 +595,6 @@ _WITH_VALUE = {
 #   nocommon, nounique, nounique-symbol   the defaults (common: STT_COMMON in a -r output, and
 #                             unique-symbol: renamed local symbols, are errors)
 #   combreloc, nocombreloc    relocation sorting, a default xld follows anyway
-#   start-stop-visibility=    GNU ld's default visibility of __start_/__stop_ names (protected)
 #   rodynamic                 lld's read-only .dynamic: GNU ld ignores it with a warning, as xld
 #   nocopyreloc               read by link/dynamic.py: a needed copy relocation is an error
 #   nodefs                    the default (defs, undefs: no_undefined)
@@ -973,14 +977,18 @@ def parse(argv: list[str]) -> Options:
             o.allow_multiple_definition = True
         elif z == "start-stop-gc":
             pass                                # (below: the last of it and nostart-stop-gc)
+        elif z.startswith("start-stop-visibility="):
+            v = _START_STOP_VISIBILITY.get(z.split("=", 1)[1])
+            if v is None:                       # (GNU ld's words)
+                raise LinkError(f"invalid visibility in `-z {z}'; must be default, internal, hidden, or protected")
+            o.start_stop_visibility = v
         elif z in Z_PROPERTY or z.startswith("bti-report="):
             pass                                # read by link/properties.py
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
         elif z.split("=", 1)[0] in _Z_WARNED:
             o.z_warnings.append(f"-z {z} ignored")
-        elif z in _Z_IGNORED or z.startswith(("start-stop-visibility=", "gcs-report=",
-                                              "gcs=never", "gcs=implicit")):
+        elif z in _Z_IGNORED or z.startswith(("gcs-report=", "gcs=never", "gcs=implicit")):
             pass
         else:       # GNU ld and lld link on with a warning (an x86 keyword, a newer binutils' one)
             o.z_warnings.append(f"unknown -z value: {z}")

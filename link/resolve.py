@@ -841,6 +841,11 @@ _VIS_RANK = np.array([0, 3, 2, 1], dtype=np.int8)     # DEFAULT, INTERNAL, HIDDE
 _RANK_VIS = np.array([elf.STV_DEFAULT, elf.STV_PROTECTED, elf.STV_HIDDEN, elf.STV_INTERNAL], dtype=np.uint8)
 
 
+def most_constraining(a: int, b: int) -> int:
+    """The more constraining of two STV_* visibilities."""
+    return a if _VIS_RANK[a] >= _VIS_RANK[b] else b
+
+
 def merge_visibility(ctx) -> None:
     """Each global's visibility is the most constraining one of its entries in every object,
     references too (``extern __attribute__((visibility("hidden"))) int f(void);`` makes f

@@ -505,9 +505,14 @@ def symbol_table(ctx, index=None):
         hid = member(ex, ctx.script_hidden)        # (not np.isin: ~60 us a call)
         user = {n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
         hid |= linker & np.array([st.names[g] in LINKER_LOCAL and st.names[g] not in user for g in extra], dtype=bool)
-        bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
         rows["st_other"] = [0 if h or not lk else ctx.ref_visibility.get(g, 0) & 3
                             for g, lk, h in zip(extra, linker.tolist(), hid.tolist())]
+        if ctx.start_stop and ctx.dyn is not None:
+            # a hidden __start_SEC/__stop_SEC (-z start-stop-visibility=hidden) is local to a
+            # dynamic output, as lld writes it (and as every hidden definition is)
+            vis = rows["st_other"]
+            hid |= member(ex, ctx.start_stop) & ((vis == elf.STV_HIDDEN) | (vis == elf.STV_INTERNAL))
+        bind = np.where(hid, elf.STB_LOCAL, elf.STB_GLOBAL)
         typ = np.zeros(len(ex), dtype=np.int64)
         if ctx.defsym_alias:
             typ[:] = [layout.alias_type(ctx, g) if lk else elf.STT_NOTYPE for g, lk in zip(extra, linker.tolist())]
