@@ -112,6 +112,7 @@ class Context:
         self.region_used: dict[str, int] = {}        # MEMORY region -> bytes placed in it (--print-memory-usage)
         self.source_lines: dict = {}                 # file id -> (object, its DWARF lines), for messages (link/debugline.py)
         self.eh_cie_links: list = []                 # FDEs whose CIE is another section's (link/ehframe.py)
+        self.eh_frame_records = False                # a kept input .eh_frame held more than a terminator (ehframe.prune)
         self.merged = None                           # section symbols of merged sections (link/merge.py)
         self.section_aliases: list = []              # (obj, sec, carrier obj, carrier sec): merged sections (link/merge.py)
         self.lto = None                              # GCC -flto: the rounds' state (link/lto.py), once a slim object is read
@@ -167,7 +168,10 @@ class Context:
         if self.opts.eh_frame_hdr and ".eh_frame" in self.outputs:
             from xld.link import ehframe
             fdes = ehframe.count_fdes(self)
-        if fdes:                            # (no FDE: no table and no PT_GNU_EH_FRAME, as GNU ld)
+        if fdes or (self.opts.eh_frame_hdr and ".eh_frame" in self.outputs and self.eh_frame_records):
+            # (GNU ld's rule: some kept input .eh_frame larger than 8 bytes, before its FDEs of
+            # removed code go; with none, no header and no PT_GNU_EH_FRAME: riscv64 start files
+            # carry only a terminator.  No FDE left: the 12-byte header with no table)
             h = OutputSection(".eh_frame_hdr", elf.SHT_PROGBITS, elf.SHF_ALLOC)
             h.data = bytes(12 + 8 * fdes)
             h.size, h.align, h.rank = len(h.data), 4, layout.RANK[".eh_frame_hdr"]

@@ -125,14 +125,17 @@ def resolve_shared(ctx) -> None:
             ctx.imports[g] = (dso, sym)
     # a program's view of the libraries its libraries need (GNU ld loads them for their
     # symbols): its weak references bind to their definitions, and they see its definitions
+    # (an --as-needed library nothing of ours needs is one of them when a kept one needs it:
+    # GNU ld takes its symbols back, then loads it again for the library that needs it)
     indirect = []
     if not ctx.opts.shared and ctx.arch is not None:
         from xld.link import needed
         indirect = needed.indirect(ctx)
-        weak = [g for g in _undefined(st).tolist() if g not in ctx.imports and not strong[g]
-                and names[g] not in own and names[g] not in shared]
-        if weak and indirect:
-            needed.bind_weak_indirect(ctx, weak, indirect)
+        if indirect:
+            weak = [g for g in _undefined(st).tolist() if g not in ctx.imports and not strong[g]
+                    and names[g] not in own]
+            if weak:
+                needed.bind_weak_indirect(ctx, weak, indirect)
     # our definitions that a shared object refers to or also defines: exported, so that its
     # references bind to ours (an executable's definition preempts a library's)
     # (not those of an --as-needed library nothing needs: GNU ld takes back its symbols)
@@ -1175,11 +1178,16 @@ def _plan_dynsym(ctx, p: Plan) -> None:
     is_import = np.zeros(len(st), dtype=bool)
     if imports:
         is_import[list(imports)] = True
+    # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
+    p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
+    needed = {id(d) for d in p.needed}
     for i in np.flatnonzero(is_import[dynsym]).tolist():
         if i == 0:
             continue
         dso, sym = imports[p.dynsym[i]]
-        if dso is None or sym.version is None:
+        if dso is None or sym.version is None or id(dso) not in needed:
+            # (a library that is not DT_NEEDED, one only weak references bind to (needed.
+            # bind_weak_indirect), has no .gnu.version_r entry: unversioned, as GNU ld)
             version[i] = 1
             continue
         key = (dso.dso_id, sym.version)
@@ -1188,8 +1196,6 @@ def _plan_dynsym(ctx, p: Plan) -> None:
             per_dso.setdefault(dso.dso_id, []).append((sym.version, nxt))
             nxt += 1
         version[i] = ver_index[key]
-    # DT_NEEDED: the objects not under --as-needed, and those a strong reference uses
-    p.needed = [d for d in ctx.dsos if d.used or not d.as_needed]
     if p.relr:
         for d in p.needed:
             if RELR_VERSION in d.verdef.values() and (d.dso_id, RELR_VERSION) not in ver_index:

@@ -37,6 +37,8 @@ def prune(ctx):
     one (``merge_cies`` reads them again then)."""
     st = ctx.symtab
     secs = [(obj, i) for obj in ctx.files[1:] for i in eh_sections(obj) if obj.sec_outsec[i] is not None]
+    # (--eh-frame-hdr writes a header when one held a record, even if none stays: GNU ld)
+    ctx.eh_frame_records = any(int(obj.shdrs["sh_size"][i]) > 8 for obj, i in secs)
     if not secs:
         return None
     fr = _Frames(secs)
@@ -1053,7 +1055,9 @@ def fill_hdr(ctx, img) -> None:
     rows = np.empty((len(loc), 2), dtype="<i4")
     rows[:, 0] = loc.astype(np.int64) - hdr.addr
     rows[:, 1] = back
-    out = struct.pack("<BBBBiI", 1, 0x1B, 0x03, 0x3B, eh.addr - (hdr.addr + 4), len(loc)) + rows.tobytes()
+    # (no FDE: the count and table encodings DW_EH_PE_omit, a zero count, as GNU ld writes)
+    table = (0x03, 0x3B) if len(loc) else (0xFF, 0xFF)
+    out = struct.pack("<BBBBiI", 1, 0x1B, *table, eh.addr - (hdr.addr + 4), len(loc)) + rows.tobytes()
     out = out[:hdr.size].ljust(hdr.size, b"\0")
     img[hdr.offset:hdr.offset + hdr.size] = np.frombuffer(out, dtype=np.uint8)
 

@@ -128,10 +128,12 @@ def closure(ctx) -> tuple[dict, list, list]:
 
 
 def indirect(ctx) -> list:
-    """The libraries of the closure that are not on the command line (not in ``ctx.dsos``)."""
+    """The libraries of the closure that the output does not keep: those not on the command
+    line (not in ``ctx.dsos``), and the --as-needed ones nothing of ours uses that a kept one
+    needs (GNU ld drops their symbols, then loads them again as a DT_NEEDED of a DT_NEEDED)."""
     if not ctx.dsos:
         return []
-    return [lib for lib in closure(ctx)[1] if lib not in ctx.dsos]
+    return [lib for lib in closure(ctx)[1] if lib not in ctx.dsos or (lib.as_needed and not lib.used)]
 
 
 def bind_weak_indirect(ctx, weak: list[int], libs: list) -> None:
@@ -140,7 +142,10 @@ def bind_weak_indirect(ctx, weak: list[int], libs: list) -> None:
     binds them: it loads those libraries for their symbols, and only a strong reference is
     refused ("DSO missing from command line").  Such a library joins ``ctx.dsos`` as an unused
     --as-needed one: imported from, never DT_NEEDED (ld.so loads it for the library that needs
-    it); the first in the closure's order that defines a name provides it."""
+    it); the first in the closure's order that defines a name provides it.  Its imports are
+    unversioned (it has no .gnu.version_r entry), as GNU ld writes them.  This mutates the
+    library objects (``as_needed``, ``used``, ``dso_id``): a warm server's link runs in a
+    forked copy, so the parsed libraries it keeps are not changed."""
     names = ctx.symtab.names
     for g in weak:
         lib = next((lib for lib in libs if names[g] in lib.exports), None)

@@ -211,3 +211,73 @@ def test_program_and_a_library_another_needs_see_each_other(tmp_path, wrapper, a
         assert "libc2.so" not in needed, who
     assert runs["gnu"] == (0, "950030 4 7 0\n")
     assert runs["xld"] == runs["gnu"]
+
+
+def _gnu_and_xld(tmp_path, wrapper, arch, link: list[str]) -> dict:
+    """main.o linked by GNU ld and xld (``link``: the libraries' options), each run under
+    qemu-user: {who: (exit status, output, readelf -dW --dyn-syms -V)}."""
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    runs = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        _run([cc, *use, *link, "-o", f"main-{who}"], tmp_path)
+        p = tc.run_group([tc.QEMU[arch], "-L", f"/usr/{tc.TRIPLE[arch]}", "-E", f"LD_LIBRARY_PATH={tmp_path}",
+                          f"./main-{who}"], timeout=60, cwd=tmp_path)
+        elf = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "-dW", "--dyn-syms", "-V", f"main-{who}"],
+                             capture_output=True, text=True, cwd=tmp_path).stdout
+        runs[who] = (p.returncode, p.stdout.decode(), elf)
+    return runs
+
+
+@pytest.mark.parametrize("pie", ["-no-pie", "-pie"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_weak_references_to_a_versioned_library_another_needs_are_unversioned(tmp_path, wrapper, arch, pie):
+    # The program names libl1.so only; libl1.so needs libl2.so, whose f1, f2, f3 have
+    # versions V1, V2, V3.  The program's weak references bind to them, and libl2.so is not
+    # DT_NEEDED: no .gnu.version_r entry for it, so GNU ld gives them version index 1.  xld
+    # gave them new indices (4, 5, 6) that no Vernaux has: readelf "f3@@<corrupt>", ld.so
+    # read past its version array and f3 was not found ("1 2 -1 11", GNU ld's "1 2 3 11").
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    (tmp_path / "l2.c").write_text("int f1(void){return 1;}\nint f2(void){return 2;}\nint f3(void){return 3;}\n")
+    (tmp_path / "v.map").write_text("V1 { global: f1; local: *; };\nV2 { global: f2; } V1;\nV3 { global: f3; } V2;\n")
+    (tmp_path / "l1.c").write_text("extern int f1(void);\nint l1f(void){return f1()+10;}\n")
+    (tmp_path / "m.c").write_text(
+        "#include <stdio.h>\nextern int f1(void) __attribute__((weak));\nextern int f2(void) __attribute__((weak));\n"
+        "extern int f3(void) __attribute__((weak));\nextern int l1f(void);\n"
+        'int main(void){ printf("%d %d %d %d\\n", f1?f1():-1, f2?f2():-1, f3?f3():-1, l1f()); return 0; }\n')
+    _run([cc, "-fPIC", "-shared", "l2.c", "-o", "libl2.so", "-Wl,-soname,libl2.so", "-Wl,--version-script=v.map"], tmp_path)
+    _run([cc, "-fPIC", "-shared", "l1.c", "-o", "libl1.so", "-Wl,-soname,libl1.so", "-L.", "-ll2"], tmp_path)
+    _run([cc, "-fno-pie" if pie == "-no-pie" else "-fPIE", "-c", "m.c"], tmp_path)
+    runs = _gnu_and_xld(tmp_path, wrapper, arch, [pie, "m.o", "-L.", "-ll1", "-Wl,-rpath-link,."])
+    assert runs["gnu"][:2] == (0, "1 2 3 11\n")
+    for who, (_, _, elf) in runs.items():
+        assert "libl2.so" not in elf and "corrupt" not in elf, who
+        assert "f3@" not in elf, who             # (version index 1: readelf shows no version)
+    assert runs["xld"][:2] == runs["gnu"][:2]
+
+
+@pytest.mark.parametrize("pie", ["-no-pie", "-pie"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_weak_references_to_an_unused_as_needed_library_another_needs_bind(tmp_path, wrapper, arch, pie):
+    # --as-needed -ll1 -ll2: the program refers to libl2.so's wfoo and wvar only weakly, so
+    # libl2.so is not DT_NEEDED; libl1.so needs it.  GNU ld drops the unused library's
+    # symbols, then loads it again for libl1.so: the weak references bind to it (imported,
+    # unversioned; wvar copied on riscv64 -no-pie).  xld skipped every name a command-line
+    # library defines: riscv64 -no-pie resolved both to 0 ("-1 -1 2 (nil)", GNU ld's
+    # "14 42 2 0x1").
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    (tmp_path / "l2.c").write_text("int wvar = 42;\nint wfoo(void){return 14;}\nint l2f(void){return 1;}\n")
+    (tmp_path / "v.map").write_text("V2 { global: wfoo; wvar; l2f; local: *; };\n")
+    (tmp_path / "l1.c").write_text("extern int l2f(void);\nint l1f(void){return l2f()+1;}\n")
+    (tmp_path / "m.c").write_text(
+        "#include <stdio.h>\nextern int wfoo(void) __attribute__((weak));\nextern int wvar __attribute__((weak));\n"
+        "extern int l1f(void);\nint main(void){ printf(\"%d %d %d %d\\n\", wfoo ? wfoo() : -1, "
+        "&wvar ? wvar : -1, l1f(), &wvar != 0); return 0; }\n")
+    _run([cc, "-fPIC", "-shared", "l2.c", "-o", "libl2.so", "-Wl,-soname,libl2.so", "-Wl,--version-script=v.map"], tmp_path)
+    _run([cc, "-fPIC", "-shared", "l1.c", "-o", "libl1.so", "-Wl,-soname,libl1.so", "-L.", "-ll2"], tmp_path)
+    _run([cc, "-fno-pie" if pie == "-no-pie" else "-fPIE", "-c", "m.c"], tmp_path)
+    runs = _gnu_and_xld(tmp_path, wrapper, arch, [pie, "m.o", "-L.", "-Wl,--as-needed", "-ll1", "-ll2",
+                                                  "-Wl,-rpath-link,."])
+    assert runs["gnu"][:2] == (0, "14 42 2 1\n")
+    for who, (_, _, elf) in runs.items():
+        assert "libl2.so" not in elf and " wfoo" in elf and " wvar" in elf and "wfoo@" not in elf, who
+    assert runs["xld"][:2] == runs["gnu"][:2]

@@ -153,6 +153,28 @@ def test_no_eh_frame_hdr_without_fdes(arch, wrapper, tmp_path):
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
+def test_eh_frame_hdr_when_gc_sections_removed_every_fde(arch, wrapper, tmp_path):
+    """--eh-frame-hdr --gc-sections where the only FDE describes a removed function: GNU ld
+    writes the 12-byte header (no table: its encodings DW_EH_PE_omit) and PT_GNU_EH_FRAME, as
+    an input .eh_frame held records (more than 8 bytes) before the FDE went; xld wrote
+    neither."""
+    (tmp_path / "e0.c").write_text("void _start(void) { for (;;); }\n")
+    (tmp_path / "e2.c").write_text("void unused(void) {}\n")
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    for src, unwind in (("e0", ["-fno-asynchronous-unwind-tables", "-fno-unwind-tables"]),
+                        ("e2", ["-fasynchronous-unwind-tables"])):
+        assert _sh([cc, "-c", "-O1", "-ffunction-sections", *unwind, f"{src}.c"], tmp_path).returncode == 0
+    assert _readelf(arch, tmp_path / "e2.o", "-SW").count(".eh_frame") >= 1
+    outs = _both(arch, wrapper, tmp_path, ["-nostdlib", "-static", "-Wl,--eh-frame-hdr", "-Wl,--gc-sections",
+                                           "e0.o", "e2.o"])
+    for who, p in outs.items():
+        assert "GNU_EH_FRAME" in _readelf(arch, p), who
+        dump = _sh([f"{tc.TRIPLE[arch]}-readelf", "-x", ".eh_frame_hdr", p], None).stdout
+        words = dump.split("\n")[2].split()[1:4]           # (version 1, encodings, pointer, count 0)
+        assert len(words) == 3 and words[0] == "011bffff" and words[2] == "00000000", (who, dump)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
 def test_lld_only_options_honoured_or_refused(arch, wrapper, tmp_path):
     """lld's options that real builds pass and GNU ld does not know: each is honoured (the
     output is the one of the options it stands for, or starts at the image base asked) or an
