@@ -1513,6 +1513,8 @@ def assign_insert(ctx) -> None:
         t.inputs = [oi for c, got in t.pieces if got is not None for oi in got] + leftover.get(id(t), [])
         for obj, i in t.inputs:
             t.flags |= int(obj.shdrs[i]["sh_flags"]) & (elf.SHF_WRITE | elf.SHF_EXECINSTR | elf.SHF_ALLOC | elf.SHF_TLS)
+            if int(obj.shdrs[i]["sh_type"]) != elf.SHT_NOBITS:     # (as a SECTIONS script's: notes
+                t.type = int(obj.shdrs[i]["sh_type"])             # make a NOTE with its PT_NOTE)
         if t.inputs and all(int(o.shdrs[i]["sh_type"]) == elf.SHT_NOBITS for o, i in t.inputs):
             t.type = elf.SHT_NOBITS
         # next to the anchor in the rank order (so in its segment), in the script's order

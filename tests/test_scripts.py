@@ -483,6 +483,40 @@ def test_insert_script_names_an_orphan_section(arch, tmp_path):
     assert layouts[1] == layouts[0] == [".data", ".mysec", ".bss"]
 
 
+INSERT_NOTE_C = {
+    "a.c": """#include <stdio.h>
+struct note { unsigned namesz, descsz, type; char name[4]; unsigned desc; };
+__attribute__((section(".note.foo"), used, aligned(4)))
+static const struct note tag = {4, 4, 0x1234, "XLD", 42};
+int main(void) { printf("%u\\n", tag.desc); return 0; }
+""",
+    "ins.ld": "SECTIONS { .mynote : { KEEP(*(.note.foo)) } } INSERT AFTER .rodata;\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_script_section_of_notes_is_a_note(arch, tmp_path):
+    """An INSERT script's output section of note inputs is SHT_NOTE with a PT_NOTE of its own,
+    as GNU ld makes it (xld wrote PROGBITS and no PT_NOTE: found by review)."""
+    import subprocess
+    gcc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    for name, text in INSERT_NOTE_C.items():
+        (tmp_path / name).write_text(text)
+    subprocess.run([gcc, "-O1", "-c", "a.c"], cwd=tmp_path, check=True)
+    for extra in ([], ["-B", str(tc.ld_wrapper_dir(tmp_path))]):
+        exe = tmp_path / ("xld" if extra else "gnu")
+        p = subprocess.run([gcc, *extra, "a.o", "-Wl,-T,ins.ld", "-o", str(exe)], cwd=tmp_path,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        out = tc.qemu_run(arch, exe, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        assert out.stdout == b"42\n", out.summary()
+        lines = readelf(arch, "-SlW", exe).splitlines()
+        assert any(".mynote" in ln and " NOTE " in ln for ln in lines), exe.name
+        start = next(int(ln.split()[3], 16) for ln in lines if ".mynote" in ln and " NOTE " in ln)
+        notes = [ln.split() for ln in lines if ln.split()[:1] == ["NOTE"]]
+        assert any(int(n[2], 16) == start for n in notes), (exe.name, notes)
+
+
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
     (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")
