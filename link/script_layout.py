@@ -1442,9 +1442,15 @@ def assign_insert(ctx) -> None:
     s = ctx.script
     where, anchor_name, line = s.insert
     anchor = ctx.outputs.get(anchor_name)
-    if anchor is None:
-        raise LinkError(f"{sc.at(s, line)}: unable to insert after or before {anchor_name}: "
-                        f"there is no such output section")
+    phantom = anchor is None        # a section of GNU ld's default script no input went to
+    if phantom:
+        if anchor_name not in layout.RANK:
+            raise LinkError(f"{sc.at(s, line)}: unable to insert after or before {anchor_name}: "
+                            f"there is no such output section")
+        # (GNU ld's statement is there, empty, and dropped: the inserted sections take its
+        # place in the default layout's order)
+        anchor = OutputSection(anchor_name, elf.SHT_PROGBITS, 0)
+        anchor.rank = layout.RANK[anchor_name]
     outs, descs = [], []
     replaced: dict[str, OutputSection] = {}     # orphans of the default layout the script names
     for cmd in s.sections:
@@ -1503,12 +1509,17 @@ def assign_insert(ctx) -> None:
     new: dict[str, OutputSection] = {}
     n = len(outs)
     for name, o in ctx.outputs.items():
+        if phantom and (o.rank > anchor.rank or (where == "BEFORE" and o.rank == anchor.rank)):
+            new.update((t.name, t) for t in outs)
+            phantom = False
         if o is anchor and where == "BEFORE":
             new.update((t.name, t) for t in outs)
         if o.inputs or o is anchor:
             new[name] = o
         if o is anchor and where == "AFTER":
             new.update((t.name, t) for t in outs)
+    if phantom:
+        new.update((t.name, t) for t in outs)
     for k, t in enumerate(outs):
         t.inputs = [oi for c, got in t.pieces if got is not None for oi in got] + leftover.get(id(t), [])
         for obj, i in t.inputs:

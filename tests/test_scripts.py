@@ -517,6 +517,32 @@ def test_insert_script_section_of_notes_is_a_note(arch, tmp_path):
         assert any(int(n[2], 16) == start for n in notes), (exe.name, notes)
 
 
+EXIT_WITH_TABLE = {    # no .rodata in the link: the table is read-only data of another name
+    "arm64": ".globl _start\n_start:\n  adrp x1, tab\n  ldr w0, [x1, :lo12:tab]\n  mov x8, #93\n  svc #0\n"
+             ".section .tab,\"a\"\n.globl tab\ntab: .word 7\n",
+    "riscv64": ".globl _start\n_start:\n  lla a1, tab\n  lw a0, 0(a1)\n  li a7, 93\n  ecall\n"
+               ".section .tab,\"a\"\n.globl tab\ntab: .word 7\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_after_a_default_section_no_input_went_to(arch, tmp_path):
+    """INSERT AFTER .rodata in a link with no .rodata: GNU ld's default script has the
+    statement (empty, dropped) and the inserted section takes its place; xld refused ('there
+    is no such output section'). Found by review."""
+    obj = tc.assemble(arch, EXIT_WITH_TABLE[arch], tmp_path / "s.o")
+    (tmp_path / "ins.ld").write_text("SECTIONS { .mytab : { KEEP(*(.tab)) } } INSERT AFTER .rodata;\n")
+    (tmp_path / "ro.ld").write_text("SECTIONS { .mytab : { KEEP(*(.tab)) } } INSERT BEFORE .eh_frame;\n")
+    for script in ("ins.ld", "ro.ld"):
+        gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu", ["-T", str(tmp_path / script)])
+        xld = tmp_path / "xld"
+        res = tc.xld_link(["-static", "-T", tmp_path / script, "-o", xld, obj])
+        assert res.status == 0, res.stderr
+        for exe in (gnu, xld):
+            assert ".mytab" in sections(arch, exe)
+            assert tc.qemu_run(arch, exe).status == 7
+
+
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
     (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")
