@@ -293,6 +293,8 @@ class Timers:
                                 if not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS):
                                     t.queued = False      # merged into a pending standard signal
                                     t.overrun += 1
+                                    if waiting and waiting[-1] is t:    # (the line stays bounded
+                                        waiting.pop()                   # by the live timers)
                         if t.interval > 0:
                             self._arm(t, t.interval, t.interval)
                         else:
