@@ -228,6 +228,14 @@ def _gnu_and_xld(tmp_path, wrapper, arch, link: list[str]) -> dict:
     return runs
 
 
+def _build_l2_l1_main(tmp_path, arch, pie: str) -> None:
+    """libl2.so (versioned by v.map), libl1.so needing it, and m.o, from l2.c, l1.c, m.c."""
+    cc = f"{tc.TRIPLE[arch]}-gcc"
+    _run([cc, "-fPIC", "-shared", "l2.c", "-o", "libl2.so", "-Wl,-soname,libl2.so", "-Wl,--version-script=v.map"], tmp_path)
+    _run([cc, "-fPIC", "-shared", "l1.c", "-o", "libl1.so", "-Wl,-soname,libl1.so", "-L.", "-ll2"], tmp_path)
+    _run([cc, "-fno-pie" if pie == "-no-pie" else "-fPIE", "-c", "m.c"], tmp_path)
+
+
 @pytest.mark.parametrize("pie", ["-no-pie", "-pie"])
 @pytest.mark.parametrize("arch", tc.ARCHES)
 def test_weak_references_to_a_versioned_library_another_needs_are_unversioned(tmp_path, wrapper, arch, pie):
@@ -236,7 +244,6 @@ def test_weak_references_to_a_versioned_library_another_needs_are_unversioned(tm
     # DT_NEEDED: no .gnu.version_r entry for it, so GNU ld gives them version index 1.  xld
     # gave them new indices (4, 5, 6) that no Vernaux has: readelf "f3@@<corrupt>", ld.so
     # read past its version array and f3 was not found ("1 2 -1 11", GNU ld's "1 2 3 11").
-    cc = f"{tc.TRIPLE[arch]}-gcc"
     (tmp_path / "l2.c").write_text("int f1(void){return 1;}\nint f2(void){return 2;}\nint f3(void){return 3;}\n")
     (tmp_path / "v.map").write_text("V1 { global: f1; local: *; };\nV2 { global: f2; } V1;\nV3 { global: f3; } V2;\n")
     (tmp_path / "l1.c").write_text("extern int f1(void);\nint l1f(void){return f1()+10;}\n")
@@ -244,9 +251,7 @@ def test_weak_references_to_a_versioned_library_another_needs_are_unversioned(tm
         "#include <stdio.h>\nextern int f1(void) __attribute__((weak));\nextern int f2(void) __attribute__((weak));\n"
         "extern int f3(void) __attribute__((weak));\nextern int l1f(void);\n"
         'int main(void){ printf("%d %d %d %d\\n", f1?f1():-1, f2?f2():-1, f3?f3():-1, l1f()); return 0; }\n')
-    _run([cc, "-fPIC", "-shared", "l2.c", "-o", "libl2.so", "-Wl,-soname,libl2.so", "-Wl,--version-script=v.map"], tmp_path)
-    _run([cc, "-fPIC", "-shared", "l1.c", "-o", "libl1.so", "-Wl,-soname,libl1.so", "-L.", "-ll2"], tmp_path)
-    _run([cc, "-fno-pie" if pie == "-no-pie" else "-fPIE", "-c", "m.c"], tmp_path)
+    _build_l2_l1_main(tmp_path, arch, pie)
     runs = _gnu_and_xld(tmp_path, wrapper, arch, [pie, "m.o", "-L.", "-ll1", "-Wl,-rpath-link,."])
     assert runs["gnu"][:2] == (0, "1 2 3 11\n")
     for who, (_, _, elf) in runs.items():
@@ -264,7 +269,6 @@ def test_weak_references_to_an_unused_as_needed_library_another_needs_bind(tmp_p
     # unversioned; wvar copied on riscv64 -no-pie).  xld skipped every name a command-line
     # library defines: riscv64 -no-pie resolved both to 0 ("-1 -1 2 (nil)", GNU ld's
     # "14 42 2 0x1").
-    cc = f"{tc.TRIPLE[arch]}-gcc"
     (tmp_path / "l2.c").write_text("int wvar = 42;\nint wfoo(void){return 14;}\nint l2f(void){return 1;}\n")
     (tmp_path / "v.map").write_text("V2 { global: wfoo; wvar; l2f; local: *; };\n")
     (tmp_path / "l1.c").write_text("extern int l2f(void);\nint l1f(void){return l2f()+1;}\n")
@@ -272,9 +276,7 @@ def test_weak_references_to_an_unused_as_needed_library_another_needs_bind(tmp_p
         "#include <stdio.h>\nextern int wfoo(void) __attribute__((weak));\nextern int wvar __attribute__((weak));\n"
         "extern int l1f(void);\nint main(void){ printf(\"%d %d %d %d\\n\", wfoo ? wfoo() : -1, "
         "&wvar ? wvar : -1, l1f(), &wvar != 0); return 0; }\n")
-    _run([cc, "-fPIC", "-shared", "l2.c", "-o", "libl2.so", "-Wl,-soname,libl2.so", "-Wl,--version-script=v.map"], tmp_path)
-    _run([cc, "-fPIC", "-shared", "l1.c", "-o", "libl1.so", "-Wl,-soname,libl1.so", "-L.", "-ll2"], tmp_path)
-    _run([cc, "-fno-pie" if pie == "-no-pie" else "-fPIE", "-c", "m.c"], tmp_path)
+    _build_l2_l1_main(tmp_path, arch, pie)
     runs = _gnu_and_xld(tmp_path, wrapper, arch, [pie, "m.o", "-L.", "-Wl,--as-needed", "-ll1", "-ll2",
                                                   "-Wl,-rpath-link,."])
     assert runs["gnu"][:2] == (0, "14 42 2 1\n")
