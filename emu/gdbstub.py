@@ -286,9 +286,7 @@ class GdbServer:
         self.close()
 
     def _kill(self) -> None:
-        from .runner import Stop
-        if self.proc.stop is None:
-            self.proc.stop = Stop(signal=9, reason="killed by the debugger")
+        self.proc.terminate(signal=9, reason="killed by the debugger", report=False)
         self.close()
 
     # --- the protocol ------------------------------------------------------------------------

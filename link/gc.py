@@ -38,22 +38,12 @@ import sys
 import numpy as np
 
 from xld.link import elf, pages, resolve
-from xld.link.layout import C_IDENT, DROP, dropped_types
+from xld.link.layout import C_IDENT, DROP, dropped_types, is_root_name
 
 ROOT = -1                              # parent of a root
 
 _KEEP_PREFIXES = (".init", ".fini", ".preinit_array", ".ctors", ".dtors", ".jcr", ".note")
 _KEEP_TYPES = {elf.SHT_NOTE, elf.SHT_INIT_ARRAY, elf.SHT_FINI_ARRAY, elf.SHT_PREINIT_ARRAY}
-
-
-def is_root_name(name: str) -> bool:
-    """.init, .fini, .jcr, .init_array*, .fini_array*, .preinit_array*, .ctors*, .dtors*, .note*"""
-    if name in (".init", ".fini", ".jcr") or name.startswith(".note"):
-        return True
-    for p in (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors"):
-        if name == p or name.startswith(p + "."):
-            return True
-    return False
 
 
 class Graph:

@@ -33,6 +33,7 @@ import numpy as np
 
 from xld.link import elf
 from xld.link.kinds import Kind
+from xld.link.layout import C_IDENT, is_root_name
 
 _NOT_ADDRESS = {int(Kind.CALL), int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN), int(Kind.NONE), int(Kind.PAIRED_LO)}
 _RELAX = {int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN)}
@@ -41,7 +42,6 @@ _RELAX = {int(Kind.HINT), int(Kind.RELAXABLE), int(Kind.ALIGN)}
 def run(ctx, graph, live: bytearray) -> list[tuple[int, int]]:
     """Fold identical candidates among the live sections; returns [(folded, kept)] section
     ids and clears ``live`` for the folded ones."""
-    from xld.link.gc import is_root_name, C_IDENT
     g = graph
     mode = ctx.opts.icf
     st = ctx.symtab

@@ -62,6 +62,18 @@ DROP_TYPES = {elf.SHT_NULL, elf.SHT_SYMTAB, elf.SHT_STRTAB, elf.SHT_RELA, elf.SH
 C_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def is_root_name(name: str) -> bool:
+    """Whether an input section of this name is kept whatever refers to it (GNU ld's default
+    script KEEPs them): .init, .fini, .jcr, .init_array*, .fini_array*, .preinit_array*,
+    .ctors*, .dtors*, .note*.  --gc-sections walks from them; --icf never folds them."""
+    if name in (".init", ".fini", ".jcr") or name.startswith(".note"):
+        return True
+    for p in (".init_array", ".fini_array", ".preinit_array", ".ctors", ".dtors"):
+        if name == p or name.startswith(p + "."):
+            return True
+    return False
+
+
 def dropped_types(types: np.ndarray) -> np.ndarray:
     """A mask of the section types (non-negative) that are in DROP_TYPES.  Not np.isin: its
     set-up is ~60 us a call, on a small link's few dozen sections."""
