@@ -468,50 +468,37 @@ def _find_843419(ctx, spec, prev=None) -> tuple[list[tuple], object]:
     # a candidate's top byte is read from its file first (only an ADRP can start a sequence;
     # its section is read only then), unless the section's contents were rewritten
     files = ctx.files
-    kf = (key >> 32)[sec_k]
-    k_file = kf.tolist()
+    k_file = (key >> 32)[sec_k].tolist()
     k_idx = (key & 0xFFFFFFFF)[sec_k].tolist()
     at = (src[sec_k] + offs + 3).tolist()
     # the pages of the files read (a byte a code page: the kernel maps the 64 KiB around
     # each) given back a few files at a time, not held until the image gives every input's
     # back: arm64 400x50, 23 MiB of file pages at the link's peak
     read, last = [], None
-    sec_l, offs_l, which_l = sec_k.tolist(), offs.tolist(), which.tolist()
-    # the candidates a file at a time (they come in runs of one file): those whose top byte
-    # may be an ADRP's picked by one comprehension a run (a step a candidate of the loop
-    # this was cost ~1 us: arm64 400x50, ~6,400 candidates, ~100 of them picked)
-    cuts = (np.flatnonzero(kf[1:] != kf[:-1]) + 1).tolist()
-    for a, b in zip([0] + cuts, cuts + [len(k_file)]) if k_file else ():
-        obj = files[k_file[a]]
+    for k_sec, off, w, f, i, p in zip(sec_k.tolist(), offs.tolist(), which.tolist(), k_file, k_idx, at):
+        obj = files[f]
         if obj is not last:
             if last is not None:
                 read.append(last)
                 if len(read) >= _RELEASE_FILES:
                     pages.release_objects(read)
             last = obj
-        buf = obj.buf
-        n = len(buf)
-        over, infl = obj.content_override, obj.inflated
-        if over or infl:            # (read from the section's contents as they are now)
-            picked = [c for c, i, p in zip(range(a, b), k_idx[a:b], at[a:b])
-                      if i in over or i in infl or p >= n or buf[p] & 0x9F == 0x90]
-        else:
-            picked = [c for c, p in zip(range(a, b), at[a:b]) if p >= n or buf[p] & 0x9F == 0x90]
-        for c in picked:
-            k_sec, off, w = sec_l[c], offs_l[c], which_l[c]
-            o = code[w]
-            obj, i = o.inputs[k_sec - (int(bounds[w - 1]) if w else 0)]
-            data = contents.get(k_sec)
-            if data is None:
-                data = contents[k_sec] = obj.section_content(i)
-            end = min(off + 16, 4 * (len(data) // 4))
-            if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
-                continue
-            words = np.frombuffer(data, dtype="<u4", count=(end - off) // 4, offset=off).tolist()
-            j = spec["find"](words)
-            if j is not None and _code_ranges(obj, i)(off):
-                found.append((obj, i, off + 4 * j, o))
-                hosts.append(int(key[k_sec]))
+        if not (obj.content_override and i in obj.content_override) and not (obj.inflated and i in obj.inflated) \
+                and p < len(obj.buf) and obj.buf[p] & 0x9F != 0x90:
+            continue
+        o = code[w]
+        obj, i = o.inputs[k_sec - (int(bounds[w - 1]) if w else 0)]
+        data = contents.get(k_sec)
+        if data is None:
+            data = contents[k_sec] = obj.section_content(i)
+        end = min(off + 16, 4 * (len(data) // 4))
+        if end - off < 12 or data[off + 3] & 0x9F != 0x90:        # not an ADRP, or too close to the end
+            continue
+        words = np.frombuffer(data, dtype="<u4", count=(end - off) // 4, offset=off).tolist()
+        j = spec["find"](words)
+        if j is not None and _code_ranges(obj, i)(off):
+            found.append((obj, i, off + 4 * j, o))
+            hosts.append(int(key[k_sec]))
     pages.release_objects(read + [last])
     if not found:
         return found, None
