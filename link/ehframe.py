@@ -415,20 +415,32 @@ def _walk(buf, words, a: int, b: int, put) -> None:
         pos += 4 + unpack("<I", buf, pos)[0]
 
 
-def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int]) -> list[tuple]:
+def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int], rels=None) -> list[tuple]:
     """``_records`` of the sections ``which`` of a joined buffer (section k at ``base[k]``,
     ``size[k]`` bytes): one walk and one gather for all of them.  Offsets are each
-    section's own."""
-    starts: list[int] = []
-    put = starts.append
-    counts = []
-    words = memoryview(buf)[:len(buf) & ~3].cast("I") if sys.byteorder == "little" else None
-    bases, sizes = base.tolist(), size.tolist()
-    for k in which:
-        had = len(starts)
-        _walk(buf, words, bases[k], bases[k] + sizes[k], put)
-        counts.append(len(starts) - had)
-    st = np.array(starts, dtype=np.int64)
+    section's own.  ``rels``: each section's relocations (or None), whose places may give
+    the records' starts without a walk (``_starts_by_relocations``)."""
+    known = _starts_by_relocations(buf, base, size, which, rels) if rels is not None else None
+    if known is not None and known[1].all():
+        st, counts = known[0], known[2].tolist()
+    else:
+        starts: list = []
+        counts = []
+        words = memoryview(buf)[:len(buf) & ~3].cast("I") if sys.byteorder == "little" else None
+        bases, sizes = base.tolist(), size.tolist()
+        cuts = good = None
+        if known is not None:
+            good = known[1].tolist()
+            cuts = np.cumsum(known[2]).tolist()
+        for j, k in enumerate(which):
+            if good is not None and good[j]:
+                part = known[0][cuts[j] - int(known[2][j]):cuts[j]].tolist()
+            else:
+                part = []
+                _walk(buf, words, bases[k], bases[k] + sizes[k], part.append)
+            starts += part
+            counts.append(len(part))
+        st = np.array(starts, dtype=np.int64)
     cnt = np.array(counts, dtype=np.int64)
     wb = base[which]
     sbase = np.repeat(wb, cnt)
@@ -447,6 +459,48 @@ def _records_of(buf: bytes, base: np.ndarray, size: np.ndarray, which: list[int]
         out.append((st[at:at + c], en[at:at + c], ident[at:at + c]))
         at += c
     return out
+
+
+# an FDE's first relocation is its initial location's, 8 bytes into the record (after its
+# length and CIE pointer): what GCC and Clang write
+_PC_BEGIN = 8
+
+
+def _starts_by_relocations(buf, base, size, which: list[int], rels: list):
+    """The records' starts of the sections ``which`` (offsets in ``buf``) as their
+    relocations tell them: the section's start and each relocation's place less
+    ``_PC_BEGIN``.  Those are the records only where, read as records, they tile the section
+    (each one's length leads to the next, the last ends the section): the walk's own answer,
+    then, whatever the relocations were.  Returns (the starts of all, in order; per section
+    whether they tile it; per section how many), or None when no section has relocations.
+    A section whose don't tile (a C++ FDE's LSDA relocation, a CIE's personality) is walked
+    by the caller.  (arm64 400x50: 23,000 records of 400 sections, walked ~4 ms.)"""
+    have = [r is not None and len(r) > 0 for r in rels]
+    if not any(have) or len(buf) < 4:
+        return None
+    n = len(which)
+    counts = np.array([len(r) + 1 if h else 1 for r, h in zip(rels, have)], dtype=np.int64)
+    first = np.cumsum(counts) - counts
+    off = np.zeros(int(counts.sum()), dtype=np.int64)
+    rest = np.ones(len(off), dtype=bool)
+    rest[first] = False
+    off[rest] = _concat_records([r for r, h in zip(rels, have) if h])["r_offset"].astype(np.int64) - _PC_BEGIN
+    sec = np.repeat(np.arange(n), counts)
+    wb = base[which]
+    wsize = size[which]
+    st = wb[sec] + off
+    bad = (off < 0) | (off + 4 > wsize[sec])
+    at = np.where(bad, 0, st)
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    length = raw[at[:, None] + np.arange(4)].copy().view("<u4").reshape(-1).astype(np.int64)
+    en = st + 4 + length
+    last = first + counts - 1
+    nxt = np.empty(len(st), dtype=np.int64)
+    nxt[:-1] = st[1:]
+    nxt[last] = (wb + wsize)                     # (the last record ends its section)
+    bad |= en != nxt
+    good = (np.bincount(sec[bad], minlength=n) == 0) & np.array(have) & (wsize >= 8)
+    return st, good, counts
 
 
 def merge_cies(ctx, read=None) -> None:
@@ -566,7 +620,8 @@ class _Frames:
                 for obj, i in secs]
         walk = [k for k, r in enumerate(recs) if r is None]
         if walk:
-            for k, r in zip(walk, _records_of(self.buf, self.base, sizes, walk)):
+            rels = [secs[k][0].relas.get(secs[k][1]) for k in walk]
+            for k, r in zip(walk, _records_of(self.buf, self.base, sizes, walk, rels)):
                 recs[k] = r
         counts = [len(r[0]) for r in recs]
         self.sec = np.repeat(np.arange(len(secs), dtype=np.int64), counts)
