@@ -1441,6 +1441,11 @@ def assign_insert(ctx) -> None:
     layout.assign_sections(ctx)
     s = ctx.script
     where, anchor_name, line = s.insert
+    known = ctx.arch.script_sections
+    if known and anchor_name not in known:
+        # (GNU ld inserts at its default script's statements, before orphans are placed: an
+        # orphan, or a section of the other ISA's script (.sdata on arm64), is no place)
+        raise LinkError(f"{sc.at(s, line)}: {anchor_name} not found for insert")
     anchor = ctx.outputs.get(anchor_name)
     phantom = anchor is None        # a section of GNU ld's default script no input went to
     if phantom:

@@ -543,6 +543,28 @@ def test_insert_after_a_default_section_no_input_went_to(arch, tmp_path):
             assert tc.qemu_run(arch, exe).status == 7
 
 
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_at_a_section_the_default_script_lacks_is_an_error(arch, tmp_path):
+    """INSERT AFTER a name GNU ld's default script for the machine has no statement for: an
+    orphan of the inputs (.orph), .sdata on arm64, .got.plt on riscv64 (its script puts
+    .got.plt in .got).  GNU ld refuses ('X not found for insert'); xld placed the sections."""
+    src = tmp_path / "m.c"
+    src.write_text('int x __attribute__((section(".mysec"))) = 5;\n'
+                   'int y __attribute__((section(".orph"))) = 7;\nint main(void) { return x + y; }\n')
+    obj = tc.compiler("gcc", arch).compile(src, tmp_path / "m.o", ["-O2"])
+    other = {"arm64": ".sdata", "riscv64": ".got.plt"}[arch]
+    for where, ok in ((".orph", False), (other, False), (".data", True)):
+        (tmp_path / "ins.ld").write_text(f"SECTIONS {{ .mysec : {{ *(.mysec) }} }} INSERT AFTER {where};\n")
+        gnu = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-static", "-e", "main", "-T",
+                              tmp_path / "ins.ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
+        assert (gnu.returncode == 0) == ok, gnu.stderr
+        assert ok or f"{where} not found for insert" in gnu.stderr, gnu.stderr
+        res = tc.xld_link(["-static", "-e", "main", "-T", tmp_path / "ins.ld", "-o", tmp_path / "xld", obj])
+        if ok:
+            assert res.status == 0, res.stderr
+        else:
+            assert res.status == 1 and f"ins.ld:1: {where} not found for insert" in res.stderr, res.stderr
+
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
     (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")
