@@ -17,7 +17,8 @@ from elftools.elf.elffile import ELFFile
 from tests import toolchain as tc
 from xld.tools.randscript import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDSCRIPT_SEEDS", "2")))
+_FIRST = int(os.environ.get("XLD_RANDSCRIPT_FIRST", "1"))      # (a run past the seeds already run)
+SEEDS = range(_FIRST, _FIRST + int(os.environ.get("XLD_RANDSCRIPT_SEEDS", "2")))
 FLAGS = ["-fno-pic", "-fno-pie", "-nostdlib"]
 ARCH_FLAGS = {"arm64": [], "riscv64": ["-mcmodel=medany"]}
 
