@@ -3,7 +3,8 @@ by gcc and clang for both arches, linked by GNU ld and by xld with the same ``-T
 flags: the outputs must have the same entry point, allocated sections (name, type, flags,
 address, size, alignment, bytes), program headers (type, flags, virtual and load address,
 sizes, alignment), values of the global symbols and of the script's, and the same flat image
-(``objcopy -O binary`` of both, and xld's own ``--oformat=binary``).  A longer run:
+(``objcopy -O binary`` of both, and xld's own ``--oformat=binary``).  Seeds from
+``XLD_RANDSCRIPT_FIRST`` (1). A longer run:
 ``XLD_RANDSCRIPT_SEEDS=40``."""
 from __future__ import annotations
 
