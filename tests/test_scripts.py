@@ -583,6 +583,7 @@ def test_an_empty_phdrs_segment_passes_verify(arch, tmp_path):
         with open(exe, "rb") as f:
             loads = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
             assert len(loads) == 3 and 0 in [s["p_memsz"] for s in loads], [s.header for s in loads]
+            assert [s["p_flags"] for s in loads if not s["p_memsz"]] == [0]
 
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
