@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from xld.arch.base import (
-    DATA16, DATA32, DATA64, Arch, Field, Howto, Values, Words, any_range, srange, table, urange,
+    DATA16, DATA32, DATA64, SCRIPT_SECTIONS, Arch, Field, Howto, Values, Words, any_range, srange, table,
+    urange,
 )
 from xld.link.kinds import Kind
 
@@ -581,6 +582,7 @@ ARCH = Arch(
                                    "etext", "__etext", "__bss_start", "__bss_start__", "__data_start"}),
     assigned_names=frozenset({"_end", "__end__", "_bss_end__", "__bss_end__", "_edata", "__bss_start",
                               "__bss_start__"}),
+    script_sections=SCRIPT_SECTIONS | {".got.plt", ".ARM.attributes", ".note.gnu.arm.ident"},
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,

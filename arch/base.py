@@ -52,6 +52,20 @@ class Howto:
     align: int = 1              # the value must be a multiple of this
 
 
+# The output sections both ISAs' GNU ld default scripts name (binutils 2.40, elf.sc)
+SCRIPT_SECTIONS = frozenset("""
+    .interp .note.gnu.build-id .hash .gnu.hash .dynsym .dynstr .gnu.version .gnu.version_d
+    .gnu.version_r .rela.dyn .rela.plt .init .plt .text .fini .rodata .rodata1 .eh_frame_hdr
+    .sframe .eh_frame .gcc_except_table .gnu_extab .exception_ranges .tdata .tbss .preinit_array
+    .init_array .fini_array .ctors .dtors .jcr .data.rel.ro .dynamic .got .data .data1 .bss
+    .comment .gnu.build.attributes .stab .stabstr .stab.excl .stab.exclstr .stab.index
+    .stab.indexstr .debug .line .debug_srcinfo .debug_sfnames .debug_aranges .debug_pubnames
+    .debug_info .debug_abbrev .debug_line .debug_frame .debug_str .debug_loc .debug_macinfo
+    .debug_weaknames .debug_funcnames .debug_typenames .debug_varnames .debug_pubtypes
+    .debug_ranges .debug_addr .debug_line_str .debug_loclists .debug_macro .debug_names
+    .debug_rnglists .debug_str_offsets .debug_sup""".split())
+
+
 @dataclass(frozen=True)
 class Arch:
     """An ISA backend: data plus the few hooks only that ISA can answer."""
@@ -76,6 +90,9 @@ class Arch:
     # unreferenced: --export-dynamic exports them)
     shared_script_names: frozenset[str] = frozenset()
     assigned_names: frozenset[str] = frozenset()
+    # the output sections its program script names (SCRIPT_SECTIONS and the ISA's own): the
+    # places an INSERT AFTER/BEFORE may name (GNU ld: 'X not found for insert' for another)
+    script_sections: frozenset[str] = frozenset()
 
     def howto(self, rtype: int) -> Howto | None:
         return self.howtos.get(rtype)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 
 from xld.arch.base import (
-    DATA8, DATA16, DATA32, DATA64, ULEB128, Arch, Field, Howto, Values, Words, any_range,
+    DATA8, DATA16, DATA32, DATA64, SCRIPT_SECTIONS, ULEB128, Arch, Field, Howto, Values, Words,
+    any_range,
     srange, table,
 )
 from xld.link.kinds import Kind
@@ -467,6 +468,7 @@ ARCH = Arch(
                                    "__DATA_BEGIN__", "__SDATA_BEGIN__"}),
     assigned_names=frozenset({"_end", "_edata", "__bss_start", "__global_pointer$", "__DATA_BEGIN__",
                               "__SDATA_BEGIN__", "__BSS_END__"}),
+    script_sections=SCRIPT_SECTIONS | {".sdata", ".sbss", ".sdata2", ".sbss2", ".gnu.attributes"},
     hooks={
         "tls_desc_to_le": tls_desc_to_le,
         "tls_desc_is_paired": tls_desc_is_paired,

@@ -85,7 +85,6 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             if not opts.inputs:
                 return 0
         diag.max_errors = opts.error_limit or 10**9
-        diag.fatal_warnings = opts.fatal_warnings
         diag.quiet = opts.no_warnings
         if opts.print_sysroot:          # GNU ld prints it (nothing when there is none) and stops
             if opts.sysroot:
@@ -96,8 +95,13 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             if not opts.inputs:
                 return 0
         diag.demangle = opts.demangle
+        # a -z keyword's warning is fatal where --fatal-warnings came before it (GNU ld warns
+        # as it reads the option); the link's own warnings, where it is the last word
         for msg in opts.z_warnings:
             diag.warn(msg)
+        for msg in opts.z_errors:
+            diag.error(msg)
+        diag.fatal_warnings = opts.fatal_warnings
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
         # (A caller that links in its own process, as the tests do, gets the collector back

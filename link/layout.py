@@ -577,16 +577,23 @@ def place(ctx, grown=None) -> None:
         + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
         + (1 if ctx.attributes else 0) \
         + (ctx.dyn.extra_phdrs if ctx.dyn is not None else 0)
-    ctx.nphdr = nphdr
     maxpage = ctx.opts.max_page_size or arch.max_page_size
     base = image_base(ctx)
+    # the first section in the file at a --section-start address below all others and below
+    # the end of the headers at the image base: the headers load with it, in its PT_LOAD, at
+    # the page boundary below it, as GNU ld puts them (--section-start=.interp=0x1000: at 0)
+    starts = ctx.opts.section_start
+    lead = bool(alloc) and not magic and alloc[0].name in starts \
+        and starts[alloc[0].name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE \
+        and starts[alloc[0].name] == min(starts[o.name] for o in alloc if o.name in starts)
+    nphdr -= lead                           # (its PT_LOAD and theirs are one)
+    ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
     off = hdr_size
     cur_class = SEG_R
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
-    starts = ctx.opts.section_start
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -643,9 +650,19 @@ def place(ctx, grown=None) -> None:
             off += o.size
             seg[3] = off
         seg[4] = addr
+    if lead:
+        del segments[0]
+        seg = segments[0]
+        base = seg[1] - seg[2]              # (its offset is its address modulo max-page-size)
+        if base < 0:
+            from xld.link.errors import LinkError
+            raise LinkError(f"section {alloc[0].name} at {alloc[0].addr:#x} leaves no room for the "
+                            f"ELF and program headers ({hdr_size:#x} bytes) below it")
+        seg[1], seg[2] = base, 0
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
+        _check_loads(alloc, segments, maxpage)
     ctx.tls_range = tls_range_of(alloc)
     # non-alloc sections follow
     for o in nonalloc:
@@ -695,6 +712,36 @@ def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
                           f">>> {bn} range is [{b0:#x}, {b1 - 1:#x}]")
     if errors:
         raise LinkError("\n".join(errors))
+
+
+def _check_loads(alloc, segments, maxpage: int) -> None:
+    """After --section-start: the PT_LOAD of the headers (file offset 0) must be the lowest,
+    as the kernel, qemu-user and ld.so find the program headers through it (one below it:
+    ld.so reads no PT_INTERP, PT_DYNAMIC or PT_TLS); and no two PT_LOADs may share a page
+    of max-page-size unless they map it alike (same class, same address less offset), as the
+    later mapping replaces the earlier one's bytes there.  Both are errors, not outputs that
+    run wrong; GNU ld lays such links out in address order instead (docs/options.md)."""
+    from xld.link.errors import LinkError
+    segs = sorted((s for s in segments if s[4] > s[1] or s[2] == 0), key=lambda s: s[1])
+
+    def first_in(s):
+        return min((o for o in alloc if s[1] <= o.addr < s[4] and o.size), key=lambda o: o.addr,
+                   default=None)
+    head = next(s for s in segments if s[2] == 0)
+    if segs[0] is not head:
+        o = first_in(segs[0])
+        what = f"section {o.name}" if o is not None else "a segment"
+        raise LinkError(f"{what} at {segs[0][1]:#x} is below the ELF and program headers at "
+                        f"{head[1]:#x}: the headers must be in the lowest PT_LOAD "
+                        f"(--section-start/-Ttext/-Tdata/-Tbss below the image base)")
+    for a, b in zip(segs, segs[1:]):
+        if b[1] // maxpage <= (a[4] - 1) // maxpage and (a[0], a[1] - a[2]) != (b[0], b[1] - b[2]):
+            x, y = first_in(a), first_in(b)
+            xn = f"section {x.name}" if x is not None else "the ELF and program headers"
+            yn = f"section {y.name}" if y is not None else "the ELF and program headers"
+            raise LinkError(f"{xn}'s PT_LOAD [{a[1]:#x}, {a[4]:#x}) and {yn}'s PT_LOAD "
+                            f"[{b[1]:#x}, {b[4]:#x}) share a page of max-page-size {maxpage:#x} "
+                            f"(--section-start/-Ttext/-Tdata/-Tbss too near another segment)")
 
 
 def tls_range_of(alloc):

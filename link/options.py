@@ -70,6 +70,8 @@ class Options:
         self.section_start: dict[str, int] = {}
         self.z: list[str] = []
         self.z_warnings: list[str] = []          # -z keywords that did nothing: GNU ld's / lld's warnings
+        self.z_fatal: set[int] = set()           # places in z of keywords given after --fatal-warnings
+        self.z_errors: list[str] = []            # their warnings: errors (GNU ld decides as it reads -z)
         self.pie: bool = False                   # -pie: position-independent executable (ET_DYN)
         self.static: bool = False                # -static seen: no shared objects at all
         self.static_pie: bool = False            # --static-pie, or -pie with --no-dynamic-linker
@@ -875,10 +877,10 @@ def parse(argv: list[str]) -> Options:
             o.trace_symbol.add(a[2:])
         elif a == "--defsym":
             _defsym(o, value(a))
-        elif a in ("-z",):
-            o.z.append(value(a))
-        elif a.startswith("-z") and len(a) > 2:
-            o.z.append(a[2:])
+        elif a in ("-z",) or (a.startswith("-z") and len(a) > 2):
+            if o.fatal_warnings:
+                o.z_fatal.add(len(o.z))
+            o.z.append(value(a) if a == "-z" else a[2:])
         elif a in ("-Ttext", "-Tdata", "-Tbss"):
             o.section_start["." + a[2:]] = _int(value(a), "address")
         elif a in ("-T", "--script"):
@@ -949,7 +951,8 @@ def parse(argv: list[str]) -> Options:
             o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1
     o.z = ["notext" if z == "textoff" else z for z in o.z]
-    for z in o.z:
+    for k, z in enumerate(o.z):
+        warnings = o.z_errors if k in o.z_fatal else o.z_warnings
         if z.startswith("max-page-size="):
             o.max_page_size = _int(z.split("=", 1)[1], "max-page-size")
         elif z.startswith("common-page-size="):
@@ -987,11 +990,11 @@ def parse(argv: list[str]) -> Options:
         elif z in _Z_UNSUPPORTED or z.split("=", 1)[0] in _Z_UNSUPPORTED:
             raise LinkError(f"-z {z} is not supported")
         elif z.split("=", 1)[0] in _Z_WARNED:
-            o.z_warnings.append(f"-z {z} ignored")
+            warnings.append(f"-z {z} ignored")
         elif z in _Z_IGNORED or z.startswith(("gcs-report=", "gcs=never", "gcs=implicit")):
             pass
         else:       # GNU ld and lld link on with a warning (an x86 keyword, a newer binutils' one)
-            o.z_warnings.append(f"unknown -z value: {z}")
+            warnings.append(f"unknown -z value: {z}")
     ssgc = [z for z in o.z if z in ("start-stop-gc", "nostart-stop-gc")]
     if ssgc and ssgc[-1] == "start-stop-gc" and o.gc_sections:
         raise LinkError("-z start-stop-gc is not supported: with --gc-sections xld keeps every section "

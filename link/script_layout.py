@@ -1308,7 +1308,8 @@ def _phdr_segments(ctx, alloc, nonalloc) -> None:
         secs = sorted(members[p.name], key=lambda o: o.addr)
         if p.type == elf.PT_LOAD:
             secs = [o for o in secs if not tbss(o)]
-        flags = elf.PF_R
+        # (a PT_LOAD of nothing, no section nor headers: no flags, as GNU ld writes it)
+        flags = 0 if p.type == elf.PT_LOAD and not (secs or p.filehdr or p.phdrs) else elf.PF_R
         for o in secs:
             flags |= (elf.PF_W if o.flags & elf.SHF_WRITE else 0) | (elf.PF_X if o.flags & elf.SHF_EXECINSTR else 0)
         if p.name in starts:
@@ -1441,6 +1442,11 @@ def assign_insert(ctx) -> None:
     layout.assign_sections(ctx)
     s = ctx.script
     where, anchor_name, line = s.insert
+    known = ctx.arch.script_sections
+    if known and anchor_name not in known:
+        # (GNU ld inserts at its default script's statements, before orphans are placed: an
+        # orphan, or a section of the other ISA's script (.sdata on arm64), is no place)
+        raise LinkError(f"{sc.at(s, line)}: {anchor_name} not found for insert")
     anchor = ctx.outputs.get(anchor_name)
     phantom = anchor is None        # a section of GNU ld's default script no input went to
     if phantom:

@@ -76,6 +76,8 @@ def _structure(ctx, out: np.ndarray, errors: list[str]) -> None:
             errors.append(f"PT_LOAD at 0x{vaddr:x}: p_filesz 0x{filesz:x} > p_memsz 0x{memsz:x}")
         if off + filesz > len(out):
             errors.append(f"PT_LOAD at 0x{vaddr:x} maps bytes past the end of the file")
+        if memsz == 0:
+            continue        # (maps nothing: a script's PHDRS segment no section went to, at 0)
         if prev_end is not None and vaddr < prev_end and vaddr not in ctx.overlay_addrs:
             errors.append(f"PT_LOAD at 0x{vaddr:x} is out of order or overlaps the one before "
                           f"(which ends at 0x{prev_end:x})")

@@ -279,3 +279,50 @@ def test_image_base_not_a_multiple_of_max_page_size_is_an_error(arch, tmp_path):
     link_ok(["--image-base=0x10010000", "-z", "max-page-size=0x10000", "-o", tmp_path / "ok", obj])
     assert loads(tmp_path / "ok")[0]["p_vaddr"] == 0x10010000
     assert tc.qemu_run(arch, tmp_path / "ok").status == 3
+
+
+# --- a fixed section below the image base: the headers in the lowest PT_LOAD, or an error -----
+
+HELLO = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
+
+
+def _gcc_xld(arch, tmp_path, flags) -> subprocess.CompletedProcess:
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    src = tmp_path / "hello.c"
+    src.write_text(HELLO)
+    return subprocess.run([cc, "-B", str(tc.ld_wrapper_dir(tmp_path)), *flags, str(src), "-o",
+                           str(tmp_path / "prog")], capture_output=True, text=True)
+
+
+@ARCHES
+@pytest.mark.parametrize("mode", [["-no-pie"], ["-pie"]])
+def test_interp_below_the_image_base_loads_the_headers_with_it(arch, mode, tmp_path):
+    """gcc -Wl,--section-start=.interp=0x1000: GNU ld loads the headers in .interp's PT_LOAD,
+    at the page boundary below it (0); xld left them at the image base, in a PT_LOAD above
+    the others, and qemu-user's ld.so read no PT_INTERP there ('rtld_setup_main_map:
+    Assertion failed', exit 127)."""
+    p = _gcc_xld(arch, tmp_path, [*mode, "-Wl,--section-start=.interp=0x1000"])
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "prog"
+    segs = loads(out)
+    assert segs[0]["p_offset"] == 0 and segs[0]["p_vaddr"] == 0, segs[0]
+    assert [s["p_vaddr"] for s in segs] == sorted(s["p_vaddr"] for s in segs)
+    with open(out, "rb") as f:
+        phdr = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_PHDR"]
+    assert all(s["p_vaddr"] == 0x40 for s in phdr)
+    r = tc.qemu_run(arch, out, sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert (r.status, r.stdout) == (0, b"hello\n"), r.summary()
+
+
+@ARCHES
+@pytest.mark.parametrize("flags", [["-no-pie", "-Wl,-Ttext=0x1000"], ["-no-pie", "-Wl,-Tbss=0x1000"],
+                                   ["-static", "-Wl,-Tdata=0x1000"], ["-pie", "-Wl,-Tdata=0x1000"]])
+def test_fixed_section_below_the_headers_or_sharing_a_page_is_an_error(arch, flags, tmp_path):
+    """A fixed section below the headers' PT_LOAD (non-PIE: ld.so found no PT_INTERP, exit
+    127), or a PT_LOAD on a page of another that maps it from other bytes (riscv64 PIE
+    -Tdata=0x1000: .data and .text on one page, SIGSEGV): xld refuses (GNU ld lays such
+    links out in address order, which xld does not)."""
+    p = _gcc_xld(arch, tmp_path, flags)
+    assert p.returncode == 1, p.stderr
+    assert "xld: error:" in p.stderr and ("lowest PT_LOAD" in p.stderr or "share a page" in p.stderr), p.stderr
+    assert not (tmp_path / "prog").exists()

@@ -282,6 +282,25 @@ def test_z_keywords_gnu_ld_ignores_are_said_ignored(arch, tmp_path):
 
 
 @ARCHES
+def test_fatal_warnings_makes_fatal_only_the_z_warnings_after_it(arch, tmp_path):
+    """GNU ld 2.40 warns of a -z keyword as it reads it: fatal if --fatal-warnings came
+    before it (even with --no-fatal-warnings later), not if it came after; the link's own
+    warnings (--warn-common) follow the last of the two.  xld made every one follow the last."""
+    objs = program(arch, tmp_path)
+    out = tmp_path / "prog"
+    for args in (["-z", "bogus", "--fatal-warnings"], ["--fatal-warnings", "-z", "bogus"],
+                 ["--fatal-warnings", "-z", "rodynamic", "--no-fatal-warnings"],
+                 ["-z", "rodynamic", "--fatal-warnings", "--no-fatal-warnings"]):
+        ld = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), *args, "-o", out, *objs],
+                            capture_output=True, text=True)
+        assert "warning: -z" in ld.stderr, ld.stderr
+        out.unlink(missing_ok=True)
+        p = tc.xld_cli([*args, "-o", str(out), *map(str, objs)])
+        assert p.returncode == ld.returncode, (args, ld.stderr, p.stderr)
+        assert ("xld: error:" in p.stderr) == bool(ld.returncode), p.stderr
+        assert out.exists() == (ld.returncode == 0)
+
+@ARCHES
 def test_dependency_file_as_lld_writes_it(arch, tmp_path):
     lld = tc.require("ld.lld")
     objs = program(arch, tmp_path)

@@ -5,7 +5,7 @@ same trace and exit status; and what the options decide agrees (``randopts.shape
 entry symbol, program headers, allocated sections and flags, fixed addresses, dynamic tags,
 build-id, symbol tables, kept relocations, compressed debug sections; a map file exists).
 Options GNU ld does not know (lld's) are checked apart: honoured, or an error that names them.
-A longer run: ``XLD_RANDOPTS_SEEDS=60``."""
+Seeds from ``XLD_RANDOPTS_FIRST`` (1). A longer run: ``XLD_RANDOPTS_SEEDS=60``."""
 from __future__ import annotations
 
 import os
@@ -18,7 +18,8 @@ from tests import toolchain as tc
 from xld.tools.randopts import LLD_ONLY, differences, draw, shape
 from xld.tools.randprog import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDOPTS_SEEDS", "3")))
+_FIRST = int(os.environ.get("XLD_RANDOPTS_FIRST", "1"))      # (a run past the seeds already run)
+SEEDS = range(_FIRST, _FIRST + int(os.environ.get("XLD_RANDOPTS_SEEDS", "3")))
 pytestmark = tc.cross_and_qemu()
 
 

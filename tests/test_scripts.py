@@ -543,6 +543,48 @@ def test_insert_after_a_default_section_no_input_went_to(arch, tmp_path):
             assert tc.qemu_run(arch, exe).status == 7
 
 
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_insert_at_a_section_the_default_script_lacks_is_an_error(arch, tmp_path):
+    """INSERT AFTER a name GNU ld's default script for the machine has no statement for: an
+    orphan of the inputs (.orph), .sdata on arm64, .got.plt on riscv64 (its script puts
+    .got.plt in .got).  GNU ld refuses ('X not found for insert'); xld placed the sections."""
+    src = tmp_path / "m.c"
+    src.write_text('int x __attribute__((section(".mysec"))) = 5;\n'
+                   'int y __attribute__((section(".orph"))) = 7;\nint main(void) { return x + y; }\n')
+    obj = tc.compiler("gcc", arch).compile(src, tmp_path / "m.o", ["-O2"])
+    other = {"arm64": ".sdata", "riscv64": ".got.plt"}[arch]
+    for where, ok in ((".orph", False), (other, False), (".data", True)):
+        (tmp_path / "ins.ld").write_text(f"SECTIONS {{ .mysec : {{ *(.mysec) }} }} INSERT AFTER {where};\n")
+        gnu = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-static", "-e", "main", "-T",
+                              tmp_path / "ins.ld", "-o", tmp_path / "gnu", obj], capture_output=True, text=True)
+        assert (gnu.returncode == 0) == ok, gnu.stderr
+        assert ok or f"{where} not found for insert" in gnu.stderr, gnu.stderr
+        res = tc.xld_link(["-static", "-e", "main", "-T", tmp_path / "ins.ld", "-o", tmp_path / "xld", obj])
+        if ok:
+            assert res.status == 0, res.stderr
+        else:
+            assert res.status == 1 and f"ins.ld:1: {where} not found for insert" in res.stderr, res.stderr
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_an_empty_phdrs_segment_passes_verify(arch, tmp_path):
+    """A PHDRS segment no section goes to (its one output section got no input) is an empty
+    PT_LOAD at 0, after the others, in GNU ld's output and xld's; --verify called it out of
+    order and failed the link (tests/test_random_scripts.py seeds 132 and 138)."""
+    obj = tc.assemble(arch, ".globl _start\n_start:\n  nop\n.data\n.quad 1\n", tmp_path / "s.o")
+    (tmp_path / "e.ld").write_text(
+        "PHDRS { text PT_LOAD FLAGS(5); fast PT_LOAD; data PT_LOAD FLAGS(6); }\n"
+        "SECTIONS { . = 0x100000; .text : { *(.text) } :text\n"
+        "  .fast : { *(.fast) } :fast\n  .data : { *(.data) } :data }\n")
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu", ["-T", str(tmp_path / "e.ld")])
+    res = tc.xld_link(["--verify", "-T", tmp_path / "e.ld", "-o", tmp_path / "xld", obj])
+    assert res.status == 0, res.stderr
+    from elftools.elf.elffile import ELFFile
+    for exe in (gnu, tmp_path / "xld"):
+        with open(exe, "rb") as f:
+            loads = [s for s in ELFFile(f).iter_segments() if s["p_type"] == "PT_LOAD"]
+            assert len(loads) == 3 and 0 in [s["p_memsz"] for s in loads], [s.header for s in loads]
+            assert [s["p_flags"] for s in loads if not s["p_memsz"]] == [0]
+
 def test_errors_in_included_script_name_that_file(tmp_path):
     """An error in an INCLUDEd script names that script and its line, when read and when laid out."""
     (tmp_path / "frag.ld").write_text("\n  .text : { *(.text) } > NOWHERE\n")

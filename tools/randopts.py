@@ -192,7 +192,8 @@ def shape(path: Path, fixed: dict[str, int] | None = None) -> dict:
         # which dynamic relocations a link needs is the linker's own: the runs compare them)
         out["sections"] = sorted({(_GOT.get(n, n), s["sh_flags"] & 7) for n, s in alloc.items()
                                   if s["sh_size"] and n not in _RELOCS})
-        out["fixed"] = {n: alloc[n]["sh_addr"] if n in alloc else None for n in fixed or {}}
+        out["fixed"] = {n: alloc[n]["sh_addr"] if n in alloc and alloc[n]["sh_size"] else None
+                        for n in fixed or {}}
         out["copies"] = _copies(e, segs)
         note = e.get_section_by_name(".note.gnu.build-id")
         out["build_id"] = note["sh_size"] if note is not None else None
