@@ -89,9 +89,13 @@ def build(case: Case, arch: str, cc: str, d: Path) -> list[str]:
         k = R.randint(1, len(idx))
         groups.append(sorted(idx[:k]))
         idx = idx[k:]
+    if set(case.rflags) & {"-d", "--force-group-allocation"}:
+        # (-d gives commons, --force-group-allocation COMDAT members, a definition in each
+        # output: only one output may have them, made by one link)
+        groups = [list(range(len(objs)))]
     case.groups = groups
     multi = [g for g in range(len(groups)) if len(groups[g]) > 1]
-    if len(multi) >= 1 and R.random() < 0.5:      # one group in two halves, -r'd, then -r'd together
+    if multi and R.random() < 0.5 and not set(case.rflags) & {"-d", "--force-group-allocation"}:      # one group in two halves, -r'd, then -r'd together
         case.nested = [R.choice(multi)]
     return objs
 
