@@ -1,10 +1,13 @@
 """Random partial links (``xld.tools.randrel``) against GNU ld's: a random C or C++ program,
 compiled by gcc or clang with random flags, in random groups of objects each partially linked
-(-r; sometimes a -r of -r outputs, its inner links by the other linker) by GNU ld and by xld.
+(-r, at times with -d, -S or --force-group-allocation; sometimes a -r of -r outputs, its inner
+links by the other linker) by GNU ld and by xld.
 xld's -r objects must have GNU ld's shape (sections, groups, global symbols, relocations per
 section and type, R_RISCV_RELAX/ALIGN included), and the final links of every cross combination
 — xld's objects by GNU ld, GNU ld's by xld, xld's by xld, the mixed ones by both — must run
-under qemu-user as GNU ld's objects linked by GNU ld do.  More seeds: ``XLD_RANDREL_SEEDS=N``."""
+under qemu-user (static or PIE, at times with --gc-sections) as GNU ld's objects linked by GNU
+ld do.  What xld does differently on purpose is listed in ``randrel.shape_diff`` and in
+docs/robustness.md.  More seeds: ``XLD_RANDREL_SEEDS=N``."""
 from __future__ import annotations
 
 import os

@@ -94,14 +94,15 @@ def build(case: Case, arch: str, cc: str, d: Path) -> list[str]:
         # output: only one output may have them, made by one link)
         groups = [list(range(len(objs)))]
     case.groups = groups
+    # one group in two halves, -r'd, then the two outputs -r'd together
     multi = [g for g in range(len(groups)) if len(groups[g]) > 1]
-    if multi and R.random() < 0.5 and not set(case.rflags) & {"-d", "--force-group-allocation"}:      # one group in two halves, -r'd, then -r'd together
+    if multi and R.random() < 0.5 and not set(case.rflags) & {"-d", "--force-group-allocation"}:
         case.nested = [R.choice(multi)]
     return objs
 
 
 def _extras(seed: int, d: Path) -> list[str]:
-    """Two C files more, whatever the program's language: hidden and protected symbols one
+    """Two files more (C, compiled as the program's language): hidden and protected symbols one
     defines and the other uses (across groups: visibility applies in the final link), a weak
     reference nothing defines, hidden thread-locals, and a constructor with a priority that
     prints what it sees before main runs."""
