@@ -17,7 +17,9 @@ What a partial link keeps, as GNU ld does:
   final link), debug sections, ``.note.GNU-stack``, the merged ``.riscv.attributes``.
 
 A relocation in a debug section that names a local of a discarded COMDAT copy becomes
-R_*_NONE (type 0 on both architectures); in an allocated section it is an error.
+R_*_NONE (type 0 on both architectures), and so does one in ``.gcc_except_table`` (GCC's
+call-site table of a COMDAT function outside its group); in another allocated section it is
+an error.
 """
 from __future__ import annotations
 
@@ -638,18 +640,25 @@ def _rewrite(ctx, obj, sec: int, out, rel: np.ndarray, lmap: np.ndarray, gmap, s
                 addend[j] += int(obj.syms["st_value"][k])
         bad = np.flatnonzero(nsym < 0)
     if len(bad):
-        if out.flags & elf.SHF_ALLOC:
+        if out.flags & elf.SHF_ALLOC and not _is_lsda(obj.sec_names[sec]):
             j = int(bad[0])
             k = int(sym[j])
             what = obj.sym_name(k) or obj.sec_names[int(obj.sym_shndx[k])]
             raise LinkError(f"relocation refers to a symbol in a discarded section: {what}\n"
                             f">>> referenced by {obj.where(sec, int(rel['r_offset'][j]))}")
-        nsym[bad] = 0           # debug information of a discarded COMDAT copy: R_*_NONE
+        # debug information of a discarded COMDAT copy, or the call-site table GCC put for it in
+        # the object's one .gcc_except_table (riscv64: label differences; never reached, its
+        # FDE is dropped): R_*_NONE, as GNU ld's -r makes them (a final link keeps them zero)
+        nsym[bad] = 0
         typ[bad] = 0
         addend[bad] = 0
     new["r_info"] = (nsym.astype(np.uint64) << np.uint64(32)) | typ.astype(np.uint64)
     new["r_addend"] = addend
     return new
+
+
+def _is_lsda(name: str) -> bool:
+    return name == ".gcc_except_table" or name.startswith(".gcc_except_table.")
 
 
 def commit(ctx) -> None:

@@ -304,3 +304,42 @@ def test_partial_link_section_start_sets_addresses_as_gnu_ld(arch, tmp_path):
         addrs[who] = dict(re.findall(r"\]\s+(\.text|\.data|\.bss)\s+\S+\s+([0-9a-f]+)\s", readelf(arch, "-S", str(out))))
     assert addrs["gnu"] == {".text": "0000000000001000", ".data": "0000000000020000", ".bss": "0000000000000000"}
     assert addrs["xld"] == addrs["gnu"]
+
+
+LSDA_H = """#include <stdexcept>
+int may_throw(int);
+inline int guarded(int x) { try { return may_throw(x); } catch (const std::exception &) { return -1; } }
+"""
+LSDA_A = """#include "h.hh"
+#include <cstdio>
+int may_throw(int x) { if (x > 2) throw std::runtime_error("x"); return x; }
+int a(int x) { return guarded(x) + 1; }
+int b(int);
+int main() { std::printf("%d %d\\n", a(1) + a(5), b(4)); return 0; }
+"""
+LSDA_B = '#include "h.hh"\nint b(int x) { return guarded(x) * 2; }\n'
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_lsda_of_a_discarded_comdat_copy(arch, tmp_path):
+    """riscv64 GCC puts the call-site table of a COMDAT function (label differences into its
+    text) in an object's one .gcc_except_table when the object has one already; when that
+    copy loses to an earlier object's, its table is never reached: GNU ld's -r makes those
+    relocations R_*_NONE, xld's refused the link ('relocation refers to a symbol in a
+    discarded section: .LEHB2', found by tests/test_random_relocatable.py)."""
+    gxx = tc.require(f"{tc.TRIPLE[arch]}-g++")
+    for name, text in (("h.hh", LSDA_H), ("a.cc", LSDA_A), ("b.cc", LSDA_B)):
+        (tmp_path / name).write_text(text)
+    subprocess.run([gxx, "-O2", "-fno-inline", "-c", "a.cc", "b.cc"], cwd=tmp_path, check=True)
+    merged, ref = tmp_path / "ba.o", tmp_path / "ba-gnu.o"
+    xld_r([tmp_path / "b.o", tmp_path / "a.o"], merged)      # b's copy of guarded() wins
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), "-r", "-o", ref, "b.o", "a.o"], cwd=tmp_path, check=True)
+    # (.eh_frame aside: GNU ld keeps the lost copy's FDE, its LSDA pointer relocated; xld drops it)
+    mine, gnus = reloc_counts(arch, merged), reloc_counts(arch, ref)
+    assert mine.pop(".rela.eh_frame") <= gnus.pop(".rela.eh_frame") and mine == gnus
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    for use in ([], ["-B", str(wrapper)]):
+        p = subprocess.run([gxx, *use, "-o", "p", merged], cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        got = tc.qemu_run(arch, tmp_path / "p", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        assert (got.status, got.stdout) == (0, b"2 -2\n"), got.summary()
