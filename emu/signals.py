@@ -56,6 +56,17 @@ class SentInfo(bytes):
     whatever its si_code (SI_TIMER, SI_MESGQ, a code of the program's own: any below 0)."""
 
 
+class ToThread(int):
+    """An asynchronous signal for one thread, ``tid`` (a SIGEV_THREAD_ID timer's: glibc's and
+    musl's SIGEV_THREAD timers wait for theirs in a thread of their own): the queue of
+    asynchronous signals holds it as its number, and what routes signals looks at its tid."""
+
+    def __new__(cls, sig: int, tid: int):
+        self = super().__new__(cls, sig)
+        self.tid = tid
+        return self
+
+
 class QueuedCount:
     """The queued signal instances of the whole process (every thread's Pending set), and the
     bound RLIMIT_SIGPENDING puts on them (the kernel counts them per user; here per process):
@@ -288,6 +299,8 @@ class Signals:
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 continue
+            if getattr(sig, "tid", self.cur_tid) != self.cur_tid:
+                continue                    # another thread's (a SIGEV_THREAD_ID timer's)
             if not self.sigmask & (1 << (sig - 1)):
                 return True
         return False
@@ -416,11 +429,12 @@ class Signals:
     def on_altstack(self, sp: int) -> bool:
         return bool(self.altstack) and self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]
 
-    def siginfo(self, sig: int, code: int, addr: int) -> bytes:
+    def siginfo(self, sig: int, code: int, addr: int, receiver: int | None = None) -> bytes:
         """The 128-byte siginfo of a delivery: a fault's address; the sender's pid and uid for
         kill/tgkill/sigqueue (the program's own: ``addr`` holds a sigqueue's value); a POSIX
         timer's id, overrun count and value; nothing for the kernel's itimer signals; what
-        the program gave rt_sigqueueinfo (``addr`` a SentInfo) as it gave it."""
+        the program gave rt_sigqueueinfo (``addr`` a SentInfo) as it gave it. ``receiver``: the
+        thread that takes it, when not the running one (another thread's sigwait)."""
         if isinstance(addr, SentInfo):
             return struct.pack("<iiii", sig, 0, code, 0) + addr
         if sig == 17 and code in (SI_TIMER, SI_USER):   # SIGCHLD from a child's end
@@ -429,7 +443,7 @@ class Signals:
                 pid, cld, status = child
                 return struct.pack("<iiiiiIi", sig, 0, cld, 0, pid, os.getuid(), status).ljust(128, b"\0")
         if code == SI_TIMER:
-            timer = self.timer_siginfo(sig)
+            timer = self.timer_siginfo(sig, self.cur_tid if receiver is None else receiver)
             if timer is not None:       # a POSIX timer's: its id, overrun count and sigev_value
                 return struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
             if sig in (14, 26, 27):     # SIGALRM, SIGVTALRM, SIGPROF of an itimer: SI_KERNEL
@@ -455,11 +469,21 @@ class Signals:
         """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
         while self.async_signals:
             sig = self.async_signals.pop(0)
+            tid = getattr(sig, "tid", None)
+            sig = int(sig)
+            if tid is not None and tid != self.cur_tid:
+                what = self.timer_signal_to_thread(tid, sig)    # (threads.py)
+                if what is not None:
+                    return what
+                continue
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 if self.sigmask & (1 << (sig - 1)):   # blocked: pending all the same (for
-                    self.blocked_pending.put(sig, SI_TIMER)   # sigtimedwait, a signalfd), as
-                continue                                      # the kernel never ignores one blocked
+                    self.blocked_pending.put(sig, SI_TIMER, to_thread=tid is not None)  # sigtimedwait,
+                continue                    # a signalfd), as the kernel never ignores one blocked
+            if self.sigmask & (1 << (sig - 1)) and tid is not None:
+                self.blocked_pending.put(sig, SI_TIMER, to_thread=True)     # this thread's own
+                continue
             if self.sigmask & (1 << (sig - 1)):
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
                     if handler > 1:
@@ -567,10 +591,10 @@ class Signals:
                         return sig, 0, 0
                     return (sig, *pend.take(sig, for_process=t is not me))
         for i, sig in enumerate(self.async_signals):
-            if want & (1 << (sig - 1)):
+            if want & (1 << (sig - 1)) and getattr(sig, "tid", me.tid) == me.tid:
                 if take:
                     del self.async_signals[i]
-                return sig, SI_TIMER, 0
+                return int(sig), SI_TIMER, 0
         return None
 
     def waited_signal_pending(self, want: int, me=None) -> bool:
@@ -618,7 +642,7 @@ class Signals:
                 return None
             sig, code, value = got
             if info:
-                self.wr(info, self.siginfo(sig, code, value))
+                self.wr(info, self.siginfo(sig, code, value, receiver=me.tid))
             return sig
 
         r = poll()

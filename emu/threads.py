@@ -51,7 +51,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
-from .signals import Pending, SentInfo
+from .signals import SI_TIMER, Pending, SentInfo
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -439,6 +439,8 @@ class Threads:
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 continue
             for t in self.threads.values():
+                if getattr(sig, "tid", t.tid) != t.tid:
+                    continue                # for another thread (a SIGEV_THREAD_ID timer's)
                 mask = self.sigmask if t is self.cur else t.state.get("sigmask", 0)
                 if t.wait is not None and not mask & (1 << (sig - 1)):
                     t.result = t.wait.interrupt(self.sa_restart(sig))
@@ -1025,6 +1027,20 @@ class Threads:
             t.result = t.wait.interrupt(self.sa_restart(sig))
             t.wait = None
         return 0
+
+    def timer_signal_to_thread(self, tid: int, sig: int):
+        """From the run loop (signals.take_async): a SIGEV_THREAD_ID timer's ``sig`` for thread
+        ``tid``, not the running one: pending there (its sigwait takes it, its handler runs
+        when it runs), ("die", sig) when its default action ends the process, None otherwise.
+        A thread gone meanwhile gets nothing, as on Linux."""
+        t = self.threads.get(tid)
+        if t is None or not t.alive:
+            return None
+        blocked = t.state["sigmask"] & (1 << (sig - 1))
+        if self.action(sig)[0] == 0 and not blocked and sig not in (17, 18, 23, 28):
+            return "die", sig
+        self.signal_thread(tid, sig, code=SI_TIMER)
+        return None
 
     def route_signal(self, sig: int, code: int, handled: bool = True, only: int | None = None) -> bool:
         """A process-wide signal (a timer's, another process's) that the running thread blocks:

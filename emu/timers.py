@@ -36,6 +36,7 @@ import struct
 import threading
 import time
 
+from .signals import ToThread
 from .threads import NotServed
 from .syscalls import s32
 
@@ -87,11 +88,12 @@ class CpuTimer(threading.Thread):
 
 
 class PosixTimer:
-    __slots__ = ("tid", "clock", "sig", "value", "notify", "host", "deadline", "interval", "overrun",
-                 "queued")
+    __slots__ = ("tid", "clock", "sig", "value", "notify", "thread", "host", "deadline", "interval",
+                 "overrun", "queued")
 
-    def __init__(self, tid, clock, sig, value, notify):
+    def __init__(self, tid, clock, sig, value, notify, thread=None):
         self.tid = tid
+        self.thread = thread          # SIGEV_THREAD_ID: the thread its signal goes to (or None)
         self.clock = clock
         self.sig = sig
         self.value = value            # sigev_value, passed in the siginfo
@@ -208,18 +210,27 @@ class Timers:
             if clock == 3 or clock < 0:     # a thread's, or another process's CPU-time clock
                 raise NotServed("timer_create on a thread's or another process's CPU-time clock")
             return -errno.EINVAL
-        value, sig, notify = 0, SIGALRM, SIGEV_SIGNAL
+        value, sig, notify, thread = 0, SIGALRM, SIGEV_SIGNAL, None
         if sevp:
-            value, sig, notify = struct.unpack("<Qii", self.rd(sevp, 16))
-        if notify in (SIGEV_THREAD, SIGEV_THREAD_ID) or notify & SIGEV_THREAD_ID:
-            raise NotServed("timer_create with SIGEV_THREAD_ID (a signal to one thread)")
-        if notify not in (SIGEV_SIGNAL, SIGEV_NONE) or (notify == SIGEV_SIGNAL and not 1 <= sig <= 64):
+            value, sig, notify, thread = struct.unpack("<Qiii", self.rd(sevp, 20))
+        # as the kernel's good_sigevent: SIGEV_THREAD reaches it as a signal to the process
+        # (the C library makes the thread); SIGEV_THREAD_ID names a thread of this process
+        if notify == SIGEV_THREAD_ID:
+            t = self.threads.get(thread)
+            if t is None or not t.alive:
+                return -errno.EINVAL
+        else:
+            thread = None
+        if notify not in (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID) or (
+                notify != SIGEV_NONE and not 1 <= sig <= 64):
             return -errno.EINVAL
+        if notify != SIGEV_NONE:
+            notify = SIGEV_SIGNAL
         tid = 0
         while tid in self.posix_timers:
             tid += 1
         self.wr(timerid, struct.pack("<i", tid))
-        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify)
+        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify, thread)
         if notify == SIGEV_SIGNAL:
             self.ensure_kicker()
         return 0
@@ -290,7 +301,8 @@ class Timers:
                                 t.queued = True   # may deliver it before timer_fired returns)
                                 waiting = self.timers_queued.setdefault(t.sig, collections.deque())
                                 waiting.append(t)
-                                if not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS):
+                                sig = t.sig if t.thread is None else ToThread(t.sig, t.thread)
+                                if not self.timer_fired(sig, t.interval <= 0 and t.clock in _CLOCKS):
                                     t.queued = False      # merged into a pending standard signal
                                     t.overrun += 1
                                     if waiting and waiting[-1] is t:    # (the line stays bounded
@@ -333,22 +345,24 @@ class Timers:
                 return True
         return False
 
-    def timer_siginfo(self, sig: int) -> tuple[int, int, int] | None:
+    def timer_siginfo(self, sig: int, receiver: int) -> tuple[int, int, int] | None:
         """(timer id, overrun, sigev_value) of the POSIX timer behind a SI_TIMER ``sig``
-        (signals.deliver): the oldest whose instance is queued; None for the interval
-        timer's SIGALRM."""
-        waiting = self.timers_queued.get(sig)     # (no lock: a deque's ends are thread-safe,
-        while waiting:                              # and a timer thread may hold timer_lock
-            try:                                    # while it waits for this thread to stop)
-                t = waiting.popleft()
-            except IndexError:
-                break
+        that thread ``receiver`` takes (signals.deliver): the oldest whose instance is queued,
+        for the process or that thread; None for the interval timer's SIGALRM."""
+        waiting = self.timers_queued.get(sig)     # (no lock: a deque's single operations are
+        for t in list(waiting or ()):               # thread-safe, and a timer thread may hold
+            if t.thread not in (None, receiver):    # timer_lock while it waits for this one)
+                continue
+            try:
+                waiting.remove(t)
+            except ValueError:
+                continue
             if t.queued and self.posix_timers.get(t.tid) is t:
                 t.queued = False
                 overrun, t.overrun = t.overrun, 0
                 return t.tid, overrun, t.value
         for t in self.posix_timers.values():
-            if t.sig == sig and t.notify == SIGEV_SIGNAL:
+            if t.sig == sig and t.notify == SIGEV_SIGNAL and t.thread in (None, receiver):
                 overrun, t.overrun = t.overrun, 0
                 return t.tid, overrun, t.value
         return None
