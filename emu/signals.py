@@ -495,13 +495,14 @@ class Signals:
         self.wake.clear()
         return None
 
-    def _arm_itimer(self, value: float, interval: float) -> None:
+    def _arm_itimer(self, value: float, interval: float, at: float | None = None) -> None:
         """Arm (or with ``value`` 0 disarm) the real-time interval timer. Called from setitimer
         and from the timer's own thread for its next period, under ``timer_lock`` (timers.py).
         The state goes from the old timer to the new one in one assignment, never through
         None: the run loop reads it from its own thread (timers.timer_slices) to decide whether
         the next run must be stoppable, and an unstoppable run begun in such a gap never ended
-        (every later SIGALRM queued behind it)."""
+        (every later SIGALRM queued behind it). From its own expiry, ``at`` is the next
+        period's monotonic time, on the schedule (timers.next_expiry)."""
         import threading
         import time
         with self.timer_lock:
@@ -513,13 +514,17 @@ class Signals:
                             return                       # disarmed or re-armed meanwhile
                         self.post_async(14, interval <= 0)   # SIGALRM, queued before ...
                         if interval > 0:
-                            self._arm_itimer(interval, interval)
+                            nxt, _missed = self.next_expiry(self.itimer[1], interval, time.monotonic())
+                            self._arm_itimer(interval, interval, nxt)
                         else:
                             self.itimer = None           # ... the timer counts as disarmed
 
+                now = time.monotonic()
+                if at is not None:
+                    value = max(0.0, at - now)
                 t = threading.Timer(value, fire)
                 t.daemon = True
-                new = (t, time.monotonic() + value, interval)
+                new = (t, now + value if at is None else at, interval)
             self.itimer = new
             if old is not None:
                 old[0].cancel()

@@ -59,16 +59,27 @@ def cpu_clock(which: str) -> float:
     return time.process_time()
 
 
+def next_expiry(last: float, interval: float, now: float) -> tuple[float, int]:
+    """A periodic timer's next expiry after the one due at ``last``, kept on its schedule
+    (``last`` + k * ``interval``, the first past ``now``, as the kernel's hrtimer_forward),
+    and how many periods were missed on the way (its overruns)."""
+    nxt = last + interval
+    if nxt > now:
+        return nxt, 0
+    missed = int((now - nxt) // interval) + 1
+    return nxt + missed * interval, missed
+
+
 class CpuTimer(threading.Thread):
     """threading.Timer's interface (start, cancel) for a timer on the process's CPU time:
     fires ``fn`` once the CPU clock ``which`` has advanced by ``interval`` seconds. It sleeps
     (in wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
     advances at most as fast as the wall clock while one thread emulates."""
 
-    def __init__(self, interval: float, fn, which: str = "prof"):
+    def __init__(self, interval: float, fn, which: str = "prof", target: float | None = None):
         super().__init__(daemon=True, name="xld-run-cputimer")
         self.which = which
-        self.target = cpu_clock(which) + interval
+        self.target = cpu_clock(which) + interval if target is None else target
         self.fn = fn
         self.cancelled = threading.Event()
 
@@ -107,6 +118,8 @@ class PosixTimer:
 
 class Timers:
     """Mixin for the Process: POSIX timers, and the slicing rule for every timer's signal."""
+
+    next_expiry = staticmethod(next_expiry)     # (for the interval timer: signals.py)
 
     def init_timers(self) -> None:
         self.posix_timers: dict[int, PosixTimer] = {}
@@ -246,6 +259,7 @@ class Timers:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         isec, insec, vsec, vnsec = struct.unpack("<qqqq", self.rd(new, 32))
         if min(isec, insec, vsec, vnsec) < 0 or max(insec, vnsec) >= 1_000_000_000:
             return -errno.EINVAL
@@ -265,60 +279,96 @@ class Timers:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         self.wr(cur, _itimerspec(t))
         return 0
 
     def sys_timer_getoverrun(self, tid, *_):
         try:
-            return self._timer(tid).overrun
+            t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
+        return t.overrun
 
     def sys_timer_delete(self, tid, *_):
         try:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         self._arm(t, 0, 0)
         del self.posix_timers[t.tid]
         return 0
 
-    def _arm(self, t: PosixTimer, value: float, interval: float) -> None:
+    def _expire(self, t: PosixTimer, timer) -> None:
+        """``t``'s expiry, from its host thread ``timer`` (or from a system call that found it
+        overdue: catch_up): queue its signal, or count an overrun; arm its next period."""
+        with self.timer_lock:
+            if t.host is not timer or self.timers_closed:
+                return                # re-armed, deleted, or the run is over
+            # queued (and the run stopped) while the timer still counts as armed
+            if t.notify == SIGEV_SIGNAL:
+                if t.queued and self.timer_signal_queued(t.sig):
+                    t.overrun += 1    # its own instance not taken yet: an overrun
+                else:                 # (in line before the signal: the run loop
+                    t.queued = True   # may deliver it before timer_fired returns)
+                    waiting = self.timers_queued.setdefault(t.sig, collections.deque())
+                    waiting.append(t)
+                    sig = t.sig if t.thread is None else ToThread(t.sig, t.thread)
+                    if not self.timer_fired(sig, t.interval <= 0 and t.clock in _CLOCKS):
+                        t.queued = False      # merged into a pending standard signal
+                        t.overrun += 1
+                        if waiting and waiting[-1] is t:    # (the line stays bounded
+                            waiting.pop()                   # by the live timers)
+            if t.interval > 0:
+                # the next period on the schedule (Linux's hrtimer_forward): an
+                # expiry this thread came too late for is an overrun; re-armed
+                # from each firing, a 2 ms timer lost a fifth of its periods
+                cpu = isinstance(timer, CpuTimer)
+                nxt, missed = next_expiry(timer.target if cpu else t.deadline, t.interval,
+                                          cpu_clock(timer.which) if cpu else time.monotonic())
+                t.overrun += missed
+                self._arm(t, t.interval, t.interval, nxt)
+            else:
+                t.deadline = None
+
+    def catch_up(self, t: PosixTimer) -> None:
+        """Before a system call looks at or changes ``t``: an expiry already due whose host
+        thread has not run yet (late, on a loaded machine; Linux's comes on time) happens
+        now, so that the call sees its signal and overruns (a periodic timer disarmed then
+        lost them: fewer expiries than its schedule)."""
+        with self.timer_lock:
+            host = t.host
+            if host is None or t.deadline is None:
+                return
+            if host.left() <= 0 if isinstance(host, CpuTimer) else t.deadline <= time.monotonic():
+                self._expire(t, host)
+
+    def _arm(self, t: PosixTimer, value: float, interval: float, at: float | None = None) -> None:
+        """Arm ``t`` to expire in ``value`` seconds (or, from its own expiry, at ``at``: the
+        monotonic time, or the CPU clock's, of its next period on the schedule), then every
+        ``interval``; a ``value`` of 0 disarms it."""
         with self.timer_lock:
             old = t.host
             if value <= 0 or self.timers_closed:
                 t.host, t.deadline, t.interval = None, None, interval
             else:
                 def fire():
-                    with self.timer_lock:
-                        if t.host is not timer or self.timers_closed:
-                            return                # re-armed, deleted, or the run is over
-                        # queued (and the run stopped) while the timer still counts as armed
-                        if t.notify == SIGEV_SIGNAL:
-                            if t.queued and self.timer_signal_queued(t.sig):
-                                t.overrun += 1    # its own instance not taken yet: an overrun
-                            else:                 # (in line before the signal: the run loop
-                                t.queued = True   # may deliver it before timer_fired returns)
-                                waiting = self.timers_queued.setdefault(t.sig, collections.deque())
-                                waiting.append(t)
-                                sig = t.sig if t.thread is None else ToThread(t.sig, t.thread)
-                                if not self.timer_fired(sig, t.interval <= 0 and t.clock in _CLOCKS):
-                                    t.queued = False      # merged into a pending standard signal
-                                    t.overrun += 1
-                                    if waiting and waiting[-1] is t:    # (the line stays bounded
-                                        waiting.pop()                   # by the live timers)
-                        if t.interval > 0:
-                            self._arm(t, t.interval, t.interval)
-                        else:
-                            t.deadline = None
+                    self._expire(t, timer)
 
+                now = time.monotonic()
                 if t.clock not in _CLOCKS:
-                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
+                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock), at)
+                    if at is not None:
+                        value = timer.left()
                 else:
+                    if at is not None:
+                        value = max(0.0, at - now)
                     timer = threading.Timer(value, fire)
                     timer.daemon = True
                 t.interval = interval
-                t.host, t.deadline = timer, time.monotonic() + value
+                t.host, t.deadline = timer, (now + value if at is None or t.clock not in _CLOCKS else at)
             if old is not None:
                 old.cancel()
             if t.host is not None and t.host is not old:
@@ -381,9 +431,10 @@ class Timers:
         return "virtual" if clock & 3 == 1 else "prof"
 
     # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
-    def arm_cpu_itimer(self, which: int, value: float, interval: float) -> None:
+    def arm_cpu_itimer(self, which: int, value: float, interval: float, at: float | None = None) -> None:
         """setitimer(ITIMER_VIRTUAL (1) or ITIMER_PROF (2)): SIGVTALRM or SIGPROF after
-        ``value`` seconds of CPU time, then every ``interval``."""
+        ``value`` seconds of CPU time (from its own expiry: at CPU time ``at``), then every
+        ``interval``."""
         timers = self.__dict__.setdefault("cpu_itimers", {})
         sig = SIGVTALRM if which == 1 else SIGPROF
         with self.timer_lock:
@@ -397,12 +448,13 @@ class Timers:
                         if timers.get(which, (None,))[0] is not timer or self.timers_closed:
                             return
                         self.timer_fired(sig)          # (CPU time: expires as it spins)
-                        if interval > 0:
-                            self.arm_cpu_itimer(which, interval, interval)
+                        if interval > 0:               # (on its schedule, as _arm)
+                            nxt, _missed = next_expiry(timer.target, interval, cpu_clock(timer.which))
+                            self.arm_cpu_itimer(which, interval, interval, nxt)
                         else:
                             timers.pop(which, None)
 
-                timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
+                timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof", at)
                 timers[which] = (timer, interval)
             if old is not None:
                 old[0].cancel()
@@ -444,4 +496,4 @@ class _Einval(Exception):
     pass
 
 
-__all__ = ["Timers", "PosixTimer"]
+__all__ = ["Timers", "PosixTimer", "next_expiry"]

@@ -13,6 +13,20 @@ from xld.emu import run
 
 from conftest import run_qemu
 
+def late_timer_threads(monkeypatch, seconds: float) -> None:
+    """Every threading.Timer made from a thread other than the main one (a timer's next
+    period, made by its host thread) takes ``seconds`` to make."""
+    real = threading.Timer
+
+    class LateTimer(real):
+        def __init__(self, *args, **kwargs):
+            if threading.current_thread() is not threading.main_thread():
+                time.sleep(seconds)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Timer", LateTimer)
+
+
 EXPECTED = b"setitimer: failures 0\ntimer: failures 0, armed 1, sigval ok 1\n"
 
 
@@ -34,15 +48,7 @@ def test_a_periodic_timer_rearming_never_looks_disarmed(build, arch, monkeypatch
     one suite run in ten). Here every host timer thread takes 0.3 ms to create its next timer,
     which made the old code hang on every run, setitimer's and timer_create's alike."""
     exe = build("alarmloop", arch)
-    real = threading.Timer
-
-    class SlowTimer(real):
-        def __init__(self, *args, **kwargs):
-            if threading.current_thread() is not threading.main_thread():
-                time.sleep(0.0003)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(threading, "Timer", SlowTimer)
+    late_timer_threads(monkeypatch, 0.0003)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (0, EXPECTED), res.crash
 
@@ -230,3 +236,20 @@ def test_sigev_thread_timers_run_their_callbacks(build, arch, kind):
     res = run(exe, timeout=120)
     assert res.crash is None, res.crash
     assert (res.returncode, res.stdout) == (rc, out) == (0, SIGEV_THREAD), res.stderr
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_periodic_timer_keeps_its_schedule(build, arch, monkeypatch):
+    """timersched.c: a 2 ms periodic timer over 150 periods (armed relative, then absolute):
+    its signals plus their si_overrun are what the schedule says (first + k * period, counted
+    up to the timer_settime that disarms it), within one. Each next period was armed from
+    the host thread's firing, so every firing's lateness pushed the rest of the schedule back;
+    here every timer thread made from a timer thread starts 0.5 ms late (a loaded machine's
+    lateness, made certain), which lost about a period in four on the old code."""
+    exe = build("timersched", arch)
+    expected = b"relative: on schedule 1\nabsolute: on schedule 1\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, expected)
+    late_timer_threads(monkeypatch, 0.0005)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
