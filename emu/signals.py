@@ -56,10 +56,17 @@ class SentInfo(bytes):
     whatever its si_code (SI_TIMER, SI_MESGQ, a code of the program's own: any below 0)."""
 
 
-class ToThread(int):
-    """An asynchronous signal for one thread, ``tid`` (a SIGEV_THREAD_ID timer's: glibc's and
-    musl's SIGEV_THREAD timers wait for theirs in a thread of their own): the queue of
-    asynchronous signals holds it as its number, and what routes signals looks at its tid."""
+class TimerSignal(int):
+    """A POSIX timer's expiry in the queue of asynchronous signals (as its number): queued on
+    its own even when the signal is a standard one already pending, as the kernel queues each
+    timer's preallocated entry (send_sigqueue: no merging); the timer's next expiries while it
+    waits are its overruns (timers.py)."""
+
+
+class ToThread(TimerSignal):
+    """A SIGEV_THREAD_ID timer's expiry, for thread ``tid`` alone (glibc's and musl's
+    SIGEV_THREAD timers wait for theirs in a thread of their own): what routes signals looks
+    at its tid."""
 
     def __new__(cls, sig: int, tid: int):
         self = super().__new__(cls, sig)
@@ -95,20 +102,23 @@ class Pending(set):
         self.instances: dict[int, deque] = {}
         self.count = count
 
-    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None) -> int:
+    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None,
+            own: bool = False) -> int:
         """One instance of ``sig`` sent (``to_thread`` by default for SI_TKILL): a real-time
         signal queues every instance with its own siginfo; a standard one is pending once (the
         first one's siginfo) in each of the kernel's two queues, the thread's and the process's.
         At RLIMIT_SIGPENDING, as the kernel's __send_signal: a real-time signal with a siginfo
         of its own (sigqueue, pthread_sigqueue, a timer's) is refused (-EAGAIN); another (kill's
         SI_USER, a standard signal) is pending without its siginfo (SI_USER when taken); a
-        standard signal's SI_USER or SI_KERNEL is queued over the limit. 0 otherwise."""
+        standard signal's SI_USER or SI_KERNEL is queued over the limit. 0 otherwise. ``own``:
+        a POSIX timer's expiry (TimerSignal), queued whatever is pending, and over the limit
+        (the kernel's entry for it was allocated with the timer)."""
         to_thread = code == SI_TKILL if to_thread is None else to_thread
         queued = self.instances.get(sig)
-        if sig < 32 and queued and any(t == to_thread for _c, _v, t in queued):
+        if sig < 32 and queued and not own and any(t == to_thread for _c, _v, t in queued):
             return 0
         count = self.count
-        if count.used >= count.limit and not (sig < 32 and code >= 0):
+        if count.used >= count.limit and not (sig < 32 and code >= 0) and not own:
             if sig >= 32 and code != SI_USER:
                 return -errno.EAGAIN
             self.add(sig)
@@ -470,6 +480,7 @@ class Signals:
         while self.async_signals:
             sig = self.async_signals.pop(0)
             tid = getattr(sig, "tid", None)
+            own = isinstance(sig, TimerSignal)
             sig = int(sig)
             if tid is not None and tid != self.cur_tid:
                 what = self.timer_signal_to_thread(tid, sig)    # (threads.py)
@@ -479,17 +490,17 @@ class Signals:
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 if self.sigmask & (1 << (sig - 1)):   # blocked: pending all the same (for
-                    self.blocked_pending.put(sig, SI_TIMER, to_thread=tid is not None)  # sigtimedwait,
-                continue                    # a signalfd), as the kernel never ignores one blocked
+                    self.blocked_pending.put(sig, SI_TIMER, to_thread=tid is not None, own=own)
+                continue            # (for sigtimedwait, a signalfd: the kernel never ignores one blocked)
             if self.sigmask & (1 << (sig - 1)) and tid is not None:
-                self.blocked_pending.put(sig, SI_TIMER, to_thread=True)     # this thread's own
+                self.blocked_pending.put(sig, SI_TIMER, to_thread=True, own=True)   # this thread's
                 continue
             if self.sigmask & (1 << (sig - 1)):
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
                     if handler > 1:
                         continue            # another thread takes it (threads.py)
                     return "die", sig       # its default action ends the whole process
-                self.blocked_pending.put(sig, SI_TIMER)
+                self.blocked_pending.put(sig, SI_TIMER, own=own)
                 continue
             return ("deliver" if handler > 1 else "die"), sig
         self.wake.clear()

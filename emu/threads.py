@@ -995,8 +995,9 @@ class Threads:
         return self.block(Wait("rt_sigsuspend", lambda: None, interrupted=lambda: Later(interrupted)))
 
     # --- signals to threads -----------------------------------------------------------------
-    def signal_thread(self, tid: int, sig: int, code: int = -6, value: int = 0):
-        """tgkill (``code`` SI_TKILL), pthread_sigqueue (SI_QUEUE with ``value``)."""
+    def signal_thread(self, tid: int, sig: int, code: int = -6, value: int = 0, own: bool = False):
+        """tgkill (``code`` SI_TKILL), pthread_sigqueue (SI_QUEUE with ``value``), a
+        SIGEV_THREAD_ID timer's expiry (SI_TIMER, ``own``: Pending.put's)."""
         t = self.threads.get(tid)
         if t is None:
             return -errno.ESRCH
@@ -1021,7 +1022,7 @@ class Threads:
             # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
             # with no handler, its default action is taken): a blocked signal with the
             # default action once ended the process at once, whoever blocked it
-            return st["blocked_pending"].put(sig, code, value, to_thread=True)
+            return st["blocked_pending"].put(sig, code, value, to_thread=True, own=own)
         st["pending"] = (sig, code, value)
         if t.wait is not None:
             t.result = t.wait.interrupt(self.sa_restart(sig))
@@ -1039,7 +1040,7 @@ class Threads:
         blocked = t.state["sigmask"] & (1 << (sig - 1))
         if self.action(sig)[0] == 0 and not blocked and sig not in (17, 18, 23, 28):
             return "die", sig
-        self.signal_thread(tid, sig, code=SI_TIMER)
+        self.signal_thread(tid, sig, code=SI_TIMER, own=True)
         return None
 
     def route_signal(self, sig: int, code: int, handled: bool = True, only: int | None = None) -> bool:

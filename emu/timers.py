@@ -36,7 +36,7 @@ import struct
 import threading
 import time
 
-from .signals import ToThread
+from .signals import TimerSignal, ToThread
 from .threads import NotServed
 from .syscalls import s32
 
@@ -161,8 +161,9 @@ class Timers:
         """On a host timer thread: queue ``sig``. Stop the engine only when that is safe (see
         the module's docstring): the run is not sliced, and the signal's action is to die.
         ``once``: a one-shot expiry, whose stop waits (``kick_for``)."""
-        if sig < 32 and sig in self.async_signals:
-            # a standard signal already queued: merged. The stop is asked for again: a queued
+        if sig < 32 and sig in self.async_signals and not isinstance(sig, TimerSignal):
+            # a standard signal already queued: merged (a POSIX timer's is queued all the same:
+            # TimerSignal). The stop is asked for again: a queued
             # signal whose run loop has not looked yet must not wait on a run that nothing
             # stops (an uncounted run with the kicker ends only on request)
             if self.kicker is not None and self.run_is_sliced:
@@ -315,7 +316,7 @@ class Timers:
                     t.queued = True   # may deliver it before timer_fired returns)
                     waiting = self.timers_queued.setdefault(t.sig, collections.deque())
                     waiting.append(t)
-                    sig = t.sig if t.thread is None else ToThread(t.sig, t.thread)
+                    sig = TimerSignal(t.sig) if t.thread is None else ToThread(t.sig, t.thread)
                     if not self.timer_fired(sig, t.interval <= 0 and t.clock in _CLOCKS):
                         t.queued = False      # merged into a pending standard signal
                         t.overrun += 1

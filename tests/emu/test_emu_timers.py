@@ -253,3 +253,20 @@ def test_a_periodic_timer_keeps_its_schedule(build, arch, monkeypatch):
     late_timer_threads(monkeypatch, 0.0005)
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
+
+
+TWO_TIMERS = (b"sigtimedwait: 2 signals, values 33, then Resource temporarily unavailable\n"
+              b"handler: 2 runs, values 33\nwith kill: 3 runs, first -1, then 33\noverruns 0 0\n")
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "gcc"), ("arm64", "zig")])
+def test_two_timers_on_one_standard_signal_queue_one_each(build, arch, kind):
+    """twotimers.c: two POSIX timers on SIGALRM, both expired while it is blocked: Linux
+    queues each timer's own entry (send_sigqueue does not merge), so sigtimedwait takes two
+    and the handler runs twice, each time with its timer's value; a kill() of SIGALRM before
+    them is a third, one after them merges. xld merged the second timer's into the first
+    (one signal, an overrun of 1 on the other timer)."""
+    exe = build("twotimers", arch, kind)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, TWO_TIMERS), (res.crash, res.stderr)
