@@ -19,12 +19,15 @@ handler:
   an asynchronous stop is harmless) or is ignored (no stop at all).
 
 POSIX timers: ``timer_create`` on CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, with
-SIGEV_SIGNAL (the default: SIGALRM) or SIGEV_NONE; ``timer_settime`` (relative or
-TIMER_ABSTIME, with an interval), ``timer_gettime``, ``timer_getoverrun``, ``timer_delete``.
-Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``.
+SIGEV_SIGNAL (the default: SIGALRM), SIGEV_NONE or SIGEV_THREAD_ID (the signal goes to one
+thread: signals.ToThread; glibc's and musl's SIGEV_THREAD timers are made of it);
+``timer_settime`` (relative or TIMER_ABSTIME, with an interval), ``timer_gettime``,
+``timer_getoverrun``, ``timer_delete``. Their siginfo carries SI_TIMER, the timer id, the
+overrun count and the ``sigev_value``; each timer's signal is queued on its own
+(signals.TimerSignal). Periodic timers keep their schedule (``next_expiry``).
 CLOCK_PROCESS_CPUTIME_ID timers, and setitimer's ITIMER_VIRTUAL and ITIMER_PROF, run on the
-emulator process's CPU time (``CpuTimer``). A thread's CPU clock and SIGEV_THREAD_ID are not
-served (the call stops with SIGSYS, or ENOSYS).
+emulator process's CPU time (``CpuTimer``). A thread's CPU clock is not served (the call
+stops with SIGSYS, or ENOSYS).
 """
 
 from __future__ import annotations
