@@ -446,13 +446,20 @@ class Threads:
                     t.result = t.wait.interrupt(self.sa_restart(sig))
                     t.wait = None
                     return True
-        # nobody can take them now: leave them to the run loop (it parks blocked ones)
-        if self.cur.wait is not None:
-            # (a signal that no thread takes now does not end a call the kernel restarts)
-            self.cur.result = self.cur.wait.interrupt(True)
-            self.cur.wait = None
+        # nobody can take them now: park them here as the run loop would (pending while every
+        # thread blocks them; dropped when ignored), and let the waits go on, as on Linux,
+        # where a blocked signal ends no wait (the running thread's wait was ended for the run
+        # loop to park them: a nanosleep in a thread that blocked a timer's signal, while a
+        # thread of glibc's SIGEV_THREAD blocked it too, ended with EINTR; randsys seed 101)
+        what = self.take_async()
+        if what is None:
             return True
-        return False
+        self.async_signals.insert(0, what[1])   # its default action: the run loop's to take
+        if self.cur.wait is None:
+            return False
+        self.cur.result = self.cur.wait.interrupt(True)
+        self.cur.wait = None
+        return True
 
     def sa_restart(self, sig: int) -> bool:
         """Has the handler of ``sig`` SA_RESTART?"""

@@ -270,3 +270,17 @@ def test_two_timers_on_one_standard_signal_queue_one_each(build, arch, kind):
     rc, out, _err = run_qemu(arch, exe)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (rc, out) == (0, TWO_TIMERS), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_timer_signal_every_thread_blocks_ends_no_wait(build, arch):
+    """blockedsleep.c: a periodic timer's signal that the sleeping main thread and another
+    thread (blocking every signal, as glibc's SIGEV_THREAD helper thread does) both block:
+    nanosleep and clock_nanosleep run their full time, and sigwaitinfo takes the signal with
+    its overruns. xld ended the sleep with EINTR (it ended the running thread's wait so that
+    the run loop would park the signal; tools/randsys.py seed 101)."""
+    exe = build("blockedsleep", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    expected = b"nanosleep 0 -\nclock_nanosleep 0\nsigwaitinfo 1 overrun positive 1\n"
+    assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
