@@ -782,7 +782,8 @@ static void t2_callback(union sigval v) {       /* a SIGEV_THREAD timer's, on a 
 }
 static volatile long t2_ticks, t2_handled_by;
 static void t2_on_tick(int s, siginfo_t *si, void *u) {
-  (void)s; (void)u; t2_ticks += 1 + si->si_overrun; t2_handled_by = syscall(SYS_gettid);
+  (void)s; (void)u; t2_handled_by = syscall(SYS_gettid);      /* (before the count the main thread waits for) */
+  __atomic_add_fetch(&t2_ticks, 1 + si->si_overrun, __ATOMIC_SEQ_CST);
 }
 static volatile long t2_worker_tid; static sem_t t2_go;
 static void *t2_worker(void *p) {
