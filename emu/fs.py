@@ -722,8 +722,7 @@ class HostFile(HostBacked):
         self.append = append
         self.is_dir = is_dir
         self.kind = "dir" if is_dir else "file"
-        self.dir_entries = None
-        self.dir_pos = 0
+        self.dir_pos = 0        # a directory's: the host's d_off of the last entry listed
 
     def read(self, n):
         if self.is_dir and not self.path_only:
@@ -843,10 +842,11 @@ class FdDir(OpenFile):
         self.dir_entries = None
         self.dir_pos = 0
 
-    def list_entries(self) -> list[tuple[int, int, bytes]]:
-        """(inode, d_type, name) rows as getdents64 wants them: ".", "..", then each
-        descriptor, a symbolic link (DT_LNK)."""
-        return [(1, 4, b"."), (1, 4, b"..")] + [(0x100 + n, 10, str(n).encode()) for n in sorted(self.table.fds)]
+    def list_entries(self) -> list[tuple[int, int, bytes, int]]:
+        """(inode, d_type, name, d_off) rows as getdents64 wants them: ".", "..", then each
+        descriptor, a symbolic link (DT_LNK); each d_off is the next row's index."""
+        rows = [(1, 4, b"."), (1, 4, b"..")] + [(0x100 + n, 10, str(n).encode()) for n in sorted(self.table.fds)]
+        return [(*row, i + 1) for i, row in enumerate(rows)]
 
     def read(self, n):
         raise GuestOSError(errno.EISDIR)
@@ -1106,14 +1106,15 @@ class FdTable:
 
 
 def dir_seek(f, off: int, whence: int) -> int:
-    """lseek on a directory: to a position getdents64 gave as a record's d_off (an index into
-    the listing: telldir/seekdir), or where it is (SEEK_CUR 0); to 0 it lists afresh."""
+    """lseek on a directory: to a position getdents64 gave as a record's d_off (the host's,
+    or an index into a listing of xld's own: telldir/seekdir), or where it is (SEEK_CUR 0);
+    to 0 it lists afresh."""
     if whence == 1 and off == 0:
         return f.dir_pos
     if whence != 0 or off < 0:
         raise GuestOSError(errno.EINVAL)
     f.dir_pos = off
-    if off == 0:
+    if off == 0 and isinstance(f, FdDir):
         f.dir_entries = None
     return off
 
@@ -1132,46 +1133,64 @@ _libc.readdir.argtypes = (ctypes.c_void_p,)
 _libc.closedir.argtypes = _libc.rewinddir.argtypes = (ctypes.c_void_p,)
 
 
-def host_listing(fd: int, limit: int) -> list[tuple[int, int, bytes]]:
-    """(inode, d_type, name) of every entry of the host directory ``fd``, "." and ".." among
-    them, in the host's own order, as qemu-user passes getdents64 through: a program that
-    prints readdir's order sees what it would see natively. At most ``limit`` entries
-    (OSError EOVERFLOW past it)."""
+_libc.seekdir.argtypes = (ctypes.c_void_p, ctypes.c_long)
+
+
+def host_entries(fd: int, pos: int, bufsize: int) -> list[tuple[int, int, bytes, int]]:
+    """(inode, d_type, name, d_off) of the entries of the host directory ``fd`` from
+    position ``pos`` (0: the start; otherwise a d_off the host gave), as many as fit in
+    ``bufsize`` bytes of linux_dirent64 records (one more, to tell "too small" from "the
+    end"). The host's own order and positions, read afresh at each call, as qemu-user
+    passes getdents64 through: entries created since (after ``pos`` in the host's order)
+    are listed, and seekdir to a telldir goes back to the same entry. (xld listed the whole
+    directory once, numbered its entries and kept that list until a rewind: names created
+    in between were never listed.)"""
     dup = os.dup(fd)
     d = _libc.fdopendir(dup)
     if not d:
         e = ctypes.get_errno()
         os.close(dup)
         raise OSError(e, os.strerror(e))
-    out = []
+    out, size = [], 0
     try:
-        _libc.rewinddir(d)
-        while True:
+        if pos:
+            _libc.seekdir(d, pos)
+        else:
+            _libc.rewinddir(d)
+        while size <= bufsize:
             ctypes.set_errno(0)
             e = _libc.readdir(d)
             if not e:
                 if ctypes.get_errno():
                     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
                 return out
-            if len(out) >= limit:
-                raise OSError(errno.EOVERFLOW, os.strerror(errno.EOVERFLOW))
-            out.append((e.contents.d_ino, e.contents.d_type, e.contents.d_name))
+            c = e.contents
+            out.append((c.d_ino, c.d_type, c.d_name, c.d_off))
+            size += dirent64_size(c.d_name)
+        return out
     finally:
         _libc.closedir(d)
 
 
-def dirent64_records(entries: list[tuple[int, int, bytes]], start: int, bufsize: int):
-    """Pack linux_dirent64 records from entries[start:] into at most bufsize bytes.
+def dirent64_size(name: bytes) -> int:
+    """A linux_dirent64 record's length for ``name``: 19 bytes of header, the name and its
+    NUL, rounded up to 8."""
+    return (19 + len(name) + 1 + 7) & ~7
+
+
+def dirent64_records(entries: list[tuple[int, int, bytes, int]], start: int, bufsize: int):
+    """Pack linux_dirent64 records from entries[start:] (inode, d_type, name, d_off) into at
+    most bufsize bytes.
 
     Returns (bytes, next index)."""
     out = bytearray()
     i = start
     while i < len(entries):
-        ino, dtype, name = entries[i]
-        reclen = (19 + len(name) + 1 + 7) & ~7
+        ino, dtype, name, off = entries[i]
+        reclen = dirent64_size(name)
         if len(out) + reclen > bufsize:
             break
-        rec = struct.pack("<QqHB", ino, i + 1, reclen, dtype) + name + b"\0"
+        rec = struct.pack("<QqHB", ino, off, reclen, dtype) + name + b"\0"
         out += rec + bytes(reclen - len(rec))
         i += 1
     return bytes(out), i

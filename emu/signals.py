@@ -56,6 +56,24 @@ class SentInfo(bytes):
     whatever its si_code (SI_TIMER, SI_MESGQ, a code of the program's own: any below 0)."""
 
 
+class TimerSignal(int):
+    """A POSIX timer's expiry in the queue of asynchronous signals (as its number): queued on
+    its own even when the signal is a standard one already pending, as the kernel queues each
+    timer's preallocated entry (send_sigqueue: no merging); the timer's next expiries while it
+    waits are its overruns (timers.py)."""
+
+
+class ToThread(TimerSignal):
+    """A SIGEV_THREAD_ID timer's expiry, for thread ``tid`` alone (glibc's and musl's
+    SIGEV_THREAD timers wait for theirs in a thread of their own): what routes signals looks
+    at its tid."""
+
+    def __new__(cls, sig: int, tid: int):
+        self = super().__new__(cls, sig)
+        self.tid = tid
+        return self
+
+
 class QueuedCount:
     """The queued signal instances of the whole process (every thread's Pending set), and the
     bound RLIMIT_SIGPENDING puts on them (the kernel counts them per user; here per process):
@@ -84,20 +102,23 @@ class Pending(set):
         self.instances: dict[int, deque] = {}
         self.count = count
 
-    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None) -> int:
+    def put(self, sig: int, code: int = SI_TKILL, value: int = 0, to_thread: bool | None = None,
+            own: bool = False) -> int:
         """One instance of ``sig`` sent (``to_thread`` by default for SI_TKILL): a real-time
         signal queues every instance with its own siginfo; a standard one is pending once (the
         first one's siginfo) in each of the kernel's two queues, the thread's and the process's.
         At RLIMIT_SIGPENDING, as the kernel's __send_signal: a real-time signal with a siginfo
         of its own (sigqueue, pthread_sigqueue, a timer's) is refused (-EAGAIN); another (kill's
         SI_USER, a standard signal) is pending without its siginfo (SI_USER when taken); a
-        standard signal's SI_USER or SI_KERNEL is queued over the limit. 0 otherwise."""
+        standard signal's SI_USER or SI_KERNEL is queued over the limit. 0 otherwise. ``own``:
+        a POSIX timer's expiry (TimerSignal), queued whatever is pending, and over the limit
+        (the kernel's entry for it was allocated with the timer)."""
         to_thread = code == SI_TKILL if to_thread is None else to_thread
         queued = self.instances.get(sig)
-        if sig < 32 and queued and any(t == to_thread for _c, _v, t in queued):
+        if sig < 32 and queued and not own and any(t == to_thread for _c, _v, t in queued):
             return 0
         count = self.count
-        if count.used >= count.limit and not (sig < 32 and code >= 0):
+        if count.used >= count.limit and not (sig < 32 and code >= 0) and not own:
             if sig >= 32 and code != SI_USER:
                 return -errno.EAGAIN
             self.add(sig)
@@ -288,6 +309,8 @@ class Signals:
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 continue
+            if getattr(sig, "tid", self.cur_tid) != self.cur_tid:
+                continue                    # another thread's (a SIGEV_THREAD_ID timer's)
             if not self.sigmask & (1 << (sig - 1)):
                 return True
         return False
@@ -416,11 +439,12 @@ class Signals:
     def on_altstack(self, sp: int) -> bool:
         return bool(self.altstack) and self.altstack[0] <= sp < self.altstack[0] + self.altstack[1]
 
-    def siginfo(self, sig: int, code: int, addr: int) -> bytes:
+    def siginfo(self, sig: int, code: int, addr: int, receiver: int | None = None) -> bytes:
         """The 128-byte siginfo of a delivery: a fault's address; the sender's pid and uid for
         kill/tgkill/sigqueue (the program's own: ``addr`` holds a sigqueue's value); a POSIX
         timer's id, overrun count and value; nothing for the kernel's itimer signals; what
-        the program gave rt_sigqueueinfo (``addr`` a SentInfo) as it gave it."""
+        the program gave rt_sigqueueinfo (``addr`` a SentInfo) as it gave it. ``receiver``: the
+        thread that takes it, when not the running one (another thread's sigwait)."""
         if isinstance(addr, SentInfo):
             return struct.pack("<iiii", sig, 0, code, 0) + addr
         if sig == 17 and code in (SI_TIMER, SI_USER):   # SIGCHLD from a child's end
@@ -429,7 +453,7 @@ class Signals:
                 pid, cld, status = child
                 return struct.pack("<iiiiiIi", sig, 0, cld, 0, pid, os.getuid(), status).ljust(128, b"\0")
         if code == SI_TIMER:
-            timer = self.timer_siginfo(sig)
+            timer = self.timer_siginfo(sig, self.cur_tid if receiver is None else receiver)
             if timer is not None:       # a POSIX timer's: its id, overrun count and sigev_value
                 return struct.pack("<iiiiiiQ", sig, 0, code, 0, *timer).ljust(128, b"\0")
             if sig in (14, 26, 27):     # SIGALRM, SIGVTALRM, SIGPROF of an itimer: SI_KERNEL
@@ -455,29 +479,41 @@ class Signals:
         """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
         while self.async_signals:
             sig = self.async_signals.pop(0)
+            tid = getattr(sig, "tid", None)
+            own = isinstance(sig, TimerSignal)
+            sig = int(sig)
+            if tid is not None and tid != self.cur_tid:
+                what = self.timer_signal_to_thread(tid, sig)    # (threads.py)
+                if what is not None:
+                    return what
+                continue
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 if self.sigmask & (1 << (sig - 1)):   # blocked: pending all the same (for
-                    self.blocked_pending.put(sig, SI_TIMER)   # sigtimedwait, a signalfd), as
-                continue                                      # the kernel never ignores one blocked
+                    self.blocked_pending.put(sig, SI_TIMER, to_thread=tid is not None, own=own)
+                continue            # (for sigtimedwait, a signalfd: the kernel never ignores one blocked)
+            if self.sigmask & (1 << (sig - 1)) and tid is not None:
+                self.blocked_pending.put(sig, SI_TIMER, to_thread=True, own=True)   # this thread's
+                continue
             if self.sigmask & (1 << (sig - 1)):
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
                     if handler > 1:
                         continue            # another thread takes it (threads.py)
                     return "die", sig       # its default action ends the whole process
-                self.blocked_pending.put(sig, SI_TIMER)
+                self.blocked_pending.put(sig, SI_TIMER, own=own)
                 continue
             return ("deliver" if handler > 1 else "die"), sig
         self.wake.clear()
         return None
 
-    def _arm_itimer(self, value: float, interval: float) -> None:
+    def _arm_itimer(self, value: float, interval: float, at: float | None = None) -> None:
         """Arm (or with ``value`` 0 disarm) the real-time interval timer. Called from setitimer
         and from the timer's own thread for its next period, under ``timer_lock`` (timers.py).
         The state goes from the old timer to the new one in one assignment, never through
         None: the run loop reads it from its own thread (timers.timer_slices) to decide whether
         the next run must be stoppable, and an unstoppable run begun in such a gap never ended
-        (every later SIGALRM queued behind it)."""
+        (every later SIGALRM queued behind it). From its own expiry, ``at`` is the next
+        period's monotonic time, on the schedule (timers.next_expiry)."""
         import threading
         import time
         with self.timer_lock:
@@ -489,13 +525,17 @@ class Signals:
                             return                       # disarmed or re-armed meanwhile
                         self.post_async(14, interval <= 0)   # SIGALRM, queued before ...
                         if interval > 0:
-                            self._arm_itimer(interval, interval)
+                            nxt, _missed = self.next_expiry(self.itimer[1], interval, time.monotonic())
+                            self._arm_itimer(interval, interval, nxt)
                         else:
                             self.itimer = None           # ... the timer counts as disarmed
 
+                now = time.monotonic()
+                if at is not None:
+                    value = max(0.0, at - now)
                 t = threading.Timer(value, fire)
                 t.daemon = True
-                new = (t, time.monotonic() + value, interval)
+                new = (t, now + value if at is None else at, interval)
             self.itimer = new
             if old is not None:
                 old[0].cancel()
@@ -567,10 +607,10 @@ class Signals:
                         return sig, 0, 0
                     return (sig, *pend.take(sig, for_process=t is not me))
         for i, sig in enumerate(self.async_signals):
-            if want & (1 << (sig - 1)):
+            if want & (1 << (sig - 1)) and getattr(sig, "tid", me.tid) == me.tid:
                 if take:
                     del self.async_signals[i]
-                return sig, SI_TIMER, 0
+                return int(sig), SI_TIMER, 0
         return None
 
     def waited_signal_pending(self, want: int, me=None) -> bool:
@@ -618,7 +658,7 @@ class Signals:
                 return None
             sig, code, value = got
             if info:
-                self.wr(info, self.siginfo(sig, code, value))
+                self.wr(info, self.siginfo(sig, code, value, receiver=me.tid))
             return sig
 
         r = poll()

@@ -38,10 +38,9 @@ XATTR_SIZE_MAX = 1 << 16
 
 # Caps on what one call may make the host allocate or do (Linux has its own: MAX_RW_COUNT,
 # UIO_MAXIOV): a read or write moves at most MAX_IO bytes (a short count, as the kernel gives
-# past MAX_RW_COUNT); a directory listing holds at most MAX_DIR_ENTRIES names.
+# past MAX_RW_COUNT); a directory is listed from the host one buffer at a time.
 MAX_IO = 1 << 24
 UIO_MAXIOV = 1024
-MAX_DIR_ENTRIES = 1 << 20
 MAX_MAP_COUNT = 65530           # Linux's default vm.max_map_count
 
 O_ACCMODE = 3
@@ -1450,24 +1449,31 @@ class Syscalls:
             return -errno.EBADF
         if getattr(f, "kind", "") != "dir":
             return -errno.ENOTDIR
-        if f.dir_entries is None and isinstance(f, F.FdDir):
-            f.dir_entries = f.list_entries()
-        if f.dir_entries is None:
-            try:
-                entries = F.host_listing(f.fd, MAX_DIR_ENTRIES + 2)
-                for i, (ino, dtype, name) in enumerate(entries):
-                    if dtype == 0:              # DT_UNKNOWN: the file system did not say
-                        try:
-                            entries[i] = (ino, _dtype(os.lstat(name, dir_fd=f.fd).st_mode), name)
-                        except OSError:
-                            pass
-            except OSError as e:
-                return -(e.errno or errno.EIO)
-            f.dir_entries = entries
-        data, nxt = F.dirent64_records(f.dir_entries, f.dir_pos, min(count, MAX_IO))
-        if not data and nxt < len(f.dir_entries):
+        count = min(count, MAX_IO)
+        if isinstance(f, F.FdDir):
+            if f.dir_entries is None:
+                f.dir_entries = f.list_entries()
+            data, nxt = F.dirent64_records(f.dir_entries, f.dir_pos, count)
+            if not data and nxt < len(f.dir_entries):
+                return -errno.EINVAL
+            f.dir_pos = nxt
+            self.wr(buf, data)
+            return len(data)
+        try:
+            entries = F.host_entries(f.fd, f.dir_pos, count)
+        except OSError as e:
+            return -(e.errno or errno.EIO)
+        for i, (ino, dtype, name, off) in enumerate(entries):
+            if dtype == 0:              # DT_UNKNOWN: the file system did not say
+                try:
+                    entries[i] = (ino, _dtype(os.lstat(name, dir_fd=f.fd).st_mode), name, off)
+                except OSError:
+                    pass
+        data, nxt = F.dirent64_records(entries, 0, count)
+        if not data and entries:
             return -errno.EINVAL
-        f.dir_pos = nxt
+        if nxt:
+            f.dir_pos = entries[nxt - 1][3]
         self.wr(buf, data)
         return len(data)
 

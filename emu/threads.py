@@ -51,7 +51,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
-from .signals import Pending, SentInfo
+from .signals import SI_TIMER, Pending, SentInfo
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -439,18 +439,27 @@ class Threads:
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
                 continue
             for t in self.threads.values():
+                if getattr(sig, "tid", t.tid) != t.tid:
+                    continue                # for another thread (a SIGEV_THREAD_ID timer's)
                 mask = self.sigmask if t is self.cur else t.state.get("sigmask", 0)
                 if t.wait is not None and not mask & (1 << (sig - 1)):
                     t.result = t.wait.interrupt(self.sa_restart(sig))
                     t.wait = None
                     return True
-        # nobody can take them now: leave them to the run loop (it parks blocked ones)
-        if self.cur.wait is not None:
-            # (a signal that no thread takes now does not end a call the kernel restarts)
-            self.cur.result = self.cur.wait.interrupt(True)
-            self.cur.wait = None
+        # nobody can take them now: park them here as the run loop would (pending while every
+        # thread blocks them; dropped when ignored), and let the waits go on, as on Linux,
+        # where a blocked signal ends no wait (the running thread's wait was ended for the run
+        # loop to park them: a nanosleep in a thread that blocked a timer's signal, while a
+        # thread of glibc's SIGEV_THREAD blocked it too, ended with EINTR; randsys seed 101)
+        what = self.take_async()
+        if what is None:
             return True
-        return False
+        self.async_signals.insert(0, what[1])   # its default action: the run loop's to take
+        if self.cur.wait is None:
+            return False
+        self.cur.result = self.cur.wait.interrupt(True)
+        self.cur.wait = None
+        return True
 
     def sa_restart(self, sig: int) -> bool:
         """Has the handler of ``sig`` SA_RESTART?"""
@@ -993,8 +1002,9 @@ class Threads:
         return self.block(Wait("rt_sigsuspend", lambda: None, interrupted=lambda: Later(interrupted)))
 
     # --- signals to threads -----------------------------------------------------------------
-    def signal_thread(self, tid: int, sig: int, code: int = -6, value: int = 0):
-        """tgkill (``code`` SI_TKILL), pthread_sigqueue (SI_QUEUE with ``value``)."""
+    def signal_thread(self, tid: int, sig: int, code: int = -6, value: int = 0, own: bool = False):
+        """tgkill (``code`` SI_TKILL), pthread_sigqueue (SI_QUEUE with ``value``), a
+        SIGEV_THREAD_ID timer's expiry (SI_TIMER, ``own``: Pending.put's)."""
         t = self.threads.get(tid)
         if t is None:
             return -errno.ESRCH
@@ -1019,12 +1029,26 @@ class Threads:
             # pending for that thread (its sigwait takes it; unblocked, it is delivered or,
             # with no handler, its default action is taken): a blocked signal with the
             # default action once ended the process at once, whoever blocked it
-            return st["blocked_pending"].put(sig, code, value, to_thread=True)
+            return st["blocked_pending"].put(sig, code, value, to_thread=True, own=own)
         st["pending"] = (sig, code, value)
         if t.wait is not None:
             t.result = t.wait.interrupt(self.sa_restart(sig))
             t.wait = None
         return 0
+
+    def timer_signal_to_thread(self, tid: int, sig: int):
+        """From the run loop (signals.take_async): a SIGEV_THREAD_ID timer's ``sig`` for thread
+        ``tid``, not the running one: pending there (its sigwait takes it, its handler runs
+        when it runs), ("die", sig) when its default action ends the process, None otherwise.
+        A thread gone meanwhile gets nothing, as on Linux."""
+        t = self.threads.get(tid)
+        if t is None or not t.alive:
+            return None
+        blocked = t.state["sigmask"] & (1 << (sig - 1))
+        if self.action(sig)[0] == 0 and not blocked and sig not in (17, 18, 23, 28):
+            return "die", sig
+        self.signal_thread(tid, sig, code=SI_TIMER, own=True)
+        return None
 
     def route_signal(self, sig: int, code: int, handled: bool = True, only: int | None = None) -> bool:
         """A process-wide signal (a timer's, another process's) that the running thread blocks:

@@ -19,12 +19,15 @@ handler:
   an asynchronous stop is harmless) or is ignored (no stop at all).
 
 POSIX timers: ``timer_create`` on CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, with
-SIGEV_SIGNAL (the default: SIGALRM) or SIGEV_NONE; ``timer_settime`` (relative or
-TIMER_ABSTIME, with an interval), ``timer_gettime``, ``timer_getoverrun``, ``timer_delete``.
-Their siginfo carries SI_TIMER, the timer id, the overrun count and the ``sigev_value``.
+SIGEV_SIGNAL (the default: SIGALRM), SIGEV_NONE or SIGEV_THREAD_ID (the signal goes to one
+thread: signals.ToThread; glibc's and musl's SIGEV_THREAD timers are made of it);
+``timer_settime`` (relative or TIMER_ABSTIME, with an interval), ``timer_gettime``,
+``timer_getoverrun``, ``timer_delete``. Their siginfo carries SI_TIMER, the timer id, the
+overrun count and the ``sigev_value``; each timer's signal is queued on its own
+(signals.TimerSignal). Periodic timers keep their schedule (``next_expiry``).
 CLOCK_PROCESS_CPUTIME_ID timers, and setitimer's ITIMER_VIRTUAL and ITIMER_PROF, run on the
-emulator process's CPU time (``CpuTimer``). A thread's CPU clock and SIGEV_THREAD_ID are not
-served (the call stops with SIGSYS, or ENOSYS).
+emulator process's CPU time (``CpuTimer``). A thread's CPU clock is not served (the call
+stops with SIGSYS, or ENOSYS).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import struct
 import threading
 import time
 
+from .signals import TimerSignal, ToThread
 from .threads import NotServed
 from .syscalls import s32
 
@@ -58,16 +62,27 @@ def cpu_clock(which: str) -> float:
     return time.process_time()
 
 
+def next_expiry(last: float, interval: float, now: float) -> tuple[float, int]:
+    """A periodic timer's next expiry after the one due at ``last``, kept on its schedule
+    (``last`` + k * ``interval``, the first past ``now``, as the kernel's hrtimer_forward),
+    and how many periods were missed on the way (its overruns)."""
+    nxt = last + interval
+    if nxt > now:
+        return nxt, 0
+    missed = int((now - nxt) // interval) + 1
+    return nxt + missed * interval, missed
+
+
 class CpuTimer(threading.Thread):
     """threading.Timer's interface (start, cancel) for a timer on the process's CPU time:
     fires ``fn`` once the CPU clock ``which`` has advanced by ``interval`` seconds. It sleeps
     (in wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
     advances at most as fast as the wall clock while one thread emulates."""
 
-    def __init__(self, interval: float, fn, which: str = "prof"):
+    def __init__(self, interval: float, fn, which: str = "prof", target: float | None = None):
         super().__init__(daemon=True, name="xld-run-cputimer")
         self.which = which
-        self.target = cpu_clock(which) + interval
+        self.target = cpu_clock(which) + interval if target is None else target
         self.fn = fn
         self.cancelled = threading.Event()
 
@@ -87,11 +102,12 @@ class CpuTimer(threading.Thread):
 
 
 class PosixTimer:
-    __slots__ = ("tid", "clock", "sig", "value", "notify", "host", "deadline", "interval", "overrun",
-                 "queued")
+    __slots__ = ("tid", "clock", "sig", "value", "notify", "thread", "host", "deadline", "interval",
+                 "overrun", "queued")
 
-    def __init__(self, tid, clock, sig, value, notify):
+    def __init__(self, tid, clock, sig, value, notify, thread=None):
         self.tid = tid
+        self.thread = thread          # SIGEV_THREAD_ID: the thread its signal goes to (or None)
         self.clock = clock
         self.sig = sig
         self.value = value            # sigev_value, passed in the siginfo
@@ -105,6 +121,8 @@ class PosixTimer:
 
 class Timers:
     """Mixin for the Process: POSIX timers, and the slicing rule for every timer's signal."""
+
+    next_expiry = staticmethod(next_expiry)     # (for the interval timer: signals.py)
 
     def init_timers(self) -> None:
         self.posix_timers: dict[int, PosixTimer] = {}
@@ -146,8 +164,9 @@ class Timers:
         """On a host timer thread: queue ``sig``. Stop the engine only when that is safe (see
         the module's docstring): the run is not sliced, and the signal's action is to die.
         ``once``: a one-shot expiry, whose stop waits (``kick_for``)."""
-        if sig < 32 and sig in self.async_signals:
-            # a standard signal already queued: merged. The stop is asked for again: a queued
+        if sig < 32 and sig in self.async_signals and not isinstance(sig, TimerSignal):
+            # a standard signal already queued: merged (a POSIX timer's is queued all the same:
+            # TimerSignal). The stop is asked for again: a queued
             # signal whose run loop has not looked yet must not wait on a run that nothing
             # stops (an uncounted run with the kicker ends only on request)
             if self.kicker is not None and self.run_is_sliced:
@@ -208,18 +227,27 @@ class Timers:
             if clock == 3 or clock < 0:     # a thread's, or another process's CPU-time clock
                 raise NotServed("timer_create on a thread's or another process's CPU-time clock")
             return -errno.EINVAL
-        value, sig, notify = 0, SIGALRM, SIGEV_SIGNAL
+        value, sig, notify, thread = 0, SIGALRM, SIGEV_SIGNAL, None
         if sevp:
-            value, sig, notify = struct.unpack("<Qii", self.rd(sevp, 16))
-        if notify in (SIGEV_THREAD, SIGEV_THREAD_ID) or notify & SIGEV_THREAD_ID:
-            raise NotServed("timer_create with SIGEV_THREAD_ID (a signal to one thread)")
-        if notify not in (SIGEV_SIGNAL, SIGEV_NONE) or (notify == SIGEV_SIGNAL and not 1 <= sig <= 64):
+            value, sig, notify, thread = struct.unpack("<Qiii", self.rd(sevp, 20))
+        # as the kernel's good_sigevent: SIGEV_THREAD reaches it as a signal to the process
+        # (the C library makes the thread); SIGEV_THREAD_ID names a thread of this process
+        if notify == SIGEV_THREAD_ID:
+            t = self.threads.get(thread)
+            if t is None or not t.alive:
+                return -errno.EINVAL
+        else:
+            thread = None
+        if notify not in (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID) or (
+                notify != SIGEV_NONE and not 1 <= sig <= 64):
             return -errno.EINVAL
+        if notify != SIGEV_NONE:
+            notify = SIGEV_SIGNAL
         tid = 0
         while tid in self.posix_timers:
             tid += 1
         self.wr(timerid, struct.pack("<i", tid))
-        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify)
+        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify, thread)
         if notify == SIGEV_SIGNAL:
             self.ensure_kicker()
         return 0
@@ -235,6 +263,7 @@ class Timers:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         isec, insec, vsec, vnsec = struct.unpack("<qqqq", self.rd(new, 32))
         if min(isec, insec, vsec, vnsec) < 0 or max(insec, vnsec) >= 1_000_000_000:
             return -errno.EINVAL
@@ -254,59 +283,96 @@ class Timers:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         self.wr(cur, _itimerspec(t))
         return 0
 
     def sys_timer_getoverrun(self, tid, *_):
         try:
-            return self._timer(tid).overrun
+            t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
+        return t.overrun
 
     def sys_timer_delete(self, tid, *_):
         try:
             t = self._timer(tid)
         except _Einval:
             return -errno.EINVAL
+        self.catch_up(t)
         self._arm(t, 0, 0)
         del self.posix_timers[t.tid]
         return 0
 
-    def _arm(self, t: PosixTimer, value: float, interval: float) -> None:
+    def _expire(self, t: PosixTimer, timer) -> None:
+        """``t``'s expiry, from its host thread ``timer`` (or from a system call that found it
+        overdue: catch_up): queue its signal, or count an overrun; arm its next period."""
+        with self.timer_lock:
+            if t.host is not timer or self.timers_closed:
+                return                # re-armed, deleted, or the run is over
+            # queued (and the run stopped) while the timer still counts as armed
+            if t.notify == SIGEV_SIGNAL:
+                if t.queued and self.timer_signal_queued(t.sig):
+                    t.overrun += 1    # its own instance not taken yet: an overrun
+                else:                 # (in line before the signal: the run loop
+                    t.queued = True   # may deliver it before timer_fired returns)
+                    waiting = self.timers_queued.setdefault(t.sig, collections.deque())
+                    waiting.append(t)
+                    sig = TimerSignal(t.sig) if t.thread is None else ToThread(t.sig, t.thread)
+                    if not self.timer_fired(sig, t.interval <= 0 and t.clock in _CLOCKS):
+                        t.queued = False      # merged into a pending standard signal
+                        t.overrun += 1
+                        if waiting and waiting[-1] is t:    # (the line stays bounded
+                            waiting.pop()                   # by the live timers)
+            if t.interval > 0:
+                # the next period on the schedule (Linux's hrtimer_forward): an
+                # expiry this thread came too late for is an overrun; re-armed
+                # from each firing, a 2 ms timer lost a fifth of its periods
+                cpu = isinstance(timer, CpuTimer)
+                nxt, missed = next_expiry(timer.target if cpu else t.deadline, t.interval,
+                                          cpu_clock(timer.which) if cpu else time.monotonic())
+                t.overrun += missed
+                self._arm(t, t.interval, t.interval, nxt)
+            else:
+                t.deadline = None
+
+    def catch_up(self, t: PosixTimer) -> None:
+        """Before a system call looks at or changes ``t``: an expiry already due whose host
+        thread has not run yet (late, on a loaded machine; Linux's comes on time) happens
+        now, so that the call sees its signal and overruns (a periodic timer disarmed then
+        lost them: fewer expiries than its schedule)."""
+        with self.timer_lock:
+            host = t.host
+            if host is None or t.deadline is None:
+                return
+            if host.left() <= 0 if isinstance(host, CpuTimer) else t.deadline <= time.monotonic():
+                self._expire(t, host)
+
+    def _arm(self, t: PosixTimer, value: float, interval: float, at: float | None = None) -> None:
+        """Arm ``t`` to expire in ``value`` seconds (or, from its own expiry, at ``at``: the
+        monotonic time, or the CPU clock's, of its next period on the schedule), then every
+        ``interval``; a ``value`` of 0 disarms it."""
         with self.timer_lock:
             old = t.host
             if value <= 0 or self.timers_closed:
                 t.host, t.deadline, t.interval = None, None, interval
             else:
                 def fire():
-                    with self.timer_lock:
-                        if t.host is not timer or self.timers_closed:
-                            return                # re-armed, deleted, or the run is over
-                        # queued (and the run stopped) while the timer still counts as armed
-                        if t.notify == SIGEV_SIGNAL:
-                            if t.queued and self.timer_signal_queued(t.sig):
-                                t.overrun += 1    # its own instance not taken yet: an overrun
-                            else:                 # (in line before the signal: the run loop
-                                t.queued = True   # may deliver it before timer_fired returns)
-                                waiting = self.timers_queued.setdefault(t.sig, collections.deque())
-                                waiting.append(t)
-                                if not self.timer_fired(t.sig, t.interval <= 0 and t.clock in _CLOCKS):
-                                    t.queued = False      # merged into a pending standard signal
-                                    t.overrun += 1
-                                    if waiting and waiting[-1] is t:    # (the line stays bounded
-                                        waiting.pop()                   # by the live timers)
-                        if t.interval > 0:
-                            self._arm(t, t.interval, t.interval)
-                        else:
-                            t.deadline = None
+                    self._expire(t, timer)
 
+                now = time.monotonic()
                 if t.clock not in _CLOCKS:
-                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock))
+                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock), at)
+                    if at is not None:
+                        value = timer.left()
                 else:
+                    if at is not None:
+                        value = max(0.0, at - now)
                     timer = threading.Timer(value, fire)
                     timer.daemon = True
                 t.interval = interval
-                t.host, t.deadline = timer, time.monotonic() + value
+                t.host, t.deadline = timer, (now + value if at is None or t.clock not in _CLOCKS else at)
             if old is not None:
                 old.cancel()
             if t.host is not None and t.host is not old:
@@ -333,22 +399,24 @@ class Timers:
                 return True
         return False
 
-    def timer_siginfo(self, sig: int) -> tuple[int, int, int] | None:
+    def timer_siginfo(self, sig: int, receiver: int) -> tuple[int, int, int] | None:
         """(timer id, overrun, sigev_value) of the POSIX timer behind a SI_TIMER ``sig``
-        (signals.deliver): the oldest whose instance is queued; None for the interval
-        timer's SIGALRM."""
-        waiting = self.timers_queued.get(sig)     # (no lock: a deque's ends are thread-safe,
-        while waiting:                              # and a timer thread may hold timer_lock
-            try:                                    # while it waits for this thread to stop)
-                t = waiting.popleft()
-            except IndexError:
-                break
+        that thread ``receiver`` takes (signals.deliver): the oldest whose instance is queued,
+        for the process or that thread; None for the interval timer's SIGALRM."""
+        waiting = self.timers_queued.get(sig)     # (no lock: a deque's single operations are
+        for t in list(waiting or ()):               # thread-safe, and a timer thread may hold
+            if t.thread not in (None, receiver):    # timer_lock while it waits for this one)
+                continue
+            try:
+                waiting.remove(t)
+            except ValueError:
+                continue
             if t.queued and self.posix_timers.get(t.tid) is t:
                 t.queued = False
                 overrun, t.overrun = t.overrun, 0
                 return t.tid, overrun, t.value
         for t in self.posix_timers.values():
-            if t.sig == sig and t.notify == SIGEV_SIGNAL:
+            if t.sig == sig and t.notify == SIGEV_SIGNAL and t.thread in (None, receiver):
                 overrun, t.overrun = t.overrun, 0
                 return t.tid, overrun, t.value
         return None
@@ -367,9 +435,10 @@ class Timers:
         return "virtual" if clock & 3 == 1 else "prof"
 
     # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
-    def arm_cpu_itimer(self, which: int, value: float, interval: float) -> None:
+    def arm_cpu_itimer(self, which: int, value: float, interval: float, at: float | None = None) -> None:
         """setitimer(ITIMER_VIRTUAL (1) or ITIMER_PROF (2)): SIGVTALRM or SIGPROF after
-        ``value`` seconds of CPU time, then every ``interval``."""
+        ``value`` seconds of CPU time (from its own expiry: at CPU time ``at``), then every
+        ``interval``."""
         timers = self.__dict__.setdefault("cpu_itimers", {})
         sig = SIGVTALRM if which == 1 else SIGPROF
         with self.timer_lock:
@@ -383,12 +452,13 @@ class Timers:
                         if timers.get(which, (None,))[0] is not timer or self.timers_closed:
                             return
                         self.timer_fired(sig)          # (CPU time: expires as it spins)
-                        if interval > 0:
-                            self.arm_cpu_itimer(which, interval, interval)
+                        if interval > 0:               # (on its schedule, as _arm)
+                            nxt, _missed = next_expiry(timer.target, interval, cpu_clock(timer.which))
+                            self.arm_cpu_itimer(which, interval, interval, nxt)
                         else:
                             timers.pop(which, None)
 
-                timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof")
+                timer = CpuTimer(value, fire, "virtual" if which == 1 else "prof", at)
                 timers[which] = (timer, interval)
             if old is not None:
                 old[0].cancel()
@@ -430,4 +500,4 @@ class _Einval(Exception):
     pass
 
 
-__all__ = ["Timers", "PosixTimer"]
+__all__ = ["Timers", "PosixTimer", "next_expiry"]

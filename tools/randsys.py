@@ -10,7 +10,8 @@ symlink/readlink, hard links, getdents listings), descriptors (dup/dup2/dup3, fc
 failing calls and their errno, pipes with poll/select, fork/wait statuses, execve of itself,
 threads (mutex, condition variable, TLS, join values), signals (raise, kill, handlers, masks,
 SIGCHLD), memory maps (anonymous and file, mprotect, mremap), clocks, process ids, environment
-and argv, stdio buffering against write(2) and exit flushing. The program works in its working
+and argv, stdio buffering against write(2) and exit flushing, POSIX timers (SIGEV_THREAD and
+SIGEV_THREAD_ID, two on one signal, a periodic one's schedule). The program works in its working
 directory: run it in a fresh empty one; what it leaves there is part of the comparison.
 
     python -m xld.tools.randsys SEED OUT.c
@@ -740,7 +741,7 @@ def _timers(R: random.Random, k: int) -> str:
   struct timespec w = {{0, 30000000}}; T(nanosleep(&w, 0)); siginfo_t si; T(sigwaitinfo(&m, &si) == SIGRTMIN + 3);
   SAY("overrun positive %d code %d", si.si_overrun > 0, si.si_code == SI_TIMER); T(timer_delete(tid)); T(timer_delete(tid));
   T(sigprocmask(SIG_SETMASK, &o, 0));
-  ev.sigev_value.sival_int = {val + 1}; tm_n = 0;      /* (SIGEV_THREAD_ID is not served: docs/run.md) */
+  ev.sigev_value.sival_int = {val + 1}; tm_n = 0;
   T(timer_create(CLOCK_REALTIME, &ev, &tid)); its.it_interval.tv_nsec = 0; its.it_value.tv_nsec = 1000000; T(timer_settime(tid, 0, &its, 0));
   while (tm_n == 0) pause(); SAY("realtime timer val %d", tm_val[0]); T(timer_delete(tid));
   ev.sigev_notify = 12345; T(timer_create(CLOCK_MONOTONIC, &ev, &tid)); T(timer_create(999, 0, &tid));
@@ -759,6 +760,121 @@ def _timers(R: random.Random, k: int) -> str:
   struct tms tb; errno = 0; SAY("times ok %d", times(&tb) != (clock_t)-1 && tb.tms_utime >= 0);
   char rb[300]; T(getrandom(rb, sizeof rb, 0)); T(getrandom(rb, 5, GRND_NONBLOCK)); T(getrandom(rb, 5, 0x40));
   struct utsname u; T(uname(&u)); SAY("uname %s %s rel %d", u.sysname, u.machine, u.release[0] >= '0' && u.release[0] <= '9');
+"""
+
+
+TIMER2_SUPPORT = r"""
+#include <semaphore.h>
+#include <sys/syscall.h>
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+static sem_t t2_sem, t2_psem;
+static volatile int t2_calls, t2_sum, t2_pcalls, t2_stop_at;
+static void t2_callback(union sigval v) {       /* a SIGEV_THREAD timer's, on a C library thread */
+  if (v.sival_int < 0) {                        /* the periodic one's (a late call may come after its
+                                                   timer_delete: it counts here alone) */
+    if (__atomic_add_fetch(&t2_pcalls, 1, __ATOMIC_SEQ_CST) == t2_stop_at) sem_post(&t2_psem);
+    return;
+  }
+  __atomic_fetch_add(&t2_sum, v.sival_int, __ATOMIC_SEQ_CST);
+  if (__atomic_add_fetch(&t2_calls, 1, __ATOMIC_SEQ_CST) == 2) sem_post(&t2_sem);
+}
+static volatile long t2_ticks, t2_handled_by;
+static void t2_on_tick(int s, siginfo_t *si, void *u) {
+  (void)s; (void)u; t2_handled_by = syscall(SYS_gettid);      /* (before the count the main thread waits for) */
+  __atomic_add_fetch(&t2_ticks, 1 + si->si_overrun, __ATOMIC_SEQ_CST);
+}
+static volatile long t2_worker_tid; static sem_t t2_go;
+static void *t2_worker(void *p) {
+  (void)p; t2_worker_tid = syscall(SYS_gettid); sem_post(&t2_sem);
+  while (sem_wait(&t2_go) && errno == EINTR) {}
+  return 0;
+}
+static long t2_due(struct timespec first, struct timespec now, long period_ns) {
+  long long ns = (now.tv_sec - first.tv_sec) * 1000000000LL + (now.tv_nsec - first.tv_nsec);
+  return ns < 0 ? 0 : ns / period_ns + 1;
+}
+static struct timespec t2_add(struct timespec t, long ns) {
+  t.tv_nsec += ns; while (t.tv_nsec >= 1000000000L) { t.tv_nsec -= 1000000000L; t.tv_sec++; } return t;
+}
+static void t2_wait(void) { while (sem_wait(&t2_sem) && errno == EINTR) {} }
+static timer_t t2_thread_timer(int value) {
+  struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_THREAD;
+  ev.sigev_notify_function = t2_callback; ev.sigev_value.sival_int = value;
+  timer_t t; T(timer_create(CLOCK_MONOTONIC, &ev, &t)); return t;
+}
+"""
+
+
+def _timers2(R: random.Random, k: int) -> str:
+    """SIGEV_THREAD timers, SIGEV_THREAD_ID, two timers on one signal, a periodic timer's
+    schedule, and a directory growing between telldir and seekdir."""
+    v1, v2 = R.randint(1, 999), R.randint(1, 999)
+    ms = R.randint(1, 9)
+    period_us = R.choice([1000, 2000, 3000, 5000])
+    periods = R.randint(20, 80)
+    ticks = R.randint(2, 6)
+    std = R.choice(["SIGUSR1", "SIGUSR2", "SIGALRM"])
+    sig = R.choice(["SIGUSR1", "SIGUSR2", "SIGRTMIN + 4"])
+    old, new, at = R.randint(5, 40), R.randint(1, 40), R.randint(2, 4)
+    return f"""
+  sem_init(&t2_sem, 0, 0); sem_init(&t2_psem, 0, 0); t2_calls = t2_sum = 0;
+  timer_t a = t2_thread_timer({v1}), b = t2_thread_timer({v2}), c = t2_thread_timer(100000);
+  struct itimerspec its = {{{{0, 0}}, {{0, {ms} * 1000000L}}}}, off = {{{{0, 0}}, {{0, 0}}}};
+  struct itimerspec late = {{{{0, 0}}, {{5, 0}}}}; T(timer_settime(c, 0, &late, 0));
+  T(timer_settime(a, 0, &its, 0)); its.it_value.tv_nsec += 1000000; T(timer_settime(b, 0, &its, 0));
+  T(timer_delete(c)); t2_wait(); SAY("thread timers calls %d sum %d", t2_calls, t2_sum);
+  T(timer_delete(a)); T(timer_delete(b));
+  t2_pcalls = 0; t2_stop_at = {ticks}; a = t2_thread_timer(-1);
+  struct itimerspec per = {{{{0, {period_us} * 1000L}}, {{0, {period_us} * 1000L}}}}; T(timer_settime(a, 0, &per, 0));
+  while (sem_wait(&t2_psem) && errno == EINTR) {{}} T(timer_delete(a)); SAY("periodic thread timer reached %d", t2_pcalls >= {ticks});
+
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = t2_on_tick; sa.sa_flags = SA_SIGINFO;
+  T(sigaction({sig}, &sa, 0)); sem_init(&t2_go, 0, 0); pthread_t w; T(pthread_create(&w, 0, t2_worker, 0)); t2_wait();
+  struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_THREAD_ID; ev.sigev_signo = {sig};
+  ev.sigev_notify_thread_id = 0x7ffffff0; timer_t tt; T(timer_create(CLOCK_MONOTONIC, &ev, &tt));
+  ev.sigev_notify_thread_id = t2_worker_tid; t2_ticks = 0; T(timer_create(CLOCK_MONOTONIC, &ev, &tt));
+  its.it_value.tv_nsec = {ms} * 1000000L; T(timer_settime(tt, 0, &its, 0));
+  while (!t2_ticks) {{ struct timespec z = {{0, 1000000}}; nanosleep(&z, 0); }}
+  SAY("thread id timer ticks %ld in the worker %d", t2_ticks, t2_handled_by == t2_worker_tid);
+  sem_post(&t2_go); T(pthread_join(w, 0)); T(timer_delete(tt)); signal({sig}, SIG_DFL);
+
+  sigset_t m, o; sigemptyset(&m); sigaddset(&m, {std}); T(sigprocmask(SIG_BLOCK, &m, &o));
+  memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_SIGNAL; ev.sigev_signo = {std};
+  ev.sigev_value.sival_int = {v1}; T(timer_create(CLOCK_MONOTONIC, &ev, &a));
+  ev.sigev_value.sival_int = {v2}; T(timer_create(CLOCK_MONOTONIC, &ev, &b));
+  its.it_value.tv_nsec = 1000000; T(timer_settime(a, 0, &its, 0)); its.it_value.tv_nsec = 2000000; T(timer_settime(b, 0, &its, 0));
+  struct timespec nap = {{0, 20000000}}; while (nanosleep(&nap, &nap) && errno == EINTR) {{}}
+  siginfo_t si; struct timespec zero = {{0, 0}}; int n = 0, vs = 0;
+  while (sigtimedwait(&m, &si, &zero) == {std}) {{ n++; vs += si.si_value.sival_int; }}
+  SAY("two timers on one signal: %d signals values %d", n, vs); T(timer_delete(a)); T(timer_delete(b));
+  T(sigprocmask(SIG_SETMASK, &o, 0));
+
+  T(sigaction({std}, &sa, 0)); ev.sigev_value.sival_int = 0; T(timer_create(CLOCK_MONOTONIC, &ev, &a)); t2_ticks = 0;
+  struct timespec first, end, before, after; T(clock_gettime(CLOCK_MONOTONIC, &first)); first = t2_add(first, 3 * {period_us} * 1000L);
+  per.it_value = first; T(timer_settime(a, TIMER_ABSTIME, &per, 0)); end = t2_add(first, {periods}L * {period_us} * 1000L + {period_us} * 500L);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, 0) == EINTR) {{}}
+  T(sigprocmask(SIG_BLOCK, &m, 0)); T(clock_gettime(CLOCK_MONOTONIC, &before)); T(timer_settime(a, 0, &off, 0)); T(clock_gettime(CLOCK_MONOTONIC, &after));
+  long total = t2_ticks; if (sigtimedwait(&m, &si, &zero) == {std}) total += 1 + si.si_overrun;
+  long lo = t2_due(first, before, {period_us} * 1000L), hi = t2_due(first, after, {period_us} * 1000L);
+  SAY("periodic timer on schedule %d", total >= lo - 1 && total <= hi + 1);
+  if (total < lo - 1 || total > hi + 1) fprintf(stderr, "%ld expiries, schedule %ld to %ld\\n", total, lo, hi);
+  T(timer_delete(a)); T(sigprocmask(SIG_SETMASK, &o, 0)); signal({std}, SIG_DFL);
+
+  char path[64]; T(mkdir("grow{k}", 0755));
+  for (int i = 0; i < {old}; i++) {{ snprintf(path, sizeof path, "grow{k}/o%02d", i); put(path, "o"); }}
+  DIR *d = opendir("grow{k}"); struct dirent *e; int seen[{old}] = {{0}}, fresh = 0; long pos = -1; char next[300] = "";
+  for (int i = 0; (e = readdir(d)); i++) {{
+    if (e->d_name[0] == 'o') seen[atoi(e->d_name + 1)]++;
+    if (i == {at}) {{ pos = telldir(d); if ((e = readdir(d))) snprintf(next, sizeof next, "%s", e->d_name); break; }}
+  }}
+  for (int i = 0; i < {new}; i++) {{ snprintf(path, sizeof path, "grow{k}/n%02d", i); put(path, "n"); }}
+  if (pos >= 0) seekdir(d, pos);
+  e = readdir(d); SAY("seekdir after creating: same entry %d", pos < 0 || (e && !strcmp(e->d_name, next)));
+  for (; e; e = readdir(d)) {{ if (e->d_name[0] == 'o') seen[atoi(e->d_name + 1)]++; fresh += e->d_name[0] == 'n'; }}
+  int once = 0; for (int i = 0; i < {old}; i++) once += seen[i] == 1;
+  SAY("old listed once %d of {old}, new listed %d", once, fresh); closedir(d); count_dir("grow{k}");
 """
 
 
@@ -820,7 +936,7 @@ BLOCKS = {"files": _files, "dirs": _dirs, "fds": _fds, "errnos": _errnos, "pipes
           "exec": _exec, "threads": _threads, "signals": _signals, "mmap": _mmap, "clocks": _clocks,
           "ids": _ids, "environ": _environ, "stdio": _stdio,
           "files2": _files2, "procs2": _procs2, "signals2": _signals2, "threads2": _threads2, "misc": _misc,
-          "ipc": _ipc, "timers": _timers, "sync": _sync, "spawn": _spawn}
+          "ipc": _ipc, "timers": _timers, "sync": _sync, "spawn": _spawn, "timers2": _timers2}
 
 
 def gen(seed: int, only: list[str] | None = None) -> str:
@@ -828,7 +944,7 @@ def gen(seed: int, only: list[str] | None = None) -> str:
     R = random.Random(seed)
     names = only or list(BLOCKS)
     picks = [R.choice(names) for _ in range(R.randint(3, 8))]
-    L = [HEADER, THREAD_SUPPORT, SIGNAL_SUPPORT, TIMER_SUPPORT, "static char *prog;"]
+    L = [HEADER, THREAD_SUPPORT, SIGNAL_SUPPORT, TIMER_SUPPORT, TIMER2_SUPPORT, "static char *prog;"]
     for i, b in enumerate(picks):
         L.append(f"static void b{i}_{b}(int argc, char **argv) {{ (void)argc; (void)argv;")
         L.append(f'  SAY("== {b} {i}");')

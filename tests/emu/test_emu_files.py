@@ -202,3 +202,21 @@ def test_the_running_program_is_busy_for_writing(build, tmp_path, arch):
                                    f"argv0 wronly: {busy}\nfd wronly: {busy}\nfd rdonly: ok\n"
                                    "access W_OK: ok\n")
     assert exe.stat().st_size == size
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "gcc"), ("arm64", "zig")])
+def test_seekdir_across_names_created_after_telldir(build, tmp_path, arch, kind):
+    """dirgrow.c: telldir after 13 of 40 names, 40 more created, seekdir back: the same entry
+    comes next, each old name is listed once, and the new ones are listed where the host's file
+    system puts them after that place (their count is the host's: qemu-user passes its
+    getdents64 through). xld listed a directory once and kept the list until a rewind: the
+    new names never came (0 instead of 27 on ext4)."""
+    exe = build("dirgrow", arch, kind)
+    q, x = tmp_path / "q", tmp_path / "x"
+    q.mkdir()
+    x.mkdir()
+    rc, out, _err = run_qemu(arch, exe, ["d"], cwd=q)
+    res = run(exe, ["d"], cwd=x, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out), (res.crash, res.stderr)
+    assert out.startswith(b"seekdir back to the same entry 1\nold names listed once 40 (more than once 0)")
+    assert out.endswith(b"after rewinddir 80 names\n")

@@ -13,6 +13,20 @@ from xld.emu import run
 
 from conftest import run_qemu
 
+def late_timer_threads(monkeypatch, seconds: float) -> None:
+    """Every threading.Timer made from a thread other than the main one (a timer's next
+    period, made by its host thread) takes ``seconds`` to make."""
+    real = threading.Timer
+
+    class LateTimer(real):
+        def __init__(self, *args, **kwargs):
+            if threading.current_thread() is not threading.main_thread():
+                time.sleep(seconds)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(threading, "Timer", LateTimer)
+
+
 EXPECTED = b"setitimer: failures 0\ntimer: failures 0, armed 1, sigval ok 1\n"
 
 
@@ -34,15 +48,7 @@ def test_a_periodic_timer_rearming_never_looks_disarmed(build, arch, monkeypatch
     one suite run in ten). Here every host timer thread takes 0.3 ms to create its next timer,
     which made the old code hang on every run, setitimer's and timer_create's alike."""
     exe = build("alarmloop", arch)
-    real = threading.Timer
-
-    class SlowTimer(real):
-        def __init__(self, *args, **kwargs):
-            if threading.current_thread() is not threading.main_thread():
-                time.sleep(0.0003)
-            super().__init__(*args, **kwargs)
-
-    monkeypatch.setattr(threading, "Timer", SlowTimer)
+    late_timer_threads(monkeypatch, 0.0003)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (0, EXPECTED), res.crash
 
@@ -210,3 +216,71 @@ def test_a_forked_child_inherits_no_timer(build, arch):
     assert (res.returncode, res.stdout) == (rc, out) == (0, (
         b"child: itimer 0, timer_gettime -1 errno EINVAL\nchild: alarms 0\n"
         b"parent: timer_gettime 0, alarms 1, child 0\n")), res.crash
+
+
+SIGEV_THREAD = (b"one-shot: fired 1\nseveral: fired 1 1\n"
+                b"periodic: reached 5 1, stopped 1, deleted one fired 0\n"
+                b"thread id not ours: -1 Invalid argument\n"
+                b"thread id: created 0, in the worker 1, hits 1\n")
+
+
+@pytest.mark.parametrize("arch,kind", [(a, k) for a in ("arm64", "riscv64") for k in ("gcc", "dyn", "zig")])
+def test_sigev_thread_timers_run_their_callbacks(build, arch, kind):
+    """sigevthread.c: SIGEV_THREAD timers (one-shot, several at once, periodic, deleted while
+    armed), whose callbacks glibc and musl run on a thread that waits for a SIGEV_THREAD_ID
+    signal; SIGEV_THREAD_ID itself (the handler runs in the named thread; a thread not of the
+    process is EINVAL). xld refused SIGEV_THREAD_ID (SIGSYS), so every SIGEV_THREAD timer."""
+    from conftest import sysroot
+    exe = build("sigevthread", arch, kind)
+    rc, out, _err = run_qemu(arch, exe, sysroot=sysroot(arch) if kind == "dyn" else None)
+    res = run(exe, timeout=120)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout) == (rc, out) == (0, SIGEV_THREAD), res.stderr
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_periodic_timer_keeps_its_schedule(build, arch, monkeypatch):
+    """timersched.c: a 2 ms periodic timer over 150 periods (armed relative, then absolute):
+    its signals plus their si_overrun are what the schedule says (first + k * period, counted
+    up to the timer_settime that disarms it), within one. Each next period was armed from
+    the host thread's firing, so every firing's lateness pushed the rest of the schedule back;
+    here every timer thread made from a timer thread starts 0.5 ms late (a loaded machine's
+    lateness, made certain), which lost about a period in four on the old code."""
+    exe = build("timersched", arch)
+    expected = b"relative: on schedule 1\nabsolute: on schedule 1\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, expected)
+    late_timer_threads(monkeypatch, 0.0005)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
+
+
+TWO_TIMERS = (b"sigtimedwait: 2 signals, values 33, then Resource temporarily unavailable\n"
+              b"handler: 2 runs, values 33\nwith kill: 3 runs, first -1, then 33\noverruns 0 0\n")
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "gcc"), ("arm64", "zig")])
+def test_two_timers_on_one_standard_signal_queue_one_each(build, arch, kind):
+    """twotimers.c: two POSIX timers on SIGALRM, both expired while it is blocked: Linux
+    queues each timer's own entry (send_sigqueue does not merge), so sigtimedwait takes two
+    and the handler runs twice, each time with its timer's value; a kill() of SIGALRM before
+    them is a third, one after them merges. xld merged the second timer's into the first
+    (one signal, an overrun of 1 on the other timer)."""
+    exe = build("twotimers", arch, kind)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, TWO_TIMERS), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_timer_signal_every_thread_blocks_ends_no_wait(build, arch):
+    """blockedsleep.c: a periodic timer's signal that the sleeping main thread and another
+    thread (blocking every signal, as glibc's SIGEV_THREAD helper thread does) both block:
+    nanosleep and clock_nanosleep run their full time, and sigwaitinfo takes the signal with
+    its overruns. xld ended the sleep with EINTR (it ended the running thread's wait so that
+    the run loop would park the signal; tools/randsys.py seed 101)."""
+    exe = build("blockedsleep", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    expected = b"nanosleep 0 -\nclock_nanosleep 0\nsigwaitinfo 1 overrun positive 1\n"
+    assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)

@@ -58,11 +58,13 @@ def test_riscv_bitmanip_detection(word, ext):
 
 
 def test_dirent_records_are_aligned():
-    data, nxt = dirent64_records([(1, 4, b"."), (2, 8, b"file.txt")], 0, 4096)
+    rows = [(1, 4, b".", 0x1234), (2, 8, b"file.txt", 1 << 62)]
+    data, nxt = dirent64_records(rows, 0, 4096)
     assert nxt == 2 and len(data) % 8 == 0
     ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, 0)
-    assert (ino, reclen, dtype) == (1, 24, 4)
-    data, nxt = dirent64_records([(1, 4, b"."), (2, 8, b"file.txt")], 0, 30)
+    assert (ino, off, reclen, dtype) == (1, 0x1234, 24, 4)
+    assert struct.unpack_from("<q", data, 24 + 8)[0] == 1 << 62     # the host's d_off, as given
+    data, nxt = dirent64_records(rows, 0, 30)
     assert nxt == 1
 
 
