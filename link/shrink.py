@@ -175,6 +175,11 @@ class Relaxer:
         self.rounds += 1
         if self.rounds > 1:
             self._candidates()
+        # every section the pass may change, read into one buffer before the estimate's
+        # columns are made (the reading's pages are the pass's peak memory): the decisions read
+        # the sites' words from it, and _shrink edits the sections that change in it
+        self._src = Sources(ctx)
+        self._contents = _Contents(ctx, self._src, self._site_sections())
         self.placed = lay_out(ctx, symbols=False)   # the estimate looks up the few symbols it reads
         self._give_back()
         self._estimate()
@@ -186,8 +191,9 @@ class Relaxer:
         # sections) goes before the edits and the final layout: the pass's peak memory is
         # there (another round, rare, makes them again from the restored input)
         src = self.__dict__.pop("_src", None)
+        contents = self.__dict__.pop("_contents", None)
         self._forget()
-        _shrink(ctx, edits, self.saved, src)
+        _shrink(ctx, edits, self.saved, src, contents)
 
     def _give_back(self) -> None:
         """In a large link, the input pages read so far given back: the candidates and the
@@ -496,7 +502,7 @@ class Relaxer:
         stats = {"call->jal": 0, "call->c.j": 0, "gp": 0, "pcrel->gp": 0, "tp": 0, "lui->c.lui": 0}
         lui_howto = ctx.arch.hooks.get("relax_lui_howto")      # what a shortened LUI site becomes
         exc = np.array(sorted(excluded), dtype=np.int64)
-        src = self._src = Sources(ctx)      # where the sites' bytes are read from (and _shrink's)
+        src = self._contents                # (the sites' words are read from there)
         self.site_calls = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
         # calls, all at once
@@ -638,6 +644,18 @@ class Relaxer:
         self.stats = stats
         return E, sites
 
+    def _site_sections(self) -> np.ndarray:
+        """(file << 32 | section) of the sections of the candidate sites (calls, the gp and tp
+        groups, the PC-relative HI20s that may relax: their groups' LO12s are in the same
+        section) and of the R_RISCV_ALIGN paddings, sorted: every section _decide reads or
+        _shrink edits.  Marked by part (a part is one section's rows)."""
+        t = self.ctx.rel
+        rows = np.concatenate([self.calls, self.cand[_GP][0], self.cand[_TP][0], self.pc_hc,
+                               np.flatnonzero(t.kind == Kind.ALIGN)])
+        mark = np.zeros(len(t.counts), dtype=bool)
+        mark[np.searchsorted(np.cumsum(t.counts), rows, side="right")] = True
+        return _unique(((t.part_file.astype(np.int64) << 32) | t.part_sec)[mark])
+
     def _c_lui(self, rows, lens, ishi, go, gids, E, h, sites, stats, src) -> None:
         """LUI -> C.LUI where %hi stays a nonzero 6-bit number: addresses only move down, by
         at most everything deletable plus the padding that may grow before them (``go``: the
@@ -650,7 +668,7 @@ class Relaxer:
         hr = rows[at]
         hg = (np.repeat(np.arange(len(lens)), lens)[at]).tolist()
         f, sec, off = L.file[hr], L.sec[hr], L.offset[hr]
-        words = read_words(ctx, src, f, sec, off, 4).tolist()
+        words = src.words(f, sec, off, 4).tolist()
         rvc = np.array([0] + [int(o.e_flags) & 1 for o in ctx.files[1:]], dtype=bool)[f].tolist()
         codes = [relax_lui(w, c) for w, c in zip(words, rvc)]
         failed = {g for g, code in zip(hg, codes) if code is None}
@@ -978,8 +996,9 @@ def places(ctx, rows: np.ndarray) -> np.ndarray:
 
 def place_and_value(ctx, rows: np.ndarray, shndx=None):
     """P (address of the site) and S (symbol value) of the given rows, from the current layout
-    (with ``shndx``, file_tables(files, "sym_shndx"): after lay_out(ctx, symbols=False), the
-    symbols of those rows only are looked up, and ``ctx.gaddr`` is made)."""
+    (S from ``ctx.sym_values``, made by relocate.symbol_addresses; with ``shndx``,
+    file_tables(files, "sym_shndx"): after lay_out(ctx, symbols=False), the symbols of those
+    rows only are looked up, and ``ctx.gaddr`` is made)."""
     from xld.link.relocate import file_tables, symbol_values
     t = ctx.rel
     f = t.file[rows]
@@ -988,60 +1007,111 @@ def place_and_value(ctx, rows: np.ndarray, shndx=None):
     del sec_addr
     if shndx is not None:
         return P, symbol_values(ctx, f, t.sym[rows], shndx)
-    all_S, ybase = file_tables(ctx.files, "S")
+    # (every file's S is a view of the symbols pass's one table: not joined again, 10 MB at
+    # riscv64 400x50)
+    all_S, _, ybase = ctx.sym_values
     S = all_S[ybase[f] + t.sym[rows]]
     return P, S
 
 
-def _read_words(ctx, L, rows: np.ndarray, n: int, src: "Sources") -> np.ndarray:
+def _read_words(ctx, L, rows: np.ndarray, n: int, src: "_Contents") -> np.ndarray:
     """The little-endian n-byte words at the given rows' sites (pristine offsets), as uint64."""
-    return read_words(ctx, src, L.file[rows], L.sec[rows], L.offset[rows], n)
+    return src.words(L.file[rows], L.sec[rows], L.offset[rows], n)
 
 
-_READ_CHUNK = 1 << 13     # read_words: rows gathered at a time in a large link
+_READ_CHUNK = 1 << 13     # _Contents.words: rows gathered at a time
 
 
-def read_words(ctx, src: "Sources", f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
-    """The little-endian n-byte words at (file, section, offset) of the sections' contents, as
-    uint64: one gather per mapped input (an archive's members share its mapping), not per
-    file; sections with rewritten contents are read one word at a time."""
-    out = np.zeros(len(f), dtype=np.uint64)
-    if len(f) == 0:
+class _Contents:
+    """The contents of some input sections (``keys``: file << 32 | section, sorted) one after
+    another in one buffer: the decisions read the sites' words from it with one gather (not
+    one a mapped input: riscv64 400x50 has 640), and _shrink edits the sections that change
+    in it (not read from the inputs a second time)."""
+
+    def __init__(self, ctx, src: "Sources", keys: np.ndarray):
+        self.keys = keys
+        self.buf, self.base, self.sizes = _section_bytes(ctx, src, keys)
+
+    def words(self, f: np.ndarray, sec: np.ndarray, off: np.ndarray, n: int) -> np.ndarray:
+        """The little-endian n-byte words at (file, section, offset), as uint64: sections of
+        ``keys`` only (a place within n bytes of a section's end reads past it, into the
+        next one's bytes or the buffer's last again: bits no caller looks at)."""
+        out = np.zeros(len(f), dtype=np.uint64)
+        if len(f) == 0:
+            return out
+        i = np.searchsorted(self.keys, (f.astype(np.int64) << 32) | sec)
+        pos = self.base[i] + off
+        span = np.arange(n, dtype=np.int64)
+        word = np.dtype(f"<u{n}")
+        last = len(self.buf) - 1
+        for c0 in range(0, len(pos), _READ_CHUNK):      # (the (rows, n) indexes: 64 bytes a row)
+            idx = pos[c0:c0 + _READ_CHUNK, None] + span
+            np.minimum(idx, last, out=idx)
+            out[c0:c0 + _READ_CHUNK] = self.buf[idx].view(word).ravel()
         return out
-    f = f.astype(np.int64)
-    at = src.sbase[f] + sec
-    m = src.mapping[f]
-    m[src.over[at]] = -1
-    pos = src.start[f] + src.sec_off[at] + off
-    order = np.argsort(m, kind="stable")          # the rows of each mapping, in row order
-    ms = m[order]
-    cut = (np.flatnonzero(ms[1:] != ms[:-1]) + 1).tolist()
-    span = np.arange(n, dtype=np.int64)
-    word = np.dtype(f"<u{n}")
-    for a, z in zip([0] + cut, cut + [len(order)]):
-        ii = order[a:z]
-        k = int(ms[a])
-        if k >= 0:
-            # the n bytes at each place, as one (rows, n) gather viewed as words (a place
-            # within n bytes of the mapping's end reads its last byte again: bits no caller
-            # looks at)
-            data = src.datas[k]
-            # (a large link: a chunk of rows at a time, the pages of the span each read given
-            # back after it; rows come a file after another, so chunks read apart)
-            step = _READ_CHUNK if src.large else len(ii)
-            for c0 in range(0, len(ii), step):
-                jj = ii[c0:c0 + step]
-                idx = pos[jj][:, None] + span
-                np.minimum(idx, len(data) - 1, out=idx)
-                out[jj] = data[idx].view(word).ravel()
-                if src.large:
-                    src.give_back(k, int(idx.min()), int(idx.max()) + 1)
-            continue
-        for i in ii.tolist():           # rewritten sections, inputs not mapped from a file
-            c = ctx.files[int(f[i])].section_content(int(sec[i]))
-            o = int(off[i])
-            out[i] = int.from_bytes(bytes(c[o:o + n]), "little")
-    return out
+
+
+def _section_bytes(ctx, src: "Sources | None", keys: np.ndarray, have: "_Contents | None" = None):
+    """The contents of sections ``keys`` (file << 32 | section, sorted) one after another:
+    (buffer, each one's start in it, its size).  A section ``have`` holds is taken from there
+    (which lets go of its buffer: when it holds them all, the buffer itself, the sections left
+    out moved over); a mapped input's as it is in the file, a slice of its mapping (in a large
+    link, its pages given back as the buffer is made); rewritten ones, and inputs not mapped,
+    through section_content."""
+    files = ctx.files
+    tk = keys.tolist()
+    if not tk:
+        z = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.uint8), z, z
+    hit = np.zeros(len(keys), dtype=bool)
+    if have is not None and len(have.keys):
+        hi = np.minimum(np.searchsorted(have.keys, keys), len(have.keys) - 1)
+        hit = have.keys[hi] == keys
+        if hit.all():
+            buf, have.buf = have.buf, None
+            sizes = have.sizes[hi]
+            if len(keys) < len(have.keys):
+                # (in order, each section moves down over those left out before it: a copy
+                # never overwrites bytes still to be moved)
+                at = 0
+                for b, n in zip(have.base[hi].tolist(), sizes.tolist()):
+                    if b != at:
+                        buf[at:at + n] = buf[b:b + n]
+                    at += n
+                buf = buf[:at]
+            return buf, np.cumsum(sizes) - sizes, sizes
+    if src is not None:
+        tf_, ts_ = keys >> 32, keys & 0xFFFFFFFF
+        at = src.sbase[tf_] + ts_
+        m = src.mapping[tf_]
+        m[src.over[at] | src.sec_nobits[at] | hit] = -1
+        pos = src.start[tf_] + src.sec_off[at]
+        size = src.sec_size[at]
+        del tf_, ts_, at
+    else:
+        m = np.full(len(keys), -1, dtype=np.int64)
+        pos = size = np.zeros(len(keys), dtype=np.int64)
+    datas = src.datas if src is not None else []
+    chunks = []
+    hl = hit.tolist()
+    if any(hl):
+        hb, hs = have.base[hi].tolist(), have.sizes[hi].tolist()
+    for j, (k, p, n, key) in enumerate(zip(m.tolist(), pos.tolist(), size.tolist(), tk)):
+        if hl[j]:
+            chunks.append(have.buf[hb[j]:hb[j] + hs[j]])
+        elif k >= 0:
+            chunks.append(datas[k][p:p + n])
+        else:
+            chunks.append(np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8))
+    sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
+    base = np.cumsum(sizes) - sizes
+    if src is not None and src.large:
+        buf = _joined_giving_back(chunks, sizes, base, m, pos, src)
+    else:
+        buf = np.concatenate(chunks)
+    if have is not None:
+        have.buf = None
+    return buf, base, sizes
 
 
 class Sources:
@@ -1221,7 +1291,8 @@ class _Snapshot:
                      for k, v in self.objs.items()}
 
 
-def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = None) -> None:
+def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = None,
+            contents: "_Contents | None" = None) -> None:
     """Apply the relaxation edits (an _EditSet, or None) and R_RISCV_ALIGN to every section at
     once: the deletions of all sections form one sorted table, and every offset that points
     into an edited section (relocation sites, symbol values and ends, addends against section
@@ -1281,31 +1352,9 @@ def _shrink(ctx, edits, snapshot: "_Snapshot | None", src: "Sources | None" = No
         for obj in objs:
             hook(obj)
     files = ctx.files
-    if src is not None:
-        # (the bytes of a mapped input's section as they are in the file: a slice of its
-        # mapping; rewritten ones, and inputs not mapped, through section_content)
-        tf_, ts_ = touched >> 32, touched & 0xFFFFFFFF
-        at = src.sbase[tf_] + ts_
-        m = src.mapping[tf_]
-        m[src.over[at] | src.sec_nobits[at]] = -1
-        pos = src.start[tf_] + src.sec_off[at]
-        datas = src.datas
-        chunks = [datas[k][p:p + n] if k >= 0 else
-                  np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
-                  for k, p, n, key in zip(m.tolist(), pos.tolist(), src.sec_size[at].tolist(), tk)]
-        spans = (m, pos) if src.large else None
-        del tf_, ts_, at
-    else:
-        chunks = [np.frombuffer(files[key >> 32].section_content(key & 0xFFFFFFFF), dtype=np.uint8)
-                  for key in tk]
-        spans = None
-    sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
-    base = np.cumsum(sizes) - sizes
-    if spans is None:
-        buf = np.concatenate(chunks)
-    else:
-        buf = _joined_giving_back(chunks, sizes, base, *spans, src)
-    del chunks, spans
+    # (the decisions' buffer: every section that may change was read into it)
+    buf, base, sizes = _section_bytes(ctx, src, touched, contents)
+    del contents
     ki = np.minimum(np.searchsorted(touched, kk[:, 0]), len(touched) - 1)
     for i, key, off, nb in zip(ki.tolist(), kk[:, 0].tolist(), kk[:, 1].tolist(), kk[:, 2].tolist()):
         if nb and tk[i] == key:                     # kept padding in a section that changes
