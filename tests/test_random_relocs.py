@@ -11,7 +11,6 @@ gp-relative forms; and accepts, by name, the refusals of one linker the other wr
 longer run: ``XLD_RANDASM_SEEDS=200``."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -22,7 +21,7 @@ from elftools.elf.elffile import ELFFile
 from tests import toolchain as tc
 from xld.tools.randasm import describe, gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDASM_SEEDS", "12")))
+SEEDS = tc.seeds("XLD_RANDASM_SEEDS", 12)
 AS_FLAGS = {"arm64": [], "riscv64": ["-march=rv64gc", "-mabi=lp64d"]}
 
 
