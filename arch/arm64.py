@@ -546,6 +546,27 @@ def thunk(at: int, target: int) -> bytes:
     return words.astype("<u4").tobytes()
 
 
+LONG_THUNK_SIZE = 24
+
+
+def long_thunk(at: int, target: int) -> bytes:
+    """A range-extension thunk placed at ``at`` for a target beyond the ADRP thunk's +-4 GiB:
+    anywhere, and still PC-relative (no dynamic relocation in a PIE or a shared library), the
+    literal holding the distance from the ``adr``:
+
+        ldr  x16, 1f
+        adr  x17, .
+        add  x16, x16, x17
+        br   x16
+    1:  .xword target - (at + 4)
+
+    (The literal may sit at 4 mod 8: a 64-bit LDR literal accepts an unaligned address on
+    normal memory, as Linux maps it.)
+    """
+    words = np.array([0x58000090, 0x10000011, 0x8B110210, 0xD61F0200], dtype="<u4").tobytes()
+    return words + ((target - at - 4) & (2**64 - 1)).to_bytes(8, "little")
+
+
 def nop_fill(size: int) -> bytes:
     """``size`` bytes of padding that executes as nops (ValueError unless a multiple of 4)."""
     if size % 4:
@@ -791,6 +812,13 @@ ARCH.hooks["thunk_relocs"] = {
     "code": thunk(0, 0),
     "relocs": ((0, 275), (4, 277)),         # R_AARCH64_ADR_PREL_PG_HI21, R_AARCH64_ADD_ABS_LO12_NC
     "prefix": "__AArch64ADRPThunk_",
+    "reach": 1 << 32,                       # ADRP's +-4 GiB; farther targets take the long form
+    "long": {
+        "size": LONG_THUNK_SIZE,
+        "code": long_thunk(0, 4),
+        "relocs": ((16, 260, 12),),         # R_AARCH64_PREL64 at the literal: S + A - (adr's P)
+        "prefix": "__AArch64LongThunk_",
+    },
 }
 
 

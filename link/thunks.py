@@ -12,6 +12,11 @@ clobbers only IP0/IP1, x16/x17).  mold (thunks.cc) and lld (Thunks.cpp) do it th
                                add  x16, x16, :lo12:far
                                br   x16
 
+A target beyond ADRP's +-4 GiB (from anywhere in the caller's output section) takes the
+architecture's long form instead, still PC-relative (``__AArch64LongThunk_``: ldr x16 of a
+literal holding the distance, adr x17, add, br; 24 bytes), as GNU ld's long branch veneer
+reaches anywhere where lld's ADRP thunk refuses.
+
 Placement.  Thunks go at the end of the output section that holds the callers (one thunk
 section per output section and host object, in file order), so every caller in an output
 section smaller than 128 MiB reaches them, and one thunk serves every caller in that output
@@ -81,10 +86,16 @@ def _range_thunks(ctx) -> None:
     state = np.array(st.state, dtype=np.int64)
     state[plt_gids(ctx)] = DEFINED
     weak_undef = (t.gid[rows] > 0) & (state[t.gid[rows]] == UNDEF)
-    need = rows[far & ~weak_undef]
+    keep = far & ~weak_undef
+    need = rows[keep]
     if len(need):
         reach = int(min(hi.min(), -lo.max()))
-        _make(ctx, spec, need, reach - 4 * MARGIN)
+        # a target beyond the thunk's own reach (from anywhere in the caller's output section)
+        # takes the architecture's long form, when it has one
+        span = np.array([ctx.files[f].sec_outsec[s].size for f, s in zip(t.file[need].tolist(), t.sec[need].tolist())],
+                        dtype=np.float64)
+        long = ("long" in spec) & (np.abs(dist[keep].astype(np.float64)) + span + MARGIN >= spec.get("reach", 2.0**64))
+        _make(ctx, spec, need, reach - 4 * MARGIN, long)
 
 
 def plt_gids(ctx) -> np.ndarray:
@@ -169,15 +180,16 @@ def _branch_rows(ctx) -> np.ndarray:
     return np.nonzero(branch)[0]
 
 
-def _make(ctx, spec, need: np.ndarray, window: int) -> None:
-    """Thunks for the rows in ``need``.  An output section longer than ``window`` (a safe
-    reach) is cut into windows of that many bytes; the callers of a window share thunks
-    placed after the last input section that ends inside it (the last window's at the end)."""
+def _make(ctx, spec, need: np.ndarray, window: int, long: np.ndarray) -> None:
+    """Thunks for the rows in ``need`` (of the long form where ``long``).  An output section
+    longer than ``window`` (a safe reach) is cut into windows of that many bytes; the callers
+    of a window share thunks placed after the last input section that ends inside it (the last
+    window's at the end)."""
     t = ctx.rel
     st = ctx.symtab
     # one thunk per (output section of the caller, window, target, addend), in row order
     thunks: dict[tuple, dict] = {}
-    for r in need.tolist():
+    for r, far in zip(need.tolist(), long.tolist()):
         f, sec = int(t.file[r]), int(t.sec[r])
         out = ctx.files[f].sec_outsec[sec]
         win = -1
@@ -187,37 +199,39 @@ def _make(ctx, spec, need: np.ndarray, window: int) -> None:
                 win = -1
         g, a = int(t.gid[r]), int(t.addend[r])
         ident = ("g", g, a) if g else ("l", f, int(t.sym[r]), a)
-        key = (out.name, win) + ident
+        key = (out.name, win, far) + ident
         th = thunks.get(key)
         if th is None:
             th = thunks[key] = {"out": out, "win": win, "host": f, "sym": int(t.sym[r]), "addend": a,
-                                "callers": []}
+                                "callers": [], "form": spec["long"] if far else spec}
         th["callers"].append(r)
     _check_landing_pads(ctx, thunks.values())
     # thunk sections: one per (output section, window, host object), in order of first appearance
     sections: dict[tuple[str, int, int], list[dict]] = {}
     for key, th in thunks.items():
         sections.setdefault((th["out"].name, th["win"], th["host"]), []).append(th)
-    size = spec["size"]
     new_parts = []
     placed: dict[str, list[tuple[int, object, int]]] = {}
     for (oname, win, host_id), ths in sections.items():
         host = ctx.files[host_id]
-        sec = _add_section(host, THUNK_SECTION, b"".join(spec["code"] for _ in ths), spec["align"])
+        sec = _add_section(host, THUNK_SECTION, b"".join(th["form"]["code"] for th in ths), spec["align"])
         out = ths[0]["out"]
         placed.setdefault(oname, []).append((win, host, sec))
         host.sec_outsec[sec] = out
         rel_rows = []
-        for k, th in enumerate(ths):
-            name = _unique(st, spec["prefix"] + _target_name(ctx, th) )
+        at = 0
+        for th in ths:
+            form = th["form"]
+            name = _unique(st, form["prefix"] + _target_name(ctx, th))
             g = st.intern(name)
-            idx = _add_symbols(host, [(g, sec, k * size, size)])[0]
+            idx = _add_symbols(host, [(g, sec, at, form["size"])])[0]
             st.state[g] = DEFINED
             st.def_file[g] = host_id
             st.def_index[g] = idx
             th["gid"], th["name"] = g, name
-            for off, rtype in spec["relocs"]:
-                rel_rows.append((k * size + off, rtype, th["sym"], th["addend"]))
+            for off, rtype, *bias in form["relocs"]:        # (bias: what the field adds to A)
+                rel_rows.append((at + off, rtype, th["sym"], th["addend"] + sum(bias)))
+            at += form["size"]
         new_parts.append((host_id, sec, rel_rows))
     for oname, items in placed.items():
         _place(ctx.outputs[oname], items, window)

@@ -360,11 +360,15 @@ def _thunks(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     thunks = getattr(ctx, "thunks", None)
     if not spec or not thunks:
         return
-    code = np.frombuffer(spec["code"], np.uint8)
-    fixed = np.ones(len(code), dtype=bool)
-    for off, _ in spec["relocs"]:
-        fixed[off:off + 4] = False
+    forms = []                  # (name prefix, code, which bytes are not relocation fields)
+    for form in filter(None, (spec.get("long"), spec)):
+        code = np.frombuffer(form["code"], np.uint8)
+        fixed = np.ones(len(code), dtype=bool)
+        for off, rtype, *_ in form["relocs"]:
+            fixed[off:off + ctx.arch.howtos[rtype].field.width] = False
+        forms.append((form["prefix"], code, fixed))
     for name, oname, _ in thunks:
+        code, fixed = next((c, f) for p, c, f in forms if name.startswith(p))
         g = ctx.symtab.ids.get(name)
         o = ctx.outputs.get(oname)
         if g is None or o is None:

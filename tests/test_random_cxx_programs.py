@@ -8,7 +8,6 @@ the same trace and exit alike (the static ones under ``xld run`` too).  A longer
 ``XLD_RANDPROG_SEEDS=20``."""
 from __future__ import annotations
 
-import os
 import subprocess
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from tests import toolchain as tc
 from xld.tools.randprogxx import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDPROG_SEEDS", "1")))
+SEEDS = tc.seeds("XLD_RANDPROG_SEEDS", 1)
 MODES = {                    # compiler flags, link flags, whether the other files are a library
     "pie": (["-O2"], [], False),
     "static": (["-O1"], ["-static"], False),

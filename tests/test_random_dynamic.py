@@ -20,7 +20,7 @@ from tests import toolchain as tc
 from tests.dynamic.util import run as _run
 from xld.tools.randdyn import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDDYN_SEEDS", "2")))
+SEEDS = tc.seeds("XLD_RANDDYN_SEEDS", 2)
 CCS = ("gcc", "clang") if len(SEEDS) > 3 else ("gcc",)
 pytestmark = tc.cross_and_qemu()
 

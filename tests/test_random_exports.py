@@ -12,7 +12,6 @@ plan's failure links must fail with both linkers, each naming its symbol (xld: `
 A longer run: ``XLD_RANDEXPORT_SEEDS=30``."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from tests import toolchain as tc
 from tests.dynamic.util import run as _run
 from xld.tools.randexport import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDEXPORT_SEEDS", "3")))
+SEEDS = tc.seeds("XLD_RANDEXPORT_SEEDS", 3)
 CCS = ("gcc", "clang") if len(SEEDS) > 3 else ("gcc",)
 OUTPUTS = ("liba.so", "libb.so", "main")
 pytestmark = tc.cross_and_qemu()

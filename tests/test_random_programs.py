@@ -7,7 +7,6 @@ trace and exit alike (the static ones under ``xld run`` too), and the last three
 have GNU ld's ELF type, interpreter, hash tables and DT_FLAGS(_1).  A longer run: ``XLD_RANDPROG_SEEDS=40``."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 from tests import toolchain as tc
 from xld.tools.randprog import gen
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDPROG_SEEDS", "1")))
+SEEDS = tc.seeds("XLD_RANDPROG_SEEDS", 1)
 MODES = {                    # compiler flags, link flags, how main.o gets the other files
     "pie": (["-O2", "-fcommon"], [], "objects"),
     "static": (["-O1", "-fcommon"], ["-static"], "objects"),

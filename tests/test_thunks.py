@@ -513,3 +513,50 @@ def test_far_calls_of_plt_entries_go_through_pic_thunks(tmp_path, mode):
         page = int(adrp.op_str.split("#")[-1], 0)
         target = page + int(add.op_str.split("#")[-1], 0)
         assert lo <= target < hi, (name, hex(target))
+
+
+# --- a target beyond ADRP's +-4 GiB: the long thunk ---------------------------------------------
+#
+# (found by tests/test_random_relocs.py seed 630, arm64 -shared: a bl 250 GB away; GNU ld links
+# it through a PC-relative literal veneer, xld refused the ADRP in its thunk)
+
+FAR_SCRIPT = """ENTRY(_start)
+SECTIONS {
+  . = 0x400000;
+  .text : { *(.text .text.*) }
+  .rodata : { *(.rodata .rodata.*) }
+  .data : { *(.data .data.*) }
+  .bss : { *(.bss .bss.*) *(COMMON) }
+  .far_text 0x400000000 : { *(.far_text) }
+}
+"""
+FAR_MAIN = r"""
+#include "rt.h"
+#define FAR __attribute__((section(".far_text"), noinline))
+__attribute__((noinline)) int near_helper(int x) { return x * 3; }
+FAR int far_add(int a, int b) { return near_helper(a) + b; }
+int main(int argc, char **argv) { int x = far_add(argc, 4); say("x", x); return x & 0x7f; }
+"""
+
+
+def test_calls_beyond_4gib_go_through_long_thunks(tmp_path):
+    """``.far_text`` 16 GiB above the rest: both calls go through a thunk whose literal holds
+    the distance (ldr, adr, add, br), and the program runs like GNU ld's."""
+    tc.require(tc.QEMU[ARCH])
+    cc = tc.compiler("gcc", ARCH)
+    (tmp_path / "main.c").write_text(FAR_MAIN)
+    (tmp_path / "far.ld").write_text(FAR_SCRIPT)
+    flags = ["-O2", f"-I{COMMON}", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"]
+    o = [cc.compile(tmp_path / "main.c", tmp_path / "main.o", flags)]
+    o += [cc.compile(COMMON / n, tmp_path / (Path(n).stem + ".o"), flags) for n in ("start.c", "rt.c")]
+    exe = tmp_path / "xld.out"
+    res = tc.xld_link(["--arch", ARCH, "-static", "--verify", "-T", tmp_path / "far.ld", "-o", exe, *o])
+    assert res.status == 0, res.stderr
+    gnu = tc.gnu_ld(ARCH, o, tmp_path / "gnu.out", ["-T", str(tmp_path / "far.ld")])
+    a, b = tc.qemu_run(ARCH, exe, ["one"]), tc.qemu_run(ARCH, gnu, ["one"])
+    assert (a.status, a.stdout) == (b.status, b.stdout) == (10, b"x = 10\n"), a.summary() + b.summary()
+    syms = {s.name: s["st_value"] for s in _elf(exe).get_section_by_name(".symtab").iter_symbols()}
+    long = {n: v for n, v in syms.items() if n.startswith("__AArch64LongThunk_")}
+    assert sorted(long) == ["__AArch64LongThunk_far_add", "__AArch64LongThunk_near_helper"]
+    for a, t in _branches(exe):
+        assert abs(t - a) < 1 << 27

@@ -39,6 +39,14 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JOBS = max(1, min(4, os.cpu_count() or 1))
 
 
+def seeds(var: str, default: int) -> range:
+    """The seeds a random differential test runs: the environment variable ``var`` is a count
+    N (seeds 1..N) or a range A-B (seeds A..B, a soak beyond the seeds already run)."""
+    text = os.environ.get(var, str(default))
+    first, _, last = text.partition("-")
+    return range(int(first), 1 + int(last)) if last else range(1, 1 + int(first))
+
+
 def missing(reason: str):
     """Skip (locally) or fail (in CI) because a tool is missing."""
     if IN_CI:
