@@ -702,6 +702,7 @@ def _finish(req: Request, status: int) -> None:
         os.write(req.conn.fileno(), b"s" + struct.pack("<i", status))    # the server is gone
     except OSError:
         pass
+    _step_aside()
     _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
     if req.learn and status == 0 and _is_link(req) and (_ready_at or not _copied_ahead):
         # (on top of pages copied ahead: only if that was done before the command came; its
@@ -709,6 +710,27 @@ def _finish(req: Request, status: int) -> None:
         grew = _grown() if _heap_start >= 0 else 0
         _write_all(req.uses_w, b"%x;" % grew + _written_pages(_spare_pages))   # (a link's: 2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
+
+
+def _step_aside() -> None:
+    """After its status: what the command's process does from here (tell the server what it
+    read, and exit: tearing down its copy of the server's address space, 2-4 ms of CPU for a
+    small link) is for no one waiting, so it takes a CPU only when nothing else wants one
+    (SCHED_IDLE: a task that wakes takes the CPU from it at once).  On two CPUs that teardown
+    took one from what the client's end wakes (collect2 and gcc exiting, a build's next
+    step), and the server forks the next spare once this process has said all
+    (_room_for_spare), which is now when a CPU is otherwise free.  A process resident beyond
+    ASIDE_MAX does not: starved on a busy machine, it would hold that memory for seconds.
+    An unprivileged process cannot undo it: only one that is done asks for it."""
+    if _resident() > ASIDE_MAX:
+        return
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        pass
+
+
+ASIDE_MAX = 256 << 20             # bytes resident at most for a command's process to step aside
 
 
 def shape(argv: list[str]) -> int:
@@ -1286,8 +1308,8 @@ class Spare:
     server's address space) and what the child does before it takes a command are off the
     command's path.  It is still one fresh process per command: a spare takes one command
     and is then that command's process; the server forks the next spare as soon as a CPU is
-    free of running commands (with two, while the command runs: the next command, right
-    after, finds it ready), and forks a new one whenever what a child would inherit changed
+    free of running commands (_room_for_spare: on two CPUs, after a link, or while an `xld
+    run` runs), and forks a new one whenever what a child would inherit changed
     (libraries parsed ahead since).  The server checks each
     command (the client's uid and installation, its own code on disk) before it hands it
     over, exactly as before it forks; a spare never decides.  A spare ends when the server
@@ -1473,11 +1495,18 @@ def _busy(running) -> bool:
 
 def _room_for_spare(running) -> bool:
     """Whether to fork the next spare now: when a CPU is free of running commands (a fork
-    would take CPU from one; with two CPUs a link's spare is forked while it runs, and copies
-    its pages ahead once it has ended: Spare.release), and no running command is learning
-    the pages a spare copies ahead (it would copy too few)."""
+    would take CPU from one), and, while links run, two CPUs beyond them (one for the
+    server's fork, 1.5-2.5 ms of copying its page tables, one for the new spare's first
+    steps, ~1 ms of copy-on-write faults: on two CPUs they took that from a served dynamic
+    hello's passes); and no running command is learning the pages a spare copies ahead (it
+    would copy too few).  So on two CPUs the spare after a link is forked once the link's
+    process has said all, after its status (_step_aside), and while an `xld run` runs; a
+    spare forked while a command runs copies its pages ahead once none runs
+    (Spare.release)."""
     busy = [r for r in running.values() if not r.done]
-    return len(busy) < _CPUS and not any(r.learn and _is_link(r) for r in busy)
+    links = sum(1 for r in busy if _is_link(r))
+    return (len(busy) < _CPUS and (not links or links + 2 <= _CPUS)
+            and not any(r.learn and _is_link(r) for r in busy))
 
 
 _spare_pages = None     # in a learning spare: the pages it had of its own before its command

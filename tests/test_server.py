@@ -621,17 +621,16 @@ def test_a_spare_forked_while_a_command_runs_copies_ahead_after_it(objects, serv
         wait_until(lambda: {k for k in _children(server) if not process_gone(k)}, "no spare")
         p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", f"out{n}"], server_env, work)
         assert p.returncode == 0, p.stderr
-    for _ in range(50):                 # (the last command's process may still be ending: its pid
-        first = wait_until(lambda: {k for k in _children(server) if not process_gone(k)}, "no spare")
-        copied = _settled(max(first))   # is older than the spare's; what a spare that copies makes)
+    for _ in range(50):                 # (the last command's process may still be ending, and the
+        first = wait_until(lambda: _spares(server), "no spare")   # spare come after it has:
+        copied = _settled(max(first))   # what a spare that copies makes)
         if copied >= 0:
             break
     assert copied > 200, f"the first spare copied nothing ({copied} faults)"
     waiting = subprocess.Popen([sys.executable, "-m", "xld.link", "run", str(tmp_path / "waits")],
                                env=server_env, cwd=tmp_path, stdin=subprocess.PIPE)
     try:
-        (spare,) = wait_until(lambda: {k for k in _children(server) if not process_gone(k)} - first,
-                              "no spare while a command runs")
+        (spare,) = wait_until(lambda: _spares(server) - first, "no spare while a command runs")
         time.sleep(1.0)                 # (copying a small link's pages takes ~10 ms)
         held = _minor_faults(spare)
         assert 0 <= held < copied // 2, f"it copied while the command ran ({held} faults, {copied} a copy)"
@@ -1243,3 +1242,95 @@ def test_a_run_gets_the_descriptors_its_caller_left_open(server_env, tmp_path):
     wait_for_socket(server_env)
     assert run_with_descriptors(cmd, server_env, tmp_path) == expect
     assert any("'run'" in line and "status=0" in line for line in served(server_env))
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: the spare waits for the command's end")
+def test_no_spare_is_forked_while_a_link_runs_on_two_cpus(objects, server_env, tmp_path):
+    """While a link runs, the next spare is forked only with two CPUs beyond it (one for the
+    server's fork, one for the spare's first steps: on two CPUs they took ~1 ms from a served
+    dynamic hello's passes); on two CPUs it comes once the link's process has said all.  Here
+    the link waits on its -T script, a FIFO: no spare appears until the script is written
+    (with three CPUs or more one does), and the next command takes the one after."""
+    work = tmp_path / "work"
+    work.mkdir()
+    _, server = started_server(server_env, work)
+    wait_until(lambda: {k for k in _children(server) if not process_gone(k)}, "no spare")
+    p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out0"], server_env, work)
+    assert p.returncode == 0, p.stderr          # (the first link learns: no spare during it)
+    (first,) = wait_until(lambda: _spares(server), "no spare")
+    fifo = work / "script.ld"
+    os.mkfifo(fifo)
+    link = subprocess.Popen([sys.executable, "-m", "xld.link", "--arch", "arm64", "-T", str(fifo),
+                             str(objects[1]), "-o", "out1"], env=server_env, cwd=work,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_until(lambda: _cwd_of(first) == str(work), "the spare never took the link")
+        time.sleep(1.0)             # (it waits on the script; a fork takes milliseconds)
+        others = {k for k in _children(server) if not process_gone(k)} - {first}
+        if len(os.sched_getaffinity(0)) >= 3:
+            assert others, "no spare while a link ran, with CPUs to spare"
+        else:
+            assert not others, f"a spare was forked while the link ran: {others}"
+    finally:
+        with open(fifo, "w") as f:
+            f.write("ENTRY(twice)\n")
+    out, err = link.communicate(timeout=60)
+    assert link.returncode == 0, err
+    spare = wait_until(lambda: _spares(server), "no spare after the link")
+    p = xld(["--arch", "arm64", "-e", "twice", objects[1], "-o", "out2"], server_env, work)
+    assert p.returncode == 0, p.stderr
+    assert f"pid={min(spare)} status=0" in served(server_env)[-1]
+
+
+def _spares(server: int) -> set[int]:
+    """The server's children that have not taken a command (in its directory, /)."""
+    return {k for k in _children(server) if _cwd_of(k) == "/"}
+
+
+def _cwd_of(pid: int) -> str:
+    """Its working directory (a spare's is /, the client's once it has taken a command)."""
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return ""
+
+
+def test_a_command_steps_aside_after_its_status(tmp_path, monkeypatch):
+    """After the ``s`` (its client has the status), the command's process takes a CPU only
+    when none is wanted (SCHED_IDLE): its teardown took one from collect2's and gcc's exits.
+    Not a process resident beyond ASIDE_MAX (starved, it would hold that memory)."""
+    import socket
+    import types
+    from xld.link import server
+
+    def finish_in_child(aside_max: int) -> tuple[bytes, bytes, int]:
+        mine, theirs = socket.socketpair()
+        uses_r, uses_w = os.pipe()
+        said_r, said_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                mine.close()
+                server.ASIDE_MAX = aside_max
+                req = types.SimpleNamespace(conn=theirs, uses_w=uses_w, learn=False, argv=["-o", "x"])
+                server._finish(req, 7)
+                os.write(said_w, struct.pack("<i", os.sched_getscheduler(0)))
+            finally:
+                os._exit(0)
+        theirs.close()
+        os.close(uses_w)
+        os.close(said_w)
+        os.waitpid(pid, 0)
+        status = mine.recv(16)
+        uses = os.read(uses_r, 1 << 16)
+        policy = struct.unpack("<i", os.read(said_r, 4))[0]
+        for fd in (uses_r, said_r):
+            os.close(fd)
+        mine.close()
+        return status, uses, policy
+
+    status, uses, policy = finish_in_child(1 << 40)
+    assert status == b"s" + struct.pack("<i", 7) and uses[:2] == b"=\x07"
+    assert policy == os.SCHED_IDLE
+    *_, policy = finish_in_child(0)
+    assert policy == os.sched_getscheduler(0) != os.SCHED_IDLE
