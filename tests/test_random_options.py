@@ -5,10 +5,9 @@ same trace and exit status; and what the options decide agrees (``randopts.shape
 entry symbol, program headers, allocated sections and flags, fixed addresses, dynamic tags,
 build-id, symbol tables, kept relocations, compressed debug sections; a map file exists).
 Options GNU ld does not know (lld's) are checked apart: honoured, or an error that names them.
-Seeds from ``XLD_RANDOPTS_FIRST`` (1). A longer run: ``XLD_RANDOPTS_SEEDS=60``."""
+A longer run: ``XLD_RANDOPTS_SEEDS=60`` (or a range past the seeds already run, ``=61-120``)."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,8 +17,7 @@ from tests import toolchain as tc
 from xld.tools.randopts import LLD_ONLY, differences, draw, shape
 from xld.tools.randprog import gen
 
-_FIRST = int(os.environ.get("XLD_RANDOPTS_FIRST", "1"))      # (a run past the seeds already run)
-SEEDS = range(_FIRST, _FIRST + int(os.environ.get("XLD_RANDOPTS_SEEDS", "3")))
+SEEDS = tc.seeds("XLD_RANDOPTS_SEEDS", 3)
 pytestmark = tc.cross_and_qemu()
 
 

@@ -7,17 +7,16 @@ section and type, R_RISCV_RELAX/ALIGN included), and the final links of every cr
 — xld's objects by GNU ld, GNU ld's by xld, xld's by xld, the mixed ones by both — must run
 under qemu-user (static or PIE, at times with --gc-sections) as GNU ld's objects linked by GNU
 ld do.  What xld does differently on purpose is listed in ``randrel.shape_diff`` and in
-docs/robustness.md.  More seeds: ``XLD_RANDREL_SEEDS=N``."""
+docs/robustness.md.  More seeds: ``XLD_RANDREL_SEEDS=N`` (or a range ``A-B``)."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from tests import toolchain as tc
 from xld.tools import randrel
 
-SEEDS = range(1, 1 + int(os.environ.get("XLD_RANDREL_SEEDS", "2")))
+SEEDS = tc.seeds("XLD_RANDREL_SEEDS", 2)
 pytestmark = tc.cross_and_qemu()
 
 

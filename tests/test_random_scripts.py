@@ -3,12 +3,10 @@ by gcc and clang for both arches, linked by GNU ld and by xld with the same ``-T
 flags: the outputs must have the same entry point, allocated sections (name, type, flags,
 address, size, alignment, bytes), program headers (type, flags, virtual and load address,
 sizes, alignment), values of the global symbols and of the script's, and the same flat image
-(``objcopy -O binary`` of both, and xld's own ``--oformat=binary``).  Seeds from
-``XLD_RANDSCRIPT_FIRST`` (1). A longer run:
-``XLD_RANDSCRIPT_SEEDS=40``."""
+(``objcopy -O binary`` of both, and xld's own ``--oformat=binary``).  A longer run:
+``XLD_RANDSCRIPT_SEEDS=40`` (or a range past the seeds already run, ``=41-80``)."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -18,8 +16,7 @@ from elftools.elf.elffile import ELFFile
 from tests import toolchain as tc
 from xld.tools.randscript import gen
 
-_FIRST = int(os.environ.get("XLD_RANDSCRIPT_FIRST", "1"))      # (a run past the seeds already run)
-SEEDS = range(_FIRST, _FIRST + int(os.environ.get("XLD_RANDSCRIPT_SEEDS", "2")))
+SEEDS = tc.seeds("XLD_RANDSCRIPT_SEEDS", 2)
 FLAGS = ["-fno-pic", "-fno-pie", "-nostdlib"]
 ARCH_FLAGS = {"arm64": [], "riscv64": ["-mcmodel=medany"]}
 
