@@ -63,19 +63,32 @@ def _compile(arch: str, src: str, d: Path, *flags: str) -> Path:
     return obj
 
 
-def _link_both(arch: str, driver: str, name: str, args, d: Path) -> tuple[Path, Path]:
-    """``zig <driver> args -o lld/<name>`` and, on zig's own ld.lld line, xld -o xld/<name>."""
-    lld, xld = d / "lld" / name, d / "xld" / name
+def _lld_line(arch: str, driver: str, name: str, args, d: Path) -> tuple[Path, list[str]]:
+    """``zig <driver> args -o d/lld/<name> -v``: the output and zig's own ld.lld command line."""
+    lld = d / "lld" / name
     lld.parent.mkdir(exist_ok=True)
-    xld.parent.mkdir(exist_ok=True)
     p = subprocess.run([*_zig(arch, driver), *map(str, args), "-o", str(lld), "-v"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-4000:]
     lines = [shlex.split(ln) for ln in p.stderr.splitlines() if ln.startswith("ld.lld ")]
     line = next((a for a in lines if str(lld) in a), None)
     assert line, f"zig printed no ld.lld command line for {name}:\n{p.stderr[-4000:]}"
-    line[line.index("-o") + 1] = str(xld)
-    res = tc.xld_link(line[1:])
+    return lld, line
+
+
+def _xld_on(line: list[str], out: Path) -> tc.LinkResult:
+    """xld given an ld.lld command line, with its -o replaced by ``out``."""
+    out.parent.mkdir(exist_ok=True)
+    line = list(line)
+    line[line.index("-o") + 1] = str(out)
+    return tc.xld_link(line[1:])
+
+
+def _link_both(arch: str, driver: str, name: str, args, d: Path) -> tuple[Path, Path]:
+    """``zig <driver> args -o lld/<name>`` and, on zig's own ld.lld line, xld -o xld/<name>."""
+    lld, line = _lld_line(arch, driver, name, args, d)
+    xld = d / "xld" / name
+    res = _xld_on(line, xld)
     assert res.status == 0, res.stderr
     return lld, xld
 
@@ -100,14 +113,20 @@ def _pairings(exe: str, libs, d: Path):
 
 
 def _check_runs(arch: str, exe: str, libs, d: Path, args_of, expect: bytes, status: int) -> None:
-    root = _sysroot(arch, d)
-    from xld.emu import run
     for exe_by, libs_by, where in _pairings(exe, libs, d):
-        q = tc.qemu_run(arch, where / exe, args_of(where), timeout=120, sysroot=str(root))
-        assert (q.stdout, q.status) == (expect, status), (exe_by, libs_by, q.summary(), q.stderr)
-        if exe_by == libs_by == "xld":
-            r = run(str(where / exe), argv=args_of(where), sysroot=str(root), timeout=600)
-            assert (r.stdout, r.returncode) == (expect, status), (r.stdout, r.crash)
+        _check_run(arch, where / exe, args_of(where), expect, status, emu=exe_by == libs_by == "xld")
+
+
+def _check_run(arch: str, exe: Path, args, expect: bytes, status: int, emu: bool, env=None) -> None:
+    """Under qemu-user with musl's loader; with ``emu``, under ``xld run`` too."""
+    root = _sysroot(arch, exe.parent.parent)
+    p = tc.run_group([tc.require(tc.QEMU[arch]), "-L", str(root), str(exe), *args], timeout=120,
+                     env=env or {})
+    assert (p.stdout, p.returncode) == (expect, status), (exe, p.stdout, p.stderr)
+    if emu:
+        from xld.emu import run
+        r = run(str(exe), argv=list(args), env=env, sysroot=str(root), timeout=600)
+        assert (r.stdout, r.returncode) == (expect, status), (r.stdout, r.crash)
 
 
 @pytest.mark.parametrize("pie", [False, True], ids=["no-pie", "pie"])
@@ -146,3 +165,46 @@ def test_musl_cxx_program_and_library(arch, tmp_path):
         _same_shape(lld, xld)
     _check_runs(arch, "usecxxmu", ["libcxxmu.so"], tmp_path, lambda where: [],
                 b"run 3 7\ncaught: counter ran to 31\nchecked -1\n", 0)
+
+
+COPIES_OUTPUT = (b"opt a - ind 2\nopt b x ind 4\nto stdout\nenv MUSLVAR=1\nerrno 1\n"
+                 b"thread tl=7 errno=0\njoined 7 tl=3 env 1\n")
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_musl_copy_relocation_against_zig_stub_libc_is_refused(arch, tmp_path):
+    """zig's libc.so is a stub: its data symbols sit over empty sections, environ, optarg and
+    optind at one address.  A copy relocation needs to know which names are one variable; from
+    the stub nobody can tell (ld.lld makes every name there one copy: a program that crashes),
+    so xld refuses, naming the symbol, and leaves no output."""
+    obj = _compile(arch, "copies.c", tmp_path, "-fno-PIC", "-fno-PIE")
+    _, line = _lld_line(arch, "cc", "copies", ["-dynamic", obj], tmp_path)
+    out = tmp_path / "xld" / "copies"
+    res = _xld_on(line, out)
+    assert res.status == 1 and not out.exists(), res.stderr
+    for name in ("environ", "optarg", "optind", "stdout", "stderr"):
+        assert f"xld: error: cannot create a copy relocation for symbol {name}: " in res.stderr, res.stderr
+    assert "holds no bytes for it" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_musl_copy_relocations_against_musl_libc_so(arch, tmp_path):
+    """The same program linked against musl's real libc.so (the loader itself) instead of the
+    stub: copies of environ (with its aliases), optarg, optind, stdout, stderr, as ld.lld makes
+    them, and the program runs."""
+    obj = _compile(arch, "copies.c", tmp_path, "-fno-PIC", "-fno-PIE")
+    _, line = _lld_line(arch, "cc", "copies", ["-dynamic", obj], tmp_path)
+    stub = next(a for a in line if a.endswith("/libc.so"))
+    line = [str(_loader(arch)) if a == stub else a for a in line]
+    ref, ours = tmp_path / "ref" / "copies", tmp_path / "xld" / "copies"
+    ref.parent.mkdir()
+    line[line.index("-o") + 1] = str(ref)
+    tc.run_group([*_zig(arch, "ld.lld")[:4], *line[1:]], timeout=300, input=None)
+    assert ref.exists()
+    res = _xld_on(line, ours)
+    assert res.status == 0, res.stderr
+    _same_shape(ref, ours)
+    assert dynamic(ours)["relocs"][{"arm64": 1024, "riscv64": 4}[arch]] == 5      # R_*_COPY
+    for exe in (ref, ours):
+        _check_run(arch, exe, ["-a", "-b", "x", "y"], COPIES_OUTPUT, 0, emu=exe is ours,
+                   env={"MUSLVAR": "1"})
