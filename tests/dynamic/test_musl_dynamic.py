@@ -84,12 +84,33 @@ def _xld_on(line: list[str], out: Path) -> tc.LinkResult:
     return tc.xld_link(line[1:])
 
 
-def _link_both(arch: str, driver: str, name: str, args, d: Path) -> tuple[Path, Path]:
-    """``zig <driver> args -o lld/<name>`` and, on zig's own ld.lld line, xld -o xld/<name>."""
+def _gnu_on(arch: str, line: list[str], out: Path) -> None:
+    """GNU ld given an ld.lld command line, less what only lld knows (``--error-limit``,
+    ``-mllvm X``; ``--image-base=N``: ``-Ttext-segment=N``), with its -o replaced by ``out``."""
+    args, it = [], iter(line[1:])
+    for a in it:
+        if a == "-mllvm":
+            next(it)
+        elif a.startswith("--image-base="):
+            if int(a.split("=", 1)[1], 0):
+                args.append("-Ttext-segment=" + a.split("=", 1)[1])
+        elif not a.startswith("--error-limit="):
+            args.append(a)
+    args[args.index("-o") + 1] = str(out)
+    out.parent.mkdir(exist_ok=True)
+    p = tc.run_group([tc.require(f"{tc.TRIPLE[arch]}-ld"), *args], timeout=300, input=None)
+    assert p.returncode == 0, p.stderr.decode()[-4000:]
+
+
+def _link_both(arch: str, driver: str, name: str, args, d: Path, gnu=False) -> tuple[Path, Path]:
+    """``zig <driver> args -o lld/<name>`` and, on zig's own ld.lld line, xld -o xld/<name>
+    (and with ``gnu``, GNU ld -o gnu/<name>)."""
     lld, line = _lld_line(arch, driver, name, args, d)
     xld = d / "xld" / name
     res = _xld_on(line, xld)
     assert res.status == 0, res.stderr
+    if gnu:
+        _gnu_on(arch, line, d / "gnu" / name)
     return lld, xld
 
 
@@ -99,11 +120,11 @@ def _same_shape(lld: Path, xld: Path) -> None:
         assert got[key] == ref[key], (xld.name, key, got[key], ref[key])
 
 
-def _pairings(exe: str, libs, d: Path):
-    """Every pairing of the program and its libraries, each by lld or xld, in a directory of
-    its own (the program finds its libraries through its RUNPATH, $ORIGIN)."""
-    for exe_by in ("lld", "xld"):
-        for libs_by in ("lld", "xld"):
+def _pairings(exe: str, libs, d: Path, linkers=("lld", "xld")):
+    """Every pairing of the program and its libraries, each by one of ``linkers``, in a
+    directory of its own (the program finds its libraries through its RUNPATH, $ORIGIN)."""
+    for exe_by in linkers:
+        for libs_by in linkers:
             where = d / f"run-{exe_by}-{libs_by}"
             where.mkdir()
             shutil.copy(d / exe_by / exe, where / exe)
@@ -112,8 +133,9 @@ def _pairings(exe: str, libs, d: Path):
             yield exe_by, libs_by, where
 
 
-def _check_runs(arch: str, exe: str, libs, d: Path, args_of, expect: bytes, status: int) -> None:
-    for exe_by, libs_by, where in _pairings(exe, libs, d):
+def _check_runs(arch: str, exe: str, libs, d: Path, args_of, expect: bytes, status: int,
+                linkers=("lld", "xld")) -> None:
+    for exe_by, libs_by, where in _pairings(exe, libs, d, linkers):
         _check_run(arch, where / exe, args_of(where), expect, status, emu=exe_by == libs_by == "xld")
 
 
@@ -134,21 +156,24 @@ def _check_run(arch: str, exe: Path, args, expect: bytes, status: int, emu: bool
 def test_musl_program_with_its_library_and_a_plugin(arch, pie, tmp_path):
     """libmu.so (TLS the program reads across the boundary, copied or GOT-reached data, a
     constructor), libplugmu.so (dlopen'd, TLS of its own) and the program, zig's default
-    non-PIE and -fPIE -pie."""
+    non-PIE and -fPIE -pie.  GNU ld links the same lines too (what only lld knows left out),
+    and its outputs take part in the pairings."""
     libmu = _compile(arch, "libmu.c", tmp_path, "-fPIC")
     plug = _compile(arch, "plugmu.c", tmp_path, "-fPIC")
     main = _compile(arch, "usemu.c", tmp_path, *(["-fPIE"] if pie else []))
-    outs = [_link_both(arch, "cc", "libmu.so", ["-shared", "-Wl,-soname,libmu.so", libmu], tmp_path)]
+    outs = [_link_both(arch, "cc", "libmu.so", ["-shared", "-Wl,-soname,libmu.so", libmu], tmp_path,
+                       gnu=True)]
     shutil.copy(outs[0][0], tmp_path / "libmu.so")            # what the next links read
-    outs.append(_link_both(arch, "cc", "libplugmu.so", ["-shared", plug, "-L", tmp_path, "-lmu"], tmp_path))
+    outs.append(_link_both(arch, "cc", "libplugmu.so", ["-shared", plug, "-L", tmp_path, "-lmu"], tmp_path,
+                           gnu=True))
     outs.append(_link_both(arch, "cc", "usemu", [*(["-fPIE", "-pie"] if pie else []), main, "-L", tmp_path,
-                                                 "-lmu", "-Wl,-rpath,$ORIGIN"], tmp_path))
+                                                 "-lmu", "-Wl,-rpath,$ORIGIN"], tmp_path, gnu=True))
     for lld, xld in outs:
         _same_shape(lld, xld)
     assert dynamic(outs[2][1])["type"] == ("ET_DYN" if pie else "ET_EXEC")
     assert dynamic(outs[2][1])["interp"] == f"/lib/ld-musl-{MACHINE[arch]}.so.1"
     _check_runs(arch, "usemu", ["libmu.so", "libplugmu.so"], tmp_path,
-                lambda where: [str(where / "libplugmu.so")], MU_OUTPUT, 7)
+                lambda where: [str(where / "libplugmu.so")], MU_OUTPUT, 7, ("lld", "xld", "gnu"))
 
 
 @pytest.mark.parametrize("arch", tc.ARCHES)
