@@ -1100,6 +1100,11 @@ def _plan_copies(ctx, p: Plan) -> None:
             ctx.diag.error(f"cannot create a copy relocation for symbol {sym.name}: it has no size "
                            f"in {dso.name}; recompile with -fPIC")
             continue
+        if not dso.holds(sym):
+            ctx.diag.error(f"cannot create a copy relocation for symbol {ctx.diag.sym(sym.name)}: "
+                           f"{dso.name} holds no bytes for it (a stub library, whose addresses do not "
+                           f"tell which names are one variable); recompile with -fPIC")
+            continue
         # the alignment the variable has in its library (its section's, as far as its address
         # keeps it), uncapped: code may rely on it (a page-aligned buffer, vector loads)
         a = dso.section_align(sym.shndx)
@@ -1574,7 +1579,9 @@ def _foreign_row(ctx, p: Plan, g: int, name: int, gaddr: np.ndarray) -> tuple:
     imp = ctx.imports.get(g)
     if g in p.copy_off:
         dso, sym = imp
-        bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
+        # (a name the objects refer to strongly is global, as lld makes it: musl's weak environ)
+        weak = sym.bind == elf.STB_WEAK and not ctx.symtab.strong_ref[g]
+        bind = elf.STB_WEAK if weak else elf.STB_GLOBAL
         return (name, (bind << 4) | elf.STT_OBJECT, 0, ctx.outputs[p.copy_sec[g]].index, int(gaddr[g]), sym.size)
     if g in p.weak_undef:
         return (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)

@@ -250,6 +250,16 @@ class SharedFile:
             return max(int(self.shdrs[shndx]["sh_addralign"]), 1)
         return 1
 
+    def holds(self, sym: SharedSym) -> bool:
+        """Whether the section ``sym`` is defined in spans the symbol's bytes.  A stub library
+        (zig's libc.so: its data symbols sit over empty sections, many names at one address)
+        does not; there an address says nothing about which names are one variable."""
+        if not 0 < sym.shndx < len(self.shdrs):
+            return True
+        sh = self.shdrs[sym.shndx]
+        lo = int(sh["sh_addr"])
+        return lo <= sym.value and sym.value + sym.size <= lo + int(sh["sh_size"])
+
     def read_only(self, shndx: int) -> bool:
         """Whether section ``shndx`` is read-only once the object is loaded: not writable
         (.rodata), or writable only during relocation (.data.rel.ro, inside the object's
