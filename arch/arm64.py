@@ -681,6 +681,7 @@ def plt_entries(entries: Values, slots: Values) -> bytes:
 
 
 ARCH.hooks["plt"] = {
+    "reach": (1 << 32) - 4096,          # from the PLT's code to its .got.plt slots (adrp: +-4 GiB, less a page for its rounding)
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 3,
     "header": plt_header,
     "entries": plt_entries,     # PLTn is the same jump through its .got.plt slot (x16 = &slot)

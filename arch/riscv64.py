@@ -544,6 +544,7 @@ def plt_entries(entries: Values, slots: Values) -> bytes:
 
 
 ARCH.hooks["plt"] = {
+    "reach": (1 << 31) - 4096,          # from the PLT's code to its .got.plt slots (auipc + a 12-bit offset: +-2 GiB, less a margin)
     "header_size": 32, "entry_size": IPLT_STUB_SIZE, "gotplt_reserved": 2,
     "header": plt_header,
     "entries": plt_entries,

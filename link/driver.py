@@ -692,7 +692,7 @@ def linker_symbol_values(ctx) -> None:
     st = ctx.symtab
     outs = ctx.outputs
     alloc = [o for o in ctx.ordered if o.alloc]
-    base = layout.image_base(ctx)
+    base = layout.headers_addr(ctx)
     text = [o for o in alloc if o.flags & elf.SHF_EXECINSTR]
     text_end = max((o.addr + o.size for o in text), default=base)
     data_secs = [o for o in alloc if o.flags & elf.SHF_WRITE and not o.flags & elf.SHF_TLS]

@@ -389,7 +389,7 @@ class Plan:
             nph = ctx.nphdr * elf.PHDR_SIZE
             # where the headers are loaded: the segment mapping the file's start (a -T
             # script's SEGMENT_START may put it elsewhere than the default image base)
-            base = next((g[1] for g in ctx.segments if g[2] == 0), _base(ctx))
+            base = layout.headers_addr(ctx)
             rows.append((elf.PT_PHDR, elf.PF_R, elf.EHDR_SIZE, base + elf.EHDR_SIZE,
                          base + elf.EHDR_SIZE, nph, nph, 8))
             i = ctx.outputs[".interp"]
@@ -407,10 +407,6 @@ class Plan:
     @property
     def e_type(self) -> int:
         return elf.ET_DYN if self.pic else elf.ET_EXEC
-
-
-def _base(ctx) -> int:
-    return layout.image_base(ctx)
 
 
 def plan(ctx) -> None:
@@ -1579,9 +1575,9 @@ def _foreign_row(ctx, p: Plan, g: int, name: int, gaddr: np.ndarray) -> tuple:
     imp = ctx.imports.get(g)
     if g in p.copy_off:
         dso, sym = imp
-        # (a name the objects refer to strongly is global, as lld makes it: musl's weak environ)
-        weak = sym.bind == elf.STB_WEAK and not ctx.symtab.strong_ref[g]
-        bind = elf.STB_WEAK if weak else elf.STB_GLOBAL
+        # (its library's binding, as GNU ld writes it: glibc's and musl's weak environ stays
+        # weak; lld makes a name the objects refer to strongly global)
+        bind = elf.STB_WEAK if sym.bind == elf.STB_WEAK else elf.STB_GLOBAL
         return (name, (bind << 4) | elf.STT_OBJECT, 0, ctx.outputs[p.copy_sec[g]].index, int(gaddr[g]), sym.size)
     if g in p.weak_undef:
         return (name, (elf.STB_WEAK << 4) | elf.STT_NOTYPE, 0, elf.SHN_UNDEF, 0, 0)
@@ -1850,9 +1846,22 @@ def _fill_plt(ctx, p: Plan, img, put) -> None:
         code += spec["stub"](stub0 + k * size, slot)
         slots[reserved + n + k] = resolver
         relas[n + k] = (slot, p.rel["irelative"], resolver)
+    if code:
+        _check_plt_reach(spec, plt, len(code), gotplt, 8 * len(slots))
     put(".plt", bytes(code))
     put(".got.plt", slots.tobytes())
     put(".rela.plt", relas.tobytes())
+
+
+def _check_plt_reach(spec, plt, code_size: int, gotplt, slots_size: int) -> None:
+    """The PLT's code reaches its .got.plt slots PC-relatively (arm64 adrp, riscv64 auipc):
+    a --section-start or script that puts them farther apart than that gets an error, not
+    entries that load from the wrong address."""
+    far = max(abs(gotplt.addr + slots_size - plt.addr), abs(gotplt.addr - (plt.addr + code_size)))
+    if far >= spec["reach"]:
+        raise LinkError(f"{plt.name} at {plt.addr:#x} cannot reach {gotplt.name} at {gotplt.addr:#x}: "
+                        f"its entries address their slots PC-relatively, within {spec['reach']:#x} "
+                        f"bytes (--section-start or a script placed them too far apart)")
 
 
 def _gnu_hash_table(p: Plan, st) -> bytes:

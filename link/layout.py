@@ -512,6 +512,14 @@ def common_bss(ctx) -> OutputSection | None:
     return out
 
 
+def headers_addr(ctx) -> int:
+    """Where the ELF and program headers are loaded: the PT_LOAD that maps the file's start
+    (below the image base when a --section-start section below it takes them into its own
+    segment, as GNU ld does; elsewhere when a script's SEGMENT_START says so), else the image
+    base.  __ehdr_start, __executable_start and PT_PHDR are here."""
+    return next((g[1] for g in getattr(ctx, "segments", ()) if g[2] == 0), image_base(ctx))
+
+
 def image_base(ctx) -> int:
     """The address of the first PT_LOAD, which holds the ELF and program headers from file
     offset 0: --image-base, else 0 for a position-independent output, else the
@@ -662,7 +670,8 @@ def place(ctx, grown=None) -> None:
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
-        _check_loads(alloc, segments, maxpage)
+        if not magic:                       # (-N/-n: one segment, the headers not loaded)
+            _check_loads(alloc, segments, maxpage)
     ctx.tls_range = tls_range_of(alloc)
     # non-alloc sections follow
     for o in nonalloc:
@@ -718,8 +727,8 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
     """After --section-start: the PT_LOAD of the headers (file offset 0) must be the lowest,
     as the kernel, qemu-user and ld.so find the program headers through it (one below it:
     ld.so reads no PT_INTERP, PT_DYNAMIC or PT_TLS); and no two PT_LOADs may share a page
-    of max-page-size unless they map it alike (same class, same address less offset), as the
-    later mapping replaces the earlier one's bytes there.  Both are errors, not outputs that
+    of max-page-size unless they map it alike (_may_share_page), as the later mapping
+    replaces the earlier one's bytes and permissions there.  Both are errors, not outputs that
     run wrong; GNU ld lays such links out in address order instead (docs/options.md)."""
     from xld.link.errors import LinkError
     segs = sorted((s for s in segments if s[4] > s[1] or s[2] == 0), key=lambda s: s[1])
@@ -734,14 +743,32 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
         raise LinkError(f"{what} at {segs[0][1]:#x} is below the ELF and program headers at "
                         f"{head[1]:#x}: the headers must be in the lowest PT_LOAD "
                         f"(--section-start/-Ttext/-Tdata/-Tbss below the image base)")
+    order = {id(s): i for i, s in enumerate(segments)}          # (the order they are mapped in)
     for a, b in zip(segs, segs[1:]):
-        if b[1] // maxpage <= (a[4] - 1) // maxpage and (a[0], a[1] - a[2]) != (b[0], b[1] - b[2]):
+        if b[1] // maxpage <= (a[4] - 1) // maxpage and not _may_share_page(a, b, order):
             x, y = first_in(a), first_in(b)
             xn = f"section {x.name}" if x is not None else "the ELF and program headers"
             yn = f"section {y.name}" if y is not None else "the ELF and program headers"
             raise LinkError(f"{xn}'s PT_LOAD [{a[1]:#x}, {a[4]:#x}) and {yn}'s PT_LOAD "
                             f"[{b[1]:#x}, {b[4]:#x}) share a page of max-page-size {maxpage:#x} "
                             f"(--section-start/-Ttext/-Tdata/-Tbss too near another segment)")
+
+
+# what each segment class may do with its pages: read 1, write 2, execute 4
+_PERMS = {SEG_R: 1, SEG_RX: 5, SEG_RELRO: 3, SEG_RW: 3, SEG_RWX: 7}
+
+
+def _may_share_page(a, b, order) -> bool:
+    """Whether two PT_LOADs, ``a`` below ``b``, may share a page: when they map the same file
+    bytes there (the same address less offset), ``a`` has no zero-filled tail (the kernel's
+    clearing of it would clear ``b``'s bytes, or ``b``'s mapping would undo it), and the one
+    mapped later, whose permissions the page keeps, allows all the other's (headers and
+    .interp read-only before code: the page is also executable, as GNU ld's -Ttext=0x1000
+    PIE has it)."""
+    if a[1] - a[2] != b[1] - b[2] or a[4] - a[1] != a[3] - a[2]:
+        return False
+    first, last = (a, b) if order[id(a)] < order[id(b)] else (b, a)
+    return _PERMS[first[0]] & ~_PERMS[last[0]] == 0
 
 
 def tls_range_of(alloc):

@@ -289,7 +289,8 @@ HELLO = '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n'
 def _gcc_xld(arch, tmp_path, flags) -> subprocess.CompletedProcess:
     cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
     src = tmp_path / "hello.c"
-    src.write_text(HELLO)
+    if not src.exists():
+        src.write_text(HELLO)
     return subprocess.run([cc, "-B", str(tc.ld_wrapper_dir(tmp_path)), *flags, str(src), "-o",
                            str(tmp_path / "prog")], capture_output=True, text=True)
 
@@ -314,14 +315,81 @@ def test_interp_below_the_image_base_loads_the_headers_with_it(arch, mode, tmp_p
     assert (r.status, r.stdout) == (0, b"hello\n"), r.summary()
 
 
+EHDR = ('#include <stdio.h>\nextern const char __ehdr_start[], __executable_start[];\n'
+        'int main(void) { printf("%.3s %d\\n", __ehdr_start + 1, __ehdr_start == __executable_start); '
+        'return 0; }\n')
+
+
+@ARCHES
+@pytest.mark.parametrize("flags", [["-no-pie", "-Wl,--section-start=.interp=0x1000"],
+                                   ["-pie", "-Wl,--section-start=.interp=0x1000"],
+                                   ["-static", "-Wl,--section-start=.note.gnu.build-id=0x3000"]])
+def test_ehdr_start_follows_the_headers_below_the_image_base(arch, flags, tmp_path):
+    """When a fixed first section takes the headers down with it, __ehdr_start and
+    __executable_start are where they went (found by review: both stayed at the image base,
+    where nothing is mapped: a program reading them, and static glibc, which finds its
+    program headers through __ehdr_start, died of SIGSEGV)."""
+    (tmp_path / "hello.c").write_text(EHDR)
+    p = _gcc_xld(arch, tmp_path, [*flags, "-Wl,--build-id"])
+    assert p.returncode == 0, p.stderr
+    r = tc.qemu_run(arch, tmp_path / "prog", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert (r.status, r.stdout) == (0, b"ELF 1\n"), r.summary()
+
+
+@pytest.mark.parametrize("arch,flags,runs", [
+    ("riscv64", ["-pie", "-Wl,-Ttext=0x1000"], True), ("arm64", ["-pie", "-Wl,-Tdata=0x1000"], True),
+    ("riscv64", ["-pie", "-Wl,-Tdata=0x1000"], False), ("arm64", ["-pie", "-Wl,-Ttext=0x1000"], False)])
+def test_pie_fixed_section_on_the_headers_page(arch, flags, runs, tmp_path):
+    """A PIE's fixed section on the headers' page of max-page-size: linked when the two
+    PT_LOADs map the same file bytes there and the later one allows what the earlier needs
+    (riscv64 -Ttext=0x1000: R then RX; arm64 -Tdata=0x1000: R then RW; the review found them
+    refused), refused when they map other bytes (riscv64 -Tdata=0x1000: .data and .text on one
+    4 KiB page; arm64 -Ttext=0x1000: .init's RX and .init_array's RW on one 64 KiB page)."""
+    p = _gcc_xld(arch, tmp_path, flags)
+    if runs:
+        assert p.returncode == 0, p.stderr
+        r = tc.qemu_run(arch, tmp_path / "prog", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+        assert (r.status, r.stdout) == (0, b"hello\n"), r.summary()
+    else:
+        assert p.returncode == 1 and "share a page" in p.stderr, p.stderr
+        assert not (tmp_path / "prog").exists()
+
+
+@ARCHES
+def test_omagic_text_below_the_image_base_links(arch, tmp_path):
+    """-N -Ttext=0x80000, a bare-metal line: one RWX segment, the headers not loaded; no
+    headers-first rule applies (the review found it refused)."""
+    obj = tc.assemble(arch, TINY[arch], tmp_path / "tiny.o")
+    out = tmp_path / "tiny"
+    link_ok(["-N", "-Ttext=0x80000", "-o", out, obj])
+    assert tc.qemu_run(arch, out).status == 3
+
+
+FAR = ('__attribute__((noinline, section(".far"))) int farf(int x) { return x * 3 + 1; }\n'
+       'int entry(void) { return farf(4); }\n')
+
+
+@ARCHES
+def test_plt_beyond_its_reach_of_got_plt_is_an_error(arch, tmp_path):
+    """-shared --section-start=.far=0x300000000 puts .got.plt 12 GiB above .plt: the PLT
+    entries' adrp/auipc cannot reach their slots (xld wrote them truncated, loading from the
+    wrong address, and --verify passed; found by review)."""
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "far.c").write_text(FAR)
+    subprocess.run([cc, "-O1", "-fPIC", "-c", "far.c"], cwd=tmp_path, check=True)
+    p = tc.xld_cli(["-shared", "--section-start=.far=0x300000000", "-o", "libfar.so", "far.o"], cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    assert "xld: error: .plt at" in p.stderr and "cannot reach .got.plt" in p.stderr, p.stderr
+    assert not (tmp_path / "libfar.so").exists()
+
+
 @ARCHES
 @pytest.mark.parametrize("flags", [["-no-pie", "-Wl,-Ttext=0x1000"], ["-no-pie", "-Wl,-Tbss=0x1000"],
-                                   ["-static", "-Wl,-Tdata=0x1000"], ["-pie", "-Wl,-Tdata=0x1000"]])
+                                   ["-static", "-Wl,-Tdata=0x1000"]])
 def test_fixed_section_below_the_headers_or_sharing_a_page_is_an_error(arch, flags, tmp_path):
     """A fixed section below the headers' PT_LOAD (non-PIE: ld.so found no PT_INTERP, exit
-    127), or a PT_LOAD on a page of another that maps it from other bytes (riscv64 PIE
-    -Tdata=0x1000: .data and .text on one page, SIGSEGV): xld refuses (GNU ld lays such
-    links out in address order, which xld does not)."""
+    127), or a PT_LOAD on a page of another that maps it from other bytes (PIEs: the test
+    above): xld refuses (GNU ld lays such links out in address order, which xld does not)."""
     p = _gcc_xld(arch, tmp_path, flags)
     assert p.returncode == 1, p.stderr
     assert "xld: error:" in p.stderr and ("lowest PT_LOAD" in p.stderr or "share a page" in p.stderr), p.stderr
