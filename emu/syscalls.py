@@ -1473,7 +1473,12 @@ class Syscalls:
         if not data and entries:
             return -errno.EINVAL
         if nxt:
-            f.dir_pos = entries[nxt - 1][3]
+            pos = entries[nxt - 1][3]
+            if nxt < len(entries) and pos in (0, f.dir_pos):
+                # a file system whose positions do not move on: listing from there again would
+                # never end; say so instead of looping
+                return -errno.EIO
+            f.dir_pos = pos
         self.wr(buf, data)
         return len(data)
 

@@ -721,7 +721,7 @@ def _step_aside() -> None:
     step), and the server forks the next spare once this process has said all
     (_room_for_spare), which is now when a CPU is otherwise free.  A process resident beyond
     ASIDE_MAX does not: starved on a busy machine, it would hold that memory for seconds.
-    An unprivileged process cannot undo it: only one that is done asks for it."""
+    Only a process that is done asks for it."""
     if _resident() > ASIDE_MAX:
         return
     try:
