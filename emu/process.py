@@ -658,18 +658,22 @@ class Processes:
                     p = fds.get(fd)
                     if p is None:
                         continue
-                    with self.sigchld_lock:       # (_reaped: one SIGCHLD per child)
+                    # claimed and posted in one step (_reaped: one SIGCHLD per child): a wait4
+                    # that reaps the child while this thread has claimed its end but not yet
+                    # posted the signal waits for it, so the program's handler has run when
+                    # its wait returns, as on Linux (under load the parent saw "not yet")
+                    with self.sigchld_lock:
                         if p in self.sigchld_seen or p not in self.children:
                             continue
                         self.sigchld_seen.add(p)
-                    if self.sigchld_wanted():
-                        try:        # the child's status for the siginfo, leaving it a zombie
-                            r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
-                        except ChildProcessError:
-                            r = None
-                        if r is not None:
-                            self._child_event(p, r.si_code, r.si_status)
-                        self.post_signal(SIGCHLD)
+                        if self.sigchld_wanted():
+                            try:    # the child's status for the siginfo, leaving it a zombie
+                                r = os.waitid(os.P_PID, p, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+                            except ChildProcessError:
+                                r = None
+                            if r is not None:
+                                self._child_event(p, r.si_code, r.si_status)
+                            self.post_signal(SIGCHLD)       # (never blocks: a queue, a kick)
 
         self.watcher = threading.Thread(target=watch, daemon=True, name="xld-run-sigchld")
         self.watcher.start()
