@@ -891,11 +891,11 @@ def lay_out(ctx, symbols: bool = True):
     """Addresses for everything, as the driver's layout passes compute them (but the symbols'
     only with ``symbols``: else place_and_value needs the table of symbol sections).  Returns
     layout.finalize_section_addresses's section table and rows."""
-    from xld.link import driver, layout, relocate
+    from xld.link import layout, linker_values, relocate
     layout.place(ctx)
     placed = layout.finalize_section_addresses(ctx)
-    driver.linker_symbol_values(ctx)
-    driver.compute_tp(ctx)
+    linker_values.linker_symbol_values(ctx)
+    linker_values.compute_tp(ctx)
     if symbols:
         relocate.symbol_addresses(ctx)
     else:
