@@ -142,6 +142,19 @@ def table_column(tables: list[np.ndarray], field: str) -> np.ndarray:
     return np.concatenate([t[field] for t in tables]) if tables else np.zeros(0, dtype=SYM)[field]
 
 
+def gnu_symbols(info: np.ndarray, files) -> bool:
+    """Whether the files (``info``: their symbol tables' st_info, one file after another)
+    define an STT_GNU_IFUNC or STB_GNU_UNIQUE symbol (os_abi).  The scan pass asks while it
+    reads every st_info anyway and keeps the answer (``ctx.gnu_symbols``): asked at the end of
+    the link, the read faulted every input's symbol table in again (riscv64 400x50: 12 MiB of
+    libc.a at the link's peak).  No pass after scan adds such a symbol (thunks add functions)."""
+    gnu = ((info & 0xF) == STT_GNU_IFUNC) | ((info >> 4) == STB_GNU_UNIQUE)
+    if not gnu.any():
+        return False
+    shndx = np.concatenate([f.sym_shndx for f in files])
+    return bool((shndx[gnu] != SHN_UNDEF).any())
+
+
 def cstr(buf, off: int) -> str:
     """The NUL-terminated string at ``off`` in a string table."""
     end = buf.find(b"\0", off)

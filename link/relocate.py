@@ -113,8 +113,7 @@ def scan(ctx) -> None:
     base = np.zeros(len(objs) + 1, dtype=np.int64)
     base[1:] = np.cumsum(lens) - lens
     info = elf.table_column([f.syms for f in objs], "st_info")
-    from xld.link import write
-    ctx.gnu_symbols = write.gnu_symbols(info, objs)       # (the output's EI_OSABI: write.os_abi)
+    ctx.gnu_symbols = elf.gnu_symbols(info, objs)         # (the output's EI_OSABI: write.os_abi)
     _check_tls_use(ctx, t, info, base)
     _check_undefined(ctx, t, grows)
     _gnu_warnings(ctx, t, grows)

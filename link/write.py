@@ -1176,24 +1176,11 @@ def os_abi(ctx, flags=()) -> int:
     files = ctx.files[1:]
     if not files:
         return elf.ELFOSABI_NONE
-    gnu = getattr(ctx, "gnu_symbols", None)     # (scan's answer: see gnu_symbols)
+    gnu = getattr(ctx, "gnu_symbols", None)     # (scan's answer: see elf.gnu_symbols)
     if gnu is None:
         info = elf.table_column([f.syms for f in files], "st_info")
-        gnu = gnu_symbols(info, files)
+        gnu = elf.gnu_symbols(info, files)
     return elf.ELFOSABI_GNU if gnu else elf.ELFOSABI_NONE
-
-
-def gnu_symbols(info: np.ndarray, files) -> bool:
-    """Whether the files (``info``: their symbol tables' st_info, one file after another)
-    define an STT_GNU_IFUNC or STB_GNU_UNIQUE symbol (os_abi).  The scan pass asks while it
-    reads every st_info anyway and keeps the answer (``ctx.gnu_symbols``): asked at the end of
-    the link, the read faulted every input's symbol table in again (riscv64 400x50: 12 MiB of
-    libc.a at the link's peak).  No pass after scan adds such a symbol (thunks add functions)."""
-    gnu = ((info & 0xF) == elf.STT_GNU_IFUNC) | ((info >> 4) == elf.STB_GNU_UNIQUE)
-    if not gnu.any():
-        return False
-    shndx = np.concatenate([f.sym_shndx for f in files])
-    return bool((shndx[gnu] != elf.SHN_UNDEF).any())
 
 
 def program_headers(ctx) -> np.ndarray:
