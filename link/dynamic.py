@@ -408,6 +408,19 @@ class Plan:
     def e_type(self) -> int:
         return elf.ET_DYN if self.pic else elf.ET_EXEC
 
+    # what link/write.py asks of a dynamic output through ctx.dyn (write does not import this
+    # module): the names and contents the symbol table worker makes ahead, and .symtab's rows
+    # of the names taken from elsewhere
+    @property
+    def ahead(self) -> tuple:
+        return AHEAD
+
+    def tables_ahead(self, ctx, names) -> list[bytes]:
+        return tables_ahead(ctx, names)
+
+    def foreign_symbols(self, ctx, gaddr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return foreign_symbols(ctx, gaddr)
+
 
 def plan(ctx) -> None:
     kind = output_kind(ctx)

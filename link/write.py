@@ -485,8 +485,7 @@ def symbol_table(ctx, index=None):
     # .dynsym (GNU ld and lld list them in .symtab too)
     foreign = None
     if ctx.dyn is not None:
-        from xld.link import dynamic
-        foreign = dynamic.foreign_symbols(ctx, gaddr)
+        foreign = ctx.dyn.foreign_symbols(ctx, gaddr)
     # linker-defined, and undefined weak references
     ex = np.nonzero((def_file < 0) | ((state == 0) & has_ref & ~strong))[0]
     ex = ex[ex > 0]
@@ -924,8 +923,7 @@ class _SymbolTableWorker:
         size = ctx.file_end + min(room, max(4 << 20, room // 4))
         ahead = []
         if ctx.dyn is not None:
-            from xld.link import dynamic
-            ahead = [name for name in dynamic.AHEAD if name in ctx.outputs]
+            ahead = [name for name in ctx.dyn.ahead if name in ctx.outputs]
         sizes = [ctx.outputs[name].size for name in ahead]
         try:
             fd = os.memfd_create("xld-symtab", os.MFD_CLOEXEC)
@@ -959,9 +957,8 @@ class _SymbolTableWorker:
                 _pwrite_all(fd, strtab, len(symtab))
                 head[:3] = len(symtab), len(strtab), first
                 if ahead:
-                    from xld.link import dynamic
                     at = len(symtab) + len(strtab)
-                    for k, (name, data) in enumerate(zip(ahead, dynamic.tables_ahead(ctx, ahead))):
+                    for k, (name, data) in enumerate(zip(ahead, ctx.dyn.tables_ahead(ctx, ahead))):
                         if len(data) == sizes[k]:
                             _pwrite_all(fd, data, at)
                             head[cls._HEAD + k] = len(data)
