@@ -52,6 +52,7 @@ class Context:
         self.script_lists: dict = {}                 # a script input's files (_script_list)
         self.found_libs: dict = {}                   # -lNAME's files (_find_library)
         self.script = None                           # -T: the parsed linker script (link/script.py)
+        self.script_place = None                     # -T: script_layout.place (layout.place calls it for SECTIONS)
         self.script_phdrs = None                     # its PHDRS: the program header rows (link/script_layout.py)
         self.overlay_addrs: set = set()              # its OVERLAYs' addresses (their PT_LOADs overlap)
         self.script_relro = None                     # its DATA_SEGMENT_ALIGN..RELRO_END range (-z relro)

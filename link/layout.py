@@ -548,8 +548,7 @@ def place(ctx, grown=None) -> None:
     output section is sized anew (shrink's repeated layouts: their inputs changed sizes)."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
-        from xld.link import script_layout      # -T: the script's SECTIONS decide
-        return script_layout.place(ctx)
+        return ctx.script_place(ctx)            # -T: the script's SECTIONS decide (script_layout.place)
     arch = ctx.arch
     bss = common_bss(ctx)
     for out in ctx.synthetic_sections():

@@ -49,6 +49,7 @@ def read(ctx) -> None:
         raise LinkError(f"-dT {ctx.opts.default_script} with an INSERT script ({ctx.opts.scripts[-1]}) "
                         f"is not supported")
     ctx.script = s
+    ctx.script_place = place                # (what layout.place calls for a script's SECTIONS)
     if s.output and not ctx.opts.output_given:
         ctx.opts.output = s.output
     ctx.opts.version_texts = list(s.versions)
