@@ -120,7 +120,7 @@ def map_regular(path: str):
 
 class ObjectFile:
     """One ELF64 relocatable object.  Symbols and sections are indexed as in the file."""
-    bitcode = False                       # (link/lto.py's Bitcode: LLVM bitcode, not ELF)
+    bitcode = False                       # (Bitcode, below: LLVM bitcode, not ELF)
 
     def __init__(self, name: str, data, offset: int = 0, size: int | None = None, checked=None):
         self.name = name                  # for messages: "a.o" or "libc.a(printf.o)"
@@ -997,8 +997,7 @@ class LazyObjects:
                 raise LinkError(f"{obj.name}: LLVM bitcode between --start-lib and --end-lib is not supported")
             names = obj.global_names()
             if "__gnu_lto_slim" in names:       # GCC -flto: what its IR defines (link/lto.py)
-                from xld.link import lto
-                obj = lto.stand_in(obj)
+                obj = stand_in(obj)
                 names = obj.global_names()
             fg = obj.first_global
             defined = (obj.sym_shndx[fg:] != elf.SHN_UNDEF).tolist()
@@ -1172,8 +1171,7 @@ class Archive:
         else:
             data = self.data
         if bytes(data[off:off + 4]) in (BITCODE_MAGIC, BITCODE_WRAPPER):    # clang -flto (link/lto.py)
-            from xld.link import lto
-            return lto.Bitcode(display, bytes(data[off:off + size if size is not None else None]), archive=self)
+            return Bitcode(display, bytes(data[off:off + size if size is not None else None]), archive=self)
         return ObjectFile(display, data, off, size)
 
 
@@ -1390,8 +1388,7 @@ def _open_input(path: str):
     if len(data) == 0:
         raise LinkError(f"{path}: file is empty")
     if head[:4] in (BITCODE_MAGIC, BITCODE_WRAPPER):  # clang -flto (link/lto.py)
-        from xld.link import lto
-        return lto.Bitcode(path, data)
+        return Bitcode(path, data)
     # GNU ld reads any other file as a linker script: here, one that reads as text (its first
     # 4 KiB UTF-8 without control characters but white space)
     if _looks_like_text(bytes(data[:4096])):
@@ -1442,3 +1439,99 @@ def binary_object(path: str, machine: int) -> ObjectFile:
     image = b"".join([eh.tobytes(), blob, bytes(pad(data_off + len(blob))), syms.tobytes(), strtab, shstr,
                       bytes(pad(shstr_off + len(shstr))), sh.tobytes()])
     return ObjectFile(path, image)
+
+
+# -- IR objects (link/lto.py compiles them): what input and resolution read of them ------
+
+class Bitcode(ObjectFile):
+    """An LLVM bitcode file (``clang -flto``), named or an archive member: no ELF to parse;
+    resolution reads its stand-in (``lto.claim``)."""
+    bitcode = True
+
+    def __init__(self, name: str, data, archive=None):       # (no ELF parse)
+        self.name = name
+        self.buf = memoryview(data)
+        self.archive = archive
+        self.pulled_by = None
+        self.file_id = 0
+
+
+_SYMTAB = ".gnu.lto_.symtab."
+# (name, binding, undefined, common, visibility (STV_*), size)
+_KIND = {0: (elf.STB_GLOBAL, False, False), 1: (elf.STB_WEAK, False, False), 2: (elf.STB_GLOBAL, True, False),
+         3: (elf.STB_WEAK, True, False), 4: (elf.STB_GLOBAL, False, True)}
+_VISIBILITY = {0: 0, 1: 3, 2: 1, 3: 2}      # the plugin API's order -> STV_*
+
+
+def ir_symbols(obj) -> list[tuple]:
+    """GCC's IR symbols of a slim object, from every ``.gnu.lto_.symtab.<id>`` section: each
+    entry is the name and the COMDAT key (both NUL-terminated), a kind byte (0 definition,
+    1 weak definition, 2 reference, 3 weak reference, 4 COMMON), a visibility byte, a 64-bit
+    size and a 32-bit slot.  Rows: (name, binding, undefined, COMMON, STV_*, size, slot, id)."""
+    out = []
+    for i, name in enumerate(obj.sec_names):
+        if not name.startswith(_SYMTAB):
+            continue
+        data = bytes(obj.section_bytes(i))
+        try:
+            ident = int(name[len(_SYMTAB):], 16)
+        except ValueError:
+            raise LinkError(f"{obj.name}: {name}: an LTO symbol table whose name has no id") from None
+        pos = 0
+        while pos < len(data):
+            end = data.find(b"\0", pos)
+            key_end = data.find(b"\0", end + 1) if end >= 0 else -1
+            if key_end < 0 or key_end + 15 > len(data):
+                raise LinkError(f"{obj.name}: {name}: truncated LTO symbol table")
+            kind, vis = data[key_end + 1], data[key_end + 2]
+            size, = struct.unpack_from("<Q", data, key_end + 3)
+            if kind not in _KIND or vis not in _VISIBILITY:
+                raise LinkError(f"{obj.name}: {name}: unknown LTO symbol kind {kind} or visibility {vis}")
+            slot, = struct.unpack_from("<I", data, key_end + 11)
+            out.append((data[pos:end].decode("utf-8", "surrogateescape"), *_KIND[kind], _VISIBILITY[vis], size,
+                        slot, ident))
+            pos = key_end + 15
+    return out
+
+
+def stand_in(obj) -> ObjectFile:
+    """The stand-in of a GCC slim object, without claiming it (what --start-lib's index of
+    lazy objects lists)."""
+    return stand_in_object(obj.name, ir_symbols(obj), obj.machine, obj.e_flags)
+
+
+def stand_in_object(name: str, syms, machine: int, e_flags: int) -> ObjectFile:
+    """An object with these symbols and no code (definitions are absolute zeros: the link that
+    reads it is made again)."""
+    enc = [n.encode("utf-8", "surrogateescape") for n, *_ in syms]
+    strtab = b"\0" + b"".join(n + b"\0" for n in enc)
+    table = np.zeros(len(syms) + 1, dtype=elf.SYM)
+    pos = 1
+    for k, ((_, bind, undefined, common, vis, size, *_), raw) in enumerate(zip(syms, enc), start=1):
+        row = table[k]
+        row["st_name"] = pos
+        pos += len(raw) + 1
+        row["st_info"] = bind << 4
+        row["st_other"] = vis
+        if common:
+            row["st_shndx"], row["st_value"], row["st_size"] = elf.SHN_COMMON, 8, size
+        elif not undefined:
+            row["st_shndx"], row["st_size"] = elf.SHN_ABS, size
+    shstr = b"\0.symtab\0.strtab\0.shstrtab\0"
+    body = table.tobytes()
+    off_sym = elf.EHDR_SIZE
+    off_str = off_sym + len(body)
+    off_shstr = off_str + len(strtab)
+    shoff = (off_shstr + len(shstr) + 7) & ~7
+    sh = np.zeros(4, dtype=elf.SHDR)
+    sh[1] = (1, elf.SHT_SYMTAB, 0, 0, off_sym, len(body), 2, 1, 8, elf.SYM_SIZE)
+    sh[2] = (9, elf.SHT_STRTAB, 0, 0, off_str, len(strtab), 0, 0, 1, 0)
+    sh[3] = (17, elf.SHT_STRTAB, 0, 0, off_shstr, len(shstr), 0, 0, 1, 0)
+    eh = np.zeros(1, dtype=elf.EHDR)
+    eh["e_ident"][0][:7] = [0x7F, ord("E"), ord("L"), ord("F"), elf.ELFCLASS64, elf.ELFDATA2LSB, 1]
+    eh["e_type"], eh["e_machine"], eh["e_version"] = elf.ET_REL, machine, 1
+    eh["e_flags"], eh["e_shoff"], eh["e_ehsize"] = e_flags, shoff, elf.EHDR_SIZE
+    eh["e_shentsize"], eh["e_shnum"], eh["e_shstrndx"] = elf.SHDR_SIZE, 4, 3
+    blob = eh.tobytes() + body + strtab + shstr
+    blob += bytes(shoff - len(blob)) + sh.tobytes()
+    return ObjectFile(name, blob)
