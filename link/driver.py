@@ -135,6 +135,12 @@ class Context:
             raise LinkError(f"{obj.name} is incompatible with {self.arch.name} "
                             f"(it is {a.name}{'' if self.opts.arch or self.opts.emulation else '; the first input decided the target'})")
 
+    def claim_ir(self, obj):
+        """An IR object resolution met (resolve calls this; link/lto.py, above resolution,
+        claims it and gives its stand-in, or None)."""
+        from xld.link import lto
+        return lto.claim(self, obj)
+
     def linker_output(self, name: str):
         """The section the linker made as ``name`` (its addresses: where a -T script's section
         of that name holds it after something else, ``.got : { *(.got.plt) *(.got) }``, that

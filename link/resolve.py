@@ -568,8 +568,7 @@ class Resolver:
     def add_object(self, obj) -> None:
         ctx = self.ctx
         if obj.bitcode:                         # LLVM -flto: its symbols stand in (link/lto.py)
-            from xld.link import lto
-            stub = lto.claim(ctx, obj)
+            stub = ctx.claim_ir(obj)
             return self.add_object(stub) if stub is not None else None
         if obj.machine != self._machine:        # the same answer for every later object
             ctx.check_machine(obj)
@@ -611,9 +610,8 @@ class Resolver:
         if ctx.opts.trace_symbol:
             trace_symbols(ctx, obj, names, written)
         if entered is None and "__gnu_lto_slim" in names:   # GCC -flto: its IR symbols stand in (link/lto.py)
-            from xld.link import lto
             ctx.files.pop()
-            stub = lto.claim(ctx, obj)
+            stub = ctx.claim_ir(obj)
             return self.add_object(stub) if stub is not None else None
         if ahead is not None:               # (interned with the objects around it: intern_ahead)
             del obj.gids_ahead
