@@ -26,13 +26,13 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
         # a warm server of this installation runs the command without the interpreter's
-        # start-up (link/server.py); when there is none, server.forward starts one
+        # start-up (link/server.py); when there is none, autostart.forward starts one
         from xld.link import client
         if client.enabled() and sys.getprofile() is None and sys.gettrace() is None:
             status = client.forward(argv, client.this_process_key_text())
             if status is None:
-                from xld.link import server
-                status = server.forward(argv)
+                from xld.link import autostart
+                status = autostart.forward(argv, os.path.abspath(__file__))
             if status is not None:
                 client.exit_as(status)
     if entry:                         # paths print as their bytes are, in any locale (GNU ld's
@@ -130,8 +130,8 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             for (name, t), rss in zip(ctx.timings, ctx.peak_rss):
                 print(f"{name:>16}: {t * 1000:8.2f} ms  {rss:6d} MiB peak RSS", file=sys.stderr)
             print(f"{'total':>16}: {total * 1000:8.2f} ms", file=sys.stderr)
-            from xld.link import server
-            if server.served:           # what this process used; the command's own rusage cannot see it
+            from xld.link import client
+            if client.served:           # what this process used; the command's own rusage cannot see it
                 import resource
                 ru = resource.getrusage(resource.RUSAGE_SELF)
                 print(f"{'served':>16}: {(ru.ru_utime + ru.ru_stime) * 1000:8.2f} ms server CPU",

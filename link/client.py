@@ -37,6 +37,9 @@ except ImportError:     # (not POSIX: the server is POSIX-only, the full path ne
     import os
 
 
+served = False          # true in a server's child: this process runs a command it was sent (link/server.py)
+
+
 def environment() -> dict:
     """The environment as ``os.environ`` has it (str keys and values, as the filesystem encoding
     decodes them), without importing ``os`` where it is not loaded."""

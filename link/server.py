@@ -41,13 +41,11 @@ import sys
 import time
 
 from xld.link import client
-from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL, enabled, socket_dir
+from xld.link.client import FORWARDED_SIGNALS, LIMITS, PROTOCOL
 
 MAX_REQUEST = 1 << 26           # bytes of argv+environment a request may carry
 DEFAULT_IDLE = 120.0
-served = False                  # true in a server's child: this process runs a command it was sent
 BEGAN = b"+"                    # the first byte a command's process writes to its uses pipe
-OFF_FOR = 600.0                 # seconds a failed start keeps clients from starting another
 LOG: str | None = None          # XLD_SERVER_LOG of the server (a child appends its own line)
 _watched = None                 # the server's Watch (its inotify descriptor is not a child's)
 
@@ -55,76 +53,6 @@ _watched = None                 # the server's Watch (its inotify descriptor is 
 def installation_key() -> str:
     """The name of this installation's socket (see link/client.py: what it depends on)."""
     return client.key_name(client.this_process_key_text())
-
-
-# --- the client (the full path; link/client.py is the lean one) -------------------------------
-
-def forward(argv: list[str]) -> int | None:
-    """Run ``xld argv`` in the server; its exit status (-N: killed by signal N), or None when
-    the caller must link in-process."""
-    if not enabled() or sys.getprofile() is not None or sys.gettrace() is not None:
-        return None
-    d = socket_dir()
-    if d is None or not client.stdio_open():
-        return None
-    text = client.this_process_key_text()
-    path = os.path.join(d, f"{client.key_name(text)}.sock")
-    try:                                      # this installation's server could not start:
-        if time.time() - os.stat(path + ".off").st_mtime < OFF_FOR:   # try again only later
-            return None
-    except OSError:
-        pass
-    s = client.connect(path)
-    if s is None:
-        _start_server(path)
-        return None
-    try:
-        return client.converse(s, argv, text)
-    except OSError:
-        return None
-    finally:
-        s.close()
-
-
-def _start_server(path: str) -> None:
-    """Start the server in the background, detached from this process's session and files;
-    this link goes on in-process.  Several clients may race to start one: the server's lock
-    keeps one."""
-    from xld.link import cli
-    log = os.environ.get("XLD_SERVER_LOG")
-    if log:                         # relative: to this command's directory (the server's is /,
-        try:                        # and a child it serves writes from its client's)
-            log = os.path.abspath(log)
-        except OSError:             # (a directory that was removed)
-            log = ""
-    try:
-        pid = os.fork()
-    except OSError:
-        return
-    if pid:
-        try:
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        return
-    try:                                     # the first child: make a grandchild and leave
-        os.setsid()
-        if os.fork() == 0:
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            os.closerange(3, 4096)
-            os.chdir("/")
-            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-            if log is not None:
-                env["XLD_SERVER_LOG"] = log
-            # the options that shape the module search path (and so the key) are the client's
-            f = sys.flags
-            opts = ["-S"] * f.no_site + ["-s"] * f.no_user_site + ["-E"] * f.ignore_environment
-            os.execve(sys.executable, [sys.executable, *opts, "-m", "xld.link.server", path,
-                                       os.path.abspath(cli.__file__)], env)
-    finally:
-        os._exit(0)
 
 
 # --- the server -------------------------------------------------------------------------------
@@ -471,8 +399,8 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     import gc                       # 0.2 ms of the command's path, 0.05 without them)
     import io
     import resource
-    global served, _heap_start, _rss_start, _arena_start
-    served = True
+    global _heap_start, _rss_start, _arena_start
+    client.served = True
     for fd in keep_closed:
         try:
             os.close(fd)

@@ -155,21 +155,21 @@ def test_served_link_keeps_cwd_umask_stdout_and_status(objects, server_env, tmp_
 
 
 def test_a_directory_others_can_enter_is_not_used(tmp_path, monkeypatch):
-    from xld.link import server
+    from xld.link import client
     base = tmp_path / "open"
     base.mkdir()
     mine = base / f"xld-{os.getuid()}"
     mine.mkdir()
     monkeypatch.setenv("XLD_SERVER_DIR", str(base))
     os.chmod(mine, 0o700)
-    assert server.socket_dir() == str(mine)
+    assert client.socket_dir() == str(mine)
     os.chmod(mine, 0o755)                      # others may enter: no server, link in-process
-    assert server.socket_dir() is None
+    assert client.socket_dir() is None
     os.chmod(mine, 0o700)
     os.symlink(mine, base / "elsewhere")
     os.rename(mine, base / "real")
     os.symlink(base / "real", mine)            # a symlink, even to a private directory: no
-    assert server.socket_dir() is None
+    assert client.socket_dir() is None
 
 
 def test_a_server_declines_when_its_code_changed_or_limits_are_above_its_own(tmp_path):
