@@ -1303,20 +1303,14 @@ def forget_unread(read: set) -> bool:
     for key in [k for k in warm_idle if k not in warm_inputs]:
         del warm_idle[key]
     if dropped:
-        from xld.link import layout, resolve
         _SEC_NAMES.clear()
-        layout.forget_names()
-        resolve.forget_shared_columns()
-        for f in warm_inputs.values():          # (the names of those that stay, again)
-            for obj in f.parsed.values() if isinstance(f, Archive) else [f]:
-                if isinstance(obj, ObjectFile) and not obj.bitcode:
-                    layout.warm_names(obj)
     return dropped
 
 
-def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
+def warm_up_library(path: str, cwd: str, members: list[int], prepare) -> None:
     """Parse a library (and those of its members) ahead of the next link: ``path`` as a link
-    named it, relative to ``cwd``."""
+    named it, relative to ``cwd``; ``prepare(obj)`` does ahead what depends on an object parsed
+    ahead alone (the server's: each pass's own)."""
     full = os.path.join(cwd, path)
     key = _identity(full)
     if not key:
@@ -1328,7 +1322,7 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
         f = _open_input(full)
         if isinstance(f, ObjectFile) and not f.bitcode and not members:
             f.name = path                       # a startup object (startup_object)
-            _prepare(f)
+            prepare(f)
             warm_inputs[key] = f
             return
         if not _is_library(f):
@@ -1340,12 +1334,10 @@ def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
     if isinstance(f, Archive):
         if sum(len(a.parsed) for a in warm_inputs.values() if isinstance(a, Archive)) + len(members) > WARM_MEMBERS_MAX:
             warm_inputs.clear()
-        from xld.link import merge
-        merge.warm_up()
         for pos in members:
             if pos not in f.parsed and pos in f.members:
                 f.parsed[pos] = obj = f.member(pos)
-                _prepare(obj)
+                prepare(obj)
     warm_inputs[key] = f
 
 
@@ -1359,20 +1351,6 @@ def _looks_like_text(chunk: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
-
-
-def _prepare(obj: ObjectFile) -> None:
-    """What depends on an object parsed ahead alone, done ahead (each pass's own)."""
-    from xld.link import ehframe, layout, merge, properties, relocate, resolve, write
-    resolve.prepare(obj)
-    properties.asks_exec_stack(obj)
-    merge.candidate_symbols(obj)
-    merge.merge_info(obj)
-    ehframe.prepare(obj)
-    write.file_symbol_name(obj)
-    write.named_locals(obj)
-    relocate.has_warning_sections(obj)
-    layout.warm_names(obj)
 
 
 def _open_input(path: str):

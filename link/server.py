@@ -1072,7 +1072,7 @@ def _warm_libraries(data: bytes) -> None:
             continue
     if not uses:                         # (a command that read no library: `xld run`)
         return
-    if inp.forget_unread({inp.warm_key(path, cwd) for path, _ in uses}):
+    if forget_unread({inp.warm_key(path, cwd) for path, _ in uses}):
         import gc
         from xld.link import pages
         # (CPython's attribute cache holds names looked up while the dropped libraries filled
@@ -1082,9 +1082,48 @@ def _warm_libraries(data: bytes) -> None:
         pages.trim_heap()
     for path, members in uses:
         try:
-            inp.warm_up_library(path, cwd, members)
+            warm_up_library(path, cwd, members)
         except Exception:                # a library that does not parse: the link said so
             continue
+
+
+def warm_up_library(path: str, cwd: str, members: list[int]) -> None:
+    """Parse a library (and those of its members) ahead of the next link (``input.warm_up_library``
+    keeps it), each object prepared ahead by the passes (``prepare_ahead``)."""
+    from xld.link import input as inp
+    from xld.link import merge
+    merge.warm_up()
+    inp.warm_up_library(path, cwd, members, prepare_ahead)
+
+
+def prepare_ahead(obj) -> None:
+    """What depends on an object parsed ahead alone, done ahead (each pass's own)."""
+    from xld.link import ehframe, layout, merge, properties, relocate, resolve, write
+    resolve.prepare(obj)
+    properties.asks_exec_stack(obj)
+    merge.candidate_symbols(obj)
+    merge.merge_info(obj)
+    ehframe.prepare(obj)
+    write.file_symbol_name(obj)
+    write.named_locals(obj)
+    relocate.has_warning_sections(obj)
+    layout.warm_names(obj)
+
+
+def forget_unread(read: set) -> bool:
+    """``input.forget_unread``; when it dropped libraries, the passes' caches of names go
+    with them, and the names of those that stay are made again.  True when any was dropped."""
+    from xld.link import input as inp
+    from xld.link import layout, resolve
+    dropped = inp.forget_unread(read)
+    if dropped:
+        layout.forget_names()
+        resolve.forget_shared_columns()
+        for f in inp.warm_inputs.values():      # (the names of those that stay, again)
+            for obj in f.parsed.values() if isinstance(f, inp.Archive) else [f]:
+                if isinstance(obj, inp.ObjectFile) and not obj.bitcode:
+                    layout.warm_names(obj)
+    return dropped
 
 
 def serve(path: str, expected_cli: str) -> int:

@@ -166,7 +166,7 @@ def test_a_member_parsed_ahead_asks_as_one_read_afresh(arch, tmp_path, capsys):
     member from it gets PT_GNU_STACK RWE and the warning, as a link that reads it afresh."""
     import os
 
-    from xld.link import cli
+    from xld.link import cli, server
     from xld.link import input as inp
     note = '.section .note.GNU-stack,"{}",@progbits\n'
     asks = tc.assemble(arch, ".text\n.globl f\nf: ret\n" + note.format("x"), tmp_path / "asks.o")
@@ -177,7 +177,7 @@ def test_a_member_parsed_ahead_asks_as_one_read_afresh(arch, tmp_path, capsys):
     try:
         inp.warm_inputs.clear()
         members = list(inp.open_input(str(tmp_path / "libs.a")).members)
-        inp.warm_up_library("libs.a", str(tmp_path), members)
+        server.warm_up_library("libs.a", str(tmp_path), members)
         warm = inp.warm_inputs[inp.warm_key("libs.a", str(tmp_path))]
         assert sorted(m.__dict__.get("_asks_exec_stack") for m in warm.parsed.values()) == [False, True]
         os.chdir(tmp_path)

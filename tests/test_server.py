@@ -205,6 +205,7 @@ def test_a_changed_library_is_read_afresh(tmp_path):
     """The warm cache finds a library by its identity (device, inode, size, times): a rebuilt
     archive is parsed again, and the cached copy is not used."""
     from xld.link import input as inp
+    from xld.link import server
     cc = tc.compiler("gcc", "arm64")
     (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
     obj = cc.compile(tmp_path / "a.c", tmp_path / "a.o")
@@ -214,7 +215,7 @@ def test_a_changed_library_is_read_afresh(tmp_path):
         inp.warm_inputs.clear()
         ar = inp.open_input(str(tmp_path / "liba.a"))
         pos = next(iter(ar.members))
-        inp.warm_up_library("liba.a", str(tmp_path), [pos])
+        server.warm_up_library("liba.a", str(tmp_path), [pos])
         cwd = os.getcwd()
         os.chdir(tmp_path)
         try:
@@ -223,7 +224,7 @@ def test_a_changed_library_is_read_afresh(tmp_path):
             again = inp.open_input("liba.a")       # each one is taken once; named again in
             assert again is not warm                # the link: the same parse, state afresh
             assert not again.parsed and not again.loaded and again.symbols is warm.symbols
-            inp.warm_up_library("liba.a", str(tmp_path), [pos])
+            server.warm_up_library("liba.a", str(tmp_path), [pos])
             time.sleep(0.01)
             tc.archive("arm64", [obj, obj], tmp_path / "liba.a")
             fresh = inp.open_input("liba.a")
@@ -241,6 +242,7 @@ def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
     as the server parsed it ahead, once a link; named again, it is read afresh; one that is
     not in a library directory, or that changed since, is read as always."""
     from xld.link import input as inp
+    from xld.link import server
     cc = tc.compiler("gcc", "arm64")
     (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
     obj = str(cc.compile(tmp_path / "a.c", tmp_path / "a.o"))
@@ -248,7 +250,7 @@ def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
     try:
         inp.warm_inputs.clear()
         inp.recorded_inputs = None
-        inp.warm_up_library(obj, str(tmp_path), [])
+        server.warm_up_library(obj, str(tmp_path), [])
         lib_dirs = {str(tmp_path)}
         assert inp.startup_object(obj, set()) is None                 # not in a library directory
         warm = inp.startup_object(obj, lib_dirs)
@@ -258,7 +260,7 @@ def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
         again = inp.open_input(obj)
         assert again is not warm and again.syms.tobytes() == warm.syms.tobytes()
         inp.warm_taken.clear()
-        inp.warm_up_library(obj, str(tmp_path), [])
+        server.warm_up_library(obj, str(tmp_path), [])
         time.sleep(0.01)
         cc.compile(tmp_path / "a.c", tmp_path / "a.o")                 # rebuilt: another identity
         assert inp.startup_object(obj, lib_dirs) is None
@@ -274,11 +276,12 @@ def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
 
 def test_a_library_no_recent_link_read_is_dropped(tmp_path):
     """The server keeps a library parsed ahead while one of the last two links that read
-    libraries read it (input.forget_unread), then drops it: every child it forks inherits
+    libraries read it (server.forget_unread), then drops it: every child it forks inherits
     what it holds.  A rebuilt archive's earlier parse goes the same way; after a link that
     read none of them but same-named libraries (another directory's liba.a), all go at once;
     after one that read an unrelated library alone, the two-link rule holds."""
     from xld.link import input as inp
+    from xld.link import server
     from xld.link import layout
     cc = tc.compiler("gcc", "arm64")
     objs = {}
@@ -289,9 +292,9 @@ def test_a_library_no_recent_link_read_is_dropped(tmp_path):
     saved, idle = dict(inp.warm_inputs), dict(inp.warm_idle)
 
     def link(*names) -> bool:       # what the server does after a link that read ``names``
-        dropped = inp.forget_unread({inp.warm_key(n, str(tmp_path)) for n in names})
+        dropped = server.forget_unread({inp.warm_key(n, str(tmp_path)) for n in names})
         for n in names:
-            inp.warm_up_library(n, str(tmp_path), [])
+            server.warm_up_library(n, str(tmp_path), [])
         return dropped
 
     def warm() -> list[str]:
