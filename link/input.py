@@ -1341,11 +1341,14 @@ def warm_up_library(path: str, cwd: str, members: list[int], prepare) -> None:
     warm_inputs[key] = f
 
 
+# the control characters that are not white space (a text file has none)
+_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
+
+
 def _looks_like_text(chunk: bytes) -> bool:
     import codecs
-    import re
-    if re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", chunk):
-        return False
+    if len(chunk.translate(None, _CONTROLS)) != len(chunk):    # (a regex: compiled in each
+        return False                                            # served link, 0.3 M instructions)
     try:
         codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
     except UnicodeDecodeError:

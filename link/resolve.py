@@ -469,6 +469,34 @@ def _no_sections_discarded(n: int) -> np.ndarray:
     return a
 
 
+class SharedNames:
+    """What the link's shared objects define: name -> (SharedFile, SharedSym), the first
+    object that defines a name winning (GNU ld).  Each object's own table
+    (``SharedFile.providers``, made once, ahead in the warm server) is asked in turn; they
+    are not merged into one (libc.so.6's 2,500 names copied into a new dictionary were ~2.4
+    M instructions, ~0.5 ms, of a small dynamic link that looks up a few dozen names)."""
+    __slots__ = ("tables",)
+
+    def __init__(self):
+        self.tables: list[dict[str, tuple]] = []
+
+    def add(self, table: dict[str, tuple]) -> None:
+        self.tables.append(table)
+
+    def get(self, name: str, default=None):
+        for t in self.tables:
+            hit = t.get(name)
+            if hit is not None:
+                return hit
+        return default
+
+    def __contains__(self, name: str) -> bool:
+        for t in self.tables:
+            if name in t:
+                return True
+        return False
+
+
 class Resolver:
     def __init__(self, ctx):
         self.ctx = ctx
@@ -479,7 +507,7 @@ class Resolver:
         self.pending_common: list[tuple] = []     # (archive, member, name): defines a COMMON name
         self._loading = False
         self._machine = None                      # e_machine of the objects checked so far
-        self.shared: dict[str, tuple] = {}        # name -> (SharedFile, SharedSym): first one wins
+        self.shared = SharedNames()               # name -> (SharedFile, SharedSym): first one wins
         # names shared objects reference strongly and nothing defines yet: they pull archive
         # members like an object's references do (GNU ld and lld), so that a library's needs
         # can be met from an archive (the member's definition is then exported to it)
@@ -733,9 +761,7 @@ class Resolver:
             for name in [n for n in dso.exports if n in ctx.opts.trace_symbol]:
                 print(f"xld: {dso.path}: definition of {name}", file=ctx.diag.stream)
         shared = self.shared
-        # the names no earlier object provides, added in its order (one dictionary merge: the
-        # earlier entries win; libc.so.6 has 2,900 names)
-        shared.update({**dso.providers(), **shared} if shared else dso.providers())
+        shared.add(dso.providers())
         st, lazy = self.symtab, self.lazy
         versioned = dso.versioned_undefs
         for name in dso.strong_undefs:

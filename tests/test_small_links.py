@@ -113,3 +113,53 @@ def test_distinct_first_inverse_as_unique():
             got = distinct_first_inverse(a)
             for w, g in zip(want, got):
                 assert np.array_equal(np.asarray(w).reshape(-1), g)
+
+
+CALLS_LIBC = r"""
+#include <stdio.h>
+#include <string.h>
+int start(void) { return puts("x") + (int)strlen("yy"); }
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_shared_names_are_each_librarys_own_table(arch, tmp_path):
+    """A dynamic link looks names up in each shared object's own table (SharedFile.providers,
+    made once), the first library that defines a name winning, instead of merging them into
+    one dictionary: the tables are held as they are (not copied), and every import is what
+    the first library that defines its name gives."""
+    from xld.link import driver, options
+    from xld.link.resolve import SharedNames
+    o = tc.compile_c(arch, CALLS_LIBC, tmp_path, ("-O2", "-fPIC"))
+    lib = f"/usr/{tc.TRIPLE[arch]}/lib"
+    ctx = driver.link(options.parse(["--arch", arch, "-pie", "-e", "start", "-o", str(tmp_path / "out"), str(o),
+                                     f"{lib}/libgcc_s.so.1", f"{lib}/libc.so.6"]))
+    shared = ctx.resolver.shared
+    assert isinstance(shared, SharedNames)
+    assert [id(t) for t in shared.tables] == [id(d.providers()) for d in ctx.dsos]
+    names = ctx.symtab.names
+    assert {names[g] for g in ctx.imports} >= {"puts", "strlen"}
+    for g, (dso, sym) in ctx.imports.items():
+        first = next(d for d in ctx.dsos if names[g] in d.exports)
+        assert shared.get(names[g]) == (first, first.exports[names[g]]) == (dso, sym)
+    assert "no such name" not in shared and shared.get("no such name", 7) == 7
+
+
+def test_shared_names_first_wins():
+    from xld.link.resolve import SharedNames
+    s = SharedNames()
+    s.add({"a": (1,), "c": (5,)})
+    s.add({"a": (2,), "b": (3,)})
+    assert s.get("a") == (1,) and s.get("b") == (3,) and s.get("c") == (5,) and s.get("d") is None
+    assert "b" in s and "d" not in s
+
+
+def test_looks_like_text_as_the_control_class():
+    """The script test's control characters (not white space: 0-8, 14-31, 127) by translate,
+    as the regular expression found them."""
+    import re
+    from xld.link import input as inp
+    for b in range(256):
+        chunk = b"GROUP ( a ) " + bytes([b]) + b"\n"
+        utf8 = b < 0x80
+        assert inp._looks_like_text(chunk) == (utf8 and not re.search(rb"[\x00-\x08\x0e-\x1f\x7f]", chunk)), b
