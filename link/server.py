@@ -885,9 +885,9 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
     """In a spare: copy ahead the pages a command wrote last time (``runs``), where this
     process has private writable memory, so that the command does not stop on each (a fault
     and a copy: 3-5 us a page, 1,500-2,000 pages for a small link).  Stops when a command
-    comes.  MADV_POPULATE_WRITE changes no byte; on a kernel without it nothing is done."""
+    comes (``_Steps``).  MADV_POPULATE_WRITE changes no byte; on a kernel without it nothing
+    is done."""
     import ctypes
-    import select
     size = os.sysconf("SC_PAGESIZE")
     try:
         with open("/proc/self/maps", "rb") as f:
@@ -904,9 +904,8 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
     import bisect
     starts = [lo for lo, _ in maps]
     budget = PREFAULT_MAX // size
-    for i, (first, count) in enumerate(runs):
-        if i % 64 == 0 and select.select([ctl], [], [], 0)[0]:
-            return                                  # a command came: it goes first
+    steps = _Steps(ctl)
+    for first, count in runs:
         j = bisect.bisect_right(starts, first) - 1
         if j < 0:
             continue
@@ -914,10 +913,41 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
         end = min(first + count, hi)
         if end <= first or budget <= 0:
             continue
-        n = min(end - first, budget)
-        budget -= n
-        if madvise(first * size, n * size, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
-            return                                  # EINVAL: a kernel without it
+        end = min(end, first + budget)
+        budget -= end - first
+        for a in range(first, end, PREPARE_STEP):
+            if steps.came():
+                return                              # a command came: it goes first
+            n = min(end - a, PREPARE_STEP)
+            if madvise(a * size, n * size, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
+                return                              # EINVAL: a kernel without it
+            steps.done(n)
+
+
+PREPARE_STEP = 128                # pages a spare copies ahead or grows between looks for a command
+
+
+class _Steps:
+    """A spare's look for a command while it copies pages ahead and grows its heap: every
+    PREPARE_STEP pages (0.4-0.6 ms here), and before the first.  Once per run of pages and
+    per 16 MiB of heap, a command that came while one long run or one block was populated
+    waited for it: up to 10-15 ms at riscv64 after the C++ program's links had been learnt
+    (its pages fill the cap), 1-13 ms of a back-to-back dynamic hello's wall."""
+
+    def __init__(self, ctl):
+        self.ctl = ctl
+        self.since = PREPARE_STEP
+
+    def done(self, pages: int) -> None:
+        self.since += pages
+
+    def came(self) -> bool:
+        """Whether a command is there (looked at only once a step's pages are done)."""
+        import select
+        if self.since < PREPARE_STEP:
+            return False
+        self.since = 0
+        return bool(select.select([self.ctl], [], [], 0)[0])
 
 
 PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
@@ -1083,7 +1113,6 @@ def _pregrow(nbytes: int, ctl) -> None:
     so the command's peak resident memory stays where it was.  Stops when a command comes;
     with another C library than glibc, nothing is done."""
     import ctypes
-    import select
     nbytes = min(nbytes, PREGROW_MAX)
     if nbytes < PREGROW_MIN:
         return
@@ -1101,12 +1130,12 @@ def _pregrow(nbytes: int, ctl) -> None:
     global _grown_ahead
     _grown_ahead = True
     size = os.sysconf("SC_PAGESIZE")
+    step = PREPARE_STEP * size
+    steps = _Steps(ctl)
     blocks = []
     try:
         left = nbytes
-        while left > 0:
-            if select.select([ctl], [], [], 0)[0]:
-                break                               # a command came: it goes first
+        while left > 0 and not steps.came():        # (a command came: it goes first)
             n = min(left, _GROW_CHUNK)
             p = malloc(n)
             if not p:
@@ -1114,8 +1143,15 @@ def _pregrow(nbytes: int, ctl) -> None:
             blocks.append(p)
             left -= n
             a, z = -(-p // size) * size, (p + n) // size * size
-            if z > a and madvise(a, z - a, MADV_POPULATE_WRITE) != 0:
-                ctypes.memset(p, 0, n)              # (a kernel without it: written)
+            while a < z:
+                k = min(z - a, step)
+                if madvise(a, k, MADV_POPULATE_WRITE) != 0:
+                    ctypes.memset(a, 0, k)          # (a kernel without it: written)
+                a += k
+                steps.done(k // size)
+                if a < z and steps.came():
+                    left = 0
+                    break
     finally:
         for p in reversed(blocks):
             free(p)

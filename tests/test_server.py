@@ -772,6 +772,54 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     assert probe(server.PREGROW_MAX + (64 << 20))[0] < server.PREGROW_MAX + (16 << 20)   # the cap
 
 
+
+_STEP_PROBE = r"""
+import ctypes, mmap, os, select, socket, sys
+from xld.link import server
+a, b = socket.socketpair()
+looks = []
+real = select.select
+
+
+def look(r, w, x, t=None):                        # the command comes after the first look
+    looks.append(1)
+    if len(looks) > 1:
+        b.send(b"x")
+    return real(r, w, x, t)
+
+
+select.select = look
+size = mmap.PAGESIZE
+if sys.argv[1] == "prefault":                    # one long run of pages: 2,048 of them
+    m = mmap.mmap(-1, 2048 * size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    first = ctypes.addressof(ctypes.c_char.from_buffer(m)) // size
+    server._prefault([(first, 2048)], a)
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(first * 8)
+        data = f.read(2048 * 8)
+    print(sum(int.from_bytes(data[i:i + 8], "little") >> 63 for i in range(0, len(data), 8)))
+else:                                            # one block of heap: 16 MiB
+    rss = server._resident()
+    server._pregrow(16 << 20, a)
+    print((server._resident() - rss) // size)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/pagemap, glibc's mallopt")
+@pytest.mark.parametrize("what", ["prefault", "pregrow"])
+def test_a_spare_stops_preparing_within_a_step_when_a_command_comes(what):
+    """A spare copying pages ahead or growing its heap looks for a command every
+    PREPARE_STEP pages: one that comes in the middle of a long run of pages or of a 16 MiB
+    block of heap waits for a step, not for the whole run or block (1-13 ms of a
+    back-to-back riscv64 dynamic hello's wall after the C++ program's links)."""
+    from xld.link import server
+    out = subprocess.run([sys.executable, "-c", _STEP_PROBE, what], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    pages = int(out.stdout)
+    assert 0 < pages <= 3 * server.PREPARE_STEP, f"{pages} pages prepared after the command came"
+
+
 _GROWN_PROBE = r"""
 import ctypes, mmap, os, sys
 from xld.link import server
