@@ -753,11 +753,16 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     # that grew the heap much, is learnt from anew (a small one after it: never)
     spare.last = server.shape(["-o", "y", "a.o", "b.o"])
     assert not spare.learns_next()
+    # (nor through gcc: its LTO resolution file is a temporary named afresh for each link)
+    assert server.shape(["-plugin-opt=-fresolution=/tmp/ccAb12Cd.res", "-o", "x", "a.o"]) == \
+        server.shape(["-plugin-opt=-fresolution=/tmp/ccZz99Yy.res", "-o", "y", "a.o"]) != \
+        server.shape(["-plugin-opt=-fresolution=/tmp/ccZz99Yy.res", "-o", "y", "b.o"])
     spare.last = server.shape(["-o", "x", "hello.o"])
     assert spare.learns_next()
     spare.learn([(7, 3)], 16 << 20, server.shape(["-o", "x", "hello.o"]))
     spare.last = server.shape(a)
     assert not spare.learns_next()
+
 
     def probe(n, come="no"):
         out = subprocess.run([sys.executable, "-c", _PREGROW_PROBE, str(n), come], capture_output=True,
@@ -818,6 +823,33 @@ def test_a_spare_stops_preparing_within_a_step_when_a_command_comes(what):
     assert out.returncode == 0, out.stderr
     pages = int(out.stdout)
     assert 0 < pages <= 3 * server.PREPARE_STEP, f"{pages} pages prepared after the command came"
+
+
+def test_a_spare_that_took_longer_to_prepare_than_its_command_ran_is_learnt_afresh():
+    """A command's process tells what its spare's preparation took and what the command took
+    (CPU, us); after another command than the one learnt from whose spare took longer than
+    the command (a small link after a larger one's pages and heap: 25-45 ms for an 11 ms
+    riscv64 dynamic hello), the next spare learns afresh, at most once in RELEARN_EVERY
+    commands."""
+    from xld.link import server
+    assert server._parse_costs(b"14,30000,12000\0/cwd\0libc.a\01,2") == (30000, 12000)
+    assert server._parse_costs(b"14\0/cwd") == (0, 0) and server._parse_costs(b"x,y,z") == (0, 0)
+    spare = server.Spare()
+    big, small = server.shape(["-o", "x", "big.o"]), server.shape(["-o", "x", "hello.o"])
+    spare.learn([(7, 3)], 16 << 20, big)
+    spare.commands, spare.afresh_at = 12, 0
+    spare.last = small
+    spare.costs(8000, 12000)                    # prepared in less than the command ran
+    assert not spare.learns_afresh()
+    spare.costs(30000, 12000)
+    assert spare.learns_afresh() and spare.learns_next()
+    spare.last = big                             # the one learnt from: its own pages
+    assert not spare.learns_afresh()
+    spare.last, spare.afresh_at = small, 5       # a learning afresh not long ago
+    assert not spare.learns_afresh()
+    spare.costs(30000, 0)                        # (a command that did not say)
+    spare.afresh_at = 0
+    assert not spare.learns_afresh()
 
 
 _GROWN_PROBE = r"""
