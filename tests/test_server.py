@@ -815,7 +815,7 @@ else:                                            # one block of heap: 16 MiB
 def test_a_spare_stops_preparing_within_a_step_when_a_command_comes(what):
     """A spare copying pages ahead or growing its heap looks for a command every
     PREPARE_STEP pages: one that comes in the middle of a long run of pages or of a 16 MiB
-    block of heap waits for a step, not for the whole run or block (1-13 ms of a
+    block of heap waits for a step, not for the whole run or block (1-11 ms of a
     back-to-back riscv64 dynamic hello's wall after the C++ program's links)."""
     from xld.link import server
     out = subprocess.run([sys.executable, "-c", _STEP_PROBE, what], capture_output=True, text=True,
