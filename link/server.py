@@ -631,7 +631,7 @@ def _finish(req: Request, status: int) -> None:
     except OSError:
         pass
     _step_aside()
-    _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses())
+    _tell_uses(req.uses_w, inp.warm_hits, inp.library_uses(), _costs())
     if req.learn and status == 0 and _is_link(req) and (_ready_at or not _copied_ahead):
         # (on top of pages copied ahead: only if that was done before the command came; its
         # heap's growth would count what was not grown ahead yet)
@@ -662,14 +662,22 @@ ASIDE_MAX = 256 << 20             # bytes resident at most for a command's proce
 
 
 def shape(argv: list[str]) -> int:
-    """Which command this is, for what a spare learns (its words but the output's name)."""
+    """Which command this is, for what a spare learns (its words but the names of what it
+    writes: the output, and the LTO resolution file gcc names afresh for each link, a
+    temporary ``-plugin-opt=-fresolution=/tmp/ccXXXXXX.res``: with it no two links through
+    gcc had the same shape, so every one was unlike the one learnt from)."""
     words = list(argv)
     for i, w in enumerate(words):
         if w == "-o" and i + 1 < len(words):
             words[i + 1] = ""
         elif w.startswith("-o") or w.startswith("--output="):
             words[i] = "-o"
+        elif w.startswith(_RESOLUTION):
+            words[i] = _RESOLUTION
     return hash(tuple(words))
+
+
+_RESOLUTION = "-plugin-opt=-fresolution="
 
 
 def _is_link(req: Request) -> bool:
@@ -722,18 +730,40 @@ def exit_status(e: SystemExit) -> int:
     return 1
 
 
-def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]]) -> None:
+def _tell_uses(fd: int, hits: int, uses: list[tuple[str, list[int]]],
+               costs: tuple[int, int] = (0, 0)) -> None:
     """Tell the server which libraries (and members) this link read, for it to parse ahead,
-    and how many it found parsed already."""
+    how many it found parsed already, and ``costs`` (_costs)."""
     try:
         cwd = os.getcwd()
     except OSError:               # a working directory that was removed: its relative paths
         cwd, uses = "", []        # name nothing
-    parts = [str(hits).encode(), os.fsencode(cwd)]
+    parts = [b"%d,%d,%d" % (hits, *costs), os.fsencode(cwd)]
     for path, members in uses:
         parts += [os.fsencode(path), ",".join(map(str, members)).encode()]
     data = b"\0".join(parts)
     _write_all(fd, struct.pack("<I", len(data)) + data)
+
+
+def _costs() -> tuple[int, int]:
+    """In a command's process, after its command: the CPU time its spare took to prepare
+    (the fork's faults, the pages copied ahead, the heap grown ahead) and the CPU time of the
+    command since it came, in microseconds; (0, 0) in a child forked for the command."""
+    if _ready_usage is None:
+        return 0, 0
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    prep = _ready_usage.ru_utime + _ready_usage.ru_stime
+    return int(prep * 1e6), int((ru.ru_utime + ru.ru_stime - prep) * 1e6)
+
+
+def _parse_costs(uses: bytes) -> tuple[int, int]:
+    """The costs a command's process told (_tell_uses), (0, 0) if none."""
+    fields = uses.split(b"\0", 1)[0].split(b",")
+    try:
+        return (int(fields[1]), int(fields[2])) if len(fields) == 3 else (0, 0)
+    except ValueError:
+        return 0, 0
 
 
 MADV_POPULATE_WRITE = 23          # Linux 5.14: fault pages in writable, as a write would
@@ -813,9 +843,9 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
     """In a spare: copy ahead the pages a command wrote last time (``runs``), where this
     process has private writable memory, so that the command does not stop on each (a fault
     and a copy: 3-5 us a page, 1,500-2,000 pages for a small link).  Stops when a command
-    comes.  MADV_POPULATE_WRITE changes no byte; on a kernel without it nothing is done."""
+    comes (``_Steps``).  MADV_POPULATE_WRITE changes no byte; on a kernel without it nothing
+    is done."""
     import ctypes
-    import select
     size = os.sysconf("SC_PAGESIZE")
     try:
         with open("/proc/self/maps", "rb") as f:
@@ -832,9 +862,8 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
     import bisect
     starts = [lo for lo, _ in maps]
     budget = PREFAULT_MAX // size
-    for i, (first, count) in enumerate(runs):
-        if i % 64 == 0 and select.select([ctl], [], [], 0)[0]:
-            return                                  # a command came: it goes first
+    steps = _Steps(ctl)
+    for first, count in runs:
         j = bisect.bisect_right(starts, first) - 1
         if j < 0:
             continue
@@ -842,16 +871,51 @@ def _prefault(runs: list[tuple[int, int]], ctl) -> None:
         end = min(first + count, hi)
         if end <= first or budget <= 0:
             continue
-        n = min(end - first, budget)
-        budget -= n
-        if madvise(first * size, n * size, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
-            return                                  # EINVAL: a kernel without it
+        end = min(end, first + budget)
+        budget -= end - first
+        for a in range(first, end, PREPARE_STEP):
+            if steps.came():
+                return                              # a command came: it goes first
+            n = min(end - a, PREPARE_STEP)
+            if madvise(a * size, n * size, MADV_POPULATE_WRITE) != 0 and ctypes.get_errno() == 22:
+                return                              # EINVAL: a kernel without it
+            steps.done(n)
+
+
+PREPARE_STEP = 128                # pages a spare copies ahead or grows between looks for a command
+
+
+class _Steps:
+    """A spare's look for a command while it copies pages ahead and grows its heap: every
+    PREPARE_STEP pages (0.4-0.6 ms here), and before the first.  Once per run of pages and
+    per 16 MiB of heap, a command that came while one long run or one block was populated
+    waited for it: 1-11 ms of a riscv64 dynamic hello's wall when it came one link after the
+    last, its spare growing 31 MiB of heap and copying 5,100 pages ahead as learnt from the
+    C++ program's links before it."""
+
+    def __init__(self, ctl):
+        import select
+        self.ctl = ctl
+        self.select = select.select
+        self.since = PREPARE_STEP
+
+    def done(self, pages: int) -> None:
+        self.since += pages
+
+    def came(self) -> bool:
+        """Whether a command is there (looked at only once a step's pages are done)."""
+        if self.since < PREPARE_STEP:
+            return False
+        self.since = 0
+        return bool(self.select([self.ctl], [], [], 0)[0])
 
 
 PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
 PREGROW_MAX = 1 << 27             # bytes of heap a spare grows ahead at most (held while idle)
 RELEARN_GROW = 32 << 20           # learnt from a command that grew the heap this much: learn
 #                                   again after a command unlike it (Spare.start)
+RELEARN_EVERY = 10                # commands at least from one learning afresh to one for a
+#                                   spare that took longer to prepare than its command ran
 BESIDE_MIN = 64 << 20             # a link whose peak grew less: the heap grown ahead is not
 #                                   bounded by its growth beside the heap (_grown)
 _GROW_CHUNK = 16 << 20            # (below glibc's largest mmap threshold: from the heap)
@@ -1011,7 +1075,6 @@ def _pregrow(nbytes: int, ctl) -> None:
     so the command's peak resident memory stays where it was.  Stops when a command comes;
     with another C library than glibc, nothing is done."""
     import ctypes
-    import select
     nbytes = min(nbytes, PREGROW_MAX)
     if nbytes < PREGROW_MIN:
         return
@@ -1029,12 +1092,12 @@ def _pregrow(nbytes: int, ctl) -> None:
     global _grown_ahead
     _grown_ahead = True
     size = os.sysconf("SC_PAGESIZE")
+    step = PREPARE_STEP * size
+    steps = _Steps(ctl)
     blocks = []
     try:
         left = nbytes
-        while left > 0:
-            if select.select([ctl], [], [], 0)[0]:
-                break                               # a command came: it goes first
+        while left > 0 and not steps.came():        # (a command came: it goes first)
             n = min(left, _GROW_CHUNK)
             p = malloc(n)
             if not p:
@@ -1042,8 +1105,15 @@ def _pregrow(nbytes: int, ctl) -> None:
             blocks.append(p)
             left -= n
             a, z = -(-p // size) * size, (p + n) // size * size
-            if z > a and madvise(a, z - a, MADV_POPULATE_WRITE) != 0:
-                ctypes.memset(p, 0, n)              # (a kernel without it: written)
+            while a < z:
+                k = min(z - a, step)
+                if madvise(a, k, MADV_POPULATE_WRITE) != 0:
+                    ctypes.memset(a, 0, k)          # (a kernel without it: written)
+                a += k
+                steps.done(k // size)
+                if a < z and steps.came():
+                    left = 0
+                    break
     finally:
         for p in reversed(blocks):
             free(p)
@@ -1295,6 +1365,8 @@ class Spare:
         self.learns = False               # this spare's command says which pages it wrote
         self.ahead = None                 # what it copied ahead then ((runs, grow); None: nothing)
         self.refresh = False              # what was learnt filled the cap: learn afresh next
+        self.overdone = False             # the last command's spare took longer to prepare
+        self.afresh_at = 0                # commands when the last spare to learn afresh came
         self.commands = 0
         self.hold = -1                    # the pipe whose byte lets it copy ahead (release)
 
@@ -1335,10 +1407,21 @@ class Spare:
     def learns_afresh(self) -> bool:
         """Whether the next spare copies nothing ahead for the learning: the first, after a
         command unlike the one learnt from where that one grew the heap much (the heap grown
-        ahead is its size: more than a smaller link's peak), and after a learning that
-        filled the cap."""
+        ahead is its size: more than a smaller link's peak) or where the last command's
+        spare took longer to prepare than that command ran (``costs``: a riscv64 dynamic
+        hello after the C++ program's links had 31 MiB of heap grown and 5,100 pages copied
+        ahead, 25-45 ms of CPU, for a command of 11-13 ms; on two CPUs the next link, one
+        GNU ld link later, found its spare still at it), at most once in RELEARN_EVERY
+        commands (links of two sizes taking turns would learn afresh every other time), and
+        after a learning that filled the cap."""
         return (not self.runs or self.refresh
-                or (self.grow >= RELEARN_GROW and self.last != self.learnt))
+                or (self.last != self.learnt
+                    and (self.grow >= RELEARN_GROW
+                         or (self.overdone and self.commands - self.afresh_at >= RELEARN_EVERY))))
+
+    def costs(self, prep: int, command: int) -> None:
+        """What the last command's spare took to prepare and what the command took (CPU)."""
+        self.overdone = prep > command > 0
 
     def start(self, sel, not_inherited: list[int], busy: bool = False) -> None:
         """Fork the spare; with ``busy`` (a command runs) it copies ahead only once it is
@@ -1356,6 +1439,8 @@ class Spare:
             os.close(hold_w)
             return
         learns, afresh = self.learns_next(), self.learns_afresh()
+        if afresh:
+            self.afresh_at = self.commands
         if pid == 0:
             mine.close()
             os.close(hold_w)
@@ -1756,6 +1841,8 @@ def _ended(req: Request, spare: Spare) -> None:
     status = req.uses[1]
     (n,) = struct.unpack("<I", req.uses[2:6])
     uses, pages = bytes(req.uses[6:6 + n]), bytes(req.uses[6 + n:])
+    if status == 0:
+        spare.costs(*_parse_costs(uses))
     if status == 0 and pages:
         grow, runs = _parse_learnt(pages)
         spare.learn(runs, grow, shape(req.argv), req.ahead)

@@ -173,7 +173,9 @@ def test_host_steadiness_verdict():
 def test_direct_cases_run_the_client_gcc_runs(tmp_path):
     """The direct cases (hello, corpora, shared) run the compiled lean client that `gcc -B`
     runs, given --arch (the console script would add Python's start-up to every link);
-    --direct-script (via_client=False) keeps the console script."""
+    --direct-script (via_client=False) keeps the console script.  The driver cases run the
+    -B directory's ld as users install it (no sh line in front: ~1 ms a link), and ask for
+    the statistics with -Wl,--stats."""
     if not shutil.which("cc") and not tc.IN_CI:
         pytest.skip("needs a host C compiler for the compiled client")
     xld = bench.xld_command(None)
@@ -181,7 +183,9 @@ def test_direct_cases_run_the_client_gcc_runs(tmp_path):
         t = bench.Toolchain("arm64", "aarch64-linux-gnu-gcc", "qemu-aarch64", [],
                             {"xld": [*xld, "--arch", "arm64", "-static"], "ld": None})
         t.make_driver_wrappers(tmp_path / str(via_client), via_client=via_client)
-        assert t.driver_flags["xld"] == ["-B", str(tmp_path / str(via_client) / "xld")]
+        assert t.driver_flags["xld"] == ["-B", str(tmp_path / str(via_client) / "xld"), "-Wl,--stats"]
+        assert (tmp_path / str(via_client) / "xld" / "ld").read_bytes()[:4] == b"\x7fELF"
+        assert "compiled lean client" in bench._wrapper_line(tmp_path / str(via_client) / "xld" / "ld")
         if via_client:
             assert t.linkers["xld"] == [str(tmp_path / "True" / "xld" / "ld-client"), "--arch", "arm64", "-static"]
             assert (tmp_path / "True" / "xld" / "ld-client").read_bytes()[:4] == b"\x7fELF"

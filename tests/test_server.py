@@ -756,11 +756,16 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     # that grew the heap much, is learnt from anew (a small one after it: never)
     spare.last = server.shape(["-o", "y", "a.o", "b.o"])
     assert not spare.learns_next()
+    # (nor through gcc: its LTO resolution file is a temporary named afresh for each link)
+    assert server.shape(["-plugin-opt=-fresolution=/tmp/ccAb12Cd.res", "-o", "x", "a.o"]) == \
+        server.shape(["-plugin-opt=-fresolution=/tmp/ccZz99Yy.res", "-o", "y", "a.o"]) != \
+        server.shape(["-plugin-opt=-fresolution=/tmp/ccZz99Yy.res", "-o", "y", "b.o"])
     spare.last = server.shape(["-o", "x", "hello.o"])
     assert spare.learns_next()
     spare.learn([(7, 3)], 16 << 20, server.shape(["-o", "x", "hello.o"]))
     spare.last = server.shape(a)
     assert not spare.learns_next()
+
 
     def probe(n, come="no"):
         out = subprocess.run([sys.executable, "-c", _PREGROW_PROBE, str(n), come], capture_output=True,
@@ -773,6 +778,81 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     assert probe(48 << 20, "come")[0] < 16 << 20            # a command came first
     assert probe(server.PREGROW_MIN - 1)[0] < 1 << 20       # too little to be worth it
     assert probe(server.PREGROW_MAX + (64 << 20))[0] < server.PREGROW_MAX + (16 << 20)   # the cap
+
+
+
+_STEP_PROBE = r"""
+import ctypes, mmap, os, select, socket, sys
+from xld.link import server
+a, b = socket.socketpair()
+looks = []
+real = select.select
+
+
+def look(r, w, x, t=None):                        # the command comes after the first look
+    looks.append(1)
+    if len(looks) > 1:
+        b.send(b"x")
+    return real(r, w, x, t)
+
+
+select.select = look
+size = mmap.PAGESIZE
+if sys.argv[1] == "prefault":                    # one long run of pages: 2,048 of them
+    m = mmap.mmap(-1, 2048 * size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    first = ctypes.addressof(ctypes.c_char.from_buffer(m)) // size
+    server._prefault([(first, 2048)], a)
+    with open("/proc/self/pagemap", "rb") as f:
+        f.seek(first * 8)
+        data = f.read(2048 * 8)
+    print(sum(int.from_bytes(data[i:i + 8], "little") >> 63 for i in range(0, len(data), 8)))
+else:                                            # one block of heap: 16 MiB
+    rss = server._resident()
+    server._pregrow(16 << 20, a)
+    print((server._resident() - rss) // size)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/pagemap, glibc's mallopt")
+@pytest.mark.parametrize("what", ["prefault", "pregrow"])
+def test_a_spare_stops_preparing_within_a_step_when_a_command_comes(what):
+    """A spare copying pages ahead or growing its heap looks for a command every
+    PREPARE_STEP pages: one that comes in the middle of a long run of pages or of a 16 MiB
+    block of heap waits for a step, not for the whole run or block (1-11 ms of a
+    back-to-back riscv64 dynamic hello's wall after the C++ program's links)."""
+    from xld.link import server
+    out = subprocess.run([sys.executable, "-c", _STEP_PROBE, what], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    pages = int(out.stdout)
+    assert 0 < pages <= 3 * server.PREPARE_STEP, f"{pages} pages prepared after the command came"
+
+
+def test_a_spare_that_took_longer_to_prepare_than_its_command_ran_is_learnt_afresh():
+    """A command's process tells what its spare's preparation took and what the command took
+    (CPU, us); after another command than the one learnt from whose spare took longer than
+    the command (a small link after a larger one's pages and heap: 25-45 ms for an 11 ms
+    riscv64 dynamic hello), the next spare learns afresh, at most once in RELEARN_EVERY
+    commands."""
+    from xld.link import server
+    assert server._parse_costs(b"14,30000,12000\0/cwd\0libc.a\01,2") == (30000, 12000)
+    assert server._parse_costs(b"14\0/cwd") == (0, 0) and server._parse_costs(b"x,y,z") == (0, 0)
+    spare = server.Spare()
+    big, small = server.shape(["-o", "x", "big.o"]), server.shape(["-o", "x", "hello.o"])
+    spare.learn([(7, 3)], 16 << 20, big)
+    spare.commands, spare.afresh_at = 12, 0
+    spare.last = small
+    spare.costs(8000, 12000)                    # prepared in less than the command ran
+    assert not spare.learns_afresh()
+    spare.costs(30000, 12000)
+    assert spare.learns_afresh() and spare.learns_next()
+    spare.last = big                             # the one learnt from: its own pages
+    assert not spare.learns_afresh()
+    spare.last, spare.afresh_at = small, 5       # a learning afresh not long ago
+    assert not spare.learns_afresh()
+    spare.costs(30000, 0)                        # (a command that did not say)
+    spare.afresh_at = 0
+    assert not spare.learns_afresh()
 
 
 _GROWN_PROBE = r"""
