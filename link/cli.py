@@ -70,6 +70,16 @@ def _output_format(opts) -> str:
     return a.output_format
 
 
+def _supported() -> str:
+    """--help's closing lines, in GNU ld's words: libtool's configure reads 'supported targets:
+    ... elf' in them to decide that the linker can make shared libraries (without it, every
+    libtool C library is built static only)."""
+    from xld import arch
+    backends = arch.backends()
+    return (f"xld: supported targets: {' '.join(a.output_format for a in backends)}\n"
+            f"xld: supported emulations: {' '.join(e for a in backends for e in a.emulations)}\n")
+
+
 def link_main(argv: list[str], own_process: bool = False) -> int:
     from xld import __version__
     from xld.link import options
@@ -78,7 +88,7 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
     try:
         opts = options.parse(argv)
         if opts.help or not argv:
-            sys.stdout.write(options.TARGET_HELP if opts.target_help else options.HELP)
+            sys.stdout.write(options.TARGET_HELP if opts.target_help else options.HELP + _supported())
             return 0 if opts.help else 1
         if opts.version_only:
             print(f"xld {__version__} (compatible with GNU linkers)")

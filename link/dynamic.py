@@ -447,11 +447,15 @@ def plan(ctx) -> None:
         _check_version_names(ctx, p.versions)
     if p.shared:
         _plan_exports(ctx, p, imported)
-    elif p.versions is not None and p.versions.named:
-        raise LinkError("--version-script: version nodes in an executable are not supported "
-                        "(an anonymous { global: ...; local: ...; } node is)")
+    elif p.versions is not None and p.versions.named and any("@" in st.names[g] for g in ctx.exports):
+        raise LinkError("--version-script: version nodes in an executable with .symver names "
+                        "are not supported")
     elif p.versions is not None and ctx.exports:
         _program_script_locals(ctx, p)
+    if not p.shared and p.versions is not None and p.versions.named:
+        # (GNU ld) a program's named nodes are defined as a library's are, the first (BASE)
+        # named after the output: Debian's lua5.4 exports its C API as LUA_5.4 (-E)
+        p.verdef = [_basename(ctx.opts.output)] + [n.name for n in p.versions.named]
     p.linker_exports = _linker_exports(ctx, p)
     if p.shared:
         _interposable_linker_names(ctx, p, imported)
@@ -477,7 +481,9 @@ def _program_script_locals(ctx, p: Plan) -> None:
     referenced by DSO")."""
     names = ctx.symtab.names
     exports = ctx.exports
-    kept = [kp for kp, _ in p.versions.lookup_many([names[g] for g in exports])]
+    found = p.versions.lookup_many([names[g] for g in exports])
+    kept = [kp for kp, _ in found]
+    p.export_node = {g: node for g, (kp, node) in zip(exports, found) if kp and node is not None}
     dsos = [d for d in ctx.dsos if d.used or not d.as_needed]
     for g, kp in zip(exports, kept):
         if not kp and not any(names[g] in d.defined_names for d in dsos):
@@ -602,7 +608,7 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
     for g, (kept, node) in zip(gids, p.versions.lookup_many(names)):
         if kept:
             out.append(g)
-            if node is not None and p.shared:
+            if node is not None:
                 p.export_node[g] = node
     return out
 
@@ -1292,8 +1298,10 @@ def _export_dynamic(ctx) -> list[int]:
         if ctx.opts.dynamic_list_data:
             keep |= _is_data(d.info[ok] & 0xF)
     vs = ctx.dyn.versions if ctx.dyn is not None else None
-    if vs is not None:                      # local: in the version script
-        keep &= np.array([kp for kp, _ in vs.lookup_many(names)], dtype=bool)
+    if vs is not None:                      # local: in the version script; the others' nodes
+        found = vs.lookup_many(names)
+        keep &= np.array([kp for kp, _ in found], dtype=bool)
+        ctx.dyn.export_node.update({g: n for g, (kp, n) in zip(cand, found) if kp and n is not None})
     return np.array(cand, dtype=np.int64)[keep].tolist()
 
 

@@ -7,6 +7,7 @@ refused: -Ur, --noinhibit-exec, --no-check-sections.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -419,6 +420,20 @@ def test_target_help():
     """--target-help (was unknown): the targets' own options, status 0, as GNU ld."""
     got = tc.xld_cli(["--target-help"])
     assert got.returncode == 0 and "--fix-cortex-a53-843419" in got.stdout and "--no-relax-gp" in got.stdout
+
+
+def test_help_says_the_supported_targets_as_libtool_reads_them():
+    """libtool's configure decides from the linker's --help whether a GNU linker makes shared
+    libraries (libtool.m4: `$LD --help 2>&1 | $GREP ': supported targets:.* elf'`); xld's --help
+    had no such line, so every libtool C library built with gcc -B was static only (expat's
+    ./configure --host=aarch64-linux-gnu: 'supports shared libraries... no')."""
+    m4 = Path("/usr/share/aclocal/libtool.m4")
+    if m4.exists():                     # (the pattern, as the installed libtool has it)
+        assert "': supported targets:.* elf'" in m4.read_text()
+    got = tc.xld_cli(["--help"])
+    assert got.returncode == 0 and re.search(r": supported targets:.* elf", got.stdout)
+    emulations = next(line for line in got.stdout.splitlines() if ": supported emulations:" in line)
+    assert {"aarch64linux", "elf64lriscv"} <= set(emulations.split())
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_a_script_input_named_twice(arch, tmp_path):

@@ -212,6 +212,46 @@ def test_version_script_local_hides_name_versioned_definitions(tmp_path, wrapper
     assert got == _exports(arch, tmp_path / "gnu" / "libv.so")
 
 
+# --- a program's version script with a named node (Debian's lua5.4: -E, LUA_5.4) -------------
+
+PROGRAM_NODES = {
+    "app.c": r"""
+#include <dlfcn.h>
+#include <stdio.h>
+int api_add(int a, int b) { return a + b; }
+int internal_twice(int a) { return 2 * a; }
+int main(void) {
+    void *h = dlopen("./plugin.so", RTLD_NOW);
+    if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+    int (*run)(int) = (int (*)(int))dlsym(h, "plugin_run");
+    printf("plugin %d local %d\n", run(20), internal_twice(3));
+    return 0;
+}
+""",
+    "plugin.c": "int api_add(int, int);\nint plugin_run(int x) { return api_add(x, 22); }\n",
+    "app.map": "APP_1 {\n global: api_*;\n local: *;\n};\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_program_version_script_with_a_named_node(tmp_path, wrapper, arch):
+    """A program linked with -E and a version script that names its node (Debian builds its
+    lua5.4 so, for the C modules it loads) defines the version as GNU ld does: .gnu.version_d's
+    BASE entry is the output's name, the exports carry the node (api_add@@APP_1), local: hides
+    the rest; a plugin dlopen'ed by the program binds to them. xld refused the link ('version
+    nodes in an executable are not supported')."""
+    differential(tmp_path, wrapper, arch, PROGRAM_NODES,
+                 [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "plugin.c", "-o", "plugin.so"],
+                  ["{cc}", "-O1", "{ld}", "app.c", "-o", "prog", "-Wl,-E", "-Wl,--version-script=app.map",
+                   "-ldl"]],
+                 ["plugin 42 local 6"])
+    got = _exports(arch, tmp_path / "xld" / "prog")
+    assert "api_add@@APP_1" in got and not any(n.startswith("internal_twice") for n in got), got
+    assert got == _exports(arch, tmp_path / "gnu" / "prog")
+    from tests.dynamic.util import dynamic
+    assert dynamic(tmp_path / "xld" / "prog")["verdefs"] == ["prog", "APP_1"]
+
+
 # --- -z common-page-size above the smallest page: the RELRO segment maps its padding -----------
 
 @pytest.mark.parametrize("mode", ["-pie", "-static"])
