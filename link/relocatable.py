@@ -42,8 +42,6 @@ _PROPERTY = ".note.gnu.property"
 
 def check_options(opts) -> None:
     """Combinations a partial link cannot honour (lld's words where lld has them)."""
-    if opts.gc_sections:
-        raise LinkError("-r and --gc-sections may not be used together")
     if opts.shared:
         raise LinkError("-r and -shared may not be used together")
     if opts.pie or opts.static_pie:
@@ -290,6 +288,48 @@ def defsym(ctx) -> None:
         ctx.r_abs[st.intern(name)] = n
 
 
+def gc_sections(ctx) -> None:
+    """-r --gc-sections, as GNU ld's: the sections not reachable (link/gc.py's walk) from the
+    roots -e (or the script's ENTRY) and -u / --require-defined name, from the sections a
+    final link keeps whatever refers to them (.init_array, notes, SHF_GNU_RETAIN, the
+    script's KEEP ...) are left out as a discarded COMDAT copy is, so are the globals they
+    define, the undefined names only they referred to and the files' commons nothing kept
+    refers to (ctx.r_gone).  There is no default entry: without one of those roots defined
+    it is an error.  A __start_X / __stop_X stays undefined and keeps nothing."""
+    ctx.r_gone = frozenset()
+    for obj in ctx.files[1:]:
+        obj.r_gc = None                     # per section: --gc-sections removed it
+    if not ctx.opts.gc_sections:
+        return
+    st = ctx.symtab
+    names = [n for n in [ctx.opts.entry] if n] + list(ctx.opts.undefined)
+    if not any(st.state[st.ids[n]] in (resolve.DEFINED, resolve.WEAK) and st.def_file[st.ids[n]] > 0
+               for n in names if n in st.ids):
+        raise LinkError("--gc-sections requires a defined symbol root specified by -e or -u")
+    from xld.link import gc
+    gc.run(ctx, default_entry=None)
+    used: set[int] = set(_undefined_roots(ctx))
+    gone = set(ctx.dead_commons)
+    for obj in ctx.files[1:]:
+        obj.r_gc = ~obj.live & ~obj.discarded
+        obj.discarded = obj.discarded | obj.r_gc
+        fg = obj.first_global
+        for i, rel in obj.relas.items():
+            if obj.live[i] and not obj.discarded[i] and len(rel):
+                syms = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+                used.update(obj.gids[syms[syms >= fg]].tolist())
+    for g in range(1, len(st)):
+        df = st.def_file[g]
+        if df > 0 and st.state[g] != resolve.COMMON:
+            obj = ctx.files[df]
+            shn = int(obj.sym_shndx[st.def_index[g]])
+            if 0 < shn < min(len(obj.discarded), elf.SHN_LORESERVE) and obj.discarded[shn]:
+                gone.add(g)
+        elif df <= 0 and g not in used:
+            gone.add(g)
+    ctx.r_gone = frozenset(gone)
+
+
 def _kept_copies(ctx, groups, discarded_members) -> None:
     """obj.r_kept: discarded section index -> (object, index) of the kept copy's section of
     the same name and size in the group of the same signature."""
@@ -416,6 +456,8 @@ def write(ctx) -> None:
     first_ref_index = st.first_ref_index
     for g in range(1, len(st)):
         state, df = st.state[g], st.def_file[g]
+        if g in ctx.r_gone:                 # --gc-sections removed it, or all that used it
+            continue
         if g in ctx.r_abs:
             info, other, size = (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, 0, 0
             if df > 0:
@@ -639,6 +681,21 @@ def _rewrite(ctx, obj, sec: int, out, rel: np.ndarray, lmap: np.ndarray, gmap, s
             if int(obj.syms["st_info"][k]) & 0xF != elf.STT_SECTION:
                 addend[j] += int(obj.syms["st_value"][k])
         bad = np.flatnonzero(nsym < 0)
+    if len(bad) and obj.r_gc is not None:
+        # what only names what --gc-sections removed goes, as GNU ld's -r drops it
+        ks = sym[bad]
+        gone = np.zeros(len(bad), dtype=bool)
+        glob = ks >= fg
+        shn = obj.sym_shndx[ks[~glob]].astype(np.int64)
+        ok = (shn > 0) & (shn < len(obj.r_gc))
+        gone[~glob] = ok & obj.r_gc[np.where(ok, shn, 0)]
+        gone[glob] = [int(x) in ctx.r_gone for x in obj.gids[ks[glob]].tolist()]
+        if gone.any():
+            keep = np.ones(len(rel), dtype=bool)
+            keep[bad[gone]] = False
+            new, nsym, typ, addend = new[keep], nsym[keep], typ[keep], addend[keep]
+            sym, rel = sym[keep], rel[keep]
+            bad = np.flatnonzero(nsym < 0)
     if len(bad):
         if out.flags & elf.SHF_ALLOC and not _is_lsda(obj.sec_names[sec]):
             j = int(bad[0])
@@ -682,6 +739,7 @@ def _compress_debug(ctx):
 # the passes of a partial link, after reading and resolving (link/driver.py)
 PASSES = [
     ("shared", reject_shared),
+    ("gc", gc_sections),                  # --gc-sections: what the roots do not reach is left out
     ("assign", assign),                   # input sections -> output sections by name; groups
     ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies
     ("place", place),                     # offsets within output sections
