@@ -401,6 +401,9 @@ def write(ctx) -> None:
         attrs = w.add(_synthetic(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0, 1, 0))
         attrs.data = data
         attrs.size = len(data)
+    addrsig = None
+    if any(_addrsig(obj) is not None for obj in ctx.files[1:]):
+        addrsig = w.add(_synthetic(".llvm_addrsig", elf.SHT_LLVM_ADDRSIG, elf.SHF_EXCLUDE, 1, 0))
     symtab = w.add(_synthetic(".symtab", elf.SHT_SYMTAB, 0, 8, elf.SYM_SIZE))
     strtab = w.add(_synthetic(".strtab", elf.SHT_STRTAB, 0, 1, 0))
     shstrtab = w.add(_synthetic(".shstrtab", elf.SHT_STRTAB, 0, 1, 0))
@@ -503,6 +506,10 @@ def write(ctx) -> None:
     symtab.data = np.array(rows, dtype=elf.SYM).tobytes()
     symtab.link = strtab.index
     symtab.info = first_global
+
+    if addrsig is not None:
+        addrsig.data = _addrsig_table(ctx, local_map, gmap, secsym)
+        addrsig.link = symtab.index
 
     # -- group sections: flags, then member (and member relocation) section indices -----
     for g in ctx.r_groups:
@@ -608,6 +615,38 @@ def write(ctx) -> None:
     buf[:elf.EHDR_SIZE] = eh.view(np.uint8)
     ctx.out_bytes = buf
     ctx.ordered = [s for s in w.sections]
+
+
+def _addrsig(obj) -> int | None:
+    """The index of the object's address-significance table (clang's .llvm_addrsig), when
+    it is one lld reads: one naming the object's .symtab (GNU ld's and lld's -r leave
+    sh_link 0 over indices they did not renumber: lld ignores those)."""
+    for i in np.flatnonzero(obj.shdrs["sh_type"] == elf.SHT_LLVM_ADDRSIG).tolist():
+        if not obj.discarded[i] and obj.symtab_index and int(obj.shdrs[i]["sh_link"]) == obj.symtab_index:
+            return i
+    return None
+
+
+def _addrsig_table(ctx, local_map, gmap, secsym) -> bytes:
+    """The output's .llvm_addrsig: the symbols whose address matters (lld --icf=safe does not
+    fold their sections), renumbered.  An object without a table says nothing of its
+    symbols, so all of them are listed (what lld assumes of it), its sections' too."""
+    sig: set[int] = set()
+    for obj in ctx.files[1:]:
+        i = _addrsig(obj)
+        if i is not None:
+            data, p = bytes(obj.section_bytes(i)), 0
+            while p < len(data):
+                k, p = elf.read_uleb(data, p)
+                n = _new_symbol(obj, k, local_map, gmap, secsym) if 0 < k < obj.nsyms else None
+                if n is not None:
+                    sig.add(n)
+            continue
+        m = local_map[obj.file_id]
+        sig.update(m[m > 0].tolist())
+        sig.update(gmap[g] for g in obj.gids[obj.first_global:].tolist() if g in gmap)
+        sig.update(secsym[id(o)] for o in obj.sec_outsec if o is not None and id(o) in secsym)
+    return b"".join(elf.write_uleb(n) for n in sorted(sig))
 
 
 def _undefined_roots(ctx) -> set[int]:

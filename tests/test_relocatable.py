@@ -8,6 +8,8 @@ inputs is the reference for the merged object's shape (section names, relocation
   caught in another, a template instantiated (COMDAT) in both;
 - --gc-sections with roots (-e, -u): what GNU ld -r keeps (ctors, retained sections, live
   COMDAT groups), and no output without a defined root;
+- clang's address-significance table (.llvm_addrsig) renumbered into the output, so lld
+  --icf=safe folds what it folds in the original objects;
 - the refusals: -r with -shared, -pie.
 """
 from __future__ import annotations
@@ -274,6 +276,69 @@ def test_partial_link_gc_sections_as_gnu_ld(arch, roots, tmp_path):
     for name, obj, xld_as_ld in runs:
         got = tc.qemu_run(arch, build(tmp_path / name, [obj], xld_as_ld))
         assert (got.status, got.stdout) == (want.status, want.stdout), f"{name}\n{got.summary()}"
+
+
+ADDRSIG_CLANG = r"""
+int fa(int x) { return x * 7 + 1; }     // called only: lld --icf=safe may fold fb into fa
+int fb(int x) { return x * 7 + 1; }
+int ga(int x) { return x * 9 + 2; }     // their addresses are taken: never folded
+int gb(int x) { return x * 9 + 2; }
+int (*pa)(int) = ga;
+int (*pb)(int) = gb;
+int callf(int x) { return fa(x) + fb(x + 1); }
+"""
+ADDRSIG_GCC = r"""
+#include <stdio.h>
+int callf(int);
+extern int (*pa)(int), (*pb)(int);
+static int ha(int x) { return x * 11 + 3; }       // no table in a GCC object: all significant
+static int hb(int x) { return x * 11 + 3; }
+int (*qa)(int) = ha, (*qb)(int) = hb;
+int main(void) { printf("%d %d %d\n", callf(1), pa != pb, qa != qb); return 0; }
+"""
+
+
+def addrsig_names(obj: Path) -> tuple[list[str], str]:
+    out = subprocess.run([tc.require("llvm-readobj-14"), "--addrsig", str(obj)], capture_output=True,
+                         text=True, check=True).stdout
+    return re.findall(r"Sym: (\S*) \(\d+\)", out), out
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_partial_link_keeps_addrsig_renumbered(arch, tmp_path):
+    """.llvm_addrsig names symbols by index: the output's names the same symbols in the new
+    .symtab (sh_link set, which lld requires), plus every symbol of the GCC object, which has
+    no table (lld takes all of such an object's symbols as address-significant).  lld
+    --icf=safe then folds fb into fa and nothing of the program else, as in the original
+    objects (xld dropped the table: lld folded nothing)."""
+    cs, gs = tmp_path / "as.c", tmp_path / "ag.c"
+    cs.write_text(ADDRSIG_CLANG)
+    gs.write_text(ADDRSIG_GCC)
+    a = tc.compiler("clang", arch).compile(cs, tmp_path / "as.o", ["-O1", "-ffunction-sections", "-faddrsig"])
+    g = tmp_path / "ag.o"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-gcc"), "-O1", "-ffunction-sections", "-fno-ipa-icf", "-c", gs,
+                    "-o", g], check=True)
+    merged = tmp_path / "m.o"
+    xld_r([a, g], merged)
+    names, dump = addrsig_names(merged)
+    assert {"ga", "gb", "pa", "pb", "ha", "hb", "qa", "qb", "main", "callf", "printf"} <= set(names), dump
+    assert "fa" not in names and "fb" not in names, dump
+    sec = re.search(r"^\s*\[\s*\d+\]\s+\.llvm_addrsig\s.*\s(\d+)\s+\d+\s+\d+$", readelf(arch, "-S", str(merged)), re.M)
+    symtab = re.search(r"^\s*\[\s*(\d+)\]\s+\.symtab\s", readelf(arch, "-S", str(merged)), re.M)
+    assert sec and symtab and sec.group(1) == symtab.group(1)
+    if arch != "arm64":
+        return                          # (lld 14 cannot link riscv64 glibc: no relaxation)
+
+    def lld(out, objs):
+        p = subprocess.run([tc.require("clang-14"), f"--target={tc.TRIPLE[arch]}", "-fuse-ld=lld", "-static",
+                            "-Wl,--icf=safe,--print-icf-sections", "-o", out, *objs], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        ours = [m.group(1) for m in re.finditer(r"\b(?:m|as|ag)\.o:\((\.text\.\w+)\)", p.stdout)]
+        return ours, tc.qemu_run(arch, out)
+    want_folds, want = lld(tmp_path / "orig", [a, g])
+    assert want_folds == [".text.fa", ".text.fb"] and want.stdout == b"23 1 1\n", want.summary()
+    got_folds, got = lld(tmp_path / "merged", [merged])
+    assert got_folds == want_folds and got.stdout == want.stdout
 
 
 # -- refusals ----------------------------------------------------------------------------------
