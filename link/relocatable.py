@@ -252,7 +252,8 @@ def allocate_commons(ctx) -> None:
     definition of the name is a duplicate there). ctx.r_common: gid -> offset in .bss."""
     ctx.r_common = {}
     st = ctx.symtab
-    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0]
+    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0
+               and g not in ctx.r_gone]
     if not ctx.opts.define_common or not commons:
         return
     if ctx.opts.sort_common:                # as a final link orders them (link/layout.py)
