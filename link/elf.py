@@ -167,6 +167,19 @@ def align_up(x: int, a: int) -> int:
     return x if a <= 1 else (x + a - 1) & -a
 
 
+def write_uleb(v: int) -> bytes:
+    """v (not negative) as ULEB128."""
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
 def read_uleb(d: bytes, p: int) -> tuple[int, int]:
     """The ULEB128 at offset p of d, and the offset after it."""
     v = shift = 0

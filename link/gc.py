@@ -478,9 +478,10 @@ def _eh_records(buf: np.ndarray, base: np.ndarray, n: np.ndarray):
 class Walk:
     """The mark phase: live sections, and for each the edge that made it live."""
 
-    def __init__(self, ctx, graph: Graph):
+    def __init__(self, ctx, graph: Graph, default_entry: str | None = "_start"):
         self.ctx = ctx
         self.g = graph
+        self.default_entry = default_entry     # the entry symbol without -e (-r: none)
         self.live = bytearray(graph.total)
         self.live[0] = 1                       # section id 0 is "none": never marked
         # gsec -> (parent gsec | ROOT, offset in the parent, symbol row | (kind, name) for roots)
@@ -518,7 +519,7 @@ class Walk:
     def roots(self) -> None:
         ctx, g = self.ctx, self.g
         st = ctx.symtab
-        names = [ctx.opts.entry or "_start"] + list(ctx.opts.undefined)
+        names = [n for n in [ctx.opts.entry or self.default_entry] if n] + list(ctx.opts.undefined)
         if _output_is_dynamic(ctx):           # DT_INIT / DT_FINI (-init, -fini; hidden ones too)
             names += [ctx.opts.init_sym, ctx.opts.fini_sym]
         names += [expr.strip() for _, expr in ctx.opts.defsym if expr.strip() in st.ids]
@@ -633,9 +634,10 @@ class SectionNames:
     """What --dumpdep and --why-live call a section: the symbol that defines it (a global that
     resolved here first, then a named local), or ``file:section`` when it has none."""
 
-    def __init__(self, ctx, graph: Graph):
+    def __init__(self, ctx, graph: Graph, default_entry: str | None = "_start"):
         self.ctx = ctx
         self.g = graph
+        self.default_entry = default_entry     # the entry symbol without -e (-r: none)
         self._per_file: dict[int, dict[int, str]] = {}
         self._sized: dict[int, dict[int, list[tuple[int, int, str]]]] = {}
 
@@ -732,14 +734,15 @@ def _long_relocation_tables(files):
                     yield mm, r
 
 
-def run(ctx) -> None:
-    """The GC walk (with --gc-sections, --dumpdep or --why-live), then --icf; sets obj.live."""
+def run(ctx, default_entry: str | None = "_start") -> None:
+    """The GC walk (with --gc-sections, --dumpdep or --why-live), then --icf; sets obj.live.
+    ``default_entry``: the root when there is no -e (a partial link has none)."""
     opts = ctx.opts
     graph = Graph(ctx)
     # the relocations now live in the graph's tables: give their input pages back (scan
     # reads the kept sections' ones again)
     pages.release(_long_relocation_tables(ctx.files[1:]))
-    walk = Walk(ctx, graph)
+    walk = Walk(ctx, graph, default_entry)
     if opts.dumpdep or opts.why_live:
         walk.run()                        # edge by edge, recording why each section is live
     elif opts.gc_sections:
@@ -779,7 +782,7 @@ def run(ctx) -> None:
             lines += [f"  removing identical section {walk.names.section(f)}" for f in by_kept[k]]
         sys.stderr.write("".join(line + "\n" for line in lines))
     if opts.gc_sections:
-        ctx.dead_commons = _dead_commons(ctx, graph, live)
+        ctx.dead_commons = _dead_commons(ctx, graph, live, default_entry)
     if opts.gc_sections or folds:
         keep = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool) | ~graph.member_np
         for obj in ctx.files[1:]:
@@ -799,7 +802,7 @@ def run(ctx) -> None:
                                  for obj, i in removed if int(obj.shdrs[i]["sh_size"])))
 
 
-def _dead_commons(ctx, graph: Graph, live: bytearray) -> frozenset[int]:
+def _dead_commons(ctx, graph: Graph, live: bytearray, default_entry: str | None) -> frozenset[int]:
     """The COMMON symbols --gc-sections removes, as GNU ld does: each file's commons are one
     input section of that file (its COMMON), live when a live section or a root refers to any
     of them; a dead one's commons are not in .bss nor in .symtab.  (A dynamic output keeps
@@ -818,7 +821,8 @@ def _dead_commons(ctx, graph: Graph, live: bytearray) -> frozenset[int]:
     if len(rows) != len(graph.rel_sym_np):
         return frozenset()            # (the graph's rows not as counted: remove none)
     used = set(np.unique(graph.gids_all[graph.rel_sym_np[rows]]).tolist()) if len(rows) else set()
-    names = [ctx.opts.entry or "_start", *ctx.opts.undefined, *(e.strip() for _, e in ctx.opts.defsym)]
+    names = [n for n in [ctx.opts.entry or default_entry] if n]
+    names += [*ctx.opts.undefined, *(e.strip() for _, e in ctx.opts.defsym)]
     if ctx.script is not None:
         from xld.link.script_layout import assignment_refs
         names += assignment_refs(ctx)

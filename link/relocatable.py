@@ -42,8 +42,6 @@ _PROPERTY = ".note.gnu.property"
 
 def check_options(opts) -> None:
     """Combinations a partial link cannot honour (lld's words where lld has them)."""
-    if opts.gc_sections:
-        raise LinkError("-r and --gc-sections may not be used together")
     if opts.shared:
         raise LinkError("-r and -shared may not be used together")
     if opts.pie or opts.static_pie:
@@ -254,7 +252,8 @@ def allocate_commons(ctx) -> None:
     definition of the name is a duplicate there). ctx.r_common: gid -> offset in .bss."""
     ctx.r_common = {}
     st = ctx.symtab
-    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0]
+    commons = [g for g in range(1, len(st)) if st.state[g] == resolve.COMMON and st.def_file[g] > 0
+               and g not in ctx.r_gone]
     if not ctx.opts.define_common or not commons:
         return
     if ctx.opts.sort_common:                # as a final link orders them (link/layout.py)
@@ -288,6 +287,48 @@ def defsym(ctx) -> None:
             text = expr.strip() + (f"{a:+#x}" if a else "")
             raise LinkError(f"-r with --defsym {name}={text} is not supported (only a number)") from None
         ctx.r_abs[st.intern(name)] = n
+
+
+def gc_sections(ctx) -> None:
+    """-r --gc-sections, as GNU ld's: the sections not reachable (link/gc.py's walk) from the
+    roots -e (or the script's ENTRY) and -u / --require-defined name, from the sections a
+    final link keeps whatever refers to them (.init_array, notes, SHF_GNU_RETAIN, the
+    script's KEEP ...) are left out as a discarded COMDAT copy is, so are the globals they
+    define, the undefined names only they referred to and the files' commons nothing kept
+    refers to (ctx.r_gone).  There is no default entry: without one of those roots defined
+    it is an error.  A __start_X / __stop_X stays undefined and keeps nothing."""
+    ctx.r_gone = frozenset()
+    for obj in ctx.files[1:]:
+        obj.r_gc = None                     # per section: --gc-sections removed it
+    if not ctx.opts.gc_sections:
+        return
+    st = ctx.symtab
+    names = [n for n in [ctx.opts.entry] if n] + list(ctx.opts.undefined)
+    if not any(st.state[st.ids[n]] in (resolve.DEFINED, resolve.WEAK) and st.def_file[st.ids[n]] > 0
+               for n in names if n in st.ids):
+        raise LinkError("--gc-sections requires a defined symbol root specified by -e or -u")
+    from xld.link import gc
+    gc.run(ctx, default_entry=None)
+    used: set[int] = set(_undefined_roots(ctx))
+    gone = set(ctx.dead_commons)
+    for obj in ctx.files[1:]:
+        obj.r_gc = ~obj.live & ~obj.discarded
+        obj.discarded = obj.discarded | obj.r_gc
+        fg = obj.first_global
+        for i, rel in obj.relas.items():
+            if obj.live[i] and not obj.discarded[i] and len(rel):
+                syms = (rel["r_info"] >> np.uint64(32)).astype(np.int64)
+                used.update(obj.gids[syms[syms >= fg]].tolist())
+    for g in range(1, len(st)):
+        df = st.def_file[g]
+        if df > 0 and st.state[g] != resolve.COMMON:
+            obj = ctx.files[df]
+            shn = int(obj.sym_shndx[st.def_index[g]])
+            if 0 < shn < min(len(obj.discarded), elf.SHN_LORESERVE) and obj.discarded[shn]:
+                gone.add(g)
+        elif df <= 0 and g not in used:
+            gone.add(g)
+    ctx.r_gone = frozenset(gone)
 
 
 def _kept_copies(ctx, groups, discarded_members) -> None:
@@ -361,6 +402,9 @@ def write(ctx) -> None:
         attrs = w.add(_synthetic(spec["name"], elf.SHT_PROC_ATTRIBUTES, 0, 1, 0))
         attrs.data = data
         attrs.size = len(data)
+    addrsig = None
+    if any(_addrsig(obj) is not None for obj in ctx.files[1:]):
+        addrsig = w.add(_synthetic(".llvm_addrsig", elf.SHT_LLVM_ADDRSIG, elf.SHF_EXCLUDE, 1, 0))
     symtab = w.add(_synthetic(".symtab", elf.SHT_SYMTAB, 0, 8, elf.SYM_SIZE))
     strtab = w.add(_synthetic(".strtab", elf.SHT_STRTAB, 0, 1, 0))
     shstrtab = w.add(_synthetic(".shstrtab", elf.SHT_STRTAB, 0, 1, 0))
@@ -416,6 +460,8 @@ def write(ctx) -> None:
     first_ref_index = st.first_ref_index
     for g in range(1, len(st)):
         state, df = st.state[g], st.def_file[g]
+        if g in ctx.r_gone:                 # --gc-sections removed it, or all that used it
+            continue
         if g in ctx.r_abs:
             info, other, size = (elf.STB_GLOBAL << 4) | elf.STT_NOTYPE, 0, 0
             if df > 0:
@@ -461,6 +507,10 @@ def write(ctx) -> None:
     symtab.data = np.array(rows, dtype=elf.SYM).tobytes()
     symtab.link = strtab.index
     symtab.info = first_global
+
+    if addrsig is not None:
+        addrsig.data = _addrsig_table(ctx, local_map, gmap, secsym)
+        addrsig.link = symtab.index
 
     # -- group sections: flags, then member (and member relocation) section indices -----
     for g in ctx.r_groups:
@@ -568,6 +618,38 @@ def write(ctx) -> None:
     ctx.ordered = [s for s in w.sections]
 
 
+def _addrsig(obj) -> int | None:
+    """The index of the object's address-significance table (clang's .llvm_addrsig), when
+    it is one lld reads: one naming the object's .symtab (GNU ld's and lld's -r leave
+    sh_link 0 over indices they did not renumber: lld ignores those)."""
+    for i in np.flatnonzero(obj.shdrs["sh_type"] == elf.SHT_LLVM_ADDRSIG).tolist():
+        if not obj.discarded[i] and obj.symtab_index and int(obj.shdrs[i]["sh_link"]) == obj.symtab_index:
+            return i
+    return None
+
+
+def _addrsig_table(ctx, local_map, gmap, secsym) -> bytes:
+    """The output's .llvm_addrsig: the symbols whose address matters (lld --icf=safe does not
+    fold their sections), renumbered.  An object without a table says nothing of its
+    symbols, so all of them are listed (what lld assumes of it), its sections' too."""
+    sig: set[int] = set()
+    for obj in ctx.files[1:]:
+        i = _addrsig(obj)
+        if i is not None:
+            data, p = bytes(obj.section_bytes(i)), 0
+            while p < len(data):
+                k, p = elf.read_uleb(data, p)
+                n = _new_symbol(obj, k, local_map, gmap, secsym) if 0 < k < obj.nsyms else None
+                if n is not None:
+                    sig.add(n)
+            continue
+        m = local_map[obj.file_id]
+        sig.update(m[m > 0].tolist())
+        sig.update(gmap[g] for g in obj.gids[obj.first_global:].tolist() if g in gmap)
+        sig.update(secsym[id(o)] for o in obj.sec_outsec if o is not None and id(o) in secsym)
+    return b"".join(elf.write_uleb(n) for n in sorted(sig))
+
+
 def _undefined_roots(ctx) -> set[int]:
     roots = ctx.r_roots
     if roots is None:
@@ -639,6 +721,21 @@ def _rewrite(ctx, obj, sec: int, out, rel: np.ndarray, lmap: np.ndarray, gmap, s
             if int(obj.syms["st_info"][k]) & 0xF != elf.STT_SECTION:
                 addend[j] += int(obj.syms["st_value"][k])
         bad = np.flatnonzero(nsym < 0)
+    if len(bad) and obj.r_gc is not None:
+        # what only names what --gc-sections removed goes, as GNU ld's -r drops it
+        ks = sym[bad]
+        gone = np.zeros(len(bad), dtype=bool)
+        glob = ks >= fg
+        shn = obj.sym_shndx[ks[~glob]].astype(np.int64)
+        ok = (shn > 0) & (shn < len(obj.r_gc))
+        gone[~glob] = ok & obj.r_gc[np.where(ok, shn, 0)]
+        gone[glob] = [int(x) in ctx.r_gone for x in obj.gids[ks[glob]].tolist()]
+        if gone.any():
+            keep = np.ones(len(rel), dtype=bool)
+            keep[bad[gone]] = False
+            new, nsym, typ, addend = new[keep], nsym[keep], typ[keep], addend[keep]
+            sym, rel = sym[keep], rel[keep]
+            bad = np.flatnonzero(nsym < 0)
     if len(bad):
         if out.flags & elf.SHF_ALLOC and not _is_lsda(obj.sec_names[sec]):
             j = int(bad[0])
@@ -682,6 +779,7 @@ def _compress_debug(ctx):
 # the passes of a partial link, after reading and resolving (link/driver.py)
 PASSES = [
     ("shared", reject_shared),
+    ("gc", gc_sections),                  # --gc-sections: what the roots do not reach is left out
     ("assign", assign),                   # input sections -> output sections by name; groups
     ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies
     ("place", place),                     # offsets within output sections
