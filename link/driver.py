@@ -629,12 +629,13 @@ def define_linker_symbols(ctx) -> None:
     if ctx.opts.export_dynamic and not ctx.opts.shared:
         for name in sorted(ctx.arch.assigned_names):    # (assigned outright: -E exports them unreferenced)
             st.intern(name)
+    present = _start_stop_sections(ctx)
     for g in range(1, len(st)):
         name = st.names[g]
         if st.state[g] != resolve.UNDEF:
             continue
         start_stop = ((name.startswith("__start_") or name.startswith("__stop_"))
-                      and layout.C_IDENT.match(name.split("_", 3)[-1] or "") is not None)
+                      and name.split("_", 3)[-1] in present)
         if name in wanted or start_stop:
             st.state[g] = resolve.DEFINED
             st.def_file[g] = resolve.LINKER
@@ -661,6 +662,30 @@ def define_linker_symbols(ctx) -> None:
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
         ctx.defsym_alias.append((g, target, ctx.opts.defsym_addend.get(st.names[g], 0)))
+
+
+def _start_stop_sections(ctx) -> set:
+    """The names X, like a C identifier, of the __start_X / __stop_X still undefined that name
+    a section of the output: an input section X, or the script's output section X.  The others
+    stay undefined, as with GNU ld and lld (a reference is an undefined symbol, a weak one 0)."""
+    st = ctx.symtab
+    wanted = set()
+    for g in range(1, len(st)):
+        name = st.names[g]
+        if st.state[g] == resolve.UNDEF and (name.startswith("__start_") or name.startswith("__stop_")):
+            x = name.split("_", 3)[-1]
+            if x and layout.C_IDENT.match(x) is not None:
+                wanted.add(x)
+    if not wanted:
+        return wanted
+    present = set()
+    for obj in ctx.files[1:]:
+        present.update(wanted.intersection(obj.sec_names))
+    if ctx.script is not None and ctx.script.sections:      # (an OVERLAY's are among them)
+        from xld.link import script
+        present.update(c.name for c in ctx.script.sections
+                       if isinstance(c, script.OutSec) and c.name in wanted)
+    return present
 
 
 def _just_symbols(ctx, path: str) -> None:

@@ -130,6 +130,37 @@ def test_program_exports_start_stop_a_library_refers_to(tmp_path, arch):
     assert _qemu(arch, exe) == "1 1"
 
 
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("how", [[], ["-static"], ["-shared", "-fPIC", "-Wl,-z,defs"]])
+def test_start_stop_of_a_section_no_input_has_stays_undefined(tmp_path, arch, how):
+    """__start_none/__stop_none with no section none: GNU ld leaves them undefined (a
+    reference is an error; a weak one 0), so does xld (it defined them as 0 and linked)."""
+    triple = tc.TRIPLE[arch]
+    (tmp_path / "u.c").write_text("extern char __start_none[], __stop_none[];\n"
+                                  "long size(void) { return __stop_none - __start_none; }\n"
+                                  "int main(void) { return size(); }\n")
+    (tmp_path / "w.c").write_text("#include <stdio.h>\n"
+                                  "extern char __start_none[] __attribute__((weak));\n"
+                                  "__attribute__((section(\"some\"), used)) int s = 1;\n"
+                                  "extern int __start_some[], __stop_some[];\n"
+                                  "int main(void) { printf(\"%d %d\\n\", __start_none != 0,"
+                                  " (int)(__stop_some - __start_some)); return 0; }\n")
+    for ld in ("gnu", "xld"):
+        use = ["-B", tc.ld_wrapper_dir(tmp_path)] if ld == "xld" else []
+        out = tmp_path / f"u-{ld}"
+        p = subprocess.run([f"{triple}-gcc", *use, *how, tmp_path / "u.c", "-o", out],
+                           capture_output=True, text=True)
+        assert p.returncode == 1 and not out.exists(), p.stderr
+        assert "__start_none" in p.stderr and "__stop_none" in p.stderr
+    if "-shared" in how:
+        return
+    for ld in ("gnu", "xld"):
+        exe = _link(arch, ld, [*how, tmp_path / "w.c"], tmp_path / f"w-{ld}", tmp_path)
+        assert _qemu(arch, exe) == "0 1"
+        assert "__start_none" not in _syms(exe, ".symtab", ("__start_none",)) \
+            or _syms(exe, ".symtab", ("__start_none",))["__start_none"][0] == "STB_WEAK"
+
+
 def test_bad_start_stop_visibility_is_refused(tmp_path):
     lib_o, _ = _objs("arm64", tmp_path)
     out = tmp_path / "x.so"
