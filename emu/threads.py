@@ -454,7 +454,10 @@ class Threads:
         what = self.take_async()
         if what is None:
             return True
-        self.async_signals.insert(0, what[1])   # its default action: the run loop's to take
+        # its default action, or its handler: the run loop's to take, as it was queued (a
+        # plain number lost a timer's identity: a SIGEV_THREAD_ID timer's signal for the
+        # thread that had just exited went to another thread, woken from its sleep by it)
+        self.async_signals.insert(0, what[2])
         if self.cur.wait is None:
             return False
         self.cur.result = self.cur.wait.interrupt(True)

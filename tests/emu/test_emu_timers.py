@@ -284,3 +284,18 @@ def test_a_timer_signal_every_thread_blocks_ends_no_wait(build, arch):
     res = run(exe, timeout=60)
     expected = b"nanosleep 0 -\nclock_nanosleep 0\nsigwaitinfo 1 overrun positive 1\n"
     assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_thread_timer_signal_for_an_ended_thread_reaches_no_other(build, arch):
+    """timerexit.c: a SIGEV_THREAD_ID timer's signal for the main thread, which ended
+    (pthread_exit) before the expiry, while the other thread sleeps: nobody takes it, and the
+    sleep runs its full time, as on Linux. xld put the expiry, found while every thread
+    waited and the ended thread was the running one, back in the run loop's queue as a plain
+    signal number: its thread lost, it ended the sleeper's nanosleep with EINTR and ran the
+    handler there."""
+    exe = build("timerexit", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    expected = b"nanosleep 0, handler ran in the sleeper 0 times\n"
+    assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
