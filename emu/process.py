@@ -334,6 +334,9 @@ class Processes:
         """In the new host process: the calling thread is the whole process now."""
         self.forked_child = True
         self.host_pid = os.getpid()
+        # a new host process (this host thread is all of it): its CPU time starts at 0
+        self.cpu_lock = threading.Lock()        # (another host thread may have held it)
+        self.cur.cpu_ns, self.cpu_mark, self.cpu_host = 0, 0, threading.get_native_id()
         self.parent_host_pid = parent_host
         self.pid = self.host_pid
         for fd in self.children.values():
