@@ -334,6 +334,9 @@ class Processes:
         """In the new host process: the calling thread is the whole process now."""
         self.forked_child = True
         self.host_pid = os.getpid()
+        # a new host process (this host thread is all of it): its CPU time starts at 0
+        self.cpu_lock = threading.Lock()        # (another host thread may have held it)
+        self.cur.cpu_ns, self.cpu_mark, self.cpu_host = 0, 0, threading.get_native_id()
         self.parent_host_pid = parent_host
         self.pid = self.host_pid
         for fd in self.children.values():
@@ -502,7 +505,16 @@ class Processes:
                 event = _cld_of_status(status)
             if event is not None:
                 self._child_event(host_pid, *event)
-            self.queue_self_signal(SIGCHLD, 0)
+            if len(self.threads) > 1:
+                # a wait's poll may run here with the thread's state saved (threads._pick):
+                # queued on the running thread's fields, the signal was lost when the thread
+                # was loaded again (a SIGCHLD handler with a thread around that blocks every
+                # signal, as glibc's SIGEV_THREAD helper, ran for 1 child in 5). The run loop
+                # routes it as a signal to the process (signals.take_async)
+                self.async_signals.append(SIGCHLD)
+                self.wake.set()
+            else:
+                self.queue_self_signal(SIGCHLD, 0)
 
     def sigchld_wanted(self) -> bool:
         """Is a child's end to be told with SIGCHLD: a handler takes it, or the program blocks

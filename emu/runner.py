@@ -513,11 +513,20 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
                 if self.interruptible:
                     err = self._start_interruptible(pc)
                 else:
-                    err = self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+                    err = self.start_engine(pc)
             finally:
                 self.drop_run_lock()
             if self.kicker is not None:
                 self.kicker.clear()      # a kick from now on stops the next run
+
+    def start_engine(self, pc: int) -> int:
+        """One run of the engine from ``pc``, on this host thread; its CPU time is the running
+        guest thread's (threads.thread_cpu_ns)."""
+        self.cpu_enter()
+        try:
+            return self.eng.emu_start(pc, UNTIL, 0, self._last_count)
+        finally:
+            self.cpu_leave()
 
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
@@ -529,7 +538,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         def work():
             try:
                 if self.stop is None:
-                    box.append(self.eng.emu_start(entry, UNTIL, 0, self._last_count))
+                    box.append(self.start_engine(entry))
             finally:
                 if self.forked_child:
                     # forked during this run (process.py): this thread is all the new host

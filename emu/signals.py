@@ -476,16 +476,18 @@ class Signals:
         self.timer_fired(sig, once)
 
     def take_async(self):
-        """Next asynchronous signal to act on: ('deliver', sig), ('die', sig) or None."""
+        """Next asynchronous signal to act on: ('deliver', sig, queued), ('die', sig, queued)
+        or None; ``queued`` is the entry as it was queued (a TimerSignal or ToThread keeps the
+        timer's identity: what puts it back for later puts that back)."""
         while self.async_signals:
-            sig = self.async_signals.pop(0)
+            queued = sig = self.async_signals.pop(0)
             tid = getattr(sig, "tid", None)
             own = isinstance(sig, TimerSignal)
             sig = int(sig)
             if tid is not None and tid != self.cur_tid:
                 what = self.timer_signal_to_thread(tid, sig)    # (threads.py)
                 if what is not None:
-                    return what
+                    return (*what, queued)
                 continue
             handler = self.action(sig)[0]
             if handler == 1 or (handler == 0 and sig in (17, 18, 23, 28)):
@@ -499,10 +501,10 @@ class Signals:
                 if self.route_signal(sig, SI_TIMER, handled=handler > 1):
                     if handler > 1:
                         continue            # another thread takes it (threads.py)
-                    return "die", sig       # its default action ends the whole process
+                    return "die", sig, queued   # its default action ends the whole process
                 self.blocked_pending.put(sig, SI_TIMER, own=own)
                 continue
-            return ("deliver" if handler > 1 else "die"), sig
+            return ("deliver" if handler > 1 else "die"), sig, queued
         self.wake.clear()
         return None
 

@@ -47,6 +47,7 @@ import ctypes
 import errno
 import select
 import struct
+import threading
 import time
 
 from . import uc as U
@@ -145,7 +146,7 @@ class Later:
 
 
 class Thread:
-    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity")
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu_ns")
 
     def __init__(self, tid: int):
         self.tid = tid
@@ -156,6 +157,7 @@ class Thread:
         self.alive = True
         self.exit_status = None
         self.affinity: int | None = None    # the CPU mask it set (None: the host's CPUs)
+        self.cpu_ns = 0             # its CPU time until it last stopped running (thread_cpu_ns)
 
 
 class Waiter:
@@ -314,6 +316,12 @@ class Threads:
         self.kicker = None          # uc.Kicker of this engine, once runs need prompt stops
         self.kicked = False         # a stop was asked for (kick)
         self._ticker = None         # host pid whose ticker thread runs
+        # the host thread that runs the engine now (its kernel tid; None between runs: each
+        # run may have a host thread of its own, runner.py), and its CPU time (ns) when the
+        # running thread began to run there (thread_cpu_ns)
+        self.cpu_host: int | None = None
+        self.cpu_mark = 0
+        self.cpu_lock = threading.Lock()    # (a CPU-time timer's host thread reads them too)
 
     # --- switching ------------------------------------------------------------------------
     def _save_current(self) -> None:
@@ -325,6 +333,11 @@ class Threads:
 
     def _load(self, t: Thread) -> None:
         """Make ``t`` the running thread (its context in the engine, its state on self)."""
+        if self.cpu_host is not None:       # the CPU time the outgoing thread ran
+            with self.cpu_lock:
+                now = time.thread_time_ns()
+                self.cur.cpu_ns += max(0, now - self.cpu_mark)
+                self.cpu_mark = now
         if t.ctx is not None:
             if self._mon_off is not None:
                 t.ctx.poke(self._mon_off, b"\xff" * 8)
@@ -342,6 +355,37 @@ class Threads:
                 self.eng.reg_write(self.arch.pc, self.eng.reg_read(self.arch.pc) - 4)
             else:
                 self._write_ret(ret)
+
+    def cpu_enter(self) -> None:
+        """A run of the engine begins on this host thread (runner.py)."""
+        with self.cpu_lock:
+            self.cpu_mark = time.thread_time_ns()
+            self.cpu_host = threading.get_native_id()
+
+    def cpu_leave(self) -> None:
+        """The run ends: the running thread's CPU time is counted."""
+        with self.cpu_lock:
+            if self.cpu_host is not None:
+                self.cur.cpu_ns += max(0, time.thread_time_ns() - self.cpu_mark)
+                self.cpu_host = None
+
+    def thread_cpu_ns(self, t: Thread) -> int:
+        """Guest thread ``t``'s CPU time (CLOCK_THREAD_CPUTIME_ID): the CPU time of the host
+        threads that ran the engine while ``t`` was the running thread, its system calls and
+        translation included (under qemu-user, its own host thread's). From any host thread
+        (a CPU-time timer's too)."""
+        with self.cpu_lock:
+            done, host, mark = t.cpu_ns, self.cpu_host, self.cpu_mark
+            if t is not self.cur or host is None:
+                return done
+            if host == threading.get_native_id():
+                now = time.thread_time_ns()
+            else:
+                try:    # (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the host's own encoding)
+                    now = time.clock_gettime_ns(~host << 3 | 6)
+                except OSError:
+                    return done         # (that run has just ended)
+            return done + max(0, now - mark)
 
     def clear_monitor(self) -> None:
         """Clear the running thread's exclusive monitor (its next store-exclusive fails)."""
@@ -454,7 +498,10 @@ class Threads:
         what = self.take_async()
         if what is None:
             return True
-        self.async_signals.insert(0, what[1])   # its default action: the run loop's to take
+        # its default action, or its handler: the run loop's to take, as it was queued (a
+        # plain number lost a timer's identity: a SIGEV_THREAD_ID timer's signal for the
+        # thread that had just exited went to another thread, woken from its sleep by it)
+        self.async_signals.insert(0, what[2])
         if self.cur.wait is None:
             return False
         self.cur.result = self.cur.wait.interrupt(True)

@@ -26,8 +26,12 @@ thread: signals.ToThread; glibc's and musl's SIGEV_THREAD timers are made of it)
 overrun count and the ``sigev_value``; each timer's signal is queued on its own
 (signals.TimerSignal). Periodic timers keep their schedule (``next_expiry``).
 CLOCK_PROCESS_CPUTIME_ID timers, and setitimer's ITIMER_VIRTUAL and ITIMER_PROF, run on the
-emulator process's CPU time (``CpuTimer``). A thread's CPU clock is not served (the call
-stops with SIGSYS, or ENOSYS).
+emulator process's CPU time (``CpuTimer``); timers on a thread's CPU clock
+(CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid's) on that guest thread's
+(threads.thread_cpu_ns), and on another process's of the run on that host process's.
+
+The CPU-time clocks themselves (clock_gettime, clock_getres, clock_nanosleep of them: the
+kernel's posix-cpu-timers.c decodes the same ids) are here too: ``cpu_clock_of``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import os
 import struct
 import threading
 import time
+from functools import partial
 
 from .signals import TimerSignal, ToThread
 from .threads import NotServed
@@ -47,7 +52,9 @@ SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 TIMER_ABSTIME = 1
-CLOCK_PROCESS_CPUTIME_ID = 2
+CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 2, 3
+# a CPU-time clock's kind (the low two bits of ~pid << 3 | per-thread bit 4 | kind)
+CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED = 0, 1, 2
 # s: how long a one-shot timer's signal waits for a system call before it stops a run (kick_for)
 ONESHOT_GRACE = 0.05
 _CLOCKS = {0: time.CLOCK_REALTIME, 1: time.CLOCK_MONOTONIC, 7: getattr(time, "CLOCK_BOOTTIME", 1)}
@@ -74,20 +81,22 @@ def next_expiry(last: float, interval: float, now: float) -> tuple[float, int]:
 
 
 class CpuTimer(threading.Thread):
-    """threading.Timer's interface (start, cancel) for a timer on the process's CPU time:
-    fires ``fn`` once the CPU clock ``which`` has advanced by ``interval`` seconds. It sleeps
-    (in wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
+    """threading.Timer's interface (start, cancel) for a timer on a CPU-time clock: fires
+    ``fn`` once the clock ``which`` (cpu_clock's name, or a function giving the time in
+    seconds, None once the clock is gone) has advanced by ``interval`` seconds. It sleeps (in
+    wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
     advances at most as fast as the wall clock while one thread emulates."""
 
-    def __init__(self, interval: float, fn, which: str = "prof", target: float | None = None):
+    def __init__(self, interval: float, fn, which="prof", target: float | None = None):
         super().__init__(daemon=True, name="xld-run-cputimer")
-        self.which = which
-        self.target = cpu_clock(which) + interval if target is None else target
+        self.now = which if callable(which) else partial(cpu_clock, which)
+        self.target = self.now() + interval if target is None else target
         self.fn = fn
         self.cancelled = threading.Event()
 
     def left(self) -> float:
-        return max(0.0, self.target - cpu_clock(self.which))
+        now = self.now()
+        return float("inf") if now is None else max(0.0, self.target - now)
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -103,10 +112,11 @@ class CpuTimer(threading.Thread):
 
 class PosixTimer:
     __slots__ = ("tid", "clock", "sig", "value", "notify", "thread", "host", "deadline", "interval",
-                 "overrun", "queued")
+                 "overrun", "queued", "cpu")
 
-    def __init__(self, tid, clock, sig, value, notify, thread=None):
+    def __init__(self, tid, clock, sig, value, notify, thread=None, cpu=None):
         self.tid = tid
+        self.cpu = cpu                # a CPU-time clock's time in seconds (cpu_clock_reader)
         self.thread = thread          # SIGEV_THREAD_ID: the thread its signal goes to (or None)
         self.clock = clock
         self.sig = sig
@@ -223,10 +233,14 @@ class Timers:
     # --- POSIX timers --------------------------------------------------------------------------
     def sys_timer_create(self, clock, sevp, timerid, *_):
         clock = s32(clock)
-        if clock not in _CLOCKS and self.cpu_clock_kind(clock) is None:
-            if clock == 3 or clock < 0:     # a thread's, or another process's CPU-time clock
-                raise NotServed("timer_create on a thread's or another process's CPU-time clock")
-            return -errno.EINVAL
+        cpu = None
+        if clock not in _CLOCKS:
+            named = self.cpu_clock_of(clock)
+            if named is None:       # (a dynamic clock's id: ~fd << 3 | 3, which has no timers)
+                return -errno.EOPNOTSUPP if clock < 0 else -errno.EINVAL
+            if isinstance(named, int):
+                return named
+            cpu = self.cpu_clock_reader(*named)
         value, sig, notify, thread = 0, SIGALRM, SIGEV_SIGNAL, None
         if sevp:
             value, sig, notify, thread = struct.unpack("<Qiii", self.rd(sevp, 20))
@@ -247,7 +261,7 @@ class Timers:
         while tid in self.posix_timers:
             tid += 1
         self.wr(timerid, struct.pack("<i", tid))
-        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify, thread)
+        self.posix_timers[tid] = PosixTimer(tid, clock, sig, value, notify, thread, cpu)
         if notify == SIGEV_SIGNAL:
             self.ensure_kicker()
         return 0
@@ -271,9 +285,8 @@ class Timers:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
         if value and flags & TIMER_ABSTIME:
-            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.clock in _CLOCKS
-                   else cpu_clock(self.cpu_clock_kind(t.clock)))
-            value = max(1e-9, value - now)
+            now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
+            value = max(1e-9, value - (now or 0.0))
         self._arm(t, value, isec + insec / 1e9)
         self.timers_changed()
         return 0
@@ -331,7 +344,7 @@ class Timers:
                 # from each firing, a 2 ms timer lost a fifth of its periods
                 cpu = isinstance(timer, CpuTimer)
                 nxt, missed = next_expiry(timer.target if cpu else t.deadline, t.interval,
-                                          cpu_clock(timer.which) if cpu else time.monotonic())
+                                          timer.now() if cpu else time.monotonic())
                 t.overrun += missed
                 self._arm(t, t.interval, t.interval, nxt)
             else:
@@ -362,8 +375,8 @@ class Timers:
                     self._expire(t, timer)
 
                 now = time.monotonic()
-                if t.clock not in _CLOCKS:
-                    timer = CpuTimer(value, fire, self.cpu_clock_kind(t.clock), at)
+                if t.cpu is not None:
+                    timer = CpuTimer(value, fire, t.cpu, at)
                     if at is not None:
                         value = timer.left()
                 else:
@@ -372,7 +385,7 @@ class Timers:
                     timer = threading.Timer(value, fire)
                     timer.daemon = True
                 t.interval = interval
-                t.host, t.deadline = timer, (now + value if at is None or t.clock not in _CLOCKS else at)
+                t.host, t.deadline = timer, (now + value if at is None or t.cpu is not None else at)
             if old is not None:
                 old.cancel()
             if t.host is not None and t.host is not old:
@@ -421,18 +434,97 @@ class Timers:
                 return t.tid, overrun, t.value
         return None
 
-    def cpu_clock_kind(self, clock: int) -> str | None:
-        """"prof" or "virtual" for this process's CPU-time clock: CLOCK_PROCESS_CPUTIME_ID, or
-        the kernel's encoding glibc passes (MAKE_PROCESS_CPUCLOCK(pid, kind): ~pid << 3 | kind,
-        pid 0 or our own, not a thread's: bit 2 clear); None for any other clock."""
+    # --- CPU-time clocks ------------------------------------------------------------------------
+    def cpu_clock_of(self, clock: int):
+        """The CPU-time clock ``clock`` names, decoded as the kernel does: ("thread", Thread,
+        kind) for CLOCK_THREAD_CPUTIME_ID (the caller's) and MAKE_THREAD_CPUCLOCK(tid, kind)
+        (~tid << 3 | 4 | kind: tid 0 the caller, else a thread of this process; glibc's
+        pthread_getcpuclockid); ("process", host pid, kind) for CLOCK_PROCESS_CPUTIME_ID and
+        MAKE_PROCESS_CPUCLOCK(pid, kind) (host pid None: this process, pid 0 or its own; else
+        another process of the run, as kill reaches). None: no CPU-time clock (an id >= 0, or
+        a dynamic clock's ~fd << 3 | 3); -EINVAL: kind 3, or no such thread or process."""
         if clock == CLOCK_PROCESS_CPUTIME_ID:
-            return "prof"
-        if clock >= 0 or clock & 4 or clock & 3 == 3:
+            return "process", None, CPUCLOCK_SCHED
+        if clock == CLOCK_THREAD_CPUTIME_ID:
+            return "thread", self.cur, CPUCLOCK_SCHED
+        if clock >= 0 or clock & 7 == 3:
             return None
-        pid = ~(clock >> 3)
-        if pid not in (0, self.pid):
-            return None
-        return "virtual" if clock & 3 == 1 else "prof"
+        kind, pid = clock & 3, ~(clock >> 3)
+        if kind == 3:
+            return -errno.EINVAL
+        if clock & 4:
+            t = self.cur if pid == 0 else self.threads.get(pid)
+            return -errno.EINVAL if t is None else ("thread", t, kind)
+        if pid in (0, self.pid):
+            return "process", None, kind
+        host = self.host_of(pid)
+        if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
+            return -errno.EINVAL
+        return "process", host, kind
+
+    def cpu_clock_reader(self, what: str, whose, kind: int):
+        """A function giving the time of cpu_clock_of's clock in seconds, from any host thread
+        (a CpuTimer's); None once it is gone (another process's that ended). A thread's user
+        time alone (CPUCLOCK_VIRT) is not kept: not served."""
+        if what == "thread":
+            if kind == CPUCLOCK_VIRT:
+                raise NotServed("a thread's user-time CPU clock (CPUCLOCK_VIRT)")
+            return lambda: self.thread_cpu_ns(whose) / 1e9
+        if whose is None:
+            return partial(cpu_clock, "virtual" if kind == CPUCLOCK_VIRT else "prof")
+        host_clock = ~whose << 3 | kind
+
+        def other():
+            try:
+                return time.clock_gettime(host_clock)
+            except OSError:
+                return None
+        return other
+
+    def sys_clock_gettime(self, clk, tp, *_):
+        named = self.cpu_clock_of(s32(clk))
+        if named is None or named == ("process", None, CPUCLOCK_SCHED):
+            return super().sys_clock_gettime(clk if named is None else CLOCK_PROCESS_CPUTIME_ID, tp)
+        if isinstance(named, int):
+            return named
+        if named[0] == "thread" and named[2] != CPUCLOCK_VIRT:
+            ns = self.thread_cpu_ns(named[1])
+        else:
+            secs = self.cpu_clock_reader(*named)()
+            if secs is None:
+                return -errno.EINVAL
+            ns = round(secs * 1e9)
+        self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+        return 0
+
+    def sys_clock_getres(self, clk, tp, *_):
+        named = self.cpu_clock_of(s32(clk))
+        if named is None:
+            return super().sys_clock_getres(clk, tp)
+        if isinstance(named, int):
+            return named
+        if tp:      # 1 ns for the scheduler's clocks; the host's tick for user (+ system) time
+            ns = 1 if named[2] == CPUCLOCK_SCHED else round(time.clock_getres(~0 << 3 | named[2]) * 1e9)
+            self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+        return 0
+
+    def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
+        clock = s32(clk)
+        if clock == CLOCK_THREAD_CPUTIME_ID:
+            return -errno.EOPNOTSUPP        # (glibc's and musl's wrappers say EINVAL first)
+        named = self.cpu_clock_of(clock)
+        if named is None:
+            if clock < 0:
+                return -errno.EOPNOTSUPP    # a dynamic clock: no sleeping on it
+            return super().sys_clock_nanosleep(clk, flags, req, rem)
+        if isinstance(named, int):
+            return named
+        what, whose, _kind = named
+        if what == "thread" and whose is self.cur:
+            return -errno.EINVAL            # its own: it would never wake
+        if whose is not None:
+            raise NotServed(f"clock_nanosleep on another {what}'s CPU-time clock")
+        return super().sys_clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, flags, req, rem)
 
     # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
     def arm_cpu_itimer(self, which: int, value: float, interval: float, at: float | None = None) -> None:
@@ -453,7 +545,7 @@ class Timers:
                             return
                         self.timer_fired(sig)          # (CPU time: expires as it spins)
                         if interval > 0:               # (on its schedule, as _arm)
-                            nxt, _missed = next_expiry(timer.target, interval, cpu_clock(timer.which))
+                            nxt, _missed = next_expiry(timer.target, interval, timer.now())
                             self.arm_cpu_itimer(which, interval, interval, nxt)
                         else:
                             timers.pop(which, None)

@@ -206,6 +206,34 @@ def test_cpu_time_timers_fire_in_a_spinning_program(build, arch):
         b"CLOCK_PROCESS_CPUTIME_ID: signal 12, siginfo ok 1\n")), res.crash
 
 
+CPUCLOCKS = (b"own thread timer: SI_TIMER 1, value 5\nmain thread spun 20 ms or more: 1\n"
+             b"CLOCK_THREAD_CPUTIME_ID resolution 1 ns\n"
+             b"clock_nanosleep(CLOCK_THREAD_CPUTIME_ID): Invalid argument\n"
+             b"its system call: -1 Operation not supported\n"
+             b"clock_nanosleep(own thread's clock): Invalid argument\n"
+             b"new thread's clock below the main thread's spin: 1\n"
+             b"its clock read from the main thread: 1\nits resolution 1 ns\n"
+             b"worker's timer: SI_TIMER 1, value 6\nworker's clock advanced 20 ms or more: 1\n"
+             b"main thread's clock stood still meanwhile: 1\nended thread's clock: Invalid argument\n"
+             b"timer_create on no thread's clock: Invalid argument\n"
+             b"clock_getcpuclockid(child): 0\nchild's clock readable: 1\n"
+             b"timer_create on child's clock: ok\nclock_getcpuclockid(no process): 3\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_each_thread_has_its_own_cpu_clock(build, arch):
+    """cpuclocks.c: CLOCK_THREAD_CPUTIME_ID and pthread_getcpuclockid's clocks give each guest
+    thread's own CPU time (threads.thread_cpu_ns), POSIX timers run on them and on a child
+    process's CPU clock, and clock_nanosleep and the errors are Linux's, as under qemu-user.
+    xld gave every thread the emulator's host thread's time (a new thread's clock read
+    what the main thread had spun), had no pthread_getcpuclockid clocks (EINVAL), and
+    stopped at timer_create on them (SIGSYS)."""
+    exe = build("cpuclocks", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, CPUCLOCKS), (res.crash, res.stderr)
+
+
 @pytest.mark.parametrize("arch", ["arm64", "riscv64"])
 def test_a_forked_child_inherits_no_timer(build, arch):
     """fork(2): the child has neither the interval timer nor the parent's POSIX timers (its
@@ -283,4 +311,19 @@ def test_a_timer_signal_every_thread_blocks_ends_no_wait(build, arch):
     rc, out, _err = run_qemu(arch, exe)
     res = run(exe, timeout=60)
     expected = b"nanosleep 0 -\nclock_nanosleep 0\nsigwaitinfo 1 overrun positive 1\n"
+    assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_thread_timer_signal_for_an_ended_thread_reaches_no_other(build, arch):
+    """timerexit.c: a SIGEV_THREAD_ID timer's signal for the main thread, which ended
+    (pthread_exit) before the expiry, while the other thread sleeps: nobody takes it, and the
+    sleep runs its full time, as on Linux. xld put the expiry, found while every thread
+    waited and the ended thread was the running one, back in the run loop's queue as a plain
+    signal number: its thread lost, it ended the sleeper's nanosleep with EINTR and ran the
+    handler there."""
+    exe = build("timerexit", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    expected = b"nanosleep 0, handler ran in the sleeper 0 times\n"
     assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
