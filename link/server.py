@@ -487,12 +487,14 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     nofile = req.limits.get("RLIMIT_NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE))[0]
     conn, req.uses_w = out_of_reach([req.conn.detach(), req.uses_w], nofile)
     req.conn = socket.socket(fileno=conn)
-    if _grown_ahead and (req.argv[:1] == ["run"] or any(
+    if (_grown_ahead or _arena_pins) and (req.argv[:1] == ["run"] or any(
             req.limits.get(name, (resource.RLIM_INFINITY,))[0] != resource.RLIM_INFINITY
             for name in ("RLIMIT_AS", "RLIMIT_DATA"))):
         # the heap grown ahead goes back: a run's process would only hold it, and under a
-        # limit on memory it would count against the command's own allocations
+        # limit on memory it would count against the command's own allocations (the object
+        # arenas made ahead too: freed with their last objects)
         from xld.link import pages
+        _arena_pins.clear()
         pages.trim_heap()
     for name, (soft, hard) in req.limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
