@@ -1153,7 +1153,7 @@ def _arenas_ahead(mib: int, ctl) -> None:
     n = min((mib << 20) // size - free // size - ARENAS_SLACK, ARENAS_AHEAD_MAX)
     fill = size // 512                      # objects of the largest size it serves, an arena's
     made = []
-    while _object_arenas()[0] - start < n and not select.select([ctl], [], [], 0)[0]:
+    while 0 <= _object_arenas()[0] - start < n and not select.select([ctl], [], [], 0)[0]:
         made.extend([bytes(479) for _ in range(fill)])      # (33 + 479 bytes each)
     # (an arena's pools are carved from its start up, one after the other: an object whose
     # pool does not follow the last one's is the first of another arena, and is kept)
