@@ -399,7 +399,7 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     import gc                       # 0.2 ms of the command's path, 0.05 without them)
     import io
     import resource
-    global _heap_start, _rss_start, _arena_start
+    global _heap_start, _rss_start, _arena_start, _objects_start
     client.served = True
     for fd in keep_closed:
         try:
@@ -415,12 +415,14 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     nofile = req.limits.get("RLIMIT_NOFILE", resource.getrlimit(resource.RLIMIT_NOFILE))[0]
     conn, req.uses_w = out_of_reach([req.conn.detach(), req.uses_w], nofile)
     req.conn = socket.socket(fileno=conn)
-    if _grown_ahead and (req.argv[:1] == ["run"] or any(
+    if (_grown_ahead or _arena_pins) and (req.argv[:1] == ["run"] or any(
             req.limits.get(name, (resource.RLIM_INFINITY,))[0] != resource.RLIM_INFINITY
             for name in ("RLIMIT_AS", "RLIMIT_DATA"))):
         # the heap grown ahead goes back: a run's process would only hold it, and under a
-        # limit on memory it would count against the command's own allocations
+        # limit on memory it would count against the command's own allocations (the object
+        # arenas made ahead too: freed with their last objects)
         from xld.link import pages
+        _arena_pins.clear()
         pages.trim_heap()
     for name, (soft, hard) in req.limits.items():
         resource.setrlimit(getattr(resource, name), (soft, hard))
@@ -451,6 +453,7 @@ def _become(req: Request, keep_closed: list[int], keep_open: tuple[int, ...] = (
     if req.learn and _is_link(req) and not _grown_ahead and _heap_regime(2 * _GROW_CHUNK):
         # (grown ahead: before that)
         _heap_start, _rss_start, _arena_start = heap_sizes()[0], _resident(), _arena()
+        _objects_start = _object_arenas()[1]
     if _heap_start >= 0 and _is_link(req):     # learning: its input files' pages, pass by pass
         global _files_start, _files_most
         _files_start = _files_most = _resident_files()
@@ -636,7 +639,8 @@ def _finish(req: Request, status: int) -> None:
         # (on top of pages copied ahead: only if that was done before the command came; its
         # heap's growth would count what was not grown ahead yet)
         grew = _grown() if _heap_start >= 0 else 0
-        _write_all(req.uses_w, b"%x;" % grew + _written_pages(_spare_pages))   # (a link's: 2-3 ms)
+        pooled = _objects_at_peak - _objects_start if _heap_start >= 0 and _objects_start >= 0 else 0
+        _write_all(req.uses_w, b"%x,%x;" % (grew, max(pooled, 0) >> 20) + _written_pages(_spare_pages))   # (2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
 
 
@@ -927,6 +931,10 @@ _files_start = 0        # its resident pages of files as it began,
 _files_most = 0         # and the most of them after a pass (_sample_files),
 _arena_start = -1       # the C heap's size as its resident memory was taken (_arena),
 _beside_most = 0        # and the most of its resident growth beside the heap after a pass
+_objects_start = -1     # the bytes of CPython's object pools in use as it began (_object_arenas),
+_objects_at_peak = -1   # and as its resident memory was the most after a pass,
+_resident_most = 0      # that most
+_arena_pins: list = []  # in a spare: an object in each arena made ahead (_arenas_ahead)
 
 
 def _resident() -> int:
@@ -953,13 +961,15 @@ def _sample_files(_name: str) -> None:
     its input files' pages resident at once so far, and the most of its resident memory's
     growth that is not the C heap's (the inputs' pages, CPython's own arenas, arrays mapped
     on their own: what a heap grown ahead would be resident beside)."""
-    global _files_most, _beside_most
+    global _files_most, _beside_most, _resident_most, _objects_at_peak
     try:
         with open("/proc/self/statm", "rb") as f:
             resident, files = (int(x) * os.sysconf("SC_PAGESIZE") for x in f.read().split()[1:3])
     except (OSError, ValueError):
         return
     _files_most = max(_files_most, files)
+    if resident > _resident_most and _objects_start >= 0:
+        _resident_most, _objects_at_peak = resident, _object_arenas()[1]
     if _arena_start >= 0:
         _beside_most = max(_beside_most, resident - _rss_start - (_arena() - _arena_start))
 
@@ -1054,15 +1064,17 @@ def _heap_regime(trim: int) -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, 2 * _GROW_CHUNK)) and bool(mallopt(_M_TRIM_THRESHOLD, trim))
 
 
-def _parse_learnt(text: bytes) -> tuple[int, list[tuple[int, int]]]:
-    """A learning command's report: (the fresh memory it took, the runs of pages it wrote)."""
+def _parse_learnt(text: bytes) -> tuple[int, list[tuple[int, int]], int]:
+    """A learning command's report: (the fresh memory it took, the runs of pages it wrote,
+    the MiB its Python objects took)."""
     grew, sep, runs = text.partition(b";")
     if not sep:
-        return 0, []
+        return 0, [], 0
+    grew, _, objects = grew.partition(b",")
     try:
-        return int(grew, 16), _parse_runs(runs)
+        return int(grew, 16), _parse_runs(runs), int(objects or b"0", 16)
     except ValueError:
-        return 0, []
+        return 0, [], 0
 
 
 def _pregrow(nbytes: int, ctl) -> None:
@@ -1117,6 +1129,79 @@ def _pregrow(nbytes: int, ctl) -> None:
     finally:
         for p in reversed(blocks):
             free(p)
+
+
+def _arenas_ahead(mib: int, ctl) -> None:
+    """In a spare: make arenas of CPython's object allocator ahead, their pages written, so
+    that the command's Python objects take them without a page fault each (a fresh arena is
+    1 MiB of fresh pages; a served arm64 400x50 link made 12-15 of them, and 1200x50 ~45,
+    some given back and made again: each page a fault, 3-5 us here).  As many MiB as the last
+    learning command's objects grew by (``mib``: their pools in use, at the pass where its
+    resident memory was the most), less what the arenas this process has can still hold, less
+    ARENAS_SLACK, at most ARENAS_AHEAD_MAX: with all of them its peak resident memory rose by
+    3-4 MiB (the arenas made ahead are resident whole), with 3 fewer it stayed.  CPython gives
+    an arena back when its last object is freed: the arenas are filled with small objects
+    which are then freed but for the first in each arena (``_arena_pins``); the rest of the
+    arena, free pools of resident pages, takes objects of any size.  Stops when a command
+    comes."""
+    import select
+    start, _, free, size = _object_arenas() if mib > 0 else (-1, 0, 0, 0)
+    if start < 0:
+        return
+    n = min((mib << 20) // size - free // size - ARENAS_SLACK, ARENAS_AHEAD_MAX)
+    fill = size // 512                      # objects of the largest size it serves, an arena's
+    made = []
+    while 0 <= _object_arenas()[0] - start < n and not select.select([ctl], [], [], 0)[0]:
+        made.extend([bytes(479) for _ in range(fill)])      # (33 + 479 bytes each)
+    # (an arena's pools are carved from its start up, one after the other: an object whose
+    # pool does not follow the last one's is the first of another arena, and is kept)
+    pool = -2
+    for obj in made:
+        at = id(obj) >> 14
+        if at - pool not in (0, 1):
+            _arena_pins.append(obj)
+        pool = at
+
+
+ARENAS_AHEAD_MAX = 64     # CPython object arenas a spare makes ahead at most
+ARENAS_SLACK = 3          # arenas fewer than the learning link's objects took (_arenas_ahead)
+
+
+def _object_arenas() -> tuple[int, int, int, int]:
+    """CPython's object allocator now, from its debug statistics (~0.3 ms): its arenas, the
+    bytes of their pools in use and of the rest of them, and an arena's size; (-1, -1, -1,
+    -1) where that cannot be asked."""
+    import re
+    try:
+        fd = os.memfd_create("xld-arenas", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        return -1, -1, -1, -1
+    saved = -1
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(fd, 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+        text = os.pread(fd, 1 << 16, 0)
+    except (AttributeError, OSError, ValueError):
+        return -1, -1, -1, -1
+    finally:
+        if saved >= 0:
+            os.close(saved)
+        os.close(fd)
+    # (pools in use: their blocks, allocated and free, their headers and quantization)
+    fields = {k: int(v.replace(b",", b"")) for k, v in re.findall(rb"# ([a-z ]+?)\s*=\s*([\d,]+)", text)}
+    pooled = [fields.get(b"bytes " + k) for k in (b"in allocated blocks", b"in available blocks",
+                                                 b"lost to pool headers", b"lost to quantization")]
+    arenas, lost = fields.get(b"arenas allocated current"), fields.get(b"bytes lost to arena alignment")
+    size = re.search(rb"arenas \* (\d+) bytes/arena", text)
+    if arenas is None or lost is None or None in pooled or size is None:
+        return -1, -1, -1, -1
+    size = int(size.group(1))
+    return arenas, sum(pooled), arenas * size - lost - sum(pooled), size
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -1360,6 +1445,7 @@ class Spare:
         self.broken = False               # one died on its own: none again
         self.runs = _packed([])           # pages a link wrote (_prefault), packed
         self.grow = 0                     # fresh memory a link took (_pregrow)
+        self.objects = 0                  # and the MiB its Python objects took (_arenas_ahead)
         self.learnt = None                # the shape of the command they were learnt from
         self.last = None                  # and of the last command a spare took (shape)
         self.learns = False               # this spare's command says which pages it wrote
@@ -1370,7 +1456,7 @@ class Spare:
         self.commands = 0
         self.hold = -1                    # the pipe whose byte lets it copy ahead (release)
 
-    def learn(self, runs: list[tuple[int, int]], grow: int = 0, shape=None, ahead=None) -> None:
+    def learn(self, runs: list[tuple[int, int]], grow: int = 0, shape=None, ahead=None, objects: int = 0) -> None:
         """The pages a link wrote, as far as PREFAULT_MAX goes: the next spares copy them
         ahead.  They come from a child that had nothing copied ahead (``ahead`` None: the
         pages it has of its own then, less those it had before its command: the ones it
@@ -1397,6 +1483,7 @@ class Spare:
             self.refresh = False
         self.runs = _packed(kept)
         self.grow = grow
+        self.objects = objects
         self.learnt = shape
 
     def learns_next(self) -> bool:
@@ -1445,7 +1532,7 @@ class Spare:
             mine.close()
             os.close(hold_w)
             _spare(theirs, not_inherited, [] if afresh else _unpacked(self.runs), 0 if afresh else self.grow,
-                   learns, hold_r)
+                   learns, hold_r, 0 if afresh else self.objects)
         theirs.close()
         os.close(hold_r)
         try:
@@ -1595,7 +1682,7 @@ def _union_runs(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tupl
 
 
 def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int = 0,
-           learns: bool = False, hold: int = -1) -> None:
+           learns: bool = False, hold: int = -1, objects: int = 0) -> None:
     """In a spare: copy ahead the pages the last commands wrote and grow the heap as far as
     they took fresh memory, wait for a command, then run it as a child forked for it would;
     never returns.  The server gone, or a message that is
@@ -1608,7 +1695,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
             except OSError:
                 pass
         global _spare_pages, _ready_at, _ready_usage, _copied_ahead, _heap_start, _rss_start
-        global _arena_start
+        global _arena_start, _objects_start
         import select
         if runs and hold >= 0 and ctl in select.select([ctl, hold], [], [])[0]:
             runs = []               # a command came before the running ones ended: it goes first
@@ -1619,7 +1706,9 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
             _prefault(runs, ctl)
             if learns:              # the heap's growth from here, as a link learning afresh
                 _heap_start, _rss_start, _arena_start = heap_sizes()[0], _resident(), _arena()
+                _objects_start = _object_arenas()[1]
             _pregrow(grow, ctl)
+            _arenas_ahead(objects, ctl)
         if learns:
             _spare_pages = _own_pages(with_maps=True)
         import resource
@@ -1844,8 +1933,8 @@ def _ended(req: Request, spare: Spare) -> None:
     if status == 0:
         spare.costs(*_parse_costs(uses))
     if status == 0 and pages:
-        grow, runs = _parse_learnt(pages)
-        spare.learn(runs, grow, shape(req.argv), req.ahead)
+        grow, runs, objects = _parse_learnt(pages)
+        spare.learn(runs, grow, shape(req.argv), req.ahead, objects)
     if status == 0 and uses:
         _warm_libraries(uses)
 
@@ -1942,7 +2031,7 @@ def _on_exit(pidfd: int, running, sel, spare: Spare) -> None:
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(2)
-    # serve from the module under its package name (cli reads ``served`` there), not __main__
+    # serve from the module under its package name (its globals are the ones its functions use), not __main__
     from xld.link import server
     sys.exit(server.serve(sys.argv[1], sys.argv[2]))
 

@@ -746,8 +746,8 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
     the heap (not to the system), so the command's arrays find them; nothing when a command
     is already there, or below the minimum."""
     from xld.link import server
-    assert server._parse_learnt(b"1000000;10:2,1f:1") == (1 << 24, [(16, 2), (31, 1)])
-    assert server._parse_learnt(b"10:2") == (0, []) and server._parse_learnt(b"zz;1:1") == (0, [])
+    assert server._parse_learnt(b"1000000;10:2,1f:1") == (1 << 24, [(16, 2), (31, 1)], 0)
+    assert server._parse_learnt(b"10:2") == (0, [], 0) and server._parse_learnt(b"zz;1:1") == (0, [], 0)
     spare = server.Spare()
     a = ["-o", "x", "a.o", "b.o"]
     spare.learn([(7, 3)], 48 << 20, server.shape(a))
@@ -853,6 +853,46 @@ def test_a_spare_that_took_longer_to_prepare_than_its_command_ran_is_learnt_afre
     spare.costs(30000, 0)                        # (a command that did not say)
     spare.afresh_at = 0
     assert not spare.learns_afresh()
+_ARENAS_PROBE = r"""
+import socket, sys
+from xld.link import server
+a, b = socket.socketpair()
+if sys.argv[2] == "come":
+    b.send(b"x")                                   # a command is there: nothing is made
+start = server._object_arenas()
+server._arenas_ahead(int(sys.argv[1]), a)
+ahead = server._object_arenas()
+objs = [bytes(100) for _ in range(60000)] + [(i, i) for i in range(30000)]   # ~9 MiB of objects
+end = server._object_arenas()
+print(start[0], ahead[0], end[0], start[2], ahead[2])
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="memfd_create, CPython's arenas")
+def test_a_spare_makes_the_python_objects_arenas_ahead_that_the_last_link_took(tmp_path):
+    """What a learning link reports (the MiB its Python objects took) reaches the next spares,
+    which make CPython's object arenas ahead, less what the arenas they have can still hold
+    and a slack; the arenas stay when their filling is freed, and the objects a command then
+    makes go into them: no arena more.  Nothing when a command is already there."""
+    from xld.link import server
+    assert server._parse_learnt(b"1000000,1e;10:2") == (1 << 24, [(16, 2)], 30)
+    assert server._parse_learnt(b"1000000,zz;10:2") == (0, [], 0)
+    spare = server.Spare()
+    spare.learn([(7, 3)], 48 << 20, server.shape(["-o", "x", "a.o"]), None, 30)
+    assert spare.objects == 30
+
+    def probe(mib, come="no"):
+        out = subprocess.run([sys.executable, "-c", _ARENAS_PROBE, str(mib), come], capture_output=True,
+                             text=True, check=True, cwd=tmp_path).stdout.split()
+        return [int(x) for x in out]
+    start, ahead, end, free, free_ahead = probe(16)
+    made = 16 - free // (1 << 20) - server.ARENAS_SLACK
+    assert ahead - start == made and free_ahead >= (made - 1) << 20   # made, free for objects
+    assert end == ahead                                           # the objects went into them
+    start, ahead, end, _, _ = probe(16, "come")
+    assert ahead == start and end > ahead                         # a command came first
+    start, ahead, _, _, _ = probe(server.ARENAS_AHEAD_MAX + 40)
+    assert ahead - start == server.ARENAS_AHEAD_MAX               # the cap
 
 
 _GROWN_PROBE = r"""
