@@ -887,7 +887,8 @@ def test_a_spare_makes_the_python_objects_arenas_ahead_that_the_last_link_took(t
         return [int(x) for x in out]
     start, ahead, end, free, free_ahead = probe(16)
     made = 16 - free // (1 << 20) - server.ARENAS_SLACK
-    assert ahead - start == made and free_ahead >= (made - 1) << 20   # made, free for objects
+    # made (a last batch of objects may open one arena more), free for objects
+    assert made <= ahead - start <= made + 1 and free_ahead >= (made - 1) << 20
     assert end == ahead                                           # the objects went into them
     start, ahead, end, _, _ = probe(16, "come")
     assert ahead == start and end > ahead                         # a command came first
