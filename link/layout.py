@@ -595,6 +595,12 @@ def place(ctx, grown=None) -> None:
         and starts[alloc[0].name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE \
         and starts[alloc[0].name] == min(starts[o.name] for o in alloc if o.name in starts)
     nphdr -= lead                           # (its PT_LOAD and theirs are one)
+    # a section fixed below the image base (-no-pie -Ttext=0x1000): the headers move down to
+    # the lowest PT_LOAD's page (or the pages below it), in a PT_LOAD of their own, as GNU ld
+    # loads them in its lowest segment (_headers_below)
+    below = bool(alloc) and not magic and not lead \
+        and any(starts[o.name] < base for o in alloc if o.name in starts)
+    nphdr += below
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
@@ -667,6 +673,8 @@ def place(ctx, grown=None) -> None:
             raise LinkError(f"section {alloc[0].name} at {alloc[0].addr:#x} leaves no room for the "
                             f"ELF and program headers ({hdr_size:#x} bytes) below it")
         seg[1], seg[2] = base, 0
+    if below:
+        base = _headers_below(alloc, segments, hdr_size, maxpage)
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
@@ -703,6 +711,34 @@ def note_groups(alloc) -> list[list]:
                 groups.append([o])
         prev = o
     return groups
+
+
+def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
+    """The ELF and program headers of a layout with a section fixed below the image base
+    move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
+    segment: at the start of the lowest section's page when there is room before the section
+    and that PT_LOAD maps the same file bytes there (its address less its offset), else at the
+    page(s) below; else on a lower page that maps the same bytes.  The sections that followed the headers keep their PT_LOAD.  Returns where
+    the headers are; no room below is an error (GNU ld's own output would not load them)."""
+    head = segments[0]
+    low = min((s for s in segments[1:] if s[4] > s[1]), key=lambda s: s[1])
+    page = low[1] // maxpage * maxpage
+    # GNU ld's place: on the lowest section's page when they fit below it, else the page(s)
+    # below; on its page, only if it maps the same file bytes there
+    gnu = page if low[1] - page >= hdr_size else page - align_up(hdr_size, maxpage)
+    addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
+                 if a >= 0 and (a < page or a == low[1] - low[2])), -1)
+    if addr < 0:
+        from xld.link.errors import LinkError
+        o = min((o for o in alloc if low[1] <= o.addr < low[4]), key=lambda o: o.addr)
+        raise LinkError(f"section {o.name} at {o.addr:#x} leaves no room for the ELF and program "
+                        f"headers ({hdr_size:#x} bytes) below it")
+    if head[4] == head[1] + hdr_size:
+        del segments[0]                     # (no section followed them)
+    else:
+        head[1], head[2] = head[1] + hdr_size, hdr_size
+    segments.insert(0, [SEG_R, addr, 0, hdr_size, addr + hdr_size])
+    return addr
 
 
 def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
