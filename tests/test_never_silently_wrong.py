@@ -433,3 +433,25 @@ def test_fixed_section_below_the_headers_without_room_is_an_error(arch, flags, w
     assert p.returncode == 1, p.stderr
     assert "xld: error:" in p.stderr and words in p.stderr, p.stderr
     assert not (tmp_path / "prog").exists()
+
+
+def test_far_branch_to_an_undefined_weak_name_goes_on(tmp_path):
+    """arm64 gcc -static --section-start=.rodata=0x20000000: the code follows .rodata up
+    to 512 MiB, and crti.o's guarded `b __gmon_start__` (undefined weak: 0) is out of the
+    branch's reach.  GNU ld writes a NOP there and the program runs; xld refused ('relocation
+    R_AARCH64_JUMP26 out of range').  Now the branch goes to the next instruction (lld's)."""
+    arch, flags = "arm64", ["-static", "-Wl,--section-start=.rodata=0x20000000"]
+    p = _gcc_xld(arch, tmp_path, flags)
+    assert p.returncode == 0, p.stderr
+    gnu = tmp_path / "gnu"
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-gcc"), *flags, str(tmp_path / "hello.c"), "-o",
+                    str(gnu)], check=True, capture_output=True)
+    for prog in (tmp_path / "prog", gnu):
+        r = tc.qemu_run(arch, prog)
+        assert (r.status, r.stdout) == (0, b"hello\n"), r.summary()
+    r = tc.xld_run(tmp_path / "prog")
+    assert (r.status, r.stdout) == (0, b"hello\n"), r.summary()
+    dis = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-objdump"), "-d", str(tmp_path / "prog")],
+                         capture_output=True, text=True, check=True).stdout
+    body = dis.split("<call_weak_fn>:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "14000001" in body[3], body                  # b .+4 (GNU ld: nop)
