@@ -646,6 +646,11 @@ def place(ctx, grown=None) -> None:
         elif cls != cur_class:
             # next segment: a new page, at the same offset within the page as the file
             addr = align_up(addr, maxpage) + (off % maxpage)
+            if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
+                              for g in segments[:-1] if g[4] > g[1]):
+                # (after a section fixed below the others, the page is an earlier segment's:
+                # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
+                addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
             cur_class = cls
             segments.append([cls, addr, off, off, addr])
         seg = segments[-1]
