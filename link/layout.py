@@ -603,11 +603,6 @@ def place(ctx, grown=None) -> None:
     nphdr += below
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
-    addr = base + hdr_size
-    off = hdr_size
-    cur_class = SEG_R
-    # segments: [class, vaddr, offset, file end, memory end]
-    segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -616,59 +611,81 @@ def place(ctx, grown=None) -> None:
         pages.release_span([(pages.mapping_of(f), f.shdrs) for f in ctx.files[1:]
                             if getattr(f, "buf", None) is not None and not f.tables_owned])
     tls = [o for o in alloc if o.flags & elf.SHF_TLS]
-    for o in alloc:
-        if tls and o is tls[0]:
-            # the TLS template starts at the alignment of its most aligned section (PT_TLS's
-            # p_align, as GNU ld does): the thread pointer's offsets are computed from its
-            # start, and ld.so places the block by p_vaddr modulo p_align
-            for x in tls:
-                size(x)
-            o.align = max(x.align for x in tls)
-        elif o not in tls and o.type != elf.SHT_NOTE:
-            size(o)
-        cls = segment_of(o.rank)
-        if o.name in starts:
-            # a fixed address starts a segment of its own (GNU ld's --section-start)
-            want = starts[o.name]
-            off = off + ((want - off) % maxpage)
-            addr = want
-            cur_class = cls
-            segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
-        elif cls != cur_class and magic == "omagic":
-            cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
-        elif cls != cur_class and magic == "nmagic":
-            # GNU ld's -n: the next class on a page of its own, in the same segment (the file
-            # padded, so that addresses and offsets keep one difference)
-            new = align_up(addr, maxpage) + (addr % maxpage)
-            off += new - addr
-            addr = new
-            cur_class = cls
-        elif cls != cur_class:
-            # next segment: a new page, at the same offset within the page as the file
-            addr = align_up(addr, maxpage) + (off % maxpage)
-            if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
-                              for g in segments[:-1] if g[4] > g[1]):
-                # (after a section fixed below the others, the page is an earlier segment's:
-                # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
-                addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
-            cur_class = cls
-            segments.append([cls, addr, off, off, addr])
-        seg = segments[-1]
-        if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
-            o.addr = align_up(addr, o.align)
-            o.offset = off
-            continue            # .tbss takes no address space
-        delta = addr - off
-        addr = align_up(addr, o.align)
-        off = addr - delta
-        if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
-            seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
-        o.addr, o.offset = addr, off
-        addr += o.size
-        if not o.nobits:
-            off += o.size
-            seg[3] = off
-        seg[4] = addr
+    avoid: list[tuple[int, int]] = []       # pages a new segment skips (a second try's)
+    while True:
+        addr = base + hdr_size
+        off = hdr_size
+        cur_class = SEG_R
+        # segments: [class, vaddr, offset, file end, memory end]
+        segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
+        fixed, moved = [], []               # the segments of fixed sections, of a new class
+        for o in alloc:
+            if tls and o is tls[0]:
+                # the TLS template starts at the alignment of its most aligned section (PT_TLS's
+                # p_align, as GNU ld does): the thread pointer's offsets are computed from its
+                # start, and ld.so places the block by p_vaddr modulo p_align
+                for x in tls:
+                    size(x)
+                o.align = max(x.align for x in tls)
+            elif o not in tls and o.type != elf.SHT_NOTE:
+                size(o)
+            cls = segment_of(o.rank)
+            if o.name in starts:
+                # a fixed address starts a segment of its own (GNU ld's --section-start)
+                want = starts[o.name]
+                off = off + ((want - off) % maxpage)
+                addr = want
+                cur_class = cls
+                segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
+                fixed.append(segments[-1])
+            elif cls != cur_class and magic == "omagic":
+                cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
+            elif cls != cur_class and magic == "nmagic":
+                # GNU ld's -n: the next class on a page of its own, in the same segment (the file
+                # padded, so that addresses and offsets keep one difference)
+                new = align_up(addr, maxpage) + (addr % maxpage)
+                off += new - addr
+                addr = new
+                cur_class = cls
+            elif cls != cur_class:
+                # next segment: a new page, at the same offset within the page as the file
+                addr = align_up(addr, maxpage) + (off % maxpage)
+                if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
+                                  for g in segments[:-1] if g[4] > g[1]):
+                    # (after a section fixed below the others, the page is an earlier segment's:
+                    # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
+                    addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
+                while any(a <= addr // maxpage <= b for a, b in avoid):
+                    # (the second try: the pages of a section fixed later, found by the first)
+                    addr = (next(b for a, b in avoid if a <= addr // maxpage <= b) + 1) * maxpage \
+                        + (off % maxpage)
+                cur_class = cls
+                segments.append([cls, addr, off, off, addr])
+                moved.append(segments[-1])
+            seg = segments[-1]
+            if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
+                o.addr = align_up(addr, o.align)
+                o.offset = off
+                continue            # .tbss takes no address space
+            delta = addr - off
+            addr = align_up(addr, o.align)
+            off = addr - delta
+            if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
+                seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
+            o.addr, o.offset = addr, off
+            addr += o.size
+            if not o.nobits:
+                off += o.size
+                seg[3] = off
+            seg[4] = addr
+        # a new class's segment on the pages of a section fixed after it (riscv64 -pie
+        # -Tdata=0x1000: .text's on .data's page): once more, that segment above them
+        # (only when they map the page two ways, which _check_loads refuses)
+        order = {id(g): i for i, g in enumerate(segments)}
+        if avoid or magic or not any(_clash(g, f, maxpage, order) for g in moved for f in fixed
+                                     if g[4] > g[1] and f[4] > f[1]):
+            break
+        avoid = sorted((g[1] // maxpage, (g[4] - 1) // maxpage) for g in fixed if g[4] > g[1])
     if lead:
         del segments[0]
         seg = segments[0]
@@ -810,6 +827,13 @@ def _may_share_page(a, b, order) -> bool:
         return False
     first, last = (a, b) if order[id(a)] < order[id(b)] else (b, a)
     return _PERMS[first[0]] & ~_PERMS[last[0]] == 0
+
+
+def _clash(a, b, maxpage: int, order) -> bool:
+    """Whether PT_LOADs ``a`` and ``b`` are on one page of max-page-size that they may not
+    share (_may_share_page)."""
+    lo, hi = (a, b) if a[1] <= b[1] else (b, a)
+    return hi[1] // maxpage <= (lo[4] - 1) // maxpage and not _may_share_page(lo, hi, order)
 
 
 def tls_range_of(alloc):
