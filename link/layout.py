@@ -537,7 +537,7 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx, grown=None) -> None:
+def place(ctx, grown=None, avoid=()) -> None:
     """Assign addresses and file offsets to every output section; build segments.
 
     ``grown``: the output sections that only had new input sections appended since the last
@@ -545,7 +545,10 @@ def place(ctx, grown=None) -> None:
     else in between (the erratum 843419 patches).  Only those new inputs are sized then; the
     other output sections keep their sizes and their inputs' offsets, and every output
     section is placed again (a Python step per new input, not per input).  Without it every
-    output section is sized anew (shrink's repeated layouts: their inputs changed sizes)."""
+    output section is sized anew (shrink's repeated layouts: their inputs changed sizes).
+
+    ``avoid``: (first, last) max-page-size pages that a segment starting at a change of class
+    skips: those of the sections fixed after it, on which the layout before found it."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         from xld.link import script_layout      # -T: the script's SECTIONS decide
@@ -603,6 +606,12 @@ def place(ctx, grown=None) -> None:
     nphdr += below
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+    addr = base + hdr_size
+    off = hdr_size
+    cur_class = SEG_R
+    # segments: [class, vaddr, offset, file end, memory end]
+    segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
+    fixed, moved = [], []                   # the segments of fixed sections, of a new class
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -611,81 +620,74 @@ def place(ctx, grown=None) -> None:
         pages.release_span([(pages.mapping_of(f), f.shdrs) for f in ctx.files[1:]
                             if getattr(f, "buf", None) is not None and not f.tables_owned])
     tls = [o for o in alloc if o.flags & elf.SHF_TLS]
-    avoid: list[tuple[int, int]] = []       # pages a new segment skips (a second try's)
-    while True:
-        addr = base + hdr_size
-        off = hdr_size
-        cur_class = SEG_R
-        # segments: [class, vaddr, offset, file end, memory end]
-        segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
-        fixed, moved = [], []               # the segments of fixed sections, of a new class
-        for o in alloc:
-            if tls and o is tls[0]:
-                # the TLS template starts at the alignment of its most aligned section (PT_TLS's
-                # p_align, as GNU ld does): the thread pointer's offsets are computed from its
-                # start, and ld.so places the block by p_vaddr modulo p_align
-                for x in tls:
-                    size(x)
-                o.align = max(x.align for x in tls)
-            elif o not in tls and o.type != elf.SHT_NOTE:
-                size(o)
-            cls = segment_of(o.rank)
-            if o.name in starts:
-                # a fixed address starts a segment of its own (GNU ld's --section-start)
-                want = starts[o.name]
-                off = off + ((want - off) % maxpage)
-                addr = want
-                cur_class = cls
-                segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
-                fixed.append(segments[-1])
-            elif cls != cur_class and magic == "omagic":
-                cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
-            elif cls != cur_class and magic == "nmagic":
-                # GNU ld's -n: the next class on a page of its own, in the same segment (the file
-                # padded, so that addresses and offsets keep one difference)
-                new = align_up(addr, maxpage) + (addr % maxpage)
-                off += new - addr
-                addr = new
-                cur_class = cls
-            elif cls != cur_class:
-                # next segment: a new page, at the same offset within the page as the file
-                addr = align_up(addr, maxpage) + (off % maxpage)
-                if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
-                                  for g in segments[:-1] if g[4] > g[1]):
-                    # (after a section fixed below the others, the page is an earlier segment's:
-                    # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
-                    addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
-                while any(a <= addr // maxpage <= b for a, b in avoid):
-                    # (the second try: the pages of a section fixed later, found by the first)
-                    addr = (next(b for a, b in avoid if a <= addr // maxpage <= b) + 1) * maxpage \
-                        + (off % maxpage)
-                cur_class = cls
-                segments.append([cls, addr, off, off, addr])
-                moved.append(segments[-1])
-            seg = segments[-1]
-            if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
-                o.addr = align_up(addr, o.align)
-                o.offset = off
-                continue            # .tbss takes no address space
-            delta = addr - off
-            addr = align_up(addr, o.align)
-            off = addr - delta
-            if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
-                seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
-            o.addr, o.offset = addr, off
-            addr += o.size
-            if not o.nobits:
-                off += o.size
-                seg[3] = off
-            seg[4] = addr
-        # a new class's segment on the pages of a section fixed after it (riscv64 -pie
-        # -Tdata=0x1000: .text's on .data's page): once more, that segment above them
-        # (only when they map the page two ways, which _check_loads refuses)
-        order = {id(g): i for i, g in enumerate(segments)}
-        if avoid or magic or not any(_clash(g, f, maxpage, order) for g in moved for f in fixed
-                                     if g[4] > g[1] and f[4] > f[1]):
-            break
-        avoid = sorted((g[1] // maxpage, (g[4] - 1) // maxpage) for g in fixed if g[4] > g[1])
+    for o in alloc:
+        if tls and o is tls[0]:
+            # the TLS template starts at the alignment of its most aligned section (PT_TLS's
+            # p_align, as GNU ld does): the thread pointer's offsets are computed from its
+            # start, and ld.so places the block by p_vaddr modulo p_align
+            for x in tls:
+                size(x)
+            o.align = max(x.align for x in tls)
+        elif o not in tls and o.type != elf.SHT_NOTE:
+            size(o)
+        cls = segment_of(o.rank)
+        if o.name in starts:
+            # a fixed address starts a segment of its own (GNU ld's --section-start)
+            want = starts[o.name]
+            off = off + ((want - off) % maxpage)
+            addr = want
+            cur_class = cls
+            segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
+            fixed.append(segments[-1])
+        elif cls != cur_class and magic == "omagic":
+            cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
+        elif cls != cur_class and magic == "nmagic":
+            # GNU ld's -n: the next class on a page of its own, in the same segment (the file
+            # padded, so that addresses and offsets keep one difference)
+            new = align_up(addr, maxpage) + (addr % maxpage)
+            off += new - addr
+            addr = new
+            cur_class = cls
+        elif cls != cur_class:
+            # next segment: a new page, at the same offset within the page as the file
+            addr = align_up(addr, maxpage) + (off % maxpage)
+            if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
+                              for g in segments[:-1] if g[4] > g[1]):
+                # (after a section fixed below the others, the page is an earlier segment's:
+                # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
+                addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
+            while any(a <= addr // maxpage <= b for a, b in avoid):
+                # (the pages of a section fixed later, that the last layout found it on)
+                addr = (next(b for a, b in avoid if a <= addr // maxpage <= b) + 1) * maxpage \
+                    + (off % maxpage)
+            cur_class = cls
+            segments.append([cls, addr, off, off, addr])
+            moved.append(segments[-1])
+        seg = segments[-1]
+        if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
+            o.addr = align_up(addr, o.align)
+            o.offset = off
+            continue            # .tbss takes no address space
+        delta = addr - off
+        addr = align_up(addr, o.align)
+        off = addr - delta
+        if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
+            seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
+        o.addr, o.offset = addr, off
+        addr += o.size
+        if not o.nobits:
+            off += o.size
+            seg[3] = off
+        seg[4] = addr
+    # a new class's segment on the pages of a section fixed after it (riscv64 -pie
+    # -Tdata=0x1000: .text's on .data's page, which _check_loads would refuse): the layout
+    # once more, those pages skipped (every output section sized anew: ``grown``'s inputs
+    # were placed by this one)
+    order = {id(g): i for i, g in enumerate(segments)}
+    if not avoid and not magic and any(_clash(g, f, maxpage, order) for g in moved for f in fixed
+                                       if g[4] > g[1] and f[4] > f[1]):
+        return place(ctx, avoid=sorted((g[1] // maxpage, (g[4] - 1) // maxpage)
+                                       for g in fixed if g[4] > g[1]))
     if lead:
         del segments[0]
         seg = segments[0]
@@ -740,8 +742,9 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
     segment: at the start of the lowest section's page when there is room before the section
     and that PT_LOAD maps the same file bytes there (its address less its offset), else at the
-    page(s) below; else on a lower page that maps the same bytes.  The sections that followed the headers keep their PT_LOAD.  Returns where
-    the headers are; no room below is an error (GNU ld's own output would not load them)."""
+    page(s) below; else on a lower page that maps the same bytes.  The sections that followed
+    the headers keep their PT_LOAD.  Returns where the headers are; no room below is an error
+    (GNU ld, which orders the file by address, has room where xld's order leaves none)."""
     head = segments[0]
     low = min((s for s in segments[1:] if s[4] > s[1]), key=lambda s: s[1])
     page = low[1] // maxpage * maxpage
