@@ -642,6 +642,9 @@ def iplt_stub(stub: int, slot: int) -> bytes:
     return words.astype("<u4").tobytes()
 
 
+# a branch to an undefined weak name (0) beyond its reach: to the next instruction instead
+# (lld's choice; GNU ld writes a NOP, which does the same) -- link/relocate.py
+ARCH.hooks["undef_weak_call"] = 4
 ARCH.hooks["iplt_stub"] = iplt_stub
 ARCH.hooks["iplt_stub_size"] = IPLT_STUB_SIZE
 

@@ -537,7 +537,7 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx, grown=None) -> None:
+def place(ctx, grown=None, avoid=()) -> None:
     """Assign addresses and file offsets to every output section; build segments.
 
     ``grown``: the output sections that only had new input sections appended since the last
@@ -545,7 +545,10 @@ def place(ctx, grown=None) -> None:
     else in between (the erratum 843419 patches).  Only those new inputs are sized then; the
     other output sections keep their sizes and their inputs' offsets, and every output
     section is placed again (a Python step per new input, not per input).  Without it every
-    output section is sized anew (shrink's repeated layouts: their inputs changed sizes)."""
+    output section is sized anew (shrink's repeated layouts: their inputs changed sizes).
+
+    ``avoid``: (first, last) max-page-size pages that a segment starting at a change of class
+    skips: those of the sections fixed after it, on which the layout before found it."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         return ctx.script_place(ctx)            # -T: the script's SECTIONS decide (script_layout.place)
@@ -594,6 +597,12 @@ def place(ctx, grown=None) -> None:
         and starts[alloc[0].name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE \
         and starts[alloc[0].name] == min(starts[o.name] for o in alloc if o.name in starts)
     nphdr -= lead                           # (its PT_LOAD and theirs are one)
+    # a section fixed below the image base (-no-pie -Ttext=0x1000): the headers move down to
+    # the lowest PT_LOAD's page (or the pages below it), in a PT_LOAD of their own, as GNU ld
+    # loads them in its lowest segment (_headers_below)
+    below = bool(alloc) and not magic and not lead \
+        and any(starts[o.name] < base for o in alloc if o.name in starts)
+    nphdr += below
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
@@ -601,6 +610,7 @@ def place(ctx, grown=None) -> None:
     cur_class = SEG_R
     # segments: [class, vaddr, offset, file end, memory end]
     segments = [[SEG_R if not magic else SEG_RWX, base, 0, hdr_size, base + hdr_size]]
+    fixed, moved = [], []                   # the segments of fixed sections, of a new class
     rel = getattr(ctx, "rel", None)
     if rel is not None and rel.n >= 1 << 17:
         # (a large link: the section headers just read are a few hundred bytes a file, and
@@ -627,6 +637,7 @@ def place(ctx, grown=None) -> None:
             addr = want
             cur_class = cls
             segments.append([cls if not magic else SEG_RWX, addr, off, off, addr])
+            fixed.append(segments[-1])
         elif cls != cur_class and magic == "omagic":
             cur_class = cls                 # GNU ld's -N: no page alignment, the same segment
         elif cls != cur_class and magic == "nmagic":
@@ -639,8 +650,18 @@ def place(ctx, grown=None) -> None:
         elif cls != cur_class:
             # next segment: a new page, at the same offset within the page as the file
             addr = align_up(addr, maxpage) + (off % maxpage)
+            if starts and any(g[1] // maxpage <= addr // maxpage <= (g[4] - 1) // maxpage
+                              for g in segments[:-1] if g[4] > g[1]):
+                # (after a section fixed below the others, the page is an earlier segment's:
+                # the pages above every segment, as the data of arm64 -pie -Ttext=0x1000)
+                addr = align_up(max(g[4] for g in segments), maxpage) + (off % maxpage)
+            while any(a <= addr // maxpage <= b for a, b in avoid):
+                # (the pages of a section fixed later, that the last layout found it on)
+                addr = (next(b for a, b in avoid if a <= addr // maxpage <= b) + 1) * maxpage \
+                    + (off % maxpage)
             cur_class = cls
             segments.append([cls, addr, off, off, addr])
+            moved.append(segments[-1])
         seg = segments[-1]
         if o.type == elf.SHT_NOBITS and o.flags & elf.SHF_TLS:
             o.addr = align_up(addr, o.align)
@@ -657,6 +678,15 @@ def place(ctx, grown=None) -> None:
             off += o.size
             seg[3] = off
         seg[4] = addr
+    # a new class's segment on the pages of a section fixed after it (riscv64 -pie
+    # -Tdata=0x1000: .text's on .data's page, which _check_loads would refuse): the layout
+    # once more, those pages skipped (every output section sized anew: ``grown``'s inputs
+    # were placed by this one)
+    order = {id(g): i for i, g in enumerate(segments)}
+    if not avoid and not magic and any(_clash(g, f, maxpage, order) for g in moved for f in fixed
+                                       if g[4] > g[1] and f[4] > f[1]):
+        return place(ctx, avoid=sorted((g[1] // maxpage, (g[4] - 1) // maxpage)
+                                       for g in fixed if g[4] > g[1]))
     if lead:
         del segments[0]
         seg = segments[0]
@@ -666,6 +696,8 @@ def place(ctx, grown=None) -> None:
             raise LinkError(f"section {alloc[0].name} at {alloc[0].addr:#x} leaves no room for the "
                             f"ELF and program headers ({hdr_size:#x} bytes) below it")
         seg[1], seg[2] = base, 0
+    if below:
+        base = _headers_below(alloc, segments, hdr_size, maxpage)
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
@@ -702,6 +734,35 @@ def note_groups(alloc) -> list[list]:
                 groups.append([o])
         prev = o
     return groups
+
+
+def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
+    """The ELF and program headers of a layout with a section fixed below the image base
+    move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
+    segment: at the start of the lowest section's page when there is room before the section
+    and that PT_LOAD maps the same file bytes there (its address less its offset), else at the
+    page(s) below; else on a lower page that maps the same bytes.  The sections that followed
+    the headers keep their PT_LOAD.  Returns where the headers are; no room below is an error
+    (GNU ld, which orders the file by address, has room where xld's order leaves none)."""
+    head = segments[0]
+    low = min((s for s in segments[1:] if s[4] > s[1]), key=lambda s: s[1])
+    page = low[1] // maxpage * maxpage
+    # GNU ld's place: on the lowest section's page when they fit below it, else the page(s)
+    # below; on its page, only if it maps the same file bytes there
+    gnu = page if low[1] - page >= hdr_size else page - align_up(hdr_size, maxpage)
+    addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
+                 if a >= 0 and (a < page or a == low[1] - low[2])), -1)
+    if addr < 0:
+        from xld.link.errors import LinkError
+        o = min((o for o in alloc if low[1] <= o.addr < low[4]), key=lambda o: o.addr)
+        raise LinkError(f"section {o.name} at {o.addr:#x} leaves no room for the ELF and program "
+                        f"headers ({hdr_size:#x} bytes) below it")
+    if head[4] == head[1] + hdr_size:
+        del segments[0]                     # (no section followed them)
+    else:
+        head[1], head[2] = head[1] + hdr_size, hdr_size
+    segments.insert(0, [SEG_R, addr, 0, hdr_size, addr + hdr_size])
+    return addr
 
 
 def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
@@ -768,6 +829,13 @@ def _may_share_page(a, b, order) -> bool:
         return False
     first, last = (a, b) if order[id(a)] < order[id(b)] else (b, a)
     return _PERMS[first[0]] & ~_PERMS[last[0]] == 0
+
+
+def _clash(a, b, maxpage: int, order) -> bool:
+    """Whether PT_LOADs ``a`` and ``b`` are on one page of max-page-size that they may not
+    share (_may_share_page)."""
+    lo, hi = (a, b) if a[1] <= b[1] else (b, a)
+    return hi[1] // maxpage <= (lo[4] - 1) // maxpage and not _may_share_page(lo, hi, order)
 
 
 def tls_range_of(alloc):

@@ -1161,6 +1161,7 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
         return sel[np.argsort(order[sel], kind="stable")]
 
     relax_howtos = arch.hooks.get("relax_howtos", {})
+    weak_call = arch.hooks.get("undef_weak_call")
 
     def apply_type(h, sel) -> list[str]:
         """Check and write one type's sites; the errors, to report in type order."""
@@ -1179,6 +1180,19 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
                                   f"improper alignment for relocation {h.name}: 0x{x & (2**64 - 1):x} "
                                   f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
+        if bad is not None and bad.any() and h.kind == Kind.CALL and weak_call is not None:
+            # a call to an undefined weak name (no PLT entry: the thunks pass gave those one)
+            # out of reach, its 0 far below a program placed high: the ISA's value for it (arm64:
+            # the next instruction, as lld; GNU ld writes a NOP there), not an error
+            rows, state = order[sel], ctx.symtab.state
+            weak = np.zeros_like(bad)
+            for i in np.flatnonzero(bad).tolist():      # (the columns file and gid are let go)
+                g = int(ctx.files[_where(ctx, t, int(rows[i]))[0]].gids[int(t.sym[rows[i]])])
+                weak[i] = g > 0 and state[g] == UNDEF
+            if weak.any():
+                v = v.copy()
+                v[weak] = weak_call
+                bad &= ~weak
         if bad is not None and bad.any():
             rows = order[sel]
             for row, x in zip(rows[bad][:5].tolist(), v[bad][:5].tolist()):

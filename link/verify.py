@@ -34,6 +34,7 @@ import numpy as np
 from xld.link import elf
 from xld.link.kinds import Kind
 from xld.link.relocate import file_tables, gather_words, page_of, sym_desc, site_of
+from xld.link.resolve import UNDEF
 
 _CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
             Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
@@ -163,6 +164,19 @@ def _values(ctx, t, S, P, A, G, got_addr: int) -> np.ndarray:
     return V
 
 
+def _weak_calls(ctx, t, V, value: int) -> None:
+    """A call to an undefined weak name beyond the branch's reach holds the architecture's
+    value for it (``undef_weak_call``: arm64's next instruction), not S + A - P."""
+    rows = np.flatnonzero(t.kind == int(Kind.CALL))
+    lo = np.array([getattr(ctx.arch.howtos.get(int(x)), "lo", None) or 0 for x in t.type[rows]], dtype=np.int64)
+    hi = np.array([getattr(ctx.arch.howtos.get(int(x)), "hi", None) or 0 for x in t.type[rows]], dtype=np.int64)
+    far = rows[((V[rows] < lo) | (V[rows] > hi)) & (hi > lo)]
+    for row in far.tolist():
+        g = int(ctx.files[int(t.file[row])].gids[int(t.sym[row])])
+        if g > 0 and ctx.symtab.state[g] == UNDEF:
+            V[row] = value
+
+
 def _pair_lo12(t, S, P, V, alloc, skip) -> None:
     """RISC-V PCREL_LO12_I/S: the symbol is the label of the AUIPC whose HI20 relocation gives
     the value; the LO12 must hold that value's low bits (the pair then computes the address).
@@ -199,6 +213,8 @@ def _relocations(ctx, out: np.ndarray, errors: list[str], stats: dict) -> None:
     G = np.where(slot >= 0, got_addr + 8 * slot, 0)
     skip_rows = _rewritten_rows(ctx, t)
     V = _values(ctx, t, S, P, A, G, got_addr)
+    if arch.hooks.get("undef_weak_call") is not None:
+        _weak_calls(ctx, t, V, arch.hooks["undef_weak_call"])
     _pair_lo12(t, S, P, V, alloc, skip_rows)
     _tls_desc(ctx, out, t, S, P, pos, alloc & ~dead, errors, stats)
     reported = 0
