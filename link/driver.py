@@ -629,11 +629,10 @@ def define_linker_symbols(ctx) -> None:
     if ctx.opts.export_dynamic and not ctx.opts.shared:
         for name in sorted(ctx.arch.assigned_names):    # (assigned outright: -E exports them unreferenced)
             st.intern(name)
-    present = _start_stop_sections(ctx)
-    for g in range(1, len(st)):
+    undefined = [g for g in range(1, len(st)) if st.state[g] == resolve.UNDEF]
+    present = _start_stop_sections(ctx, undefined)
+    for g in undefined:
         name = st.names[g]
-        if st.state[g] != resolve.UNDEF:
-            continue
         start_stop = ((name.startswith("__start_") or name.startswith("__stop_"))
                       and name.split("_", 3)[-1] in present)
         if name in wanted or start_stop:
@@ -664,28 +663,49 @@ def define_linker_symbols(ctx) -> None:
         ctx.defsym_alias.append((g, target, ctx.opts.defsym_addend.get(st.names[g], 0)))
 
 
-def _start_stop_sections(ctx) -> set:
-    """The names X, like a C identifier, of the __start_X / __stop_X still undefined that name
-    a section of the output: an input section X, or the script's output section X.  The others
-    stay undefined, as with GNU ld and lld (a reference is an undefined symbol, a weak one 0)."""
-    st = ctx.symtab
+def _start_stop_sections(ctx, undefined: list[int]) -> set:
+    """The names X, like a C identifier, of the __start_X / __stop_X among the ``undefined``
+    that an input section X (kept: not a COMDAT loser, not SHF_EXCLUDE) may put in the output.
+    The others stay undefined, as with GNU ld and lld (a reference is an undefined symbol, a
+    weak one 0); where the input sections X do not make an output section X after all (a
+    script maps them elsewhere or discards them), ``start_stop_outputs`` undoes the definition."""
+    names = ctx.symtab.names
     wanted = set()
-    for g in range(1, len(st)):
-        name = st.names[g]
-        if st.state[g] == resolve.UNDEF and (name.startswith("__start_") or name.startswith("__stop_")):
+    for g in undefined:
+        name = names[g]
+        if name.startswith("__start_") or name.startswith("__stop_"):
             x = name.split("_", 3)[-1]
             if x and layout.C_IDENT.match(x) is not None:
                 wanted.add(x)
-    if not wanted:
-        return wanted
     present = set()
-    for obj in ctx.files[1:]:
-        present.update(wanted.intersection(obj.sec_names))
-    if ctx.script is not None and ctx.script.sections:      # (an OVERLAY's are among them)
-        from xld.link import script
-        present.update(c.name for c in ctx.script.sections
-                       if isinstance(c, script.OutSec) and c.name in wanted)
+    for obj in ctx.files[1:] if wanted else ():
+        disc = obj.discarded
+        for i, name in enumerate(obj.sec_names):
+            if name in wanted and not (disc is not None and disc[i]) \
+                    and not int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXCLUDE:
+                present.add(name)
     return present
+
+
+def start_stop_outputs(ctx) -> None:
+    """After the input sections have their output sections: a __start_X / __stop_X the linker
+    defined where no output section X holds an input section X (a script put them in another
+    output section, or discarded them) is undefined again, as in GNU ld: a reference to it is
+    an undefined symbol (scan), a weak one 0; one a library may leave undefined is imported."""
+    st = ctx.symtab
+    undo = []
+    for g in sorted(ctx.start_stop):
+        name = st.names[g]
+        x = name[8:] if name.startswith("__start_") else name[7:]
+        o = ctx.outputs.get(x)
+        if o is None or not any(obj.sec_names[i] == x for obj, i in o.inputs):
+            undo.append(g)
+    for g in undo:
+        st.state[g] = resolve.UNDEF
+        st.def_file[g] = 0
+        ctx.start_stop.discard(g)
+    if undo:
+        _import_undefined(ctx)
 
 
 def _just_symbols(ctx, path: str) -> None:
@@ -837,6 +857,7 @@ def _run_passes(ctx: Context) -> Context:
         ("stack", _stack),                    # .note.GNU-stack: does any input need an executable stack
         ("gc", _gc),                          # --gc-sections: reachability from the roots
         ("assign", _assign),                  # input sections -> output sections (or the script's)
+        ("start/stop", start_stop_outputs),   # __start_X/__stop_X with no output section X: undefined
         ("ctors", ctors.run),                 # .ctors/.dtors in .init_array/.fini_array: words reversed
         ("merge", _merge),                    # SHF_MERGE strings and constants stored once (link/merge.py)
         ("eh_frame", _ehframe),               # drop FDEs of functions not in the output

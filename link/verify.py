@@ -173,7 +173,7 @@ def _weak_calls(ctx, t, V, value: int) -> None:
     far = rows[((V[rows] < lo) | (V[rows] > hi)) & (hi > lo)]
     for row in far.tolist():
         g = int(ctx.files[int(t.file[row])].gids[int(t.sym[row])])
-        if g > 0 and ctx.symtab.state[g] == UNDEF:
+        if g > 0 and ctx.symtab.state[g] == UNDEF and not ctx.symtab.strong_ref[g]:
             V[row] = value
 
 

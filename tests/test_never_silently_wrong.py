@@ -459,3 +459,22 @@ def test_far_branch_to_an_undefined_weak_name_goes_on(tmp_path):
                          capture_output=True, text=True, check=True).stdout
     body = dis.split("<call_weak_fn>:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert "14000001" in body[3], body                  # b .+4 (GNU ld: nop)
+
+
+
+def test_far_branch_to_a_strong_undefined_name_is_an_error(tmp_path):
+    """Only a weak undefined name's far branch goes on: a strong one left undefined by
+    --unresolved-symbols=ignore-all, out of reach, is GNU ld's 'relocation truncated to fit'
+    (xld made it a branch to the next instruction, and --verify passed)."""
+    cc = tc.require("aarch64-linux-gnu-gcc")
+    (tmp_path / "wk.c").write_text(
+        "#include <stdio.h>\nextern void maybe(void) __attribute__((weak));\nextern void strongu(void);\n"
+        "int main(int argc, char **argv) { if (argc > 5) strongu(); if (maybe) maybe();"
+        " puts(\"ok\"); return 0; }\n")
+    flags = ["-static", "-Wl,--unresolved-symbols=ignore-all", "-Wl,-Ttext=0x20000000"]
+    for use in ([], ["-B", str(tc.ld_wrapper_dir(tmp_path))]):
+        out = tmp_path / ("xld" if use else "gnu")
+        p = subprocess.run([cc, *use, *flags, str(tmp_path / "wk.c"), "-o", str(out)],
+                           capture_output=True, text=True)
+        assert p.returncode == 1 and not out.exists(), p.stderr
+        assert "strongu" in p.stderr

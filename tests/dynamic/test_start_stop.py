@@ -161,6 +161,43 @@ def test_start_stop_of_a_section_no_input_has_stays_undefined(tmp_path, arch, ho
             or _syms(exe, ".symtab", ("__start_none",))["__start_none"][0] == "STB_WEAK"
 
 
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("how", ["insert-other", "discard", "exclude"])
+def test_start_stop_of_sections_that_make_no_output_section_stay_undefined(tmp_path, arch, how):
+    """Input sections foo a script puts in another output section, discards, or that are
+    SHF_EXCLUDE make no output section foo: GNU ld leaves __start_foo/__stop_foo undefined
+    (a reference is an error, a weak one 0); xld defined them as 0 (a PIE's GOT slot then
+    held the load address: the weak test read 'present')."""
+    triple = tc.TRIPLE[arch]
+    inputs = []
+    if how == "exclude":
+        (tmp_path / "foo.s").write_text('.section foo,"ae"\n.quad 1\n')
+        inputs.append(tmp_path / "foo.s")
+    else:
+        (tmp_path / "foo.c").write_text('__attribute__((section("foo"), used)) int a = 1, b = 2;\n')
+        inputs.append(tmp_path / "foo.c")
+        target = ".mydata : { *(foo) }" if how == "insert-other" else "/DISCARD/ : { *(foo) }"
+        (tmp_path / "s.ld").write_text(f"SECTIONS {{ {target} }} INSERT AFTER .data;\n")
+        inputs.append(f"-Wl,-T,{tmp_path / 's.ld'}")
+    decl = ("extern char __start_foo[] __attribute__((weak)), __stop_foo[] __attribute__((weak));",
+            "extern char __start_foo[], __stop_foo[];")
+    for strong, text in enumerate(decl):
+        (tmp_path / f"m{strong}.c").write_text(
+            f"#include <stdio.h>\n{text}\n"
+            "int main(void) { printf(\"%d %d\\n\", __start_foo != 0, (int)(__stop_foo - __start_foo)); }\n")
+        for ld in ("gnu", "xld"):
+            use = ["-B", tc.ld_wrapper_dir(tmp_path)] if ld == "xld" else []
+            out = tmp_path / f"m{strong}-{ld}"
+            p = subprocess.run([f"{triple}-gcc", *use, tmp_path / f"m{strong}.c", *inputs, "-o", out],
+                               capture_output=True, text=True)
+            if strong:
+                assert p.returncode == 1 and not out.exists(), p.stderr
+                assert "__stop_foo" in p.stderr
+            else:
+                assert p.returncode == 0, p.stderr
+                assert _qemu(arch, out) == "0 0"
+
+
 def test_bad_start_stop_visibility_is_refused(tmp_path):
     lib_o, _ = _objs("arm64", tmp_path)
     out = tmp_path / "x.so"
