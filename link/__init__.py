@@ -7,14 +7,15 @@ cycle: tests/test_import_graph.py checks link/, arch/, emu/ and tools/.  From th
 - the vocabulary: ``elf`` (records, constants, table helpers), ``errors``, ``kinds``,
   ``arrays``, ``pages``, and ``client`` (the warm server's lean client: it imports nothing);
 - reading: ``shlib``, ``compress``, ``script`` (the parsed -T script), then ``input``
-  (objects, archives, and what reading knows of IR objects: ``Bitcode``, ``stand_in``) and
-  ``options``;
+  (objects, archives, and what reading knows of IR objects: ``Bitcode``, ``stand_in``), and
+  ``options`` (which asks ``flat`` about --oformat binary);
 - the passes, each above what it reads: ``resolve``, ``layout``, ``relocate``, ``merge``,
   ``properties``, ``needed``, ``script_layout``, ``lto``, ``write``, ``dynamic``, ``gc``,
   ``shrink``, ``thunks`` ...;
-- ``driver``, which holds the flat list of passes and the link's ``Context``; then ``cli``
-  (the command line); then ``server`` (the warm server runs ``cli.main``) and ``autostart``
-  (the full client path: ``cli`` hands a command over through it, or it starts a server).
+- ``driver``, which holds the flat list of passes and the link's ``Context``; ``autostart``
+  (the full client path: hand a command to the server, or start one; it imports none of the
+  linker); then ``cli`` (the command line, which hands commands over through ``autostart``);
+  then ``server`` (the warm server runs ``cli.main``).
 
 Where a lower module needs what a higher one does, the higher one hands it down instead of
 being imported: through the context (``ctx.claim_ir``, the driver's, has ``lto`` claim an IR

@@ -1138,7 +1138,8 @@ def _arenas_ahead(mib: int, ctl) -> None:
     some given back and made again: each page a fault, 3-5 us here).  As many MiB as the last
     learning command's objects grew by (``mib``: their pools in use, at the pass where its
     resident memory was the most), less what the arenas this process has can still hold, less
-    ARENAS_SLACK, at most ARENAS_AHEAD_MAX: with all of them its peak resident memory rose by
+    ARENAS_SLACK, at most ARENAS_AHEAD_MAX (one more where the last batch of objects, a little
+    more than an arena holds, opens another): with all of them its peak resident memory rose by
     3-4 MiB (the arenas made ahead are resident whole), with 3 fewer it stayed.  CPython gives
     an arena back when its last object is freed: the arenas are filled with small objects
     which are then freed but for the first in each arena (``_arena_pins``); the rest of the
