@@ -1005,10 +1005,19 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     o.size = pos
 
 
+ADDRESS_LIMIT = (1 << 63) - 1    # the highest address a section may end at (finalize_section_addresses)
+
+
 def finalize_section_addresses(ctx) -> tuple[Sections, dict[int, np.ndarray]]:
     """Per input section: its address and output file offset (NumPy arrays per file).
     Returns the section table it read and the rows of each output section's inputs in it
     (by id of the output section), for a caller that reads the layout just made."""
+    for o in ctx.ordered:       # (addresses are int64 columns: the top half is refused, not wrapped)
+        if o.alloc and o.addr + o.size > ADDRESS_LIMIT:
+            from xld.link.errors import LinkError
+            raise LinkError(f"section {o.name} at 0x{o.addr:x} (size 0x{o.size:x}) ends beyond "
+                            f"0x{ADDRESS_LIMIT:x}: xld lays out addresses in the lower half of the "
+                            f"64-bit space only")
     files = ctx.files
     secs = ctx.placed
     if secs is not None and secs.sized and secs.current(files):

@@ -478,3 +478,13 @@ def test_far_branch_to_a_strong_undefined_name_is_an_error(tmp_path):
                            capture_output=True, text=True)
         assert p.returncode == 1 and not out.exists(), p.stderr
         assert "strongu" in p.stderr
+
+
+@ARCHES
+def test_section_in_the_top_half_of_the_address_space_is_an_error(arch, tmp_path):
+    """-Ttext=0xfffffffffff00000 (GNU ld writes it): xld's addresses are signed 64-bit
+    columns, so such a link stopped with 'internal error: OverflowError'; now a clear error."""
+    p = _gcc_xld(arch, tmp_path, ["-static", "-Wl,-Ttext=0xfffffffffff00000"])
+    assert p.returncode == 1 and not (tmp_path / "prog").exists()
+    assert "xld: error: section .text at 0xfffffffffff00000" in p.stderr, p.stderr
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
