@@ -653,7 +653,8 @@ def _addrsig_table(ctx, local_map, gmap, secsym) -> bytes:
 def _undefined_roots(ctx) -> set[int]:
     roots = ctx.r_roots
     if roots is None:
-        roots = ctx.r_roots = {ctx.symtab.ids[n] for n in ctx.opts.undefined if n in ctx.symtab.ids}
+        names = [*ctx.opts.undefined, *[ctx.opts.entry] * bool(ctx.opts.entry)]     # -u, -e
+        roots = ctx.r_roots = {ctx.symtab.ids[n] for n in names if n in ctx.symtab.ids}
     return roots
 
 
@@ -777,8 +778,19 @@ def _compress_debug(ctx):
 
 
 # the passes of a partial link, after reading and resolving (link/driver.py)
+def entry(ctx) -> None:
+    """-e NAME that no input defines: GNU ld's -r warns as a final link does and lists NAME as
+    an undefined global, as -u does."""
+    name = ctx.opts.entry
+    st = ctx.symtab
+    if name and (name not in st.ids or st.state[st.ids[name]] == resolve.UNDEF):
+        st.strong_ref[st.intern(name)] = True
+        ctx.diag.warn(f"cannot find entry symbol {name}; not setting start address")
+
+
 PASSES = [
     ("shared", reject_shared),
+    ("entry", entry),                     # -e NAME undefined: a warning, NAME an undefined global
     ("gc", gc_sections),                  # --gc-sections: what the roots do not reach is left out
     ("assign", assign),                   # input sections -> output sections by name; groups
     ("eh_frame", _ehframe),               # drop FDEs of discarded COMDAT copies

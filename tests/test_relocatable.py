@@ -499,3 +499,28 @@ def test_partial_link_lsda_of_a_discarded_comdat_copy(arch, tmp_path):
         assert p.returncode == 0, p.stderr
         got = tc.qemu_run(arch, tmp_path / "p", sysroot=f"/usr/{tc.TRIPLE[arch]}")
         assert (got.status, got.stdout) == (0, b"2 -2\n"), got.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("gc", [[], ["--gc-sections", "-u", "main"]])
+def test_partial_link_entry_not_defined_as_gnu_ld(arch, gc, tmp_path):
+    """-r -e NAME that no input defines: GNU ld warns 'cannot find entry symbol NAME; not
+    setting start address' and lists NAME as an undefined global, as -u does (xld said
+    nothing and left it out)."""
+    triple = tc.TRIPLE[arch]
+    (tmp_path / "m.c").write_text("int main(void) { return 0; }\n")
+    obj = tmp_path / "m.o"
+    subprocess.run([f"{triple}-gcc", "-O1", "-c", str(tmp_path / "m.c"), "-o", str(obj)], check=True)
+    outs = {}
+    for who in ("gnu", "xld"):
+        out = tmp_path / f"r-{who}.o"
+        args = ["-r", *gc, "-e", "nothere", str(obj), "-o", str(out)]
+        if who == "gnu":
+            p = subprocess.run([f"{triple}-ld", *args], capture_output=True, text=True)
+        else:
+            p = tc.xld_link(["--arch", arch, *args])
+        assert p.returncode == 0 if who == "gnu" else p.status == 0, p.stderr
+        assert "cannot find entry symbol nothere; not setting start address" in p.stderr
+        syms = subprocess.run(["readelf", "-sW", str(out)], capture_output=True, text=True, check=True).stdout
+        outs[who] = [ln.split()[4:] for ln in syms.splitlines() if ln.endswith(" nothere")]
+    assert outs["xld"] == outs["gnu"] == [["GLOBAL", "DEFAULT", "UND", "nothere"]]
