@@ -85,13 +85,16 @@ class CpuTimer(threading.Thread):
     ``fn`` once the clock ``which`` (cpu_clock's name, or a function giving the time in
     seconds, None once the clock is gone) has advanced by ``interval`` seconds. It sleeps (in
     wall time) for what is left, at most 50 ms at a time, then looks again: the CPU clock
-    advances at most as fast as the wall clock while one thread emulates."""
+    advances at most as fast as the wall clock while one thread emulates. Once the clock is
+    gone it calls ``gone`` (if given) instead, and stops looking. Made on a clock that is
+    there (its ``target`` given, or the clock read now)."""
 
-    def __init__(self, interval: float, fn, which="prof", target: float | None = None):
+    def __init__(self, interval: float, fn, which="prof", target: float | None = None, gone=None):
         super().__init__(daemon=True, name="xld-run-cputimer")
         self.now = which if callable(which) else partial(cpu_clock, which)
         self.target = self.now() + interval if target is None else target
         self.fn = fn
+        self.gone = gone
         self.cancelled = threading.Event()
 
     def left(self) -> float:
@@ -106,6 +109,10 @@ class CpuTimer(threading.Thread):
             left = self.left()
             if left <= 0:
                 self.fn()
+                return
+            if left == float("inf"):
+                if self.gone is not None:
+                    self.gone()
                 return
             self.cancelled.wait(min(0.05, max(left, 0.0005)))
 
@@ -281,6 +288,8 @@ class Timers:
         isec, insec, vsec, vnsec = struct.unpack("<qqqq", self.rd(new, 32))
         if min(isec, insec, vsec, vnsec) < 0 or max(insec, vnsec) >= 1_000_000_000:
             return -errno.EINVAL
+        if t.cpu is not None and t.cpu() is None:
+            return -errno.ESRCH       # its clock's process or thread is gone (as Linux)
         if old:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
@@ -343,8 +352,11 @@ class Timers:
                 # expiry this thread came too late for is an overrun; re-armed
                 # from each firing, a 2 ms timer lost a fifth of its periods
                 cpu = isinstance(timer, CpuTimer)
-                nxt, missed = next_expiry(timer.target if cpu else t.deadline, t.interval,
-                                          timer.now() if cpu else time.monotonic())
+                now = timer.now() if cpu else time.monotonic()
+                if now is None:       # its clock went away since the expiry
+                    self.clock_gone(t, timer)
+                    return
+                nxt, missed = next_expiry(timer.target if cpu else t.deadline, t.interval, now)
                 t.overrun += missed
                 self._arm(t, t.interval, t.interval, nxt)
             else:
@@ -359,8 +371,20 @@ class Timers:
             host = t.host
             if host is None or t.deadline is None:
                 return
-            if host.left() <= 0 if isinstance(host, CpuTimer) else t.deadline <= time.monotonic():
+            if isinstance(host, CpuTimer) and host.now() is None:
+                self.clock_gone(t, host)
+            elif host.left() <= 0 if isinstance(host, CpuTimer) else t.deadline <= time.monotonic():
                 self._expire(t, host)
+
+    def clock_gone(self, t: PosixTimer, timer: CpuTimer) -> None:
+        """``t``'s CPU-time clock, that its host thread ``timer`` runs on, is gone (the child
+        process reaped, the thread ended): ``t`` is disarmed, as the kernel's timer on a task
+        it no longer finds (timer_gettime gives zeros, timer_settime ESRCH). xld's host thread
+        met the missing time in its next period (a traceback, thread xld-run-cputimer)."""
+        with self.timer_lock:
+            if t.host is timer:
+                timer.cancel()
+                t.host, t.deadline, t.interval = None, None, 0.0
 
     def _arm(self, t: PosixTimer, value: float, interval: float, at: float | None = None) -> None:
         """Arm ``t`` to expire in ``value`` seconds (or, from its own expiry, at ``at``: the
@@ -376,7 +400,7 @@ class Timers:
 
                 now = time.monotonic()
                 if t.cpu is not None:
-                    timer = CpuTimer(value, fire, t.cpu, at)
+                    timer = CpuTimer(value, fire, t.cpu, at, lambda: self.clock_gone(t, timer))
                     if at is not None:
                         value = timer.left()
                 else:
@@ -469,7 +493,10 @@ class Timers:
         if what == "thread":
             if kind == CPUCLOCK_VIRT:
                 raise NotServed("a thread's user-time CPU clock (CPUCLOCK_VIRT)")
-            return lambda: self.thread_cpu_ns(whose) / 1e9
+            # an ended thread's clock is gone (its last time stays in thread_cpu_ns);
+            # the leader's stays, as the kernel keeps it until the whole process ends
+            return lambda: (self.thread_cpu_ns(whose) / 1e9
+                            if whose.alive or whose.tid == self.pid else None)
         if whose is None:
             return partial(cpu_clock, "virtual" if kind == CPUCLOCK_VIRT else "prof")
         host_clock = ~whose << 3 | kind

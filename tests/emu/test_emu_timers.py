@@ -10,6 +10,7 @@ import time
 import pytest
 
 from xld.emu import run
+from xld.emu.timers import CpuTimer
 
 from conftest import run_qemu
 
@@ -232,6 +233,60 @@ def test_each_thread_has_its_own_cpu_clock(build, arch):
     rc, out, _err = run_qemu(arch, exe)
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (rc, out) == (0, CPUCLOCKS), (res.crash, res.stderr)
+
+
+DEADCLOCKS = b"".join(
+    b"%s: gettime 0 value 0.000000000 interval 0.000000000\n%s: settime -1 No such process\n"
+    b"%s: delete 0\n" % (w, w, w) if w else line for w, line in (
+        (None, b"periodic on a child: settime 0\n"), (b"periodic on a reaped child", None),
+        (None, b"one-shot on a child: settime 0\n"), (b"one-shot on a reaped child", None),
+        (None, b"on a thread: create 0\non a thread: armed 1\n"), (b"on an ended thread", None)))
+
+
+def run_deadclocks(build, arch, monkeypatch):
+    """deadclocks.c under qemu-user and xld run: (qemu's result, xld's, the exceptions
+    raised on xld's host threads)."""
+    raised = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    exe = build("deadclocks", arch)
+    rc, out, err = run_qemu(arch, exe)
+    res = run(exe, timeout=120)
+    return (rc, out, err), res, [f"{a.thread.name}: {a.exc_type.__name__}: {a.exc_value}" for a in raised]
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_timers_on_a_gone_cpu_clock_are_disarmed(build, arch, monkeypatch):
+    """deadclocks.c: POSIX timers on a child's CPU clock once the child is reaped, and on a
+    thread's once it has ended, are disarmed, as on Linux and under qemu-user: timer_gettime
+    0 with zeros, timer_settime ESRCH (timers.Timers.clock_gone). xld's timer_gettime was
+    EINVAL on the reaped child's (its time left infinite), its timer_settime EINVAL, and the
+    ended thread's timer stayed armed on the thread's last time, polled for ever."""
+    (rc, out, err), res, raised = run_deadclocks(build, arch, monkeypatch)
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err) == (0, DEADCLOCKS, b""), res.crash
+    assert raised == []
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_cpu_timer_whose_clock_goes_while_it_fires_stops(build, arch, monkeypatch):
+    """The periodic timer in deadclocks.c expires while the child spins; here its host
+    thread, having found it due, is late until the child is reaped, so the timer's next
+    period meets a clock that is gone. It stops, with no output (Linux's and qemu-user's
+    timer stops too); xld's host thread died with a TypeError traceback (next_expiry)."""
+    real = CpuTimer.left
+
+    def late(self):
+        left = real(self)
+        if left <= 0 and threading.current_thread() is self:
+            for _ in range(30_000):             # (at most 30 s: the child spins 0.1 s)
+                if self.now() is None:
+                    break
+                time.sleep(0.001)
+        return left
+
+    monkeypatch.setattr(CpuTimer, "left", late)
+    (rc, out, err), res, raised = run_deadclocks(build, arch, monkeypatch)
+    assert raised == []
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err) == (0, DEADCLOCKS, b""), res.crash
 
 
 @pytest.mark.parametrize("arch", ["arm64", "riscv64"])
