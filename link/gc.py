@@ -797,9 +797,24 @@ def run(ctx, default_entry: str | None = "_start") -> None:
               + (f"; icf folded {len(folds)} ({int(sum(sizes[f] for f, _ in folds))} bytes)" if folds else ""),
               file=sys.stderr)
     if opts.print_gc_sections:
-        # as GNU ld: empty sections go without a word
-        sys.stderr.write("".join(f"removing unused section '{obj.sec_names[i]}' in file '{obj.name}'\n"
-                                 for obj, i in removed if int(obj.shdrs[i]["sh_size"])))
+        print_removed(removed)
+
+
+def print_removed(removed) -> None:
+    """--print-gc-sections, in GNU ld's words: a COMDAT group's member is named with the
+    group's signature ('.text._Z3foov[_Z3foov]'); empty sections go without a word."""
+    sigs: dict[int, dict[int, str]] = {}
+    lines = []
+    for obj, i in removed:
+        if not int(obj.shdrs[i]["sh_size"]):
+            continue
+        of = sigs.get(id(obj))
+        if of is None:
+            of = sigs[id(obj)] = {int(m): sig for sig, members, _ in obj.groups for m in members}
+        sig = of.get(i)
+        name = obj.sec_names[i] + (f"[{sig}]" if sig is not None else "")
+        lines.append(f"removing unused section '{name}' in file '{obj.name}'\n")
+    sys.stderr.write("".join(lines))
 
 
 def _dead_commons(ctx, graph: Graph, live: bytearray, default_entry: str | None) -> frozenset[int]:

@@ -654,3 +654,27 @@ def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
     else:
         assert commons(gnu) == (["same_file_c", "used_c"], 40)
     assert commons(tmp_path / "xld.elf") == commons(gnu)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("kind", [["-e", "main"], ["-r", "-u", "main"]])
+def test_print_gc_sections_names_comdat_members_as_gnu_ld(arch, kind, tmp_path):
+    """--print-gc-sections names a COMDAT group's member with the group's signature, as GNU
+    ld ('.text._Z3foov[_Z3foov]'); xld left the signature out.  (GNU ld also names the
+    group's own '.group' section, which xld does not list: it is no input section.)"""
+    cxx = require(f"{TRIPLE[arch]}-g++")
+    (tmp_path / "c.cc").write_text("inline int foo() { return 1; }\nint unused() { return foo(); }\n"
+                                   "int main() { return 0; }\n")
+    obj = tmp_path / "c.o"
+    subprocess.run([cxx, "-O0", "-ffunction-sections", "-c", str(tmp_path / "c.cc"), "-o", str(obj)],
+                   check=True)
+    args = [*kind, "--gc-sections", "--print-gc-sections", str(obj)]
+    gnu = subprocess.run([require(f"{TRIPLE[arch]}-ld"), *args, "-o", str(tmp_path / "g")],
+                         capture_output=True, text=True, check=True).stderr
+    from tests import toolchain as tc
+    ours = tc.xld_link(["--arch", arch, *args, "-o", tmp_path / "x"])
+    assert ours.status == 0, ours.stderr
+    want = sorted(ln.split(": ", 1)[1] for ln in gnu.splitlines()
+                  if "removing unused section" in ln and "'.group'" not in ln)
+    assert "removing unused section '.text._Z3foov[_Z3foov]' in file '" + str(obj) + "'" in want
+    assert sorted(ours.stderr.splitlines()) == want
