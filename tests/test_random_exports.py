@@ -162,6 +162,9 @@ def test_random_exports_as_gnu_ld(seed, arch, cc, wrapper, tmp_path):
         gnu, xld = (surface(arch, tmp_path / who / at) for who in ("gnu", "xld"))
         _known(arch, out, gnu, xld)
         assert xld == gnu, out
+    # (a program's named nodes: .gnu.version_d's first entry is its name, then its nodes)
+    names = [v.split("Name: ")[1].split()[0] for v in surface(arch, tmp_path / "xld" / "main")["verdef"] if "Name: " in v]
+    assert names == (["main", *plan["nodes"]] if plan["nodes"] else []), names
     runs = {who: run(arch, tmp_path / who, plan) for who in ("gnu", "xld")}
     assert runs["xld"] == runs["gnu"]
     assert "trace" in runs["gnu"][1], runs["gnu"]

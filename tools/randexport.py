@@ -11,7 +11,8 @@ inheritance and ``.symver`` old/default versions; in C++ mode its API is in a na
 (``--exclude-libs``), with -Bsymbolic, -Bsymbolic-functions, a dynamic list or none, ``--as-needed``,
 ``-z defs``.  The program calls both, may interpose hooks and the weak definition, ``--wrap`` one
 function, ``--defsym`` an alias, export its callbacks (-E, ``--dynamic-list``,
-``--export-dynamic-symbol``, which it checks with ``dlsym``), with rpath or runpath ``$ORIGIN``.
+``--export-dynamic-symbol``, which it checks with ``dlsym``), give its exports a version script's
+named nodes (with -E or a dynamic list, as Debian's lua5.4), with rpath or runpath ``$ORIGIN``.
 
 ``gen(seed, out)`` writes the sources and returns the plan: the language, each source's compile
 flags and the three links (gcc driver arguments without the linker's choice)."""
@@ -210,8 +211,12 @@ def gen(seed: int, out: Path) -> dict:
     m += [f"{C}int {c}(int x) {{ return x + {k}; }}" for k, c in enumerate(cbs)]
     m_flags = []
     export = R.choice(["", "-E", "dynlist", "dynsym", "script"])
+    # a program's version script naming one or two nodes (Debian's lua5.4: -E and LUA_5.4), with
+    # -E or a dynamic list; from its own stream, so the seeds' earlier plans stay as they were
+    Y = random.Random(seed * 104729 + 31)
+    nodes = export in ("-E", "dynlist", "script") and Y.random() < 0.35
     # (not with the program's local: *, where GNU ld refuses __wrap_a_api0 "referenced by DSO")
-    wrap = R.random() < 0.4 and not cxx and export != "script"
+    wrap = R.random() < 0.4 and not cxx and export != "script" and not nodes
     if wrap:
         m += [f"{C}int __real_a_api0(int);", f"{C}int __wrap_a_api0(int x) {{ return __real_a_api0(x) + 5000; }}"]
         m_flags.append("-Wl,--wrap=a_api0")
@@ -219,8 +224,13 @@ def gen(seed: int, out: Path) -> dict:
     if defsym:
         m.append(f"{C}int m_alias(int);")
         m_flags.append(f"-Wl,--defsym=m_alias={cbs[0]}")
+    if nodes:
+        m_flags += [*(["-Wl,-E"] if export == "script" else []), "-Wl,--version-script=main.map"]
+        nodes = node_text(Y, out, cbs)
     if export == "-E":
         m_flags.append("-Wl,-E")
+    elif export == "script" and nodes:
+        pass
     elif export == "script":                            # a program's version script limits -E
         (out / "main.map").write_text("{\n  global: m_cb*;" + (" a_hook; b_hook;" if R.random() < 0.5 else "")
                                       + "\n  local: *;\n};\n")
@@ -289,7 +299,27 @@ def gen(seed: int, out: Path) -> dict:
     return {"cxx": cxx, "sources": {"a": [f"a0{ext}", f"a1{ext}"], "z": [f"z0{ext}", f"z1{ext}"],
                                     "b": [f"b0{ext}"], "main": [f"main{ext}"], "u": fail_src},
             "liba": ["-shared", *a_flags, "a0.o", "a1.o"], "libb": ["-shared", *b_link], "main": m_link,
-            "aliases": aliases, "libdir": libdir, "fails": fails}
+            "aliases": aliases, "libdir": libdir, "fails": fails, "nodes": nodes or []}
+
+
+def node_text(Y: random.Random, out: Path, cbs: list) -> list:
+    """main.map: the program's callbacks (and some of the names its libraries call: hooks,
+    m_opt) in a named node, some moved to a second node that may inherit the first; the
+    nodes' names."""
+    names = ["m_cb*;"] if Y.random() < 0.5 else [f"{c};" for c in cbs]
+    names += Y.sample(["a_hook;", "b_hook;", "m_opt;", "a_weak;"], Y.randint(0, 3))
+    local = "\n  local: *;" if Y.random() < 0.7 else ""
+    n1, n2 = Y.choice([("M_1", "M_2"), ("PROG_1.0", "PROG_2.0"), ("LUA_5.4", "LUA_5.5")])
+    if Y.random() < 0.5 and len(names) > 1:
+        move = Y.sample(names, Y.randint(1, len(names) - 1))
+        first = [n for n in names if n not in move]
+        parent = f" {n1}" if Y.random() < 0.6 else ""
+        text = (f"{n1} {{\n  global: {' '.join(first)}{local}\n}};\n"
+                f"{n2} {{\n  global: {' '.join(move)}\n}}{parent};\n")
+        (out / "main.map").write_text(text)
+        return [n1, n2]
+    (out / "main.map").write_text(f"{n1} {{\n  global: {' '.join(names)}{local}\n}};\n")
+    return [n1]
 
 
 def failures(seed: int, X: random.Random, out: Path, ext: str, C: str) -> tuple[list, list]:
