@@ -753,10 +753,10 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     # GNU ld's place: on the lowest section's page when they fit below it, else the page(s)
     # below; on its page, only if it maps the same file bytes there
     gnu = page if low[1] - page >= hdr_size else page - align_up(hdr_size, maxpage)
-    # (not below Linux's lowest mappable address when the sections are above it: the kernel
+    # (not below Linux's lowest mappable address when GNU ld's place is above it: the kernel
     # refuses to map a PT_LOAD there, so the program would not start, though qemu-user runs it;
-    # -no-pie -static -Tbss=0x11000 -z max-page-size=65536 put the headers at 0)
-    floor = MMAP_MIN_ADDR if page >= MMAP_MIN_ADDR else 0
+    # arm64 -static -Tbss=0x11000 -z max-page-size=65536 put them at 0, GNU ld at 0x10000)
+    floor = MMAP_MIN_ADDR if gnu >= MMAP_MIN_ADDR else 0
     addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
                  if a >= floor and (a < page or a == low[1] - low[2])), -1)
     if addr < 0:

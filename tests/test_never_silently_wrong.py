@@ -435,8 +435,9 @@ def test_fixed_section_below_the_headers_without_room_is_an_error(arch, flags, w
     -static -Tdata=0x1000: .data's file offset is past 0x10000, on page 0) or puts another
     section over them, it refuses (GNU ld lays these out in address order, the headers
     sharing the fixed section's segment; docs/options.md).  Nor does it put them on page 0,
-    below Linux's mmap_min_addr, when the sections are above it (arm64 -static -Tbss=0x11000
-    -z max-page-size=65536: a PT_LOAD at 0 that qemu-user runs, the kernel and xld run not)."""
+    below Linux's mmap_min_addr, when GNU ld's place for them is above it (arm64 -static
+    -Tbss=0x11000 -z max-page-size=65536: a PT_LOAD at 0 that qemu-user runs, the kernel and
+    xld run not; GNU ld's at 0x10000)."""
     p = _gcc_xld(arch, tmp_path, flags)
     assert p.returncode == 1, p.stderr
     assert "xld: error:" in p.stderr and words in p.stderr, p.stderr
