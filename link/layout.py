@@ -736,6 +736,9 @@ def note_groups(alloc) -> list[list]:
     return groups
 
 
+MMAP_MIN_ADDR = 0x10000     # Linux's default vm.mmap_min_addr: no PT_LOAD may be mapped below it
+
+
 def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     """The ELF and program headers of a layout with a section fixed below the image base
     move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
@@ -750,13 +753,18 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     # GNU ld's place: on the lowest section's page when they fit below it, else the page(s)
     # below; on its page, only if it maps the same file bytes there
     gnu = page if low[1] - page >= hdr_size else page - align_up(hdr_size, maxpage)
+    # (not below Linux's lowest mappable address when GNU ld's place is above it: the kernel
+    # refuses to map a PT_LOAD there, so the program would not start, though qemu-user runs it;
+    # arm64 -static -Tbss=0x11000 -z max-page-size=65536 put them at 0, GNU ld at 0x10000)
+    floor = MMAP_MIN_ADDR if gnu >= MMAP_MIN_ADDR else 0
     addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
-                 if a >= 0 and (a < page or a == low[1] - low[2])), -1)
+                 if a >= floor and (a < page or a == low[1] - low[2])), -1)
     if addr < 0:
         from xld.link.errors import LinkError
         o = min((o for o in alloc if low[1] <= o.addr < low[4]), key=lambda o: o.addr)
+        why = f" and above {floor:#x} (Linux's mmap_min_addr)" if floor else ""
         raise LinkError(f"section {o.name} at {o.addr:#x} leaves no room for the ELF and program "
-                        f"headers ({hdr_size:#x} bytes) below it")
+                        f"headers ({hdr_size:#x} bytes) below it{why}")
     if head[4] == head[1] + hdr_size:
         del segments[0]                     # (no section followed them)
     else:

@@ -427,12 +427,17 @@ def test_fixed_section_below_the_image_base_loads_the_headers_below_it(arch, fla
 @pytest.mark.parametrize("arch,flags,words", [
     ("arm64", ["-static", "-Wl,-Tdata=0x1000"], "leaves no room for the ELF and program headers"),
     ("arm64", ["-static", "-Wl,-Ttext=0x1000"], "leaves no room for the ELF and program headers"),
-    ("riscv64", ["-no-pie", "-Wl,-Ttext=0x10000"], "overlaps with the ELF and program headers")])
+    ("riscv64", ["-no-pie", "-Wl,-Ttext=0x10000"], "overlaps with the ELF and program headers"),
+    ("arm64", ["-static", "-Wl,-Tbss=0x11000", "-Wl,-z,max-page-size=65536"],
+     "and above 0x10000 (Linux's mmap_min_addr)")])
 def test_fixed_section_below_the_headers_without_room_is_an_error(arch, flags, words, tmp_path):
     """Where xld's own order leaves the headers no page below the lowest section (arm64
     -static -Tdata=0x1000: .data's file offset is past 0x10000, on page 0) or puts another
     section over them, it refuses (GNU ld lays these out in address order, the headers
-    sharing the fixed section's segment; docs/options.md)."""
+    sharing the fixed section's segment; docs/options.md).  Nor does it put them on page 0,
+    below Linux's mmap_min_addr, when GNU ld's place for them is above it (arm64 -static
+    -Tbss=0x11000 -z max-page-size=65536: a PT_LOAD at 0 that qemu-user runs, the kernel and
+    xld run not; GNU ld's at 0x10000)."""
     p = _gcc_xld(arch, tmp_path, flags)
     assert p.returncode == 1, p.stderr
     assert "xld: error:" in p.stderr and words in p.stderr, p.stderr
