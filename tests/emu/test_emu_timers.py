@@ -4,6 +4,7 @@ pointers and loads/modifies/stores an array and checks it. Before counted slices
 timer thread's asynchronous stop made this program crash on every run (a load run again
 with its own result as address)."""
 
+import re
 import threading
 import time
 
@@ -232,7 +233,11 @@ def test_each_thread_has_its_own_cpu_clock(build, arch):
     exe = build("cpuclocks", arch)
     rc, out, _err = run_qemu(arch, exe)
     res = run(exe, timeout=120)
-    assert (res.returncode, res.stdout) == (rc, out) == (0, CPUCLOCKS), (res.crash, res.stderr)
+    assert (res.returncode, res.stdout) == (0, CPUCLOCKS), (res.crash, res.stderr)
+    # qemu-user itself: Linux's lines, but its answer for an ended thread's clock is racy (once
+    # in a full suite on riscv64 it printed "Unknown error -21999308" where Linux says EINVAL)
+    ended = re.compile(rb"^ended thread's clock: .*$", re.M)
+    assert (rc, ended.sub(b"ended", out)) == (0, ended.sub(b"ended", CPUCLOCKS))
 
 
 DEADCLOCKS = b"".join(
