@@ -679,9 +679,12 @@ def _start_stop_sections(ctx, undefined: list[int]) -> set:
                 wanted.add(x)
     present = set()
     for obj in ctx.files[1:] if wanted else ():
+        hit = wanted.intersection(obj.sec_names) - present      # (most files: none)
+        if not hit:
+            continue
         disc = obj.discarded
         for i, name in enumerate(obj.sec_names):
-            if name in wanted and not (disc is not None and disc[i]) \
+            if name in hit and not (disc is not None and disc[i]) \
                     and not int(obj.shdrs[i]["sh_flags"]) & elf.SHF_EXCLUDE:
                 present.add(name)
     return present

@@ -1184,11 +1184,11 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
             # a call to an undefined weak name (no PLT entry: the thunks pass gave those one)
             # out of reach, its 0 far below a program placed high: the ISA's value for it (arm64:
             # the next instruction, as lld; GNU ld writes a NOP there), not an error
-            rows, state, strong = order[sel], ctx.symtab.state, ctx.symtab.strong_ref
+            rows, undefined_weak = order[sel], ctx.symtab.undefined_weak
             weak = np.zeros_like(bad)
             for i in np.flatnonzero(bad).tolist():      # (the columns file and gid are let go)
                 g = int(ctx.files[_where(ctx, t, int(rows[i]))[0]].gids[int(t.sym[rows[i]])])
-                weak[i] = g > 0 and state[g] == UNDEF and not strong[g]
+                weak[i] = undefined_weak(g)
             if weak.any():
                 v = v.copy()
                 v[weak] = weak_call

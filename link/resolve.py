@@ -247,6 +247,10 @@ class SymbolTable:
         gid = self.ids.get(name)
         return gid is not None and self.state[gid] == UNDEF
 
+    def undefined_weak(self, gid: int) -> bool:
+        """Global ``gid`` is undefined and only weak references name it (its value is 0)."""
+        return gid > 0 and self.state[gid] == UNDEF and not self.strong_ref[gid]
+
 
 class References:
     """Which file first referred to each global (what messages and maps need), as a mapping

@@ -34,7 +34,6 @@ import numpy as np
 from xld.link import elf
 from xld.link.kinds import Kind
 from xld.link.relocate import file_tables, gather_words, page_of, sym_desc, site_of
-from xld.link.resolve import UNDEF
 
 _CHECKED = {Kind.ADDR, Kind.GP_REL, Kind.PCREL, Kind.CALL, Kind.PAGE_PCREL, Kind.TLS_LE, Kind.GOT,
             Kind.GOT_PCREL, Kind.GOT_PAGE_PCREL, Kind.GOT_GOTPAGE, Kind.TLS_IE,
@@ -168,12 +167,13 @@ def _weak_calls(ctx, t, V, value: int) -> None:
     """A call to an undefined weak name beyond the branch's reach holds the architecture's
     value for it (``undef_weak_call``: arm64's next instruction), not S + A - P."""
     rows = np.flatnonzero(t.kind == int(Kind.CALL))
-    lo = np.array([getattr(ctx.arch.howtos.get(int(x)), "lo", None) or 0 for x in t.type[rows]], dtype=np.int64)
-    hi = np.array([getattr(ctx.arch.howtos.get(int(x)), "hi", None) or 0 for x in t.type[rows]], dtype=np.int64)
+    types, at = np.unique(t.type[rows], return_inverse=True)     # (each type's reach, once)
+    howtos = [ctx.arch.howtos.get(int(x)) for x in types.tolist()]
+    lo = np.array([getattr(h, "lo", None) or 0 for h in howtos], dtype=np.int64)[at]
+    hi = np.array([getattr(h, "hi", None) or 0 for h in howtos], dtype=np.int64)[at]
     far = rows[((V[rows] < lo) | (V[rows] > hi)) & (hi > lo)]
     for row in far.tolist():
-        g = int(ctx.files[int(t.file[row])].gids[int(t.sym[row])])
-        if g > 0 and ctx.symtab.state[g] == UNDEF and not ctx.symtab.strong_ref[g]:
+        if ctx.symtab.undefined_weak(int(ctx.files[int(t.file[row])].gids[int(t.sym[row])])):
             V[row] = value
 
 
