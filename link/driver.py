@@ -100,7 +100,7 @@ class Context:
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
         self.r_groups = None              # -r: the COMDAT groups kept
-        self.r_roots = None               # -r: ids of -u names (gc roots)
+        self.r_roots = None               # -r: ids of the -u and -e names (gc roots)
         self.r_common = {}                # -r -d: gid of a common -> (.bss, offset) it is given
         self.r_abs = {}                   # -r: gid of a --defsym NAME=NUMBER -> the number
         self.map_text: str | None = None             # -Map FILE's text, written by write.commit

@@ -303,9 +303,8 @@ def gc_sections(ctx) -> None:
     if not ctx.opts.gc_sections:
         return
     st = ctx.symtab
-    names = [n for n in [ctx.opts.entry] if n] + list(ctx.opts.undefined)
-    if not any(st.state[st.ids[n]] in (resolve.DEFINED, resolve.WEAK) and st.def_file[st.ids[n]] > 0
-               for n in names if n in st.ids):
+    if not any(st.state[g] in (resolve.DEFINED, resolve.WEAK) and st.def_file[g] > 0
+               for g in _undefined_roots(ctx)):
         raise LinkError("--gc-sections requires a defined symbol root specified by -e or -u")
     from xld.link import gc
     gc.run(ctx, default_entry=None)
@@ -651,6 +650,7 @@ def _addrsig_table(ctx, local_map, gmap, secsym) -> bytes:
 
 
 def _undefined_roots(ctx) -> set[int]:
+    """The globals -u and -e name (a partial link's roots; undefined ones stay in .symtab)."""
     roots = ctx.r_roots
     if roots is None:
         names = [*ctx.opts.undefined, *[ctx.opts.entry] * bool(ctx.opts.entry)]     # -u, -e
