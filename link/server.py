@@ -639,7 +639,7 @@ def _finish(req: Request, status: int) -> None:
         # (on top of pages copied ahead: only if that was done before the command came; its
         # heap's growth would count what was not grown ahead yet)
         grew = _grown() if _heap_start >= 0 else 0
-        pooled = _objects_at_peak - _objects_start if _heap_start >= 0 and _objects_start >= 0 else 0
+        pooled = _objects_ahead() if _heap_start >= 0 and _objects_start >= 0 else 0
         _write_all(req.uses_w, b"%x,%x;" % (grew, max(pooled, 0) >> 20) + _written_pages(_spare_pages))   # (2-3 ms)
     os.close(req.uses_w)              # the server takes it from here, as this process exits
 
@@ -699,7 +699,8 @@ def _log_served(req: Request, status: int, hits, cpu: float) -> None:
         more = (f" command_cpu={(ru.ru_utime + ru.ru_stime - _ready_usage.ru_utime - _ready_usage.ru_stime) * 1000:.1f}ms"
                 f" faults={ru.ru_minflt - _ready_usage.ru_minflt}/{ru.ru_majflt - _ready_usage.ru_majflt}"
                 f" switches={ru.ru_nvcsw - _ready_usage.ru_nvcsw}/{ru.ru_nivcsw - _ready_usage.ru_nivcsw}"
-                f" ready={ready:.1f}ms learn={('more' if _copied_ahead else 'fresh') if req.learn else 'no'}")
+                f" ready={ready:.1f}ms learn={('more' if _copied_ahead else 'fresh') if req.learn else 'no'}"
+                f" peak={ru.ru_maxrss >> 10}MiB ahead={_ready_prep}")
     _log(LOG, f"served pid={req.pid or os.getpid()} status={status} warm={hits} wall={wall:.1f}ms "
               f"cpu={cpu * 1000:.1f}ms{more} argv={req.argv!r}")
 
@@ -932,8 +933,9 @@ _files_most = 0         # and the most of them after a pass (_sample_files),
 _arena_start = -1       # the C heap's size as its resident memory was taken (_arena),
 _beside_most = 0        # and the most of its resident growth beside the heap after a pass
 _objects_start = -1     # the bytes of CPython's object pools in use as it began (_object_arenas),
-_objects_at_peak = -1   # and as its resident memory was the most after a pass,
-_resident_most = 0      # that most
+_objects_passes: list = []  # and after each pass its resident memory and those bytes, where
+                        # the arenas made ahead could raise its peak (_sample_files),
+_resident_most = 0      # the most resident memory after a pass
 _arena_pins: list = []  # in a spare: an object in each arena made ahead (_arenas_ahead)
 
 
@@ -961,17 +963,51 @@ def _sample_files(_name: str) -> None:
     its input files' pages resident at once so far, and the most of its resident memory's
     growth that is not the C heap's (the inputs' pages, CPython's own arenas, arrays mapped
     on their own: what a heap grown ahead would be resident beside)."""
-    global _files_most, _beside_most, _resident_most, _objects_at_peak
+    global _files_most, _beside_most, _resident_most
     try:
         with open("/proc/self/statm", "rb") as f:
             resident, files = (int(x) * os.sysconf("SC_PAGESIZE") for x in f.read().split()[1:3])
     except (OSError, ValueError):
         return
     _files_most = max(_files_most, files)
-    if resident > _resident_most and _objects_start >= 0:
-        _resident_most, _objects_at_peak = resident, _object_arenas()[1]
+    _resident_most = max(_resident_most, resident)
+    if _objects_start >= 0 and _resident_most - resident < _objects_room():
+        # (a pass further below the most than the room the passes so far leave cannot be
+        # the one that bounds it: its objects' bytes are not asked, 0.36 ms each)
+        _, pooled, free, _ = _object_arenas()
+        _objects_passes.append((resident, pooled, free))
     if _arena_start >= 0:
         _beside_most = max(_beside_most, resident - _rss_start - (_arena() - _arena_start))
+
+
+def _objects_room() -> int:
+    """The room the passes sampled so far leave below the most resident memory so far (as
+    _objects_ahead, without what the arenas made ahead hold)."""
+    if not _objects_passes:
+        return ARENAS_AHEAD_MAX << 20
+    return min(_resident_most - resident + pooled for resident, pooled, _ in _objects_passes) - _objects_start
+
+
+def _objects_ahead() -> int:
+    """In a learning command's process, after it: how many bytes of CPython's object arenas
+    the next spares may make ahead (_arenas_ahead) without raising such a command's peak
+    resident memory.  The arenas made ahead are resident from its start to its end, while its
+    own objects come and go: in a pass with fewer objects than the arenas hold, they are
+    resident beside that pass's memory.  So: the least, over its passes, of what the pass's
+    objects took plus how far the pass's resident memory stayed below the most.  (Taking the
+    objects of the pass where resident memory was the most alone, as before, read 100 MiB
+    peaks as 111-112 in some runs of arm64 400x50: there the pass that writes the output,
+    with few objects, came within a few MiB of the peak of the passes that read.)"""
+    if not _objects_passes:
+        return 0
+    # a command that had arenas made ahead itself (learning on top of what was copied ahead):
+    # its passes' resident memory as without them, less the part of the arenas no object took
+    # (else the pass they raised would say there is no room, and the next learning the
+    # opposite, one in ten commands each)
+    ahead = bool(_arena_pins)
+    alone = [(resident - free if ahead else resident, pooled) for resident, pooled, free in _objects_passes]
+    most = max(resident for resident, _ in alone)
+    return min(most - resident + pooled for resident, pooled in alone) - _objects_start
 
 
 def _arena() -> int:
@@ -1136,8 +1172,9 @@ def _arenas_ahead(mib: int, ctl) -> None:
     that the command's Python objects take them without a page fault each (a fresh arena is
     1 MiB of fresh pages; a served arm64 400x50 link made 12-15 of them, and 1200x50 ~45,
     some given back and made again: each page a fault, 3-5 us here).  As many MiB as the last
-    learning command's objects grew by (``mib``: their pools in use, at the pass where its
-    resident memory was the most), less what the arenas this process has can still hold, less
+    learning command's objects can take without raising its peak (``mib``: _objects_ahead,
+    the least over its passes of their objects' pools in use plus how far below the peak the
+    pass stayed), less what the arenas this process has can still hold, less
     ARENAS_SLACK, at most ARENAS_AHEAD_MAX (one more where the last batch of objects, a little
     more than an arena holds, opens another): with all of them its peak resident memory rose by
     3-4 MiB (the arenas made ahead are resident whole), with 3 fewer it stayed.  CPython gives
@@ -1654,6 +1691,7 @@ _spare_pages = None     # in a learning spare: the pages it had of its own befor
 _copied_ahead = False   # in a spare: it copied pages ahead
 _ready_at = 0.0         # in a spare: when it was ready (monotonic; 0: a command came first)
 _ready_usage = None     # and its resource usage when its command came
+_ready_prep = ""        # and what it had done ahead then (pages, heap, arenas; resident MiB)
 
 
 def _packed(runs: list[tuple[int, int]]):
@@ -1696,7 +1734,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
             except OSError:
                 pass
         global _spare_pages, _ready_at, _ready_usage, _copied_ahead, _heap_start, _rss_start
-        global _arena_start, _objects_start
+        global _arena_start, _objects_start, _ready_prep
         import select
         if runs and hold >= 0 and ctl in select.select([ctl, hold], [], [])[0]:
             runs = []               # a command came before the running ones ended: it goes first
@@ -1715,6 +1753,9 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
         import resource
         if not select.select([ctl], [], [], 0)[0]:
             _ready_at = time.monotonic()
+        if LOG:
+            _ready_prep = (f"{sum(n for _, n in runs)}p/{grow >> 20}M/{len(_arena_pins)}a"
+                           f"/{_resident() >> 20}M")
         head, anc, _flags, _addr = ctl.recvmsg(
             17, socket.CMSG_SPACE((6 + client.MAX_PASSED) * struct.calcsize("i")))
         fds: list[int] = []

@@ -5,6 +5,7 @@ its own server start, serve and stop.  The command is ``python -m xld.link`` (th
 point, which forwards to the server)."""
 from __future__ import annotations
 
+import io
 import os
 import signal
 import struct
@@ -895,6 +896,44 @@ def test_a_spare_makes_the_python_objects_arenas_ahead_that_the_last_link_took(t
     assert ahead == start and end > ahead                         # a command came first
     start, ahead, _, _, _ = probe(server.ARENAS_AHEAD_MAX + 40)
     assert ahead - start in (server.ARENAS_AHEAD_MAX, server.ARENAS_AHEAD_MAX + 1)   # the cap
+
+
+def test_the_arenas_made_ahead_are_what_no_pass_of_the_learnt_link_would_hold_beside_its_peak(monkeypatch):
+    """The arenas made ahead are resident for the whole command; its own objects come and go.
+    The MiB a learning link reports for them is the least, over its passes, of what a pass's
+    objects took plus how far that pass stayed below the peak: a pass near the peak with few
+    objects (the one that writes the output) bounds it, not only the pass of the peak (there
+    arm64 400x50's peak rose from 100 to 111-112 MiB in some bench runs).  A learning link
+    that had arenas made ahead itself counts its passes as without their unused part."""
+    from xld.link import server
+    M = 1 << 20
+    monkeypatch.setattr(server, "_objects_start", 13 * M)
+    monkeypatch.setattr(server, "_resident_most", 98 * M)
+    monkeypatch.setattr(server, "_arena_pins", [])
+    reading, peak, writing = (80 * M, 23 * M, 0), (98 * M, 27 * M, 0), (96 * M, 15 * M, 0)
+    monkeypatch.setattr(server, "_objects_passes", [reading, peak])
+    assert server._objects_ahead() == 14 * M                  # the peak's own objects
+    monkeypatch.setattr(server, "_objects_passes", [reading, peak, writing])
+    assert server._objects_ahead() == 4 * M                   # 2 MiB below it, 2 MiB of objects
+    monkeypatch.setattr(server, "_objects_passes", [])
+    assert server._objects_ahead() == 0
+    # with 10 MiB of arenas made ahead, 8 of them unused while it wrote: that pass at 88 MiB
+    # as without them, the peak's pass (all used) at 98
+    monkeypatch.setattr(server, "_arena_pins", [object()])
+    monkeypatch.setattr(server, "_objects_passes", [reading, peak, (96 * M, 15 * M, 8 * M)])
+    assert server._objects_ahead() == 12 * M
+    # a pass further below the most than the room so far is not asked for its objects
+    asked = []
+    monkeypatch.setattr(server, "_files_most", 0)
+    monkeypatch.setattr(server, "_arena_pins", [])
+    monkeypatch.setattr(server, "_objects_passes", [peak])
+    monkeypatch.setattr(server, "_object_arenas", lambda: asked.append(1) or (1, 20 * M, 0, M))
+    for resident in (60, 97):
+        monkeypatch.setattr(server, "_resident_most", 98 * M)
+        statm = f"1 {resident * M // os.sysconf('SC_PAGESIZE')} 0 0 0 0 0\n".encode()
+        monkeypatch.setattr("builtins.open", lambda *a, _b=statm, **k: io.BytesIO(_b))
+        server._sample_files("pass")
+    assert len(asked) == 1 and server._objects_passes[-1] == (97 * M, 20 * M, 0)
 
 
 _GROWN_PROBE = r"""
