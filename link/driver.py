@@ -511,7 +511,7 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     for kind, names, line in s.inputs:
         for tok, as_needed in names:
             if tok.startswith("-l"):
-                p = find_library(ctx.opts, tok[2:], static_only, lambda p: _same_machine(ctx, p, tok[2:]))
+                p = _find_library(ctx, tok[2:], static_only)     # (gcc's line: -lgcc searched already)
             elif tok.startswith("=") and root:
                 p = os.path.join(root, tok[1:].lstrip("/"))
             elif tok.startswith("$SYSROOT") and root:
