@@ -476,14 +476,14 @@ def _script_list(ctx, f: tuple, static_only: bool, opened: dict) -> list[tuple[s
     listed = ctx.script_lists.get(key)
     if listed is None:
         said = (len(ctx.diag.warnings), len(ctx.diag.errors))
-        listed = _script_inputs(ctx, f[1], f[2], static_only, opened=opened)
+        listed = _script_inputs(ctx, f[1], f[2], static_only, opened=opened, parsed=f[3] if len(f) > 3 else None)
         if (len(ctx.diag.warnings), len(ctx.diag.errors)) == said:
             ctx.script_lists[key] = listed
     return listed
 
 
 def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 0,
-                   opened: dict | None = None) -> list[tuple[str, bool]]:
+                   opened: dict | None = None, parsed=None) -> list[tuple[str, bool]]:
     """A linker script given as an input (``libc.so``'s ``GROUP(...)``): the files its
     INPUT/GROUP/STARTUP name, each with whether AS_NEEDED(...) holds it, as GNU ld finds them:
     ``-lNAME`` through the library search; ``=`` or ``$SYSROOT`` at the start: under
@@ -493,9 +493,10 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     not; INCLUDE, SEARCH_DIR, OUTPUT_FORMAT, OUTPUT_ARCH, TARGET, EXTERN are read too; what
     would lay out sections (SECTIONS, MEMORY ...) is an error: a -T script does that.  What
     it opened to see whether a name is a script goes into ``opened`` (path -> the file), for
-    the caller to use rather than read it again (libc.so.6: 4 ms)."""
+    the caller to use rather than read it again (libc.so.6: 4 ms).  ``parsed``: the text's
+    parse, made ahead by the warm server (input._script_ahead)."""
     from xld.link import input as inp_mod, script as sc_mod
-    s = sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
+    s = parsed or sc_mod.Parser(text.decode("utf-8", "replace"), path, ctx.opts.lib_paths).parse()
     for what, present in (("SECTIONS", s.sections is not None), ("MEMORY", bool(s.regions)),
                           ("PHDRS", s.phdrs is not None)):
         if present:
@@ -510,7 +511,7 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
     for kind, names, line in s.inputs:
         for tok, as_needed in names:
             if tok.startswith("-l"):
-                p = find_library(ctx.opts, tok[2:], static_only, lambda p: _same_machine(ctx, p, tok[2:]))
+                p = _find_library(ctx, tok[2:], static_only)     # (gcc's line: -lgcc searched already)
             elif tok.startswith("=") and root:
                 p = os.path.join(root, tok[1:].lstrip("/"))
             elif tok.startswith("$SYSROOT") and root:
@@ -531,7 +532,8 @@ def _script_inputs(ctx, path: str, text: bytes, static_only: bool, depth: int = 
                 except LinkError:
                     f = None
                 if isinstance(f, tuple):    # a script naming a script: read in its place
-                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1, opened))
+                    out.extend(_script_inputs(ctx, f[1], f[2], static_only, depth + 1, opened,
+                                              f[3] if len(f) > 3 else None))
                     continue
                 if f is not None and opened is not None and p not in opened:
                     opened[p] = f

@@ -1184,18 +1184,26 @@ def open_input(path: str):
             warm_taken[key] = f
         else:
             f = warm_taken.get(key)
-            if f is not None:
-                f = _again(f) if _is_library(f) else None     # (an object: read afresh)
+            if f is not None:                   # (an object: read afresh; a script's tuple
+                f = _again(f) if _is_library(f) else f if isinstance(f, tuple) else None   # is never written)
         if f is not None:
             global warm_hits
             warm_hits += 1
-            if recorded_inputs is not None and _is_library(f):
-                recorded_inputs.append(f)
+            _record(f)
             return f
     f = _open_input(path)
-    if recorded_inputs is not None and _is_library(f):
-        recorded_inputs.append(f)
+    _record(f)
     return f
+
+
+def _record(f) -> None:
+    """A served link's input that the server keeps parsed ahead for the next: a library, or a
+    script given as an input (libc.so's GROUP: by its path, as a startup object)."""
+    if recorded_inputs is not None:
+        if _is_library(f):
+            recorded_inputs.append(f)
+        elif isinstance(f, tuple):
+            recorded_inputs.append(f[1])
 
 
 # -- libraries parsed ahead, in the warm server (link/server.py) ----------------------------
@@ -1320,6 +1328,10 @@ def warm_up_library(path: str, cwd: str, members: list[int], prepare) -> None:
         f = warm_inputs[key]
     else:
         f = _open_input(full)
+        if isinstance(f, tuple):
+            if not members:
+                warm_inputs[key] = _script_ahead(path, f[2])
+            return
         if isinstance(f, ObjectFile) and not f.bitcode and not members:
             f.name = path                       # a startup object (startup_object)
             prepare(f)
@@ -1339,6 +1351,20 @@ def warm_up_library(path: str, cwd: str, members: list[int], prepare) -> None:
                 f.parsed[pos] = obj = f.member(pos)
                 prepare(obj)
     warm_inputs[key] = f
+
+
+def _script_ahead(path: str, data: bytes) -> tuple:
+    """A script given as an input (``path`` as a link named it) as ``open_input`` gives it,
+    with its parse (``script.Parser``'s, a fourth item) when the text alone decides it: a
+    script that INCLUDEs nothing (what an INCLUDE finds depends on the link's -L) and parses.
+    Each link gets the same parse, which it only reads."""
+    from xld.link import script as sc_mod
+    try:
+        parser = sc_mod.Parser(data.decode("utf-8", "replace"), path)
+        parsed = parser.parse()
+    except LinkError:
+        return ("script", path, data)           # (the link says why)
+    return ("script", path, data) if len(parser.texts) > 1 else ("script", path, data, parsed)
 
 
 # the control characters that are not white space (a text file has none)

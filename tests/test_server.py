@@ -275,6 +275,61 @@ def test_a_startup_object_is_taken_from_the_server_once_and_as_it_is(tmp_path):
         inp.recorded_inputs = recorded
 
 
+def test_a_script_input_is_parsed_ahead_by_its_identity(tmp_path, monkeypatch):
+    """A script given as an input (libc.so's GROUP) that a served link read is told to the
+    server, which keeps it parsed ahead, by the file's identity, as it keeps libraries: the
+    next link takes that parse (it parses nothing) and links what it would have linked; named
+    again, the same; a script that INCLUDEs (what it finds depends on the link's -L) is kept
+    unparsed; a rewritten one is read afresh."""
+    from xld.link import driver, options, script
+    from xld.link import input as inp
+    from xld.link import server
+    cc = tc.compiler("gcc", "arm64")
+    (tmp_path / "a.c").write_text("int f(void) { return 1; }\n")
+    (tmp_path / "m.c").write_text("int f(void);\nint start(void) { return f(); }\n")
+    tc.archive("arm64", [cc.compile(tmp_path / "a.c", tmp_path / "a.o")], tmp_path / "liba.a")
+    main = str(cc.compile(tmp_path / "m.c", tmp_path / "m.o"))
+    (tmp_path / "libs.so").write_text("/* as libc.so */\nGROUP ( liba.a AS_NEEDED ( liba.a ) )\n")
+    (tmp_path / "inc.so").write_text("INCLUDE libs.so\n")
+    saved, recorded = dict(inp.warm_inputs), inp.recorded_inputs
+    cwd = os.getcwd()
+
+    def link(out: str) -> bytes:
+        driver.link(options.parse(["--arch", "arm64", "-static", "-e", "start", "-o", out, main,
+                                   "libs.so", "-L.", "libs.so"]))
+        return (tmp_path / out).read_bytes()
+    try:
+        os.chdir(tmp_path)
+        inp.warm_inputs.clear()
+        inp.warm_taken.clear()
+        inp.recorded_inputs = []
+        cold = link("cold")
+        uses = inp.library_uses()
+        assert uses[0] == ("libs.so", []) and uses[1][0] == "liba.a"          # told to the server
+        inp.recorded_inputs = None
+        for name in ("libs.so", "inc.so"):
+            server.warm_up_library(name, str(tmp_path), [])
+        held = inp.warm_inputs[inp.warm_key("libs.so", str(tmp_path))]
+        assert held[:3] == ("script", "libs.so", (tmp_path / "libs.so").read_bytes())
+        assert held[3] == script.Parser(held[2].decode(), "libs.so").parse()
+        assert len(inp.warm_inputs[inp.warm_key("inc.so", str(tmp_path))]) == 3
+        with monkeypatch.context() as m:
+            m.setattr(script, "Parser", None)              # the link parses nothing
+            assert link("warm") == cold
+        assert inp.open_input("libs.so") is held           # named again: the same
+        inp.warm_taken.clear()
+        server.warm_up_library("libs.so", str(tmp_path), [])
+        time.sleep(0.01)
+        (tmp_path / "libs.so").write_text("GROUP ( liba.a )\n")
+        assert inp.open_input("libs.so") == ("script", "libs.so", b"GROUP ( liba.a )\n")
+    finally:
+        os.chdir(cwd)
+        inp.warm_inputs.clear()
+        inp.warm_inputs.update(saved)
+        inp.warm_taken.clear()
+        inp.recorded_inputs = recorded
+
+
 def test_a_library_no_recent_link_read_is_dropped(tmp_path):
     """The server keeps a library parsed ahead while one of the last two links that read
     libraries read it (server.forget_unread), then drops it: every child it forks inherits
