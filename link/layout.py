@@ -537,7 +537,7 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx, grown=None, avoid=()) -> None:
+def place(ctx, grown=None, avoid=(), nloads=None) -> None:
     """Assign addresses and file offsets to every output section; build segments.
 
     ``grown``: the output sections that only had new input sections appended since the last
@@ -548,7 +548,10 @@ def place(ctx, grown=None, avoid=()) -> None:
     output section is sized anew (shrink's repeated layouts: their inputs changed sizes).
 
     ``avoid``: (first, last) max-page-size pages that a segment starting at a change of class
-    skips: those of the sections fixed after it, on which the layout before found it."""
+    skips: those of the sections fixed after it, on which the layout before found it.
+
+    ``nloads``: the number of PT_LOADs the layout before ended with, when the file was laid
+    out in address order (_by_address): the headers are sized for that many."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         return ctx.script_place(ctx)            # -T: the script's SECTIONS decide (script_layout.place)
@@ -600,9 +603,16 @@ def place(ctx, grown=None, avoid=()) -> None:
     # a section fixed below the image base (-no-pie -Ttext=0x1000): the headers move down to
     # the lowest PT_LOAD's page (or the pages below it), in a PT_LOAD of their own, as GNU ld
     # loads them in its lowest segment (_headers_below)
+    # (or fixed over the headers at the image base, riscv64 -no-pie -Ttext=0x10000: GNU ld
+    # loads them on the page below)
     below = bool(alloc) and not magic and not lead \
-        and any(starts[o.name] < base for o in alloc if o.name in starts)
+        and any(starts[o.name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+                for o in alloc if o.name in starts)
     nphdr += below
+    counted = loads - lead + below          # (the PT_LOADs the headers are sized for)
+    if nloads is not None:
+        nphdr += nloads - counted
+        counted = nloads
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
@@ -698,6 +708,17 @@ def place(ctx, grown=None, avoid=()) -> None:
         seg[1], seg[2] = base, 0
     if below:
         base = _headers_below(alloc, segments, hdr_size, maxpage)
+    if starts and not magic and not _loads_fit(alloc, segments, maxpage):
+        # PT_LOADs that xld's order of sections puts on one page with different file bytes
+        # (riscv64 -no-pie -Ttext=0x10000: .text on the page of .interp ... .eh_frame): the
+        # file in address order, as GNU ld lays it out (_by_address)
+        segments, off = _by_address(alloc, segments, maxpage, ctx.opts.execute_only)
+        if len(segments) != counted:
+            if nloads is None:              # (the headers sized anew: every address after them moves)
+                return place(ctx, avoid=avoid, nloads=len(segments))
+            from xld.link.errors import LinkError
+            raise LinkError(f"--section-start/-Ttext/-Tdata/-Tbss: no stable layout "
+                            f"({len(segments)} PT_LOADs, the headers sized for {counted})")
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
@@ -771,6 +792,67 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
         head[1], head[2] = head[1] + hdr_size, hdr_size
     segments.insert(0, [SEG_R, addr, 0, hdr_size, addr + hdr_size])
     return addr
+
+
+def _loads_fit(alloc, segments, maxpage: int) -> bool:
+    """Whether _check_loads takes these PT_LOADs."""
+    from xld.link.errors import LinkError
+    try:
+        _check_loads(alloc, segments, maxpage)
+    except LinkError:
+        return False
+    return True
+
+
+# the class of one PT_LOAD holding sections of two classes on a shared page (never W+X)
+_MERGED = {frozenset((SEG_R, SEG_RX)): SEG_RX, frozenset((SEG_R, SEG_RW)): SEG_RW}
+
+
+def _merged_class(classes: set, xonly: bool):
+    """The class of a PT_LOAD holding segments of these classes, or None (W+X, RELRO with
+    another, read-only data executable-only)."""
+    if len(classes) == 1:
+        return next(iter(classes))
+    cls = _MERGED.get(frozenset(classes))
+    return None if xonly and cls == SEG_RX else cls
+
+
+def _by_address(alloc, segments, maxpage: int, xonly: bool) -> tuple[list, int]:
+    """The file laid out in address order, as GNU ld does, for a fixed-address layout whose
+    PT_LOADs share pages with different file bytes in xld's order (a section fixed over the
+    headers or the read-only sections, riscv64 -no-pie -Ttext=0x10000).  The addresses stay;
+    the segments, taken by address, join one PT_LOAD where they share a page (R with R+X is
+    R+X, R with RW is RW; other mixes, W+X among them, and a segment whose zero-filled tail
+    is on the page of the next stay apart, for _check_loads to refuse), and each PT_LOAD's
+    file offset follows the one below it.  The headers' PT_LOAD keeps file offset 0.  Returns
+    the PT_LOADs and the end of their file bytes."""
+    segs = sorted(segments, key=lambda g: (g[1], g[2]))
+    groups: list[list] = []
+    for g in segs:
+        last = groups[-1] if groups else None
+        if last is not None and g[4] > g[1] and g[1] // maxpage <= (max(m[4] for m in last) - 1) // maxpage:
+            top = max(last, key=lambda m: m[4])
+            if _merged_class({m[0] for m in last} | {g[0]}, xonly) is not None \
+                    and top[4] - top[1] == top[3] - top[2] and g[2]:
+                last.append(g)
+                continue
+        groups.append([g])
+    out, delta_of, off = [], {}, 0
+    for members in groups:
+        lo = members[0][1]
+        start = off + ((lo - off) % maxpage) if members[0][2] else 0    # (the headers' at 0)
+        delta = lo - start
+        cls = _merged_class({m[0] for m in members}, xonly)
+        fend = max(m[1] - delta + m[3] - m[2] for m in members)
+        out.append([cls, lo, start, fend, max(m[4] for m in members)])
+        for m in members:
+            delta_of[id(m)] = delta
+        off = max(off, fend)
+    for o in alloc:
+        m = next((m for m in segs if m[1] <= o.addr <= m[4] and o.addr - o.offset == m[1] - m[2]), None)
+        if m is not None:
+            o.offset = o.addr - delta_of[id(m)]
+    return out, off
 
 
 def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
