@@ -512,6 +512,12 @@ def common_bss(ctx) -> OutputSection | None:
     return out
 
 
+def _after_text(o) -> bool:
+    """Whether GNU ld's default script puts output section ``o`` after .text: the read-only
+    data (xld's order puts it before the code)."""
+    return 20 <= o.rank < 100
+
+
 def headers_addr(ctx) -> int:
     """Where the ELF and program headers are loaded: the PT_LOAD that maps the file's start
     (below the image base when a --section-start section below it takes them into its own
@@ -537,7 +543,7 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx, grown=None, avoid=(), nloads=None) -> None:
+def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     """Assign addresses and file offsets to every output section; build segments.
 
     ``grown``: the output sections that only had new input sections appended since the last
@@ -551,7 +557,12 @@ def place(ctx, grown=None, avoid=(), nloads=None) -> None:
     skips: those of the sections fixed after it, on which the layout before found it.
 
     ``nloads``: the number of PT_LOADs the layout before ended with, when the file was laid
-    out in address order (_by_address): the headers are sized for that many."""
+    out in address order (_by_address): the headers are sized for that many.
+
+    ``after_text``: the read-only sections GNU ld's script puts after .text (.rodata,
+    .eh_frame_hdr, .eh_frame, .gcc_except_table, read-only orphans) follow the code, as in
+    GNU ld's layout: the layout before found them over a fixed code section (riscv64 -static
+    -Ttext=0x11000)."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         return ctx.script_place(ctx)            # -T: the script's SECTIONS decide (script_layout.place)
@@ -560,7 +571,8 @@ def place(ctx, grown=None, avoid=(), nloads=None) -> None:
     for out in ctx.synthetic_sections():
         ctx.outputs.setdefault(out.name, out)
     alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
-                   key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 301, 410) else ""))
+                   key=lambda o: (o.rank if not (after_text and _after_text(o)) else 199 + o.rank / 100,
+                                  o.name if o.rank in (10, 25, 110, 301, 410) else ""))
     nonalloc = [o for o in ctx.outputs.values() if not o.alloc and (o.inputs or o.data is not None)]
     nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
     ctx.ordered = alloc + nonalloc
@@ -696,7 +708,11 @@ def place(ctx, grown=None, avoid=(), nloads=None) -> None:
     if not avoid and not magic and any(_clash(g, f, maxpage, order) for g in moved for f in fixed
                                        if g[4] > g[1] and f[4] > f[1]):
         return place(ctx, avoid=sorted((g[1] // maxpage, (g[4] - 1) // maxpage)
-                                       for g in fixed if g[4] > g[1]))
+                                       for g in fixed if g[4] > g[1]), after_text=after_text)
+    if starts and not after_text and not magic and any(
+            _after_text(o) and x.addr < o.addr + o.size and o.addr < x.addr + x.size
+            for x in alloc if x.name in starts and segment_of(x.rank) == SEG_RX for o in alloc):
+        return place(ctx, after_text=True)
     if lead:
         del segments[0]
         seg = segments[0]
@@ -715,7 +731,7 @@ def place(ctx, grown=None, avoid=(), nloads=None) -> None:
         segments, off = _by_address(alloc, segments, maxpage, ctx.opts.execute_only)
         if len(segments) != counted:
             if nloads is None:              # (the headers sized anew: every address after them moves)
-                return place(ctx, avoid=avoid, nloads=len(segments))
+                return place(ctx, avoid=avoid, nloads=len(segments), after_text=after_text)
             from xld.link.errors import LinkError
             raise LinkError(f"--section-start/-Ttext/-Tdata/-Tbss: no stable layout "
                             f"({len(segments)} PT_LOADs, the headers sized for {counted})")
@@ -780,6 +796,11 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     floor = MMAP_MIN_ADDR if gnu >= MMAP_MIN_ADDR else 0
     addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
                  if a >= floor and (a < page or a == low[1] - low[2])), -1)
+    if addr < 0 and gnu >= floor:
+        # (on the lowest section's page, which xld's order maps from other file bytes: arm64
+        # -static -Ttext=0x11000, whose .text follows the read-only data in the file; place()
+        # lays the file out in address order then, _by_address, as GNU ld's is)
+        addr = gnu
     if addr < 0:
         from xld.link.errors import LinkError
         o = min((o for o in alloc if low[1] <= o.addr < low[4]), key=lambda o: o.addr)

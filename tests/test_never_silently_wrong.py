@@ -400,7 +400,15 @@ BELOW = [("arm64", ["-no-pie", "-Wl,-Ttext=0x1000"]), ("arm64", ["-no-pie", "-Wl
          # address order, the headers on the page below as GNU ld's; xld refused them)
          ("riscv64", ["-no-pie", "-Wl,-Ttext=0x10000"]),
          ("riscv64", ["-no-pie", "-Wl,--section-start=.rodata=0x10000"]),
-         ("arm64", ["-no-pie", "-Wl,--section-start=.rodata=0x400000", "-Wl,-z,max-page-size=4096"])]
+         ("arm64", ["-no-pie", "-Wl,--section-start=.rodata=0x400000", "-Wl,-z,max-page-size=4096"]),
+         # (the headers on the fixed section's page, which xld's order filled from other file
+         # bytes: now in address order; arm64 -Tdata=0x1000 maps page 0 in both outputs)
+         ("arm64", ["-static", "-Wl,-Ttext=0x11000"]), ("arm64", ["-static", "-Wl,-Tdata=0x1000"]),
+         ("arm64", ["-static", "-Wl,-Tbss=0x11000", "-Wl,-z,max-page-size=65536"]),
+         # (the read-only data after the fixed code, as GNU ld's script has it: xld's order had
+         # it under .text)
+         ("riscv64", ["-static", "-Wl,-Ttext=0x11000"]), ("arm64", ["-static-pie", "-Wl,-Ttext=0x10000"]),
+         ("arm64", ["-static", "-Wl,-Ttext=0x401000", "-Wl,-z,noseparate-code"])]
 
 
 def _headers_load(path: Path) -> int:
@@ -435,18 +443,14 @@ def test_fixed_section_below_the_image_base_loads_the_headers_below_it(arch, fla
 
 
 @pytest.mark.parametrize("arch,flags,words", [
-    ("arm64", ["-static", "-Wl,-Tdata=0x1000"], "leaves no room for the ELF and program headers"),
-    ("arm64", ["-static", "-Wl,-Ttext=0x1000"], "leaves no room for the ELF and program headers"),
-    ("arm64", ["-static", "-Wl,-Tbss=0x11000", "-Wl,-z,max-page-size=65536"],
-     "and above 0x10000 (Linux's mmap_min_addr)")])
+    ("arm64", ["-static", "-Wl,-Ttext=0x100"], "leaves no room for the ELF and program headers"),
+    ("riscv64", ["-static", "-Wl,-Ttext=0x100"], "leaves no room for the ELF and program headers")])
 def test_fixed_section_below_the_headers_without_room_is_an_error(arch, flags, words, tmp_path):
-    """Where xld's own order leaves the headers no page below the lowest section (arm64
-    -static -Tdata=0x1000: .data's file offset is past 0x10000, on page 0) or puts another
-    section over them, it refuses (GNU ld lays these out in address order, the headers
-    sharing the fixed section's segment; docs/options.md).  Nor does it put them on page 0,
-    below Linux's mmap_min_addr, when GNU ld's place for them is above it (arm64 -static
-    -Tbss=0x11000 -z max-page-size=65536: a PT_LOAD at 0 that qemu-user runs, the kernel and
-    xld run not; GNU ld's at 0x10000)."""
+    """A section fixed where the headers fit neither before it on its page nor on a page below
+    (-Ttext=0x100: GNU ld fails too) is an error.  (arm64 -static -Tdata=0x1000, -Ttext=0x1000
+    and -Tbss=0x11000 -z max-page-size=65536 were refused here too, as xld's order left the
+    fixed section's page to other file bytes; they now link in address order, as GNU ld's,
+    test_fixed_section_below_the_image_base_loads_the_headers_below_it.)"""
     p = _gcc_xld(arch, tmp_path, flags)
     assert p.returncode == 1, p.stderr
     assert "xld: error:" in p.stderr and words in p.stderr, p.stderr
