@@ -777,13 +777,14 @@ MMAP_MIN_ADDR = 0x10000     # Linux's default vm.mmap_min_addr: no PT_LOAD may b
 
 
 def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
-    """The ELF and program headers of a layout with a section fixed below the image base
-    move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
-    segment: at the start of the lowest section's page when there is room before the section
-    and that PT_LOAD maps the same file bytes there (its address less its offset), else at the
-    page(s) below; else on a lower page that maps the same bytes.  The sections that followed
-    the headers keep their PT_LOAD.  Returns where the headers are; no room below is an error
-    (GNU ld, which orders the file by address, has room where xld's order leaves none)."""
+    """The ELF and program headers of a layout with a section fixed below the image base (or
+    over the headers there) move to a PT_LOAD of their own (file offset 0) where GNU ld loads
+    them with its lowest segment: at the start of the lowest section's page when there is room
+    before the section, else at the page(s) below (never below Linux's mmap_min_addr when GNU
+    ld's place is above it).  When xld's order maps
+    that page from other file bytes, place() lays the file out by address (_by_address).  The
+    sections that followed the headers keep their PT_LOAD.  Returns where the headers are; no
+    room at all (-Ttext=0x100) is an error, as with GNU ld."""
     head = segments[0]
     low = min((s for s in segments[1:] if s[4] > s[1]), key=lambda s: s[1])
     page = low[1] // maxpage * maxpage
@@ -900,7 +901,8 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
     ld.so reads no PT_INTERP, PT_DYNAMIC or PT_TLS); and no two PT_LOADs may share a page
     of max-page-size unless they map it alike (_may_share_page), as the later mapping
     replaces the earlier one's bytes and permissions there.  Both are errors, not outputs that
-    run wrong; GNU ld lays such links out in address order instead (docs/options.md)."""
+    run wrong (place() first lays such a file out in address order, as GNU ld does, where the
+    PT_LOADs sharing a page can join: _by_address; docs/options.md)."""
     from xld.link.errors import LinkError
     segs = sorted((s for s in segments if s[4] > s[1] or s[2] == 0), key=lambda s: s[1])
 
