@@ -512,6 +512,12 @@ def common_bss(ctx) -> OutputSection | None:
     return out
 
 
+def _after_text(o) -> bool:
+    """Whether GNU ld's default script puts output section ``o`` after .text: the read-only
+    data (xld's order puts it before the code)."""
+    return 20 <= o.rank < 100
+
+
 def headers_addr(ctx) -> int:
     """Where the ELF and program headers are loaded: the PT_LOAD that maps the file's start
     (below the image base when a --section-start section below it takes them into its own
@@ -537,7 +543,7 @@ def image_base(ctx) -> int:
     return base
 
 
-def place(ctx, grown=None, avoid=()) -> None:
+def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     """Assign addresses and file offsets to every output section; build segments.
 
     ``grown``: the output sections that only had new input sections appended since the last
@@ -548,7 +554,15 @@ def place(ctx, grown=None, avoid=()) -> None:
     output section is sized anew (shrink's repeated layouts: their inputs changed sizes).
 
     ``avoid``: (first, last) max-page-size pages that a segment starting at a change of class
-    skips: those of the sections fixed after it, on which the layout before found it."""
+    skips: those of the sections fixed after it, on which the layout before found it.
+
+    ``nloads``: the number of PT_LOADs the layout before ended with, when the file was laid
+    out in address order (_by_address): the headers are sized for that many.
+
+    ``after_text``: the read-only sections GNU ld's script puts after .text (.rodata,
+    .eh_frame_hdr, .eh_frame, .gcc_except_table, read-only orphans) follow the code, as in
+    GNU ld's layout: the layout before found them over a fixed code section (riscv64 -static
+    -Ttext=0x11000)."""
     if ctx.script is not None and ctx.script.sections is not None \
             and ctx.script.insert is None:
         return ctx.script_place(ctx)            # -T: the script's SECTIONS decide (script_layout.place)
@@ -557,7 +571,8 @@ def place(ctx, grown=None, avoid=()) -> None:
     for out in ctx.synthetic_sections():
         ctx.outputs.setdefault(out.name, out)
     alloc = sorted((o for o in ctx.outputs.values() if o.alloc and (o.inputs or o.data is not None or o is bss)),
-                   key=lambda o: (o.rank, o.name if o.rank in (10, 25, 110, 301, 410) else ""))
+                   key=lambda o: (o.rank if not (after_text and _after_text(o)) else 199 + o.rank / 100,
+                                  o.name if o.rank in (10, 25, 110, 301, 410) else ""))
     nonalloc = [o for o in ctx.outputs.values() if not o.alloc and (o.inputs or o.data is not None)]
     nonalloc.sort(key=lambda o: (0 if o.name == ".comment" else 1, o.name if not o.name.startswith(".debug") else ".debug"))
     ctx.ordered = alloc + nonalloc
@@ -600,9 +615,16 @@ def place(ctx, grown=None, avoid=()) -> None:
     # a section fixed below the image base (-no-pie -Ttext=0x1000): the headers move down to
     # the lowest PT_LOAD's page (or the pages below it), in a PT_LOAD of their own, as GNU ld
     # loads them in its lowest segment (_headers_below)
+    # (or fixed over the headers at the image base, riscv64 -no-pie -Ttext=0x10000: GNU ld
+    # loads them on the page below)
     below = bool(alloc) and not magic and not lead \
-        and any(starts[o.name] < base for o in alloc if o.name in starts)
+        and any(starts[o.name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
+                for o in alloc if o.name in starts)
     nphdr += below
+    counted = loads - lead + below          # (the PT_LOADs the headers are sized for)
+    if nloads is not None:
+        nphdr += nloads - counted
+        counted = nloads
     ctx.nphdr = nphdr
     hdr_size = elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE
     addr = base + hdr_size
@@ -686,7 +708,11 @@ def place(ctx, grown=None, avoid=()) -> None:
     if not avoid and not magic and any(_clash(g, f, maxpage, order) for g in moved for f in fixed
                                        if g[4] > g[1] and f[4] > f[1]):
         return place(ctx, avoid=sorted((g[1] // maxpage, (g[4] - 1) // maxpage)
-                                       for g in fixed if g[4] > g[1]))
+                                       for g in fixed if g[4] > g[1]), after_text=after_text)
+    if starts and not after_text and not magic and any(
+            _after_text(o) and x.addr < o.addr + o.size and o.addr < x.addr + x.size
+            for x in alloc if x.name in starts and segment_of(x.rank) == SEG_RX for o in alloc):
+        return place(ctx, after_text=True)
     if lead:
         del segments[0]
         seg = segments[0]
@@ -698,6 +724,17 @@ def place(ctx, grown=None, avoid=()) -> None:
         seg[1], seg[2] = base, 0
     if below:
         base = _headers_below(alloc, segments, hdr_size, maxpage)
+    if starts and not magic and not _loads_fit(alloc, segments, maxpage):
+        # PT_LOADs that xld's order of sections puts on one page with different file bytes
+        # (riscv64 -no-pie -Ttext=0x10000: .text on the page of .interp ... .eh_frame): the
+        # file in address order, as GNU ld lays it out (_by_address)
+        segments, off = _by_address(alloc, segments, maxpage, ctx.opts.execute_only)
+        if len(segments) != counted:
+            if nloads is None:              # (the headers sized anew: every address after them moves)
+                return place(ctx, avoid=avoid, nloads=len(segments), after_text=after_text)
+            from xld.link.errors import LinkError
+            raise LinkError(f"--section-start/-Ttext/-Tdata/-Tbss: no stable layout "
+                            f"({len(segments)} PT_LOADs, the headers sized for {counted})")
     ctx.segments = segments
     if starts:
         _check_overlaps(alloc, base, hdr_size)
@@ -740,13 +777,14 @@ MMAP_MIN_ADDR = 0x10000     # Linux's default vm.mmap_min_addr: no PT_LOAD may b
 
 
 def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
-    """The ELF and program headers of a layout with a section fixed below the image base
-    move to a PT_LOAD of their own (file offset 0) where GNU ld loads them with its lowest
-    segment: at the start of the lowest section's page when there is room before the section
-    and that PT_LOAD maps the same file bytes there (its address less its offset), else at the
-    page(s) below; else on a lower page that maps the same bytes.  The sections that followed
-    the headers keep their PT_LOAD.  Returns where the headers are; no room below is an error
-    (GNU ld, which orders the file by address, has room where xld's order leaves none)."""
+    """The ELF and program headers of a layout with a section fixed below the image base (or
+    over the headers there) move to a PT_LOAD of their own (file offset 0) where GNU ld loads
+    them with its lowest segment: at the start of the lowest section's page when there is room
+    before the section, else at the page(s) below (never below Linux's mmap_min_addr when GNU
+    ld's place is above it).  When xld's order maps
+    that page from other file bytes, place() lays the file out by address (_by_address).  The
+    sections that followed the headers keep their PT_LOAD.  Returns where the headers are; no
+    room at all (-Ttext=0x100) is an error, as with GNU ld."""
     head = segments[0]
     low = min((s for s in segments[1:] if s[4] > s[1]), key=lambda s: s[1])
     page = low[1] // maxpage * maxpage
@@ -759,6 +797,11 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     floor = MMAP_MIN_ADDR if gnu >= MMAP_MIN_ADDR else 0
     addr = next((a for a in (gnu, page - align_up(hdr_size, maxpage), low[1] - low[2])
                  if a >= floor and (a < page or a == low[1] - low[2])), -1)
+    if addr < 0 and gnu >= floor:
+        # (on the lowest section's page, which xld's order maps from other file bytes: arm64
+        # -static -Ttext=0x11000, whose .text follows the read-only data in the file; place()
+        # lays the file out in address order then, _by_address, as GNU ld's is)
+        addr = gnu
     if addr < 0:
         from xld.link.errors import LinkError
         o = min((o for o in alloc if low[1] <= o.addr < low[4]), key=lambda o: o.addr)
@@ -771,6 +814,67 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
         head[1], head[2] = head[1] + hdr_size, hdr_size
     segments.insert(0, [SEG_R, addr, 0, hdr_size, addr + hdr_size])
     return addr
+
+
+def _loads_fit(alloc, segments, maxpage: int) -> bool:
+    """Whether _check_loads takes these PT_LOADs."""
+    from xld.link.errors import LinkError
+    try:
+        _check_loads(alloc, segments, maxpage)
+    except LinkError:
+        return False
+    return True
+
+
+# the class of one PT_LOAD holding sections of two classes on a shared page (never W+X)
+_MERGED = {frozenset((SEG_R, SEG_RX)): SEG_RX, frozenset((SEG_R, SEG_RW)): SEG_RW}
+
+
+def _merged_class(classes: set, xonly: bool):
+    """The class of a PT_LOAD holding segments of these classes, or None (W+X, RELRO with
+    another, read-only data executable-only)."""
+    if len(classes) == 1:
+        return next(iter(classes))
+    cls = _MERGED.get(frozenset(classes))
+    return None if xonly and cls == SEG_RX else cls
+
+
+def _by_address(alloc, segments, maxpage: int, xonly: bool) -> tuple[list, int]:
+    """The file laid out in address order, as GNU ld does, for a fixed-address layout whose
+    PT_LOADs share pages with different file bytes in xld's order (a section fixed over the
+    headers or the read-only sections, riscv64 -no-pie -Ttext=0x10000).  The addresses stay;
+    the segments, taken by address, join one PT_LOAD where they share a page (R with R+X is
+    R+X, R with RW is RW; other mixes, W+X among them, and a segment whose zero-filled tail
+    is on the page of the next stay apart, for _check_loads to refuse), and each PT_LOAD's
+    file offset follows the one below it.  The headers' PT_LOAD keeps file offset 0.  Returns
+    the PT_LOADs and the end of their file bytes."""
+    segs = sorted(segments, key=lambda g: (g[1], g[2]))
+    groups: list[list] = []
+    for g in segs:
+        last = groups[-1] if groups else None
+        if last is not None and g[4] > g[1] and g[1] // maxpage <= (max(m[4] for m in last) - 1) // maxpage:
+            top = max(last, key=lambda m: m[4])
+            if _merged_class({m[0] for m in last} | {g[0]}, xonly) is not None \
+                    and top[4] - top[1] == top[3] - top[2] and g[2]:
+                last.append(g)
+                continue
+        groups.append([g])
+    out, delta_of, off = [], {}, 0
+    for members in groups:
+        lo = members[0][1]
+        start = off + ((lo - off) % maxpage) if members[0][2] else 0    # (the headers' at 0)
+        delta = lo - start
+        cls = _merged_class({m[0] for m in members}, xonly)
+        fend = max(m[1] - delta + m[3] - m[2] for m in members)
+        out.append([cls, lo, start, fend, max(m[4] for m in members)])
+        for m in members:
+            delta_of[id(m)] = delta
+        off = max(off, fend)
+    for o in alloc:
+        m = next((m for m in segs if m[1] <= o.addr <= m[4] and o.addr - o.offset == m[1] - m[2]), None)
+        if m is not None:
+            o.offset = o.addr - delta_of[id(m)]
+    return out, off
 
 
 def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
@@ -797,7 +901,8 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
     ld.so reads no PT_INTERP, PT_DYNAMIC or PT_TLS); and no two PT_LOADs may share a page
     of max-page-size unless they map it alike (_may_share_page), as the later mapping
     replaces the earlier one's bytes and permissions there.  Both are errors, not outputs that
-    run wrong; GNU ld lays such links out in address order instead (docs/options.md)."""
+    run wrong (place() first lays such a file out in address order, as GNU ld does, where the
+    PT_LOADs sharing a page can join: _by_address; docs/options.md)."""
     from xld.link.errors import LinkError
     segs = sorted((s for s in segments if s[4] > s[1] or s[2] == 0), key=lambda s: s[1])
 
