@@ -143,12 +143,15 @@ def _dtype(mode: int) -> int:
     return 0
 
 
-def pack_rusage(ru) -> bytes:
-    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes)."""
+def pack_rusage(ru, utime: float | None = None, stime: float | None = None) -> bytes:
+    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes), with the
+    user and system times ``utime`` and ``stime`` (seconds) in place of its own if given."""
     def tv(seconds):
         us = int(seconds * 1e6)
         return us // 1_000_000, us % 1_000_000
-    return struct.pack("<4q14q", *tv(ru.ru_utime), *tv(ru.ru_stime), ru.ru_maxrss, ru.ru_ixrss,
+    utime = ru.ru_utime if utime is None else utime
+    stime = ru.ru_stime if stime is None else stime
+    return struct.pack("<4q14q", *tv(utime), *tv(stime), ru.ru_maxrss, ru.ru_ixrss,
                        ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
                        ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
                        ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
@@ -404,13 +407,19 @@ class Syscalls:
 
     def sys_getrusage(self, who, buf, *_):
         """The emulator's own usage, as qemu-user reports its own: the guest's CPU time is
-        the host process's (timers.py), its children are host processes."""
+        the host process's (timers.py), its children are host processes. RUSAGE_THREAD: the
+        calling thread's user and system time (threads.thread_cpu_ns: they add up to its
+        CPU time, as the kernel's do), the rest the process's."""
         import resource
         who = s32(who)
         if who not in (0, -1, 1):        # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
             return -errno.EINVAL
         ru = resource.getrusage(resource.RUSAGE_CHILDREN if who == -1 else resource.RUSAGE_SELF)
-        self.wr(buf, pack_rusage(ru))
+        if who == 1:
+            cpu, user = self.thread_cpu_ns(self.cur), self.thread_cpu_ns(self.cur, True)
+            self.wr(buf, pack_rusage(ru, min(user, cpu) / 1e9, max(0, cpu - user) / 1e9))
+        else:
+            self.wr(buf, pack_rusage(ru))
         return 0
 
     def sys_sysinfo(self, buf, *_):
@@ -546,6 +555,19 @@ class Syscalls:
             ns = round(time.clock_getres(s32(clk)) * 1e9)
             self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
         return 0
+
+    def sys_clock_settime(self, clk, tp, *_):
+        """Of the fixed clocks only CLOCK_REALTIME has a setter (the others: EINVAL, as a
+        dynamic clock's id, which names no clock here); xld never sets the host's clock: an
+        unprivileged caller gets the kernel's EPERM, root's call is refused (not served)."""
+        if s32(clk) != 0:
+            return -errno.EINVAL
+        sec, nsec = struct.unpack("<qq", self.rd(tp, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        if os.geteuid() != 0:
+            return -errno.EPERM
+        raise NotServed("setting the host's CLOCK_REALTIME")
 
     def sys_gettimeofday(self, tv, tz, *_):
         ns = time.time_ns()

@@ -146,7 +146,8 @@ class Later:
 
 
 class Thread:
-    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu_ns")
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu_ns",
+                 "user_ns")
 
     def __init__(self, tid: int):
         self.tid = tid
@@ -158,6 +159,16 @@ class Thread:
         self.exit_status = None
         self.affinity: int | None = None    # the CPU mask it set (None: the host's CPUs)
         self.cpu_ns = 0             # its CPU time until it last stopped running (thread_cpu_ns)
+        self.user_ns = 0            # the user time in it (the host's tick-sampled count)
+
+
+def host_thread_times(host: int | None = None) -> tuple[int, int]:
+    """(CPU time, user time) in ns of host thread ``host`` (None: the calling one), read
+    through the host kernel's CPU clocks: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) and
+    (tid, CPUCLOCK_VIRT), tid 0 for the caller. The user time is the kernel's tick-sampled
+    count, as a guest's user time is on Linux."""
+    clock = ~(host or 0) << 3 | 4
+    return time.clock_gettime_ns(clock | 2), time.clock_gettime_ns(clock | 1)
 
 
 class Waiter:
@@ -318,9 +329,9 @@ class Threads:
         self._ticker = None         # host pid whose ticker thread runs
         # the host thread that runs the engine now (its kernel tid; None between runs: each
         # run may have a host thread of its own, runner.py), and its CPU time (ns) when the
-        # running thread began to run there (thread_cpu_ns)
+        # running thread began to run there, and its user time (thread_cpu_ns)
         self.cpu_host: int | None = None
-        self.cpu_mark = 0
+        self.cpu_mark = self.user_mark = 0
         self.cpu_lock = threading.Lock()    # (a CPU-time timer's host thread reads them too)
 
     # --- switching ------------------------------------------------------------------------
@@ -335,9 +346,7 @@ class Threads:
         """Make ``t`` the running thread (its context in the engine, its state on self)."""
         if self.cpu_host is not None:       # the CPU time the outgoing thread ran
             with self.cpu_lock:
-                now = time.thread_time_ns()
-                self.cur.cpu_ns += max(0, now - self.cpu_mark)
-                self.cpu_mark = now
+                self._count_cpu(*host_thread_times())
         if t.ctx is not None:
             if self._mon_off is not None:
                 t.ctx.poke(self._mon_off, b"\xff" * 8)
@@ -359,33 +368,38 @@ class Threads:
     def cpu_enter(self) -> None:
         """A run of the engine begins on this host thread (runner.py)."""
         with self.cpu_lock:
-            self.cpu_mark = time.thread_time_ns()
+            self.cpu_mark, self.user_mark = host_thread_times()
             self.cpu_host = threading.get_native_id()
 
     def cpu_leave(self) -> None:
         """The run ends: the running thread's CPU time is counted."""
         with self.cpu_lock:
             if self.cpu_host is not None:
-                self.cur.cpu_ns += max(0, time.thread_time_ns() - self.cpu_mark)
+                self._count_cpu(*host_thread_times())
                 self.cpu_host = None
 
-    def thread_cpu_ns(self, t: Thread) -> int:
-        """Guest thread ``t``'s CPU time (CLOCK_THREAD_CPUTIME_ID): the CPU time of the host
-        threads that ran the engine while ``t`` was the running thread, its system calls and
-        translation included (under qemu-user, its own host thread's). From any host thread
-        (a CPU-time timer's too)."""
+    def _count_cpu(self, cpu: int, user: int) -> None:
+        """The running thread has run until now (the host thread's times ``cpu`` and ``user``)
+        since the marks: counted, and the marks moved here. Under cpu_lock."""
+        t = self.cur
+        t.cpu_ns += max(0, cpu - self.cpu_mark)
+        t.user_ns += max(0, user - self.user_mark)
+        self.cpu_mark, self.user_mark = cpu, user
+
+    def thread_cpu_ns(self, t: Thread, user: bool = False) -> int:
+        """Guest thread ``t``'s CPU time (CLOCK_THREAD_CPUTIME_ID), or with ``user`` its user
+        time alone (CPUCLOCK_VIRT): the time of the host threads that ran the engine while
+        ``t`` was the running thread, its system calls and translation included (under
+        qemu-user, its own host thread's). From any host thread (a CPU-time timer's too)."""
         with self.cpu_lock:
-            done, host, mark = t.cpu_ns, self.cpu_host, self.cpu_mark
+            done, host = (t.user_ns if user else t.cpu_ns), self.cpu_host
             if t is not self.cur or host is None:
                 return done
-            if host == threading.get_native_id():
-                now = time.thread_time_ns()
-            else:
-                try:    # (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the host's own encoding)
-                    now = time.clock_gettime_ns(~host << 3 | 6)
-                except OSError:
-                    return done         # (that run has just ended)
-            return done + max(0, now - mark)
+            try:
+                now = host_thread_times(None if host == threading.get_native_id() else host)[user]
+            except OSError:
+                return done         # (that run has just ended)
+            return done + max(0, now - (self.user_mark if user else self.cpu_mark))
 
     def clear_monitor(self) -> None:
         """Clear the running thread's exclusive monitor (its next store-exclusive fails)."""
