@@ -157,6 +157,22 @@ def pack_rusage(ru, utime: float | None = None, stime: float | None = None) -> b
                        ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
 
 
+# s: the longest time a timespec stands for (the kernel's KTIME_MAX ns: longer times saturate)
+KTIME_MAX_S = (2 ** 63 - 1) / 1e9
+
+
+def timespec_seconds(sec: int, nsec: int) -> float:
+    """A (valid) timespec's time in seconds, saturated at KTIME_MAX as the kernel's
+    timespec64_to_ktime does (a sleep of 2**63 - 1 s is one of about 292 years)."""
+    return min(sec + nsec / 1e9, KTIME_MAX_S)
+
+
+def pack_timespec(seconds: float) -> bytes:
+    """``seconds`` (>= 0, at most KTIME_MAX_S) as a struct timespec."""
+    ns = min(int(seconds * 1e9), 2 ** 63 - 1)
+    return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
+
+
 class NotServed(Exception):
     """A handler's way to say 'this form of the call is not supported' (the runner then
     treats the call as unknown: SIGSYS with a note, or ENOSYS)."""
@@ -583,17 +599,17 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        deadline = time.monotonic() + sec + nsec / 1e9
+        seconds = timespec_seconds(sec, nsec)
+        deadline = time.monotonic() + seconds
 
         def interrupted():
             if rem:
-                left = max(0, int((deadline - time.monotonic()) * 1e9))
-                self.wr(rem, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+                self.wr(rem, pack_timespec(max(0.0, deadline - time.monotonic())))
             return -errno.EINTR
 
         if len(self.threads) > 1:     # the others run meanwhile (threads.py)
             return self.sleep_until(deadline, name, interrupted)
-        if self.wait_for_signal(sec + nsec / 1e9):
+        if self.wait_for_signal(seconds):
             return interrupted()
         return 0
 
@@ -611,7 +627,7 @@ class Syscalls:
             if sec < 0 or not 0 <= nsec < 1_000_000_000:
                 return -errno.EINVAL              # (it slept not at all and said 0)
             c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
-            delay = sec + nsec / 1e9 - time.clock_gettime(c)
+            delay = timespec_seconds(sec, nsec) - time.clock_gettime(c)
             if delay > 0 and len(self.threads) > 1:
                 return self.sleep_until(time.monotonic() + delay, "clock_nanosleep")
             if delay > 0 and self.wait_for_signal(delay):

@@ -52,7 +52,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
-from .signals import SI_TIMER, Pending, SentInfo
+from .signals import LONGEST_WAIT, SI_TIMER, Pending, SentInfo
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -472,7 +472,7 @@ class Threads:
             return False
         if self._signal_for_blocked():
             return True
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        left = None if deadline is None else min(max(0.0, deadline - time.monotonic()), LONGEST_WAIT)
         if host:
             import select
             poller = select.poll()

@@ -46,7 +46,7 @@ from functools import partial
 
 from .signals import TimerSignal, ToThread
 from .threads import NotServed
-from .syscalls import s32
+from .syscalls import pack_timespec, s32, timespec_seconds
 
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
@@ -570,23 +570,30 @@ class Timers:
         now = reader()
         if now is None:
             return -errno.EINVAL
-        target = sec + nsec / 1e9 + (0.0 if flags & TIMER_ABSTIME else now)
+        target = timespec_seconds(sec, nsec) + (0.0 if flags & TIMER_ABSTIME else now)
         if now >= target:
             return 0
-        return self.cpu_sleep(reader, target, 0 if flags & TIMER_ABSTIME else rem)
+        return self.cpu_sleep(reader, now, target, 0 if flags & TIMER_ABSTIME else rem)
 
-    def cpu_sleep(self, reader, target: float, rem: int):
-        """Block the caller until the CPU-time clock ``reader`` (cpu_clock_reader's) reaches
-        ``target`` seconds; a signal ends the wait with EINTR and the clock's time left
-        written to ``rem`` (if not 0). A clock that goes away meanwhile never gets there:
-        the wait lasts until a signal, as on Linux. With one thread the caller looks at the
-        clock every 50 ms at most; with others, a CpuTimer host thread does (they run
-        meanwhile)."""
+    def cpu_sleep(self, clock, now: float, target: float, rem: int):
+        """Block the caller until the CPU-time clock ``clock`` (cpu_clock_reader's, at ``now``)
+        reaches ``target`` seconds; a signal ends the wait with EINTR and the clock's time
+        left written to ``rem`` (if not 0). A clock that goes away meanwhile never gets there:
+        the wait lasts until a signal, as on Linux (the time left is then from its last
+        reading). With one thread the caller looks at the clock every 50 ms at most; with
+        others, a CpuTimer host thread does (they run meanwhile)."""
+        seen = [now]
+
+        def reader():
+            t = clock()
+            if t is not None:
+                seen[0] = t
+            return t
+
         def interrupted():
             if rem:
-                now = reader()
-                left = 0 if now is None else max(0, round((target - now) * 1e9))
-                self.wr(rem, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+                reader()
+                self.wr(rem, pack_timespec(max(0.0, target - seen[0])))
             return -errno.EINTR
 
         if len(self.threads) < 2:

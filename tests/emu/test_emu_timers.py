@@ -460,3 +460,35 @@ def test_clockcalls_expected_lines_are_the_host_kernels(tmp_path):
                     "-o", exe], check=True, capture_output=True, timeout=300)
     p = subprocess.run([exe], capture_output=True, timeout=240)
     assert (p.returncode, p.stdout) == (0, CLOCKCALLS)
+
+
+# tests/emu/progs/sleepedges.c as Linux prints it (6.18, x86-64, built natively)
+SLEEPEDGES = (
+    b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"with a second thread:\n"
+    b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"sleep on a thread's clock as it ends: -1 Interrupted system call, time left over 900 s 1\n"
+    b"then on its clock: -1 Invalid argument\n"
+    b"5 sleeps on a spinning thread's clock, a SIGALRM each: EINTR 5, the handler in the main thread 5\n"
+)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_sleeps_at_their_edges_answer_as_linux(build, arch):
+    """sleepedges.c: sleeps of 2**63 - 1 s (the kernel saturates them at KTIME_MAX) ended by
+    a signal with the time left, with one thread and two; a sleep on a thread's CPU clock
+    as that thread ends (only a signal ends it), then on its clock (EINVAL); a SIGALRM for
+    the process while the main thread sleeps and another spins goes to the main thread, as
+    Linux's complete_signal. xld answered EINVAL to the long sleeps with one thread and died
+    of an internal error (OverflowError) with two, and ran the SIGALRM handler in the
+    spinning thread: the main thread's sleep never ended."""
+    res = run(build("sleepedges", arch), timeout=240)
+    assert (res.returncode, res.stdout) == (0, SLEEPEDGES), (res.crash, res.stderr)
