@@ -336,8 +336,8 @@ class Processes:
         self.host_pid = os.getpid()
         # a new host process (this host thread is all of it): its CPU time starts at 0
         self.cpu_lock = threading.Lock()        # (another host thread may have held it)
-        self.cur.cpu_ns, self.cur.user_ns, self.cpu_host = 0, 0, threading.get_native_id()
-        self.cpu_mark, self.user_mark = host_thread_times()
+        self.cur.cpu, self.cpu_host = [0, 0, 0], threading.get_native_id()
+        self.cpu_mark = host_thread_times()
         self.parent_host_pid = parent_host
         self.pid = self.host_pid
         for fd in self.children.values():

@@ -424,16 +424,17 @@ class Syscalls:
     def sys_getrusage(self, who, buf, *_):
         """The emulator's own usage, as qemu-user reports its own: the guest's CPU time is
         the host process's (timers.py), its children are host processes. RUSAGE_THREAD: the
-        calling thread's user and system time (threads.thread_cpu_ns: they add up to its
-        CPU time, as the kernel's do), the rest the process's."""
+        calling thread's CPU time split as its user and system counts are (the kernel's
+        cputime_adjust: they add up to its CPU time), the other fields the process's."""
         import resource
         who = s32(who)
         if who not in (0, -1, 1):        # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
             return -errno.EINVAL
         ru = resource.getrusage(resource.RUSAGE_CHILDREN if who == -1 else resource.RUSAGE_SELF)
         if who == 1:
-            cpu, user = self.thread_cpu_ns(self.cur), self.thread_cpu_ns(self.cur, True)
-            self.wr(buf, pack_rusage(ru, min(user, cpu) / 1e9, max(0, cpu - user) / 1e9))
+            prof, user, cpu = (self.thread_cpu_ns(self.cur, kind) for kind in (0, 1, 2))
+            user = cpu * user // prof if prof else cpu
+            self.wr(buf, pack_rusage(ru, user / 1e9, (cpu - user) / 1e9))
         else:
             self.wr(buf, pack_rusage(ru))
         return 0

@@ -146,8 +146,7 @@ class Later:
 
 
 class Thread:
-    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu_ns",
-                 "user_ns")
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu")
 
     def __init__(self, tid: int):
         self.tid = tid
@@ -158,17 +157,27 @@ class Thread:
         self.alive = True
         self.exit_status = None
         self.affinity: int | None = None    # the CPU mask it set (None: the host's CPUs)
-        self.cpu_ns = 0             # its CPU time until it last stopped running (thread_cpu_ns)
-        self.user_ns = 0            # the user time in it (the host's tick-sampled count)
+        # its times (ns) until it last stopped running, by the kernel's kind of CPU clock:
+        # user + system, user (the host's tick-sampled counts), CPU time (thread_cpu_ns)
+        self.cpu = [0, 0, 0]
 
 
-def host_thread_times(host: int | None = None) -> tuple[int, int]:
-    """(CPU time, user time) in ns of host thread ``host`` (None: the calling one), read
-    through the host kernel's CPU clocks: MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED) and
-    (tid, CPUCLOCK_VIRT), tid 0 for the caller. The user time is the kernel's tick-sampled
-    count, as a guest's user time is on Linux."""
+def host_thread_times(host: int | None = None) -> tuple[int, int, int]:
+    """(user + system time, user time, CPU time) in ns of host thread ``host`` (None: the
+    calling one), read through the host kernel's CPU clocks MAKE_THREAD_CPUCLOCK(tid, kind)
+    for the kinds CPUCLOCK_PROF, VIRT and SCHED (tid 0: the caller). The first two are the
+    kernel's tick-sampled counts, as a guest's are on Linux."""
     clock = ~(host or 0) << 3 | 4
-    return time.clock_gettime_ns(clock | 2), time.clock_gettime_ns(clock | 1)
+    return tuple(time.clock_gettime_ns(clock | kind) for kind in (0, 1, 2))
+
+
+def cpu_deltas(now, mark) -> tuple[int, int, int]:
+    """What a guest thread ran between two host_thread_times readings ``mark`` and ``now``:
+    its user + system time is its user time plus what the host counted as system time
+    (never less than the user time, as the kernel's counts: the two clocks are not read at
+    one instant)."""
+    user = max(0, now[1] - mark[1])
+    return user + max(0, now[0] - mark[0] - user), user, max(0, now[2] - mark[2])
 
 
 class Waiter:
@@ -329,9 +338,9 @@ class Threads:
         self._ticker = None         # host pid whose ticker thread runs
         # the host thread that runs the engine now (its kernel tid; None between runs: each
         # run may have a host thread of its own, runner.py), and its CPU time (ns) when the
-        # running thread began to run there, and its user time (thread_cpu_ns)
+        # running thread began to run there (host_thread_times; thread_cpu_ns)
         self.cpu_host: int | None = None
-        self.cpu_mark = self.user_mark = 0
+        self.cpu_mark = (0, 0, 0)
         self.cpu_lock = threading.Lock()    # (a CPU-time timer's host thread reads them too)
 
     # --- switching ------------------------------------------------------------------------
@@ -346,7 +355,7 @@ class Threads:
         """Make ``t`` the running thread (its context in the engine, its state on self)."""
         if self.cpu_host is not None:       # the CPU time the outgoing thread ran
             with self.cpu_lock:
-                self._count_cpu(*host_thread_times())
+                self._count_cpu(host_thread_times())
         if t.ctx is not None:
             if self._mon_off is not None:
                 t.ctx.poke(self._mon_off, b"\xff" * 8)
@@ -368,38 +377,38 @@ class Threads:
     def cpu_enter(self) -> None:
         """A run of the engine begins on this host thread (runner.py)."""
         with self.cpu_lock:
-            self.cpu_mark, self.user_mark = host_thread_times()
+            self.cpu_mark = host_thread_times()
             self.cpu_host = threading.get_native_id()
 
     def cpu_leave(self) -> None:
         """The run ends: the running thread's CPU time is counted."""
         with self.cpu_lock:
             if self.cpu_host is not None:
-                self._count_cpu(*host_thread_times())
+                self._count_cpu(host_thread_times())
                 self.cpu_host = None
 
-    def _count_cpu(self, cpu: int, user: int) -> None:
-        """The running thread has run until now (the host thread's times ``cpu`` and ``user``)
-        since the marks: counted, and the marks moved here. Under cpu_lock."""
+    def _count_cpu(self, now) -> None:
+        """The running thread has run until ``now`` (host_thread_times) since the mark:
+        counted, and the mark moved here. Under cpu_lock."""
         t = self.cur
-        t.cpu_ns += max(0, cpu - self.cpu_mark)
-        t.user_ns += max(0, user - self.user_mark)
-        self.cpu_mark, self.user_mark = cpu, user
+        t.cpu = [a + b for a, b in zip(t.cpu, cpu_deltas(now, self.cpu_mark))]
+        self.cpu_mark = now
 
-    def thread_cpu_ns(self, t: Thread, user: bool = False) -> int:
-        """Guest thread ``t``'s CPU time (CLOCK_THREAD_CPUTIME_ID), or with ``user`` its user
-        time alone (CPUCLOCK_VIRT): the time of the host threads that ran the engine while
-        ``t`` was the running thread, its system calls and translation included (under
-        qemu-user, its own host thread's). From any host thread (a CPU-time timer's too)."""
+    def thread_cpu_ns(self, t: Thread, kind: int = 2) -> int:
+        """Guest thread ``t``'s time on its CPU clock of ``kind`` (the kernel's: 2
+        CPUCLOCK_SCHED, its CPU time, CLOCK_THREAD_CPUTIME_ID's; 1 VIRT, user time; 0 PROF,
+        user + system time): the time of the host threads that ran the engine while ``t`` was
+        the running thread, its system calls and translation included (under qemu-user, its
+        own host thread's). From any host thread (a CPU-time timer's too)."""
         with self.cpu_lock:
-            done, host = (t.user_ns if user else t.cpu_ns), self.cpu_host
+            done, host = t.cpu[kind], self.cpu_host
             if t is not self.cur or host is None:
                 return done
             try:
-                now = host_thread_times(None if host == threading.get_native_id() else host)[user]
+                now = host_thread_times(None if host == threading.get_native_id() else host)
             except OSError:
                 return done         # (that run has just ended)
-            return done + max(0, now - (self.user_mark if user else self.cpu_mark))
+            return done + cpu_deltas(now, self.cpu_mark)[kind]
 
     def clear_monitor(self) -> None:
         """Clear the running thread's exclusive monitor (its next store-exclusive fails)."""

@@ -489,18 +489,17 @@ class Timers:
 
     def cpu_clock_reader(self, what: str, whose, kind: int):
         """A function giving the time of cpu_clock_of's clock in seconds, from any host thread
-        (a CpuTimer's); None once it is gone (another process's that ended). A thread's
-        CPUCLOCK_PROF (user + system) is its CPU time (CPUCLOCK_SCHED's), as the kernel's
-        adds up to it (give or take its tick sampling)."""
+        (a CpuTimer's); None once it is gone (another process's that ended)."""
         if what == "thread":
             # an ended thread's clock is gone (its last time stays in thread_cpu_ns);
             # the leader's stays, as the kernel keeps it until the whole process ends
-            user = kind == CPUCLOCK_VIRT
-            return lambda: (self.thread_cpu_ns(whose, user) / 1e9
+            return lambda: (self.thread_cpu_ns(whose, kind) / 1e9
                             if whose.alive or whose.tid == self.pid else None)
-        if whose is None:
-            return partial(cpu_clock, "virtual" if kind == CPUCLOCK_VIRT else "prof")
-        host_clock = ~whose << 3 | kind
+        if kind == CPUCLOCK_SCHED and whose is None:
+            return time.process_time
+        # the host kernel's clock of that kind: this process's (pid 0) user or user + system
+        # time (its tick-sampled counts), or another process's
+        host_clock = ~(whose or 0) << 3 | kind
 
         def other():
             try:
@@ -516,7 +515,7 @@ class Timers:
         if isinstance(named, int):
             return named
         if named[0] == "thread":
-            ns = self.thread_cpu_ns(named[1], named[2] == CPUCLOCK_VIRT)
+            ns = self.thread_cpu_ns(named[1], named[2])
         else:
             secs = self.cpu_clock_reader(*named)()
             if secs is None:

@@ -89,17 +89,18 @@ int main(void) {
     int tid = syscall(SYS_gettid);
 
     /* --- the user-time clocks (kind 1) --- */
+    long long virt0 = ns_of(THREAD_CLOCK(0, VIRT));
     spin(CLOCK_THREAD_CPUTIME_ID, 60 * MS);
     long long tick = res_of(THREAD_CLOCK(0, VIRT));
     long long virt = ns_of(THREAD_CLOCK(0, VIRT));
     long long virt_mine = ns_of(THREAD_CLOCK(tid, VIRT));
     long long prof = ns_of(THREAD_CLOCK(0, PROF));
-    /* (the user time is sampled at the kernel's ticks: near the CPU time, above it or below) */
-    printf("thread user time after a 60 ms spin: >= 20 ms %d, below twice its CPU time %d\n",
-           virt >= 20 * MS, virt < 2 * ns_of(CLOCK_THREAD_CPUTIME_ID) + tick);
-    printf("by its tid too: %d; user + system near it %d\n", virt_mine >= virt, 2 * prof + tick > virt);
+    /* (the user and system times are counted at the kernel's ticks: on a loaded machine a
+       60 ms spin may count much less, or more; only their order is sure) */
+    printf("thread user time after a spin: not below its earlier reading %d\n", virt0 >= 0 && virt >= virt0);
+    printf("by its tid too: %d; user + system not below it %d\n", virt_mine >= virt, prof >= virt);
     long long pvirt = ns_of(PROCESS_CLOCK(0, VIRT)), pprof = ns_of(PROCESS_CLOCK(0, PROF));
-    printf("process user time >= 20 ms %d, user + system near it %d\n", pvirt >= 20 * MS, 2 * pprof + tick > pvirt);
+    printf("process user time not below the thread's %d, user + system not below it %d\n", pvirt >= virt, pprof >= pvirt);
     printf("resolutions: thread sched %lld, process sched %lld, CLOCK_PROCESS_CPUTIME_ID %lld; "
            "user and user + system one tick (1 to 10 ms): %d %d %d %d\n",
            res_of(THREAD_CLOCK(0, SCHED)), res_of(PROCESS_CLOCK(0, SCHED)), res_of(CLOCK_PROCESS_CPUTIME_ID),
@@ -113,8 +114,8 @@ int main(void) {
     pthread_create(&th, 0, worker, 0);
     while (!worker_tid)
         sched_yield();
-    long long wvirt = ns_of(THREAD_CLOCK(worker_tid, VIRT));
-    printf("a new thread's user time: read %d, below the main thread's %d\n", wvirt >= 0, wvirt < virt);
+    long long wvirt = ns_of(THREAD_CLOCK(worker_tid, VIRT)), wprof = ns_of(THREAD_CLOCK(worker_tid, PROF));
+    printf("a new thread's user time: read %d, user + system not below it %d\n", wvirt >= 0, wprof >= wvirt);
     printf("process clock by a thread's tid: %s\n", err(ns_of(PROCESS_CLOCK(worker_tid, SCHED))));
 
     /* --- clock_settime --- */
