@@ -62,7 +62,7 @@ from .fs import GuestOSError
 from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
-                      NotServed)
+                      NotServed, host_thread_times)
 from .signals import Pending
 from .syscalls import pack_rusage, s32
 
@@ -336,7 +336,8 @@ class Processes:
         self.host_pid = os.getpid()
         # a new host process (this host thread is all of it): its CPU time starts at 0
         self.cpu_lock = threading.Lock()        # (another host thread may have held it)
-        self.cur.cpu_ns, self.cpu_mark, self.cpu_host = 0, 0, threading.get_native_id()
+        self.cur.cpu, self.cpu_host = [0, 0, 0], threading.get_native_id()
+        self.cpu_mark = host_thread_times()
         self.parent_host_pid = parent_host
         self.pid = self.host_pid
         for fd in self.children.values():

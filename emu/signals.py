@@ -36,6 +36,10 @@ from collections import deque
 
 from . import ucconst as K
 
+# s: the longest a host thread waits at a time (then it looks again): a guest's longest
+# timeout (KTIME_MAX, 292 years) is more than the host's lock timeout can say
+LONGEST_WAIT = 3600.0
+
 SA_NODEFER = 0x40000000
 SA_RESETHAND = 0x80000000
 SA_ONSTACK = 0x08000000
@@ -504,6 +508,9 @@ class Signals:
                     return "die", sig, queued   # its default action ends the whole process
                 self.blocked_pending.put(sig, SI_TIMER, own=own)
                 continue
+            if (handler > 1 and tid is None and len(self.threads) > 1 and self.cur_tid != self.pid
+                    and self.route_signal(sig, SI_TIMER, only=self.pid)):
+                continue    # the main thread takes it first, as Linux's complete_signal (threads.py)
             return ("deliver" if handler > 1 else "die"), sig, queued
         self.wake.clear()
         return None
@@ -590,7 +597,7 @@ class Signals:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return False
-            self.wake.wait(left)
+            self.wake.wait(None if left is None else min(left, LONGEST_WAIT))
 
     def take_waited_signal(self, want: int, take: bool = True, me=None):
         """sigtimedwait, a signalfd's read: a signal of ``want`` pending for the waiting thread

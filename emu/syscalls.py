@@ -143,15 +143,34 @@ def _dtype(mode: int) -> int:
     return 0
 
 
-def pack_rusage(ru) -> bytes:
-    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes)."""
+def pack_rusage(ru, utime: float | None = None, stime: float | None = None) -> bytes:
+    """A host ``resource.struct_rusage`` as the guests' struct rusage (144 bytes), with the
+    user and system times ``utime`` and ``stime`` (seconds) in place of its own if given."""
     def tv(seconds):
         us = int(seconds * 1e6)
         return us // 1_000_000, us % 1_000_000
-    return struct.pack("<4q14q", *tv(ru.ru_utime), *tv(ru.ru_stime), ru.ru_maxrss, ru.ru_ixrss,
+    utime = ru.ru_utime if utime is None else utime
+    stime = ru.ru_stime if stime is None else stime
+    return struct.pack("<4q14q", *tv(utime), *tv(stime), ru.ru_maxrss, ru.ru_ixrss,
                        ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
                        ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
                        ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
+
+
+# s: the longest time a timespec stands for (the kernel's KTIME_MAX ns: longer times saturate)
+KTIME_MAX_S = (2 ** 63 - 1) / 1e9
+
+
+def timespec_seconds(sec: int, nsec: int) -> float:
+    """A (valid) timespec's time in seconds, saturated at KTIME_MAX as the kernel's
+    timespec64_to_ktime does (a sleep of 2**63 - 1 s is one of about 292 years)."""
+    return min(sec + nsec / 1e9, KTIME_MAX_S)
+
+
+def pack_timespec(seconds: float) -> bytes:
+    """``seconds`` (>= 0, at most KTIME_MAX_S) as a struct timespec."""
+    ns = min(int(seconds * 1e9), 2 ** 63 - 1)
+    return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
 
 
 class NotServed(Exception):
@@ -404,13 +423,20 @@ class Syscalls:
 
     def sys_getrusage(self, who, buf, *_):
         """The emulator's own usage, as qemu-user reports its own: the guest's CPU time is
-        the host process's (timers.py), its children are host processes."""
+        the host process's (timers.py), its children are host processes. RUSAGE_THREAD: the
+        calling thread's CPU time split as its user and system counts are (the kernel's
+        cputime_adjust: they add up to its CPU time), the other fields the process's."""
         import resource
         who = s32(who)
         if who not in (0, -1, 1):        # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
             return -errno.EINVAL
         ru = resource.getrusage(resource.RUSAGE_CHILDREN if who == -1 else resource.RUSAGE_SELF)
-        self.wr(buf, pack_rusage(ru))
+        if who == 1:
+            prof, user, cpu = (self.thread_cpu_ns(self.cur, kind) for kind in (0, 1, 2))
+            user = cpu * user // prof if prof else cpu
+            self.wr(buf, pack_rusage(ru, user / 1e9, (cpu - user) / 1e9))
+        else:
+            self.wr(buf, pack_rusage(ru))
         return 0
 
     def sys_sysinfo(self, buf, *_):
@@ -547,6 +573,19 @@ class Syscalls:
             self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
         return 0
 
+    def sys_clock_settime(self, clk, tp, *_):
+        """Of the fixed clocks only CLOCK_REALTIME has a setter (the others: EINVAL, as a
+        dynamic clock's id, which names no clock here); xld never sets the host's clock: an
+        unprivileged caller gets the kernel's EPERM, root's call is refused (not served)."""
+        if s32(clk) != 0:
+            return -errno.EINVAL
+        sec, nsec = struct.unpack("<qq", self.rd(tp, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        if os.geteuid() != 0:
+            return -errno.EPERM
+        raise NotServed("setting the host's CLOCK_REALTIME")
+
     def sys_gettimeofday(self, tv, tz, *_):
         ns = time.time_ns()
         if tv:
@@ -561,17 +600,17 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(req, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        deadline = time.monotonic() + sec + nsec / 1e9
+        seconds = timespec_seconds(sec, nsec)
+        deadline = time.monotonic() + seconds
 
         def interrupted():
             if rem:
-                left = max(0, int((deadline - time.monotonic()) * 1e9))
-                self.wr(rem, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+                self.wr(rem, pack_timespec(max(0.0, deadline - time.monotonic())))
             return -errno.EINTR
 
         if len(self.threads) > 1:     # the others run meanwhile (threads.py)
             return self.sleep_until(deadline, name, interrupted)
-        if self.wait_for_signal(sec + nsec / 1e9):
+        if self.wait_for_signal(seconds):
             return interrupted()
         return 0
 
@@ -589,7 +628,7 @@ class Syscalls:
             if sec < 0 or not 0 <= nsec < 1_000_000_000:
                 return -errno.EINVAL              # (it slept not at all and said 0)
             c = self._CLOCKS.get(s32(clk), time.CLOCK_MONOTONIC)
-            delay = sec + nsec / 1e9 - time.clock_gettime(c)
+            delay = timespec_seconds(sec, nsec) - time.clock_gettime(c)
             if delay > 0 and len(self.threads) > 1:
                 return self.sleep_until(time.monotonic() + delay, "clock_nanosleep")
             if delay > 0 and self.wait_for_signal(delay):

@@ -52,7 +52,7 @@ import time
 
 from . import uc as U
 from .fs import GuestOSError
-from .signals import SI_TIMER, Pending, SentInfo
+from .signals import LONGEST_WAIT, SI_TIMER, Pending, SentInfo
 from .syscalls import NotServed, s32
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -146,7 +146,7 @@ class Later:
 
 
 class Thread:
-    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu_ns")
+    __slots__ = ("tid", "ctx", "wait", "result", "state", "alive", "exit_status", "affinity", "cpu")
 
     def __init__(self, tid: int):
         self.tid = tid
@@ -157,7 +157,27 @@ class Thread:
         self.alive = True
         self.exit_status = None
         self.affinity: int | None = None    # the CPU mask it set (None: the host's CPUs)
-        self.cpu_ns = 0             # its CPU time until it last stopped running (thread_cpu_ns)
+        # its times (ns) until it last stopped running, by the kernel's kind of CPU clock:
+        # user + system, user (the host's tick-sampled counts), CPU time (thread_cpu_ns)
+        self.cpu = [0, 0, 0]
+
+
+def host_thread_times(host: int | None = None) -> tuple[int, int, int]:
+    """(user + system time, user time, CPU time) in ns of host thread ``host`` (None: the
+    calling one), read through the host kernel's CPU clocks MAKE_THREAD_CPUCLOCK(tid, kind)
+    for the kinds CPUCLOCK_PROF, VIRT and SCHED (tid 0: the caller). The first two are the
+    kernel's tick-sampled counts, as a guest's are on Linux."""
+    clock = ~(host or 0) << 3 | 4
+    return tuple(time.clock_gettime_ns(clock | kind) for kind in (0, 1, 2))
+
+
+def cpu_deltas(now, mark) -> tuple[int, int, int]:
+    """What a guest thread ran between two host_thread_times readings ``mark`` and ``now``:
+    its user + system time is its user time plus what the host counted as system time
+    (never less than the user time, as the kernel's counts: the two clocks are not read at
+    one instant)."""
+    user = max(0, now[1] - mark[1])
+    return user + max(0, now[0] - mark[0] - user), user, max(0, now[2] - mark[2])
 
 
 class Waiter:
@@ -318,9 +338,9 @@ class Threads:
         self._ticker = None         # host pid whose ticker thread runs
         # the host thread that runs the engine now (its kernel tid; None between runs: each
         # run may have a host thread of its own, runner.py), and its CPU time (ns) when the
-        # running thread began to run there (thread_cpu_ns)
+        # running thread began to run there (host_thread_times; thread_cpu_ns)
         self.cpu_host: int | None = None
-        self.cpu_mark = 0
+        self.cpu_mark = (0, 0, 0)
         self.cpu_lock = threading.Lock()    # (a CPU-time timer's host thread reads them too)
 
     # --- switching ------------------------------------------------------------------------
@@ -335,9 +355,7 @@ class Threads:
         """Make ``t`` the running thread (its context in the engine, its state on self)."""
         if self.cpu_host is not None:       # the CPU time the outgoing thread ran
             with self.cpu_lock:
-                now = time.thread_time_ns()
-                self.cur.cpu_ns += max(0, now - self.cpu_mark)
-                self.cpu_mark = now
+                self._count_cpu(host_thread_times())
         if t.ctx is not None:
             if self._mon_off is not None:
                 t.ctx.poke(self._mon_off, b"\xff" * 8)
@@ -359,33 +377,38 @@ class Threads:
     def cpu_enter(self) -> None:
         """A run of the engine begins on this host thread (runner.py)."""
         with self.cpu_lock:
-            self.cpu_mark = time.thread_time_ns()
+            self.cpu_mark = host_thread_times()
             self.cpu_host = threading.get_native_id()
 
     def cpu_leave(self) -> None:
         """The run ends: the running thread's CPU time is counted."""
         with self.cpu_lock:
             if self.cpu_host is not None:
-                self.cur.cpu_ns += max(0, time.thread_time_ns() - self.cpu_mark)
+                self._count_cpu(host_thread_times())
                 self.cpu_host = None
 
-    def thread_cpu_ns(self, t: Thread) -> int:
-        """Guest thread ``t``'s CPU time (CLOCK_THREAD_CPUTIME_ID): the CPU time of the host
-        threads that ran the engine while ``t`` was the running thread, its system calls and
-        translation included (under qemu-user, its own host thread's). From any host thread
-        (a CPU-time timer's too)."""
+    def _count_cpu(self, now) -> None:
+        """The running thread has run until ``now`` (host_thread_times) since the mark:
+        counted, and the mark moved here. Under cpu_lock."""
+        t = self.cur
+        t.cpu = [a + b for a, b in zip(t.cpu, cpu_deltas(now, self.cpu_mark))]
+        self.cpu_mark = now
+
+    def thread_cpu_ns(self, t: Thread, kind: int = 2) -> int:
+        """Guest thread ``t``'s time on its CPU clock of ``kind`` (the kernel's: 2
+        CPUCLOCK_SCHED, its CPU time, CLOCK_THREAD_CPUTIME_ID's; 1 VIRT, user time; 0 PROF,
+        user + system time): the time of the host threads that ran the engine while ``t`` was
+        the running thread, its system calls and translation included (under qemu-user, its
+        own host thread's). From any host thread (a CPU-time timer's too)."""
         with self.cpu_lock:
-            done, host, mark = t.cpu_ns, self.cpu_host, self.cpu_mark
+            done, host = t.cpu[kind], self.cpu_host
             if t is not self.cur or host is None:
                 return done
-            if host == threading.get_native_id():
-                now = time.thread_time_ns()
-            else:
-                try:    # (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED): the host's own encoding)
-                    now = time.clock_gettime_ns(~host << 3 | 6)
-                except OSError:
-                    return done         # (that run has just ended)
-            return done + max(0, now - mark)
+            try:
+                now = host_thread_times(None if host == threading.get_native_id() else host)
+            except OSError:
+                return done         # (that run has just ended)
+            return done + cpu_deltas(now, self.cpu_mark)[kind]
 
     def clear_monitor(self) -> None:
         """Clear the running thread's exclusive monitor (its next store-exclusive fails)."""
@@ -458,7 +481,7 @@ class Threads:
             return False
         if self._signal_for_blocked():
             return True
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        left = None if deadline is None else min(max(0.0, deadline - time.monotonic()), LONGEST_WAIT)
         if host:
             import select
             poller = select.poll()

@@ -46,7 +46,7 @@ from functools import partial
 
 from .signals import TimerSignal, ToThread
 from .threads import NotServed
-from .syscalls import s32
+from .syscalls import pack_timespec, s32, timespec_seconds
 
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
@@ -459,14 +459,15 @@ class Timers:
         return None
 
     # --- CPU-time clocks ------------------------------------------------------------------------
-    def cpu_clock_of(self, clock: int):
+    def cpu_clock_of(self, clock: int, gettime: bool = False):
         """The CPU-time clock ``clock`` names, decoded as the kernel does: ("thread", Thread,
         kind) for CLOCK_THREAD_CPUTIME_ID (the caller's) and MAKE_THREAD_CPUCLOCK(tid, kind)
         (~tid << 3 | 4 | kind: tid 0 the caller, else a thread of this process; glibc's
         pthread_getcpuclockid); ("process", host pid, kind) for CLOCK_PROCESS_CPUTIME_ID and
-        MAKE_PROCESS_CPUCLOCK(pid, kind) (host pid None: this process, pid 0 or its own; else
-        another process of the run, as kill reaches). None: no CPU-time clock (an id >= 0, or
-        a dynamic clock's ~fd << 3 | 3); -EINVAL: kind 3, or no such thread or process."""
+        MAKE_PROCESS_CPUCLOCK(pid, kind) (host pid None: this process, pid 0 or its own, and
+        for clock_gettime (``gettime``) the calling thread's tid too; else another process of
+        the run, as kill reaches). None: no CPU-time clock (an id >= 0, or a dynamic clock's
+        ~fd << 3 | 3); -EINVAL: kind 3, or no such thread or process."""
         if clock == CLOCK_PROCESS_CPUTIME_ID:
             return "process", None, CPUCLOCK_SCHED
         if clock == CLOCK_THREAD_CPUTIME_ID:
@@ -479,7 +480,7 @@ class Timers:
         if clock & 4:
             t = self.cur if pid == 0 else self.threads.get(pid)
             return -errno.EINVAL if t is None else ("thread", t, kind)
-        if pid in (0, self.pid):
+        if pid in (0, self.pid) or gettime and pid == self.cur.tid:
             return "process", None, kind
         host = self.host_of(pid)
         if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
@@ -488,18 +489,17 @@ class Timers:
 
     def cpu_clock_reader(self, what: str, whose, kind: int):
         """A function giving the time of cpu_clock_of's clock in seconds, from any host thread
-        (a CpuTimer's); None once it is gone (another process's that ended). A thread's user
-        time alone (CPUCLOCK_VIRT) is not kept: not served."""
+        (a CpuTimer's); None once it is gone (another process's that ended)."""
         if what == "thread":
-            if kind == CPUCLOCK_VIRT:
-                raise NotServed("a thread's user-time CPU clock (CPUCLOCK_VIRT)")
             # an ended thread's clock is gone (its last time stays in thread_cpu_ns);
             # the leader's stays, as the kernel keeps it until the whole process ends
-            return lambda: (self.thread_cpu_ns(whose) / 1e9
+            return lambda: (self.thread_cpu_ns(whose, kind) / 1e9
                             if whose.alive or whose.tid == self.pid else None)
-        if whose is None:
-            return partial(cpu_clock, "virtual" if kind == CPUCLOCK_VIRT else "prof")
-        host_clock = ~whose << 3 | kind
+        if kind == CPUCLOCK_SCHED and whose is None:
+            return time.process_time
+        # the host kernel's clock of that kind: this process's (pid 0) user or user + system
+        # time (its tick-sampled counts), or another process's
+        host_clock = ~(whose or 0) << 3 | kind
 
         def other():
             try:
@@ -509,13 +509,13 @@ class Timers:
         return other
 
     def sys_clock_gettime(self, clk, tp, *_):
-        named = self.cpu_clock_of(s32(clk))
+        named = self.cpu_clock_of(s32(clk), gettime=True)
         if named is None or named == ("process", None, CPUCLOCK_SCHED):
             return super().sys_clock_gettime(clk if named is None else CLOCK_PROCESS_CPUTIME_ID, tp)
         if isinstance(named, int):
             return named
-        if named[0] == "thread" and named[2] != CPUCLOCK_VIRT:
-            ns = self.thread_cpu_ns(named[1])
+        if named[0] == "thread":
+            ns = self.thread_cpu_ns(named[1], named[2])
         else:
             secs = self.cpu_clock_reader(*named)()
             if secs is None:
@@ -535,7 +535,21 @@ class Timers:
             self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
         return 0
 
+    def sys_clock_settime(self, clk, tp, *_):
+        """A CPU-time clock is never set (the kernel's posix_cpu_clock_set): EPERM once the
+        time is read and the id names a clock, EINVAL if it names none; other ids are
+        syscalls.py's."""
+        clock = s32(clk)
+        if clock >= 0 or clock & 7 == 3:
+            return super().sys_clock_settime(clk, tp)
+        self.rd(tp, 16)
+        named = self.cpu_clock_of(clock)
+        return named if isinstance(named, int) else -errno.EPERM
+
     def sys_clock_nanosleep(self, clk, flags, req, rem, *_):
+        """On a CPU-time clock, as the kernel's posix_cpu_nsleep: wait until that clock has
+        advanced by the time asked (or, TIMER_ABSTIME, reached it), whoever's clock it is; on
+        the caller's own thread clock EINVAL (it would never wake)."""
         clock = s32(clk)
         if clock == CLOCK_THREAD_CPUTIME_ID:
             return -errno.EOPNOTSUPP        # (glibc's and musl's wrappers say EINVAL first)
@@ -544,14 +558,76 @@ class Timers:
             if clock < 0:
                 return -errno.EOPNOTSUPP    # a dynamic clock: no sleeping on it
             return super().sys_clock_nanosleep(clk, flags, req, rem)
+        sec, nsec = struct.unpack("<qq", self.rd(req, 16))
+        if sec < 0 or not 0 <= nsec < 1_000_000_000:
+            return -errno.EINVAL
+        if clock < 0 and clock & 4 and ~(clock >> 3) in (0, self.cur.tid):
+            return -errno.EINVAL            # its own thread's (whatever its kind)
         if isinstance(named, int):
             return named
-        what, whose, _kind = named
-        if what == "thread" and whose is self.cur:
-            return -errno.EINVAL            # its own: it would never wake
-        if whose is not None:
-            raise NotServed(f"clock_nanosleep on another {what}'s CPU-time clock")
-        return super().sys_clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, flags, req, rem)
+        reader = self.cpu_clock_reader(*named)
+        now = reader()
+        if now is None:
+            return -errno.EINVAL
+        target = timespec_seconds(sec, nsec) + (0.0 if flags & TIMER_ABSTIME else now)
+        if now >= target:
+            return 0
+        return self.cpu_sleep(reader, now, target, 0 if flags & TIMER_ABSTIME else rem)
+
+    def cpu_sleep(self, clock, now: float, target: float, rem: int):
+        """Block the caller until the CPU-time clock ``clock`` (cpu_clock_reader's, at ``now``)
+        reaches ``target`` seconds; a signal ends the wait with EINTR and the clock's time
+        left written to ``rem`` (if not 0). A clock that goes away meanwhile never gets there:
+        the wait lasts until a signal, as on Linux (the time left is then from its last
+        reading). With one thread the caller looks at the clock every 50 ms at most; with
+        others, a CpuTimer host thread does (they run meanwhile)."""
+        seen = [now]
+
+        def reader():
+            t = clock()
+            if t is not None:
+                seen[0] = t
+            return t
+
+        def interrupted():
+            if rem:
+                reader()
+                self.wr(rem, pack_timespec(max(0.0, target - seen[0])))
+            return -errno.EINTR
+
+        if len(self.threads) < 2:
+            while True:
+                now = reader()
+                if now is not None and now >= target:
+                    return 0
+                step = 0.05 if now is None else min(0.05, max(target - now, 0.0005))
+                if self.wait_for_signal(step):
+                    return interrupted()
+                if self.stop_event.is_set():
+                    return -errno.EINTR     # (the run is over: the result goes nowhere)
+        reached = threading.Event()
+
+        def fire():
+            reached.set()
+            self.wake.set()
+
+        timer = CpuTimer(0.0, fire, reader, target)
+
+        def cancel():
+            timer.cancel()
+            self.cpu_sleeps.discard(timer)
+
+        with self.timer_lock:
+            if self.timers_closed:
+                return -errno.EINTR
+            self.__dict__.setdefault("cpu_sleeps", set()).add(timer)
+        timer.start()
+        def poll():
+            if not reached.is_set():
+                return None
+            cancel()
+            return 0
+        return self.block(self.Wait("clock_nanosleep", poll, cancel=cancel, interrupted=interrupted))
 
     # --- ITIMER_VIRTUAL, ITIMER_PROF: the process's CPU time ------------------------------------
     def arm_cpu_itimer(self, which: int, value: float, interval: float, at: float | None = None) -> None:
@@ -596,6 +672,8 @@ class Timers:
             t.cancel()
         with self.timer_lock:
             self.timers_closed = True
+        for t in list(self.__dict__.get("cpu_sleeps", ())):
+            t.cancel()              # (a thread still in a CPU-time clock_nanosleep)
         for t in list(getattr(self, "posix_timers", {}).values()):
             self._arm(t, 0, 0)
 

@@ -4,7 +4,11 @@ pointers and loads/modifies/stores an array and checks it. Before counted slices
 timer thread's asynchronous stop made this program crash on every run (a load run again
 with its own result as address)."""
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import threading
 import time
 
@@ -387,3 +391,104 @@ def test_a_thread_timer_signal_for_an_ended_thread_reaches_no_other(build, arch)
     res = run(exe, timeout=60)
     expected = b"nanosleep 0, handler ran in the sleeper 0 times\n"
     assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
+
+
+# tests/emu/progs/clockcalls.c as Linux prints it (6.18, x86-64, built natively: the next test
+# checks the host's kernel still says so), and so qemu-aarch64 and qemu-riscv64 7.2
+CLOCKCALLS = (
+    b"thread user time after a spin: not below its earlier reading 1\n"
+    b"by its tid too: 1; user + system not below it 1\n"
+    b"process user time not below the thread's 1, user + system not below it 1\n"
+    b"resolutions: thread sched 1, process sched 1, CLOCK_PROCESS_CPUTIME_ID 1; user and user + system one tick (1 to 10 ms): 1 1 1 1\n"
+    b"getres without a buffer: 0; of kind 3: Invalid argument; of no thread: Invalid argument\n"
+    b"a new thread's user time: read 1, user + system not below it 1\n"
+    b"process clock by a thread's tid: Invalid argument\n"
+    b"settime: CLOCK_PROCESS_CPUTIME_ID Invalid argument, CLOCK_THREAD_CPUTIME_ID Invalid argument, CLOCK_MONOTONIC Invalid argument\n"
+    b"settime: process clock Operation not permitted, thread clock Operation not permitted, a worker's Operation not permitted, no thread's Invalid argument, no buffer Bad address\n"
+    b"settime: CLOCK_REALTIME to a bad time Invalid argument, clock 12 Invalid argument\n"
+    b"sleep 30 ms on the process clock while a thread spins: ok, it advanced 30 ms 1\n"
+    b"the same through the C library: ok, it advanced 30 ms 1\n"
+    b"TIMER_ABSTIME on it: ok, reached 1\n"
+    b"TIMER_ABSTIME in the past: ok\n"
+    b"sleep 30 ms on the worker's clock: ok, it advanced 30 ms 1\n"
+    b"on its user time: ok, it advanced 30 ms 1\n"
+    b"TIMER_ABSTIME on it: ok, reached 1\n"
+    b"on its own thread's clock: by tid 0 Invalid argument, by its tid Invalid argument, user time Invalid argument\n"
+    b"on no thread's clock: Invalid argument; bad times: Invalid argument Invalid argument; no buffer: Bad address\n"
+    b"a signal ends it: Interrupted system call, time left in (0, 10 s] 1\n"
+    b"sleep 30 ms on a child's clock: ok, it advanced 30 ms 1\n"
+    b"a child's user time readable 1; its pid as a thread clock: Invalid argument, sleep Invalid argument, settime Operation not permitted\n"
+    b"SIGEV_NONE timer on the process clock: ok, armed in (0, 20 ms] 1\n"
+    b"past its time: 0.000000000\n"
+    b"periodic, past its first time: armed in (0, 10 ms] 1, overruns counted 1\n"
+    b"TIMER_ABSTIME in the past: 0.000000000\n"
+    b"SIGEV_NONE on the thread clock: ok, past its time: 0.000000000\n"
+    b"timer_create on a user-time thread clock: ok\n"
+    b"times: its value advanced 3 ticks or more 1, user + system by 3 or more 1, no buffer 1, bad buffer Bad address\n"
+    b"times: a waited child's 60 ms: 3 ticks or more 1\n"
+    b"RUSAGE_THREAD: the main thread's >= 150 ms 1, <= the process's 1; a new thread's below a tenth of it 1\n"
+    b"getrusage(2): Invalid argument, bad buffer: Bad address\n"
+)
+CLOCKCALLS_KINDS = [(a, k) for a in ("arm64", "riscv64") for k in ("gcc", "dyn", "zig")]
+
+
+@pytest.mark.parametrize("arch,kind", CLOCKCALLS_KINDS, ids=[f"{a}-{k}" for a, k in CLOCKCALLS_KINDS])
+def test_the_clock_calls_on_cpu_clocks_answer_as_linux(build, arch, kind):
+    """clockcalls.c: a thread's and the process's user-time clock (kind CPUCLOCK_VIRT),
+    clock_nanosleep on the process's CPU clock, another thread's and a child's (until that
+    clock has advanced, or TIMER_ABSTIME reached it; EINTR with the time left), clock_settime
+    on CPU clocks (EPERM), SIGEV_NONE timers on them, times() and getrusage(RUSAGE_THREAD):
+    xld prints Linux's lines (qemu-user too). xld stopped at the thread's user-time clock
+    (SIGSYS), and before that slept wall time on the process clock, stopped at
+    clock_nanosleep on another thread's or process's clock and at clock_settime, and gave
+    RUSAGE_THREAD the whole process's times."""
+    exe = build("clockcalls", arch, kind)
+    res = run(exe, timeout=240)
+    assert (res.returncode, res.stdout) == (0, CLOCKCALLS), (res.crash, res.stderr)
+    if kind == "gcc":
+        rc, out, _err = run_qemu(arch, exe, timeout=240)
+        assert (rc, out) == (0, CLOCKCALLS)
+
+
+def test_clockcalls_expected_lines_are_the_host_kernels(tmp_path):
+    """The oracle of the test above: clockcalls.c built for the host and run on its kernel."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None or sys.platform != "linux":
+        pytest.skip("needs a C compiler for the host, and Linux")
+    exe = str(tmp_path / "clockcalls")
+    subprocess.run([cc, "-O2", "-pthread", os.path.join(os.path.dirname(__file__), "progs", "clockcalls.c"),
+                    "-o", exe], check=True, capture_output=True, timeout=300)
+    p = subprocess.run([exe], capture_output=True, timeout=240)
+    assert (p.returncode, p.stdout) == (0, CLOCKCALLS)
+
+
+# tests/emu/progs/sleepedges.c as Linux prints it (6.18, x86-64, built natively)
+SLEEPEDGES = (
+    b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"with a second thread:\n"
+    b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
+    b"sleep on a thread's clock as it ends: -1 Interrupted system call, time left over 900 s 1\n"
+    b"then on its clock: -1 Invalid argument\n"
+    b"5 sleeps on a spinning thread's clock, a SIGALRM each: EINTR 5, the handler in the main thread 5\n"
+)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_sleeps_at_their_edges_answer_as_linux(build, arch):
+    """sleepedges.c: sleeps of 2**63 - 1 s (the kernel saturates them at KTIME_MAX) ended by
+    a signal with the time left, with one thread and two; a sleep on a thread's CPU clock
+    as that thread ends (only a signal ends it), then on its clock (EINVAL); a SIGALRM for
+    the process while the main thread sleeps and another spins goes to the main thread, as
+    Linux's complete_signal. xld answered EINVAL to the long sleeps with one thread and died
+    of an internal error (OverflowError) with two, and ran the SIGALRM handler in the
+    spinning thread: the main thread's sleep never ended."""
+    res = run(build("sleepedges", arch), timeout=240)
+    assert (res.returncode, res.stdout) == (0, SLEEPEDGES), (res.crash, res.stderr)
