@@ -477,7 +477,7 @@ SLEEPEDGES = (
     b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
     b"sleep on a thread's clock as it ends: -1 Interrupted system call, time left over 900 s 1\n"
     b"then on its clock: -1 Invalid argument\n"
-    b"5 sleeps on a spinning thread's clock, a SIGALRM each: EINTR 5, the handler in the main thread 5\n"
+    b"5 sleeps on a spinning thread's clock, ended by SIGALRM: EINTR 5, every handler in the main thread 1\n"
 )
 
 
