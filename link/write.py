@@ -1398,7 +1398,10 @@ class DigestBeside:
         # does: on a busy machine that wait took 2-3 ms; ``done`` is held until it ends)
         self.done = _thread.allocate_lock()
         self.done.acquire()
-        _thread.start_new_thread(self._run, (h,))
+        try:
+            _thread.start_new_thread(self._run, (h,))
+        except RuntimeError:                # (no thread to be had, a limit on them: made here)
+            self._run(h)
 
     def _run(self, h) -> None:
         try:

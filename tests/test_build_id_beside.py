@@ -1,7 +1,8 @@
 """--build-id's digest of a large output is made by a thread while the output is written
 (link/write.py ``DigestBeside``): the file is byte for byte the one the digest made first
 gives, its note holds the digest of the file with the note zero, the thread
-really made it, and a digest that fails is an error that leaves no output.
+really made it, a digest that fails is an error that leaves no output, and where no thread
+can be started the link makes the digest itself.
 
 The links run in a Python process of their own (``XLD_SERVER=0``), with
 ``write.DIGEST_BESIDE_MIN`` set to a size no output reaches ("first") or left as it is
@@ -39,6 +40,12 @@ def run(self, h):
     real(self, h)
 
 write.DigestBeside._run = run
+if mode == "nothread":
+    import _thread
+
+    def refuse(*a):
+        raise RuntimeError("can't start new thread")
+    _thread.start_new_thread = refuse
 sys.exit(cli.main(args))
 """
 
@@ -89,3 +96,11 @@ def test_a_digest_that_fails_leaves_no_output(big, tmp_path):
     assert p.returncode == 1 and p.stderr.startswith("xld: error: --build-id: the digest failed")
     assert "Traceback" not in p.stderr
     assert not out.exists() and not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+def test_no_thread_to_be_had_makes_the_digest_in_the_link(big, tmp_path):
+    arch, obj = big
+    p1, first, _ = _link(tmp_path, arch, obj, "first")
+    p2, alone, log = _link(tmp_path, arch, obj, "nothread")
+    assert p1.returncode == 0 and p2.returncode == 0, p1.stderr + p2.stderr
+    assert log == ["beside"] and first.read_bytes() == alone.read_bytes()
