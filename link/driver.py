@@ -88,6 +88,7 @@ class Context:
         self.img = None                   # the output image (write.build_image)
         self.out_bytes = None             # the bytes written (ELF, flat image or -r object)
         self.trailer = None               # what follows the sections: symbol tables, section headers (write.py)
+        self.note_beside = None           # --build-id's digest, made while commit writes (write.DigestBeside)
         self.verify_stats = None          # what --verify checked
         self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
         self.script_names = frozenset()   # -T: names its expressions use
@@ -265,6 +266,7 @@ def _fill_build_id(ctx) -> None:
         return
     style = ctx.opts.build_id
     n = sec.size - 16
+    head = struct.pack("<III", 4, n, 3) + b"GNU\0"
     if style.startswith("0x"):
         desc = bytes.fromhex(style[2:])
     elif style == "uuid":
@@ -273,8 +275,11 @@ def _fill_build_id(ctx) -> None:
     else:
         # a digest of the whole output with the note's descriptor still zero: deterministic
         h = hashlib.md5 if style in ("md5", "fast") else hashlib.sha1
+        if write.digest_beside_write(ctx):
+            ctx.note_beside = write.DigestBeside(h, ctx.out_bytes, sec.offset, head, n)
+            return                                      # (commit writes the note)
         desc = h(ctx.out_bytes).digest()[:n]          # hashes the buffer in place, no copy
-    note = struct.pack("<III", 4, n, 3) + b"GNU\0" + desc
+    note = head + desc
     ctx.out_bytes[sec.offset:sec.offset + len(note)] = np.frombuffer(note, dtype=np.uint8)
 
 
