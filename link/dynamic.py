@@ -197,13 +197,15 @@ def _wanted_by_shared(ctx, gids: list[int], kept: list, late: list) -> set[int]:
                 versions[g] = vers
             continue
         out.add(g)
-    if versions:
+    if versions and not (ctx.opts.version_scripts or ctx.opts.version_texts):
+        out.update(versions)
+    elif versions:
         from xld.link import versionscript
         vs = versionscript.load(ctx.opts.version_scripts, ctx.opts.version_texts)
         ask = list(versions)
-        found = vs.lookup_many([names[g] for g in ask]) if vs is not None else [(True, None)] * len(ask)
         # (no node: exported; local: exported here, made local by _program_script_locals)
-        out.update(g for g, (_, node) in zip(ask, found) if node is None or node.name in versions[g])
+        out.update(g for g, (_, node) in zip(ask, vs.lookup_many([names[g] for g in ask]))
+                   if node is None or node.name in versions[g])
     return out
 
 
