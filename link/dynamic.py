@@ -149,6 +149,9 @@ def resolve_shared(ctx) -> None:
         named = {g for g, nm in enumerate(names) if any(nm in t for t in tables) and get(nm) == g}
     else:
         named = {g for dso in kept for g in (*map(get, dso.undefs), *map(get, dso.exports)) if g is not None}
+    if not ctx.opts.shared and named:
+        named = _wanted_by_shared(ctx, [g for g in named if state[g] != UNDEF and def_file[g] > 0],
+                                  kept, indirect)
     # --wrap=SYM: GNU ld wraps a shared object's unversioned reference to SYM too, as it looks
     # the name up, so the program's __wrap_SYM is exported (ld.so binds the reference to SYM)
     named |= {g for w in ctx.opts.wrap
@@ -164,6 +167,46 @@ def resolve_shared(ctx) -> None:
                                np.array([def_index[x] for x in ours], dtype=np.int64))
         vis = rows["st_other"] & 3
         ctx.exports = g[(vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)].tolist()
+
+
+def _wanted_by_shared(ctx, gids: list[int], kept: list, late: list) -> set[int]:
+    """Which of our definitions ``gids`` (names the shared objects ``kept`` refer to or define)
+    a program exports for them, by GNU ld's rule (bfd/elflink.c, _bfd_elf_add_default_symbol):
+    ours is exported when an object refers to its name without asking for a version, or
+    defines it without a version; or defines it as its default version (foo@@V1) unless ours
+    was read first (the library is later on the command line, or ``late``: loaded only as a
+    library's DT_NEEDED) and the version script puts ours in another node (the anonymous one
+    is another too): GNU ld then keeps foo@@V1 and ours apart.  A reference that asks for a
+    version (foo@V1) exports nothing by itself: only a definition of foo@V1 answers it."""
+    names, def_file = ctx.symtab.names, ctx.symtab.def_file
+    after = {id(d) for d in late}
+    out, versions = set(), {}
+    for g in gids:
+        n = names[g]
+        vers = set()
+        for dso in kept:
+            if n in dso.plain_undefs:
+                break
+            sym = dso.exports.get(n)
+            if sym is not None:
+                if sym.version is None or (id(dso) not in after and def_file[g] >= dso.objects_before):
+                    break
+                vers.add(sym.version)
+        else:
+            if vers:
+                versions[g] = vers
+            continue
+        out.add(g)
+    if versions and not (ctx.opts.version_scripts or ctx.opts.version_texts):
+        out.update(versions)
+    elif versions:
+        from xld.link import versionscript
+        vs = versionscript.load(ctx.opts.version_scripts, ctx.opts.version_texts)
+        ask = list(versions)
+        # (no node: exported; local: exported here, made local by _program_script_locals)
+        out.update(g for g, (_, node) in zip(ask, vs.lookup_many([names[g] for g in ask]))
+                   if node is None or node.name in versions[g])
+    return out
 
 
 def import_undefined(ctx) -> None:

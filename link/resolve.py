@@ -759,6 +759,7 @@ class Resolver:
                                                      os.path.realpath(d.path) == os.path.realpath(dso.path)):
                 return                      # the same library twice (libc.so.6 via two scripts)
         dso.as_needed = as_needed
+        dso.objects_before = len(ctx.files)
         ctx.dsos.append(dso)
         dso.dso_id = len(ctx.dsos)
         if ctx.opts.trace_symbol:             # -y: GNU ld's lines, in the library's symbol order

@@ -2,9 +2,10 @@
 
 A ``.so`` on the command line contributes no sections.  It tells the link which names it
 defines (its ``.dynsym``, with the version each definition carries, ``.gnu.version`` and
-``.gnu.version_d``), which names it needs from others (its undefined ``.dynsym`` entries: an
-executable exports its own definitions of those), and the name a program records to find it at
-run time (``DT_SONAME``, else the file name).  See the gABI, "Dynamic Section" and "Symbol
+``.gnu.version_d``), which names it needs from others (its undefined ``.dynsym`` entries, each
+with the version it asks for: an executable exports its own definitions of those, as
+link/dynamic.py decides), and the name a program records to find it at run time
+(``DT_SONAME``, else the file name).  See the gABI, "Dynamic Section" and "Symbol
 Versioning", and glibc's ``elf/dl-lookup.c`` for how ``ld.so`` reads the same tables.
 """
 from __future__ import annotations
@@ -53,6 +54,10 @@ class SharedFile:
         self.dso_id = 0                           # set when added to the link (1-based)
         self.as_needed = False
         self.used = False                         # some reference binds to it
+        # the link's object files read before it (GNU ld's order matters for a name both
+        # define: link/dynamic.py ``_wanted_by_shared``); one only a needed library brings in
+        # comes after every object
+        self.objects_before = 1 << 62
         self.given: str | None = None             # the command line's path for it (not -l)
         self._by_value: dict[int, list[str]] | None = None   # data names by address (aliases_of)
         self._parse()
@@ -180,6 +185,12 @@ class SharedFile:
         undef = glob & (shndx == elf.SHN_UNDEF)
         self.undefs: list[str] = [names[i] for i in np.flatnonzero(undef).tolist() if names[i]]
         self.undef_set = frozenset(self.undefs)
+        # the version each reference asks for: a .gnu.version index above 1 names a version
+        # of .gnu.version_r (foo@V1: only a definition of foo@V1 answers it); 0 or 1 asks
+        # for none (any definition of foo does), the references in plain_undefs
+        asks = (versym & 0x7FFF) > VER_NDX_GLOBAL if versym is not None else np.zeros(nsym, dtype=bool)
+        self.plain_undefs = (self.undef_set if not asks.any() else
+                             frozenset(names[i] for i in np.flatnonzero(undef & ~asks).tolist() if names[i]))
         # for --no-allow-shlib-undefined (link/needed.py): what it must find elsewhere (its
         # strong references), and every name it defines, in any version
         self.strong_undefs: list[str] = [names[i] for i in np.flatnonzero(undef & (bind == elf.STB_GLOBAL)).tolist()
@@ -187,11 +198,7 @@ class SharedFile:
         # the references that ask for a version (foo@V1, a verneed entry): GNU ld enters them
         # under that versioned name, which no archive's symbol index holds, so they load no
         # archive member (an unversioned reference does)
-        versioned = undef & (bind == elf.STB_GLOBAL)
-        if versym is not None:
-            versioned &= (versym & 0x7FFF) > VER_NDX_GLOBAL
-        else:
-            versioned[:] = False
+        versioned = undef & (bind == elf.STB_GLOBAL) & asks
         self.versioned_undefs = frozenset(names[i] for i in np.flatnonzero(versioned).tolist())
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
 
