@@ -800,7 +800,8 @@ def _removed(ctx, graph: Graph, live: bytearray) -> list[tuple[object, int]]:
     """The (file, section index) pairs GNU ld's sweep names, in its order (files, then
     sections, in input order): the allocated sections the walk did not reach, those of the
     COMDAT copies dropped for an earlier one (nothing reached them either), and each SHT_GROUP
-    section whose first member went (GNU ld keeps or drops a group with its first member)."""
+    section whose first member is one of those (GNU ld keeps or drops a group with its first
+    member, and keeps a group of non-allocated sections: .debug_types)."""
     dead = graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0)
     # (COMDAT-dropped: in the graph but for having been dropped)
     in_play = ((graph.flags & elf.SHF_ALLOC) != 0) & ~dropped_types(graph.types) \
@@ -816,7 +817,7 @@ def _removed(ctx, graph: Graph, live: bytearray) -> list[tuple[object, int]]:
             gone = gone.copy()
             for gi, (_sig, members, _flags) in zip(gsecs.tolist(), obj.groups):
                 first = [int(m) for m in members if types[m] not in (elf.SHT_RELA, elf.SHT_REL)][:1]
-                gone[gi] = bool(first) and (bool(obj.discarded[first[0]]) or bool(gone[first[0]]))
+                gone[gi] = bool(first) and bool(gone[first[0]])    # (a group of debug sections stays)
         idx = np.flatnonzero(gone)
         grouped = np.flatnonzero(((obj.shdrs["sh_flags"] & elf.SHF_GROUP) != 0)
                                  & (types != elf.SHT_RELA) & (types != elf.SHT_REL))

@@ -659,28 +659,31 @@ def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
 COMDAT_FIRST = ("template<class T> __attribute__((noinline)) T twice(T x) { return x + x; }\n"
                 "template<class T> __attribute__((noinline)) T thrice(T x) { return x * 3; }\n"
                 "int used(int x) { return twice(x); }\n"
-                "int unused(int x) { return thrice(x) + twice<long>(x); }\n")
+                "int unused(int x) { return thrice(x) + twice<long>(x); }\n"
+                "struct S { int a; long b; };\nint first_s(S *s) { return s->a; }\n")
 COMDAT_SECOND = ("template<class T> __attribute__((noinline)) T twice(T x) { return x + x; }\n"
                  "template<class T> __attribute__((noinline)) T thrice(T x) { return x * 3; }\n"
                  "int used(int);\nint other(int x) { return twice(x) + thrice(x); }\n"
-                 "int main() { return used(1); }\n")
+                 "int main() { return used(1); }\n"
+                 "struct S { int a; long b; };\nint second_s(S *s) { return (int)s->b; }\n")
 
 
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("kind", [["-e", "main"], ["-r", "-u", "main"]])
-@pytest.mark.parametrize("compiler", ["g++", "clang"])
+@pytest.mark.parametrize("compiler", ["g++", "clang", "g++ debug types"])
 def test_print_gc_sections_lines_as_gnu_ld_with_comdat_groups(arch, kind, compiler, tmp_path):
     """--print-gc-sections with COMDAT groups: GNU ld's lines, in its order, in final and -r
     links: a group's member named with its signature ('.text._Z5twiceIlET_S0_[...]'), the
     '.group' section of each group whose first member went, and the members of the copies
     dropped for an earlier file's (nothing reaches them: GNU ld's sweep names them too).
     clang puts each '.group' before its members, and GNU ld's reader makes every later
-    '.group' as it makes the first member: those lines come first.  xld printed neither the
-    '.group' lines nor the dropped copies."""
+    '.group' as it makes the first member: those lines come first.  A group of debug sections
+    (-fdebug-types-section) stays, dropped copy or not.  xld printed neither the '.group'
+    lines nor the dropped copies."""
     if compiler == "clang":
         cxx = [require("clang-14"), f"--target={TRIPLE[arch]}"]
     else:
-        cxx = [require(f"{TRIPLE[arch]}-g++")]
+        cxx = [require(f"{TRIPLE[arch]}-g++")] + (["-gdwarf-4", "-fdebug-types-section"] if "debug" in compiler else [])
     objs = []
     for name, text, flags in (("c", COMDAT_FIRST, ["-ffunction-sections"]), ("d", COMDAT_SECOND, [])):
         (tmp_path / f"{name}.cc").write_text(text)
