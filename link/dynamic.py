@@ -1486,13 +1486,17 @@ def _dynamic_tags(ctx, p: Plan) -> list[tuple[int, object]]:
     flags = (DF_BIND_NOW if now else 0) | (DF_ORIGIN if "origin" in z else 0) | (DF_TEXTREL if p.textrel else 0) \
         | (DF_SYMBOLIC if symbolic else 0)
     if (p.shared or p.kind == PIE) and ctx.arch.hooks.get("static_tls_flag") \
-            and any(r[1] == "tpoff" for r in p.got_rel):
-        flags |= DF_STATIC_TLS          # (initial-exec TLS: a dlopen needs static TLS space)
+            and any(e[0] == 1 for e in ctx.got_entries):
+        # (initial-exec TLS: a dlopen needs static TLS space.  GNU ld's RISC-V backend sets it
+        # for every GOT TP-offset slot of a PIC link, a PIE's too, whose slot xld fills at link
+        # time; under --disable-new-dtags it decides whether DT_FLAGS is written at all)
+        flags |= DF_STATIC_TLS
     if p.textrel:
         tags.append((DT_TEXTREL, 0))
     if not opts.new_dtags and not flags & DF_STATIC_TLS:
         # --disable-new-dtags: GNU ld writes no DT_FLAGS (DT_SYMBOLIC and DT_TEXTREL carry
-        # their own; -z now is DT_BIND_NOW) unless the backend's DF_STATIC_TLS needs it
+        # their own; -z now is DT_BIND_NOW) unless the backend's DF_STATIC_TLS needs it; then
+        # DT_FLAGS holds every bit (BIND_NOW, ORIGIN ...) and there is no DT_BIND_NOW
         tags += [(DT_BIND_NOW, 0)] if now else []
     elif flags:
         tags.append((DT_FLAGS, flags))

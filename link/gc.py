@@ -759,11 +759,7 @@ def run(ctx, default_entry: str | None = "_start") -> None:
         live[0] = 1
     removed = []
     if opts.gc_sections and opts.print_gc_sections:     # (what it removed: only to say so)
-        gone = np.flatnonzero(graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0))
-        f = graph.owner_file[gone]
-        files = ctx.files
-        base = np.array(graph.base, dtype=np.int64)
-        removed = [(files[a], b) for a, b in zip(f.tolist(), (gone - base[f]).tolist())]
+        removed = _removed(ctx, graph, live)
     folds = []
     if opts.icf in ("all", "safe"):
         from xld.link import icf
@@ -798,6 +794,42 @@ def run(ctx, default_entry: str | None = "_start") -> None:
               file=sys.stderr)
     if opts.print_gc_sections:
         print_removed(removed)
+
+
+def _removed(ctx, graph: Graph, live: bytearray) -> list[tuple[object, int]]:
+    """The (file, section index) pairs GNU ld's sweep names, in its order (files, then
+    sections, in input order): the allocated sections the walk did not reach, those of the
+    COMDAT copies dropped for an earlier one (nothing reached them either), and each SHT_GROUP
+    section whose first member is one of those (GNU ld keeps or drops a group with its first
+    member, and keeps a group of non-allocated sections: .debug_types)."""
+    dead = graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0)
+    # (COMDAT-dropped: in the graph but for having been dropped)
+    in_play = ((graph.flags & elf.SHF_ALLOC) != 0) & ~dropped_types(graph.types) \
+        & ((graph.flags & elf.SHF_EXCLUDE) == 0)
+    out = []
+    for obj in ctx.files[1:]:
+        b = graph.base[obj.file_id]
+        n = len(obj.shdrs)
+        gone = dead[b:b + n] | (obj.discarded[:n] & in_play[b:b + n])
+        types = obj.shdrs["sh_type"]
+        gsecs = np.flatnonzero((types == elf.SHT_GROUP) & (obj.shdrs["sh_size"] >= 4))
+        if len(gsecs) and len(obj.groups) == len(gsecs):   # (obj.groups: the non-empty ones, in order)
+            gone = gone.copy()
+            for gi, (_sig, members, _flags) in zip(gsecs.tolist(), obj.groups):
+                first = [int(m) for m in members if types[m] not in (elf.SHT_RELA, elf.SHT_REL)][:1]
+                gone[gi] = bool(first) and bool(gone[first[0]])    # (a group of debug sections stays)
+        idx = np.flatnonzero(gone)
+        grouped = np.flatnonzero(((obj.shdrs["sh_flags"] & elf.SHF_GROUP) != 0)
+                                 & (types != elf.SHT_RELA) & (types != elf.SHT_REL))
+        if len(grouped) and len(idx):
+            # (GNU ld's reader makes the sections in index order, but as it makes the first
+            # group member it makes every SHT_GROUP section not made yet: clang's objects
+            # interleave groups and members, and the lines follow that order)
+            k = int(grouped[0])
+            late = (idx > k) & (types[idx] == elf.SHT_GROUP)
+            idx = np.concatenate([idx[idx <= k], idx[late], idx[(idx > k) & ~late]])
+        out += [(obj, i) for i in idx.tolist()]
+    return out
 
 
 def print_removed(removed) -> None:

@@ -656,25 +656,46 @@ def test_gc_sections_removes_a_files_unused_commons(arch, script, tmp_path):
     assert commons(tmp_path / "xld.elf") == commons(gnu)
 
 
+COMDAT_FIRST = ("template<class T> __attribute__((noinline)) T twice(T x) { return x + x; }\n"
+                "template<class T> __attribute__((noinline)) T thrice(T x) { return x * 3; }\n"
+                "int used(int x) { return twice(x); }\n"
+                "int unused(int x) { return thrice(x) + twice<long>(x); }\n"
+                "struct S { int a; long b; };\nint first_s(S *s) { return s->a; }\n")
+COMDAT_SECOND = ("template<class T> __attribute__((noinline)) T twice(T x) { return x + x; }\n"
+                 "template<class T> __attribute__((noinline)) T thrice(T x) { return x * 3; }\n"
+                 "int used(int);\nint other(int x) { return twice(x) + thrice(x); }\n"
+                 "int main() { return used(1); }\n"
+                 "struct S { int a; long b; };\nint second_s(S *s) { return (int)s->b; }\n")
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("kind", [["-e", "main"], ["-r", "-u", "main"]])
-def test_print_gc_sections_names_comdat_members_as_gnu_ld(arch, kind, tmp_path):
-    """--print-gc-sections names a COMDAT group's member with the group's signature, as GNU
-    ld ('.text._Z3foov[_Z3foov]'); xld left the signature out.  (GNU ld also names the
-    group's own '.group' section, which xld does not list: it is no input section.)"""
-    cxx = require(f"{TRIPLE[arch]}-g++")
-    (tmp_path / "c.cc").write_text("inline int foo() { return 1; }\nint unused() { return foo(); }\n"
-                                   "int main() { return 0; }\n")
-    obj = tmp_path / "c.o"
-    subprocess.run([cxx, "-O0", "-ffunction-sections", "-c", str(tmp_path / "c.cc"), "-o", str(obj)],
-                   check=True)
-    args = [*kind, "--gc-sections", "--print-gc-sections", str(obj)]
+@pytest.mark.parametrize("compiler", ["g++", "clang", "g++ debug types"])
+def test_print_gc_sections_lines_as_gnu_ld_with_comdat_groups(arch, kind, compiler, tmp_path):
+    """--print-gc-sections with COMDAT groups: GNU ld's lines, in its order, in final and -r
+    links: a group's member named with its signature ('.text._Z5twiceIlET_S0_[...]'), the
+    '.group' section of each group whose first member went, and the members of the copies
+    dropped for an earlier file's (nothing reaches them: GNU ld's sweep names them too).
+    clang puts each '.group' before its members, and GNU ld's reader makes every later
+    '.group' as it makes the first member: those lines come first.  A group of debug sections
+    (-fdebug-types-section) stays, dropped copy or not.  xld printed neither the '.group'
+    lines nor the dropped copies."""
+    if compiler == "clang":
+        cxx = [require("clang-14"), f"--target={TRIPLE[arch]}"]
+    else:
+        cxx = [require(f"{TRIPLE[arch]}-g++")] + (["-gdwarf-4", "-fdebug-types-section"] if "debug" in compiler else [])
+    objs = []
+    for name, text, flags in (("c", COMDAT_FIRST, ["-ffunction-sections"]), ("d", COMDAT_SECOND, [])):
+        (tmp_path / f"{name}.cc").write_text(text)
+        objs.append(tmp_path / f"{name}.o")
+        subprocess.run([*cxx, "-O1", *flags, "-c", str(tmp_path / f"{name}.cc"), "-o", str(objs[-1])], check=True)
+    args = [*kind, "--gc-sections", "--print-gc-sections", *map(str, objs)]
     gnu = subprocess.run([require(f"{TRIPLE[arch]}-ld"), *args, "-o", str(tmp_path / "g")],
                          capture_output=True, text=True, check=True).stderr
     from tests import toolchain as tc
     ours = tc.xld_link(["--arch", arch, *args, "-o", tmp_path / "x"])
     assert ours.status == 0, ours.stderr
-    want = sorted(ln.split(": ", 1)[1] for ln in gnu.splitlines()
-                  if "removing unused section" in ln and "'.group'" not in ln)
-    assert "removing unused section '.text._Z3foov[_Z3foov]' in file '" + str(obj) + "'" in want
-    assert sorted(ours.stderr.splitlines()) == want
+    want = [ln.split(": ", 1)[1] for ln in gnu.splitlines()]
+    assert f"removing unused section '.text._Z5twiceIlET_S0_[_Z5twiceIlET_S0_]' in file '{objs[0]}'" in want
+    assert f"removing unused section '.group' in file '{objs[1]}'" in want
+    assert ours.stderr.splitlines() == want

@@ -164,11 +164,11 @@ _VALUE_TAGS = {"DT_NEEDED", "DT_SONAME", "DT_RPATH", "DT_RUNPATH", "DT_PLTREL"}
 _GOT = {".got.plt": ".got", ".iplt": ".plt", ".rela.iplt": ".rela.plt"}   # (GNU ld's names)
 _RELOCS = {".rela.dyn"}
 # the linker's own choices, compared by the runs: which dynamic relocations the output needs
-# (GNU ld's riscv64 PIE: TLS_TPREL64 ones, DF_STATIC_TLS, and a DT_TEXTREL for R_RISCV_NONE
+# (GNU ld's riscv64 PIE: TLS_TPREL64 ones, and a DT_TEXTREL for R_RISCV_NONE
 # slots it reserved; its arm64 lazy TLS descriptors: DT_TLSDESC_*), a DT_FLAGS(_1) of 0
 _OWN_TAGS = {"DT_RELA", "DT_RELASZ", "DT_RELAENT", "DT_RELACOUNT", "DT_TEXTREL", "DT_TLSDESC_GOT",
              "DT_TLSDESC_PLT", "DT_FLAGS", "DT_FLAGS_1"}
-_OPTION_DF = 0x1 | 0x2 | 0x8        # DF_ORIGIN, DF_SYMBOLIC, DF_BIND_NOW: what options set
+_COMPARED_DF = 0x1 | 0x2 | 0x8 | 0x10    # DF_ORIGIN, DF_SYMBOLIC, DF_BIND_NOW (what options set), DF_STATIC_TLS
 
 
 def shape(path: Path, fixed: dict[str, int] | None = None) -> dict:
@@ -218,7 +218,7 @@ def shape(path: Path, fixed: dict[str, int] | None = None) -> dict:
             out["dyn_values"] = sorted(f"{t.entry.d_tag}={getattr(t, t.entry.d_tag[3:].lower(), t.entry.d_val)}"
                                        for t in tags if t.entry.d_tag in _VALUE_TAGS)
             flags = {t.entry.d_tag: t.entry.d_val for t in tags if t.entry.d_tag in ("DT_FLAGS", "DT_FLAGS_1")}
-            out["df"] = flags.get("DT_FLAGS", 0) & _OPTION_DF
+            out["df"] = flags.get("DT_FLAGS", 0) & _COMPARED_DF
             out["df_1"] = flags.get("DT_FLAGS_1", 0)
     return out
 
@@ -238,11 +238,10 @@ def _copies(e, segs) -> dict[str, bool]:
             for r in sec.iter_relocations() if r["r_info_type"] == copy}
 
 
-def differences(gnu: dict, xld: dict, opts: list[str]) -> dict:
+def differences(gnu: dict, xld: dict) -> dict:
     """What differs between GNU ld's shape and xld's, but where xld is right in its own way:
     GNU ld writes an executable with W+X segments where --section-start splits its layout
-    (xld never does), and under --disable-new-dtags it writes DT_FLAGS only when something
-    else it needs does (DF_STATIC_TLS, DF_TEXTREL), which xld's output need not."""
+    (xld never does)."""
     keys = set(gnu) | set(xld)
     if {(".dynbss", 3), (".bss.rel.ro", 3)} & set(xld.get("sections", ())):
         # copy relocations: GNU ld copies read-only data into .data.rel.ro (RELRO) and the
@@ -263,8 +262,6 @@ def differences(gnu: dict, xld: dict, opts: list[str]) -> dict:
         keys.discard("copies")                  # (nor is a copy in RELRO there)
         xld = dict(xld, phdrs=[p for p in xld["phdrs"] if p[0] != "PT_GNU_RELRO"])
         gnu = dict(gnu, phdrs=[p for p in gnu["phdrs"] if p[0] != "PT_GNU_RELRO"])
-    if "--disable-new-dtags" in opts:
-        keys.discard("df")
     return {k: (gnu.get(k), xld.get(k)) for k in sorted(keys) if gnu.get(k) != xld.get(k)}
 
 
