@@ -63,7 +63,7 @@ from .hostio import HostFd
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed, host_thread_times)
-from .signals import Pending
+from .signals import Pending, ToLeader
 from .syscalls import pack_rusage, s32
 
 if TYPE_CHECKING:
@@ -945,7 +945,7 @@ class Processes:
                 for sig in data:
                     if sig in FORWARDED and self.action(sig)[0] != 1:   # (take_async decides)
                         self.pair_peer_record(sig)
-                        self.post_signal(sig)
+                        self.post_signal(ToLeader(sig))      # (from another process)
 
         threading.Thread(target=pump, daemon=True, name="xld-run-signals").start()
 

@@ -67,6 +67,15 @@ class TimerSignal(int):
     waits are its overruns (timers.py)."""
 
 
+class ToLeader(int):
+    """A signal Linux sends to the thread group's leader, which then takes it first if it does
+    not block it (complete_signal): ITIMER_REAL's SIGALRM (sent to the process's leader pid)
+    and a signal from another process.  The others for the whole process go first to the
+    thread Linux's sender names: SIGCHLD to the thread that forked the child, ITIMER_PROF's and
+    ITIMER_VIRTUAL's to the thread whose CPU time fired them, a CPU-clock timer's to the
+    thread running (Linux 6.3 on): in the emulator, the thread running."""
+
+
 class ToThread(TimerSignal):
     """A SIGEV_THREAD_ID timer's expiry, for thread ``tid`` alone (glibc's and musl's
     SIGEV_THREAD timers wait for theirs in a thread of their own): what routes signals looks
@@ -508,8 +517,8 @@ class Signals:
                     return "die", sig, queued   # its default action ends the whole process
                 self.blocked_pending.put(sig, SI_TIMER, own=own)
                 continue
-            if (handler > 1 and tid is None and len(self.threads) > 1 and self.cur_tid != self.pid
-                    and self.route_signal(sig, SI_TIMER, only=self.pid)):
+            if (handler > 1 and isinstance(queued, ToLeader) and len(self.threads) > 1
+                    and self.cur_tid != self.pid and self.route_signal(sig, SI_TIMER, only=self.pid)):
                 continue    # the main thread takes it first, as Linux's complete_signal (threads.py)
             return ("deliver" if handler > 1 else "die"), sig, queued
         self.wake.clear()
@@ -532,7 +541,7 @@ class Signals:
                     with self.timer_lock:
                         if self.itimer is None or self.itimer[0] is not t:
                             return                       # disarmed or re-armed meanwhile
-                        self.post_async(14, interval <= 0)   # SIGALRM, queued before ...
+                        self.post_async(ToLeader(14), interval <= 0)   # SIGALRM, queued before ...
                         if interval > 0:
                             nxt, _missed = self.next_expiry(self.itimer[1], interval, time.monotonic())
                             self._arm_itimer(interval, interval, nxt)

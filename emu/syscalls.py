@@ -2168,14 +2168,13 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(tmo, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             raise GuestOSError(errno.EINVAL)
-        return sec + nsec / 1e9
+        return timespec_seconds(sec, nsec)
 
     def _write_left(self, tmo, deadline) -> None:
         """The kernel writes the time left back into a ppoll/pselect6 timeout."""
         if tmo and deadline is not None:
-            left = max(0, int((deadline - time.monotonic()) * 1e9))
             try:
-                self.wr(tmo, struct.pack("<qq", left // 1_000_000_000, left % 1_000_000_000))
+                self.wr(tmo, pack_timespec(max(0.0, deadline - time.monotonic())))
             except GuestOSError:
                 pass
 

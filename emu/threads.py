@@ -127,7 +127,10 @@ class Wait:
             return r
         if self.cancel:
             self.cancel()
-        r = self.interrupted() if self.interrupted else -errno.EINTR
+        try:
+            r = self.interrupted() if self.interrupted else -errno.EINTR
+        except GuestOSError as e:       # (the time left written to a bad address, from the
+            return -e.errno             # signalling thread's routing: EFAULT, as the kernel)
         return RESTART if sa_restart and self.restart and r == -errno.EINTR else r
 
 

@@ -465,12 +465,14 @@ def test_clockcalls_expected_lines_are_the_host_kernels(tmp_path):
 # tests/emu/progs/sleepedges.c as Linux prints it (6.18, x86-64, built natively)
 SLEEPEDGES = (
     b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"ppoll: -1 Interrupted system call, time left over 1e9 s 1\n"
     b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
     b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
     b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
     b"CLOCK_PROCESS_CPUTIME_ID, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
     b"with a second thread:\n"
     b"nanosleep: -1 Interrupted system call, time left over 1e9 s 1\n"
+    b"ppoll: -1 Interrupted system call, time left over 1e9 s 1\n"
     b"CLOCK_MONOTONIC: -1 Interrupted system call, time left over 1e9 s 1\n"
     b"CLOCK_REALTIME, TIMER_ABSTIME: -1 Interrupted system call, time left over 1e9 s 0\n"
     b"CLOCK_PROCESS_CPUTIME_ID: -1 Interrupted system call, time left over 1e9 s 1\n"
@@ -492,3 +494,20 @@ def test_sleeps_at_their_edges_answer_as_linux(build, arch):
     spinning thread: the main thread's sleep never ended."""
     res = run(build("sleepedges", arch), timeout=240)
     assert (res.returncode, res.stdout) == (0, SLEEPEDGES), (res.crash, res.stderr)
+
+
+SIGTARGETS = (
+    b"SIGCHLD taken by the main thread 0, by the thread that forked 1\n"
+    b"nanosleep under SIGPROFs: 0 ok; the main thread took 0, the spinning one any 1\n"
+)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_signal_for_the_process_goes_first_where_linux_sends_it(build, arch):
+    """sigtargets.c (Linux's output, 6.18 x86-64): only ITIMER_REAL's SIGALRM and signals from
+    other processes go to the main thread first (sleepedges.c); a child's SIGCHLD goes to the
+    thread that forked it, ITIMER_PROF's SIGPROF to the thread whose CPU time fired it. The
+    main-thread-first rule applied to every signal for the process took SIGCHLD in the main
+    thread waiting in pthread_join, and ended its nanosleep with EINTR at the first SIGPROF."""
+    res = run(build("sigtargets", arch), timeout=240)
+    assert (res.returncode, res.stdout) == (0, SIGTARGETS), (res.crash, res.stderr)

@@ -36,7 +36,10 @@ static void alarm_in(long us) {
 static void longest(const char *what, clockid_t c, int flags) {
     struct timespec huge = {0x7fffffffffffffffLL, 999999999}, rem = {0, 0};
     alarm_in(200000);
-    long r = c < 0 ? syscall(SYS_nanosleep, &huge, &rem) : syscall(SYS_clock_nanosleep, c, flags, &huge, &rem);
+    long r = c == -2 ? syscall(SYS_ppoll, 0, 0, &huge, 0, 8)       /* (the time left: in huge) */
+             : c < 0 ? syscall(SYS_nanosleep, &huge, &rem) : syscall(SYS_clock_nanosleep, c, flags, &huge, &rem);
+    if (c == -2)
+        rem = huge;
     int e = errno;
     alarm_in(0);
     errno = e;
@@ -51,6 +54,7 @@ int main(void) {
     sigaction(SIGALRM, &sa, 0);
     for (int round = 0; round < 2; round++) {
         longest("nanosleep", -1, 0);
+        longest("ppoll", -2, 0);
         longest("CLOCK_MONOTONIC", CLOCK_MONOTONIC, 0);
         longest("CLOCK_REALTIME, TIMER_ABSTIME", CLOCK_REALTIME, TIMER_ABSTIME);
         longest("CLOCK_PROCESS_CPUTIME_ID", CLOCK_PROCESS_CPUTIME_ID, 0);
