@@ -30,15 +30,20 @@ def linker_symbol_values(ctx) -> None:
     outs = ctx.outputs
     alloc = [o for o in ctx.ordered if o.alloc]
     base = layout.headers_addr(ctx)
+    # GNU ld's script names these after a section in its order (etext after .fini, _edata
+    # after .data1, _end after .bss), whatever the addresses: after the last such section in
+    # the sections' order (ctx.ordered), which is the highest address but where a section is
+    # fixed (-Tdata=0x1000: .data and .bss low, .got.plt high; the highest address put _edata,
+    # __bss_start and _end in .got.plt, outside .bss)
     text = [o for o in alloc if o.flags & elf.SHF_EXECINSTR]
-    text_end = max((o.addr + o.size for o in text), default=base)
+    text_end = text[-1].addr + text[-1].size if text else base
     data_secs = [o for o in alloc if o.flags & elf.SHF_WRITE and not o.flags & elf.SHF_TLS]
     progbits = [o for o in data_secs if not o.nobits and o.size]      # (an empty one's address is only aligned)
-    edata = max((o.addr + o.size for o in progbits), default=text_end)
+    edata = progbits[-1].addr + progbits[-1].size if progbits else text_end
     bss = [o for o in data_secs if o.nobits]
     image = [o for o in alloc if not (o.flags & elf.SHF_TLS and o.nobits)]
     # GNU ld's scripts: '. = ALIGN(64 / 8)' before _end (and inside .bss, before __bss_end__)
-    end = align_up(max((o.addr + o.size for o in image), default=base), END_ALIGN)
+    end = align_up(image[-1].addr + image[-1].size if image else base, END_ALIGN)
     bss_out = outs.get(".bss")
     bss_end = align_up(bss_out.addr + bss_out.size, END_ALIGN) if bss_out is not None and bss_out.alloc else end
     first_data = min((o.addr for o in data_secs if segment_class(o) == 3), default=edata)
