@@ -937,8 +937,11 @@ def _may_share_page(a, b, order) -> bool:
     clearing of it would clear ``b``'s bytes, or ``b``'s mapping would undo it), and the one
     mapped later, whose permissions the page keeps, allows all the other's (headers and
     .interp read-only before code: the page is also executable, as GNU ld's -Ttext=0x1000
-    PIE has it)."""
-    if a[1] - a[2] != b[1] - b[2] or a[4] - a[1] != a[3] - a[2]:
+    PIE has it).  A PT_LOAD of no file bytes (.bss alone) shares no page: the kernel's
+    loader, and qemu-user's, map anonymous zero pages from the page its start is on, over
+    the other's bytes there (arm64 -pie --section-start=.tdata=0x3f1000 -Tbss=0x3f2345:
+    .got.plt read 0, the program jumped to the load base; review R1, eighteenth session)."""
+    if a[1] - a[2] != b[1] - b[2] or a[4] - a[1] != a[3] - a[2] or b[3] == b[2]:
         return False
     first, last = (a, b) if order[id(a)] < order[id(b)] else (b, a)
     return _PERMS[first[0]] & ~_PERMS[last[0]] == 0
