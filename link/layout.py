@@ -705,7 +705,7 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     # once more, those pages skipped (every output section sized anew: ``grown``'s inputs
     # were placed by this one)
     order = {id(g): i for i, g in enumerate(segments)}
-    if not avoid and not magic and any(_clash(g, f, maxpage, order) for g in moved for f in fixed
+    if not avoid and not magic and any(_clash(g, f, maxpage, order, ctx.opts.execute_only) for g in moved for f in fixed
                                        if g[4] > g[1] and f[4] > f[1]):
         return place(ctx, avoid=sorted((g[1] // maxpage, (g[4] - 1) // maxpage)
                                        for g in fixed if g[4] > g[1]), after_text=after_text)
@@ -724,7 +724,7 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
         seg[1], seg[2] = base, 0
     if below:
         base = _headers_below(alloc, segments, hdr_size, maxpage)
-    if starts and not magic and not _loads_fit(alloc, segments, maxpage):
+    if starts and not magic and not _loads_fit(alloc, segments, maxpage, ctx.opts.execute_only):
         # PT_LOADs that xld's order of sections puts on one page with different file bytes
         # (riscv64 -no-pie -Ttext=0x10000: .text on the page of .interp ... .eh_frame): the
         # file in address order, as GNU ld lays it out (_by_address)
@@ -739,7 +739,7 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     if starts:
         _check_overlaps(alloc, base, hdr_size)
         if not magic:                       # (-N/-n: one segment, the headers not loaded)
-            _check_loads(alloc, segments, maxpage)
+            _check_loads(alloc, segments, maxpage, ctx.opts.execute_only)
     ctx.tls_range = tls_range_of(alloc)
     # non-alloc sections follow
     for o in nonalloc:
@@ -816,11 +816,11 @@ def _headers_below(alloc, segments, hdr_size: int, maxpage: int) -> int:
     return addr
 
 
-def _loads_fit(alloc, segments, maxpage: int) -> bool:
+def _loads_fit(alloc, segments, maxpage: int, xonly: bool) -> bool:
     """Whether _check_loads takes these PT_LOADs."""
     from xld.link.errors import LinkError
     try:
-        _check_loads(alloc, segments, maxpage)
+        _check_loads(alloc, segments, maxpage, xonly)
     except LinkError:
         return False
     return True
@@ -895,7 +895,7 @@ def _check_overlaps(alloc, base: int, hdr_size: int) -> None:
         raise LinkError("\n".join(errors))
 
 
-def _check_loads(alloc, segments, maxpage: int) -> None:
+def _check_loads(alloc, segments, maxpage: int, xonly: bool = False) -> None:
     """After --section-start: the PT_LOAD of the headers (file offset 0) must be the lowest,
     as the kernel, qemu-user and ld.so find the program headers through it (one below it:
     ld.so reads no PT_INTERP, PT_DYNAMIC or PT_TLS); and no two PT_LOADs may share a page
@@ -918,7 +918,7 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
                         f"(--section-start/-Ttext/-Tdata/-Tbss below the image base)")
     order = {id(s): i for i, s in enumerate(segments)}          # (the order they are mapped in)
     for a, b in zip(segs, segs[1:]):
-        if b[1] // maxpage <= (a[4] - 1) // maxpage and not _may_share_page(a, b, order):
+        if b[1] // maxpage <= (a[4] - 1) // maxpage and not _may_share_page(a, b, order, xonly):
             x, y = first_in(a), first_in(b)
             xn = f"section {x.name}" if x is not None else "the ELF and program headers"
             yn = f"section {y.name}" if y is not None else "the ELF and program headers"
@@ -931,7 +931,7 @@ def _check_loads(alloc, segments, maxpage: int) -> None:
 _PERMS = {SEG_R: 1, SEG_RX: 5, SEG_RELRO: 3, SEG_RW: 3, SEG_RWX: 7}
 
 
-def _may_share_page(a, b, order) -> bool:
+def _may_share_page(a, b, order, xonly: bool = False) -> bool:
     """Whether two PT_LOADs, ``a`` below ``b``, may share a page: when they map the same file
     bytes there (the same address less offset), ``a`` has no zero-filled tail (the kernel's
     clearing of it would clear ``b``'s bytes, or ``b``'s mapping would undo it), and the one
@@ -944,14 +944,15 @@ def _may_share_page(a, b, order) -> bool:
     if a[1] - a[2] != b[1] - b[2] or a[4] - a[1] != a[3] - a[2] or b[3] == b[2]:
         return False
     first, last = (a, b) if order[id(a)] < order[id(b)] else (b, a)
-    return _PERMS[first[0]] & ~_PERMS[last[0]] == 0
+    perms = {**_PERMS, SEG_RX: 4} if xonly else _PERMS       # (--execute-only: code not readable)
+    return perms[first[0]] & ~perms[last[0]] == 0
 
 
-def _clash(a, b, maxpage: int, order) -> bool:
+def _clash(a, b, maxpage: int, order, xonly: bool = False) -> bool:
     """Whether PT_LOADs ``a`` and ``b`` are on one page of max-page-size that they may not
     share (_may_share_page)."""
     lo, hi = (a, b) if a[1] <= b[1] else (b, a)
-    return hi[1] // maxpage <= (lo[4] - 1) // maxpage and not _may_share_page(lo, hi, order)
+    return hi[1] // maxpage <= (lo[4] - 1) // maxpage and not _may_share_page(lo, hi, order, xonly)
 
 
 def tls_range_of(alloc):

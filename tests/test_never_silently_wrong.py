@@ -560,3 +560,14 @@ def test_a_pt_load_of_bss_alone_shares_no_page_with_file_bytes(arch, tmp_path):
         assert len(segs) == 1 or all(s["p_filesz"] for s in segs), segs
     r = tc.qemu_run(arch, tmp_path / "prog", sysroot=f"/usr/{tc.TRIPLE[arch]}")
     assert (r.status, r.stdout) == (0, b"hi 7 1234 0\n"), r.summary()
+
+
+def test_execute_only_code_shares_no_page_with_the_headers(tmp_path):
+    """arm64 -static -Ttext=0x11000 --execute-only: the address-order layout put the headers'
+    read-only PT_LOAD and the execute-only code's on one 64 KiB page, which a kernel with 64 KiB
+    pages maps one way (the headers unreadable); the page check counted code as readable
+    (review R1).  An error now, as any two PT_LOADs that may not share a page."""
+    (tmp_path / "hello.c").write_text(HELLO)
+    p = _gcc_xld("arm64", tmp_path, ["-static", "-Wl,-Ttext=0x11000", "-Wl,--execute-only"])
+    assert p.returncode == 1 and "share a page of max-page-size 0x10000" in p.stderr, p.stderr
+    assert not (tmp_path / "prog").exists()
