@@ -1191,18 +1191,27 @@ def _arenas_ahead(mib: int, ctl) -> None:
     made = []
     while 0 <= _object_arenas()[0] - start < n and not select.select([ctl], [], [], 0)[0]:
         made.extend([bytes(479) for _ in range(fill)])      # (33 + 479 bytes each)
-    # (an arena's pools are carved from its start up, one after the other: an object whose
-    # pool does not follow the last one's is the first of another arena, and is kept)
-    pool = -2
-    for obj in made:
-        at = id(obj) >> 14
-        if at - pool not in (0, 1):
-            _arena_pins.append(obj)
+    # (an arena's pools are carved from its start up, one after the other: the first object of
+    # a run of ARENA_RUN pools or more, each following the last, is the first of an arena made
+    # here, and is kept.  The objects first take the free pools older arenas have, scattered:
+    # keeping one in each of those, as before, kept 478 pools of this size in use for ~40
+    # arenas after the 1200x50 links, ~7.5 MiB no other size could take; their arenas live on
+    # without it)
+    pool, first, run = -2, None, 0
+    for obj in made + [None]:
+        at = id(obj) >> 14 if obj is not None else -2
+        if at - pool == 1:
+            run += 1
+        elif at != pool:
+            if run >= ARENA_RUN:
+                _arena_pins.append(first)
+            first, run = obj, 1
         pool = at
 
 
 ARENAS_AHEAD_MAX = 64     # CPython object arenas a spare makes ahead at most
 ARENAS_SLACK = 3          # arenas fewer than the learning link's objects took (_arenas_ahead)
+ARENA_RUN = 8             # pools one after the other that show an arena made ahead (of 64)
 
 
 def _object_arenas() -> tuple[int, int, int, int]:
