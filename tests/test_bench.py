@@ -127,6 +127,22 @@ def test_measure_reports_rusage_and_failures():
     assert bench.first_error(bad) == "error: it broke"
     slow = bench.measure([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert slow.timed_out and bench.first_error(slow) == "timed out"
+    missing = bench.measure(["/nonexistent/linker", "-v"])
+    assert missing.rc == 127 and "cannot run /nonexistent/linker" in missing.stderr
+
+
+def test_measure_does_not_count_the_benchmarks_own_memory():
+    """The kernel counts in a command's peak RSS the memory of the process that started it: a
+    benchmark that had grown to 300 MB (a corpus made in it) read every linker at >= 300 MB.
+    Commands are started from a small process instead."""
+    big = bytearray(300 << 20)
+    for i in range(0, len(big), 4096):
+        big[i] = 1
+    small = bench.measure(["/bin/true"])
+    assert small.rc == 0
+    assert small.rss_kb < 64 * 1024, small.rss_kb
+    assert 0 < bench.Starter.floor_kb() < 64 * 1024
+    del big
 
 
 @needs_arm64

@@ -100,36 +100,58 @@ class Run:
     cpu_server: float = 0.0  # seconds of CPU the linker reported spending in a server (added to cpu)
 
 
+class Starter:
+    """The process that starts measured commands (tools/bench_spawn.py): a command's peak RSS
+    as the kernel counts it includes the memory of the process that started it, so they are
+    started from this small process, not from the benchmark's (see that file). One per run of
+    the benchmark, started on first use; ``floor_kb`` is its own resident peak, below which a
+    command's RSS reading says nothing."""
+
+    _proc: "subprocess.Popen | None" = None
+    _lock = threading.Lock()
+
+    @classmethod
+    def call(cls, req: dict) -> dict:
+        with cls._lock:
+            if cls._proc is None or cls._proc.poll() is not None:
+                script = Path(__file__).with_name("bench_spawn.py")
+                cls._proc = subprocess.Popen([sys.executable, "-I", "-S", str(script)],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             text=True, bufsize=1)
+            cls._proc.stdin.write(json.dumps(req) + "\n")
+            cls._proc.stdin.flush()
+            line = cls._proc.stdout.readline()
+        if not line:
+            return {"error": "the process starter (tools/bench_spawn.py) ended"}
+        return json.loads(line)
+
+    @classmethod
+    def floor_kb(cls) -> int:
+        """The starter's peak resident size (VmHWM), 0 if it is not running."""
+        if cls._proc is None:
+            return 0
+        try:
+            status = Path(f"/proc/{cls._proc.pid}/status").read_text()
+        except OSError:
+            return 0
+        m = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        return int(m.group(1)) if m else 0
+
+
 def measure(argv: list[str], cwd: Path | None = None, timeout: float | None = None,
             env: dict | None = None) -> Run:
-    """Run argv to completion; wall time, CPU time and peak RSS of that process (os.wait4)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.perf_counter()
-        try:
-            proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        except OSError as e:
-            return Run(0.0, 0.0, 0, 127, "", f"cannot run {argv[0]}: {e}")
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout, kill) if timeout else None
-        if timer:
-            timer.start()
-        try:
-            _, status, ru = os.wait4(proc.pid, 0)
-        finally:
-            if timer:
-                timer.cancel()
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Run(wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, proc.returncode,
-                   out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                   killed.is_set())
+    """Run argv to completion; wall time, CPU time and peak RSS of that process tree (os.wait4
+    in the process starter, which starts it)."""
+    with tempfile.TemporaryDirectory(prefix="xld-bench-run-") as tmp:
+        out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
+        reply = Starter.call({"argv": [str(a) for a in argv], "cwd": str(cwd) if cwd else None,
+                              "env": dict(os.environ) if env is None else env, "timeout": timeout,
+                              "stdout": str(out), "stderr": str(err)})
+        if "rc" not in reply or reply.get("error"):
+            return Run(0.0, 0.0, 0, 127, "", reply.get("error") or f"cannot run {argv[0]}")
+        return Run(reply["wall"], reply["cpu"], reply["maxrss_kb"], reply["rc"],
+                   out.read_bytes().decode(errors="replace"), err.read_bytes().decode(errors="replace"),
+                   reply["timed_out"])
 
 
 PEAK_RE = re.compile(r"(\d+(?:\.\d+)?)\s*MiB peak RSS")
@@ -827,6 +849,8 @@ def markdown(record: dict) -> str:
         out += ["**budget (issue 17)**: xld / GNU ld, medians of the same run", "", budget_markdown(checks), ""]
     if record.get("host_steadiness"):
         out += [steadiness_line(record["host_steadiness"]), ""]
+    if record.get("rss_floor_kb"):
+        out += [floor_line(record["rss_floor_kb"]), ""]
     passes = passes_markdown(record["cases"])
     if passes:
         out += ["**xld --stats** (medians of the timed runs; 'outside the passes' is the median wall time "
@@ -949,6 +973,13 @@ def host_steadiness(probes: list[list[float]]) -> dict:
     spread = max(medians) / min(medians) - 1 if medians else None
     return {"loop": PROBE_LOOP, "seconds": probes, "medians": medians, "spread": spread,
             "quiet": spread is not None and spread <= PROBE_SPREAD_QUIET}
+
+
+def floor_line(floor_kb: int) -> str:
+    """What a peak RSS reading can mean: commands are started from a process of this size."""
+    return (f"peak RSS: each command is started from a process of {floor_kb / 1024:.1f} MB "
+            "(tools/bench_spawn.py), which the kernel counts in the command's peak: "
+            "a reading at or below it means 'at most that'")
 
 
 def steadiness_line(h: dict) -> str:
@@ -1155,6 +1186,7 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
         print("budget (issue 17): xld / GNU ld, medians of this run\n")
         print(budget_markdown(checks) + "\n")
         print(steadiness_line(host) + "\n")
+        print(floor_line(Starter.floor_kb()) + "\n")
     passes = passes_markdown(records)
     if passes:
         print("xld --stats on hello and the real programs (medians of the timed runs)\n")
@@ -1184,8 +1216,10 @@ def _run(opts, cache: Path, outdir: Path, argv: list[str]) -> int:
                                 for tc in tcs},
               "driver_commands": {tc.arch: {name: flags and [*flags, f"(DIR/ld: {_wrapper_line(Path(flags[1]) / 'ld')})"]
                                             for name, flags in tc.driver_flags.items()} for tc in tcs},
-              "rss_method": "max(kernel rusage of the waited-for process tree via os.wait4, "
-                            "the linker's own 'N MiB peak RSS' report on stderr)",
+              "rss_method": "max(kernel rusage of the waited-for process tree via os.wait4 in a small "
+                            "process starter (tools/bench_spawn.py), the linker's own 'N MiB peak RSS' "
+                            "report on stderr)",
+              "rss_floor_kb": Starter.floor_kb(),
               "cpu_method": "kernel rusage (user+system) of the waited-for process tree via os.wait4, "
                             "plus the linker's own 'N ms server CPU' report on stderr",
               "environment": environment(tcs), "cases": records, "scaling": curves, "budget": checks,
