@@ -922,7 +922,7 @@ def _check_loads(alloc, segments, maxpage: int, xonly: bool = False) -> None:
             x, y = first_in(a), first_in(b)
             xn = f"section {x.name}" if x is not None else "the ELF and program headers"
             yn = f"section {y.name}" if y is not None else "the ELF and program headers"
-            raise LinkError(f"{xn}'s PT_LOAD [{a[1]:#x}, {a[4]:#x}) and {yn}'s PT_LOAD "
+            raise LinkError(f"the PT_LOAD of {xn} [{a[1]:#x}, {a[4]:#x}) and the PT_LOAD of {yn} "
                             f"[{b[1]:#x}, {b[4]:#x}) share a page of max-page-size {maxpage:#x} "
                             f"(--section-start/-Ttext/-Tdata/-Tbss too near another segment)")
 
