@@ -690,7 +690,8 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
             o.offset = off
             continue            # .tbss takes no address space
         delta = addr - off
-        addr = align_up(addr, o.align)
+        if not starts_as_given(ctx, o):
+            addr = align_up(addr, o.align)
         off = addr - delta
         if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
             seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
@@ -752,6 +753,18 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     secs.sized = True                       # (finalize_section_addresses reads it next)
     ctx.placed = secs
     ctx.file_end = off
+
+
+def starts_as_given(ctx, o) -> bool:
+    """Whether output section ``o`` starts at its --section-start (-Ttext, -Tdata, -Tbss)
+    address as given, though its inputs ask for more alignment, as GNU ld places it: bfd's
+    ldlang.c aligns an output section's start only when it has no address, and its inputs
+    are aligned within it (-Tbss=0x3f2345: .bss at 0x3f2345, its first 8-byte aligned
+    variable at 0x3f2348; sh_addralign is then what the address allows, write.py).  Not the
+    sections xld still aligns up: TLS ones (thread-pointer offsets are computed from an
+    aligned template), the linker's own contents, notes, .eh_frame (docs/options.md)."""
+    return o.name in ctx.opts.section_start and o.data is None and bool(o.inputs) \
+        and not o.flags & elf.SHF_TLS and o.type != elf.SHT_NOTE and o.name != ".eh_frame"
 
 
 PROPERTY_NOTE = ".note.gnu.property"       # also gets PT_GNU_PROPERTY (link/properties.py)
@@ -1036,6 +1049,7 @@ class _Sizer:
 
     def __call__(self, o: OutputSection) -> None:
         ctx, secs = self.ctx, self.secs
+        skew = ctx.opts.section_start[o.name] if starts_as_given(ctx, o) else 0
         n = self.last.get(id(o), -1) if self.last and o.inputs else -1
         if n == len(o.inputs) or (0 < n < len(o.inputs) and id(o) in self.grown
                                   and not (o.name == ".bss" and ctx.commons)):
@@ -1043,13 +1057,13 @@ class _Sizer:
             if n == len(o.inputs):
                 return                  # as the last layout sized it
             new = rows[n:]
-            o.size = _place_inputs(o, secs, new, o.size)
+            o.size = _place_inputs(o, secs, new, o.size, skew)
             for obj, _ in o.inputs[n:]:
                 self.stored[obj.file_id] = obj
             return
         if o.inputs:
             self.stored = None          # (sized anew: every file's offsets stored)
-        _size_inputs(ctx, o, secs)
+        _size_inputs(ctx, o, secs, skew)
 
     def store(self) -> None:
         files = self.ctx.files
@@ -1059,9 +1073,12 @@ class _Sizer:
 FEW_INPUTS = 16                 # an output section's inputs sized (and copied) one by one up to this many
 
 
-def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) -> int:
+def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int, skew: int = 0) -> int:
     """Lay out ``o``'s inputs at ``rows`` from ``pos``: their offsets within ``o`` go to
-    ``secs.out``, ``o.align`` is raised to theirs; returns the end of the last."""
+    ``secs.out``, ``o.align`` is raised to theirs; returns the end of the last.  ``skew``:
+    the address ``o`` starts at when it may be below its inputs' alignment (starts_as_given):
+    each input is aligned as an address, not as an offset."""
+    pos += skew
     # records are 4-byte aligned; a gap of zeros between inputs would read as the
     # terminator that ends the unwinder's walk
     cap = 4 if o.name == ".eh_frame" else 0
@@ -1077,10 +1094,10 @@ def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) 
             top = max(top, a)
             if a > 1:
                 pos = (pos + a - 1) & -a
-            out[r] = pos
+            out[r] = pos - skew
             pos += col_size.item(r)
         o.align = top
-        return pos
+        return pos - skew
     align = np.maximum(secs.align[rows], 1)
     if cap:
         align = np.minimum(align, cap)
@@ -1090,13 +1107,13 @@ def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) 
     for a, size in zip(align.tolist(), secs.size[rows].tolist()):
         if a > 1:
             pos = (pos + a - 1) & -a
-        put(pos)
+        put(pos - skew)
         pos += size
     secs.out[rows] = offs
-    return pos
+    return pos - skew
 
 
-def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
+def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None, skew: int = 0) -> None:
     if o.data is not None and not o.inputs:
         o.size = len(o.data) if not o.nobits else o.size
         return
@@ -1109,7 +1126,7 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         rows = secs.rows(inputs)
         if not own:
             secs.rows_of[id(o)] = rows
-        pos = _place_inputs(o, secs, rows, 0)
+        pos = _place_inputs(o, secs, rows, 0, skew)
         if o.entsize == 0 and len(inputs) == 1:
             o.entsize = int(secs.entsize[rows[0]])
         if own:
@@ -1117,8 +1134,9 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     if o.name == ".bss" and ctx.commons:
         st = ctx.symtab
         o.align = max([o.align] + [st.common_align[g] for g in ctx.commons])
-        places, pos = common_places(ctx, pos)
-        ctx.common_off = dict(places)
+        places, pos = common_places(ctx, pos + skew)
+        ctx.common_off = {g: at - skew for g, at in places}
+        pos -= skew
     o.size = pos
 
 
