@@ -347,7 +347,10 @@ def assign_sections(ctx) -> None:
     if any(lv is not None for lv in lives):         # removed by --gc-sections (or folded by --icf)
         live = np.concatenate([np.ones(n, dtype=bool) if lv is None else np.asarray(lv, dtype=bool)
                                for lv, n in zip(lives, counts)])
-        cand &= live | ~alloc
+        # (non-allocated ones too, link/gc.py _unkept_nonalloc, but the attribute sections:
+        # GNU ld merges every file's attributes before --gc-sections removes its section,
+        # riscv64 clang: a removed file's v1p0 is in the output's Tag_RISCV_arch)
+        cand &= live | (types == elf.SHT_PROC_ATTRIBUTES)
         del live
     cand[starts[:-1][np.asarray(counts) > 0]] = False       # index 0 of each file: no section
     rows = np.flatnonzero(cand)
