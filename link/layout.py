@@ -596,10 +596,20 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     notes = len(note_groups(alloc)) + (1 if any(o.name == PROPERTY_NOTE for o in alloc) else 0)
     # PT_LOADs as the loop below makes them: one more at each change of class (not with -N,
     # -n) and at each --section-start section (which may also be a change of class)
+    # (an empty section fixed by --section-start: GNU ld discards it and its address moves
+    # nothing, though its symbols are there: no PT_LOAD of its own, the headers and the
+    # sections after it stay where they were; arm64 -static --section-start=.empty=0x400040,
+    # over the headers, was an error, '.eh_frame ... overlaps', as .eh_frame followed it)
+    empty = {o.name: ctx.opts.section_start[o.name] for o in alloc
+             if o.name in ctx.opts.section_start and o is not bss and _is_empty(o)}
+    starts = {k: v for k, v in ctx.opts.section_start.items() if k not in empty} if empty \
+        else ctx.opts.section_start
     loads, cur = 1, SEG_R
     for o in alloc:
+        if o.name in empty:
+            continue
         cls = segment_of(o.rank)
-        loads += o.name in ctx.opts.section_start or (cls != cur and not magic)
+        loads += o.name in starts or (cls != cur and not magic)
         cur = cls
     nphdr = loads + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
         + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
@@ -610,7 +620,6 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     # the first section in the file at a --section-start address below all others and below
     # the end of the headers at the image base: the headers load with it, in its PT_LOAD, at
     # the page boundary below it, as GNU ld puts them (--section-start=.interp=0x1000: at 0)
-    starts = ctx.opts.section_start
     lead = bool(alloc) and not magic and alloc[0].name in starts \
         and starts[alloc[0].name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE \
         and starts[alloc[0].name] == min(starts[o.name] for o in alloc if o.name in starts)
@@ -654,6 +663,9 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
             o.align = max(x.align for x in tls)
         elif o not in tls and o.type != elf.SHT_NOTE:
             size(o)
+        if o.name in empty:
+            o.addr, o.offset = empty[o.name], off
+            continue
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)
@@ -756,6 +768,14 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     secs.sized = True                       # (finalize_section_addresses reads it next)
     ctx.placed = secs
     ctx.file_end = off
+
+
+def _is_empty(o: OutputSection) -> bool:
+    """Whether output section ``o`` holds no byte: no input of any size, no contents of the
+    linker's own (its size is not known before sizing: its inputs' are)."""
+    if o.data is not None:
+        return (o.size if o.nobits else len(o.data)) == 0 and not o.inputs
+    return all(int(obj.shdrs[i]["sh_size"]) == 0 for obj, i in o.inputs)
 
 
 def starts_as_given(ctx, o) -> bool:

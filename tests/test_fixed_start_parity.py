@@ -91,3 +91,54 @@ def test_fixed_start_below_the_inputs_alignment_is_kept(arch, flags, tmp_path):
     r = subprocess.run([*tc.xld_command(), "run", "--sysroot", f"/usr/{tc.TRIPLE[arch]}", str(xld)],
                        capture_output=True)
     assert (r.returncode, r.stdout) == (0, said), r.stderr
+
+
+EMPTY = r"""
+#include <stdio.h>
+__asm__(".section .empty,\"a\"\n.globl empty_lbl\nempty_lbl:\n.previous");
+extern char empty_lbl[];
+int main(void) { printf("hello %lx\n", (unsigned long)empty_lbl); return 0; }
+"""
+
+
+def _loads(path: Path) -> list[tuple[int, int, int, int]]:
+    with open(path, "rb") as f:
+        return [(s["p_vaddr"], s["p_offset"], s["p_filesz"], s["p_memsz"]) for s in ELFFile(f).iter_segments()
+                if s["p_type"] == "PT_LOAD"]
+
+
+def _value(path: Path, name: str) -> int:
+    with open(path, "rb") as f:
+        return next(s["st_value"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols() if s.name == name)
+
+
+@pytest.mark.parametrize("where", ["over-the-headers", "far-above"])
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_empty_fixed_section_moves_nothing(arch, where, tmp_path):
+    """--section-start=.empty=ADDR for a section of no bytes (a label alone): GNU ld discards
+    the section, and its address moves nothing: the headers and the other sections stay,
+    empty_lbl is ADDR.  Over the headers at the image base (0x400040, riscv64 0x10040) xld
+    refused the link ('section .eh_frame ... overlaps with .note.gnu.build-id': the
+    sections after it followed it there); far above, it started a PT_LOAD of no bytes there
+    and the sections after it followed it.  Now the PT_LOADs are those of the link without
+    the option, empty_lbl is where GNU ld puts it, and both programs say so."""
+    base = 0x400000 if arch == "arm64" else 0x10000
+    addr = base + (0x40 if where == "over-the-headers" else 0x800000)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "p.c").write_text(EMPTY)
+    subprocess.run([cc, "-O1", "-c", "p.c"], cwd=tmp_path, check=True)
+    wrapper = ["-B", str(tc.ld_wrapper_dir(tmp_path))]
+    for who, use, fixed in (("gnu", [], True), ("xld", wrapper, True), ("plain", wrapper, False)):
+        flags = [f"-Wl,--section-start=.empty={addr:#x}"] if fixed else []
+        p = subprocess.run([cc, *use, "-static", *flags, "p.o", "-o", who], cwd=tmp_path,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, (who, p.stderr)
+    assert _value(tmp_path / "xld", "empty_lbl") == _value(tmp_path / "gnu", "empty_lbl") == addr
+    assert _loads(tmp_path / "xld") == _loads(tmp_path / "plain")
+    assert _loads(tmp_path / "xld")[0][0] == _loads(tmp_path / "gnu")[0][0] == base
+    said = f"hello {addr:x}\n".encode()
+    for prog in ("gnu", "xld"):
+        r = tc.qemu_run(arch, tmp_path / prog)
+        assert (r.status, r.stdout) == (0, said), r.summary()
+    r = tc.xld_run(tmp_path / "xld")
+    assert (r.status, r.stdout) == (0, said), r.summary()
