@@ -153,9 +153,11 @@ def resolve_shared(ctx) -> None:
         named = _wanted_by_shared(ctx, [g for g in named if state[g] != UNDEF and def_file[g] > 0],
                                   kept, indirect)
     # --wrap=SYM: GNU ld wraps a shared object's unversioned reference to SYM too, as it looks
-    # the name up, so the program's __wrap_SYM is exported (ld.so binds the reference to SYM)
+    # the name up, so the program's __wrap_SYM is exported (ld.so binds the reference to SYM);
+    # a reference that asks for a version, weak or strong, is SYM@V1 to it, which it does not
+    # wrap (versioned_undefs holds the strong ones only: a weak SYM@V1 exported __wrap_SYM)
     named |= {g for w in ctx.opts.wrap
-              if any(w in dso.undef_set and w not in dso.versioned_undefs for dso in kept)
+              if any(w in dso.plain_undefs for dso in kept)
               and (g := get("__wrap_" + w)) is not None}
     ours = sorted(g for g in named if state[g] != UNDEF and def_file[g] > 0)
     visible = (elf.STV_DEFAULT, elf.STV_PROTECTED)
@@ -641,7 +643,12 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
         return []
     names = [st.names[g] for g in gids]
     if not p.shared and not ctx.opts.export_dynamic:
-        wanted = [any(n in dso.undef_set or n in dso.exports for dso in ctx.dsos)
+        # (the libraries resolve_shared reads: not an --as-needed one nothing of ours uses,
+        # whose symbols GNU ld takes back, unless a kept one needs it; a reference that asks
+        # for a version (foo@V1) counts here, as GNU ld exports its --defsym foo for it)
+        from xld.link import needed
+        kept = [dso for dso in ctx.dsos if dso.used or not dso.as_needed] + needed.indirect(ctx)
+        wanted = [any(n in dso.undef_set or n in dso.exports for dso in kept)
                   or (p.dyn_list is not None and p.dyn_list.matches(n)) for n in names]
         gids = [g for g, w in zip(gids, wanted) if w]
         names = [st.names[g] for g in gids]

@@ -758,8 +758,9 @@ def run(ctx, default_entry: str | None = "_start") -> None:
         live = bytearray(graph.member)       # without --gc-sections every member stays
         live[0] = 1
     removed = []
+    unkept = _unkept_nonalloc(ctx, graph, live) if opts.gc_sections else None
     if opts.gc_sections and opts.print_gc_sections:     # (what it removed: only to say so)
-        removed = _removed(ctx, graph, live)
+        removed = _removed(ctx, graph, live, unkept)
     folds = []
     if opts.icf in ("all", "safe"):
         from xld.link import icf
@@ -781,6 +782,8 @@ def run(ctx, default_entry: str | None = "_start") -> None:
         ctx.dead_commons = _dead_commons(ctx, graph, live, default_entry)
     if opts.gc_sections or folds:
         keep = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool) | ~graph.member_np
+        if unkept is not None:
+            keep &= ~unkept
         for obj in ctx.files[1:]:
             b = graph.base[obj.file_id]
             obj.live = keep[b:b + len(obj.shdrs)].copy()
@@ -796,12 +799,30 @@ def run(ctx, default_entry: str | None = "_start") -> None:
         print_removed(removed)
 
 
-def _removed(ctx, graph: Graph, live: bytearray) -> list[tuple[object, int]]:
+def _unkept_nonalloc(ctx, graph: Graph, live: bytearray) -> np.ndarray:
+    """The non-allocated sections --gc-sections removes, as GNU ld does (bfd/elflink.c,
+    _bfd_elf_gc_mark_extra_sections): those of each file none of whose allocated sections
+    but notes stays (.comment, .riscv.attributes, debug sections).  A file with an .eh_frame
+    keeps its own, as GNU ld's script KEEPs .eh_frame.  A mask over the graph's section ids."""
+    lv = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)
+    kept = lv & graph.member_np & (graph.types != elf.SHT_NOTE)
+    kept[graph.named([".eh_frame"], exact=True)] = True
+    owner = graph.owner_file
+    has_kept = np.zeros(len(ctx.files), dtype=bool)
+    has_kept[owner[kept]] = True
+    nonalloc = ((graph.flags & elf.SHF_ALLOC) == 0) & ~dropped_types(graph.types) \
+        & ((graph.flags & elf.SHF_EXCLUDE) == 0)
+    nonalloc[0] = False
+    return nonalloc & ~has_kept[owner]
+
+
+def _removed(ctx, graph: Graph, live: bytearray, unkept: np.ndarray) -> list[tuple[object, int]]:
     """The (file, section index) pairs GNU ld's sweep names, in its order (files, then
     sections, in input order): the allocated sections the walk did not reach, those of the
-    COMDAT copies dropped for an earlier one (nothing reached them either), and each SHT_GROUP
-    section whose first member is one of those (GNU ld keeps or drops a group with its first
-    member, and keeps a group of non-allocated sections: .debug_types)."""
+    COMDAT copies dropped for an earlier one (nothing reached them either), the non-allocated
+    sections of the files that keep none (``unkept``), and each SHT_GROUP section whose first
+    member is one of those (GNU ld keeps or drops a group with its first member, and keeps a
+    group of non-allocated sections of a file that keeps some: .debug_types)."""
     dead = graph.member_np & (np.frombuffer(bytes(live), dtype=np.uint8) == 0)
     # (COMDAT-dropped: in the graph but for having been dropped)
     in_play = ((graph.flags & elf.SHF_ALLOC) != 0) & ~dropped_types(graph.types) \
@@ -810,7 +831,7 @@ def _removed(ctx, graph: Graph, live: bytearray) -> list[tuple[object, int]]:
     for obj in ctx.files[1:]:
         b = graph.base[obj.file_id]
         n = len(obj.shdrs)
-        gone = dead[b:b + n] | (obj.discarded[:n] & in_play[b:b + n])
+        gone = dead[b:b + n] | (obj.discarded[:n] & in_play[b:b + n]) | unkept[b:b + n]
         types = obj.shdrs["sh_type"]
         gsecs = np.flatnonzero((types == elf.SHT_GROUP) & (obj.shdrs["sh_size"] >= 4))
         if len(gsecs) and len(obj.groups) == len(gsecs):   # (obj.groups: the non-empty ones, in order)

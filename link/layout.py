@@ -347,7 +347,10 @@ def assign_sections(ctx) -> None:
     if any(lv is not None for lv in lives):         # removed by --gc-sections (or folded by --icf)
         live = np.concatenate([np.ones(n, dtype=bool) if lv is None else np.asarray(lv, dtype=bool)
                                for lv, n in zip(lives, counts)])
-        cand &= live | ~alloc
+        # (non-allocated ones too, link/gc.py _unkept_nonalloc, but the attribute sections:
+        # GNU ld merges every file's attributes before --gc-sections removes its section,
+        # riscv64 clang: a removed file's v1p0 is in the output's Tag_RISCV_arch)
+        cand &= live | (types == elf.SHT_PROC_ATTRIBUTES)
         del live
     cand[starts[:-1][np.asarray(counts) > 0]] = False       # index 0 of each file: no section
     rows = np.flatnonzero(cand)
@@ -593,10 +596,20 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     notes = len(note_groups(alloc)) + (1 if any(o.name == PROPERTY_NOTE for o in alloc) else 0)
     # PT_LOADs as the loop below makes them: one more at each change of class (not with -N,
     # -n) and at each --section-start section (which may also be a change of class)
+    # (an empty section fixed by --section-start: GNU ld discards it and its address moves
+    # nothing, though its symbols are there: no PT_LOAD of its own, the headers and the
+    # sections after it stay where they were; arm64 -static --section-start=.empty=0x400040,
+    # over the headers, was an error, '.eh_frame ... overlaps', as .eh_frame followed it)
+    empty = {o.name: ctx.opts.section_start[o.name] for o in alloc
+             if o.name in ctx.opts.section_start and o is not bss and _is_empty(o)}
+    starts = {k: v for k, v in ctx.opts.section_start.items() if k not in empty} if empty \
+        else ctx.opts.section_start
     loads, cur = 1, SEG_R
     for o in alloc:
+        if o.name in empty:
+            continue
         cls = segment_of(o.rank)
-        loads += o.name in ctx.opts.section_start or (cls != cur and not magic)
+        loads += o.name in starts or (cls != cur and not magic)
         cur = cls
     nphdr = loads + (1 if has_tls else 0) + (1 if ctx.opts.gnu_stack else 0) + notes \
         + (1 if SEG_RELRO in classes and ctx.opts.relro else 0) + (1 if ".eh_frame_hdr" in ctx.outputs and ctx.outputs[".eh_frame_hdr"].alloc else 0) \
@@ -607,7 +620,6 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     # the first section in the file at a --section-start address below all others and below
     # the end of the headers at the image base: the headers load with it, in its PT_LOAD, at
     # the page boundary below it, as GNU ld puts them (--section-start=.interp=0x1000: at 0)
-    starts = ctx.opts.section_start
     lead = bool(alloc) and not magic and alloc[0].name in starts \
         and starts[alloc[0].name] < base + elf.EHDR_SIZE + nphdr * elf.PHDR_SIZE \
         and starts[alloc[0].name] == min(starts[o.name] for o in alloc if o.name in starts)
@@ -651,6 +663,9 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
             o.align = max(x.align for x in tls)
         elif o not in tls and o.type != elf.SHT_NOTE:
             size(o)
+        if o.name in empty:
+            o.addr, o.offset = empty[o.name], off
+            continue
         cls = segment_of(o.rank)
         if o.name in starts:
             # a fixed address starts a segment of its own (GNU ld's --section-start)
@@ -690,7 +705,8 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
             o.offset = off
             continue            # .tbss takes no address space
         delta = addr - off
-        addr = align_up(addr, o.align)
+        if not starts_as_given(ctx, o):
+            addr = align_up(addr, o.align)
         off = addr - delta
         if seg[1] == seg[4] and seg[2] == seg[3]:   # first section of the segment
             seg[1], seg[2], seg[3], seg[4] = addr, off, off, addr
@@ -752,6 +768,26 @@ def place(ctx, grown=None, avoid=(), nloads=None, after_text=False) -> None:
     secs.sized = True                       # (finalize_section_addresses reads it next)
     ctx.placed = secs
     ctx.file_end = off
+
+
+def _is_empty(o: OutputSection) -> bool:
+    """Whether output section ``o`` holds no byte: no input of any size, no contents of the
+    linker's own (its size is not known before sizing: its inputs' are)."""
+    if o.data is not None:
+        return (o.size if o.nobits else len(o.data)) == 0 and not o.inputs
+    return all(int(obj.shdrs[i]["sh_size"]) == 0 for obj, i in o.inputs)
+
+
+def starts_as_given(ctx, o) -> bool:
+    """Whether output section ``o`` starts at its --section-start (-Ttext, -Tdata, -Tbss)
+    address as given, though its inputs ask for more alignment, as GNU ld places it: bfd's
+    ldlang.c aligns an output section's start only when it has no address, and its inputs
+    are aligned within it (-Tbss=0x3f2345: .bss at 0x3f2345, its first 8-byte aligned
+    variable at 0x3f2348; sh_addralign is then what the address allows, write.py).  Not the
+    sections xld still aligns up: TLS ones (thread-pointer offsets are computed from an
+    aligned template), the linker's own contents, notes, .eh_frame (docs/options.md)."""
+    return o.name in ctx.opts.section_start and o.data is None and bool(o.inputs) \
+        and not o.flags & elf.SHF_TLS and o.type != elf.SHT_NOTE and o.name != ".eh_frame"
 
 
 PROPERTY_NOTE = ".note.gnu.property"       # also gets PT_GNU_PROPERTY (link/properties.py)
@@ -1036,6 +1072,7 @@ class _Sizer:
 
     def __call__(self, o: OutputSection) -> None:
         ctx, secs = self.ctx, self.secs
+        skew = ctx.opts.section_start[o.name] if starts_as_given(ctx, o) else 0
         n = self.last.get(id(o), -1) if self.last and o.inputs else -1
         if n == len(o.inputs) or (0 < n < len(o.inputs) and id(o) in self.grown
                                   and not (o.name == ".bss" and ctx.commons)):
@@ -1043,13 +1080,13 @@ class _Sizer:
             if n == len(o.inputs):
                 return                  # as the last layout sized it
             new = rows[n:]
-            o.size = _place_inputs(o, secs, new, o.size)
+            o.size = _place_inputs(o, secs, new, o.size, skew)
             for obj, _ in o.inputs[n:]:
                 self.stored[obj.file_id] = obj
             return
         if o.inputs:
             self.stored = None          # (sized anew: every file's offsets stored)
-        _size_inputs(ctx, o, secs)
+        _size_inputs(ctx, o, secs, skew)
 
     def store(self) -> None:
         files = self.ctx.files
@@ -1059,9 +1096,12 @@ class _Sizer:
 FEW_INPUTS = 16                 # an output section's inputs sized (and copied) one by one up to this many
 
 
-def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) -> int:
+def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int, skew: int = 0) -> int:
     """Lay out ``o``'s inputs at ``rows`` from ``pos``: their offsets within ``o`` go to
-    ``secs.out``, ``o.align`` is raised to theirs; returns the end of the last."""
+    ``secs.out``, ``o.align`` is raised to theirs; returns the end of the last.  ``skew``:
+    the address ``o`` starts at when it may be below its inputs' alignment (starts_as_given):
+    each input is aligned as an address, not as an offset."""
+    pos += skew
     # records are 4-byte aligned; a gap of zeros between inputs would read as the
     # terminator that ends the unwinder's walk
     cap = 4 if o.name == ".eh_frame" else 0
@@ -1077,10 +1117,10 @@ def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) 
             top = max(top, a)
             if a > 1:
                 pos = (pos + a - 1) & -a
-            out[r] = pos
+            out[r] = pos - skew
             pos += col_size.item(r)
         o.align = top
-        return pos
+        return pos - skew
     align = np.maximum(secs.align[rows], 1)
     if cap:
         align = np.minimum(align, cap)
@@ -1090,13 +1130,13 @@ def _place_inputs(o: OutputSection, secs: Sections, rows: np.ndarray, pos: int) 
     for a, size in zip(align.tolist(), secs.size[rows].tolist()):
         if a > 1:
             pos = (pos + a - 1) & -a
-        put(pos)
+        put(pos - skew)
         pos += size
     secs.out[rows] = offs
-    return pos
+    return pos - skew
 
 
-def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
+def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None, skew: int = 0) -> None:
     if o.data is not None and not o.inputs:
         o.size = len(o.data) if not o.nobits else o.size
         return
@@ -1109,7 +1149,7 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
         rows = secs.rows(inputs)
         if not own:
             secs.rows_of[id(o)] = rows
-        pos = _place_inputs(o, secs, rows, 0)
+        pos = _place_inputs(o, secs, rows, 0, skew)
         if o.entsize == 0 and len(inputs) == 1:
             o.entsize = int(secs.entsize[rows[0]])
         if own:
@@ -1117,8 +1157,9 @@ def _size_inputs(ctx, o: OutputSection, secs: Sections | None = None) -> None:
     if o.name == ".bss" and ctx.commons:
         st = ctx.symtab
         o.align = max([o.align] + [st.common_align[g] for g in ctx.commons])
-        places, pos = common_places(ctx, pos)
-        ctx.common_off = dict(places)
+        places, pos = common_places(ctx, pos + skew)
+        ctx.common_off = {g: at - skew for g, at in places}
+        pos -= skew
     o.size = pos
 
 

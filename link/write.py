@@ -1111,8 +1111,14 @@ def write_output(ctx, img: np.ndarray) -> None:
     # section headers
     sh = np.zeros(nsec, dtype=elf.SHDR)
     for o in sections:
+        # (a section fixed below its inputs' alignment, or placed so by a script: the largest
+        # alignment its address has, as GNU ld writes it since 2.35, so that sh_addr is a
+        # multiple of sh_addralign, as the ELF specification asks)
+        align = max(o.align, 1)
+        if o.addr & (align - 1):
+            align = o.addr & -o.addr
         sh[o.index] = (name_off[o.name], o.type, o.flags, o.addr, o.offset, o.size, o.link, o.info,
-                       o.align, o.entsize)
+                       align, o.entsize)
     k = 1 + len(sections)
     symtab_index = k + sum(1 for e in extra if e[1] == elf.SHT_RELA)
     for name, typ, o_off, data, align, ent, info in extra:
