@@ -676,6 +676,41 @@ def _spelling(a: str) -> str:
     return a
 
 
+def _edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance of ``a`` and ``b`` (insert, delete, replace), or more than
+    ``bound`` once it must be."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > bound:
+            return bound + 1
+        prev = cur
+    return prev[-1]
+
+
+def _unknown(arg: str) -> LinkError:
+    """lld's error for an option it does not know, with its hint: the known option one edit
+    away (LLVM's ``OptTable::findNearest``: names of 4 characters or more after the dashes,
+    each with one dash and with two, the first of the nearest in name order; a value after
+    ``=`` kept), ``unknown argument '--gc-section', did you mean '--gc-sections'``."""
+    name, eq, value = arg.partition("=")
+    best, nearest = 2, None
+    for known in sorted({k.lstrip("-") for k in _KNOWN if k.startswith("-")}):
+        if len(known) < 4:
+            continue
+        for cand in ("-" + known, "--" + known):
+            d = _edit_distance(cand, name, best - 1)
+            if d < best:
+                best, nearest = d, cand
+    if nearest is None:
+        return LinkError(f"unknown argument '{arg}'")
+    return LinkError(f"unknown argument '{arg}', did you mean '{nearest}{eq}{value}'")
+
+
 def parse(argv: list[str]) -> Options:
     args = _expand_response_files(argv)
     o = Options()
@@ -787,7 +822,7 @@ def parse(argv: list[str]) -> Options:
                        "--threads", "--thread-count"):
                 pass
             else:
-                raise LinkError(f"unknown argument '{a}'")
+                raise _unknown(args[i])
             i += 1
             continue
         if a in _SWITCHES:
@@ -946,7 +981,7 @@ def parse(argv: list[str]) -> Options:
         elif a == "-":
             raise LinkError("reading an object from standard input is not supported")
         elif a.startswith("-") and len(a) > 1:
-            raise LinkError(f"unknown argument '{a}'")
+            raise _unknown(args[i])
         else:
             o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf, pages
+from xld.link import elf, pages, spelling
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF
 from xld.link.errors import run_error_hook
@@ -425,6 +425,10 @@ def _find_ifuncs(ctx, t, grows, info, base) -> None:
             ctx.local_ifuncs = [(k >> 32, k & 0xFFFFFFFF) for k in keys.tolist()]
 
 
+# lld's word for the visibility of an undefined name that its references give it
+_VIS_WORD = {elf.STV_INTERNAL: "internal ", elf.STV_HIDDEN: "hidden ", elf.STV_PROTECTED: "protected "}
+
+
 def _check_undefined(ctx, t, grows) -> None:
     st = ctx.symtab
     state = np.array(st.state, dtype=np.int64)
@@ -456,14 +460,23 @@ def _check_undefined(ctx, t, grows) -> None:
         return                                  # GNU ld: they stay undefined (0, or bound at run time)
     report = ctx.diag.warn if o.warn_unresolved else ctx.diag.error
     shown = 1 if o.warn_once else 3             # --warn-once: one reference per symbol
+    # lld's "did you mean" hints: for the symbols of the first two references reported
+    hinted = {int(t.gid[r]) for r in sorted(r for rs in by_gid.values() for r in rs[:2])[:2]}
+    vis = ctx.ref_visibility
     for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
         rs = by_gid[g]
-        lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
+        name = st.names[g]
+        lines = [f"undefined {_VIS_WORD.get(vis.get(g, 0), '')}symbol: {ctx.diag.sym(name)}"]
         for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
-            run_error_hook(o.error_handling_script, "undefined-symbol", st.names[g])
+            run_error_hook(o.error_handling_script, "undefined-symbol", name)
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
+        if g in hinted:
+            lines += spelling.alternative(ctx, name, st.first_refs_of([g])[0][0])
+        if name.startswith("_ZTV"):
+            lines.append(">>> the vtable symbol may be undefined because the class is missing its key "
+                         "function (see https://lld.llvm.org/missingkeyfunction)")
         report("\n".join(lines))
     del strong
 
@@ -936,6 +949,29 @@ def _site(ctx, t, row: int) -> str:
     return site_of(ctx, f, sec, int(t.offset[row]))
 
 
+def _range_hint(ctx, t, row: int) -> str:
+    """What lld adds to a relocation's range error: the source line of the place (its
+    DWARF, else the object's STT_FILE name) and the file that defines the symbol (not for a
+    section symbol, nor for a name the linker defines)."""
+    from xld.link import debugline
+    f, sec = _where(ctx, t, row)
+    obj = ctx.files[f]
+    k = int(t.sym[row])
+    out = ""
+    src = debugline.src_msg(ctx, obj, sec, int(t.offset[row]))
+    if src:
+        out += f"\n>>> referenced by {src}"
+    if int(obj.syms[k]["st_info"]) & 0xF == elf.STT_SECTION:
+        return out
+    g = int(obj.gids[k])
+    where = obj if g == 0 else ctx.files[ctx.symtab.def_file[g]] if ctx.symtab.def_file[g] > 0 else None
+    if where is None and g and ctx.imports.get(g, (None,))[0] is not None:
+        where = ctx.imports[g][0]               # (a shared object's definition)
+    if where is not None:
+        out += f"\n>>> defined in {where.name}"
+    return out
+
+
 def _sym(ctx, t, row: int) -> str:
     """The symbol of table row ``row``, for a message."""
     return sym_desc(ctx, _where(ctx, t, row)[0], int(t.sym[row]))
@@ -1199,7 +1235,8 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
                 if h.lo is not None and not (h.lo <= x <= h.hi):
                     errors.append(f"{_site(ctx, t, row)}: "
                                   f"relocation {h.name} out of range: {x} is not in "
-                                  f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'")
+                                  f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'"
+                                  + _range_hint(ctx, t, row))
             good = np.flatnonzero(~bad)
             sel = (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel)[good]
             v = v[good]

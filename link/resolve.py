@@ -760,6 +760,7 @@ class Resolver:
                 return                      # the same library twice (libc.so.6 via two scripts)
         dso.as_needed = as_needed
         dso.objects_before = len(ctx.files)
+        dso.names_before = len(self.symtab.names)
         ctx.dsos.append(dso)
         dso.dso_id = len(ctx.dsos)
         if ctx.opts.trace_symbol:             # -y: GNU ld's lines, in the library's symbol order
