@@ -137,5 +137,5 @@ def report(errors: list[str], stream=None, limit: int = 20) -> None:
     for msg in errors[:limit]:
         _print(f"xld: error: {msg}", stream)
     if len(errors) > limit:
-        print("xld: error: too many errors emitted, stopping now "
-              "(use --error-limit=0 to see all errors)", file=stream)
+        _print("xld: error: too many errors emitted, stopping now "
+               "(use --error-limit=0 to see all errors)", stream)

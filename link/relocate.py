@@ -972,6 +972,18 @@ def _range_hint(ctx, t, row: int) -> str:
     return out
 
 
+def _place(ctx, t, row: int) -> str:
+    """The place of table row ``row`` as lld names the place of a value it cannot write
+    (``getLocation``): with the function whose bytes hold it, ``a.o:(function main: .text+0x8)``."""
+    f, sec = _where(ctx, t, row)
+    obj = ctx.files[f]
+    off = int(t.offset[row])
+    fn = obj.symbol_at(sec, off, types=(elf.STT_FUNC,))
+    if fn is None:
+        return obj.where(sec, off)
+    return f"{obj.name}:(function {ctx.diag.sym(fn)}: {obj.sec_names[sec]}+0x{off:x})"
+
+
 def _sym(ctx, t, row: int) -> str:
     """The symbol of table row ``row``, for a message."""
     return sym_desc(ctx, _where(ctx, t, row)[0], int(t.sym[row]))
@@ -1212,7 +1224,7 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
                 rows, vals = order[sel], v
                 m = misaligned & ~bad if bad is not None else misaligned
                 for row, x in zip(rows[m][:5].tolist(), vals[m][:5].tolist()):
-                    errors.append(f"{_site(ctx, t, row)}: "
+                    errors.append(f"{_place(ctx, t, row)}: "
                                   f"improper alignment for relocation {h.name}: 0x{x & (2**64 - 1):x} "
                                   f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
@@ -1233,7 +1245,7 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
             rows = order[sel]
             for row, x in zip(rows[bad][:5].tolist(), v[bad][:5].tolist()):
                 if h.lo is not None and not (h.lo <= x <= h.hi):
-                    errors.append(f"{_site(ctx, t, row)}: "
+                    errors.append(f"{_place(ctx, t, row)}: "
                                   f"relocation {h.name} out of range: {x} is not in "
                                   f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'"
                                   + _range_hint(ctx, t, row))
