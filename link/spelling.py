@@ -200,20 +200,27 @@ def alternative(ctx, name: str, file_id: int):
         if hit is not None:
             break
     if hit is None:
-        low = base.lower()
-        hit = next(((n, f) for n, f in known.each()
-                    if n[:len(low)].lower() == low and n.partition("@")[0].lower() == low), None)
+        # one pass over every known name for the two searches that cannot look one up: the
+        # same name in another case (compared without a version: ``foo`` finds ``foo@V1``),
+        # and for a plain reference a C++ function of that name, an unscoped ``_Z<len><name>``
+        # (internal: ``_ZL``), demangled only when that prefix says it may be one
+        low, n = base.lower(), len(base)
+        heads = None if base.startswith("_Z") else (f"_Z{n}{base}", f"_ZL{n}{base}")
+        cxx = None
+        for cand, where in known.each():
+            if cand[:n].lower() == low and (len(cand) == n or cand[n] == "@"):
+                hit = cand, where
+                break
+            if cxx is None and heads and cand.startswith(heads) and function_name(cand) == base:
+                cxx = cand, where
+        if hit is None and cxx is not None:
+            hit, pre, post = cxx, " to declare ", ' as extern "C"?'
     if hit is None and base.startswith("_Z"):
+        # a C++ reference to a C definition
         fn = function_name(base)
         if fn:
             hit = known.find(fn)
             pre = ': extern "C" '
-    elif hit is None:
-        # a C reference to a C++ definition: an unscoped function ``_Z<len><name>...``
-        # (internal: ``_ZL``), demangled only when the prefix says it may be one
-        heads = (f"_Z{len(base)}{base}", f"_ZL{len(base)}{base}")
-        hit = next(((n, f) for n, f in known.each() if n.startswith(heads) and function_name(n) == base), None)
-        pre, post = " to declare ", ' as extern "C"?'
     if hit is None:
         return []
     shown, where = hit
