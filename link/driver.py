@@ -305,6 +305,8 @@ def load_inputs(ctx: Context) -> None:
     lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
     ready = _read_objects(ctx)
     for at, item in enumerate(ctx.opts.inputs):
+        if group is None and item.kind not in ("lib_start", "whole_on", "whole_off", "group_end"):
+            r.group_id += 1                 # (--warn-backrefs: a group's inputs share one)
         if item.kind == "lib_start":
             if lazy is not None:
                 raise LinkError("nested --start-lib")
@@ -377,6 +379,7 @@ def load_inputs(ctx: Context) -> None:
             pass
     if ctx.opts.undefined_glob:
         r.load_matching(ctx.opts.undefined_glob)
+    r.report_backrefs()
     if ctx.opts.why_extract is not None:
         _write_why_extract(ctx)
     if len(ctx.files) == 1:

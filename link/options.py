@@ -160,6 +160,8 @@ class Options:
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
         self.why_extract: str | None = None        # --why-extract=FILE (lld): why each archive member was loaded
+        self.warn_backrefs: bool = False           # --warn-backrefs (lld): a reference that loads a member of an earlier archive
+        self.warn_backrefs_exclude: list[str] = []  # --warn-backrefs-exclude=GLOB: members (or objects) not warned of
         self.just_symbols: list[str] = []          # --just-symbols=FILE, -R FILE: FILE's symbols, absolute
         self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
         self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
@@ -472,6 +474,7 @@ _SWITCHES = {
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
+    "--warn-backrefs": ("warn_backrefs", True), "--no-warn-backrefs": ("warn_backrefs", False),
     "--no-warn-search-mismatch": ("warn_search_mismatch", False),
     "--no-apply-dynamic-relocs": ("no_apply_dynamic_relocs", True),
     "--print-memory-usage": ("print_memory_usage", True),
@@ -579,6 +582,7 @@ _WITH_VALUE = {
     "--orphan-handling": _orphan_handling,
     "--just-symbols": lambda o, v: o.just_symbols.append(v),
     "--why-extract": lambda o, v: setattr(o, "why_extract", v),
+    "--warn-backrefs-exclude": lambda o, v: o.warn_backrefs_exclude.append(v),
     # DT_FILTER, DT_AUXILIARY of a shared library (link/dynamic.py)
     **dict.fromkeys(("-F", "--filter"), lambda o, v: o.filters.append(v)),
     **dict.fromkeys(("-f", "--auxiliary"), lambda o, v: o.auxiliary.append(v)),

@@ -33,8 +33,8 @@ undefined (with ``defined in:`` the file that only refers to it); xld offers def
 from __future__ import annotations
 
 from xld.link import elf
-from xld.link.errors import LinkError, demangle
-from xld.link.resolve import UNDEF
+from xld.link.errors import demangle
+from xld.link.resolve import UNDEF, lazy_member_name
 
 _FIRST, _LAST = ord("0"), ord("z")      # the characters lld tries, in its order
 _TRAILING = (" const", " volatile", " &&", " &")
@@ -80,7 +80,7 @@ class _Known:
             return name, (self.ctx.files[f].name if f > 0 else None)
         hit = self.lazy.get(name)
         if hit is not None:
-            return name, _member(hit)
+            return name, lazy_member_name(hit)
         where = self.shared.get(name)
         if where is not None:
             return name, where
@@ -108,20 +108,7 @@ class _Known:
                 yield nm, d.name
         yield from defined(done, len(names))
         for name, hit in self.lazy.items():
-            yield name, _member(hit)
-
-
-def _member(lazy) -> str:
-    """An archive member not loaded, as messages name it: ``libx.a(m.o)`` (lld 15 and later;
-    lld 14 named the archive alone)."""
-    ar, pos, _ = lazy
-    try:
-        m = ar.members.get(pos)
-    except LinkError:                       # (a damaged header: the archive is named alone)
-        m = None
-    if m is None:
-        return ar.path
-    return f"{ar.path}({m[0]})" if ar.in_map else m[0]     # (--start-lib objects: their own names)
+            yield name, lazy_member_name(hit)
 
 
 def function_name(mangled: str) -> str | None:

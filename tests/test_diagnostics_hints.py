@@ -205,3 +205,39 @@ def test_error_limit_line_follows_a_blank_line(tmp_path):
     err = fails(tmp_path, ["--error-limit=1", *args])
     assert err.splitlines()[-2:] == [
         "", "xld: error: too many errors emitted, stopping now (use --error-limit=0 to see all errors)"], err
+
+
+@ARCHES
+def test_warn_backrefs_as_lld(arch, tmp_path):
+    """--warn-backrefs (lld): a reference that loads a member of an archive named before the
+    referring file (GNU ld would leave it undefined), unless both are in one --start-group or
+    a later archive defines the name too; --warn-backrefs-exclude= silences a member."""
+    objs = objects(arch, tmp_path, {"def.c": "int lib_fn(void) { return 1; }\n",
+                                    "ref.c": "int lib_fn(void);\nint use_it(void) { return lib_fn(); }\n",
+                                    "main.c": "int use_it(void);\nint _start(void) { return use_it(); }\n"})
+    tc.archive(arch, [tmp_path / "def.o"], tmp_path / "libdef.a")
+    tc.archive(arch, [tmp_path / "ref.o"], tmp_path / "libref.a")
+    cases = [
+        (["main.o", "libdef.a", "libref.a"],
+         "xld: warning: backward reference detected: lib_fn in libref.a(ref.o) refers to libdef.a(def.o)\n"),
+        (["main.o", "libdef.a", "ref.o"],
+         "xld: warning: backward reference detected: lib_fn in ref.o refers to libdef.a(def.o)\n"),
+        (["main.o", "--start-lib", "def.o", "--end-lib", "ref.o"],
+         "xld: warning: backward reference detected: lib_fn in ref.o refers to def.o\n"),
+        (["main.o", "--start-group", "libdef.a", "libref.a", "--end-group"], ""),
+        (["main.o", "libdef.a", "libref.a", "libdef.a"], ""),
+        (["main.o", "libref.a", "libdef.a"], ""),
+        (["--warn-backrefs-exclude=*libdef.a*", "main.o", "libdef.a", "libref.a"], ""),
+    ]
+    lld = tc.require("ld.lld") if arch == "arm64" else None
+    for args, want in cases:
+        p = tc.xld_cli(["--warn-backrefs", "-o", "out", *args], cwd=tmp_path)
+        assert p.returncode == 0 and p.stderr == want, (args, p.stderr)
+        if lld:
+            q = subprocess.run([lld, "--warn-backrefs", "-o", "lld.out", *args], cwd=tmp_path,
+                               capture_output=True, text=True)
+            assert q.stderr.replace("ld.lld: ", "xld: ") == want, (args, q.stderr)
+    (tmp_path / "out").unlink()
+    p = tc.xld_cli(["--warn-backrefs", "--fatal-warnings", "-o", "out", "main.o", "libdef.a", "libref.a"], cwd=tmp_path)
+    assert p.returncode == 1 and "error: backward reference detected: lib_fn" in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()
