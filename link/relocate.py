@@ -949,6 +949,43 @@ def _site(ctx, t, row: int) -> str:
     return site_of(ctx, f, sec, int(t.offset[row]))
 
 
+def defined_in(ctx, file_id: int, symidx: int) -> str | None:
+    """The file lld names after ``defined in`` for symbol ``symidx`` of file ``file_id``: the
+    object that defines it (itself for a local), the shared object an import binds to, or for
+    an undefined name the first file that refers to it (lld's undefined symbol keeps that
+    file); None for a name the linker defines."""
+    obj = ctx.files[file_id]
+    g = int(obj.gids[symidx])
+    if g == 0:
+        return obj.name
+    st = ctx.symtab
+    f = st.def_file[g]
+    if f > 0 and st.state[g] != UNDEF:
+        return ctx.files[f].name
+    dso = ctx.imports.get(g, (None,))[0]
+    if dso is not None:
+        return dso.name
+    if st.state[g] == UNDEF:
+        first = st.first_refs_of([g])[0][0]
+        return ctx.files[first].name if first > 0 else None
+    return None
+
+
+def symbol_location(ctx, file_id: int, sec: int, off: int, symidx: int) -> str:
+    """lld's tail of a message about a relocation against a symbol (``getLocation`` in its
+    Relocations.cpp): where the symbol is defined, then the place, as an undefined symbol's
+    places are named (the source line, then the object and function)."""
+    where = defined_in(ctx, file_id, symidx)
+    head = f"\n>>> defined in {where}" if where is not None else ""
+    obj = ctx.files[file_id]
+    g = int(obj.gids[symidx])
+    name = ctx.symtab.names[g] if g else obj.sym_name(symidx)
+    from xld.link import debugline
+    at = debugline.obj_msg(ctx, obj, sec, off)
+    src = debugline.src_msg(ctx, obj, sec, off, name or None)
+    return head + (f"\n>>> referenced by {src}\n>>>               {at}" if src else f"\n>>> referenced by {at}")
+
+
 def _range_hint(ctx, t, row: int) -> str:
     """What lld adds to a relocation's range error: the source line of the place (its
     DWARF, else the object's STT_FILE name) and the file that defines the symbol (not for a

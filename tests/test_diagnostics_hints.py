@@ -241,3 +241,23 @@ def test_warn_backrefs_as_lld(arch, tmp_path):
     p = tc.xld_cli(["--warn-backrefs", "--fatal-warnings", "-o", "out", "main.o", "libdef.a", "libref.a"], cwd=tmp_path)
     assert p.returncode == 1 and "error: backward reference detected: lib_fn" in p.stderr, p.stderr
     assert not (tmp_path / "out").exists()
+
+
+@ARCHES
+def test_relocation_a_library_cannot_take_names_definition_and_source_line(arch, tmp_path):
+    """A non-PIC object in a shared library: lld's tail (where the symbol is defined, the
+    source line and the function of the place), each place said once (riscv64's HI20 was
+    reported twice by two checks)."""
+    args = objects(arch, tmp_path, {"nopic.c": "extern int ext_var;\nint get(void) { return ext_var; }\n"},
+                   flags=("-O1", "-g", "-fno-pic"))
+    err = fails(tmp_path, ["-shared", *args])
+    first = {"arm64": "R_AARCH64_ADR_PREL_PG_HI21", "riscv64": "R_RISCV_HI20"}[arch]
+    tail = [">>> defined in nopic.o", f">>> referenced by nopic.c:2 ({tmp_path / 'nopic.c'}:2)",
+            ">>>               nopic.o:(get)"]
+    lines = err.splitlines()
+    assert lines[:4] == [f"xld: error: relocation {first} cannot be used against symbol 'ext_var'; "
+                         "recompile with -fPIC", *tail], err
+    assert len(set(err.split("\n\n"))) == len(err.split("\n\n")), err
+    if arch == "riscv64":
+        assert lines[5:] == ["xld: error: relocation R_RISCV_LO12_I cannot be used against symbol 'ext_var'; "
+                             "recompile with -fPIC", *tail], err
