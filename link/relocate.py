@@ -466,19 +466,45 @@ def _check_undefined(ctx, t, grows) -> None:
     for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
         rs = by_gid[g]
         name = st.names[g]
-        lines = [f"undefined {_VIS_WORD.get(vis.get(g, 0), '')}symbol: {ctx.diag.sym(name)}"]
+        first, first_k = st.first_refs_of([g])[0]
+        lines = _discarded_definition(ctx, name, first, first_k) or \
+            [f"undefined {_VIS_WORD.get(vis.get(g, 0), '')}symbol: {ctx.diag.sym(name)}"]
         for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
             run_error_hook(o.error_handling_script, "undefined-symbol", name)
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
-        if g in hinted:
-            lines += spelling.alternative(ctx, name, st.first_refs_of([g])[0][0])
+        if g in hinted and not lines[0].startswith("relocation refers"):
+            lines += spelling.alternative(ctx, name, first)
         if name.startswith("_ZTV"):
             lines.append(">>> the vtable symbol may be undefined because the class is missing its key "
                          "function (see https://lld.llvm.org/missingkeyfunction)")
         report("\n".join(lines))
     del strong
+
+
+def _discarded_definition(ctx, name: str, file_id: int, k: int) -> list[str]:
+    """lld's first lines for a name whose first entry in the link is a definition in a
+    COMDAT copy that lost (the kept copy of the group does not define it: the two copies
+    differ): what it is instead of 'undefined symbol', the file, the group and the file whose
+    copy was kept.  [] for a name first met elsewhere."""
+    obj = ctx.files[file_id] if 0 < file_id < len(ctx.files) else None
+    if obj is None or not hasattr(obj, "discarded"):
+        return []
+    shn = int(obj.sym_shndx[k])
+    if not 0 < shn < len(obj.discarded) or not obj.discarded[shn]:
+        return []
+    lines = [f"relocation refers to a symbol in a discarded section: {ctx.diag.sym(name)}",
+             f">>> defined in {obj.name}"]
+    r = ctx.resolver
+    for sig, members, _ in obj.groups:
+        if shn in set(np.asarray(members).tolist()):
+            kept = r.comdats.get(sig) if r is not None else None
+            lines.append(f">>> section group signature: {sig}")
+            if kept is not None and 0 < kept < len(ctx.files):
+                lines.append(f">>> prevailing definition is in {ctx.files[kept].name}")
+            break
+    return lines
 
 
 def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:

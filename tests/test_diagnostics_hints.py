@@ -261,3 +261,18 @@ def test_relocation_a_library_cannot_take_names_definition_and_source_line(arch,
     if arch == "riscv64":
         assert lines[5:] == ["xld: error: relocation R_RISCV_LO12_I cannot be used against symbol 'ext_var'; "
                              "recompile with -fPIC", *tail], err
+
+
+def test_symbol_of_a_discarded_comdat_copy_is_named_so(tmp_path):
+    """Two copies of COMDAT group ``grp`` that differ (gb.o's defines ``bar`` too, and its
+    own code calls it): gb.o's copy loses, so ``bar`` is in a discarded section, which lld
+    says instead of 'undefined symbol' (and later lld names the group and the kept copy)."""
+    tc.assemble("arm64", '.section .text.grp,"axG",@progbits,grp,comdat\n.globl foo\nfoo: ret\n',
+                tmp_path / "ga.o")
+    tc.assemble("arm64", '.section .text.grp,"axG",@progbits,grp,comdat\n.globl foo\n.globl bar\n'
+                         'foo: ret\nbar: ret\n.text\n.globl _start\n_start: bl bar\n', tmp_path / "gb.o")
+    err = fails(tmp_path, ["ga.o", "gb.o"])
+    assert err.splitlines() == [
+        "xld: error: relocation refers to a symbol in a discarded section: bar",
+        ">>> defined in gb.o", ">>> section group signature: grp", ">>> prevailing definition is in ga.o",
+        ">>> referenced by gb.o:(.text+0x0)"], err
