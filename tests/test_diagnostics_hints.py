@@ -276,3 +276,12 @@ def test_symbol_of_a_discarded_comdat_copy_is_named_so(tmp_path):
         "xld: error: relocation refers to a symbol in a discarded section: bar",
         ">>> defined in gb.o", ">>> section group signature: grp", ">>> prevailing definition is in ga.o",
         ">>> referenced by gb.o:(.text+0x0)"], err
+
+
+@pytest.mark.parametrize("option,what", [("--version-script=nosuch.map", "version script nosuch.map"),
+                                         ("--dynamic-list=nosuch.list", "dynamic list nosuch.list")])
+def test_missing_version_script_or_dynamic_list_is_an_error_in_a_static_link(option, what, tmp_path):
+    """GNU ld and lld refuse a missing one whatever the output; xld linked a static program on."""
+    args = objects("arm64", tmp_path, {"s.c": "int _start(void) { return 0; }\n"})
+    err = fails(tmp_path, ["-static", option, *args])
+    assert err == f"xld: error: cannot open {what}: No such file or directory\n", err
