@@ -463,10 +463,11 @@ def _check_undefined(ctx, t, grows) -> None:
     # lld's "did you mean" hints: for the symbols of the first two references reported
     hinted = {int(t.gid[r]) for r in sorted(r for rs in by_gid.values() for r in rs[:2])[:2]}
     vis = ctx.ref_visibility
-    for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
+    reported = sorted(by_gid, key=lambda g: by_gid[g][0])
+    firsts = st.first_refs_of(reported)         # (one walk over the references for all of them)
+    for g, (first, first_k) in zip(reported, firsts):
         rs = by_gid[g]
         name = st.names[g]
-        first, first_k = st.first_refs_of([g])[0]
         lines = _discarded_definition(ctx, name, first, first_k) or \
             [f"undefined {_VIS_WORD.get(vis.get(g, 0), '')}symbol: {ctx.diag.sym(name)}"]
         for row in rs[:shown]:
