@@ -292,6 +292,20 @@ def _arch_from_emulation(emu: str):
 
 # ---------------------------------------------------------------------------------------------
 
+def _check_named_files(ctx: Context) -> None:
+    """A version script or dynamic list the command line names must be there even when the
+    output has no dynamic symbols to apply it to (a static link): GNU ld and lld refuse a
+    missing one, and xld linked on without a word.  Read where they are used (link/dynamic.py,
+    versionscript.py); here only opened, in versionscript's words."""
+    for what, paths in (("version script", ctx.opts.version_scripts), ("dynamic list", ctx.opts.dynamic_list)):
+        for path in paths:
+            try:
+                with open(path, "rb"):
+                    pass
+            except OSError as e:
+                raise LinkError(f"cannot open {what} {path}: {e.strerror}")
+
+
 def load_inputs(ctx: Context) -> None:
     """Read objects, archives and shared objects in command-line order (archives lazily;
     groups rescanned)."""
@@ -305,6 +319,8 @@ def load_inputs(ctx: Context) -> None:
     lazy: list | None = None                # --start-lib ... --end-lib: objects read as archive members
     ready = _read_objects(ctx)
     for at, item in enumerate(ctx.opts.inputs):
+        if group is None and item.kind not in ("lib_start", "whole_on", "whole_off", "group_end"):
+            r.group_id += 1                 # (--warn-backrefs: a group's inputs share one)
         if item.kind == "lib_start":
             if lazy is not None:
                 raise LinkError("nested --start-lib")
@@ -377,6 +393,7 @@ def load_inputs(ctx: Context) -> None:
             pass
     if ctx.opts.undefined_glob:
         r.load_matching(ctx.opts.undefined_glob)
+    r.report_backrefs()
     if ctx.opts.why_extract is not None:
         _write_why_extract(ctx)
     if len(ctx.files) == 1:
@@ -852,6 +869,7 @@ def _run_passes(ctx: Context) -> Context:
     opts = ctx.opts
     passes = [
         ("script", _read_script),             # -T FILE: parsed first (ENTRY, OUTPUT_FORMAT apply)
+        ("named files", _check_named_files),  # version scripts, dynamic lists: there, even where unused
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("lto", _lto),                        # -flto objects compiled (lto-wrapper, llvm-lto2); then the link again
         ("visibility", resolve.merge_visibility),  # each global: its entries' most constraining visibility
@@ -918,7 +936,8 @@ def _run_passes(ctx: Context) -> Context:
             raise LinkError("-r and --oformat binary may not be used together")
         rest = relocatable.PASSES
         k = [name for name, _ in rest].index("write")
-        passes = passes[0:6] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
+        upto = [name for name, _ in passes].index("check") + 1      # (read, resolve and check as a link)
+        passes = passes[:upto] + [("flags", merge_flags)] + rest[:k] + [("map", _map)] + rest[k:]
     for name, fn in passes:
         t0 = time.perf_counter()
         fn(ctx)

@@ -877,13 +877,17 @@ class _Rows:
 
 
 def _err_row(ctx, row: int, msg: str) -> None:
+    """lld's words for a relocation a dynamic output cannot take: the symbol (``local symbol``
+    when it has no name), then where it is defined and the place (relocate.symbol_location)."""
     t = ctx.rel
-    obj = ctx.files[int(t.file[row])]
+    f, k = int(t.file[row]), int(t.sym[row])
+    obj = ctx.files[f]
     g = int(t.gid[row])
-    name = ctx.symtab.names[g] if g else obj.sym_name(int(t.sym[row])) or "local symbol"
+    name = ctx.symtab.names[g] if g else obj.sym_name(k)
+    what = f"symbol '{ctx.diag.sym(name)}'" if name else "local symbol"
     h = ctx.arch.reloc_name(int(t.type[row]))
-    ctx.diag.error(f"relocation {h} cannot be used against symbol '{ctx.diag.sym(name)}'; {msg}\n"
-                   f">>> referenced by {obj.where(int(t.sec[row]), int(t.offset[row]))}")
+    ctx.diag.error(f"relocation {h} cannot be used against {what}; {msg}"
+                   + relocate.symbol_location(ctx, f, int(t.sec[row]), int(t.offset[row]), k))
 
 
 def _distinct(a: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ class Diag:
     def __init__(self, stream=None, max_errors: int = 20):
         self.stream = stream or sys.stderr
         self.errors: list[str] = []
+        self._said_errors: set[str] = set()   # the errors' texts, each reported once
         self.warnings: list[str] = []
         self.max_errors = max_errors
         self.fatal_warnings = False         # --fatal-warnings: a warning is an error
@@ -37,6 +38,9 @@ class Diag:
         return demangle(name)
 
     def error(self, msg: str) -> None:
+        if msg in self._said_errors:
+            return                          # (two checks that refuse the same place say it once)
+        self._said_errors.add(msg)
         self.errors.append(msg)
 
     def warn(self, msg: str) -> None:
@@ -137,5 +141,5 @@ def report(errors: list[str], stream=None, limit: int = 20) -> None:
     for msg in errors[:limit]:
         _print(f"xld: error: {msg}", stream)
     if len(errors) > limit:
-        print("xld: error: too many errors emitted, stopping now "
-              "(use --error-limit=0 to see all errors)", file=stream)
+        _print("xld: error: too many errors emitted, stopping now "
+               "(use --error-limit=0 to see all errors)", stream)

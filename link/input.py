@@ -638,14 +638,16 @@ class ObjectFile:
             names = self._global_names = _strings_at(self.symstr, self.syms["st_name"][self.first_global:])
         return names
 
-    def symbol_at(self, shndx: int, offset: int, skip: int = -1) -> str | None:
+    def symbol_at(self, shndx: int, offset: int, skip: int = -1, types=None) -> str | None:
         """The name of the first symbol (in symbol-table order, as lld looks) whose bytes
         hold ``offset`` of section ``shndx`` — the function or variable at a place — or None.
-        ``skip``: a symbol index not to consider (a duplicate definition that lost)."""
+        ``skip``: a symbol index not to consider (a duplicate definition that lost);
+        ``types``: the STT_ types to consider (default: any but STT_SECTION)."""
         syms = self.syms
+        typ = syms["st_info"] & 0xF
         hit = np.flatnonzero((self.sym_shndx == shndx) & (syms["st_value"] <= offset)
                              & (syms["st_value"] + syms["st_size"] > offset)
-                             & ((syms["st_info"] & 0xF) != elf.STT_SECTION))
+                             & (np.isin(typ, types) if types else typ != elf.STT_SECTION))
         hit = hit[hit != skip]
         return self.sym_name(int(hit[0])) if len(hit) else None
 

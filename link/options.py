@@ -160,6 +160,8 @@ class Options:
         self.orphan_handling: str = "place"        # --orphan-handling=: input sections no script rule names
         self.magic: str | None = None              # "omagic" (-N) | "nmagic" (-n): one RWX segment, no shared objects
         self.why_extract: str | None = None        # --why-extract=FILE (lld): why each archive member was loaded
+        self.warn_backrefs: bool = False           # --warn-backrefs (lld): a reference that loads a member of an earlier archive
+        self.warn_backrefs_exclude: list[str] = []  # --warn-backrefs-exclude=GLOB: members (or objects) not warned of
         self.just_symbols: list[str] = []          # --just-symbols=FILE, -R FILE: FILE's symbols, absolute
         self.execute_only: bool = False            # --execute-only (lld, arm64): code segments PF_X only
         self.warn_rwx: bool = True                 # --no-warn-rwx-segments: no warning for an RWX segment (-N, -n)
@@ -472,6 +474,7 @@ _SWITCHES = {
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
+    "--warn-backrefs": ("warn_backrefs", True), "--no-warn-backrefs": ("warn_backrefs", False),
     "--no-warn-search-mismatch": ("warn_search_mismatch", False),
     "--no-apply-dynamic-relocs": ("no_apply_dynamic_relocs", True),
     "--print-memory-usage": ("print_memory_usage", True),
@@ -579,6 +582,7 @@ _WITH_VALUE = {
     "--orphan-handling": _orphan_handling,
     "--just-symbols": lambda o, v: o.just_symbols.append(v),
     "--why-extract": lambda o, v: setattr(o, "why_extract", v),
+    "--warn-backrefs-exclude": lambda o, v: o.warn_backrefs_exclude.append(v),
     # DT_FILTER, DT_AUXILIARY of a shared library (link/dynamic.py)
     **dict.fromkeys(("-F", "--filter"), lambda o, v: o.filters.append(v)),
     **dict.fromkeys(("-f", "--auxiliary"), lambda o, v: o.auxiliary.append(v)),
@@ -674,6 +678,41 @@ def _spelling(a: str) -> str:
     if "-" + name in _KNOWN:
         return "-" + a
     return a
+
+
+def _edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance of ``a`` and ``b`` (insert, delete, replace), or more than
+    ``bound`` once it must be."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > bound:
+            return bound + 1
+        prev = cur
+    return prev[-1]
+
+
+def _unknown(arg: str) -> LinkError:
+    """lld's error for an option it does not know, with its hint: the known option one edit
+    away (LLVM's ``OptTable::findNearest``: names of 4 characters or more after the dashes,
+    each with one dash and with two, the first of the nearest in name order; a value after
+    ``=`` kept), ``unknown argument '--gc-section', did you mean '--gc-sections'``."""
+    name, eq, value = arg.partition("=")
+    best, nearest = 2, None
+    for known in sorted({k.lstrip("-") for k in _KNOWN if k.startswith("-")}):
+        if len(known) < 4:
+            continue
+        for cand in ("-" + known, "--" + known):
+            d = _edit_distance(cand, name, best - 1)
+            if d < best:
+                best, nearest = d, cand
+    if nearest is None:
+        return LinkError(f"unknown argument '{arg}'")
+    return LinkError(f"unknown argument '{arg}', did you mean '{nearest}{eq}{value}'")
 
 
 def parse(argv: list[str]) -> Options:
@@ -787,7 +826,7 @@ def parse(argv: list[str]) -> Options:
                        "--threads", "--thread-count"):
                 pass
             else:
-                raise LinkError(f"unknown argument '{a}'")
+                raise _unknown(args[i])
             i += 1
             continue
         if a in _SWITCHES:
@@ -946,7 +985,7 @@ def parse(argv: list[str]) -> Options:
         elif a == "-":
             raise LinkError("reading an object from standard input is not supported")
         elif a.startswith("-") and len(a) > 1:
-            raise LinkError(f"unknown argument '{a}'")
+            raise _unknown(args[i])
         else:
             o.inputs.append(Input("binary" if binary else "file", a, static_only, as_needed))
         i += 1

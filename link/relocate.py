@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf, pages
+from xld.link import elf, pages, spelling
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF
 from xld.link.errors import run_error_hook
@@ -425,6 +425,10 @@ def _find_ifuncs(ctx, t, grows, info, base) -> None:
             ctx.local_ifuncs = [(k >> 32, k & 0xFFFFFFFF) for k in keys.tolist()]
 
 
+# lld's word for the visibility of an undefined name that its references give it
+_VIS_WORD = {elf.STV_INTERNAL: "internal ", elf.STV_HIDDEN: "hidden ", elf.STV_PROTECTED: "protected "}
+
+
 def _check_undefined(ctx, t, grows) -> None:
     st = ctx.symtab
     state = np.array(st.state, dtype=np.int64)
@@ -456,16 +460,52 @@ def _check_undefined(ctx, t, grows) -> None:
         return                                  # GNU ld: they stay undefined (0, or bound at run time)
     report = ctx.diag.warn if o.warn_unresolved else ctx.diag.error
     shown = 1 if o.warn_once else 3             # --warn-once: one reference per symbol
-    for g in sorted(by_gid, key=lambda g: by_gid[g][0]):
+    # lld's "did you mean" hints: for the symbols of the first two references reported
+    hinted = {int(t.gid[r]) for r in sorted(r for rs in by_gid.values() for r in rs[:2])[:2]}
+    vis = ctx.ref_visibility
+    reported = sorted(by_gid, key=lambda g: by_gid[g][0])
+    firsts = st.first_refs_of(reported)         # (one walk over the references for all of them)
+    for g, (first, first_k) in zip(reported, firsts):
         rs = by_gid[g]
-        lines = [f"undefined symbol: {ctx.diag.sym(st.names[g])}"]
+        name = st.names[g]
+        lines = _discarded_definition(ctx, name, first, first_k) or \
+            [f"undefined {_VIS_WORD.get(vis.get(g, 0), '')}symbol: {ctx.diag.sym(name)}"]
         for row in rs[:shown]:
             lines += _referenced_by(ctx, int(t.file[row]), int(t.sec[row]), int(t.offset[row]))
-            run_error_hook(o.error_handling_script, "undefined-symbol", st.names[g])
+            run_error_hook(o.error_handling_script, "undefined-symbol", name)
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
+        if g in hinted and not lines[0].startswith("relocation refers"):
+            lines += spelling.alternative(ctx, name, first)
+        if name.startswith("_ZTV"):
+            lines.append(">>> the vtable symbol may be undefined because the class is missing its key "
+                         "function (see https://lld.llvm.org/missingkeyfunction)")
         report("\n".join(lines))
     del strong
+
+
+def _discarded_definition(ctx, name: str, file_id: int, k: int) -> list[str]:
+    """lld's first lines for a name whose first entry in the link is a definition in a
+    COMDAT copy that lost (the kept copy of the group does not define it: the two copies
+    differ): what it is instead of 'undefined symbol', the file, the group and the file whose
+    copy was kept.  [] for a name first met elsewhere."""
+    obj = ctx.files[file_id] if 0 < file_id < len(ctx.files) else None
+    if obj is None or not hasattr(obj, "discarded"):
+        return []
+    shn = int(obj.sym_shndx[k])
+    if not 0 < shn < len(obj.discarded) or not obj.discarded[shn]:
+        return []
+    lines = [f"relocation refers to a symbol in a discarded section: {ctx.diag.sym(name)}",
+             f">>> defined in {obj.name}"]
+    r = ctx.resolver
+    for sig, members, _ in obj.groups:
+        if shn in set(np.asarray(members).tolist()):
+            kept = r.comdats.get(sig) if r is not None else None
+            lines.append(f">>> section group signature: {sig}")
+            if kept is not None and 0 < kept < len(ctx.files):
+                lines.append(f">>> prevailing definition is in {ctx.files[kept].name}")
+            break
+    return lines
 
 
 def _referenced_by(ctx, file_id: int, sec: int, off: int) -> list[str]:
@@ -936,6 +976,78 @@ def _site(ctx, t, row: int) -> str:
     return site_of(ctx, f, sec, int(t.offset[row]))
 
 
+def defined_in(ctx, file_id: int, symidx: int) -> str | None:
+    """The file lld names after ``defined in`` for symbol ``symidx`` of file ``file_id``: the
+    object that defines it (itself for a local), the shared object an import binds to, or for
+    an undefined name the first file that refers to it (lld's undefined symbol keeps that
+    file); None for a name the linker defines."""
+    obj = ctx.files[file_id]
+    g = int(obj.gids[symidx])
+    if g == 0:
+        return obj.name
+    st = ctx.symtab
+    f = st.def_file[g]
+    if f > 0 and st.state[g] != UNDEF:
+        return ctx.files[f].name
+    dso = ctx.imports.get(g, (None,))[0]
+    if dso is not None:
+        return dso.name
+    if st.state[g] == UNDEF:
+        first = st.first_refs_of([g])[0][0]
+        return ctx.files[first].name if first > 0 else None
+    return None
+
+
+def symbol_location(ctx, file_id: int, sec: int, off: int, symidx: int) -> str:
+    """lld's tail of a message about a relocation against a symbol (``getLocation`` in its
+    Relocations.cpp): where the symbol is defined, then the place, as an undefined symbol's
+    places are named (the source line, then the object and function)."""
+    where = defined_in(ctx, file_id, symidx)
+    head = f"\n>>> defined in {where}" if where is not None else ""
+    obj = ctx.files[file_id]
+    g = int(obj.gids[symidx])
+    name = ctx.symtab.names[g] if g else obj.sym_name(symidx)
+    from xld.link import debugline
+    at = debugline.obj_msg(ctx, obj, sec, off)
+    src = debugline.src_msg(ctx, obj, sec, off, name or None)
+    return head + (f"\n>>> referenced by {src}\n>>>               {at}" if src else f"\n>>> referenced by {at}")
+
+
+def _range_hint(ctx, t, row: int) -> str:
+    """What lld adds to a relocation's range error: the source line of the place (its
+    DWARF, else the object's STT_FILE name) and the file that defines the symbol (not for a
+    section symbol, nor for a name the linker defines)."""
+    from xld.link import debugline
+    f, sec = _where(ctx, t, row)
+    obj = ctx.files[f]
+    k = int(t.sym[row])
+    out = ""
+    src = debugline.src_msg(ctx, obj, sec, int(t.offset[row]))
+    if src:
+        out += f"\n>>> referenced by {src}"
+    if int(obj.syms[k]["st_info"]) & 0xF == elf.STT_SECTION:
+        return out
+    g = int(obj.gids[k])
+    where = obj if g == 0 else ctx.files[ctx.symtab.def_file[g]] if ctx.symtab.def_file[g] > 0 else None
+    if where is None and g and ctx.imports.get(g, (None,))[0] is not None:
+        where = ctx.imports[g][0]               # (a shared object's definition)
+    if where is not None:
+        out += f"\n>>> defined in {where.name}"
+    return out
+
+
+def _place(ctx, t, row: int) -> str:
+    """The place of table row ``row`` as lld names the place of a value it cannot write
+    (``getLocation``): with the function whose bytes hold it, ``a.o:(function main: .text+0x8)``."""
+    f, sec = _where(ctx, t, row)
+    obj = ctx.files[f]
+    off = int(t.offset[row])
+    fn = obj.symbol_at(sec, off, types=(elf.STT_FUNC,))
+    if fn is None:
+        return obj.where(sec, off)
+    return f"{obj.name}:(function {ctx.diag.sym(fn)}: {obj.sec_names[sec]}+0x{off:x})"
+
+
 def _sym(ctx, t, row: int) -> str:
     """The symbol of table row ``row``, for a message."""
     return sym_desc(ctx, _where(ctx, t, row)[0], int(t.sym[row]))
@@ -1176,7 +1288,7 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
                 rows, vals = order[sel], v
                 m = misaligned & ~bad if bad is not None else misaligned
                 for row, x in zip(rows[m][:5].tolist(), vals[m][:5].tolist()):
-                    errors.append(f"{_site(ctx, t, row)}: "
+                    errors.append(f"{_place(ctx, t, row)}: "
                                   f"improper alignment for relocation {h.name}: 0x{x & (2**64 - 1):x} "
                                   f"is not aligned to {h.align} bytes")
                 bad = misaligned if bad is None else bad | misaligned
@@ -1197,9 +1309,10 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
             rows = order[sel]
             for row, x in zip(rows[bad][:5].tolist(), v[bad][:5].tolist()):
                 if h.lo is not None and not (h.lo <= x <= h.hi):
-                    errors.append(f"{_site(ctx, t, row)}: "
+                    errors.append(f"{_place(ctx, t, row)}: "
                                   f"relocation {h.name} out of range: {x} is not in "
-                                  f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'")
+                                  f"[{h.lo}, {h.hi}]; references '{_sym(ctx, t, row)}'"
+                                  + _range_hint(ctx, t, row))
             good = np.flatnonzero(~bad)
             sel = (np.arange(sel.start, sel.stop) if isinstance(sel, slice) else sel)[good]
             v = v[good]

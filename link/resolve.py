@@ -431,6 +431,19 @@ def trace_symbols(ctx, obj, names: list[str], written: list[str]) -> None:
         print(f"xld: {obj.name}: {what} {names[k]}", file=ctx.diag.stream)
 
 
+def lazy_member_name(hit: tuple) -> str:
+    """The archive member of lazy entry ``hit`` (archive, member offset, name) as messages
+    name it: ``libx.a(m.o)``; a --start-lib object by its own name."""
+    ar, pos, _ = hit
+    try:
+        m = ar.members.get(pos)
+    except LinkError:                       # (a damaged header: the archive is named alone)
+        m = None
+    if m is None:
+        return ar.path
+    return f"{ar.path}({m[0]})" if ar.in_map else m[0]
+
+
 def defines_data(ar, pos: int, name: str) -> bool:
     """GNU ld's rule for a COMMON symbol that an archive's index names: the member is loaded
     only when it defines the name as global data — not a function, not weak, not another
@@ -516,6 +529,13 @@ class Resolver:
         # members like an object's references do (GNU ld and lld), so that a library's needs
         # can be met from an archive (the member's definition is then exported to it)
         self.shared_wants: set[str] = set()
+        # --warn-backrefs (lld): the command line's inputs numbered in order, those of one
+        # --start-group (or a script's GROUP) alike, an archive member as its archive; and
+        # the names a later input's reference loaded from an earlier archive: name ->
+        # (the referring file, the lazy entry it loaded).  None without the option.
+        self.group_id = 0
+        self.backrefs: dict[str, tuple] | None = {} if ctx.opts.warn_backrefs else None
+        self._backref_seen: set[int] = set()      # (the archives read once already)
 
     # -- objects ---------------------------------------------------------------------------
     def intern_ahead(self, objs: list) -> None:
@@ -597,16 +617,19 @@ class Resolver:
             a, z = bounds[j], bounds[j + 1]
             o.defs_left = (left_k[a:z], left_r[a:z])
 
-    def add_object(self, obj) -> None:
+    def add_object(self, obj, group_id: int | None = None) -> None:
+        """Add an object; ``group_id``: an archive member's, its archive's (--warn-backrefs)."""
         ctx = self.ctx
         if obj.bitcode:                         # LLVM -flto: its symbols stand in (link/lto.py)
             stub = ctx.claim_ir(obj)
-            return self.add_object(stub) if stub is not None else None
+            return self.add_object(stub, group_id) if stub is not None else None
         if obj.machine != self._machine:        # the same answer for every later object
             ctx.check_machine(obj)
             self._machine = obj.machine
         obj.file_id = len(ctx.files)
         ctx.files.append(obj)
+        if self.backrefs is not None:
+            obj.group_id = self.group_id if group_id is None else group_id
         # (most objects discard nothing: they share one read-only column of False)
         obj.discarded = discarded = _no_sections_discarded(len(obj.shdrs))
         any_discarded = False
@@ -644,7 +667,7 @@ class Resolver:
         if entered is None and "__gnu_lto_slim" in names:   # GCC -flto: its IR symbols stand in (link/lto.py)
             ctx.files.pop()
             stub = ctx.claim_ir(obj)
-            return self.add_object(stub) if stub is not None else None
+            return self.add_object(stub, group_id) if stub is not None else None
         if ahead is not None:               # (interned with the objects around it: intern_ahead)
             del obj.gids_ahead
             # (its names are the symbol table's from here: the object's own copies go after
@@ -688,6 +711,8 @@ class Resolver:
                     nm = names[k]
                     if nm in lazy and state[g] == UNDEF and nm not in shared:
                         pending.append(lazy.pop(nm))
+                        if self.backrefs is not None:
+                            self._backref(obj, pending[-1])
             else:
                 if len(strong_k) > _FEW_GLOBALS:
                     marks = np.frombuffer(strong_ref, dtype=np.uint8)
@@ -704,6 +729,8 @@ class Resolver:
                             nm = names[k]
                             if nm in hits and state[gl[k]] == UNDEF and nm in lazy and nm not in self.shared:
                                 pending.append(lazy.pop(nm))
+                                if self.backrefs is not None:
+                                    self._backref(obj, pending[-1])
         # definitions: strong beats common beats weak
         if not def_k:
             return
@@ -760,6 +787,7 @@ class Resolver:
                 return                      # the same library twice (libc.so.6 via two scripts)
         dso.as_needed = as_needed
         dso.objects_before = len(ctx.files)
+        dso.names_before = len(self.symtab.names)
         ctx.dsos.append(dso)
         dso.dso_id = len(ctx.dsos)
         if ctx.opts.trace_symbol:             # -y: GNU ld's lines, in the library's symbol order
@@ -782,6 +810,8 @@ class Resolver:
         """Load the members that satisfy undefined symbols, remember the rest as lazy;
         True if any member was loaded."""
         before = len(self.ctx.files)
+        if self.backrefs is not None:
+            ar.group_id = self.group_id
         if whole:
             for pos in ar.members:
                 self._load(ar, pos, None)
@@ -790,6 +820,13 @@ class Resolver:
         st = self.symtab
         get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
         wants = self.shared_wants
+        if self.backrefs and id(ar) not in self._backref_seen:
+            # lld: an archive read later that defines the name too dismisses the warning
+            # (-ldef1 -lref -ldef2: GNU ld links it as well); rescans of a group do not count
+            for name, _ in ar.symbols:
+                self.backrefs.pop(name, None)
+        if self.backrefs is not None:
+            self._backref_seen.add(id(ar))
         for name, pos in ar.symbols:
             gid = get(name)
             if gid is None:
@@ -851,6 +888,29 @@ class Resolver:
             if wanted and name not in self.shared:
                 self._load(ar, pos, name)
 
+    def _backref(self, obj, hit: tuple) -> None:
+        """--warn-backrefs: ``obj``'s reference loads the member of lazy entry ``hit``; a
+        backward reference when the archive came before ``obj`` on the command line (not
+        in the same group), which GNU ld would not resolve."""
+        ar = hit[0]
+        if ar.group_id < obj.group_id:
+            self.backrefs.setdefault(hit[2], (obj.name, lazy_member_name(hit)))
+
+    def report_backrefs(self) -> None:
+        """lld's warnings for the backward references left (a weak definition can be
+        overridden: not said), in the order they were made."""
+        if not self.backrefs:
+            return
+        import fnmatch
+        st, exclude = self.symtab, self.ctx.opts.warn_backrefs_exclude
+        for name, (ref, to) in self.backrefs.items():
+            g = st.ids.get(name)
+            if g is not None and st.state[g] == WEAK:
+                continue
+            if any(fnmatch.fnmatchcase(to, pat) for pat in exclude):
+                continue
+            self.ctx.diag.warn(f"backward reference detected: {name} in {ref} refers to {to}")
+
     def _load_member(self, ar, pos: int, why: str | None = None) -> None:
         m = ar.members.get(pos)
         if m is None:
@@ -861,7 +921,7 @@ class Resolver:
         self.ctx.loaded_members.append((ar.path, m[0], obj))
         if self.ctx.opts.trace:
             print(obj.name)                 # lld's -t: lib.a(member.o), as it is loaded
-        self.add_object(obj)
+        self.add_object(obj, ar.group_id if self.backrefs is not None else None)
 
 
 # how constraining each visibility is (gABI "Symbol Visibility": the most constraining of a

@@ -58,6 +58,7 @@ class SharedFile:
         # define: link/dynamic.py ``_wanted_by_shared``); one only a needed library brings in
         # comes after every object
         self.objects_before = 1 << 62
+        self.names_before = 1 << 62               # the link's global names known before it (messages' order)
         self.given: str | None = None             # the command line's path for it (not -l)
         self._by_value: dict[int, list[str]] | None = None   # data names by address (aliases_of)
         self._parse()
@@ -230,6 +231,24 @@ class SharedFile:
                         self._versioned[f"{nm}@{ver}"] = SharedSym(
                             nm, i, ver, int(info[i]) & 0xF, int(bind[i]), sizes[i], values[i], int(shndx[i]), int(vis[i]))
         return self._versioned.get(name)
+
+    def definitions(self) -> list[str]:
+        """Every name this object defines for others, in .dynsym order, as lld enters them in
+        its symbol table: ``foo`` for a default version (or no version), then ``foo@V1`` for
+        each versioned definition, hidden or not (for the hints of messages: link/spelling.py)."""
+        names, vlist, info, bind, shndx, vis, glob, values, sizes = self._tables
+        out = []
+        for i in range(1, len(names)):
+            nm = names[i]
+            if not nm or not glob[i] or shndx[i] == elf.SHN_UNDEF:
+                continue
+            if nm in self.exports and self.exports[nm].index == i:
+                out.append(nm)
+            v = vlist[i] & 0x7FFF if vlist is not None else 0
+            ver = self.verdef.get(v) if v > VER_NDX_GLOBAL else None
+            if ver is not None:
+                out.append(f"{nm}@{ver}")
+        return out
 
     def aliases_of(self, value: int) -> list[str]:
         """The data symbols this object defines at ``value`` (in .dynsym order)."""
