@@ -6,8 +6,8 @@ process does on one core while the machine has two.  A relocation patches the in
 it belongs to, so the input files split into two runs write bytes apart: here the output's
 buffer is shared memory (``pages.shared_buffer``), the link forks, and the child copies the
 sections of the later files and applies their relocations (the table's parts are in file
-order, but for the few a later pass appends: a few runs of rows) while this process does the earlier files, the gaps' fill and the
-linker's own sections, and then the GOT and IPLT.
+order, but for the few a later pass appends: a few runs of rows) while this process does the
+earlier files, the gaps' fill and the linker's own sections, and then the GOT and IPLT.
 
 The child only says whether it succeeded.  Where either half met anything to say (an error:
 relocate says nothing else), could not finish, or the child died, this process makes the
@@ -72,9 +72,9 @@ def wanted(ctx) -> bool:
 
 def _split(ctx) -> tuple[int, list, list] | None:
     """(the first file of the child's half, the table's row ranges of this process's half,
-    the child's): about half of the work (``MINE``), counted as the files' relocations plus their bytes
-    (a row costs about what 64 bytes' copy does).  The table is in file order but for parts
-    a later pass appended (the 843419 patches): a few ranges more."""
+    the child's): about half of the work (``MINE``), counted as the files' relocations plus
+    their bytes (a row costs about what 64 bytes' copy does).  The table is in file order but
+    for parts a later pass appended (the 843419 patches, thunks): a few ranges more."""
     t = ctx.rel
     files = ctx.files
     nfiles = len(files)
@@ -212,7 +212,10 @@ def relocate_halves(ctx, img: np.ndarray, last: bool) -> None:
     """The relocate pass of a link in halves: this process's half and the child's answer;
     where either said anything or failed, the image made again whole, in this process."""
     half, ctx.half = ctx.half, None
-    if half is not None and half.relocate(ctx, img):
+    if half is None:                        # (no child: start copied it all)
+        relocate.relocate(ctx, img, last=last)
+        return
+    if half.relocate(ctx, img):
         return
     img[:] = 0
     write.copy_all(ctx, img)

@@ -82,7 +82,7 @@ def _recording_ld(root) -> tuple:
     nothing: the compiler driver's own link line, linked below under the spy."""
     d = root / "recording-ld"
     d.mkdir(parents=True, exist_ok=True)
-    (d / "ld").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{d}/args"\n: > "$(echo "$@" | sed "s/.*-o \\([^ ]*\\).*/\\1/")"\n')
+    (d / "ld").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{d}/args"\n')
     (d / "ld").chmod(0o755)
     return d, d / "args"
 
@@ -117,7 +117,6 @@ def program(request, tmp_path_factory):
     subprocess.run([gxx, *flags, "-static", "-B", str(bdir), str(d / "main.o"), *map(str, objs), "-o", str(out)],
                    check=True, capture_output=True)
     args = args_file.read_text().splitlines()
-    out.unlink()
     return arch, d, args, out
 
 
@@ -188,3 +187,21 @@ def test_an_error_in_a_half_is_reported_as_in_one_process(arch, bad, tmp_path):
                 who == ["part@child", "part@parent", "all@parent"], who
     assert "out of range" in results["0"]
     assert results["1"] == results["0"]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_a_small_link_is_not_split_by_default(arch, tmp_path):
+    """Below MIN_IMAGE the fork would cost more than the half it takes: one process."""
+    objs = [tc.assemble(arch, _asm(arch, k, False), tmp_path / f"a{k}.o") for k in range(4)]
+    env_less = {k: v for k, v in os.environ.items() if k != "XLD_IMAGE_WORKER"}
+    out = tmp_path / "small"
+    log = tmp_path / "log"
+    p = subprocess.run([sys.executable, "-c", SPY, str(log), "", "--arch", arch, "-static", "-e", "f0",
+                        "-o", str(out), *map(str, objs)], env=dict(env_less, XLD_SERVER="0"),
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert not log.exists()                     # (neither half copied: build_image did it all)
+    p, who = _spy(tmp_path, ["--arch", arch, "-static", "-e", "f0", "-o", str(tmp_path / "forced"), *objs], "1")
+    assert p.returncode == 0, p.stderr
+    assert sorted(who) == ["part@child", "part@parent"]
+    assert (tmp_path / "forced").read_bytes() == out.read_bytes()
