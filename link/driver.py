@@ -87,6 +87,8 @@ class Context:
         self.entry_addr = 0               # e_entry
         self.img = None                   # the output image (write.build_image)
         self.out_bytes = None             # the bytes written (ELF, flat image or -r object)
+        self.image_split = False          # the image made in halves, the later by a forked child (link/halves.py)
+        self.half = None                  # that child (halves.Half), until the relocate pass
         self.trailer = None               # what follows the sections: symbol tables, section headers (write.py)
         self.note_beside = None           # --build-id's digest, made while commit writes (write.DigestBeside)
         self.verify_stats = None          # what --verify checked
@@ -852,6 +854,8 @@ def link(opts: Options, diag: Diag | None = None) -> Context:
             diag.said.update(diag.warnings)     # (the next round reads the same inputs)
             continue
         except BaseException:
+            from xld.link import halves
+            halves.abandon(ctx)
             write.abandon(ctx)
             _lto_cleanup(ctx)
             raise
@@ -911,6 +915,7 @@ def _run_passes(ctx: Context) -> Context:
         ("map", _map),                        # -Map FILE / -M: the link map (link/mapfile.py)
         ("memory usage", _memory_usage),      # --print-memory-usage: the script's MEMORY regions
         ("image", _image),
+        ("image halves", _image_halves),      # a large static image: the later files' half made by a forked child
         ("script data", _script_contents),    # -T: BYTE/LONG/... values and FILL patterns
         ("relocate", _relocate),
         ("dynamic", _dynamic_fill),           # .dynsym, .rela.dyn, .plt, .dynamic ... contents
@@ -1169,8 +1174,18 @@ def _thunks(ctx):
 
 
 def _image(ctx):
-    ctx.img = write.build_image(ctx)
-    pages.release_inputs(ctx.files[1:])
+    from xld.link import halves
+    ctx.image_split = halves.wanted(ctx)
+    ctx.img = write.build_image(ctx, shared=ctx.image_split)
+    if not ctx.image_split:
+        pages.release_inputs(ctx.files[1:])
+
+
+def _image_halves(ctx):
+    if ctx.image_split:
+        from xld.link import halves
+        halves.start(ctx)
+        pages.release_inputs(ctx.files[1:])
 
 
 def _relocate(ctx):
@@ -1180,7 +1195,12 @@ def _relocate(ctx):
         ctx.rel.gid = ctx.rel.relax = None
     # no pass after relocation reads the table (--verify reads it whole): relocation lets go
     # of the columns it is done with (riscv64 400x50: its peak, 16 MiB less alive)
-    relocate.relocate(ctx, ctx.img, last=ctx.dyn is None and not ctx.opts.emit_relocs and not _verifies(ctx))
+    last = ctx.dyn is None and not ctx.opts.emit_relocs and not _verifies(ctx)
+    if ctx.image_split:
+        from xld.link import halves
+        halves.relocate_halves(ctx, ctx.img, last)
+    else:
+        relocate.relocate(ctx, ctx.img, last=last)
     if ctx.eh_cie_links:
         from xld.link import ehframe
         ehframe.fix_cie_pointers(ctx, ctx.img)

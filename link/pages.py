@@ -256,3 +256,12 @@ def small_pages():
         yield
     finally:
         set_huge(was)
+
+
+def shared_buffer(n: int) -> np.ndarray:
+    """``n`` zero bytes of memory shared with the children this process forks from now on
+    (an anonymous MAP_SHARED mapping): what a child writes there, this process reads.  Its
+    pages are fresh: each is faulted in where first touched (by either process), and those
+    never touched cost nothing."""
+    m = mmap.mmap(-1, max(n, 1), flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    return np.frombuffer(m, dtype=np.uint8)[:n]

@@ -963,6 +963,40 @@ def relocate(ctx, img: np.ndarray, last: bool = False) -> None:
         _relocate(ctx, img, last)
 
 
+def relocate_rows(ctx, img: np.ndarray, a: int, b: int) -> None:
+    """``relocate`` of the table's rows [a, b) only, whole files' parts (one of the halves of
+    link/halves.py: the rows of some files patch only those files' sections), without the
+    GOT and IPLT (``fill_tables``).  The table stays whole."""
+    t = ctx.rel
+    sub = RelocTable()
+    sub.n = b - a
+    end = np.cumsum(t.counts)
+    pa, pb = int(np.searchsorted(end, a, side="right")), int(np.searchsorted(end, b, side="left")) + 1
+    if b == a:
+        return
+    for name, v in vars(t).items():
+        if name in ("counts", "part_file", "part_sec"):
+            setattr(sub, name, v[pa:pb])
+        elif isinstance(v, np.ndarray) and len(v) == t.n:
+            setattr(sub, name, v[a:b])
+    assert int(sub.counts.sum()) == sub.n, (a, b)
+    ctx.rel = sub
+    try:
+        with pages.small_pages():
+            _relocate(ctx, img, tables=False)
+    finally:
+        ctx.rel = t
+
+
+def fill_tables(ctx, img: np.ndarray) -> None:
+    """The GOT and a static link's IPLT, as ``relocate`` fills them."""
+    got = ctx.linker_output(".got")
+    if got is not None and ctx.got_entries:
+        _fill_got(ctx, img, got)
+    if ctx.iplt_resolvers and ctx.dyn is None:
+        _fill_iplt(ctx, img)
+
+
 def _where(ctx, t, row: int) -> tuple[int, int]:
     """(file, section) of table row ``row``, from its part: the same as the columns ``file``
     and ``sec`` say, which a last relocation lets go (a message's row, so a few)."""
@@ -1053,7 +1087,7 @@ def _sym(ctx, t, row: int) -> str:
     return sym_desc(ctx, _where(ctx, t, row)[0], int(t.sym[row]))
 
 
-def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
+def _relocate(ctx, img: np.ndarray, last: bool = False, tables: bool = True) -> None:
     """Apply every relocation to the output image ``img`` (uint8, the whole file).
 
     The rows are taken once in (kind, type) order, each group in row order: every kind and
@@ -1258,9 +1292,9 @@ def _relocate(ctx, img: np.ndarray, last: bool = False) -> None:
     if quiet is not None and len(quiet):        # (.gcc_except_table into a discarded section)
         val[quiet] = 0                             # (an ADD/SUB pair then adds nothing)
     # the TLS GOT and the GOT: filled here, part of the image
-    if got is not None and ctx.got_entries:
+    if tables and got is not None and ctx.got_entries:
         _fill_got(ctx, img, got)
-    if ctx.iplt_resolvers and ctx.dyn is None:   # (dynamic outputs: link/dynamic.py)
+    if tables and ctx.iplt_resolvers and ctx.dyn is None:   # (dynamic outputs: link/dynamic.py)
         _fill_iplt(ctx, img)
 
     # range and alignment, per type: a type's positions, a slice (or, when it has rows of

@@ -24,7 +24,7 @@ _SEG_FLAGS = {SEG_R: elf.PF_R, SEG_RX: elf.PF_R | elf.PF_X, SEG_RELRO: elf.PF_R 
               SEG_RW: elf.PF_R | elf.PF_W, SEG_RWX: elf.PF_R | elf.PF_W | elf.PF_X}
 
 
-def build_image(ctx) -> np.ndarray:
+def build_image(ctx, shared: bool = False) -> np.ndarray:
     """Section contents laid out at their file offsets (before relocation).
 
     The buffer is the whole output file: the symbol table and the headers that follow the
@@ -40,9 +40,12 @@ def build_image(ctx) -> np.ndarray:
     258 -> 223 MiB).  Where an earlier pass set a higher peak, the pages stay: faulting them
     in again costs time and saves nothing.  A large image is copied one input file after
     another, giving back the pages it read as it goes (_copy_by_input): the copy's own reads
-    do not pile up on that peak (riscv64 400x50:b: 75 MiB of its archive over it)."""
+    do not pile up on that peak (riscv64 400x50:b: 75 MiB of its archive over it).
+
+    ``shared``: the buffer is memory a forked child can write too (``pages.shared_buffer``)
+    and nothing is copied here: the sections are copied by the halves of link/halves.py."""
     lower = _would_raise_peak(ctx.file_end)
-    tr = ctx.trailer = _SymbolTableWorker.start(ctx)     # (abandon finds it from here on)
+    tr = ctx.trailer = _SymbolTableWorker.start(ctx, shared)     # (abandon finds it from here on)
     if lower:
         pages.release_inputs(ctx.files[1:])
     if tr is None:
@@ -52,16 +55,39 @@ def build_image(ctx) -> np.ndarray:
         pages.trim_heap()
     if isinstance(tr, _SymbolTableWorker):
         # (the trailer's part is zeroed when its size is known: the pages of the bound's
-        # slack are not touched)
+        # slack are not touched; a shared buffer is fresh, zero already)
         out = tr.out
-        out[:ctx.file_end] = 0
+        if not shared:
+            out[:ctx.file_end] = 0
+    elif shared:
+        out = pages.shared_buffer(tr.total)
     else:
         out = np.zeros(tr.total, dtype=np.uint8)
     ctx.out_bytes = out
     ctx.trailer = tr
     img = out[:ctx.file_end]
-    _copy_sections(ctx, img, _RELEASE_STEP if ctx.file_end >= _LARGE_IMAGE else 0)
+    if not shared:
+        _copy_sections(ctx, img, copy_release_step(ctx))
     return img
+
+
+def copy_release_step(ctx) -> int:
+    """How many bytes the copy of the sections takes before it gives back the input pages
+    it read (0: it does not)."""
+    return _RELEASE_STEP if ctx.file_end >= _LARGE_IMAGE else 0
+
+
+def copy_all(ctx, img: np.ndarray) -> None:
+    """Every section's contents at its place in ``img`` (what ``build_image`` copies)."""
+    _copy_sections(ctx, img, copy_release_step(ctx))
+
+
+def copy_part(ctx, img: np.ndarray, files: tuple[int, int], linker: bool) -> bool:
+    """The contents of the input sections of files ``files[0]`` up to ``files[1]`` (file
+    ids) at their places in ``img``, and with ``linker`` the linker's own sections and the
+    gaps' fill: one of the halves of link/halves.py, whose bytes no other half writes.
+    False where a section's inputs overlap (the halves' bytes would not be apart)."""
+    return _copy_sections(ctx, img, copy_release_step(ctx), files, linker)
 
 
 MAX_PADDING = 1 << 30      # bytes of a file that hold no section's contents
@@ -104,16 +130,21 @@ def _check_padding(ctx, total: int) -> None:
                     f"(section {worst.name} asks for {worst.align}-byte alignment)")
 
 
-def _copy_sections(ctx, img: np.ndarray, release_step: int = 0) -> None:
+def _copy_sections(ctx, img: np.ndarray, release_step: int = 0, files: tuple[int, int] | None = None,
+                   linker: bool = True) -> bool:
     """Every input section's bytes at its file offset, gaps in code filled with nops.  The
     headers' columns are read once for all inputs (a static hello copies ~4,000 sections):
     the loop left is one slice assignment per input, plus one per gap to fill.  With
     ``release_step``, the mapped pages of the inputs copied from are given back after every
-    that many bytes (the image is the same: a page read again faults in from the file)."""
+    that many bytes (the image is the same: a page read again faults in from the file).
+    ``files``, ``linker``: only part of it (``copy_part``)."""
     cols = ctx.placed
     if cols is None or not cols.current(ctx.files):
         cols = _InputColumns(ctx)
     rows_of = getattr(cols, "rows_of", {})
+    if files is not None:               # (the rows of those files: from their first's base)
+        lo_row = cols.base[files[0]] if files[0] < len(ctx.files) else 1 << 62
+        hi_row = cols.base[files[1]] if files[1] < len(ctx.files) else 1 << 62
     mv = memoryview(img)
     nop = ctx.arch.nop
     later: list = []                    # (with release_step: the sections copied by input file)
@@ -121,7 +152,8 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0) -> None:
         if o.nobits:
             continue
         if o.data is not None and not o.inputs:
-            mv[o.offset:o.offset + len(o.data)] = o.data
+            if linker:
+                mv[o.offset:o.offset + len(o.data)] = o.data
             continue
         if not o.inputs:
             continue
@@ -130,7 +162,8 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0) -> None:
         rows = rows_of.get(id(o))
         if rows is None or len(rows) != len(o.inputs):
             rows = cols.rows(o.inputs)
-        if len(rows) <= layout.FEW_INPUTS and not release_step and _copy_few(o, fill, img, mv, cols, rows):
+        if len(rows) <= layout.FEW_INPUTS and not release_step and files is None and \
+                _copy_few(o, fill, img, mv, cols, rows):
             continue
         which = np.flatnonzero(cols.type[rows] != elf.SHT_NOBITS)
         rows = rows[which]
@@ -139,18 +172,24 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0) -> None:
         if len(start):
             prev[0] = o.offset
             prev[1:] = start[:-1] + size[:-1]
-        if fill is not None and not (start >= prev).all():
+        apart = bool((start >= prev).all())
+        if files is not None and not apart and (fill is not None or _overlap(start, size)):
+            return False
+        if fill is not None and not apart:
             _copy_in_order(o, fill, mv, which, src, size, start)   # (inputs that overlap)
             continue
-        if fill is not None:
+        if fill is not None and linker:
             gaps = np.flatnonzero(start > prev)
             if hasattr(o, "fill"):
                 for a, b in zip(prev[gaps].tolist(), start[gaps].tolist()):
                     _fill(o, fill, mv, a, b)
             else:
                 _fill_gaps(img, fill, prev[gaps], start[gaps])
+        if files is not None:               # (the other half's inputs: not here)
+            keep = (rows >= lo_row) & (rows < hi_row)
+            which, src, size, start = which[keep], src[keep], size[keep], start[keep]
         if release_step:
-            later.append((o.inputs, which.tolist(), src, size, start, not (start >= prev).all()))
+            later.append((o.inputs, which.tolist(), src, size, start, not apart))
             continue
         inputs = o.inputs
         for k, s, n, at in zip(which.tolist(), src.tolist(), size.tolist(), start.tolist()):
@@ -159,6 +198,16 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0) -> None:
             mv[at:at + n] = override if override is not None else obj.buf[s:s + n]
     if later:
         _copy_by_input(mv, later, release_step)
+    return True
+
+
+def _overlap(start: np.ndarray, size: np.ndarray) -> bool:
+    """Whether some of the byte ranges [start, start + size) overlap (not only out of order:
+    .rodata's inputs are placed by alignment; empty ones do not count)."""
+    full = size > 0                     # (a merged section's pieces are its first input's:
+    start, size = start[full], size[full]   # the others, empty, where it starts)
+    by = np.argsort(start, kind="stable")
+    return bool((start[by][1:] < (start + size)[by][:-1]).any())
 
 
 def _copy_few(o, fill, img: np.ndarray, mv, cols, rows: np.ndarray) -> bool:
@@ -891,7 +940,7 @@ class _SymbolTableWorker:
         self.ahead: dict[str, bytes] = {}
 
     @classmethod
-    def start(cls, ctx):
+    def start(cls, ctx, shared: bool = False):
         opts = ctx.opts
         want = os.environ.get("XLD_SYMTAB_WORKER", "")
         if opts.emit_relocs or opts.strip_all or opts.retain_symbols_file is not None or \
@@ -936,8 +985,13 @@ class _SymbolTableWorker:
             return None
         # the output's buffer, made now and kept from the child: it is filled while the
         # child runs, and each of its pages the child shared would be copied first
-        out = np.empty(size, dtype=np.uint8)
-        pages.not_inherited(out)
+        # (``shared``: memory a later child writes too, all of the bound's room: the pages of
+        # a shared mapping that are never touched cost nothing)
+        if shared:
+            out = pages.shared_buffer(bound.total)
+        else:
+            out = np.empty(size, dtype=np.uint8)
+            pages.not_inherited(out)
         try:
             pid = os.fork()
         except OSError:
