@@ -83,6 +83,27 @@ def require(name: str) -> str:
     return path
 
 
+# --- Rust -------------------------------------------------------------------------------------
+
+# Debian's rustc, with the std of its own version for the target: .ci/run unpacks Debian's
+# libstd-rust-dev:arm64 into RUST_SYSROOT (rustup's server is out of reach; installing the
+# package would bring libc6:arm64, which breaks qemu-user's -L sysroot). Debian bookworm has no
+# riscv64 port, hence no Rust std for riscv64.
+RUST_TARGET = {"arm64": "aarch64-unknown-linux-gnu"}
+RUST_SYSROOT = "/usr/local/lib/xld-rust-sysroot"
+
+
+def rustc(arch: str) -> list[str]:
+    """``rustc --sysroot S --target T`` for ``arch`` (missing() when there is none)."""
+    exe, target = "/usr/bin/rustc", RUST_TARGET[arch]
+    if not os.access(exe, os.X_OK):
+        missing("Debian's rustc (/usr/bin/rustc) is needed")
+    for root in (os.environ.get("XLD_RUST_SYSROOT", RUST_SYSROOT), "/usr"):
+        if (Path(root) / "lib" / "rustlib" / target / "lib").is_dir():
+            return [exe, "--sysroot", root, "--target", target]
+    missing(f"Rust's std for {target} is needed (.ci/run unpacks it into {RUST_SYSROOT})")
+
+
 # --- compilers --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
