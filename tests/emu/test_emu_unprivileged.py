@@ -13,6 +13,7 @@ decides from privilege is decided from those two."""
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
 import pytest
@@ -38,21 +39,24 @@ def unprivileged(monkeypatch):
     return [tc.require("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
 
 
-def qemu_as(prefix, arch, kind, exe):
-    """Run ``exe`` under qemu-user behind ``prefix`` (a copy any user may run: the build
-    directory may be root's alone); (exit status, stdout)."""
-    qemu = shutil.which(QEMU[arch]) or tc.missing(f"{QEMU[arch]} not installed")
+def run_as(prefix, exe, runner=()):
+    """Run ``exe`` (under ``runner``, qemu-user's command) behind ``prefix``, from a copy any
+    user may run (the build directory may be root's alone); (exit status, stdout)."""
     d = tempfile.mkdtemp(prefix="xld-unpriv-")
     try:
         os.chmod(d, 0o755)
         copy = os.path.join(d, os.path.basename(exe))
         shutil.copy(exe, copy)
         os.chmod(copy, 0o755)
-        cmd = [*prefix, qemu, *(["-L", sysroot(arch)] if kind == "dyn" else []), copy]
-        p = tc.run_group(cmd, env={}, cwd=d, timeout=120)
+        p = tc.run_group([*prefix, *runner, copy], env={}, cwd=d, timeout=120)
         return p.returncode, p.stdout
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def qemu_as(prefix, arch, kind, exe):
+    qemu = shutil.which(QEMU[arch]) or tc.missing(f"{QEMU[arch]} not installed")
+    return run_as(prefix, exe, [qemu, *(["-L", sysroot(arch)] if kind == "dyn" else [])])
 
 
 IDCALLS = (
@@ -136,3 +140,20 @@ def test_root_keeps_its_ids_and_is_refused_a_change(build, monkeypatch):
     exe = build("clockset", "arm64")
     res = run(exe, timeout=60)
     assert res.returncode == 128 + 31 and "settimeofday" in res.crash, res.crash
+
+
+def test_expected_lines_are_the_host_kernels(tmp_path, unprivileged):
+    """The oracle of the tests above where qemu-user is none: idcalls.c and clockset.c built
+    for the host, run on its kernel as the same unprivileged user."""
+    out = {}
+    for prog in ("idcalls", "clockset"):
+        exe = str(tmp_path / prog)
+        subprocess.run([tc.require("gcc"), "-O2", os.path.join(os.path.dirname(__file__), "progs", f"{prog}.c"),
+                        "-o", exe], check=True, capture_output=True, timeout=300)
+        rc, out[prog] = run_as(unprivileged, exe)
+        assert rc == 0
+    assert out["idcalls"].startswith(IDCALLS)
+    rest = out["clockset"].partition(b"\n")[2]
+    assert rest.startswith(CLOCKSET)
+    assert rest.endswith(b"sleep 2 ms on the process's CPU clock, alone: Interrupted system call, "
+                         b"time left 1.9 to 2 ms 1\n")
