@@ -484,24 +484,26 @@ class Net:
         MSG_WAITFORONE (then only the first) or MSG_DONTWAIT; at most UIO_MAXIOV; the count
         received, or the first one's error. The ``timeout`` is Linux's: looked at after each
         message (none ends a wait for the first), the time left written back."""
-        deadline = None
+        deadline = None                  # ns of time.monotonic_ns(), as the kernel's timespec64
         if timeout:
             sec, nsec = struct.unpack("<qq", self.rd(timeout, 16))
             if sec < 0 or not 0 <= nsec < 1_000_000_000:
                 return -errno.EINVAL
-            deadline = time.monotonic() + sec + nsec / 1e9 if sec or nsec else 0.0
+            deadline = 0
+            if sec or nsec:              # (saturated at TIME64_MAX s: timespec64_add_safe)
+                deadline = min(time.monotonic_ns() + sec * 1_000_000_000 + nsec, (2 ** 63 - 1) * 1_000_000_000)
         s = self._socket(fd)
         vlen = min(vlen & 0xFFFFFFFF, UIO_MAXIOV)
         flags &= 0xFFFFFFFF
         got = [0]
 
-        def left() -> float:
-            return max(0.0, deadline - time.monotonic())
+        def left() -> int:
+            return max(0, deadline - time.monotonic_ns())
 
         def finish():
             if deadline is not None and got[0]:
-                secs = left()
-                self.wr(timeout, struct.pack("<qq", int(secs), round(secs % 1 * 1e9) % 1_000_000_000))
+                ns = left()
+                self.wr(timeout, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
             return got[0]
 
         def attempt():

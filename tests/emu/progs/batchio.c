@@ -108,6 +108,11 @@ int main(int argc, char **argv) {
         show("the rest, 100 s timeout", n);
         printf("time left written back: below 100 s %d, above 90 s %d\n", plenty.tv_sec < 100, plenty.tv_sec >= 90);
         printf("a bad timeout: %s\n", err(recvmmsg(sv[1], msgs, N, 0, &bad)));
+        struct timespec longest = {0x7fffffffffffffffLL, 999999999};
+        send(sv[0], "x", 1, 0);
+        prepare();
+        n = recvmmsg(sv[1], msgs, 1, 0, &longest);
+        printf("a timeout of 2**63 - 1 s: %d, time left over 1e18 s %d\n", n, longest.tv_sec > 1000000000000000000LL);
     }
     /* (a bad vector: by the system call itself, as musl's wrappers write into the vector) */
     printf("a bad vector: %s; not a socket: %s\n", err(syscall(SYS_recvmmsg, sv[1], 8, N, MSG_DONTWAIT, 0)),
