@@ -39,12 +39,14 @@ import time
 from .fs import GuestOSError, HostFile
 from .hostio import HostFd
 from .threads import NotServed
-from .syscalls import s32
+from .syscalls import UIO_MAXIOV, s32
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, MSG_CTRUNC = 0x40, 0x4000, 0x20, 0x8
 MSG_CMSG_CLOEXEC = 0x40000000
+MSG_WAITFORONE = 0x10000
+MMSGHDR = 64                    # sizeof(struct mmsghdr): a msghdr (56 bytes), msg_len, padding
 SOL_SOCKET, SCM_RIGHTS, SCM_CREDENTIALS = 1, 1, 2
 SO_PEERCRED = 17
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
@@ -441,6 +443,90 @@ class Net:
             return r
         return self.wait_host("recvmsg", attempt, [(s.fd, select.POLLIN)])
 
+    # --- sendmmsg, recvmmsg: sendmsg and recvmsg over an array ------------------------------
+    def sys_sendmmsg(self, fd, vec, vlen, flags, *_):
+        """sendmsg of each struct mmsghdr (64 bytes: the msghdr, then msg_len, written), as the
+        kernel's __sys_sendmmsg: at most UIO_MAXIOV of them; it stops after an error or a
+        message sent in part; the count sent, or the first one's error. A call that would
+        wait waits (for room) as sendmsg does, unless nothing is left to send; a signal
+        then ends it with the count sent so far (EINTR if none)."""
+        s = self._socket(fd)
+        vlen = min(vlen & 0xFFFFFFFF, UIO_MAXIOV)
+        flags &= 0xFFFFFFFF
+        wait = not (s.nonblock or flags & MSG_DONTWAIT)
+        done = [0]
+
+        def attempt():
+            while done[0] < vlen:
+                entry = vec + MMSGHDR * done[0]
+                try:
+                    _n, _nl, iov, iovlen, *_rest = self._msghdr(entry)
+                    size = sum(n for _b, n in self._iov(iov, iovlen))
+                    r = self.sys_sendmsg(fd, entry, flags | MSG_DONTWAIT)
+                    if r == -errno.EAGAIN and wait:
+                        return None
+                    if r < 0:
+                        return done[0] or r
+                    self.wr(entry + 56, struct.pack("<I", r))
+                except GuestOSError as e:
+                    return done[0] or -e.errno
+                done[0] += 1
+                if r < size:
+                    break
+            return done[0]
+
+        return self.wait_host("sendmmsg", attempt, [(s.fd, select.POLLOUT)], restart=_NoneYet(done),
+                              interrupted=lambda: done[0] or -errno.EINTR)
+
+    def sys_recvmmsg(self, fd, vec, vlen, flags, timeout, *_):
+        """recvmsg into each struct mmsghdr (msg_len written), as the kernel's do_recvmmsg: each
+        message waits as recvmsg does (all of them: a blocking socket fills the array) unless
+        MSG_WAITFORONE (then only the first) or MSG_DONTWAIT; at most UIO_MAXIOV; the count
+        received, or the first one's error. The ``timeout`` is Linux's: looked at after each
+        message (none ends a wait for the first), the time left written back."""
+        deadline = None                  # ns of time.monotonic_ns(), as the kernel's timespec64
+        if timeout:
+            sec, nsec = struct.unpack("<qq", self.rd(timeout, 16))
+            if sec < 0 or not 0 <= nsec < 1_000_000_000:
+                return -errno.EINVAL
+            deadline = 0
+            if sec or nsec:              # (saturated at TIME64_MAX s: timespec64_add_safe)
+                deadline = min(time.monotonic_ns() + sec * 1_000_000_000 + nsec, (2 ** 63 - 1) * 1_000_000_000)
+        s = self._socket(fd)
+        vlen = min(vlen & 0xFFFFFFFF, UIO_MAXIOV)
+        flags &= 0xFFFFFFFF
+        got = [0]
+
+        def left() -> int:
+            return max(0, deadline - time.monotonic_ns())
+
+        def finish():
+            if deadline is not None and got[0]:
+                ns = left()
+                self.wr(timeout, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+            return got[0]
+
+        def attempt():
+            while got[0] < vlen:
+                wait = not (s.nonblock or flags & MSG_DONTWAIT or flags & MSG_WAITFORONE and got[0])
+                entry = vec + MMSGHDR * got[0]
+                try:
+                    r = self.sys_recvmsg(fd, entry, (flags & ~MSG_WAITFORONE) | MSG_DONTWAIT)
+                    if r == -errno.EAGAIN and wait:
+                        return None
+                    if r < 0:
+                        return finish() if got[0] else r
+                    self.wr(entry + 56, struct.pack("<I", r))
+                except GuestOSError as e:
+                    return finish() if got[0] else -e.errno
+                got[0] += 1
+                if deadline is not None and left() <= 0:
+                    break
+            return finish()
+
+        return self.wait_host("recvmmsg", attempt, [(s.fd, select.POLLIN)], restart=_NoneYet(got),
+                              interrupted=lambda: finish() if got[0] else -errno.EINTR)
+
     # --- eventfd, timerfd ------------------------------------------------------------------
     def sys_eventfd2(self, initval, flags, *_):
         if flags & ~(1 | SOCK_NONBLOCK | SOCK_CLOEXEC):          # EFD_SEMAPHORE, _NONBLOCK, _CLOEXEC
@@ -625,6 +711,17 @@ def select_ready(fd: int, events: int) -> bool:
     return bool(p.poll(0))
 
 
+
+
+class _NoneYet:
+    """True while nothing is done (``done[0]`` is 0): a sendmmsg or recvmmsg that a signal
+    interrupts is restarted (SA_RESTART) only then; after a message it returns its count."""
+
+    def __init__(self, done: list):
+        self.done = done
+
+    def __bool__(self) -> bool:
+        return not self.done[0]
 
 
 __all__ = ["Net", "Socket", "wrap_host_fd"]

@@ -370,6 +370,7 @@ class Processes:
         self.next_tid = self.pid + 1
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
+        self.sched_after_fork()                # (SCHED_RESET_ON_FORK)
         self.leader_status = None
         self.pending = None
         self.queued_count.used = 0             # (the parent's threads' are not the child's)

@@ -51,6 +51,7 @@ from .process import FORWARDED, Processes
 from .net import Net, wrap_host_fd
 from .notify import Notify
 from .timers import Timers
+from .creds import Creds
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -145,7 +146,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls):
+class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Creds, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
 
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
@@ -182,6 +183,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Syscalls
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
         self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
+        self.sched = _host_sched()          # sched_setscheduler's (policy, priority, reset on fork)
         self.clear_child_tid = 0
         self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0
@@ -812,6 +814,16 @@ def _host_nice() -> int:
         return os.getpriority(os.PRIO_PROCESS, 0)
     except (OSError, AttributeError):
         return 0
+
+
+def _host_sched() -> tuple[int, int, bool]:
+    """This process's scheduling policy, priority and SCHED_RESET_ON_FORK, the program's first
+    (as qemu-user's: the host's)."""
+    try:
+        policy, prio = os.sched_getscheduler(0), os.sched_getparam(0).sched_priority
+    except (OSError, AttributeError):
+        return 0, 0, False
+    return policy & ~0x40000000, prio, bool(policy & 0x40000000)
 
 
 def _block_sigint():

@@ -12,7 +12,9 @@ O_LARGEFILE), translated in ``_host_open_flags``.
 
 from __future__ import annotations
 
+import ctypes
 import errno
+import functools
 import os
 import signal
 import stat
@@ -61,6 +63,7 @@ STACK_BOTTOM = STACK_TOP - STACK_SIZE      # the main thread's stack: the one ma
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND = 1, 2, 4, 8, 0x10
 MADV_DONTNEED = 4
+MLOCK_ONFAULT = 1
 
 SIG_DFL, SIG_IGN = 0, 1
 SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -78,6 +81,8 @@ RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_SIGPENDING = 3, 7, 9, 2, 11
 MAX_QUEUED_SIGNALS = 1 << 18     # the runner's own bound on queued signals, whatever the limit
 RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
+RLIMIT_NICE, RLIMIT_RTPRIO = 13, 14
+SCHED_RESET_ON_FORK = 0x40000000
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
 
 
@@ -91,6 +96,13 @@ _RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024
                     RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING)}
 
 PID = 4242
+
+
+def host_ids() -> tuple[int, int, bool]:
+    """(uid, gid, privileged): the emulator's own ids, which are the guest's every user and
+    group id, as qemu-user's guest has qemu's (creds.py), and whether it is root (effective
+    uid 0), whom Linux lets set ids, the clock, real-time policies."""
+    return os.getuid(), os.getgid(), os.geteuid() == 0
 
 
 def _s64(x: int) -> int:
@@ -155,6 +167,24 @@ def pack_rusage(ru, utime: float | None = None, stime: float | None = None) -> b
                        ru.ru_idrss, ru.ru_isrss, ru.ru_minflt, ru.ru_majflt, ru.ru_nswap,
                        ru.ru_inblock, ru.ru_oublock, ru.ru_msgsnd, ru.ru_msgrcv,
                        ru.ru_nsignals, ru.ru_nvcsw, ru.ru_nivcsw)
+
+
+# settimeofday: the kernel's TIME_SETTOD_SEC_MAX (KTIME_SEC_MAX less 30 years of uptime)
+TIME_SETTOD_SEC_MAX = (2 ** 63 - 1) // 1_000_000_000 - 30 * 365 * 86400
+# struct timex (adjtimex, clock_adjtime): its size on 64-bit Linux, the offset of ``tick``,
+# and the ``modes`` bits the kernel's checks look at
+TIMEX_SIZE, TIMEX_TICK = 208, 88
+ADJ_OFFSET_SINGLESHOT, ADJ_FREQUENCY, ADJ_TICK, ADJ_OFFSET_READONLY = 0x0001, 0x0002, 0x4000, 0x2000
+ADJ_SETOFFSET, ADJ_ADJTIME = 0x0100, 0x8000
+ADJ_OFFSET_SS_READ = 0xA001        # ADJ_ADJTIME | ADJ_OFFSET_READONLY | ADJ_OFFSET_SINGLESHOT
+PPM_SCALE = 1000 << 16             # the kernel's bound on ADJ_FREQUENCY's value: LLONG_MAX / it
+
+
+@functools.cache
+def _libc():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.times.restype = ctypes.c_long          # (a clock_t, not an int)
+    return libc
 
 
 # s: the longest time a timespec stands for (the kernel's KTIME_MAX ns: longer times saturate)
@@ -300,28 +330,7 @@ class Syscalls:
     def sys_getppid(self, *_):
         return 1
 
-    def sys_getuid(self, *_):
-        return os.getuid()
-
-    sys_geteuid = sys_getuid
-
-    def sys_getgid(self, *_):
-        return os.getgid()
-
-    sys_getegid = sys_getgid
-
-    def sys_getresuid(self, r, e, s, *_):
-        for a in (r, e, s):
-            self.wr(a, struct.pack("<I", os.getuid()))
-        return 0
-
-    def sys_getresgid(self, r, e, s, *_):
-        for a in (r, e, s):
-            self.wr(a, struct.pack("<I", os.getgid()))
-        return 0
-
-    def sys_getgroups(self, *_):
-        return 0
+    # (getuid, setuid and the other ids: creds.py)
 
     def sys_getpgid(self, *_):
         return PID
@@ -414,7 +423,7 @@ class Syscalls:
         if which != 0 or who not in (0, self.pid):
             raise NotServed("setpriority of another process, group or user")
         nice = max(-20, min(19, s32(prio)))
-        if nice < self.nice and os.geteuid() != 0:
+        if nice < self.nice and not host_ids()[2]:
             import resource             # the kernel's can_nice: RLIMIT_NICE, or CAP_SYS_NICE
             if 20 - nice > resource.getrlimit(resource.RLIMIT_NICE)[0]:
                 return -errno.EACCES
@@ -452,14 +461,103 @@ class Syscalls:
         self.wr(buf, os.urandom(size))
         return size
 
+    # Scheduling policies are the program's view (as its niceness is): recorded, reported,
+    # inherited as Linux's, with Linux's checks (__sched_setscheduler); the host threads that
+    # run the program keep the emulator's own.
+    def _sched_own(self, pid) -> bool:
+        """Whether ``pid`` names the caller's process or one of its threads (-EINVAL: < 0)."""
+        pid = s32(pid)
+        if pid < 0:
+            raise GuestOSError(errno.EINVAL)
+        return pid in (0, self.pid) or pid in self.threads
+
     def sys_sched_getscheduler(self, pid, *_):
-        return -errno.EINVAL if s32(pid) < 0 else 0        # SCHED_OTHER
+        if not self._sched_own(pid):
+            return 0                                         # SCHED_OTHER
+        policy, _prio, reset = self.sched
+        return policy | (SCHED_RESET_ON_FORK if reset else 0)
 
     def sys_sched_getparam(self, pid, param, *_):
         if s32(pid) < 0 or not param:
             return -errno.EINVAL
-        self.wr(param, bytes(4))                            # sched_priority 0
+        prio = self.sched[1] if self._sched_own(pid) else 0
+        self.wr(param, struct.pack("<i", prio))
         return 0
+
+    def sys_sched_setscheduler(self, pid, policy, param, *_):
+        policy = s32(policy)
+        if policy < 0:
+            return -errno.EINVAL
+        return self._sched_set(pid, policy, param)
+
+    def sys_sched_setparam(self, pid, param, *_):
+        return self._sched_set(pid, -1, param)
+
+    def _sched_set(self, pid, policy: int, param):
+        """sched_setscheduler (``policy`` >= 0, SCHED_RESET_ON_FORK or'ed in) and sched_setparam
+        (-1: the policy kept), with the kernel's checks in its order: EINVAL for a bad pid,
+        parameter, policy or priority (1..99 for SCHED_FIFO and SCHED_RR, 0 for the others;
+        SCHED_DEADLINE needs sched_setattr's runtime), then EPERM for an unprivileged caller's
+        real-time policy or priority beyond RLIMIT_RTPRIO, a way out of SCHED_IDLE that
+        RLIMIT_NICE does not allow, or dropping SCHED_RESET_ON_FORK."""
+        if not param or s32(pid) < 0:
+            return -errno.EINVAL
+        prio = struct.unpack("<i", self.rd(param, 4))[0] & 0xFFFFFFFF
+        if not self._sched_own(pid):
+            raise NotServed("sched_setscheduler of another process")
+        old_policy, old_prio, old_reset = self.sched
+        if policy < 0:
+            policy, reset = old_policy, old_reset
+        else:
+            reset = bool(policy & SCHED_RESET_ON_FORK)
+            policy &= ~SCHED_RESET_ON_FORK
+            if policy not in (0, 1, 2, 3, 5, 6):
+                return -errno.EINVAL
+        rt = policy in (1, 2)
+        if prio > 99 or policy == 6 or rt != (prio != 0):
+            return -errno.EINVAL
+        if not host_ids()[2]:
+            import resource
+            rtprio = self.rlimits.get(RLIMIT_RTPRIO, resource.getrlimit(resource.RLIMIT_RTPRIO))[0]
+            nice_ok = 20 - self.nice <= self.rlimits.get(RLIMIT_NICE, resource.getrlimit(resource.RLIMIT_NICE))[0]
+            if rt and (policy != old_policy and not rtprio or prio > old_prio and prio > rtprio):
+                return -errno.EPERM
+            if old_policy == 5 and policy != 5 and not nice_ok:
+                return -errno.EPERM
+            if old_reset and not reset:
+                return -errno.EPERM
+        self.sched = (policy, prio, reset)
+        return 0
+
+    def sys_sched_rr_get_interval(self, pid, tp, *_):
+        """The round-robin time slice: 0 for SCHED_FIFO, the kernel's (sched_rr_timeslice_ms)
+        for SCHED_RR, for the others the host's for the calling thread (what its fair
+        scheduler gives it now), as qemu-user's is."""
+        if not self._sched_own(pid):
+            raise NotServed("sched_rr_get_interval of another process")
+        policy = self.sched[0]
+        if policy == 1:
+            seconds = 0.0
+        elif policy == 2:
+            try:
+                with open("/proc/sys/kernel/sched_rr_timeslice_ms") as f:
+                    seconds = int(f.read()) / 1000
+            except (OSError, ValueError):
+                seconds = 0.1                                 # RR_TIMESLICE
+        else:
+            seconds = os.sched_rr_get_interval(0)
+        ns = round(seconds * 1e9)
+        self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+        return 0
+
+    def sched_after_fork(self) -> None:
+        """A child of a process with SCHED_RESET_ON_FORK starts with SCHED_OTHER (and a
+        niceness of at least 0), the flag cleared, as on Linux."""
+        policy, _prio, reset = self.sched
+        if reset:
+            rt = policy in (1, 2, 6)
+            self.sched = (0 if rt else policy, 0, False)
+            self.nice = 0 if rt else max(self.nice, 0)
 
     def sys_sched_get_priority_max(self, policy, *_):
         """The static priority range of a policy, as Linux gives it: 1 to 99 for SCHED_FIFO and
@@ -582,7 +680,7 @@ class Syscalls:
         sec, nsec = struct.unpack("<qq", self.rd(tp, 16))
         if sec < 0 or not 0 <= nsec < 1_000_000_000:
             return -errno.EINVAL
-        if os.geteuid() != 0:
+        if not host_ids()[2]:
             return -errno.EPERM
         raise NotServed("setting the host's CLOCK_REALTIME")
 
@@ -637,13 +735,103 @@ class Syscalls:
         return self._sleep(req, rem, "clock_nanosleep")
 
     def sys_times(self, buf, *_):
-        """CPU times in clock ticks (AT_CLKTCK: 100), the host process's and its children's
-        (getrusage's)."""
+        """The host's times(): CPU times in clock ticks (AT_CLKTCK: 100, Linux's USER_HZ on
+        every machine), the host process's and its children's (getrusage's), and its result,
+        the kernel's jiffies in clock ticks, whole (a clock_t, as qemu-user passes it on)."""
+        tms = (ctypes.c_long * 4)()
+        ticks = _libc().times(tms)
         if buf:
-            t = os.times()
-            self.wr(buf, struct.pack("<4q", *(int(v * 100) for v in (t.user, t.system, t.children_user,
-                                                                     t.children_system))))
-        return int(time.monotonic() * 100) & 0x7FFFFFFF
+            self.wr(buf, struct.pack("<4q", *tms))
+        return ticks
+
+    def sys_settimeofday(self, tv, tz, *_):
+        """xld never sets the host's clock nor its time zone: the kernel's checks (EFAULT,
+        EINVAL), then an unprivileged caller gets its EPERM (CAP_SYS_TIME), even for two
+        NULLs; root's call that would change something is refused (not served). glibc's and
+        musl's settimeofday with a time go through clock_settime; glibc's with only a zone
+        comes here."""
+        if tv:
+            sec, usec = struct.unpack("<qq", self.rd(tv, 16))
+            if not 0 <= usec <= 1_000_000:        # (the kernel's first test lets 1e6 through)
+                return -errno.EINVAL
+        if tz:
+            minuteswest, _dst = struct.unpack("<ii", self.rd(tz, 8))
+        if tv and not (0 <= sec < TIME_SETTOD_SEC_MAX and usec < 1_000_000):
+            return -errno.EINVAL                   # timespec64_valid_settod
+        if not host_ids()[2]:
+            return -errno.EPERM
+        if tz and not -15 * 60 <= minuteswest <= 15 * 60:
+            return -errno.EINVAL
+        if tv or tz:
+            raise NotServed("setting the host's time or time zone")
+        return 0
+
+    def sys_adjtimex(self, buf, *_):
+        """adjtimex, as clock_adjtime(CLOCK_REALTIME): a read (modes 0, or adjtime's read-only
+        ADJ_OFFSET_SS_READ) is the host's; a change is the kernel's EPERM (CAP_SYS_TIME) for an
+        unprivileged caller after its EINVAL checks, and refused (not served) for root. The
+        struct timex (208 bytes) is the same on every 64-bit Linux, the host's included; it is
+        written back whatever the result, as the kernel writes it."""
+        raw = self.rd(buf, TIMEX_SIZE)
+        r = self._adjtimex(raw)
+        if isinstance(r, tuple):
+            r, raw = r
+        self.wr(buf, raw)
+        return r
+
+    def sys_clock_adjtime(self, clk, buf, *_):
+        """CLOCK_REALTIME's is adjtimex's; the other clocks the kernel knows have no adjtime
+        (EOPNOTSUPP, the CPU-time clocks too, whichever thread or process they name); an id
+        that names no clock (a dynamic one's descriptor here) is EINVAL. The struct timex is
+        written back on success only."""
+        raw = self.rd(buf, TIMEX_SIZE)
+        clk = s32(clk)
+        if clk < 0:
+            return -errno.EINVAL if clk & 7 == 3 else -errno.EOPNOTSUPP
+        if clk not in self._CLOCKS and clk not in (8, 9):   # (8, 9: the alarm clocks)
+            return -errno.EINVAL
+        if clk != 0:
+            return -errno.EOPNOTSUPP
+        r = self._adjtimex(raw)
+        if isinstance(r, tuple):
+            r, raw = r
+            self.wr(buf, raw)
+        return r
+
+    @staticmethod
+    def _adjtimex(raw: bytes):
+        """The kernel's timekeeping_validate_timex for a caller with or without CAP_SYS_TIME
+        (root): -errno, or (the clock's state, the struct timex as the host filled it) for a
+        read."""
+        modes = struct.unpack_from("<I", raw)[0]
+        privileged = host_ids()[2]
+        if modes & ADJ_ADJTIME:
+            if not modes & ADJ_OFFSET_SINGLESHOT:
+                return -errno.EINVAL
+            if not modes & ADJ_OFFSET_READONLY and not privileged:
+                return -errno.EPERM
+        else:
+            if modes and not privileged:
+                return -errno.EPERM
+            if modes & ADJ_TICK:
+                tick = struct.unpack_from("<q", raw, TIMEX_TICK)[0]
+                if not 9000 <= tick <= 11000:
+                    return -errno.EINVAL
+        if modes & ADJ_SETOFFSET and not privileged:
+            return -errno.EPERM
+        if modes & ADJ_FREQUENCY:
+            freq = struct.unpack_from("<q", raw, 16)[0]
+            if not -(2 ** 63 // PPM_SCALE) <= freq <= (2 ** 63 - 1) // PPM_SCALE:
+                return -errno.EINVAL
+        reads = not modes or (modes & ADJ_OFFSET_SS_READ == ADJ_OFFSET_SS_READ
+                              and not modes & ADJ_SETOFFSET)     # (the other bits: ignored)
+        if not reads:
+            raise NotServed("adjusting the host's clock")
+        tx = ctypes.create_string_buffer(raw, TIMEX_SIZE)
+        r = _libc().adjtimex(tx)
+        if r < 0:
+            return -(ctypes.get_errno() or errno.EPERM)
+        return r, tx.raw
 
     # --- memory -------------------------------------------------------------------------
     def sys_brk(self, addr, *_):
@@ -875,7 +1063,21 @@ class Syscalls:
             return -errno.ENOMEM
         return 0
 
-    def sys_mlock(self, *_):
+    def sys_mlock(self, addr, length, *_):
+        """mlock, munlock: nothing to lock (the engine's memory never leaves), but Linux's
+        ENOMEM for a range (the pages it touches) not all mapped."""
+        start = addr & ~(PAGE - 1)
+        end = page_up(addr + length)
+        if length and (end >= 1 << 64 or not self.mem.is_mapped(start, end - start)):
+            return -errno.ENOMEM
+        return 0
+
+    def sys_mlock2(self, addr, length, flags, *_):
+        if flags & ~MLOCK_ONFAULT:
+            return -errno.EINVAL
+        return self.sys_mlock(addr, length)
+
+    def sys_mlockall(self, *_):
         return 0
 
     def sys_mincore(self, addr, length, vec, *_):
@@ -891,7 +1093,8 @@ class Syscalls:
         self.wr(vec, b"\1" * (length // PAGE))
         return 0
 
-    sys_munlock = sys_mlockall = sys_munlockall = sys_mlock
+    sys_munlock = sys_mlock
+    sys_munlockall = sys_mlockall
 
     def sys_riscv_flush_icache(self, *_):
         self.eng.flush_tb()
@@ -1945,6 +2148,38 @@ class Syscalls:
         return 0
 
     def sys_fadvise64(self, *_):
+        return 0
+
+    def _host_mode(self, f) -> int:
+        """The file type bits of an open file (0 for one that is no host file)."""
+        hfd = f.host_fd() if hasattr(f, "host_fd") else None
+        if hfd is None:
+            return stat.S_IFDIR if isinstance(f, F.FdDir) else 0
+        return stat.S_IFMT(os.fstat(hfd).st_mode)
+
+    def sys_sync_file_range(self, fd, offset, nbytes, flags, *_):
+        """Nothing to start or wait for (the host has the data, as for fsync); the kernel's
+        checks: EBADF (an O_PATH descriptor too), EINVAL for unknown flags or a negative or
+        overflowing range, ESPIPE for what is not a file, directory, link or block device."""
+        f = self.fds.get(s32(fd))
+        if getattr(f, "path_only", False):
+            return -errno.EBADF
+        offset, end = _s64(offset), _s64(offset) + _s64(nbytes)
+        if flags & ~7 or offset < 0 or end < 0 or end >= 1 << 63 or end < offset:
+            return -errno.EINVAL
+        if self._host_mode(f) not in (stat.S_IFREG, stat.S_IFBLK, stat.S_IFDIR, stat.S_IFLNK):
+            return -errno.ESPIPE
+        return 0
+
+    def sys_readahead(self, fd, offset, count, *_):
+        """Nothing to read ahead (the host's page cache is the host's); the kernel's checks:
+        EBADF for a descriptor not open for reading, EINVAL for what is no regular file or
+        block device, or a count past 2**63 - 1."""
+        f = self.fds.get(s32(fd))
+        if not getattr(f, "readable", False) or getattr(f, "path_only", False):
+            return -errno.EBADF
+        if self._host_mode(f) not in (stat.S_IFREG, stat.S_IFBLK) or count >= 1 << 63:
+            return -errno.EINVAL
         return 0
 
     def sys_fallocate(self, fd, mode, off, length, *_):

@@ -1,0 +1,200 @@
+"""The process's credentials: user and group ids, supplementary groups, capabilities.
+
+The guest runs with the emulator's own ids, as qemu-user's guest has qemu's: real, effective,
+saved and file-system ids are all the host process's (syscalls.host_ids), and so are its
+capabilities (capget reads the host's). xld never changes them, so the calls that would change
+them are served as far as Linux serves them without changing anything:
+
+- A caller without privilege (not root; Linux's test is CAP_SETUID, CAP_SETGID, CAP_SETPCAP)
+  gets what Linux gives it: success when the ids asked for are the ones it has (each of the
+  real, effective and saved ids may only be set to one of them), EPERM otherwise; setgroups
+  is EPERM whatever the list; setfsuid/setfsgid return the old id and change nothing.
+  EINVAL for an id of -1 where -1 does not mean "unchanged" (setuid, setgid).
+- Root's call that would change an id or a capability is refused (not served: SIGSYS with a
+  note); one that keeps them is a success.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import struct
+
+from . import syscalls as S
+from .threads import NotServed
+from .syscalls import s32
+
+NO_ID = 0xFFFFFFFF                       # (uid_t) -1: "unchanged", or an invalid id
+NGROUPS_MAX = 65536
+_LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3 = \
+    0x19980330, 0x20071026, 0x20080522
+CAP_SETPCAP = 8
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+def host_caps() -> tuple[int, int, int]:
+    """The emulator process's (effective, permitted, inheritable) capability sets, 64 bits
+    each, from the host's capget."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    hdr = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if libc.capget(ctypes.byref(hdr), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    return tuple(data[i] | data[i + 3] << 32 for i in range(3))
+
+
+def host_bounding_set() -> int:
+    """The emulator's capability bounding set (/proc/self/status's CapBnd)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return (1 << 64) - 1
+
+
+class Creds:
+    """Mixin for the Process: getuid & co., the set-id calls, capget, capset."""
+
+    # --- reading the ids ------------------------------------------------------------------
+    def sys_getuid(self, *_):
+        return S.host_ids()[0]
+
+    sys_geteuid = sys_getuid
+
+    def sys_getgid(self, *_):
+        return S.host_ids()[1]
+
+    sys_getegid = sys_getgid
+
+    def sys_getresuid(self, r, e, s, *_):
+        for a in (r, e, s):
+            self.wr(a, struct.pack("<I", S.host_ids()[0]))
+        return 0
+
+    def sys_getresgid(self, r, e, s, *_):
+        for a in (r, e, s):
+            self.wr(a, struct.pack("<I", S.host_ids()[1]))
+        return 0
+
+    def sys_getgroups(self, *_):
+        return 0                          # no supplementary groups
+
+    # --- setting them ---------------------------------------------------------------------
+    def _set_ids(self, which: int, asked, invalid_minus_one: bool = False):
+        """The set-id calls' one rule here: each id in ``asked`` (-1: unchanged) must be the
+        one the process has (host_ids' ``which``: 0 user, 1 group)."""
+        asked = [a & NO_ID for a in asked]
+        if invalid_minus_one and NO_ID in asked:
+            return -errno.EINVAL
+        own, privileged = S.host_ids()[which], S.host_ids()[2]
+        if all(a in (NO_ID, own) for a in asked):
+            return 0
+        if not privileged:
+            return -errno.EPERM
+        raise NotServed(f"changing the {'user' if which == 0 else 'group'} ids (the emulator's own)")
+
+    def sys_setuid(self, uid, *_):
+        return self._set_ids(0, [uid], invalid_minus_one=True)
+
+    def sys_setgid(self, gid, *_):
+        return self._set_ids(1, [gid], invalid_minus_one=True)
+
+    def sys_setreuid(self, r, e, *_):
+        return self._set_ids(0, [r, e])
+
+    def sys_setregid(self, r, e, *_):
+        return self._set_ids(1, [r, e])
+
+    def sys_setresuid(self, r, e, s, *_):
+        return self._set_ids(0, [r, e, s])
+
+    def sys_setresgid(self, r, e, s, *_):
+        return self._set_ids(1, [r, e, s])
+
+    def _set_fs_id(self, which: int, asked: int):
+        """setfsuid, setfsgid: the old id, always; a change by root is refused."""
+        own = S.host_ids()[which]
+        if asked & NO_ID not in (NO_ID, own) and S.host_ids()[2]:
+            raise NotServed(f"changing the file-system {'user' if which == 0 else 'group'} id")
+        return own
+
+    def sys_setfsuid(self, uid, *_):
+        return self._set_fs_id(0, uid)
+
+    def sys_setfsgid(self, gid, *_):
+        return self._set_fs_id(1, gid)
+
+    def sys_setgroups(self, size, groups, *_):
+        """EPERM without privilege, whatever the list (Linux's may_setgroups comes first);
+        root may set the list it has (none: getgroups), a change is refused."""
+        if not S.host_ids()[2]:
+            return -errno.EPERM
+        size = s32(size)
+        if not 0 <= size <= NGROUPS_MAX:
+            return -errno.EINVAL
+        gids = struct.unpack(f"<{size}I", self.rd(groups, 4 * size)) if size else ()
+        if NO_ID in gids:
+            return -errno.EINVAL
+        if gids:
+            raise NotServed("changing the supplementary groups (the emulator's own)")
+        return 0
+
+    # --- capabilities ---------------------------------------------------------------------
+    def _cap_header(self, header):
+        """cap_validate_magic: (words per set, pid), or -errno (an unknown version: the
+        kernel's own written back, EINVAL)."""
+        version, pid = struct.unpack("<Ii", self.rd(header, 8))
+        if version == _LINUX_CAPABILITY_VERSION_1:
+            return 1, pid
+        if version in (_LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3):
+            return 2, pid
+        self.wr(header, struct.pack("<I", _LINUX_CAPABILITY_VERSION_3))
+        return -errno.EINVAL
+
+    def sys_capget(self, header, data, *_):
+        """The emulator's capabilities (none for an unprivileged user), as qemu-user shows
+        qemu's. A NULL data pointer asks for the version only (0, even after EINVAL)."""
+        r = self._cap_header(header)
+        if data == 0:
+            return 0
+        if isinstance(r, int):
+            return r
+        words, pid = r
+        if pid < 0:
+            return -errno.EINVAL
+        if pid not in (0, self.pid, self.cur.tid):
+            raise NotServed("capget of another process")
+        sets = host_caps()
+        out = b"".join(struct.pack("<III", *((v >> 32 * w) & NO_ID for v in sets)) for w in range(words))
+        self.wr(data, out)
+        return 0
+
+    def sys_capset(self, header, data, *_):
+        """Linux's checks of the sets asked for against the process's (cap_capset: EPERM for
+        a capability it may not gain); the sets it has already: success; others (root
+        dropping some) are refused."""
+        r = self._cap_header(header)
+        if isinstance(r, int):
+            return r
+        words, pid = r
+        if pid not in (0, self.pid, self.cur.tid):
+            return -errno.EPERM
+        raw = struct.unpack(f"<{3 * words}I", self.rd(data, 12 * words))
+        eff, perm, inh = (sum(raw[3 * w + i] << 32 * w for w in range(words)) for i in range(3))
+        old_eff, old_perm, old_inh = host_caps()
+        if not old_eff >> CAP_SETPCAP & 1 and inh & ~(old_inh | old_perm):
+            return -errno.EPERM
+        if inh & ~(old_inh | host_bounding_set()) or perm & ~old_perm or eff & ~perm:
+            return -errno.EPERM
+        if (eff, perm, inh) != (old_eff, old_perm, old_inh):
+            raise NotServed("changing the emulator's capabilities")
+        return 0
+
+
+__all__ = ["Creds", "host_caps"]
