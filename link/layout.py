@@ -785,9 +785,19 @@ def starts_as_given(ctx, o) -> bool:
     are aligned within it (-Tbss=0x3f2345: .bss at 0x3f2345, its first 8-byte aligned
     variable at 0x3f2348; sh_addralign is then what the address allows, write.py).  Not the
     sections xld still aligns up: TLS ones (thread-pointer offsets are computed from an
-    aligned template), the linker's own contents, notes, .eh_frame (docs/options.md)."""
+    aligned template), the linker's own contents, notes, .eh_frame, and the sections read as
+    arrays from their start (below; docs/options.md)."""
     return o.name in ctx.opts.section_start and o.data is None and bool(o.inputs) \
-        and not o.flags & elf.SHF_TLS and o.type != elf.SHT_NOTE and o.name != ".eh_frame"
+        and not o.flags & elf.SHF_TLS and o.type not in _ARRAY_START_TYPES \
+        and o.name != ".eh_frame" and not is_root_name(o.name) and not C_IDENT.match(o.name)
+
+
+# Sections whose start is read as the first element of an array (DT_INIT_ARRAY,
+# __init_array_start, __start_NAME for a section named as a C identifier, .ctors' list) or of
+# records (notes): they are aligned up even when fixed below their alignment, where GNU ld
+# starts them as given and the program reads a misaligned array (`--section-start=
+# .init_array=0x4c0003`: GNU ld's program crashes; xld's runs, its .init_array at 0x4c0008).
+_ARRAY_START_TYPES = {elf.SHT_NOTE, elf.SHT_INIT_ARRAY, elf.SHT_FINI_ARRAY, elf.SHT_PREINIT_ARRAY}
 
 
 PROPERTY_NOTE = ".note.gnu.property"       # also gets PT_GNU_PROPERTY (link/properties.py)
