@@ -803,7 +803,8 @@ def _unkept_nonalloc(ctx, graph: Graph, live: bytearray) -> np.ndarray:
     """The non-allocated sections --gc-sections removes, as GNU ld does (bfd/elflink.c,
     _bfd_elf_gc_mark_extra_sections): those of each file none of whose allocated sections
     but notes stays (.comment, .riscv.attributes, debug sections).  A file with an .eh_frame
-    keeps its own, as GNU ld's script KEEPs .eh_frame.  A mask over the graph's section ids."""
+    keeps its own, as GNU ld's script KEEPs .eh_frame; a section that is a root itself
+    (SHF_GNU_RETAIN, named by a script's KEEP) stays.  A mask over the graph's section ids."""
     lv = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)
     kept = lv & graph.member_np & (graph.types != elf.SHT_NOTE)
     kept[graph.named([".eh_frame"], exact=True)] = True
@@ -813,7 +814,14 @@ def _unkept_nonalloc(ctx, graph: Graph, live: bytearray) -> np.ndarray:
     nonalloc = ((graph.flags & elf.SHF_ALLOC) == 0) & ~dropped_types(graph.types) \
         & ((graph.flags & elf.SHF_EXCLUDE) == 0)
     nonalloc[0] = False
-    return nonalloc & ~has_kept[owner]
+    # (roots of their own stay, as GNU ld marks them before: SHF_GNU_RETAIN, a script's KEEP)
+    nonalloc &= (graph.flags & elf.SHF_GNU_RETAIN) == 0
+    unkept = nonalloc & ~has_kept[owner]
+    if ctx.script_keep is not None:
+        for s in np.flatnonzero(unkept).tolist():
+            if ctx.script_keep(graph.names[s]):
+                unkept[s] = False
+    return unkept
 
 
 def _removed(ctx, graph: Graph, live: bytearray, unkept: np.ndarray) -> list[tuple[object, int]]:

@@ -74,3 +74,42 @@ def test_a_file_that_keeps_nothing_loses_its_nonalloc_sections(arch, compile_cmd
                        capture_output=True)
     assert (r.returncode, r.stdout) == (0, b"42\n"), r.stderr
 
+
+
+ROOTS = {
+    "main.c": "int used(int x) { return x * 2; }\nint main(void) { return used(21) - 42; }\n",
+    # nothing allocated of it is reached, but two non-allocated sections are roots of their own
+    "roots.c": "int unused_fn(int x) { return x * 3; }\n"
+               "__asm__(\".section .meta_retained,\\\"R\\\"\\n.byte 1,2,3\\n\"\n"
+               "        \".section .meta_kept,\\\"\\\"\\n.byte 4,5\\n.previous\");\n",
+}
+KEEP_SCRIPT = """SECTIONS {
+  . = 0x10000;
+  .text : { *(.text .text.*) }
+  .data : { *(.data .data.* .sdata .sdata.* .bss .bss.* .sbss .sbss.*) }
+  .meta_kept 0 : { KEEP(*(.meta_kept)) }
+}
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_nonalloc_roots_of_a_file_that_keeps_nothing_stay(arch, tmp_path):
+    """A non-allocated section that is a root itself stays, as in GNU ld's output, though its
+    file keeps nothing allocated: one with SHF_GNU_RETAIN ("R") and one a script KEEPs.  With
+    the rule for the others alone, xld removed both (and named them removed)."""
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    for name, text in ROOTS.items():
+        (tmp_path / name).write_text(text)
+        subprocess.run([cc, "-O1", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-ffunction-sections", "-c", name],
+                       cwd=tmp_path, check=True)
+    (tmp_path / "keep.ld").write_text(KEEP_SCRIPT)
+    flags = ["-nostdlib", "-static", "-Wl,-e,main", "-Wl,--gc-sections", "-Wl,--print-gc-sections",
+             "-Wl,-T,keep.ld", "main.o", "roots.o"]
+    got = {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(tc.ld_wrapper_dir(tmp_path))])):
+        p = subprocess.run([cc, *use, *flags, "-o", who], cwd=tmp_path, capture_output=True, text=True)
+        assert p.returncode == 0, (who, p.stderr)
+        lines = sorted(line for line in _removed_lines(p.stderr) if "roots.o" in line)
+        got[who] = (lines, {k: v for k, v in _nonalloc(tmp_path / who).items() if k.startswith(".meta")})
+    assert got["gnu"][1] == {".meta_retained": 3, ".meta_kept": 2}, got["gnu"]
+    assert got["xld"] == got["gnu"]
