@@ -11,7 +11,9 @@ what GNU ld's output prints.
 import json
 import os
 import shutil
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -127,6 +129,16 @@ def test_measure_reports_rusage_and_failures():
     assert bench.first_error(bad) == "error: it broke"
     slow = bench.measure([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
     assert slow.timed_out and bench.first_error(slow) == "timed out"
+    # a timeout kills what the command started too (gcc's collect2 and ld), not only the command
+    naptime = f"31.{os.getpid()}"
+    tree = bench.measure(["sh", "-c", f"sleep {naptime} & sleep {naptime}; wait"], timeout=0.5)
+    assert tree.timed_out
+    for _ in range(50):
+        left = subprocess.run(["pgrep", "-f", f"sleep {naptime}"], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        time.sleep(0.1)
+    assert not left, "the command's children outlived its timeout"
     missing = bench.measure(["/nonexistent/linker", "-v"])
     assert missing.rc == 127 and "cannot run /nonexistent/linker" in missing.stderr
 

@@ -32,6 +32,7 @@ def run(req: dict) -> dict:
     if pid == 0:
         try:
             os.close(r)
+            os.setsid()                    # (its own process group: a timeout kills all of it)
             os.set_inheritable(w, False)
             for fd, to in ((null, 0), (out, 1), (err, 2)):
                 os.dup2(fd, to)
@@ -51,8 +52,8 @@ def run(req: dict) -> dict:
     def kill(*_):
         nonlocal timed_out
         timed_out = True
-        try:
-            os.kill(pid, signal.SIGKILL)
+        try:                               # the command and what it started (gcc: collect2, ld)
+            os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
 
