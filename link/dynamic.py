@@ -951,8 +951,22 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
         for row in le[facts(le).alloc][:10].tolist():
             _err_row(ctx, row, "local-exec TLS cannot be used in a shared library; recompile with -fPIC")
     dg = t.gid[direct]
+    called_set = set(calls.tolist())
     for g in _distinct(dg).tolist():
         dso, sym = ctx.imports[g]
+        if dso is None:
+            # left undefined (--unresolved-symbols=ignore-all, --warn-unresolved-symbols) to be
+            # bound at run time: no library gives a size or type for a copy or a canonical
+            # entry.  A position-dependent program takes 0 for it, as GNU ld does (crtbegin's
+            # weak _ITM_deregisterTMCloneTable on riscv64), unless it is also called; a PIE
+            # cannot (GNU ld's error too)
+            if not p.pic and g not in called_set:
+                del ctx.imports[g]
+                imported[g] = False
+                continue
+            row = int(direct[np.flatnonzero(dg == g)[0]])
+            _err_row(ctx, row, "the symbol is undefined and left to be bound at run time; recompile with -fPIC")
+            continue
         if sym.visibility == elf.STV_PROTECTED and sym.type != elf.STT_TLS:
             # a copy or a canonical PLT entry would make the program's address of the symbol
             # another than the one its library uses for itself (lld's error; GNU ld's on arm64)
