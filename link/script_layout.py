@@ -918,15 +918,19 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     # output, but ADDR and LOADADDR of it are where it would be, as GNU ld evaluates them
     ghost = cmd is not None and not o.alloc and not o.inputs and o.data is None
     env_cur_saved = env.cur
+    # --section-start (-Ttext, -Tdata, -Tbss) overrides the script's address, as in GNU ld
+    fixed = ctx.opts.section_start.get(o.name) if (o.alloc or ghost) else None
     if not o.alloc and not ghost:
         start = 0
+    elif fixed is not None:
+        start = fixed
     elif cmd is not None and cmd.addr is not None:
         start = sc.evaluate(cmd.addr, env)
     elif region is not None:
         start = regions[region][0]
     else:
         start = env.cur
-    if (o.alloc or ghost) and not (cmd is not None and cmd.addr is not None):
+    if (o.alloc or ghost) and fixed is None and not (cmd is not None and cmd.addr is not None):
         start = align_up(start, align)
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
@@ -1005,7 +1009,7 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
                        sc.evaluate(cmd.align, env) if cmd.align is not None else 1)
         if not o.nobits and not ghost:
             regions[into][0] = lma + o.size
-    elif not (cmd is not None and cmd.addr is not None):
+    elif fixed is None and not (cmd is not None and cmd.addr is not None):
         prev = last_in_region.get(id(s.regions[region]) if region else "")
         if prev is not None and getattr(prev, "lma", None) is not None:
             # (GNU ld aligns the result as the section: a VMA-LMA difference that is not a
