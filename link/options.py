@@ -545,7 +545,18 @@ def _orphan_handling(o: Options, v: str) -> None:
 
 
 def _error_limit(o: Options, v: str) -> None:
-    o.error_limit = _int(v, "error limit")
+    o.error_limit = _count(v, "--error-limit")
+
+
+def _count(text: str, option: str) -> int:
+    """A decimal count (not an address: _int reads 'abc' as hex 0xabc), in lld's words."""
+    try:
+        n = int(text, 10)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise LinkError(f"{option}={text}: number expected, but got '{text}'")
+    return n
 
 
 def _oformat(o: Options, v: str) -> None:
@@ -793,7 +804,7 @@ def parse(argv: list[str]) -> Options:
             elif k == "--icf":
                 o.icf = val
             elif k == "--error-limit":
-                o.error_limit = _int(val, "error limit")
+                o.error_limit = _count(val, "--error-limit")
             elif k == "--time-trace-file" or k == "--time-trace":
                 o.time_trace = val
             elif k == "--max-page-size":

@@ -133,6 +133,9 @@ ERRORS = [
     (["--orphan-handling=keep"], "unknown --orphan-handling mode: keep"),
     (["--unique"], "--unique is not supported"),
     (["--verbose"], "--verbose is not supported"),
+    # a count, not an address (read as hex 0xabc before)
+    (["--error-limit=abc"], "--error-limit=abc: number expected, but got 'abc'"),
+    (["--error-limit", "-2"], "--error-limit=-2: number expected"),
     # __start_/__stop_ users keep their sections in xld's gc; GNU ld's start-stop-gc drops them
     (["--gc-sections", "-z", "start-stop-gc"], "-z start-stop-gc is not supported"),
     (["-z", "start-stop-gc", "--gc-sections"], "-z start-stop-gc is not supported"),
