@@ -146,9 +146,10 @@ def gp_formed(secs: dict, syms: dict, p: int) -> int | None:
     else:
         return None
     base = {3: syms.get("__global_pointer$"), 0: "0x0"}.get(w >> 15 & 31)
-    if base is None or w & 3 != 3:
+    # (a load, a store or an addi: an auipc or lui has no base register, only immediate bits there)
+    if base is None or w & 0x7f not in (0x03, 0x07, 0x13, 0x23, 0x27):
         return None
-    imm = _sext(w >> 25 << 5 | w >> 7 & 31, 12) if w & 0x7f == 0x23 else _sext(w >> 20, 12)
+    imm = _sext(w >> 25 << 5 | w >> 7 & 31, 12) if w & 0x7f in (0x23, 0x27) else _sext(w >> 20, 12)
     return int(base, 16) + imm
 
 
