@@ -1079,6 +1079,22 @@ def _place_commons(ctx, env, o, commons) -> None:
     ctx.common_off = {g: at - o.addr for g, at in places}
 
 
+def _load_headers_for_interp(first, lowest, hdr: int, maxpage: int) -> None:
+    """A program with an interpreter finds where it was loaded through PT_PHDR (ld.so: its
+    address less p_vaddr), so the headers must be in a PT_LOAD. Where they do not fit right
+    below the first section, GNU ld loads them from the start of the page below it (the
+    segment then maps the file from offset 0, which its sections' offsets already allow);
+    with no room for them there, an error in GNU ld's words (a PT_PHDR outside every
+    PT_LOAD made ld.so stop: 'rtld_setup_main_map: Assertion ... failed')."""
+    low = (first[1] - hdr) // maxpage * maxpage
+    if first[1] < hdr or first[2] != first[1] - low or first[1] != first[5]:
+        raise LinkError(f"PHDR segment not covered by LOAD segment: no room for the ELF and program headers "
+                        f"({hdr:#x} bytes) in the page below section '{lowest.name}' at {first[1]:#x}")
+    first[5] -= first[1] - low
+    first[1] = low
+    first[2] = 0
+
+
 def _segments(ctx, alloc, nonalloc) -> None:
     """PT_LOADs over the placed sections, file offsets, and what write.py needs."""
     # an OVERLAY's sections share their address: their PT_LOADs overlap by design
@@ -1158,6 +1174,8 @@ def _segments(ctx, alloc, nonalloc) -> None:
             first[1] -= hdr
             first[5] -= hdr
             first[2] = 0
+        elif ctx.dyn is not None and ctx.dyn.interp is not None:
+            _load_headers_for_interp(first, segs[0][6][0], hdr, maxpage)
     for o in empty:               # at the file place of its address, when a segment spans it
         seg = next((g for g in out_segs if g[1] <= o.addr <= g[4]), None)
         o.offset = min(seg[2] + (o.addr - seg[1]), seg[3]) if seg is not None else off

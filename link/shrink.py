@@ -958,8 +958,13 @@ def _absolute_rows(ctx, L, rows: np.ndarray, shndx) -> np.ndarray:
 
 
 def _gp_defined(ctx) -> bool:
-    """Whether the linker defines __global_pointer$ (as GNU ld does) and gp may be used."""
+    """Whether the linker defines __global_pointer$ (as GNU ld does) and gp may be used.
+    Never in a shared object: gp holds the program's __global_pointer$ (its _start sets it),
+    not the library's, so a gp-relative address there is the program's (a library linked with
+    --defsym=__global_pointer$=... read its data through the program's gp)."""
     from xld.link.resolve import LINKER
+    if ctx.opts.shared:
+        return False
     st = ctx.symtab
     g = st.ids.get(GP_NAME)
     return g is not None and st.def_file[g] == LINKER and bool(ctx.opts.relax_gp)

@@ -146,9 +146,10 @@ def gp_formed(secs: dict, syms: dict, p: int) -> int | None:
     else:
         return None
     base = {3: syms.get("__global_pointer$"), 0: "0x0"}.get(w >> 15 & 31)
-    if base is None or w & 3 != 3:
+    # (a load, a store or an addi: an auipc or lui has no base register, only immediate bits there)
+    if base is None or w & 0x7f not in (0x03, 0x07, 0x13, 0x23, 0x27):
         return None
-    imm = _sext(w >> 25 << 5 | w >> 7 & 31, 12) if w & 0x7f == 0x23 else _sext(w >> 20, 12)
+    imm = _sext(w >> 25 << 5 | w >> 7 & 31, 12) if w & 0x7f in (0x23, 0x27) else _sext(w >> 20, 12)
     return int(base, 16) + imm
 
 
@@ -228,15 +229,24 @@ def refusals(arch: str, d: Path, flags, placed, ld, res) -> str:
         return f"xld did not name {missed}:\nGNU ld: {ld.stderr}\nxld: {res.stderr}" if missed else ""
     if res.status != 0:
         errors = [e for e in res.stderr.splitlines() if "xld: error:" in e]
-        # (arm64: GNU ld drops the low bits of a misaligned branch offset)
-        misaligned = arch == "arm64" and all(re.search(
-            r"improper alignment for relocation R_AARCH64_(JUMP26|CALL26|CONDBR19|TSTBR14):", e) for e in errors)
         hidden = set(re.findall(r"\.hidden (\w+)", (d / "targets.s").read_text()))
-        unpic = "-static" not in flags and all(re.search(r"relocation R_\w*(ABS|_32 |HI20|LO12)\w* cannot", e) or (
-            "-shared" in flags and re.search(r"against symbol '(\w+)'", e) and
-            re.search(r"against symbol '(\w+)'", e)[1] not in hidden) for e in errors)
-        if named_x and named_x <= GNU_TRUNCATES or misaligned or unpic or all(any(
-                m in e for m in XLD_REFUSES) for e in errors):
+
+        def excused(e: str) -> bool:
+            """Whether GNU ld writes what this refusal is about in a way documented as wrong
+            (each error on its own: one link may have two such sites, seed 2193)."""
+            named = re.search(r"relocation (R_\w+)(?: out of range|: 0x| cannot be used)", e)
+            if named and named[1] in GNU_TRUNCATES:
+                return True
+            # (arm64: GNU ld drops the low bits of a misaligned branch offset)
+            if arch == "arm64" and re.search(
+                    r"improper alignment for relocation R_AARCH64_(JUMP26|CALL26|CONDBR19|TSTBR14):", e):
+                return True
+            if "-static" not in flags and (re.search(r"relocation R_\w*(ABS|_32 |HI20|LO12)\w* cannot", e) or (
+                    "-shared" in flags and re.search(r"against symbol '(\w+)'", e) and
+                    re.search(r"against symbol '(\w+)'", e)[1] not in hidden)):
+                return True
+            return any(m in e for m in XLD_REFUSES)
+        if errors and all(excused(e) for e in errors):
             return ""
         return f"xld refused, GNU ld linked:\n{res.stderr}"
 
@@ -296,7 +306,9 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
     syms_g.pop("_GLOBAL_OFFSET_TABLE_", None)
     for k, pl in enumerate(placed):
         if pl.site.name in GP_SITES and secs_g.get(f".s{k}") != secs_x.get(f".s{k}"):
-            g, x = gp_formed(secs_g, syms_g, pl.p), gp_formed(secs_x, syms_x, pl.p)
+            # (never from gp in a shared object: gp is the program's there, not the library's)
+            gp_ok = syms_x if "-shared" not in flags else {n: v for n, v in syms_x.items() if n != "__global_pointer$"}
+            g, x = gp_formed(secs_g, syms_g, pl.p), gp_formed(secs_x, gp_ok, pl.p)
             if g is None and x == pl.t + pl.addend:
                 skip.add(f".s{k}")
             # (GNU ld checks an auipc's reach without the addend and, out of it, makes the pair

@@ -1337,3 +1337,45 @@ def test_phdrs_and_the_isas_own_header(arch, tmp_path):
     assert headers(tmp_path / "xld.elf") == headers(gnu)
     assert (headers(gnu)[0][0] == "RISCV_ATTRIBUT") == (arch == "riscv64")
     assert sections(arch, tmp_path / "xld.elf") == sections(arch, gnu)
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_headers_of_a_program_with_an_interpreter_are_loaded_from_the_page_below(arch, tmp_path):
+    """GNU ld's default script with ``. = SEGMENT_START(...) + 0x1000`` where it says
+    ``+ SIZEOF_HEADERS`` (the headers do not end right at .interp): GNU ld loads the ELF and
+    program headers from the start of the page below the first section, and so does xld now,
+    so PT_PHDR is in a PT_LOAD and the dynamic program runs as GNU ld's. Before: PT_PHDR at
+    0x40, in no PT_LOAD, and ld.so stopped ('rtld_setup_main_map: Assertion ... failed',
+    exit 127). With no room below the first section (``. = 0x100``) both refuse: 'PHDR segment
+    not covered by LOAD segment', and xld leaves no output (found by the random relocations'
+    seed 1097, riscv64 -pie, whose script puts .text at 0x40000)."""
+    src = tmp_path / "m.c"
+    src.write_text('#include <stdio.h>\nint v = 7;\nint main(void) { printf("hello %d\\n", v); return 3; }\n')
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    wrapper = tc.ld_wrapper_dir(tmp_path)
+    script = gnu_default_script(arch, tmp_path / "d.ld", "")
+    text, n = re.subn(r"\+ SIZEOF_HEADERS;", "+ 0x1000;", script.read_text(), count=1)
+    assert n == 1
+    script.write_text(text)
+    sysroot = f"/usr/{tc.TRIPLE[arch]}"
+    runs, phdrs = {}, {}
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        p = subprocess.run([cc, *use, str(src), f"-Wl,-T,{script}", "-o", str(tmp_path / who)],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        r = tc.qemu_run(arch, tmp_path / who, sysroot=sysroot)
+        runs[who] = (r.status, r.stdout)
+        phdrs[who] = [h for h in program_headers(arch, tmp_path / who) if h[0] == "PHDR"]
+    assert runs["gnu"] == (3, b"hello 7\n")
+    assert runs["xld"] == runs["gnu"]
+    assert phdrs["xld"] == phdrs["gnu"]
+    first = [h for h in program_headers(arch, tmp_path / "xld") if h[0] == "LOAD"][0]
+    assert first[1] == "0x000000" and int(first[2], 16) <= int(phdrs["xld"][0][2], 16)
+    low = tmp_path / "low.ld"
+    low.write_text(re.sub(r'\. = SEGMENT_START\("text-segment", 0x[0-9a-f]+\) \+ 0x1000;', ". = 0x100;", text))
+    for who, use in (("gnu", []), ("xld", ["-B", str(wrapper)])):
+        out = tmp_path / f"low_{who}"
+        p = subprocess.run([cc, *use, str(src), f"-Wl,-T,{low}", "-o", str(out)], capture_output=True, text=True)
+        assert p.returncode != 0 and "PHDR segment not covered by LOAD segment" in p.stderr, p.stderr
+        assert not out.exists()
+    assert "xld: error: PHDR segment not covered by LOAD segment" in p.stderr and "Traceback" not in p.stderr
