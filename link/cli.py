@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     entry = argv is None              # the process's entry point (the console script, -m)
     own_process = own_process or entry
     argv = sys.argv[1:] if argv is None else argv
+    if entry:                         # the environment the command was given (client.py)
+        from xld.link import client
+        client.undo_locale_coercion()
     if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
         # a warm server of this installation runs the command without the interpreter's
         # start-up (link/server.py); when there is none, autostart.forward starts one
