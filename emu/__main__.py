@@ -3,8 +3,11 @@
 import sys
 
 try:
+    from xld.link.client import undo_locale_coercion
     from .cli import main
 except KeyboardInterrupt:  # Ctrl-C while still importing
     sys.exit(130)
+
+undo_locale_coercion()     # the program gets the environment the command was given
 
 sys.exit(main(sys.argv[1:]))

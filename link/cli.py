@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     entry = argv is None              # the process's entry point (the console script, -m)
     own_process = own_process or entry
     argv = sys.argv[1:] if argv is None else argv
+    if entry:                         # the environment the command was given (client.py)
+        from xld.link import client
+        client.undo_locale_coercion()
     if entry and (not argv or argv[0] not in SUBCOMMANDS or argv[0] in server_commands()):
         # a warm server of this installation runs the command without the interpreter's
         # start-up (link/server.py); when there is none, autostart.forward starts one
@@ -53,6 +56,22 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     if entry:
         _exit_now(status)
     return status
+
+
+# The GNU ld release whose behaviour xld is compared with (Debian bookworm's binutils).
+GNU_LD_VERSION = "2.40"
+
+
+def version_line(version: str) -> str:
+    """``-v``/``--version``: GNU ld's shape, ``GNU ld (PACKAGE) X.Y``, with xld in the package's
+    place.  Configure scripts read a GNU linker's version from it: GCC's runtime libraries' and
+    libffi's (LIBFFI_CHECK_LINKER_FEATURES: the first line, the parenthesised package dropped,
+    the number after ``GNU ld``) build a shared library without symbol versions when it is
+    below 2.14 or unreadable, unless the line names gold or LLD: libffi 3.4.4 configured with
+    ``gcc -B`` to xld ("xld 0.1.0 (compatible with GNU linkers)", read as version 1.0) made a
+    libffi.so.8 without LIBFFI_BASE_8.0 and the rest, which programs linked against Debian's
+    cannot use.  libtool, meson and CMake read ``GNU ld`` as GNU ld, as they read xld before."""
+    return f"GNU ld (xld {version}, compatible with GNU linkers) {GNU_LD_VERSION}"
 
 
 def server_commands() -> tuple[str, ...]:
@@ -91,7 +110,7 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             sys.stdout.write(options.TARGET_HELP if opts.target_help else options.HELP + _supported())
             return 0 if opts.help else 1
         if opts.version_only:
-            print(f"xld {__version__} (compatible with GNU linkers)")
+            print(version_line(__version__))
             if not opts.inputs:
                 return 0
         diag.max_errors = opts.error_limit or 10**9

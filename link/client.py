@@ -55,6 +55,51 @@ def _environb() -> dict:
     return mod.environb if mod is not None else os.environ      # (posix's: bytes)
 
 
+# What Python's start-up sets LC_CTYPE to when it finds the C or POSIX locale (PEP 538's
+# locale coercion, CPython's _Py_CoerceLegacyLocale): in its own environment, so every program
+# it starts inherits it.
+COERCED_LC_CTYPE = (b"C.UTF-8", b"C.utf8", b"UTF-8")
+
+
+def undo_locale_coercion() -> None:
+    """Give LC_CTYPE back the value this process was started with, where Python's start-up
+    changed it (above): the program ``xld run`` runs, and whatever a link starts, see the
+    environment the command was given, as under qemu-user (a program given LC_CTYPE=badlocale,
+    or no LC_CTYPE in the C locale, saw LC_CTYPE=C.UTF-8: pcre2grep's test 150 failed). The
+    environment as exec passed it is /proc/self/environ (setenv does not change it). Called
+    once, first thing, by the process's entry points; never in a served command (its
+    environment is the client's, sent as the client had it)."""
+    if served:
+        return
+    env = _environb()
+    now = env.get(b"LC_CTYPE")
+    if now not in COERCED_LC_CTYPE:
+        return
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    was = None
+    for item in data.split(b"\0"):
+        if item.startswith(b"LC_CTYPE="):
+            was = item[len(b"LC_CTYPE="):]
+            break
+    if was == now:
+        return
+    if sys.modules.get("os") is not None:     # os.environb: it calls putenv/unsetenv itself
+        if was is None:
+            del env[b"LC_CTYPE"]
+        else:
+            env[b"LC_CTYPE"] = was
+    elif was is None:                         # posix's dict, and the C library's environ
+        env.pop(b"LC_CTYPE", None)
+        os.unsetenv(b"LC_CTYPE")
+    else:
+        env[b"LC_CTYPE"] = was
+        os.putenv(b"LC_CTYPE", was)
+
+
 def _fsencode(name: str) -> bytes:
     return name.encode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
 
@@ -444,6 +489,7 @@ def exit_as(status: int) -> None:
 
 def lean_main(args: list[str]) -> None:
     """``client.py ld ARGS`` or ``client.py run ARGS``: served, or the full command by exec."""
+    undo_locale_coercion()
     kind, argv = (args[0], args[1:]) if args else ("", [])
     if kind == "run":
         argv = ["run", *argv]

@@ -435,6 +435,24 @@ def test_help_says_the_supported_targets_as_libtool_reads_them():
     emulations = next(line for line in got.stdout.splitlines() if ": supported emulations:" in line)
     assert {"aarch64linux", "elf64lriscv"} <= set(emulations.split())
 
+@pytest.mark.parametrize("flag", ["-v", "--version"])
+def test_version_reads_as_gnu_ld_2_40_in_configure_scripts(flag, tmp_path):
+    """GCC's runtime libraries' and libffi's configure read the linker's version from the first
+    line of `$LD --version`: a 'GNU ld' (the parenthesised package dropped) followed by a
+    number, 2.14 or later, or symbol versioning is off (libffi 3.4.4 with gcc -B to xld: a
+    libffi.so.8 without its LIBFFI_BASE_8.0 ... versions). The same sed as those scripts (run by
+    the shell, as they run it), then libtool's `$LD -v` test for a GNU linker."""
+    got = tc.xld_cli([flag])
+    assert got.returncode == 0
+    first = got.stdout.splitlines()[0]
+    sed = subprocess.run(["sed", "-e", "s/GNU gold /GNU ld /;s/GNU ld version /GNU ld /;"
+                          "s/GNU ld ([^)]*) /GNU ld /;s/GNU ld \\([0-9.][0-9.]*\\).*/\\1/; q"],
+                         input=first, capture_output=True, text=True).stdout.strip()
+    major, minor = (int(x) for x in sed.split(".")[:2])
+    assert (major, minor) >= (2, 14), (first, sed)
+    assert "GNU" in first and "xld" in first
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_a_script_input_named_twice(arch, tmp_path):
     """A linker script given twice (gcc's line names libgcc_s.so twice) names the same files

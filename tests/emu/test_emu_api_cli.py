@@ -132,6 +132,28 @@ def test_cli_env_options(build):
     assert "argv[0] = myname" in out
 
 
+@pytest.mark.parametrize("how", ["emu-module", "served", "unserved", "lean-served", "lean-unserved"])
+def test_cli_program_gets_lc_ctype_as_given(build, how):
+    """Python's start-up in the C locale sets LC_CTYPE=C.UTF-8 in its own environment (PEP 538);
+    the program gets what the command was given, as under qemu-user (it got C.UTF-8: pcre2grep's
+    RunGrepTest 150, LC_CTYPE=badlocale, failed), whichever way the command runs."""
+    from xld.link import client
+    exe = build("env", "arm64")
+    base = {k: v for k, v in os.environ.items()
+            if k.startswith("XLD_") or k in ("PATH", "HOME", "XDG_RUNTIME_DIR")}
+    base["XLD_SERVER"] = "0" if how.endswith("unserved") else "1"
+    cmd = {"emu-module": [sys.executable, "-m", "xld.emu"],
+           "served": [sys.executable, "-m", "xld.link", "run"],
+           "unserved": [sys.executable, "-m", "xld.link", "run"],
+           "lean-served": [*client.lean_argv(sys.executable), "run"],
+           "lean-unserved": [*client.lean_argv(sys.executable), "run"]}[how]
+    for given, seen in (({}, b"(unset)"), ({"LC_CTYPE": "badlocale"}, b"badlocale"),
+                        ({"LC_CTYPE": "C"}, b"C")):
+        p = subprocess.run([*cmd, exe], env={**base, **given}, capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        assert b"\nLC_CTYPE: " + seen + b"\n" in p.stdout, (given, p.stdout)
+
+
 def test_cli_crash_report_and_status(build):
     p = _cli([build("crash", "riscv64"), "null"])
     assert p.returncode == 139

@@ -25,5 +25,7 @@ int main(int argc, char **argv)
     printf("greeting: %s\n", v ? v : "(unset)");
     for (int i = 0; i < argc; i++)
         printf("argv[%d] = %s\n", i, i == 0 ? (strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0]) : argv[i]);
+    v = getenv("LC_CTYPE");    /* what Python's C-locale coercion would change (cli's test) */
+    printf("LC_CTYPE: %s\n", v ? v : "(unset)");
     return 0;
 }
