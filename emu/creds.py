@@ -58,6 +58,16 @@ def host_bounding_set() -> int:
     return (1 << 64) - 1
 
 
+def last_cap() -> int:
+    """The host kernel's last capability (/proc/sys/kernel/cap_last_cap; 40 since Linux
+    5.9): capset drops the bits above it, as the kernel's CAP_VALID_MASK."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 40
+
+
 class Creds:
     """Mixin for the Process: getuid & co., the set-id calls, capget, capset."""
 
@@ -82,7 +92,9 @@ class Creds:
             self.wr(a, struct.pack("<I", S.host_ids()[1]))
         return 0
 
-    def sys_getgroups(self, *_):
+    def sys_getgroups(self, size, *_):
+        if s32(size) < 0:
+            return -errno.EINVAL
         return 0                          # no supplementary groups
 
     # --- setting them ---------------------------------------------------------------------
@@ -168,9 +180,12 @@ class Creds:
         words, pid = r
         if pid < 0:
             return -errno.EINVAL
-        if pid not in (0, self.pid, self.cur.tid):
-            raise NotServed("capget of another process")
-        sets = host_caps()
+        if pid not in (0, self.pid, self.cur.tid) and pid not in self.threads:
+            if not self.pid_exists(pid):
+                return -errno.ESRCH                      # cap_get_target_pid
+            if not self.of_this_run(pid):
+                raise NotServed("capget of a process this run did not start")
+        sets = host_caps()                               # (the run's processes: xld's own)
         out = b"".join(struct.pack("<III", *((v >> 32 * w) & NO_ID for v in sets)) for w in range(words))
         self.wr(data, out)
         return 0
@@ -186,7 +201,8 @@ class Creds:
         if pid not in (0, self.pid, self.cur.tid):
             return -errno.EPERM
         raw = struct.unpack(f"<{3 * words}I", self.rd(data, 12 * words))
-        eff, perm, inh = (sum(raw[3 * w + i] << 32 * w for w in range(words)) for i in range(3))
+        valid = (1 << (last_cap() + 1)) - 1                  # CAP_VALID_MASK: bits beyond go
+        eff, perm, inh = (sum(raw[3 * w + i] << 32 * w for w in range(words)) & valid for i in range(3))
         old_eff, old_perm, old_inh = host_caps()
         if not old_eff >> CAP_SETPCAP & 1 and inh & ~(old_inh | old_perm):
             return -errno.EPERM

@@ -64,6 +64,7 @@ MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND = 1, 2, 4, 8, 0x10
 MADV_DONTNEED = 4
 MLOCK_ONFAULT = 1
+MCL_CURRENT, MCL_ONFAULT = 1, 4
 
 SIG_DFL, SIG_IGN = 0, 1
 SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -81,7 +82,7 @@ RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_SIGPENDING = 3, 7, 9, 2, 11
 MAX_QUEUED_SIGNALS = 1 << 18     # the runner's own bound on queued signals, whatever the limit
 RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
-RLIMIT_NICE, RLIMIT_RTPRIO = 13, 14
+RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_MEMLOCK = 13, 14, 8
 SCHED_RESET_ON_FORK = 0x40000000
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
 
@@ -91,9 +92,11 @@ def _host_rlimit(which: int) -> tuple[int, int]:
     return tuple(RLIM_INFINITY if v < 0 else v for v in resource.getrlimit(which))
 
 
-# RLIMIT_SIGPENDING: the host's, as under qemu-user (the kernel's default follows the memory)
+# RLIMIT_SIGPENDING: the host's, as under qemu-user (the kernel's default follows the memory);
+# RLIMIT_MEMLOCK: the host's too (what mlock may lock without privilege: 8 MiB by default)
 _RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096),
-                    RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING)}
+                    RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING),
+                    RLIMIT_MEMLOCK: _host_rlimit(RLIMIT_MEMLOCK)}
 
 PID = 4242
 
@@ -464,24 +467,29 @@ class Syscalls:
     # Scheduling policies are the program's view (as its niceness is): recorded, reported,
     # inherited as Linux's, with Linux's checks (__sched_setscheduler); the host threads that
     # run the program keep the emulator's own.
-    def _sched_own(self, pid) -> bool:
-        """Whether ``pid`` names the caller's process or one of its threads (-EINVAL: < 0)."""
+    def _sched_own(self, pid, call: str) -> bool:
+        """Whether ``pid`` names the caller's process or one of its threads (EINVAL: < 0;
+        ESRCH: no process has it, as the kernel's find_process_by_pid). Another process:
+        its policy lives in its own emulator (or the host), not served."""
         pid = s32(pid)
         if pid < 0:
             raise GuestOSError(errno.EINVAL)
-        return pid in (0, self.pid) or pid in self.threads
+        if pid in (0, self.pid) or pid in self.threads:
+            return True
+        if not self.pid_exists(pid):
+            raise GuestOSError(errno.ESRCH)
+        raise NotServed(f"{call} of another process")
 
     def sys_sched_getscheduler(self, pid, *_):
-        if not self._sched_own(pid):
-            return 0                                         # SCHED_OTHER
+        self._sched_own(pid, "sched_getscheduler")
         policy, _prio, reset = self.sched
         return policy | (SCHED_RESET_ON_FORK if reset else 0)
 
     def sys_sched_getparam(self, pid, param, *_):
         if s32(pid) < 0 or not param:
             return -errno.EINVAL
-        prio = self.sched[1] if self._sched_own(pid) else 0
-        self.wr(param, struct.pack("<i", prio))
+        self._sched_own(pid, "sched_getparam")
+        self.wr(param, struct.pack("<i", self.sched[1]))
         return 0
 
     def sys_sched_setscheduler(self, pid, policy, param, *_):
@@ -503,8 +511,7 @@ class Syscalls:
         if not param or s32(pid) < 0:
             return -errno.EINVAL
         prio = struct.unpack("<i", self.rd(param, 4))[0] & 0xFFFFFFFF
-        if not self._sched_own(pid):
-            raise NotServed("sched_setscheduler of another process")
+        self._sched_own(pid, "sched_setscheduler" if policy >= 0 else "sched_setparam")
         old_policy, old_prio, old_reset = self.sched
         if policy < 0:
             policy, reset = old_policy, old_reset
@@ -533,8 +540,7 @@ class Syscalls:
         """The round-robin time slice: 0 for SCHED_FIFO, the kernel's (sched_rr_timeslice_ms)
         for SCHED_RR, for the others the host's for the calling thread (what its fair
         scheduler gives it now), as qemu-user's is."""
-        if not self._sched_own(pid):
-            raise NotServed("sched_rr_get_interval of another process")
+        self._sched_own(pid, "sched_rr_get_interval")
         policy = self.sched[0]
         if policy == 1:
             seconds = 0.0
@@ -1063,21 +1069,68 @@ class Syscalls:
             return -errno.ENOMEM
         return 0
 
-    def sys_mlock(self, addr, length, *_):
-        """mlock, munlock: nothing to lock (the engine's memory never leaves), but Linux's
-        ENOMEM for a range (the pages it touches) not all mapped."""
-        start = addr & ~(PAGE - 1)
-        end = page_up(addr + length)
-        if length and (end >= 1 << 64 or not self.mem.is_mapped(start, end - start)):
+    # mlock & co.: nothing to lock (the engine's memory never leaves), but Linux's answers
+    # (mm/mlock.c): the range is the pages [addr, addr + length) touches, PAGE_ALIGN wrapping
+    # at 2**64 as the kernel's does (a length of -1 is 0 pages); EINVAL where it wraps past the
+    # top of memory, ENOMEM where it is not all mapped; a process without privilege may lock
+    # no more than RLIMIT_MEMLOCK (ENOMEM), nothing at all with a limit of 0 (EPERM).
+    def _lock_range(self, addr: int, length: int) -> tuple[int, int]:
+        """(start, bytes): the pages mlock's range covers, as do_mlock computes them."""
+        length = (length + (addr & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1) & (2 ** 64 - 1)
+        return addr & ~(PAGE - 1), length
+
+    def _apply_lock(self, start: int, length: int) -> int:
+        """apply_vma_lock_flags' checks."""
+        if start + length >= 1 << 64:
+            return -errno.EINVAL
+        if length and not self.mem.is_mapped(start, length):
             return -errno.ENOMEM
         return 0
+
+    def _memlock_limit(self) -> int | None:
+        """RLIMIT_MEMLOCK in bytes for a process without privilege (CAP_IPC_LOCK: root here,
+        as the other privileged calls), None for one with it."""
+        if host_ids()[2]:
+            return None
+        return self.rlimits.get(RLIMIT_MEMLOCK, _RLIMIT_DEFAULTS[RLIMIT_MEMLOCK])[0]
+
+    def _do_mlock(self, addr, length) -> int:
+        """do_mlock: EPERM (no privilege, limit 0), then ENOMEM beyond the limit (the pages
+        asked for; what earlier calls locked is not counted), then the range's checks."""
+        limit = self._memlock_limit()
+        if limit == 0:
+            return -errno.EPERM
+        start, length = self._lock_range(addr, length)
+        if limit is not None and limit != RLIM_INFINITY and length // PAGE > limit // PAGE:
+            return -errno.ENOMEM
+        return self._apply_lock(start, length)
+
+    def sys_mlock(self, addr, length, *_):
+        return self._do_mlock(addr, length)
+
+    def sys_munlock(self, addr, length, *_):
+        return self._apply_lock(*self._lock_range(addr, length))
 
     def sys_mlock2(self, addr, length, flags, *_):
         if flags & ~MLOCK_ONFAULT:
             return -errno.EINVAL
-        return self.sys_mlock(addr, length)
+        return self._do_mlock(addr, length)
 
-    def sys_mlockall(self, *_):
+    def sys_mlockall(self, flags, *_):
+        """EINVAL without MCL_CURRENT or MCL_FUTURE (MCL_ONFAULT alone, unknown flags), EPERM
+        with a limit of 0, ENOMEM for MCL_CURRENT when the mapped memory exceeds the limit."""
+        flags = s32(flags)
+        if not flags or flags & ~7 or flags == MCL_ONFAULT:
+            return -errno.EINVAL
+        limit = self._memlock_limit()
+        if limit == 0:
+            return -errno.EPERM
+        if flags & MCL_CURRENT and limit is not None and limit != RLIM_INFINITY and \
+                self.mem.mapped_bytes(0, 1 << 64) // PAGE > limit // PAGE:
+            return -errno.ENOMEM
+        return 0
+
+    def sys_munlockall(self, *_):
         return 0
 
     def sys_mincore(self, addr, length, vec, *_):
@@ -1093,8 +1146,6 @@ class Syscalls:
         self.wr(vec, b"\1" * (length // PAGE))
         return 0
 
-    sys_munlock = sys_mlock
-    sys_munlockall = sys_mlockall
 
     def sys_riscv_flush_icache(self, *_):
         self.eng.flush_tb()
