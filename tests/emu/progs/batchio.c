@@ -54,6 +54,21 @@ static void *slow_sender(void *arg) {
     return 0;
 }
 
+/* reads a stream socket to its end after 50 ms: the sender's buffer fills first */
+static int big[2];
+static long big_read;
+
+static void *slow_reader(void *arg) {
+    (void)arg;
+    static char b[65536];
+    struct timespec ms = {0, 50000000};
+    nanosleep(&ms, 0);
+    long n;
+    while ((n = read(big[1], b, sizeof b)) > 0)
+        big_read += n;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     (void)argv;
     setvbuf(stdout, 0, _IONBF, 0);
@@ -131,6 +146,28 @@ int main(int argc, char **argv) {
     prepare();
     show("stream recvmmsg", recvmmsg(st[1], msgs, N, MSG_DONTWAIT, 0));
 
+    /* a blocking stream socket: each message goes whole, waiting for room (Linux); not the
+       first one's first part, the call returning 1 */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, big);
+    pthread_t rd;
+    pthread_create(&rd, 0, slow_reader, 0);
+    enum { MIB = 1 << 20 };
+    static char ma[MIB], mb[MIB];
+    memset(ma, 'a', MIB);
+    memset(mb, 'b', MIB);
+    struct iovec bio[2] = {{ma, MIB}, {mb, MIB}};
+    struct mmsghdr bm[2];
+    memset(bm, 0, sizeof bm);
+    bm[0].msg_hdr.msg_iov = &bio[0];
+    bm[0].msg_hdr.msg_iovlen = 1;
+    bm[1].msg_hdr.msg_iov = &bio[1];
+    bm[1].msg_hdr.msg_iovlen = 1;
+    n = sendmmsg(big[0], bm, 2, 0);
+    close(big[0]);
+    pthread_join(rd, 0);
+    printf("blocking stream sendmmsg of two 1 MiB messages: %d, lengths %u %u, read %ld\n", n, bm[0].msg_len,
+           bm[1].msg_len, big_read);
+
     /* sync_file_range, readahead */
     char path[] = "/tmp/xld-batchio-XXXXXX";
     int fd = mkstemp(path);
@@ -157,5 +194,14 @@ int main(int argc, char **argv) {
                err(syscall(SYS_mlock2, page + 4096, 8192, 0)));
     printf("mlock %s, munlock %s, mlock of a hole %s\n", err(mlock(page, 4096)), err(munlock(page, 8192)),
            err(mlock(page + 2 * 4096, 10)));
+    /* the kernel's rules: the pages the range touches (the first one's start on), a wrap past
+       the top of memory EINVAL, a length of -1 0 pages; mlockall needs MCL_CURRENT or
+       MCL_FUTURE (raw calls: the C library may check) */
+    printf("mlock: 0 bytes at 8 %s, 4000 bytes from 100 before the hole %s, 8 at -1 %s, -1 bytes %s; "
+           "munlock: 8 at -1 %s, 0 bytes at 8 %s; mlockall: 0 %s, MCL_ONFAULT alone %s\n",
+           err(syscall(SYS_mlock, 8, 0)), err(syscall(SYS_mlock, page + 4096 + 100, 4000)),
+           err(syscall(SYS_mlock, -1L, 8)), err(syscall(SYS_mlock, page, -1L)),
+           err(syscall(SYS_munlock, -1L, 8)), err(syscall(SYS_munlock, 8, 0)),
+           err(syscall(SYS_mlockall, 0)), err(syscall(SYS_mlockall, 4)));
     return 0;
 }
