@@ -46,6 +46,21 @@ def host_caps() -> tuple[int, int, int]:
     return tuple(data[i] | data[i + 3] << 32 for i in range(3))
 
 
+def process_caps(pid: int) -> tuple[int, int, int] | None:
+    """A host process's (effective, permitted, inheritable) sets (/proc/PID/status), None if
+    it is gone."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("CapEff", "CapPrm", "CapInh"):
+                    found[key] = int(value, 16)
+    except (OSError, ValueError):
+        return None
+    return found.get("CapEff", 0), found.get("CapPrm", 0), found.get("CapInh", 0)
+
+
 def host_bounding_set() -> int:
     """The emulator's capability bounding set (/proc/self/status's CapBnd)."""
     try:
@@ -171,7 +186,9 @@ class Creds:
 
     def sys_capget(self, header, data, *_):
         """The emulator's capabilities (none for an unprivileged user), as qemu-user shows
-        qemu's. A NULL data pointer asks for the version only (0, even after EINVAL)."""
+        qemu's; another process of the run has them too; a host process's are its own
+        (/proc), a pid no process has is ESRCH. A NULL data pointer asks for the version only
+        (0, even after EINVAL)."""
         r = self._cap_header(header)
         if data == 0:
             return 0
@@ -180,12 +197,14 @@ class Creds:
         words, pid = r
         if pid < 0:
             return -errno.EINVAL
+        sets = host_caps()                   # the run's processes have the emulator's own
         if pid not in (0, self.pid, self.cur.tid) and pid not in self.threads:
             if not self.pid_exists(pid):
                 return -errno.ESRCH                      # cap_get_target_pid
             if not self.of_this_run(pid):
-                raise NotServed("capget of a process this run did not start")
-        sets = host_caps()                               # (the run's processes: xld's own)
+                sets = process_caps(self.host_of(pid))  # a host process's: Linux shows them
+                if sets is None:
+                    return -errno.ESRCH
         out = b"".join(struct.pack("<III", *((v >> 32 * w) & NO_ID for v in sets)) for w in range(words))
         self.wr(data, out)
         return 0

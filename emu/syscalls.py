@@ -108,6 +108,18 @@ def host_ids() -> tuple[int, int, bool]:
     return os.getuid(), os.getgid(), os.geteuid() == 0
 
 
+def _host_uids(pid: int) -> tuple[int, ...]:
+    """A host process's real and effective user ids (/proc/PID/status), () if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return tuple(int(v) for v in line.split()[1:3])
+    except (OSError, ValueError):
+        pass
+    return ()
+
+
 def _s64(x: int) -> int:
     return x - (1 << 64) if x & (1 << 63) else x
 
@@ -467,29 +479,43 @@ class Syscalls:
     # Scheduling policies are the program's view (as its niceness is): recorded, reported,
     # inherited as Linux's, with Linux's checks (__sched_setscheduler); the host threads that
     # run the program keep the emulator's own.
-    def _sched_own(self, pid, call: str) -> bool:
-        """Whether ``pid`` names the caller's process or one of its threads (EINVAL: < 0;
-        ESRCH: no process has it, as the kernel's find_process_by_pid). Another process:
-        its policy lives in its own emulator (or the host), not served."""
+    def _sched_own(self, pid, call: str) -> int:
+        """Whose policy ``pid`` names: 0 for the caller's process or one of its threads; the
+        host pid of a process this run did not start (the guest sees the host's pids: Linux's
+        answer is the host's). EINVAL: < 0; ESRCH: no process has it (the kernel's
+        find_process_by_pid). Another process of the run: its policy lives in its own
+        emulator, not served."""
         pid = s32(pid)
         if pid < 0:
             raise GuestOSError(errno.EINVAL)
         if pid in (0, self.pid) or pid in self.threads:
-            return True
+            return 0
         if not self.pid_exists(pid):
             raise GuestOSError(errno.ESRCH)
-        raise NotServed(f"{call} of another process")
+        if self.of_this_run(pid):
+            raise NotServed(f"{call} of another process of the run")
+        return self.host_of(pid)
+
+    @staticmethod
+    def _host_call(fn, *args):
+        try:
+            return fn(*args)
+        except OSError as e:
+            raise GuestOSError(e.errno or errno.ESRCH) from None
 
     def sys_sched_getscheduler(self, pid, *_):
-        self._sched_own(pid, "sched_getscheduler")
+        host = self._sched_own(pid, "sched_getscheduler")
+        if host:
+            return self._host_call(os.sched_getscheduler, host)
         policy, _prio, reset = self.sched
         return policy | (SCHED_RESET_ON_FORK if reset else 0)
 
     def sys_sched_getparam(self, pid, param, *_):
         if s32(pid) < 0 or not param:
             return -errno.EINVAL
-        self._sched_own(pid, "sched_getparam")
-        self.wr(param, struct.pack("<i", self.sched[1]))
+        host = self._sched_own(pid, "sched_getparam")
+        prio = self._host_call(os.sched_getparam, host).sched_priority if host else self.sched[1]
+        self.wr(param, struct.pack("<i", prio))
         return 0
 
     def sys_sched_setscheduler(self, pid, policy, param, *_):
@@ -511,8 +537,12 @@ class Syscalls:
         if not param or s32(pid) < 0:
             return -errno.EINVAL
         prio = struct.unpack("<i", self.rd(param, 4))[0] & 0xFFFFFFFF
-        self._sched_own(pid, "sched_setscheduler" if policy >= 0 else "sched_setparam")
+        call = "sched_setscheduler" if policy >= 0 else "sched_setparam"
+        host = self._sched_own(pid, call)
         old_policy, old_prio, old_reset = self.sched
+        if host:
+            old_policy = self._host_call(os.sched_getscheduler, host)
+            old_reset, old_policy = bool(old_policy & SCHED_RESET_ON_FORK), old_policy & ~SCHED_RESET_ON_FORK
         if policy < 0:
             policy, reset = old_policy, old_reset
         else:
@@ -523,6 +553,10 @@ class Syscalls:
         rt = policy in (1, 2)
         if prio > 99 or policy == 6 or rt != (prio != 0):
             return -errno.EINVAL
+        if host:            # a host process: EPERM unless the caller owns it (check_same_owner)
+            if not host_ids()[2] and host_ids()[0] not in _host_uids(host):
+                return -errno.EPERM
+            raise NotServed(f"{call} of a process this run did not start")
         if not host_ids()[2]:
             import resource
             rtprio = self.rlimits.get(RLIMIT_RTPRIO, resource.getrlimit(resource.RLIMIT_RTPRIO))[0]
@@ -540,7 +574,11 @@ class Syscalls:
         """The round-robin time slice: 0 for SCHED_FIFO, the kernel's (sched_rr_timeslice_ms)
         for SCHED_RR, for the others the host's for the calling thread (what its fair
         scheduler gives it now), as qemu-user's is."""
-        self._sched_own(pid, "sched_rr_get_interval")
+        host = self._sched_own(pid, "sched_rr_get_interval")
+        if host:
+            ns = round(self._host_call(os.sched_rr_get_interval, host) * 1e9)
+            self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+            return 0
         policy = self.sched[0]
         if policy == 1:
             seconds = 0.0
@@ -1112,7 +1150,7 @@ class Syscalls:
         return self._apply_lock(*self._lock_range(addr, length))
 
     def sys_mlock2(self, addr, length, flags, *_):
-        if flags & ~MLOCK_ONFAULT:
+        if flags & 0xFFFFFFFF & ~MLOCK_ONFAULT:        # (an int: the upper half goes)
             return -errno.EINVAL
         return self._do_mlock(addr, length)
 
