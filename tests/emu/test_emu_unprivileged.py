@@ -86,12 +86,15 @@ IDCALLS = (
 IDCALLS_END = (
     b"a pid gone: capget No such process, sched_getscheduler No such process, sched_getparam No such process, "
     b"sched_setscheduler No such process, sched_setparam No such process, sched_rr_get_interval No such process\n"
+    b"pid 1, another user's: read, change Operation not permitted\n"
     b"getgroups(-1) Invalid argument; capset of bit 63, beyond the last capability: ok\n"
     b"mlock of 64 MiB as RLIMIT_MEMLOCK says 1; of -0x10000 bytes at 0x10000: Cannot allocate memory; "
     b"a limit of 0: mlock Operation not permitted, mlockall Operation not permitted, munlock ok\n"
 )
+if os.stat("/proc/1").st_uid == (NOBODY if os.geteuid() == 0 else os.getuid()):       # pid 1 is ours
+    IDCALLS_END = IDCALLS_END.replace(b"read, change Operation not permitted", b"(not)")
 # musl's sched_* wrappers answer ENOSYS themselves; its words for ENOMEM
-IDCALLS_END_MUSL = IDCALLS_END.replace(b"sched_getscheduler No such process, sched_getparam No such process, "
+IDCALLS_END_MUSL = IDCALLS_END.replace(b"read, change Operation not permitted", b"?").replace(b"sched_getscheduler No such process, sched_getparam No such process, "
                                        b"sched_setscheduler No such process, sched_setparam No such process",
                                        b"sched_getscheduler Function not implemented, sched_getparam Function "
                                        b"not implemented, sched_setscheduler Function not implemented, "

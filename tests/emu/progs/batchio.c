@@ -188,8 +188,10 @@ int main(int argc, char **argv) {
     char *page = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(page + 2 * 4096, 4096);
     if (argc < 2)       /* (qemu-user 7.2 has no mlock2: ENOSYS) */
-        printf("mlock2: %s, MLOCK_ONFAULT %s, flag 2 %s, unaligned %s, into a hole %s\n",
+        printf("mlock2: %s, MLOCK_ONFAULT %s, flags 1 << 32 (an int: none) %s, flag 2 %s, unaligned %s, "
+               "into a hole %s\n",
                err(syscall(SYS_mlock2, page, 4096, 0)), err(syscall(SYS_mlock2, page, 8192, 1)),
+               err(syscall(SYS_mlock2, page, 4096, 1L << 32)),
                err(syscall(SYS_mlock2, page, 4096, 2)), err(syscall(SYS_mlock2, page + 100, 100, 0)),
                err(syscall(SYS_mlock2, page + 4096, 8192, 0)));
     printf("mlock %s, munlock %s, mlock of a hole %s\n", err(mlock(page, 4096)), err(munlock(page, 8192)),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -138,6 +139,14 @@ int main(void) {
            "sched_setparam %s, sched_rr_get_interval %s\n", err(capget_raw(_LINUX_CAPABILITY_VERSION_3, gone, d, 0)),
            err(sched_getscheduler(gone)), err(sched_getparam(gone, &p0)), err(sched_setscheduler(gone, SCHED_OTHER, &p0)),
            err(sched_setparam(gone, &p0)), err(syscall(SYS_sched_rr_get_interval, gone, &slice)));
+    /* a process the run did not start, another user's (pid 1, when it is): Linux shows its
+       policy and capabilities, and refuses a change (EPERM) */
+    struct stat init;
+    int others = stat("/proc/1", &init) == 0 && init.st_uid != getuid();
+    struct sched_param ip = {0};
+    printf("pid 1, another user's: %s\n", !others ? "(not)" : sched_getscheduler(1) >= 0 && sched_getparam(1, &ip) == 0
+           && syscall(SYS_sched_rr_get_interval, 1, &slice) == 0 && capget_raw(_LINUX_CAPABILITY_VERSION_3, 1, d, 0) == 0
+           && sched_setscheduler(1, SCHED_OTHER, &ip) < 0 && errno == EPERM ? "read, change Operation not permitted" : "?");
     struct __user_cap_header_struct h3 = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct high[2] = {{0, 0, 0}, {0x80000000u, 0x80000000u, 0}};
     printf("getgroups(-1) %s; capset of bit 63, beyond the last capability: %s\n",
