@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,6 +67,22 @@ static void *slow_reader(void *arg) {
     long n;
     while ((n = read(big[1], b, sizeof b)) > 0)
         big_read += n;
+    return 0;
+}
+
+/* SIGUSR1 to the main thread every 20 ms until it is done: one finds sendmmsg waiting */
+static pthread_t main_thread;
+static volatile int poked_enough;
+
+static void on_usr1(int sig) { (void)sig; }
+
+static void *poker(void *arg) {
+    (void)arg;
+    while (!poked_enough) {
+        struct timespec ms = {0, 20000000};
+        nanosleep(&ms, 0);
+        pthread_kill(main_thread, SIGUSR1);
+    }
     return 0;
 }
 
@@ -167,6 +184,26 @@ int main(int argc, char **argv) {
     pthread_join(rd, 0);
     printf("blocking stream sendmmsg of two 1 MiB messages: %d, lengths %u %u, read %ld\n", n, bm[0].msg_len,
            bm[1].msg_len, big_read);
+
+    /* a signal (no SA_RESTART) while it waits: the message it cut counts, with its bytes
+       sent; nothing sent at all: EINTR */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, big);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, 0);
+    main_thread = pthread_self();
+    pthread_t pk;
+    pthread_create(&pk, 0, poker, 0);
+    bm[0].msg_len = bm[1].msg_len = 0;
+    n = sendmmsg(big[0], bm, 2, 0);
+    int cut = bm[0].msg_len > 0 && bm[0].msg_len < MIB;
+    int n2 = sendmmsg(big[0], bm, 2, 0);
+    int e2 = errno;
+    poked_enough = 1;
+    pthread_join(pk, 0);
+    printf("a signal while it waits: %d, the first message in part %d; with nothing sent: %d %s\n", n, cut, n2,
+           n2 < 0 ? strerror(e2) : "");
 
     /* sync_file_range, readahead */
     char path[] = "/tmp/xld-batchio-XXXXXX";
