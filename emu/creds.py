@@ -46,6 +46,21 @@ def host_caps() -> tuple[int, int, int]:
     return tuple(data[i] | data[i + 3] << 32 for i in range(3))
 
 
+def process_caps(pid: int) -> tuple[int, int, int] | None:
+    """A host process's (effective, permitted, inheritable) sets (/proc/PID/status), None if
+    it is gone."""
+    found = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("CapEff", "CapPrm", "CapInh"):
+                    found[key] = int(value, 16)
+    except (OSError, ValueError):
+        return None
+    return found.get("CapEff", 0), found.get("CapPrm", 0), found.get("CapInh", 0)
+
+
 def host_bounding_set() -> int:
     """The emulator's capability bounding set (/proc/self/status's CapBnd)."""
     try:
@@ -56,6 +71,16 @@ def host_bounding_set() -> int:
     except OSError:
         pass
     return (1 << 64) - 1
+
+
+def last_cap() -> int:
+    """The host kernel's last capability (/proc/sys/kernel/cap_last_cap; 40 since Linux
+    5.9): capset drops the bits above it, as the kernel's CAP_VALID_MASK."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 40
 
 
 class Creds:
@@ -82,7 +107,9 @@ class Creds:
             self.wr(a, struct.pack("<I", S.host_ids()[1]))
         return 0
 
-    def sys_getgroups(self, *_):
+    def sys_getgroups(self, size, *_):
+        if s32(size) < 0:
+            return -errno.EINVAL
         return 0                          # no supplementary groups
 
     # --- setting them ---------------------------------------------------------------------
@@ -159,7 +186,9 @@ class Creds:
 
     def sys_capget(self, header, data, *_):
         """The emulator's capabilities (none for an unprivileged user), as qemu-user shows
-        qemu's. A NULL data pointer asks for the version only (0, even after EINVAL)."""
+        qemu's; another process of the run has them too; a host process's are its own
+        (/proc), a pid no process has is ESRCH. A NULL data pointer asks for the version only
+        (0, even after EINVAL)."""
         r = self._cap_header(header)
         if data == 0:
             return 0
@@ -168,9 +197,14 @@ class Creds:
         words, pid = r
         if pid < 0:
             return -errno.EINVAL
-        if pid not in (0, self.pid, self.cur.tid):
-            raise NotServed("capget of another process")
-        sets = host_caps()
+        sets = host_caps()                   # the run's processes have the emulator's own
+        if pid not in (0, self.pid, self.cur.tid) and pid not in self.threads:
+            if not self.pid_exists(pid):
+                return -errno.ESRCH                      # cap_get_target_pid
+            if not self.of_this_run(pid):
+                sets = process_caps(self.host_of(pid))  # a host process's: Linux shows them
+                if sets is None:
+                    return -errno.ESRCH
         out = b"".join(struct.pack("<III", *((v >> 32 * w) & NO_ID for v in sets)) for w in range(words))
         self.wr(data, out)
         return 0
@@ -186,7 +220,8 @@ class Creds:
         if pid not in (0, self.pid, self.cur.tid):
             return -errno.EPERM
         raw = struct.unpack(f"<{3 * words}I", self.rd(data, 12 * words))
-        eff, perm, inh = (sum(raw[3 * w + i] << 32 * w for w in range(words)) for i in range(3))
+        valid = (1 << (last_cap() + 1)) - 1                  # CAP_VALID_MASK: bits beyond go
+        eff, perm, inh = (sum(raw[3 * w + i] << 32 * w for w in range(words)) & valid for i in range(3))
         old_eff, old_perm, old_inh = host_caps()
         if not old_eff >> CAP_SETPCAP & 1 and inh & ~(old_inh | old_perm):
             return -errno.EPERM

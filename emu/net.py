@@ -243,6 +243,16 @@ class Net:
 
     # --- data -----------------------------------------------------------------------------
     def _send(self, name, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
+        attempt, done = self._sender(s, data, flags, dest, passed)
+        r = attempt()
+        if r is not None:
+            return r
+        return self.wait_host(name, attempt, [(s.fd, select.POLLOUT)],
+                              interrupted=lambda: done[0] or -errno.EINTR)
+
+    def _sender(self, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
+        """(attempt, done) of one send: ``attempt()`` sends what the socket takes now and gives
+        the result, or None while a blocking send waits for room (``done[0]``: bytes sent)."""
         wait = not (s.nonblock or flags & MSG_DONTWAIT)
         done = [0]
 
@@ -272,11 +282,7 @@ class Net:
                 if done[0] >= len(data) or dest is not None:
                     return done[0]
 
-        r = attempt()
-        if r is not None:
-            return r
-        return self.wait_host(name, attempt, [(s.fd, select.POLLOUT)],
-                              interrupted=lambda: done[0] or -errno.EINTR)
+        return attempt, done
 
     def _recv(self, name, s: Socket, n: int, flags: int, deliver):
         """deliver(data, source address bytes, truncated length) writes the results."""
@@ -326,11 +332,16 @@ class Net:
 
     def sys_sendmsg(self, fd, msg, flags, *_):
         s = self._socket(fd)
+        data, dest, passed = self._msg_out(msg)
+        return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest, passed)
+
+    def _msg_out(self, msg: int):
+        """A struct msghdr to send: its bytes, destination address and ancillary data."""
         name, namelen, iov, iovlen, control, controllen, _mf = self._msghdr(msg)
         passed = self._ancillary_in(control, controllen) if control and controllen else []
         data = b"".join(self.rd(b, n) for b, n in self._iov(iov, iovlen))
         dest = self._addr_in(name, namelen) if name and namelen else None
-        return self._send("sendmsg", s, data, flags & 0xFFFFFFFF, dest, passed)
+        return data, dest, passed
 
     def _ancillary_in(self, control: int, controllen: int) -> list:
         """sendmsg's ancillary data for the host: the host descriptors an SCM_RIGHTS message
@@ -447,36 +458,51 @@ class Net:
     def sys_sendmmsg(self, fd, vec, vlen, flags, *_):
         """sendmsg of each struct mmsghdr (64 bytes: the msghdr, then msg_len, written), as the
         kernel's __sys_sendmmsg: at most UIO_MAXIOV of them; it stops after an error or a
-        message sent in part; the count sent, or the first one's error. A call that would
-        wait waits (for room) as sendmsg does, unless nothing is left to send; a signal
-        then ends it with the count sent so far (EINTR if none)."""
+        message sent in part; the count sent, or the first one's error. Each message is a
+        whole sendmsg: on a blocking socket it waits for room until all of it is sent (a
+        stream socket's message too), as Linux does; a non-blocking one (or MSG_DONTWAIT)
+        stops at the first message the socket does not take whole. A signal ends the wait
+        with the count sent so far, the message it cut counted with its bytes sent (EINTR if
+        nothing was sent)."""
         s = self._socket(fd)
         vlen = min(vlen & 0xFFFFFFFF, UIO_MAXIOV)
         flags &= 0xFFFFFFFF
-        wait = not (s.nonblock or flags & MSG_DONTWAIT)
-        done = [0]
+        done = [0, None]                 # messages sent; the (attempt, bytes sent) of the next
+
+        def record(entry, r):
+            self.wr(entry + 56, struct.pack("<I", r))
+            done[0] += 1
 
         def attempt():
             while done[0] < vlen:
                 entry = vec + MMSGHDR * done[0]
                 try:
-                    _n, _nl, iov, iovlen, *_rest = self._msghdr(entry)
-                    size = sum(n for _b, n in self._iov(iov, iovlen))
-                    r = self.sys_sendmsg(fd, entry, flags | MSG_DONTWAIT)
-                    if r == -errno.EAGAIN and wait:
+                    if done[1] is None:
+                        data, dest, passed = self._msg_out(entry)
+                        done[1] = (*self._sender(s, data, flags, dest, passed), len(data))
+                    send, sent, size = done[1]
+                    r = send()
+                    if r is None:
                         return None
+                    done[1] = None
                     if r < 0:
                         return done[0] or r
-                    self.wr(entry + 56, struct.pack("<I", r))
+                    record(entry, r)
                 except GuestOSError as e:
+                    done[1] = None
                     return done[0] or -e.errno
-                done[0] += 1
                 if r < size:
                     break
             return done[0]
 
-        return self.wait_host("sendmmsg", attempt, [(s.fd, select.POLLOUT)], restart=_NoneYet(done),
-                              interrupted=lambda: done[0] or -errno.EINTR)
+        def interrupted():
+            if done[1] is not None and done[1][1][0]:
+                record(vec + MMSGHDR * done[0], done[1][1][0])
+            return done[0] or -errno.EINTR
+
+        nothing = _NoneYet(lambda: not done[0] and not (done[1] and done[1][1][0]))
+        return self.wait_host("sendmmsg", attempt, [(s.fd, select.POLLOUT)], restart=nothing,
+                              interrupted=interrupted)
 
     def sys_recvmmsg(self, fd, vec, vlen, flags, timeout, *_):
         """recvmsg into each struct mmsghdr (msg_len written), as the kernel's do_recvmmsg: each
@@ -524,7 +550,7 @@ class Net:
                     break
             return finish()
 
-        return self.wait_host("recvmmsg", attempt, [(s.fd, select.POLLIN)], restart=_NoneYet(got),
+        return self.wait_host("recvmmsg", attempt, [(s.fd, select.POLLIN)], restart=_NoneYet(lambda: not got[0]),
                               interrupted=lambda: finish() if got[0] else -errno.EINTR)
 
     # --- eventfd, timerfd ------------------------------------------------------------------
@@ -714,14 +740,15 @@ def select_ready(fd: int, events: int) -> bool:
 
 
 class _NoneYet:
-    """True while nothing is done (``done[0]`` is 0): a sendmmsg or recvmmsg that a signal
-    interrupts is restarted (SA_RESTART) only then; after a message it returns its count."""
+    """True while nothing is done (``nothing()``): a sendmmsg or recvmmsg that a signal
+    interrupts is restarted (SA_RESTART) only then; after a message (or part of one that
+    sendmmsg sent) it returns its count."""
 
-    def __init__(self, done: list):
-        self.done = done
+    def __init__(self, nothing):
+        self.nothing = nothing
 
     def __bool__(self) -> bool:
-        return not self.done[0]
+        return self.nothing()
 
 
 __all__ = ["Net", "Socket", "wrap_host_fd"]

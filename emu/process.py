@@ -156,6 +156,23 @@ class Processes:
     def guest_of(self, host: int) -> int:
         return self.first_pid if host == self.first_host_pid else host
 
+    def of_this_run(self, pid: int) -> bool:
+        """Whether ``pid`` (> 0, not the caller's) is another process of this run: a child,
+        the parent, the first process (they run xld too, with the emulator's credentials)."""
+        host = self.host_of(pid)
+        return host in self.children or host in (self.parent_host_pid, self.first_host_pid)
+
+    def pid_exists(self, pid: int) -> bool:
+        """Whether a process has guest pid ``pid`` (> 0): a guest's pid is its host one's but
+        for the first process's, so a host process the run does not know has its own."""
+        try:
+            os.kill(self.host_of(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
     def guest_of_group(self, host: int) -> int:
         """A host process group or session id as the guest sees it: the first process's
         (inherited from the caller) is the first process's pid."""

@@ -64,6 +64,7 @@ MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND = 1, 2, 4, 8, 0x10
 MADV_DONTNEED = 4
 MLOCK_ONFAULT = 1
+MCL_CURRENT, MCL_ONFAULT = 1, 4
 
 SIG_DFL, SIG_IGN = 0, 1
 SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -81,7 +82,7 @@ RLIM_INFINITY = 0xFFFFFFFFFFFFFFFF
 RLIMIT_STACK, RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_DATA, RLIMIT_SIGPENDING = 3, 7, 9, 2, 11
 MAX_QUEUED_SIGNALS = 1 << 18     # the runner's own bound on queued signals, whatever the limit
 RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
-RLIMIT_NICE, RLIMIT_RTPRIO = 13, 14
+RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_MEMLOCK = 13, 14, 8
 SCHED_RESET_ON_FORK = 0x40000000
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
 
@@ -91,9 +92,11 @@ def _host_rlimit(which: int) -> tuple[int, int]:
     return tuple(RLIM_INFINITY if v < 0 else v for v in resource.getrlimit(which))
 
 
-# RLIMIT_SIGPENDING: the host's, as under qemu-user (the kernel's default follows the memory)
+# RLIMIT_SIGPENDING: the host's, as under qemu-user (the kernel's default follows the memory);
+# RLIMIT_MEMLOCK: the host's too (what mlock may lock without privilege: 8 MiB by default)
 _RLIMIT_DEFAULTS = {RLIMIT_STACK: (8 << 20, RLIM_INFINITY), RLIMIT_NOFILE: (1024, 4096),
-                    RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING)}
+                    RLIMIT_SIGPENDING: _host_rlimit(RLIMIT_SIGPENDING),
+                    RLIMIT_MEMLOCK: _host_rlimit(RLIMIT_MEMLOCK)}
 
 PID = 4242
 
@@ -103,6 +106,18 @@ def host_ids() -> tuple[int, int, bool]:
     group id, as qemu-user's guest has qemu's (creds.py), and whether it is root (effective
     uid 0), whom Linux lets set ids, the clock, real-time policies."""
     return os.getuid(), os.getgid(), os.geteuid() == 0
+
+
+def _host_uids(pid: int) -> tuple[int, ...]:
+    """A host process's real and effective user ids (/proc/PID/status), () if gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return tuple(int(v) for v in line.split()[1:3])
+    except (OSError, ValueError):
+        pass
+    return ()
 
 
 def _s64(x: int) -> int:
@@ -464,23 +479,42 @@ class Syscalls:
     # Scheduling policies are the program's view (as its niceness is): recorded, reported,
     # inherited as Linux's, with Linux's checks (__sched_setscheduler); the host threads that
     # run the program keep the emulator's own.
-    def _sched_own(self, pid) -> bool:
-        """Whether ``pid`` names the caller's process or one of its threads (-EINVAL: < 0)."""
+    def _sched_own(self, pid, call: str) -> int:
+        """Whose policy ``pid`` names: 0 for the caller's process or one of its threads; the
+        host pid of a process this run did not start (the guest sees the host's pids: Linux's
+        answer is the host's). EINVAL: < 0; ESRCH: no process has it (the kernel's
+        find_process_by_pid). Another process of the run: its policy lives in its own
+        emulator, not served."""
         pid = s32(pid)
         if pid < 0:
             raise GuestOSError(errno.EINVAL)
-        return pid in (0, self.pid) or pid in self.threads
+        if pid in (0, self.pid) or pid in self.threads:
+            return 0
+        if not self.pid_exists(pid):
+            raise GuestOSError(errno.ESRCH)
+        if self.of_this_run(pid):
+            raise NotServed(f"{call} of another process of the run")
+        return self.host_of(pid)
+
+    @staticmethod
+    def _host_call(fn, *args):
+        try:
+            return fn(*args)
+        except OSError as e:
+            raise GuestOSError(e.errno or errno.ESRCH) from None
 
     def sys_sched_getscheduler(self, pid, *_):
-        if not self._sched_own(pid):
-            return 0                                         # SCHED_OTHER
+        host = self._sched_own(pid, "sched_getscheduler")
+        if host:
+            return self._host_call(os.sched_getscheduler, host)
         policy, _prio, reset = self.sched
         return policy | (SCHED_RESET_ON_FORK if reset else 0)
 
     def sys_sched_getparam(self, pid, param, *_):
         if s32(pid) < 0 or not param:
             return -errno.EINVAL
-        prio = self.sched[1] if self._sched_own(pid) else 0
+        host = self._sched_own(pid, "sched_getparam")
+        prio = self._host_call(os.sched_getparam, host).sched_priority if host else self.sched[1]
         self.wr(param, struct.pack("<i", prio))
         return 0
 
@@ -503,9 +537,12 @@ class Syscalls:
         if not param or s32(pid) < 0:
             return -errno.EINVAL
         prio = struct.unpack("<i", self.rd(param, 4))[0] & 0xFFFFFFFF
-        if not self._sched_own(pid):
-            raise NotServed("sched_setscheduler of another process")
+        call = "sched_setscheduler" if policy >= 0 else "sched_setparam"
+        host = self._sched_own(pid, call)
         old_policy, old_prio, old_reset = self.sched
+        if host:
+            old_policy = self._host_call(os.sched_getscheduler, host)
+            old_reset, old_policy = bool(old_policy & SCHED_RESET_ON_FORK), old_policy & ~SCHED_RESET_ON_FORK
         if policy < 0:
             policy, reset = old_policy, old_reset
         else:
@@ -516,6 +553,10 @@ class Syscalls:
         rt = policy in (1, 2)
         if prio > 99 or policy == 6 or rt != (prio != 0):
             return -errno.EINVAL
+        if host:            # a host process: EPERM unless the caller owns it (check_same_owner)
+            if not host_ids()[2] and host_ids()[0] not in _host_uids(host):
+                return -errno.EPERM
+            raise NotServed(f"{call} of a process this run did not start")
         if not host_ids()[2]:
             import resource
             rtprio = self.rlimits.get(RLIMIT_RTPRIO, resource.getrlimit(resource.RLIMIT_RTPRIO))[0]
@@ -533,8 +574,11 @@ class Syscalls:
         """The round-robin time slice: 0 for SCHED_FIFO, the kernel's (sched_rr_timeslice_ms)
         for SCHED_RR, for the others the host's for the calling thread (what its fair
         scheduler gives it now), as qemu-user's is."""
-        if not self._sched_own(pid):
-            raise NotServed("sched_rr_get_interval of another process")
+        host = self._sched_own(pid, "sched_rr_get_interval")
+        if host:
+            ns = round(self._host_call(os.sched_rr_get_interval, host) * 1e9)
+            self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
+            return 0
         policy = self.sched[0]
         if policy == 1:
             seconds = 0.0
@@ -1063,21 +1107,68 @@ class Syscalls:
             return -errno.ENOMEM
         return 0
 
-    def sys_mlock(self, addr, length, *_):
-        """mlock, munlock: nothing to lock (the engine's memory never leaves), but Linux's
-        ENOMEM for a range (the pages it touches) not all mapped."""
-        start = addr & ~(PAGE - 1)
-        end = page_up(addr + length)
-        if length and (end >= 1 << 64 or not self.mem.is_mapped(start, end - start)):
+    # mlock & co.: nothing to lock (the engine's memory never leaves), but Linux's answers
+    # (mm/mlock.c): the range is the pages [addr, addr + length) touches, PAGE_ALIGN wrapping
+    # at 2**64 as the kernel's does (a length of -1 is 0 pages); EINVAL where it wraps past the
+    # top of memory, ENOMEM where it is not all mapped; a process without privilege may lock
+    # no more than RLIMIT_MEMLOCK (ENOMEM), nothing at all with a limit of 0 (EPERM).
+    def _lock_range(self, addr: int, length: int) -> tuple[int, int]:
+        """(start, bytes): the pages mlock's range covers, as do_mlock computes them."""
+        length = (length + (addr & (PAGE - 1)) + PAGE - 1) & ~(PAGE - 1) & (2 ** 64 - 1)
+        return addr & ~(PAGE - 1), length
+
+    def _apply_lock(self, start: int, length: int) -> int:
+        """apply_vma_lock_flags' checks."""
+        if start + length >= 1 << 64:
+            return -errno.EINVAL
+        if length and not self.mem.is_mapped(start, length):
             return -errno.ENOMEM
         return 0
 
-    def sys_mlock2(self, addr, length, flags, *_):
-        if flags & ~MLOCK_ONFAULT:
-            return -errno.EINVAL
-        return self.sys_mlock(addr, length)
+    def _memlock_limit(self) -> int | None:
+        """RLIMIT_MEMLOCK in bytes for a process without privilege (CAP_IPC_LOCK: root here,
+        as the other privileged calls), None for one with it."""
+        if host_ids()[2]:
+            return None
+        return self.rlimits.get(RLIMIT_MEMLOCK, _RLIMIT_DEFAULTS[RLIMIT_MEMLOCK])[0]
 
-    def sys_mlockall(self, *_):
+    def _do_mlock(self, addr, length) -> int:
+        """do_mlock: EPERM (no privilege, limit 0), then ENOMEM beyond the limit (the pages
+        asked for; what earlier calls locked is not counted), then the range's checks."""
+        limit = self._memlock_limit()
+        if limit == 0:
+            return -errno.EPERM
+        start, length = self._lock_range(addr, length)
+        if limit is not None and limit != RLIM_INFINITY and length // PAGE > limit // PAGE:
+            return -errno.ENOMEM
+        return self._apply_lock(start, length)
+
+    def sys_mlock(self, addr, length, *_):
+        return self._do_mlock(addr, length)
+
+    def sys_munlock(self, addr, length, *_):
+        return self._apply_lock(*self._lock_range(addr, length))
+
+    def sys_mlock2(self, addr, length, flags, *_):
+        if flags & 0xFFFFFFFF & ~MLOCK_ONFAULT:        # (an int: the upper half goes)
+            return -errno.EINVAL
+        return self._do_mlock(addr, length)
+
+    def sys_mlockall(self, flags, *_):
+        """EINVAL without MCL_CURRENT or MCL_FUTURE (MCL_ONFAULT alone, unknown flags), EPERM
+        with a limit of 0, ENOMEM for MCL_CURRENT when the mapped memory exceeds the limit."""
+        flags = s32(flags)
+        if not flags or flags & ~7 or flags == MCL_ONFAULT:
+            return -errno.EINVAL
+        limit = self._memlock_limit()
+        if limit == 0:
+            return -errno.EPERM
+        if flags & MCL_CURRENT and limit is not None and limit != RLIM_INFINITY and \
+                self.mem.mapped_bytes(0, 1 << 64) // PAGE > limit // PAGE:
+            return -errno.ENOMEM
+        return 0
+
+    def sys_munlockall(self, *_):
         return 0
 
     def sys_mincore(self, addr, length, vec, *_):
@@ -1093,8 +1184,6 @@ class Syscalls:
         self.wr(vec, b"\1" * (length // PAGE))
         return 0
 
-    sys_munlock = sys_mlock
-    sys_munlockall = sys_mlockall
 
     def sys_riscv_flush_icache(self, *_):
         self.eng.flush_tb()

@@ -28,13 +28,19 @@ BATCHIO = (
     b"what came: 1 [5 alpha] [12345 ] [12345 ] [12345 ]\n"
     b"stream sendmmsg: 4\n"
     b"stream recvmmsg: 1 [15 alphagammadelta] [12345 ] [12345 ] [12345 ]\n"
+    b"blocking stream sendmmsg of two 1 MiB messages: 2, lengths 1048576 1048576, read 2097152\n"
+    b"a signal while it waits: 1, the first message in part 1; with nothing sent: -1 Interrupted system call\n"
     b"sync_file_range: ok, write and wait ok, whole file ok, flag 8 Invalid argument, offset -1 Invalid argument, "
     b"overflowing Invalid argument, a pipe Illegal seek, a directory ok, O_PATH Bad file descriptor, "
     b"no descriptor Bad file descriptor\n"
     b"readahead: ok, write-only Bad file descriptor, O_PATH Bad file descriptor, a socket Invalid argument, "
     b"a directory Invalid argument, no descriptor Bad file descriptor\n"
-    b"mlock2: ok, MLOCK_ONFAULT ok, flag 2 Invalid argument, unaligned ok, into a hole Cannot allocate memory\n"
+    b"mlock2: ok, MLOCK_ONFAULT ok, flags 1 << 32 (an int: none) ok, flag 2 Invalid argument, unaligned ok, "
+    b"into a hole Cannot allocate memory\n"
     b"mlock ok, munlock ok, mlock of a hole Cannot allocate memory\n"
+    b"mlock: 0 bytes at 8 Cannot allocate memory, 4000 bytes from 100 before the hole Cannot allocate memory, "
+    b"8 at -1 Invalid argument, -1 bytes ok; munlock: 8 at -1 Invalid argument, 0 bytes at 8 Cannot allocate memory; "
+    b"mlockall: 0 Invalid argument, MCL_ONFAULT alone Invalid argument\n"
 )
 
 
@@ -63,8 +69,11 @@ def test_batched_messages_and_file_hints_as_linux(build, arch, kind):
     """batchio.c: sendmmsg (msg_len of each, the count; after a bad entry the count sent so
     far), recvmmsg (MSG_DONTWAIT, MSG_WAITFORONE, a blocking receive of three messages a
     thread sends 20 ms apart, the timeout Linux looks at only after each message and writes
-    back, errors), both on a stream socket; sync_file_range, readahead and mlock2 with
-    Linux's checks. xld prints Linux's lines (the next test); qemu-user prints them too but
+    back, errors), both on a stream socket, sendmmsg of two 1 MiB messages on a blocking one
+    (each sent whole: xld sent part of the first and returned 1; a signal counts the message
+    it cuts, EINTR when nothing was sent); sync_file_range, readahead,
+    mlock2, and mlock, munlock and mlockall with the kernel's rules (the pages the range
+    touches, a wrap EINVAL, mlockall's flags: xld said 0 to mlock(8, 0) and mlockall(0)). xld prints Linux's lines (the next test); qemu-user prints them too but
     for recvmmsg's timeout and mlock2 (for_qemu): compared without."""
     exe = build("batchio", arch, kind)
     expected = in_musl_words(BATCHIO) if kind == "zig" else BATCHIO

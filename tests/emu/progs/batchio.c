@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -50,6 +51,37 @@ static void *slow_sender(void *arg) {
         char m[8];
         int n = snprintf(m, sizeof m, "late%d", i);
         send(sv[0], m, n, 0);
+    }
+    return 0;
+}
+
+/* reads a stream socket to its end after 50 ms: the sender's buffer fills first */
+static int big[2];
+static long big_read;
+
+static void *slow_reader(void *arg) {
+    (void)arg;
+    static char b[65536];
+    struct timespec ms = {0, 50000000};
+    nanosleep(&ms, 0);
+    long n;
+    while ((n = read(big[1], b, sizeof b)) > 0)
+        big_read += n;
+    return 0;
+}
+
+/* SIGUSR1 to the main thread every 20 ms until it is done: one finds sendmmsg waiting */
+static pthread_t main_thread;
+static volatile int poked_enough;
+
+static void on_usr1(int sig) { (void)sig; }
+
+static void *poker(void *arg) {
+    (void)arg;
+    while (!poked_enough) {
+        struct timespec ms = {0, 20000000};
+        nanosleep(&ms, 0);
+        pthread_kill(main_thread, SIGUSR1);
     }
     return 0;
 }
@@ -131,6 +163,48 @@ int main(int argc, char **argv) {
     prepare();
     show("stream recvmmsg", recvmmsg(st[1], msgs, N, MSG_DONTWAIT, 0));
 
+    /* a blocking stream socket: each message goes whole, waiting for room (Linux); not the
+       first one's first part, the call returning 1 */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, big);
+    pthread_t rd;
+    pthread_create(&rd, 0, slow_reader, 0);
+    enum { MIB = 1 << 20 };
+    static char ma[MIB], mb[MIB];
+    memset(ma, 'a', MIB);
+    memset(mb, 'b', MIB);
+    struct iovec bio[2] = {{ma, MIB}, {mb, MIB}};
+    struct mmsghdr bm[2];
+    memset(bm, 0, sizeof bm);
+    bm[0].msg_hdr.msg_iov = &bio[0];
+    bm[0].msg_hdr.msg_iovlen = 1;
+    bm[1].msg_hdr.msg_iov = &bio[1];
+    bm[1].msg_hdr.msg_iovlen = 1;
+    n = sendmmsg(big[0], bm, 2, 0);
+    close(big[0]);
+    pthread_join(rd, 0);
+    printf("blocking stream sendmmsg of two 1 MiB messages: %d, lengths %u %u, read %ld\n", n, bm[0].msg_len,
+           bm[1].msg_len, big_read);
+
+    /* a signal (no SA_RESTART) while it waits: the message it cut counts, with its bytes
+       sent; nothing sent at all: EINTR */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, big);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, 0);
+    main_thread = pthread_self();
+    pthread_t pk;
+    pthread_create(&pk, 0, poker, 0);
+    bm[0].msg_len = bm[1].msg_len = 0;
+    n = sendmmsg(big[0], bm, 2, 0);
+    int cut = bm[0].msg_len > 0 && bm[0].msg_len < MIB;
+    int n2 = sendmmsg(big[0], bm, 2, 0);
+    int e2 = errno;
+    poked_enough = 1;
+    pthread_join(pk, 0);
+    printf("a signal while it waits: %d, the first message in part %d; with nothing sent: %d %s\n", n, cut, n2,
+           n2 < 0 ? strerror(e2) : "");
+
     /* sync_file_range, readahead */
     char path[] = "/tmp/xld-batchio-XXXXXX";
     int fd = mkstemp(path);
@@ -151,11 +225,22 @@ int main(int argc, char **argv) {
     char *page = mmap(0, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     munmap(page + 2 * 4096, 4096);
     if (argc < 2)       /* (qemu-user 7.2 has no mlock2: ENOSYS) */
-        printf("mlock2: %s, MLOCK_ONFAULT %s, flag 2 %s, unaligned %s, into a hole %s\n",
+        printf("mlock2: %s, MLOCK_ONFAULT %s, flags 1 << 32 (an int: none) %s, flag 2 %s, unaligned %s, "
+               "into a hole %s\n",
                err(syscall(SYS_mlock2, page, 4096, 0)), err(syscall(SYS_mlock2, page, 8192, 1)),
+               err(syscall(SYS_mlock2, page, 4096, 1L << 32)),
                err(syscall(SYS_mlock2, page, 4096, 2)), err(syscall(SYS_mlock2, page + 100, 100, 0)),
                err(syscall(SYS_mlock2, page + 4096, 8192, 0)));
     printf("mlock %s, munlock %s, mlock of a hole %s\n", err(mlock(page, 4096)), err(munlock(page, 8192)),
            err(mlock(page + 2 * 4096, 10)));
+    /* the kernel's rules: the pages the range touches (the first one's start on), a wrap past
+       the top of memory EINVAL, a length of -1 0 pages; mlockall needs MCL_CURRENT or
+       MCL_FUTURE (raw calls: the C library may check) */
+    printf("mlock: 0 bytes at 8 %s, 4000 bytes from 100 before the hole %s, 8 at -1 %s, -1 bytes %s; "
+           "munlock: 8 at -1 %s, 0 bytes at 8 %s; mlockall: 0 %s, MCL_ONFAULT alone %s\n",
+           err(syscall(SYS_mlock, 8, 0)), err(syscall(SYS_mlock, page + 4096 + 100, 4000)),
+           err(syscall(SYS_mlock, -1L, 8)), err(syscall(SYS_mlock, page, -1L)),
+           err(syscall(SYS_munlock, -1L, 8)), err(syscall(SYS_munlock, 8, 0)),
+           err(syscall(SYS_mlockall, 0)), err(syscall(SYS_mlockall, 4)));
     return 0;
 }

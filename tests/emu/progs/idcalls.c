@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -126,5 +128,45 @@ int main(void) {
     const char *other = err(sched_setscheduler(0, SCHED_OTHER | SCHED_RESET_ON_FORK, &p0));
     printf("dropping the flag: %s; SCHED_IDLE: %s, now %d; back to SCHED_OTHER: %s; setparam 0 %s\n",
            drop, idle, now, other, err(sched_setparam(0, &p0)));
+
+    /* --- a pid no process has (a child's, reaped): ESRCH; the kernel's other rules --- */
+    pid_t gone = fork();
+    if (gone == 0)
+        _exit(0);
+    waitpid(gone, 0, 0);
+    struct timespec slice;
+    printf("a pid gone: capget %s, sched_getscheduler %s, sched_getparam %s, sched_setscheduler %s, "
+           "sched_setparam %s, sched_rr_get_interval %s\n", err(capget_raw(_LINUX_CAPABILITY_VERSION_3, gone, d, 0)),
+           err(sched_getscheduler(gone)), err(sched_getparam(gone, &p0)), err(sched_setscheduler(gone, SCHED_OTHER, &p0)),
+           err(sched_setparam(gone, &p0)), err(syscall(SYS_sched_rr_get_interval, gone, &slice)));
+    /* a process the run did not start, another user's (pid 1, when it is): Linux shows its
+       policy and capabilities, and refuses a change (EPERM) */
+    struct stat init;
+    int others = stat("/proc/1", &init) == 0 && init.st_uid != getuid();
+    struct sched_param ip = {0};
+    printf("pid 1, another user's: %s\n", !others ? "(not)" : sched_getscheduler(1) >= 0 && sched_getparam(1, &ip) == 0
+           && syscall(SYS_sched_rr_get_interval, 1, &slice) == 0 && capget_raw(_LINUX_CAPABILITY_VERSION_3, 1, d, 0) == 0
+           && sched_setscheduler(1, SCHED_OTHER, &ip) < 0 && errno == EPERM ? "read, change Operation not permitted" : "?");
+    struct __user_cap_header_struct h3 = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct high[2] = {{0, 0, 0}, {0x80000000u, 0x80000000u, 0}};
+    printf("getgroups(-1) %s; capset of bit 63, beyond the last capability: %s\n",
+           err(syscall(SYS_getgroups, -1, 0)), err(syscall(SYS_capset, &h3, high)));
+
+    /* --- mlock without CAP_IPC_LOCK: RLIMIT_MEMLOCK bounds it (ENOMEM), a limit of 0 forbids
+       it (EPERM); a huge length is ENOMEM before the wrap's EINVAL --- */
+    struct rlimit ml;
+    getrlimit(RLIMIT_MEMLOCK, &ml);
+    size_t big = 64 << 20;
+    char *area = mmap(0, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long r64 = syscall(SYS_mlock, area, big);
+    int e64 = errno;
+    printf("mlock of 64 MiB as RLIMIT_MEMLOCK says %d; of -0x10000 bytes at 0x10000: %s; ",
+           ml.rlim_cur == RLIM_INFINITY || ml.rlim_cur >= big ? r64 == 0 : r64 < 0 && e64 == ENOMEM,
+           err(syscall(SYS_mlock, 0x10000L, -0x10000L)));
+    struct rlimit none = {0, ml.rlim_max};
+    setrlimit(RLIMIT_MEMLOCK, &none);
+    printf("a limit of 0: mlock %s, mlockall %s, munlock %s\n", err(syscall(SYS_mlock, area, 4096)),
+           err(syscall(SYS_mlockall, MCL_CURRENT)), err(syscall(SYS_munlock, area, 4096)));
+    setrlimit(RLIMIT_MEMLOCK, &ml);
     return 0;
 }
