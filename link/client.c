@@ -29,8 +29,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <langinfo.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,30 +158,6 @@ static const char *env_value(const char *name) {    /* NULL: absent */
     for (char **e = environ; *e; e++)
         if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
     return NULL;
-}
-
-/* What Python does at its start when the environment's LC_CTYPE locale is C and LC_ALL is not
- * set (PEP 538, CPython's _Py_CoerceLegacyLocale): it sets LC_CTYPE in its environment to the
- * first of C.UTF-8, C.utf8, UTF-8 that the C library takes (and that has a codeset), and the
- * request carries that environment.  0 when the locale is one this program cannot tell apart
- * as Python would (setlocale failed, or said POSIX): the Python client takes the command. */
-static int coerce_locale(void) {
-    static const char *targets[] = {"C.UTF-8", "C.utf8", "UTF-8"};
-    const char *all = env_value("LC_ALL");
-    if (all && *all) return 1;
-    const char *loc = setlocale(LC_CTYPE, "");
-    if (!loc || strcmp(loc, "POSIX") == 0) return 0;
-    if (strcmp(loc, "C") != 0) return 1;
-    for (int i = 0; i < 3; i++)
-        if (setlocale(LC_CTYPE, targets[i])) {
-            const char *codeset = nl_langinfo(CODESET);
-            if (!codeset || !*codeset) {
-                setlocale(LC_CTYPE, "");
-                continue;
-            }
-            return setenv("LC_CTYPE", targets[i], 1) == 0;
-        }
-    return 1;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -563,7 +537,9 @@ int main(int argc, char **argv) {
     if (ncmd > 0)
         for (int i = 0; i < 6; i++)
             if (strcmp(cmd[0], not_served[i]) == 0) exec_full();
-    if (!plain_environment() || !coerce_locale() || !key_text(&key)) exec_python_client();
+    /* (the environment as given: the Python client undoes its interpreter's PEP 538
+     * coercion of LC_CTYPE, client.undo_locale_coercion, and sends it so too) */
+    if (!plain_environment() || !key_text(&key)) exec_python_client();
     struct buf dir = {0}, path = {0}, body = {0};
     if (!socket_dir(&dir)) exec_full();
     for (int fd = 0; fd <= 2; fd++)
