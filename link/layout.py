@@ -788,8 +788,13 @@ def starts_as_given(ctx, o) -> bool:
     aligned template), the linker's own contents, notes, .eh_frame, and the sections read as
     arrays from their start (below; docs/options.md)."""
     return o.name in ctx.opts.section_start and o.data is None and bool(o.inputs) \
-        and not o.flags & elf.SHF_TLS and o.type not in _ARRAY_START_TYPES \
-        and o.name != ".eh_frame" and not is_root_name(o.name) and not C_IDENT.match(o.name)
+        and not o.flags & elf.SHF_TLS and o.name != ".eh_frame" and not read_as_array(o)
+
+
+def read_as_array(o) -> bool:
+    """Whether output section ``o``'s start is read as the first element of an array or of
+    records (below): a start fixed below its alignment is aligned up for it."""
+    return o.type in _ARRAY_START_TYPES or is_root_name(o.name) or bool(C_IDENT.match(o.name))
 
 
 # Sections whose start is read as the first element of an array (DT_INIT_ARRAY,

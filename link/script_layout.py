@@ -923,7 +923,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if not o.alloc and not ghost:
         start = 0
     elif fixed is not None:
-        start = fixed
+        # (aligned up where the start is read as an array's, as layout.starts_as_given)
+        start = align_up(fixed, align) if layout.read_as_array(o) else fixed
     elif cmd is not None and cmd.addr is not None:
         start = sc.evaluate(cmd.addr, env)
     elif region is not None:

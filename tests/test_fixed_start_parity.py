@@ -213,3 +213,20 @@ def test_section_start_overrides_a_scripts_address(arch, fixed, tmp_path):
         assert _section(tmp_path / "xld", name) == _section(tmp_path / "gnu", name), name
     for name in (".data", ".bss"):
         _same_symbols(_symbols_in(tmp_path / "gnu", name), _symbols_in(tmp_path / "xld", name), set())
+
+
+def test_array_section_fixed_in_a_script_is_aligned_up(tmp_path):
+    """The same with a linker script: --section-start=.init_array=0x20003 over the script's
+    address: .init_array at 0x20008 (GNU ld: 0x20003, a misaligned DT_INIT_ARRAY)."""
+    arch = "arm64"
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "a.c").write_text("static void f(void) {}\n"
+                                  "__attribute__((section(\".init_array\"), used)) static void (*p)(void) = f;\n"
+                                  "int _start(void) { return 0; }\n")
+    subprocess.run([cc, "-O1", "-fno-pic", "-c", "a.c"], cwd=tmp_path, check=True)
+    (tmp_path / "s.ld").write_text("SECTIONS { . = 0x10000; .text : { *(.text) }\n"
+                                   "  .init_array : { *(.init_array) } }\n")
+    p = subprocess.run([*tc.xld_command(), "--arch", arch, "-T", "s.ld", "--section-start=.init_array=0x20003",
+                        "a.o", "-o", "xld"], cwd=tmp_path, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert _section(tmp_path / "xld", ".init_array")[0] == 0x20008
