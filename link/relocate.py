@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from xld.link import elf, pages, spelling
+from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
 from xld.link.resolve import UNDEF
 from xld.link.errors import run_error_hook
@@ -476,6 +476,7 @@ def _check_undefined(ctx, t, grows) -> None:
         if len(rs) > shown:
             lines.append(f">>> referenced {len(rs) - shown} more times")
         if g in hinted and not lines[0].startswith("relocation refers"):
+            from xld.link import spelling       # (only when an undefined name is reported)
             lines += spelling.alternative(ctx, name, first)
         if name.startswith("_ZTV"):
             lines.append(">>> the vtable symbol may be undefined because the class is missing its key "
