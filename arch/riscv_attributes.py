@@ -76,7 +76,9 @@ def parse(data: bytes) -> dict[int, int | str]:
 # compiled at import: the warm server's links would each compile them again (~0.3 ms a link)
 _BASE = re.compile(r"(rv\d+)(.*)")
 _SINGLE = re.compile(r"([a-z])(\d+)?(?:p(\d+))?")
-_MULTI = re.compile(r"([a-z]+?)(\d+)?(?:p(\d+))?$")
+# a multi-letter name may hold digits (zvl128b, zve32x, zve64d) but ends in a letter; the
+# version, if any, follows it at the end of the part
+_MULTI = re.compile(r"([a-z]|[a-z][a-z0-9]*?[a-z])(\d+)?(?:p(\d+))?$")
 
 
 def _split_arch(arch: str) -> tuple[str, dict[str, tuple[int, int]]]:
@@ -90,9 +92,10 @@ def _split_arch(arch: str) -> tuple[str, dict[str, tuple[int, int]]]:
     for name, maj, minor in _SINGLE.findall(rest):
         exts[name] = (int(maj), int(minor or 0)) if maj else (-1, -1)
     for part in parts[1:]:
-        mm = _MULTI.match(part)
-        if mm:
-            exts[mm.group(1)] = (int(mm.group(2)), int(mm.group(3) or 0)) if mm.group(2) else (-1, -1)
+        mm = _MULTI.fullmatch(part)
+        if not mm:
+            raise ValueError(f"malformed extension '{part}' in Tag_RISCV_arch '{arch}'")
+        exts[mm.group(1)] = (int(mm.group(2)), int(mm.group(3) or 0)) if mm.group(2) else (-1, -1)
     return base, exts
 
 

@@ -53,3 +53,33 @@ def test_static_glibc_program_matches_gnu_ld(tmp_path):
         with open(p, "rb") as f:
             return attributes.parse(ELFFile(f).get_section_by_name(".riscv.attributes").data())
     assert attrs(tmp_path / "xld") == attrs(tmp_path / "gnu")
+
+
+def test_extension_names_with_digits_are_kept():
+    # zvl128b, zve32x ... hold digits before their version; they were dropped from the merge
+    merged = attributes.merge_arch(["rv64i2p1_m2p0_zicsr2p0",
+                                    "rv64i2p0_v1p0_zve32x1p0_zvl128b1p0_zvl32b1p0_zvl64b1p0"])
+    assert merged == "rv64i2p1_m2p0_v1p0_zicsr2p0_zve32x1p0_zvl128b1p0_zvl32b1p0_zvl64b1p0"
+
+
+@pytest.mark.parametrize("march", ["rv64gcv", "rv64gc_zve32x", "rv64gc_zk"])
+def test_vector_objects_merge_as_gnu_ld(tmp_path, march):
+    """GCC's and Clang's objects built with V (or Zve*, Zk) name zvl*/zve* extensions:
+    GNU ld 2.40 keeps every one of them in the merged Tag_RISCV_arch, so must xld."""
+    from elftools.elf.elffile import ELFFile
+    from tests.toolchain import compiler, gnu_ld, xld_link
+    (tmp_path / "m.c").write_text("int v(void);\nint main(void){return v();}\n")
+    (tmp_path / "v.c").write_text("int v(void){return 0;}\n")
+    objs = [compiler("gcc", "riscv64").compile(tmp_path / "m.c", tmp_path / "m.o"),
+            compiler("gcc", "riscv64").compile(tmp_path / "v.c", tmp_path / "g.o", [f"-march={march}"]),
+            compiler("clang", "riscv64").compile(tmp_path / "v.c", tmp_path / "c.o", [f"-march={march}"])]
+
+    def arch(p: Path) -> str:
+        with open(p, "rb") as f:
+            return attributes.parse(ELFFile(f).get_section_by_name(".riscv.attributes").data())[5]
+    for partner in objs[1:]:
+        gnu = gnu_ld("riscv64", [objs[0], partner], tmp_path / "gnu", ["-e", "main"])
+        r = xld_link(["--arch", "riscv64", "-static", "-e", "main", "-o", tmp_path / "xld", objs[0], partner])
+        assert r.status == 0, r.stderr
+        assert "zvl32b1p0" in arch(gnu) or march == "rv64gc_zk"
+        assert arch(tmp_path / "xld") == arch(gnu)
