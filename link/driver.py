@@ -100,6 +100,7 @@ class Context:
         self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)
         self.entry_from_script = False    # -T: the entry symbol is its ENTRY(...), not -e's
         self.implicit_provides: list[tuple[str, str, int]] = []   # PROVIDE(NAME = SYM|number + C) of input scripts
+        self.defined_by: dict[str, str] = {}  # name -> where the user defined it: "--defsym", a script's FILE:LINE (lld's ">>> defined in")
         self.script_outs = []             # -T: (script output section, OutputSection | None) in script order
         self.r_order = None               # -r: output sections in order (link/relocatable.py)
         self.r_groups = None              # -r: the COMDAT groups kept
@@ -581,6 +582,7 @@ def _implicit_assignments(ctx, s, path: str) -> None:
         if a.name == "." or a.op != "=" or a.hidden:
             what = "'.'" if a.name == "." else "HIDDEN/PROVIDE_HIDDEN" if a.hidden else f"'{a.op}'"
             raise LinkError(f"{where}: {what} in a linker script given as an input is not supported (use -T)")
+        ctx.defined_by.setdefault(a.name, where)
         if a.provide:
             probe = Options()
             if not add_defsym(probe, a.name, a.expr):
@@ -642,6 +644,7 @@ def define_linker_symbols(ctx) -> None:
                 ctx.opts.defsym_addend[name] = addend
     defsyms = []
     for name, v in ctx.opts.defsym:
+        ctx.defined_by.setdefault(name, "--defsym")
         g = st.intern(name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER

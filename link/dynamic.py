@@ -935,10 +935,11 @@ def _plan_rows(ctx, p: Plan, t, imported) -> None:
     want_copy: set[int] = set()
     if p.shared:
         # a library has no copies nor canonical entries: a direct address of an
-        # interposable symbol cannot be right at run time
+        # interposable symbol cannot be right at run time; lld reports every such relocation
+        # (up to --error-limit), the ADRP's :lo12: partner too
         kd = K[direct]
-        bad = ~(low_bits(direct) & (kd == ADDR)) & ~((kd == ADDR) & (t.width[direct] == 8))
-        for row in direct[bad][:10].tolist():
+        bad = ~((kd == ADDR) & (t.width[direct] == 8))
+        for row in direct[bad][:ctx.diag.max_errors + 1].tolist():
             _err_row(ctx, row, "recompile with -fPIC")      # (64-bit data: a text relocation, below)
         direct = direct[:0]
         if "tls_desc_keep" not in ctx.arch.hooks:

@@ -18,7 +18,7 @@ import numpy as np
 
 from xld.link import elf, pages
 from xld.link.kinds import Kind, GOT_KINDS, TLS_IE_KINDS, TLS_GD_KINDS
-from xld.link.resolve import UNDEF
+from xld.link.resolve import LINKER, UNDEF
 from xld.link.errors import run_error_hook
 
 _KINDS_WITH_G = GOT_KINDS | TLS_IE_KINDS | TLS_GD_KINDS
@@ -1015,7 +1015,8 @@ def defined_in(ctx, file_id: int, symidx: int) -> str | None:
     """The file lld names after ``defined in`` for symbol ``symidx`` of file ``file_id``: the
     object that defines it (itself for a local), the shared object an import binds to, or for
     an undefined name the first file that refers to it (lld's undefined symbol keeps that
-    file); None for a name the linker defines."""
+    file); for a name the user defines, ``--defsym`` or the script's FILE:LINE; None for a
+    name the linker defines by itself."""
     obj = ctx.files[file_id]
     g = int(obj.gids[symidx])
     if g == 0:
@@ -1024,6 +1025,8 @@ def defined_in(ctx, file_id: int, symidx: int) -> str | None:
     f = st.def_file[g]
     if f > 0 and st.state[g] != UNDEF:
         return ctx.files[f].name
+    if f == LINKER:
+        return ctx.defined_by.get(st.names[g])
     dso = ctx.imports.get(g, (None,))[0]
     if dso is not None:
         return dso.name
@@ -1068,6 +1071,8 @@ def _range_hint(ctx, t, row: int) -> str:
         where = ctx.imports[g][0]               # (a shared object's definition)
     if where is not None:
         out += f"\n>>> defined in {where.name}"
+    elif g and ctx.symtab.def_file[g] == LINKER and ctx.symtab.names[g] in ctx.defined_by:
+        out += f"\n>>> defined in {ctx.defined_by[ctx.symtab.names[g]]}"   # (--defsym, a script)
     return out
 
 

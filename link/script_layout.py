@@ -141,6 +141,7 @@ def define_symbols(ctx) -> list[str]:
         g = st.intern(a.name)
         st.state[g] = resolve.DEFINED
         st.def_file[g] = resolve.LINKER
+        ctx.defined_by.setdefault(a.name, sc.at(ctx.script, a.line))
         if a.hidden:
             ctx.script_hidden.add(g)
         names.append(a.name)

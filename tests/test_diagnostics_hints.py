@@ -285,3 +285,41 @@ def test_missing_version_script_or_dynamic_list_is_an_error_in_a_static_link(opt
     args = objects("arm64", tmp_path, {"s.c": "int _start(void) { return 0; }\n"})
     err = fails(tmp_path, ["-static", option, *args])
     assert err == f"xld: error: cannot open {what}: No such file or directory\n", err
+
+
+@pytest.mark.parametrize("how,where", [(["--defsym", "far_away=0x40000000"], "--defsym"),
+                                       (["far.ld"], "far.ld:2"),
+                                       (["-T", "far.ld"], "far.ld:2")])
+def test_range_error_names_the_defsym_or_script_that_defines_the_symbol(how, where, tmp_path):
+    """arm64 -mcmodel=tiny: an ADR to a symbol the user defines 1 GiB away.  lld names where:
+    ``>>> defined in --defsym`` (lld 14: ``--defsym:1``), or the script's FILE:LINE."""
+    args = objects("arm64", tmp_path, {"far.c": "extern char far_away[];\nint main(void) { return far_away[0]; }\n"},
+                   flags=("-O1", "-g", "-mcmodel=tiny"))
+    (tmp_path / "far.ld").write_text("/* far away */\nfar_away = 0x40000000;\n")
+    script = ["-T", "far.ld"] == how
+    if script:      # (a -T script places the sections too)
+        (tmp_path / "far.ld").write_text("SECTIONS { .text 0x10000 : { *(.text*) }\nfar_away = 0x40000000;\n}\n")
+    err = fails(tmp_path, ["-e", "main", *how, *args])
+    lines = err.splitlines()
+    assert lines[0].startswith("xld: error: far.o:(function main: .text+0x0): relocation "
+                               "R_AARCH64_ADR_PREL_LO21 out of range: "), err
+    assert lines[1:] == [f">>> referenced by far.c:2 ({tmp_path / 'far.c'}:2)", f">>> defined in {where}"], err
+    q = subprocess.run([tc.require("ld.lld"), "-e", "main", "-o", "lld.out", *how, *args], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert f">>> defined in {where}" in q.stderr.replace("--defsym:1", "--defsym"), q.stderr
+
+
+def test_relocation_a_library_cannot_take_is_said_of_each_relocation(tmp_path):
+    """arm64 -shared, non-PIC code: lld reports the ADRP and its :lo12: partner (each
+    relocation, up to --error-limit); xld said only the ADRP."""
+    args = objects("arm64", tmp_path, {"nopic.c": "extern int ext_var;\nint get(void) { return ext_var; }\n"},
+                   flags=("-O1", "-fno-pic"))
+    err = fails(tmp_path, ["-shared", *args])
+    heads = [ln for ln in err.splitlines() if ln.startswith("xld: error:")]
+    assert heads == [f"xld: error: relocation {r} cannot be used against symbol 'ext_var'; recompile with -fPIC"
+                     for r in ("R_AARCH64_ADR_PREL_PG_HI21", "R_AARCH64_LDST32_ABS_LO12_NC")], err
+    q = subprocess.run([tc.require("ld.lld"), "-shared", "-o", "lld.out", *args], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert [ln.replace("ld.lld: ", "xld: ") for ln in q.stderr.splitlines() if ln.startswith("ld.lld: error:")] == heads
+    err = fails(tmp_path, ["-shared", "--error-limit=1", *args])
+    assert err.count("cannot be used against") == 1 and "too many errors emitted" in err, err
