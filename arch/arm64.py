@@ -802,6 +802,9 @@ ARCH.hooks["no_apply_dynamic_relocs"] = True      # the option is GNU ld's for A
 ARCH.hooks["execute_only"] = True
 # absolute relocations that only take the offset within a 4 KiB page (the ADRP pair's low
 # half): position-independent, since load bases are page aligned
+# GNU ld's default script fills .text, .init and .fini with =0x1f2003d5, a pattern written
+# from each gap's start (riscv64's has no fill: zeros); link/write.py
+ARCH.hooks["code_fill_from_gap"] = True
 ARCH.hooks["low_page_bits"] = frozenset({277, 278, 284, 285, 286, 299})
 
 

@@ -794,6 +794,8 @@ def starts_as_given(ctx, o) -> bool:
 def read_as_array(o) -> bool:
     """Whether output section ``o``'s start is read as the first element of an array or of
     records (below): a start fixed below its alignment is aligned up for it."""
+    if o.flags & elf.SHF_EXECINSTR:     # (.init, .fini: code, started as given, the gap filled)
+        return False
     return o.type in _ARRAY_START_TYPES or is_root_name(o.name) or bool(C_IDENT.match(o.name))
 
 

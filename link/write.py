@@ -147,6 +147,7 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0, files: tuple[int
         hi_row = cols.base[files[1]] if files[1] < len(ctx.files) else 1 << 62
     mv = memoryview(img)
     nop = ctx.arch.nop
+    nop_as_script = bool(ctx.arch.hooks.get("code_fill_from_gap"))
     later: list = []                    # (with release_step: the sections copied by input file)
     for o in ctx.ordered:
         if o.nobits:
@@ -157,8 +158,11 @@ def _copy_sections(ctx, img: np.ndarray, release_step: int = 0, files: tuple[int
             continue
         if not o.inputs:
             continue
-        # gaps: a script's =fill, or zeros under a script; else code gets nops
+        # gaps: a script's =fill, or zeros under a script; else code gets nops (written from
+        # each gap's start where they are GNU ld's default script's =fill: code_fill_from_gap)
         fill = o.fill if hasattr(o, "fill") else nop if o.flags & elf.SHF_EXECINSTR else None
+        if fill is nop and nop_as_script:
+            fill = _GapFill(nop)
         rows = rows_of.get(id(o))
         if rows is None or len(rows) != len(o.inputs):
             rows = cols.rows(o.inputs)
@@ -306,20 +310,30 @@ def _release_read(objs: list) -> None:
     pages.release_objects(objs)
 
 
+class _GapFill(bytes):
+    """The arch's nop as GNU ld's default script gives it to code sections (arm64's
+    ``=0x1f2003d5``): a pattern written from each gap's start, also where the gap does not
+    start on an instruction (``-Ttext=0x10002``: ``1f 20``, then the first input)."""
+
+
 def _fill(o, fill: bytes, mv, a: int, b: int) -> None:
     """The gap [a, b) of output section o, filled with the pattern ``fill``."""
     gap = b - a
     if a % len(fill) == 0 and gap % len(fill) == 0:
         mv[a:b] = fill * (gap // len(fill))
-    elif hasattr(o, "fill"):        # a script's pattern, from the gap's start (GNU ld's padding)
+    elif hasattr(o, "fill") or isinstance(fill, _GapFill):   # a pattern from the gap's start (GNU ld's padding)
         mv[a:b] = (fill * (gap // len(fill) + 1))[:gap]
 
 
 def _fill_gaps(img: np.ndarray, fill: bytes, a: np.ndarray, b: np.ndarray) -> None:
     """``_fill`` of the gaps [a, b) of a section without a script's pattern, all at once:
-    those that start and end on the pattern's boundaries get it (the others stay zero)."""
+    those that start and end on the pattern's boundaries get it (the others stay zero, but
+    for a _GapFill, which they get from their start)."""
     n = len(fill)
     ok = (a % n == 0) & ((b - a) % n == 0)
+    if isinstance(fill, _GapFill) and not ok.all():
+        for x, y in zip(a[~ok].tolist(), b[~ok].tolist()):
+            img[x:y] = np.frombuffer((fill * ((y - x) // n + 1))[:y - x], dtype=np.uint8)
     a, b = a[ok], b[ok]
     if not len(a):
         return
