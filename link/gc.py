@@ -540,7 +540,7 @@ class Walk:
         not_lo = (g.flags & elf.SHF_LINK_ORDER) == 0
         by_flag = ((g.flags & elf.SHF_GNU_RETAIN) != 0) | np.isin(g.types, list(_KEEP_TYPES))
         by_flag &= not_lo & g.member_np
-        if g.eh_sections:
+        if g.eh_sections and eh_frame_kept(ctx):
             by_flag[list(g.eh_sections)] = True
         names = g.names
         keep = ctx.script_keep        # -T: sections a KEEP(...) names
@@ -799,6 +799,17 @@ def run(ctx, default_entry: str | None = "_start") -> None:
         print_removed(removed)
 
 
+def eh_frame_kept(ctx) -> bool:
+    """Whether .eh_frame is a root: GNU ld's default script KEEPs it; a -T script's SECTIONS
+    that does not (``.eh_frame : { *(.eh_frame) }``, or no word of it) leaves it to the walk
+    like any section, and as no section refers to it, GNU ld removes it (the unwind tables go,
+    and so does the .comment of a file whose code is all removed)."""
+    s = ctx.script
+    if s is None or s.sections is None:
+        return True
+    return ctx.script_keep is not None and ctx.script_keep(".eh_frame")
+
+
 def _unkept_nonalloc(ctx, graph: Graph, live: bytearray) -> np.ndarray:
     """The non-allocated sections --gc-sections removes, as GNU ld does (bfd/elflink.c,
     _bfd_elf_gc_mark_extra_sections): those of each file none of whose allocated sections
@@ -807,7 +818,8 @@ def _unkept_nonalloc(ctx, graph: Graph, live: bytearray) -> np.ndarray:
     (SHF_GNU_RETAIN, named by a script's KEEP) stays.  A mask over the graph's section ids."""
     lv = np.frombuffer(bytes(live), dtype=np.uint8).astype(bool)
     kept = lv & graph.member_np & (graph.types != elf.SHT_NOTE)
-    kept[graph.named([".eh_frame"], exact=True)] = True
+    if eh_frame_kept(ctx):
+        kept[graph.named([".eh_frame"], exact=True)] = True
     owner = graph.owner_file
     has_kept = np.zeros(len(ctx.files), dtype=bool)
     has_kept[owner[kept]] = True

@@ -699,3 +699,34 @@ def test_print_gc_sections_lines_as_gnu_ld_with_comdat_groups(arch, kind, compil
     assert f"removing unused section '.text._Z5twiceIlET_S0_[_Z5twiceIlET_S0_]' in file '{objs[0]}'" in want
     assert f"removing unused section '.group' in file '{objs[1]}'" in want
     assert ours.stderr.splitlines() == want
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("keep", [False, True])
+def test_script_without_keep_eh_frame_loses_it_under_gc_sections(arch, keep, tmp_path):
+    """GNU ld's default script KEEPs .eh_frame; a -T script that does not leaves it to
+    --gc-sections like any section, and since nothing refers to it GNU ld removes it whole,
+    and with it the .comment of a file none of whose code is kept (bfd's rule: a file keeps
+    its non-allocated sections only when some allocated one of it stays).  xld kept both.
+    The unused file is Clang's, so its .comment string differs from GCC's."""
+    from tests.toolchain import compiler, gnu_ld, xld_link
+    (tmp_path / "k1.c").write_text("int used(int x) { return x + 1; }\nvoid _start(void) { for (;;) used(1); }\n")
+    (tmp_path / "k2.c").write_text("int unused(int x) { return x * 3; }\n")
+    objs = [compiler("gcc", arch).compile(tmp_path / "k1.c", tmp_path / "k1.o", ["-O1"]),
+            compiler("clang", arch).compile(tmp_path / "k2.c", tmp_path / "k2.o", ["-O1", "-funwind-tables"])]
+    eh = "KEEP(*(.eh_frame))" if keep else "*(.eh_frame)"
+    (tmp_path / "k.ld").write_text(f"SECTIONS {{\n .text 0x10000 : {{ *(.text*) }}\n .eh_frame : {{ {eh} }}\n"
+                                   f" .comment 0 : {{ *(.comment) }}\n}}\n")
+    flags = ["--gc-sections", "-e", "_start", "-T", str(tmp_path / "k.ld")]
+    gnu = gnu_ld(arch, objs, tmp_path / "gnu", flags)
+    r = xld_link([*flags, "-o", tmp_path / "xld", *objs])
+    assert r.status == 0, r.stderr
+
+    def facts(p: Path):
+        with open(p, "rb") as f:
+            e = ELFFile(f)
+            comment = e.get_section_by_name(".comment")
+            strings = sorted(x for x in comment.data().split(b"\0") if x) if comment else []
+            return e.get_section_by_name(".eh_frame") is not None, strings
+    assert facts(tmp_path / "xld") == facts(gnu)
+    assert facts(gnu)[0] == keep and (len(facts(gnu)[1]) == 2) == keep
