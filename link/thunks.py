@@ -389,15 +389,21 @@ def _append_rows(ctx, parts) -> None:
     names = [name for name, v in vars(t).items()
              if name not in parts_arrays and isinstance(v, np.ndarray) and len(v) == n0]
     for name in names:
-        v = getattr(t, name)
+        v = vars(t).pop(name)
         if name in cols:
             extra = np.array(cols[name], dtype=v.dtype)
         else:       # other per-row columns (GOT slots …): from the row a new one was moved from
             default = -1 if name == "got_slot" else 0
             extra = np.array([v[src] if src is not None else default for src in srcs], dtype=v.dtype)
-        # the old column let go before the next is made (not held by a list of them all to
-        # the end): the next one takes its memory, already faulted in
-        setattr(t, name, np.concatenate([v, extra]))
+        # grown in place (realloc: a mapped chunk is moved by mremap, its pages kept) where
+        # nothing else holds the column or a view of it (NumPy checks), else copied; an old
+        # column let go before the next is made, its memory (faulted in) is the next one's
+        try:
+            v.resize(n0 + add, refcheck=True)
+            v[n0:] = extra
+        except ValueError:
+            v = np.concatenate([v, extra])
+        setattr(t, name, v)
         del v
     t.counts = np.concatenate([t.counts, [len(rr) for _, _, rr in parts]]).astype(np.int64)
     t.part_file = np.concatenate([t.part_file, [f for f, _, _ in parts]]).astype(np.int64)
