@@ -17,18 +17,18 @@ def member(col: np.ndarray, values) -> np.ndarray:
     if col.dtype.itemsize == 1 and min(values) >= 0:      # (kinds: a byte, no clamp)
         table = np.zeros(256, dtype=bool)
         table[[v for v in values if v < 256]] = True
-        return np.take(table, col.view(np.uint8))
+        return table.take(col.view(np.uint8))
     top = max(values) + 2
     table = np.zeros(top, dtype=bool)
     table[values] = True
     # (np.take, not indexing: half the instructions an element on riscv64's relocation types,
     # 1.3 M rows at 400x50; for an unsigned column its clip is np.minimum's clamp, made inside)
     if col.dtype.kind == "u" and col.dtype.itemsize < 8:
-        return np.take(table, col, mode="clip")
+        return table.take(col, mode="clip")
     # (a uint64 element of 2^63 or more would be a negative index to np.take, clipped to 0;
     # a negative element of a signed column would count from the end: both made top - 1,
     # which is never among the values)
-    return np.take(table, np.clip(col, -1, top - 1) if col.dtype.kind == "i" else np.minimum(col, top - 1))
+    return table.take(col.clip(-1, top - 1) if col.dtype.kind == "i" else np.minimum(col, top - 1))
 
 
 def distinct_first_inverse(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1007,7 +1007,7 @@ def _read_ptrs(d: np.ndarray, at: np.ndarray, enc: np.ndarray, addr: int) -> tup
     bad = np.ones(len(at), dtype=bool)
     fmt = enc & 0x0F
     for f, (size, signed) in _PTR_FORMATS.items():
-        k = np.flatnonzero((fmt == f) & (at + size <= len(d)))
+        k = ((fmt == f) & (at + size <= len(d))).nonzero()[0]
         if not len(k):
             continue
         raw = d[at[k, None] + np.arange(size)].copy().view(f"<{'i' if signed else 'u'}{size}").reshape(-1)

@@ -13,6 +13,7 @@ maximum page size, so segments never share a writable and an executable mapping.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 
@@ -288,7 +289,7 @@ def _rule_of(names: list[str], rows: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return rule
     raw = np.frombuffer(("\0".join(names) + "\0" * 24).encode("utf-8", "replace"), dtype=np.uint8)
-    ends = np.flatnonzero(raw[:len(raw) - 23] == 0)
+    ends = (raw[:len(raw) - 23] == 0).nonzero()[0]
     starts = np.zeros(len(names), dtype=np.int64)
     starts[1:] = ends[:-1] + 1
     starts, lens = starts[rows], (ends - starts)[rows]
@@ -301,7 +302,7 @@ def _rule_of(names: list[str], rows: np.ndarray) -> np.ndarray:
     w0 = word(0, slice(None))
     masked = {m: w0 & m for m in _RULE_MASKS}
     for want, mask, more, length, o in _RULE_TESTS:
-        idx = np.flatnonzero(masked[mask] == want)
+        idx = (masked[mask] == want).nonzero()[0]
         if len(idx) == 0:
             continue
         if length >= 0:
@@ -389,6 +390,7 @@ def assign_sections(ctx) -> None:
     rest = np.flatnonzero(~alloc[rows] | (types[rows] == elf.SHT_PROC_ATTRIBUTES))
     if len(rest):
         by_kind: dict[tuple, object] = {}
+        first_rows = None                   # (starts as a list, for the attributes' files)
         for k, r, t, f in zip(rest.tolist(), rows[rest].tolist(), types[rows[rest]].tolist(),
                               flags[rows[rest]].tolist()):
             key = (names[r], t, f)
@@ -396,8 +398,10 @@ def assign_sections(ctx) -> None:
             if oname is _UNSEEN:
                 oname = by_kind[key] = _kind_output(names[r], t, f, strip_debug, attr_name)
             if oname is _ATTRIBUTES:
-                fi = int(np.searchsorted(starts, r, side="right")) - 1
-                ctx.attributes.append((files[fi], r - int(starts[fi])))
+                if first_rows is None:
+                    first_rows = starts.tolist()
+                fi = bisect.bisect_right(first_rows, r) - 1     # (one an object: not NumPy's call)
+                ctx.attributes.append((files[fi], r - first_rows[fi]))
                 oname = None
             onames[k] = oname
     # output sections in order of their first input; each row's output number (-1: dropped)
@@ -413,9 +417,9 @@ def assign_sections(ctx) -> None:
     pick = np.zeros(total, dtype=np.int64)
     pick[rows] = oid + 1
     order = np.argsort(oid, kind="stable")          # rows by output, in file and index order
-    bounds = np.searchsorted(oid[order], np.arange(len(ids) + 1)).tolist()
+    bounds = oid[order].searchsorted(np.arange(len(ids) + 1)).tolist()
     rows = rows[order]
-    fileof = np.searchsorted(starts, rows, side="right") - 1
+    fileof = starts.searchsorted(rows, side="right") - 1
     pairs = list(zip(map(files.__getitem__, fileof.tolist()), (rows - starts[fileof]).tolist()))
     out_list = []
     for k, oname in enumerate(ids):

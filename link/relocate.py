@@ -689,11 +689,11 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
     value = np.concatenate([o.syms["st_value"] for o in files[1:]]).view(np.int64)
 
     def addr_at(ff, yy):                    # (np.take: see _relocate)
-        at = np.take(ybase, ff) + yy
-        sh = np.take(shndx_all, at).astype(np.int64)
-        val = np.take(value, at)
-        in_sec = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < np.take(nsec, ff))
-        a = np.take(sec_addr, np.take(sbase, ff) + np.where(in_sec, sh, 0)) + val
+        at = ybase.take(ff) + yy
+        sh = shndx_all.take(at).astype(np.int64)
+        val = value.take(at)
+        in_sec = (sh > 0) & (sh < elf.SHN_LORESERVE) & (sh < nsec.take(ff))
+        a = sec_addr.take(sbase.take(ff) + np.where(in_sec, sh, 0)) + val
         a[~in_sec] = 0
         abs_ = sh == elf.SHN_ABS
         a[abs_] = val[abs_]
@@ -703,7 +703,7 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
     def_file = np.array(st.def_file, dtype=np.int64)
     def_index = np.array(st.def_index, dtype=np.int64)
     dfc = np.where(def_file > 0, def_file, 0)
-    mine = np.flatnonzero((def_file > 0) & (def_index >= fgs[dfc]) & (def_index < nsyms[dfc]))
+    mine = ((def_file > 0) & (def_index >= fgs[dfc]) & (def_index < nsyms[dfc])).nonzero()[0]
     gaddr[mine] = addr_at(def_file[mine], def_index[mine])
     stub0 = _global_values(ctx, gaddr)
     S = np.empty(len(f), dtype=np.int64)
@@ -714,14 +714,14 @@ def symbol_values(ctx, f: np.ndarray, y: np.ndarray, shndx=None) -> np.ndarray:
         fc = f[c0:c0 + _CHUNK_ROWS].astype(np.int64)
         yc = y[c0:c0 + _CHUNK_ROWS].astype(np.int64)
         Sc = S[c0:c0 + _CHUNK_ROWS]
-        isg = yc >= np.take(fgs, fc)
-        loc = np.flatnonzero(~isg)
-        Sc[loc] = addr_at(np.take(fc, loc), np.take(yc, loc))
-        gl = np.flatnonzero(isg)
+        isg = yc >= fgs.take(fc)
+        loc = (~isg).nonzero()[0]
+        Sc[loc] = addr_at(fc.take(loc), yc.take(loc))
+        gl = isg.nonzero()[0]
         if len(gl):
             if gids is None:
                 gids, gbase = file_tables(files, "gids")
-            Sc[gl] = np.take(gaddr, np.take(gids, np.take(gbase, np.take(fc, gl)) + np.take(yc, gl)))
+            Sc[gl] = gaddr.take(gids.take(gbase.take(fc.take(gl)) + yc.take(gl)))
     size = ctx.plt_forms["stub_size"]
     for k, (lf, ly) in enumerate(ctx.local_ifuncs, start=len(ctx.ifuncs)):
         S[(f == lf) & (y == ly)] = stub0 + k * size
@@ -767,17 +767,17 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead, addr) -> tuple:
     defined here and their own addresses)."""
     nsyms = np.fromiter((f.nsyms for f in objs), dtype=np.int64, count=len(objs))
     nsec = np.fromiter((len(f.sec_addr) for f in objs), dtype=np.int64, count=len(objs))
-    ybase = np.cumsum(nsyms) - nsyms
-    sbase = np.cumsum(nsec) - nsec
+    ybase = nsyms.cumsum() - nsyms
+    sbase = nsec.cumsum() - nsec
     shndx = np.concatenate([f.sym_shndx for f in objs]).astype(np.int64, copy=False)
     value = np.ascontiguousarray(elf.join_tables([f.syms for f in objs])["st_value"]).view(np.int64)
     sec_addr = np.concatenate([f.sec_addr for f in objs] + [np.zeros(1, np.int64)])
     sec_kept = np.concatenate([f.sec_kept for f in objs] + [np.zeros(1, bool)])
-    in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < np.repeat(nsec, nsyms))
-    srow = np.repeat(sbase, nsyms)
+    in_sec = (shndx > 0) & (shndx < elf.SHN_LORESERVE) & (shndx < nsec.repeat(nsyms))
+    srow = sbase.repeat(nsyms)
     srow += shndx
     srow[~in_sec] = len(sec_addr) - 1          # a zero address, not kept
-    addr[...] = np.take(sec_addr, srow)     # (np.take's out= is buffered: twice the work)
+    addr[...] = sec_addr.take(srow)     # (take's out= is buffered: twice the work)
     addr += value
     addr[~in_sec] = 0
     abs_ = shndx == elf.SHN_ABS
@@ -789,7 +789,7 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead, addr) -> tuple:
     # the globals' rows
     fgs = np.fromiter((f.first_global for f in objs), dtype=np.int64, count=len(objs))
     nglob = nsyms - fgs
-    rows = np.repeat(ybase + fgs - (np.cumsum(nglob) - nglob), nglob) + np.arange(int(nglob.sum()))
+    rows = (ybase + fgs - (nglob.cumsum() - nglob)).repeat(nglob) + np.arange(int(nglob.sum()))
     dead[rows] = False                   # a global's definition is judged where it resolved
     starts = ybase.tolist()
     for f, b, n in zip(objs, starts, nsyms.tolist()):
@@ -799,8 +799,8 @@ def _group_addresses(objs, def_file, def_index, gaddr, dead, addr) -> tuple:
         return starts, rows, none, none, none
     # globals defined here: the entries their resolution chose
     g = np.concatenate([f.gids[f.first_global:] for f in objs])
-    index = rows - np.repeat(ybase, nglob)
-    fid = np.repeat(np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)), nglob)
+    index = rows - ybase.repeat(nglob)
+    fid = np.fromiter((f.file_id for f in objs), dtype=np.int64, count=len(objs)).repeat(nglob)
     mine = (def_file[g] == fid) & (def_index[g] == index)
     at = addr[rows[mine]]
     gaddr[g[mine]] = at
@@ -871,7 +871,7 @@ def file_tables(files, attr: str, lens=None):
     if lens is None:
         lens = np.fromiter((len(getattr(f, attr)) for f in files[1:]), dtype=np.int64, count=len(files) - 1)
     base = np.zeros(len(files), dtype=np.int64)
-    base[1:] = np.cumsum(lens) - lens
+    base[1:] = lens.cumsum() - lens
     return np.concatenate([getattr(f, attr) for f in files[1:]]), base
 
 
@@ -937,7 +937,7 @@ class _InOrder:
         self.col, self.order = col, order
 
     def __getitem__(self, k):
-        return np.take(self.col, self.order[k])
+        return self.col.take(self.order[k])
 
 
 def part_places(ctx, t) -> tuple[np.ndarray, np.ndarray]:
@@ -1148,13 +1148,13 @@ def _relocate(ctx, img: np.ndarray, last: bool = False, tables: bool = True) -> 
             pages.trim_heap()
 
     def P(a, b):                            # the address of the places of positions [a, b)
-        return np.take(part_addr, pid[a:b]) + off[a:b]
+        return part_addr.take(pid[a:b]) + off[a:b]
 
     def pos(sel):                           # their offsets in the output file
-        return np.take(part_off, pid[sel]) + off[sel]
+        return part_off.take(pid[sel]) + off[sel]
 
     def row_part(rows):                     # a table row's part
-        return np.searchsorted(part_end, rows, side="right")
+        return part_end.searchsorted(rows, side="right")
 
     def P_rows(rows):                       # the same by table row (a few rows)
         return part_addr[row_part(rows)] + t.offset[rows]
@@ -1177,17 +1177,17 @@ def _relocate(ctx, img: np.ndarray, last: bool = False, tables: bool = True) -> 
         for r0 in range(s0, s1 if values or any_dead else s0, _CHUNK_ROWS):
             r1 = min(r0 + _CHUNK_ROWS, s1)
             rows = order[r0:r1]
-            yr = np.take(ybase, pid[r0:r1])
-            yr += np.take(t.sym, rows)
+            yr = ybase.take(pid[r0:r1])
+            yr += t.sym.take(rows)
             sa = val[r0:r1]
             if values:
-                sa[...] = np.take(S_all, yr)   # (np.take's out= is buffered: twice the work)
-            if any_dead and (d := np.take(dead_all, yr)).any():
-                d = np.flatnonzero(d)
+                sa[...] = S_all.take(yr)   # (take's out= is buffered: twice the work)
+            if any_dead and (d := dead_all.take(yr)).any():
+                d = d.nonzero()[0]
                 sa[d] = 0
                 dead_l.append(r0 + d)           # (positions)
             if values:
-                sa += np.take(t.addend, rows)
+                sa += t.addend.take(rows)
             del rows, yr, sa
 
     def S_at(sel):                          # S of a few positions
