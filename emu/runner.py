@@ -52,6 +52,7 @@ from .net import Net, wrap_host_fd
 from .notify import Notify
 from .timers import Timers
 from .creds import Creds
+from .sysvipc import SysVIPC
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -146,7 +147,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Creds, Syscalls):
+class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers, Creds, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
 
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
