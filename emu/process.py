@@ -303,6 +303,8 @@ class Processes:
         if self.run_lock is None:
             from .runlock import RunLock    # (here: a run that never forks does not load it)
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
+        self.own_sched()                    # (another process may have set it)
+        self.sched_publish()                # (the child's policy comes from this one)
         if self.run_life is None:
             self.run_life = os.pipe2(os.O_CLOEXEC)
             self.ipc_forking()              # (sysvipc.py: objects made before the first fork)
@@ -394,6 +396,8 @@ class Processes:
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
         self.sched_after_fork()                # (SCHED_RESET_ON_FORK)
+        self.sched_publish()
+        self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
         self.pending = None
         self.queued_count.used = 0             # (the parent's threads' are not the child's)
@@ -513,12 +517,18 @@ class Processes:
             # children still running when the run ends: reap them when they exit (the caller's
             # process must not collect zombies), as init would
             # (then the run's System V objects go: sysvipc.py)
-            threading.Thread(target=_reap, args=(list(self.children), self.ipc_cleanup),
+            threading.Thread(target=_reap, args=(list(self.children), self._run_over),
                              daemon=True, name="xld-run-reap").start()
             self.children = {}
         else:
-            self.ipc_cleanup()
+            self._run_over()
         self.restore_host_signals()
+
+    def _run_over(self) -> None:
+        """The first process and its children have ended: what the run kept outside them
+        goes (System V objects: sysvipc.py; the policies of its processes: schedboard.py)."""
+        self.ipc_cleanup()
+        self.sched_board().remove()
 
     # --- wait4 / waitid ----------------------------------------------------------------------
     def _reaped(self, host_pid: int, status: int | None = None, event: tuple | None = None) -> None:

@@ -181,10 +181,16 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.sigmask = 0
         self.umask = 0o022
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
+        # mlock'ed [start, end) page ranges, sorted and disjoint, and mlockall's MCL_FUTURE
+        # (syscalls.py): counted against RLIMIT_MEMLOCK; neither survives fork or execve
+        self.locked: list[tuple[int, int]] = []
+        self.lock_future = False
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
         self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.sched = _host_sched()          # sched_setscheduler's (policy, priority, reset on fork)
+        self.sched0 = self.sched            # the run's first: a process without a line on the
+                                            # run's SchedBoard has it (schedboard.py)
         self.clear_child_tid = 0
         self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0
@@ -263,6 +269,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         sb.exe_guest, sb.exe_host = req.guest_path, os.path.abspath(req.host_path)
         sb.set_sysroot(req.sysroot)
         self._new_engine(limit)
+        self.locked, self.lock_future = [], False     # (a new address space)
         self.after_exec()
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
         for t in self.threads.values():   # the other threads die: what they wait for is off
