@@ -210,7 +210,7 @@ class IpcTable:
     def has(self, kind: str, ident: int) -> int | None:
         """The guest key of the run's object ``ident``, or None: not the run's."""
         for k, key, i in self.rows():
-            if k == kind and i == ident:
+            if k in (kind, kind.upper()) and i == ident:
                 return key
         return None
 
@@ -218,8 +218,10 @@ class IpcTable:
         """``ident`` was removed (``keep_id``: marked for removal, still attached: its key is
         free, its id still names it)."""
         with self.locked() as t:
-            t.rows = [(k, key, i) for k, key, i in t.rows if not (k == kind and i == ident)] + \
-                     ([(kind, 0, ident)] if keep_id else [])
+            # (a segment removed but still attached: "M", never removed again — its id may
+            # name a host object once it is gone)
+            t.rows = [(k, key, i) for k, key, i in t.rows if not (k in (kind, kind.upper()) and i == ident)] + \
+                     ([(kind.upper(), 0, ident)] if keep_id else [])
             t.save()
 
     def remove_all(self) -> None:
@@ -228,7 +230,8 @@ class IpcTable:
             return
         with self.locked() as t:
             for k, _key, i in t.rows:
-                _rmid(k, i)
+                if k.islower():
+                    _rmid(k, i)
             try:
                 os.unlink(self.path)
             except FileNotFoundError:
@@ -517,7 +520,7 @@ class SysVIPC:
         if call(raw) < 0:
             return -(ctypes.get_errno() or errno.EINVAL)
         self.wr(buf, raw.raw[:size])
-        idx = [i & 0x7FFF for k, _key, i in self.ipc_table().rows() if k == kind]
+        idx = [i & 0x7FFF for k, _key, i in self.ipc_table().rows() if k in (kind, kind.upper())]
         return max(idx, default=0)
 
     def _stat_index(self, kind: str, index, cmd: int, buf, call) -> int:
