@@ -191,6 +191,12 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.sched = _host_sched()          # sched_setscheduler's (policy, priority, reset on fork)
         self.sched0 = self.sched            # the run's first: a process without a line on the
                                             # run's SchedBoard has it (schedboard.py)
+        self.sched_board_file = None        # that SchedBoard, once looked at
+        # System V IPC (sysvipc.py): the run's table of objects once used, whether this
+        # process started its janitor, the first process's SemThread (its SEM_UNDO list)
+        self.ipc_tab = None
+        self.ipc_janitor = False
+        self.sem_server = None
         self.clear_child_tid = 0
         self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0

@@ -536,10 +536,9 @@ class Syscalls:
     # A process's policy where another process of the run may see or change it: schedboard.py
     def sched_board(self):
         from .schedboard import SchedBoard
-        b = self.__dict__.get("_sched_board")
-        if b is None:
-            b = self._sched_board = SchedBoard(self.run_token)
-        return b
+        if self.sched_board_file is None:
+            self.sched_board_file = SchedBoard(self.run_token)
+        return self.sched_board_file
 
     def _sched_forked(self) -> bool:
         return self.run_life is not None or self.forked_child

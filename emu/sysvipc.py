@@ -285,17 +285,16 @@ class SysVIPC:
     msgget/msgsnd/msgrcv/msgctl."""
 
     def ipc_table(self) -> IpcTable:
-        t = self.__dict__.get("_ipc_table")
-        if t is None:
-            t = self._ipc_table = IpcTable(self.run_token)
-        return t
+        if self.ipc_tab is None:
+            self.ipc_tab = IpcTable(self.run_token)
+        return self.ipc_tab
 
     def ipc_forking(self) -> None:
         """The run's first fork (run_life is made): objects made before it are looked after
         by the janitor from now on."""
-        t = self.__dict__.get("_ipc_table")
-        if t is not None and t.made and not self.__dict__.get("_janitor"):
-            self._janitor = True
+        t = self.ipc_tab
+        if t is not None and t.made and not self.ipc_janitor:
+            self.ipc_janitor = True
             start_janitor(t.path, self.run_life[0], self._attached())
 
     def _attached(self) -> list[int]:
@@ -303,7 +302,7 @@ class SysVIPC:
 
     def ipc_guest_exit(self) -> None:
         """The first process's guest has ended: its SEM_UNDO adjustments are applied."""
-        t = self.__dict__.pop("_sem_server", None)
+        t, self.sem_server = self.sem_server, None
         if t is not None:
             t.close()
 
@@ -347,8 +346,8 @@ class SysVIPC:
     def _watch_table(self) -> None:
         """Once a run that has forked has objects, the janitor looks after them."""
         t = self.ipc_table()
-        if t.made and self.run_life is not None and not self.__dict__.get("_janitor"):
-            self._janitor = True
+        if t.made and self.run_life is not None and not self.ipc_janitor:
+            self.ipc_janitor = True
             start_janitor(t.path, self.run_life[0], self._attached())
 
     def _ipc_id(self, kind: str, ident: int) -> int:
@@ -391,10 +390,9 @@ class SysVIPC:
                               interrupted=b.interrupted, restart=False)
 
     def _sem_thread(self) -> SemThread:
-        t = self.__dict__.get("_sem_server")
-        if t is None:
-            t = self._sem_server = SemThread()
-        return t
+        if self.sem_server is None:
+            self.sem_server = SemThread()
+        return self.sem_server
 
     # --- shared memory --------------------------------------------------------------------
     def sys_shmget(self, key, size, flg, *_):
