@@ -195,6 +195,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         # System V IPC (sysvipc.py): the run's table of objects once used, whether this
         # process started its janitor, the first process's SemThread (its SEM_UNDO list)
         self.ipc_tab = None
+        self.ipc_known: set[tuple[str, int]] = set()   # (kind, id) found in the table
         self.ipc_janitor = False
         self.sem_server = None
         self.clear_child_tid = 0

@@ -49,6 +49,7 @@ SHM_LOCK, SHM_UNLOCK, SHM_STAT, SHM_INFO, SHM_STAT_ANY = 11, 12, 13, 14, 15
 GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL = 11, 12, 13, 14, 15, 16, 17
 SEM_STAT, SEM_INFO, SEM_STAT_ANY = 18, 19, 20
 MSG_STAT, MSG_INFO, MSG_STAT_ANY = 11, 12, 13
+SEM_UNDO = 0x1000
 SHMLBA = PAGE                      # arm64 and riscv64: a page (arm64's 16 KiB is for compat)
 PERM_SIZE = 48                     # struct ipc64_perm
 # struct sizes of the guests (asm-generic, 64-bit): shmid64_ds, semid64_ds, msqid64_ds
@@ -159,10 +160,13 @@ class IpcTable:
 
     def _open(self) -> int:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            self.made = True
-        except FileExistsError:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                self.made = True
+            except FileExistsError:
+                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 
@@ -185,21 +189,8 @@ class IpcTable:
         os.ftruncate(fd, 0)
         os.pwrite(fd, "".join(f"{k} {key} {i}\n" for k, key, i in rows).encode(), 0)
 
-    def locked(self):
-        table = self
-
-        class _Locked:
-            def __enter__(self):
-                self.fd = table._open()
-                self.rows = table._read(self.fd)
-                return self
-
-            def save(self):
-                table._write(self.fd, self.rows)
-
-            def __exit__(self, *exc):
-                os.close(self.fd)
-        return _Locked()
+    def locked(self) -> "_Locked":
+        return _Locked(self)
 
     def rows(self) -> list[tuple[str, int, int]]:
         if not os.path.exists(self.path):
@@ -214,7 +205,7 @@ class IpcTable:
                 return key
         return None
 
-    def drop(self, kind: str, ident: int, keep_id: bool = False) -> None:
+    def drop(self, kind: str, ident: int, keep_id: bool = False) -> None:  # noqa: D401
         """``ident`` was removed (``keep_id``: marked for removal, still attached: its key is
         free, its id still names it)."""
         with self.locked() as t:
@@ -236,6 +227,25 @@ class IpcTable:
                 os.unlink(self.path)
             except FileNotFoundError:
                 pass
+
+
+class _Locked:
+    """The table's rows, read under its lock (``with table.locked() as t``); ``save``
+    writes ``t.rows`` back."""
+
+    def __init__(self, table: IpcTable):
+        self.table = table
+
+    def __enter__(self):
+        self.fd = self.table._open()
+        self.rows = self.table._read(self.fd)
+        return self
+
+    def save(self) -> None:
+        self.table._write(self.fd, self.rows)
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
 
 
 def start_janitor(path: str, life_r: int, attached=()) -> None:
@@ -351,10 +361,15 @@ class SysVIPC:
             start_janitor(t.path, self.run_life[0], self._attached())
 
     def _ipc_id(self, kind: str, ident: int) -> int:
-        """A guest's id: the run's host id, or EINVAL."""
+        """A guest's id: the run's host id, or EINVAL. An id found in the table is
+        remembered by the process until it sees it removed (host ids are not reused before
+        their slot's sequence number wraps)."""
         ident = s32(ident)
+        if (kind, ident) in self.ipc_known:
+            return ident
         if ident < 0 or self.ipc_table().has(kind, ident) is None:
             raise GuestOSError(errno.EINVAL)
+        self.ipc_known.add((kind, ident))
         return ident
 
     def _guest_perm(self, kind: str, ident: int, host: bytes) -> bytes:
@@ -378,7 +393,7 @@ class SysVIPC:
             return r if r >= 0 else -(ctypes.get_errno() or errno.EINVAL)
         r = on(attempt)
         if r >= 0 or not may_block or -r not in (errno.EAGAIN, errno.ENOMSG):
-            return r
+            return r if r >= 0 else self._failed(r)
         if not lock_wake_ready():
             # (an in-process run on a thread that cannot set LOCK_WAKE's handler: poll)
             def again():
@@ -386,8 +401,9 @@ class SysVIPC:
                 return r if r >= 0 or -r not in (errno.EAGAIN, errno.ENOMSG) else None
             return self.wait_host(name, again, [], restart=False)
         b = on(lambda: BlockingCall(blocking_call, self.sandbox.blocking_opens))
-        return self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
-                              interrupted=b.interrupted, restart=False)
+        r = self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
+                           interrupted=b.interrupted, restart=False)
+        return self._failed(r) if r is not None and r < 0 else r
 
     def _sem_thread(self) -> SemThread:
         if self.sem_server is None:
@@ -476,6 +492,7 @@ class SysVIPC:
             ds = _host_stat("m", ident)
             if ds is None:
                 self.ipc_table().drop("m", ident)
+                self.ipc_known.clear()
                 return -errno.EINVAL
             self.wr(buf, self._guest_ds("m", ident, ds))
             return 0
@@ -491,9 +508,15 @@ class SysVIPC:
             return self._ok(_libc.shmctl(ident, cmd, None))
         return -errno.EINVAL
 
-    @staticmethod
-    def _ok(r: int) -> int:
-        return r if r >= 0 else -(ctypes.get_errno() or errno.EINVAL)
+    def _ok(self, r: int) -> int:
+        return r if r >= 0 else self._failed(-(ctypes.get_errno() or errno.EINVAL))
+
+    def _failed(self, r: int) -> int:
+        """A host call's -errno: EINVAL or EIDRM may mean an object is gone (another process
+        of the run removed it): the ids remembered are looked up again."""
+        if r in (-errno.EINVAL, -errno.EIDRM):
+            self.ipc_known.clear()
+        return r
 
     def _guest_ds(self, kind: str, ident: int, ds: bytes) -> bytes:
         """The host's *id64_ds as the guest's: the guest's key, pids, and (semid64_ds) the
@@ -565,7 +588,8 @@ class SysVIPC:
         b2 = ctypes.create_string_buffer(raw, len(raw))
         return self._wait_ipc("semtimedop" if timeout else "semop",
                               lambda: _libc.semtimedop(ident, b1, nsops, None),
-                              lambda: _libc.semtimedop(ident, b2, nsops, ts), may_block, sem=True)
+                              lambda: _libc.semtimedop(ident, b2, nsops, ts), may_block,
+                              sem=any(f & SEM_UNDO for _n, _o, f in ops))
 
     def sys_semctl(self, ident, num, cmd, arg, *_):
         cmd, num = s32(cmd), s32(num)
@@ -587,6 +611,7 @@ class SysVIPC:
             r = self._ok(_libc.semctl(ident, 0, IPC_RMID, ctypes.c_void_p(0)))
             if r == 0:
                 self.ipc_table().drop("s", ident)
+                self.ipc_known.clear()
             return r
         if cmd in (GETVAL, GETNCNT, GETZCNT):
             return self._ok(_libc.semctl(ident, num, cmd, ctypes.c_void_p(0)))
@@ -670,5 +695,6 @@ class SysVIPC:
             r = self._ok(_libc.msgctl(ident, IPC_RMID, None))
             if r == 0:
                 self.ipc_table().drop("q", ident)
+                self.ipc_known.clear()
             return r
         return -errno.EINVAL
