@@ -107,10 +107,18 @@ class Creds:
             self.wr(a, struct.pack("<I", S.host_ids()[1]))
         return 0
 
-    def sys_getgroups(self, size, *_):
-        if s32(size) < 0:
+    def sys_getgroups(self, size, groups, *_):
+        """The host process's supplementary groups (syscalls.host_groups): the count for a
+        size of 0, EINVAL for a negative size or one too small for them."""
+        size = s32(size)
+        if size < 0:
             return -errno.EINVAL
-        return 0                          # no supplementary groups
+        gids = S.host_groups()
+        if size:
+            if size < len(gids):
+                return -errno.EINVAL
+            self.wr(groups, struct.pack(f"<{len(gids)}I", *gids))
+        return len(gids)
 
     # --- setting them ---------------------------------------------------------------------
     def _set_ids(self, which: int, asked, invalid_minus_one: bool = False):
@@ -159,7 +167,7 @@ class Creds:
 
     def sys_setgroups(self, size, groups, *_):
         """EPERM without privilege, whatever the list (Linux's may_setgroups comes first);
-        root may set the list it has (none: getgroups), a change is refused."""
+        root may set the list it has (getgroups', in any order), a change is refused."""
         if not S.host_ids()[2]:
             return -errno.EPERM
         size = s32(size)
@@ -168,7 +176,7 @@ class Creds:
         gids = struct.unpack(f"<{size}I", self.rd(groups, 4 * size)) if size else ()
         if NO_ID in gids:
             return -errno.EINVAL
-        if gids:
+        if sorted(set(gids)) != sorted(set(S.host_groups())):
             raise NotServed("changing the supplementary groups (the emulator's own)")
         return 0
 

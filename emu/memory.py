@@ -136,6 +136,21 @@ class FileMap:
         os.close(self.fd)
 
 
+class HostAttach:
+    """Host memory mapped into the guest that the emulator did not make itself: a System V
+    shared memory segment the host attached at ``base`` (sysvipc.py). ``close`` lets go of it
+    (shmdt), once: when the guest's last page of it is unmapped, or the address space goes."""
+
+    def __init__(self, base: int, size: int, detach):
+        self.base, self.size = base, size
+        self._detach = detach
+
+    def close(self) -> None:
+        detach, self._detach = self._detach, None
+        if detach is not None:
+            detach(self.base)
+
+
 class Memory:
     def __init__(self, eng: U.Engine, limit: int):
         self.eng = eng
@@ -232,11 +247,14 @@ class Memory:
 
     # --- operations (the guest's mmap/munmap/mprotect and the loader's) -----------------
     def map(self, start: int, size: int, perm: int, name: str = "", count: bool = True,
-            shared: bool = False, file: tuple[int, int, int, bool] | None = None) -> None:
+            shared: bool = False, file: tuple[int, int, int, bool] | None = None,
+            attach: HostAttach | None = None) -> None:
         """Map zeroed pages at [start, start+size), replacing whatever was there; ``shared``:
         host shared memory, which forked processes keep sharing (MAP_SHARED|MAP_ANONYMOUS);
         ``file``: (host fd, offset, bytes to map, writable) of a MAP_SHARED file mapping, whose
-        pages are then the host's pages of the file (_map_file)."""
+        pages are then the host's pages of the file (_map_file); ``attach``: host memory
+        already there (a System V segment the host attached), shared with any process of the
+        run that attaches it."""
         end = page_up(start + size)
         start = page_down(start)
         if count and self.committed + (end - start) - self.mapped_bytes(start, end) > self.limit:
@@ -257,6 +275,8 @@ class Memory:
                 except OSError:
                     host.close()
                     raise OutOfMemory from None
+        elif attach is not None:
+            host, base = attach, attach.base
         self.host_op = True
         try:
             # in Unicorn regions of at most CHUNK bytes, aligned: unmapping or re-protecting
@@ -275,7 +295,7 @@ class Memory:
             self.host_op = False
         if host is not None:
             # a writable file mapping may be another process's memory at once, fork or not
-            self.shared.append((start, end, host, file is not None and file[3]))
+            self.shared.append((start, end, host, file is not None and file[3] or attach is not None))
             self.shares_forked = any(sh[3] for sh in self.shared)
             if file is not None and not file[3]:
                 self.readonly_host.append((start, end))
@@ -304,7 +324,12 @@ class Memory:
         self._cut(start, end)
         if self.shared:
             # host memory goes with its last page (ctypes' view of it must go first)
-            self.shared = [sh for sh in self.shared if self.mapped_bytes(sh[0], sh[1])]
+            keep = [sh for sh in self.shared if self.mapped_bytes(sh[0], sh[1])]
+            gone = [sh[2] for sh in self.shared if sh not in keep]
+            self.shared = keep
+            for h in gone:
+                if isinstance(h, HostAttach):
+                    h.close()
             self.shares_forked = any(sh[3] for sh in self.shared)
             self.readonly_host = [(s, e) for s, e in self.readonly_host
                                   if any(sh[0] == s for sh in self.shared)]
@@ -362,6 +387,8 @@ class Memory:
         """The host address of guest ``addr`` in a MAP_SHARED|MAP_ANONYMOUS mapping (host
         memory the forked processes share: a futex there is the host's), or None."""
         for s, e, h, _f in self.shared:
+            if s <= addr < e and self.find(addr) >= 0 and isinstance(h, HostAttach):
+                return h.base + (addr - s)
             if s <= addr < e and self.find(addr) >= 0:
                 import ctypes
                 view = ctypes.c_char.from_buffer(h)
@@ -491,6 +518,9 @@ class Memory:
         for fm in self.files:
             fm.close()
         self.files = []
+        for sh in self.shared:          # (execve: the kernel detaches System V segments)
+            if isinstance(sh[2], HostAttach):
+                sh[2].close()
 
     def describe(self) -> list[str]:
         out = []

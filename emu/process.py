@@ -129,6 +129,9 @@ class Processes:
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
         self.forked_child = False
         self.run_lock: RunLock | None = None     # made at the first fork (runlock.py)
+        # (read, write) pipe made at the first fork, inherited by every process of the run:
+        # its reader sees the end once they have all ended (sysvipc.py's janitor)
+        self.run_life: tuple[int, int] | None = None
         self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
         self.sysroot_opt = sysroot_opt
         self.exec_request: ExecRequest | None = None
@@ -300,6 +303,11 @@ class Processes:
         if self.run_lock is None:
             from .runlock import RunLock    # (here: a run that never forks does not load it)
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
+        self.own_sched()                    # (another process may have set it)
+        self.sched_publish()                # (the child's policy comes from this one)
+        if self.run_life is None:
+            self.run_life = os.pipe2(os.O_CLOEXEC)
+            self.ipc_forking()              # (sysvipc.py: objects made before the first fork)
         self.mem.mark_forked()              # its shared memory is now another process's too
         if self.mem.shares_forked:
             # the engine's run goes on after this call, and it was not sliced: restart it in
@@ -388,6 +396,8 @@ class Processes:
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
         self.sched_after_fork()                # (SCHED_RESET_ON_FORK)
+        self.sched_publish()
+        self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
         self.pending = None
         self.queued_count.used = 0             # (the parent's threads' are not the child's)
@@ -481,6 +491,11 @@ class Processes:
         let the collectors drain what the children still write, restore host signals."""
         if self.forked_child:
             return
+        self.ipc_guest_exit()
+        if self.run_life is not None:       # (this process's part in the run is over)
+            for fd in self.run_life:
+                os.close(fd)
+            self.run_life = None
         self.watcher_stop = True
         if self.stop is not None and self.stop.limit == "timeout":
             for host in self.children:       # the time limit covers the run's processes
@@ -501,10 +516,19 @@ class Processes:
         if self.children:
             # children still running when the run ends: reap them when they exit (the caller's
             # process must not collect zombies), as init would
-            threading.Thread(target=_reap, args=(list(self.children),), daemon=True,
-                             name="xld-run-reap").start()
+            # (then the run's System V objects go: sysvipc.py)
+            threading.Thread(target=_reap, args=(list(self.children), self._run_over),
+                             daemon=True, name="xld-run-reap").start()
             self.children = {}
+        else:
+            self._run_over()
         self.restore_host_signals()
+
+    def _run_over(self) -> None:
+        """The first process and its children have ended: what the run kept outside them
+        goes (System V objects: sysvipc.py; the policies of its processes: schedboard.py)."""
+        self.ipc_cleanup()
+        self.sched_board().remove()
 
     # --- wait4 / waitid ----------------------------------------------------------------------
     def _reaped(self, host_pid: int, status: int | None = None, event: tuple | None = None) -> None:
@@ -1184,12 +1208,13 @@ def _noop(*_):
     pass
 
 
-def _reap(pids) -> None:
+def _reap(pids, then=_noop) -> None:
     for p in pids:
         try:
             os.waitpid(p, 0)
         except OSError:
             pass
+    then()
 
 
 def _collect(fd: int, buf: bytearray) -> None:

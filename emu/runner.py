@@ -52,6 +52,7 @@ from .net import Net, wrap_host_fd
 from .notify import Notify
 from .timers import Timers
 from .creds import Creds
+from .sysvipc import SysVIPC
 
 SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGSEGV, SIGKILL, SIGXCPU, SIGXFSZ, SIGSYS = 4, 5, 6, 7, 11, 9, 24, 25, 31
 
@@ -146,7 +147,7 @@ class Stop:
     report: bool = False
 
 
-class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Creds, Syscalls):
+class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers, Creds, Syscalls):
     gdb = None      # a GdbServer (gdbstub.py) when run with -g PORT
 
     def __init__(self, elf: Elf, arch: Arch, *, argv, env, stdin, stdout, stderr, sandbox: F.Sandbox,
@@ -180,10 +181,23 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Creds, S
         self.sigmask = 0
         self.umask = 0o022
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
+        # mlock'ed [start, end) page ranges, sorted and disjoint, and mlockall's MCL_FUTURE
+        # (syscalls.py): counted against RLIMIT_MEMLOCK; neither survives fork or execve
+        self.locked: list[tuple[int, int]] = []
+        self.lock_future = False
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
         self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.sched = _host_sched()          # sched_setscheduler's (policy, priority, reset on fork)
+        self.sched0 = self.sched            # the run's first: a process without a line on the
+                                            # run's SchedBoard has it (schedboard.py)
+        self.sched_board_file = None        # that SchedBoard, once looked at
+        # System V IPC (sysvipc.py): the run's table of objects once used, whether this
+        # process started its janitor, the first process's SemThread (its SEM_UNDO list)
+        self.ipc_tab = None
+        self.ipc_known: set[tuple[str, int]] = set()   # (kind, id) found in the table
+        self.ipc_janitor = False
+        self.sem_server = None
         self.clear_child_tid = 0
         self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0
@@ -262,6 +276,7 @@ class Process(Processes, Notify, Net, HostIO, Threads, Signals, Timers, Creds, S
         sb.exe_guest, sb.exe_host = req.guest_path, os.path.abspath(req.host_path)
         sb.set_sysroot(req.sysroot)
         self._new_engine(limit)
+        self.locked, self.lock_future = [], False     # (a new address space)
         self.after_exec()
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
         for t in self.threads.values():   # the other threads die: what they wait for is off

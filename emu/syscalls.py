@@ -58,13 +58,14 @@ _OFLAGS_ARM64 = (0o40000, 0o100000, 0o200000, 0o400000)
 MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x1, 0x2, 0x10, 0x20
 MAP_SHARED_VALIDATE, MAP_TYPE = 0x3, 0xF
 MAP_FIXED_NOREPLACE = 0x100000
+MAP_LOCKED = 0x2000
 PROT_GROWSDOWN = 0x01000000
 STACK_BOTTOM = STACK_TOP - STACK_SIZE      # the main thread's stack: the one mapping that grows down
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND = 1, 2, 4, 8, 0x10
 MADV_DONTNEED = 4
 MLOCK_ONFAULT = 1
-MCL_CURRENT, MCL_ONFAULT = 1, 4
+MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT = 1, 2, 4
 
 SIG_DFL, SIG_IGN = 0, 1
 SIGNAL_NAMES = {1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP", 6: "SIGABRT",
@@ -106,6 +107,12 @@ def host_ids() -> tuple[int, int, bool]:
     group id, as qemu-user's guest has qemu's (creds.py), and whether it is root (effective
     uid 0), whom Linux lets set ids, the clock, real-time policies."""
     return os.getuid(), os.getgid(), os.geteuid() == 0
+
+
+def host_groups() -> list[int]:
+    """The emulator's supplementary groups, the guest's (as qemu-user's guest has qemu's):
+    getgroups lists them, consistent with host_ids' group id as on the host."""
+    return os.getgroups()
 
 
 def _host_uids(pid: int) -> tuple[int, ...]:
@@ -216,6 +223,36 @@ def pack_timespec(seconds: float) -> bytes:
     """``seconds`` (>= 0, at most KTIME_MAX_S) as a struct timespec."""
     ns = min(int(seconds * 1e9), 2 ** 63 - 1)
     return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
+
+
+def _ranges_add(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """Sorted, disjoint [start, end) ranges with [start, end) added (merged)."""
+    out = []
+    for s, e in ranges:
+        if e < start or s > end:
+            out.append((s, e))
+        else:
+            start, end = min(s, start), max(e, end)
+    out.append((start, end))
+    return sorted(out)
+
+
+def _ranges_sub(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    for s, e in ranges:
+        if s < start:
+            out.append((s, min(e, start)))
+        if e > end:
+            out.append((max(s, end), e))
+    return [(s, e) for s, e in out if s < e]
+
+
+def _ranges_bytes(ranges) -> int:
+    return sum(e - s for s, e in ranges)
+
+
+def _ranges_overlap(ranges, start: int, end: int) -> int:
+    return sum(max(0, min(e, end) - max(s, start)) for s, e in ranges)
 
 
 class NotServed(Exception):
@@ -483,8 +520,8 @@ class Syscalls:
         """Whose policy ``pid`` names: 0 for the caller's process or one of its threads; the
         host pid of a process this run did not start (the guest sees the host's pids: Linux's
         answer is the host's). EINVAL: < 0; ESRCH: no process has it (the kernel's
-        find_process_by_pid). Another process of the run: its policy lives in its own
-        emulator, not served."""
+        find_process_by_pid). Another process of the run: minus its host pid (its policy is
+        on the run's SchedBoard)."""
         pid = s32(pid)
         if pid < 0:
             raise GuestOSError(errno.EINVAL)
@@ -493,8 +530,47 @@ class Syscalls:
         if not self.pid_exists(pid):
             raise GuestOSError(errno.ESRCH)
         if self.of_this_run(pid):
-            raise NotServed(f"{call} of another process of the run")
+            return -self.host_of(pid)
         return self.host_of(pid)
+
+    # A process's policy where another process of the run may see or change it: schedboard.py
+    def sched_board(self):
+        from .schedboard import SchedBoard
+        if self.sched_board_file is None:
+            self.sched_board_file = SchedBoard(self.run_token)
+        return self.sched_board_file
+
+    def _sched_forked(self) -> bool:
+        return self.run_life is not None or self.forked_child
+
+    def own_sched(self) -> tuple[int, int, bool]:
+        """This process's policy: another process of the run may have set it."""
+        if self._sched_forked():
+            v = self.sched_board().get(self.host_pid)
+            if v is not None:
+                self.sched = v
+        return self.sched
+
+    def _sched_state(self, who: int) -> tuple[int, int, bool]:
+        """(policy, priority, reset on fork) of the caller (0) or of another process of the
+        run (minus its host pid)."""
+        if who == 0:
+            return self.own_sched()
+        return self.sched_board().get(-who) or self.sched0
+
+    def _sched_store(self, who: int, sched: tuple[int, int, bool]) -> None:
+        if who == 0:
+            self.sched = sched
+            if self._sched_forked():
+                self.sched_board().put(self.host_pid, sched)
+        else:
+            self.sched_board().put(-who, sched)
+
+    def sched_publish(self) -> None:
+        """At a fork (in the parent before it, in the child after): this process's policy on
+        the board, when it is not the run's first one (or the board is in use)."""
+        if self.sched != self.sched0 or self.sched_board().exists():
+            self.sched_board().put(self.host_pid, self.sched)
 
     @staticmethod
     def _host_call(fn, *args):
@@ -505,16 +581,17 @@ class Syscalls:
 
     def sys_sched_getscheduler(self, pid, *_):
         host = self._sched_own(pid, "sched_getscheduler")
-        if host:
+        if host > 0:
             return self._host_call(os.sched_getscheduler, host)
-        policy, _prio, reset = self.sched
+        policy, _prio, reset = self._sched_state(host)
         return policy | (SCHED_RESET_ON_FORK if reset else 0)
 
     def sys_sched_getparam(self, pid, param, *_):
         if s32(pid) < 0 or not param:
             return -errno.EINVAL
         host = self._sched_own(pid, "sched_getparam")
-        prio = self._host_call(os.sched_getparam, host).sched_priority if host else self.sched[1]
+        prio = self._host_call(os.sched_getparam, host).sched_priority if host > 0 \
+            else self._sched_state(host)[1]
         self.wr(param, struct.pack("<i", prio))
         return 0
 
@@ -539,8 +616,8 @@ class Syscalls:
         prio = struct.unpack("<i", self.rd(param, 4))[0] & 0xFFFFFFFF
         call = "sched_setscheduler" if policy >= 0 else "sched_setparam"
         host = self._sched_own(pid, call)
-        old_policy, old_prio, old_reset = self.sched
-        if host:
+        old_policy, old_prio, old_reset = self._sched_state(min(host, 0))
+        if host > 0:
             old_policy = self._host_call(os.sched_getscheduler, host)
             old_reset, old_policy = bool(old_policy & SCHED_RESET_ON_FORK), old_policy & ~SCHED_RESET_ON_FORK
         if policy < 0:
@@ -553,7 +630,7 @@ class Syscalls:
         rt = policy in (1, 2)
         if prio > 99 or policy == 6 or rt != (prio != 0):
             return -errno.EINVAL
-        if host:            # a host process: EPERM unless the caller owns it (check_same_owner)
+        if host > 0:        # a host process: EPERM unless the caller owns it (check_same_owner)
             if not host_ids()[2] and host_ids()[0] not in _host_uids(host):
                 return -errno.EPERM
             raise NotServed(f"{call} of a process this run did not start")
@@ -567,7 +644,8 @@ class Syscalls:
                 return -errno.EPERM
             if old_reset and not reset:
                 return -errno.EPERM
-        self.sched = (policy, prio, reset)
+        # (another process of the run: the same owner; its limits are taken to be the caller's)
+        self._sched_store(host, (policy, prio, reset))
         return 0
 
     def sys_sched_rr_get_interval(self, pid, tp, *_):
@@ -575,11 +653,11 @@ class Syscalls:
         for SCHED_RR, for the others the host's for the calling thread (what its fair
         scheduler gives it now), as qemu-user's is."""
         host = self._sched_own(pid, "sched_rr_get_interval")
-        if host:
+        if host > 0:
             ns = round(self._host_call(os.sched_rr_get_interval, host) * 1e9)
             self.wr(tp, struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000))
             return 0
-        policy = self.sched[0]
+        policy = self._sched_state(host)[0]
         if policy == 1:
             seconds = 0.0
         elif policy == 2:
@@ -928,6 +1006,9 @@ class Syscalls:
                 where = m.find_free(size)
             except OutOfMemory:
                 return -errno.ENOMEM
+        lock = self.lock_future or bool(flags & MAP_LOCKED)
+        if lock and not self._lock_ok(where, size):
+            return -errno.EAGAIN        # mlock_future_ok: beyond RLIMIT_MEMLOCK
         shared = flags & MAP_TYPE in (MAP_SHARED, MAP_SHARED_VALIDATE)
         file = None
         if f is not None and shared:
@@ -939,6 +1020,10 @@ class Syscalls:
                   shared=f is None and shared, file=file)
         except OutOfMemory:
             return -errno.ENOMEM
+        if self.locked or lock:        # what it replaced goes unlocked; it is locked if asked
+            self.locked = _ranges_sub(self.locked, where, where + size)
+            if lock:
+                self.locked = _ranges_add(self.locked, where, where + size)
         if f is not None and f.host_path:
             self.module_files[f.guest_path] = f.host_path
         if f is not None and file is None:
@@ -955,6 +1040,8 @@ class Syscalls:
         if addr & (PAGE - 1) or length == 0 or not self.mem.user_range(addr, length, bottom=0):
             return -errno.EINVAL
         self.mem.unmap(addr, length)
+        if self.locked:                 # (locked pages unmapped are no longer counted)
+            self.locked = _ranges_sub(self.locked, addr, page_up(addr + length))
         return 0
 
     def sys_mprotect(self, addr, length, prot, *_):
@@ -1132,22 +1219,38 @@ class Syscalls:
             return None
         return self.rlimits.get(RLIMIT_MEMLOCK, _RLIMIT_DEFAULTS[RLIMIT_MEMLOCK])[0]
 
+    def _lock_ok(self, start: int, length: int) -> bool:
+        """May [start, start + length) be locked as well, within RLIMIT_MEMLOCK? What is
+        locked already counts (mm->locked_vm), less the part of it the range covers again."""
+        limit = self._memlock_limit()
+        if limit is None or limit == RLIM_INFINITY:
+            return True
+        pages = (length + _ranges_bytes(self.locked) - _ranges_overlap(self.locked, start, start + length)) // PAGE
+        return pages <= limit // PAGE
+
     def _do_mlock(self, addr, length) -> int:
         """do_mlock: EPERM (no privilege, limit 0), then ENOMEM beyond the limit (the pages
-        asked for; what earlier calls locked is not counted), then the range's checks."""
+        asked for and those locked before, each counted once), then the range's checks."""
         limit = self._memlock_limit()
         if limit == 0:
             return -errno.EPERM
         start, length = self._lock_range(addr, length)
-        if limit is not None and limit != RLIM_INFINITY and length // PAGE > limit // PAGE:
+        if not self._lock_ok(start, length):
             return -errno.ENOMEM
-        return self._apply_lock(start, length)
+        r = self._apply_lock(start, length)
+        if r == 0 and length:
+            self.locked = _ranges_add(self.locked, start, start + length)
+        return r
 
     def sys_mlock(self, addr, length, *_):
         return self._do_mlock(addr, length)
 
     def sys_munlock(self, addr, length, *_):
-        return self._apply_lock(*self._lock_range(addr, length))
+        start, length = self._lock_range(addr, length)
+        r = self._apply_lock(start, length)
+        if r == 0 and length:
+            self.locked = _ranges_sub(self.locked, start, start + length)
+        return r
 
     def sys_mlock2(self, addr, length, flags, *_):
         if flags & 0xFFFFFFFF & ~MLOCK_ONFAULT:        # (an int: the upper half goes)
@@ -1156,7 +1259,9 @@ class Syscalls:
 
     def sys_mlockall(self, flags, *_):
         """EINVAL without MCL_CURRENT or MCL_FUTURE (MCL_ONFAULT alone, unknown flags), EPERM
-        with a limit of 0, ENOMEM for MCL_CURRENT when the mapped memory exceeds the limit."""
+        with a limit of 0, ENOMEM for MCL_CURRENT when the mapped memory exceeds the limit.
+        MCL_CURRENT locks every mapping; MCL_FUTURE (or its absence) decides for the later
+        ones (mmap then says EAGAIN beyond the limit)."""
         flags = s32(flags)
         if not flags or flags & ~7 or flags == MCL_ONFAULT:
             return -errno.EINVAL
@@ -1166,9 +1271,16 @@ class Syscalls:
         if flags & MCL_CURRENT and limit is not None and limit != RLIM_INFINITY and \
                 self.mem.mapped_bytes(0, 1 << 64) // PAGE > limit // PAGE:
             return -errno.ENOMEM
+        self.lock_future = bool(flags & MCL_FUTURE)
+        if flags & MCL_CURRENT:
+            locked: list[tuple[int, int]] = []
+            for s, e in zip(self.mem.starts, self.mem.ends):
+                locked = _ranges_add(locked, s, e)
+            self.locked = locked
         return 0
 
     def sys_munlockall(self, *_):
+        self.locked, self.lock_future = [], False
         return 0
 
     def sys_mincore(self, addr, length, vec, *_):

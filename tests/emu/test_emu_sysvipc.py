@@ -1,0 +1,120 @@
+"""System V IPC under ``xld run`` (emu/sysvipc.py): shared memory, semaphores and message
+queues between the processes of a run, compared with qemu-user (which hands them to the host
+kernel) on both arches, glibc and musl; the run's objects are its own (a host object is out of
+reach, what the run leaves is removed when it ends); SEM_UNDO of the first process applied when
+its guest ends; the mode bits a get asks for, as an unprivileged process. xld stopped at the
+first of these calls with SIGSYS. Nothing is timed: limits only turn a hang into a failure."""
+
+import ctypes
+import os
+
+import pytest
+
+from xld.emu import run
+from xld.emu import syscalls as S
+
+from conftest import TOOLCHAINS, TOOLCHAIN_IDS, run_qemu
+from test_emu_unprivileged import qemu_as, unprivileged  # noqa: F401  (a fixture)
+
+SYSVIPC_OUT = (
+    b"shmget create 1\nshmget excl: -1 errno 17\nshmget same key same id 1\n"
+    b"shmget too big: -1 errno 22\nshmget no key: -1 errno 2\nshmget bad id ops: shmat -1 errno 22\n"
+    b"shmat ok 1 aligned 1 zero 1\nstat: key ok 1 segsz 10000 nattch 1 mode 600\n"
+    b"cpid is me 1 lpid is me 1\nchild sees: parent wrote\nchild second attach sees: child wrote\n"
+    b"child nattch 3\nparent sees: child wrote\nafter child exit nattch 1\n"
+    b"second attach same memory 1\nshmdt not an attach: -1 errno 22\nshmdt 0\nrmid 0\n"
+    b"key free after rmid: -1 errno 2\nmarked: dest 1 nattch 1 key 0\nstill usable: child wrote\n"
+    b"shmdt last 0\ngone: -1 errno 22\nunaligned no SHM_RND: -1 errno 22\nSHM_RND: at 2000000000\n"
+    b"semget 1 semget more: -1 errno 22\nchild: sem1 5\nparent: semop waited 0\n"
+    b"after child exit sem1 0 (SEM_UNDO)\ngetpid is child 1\nsemtimedop timeout: -1 errno 11\n"
+    b"IPC_NOWAIT: -1 errno 11\nsemop signal: -1 errno 4\ngetall 3 4\n"
+    b"sem stat: nsems 2 key ok 1 mode 600\nsem rmid 0 then -1 errno 22\n"
+    b"msgrcv type 1 waited: 4 one\nmsgrcv any: 4 type 2 two\nmsgrcv nowait: -1 errno 42\n"
+    b"msgrcv E2BIG: -1 errno 7\nmsgrcv MSG_NOERROR: 2 to\nmsgsnd type 0: -1 errno 22\n"
+    b"msgrcv signal: -1 errno 4\nmsg stat: qnum 1 lspid me 1 mode 600\nmsg rmid 0 then -1 errno 22\n"
+    b"done\n")
+
+
+def _sysv_ids() -> set:
+    """The host's System V objects: (kind, id) from /proc/sysvipc."""
+    ids = set()
+    for kind in ("shm", "sem", "msg"):
+        with open(f"/proc/sysvipc/{kind}") as f:
+            for line in f.read().splitlines()[1:]:
+                ids.add((kind, int(line.split()[1])))
+    return ids
+
+
+def _tables() -> set:
+    import tempfile
+    names = set()
+    for d in ("/dev/shm", tempfile.gettempdir()):
+        if os.path.isdir(d):
+            names |= {n for n in os.listdir(d) if n.startswith("xld-sysvipc-")}
+    return names
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_sysv_ipc_between_processes(build, arch, tc):
+    """progs/sysvipc.c: a segment written by parent and forked child, attached again by key,
+    nattch, IPC_RMID with the segment still attached (its key free, destroyed at the last
+    detach), SHM_RND; a semop waiting for another process, a child's SEM_UNDO undone when it
+    exits, semtimedop's timeout, EINTR from a handler with SA_RESTART (never restarted);
+    msgrcv waiting for another process's message, by type, E2BIG, MSG_NOERROR, EINTR; the
+    IPC_STAT fields (key, size, pids as the guest sees them). Same as qemu-user."""
+    exe = build("sysvipc", arch, tc)
+    before = _sysv_ids()
+    rc, out, err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout, res.stderr) == (rc, out, err)
+    assert res.stdout == SYSVIPC_OUT
+    assert _sysv_ids() <= before
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")], ids=["arm64-gcc", "riscv64-zig"])
+def test_sem_undo_of_the_first_process(build, arch, tc):
+    """progs/semundo.c: the first process's SEM_UNDO adjustments are applied when its guest
+    ends, as its child (which outlives it) sees. The first process is this test's own Python
+    process, which goes on: its adjustments were applied only when the test process exited
+    (the child saw 4, not 1)."""
+    exe = build("semundo", arch, tc)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert res.stdout.endswith(b"child after parent exit: value 1\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_the_runs_objects_are_its_own(build, arch):
+    """progs/ipcscope.c: a segment of the host's (made here, with a key) is out of the guest's
+    reach by key, by id and by index; the same key in the run names the run's own object;
+    IPC_INFO and SHM_STAT see only the run's; what the run leaves (a segment still attached,
+    a semaphore set, a queue) is removed when it ends."""
+    exe = build("ipcscope", arch)
+    libc = ctypes.CDLL(None, use_errno=True)
+    key = 0x5eed0000 | (os.getpid() & 0xFFFF)
+    host = libc.shmget(key, 4096, 0o1600)
+    assert host >= 0, ctypes.get_errno()
+    try:
+        before, tables = _sysv_ids(), _tables()
+        res = run(exe, argv=[hex(key), str(host)], timeout=120)
+        assert res.stdout == (b"host key: -1 errno 2\nhost id stat: -1 errno 22\n"
+                              b"host id attach: -1 errno 22\nhost id rmid: -1 errno 22\n"
+                              b"host index stat: -1 errno 22\nown with that key 1\nown index stat 1\n"
+                              b"IPC_INFO max index is own 1\nattached 1\n"), res.stderr
+        assert _sysv_ids() == before                  # the host's is still there; the run's gone
+        assert _tables() == tables                    # and its table of them
+    finally:
+        libc.shmctl(host, 0, None)
+
+
+@pytest.mark.parametrize("arch,kind", [("arm64", "gcc"), ("riscv64", "zig")])
+def test_get_by_key_checks_the_mode_asked_for(build, arch, kind, unprivileged):  # noqa: F811
+    """progs/ipcperm.c, as an unprivileged process: a get that asks for mode bits the object
+    does not grant is EACCES (its owner too); asking for none passes."""
+    exe = build("ipcperm", arch, kind)
+    rc, out = qemu_as(unprivileged, arch, kind, exe)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out), res.stderr
+    assert b"shm ask 0600 of 0400: 0 errno 13\n" in out and b"sem ask 0200: 0 errno 13\n" in out
