@@ -640,9 +640,8 @@ def place(ctx) -> None:
                 pad += -(-need // step) * step
                 settled = False
             ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
-        emitted = [o for o in order if _emitted(ctx, o)]
-        _segments(ctx, [o for o in emitted if o.alloc], [o for o in emitted if not o.alloc])
-        stand_ins(order, emitted)
+        _segments(ctx, [o for o in order if o.alloc and _emitted(ctx, o)],
+                  [o for o in order if not o.alloc and _emitted(ctx, o)])
         if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
@@ -710,62 +709,19 @@ def _absorb(ctx, syn) -> None:
 
 
 def _emitted(ctx, o) -> bool:
-    """Whether the output gets the section, by GNU ld's "Output Section Discarding": it has
-    contents (an input of some size, the linker's own, data), or the script assigns to '.'
-    in it (``. = .;`` forces an empty section out), but for the assignments that cannot make
-    room: ``. = 0``, ``. += 0``, ``. = . + 0``.  Symbol assignments alone do not keep it: its
-    symbols keep their values and take the index of a section kept beside it (stand_ins)."""
+    """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
+    gives it a command other than input descriptions (an assignment, even to '.', or data)."""
     cmd = getattr(o, "script", None)
-    return _has_bytes(o) or (o.data is not None) or o.size > 0 or \
+    return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
         (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
-        (cmd is not None and _keeps_empty(cmd))
+        (cmd is not None and o.alloc and _defines_symbols(ctx, cmd))
 
 
-def _has_bytes(o) -> bool:
-    """Whether an input of ``o`` has a size (an empty .data of every object does not count)."""
-    return any(int(obj.shdrs[i]["sh_size"]) for obj, i in o.inputs)
-
-
-def _keeps_empty(cmd) -> bool:
-    """Data, or an assignment to '.' other than the ones GNU ld's manual lists as making no
-    section (``. = 0``, ``. = . + 0``, ``. += 0``)."""
-    for c in cmd.commands:
-        if isinstance(c, sc.Data):
-            return True
-        if isinstance(c, sc.Assign) and c.name == "." and not _moves_nothing(c):
-            return True
-    return False
-
-
-def _moves_nothing(a) -> bool:
-    e = a.expr
-    zero = e == ("num", 0)
-    if a.op in ("+=", "-=", "|="):
-        return zero
-    return a.op == "=" and (zero or (e[0] == "bin" and e[1] in ("+", "-") and e[2] == ("dot",)
-                                     and e[3] == ("num", 0)))
-
-
-def stand_ins(order, emitted) -> None:
-    """A script's section dropped empty: the symbols in it (a script's ``foo = .;``, an
-    input's label in an empty section) take the index of the kept section before it, else
-    after it, as GNU ld's _bfd_nearby_section mostly chooses; their values stay."""
-    kept = set(map(id, emitted))
-    prev = None
-    waiting = []
-    for o in order:
-        if id(o) in kept:
-            if o.alloc:
-                for w in waiting:
-                    w.stand_in = o
-                waiting, prev = [], o
-            continue
-        o.stand_in = None
-        if o.alloc:
-            if prev is not None:
-                o.stand_in = prev
-            else:
-                waiting.append(o)
+def _defines_symbols(ctx, cmd) -> bool:
+    """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
+    data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
+    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and taken(ctx, c))
+               for c in cmd.commands)
 
 
 def _order(ctx) -> list[OutputSection]:
