@@ -551,8 +551,12 @@ class Processes:
         events, self.child_events = self.child_events, []
         return events[0] if events else None
 
-    def _child_fds(self):
-        return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
+    def _child_fds(self, pid: int):
+        """What a wait for guest ``pid`` (wait4's rules) polls: the pidfds of the children it
+        may reap, as they are now (a zombie it may not reap, or a descriptor closed since,
+        is always ready: the wait spun at 100% CPU until its own child ended)."""
+        return lambda: [(self.children[k], select.POLLIN) for k in self._candidates(pid)
+                        if self.children.get(k, -1) >= 0]
 
     def no_zombies(self) -> bool:
         """SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT: an ended child leaves no zombie, so no
@@ -612,7 +616,7 @@ class Processes:
         r = attempt()
         if r is not None or options & WNOHANG:
             return 0 if r is None else r
-        return self.wait_host("wait4", attempt, self._child_fds())
+        return self.wait_host("wait4", attempt, self._child_fds(pid))
 
     def sys_waitid(self, idtype, id_, infop, options, rusage, *_):
         idtype, id_ = s32(idtype), s32(id_)
@@ -662,7 +666,7 @@ class Processes:
             return 0
         if r is not None:
             return r
-        return self.wait_host("waitid", attempt, self._child_fds())
+        return self.wait_host("waitid", attempt, self._child_fds(guest))
 
     # --- SIGCHLD: a watcher thread posts it when a child's pidfd becomes readable ------------
     def _start_watcher(self) -> None:
