@@ -192,7 +192,10 @@ class HostIO:
                   timeout_result=0, interrupted=None, restart: bool = True, cancel=None):
         """Block the calling guest thread until ``attempt()`` gives a result (not None).
 
-        ``fds``: (host fd, select.POLL* events) pairs whose readiness may change the answer;
+        ``fds``: (host fd, select.POLL* events) pairs whose readiness may change the answer,
+        or a function giving them, asked again after each attempt (wait4's children: a
+        descriptor that stays ready without changing the answer, such as another child's
+        pidfd once it is a zombie, or one closed meanwhile, would make the wait spin);
         ``deadline`` (time.monotonic) ends the wait with ``timeout_result``; a signal ends it
         with EINTR (or ``interrupted()``) — unless its handler has SA_RESTART and ``restart``
         holds: then the call starts again after the handler, as the kernel restarts it.
@@ -206,12 +209,14 @@ class HostIO:
             return timeout_result() if callable(timeout_result) else timeout_result
         if len(self.threads) > 1:
             return self.block(self.Wait(name, attempt, deadline, timeout_result=timeout_result,
-                                        host_fds=tuple(fds), interrupted=interrupted, cancel=cancel,
-                                        restart=restart))
-        poller = select.poll()
-        for fd, ev in fds:
-            poller.register(fd, ev)
+                                        host_fds=fds if callable(fds) else tuple(fds),
+                                        interrupted=interrupted, cancel=cancel, restart=restart))
+        poller = None
         while True:
+            if poller is None or callable(fds):
+                poller = select.poll()
+                for fd, ev in (fds() if callable(fds) else fds):
+                    poller.register(fd, ev)
             if self.interrupting_signal() or self.stop_event.is_set() or self.stop is not None:
                 if self.interrupting_signal() and not self.stop_event.is_set() and self.stop is None:
                     # what the call waits for may be there too (the child whose SIGCHLD this

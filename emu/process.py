@@ -151,6 +151,7 @@ class Processes:
         self.peer_records: list[tuple] = []        # (sig, code, pid, uid, value) not yet paired
         self.peer_info: dict[int, tuple] = {}      # sig -> (code, pid, uid, value) of its delivery
         self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
+        self.lifeline: tuple[int, int | None] | None = None   # (read, write): see _watch_lifeline
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -300,6 +301,8 @@ class Processes:
             self.forward_host_signals()
         if self.sandbox.private_tmp:
             self.sandbox.tmp_dir()          # made before the fork: parent and child share it
+        if self.lifeline is None:
+            self.lifeline = os.pipe2(os.O_CLOEXEC)   # the first process's (inherited: read end)
         if self.run_lock is None:
             from .runlock import RunLock    # (here: a run that never forks does not load it)
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
@@ -388,6 +391,7 @@ class Processes:
         if vfork_r is not None:
             os.close(vfork_r)
         self.vfork_fd = vfork_w
+        self._watch_lifeline()
         t = self.cur
         t.tid = self.pid
         self.threads = {self.pid: t}
@@ -465,6 +469,45 @@ class Processes:
         rl = self.run_lock
         if rl is not None and rl.held:
             rl.release()
+
+    # --- the run's lifeline: its processes end with a killed run -----------------------------
+    # A pipe made by the first process at its first fork; only the first process holds its
+    # write end, every forked process of the run inherits its read end (close-on-exec: a host
+    # program the run executes is the host's, as under qemu-user). When the first process's
+    # run is over, the write end closes: after one byte if the program ended by itself (exit,
+    # a crash, a guest's signal: its daemons live on, as on Linux), without it if the run was
+    # stopped from outside (the time limit, Ctrl-C, the CLI's SIGTERM, an exception) or its
+    # host process died (SIGKILL of `xld run`, the warm server killing the process of a client
+    # that went away). Then each process of the run sees the pipe's end without the byte and
+    # kills itself: no orphan outlives a killed run (they were reparented to init and ran on;
+    # a child stuck in xld's own code spun for 33 minutes after its run was killed).
+    def _watch_lifeline(self) -> None:
+        """In a new forked process: drop the write end, watch the read end (a thread)."""
+        if self.lifeline is None:
+            return
+        r, w = self.lifeline
+        if w is not None:
+            os.close(w)
+        self.lifeline = (r, None)
+        threading.Thread(target=_lifeline_watch, args=(r, os.getpid()), daemon=True,
+                         name="xld-run-lifeline").start()
+
+    def end_lifeline(self, killed: bool) -> None:
+        """The first process's run is over (``killed``: stopped from outside)."""
+        if self.forked_child or self.lifeline is None:
+            return
+        r, w = self.lifeline
+        self.lifeline = None
+        try:
+            if not killed:
+                os.write(w, b"E")
+        except OSError:
+            pass
+        for fd in (w, r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     # --- the end of a forked process ---------------------------------------------------------
     def child_exit(self) -> None:
@@ -575,8 +618,12 @@ class Processes:
         events, self.child_events = self.child_events, []
         return events[0] if events else None
 
-    def _child_fds(self):
-        return [(fd, select.POLLIN) for fd in self.children.values() if fd >= 0]
+    def _child_fds(self, pid: int):
+        """What a wait for guest ``pid`` (wait4's rules) polls: the pidfds of the children it
+        may reap, as they are now (a zombie it may not reap, or a descriptor closed since,
+        is always ready: the wait spun at 100% CPU until its own child ended)."""
+        return lambda: [(self.children[k], select.POLLIN) for k in self._candidates(pid)
+                        if self.children.get(k, -1) >= 0]
 
     def no_zombies(self) -> bool:
         """SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT: an ended child leaves no zombie, so no
@@ -636,7 +683,7 @@ class Processes:
         r = attempt()
         if r is not None or options & WNOHANG:
             return 0 if r is None else r
-        return self.wait_host("wait4", attempt, self._child_fds())
+        return self.wait_host("wait4", attempt, self._child_fds(pid))
 
     def sys_waitid(self, idtype, id_, infop, options, rusage, *_):
         idtype, id_ = s32(idtype), s32(id_)
@@ -686,7 +733,7 @@ class Processes:
             return 0
         if r is not None:
             return r
-        return self.wait_host("waitid", attempt, self._child_fds())
+        return self.wait_host("waitid", attempt, self._child_fds(guest))
 
     # --- SIGCHLD: a watcher thread posts it when a child's pidfd becomes readable ------------
     def _start_watcher(self) -> None:
@@ -1206,6 +1253,28 @@ class Processes:
 
 def _noop(*_):
     pass
+
+
+def _lifeline_watch(r: int, me: int) -> None:
+    """A forked process's thread: wait for the run's end (Processes._watch_lifeline); at the
+    end of a killed run, die with it."""
+    poller = select.poll()
+    poller.register(r, select.POLLIN)
+    while True:
+        try:
+            got = poller.poll()
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        break
+    if os.getpid() != me or not got:
+        return
+    ev = got[0][1]
+    if ev & select.POLLIN:          # the run ended by itself: this process lives on
+        return
+    if ev & (select.POLLHUP | select.POLLERR):
+        os.kill(me, hostsig.SIGKILL)
 
 
 def _reap(pids, then=_noop) -> None:

@@ -417,6 +417,9 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
                 self.child_exit()
             if self.gdb is not None:
                 self.gdb.finish(self.stop)
+        except BaseException:
+            self.end_lifeline(killed=True)      # the run's other processes end with it
+            raise
         finally:
             self.run_over.set()
             if self.gdb is not None:
@@ -424,6 +427,8 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
             if watchdog and not self.forked_child:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
+        # (after the program's own end, its daemons live on; stopped from outside, not)
+        self.end_lifeline(killed=self.stop_event.is_set())
         self.finish_processes()
         res = self._result()
         res.elapsed = time.perf_counter() - t0

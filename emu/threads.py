@@ -101,7 +101,7 @@ class Wait:
         self.deadline = deadline
         self.timeout_result = timeout_result      # a value, or a function giving it
         self.cancel = cancel
-        self.host_fds = host_fds
+        self.host_fds = host_fds                  # (fd, events) pairs, or a function giving them
         self.interrupted = interrupted            # a function giving the EINTR result
         self.restart = restart
 
@@ -476,7 +476,8 @@ class Threads:
             if t.wait is not None:
                 if t.wait.deadline is not None:
                     deadline = t.wait.deadline if deadline is None else min(deadline, t.wait.deadline)
-                host.update(t.wait.host_fds)
+                fds = t.wait.host_fds
+                host.update(fds() if callable(fds) else fds)
         self.wake.clear()
         if self.stop_event.is_set():
             # the end of the run (time limit) came before the clear: its wake is gone, and

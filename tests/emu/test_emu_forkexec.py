@@ -1,0 +1,233 @@
+"""Forked processes and exec under ``xld run`` (emu/process.py): fork + exec of a host program in
+a tight loop with what may be alive in the emulator at the fork, a wait that must sleep, and the
+run's processes ending with a killed run. Compared with qemu-user where it has an answer;
+nothing is timed: limits only turn a hang into a failure."""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xld.emu import run
+
+from conftest import ARCHES, PROGS, compile_command, run_qemu, sysroot
+
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def fbuild(tmp_path_factory):
+    out_dir = tmp_path_factory.mktemp("emu-forkexec")
+    cache = {}
+
+    def get(prog, arch, kind="gcc"):
+        key = (prog, arch, kind)
+        if key not in cache:
+            src = os.path.join(PROGS, prog + ".c")
+            out = str(out_dir / f"{prog}-{arch}-{kind}")
+            cmd = compile_command(kind, arch, src, out)
+            cmd.insert(cmd.index(src), "-pthread")
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+            assert p.returncode == 0, f"{' '.join(cmd)}\n{p.stderr}"
+            cache[key] = out
+        return cache[key]
+    return get
+
+
+def _expected(n: int) -> bytes:
+    return b"".join(b"line %d\necho %d\n" % (i, i) for i in range(n)) + b"bad 0\n"
+
+
+# what is alive at the fork: t threads, c a SIGCHLD handler, u a SIGUSR1 handler, a a 1 ms
+# itimer with a handler, v posix_spawn (vfork), m MAP_SHARED memory (the run lock)
+VARIANTS = ["plain", "t", "c", "u", "a", "v", "m", "tcuavm"]
+
+
+CASES = ([(a, "gcc", v) for a in ARCHES for v in VARIANTS]
+         + [("arm64", "dyn", "plain"), ("arm64", "dyn", "tcuavm")])
+
+
+@pytest.mark.parametrize("arch,kind,variant", CASES, ids=["-".join(c) for c in CASES])
+def test_fork_then_exec_of_host_echo_in_a_loop(fbuild, arch, kind, variant):
+    """pcre2grep's script callouts: fork, exec the host /bin/echo, wait; many times, with the
+    emulator's threads, timers, signal handlers and shared memory alive at each fork."""
+    exe = fbuild("forkexec", arch, kind)
+    n = 12
+    args = [str(n), "" if variant == "plain" else variant]
+    rc, out, err = run_qemu(arch, exe, args, sysroot=sysroot(arch) if kind == "dyn" else None,
+                            timeout=TIMEOUT)
+    assert (rc, out) == (0, _expected(n)), err
+    res = run(exe, argv=args, timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (0, _expected(n)), res.stderr[-3000:]
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["unserved", "served"])
+def test_fork_exec_loops_side_by_side_from_the_command(fbuild, tmp_path, served):
+    """Three commands at once, each forking and executing /bin/echo with everything alive
+    (served: each run a fork of the warm server)."""
+    exe = fbuild("forkexec", "arm64")
+    env = _server_env(tmp_path, served)
+    if served:
+        _start_server(env, exe)
+    n = 10
+    procs = [subprocess.Popen([sys.executable, "-m", "xld.link", "run", exe, str(n), "tcuavm"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for _ in range(3)]
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=TIMEOUT)
+            assert (p.returncode, out) == (0, _expected(n)), err[-3000:]
+    finally:
+        for p in procs:
+            p.kill()
+        _stop_server(env)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("how", ["zombie", "ignore", "thread"])
+def test_a_wait_sleeps_until_its_child_can_come(fbuild, arch, how, monkeypatch):
+    """waitpid for one child while another is already a zombie, wait with SIGCHLD ignored after
+    a child was reaped unseen, and the first with another thread blocked meanwhile (the
+    scheduler's idle wait polls the waits' descriptors): the wait looks again only when a
+    child it may reap changes or after its 50 ms step. It polled every child's pidfd (the zombie's, or one
+    closed meanwhile: always ready) and spun at 100% CPU for the 2 s the other child slept:
+    tens of thousands of looks where a sleeping wait makes about 40 (120 with the thread)."""
+    from xld.emu import hostio
+    exe = fbuild("waitspin", arch)
+    args = [] if how == "zombie" else [how]
+    rc, out, _err = run_qemu(arch, exe, args, timeout=TIMEOUT)
+    looks = [0]
+    real_poll = select.poll
+
+    class Counting:
+        def __init__(self):
+            self.p = real_poll()
+
+        def register(self, *a):
+            self.p.register(*a)
+
+        def poll(self, *a):
+            looks[0] += 1
+            return self.p.poll(*a)
+
+    monkeypatch.setattr(hostio.select, "poll", Counting)
+    t0 = time.monotonic()
+    res = run(exe, argv=args, timeout=TIMEOUT)
+    elapsed = time.monotonic() - t0
+    assert (res.returncode, res.stdout) == (rc, out), res.stderr
+    # a few looks a step (hostio.STEP; the blocked thread's wait looks too), whatever the
+    # machine's load: a relation between looks and the time they took
+    assert looks[0] <= 50 + 4 * elapsed / hostio.STEP, (looks[0], elapsed)
+
+
+# --- the run's processes end with a killed run (process.py: the lifeline) -------------------
+
+def _server_env(tmp_path, served: bool) -> dict:
+    base = tmp_path / "srv"
+    base.mkdir(mode=0o700, exist_ok=True)
+    return dict(os.environ, XLD_SERVER="1" if served else "0", XLD_SERVER_DIR=str(base),
+                XLD_SERVER_IDLE="30")
+
+
+def _start_server(env, exe) -> None:
+    """A command starts the server (it runs that one itself); wait until it listens."""
+    from xld.link import client
+    subprocess.run([sys.executable, "-m", "xld.link", "run", exe, "0", ""], env=env,
+                   capture_output=True, timeout=TIMEOUT)
+    base = Path(env["XLD_SERVER_DIR"])
+    for _ in range(1200):
+        socks = list(base.glob("xld-*/*.sock"))
+        if socks:
+            s = client.connect(str(socks[0]))
+            if s is not None:
+                s.close()
+                return
+        time.sleep(0.05)
+    raise AssertionError("the server never started")
+
+
+def _stop_server(env) -> None:
+    for lock in Path(env["XLD_SERVER_DIR"]).glob("xld-*/*.lock"):
+        text = lock.read_text().strip()
+        if text.isdigit():
+            try:
+                os.kill(int(text), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return True
+    return state == "Z"                     # (a zombie whose new parent has not reaped it)
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def _wait_gone(pids) -> list[int]:
+    for _ in range(1200):                   # (a limit that only turns a hang into a failure)
+        left = [p for p in pids if not _gone(p)]
+        if not left:
+            return []
+        time.sleep(0.05)
+    return left
+
+
+def _kill_all(pids) -> None:
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@pytest.mark.parametrize("how", ["unserved-SIGKILL", "served-SIGKILL", "unserved-SIGTERM"])
+def test_a_killed_run_takes_its_processes_with_it(fbuild, tmp_path, how):
+    """`xld run` killed while its program waits for a child whose own child spins: both die
+    with the run, served or not. They were reparented to init and ran on (an orphan found
+    spinning 33 minutes after its run was killed)."""
+    served = how.startswith("served")
+    exe = fbuild("orphans", "arm64")
+    env = _server_env(tmp_path, served)
+    if served:
+        _start_server(env, fbuild("forkexec", "arm64"))
+    cmd = subprocess.Popen([sys.executable, "-m", "xld.link", "run", exe], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pids = []
+    try:
+        pids = [int(w) for w in cmd.stdout.readline().split()]
+        assert len(pids) == 2, cmd.stderr.read()
+        # served, the program's process is the server's child, not the command's
+        assert (_parent(pids[0]) != cmd.pid) == served
+        cmd.send_signal(signal.SIGTERM if how.endswith("SIGTERM") else signal.SIGKILL)
+        status = cmd.wait(timeout=TIMEOUT)
+        assert status == (143 if how.endswith("SIGTERM") else -9)
+        assert _wait_gone(pids) == []
+    finally:
+        cmd.kill()
+        _kill_all(pids)
+        _stop_server(env)
+
+
+def test_a_run_that_ends_by_itself_leaves_its_daemons(fbuild, tmp_path):
+    """The program exits, leaving a child and a grandchild running: they live on, as on Linux
+    (and under qemu-user)."""
+    exe = fbuild("orphans", "riscv64")
+    p = subprocess.run([sys.executable, "-m", "xld.emu", exe, "exit"], capture_output=True,
+                       timeout=TIMEOUT)
+    pids = [int(w) for w in p.stdout.split()]
+    try:
+        assert p.returncode == 0 and len(pids) == 2, p.stderr
+        time.sleep(0.5)         # (room for a wrong kill to land; nothing is measured)
+        assert not any(_gone(q) for q in pids)
+    finally:
+        _kill_all(pids)
