@@ -752,13 +752,17 @@ def _order(ctx) -> list[OutputSection]:
     the last orphan of its class already placed, else after the script's section named for
     its class (.text, .rodata, .data, .bss, .tdata), else after the last section of its
     class, else of the nearest class before it (read-only data after code, zero-fill and
-    TLS after data).  Notes go after the last note, else after .interp."""
+    TLS after data).  Notes go after the last note, else after .interp, else after the
+    read-only data (its orphans too)."""
     script_secs = [t for _, t in ctx.script_outs]
     orphans = [o for o in ctx.outputs.values() if getattr(o, "script", None) is None]
-    orphans.sort(key=lambda o: (0, o.rank, o.name, 0, 0) if not o.inputs else
+    # (the allocated ones the linker makes come first, as from GNU ld's first input, where it
+    # makes them; its non-allocated ones, .riscv.attributes, after the inputs' orphans)
+    orphans.sort(key=lambda o: (0 if o.alloc else 2, o.rank, o.name, 0, 0) if not o.inputs else
                  (1, 0, "") + min((obj.file_id, i) for obj, i in o.inputs))
     order = list(script_secs)
     last: dict[int, OutputSection] = {}         # the last orphan placed, by class
+    late: list[OutputSection] = []              # notes with no note or .interp to follow
     for o in orphans:
         cls = _class(o)
         at = None
@@ -772,6 +776,8 @@ def _order(ctx) -> list[OutputSection]:
             if at is not None:
                 order.insert(at + 1, o)
                 continue
+            late.append(o)
+            continue
         if cls == 5 and not o.nobits and cls in last:
             # TLS data before the TLS zero-fill, whatever the input order: GNU ld places them
             # as it meets them and, .tbss.x first, overlays .tdata.y on it (a wrong program)
@@ -779,6 +785,13 @@ def _order(ctx) -> list[OutputSection]:
                       and _class(t) == 5 and t.nobits), None)
             if k is not None:
                 order.insert(k, o)
+                continue
+        if not o.alloc and not o.inputs:
+            # the linker's own (.riscv.attributes): right after .comment, as GNU ld 2.40
+            # writes it, else after the last section not allocated
+            k = next((k for k, t in enumerate(order) if t.name == ".comment"), None)
+            if k is not None:
+                order.insert(k + 1, o)
                 continue
         if cls in last:
             order.insert(order.index(last[cls]) + 1, o)
@@ -801,6 +814,16 @@ def _order(ctx) -> list[OutputSection]:
             at = len(order) - 1 if at is None or not o.alloc else at
         order.insert(at + 1, o)
         last[cls] = o
+    for o in late:
+        # (GNU ld 2.40: after the read-only data, the orphans of it too, else after the code)
+        at = None
+        for c in (1, 0):
+            for k, t in enumerate(order):
+                if t.alloc and _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
+                    at = k
+            if at is not None:
+                break
+        order.insert(at + 1 if at is not None else 0, o)
     return order
 
 
