@@ -1052,6 +1052,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.size = env.cur - start
     o._commons = commons
     env.cur_sec = None
+    if o.alloc and o.nobits and o.flags & elf.SHF_TLS and not ghost:
+        env.cur = start                 # GNU ld: ".tbss sections effectively have zero size"
     if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
