@@ -474,17 +474,18 @@ def report_orphans(ctx, found: list[tuple]) -> None:
 
 
 # the section GNU ld places an orphan of each class after, where a script has it (ldelf.c's hold)
-_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss", 5: ".tdata"}
+_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss", 4: ".comment", 5: ".tdata"}
 # where it has not: after the last section of the first of these classes the order has
 # (ldlang.c's lang_output_section_find_by_flags: TLS after data, zero-fill after data ...)
-_FALLBACK = {0: (0,), 1: (1, 0), 2: (2, 1, 0), 3: (3, 2, 1, 0), 5: (5, 2, 1, 0), 4: (4,)}
+_FALLBACK = {0: (0,), 1: (1, 0), 2: (2, 1, 0), 3: (3, 2, 1, 0), 5: (5, 2, 1, 0), 4: (4,), 6: ()}
 
 
 def _class(o) -> int:
     """Orphan placement classes: code, read-only data, writable data, zero-fill, non-alloc,
-    thread-local (.tdata.* and .tbss.*: ldelf.c's orphan_tdata)."""
+    thread-local (.tdata.* and .tbss.*: ldelf.c's orphan_tdata), debugging (.debug_*: GNU ld
+    has no place for them and appends each at the end)."""
     if not o.alloc:
-        return 4
+        return 6 if o.name.startswith((".debug", ".zdebug", ".stab", ".line", ".gnu.linkonce.wi.")) else 4
     if o.flags & elf.SHF_TLS:
         return 5
     if o.flags & elf.SHF_EXECINSTR:
@@ -494,6 +495,14 @@ def _class(o) -> int:
     if o.flags & elf.SHF_WRITE:
         return 2
     return 1
+
+
+def _relocations(o) -> bool:
+    """A table of dynamic relocations (.rela.plt, .rela.dyn, what holds .rela.iplt): GNU ld
+    places an orphan after a section of its own type only (lang_output_section_find_by_flags'
+    match_type), so read-only data goes after the code, not after .rela.plt."""
+    return o.type in (elf.SHT_RELA, elf.SHT_REL) or o.name.startswith((".rela.", ".rel.")) or \
+        any(x.type in (elf.SHT_RELA, elf.SHT_REL) for x in getattr(o, "synthetic", ()))
 
 
 def input_address(ctx, g: int) -> int | None:
@@ -757,9 +766,14 @@ def _order(ctx) -> list[OutputSection]:
     script_secs = [t for _, t in ctx.script_outs]
     orphans = [o for o in ctx.outputs.values() if getattr(o, "script", None) is None]
     # (the allocated ones the linker makes come first, as from GNU ld's first input, where it
-    # makes them; its non-allocated ones, .riscv.attributes, after the inputs' orphans)
-    orphans.sort(key=lambda o: (0 if o.alloc else 2, o.rank, o.name, 0, 0) if not o.inputs else
-                 (1, 0, "") + min((obj.file_id, i) for obj, i in o.inputs))
+    # makes them; the merged attributes where the first input that has them has them)
+    attrs = min(((obj.file_id, i) for obj, i in ctx.attributes), default=(1 << 30, 0))
+
+    def met(o):
+        if o.inputs:
+            return (1, 0, "") + min((obj.file_id, i) for obj, i in o.inputs)
+        return (0, o.rank, o.name, 0, 0) if o.alloc else (1, 0, "") + attrs
+    orphans.sort(key=met)
     order = list(script_secs)
     last: dict[int, OutputSection] = {}         # the last orphan placed, by class
     late: list[OutputSection] = []              # notes with no note or .interp to follow
@@ -786,13 +800,9 @@ def _order(ctx) -> list[OutputSection]:
             if k is not None:
                 order.insert(k, o)
                 continue
-        if not o.alloc and not o.inputs:
-            # the linker's own (.riscv.attributes): right after .comment, as GNU ld 2.40
-            # writes it, else after the last section not allocated
-            k = next((k for k, t in enumerate(order) if t.name == ".comment"), None)
-            if k is not None:
-                order.insert(k + 1, o)
-                continue
+        if cls == 6:
+            order.append(o)
+            continue
         if cls in last:
             order.insert(order.index(last[cls]) + 1, o)
             last[cls] = o
@@ -803,7 +813,9 @@ def _order(ctx) -> list[OutputSection]:
         else:
             for c in _FALLBACK[cls]:
                 for k, t in enumerate(order):
-                    if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
+                    if _class(t) == c and (t.inputs or t.size or t.data is not None or
+                                           (getattr(t, "script", None) and t.flags)) \
+                            and not (_relocations(t) and not _relocations(o)):
                         at = k
                 if at is not None:
                     break
