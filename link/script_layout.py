@@ -6,9 +6,10 @@ GNU ld's semantics (docs/scripts.md has the details and the differences):
   file order unless sorted; /DISCARD/ drops; ONLY_IF_RO/RW sections drop out when their
   inputs do not qualify; the linker's own sections (.got, .iplt ...) go where a description
   names them;
-- sections no description matches are orphans: grouped by the default rules (.text.* into
-  .text ...) and placed after the last output section of similar flags (code, read-only data,
-  writable data, zero-fill, non-allocated), else after the nearest kind before;
+- sections no description matches are orphans: output sections of their own names (GNU ld
+  2.40, lld: .text.f stays .text.f), placed as GNU ld's ldelf_place_orphan places them (after
+  the last orphan of their kind, else the script's section of that kind, else the last
+  section of similar flags, else the nearest kind before);
 - the location counter walks SECTIONS in order: an output section starts at its address
   expression, or its region's next free byte (``> REGION``, else a region its attributes
   choose), or ``.``; its alignment is the largest of its inputs' and ALIGN(); inside it a
