@@ -447,6 +447,22 @@ def assign_sections(ctx) -> None:
     ctx.outputs = outs
 
 
+def output_of(name: str, inputs: list) -> OutputSection:
+    """An output section named ``name`` holding ``inputs`` ((object, index) pairs), its type,
+    flags and rank decided as ``assign_sections`` decides them (a -T script's orphans, which
+    keep their own names: link/script_layout.py)."""
+    obj, i = inputs[0]
+    t, f = int(obj.shdrs[i]["sh_type"]), int(obj.shdrs[i]["sh_flags"])
+    out = OutputSection(name, _ARRAY_TYPES.get(name, t), f & ~_OUT_FLAGS_DROP)
+    out.rank = rank_of(name, f, t)
+    for obj, i in inputs:
+        out.flags |= int(obj.shdrs[i]["sh_flags"]) & _KEEP_FLAGS
+        if out.type == elf.SHT_NOBITS and int(obj.shdrs[i]["sh_type"]) != elf.SHT_NOBITS:
+            out.type = elf.SHT_PROGBITS
+    out.inputs = list(inputs)
+    return out
+
+
 # GNU ld's order of COMMON symbols in .bss: each defining file's in a COMMON input section
 # of its own (in file order), each of those in the order GNU ld walks its symbol hash table
 # (lang_common: bucket by bucket, a bucket's later names first).  The table has 4051

@@ -6,9 +6,10 @@ GNU ld's semantics (docs/scripts.md has the details and the differences):
   file order unless sorted; /DISCARD/ drops; ONLY_IF_RO/RW sections drop out when their
   inputs do not qualify; the linker's own sections (.got, .iplt ...) go where a description
   names them;
-- sections no description matches are orphans: grouped by the default rules (.text.* into
-  .text ...) and placed after the last output section of similar flags (code, read-only data,
-  writable data, zero-fill, non-allocated), else after the nearest kind before;
+- sections no description matches are orphans: output sections of their own names (GNU ld
+  2.40, lld: .text.f stays .text.f), placed as GNU ld's ldelf_place_orphan places them (after
+  the last orphan of their kind, else the script's section of that kind, else the last
+  section of similar flags, else the nearest kind before);
 - the location counter walks SECTIONS in order: an output section starts at its address
   expression, or its region's next free byte (``> REGION``, else a region its attributes
   choose), or ``.``; its alignment is the largest of its inputs' and ALIGN(); inside it a
@@ -364,7 +365,7 @@ def assign(ctx) -> None:
                 descs.append((c, target, []))
             if target is not None:
                 target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
-    orphans: dict[str, OutputSection] = {}
+    orphan_inputs: dict[str, list] = {}   # orphans by their own name (GNU ld's, lld's): inputs
     orphan_found: list[tuple] = []        # --orphan-handling=warn|error|discard: (file id, section, obj, output)
     for dname, dout in default.items():
         for obj, i in dout.inputs:
@@ -378,17 +379,14 @@ def assign(ctx) -> None:
                     break
             if hit is None:
                 if ctx.opts.orphan_handling != "place":
-                    orphan_found.append((obj.file_id, i, obj, dname))
+                    orphan_found.append((obj.file_id, i, obj, name))
                     if ctx.opts.orphan_handling == "discard":
                         obj.sec_outsec[i] = None
                         obj.sec_kept[i] = False
                         continue
-                o = orphans.get(dname)
-                if o is None:
-                    o = orphans[dname] = OutputSection(dout.name, dout.type, dout.flags)
-                    o.rank, o.script, o.pieces = dout.rank, None, None
-                o.inputs.append((obj, i))
-                obj.sec_outsec[i] = o
+                # GNU ld 2.40 and lld name an orphan after the input section itself, not by
+                # the default rules (.text.f stays .text.f); same-named ones share one
+                orphan_inputs.setdefault(name, []).append((obj, i))
                 continue
             d, target, got = hit
             if target is None:                     # /DISCARD/
@@ -408,6 +406,13 @@ def assign(ctx) -> None:
                 target.type = elf.SHT_NOBITS
             target.has_inputs = True
     report_orphans(ctx, orphan_found)
+    orphans: dict[str, OutputSection] = {}
+    for name, inputs in sorted(orphan_inputs.items(), key=lambda kv: min((o.file_id, i) for o, i in kv[1])):
+        inputs.sort(key=lambda oi: (oi[0].file_id, oi[1]))
+        o = orphans[name] = layout.output_of(name, inputs)
+        o.script, o.pieces = None, None
+        for obj, i in inputs:
+            obj.sec_outsec[i] = o
     for d, target, got in descs:
         # GNU ld: the files in command-line order, each file's sections in its order (the
         # default assignment gathered them by default output section)
@@ -471,13 +476,20 @@ def report_orphans(ctx, found: list[tuple]) -> None:
 
 
 # the section GNU ld places an orphan of each class after, where a script has it (ldelf.c's hold)
-_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss"}
+_HOLD = {0: ".text", 1: ".rodata", 2: ".data", 3: ".bss", 4: ".comment", 5: ".tdata"}
+# where it has not: after the last section of the first of these classes the order has
+# (ldlang.c's lang_output_section_find_by_flags: TLS after data, zero-fill after data ...)
+_FALLBACK = {0: (0,), 1: (1, 0), 2: (2, 1, 0), 3: (3, 2, 1, 0), 5: (5, 2, 1, 0), 4: (4,), 6: ()}
 
 
 def _class(o) -> int:
-    """Orphan placement classes: code, read-only data, writable data, zero-fill, non-alloc."""
+    """Orphan placement classes: code, read-only data, writable data, zero-fill, non-alloc,
+    thread-local (.tdata.* and .tbss.*: ldelf.c's orphan_tdata), debugging (.debug_*: GNU ld
+    has no place for them and appends each at the end)."""
     if not o.alloc:
-        return 4
+        return 6 if o.name.startswith((".debug", ".zdebug", ".stab", ".line", ".gnu.linkonce.wi.")) else 4
+    if o.flags & elf.SHF_TLS:
+        return 5
     if o.flags & elf.SHF_EXECINSTR:
         return 0
     if o.nobits:
@@ -485,6 +497,14 @@ def _class(o) -> int:
     if o.flags & elf.SHF_WRITE:
         return 2
     return 1
+
+
+def _relocations(o) -> bool:
+    """A table of dynamic relocations (.rela.plt, .rela.dyn, what holds .rela.iplt): GNU ld
+    places an orphan after a section of its own type only (lang_output_section_find_by_flags'
+    match_type), so read-only data goes after the code, not after .rela.plt."""
+    return o.type in (elf.SHT_RELA, elf.SHT_REL) or o.name.startswith((".rela.", ".rel.")) or \
+        any(x.type in (elf.SHT_RELA, elf.SHT_REL) for x in getattr(o, "synthetic", ()))
 
 
 def input_address(ctx, g: int) -> int | None:
@@ -725,11 +745,28 @@ def _defines_symbols(ctx, cmd) -> bool:
 
 
 def _order(ctx) -> list[OutputSection]:
-    """Script sections in order, with orphans after the last one of their class."""
+    """Script sections in order, with the orphans placed as GNU ld's ldelf_place_orphan
+    places them, one at a time in the order it meets them (the linker's own sections first,
+    as its dynobj's; then by their first input, in command-line and section order): after
+    the last orphan of its class already placed, else after the script's section named for
+    its class (.text, .rodata, .data, .bss, .tdata), else after the last section of its
+    class, else of the nearest class before it (read-only data after code, zero-fill and
+    TLS after data).  Notes go after the last note, else after .interp, else after the
+    read-only data (its orphans too)."""
     script_secs = [t for _, t in ctx.script_outs]
     orphans = [o for o in ctx.outputs.values() if getattr(o, "script", None) is None]
-    orphans.sort(key=lambda o: (o.rank, o.name))
+    # (the allocated ones the linker makes come first, as from GNU ld's first input, where it
+    # makes them; the merged attributes where the first input that has them has them)
+    attrs = min(((obj.file_id, i) for obj, i in ctx.attributes), default=(1 << 30, 0))
+
+    def met(o):
+        if o.inputs:
+            return (1, 0, "") + min((obj.file_id, i) for obj, i in o.inputs)
+        return (0, o.rank, o.name, 0, 0) if o.alloc else (1, 0, "") + attrs
+    orphans.sort(key=met)
     order = list(script_secs)
+    last: dict[int, OutputSection] = {}         # the last orphan placed, by class
+    late: list[OutputSection] = []              # notes with no note or .interp to follow
     for o in orphans:
         cls = _class(o)
         at = None
@@ -743,30 +780,52 @@ def _order(ctx) -> list[OutputSection]:
             if at is not None:
                 order.insert(at + 1, o)
                 continue
-        # after the script's section named as GNU ld names the kind (.text, .rodata, .data,
-        # .bss), after the orphans already there
+            late.append(o)
+            continue
+        if cls == 5 and not o.nobits and cls in last:
+            # TLS data before the TLS zero-fill, whatever the input order: GNU ld places them
+            # as it meets them and, .tbss.x first, overlays .tdata.y on it (a wrong program)
+            k = next((k for k, t in enumerate(order) if getattr(t, "script", None) is None
+                      and _class(t) == 5 and t.nobits), None)
+            if k is not None:
+                order.insert(k, o)
+                continue
+        if cls == 6:
+            order.append(o)
+            continue
+        if cls in last:
+            order.insert(order.index(last[cls]) + 1, o)
+            last[cls] = o
+            continue
         named = [k for k, t in enumerate(order) if t.name == _HOLD.get(cls) and getattr(t, "script", None)]
         if named:
             at = named[0]
-            while at + 1 < len(order) and getattr(order[at + 1], "script", None) is None:
-                at += 1
-            order.insert(at + 1, o)
-            continue
-        # else after the last section of its kind; else (GNU ld's nearest match by flags)
-        # after the last one of the kind before it: read-only data after code, data after
-        # read-only data
-        for c in range(cls, -1 if o.alloc else cls - 1, -1):
-            for k, t in enumerate(order):
-                if _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
-                    at = k
-            if at is not None:
-                break
+        else:
+            for c in _FALLBACK[cls]:
+                for k, t in enumerate(order):
+                    if _class(t) == c and (t.inputs or t.size or t.data is not None or
+                                           (getattr(t, "script", None) and t.flags)) \
+                            and not (_relocations(t) and not _relocations(o)):
+                        at = k
+                if at is not None:
+                    break
         if at is None:
             for k, t in enumerate(order):
                 if t.alloc and o.alloc:
                     at = k
             at = len(order) - 1 if at is None or not o.alloc else at
         order.insert(at + 1, o)
+        last[cls] = o
+    for o in late:
+        # (GNU ld 2.40: after the read-only data, the orphans of it too, else after the code)
+        at = None
+        for c in (1, 0):
+            for k, t in enumerate(order):
+                if t.alloc and _class(t) == c and (t.inputs or t.size or t.data is not None or getattr(t, "script", None)):
+                    at = k
+            if at is not None:
+                break
+        order.insert(at + 1 if at is not None else 0, o)
     return order
 
 
@@ -995,6 +1054,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.size = env.cur - start
     o._commons = commons
     env.cur_sec = None
+    if o.alloc and o.nobits and o.flags & elf.SHF_TLS and not ghost:
+        env.cur = start                 # GNU ld: ".tbss sections effectively have zero size"
     if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
