@@ -986,12 +986,20 @@ def bind_default_versions(ctx) -> None:
     a program, no import in a library).  The symbol keeps its versioned name in .symtab, as GNU
     ld's does.  (-r keeps the two names apart: the final link binds them.)"""
     st = ctx.symtab
-    if ctx.opts.relocatable or "@@" not in "\0".join(st.names):
+    if ctx.opts.relocatable:
         return
+    # (the objects whose string tables hold "@@" at all: one byte search each, not a look
+    # at every name of the link)
+    versioned = set()
+    for f in ctx.files[1:]:
+        if b"@@" in getattr(f, "symstr", b""):
+            gl = f.gids[f.first_global:].tolist()
+            versioned.update(g for g, name in zip(gl, f.global_names()) if "@@" in name)
     state, ids = st.state, st.ids
     remap = {}
-    for g, name in enumerate(st.names):
-        if "@@" in name and state[g] != UNDEF and st.def_file[g] > 0:
+    for g in sorted(versioned):
+        name = st.names[g]
+        if g and state[g] != UNDEF and st.def_file[g] > 0:
             b = ids.get(name.partition("@@")[0])
             if b is not None and state[b] == UNDEF:
                 remap[b] = g
