@@ -15,10 +15,15 @@ passed through as bytes. Three things are translated:
   (``MSG_DONTWAIT``, or poll first) and otherwise waits in ``wait_host``, letting the other
   guest threads run.
 
+``AF_NETLINK`` sockets of the ``NETLINK_ROUTE`` protocol are host ones too, for the queries a C
+library makes (``getifaddrs``: an ``RTM_GETLINK`` and an ``RTM_GETADDR`` dump; the messages are
+the same bytes for every Linux ABI): a request other than ``RTM_GET*`` (one that would change
+the host's interfaces, addresses or routes) is not served, whatever the emulator's privileges.
+
 Descriptors passed with ``SCM_RIGHTS`` go through the host's own sendmsg/recvmsg (a received
 one becomes a guest file of its kind); ``SCM_CREDENTIALS`` and ``SO_PEERCRED`` pass through
 with pids translated (the first process's 4242 is its host pid). Not served: other ancillary data,
-sockets of other families (netlink, packet, ...), and the socket options that name a
+sockets of other families (other netlink protocols, packet, ...), and the socket options that name a
 descriptor.
 """
 
@@ -41,7 +46,9 @@ from .hostio import HostFd
 from .threads import NotServed
 from .syscalls import UIO_MAXIOV, s32
 
-AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+NETLINK_ROUTE = 0
+RTM_BASE, NLMSG_HDR = 16, 16    # the first rtnetlink message type; sizeof(struct nlmsghdr)
 SOCK_NONBLOCK, SOCK_CLOEXEC = 0o4000, 0o2000000
 MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, MSG_CTRUNC = 0x40, 0x4000, 0x20, 0x8
 MSG_CMSG_CLOEXEC = 0x40000000
@@ -49,6 +56,11 @@ MSG_WAITFORONE = 0x10000
 MMSGHDR = 64                    # sizeof(struct mmsghdr): a msghdr (56 bytes), msg_len, padding
 SOL_SOCKET, SCM_RIGHTS, SCM_CREDENTIALS = 1, 1, 2
 SO_PEERCRED = 17
+# SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFDSTADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK,
+# SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX, SIOCGIFTXQLEN: struct ifreq in and out
+SIOCGIF = frozenset((0x8910, 0x8913, 0x8915, 0x8917, 0x8919, 0x891B, 0x891D, 0x8921, 0x8927,
+                     0x8933, 0x8942))
+IFREQ = 40                      # sizeof(struct ifreq) on 64-bit Linux
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EPOLL_EVENT_HOST = "<IQ" if platform.machine() in ("x86_64", "AMD64", "i686") else "<IxxxxQ"
 EPOLL_EVENT_GUEST = "<IxxxxQ"
@@ -80,7 +92,29 @@ class Socket(HostFd):
         return buf.raw[:got]
 
     def try_write(self, data):
+        self.check_out(data)
         return _c("send", self.fd, data, len(data), MSG_DONTWAIT | MSG_NOSIGNAL)
+
+    def check_out(self, data: bytes) -> None:
+        """Refuse (NotServed) what the host must not be sent; every socket but netlink's
+        takes anything."""
+        if self.family == AF_NETLINK:
+            _check_rtnetlink(data)
+
+
+def _check_rtnetlink(data: bytes) -> None:
+    """Only queries reach the host's rtnetlink: each message of the datagram must be an
+    RTM_GET* request (type RTM_BASE + 4k + 2: GETLINK, GETADDR, GETROUTE ...) or a netlink
+    control message (NLMSG_NOOP ...); a truncated header is left to the kernel's EINVAL."""
+    pos = 0
+    while pos + NLMSG_HDR <= len(data):
+        ln, kind = struct.unpack_from("<IH", data, pos)
+        if kind >= RTM_BASE and (kind - RTM_BASE) % 4 != 2:
+            raise NotServed(f"an rtnetlink request of type {kind} (not an RTM_GET* query) "
+                            "is not served")
+        if ln < NLMSG_HDR:
+            break
+        pos += (ln + 3) & ~3
 
 
 class Net:
@@ -141,7 +175,8 @@ class Net:
 
     # --- creation -------------------------------------------------------------------------
     def sys_socket(self, domain, type_, proto, *_):
-        if domain not in (AF_UNIX, AF_INET, AF_INET6):
+        if domain not in (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK) or (
+                domain == AF_NETLINK and s32(proto) != NETLINK_ROUTE):
             return -errno.EAFNOSUPPORT
         if type_ & ~(0xF | SOCK_NONBLOCK | SOCK_CLOEXEC):
             return -errno.EINVAL
@@ -241,6 +276,21 @@ class Net:
         self.wr(vlenp, struct.pack("<I", ln.value))
         return 0
 
+    def sys_ioctl(self, fd, req, arg, *rest):
+        """The interface queries of a socket (``if_indextoname``, ``if_nametoindex``, flags,
+        addresses, MTU ...): a ``struct ifreq`` in and out, 40 bytes for every 64-bit ABI,
+        asked of the host. The requests that set anything are not among them."""
+        f = self.fds.fds.get(s32(fd))
+        if isinstance(f, Socket) and req & 0xFFFFFFFF in SIOCGIF:
+            import fcntl as _fcntl
+            try:
+                out = _fcntl.ioctl(f.fd, req & 0xFFFFFFFF, self.rd(arg, IFREQ))
+            except OSError as e:
+                return -(e.errno or errno.ENOTTY)
+            self.wr(arg, out)
+            return 0
+        return super().sys_ioctl(fd, req, arg, *rest)
+
     # --- data -----------------------------------------------------------------------------
     def _send(self, name, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
         attempt, done = self._sender(s, data, flags, dest, passed)
@@ -253,6 +303,7 @@ class Net:
     def _sender(self, s: Socket, data: bytes, flags: int, dest: bytes | None, passed=()):
         """(attempt, done) of one send: ``attempt()`` sends what the socket takes now and gives
         the result, or None while a blocking send waits for room (``done[0]``: bytes sent)."""
+        s.check_out(data)
         wait = not (s.nonblock or flags & MSG_DONTWAIT)
         done = [0]
 

@@ -879,6 +879,7 @@ def _run_passes(ctx: Context) -> Context:
         ("named files", _check_named_files),  # version scripts, dynamic lists: there, even where unused
         ("read+resolve", load_inputs),        # objects, archives (lazily), symbol resolution
         ("lto", _lto),                        # -flto objects compiled (lto-wrapper, llvm-lto2); then the link again
+        ("default versions", resolve.bind_default_versions),  # foo binds to an object's foo@@V
         ("visibility", resolve.merge_visibility),  # each global: its entries' most constraining visibility
         ("shared", _resolve_shared),          # names only shared objects define: imported
         ("check", lambda c: c.diag.check()),

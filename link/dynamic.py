@@ -263,8 +263,10 @@ def drop_dead_imports(ctx) -> None:
 
 
 def _undefined(st) -> np.ndarray:
-    """The gids (from 1) of the names still undefined."""
+    """The gids (from 1) of the names still undefined (not those a foo@@V took over)."""
     u = np.flatnonzero(np.array(st.state, dtype=np.int8) == UNDEF)
+    if st.default_bound:
+        u = np.setdiff1d(u, np.fromiter(st.default_bound, dtype=np.int64))
     return u[u > 0]
 
 

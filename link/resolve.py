@@ -91,6 +91,7 @@ class SymbolTable:
         self.common_size: list[int] = [0]
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
+        self.default_bound: dict[int, int] = {}  # gid of a plain name -> its foo@@V's (bind_default_versions)
 
     def intern(self, name: str) -> int:
         gid = self.ids.get(name)
@@ -973,3 +974,61 @@ def merge_visibility(ctx) -> None:
         obj = ctx.files[f]
         obj.own_tables()
         obj.syms[k]["st_other"] = (int(obj.syms[k]["st_other"]) & ~3) | int(_RANK_VIS[best[g]])
+
+
+def bind_default_versions(ctx) -> None:
+    """A reference to ``foo`` binds to an object's ``foo@@V`` (``.symver foo_v2, foo@@V``, or
+    ``__attribute__((symver("foo@@V")))``): that definition is foo's default version, and GNU
+    ld and lld give it to every plain reference in the link (xz's liblzma calls
+    ``lzma_block_uncomp_encode``, defined as ``lzma_block_uncomp_encode@@XZ_5.2``).  Only names
+    no object defines plainly are bound so; the references' entries in each object then carry
+    the versioned symbol's id, so nothing later sees the plain name as undefined (no error in
+    a program, no import in a library).  The symbol keeps its versioned name in .symtab, as GNU
+    ld's does.  (-r keeps the two names apart: the final link binds them.)"""
+    st = ctx.symtab
+    if ctx.opts.relocatable:
+        return
+    # (the objects whose string tables hold "@@" at all: one byte search each, not a look
+    # at every name of the link)
+    versioned = set()
+    for f in ctx.files[1:]:
+        if b"@@" in getattr(f, "symstr", b""):
+            gl = f.gids[f.first_global:].tolist()
+            versioned.update(g for g, name in zip(gl, f.global_names()) if "@@" in name)
+    state, ids = st.state, st.ids
+    remap = {}
+    for g in sorted(versioned):
+        name = st.names[g]
+        if g and state[g] != UNDEF and st.def_file[g] > 0:
+            b = ids.get(name.partition("@@")[0])
+            if b is not None and state[b] == UNDEF:
+                remap[b] = g
+    if not remap:
+        return
+    old = np.array(list(remap), dtype=np.int64)
+    new = np.array(list(remap.values()), dtype=np.int64)
+    order = np.argsort(old)
+    old, new = old[order], new[order]
+
+    def rebind(gids):
+        arr = np.asarray(gids)
+        at = np.searchsorted(old, arr)
+        hit = (at < len(old)) & (old[np.minimum(at, len(old) - 1)] == arr)
+        return arr, at, hit
+
+    for f in ctx.files[1:]:
+        arr, at, hit = rebind(f.gids)
+        if hit.any():
+            f.gids[hit] = new[at[hit]]
+    parts = st._ref_parts
+    for k, (fid, gl, idx) in enumerate(parts):
+        arr, at, hit = rebind(np.asarray(gl, dtype=np.int64))
+        if hit.any():
+            arr = arr.copy()
+            arr[hit] = new[at[hit]]
+            parts[k] = (fid, arr if isinstance(gl, np.ndarray) else arr.tolist(), idx)
+    st._first = None
+    st.default_bound.update(remap)
+    for b, g in remap.items():
+        st.strong_ref[g] |= st.strong_ref[b]
+        st.strong_ref[b] = 0

@@ -1,0 +1,75 @@
+"""A plain reference binds to an object's default version (foo@@V), as GNU ld binds it.
+
+xz 5.4.1's liblzma defines ``lzma_block_uncomp_encode@@XZ_5.2`` (and ``@XZ_5.2.2``) with
+``__attribute__((symver))`` and calls ``lzma_block_uncomp_encode`` from another object: xld
+refused such a program ("undefined symbol: foo ... did you mean: foo@@V2") and left the
+library with an unversioned undefined ``lzma_block_uncomp_encode`` in its .dynsym.
+"""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests import toolchain as tc
+
+DEFS = """
+__attribute__((__symver__("foo@@V2"))) int foo_v2(void) { return 42; }
+__attribute__((__symver__("foo@V1"))) int foo_v1(void) { return 1; }
+"""
+USE = """
+#include <stdio.h>
+int foo(void);
+int call_foo(void) { return foo(); }
+"""
+MAIN = """
+#include <stdio.h>
+int call_foo(void);
+int main(void) { printf("%d\\n", call_foo()); return 0; }
+"""
+MAP = "V1 { global: foo; local: *; }; V2 { global: foo; call_foo; } V1;\n"
+
+
+def _cc(arch, *args, cwd):
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    p = subprocess.run([cc, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return p
+
+
+@pytest.fixture
+def objs(tmp_path):
+    def make(arch):
+        for name, text in (("defs.c", DEFS), ("use.c", USE), ("main.c", MAIN), ("v.map", MAP)):
+            (tmp_path / name).write_text(text)
+        p = _cc(arch, "-O1", "-fPIC", "-c", "defs.c", "use.c", "main.c", cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        return tmp_path
+    return make
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_program_reference_binds_to_default_version(objs, arch, tmp_path):
+    d = objs(arch)
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    p = _cc(arch, f"-B{wrap}", "-static", "-o", "prog", "defs.o", "use.o", "main.o", cwd=d)
+    assert p.returncode == 0, p.stderr
+    res = tc.xld_run(d / "prog")
+    assert (res.status, res.stdout) == (0, b"42\n"), res.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_library_reference_binds_to_default_version(objs, arch, tmp_path):
+    d = objs(arch)
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    p = _cc(arch, f"-B{wrap}", "-shared", "-o", "libv.so", "defs.o", "use.o",
+            "-Wl,--version-script=v.map", "-Wl,-z,defs", cwd=d)
+    assert p.returncode == 0, p.stderr
+    syms = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-readelf"), "--dyn-syms", "-W",
+                           d / "libv.so"], capture_output=True, text=True, check=True).stdout
+    rows = [ln.split() for ln in syms.splitlines() if ln.split()[-1:] and ln.split()[-1].startswith("foo")]
+    assert sorted(r[-1] for r in rows) == ["foo@@V2", "foo@V1"], syms
+    assert all(r[6] != "UND" for r in rows), syms
+    p = _cc(arch, f"-B{wrap}", "-o", "prog", "main.o", "libv.so", "-Wl,-rpath,$ORIGIN", cwd=d)
+    assert p.returncode == 0, p.stderr
+    res = tc.qemu_run(arch, d / "prog", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert (res.status, res.stdout) == (0, b"42\n"), res.summary()
