@@ -383,7 +383,7 @@ class Timers:
         on a loaded machine xld's host thread came later, so a program that blocked the signal,
         slept past two one-shot timers and drained them with sigtimedwait found fewer, and the
         rest, queued by timer_delete's catch_up, killed it when it unblocked the signal
-        (randsys seed 5001, 1 run in 16 at load 30)."""
+        (randsys seed 5001 at load 30-40: one run in four under pytest)."""
         for t in list(self.posix_timers.values()):
             self.catch_up(t)
 
