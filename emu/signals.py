@@ -631,6 +631,15 @@ class Signals:
                 return int(sig), SI_TIMER, 0
         return None
 
+    def unrouted_blocked(self) -> int:
+        """sigpending: the signals timer threads posted (not yet routed to a thread's set) that
+        the running thread blocks, as a mask: pending for it, as the kernel's queue shows them."""
+        mask = 0
+        for sig in list(self.async_signals):
+            if getattr(sig, "tid", self.cur.tid) == self.cur.tid:
+                mask |= self.sigmask & (1 << (int(sig) - 1))
+        return mask
+
     def waited_signal_pending(self, want: int, me=None) -> bool:
         """Is a signal of ``want`` there for take_waited_signal (a signalfd's poll)?"""
         return self.take_waited_signal(want, take=False, me=me) is not None
@@ -644,6 +653,7 @@ class Signals:
             return -errno.EINVAL
         want = struct.unpack("<Q", self.rd(uset, 8))[0] & ~UNBLOCKABLE
         seconds = self._timeout_arg(tmo)
+        self.catch_up_all()             # (timers already due, whose host threads are late)
         deadline = None if seconds is None else time.monotonic() + seconds
         if len(self.threads) > 1:
             return self._threaded_sigtimedwait(want, info, deadline)

@@ -731,7 +731,8 @@ class Syscalls:
         gets that many bytes of it, as Linux copies them."""
         if size > 8:
             return -errno.EINVAL
-        pending = sum(1 << (sig - 1) for sig in self.blocked_pending)
+        self.catch_up_all()             # (timers already due, whose host threads are late)
+        pending = sum(1 << (sig - 1) for sig in self.blocked_pending) | self.unrouted_blocked()
         self.wr(buf, struct.pack("<Q", pending)[:size])
         return 0
 

@@ -1156,7 +1156,8 @@ class Threads:
         the thread's own.  (The set's size as in the one-thread call.)"""
         if size > 8:
             return -errno.EINVAL
-        shown = sum(1 << (sig - 1) for sig in self.blocked_pending)
+        self.catch_up_all()             # (timers already due, whose host threads are late)
+        shown = sum(1 << (sig - 1) for sig in self.blocked_pending) | self.unrouted_blocked()
         for t in self.threads.values():
             if t is self.cur or not t.alive:
                 continue

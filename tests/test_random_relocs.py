@@ -169,6 +169,135 @@ def pair_formed(secs: dict, p: int) -> int | None:
     return (p if w0 & 0x7f == 0x17 else 0) + _sext(w0 & 0xfffff000, 32) + imm
 
 
+def plt_entries(secs: dict, dyn: list) -> dict[str, int]:
+    """arm64: the address of each symbol's PLT entry, found by the GOT slot it loads (adrp
+    x16; ldr x17, [x16, #lo12]) and the R_AARCH64_JUMP_SLOT relocation on that slot."""
+    slots = {off: name for off, typ, name, _ in dyn if typ == 1026}
+    if ".plt" not in secs:
+        return {}
+    a, _, data = secs[".plt"]
+    words = [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data) - 3, 4)]
+    out = {}
+    for i, (w0, w1) in enumerate(zip(words, words[1:])):
+        if w0 & 0x9f00001f == 0x90000010 and w1 & 0xffc003ff == 0xf9400211:
+            at = int(a, 16) + 4 * i
+            page = _sext((w0 >> 5 & 0x7ffff) << 2 | (w0 >> 29 & 3), 21)
+            slot = (at & ~0xfff) + (page << 12) + (w1 >> 10 & 0xfff) * 8
+            if slot in slots:
+                out[slots[slot]] = at
+    return out
+
+
+def _rv_decode(data: bytes, base: int, start: int, end: int, name, gp: int | None) -> list[tuple]:
+    """riscv64: what the code in [start, end) of a section at ``base`` does, as the linker
+    may write it either way: jumps (jal, c.j, auipc+jalr) as (link register, target),
+    conditional branches (beq.., c.beqz, c.bnez) as (condition, registers, target), address
+    pairs (auipc or lui or c.lui, then addi/load/store; or one addi from gp) as (register,
+    address), targets named by ``name``; nops (alignment padding) left out, zero bytes counted,
+    anything else by its bytes."""
+    out: list[tuple] = []
+    i = start
+    def word(k):
+        return int.from_bytes(data[k - base:k - base + 4], "little")
+    while i < end:
+        h = int.from_bytes(data[i - base:i - base + 2], "little")
+        if h & 3 != 3:                                              # compressed
+            q, f3 = h & 3, h >> 13
+            if h == 0:
+                if out and out[-1][0] == "zero":
+                    out[-1] = ("zero", out[-1][1] + 2)
+                else:
+                    out.append(("zero", 2))
+            elif h == 0x0001:                                       # c.nop
+                pass
+            elif q == 1 and f3 == 5:                                # c.j
+                imm = ((h >> 12 & 1) << 11 | (h >> 11 & 1) << 4 | (h >> 9 & 3) << 8 | (h >> 8 & 1) << 10
+                       | (h >> 7 & 1) << 6 | (h >> 6 & 1) << 7 | (h >> 3 & 7) << 1 | (h >> 2 & 1) << 5)
+                out.append(("jump", 0, name(i + _sext(imm, 12))))
+            elif q == 1 and f3 in (6, 7):                           # c.beqz, c.bnez
+                imm = ((h >> 12 & 1) << 8 | (h >> 10 & 3) << 3 | (h >> 5 & 3) << 6 | (h >> 3 & 3) << 1
+                       | (h >> 2 & 1) << 5)
+                out.append(("branch", f3 - 6, 8 + (h >> 7 & 7), 0, name(i + _sext(imm, 9))))
+            elif q == 1 and f3 == 3 and (h >> 7 & 31) not in (0, 2) and i + 2 < end:   # c.lui; addi
+                w1 = word(i + 2)
+                out.append(("addr", h >> 7 & 31, name(_sext((h >> 12 & 1) << 5 | h >> 2 & 31, 6) * 4096
+                                                       + _sext(w1 >> 20, 12))) if w1 & 0x707f == 0x13
+                           else ("raw", data[i - base:i - base + 6].hex()))
+                i += 4
+            else:
+                out.append(("raw", data[i - base:i - base + 2].hex()))
+            i += 2
+            continue
+        w = word(i)
+        op, rd, f3, rs1 = w & 0x7f, w >> 7 & 31, w >> 12 & 7, w >> 15 & 31
+        w1 = word(i + 4) if i + 4 < end else 0
+        if w == 0x13:                                               # nop
+            pass
+        elif op == 0x6f:                                            # jal
+            imm = (w >> 31) << 20 | (w >> 12 & 0xff) << 12 | (w >> 20 & 1) << 11 | (w >> 21 & 0x3ff) << 1
+            out.append(("jump", rd, name(i + _sext(imm, 21))))
+        elif op == 0x63:                                            # beq ...
+            imm = (w >> 31) << 12 | (w >> 7 & 1) << 11 | (w >> 25 & 0x3f) << 5 | (w >> 8 & 0xf) << 1
+            out.append(("branch", f3, rs1, w >> 20 & 31, name(i + _sext(imm, 13))))
+        elif op in (0x17, 0x37) and w1 & 0x7f == 0x67 and w1 >> 15 & 31 == rd:     # auipc; jalr
+            out.append(("jump", w1 >> 7 & 31, name((i if op == 0x17 else 0) + _sext(w & 0xfffff000, 32)
+                                                   + _sext(w1 >> 20, 12))))
+            i += 4
+        elif op in (0x17, 0x37) and (w1 & 0x7f, w1 >> 12 & 7) in ((0x13, 0), (0x03, 3), (0x23, 3)):
+            lo = _sext(w1 >> 25 << 5 | w1 >> 7 & 31, 12) if w1 & 0x7f == 0x23 else _sext(w1 >> 20, 12)
+            out.append(("addr", rd, name((i if op == 0x17 else 0) + _sext(w & 0xfffff000, 32) + lo)))
+            i += 4
+        elif op == 0x13 and f3 == 0 and rs1 in (0, 3) and (rs1 == 0 or gp is not None):   # addi from x0, gp
+            out.append(("addr", rd, name((gp if rs1 == 3 else 0) + _sext(w >> 20, 12))))
+        else:
+            out.append(("raw", data[i - base:i - base + 4].hex()))
+        i += 4
+    return out
+
+
+def cluster_meaning(sec: tuple, syms: dict, source: str) -> list[tuple]:
+    """What the riscv64 cluster (``tools/randasm.cluster``) does in one output, label by label:
+    where each jump, branch and address pair goes (by label name), the value of each label
+    difference (right, or its bytes), whether each ``.balign`` holds, and the other bytes
+    decoded as they are. Two linkers that relax differently (a ``c.j`` where the other keeps a
+    ``jal``) give the same list; one that reaches another label, forms another address or
+    writes a wrong difference does not."""
+    a, size, data = sec
+    base = int(a, 16)
+    items: list[list[str]] = []
+    for line in source[source.index(".section .cl"):].splitlines():
+        if re.fullmatch(r"c\d+:", line):
+            items.append([])
+        elif items:
+            items[-1].append(line.strip())
+    at = [int(syms[f"c{k}"], 16) for k in range(len(items))] + [base + size]
+    labels: dict[int, list[str]] = {}
+    for k in range(len(items)):
+        labels.setdefault(at[k], []).append(f"c{k}")
+    gp = int(syms["__global_pointer$"], 16) if "__global_pointer$" in syms else None
+
+    def name(x: int) -> str:
+        return "/".join(labels.get(x, [f"{x - base:+#x}"]))
+    out: list[tuple] = []
+    for k, lines in enumerate(items):
+        start, end = at[k], at[k + 1]
+        out.append((f"c{k}",))
+        data_item = [m for m in (re.fullmatch(r"\.(\d)byte c(\d+) - c(\d+)", x) for x in lines) if m]
+        if data_item:
+            n, j, i = (int(g) for g in data_item[0].groups())
+            v = int.from_bytes(data[start - base:start - base + n], "little")
+            right = (at[j] - at[i]) % (1 << 8 * n) == v
+            out.append(("difference", n, f"c{j} - c{i}" if right else hex(v)))
+            start += n
+        for x in lines:
+            if x.startswith(".balign"):
+                out.append(("aligned", end % int(x.split()[1]) == 0))
+            if "norelax" in x:              # (kept as written: by its size too)
+                out.append(("size", end - start))
+        out += _rv_decode(data, base, start, end, name, gp)
+    return out
+
+
 def eh_records(data: bytes) -> list[bytes]:
     """The records of an .eh_frame without their length fields and trailing zero bytes: GNU
     ld cuts the DW_CFA_nop padding GNU as puts after a section's last record (to 8 bytes) back
@@ -197,6 +326,33 @@ def dyn_diff(secs_g, dyn_g, secs_x, dyn_x) -> list[str]:
     return out
 
 
+def reached(d: Path, flags, placed) -> list[str]:
+    """arm64, where GNU ld refused what xld linked (a far b/bl to a PLT entry plus an addend:
+    GNU ld makes no veneer; a PREL32 or ABS32 value the psABI allows and GNU ld does not):
+    the sites of xld's output that do not reach or hold the psABI's value — each b/bl, through
+    its thunk, the target plus the addend (the target's PLT entry, found by its GOT slot, for a
+    preemptible target of a shared object), each 16- or 32-bit data word its value."""
+    secs_x, _, dyn_x = image(d / "xld.elf")
+    plt = plt_entries(secs_x, dyn_x)
+    hidden = (d / "targets.s").read_text()
+    dynamic = {r[0] for r in dyn_x}
+    wrong = []
+    for k, pl in enumerate(placed):
+        if pl.site.branch:
+            via = plt.get(f"t{k}", -1) if "-shared" in flags and f".hidden t{k}" not in hidden else pl.t
+            want, got = (via + pl.addend) % 2**64, branched(secs_x, pl.p)
+            if via < 0 or got != want:
+                wrong.append(f"  branch .s{k} {pl.site.name} reaches {got:#x}, not {want:#x}")
+        elif pl.site.name in ("PREL32", "PREL16", "ABS32", "ABS16") and pl.p not in dynamic:
+            bits = int(pl.site.name[-2:])
+            want = (pl.t + pl.addend - (pl.p if pl.site.kind == "pc" else 0)) % 2**bits
+            a, _, data = secs_x[f".s{k}"]
+            got = int.from_bytes(data[pl.p - int(a, 16):pl.p - int(a, 16) + bits // 8], "little")
+            if got != want:
+                wrong.append(f"  word .s{k} {pl.site.name} holds {got:#x}, not {want:#x}")
+    return wrong
+
+
 def refusals(arch: str, d: Path, flags, placed, ld, res) -> str:
     """When one linker or both refuse: "" if they agree (or differ as documented), else what
     differs."""
@@ -210,6 +366,11 @@ def refusals(arch: str, d: Path, flags, placed, ld, res) -> str:
                     pl.p if pl.site.kind == "pc" else 0) <= pl.site.hi]
                 if all(gp_formed(secs_x, syms_x, pl.p) == pl.t + pl.addend for pl in far):
                     return ""
+            if arch == "arm64" and named_g and named_g - GNU_REFUSES <= {"R_AARCH64_CALL26", "R_AARCH64_JUMP26"}:
+                wrong = reached(d, flags, placed)
+                if not wrong:
+                    return ""
+                return "GNU ld refused, xld linked, and does not reach:\n" + "\n".join(wrong) + f"\n{ld.stderr}"
             return f"GNU ld refused, xld linked:\n{ld.stderr}"
         if "Traceback" in res.stderr or "xld: error: " not in res.stderr:
             return f"xld's refusal is not an error line:\n{res.stderr}"
@@ -295,7 +456,8 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
             skip.add(f".s{k}")          # (a library's TLS descriptors: two GOT slots each)
         if pl.site.name in SLOT_SITES and "-static" in flags:
             # (by the value loaded; a PIE's or a library's slots: by their dynamic relocations)
-            g, x = loaded(arch, secs_g, pl.p), loaded(arch, secs_x, pl.p)
+            g, x = (loaded(arch, secs, int(syms.get(f"s{k}", hex(pl.p)), 16))
+                    for secs, syms in ((secs_g, syms_g), (secs_x, syms_x)))
             if g != x:
                 out.append(f"  site .s{k} {pl.site.name} loads GNU ld {g:#x} xld {x:#x}")
     # (what follows .got moves by its size, and GNU ld's is larger: TLS by size and bytes)
@@ -308,12 +470,15 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
         if pl.site.name in GP_SITES and secs_g.get(f".s{k}") != secs_x.get(f".s{k}"):
             # (never from gp in a shared object: gp is the program's there, not the library's)
             gp_ok = syms_x if "-shared" not in flags else {n: v for n, v in syms_x.items() if n != "__global_pointer$"}
-            g, x = gp_formed(secs_g, syms_g, pl.p), gp_formed(secs_x, gp_ok, pl.p)
+            # (the code is at the site's label: past pl.p when a .balign in the section aligns
+            # it beyond the script's address, seed 3960; the labels themselves are compared below)
+            pg, px = (int(syms.get(f"s{k}", hex(pl.p)), 16) for syms in (syms_g, syms_x))
+            g, x = gp_formed(secs_g, syms_g, pg), gp_formed(secs_x, gp_ok, px)
             if g is None and x == pl.t + pl.addend:
                 skip.add(f".s{k}")
             # (GNU ld checks an auipc's reach without the addend and, out of it, makes the pair
             # absolute: lui where xld keeps the auipc; docs/robustness.md)
-            if pl.site.name.startswith("PCREL") and pair_formed(secs_g, pl.p) == pair_formed(secs_x, pl.p) \
+            if pl.site.name.startswith("PCREL") and pair_formed(secs_g, pg) == pair_formed(secs_x, px) \
                     == pl.t + pl.addend:
                 skip.add(f".s{k}")
     thunked = [s for s in syms_g if "veneer" in s] + [s for s in syms_x if "Thunk" in s]
@@ -326,6 +491,20 @@ def compare(arch: str, d: Path, seed: int, asm: str = "gas") -> str:
                     out.append(f"  branch .s{k} {pl.site.name} reaches GNU ld {g:#x} xld {x:#x}")
         syms_g = {k: v for k, v in syms_g.items() if k not in thunked}
         syms_x = {k: v for k, v in syms_x.items() if k not in thunked}
+    if ".cl" in secs_g and ".cl" in secs_x and secs_g[".cl"] != secs_x[".cl"]:
+        # (riscv64's cluster: each linker relaxes it its own way (GNU ld keeps a margin of the
+        # section's largest alignment where xld makes a tail call a c.j, seed 2895): compared by
+        # where its code goes and what its data says, label by label)
+        source = (d / "sites.s").read_text()
+        g, x = (cluster_meaning(secs[".cl"], syms, source) for secs, syms in ((secs_g, syms_g), (secs_x, syms_x)))
+        if g == x:
+            skip.add(".cl")
+            labels = {k for k in set(syms_g) | set(syms_x) if re.fullmatch(r"c\d+", k)}
+            syms_g = {k: v for k, v in syms_g.items() if k not in labels}
+            syms_x = {k: v for k, v in syms_x.items() if k not in labels}
+        else:
+            at = next(i for i, (u, v) in enumerate(zip(g + [None], x + [None])) if u != v)
+            out.append(f"  cluster .cl does another thing: GNU ld {g[max(0, at - 3):at + 2]} xld {x[max(0, at - 3):at + 2]}")
     for secs in (secs_g, secs_x):
         if ".eh_frame" in secs:
             a, _, data = secs[".eh_frame"]

@@ -624,6 +624,10 @@ def _threads2(R: random.Random, k: int) -> str:
   pthread_attr_t at; T(pthread_attr_init(&at)); T(pthread_attr_setstacksize(&at, {R.choice([65536, 1 << 20, 16384])}));
   pthread_t t; T(pthread_create(&t, &at, worker, &(struct tharg){{turn, 3}})); T(pthread_join(t, &rv));
   fflush(stdout); pid_t c = fork();
+  /* (a child forked while another thread lives, glibc's timer helper, creating a thread aborts
+     qemu-user 7.2, the oracle: "qemu_plugin_vcpu_init_hook: assertion failed"; Linux and xld run
+     create it. Not asked of qemu then.) */
+  if (c == 0 && t2_helper) {{ SAY("fork in thread child, another thread alive"); exit(5); }}
   if (c == 0) {{ pthread_t u; struct tharg a = {{turn, 2}}; SAY("fork in thread child create %d", pthread_create(&u, 0, worker, &a)); pthread_join(u, 0); SAY("child counter %ld", counter); exit(5); }}
   int s; T(waitpid(c, &s, 0) == c); status("threaded fork", s);
 """
@@ -770,6 +774,7 @@ TIMER2_SUPPORT = r"""
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 static sem_t t2_sem, t2_psem;
+static int t2_helper;      /* glibc's SIGEV_THREAD helper thread lives from the first such timer on */
 static volatile int t2_calls, t2_sum, t2_pcalls, t2_stop_at;
 static void t2_callback(union sigval v) {       /* a SIGEV_THREAD timer's, on a C library thread */
   if (v.sival_int < 0) {                        /* the periodic one's (a late call may come after its
@@ -802,7 +807,7 @@ static void t2_wait(void) { while (sem_wait(&t2_sem) && errno == EINTR) {} }
 static timer_t t2_thread_timer(int value) {
   struct sigevent ev; memset(&ev, 0, sizeof ev); ev.sigev_notify = SIGEV_THREAD;
   ev.sigev_notify_function = t2_callback; ev.sigev_value.sival_int = value;
-  timer_t t; T(timer_create(CLOCK_MONOTONIC, &ev, &t)); return t;
+  timer_t t; T(timer_create(CLOCK_MONOTONIC, &ev, &t)); t2_helper = 1; return t;
 }
 """
 

@@ -506,3 +506,34 @@ def test_expected_lines_are_the_host_kernels(prog, expected, tmp_path):
                     "-o", exe], check=True, capture_output=True, timeout=300)
     p = subprocess.run([exe], capture_output=True, timeout=240)
     assert (p.returncode, p.stdout) == (0, expected)
+
+
+def late_timer_expiries(monkeypatch, seconds: float) -> None:
+    """Every threading.Timer fires ``seconds`` after it is due (its host thread starved on a
+    loaded machine), its due time unchanged."""
+    real = threading.Timer
+
+    class LateTimer(real):
+        def __init__(self, interval, *args, **kwargs):
+            super().__init__(interval + seconds, *args, **kwargs)
+
+    monkeypatch.setattr(threading, "Timer", LateTimer)
+
+
+LATE = b"pending 1\ntwo timers on one signal: 2 signals values 953\nalive\n"
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_timers_due_during_a_sleep_are_pending_after_it_on_a_loaded_machine(build, arch, monkeypatch):
+    """latetimers.c: two one-shot timers on a blocked signal expire during a 20 ms sleep; then
+    sigpending and sigtimedwait look. Linux has queued both by then; xld waited for the timers'
+    host threads, which on a loaded machine came later: sigtimedwait found fewer, and the rest,
+    queued at timer_delete, killed the program when it unblocked the signal (randsys seed 5001
+    exited by SIGUSR2 in one of four runs at load 30). Here every host timer thread fires
+    300 ms late, which made the old code's program find none and die (exit 140)."""
+    exe = build("latetimers", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, LATE)
+    late_timer_expiries(monkeypatch, 0.3)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (0, LATE), res.crash
