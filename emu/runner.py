@@ -427,8 +427,10 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
             if watchdog and not self.forked_child:
                 watchdog.cancel()
                 watchdog.join()  # if it was firing, let it finish before the engine goes away
-        # (after the program's own end, its daemons live on; stopped from outside, not)
-        self.end_lifeline(killed=self.stop_event.is_set())
+        # After the program's own end, or a signal's (Ctrl-C, SIGTERM, from outside or from a
+        # process of the run: the sender is not known), its other processes live on, as on
+        # Linux; stopped by xld (a time or instruction limit), they end with it.
+        self.end_lifeline(killed=self.stop is not None and self.stop.limit is not None)
         self.finish_processes()
         res = self._result()
         res.elapsed = time.perf_counter() - t0

@@ -190,17 +190,18 @@ def _kill_all(pids) -> None:
             pass
 
 
-@pytest.mark.parametrize("how", ["unserved-SIGKILL", "served-SIGKILL", "unserved-SIGTERM"])
+@pytest.mark.parametrize("how", ["unserved-SIGKILL", "served-SIGKILL", "unserved-timeout", "served-timeout"])
 def test_a_killed_run_takes_its_processes_with_it(fbuild, tmp_path, how):
-    """`xld run` killed while its program waits for a child whose own child spins: both die
-    with the run, served or not. They were reparented to init and ran on (an orphan found
-    spinning 33 minutes after its run was killed)."""
+    """`xld run` killed (SIGKILL), or stopped by its time limit, while its program waits for a
+    child whose own child spins: both die with the run, served or not. They were reparented
+    to init and ran on (an orphan found spinning 33 minutes after its run was killed)."""
     served = how.startswith("served")
     exe = fbuild("orphans", "arm64")
     env = _server_env(tmp_path, served)
     if served:
         _start_server(env, fbuild("forkexec", "arm64"))
-    cmd = subprocess.Popen([sys.executable, "-m", "xld.link", "run", exe], env=env,
+    limit = ["--timeout", "5"] if how.endswith("timeout") else []
+    cmd = subprocess.Popen([sys.executable, "-m", "xld.link", "run", *limit, exe], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pids = []
     try:
@@ -208,9 +209,10 @@ def test_a_killed_run_takes_its_processes_with_it(fbuild, tmp_path, how):
         assert len(pids) == 2, cmd.stderr.read()
         # served, the program's process is the server's child, not the command's
         assert (_parent(pids[0]) != cmd.pid) == served
-        cmd.send_signal(signal.SIGTERM if how.endswith("SIGTERM") else signal.SIGKILL)
+        if not limit:
+            cmd.send_signal(signal.SIGKILL)
         status = cmd.wait(timeout=TIMEOUT)
-        assert status == (143 if how.endswith("SIGTERM") else -9)
+        assert status == (137 if limit else -9), cmd.stderr.read()
         assert _wait_gone(pids) == []
     finally:
         cmd.kill()
@@ -231,3 +233,27 @@ def test_a_run_that_ends_by_itself_leaves_its_daemons(fbuild, tmp_path):
         assert not any(_gone(q) for q in pids)
     finally:
         _kill_all(pids)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("served", [False, True])
+def test_a_child_that_kills_its_parent_lives_on(fbuild, tmp_path, sig, served):
+    """A child sends its own parent a fatal signal and lives on: the parent dies of it and
+    the child finishes, as on Linux and under qemu-user. (The first process's end by a
+    signal was taken as the run killed from outside, and the child was killed with it.)"""
+    exe = fbuild("killparent", "arm64")
+    env = _server_env(tmp_path, served)
+    out = tmp_path / "alive"
+    try:
+        if served:
+            _start_server(env, fbuild("forkexec", "arm64"))
+        p = subprocess.run([sys.executable, "-m", "xld.link", "run", exe, str(int(sig)), str(out)],
+                           env=env, capture_output=True, timeout=TIMEOUT)
+        assert p.returncode in (128 + int(sig), -int(sig)), p.stderr
+        for _ in range(1200):               # (a limit that only turns a hang into a failure)
+            if out.exists() and out.read_text() == "alive\n":
+                break
+            time.sleep(0.05)
+        assert out.read_text() == "alive\n"
+    finally:
+        _stop_server(env)
