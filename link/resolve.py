@@ -981,7 +981,8 @@ def bind_default_versions(ctx) -> None:
     ``__attribute__((symver("foo@@V")))``): that definition is foo's default version, and GNU
     ld and lld give it to every plain reference in the link (xz's liblzma calls
     ``lzma_block_uncomp_encode``, defined as ``lzma_block_uncomp_encode@@XZ_5.2``).  Only names
-    no object defines plainly are bound so; the references' entries in each object then carry
+    no object defines plainly are bound so (a strong plain definition of an object beside a
+    strong ``foo@@V`` is a duplicate symbol, as in GNU ld and lld); the references' entries in each object then carry
     the versioned symbol's id, so nothing later sees the plain name as undefined (no error in
     a program, no import in a library).  The symbol keeps its versioned name in .symtab, as GNU
     ld's does.  (-r keeps the two names apart: the final link binds them.)"""
@@ -1001,8 +1002,17 @@ def bind_default_versions(ctx) -> None:
         name = st.names[g]
         if g and state[g] != UNDEF and st.def_file[g] > 0:
             b = ids.get(name.partition("@@")[0])
-            if b is not None and state[b] == UNDEF:
+            if b is None:
+                continue
+            if state[b] == UNDEF:
                 remap[b] = g
+            elif state[b] == DEFINED and state[g] == DEFINED and st.def_file[b] > 0 and \
+                    not ctx.opts.allow_multiple_definition:
+                # foo and foo@@V, each defined by an object: one symbol defined twice (GNU
+                # ld: "multiple definition of `foo@@V'"; lld: "duplicate symbol: foo@@V")
+                (fa, ka), (fb, kb) = sorted([(st.def_file[b], st.def_index[b]),
+                                             (st.def_file[g], st.def_index[g])])
+                ctx.diag.error(duplicate_message(ctx, name, ctx.files[fa], ka, ctx.files[fb], kb))
     if not remap:
         return
     old = np.array(list(remap), dtype=np.int64)

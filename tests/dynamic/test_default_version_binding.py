@@ -73,3 +73,19 @@ def test_library_reference_binds_to_default_version(objs, arch, tmp_path):
     assert p.returncode == 0, p.stderr
     res = tc.qemu_run(arch, d / "prog", sysroot=f"/usr/{tc.TRIPLE[arch]}")
     assert (res.status, res.stdout) == (0, b"42\n"), res.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_plain_definition_beside_default_version_is_a_duplicate(objs, arch, tmp_path):
+    """``foo`` and ``foo@@V2`` each defined by an object are one symbol defined twice: GNU ld
+    ("multiple definition of `foo@@V2'") and lld ("duplicate symbol: foo@@V2") refuse; xld
+    linked and the program called the plain one (7)."""
+    d = objs(arch)
+    (d / "plain.c").write_text("int foo(void) { return 7; }\n")
+    assert _cc(arch, "-O1", "-c", "plain.c", cwd=d).returncode == 0
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    gnu = _cc(arch, "-static", "-o", "gprog", "defs.o", "use.o", "main.o", "plain.o", cwd=d)
+    assert gnu.returncode != 0 and "multiple definition of `foo@@V2'" in gnu.stderr
+    p = _cc(arch, f"-B{wrap}", "-static", "-o", "prog", "defs.o", "use.o", "main.o", "plain.o", cwd=d)
+    assert p.returncode != 0 and "xld: error: duplicate symbol: foo@@V2" in p.stderr, p.stderr
+    assert not (d / "prog").exists()
