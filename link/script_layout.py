@@ -782,11 +782,12 @@ def _order(ctx) -> list[OutputSection]:
                 continue
             late.append(o)
             continue
-        if cls == 5 and not o.nobits and cls in last:
-            # TLS data before the TLS zero-fill, whatever the input order: GNU ld places them
-            # as it meets them and, .tbss.x first, overlays .tdata.y on it (a wrong program)
-            k = next((k for k, t in enumerate(order) if getattr(t, "script", None) is None
-                      and _class(t) == 5 and t.nobits), None)
+        if cls == 5 and not o.nobits:
+            # TLS data before the TLS zero-fill, whatever the input order, also a zero-fill
+            # the script names (.tbss with no .tdata in it): after it, the TLS template's
+            # data would start where the zero-fill does, the two variables in one word (GNU
+            # ld, an orphan .tbss.x met first, overlays .tdata.y on it: a wrong program)
+            k = next((k for k, t in enumerate(order) if _class(t) == 5 and t.nobits), None)
             if k is not None:
                 order.insert(k, o)
                 continue

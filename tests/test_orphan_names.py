@@ -136,6 +136,41 @@ def test_tls_orphans_keep_their_data_before_their_zero_fill(arch, tmp_path):
     assert (int(tls.group(2), 16), int(tls.group(3), 16)) == (4, 8)
 
 
+TLS_DATA_ORPHAN = """
+.section .tbss,"awT",@nobits
+.balign 4
+.globl tz
+tz: .zero 4
+.section .tdata,"awT",@progbits
+.balign 4
+.globl tf
+tf: .word 5
+.text
+.globl _start
+_start: .word 0
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_tls_data_orphan_goes_before_the_scripts_zero_fill(arch, tmp_path):
+    """A script that names .tbss but not .tdata: the .tdata orphan goes before .tbss, each
+    variable at its own TLS offset, as GNU ld places it. xld put it after the script's .tbss,
+    so tz and tf shared TLS offset 0 (PT_TLS memsz 4: a wrong program, found in review)."""
+    obj = tc.assemble(arch, TLS_DATA_ORPHAN.replace("@", "%"), tmp_path / "t.o")
+    script = "SECTIONS { . = 0x10000; .text : { *(.text) } .data : { *(.data) } .tbss : { *(.tbss*) } .bss : { *(.bss*) } }"
+    gnu, xld = link_both(arch, tmp_path, script, [obj])
+
+    def tls_of(exe):
+        syms = {m.group(2): int(m.group(1), 16) for m in
+                re.finditer(r"^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+TLS\s+GLOBAL\s+\S+\s+\S+\s+(\S+)", readelf(arch, "-s", exe), re.M)}
+        seg = re.search(r"^\s*TLS\s+\S+\s+\S+\s+\S+\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+)", readelf(arch, "-l", exe), re.M)
+        return syms, (int(seg.group(1), 16), int(seg.group(2), 16))
+    assert tls_of(gnu) == ({"tf": 0, "tz": 4}, (4, 8))
+    assert tls_of(xld) == tls_of(gnu)
+    got = [h[0] for h in headers(arch, xld)]
+    assert got.index(".tdata") < got.index(".tbss"), got
+
+
 @pytest.mark.parametrize("arch", tc.ARCHES)
 def test_orphan_handling_names_the_orphans_own_section(arch, tmp_path):
     """--orphan-handling=warn|error name the output section an orphan goes to: its own name
