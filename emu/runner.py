@@ -202,9 +202,9 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.robust_list = 0                # set_robust_list's head (threads.py)
         self.bias = 0
         self.pid = PID
-        self.pending = None
         self.delivered: list[int] = []
         self.epoll_mirrors: list = []       # signalfds a host eventfd stands for in epoll (notify.py)
+        self.init_signals()                 # (pending signals: kept across execve)
         self.init_threads()
         self.init_processes(allow_host_exec=allow_host_exec, sysroot_opt=sysroot_opt)
         self.init_timers()
@@ -354,7 +354,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
     def build_stack(self) -> int:
         arch = self.arch
         self.eng.mem_map(EXIT_PAGE, PAGE, U.PROT_READ | U.PROT_EXEC)  # emu_start's `until` (memory.py)
-        self.init_signals(EXIT_PAGE)                    # and the rt_sigreturn trampoline
+        self.image_signals(EXIT_PAGE)                   # and the rt_sigreturn trampoline
         self.mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, self._stack_prot(), "[stack]", count=False)
         blob = bytearray()
         top = STACK_TOP - 16  # keep a zero word at the very top, as the kernel does

@@ -215,14 +215,23 @@ class Signals:
     """Mixin for the Process (needs eng, mem, arch, sigactions, sigmask, sigpending_limit:
     syscalls.py, route_signal: threads.py, and take_peer_info: process.py)."""
 
-    def init_signals(self, trampoline_addr: int) -> None:
+    def init_signals(self) -> None:
+        """The signal state of the process, made once at its start. execve keeps all of it
+        (signal(7), execve(2)): signals another process sent while the new image was being
+        loaded, pending ones (blocked, or posted and not yet taken) and the real-time interval
+        timer; image_signals resets what belongs to the old image."""
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
         self.async_posted = False           # a timer thread has stopped the engine at some time
         self.itimer = None                  # (threading.Timer, deadline, interval)
-        self.sigframes = []
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.queued_count = QueuedCount(self.sigpending_limit())
         self.blocked_pending = Pending(self.queued_count)    # the running thread's
+
+    def image_signals(self, trampoline_addr: int) -> None:
+        """For a new image (at start, and at execve): no handler frames, no alternate stack,
+        and the rt_sigreturn trampoline in the new address space. (Handled signals go back
+        to their default action in process.after_exec; the mask and pending signals stay.)"""
+        self.sigframes = []
         self.altstack = None                # (sp, size)
         self.saved_sigmask = None           # the mask a sigsuspend/pselect6/ppoll replaced
         self.trampoline = trampoline_addr

@@ -7,6 +7,7 @@ host kernel, which needs binfmt_misc, so that test checks the known output). Not
 timed: limits only turn a hang into a failure."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ import pytest
 
 from xld.emu import run
 
-from conftest import ARCHES, PROGS, compile_command, run_qemu, sysroot
+from conftest import ARCHES, PROGS, QEMU, compile_command, run_qemu, sysroot
 
 TIMEOUT = 120
 KINDS = [(a, k) for a in ARCHES for k in ("gcc", "dyn", "zig")]
@@ -387,3 +388,32 @@ def test_sigchld_handler_runs_before_waitpid_returns_with_a_thread_blocking_all(
     res = run(exe, timeout=60)
     expected = b"sigchld handled before waitpid returned: 5 of 5\n"
     assert (res.returncode, res.stdout) == (rc, out) == (0, expected), (res.crash, res.stderr)
+
+
+DETACHED_OUT = (b"setsid+execve: getpid is fork's pid 1, getsid too 1, kill 0\n"
+                b"setsid+execve: waitpid is fork's pid 1, killed by signal 15\n"
+                b"detached: exec'd 1, kill 0: 0, kill: 0\n"
+                b"detached: waitpid is fork's pid 1, killed by signal 15\n"
+                b"pending across execve: kill 0\n"
+                b"pending across execve: waitpid is fork's pid 1, killed by signal 15\n"
+                b"posix_spawn setsid: 0, kill 0\n"
+                b"posix_spawn setsid: waitpid is fork's pid 1, killed by signal 15\n"
+                b"alarm across execve: waitpid is fork's pid 1, killed by signal 14\n")
+
+
+@pytest.mark.parametrize("arch,kind", [(a, k) for a in ARCHES for k in ("gcc", "zig")],
+                         ids=[f"{a}-{k}" for a in ARCHES for k in ("gcc", "zig")])
+def test_signals_reach_a_detached_child_across_execve(pbuild, arch, kind):
+    """libuv's spawn_detached: a child calls setsid and execs a guest program; the parent's
+    kill(pid, SIGTERM) must end it, and fork's pid is the new image's getpid, getsid and what
+    waitpid returns. Also: a SIGTERM pending (blocked) before the execve, posix_spawn with
+    POSIX_SPAWN_SETSID (CLONE_VM|CLONE_VFORK), and an alarm set before the execve — Linux keeps
+    pending signals and the interval timer across execve; xld run used to drop them while
+    loading the new image (the killed sleeper slept on: the run's time limit ended it).
+    qemu-user is the oracle: its guest execs qemu-user again (as binfmt_misc would)."""
+    exe = pbuild("detached", arch, kind)
+    qemu = shutil.which(QEMU[arch])
+    rc, out, err = run_qemu(arch, exe, [qemu or "-"], timeout=TIMEOUT)
+    res = run(exe, argv=["-"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (rc, out), (res.stderr[-3000:], err[-3000:])
+    assert res.stdout == DETACHED_OUT
