@@ -331,8 +331,10 @@ class Timers:
         """``t``'s expiry, from its host thread ``timer`` (or from a system call that found it
         overdue: catch_up): queue its signal, or count an overrun; arm its next period."""
         with self.timer_lock:
-            if t.host is not timer or self.timers_closed:
-                return                # re-armed, deleted, or the run is over
+            if t.host is not timer or t.deadline is None or self.timers_closed:
+                return                # re-armed, deleted, expired already (a one-shot that
+                #                       catch_up expired before its host thread came), or
+                #                       the run is over
             # queued (and the run stopped) while the timer still counts as armed
             if t.notify == SIGEV_SIGNAL:
                 if t.queued and self.timer_signal_queued(t.sig):

@@ -537,3 +537,18 @@ def test_timers_due_during_a_sleep_are_pending_after_it_on_a_loaded_machine(buil
     late_timer_expiries(monkeypatch, 0.3)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (0, LATE), res.crash
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_one_shot_timer_caught_up_expires_once(build, arch, monkeypatch):
+    """latetimeronce.c: sigtimedwait takes a one-shot timer's signal that its late host thread
+    had not queued yet (catch_up expires it); when that thread comes, 300 ms later, it must not
+    expire the timer again. It did: a second signal was pending, and glibc's SIGEV_THREAD timers
+    ran a one-shot callback twice (sigevthread.c's semaphore got an extra post)."""
+    exe = build("latetimeronce", arch)
+    want = b"first 1, then pending 0, again -1 EAGAIN\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, want)
+    late_timer_expiries(monkeypatch, 0.3)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (0, want), res.crash
