@@ -380,30 +380,40 @@ class SysVIPC:
     def _pid(self, host_pid: int) -> int:
         return self.guest_of(host_pid) if host_pid > 0 else host_pid
 
-    def _wait_ipc(self, name: str, nowait_call, blocking_call, may_block: bool, sem=False):
+    def _wait_ipc(self, name: str, nowait_call, blocking_call, may_block: bool, sem=False,
+                  done=None):
         """A call that may wait: tried at once without waiting; when it would wait and the
         guest let it, made by a host thread with the blocking call (never restarted after a
         handler, as Linux's System V calls). ``sem``: in the first process, made from its
-        SemThread (the guest's own SEM_UNDO list)."""
+        SemThread (the guest's own SEM_UNDO list). ``done(r)`` finishes a result >= 0 (copies
+        a message out): it runs when the result comes, which in a process with several guest
+        threads is after this handler returned (the scheduler's BLOCKED)."""
         from .hostio import BlockingCall, lock_wake_ready
         on = self._sem_thread().call if sem and not self.forked_child else (lambda fn: fn())
+
+        def finish(r):
+            if r is None:
+                return None
+            if r < 0:
+                return self._failed(r)
+            return done(r) if done else r
 
         def attempt():
             r = nowait_call()
             return r if r >= 0 else -(ctypes.get_errno() or errno.EINVAL)
         r = on(attempt)
         if r >= 0 or not may_block or -r not in (errno.EAGAIN, errno.ENOMSG):
-            return r if r >= 0 else self._failed(r)
+            return finish(r)
         if not lock_wake_ready():
             # (an in-process run on a thread that cannot set LOCK_WAKE's handler: poll)
             def again():
                 r = on(attempt)
-                return r if r >= 0 or -r not in (errno.EAGAIN, errno.ENOMSG) else None
+                return finish(r) if r >= 0 or -r not in (errno.EAGAIN, errno.ENOMSG) else None
             return self.wait_host(name, again, [], restart=False)
         b = on(lambda: BlockingCall(blocking_call, self.sandbox.blocking_opens))
-        r = self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
-                           interrupted=b.interrupted, restart=False)
-        return self._failed(r) if r is not None and r < 0 else r
+        return self.wait_host(name, lambda: finish(b.result()), [(b.notify, select.POLLIN)],
+                              cancel=b.cancel, interrupted=lambda: finish(b.interrupted()),
+                              restart=False)   # (BLOCKED with other guest threads: see done)
 
     def _sem_thread(self) -> SemThread:
         if self.sem_server is None:
@@ -579,7 +589,13 @@ class SysVIPC:
         if nsops > 500:                     # SEMOPM: the host's checks would come after ours
             return -errno.E2BIG
         raw = self.rd(sops, 6 * nsops)
-        ts = ctypes.create_string_buffer(self.rd(timeout, 16), 16) if timeout else None
+        ts = None
+        if timeout:
+            # (do_semtimedop checks the timeout before it tries the operations)
+            sec, nsec = struct.unpack("<qq", self.rd(timeout, 16))
+            if sec < 0 or not 0 <= nsec < 1_000_000_000:
+                return -errno.EINVAL
+            ts = ctypes.create_string_buffer(struct.pack("<qq", sec, nsec), 16)
         ident = self._ipc_id("s", ident)
         ops = list(struct.iter_unpack("<HhH", raw))
         nowait = b"".join(struct.pack("<HhH", n, o, f | IPC_NOWAIT) for n, o, f in ops)
@@ -669,11 +685,12 @@ class SysVIPC:
         if not self.mem.is_mapped(msgp, 8 + room, 2):
             return -errno.EFAULT
         buf = ctypes.create_string_buffer(8 + room)
-        r = self._wait_ipc("msgrcv", lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg | IPC_NOWAIT),
-                           lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg), not flg & IPC_NOWAIT)
-        if r is not None and r >= 0:
+        def copy_out(r):
             self.wr(msgp, buf.raw[:8 + r])
-        return r
+            return r
+        return self._wait_ipc("msgrcv", lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg | IPC_NOWAIT),
+                              lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg), not flg & IPC_NOWAIT,
+                              done=copy_out)
 
     def sys_msgctl(self, ident, cmd, buf, *_):
         cmd = s32(cmd)

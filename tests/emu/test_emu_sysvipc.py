@@ -118,3 +118,27 @@ def test_get_by_key_checks_the_mode_asked_for(build, arch, kind, unprivileged): 
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (rc, out), res.stderr
     assert b"shm ask 0600 of 0400: 0 errno 13\n" in out and b"sem ask 0200: 0 errno 13\n" in out
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")], ids=["arm64-gcc", "riscv64-zig"])
+def test_waits_in_a_process_with_threads(build, arch, tc):
+    """progs/ipcthreads.c (R2's t12, t13): a semop and a msgrcv that wait while another guest
+    thread runs; the message is copied out when it comes. xld stopped with SIGSYS (the thread
+    scheduler's BLOCKED compared as a number), and msgrcv never wrote the message."""
+    exe = build("ipcthreads", arch, tc)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert res.stdout == b"semop waited: 0 value 0\nmsgrcv waited: 6 type 1 hello\n"
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_semtimedop_checks_its_timeout_first(build, arch):
+    """progs/ipctimeout.c (R2's t6): an invalid timeout is EINVAL before the operation is
+    tried (xld applied an operation that could go at once, and returned 0)."""
+    exe = build("ipctimeout", arch)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert res.stdout.startswith(b"tv_nsec 2e9: -1 errno 22 value 0\ntv_sec -1: -1 errno 22 value 0\n")
