@@ -70,6 +70,7 @@ _libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
 
 
 CLONE_SYSVSEM = 0x40000
+CAP_IPC_OWNER = 15                  # ipcperms' capability
 
 
 class SemThread:
@@ -132,16 +133,40 @@ def _rmid(kind: str, ident: int) -> int:
     return _libc.msgctl(ident, IPC_RMID, None)
 
 
-def _host_stat(kind: str, ident: int) -> bytes | None:
-    """The host's IPC_STAT struct of ``ident``, or None when it is gone."""
-    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+def _stat_call(kind: str, ident: int, cmd: int, buf) -> int:
     if kind == "m":
-        r = _libc.shmctl(ident, IPC_STAT, buf)
-    elif kind == "s":
-        r = _libc.semctl(ident, 0, IPC_STAT, buf)
-    else:
-        r = _libc.msgctl(ident, IPC_STAT, buf)
-    return None if r < 0 else buf.raw
+        return _libc.shmctl(ident, cmd, buf)
+    if kind == "s":
+        return _libc.semctl(ident, 0, cmd, buf)
+    return _libc.msgctl(ident, cmd, buf)
+
+
+_STAT_ANY = {"m": SHM_STAT_ANY, "s": SEM_STAT_ANY, "q": MSG_STAT_ANY}
+
+
+def _host_stat_checked(kind: str, ident: int) -> bytes:
+    """The host's IPC_STAT struct of ``ident`` with the caller's read permission checked, as
+    the guest's IPC_STAT: GuestOSError with the host's errno (EACCES, EINVAL...)."""
+    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+    if _stat_call(kind, ident, IPC_STAT, buf) < 0:
+        raise GuestOSError(ctypes.get_errno() or errno.EINVAL)
+    return buf.raw
+
+
+def _host_stat(kind: str, ident: int) -> bytes | None:
+    """The host's IPC_STAT struct of ``ident``, or None when it is gone. An object the
+    caller may not read (EACCES) is there all the same: it is read by its index with
+    *_STAT_ANY (which checks no permission; the index is the id's low bits, 15 or, with
+    ipcmni_extend, 24 of them), and the id it gives must be ``ident``."""
+    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+    if _stat_call(kind, ident, IPC_STAT, buf) >= 0:
+        return buf.raw
+    if ctypes.get_errno() != errno.EACCES:
+        return None
+    for bits in (15, 24):
+        if _stat_call(kind, ident & ((1 << bits) - 1), _STAT_ANY[kind], buf) == ident:
+            return buf.raw
+    raise GuestOSError(errno.EACCES)       # (a kernel before 4.17: no *_STAT_ANY)
 
 
 class IpcTable:
@@ -279,7 +304,9 @@ def start_janitor(path: str, life_r: int, attached=()) -> None:
 
 def _ipcperms(perm: bytes, flg: int) -> bool:
     """ipcperms: may the caller have the mode bits ``flg`` asks for (0 asks nothing)?"""
-    uid, gid, privileged = os.geteuid(), os.getegid(), S.host_ids()[2]   # (the host made it)
+    from .creds import host_caps
+    uid, gid = os.geteuid(), os.getegid()     # (the host made it)
+    privileged = S.host_ids()[2] and bool(host_caps()[0] >> CAP_IPC_OWNER & 1)
     _key, puid, pgid, cuid, cgid, mode = struct.unpack_from("<iIIIII", perm)
     requested = ((flg >> 6) | (flg >> 3) | flg) & 7
     granted = mode
@@ -499,13 +526,7 @@ class SysVIPC:
             return self._stat_index("m", ident, cmd, buf, lambda i, b: _libc.shmctl(i, cmd, b))
         ident = self._ipc_id("m", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("m", ident)
-            if ds is None:
-                self.ipc_table().drop("m", ident)
-                self.ipc_known.clear()
-                return -errno.EINVAL
-            self.wr(buf, self._guest_ds("m", ident, ds))
-            return 0
+            return self._guest_stat("m", ident, buf)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(buf, GUEST_DS["m"]), HOST_DS_SIZE)
             return self._ok(_libc.shmctl(ident, IPC_SET, raw))
@@ -517,6 +538,18 @@ class SysVIPC:
         if cmd in (SHM_LOCK, SHM_UNLOCK):
             return self._ok(_libc.shmctl(ident, cmd, None))
         return -errno.EINVAL
+
+    def _guest_stat(self, kind: str, ident: int, buf) -> int:
+        """IPC_STAT: the host's answer (EACCES when the caller may not read the object;
+        EINVAL or EIDRM when it is gone, and then no longer in the run's table)."""
+        try:
+            ds = _host_stat_checked(kind, ident)
+        except GuestOSError as e:
+            if e.errno in (errno.EINVAL, errno.EIDRM):
+                self.ipc_table().drop(kind, ident)
+            return self._failed(-e.errno)
+        self.wr(buf, self._guest_ds(kind, ident, ds))
+        return 0
 
     def _ok(self, r: int) -> int:
         return r if r >= 0 else self._failed(-(ctypes.get_errno() or errno.EINVAL))
@@ -615,11 +648,7 @@ class SysVIPC:
             return self._stat_index("s", ident, cmd, arg, lambda i, b: _libc.semctl(i, 0, cmd, b))
         ident = self._ipc_id("s", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("s", ident)
-            if ds is None:
-                return -errno.EINVAL
-            self.wr(arg, self._guest_ds("s", ident, ds))
-            return 0
+            return self._guest_stat("s", ident, arg)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(arg, PERM_SIZE), HOST_DS_SIZE)
             return self._ok(_libc.semctl(ident, 0, IPC_SET, raw))
@@ -700,11 +729,7 @@ class SysVIPC:
             return self._stat_index("q", ident, cmd, buf, lambda i, b: _libc.msgctl(i, cmd, b))
         ident = self._ipc_id("q", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("q", ident)
-            if ds is None:
-                return -errno.EINVAL
-            self.wr(buf, self._guest_ds("q", ident, ds))
-            return 0
+            return self._guest_stat("q", ident, buf)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(buf, GUEST_DS["q"]), HOST_DS_SIZE)
             return self._ok(_libc.msgctl(ident, IPC_SET, raw))

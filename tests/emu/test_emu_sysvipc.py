@@ -142,3 +142,47 @@ def test_semtimedop_checks_its_timeout_first(build, arch):
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (rc, out)
     assert res.stdout.startswith(b"tv_nsec 2e9: -1 errno 22 value 0\ntv_sec -1: -1 errno 22 value 0\n")
+
+
+_WITHOUT_IPC_OWNER = r"""
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+hdr = (ctypes.c_uint32 * 2)(0x20080522, 0)
+data = (ctypes.c_uint32 * 6)()
+assert libc.capget(hdr, data) == 0
+for i in (0, 1):                                     # CAP_IPC_OWNER (15): effective, permitted
+    data[i] &= ~(1 << 15)
+assert libc.capset(hdr, data) == 0, ctypes.get_errno()
+from xld.emu import run
+r = run(sys.argv[1], sys.argv[2:], timeout=120)
+sys.stdout.buffer.write(r.stdout)
+sys.exit(r.returncode)
+"""
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_objects_the_caller_may_not_read(build, arch, unprivileged):  # noqa: F811
+    """progs/ipcunread.c (R2's t9, t17): objects of mode 0200, which the caller may not read,
+    are found by key (not a second set, not ENOENT), IPC_EXCL is EEXIST, IPC_STAT EACCES,
+    and what the run leaves is removed at its end. xld ran by a process that Linux's ipcperms
+    does not let through (as root, without CAP_IPC_OWNER; else as the user itself); qemu as
+    nobody. xld took such objects for gone (ENOENT, a second set, EINVAL) and left them."""
+    import subprocess
+    import sys
+    exe = build("ipcunread", arch)
+    key = hex(0x2468000 | (os.getpid() & 0xFFF) << 4)
+    rc, out = qemu_as(unprivileged, arch, "gcc", exe)   # (its own key: 0x2468; removed below)
+    libc = ctypes.CDLL(None, use_errno=True)
+    for k, get in ((0x2468, libc.semget), (0x2469, libc.shmget)):
+        ident = get(k, 0, 0) if get is libc.shmget else get(k, 0, 0)
+        if ident >= 0:
+            (libc.shmctl(ident, 0, None) if get is libc.shmget else libc.semctl(ident, 0, 0, None))
+    before, tables = _sysv_ids(), _tables()
+    p = subprocess.run([sys.executable, "-c", _WITHOUT_IPC_OWNER, exe, key], capture_output=True,
+                       timeout=300, env={**os.environ, "XLD_SERVER": "0"})
+    assert (p.returncode, p.stdout) == (rc, out), p.stderr[-2000:]
+    assert p.stdout == (b"semget again: same 1 errno 0\nsemget again IPC_CREAT: same 1 errno 0\n"
+                        b"shmget IPC_EXCL: -1 errno 17\nshm IPC_STAT: -1 errno 13\nshmat: -1 errno 13\n"
+                        b"private IPC_STAT: -1 errno 13\nprivate IPC_RMID: 0 errno 0\n")
+    assert _sysv_ids() <= before
+    assert _tables() == tables
