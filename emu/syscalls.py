@@ -541,7 +541,7 @@ class Syscalls:
         return self.sched_board_file
 
     def _sched_forked(self) -> bool:
-        return self.run_life is not None or self.forked_child
+        return self.run_lock is not None or self.forked_child      # (made at the first fork)
 
     def own_sched(self) -> tuple[int, int, bool]:
         """This process's policy: another process of the run may have set it."""

@@ -38,6 +38,7 @@ import threading
 
 from .fs import GuestOSError
 from .memory import PAGE, HostAttach, OutOfMemory, page_up
+from .schedboard import SchedBoard        # (imported before the janitor's fork)
 from . import syscalls as S
 from .syscalls import s32
 
@@ -189,13 +190,10 @@ class IpcTable:
         except FileNotFoundError:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                self.made = True
             except FileExistsError:
                 fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
-
-    made = False          # this process made the file (it starts the janitor)
 
     @staticmethod
     def _read(fd: int) -> list[tuple[str, int, int]]:
@@ -248,6 +246,8 @@ class IpcTable:
             for k, _key, i in t.rows:
                 if k.islower():
                     _rmid(k, i)
+            t.rows = []
+            t.save()                    # (a second remover, waiting on the lock, finds none)
             try:
                 os.unlink(self.path)
             except FileNotFoundError:
@@ -273,15 +273,24 @@ class _Locked:
         os.close(self.fd)
 
 
-def start_janitor(path: str, life_r: int, attached=()) -> None:
-    """A host process (a grandchild, so nobody has to reap it) that removes the run's objects
-    once every process of the run has ended (``life_r`` reads EOF: each holds the write end),
-    even when the first one, `xld run`'s own process, ended before its children. It holds no
-    other descriptor of the run, and no segment (``attached``: the host addresses the
-    process has attached; a fork would count it in their nattch)."""
+def start_janitor(token: str, life_r: int, attached=()) -> None:
+    """A host process (a grandchild, so nobody has to reap it) that removes what the run
+    keeps outside its processes — its System V objects and their table, its SchedBoard —
+    once every process of the run has ended (``life_r`` reads EOF: each holds the write
+    end), even when the first one, `xld run`'s own process, ended before its children, or
+    was killed. It is in a session of its own and ignores the terminal's signals (a Ctrl-C
+    for the run is not for it); it holds no other descriptor of the run, and no segment
+    (``attached``: the host addresses the process has attached; a fork would count it in
+    their nattch)."""
+    import signal
     pid = os.fork()
     if pid == 0:
         try:
+            os.setsid()
+            for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
+                        signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE):
+                signal.signal(sig, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, ())
             if os.fork() == 0:
                 for base in attached:
                     _shmdt(base)
@@ -296,10 +305,19 @@ def start_janitor(path: str, life_r: int, attached=()) -> None:
                             break
                     except InterruptedError:
                         continue
-                IpcTable.at(path).remove_all()
+                run_over(token)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
+
+
+def run_over(token: str) -> None:
+    """The run is over: its objects, their table and its SchedBoard go."""
+    try:
+        IpcTable(token).remove_all()
+    except OSError:
+        pass
+    SchedBoard(token).remove()
 
 
 def _ipcperms(perm: bytes, flg: int) -> bool:
@@ -323,16 +341,21 @@ class SysVIPC:
 
     def ipc_table(self) -> IpcTable:
         if self.ipc_tab is None:
+            self.run_janitor()          # (before the table can exist: see run_janitor)
             self.ipc_tab = IpcTable(self.run_token)
         return self.ipc_tab
 
-    def ipc_forking(self) -> None:
-        """The run's first fork (run_life is made): objects made before it are looked after
-        by the janitor from now on."""
-        t = self.ipc_tab
-        if t is not None and t.made and not self.ipc_janitor:
-            self.ipc_janitor = True
-            start_janitor(t.path, self.run_life[0], self._attached())
+    def run_janitor(self) -> None:
+        """At the run's first fork or System V call (whichever comes first; a child has its
+        parent's): the pipe every process of the run holds, and the janitor that cleans up
+        when they have all ended (start_janitor) — a run that is killed, or whose
+        grandchildren outlive the first process, leaves nothing behind."""
+        if self.ipc_janitor:
+            return
+        self.ipc_janitor = True
+        if self.run_life is None:
+            self.run_life = os.pipe2(os.O_CLOEXEC)
+        start_janitor(self.run_token, self.run_life[0], self._attached())
 
     def _attached(self) -> list[int]:
         return [sh[2].base for sh in self.mem.shared if isinstance(sh[2], HostAttach)]
@@ -344,12 +367,9 @@ class SysVIPC:
             t.close()
 
     def ipc_cleanup(self) -> None:
-        """The run is over (its first process and the children that outlived it): its
-        objects go, as an IPC namespace's do when its last process ends."""
-        try:
-            IpcTable(self.run_token).remove_all()
-        except OSError:
-            pass
+        """The run is over (every process of it has ended): its objects go, as an IPC
+        namespace's do when its last process ends."""
+        run_over(self.run_token)
 
     # --- ids and keys ---------------------------------------------------------------------
     def _ipc_get(self, kind: str, key: int, flg: int, create, more_checks) -> int:
@@ -368,7 +388,6 @@ class SysVIPC:
                 ident = _host(create(flg & 0o777))
                 t.rows.append((kind, key, ident))
                 t.save()
-                self._watch_table()
                 return ident
             if flg & IPC_CREAT and flg & IPC_EXCL:
                 return -errno.EEXIST
@@ -379,13 +398,6 @@ class SysVIPC:
             if not _ipcperms(ds, flg & 0o777):
                 return -errno.EACCES
             return found
-
-    def _watch_table(self) -> None:
-        """Once a run that has forked has objects, the janitor looks after them."""
-        t = self.ipc_table()
-        if t.made and self.run_life is not None and not self.ipc_janitor:
-            self.ipc_janitor = True
-            start_janitor(t.path, self.run_life[0], self._attached())
 
     def _ipc_id(self, kind: str, ident: int) -> int:
         """A guest's id: the run's host id, or EINVAL. An id found in the table is

@@ -7,6 +7,7 @@ first of these calls with SIGSYS. Nothing is timed: limits only turn a hang into
 
 import ctypes
 import os
+import time
 
 import pytest
 
@@ -186,3 +187,59 @@ def test_objects_the_caller_may_not_read(build, arch, unprivileged):  # noqa: F8
                         b"private IPC_STAT: -1 errno 13\nprivate IPC_RMID: 0 errno 0\n")
     assert _sysv_ids() <= before
     assert _tables() == tables
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")], ids=["arm64-gcc", "riscv64-zig"])
+def test_a_grandchild_uses_the_objects_after_the_first_process(build, arch, tc):
+    """progs/ipcgrandchild.c (R2's t4): the objects go when every process of the run has
+    ended, not when the first process's children are reaped (the grandchild got EINVAL)."""
+    import subprocess
+    import sys
+    exe = build("ipcgrandchild", arch, tc)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    libc = ctypes.CDLL(None, use_errno=True)
+    s = libc.semget(0x1234, 0, 0)                     # (qemu's is the host's own key)
+    if s >= 0:
+        libc.semctl(s, 0, 0, None)
+    before, tables = _sysv_ids(), _tables()
+    # (the CLI: the guest has the host's stdout; run()'s collectors would wait for the
+    # grandchild's output before the first process ends)
+    p = subprocess.run([sys.executable, "-m", "xld.emu", exe], capture_output=True, timeout=300,
+                       env={**os.environ, "XLD_SERVER": "0"})
+    assert (p.returncode, p.stdout) == (rc, out), p.stderr[-2000:]
+    assert b"grandchild: semop 0 errno 0 value 1 same key 1\n" in p.stdout
+    for _ in range(600):                             # (the janitor: after the grandchild)
+        if _sysv_ids() <= before and _tables() == tables:
+            break
+        time.sleep(0.1)
+    assert _sysv_ids() <= before and _tables() == tables
+
+
+@pytest.mark.parametrize("forks", [False, True], ids=["never-forks", "forks"])
+def test_a_killed_run_leaves_nothing(build, forks):
+    """progs/ipcleft.c under `python -m xld.emu`, its process group sent SIGINT (Ctrl-C)
+    then SIGKILL: the run's objects and table are removed all the same. A run that never
+    forked had no janitor; one that forked had it in the run's process group, where the
+    Ctrl-C (its Python handler) or the kill ended it first."""
+    import signal
+    import subprocess
+    import sys
+    exe = build("ipcleft", "arm64")
+    tables = _tables()
+    p = subprocess.Popen([sys.executable, "-m", "xld.emu", exe, *(["fork"] if forks else [])],
+                         stdout=subprocess.PIPE, env={**os.environ, "XLD_SERVER": "0"},
+                         start_new_session=True)
+    try:
+        sem, shm = (int(x) for x in p.stdout.readline().split())
+        assert {("sem", sem), ("shm", shm)} <= _sysv_ids()
+    finally:
+        os.killpg(p.pid, signal.SIGINT)
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        p.stdout.close()
+    for _ in range(600):
+        if not {("sem", sem), ("shm", shm)} & _sysv_ids() and _tables() <= tables:
+            break
+        time.sleep(0.1)
+    assert not {("sem", sem), ("shm", shm)} & _sysv_ids()
+    assert _tables() <= tables
