@@ -333,6 +333,7 @@ class Processes:
                 hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             return 0
         hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
+        self.sched_publish(child=pid)
         try:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
@@ -394,8 +395,7 @@ class Processes:
         self.next_tid = self.pid + 1
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
-        self.sched_after_fork()                # (SCHED_RESET_ON_FORK)
-        self.sched_publish()
+        self.sched_after_fork()                # (SCHED_RESET_ON_FORK; its line is the parent's)
         self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
         self.pending = None

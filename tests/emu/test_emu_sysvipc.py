@@ -243,3 +243,25 @@ def test_a_killed_run_leaves_nothing(build, forks):
         time.sleep(0.1)
     assert not {("sem", sem), ("shm", shm)} & _sysv_ids()
     assert _tables() <= tables
+
+
+def test_a_parent_sets_its_childs_policy_at_once(build, monkeypatch):
+    """progs/schedchild.c (R2's finding 6): a parent's sched_setscheduler of its child right
+    after the fork holds. The child wrote its inherited policy on the run's board as it
+    started, over the parent's when that came first: made certain here by a child that
+    starts late (sched_after_fork slowed in the forked process)."""
+    from xld.emu import syscalls
+    slow_from = os.getpid()
+    orig = syscalls.Syscalls.sched_after_fork
+
+    def late(self):
+        orig(self)
+        if os.getpid() != slow_from:
+            time.sleep(0.5)
+    monkeypatch.setattr(syscalls.Syscalls, "sched_after_fork", late)
+    exe = build("schedchild", "arm64")
+    rc, out, _err = run_qemu("arm64", exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert res.stdout == (b"child 0 sees 3\nset 0: 0\nchild 1 sees 5\nset 1: 0\n"
+                          b"child 2 sees 3\nset 2: 0\n")
