@@ -246,7 +246,7 @@ def test_a_killed_run_leaves_nothing(build, forks):
 
 
 def test_a_parent_sets_its_childs_policy_at_once(build, monkeypatch):
-    """progs/schedchild.c (R2's finding 6): a parent's sched_setscheduler of its child right
+    """progs/schedsetchild.c (R2's finding 6): a parent's sched_setscheduler of its child right
     after the fork holds. The child wrote its inherited policy on the run's board as it
     started, over the parent's when that came first: made certain here by a child that
     starts late (sched_after_fork slowed in the forked process)."""
@@ -259,9 +259,30 @@ def test_a_parent_sets_its_childs_policy_at_once(build, monkeypatch):
         if os.getpid() != slow_from:
             time.sleep(0.5)
     monkeypatch.setattr(syscalls.Syscalls, "sched_after_fork", late)
-    exe = build("schedchild", "arm64")
+    exe = build("schedsetchild", "arm64")
     rc, out, _err = run_qemu("arm64", exe, timeout=120)
     res = run(exe, timeout=120)
     assert (res.returncode, res.stdout) == (rc, out)
     assert res.stdout == (b"child 0 sees 3\nset 0: 0\nchild 1 sees 5\nset 1: 0\n"
                           b"child 2 sees 3\nset 2: 0\n")
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")], ids=["arm64-gcc", "riscv64-zig"])
+def test_setgroups_of_no_groups(build, arch, tc):
+    """progs/dropgroups.c (R2's finding 7): as root whose supplementary list is its own group
+    (made so here, as after a login's initgroups; or without privilege: EPERM),
+    setgroups(0, NULL) is served as Linux serves it, and getgroups gives the list set. xld
+    stopped with SIGSYS (a change of the list)."""
+    import subprocess
+    import sys
+    exe = build("dropgroups", arch, tc)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    script = ("import os, sys\n"
+              "if os.geteuid() == 0: os.setgroups([os.getegid()])\n"
+              "from xld.emu import run\n"
+              "r = run(sys.argv[1], timeout=120)\n"
+              "sys.stdout.buffer.write(r.stdout)\n"
+              "sys.exit(99 if r.crash else r.returncode)\n")
+    p = subprocess.run([sys.executable, "-c", script, exe], capture_output=True, timeout=300,
+                       env={**os.environ, "XLD_SERVER": "0"})
+    assert (p.returncode, p.stdout) == (rc, out), p.stderr[-2000:]
