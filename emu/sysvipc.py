@@ -37,7 +37,7 @@ import tempfile
 import threading
 
 from .fs import GuestOSError
-from .memory import PAGE, HostAttach, OutOfMemory, page_up
+from .memory import PAGE, USER_BOTTOM, HostAttach, OutOfMemory, page_up
 from .schedboard import SchedBoard        # (imported before the janitor's fork)
 from . import syscalls as S
 from .syscalls import s32
@@ -486,8 +486,10 @@ class SysVIPC:
         size = page_up(struct.unpack_from("<Q", ds, 48)[0])
         m = self.mem
         if addr:
-            if not m.user_range(addr, size):
+            if addr < USER_BOTTOM:
                 return -errno.EINVAL
+            if not m.user_range(addr, size):
+                return -errno.ENOMEM          # (do_mmap: no room there)
             if not flg & SHM_REMAP and m.mapped_bytes(addr, addr + size):
                 return -errno.EINVAL
             where = addr
@@ -513,20 +515,25 @@ class SysVIPC:
         return where
 
     def sys_shmdt(self, addr, *_):
-        """The attach that starts at ``addr``: its pages still mapped go (the host segment is
-        detached with the last of them)."""
+        """do_shmdt: the attach that starts at ``addr`` — its pages still mapped go (the host
+        segment is detached with the last of them), even when its first page was unmapped
+        (Linux finds the attach's next part, whose offset in the segment says where it
+        starts)."""
         if addr & (PAGE - 1):
             return -errno.EINVAL
         m = self.mem
         for s, e, h, _f in list(m.shared):
-            if s == addr and isinstance(h, HostAttach) and m.find(addr) >= 0 \
-                    and m.names[m.find(addr)].startswith("/SYSV"):
-                name = m.names[m.find(addr)]
-                for i in reversed(list(m._overlapping(s, e))):
-                    if m.names[i] == name:
-                        m.unmap(max(m.starts[i], s), min(m.ends[i], e) - max(m.starts[i], s))
-                m.eng.flush_tlb()
-                return 0
+            if s != addr or not isinstance(h, HostAttach):
+                continue
+            parts = [i for i in m.overlapping(s, e) if m.names[i].startswith("/SYSV")]
+            if not parts:
+                continue
+            name = m.names[parts[0]]
+            for i in reversed(parts):
+                if m.names[i] == name:
+                    m.unmap(max(m.starts[i], s), min(m.ends[i], e) - max(m.starts[i], s))
+            m.eng.flush_tlb()
+            return 0
         return -errno.EINVAL
 
     def sys_shmctl(self, ident, cmd, buf, *_):
@@ -723,11 +730,17 @@ class SysVIPC:
         ident = self._ipc_id("q", ident)
         msgtyp = msgtyp - (1 << 64) if msgtyp >= 1 << 63 else msgtyp
         room = min(msgsz, self._msgmax())
-        if not self.mem.is_mapped(msgp, 8 + room, 2):
-            return -errno.EFAULT
+        if not self.mem.is_mapped(msgp, 8, 2):
+            return -errno.EFAULT              # (qemu-user's check of the header, up front)
         buf = ctypes.create_string_buffer(8 + room)
+
         def copy_out(r):
-            self.wr(msgp, buf.raw[:8 + r])
+            # (only the message is written: a buffer that holds it is enough, whatever
+            # msgsz says; one that does not is EFAULT, the message taken, as on Linux)
+            try:
+                self.wr(msgp, buf.raw[:8 + r])
+            except GuestOSError:
+                return -errno.EFAULT
             return r
         return self._wait_ipc("msgrcv", lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg | IPC_NOWAIT),
                               lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg), not flg & IPC_NOWAIT,

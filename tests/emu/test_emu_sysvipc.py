@@ -286,3 +286,17 @@ def test_setgroups_of_no_groups(build, arch, tc):
     p = subprocess.run([sys.executable, "-c", script, exe], capture_output=True, timeout=300,
                        env={**os.environ, "XLD_SERVER": "0"})
     assert (p.returncode, p.stdout) == (rc, out), p.stderr[-2000:]
+
+
+@pytest.mark.parametrize("arch,tc", [("arm64", "gcc"), ("riscv64", "zig")], ids=["arm64-gcc", "riscv64-zig"])
+def test_msgrcv_shmat_shmdt_errors(build, arch, tc):
+    """progs/ipcerrno.c (R2's t6, t23): a msgrcv buffer that holds the message is enough
+    whatever msgsz says; shmat above the address space is ENOMEM; shmdt after munmap of the
+    attach's first page detaches it. Same as qemu-user (xld: EFAULT, EINVAL, EINVAL)."""
+    exe = build("ipcerrno", arch, tc)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out)
+    assert res.stdout == (b"msgrcv small message, big msgsz: 4 errno 0 abc\nshmat at 1<<47: -1 errno 12\n"
+                          b"shmdt after its first page went: 0 errno 0\nshmdt of the second page: -1 errno 22\n"
+                          b"nattch 0\n")
