@@ -597,14 +597,48 @@ class SysVIPC:
         return perm + ds[48:96] + struct.pack("<ii", self._pid(lspid), self._pid(lrpid)) + ds[104:120]
 
     def _ipc_info(self, kind: str, cmd: int, buf, size: int, call) -> int:
-        """IPC_INFO and *_INFO: the host's limits; the result, the highest index in use, is
-        the run's (the host's other objects are not the guest's to see)."""
+        """IPC_INFO and *_INFO: the host's limits; the usage (*_INFO: objects, pages,
+        semaphores, messages, bytes) and the result, the highest index in use, are the
+        run's (the host's other objects are not the guest's to see)."""
         raw = ctypes.create_string_buffer(HOST_DS_SIZE)
         if call(raw) < 0:
             return -(ctypes.get_errno() or errno.EINVAL)
-        self.wr(buf, raw.raw[:size])
-        idx = [i & 0x7FFF for k, _key, i in self.ipc_table().rows() if k in (kind, kind.upper())]
-        return max(idx, default=0)
+        rows = [i for k, _key, i in self.ipc_table().rows() if k in (kind, kind.upper())]
+        out = bytearray(raw.raw[:size])
+        if cmd in (SHM_INFO, SEM_INFO, MSG_INFO):
+            self._run_usage(kind, rows, out)
+        self.wr(buf, bytes(out))
+        return max((i & 0x7FFF for i in rows), default=0)
+
+    @staticmethod
+    def _run_usage(kind: str, ids: list[int], out: bytearray) -> None:
+        """The usage fields of struct shm_info / seminfo / msginfo, summed over the run's
+        objects ``ids`` (as ipc/shm.c, sem.c, msg.c sum them over a namespace)."""
+        stats = [ds for ds in (_host_stat(kind, i) for i in ids) if ds is not None]
+        if kind == "m":
+            # shm_info: used_ids, shm_tot, shm_rss, shm_swp (pages); resident and swapped
+            # pages per segment from /proc/sysvipc/shm
+            pages = {}
+            try:
+                with open("/proc/sysvipc/shm") as f:
+                    for line in f.read().splitlines()[1:]:
+                        c = line.split()
+                        pages[int(c[1])] = (int(c[14]) // PAGE, int(c[15]) // PAGE)
+            except (OSError, ValueError, IndexError):
+                pass
+            tot = sum(page_up(struct.unpack_from("<Q", ds, 48)[0]) // PAGE for ds in stats)
+            rss = sum(pages.get(i, (0, 0))[0] for i in ids)
+            swp = sum(pages.get(i, (0, 0))[1] for i in ids)
+            struct.pack_into("<i4xQQQ", out, 0, len(stats), tot, rss, swp)
+        elif kind == "s":
+            nsems = sum(struct.unpack_from("<Q", ds, 80 if _HOST_SEM_PADDED else 64)[0] for ds in stats)
+            struct.pack_into("<i", out, 7 * 4, len(stats))           # semusz: sets
+            struct.pack_into("<i", out, 9 * 4, nsems)                # semaem: semaphores
+        else:
+            cbytes = sum(struct.unpack_from("<Q", ds, 72)[0] for ds in stats)
+            qnum = sum(struct.unpack_from("<Q", ds, 80)[0] for ds in stats)
+            struct.pack_into("<ii", out, 0, len(stats), qnum)        # msgpool: queues, msgmap
+            struct.pack_into("<i", out, 6 * 4, cbytes)               # msgtql: bytes
 
     def _stat_index(self, kind: str, index, cmd: int, buf, call) -> int:
         """*_STAT and *_STAT_ANY take an index into the kernel's table: the host's answer if

@@ -300,3 +300,18 @@ def test_msgrcv_shmat_shmdt_errors(build, arch, tc):
     assert res.stdout == (b"msgrcv small message, big msgsz: 4 errno 0 abc\nshmat at 1<<47: -1 errno 12\n"
                           b"shmdt after its first page went: 0 errno 0\nshmdt of the second page: -1 errno 22\n"
                           b"nattch 0\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_info_counts_the_runs_objects(build, arch):
+    """progs/ipcinfo.c (R2's finding 10): SHM_INFO, SEM_INFO, MSG_INFO give the run's usage,
+    not the host's (here the host has a segment, a set and a queue of the test's own)."""
+    exe = build("ipcinfo", arch)
+    libc = ctypes.CDLL(None, use_errno=True)
+    m, s, q = libc.shmget(0, 65536, 0o600), libc.semget(0, 7, 0o600), libc.msgget(0, 0o600)
+    try:
+        res = run(exe, timeout=120)
+    finally:
+        libc.shmctl(m, 0, None), libc.semctl(s, 0, 0, None), libc.msgctl(q, 0, None)
+    assert res.stdout == (b"shm: used_ids 2 shm_tot 3\nsem: semusz 2 semaem 5\n"
+                          b"msg: msgpool 1 msgmap 2 msgtql 7\n"), res.stderr
