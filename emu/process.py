@@ -535,8 +535,10 @@ class Processes:
             last = bool(ev.poll(0))         # (EOF: every write end closed)
             os.close(r)
             if not last:
+                self.ipc_release()
                 return
         self.ipc_cleanup()
+        self.ipc_release()
         self.sched_board().remove()
 
     # --- wait4 / waitid ----------------------------------------------------------------------

@@ -33,7 +33,6 @@ import platform
 import queue
 import select
 import struct
-import tempfile
 import threading
 
 from .fs import GuestOSError
@@ -171,29 +170,34 @@ def _host_stat(kind: str, ident: int) -> bytes | None:
 
 
 class IpcTable:
-    """The run's objects: lines ``kind key id`` in a file every process of the run opens by
-    name (the run's token), read and changed under an ``flock``."""
+    """The run's objects: lines ``kind key id`` in an anonymous file (memfd) made before the
+    run's first fork, which every process of the run has by descriptor (inherited) and no
+    path names: the guest cannot open it by name, so it cannot point the run at the host's
+    objects. Read and changed under a POSIX record lock (held per host process: the
+    processes share the file's open description, which an flock would not tell apart) and a
+    thread lock (a process's guest threads)."""
 
-    def __init__(self, token: str):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else tempfile.gettempdir()
-        self.path = os.path.join(base, f"xld-sysvipc-{token}")
-
-    @classmethod
-    def at(cls, path: str) -> "IpcTable":
-        t = cls.__new__(cls)
-        t.path = path
-        return t
+    def __init__(self, fd: int | None = None):
+        self.fd = os.memfd_create("xld-sysvipc", os.MFD_CLOEXEC) if fd is None else fd
+        self._tlock, self._tlock_pid = threading.Lock(), os.getpid()
 
     def _open(self) -> int:
+        if self._tlock_pid != os.getpid():      # (a forked process: its holder is not here)
+            self._tlock, self._tlock_pid = threading.Lock(), os.getpid()
+        self._tlock.acquire()
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-            except FileExistsError:
-                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return fd
+            fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._tlock.release()
+            raise
+        return self.fd
+
+    def _close(self) -> None:
+        fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        self._tlock.release()
+
+    def release(self) -> None:
+        os.close(self.fd)
 
     @staticmethod
     def _read(fd: int) -> list[tuple[str, int, int]]:
@@ -216,8 +220,6 @@ class IpcTable:
         return _Locked(self)
 
     def rows(self) -> list[tuple[str, int, int]]:
-        if not os.path.exists(self.path):
-            return []
         with self.locked() as t:
             return list(t.rows)
 
@@ -239,19 +241,13 @@ class IpcTable:
             t.save()
 
     def remove_all(self) -> None:
-        """The run is over: remove what is left of its objects, and the table."""
-        if not os.path.exists(self.path):
-            return
+        """The run is over: remove what is left of its objects (the table is left empty)."""
         with self.locked() as t:
             for k, _key, i in t.rows:
                 if k.islower():
                     _rmid(k, i)
             t.rows = []
             t.save()                    # (a second remover, waiting on the lock, finds none)
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
 
 
 class _Locked:
@@ -270,16 +266,17 @@ class _Locked:
         self.table._write(self.fd, self.rows)
 
     def __exit__(self, *exc):
-        os.close(self.fd)
+        self.table._close()
 
 
-def start_janitor(token: str, life_r: int, attached=()) -> None:
+def start_janitor(token: str, life_r: int, table: IpcTable, attached=()) -> None:
     """A host process (a grandchild, so nobody has to reap it) that removes what the run
     keeps outside its processes — its System V objects and their table, its SchedBoard —
     once every process of the run has ended (``life_r`` reads EOF: each holds the write
     end), even when the first one, `xld run`'s own process, ended before its children, or
     was killed. It is in a session of its own and ignores the terminal's signals (a Ctrl-C
-    for the run is not for it); it holds no other descriptor of the run, and no segment
+    for the run is not for it); it holds no other descriptor of the run than these two, and
+    no segment
     (``attached``: the host addresses the process has attached; a fork would count it in
     their nattch)."""
     import signal
@@ -297,26 +294,29 @@ def start_janitor(token: str, life_r: int, attached=()) -> None:
                 null = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
-                os.closerange(3, life_r)
-                os.closerange(life_r + 1, 1 << 16)
+                lo, hi = sorted((life_r, table.fd))
+                os.closerange(3, lo)
+                os.closerange(lo + 1, hi)
+                os.closerange(hi + 1, 1 << 16)
                 while True:
                     try:
                         if not os.read(life_r, 64):
                             break
                     except InterruptedError:
                         continue
-                run_over(token)
+                run_over(token, table)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
 
 
-def run_over(token: str) -> None:
-    """The run is over: its objects, their table and its SchedBoard go."""
-    try:
-        IpcTable(token).remove_all()
-    except OSError:
-        pass
+def run_over(token: str, table: IpcTable | None) -> None:
+    """The run is over: its objects and its SchedBoard go."""
+    if table is not None:
+        try:
+            table.remove_all()
+        except OSError:
+            pass
     SchedBoard(token).remove()
 
 
@@ -340,9 +340,7 @@ class SysVIPC:
     msgget/msgsnd/msgrcv/msgctl."""
 
     def ipc_table(self) -> IpcTable:
-        if self.ipc_tab is None:
-            self.run_janitor()          # (before the table can exist: see run_janitor)
-            self.ipc_tab = IpcTable(self.run_token)
+        self.run_janitor()              # (the table is made with it)
         return self.ipc_tab
 
     def run_janitor(self) -> None:
@@ -353,9 +351,10 @@ class SysVIPC:
         if self.ipc_janitor:
             return
         self.ipc_janitor = True
+        self.ipc_tab = IpcTable()
         if self.run_life is None:
             self.run_life = os.pipe2(os.O_CLOEXEC)
-        start_janitor(self.run_token, self.run_life[0], self._attached())
+        start_janitor(self.run_token, self.run_life[0], self.ipc_tab, self._attached())
 
     def _attached(self) -> list[int]:
         return [sh[2].base for sh in self.mem.shared if isinstance(sh[2], HostAttach)]
@@ -369,7 +368,13 @@ class SysVIPC:
     def ipc_cleanup(self) -> None:
         """The run is over (every process of it has ended): its objects go, as an IPC
         namespace's do when its last process ends."""
-        run_over(self.run_token)
+        run_over(self.run_token, self.ipc_tab)
+
+    def ipc_release(self) -> None:
+        """The first process is done with the table (the janitor may still hold it)."""
+        if self.ipc_tab is not None:
+            self.ipc_tab.release()
+            self.ipc_tab = None
 
     # --- ids and keys ---------------------------------------------------------------------
     def _ipc_get(self, kind: str, key: int, flg: int, create, more_checks) -> int:
