@@ -8,14 +8,16 @@ detach after ``IPC_RMID``. What the run adds is the scope, as if it had an IPC n
 its own:
 
 - every object is created on the host with ``IPC_PRIVATE`` — a guest's key is never the
-  host's key — and the run keeps its own table of (kind, guest key, host id) in a file that
-  all its processes share (``IpcTable``, under an ``flock``); ``*get`` with a key looks
+  host's key — and the run keeps its own table of (kind, guest key, host id) in an
+  anonymous file all its processes inherit (``IpcTable``: a memfd no path names, under a
+  record lock); ``*get`` with a key looks
   there, with Linux's checks (``IPC_CREAT``, ``IPC_EXCL``, the size or count, the mode bits
   asked for: ipcperms);
 - an id the run did not make is EINVAL, as an id that names nothing: a guest never reaches
   the host's objects, and ``*_STAT`` by index and ``IPC_INFO`` see only the run's;
-- when the run is over (its first process, and any children that outlive it, have ended)
-  the objects it left are removed, as the kernel does when an IPC namespace goes.
+- when the run is over (every process of it has ended) the objects it left are removed, as
+  the kernel does when an IPC namespace goes: by the first process if it ends last, else by
+  the janitor (start_janitor), started at the run's first fork or System V call.
 
 Blocking calls (``semop``, ``semtimedop``, ``msgsnd``, ``msgrcv``) wait in a host thread
 making the blocking call itself (hostio.BlockingCall), so other guest threads run, a signal
