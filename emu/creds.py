@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import os
 import struct
 
 from . import syscalls as S
@@ -113,7 +114,7 @@ class Creds:
         size = s32(size)
         if size < 0:
             return -errno.EINVAL
-        gids = S.host_groups()
+        gids = S.host_groups() if self.groups is None else self.groups
         if size:
             if size < len(gids):
                 return -errno.EINVAL
@@ -167,7 +168,11 @@ class Creds:
 
     def sys_setgroups(self, size, groups, *_):
         """EPERM without privilege, whatever the list (Linux's may_setgroups comes first);
-        root may set the list it has (getgroups', in any order), a change is refused."""
+        root may set a list that grants what the host process's groups grant — the same
+        groups, in any order, with or without its own group id (a supplementary group equal
+        to the group id adds nothing: ``setgroups(0, NULL)`` of root, whose list is its group,
+        the privilege-drop idiom) — and getgroups then gives that list; another change is
+        refused."""
         if not S.host_ids()[2]:
             return -errno.EPERM
         size = s32(size)
@@ -176,8 +181,10 @@ class Creds:
         gids = struct.unpack(f"<{size}I", self.rd(groups, 4 * size)) if size else ()
         if NO_ID in gids:
             return -errno.EINVAL
-        if sorted(set(gids)) != sorted(set(S.host_groups())):
+        own = {os.getegid()}
+        if set(gids) | own != set(S.host_groups()) | own:
             raise NotServed("changing the supplementary groups (the emulator's own)")
+        self.groups = list(gids)
         return 0
 
     # --- capabilities ---------------------------------------------------------------------

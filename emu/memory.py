@@ -211,7 +211,7 @@ class Memory:
                     return True
         return False
 
-    def _overlapping(self, start: int, end: int) -> range:
+    def overlapping(self, start: int, end: int) -> range:
         """Indexes of the mappings that overlap [start, end) (the list is sorted, disjoint)."""
         lo = max(0, bisect.bisect_right(self.starts, start) - 1)
         if lo < len(self.ends) and self.ends[lo] <= start:
@@ -221,7 +221,7 @@ class Memory:
 
     def _cut(self, start: int, end: int) -> None:
         """Remove [start, end) from the list (splitting ranges that straddle it)."""
-        idx = self._overlapping(start, end)
+        idx = self.overlapping(start, end)
         if not idx:
             return
         keep_s, keep_e, keep_p, keep_n = [], [], [], []
@@ -241,7 +241,7 @@ class Memory:
 
     def mapped_bytes(self, start: int, end: int) -> int:
         total = 0
-        for i in self._overlapping(start, end):
+        for i in self.overlapping(start, end):
             total += min(self.ends[i], end) - max(self.starts[i], start)
         return total
 
@@ -310,7 +310,7 @@ class Memory:
         start = page_down(start)
         self.host_op = True
         try:
-            for i in self._overlapping(start, end):
+            for i in self.overlapping(start, end):
                 lo, hi = max(self.starts[i], start), min(self.ends[i], end)
                 if lo < hi:
                     a = lo                       # chunk by chunk (map): whole regions go at once

@@ -129,7 +129,8 @@ class Processes:
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
         self.forked_child = False
         self.run_lock: RunLock | None = None     # made at the first fork (runlock.py)
-        # (read, write) pipe made at the first fork, inherited by every process of the run:
+        # (read, write) pipe made at the first fork or System V call, inherited by every
+        # process of the run:
         # its reader sees the end once they have all ended (sysvipc.py's janitor)
         self.run_life: tuple[int, int] | None = None
         self.allow_host_exec = allow_host_exec   # the host's view, or --root with --allow-host-exec
@@ -308,9 +309,7 @@ class Processes:
             self.run_lock = RunLock()       # inherited: every later process of the run shares it
         self.own_sched()                    # (another process may have set it)
         self.sched_publish()                # (the child's policy comes from this one)
-        if self.run_life is None:
-            self.run_life = os.pipe2(os.O_CLOEXEC)
-            self.ipc_forking()              # (sysvipc.py: objects made before the first fork)
+        self.run_janitor()                  # (sysvipc.py: what the run keeps outside its processes)
         self.mem.mark_forked()              # its shared memory is now another process's too
         if self.mem.shares_forked:
             # the engine's run goes on after this call, and it was not sliced: restart it in
@@ -337,6 +336,7 @@ class Processes:
                 hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
             return 0
         hostsig.pthread_sigmask(hostsig.SIG_SETMASK, mask)
+        self.sched_publish(child=pid)
         try:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
@@ -399,8 +399,7 @@ class Processes:
         self.next_tid = self.pid + 1
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
-        self.sched_after_fork()                # (SCHED_RESET_ON_FORK)
-        self.sched_publish()
+        self.sched_after_fork()                # (SCHED_RESET_ON_FORK; its line is the parent's)
         self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
         self.pending = None
@@ -535,10 +534,9 @@ class Processes:
         if self.forked_child:
             return
         self.ipc_guest_exit()
-        if self.run_life is not None:       # (this process's part in the run is over)
-            for fd in self.run_life:
-                os.close(fd)
-            self.run_life = None
+        if self.run_life is not None:       # (this process's part in the run is over; the
+            os.close(self.run_life[1])      # read end tells _run_over whether it is the last)
+            self.run_life = (self.run_life[0], -1)
         self.watcher_stop = True
         if self.stop is not None and self.stop.limit == "timeout":
             for host in self.children:       # the time limit covers the run's processes
@@ -569,8 +567,21 @@ class Processes:
 
     def _run_over(self) -> None:
         """The first process and its children have ended: what the run kept outside them
-        goes (System V objects: sysvipc.py; the policies of its processes: schedboard.py)."""
+        goes (System V objects: sysvipc.py; the policies of its processes: schedboard.py) —
+        unless a process of the run still lives (a grandchild): then the janitor removes it
+        when the last one ends."""
+        if self.run_life is not None:
+            r = self.run_life[0]
+            self.run_life = None
+            ev = select.poll()
+            ev.register(r, select.POLLIN)
+            last = bool(ev.poll(0))         # (EOF: every write end closed)
+            os.close(r)
+            if not last:
+                self.ipc_release()
+                return
         self.ipc_cleanup()
+        self.ipc_release()
         self.sched_board().remove()
 
     # --- wait4 / waitid ----------------------------------------------------------------------

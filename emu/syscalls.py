@@ -541,7 +541,7 @@ class Syscalls:
         return self.sched_board_file
 
     def _sched_forked(self) -> bool:
-        return self.run_life is not None or self.forked_child
+        return self.run_lock is not None or self.forked_child      # (made at the first fork)
 
     def own_sched(self) -> tuple[int, int, bool]:
         """This process's policy: another process of the run may have set it."""
@@ -566,11 +566,15 @@ class Syscalls:
         else:
             self.sched_board().put(-who, sched)
 
-    def sched_publish(self) -> None:
-        """At a fork (in the parent before it, in the child after): this process's policy on
-        the board, when it is not the run's first one (or the board is in use)."""
-        if self.sched != self.sched0 or self.sched_board().exists():
-            self.sched_board().put(self.host_pid, self.sched)
+    def sched_publish(self, child: int = 0) -> None:
+        """At a fork, in the parent: its policy on the board (before the fork), and its
+        child's (``child``: its host pid; after the fork, before the parent's guest goes on,
+        so that the parent's sched_setscheduler of the child is never overwritten — the
+        child writes no line of its own at its start), when it is not the run's first one
+        (or the board is in use)."""
+        pid, sched = (child, self.child_sched()) if child else (self.host_pid, self.sched)
+        if sched != self.sched0 or self.sched_board().exists():
+            self.sched_board().put(pid, sched)
 
     @staticmethod
     def _host_call(fn, *args):
@@ -678,8 +682,15 @@ class Syscalls:
         policy, _prio, reset = self.sched
         if reset:
             rt = policy in (1, 2, 6)
-            self.sched = (0 if rt else policy, 0, False)
+            self.sched = self.child_sched()
             self.nice = 0 if rt else max(self.nice, 0)
+
+    def child_sched(self) -> tuple[int, int, bool]:
+        """The policy a child of this process starts with (sched_after_fork)."""
+        policy, prio, reset = self.sched
+        if reset:
+            return (0 if policy in (1, 2, 6) else policy, 0, False)
+        return (policy, prio, reset)
 
     def sys_sched_get_priority_max(self, policy, *_):
         """The static priority range of a policy, as Linux gives it: 1 to 99 for SCHED_FIFO and

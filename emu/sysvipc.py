@@ -8,14 +8,16 @@ detach after ``IPC_RMID``. What the run adds is the scope, as if it had an IPC n
 its own:
 
 - every object is created on the host with ``IPC_PRIVATE`` — a guest's key is never the
-  host's key — and the run keeps its own table of (kind, guest key, host id) in a file that
-  all its processes share (``IpcTable``, under an ``flock``); ``*get`` with a key looks
+  host's key — and the run keeps its own table of (kind, guest key, host id) in an
+  anonymous file all its processes inherit (``IpcTable``: a memfd no path names, under a
+  record lock); ``*get`` with a key looks
   there, with Linux's checks (``IPC_CREAT``, ``IPC_EXCL``, the size or count, the mode bits
   asked for: ipcperms);
 - an id the run did not make is EINVAL, as an id that names nothing: a guest never reaches
   the host's objects, and ``*_STAT`` by index and ``IPC_INFO`` see only the run's;
-- when the run is over (its first process, and any children that outlive it, have ended)
-  the objects it left are removed, as the kernel does when an IPC namespace goes.
+- when the run is over (every process of it has ended) the objects it left are removed, as
+  the kernel does when an IPC namespace goes: by the first process if it ends last, else by
+  the janitor (start_janitor), started at the run's first fork or System V call.
 
 Blocking calls (``semop``, ``semtimedop``, ``msgsnd``, ``msgrcv``) wait in a host thread
 making the blocking call itself (hostio.BlockingCall), so other guest threads run, a signal
@@ -33,11 +35,11 @@ import platform
 import queue
 import select
 import struct
-import tempfile
 import threading
 
 from .fs import GuestOSError
-from .memory import PAGE, HostAttach, OutOfMemory, page_up
+from .memory import PAGE, USER_BOTTOM, HostAttach, OutOfMemory, page_up
+from .schedboard import SchedBoard        # (imported before the janitor's fork)
 from . import syscalls as S
 from .syscalls import s32
 
@@ -70,6 +72,7 @@ _libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
 
 
 CLONE_SYSVSEM = 0x40000
+CAP_IPC_OWNER = 15                  # ipcperms' capability
 
 
 class SemThread:
@@ -132,45 +135,71 @@ def _rmid(kind: str, ident: int) -> int:
     return _libc.msgctl(ident, IPC_RMID, None)
 
 
-def _host_stat(kind: str, ident: int) -> bytes | None:
-    """The host's IPC_STAT struct of ``ident``, or None when it is gone."""
-    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+def _stat_call(kind: str, ident: int, cmd: int, buf) -> int:
     if kind == "m":
-        r = _libc.shmctl(ident, IPC_STAT, buf)
-    elif kind == "s":
-        r = _libc.semctl(ident, 0, IPC_STAT, buf)
-    else:
-        r = _libc.msgctl(ident, IPC_STAT, buf)
-    return None if r < 0 else buf.raw
+        return _libc.shmctl(ident, cmd, buf)
+    if kind == "s":
+        return _libc.semctl(ident, 0, cmd, buf)
+    return _libc.msgctl(ident, cmd, buf)
+
+
+_STAT_ANY = {"m": SHM_STAT_ANY, "s": SEM_STAT_ANY, "q": MSG_STAT_ANY}
+
+
+def _host_stat_checked(kind: str, ident: int) -> bytes:
+    """The host's IPC_STAT struct of ``ident`` with the caller's read permission checked, as
+    the guest's IPC_STAT: GuestOSError with the host's errno (EACCES, EINVAL...)."""
+    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+    if _stat_call(kind, ident, IPC_STAT, buf) < 0:
+        raise GuestOSError(ctypes.get_errno() or errno.EINVAL)
+    return buf.raw
+
+
+def _host_stat(kind: str, ident: int) -> bytes | None:
+    """The host's IPC_STAT struct of ``ident``, or None when it is gone. An object the
+    caller may not read (EACCES) is there all the same: it is read by its index with
+    *_STAT_ANY (which checks no permission; the index is the id's low bits, 15 or, with
+    ipcmni_extend, 24 of them), and the id it gives must be ``ident``."""
+    buf = ctypes.create_string_buffer(HOST_DS_SIZE)
+    if _stat_call(kind, ident, IPC_STAT, buf) >= 0:
+        return buf.raw
+    if ctypes.get_errno() != errno.EACCES:
+        return None
+    for bits in (15, 24):
+        if _stat_call(kind, ident & ((1 << bits) - 1), _STAT_ANY[kind], buf) == ident:
+            return buf.raw
+    raise GuestOSError(errno.EACCES)       # (a kernel before 4.17: no *_STAT_ANY)
 
 
 class IpcTable:
-    """The run's objects: lines ``kind key id`` in a file every process of the run opens by
-    name (the run's token), read and changed under an ``flock``."""
+    """The run's objects: lines ``kind key id`` in an anonymous file (memfd) made before the
+    run's first fork, which every process of the run has by descriptor (inherited) and no
+    path names: the guest cannot open it by name, so it cannot point the run at the host's
+    objects. Read and changed under a POSIX record lock (held per host process: the
+    processes share the file's open description, which an flock would not tell apart) and a
+    thread lock (a process's guest threads)."""
 
-    def __init__(self, token: str):
-        base = "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else tempfile.gettempdir()
-        self.path = os.path.join(base, f"xld-sysvipc-{token}")
-
-    @classmethod
-    def at(cls, path: str) -> "IpcTable":
-        t = cls.__new__(cls)
-        t.path = path
-        return t
+    def __init__(self, fd: int | None = None):
+        self.fd = os.memfd_create("xld-sysvipc", os.MFD_CLOEXEC) if fd is None else fd
+        self._tlock, self._tlock_pid = threading.Lock(), os.getpid()
 
     def _open(self) -> int:
+        if self._tlock_pid != os.getpid():      # (a forked process: its holder is not here)
+            self._tlock, self._tlock_pid = threading.Lock(), os.getpid()
+        self._tlock.acquire()
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                self.made = True
-            except FileExistsError:
-                fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return fd
+            fcntl.lockf(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._tlock.release()
+            raise
+        return self.fd
 
-    made = False          # this process made the file (it starts the janitor)
+    def _close(self) -> None:
+        fcntl.lockf(self.fd, fcntl.LOCK_UN)
+        self._tlock.release()
+
+    def release(self) -> None:
+        os.close(self.fd)
 
     @staticmethod
     def _read(fd: int) -> list[tuple[str, int, int]]:
@@ -193,8 +222,6 @@ class IpcTable:
         return _Locked(self)
 
     def rows(self) -> list[tuple[str, int, int]]:
-        if not os.path.exists(self.path):
-            return []
         with self.locked() as t:
             return list(t.rows)
 
@@ -216,17 +243,13 @@ class IpcTable:
             t.save()
 
     def remove_all(self) -> None:
-        """The run is over: remove what is left of its objects, and the table."""
-        if not os.path.exists(self.path):
-            return
+        """The run is over: remove what is left of its objects (the table is left empty)."""
         with self.locked() as t:
             for k, _key, i in t.rows:
                 if k.islower():
                     _rmid(k, i)
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+            t.rows = []
+            t.save()                    # (a second remover, waiting on the lock, finds none)
 
 
 class _Locked:
@@ -245,41 +268,65 @@ class _Locked:
         self.table._write(self.fd, self.rows)
 
     def __exit__(self, *exc):
-        os.close(self.fd)
+        self.table._close()
 
 
-def start_janitor(path: str, life_r: int, attached=()) -> None:
-    """A host process (a grandchild, so nobody has to reap it) that removes the run's objects
-    once every process of the run has ended (``life_r`` reads EOF: each holds the write end),
-    even when the first one, `xld run`'s own process, ended before its children. It holds no
-    other descriptor of the run, and no segment (``attached``: the host addresses the
-    process has attached; a fork would count it in their nattch)."""
+def start_janitor(token: str, life_r: int, table: IpcTable, attached=()) -> None:
+    """A host process (a grandchild, so nobody has to reap it) that removes what the run
+    keeps outside its processes — its System V objects and their table, its SchedBoard —
+    once every process of the run has ended (``life_r`` reads EOF: each holds the write
+    end), even when the first one, `xld run`'s own process, ended before its children, or
+    was killed. It is in a session of its own and ignores the terminal's signals (a Ctrl-C
+    for the run is not for it); it holds no other descriptor of the run than these two, and
+    no segment
+    (``attached``: the host addresses the process has attached; a fork would count it in
+    their nattch)."""
+    import signal
     pid = os.fork()
     if pid == 0:
         try:
+            os.setsid()
+            for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
+                        signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE):
+                signal.signal(sig, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, ())
             if os.fork() == 0:
                 for base in attached:
                     _shmdt(base)
                 null = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
-                os.closerange(3, life_r)
-                os.closerange(life_r + 1, 1 << 16)
+                lo, hi = sorted((life_r, table.fd))
+                os.closerange(3, lo)
+                os.closerange(lo + 1, hi)
+                os.closerange(hi + 1, 1 << 16)
                 while True:
                     try:
                         if not os.read(life_r, 64):
                             break
                     except InterruptedError:
                         continue
-                IpcTable.at(path).remove_all()
+                run_over(token, table)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
 
 
+def run_over(token: str, table: IpcTable | None) -> None:
+    """The run is over: its objects and its SchedBoard go."""
+    if table is not None:
+        try:
+            table.remove_all()
+        except OSError:
+            pass
+    SchedBoard(token).remove()
+
+
 def _ipcperms(perm: bytes, flg: int) -> bool:
     """ipcperms: may the caller have the mode bits ``flg`` asks for (0 asks nothing)?"""
-    uid, gid, privileged = os.geteuid(), os.getegid(), S.host_ids()[2]   # (the host made it)
+    from .creds import host_caps
+    uid, gid = os.geteuid(), os.getegid()     # (the host made it)
+    privileged = S.host_ids()[2] and bool(host_caps()[0] >> CAP_IPC_OWNER & 1)
     _key, puid, pgid, cuid, cgid, mode = struct.unpack_from("<iIIIII", perm)
     requested = ((flg >> 6) | (flg >> 3) | flg) & 7
     granted = mode
@@ -295,17 +342,21 @@ class SysVIPC:
     msgget/msgsnd/msgrcv/msgctl."""
 
     def ipc_table(self) -> IpcTable:
-        if self.ipc_tab is None:
-            self.ipc_tab = IpcTable(self.run_token)
+        self.run_janitor()              # (the table is made with it)
         return self.ipc_tab
 
-    def ipc_forking(self) -> None:
-        """The run's first fork (run_life is made): objects made before it are looked after
-        by the janitor from now on."""
-        t = self.ipc_tab
-        if t is not None and t.made and not self.ipc_janitor:
-            self.ipc_janitor = True
-            start_janitor(t.path, self.run_life[0], self._attached())
+    def run_janitor(self) -> None:
+        """At the run's first fork or System V call (whichever comes first; a child has its
+        parent's): the pipe every process of the run holds, and the janitor that cleans up
+        when they have all ended (start_janitor) — a run that is killed, or whose
+        grandchildren outlive the first process, leaves nothing behind."""
+        if self.ipc_janitor:
+            return
+        self.ipc_janitor = True
+        self.ipc_tab = IpcTable()
+        if self.run_life is None:
+            self.run_life = os.pipe2(os.O_CLOEXEC)
+        start_janitor(self.run_token, self.run_life[0], self.ipc_tab, self._attached())
 
     def _attached(self) -> list[int]:
         return [sh[2].base for sh in self.mem.shared if isinstance(sh[2], HostAttach)]
@@ -317,12 +368,15 @@ class SysVIPC:
             t.close()
 
     def ipc_cleanup(self) -> None:
-        """The run is over (its first process and the children that outlived it): its
-        objects go, as an IPC namespace's do when its last process ends."""
-        try:
-            IpcTable(self.run_token).remove_all()
-        except OSError:
-            pass
+        """The run is over (every process of it has ended): its objects go, as an IPC
+        namespace's do when its last process ends."""
+        run_over(self.run_token, self.ipc_tab)
+
+    def ipc_release(self) -> None:
+        """The first process is done with the table (the janitor may still hold it)."""
+        if self.ipc_tab is not None:
+            self.ipc_tab.release()
+            self.ipc_tab = None
 
     # --- ids and keys ---------------------------------------------------------------------
     def _ipc_get(self, kind: str, key: int, flg: int, create, more_checks) -> int:
@@ -341,7 +395,6 @@ class SysVIPC:
                 ident = _host(create(flg & 0o777))
                 t.rows.append((kind, key, ident))
                 t.save()
-                self._watch_table()
                 return ident
             if flg & IPC_CREAT and flg & IPC_EXCL:
                 return -errno.EEXIST
@@ -352,13 +405,6 @@ class SysVIPC:
             if not _ipcperms(ds, flg & 0o777):
                 return -errno.EACCES
             return found
-
-    def _watch_table(self) -> None:
-        """Once a run that has forked has objects, the janitor looks after them."""
-        t = self.ipc_table()
-        if t.made and self.run_life is not None and not self.ipc_janitor:
-            self.ipc_janitor = True
-            start_janitor(t.path, self.run_life[0], self._attached())
 
     def _ipc_id(self, kind: str, ident: int) -> int:
         """A guest's id: the run's host id, or EINVAL. An id found in the table is
@@ -380,30 +426,40 @@ class SysVIPC:
     def _pid(self, host_pid: int) -> int:
         return self.guest_of(host_pid) if host_pid > 0 else host_pid
 
-    def _wait_ipc(self, name: str, nowait_call, blocking_call, may_block: bool, sem=False):
+    def _wait_ipc(self, name: str, nowait_call, blocking_call, may_block: bool, sem=False,
+                  done=None):
         """A call that may wait: tried at once without waiting; when it would wait and the
         guest let it, made by a host thread with the blocking call (never restarted after a
         handler, as Linux's System V calls). ``sem``: in the first process, made from its
-        SemThread (the guest's own SEM_UNDO list)."""
+        SemThread (the guest's own SEM_UNDO list). ``done(r)`` finishes a result >= 0 (copies
+        a message out): it runs when the result comes, which in a process with several guest
+        threads is after this handler returned (the scheduler's BLOCKED)."""
         from .hostio import BlockingCall, lock_wake_ready
         on = self._sem_thread().call if sem and not self.forked_child else (lambda fn: fn())
+
+        def finish(r):
+            if r is None:
+                return None
+            if r < 0:
+                return self._failed(r)
+            return done(r) if done else r
 
         def attempt():
             r = nowait_call()
             return r if r >= 0 else -(ctypes.get_errno() or errno.EINVAL)
         r = on(attempt)
         if r >= 0 or not may_block or -r not in (errno.EAGAIN, errno.ENOMSG):
-            return r if r >= 0 else self._failed(r)
+            return finish(r)
         if not lock_wake_ready():
             # (an in-process run on a thread that cannot set LOCK_WAKE's handler: poll)
             def again():
                 r = on(attempt)
-                return r if r >= 0 or -r not in (errno.EAGAIN, errno.ENOMSG) else None
+                return finish(r) if r >= 0 or -r not in (errno.EAGAIN, errno.ENOMSG) else None
             return self.wait_host(name, again, [], restart=False)
         b = on(lambda: BlockingCall(blocking_call, self.sandbox.blocking_opens))
-        r = self.wait_host(name, b.result, [(b.notify, select.POLLIN)], cancel=b.cancel,
-                           interrupted=b.interrupted, restart=False)
-        return self._failed(r) if r is not None and r < 0 else r
+        return self.wait_host(name, lambda: finish(b.result()), [(b.notify, select.POLLIN)],
+                              cancel=b.cancel, interrupted=lambda: finish(b.interrupted()),
+                              restart=False)   # (BLOCKED with other guest threads: see done)
 
     def _sem_thread(self) -> SemThread:
         if self.sem_server is None:
@@ -437,8 +493,10 @@ class SysVIPC:
         size = page_up(struct.unpack_from("<Q", ds, 48)[0])
         m = self.mem
         if addr:
-            if not m.user_range(addr, size):
+            if addr < USER_BOTTOM:
                 return -errno.EINVAL
+            if not m.user_range(addr, size):
+                return -errno.ENOMEM          # (do_mmap: no room there)
             if not flg & SHM_REMAP and m.mapped_bytes(addr, addr + size):
                 return -errno.EINVAL
             where = addr
@@ -464,20 +522,25 @@ class SysVIPC:
         return where
 
     def sys_shmdt(self, addr, *_):
-        """The attach that starts at ``addr``: its pages still mapped go (the host segment is
-        detached with the last of them)."""
+        """do_shmdt: the attach that starts at ``addr`` — its pages still mapped go (the host
+        segment is detached with the last of them), even when its first page was unmapped
+        (Linux finds the attach's next part, whose offset in the segment says where it
+        starts)."""
         if addr & (PAGE - 1):
             return -errno.EINVAL
         m = self.mem
         for s, e, h, _f in list(m.shared):
-            if s == addr and isinstance(h, HostAttach) and m.find(addr) >= 0 \
-                    and m.names[m.find(addr)].startswith("/SYSV"):
-                name = m.names[m.find(addr)]
-                for i in reversed(list(m._overlapping(s, e))):
-                    if m.names[i] == name:
-                        m.unmap(max(m.starts[i], s), min(m.ends[i], e) - max(m.starts[i], s))
-                m.eng.flush_tlb()
-                return 0
+            if s != addr or not isinstance(h, HostAttach):
+                continue
+            parts = [i for i in m.overlapping(s, e) if m.names[i].startswith("/SYSV")]
+            if not parts:
+                continue
+            name = m.names[parts[0]]
+            for i in reversed(parts):
+                if m.names[i] == name:
+                    m.unmap(max(m.starts[i], s), min(m.ends[i], e) - max(m.starts[i], s))
+            m.eng.flush_tlb()
+            return 0
         return -errno.EINVAL
 
     def sys_shmctl(self, ident, cmd, buf, *_):
@@ -489,13 +552,7 @@ class SysVIPC:
             return self._stat_index("m", ident, cmd, buf, lambda i, b: _libc.shmctl(i, cmd, b))
         ident = self._ipc_id("m", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("m", ident)
-            if ds is None:
-                self.ipc_table().drop("m", ident)
-                self.ipc_known.clear()
-                return -errno.EINVAL
-            self.wr(buf, self._guest_ds("m", ident, ds))
-            return 0
+            return self._guest_stat("m", ident, buf)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(buf, GUEST_DS["m"]), HOST_DS_SIZE)
             return self._ok(_libc.shmctl(ident, IPC_SET, raw))
@@ -507,6 +564,18 @@ class SysVIPC:
         if cmd in (SHM_LOCK, SHM_UNLOCK):
             return self._ok(_libc.shmctl(ident, cmd, None))
         return -errno.EINVAL
+
+    def _guest_stat(self, kind: str, ident: int, buf) -> int:
+        """IPC_STAT: the host's answer (EACCES when the caller may not read the object;
+        EINVAL or EIDRM when it is gone, and then no longer in the run's table)."""
+        try:
+            ds = _host_stat_checked(kind, ident)
+        except GuestOSError as e:
+            if e.errno in (errno.EINVAL, errno.EIDRM):
+                self.ipc_table().drop(kind, ident)
+            return self._failed(-e.errno)
+        self.wr(buf, self._guest_ds(kind, ident, ds))
+        return 0
 
     def _ok(self, r: int) -> int:
         return r if r >= 0 else self._failed(-(ctypes.get_errno() or errno.EINVAL))
@@ -535,14 +604,48 @@ class SysVIPC:
         return perm + ds[48:96] + struct.pack("<ii", self._pid(lspid), self._pid(lrpid)) + ds[104:120]
 
     def _ipc_info(self, kind: str, cmd: int, buf, size: int, call) -> int:
-        """IPC_INFO and *_INFO: the host's limits; the result, the highest index in use, is
-        the run's (the host's other objects are not the guest's to see)."""
+        """IPC_INFO and *_INFO: the host's limits; the usage (*_INFO: objects, pages,
+        semaphores, messages, bytes) and the result, the highest index in use, are the
+        run's (the host's other objects are not the guest's to see)."""
         raw = ctypes.create_string_buffer(HOST_DS_SIZE)
         if call(raw) < 0:
             return -(ctypes.get_errno() or errno.EINVAL)
-        self.wr(buf, raw.raw[:size])
-        idx = [i & 0x7FFF for k, _key, i in self.ipc_table().rows() if k in (kind, kind.upper())]
-        return max(idx, default=0)
+        rows = [i for k, _key, i in self.ipc_table().rows() if k in (kind, kind.upper())]
+        out = bytearray(raw.raw[:size])
+        if cmd in (SHM_INFO, SEM_INFO, MSG_INFO):
+            self._run_usage(kind, rows, out)
+        self.wr(buf, bytes(out))
+        return max((i & 0x7FFF for i in rows), default=0)
+
+    @staticmethod
+    def _run_usage(kind: str, ids: list[int], out: bytearray) -> None:
+        """The usage fields of struct shm_info / seminfo / msginfo, summed over the run's
+        objects ``ids`` (as ipc/shm.c, sem.c, msg.c sum them over a namespace)."""
+        stats = [ds for ds in (_host_stat(kind, i) for i in ids) if ds is not None]
+        if kind == "m":
+            # shm_info: used_ids, shm_tot, shm_rss, shm_swp (pages); resident and swapped
+            # pages per segment from /proc/sysvipc/shm
+            pages = {}
+            try:
+                with open("/proc/sysvipc/shm") as f:
+                    for line in f.read().splitlines()[1:]:
+                        c = line.split()
+                        pages[int(c[1])] = (int(c[14]) // PAGE, int(c[15]) // PAGE)
+            except (OSError, ValueError, IndexError):
+                pass
+            tot = sum(page_up(struct.unpack_from("<Q", ds, 48)[0]) // PAGE for ds in stats)
+            rss = sum(pages.get(i, (0, 0))[0] for i in ids)
+            swp = sum(pages.get(i, (0, 0))[1] for i in ids)
+            struct.pack_into("<i4xQQQ", out, 0, len(stats), tot, rss, swp)
+        elif kind == "s":
+            nsems = sum(struct.unpack_from("<Q", ds, 80 if _HOST_SEM_PADDED else 64)[0] for ds in stats)
+            struct.pack_into("<i", out, 7 * 4, len(stats))           # semusz: sets
+            struct.pack_into("<i", out, 9 * 4, nsems)                # semaem: semaphores
+        else:
+            cbytes = sum(struct.unpack_from("<Q", ds, 72)[0] for ds in stats)
+            qnum = sum(struct.unpack_from("<Q", ds, 80)[0] for ds in stats)
+            struct.pack_into("<ii", out, 0, len(stats), qnum)        # msgpool: queues, msgmap
+            struct.pack_into("<i", out, 6 * 4, cbytes)               # msgtql: bytes
 
     def _stat_index(self, kind: str, index, cmd: int, buf, call) -> int:
         """*_STAT and *_STAT_ANY take an index into the kernel's table: the host's answer if
@@ -579,7 +682,13 @@ class SysVIPC:
         if nsops > 500:                     # SEMOPM: the host's checks would come after ours
             return -errno.E2BIG
         raw = self.rd(sops, 6 * nsops)
-        ts = ctypes.create_string_buffer(self.rd(timeout, 16), 16) if timeout else None
+        ts = None
+        if timeout:
+            # (do_semtimedop checks the timeout before it tries the operations)
+            sec, nsec = struct.unpack("<qq", self.rd(timeout, 16))
+            if sec < 0 or not 0 <= nsec < 1_000_000_000:
+                return -errno.EINVAL
+            ts = ctypes.create_string_buffer(struct.pack("<qq", sec, nsec), 16)
         ident = self._ipc_id("s", ident)
         ops = list(struct.iter_unpack("<HhH", raw))
         nowait = b"".join(struct.pack("<HhH", n, o, f | IPC_NOWAIT) for n, o, f in ops)
@@ -599,11 +708,7 @@ class SysVIPC:
             return self._stat_index("s", ident, cmd, arg, lambda i, b: _libc.semctl(i, 0, cmd, b))
         ident = self._ipc_id("s", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("s", ident)
-            if ds is None:
-                return -errno.EINVAL
-            self.wr(arg, self._guest_ds("s", ident, ds))
-            return 0
+            return self._guest_stat("s", ident, arg)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(arg, PERM_SIZE), HOST_DS_SIZE)
             return self._ok(_libc.semctl(ident, 0, IPC_SET, raw))
@@ -666,14 +771,21 @@ class SysVIPC:
         ident = self._ipc_id("q", ident)
         msgtyp = msgtyp - (1 << 64) if msgtyp >= 1 << 63 else msgtyp
         room = min(msgsz, self._msgmax())
-        if not self.mem.is_mapped(msgp, 8 + room, 2):
-            return -errno.EFAULT
+        if not self.mem.is_mapped(msgp, 8, 2):
+            return -errno.EFAULT              # (qemu-user's check of the header, up front)
         buf = ctypes.create_string_buffer(8 + room)
-        r = self._wait_ipc("msgrcv", lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg | IPC_NOWAIT),
-                           lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg), not flg & IPC_NOWAIT)
-        if r is not None and r >= 0:
-            self.wr(msgp, buf.raw[:8 + r])
-        return r
+
+        def copy_out(r):
+            # (only the message is written: a buffer that holds it is enough, whatever
+            # msgsz says; one that does not is EFAULT, the message taken, as on Linux)
+            try:
+                self.wr(msgp, buf.raw[:8 + r])
+            except GuestOSError:
+                return -errno.EFAULT
+            return r
+        return self._wait_ipc("msgrcv", lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg | IPC_NOWAIT),
+                              lambda: _libc.msgrcv(ident, buf, room, msgtyp, flg), not flg & IPC_NOWAIT,
+                              done=copy_out)
 
     def sys_msgctl(self, ident, cmd, buf, *_):
         cmd = s32(cmd)
@@ -683,11 +795,7 @@ class SysVIPC:
             return self._stat_index("q", ident, cmd, buf, lambda i, b: _libc.msgctl(i, cmd, b))
         ident = self._ipc_id("q", ident)
         if cmd == IPC_STAT:
-            ds = _host_stat("q", ident)
-            if ds is None:
-                return -errno.EINVAL
-            self.wr(buf, self._guest_ds("q", ident, ds))
-            return 0
+            return self._guest_stat("q", ident, buf)
         if cmd == IPC_SET:
             raw = ctypes.create_string_buffer(self.rd(buf, GUEST_DS["q"]), HOST_DS_SIZE)
             return self._ok(_libc.msgctl(ident, IPC_SET, raw))

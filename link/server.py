@@ -27,7 +27,8 @@ client's installation key or its limits differ from the server's), or ``XLD_SERV
 
 Safety: the socket lives in a directory only the user can enter (``$XDG_RUNTIME_DIR``, else
 ``/tmp/xld-UID``; checked: a real directory, owned by the user, mode 0700), the server checks the
-peer's uid (SO_PEERCRED), and it serves only the installation that started it: the socket's
+peer's uid (SO_PEERCRED; and declines a peer whose group id or supplementary groups are not
+its own: its child would work with the server's), and it serves only the installation that started it: the socket's
 name is a checksum of the installation key (link/client.py: the interpreter, where ``xld`` is
 imported from, and what shapes the module search path), which the request carries too.  A client
 killed outright (SIGKILL) closes its socket, and the server kills the link's child.  The server
@@ -1813,13 +1814,29 @@ def _warm_state() -> tuple:
     return tuple((k, id(f), len(getattr(f, "parsed", ()))) for k, f in inp.warm_inputs.items())
 
 
+def _same_groups(pid: int, gid: int) -> bool:
+    """Whether the client has the server's group id and supplementary groups (its child
+    works with the server's: file access, and `xld run`'s getgroups, would be another
+    process's). The client's list is its /proc status (the ``Groups:`` line)."""
+    if gid != os.getgid():
+        return False
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Groups:"):
+                    return sorted(int(g) for g in line.split()[1:]) == sorted(os.getgroups())
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def _accept(conn, files, running, sel, listener, key: bytes, lock: int, spare: Spare) -> bool:
     import selectors
     import socket
     creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    if uid != os.getuid():
-        conn.close()
+    pid, uid, gid = struct.unpack("3i", creds)
+    if uid != os.getuid() or not _same_groups(pid, gid):
+        conn.close()                  # (declined: the client runs the command itself)
         return True
     incoming = Incoming(conn)
     got = incoming.read()

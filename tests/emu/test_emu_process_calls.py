@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -87,3 +88,30 @@ def test_supplementary_groups_are_the_hosts(build, arch, kind):
     if prefix:
         assert x.stdout.startswith(b"getgroups count 3 list 3: 5 7 9\nsize too small: -1 errno 22\n"
                                    b"setgroups of its own list: 0 errno 0\n")
+
+
+def test_served_run_has_the_clients_groups(build, tmp_path):
+    """A served `xld run` (R2's finding 8): the server's worker has the server's groups, so
+    a client whose supplementary groups differ is declined and runs the command itself —
+    getgroups lists the client's (it listed the server's). As root: the server is started
+    with no supplementary groups, the client has 5, 7, 9 (setpriv); otherwise nothing to
+    change groups with, and both are the user's."""
+    exe = build("groups", "arm64")
+    env = {k: v for k, v in os.environ.items() if k.startswith("XLD_") or k in ("PATH", "HOME")}
+    env.update(XLD_SERVER="1", XDG_RUNTIME_DIR=str(tmp_path))
+    os.chmod(tmp_path, 0o700)
+    cmd = [sys.executable, "-m", "xld.link", "run", exe]
+    root = os.geteuid() == 0
+    server = [*([tc.require("setpriv"), "--clear-groups", "--"] if root else []), *cmd]
+    for _ in range(600):              # (the first starts the server; not timed: a limit)
+        first = subprocess.run(server, env=env, capture_output=True, timeout=120)
+        assert first.returncode == 0, first.stderr[-2000:]
+        if any(f.endswith(".sock") for _d, _s, fs in os.walk(tmp_path) for f in fs):
+            break
+        time.sleep(0.1)
+    subprocess.run(server, env=env, capture_output=True, timeout=120)   # (served: it is up)
+    prefix = [tc.require("setpriv"), "--groups=5,7,9", "--"] if root else []
+    p = subprocess.run([*prefix, *cmd], env=env, capture_output=True, timeout=120)
+    want = b"5 7 9" if root else " ".join(str(g) for g in os.getgroups()).encode()
+    assert p.stdout.startswith(b"getgroups count %d list %d: " % (len(want.split()), len(want.split()))
+                               + want + b"\n"), (p.stdout, p.stderr[-2000:])
