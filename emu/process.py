@@ -77,6 +77,10 @@ W_NOTHREAD, W_ALL, W_CLONE = 0x20000000, 0x40000000, 0x80000000
 SIGCHLD = 17
 # signals a host process may get from others, whose guest disposition the host copies
 FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
+# the forwarded signals whose default action ends a process, but SIGINT (the caller's Ctrl-C):
+# in an in-process run (the Python API) the first process is the caller's own, and the host's
+# default action would end the caller (pytest) where the guest alone is to end
+_ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
 
@@ -139,6 +143,10 @@ class Processes:
         self.vfork_fd: int | None = None          # a forked vfork child: closed at exec/exit
         self.collectors: list[threading.Thread] = []
         self.host_handlers: dict[int, object] = {}  # first process: host handlers to restore
+        # the first process runs in the caller's own process (the Python API, not the CLI, whose
+        # process may die of a signal as the guest's): a child's signal with a default action
+        # that ends a process is served, and ends the guest only (_ENDS_CALLER)
+        self.in_caller = not self.interruptible
         self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
         self.watcher: threading.Thread | None = None
         self.host_signals_due = False              # the run loop sets dispositions (main thread)
@@ -989,7 +997,8 @@ class Processes:
         host's default action would end the process at once) and a sigtimedwait can take it;
         served, a default action the guest meets unblocked still ends it (take_async)."""
         handler = self.action(sig)[0]
-        if handler == 0 and self.forward_blocked >> (sig - 1) & 1:
+        if handler == 0 and (self.forward_blocked >> (sig - 1) & 1 or
+                             (self.in_caller and not self.forked_child and sig in _ENDS_CALLER)):
             return 2
         return handler
 

@@ -258,3 +258,22 @@ def test_a_child_that_kills_its_parent_lives_on(fbuild, tmp_path, sig, served):
         assert out.read_text() == "alive\n"
     finally:
         _stop_server(env)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGUSR1, signal.SIGHUP])
+def test_a_childs_signal_ends_the_guest_not_the_caller(fbuild, tmp_path, sig):
+    """Python API: the first process is the caller's own process. A guest child that sends its
+    parent a signal whose default action ends a process ends the guest (the run's status says
+    so) and the child lives on; the caller (pytest) lives. It died of the host signal (R3)."""
+    exe = fbuild("killparent", "riscv64")
+    out = tmp_path / "alive"
+    code = ("import sys; from xld.emu import run; "
+            f"r = run({exe!r}, [{str(int(sig))!r}, {str(out)!r}], timeout=60); "
+            "print('status', r.returncode); sys.stdout.flush()")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT)
+    assert (p.returncode, p.stdout) == (0, f"status {128 + int(sig)}\n"), p.stderr
+    for _ in range(1200):                   # (a limit that only turns a hang into a failure)
+        if out.exists() and out.read_text() == "alive\n":
+            break
+        time.sleep(0.05)
+    assert out.read_text() == "alive\n"
