@@ -380,7 +380,7 @@ class Timers:
 
     def catch_up_all(self) -> None:
         """Before a system call that looks at pending signals (sigtimedwait, sigpending): every
-        POSIX timer's expiry already due whose host thread has not run yet happens now. On
+        POSIX timer's expiry already due, and setitimer's, whose host thread has not run yet happens now. On
         Linux a timer due before a nanosleep ends has queued its signal when the sleeper wakes;
         on a loaded machine xld's host thread came later, so a program that blocked the signal,
         slept past two one-shot timers and drained them with sigtimedwait found fewer, and the
@@ -388,6 +388,10 @@ class Timers:
         (randsys seed 5001 at load 30-40: one run in four under pytest)."""
         for t in list(self.posix_timers.values()):
             self.catch_up(t)
+        with self.timer_lock:               # setitimer's real-time timer, the same way: its
+            it = self.itimer                # expiry runs here; its late host thread then finds
+            if it is not None and it[1] <= time.monotonic():    # itself replaced (or the
+                it[0].function()                                # timer gone) and does nothing
 
     def clock_gone(self, t: PosixTimer, timer: CpuTimer) -> None:
         """``t``'s CPU-time clock, that its host thread ``timer`` runs on, is gone (the child
