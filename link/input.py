@@ -994,6 +994,7 @@ class LazyObjects:
         self.members = {k: (o.name, 0, len(o.buf)) for k, o in enumerate(objs)}
         self.loaded: set[int] = set()
         self.symbols: list[tuple[str, int]] = []
+        self.default_versions: list[tuple[str, int, str]] | None = None   # resolve.py's
         for k, obj in enumerate(objs):
             if obj.bitcode:
                 raise LinkError(f"{obj.name}: LLVM bitcode between --start-lib and --end-lib is not supported")
@@ -1018,6 +1019,8 @@ class Archive:
         self.data = data
         self.thin = bytes(data[:8]) == THIN_MAGIC
         self.symbols: list[tuple[str, int]] = []      # (name, member header offset)
+        # (plain name, member, foo@@V) of the index's default versions: resolve.py, once
+        self.default_versions: list[tuple[str, int, str]] | None = None
         self.members = _Members(self)                 # header offset -> (name, data off, size)
         self.loaded: set[int] = set()
         self.parsed: dict[int, ObjectFile] = {}       # members parsed ahead (warm_up_library)

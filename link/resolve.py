@@ -842,8 +842,31 @@ class Resolver:
                     lazy[name] = (ar, pos, name)
             elif state[gid] == COMMON and defines_data(ar, pos, name):
                 self._load(ar, pos, name)
+        self._default_version_pulls(ar)
         self.drain()
         return len(self.ctx.files) > before
+
+    def _default_version_pulls(self, ar) -> None:
+        """A member that defines ``foo@@V`` (foo's default version) is pulled by a reference
+        to plain ``foo`` as well, as GNU ld looks an index's default version up without its
+        version (bind_default_versions then binds the reference to it); unless the index
+        has ``foo`` itself."""
+        if ar.default_versions is None:
+            listed = {n for n, _ in ar.symbols} if any("@@" in n for n, _ in ar.symbols) else ()
+            ar.default_versions = [(n.partition("@@")[0], pos, n) for n, pos in ar.symbols
+                                   if "@@" in n and n.partition("@@")[0] not in listed] if listed else []
+        if not ar.default_versions:
+            return
+        st = self.symtab
+        get, state, strong_ref, lazy = st.ids.get, st.state, st.strong_ref, self.lazy
+        wants = self.shared_wants
+        for plain, pos, name in ar.default_versions:
+            gid = get(plain)
+            if gid is not None and state[gid] == UNDEF and (strong_ref[gid] or plain in wants) \
+                    and plain not in self.shared:
+                self._load(ar, pos, name)
+            elif (gid is None or state[gid] == UNDEF) and plain not in lazy:
+                lazy[plain] = (ar, pos, name)
 
     def _load(self, ar, pos: int, why: str | None) -> None:
         if pos in ar.loaded:

@@ -89,3 +89,22 @@ def test_plain_definition_beside_default_version_is_a_duplicate(objs, arch, tmp_
     p = _cc(arch, f"-B{wrap}", "-static", "-o", "prog", "defs.o", "use.o", "main.o", "plain.o", cwd=d)
     assert p.returncode != 0 and "xld: error: duplicate symbol: foo@@V2" in p.stderr, p.stderr
     assert not (d / "prog").exists()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_plain_reference_pulls_the_archive_member_of_its_default_version(objs, arch, tmp_path):
+    """An archive whose member defines only ``foo@@V2`` (and ``foo@V1``): a plain reference to
+    ``foo`` loads it, as GNU ld looks the index's default version up without its version, and
+    binds to the default version (42). xld said "undefined symbol: foo ... did you mean:
+    foo@@V2" (R3)."""
+    d = objs(arch)
+    ar = tc.require(f"{tc.TRIPLE[arch]}-ar")
+    subprocess.run([ar, "rcs", "libd.a", "defs.o"], cwd=d, check=True)
+    wrap = tc.ld_wrapper_dir(tmp_path)
+    gnu = _cc(arch, "-static", "-o", "gprog", "use.o", "main.o", "libd.a", cwd=d)
+    assert gnu.returncode == 0, gnu.stderr
+    p = _cc(arch, f"-B{wrap}", "-static", "-o", "prog", "use.o", "main.o", "libd.a", cwd=d)
+    assert p.returncode == 0, p.stderr
+    for exe in ("gprog", "prog"):
+        res = tc.xld_run(d / exe)
+        assert (res.status, res.stdout) == (0, b"42\n"), res.summary()
