@@ -1134,6 +1134,8 @@ class Archive:
 
     def _read_index(self, kind: str, off: int, size: int) -> None:
         d = bytes(self.data[off:off + size])
+        if b"@@" not in d:                  # (no default version listed: nothing to look up)
+            self.default_versions = []
         try:
             if kind in ("gnu", "gnu64"):
                 w = 8 if kind == "gnu64" else 4
