@@ -117,16 +117,22 @@ def test_served_link_is_byte_identical(objects, server_env, tmp_path):
     link("first", server_env)                   # in-process, and starts a server
     wait_for_socket(server_env)
     link("served", server_env)
-    link("warm", server_env)
+    # the server parses the libraries ahead after a link; a link that comes before that is
+    # done (a spare forked earlier, on a loaded machine) is served cold: link again until one
+    # is served warm (a bound that only turns a hang into a failure, not a timed assertion)
+    for k in range(60):
+        link(f"warm{k}", server_env)
+        assert runs[f"warm{k}"] == runs["in-process"]
+        if "warm=8" in served(server_env)[-1]:
+            break
     log = served(server_env)
-    assert len(log) == 2 and all("status=0" in line for line in log)
+    assert len(log) == 2 + k and all("status=0" in line for line in log)
     # libgcc.a, libgcc_eh.a, libc.a; and gcc's startup objects (crt1.o, crti.o, crtbeginT.o,
     # crtend.o, crtn.o: in the library directories), not the program's own
-    assert "warm=0" in log[0] and "warm=8" in log[1]
+    assert "warm=0" in log[0] and "warm=8" in log[-1]
     assert runs["first"] == runs["in-process"]
     assert runs["served"] == runs["in-process"]
-    assert runs["warm"] == runs["in-process"]
-    r = tc.qemu_run("arm64", tmp_path / "warm" / "out", ["a", "b"])
+    r = tc.qemu_run("arm64", tmp_path / f"warm{k}" / "out", ["a", "b"])
     assert (r.status, r.stdout) == (3, b"twice=46\n")
 
 
