@@ -492,7 +492,12 @@ def test_a_signal_for_the_process_goes_first_where_linux_sends_it(build, arch):
     main-thread-first rule applied to every signal for the process took SIGCHLD in the main
     thread waiting in pthread_join, and ended its nanosleep with EINTR at the first SIGPROF."""
     res = run(build("sigtargets", arch), timeout=240)
-    assert (res.returncode, res.stdout) == (0, SIGTARGETS), (res.crash, res.stderr)
+    # the main thread's own CPU time between setitimer and nanosleep (and after it, until the
+    # timer is off) may fire one SIGPROF, which then is the main thread's on Linux too: a
+    # window of microseconds natively, emulated on a loaded machine long enough once in a
+    # full suite; more than one, or an interrupted nanosleep, is the bug this test guards
+    out = res.stdout.replace(b"the main thread took 1, the spinning", b"the main thread took 0, the spinning")
+    assert (res.returncode, out) == (0, SIGTARGETS), (res.crash, res.stderr)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the oracle is the host's Linux kernel")
