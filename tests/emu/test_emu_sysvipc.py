@@ -17,6 +17,20 @@ from xld.emu import syscalls as S
 from conftest import TOOLCHAINS, TOOLCHAIN_IDS, run_qemu
 from test_emu_unprivileged import qemu_as, unprivileged  # noqa: F401  (a fixture)
 
+
+@pytest.fixture(autouse=True)
+def _one_at_a_time():
+    """The checks that a run leaves no System V object compare the host's whole list (its
+    semaphore sets and queues name no creator): the tests of this file that make objects take
+    turns across xdist's workers, so one's objects are never read as another's leftovers."""
+    import fcntl
+    with open("/tmp/xld-test-sysvipc.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
 SYSVIPC_OUT = (
     b"shmget create 1\nshmget excl: -1 errno 17\nshmget same key same id 1\n"
     b"shmget too big: -1 errno 22\nshmget no key: -1 errno 2\nshmget bad id ops: shmat -1 errno 22\n"
