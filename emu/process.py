@@ -147,7 +147,7 @@ class Processes:
         # process may die of a signal as the guest's): a child's signal with a default action
         # that ends a process is served, and ends the guest only (_ENDS_CALLER)
         self.in_caller = not self.interruptible
-        self.wakeup = None                         # (read fd, old wakeup fd) of the forwarding
+        self.wakeup = None                         # (read fd, write fd, old wakeup fd, its end) of the forwarding
         self.watcher: threading.Thread | None = None
         self.host_signals_due = False              # the run loop sets dispositions (main thread)
         self.forward_blocked = 0                   # FORWARDED signals the guest blocked (with
@@ -542,6 +542,9 @@ class Processes:
         if self.forked_child:
             return
         self.ipc_guest_exit()
+        if self.run_lock is not None:       # (the processes still running have their own)
+            self.run_lock.close()
+            self.run_lock = None
         if self.run_life is not None:       # (this process's part in the run is over; the
             os.close(self.run_life[1])      # read end tells _run_over whether it is the last)
             self.run_life = (self.run_life[0], -1)
@@ -1038,13 +1041,17 @@ class Processes:
             return
         r, w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         old = hostsig.set_wakeup_fd(w, warn_on_full_buffer=False)
-        self.wakeup = (r, w, old)
+        over = threading.Event()            # (restore_host_signals: the pump ends, closes r)
+        self.wakeup = (r, w, old, over)
         me = os.getpid()
 
         def pump():
             while os.getpid() == me:
                 try:
                     wait_readable(r, 0.5)
+                    if over.is_set():
+                        os.close(r)
+                        return
                     data = os.read(r, 64)
                 except BlockingIOError:
                     continue
@@ -1071,11 +1078,14 @@ class Processes:
             self.mailbox.close()
             self.mailbox = None
         if self.wakeup is not None:
-            r, w, old = self.wakeup
+            r, w, old, over = self.wakeup
             try:
                 hostsig.set_wakeup_fd(old)
             except (ValueError, OSError):
                 pass
+            else:                           # (the pump thread closes the read end; a process
+                over.set()                  # of the run that lives on may hold the write end)
+                os.close(w)
             self.wakeup = None
 
     def sys_rt_sigaction(self, sig, act, oact, sigsetsize, *rest):

@@ -100,6 +100,26 @@ def _supported() -> str:
 
 
 def link_main(argv: list[str], own_process: bool = False) -> int:
+    import gc
+    collecting = gc.isenabled()
+    try:
+        return _link_main(argv, own_process)
+    finally:
+        if collecting:
+            # The link ran with the collector off (below), so everything it made is still in
+            # the youngest generation; its cycles (the context and its resolver, sections and
+            # their files) hold the inputs' mappings, and each mapping a file descriptor.  A
+            # caller that links in its own process (the tests, a build tool's plugin) gets them
+            # back now, for the cost of a look at what this link made: left to the collector's
+            # own schedule they were promoted with the caller's long-lived objects and freed
+            # by a full collection only, rarely in a large process (a test worker reached
+            # descriptor 1024 after some 700 links).  A link in a process of its own exits.
+            if not own_process:
+                gc.collect(0)
+            gc.enable()
+
+
+def _link_main(argv: list[str], own_process: bool) -> int:
     from xld import __version__
     from xld.link import options
     from xld.link.errors import Diag, LinkAborted, LinkError, report
@@ -133,11 +153,8 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
         diag.fatal_warnings = opts.fatal_warnings
         # A link is one short-lived process: the cyclic collector would walk its millions of
         # objects again and again (10-30% of the CPU time) to free next to nothing.
-        # (A caller that links in its own process, as the tests do, gets the collector back
-        # after the link: the link's cycles hold its inputs' mappings, and each mapping a file
-        # descriptor, until they are collected.)
+        # (A caller that links in its own process gets the collector back at the end: link_main.)
         import gc
-        collecting = gc.isenabled()
         gc.disable()
         # NumPy's OpenBLAS starts a thread per CPU when imported (~60 ms of CPU); a link does
         # no linear algebra
@@ -149,11 +166,7 @@ def link_main(argv: list[str], own_process: bool = False) -> int:
             # links in its own process keeps its allocator's settings
             from xld.link import pages
             pages.reuse_freed_memory()
-        try:
-            ctx = driver.link(opts, diag)
-        finally:
-            if collecting:
-                gc.enable()
+        ctx = driver.link(opts, diag)
         if opts.stats:
             total = sum(t for _, t in ctx.timings)
             for (name, t), rss in zip(ctx.timings, ctx.peak_rss):

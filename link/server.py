@@ -900,9 +900,7 @@ class _Steps:
     C++ program's links before it."""
 
     def __init__(self, ctl):
-        import select
         self.ctl = ctl
-        self.select = select.select
         self.since = PREPARE_STEP
 
     def done(self, pages: int) -> None:
@@ -913,7 +911,20 @@ class _Steps:
         if self.since < PREPARE_STEP:
             return False
         self.since = 0
-        return bool(self.select([self.ctl], [], [], 0)[0])
+        return bool(_readable([self.ctl], 0))
+
+
+def _readable(ends: list, timeout: float | None) -> list:
+    """Those of ``ends`` (descriptors or objects with ``fileno``) with something to read or
+    hung up, within ``timeout`` seconds (None: until one is).  poll(2), not select(2): select
+    refuses a descriptor past 1023, which a process with many open files (a test runner, the
+    in-process API's caller) gives out."""
+    import select
+    poller = select.poll()
+    for end in ends:
+        poller.register(end, select.POLLIN)
+    ready = {fd for fd, _ in poller.poll(None if timeout is None else int(timeout * 1000))}
+    return [end for end in ends if (end if isinstance(end, int) else end.fileno()) in ready]
 
 
 PREGROW_MIN = 1 << 20             # a link that took less fresh memory: no heap grown ahead
@@ -1183,14 +1194,13 @@ def _arenas_ahead(mib: int, ctl) -> None:
     which are then freed but for the first in each arena (``_arena_pins``); the rest of the
     arena, free pools of resident pages, takes objects of any size.  Stops when a command
     comes."""
-    import select
     start, _, free, size = _object_arenas() if mib > 0 else (-1, 0, 0, 0)
     if start < 0:
         return
     n = min((mib << 20) // size - free // size - ARENAS_SLACK, ARENAS_AHEAD_MAX)
     fill = size // 512                      # objects of the largest size it serves, an arena's
     made = []
-    while 0 <= _object_arenas()[0] - start < n and not select.select([ctl], [], [], 0)[0]:
+    while 0 <= _object_arenas()[0] - start < n and not _readable([ctl], 0):
         made.extend([bytes(479) for _ in range(fill)])      # (33 + 479 bytes each)
     # (an arena's pools are carved from its start up, one after the other: the first object of
     # a run of ARENA_RUN pools or more, each following the last, is the first of an arena made
@@ -1745,8 +1755,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
                 pass
         global _spare_pages, _ready_at, _ready_usage, _copied_ahead, _heap_start, _rss_start
         global _arena_start, _objects_start, _ready_prep
-        import select
-        if runs and hold >= 0 and ctl in select.select([ctl, hold], [], [])[0]:
+        if runs and hold >= 0 and ctl in _readable([ctl, hold], None):
             runs = []               # a command came before the running ones ended: it goes first
         if hold >= 0:
             os.close(hold)
@@ -1761,7 +1770,7 @@ def _spare(ctl, not_inherited: list[int], runs: list[tuple[int, int]], grow: int
         if learns:
             _spare_pages = _own_pages(with_maps=True)
         import resource
-        if not select.select([ctl], [], [], 0)[0]:
+        if not _readable([ctl], 0):
             _ready_at = time.monotonic()
         if LOG:
             _ready_prep = (f"{sum(n for _, n in runs)}p/{grow >> 20}M/{len(_arena_pins)}a"

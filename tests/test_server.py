@@ -5,6 +5,7 @@ its own server start, serve and stop.  The command is ``python -m xld.link`` (th
 point, which forwards to the server)."""
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import signal
@@ -708,6 +709,33 @@ def test_a_spare_forked_while_a_command_runs_copies_ahead_after_it(objects, serv
     assert f"pid={spare} status=0" in served(server_env)[-1]
 
 
+def test_a_spare_looks_for_its_command_on_a_descriptor_past_1023():
+    """A spare's looks for a command work whatever the descriptor's number: select(2) refused
+    one past 1023 ("filedescriptor out of range in select()"), which a caller with many open
+    files gives out (a pytest worker that had linked in process for a while did)."""
+    import resource
+    from xld.link import server
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"RLIMIT_NOFILE's hard limit is {hard}")
+    if soft != resource.RLIM_INFINITY and soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1200, hard))
+    r, w = os.pipe()
+    high = fcntl.fcntl(r, fcntl.F_DUPFD_CLOEXEC, 1100)
+    os.close(r)
+    try:
+        steps = server._Steps(high)
+        steps.done(server.PREPARE_STEP)
+        assert steps.came() is False and server._readable([high], 0) == []
+        os.write(w, b"x")
+        steps.done(server.PREPARE_STEP)
+        assert steps.came() is True and server._readable([high], None) == [high]
+    finally:
+        os.close(high)
+        os.close(w)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
 def test_a_spare_copies_ahead_only_private_writable_pages(tmp_path):
     """The pages a link wrote, as runs of page numbers, and what a spare does with them:
     MADV_POPULATE_WRITE where the process has private writable memory (the bytes unchanged),
@@ -843,21 +871,21 @@ def test_a_spare_grows_the_heap_ahead_as_far_as_the_last_link_took(tmp_path):
 
 
 _STEP_PROBE = r"""
-import ctypes, mmap, os, select, socket, sys
+import ctypes, mmap, os, socket, sys
 from xld.link import server
 a, b = socket.socketpair()
 looks = []
-real = select.select
+real = server._readable
 
 
-def look(r, w, x, t=None):                        # the command comes after the first look
+def look(ends, timeout):                          # the command comes after the first look
     looks.append(1)
     if len(looks) > 1:
         b.send(b"x")
-    return real(r, w, x, t)
+    return real(ends, timeout)
 
 
-select.select = look
+server._readable = look
 size = mmap.PAGESIZE
 if sys.argv[1] == "prefault":                    # one long run of pages: 2,048 of them
     m = mmap.mmap(-1, 2048 * size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
@@ -1430,8 +1458,8 @@ def run_with_descriptors(cmd, env, cwd: Path) -> tuple[bytes, bytes, bytes]:
             os.close(fd)
     piped = b""
     try:                          # until its end (every writer gone), or 60 s
-        import select
-        while select.select([r], [], [], 60)[0]:
+        from xld.link import server
+        while server._readable([r], 60):
             chunk = os.read(r, 4096)
             if not chunk:
                 break
