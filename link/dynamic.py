@@ -418,6 +418,11 @@ class Plan:
             return list(map(st.names.__getitem__, gids))
         return [self.name_of(st, g) for g in gids]
 
+    def definitions(self) -> dict[int, int]:
+        """Our interposable functions' definitions, by gid (their references take their PLT
+        entries)."""
+        return dict(zip(self.def_gids.tolist(), self.def_values.tolist()))
+
     def definition_values(self, gaddr: np.ndarray) -> np.ndarray:
         """``gaddr`` with our interposable functions at their definitions, not their PLT
         entries (what symbol tables and DT_INIT say)."""
@@ -627,9 +632,8 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
     unless a reference makes them hidden, and __start_SEC/__stop_SEC unless hidden.  From a
     library every one (unless its version script makes it local), from a program those a
     shared object refers to or defines, or all with --export-dynamic, or those a dynamic list
-    names.  The user's and __start_SEC/__stop_SEC are bound where
-    they are defined (not interposable: lld's and GNU ld's library would let ld.so preempt
-    them); the standard ones are interposable in a library (_interposable_linker_names)."""
+    names.  In a library the user's and the standard ones are interposable, __start_SEC/__stop_SEC
+    bound where they are (_interposable_linker_names)."""
     st = ctx.symtab
     hidden = (elf.STV_HIDDEN, elf.STV_INTERNAL)
     std = {n for n in LINKER_EXPORTED | ctx.arch.assigned_names if (g := st.ids.get(n)) is not None
@@ -666,18 +670,31 @@ def _linker_exports(ctx, p: Plan) -> list[int]:
 
 
 def _interposable_linker_names(ctx, p: Plan, preempt: np.ndarray) -> None:
-    """A library's exported _end, etext, __bss_start ... (LINKER_EXPORTED) are default-visibility
-    globals like any other: ld.so binds the library's own references to them to the first
-    definition it finds, the program's (GNU ld's library: GLOB_DAT, ABS64 rows), unless a
-    reference declares them protected, -Bsymbolic or -Bsymbolic-functions binds them (GNU ld's
-    rule: every symbol but data objects; these have no type) or a dynamic list does not name
-    them."""
+    """A library's exported names that the linker defines are default-visibility globals like
+    any other: ld.so binds the library's own references to them to the first definition it
+    finds, the program's, unless a reference declares them protected, -Bsymbolic binds them, or
+    a dynamic list does not name them.
+    - _end, etext, __bss_start ... (LINKER_EXPORTED): GNU ld's library has GLOB_DAT, ABS64 rows
+      for them; -Bsymbolic-functions binds them too (GNU ld's rule: every symbol but data
+      objects; these have no type).
+    - The user's (--defsym foo=bar, a script's ``foo = bar;``): a program's own foo comes first
+      for the library's calls and loads, in GNU ld's and lld's libraries alike (xld bound them
+      inside the library: its program printed 105 where theirs printed 4207).
+      -Bsymbolic-functions binds them all, data too, as GNU ld does when the options come after
+      the objects (gcc's usual order: ``gcc lib.c -Wl,--defsym,...``): the symbol is
+      decided on while its type is the reference's, no type.  (Given before the object that
+      refers to it, GNU ld's data alias keeps its target's type and stays interposable; lld
+      leaves every alias interposable.)
+    __start_SEC/__stop_SEC stay bound where they are (GNU ld binds them)."""
     if ctx.opts.bsymbolic:
         return
     st = ctx.symtab
+    user = {n for n, _ in ctx.opts.defsym} | set(ctx.script_names)
+    start_stop = set(ctx.start_stop)
     for g in p.linker_exports:
         name = st.names[g]
-        if (name in LINKER_EXPORTED and ctx.ref_visibility.get(g, elf.STV_DEFAULT) == elf.STV_DEFAULT
+        if ((name in LINKER_EXPORTED or (name in user and g not in start_stop))
+                and ctx.ref_visibility.get(g, elf.STV_DEFAULT) == elf.STV_DEFAULT
                 and (p.dyn_list is None or p.dyn_list.matches(name))):
             preempt[g] = True
 

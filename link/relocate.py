@@ -750,12 +750,22 @@ def _global_values(ctx, gaddr) -> int:
             ctx.ifunc_resolver[g] = int(gaddr[g])
             ctx.iplt_resolvers.append(int(gaddr[g]))
             gaddr[g] = stub0 + k * size
+    own_plt: dict[int, int] = {}
     if ctx.dyn is not None:
+        # an alias in a library is interposable (dynamic._interposable_linker_names): its
+        # definition is its target's, its references go through its own PLT entry
+        for g, target, addend in ctx.defsym_alias:
+            gaddr[g] = gaddr[target] + addend
         ctx.dyn.symbol_values(ctx, gaddr)        # PLT entries and copies of imported symbols
+        if ctx.defsym_alias:
+            own_plt = ctx.dyn.definitions()
     # --defsym=NAME=SYMBOL: SYMBOL's address as every reference sees it (an IFUNC's stub),
     # in command-line order
     for g, target, addend in ctx.defsym_alias:
-        gaddr[g] = st.linker_value[g] = gaddr[target] + addend
+        if g in own_plt:
+            st.linker_value[g] = own_plt[g]
+        else:
+            gaddr[g] = st.linker_value[g] = gaddr[target] + addend
     ctx.gaddr = gaddr
     return stub0
 

@@ -1122,3 +1122,49 @@ def test_names_only_removed_sections_use_are_not_imported(tmp_path, wrapper, arc
     with open(ours, "rb") as f:
         names = [s.name for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()]
     assert "older" in names and "newer" not in names
+
+
+# --- a library's --defsym and script names are interposable, as its other globals -------------
+
+INTERPOSED_ALIASES = {
+    "lib.c": r"""
+int bar(void) { return 1; }
+int dbar = 5;
+int foo(void);
+extern int dfoo;
+int callfoo(void) { return foo() * 100 + dfoo; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+int callfoo(void);
+int foo(void) { return 42; }
+int dfoo = 7;
+int main(void) { printf("%d\n", callfoo()); return 0; }
+""",
+    "alias.ld": "foo = bar;\ndfoo = dbar;\n",
+}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("how,expect", [
+    (["-Wl,--defsym,foo=bar", "-Wl,--defsym,dfoo=dbar"], "4207"),
+    (["alias.ld"], "4207"),
+    (["-Wl,-Bsymbolic-functions", "-Wl,--defsym,foo=bar", "-Wl,--defsym,dfoo=dbar"], "105"),
+    (["-Wl,-Bsymbolic", "-Wl,--defsym,foo=bar", "-Wl,--defsym,dfoo=dbar"], "105"),
+], ids=["defsym", "script", "Bsymbolic-functions", "Bsymbolic"])
+def test_a_librarys_aliases_are_interposable(tmp_path, wrapper, arch, how, expect):
+    # A library's --defsym foo=bar (or a script's foo = bar;) is a default-visibility global:
+    # the program's own foo and dfoo come first for the library's call and load, in GNU ld's
+    # and lld's libraries alike (4207), unless -Bsymbolic or -Bsymbolic-functions binds them
+    # (105: GNU ld's -Bsymbolic-functions binds the data alias too when the options follow
+    # the object, as here; the symbol has no type yet then).  xld bound both inside the library
+    # (105 every time), and once made interposable its call still went straight to bar:
+    # the alias took its target's address after the PLT entries were given out.
+    _, xld = differential(tmp_path, wrapper, arch, INTERPOSED_ALIASES,
+                          [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", *how, "-o", "liba.so"],
+                           ["{cc}", "-O1", "main.c", "-o", "prog", "-L.", "-la", "-Wl,-rpath,$ORIGIN"]],
+                          [expect])
+    with open(xld.parent / "liba.so", "rb") as f:
+        dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
+    assert dynsym["foo"]["st_value"] == dynsym["bar"]["st_value"] != 0
+    assert dynsym["foo"]["st_info"]["type"] == "STT_FUNC" and dynsym["dfoo"]["st_info"]["type"] == "STT_OBJECT"
