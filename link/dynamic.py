@@ -609,9 +609,9 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         if ctx.opts.dynamic_list_data:      # (GNU ld) data symbols are listed: interposable
             bound &= ~_is_data(typ[keep])
     else:
-        t = typ[keep]
-        func = (t == elf.STT_FUNC) | (t == elf.STT_GNU_IFUNC)
-        bound = np.full(len(exported), bsym == "all") | (func & (bsym == "functions"))
+        # (GNU ld) -Bsymbolic-functions leaves only data objects interposable: a symbol with
+        # no type (an assembler label without .type) is bound too (lld binds STT_FUNC only)
+        bound = np.full(len(exported), bsym == "all") | (~_is_data(typ[keep]) & (bsym == "functions"))
     # (GNU ld) an STB_GNU_UNIQUE object is one per process, whatever -Bsymbolic or a dynamic
     # list say: ld.so's unique table picks the copy, the library reaches it through the GOT
     bound &= ~unique[keep]

@@ -1168,3 +1168,36 @@ def test_a_librarys_aliases_are_interposable(tmp_path, wrapper, arch, how, expec
         dynsym = {s.name: s for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols()}
     assert dynsym["foo"]["st_value"] == dynsym["bar"]["st_value"] != 0
     assert dynsym["foo"]["st_info"]["type"] == "STT_FUNC" and dynsym["dfoo"]["st_info"]["type"] == "STT_OBJECT"
+
+
+UNTYPED_LABELS = {
+    "lib.c": r"""
+int nt(void);
+extern int ntd;
+int callnt(void) { return nt() * 100 + ntd; }
+""",
+    "main.c": r"""
+#include <stdio.h>
+int callnt(void);
+int nt(void) { return 42; }
+int ntd = 7;
+int main(void) { printf("%d\n", callnt()); return 0; }
+""",
+}
+UNTYPED_ASM = {"arm64": "mov w0, #1\n\tret", "riscv64": "li a0, 1\n\tret"}
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("how,expect", [([], "4207"), (["-Wl,-Bsymbolic-functions"], "105")],
+                         ids=["default", "Bsymbolic-functions"])
+def test_bsymbolic_functions_binds_untyped_labels(tmp_path, wrapper, arch, how, expect):
+    # GNU ld's -Bsymbolic-functions leaves only data objects (STT_OBJECT, STT_COMMON)
+    # interposable: assembler labels without .type (nt, ntd: STT_NOTYPE) are bound inside the
+    # library (105).  xld bound STT_FUNC only, as lld does, and the program's nt and ntd came
+    # first (4207).
+    sources = dict(UNTYPED_LABELS, **{"nt.s": f"\t.text\n\t.globl nt\nnt:\n\t{UNTYPED_ASM[arch]}\n"
+                                              "\t.data\n\t.globl ntd\nntd:\n\t.word 5\n"})
+    differential(tmp_path, wrapper, arch, sources,
+                 [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "nt.s", *how, "-o", "liba.so"],
+                  ["{cc}", "-O1", "main.c", "-o", "prog", "-L.", "-la", "-Wl,-rpath,$ORIGIN"]],
+                 [expect])
