@@ -677,7 +677,7 @@ def define_linker_symbols(ctx) -> None:
                 ctx.ref_visibility[g] = vis
     ctx.linker_names = wanted
     for name in ctx.opts.require_defined:
-        if st.state[st.ids[name]] == resolve.UNDEF:
+        if st.state[st.defined(name)] == resolve.UNDEF:
             ctx.diag.error(f"required symbol '{name}' not defined")
     # --defsym=NAME=SYMBOL takes SYMBOL's final address, known only once the symbols have
     # theirs (relocate.symbol_addresses); a number is a value now
@@ -686,7 +686,7 @@ def define_linker_symbols(ctx) -> None:
         if n is not None:
             st.linker_value[g] = n
             continue
-        target = st.ids.get(expr)
+        target = st.defined(expr)
         if target is None or st.state[target] == resolve.UNDEF:
             raise LinkError(f"--defsym: undefined symbol: {expr}")
         ctx.defsym_alias.append((g, target, ctx.opts.defsym_addend.get(st.names[g], 0)))
@@ -777,7 +777,7 @@ def entry_and_tls(ctx) -> None:
         ctx.entry_addr = 0                  # a library has no entry point unless -e names one
         return
     name = ctx.opts.entry or "_start"
-    g = st.ids.get(name)
+    g = st.defined(name)
     if g is None or st.state[g] == resolve.UNDEF:
         try:
             ctx.entry_addr = int(name, 0)

@@ -92,6 +92,16 @@ class SymbolTable:
         self.common_align: list[int] = [0]
         self.linker_value: dict[int, int] = {}   # gid -> value of a linker-defined symbol
         self.default_bound: dict[int, int] = {}  # gid of a plain name -> its foo@@V's (bind_default_versions)
+        self.default_version: dict[str, int] = {}  # plain name -> gid of an object's foo@@V (the same)
+
+    def defined(self, name: str) -> int | None:
+        """The gid a name the user gives (--defsym's symbol, --require-defined, -e) means: its
+        own where it is defined, else its default version's, an object's ``foo@@V`` (GNU ld
+        takes ``-e foo`` and ``--defsym bar=foo`` to it), else its own undefined one or None."""
+        g = self.ids.get(name)
+        if g is not None and self.state[g] != UNDEF:
+            return g
+        return self.default_version.get(name, g)
 
     def intern(self, name: str) -> int:
         gid = self.ids.get(name)
@@ -1024,7 +1034,9 @@ def bind_default_versions(ctx) -> None:
     for g in sorted(versioned):
         name = st.names[g]
         if g and state[g] != UNDEF and st.def_file[g] > 0:
-            b = ids.get(name.partition("@@")[0])
+            plain = name.partition("@@")[0]
+            st.default_version.setdefault(plain, g)
+            b = ids.get(plain)
             if b is None:
                 continue
             if state[b] == UNDEF:

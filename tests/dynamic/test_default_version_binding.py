@@ -108,3 +108,28 @@ def test_plain_reference_pulls_the_archive_member_of_its_default_version(objs, a
     for exe in ("gprog", "prog"):
         res = tc.xld_run(d / exe)
         assert (res.status, res.stdout) == (0, b"42\n"), res.summary()
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_names_on_the_command_line_mean_the_default_version(objs, arch, tmp_path):
+    """``-e foo``, ``--defsym bar=foo`` and ``--require-defined foo`` take an object's
+    ``foo@@V2`` as GNU ld does, where nothing defines a plain foo and nothing refers to it.
+    xld said "--defsym: undefined symbol: foo" and "required symbol 'foo' not defined", and
+    for ``-e foo`` warned and left the entry at 0."""
+    from elftools.elf.elffile import ELFFile
+    d = objs(arch)
+    (d / "e.map").write_text("V1 { global: foo; bar; local: *; }; V2 { global: foo; } V1;\n")
+    args = ["-shared", "--version-script", d / "e.map", "-e", "foo", "--defsym", "bar=foo",
+            "--require-defined", "foo", d / "defs.o"]
+    gnu = subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), *args, "-o", d / "gnu.so"],
+                         capture_output=True, text=True)
+    assert gnu.returncode == 0, gnu.stderr
+    res = tc.xld_link(["--arch", arch, *args, "-o", d / "xld.so"])
+    assert (res.status, res.stderr) == (0, ""), res.stderr
+    for out in ("gnu.so", "xld.so"):
+        with open(d / out, "rb") as f:
+            e = ELFFile(f)
+            syms = {s.name: s["st_value"] for s in e.get_section_by_name(".symtab").iter_symbols()}
+            assert e.header["e_entry"] == syms["foo@@V2"] == syms["foo_v2"] != 0, out
+            dyn = {s.name: s["st_value"] for s in e.get_section_by_name(".dynsym").iter_symbols()}
+            assert dyn["bar"] == syms["foo_v2"], out
