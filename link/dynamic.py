@@ -348,6 +348,7 @@ class Plan:
         self.verdef: list[str] = []                     # .gnu.version_d names, from index 1
         self.dyn_name: dict[int, str] = {}              # "foo@@V2" (.symver) -> "foo"
         self.hidden_version: set[int] = set()           # "foo@V1": not the default version
+        self.script_locals = np.zeros(0, dtype=np.int64)  # definitions a version script made local
         self.linker_exports: list[int] = []             # --defsym and script names exported (_linker_exports)
 
     # strings in .dynstr, each once
@@ -502,8 +503,10 @@ def plan(ctx) -> None:
     elif p.versions is not None and p.versions.named and any("@" in st.names[g] for g in ctx.exports):
         raise LinkError("--version-script: version nodes in an executable with .symver names "
                         "are not supported")
-    elif p.versions is not None and ctx.exports:
-        _program_script_locals(ctx, p)
+    elif p.versions is not None:
+        if ctx.exports:
+            _program_script_locals(ctx, p)
+        p.script_locals = _program_symtab_locals(ctx, p)
     if not p.shared and p.versions is not None and p.versions.named:
         # (GNU ld) a program's named nodes are defined as a library's are, the first (BASE)
         # named after the output: Debian's lua5.4 exports its C API as LUA_5.4 (-E)
@@ -545,6 +548,18 @@ def _program_script_locals(ctx, p: Plan) -> None:
                 raise LinkError(f"non-exported symbol '{names[g]}' in '{obj.name}' is referenced by DSO "
                                 f"'{dso.name}' (local: in the version script)")
     ctx.exports = [g for g, kp in zip(exports, kept) if kp]
+
+
+def _program_symtab_locals(ctx, p: Plan) -> np.ndarray:
+    """A program's definitions its version script's ``local:`` patterns match, exported or
+    not: local in .symtab, as GNU ld and lld write them (with or without -E)."""
+    st = ctx.symtab
+    def_file = np.array(st.def_file, dtype=np.int64)
+    gids = np.flatnonzero((def_file > 0) & (np.array(st.state, dtype=np.int8) != UNDEF))
+    names = [st.names[g] for g in gids.tolist()]
+    local = [not kept and "@" not in name
+             for name, (kept, _) in zip(names, p.versions.lookup_many(names))]
+    return gids[np.array(local, dtype=bool)] if local else gids[:0]
 
 
 def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
@@ -599,6 +614,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         if hidden:
             p.hidden_version.add(g)
     exported = cand[keep]
+    p.script_locals = np.sort(cand[~keep])          # (local in .symtab too: write.py)
     if vs is not None:
         p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
     if p.dyn_list is not None:

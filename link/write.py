@@ -528,9 +528,12 @@ def symbol_table(ctx, index=None):
         syms = {k: v[ok] for k, v in syms.items()}
         rows = np.zeros(len(gsel), dtype=_SYM_OUT)
         info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
-        # hidden globals become local in a dynamic output (GNU ld's forced-local symbols);
-        # a static program keeps them global, with their visibility, as GNU ld does
+        # hidden globals become local in a dynamic output (GNU ld's forced-local symbols), as
+        # do the definitions a library's version script makes local (GNU ld, lld); a static
+        # program keeps them global, with their visibility, as GNU ld does
         demote = hidden & (ctx.dyn is not None)
+        if ctx.dyn is not None and len(ctx.dyn.script_locals):
+            demote |= member(gsel, ctx.dyn.script_locals)
         info = np.where(demote, (elf.STB_LOCAL << 4) | (info & 0xF), info)
         rows["st_info"] = info
         rows["st_other"] = other

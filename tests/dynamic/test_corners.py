@@ -1201,3 +1201,36 @@ def test_bsymbolic_functions_binds_untyped_labels(tmp_path, wrapper, arch, how, 
                  [["{cc}", "-O1", "-fPIC", "-shared", "{ld}", "lib.c", "nt.s", *how, "-o", "liba.so"],
                   ["{cc}", "-O1", "main.c", "-o", "prog", "-L.", "-la", "-Wl,-rpath,$ORIGIN"]],
                  [expect])
+
+
+SCRIPT_LOCALS = r"""
+int keep(void) { return 1; }
+int loc(void) { return 3; }
+int also(void) { return 4; }
+__attribute__((visibility("hidden"))) int hid(void) { return 2; }
+int main(void) { return keep() + loc() + also() + hid(); }
+"""
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("kind", [["-shared"], ["-pie", "-E"], ["-pie"]], ids=["shared", "pie-E", "pie"])
+def test_version_script_locals_are_local_in_symtab(tmp_path, arch, kind):
+    # A definition a version script's local: pattern matches is local in .symtab too, as GNU
+    # ld and lld write it, in a library and in a program with or without -E; xld left it
+    # global there (only .dynsym was right)
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "a.c").write_text(SCRIPT_LOCALS)
+    (tmp_path / "v.map").write_text("V1 { global: keep; main; local: loc; al*; };\n")
+    subprocess.run([cc, "-fPIC", "-c", "a.c"], check=True, cwd=tmp_path)
+    args = [*kind, "--version-script", "v.map", "a.o", "-e", "main"]
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), *args, "-o", "gnu"], check=True, cwd=tmp_path)
+    p = subprocess.run([*tc.xld_command(), "--arch", arch, *args, "-o", "xld"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    binds = {}
+    for who in ("gnu", "xld"):
+        with open(tmp_path / who, "rb") as f:
+            binds[who] = {s.name: s["st_info"]["bind"] for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()
+                          if s.name in ("keep", "loc", "also", "hid")}
+    assert binds["xld"] == binds["gnu"], binds
+    assert binds["gnu"]["loc"] == binds["gnu"]["also"] == "STB_LOCAL" and binds["gnu"]["keep"] == "STB_GLOBAL"
