@@ -280,6 +280,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.locked, self.lock_future = [], False     # (a new address space)
         self.after_exec()
         self.exec_timers()                # (timers.py)
+        self.exec_pending()               # (threads.py)
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
         for t in self.threads.values():   # the other threads die: what they wait for is off
             if t.wait is not None and t.wait.cancel:    # (a host thread's lock request, a FIFO open)

@@ -82,6 +82,19 @@ def test_posix_timer_is_deleted_at_exec(ebuild, arch):
 
 
 @pytest.mark.parametrize("arch", ARCHES)
+def test_signals_pending_for_the_process_survive_the_other_threads(ebuild, arch):
+    """At exec the other threads die (de_thread): what was sent to one of them alone is
+    discarded (tgkill's SIGQUIT and SIGRTMIN+3), what another thread sent the process
+    (kill's SIGPWR, sigqueue's SIGRTMIN+4, left in that thread's set) stays pending, as does
+    what the exec'ing thread had (SIGHUP, SIGTERM, SIGRTMIN+2). xld lost the process's
+    signals that waited in another thread's set: "pending: 1 15 36", 3 taken."""
+    rc, out, err = _xld(ebuild, arch)
+    assert rc == 0, err[-3000:]
+    assert [line for line in out if line.startswith((b"pending", b"taken"))] == \
+        [b"pending: 1 15 30 36 38", b"taken after exec: 5"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
 def test_the_rest_of_the_state_at_exec_is_linuxs(ebuild, arch):
     """Every line as Linux writes it (the host's run of the same program), but for the
     refused PR_SET_PDEATHSIG."""
