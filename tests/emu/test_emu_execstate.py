@@ -37,6 +37,7 @@ LINUX = [
     b"alarm: kept",
     b"parent-death signal: 12",
     b"personality: 0x40000",
+    b"name: the new program's, dumpable: 1",
     b"taken after exec: 5",
     b"a new timer: made",
 ]
@@ -92,6 +93,17 @@ def test_signals_pending_for_the_process_survive_the_other_threads(ebuild, arch)
     assert rc == 0, err[-3000:]
     assert [line for line in out if line.startswith((b"pending", b"taken"))] == \
         [b"pending: 1 15 30 36 38", b"taken after exec: 5"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_personality_kept_name_and_dumpable_reset_at_exec(ebuild, arch):
+    """personality(ADDR_NO_RANDOMIZE) is kept across exec (xld answered 0 to every
+    personality call, so personality(0xffffffff) said 0); prctl's PR_SET_NAME and
+    PR_SET_DUMPABLE 0 are the old image's only (xld kept both: "kept", 0)."""
+    rc, out, err = _xld(ebuild, arch)
+    assert rc == 0, err[-3000:]
+    assert [line for line in out if line.startswith((b"personality", b"name"))] == \
+        [b"personality: 0x40000", b"name: the new program's, dumpable: 1"]
 
 
 @pytest.mark.parametrize("arch", ARCHES)

@@ -1,10 +1,12 @@
 /* What a process keeps and loses at execve (execve(2), signal(7), the kernel's begin_new_exec
    and de_thread): the program sets state up, then executes itself with "after", and the new
-   image reports. Kept: the signal mask, ignored signals, pending signals sent to the process
-   and to the exec'ing thread, setitimer's timers and alarm, descriptors without close-on-exec,
-   (from any thread), the parent-death signal, the personality. Lost: POSIX timers (an armed one must not fire
-   into the new image; its id is gone), handlers (back to SIG_DFL), the alternate signal stack,
-   close-on-exec descriptors, a deleted timer's pending expiry, and signals pending for another thread (it dies in de_thread).
+   image reports. Kept: the signal mask, ignored signals, the signals pending for the process
+   (sent from any thread) and for the exec'ing thread, setitimer's timers and alarm,
+   descriptors without close-on-exec, the parent-death signal, the personality. Lost: POSIX
+   timers (an armed one must not fire into the new image; its id is gone) and a deleted
+   timer's pending expiry, handlers (back to SIG_DFL), the alternate signal stack,
+   close-on-exec descriptors, prctl's name and non-dumpable flag, and the signals pending for
+   another thread alone (it dies in de_thread).
    With EXEC_VIA=/path/to/qemu-<arch> in the environment the program executes that qemu with
    itself (qemu-user hands execve to the host kernel, which has no binfmt_misc entry here). */
 #define _GNU_SOURCE
@@ -94,6 +96,10 @@ static void after(const char *deadline) {
     prctl(PR_GET_PDEATHSIG, &pd);
     printf("parent-death signal: %d\n", pd);
     printf("personality: %#x\n", personality(0xffffffff));
+    char name[16] = "";
+    prctl(PR_GET_NAME, name);
+    printf("name: %s, dumpable: %d\n", strcmp(name, "renamed") ? "the new program's" : "kept",
+           prctl(PR_GET_DUMPABLE));
     int n = 0;
     for (int s = 1; s < 65; s++)     /* drain what is pending, blocked, so the exit is clean */
         if (s < 32 || s >= SIGRTMIN) {
@@ -153,6 +159,8 @@ int main(int argc, char **argv) {
     alarm(100);
     prctl(PR_SET_PDEATHSIG, SIGUSR2);
     personality(PER_LINUX | ADDR_NO_RANDOMIZE);
+    prctl(PR_SET_NAME, "renamed");
+    prctl(PR_SET_DUMPABLE, 0);
     timer_t t, u;
     struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 5};
     struct itimerspec its = {{0, 0}, {0, 1000 * 1000}};
@@ -183,7 +191,7 @@ int main(int argc, char **argv) {
         execv(via, args);
     } else {
         char *args[] = {self, "after", deadline, NULL};
-        execv("/proc/self/exe", args);
+        execv(self, args);
     }
     perror("execv");
     return 5;
