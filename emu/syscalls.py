@@ -23,7 +23,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
-from .memory import PAGE, STACK_SIZE, STACK_TOP, USER_BOTTOM, OutOfMemory, page_up
+from .memory import PAGE, STACK_SIZE, STACK_TOP, OutOfMemory, mmap_min_addr, page_up
 from .sysnames import NUMBERS
 
 AT_FDCWD = -100
@@ -1021,8 +1021,9 @@ class Syscalls:
                 flags |= MAP_ANONYMOUS
                 f = None
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
-            if not m.user_range(addr, size):
-                return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
+            low = mmap_min_addr()
+            if not m.user_range(addr, size, bottom=low):
+                return -errno.EPERM if addr < low else -errno.ENOMEM
             if flags & MAP_FIXED_NOREPLACE and m.mapped_bytes(addr, addr + size):
                 return -errno.EEXIST
             where = addr
