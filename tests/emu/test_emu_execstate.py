@@ -73,9 +73,10 @@ def _xld(ebuild, arch):
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_posix_timer_is_deleted_at_exec(ebuild, arch):
-    """A POSIX timer armed (100 ms, SIGUSR1) before execve: Linux deletes it (exit_itimers),
-    so it never fires into the new image, and its id is gone (timer_gettime: EINVAL). xld
-    kept it: SIGUSR1's default action killed the new image (status 138)."""
+    """A POSIX timer armed (50 ms, SIGUSR1, blocked until the new image has waited past its
+    expiry and unblocks it) before execve: Linux deletes it (exit_itimers), so it never
+    fires into the new image, and its id is gone (timer_gettime: EINVAL). xld kept it:
+    SIGUSR1's default action killed the new image at the unblock (status 138)."""
     rc, out, err = _xld(ebuild, arch)
     assert rc == 0, err[-3000:]
     assert out[:2] == LINUX[:2]

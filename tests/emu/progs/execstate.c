@@ -50,13 +50,17 @@ static double now(void) {
 }
 
 static void after(const char *deadline) {
-    /* the old image's timer was due 100 ms after it was armed: wait past it (SIGUSR1's default
+    /* the old image's timer was due 50 ms after it was armed: wait past it (SIGUSR1's default
        action would end the process) */
     double until = strtod(deadline, NULL);
     while (now() < until) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);     /* a SIGUSR1 pending now would end the process */
     printf("alive after the old image's timer was due\n");
     struct itimerspec its;
     errno = 0;
@@ -176,10 +180,16 @@ int main(int argc, char **argv) {
     sev.sigev_signo = SIGUSR1;
     if (timer_create(CLOCK_MONOTONIC, &sev, &t))
         return 3;
-    its.it_value.tv_nsec = 100 * 1000 * 1000;
+    /* blocked until the new image has waited past the expiry: a late exec (a loaded machine)
+       cannot be killed by it in the old image, and a signal it queued in the new one ends
+       that at the unblock */
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    its.it_value.tv_nsec = 50 * 1000 * 1000;
     timer_settime(t, 0, &its, NULL);
     char deadline[64];
-    snprintf(deadline, sizeof deadline, "%.6f", now() + 0.4);
+    snprintf(deadline, sizeof deadline, "%.6f", now() + 0.3);
     const char *via = getenv("EXEC_VIA");
     char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
