@@ -43,6 +43,28 @@ ACCESS_NAME = {U.MEM_READ: "read", U.MEM_WRITE: "write", U.MEM_FETCH: "execute"}
 _ACCESS_PERM = {U.MEM_READ: U.PROT_READ, U.MEM_WRITE: U.PROT_WRITE, U.MEM_FETCH: U.PROT_EXEC}
 
 
+_min_addr: list[int] = []
+
+
+def mmap_min_addr() -> int:
+    """The lowest address a program may map at with MAP_FIXED or shmat, by the host's rule
+    (security/commoncap.c cap_mmap_addr, the -EPERM of get_unmapped_area): the host's
+    vm.mmap_min_addr, rounded up to a page, or 0 when the emulator has CAP_SYS_RAWIO (as the
+    guest does: creds.py). xld refused everything below USER_BOTTOM (64 KiB: EPERM from
+    mmap, EINVAL from shmat) where qemu-user, through the host, maps at 0x1000 (host's 4096,
+    as root). Read once per emulator process."""
+    if not _min_addr:
+        try:
+            with open("/proc/sys/vm/mmap_min_addr") as f:
+                low = page_up(int(f.read()))
+            with open("/proc/self/status") as f:
+                eff = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+        except (OSError, ValueError, StopIteration):
+            low, eff = USER_BOTTOM, 0
+        _min_addr.append(0 if eff >> 17 & 1 else low)       # CAP_SYS_RAWIO
+    return _min_addr[0]
+
+
 def page_down(x: int) -> int:
     return x & PAGE_MASK
 

@@ -1171,7 +1171,10 @@ class Processes:
 
     def after_exec(self) -> None:
         """The new image is loaded: descriptors marked close-on-exec are closed, handled
-        signals go back to their default action, a vfork parent may go on."""
+        signals go back to their default action, a vfork parent may go on; prctl's name is
+        the new program's and the process is dumpable again (begin_new_exec: PR_GET_NAME
+        kept the old image's PR_SET_NAME, PR_GET_DUMPABLE its 0)."""
+        self.comm, self.dumpable = None, 1
         for fd in sorted(self.fds.cloexec):
             try:
                 self.fds.close(fd)
@@ -1235,6 +1238,9 @@ class Processes:
             for gfd in moved:
                 os.set_inheritable(gfd, True)
             os.umask(self.umask)
+            if self.personality:         # (ADDR_NO_RANDOMIZE: kept across execve, as on Linux)
+                import ctypes
+                ctypes.CDLL(None, use_errno=True).personality(self.personality)
             for sig in range(1, 32):
                 if sig in (9, 19):
                     continue

@@ -188,6 +188,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.comm: bytes | None = None      # prctl(PR_SET_NAME)'s name; None: the program file's
         self.groups: list[int] | None = None   # setgroups' list (creds.py); None: the host's
         self.dumpable = 1                   # prctl(PR_SET_DUMPABLE)
+        self.personality = 0                # personality(2)'s (kept across fork and execve)
         self.nice = _host_nice()            # setpriority's; at first the caller's, as qemu-user's
         self.sched = _host_sched()          # sched_setscheduler's (policy, priority, reset on fork)
         self.sched0 = self.sched            # the run's first: a process without a line on the
@@ -279,6 +280,8 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self._new_engine(limit)
         self.locked, self.lock_future = [], False     # (a new address space)
         self.after_exec()
+        self.exec_timers()                # (timers.py)
+        self.exec_pending()               # (threads.py)
         self.sigframes, self.altstack, self.saved_sigmask = [], None, None
         for t in self.threads.values():   # the other threads die: what they wait for is off
             if t.wait is not None and t.wait.cancel:    # (a host thread's lock request, a FIFO open)

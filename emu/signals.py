@@ -168,6 +168,19 @@ class Pending(set):
             self.drop(sig)
         return code, value
 
+    def drop_one(self, sig: int, code: int) -> bool:
+        """Discard the newest queued instance of ``sig`` with si_code ``code`` (a deleted POSIX
+        timer's expiry: timers.exec_timers); was there one?"""
+        queued = self.instances.get(sig)
+        for i in range(len(queued or ()) - 1, -1, -1):
+            if queued[i][0] == code:
+                del queued[i]
+                self.count.used -= 1
+                if not queued:
+                    self.drop(sig)
+                return True
+        return False
+
     def drop(self, sig: int) -> int:
         """Discard ``sig`` and every queued instance: the first one's si_code."""
         self.discard(sig)

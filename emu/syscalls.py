@@ -23,7 +23,7 @@ import time
 
 from . import fs as F
 from .fs import GuestOSError
-from .memory import PAGE, STACK_SIZE, STACK_TOP, USER_BOTTOM, OutOfMemory, page_up
+from .memory import PAGE, STACK_SIZE, STACK_TOP, OutOfMemory, mmap_min_addr, page_up
 from .sysnames import NUMBERS
 
 AT_FDCWD = -100
@@ -86,6 +86,11 @@ RLIM_NLIMITS, NR_OPEN = 16, 1 << 20
 RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_MEMLOCK = 13, 14, 8
 SCHED_RESET_ON_FORK = 0x40000000
 PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_NAME, PR_GET_NAME, PR_SET_NO_NEW_PRIVS = 3, 4, 15, 16, 38
+# personality(2)'s flags that xld runs as asked: ADDR_NO_RANDOMIZE (it places nothing at
+# random), and FDPIC_FUNCPTRS, SHORT_INODE, WHOLE_SECONDS (no arm64 or riscv64 kernel acts on
+# them); not READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT/3GB, ADDR_COMPAT_LAYOUT, MMAP_PAGE_ZERO,
+# STICKY_TIMEOUTS, UNAME26, nor a persona but PER_LINUX (0)
+PERSONALITY_HONOURED = 0x0040000 | 0x0080000 | 0x1000000 | 0x2000000
 
 
 def _host_rlimit(which: int) -> tuple[int, int]:
@@ -416,8 +421,19 @@ class Syscalls:
             return 0
         return -errno.EINVAL     # as a kernel that lacks the option (PR_SET_VMA, ...)
 
-    def sys_personality(self, *_):
-        return 0
+    def sys_personality(self, persona, *_):
+        """personality(2): the persona before; 0xffffffff only asks. It is kept across fork
+        and execve, as on Linux (a set-uid exec aside). xld runs PER_LINUX with the flags it
+        honours (PERSONALITY_HONOURED); any other persona is refused (EINVAL) rather than
+        taken and not acted on. It answered 0 to every call: personality(0xffffffff) after
+        personality(ADDR_NO_RANDOMIZE) said 0 (Linux: 0x40000)."""
+        persona &= 0xFFFF_FFFF
+        old = self.personality
+        if persona != 0xFFFF_FFFF:
+            if persona & ~PERSONALITY_HONOURED:
+                return -errno.EINVAL
+            self.personality = persona
+        return old
 
     def sys_uname(self, buf, *_):
         fields = [b"Linux", b"xld", b"6.1.0", b"#1 SMP PREEMPT xld-run",
@@ -1005,8 +1021,9 @@ class Syscalls:
                 flags |= MAP_ANONYMOUS
                 f = None
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
-            if not m.user_range(addr, size):
-                return -errno.EPERM if addr < USER_BOTTOM else -errno.ENOMEM
+            low = mmap_min_addr()
+            if not m.user_range(addr, size, bottom=low):
+                return -errno.EPERM if addr < low else -errno.ENOMEM
             if flags & MAP_FIXED_NOREPLACE and m.mapped_bytes(addr, addr + size):
                 return -errno.EEXIST
             where = addr

@@ -38,7 +38,7 @@ import struct
 import threading
 
 from .fs import GuestOSError
-from .memory import PAGE, USER_BOTTOM, HostAttach, OutOfMemory, page_up
+from .memory import PAGE, HostAttach, OutOfMemory, mmap_min_addr, page_up
 from .schedboard import SchedBoard        # (imported before the janitor's fork)
 from . import syscalls as S
 from .syscalls import s32
@@ -493,9 +493,9 @@ class SysVIPC:
         size = page_up(struct.unpack_from("<Q", ds, 48)[0])
         m = self.mem
         if addr:
-            if addr < USER_BOTTOM:
-                return -errno.EINVAL
-            if not m.user_range(addr, size):
+            if addr < mmap_min_addr():
+                return -errno.EPERM           # (the host's rule: memory.mmap_min_addr)
+            if not m.user_range(addr, size, bottom=0):
                 return -errno.ENOMEM          # (do_mmap: no room there)
             if not flg & SHM_REMAP and m.mapped_bytes(addr, addr + size):
                 return -errno.EINVAL

@@ -809,6 +809,18 @@ class Threads:
             dest = next((u for u in others if u.state.get("sigmask", 0) & bit), others[0])
             self.blocked_pending.hand_over(sig, dest.state["blocked_pending"])
 
+    def exec_pending(self) -> None:
+        """execve: the other threads die (the kernel's de_thread). What was pending for one of
+        them alone goes with it; what was sent to the process (left in that thread's set by
+        a sender there that blocked it too) stays pending, now the exec'ing thread's, as in
+        Linux's process-wide queue: kill(getpid()) and sigqueue from another thread were lost
+        (the host's Linux 6.18 keeps them; progs/execstate.c). The exec'ing thread's own stay
+        where they are."""
+        for t in list(self.threads.values()):
+            pend = t.state.get("blocked_pending") if t is not self.cur else None
+            for sig in sorted(pend or ()):
+                pend.hand_over(sig, self.blocked_pending)
+
     def sys_exit_group(self, status, *_):
         self.exit_robust_lists()
         self.terminate(status=status & 0xFF)

@@ -699,6 +699,35 @@ class Timers:
             return 0.0, 0.0
         return max(1e-6, t[0].left()), t[1]
 
+    def exec_timers(self) -> None:
+        """execve: the process's POSIX timers are deleted (the kernel's exit_itimers in
+        begin_new_exec), and with them the expiries they queued that no thread took yet (the
+        host's Linux 6.18: a blocked timer signal pending at exec is not pending after it).
+        An armed timer fired its signal into the new image, whose default action (SIGUSR1's)
+        killed it, and timer_gettime of the old id still answered. setitimer's timers stay
+        (signals.py)."""
+        with self.timer_lock:
+            timers = list(self.posix_timers.values())
+            for t in timers:
+                self._arm(t, 0, 0)
+            self.posix_timers.clear()
+            self.timers_queued.clear()
+        # the run loop's thread is the only one that takes from async_signals: an entry found
+        # here stays where it is until deleted (timer threads only append)
+        for i in range(len(self.async_signals) - 1, -1, -1):
+            s = self.async_signals[i]
+            if isinstance(s, TimerSignal):
+                del self.async_signals[i]
+                for t in timers:
+                    if t.queued and t.sig == s:
+                        t.queued = False
+                        break
+        sets = [self.blocked_pending] + [t.state.get("blocked_pending") for t in self.threads.values()
+                                         if t is not self.cur]
+        for t in timers:             # a queued instance already in a thread's set
+            if t.queued and t.notify == SIGEV_SIGNAL:
+                any(p is not None and p.drop_one(t.sig, SI_TIMER) for p in sets)
+
     def stop_posix_timers(self) -> None:
         for t, _interval in list(self.__dict__.get("cpu_itimers", {}).values()):
             t.cancel()

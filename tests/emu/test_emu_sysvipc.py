@@ -345,3 +345,36 @@ def test_info_counts_the_runs_objects(build, arch):
         libc.shmctl(m, 0, None), libc.semctl(s, 0, 0, None), libc.msgctl(q, 0, None)
     assert res.stdout == (b"shm: used_ids 2 shm_tot 3\nsem: semusz 2 semaem 5\n"
                           b"msg: msgpool 1 msgmap 2 msgtql 7\n"), res.stderr
+
+
+def _host_mmap_floor() -> int:
+    """The host's lowest fixed address for this process: vm.mmap_min_addr, or 0 with
+    CAP_SYS_RAWIO (the kernel's cap_mmap_addr)."""
+    with open("/proc/sys/vm/mmap_min_addr") as f:
+        low = -(-int(f.read()) // 4096) * 4096
+    with open("/proc/self/status") as f:
+        eff = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+    return 0 if eff >> 17 & 1 else low
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_shmat_and_mmap_at_low_addresses_follow_the_hosts_floor(build, arch):
+    """progs/lowmap.c: shmat and mmap(MAP_FIXED) at 0x1000, 0x8000, 0xf000 succeed at or
+    above the host's floor (here vm.mmap_min_addr 4096, as root: all three) and are EPERM
+    below it; a hint below 64 KiB is not taken. Same as qemu-user and the host itself; xld
+    refused all three (shmat EINVAL, mmap EPERM), as if the floor were 64 KiB everywhere."""
+    exe = build("lowmap", arch)
+    rc, out, _err = run_qemu(arch, exe, timeout=120)
+    res = run(exe, timeout=120)
+    assert (res.returncode, res.stdout) == (rc, out), res.stderr[-2000:]
+    floor = _host_mmap_floor()
+    want = b""
+    for a in (0x1000, 0x8000, 0xf000):
+        if a >= floor:
+            want += b"shmat %#x: there, holds 7; mmap fixed: there; hint: elsewhere\n" % a
+        else:
+            want += b"shmat %#x: Operation not permitted; mmap fixed: Operation not permitted; " \
+                    b"hint: elsewhere\n" % a
+    want += b"shmat 0x20000000: there, holds 7; mmap fixed: there; hint: there\n"
+    want += b"shmat 0x1234 SHM_RND: %s\nrmid 0\n" % (b"there" if floor <= 0x1000 else b"Operation not permitted")
+    assert res.stdout == want
