@@ -1534,6 +1534,9 @@ def replace_file(path: str, data, executable: bool = False, what: str = "output 
                 while view:
                     n = os.pwrite(fd, view, at)
                     view, at = view[n:], at + n
+        except OSError as e:                    # (a full disk, the file size limit: GNU ld's
+            # "final link failed: No space left on device", not an internal error)
+            raise LinkError(f"cannot write {what} {path}: {e.strerror}")
         finally:
             os.close(fd)
         umask = os.umask(0)

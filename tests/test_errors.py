@@ -539,3 +539,30 @@ def test_an_output_replaces_its_old_copy_as_a_rename_would(tmp_path, monkeypatch
     write.replace_file(str(out), b"new")
     assert out.read_bytes() == b"new" and renamed == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "other", "out", "start.o", "start.s", "target"]
+
+
+@pytest.mark.parametrize("worker", ["0", "1"])
+@ARCHES
+def test_an_output_the_disk_cannot_take_is_a_clear_error(arch, worker, tmp_path):
+    """A write of the output that fails (a full disk; here the file size limit, RLIMIT_FSIZE,
+    which fails the same writes with EFBIG) is said as GNU ld says its "final link failed: No
+    space left on device": the file and the reason, exit 1, nothing left beside the output.
+    xld said "internal error: OSError: [Errno 28] ..." and asked for a report.  With
+    XLD_IMAGE_WORKER=1 the image is one made for the output's own file (write.OutputFile),
+    whose blocks the limit refuses too: the buffer is then memory and the write fails."""
+    import resource
+    start = start_object(arch, tmp_path)
+    main = c_object(arch, tmp_path, "main.o", "int main(void) { return 0; }\n")
+    data = c_object(arch, tmp_path, "data.o", "char big[300000] = {1};\nchar *p = big;\n")
+    before = set(tmp_path.iterdir())
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+    env = dict(os.environ, XLD_SERVER="0", XLD_IMAGE_WORKER=worker)
+    p = subprocess.run([*tc.xld_command(), "--arch", arch, "-static", "-o", "out", start.name, main.name,
+                        data.name], capture_output=True, text=True, cwd=tmp_path, env=env, preexec_fn=limit,
+                       timeout=120)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.startswith("xld: error: cannot write output file out: File too large"), p.stderr
+    assert "internal error" not in p.stderr and "Traceback" not in p.stderr
+    assert set(tmp_path.iterdir()) == before, sorted(set(tmp_path.iterdir()) - before)
