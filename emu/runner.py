@@ -42,6 +42,7 @@ from .arch import BY_MACHINE, Arch
 from .elf import ET_DYN, ET_EXEC, PF_X, PT_GNU_STACK, PT_LOAD, Elf, ElfError, read_elf
 from .fs import GuestOSError
 from .memory import EXIT_PAGE, PAGE, UNTIL, STACK_SIZE, STACK_TOP, Memory
+from .sched import Scheduler
 from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
@@ -173,8 +174,8 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.stop_event = threading.Event()   # the run is over (time limit, Ctrl-C)
         self.wake = threading.Event()         # a sleeping system call must return now
         self.run_over = threading.Event()     # the run loop has returned: host threads stop asking
-        self.stoppers: list[threading.Thread] = []   # stop_engine's threads (joined by close)
-        self.stoppers_lock = threading.Lock()  # one is started before close can see it
+        self.stoppers_lock = threading.Lock()  # no stop is asked for once close has begun
+        self.expiries = Scheduler()             # wall-clock expiries and stops: one thread (sched.py)
         self.history = collections.deque(maxlen=8)
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
@@ -650,16 +651,24 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         a spinning program). ``thread``: ask from a new thread (the caller holds a lock the
         run loop may need); ``close`` joins those before the engine goes away."""
         if thread:
-            # started under the lock close takes before it joins them: close never sees one
-            # not yet started (Thread.join raises then; a timer that expired as the run
-            # ended, on a loaded machine), nor misses one that could still stop the engine
+            # on the scheduler's thread (sched.py), one step every 10 ms: asked for under the
+            # lock close takes before it closes the scheduler, so that no step runs after the
+            # engine has gone away
             with self.stoppers_lock:
                 if self.run_over.is_set():
                     return                   # nothing left to stop
-                t = threading.Thread(target=self.stop_engine, args=(taken,), daemon=True,
-                                     name="xld-run-stop")
-                t.start()
-                self.stoppers.append(t)
+                sched = self.expiries
+
+                def step():
+                    if self.run_over.is_set():
+                        return
+                    self.eng.emu_stop()
+                    sched.after(0.01, check)
+
+                def check():
+                    if not self.run_over.is_set() and not (taken is not None and taken()):
+                        step()
+                sched.after(0.0, step)
             return
         while not self.run_over.is_set():
             self.eng.emu_stop()
@@ -817,10 +826,9 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         return res
 
     def close(self):
-        with self.stoppers_lock:         # (no new one from here on: stop_engine)
+        with self.stoppers_lock:         # (no new stop from here on: stop_engine)
             self.run_over.set()
-        for t in list(self.stoppers):    # they stop the engine: done before it goes away
-            t.join()
+        self.expiries.close()               # its callbacks stop the engine: over before it goes away
         self._ticker = None              # the ticker thread ends (threads.py)
         self.restore_host_signals()
         self.stop_timers()

@@ -1,8 +1,8 @@
 """Timer signals: POSIX timers (timer_create & co.), and how every timer's signal reaches the guest
 at an exact instruction boundary.
 
-A timer expires on a host thread (``threading.Timer``, or ``CpuTimer`` for CPU-time clocks)
-while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
+A timer expires on a host thread (the process's one scheduler thread, sched.py, for wall
+clocks, or a ``CpuTimer`` for CPU-time clocks) while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
 not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its signal will run a
 handler:
 
@@ -129,7 +129,7 @@ class PosixTimer:
         self.sig = sig
         self.value = value            # sigev_value, passed in the siginfo
         self.notify = notify
-        self.host: threading.Timer | None = None
+        self.host = None              # sched.Handle (wall clocks) or CpuTimer: its next expiry
         self.deadline = None          # time.monotonic() of the next expiry, or None (disarmed)
         self.interval = 0.0
         self.overrun = 0
@@ -225,9 +225,7 @@ class Timers:
             if sig in list(self.async_signals):
                 self.kick()
 
-        t = threading.Timer(ONESHOT_GRACE, later)
-        t.daemon = True
-        t.start()
+        self.expiries.after(ONESHOT_GRACE, later)
 
     def sys_rt_sigaction(self, sig, act, *rest):
         """The C library's sigaction (syscalls.py), and then: a handler for an armed timer's
@@ -391,7 +389,7 @@ class Timers:
         with self.timer_lock:               # setitimer's real-time timer, the same way: its
             it = self.itimer                # expiry runs here; its late host thread then finds
             if it is not None and it[1] <= time.monotonic():    # itself replaced (or the
-                it[0].function()                                # timer gone) and does nothing
+                it[0].fn()                                       # timer gone) and does nothing
 
     def clock_gone(self, t: PosixTimer, timer: CpuTimer) -> None:
         """``t``'s CPU-time clock, that its host thread ``timer`` runs on, is gone (the child
@@ -413,23 +411,23 @@ class Timers:
                 t.host, t.deadline, t.interval = None, None, interval
             else:
                 def fire():
-                    self._expire(t, timer)
+                    with self.timer_lock:     # (held by _arm until ``timer`` is set)
+                        self._expire(t, timer)
 
                 now = time.monotonic()
                 if t.cpu is not None:
                     timer = CpuTimer(value, fire, t.cpu, at, lambda: self.clock_gone(t, timer))
                     if at is not None:
                         value = timer.left()
+                    deadline = now + value
                 else:
-                    if at is not None:
-                        value = max(0.0, at - now)
-                    timer = threading.Timer(value, fire)
-                    timer.daemon = True
+                    deadline = now + value if at is None else at
+                    timer = self.expiries.schedule(deadline, fire)   # (sched.py: no thread of its own)
                 t.interval = interval
-                t.host, t.deadline = timer, (now + value if at is None or t.cpu is not None else at)
+                t.host, t.deadline = timer, deadline
             if old is not None:
                 old.cancel()
-            if t.host is not None and t.host is not old:
+            if isinstance(t.host, CpuTimer) and t.host is not old:
                 t.host.start()
 
     def timer_signal_queued(self, sig: int) -> bool:
