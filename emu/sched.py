@@ -21,8 +21,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+import sys
 import time
-import traceback
 
 
 class Handle:
@@ -112,7 +112,8 @@ class Scheduler:
                 try:
                     h.fn()
                 except Exception:     # as a threading.Timer's would: said, and the others run
-                    traceback.print_exc()
+                    threading.excepthook(threading.ExceptHookArgs(
+                        (*sys.exc_info(), threading.current_thread())))
                 finally:
                     cond.acquire()
 
