@@ -119,7 +119,7 @@ class CpuTimer(threading.Thread):
 
 class PosixTimer:
     __slots__ = ("tid", "clock", "sig", "value", "notify", "thread", "host", "deadline", "interval",
-                 "overrun", "queued", "cpu")
+                 "overrun", "overrun_last", "queued", "cpu")
 
     def __init__(self, tid, clock, sig, value, notify, thread=None, cpu=None):
         self.tid = tid
@@ -132,7 +132,8 @@ class PosixTimer:
         self.host = None              # sched.Handle (wall clocks) or CpuTimer: its next expiry
         self.deadline = None          # time.monotonic() of the next expiry, or None (disarmed)
         self.interval = 0.0
-        self.overrun = 0
+        self.overrun = 0              # expiries since its signal was queued (the next si_overrun)
+        self.overrun_last = 0         # the last taken signal's si_overrun: timer_getoverrun's
         self.queued = False           # its own signal instance waits to be taken (timer_siginfo)
 
 
@@ -291,6 +292,7 @@ class Timers:
         if old:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
+        t.overrun_last = 0            # (as the kernel's common_timer_set)
         if value and flags & TIMER_ABSTIME:
             now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
             value = max(1e-9, value - (now or 0.0))
@@ -313,7 +315,9 @@ class Timers:
         except _Einval:
             return -errno.EINVAL
         self.catch_up(t)
-        return t.overrun
+        # the overrun count of the signal last taken (the kernel's it_overrun_last, set when
+        # it is dequeued); xld gave the expiries counted since, 0 right after the signal
+        return t.overrun_last
 
     def sys_timer_delete(self, tid, *_):
         try:
@@ -465,11 +469,13 @@ class Timers:
                 continue
             if t.queued and self.posix_timers.get(t.tid) is t:
                 t.queued = False
-                overrun, t.overrun = t.overrun, 0
+                overrun, t.overrun = min(t.overrun, 0x7FFFFFFF), 0
+                t.overrun_last = overrun
                 return t.tid, overrun, t.value
         for t in self.posix_timers.values():
             if t.sig == sig and t.notify == SIGEV_SIGNAL and t.thread in (None, receiver):
-                overrun, t.overrun = t.overrun, 0
+                overrun, t.overrun = min(t.overrun, 0x7FFFFFFF), 0
+                t.overrun_last = overrun
                 return t.tid, overrun, t.value
         return None
 
