@@ -60,6 +60,7 @@ from .arch import BY_MACHINE
 from .elf import ElfError, read_elf
 from .fs import GuestOSError
 from .hostio import HostFd
+from .sched import Scheduler
 from .threads import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED,
                       CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_THREAD, CLONE_VFORK, CLONE_VM,
                       NotServed, host_thread_times)
@@ -423,8 +424,8 @@ class Processes:
         self.stop_event = threading.Event()
         self.wake = threading.Event()
         self.run_over = threading.Event()
-        self.stoppers = []
         self.stoppers_lock = threading.Lock()
+        self.expiries = Scheduler()         # this process's own (its parent's thread is not here)
         self.eng.fork_reinit()
         for f in self.fds.fds.values():
             if isinstance(f, F.HostStream):

@@ -28,6 +28,7 @@ import collections
 import errno
 import os
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -42,6 +43,7 @@ from .arch import BY_MACHINE, Arch
 from .elf import ET_DYN, ET_EXEC, PF_X, PT_GNU_STACK, PT_LOAD, Elf, ElfError, read_elf
 from .fs import GuestOSError
 from .memory import EXIT_PAGE, PAGE, UNTIL, STACK_SIZE, STACK_TOP, Memory
+from .sched import Scheduler
 from .signals import Signals
 from .syscalls import PID, SIGNAL_NAMES, Syscalls, handler_table
 from .sysnames import name_of
@@ -173,8 +175,9 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.stop_event = threading.Event()   # the run is over (time limit, Ctrl-C)
         self.wake = threading.Event()         # a sleeping system call must return now
         self.run_over = threading.Event()     # the run loop has returned: host threads stop asking
-        self.stoppers: list[threading.Thread] = []   # stop_engine's threads (joined by close)
-        self.stoppers_lock = threading.Lock()  # one is started before close can see it
+        self.stoppers_lock = threading.Lock()  # no stop is asked for once close has begun
+        self.expiries = Scheduler()             # wall-clock expiries and stops: one thread (sched.py)
+        self.engine_worker: EngineWorker | None = None   # runs the engine when interruptible
         self.history = collections.deque(maxlen=8)
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
@@ -559,44 +562,27 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
     def _start_interruptible(self, entry) -> int:
         """Emulate on a worker thread so that Ctrl-C (KeyboardInterrupt, which Python only
         raises in the main thread, between bytecodes) can stop a program that never makes a
-        system call: the guest then dies of SIGINT, as it would in a terminal."""
-        box = []
-        done = threading.Event()
-
-        def work():
-            try:
-                if self.stop is None:
-                    box.append(self.start_engine(entry))
-            finally:
-                if self.forked_child:
-                    # forked during this run (process.py): this thread is all the new host
-                    # process has; it carries on the run loop and ends the process
-                    self.interruptible = False
-                    try:
-                        self._run_loop(self.eng.reg_read(self.arch.pc), box[0] if box else 0)
-                    except BaseException:
-                        self.error = self.error or RuntimeError("the run loop failed")
-                    self.child_exit()
-                done.set()
-
-        worker = threading.Thread(target=work, daemon=True)
+        system call: the guest then dies of SIGINT, as it would in a terminal. The worker is
+        one thread for the whole run (EngineWorker): a thread per run of the engine made
+        about 500 host threads a second with a 1 ms timer (every expiry ends a run)."""
         interrupted = False
         # Not Thread.join: a KeyboardInterrupt inside join() can leave is_alive() False while
         # the thread still runs (CPython's bpo-45274 handling), and we would free the engine
         # under it. A Ctrl-C may land anywhere here, even before the worker has entered
         # uc_emu_start (where a stop request would be lost), so once interrupted we keep
         # asking the engine to stop until the worker is done.
-        started = False
+        job = None
         while True:
             try:
-                if not started:
-                    # SIGINT blocked while starting: `started` is then always true to fact
-                    # (the worker inherits the mask, so Ctrl-C goes to this thread)
+                if job is None:
+                    # SIGINT blocked while handing the run over: `job` is then always true to
+                    # fact (the worker, made here, inherits the mask, so Ctrl-C goes to this thread)
                     mask = _block_sigint()
-                    worker.start()
-                    started = True
+                    if self.engine_worker is None:
+                        self.engine_worker = EngineWorker(self)
+                    job = self.engine_worker.submit(entry)
                     _restore_sigmask(mask)
-                while not done.wait(0.25):
+                while not job.done.wait(0.25):
                     if interrupted:
                         self.eng.emu_stop()
                 break
@@ -607,7 +593,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
                 self.stop_event.set()
                 self.wake.set()
                 self.eng.emu_stop()
-        return box[0] if box else 0
+        return job.result
 
     def _classify_stop(self, err: int) -> Stop:
         fault = self.mem.fault
@@ -653,16 +639,24 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         a spinning program). ``thread``: ask from a new thread (the caller holds a lock the
         run loop may need); ``close`` joins those before the engine goes away."""
         if thread:
-            # started under the lock close takes before it joins them: close never sees one
-            # not yet started (Thread.join raises then; a timer that expired as the run
-            # ended, on a loaded machine), nor misses one that could still stop the engine
+            # on the scheduler's thread (sched.py), one step every 10 ms: asked for under the
+            # lock close takes before it closes the scheduler, so that no step runs after the
+            # engine has gone away
             with self.stoppers_lock:
                 if self.run_over.is_set():
                     return                   # nothing left to stop
-                t = threading.Thread(target=self.stop_engine, args=(taken,), daemon=True,
-                                     name="xld-run-stop")
-                t.start()
-                self.stoppers.append(t)
+                sched = self.expiries
+
+                def step():
+                    if self.run_over.is_set():
+                        return
+                    self.eng.emu_stop()
+                    sched.after(0.01, check)
+
+                def check():
+                    if not self.run_over.is_set() and not (taken is not None and taken()):
+                        step()
+                sched.after(0.0, step)
             return
         while not self.run_over.is_set():
             self.eng.emu_stop()
@@ -820,10 +814,11 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         return res
 
     def close(self):
-        with self.stoppers_lock:         # (no new one from here on: stop_engine)
+        with self.stoppers_lock:         # (no new stop from here on: stop_engine)
             self.run_over.set()
-        for t in list(self.stoppers):    # they stop the engine: done before it goes away
-            t.join()
+        self.expiries.close()               # its callbacks stop the engine: over before it goes away
+        if self.engine_worker is not None:  # (idle: the run loop has returned)
+            self.engine_worker.close()
         self._ticker = None              # the ticker thread ends (threads.py)
         self.restore_host_signals()
         self.stop_timers()
@@ -850,6 +845,66 @@ def _host_sched() -> tuple[int, int, bool]:
     except (OSError, AttributeError):
         return 0, 0, False
     return policy & ~0x40000000, prio, bool(policy & 0x40000000)
+
+
+class EngineWorker:
+    """The one host thread that runs the engine for an interruptible run (_start_interruptible),
+    one run of the engine per ``submit``; it ends at ``close`` (the end of the run)."""
+
+    class Job:
+        __slots__ = ("pc", "result", "done")
+
+        def __init__(self, pc):
+            self.pc, self.result, self.done = pc, 0, threading.Event()
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.cond = threading.Condition(threading.Lock())
+        self.job = None
+        self.closed = False
+        self.thread = threading.Thread(target=self._serve, daemon=True, name="xld-run-engine")
+        self.thread.start()
+
+    def submit(self, pc) -> "EngineWorker.Job":
+        job = EngineWorker.Job(pc)
+        with self.cond:
+            self.job = job
+            self.cond.notify()
+        return job
+
+    def _serve(self) -> None:
+        p = self.proc
+        while True:
+            with self.cond:
+                while self.job is None and not self.closed:
+                    self.cond.wait()
+                job, self.job = self.job, None
+            if job is None:
+                return
+            try:
+                if p.stop is None:
+                    job.result = p.start_engine(job.pc)
+            except Exception:               # (said, as a thread's own would; the run goes on)
+                threading.excepthook(threading.ExceptHookArgs(
+                    (*sys.exc_info(), threading.current_thread())))
+            finally:
+                if p.forked_child:
+                    # forked during this run (process.py): this thread is all the new host
+                    # process has; it carries on the run loop and ends the process
+                    p.interruptible = False
+                    try:
+                        p._run_loop(p.eng.reg_read(p.arch.pc), job.result)
+                    except BaseException:
+                        p.error = p.error or RuntimeError("the run loop failed")
+                    p.child_exit()
+                job.done.set()
+
+    def close(self) -> None:
+        with self.cond:
+            self.closed = True
+            self.cond.notify()
+        if self.thread is not threading.current_thread():
+            self.thread.join()
 
 
 def _block_sigint():

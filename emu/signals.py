@@ -235,7 +235,7 @@ class Signals:
         timer; image_signals resets what belongs to the old image."""
         self.async_signals: list[int] = []  # posted by timer threads (SIGALRM)
         self.async_posted = False           # a timer thread has stopped the engine at some time
-        self.itimer = None                  # (threading.Timer, deadline, interval)
+        self.itimer = None                  # (sched.Handle, deadline, interval)
         self.pending = None                 # (sig, code, addr) to deliver at the next stop
         self.queued_count = QueuedCount(self.sigpending_limit())
         self.blocked_pending = Pending(self.queued_count)    # the running thread's
@@ -554,7 +554,6 @@ class Signals:
         the next run must be stoppable, and an unstoppable run begun in such a gap never ended
         (every later SIGALRM queued behind it). From its own expiry, ``at`` is the next
         period's monotonic time, on the schedule (timers.next_expiry)."""
-        import threading
         import time
         with self.timer_lock:
             old, new = self.itimer, None
@@ -571,16 +570,12 @@ class Signals:
                             self.itimer = None           # ... the timer counts as disarmed
 
                 now = time.monotonic()
-                if at is not None:
-                    value = max(0.0, at - now)
-                t = threading.Timer(value, fire)
-                t.daemon = True
-                new = (t, now + value if at is None else at, interval)
+                at = now + value if at is None else at
+                t = self.expiries.schedule(at, fire)    # (fire waits for timer_lock: t is set)
+                new = (t, at, interval)
             self.itimer = new
             if old is not None:
                 old[0].cancel()
-            if new is not None:
-                new[0].start()
 
     def sys_setitimer(self, which, new, old, *_):
         import time
@@ -728,10 +723,8 @@ class Signals:
         with self.timer_lock:
             it, self.itimer = self.itimer, None     # a firing periodic timer will not re-arm
         if it is not None:
-            t = it[0]
-            t.cancel()
-            if t.is_alive():            # (only a started thread is alive: join never raises)
-                t.join()                # (outside the lock: its expiry may be waiting for it)
+            it[0].cancel()              # (an expiry running now finds itself disarmed; close has
+            #                             ended the scheduler's thread before: runner.close)
 
     def sys_rt_sigreturn(self, *_):
         if not self.sigframes:

@@ -1,8 +1,8 @@
 """Timer signals: POSIX timers (timer_create & co.), and how every timer's signal reaches the guest
 at an exact instruction boundary.
 
-A timer expires on a host thread (``threading.Timer``, or ``CpuTimer`` for CPU-time clocks)
-while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
+A timer expires on a host thread (the process's one scheduler thread, sched.py, for wall
+clocks, or a ``CpuTimer`` for CPU-time clocks) while the guest runs on the engine. Stopping the engine from that thread (``uc_emu_stop``) is
 not exact on Unicorn 2.1.4 (uc.Kicker), so a timer never does that when its signal will run a
 handler:
 
@@ -119,7 +119,7 @@ class CpuTimer(threading.Thread):
 
 class PosixTimer:
     __slots__ = ("tid", "clock", "sig", "value", "notify", "thread", "host", "deadline", "interval",
-                 "overrun", "queued", "cpu")
+                 "overrun", "overrun_last", "queued", "cpu")
 
     def __init__(self, tid, clock, sig, value, notify, thread=None, cpu=None):
         self.tid = tid
@@ -129,10 +129,11 @@ class PosixTimer:
         self.sig = sig
         self.value = value            # sigev_value, passed in the siginfo
         self.notify = notify
-        self.host: threading.Timer | None = None
+        self.host = None              # sched.Handle (wall clocks) or CpuTimer: its next expiry
         self.deadline = None          # time.monotonic() of the next expiry, or None (disarmed)
         self.interval = 0.0
-        self.overrun = 0
+        self.overrun = 0              # expiries since its signal was queued (the next si_overrun)
+        self.overrun_last = 0         # the last taken signal's si_overrun: timer_getoverrun's
         self.queued = False           # its own signal instance waits to be taken (timer_siginfo)
 
 
@@ -225,9 +226,7 @@ class Timers:
             if sig in list(self.async_signals):
                 self.kick()
 
-        t = threading.Timer(ONESHOT_GRACE, later)
-        t.daemon = True
-        t.start()
+        self.expiries.after(ONESHOT_GRACE, later)
 
     def sys_rt_sigaction(self, sig, act, *rest):
         """The C library's sigaction (syscalls.py), and then: a handler for an armed timer's
@@ -293,6 +292,7 @@ class Timers:
         if old:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
+        t.overrun_last = 0            # (as the kernel's common_timer_set)
         if value and flags & TIMER_ABSTIME:
             now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
             value = max(1e-9, value - (now or 0.0))
@@ -315,7 +315,9 @@ class Timers:
         except _Einval:
             return -errno.EINVAL
         self.catch_up(t)
-        return t.overrun
+        # the overrun count of the signal last taken (the kernel's it_overrun_last, set when
+        # it is dequeued); xld gave the expiries counted since, 0 right after the signal
+        return t.overrun_last
 
     def sys_timer_delete(self, tid, *_):
         try:
@@ -391,7 +393,7 @@ class Timers:
         with self.timer_lock:               # setitimer's real-time timer, the same way: its
             it = self.itimer                # expiry runs here; its late host thread then finds
             if it is not None and it[1] <= time.monotonic():    # itself replaced (or the
-                it[0].function()                                # timer gone) and does nothing
+                it[0].fn()                                       # timer gone) and does nothing
 
     def clock_gone(self, t: PosixTimer, timer: CpuTimer) -> None:
         """``t``'s CPU-time clock, that its host thread ``timer`` runs on, is gone (the child
@@ -413,23 +415,23 @@ class Timers:
                 t.host, t.deadline, t.interval = None, None, interval
             else:
                 def fire():
-                    self._expire(t, timer)
+                    with self.timer_lock:     # (held by _arm until ``timer`` is set)
+                        self._expire(t, timer)
 
                 now = time.monotonic()
                 if t.cpu is not None:
                     timer = CpuTimer(value, fire, t.cpu, at, lambda: self.clock_gone(t, timer))
                     if at is not None:
                         value = timer.left()
+                    deadline = now + value
                 else:
-                    if at is not None:
-                        value = max(0.0, at - now)
-                    timer = threading.Timer(value, fire)
-                    timer.daemon = True
+                    deadline = now + value if at is None else at
+                    timer = self.expiries.schedule(deadline, fire)   # (sched.py: no thread of its own)
                 t.interval = interval
-                t.host, t.deadline = timer, (now + value if at is None or t.cpu is not None else at)
+                t.host, t.deadline = timer, deadline
             if old is not None:
                 old.cancel()
-            if t.host is not None and t.host is not old:
+            if isinstance(t.host, CpuTimer) and t.host is not old:
                 t.host.start()
 
     def timer_signal_queued(self, sig: int) -> bool:
@@ -467,11 +469,13 @@ class Timers:
                 continue
             if t.queued and self.posix_timers.get(t.tid) is t:
                 t.queued = False
-                overrun, t.overrun = t.overrun, 0
+                overrun, t.overrun = min(t.overrun, 0x7FFFFFFF), 0
+                t.overrun_last = overrun
                 return t.tid, overrun, t.value
         for t in self.posix_timers.values():
             if t.sig == sig and t.notify == SIGEV_SIGNAL and t.thread in (None, receiver):
-                overrun, t.overrun = t.overrun, 0
+                overrun, t.overrun = min(t.overrun, 0x7FFFFFFF), 0
+                t.overrun_last = overrun
                 return t.tid, overrun, t.value
         return None
 

@@ -14,23 +14,23 @@ import time
 import pytest
 
 from xld.emu import run
+from xld.emu.sched import Scheduler
 from xld.emu.timers import CpuTimer
 
 from conftest import run_qemu
 from tests import toolchain as tc
 
 def late_timer_threads(monkeypatch, seconds: float) -> None:
-    """Every threading.Timer made from a thread other than the main one (a timer's next
-    period, made by its host thread) takes ``seconds`` to make."""
-    real = threading.Timer
+    """Every expiry asked for from a thread other than the main one (a timer's next period,
+    asked for by its expiry on the scheduler's thread: sched.py) takes ``seconds`` to ask."""
+    real = Scheduler.schedule
 
-    class LateTimer(real):
-        def __init__(self, *args, **kwargs):
-            if threading.current_thread() is not threading.main_thread():
-                time.sleep(seconds)
-            super().__init__(*args, **kwargs)
+    def late(self, at, fn):
+        if threading.current_thread() is not threading.main_thread():
+            time.sleep(seconds)
+        return real(self, at, fn)
 
-    monkeypatch.setattr(threading, "Timer", LateTimer)
+    monkeypatch.setattr(Scheduler, "schedule", late)
 
 
 EXPECTED = b"setitimer: failures 0\ntimer: failures 0, armed 1, sigval ok 1\n"
@@ -500,9 +500,26 @@ def test_a_signal_for_the_process_goes_first_where_linux_sends_it(build, arch):
     assert (res.returncode, out) == (0, SIGTARGETS), (res.crash, res.stderr)
 
 
+OVERRUNLAST = (b"sigwaitinfo: si_overrun above 5 1, timer_getoverrun the same 1\n"
+               b"handler: si_overrun above 5 1, timer_getoverrun the same 1\n")
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_timer_getoverrun_is_the_taken_signals_overrun(build, arch):
+    """overrunlast.c: after a POSIX timer's signal is taken (sigwaitinfo, then a handler),
+    timer_getoverrun gives that signal's si_overrun, as Linux's it_overrun_last. xld gave the
+    expiries counted since the signal was taken (0 right after it: "the same 0" twice); a
+    program summing timer_getoverrun in its handler counted 700 to 1,150 of a 1 ms timer's 2000
+    periods in 2 s (Linux: 2000)."""
+    exe = build("overrunlast", arch)
+    rc, out, _err = run_qemu(arch, exe)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (rc, out) == (0, OVERRUNLAST), (res.crash, res.stderr)
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="the oracle is the host's Linux kernel")
 @pytest.mark.parametrize("prog,expected", [("clockcalls", CLOCKCALLS), ("sleepedges", SLEEPEDGES),
-                                           ("sigtargets", SIGTARGETS)])
+                                           ("sigtargets", SIGTARGETS), ("overrunlast", OVERRUNLAST)])
 def test_expected_lines_are_the_host_kernels(prog, expected, tmp_path):
     """The oracle of the tests above: each program built for the host and run on its kernel
     (the host's gcc: CI installs it, and a missing one fails there)."""
@@ -514,15 +531,14 @@ def test_expected_lines_are_the_host_kernels(prog, expected, tmp_path):
 
 
 def late_timer_expiries(monkeypatch, seconds: float) -> None:
-    """Every threading.Timer fires ``seconds`` after it is due (its host thread starved on a
+    """Every expiry runs ``seconds`` after it is due (the scheduler's thread starved on a
     loaded machine), its due time unchanged."""
-    real = threading.Timer
+    real = Scheduler.schedule
 
-    class LateTimer(real):
-        def __init__(self, interval, *args, **kwargs):
-            super().__init__(interval + seconds, *args, **kwargs)
+    def late(self, at, fn):
+        return real(self, at + seconds, fn)
 
-    monkeypatch.setattr(threading, "Timer", LateTimer)
+    monkeypatch.setattr(Scheduler, "schedule", late)
 
 
 LATE = b"pending 1\ntwo timers on one signal: 2 signals values 953\nalive\n"
@@ -571,3 +587,29 @@ def test_an_itimer_due_during_a_sleep_is_pending_after_it_on_a_loaded_machine(bu
     late_timer_expiries(monkeypatch, 0.3)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (0, want), res.crash
+
+
+@pytest.mark.parametrize("arch,interruptible", [("arm64", False), ("riscv64", False), ("arm64", True)])
+def test_a_1ms_periodic_timer_makes_few_host_threads(build, arch, interruptible, monkeypatch):
+    """tickthreads.c: a 1 ms periodic setitimer, then a 1 ms POSIX timer, each until the
+    program has seen 1000 signals (about a second each). Every expiry, and every stop it
+    asked for, started its own host thread (threading.Timer, runner.stop_engine's threads):
+    the old code made 2,000 to 4,000 of them in this run. Now one scheduler thread per
+    process runs them all (sched.py); a few others belong to the run (the kicker's, a
+    one-shot's grace waits on the same thread). An interruptible run (`xld run`'s) ran each
+    run of the engine on a new host thread too (runner._start_interruptible): about 1,000
+    more here; now one thread runs them all (runner.EngineWorker)."""
+    exe = build("tickthreads", arch)
+    expected = b"setitimer: 1000 signals\ntimer_create: 1000 signals\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, expected)
+    started = []
+    real_start = threading.Thread.start
+
+    def start(self):
+        started.append(self.name)
+        real_start(self)
+    monkeypatch.setattr(threading.Thread, "start", start)
+    res = run(exe, timeout=120, interruptible=interruptible)
+    assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
+    assert len(started) < 20, (len(started), sorted(set(started))[:10])
