@@ -391,3 +391,19 @@ def test_node_and_domain_names_are_the_hosts(build, arch, tc, tmp_path):
     assert f"nodename={os.uname().nodename} ".encode() in res.stdout
     boxed = run(exe, argv=[], env=ENV, root=str(tmp_path), timeout=60)
     assert boxed.returncode == 0 and b"nodename=xld domainname=(none)" in boxed.stdout
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_umask_is_the_callers(build, arch, tc):
+    """The program's first umask is its caller's, as under qemu-user: xld run started every
+    program with 022, so BusyBox 1.35's "uuencode sets standard input mode correctly" (run
+    under the test suite's umask 0) failed under `xld run` only."""
+    import os
+    exe = build("umaskof", arch, tc)
+    for mask in (0o000, 0o027):
+        old = os.umask(mask)
+        try:
+            res = same_as_qemu(arch, exe)
+        finally:
+            os.umask(old)
+        assert res.stdout == f"umask={mask:03o} uuencode-mode={0o666 & ~mask:o}\n".encode()
