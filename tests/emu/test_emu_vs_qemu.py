@@ -407,3 +407,14 @@ def test_umask_is_the_callers(build, arch, tc):
         finally:
             os.umask(old)
         assert res.stdout == f"umask={mask:03o} uuencode-mode={0o666 & ~mask:o}\n".encode()
+
+
+@pytest.mark.parametrize("arch,tc", TOOLCHAINS, ids=TOOLCHAIN_IDS)
+def test_affinity_reaches_an_execd_host_program(build, arch, tc):
+    """A program pins itself to one CPU and execs a host program: that program runs on that
+    CPU only, as under qemu-user; xld run kept the mask for the guest's threads only, so
+    BusyBox 1.35's "taskset (set_aff, needs CAP_SYS_NICE)" failed under `xld run` only."""
+    exe = build("affexec", arch, tc)
+    res = same_as_qemu(arch, exe)
+    first = res.stdout.split(b"\n")[0].split()[-1]
+    assert res.returncode == 0 and res.stdout.splitlines()[1].split() == [b"Cpus_allowed_list:", first]
