@@ -1249,6 +1249,12 @@ class Processes:
                     hostsig.signal(sig, hostsig.SIG_IGN if self.action(sig)[0] == 1 else hostsig.SIG_DFL)
                 except (ValueError, OSError):
                     pass
+            aff = getattr(self.cur, "affinity", None)
+            if aff:                         # the CPUs the thread was given (sched_setaffinity),
+                try:                        # the host program's too, as on Linux (`taskset 1 bash`)
+                    os.sched_setaffinity(0, [i for i in range(aff.bit_length()) if aff >> i & 1])
+                except OSError:
+                    pass
             hostsig.set_wakeup_fd(-1)
             hostsig.pthread_sigmask(hostsig.SIG_SETMASK,
                                     {s for s in range(1, 65) if self.sigmask >> (s - 1) & 1

@@ -182,7 +182,7 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.nsyscalls = 0
         self.sigactions: dict[int, bytes] = {}
         self.sigmask = 0
-        self.umask = 0o022
+        self.umask = _host_umask()          # the caller's, as under qemu-user (was 0o022 whatever it was)
         self.rlimits: dict[int, tuple[int, int]] = {}   # setrlimit's, over the defaults (syscalls.py)
         # mlock'ed [start, end) page ranges, sorted and disjoint, and mlockall's MCL_FUTURE
         # (syscalls.py): counted against RLIMIT_MEMLOCK; neither survives fork or execve
@@ -827,6 +827,22 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         self.sandbox.cleanup()
         self.eng.close()
         self.mem.close()
+
+
+def _host_umask() -> int:
+    """This process's umask (a run under ``umask 0`` starts with 0, as under qemu-user: BusyBox's
+    `uuencode` writes ``0666 & ~umask``), read from /proc/self/status so that no other thread of
+    the caller sees a changed umask meanwhile; os.umask's set-and-restore where that is missing."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8) & 0o777
+    except (OSError, ValueError, IndexError):
+        pass
+    m = os.umask(0o022)
+    os.umask(m)
+    return m
 
 
 def _host_nice() -> int:

@@ -436,8 +436,20 @@ class Syscalls:
         return old
 
     def sys_uname(self, buf, *_):
-        fields = [b"Linux", b"xld", b"6.1.0", b"#1 SMP PREEMPT xld-run",
-                  self.arch.uname_machine.encode(), b"(none)"]
+        """The kernel xld run plays (6.1.0, the program's machine), on the host's node and
+        domain names, as qemu-user gives them (BusyBox's hostname tests compare `busybox
+        hostname` with the host's `hostname`); under --root the machine stays anonymous
+        ("xld", "(none)")."""
+        node, domain = b"xld", b"(none)"
+        if self.sandbox.host_view:
+            node = os.uname().nodename.encode()[:64]
+            try:
+                with open("/proc/sys/kernel/domainname", "rb") as f:
+                    domain = f.read().strip()[:64] or domain
+            except OSError:
+                pass
+        fields = [b"Linux", node, b"6.1.0", b"#1 SMP PREEMPT xld-run",
+                  self.arch.uname_machine.encode(), domain]
         self.wr(buf, b"".join(f.ljust(65, b"\0") for f in fields))
         return 0
 

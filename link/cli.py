@@ -129,10 +129,13 @@ def _link_main(argv: list[str], own_process: bool) -> int:
         if opts.help or not argv:
             sys.stdout.write(options.TARGET_HELP if opts.target_help else options.HELP + _supported())
             return 0 if opts.help else 1
-        if opts.version_only:
+        if opts.version_only or opts.verbose:   # (--verbose: GNU ld's first line too)
             print(version_line(__version__))
-            if not opts.inputs:
-                return 0
+        if opts.verbose:                    # where GNU ld prints its default script
+            print("using no linker script: xld lays out by its own rules (link/layout.py)"
+                  if not opts.scripts else f"using linker script: {' '.join(opts.scripts)}")
+        if opts.version_only and not opts.inputs:
+            return 0
         diag.max_errors = opts.error_limit or 10**9
         diag.quiet = opts.no_warnings
         if opts.print_sysroot:          # GNU ld prints it (nothing when there is none) and stops

@@ -386,7 +386,9 @@ def load_inputs(ctx: Context) -> None:
         if lazy is not None and isinstance(f, inp.ObjectFile):
             lazy.append(f)
             continue
-        if ctx.opts.trace and not isinstance(f, inp.Archive):
+        if ctx.opts.verbose and item.kind == "file":
+            print(f"attempt to open {path} succeeded")      # (-l's lines: options.find_library)
+        if (ctx.opts.trace or ctx.opts.verbose) and not isinstance(f, inp.Archive):
             print(path, file=sys.stdout)    # (lld's -t: archives by the members they give)
         _add(ctx, r, f, whole, group, item.as_needed, static_only, path if item.kind == "file" else None)
     if lazy is not None:

@@ -125,6 +125,7 @@ class Options:
         self.warn_common: bool = False
         self.fatal_warnings: bool = False
         self.trace: bool = False
+        self.verbose: bool = False                 # --verbose in a link: -t's lines and each -l search's attempts
         self.version_only: bool = False
         self.help: bool = False
         self.target_help: bool = False             # --target-help: the targets' own options, then stop
@@ -256,8 +257,6 @@ _UNSUPPORTED = {
     "--unique": "--unique is not supported (one output section per input section)",
     # common symbols always get space: leaving them unallocated in a -shared output is not done
     "--no-define-common": "--no-define-common is not supported (common symbols always get space)",
-    # GNU ld prints its default linker script; xld lays out without one (link/layout.py)
-    "--verbose": "--verbose is not supported (xld has no default linker script to print)",
     # GNU ld's -r that also builds constructor tables for a.out-era targets; for ELF it
     # changes the scripts' .ctors handling, which xld's -r does not follow
     "-Ur": "-Ur is not supported (use -r)",
@@ -471,6 +470,9 @@ _SWITCHES = {
     "--allow-multiple-definition": ("allow_multiple_definition", True),
     "--no-allow-multiple-definition": ("allow_multiple_definition", False),
     **dict.fromkeys(("-t", "--trace"), ("trace", True)),
+    # in a link: GNU ld's "attempt to open PATH succeeded|failed" lines and -t's (its default
+    # script: none to print, below); BusyBox's scripts/trylink adds it to every final link
+    "--verbose": ("verbose", True),
     "--warn-unresolved-symbols": ("warn_unresolved", True),
     "--error-unresolved-symbols": ("warn_unresolved", False),
     "--warn-once": ("warn_once", True),
@@ -1058,6 +1060,10 @@ def parse(argv: list[str]) -> Options:
         # -dT FILE: GNU ld's default script is FILE; without -T that is the script
         o.scripts, o.script_at = [o.default_script], o.default_script_at
         o.default_script = None
+    if o.verbose and not o.inputs and not o.help and not o.version_only:
+        # `ld --verbose` alone prints GNU ld's default linker script, which scripts take to
+        # edit: xld lays out without one (link/layout.py), so it has none to give
+        raise LinkError("--verbose without inputs is not supported (xld has no default linker script to print)")
     if (o.filters or o.auxiliary) and not o.shared and not o.help and not o.version_only:
         raise LinkError(f"{'-F' if o.filters else '-f'} may not be used without -shared")   # (GNU ld's words)
     return o
@@ -1094,7 +1100,11 @@ def find_library(o: Options, name: str, static_only: bool = True, compatible=Non
         for w in wanted:
             p = os.path.join(d, w)
             if os.path.isfile(p) and (compatible is None or compatible(p)):
+                if o.verbose:
+                    print(f"attempt to open {p} succeeded")
                 return p
+            if o.verbose:                   # (GNU ld's --verbose lines)
+                print(f"attempt to open {p} failed")
     run_error_hook(o.error_handling_script, "missing-lib", f"-l{name}")
     raise LinkError(f"unable to find library -l{name}")
 

@@ -359,7 +359,7 @@ def has_warning_sections(obj) -> bool:
 
 
 def _gnu_warnings(ctx, t, grows) -> None:
-    """A section .gnu.warning.SYM in a linked object: warn where SYM is used, as GNU ld does
+    """A section .gnu.warning.SYM in a linked object: warn where SYM is first used, as GNU ld does
     (glibc marks getpwnam, dlopen … this way in static links)."""
     msgs: dict[str, str] = {}
     for obj in ctx.files[1:]:
@@ -379,14 +379,16 @@ def _gnu_warnings(ctx, t, grows) -> None:
     if not wanted:
         return
     rows = grows[np.isin(t.gid[grows], list(wanted))]
+    # once a symbol, at its first use in input order (GNU ld's "only issue a warning once":
+    # BusyBox's link named getaddrinfo's warning at 2 sites, GNU ld at 1)
+    rows = rows[np.lexsort((rows, t.file[rows]))]
     seen = set()
     for row in rows.tolist():
-        key = (int(t.file[row]), int(t.gid[row]))
-        if key in seen:
+        g = int(t.gid[row])
+        if g in seen:
             continue
-        seen.add(key)
-        ctx.diag.warn(f"{_site(ctx, t, row)}: "
-                      f"{wanted[int(t.gid[row])]}")
+        seen.add(g)
+        ctx.diag.warn(f"{_site(ctx, t, row)}: {wanted[g]}")
 
 
 def _find_ifuncs(ctx, t, grows, info, base) -> None:

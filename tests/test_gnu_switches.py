@@ -678,3 +678,41 @@ def test_audit_libraries(arch, tmp_path):
         return sorted(line.split(None, 1)[1] for line in out.splitlines() if "AUDIT" in line or "NEEDED" in line)
     assert dyn(tmp_path / "x.so") == dyn(tmp_path / "g.so")
     assert any(f"[{aud}:d2.so]" in line for line in dyn(tmp_path / "x.so"))
+
+
+MATH = r"""
+#include <math.h>
+#include <stdio.h>
+int main(int argc, char **argv) { printf("%.3f\n", sqrt(argc + 1.0)); return 0; }
+"""
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_verbose_in_a_link(arch, tmp_path):
+    """BusyBox's scripts/trylink makes its final link with `-Wl,--warn-common -Wl,-Map,X.map
+    -Wl,--verbose` (into busybox_unstripped.out, read by nobody): xld refused --verbose, so
+    BusyBox did not build with it. In a link, --verbose now prints GNU ld's version line, its
+    "attempt to open PATH succeeded|failed" line for each file and each -l candidate (the same
+    paths as GNU ld's for -lm), and -t's lines, and links as without it; alone (GNU ld's query
+    for its default script, which xld does not have) it is still an error that says so."""
+    obj = tc.compile_c(arch, MATH, tmp_path)
+    flags = ["-Wl,--warn-common", f"-Wl,-Map,{tmp_path / 'm.map'}", "-Wl,--verbose", obj, "-lm"]
+    gnu = _cc_link(arch, tmp_path, "math", [], flags, "gnu")
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    b = ["-B", str(tc.ld_wrapper_dir(tmp_path))]
+    got = subprocess.run([cc, *b, *map(str, flags), "-o", str(tmp_path / "math-xld")],
+                         capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    want = subprocess.run([cc, *map(str, flags), "-o", str(tmp_path / "again")], capture_output=True, text=True)
+    lines = got.stdout.splitlines()
+    assert lines[0].startswith("GNU ld (xld")
+    assert f"attempt to open {obj} succeeded" in lines and str(obj) in lines
+
+    def libm(out):
+        return [ln for ln in out.splitlines() if ln.startswith("attempt to open") and "/libm." in ln
+                and "xld-as-ld" not in ln]
+    assert libm(got.stdout) == libm(want.stdout) and libm(got.stdout)[-1].endswith("libm.so succeeded")
+    q = tc.qemu_run(arch, tmp_path / "math-xld", sysroot=f"/usr/{tc.TRIPLE[arch]}")
+    assert q.status == 0 and q.stdout == tc.qemu_run(arch, gnu, sysroot=f"/usr/{tc.TRIPLE[arch]}").stdout == b"1.414\n"
+    r = tc.xld_cli(["--verbose"])
+    assert r.returncode == 1 and "--verbose without inputs is not supported" in r.stderr

@@ -280,3 +280,27 @@ def test_emulation_names_come_from_the_arch_tables(tmp_path):
     assert p.returncode == 1 and "incompatible with riscv64" in p.stderr
     p = link("-maarch64elfb")
     assert p.returncode == 1 and "unknown emulation: aarch64elfb" in p.stderr
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gnu_warning_is_given_once_a_symbol(arch, tmp_path, ld_dir):
+    """Two objects call gethostbyname in a static link: GNU ld warns once, at the first object
+    in input order (BusyBox's link: 6 warnings from GNU ld, 10 from xld before)."""
+    gcc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "a.c").write_text('#include <netdb.h>\nvoid *a(void) { return gethostbyname("x"); }\n')
+    (tmp_path / "b.c").write_text('#include <netdb.h>\nvoid *a(void);\n'
+                                  'void *b(void) { return gethostbyname("y"); }\n'
+                                  'int main(void) { return !!a() + !!b(); }\n')
+    _sh([gcc, "-c", str(tmp_path / "a.c"), str(tmp_path / "b.c")], cwd=tmp_path)
+    for order in (["b.o", "a.o"], ["a.o", "b.o"]):
+        objs = [str(tmp_path / o) for o in order]
+        gnu = subprocess.run([gcc, "-static", *objs, "-o", str(tmp_path / "g")], capture_output=True, text=True)
+        got = subprocess.run([gcc, "-static", "-B", str(ld_dir), *objs, "-o", str(tmp_path / "x")],
+                             capture_output=True, text=True)
+        assert gnu.returncode == 0 and got.returncode == 0, got.stderr
+
+        def sites(err):
+            return [line.split("(.text")[0].rsplit(" ", 1)[-1] for line in err.splitlines()
+                    if "Using 'gethostbyname'" in line]
+        assert sites(gnu.stderr) == [order[0].replace(".o", ".c") + ":"]
+        assert sites(got.stderr) == [objs[0] + ":"]

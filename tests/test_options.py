@@ -132,7 +132,7 @@ ERRORS = [
     (["-no-such-option"], "unknown argument '-no-such-option'"),
     (["--orphan-handling=keep"], "unknown --orphan-handling mode: keep"),
     (["--unique"], "--unique is not supported"),
-    (["--verbose"], "--verbose is not supported"),
+    (["--verbose"], "--verbose without inputs is not supported"),
     # a count, not an address (read as hex 0xabc before)
     (["--error-limit=abc"], "--error-limit=abc: number expected, but got 'abc'"),
     (["--error-limit", "-2"], "--error-limit=-2: number expected"),
