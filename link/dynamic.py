@@ -348,7 +348,8 @@ class Plan:
         self.verdef: list[str] = []                     # .gnu.version_d names, from index 1
         self.dyn_name: dict[int, str] = {}              # "foo@@V2" (.symver) -> "foo"
         self.hidden_version: set[int] = set()           # "foo@V1": not the default version
-        self.script_locals = np.zeros(0, dtype=np.int64)  # definitions a version script made local
+        self.forced_local = np.zeros(0, dtype=np.int64)  # definitions a version script or
+                                                         # --exclude-libs made local (.symtab too)
         self.linker_exports: list[int] = []             # --defsym and script names exported (_linker_exports)
 
     # strings in .dynstr, each once
@@ -506,7 +507,7 @@ def plan(ctx) -> None:
     elif p.versions is not None:
         if ctx.exports:
             _program_script_locals(ctx, p)
-        p.script_locals = _program_symtab_locals(ctx, p)
+        p.forced_local = _program_symtab_locals(ctx, p)
     if not p.shared and p.versions is not None and p.versions.named:
         # (GNU ld) a program's named nodes are defined as a library's are, the first (BASE)
         # named after the output: Debian's lua5.4 exports its C API as LUA_5.4 (-E)
@@ -577,8 +578,10 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         p.abs_defs = d.gids[d.shndx == elf.SHN_ABS]
     vis = d.other & 3
     ok = ((vis == elf.STV_DEFAULT) | (vis == elf.STV_PROTECTED)) & d.kept   # (not in a discarded section)
+    dropped = d.gids[:0]
     if excluded:                                        # --exclude-libs: a member's symbol
         per_file = np.array([False] + [_excluded(f, excluded) for f in ctx.files[1:]], dtype=bool)
+        dropped = d.gids[ok & per_file[d.file]]
         ok &= ~per_file[d.file]
     cand = d.gids[ok]
     vis, typ = vis[ok], d.info[ok] & 0xF
@@ -614,7 +617,7 @@ def _plan_exports(ctx, p: Plan, preempt: np.ndarray) -> None:
         if hidden:
             p.hidden_version.add(g)
     exported = cand[keep]
-    p.script_locals = np.sort(cand[~keep])          # (local in .symtab too: write.py)
+    p.forced_local = np.sort(np.concatenate([cand[~keep], dropped]))   # (.symtab: write.py)
     if vs is not None:
         p.export_node = {g: n for g, n, kp in zip(cand.tolist(), nodes, keep.tolist()) if kp and n is not None}
     if p.dyn_list is not None:

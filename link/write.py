@@ -529,11 +529,11 @@ def symbol_table(ctx, index=None):
         rows = np.zeros(len(gsel), dtype=_SYM_OUT)
         info = np.where(common, (elf.STB_GLOBAL << 4) | elf.STT_OBJECT, syms["st_info"])
         # hidden globals become local in a dynamic output (GNU ld's forced-local symbols), as
-        # do the definitions a library's version script makes local (GNU ld, lld); a static
-        # program keeps them global, with their visibility, as GNU ld does
+        # do the definitions a version script or --exclude-libs makes local (GNU ld, lld); a
+        # static program keeps them global, with their visibility, as GNU ld does
         demote = hidden & (ctx.dyn is not None)
-        if ctx.dyn is not None and len(ctx.dyn.script_locals):
-            demote |= member(gsel, ctx.dyn.script_locals)
+        if ctx.dyn is not None and len(ctx.dyn.forced_local):
+            demote |= member(gsel, ctx.dyn.forced_local)
         info = np.where(demote, (elf.STB_LOCAL << 4) | (info & 0xF), info)
         rows["st_info"] = info
         rows["st_other"] = other

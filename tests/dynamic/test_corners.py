@@ -1234,3 +1234,27 @@ def test_version_script_locals_are_local_in_symtab(tmp_path, arch, kind):
                           if s.name in ("keep", "loc", "also", "hid")}
     assert binds["xld"] == binds["gnu"], binds
     assert binds["gnu"]["loc"] == binds["gnu"]["also"] == "STB_LOCAL" and binds["gnu"]["keep"] == "STB_GLOBAL"
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+def test_exclude_libs_members_are_local_in_symtab(tmp_path, arch):
+    # --exclude-libs keeps an archive member's globals out of .dynsym, and GNU ld and lld
+    # write them STB_LOCAL in .symtab too; xld left them global there
+    cc = tc.require(f"{tc.TRIPLE[arch]}-gcc")
+    (tmp_path / "al.c").write_text("int inlib(void) { return 7; }\n")
+    (tmp_path / "ap.c").write_text("int inlib(void);\nint api(void) { return inlib(); }\n")
+    subprocess.run([cc, "-fPIC", "-c", "al.c", "ap.c"], check=True, cwd=tmp_path)
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ar"), "rcs", "libal.a", "al.o"], check=True, cwd=tmp_path)
+    args = ["-shared", "ap.o", "libal.a", "--exclude-libs", "ALL"]
+    subprocess.run([tc.require(f"{tc.TRIPLE[arch]}-ld"), *args, "-o", "gnu"], check=True, cwd=tmp_path)
+    p = subprocess.run([*tc.xld_command(), "--arch", arch, *args, "-o", "xld"], capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    binds = {}
+    for who in ("gnu", "xld"):
+        with open(tmp_path / who, "rb") as f:
+            e = ELFFile(f)
+            binds[who] = {s.name: s["st_info"]["bind"] for s in e.get_section_by_name(".symtab").iter_symbols()
+                          if s.name in ("inlib", "api")}
+            assert "inlib" not in {s.name for s in e.get_section_by_name(".dynsym").iter_symbols()}
+    assert binds["xld"] == binds["gnu"] == {"inlib": "STB_LOCAL", "api": "STB_GLOBAL"}, binds
