@@ -24,6 +24,11 @@ import threading
 import sys
 import time
 
+# the longest single wait of the scheduler's thread: a lock's timeout above threading.TIMEOUT_MAX
+# (about 292 years) raises OverflowError, and a guest may arm a timer further ahead than that
+# (Linux takes any tv_sec and clamps it to KTIME_MAX); the thread then looks again
+WAIT_MAX = 3600.0
+
 
 class Handle:
     """One scheduled callback: ``cancel()`` makes sure it does not run (if it is not running
@@ -102,7 +107,7 @@ class Scheduler:
                     continue
                 left = at - time.monotonic()
                 if left > 0:
-                    cond.wait(left)
+                    cond.wait(min(left, WAIT_MAX))
                     continue
                 heapq.heappop(heap)
                 h.owner = None        # (a cancel from now on has nothing to sweep)

@@ -613,3 +613,18 @@ def test_a_1ms_periodic_timer_makes_few_host_threads(build, arch, interruptible,
     res = run(exe, timeout=120, interruptible=interruptible)
     assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
     assert len(started) < 20, (len(started), sorted(set(started))[:10])
+
+
+@pytest.mark.parametrize("arch,interruptible", [("arm64", False), ("riscv64", True)])
+def test_a_timer_centuries_ahead_leaves_the_others_working(build, arch, interruptible):
+    """fartimer.c: a POSIX timer 10^10 s ahead, then a 20 ms setitimer waited for with
+    pause(). The scheduler's one thread (sched.py) waited for the far expiry with a lock
+    timeout above threading.TIMEOUT_MAX (292 years): OverflowError ended the thread and the
+    SIGALRM never came (the run hung until its time limit; each expiry's own
+    threading.Timer before the scheduler only printed that traceback)."""
+    exe = build("fartimer", arch)
+    expected = b"far timer: armed\nSIGALRM after it: 1\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, expected)
+    res = run(exe, timeout=60, interruptible=interruptible)
+    assert (res.returncode, res.stdout) == (0, expected), (res.crash, res.stderr)
