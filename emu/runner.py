@@ -900,7 +900,9 @@ class EngineWorker:
             try:
                 if p.stop is None:
                     job.result = p.start_engine(job.pc)
-            except Exception:               # (said, as a thread's own would; the run goes on)
+            except BaseException:           # (said, as a thread's own would; the run goes on,
+                # and so does this thread: one that ended here would leave the next submit's
+                # wait for ever)
                 threading.excepthook(threading.ExceptHookArgs(
                     (*sys.exc_info(), threading.current_thread())))
             finally:
