@@ -413,6 +413,9 @@ class Signals:
             name = SIGNAL_NAMES.get(sig, str(sig))
             if isinstance(addr, SentInfo):      # a siginfo the program sent: its first word
                 addr = int.from_bytes(addr[:8], "little")
+            # the si_code the handler reads (an itimer's SI_KERNEL, a child's CLD_*, another
+            # process's SI_QUEUE), not the delivery's own kind (its -2 for every timer's)
+            code = struct.unpack_from("<i", siginfo, 8)[0]
             self.trace_line(f"--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---")
         return handler
 

@@ -209,3 +209,14 @@ def test_cli_ctrl_c_stops_a_spinning_program(build):
         assert p.wait(timeout=20) == 130
     finally:
         p.kill()
+
+
+def test_strace_gives_the_si_code_the_handler_reads(build):
+    """--strace's signal line has the si_code the program's handler gets: SI_KERNEL (128) for
+    alarm()'s and setitimer's SIGALRM, as strace shows on Linux. It said -2 (SI_TIMER, the
+    kind xld delivers every timer's signal as) while the handler read 128."""
+    lines = []
+    res = run(build("alarm", "arm64"), strace=lines.append, timeout=60)
+    assert res.returncode == 142, (res.returncode, res.stderr)      # (killed by SIGALRM at the end)
+    alrm = [ln for ln in "".join(lines).splitlines() if ln.startswith("--- SIGALRM")]
+    assert alrm and all("si_code=128," in ln for ln in alrm), alrm[:3]
