@@ -261,14 +261,23 @@ def report(proc, stop) -> str:
         lines.append("    " + "  ".join(regs[i:i + 4]))
     if proc.history:
         lines.append("  last system calls:")
-        from .strace import format_call
-        for nr, args, ret in list(proc.history)[-5:]:
-            try:
-                text = format_call(proc, nr, args, ret).split(" ", 1)[1]
-            except Exception:
-                text = f"{name_of(nr, arch.name)}({', '.join(hex(a) for a in args[:4])}) = {ret}"
-            lines.append(f"    {text}")
+        for entry in list(proc.history)[-5:]:
+            lines.append(f"    {call_text(proc, entry)}")
     return "\n".join(lines) + "\n"
+
+
+def call_text(proc, entry) -> str:
+    """A system call of the history (runner.py) as strace writes it, without the thread id;
+    its strings read from the guest's memory now, unless it was rendered already (before an
+    execve replaced that memory: runner.exec_image)."""
+    nr, args, ret = entry
+    if nr is None:
+        return args
+    from .strace import format_call
+    try:
+        return format_call(proc, nr, args, ret).split(" ", 1)[1]
+    except Exception:
+        return f"{name_of(nr, proc.arch.name)}({', '.join(hex(a) for a in args[:4])}) = {ret}"
 
 
 def operand_address(proc, pc: int) -> int | None:

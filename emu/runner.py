@@ -272,6 +272,11 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
         """Carry out a guest execve (process.py validated it): a new engine and memory with
         the new image, the same process otherwise; return the PC to start at."""
         req, self.exec_request = self.exec_request, None
+        # the calls so far, the execve too, rendered while their strings are still there: a
+        # crash report in the new image read them from its memory (`execve("ecrace.a64")` for
+        # "./execrace.a64")
+        self.history = collections.deque(((None, crash.call_text(self, e), None) for e in self.history),
+                                         maxlen=self.history.maxlen)
         old, old_mem, limit = self.eng, self.mem, self.mem.limit
         self.elf, self.arch, self.interp = req.elf, req.arch, req.interp
         self.interp_bias = self.bias = 0

@@ -220,3 +220,17 @@ def test_strace_gives_the_si_code_the_handler_reads(build):
     assert res.returncode == 142, (res.returncode, res.stderr)      # (killed by SIGALRM at the end)
     alrm = [ln for ln in "".join(lines).splitlines() if ln.startswith("--- SIGALRM")]
     assert alrm and all("si_code=128," in ln for ln in alrm), alrm[:3]
+
+
+def test_a_crash_report_lists_the_calls_before_an_execve_as_they_were(build, tmp_path):
+    """The crash report's last system calls that the old image made (its write, the execve)
+    are rendered from the old image's memory: read from the new image's at the crash, the
+    execve's path came out as whatever the new image had at that address."""
+    import shutil
+    crash = tmp_path / "crash-program-with-a-long-name"
+    shutil.copy(build("crash", "arm64", "zig"), crash)     # (musl: few calls before the crash)
+    res = run(build("execcrash", "arm64"), [str(crash)], timeout=60)
+    assert res.stdout.startswith(b"about to exec\n") and res.crash, (res.returncode, res.stderr)
+    calls = res.crash.split("last system calls:")[1]
+    assert f'execve("{crash}",' in calls, calls
+    assert 'write(1,"about to exec\\n",14) = 14' in calls, calls
