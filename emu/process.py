@@ -213,6 +213,8 @@ class Processes:
 
     def sys_getpgid(self, pid, *_):
         pid = s32(pid)
+        if pid > 0 and self.names_own_thread(pid):
+            pid = 0                         # (a thread's is its process's)
         if pid in (0, self.pid):
             return self.own_pgid()
         try:
@@ -222,6 +224,8 @@ class Processes:
 
     def sys_getsid(self, pid, *_):
         pid = s32(pid)
+        if pid > 0 and self.names_own_thread(pid):
+            pid = 0
         if pid in (0, self.pid) and not self.forked_child:
             return self.first_pid
         try:
@@ -859,13 +863,18 @@ class Processes:
             raise NotServed("pidfd_send_signal with a siginfo")
         return self.sys_kill(f.pid, sig)
 
+    def names_own_thread(self, pid: int) -> bool:
+        # a child's pid comes first: the first process's thread ids (4243, 4244, ...) are no
+        # host pids, and a child may have one of them as its host pid
+        return super().names_own_thread(pid) and self.host_of(pid) not in self.children
+
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):
         pid = s32(pid)
         if not 0 <= sig <= 64:
             return -errno.EINVAL
-        if pid == self.pid:
-            return self.raise_signal(sig, code=0)          # SI_USER
+        if pid == self.pid or pid > 0 and self.names_own_thread(pid):
+            return self.raise_signal(sig, code=0, names=pid)   # SI_USER
         if pid > 0:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):

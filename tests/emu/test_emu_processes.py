@@ -436,7 +436,7 @@ real_fork, kids = os.fork, []
 def fork():
     if sys._getframe(1).f_code is process.Processes.fork_process.__code__ and not kids:
         with open("/proc/sys/kernel/ns_last_pid", "w") as f:
-            f.write("4241")
+            f.write(str(int(os.environ["AT"]) - 1))
     pid = real_fork()
     if pid and sys._getframe(1).f_code is process.Processes.fork_process.__code__:
         kids.append(pid)
@@ -449,7 +449,7 @@ print(json.dumps({"kids": kids, "rc": res.returncode, "limit": res.limit,
 """
 
 
-def _run_with_a_child_at_4242(exe, args, timeout=TIMEOUT):
+def _run_with_a_child_at_4242(exe, args, timeout=TIMEOUT, at=4242):
     unshare = shutil.which("unshare")
     if unshare is None:
         tc.missing("unshare (util-linux) not installed")
@@ -458,11 +458,11 @@ def _run_with_a_child_at_4242(exe, args, timeout=TIMEOUT):
         ns = ["--user", "--map-root-user", *ns]
     p = subprocess.run([unshare, *ns, sys.executable, "-c", _AT_4242, exe, *args],
                        capture_output=True, text=True, timeout=timeout + 60,
-                       env={**os.environ, "T": str(timeout), "XLD_SERVER": "0"})
+                       env={**os.environ, "T": str(timeout), "AT": str(at), "XLD_SERVER": "0"})
     if p.returncode != 0 and not p.stdout:
         tc.missing(f"a new pid namespace (unshare {' '.join(ns)}): {p.stderr[-500:]}")
     r = json.loads(p.stdout.splitlines()[-1])
-    assert r["kids"][:1] == [4242], r       # (the case this is about did happen)
+    assert r["kids"][:1] == [at], r         # (the case this is about did happen)
     return r
 
 
@@ -502,3 +502,16 @@ def test_the_two_failures_a_child_at_4242_made(pbuild, case):
         r = _run_with_a_child_at_4242(exe, ["3", "tcuavm"])
         assert r["out"].encode() == b"line 0\necho 0\nline 1\necho 1\nline 2\necho 2\nbad 0\n", r
     assert (r["rc"], r["limit"]) == (0, None), r
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_child_whose_host_pid_is_a_thread_id_of_its_parent(pbuild, arch):
+    """The first process's thread ids are 4243, 4244, ...; a child may have one of them as its
+    host pid (here the first fork's child is made host pid 4243, the parent's one thread's
+    id): kill of the pid fork returned is the child's, not the parent's own thread's (a
+    thread id names its process: test_emu_threads.py::test_a_thread_id_names_its_process)."""
+    exe = pbuild("tidchild", arch, "gcc")
+    rc, out, err = run_qemu(arch, exe, [], timeout=TIMEOUT)
+    r = _run_with_a_child_at_4242(exe, [], at=4243)
+    assert (r["rc"], r["out"].encode()) == (rc, out) == (0, (
+        b"kill(child, SIGTERM): 0, waitpid the child 1, killed by 15\nthe parent lives on\n")), r
