@@ -539,19 +539,14 @@ def plan(ctx) -> None:
 def _program_versioned_exports(ctx, p: Plan) -> None:
     """A program's exported definitions that name their version (.symver foo_v2, foo@@V2: a
     shared object's plain reference to foo binds to it, or -E) are in .dynsym as foo, version
-    V2 (foo@V1: hidden, not the default), as GNU ld writes them: the version is one of the
-    version script's nodes (none of them: GNU ld's "version node not found", in lld's
-    words), or, with no version script, defined for them (GNU ld defines every version a
-    .symver names).  Written under the raw name "foo@@V2", ld.so would find no foo."""
+    V2 (foo@V1: hidden, not the default), as GNU ld writes them: the version is the version
+    script's node of that name, else (no script, or none of its nodes) one GNU ld defines
+    for it after the script's (a library's would be an error: ``_plan_exports``).  Written
+    under the raw name "foo@@V2", ld.so would find no foo."""
+    from xld.link import versionscript
     st = ctx.symtab
-    implicit = p.versions is None
-    if implicit:
-        from xld.link import versionscript
-        seen = {}
-        for g in ctx.exports:
-            if "@" in st.names[g]:
-                seen.setdefault(st.names[g].partition("@")[2].lstrip("@"), None)
-        p.versions = versionscript.Versions([versionscript.Node(v) for v in seen])
+    if p.versions is None:
+        p.versions = versionscript.Versions([])
     vs = p.versions
     keep = []
     for g in ctx.exports:
@@ -564,9 +559,10 @@ def _program_versioned_exports(ctx, p: Plan) -> None:
         ver = ver.lstrip("@")
         node = next((n for n in vs.named if n.name == ver), None)
         if node is None:
-            ctx.diag.error(f"{ctx.files[st.def_file[g]].name}: symbol {name} has undefined version {ver}")
-            continue
-        if vs.local_in_node(node, base):
+            node = versionscript.Node(ver)
+            vs.nodes.append(node)
+            vs.named.append(node)
+        elif vs.local_in_node(node, base):
             continue
         keep.append(g)
         p.export_node[g] = node

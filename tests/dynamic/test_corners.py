@@ -1272,6 +1272,7 @@ int call_foo(void);
 int main(void) { printf("call_foo %d\n", call_foo()); return 0; }
 """,
     "main.map": "V2 { global: foo; };\n",
+    "other.map": "V3 { global: not_here; };\n",
 }
 
 
@@ -1286,11 +1287,12 @@ def _dynsym_rows(arch: str, exe: Path, name: str) -> list[tuple]:
 @pytest.mark.parametrize("arch", tc.ARCHES)
 @pytest.mark.parametrize("flags", [["-Wl,--version-script=main.map"],
                                    ["-Wl,--version-script=main.map", "-Wl,--allow-shlib-undefined"],
-                                   [], ["-Wl,--version-script=main.map", "-Wl,-E"]])
+                                   [], ["-Wl,--version-script=main.map", "-Wl,-E"],
+                                   ["-Wl,--version-script=other.map"]])
 def test_programs_default_version_answers_a_librarys_plain_reference(tmp_path, wrapper, arch, flags):
     """A library calls foo, unversioned; the program defines foo@@V2 (foo's default version):
     GNU ld takes it for foo, exports it (foo, version V2, defined by the program: with no
-    version script GNU ld defines V2 itself), and the program runs.  xld refused the link
+    version script, or none with a V2 node, GNU ld defines V2 itself), and the program runs.  xld refused the link
     ('undefined reference due to --no-allow-shlib-undefined: foo'), with --allow-shlib-undefined
     wrote a program ld.so stopped ('undefined symbol: foo'), and with a version script refused
     it ('version nodes in an executable with .symver names are not supported')."""
@@ -1302,6 +1304,9 @@ def test_programs_default_version_answers_a_librarys_plain_reference(tmp_path, w
     want = _dynsym_rows(arch, gnu, "foo")
     assert want == [("FUNC", "GLOBAL", "DEFAULT", "foo@@V2")], want
     assert _dynsym_rows(arch, ours, "foo") == want
-    with open(ours, "rb") as f:
-        vd = ELFFile(f).get_section_by_name(".gnu.version_d")
-        assert [aux.name for _, auxs in vd.iter_versions() for aux in auxs] == ["prog", "V2"]
+    verdefs = []
+    for exe in (gnu, ours):
+        with open(exe, "rb") as f:
+            vd = ELFFile(f).get_section_by_name(".gnu.version_d")
+            verdefs.append([aux.name for _, auxs in vd.iter_versions() for aux in auxs])
+    assert verdefs[1] == verdefs[0] == (["prog", "V3", "V2"] if "other" in "".join(flags) else ["prog", "V2"])
