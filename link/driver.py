@@ -840,6 +840,8 @@ def number_sections(ctx) -> None:
     for o in ctx.outputs.values():
         if getattr(o, "inside", None) is not None:   # (a script put it inside another section)
             o.index = o.inside.index
+        elif o.stand_in is not None:                # (a script's section dropped empty)
+            o.index = o.stand_in.index
 
 
 # ---------------------------------------------------------------------------------------------

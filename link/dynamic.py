@@ -159,6 +159,13 @@ def resolve_shared(ctx) -> None:
     named |= {g for w in ctx.opts.wrap
               if any(w in dso.plain_undefs for dso in kept)
               and (g := get("__wrap_" + w)) is not None}
+    # a shared object's plain reference to foo that no plain definition answers binds to our
+    # foo@@V (.symver foo_v2, foo@@V2: foo's default version), as in GNU ld: it is exported
+    # (as foo, version V2), else ld.so stops at 'undefined symbol: foo'
+    if st.default_version:
+        named |= {g for plain, g in st.default_version.items()
+                  if ((b := get(plain)) is None or state[b] == UNDEF)
+                  and any(plain in dso.plain_undefs for dso in kept)}
     ours = sorted(g for g in named if state[g] != UNDEF and def_file[g] > 0)
     visible = (elf.STV_DEFAULT, elf.STV_PROTECTED)
     if len(ours) < 256:                     # (few: one by one, not every object's table)
@@ -501,13 +508,13 @@ def plan(ctx) -> None:
         _check_version_names(ctx, p.versions)
     if p.shared:
         _plan_exports(ctx, p, imported)
-    elif p.versions is not None and p.versions.named and any("@" in st.names[g] for g in ctx.exports):
-        raise LinkError("--version-script: version nodes in an executable with .symver names "
-                        "are not supported")
-    elif p.versions is not None:
-        if ctx.exports:
-            _program_script_locals(ctx, p)
-        p.forced_local = _program_symtab_locals(ctx, p)
+    else:
+        if p.versions is not None:
+            if ctx.exports:
+                _program_script_locals(ctx, p)
+            p.forced_local = _program_symtab_locals(ctx, p)
+        if any("@" in st.names[g] for g in ctx.exports):
+            _program_versioned_exports(ctx, p)
     if not p.shared and p.versions is not None and p.versions.named:
         # (GNU ld) a program's named nodes are defined as a library's are, the first (BASE)
         # named after the output: Debian's lua5.4 exports its C API as LUA_5.4 (-E)
@@ -529,6 +536,42 @@ def plan(ctx) -> None:
     _plan_sections(ctx, p)
 
 
+def _program_versioned_exports(ctx, p: Plan) -> None:
+    """A program's exported definitions that name their version (.symver foo_v2, foo@@V2: a
+    shared object's plain reference to foo binds to it, or -E) are in .dynsym as foo, version
+    V2 (foo@V1: hidden, not the default), as GNU ld writes them: the version is the version
+    script's node of that name, else (no script, or none of its nodes) one GNU ld defines
+    for it after the script's (a library's would be an error: ``_plan_exports``).  Written
+    under the raw name "foo@@V2", ld.so would find no foo."""
+    from xld.link import versionscript
+    st = ctx.symtab
+    if p.versions is None:
+        p.versions = versionscript.Versions([])
+    vs = p.versions
+    keep = []
+    for g in ctx.exports:
+        name = st.names[g]
+        if "@" not in name:
+            keep.append(g)
+            continue
+        base, _, ver = name.partition("@")
+        hidden = not ver.startswith("@")
+        ver = ver.lstrip("@")
+        node = next((n for n in vs.named if n.name == ver), None)
+        if node is None:
+            node = versionscript.Node(ver)
+            vs.nodes.append(node)
+            vs.named.append(node)
+        elif vs.local_in_node(node, base):
+            continue
+        keep.append(g)
+        p.export_node[g] = node
+        p.dyn_name[g] = base
+        if hidden:
+            p.hidden_version.add(g)
+    ctx.exports = keep
+
+
 def _program_script_locals(ctx, p: Plan) -> None:
     """A program's version script makes local the names its local: patterns match, those a
     shared object refers to or defines too (GNU ld): not exported, so a library that defines
@@ -537,7 +580,9 @@ def _program_script_locals(ctx, p: Plan) -> None:
     referenced by DSO")."""
     names = ctx.symtab.names
     exports = ctx.exports
-    found = p.versions.lookup_many([names[g] for g in exports])
+    # (a name with its version, foo@@V2: its own node decides, _program_versioned_exports)
+    found = [(True, None) if "@" in names[g] else f
+             for g, f in zip(exports, p.versions.lookup_many([names[g] for g in exports]))]
     kept = [kp for kp, _ in found]
     p.export_node = {g: node for g, (kp, node) in zip(exports, found) if kp and node is not None}
     dsos = [d for d in ctx.dsos if d.used or not d.as_needed]

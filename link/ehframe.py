@@ -122,6 +122,16 @@ def _dropped_records(ctx, secs, fr, todo: list[int]) -> np.ndarray:
             ok[g] = _sym_kept(ctx, obj, int(sym[g]), st_)
         kept[a:b] = ok
     gone[fde[~kept]] = True
+    if not kept.all():
+        # a CIE whose FDEs all went goes too, as GNU ld drops it (with its personality
+        # routine's reference): one no FDE used in the input stays, as before
+        fde = np.flatnonzero(rec_todo & (ident != 0) & (ident != 0xFFFFFFFF))
+        cie = np.searchsorted(st, st[fde] + 4 - ident[fde])      # (well-formed: an exact start)
+        had = np.zeros(len(st), dtype=bool)
+        had[cie] = True
+        used = np.zeros(len(st), dtype=bool)
+        used[cie[~gone[fde]]] = True
+        gone |= had & ~used
     return gone
 
 

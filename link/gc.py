@@ -416,11 +416,43 @@ class Graph:
         to_extra = other & has & (ft > 0) & (tgt != 0)
         skip = has & (ft <= 0) & (self.sym_raw_target[fs] > 0)
         to_cie = cie | (other & ~(has & (ft > 0)) & ~skip)
+        # a CIE's relocations (its personality routine's DW.ref word) are live when a function
+        # one of its FDEs describes is, as GNU ld marks them (_bfd_elf_gc_mark_fdes): a CIE
+        # whose FDEs all describe removed code keeps nothing (and goes, link/ehframe.py);
+        # one an FDE of no known function uses, or none, is an edge of the section as before
+        rec_ft = np.where(first >= 0, tgt[np.maximum(first, 0)], 0)
+        users = self._cie_users(buf, base, starts, cies, secs, shift, rec_ft)
         for i in np.flatnonzero(to_cie | to_extra).tolist():
             if to_cie[i]:
-                self.cie_edges[todo[int(k[i])]].append((int(tgt[i]), int(off[i]), int(sym[i])))
+                u = users.get(int(j[i])) if cie[i] else None
+                if u is not None:
+                    for f in u:
+                        self.extra.setdefault(f, []).append(int(tgt[i]))
+                else:
+                    self.cie_edges[todo[int(k[i])]].append((int(tgt[i]), int(off[i]), int(sym[i])))
             else:
                 self.extra.setdefault(int(ft[i]), []).append(int(tgt[i]))
+
+    @staticmethod
+    def _cie_users(buf, base, starts, cies, secs, shift, rec_ft) -> dict[int, list[int]]:
+        """CIE record -> the sections of the functions its FDEs describe, for the CIEs whose
+        FDEs all name a function section (``rec_ft``: per record, 0 for none)."""
+        fdes = np.flatnonzero(~cies)
+        if not len(fdes):
+            return {}
+        q = base[secs[fdes]] + starts[fdes] + 4
+        ident = (buf[q].astype(np.int64) | (buf[q + 1].astype(np.int64) << 8)
+                 | (buf[q + 2].astype(np.int64) << 16) | (buf[q + 3].astype(np.int64) << 24))
+        key = (secs << shift) + starts
+        want = (secs[fdes] << shift) + starts[fdes] + 4 - ident
+        c = np.minimum(np.searchsorted(key, want), len(key) - 1)
+        ok = (key[c] == want) & cies[c]
+        bad = set(c[~ok | (rec_ft[fdes] <= 0)].tolist()) if not ok.all() or (rec_ft[fdes] <= 0).any() else set()
+        out: dict[int, list[int]] = {}
+        for cc, f in zip(c[ok].tolist(), rec_ft[fdes[ok]].tolist()):
+            if cc not in bad:
+                out.setdefault(cc, []).append(f)
+        return out
 
 
 def _eh_records(buf: np.ndarray, base: np.ndarray, n: np.ndarray):

@@ -160,6 +160,7 @@ class OutputSection:
         self.entsize = 0
         self.rank = 0
         self.index = 0                                  # section header index in the output
+        self.stand_in = None    # -T: the emitted section whose index the symbols of this one, dropped empty, take
         self.data: bytes | None = None                  # synthetic contents
         self.link = 0
         self.info = 0

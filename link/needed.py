@@ -171,7 +171,7 @@ def check(ctx) -> None:
     st = ctx.symtab
     for dso in checked:
         for name in dso.strong_undefs:
-            g = st.ids.get(name)
+            g = st.defined(name)            # (or an object's foo@@V, foo's default version)
             if (g is not None and st.state[g] != UNDEF) or any(name in d for d in defined):
                 continue
             report = ctx.diag.warn if ctx.opts.warn_unresolved else ctx.diag.error
@@ -189,7 +189,7 @@ def check_hidden(ctx) -> None:
     st = ctx.symtab
     for dso in ctx.dsos:
         for name in dso.strong_undefs:
-            g = st.ids.get(name)
+            g = st.defined(name)
             if g is not None and st.state[g] != UNDEF and _hidden_here(ctx, g):
                 obj = ctx.files[st.def_file[g]]
                 ctx.diag.error(f"non-exported symbol '{ctx.diag.sym(name)}' in '{obj.name}' is "

@@ -660,8 +660,9 @@ def place(ctx) -> None:
                 pad += -(-need // step) * step
                 settled = False
             ctx.script_relro = (r["base"], r["end"] - r["end"] % r["common"])
-        _segments(ctx, [o for o in order if o.alloc and _emitted(ctx, o)],
-                  [o for o in order if not o.alloc and _emitted(ctx, o)])
+        emitted = [o for o in order if _emitted(ctx, o)]
+        _segments(ctx, [o for o in emitted if o.alloc], [o for o in emitted if not o.alloc])
+        stand_ins(order, emitted)
         if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
@@ -729,19 +730,41 @@ def _absorb(ctx, syn) -> None:
 
 
 def _emitted(ctx, o) -> bool:
-    """Whether the output gets the section: it has contents, or (GNU ld's rule) the script
-    gives it a command other than input descriptions (an assignment, even to '.', or data)."""
+    """Whether the output gets the section: it has contents (an input, even an empty one;
+    data; the linker's own; a size).  A script's section with none, only symbol assignments
+    (``.x : { __x_start = .; *(.x) __x_end = .; }`` with no .x anywhere), is not written, as
+    GNU ld's "Output Section Discarding" drops it: its symbols keep their values, in the
+    section kept before it (stand_ins), and it takes no room in its MEMORY region."""
     cmd = getattr(o, "script", None)
     return bool(o.inputs) or (o.data is not None) or o.size > 0 or \
-        (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None))) or \
-        (cmd is not None and o.alloc and _defines_symbols(ctx, cmd))
+        (cmd is not None and o.name == ".bss" and bool(getattr(o, "_commons", None)))
 
 
-def _defines_symbols(ctx, cmd) -> bool:
-    """An output section that defines a symbol (a PROVIDE only when it took effect) or holds
-    data is kept even when empty, as GNU ld keeps it; one with only moves of '.' is not."""
-    return any(isinstance(c, sc.Data) or (isinstance(c, sc.Assign) and c.name != "." and taken(ctx, c))
-               for c in cmd.commands)
+def _dropped_empty(ctx, o, cmd) -> bool:
+    """A script's allocated section ``_emitted`` leaves out (see there)."""
+    return cmd is not None and o.alloc and not _emitted(ctx, o)
+
+
+def stand_ins(order, emitted) -> None:
+    """A script's section dropped empty: the symbols in it take the index of the kept
+    allocated section before it, else after it, as GNU ld's _bfd_nearby_section mostly
+    chooses; their values stay."""
+    kept = set(map(id, emitted))
+    prev = None
+    waiting = []
+    for o in order:
+        if id(o) in kept:
+            if o.alloc:
+                for w in waiting:
+                    w.stand_in = o
+                waiting, prev = [], o
+            continue
+        o.stand_in = None
+        if o.alloc and getattr(o, "script", None) is not None:
+            if prev is not None:
+                o.stand_in = prev
+            else:
+                waiting.append(o)
 
 
 def _order(ctx) -> list[OutputSection]:
@@ -1082,6 +1105,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     o.lma = lma if lma is not None else start
     if ghost:                            # (it takes no room: '.' and the regions stay)
         env.cur = env_cur_saved
+        return
+    if _dropped_empty(ctx, o, cmd):
+        # (GNU ld: a section dropped empty takes no room in its region, nor gives the next
+        # one its load address; '.' stays where its symbols put it)
         return
     if cmd is not None and id(cmd) in env.lma_regions:
         _check_fit(ctx, o, env.lma_regions[id(cmd)], regions[env.lma_regions[id(cmd)]][0])

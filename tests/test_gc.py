@@ -730,3 +730,78 @@ def test_script_without_keep_eh_frame_loses_it_under_gc_sections(arch, keep, tmp
             return e.get_section_by_name(".eh_frame") is not None, strings
     assert facts(tmp_path / "xld") == facts(gnu)
     assert facts(gnu)[0] == keep and (len(facts(gnu)[1]) == 2) == keep
+
+
+# -- a CIE whose FDEs all went -------------------------------------------------------------------
+
+UNUSED_CIE = {
+    "main.cc": r"""
+#include <cstdio>
+#include <stdexcept>
+int used_thrower(int);
+int main(int argc, char **) {
+    try { used_thrower(argc); } catch (const std::runtime_error &e) { std::printf("caught %s\n", e.what()); return 3; }
+    return 0;
+}
+""",
+    "used.cc": r"""
+#include <stdexcept>
+inline int shared_inline(int x) { if (x > 100) throw std::runtime_error("big"); return x + 1; }
+int used_thrower(int x) { if (shared_inline(x) > 0) throw std::runtime_error("boom"); return x; }
+""",
+    "dead2.cc": r"""
+#include <stdexcept>
+inline int shared_inline(int x) { if (x > 100) throw std::runtime_error("big"); return x + 1; }
+int dead_c(int x) { return shared_inline(x) * 2; }
+""",
+    # C with -fexceptions: a CIE of its own (personality __gcc_personality_v0), all its FDEs dead
+    "dead3.c": r"""
+#include <stdlib.h>
+static void release(char **p) { free(*p); }
+void (*volatile hook)(char *);
+int dead_cleanup(int n) { char *p __attribute__((cleanup(release))) = malloc(n); hook(p); return n; }
+""",
+}
+
+
+def _frames(arch: str, exe: Path) -> tuple[int, int]:
+    """(CIEs, FDEs) that readelf --debug-dump=frames lists."""
+    out = _sh([require(f"{TRIPLE[arch]}-readelf"), "--debug-dump=frames", exe]).stdout
+    return len(re.findall(r"^\S+ \S+ \S+ CIE", out, re.M)), len(re.findall(r"^\S+ \S+ \S+ FDE", out, re.M))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cie_whose_fdes_all_went_is_dropped(arch, ld_dir, tmp_path):
+    """--gc-sections removes every function of dead3.o (and dead2.o, whose COMDAT copy of
+    shared_inline lost to used.o's): GNU ld drops dead3.o's CIE, whose FDEs all went, and does
+    not keep its personality routine's DW.ref word, so the program imports no
+    __gcc_personality_v0 (GCC_3.3.1 of libgcc_s).  xld kept the CIE (3 CIEs where GNU ld has
+    2, .eh_frame 0x1c bytes longer) and the import.  The C++ throw is caught either way, under
+    qemu-user and xld run, .eh_frame_hdr listing the same FDEs."""
+    from tests import toolchain as tc
+    cxx, cc = require(f"{TRIPLE[arch]}-g++"), require(f"{TRIPLE[arch]}-gcc")
+    objs = []
+    for name, text in UNUSED_CIE.items():
+        (tmp_path / name).write_text(text)
+        objs.append(tmp_path / (name.split(".")[0] + ".o"))
+        _sh([cxx if name.endswith(".cc") else cc, "-O1", "-fexceptions", *FLAGS[1:], "-c", tmp_path / name,
+             "-o", objs[-1]])
+    exes = {}
+    for who, use in (("gnu", []), ("xld", ["-B", ld_dir])):
+        exes[who] = tmp_path / who
+        _sh([cxx, *use, "-Wl,--gc-sections", *objs, "-o", exes[who]])
+    for who, exe in exes.items():
+        r = tc.qemu_run(arch, exe, sysroot=f"/usr/{TRIPLE[arch]}")
+        assert (r.status, r.stdout) == (3, b"caught boom\n"), (who, r.summary())
+    r = tc.xld_run(exes["xld"])
+    assert (r.status, r.stdout) == (3, b"caught boom\n"), r.summary()
+    want = _frames(arch, exes["gnu"])
+    assert _frames(arch, exes["xld"]) == want and want[0] == 2, want
+
+    def imports(exe):
+        with open(exe, "rb") as f:
+            return {s.name for s in ELFFile(f).get_section_by_name(".dynsym").iter_symbols() if "personality" in s.name}
+    assert imports(exes["xld"]) == imports(exes["gnu"]) == {"__gxx_personality_v0"}
+    assert "DW.ref.__gcc_personality_v0" not in symbols(exes["xld"])
+    # .eh_frame_hdr's table: one row per FDE
+    assert section_size(exes["xld"], ".eh_frame_hdr") == section_size(exes["gnu"], ".eh_frame_hdr")

@@ -1258,3 +1258,55 @@ def test_exclude_libs_members_are_local_in_symtab(tmp_path, arch):
                           if s.name in ("inlib", "api")}
             assert "inlib" not in {s.name for s in e.get_section_by_name(".dynsym").iter_symbols()}
     assert binds["xld"] == binds["gnu"] == {"inlib": "STB_LOCAL", "api": "STB_GLOBAL"}, binds
+
+
+# --- a program's foo@@V2 answers a library's plain reference to foo ---------------------------
+
+DEFAULT_VERSION_FOR_A_LIBRARY = {
+    "lib.c": "int foo(void);\nint call_foo(void) { return foo() + 100; }\n",
+    "main.c": r"""
+#include <stdio.h>
+int foo_v2(void) { return 2; }
+__asm__(".symver foo_v2, foo@@V2");
+int call_foo(void);
+int main(void) { printf("call_foo %d\n", call_foo()); return 0; }
+""",
+    "main.map": "V2 { global: foo; };\n",
+    "other.map": "V3 { global: not_here; };\n",
+}
+
+
+def _dynsym_rows(arch: str, exe: Path, name: str) -> list[tuple]:
+    """(type, bind, visibility, name@version) of .dynsym's rows for ``name``, as readelf shows them."""
+    out = subprocess.run([f"{tc.TRIPLE[arch]}-readelf", "--dyn-syms", "-W", str(exe)],
+                         capture_output=True, text=True, check=True).stdout
+    rows = [ln.split() for ln in out.splitlines()]
+    return [(r[3], r[4], r[5], r[7]) for r in rows if len(r) >= 8 and r[7].partition("@")[0] == name]
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("flags", [["-Wl,--version-script=main.map"],
+                                   ["-Wl,--version-script=main.map", "-Wl,--allow-shlib-undefined"],
+                                   [], ["-Wl,--version-script=main.map", "-Wl,-E"],
+                                   ["-Wl,--version-script=other.map"]])
+def test_programs_default_version_answers_a_librarys_plain_reference(tmp_path, wrapper, arch, flags):
+    """A library calls foo, unversioned; the program defines foo@@V2 (foo's default version):
+    GNU ld takes it for foo, exports it (foo, version V2, defined by the program: with no
+    version script, or none with a V2 node, GNU ld defines V2 itself), and the program runs.  xld refused the link
+    ('undefined reference due to --no-allow-shlib-undefined: foo'), with --allow-shlib-undefined
+    wrote a program ld.so stopped ('undefined symbol: foo'), and with a version script refused
+    it ('version nodes in an executable with .symver names are not supported')."""
+    gnu, ours = differential(
+        tmp_path, wrapper, arch, DEFAULT_VERSION_FOR_A_LIBRARY,
+        [["{cc}", "-O1", "-fPIC", "-shared", "lib.c", "-o", "libl.so"],
+         ["{cc}", "-O1", "{ld}", "main.c", "-o", "prog", "-L.", "-ll", "-Wl,-rpath,$ORIGIN", *flags]],
+        ["call_foo 102"])
+    want = _dynsym_rows(arch, gnu, "foo")
+    assert want == [("FUNC", "GLOBAL", "DEFAULT", "foo@@V2")], want
+    assert _dynsym_rows(arch, ours, "foo") == want
+    verdefs = []
+    for exe in (gnu, ours):
+        with open(exe, "rb") as f:
+            vd = ELFFile(f).get_section_by_name(".gnu.version_d")
+            verdefs.append([aux.name for _, auxs in vd.iter_versions() for aux in auxs])
+    assert verdefs[1] == verdefs[0] == (["prog", "V3", "V2"] if "other" in "".join(flags) else ["prog", "V2"])
