@@ -1182,7 +1182,9 @@ def _thunks(ctx):
 def _image(ctx):
     from xld.link import halves
     ctx.image_split = halves.wanted(ctx)
-    ctx.img = write.build_image(ctx, shared=ctx.image_split)
+    # (two cores: the symbol tables made in this process while the half child works, not
+    # by a third process beside the two: write.py, _SymbolTableWorker)
+    ctx.img = write.build_image(ctx, shared=ctx.image_split, tables_here=ctx.image_split and halves.tables_here())
     if not ctx.image_split:
         pages.release_inputs(ctx.files[1:])
 

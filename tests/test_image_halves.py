@@ -33,6 +33,8 @@ def spying(real, what):
 
 write.copy_part = spying(write.copy_part, "part")
 write.copy_all = spying(write.copy_all, "all")
+if "tables" in mode:
+    write.symbol_table = spying(write.symbol_table, "symtab")
 sys.exit(cli.main(args))
 """
 
@@ -87,9 +89,9 @@ def _recording_ld(root) -> tuple:
     return d, d / "args"
 
 
-def _spy(tmp_path, args, worker: str, mode: str = "", tag: str = "") -> tuple:
+def _spy(tmp_path, args, worker: str, mode: str = "", tag: str = "", **env) -> tuple:
     log = tmp_path / f"log-{tag}-{worker}-{mode or 'ok'}"
-    env = dict(os.environ, XLD_IMAGE_WORKER=worker, XLD_SERVER="0")
+    env = dict(os.environ, XLD_IMAGE_WORKER=worker, XLD_SERVER="0", **env)
     p = subprocess.run([sys.executable, "-c", SPY, str(log), mode, *map(str, args)], env=env,
                        capture_output=True, text=True, timeout=300)
     who = log.read_text().split() if log.exists() else []
@@ -142,6 +144,27 @@ def test_the_halves_make_the_same_bytes(program, tmp_path):
     r = tc.qemu_run(arch, tmp_path / "prog-1")
     assert r.status == 0, r.summary()
     assert b"sum " in r.stdout
+
+
+@pytest.mark.parametrize("tables", ["here", "1"])
+def test_the_symbol_tables_beside_the_half_child(program, tmp_path, tables):
+    """``here`` (the default on two cores): the link's own process makes .symtab and .strtab
+    after its half, while the child makes the other, not a third process beside the two;
+    ``1``: a child of their own.  The same bytes as a link in one process either way."""
+    arch, d, args, _ = program
+    plain = tmp_path / "plain"
+    p, who = _spy(tmp_path, _with_output(args, plain), "0", "tables", tag=arch, XLD_SYMTAB_WORKER="0")
+    assert p.returncode == 0, p.stderr
+    assert who == ["symtab@parent"]
+    out = tmp_path / f"tables-{tables}"
+    p, who = _spy(tmp_path, _with_output(args, out), "1", "tables", tag=arch, XLD_SYMTAB_WORKER=tables)
+    assert p.returncode == 0, p.stderr
+    if tables == "here":
+        assert who.index("symtab@parent") > who.index("part@parent"), who     # (after its half)
+        assert sorted(who) == ["part@child", "part@parent", "symtab@parent"]
+    else:
+        assert sorted(who) == ["part@child", "part@parent", "symtab@child"]
+    assert out.read_bytes() == plain.read_bytes()
 
 
 def test_a_child_that_fails_leaves_the_image_to_the_link(program, tmp_path):
