@@ -1192,8 +1192,7 @@ def _image(ctx):
 def _image_halves(ctx):
     if ctx.image_split:
         from xld.link import halves
-        halves.start(ctx)
-        pages.release_inputs(ctx.files[1:])
+        halves.start(ctx)         # (its copy gives back the input pages it read as it goes)
 
 
 def _relocate(ctx):
