@@ -906,7 +906,10 @@ def _find_symbols_in(pairs: list) -> None:
     """``_symbols_in`` of many (object, section) pairs, those not asked before found with a
     few array operations over their objects' tables joined (a warm library's members were
     asked ahead: ``prepare``), not one a section (arm64 400x50: ~730 sections, 5 ms)."""
-    todo = [(obj, sec) for obj, sec in pairs if sec not in obj.__dict__.get("_eh_symbols", ())]
+    # (each pair once: a pair given twice would find its symbols for the first and none for
+    # the second, which then replaced the first's)
+    todo = list({(id(obj), sec): (obj, sec) for obj, sec in pairs
+                 if sec not in obj.__dict__.get("_eh_symbols", ())}.values())
     if len(todo) < _FIND_SYMBOLS_MANY:
         return
     objs, at, own = [], {}, []
