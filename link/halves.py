@@ -166,8 +166,10 @@ class Half:
         halves are done and said nothing (the GOT and IPLT are then filled here)."""
         ok = self.copied and \
             _quiet(ctx, lambda: _relocate(ctx, img, self.mine))
-        write.make_tables_here(ctx)         # (while the child works: two cores)
-        ok = self.finish() and ok
+        try:
+            write.make_tables_here(ctx)     # (while the child works: two cores)
+        finally:                            # (the child reaped even where they fail: ctx.half is None)
+            ok = self.finish() and ok
         if ok:
             relocate.fill_tables(ctx, img)
         return ok

@@ -28,6 +28,8 @@ def spying(real, what):
             f.write(what + ("@parent\n" if os.getpid() == me else "@child\n"))
         if mode == "fail" and os.getpid() != me:
             raise RuntimeError("the child fails")
+        if mode == "tables-oom" and what == "symtab" and os.getpid() == me:
+            raise MemoryError
         return real(*a, **k)
     return spy
 
@@ -35,7 +37,15 @@ write.copy_part = spying(write.copy_part, "part")
 write.copy_all = spying(write.copy_all, "all")
 if "tables" in mode:
     write.symbol_table = spying(write.symbol_table, "symtab")
-sys.exit(cli.main(args))
+status = cli.main(args)
+if mode == "tables-oom":                # (a child of the link not reaped: running, or a zombie)
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        with open(log, "a") as f:
+            f.write("child-left\n")
+    except ChildProcessError:
+        pass
+sys.exit(status)
 """
 
 # a corpus of the bench's shape, smaller: calls, data and string references, a TLS variable,
@@ -165,6 +175,19 @@ def test_the_symbol_tables_beside_the_half_child(program, tmp_path, tables):
     else:
         assert sorted(who) == ["part@child", "part@parent", "symtab@child"]
     assert out.read_bytes() == plain.read_bytes()
+
+
+def test_a_link_that_fails_making_its_tables_leaves_no_child(program, tmp_path):
+    """``here``: the tables are made between this process's half and the child's answer; a
+    link that stops there (out of memory) reaps the half child all the same (it was left
+    running, then a zombie, with its pipe open: a link run in-process leaked one a link)."""
+    arch, d, args, _ = program
+    out = tmp_path / "oom"
+    p, who = _spy(tmp_path, _with_output(args, out), "1", "tables-oom", tag=arch, XLD_SYMTAB_WORKER="here")
+    assert p.returncode == 1, p.stderr
+    assert "out of memory" in p.stderr and not out.exists()
+    assert "part@child" in who and "symtab@parent" in who, who
+    assert "child-left" not in who, who
 
 
 def test_a_child_that_fails_leaves_the_image_to_the_link(program, tmp_path):
