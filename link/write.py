@@ -975,6 +975,8 @@ class _SymbolTableWorker:
         if opts.emit_relocs or opts.strip_all or opts.retain_symbols_file is not None or \
                 not hasattr(os, "fork") or not hasattr(os, "memfd_create") or want == "0":
             return None
+        if want == "here" and not here:     # (no half child to work beside: made as without a worker)
+            return None
         import sys
         threading = sys.modules.get("threading")
         if threading is not None and threading.active_count() > 1:
