@@ -1184,7 +1184,9 @@ def _thunks(ctx):
 def _image(ctx):
     from xld.link import halves
     ctx.image_split = halves.wanted(ctx)
-    ctx.img = write.build_image(ctx, shared=ctx.image_split)
+    # (two cores: the symbol tables made in this process while the half child works, not
+    # by a third process beside the two: write.py, _SymbolTableWorker)
+    ctx.img = write.build_image(ctx, shared=ctx.image_split, tables_here=ctx.image_split and halves.tables_here())
     if not ctx.image_split:
         pages.release_inputs(ctx.files[1:])
 
@@ -1192,8 +1194,7 @@ def _image(ctx):
 def _image_halves(ctx):
     if ctx.image_split:
         from xld.link import halves
-        halves.start(ctx)
-        pages.release_inputs(ctx.files[1:])
+        halves.start(ctx)         # (its copy gives back the input pages it read as it goes)
 
 
 def _relocate(ctx):

@@ -33,6 +33,25 @@ MIN_IMAGE = 8 << 20
 # fork and trims its heap first; arm64 1200x50 at 0.5: the child's 98 ms of CPU to this
 # process's 87 plus the fork's 7)
 MINE = 0.55
+# ... where this process makes the symbol tables too, while the child works (two cores:
+# write.py's _SymbolTableWorker, ``here``)
+MINE_HERE = 0.3
+
+
+def tables_here() -> bool:
+    """Whether a link in halves makes its symbol tables in its own process while the child
+    works (``XLD_SYMTAB_WORKER=here``; unset: on two cores or fewer), not in a child of
+    their own beside the two (write.py, _SymbolTableWorker)."""
+    want = os.environ.get("XLD_SYMTAB_WORKER", "")
+    return want == "here" or (want == "" and cores() <= 2)
+
+
+def cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class _Said:
@@ -64,7 +83,7 @@ def wanted(ctx) -> bool:
     t = ctx.rel
     if t is None or t.n == 0 or len(ctx.files) < 3:
         return False
-    if ctx.file_end < MIN_IMAGE and want != "1":
+    if (ctx.file_end < MIN_IMAGE or cores() < 2) and want != "1":
         return False
     threading = sys.modules.get("threading")
     return threading is None or threading.active_count() == 1    # (a fork copies only this thread)
@@ -82,7 +101,7 @@ def _split(ctx) -> tuple[int, list, list] | None:
     size = np.fromiter((0 if f is None else len(getattr(f, "buf", b"") or b"") for f in files),
                        dtype=np.float64, count=nfiles)
     work = np.cumsum(rows * 64 + size)
-    k = int(np.searchsorted(work, work[-1] * MINE)) + 1
+    k = int(np.searchsorted(work, work[-1] * (MINE_HERE if write.tables_made_here(ctx) else MINE))) + 1
     if k <= 1 or k >= nfiles:
         return None
     later = t.part_file >= k
@@ -147,7 +166,10 @@ class Half:
         halves are done and said nothing (the GOT and IPLT are then filled here)."""
         ok = self.copied and \
             _quiet(ctx, lambda: _relocate(ctx, img, self.mine))
-        ok = self.finish() and ok
+        try:
+            write.make_tables_here(ctx)     # (while the child works: two cores)
+        finally:                            # (the child reaped even where they fail: ctx.half is None)
+            ok = self.finish() and ok
         if ok:
             relocate.fill_tables(ctx, img)
         return ok

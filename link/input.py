@@ -397,6 +397,15 @@ class ObjectFile:
         if block:
             self._rela_block = (table, target, first, end, tuple(relas.values()))
 
+    def rela_span(self) -> tuple[np.ndarray, int] | None:
+        """The object's relocation tables as one array and where it starts in the mapping
+        the object was read from, when the tables lie one after another there (for
+        pages.release_span), else None."""
+        rows = self.__dict__.get("_rela_rows")
+        if rows is None or self.map_offset < 0:
+            return None
+        return rows[0], self.map_offset + rows[1]
+
     def rela_offset(self, target: int, r: np.ndarray) -> int:
         """Where the relocation table ``r`` of section ``target`` starts in the mapping the
         object was read from, when it is the view of the file its parse made (a pass that

@@ -66,12 +66,9 @@ def scan(ctx) -> None:
             secs_c.append(target)
             sizes_c.append(size[target])
             rels.append(r)
-    if sum(map(len, rels)) >= LARGE_ROWS:
-        # a large link: the pages of the inputs read so far (symbol tables, contents, and
-        # their neighbours the kernel mapped around each fault) leave the resident set, and
-        # fault back in where read again (riscv64 gc 400x50, whose many small rela sections
-        # are not whole pages: peak RSS 397 -> 386 MB, 1,500 more page faults)
-        pages.release_inputs(ctx.files[1:])
+    # (the inputs' pages read so far are not given back here: no peak was lower for it in
+    # the twenty-second session, arm64 400x50 and 1200x50, riscv64 400x50, gc and :b, where
+    # it cost ~3 ms of madvise an arm64 400x50 link; build_table gives back what it reads)
     ctx.rel = t = build_table(ctx, files_c, secs_c, rels)     # (gives their input pages back)
     t.source = (files_c, secs_c, rels)      # to build the table again (link/shrink.py)
     if t.n == 0:
@@ -129,6 +126,27 @@ def _rela_place(obj, sec: int, r: np.ndarray) -> tuple:
     return mm, r, offset(sec, r) if mm is not None and offset is not None else -1
 
 
+def _rela_places(files, files_c: list[int], secs_c: list[int], rels: list, p0: int, p1: int,
+                 last_part: np.ndarray) -> list:
+    """pages.release_span's items for the relocation tables of parts ``p0:p1``: an object's
+    tables that lie one after another (``ObjectFile.rela_span``) as one span at its last part
+    (arm64 400x50: ~400 spans, not ~3,100 tables' places), the others each on its own."""
+    out = []
+    for i in (np.flatnonzero(last_part[p0:p1]) + p0).tolist():
+        f = files_c[i]
+        obj = files[f]
+        span = getattr(obj, "rela_span", None)
+        span = span() if span is not None else None
+        if span is not None:
+            out.append((pages.mapping_of(obj), *span))
+            continue
+        j = i                               # (the object's parts in this chunk, one by one)
+        while j >= p0 and files_c[j] == f:
+            out.append(_rela_place(obj, secs_c[j], rels[j]))
+            j -= 1
+    return out
+
+
 _CHUNK_ROWS = 1 << 16     # build_table: rows joined and sorted out at a time
 # a link of at least this many relocations gives input pages back as it reads them (scan,
 # build_table); below it (a static hello's 12,500 rows, 0.3 MB of records: arm64 400x50 has
@@ -177,6 +195,8 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
     hints = np.zeros(len(counts), dtype=np.int64)         # per part
     any_hint = False
     ends = np.cumsum(counts)
+    # (an object's last part: its relocation tables given back whole there)
+    last_part = np.append(t.part_file[1:] != t.part_file[:-1], True) if n0 >= LARGE_ROWS else None
     at = 0
     p0 = 0
     while p0 < len(rels):
@@ -232,8 +252,7 @@ def build_table(ctx, files_c: list[int], secs_c: list[int], rels: list) -> Reloc
         at += k
         if n0 >= LARGE_ROWS:
             # (the span they are in: a small rela section's neighbours are mapped with it)
-            pages.release_span([_rela_place(ctx.files[f], sec, r)
-                                for f, sec, r in zip(files_c[p0:p1], secs_c[p0:p1], rels[p0:p1])])
+            pages.release_span(_rela_places(ctx.files, files_c, secs_c, rels, p0, p1, last_part))
         p0 = p1
     del recs, q, w, ty, off, hint
     if any_hint:

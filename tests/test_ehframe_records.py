@@ -96,3 +96,46 @@ def test_relocations_that_lie_are_not_believed(objects):
         assert _same(ehframe._records_of(buf, base, size, [0], [lie]), walked)
     assert ehframe._starts_by_relocations(buf, base, size, [0], [None]) is None
     assert _same(ehframe._records_of(buf, base, size, [0], [None]), walked)
+
+
+def _asm_sections(n: int) -> str:
+    """n sections of one symbol each (past 0xff00 of them: SHN_XINDEX symbols)."""
+    return "".join(f"\t.section .t{k},\"a\"\n\t.globl s{k}\ns{k}:\n\t.byte {k & 0xff}\n" for k in range(n))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_symbols_of_many_sections_are_each_sections_own(arch, tmp_path):
+    """``_find_symbols_in`` (the symbols of many (object, section) pairs found at once) gives
+    each pair what ``np.flatnonzero(sym_shndx == sec)`` does: real objects, one with no
+    symbols of its own but its sections', one of 65,300 sections (SHN_XINDEX), sections with
+    no symbol, and pairs given twice (once, a repeated pair's symbols were lost)."""
+    import subprocess
+    from tests.toolchain import assemble
+    cc, cxx = require(f"{TRIPLE[arch]}-gcc"), require(f"{TRIPLE[arch]}-g++")
+    (tmp_path / "f.c").write_text(C_SOURCE)
+    (tmp_path / "e.c").write_text("")
+    subprocess.run([cc, "-O2", "-ffunction-sections", "-c", str(tmp_path / "f.c"), "-o", str(tmp_path / "f.o")],
+                   check=True)
+    subprocess.run([cc, "-c", str(tmp_path / "e.c"), "-o", str(tmp_path / "e.o")], check=True)
+    subprocess.run([cxx, "-O2", "-c", str(SRC / "except.cc"), "-o", str(tmp_path / "x.o")], check=True)
+    assemble(arch, _asm_sections(65300), tmp_path / "big.o")
+    paths = [tmp_path / n for n in ("f.o", "e.o", "x.o", "big.o")]
+
+    def pairs_of(objs):
+        out = []
+        for o in objs:
+            n = len(o.shdrs)
+            secs = list(range(n)) if n < 100 else [1, 2, 0xfeff, 0xff00, 0xff01, n - 1, 0xfff1]
+            out += [(o, s) for s in secs]
+        return out + out[::7]                      # (some pairs twice)
+
+    want_objs = [_object(p) for p in paths]
+    assert int(want_objs[3].sym_shndx.max()) >= 0xff00
+    want = [np.flatnonzero(o.sym_shndx == s) for o, s in pairs_of(want_objs)]
+    got_objs = [_object(p) for p in paths]
+    pairs = pairs_of(got_objs)
+    ehframe._find_symbols_in(pairs)
+    got = [o.__dict__["_eh_symbols"][s] for o, s in pairs]
+    bad = [(o.name, s) for (o, s), a, b in zip(pairs, got, want) if not np.array_equal(a, b)]
+    assert not bad, bad[:5]
+    assert all(ehframe._symbols_in(o, s) is g for (o, s), g in zip(pairs, got))    # (kept: not found again)

@@ -28,12 +28,24 @@ def spying(real, what):
             f.write(what + ("@parent\n" if os.getpid() == me else "@child\n"))
         if mode == "fail" and os.getpid() != me:
             raise RuntimeError("the child fails")
+        if mode == "tables-oom" and what == "symtab" and os.getpid() == me:
+            raise MemoryError
         return real(*a, **k)
     return spy
 
 write.copy_part = spying(write.copy_part, "part")
 write.copy_all = spying(write.copy_all, "all")
-sys.exit(cli.main(args))
+if "tables" in mode:
+    write.symbol_table = spying(write.symbol_table, "symtab")
+status = cli.main(args)
+if mode == "tables-oom":                # (a child of the link not reaped: running, or a zombie)
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        with open(log, "a") as f:
+            f.write("child-left\n")
+    except ChildProcessError:
+        pass
+sys.exit(status)
 """
 
 # a corpus of the bench's shape, smaller: calls, data and string references, a TLS variable,
@@ -87,9 +99,9 @@ def _recording_ld(root) -> tuple:
     return d, d / "args"
 
 
-def _spy(tmp_path, args, worker: str, mode: str = "", tag: str = "") -> tuple:
+def _spy(tmp_path, args, worker: str, mode: str = "", tag: str = "", **env) -> tuple:
     log = tmp_path / f"log-{tag}-{worker}-{mode or 'ok'}"
-    env = dict(os.environ, XLD_IMAGE_WORKER=worker, XLD_SERVER="0")
+    env = dict(os.environ, XLD_IMAGE_WORKER=worker, XLD_SERVER="0", **env)
     p = subprocess.run([sys.executable, "-c", SPY, str(log), mode, *map(str, args)], env=env,
                        capture_output=True, text=True, timeout=300)
     who = log.read_text().split() if log.exists() else []
@@ -142,6 +154,40 @@ def test_the_halves_make_the_same_bytes(program, tmp_path):
     r = tc.qemu_run(arch, tmp_path / "prog-1")
     assert r.status == 0, r.summary()
     assert b"sum " in r.stdout
+
+
+@pytest.mark.parametrize("tables", ["here", "1"])
+def test_the_symbol_tables_beside_the_half_child(program, tmp_path, tables):
+    """``here`` (the default on two cores): the link's own process makes .symtab and .strtab
+    after its half, while the child makes the other, not a third process beside the two;
+    ``1``: a child of their own.  The same bytes as a link in one process either way."""
+    arch, d, args, _ = program
+    plain = tmp_path / "plain"
+    p, who = _spy(tmp_path, _with_output(args, plain), "0", "tables", tag=arch, XLD_SYMTAB_WORKER="0")
+    assert p.returncode == 0, p.stderr
+    assert who == ["symtab@parent"]
+    out = tmp_path / f"tables-{tables}"
+    p, who = _spy(tmp_path, _with_output(args, out), "1", "tables", tag=arch, XLD_SYMTAB_WORKER=tables)
+    assert p.returncode == 0, p.stderr
+    if tables == "here":
+        assert who.index("symtab@parent") > who.index("part@parent"), who     # (after its half)
+        assert sorted(who) == ["part@child", "part@parent", "symtab@parent"]
+    else:
+        assert sorted(who) == ["part@child", "part@parent", "symtab@child"]
+    assert out.read_bytes() == plain.read_bytes()
+
+
+def test_a_link_that_fails_making_its_tables_leaves_no_child(program, tmp_path):
+    """``here``: the tables are made between this process's half and the child's answer; a
+    link that stops there (out of memory) reaps the half child all the same (it was left
+    running, then a zombie, with its pipe open: a link run in-process leaked one a link)."""
+    arch, d, args, _ = program
+    out = tmp_path / "oom"
+    p, who = _spy(tmp_path, _with_output(args, out), "1", "tables-oom", tag=arch, XLD_SYMTAB_WORKER="here")
+    assert p.returncode == 1, p.stderr
+    assert "out of memory" in p.stderr and not out.exists()
+    assert "part@child" in who and "symtab@parent" in who, who
+    assert "child-left" not in who, who
 
 
 def test_a_child_that_fails_leaves_the_image_to_the_link(program, tmp_path):

@@ -89,6 +89,18 @@ def test_the_worker_makes_the_same_bytes(objs, tmp_path, flags):
 
 
 @pytest.mark.parametrize("flags", [("-static", "-e", "start"), ("-shared",)], ids=["static", "shared"])
+def test_here_without_halves_makes_the_tables_in_the_link(objs, tmp_path, flags):
+    """``XLD_SYMTAB_WORKER=here`` (the tables made by the link's own process, beside an image
+    half child) on a link not made in halves (small, or -shared): made as without a worker,
+    not by a child of their own (it was ``=1``'s child, whatever the link's size)."""
+    arch, o = objs
+    plain, _ = _link(tmp_path, arch, o, flags, "0")
+    here, who = _link(tmp_path, arch, o, flags, "here")
+    assert who == ["symtab@parent"] + (["dynsym@parent"] if "-shared" in flags else [])
+    assert here == plain
+
+
+@pytest.mark.parametrize("flags", [("-static", "-e", "start"), ("-shared",)], ids=["static", "shared"])
 def test_a_worker_that_fails_leaves_the_tables_to_the_link(objs, tmp_path, flags):
     arch, o = objs
     plain, _ = _link(tmp_path, arch, o, flags, "0")
