@@ -130,20 +130,22 @@ def _rela_places(files, files_c: list[int], secs_c: list[int], rels: list, p0: i
                  last_part: np.ndarray) -> list:
     """pages.release_span's items for the relocation tables of parts ``p0:p1``: an object's
     tables that lie one after another (``ObjectFile.rela_span``) as one span at its last part
-    (arm64 400x50: ~400 spans, not ~3,100 tables' places), the others each on its own."""
+    (arm64 400x50: ~400 spans, not ~3,100 tables' places), the others' each on its own, in
+    the chunk that reads them."""
     out = []
-    for i in (np.flatnonzero(last_part[p0:p1]) + p0).tolist():
-        f = files_c[i]
+    ends = last_part[p0:p1].copy()
+    ends[-1] = True                         # (an object's run of parts ends with the chunk)
+    a = p0
+    for e in (np.flatnonzero(ends) + p0).tolist():
+        f = files_c[e]
         obj = files[f]
         span = getattr(obj, "rela_span", None)
         span = span() if span is not None else None
-        if span is not None:
+        if span is None:
+            out.extend(_rela_place(obj, secs_c[j], rels[j]) for j in range(a, e + 1))
+        elif last_part[e]:
             out.append((pages.mapping_of(obj), *span))
-            continue
-        j = i                               # (the object's parts in this chunk, one by one)
-        while j >= p0 and files_c[j] == f:
-            out.append(_rela_place(obj, secs_c[j], rels[j]))
-            j -= 1
+        a = e + 1
     return out
 
 
