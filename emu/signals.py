@@ -682,8 +682,11 @@ class Signals:
             got = self.take_waited_signal(want)
             if got is not None:
                 sig, code, value = got
+                # made even when not asked for: it takes a POSIX timer's place in line
+                # (timer_siginfo; Linux's dequeue does that whatever the caller reads)
+                siginfo = self.siginfo(sig, code, value)
                 if info:
-                    self.wr(info, self.siginfo(sig, code, value))
+                    self.wr(info, siginfo)
                 return sig
             if self.interrupting_signal() or self.stop_event.is_set():
                 return -errno.EINTR
@@ -705,8 +708,9 @@ class Signals:
             if got is None:
                 return None
             sig, code, value = got
+            siginfo = self.siginfo(sig, code, value, receiver=me.tid)     # (as above)
             if info:
-                self.wr(info, self.siginfo(sig, code, value, receiver=me.tid))
+                self.wr(info, siginfo)
             return sig
 
         r = poll()

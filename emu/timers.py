@@ -293,6 +293,7 @@ class Timers:
             self.wr(old, _itimerspec(t))
         value = vsec + vnsec / 1e9
         t.overrun_last = 0            # (as the kernel's common_timer_set)
+        self.drop_queued_signal(t)    # (its expiry queued before: not delivered, Linux 6.13 on)
         if value and flags & TIMER_ABSTIME:
             now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
             value = max(1e-9, value - (now or 0.0))
@@ -326,8 +327,37 @@ class Timers:
             return -errno.EINVAL
         self.catch_up(t)
         self._arm(t, 0, 0)
+        self.drop_queued_signal(t)
         del self.posix_timers[t.tid]
         return 0
+
+    def drop_queued_signal(self, t: PosixTimer) -> None:
+        """timer_settime or timer_delete of ``t``: the instance of its
+        signal an earlier expiry queued, not yet taken, is never delivered, as on Linux 6.13
+        and later (the host's 6.18, and qemu-user on it), where each such call bumps the
+        timer's it_signal_seq and the signal is dropped where it would be taken. Linux 6.1
+        (whose uname xld plays) delivered it (sigqueue_free: "if it is queued it will be
+        freed when dequeued"), for a deleted timer with an id a new timer may have taken.
+        Here the instance goes at once; the one difference from 6.18: sigpending no longer
+        lists it (6.18 lists it until a dequeue drops it). From the run loop's thread (a
+        system call), the only one that takes from async_signals. The instances of one
+        signal are all alike (timer_siginfo gives each taken one the oldest timer in line):
+        the newest one goes."""
+        with self.timer_lock:
+            waiting = self.timers_queued.get(t.sig)
+            if not t.queued or t.notify != SIGEV_SIGNAL:
+                return
+            t.queued, t.overrun = False, 0
+            if waiting is not None and t in waiting:
+                waiting.remove(t)
+        for i in range(len(self.async_signals) - 1, -1, -1):
+            s = self.async_signals[i]
+            if isinstance(s, TimerSignal) and s == t.sig and getattr(s, "tid", None) == t.thread:
+                del self.async_signals[i]
+                return
+        sets = [self.blocked_pending] + [th.state.get("blocked_pending") for th in self.threads.values()
+                                         if th is not self.cur]
+        any(p is not None and p.drop_one(t.sig, SI_TIMER) for p in sets)
 
     def _expire(self, t: PosixTimer, timer) -> None:
         """``t``'s expiry, from its host thread ``timer`` (or from a system call that found it
@@ -754,6 +784,7 @@ def _itimerspec(t: PosixTimer) -> bytes:
     else:
         left = max(1e-9, t.deadline - time.monotonic())
     return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
+
 
 
 
