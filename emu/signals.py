@@ -582,18 +582,19 @@ class Signals:
 
     def sys_setitimer(self, which, new, old, *_):
         import time
+        from .syscalls import KTIME_MAX_S, ktime_timeval
         if which > 2:
             return -22
         if which != 0:                       # ITIMER_VIRTUAL, ITIMER_PROF (timers.py)
             if old:
                 left, interval = self.cpu_itimer_value(which)
-                self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
-                                         int(left), int(left % 1 * 1e6)))
+                self.wr(old, ktime_timeval(interval) + ktime_timeval(left))
             if new:
                 isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
                 if min(isec, iusec, vsec, vusec) < 0 or max(iusec, vusec) >= 1_000_000:
                     return -22
-                self.arm_cpu_itimer(which, vsec + vusec / 1e6, isec + iusec / 1e6)
+                self.arm_cpu_itimer(which, min(vsec + vusec / 1e6, KTIME_MAX_S),
+                                    min(isec + iusec / 1e6, KTIME_MAX_S))
                 self.timers_changed()
             return 0
         if old:
@@ -601,11 +602,16 @@ class Signals:
             if self.itimer:
                 left = max(0.0, self.itimer[1] - time.monotonic())
                 interval = self.itimer[2]
-            self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
-                                     int(left), int(left % 1 * 1e6)))
+            self.wr(old, ktime_timeval(interval) + ktime_timeval(left))
         if new:
             isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
-            self._arm_itimer(vsec + vusec / 1e6, isec + iusec / 1e6)
+            # saturated at KTIME_MAX as Linux's timeval_to_ktime, the expiry too (ktime_add_safe
+            # on CLOCK_MONOTONIC): getitimer then gives KTIME_MAX less the clock's time now
+            # (xld gave what was asked, and past 2**63 ns failed to pack it: no answer written)
+            value = min(vsec + vusec / 1e6, KTIME_MAX_S)
+            if value > 0:
+                value = min(value, max(1e-6, KTIME_MAX_S - time.monotonic()))
+            self._arm_itimer(value, min(isec + iusec / 1e6, KTIME_MAX_S))
             self.timers_changed()
         return 0
 

@@ -46,7 +46,7 @@ from functools import partial
 
 from .signals import TimerSignal, ToThread
 from .threads import NotServed
-from .syscalls import pack_timespec, s32, timespec_seconds
+from .syscalls import KTIME_MAX_S, ktime_timespec, pack_timespec, s32, timespec_seconds
 
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
@@ -291,13 +291,19 @@ class Timers:
             return -errno.ESRCH       # its clock's process or thread is gone (as Linux)
         if old:
             self.wr(old, _itimerspec(t))
-        value = vsec + vnsec / 1e9
+        # times past KTIME_MAX ns saturate (timespec64_to_ktime), and so does the expiry: a
+        # timer armed centuries ahead expires at KTIME_MAX on its clock (ktime_add_safe), and
+        # timer_gettime gives KTIME_MAX less the clock's time now (xld gave what was asked, and
+        # past 2**63 ns its interval failed to pack: timer_gettime left the buffer unwritten)
+        value = timespec_seconds(vsec, vnsec)
         t.overrun_last = 0            # (as the kernel's common_timer_set)
         self.drop_queued_signal(t)    # (its expiry queued before: not delivered, Linux 6.13 on)
-        if value and flags & TIMER_ABSTIME:
-            now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
-            value = max(1e-9, value - (now or 0.0))
-        self._arm(t, value, isec + insec / 1e9)
+        if value:
+            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()) or 0.0
+            if flags & TIMER_ABSTIME:
+                value = max(1e-9, value - now)
+            value = min(value, max(1e-9, KTIME_MAX_S - now))
+        self._arm(t, value, timespec_seconds(isec, insec))
         self.timers_changed()
         return 0
 
@@ -783,7 +789,7 @@ def _itimerspec(t: PosixTimer) -> bytes:
         left = 0.0
     else:
         left = max(1e-9, t.deadline - time.monotonic())
-    return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
+    return ktime_timespec(t.interval) + ktime_timespec(left)
 
 
 
