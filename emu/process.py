@@ -162,6 +162,7 @@ class Processes:
         self.peer_info: dict[int, tuple] = {}      # sig -> (code, pid, uid, value) of its delivery
         self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
         self.lifeline: tuple[int, int | None] | None = None   # (read, write): see _watch_lifeline
+        self.lifeline_first_w: int | None = None   # its write end's number in the first process
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -197,7 +198,22 @@ class Processes:
     def sys_getppid(self, *_):
         if self.parent_host_pid is None:
             return 1
-        return self.guest_of(os.getppid())
+        host = os.getppid()
+        if host == self.first_host_pid and self.first_guest_ended():
+            # its guest is over, its host process not yet (it may drain the run's output for
+            # the warm server, or be the caller's): the child is an orphan, as on Linux, where
+            # init (1) takes it (getppid went on naming the dead parent)
+            return 1
+        return self.guest_of(host)
+
+    def first_guest_ended(self) -> bool:
+        """In a forked process: has the run's first process's guest ended by itself (its
+        lifeline holds the byte end_lifeline writes)?"""
+        if self.lifeline is None:
+            return False
+        ev = select.poll()
+        ev.register(self.lifeline[0], select.POLLIN)
+        return any(e & select.POLLIN for _fd, e in ev.poll(0))
 
     def own_pgid(self) -> int:
         if not self.forked_child:
@@ -495,10 +511,35 @@ class Processes:
             return
         r, w = self.lifeline
         if w is not None:
+            self.lifeline_first_w = w        # (a grandchild inherits the number)
             os.close(w)
         self.lifeline = (r, None)
         threading.Thread(target=_lifeline_watch, args=(r, os.getpid()), daemon=True,
                          name="xld-run-lifeline").start()
+
+    def first_killed_by_guest(self) -> None:
+        """A forked process is about to SIGKILL the run's first process: that is the guest's
+        doing, not the run stopped from outside, and the other processes live on, as on Linux
+        (reparented). The first process cannot say so itself: this one writes the byte into
+        the lifeline (through /proc: only the first process holds the write end), after
+        checking that the descriptor there is still that pipe. The first process's end closed
+        the pipe without the byte and every process of the run killed itself (a child that
+        SIGKILLs its parent died with it; Linux: it lives on)."""
+        w = self.lifeline_first_w
+        if not self.forked_child or w is None or self.lifeline is None:
+            return
+        try:
+            fd = os.open(f"/proc/{self.first_host_pid}/fd/{w}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            mine, there = os.fstat(self.lifeline[0]), os.fstat(fd)
+            if (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino):
+                os.write(fd, b"E")
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def end_lifeline(self, killed: bool) -> None:
         """The first process's run is over (``killed``: stopped from outside)."""
@@ -862,6 +903,8 @@ class Processes:
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
             self.tell_sender(host, sig)
+            if sig == 9 and host == self.first_host_pid:
+                self.first_killed_by_guest()
             try:
                 os.kill(host, sig)
             except OSError as e:
@@ -1002,7 +1045,8 @@ class Processes:
         served, a default action the guest meets unblocked still ends it (take_async)."""
         handler = self.action(sig)[0]
         if handler == 0 and (self.forward_blocked >> (sig - 1) & 1 or
-                             (self.in_caller and not self.forked_child and sig in _ENDS_CALLER)):
+                             (not self.forked_child and sig in _ENDS_CALLER
+                              and (self.in_caller or sig != 15))):
             return 2
         return handler
 

@@ -277,3 +277,31 @@ def test_a_childs_signal_ends_the_guest_not_the_caller(fbuild, tmp_path, sig):
             break
         time.sleep(0.05)
     assert out.read_text() == "alive\n"
+
+
+@pytest.mark.parametrize("arch,sig,served", [("arm64", signal.SIGHUP, False), ("riscv64", signal.SIGHUP, True),
+                                             ("arm64", signal.SIGKILL, True), ("riscv64", signal.SIGKILL, False),
+                                             ("arm64", signal.SIGUSR1, False)])
+def test_a_child_that_hangs_up_or_kills_its_parent_under_the_cli_lives_on(fbuild, tmp_path, arch, sig, served):
+    """orphanout.c under `xld run` (the CLI, served or not), as a shell runs it: the child
+    sends its parent SIGHUP, SIGKILL or SIGUSR1, then writes a line. As under qemu-user, the
+    parent dies of it (status 128 + sig), the child lives on, reparented, and its line still
+    reaches the reader of the output. The CLI's first process died of the host signal (the
+    default action it kept, or SIGKILL), its lifeline closed without the byte that says the
+    run ended by itself, and every other process of the run killed itself: the child's line
+    never came (SIGTERM and SIGINT were already served: the test above)."""
+    exe = fbuild("orphanout", arch)
+    want = b"parent: waiting\nchild: its parent gone 1\n"
+    rc, out, _err = run_qemu(arch, exe, [str(int(sig))], timeout=TIMEOUT)
+    assert (rc, out) == (128 + int(sig), want)
+    env = _server_env(tmp_path, served)
+    try:
+        if served:
+            _start_server(env, fbuild("forkexec", "arm64"))
+        # the output is a pipe: read to its end, which comes when the child too has closed it
+        p = subprocess.run([sys.executable, "-m", "xld.link", "run", exe, str(int(sig))],
+                           env=env, capture_output=True, timeout=TIMEOUT)
+        rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+        assert (rc, p.stdout) == (128 + int(sig), want), p.stderr
+    finally:
+        _stop_server(env)
