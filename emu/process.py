@@ -84,6 +84,7 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 _ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
 
 
 class PidFd(HostFd):
@@ -163,6 +164,8 @@ class Processes:
         self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
         self.lifeline: tuple[int, int | None] | None = None   # (read, write): see _watch_lifeline
         self.lifeline_first_w: int | None = None   # its write end's number in the first process
+        self.pdeathsig = 0                         # prctl(PR_SET_PDEATHSIG): 0 none
+        self.pdeath_watching = False               # this host process watches its parent's end
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -424,6 +427,8 @@ class Processes:
         self.next_tid = self.pid + 1
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
+        self.pdeathsig, self.pdeath_watching = 0, False    # cleared in a fork's child (Linux's
+        #                                        copy_process); execve keeps it (after_exec)
         self.sched_after_fork()                # (SCHED_RESET_ON_FORK; its line is the parent's)
         self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
@@ -557,6 +562,88 @@ class Processes:
                 os.close(fd)
             except OSError:
                 pass
+
+    # --- prctl(PR_SET_PDEATHSIG): a signal when the parent ends --------------------------------
+    def sys_prctl(self, option, arg2, *rest):
+        """PR_SET_PDEATHSIG (a signal number, 0 for none; EINVAL past 64, as the kernel's
+        valid_signal) and PR_GET_PDEATHSIG (into an int); the other options: syscalls.py."""
+        if option == PR_SET_PDEATHSIG:
+            if not 0 <= arg2 <= 64:
+                return -errno.EINVAL
+            self.pdeathsig = arg2
+            if arg2:
+                self.watch_parent()
+            return 0
+        if option == PR_GET_PDEATHSIG:
+            self.wr(arg2, struct.pack("<i", self.pdeathsig))
+            return 0
+        return super().sys_prctl(option, arg2, *rest)
+
+    def watch_parent(self) -> None:
+        """A forked process asked for a parent-death signal: a thread waits for its parent's
+        end (its host process's exit, through a pidfd; for the run's first process, also its
+        guest's end, which its host process may outlive: the lifeline's byte) and then sends
+        the signal (parent_died). One thread per host process; it outlives execve, where the
+        signal is kept, and looks at ``pdeathsig`` only when the parent has ended. A process
+        whose parent has already ended is init's (on Linux too: the signal never comes), and
+        so is the run's first process (its parent is outside the run): nothing to watch."""
+        if not self.forked_child or self.pdeath_watching:
+            return
+        parent = self.parent_host_pid
+        first = parent == self.first_host_pid
+        if os.getppid() != parent or (first and self.first_guest_ended()):
+            return
+        try:
+            pidfd = os.pidfd_open(parent)
+        except OSError:
+            return
+        self.pdeath_watching = True
+        life = self.lifeline[0] if first and self.lifeline is not None else None
+        me, parent_pid = os.getpid(), self.guest_of(parent)
+
+        def watch():
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if life is not None:
+                poller.register(life, select.POLLIN)
+            while True:
+                try:
+                    got = poller.poll()
+                except InterruptedError:
+                    continue
+                except OSError:
+                    return
+                break
+            os.close(pidfd)
+            ended = any(fd == pidfd or ev & select.POLLIN for fd, ev in got)
+            if ended and os.getpid() == me:     # (else the run was killed: the lifeline's
+                self.parent_died(parent_pid)    # own watcher ends this process)
+
+        threading.Thread(target=watch, daemon=True, name="xld-run-pdeath").start()
+
+    def parent_died(self, parent_pid: int) -> None:
+        """On the watcher's thread: the parent has ended; send the parent-death signal as
+        Linux's forget_original_parent does (SI_USER from the parent's pid): a signal that the
+        host serves for the guest (FORWARDED) or that no guest can catch (SIGKILL) as a host
+        signal to this process, with the sender's record, as if the parent had sent it;
+        another through the run loop, as a timer's."""
+        sig = self.pdeathsig
+        if not sig:
+            return
+        if sig == 9 or sig in FORWARDED:
+            rec = self._RECORD.pack(sig, 0, parent_pid, os.getuid(), 0)
+            if sig != 9:
+                try:
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                                       | socket.SOCK_CLOEXEC) as out:
+                        out.sendto(rec, self._mailbox_name(os.getpid()))
+                except OSError:
+                    pass
+            os.kill(os.getpid(), sig)
+            return
+        with self.peer_lock:
+            self.peer_info.setdefault(sig, (0, parent_pid, os.getuid(), 0))
+        self.post_signal(ToLeader(sig))
 
     # --- the end of a forked process ---------------------------------------------------------
     def child_exit(self) -> None:
