@@ -85,6 +85,7 @@ _ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
+PARENT_THREAD_GONE = -0x7FFF    # a mailbox record's si_code: the thread that forked you ended
 
 
 class PidFd(HostFd):
@@ -130,6 +131,7 @@ class Processes:
         self.first_pid = self.pid
         self.parent_host_pid = None              # None: the first process (getppid says 1)
         self.children: dict[int, int] = {}       # host pid -> pidfd
+        self.forked_by: dict[int, int] = {}      # host pid -> the tid of the thread that forked it
         self.sigchld_seen: set[int] = set()     # children whose end the parent was told of
         self.sigchld_lock = threading.Lock()     # sigchld_seen with children: _reaped, the watcher
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
@@ -369,6 +371,7 @@ class Processes:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
             self.children[pid] = -1
+        self.forked_by[pid] = self.cur_tid
         if flags & CLONE_PARENT_SETTID:
             try:
                 self.wr(ptid, struct.pack("<i", pid))
@@ -403,6 +406,7 @@ class Processes:
                 except OSError:
                     pass
         self.children = {}
+        self.forked_by = {}
         self.sigchld_seen = set()
         self.sigchld_lock = threading.Lock()   # (its holder may have been another thread)
         self.child_events = []
@@ -600,26 +604,70 @@ class Processes:
         self.pdeath_watching = True
         life = self.lifeline[0] if first and self.lifeline is not None else None
         me, parent_pid = os.getpid(), self.guest_of(parent)
+        box = self.mailbox
 
         def watch():
             poller = select.poll()
             poller.register(pidfd, select.POLLIN)
             if life is not None:
                 poller.register(life, select.POLLIN)
+            if box is not None:         # the parent's word that the thread that forked
+                poller.register(box, select.POLLIN)     # this process ended (parent_thread_gone)
             while True:
                 try:
-                    got = poller.poll()
+                    # (the records may be read by the host signals' pump first: look again
+                    # at least every second)
+                    got = poller.poll(1000)
                 except InterruptedError:
                     continue
                 except OSError:
                     return
-                break
+                if os.getpid() != me:
+                    return
+                if box is not None and self.parent_thread_gone():
+                    self.parent_died(parent_pid)
+                got = [(fd, ev) for fd, ev in got if box is None or fd != box.fileno()]
+                if got:
+                    break
             os.close(pidfd)
             ended = any(fd == pidfd or ev & select.POLLIN for fd, ev in got)
             if ended and os.getpid() == me:     # (else the run was killed: the lifeline's
                 self.parent_died(parent_pid)    # own watcher ends this process)
 
         threading.Thread(target=watch, daemon=True, name="xld-run-pdeath").start()
+
+    def parent_thread_gone(self) -> bool:
+        """Has the parent said that the thread that forked this process ended (its process
+        living on)? The records are taken."""
+        self.read_mailbox()
+        with self.peer_lock:
+            mine = [r for r in self.peer_records if r[1] == PARENT_THREAD_GONE]
+            if mine:
+                self.peer_records = [r for r in self.peer_records if r[1] != PARENT_THREAD_GONE]
+        return bool(mine)
+
+    def sys_exit(self, status, *rest):
+        """A thread ends (threads.py); if others live on, the children it forked get their
+        parent-death signal, as Linux's exit_notify sends it when the *thread* that forked a
+        process ends (prctl(2)), and then belong to another thread of the process (the first
+        one alive, as find_alive_thread): this process tells each child (its mailbox); the
+        child's watcher sends the signal if it asked for one (watch_parent)."""
+        tid = self.cur_tid
+        if len(self.threads) > 1 and tid in self.forked_by.values():
+            heir = min(t for t in self.threads if t != tid)
+            rec = self._RECORD.pack(0, PARENT_THREAD_GONE, self.pid, os.getuid(), 0)
+            for host, by in list(self.forked_by.items()):
+                if by != tid:
+                    continue
+                self.forked_by[host] = heir
+                if host in self.children:
+                    try:
+                        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                                           | socket.SOCK_CLOEXEC) as out:
+                            out.sendto(rec, self._mailbox_name(host))
+                    except OSError:
+                        pass
+        return super().sys_exit(status, *rest)
 
     def parent_died(self, parent_pid: int) -> None:
         """On the watcher's thread: the parent has ended; send the parent-death signal as
@@ -733,6 +781,7 @@ class Processes:
         # SIGCHLD. (Checked and claimed apart, both could, and the parent saw two.)
         with self.sigchld_lock:
             fd = self.children.pop(host_pid, None)
+            self.forked_by.pop(host_pid, None)
             told = host_pid in self.sigchld_seen
             self.sigchld_seen.discard(host_pid)
         if fd is not None and fd >= 0:

@@ -308,9 +308,12 @@ def test_a_child_that_hangs_up_or_kills_its_parent_under_the_cli_lives_on(fbuild
 
 
 PDEATH = (b"at start: 0\nsignal 65: -1 Invalid argument\nset SIGTERM: 0, then get 15\n"
-          b"a fork's child: 0\nSIGUSR1:\nset, then 0:\nSIGKILL:\n"
-          b"  inherited 0; got 10, SI_USER 1, from its parent 1; parent gone 1\n"
-          b"  inherited 0; got none; parent gone 1\n"
+          b"a fork's child: 0\n"
+          b"SIGUSR1:\n  inherited 0; got 10, SI_USER 1, from its parent 1; parent gone 1\n"
+          b"set, then 0:\n  inherited 0; got none; parent gone 1\n"
+          b"SIGKILL:\n"
+          b"the thread that forked it ends:\n"
+          b"  got 10, SI_USER 1, from its parent 1; parent process still there 1\n"
           b"the first process's child: got 10, from its parent 1\n")
 
 
@@ -319,8 +322,9 @@ def test_a_parent_death_signal_comes_when_the_parent_ends(fbuild, arch):
     """pdeath.c: prctl(PR_SET_PDEATHSIG) and PR_GET_PDEATHSIG (EINVAL past signal 64; 0 in a
     fork's child); a process whose parent ends gets its signal, SI_USER from the parent's
     pid, and is reparented; none once set back to 0; SIGKILL kills the orphan (its line never
-    comes); last, the run's first process is the parent that ends (its child's line still
-    reaches the Result). Linux's lines (qemu-user, and the host natively). xld refused
+    comes); a thread that forked the child ends while its process lives on: the signal comes
+    (prctl(2): the parent *thread*); last, the run's first process is the parent that ends
+    (its child's line still reaches the Result). Linux's lines (qemu-user, and the host natively). xld refused
     PR_SET_PDEATHSIG with EINVAL ("set SIGTERM: -1"), so no signal ever came."""
     exe = fbuild("pdeath", arch)
     rc, out, _err = run_qemu(arch, exe, timeout=TIMEOUT)

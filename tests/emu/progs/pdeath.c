@@ -1,6 +1,7 @@
 /* prctl(PR_SET_PDEATHSIG): the signal a process gets when its parent (the thread that forked
    it) ends; PR_GET_PDEATHSIG; cleared in a fork's child (kept across exec: execstate.c). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,74 @@ static void orphan(int fd, int sig, int unset)
     waitpid(middle, NULL, 0);
 }
 
+/* a thread of the middle process forks the child and ends; the middle process lives on
+   until the child has reported: the signal comes all the same (the parent *thread* ended) */
+static int thread_fd, thread_armed[2], thread_done[2];
+static pid_t thread_middle;
+
+static void *forker(void *arg)
+{
+    (void)arg;
+    if (fork() == 0) {
+        char line[200];
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_sig;
+        sa.sa_flags = SA_SIGINFO;
+        sigaction(SIGUSR1, &sa, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGUSR1);
+        write(thread_armed[1], "x", 1);
+        for (int i = 0; i < 300 && !got_sig; i++)
+            usleep(10000);
+        snprintf(line, sizeof line, "  got %d, SI_USER %d, from its parent %d; parent process still "
+                 "there %d\n", got_sig, got_code == SI_USER, got_pid == thread_middle,
+                 getppid() == thread_middle);
+        say(thread_fd, line);
+        write(thread_done[1], "x", 1);
+        _exit(0);
+    }
+    char c;
+    read(thread_armed[0], &c, 1);
+    return NULL;        /* this thread ends: its child gets SIGUSR1 */
+}
+
+static void thread_orphan(int fd)
+{
+    pid_t middle = fork();
+    if (middle == 0) {
+        pthread_t t;
+        thread_fd = fd;
+        thread_middle = getpid();
+        pipe(thread_armed);
+        pipe(thread_done);
+        pthread_create(&t, NULL, forker, NULL);
+        pthread_join(t, NULL);
+        char c;
+        read(thread_done[0], &c, 1);
+        _exit(0);
+    }
+    waitpid(middle, NULL, 0);
+}
+
+/* one orphan's line (none for one killed): the pipe ends when it is gone */
+static void report(void (*how)(int, int, int), int sig, int unset)
+{
+    int p[2];
+    pipe(p);
+    if (how)
+        how(p[1], sig, unset);
+    else
+        thread_orphan(p[1]);
+    close(p[1]);
+    char buf[300];
+    int n, total = 0;
+    while ((n = read(p[0], buf + total, sizeof buf - 1 - total)) > 0)
+        total += n;
+    close(p[0]);
+    buf[total] = 0;
+    printf("%s", buf);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -93,22 +162,14 @@ int main(void)
     waitpid(c, NULL, 0);
     prctl(PR_SET_PDEATHSIG, 0);
 
-    int p[2];
-    pipe(p);
     printf("SIGUSR1:\n");
-    orphan(p[1], SIGUSR1, 0);
+    report(orphan, SIGUSR1, 0);
     printf("set, then 0:\n");
-    orphan(p[1], SIGUSR1, 1);
+    report(orphan, SIGUSR1, 1);
     printf("SIGKILL:\n");
-    orphan(p[1], SIGKILL, 0);
-    close(p[1]);
-    /* every orphan's line, or none for the one killed (the pipe ends when all are gone) */
-    char buf[1000];
-    int n, total = 0;
-    while ((n = read(p[0], buf + total, sizeof buf - 1 - total)) > 0)
-        total += n;
-    buf[total] = 0;
-    printf("%s", buf);
+    report(orphan, SIGKILL, 0);
+    printf("the thread that forked it ends:\n");
+    report(NULL, 0, 0);
 
     /* last, this process (the run's first) is the parent that ends */
     int armed[2];
