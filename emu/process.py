@@ -444,6 +444,7 @@ class Processes:
         # either); the lock may have been held by one of those threads at the fork
         self.itimer = None
         self.posix_timers = {}
+        self.stale_timer_mask = 0
         self.__dict__.pop("cpu_itimers", None)
         self.timer_lock = threading.RLock()
         self.stop_event = threading.Event()

@@ -287,6 +287,7 @@ class Signals:
         return None
 
     def mask_changed(self) -> None:
+        self.stale_timer_mask &= self.sigmask     # (a deleted timer's signal: dropped when taken)
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
                 handler = self.action(sig)[0]
@@ -641,6 +642,8 @@ class Signals:
         where a process-wide signal that every thread blocks was parked (take_async), or not
         yet routed. ``take``: False only looks."""
         me = me or self.cur
+        if take:
+            self.stale_timer_mask &= ~want        # (dropped where it would be taken)
         for t in [me] + [t for t in self.threads.values() if t is not me]:
             pend = self.blocked_pending if t is self.cur else t.state.get("blocked_pending")
             if not pend:
@@ -660,7 +663,7 @@ class Signals:
     def unrouted_blocked(self) -> int:
         """sigpending: the signals timer threads posted (not yet routed to a thread's set) that
         the running thread blocks, as a mask: pending for it, as the kernel's queue shows them."""
-        mask = 0
+        mask = self.sigmask & self.stale_timer_mask    # (timers.drop_queued_signal)
         for sig in list(self.async_signals):
             if getattr(sig, "tid", self.cur.tid) == self.cur.tid:
                 mask |= self.sigmask & (1 << (int(sig) - 1))

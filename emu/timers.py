@@ -147,6 +147,10 @@ class Timers:
         # per signal, the timers whose instance of it is queued, oldest first: each delivery
         # of a SI_TIMER signal carries the next one's id, overrun and value
         self.timers_queued: dict[int, collections.deque] = {}
+        # signals whose queued timer instance drop_queued_signal took while the thread blocked
+        # them: sigpending still lists them until they would be taken (Linux 6.13 on, where
+        # the instance stays queued until a dequeue drops it): unblocked or waited for, they go
+        self.stale_timer_mask = 0
         self.run_is_sliced = False    # set by the run loop for each run (threads.run_count)
         self.timers_closed = False
         # Held while any timer is armed, re-armed or fires (system calls and host timer
@@ -344,11 +348,11 @@ class Timers:
         timer's it_signal_seq and the signal is dropped where it would be taken. Linux 6.1
         (whose uname xld plays) delivered it (sigqueue_free: "if it is queued it will be
         freed when dequeued"), for a deleted timer with an id a new timer may have taken.
-        Here the instance goes at once; the one difference from 6.18: sigpending no longer
-        lists it (6.18 lists it until a dequeue drops it). From the run loop's thread (a
-        system call), the only one that takes from async_signals. The instances of one
-        signal are all alike (timer_siginfo gives each taken one the oldest timer in line):
-        the newest one goes."""
+        Here the instance goes at once, and sigpending lists the signal until it would be
+        taken (``stale_timer_mask``: unblocked, or waited for), as 6.18's. From the run loop's
+        thread (a system call), the only one that takes from async_signals. The instances of
+        one signal are all alike (timer_siginfo gives each taken one the oldest timer in
+        line): the newest one goes."""
         with self.timer_lock:
             waiting = self.timers_queued.get(t.sig)
             if not t.queued or t.notify != SIGEV_SIGNAL:
@@ -356,6 +360,8 @@ class Timers:
             t.queued, t.overrun = False, 0
             if waiting is not None and t in waiting:
                 waiting.remove(t)
+        if self.sigmask & (1 << (t.sig - 1)):
+            self.stale_timer_mask |= 1 << (t.sig - 1)
         for i in range(len(self.async_signals) - 1, -1, -1):
             s = self.async_signals[i]
             if isinstance(s, TimerSignal) and s == t.sig and getattr(s, "tid", None) == t.thread:
@@ -752,6 +758,7 @@ class Timers:
                 self._arm(t, 0, 0)
             self.posix_timers.clear()
             self.timers_queued.clear()
+            self.stale_timer_mask = 0     # (6.18: not pending after the exec either)
         # the run loop's thread is the only one that takes from async_signals: an entry found
         # here stays where it is until deleted (timer threads only append)
         for i in range(len(self.async_signals) - 1, -1, -1):

@@ -1,5 +1,6 @@
 /* A POSIX timer's signal queued (blocked, not yet taken) when the timer is deleted, disarmed
    or re-armed: is it still pending, and is it delivered? */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,6 +94,15 @@ int main(void)
     take("periodic disarmed", before);
     printf("  its overrun above 5: %d\n", overrun > 5);
     timer_delete(t);
+
+    t = expired(0);             /* deleted, then waited for: nothing to take */
+    before = pending();
+    timer_delete(t);
+    int now = pending();
+    struct timespec zero_wait = {0, 0};
+    int r = sigtimedwait(&s, NULL, &zero_wait);
+    printf("deleted, then sigtimedwait: pending before %d, after it %d, sigtimedwait %d %s, "
+           "then pending %d\n", before, now, r, r < 0 ? strerror(errno) : "", pending());
 
     t = expired(0);             /* and untouched, for reference */
     before = pending();
