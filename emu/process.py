@@ -88,6 +88,8 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 _ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
+PARENT_THREAD_GONE = -0x7FFF    # a mailbox record's si_code: the thread that forked you ended
 
 
 class PidFd(HostFd):
@@ -133,6 +135,7 @@ class Processes:
         self.first_pid = self.pid
         self.parent_host_pid = None              # None: the first process (getppid says 1)
         self.children: dict[int, int] = {}       # host pid -> pidfd
+        self.forked_by: dict[int, int] = {}      # host pid -> the tid of the thread that forked it
         self.sigchld_seen: set[int] = set()     # children whose end the parent was told of
         self.sigchld_lock = threading.Lock()     # sigchld_seen with children: _reaped, the watcher
         self.child_events: list[tuple] = []      # (guest pid, CLD_* code, status) for SIGCHLD's siginfo
@@ -166,6 +169,9 @@ class Processes:
         self.peer_info: dict[int, tuple] = {}      # sig -> (code, pid, uid, value) of its delivery
         self.peer_lock = threading.Lock()          # the records: the pump's and the run loop's
         self.lifeline: tuple[int, int | None] | None = None   # (read, write): see _watch_lifeline
+        self.lifeline_first_w: int | None = None   # its write end's number in the first process
+        self.pdeathsig = 0                         # prctl(PR_SET_PDEATHSIG): 0 none
+        self.pdeath_watching = False               # this host process watches its parent's end
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
@@ -204,7 +210,22 @@ class Processes:
     def sys_getppid(self, *_):
         if self.parent_host_pid is None:
             return 1
-        return self.guest_of(os.getppid())
+        host = os.getppid()
+        if host == self.first_host_pid and self.first_guest_ended():
+            # its guest is over, its host process not yet (it may drain the run's output for
+            # the warm server, or be the caller's): the child is an orphan, as on Linux, where
+            # init (1) takes it (getppid went on naming the dead parent)
+            return 1
+        return self.guest_of(host)
+
+    def first_guest_ended(self) -> bool:
+        """In a forked process: has the run's first process's guest ended by itself (its
+        lifeline holds the byte end_lifeline writes)?"""
+        if self.lifeline is None:
+            return False
+        ev = select.poll()
+        ev.register(self.lifeline[0], select.POLLIN)
+        return any(e & select.POLLIN for _fd, e in ev.poll(0))
 
     def own_pgid(self) -> int:
         if not self.forked_child:
@@ -363,6 +384,7 @@ class Processes:
             self.children[pid] = os.pidfd_open(pid)
         except OSError:
             self.children[pid] = -1
+        self.forked_by[pid] = self.cur_tid
         if flags & CLONE_PARENT_SETTID:
             try:
                 self.wr(ptid, struct.pack("<i", self.guest_of(pid)))
@@ -397,6 +419,7 @@ class Processes:
                 except OSError:
                     pass
         self.children = {}
+        self.forked_by = {}
         self.sigchld_seen = set()
         self.sigchld_lock = threading.Lock()   # (its holder may have been another thread)
         self.child_events = []
@@ -421,6 +444,8 @@ class Processes:
         self.next_tid = self.pid + 1
         self.futexes = {}
         self.robust_list = 0                   # not inherited: glibc's fork registers it again
+        self.pdeathsig, self.pdeath_watching = 0, False    # cleared in a fork's child (Linux's
+        #                                        copy_process); execve keeps it (after_exec)
         self.sched_after_fork()                # (SCHED_RESET_ON_FORK; its line is the parent's)
         self.locked, self.lock_future = [], False   # memory locks are not inherited
         self.leader_status = None
@@ -432,6 +457,7 @@ class Processes:
         # either); the lock may have been held by one of those threads at the fork
         self.itimer = None
         self.posix_timers = {}
+        self.stale_timer_mask = 0
         self.__dict__.pop("cpu_itimers", None)
         self.timer_lock = threading.RLock()
         self.stop_event = threading.Event()
@@ -508,10 +534,35 @@ class Processes:
             return
         r, w = self.lifeline
         if w is not None:
+            self.lifeline_first_w = w        # (a grandchild inherits the number)
             os.close(w)
         self.lifeline = (r, None)
         threading.Thread(target=_lifeline_watch, args=(r, os.getpid()), daemon=True,
                          name="xld-run-lifeline").start()
+
+    def first_killed_by_guest(self) -> None:
+        """A forked process is about to SIGKILL the run's first process: that is the guest's
+        doing, not the run stopped from outside, and the other processes live on, as on Linux
+        (reparented). The first process cannot say so itself: this one writes the byte into
+        the lifeline (through /proc: only the first process holds the write end), after
+        checking that the descriptor there is still that pipe. The first process's end closed
+        the pipe without the byte and every process of the run killed itself (a child that
+        SIGKILLs its parent died with it; Linux: it lives on)."""
+        w = self.lifeline_first_w
+        if not self.forked_child or w is None or self.lifeline is None:
+            return
+        try:
+            fd = os.open(f"/proc/{self.first_host_pid}/fd/{w}", os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            mine, there = os.fstat(self.lifeline[0]), os.fstat(fd)
+            if (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino):
+                os.write(fd, b"E")
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def end_lifeline(self, killed: bool) -> None:
         """The first process's run is over (``killed``: stopped from outside)."""
@@ -529,6 +580,132 @@ class Processes:
                 os.close(fd)
             except OSError:
                 pass
+
+    # --- prctl(PR_SET_PDEATHSIG): a signal when the parent ends --------------------------------
+    def sys_prctl(self, option, arg2, *rest):
+        """PR_SET_PDEATHSIG (a signal number, 0 for none; EINVAL past 64, as the kernel's
+        valid_signal) and PR_GET_PDEATHSIG (into an int); the other options: syscalls.py."""
+        if option == PR_SET_PDEATHSIG:
+            if not 0 <= arg2 <= 64:
+                return -errno.EINVAL
+            self.pdeathsig = arg2
+            if arg2:
+                self.watch_parent()
+            return 0
+        if option == PR_GET_PDEATHSIG:
+            self.wr(arg2, struct.pack("<i", self.pdeathsig))
+            return 0
+        return super().sys_prctl(option, arg2, *rest)
+
+    def watch_parent(self) -> None:
+        """A forked process asked for a parent-death signal: a thread waits for its parent's
+        end (its host process's exit, through a pidfd; for the run's first process, also its
+        guest's end, which its host process may outlive: the lifeline's byte) and then sends
+        the signal (parent_died). One thread per host process; it outlives execve, where the
+        signal is kept, and looks at ``pdeathsig`` only when the parent has ended. A process
+        whose parent has already ended is init's (on Linux too: the signal never comes), and
+        so is the run's first process (its parent is outside the run): nothing to watch."""
+        if not self.forked_child or self.pdeath_watching:
+            return
+        parent = self.parent_host_pid
+        first = parent == self.first_host_pid
+        if os.getppid() != parent or (first and self.first_guest_ended()):
+            return
+        try:
+            pidfd = os.pidfd_open(parent)
+        except OSError:
+            return
+        self.pdeath_watching = True
+        life = self.lifeline[0] if first and self.lifeline is not None else None
+        me, parent_pid = os.getpid(), self.guest_of(parent)
+        box = self.mailbox
+
+        def watch():
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if life is not None:
+                poller.register(life, select.POLLIN)
+            if box is not None:         # the parent's word that the thread that forked
+                poller.register(box, select.POLLIN)     # this process ended (parent_thread_gone)
+            while True:
+                try:
+                    # (the records may be read by the host signals' pump first: look again
+                    # at least every second)
+                    got = poller.poll(1000)
+                except InterruptedError:
+                    continue
+                except OSError:
+                    return
+                if os.getpid() != me:
+                    return
+                if box is not None and self.parent_thread_gone():
+                    self.parent_died(parent_pid)
+                got = [(fd, ev) for fd, ev in got if box is None or fd != box.fileno()]
+                if got:
+                    break
+            os.close(pidfd)
+            ended = any(fd == pidfd or ev & select.POLLIN for fd, ev in got)
+            if ended and os.getpid() == me:     # (else the run was killed: the lifeline's
+                self.parent_died(parent_pid)    # own watcher ends this process)
+
+        threading.Thread(target=watch, daemon=True, name="xld-run-pdeath").start()
+
+    def parent_thread_gone(self) -> bool:
+        """Has the parent said that the thread that forked this process ended (its process
+        living on)? The records are taken."""
+        self.read_mailbox()
+        with self.peer_lock:
+            mine = [r for r in self.peer_records if r[1] == PARENT_THREAD_GONE]
+            if mine:
+                self.peer_records = [r for r in self.peer_records if r[1] != PARENT_THREAD_GONE]
+        return bool(mine)
+
+    def sys_exit(self, status, *rest):
+        """A thread ends (threads.py); if others live on, the children it forked get their
+        parent-death signal, as Linux's exit_notify sends it when the *thread* that forked a
+        process ends (prctl(2)), and then belong to another thread of the process (the first
+        one alive, as find_alive_thread): this process tells each child (its mailbox); the
+        child's watcher sends the signal if it asked for one (watch_parent)."""
+        tid = self.cur_tid
+        if len(self.threads) > 1 and tid in self.forked_by.values():
+            heir = min(t for t in self.threads if t != tid)
+            rec = self._RECORD.pack(0, PARENT_THREAD_GONE, self.pid, os.getuid(), 0)
+            for host, by in list(self.forked_by.items()):
+                if by != tid:
+                    continue
+                self.forked_by[host] = heir
+                if host in self.children:
+                    try:
+                        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                                           | socket.SOCK_CLOEXEC) as out:
+                            out.sendto(rec, self._mailbox_name(host))
+                    except OSError:
+                        pass
+        return super().sys_exit(status, *rest)
+
+    def parent_died(self, parent_pid: int) -> None:
+        """On the watcher's thread: the parent has ended; send the parent-death signal as
+        Linux's forget_original_parent does (SI_USER from the parent's pid): a signal that the
+        host serves for the guest (FORWARDED) or that no guest can catch (SIGKILL) as a host
+        signal to this process, with the sender's record, as if the parent had sent it;
+        another through the run loop, as a timer's."""
+        sig = self.pdeathsig
+        if not sig:
+            return
+        if sig == 9 or sig in FORWARDED:
+            rec = self._RECORD.pack(sig, 0, parent_pid, os.getuid(), 0)
+            if sig != 9:
+                try:
+                    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                                       | socket.SOCK_CLOEXEC) as out:
+                        out.sendto(rec, self._mailbox_name(os.getpid()))
+                except OSError:
+                    pass
+            os.kill(os.getpid(), sig)
+            return
+        with self.peer_lock:
+            self.peer_info.setdefault(sig, (0, parent_pid, os.getuid(), 0))
+        self.post_signal(ToLeader(sig))
 
     # --- the end of a forked process ---------------------------------------------------------
     def child_exit(self) -> None:
@@ -618,6 +795,7 @@ class Processes:
         # SIGCHLD. (Checked and claimed apart, both could, and the parent saw two.)
         with self.sigchld_lock:
             fd = self.children.pop(host_pid, None)
+            self.forked_by.pop(host_pid, None)
             told = host_pid in self.sigchld_seen
             self.sigchld_seen.discard(host_pid)
         if fd is not None and fd >= 0:
@@ -880,6 +1058,8 @@ class Processes:
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
             self.tell_sender(host, sig)
+            if sig == 9 and host == self.first_host_pid:
+                self.first_killed_by_guest()
             try:
                 os.kill(host, sig)
             except OSError as e:
@@ -1020,7 +1200,8 @@ class Processes:
         served, a default action the guest meets unblocked still ends it (take_async)."""
         handler = self.action(sig)[0]
         if handler == 0 and (self.forward_blocked >> (sig - 1) & 1 or
-                             (self.in_caller and not self.forked_child and sig in _ENDS_CALLER)):
+                             (not self.forked_child and sig in _ENDS_CALLER
+                              and (self.in_caller or sig != 15))):
             return 2
         return handler
 

@@ -287,6 +287,7 @@ class Signals:
         return None
 
     def mask_changed(self) -> None:
+        self.stale_timer_mask &= self.sigmask     # (a deleted timer's signal: dropped when taken)
         for sig in sorted(self.blocked_pending):
             if not self.sigmask & (1 << (sig - 1)):
                 handler = self.action(sig)[0]
@@ -582,18 +583,19 @@ class Signals:
 
     def sys_setitimer(self, which, new, old, *_):
         import time
+        from .syscalls import KTIME_MAX_S, ktime_timeval
         if which > 2:
             return -22
         if which != 0:                       # ITIMER_VIRTUAL, ITIMER_PROF (timers.py)
             if old:
                 left, interval = self.cpu_itimer_value(which)
-                self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
-                                         int(left), int(left % 1 * 1e6)))
+                self.wr(old, ktime_timeval(interval) + ktime_timeval(left))
             if new:
                 isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
                 if min(isec, iusec, vsec, vusec) < 0 or max(iusec, vusec) >= 1_000_000:
                     return -22
-                self.arm_cpu_itimer(which, vsec + vusec / 1e6, isec + iusec / 1e6)
+                self.arm_cpu_itimer(which, min(vsec + vusec / 1e6, KTIME_MAX_S),
+                                    min(isec + iusec / 1e6, KTIME_MAX_S))
                 self.timers_changed()
             return 0
         if old:
@@ -601,11 +603,16 @@ class Signals:
             if self.itimer:
                 left = max(0.0, self.itimer[1] - time.monotonic())
                 interval = self.itimer[2]
-            self.wr(old, struct.pack("<qqqq", int(interval), int(interval % 1 * 1e6),
-                                     int(left), int(left % 1 * 1e6)))
+            self.wr(old, ktime_timeval(interval) + ktime_timeval(left))
         if new:
             isec, iusec, vsec, vusec = struct.unpack("<qqqq", self.rd(new, 32))
-            self._arm_itimer(vsec + vusec / 1e6, isec + iusec / 1e6)
+            # saturated at KTIME_MAX as Linux's timeval_to_ktime, the expiry too (ktime_add_safe
+            # on CLOCK_MONOTONIC): getitimer then gives KTIME_MAX less the clock's time now
+            # (xld gave what was asked, and past 2**63 ns failed to pack it: no answer written)
+            value = min(vsec + vusec / 1e6, KTIME_MAX_S)
+            if value > 0:
+                value = min(value, max(1e-6, KTIME_MAX_S - time.monotonic()))
+            self._arm_itimer(value, min(isec + iusec / 1e6, KTIME_MAX_S))
             self.timers_changed()
         return 0
 
@@ -635,6 +642,8 @@ class Signals:
         where a process-wide signal that every thread blocks was parked (take_async), or not
         yet routed. ``take``: False only looks."""
         me = me or self.cur
+        if take:
+            self.stale_timer_mask &= ~want        # (dropped where it would be taken)
         for t in [me] + [t for t in self.threads.values() if t is not me]:
             pend = self.blocked_pending if t is self.cur else t.state.get("blocked_pending")
             if not pend:
@@ -654,7 +663,7 @@ class Signals:
     def unrouted_blocked(self) -> int:
         """sigpending: the signals timer threads posted (not yet routed to a thread's set) that
         the running thread blocks, as a mask: pending for it, as the kernel's queue shows them."""
-        mask = 0
+        mask = self.sigmask & self.stale_timer_mask    # (timers.drop_queued_signal)
         for sig in list(self.async_signals):
             if getattr(sig, "tid", self.cur.tid) == self.cur.tid:
                 mask |= self.sigmask & (1 << (int(sig) - 1))
@@ -682,8 +691,11 @@ class Signals:
             got = self.take_waited_signal(want)
             if got is not None:
                 sig, code, value = got
+                # made even when not asked for: it takes a POSIX timer's place in line
+                # (timer_siginfo; Linux's dequeue does that whatever the caller reads)
+                siginfo = self.siginfo(sig, code, value)
                 if info:
-                    self.wr(info, self.siginfo(sig, code, value))
+                    self.wr(info, siginfo)
                 return sig
             if self.interrupting_signal() or self.stop_event.is_set():
                 return -errno.EINTR
@@ -705,8 +717,9 @@ class Signals:
             if got is None:
                 return None
             sig, code, value = got
+            siginfo = self.siginfo(sig, code, value, receiver=me.tid)     # (as above)
             if info:
-                self.wr(info, self.siginfo(sig, code, value, receiver=me.tid))
+                self.wr(info, siginfo)
             return sig
 
         r = poll()

@@ -230,6 +230,21 @@ def pack_timespec(seconds: float) -> bytes:
     return struct.pack("<qq", ns // 1_000_000_000, ns % 1_000_000_000)
 
 
+def ktime_timespec(seconds: float) -> bytes:
+    """A timer's value or interval (>= 0) as a struct timespec; KTIME_MAX and above exactly as
+    the kernel's (9223372036 s 854775807 ns), which a float in seconds cannot hold."""
+    if seconds >= KTIME_MAX_S:
+        return pack_timespec(KTIME_MAX_S)
+    return struct.pack("<qq", int(seconds), int(seconds % 1 * 1e9))
+
+
+def ktime_timeval(seconds: float) -> bytes:
+    """The same as a struct timeval (setitimer's, getitimer's: microseconds, truncated)."""
+    if seconds >= KTIME_MAX_S:
+        return struct.pack("<qq", 9223372036, 854775)
+    return struct.pack("<qq", int(seconds), int(seconds % 1 * 1e6))
+
+
 def _ranges_add(ranges: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
     """Sorted, disjoint [start, end) ranges with [start, end) added (merged)."""
     out = []

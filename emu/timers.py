@@ -46,7 +46,7 @@ from functools import partial
 
 from .signals import TimerSignal, ToThread
 from .threads import NotServed
-from .syscalls import pack_timespec, s32, timespec_seconds
+from .syscalls import KTIME_MAX_S, ktime_timespec, pack_timespec, s32, timespec_seconds
 
 SIGALRM, SIGVTALRM, SIGPROF = 14, 26, 27
 SI_TIMER = -2
@@ -147,6 +147,10 @@ class Timers:
         # per signal, the timers whose instance of it is queued, oldest first: each delivery
         # of a SI_TIMER signal carries the next one's id, overrun and value
         self.timers_queued: dict[int, collections.deque] = {}
+        # signals whose queued timer instance drop_queued_signal took while the thread blocked
+        # them: sigpending still lists them until they would be taken (Linux 6.13 on, where
+        # the instance stays queued until a dequeue drops it): unblocked or waited for, they go
+        self.stale_timer_mask = 0
         self.run_is_sliced = False    # set by the run loop for each run (threads.run_count)
         self.timers_closed = False
         # Held while any timer is armed, re-armed or fires (system calls and host timer
@@ -291,12 +295,19 @@ class Timers:
             return -errno.ESRCH       # its clock's process or thread is gone (as Linux)
         if old:
             self.wr(old, _itimerspec(t))
-        value = vsec + vnsec / 1e9
+        # times past KTIME_MAX ns saturate (timespec64_to_ktime), and so does the expiry: a
+        # timer armed centuries ahead expires at KTIME_MAX on its clock (ktime_add_safe), and
+        # timer_gettime gives KTIME_MAX less the clock's time now (xld gave what was asked, and
+        # past 2**63 ns its interval failed to pack: timer_gettime left the buffer unwritten)
+        value = timespec_seconds(vsec, vnsec)
         t.overrun_last = 0            # (as the kernel's common_timer_set)
-        if value and flags & TIMER_ABSTIME:
-            now = time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()
-            value = max(1e-9, value - (now or 0.0))
-        self._arm(t, value, isec + insec / 1e9)
+        self.drop_queued_signal(t)    # (its expiry queued before: not delivered, Linux 6.13 on)
+        if value:
+            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()) or 0.0
+            if flags & TIMER_ABSTIME:
+                value = max(1e-9, value - now)
+            value = min(value, max(1e-9, KTIME_MAX_S - now))
+        self._arm(t, value, timespec_seconds(isec, insec))
         self.timers_changed()
         return 0
 
@@ -326,8 +337,39 @@ class Timers:
             return -errno.EINVAL
         self.catch_up(t)
         self._arm(t, 0, 0)
+        self.drop_queued_signal(t)
         del self.posix_timers[t.tid]
         return 0
+
+    def drop_queued_signal(self, t: PosixTimer) -> None:
+        """timer_settime or timer_delete of ``t``: the instance of its
+        signal an earlier expiry queued, not yet taken, is never delivered, as on Linux 6.13
+        and later (the host's 6.18, and qemu-user on it), where each such call bumps the
+        timer's it_signal_seq and the signal is dropped where it would be taken. Linux 6.1
+        (whose uname xld plays) delivered it (sigqueue_free: "if it is queued it will be
+        freed when dequeued"), for a deleted timer with an id a new timer may have taken.
+        Here the instance goes at once, and sigpending lists the signal until it would be
+        taken (``stale_timer_mask``: unblocked, or waited for), as 6.18's. From the run loop's
+        thread (a system call), the only one that takes from async_signals. The instances of
+        one signal are all alike (timer_siginfo gives each taken one the oldest timer in
+        line): the newest one goes."""
+        with self.timer_lock:
+            waiting = self.timers_queued.get(t.sig)
+            if not t.queued or t.notify != SIGEV_SIGNAL:
+                return
+            t.queued, t.overrun = False, 0
+            if waiting is not None and t in waiting:
+                waiting.remove(t)
+        if self.sigmask & (1 << (t.sig - 1)):
+            self.stale_timer_mask |= 1 << (t.sig - 1)
+        for i in range(len(self.async_signals) - 1, -1, -1):
+            s = self.async_signals[i]
+            if isinstance(s, TimerSignal) and s == t.sig and getattr(s, "tid", None) == t.thread:
+                del self.async_signals[i]
+                return
+        sets = [self.blocked_pending] + [th.state.get("blocked_pending") for th in self.threads.values()
+                                         if th is not self.cur]
+        any(p is not None and p.drop_one(t.sig, SI_TIMER) for p in sets)
 
     def _expire(self, t: PosixTimer, timer) -> None:
         """``t``'s expiry, from its host thread ``timer`` (or from a system call that found it
@@ -716,6 +758,7 @@ class Timers:
                 self._arm(t, 0, 0)
             self.posix_timers.clear()
             self.timers_queued.clear()
+            self.stale_timer_mask = 0     # (6.18: not pending after the exec either)
         # the run loop's thread is the only one that takes from async_signals: an entry found
         # here stays where it is until deleted (timer threads only append)
         for i in range(len(self.async_signals) - 1, -1, -1):
@@ -753,7 +796,8 @@ def _itimerspec(t: PosixTimer) -> bytes:
         left = 0.0
     else:
         left = max(1e-9, t.deadline - time.monotonic())
-    return struct.pack("<qqqq", int(t.interval), int(t.interval % 1 * 1e9), int(left), int(left % 1 * 1e9))
+    return ktime_timespec(t.interval) + ktime_timespec(left)
+
 
 
 

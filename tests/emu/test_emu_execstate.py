@@ -43,9 +43,8 @@ LINUX = [
 ]
 
 
-# xld's lines: Linux's, but for PR_SET_PDEATHSIG, which xld refuses (EINVAL: it has no way yet
-# to send the signal when the parent ends), so that the program reads back its -1
-XLD = [b"parent-death signal: -1" if line.startswith(b"parent-death") else line for line in LINUX]
+# xld's lines: Linux's (PR_SET_PDEATHSIG, refused with EINVAL before, is now kept across exec)
+XLD = LINUX
 
 
 @pytest.fixture(scope="module")
@@ -109,8 +108,8 @@ def test_personality_kept_name_and_dumpable_reset_at_exec(ebuild, arch):
 
 @pytest.mark.parametrize("arch", ARCHES)
 def test_the_rest_of_the_state_at_exec_is_linuxs(ebuild, arch):
-    """Every line as Linux writes it (the host's run of the same program), but for the
-    refused PR_SET_PDEATHSIG."""
+    """Every line as Linux writes it (the host's run of the same program), PR_SET_PDEATHSIG's
+    signal kept across exec too ("parent-death signal: -1" when xld refused it)."""
     rc, out, err = _xld(ebuild, arch)
     assert (rc, out) == (0, XLD), err[-3000:]
 

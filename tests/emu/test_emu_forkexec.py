@@ -277,3 +277,65 @@ def test_a_childs_signal_ends_the_guest_not_the_caller(fbuild, tmp_path, sig):
             break
         time.sleep(0.05)
     assert out.read_text() == "alive\n"
+
+
+@pytest.mark.parametrize("arch,sig,served", [("arm64", signal.SIGHUP, False), ("riscv64", signal.SIGHUP, True),
+                                             ("arm64", signal.SIGKILL, True), ("riscv64", signal.SIGKILL, False),
+                                             ("arm64", signal.SIGUSR1, False)])
+def test_a_child_that_hangs_up_or_kills_its_parent_under_the_cli_lives_on(fbuild, tmp_path, arch, sig, served):
+    """orphanout.c under `xld run` (the CLI, served or not), as a shell runs it: the child
+    sends its parent SIGHUP, SIGKILL or SIGUSR1, then writes a line. As under qemu-user, the
+    parent dies of it (status 128 + sig), the child lives on, reparented, and its line still
+    reaches the reader of the output. The CLI's first process died of the host signal (the
+    default action it kept, or SIGKILL), its lifeline closed without the byte that says the
+    run ended by itself, and every other process of the run killed itself: the child's line
+    never came (SIGTERM and SIGINT were already served: the test above)."""
+    exe = fbuild("orphanout", arch)
+    want = b"parent: waiting\nchild: its parent gone 1\n"
+    rc, out, _err = run_qemu(arch, exe, [str(int(sig))], timeout=TIMEOUT)
+    assert (rc, out) == (128 + int(sig), want)
+    env = _server_env(tmp_path, served)
+    try:
+        if served:
+            _start_server(env, fbuild("forkexec", "arm64"))
+        # the output is a pipe: read to its end, which comes when the child too has closed it
+        p = subprocess.run([sys.executable, "-m", "xld.link", "run", exe, str(int(sig))],
+                           env=env, capture_output=True, timeout=TIMEOUT)
+        rc = p.returncode if p.returncode >= 0 else 128 - p.returncode
+        assert (rc, p.stdout) == (128 + int(sig), want), p.stderr
+    finally:
+        _stop_server(env)
+
+
+PDEATH = (b"at start: 0\nsignal 65: -1 Invalid argument\nset SIGTERM: 0, then get 15\n"
+          b"a fork's child: 0\n"
+          b"SIGUSR1:\n  inherited 0; got 10, SI_USER 1, from its parent 1; parent gone 1\n"
+          b"set, then 0:\n  inherited 0; got none; parent gone 1\n"
+          b"SIGKILL:\n"
+          b"the thread that forked it ends:\n"
+          b"  got 10, SI_USER 1, from its parent 1; parent process still there 1\n"
+          b"the first process's child: got 10, from its parent 1\n")
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_parent_death_signal_comes_when_the_parent_ends(fbuild, arch):
+    """pdeath.c: prctl(PR_SET_PDEATHSIG) and PR_GET_PDEATHSIG (EINVAL past signal 64; 0 in a
+    fork's child); a process whose parent ends gets its signal, SI_USER from the parent's
+    pid, and is reparented; none once set back to 0; SIGKILL kills the orphan (its line never
+    comes); a thread that forked the child ends while its process lives on: the signal comes
+    (prctl(2): the parent *thread*); last, the run's first process is the parent that ends
+    (its child's line still reaches the Result). Linux's lines (qemu-user, and the host natively). xld refused
+    PR_SET_PDEATHSIG with EINVAL ("set SIGTERM: -1"), so no signal ever came."""
+    exe = fbuild("pdeath", arch)
+    rc, out, _err = run_qemu(arch, exe, timeout=TIMEOUT)
+    assert (rc, out) == (0, PDEATH)
+    res = run(exe, timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (0, PDEATH), (res.crash, res.stderr)
+
+
+def test_a_parent_death_signal_under_the_cli(fbuild, tmp_path):
+    """The same under `xld run` (its first process is the CLI's own, which exits)."""
+    exe = fbuild("pdeath", "arm64")
+    p = subprocess.run([sys.executable, "-m", "xld.link", "run", exe], env=_server_env(tmp_path, False),
+                       capture_output=True, timeout=TIMEOUT)
+    assert (p.returncode, p.stdout) == (0, PDEATH), p.stderr

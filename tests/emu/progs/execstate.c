@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGRTMIN + 3);
     sigaddset(&set, SIGRTMIN + 4);
     sigaddset(&set, SIGRTMIN + 5);
+    sigaddset(&set, SIGUSR1);           /* (the other thread's too: the timer below) */
     sigprocmask(SIG_BLOCK, &set, NULL);
     if (pipe(go) < 0 || pthread_create(&other, NULL, other_main, NULL))
         return 2;

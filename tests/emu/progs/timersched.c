@@ -57,15 +57,18 @@ static void run(const char *name, int abstime) {
   sigaddset(&alrm, SIGALRM);
   sigprocmask(SIG_BLOCK, &alrm, NULL);
   /* the window really ends when the timer is disarmed (the wake-up above may be late on
-   * a loaded machine): the schedule's count lies between its counts at these two times */
+   * a loaded machine): the schedule's count lies between its counts at these two times.
+   * The signal pending is taken before the disarm: Linux 6.13 and later drop a timer's
+   * queued signal at timer_settime (6.1 delivered it); one queued in between, on 6.1 */
   struct timespec before, after;
   struct itimerspec off = {{0, 0}, {0, 0}};
-  clock_gettime(CLOCK_MONOTONIC, &before);
-  timer_settime(t, 0, &off, NULL);
-  clock_gettime(CLOCK_MONOTONIC, &after);
   siginfo_t si;
   struct timespec zero = {0, 0};
+  clock_gettime(CLOCK_MONOTONIC, &before);
   long total = expiries;
+  if (sigtimedwait(&alrm, &si, &zero) == SIGALRM) total += 1 + si.si_overrun;
+  timer_settime(t, 0, &off, NULL);
+  clock_gettime(CLOCK_MONOTONIC, &after);
   if (sigtimedwait(&alrm, &si, &zero) == SIGALRM) total += 1 + si.si_overrun;
   sigprocmask(SIG_UNBLOCK, &alrm, NULL);
   timer_delete(t);
