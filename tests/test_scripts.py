@@ -1411,3 +1411,40 @@ def test_empty_output_sections_are_dropped_as_gnu_ld(arch, tmp_path):
     assert list(got) == list(exp) == [".text", ".a2", ".data"], (got, exp)
     assert {k: v[0] for k, v in got.items() if k != ".text"} == {k: v[0] for k, v in exp.items() if k != ".text"}
     assert lma_of(arch, tmp_path / "xld")[".data"] == lma_of(arch, gnu)[".data"] == 0x10100
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["static", "pie"])
+def test_dot_symbols_outside_sections_are_in_gnu_lds_sections(arch, mode, tmp_path):
+    """OpenSBI's ``PROVIDE(_fw_start = .)`` (before .text), ``_fw_rw_start`` (after a move of
+    '.', before .data) and ``_fw_end`` (after .bss): GNU ld's symbol table gives each the
+    section its assignment belongs to (ldlang.c's section_for_dot), xld wrote SHN_ABS (`nm`
+    said A, not T/B; a debugger moving the image moves none of them).  The same values and
+    sections as GNU ld; numbers, ABSOLUTE(.) and a copy of a symbol stay absolute.  (PIE: the
+    sections by name only, GNU ld's own .hash moves the addresses after .text.)"""
+    src = "int d = 1;\nint b[4];\nint *p = &d;\nvoid _start(void) { for (;;) b[0] += *p; }\n"
+    obj = tc.compile_c(arch, src, tmp_path, ["-O1", "-fPIE", "-fno-asynchronous-unwind-tables"])
+    script = HERE / "dotsyms.ld"
+    how = ["-pie", "--no-dynamic-linker"] if mode == "pie" else []
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    subprocess.run([ld, *how, "-T", str(script), "-o", str(tmp_path / "gnu"), str(obj)], check=True,
+                   capture_output=True)
+    res = tc.xld_link([*how, "-T", script, "-o", tmp_path / "xld", obj])
+    assert res.status == 0, res.stderr
+    names = ("s_before", "s_num", "s_text_end", "s_gap", "s_gap_arith", "s_abs", "s_copy", "s_aligned",
+             "s_data_end", "s_al1", "s_end", "s_after", "s_nonalloc")
+
+    def placed(exe):
+        secs = ["", *[m.group(1) for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)", readelf(arch, "-S", exe), re.M)][1:]]
+        return {k: (v, secs[int(n)] if n.isdigit() else n) for k, (v, n) in symbol_values(arch, exe, names).items()}
+
+    want, got = placed(tmp_path / "gnu"), placed(tmp_path / "xld")
+    assert len(want) == len(names)
+    assert want["s_before"][1] == want["s_text_end"][1] == ".text" and want["s_gap"][1] == ".data", want
+    assert want["s_end"][1] == want["s_after"][1] == want["s_nonalloc"][1] == ".bss", want
+    assert want["s_num"][1] == want["s_abs"][1] == want["s_copy"][1] == "ABS", want
+    # (the value after a non-allocated section: GNU ld's '.' is its end, 0x1f .. for .comment at 0)
+    del want["s_nonalloc"], got["s_nonalloc"]
+    if mode == "pie":
+        want, got = ({k: v[1] for k, v in d.items()} for d in (want, got))
+    assert got == want
