@@ -547,6 +547,10 @@ class _Env:
         self.last_out = None          # the output section placed last (orphans too)
         self.dot_owner = {}           # symbol -> that section (None: not placed yet, or none)
         self.awaiting = []            # symbols that belong to the next section placed
+        # GNU ld moves '.' past a script's non-allocated section (to its address, or '.',
+        # plus its size); xld leaves '.' where the allocated ones left it: what reads '.' after
+        # one would differ.  (name, line, GNU ld's '.') until '.' is set again, else None
+        self.past_nonalloc = None
 
     def dot(self):
         return self.cur
@@ -963,6 +967,11 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     v, tag = sc.evaluate_tagged(expr, env)
     if tag is sc.NUM and sec is not None:
         v, tag = (sec.addr + v) & sc.MASK, sec
+    if sec is None and env.past_nonalloc is not None and env.final:
+        if a.name == "." and not env.rel_from_abs:
+            env.past_nonalloc = None        # (set anew: the same for both linkers from here)
+        elif a.name != "." and env.rel_from_abs:
+            _past_nonalloc(env, f"{a.name} = ...", a.line)
     if a.name == ".":
         if sec is None:
             env.prefer_next = True
@@ -986,6 +995,15 @@ def _input_align(o) -> int:
     for obj, i in o.inputs:
         align = max(align, int(obj.shdrs[i]["sh_addralign"]))
     return align
+
+
+def _past_nonalloc(env, what: str, line) -> None:
+    """Refused: ``what`` reads '.' after a non-allocated section that GNU ld moves '.' past."""
+    name, at, gnu = env.past_nonalloc
+    raise LinkError(f"{sc.at(env.s, line)}: {what} reads '.' after the non-allocated output section "
+                    f"{name} ({sc.at(env.s, at)}), which GNU ld moves '.' past (to 0x{gnu:x}, its "
+                    f"address plus its size) and xld does not: not supported (set '.' again first, "
+                    f"or put {name} last)")
 
 
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
@@ -1038,6 +1056,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     else:
         start = env.cur
     if (o.alloc or ghost) and fixed is None and not (cmd is not None and cmd.addr is not None):
+        if o.alloc and region is None and env.past_nonalloc is not None and cmd is not None and final:
+            _past_nonalloc(env, f"section {o.name}", cmd.line)
         start = align_up(start, align)
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
@@ -1105,6 +1125,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
+        if cmd is not None and o.size and final:
+            base = sc.evaluate(cmd.addr, env) if cmd.addr is not None else env_cur_saved
+            if base + o.size != env.cur:
+                env.past_nonalloc = (o.name, cmd.line, base + o.size)
         return
     # load address
     lma = None
