@@ -95,6 +95,7 @@ class Context:
         self.script_keep = None           # -T: a matcher of the sections KEEP(...) names
         self.script_names = frozenset()   # -T: names its expressions use
         self.script_values = {}           # -T: symbol values it assigns
+        self.script_dot_owner = {}        # -T: symbols set from '.' outside sections -> the section they belong to
         self.script_provides = set()      # -T: id() of its PROVIDEs that take effect (script_layout.taken)
         self.script_hidden = set()        # -T: gids it defines HIDDEN/PROVIDE_HIDDEN (local in .symtab)
         self.script_aliases = {}          # -T: gid -> gid of the input symbol it is an alias of (NAME = SYM + C)

@@ -1039,6 +1039,8 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
         return e[1], NUM
     if k == "dot":
         sec = getattr(env, "cur_sec", None)
+        if sec is None and hasattr(env, "rel_from_abs"):
+            env.rel_from_abs = True     # (GNU ld's expld.rel_from_abs: see script_layout._assign)
         return env.dot(), (sec if sec is not None else ABS)
     if k == "sym":
         return env.symbol_tagged(e[1], e[2]) if hasattr(env, "symbol_tagged") else (env.symbol(e[1], e[2]), ABS)
@@ -1091,7 +1093,11 @@ def evaluate_tagged(e: tuple, env) -> tuple[int, object]:
             vals = [evaluate_tagged(x, env) for x in args]
             return (max if fn == "MAX" else min)(vals, key=lambda vt: vt[0])
         if fn == "ABSOLUTE":
-            return evaluate(args[0], env), ABS
+            was = getattr(env, "rel_from_abs", None)
+            v = evaluate(args[0], env)
+            if was is not None:
+                env.rel_from_abs = was  # (ABSOLUTE(.) makes an absolute symbol, as in GNU ld)
+            return v, ABS
         if fn == "DEFINED":
             return int(env.defined(args[0])), NUM
         if fn in ("ORIGIN", "LENGTH"):

@@ -539,6 +539,18 @@ class _Env:
         self.tls_first = None         # the first TLS output section, and the template's
         self.tls_align = 1            # alignment: its largest input's (layout.place's rule)
         self.lma_regions = _lma_regions(self.s)   # id(OutSec) -> its load region (AT> or inherited)
+        # GNU ld's section_for_dot: a symbol given an address from '.' outside the output
+        # sections is absolute in expressions, but its symbol table entry is in the section
+        # its assignment belongs to (the one before it; the one after once '.' was moved)
+        self.rel_from_abs = False     # the expression being evaluated read '.' out there
+        self.prefer_next = False      # '.' moved since the last output section was placed
+        self.last_out = None          # the output section placed last (orphans too)
+        self.dot_owner = {}           # symbol -> that section (None: not placed yet, or none)
+        self.awaiting = []            # symbols that belong to the next section placed
+        # GNU ld moves '.' past a script's non-allocated section (to its address, or '.',
+        # plus its size); xld leaves '.' where the allocated ones left it: what reads '.' after
+        # one would differ.  (name, line, GNU ld's '.') until '.' is set again, else None
+        self.past_nonalloc = None
 
     def dot(self):
         return self.cur
@@ -666,6 +678,7 @@ def place(ctx) -> None:
         if final and ctx.nphdr == used and settled:
             break
     ctx.script_values = values
+    ctx.script_dot_owner = env.dot_owner
     for o in list(ctx.outputs.values()):
         t = getattr(o, "inside", None)
         if t is not None:                   # inside the script's section, in the file too
@@ -950,10 +963,18 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
     if a.op != "=":                       # x op= e is x = x op (e)
         target = ("dot",) if a.name == "." else ("sym", a.name, a.line)
         expr = ("bin", a.op[:-1], target, ("un", "+", expr))
+    env.rel_from_abs = False
     v, tag = sc.evaluate_tagged(expr, env)
     if tag is sc.NUM and sec is not None:
         v, tag = (sec.addr + v) & sc.MASK, sec
+    if sec is None and env.past_nonalloc is not None and env.final:
+        if a.name == "." and not env.rel_from_abs:
+            env.past_nonalloc = None        # (set anew: the same for both linkers from here)
+        elif a.name != "." and env.rel_from_abs:
+            _past_nonalloc(env, f"{a.name} = ...", a.line)
     if a.name == ".":
+        if sec is None:
+            env.prefer_next = True
         if sec is not None and v < env.cur:
             raise LinkError(f"{sc.at(env.s, a.line)}: unable to move location counter backward for: {sec.name}")
         if sec is not None and v > env.cur:
@@ -961,6 +982,12 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
         env.cur = v
         return
     env.values[a.name] = (v, tag if tag not in (sc.NUM, sc.ABS) else None)
+    if sec is None and tag is sc.ABS and env.rel_from_abs:
+        env.dot_owner[a.name] = None if env.prefer_next else env.last_out
+        if env.prefer_next or env.last_out is None:
+            env.awaiting.append(a.name)
+    else:
+        env.dot_owner.pop(a.name, None)
 
 
 def _input_align(o) -> int:
@@ -970,8 +997,21 @@ def _input_align(o) -> int:
     return align
 
 
+def _past_nonalloc(env, what: str, line) -> None:
+    """Refused: ``what`` reads '.' after a non-allocated section that GNU ld moves '.' past."""
+    name, at, gnu = env.past_nonalloc
+    raise LinkError(f"{sc.at(env.s, line)}: {what} reads '.' after the non-allocated output section "
+                    f"{name} ({sc.at(env.s, at)}), which GNU ld moves '.' past (to 0x{gnu:x}, its "
+                    f"address plus its size) and xld does not: not supported (set '.' again first, "
+                    f"or put {name} last)")
+
+
 def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     s = ctx.script
+    for name in env.awaiting:           # (section_for_dot: this is the next section)
+        env.dot_owner[name] = o
+    env.awaiting.clear()
+    env.last_out, env.prefer_next = o, False
     region = cmd.region if cmd is not None else None
     if region is None and o.alloc and s.regions:
         if cmd is None:                 # an orphan: in the region of the section it follows
@@ -1016,6 +1056,8 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     else:
         start = env.cur
     if (o.alloc or ghost) and fixed is None and not (cmd is not None and cmd.addr is not None):
+        if o.alloc and region is None and env.past_nonalloc is not None and cmd is not None and final:
+            _past_nonalloc(env, f"section {o.name}", cmd.line)
         start = align_up(start, align)
     env.cur = start
     subalign = sc.evaluate(cmd.subalign, env) if cmd is not None and cmd.subalign is not None else None
@@ -1083,6 +1125,10 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
     if not o.alloc and not ghost:
         env.cur = env_cur_saved
         o.lma = None
+        if cmd is not None and o.size and final:
+            base = sc.evaluate(cmd.addr, env) if cmd.addr is not None else env_cur_saved
+            if base + o.size != env.cur:
+                env.past_nonalloc = (o.name, cmd.line, base + o.size)
         return
     # load address
     lma = None
@@ -1295,10 +1341,30 @@ def apply_symbols(ctx) -> None:
         t = ctx.script_aliases.get(g)
         if t is not None:               # in the section of the symbol it names
             o = layout.output_section_of(ctx, t)
+        if o is None and name in ctx.script_dot_owner:
+            o = _section_for_dot(ctx, ctx.script_dot_owner[name], v)
         if o is not None:
             ctx.linker_sec[g] = o
         else:
             ctx.linker_sec.pop(g, None)
+
+
+def _section_for_dot(ctx, owner, v: int):
+    """The section GNU ld's symbol table gives a symbol assigned from '.' outside the output
+    sections (ldlang.c's section_for_dot): the section its assignment belongs to, or, when that
+    one is not allocated (or is TLS), the last allocated one before it; the last allocated one
+    when none follows.  Only the symbol table sees it (tools, debuggers, a load at a bias)."""
+    at = next((i for i, o in enumerate(ctx.ordered) if o is owner), None)
+    if at is not None:
+        at += 1
+    elif owner is None:
+        at = len(ctx.ordered)
+    else:                               # (a section dropped as empty: the next one kept)
+        at = next((i for i, o in enumerate(ctx.ordered) if o.alloc and o.addr >= v), len(ctx.ordered)) + 1
+    for o in reversed(ctx.ordered[:at]):
+        if o.alloc and not o.flags & elf.SHF_TLS:
+            return o
+    return None
 
 
 def write_contents(ctx, img) -> None:
@@ -1693,3 +1759,4 @@ def _insert_values(ctx) -> None:
         elif isinstance(cmd, sc.Assert) and not sc.evaluate(cmd.expr, env):
             raise LinkError(f"{sc.at(s, cmd.line)}: {cmd.message}")
     ctx.script_values = values
+    ctx.script_dot_owner = {}           # (an INSERT script's: absolute, as before)

@@ -1411,3 +1411,71 @@ def test_empty_output_sections_are_dropped_as_gnu_ld(arch, tmp_path):
     assert list(got) == list(exp) == [".text", ".a2", ".data"], (got, exp)
     assert {k: v[0] for k, v in got.items() if k != ".text"} == {k: v[0] for k, v in exp.items() if k != ".text"}
     assert lma_of(arch, tmp_path / "xld")[".data"] == lma_of(arch, gnu)[".data"] == 0x10100
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("mode", ["static", "pie"])
+def test_dot_symbols_outside_sections_are_in_gnu_lds_sections(arch, mode, tmp_path):
+    """OpenSBI's ``PROVIDE(_fw_start = .)`` (before .text), ``_fw_rw_start`` (after a move of
+    '.', before .data) and ``_fw_end`` (after .bss): GNU ld's symbol table gives each the
+    section its assignment belongs to (ldlang.c's section_for_dot), xld wrote SHN_ABS (`nm`
+    said A, not T/B; a debugger moving the image moves none of them).  The same values and
+    sections as GNU ld; numbers, ABSOLUTE(.) and a copy of a symbol stay absolute.  (PIE: the
+    sections by name only, GNU ld's own .hash moves the addresses after .text.)"""
+    src = "int d = 1;\nint b[4];\nint *p = &d;\nvoid _start(void) { for (;;) b[0] += *p; }\n"
+    obj = tc.compile_c(arch, src, tmp_path, ["-O1", "-fPIE", "-fno-asynchronous-unwind-tables"])
+    script = HERE / "dotsyms.ld"
+    how = ["-pie", "--no-dynamic-linker"] if mode == "pie" else []
+    ld = tc.require(f"{tc.TRIPLE[arch]}-ld")
+    subprocess.run([ld, *how, "-T", str(script), "-o", str(tmp_path / "gnu"), str(obj)], check=True,
+                   capture_output=True)
+    res = tc.xld_link([*how, "-T", script, "-o", tmp_path / "xld", obj])
+    assert res.status == 0, res.stderr
+    names = ("s_before", "s_num", "s_text_end", "s_gap", "s_gap_arith", "s_abs", "s_copy", "s_aligned",
+             "s_data_end", "s_al1", "s_end", "s_after", "s_nonalloc")
+
+    def placed(exe):
+        secs = ["", *[m.group(1) for m in re.finditer(r"^\s*\[\s*\d+\]\s+(\S+)", readelf(arch, "-S", exe), re.M)][1:]]
+        return {k: (v, secs[int(n)] if n.isdigit() else n) for k, (v, n) in symbol_values(arch, exe, names).items()}
+
+    want, got = placed(tmp_path / "gnu"), placed(tmp_path / "xld")
+    assert len(want) == len(names)
+    assert want["s_before"][1] == want["s_text_end"][1] == ".text" and want["s_gap"][1] == ".data", want
+    assert want["s_end"][1] == want["s_after"][1] == want["s_nonalloc"][1] == ".bss", want
+    assert want["s_num"][1] == want["s_abs"][1] == want["s_copy"][1] == "ABS", want
+    if mode == "pie":
+        want, got = ({k: v[1] for k, v in d.items()} for d in (want, got))
+    assert got == want
+
+
+@pytest.mark.parametrize("arch", tc.ARCHES)
+@pytest.mark.parametrize("case", ["symbol", "section", "symbol-at-0"])
+def test_dot_read_after_a_nonallocated_section_is_refused(arch, case, tmp_path):
+    """GNU ld moves '.' past a script's non-allocated section (``.comment : { ... }``: to '.'
+    plus its size; ``.comment 0 : { ... }``: to its size, 0x1f or so) and places what follows
+    there; xld's '.' stays after the allocated sections, so a symbol set from '.' there (or a
+    section placed there) got another value, silently: refused now, naming both places.  Set
+    again ('. = 0x7000;') or not read, it links as GNU ld links it."""
+    obj = tc.compile_c(arch, "int d = 1;\nvoid _start(void) { for (;;) ; }\n", tmp_path,
+                       ["-O1", "-fno-pie", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables"])
+    comment = ".comment 0 : { *(.comment) }" if case == "symbol-at-0" else ".comment : { *(.comment) }"
+    after = ".extra : { LONG(7) }" if case == "section" else "x_after = .;"
+    text = (f"ENTRY(_start)\nSECTIONS {{\n  . = 0x1000;\n  .text : {{ *(.text) }}\n"
+            f"  .data : {{ *(.data .sdata) }}\n  {comment}\n  {after}\n  y = . + 4;\n}}\n")
+    script = tmp_path / "t.ld"
+    script.write_text(text)
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu", ["-T", str(script)])
+    gv = symbol_values(arch, gnu, ("x_after", "y", "d"))
+    assert int(gv["y"][0], 16) < 0x1000 or int(gv["y"][0], 16) > int(gv["d"][0], 16) + 8, gv
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld", obj])
+    assert res.status != 0 and not (tmp_path / "xld").exists(), res.stderr
+    assert f"{script}:7: " in res.stderr and "reads '.' after the non-allocated output section .comment" in res.stderr
+    assert f"({script}:6)" in res.stderr and "Traceback" not in res.stderr, res.stderr
+    # '.' set again before it is read: the same values as GNU ld
+    script.write_text(text.replace(f"  {after}\n", f"  . = 0x7000;\n  {after}\n"))
+    gnu = tc.gnu_ld(arch, [obj], tmp_path / "gnu2", ["-T", str(script)])
+    res = tc.xld_link(["-T", script, "-o", tmp_path / "xld2", obj])
+    assert res.status == 0, res.stderr
+    names = ("x_after", "y", "d")
+    assert {k: v[0] for k, v in symbol_values(arch, tmp_path / "xld2", names).items()} == \
+        {k: v[0] for k, v in symbol_values(arch, gnu, names).items()}

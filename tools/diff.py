@@ -17,7 +17,8 @@ what the code *means*, in the way of the wild linker's ``linker-diff``:
   is followed to where the stub goes (an ``IRELATIVE`` slot: to its resolver); NOPs are
   dropped; unnamed data (a string literal) is named by its section and first bytes;
 - each data object (``STT_OBJECT``) in both files: same size, and each 8-byte word that
-  differs must resolve, as an address, to the same place;
+  differs must resolve, as an address, to the same place (a word with a dynamic relocation:
+  the place that relocation writes);
 - the entry point's symbol; for dynamic outputs the ``DT_NEEDED`` list, the dynamic symbols
   and the count of each dynamic relocation type.
 
@@ -270,6 +271,14 @@ class Image:
         if s is None and v < self.tls_end:
             return frozenset({f"0x{v:x}"})   # a static link's TLS slot holds the TP offset
         return self.names_at(v)
+
+    def word(self, addr: int, w: bytes) -> frozenset[str]:
+        """What the 8-byte data word ``w`` at ``addr`` points to once loaded: where its dynamic
+        relocation puts it (GNU ld leaves the place of a riscv64 RELA row zero, xld writes the
+        address there too), else the address it holds."""
+        if addr in self.dynrel:
+            return self.slot(addr)
+        return self.names_at(int.from_bytes(w, "little"))
 
     def is_got(self, addr: int) -> bool:
         s = self.section_of(addr)
@@ -957,8 +966,7 @@ def _object_diff(r: Report, name: str, a, b) -> list[tuple[str, str, str]]:
         if wa == wb:
             continue
         if len(wa) == 8 and va % 8 == 0 and vb % 8 == 0:
-            na = r.a.names_at(int.from_bytes(wa, "little"))
-            nb = r.b.names_at(int.from_bytes(wb, "little"))
+            na, nb = r.a.word(va + off, wa), r.b.word(vb + off, wb)
             if na & nb or _same_stub(r, wa, wb):
                 continue
             out.append((f"{name}+0x{off:x}", show(na), show(nb)))
