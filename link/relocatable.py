@@ -222,12 +222,14 @@ def _script_mapping(ctx):
             if isinstance(c, sc.InputDesc):
                 descs.append((c, cmd.name if cmd.name != "/DISCARD/" else None))
 
+    first = script_layout.DescMatcher([d for d, _ in descs]).first
+
     def lookup(name, obj):
-        for k, (d, oname) in enumerate(descs):
-            if script_layout.desc_matches(d, name, obj):
-                key = name if d.sort == "name" else ""
-                return oname, (k, key)
-        return None
+        k = first(name, obj)
+        if k is None:
+            return None
+        d, oname = descs[k]
+        return oname, (k, name if d.sort == "name" else "")
     return lookup
 
 

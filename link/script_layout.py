@@ -28,6 +28,7 @@ layout instead (assign_insert); NOCROSSREFS is checked once relocations are scan
 from __future__ import annotations
 
 import fnmatch
+import re
 import os
 
 import numpy as np
@@ -269,6 +270,45 @@ def desc_matches(d, name: str, obj) -> bool:
     return False
 
 
+class DescMatcher:
+    """The first of a script's input descriptions that an input section matches, as trying
+    ``desc_matches`` on each in turn finds it, with one regular expression match where that
+    tried each: the descriptions' section patterns joined into one alternation, a group a
+    description, in their order (the first alternative that matches the whole name wins, as
+    the first description would).  A description with file patterns (a file other than
+    ``*``, EXCLUDE_FILE) is then checked whole; where it does not apply the search goes on
+    after it.  (OpenSBI's firmware link: 1,800 sections against 18 descriptions, 33,000
+    fnmatch calls, ~30 ms: a fifth of the link.)  ``skip``: descriptions never tried."""
+
+    def __init__(self, descs: list, skip=lambda d: False):
+        self.descs = descs
+        self.plain = [d.file_pattern == "*" and not d.exclude_files and not any(d.pattern_excludes or ())
+                      for d in descs]
+        self.skip = [bool(skip(d)) for d in descs]
+        self._rx: dict[int, re.Pattern | None] = {}
+
+    def _regex(self, start: int):
+        rx = self._rx.get(start, 0)
+        if rx == 0:
+            alts = [f"(?P<d{k}>" + "|".join(fnmatch.translate(p) for p in d.patterns) + ")"
+                    for k, d in enumerate(self.descs) if k >= start and not self.skip[k] and d.patterns]
+            rx = self._rx[start] = re.compile("|".join(alts)) if alts else None
+        return rx
+
+    def first(self, name: str, obj) -> int | None:
+        """The index of the first description ``name`` of ``obj`` matches, or None."""
+        start = 0
+        while True:
+            rx = self._regex(start)
+            m = rx.match(name) if rx is not None else None
+            if m is None:
+                return None
+            k = int(m.lastgroup[1:])
+            if self.plain[k] or desc_matches(self.descs[k], name, obj):
+                return k
+            start = k + 1
+
+
 def _constraints(s, default) -> None:
     """ONLY_IF_RO / ONLY_IF_RW: an output section whose inputs are not all read-only (all
     writable) is dropped from the script, and its inputs go to the descriptions after it
@@ -281,9 +321,11 @@ def _constraints(s, default) -> None:
         descs = [(d, cmd) for cmd in s.sections if isinstance(cmd, sc.OutSec) and not cmd.disabled
                  for d in cmd.commands if isinstance(d, sc.InputDesc)]
         writable: dict[int, list[bool]] = {}
+        first = DescMatcher([d for d, _ in descs]).first
         for obj, i in inputs:
             name = obj.sec_names[i]
-            cmd = next((c for d, c in descs if desc_matches(d, name, obj)), None)
+            k = first(name, obj)
+            cmd = descs[k][1] if k is not None else None
             if cmd is not None and cmd.constraint:
                 writable.setdefault(id(cmd), []).append(bool(int(obj.shdrs[i]["sh_flags"]) & elf.SHF_WRITE))
         failed = [c for c in constrained if not c.disabled and
@@ -367,16 +409,12 @@ def assign(ctx) -> None:
                 target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
     orphan_inputs: dict[str, list] = {}   # orphans by their own name (GNU ld's, lld's): inputs
     orphan_found: list[tuple] = []        # --orphan-handling=warn|error|discard: (file id, section, obj, output)
+    first = DescMatcher([d for d, _, _ in descs], skip=lambda d: "COMMON" in d.patterns and len(d.patterns) == 1).first
     for dname, dout in default.items():
         for obj, i in dout.inputs:
             name = obj.sec_names[i]
-            hit = None
-            for d, target, got in descs:
-                if "COMMON" in d.patterns and len(d.patterns) == 1:
-                    continue
-                if desc_matches(d, name, obj):
-                    hit = (d, target, got)
-                    break
+            k = first(name, obj)
+            hit = descs[k] if k is not None else None
             if hit is None:
                 if ctx.opts.orphan_handling != "place":
                     orphan_found.append((obj.file_id, i, obj, name))
@@ -1671,11 +1709,13 @@ def assign_insert(ctx) -> None:
                 descs.append((c, target, []))
             if target is not None:
                 target.pieces.append((c, descs[-1][2] if isinstance(c, sc.InputDesc) else None))
+    first = DescMatcher([h[0] for h in descs]).first
     for dout in list(ctx.outputs.values()):
         keep = []
         for obj, i in dout.inputs:
             name = obj.sec_names[i]
-            hit = next((h for h in descs if desc_matches(h[0], name, obj)), None)
+            k = first(name, obj)
+            hit = descs[k] if k is not None else None
             if hit is None:
                 keep.append((obj, i))
             elif hit[1] is None:                 # /DISCARD/
