@@ -1031,8 +1031,11 @@ def _assign(env: _Env, a: sc.Assign, sec) -> None:
 def _input_align(o) -> int:
     align = 1
     for obj, i in o.inputs:
-        align = max(align, int(obj.shdrs[i]["sh_addralign"]))
+        align = max(align, obj.shdrs.item(i)[_ALIGN])     # (a header's fields at once: item)
     return align
+
+
+_SIZE, _ALIGN = 5, 8            # sh_size's and sh_addralign's place in a section header's item()
 
 
 def _past_nonalloc(env, what: str, line) -> None:
@@ -1129,14 +1132,15 @@ def _place_section(ctx, env, o, cmd, regions, last_in_region, final) -> None:
             _place_commons(ctx, env, o, commons)
             commons_done = True
         for obj, i in got or ():
-            a = subalign if subalign is not None else max(int(obj.shdrs[i]["sh_addralign"]), 1)
+            h = obj.shdrs.item(i)              # (its fields at once: two field reads cost 3x)
+            a = subalign if subalign is not None else max(h[_ALIGN], 1)
             if a > 4 and obj.sec_names[i] == ".eh_frame":
                 # records are 4-byte aligned; a gap of zeros between inputs would read as the
                 # terminator that ends the unwinder's walk (as the default layout packs them)
                 a = 4
             env.cur = align_up(env.cur, a)
             obj.sec_out[i] = env.cur - start
-            env.cur += int(obj.shdrs[i]["sh_size"])
+            env.cur += h[_SIZE]
         for syn in getattr(o, "synthetic", ()):          # the linker's own section, here
             if syn.at_desc is c:
                 env.cur = align_up(env.cur, max(syn.align, 1))
