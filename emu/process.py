@@ -677,7 +677,9 @@ class Processes:
             return [self.host_of(pid)] if self.host_of(pid) in self.children else []
         if pid == -1:
             return kids
-        group = os.getpgid(0) if pid == 0 else self.host_of(-pid)
+        # (the first process's group, 4242 to the guest, is the caller's host group)
+        group = (os.getpgid(0) if pid == 0 else self.first_host_pgid if -pid == self.first_pid
+                 else self.host_of(-pid))
         out = []
         for k in kids:
             try:

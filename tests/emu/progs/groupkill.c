@@ -3,7 +3,8 @@
  * all four get it (Linux). SIGUSR1 is blocked everywhere and taken with sigtimedwait, which
  * gives up after 10 s (a process that never gets it reports -1). With "own", B makes a group
  * of its own (setpgid(0, 0)) before forking D, and C signals B's group: B and D get it, P and
- * C do not (they look with sigpending at the end). */
+ * C do not (they look with sigpending at the end). P reaps its children with waitpid of
+ * their group. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +69,15 @@ int main(int argc, char **argv)
 		say("C", own ? pending() : wait_usr1());
 		_exit(0);
 	}
-	waitpid(c, 0, 0);
-	waitpid(b, 0, 0);
+	int reaped = 0;
+	if (own) {
+		reaped += waitpid(-b, 0, 0) == b;     /* B's group */
+		reaped += waitpid(c, 0, 0) == c;
+	} else {
+		while (waitpid(-pg, 0, 0) > 0)         /* P's group: B and C */
+			reaped++;
+	}
+	say("P reaped", reaped);
 	say("P", own ? pending() : wait_usr1());
 	return 0;
 }
