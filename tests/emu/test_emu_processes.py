@@ -540,3 +540,22 @@ def test_kill_of_a_process_group_from_a_forked_child(pbuild, arch, mode):
     p = tc.run_group([sys.executable, "-m", "xld.emu", exe, *args], timeout=TIMEOUT,
                      env={**os.environ, "XLD_SERVER": "0"})
     assert (p.returncode, b"".join(sorted(p.stdout.splitlines(True)))) == (0, want), p.stderr[-3000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_proc_pid_files_of_the_run(pbuild, arch):
+    """progs/procpeer.c. /proc/<its own pid>/status, cmdline and exe are the program's, as
+    /proc/self's, against qemu-user (the first process's pid, 4242, is no host pid of it:
+    status was another host process's or none, and status through /proc/self had the
+    emulator's host pid and parent). /proc/<pid> of another process of the run is refused
+    (SIGSYS with a note): that host process is an emulator whose files are not the program's
+    (qemu-user gives its own command line there: `qemu-aarch64 ./procpeer peer`)."""
+    exe = pbuild("procpeer", arch, "gcc")
+    rc, out, err = run_qemu(arch, exe, ["own"], timeout=TIMEOUT)
+    assert (rc, out.replace(exe.encode(), b"P")) == (0, b"Pid ok\nPPid ok\ncmdline: P own \nexe: ok\n"), err
+    res = run(exe, argv=["own"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (rc, out), res.stderr[-3000:]
+    res = run(exe, argv=["peer"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (0, b"child: killed by 31\n"), res.stderr[-3000:]
+    assert (b"note:   /proc/4242/cmdline: the /proc files of another process of the run"
+            in res.stderr), res.stderr[-3000:]
