@@ -911,12 +911,20 @@ class ProcText(BytesFile):
 
 
 def own_proc_file(guest: str, pid: int) -> str | None:
-    """``maps``, ``cmdline``, ``environ``, ``auxv`` or ``stat`` when the normalized guest path is that
+    """``maps``, ``cmdline``, ``environ``, ``auxv``, ``stat`` or ``status`` when the normalized guest path is that
     file of the guest's own process (/proc/self, /proc/thread-self, /proc/<its pid>)."""
     parts = guest.split("/")
     if len(parts) == 4 and parts[1] == "proc" and parts[2] in ("self", "thread-self", str(pid)) \
-            and parts[3] in ("maps", "cmdline", "environ", "auxv", "stat"):
+            and parts[3] in ("maps", "cmdline", "environ", "auxv", "stat", "status"):
         return parts[3]
+    return None
+
+
+def proc_pid_path(guest: str) -> tuple[int, str] | None:
+    """(pid, the rest) when the normalized guest path is ``/proc/<pid>`` or below it."""
+    parts = guest.split("/", 3)
+    if len(parts) >= 3 and parts[1] == "proc" and parts[2].isdigit() and parts[2][0] != "0":
+        return int(parts[2]), "/" + parts[3] if len(parts) == 4 else ""
     return None
 
 

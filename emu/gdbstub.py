@@ -149,6 +149,8 @@ class GdbServer:
         self.hit: int | None = None             # breakpoint address the engine stopped at
         self.skip: tuple[int, int] | None = None   # (tid, pc): this thread resumes here
                                                 # without stopping at its breakpoint
+        self.hold = False                       # the next run is the resumed instruction alone:
+                                                # no asynchronous signal is delivered before it
         self.interrupted = False
         self.g_tid = 0                          # thread selected for register access (0: current)
         self.auxv = b""
@@ -187,7 +189,31 @@ class GdbServer:
         for a step), or None: not attached, the run loop decides."""
         if not self.attached:
             return None
-        return 1 if self.stepping else 0
+        return 1 if self.stepping or self.hold else 0
+
+    def holding(self) -> bool:
+        """Just resumed by the debugger: the resumed instruction runs (alone) before any
+        asynchronous signal is delivered (``hold``)."""
+        return self.attached and self.hold
+
+    def ran(self, err: int) -> None:
+        """The run after a resume is over (the resumed instruction has run): signals may
+        come now, but not before a breakpoint where that run ended is seen. gdb steps over a
+        breakpoint on riscv64 with a breakpoint of its own on the next instruction and a
+        continue: the handler of a signal delivered there would call past the breakpoint
+        gdb has not put back yet."""
+        if not self.hold:
+            return
+        self.hold = False
+        pc = self.proc.eng.reg_read(self.proc.arch.pc)
+        if (err == 0 and self.attached and not self.stepping and self.hit is None
+                and pc in self.breakpoints):
+            self.hit = pc
+
+    def wants_stop(self) -> bool:
+        """After a run: does the debugger have a stop to see (a breakpoint, the end of a
+        step, an interrupt already read)? Then it is served before any signal is delivered."""
+        return self.attached and (self.hit is not None or self.stepping or self.interrupted)
 
     def stopped(self) -> bool:
         """The engine stopped normally between instructions: a breakpoint, the end of a
@@ -271,6 +297,11 @@ class GdbServer:
         if self.proc.kicker is not None:
             self.proc.kicker.clear()       # kicks that came while gdb had the program stopped
         self.stepping = step
+        # a signal delivered before the resumed instruction would run a handler before it:
+        # a call of the handler would pass a breakpoint unseen (gdb removes the one it steps
+        # over, or the skip above takes it), and the interrupted instruction, back from the
+        # handler, would stop at the same breakpoint a second time
+        self.hold = True
         self.hit = None
         self.interrupted = False
 

@@ -855,7 +855,9 @@ class Processes:
             return [self.host_of(pid)] if self.host_of(pid) in self.children else []
         if pid == -1:
             return kids
-        group = os.getpgid(0) if pid == 0 else self.host_of(-pid)
+        # (the first process's group, 4242 to the guest, is the caller's host group)
+        group = (os.getpgid(0) if pid == 0 else self.first_host_pgid if -pid == self.first_pid
+                 else self.host_of(-pid))
         out = []
         for k in kids:
             try:
@@ -1065,30 +1067,80 @@ class Processes:
             except OSError as e:
                 return -(e.errno or errno.ESRCH)
             return 0
-        if pid in (0, -1) or -pid == self.own_pgid():
+        if pid == -1:
             for host in list(self.children):
                 try:
-                    if pid == -1 or os.getpgid(host) == os.getpgid(0):
-                        self.tell_sender(host, sig)
-                        os.kill(host, sig)
+                    self.tell_sender(host, sig)
+                    os.kill(host, sig)
                 except OSError:
                     pass
             return self.raise_signal(sig, code=0)          # SI_USER
-        group = self.host_of(-pid)           # another process group: one of our children's
-        for host in list(self.children):
-            try:
-                if os.getpgid(host) == group:
-                    for member in list(self.children):
+        return self.kill_group(self.own_pgid() if pid == 0 else -pid, sig)
+
+    def run_members(self) -> list[int]:
+        """The host pids of the run's processes: those with a mailbox (every forked child,
+        and the first process once it has forked), named by the run's token in the host's
+        list of Unix sockets. A host program a child executed has none."""
+        tag = f" @xld-run-{self.run_token}-"
+        out = []
+        try:
+            with open("/proc/net/unix") as f:
+                for line in f:
+                    i = line.find(tag)
+                    if i >= 0:
                         try:
-                            if os.getpgid(member) == group:
-                                self.tell_sender(member, sig)
-                        except OSError:
+                            out.append(int(line[i + len(tag):].strip()))
+                        except ValueError:
                             pass
-                    os.killpg(group, sig)
-                    return 0
+        except OSError:
+            pass
+        return out
+
+    def kill_group(self, group: int, sig: int) -> int:
+        """kill(-group): every process of the run in guest process group ``group``. The
+        first process's group, 4242 to the guest, is on the host the caller's group (a shell's
+        job, a test runner's), with processes that are not the run's: it is never signalled
+        whole; its members of the run are, one by one (before, a child's kill(-4242) reached
+        itself and its own children only, and a group a sibling made was ESRCH: only the
+        caller's children were looked at). Another group was made by a process of the run
+        (setpgid, setsid): all of it is the run's, host programs it executed included."""
+        first = group == self.first_pid
+        host_group = self.first_host_pgid if first else self.host_of(group)
+        me = os.getpid()
+        found = False
+        if first:
+            for host in self.run_members():
+                if host == me:
+                    continue
+                try:
+                    # (the first process's group is virtual: to the others it is 4242)
+                    if host != self.first_host_pid and os.getpgid(host) != host_group:
+                        continue
+                    self.tell_sender(host, sig)
+                    os.kill(host, sig)
+                    found = True
+                except OSError:
+                    pass
+        elif host_group != self.first_host_pgid:
+            try:
+                members = [h for h in self.run_members() if h != me and os.getpgid(h) == host_group]
             except OSError:
-                continue
-        return -errno.ESRCH
+                members = [h for h in self.run_members() if h != me]
+            for host in members:
+                self.tell_sender(host, sig)
+            try:
+                if os.getpgid(0) == host_group:      # (not twice to this one: raise_signal)
+                    for host in members:
+                        os.kill(host, sig)
+                        found = True
+                else:
+                    os.killpg(host_group, sig)
+                    found = True
+            except OSError:
+                pass
+        if self.own_pgid() == group:
+            return self.raise_signal(sig, code=0)          # SI_USER
+        return 0 if found else -errno.ESRCH
 
     def sigqueue_other(self, pid: int, sig: int, value: int) -> int:
         """rt_sigqueueinfo to another process of the run: the host signal, and the record

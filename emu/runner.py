@@ -471,7 +471,20 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
                         raise InternalError(self.error, self.error_tb)
                     if self.stop is not None:
                         return
-                if self.pending is None and err in (None, 0) and self.async_signals:
+                if (err == 0 and self.gdb is not None and self.pending is None and self.stop is None
+                        and self.gdb.wants_stop() and self.eng.reg_read(self.arch.pc) != UNTIL):
+                    # a breakpoint or the end of a step is seen before a signal that came
+                    # meanwhile is delivered (as ptrace reports its SIGTRAP first): taken
+                    # first, the signal's handler ran with the breakpoint still marked hit,
+                    # and no breakpoint stopped the program again (gdbstub.py)
+                    self.gdb.stopped()
+                    if self.stop is not None:
+                        return
+                    pc = self.eng.reg_read(self.arch.pc)
+                    err = None
+                    continue
+                if (self.pending is None and err in (None, 0) and self.async_signals
+                        and not (self.gdb is not None and self.gdb.holding())):
                     what = self.take_async()
                     if what is None:
                         self.restore_saved_mask()   # nothing to deliver after a sigsuspend/pselect6
@@ -552,6 +565,8 @@ class Process(Processes, Notify, Net, HostIO, SysVIPC, Threads, Signals, Timers,
                     err = self.start_engine(pc)
             finally:
                 self.drop_run_lock()
+            if self.gdb is not None:
+                self.gdb.ran(err)        # the resumed instruction has run: signals may come
             if self.kicker is not None:
                 self.kicker.clear()      # a kick from now on stops the next run
 

@@ -1377,6 +1377,24 @@ class Syscalls:
             return b"".join(os.fsencode(e) + b"\0" for e in self.env)
         if name == "auxv":
             return getattr(self, "auxv_bytes", b"")
+        if name == "status":
+            # the emulator's, with the program's name, ids and thread count (its host pid and
+            # the emulator's parent were there: the first process's pid is 4242)
+            comm = self.comm if self.comm is not None else \
+                os.fsencode(os.path.basename(self.sandbox.exe_guest))[:15]
+            ids = {b"Name": comm, b"Tgid": self.pid, b"Pid": self.pid, b"PPid": self.sys_getppid(),
+                   b"NStgid": self.pid, b"NSpid": self.pid, b"NSpgid": self.sys_getpgid(0),
+                   b"NSsid": self.sys_getsid(0), b"Threads": len(self.threads)}
+            with open("/proc/self/status", "rb") as f:
+                lines = f.read().splitlines(True)
+            out = []
+            for line in lines:
+                key = line.split(b":", 1)[0]
+                if key in ids:
+                    v = ids[key]
+                    line = b"%s:\t%s\n" % (key, v if isinstance(v, bytes) else b"%d" % v)
+                out.append(line)
+            return b"".join(out)
         if name == "stat":
             # proc(5)'s 52 fields: the ids, the state, the CPU times (the host process's, as
             # getrusage's), the thread count and the stack's start; what is not kept here is 0
@@ -1414,6 +1432,23 @@ class Syscalls:
             name = "" if n == "[anon]" else n
             lines.append(f"{head:<72} {name}".rstrip() + "\n" if name else f"{head:<72} \n")
         return "".join(lines).encode()
+
+    def proc_pid_host(self, norm: str, path: str) -> str:
+        """The path to look up for the guest's ``path`` (``norm``: its normalized form): under
+        /proc/<its own pid>, the same under /proc/self (the first process's pid, 4242, is no
+        host pid of it: another host process's files, or ENOENT, were read); under /proc/<pid>
+        of another process of the run, refused: that host process is an emulator, whose status,
+        stat, cmdline, exe ... are not the guest's (a child's cmdline was xld's command line)."""
+        pp = F.proc_pid_path(norm)
+        if pp is None:
+            return path
+        pid, rest = pp
+        if pid == self.pid:
+            return "/proc/self" + rest
+        if self.of_this_run(pid):
+            raise NotServed(f"{norm}: the /proc files of another process of the run (its host "
+                            f"process's are the emulator's, not the program's)")
+        return path
 
     def open_path(self, dirfd, path: str, flags: int, mode: int) -> F.OpenFile:
         if path == "":
@@ -1457,6 +1492,7 @@ class Syscalls:
             if writes:
                 return _raise(errno.EACCES)
             return F.ProcText(norm, self.proc_text(proc))
+        path = self.proc_pid_host(norm, path)
         host_flags, want_dir = self._host_open_flags(flags)
         follow = not host_flags & os.O_NOFOLLOW
         if flags & O_TMPFILE_BASE:
@@ -2064,6 +2100,8 @@ class Syscalls:
         if _s64(size) <= 0:
             return -errno.EINVAL
         name = self.guest_name(dirfd, p) if p else ""
+        if name and (q := self.proc_pid_host(name, p)) != p:
+            p = name = q                          # /proc/<its own pid>/...: /proc/self/...
         if name == "/proc/self/exe":
             target = os.fsencode(self.sandbox.exe_guest)
         elif name == "/proc/self/cwd":

@@ -250,3 +250,45 @@ def test_the_time_limit_ends_a_wait_for_gdb(gdbme):
     from xld.emu import run
     res = run(gdbme("riscv64"), ["spin"], gdb=0, timeout=0.5)
     assert res.limit == "timeout" and res.returncode == 137 and res.stdout == b""
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_gdb_breakpoint_in_a_signal_handler_stops_once_per_call(tmp_path, arch):
+    """A breakpoint in visit(), which main and a SIGALRM handler both call (progs/sigbreak.c,
+    oneshot: 40 rounds of a 200 us one-shot timer, main's call, the handler's call): gdb counts
+    the hits of each caller silently and continues; each call stops once. The timer nearly always
+    expires while gdb has main stopped at the breakpoint (a stop and its resume are a dozen
+    round trips); earlier or later, the count is the same.
+    Before: a signal taken in the same stop as a breakpoint left the breakpoint marked hit and
+    nothing stopped the program again (arm64: 0 handler, 0 main hits of 30 and 30); and a
+    signal delivered before the instruction gdb steps over at the breakpoint ran the handler
+    past the breakpoint gdb had taken out, whose return stopped at main's breakpoint a second
+    time (riscv64, where gdb steps with a breakpoint of its own: 0 handler, 60 main).
+    The oracles count more hits than calls: for 50 rounds (100 calls), 150 under qemu-aarch64
+    -g (every main call twice), 128 natively on x86-64 Linux with gdb (gdb's step over a
+    breakpoint that a signal interrupts): xld runs the resumed instruction before any signal
+    (the signal comes one instruction later), so no call is reported twice."""
+    cc = shutil.which(GNU[arch])
+    if cc is None:
+        tc.missing(f"{GNU[arch]} not installed")
+    gdb = shutil.which("gdb-multiarch")
+    if gdb is None:
+        tc.missing("gdb-multiarch not installed")
+    exe = str(tmp_path / f"sigbreak-{arch}")
+    subprocess.run([cc, "-g", "-O0", "-static", os.path.join(HERE, "progs", "sigbreak.c"), "-o", exe],
+                   check=True)
+    script = tmp_path / "count.gdb"
+    script.write_text("set $handler = 0\nset $main = 0\nbreak visit\ncommands\nsilent\n"
+                      "if c == &count\nset $handler = $handler + 1\nelse\nset $main = $main + 1\nend\n"
+                      "continue\nend\ncontinue\nprintf \"hits: handler %d main %d\\n\", $handler, $main\n")
+    xld, port = _start(exe, "oneshot", "40", "200")
+    try:
+        p = subprocess.run([gdb, "-nx", "-q", "-batch", "-ex", "set confirm off",
+                            "-ex", f"target remote 127.0.0.1:{port}", "-x", str(script), exe],
+                           capture_output=True, text=True, timeout=120)
+        stdout, _ = xld.communicate(timeout=60)
+    finally:
+        xld.kill()
+    out = p.stdout + p.stderr
+    assert stdout == b"count 40 spins 40\n" and xld.returncode == 0, (stdout, out)
+    assert "hits: handler 40 main 40\n" in out, out

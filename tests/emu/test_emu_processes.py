@@ -515,3 +515,47 @@ def test_a_child_whose_host_pid_is_a_thread_id_of_its_parent(pbuild, arch):
     r = _run_with_a_child_at_4242(exe, [], at=4243)
     assert (r["rc"], r["out"].encode()) == (rc, out) == (0, (
         b"kill(child, SIGTERM): 0, waitpid the child 1, killed by 15\nthe parent lives on\n")), r
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("mode", ["first", "own"])
+def test_kill_of_a_process_group_from_a_forked_child(pbuild, arch, mode):
+    """progs/groupkill.c: a child sends SIGUSR1 to a process group: the first process's (4242
+    to the guest: it, its two children and a grandchild get it), or one a sibling made with
+    setpgid(0, 0) (that sibling and its child get it, the others do not). The lines come in
+    any order: compared sorted. Against qemu-user, as the API runs it (in the caller's process
+    group, which is never signalled whole) and as the command line does (a group of its own).
+    Before: the first process's group reached the sender alone (B -1 D -1 P -1: nothing came in
+    10 s), and the sibling's group was ESRCH (C kill -1). The first process reaps its children
+    with waitpid(-4242): ECHILD before in the API's run (P reaped 0: 4242 was taken for the
+    host pid, not the host group, which only a command line leading its own group shares)."""
+    exe = pbuild("groupkill", arch, "gcc")
+    args = [] if mode == "first" else ["own"]
+    want = (b"B 10\nC 10\nC kill 0\nD 10\nP 10\nP reaped 2\n" if mode == "first"
+            else b"B 10\nC 0\nC kill 0\nD 10\nP 0\nP reaped 2\n")
+    rc, out, err = run_qemu(arch, exe, args, timeout=TIMEOUT)
+    assert (rc, b"".join(sorted(out.splitlines(True)))) == (0, want), err
+    res = run(exe, argv=args, timeout=TIMEOUT)
+    assert (res.returncode, b"".join(sorted(res.stdout.splitlines(True)))) == (0, want), res.stderr[-3000:]
+    p = tc.run_group([sys.executable, "-m", "xld.emu", exe, *args], timeout=TIMEOUT,
+                     env={**os.environ, "XLD_SERVER": "0"})
+    assert (p.returncode, b"".join(sorted(p.stdout.splitlines(True)))) == (0, want), p.stderr[-3000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_proc_pid_files_of_the_run(pbuild, arch):
+    """progs/procpeer.c. /proc/<its own pid>/status, cmdline and exe are the program's, as
+    /proc/self's, against qemu-user (the first process's pid, 4242, is no host pid of it:
+    status was another host process's or none, and status through /proc/self had the
+    emulator's host pid and parent). /proc/<pid> of another process of the run is refused
+    (SIGSYS with a note): that host process is an emulator whose files are not the program's
+    (qemu-user gives its own command line there: `qemu-aarch64 ./procpeer peer`)."""
+    exe = pbuild("procpeer", arch, "gcc")
+    rc, out, err = run_qemu(arch, exe, ["own"], timeout=TIMEOUT)
+    assert (rc, out.replace(exe.encode(), b"P")) == (0, b"Pid ok\nPPid ok\ncmdline: P own \nexe: ok\n"), err
+    res = run(exe, argv=["own"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (rc, out), res.stderr[-3000:]
+    res = run(exe, argv=["peer"], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (0, b"child: killed by 31\n"), res.stderr[-3000:]
+    assert (b"note:   /proc/4242/cmdline: the /proc files of another process of the run"
+            in res.stderr), res.stderr[-3000:]
