@@ -299,9 +299,19 @@ def test_a_thread_id_names_its_process(tbuild, arch, kind):
     and getsid(tid): on Linux a thread id is a pid naming its process (the named thread takes
     the signal first); xld answered ESRCH (only the pid named the process), so the handler
     never ran."""
-    res = same_as_qemu(arch, kind, tbuild("killtid", arch, kind))
-    assert res.stdout == (b"kill(own tid, SIGUSR1): 0, handled 1, by this thread 1\n"
-                          b"kill(own tid, 0): 0\n"
-                          b"sigqueue(own tid, SIGUSR2, 5): 0, handled 1, code -1, value 5\n"
-                          b"getpgid(tid) is the process's 1, getsid(tid) too 1\n"
-                          b"in all: SIGUSR1 1, SIGUSR2 1\n")
+    want = (b"kill(own tid, SIGUSR1): 0, handled 1, by this thread 1\n"
+            b"kill(own tid, 0): 0\n"
+            b"sigqueue(own tid, SIGUSR2, 5): 0, handled 1, code -1, value 5\n"
+            b"getpgid(tid) is the process's 1, getsid(tid) too 1\n"
+            b"in all: SIGUSR1 1, SIGUSR2 1\n")
+    exe = tbuild("killtid", arch, kind)
+    res = run(exe, timeout=TIMEOUT)
+    assert res.crash is None, res.crash
+    assert (res.returncode, res.stdout) == (0, want), res.stderr
+    # the oracle: qemu-user says the same (it routes the host's signal to a thread of its
+    # own choosing, and under load once printed "handled 0": it is asked three times at most)
+    for _ in range(3):
+        rc, out, err = run_qemu(arch, exe, sysroot=sysroot(arch) if kind == "dyn" else None, timeout=TIMEOUT)
+        if (rc, out) == (0, want):
+            break
+    assert (rc, out) == (0, want), err
