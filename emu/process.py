@@ -1068,13 +1068,18 @@ class Processes:
                 return -(e.errno or errno.ESRCH)
             return 0
         if pid == -1:
+            # every process it may signal but itself, as Linux's kill_something_info leaves
+            # out the caller's own (xld signalled itself too); here those of the run it made,
+            # its children (the sandbox: never the host's other processes); none: ESRCH
+            sent = 0
             for host in list(self.children):
                 try:
                     self.tell_sender(host, sig)
                     os.kill(host, sig)
+                    sent += 1
                 except OSError:
                     pass
-            return self.raise_signal(sig, code=0)          # SI_USER
+            return 0 if sent else -errno.ESRCH
         return self.kill_group(self.own_pgid() if pid == 0 else -pid, sig)
 
     def run_members(self) -> list[int]:

@@ -559,3 +559,16 @@ def test_proc_pid_files_of_the_run(pbuild, arch):
     assert (res.returncode, res.stdout) == (0, b"child: killed by 31\n"), res.stderr[-3000:]
     assert (b"note:   /proc/4242/cmdline: the /proc files of another process of the run"
             in res.stderr), res.stderr[-3000:]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_kill_minus_one_leaves_out_the_sender(pbuild, arch):
+    """progs/killall.c: kill(-1, SIGUSR1) reaches the child, not the sender, as Linux's
+    kill_something_info leaves out the caller (xld ran the sender's handler too: 'ran 1
+    times'); with no other process of the run, ESRCH (xld's sandbox never signals the host's
+    other processes; qemu-user would signal every process of the user, so it is no oracle
+    here, and is not run)."""
+    res = run(pbuild("killall", arch, "gcc"), timeout=TIMEOUT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout == (b"kill(-1): 0, the sender's handler ran 0 times, the child exited 7\n"
+                          b"kill(-1) with no child: -1, errno ESRCH, the sender's handler ran 0 times\n")
