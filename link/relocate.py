@@ -380,8 +380,9 @@ def has_warning_sections(obj) -> bool:
 
 
 def _gnu_warnings(ctx, t, grows) -> None:
-    """A section .gnu.warning.SYM in a linked object: warn where SYM is first used, as GNU ld does
-    (glibc marks getpwnam, dlopen … this way in static links)."""
+    """A section .gnu.warning.SYM in a linked object, or in a shared object that provides SYM:
+    warn where SYM is first used, as GNU ld does (glibc marks getpwnam, dlopen … this way in
+    static links, mktemp, gets … in libc.so.6 too)."""
     msgs: dict[str, str] = {}
     for obj in ctx.files[1:]:
         if not has_warning_sections(obj):
@@ -393,10 +394,17 @@ def _gnu_warnings(ctx, t, grows) -> None:
             elif name == ".gnu.warning" and not obj.discarded[i]:
                 text = bytes(obj.section_bytes(i)).split(b"\0")[0].decode("utf-8", "replace")
                 ctx.diag.warn(f"{obj.name}: {text}")
-    if not msgs or t.n == 0:
-        return
     st = ctx.symtab
     wanted = {st.ids[n]: m for n, m in msgs.items() if n in st.ids}
+    # a shared object's .gnu.warning.SYM warns when the program's SYM is the one it provides
+    # (GNU ld: BusyBox's dynamic link warns at mktemp_main, libc.so.6's `mktemp')
+    for g, (dso, _) in ctx.imports.items() if ctx.dsos else ():
+        if dso is not None and g not in wanted:
+            m = dso.warnings().get(st.names[g])
+            if m is not None:
+                wanted[g] = m
+    if not wanted or t.n == 0:
+        return
     if not wanted:
         return
     rows = grows[np.isin(t.gid[grows], list(wanted))]

@@ -74,7 +74,7 @@ class SharedFile:
         if buf[4] != elf.ELFCLASS64 or buf[5] != elf.ELFDATA2LSB:
             self._fail("not a 64-bit little-endian ELF file")
         (e_type, self.machine, _, _, _, shoff, self.e_flags, _, _, _, shentsize, shnum,
-         _) = _EHDR.unpack_from(buf, 16)
+         self.shstrndx) = _EHDR.unpack_from(buf, 16)
         if e_type != elf.ET_DYN:
             self._fail("is not a shared object")
         if shoff == 0 or shentsize != elf.SHDR_SIZE or shoff + shnum * elf.SHDR_SIZE > n:
@@ -202,6 +202,25 @@ class SharedFile:
         versioned = undef & (bind == elf.STB_GLOBAL) & asks
         self.versioned_undefs = frozenset(names[i] for i in np.flatnonzero(versioned).tolist())
         self.defined_names = frozenset(names[i] for i in np.flatnonzero(glob & (shndx != elf.SHN_UNDEF)).tolist())
+
+    def warnings(self) -> dict[str, str]:
+        """name -> message of each section ``.gnu.warning.NAME`` (glibc's libc.so.6 has 30:
+        ``mktemp``, ``gets``, ``tmpnam`` ...): GNU ld warns at a program's first use of NAME
+        when this object provides it, as for the same sections in a static link.  Read when
+        first asked (the section header names are not otherwise needed)."""
+        made = self.__dict__.get("_warnings")
+        if made is None:
+            made = self._warnings = {}
+            shdrs, buf = self.shdrs, self.buf
+            if 0 < self.shstrndx < len(shdrs):
+                off, size = int(shdrs[self.shstrndx]["sh_offset"]), int(shdrs[self.shstrndx]["sh_size"])
+                names = bytes(buf[off:off + size]) if off + size <= len(buf) else b""
+                for sh in shdrs.tolist() if b".gnu.warning." in names else ():
+                    name = elf.cstr(names, sh[0]) if sh[0] < len(names) else ""
+                    if name.startswith(".gnu.warning.") and sh[4] + sh[5] <= len(buf):
+                        text = bytes(buf[sh[4]:sh[4] + sh[5]]).split(b"\0")[0]
+                        made.setdefault(name[len(".gnu.warning."):], text.decode("utf-8", "replace"))
+        return made
 
     def providers(self) -> dict[str, tuple]:
         """name -> (this object, its SharedSym) for every export, in ``exports``' order: the

@@ -304,3 +304,28 @@ def test_gnu_warning_is_given_once_a_symbol(arch, tmp_path, ld_dir):
                     if "Using 'gethostbyname'" in line]
         assert sites(gnu.stderr) == [order[0].replace(".o", ".c") + ":"]
         assert sites(got.stderr) == [objs[0] + ":"]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gnu_warning_of_a_shared_library_is_given(arch, tmp_path, ld_dir):
+    """libc.so.6 has sections .gnu.warning.mktemp, .gnu.warning.tmpnam ...: GNU ld warns at a
+    dynamic program's first use of each (BusyBox's dynamic link: 1 warning, mktemp_main's;
+    none from xld before), and not when the program defines the name itself."""
+    gcc = require(f"{TRIPLE[arch]}-gcc")
+    (tmp_path / "a.c").write_text('#include <stdlib.h>\n#include <stdio.h>\n'
+                                  'char *a(char *t) { return mktemp(t); }\n'
+                                  'char *b(char *t) { return tmpnam(t) ? mktemp(t) : t; }\n'
+                                  'int main(void) { char t[] = "/tmp/xXXXXXX"; return !a(t) + !b(0); }\n')
+    (tmp_path / "own.c").write_text('#include <stdio.h>\nchar *tmpnam(char *s) { return s; }\n')
+    _sh([gcc, "-c", "-O1", str(tmp_path / "a.c"), str(tmp_path / "own.c")], cwd=tmp_path)
+
+    def warned(err):
+        return sorted(line.split("the use of `")[1].split("'")[0] for line in err.splitlines()
+                      if "warning: " in line and "the use of `" in line)
+    for objs, names in ((["a.o"], ["mktemp", "tmpnam"]), (["a.o", "own.o"], ["mktemp"])):
+        paths = [str(tmp_path / o) for o in objs]
+        gnu = _sh([gcc, *paths, "-o", str(tmp_path / "g")])
+        got = _sh([gcc, "-B", str(ld_dir), *paths, "-o", str(tmp_path / "x")])
+        assert warned(gnu.stderr) == names, gnu.stderr
+        assert warned(got.stderr) == names, got.stderr
+        assert "xld: warning: " + paths[0] + ":(.text" in got.stderr
