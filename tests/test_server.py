@@ -418,13 +418,20 @@ def test_a_served_dynamic_link_reads_each_library_once(objects, server_env, tmp_
     link("first", server_env)
     wait_for_socket(server_env)
     link("served", server_env)
-    link("warm", server_env)
+    # (the libraries are parsed ahead after a link: a link that comes first, on a loaded
+    # machine, is served cold by a spare forked earlier; linked again until one is warm, as
+    # test_served_link_is_byte_identical does: a bound, not a timed assertion)
+    for k in range(60):
+        link("warm", server_env)
+        assert runs["warm"] == runs["in-process"]
+        if "warm=0 " not in served(server_env)[-1]:
+            break
     log = served(server_env)
-    assert len(log) == 2 and all("status=0" in line for line in log)
-    warm = int(log[1].split("warm=")[1].split()[0])
+    assert len(log) == 2 + k and all("status=0" in line for line in log)
+    warm = int(log[-1].split("warm=")[1].split()[0])
     # five libraries (libgcc.a, libgcc_s.so.1, libc.so.6, libc_nonshared.a, ld-linux), each
     # opened more than once
-    assert warm > 5, log[1]
+    assert warm > 5, log[-1]
     assert runs["served"] == runs["warm"] == runs["in-process"]
     r = tc.qemu_run("arm64", tmp_path / "warm", ["a"], sysroot="/usr/aarch64-linux-gnu")
     assert (r.status, r.stdout) == (3, b"twice=44\n")
@@ -1266,15 +1273,17 @@ def test_a_served_run_has_the_descriptors_of_an_unserved_one(objects, server_env
     assert alone.returncode == 0 and alone.stdout.startswith(b"first=3 opened=3"), alone
     xld(["--version"], server_env, tmp_path)
     wait_for_socket(server_env)
-    for n in range(2):                    # the second finds the libraries parsed ahead
-        linked = gcc_link(objects, tmp_path / f"linked{n}", server_env, tmp_path)
-        assert linked.returncode == 0, linked.stderr
+    for n in range(61):                   # the second finds the libraries parsed ahead (one
+        linked = gcc_link(objects, tmp_path / f"linked{n}", server_env, tmp_path)   # that came
+        assert linked.returncode == 0, linked.stderr     # before they were, on a loaded machine,
+        if n and "warm=0 " not in served(server_env)[-1]:    # is served cold: again)
+            break
     got = run(server_env)
     assert (got.returncode, got.stdout, got.stderr) == (alone.returncode, alone.stdout, alone.stderr)
     log = served(server_env)
     assert any("'run'" in line and "status=0" in line for line in log), log
     links = [line for line in log if "crtn.o" in line]
-    assert len(links) == 2 and "warm=0 " not in links[1], log
+    assert len(links) >= 2 and "warm=0 " not in links[-1], log
 
 
 # a server whose descriptors ran out as it handed a command to its spare: the spare gets the
