@@ -6,9 +6,13 @@ hook: the child continues the guest after the ``clone`` with result 0, with only
 thread (as Linux does); the parent gets the child's pid.
 
 Process ids. The first process keeps its fixed guest pid (4242, reproducible runs); every
-process forked after it has its host pid as guest pid. Translating is one rule each way: 4242
-is the first process's host pid, and any other pid is itself. So wait4, kill, getppid and
-process groups work on the host's real processes, and a guest pid always names a process.
+process forked after it has its host pid as guest pid. Translating swaps two numbers, the
+same rule both ways: guest 4242 is the first process's host pid, and the host process whose
+pid is 4242 (a child may get it: the host's pids wrap) is, to the guest, the first process's
+host pid; any other pid is itself. So wait4, kill, getppid and process groups work on the
+host's real processes, and a guest pid always names one process. (Without the second half, a
+child given host pid 4242 had its parent's pid: its parent's wait4 for it was ECHILD at
+once, and a program that waits in a loop until its child is reaped waited for ever.)
 
 What is shared with the child must be a real host object: before the first fork, standard
 output and error captured by the in-process API become a host pipe that a collector thread
@@ -171,10 +175,13 @@ class Processes:
 
     # --- pids ---------------------------------------------------------------------------
     def host_of(self, pid: int) -> int:
-        return self.first_host_pid if pid == self.first_pid else pid
+        if pid == self.first_pid:
+            return self.first_host_pid
+        return self.first_pid if pid == self.first_host_pid else pid
 
     def guest_of(self, host: int) -> int:
-        return self.first_pid if host == self.first_host_pid else host
+        # (the same swap: a host pid of 4242, a child's, is the first process's host pid)
+        return self.host_of(host)
 
     def of_this_run(self, pid: int) -> bool:
         """Whether ``pid`` (> 0, not the caller's) is another process of this run: a child,
@@ -227,6 +234,8 @@ class Processes:
 
     def sys_getpgid(self, pid, *_):
         pid = s32(pid)
+        if pid > 0 and self.names_own_thread(pid):
+            pid = 0                         # (a thread's is its process's)
         if pid in (0, self.pid):
             return self.own_pgid()
         try:
@@ -236,6 +245,8 @@ class Processes:
 
     def sys_getsid(self, pid, *_):
         pid = s32(pid)
+        if pid > 0 and self.names_own_thread(pid):
+            pid = 0
         if pid in (0, self.pid) and not self.forked_child:
             return self.first_pid
         try:
@@ -320,9 +331,11 @@ class Processes:
             raise NotServed("a new process (clone without CLONE_THREAD) may share its memory only "
                             "as vfork does (CLONE_VM|CLONE_VFORK); CLONE_FILES, CLONE_FS, "
                             "CLONE_SIGHAND, namespaces and pidfds are not served")
-        return self.fork_process(flags, newsp, ptid, tls, ctid)
+        pid = self.fork_process(flags, newsp, ptid, tls, ctid)
+        return self.guest_of(pid) if pid > 0 else pid
 
     def fork_process(self, flags, newsp=0, ptid=0, tls=0, ctid=0):
+        """A new host process: 0 in it, in this one the child's host pid (or -errno)."""
         self.host_backed()
         vfork_r = vfork_w = None
         if flags & CLONE_VFORK:
@@ -374,7 +387,7 @@ class Processes:
         self.forked_by[pid] = self.cur_tid
         if flags & CLONE_PARENT_SETTID:
             try:
-                self.wr(ptid, struct.pack("<i", pid))
+                self.wr(ptid, struct.pack("<i", self.guest_of(pid)))
             except GuestOSError:
                 pass
         self._start_watcher()
@@ -398,7 +411,7 @@ class Processes:
         self.cur.cpu, self.cpu_host = [0, 0, 0], threading.get_native_id()
         self.cpu_mark = host_thread_times()
         self.parent_host_pid = parent_host
-        self.pid = self.host_pid
+        self.pid = self.guest_of(self.host_pid)   # (its host pid but for host pid 4242: host_of)
         for fd in self.children.values():
             if fd >= 0:
                 try:
@@ -1028,13 +1041,18 @@ class Processes:
             raise NotServed("pidfd_send_signal with a siginfo")
         return self.sys_kill(f.pid, sig)
 
+    def names_own_thread(self, pid: int) -> bool:
+        # a child's pid comes first: the first process's thread ids (4243, 4244, ...) are no
+        # host pids, and a child may have one of them as its host pid
+        return super().names_own_thread(pid) and self.host_of(pid) not in self.children
+
     # --- kill ------------------------------------------------------------------------------
     def sys_kill(self, pid, sig, *rest):
         pid = s32(pid)
         if not 0 <= sig <= 64:
             return -errno.EINVAL
-        if pid == self.pid:
-            return self.raise_signal(sig, code=0)          # SI_USER
+        if pid == self.pid or pid > 0 and self.names_own_thread(pid):
+            return self.raise_signal(sig, code=0, names=pid)   # SI_USER
         if pid > 0:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):

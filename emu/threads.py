@@ -1181,21 +1181,30 @@ class Threads:
         return 0
 
     def raise_signal(self, sig: int, reason: str = "", code: int = -6, value: int = 0,
-                     to_thread: bool | None = None):
+                     to_thread: bool | None = None, names: int | None = None):
         """kill(2) of the program's own pid (``code`` SI_USER) is for the process: a thread
         that blocks the signal leaves it to another that does not, as Linux's complete_signal
         does (it stayed pending in the sender, and a thread waiting for it in sigsuspend
         waited for ever). The main thread (whose tid is the pid kill names) takes it first
         when it does not block it, as Linux's complete_signal prefers the task the pid names:
         kill(getpid()) from another thread while the main thread waited in pause() ran the
-        handler in the sender, and the pause never ended (qemu-user wakes it)."""
+        handler in the sender, and the pause never ended (qemu-user wakes it). ``names``: the
+        thread id kill named, when it was another thread's (names_own_thread)."""
+        first = self.pid if names is None else names
         if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
-                and self.cur is not self.threads.get(self.pid) and self.route_signal(sig, code, only=self.pid)):
+                and self.cur is not self.threads.get(first) and self.route_signal(sig, code, only=first)):
             return 0
         if (code == 0 and 1 <= sig <= 64 and len(self.threads) > 1 and self.has_handler(sig)
                 and self.sigmask & (1 << (sig - 1)) and self.route_signal(sig, code)):
             return 0
         return super().raise_signal(sig, reason, code, value, to_thread)
+
+    def names_own_thread(self, pid: int) -> bool:
+        """Is ``pid`` a live thread of this process (gettid's answer; the main thread's is the
+        pid)? kill, sigqueue, getpgid and getsid of it are of this process, as on Linux, where
+        a thread id is a pid that names its process (xld answered ESRCH)."""
+        t = self.threads.get(pid)
+        return t is not None and t.alive
 
     def sys_tgkill(self, tgid, tid, sig, *_):
         if s32(tgid) != self.pid:
@@ -1221,7 +1230,7 @@ class Threads:
         pid = s32(pid)
         if (code >= 0 or code == -6) and pid != self.cur.tid:
             return -errno.EPERM
-        if pid != self.pid:
+        if pid != self.pid and not self.names_own_thread(pid):
             return self.sigqueue_other(pid, sig, struct.unpack_from("<Q", value, 8)[0])
         if not 0 <= sig <= 64:
             return -errno.EINVAL

@@ -291,3 +291,17 @@ def test_a_thread_takes_the_signals_with_sigwait(tbuild, arch, kind):
     # compared with qemu's above)
     assert res.stdout.startswith(b"took 10 code 0\ntook 14 code 128\ntook 12 code ")
     assert res.stdout.endswith(b" code -1 value 77\ntimed out: -1 errno 11\ndone\n")
+
+
+@pytest.mark.parametrize("arch,kind", KINDS, ids=IDS)
+def test_a_thread_id_names_its_process(tbuild, arch, kind):
+    """kill(gettid(), sig) from a second thread, kill(tid, 0), sigqueue(tid, ...), getpgid(tid)
+    and getsid(tid): on Linux a thread id is a pid naming its process (the named thread takes
+    the signal first); xld answered ESRCH (only the pid named the process), so the handler
+    never ran."""
+    res = same_as_qemu(arch, kind, tbuild("killtid", arch, kind))
+    assert res.stdout == (b"kill(own tid, SIGUSR1): 0, handled 1, by this thread 1\n"
+                          b"kill(own tid, 0): 0\n"
+                          b"sigqueue(own tid, SIGUSR2, 5): 0, handled 1, code -1, value 5\n"
+                          b"getpgid(tid) is the process's 1, getsid(tid) too 1\n"
+                          b"in all: SIGUSR1 1, SIGUSR2 1\n")
