@@ -588,6 +588,10 @@ class Processes:
         if option == PR_SET_PDEATHSIG:
             if not 0 <= arg2 <= 64:
                 return -errno.EINVAL
+            if arg2 and not self.pdeath_watching:
+                # the word that the forking thread ended, come before this ask, is of the
+                # past: Linux signals only a child that had asked by then (pdeathlate.c)
+                self.parent_thread_gone()
             self.pdeathsig = arg2
             if arg2:
                 self.watch_parent()
