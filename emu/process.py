@@ -86,6 +86,8 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 # in an in-process run (the Python API) the first process is the caller's own, and the host's
 # default action would end the caller (pytest) where the guest alone is to end
 _ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
+# the signals whose host default action does nothing to the caller (ignored, or SIGCONT)
+_HARMLESS_TO_CALLER = (0, 17, 18, 23, 28)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
@@ -1061,6 +1063,7 @@ class Processes:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
+            self.refuse_ending_the_caller(host, sig)
             self.tell_sender(host, sig)
             if sig == 9 and host == self.first_host_pid:
                 self.first_killed_by_guest()
@@ -1094,6 +1097,19 @@ class Processes:
                 continue
         return -errno.ESRCH
 
+    def refuse_ending_the_caller(self, host: int, sig: int) -> None:
+        """In an in-process run (the Python API) the first process is the caller's own: a
+        host signal from another process of the run that the caller does not serve for the
+        guest would end, stop or interrupt the caller itself (SIGKILL, SIGABRT, SIGSEGV, the
+        real-time ones: pytest died of a guest child's kill(getppid(), ...); SIGINT: its
+        KeyboardInterrupt; SIGSTOP: stopped). Refused; `xld run` serves them."""
+        if (host == self.first_host_pid and self.in_caller and sig not in _ENDS_CALLER
+                and sig not in _HARMLESS_TO_CALLER):
+            raise NotServed(f"signal {sig} to the run's first process from another process of "
+                            f"an in-process run (the Python API, whose first process is the "
+                            f"caller's own: the host signal would reach the caller); "
+                            f"`xld run` serves it")
+
     def sigqueue_other(self, pid: int, sig: int, value: int) -> int:
         """rt_sigqueueinfo to another process of the run: the host signal, and the record
         that makes it SI_QUEUE with ``value`` on the other side."""
@@ -1107,6 +1123,7 @@ class Processes:
         if sig not in FORWARDED:
             raise NotServed(f"rt_sigqueueinfo of signal {sig} to another process (only the "
                             f"signals a guest's handler can get from other processes)")
+        self.refuse_ending_the_caller(host, sig)
         self.tell_sender(host, sig, -1, value)
         try:
             os.kill(host, sig)

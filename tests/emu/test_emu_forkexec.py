@@ -355,3 +355,25 @@ def test_a_parent_death_signal_asked_for_after_the_forking_thread_ended(fbuild, 
     for _ in range(3):                      # (the old code's answer came from a race)
         res = run(exe, timeout=TIMEOUT)
         assert (res.returncode, res.stdout) == (0, want), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch,sig", [("arm64", signal.SIGKILL), ("riscv64", signal.SIGABRT),
+                                      ("arm64", signal.SIGINT)])
+def test_a_childs_signal_the_caller_cannot_serve_is_refused_not_sent(fbuild, sig, arch):
+    """Python API: the first process is the caller's own process. A guest child's
+    kill(getppid(), SIGKILL or SIGABRT) killed the caller (python -c ...: status 137, 134,
+    nothing printed; a pytest worker would die the same way), SIGINT was the caller's
+    KeyboardInterrupt (an InternalError). The caller cannot end only the guest for these:
+    refused (the child stops with the reason), the caller lives; the first process, left
+    waiting in pause(), ends at the run's time limit. (`xld run` serves them: the tests
+    above.)"""
+    exe = fbuild("killparent", arch)
+    code = ("import sys; from xld.emu import run; "
+            f"r = run({exe!r}, [{str(int(sig))!r}, '/dev/null'], timeout=10); "
+            "print('limit', r.limit); print(r.stderr.decode(errors='replace')); sys.stdout.flush()")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT,
+                       env={**os.environ, "XLD_SERVER": "0"})
+    assert p.returncode == 0, (p.returncode, p.stdout[-2000:], p.stderr[-2000:])
+    assert p.stdout.startswith("limit timeout\n"), p.stdout[-2000:]
+    assert (f"signal {int(sig)} to the run's first process from another process of an in-process run"
+            in " ".join(p.stdout.split())), p.stdout[-3000:]
