@@ -1063,6 +1063,8 @@ class Processes:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
+            if self.first_gone(host):
+                return -errno.ESRCH
             self.refuse_ending_the_caller(host, sig)
             self.tell_sender(host, sig)
             if sig == 9 and host == self.first_host_pid:
@@ -1097,6 +1099,13 @@ class Processes:
                 continue
         return -errno.ESRCH
 
+    def first_gone(self, host: int) -> bool:
+        """Is ``host`` the run's first process, whose guest has ended (the lifeline's byte)?
+        Its host process may live on (the caller's, the warm server's, or by now another
+        program's that reused the pid): a signal to it is ESRCH, as on Linux once the parent
+        is reaped (qemu-user: ESRCH; xld said 0 and sent the host signal there)."""
+        return host == self.first_host_pid and self.forked_child and self.first_guest_ended()
+
     def refuse_ending_the_caller(self, host: int, sig: int) -> None:
         """In an in-process run (the Python API) the first process is the caller's own: a
         host signal from another process of the run that the caller does not serve for the
@@ -1118,6 +1127,8 @@ class Processes:
             return -errno.ESRCH
         if not 0 <= sig <= 64:
             return -errno.EINVAL
+        if self.first_gone(host):
+            return -errno.ESRCH
         if sig == 0:
             return 0
         if sig not in FORWARDED:

@@ -15,7 +15,7 @@ import pytest
 
 from xld.emu import run
 
-from conftest import ARCHES, PROGS, compile_command, run_qemu, sysroot
+from conftest import ARCHES, PROGS, QEMU, compile_command, run_qemu, sysroot
 
 TIMEOUT = 120
 
@@ -377,3 +377,20 @@ def test_a_childs_signal_the_caller_cannot_serve_is_refused_not_sent(fbuild, sig
     assert p.stdout.startswith("limit timeout\n"), p.stdout[-2000:]
     assert (f"signal {int(sig)} to the run's first process from another process of an in-process run"
             in " ".join(p.stdout.split())), p.stdout[-3000:]
+
+
+@pytest.mark.parametrize("arch,sig", [("arm64", signal.SIGTERM), ("riscv64", signal.SIGUSR1)])
+def test_a_signal_to_the_first_process_after_its_guest_ended_is_esrch(fbuild, arch, sig):
+    """orphankill.c: the first process returns, its child (reparented) then signals it: the
+    process is gone, ESRCH, as under qemu-user run by a shell, which reaps it (a parent that
+    has not reaped it yet, as subprocess.run reading the output to its end, gets 0: a zombie).
+    Under the Python API (here) the caller's host process lives on after the guest's end;
+    xld said 0 and sent the host signal to the caller (and under `xld run` to whatever
+    process has the pid by then)."""
+    exe = fbuild("orphankill", arch)
+    want = b"parent: done\nchild: kill of its ended parent: -1 No such process\n"
+    p = subprocess.run(["sh", "-c", f'{QEMU[arch]} "$0" {int(sig)} | cat', exe], capture_output=True,
+                       timeout=TIMEOUT)
+    assert (p.returncode, p.stdout) == (0, want)
+    res = run(exe, [str(int(sig))], timeout=TIMEOUT)
+    assert (res.returncode, res.stdout) == (0, want), (res.crash, res.stderr)
