@@ -1233,7 +1233,9 @@ class Processes:
         handler = self.action(sig)[0]
         if handler == 0 and (self.forward_blocked >> (sig - 1) & 1 or
                              (not self.forked_child and sig in _ENDS_CALLER
-                              and (self.in_caller or sig != 15))):
+                              and (self.in_caller or (sig != 15 and self.mailbox is not None)))):
+            # (the CLI: once it has forked, its mailbox open, as docs/run.md says; before, the
+            # host signal ends it as qemu-user's process dies of it: status -1, not exit 129)
             return 2
         return handler
 

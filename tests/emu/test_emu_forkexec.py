@@ -394,3 +394,22 @@ def test_a_signal_to_the_first_process_after_its_guest_ended_is_esrch(fbuild, ar
     assert (p.returncode, p.stdout) == (0, want)
     res = run(exe, [str(int(sig))], timeout=TIMEOUT)
     assert (res.returncode, res.stdout) == (0, want), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_hangup_from_outside_before_any_fork_kills_the_cli_as_qemu(fbuild, tmp_path, arch):
+    """hupready.c under `xld run` (no fork), SIGHUP from outside: the process dies of it,
+    status -1 as qemu-user's. Serving SIGHUP & co. in the CLI's first process (so that a
+    child that hangs up its parent lives on) is for a run that has forked, as docs/run.md
+    says; its sigaction(SIGHUP, SIG_DFL) served it from the start, and the CLI exited 129."""
+    exe = fbuild("hupready", arch)
+    for cmd in ([QEMU[arch]], [sys.executable, "-m", "xld.link", "run"]):
+        p = subprocess.Popen(cmd + [exe], stdout=subprocess.PIPE, env=_server_env(tmp_path, False))
+        try:
+            assert p.stdout.readline() == b"ready\n"
+            p.send_signal(signal.SIGHUP)
+            assert p.wait(timeout=TIMEOUT) == -signal.SIGHUP, cmd
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
