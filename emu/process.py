@@ -86,6 +86,8 @@ FORWARDED = (1, 2, 3, 10, 12, 15, 18, 20, 21, 22, 23, 26, 27, 28, 29, 30)
 # in an in-process run (the Python API) the first process is the caller's own, and the host's
 # default action would end the caller (pytest) where the guest alone is to end
 _ENDS_CALLER = (1, 3, 10, 12, 15, 26, 27, 29, 30)
+# the signals whose host default action does nothing to the caller (ignored, or SIGCONT)
+_HARMLESS_TO_CALLER = (0, 17, 18, 23, 28)
 _FORWARDED_BITS = sum(1 << (s - 1) for s in FORWARDED)
 P_PIDFD, PIDFD_NONBLOCK = 3, 0o4000
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
@@ -588,6 +590,10 @@ class Processes:
         if option == PR_SET_PDEATHSIG:
             if not 0 <= arg2 <= 64:
                 return -errno.EINVAL
+            if arg2 and not self.pdeath_watching:
+                # the word that the forking thread ended, come before this ask, is of the
+                # past: Linux signals only a child that had asked by then (pdeathlate.c)
+                self.parent_thread_gone()
             self.pdeathsig = arg2
             if arg2:
                 self.watch_parent()
@@ -1059,6 +1065,9 @@ class Processes:
             host = self.host_of(pid)
             if host not in self.children and host not in (self.parent_host_pid, self.first_host_pid):
                 return -errno.ESRCH          # only the processes of this run
+            if self.first_gone(host):
+                return -errno.ESRCH
+            self.refuse_ending_the_caller(host, sig)
             self.tell_sender(host, sig)
             if sig == 9 and host == self.first_host_pid:
                 self.first_killed_by_guest()
@@ -1147,6 +1156,26 @@ class Processes:
             return self.raise_signal(sig, code=0)          # SI_USER
         return 0 if found else -errno.ESRCH
 
+    def first_gone(self, host: int) -> bool:
+        """Is ``host`` the run's first process, whose guest has ended (the lifeline's byte)?
+        Its host process may live on (the caller's, the warm server's, or by now another
+        program's that reused the pid): a signal to it is ESRCH, as on Linux once the parent
+        is reaped (qemu-user: ESRCH; xld said 0 and sent the host signal there)."""
+        return host == self.first_host_pid and self.forked_child and self.first_guest_ended()
+
+    def refuse_ending_the_caller(self, host: int, sig: int) -> None:
+        """In an in-process run (the Python API) the first process is the caller's own: a
+        host signal from another process of the run that the caller does not serve for the
+        guest would end, stop or interrupt the caller itself (SIGKILL, SIGABRT, SIGSEGV, the
+        real-time ones: pytest died of a guest child's kill(getppid(), ...); SIGINT: its
+        KeyboardInterrupt; SIGSTOP: stopped). Refused; `xld run` serves them."""
+        if (host == self.first_host_pid and self.in_caller and sig not in _ENDS_CALLER
+                and sig not in _HARMLESS_TO_CALLER):
+            raise NotServed(f"signal {sig} to the run's first process from another process of "
+                            f"an in-process run (the Python API, whose first process is the "
+                            f"caller's own: the host signal would reach the caller); "
+                            f"`xld run` serves it")
+
     def sigqueue_other(self, pid: int, sig: int, value: int) -> int:
         """rt_sigqueueinfo to another process of the run: the host signal, and the record
         that makes it SI_QUEUE with ``value`` on the other side."""
@@ -1155,11 +1184,14 @@ class Processes:
             return -errno.ESRCH
         if not 0 <= sig <= 64:
             return -errno.EINVAL
+        if self.first_gone(host):
+            return -errno.ESRCH
         if sig == 0:
             return 0
         if sig not in FORWARDED:
             raise NotServed(f"rt_sigqueueinfo of signal {sig} to another process (only the "
                             f"signals a guest's handler can get from other processes)")
+        self.refuse_ending_the_caller(host, sig)
         self.tell_sender(host, sig, -1, value)
         try:
             os.kill(host, sig)
@@ -1258,7 +1290,9 @@ class Processes:
         handler = self.action(sig)[0]
         if handler == 0 and (self.forward_blocked >> (sig - 1) & 1 or
                              (not self.forked_child and sig in _ENDS_CALLER
-                              and (self.in_caller or sig != 15))):
+                              and (self.in_caller or (sig != 15 and self.mailbox is not None)))):
+            # (the CLI: once it has forked, its mailbox open, as docs/run.md says; before, the
+            # host signal ends it as qemu-user's process dies of it: status -1, not exit 129)
             return 2
         return handler
 

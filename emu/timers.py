@@ -301,13 +301,17 @@ class Timers:
         # past 2**63 ns its interval failed to pack: timer_gettime left the buffer unwritten)
         value = timespec_seconds(vsec, vnsec)
         t.overrun_last = 0            # (as the kernel's common_timer_set)
-        self.drop_queued_signal(t)    # (its expiry queued before: not delivered, Linux 6.13 on)
-        if value:
-            now = (time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()) or 0.0
-            if flags & TIMER_ABSTIME:
-                value = max(1e-9, value - now)
-            value = min(value, max(1e-9, KTIME_MAX_S - now))
-        self._arm(t, value, timespec_seconds(isec, insec))
+        # the drop and the re-arm under the timer lock, as Linux's: the old setting's host
+        # timer, firing between the two, queued a signal that came after this call (20 of
+        # 20 disarms of a 20 us timer, with 5 ms between them: timerrace.c)
+        with self.timer_lock:
+            self.drop_queued_signal(t)    # (its expiry queued before: not delivered, 6.13 on)
+            if value:
+                now = (time.clock_gettime(_CLOCKS[t.clock]) if t.cpu is None else t.cpu()) or 0.0
+                if flags & TIMER_ABSTIME:
+                    value = max(1e-9, value - now)
+                value = min(value, max(1e-9, KTIME_MAX_S - now))
+            self._arm(t, value, timespec_seconds(isec, insec))
         self.timers_changed()
         return 0
 

@@ -680,3 +680,26 @@ def test_timers_armed_past_ktime_max_read_back_as_linux(build, arch):
     assert (rc, out) == (0, FARVALUES)
     res = run(exe, timeout=60)
     assert (res.returncode, res.stdout) == (0, FARVALUES), (res.crash, res.stderr)
+
+
+@pytest.mark.parametrize("arch", ["arm64", "riscv64"])
+def test_a_disarmed_timer_fires_no_more_even_with_its_host_timer_late(build, arch, monkeypatch):
+    """timerrace.c: a 20 us periodic timer, its signal blocked, taken once, then disarmed by
+    timer_settime; sigtimedwait with a zero timeout must then find nothing (qemu-user: 0 of 20).
+    timer_settime dropped the queued instance, then re-armed: an expiry of the old setting
+    between the two (the window widened here to 5 ms, as a loaded machine does) queued a
+    signal that came after the call: 20 of 20. Both now under the timer lock."""
+    from xld.emu import timers
+    exe = build("timerrace", arch)
+    want = b"signals taken after the disarm: 0\n"
+    rc, out, _err = run_qemu(arch, exe)
+    assert (rc, out) == (0, want)
+    drop = timers.Timers.drop_queued_signal
+
+    def late(self, t):
+        drop(self, t)
+        time.sleep(0.005)
+
+    monkeypatch.setattr(timers.Timers, "drop_queued_signal", late)
+    res = run(exe, timeout=60)
+    assert (res.returncode, res.stdout) == (0, want), (res.crash, res.stderr)
