@@ -9,9 +9,10 @@ are the WAL's locks) and maps again as they grow, all while it holds those locks
 ``xld run`` they were let go at each munmap, and another process could write under them.
 
 So the descriptors are shared, one for each (file, access mode), counted by the mappings
-using it, and kept open when the last such mapping goes ("parked"). A parked descriptor is
-closed when the guest closes a descriptor of that file itself (``guest_closed``): Linux
-drops the process's locks on the file then anyway. (Per process: a forked child has copies;
+using it, and kept open when the last such mapping goes while the process has another
+descriptor of the file ("parked"). A parked descriptor is closed when the guest closes a
+descriptor of that file itself (``guest_closed``): Linux drops the process's locks on the
+file then anyway. (Per process: a forked child has copies;
 closing them drops nothing of its parent's.)
 """
 
@@ -45,12 +46,32 @@ def acquire(fd: int) -> int:
 
 
 def release(fd: int) -> None:
-    """A mapping is done with ``fd`` (from ``acquire``): parked, never closed, for a file."""
-    for ent in _pool.values():
+    """A mapping is done with ``fd`` (from ``acquire``). The last mapping's is parked while
+    another descriptor of the file is open in the process (a lock may be held through it);
+    with none, the process can hold no lock on the file (its last close dropped them), and
+    it is closed: a program that maps, closes and unmaps many files keeps none open."""
+    for key, ent in _pool.items():
         if ent[0] == fd:
             ent[1] -= 1
+            if ent[1] <= 0 and not _others_open(fd, key):
+                os.close(_pool.pop(key)[0])
             return
     os.close(fd)
+
+
+def _others_open(fd: int, key: tuple[int, int, int]) -> bool:
+    """Is a descriptor of ``key``'s file other than ``fd`` open in this process?"""
+    for name in os.listdir("/proc/self/fd"):
+        n = int(name)
+        if n == fd:
+            continue
+        try:
+            st = os.fstat(n)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == key[:2]:
+            return True
+    return False
 
 
 def guest_closed(fd: int) -> None:

@@ -59,5 +59,15 @@ int main(int argc, char **argv) {
     close(dup(fd));                        /* a duplicate is a descriptor of the file too */
     child_view(path, "after close of a dup");
     unlink(path);
+    /* map, close, unmap: the emulator keeps no descriptor of this file (the test looks) */
+    char other[4096];
+    snprintf(other, sizeof other, "%s.unmapped", path);
+    int fd3 = open(other, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (write(fd3, buf, sizeof buf) != sizeof buf) return 1;
+    char *q = mmap(0, sizeof buf, PROT_READ, MAP_SHARED, fd3, 0);
+    close(fd3);
+    printf("mapped after close %c\n", q[1]);
+    munmap(q, sizeof buf);
+    unlink(other);
     return 0;
 }
