@@ -156,7 +156,7 @@ class FileMap:
         self.live = live
 
     def close(self) -> None:
-        mapfds.release(self.fd)              # (not closed: record locks, mapfds.py)
+        mapfds.release(self.fd)              # (kept while a lock may need it: mapfds.py)
 
 
 class HostAttach:
