@@ -29,6 +29,7 @@ import stat
 import struct
 import threading
 
+from . import mapfds
 from .tmpdirs import PrivateTmp
 
 MAX_SYMLINKS = 40
@@ -777,8 +778,23 @@ class HostFile(HostBacked):
         return _os(os.lseek, self.fd, off, whence)
 
     def close(self):
+        mapfds.guest_closed(self.fd)
         try:
             os.close(self.fd)
+        except OSError:
+            pass
+
+    def closed_a_duplicate(self):
+        """The guest closed one of several descriptors of this open file: the host's stays
+        open, but Linux drops the process's POSIX record locks on the file at any close of a
+        descriptor of it (OFD locks stay), so they are let go here."""
+        if self.fd is None or self.fd < 0 or self.path_only:
+            return
+        mapfds.guest_closed(self.fd)
+        import fcntl as _fcntl
+        whole = struct.pack("=hh4xqqi4x", _fcntl.F_UNLCK, 0, 0, 0, 0)   # struct flock
+        try:
+            _fcntl.fcntl(self.fd, _fcntl.F_SETLK, whole)
         except OSError:
             pass
 
@@ -1104,6 +1120,8 @@ class FdTable:
             f.close()
         else:
             self.refs[id(f)] = n
+            if isinstance(f, HostFile):
+                f.closed_a_duplicate()
 
     def close_all(self) -> None:
         for fd in list(self.fds):

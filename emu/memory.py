@@ -21,6 +21,7 @@ import bisect
 import os
 import stat
 
+from . import mapfds
 from . import uc as U
 
 PAGE = 4096
@@ -117,7 +118,7 @@ class FileMap:
 
     def __init__(self, start: int, end: int, base: int, fd: int, offset: int, writable: bool):
         self.start, self.end, self.base = start, end, base
-        self.fd = os.dup(fd)                 # the guest may close its descriptor
+        self.fd = mapfds.acquire(fd)         # the guest may close its own (mapfds.py)
         self.offset, self.writable = offset, writable
         self.covered = 0
         self.live = [(start, end)]
@@ -155,7 +156,7 @@ class FileMap:
         self.live = live
 
     def close(self) -> None:
-        os.close(self.fd)
+        mapfds.release(self.fd)              # (kept while a lock may need it: mapfds.py)
 
 
 class HostAttach:

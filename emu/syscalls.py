@@ -1195,14 +1195,11 @@ class Syscalls:
                 where = m.find_free(new_size)
             except OutOfMemory:
                 return -errno.ENOMEM
-        fd = os.dup(fm.fd)             # (the old mapping's own goes with it)
-        try:
-            m.map(where, new_size, perm, name, file=(fd, fm.offset + (old - fm.start), new_size,
-                                                     fm.writable))
+        try:                           # (no descriptor of the file closed: mapfds.py)
+            m.map(where, new_size, perm, name, file=(fm.fd, fm.offset + (old - fm.start),
+                                                     new_size, fm.writable))
         except OutOfMemory:
             return -errno.ENOMEM
-        finally:
-            os.close(fd)
         if where != old:
             m.unmap(old, old_size)
         return where
