@@ -405,8 +405,6 @@ def _gnu_warnings(ctx, t, grows) -> None:
                 wanted[g] = m
     if not wanted or t.n == 0:
         return
-    if not wanted:
-        return
     rows = grows[np.isin(t.gid[grows], list(wanted))]
     # once a symbol, at its first use in input order (GNU ld's "only issue a warning once":
     # BusyBox's link named getaddrinfo's warning at 2 sites, GNU ld at 1)

@@ -28,8 +28,8 @@ layout instead (assign_insert); NOCROSSREFS is checked once relocations are scan
 from __future__ import annotations
 
 import fnmatch
-import re
 import os
+import re
 
 import numpy as np
 
